@@ -1,0 +1,279 @@
+"""Typed settings for a run: one frozen dataclass per concern, composed into `Config`.
+
+Settings come from the defaults, then a YAML file, then `--set key=value` overrides, then explicit
+command-line options. Nothing here imports torch, so loading and checking a config is instant.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from attncli.errors import ConfigError
+
+TOKENIZER_KINDS = ("wordpiece", "bpe", "unigram", "word")
+POSITIONAL_KINDS = ("sinusoidal", "learned", "none")
+ATTENTION_IMPLS = ("fused", "explicit")
+POOLING_KINDS = ("scaled_dot", "dot", "additive")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+def _require_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    _require(value in choices, f"{name} must be one of {', '.join(choices)}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: str | None = None
+    """The dataset: a Hugging Face Hub name, a csv/tsv/json/jsonl/parquet file, or a folder."""
+    config: str | None = None
+    """The Hub dataset's configuration name, for datasets that have several."""
+    text_column: str | None = None
+    """Column holding the text; detected when left empty."""
+    label_column: str | None = None
+    """Column holding the label; detected when left empty."""
+    validation_fraction: float = 0.1
+    """Share of train carved out (stratified) as validation when the data has no validation split."""
+    split_seed: int = 0
+    """Seed of the validation carve, so eval can rebuild the same split."""
+
+    def __post_init__(self) -> None:
+        _require(
+            0.0 < self.validation_fraction < 1.0,
+            f"data.validation_fraction must be between 0 and 1, not {self.validation_fraction}",
+        )
+
+
+@dataclass(frozen=True)
+class TokenizerConfig:
+    kind: str = "wordpiece"
+    """Tokenizer model trained on the training texts: wordpiece, bpe, unigram or word."""
+    vocab_size: int = 16000
+    """Largest vocabulary the tokenizer may learn, special tokens included."""
+    min_frequency: int = 2
+    """Rarest a token may be (in training texts) to enter the vocabulary."""
+    lowercase: bool = True
+    """Lowercase text after NFKC normalisation."""
+    path: str | None = None
+    """An existing tokenizer.json to use instead of training one."""
+
+    def __post_init__(self) -> None:
+        _require_choice("tokenizer.kind", self.kind, TOKENIZER_KINDS)
+        _require(
+            self.vocab_size >= 10,
+            f"tokenizer.vocab_size must be at least 10, not {self.vocab_size}",
+        )
+        _require(self.min_frequency >= 1, "tokenizer.min_frequency must be at least 1")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    embed_dim: int = 128
+    """Width of token embeddings and of every attention block."""
+    num_heads: int = 4
+    """Attention heads per block; must divide embed_dim."""
+    num_layers: int = 1
+    """Self-attention blocks before pooling (0 pools the embeddings directly)."""
+    ff_dim: int = 256
+    """Hidden width of each block's feed-forward layer."""
+    dropout: float = 0.1
+    """Dropout on embeddings, attention and feed-forward outputs during training."""
+    max_length: int = 256
+    """Longest input in tokens; longer texts are truncated."""
+    positional: str = "sinusoidal"
+    """Positional encoding: sinusoidal, learned or none."""
+    attention_impl: str = "fused"
+    """Self-attention kernel: fused (torch scaled_dot_product_attention) or explicit (softmax(QK^T)V)."""
+    pooling: str = "scaled_dot"
+    """How the pooling query scores tokens: scaled_dot, dot or additive."""
+
+    def __post_init__(self) -> None:
+        for name in ("embed_dim", "num_heads", "ff_dim", "max_length"):
+            _require(getattr(self, name) >= 1, f"model.{name} must be at least 1")
+        _require(self.num_layers >= 0, "model.num_layers must be 0 or more")
+        _require(
+            self.embed_dim % self.num_heads == 0,
+            f"model.embed_dim ({self.embed_dim}) must be divisible by model.num_heads ({self.num_heads})",
+        )
+        _require(0.0 <= self.dropout < 1.0, f"model.dropout must be in [0, 1), not {self.dropout}")
+        _require_choice("model.positional", self.positional, POSITIONAL_KINDS)
+        _require_choice("model.attention_impl", self.attention_impl, ATTENTION_IMPLS)
+        _require_choice("model.pooling", self.pooling, POOLING_KINDS)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 10
+    """Passes over the training split."""
+    batch_size: int = 32
+    """Texts per optimisation step."""
+    lr: float = 3e-3
+    """Peak learning rate of AdamW, reached after warmup."""
+    weight_decay: float = 0.01
+    """AdamW weight decay (not applied to biases, norms or embeddings)."""
+    warmup_ratio: float = 0.1
+    """Share of all steps spent warming the learning rate up linearly from zero."""
+    grad_clip: float = 1.0
+    """Largest gradient norm before clipping (0 turns clipping off)."""
+    label_smoothing: float = 0.0
+    """Label smoothing of the cross-entropy loss."""
+    device: str = "auto"
+    """auto (cuda, then mps, then cpu), cpu, cuda or mps."""
+    precision: str = "auto"
+    """auto, fp32, bf16 or fp16 (fp16 needs CUDA)."""
+    seed: int = 0
+    """Seed for weight initialisation, dropout and shuffling."""
+
+    def __post_init__(self) -> None:
+        _require(self.epochs >= 1, f"train.epochs must be at least 1, not {self.epochs}")
+        _require(self.batch_size >= 1, f"train.batch_size must be at least 1, not {self.batch_size}")
+        _require(self.lr > 0, f"train.lr must be positive, not {self.lr}")
+        _require(0.0 <= self.warmup_ratio < 1.0, "train.warmup_ratio must be in [0, 1)")
+        _require(self.grad_clip >= 0, "train.grad_clip must be 0 or more")
+        _require(0.0 <= self.label_smoothing < 1.0, "train.label_smoothing must be in [0, 1)")
+        _require(self.weight_decay >= 0, "train.weight_decay must be 0 or more")
+        _require_choice("train.device", self.device, DEVICES)
+        _require_choice("train.precision", self.precision, PRECISIONS)
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Config:
+        return _apply(Config(), _flatten(values))
+
+
+def valid_keys() -> list[str]:
+    """Every settable dotted key, such as `model.embed_dim`."""
+    return [
+        f"{section.name}.{key.name}"
+        for section in dataclasses.fields(Config)
+        for key in dataclasses.fields(section.default_factory())  # type: ignore[misc]
+    ]
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    options: dict[str, Any] | None = None,
+) -> Config:
+    """Defaults, then the YAML file at `path`, then `key=value` overrides, then `options`."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        values.update(_flatten(_read_yaml(Path(path))))
+    for override in overrides:
+        key, value = _parse_override(override)
+        values[key] = value
+    values.update({key: value for key, value in (options or {}).items() if value is not None})
+    return _apply(Config(), values)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; pass an existing YAML file")
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        first_line = str(error).splitlines()[0]
+        raise ConfigError(f"config file {path} is not valid YAML: {first_line}") from error
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(
+            f"config file {path} must hold a mapping of sections, not a {type(loaded).__name__}"
+        )
+    return loaded
+
+
+def _parse_override(override: str) -> tuple[str, Any]:
+    key, sep, raw = override.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set takes key=value (for example model.embed_dim=64), not {override!r}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def _flatten(values: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for section, entries in values.items():
+        if isinstance(entries, dict):
+            for key, value in entries.items():
+                flat[f"{section}.{key}"] = value
+        else:
+            flat[str(section)] = entries
+    return flat
+
+
+def _apply(config: Config, values: dict[str, Any]) -> Config:
+    known = valid_keys()
+    by_section: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+            hint = f"did you mean {', '.join(close)}?" if close else "see configs/default.yaml"
+            raise ConfigError(f"unknown setting {key!r}; {hint}")
+        section, name = key.split(".", 1)
+        by_section.setdefault(section, {})[name] = value
+    sections = {}
+    for section_name, changes in by_section.items():
+        section = getattr(config, section_name)
+        hints = typing.get_type_hints(type(section))
+        typed = {
+            name: _coerce(f"{section_name}.{name}", value, hints[name]) for name, value in changes.items()
+        }
+        sections[section_name] = dataclasses.replace(section, **typed)
+    return dataclasses.replace(config, **sections)
+
+
+def _coerce(key: str, value: Any, annotation: Any) -> Any:
+    """Check `value` against the field's type, converting only where nothing is lost (int -> float)."""
+    optional = isinstance(annotation, types.UnionType) and type(None) in typing.get_args(annotation)
+    if value is None:
+        if optional:
+            return None
+        raise ConfigError(f"{key} needs a value")
+    base = (
+        next(arg for arg in typing.get_args(annotation) if arg is not type(None)) if optional else annotation
+    )
+    if base is bool:
+        if isinstance(value, bool):
+            return value
+    elif base is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif base is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):  # YAML reads 1e-3 (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    elif base is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+    raise ConfigError(f"{key} must be {base.__name__}, not {value!r}")

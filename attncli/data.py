@@ -1,0 +1,256 @@
+"""Loading datasets into labelled text splits: where the data lives, which columns hold text and
+label, what the label names are. Knows nothing of tokens or tensors."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from attncli.config import DataConfig
+from attncli.errors import DataError
+
+TEXT_COLUMNS = ("text", "sentence", "content", "review", "document", "body")
+LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target")
+# File suffix -> the `datasets` builder that reads it (and its extra arguments).
+FILE_BUILDERS: dict[str, tuple[str, dict[str, Any]]] = {
+    ".csv": ("csv", {}),
+    ".tsv": ("csv", {"delimiter": "\t"}),
+    ".json": ("json", {}),
+    ".jsonl": ("json", {}),
+    ".parquet": ("parquet", {}),
+}
+SPLIT_ALIASES = {
+    "train": "train",
+    "training": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "test": "test",
+    "testing": "test",
+}
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split: texts and their label indices, in the same order."""
+
+    texts: list[str]
+    labels: list[int]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Labelled splits plus what was learned about the data while loading it."""
+
+    splits: dict[str, Split]
+    label_names: list[str]
+    text_column: str
+    label_column: str
+
+
+def load_raw(source: str, *, config_name: str | None = None) -> dict[str, Any]:
+    """Load `source` into a mapping of split name -> `datasets.Dataset`, untouched."""
+    import datasets
+
+    datasets.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    path = Path(source).expanduser()
+    if path.is_dir():
+        return _load_folder(path)
+    if path.is_file():
+        return _load_files({"train": path})
+    if (
+        path.suffix.lower() in FILE_BUILDERS
+        or source.startswith((".", "/", "~"))
+        or os.sep + os.sep in source
+    ):
+        raise DataError(f"{source} does not exist; pass an existing file, folder or Hub dataset name")
+    try:
+        loaded = datasets.load_dataset(source, config_name)
+    except Exception as error:  # the Hub client raises many types; all mean "could not load"
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataError(
+            f"could not load {source!r} as a local path or from the Hugging Face Hub ({reason}); "
+            "check the name, or pass a local file or folder"
+        ) from error
+    return dict(loaded)
+
+
+def _load_folder(path: Path) -> dict[str, Any]:
+    import datasets
+
+    if (path / "dataset_dict.json").is_file() or (path / "state.json").is_file():
+        loaded = datasets.load_from_disk(str(path))
+        return dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded}
+    files: dict[str, Path] = {}
+    for child in sorted(path.iterdir()):
+        split = SPLIT_ALIASES.get(child.stem.lower())
+        if child.is_file() and child.suffix.lower() in FILE_BUILDERS and split is not None:
+            if split in files:
+                raise DataError(
+                    f"{path} holds two files for split {split!r}: {files[split].name} and {child.name}"
+                )
+            files[split] = child
+    if not files:
+        raise DataError(
+            f"{path} holds no split files; name them train/validation/test with a suffix among "
+            f"{', '.join(FILE_BUILDERS)} (for example train.csv)"
+        )
+    return _load_files(files)
+
+
+def _load_files(files: dict[str, Path]) -> dict[str, Any]:
+    import datasets
+
+    suffixes = {path.suffix.lower() for path in files.values()}
+    if len(suffixes) > 1:
+        raise DataError(
+            f"split files mix formats ({', '.join(sorted(suffixes))}); use one format for all splits"
+        )
+    suffix = suffixes.pop()
+    if suffix not in FILE_BUILDERS:
+        raise DataError(f"cannot read {suffix or 'suffix-less'} files; use one of {', '.join(FILE_BUILDERS)}")
+    builder, extra = FILE_BUILDERS[suffix]
+    data_files = {split: str(path) for split, path in files.items()}
+    try:
+        loaded = datasets.load_dataset(builder, data_files=data_files, **extra)
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        names = ", ".join(path.name for path in files.values())
+        raise DataError(f"could not read {names} as {suffix[1:]}: {reason}") from error
+    return dict(loaded)
+
+
+def find_column(columns: Sequence[str], requested: str | None, candidates: Sequence[str], role: str) -> str:
+    """The column to use for `role`: the requested one if it exists, else the first known name."""
+    option = f"--{role}-column"
+    if requested is not None:
+        if requested in columns:
+            return requested
+        close = difflib.get_close_matches(requested, list(columns), n=1, cutoff=0.4)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; pass {option} with one of them"
+        raise DataError(f"column {requested!r} not found; the columns are {', '.join(columns)}{hint}")
+    lowered = {column.lower(): column for column in columns}
+    for candidate in candidates:
+        if candidate in lowered:
+            return lowered[candidate]
+    raise DataError(f"no {role} column found among {', '.join(columns)}; pass {option} to name it")
+
+
+def label_names_of(raw_splits: dict[str, Any], label_column: str) -> list[str]:
+    """Names from a `ClassLabel` feature, else the sorted distinct values of the training labels."""
+    train = raw_splits["train"]
+    feature = train.features[label_column]
+    if hasattr(feature, "names"):
+        return list(feature.names)
+    values = {value for value in train[label_column] if value is not None}
+    if any(isinstance(value, (list, dict)) for value in values):
+        raise DataError(f"column {label_column!r} holds lists or mappings; attn needs one label per text")
+    numeric = all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in values)
+    return [str(value) for value in sorted(values, key=(float if numeric else str))]
+
+
+def to_split(
+    dataset: Any, *, name: str, text_column: str, label_column: str, label_names: list[str]
+) -> Split:
+    """Convert one `datasets.Dataset` into a `Split`, checking every text and label."""
+    texts = dataset[text_column]
+    raw_labels = dataset[label_column]
+    feature = dataset.features[label_column]
+    index = {label: position for position, label in enumerate(label_names)}
+    labels = []
+    for row, (text, label) in enumerate(zip(texts, raw_labels, strict=True)):
+        if not isinstance(text, str):
+            raise DataError(
+                f"row {row} of split {name!r} has no text in column {text_column!r}; fill or drop it"
+            )
+        if label is None:
+            raise DataError(
+                f"row {row} of split {name!r} has no label in column {label_column!r}; fill or drop it"
+            )
+        key = feature.int2str(label) if hasattr(feature, "int2str") else str(label)
+        if key not in index:
+            raise DataError(
+                f"label {key!r} (row {row} of split {name!r}) is not one the model knows "
+                f"({', '.join(label_names)}); relabel it or retrain with data that has it"
+            )
+        labels.append(index[key])
+    return Split(texts=list(texts), labels=labels)
+
+
+def stratified_split(labels: Sequence[int], *, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Row indices (kept, carved) with about `fraction` of each label carved out, seeded."""
+    rng = random.Random(seed)
+    by_label: dict[int, list[int]] = {}
+    for row, label in enumerate(labels):
+        by_label.setdefault(label, []).append(row)
+    kept, carved = [], []
+    for label in sorted(by_label):
+        rows = by_label[label]
+        rng.shuffle(rows)
+        # A label with a single example stays in train: it cannot be learned and validated at once.
+        take = min(len(rows) - 1, max(1, round(fraction * len(rows)))) if len(rows) > 1 else 0
+        carved.extend(rows[:take])
+        kept.extend(rows[take:])
+    return sorted(kept), sorted(carved)
+
+
+def load_splits(config: DataConfig) -> Splits:
+    """Load `config.source` into train, validation and (when present) test splits."""
+    if not config.source:
+        raise DataError("no dataset given; pass DATA (a file, folder or Hub name) or set data.source")
+    raw = load_raw(config.source, config_name=config.config)
+    if "train" not in raw:
+        raise DataError(
+            f"{config.source} has no train split (splits: {', '.join(raw)}); name one file train.*"
+        )
+    columns = raw["train"].column_names
+    text_column = find_column(columns, config.text_column, TEXT_COLUMNS, "text")
+    label_column = find_column(columns, config.label_column, LABEL_COLUMNS, "label")
+    if text_column == label_column:
+        raise DataError(
+            f"text and label are both column {text_column!r}; pass --text-column or --label-column"
+        )
+    if len(raw["train"]) == 0:
+        raise DataError(f"the train split of {config.source} is empty; give it labelled rows")
+    label_names = label_names_of(raw, label_column)
+    if len(label_names) < 2:
+        raise DataError(
+            f"the train split has only one class ({', '.join(label_names) or 'none'}); "
+            "a classifier needs at least two"
+        )
+    splits = {
+        name: to_split(
+            dataset,
+            name=name,
+            text_column=text_column,
+            label_column=label_column,
+            label_names=label_names,
+        )
+        for name, dataset in raw.items()
+        if name in ("train", "validation", "test")
+    }
+    if "validation" not in splits:
+        kept, carved = stratified_split(
+            splits["train"].labels, fraction=config.validation_fraction, seed=config.split_seed
+        )
+        train = splits["train"]
+        splits["train"] = _select(train, kept)
+        splits["validation"] = _select(train, carved)
+    return Splits(splits=splits, label_names=label_names, text_column=text_column, label_column=label_column)
+
+
+def _select(split: Split, rows: list[int]) -> Split:
+    return dataclasses.replace(
+        split, texts=[split.texts[i] for i in rows], labels=[split.labels[i] for i in rows]
+    )

@@ -1,0 +1,62 @@
+"""Training progress on standard error: a tqdm bar per epoch (loss and tokens/s) and a line per
+epoch, so logs of non-interactive runs still show how training went."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from tqdm import tqdm
+
+from attncli.train import EpochRecord, RunInfo
+
+
+class ProgressReporter:
+    def __init__(self, *, epochs: int) -> None:
+        self.epochs = epochs
+        self.bar: tqdm | None = None
+        self.tokens = 0
+        self.started = 0.0
+
+    def stage(self, message: str) -> None:
+        tqdm.write(message, file=sys.stderr)
+
+    def start(self, info: RunInfo) -> None:
+        tqdm.write(
+            f"{info.train_size} train / {info.validation_size} validation texts, "
+            f"{len(info.label_names)} labels, vocabulary {info.vocab_size}, "
+            f"{info.num_parameters:,} parameters, {info.device} {info.precision}",
+            file=sys.stderr,
+        )
+
+    def epoch_start(self, epoch: int, num_batches: int) -> None:
+        # disable=None turns the bar off when standard error is not a terminal.
+        self.bar = tqdm(
+            total=num_batches,
+            desc=f"epoch {epoch}/{self.epochs}",
+            file=sys.stderr,
+            disable=None,
+            leave=False,
+        )
+        self.tokens, self.started = 0, time.perf_counter()
+
+    def step(self, *, tokens: int, loss: float | None) -> None:
+        self.tokens += tokens
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        if loss is not None:
+            elapsed = max(time.perf_counter() - self.started, 1e-9)
+            self.bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{self.tokens / elapsed:,.0f}", refresh=False)
+
+    def epoch_end(self, record: EpochRecord) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        tqdm.write(
+            f"epoch {record.epoch}/{self.epochs}: train loss {record.train_loss:.4f}, "
+            f"validation loss {record.validation_loss:.4f}, "
+            f"accuracy {100 * record.validation_accuracy:.1f}%, "
+            f"macro-F1 {100 * record.validation_macro_f1:.1f}% ({record.seconds:.1f} s, "
+            f"{record.tokens_per_second:,.0f} tokens/s)",
+            file=sys.stderr,
+        )

@@ -1,0 +1,141 @@
+"""Training, loading and saving the `tokenizers` tokenizer, encoding texts, and padding a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from attncli.config import TokenizerConfig
+from attncli.errors import CheckpointError, ConfigError
+
+if TYPE_CHECKING:
+    import torch
+    from tokenizers import Tokenizer
+
+PAD_TOKEN = "[PAD]"
+UNK_TOKEN = "[UNK]"
+CLS_TOKEN = "[CLS]"
+SPECIAL_TOKENS = [PAD_TOKEN, UNK_TOKEN, CLS_TOKEN]
+# Padding tokens of tokenizers trained elsewhere, so a supplied tokenizer.json keeps its own.
+KNOWN_PAD_TOKENS = (PAD_TOKEN, "<pad>", "<|pad|>", "<PAD>")
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Token ids of one text (truncated) and each token's character span in the text."""
+
+    ids: list[int]
+    offsets: list[tuple[int, int]]
+    untruncated_length: int
+
+
+def _batched(texts: Sequence[str], size: int = 1000) -> Iterator[list[str]]:
+    for start in range(0, len(texts), size):
+        yield list(texts[start : start + size])
+
+
+def build_untrained_tokenizer(config: TokenizerConfig) -> tuple[Tokenizer, object]:
+    """The explicit pipeline (normaliser, pre-tokeniser, model) and the trainer that fits it."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    common = {
+        "vocab_size": config.vocab_size,
+        "special_tokens": SPECIAL_TOKENS,
+        "show_progress": False,
+    }
+    if config.kind == "wordpiece":
+        tokenizer = Tokenizer(models.WordPiece(unk_token=UNK_TOKEN))
+        trainer = trainers.WordPieceTrainer(min_frequency=config.min_frequency, **common)
+    elif config.kind == "bpe":
+        tokenizer = Tokenizer(models.BPE(unk_token=UNK_TOKEN))
+        trainer = trainers.BpeTrainer(min_frequency=config.min_frequency, **common)
+    elif config.kind == "unigram":
+        tokenizer = Tokenizer(models.Unigram())
+        trainer = trainers.UnigramTrainer(unk_token=UNK_TOKEN, **common)
+    else:
+        tokenizer = Tokenizer(models.WordLevel(unk_token=UNK_TOKEN))
+        trainer = trainers.WordLevelTrainer(min_frequency=config.min_frequency, **common)
+    steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if config.lowercase else [])
+    tokenizer.normalizer = normalizers.Sequence(steps)
+    # Splitting on whitespace and punctuation keeps every token's offsets inside one word.
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    return tokenizer, trainer
+
+
+def train_tokenizer(texts: Sequence[str], config: TokenizerConfig) -> Tokenizer:
+    """Fit a tokenizer on `texts` (the training split only), or load `config.path` if given."""
+    if config.path:
+        return load_tokenizer(Path(config.path), source="tokenizer.path")
+    tokenizer, trainer = build_untrained_tokenizer(config)
+    tokenizer.train_from_iterator(_batched(texts), trainer=trainer, length=len(texts))
+    return tokenizer
+
+
+def load_tokenizer(path: Path, *, source: str = "checkpoint") -> Tokenizer:
+    from tokenizers import Tokenizer
+
+    if not path.is_file():
+        error = ConfigError if source == "tokenizer.path" else CheckpointError
+        raise error(f"{source} {path} does not exist; pass the path of a tokenizer.json")
+    try:
+        tokenizer = Tokenizer.from_file(str(path))
+    except Exception as exc:
+        raise ConfigError(f"{path} is not a tokenizers tokenizer.json: {exc}") from exc
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    if pad_id_of(tokenizer) is None:
+        tokenizer.add_special_tokens([PAD_TOKEN])
+    return tokenizer
+
+
+def save_tokenizer(tokenizer: Tokenizer, path: Path) -> None:
+    tokenizer.save(str(path))
+
+
+def pad_id_of(tokenizer: Tokenizer) -> int | None:
+    for token in KNOWN_PAD_TOKENS:
+        token_id = tokenizer.token_to_id(token)
+        if token_id is not None:
+            return token_id
+    return None
+
+
+def fallback_id_of(tokenizer: Tokenizer) -> int:
+    """The id that stands in for a text that produced no tokens at all (an unknown token)."""
+    for token in (UNK_TOKEN, "<unk>"):
+        token_id = tokenizer.token_to_id(token)
+        if token_id is not None:
+            return token_id
+    pad_id = pad_id_of(tokenizer)
+    return 1 if pad_id == 0 else 0
+
+
+def encode(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> list[Encoded]:
+    """Encode `texts` without special tokens and truncate each to `max_length` tokens.
+
+    A text with no tokens (only spaces, say) becomes one unknown token, so every sequence has at
+    least one position to attend to.
+    """
+    fallback = fallback_id_of(tokenizer)
+    encoded = []
+    for batch in _batched(texts, 4096):
+        for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
+            ids = encoding.ids[:max_length]
+            offsets = [tuple(span) for span in encoding.offsets[:max_length]]
+            if not ids:
+                ids, offsets = [fallback], [(0, 0)]
+            encoded.append(Encoded(ids=ids, offsets=offsets, untruncated_length=len(encoding.ids)))  # type: ignore[arg-type]
+    return encoded
+
+
+def pad_batch(sequences: Sequence[Sequence[int]], *, pad_id: int) -> torch.Tensor:
+    """Right-pad token id lists into one (batch, longest) LongTensor."""
+    import torch
+
+    longest = max(len(ids) for ids in sequences)
+    batch = torch.full((len(sequences), longest), pad_id, dtype=torch.long)
+    for row, ids in enumerate(sequences):
+        batch[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+    return batch
