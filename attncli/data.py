@@ -127,6 +127,8 @@ def _load_files(files: dict[str, Path]) -> dict[str, Any]:
     except Exception as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         names = ", ".join(path.name for path in files.values())
+        if "corresponds to no data" in reason:  # what `datasets` says of a file with no rows
+            raise DataError(f"{names} is empty (no rows); give it labelled rows") from error
         raise DataError(f"could not read {names} as {suffix[1:]}: {reason}") from error
     return dict(loaded)
 

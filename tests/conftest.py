@@ -1,0 +1,86 @@
+"""Shared fixtures: small, easy, seeded datasets written into temporary folders, and one trained
+checkpoint reused by the tests that only read it. Nothing here touches the network."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+
+KEYWORDS = {
+    "food": ["pasta", "bread", "cheese", "soup", "salad"],
+    "sport": ["football", "tennis", "goal", "match", "coach"],
+    "tech": ["software", "laptop", "chip", "robot", "internet"],
+}
+FILLER = "the a of and to in was is it on with for this that today people said very".split()
+# A small, fast model: the tests check behaviour, not state-of-the-art accuracy.
+TINY_MODEL = [
+    "model.embed_dim=32",
+    "model.num_heads=2",
+    "model.ff_dim=64",
+    "model.max_length=32",
+    "tokenizer.vocab_size=300",
+    "train.lr=0.005",
+    "train.batch_size=16",
+]
+
+
+def make_rows(
+    count: int, *, seed: int = 0, labels: tuple[str, ...] = tuple(KEYWORDS)
+) -> list[dict[str, str]]:
+    """Texts of filler words with two keywords of their label: easy for any attention model."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        label = labels[index % len(labels)]
+        words = [rng.choice(FILLER) for _ in range(rng.randint(5, 12))]
+        for keyword in rng.sample(KEYWORDS[label], 2):
+            words.insert(rng.randrange(len(words) + 1), keyword)
+        rows.append({"text": " ".join(words).capitalize() + ".", "label": label})
+    return rows
+
+
+def write_csv(
+    path: Path, rows: list[dict[str, str]], *, text_column: str = "text", label_column: str = "label"
+):
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow([text_column, label_column])
+        for row in rows:
+            writer.writerow([row["text"], row["label"]])
+    return path
+
+
+def write_jsonl(path: Path, rows: list[dict[str, str]]) -> Path:
+    import json
+
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def easy_folder(tmp_path_factory) -> Path:
+    """A folder of split files: train.csv (300 rows) and test.csv (90 rows)."""
+    folder = tmp_path_factory.mktemp("easy")
+    write_csv(folder / "train.csv", make_rows(300, seed=1))
+    write_csv(folder / "test.csv", make_rows(90, seed=2))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def trained(easy_folder, tmp_path_factory):
+    """One checkpoint trained (in-process) on the easy folder, for tests that only read it."""
+    from attncli.config import load_config
+    from attncli.train import train
+
+    output = tmp_path_factory.mktemp("runs") / "easy"
+    config = load_config(None, [*TINY_MODEL, f"data.source={easy_folder}", "train.epochs=8"])
+    result = train(config, output=output)
+    return result

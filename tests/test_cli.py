@@ -1,0 +1,176 @@
+"""End-to-end: the real `attn` command in a subprocess, on small datasets written to tmp folders."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import TINY_MODEL, make_rows, write_csv, write_jsonl
+
+ATTN = shutil.which("attn") or pytest.fail("the attn command is not installed; run scripts/install.sh")
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "ATTN_DEBUG": ""}
+TINY = [arg for setting in TINY_MODEL for arg in ("--set", setting)]
+
+
+def attn(*args, stdin=None, env=None, command=(ATTN,)):
+    return subprocess.run(
+        [*command, *map(str, args)], input=stdin, capture_output=True, text=True, env={**ENV, **(env or {})}
+    )
+
+
+def ok(*args, **kwargs):
+    result = attn(*args, **kwargs)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def json_lines(result):
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def run(easy_folder, tmp_path_factory):
+    """A checkpoint trained by the CLI on a folder of split files (train.csv, test.csv)."""
+    output = tmp_path_factory.mktemp("cli") / "run"
+    result = ok("train", easy_folder, "--output", output, "--epochs", 8, "--seed", 1, *TINY)
+    assert "training summary" in result.stdout and "epoch 8/8" in result.stderr
+    return output
+
+
+def test_eval_reports_accuracy_and_the_confusion_matrix(run):
+    (report,) = json_lines(ok("eval", run, "--json"))
+    assert report["n"] == 90 and report["accuracy"] >= 0.9
+    assert report["labels"] == ["food", "sport", "tech"]
+    assert sum(map(sum, report["confusion_matrix"])) == 90
+    assert report["per_class"]["food"]["support"] == 30
+    table = ok("eval", run).stdout
+    assert "accuracy" in table and "confusion matrix" in table and "sport" in table
+
+
+def test_predict_from_arguments_file_and_stdin(run, tmp_path):
+    texts = ["Pasta with cheese and bread", "The coach saw the goal"]
+    from_args = json_lines(ok("predict", run, *texts, "--json"))
+    assert [row["label"] for row in from_args] == ["food", "sport"]
+    for row in from_args:
+        assert sum(item["score"] for item in row["top_k"]) == pytest.approx(1.0, abs=1e-5)
+        assert row["top_k"][0] == {"label": row["label"], "score": row["score"]}
+    lines = tmp_path / "texts.txt"
+    lines.write_text("\n".join(texts) + "\n\n")
+    assert json_lines(ok("predict", run, "--file", lines, "--json")) == from_args
+    assert json_lines(ok("predict", run, "--json", stdin="\n".join(texts))) == from_args
+    assert json_lines(ok("predict", run, "-", "--json", stdin="\n".join(texts))) == from_args
+    records = write_jsonl(tmp_path / "texts.jsonl", [{"text": text} for text in texts])
+    assert json_lines(ok("predict", run, "--file", records, "--json")) == from_args
+    top_one = json_lines(ok("predict", run, "a robot chip", "--top-k", "1", "--json"))
+    assert top_one[0]["label"] == "tech" and len(top_one[0]["top_k"]) == 1
+    table = ok("predict", run, *texts).stdout
+    assert "food" in table and "sport" in table
+
+
+def test_inspect_json_weights_and_offsets(run):
+    text = "Our coach loves football"
+    (result,) = json_lines(ok("inspect", run, text, "--json"))
+    assert result["label"] == "sport" and 0 < result["score"] <= 1
+    assert sum(token["weight"] for token in result["tokens"]) == pytest.approx(1.0, abs=1e-5)
+    pieces = [text[t["start"] : t["end"]] for t in result["tokens"]]
+    assert "".join(pieces) == text.replace(" ", "")  # unseen words split into pieces, all accounted for
+    assert "coach" in pieces and "football" in pieces
+
+
+def test_inspect_for_people_with_and_without_colour(run):
+    plain = ok("inspect", run, "Our coach loves football", env={"NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in plain and "football" in plain and "predicted sport" in plain
+    weights = [float(word) for word in plain.split() if word.replace(".", "").isdigit() and "." in word]
+    assert len(weights) >= 4 and sum(weights) == pytest.approx(1.0, abs=1e-3)
+    coloured = ok(
+        "inspect", run, "Our coach loves football", env={"FORCE_COLOR": "1", "COLUMNS": "80"}
+    ).stdout
+    assert "\x1b[" in coloured and "(highest)" in coloured
+
+
+def test_python_m_attncli_is_the_same_command(run):
+    args = ("predict", run, "fresh soup", "--json")
+    assert ok(*args, command=(sys.executable, "-m", "attncli")).stdout == ok(*args).stdout
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "parquet", "tsv", "save_to_disk"])
+def test_every_kind_of_local_data_trains_and_evaluates(kind, tmp_path):
+    from datasets import Dataset
+
+    rows = make_rows(240, seed=3)
+    dataset = Dataset.from_list(rows)
+    source = tmp_path / f"data.{kind}"
+    if kind == "jsonl":
+        write_jsonl(source, rows)
+    elif kind == "parquet":
+        dataset.to_parquet(str(source))
+    elif kind == "tsv":
+        dataset.to_csv(str(source), sep="\t", index=False)
+    else:
+        dataset.train_test_split(test_size=0.2, seed=0).save_to_disk(str(source))
+    ok("train", source, "-o", tmp_path / "run", "--epochs", 8, *TINY)
+    (report,) = json_lines(ok("eval", tmp_path / "run", source, "--json"))
+    assert report["n"] == (48 if kind == "save_to_disk" else 240)
+    assert report["accuracy"] >= 0.8
+
+
+def _one_line_error(result, code, fragment):
+    assert result.returncode == code, (result.returncode, result.stderr)
+    # Progress lines may come first; the error is the one last line.
+    errors = [line for line in result.stderr.strip().splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and result.stderr.strip().endswith(errors[0]) and fragment in errors[0], (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_input_gets_one_line_and_exit_code_2(run, tmp_path):
+    _one_line_error(attn("train", tmp_path / "absent.csv", "-o", tmp_path / "x"), 2, "does not exist")
+    data = write_csv(tmp_path / "d.csv", make_rows(30), text_column="words", label_column="label")
+    _one_line_error(
+        attn("train", data, "-o", tmp_path / "x", "--text-column", "word"), 2, "did you mean 'words'"
+    )
+    one_class = write_csv(tmp_path / "one.csv", make_rows(10, labels=("food",)))
+    _one_line_error(attn("train", one_class, "-o", tmp_path / "x"), 2, "only one class")
+    _one_line_error(attn("train", data, "-o", tmp_path / "x", "--set", "model.heads=2"), 2, "model.num_heads")
+    _one_line_error(attn("eval", tmp_path / "no-such-run"), 2, "does not exist")
+    unseen = write_jsonl(tmp_path / "unseen.jsonl", [{"text": "guitar", "label": "music"}])
+    _one_line_error(attn("eval", run, unseen), 2, "'music'")
+    _one_line_error(attn("predict", run, ""), 2, "empty")
+    _one_line_error(attn("inspect", run, "   "), 2, "empty")
+    _one_line_error(attn("predict", run, "--file", tmp_path / "absent.txt"), 2, "does not exist")
+    assert not (tmp_path / "x").exists()
+
+
+def test_existing_work_is_not_overwritten(run, tmp_path):
+    output = tmp_path / "taken"
+    output.mkdir()
+    (output / "notes.txt").write_text("mine")
+    data = write_csv(tmp_path / "d.csv", make_rows(30))
+    _one_line_error(attn("train", data, "-o", output, "--epochs", 1, *TINY), 2, "--overwrite")
+    assert [path.name for path in output.iterdir()] == ["notes.txt"]
+    ok("train", data, "-o", output, "--epochs", 1, "--overwrite", *TINY)
+    assert sorted(path.name for path in output.iterdir()) == [
+        "config.json", "metrics.json", "model.safetensors", "tokenizer.json",
+    ]  # fmt: skip
+
+
+def test_incomplete_checkpoint_and_debug_traceback(run, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(run, broken)
+    (broken / "tokenizer.json").unlink()
+    _one_line_error(attn("predict", broken, "soup"), 2, "missing tokenizer.json")
+    debug = attn("predict", broken, "soup", "--debug")
+    assert debug.returncode == 2 and "Traceback" in debug.stderr
+    assert "Traceback" in attn("predict", broken, "soup", env={"ATTN_DEBUG": "1"}).stderr
+
+
+def test_help_and_version():
+    listing = ok("--help").stdout
+    for command in ("train", "eval", "predict", "inspect"):
+        assert command in listing
+    assert ok("--version").stdout.startswith("attn ")
+    assert "--max-length" in ok("train", "--help").stdout
+    assert attn().returncode in (0, 2)  # no command prints help

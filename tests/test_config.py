@@ -1,0 +1,78 @@
+from pathlib import Path
+
+import pytest
+
+from attncli.config import Config, load_config, valid_keys
+from attncli.errors import ConfigError
+
+CONFIGS = sorted(Path(__file__).resolve().parents[1].joinpath("configs").glob("*.yaml"))
+
+
+def test_defaults_round_trip_through_dict():
+    config = Config()
+    assert Config.from_dict(config.to_dict()) == config
+    assert "model.embed_dim" in valid_keys() and "train.lr" in valid_keys()
+
+
+def test_file_then_overrides_then_options(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  embed_dim: 64\n  num_heads: 2\ntrain:\n  epochs: 3\n  lr: 0.01\n")
+    config = load_config(path, ["train.epochs=5", "train.lr=1e-4"], {"train.lr": 0.5, "train.seed": None})
+    assert config.model.embed_dim == 64 and config.model.num_heads == 2
+    assert config.train.epochs == 5  # --set beats the file
+    assert config.train.lr == 0.5  # an explicit option beats --set
+    assert config.train.seed == 0  # None options leave the setting alone
+
+
+def test_override_values_are_parsed_as_yaml():
+    config = load_config(None, ["tokenizer.lowercase=false", "data.config=sst2", "train.warmup_ratio=0"])
+    assert config.tokenizer.lowercase is False
+    assert config.data.config == "sst2"
+    assert config.train.warmup_ratio == 0.0 and isinstance(config.train.warmup_ratio, float)
+
+
+def test_unknown_key_suggests_the_closest():
+    with pytest.raises(ConfigError, match="did you mean model.embed_dim"):
+        load_config(None, ["model.embeddim=3"])
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("model.embed_dim=65", "divisible by model.num_heads"),
+        ("train.lr=fast", "train.lr must be float"),
+        ("train.epochs=2.5", "train.epochs must be int"),
+        ("train.device=gpu", "train.device must be one of"),
+        ("model.positional=wavy", "model.positional must be one of"),
+        ("data.validation_fraction=1.5", "between 0 and 1"),
+        ("no-equals-sign", "key=value"),
+    ],
+)
+def test_bad_values_are_rejected_with_a_reason(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(None, [override])
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "absent.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(listing)
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda path: path.name)
+def test_every_shipped_config_loads_and_says_how_to_use_it(path):
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("# "), "a config opens with a comment saying what it is for"
+    assert any("attn train" in line for line in lines if line.startswith("#")), "and the exact command"
+    load_config(path)
+
+
+def test_default_yaml_matches_the_dataclass_defaults():
+    assert load_config(CONFIGS[[p.name for p in CONFIGS].index("default.yaml")]) == Config()

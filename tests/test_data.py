@@ -1,0 +1,123 @@
+import pytest
+from conftest import make_rows, write_csv, write_jsonl
+
+from attncli.config import DataConfig
+from attncli.data import find_column, load_splits, stratified_split
+from attncli.errors import DataError
+
+
+def _split_sizes(splits):
+    return {name: len(split) for name, split in splits.splits.items()}
+
+
+@pytest.mark.parametrize("suffix", ["csv", "tsv", "json", "jsonl", "parquet"])
+def test_single_files_of_every_format(tmp_path, suffix):
+    from datasets import Dataset
+
+    rows = make_rows(60)
+    path = tmp_path / f"data.{suffix}"
+    dataset = Dataset.from_list(rows)
+    if suffix == "csv":
+        dataset.to_csv(str(path), index=False)
+    elif suffix == "tsv":
+        dataset.to_csv(str(path), index=False, sep="\t")
+    elif suffix == "parquet":
+        dataset.to_parquet(str(path))
+    else:
+        write_jsonl(path, rows)
+    splits = load_splits(DataConfig(source=str(path)))
+    assert splits.label_names == ["food", "sport", "tech"]
+    assert _split_sizes(splits) == {"train": 54, "validation": 6}
+    assert splits.splits["train"].texts[0] in {row["text"] for row in rows}
+
+
+def test_folder_of_split_files_maps_names(tmp_path):
+    write_csv(tmp_path / "train.csv", make_rows(30))
+    write_csv(tmp_path / "dev.csv", make_rows(9, seed=5))
+    write_csv(tmp_path / "test.csv", make_rows(12, seed=6))
+    (tmp_path / "notes.txt").write_text("ignored")
+    splits = load_splits(DataConfig(source=str(tmp_path)))
+    assert _split_sizes(splits) == {"train": 30, "validation": 9, "test": 12}
+
+
+def test_save_to_disk_folder_with_classlabel_names(tmp_path):
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+    features = Features({"sentence": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
+    train = Dataset.from_dict(
+        {"sentence": ["bad", "good", "awful", "great"], "label": [0, 1, 0, 1]}, features=features
+    )
+    DatasetDict({"train": train, "validation": train}).save_to_disk(str(tmp_path / "disk"))
+    splits = load_splits(DataConfig(source=str(tmp_path / "disk")))
+    assert splits.label_names == ["neg", "pos"]
+    assert splits.text_column == "sentence"
+    assert splits.splits["validation"].labels == [0, 1, 0, 1]
+
+
+def test_numeric_labels_sort_numerically(tmp_path):
+    from datasets import Dataset
+
+    path = tmp_path / "d.jsonl"
+    Dataset.from_dict({"review": ["a", "b", "c", "d"], "target": [10, 2, 2, 10]}).to_json(str(path))
+    splits = load_splits(DataConfig(source=str(path)))
+    assert splits.label_names == ["2", "10"]
+    assert splits.label_column == "target"
+
+
+def test_requested_columns_and_suggestions(tmp_path):
+    path = write_csv(tmp_path / "d.csv", make_rows(20), text_column="body_text", label_column="topic")
+    splits = load_splits(DataConfig(source=str(path), text_column="body_text", label_column="topic"))
+    assert len(splits.splits["train"]) + len(splits.splits["validation"]) == 20
+    with pytest.raises(DataError, match="no text column found among body_text, topic"):
+        load_splits(DataConfig(source=str(path)))
+    with pytest.raises(DataError, match="did you mean 'topic'"):
+        load_splits(DataConfig(source=str(path), text_column="body_text", label_column="topics"))
+
+
+def test_find_column_is_case_insensitive_and_ordered():
+    assert find_column(["Text", "Label"], None, ("text",), "text") == "Text"
+    assert find_column(["content", "text"], None, ("text", "content"), "text") == "text"
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([], "is empty"),
+        ([{"text": "a", "label": "x"}, {"text": "b", "label": "x"}], "only one class"),
+    ],
+)
+def test_unusable_training_data(tmp_path, rows, message):
+    path = write_csv(tmp_path / "d.csv", rows)
+    with pytest.raises(DataError, match=message):
+        load_splits(DataConfig(source=str(path)))
+
+
+def test_missing_text_and_unseen_validation_label(tmp_path):
+    write_jsonl(tmp_path / "train.jsonl", [{"text": "a", "label": "x"}, {"text": None, "label": "y"}])
+    with pytest.raises(DataError, match="row 1 of split 'train' has no text"):
+        load_splits(DataConfig(source=str(tmp_path)))
+    write_jsonl(tmp_path / "train.jsonl", [{"text": "a", "label": "x"}, {"text": "b", "label": "y"}])
+    write_jsonl(tmp_path / "validation.jsonl", [{"text": "c", "label": "z"}])
+    with pytest.raises(DataError, match="label 'z'"):
+        load_splits(DataConfig(source=str(tmp_path)))
+
+
+def test_missing_paths_and_unreachable_hub(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load_splits(DataConfig(source=str(tmp_path / "absent.csv")))
+    with pytest.raises(DataError, match="no split files"):
+        load_splits(DataConfig(source=str(tmp_path)))
+    # HF_DATASETS_OFFLINE=1 (conftest) makes the Hub lookup fail at once, without the network.
+    with pytest.raises(DataError, match="Hugging Face Hub"):
+        load_splits(DataConfig(source="surely_not_a_dataset_name"))
+
+
+def test_stratified_split_is_seeded_and_keeps_proportions():
+    labels = [0] * 50 + [1] * 30 + [2] * 1
+    kept, carved = stratified_split(labels, fraction=0.2, seed=3)
+    assert sorted(kept + carved) == list(range(81))
+    assert [labels[i] for i in carved].count(0) == 10
+    assert [labels[i] for i in carved].count(1) == 6
+    assert 80 in kept  # a label with one example stays in train
+    assert stratified_split(labels, fraction=0.2, seed=3) == (kept, carved)
+    assert stratified_split(labels, fraction=0.2, seed=4) != (kept, carved)

@@ -1,0 +1,67 @@
+import pytest
+
+from attncli.config import TokenizerConfig
+from attncli.errors import ConfigError
+from attncli.tokenizer import (
+    PAD_TOKEN,
+    encode,
+    load_tokenizer,
+    pad_batch,
+    pad_id_of,
+    save_tokenizer,
+    train_tokenizer,
+)
+
+TEXTS = ["The quick brown fox jumps over the lazy dog.", "Café prices rose, the ﬁnance report said."] * 20
+
+
+@pytest.mark.parametrize("kind", ["wordpiece", "bpe", "unigram", "word"])
+def test_every_kind_trains_with_special_tokens_and_true_offsets(kind):
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(kind=kind, vocab_size=120, min_frequency=1))
+    assert pad_id_of(tokenizer) == 0
+    text = "The CAFÉ report"
+    (encoded,) = encode(tokenizer, [text], max_length=50)
+    assert len(encoded.ids) == len(encoded.offsets) >= 3
+    pieces = [text[start:end] for start, end in encoded.offsets]
+    # Offsets point into the original (un-normalised) text, whatever the tokenizer did to it.
+    assert "".join(pieces) == text.replace(" ", "")
+
+
+def test_normalisation_lowercases_and_folds_compatibility_characters():
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=200, min_frequency=1))
+    (upper,) = encode(tokenizer, ["FINANCE"], max_length=10)
+    (ligature,) = encode(tokenizer, ["ﬁnance"], max_length=10)
+    assert upper.ids == ligature.ids
+    cased = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=200, min_frequency=1, lowercase=False))
+    assert encode(cased, ["The"], max_length=5)[0].ids != encode(cased, ["the"], max_length=5)[0].ids
+
+
+def test_truncation_and_empty_texts():
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
+    long, empty = encode(tokenizer, [" ".join(["fox"] * 30), "   "], max_length=8)
+    assert len(long.ids) == 8 and long.untruncated_length == 30
+    assert empty.ids == [tokenizer.token_to_id("[UNK]")]
+
+
+def test_save_load_and_an_existing_tokenizer_path(tmp_path):
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
+    save_tokenizer(tokenizer, tmp_path / "tokenizer.json")
+    reused = train_tokenizer(["unused"], TokenizerConfig(path=str(tmp_path / "tokenizer.json")))
+    assert reused.get_vocab() == tokenizer.get_vocab()
+    with pytest.raises(ConfigError, match="does not exist"):
+        train_tokenizer(TEXTS, TokenizerConfig(path=str(tmp_path / "absent.json")))
+
+
+def test_a_tokenizer_without_padding_gets_a_pad_token(tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    bare = Tokenizer(models.WordLevel({"hello": 0, "world": 1, "<unk>": 2}, unk_token="<unk>"))
+    bare.pre_tokenizer = pre_tokenizers.Whitespace()
+    bare.save(str(tmp_path / "bare.json"))
+    loaded = load_tokenizer(tmp_path / "bare.json")
+    assert loaded.token_to_id(PAD_TOKEN) == 3 and pad_id_of(loaded) == 3
+
+
+def test_pad_batch_right_pads():
+    batch = pad_batch([[5, 6, 7], [8]], pad_id=0)
+    assert batch.tolist() == [[5, 6, 7], [8, 0, 0]]
