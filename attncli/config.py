@@ -90,7 +90,9 @@ class ModelConfig:
     ff_dim: int = 256
     """Hidden width of each block's feed-forward layer."""
     dropout: float = 0.1
-    """Dropout on embeddings, attention and feed-forward outputs during training."""
+    """Dropout on embeddings, attention-block and feed-forward outputs, and the pooled vector."""
+    attention_dropout: float = 0.0
+    """Dropout on self-attention probabilities; above 0 it rules out the fast fused CPU kernel."""
     max_length: int = 256
     """Longest input in tokens; longer texts are truncated."""
     positional: str = "sinusoidal"
@@ -108,7 +110,9 @@ class ModelConfig:
             self.embed_dim % self.num_heads == 0,
             f"model.embed_dim ({self.embed_dim}) must be divisible by model.num_heads ({self.num_heads})",
         )
-        _require(0.0 <= self.dropout < 1.0, f"model.dropout must be in [0, 1), not {self.dropout}")
+        for name in ("dropout", "attention_dropout"):
+            value = getattr(self, name)
+            _require(0.0 <= value < 1.0, f"model.{name} must be in [0, 1), not {value}")
         _require_choice("model.positional", self.positional, POSITIONAL_KINDS)
         _require_choice("model.attention_impl", self.attention_impl, ATTENTION_IMPLS)
         _require_choice("model.pooling", self.pooling, POOLING_KINDS)

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from attncli.config import ModelConfig
+from attncli.model.dropout import Dropout
 from attncli.model.encoder import EncoderBlock
 from attncli.model.pooling import AttentionPooling
 from attncli.model.positional import build_positional_encoding
@@ -22,20 +23,21 @@ class AttentionClassifier(nn.Module):
         self.positional = build_positional_encoding(
             config.positional, embed_dim=config.embed_dim, max_length=config.max_length
         )
-        self.embedding_dropout = nn.Dropout(config.dropout)
+        self.embedding_dropout = Dropout(config.dropout)
         self.blocks = nn.ModuleList(
             EncoderBlock(
                 config.embed_dim,
                 config.num_heads,
                 config.ff_dim,
                 dropout=config.dropout,
+                attention_dropout=config.attention_dropout,
                 attention_impl=config.attention_impl,
             )
             for _ in range(config.num_layers)
         )
         self.norm = nn.LayerNorm(config.embed_dim)
         self.pooling = AttentionPooling(config.embed_dim, scoring=config.pooling)
-        self.head_dropout = nn.Dropout(config.dropout)
+        self.head_dropout = Dropout(config.dropout)
         self.head = nn.Linear(config.embed_dim, num_labels)
 
     def forward(

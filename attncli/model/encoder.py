@@ -6,16 +6,14 @@ import torch
 from torch import nn
 
 from attncli.model.attention import MultiHeadSelfAttention
+from attncli.model.dropout import Dropout
 
 
 class FeedForward(nn.Module):
     def __init__(self, embed_dim: int, ff_dim: int, dropout: float) -> None:
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(embed_dim, ff_dim),
-            nn.GELU(),
-            nn.Linear(ff_dim, embed_dim),
-            nn.Dropout(dropout),
+            nn.Linear(embed_dim, ff_dim), nn.GELU(), nn.Linear(ff_dim, embed_dim), Dropout(dropout)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -25,12 +23,21 @@ class FeedForward(nn.Module):
 
 class EncoderBlock(nn.Module):
     def __init__(
-        self, embed_dim: int, num_heads: int, ff_dim: int, *, dropout: float, attention_impl: str
+        self,
+        embed_dim: int,
+        num_heads: int,
+        ff_dim: int,
+        *,
+        dropout: float,
+        attention_dropout: float = 0.0,
+        attention_impl: str = "fused",
     ) -> None:
         super().__init__()
         self.attention_norm = nn.LayerNorm(embed_dim)
-        self.attention = MultiHeadSelfAttention(embed_dim, num_heads, dropout=dropout, impl=attention_impl)
-        self.attention_dropout = nn.Dropout(dropout)
+        self.attention = MultiHeadSelfAttention(
+            embed_dim, num_heads, dropout=attention_dropout, impl=attention_impl
+        )
+        self.attention_dropout = Dropout(dropout)
         self.ff_norm = nn.LayerNorm(embed_dim)
         self.ff = FeedForward(embed_dim, ff_dim, dropout)
 

@@ -1,0 +1,414 @@
+#!/usr/bin/env python3
+"""Benchmark attn beside what users would pick instead (TF-IDF + linear models, fastText) in one run.
+
+    pip install -e ".[bench]"            # scikit-learn and fasttext-wheel, never runtime dependencies
+    python scripts/fetch_bbc_news.py     # BBC News into data/bbc_news
+    python scripts/bench.py [--quick]    # writes BENCHMARKS.md and bench-results.json
+
+Every system trains in a fresh child process of this script, so each one's wall time and peak resident
+memory (ru_maxrss from wait4) are its own. Short measurements are repeated: the tables give the median
+with min and max, since the machine is noisy. --quick (under 5 minutes) cuts repetitions and the
+scaling sizes; the full run adds the 1M-row scaling point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SENTENCE = "The striker scored twice as the champions won the derby."
+SYNTHETIC_WORDS = {
+    "food": "pasta bread cheese soup salad recipe chef".split(),
+    "sport": "football tennis goal match coach league striker".split(),
+    "tech": "software laptop chip robot internet phone data".split(),
+    "money": "bank shares profit market tax price fund".split(),
+}
+FILLER = "the a of and to in was is it on with for this that today people said very new".split()
+# The small model of the scaling runs: short texts, so rows dominate the cost.
+SCALING_MODEL = ["model.embed_dim=64", "model.num_heads=2", "model.ff_dim=128", "model.max_length=32"]
+
+
+# ---------------------------------------------------------------- measuring helpers
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def run_child(name: str, *args: str) -> tuple[dict[str, Any], float, float]:
+    """Run `bench.py --child NAME ARGS` and return its JSON result, wall seconds and peak RSS (MB)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", name, *args]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # wait4 returns the child's own rusage; reading its pipes first keeps it from blocking on output.
+    stdout = process.stdout.read()  # type: ignore[union-attr]
+    stderr = process.stderr.read()  # type: ignore[union-attr]
+    _, status, rusage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"error: child {name} {' '.join(args)} failed:\n{stderr[-3000:]}")
+    return json.loads(stdout.strip().splitlines()[-1]), wall, rusage.ru_maxrss / 1024
+
+
+def time_command(command: list[str], repeats: int) -> dict[str, float]:
+    """Wall seconds of a fresh process running `command`, `repeats` times."""
+    times = []
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, env=env)
+        times.append(time.perf_counter() - started)
+    return spread(times)
+
+
+def gemm_peak_gflops(dtype_name: str, repeats: int) -> float:
+    """Best sustained torch.mm rate on this machine, in GFLOP/s, over a few square sizes."""
+    import torch
+
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    best = 0.0
+    for size in (512, 1024, 2048):
+        a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+        torch.mm(a, b)  # warm-up
+        rates = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            torch.mm(a, b)
+            rates.append(2 * size**3 / (time.perf_counter() - started) / 1e9)
+        best = max(best, statistics.median(rates))
+    return best
+
+
+def attn_train_flops_per_token(model: dict[str, Any], mean_length: float, num_labels: int) -> float:
+    """Forward+backward FLOPs per token (backward = 2x forward), counting matrix multiplies only."""
+    width, ff, layers = model["embed_dim"], model["ff_dim"], model["num_layers"]
+    per_layer = 2 * 4 * width * width + 2 * 2 * width * ff + 2 * 2 * mean_length * width
+    pooling_and_head = 2 * width + (2 * width * num_labels) / mean_length
+    return 3 * (layers * per_layer + pooling_and_head)
+
+
+# ---------------------------------------------------------------- children: one system each
+
+
+def read_jsonl(path: Path) -> tuple[list[str], list[str]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row["text"] for row in rows], [row["label"] for row in rows]
+
+
+def macro_f1_of(truth: list[str], predicted: list[str]) -> float:
+    from attncli.metrics import confusion_matrix, macro_f1
+
+    labels = sorted(set(truth) | set(predicted))
+    index = {label: position for position, label in enumerate(labels)}
+    return macro_f1(confusion_matrix([index[t] for t in truth], [index[p] for p in predicted], len(labels)))
+
+
+def child_attn(data: str, output: str, repeats: str) -> dict[str, Any]:
+    from attncli.checkpoint import load_checkpoint
+    from attncli.config import load_config
+    from attncli.evaluation import evaluate
+    from attncli.prediction import predict_probabilities
+    from attncli.tokenizer import encode
+    from attncli.train import train
+
+    config = load_config(ROOT / "configs" / "bbc.yaml", [f"data.source={data}"])
+    started = time.perf_counter()
+    result = train(config, output=Path(output), overwrite=True)
+    train_s = time.perf_counter() - started
+    checkpoint = load_checkpoint(output, device="cpu")
+    report = evaluate(checkpoint, data, split="test")
+    texts, _ = read_jsonl(Path(data) / "test.jsonl")
+    times = []
+    for _ in range(int(repeats)):
+        started = time.perf_counter()
+        predict_probabilities(checkpoint, texts)
+        times.append(time.perf_counter() - started)
+    train_texts, _ = read_jsonl(Path(data) / "train.jsonl")
+    lengths = [
+        len(item.ids)
+        for item in encode(checkpoint.tokenizer, train_texts, max_length=config.model.max_length)
+    ]
+    return {
+        "accuracy": report.accuracy,
+        "macro_f1": report.macro_f1,
+        "train_s": train_s,
+        "train_loop_s": sum(record.seconds for record in result.history),
+        "epochs": len(result.history),
+        "best_epoch": result.best_epoch,
+        "tokens_per_s": statistics.median(record.tokens_per_second for record in result.history),
+        "mean_tokens_per_text": statistics.mean(lengths),
+        "predict_docs_per_s": len(texts) / statistics.median(times),
+        "model": config.model.__dict__,
+        "num_labels": len(result.info.label_names),
+        "num_parameters": result.info.num_parameters,
+    }
+
+
+def child_tfidf(data: str, classifier: str) -> dict[str, Any]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    train_texts, train_labels = read_jsonl(Path(data) / "train.jsonl")
+    test_texts, test_labels = read_jsonl(Path(data) / "test.jsonl")
+    model = LogisticRegression(max_iter=1000) if classifier == "logreg" else LinearSVC()
+    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), model)
+    started = time.perf_counter()
+    pipeline.fit(train_texts, train_labels)
+    train_s = time.perf_counter() - started
+    started = time.perf_counter()
+    predicted = list(pipeline.predict(test_texts))
+    predict_s = time.perf_counter() - started
+    return {
+        "accuracy": sum(p == t for p, t in zip(predicted, test_labels, strict=True)) / len(test_labels),
+        "macro_f1": macro_f1_of(test_labels, predicted),
+        "train_s": train_s,
+        "predict_docs_per_s": len(test_texts) / predict_s,
+    }
+
+
+def child_fasttext(data: str, setting: str, model_path: str) -> dict[str, Any]:
+    import fasttext
+
+    train_texts, train_labels = read_jsonl(Path(data) / "train.jsonl")
+    test_texts, test_labels = read_jsonl(Path(data) / "test.jsonl")
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as file:
+        for text, label in zip(train_texts, train_labels, strict=True):
+            file.write(f"__label__{label} {' '.join(text.split())}\n")
+    options = {} if setting == "default" else {"epoch": 50, "wordNgrams": 2, "lr": 0.5}
+    started = time.perf_counter()
+    model = fasttext.train_supervised(file.name, verbose=0, **options)
+    train_s = time.perf_counter() - started
+    os.unlink(file.name)
+    model.save_model(model_path)
+    # fasttext-wheel fails under numpy 2 when predict gets a single string, so it always gets a list.
+    flat = [" ".join(text.split()) for text in test_texts]
+    started = time.perf_counter()
+    labels, _ = model.predict(flat)
+    predict_s = time.perf_counter() - started
+    predicted = [label[0].removeprefix("__label__") for label in labels]
+    return {
+        "accuracy": sum(p == t for p, t in zip(predicted, test_labels, strict=True)) / len(test_labels),
+        "macro_f1": macro_f1_of(test_labels, predicted),
+        "train_s": train_s,
+        "predict_docs_per_s": len(test_texts) / predict_s,
+        "options": options or "defaults",
+    }
+
+
+def synthetic_rows(count: int, seed: int) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    labels = list(SYNTHETIC_WORDS)
+    rows = []
+    for index in range(count):
+        label = labels[index % len(labels)]
+        words = [rng.choice(FILLER) for _ in range(rng.randint(6, 14))]
+        words.insert(rng.randrange(len(words) + 1), rng.choice(SYNTHETIC_WORDS[label]))
+        rows.append((" ".join(words), label))
+    return rows
+
+
+def child_scale(rows: str, folder: str) -> dict[str, Any]:
+    """One epoch on `rows` synthetic short texts, with the CSV written before the clock starts."""
+    import csv
+
+    from attncli.config import load_config
+    from attncli.train import train
+
+    path = Path(folder) / "train.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["text", "label"])
+        writer.writerows(synthetic_rows(int(rows), seed=0))
+    config = load_config(
+        None, [*SCALING_MODEL, f"data.source={path}", "train.epochs=1", "train.batch_size=64"]
+    )
+    started = time.perf_counter()
+    result = train(config, output=Path(folder) / "run", overwrite=True)
+    return {
+        "rows": int(rows),
+        "total_s": time.perf_counter() - started,
+        "epoch_s": result.history[0].seconds,
+        "tokens_per_s": result.history[0].tokens_per_second,
+    }
+
+
+def child_seqlen(impl: str, length: str, repeats: str) -> dict[str, Any]:
+    """Forward+backward of one 1-layer model over a batch of 4 sequences of `length` tokens."""
+    import torch
+
+    from attncli.config import ModelConfig
+    from attncli.model import build_model
+
+    torch.manual_seed(0)
+    config = ModelConfig(embed_dim=128, num_heads=4, ff_dim=256, max_length=int(length), attention_impl=impl)
+    model = build_model(config, vocab_size=1000, num_labels=4, pad_id=0)
+    input_ids = torch.randint(1, 1000, (4, int(length)))
+    times = []
+    for _ in range(int(repeats) + 1):  # the first run warms up and is not counted
+        started = time.perf_counter()
+        model(input_ids).sum().backward()
+        times.append(time.perf_counter() - started)
+    return spread(times[1:])
+
+
+CHILDREN = {
+    "attn": child_attn,
+    "tfidf": child_tfidf,
+    "fasttext": child_fasttext,
+    "scale": child_scale,
+    "seqlen": child_seqlen,
+}
+
+
+# ---------------------------------------------------------------- the run
+
+
+def machine() -> dict[str, Any]:
+    import torch
+
+    model_name = platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model_name = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model_name,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    data = str(args.data)
+    if not (args.data / "train.jsonl").is_file():
+        raise SystemExit(f"error: no BBC News in {data}; run python scripts/fetch_bbc_news.py first")
+    repeats = 3 if args.quick else 5
+    work = Path(tempfile.mkdtemp(prefix="attn-bench-"))
+    results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    try:
+        log("measuring the torch.mm peak")
+        results["gemm_peak_gflops"] = {name: gemm_peak_gflops(name, repeats) for name in ("fp32", "bf16")}
+        bbc: dict[str, Any] = {}
+        log("training attn on BBC News (configs/bbc.yaml)")
+        checkpoint = work / "attn-bbc"
+        attn, _, rss = run_child("attn", data, str(checkpoint), str(repeats))
+        attn["peak_rss_mb"] = rss
+        flops = attn_train_flops_per_token(attn["model"], attn["mean_tokens_per_text"], attn["num_labels"])
+        attn["train_gflops_per_s"] = flops * attn["tokens_per_s"] / 1e9
+        attn["mfu"] = attn["train_gflops_per_s"] / results["gemm_peak_gflops"]["fp32"]
+        bbc["attn"] = attn
+        for name, classifier in (("tfidf_logreg", "logreg"), ("tfidf_svm", "svm")):
+            log(f"training {name}")
+            bbc[name], _, rss = run_child("tfidf", data, classifier)
+            bbc[name]["peak_rss_mb"] = rss
+        for name, setting in (("fasttext", "default"), ("fasttext_tuned", "tuned")):
+            log(f"training {name}")
+            bbc[name], _, rss = run_child("fasttext", data, setting, str(work / f"{name}.bin"))
+            bbc[name]["peak_rss_mb"] = rss
+        results["bbc"] = bbc
+
+        log("predict memory and cold starts")
+        texts_file = work / "test.txt"
+        texts_file.write_text("\n".join(" ".join(t.split()) for t in read_jsonl(args.data / "test.jsonl")[0]))
+        attn_command = shutil.which("attn") or "attn"
+        predict_command = [attn_command, "predict", str(checkpoint), "--file", str(texts_file), "--json"]
+        _, predict_wall, predict_rss = run_measured_rss(predict_command)
+        bbc["attn"]["predict_peak_rss_mb"] = predict_rss
+        bbc["attn"]["predict_cli_wall_s"] = predict_wall
+        model_file = str(work / "fasttext_tuned.bin")
+        fasttext_load = f"import fasttext; fasttext.load_model({model_file!r}).predict([{SENTENCE!r}])"
+        cold = {
+            "attn_predict": time_command([attn_command, "predict", str(checkpoint), SENTENCE], repeats=5),
+            "import_torch": time_command([sys.executable, "-c", "import torch"], repeats=5),
+            "fasttext": time_command([sys.executable, "-c", fasttext_load], repeats=5),
+        }
+        results["cold_start_s"] = {name: value["median"] for name, value in cold.items()}
+        results["cold_start_spread"] = cold
+
+        scaling: dict[str, Any] = {"rows": [], "sequence_length": []}
+        for rows in (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000):
+            log(f"scaling: one epoch on {rows:,} synthetic rows")
+            folder = work / f"scale-{rows}"
+            folder.mkdir()
+            point, _, rss = run_child("scale", str(rows), str(folder))
+            point["peak_rss_mb"] = rss
+            scaling["rows"].append(point)
+            shutil.rmtree(folder, ignore_errors=True)
+        for length in (128, 512, 2048, 4096):
+            for impl in ("fused", "explicit"):
+                log(f"sequence length {length}, {impl} attention")
+                reps = "2" if length >= 2048 else str(repeats)
+                timing, _, rss = run_child("seqlen", impl, str(length), reps)
+                scaling["sequence_length"].append(
+                    {"length": length, "impl": impl, **timing, "peak_rss_mb": rss}
+                )
+        results["scaling"] = scaling
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def run_measured_rss(command: list[str]) -> tuple[str, float, float]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    stdout = process.stdout.read()  # type: ignore[union-attr]
+    stderr = process.stderr.read()  # type: ignore[union-attr]
+    _, status, rusage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"error: {' '.join(command[:3])} failed:\n{stderr[-3000:]}")
+    return stdout, time.perf_counter() - started, rusage.ru_maxrss / 1024
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions and sizes (under 5 minutes)")
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "bbc_news")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench-results.json")
+    parser.add_argument("--markdown", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    if args.child:
+        name, *child_args = args.child
+        print(json.dumps(CHILDREN[name](*child_args)))
+        return
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_report import write_markdown
+
+    started = time.perf_counter()
+    results = run(args)
+    results["bench_seconds"] = time.perf_counter() - started
+    results["command"] = "python scripts/bench.py" + (" --quick" if args.quick else "")
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    write_markdown(results, args.markdown)
+    log(f"done in {results['bench_seconds']:.0f} s: wrote {args.json.name} and {args.markdown.name}")
+
+
+if __name__ == "__main__":
+    main()
