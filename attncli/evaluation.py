@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from attncli.checkpoint import LoadedCheckpoint
-from attncli.data import LABEL_COLUMNS, TEXT_COLUMNS, find_column, load_raw, to_split
+from attncli.data import (
+    LABEL_COLUMNS,
+    TEXT_COLUMNS,
+    Split,
+    find_column,
+    load_raw,
+    stratified_split,
+    to_split,
+)
 from attncli.errors import DataError
 from attncli.metrics import ClassScores, accuracy, confusion_matrix, macro_f1, per_class_scores
 from attncli.prediction import predict_probabilities
@@ -58,6 +66,37 @@ def choose_split(available: list[str], requested: str | None) -> str:
     raise DataError(f"the data has no test or validation split ({', '.join(available)}); pass --split")
 
 
+def load_labelled_split(
+    checkpoint: LoadedCheckpoint,
+    source: str,
+    *,
+    split: str | None,
+    text_column: str | None,
+    label_column: str | None,
+) -> tuple[str, Split]:
+    """The split of `source` to evaluate on, with labels indexed as the checkpoint's."""
+    data = checkpoint.config.data
+    raw = load_raw(source, config_name=data.config if source == data.source else None)
+    # Training carved validation out of train when the data had none; the same seed rebuilds it.
+    carve = split == "validation" and "validation" not in raw and "train" in raw
+    name = "train" if carve else choose_split(list(raw), split)
+    dataset = raw[name]
+    if len(dataset) == 0:
+        raise DataError(f"split {name!r} of {source} is empty; evaluate on data with rows")
+    columns = dataset.column_names
+    # The training columns are tried first, then the usual names.
+    text = find_column(columns, text_column, (data.text_column or "", *TEXT_COLUMNS), "text")
+    label = find_column(columns, label_column, (data.label_column or "", *LABEL_COLUMNS), "label")
+    labelled = to_split(
+        dataset, name=name, text_column=text, label_column=label, label_names=checkpoint.label_names
+    )
+    if not carve:
+        return name, labelled
+    _, carved = stratified_split(labelled.labels, fraction=data.validation_fraction, seed=data.split_seed)
+    texts, labels = [labelled.texts[row] for row in carved], [labelled.labels[row] for row in carved]
+    return "validation", Split(texts=texts, labels=labels)
+
+
 def evaluate(
     checkpoint: LoadedCheckpoint,
     source: str | None = None,
@@ -68,21 +107,11 @@ def evaluate(
     batch_size: int = 64,
 ) -> EvalResult:
     """Metrics of `checkpoint` on one split of `source` (default: the data it was trained on)."""
-    data = checkpoint.config.data
-    source = source or data.source
+    source = source or checkpoint.config.data.source
     if not source:
         raise DataError("the checkpoint does not record its data; pass DATA to evaluate on")
-    raw = load_raw(source, config_name=data.config if source == data.source else None)
-    name = choose_split(list(raw), split)
-    dataset = raw[name]
-    if len(dataset) == 0:
-        raise DataError(f"split {name!r} of {source} is empty; evaluate on data with rows")
-    columns = dataset.column_names
-    # The training columns are tried first, then the usual names.
-    text = find_column(columns, text_column, (data.text_column or "", *TEXT_COLUMNS), "text")
-    label = find_column(columns, label_column, (data.label_column or "", *LABEL_COLUMNS), "label")
-    labelled = to_split(
-        dataset, name=name, text_column=text, label_column=label, label_names=checkpoint.label_names
+    name, labelled = load_labelled_split(
+        checkpoint, source, split=split, text_column=text_column, label_column=label_column
     )
     probabilities = predict_probabilities(checkpoint, labelled.texts, batch_size=batch_size)
     predicted = probabilities.argmax(-1).tolist()

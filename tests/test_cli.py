@@ -5,11 +5,16 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import TINY_MODEL, make_rows, write_csv, write_jsonl
 
-ATTN = shutil.which("attn") or pytest.fail("the attn command is not installed; run scripts/install.sh")
+# The console script installed beside this Python, else whatever `attn` is on PATH.
+_BESIDE = Path(sys.executable).with_name("attn")
+ATTN = str(_BESIDE) if _BESIDE.is_file() else shutil.which("attn")
+if ATTN is None:
+    pytest.fail("the attn command is not installed; run scripts/install.sh", pytrace=False)
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "ATTN_DEBUG": ""}
 TINY = [arg for setting in TINY_MODEL for arg in ("--set", setting)]
 
@@ -116,6 +121,12 @@ def test_every_kind_of_local_data_trains_and_evaluates(kind, tmp_path):
     assert report["accuracy"] >= 0.8
 
 
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def _one_line_error(result, code, fragment):
     assert result.returncode == code, (result.returncode, result.stderr)
     # Progress lines may come first; the error is the one last line.
@@ -141,6 +152,9 @@ def test_bad_input_gets_one_line_and_exit_code_2(run, tmp_path):
     _one_line_error(attn("predict", run, ""), 2, "empty")
     _one_line_error(attn("inspect", run, "   "), 2, "empty")
     _one_line_error(attn("predict", run, "--file", tmp_path / "absent.txt"), 2, "does not exist")
+    if not _has_cuda():
+        _one_line_error(attn("train", data, "-o", tmp_path / "x", "--device", "cuda"), 2, "no CUDA device")
+        _one_line_error(attn("predict", run, "soup", "--device", "cuda"), 2, "no CUDA device")
     assert not (tmp_path / "x").exists()
 
 

@@ -22,6 +22,12 @@ def test_defaults_to_the_training_datas_test_split(loaded, easy_folder):
     assert set(result.to_json()) == {"n", "accuracy", "macro_f1", "labels", "per_class", "confusion_matrix"}
 
 
+def test_the_carved_validation_split_is_rebuilt_exactly(loaded, trained):
+    result = evaluate(loaded, split="validation")
+    assert (result.split, result.n) == ("validation", trained.info.validation_size)
+    assert result.accuracy == trained.best.validation_accuracy
+
+
 def test_a_single_file_is_evaluated_whole_with_other_column_names(loaded, tmp_path):
     path = write_csv(
         tmp_path / "other.csv", make_rows(21, seed=9), text_column="content", label_column="category"
