@@ -27,7 +27,10 @@ app = typer.Typer(
 T = TypeVar("T")
 
 CheckpointArg = Annotated[
-    Path, typer.Argument(help="Checkpoint folder written by `attn train`.", show_default=False)
+    Path,
+    typer.Argument(
+        help="Checkpoint folder written by `attn train`.", metavar="CHECKPOINT", show_default=False
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object per line instead of tables.")]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")]
@@ -96,7 +99,9 @@ def train(
     data: Annotated[
         str | None,
         typer.Argument(
-            help="Hub dataset name, csv/tsv/json/jsonl/parquet file, or folder.", show_default=False
+            help="Hub dataset name, csv/tsv/json/jsonl/parquet file, or folder.",
+            metavar="DATA",
+            show_default=False,
         ),
     ] = None,
     output: Annotated[
@@ -104,7 +109,8 @@ def train(
     ] = ...,  # type: ignore[assignment]
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
     set_values: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a setting: key=value (repeatable).")
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override a setting: key=value (repeatable)."),
     ] = None,
     text_column: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
     label_column: Annotated[str | None, typer.Option(help="Column holding the label.")] = None,
@@ -155,7 +161,9 @@ def evaluate(
     checkpoint: CheckpointArg,
     data: Annotated[
         str | None,
-        typer.Argument(help="Data to evaluate on (default: the training data).", show_default=False),
+        typer.Argument(
+            help="Data to evaluate on (default: the training data).", metavar="DATA", show_default=False
+        ),
     ] = None,
     split: Annotated[
         str | None, typer.Option(help="Split to evaluate (default: test, else validation).")
@@ -231,7 +239,9 @@ def predict(
     checkpoint: CheckpointArg,
     texts: Annotated[
         list[str] | None,
-        typer.Argument(help="Texts to label; '-' or none reads lines from stdin.", show_default=False),
+        typer.Argument(
+            help="Texts to label; '-' or none reads lines from stdin.", metavar="TEXT", show_default=False
+        ),
     ] = None,
     file: Annotated[
         Path | None, typer.Option("--file", "-f", help="File of texts, one per line (or .jsonl).")
@@ -267,7 +277,9 @@ def predict(
 @app.command()
 def inspect(
     checkpoint: CheckpointArg,
-    text: Annotated[str, typer.Argument(help="The text to classify and show.", show_default=False)],
+    text: Annotated[
+        str, typer.Argument(help="The text to classify and show.", metavar="TEXT", show_default=False)
+    ],
     as_json: JsonOption = False,
     device: DeviceOption = "auto",
     debug: DebugOption = False,

@@ -309,10 +309,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log("measuring the torch.mm peak")
         results["gemm_peak_gflops"] = {name: gemm_peak_gflops(name, repeats) for name in ("fp32", "bf16")}
         bbc: dict[str, Any] = {}
-        log("training attn on BBC News (configs/bbc.yaml)")
-        checkpoint = work / "attn-bbc"
-        attn, _, rss = run_child("attn", data, str(checkpoint), str(repeats))
-        attn["peak_rss_mb"] = rss
+        # WordPiece training is not deterministic (huggingface/tokenizers#1794), so the full run
+        # trains attn three times and reports the run of median accuracy, with the spread.
+        runs = []
+        for attempt in range(1 if args.quick else 3):
+            log(f"training attn on BBC News (configs/bbc.yaml), run {attempt + 1}")
+            checkpoint = work / f"attn-bbc-{attempt}"
+            attn, _, rss = run_child("attn", data, str(checkpoint), str(repeats))
+            runs.append({**attn, "peak_rss_mb": rss, "checkpoint": str(checkpoint)})
+        runs.sort(key=lambda run: run["accuracy"])
+        attn = runs[len(runs) // 2]
+        checkpoint = Path(attn.pop("checkpoint"))
+        attn["accuracy_runs"] = [run["accuracy"] for run in runs]
+        attn["train_s_runs"] = [run["train_s"] for run in runs]
         flops = attn_train_flops_per_token(attn["model"], attn["mean_tokens_per_text"], attn["num_labels"])
         attn["train_gflops_per_s"] = flops * attn["tokens_per_s"] / 1e9
         attn["mfu"] = attn["train_gflops_per_s"] / results["gemm_peak_gflops"]["fp32"]

@@ -113,7 +113,14 @@ def reading(results: dict[str, Any]) -> str:
 
 
 def _attn_paragraph(attn: dict[str, Any]) -> str:
-    return (
+    runs = attn.get("accuracy_runs", [attn["accuracy"]])
+    spread = (
+        f"The table shows the run of median accuracy among {len(runs)} training runs (accuracies "
+        f"{', '.join(_pct(value) for value in runs)}; WordPiece training is not deterministic). "
+        if len(runs) > 1
+        else ""
+    )
+    return spread + (
         f"attn training: {attn['epochs']} epochs in {attn['train_loop_s']:.1f} s of loop (best epoch "
         f"{attn['best_epoch']}), median {attn['tokens_per_s']:,.0f} tokens/s, "
         f"{attn['mean_tokens_per_text']:.0f} tokens per article after truncation, "
