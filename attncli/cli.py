@@ -35,6 +35,12 @@ CheckpointArg = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object per line instead of tables.")]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")]
 BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")]
+TextColumnOption = Annotated[
+    str | None, typer.Option(help="Column holding the text (detected if not given).")
+]
+LabelColumnOption = Annotated[
+    str | None, typer.Option(help="Column holding the label (detected if not given).")
+]
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Show the full traceback of an error (or set ATTN_DEBUG=1).")
 ]
@@ -70,6 +76,14 @@ def _console():
     from attncli.render import ATTN_THEME
 
     return Console(theme=ATTN_THEME, highlight=False)
+
+
+def _load_checkpoint(path: Path, device: str):
+    """The one loading path of eval, predict and inspect."""
+    from attncli.checkpoint import load_checkpoint
+    from attncli.device import resolve_device
+
+    return load_checkpoint(path, device=str(resolve_device(device)))
 
 
 def _print_json(rows: list[dict[str, Any]]) -> None:
@@ -112,8 +126,8 @@ def train(
         list[str] | None,
         typer.Option("--set", metavar="KEY=VALUE", help="Override a setting: key=value (repeatable)."),
     ] = None,
-    text_column: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
-    label_column: Annotated[str | None, typer.Option(help="Column holding the label.")] = None,
+    text_column: TextColumnOption = None,
+    label_column: LabelColumnOption = None,
     epochs: Annotated[int | None, typer.Option(help="Passes over the training data.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Texts per step.")] = None,
     lr: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
@@ -129,7 +143,6 @@ def train(
     """Train a tokenizer and an attention classifier, and save the best epoch to --output."""
 
     def action() -> None:
-        from attncli.checkpoint import check_output_dir
         from attncli.config import load_config
         from attncli.progress import ProgressReporter
         from attncli.render import render_train_summary
@@ -148,7 +161,6 @@ def train(
             "train.seed": seed,
         }
         resolved = load_config(config, set_values or [], options)
-        check_output_dir(output, overwrite=overwrite)
         reporter = ProgressReporter(epochs=resolved.train.epochs)
         result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)
         _console().print(render_train_summary(result))
@@ -168,8 +180,8 @@ def evaluate(
     split: Annotated[
         str | None, typer.Option(help="Split to evaluate (default: test, else validation).")
     ] = None,
-    text_column: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
-    label_column: Annotated[str | None, typer.Option(help="Column holding the label.")] = None,
+    text_column: TextColumnOption = None,
+    label_column: LabelColumnOption = None,
     as_json: JsonOption = False,
     batch_size: BatchOption = 64,
     device: DeviceOption = "auto",
@@ -178,11 +190,9 @@ def evaluate(
     """Report accuracy, macro-F1, per-class scores and the confusion matrix."""
 
     def action() -> None:
-        from attncli.checkpoint import load_checkpoint
-        from attncli.device import resolve_device
         from attncli.evaluation import evaluate as run_evaluation
 
-        loaded = load_checkpoint(checkpoint, device=str(resolve_device(device)))
+        loaded = _load_checkpoint(checkpoint, device)
         result = run_evaluation(
             loaded,
             data,
@@ -255,14 +265,12 @@ def predict(
     """Label texts with the checkpoint's classifier."""
 
     def action() -> None:
-        from attncli.checkpoint import load_checkpoint
-        from attncli.device import resolve_device
         from attncli.prediction import check_texts
         from attncli.prediction import predict as run_prediction
 
         inputs = _read_texts(texts or [], file)
         check_texts(inputs)
-        loaded = load_checkpoint(checkpoint, device=str(resolve_device(device)))
+        loaded = _load_checkpoint(checkpoint, device)
         predictions = run_prediction(loaded, inputs, top_k=top_k, batch_size=batch_size)
         if as_json:
             _print_json([prediction.to_json() for prediction in predictions])
@@ -287,13 +295,11 @@ def inspect(
     """Show the text with each token coloured by the attention weight the model pooled it with."""
 
     def action() -> None:
-        from attncli.checkpoint import load_checkpoint
-        from attncli.device import resolve_device
         from attncli.inspection import inspect_text
         from attncli.prediction import check_texts
 
         check_texts([text])
-        loaded = load_checkpoint(checkpoint, device=str(resolve_device(device)))
+        loaded = _load_checkpoint(checkpoint, device)
         inspection = inspect_text(loaded, text)
         if as_json:
             _print_json([inspection.to_json()])

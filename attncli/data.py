@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,11 +68,8 @@ def load_raw(source: str, *, config_name: str | None = None) -> dict[str, Any]:
         return _load_folder(path)
     if path.is_file():
         return _load_files({"train": path})
-    if (
-        path.suffix.lower() in FILE_BUILDERS
-        or source.startswith((".", "/", "~"))
-        or os.sep + os.sep in source
-    ):
+    # A name with a data-file suffix or a path prefix means a local path, never a Hub dataset.
+    if path.suffix.lower() in FILE_BUILDERS or source.startswith((".", "/", "~")):
         raise DataError(f"{source} does not exist; pass an existing file, folder or Hub dataset name")
     try:
         loaded = datasets.load_dataset(source, config_name)

@@ -130,6 +130,16 @@ def encode(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> li
     return encoded
 
 
+def encode_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> list[list[int]]:
+    """Token ids only, as `encode` gives them: for training and prediction, which need no offsets."""
+    fallback = fallback_id_of(tokenizer)
+    sequences = []
+    for batch in _batched(texts, 4096):
+        for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
+            sequences.append(encoding.ids[:max_length] or [fallback])
+    return sequences
+
+
 def pad_batch(sequences: Sequence[Sequence[int]], *, pad_id: int) -> torch.Tensor:
     """Right-pad token id lists into one (batch, longest) LongTensor."""
     import torch

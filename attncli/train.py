@@ -19,7 +19,7 @@ from attncli.device import autocast, resolve_device, resolve_precision
 from attncli.errors import TrainingError
 from attncli.inference import batched_forward
 from attncli.metrics import accuracy, confusion_matrix, macro_f1
-from attncli.tokenizer import encode, pad_batch, pad_id_of, train_tokenizer
+from attncli.tokenizer import encode_ids, pad_batch, pad_id_of, train_tokenizer
 
 if TYPE_CHECKING:
     import torch
@@ -131,15 +131,14 @@ def _parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[
 def _validate(
     model, sequences, labels, *, pad_id, batch_size, device, precision
 ) -> tuple[float, float, float]:
+    """Validation loss, accuracy and macro-F1."""
+    import torch
     import torch.nn.functional as F
 
     logits, _ = batched_forward(
         model, sequences, pad_id=pad_id, batch_size=batch_size, device=device, precision=precision
     )
-    import torch
-
-    targets = torch.tensor(labels)
-    loss = F.cross_entropy(logits, targets).item()
+    loss = F.cross_entropy(logits, torch.tensor(labels)).item()
     predicted = logits.argmax(-1).tolist()
     matrix = confusion_matrix(labels, predicted, logits.size(1))
     return loss, accuracy(labels, predicted), macro_f1(matrix)
@@ -174,8 +173,8 @@ def train(
     tokenizer = train_tokenizer(train_split.texts, config.tokenizer)
     pad_id = pad_id_of(tokenizer)
     max_length = config.model.max_length
-    train_ids = [item.ids for item in encode(tokenizer, train_split.texts, max_length=max_length)]
-    validation_ids = [item.ids for item in encode(tokenizer, validation_split.texts, max_length=max_length)]
+    train_ids = encode_ids(tokenizer, train_split.texts, max_length=max_length)
+    validation_ids = encode_ids(tokenizer, validation_split.texts, max_length=max_length)
 
     vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
     model = build_model(

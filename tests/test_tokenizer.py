@@ -5,6 +5,7 @@ from attncli.errors import ConfigError
 from attncli.tokenizer import (
     PAD_TOKEN,
     encode,
+    encode_ids,
     load_tokenizer,
     pad_batch,
     pad_id_of,
@@ -38,9 +39,11 @@ def test_normalisation_lowercases_and_folds_compatibility_characters():
 
 def test_truncation_and_empty_texts():
     tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
-    long, empty = encode(tokenizer, [" ".join(["fox"] * 30), "   "], max_length=8)
+    texts = [" ".join(["fox"] * 30), "   ", "the lazy dog"]
+    long, empty, short = encode(tokenizer, texts, max_length=8)
     assert len(long.ids) == 8 and long.untruncated_length == 30
     assert empty.ids == [tokenizer.token_to_id("[UNK]")]
+    assert encode_ids(tokenizer, texts, max_length=8) == [long.ids, empty.ids, short.ids]
 
 
 def test_save_load_and_an_existing_tokenizer_path(tmp_path):
