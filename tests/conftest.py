@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from pathlib import Path
 
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
+# The scripts are not a package; tests/scripts imports them from their folder.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 KEYWORDS = {
     "food": ["pasta", "bread", "cheese", "soup", "salad"],

@@ -1,0 +1,69 @@
+import pytest
+from bench import attn_train_flops_per_token
+from bench_report import targets, write_markdown
+
+
+def _results(attn_accuracy=0.98, attn_train_s=40.0, cold=1.2):
+    def system(accuracy, train_s):
+        return {"accuracy": accuracy, "macro_f1": accuracy, "train_s": train_s, "predict_docs_per_s": 100.0,
+                "peak_rss_mb": 300.0}  # fmt: skip
+
+    attn = system(attn_accuracy, attn_train_s) | {
+        "train_loop_s": 35.0, "epochs": 6, "best_epoch": 4, "tokens_per_s": 1000.0,
+        "mean_tokens_per_text": 100.0, "num_parameters": 10, "train_gflops_per_s": 30.0, "mfu": 0.3,
+        "predict_cli_wall_s": 2.0, "predict_peak_rss_mb": 500.0, "accuracy_runs": [0.97, 0.98, 0.99],
+    }  # fmt: skip
+    spread = {"median": cold, "min": cold, "max": cold, "n": 5}
+    return {
+        "command": "python scripts/bench.py --quick",
+        "bench_seconds": 100.0,
+        "machine": {"cores": 2, "cpu": "test cpu", "torch": "2.x", "torch_threads": 2, "python": "3.11"},
+        "gemm_peak_gflops": {"fp32": 100.0, "bf16": 200.0},
+        "bbc": {
+            "attn": attn,
+            "tfidf_logreg": system(0.96, 5.0),
+            "tfidf_svm": system(0.97, 1.0),
+            "fasttext": system(0.3, 0.5),
+            "fasttext_tuned": system(0.95, 10.0),
+        },
+        "cold_start_s": {"attn_predict": cold, "import_torch": 1.0, "fasttext": 0.5},
+        "cold_start_spread": {"attn_predict": spread, "import_torch": spread, "fasttext": spread},
+        "scaling": {
+            "rows": [
+                {"rows": 10, "epoch_s": 1.0, "tokens_per_s": 5.0, "peak_rss_mb": 100.0},
+                {"rows": 100, "epoch_s": 10.0, "tokens_per_s": 5.0, "peak_rss_mb": 110.0},
+            ],
+            "sequence_length": [
+                {"length": 128, "impl": "fused", "median": 0.01, "peak_rss_mb": 1.0},
+                {"length": 128, "impl": "explicit", "median": 0.02, "peak_rss_mb": 2.0},
+            ],
+        },
+    }
+
+
+def test_targets_are_judged_from_the_figures():
+    verdicts = {name: met for name, met, _ in targets(_results())}
+    assert verdicts["accuracy at least the best baseline's"] is True
+    assert verdicts["training within 10x fastText, defaults"] is False  # 40 s vs 0.5 s = 80x
+    assert verdicts["training within 10x fastText, 50 epochs, word bigrams, lr 0.5"] is True  # 4x
+    assert verdicts["cold start at most 1.3x `import torch`"] is True
+    worse = {name: met for name, met, _ in targets(_results(attn_accuracy=0.9, cold=1.5))}
+    assert not worse["accuracy at least the best baseline's"]
+    assert not worse["cold start at most 1.3x `import torch`"]
+
+
+def test_markdown_has_the_tables_and_says_what_was_missed(tmp_path):
+    write_markdown(_results(), tmp_path / "B.md")
+    text = (tmp_path / "B.md").read_text()
+    assert "python scripts/bench.py --quick" in text and "test cpu" in text
+    assert "| attn (configs/bbc.yaml) | 98.0% |" in text
+    assert "**missed** | 40.0 s vs 0.50 s = 80.0x" in text
+    assert "| 128 | 10 | 20 | 2.00x |" in text
+    assert "97.0%, 98.0%, 99.0%" in text
+
+
+def test_flops_per_token_counts_matrix_work():
+    model = {"embed_dim": 4, "ff_dim": 8, "num_layers": 2}
+    per_layer = 2 * 4 * 16 + 2 * 2 * 4 * 8 + 2 * 2 * 10 * 4  # projections, feed-forward, attention
+    expected = 3 * (2 * per_layer + 2 * 4 + 2 * 4 * 3 / 10)
+    assert attn_train_flops_per_token(model, 10, 3) == pytest.approx(expected)
