@@ -174,7 +174,9 @@ def evaluate(
     data: Annotated[
         str | None,
         typer.Argument(
-            help="Data to evaluate on (default: the training data).", metavar="DATA", show_default=False
+            help="Data to evaluate on (default: the training data's test split, else its validation split).",
+            metavar="DATA",
+            show_default=False,
         ),
     ] = None,
     split: Annotated[

@@ -177,6 +177,12 @@ def valid_keys() -> list[str]:
     ]
 
 
+def changed_settings(config: Config) -> dict[str, Any]:
+    """The dotted settings whose values differ from the defaults, in config order."""
+    defaults = _flatten(Config().to_dict())
+    return {key: value for key, value in _flatten(config.to_dict()).items() if defaults[key] != value}
+
+
 def load_config(
     path: str | Path | None = None,
     overrides: list[str] | tuple[str, ...] = (),

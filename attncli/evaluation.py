@@ -73,10 +73,15 @@ def load_labelled_split(
     split: str | None,
     text_column: str | None,
     label_column: str | None,
+    default_source: bool = False,
 ) -> tuple[str, Split]:
     """The split of `source` to evaluate on, with labels indexed as the checkpoint's."""
     data = checkpoint.config.data
     raw = load_raw(source, config_name=data.config if source == data.source else None)
+    if split is None and default_source and "test" not in raw:
+        # DATA left out means the training data; without a test split, score the held-out
+        # validation rows, never the rows the model was trained on.
+        split = "validation"
     # Training carved validation out of train when the data had none; the same seed rebuilds it.
     carve = split == "validation" and "validation" not in raw and "train" in raw
     name = "train" if carve else choose_split(list(raw), split)
@@ -107,11 +112,17 @@ def evaluate(
     batch_size: int = 64,
 ) -> EvalResult:
     """Metrics of `checkpoint` on one split of `source` (default: the data it was trained on)."""
+    default_source = source is None
     source = source or checkpoint.config.data.source
     if not source:
         raise DataError("the checkpoint does not record its data; pass DATA to evaluate on")
     name, labelled = load_labelled_split(
-        checkpoint, source, split=split, text_column=text_column, label_column=label_column
+        checkpoint,
+        source,
+        split=split,
+        text_column=text_column,
+        label_column=label_column,
+        default_source=default_source,
     )
     probabilities = predict_probabilities(checkpoint, labelled.texts, batch_size=batch_size)
     predicted = probabilities.argmax(-1).tolist()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from attncli.checkpoint import check_output_dir, save_checkpoint
-from attncli.config import Config
+from attncli.config import Config, changed_settings
 from attncli.data import load_splits
 from attncli.device import autocast, resolve_device, resolve_precision
 from attncli.errors import TrainingError
@@ -160,6 +160,8 @@ def train(
     random.seed(config.train.seed)
     torch.manual_seed(config.train.seed)
 
+    changed = " ".join(f"{key}={value}" for key, value in changed_settings(config).items())
+    reporter.stage(f"settings (all others default; the full config is saved): {changed}")
     reporter.stage(f"loading {config.data.source}")
     splits = load_splits(config.data)
     config = dataclasses.replace(

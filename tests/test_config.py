@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from attncli.config import Config, load_config, valid_keys
+from attncli.config import Config, changed_settings, load_config, valid_keys
 from attncli.errors import ConfigError
 
 CONFIGS = sorted(Path(__file__).resolve().parents[1].joinpath("configs").glob("*.yaml"))
@@ -76,3 +76,8 @@ def test_every_shipped_config_loads_and_says_how_to_use_it(path):
 
 def test_default_yaml_matches_the_dataclass_defaults():
     assert load_config(CONFIGS[[p.name for p in CONFIGS].index("default.yaml")]) == Config()
+
+
+def test_changed_settings_lists_only_what_differs_from_the_defaults():
+    config = load_config(None, ["model.embed_dim=64", "model.num_heads=2", "train.lr=0.003"])
+    assert changed_settings(config) == {"model.embed_dim": 64, "model.num_heads": 2}
