@@ -3,10 +3,9 @@ label, what the label names are. Knows nothing of tokens or tensors."""
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,15 +35,50 @@ SPLIT_ALIASES = {
 }
 
 
+# Rows read at a time when a column is scanned, so no split is ever copied into Python objects whole.
+CHUNK_ROWS = 10_000
+
+
+class TextColumn(Sequence[str]):
+    """The text column of a `datasets.Dataset`, read from Arrow on demand: a million texts cost no
+    Python memory until a slice of them is asked for."""
+
+    def __init__(self, dataset: Any, column: str) -> None:
+        self.dataset = dataset.select_columns([column])
+        self.column = column
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return self.dataset[index][self.column]
+        return self.dataset[int(index)][self.column]
+
+    def __iter__(self) -> Iterator[str]:
+        for start in range(0, len(self), CHUNK_ROWS):
+            yield from self[start : start + CHUNK_ROWS]
+
+    def select(self, rows: Sequence[int]) -> TextColumn:
+        return TextColumn(self.dataset.select(rows), self.column)
+
+
 @dataclass(frozen=True)
 class Split:
     """One split: texts and their label indices, in the same order."""
 
-    texts: list[str]
+    texts: Sequence[str]
     labels: list[int]
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    def select(self, rows: Sequence[int]) -> Split:
+        """The given rows, in that order."""
+        texts = (
+            self.texts.select(rows) if isinstance(self.texts, TextColumn) else [self.texts[i] for i in rows]
+        )
+        return Split(texts=texts, labels=[self.labels[row] for row in rows])
 
 
 @dataclass(frozen=True)
@@ -161,13 +195,12 @@ def label_names_of(raw_splits: dict[str, Any], label_column: str) -> list[str]:
 def to_split(
     dataset: Any, *, name: str, text_column: str, label_column: str, label_names: list[str]
 ) -> Split:
-    """Convert one `datasets.Dataset` into a `Split`, checking every text and label."""
-    texts = dataset[text_column]
-    raw_labels = dataset[label_column]
+    """Convert one `datasets.Dataset` into a `Split`, checking every text and label. The texts stay
+    in Arrow; only the label indices become a Python list."""
     feature = dataset.features[label_column]
     index = {label: position for position, label in enumerate(label_names)}
-    labels = []
-    for row, (text, label) in enumerate(zip(texts, raw_labels, strict=True)):
+    labels: list[int] = []
+    for row, text, label in _scan(dataset, text_column, label_column):
         if not isinstance(text, str):
             raise DataError(
                 f"row {row} of split {name!r} has no text in column {text_column!r}; fill or drop it"
@@ -183,7 +216,16 @@ def to_split(
                 f"({', '.join(label_names)}); relabel it or retrain with data that has it"
             )
         labels.append(index[key])
-    return Split(texts=list(texts), labels=labels)
+    return Split(texts=TextColumn(dataset, text_column), labels=labels)
+
+
+def _scan(dataset: Any, text_column: str, label_column: str) -> Iterator[tuple[int, Any, Any]]:
+    """(row, text, label) of every row, read CHUNK_ROWS at a time."""
+    columns = dataset.select_columns([text_column, label_column])
+    for start in range(0, len(columns), CHUNK_ROWS):
+        chunk = columns[start : start + CHUNK_ROWS]
+        for offset, (text, label) in enumerate(zip(chunk[text_column], chunk[label_column], strict=True)):
+            yield start + offset, text, label
 
 
 def stratified_split(labels: Sequence[int], *, fraction: float, seed: int) -> tuple[list[int], list[int]]:
@@ -242,13 +284,12 @@ def load_splits(config: DataConfig) -> Splits:
         kept, carved = stratified_split(
             splits["train"].labels, fraction=config.validation_fraction, seed=config.split_seed
         )
+        if not carved:
+            raise DataError(
+                f"{config.source} has too few rows to hold any out for validation (each label has one "
+                "row); add rows or give a validation split"
+            )
         train = splits["train"]
-        splits["train"] = _select(train, kept)
-        splits["validation"] = _select(train, carved)
+        splits["train"] = train.select(kept)
+        splits["validation"] = train.select(carved)
     return Splits(splits=splits, label_names=label_names, text_column=text_column, label_column=label_column)
-
-
-def _select(split: Split, rows: list[int]) -> Split:
-    return dataclasses.replace(
-        split, texts=[split.texts[i] for i in rows], labels=[split.labels[i] for i in rows]
-    )

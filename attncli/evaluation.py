@@ -98,8 +98,7 @@ def load_labelled_split(
     if not carve:
         return name, labelled
     _, carved = stratified_split(labelled.labels, fraction=data.validation_fraction, seed=data.split_seed)
-    texts, labels = [labelled.texts[row] for row in carved], [labelled.labels[row] for row in carved]
-    return "validation", Split(texts=texts, labels=labels)
+    return "validation", labelled.select(carved)
 
 
 def evaluate(

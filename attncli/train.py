@@ -19,7 +19,7 @@ from attncli.device import autocast, resolve_device, resolve_precision
 from attncli.errors import TrainingError
 from attncli.inference import batched_forward
 from attncli.metrics import accuracy, confusion_matrix, macro_f1
-from attncli.tokenizer import encode_ids, pad_batch, pad_id_of, train_tokenizer
+from attncli.tokenizer import encode_ids, pack_ids, pad_batch, pad_id_of, train_tokenizer
 
 if TYPE_CHECKING:
     import torch
@@ -175,7 +175,8 @@ def train(
     tokenizer = train_tokenizer(train_split.texts, config.tokenizer)
     pad_id = pad_id_of(tokenizer)
     max_length = config.model.max_length
-    train_ids = encode_ids(tokenizer, train_split.texts, max_length=max_length)
+    train_ids = pack_ids(tokenizer, train_split.texts, max_length=max_length)
+    train_lengths = train_ids.lengths()
     validation_ids = encode_ids(tokenizer, validation_split.texts, max_length=max_length)
 
     vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
@@ -214,7 +215,7 @@ def train(
     started = time.perf_counter()
     for epoch in range(1, config.train.epochs + 1):
         epoch_started = time.perf_counter()
-        batches = plan_batches([len(ids) for ids in train_ids], batch_size=config.train.batch_size, rng=rng)
+        batches = plan_batches(train_lengths, batch_size=config.train.batch_size, rng=rng)
         reporter.epoch_start(epoch, len(batches))
         model.train()
         loss_sum, tokens_seen = torch.zeros((), device=device), 0
@@ -237,7 +238,7 @@ def train(
             scaler.update()
             scheduler.step()
             loss_sum += loss.detach() * len(rows)
-            batch_tokens = sum(len(train_ids[row]) for row in rows)
+            batch_tokens = sum(train_lengths[row] for row in rows)
             tokens_seen += batch_tokens
             # Reading the loss forces a device sync, so it is read only every 10 steps.
             shown_loss = None

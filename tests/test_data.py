@@ -84,6 +84,7 @@ def test_find_column_is_case_insensitive_and_ordered():
     [
         ([], "is empty"),
         ([{"text": "a", "label": "x"}, {"text": "b", "label": "x"}], "only one class"),
+        ([{"text": "a", "label": "x"}, {"text": "b", "label": "y"}], "too few rows"),
     ],
 )
 def test_unusable_training_data(tmp_path, rows, message):
@@ -121,3 +122,17 @@ def test_stratified_split_is_seeded_and_keeps_proportions():
     assert 80 in kept  # a label with one example stays in train
     assert stratified_split(labels, fraction=0.2, seed=3) == (kept, carved)
     assert stratified_split(labels, fraction=0.2, seed=4) != (kept, carved)
+
+
+def test_texts_stay_in_arrow_and_select_keeps_order(tmp_path):
+    from attncli.data import CHUNK_ROWS, TextColumn
+
+    rows = make_rows(CHUNK_ROWS + 5)
+    splits = load_splits(DataConfig(source=str(write_jsonl(tmp_path / "d.jsonl", rows))))
+    train = splits.splits["train"]
+    assert isinstance(train.texts, TextColumn)
+    assert len(train) + len(splits.splits["validation"]) == len(rows)
+    assert list(train.texts)[:3] == train.texts[:3] == [train.texts[0], train.texts[1], train.texts[2]]
+    picked = train.select([2, 0])
+    assert list(picked.texts) == [train.texts[2], train.texts[0]]
+    assert picked.labels == [train.labels[2], train.labels[0]]

@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from attncli.config import TokenizerConfig
 from attncli.errors import ConfigError
@@ -7,6 +8,7 @@ from attncli.tokenizer import (
     encode,
     encode_ids,
     load_tokenizer,
+    pack_ids,
     pad_batch,
     pad_id_of,
     save_tokenizer,
@@ -44,6 +46,10 @@ def test_truncation_and_empty_texts():
     assert len(long.ids) == 8 and long.untruncated_length == 30
     assert empty.ids == [tokenizer.token_to_id("[UNK]")]
     assert encode_ids(tokenizer, texts, max_length=8) == [long.ids, empty.ids, short.ids]
+    packed = pack_ids(tokenizer, texts, max_length=8)
+    assert len(packed) == 3 and packed.lengths() == [8, 1, len(short.ids)]
+    assert [packed[row].tolist() for row in range(3)] == [long.ids, empty.ids, short.ids]
+    assert packed.ids.dtype == torch.int32
 
 
 def test_save_load_and_an_existing_tokenizer_path(tmp_path):
@@ -65,6 +71,6 @@ def test_a_tokenizer_without_padding_gets_a_pad_token(tmp_path):
     assert loaded.token_to_id(PAD_TOKEN) == 3 and pad_id_of(loaded) == 3
 
 
-def test_pad_batch_right_pads():
-    batch = pad_batch([[5, 6, 7], [8]], pad_id=0)
-    assert batch.tolist() == [[5, 6, 7], [8, 0, 0]]
+def test_pad_batch_right_pads_lists_and_tensors():
+    batch = pad_batch([[5, 6, 7], torch.tensor([8], dtype=torch.int32)], pad_id=0)
+    assert batch.tolist() == [[5, 6, 7], [8, 0, 0]] and batch.dtype == torch.long
