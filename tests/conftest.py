@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import random
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
+# datasets caches every file it reads as Arrow; keep the tests' caches out of the user's.
+os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="attn-tests-hf-"))
 # The scripts are not a package; tests/scripts imports them from their folder.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
