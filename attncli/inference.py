@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from attncli.device import autocast
-from attncli.tokenizer import pad_batch
+from attncli.tokenizer import PackedSequences, pad_batch
 
 if TYPE_CHECKING:
     import torch
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def batched_forward(
     model: torch.nn.Module,
-    sequences: Sequence[Sequence[int]],
+    sequences: Sequence[Sequence[int]] | PackedSequences,
     *,
     pad_id: int,
     batch_size: int,
@@ -27,22 +27,27 @@ def batched_forward(
     (one 1-D tensor per text, its real tokens only). Texts are batched by length to cut padding."""
     import torch
 
-    order = sorted(range(len(sequences)), key=lambda index: len(sequences[index]))
-    logits: list[torch.Tensor | None] = [None] * len(sequences)
-    weights: list[torch.Tensor | None] = [None] * len(sequences)
+    if isinstance(sequences, PackedSequences):
+        lengths = sequences.lengths()
+    else:
+        lengths = torch.tensor([len(ids) for ids in sequences], dtype=torch.long)
+    logits: torch.Tensor | None = None
+    weights: list[torch.Tensor | None] = [None] * len(lengths) if return_attention else []
     was_training = model.training
     model.eval()
     with torch.inference_mode(), autocast(device, precision):
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            input_ids = pad_batch([sequences[row] for row in rows], pad_id=pad_id).to(device)
+        for rows in torch.argsort(lengths, stable=True).split(batch_size):
+            row_list = rows.tolist()
+            input_ids = pad_batch([sequences[row] for row in row_list], pad_id=pad_id).to(device)
             output = model(input_ids, return_attention=return_attention)
             batch_logits, batch_weights = output if return_attention else (output, None)
-            batch_logits = batch_logits.float().cpu()
-            for position, row in enumerate(rows):
-                logits[row] = batch_logits[position]
-                if batch_weights is not None:
-                    weights[row] = batch_weights[position, : len(sequences[row])].float().cpu()
+            if logits is None:
+                logits = torch.empty(len(lengths), batch_logits.size(-1))
+            logits[rows] = batch_logits.float().cpu()  # written in place: no tensor per text
+            if batch_weights is not None:
+                for position, row in enumerate(row_list):
+                    weights[row] = batch_weights[position, : lengths[row]].float().cpu()
     model.train(was_training)
-    stacked = torch.stack(logits) if logits else torch.empty(0)  # type: ignore[arg-type]
-    return stacked, (weights if return_attention else None)  # type: ignore[return-value]
+    if logits is None:
+        logits = torch.empty(0, 0)
+    return logits, (weights if return_attention else None)  # type: ignore[return-value]

@@ -156,8 +156,9 @@ class PackedSequences:
     def __getitem__(self, row: int) -> torch.Tensor:
         return self.ids[self.starts[row] : self.starts[row + 1]]
 
-    def lengths(self) -> list[int]:
-        return (self.starts[1:] - self.starts[:-1]).tolist()
+    def lengths(self) -> torch.Tensor:
+        """(num_sequences,) int64."""
+        return self.starts[1:] - self.starts[:-1]
 
 
 def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> PackedSequences:
@@ -172,10 +173,10 @@ def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> 
         for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
             ids.extend(encoding.ids[:max_length] or [fallback])
             starts.append(len(ids))
-    # clone(): the tensors own their memory, so the arrays can go.
+    # The tensors view the arrays' memory (no copy); they hold the arrays alive through the buffer.
     return PackedSequences(
-        ids=torch.frombuffer(ids, dtype=torch.int32).clone() if ids else torch.zeros(0, dtype=torch.int32),
-        starts=torch.frombuffer(starts, dtype=torch.int64).clone(),
+        ids=torch.frombuffer(ids, dtype=torch.int32) if ids else torch.zeros(0, dtype=torch.int32),
+        starts=torch.frombuffer(starts, dtype=torch.int64),
     )
 
 

@@ -7,7 +7,6 @@ import dataclasses
 import math
 import random
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -19,7 +18,7 @@ from attncli.device import autocast, resolve_device, resolve_precision
 from attncli.errors import TrainingError
 from attncli.inference import batched_forward
 from attncli.metrics import accuracy, confusion_matrix, macro_f1
-from attncli.tokenizer import encode_ids, pack_ids, pad_batch, pad_id_of, train_tokenizer
+from attncli.tokenizer import pack_ids, pad_batch, pad_id_of, train_tokenizer
 
 if TYPE_CHECKING:
     import torch
@@ -99,21 +98,22 @@ def learning_rate_factor(step: int, *, total_steps: int, warmup_steps: int) -> f
     return max(0.0, (total_steps - step) / remaining) if remaining > 0 else 1.0
 
 
-def plan_batches(lengths: Sequence[int], *, batch_size: int, rng: random.Random) -> list[list[int]]:
+def plan_batches(lengths: torch.Tensor, *, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
     """Shuffled batches of row indices, each drawn from rows of similar length to cut padding.
 
     Rows are shuffled, cut into pools of 50 batches, sorted by length within a pool, and the batches
-    shuffled again, so order stays random while each batch pads little.
+    shuffled again, so order stays random while each batch pads little. Indices stay in tensors:
+    a million rows cost 8 MB, not a million Python ints.
     """
-    rows = list(range(len(lengths)))
-    rng.shuffle(rows)
-    pool_size = batch_size * 50
-    batches = []
-    for start in range(0, len(rows), pool_size):
-        pool = sorted(rows[start : start + pool_size], key=lambda row: lengths[row])
-        batches.extend(pool[i : i + batch_size] for i in range(0, len(pool), batch_size))
-    rng.shuffle(batches)
-    return batches
+    import torch
+
+    rows = torch.randperm(len(lengths), generator=generator)
+    batches: list[torch.Tensor] = []
+    for pool in rows.split(batch_size * 50):
+        by_length = pool[torch.argsort(lengths[pool], stable=True)]
+        batches.extend(by_length.split(batch_size))
+    order = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[index] for index in order]
 
 
 def _parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -177,7 +177,7 @@ def train(
     max_length = config.model.max_length
     train_ids = pack_ids(tokenizer, train_split.texts, max_length=max_length)
     train_lengths = train_ids.lengths()
-    validation_ids = encode_ids(tokenizer, validation_split.texts, max_length=max_length)
+    validation_ids = pack_ids(tokenizer, validation_split.texts, max_length=max_length)
 
     vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
     model = build_model(
@@ -209,18 +209,18 @@ def train(
     )
     reporter.start(info)
     result = TrainResult(output=output, config=config, info=info)
-    rng = random.Random(config.train.seed)
+    generator = torch.Generator().manual_seed(config.train.seed)
     targets = torch.tensor(train_split.labels)
     best_key, best_state = None, None
     started = time.perf_counter()
     for epoch in range(1, config.train.epochs + 1):
         epoch_started = time.perf_counter()
-        batches = plan_batches(train_lengths, batch_size=config.train.batch_size, rng=rng)
+        batches = plan_batches(train_lengths, batch_size=config.train.batch_size, generator=generator)
         reporter.epoch_start(epoch, len(batches))
         model.train()
         loss_sum, tokens_seen = torch.zeros((), device=device), 0
         for step, rows in enumerate(batches, start=1):
-            input_ids = pad_batch([train_ids[row] for row in rows], pad_id=pad_id).to(
+            input_ids = pad_batch([train_ids[row] for row in rows.tolist()], pad_id=pad_id).to(
                 device, non_blocking=True
             )
             batch_targets = targets[rows].to(device, non_blocking=True)
@@ -238,7 +238,7 @@ def train(
             scaler.update()
             scheduler.step()
             loss_sum += loss.detach() * len(rows)
-            batch_tokens = sum(train_lengths[row] for row in rows)
+            batch_tokens = int(train_lengths[rows].sum())
             tokens_seen += batch_tokens
             # Reading the loss forces a device sync, so it is read only every 10 steps.
             shown_loss = None

@@ -47,7 +47,7 @@ def test_truncation_and_empty_texts():
     assert empty.ids == [tokenizer.token_to_id("[UNK]")]
     assert encode_ids(tokenizer, texts, max_length=8) == [long.ids, empty.ids, short.ids]
     packed = pack_ids(tokenizer, texts, max_length=8)
-    assert len(packed) == 3 and packed.lengths() == [8, 1, len(short.ids)]
+    assert len(packed) == 3 and packed.lengths().tolist() == [8, 1, len(short.ids)]
     assert [packed[row].tolist() for row in range(3)] == [long.ids, empty.ids, short.ids]
     assert packed.ids.dtype == torch.int32
 

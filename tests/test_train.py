@@ -1,6 +1,7 @@
 import random
 
 import pytest
+import torch
 from conftest import TINY_MODEL, make_rows, write_csv
 
 from attncli.config import load_config
@@ -16,13 +17,16 @@ def test_learning_rate_warms_up_then_decays_linearly():
 
 
 def test_plan_batches_covers_every_row_once_and_groups_lengths():
-    lengths = [random.Random(0).randint(1, 100) for _ in range(1000)]
-    batches = plan_batches(lengths, batch_size=10, rng=random.Random(1))
-    assert sorted(row for batch in batches for row in batch) == list(range(1000))
+    lengths = torch.tensor([random.Random(0).randint(1, 100) for _ in range(1000)])
+    batches = plan_batches(lengths, batch_size=10, generator=torch.Generator().manual_seed(1))
+    assert sorted(torch.cat(batches).tolist()) == list(range(1000))
     assert all(len(batch) == 10 for batch in batches)
-    spread = sum(max(lengths[r] for r in b) - min(lengths[r] for r in b) for b in batches) / len(batches)
+    spread = sum(int(lengths[b].max() - lengths[b].min()) for b in batches) / len(batches)
     assert spread < 10  # random batches would spread about 80
-    assert batches != plan_batches(lengths, batch_size=10, rng=random.Random(2))
+    again = plan_batches(lengths, batch_size=10, generator=torch.Generator().manual_seed(1))
+    other = plan_batches(lengths, batch_size=10, generator=torch.Generator().manual_seed(2))
+    assert all(torch.equal(a, b) for a, b in zip(batches, again, strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(batches, other, strict=True))
 
 
 def test_training_learns_the_easy_task_and_keeps_the_best_epoch(trained):
