@@ -206,7 +206,8 @@ def to_split(
             raise DataError(
                 f"row {row} of split {name!r} has no text in column {text_column!r}; fill or drop it"
             )
-        if label is None:
+        # ClassLabel marks unlabelled rows with -1 (the GLUE test splits, for example).
+        if label is None or (hasattr(feature, "int2str") and not 0 <= label < feature.num_classes):
             raise DataError(
                 f"row {row} of split {name!r} has no label in column {label_column!r}; fill or drop it"
             )
@@ -250,7 +251,7 @@ def stratified_split(labels: Sequence[int], *, fraction: float, seed: int) -> tu
 
 
 def load_splits(config: DataConfig) -> Splits:
-    """Load `config.source` into train, validation and (when present) test splits."""
+    """Load `config.source` into train and validation splits (validation carved when missing)."""
     if not config.source:
         raise DataError("no dataset given; pass DATA (a file, folder or Hub name) or set data.source")
     raw = load_raw(config.source, config_name=config.config)
@@ -282,7 +283,7 @@ def load_splits(config: DataConfig) -> Splits:
             label_names=label_names,
         )
         for name, dataset in raw.items()
-        if name in ("train", "validation", "test")
+        if name in ("train", "validation")  # test is for `attn eval`; Hub test splits are often unlabelled
     }
     if "validation" not in splits:
         kept, carved = stratified_split(

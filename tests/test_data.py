@@ -37,7 +37,7 @@ def test_folder_of_split_files_maps_names(tmp_path):
     write_csv(tmp_path / "test.csv", make_rows(12, seed=6))
     (tmp_path / "notes.txt").write_text("ignored")
     splits = load_splits(DataConfig(source=str(tmp_path)))
-    assert _split_sizes(splits) == {"train": 30, "validation": 9, "test": 12}
+    assert _split_sizes(splits) == {"train": 30, "validation": 9}  # test is left to `attn eval`
 
 
 def test_save_to_disk_folder_with_classlabel_names(tmp_path):
@@ -52,6 +52,24 @@ def test_save_to_disk_folder_with_classlabel_names(tmp_path):
     assert splits.label_names == ["neg", "pos"]
     assert splits.text_column == "sentence"
     assert splits.splits["validation"].labels == [0, 1, 0, 1]
+
+
+def test_unlabelled_test_rows_do_not_stop_training_but_stop_evaluation(tmp_path):
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+    from attncli.data import to_split
+
+    features = Features({"sentence": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
+    labelled = Dataset.from_dict({"sentence": ["bad", "good"] * 4, "label": [0, 1] * 4}, features=features)
+    unlabelled = Dataset.from_dict({"sentence": ["meh"], "label": [-1]}, features=features)
+    DatasetDict({"train": labelled, "validation": labelled, "test": unlabelled}).save_to_disk(
+        str(tmp_path / "d")
+    )
+    assert set(load_splits(DataConfig(source=str(tmp_path / "d"))).splits) == {"train", "validation"}
+    with pytest.raises(DataError, match="row 0 of split 'test' has no label"):
+        to_split(
+            unlabelled, name="test", text_column="sentence", label_column="label", label_names=["neg", "pos"]
+        )
 
 
 def test_numeric_labels_sort_numerically(tmp_path):
