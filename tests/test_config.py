@@ -74,8 +74,15 @@ def test_every_shipped_config_loads_and_says_how_to_use_it(path):
     load_config(path)
 
 
-def test_default_yaml_matches_the_dataclass_defaults():
-    assert load_config(CONFIGS[[p.name for p in CONFIGS].index("default.yaml")]) == Config()
+def test_default_yaml_lists_every_setting_at_its_default():
+    import yaml
+
+    path = CONFIGS[[p.name for p in CONFIGS].index("default.yaml")]
+    written = yaml.safe_load(path.read_text())
+    assert sorted(f"{section}.{key}" for section, keys in written.items() for key in keys) == sorted(
+        valid_keys()
+    )
+    assert load_config(path) == Config()
 
 
 def test_changed_settings_lists_only_what_differs_from_the_defaults():
