@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.errors import DataError
 from attncli.inference import batched_forward
-from attncli.tokenizer import encode_ids, pad_id_of
+from attncli.tokenizer import pack_ids, pad_id_of
 
 if TYPE_CHECKING:
     import torch
@@ -43,7 +43,7 @@ def predict_probabilities(
     checkpoint: LoadedCheckpoint, texts: Sequence[str], *, batch_size: int = 64
 ) -> torch.Tensor:
     """Softmax probabilities, shape (len(texts), num_labels), in the order of `texts`."""
-    sequences = encode_ids(checkpoint.tokenizer, texts, max_length=checkpoint.config.model.max_length)
+    sequences = pack_ids(checkpoint.tokenizer, texts, max_length=checkpoint.config.model.max_length)
     logits, _ = batched_forward(
         checkpoint.model,
         sequences,

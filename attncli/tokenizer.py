@@ -12,7 +12,7 @@ from attncli.errors import CheckpointError, ConfigError
 
 if TYPE_CHECKING:
     import torch
-    from tokenizers import Tokenizer
+    from tokenizers import Encoding, Tokenizer
 
 PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
@@ -112,32 +112,28 @@ def fallback_id_of(tokenizer: Tokenizer) -> int:
     return 1 if pad_id == 0 else 0
 
 
-def encode(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> list[Encoded]:
-    """Encode `texts` without special tokens and truncate each to `max_length` tokens.
+def _truncated(
+    tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int
+) -> Iterator[tuple[list[int], Encoding]]:
+    """(ids, encoding) of each text: encoded without special tokens, truncated to `max_length`.
 
     A text with no tokens (only spaces, say) becomes one unknown token, so every sequence has at
     least one position to attend to.
     """
     fallback = fallback_id_of(tokenizer)
+    for batch in _batched(texts, 4096):
+        for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
+            yield encoding.ids[:max_length] or [fallback], encoding
+
+
+def encode(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> list[Encoded]:
+    """Token ids with each token's character span, for showing tokens (`attn inspect`)."""
     encoded = []
-    for batch in _batched(texts, 4096):
-        for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
-            ids = encoding.ids[:max_length]
-            offsets = [tuple(span) for span in encoding.offsets[:max_length]]
-            if not ids:
-                ids, offsets = [fallback], [(0, 0)]
-            encoded.append(Encoded(ids=ids, offsets=offsets, untruncated_length=len(encoding.ids)))  # type: ignore[arg-type]
+    for ids, encoding in _truncated(tokenizer, texts, max_length=max_length):
+        # The stand-in token of an empty text covers no characters.
+        offsets = [tuple(span) for span in encoding.offsets[:max_length]] or [(0, 0)]
+        encoded.append(Encoded(ids=ids, offsets=offsets, untruncated_length=len(encoding.ids)))  # type: ignore[arg-type]
     return encoded
-
-
-def encode_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> list[list[int]]:
-    """Token ids only, as `encode` gives them: for training and prediction, which need no offsets."""
-    fallback = fallback_id_of(tokenizer)
-    sequences = []
-    for batch in _batched(texts, 4096):
-        for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
-            sequences.append(encoding.ids[:max_length] or [fallback])
-    return sequences
 
 
 @dataclass(frozen=True)
@@ -162,17 +158,16 @@ class PackedSequences:
 
 
 def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> PackedSequences:
-    """`encode_ids`, packed into one tensor as it goes."""
+    """The ids `encode` gives, without offsets, packed into one tensor as they come: for training
+    and prediction."""
     from array import array
 
     import torch
 
-    fallback = fallback_id_of(tokenizer)
     ids, starts = array("i"), array("q", [0])
-    for batch in _batched(texts, 4096):
-        for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
-            ids.extend(encoding.ids[:max_length] or [fallback])
-            starts.append(len(ids))
+    for sequence, _ in _truncated(tokenizer, texts, max_length=max_length):
+        ids.extend(sequence)
+        starts.append(len(ids))
     # The tensors view the arrays' memory (no copy); they hold the arrays alive through the buffer.
     return PackedSequences(
         ids=torch.frombuffer(ids, dtype=torch.int32) if ids else torch.zeros(0, dtype=torch.int32),

@@ -9,6 +9,19 @@ from attncli.errors import CheckpointError
 from attncli.prediction import predict_probabilities
 
 
+def _save_again(loaded, path, *, metrics, overwrite):
+    """Write a loaded checkpoint's parts to `path` through save_checkpoint."""
+    save_checkpoint(
+        path,
+        model=loaded.model,
+        tokenizer=loaded.tokenizer,
+        config=loaded.config,
+        label_names=loaded.label_names,
+        metrics=metrics,
+        overwrite=overwrite,
+    )
+
+
 def test_run_folder_holds_exactly_the_checkpoint_files(trained):
     assert sorted(path.name for path in trained.output.iterdir()) == sorted(CHECKPOINT_FILES)
     header = json.loads((trained.output / "config.json").read_text())
@@ -31,15 +44,7 @@ def test_weights_are_safetensors_not_pickle(trained):
 def test_save_and_load_round_trip_predicts_the_same(trained, tmp_path):
     loaded = load_checkpoint(trained.output)
     copy = tmp_path / "copy"
-    save_checkpoint(
-        copy,
-        model=loaded.model,
-        tokenizer=loaded.tokenizer,
-        config=loaded.config,
-        label_names=loaded.label_names,
-        metrics=loaded.metrics,
-        overwrite=False,
-    )
+    _save_again(loaded, copy, metrics=loaded.metrics, overwrite=False)
     texts = ["pasta and cheese today", "the coach said the match was very good"]
     assert torch.equal(
         predict_probabilities(load_checkpoint(copy), texts), predict_probabilities(loaded, texts)
@@ -81,14 +86,6 @@ def test_a_failed_save_leaves_the_old_checkpoint_and_no_debris(trained, tmp_path
 
     monkeypatch.setattr(checkpoint_module, "_write_json", failing_write)
     with pytest.raises(OSError, match="disk full"):
-        save_checkpoint(
-            output,
-            model=loaded.model,
-            tokenizer=loaded.tokenizer,
-            config=loaded.config,
-            label_names=loaded.label_names,
-            metrics={},
-            overwrite=True,
-        )
+        _save_again(loaded, output, metrics={}, overwrite=True)
     assert [path.name for path in tmp_path.iterdir()] == ["run"]
     assert (output / "precious.txt").read_text() == "keep me"

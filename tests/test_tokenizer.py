@@ -6,7 +6,6 @@ from attncli.errors import ConfigError
 from attncli.tokenizer import (
     PAD_TOKEN,
     encode,
-    encode_ids,
     load_tokenizer,
     pack_ids,
     pad_batch,
@@ -45,7 +44,6 @@ def test_truncation_and_empty_texts():
     long, empty, short = encode(tokenizer, texts, max_length=8)
     assert len(long.ids) == 8 and long.untruncated_length == 30
     assert empty.ids == [tokenizer.token_to_id("[UNK]")]
-    assert encode_ids(tokenizer, texts, max_length=8) == [long.ids, empty.ids, short.ids]
     packed = pack_ids(tokenizer, texts, max_length=8)
     assert len(packed) == 3 and packed.lengths().tolist() == [8, 1, len(short.ids)]
     assert [packed[row].tolist() for row in range(3)] == [long.ids, empty.ids, short.ids]
