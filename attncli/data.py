@@ -42,26 +42,32 @@ CHUNK_ROWS = 10_000
 
 class TextColumn(Sequence[str]):
     """The text column of a `datasets.Dataset`, read from Arrow on demand: a million texts cost no
-    Python memory until a slice of them is asked for."""
+    Python memory until a slice of them is asked for. With `rows`, a view of those rows only (in
+    that order), kept as a compact index array rather than a `datasets` indices mapping."""
 
-    def __init__(self, dataset: Any, column: str) -> None:
+    def __init__(self, dataset: Any, column: str, rows: array | None = None) -> None:
         self.dataset = dataset.select_columns([column])
         self.column = column
+        self.rows = rows
 
     def __len__(self) -> int:
-        return len(self.dataset)
+        return len(self.dataset) if self.rows is None else len(self.rows)
 
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice):
-            return self.dataset[index][self.column]
-        return self.dataset[int(index)][self.column]
+            if self.rows is None:
+                return self.dataset[index][self.column]
+            return self.dataset[self.rows[index].tolist()][self.column]
+        row = int(index) if self.rows is None else self.rows[index]
+        return self.dataset[row][self.column]
 
     def __iter__(self) -> Iterator[str]:
         for start in range(0, len(self), CHUNK_ROWS):
             yield from self[start : start + CHUNK_ROWS]
 
     def select(self, rows: Sequence[int]) -> TextColumn:
-        return TextColumn(self.dataset.select(rows), self.column)
+        picked = array("q", rows if self.rows is None else (self.rows[row] for row in rows))
+        return TextColumn(self.dataset, self.column, picked)
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,8 @@ class Split:
     """One split: texts and their label indices, in the same order."""
 
     texts: Sequence[str]
-    labels: list[int]
+    labels: array
+    """array('q'): 8 bytes a row, and a tensor can view it without copying."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -79,7 +86,7 @@ class Split:
         texts = (
             self.texts.select(rows) if isinstance(self.texts, TextColumn) else [self.texts[i] for i in rows]
         )
-        return Split(texts=texts, labels=[self.labels[row] for row in rows])
+        return Split(texts=texts, labels=array("q", (self.labels[row] for row in rows)))
 
 
 @dataclass(frozen=True)
@@ -197,10 +204,10 @@ def to_split(
     dataset: Any, *, name: str, text_column: str, label_column: str, label_names: list[str]
 ) -> Split:
     """Convert one `datasets.Dataset` into a `Split`, checking every text and label. The texts stay
-    in Arrow; only the label indices become a Python list."""
+    in Arrow; the label indices go into a compact array."""
     feature = dataset.features[label_column]
     index = {label: position for position, label in enumerate(label_names)}
-    labels: list[int] = []
+    labels = array("q")
     for row, text, label in _scan(dataset, text_column, label_column):
         if not isinstance(text, str):
             raise DataError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ CLS_TOKEN = "[CLS]"
 SPECIAL_TOKENS = [PAD_TOKEN, UNK_TOKEN, CLS_TOKEN]
 # Padding tokens of tokenizers trained elsewhere, so a supplied tokenizer.json keeps its own.
 KNOWN_PAD_TOKENS = (PAD_TOKEN, "<pad>", "<|pad|>", "<PAD>")
+# Token ids gathered in memory before each write to the packed-ids file (4 MB).
+SPILL_TOKENS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -157,22 +160,56 @@ class PackedSequences:
         return self.starts[1:] - self.starts[:-1]
 
 
-def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> PackedSequences:
-    """The ids `encode` gives, without offsets, packed into one tensor as they come: for training
-    and prediction."""
-    from array import array
+class _SpilledArray:
+    """Values appended chunk by chunk to an unnamed temporary file, then memory-mapped as one
+    tensor: the pages belong to the page cache, which the kernel can drop and read back, so the
+    process's own memory does not grow with the number of tokens."""
 
+    def __init__(self, typecode: str) -> None:
+        import tempfile
+
+        self.typecode = typecode
+        self.file = tempfile.TemporaryFile()  # unnamed: removed by the OS however the run ends
+        self.count = 0
+
+    def extend(self, values: array) -> None:
+        values.tofile(self.file)
+        self.count += len(values)
+
+    def to_tensor(self, dtype: torch.dtype) -> torch.Tensor:
+        import mmap
+
+        import torch
+
+        self.file.flush()
+        if self.count == 0:
+            self.file.close()
+            return torch.zeros(0, dtype=dtype)
+        # A private (copy-on-write) mapping is writable, as torch.frombuffer wants, yet never
+        # writes back; the tensor keeps the mapping alive, and the mapping outlives the closed file.
+        mapped = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_COPY)
+        self.file.close()
+        return torch.frombuffer(mapped, dtype=dtype)
+
+
+def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> PackedSequences:
+    """The ids `encode` gives, without offsets, packed end to end as they come (for training and
+    prediction), in a memory-mapped temporary file rather than in the process's own memory."""
     import torch
 
-    ids, starts = array("i"), array("q", [0])
+    ids, starts = _SpilledArray("i"), _SpilledArray("q")
+    starts.extend(array("q", [0]))
+    chunk_ids, chunk_starts = array("i"), array("q")
     for sequence, _ in _truncated(tokenizer, texts, max_length=max_length):
-        ids.extend(sequence)
-        starts.append(len(ids))
-    # The tensors view the arrays' memory (no copy); they hold the arrays alive through the buffer.
-    return PackedSequences(
-        ids=torch.frombuffer(ids, dtype=torch.int32) if ids else torch.zeros(0, dtype=torch.int32),
-        starts=torch.frombuffer(starts, dtype=torch.int64),
-    )
+        chunk_ids.extend(sequence)
+        chunk_starts.append(ids.count + len(chunk_ids))
+        if len(chunk_ids) >= SPILL_TOKENS:
+            ids.extend(chunk_ids)
+            starts.extend(chunk_starts)
+            chunk_ids, chunk_starts = array("i"), array("q")
+    ids.extend(chunk_ids)
+    starts.extend(chunk_starts)
+    return PackedSequences(ids=ids.to_tensor(torch.int32), starts=starts.to_tensor(torch.int64))
 
 
 def pad_batch(sequences: Sequence[Sequence[int] | torch.Tensor], *, pad_id: int) -> torch.Tensor:

@@ -50,6 +50,20 @@ def test_truncation_and_empty_texts():
     assert packed.ids.dtype == torch.int32
 
 
+def test_packing_spills_in_chunks_to_a_mapped_file(monkeypatch):
+    import attncli.tokenizer
+
+    monkeypatch.setattr(attncli.tokenizer, "SPILL_TOKENS", 5)  # a write every few texts
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
+    texts = [f"{text} {index}" for index, text in enumerate(TEXTS * 7)]
+    packed = pack_ids(tokenizer, texts, max_length=6)
+    expected = [encoded.ids for encoded in encode(tokenizer, texts, max_length=6)]
+    assert [packed[row].tolist() for row in range(len(texts))] == expected
+    assert packed.starts.tolist()[-1] == sum(len(ids) for ids in expected) == packed.ids.numel()
+    empty = pack_ids(tokenizer, [], max_length=6)
+    assert len(empty) == 0 and empty.ids.numel() == 0
+
+
 def test_save_load_and_an_existing_tokenizer_path(tmp_path):
     tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
     save_tokenizer(tokenizer, tmp_path / "tokenizer.json")

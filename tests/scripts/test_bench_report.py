@@ -1,6 +1,8 @@
+import time
+
 import pytest
 from bench import attn_train_flops_per_token
-from bench_report import targets, write_markdown
+from bench_report import reading, targets, write_markdown
 
 
 def _results(attn_accuracy=0.98, attn_train_s=40.0, cold=1.2):
@@ -30,8 +32,20 @@ def _results(attn_accuracy=0.98, attn_train_s=40.0, cold=1.2):
         "cold_start_spread": {"attn_predict": spread, "import_torch": spread, "fasttext": spread},
         "scaling": {
             "rows": [
-                {"rows": 10, "epoch_s": 1.0, "tokens_per_s": 5.0, "peak_rss_mb": 100.0},
-                {"rows": 100, "epoch_s": 10.0, "tokens_per_s": 5.0, "peak_rss_mb": 110.0},
+                {
+                    "rows": 10,
+                    "epoch_s": 1.0,
+                    "tokens_per_s": 5.0,
+                    "peak_rss_mb": 100.0,
+                    "peak_anonymous_mb": 80.0,
+                },
+                {
+                    "rows": 110,
+                    "epoch_s": 11.0,
+                    "tokens_per_s": 5.0,
+                    "peak_rss_mb": 130.0,
+                    "peak_anonymous_mb": 88.0,
+                },
             ],
             "sequence_length": [
                 {"length": 128, "impl": "fused", "median": 0.01, "peak_rss_mb": 1.0},
@@ -60,6 +74,15 @@ def test_markdown_has_the_tables_and_says_what_was_missed(tmp_path):
     assert "**missed** | 40.0 s vs 0.50 s = 80.0x" in text
     assert "| 128 | 10 | 20 | 2.00x |" in text
     assert "97.0%, 98.0%, 99.0%" in text
+    assert "| 110 | 11.0 | 5 | 88 | 130 |" in text
+    # 8 MB more own memory for 100 more rows: 83,886 bytes a row, 1.10x, within the flat ratio.
+    assert "went from 80 to 88 MB (1.10x, 83886 bytes a row): flat in the number of rows" in text
+
+
+def test_memory_that_grows_with_rows_is_called_so():
+    results = _results()
+    results["scaling"]["rows"][-1]["peak_anonymous_mb"] = 120.0
+    assert "(1.50x, 419430 bytes a row): not flat" in reading(results)
 
 
 def test_flops_per_token_counts_matrix_work():
@@ -67,3 +90,15 @@ def test_flops_per_token_counts_matrix_work():
     per_layer = 2 * 4 * 16 + 2 * 2 * 4 * 8 + 2 * 2 * 10 * 4  # projections, feed-forward, attention
     expected = 3 * (2 * per_layer + 2 * 4 + 2 * 4 * 3 / 10)
     assert attn_train_flops_per_token(model, 10, 3) == pytest.approx(expected)
+
+
+def test_anonymous_peak_sees_memory_the_process_owns():
+    from bench import AnonymousPeak, anonymous_rss_mb
+
+    before = anonymous_rss_mb()
+    assert before is not None and before > 1
+    with AnonymousPeak() as peak:
+        held = b"x" * (64 * 2**20)  # 64 MB, written, so resident and owned
+        time.sleep(0.1)
+        del held
+    assert peak.peak_mb >= before + 50
