@@ -165,10 +165,9 @@ class _SpilledArray:
     tensor: the pages belong to the page cache, which the kernel can drop and read back, so the
     process's own memory does not grow with the number of tokens."""
 
-    def __init__(self, typecode: str) -> None:
+    def __init__(self) -> None:
         import tempfile
 
-        self.typecode = typecode
         self.file = tempfile.TemporaryFile()  # unnamed: removed by the OS however the run ends
         self.count = 0
 
@@ -197,7 +196,7 @@ def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> 
     prediction), in a memory-mapped temporary file rather than in the process's own memory."""
     import torch
 
-    ids, starts = _SpilledArray("i"), _SpilledArray("q")
+    ids, starts = _SpilledArray(), _SpilledArray()
     starts.extend(array("q", [0]))
     chunk_ids, chunk_starts = array("i"), array("q")
     for sequence, _ in _truncated(tokenizer, texts, max_length=max_length):

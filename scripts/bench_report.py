@@ -32,6 +32,14 @@ def _spread(value: dict[str, float], unit: str = "s") -> str:
     return f"{value['median']:.3f} {unit} (min {value['min']:.3f}, max {value['max']:.3f}, n={value['n']})"
 
 
+def _time_with_range(value: dict[str, Any]) -> str:
+    """Median seconds, with the range over repetitions when there were several."""
+    runs = value.get("train_s_spread")
+    if not runs or runs["n"] < 2:
+        return f"{value['train_s']:.2f}"
+    return f"{value['train_s']:.2f} ({runs['min']:.2f}-{runs['max']:.2f}, n={runs['n']})"
+
+
 def targets(results: dict[str, Any]) -> list[tuple[str, bool, str]]:
     """(target, met, the measured figures) for each target of the benchmark issue."""
     bbc = results["bbc"]
@@ -126,7 +134,8 @@ def _scaling_sentence(first: dict[str, Any], last: dict[str, Any]) -> str:
             f"The memory the process owns (anonymous resident memory) went from {own_first:.0f} to "
             f"{own_last:.0f} MB ({own_last / own_first:.2f}x, {per_row:.0f} bytes a row): "
             + ("flat in the number of rows" if flat else "not flat in the number of rows")
-            + f". The peak resident set went from {first['peak_rss_mb']:.0f} to {last['peak_rss_mb']:.0f} MB; "
+            + f". The peak resident set went from {first['peak_rss_mb']:.0f} to "
+            f"{last['peak_rss_mb']:.0f} MB; "
             "the difference is pages of memory-mapped files (the Arrow dataset and the packed token ids), "
             "which the kernel drops under memory pressure and reads back when needed."
         )
@@ -141,8 +150,8 @@ def _scaling_sentence(first: dict[str, Any], last: dict[str, Any]) -> str:
 def _attn_paragraph(attn: dict[str, Any]) -> str:
     runs = attn.get("accuracy_runs", [attn["accuracy"]])
     spread = (
-        f"The table shows the run of median accuracy among {len(runs)} training runs (accuracies "
-        f"{', '.join(_pct(value) for value in runs)}; WordPiece training is not deterministic). "
+        f"The table shows the run of median accuracy among {len(runs)} training runs with seeds 0 to "
+        f"{len(runs) - 1} (accuracies {', '.join(_pct(value) for value in runs)}, sorted). "
         if len(runs) > 1
         else ""
     )
@@ -166,9 +175,10 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
             SYSTEMS[name],
             _pct(value["accuracy"]),
             _pct(value["macro_f1"]),
-            f"{value['train_s']:.2f}",
+            _time_with_range(value),
             f"{value['predict_docs_per_s']:,.0f}",
             f"{value['peak_rss_mb']:.0f}",
+            f"{value['predict_peak_rss_mb']:.0f}",
         ]
         for name, value in bbc.items()
     ]
@@ -211,10 +221,13 @@ threads), Python {machine["python"]}. Peak `torch.mm` rate measured in the same 
 ## BBC News (1,781 train / 444 test articles, 5 topics)
 
 Same split for every system (`scripts/fetch_bbc_news.py`). Training time is the fit alone, in the
-system's own process: for attn it includes loading the data, training the tokenizer, every epoch with
-its validation, and saving the checkpoint. Peak memory is the resident set of that process.
+system's own process, as the median (min-max) over repeated fits: for attn, over its training runs, each
+including loading the data, training the tokenizer, every epoch with its validation, and saving the
+checkpoint. Train MB is the peak resident set of the training process; predict MB that of a fresh
+process that loads the saved model and labels the whole test set (for attn, `attn predict --file`).
+Predict docs/s is the median rate of labelling the test set with the model already loaded.
 
-{_table(["system", "accuracy", "macro-F1", "train s", "predict docs/s", "peak RSS MB"], quality)}
+{_table(["system", "accuracy", "macro-F1", "train s", "predict docs/s", "train MB", "predict MB"], quality)}
 
 {_attn_paragraph(attn)}
 

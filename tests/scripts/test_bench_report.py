@@ -7,8 +7,9 @@ from bench_report import reading, targets, write_markdown
 
 def _results(attn_accuracy=0.98, attn_train_s=40.0, cold=1.2):
     def system(accuracy, train_s):
+        fits = {"median": train_s, "min": train_s * 0.9, "max": train_s * 1.2, "n": 5}
         return {"accuracy": accuracy, "macro_f1": accuracy, "train_s": train_s, "predict_docs_per_s": 100.0,
-                "peak_rss_mb": 300.0}  # fmt: skip
+                "peak_rss_mb": 300.0, "predict_peak_rss_mb": 200.0, "train_s_spread": fits}  # fmt: skip
 
     attn = system(attn_accuracy, attn_train_s) | {
         "train_loop_s": 35.0, "epochs": 6, "best_epoch": 4, "tokens_per_s": 1000.0,
@@ -71,6 +72,9 @@ def test_markdown_has_the_tables_and_says_what_was_missed(tmp_path):
     text = (tmp_path / "B.md").read_text()
     assert "python scripts/bench.py --quick" in text and "test cpu" in text
     assert "| attn (configs/bbc.yaml) | 98.0% |" in text
+    assert (
+        "| TF-IDF 1-2 grams + linear SVM | 97.0% | 97.0% | 1.00 (0.90-1.20, n=5) | 100 | 300 | 200 |" in text
+    )
     assert "**missed** | 40.0 s vs 0.50 s = 80.0x" in text
     assert "| 128 | 10 | 20 | 2.00x |" in text
     assert "97.0%, 98.0%, 99.0%" in text
