@@ -94,6 +94,18 @@ def reading(results: dict[str, Any]) -> str:
         lines.append(f"On accuracy attn is behind {', '.join(better)} on this split.")
     else:
         lines.append("On accuracy attn is level with or ahead of every baseline on this split.")
+    runs = attn.get("accuracy_runs", [])
+    if len(runs) > 1:
+        best_baseline = max(value["accuracy"] for value in baselines.values())
+        reaching = sum(run >= best_baseline for run in runs)
+        lines.append(
+            f"That is the median of {len(runs)} seeds; {reaching} of the {len(runs)} runs reach the best "
+            f"baseline's {_pct(best_baseline)} (runs: {', '.join(_pct(run) for run in runs)}), so the "
+            "margin is within the spread between seeds."
+            if reaching < len(runs)
+            else f"That is the median of {len(runs)} seeds, and every run reaches the best baseline's "
+            f"{_pct(best_baseline)} (runs: {', '.join(_pct(run) for run in runs)})."
+        )
     lines.append(
         f"On training cost the linear baselines are far cheaper: {SYSTEMS[fastest]} fits in "
         f"{baselines[fastest]['train_s']:.2f} s against attn's {attn['train_s']:.1f} s "

@@ -83,6 +83,13 @@ def test_markdown_has_the_tables_and_says_what_was_missed(tmp_path):
     assert "went from 80 to 88 MB (1.10x, 83886 bytes a row): flat in the number of rows" in text
 
 
+def test_the_reading_says_how_many_seeds_beat_the_best_baseline():
+    assert "every run reaches the best baseline's 97.0%" in reading(_results())
+    results = _results()
+    results["bbc"]["attn"]["accuracy_runs"] = [0.96, 0.98, 0.99]
+    assert "2 of the 3 runs reach the best baseline's 97.0%" in reading(results)
+
+
 def test_memory_that_grows_with_rows_is_called_so():
     results = _results()
     results["scaling"]["rows"][-1]["peak_anonymous_mb"] = 120.0
