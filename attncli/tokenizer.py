@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from attncli.config import TokenizerConfig
-from attncli.errors import CheckpointError, ConfigError
+from attncli.errors import AttnError, CheckpointError, ConfigError
 
 if TYPE_CHECKING:
     import torch
@@ -160,6 +161,20 @@ class PackedSequences:
         return self.starts[1:] - self.starts[:-1]
 
 
+@contextlib.contextmanager
+def _temporary_file_errors() -> Iterator[None]:
+    """Turn a failure to write or map the token-id file into a message that says what to do."""
+    import tempfile
+
+    try:
+        yield
+    except OSError as error:
+        raise AttnError(
+            f"could not write token ids to a temporary file in {tempfile.gettempdir()} "
+            f"({error.strerror or error}); point TMPDIR at a writable folder with free space"
+        ) from error
+
+
 class _SpilledArray:
     """Values appended chunk by chunk to an unnamed temporary file, then memory-mapped as one
     tensor: the pages belong to the page cache, which the kernel can drop and read back, so the
@@ -168,11 +183,13 @@ class _SpilledArray:
     def __init__(self) -> None:
         import tempfile
 
-        self.file = tempfile.TemporaryFile()  # unnamed: removed by the OS however the run ends
+        with _temporary_file_errors():
+            self.file = tempfile.TemporaryFile()  # unnamed: removed by the OS however the run ends
         self.count = 0
 
     def extend(self, values: array) -> None:
-        values.tofile(self.file)
+        with _temporary_file_errors():
+            values.tofile(self.file)
         self.count += len(values)
 
     def to_tensor(self, dtype: torch.dtype) -> torch.Tensor:
@@ -180,14 +197,15 @@ class _SpilledArray:
 
         import torch
 
-        self.file.flush()
-        if self.count == 0:
+        with _temporary_file_errors():
+            self.file.flush()
+            if self.count == 0:
+                self.file.close()
+                return torch.zeros(0, dtype=dtype)
+            # A private (copy-on-write) mapping is writable, as torch.frombuffer wants, yet never
+            # writes back; the tensor keeps the mapping alive, and the mapping outlives the file.
+            mapped = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_COPY)
             self.file.close()
-            return torch.zeros(0, dtype=dtype)
-        # A private (copy-on-write) mapping is writable, as torch.frombuffer wants, yet never
-        # writes back; the tensor keeps the mapping alive, and the mapping outlives the closed file.
-        mapped = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_COPY)
-        self.file.close()
         return torch.frombuffer(mapped, dtype=dtype)
 
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from attncli.config import TokenizerConfig
-from attncli.errors import ConfigError
+from attncli.errors import AttnError, ConfigError
 from attncli.tokenizer import (
     PAD_TOKEN,
     encode,
@@ -62,6 +62,15 @@ def test_packing_spills_in_chunks_to_a_mapped_file(monkeypatch):
     assert packed.starts.tolist()[-1] == sum(len(ids) for ids in expected) == packed.ids.numel()
     empty = pack_ids(tokenizer, [], max_length=6)
     assert len(empty) == 0 and empty.ids.numel() == 0
+
+
+def test_an_unwritable_temporary_folder_is_explained(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "absent"))
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
+    with pytest.raises(AttnError, match=r"temporary file in .*absent .*point TMPDIR at a writable folder"):
+        pack_ids(tokenizer, TEXTS, max_length=6)
 
 
 def test_save_load_and_an_existing_tokenizer_path(tmp_path):
