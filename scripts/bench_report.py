@@ -13,8 +13,9 @@ SYSTEMS = {
     "fasttext": "fastText, defaults",
     "fasttext_tuned": "fastText, 50 epochs, word bigrams, lr 0.5",
 }
-# Own memory counts as flat in rows when 100x the rows cost at most this much more of it: a few bytes
-# a row of indices and labels remain, against a few hundred MB of libraries and model.
+# Own memory counts as flat in rows when the largest scaling run (100x the rows of the smallest in the
+# full run) owns at most this much more: a few bytes a row of indices and labels remain, against a few
+# hundred MB of libraries and model.
 FLAT_MEMORY_RATIO = 1.2
 
 
@@ -147,9 +148,9 @@ def _scaling_sentence(first: dict[str, Any], last: dict[str, Any]) -> str:
             f"{own_last:.0f} MB ({own_last / own_first:.2f}x, {per_row:.0f} bytes a row): "
             + ("flat in the number of rows" if flat else "not flat in the number of rows")
             + f". The peak resident set went from {first['peak_rss_mb']:.0f} to "
-            f"{last['peak_rss_mb']:.0f} MB; "
-            "the difference is pages of memory-mapped files (the Arrow dataset and the packed token ids), "
-            "which the kernel drops under memory pressure and reads back when needed."
+            f"{last['peak_rss_mb']:.0f} MB; what it counts beyond own memory is file pages: the libraries, "
+            "and the memory-mapped Arrow dataset and packed token ids, which the kernel drops under memory "
+            "pressure and reads back when needed."
         )
     else:
         sentence += (
