@@ -156,7 +156,8 @@ def _validate(
     logits, _ = batched_forward(
         model, sequences, pad_id=pad_id, batch_size=batch_size, device=device, precision=precision
     )
-    loss = F.cross_entropy(logits, torch.as_tensor(labels, dtype=torch.long)).item()
+    targets = torch.frombuffer(labels, dtype=torch.int64)  # a view of the labels array, as in training
+    loss = F.cross_entropy(logits, targets).item()
     predicted = logits.argmax(-1).tolist()
     matrix = confusion_matrix(labels, predicted, logits.size(1))
     return loss, accuracy(labels, predicted), macro_f1(matrix)

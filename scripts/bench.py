@@ -49,29 +49,39 @@ def spread(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
-def run_child(name: str, *args: str) -> tuple[dict[str, Any], float, float]:
-    """Run `bench.py --child NAME ARGS` and return its JSON result, wall seconds and peak RSS (MB)."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", name, *args]
+# Children and timed commands never reach for the Hugging Face Hub.
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+def run_measured_rss(command: list[str]) -> tuple[str, float, float]:
+    """Run `command` and return its stdout, wall seconds and peak RSS (MB) from wait4."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **OFFLINE_ENV}
+    )
     # wait4 returns the child's own rusage; reading its pipes first keeps it from blocking on output.
     stdout = process.stdout.read()  # type: ignore[union-attr]
     stderr = process.stderr.read()  # type: ignore[union-attr]
     _, status, rusage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
-    if process.returncode != 0:
-        raise SystemExit(f"error: child {name} {' '.join(args)} failed:\n{stderr[-3000:]}")
-    return json.loads(stdout.strip().splitlines()[-1]), wall, rusage.ru_maxrss / 1024
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"error: {' '.join(command)} failed:\n{stderr[-3000:]}")
+    return stdout, time.perf_counter() - started, rusage.ru_maxrss / 1024
+
+
+def run_child(name: str, *args: str) -> tuple[dict[str, Any], float, float]:
+    """Run `bench.py --child NAME ARGS` and return its JSON result, wall seconds and peak RSS (MB)."""
+    stdout, wall, rss = run_measured_rss(
+        [sys.executable, str(Path(__file__).resolve()), "--child", name, *args]
+    )
+    return json.loads(stdout.strip().splitlines()[-1]), wall, rss
 
 
 def time_command(command: list[str], repeats: int) -> dict[str, float]:
     """Wall seconds of a fresh process running `command`, `repeats` times."""
     times = []
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     for _ in range(repeats):
         started = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True, env=env)
+        subprocess.run(command, check=True, capture_output=True, env={**os.environ, **OFFLINE_ENV})
         times.append(time.perf_counter() - started)
     return spread(times)
 
@@ -351,6 +361,13 @@ def child_seqlen(impl: str, length: str, repeats: str) -> dict[str, Any]:
     return spread(times[1:])
 
 
+# (result name, child, its setting, suffix of the saved model) of each baseline.
+BASELINES = (
+    ("tfidf_logreg", "tfidf", "logreg", "joblib"),
+    ("tfidf_svm", "tfidf", "svm", "joblib"),
+    ("fasttext", "fasttext", "default", "bin"),
+    ("fasttext_tuned", "fasttext", "tuned", "bin"),
+)
 CHILDREN = {
     "attn": child_attn,
     "tfidf": child_tfidf,
@@ -416,18 +433,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         attn["train_gflops_per_s"] = flops * attn["tokens_per_s"] / 1e9
         attn["mfu"] = attn["train_gflops_per_s"] / results["gemm_peak_gflops"]["fp32"]
         bbc["attn"] = attn
-        for name, classifier in (("tfidf_logreg", "logreg"), ("tfidf_svm", "svm")):
+        for name, system, setting, suffix in BASELINES:
             log(f"training {name} ({repeats} fits)")
-            model_path = str(work / f"{name}.joblib")
-            bbc[name], _, rss = run_child("tfidf", data, classifier, str(repeats), model_path)
+            model_path = str(work / f"{name}.{suffix}")
+            bbc[name], _, rss = run_child(system, data, setting, str(repeats), model_path)
             bbc[name]["peak_rss_mb"] = rss
-            bbc[name]["predict_peak_rss_mb"] = run_child("predict", "tfidf", model_path, data)[2]
-        for name, setting in (("fasttext", "default"), ("fasttext_tuned", "tuned")):
-            log(f"training {name} ({repeats} fits)")
-            model_path = str(work / f"{name}.bin")
-            bbc[name], _, rss = run_child("fasttext", data, setting, str(repeats), model_path)
-            bbc[name]["peak_rss_mb"] = rss
-            bbc[name]["predict_peak_rss_mb"] = run_child("predict", "fasttext", model_path, data)[2]
+            bbc[name]["predict_peak_rss_mb"] = run_child("predict", system, model_path, data)[2]
         results["bbc"] = bbc
 
         log("predict memory and cold starts")
@@ -469,18 +480,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return results
-
-
-def run_measured_rss(command: list[str]) -> tuple[str, float, float]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    stdout = process.stdout.read()  # type: ignore[union-attr]
-    stderr = process.stderr.read()  # type: ignore[union-attr]
-    _, status, rusage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"error: {' '.join(command[:3])} failed:\n{stderr[-3000:]}")
-    return stdout, time.perf_counter() - started, rusage.ru_maxrss / 1024
 
 
 def log(message: str) -> None:
