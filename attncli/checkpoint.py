@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from attncli import __version__
 from attncli.config import Config
 from attncli.errors import CheckpointError, ConfigError
+from attncli.migrations import migrate_header, migrate_weights
 from attncli.tokenizer import load_tokenizer, pad_id_of, save_tokenizer
 
 if TYPE_CHECKING:
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 
     from attncli.model import AttentionClassifier
 
-FORMAT_VERSION = 1
+# 2: model zoo (attention kinds, pooling methods, multi-head pooling); format 1 is migrated on load.
+FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 TOKENIZER_FILE = "tokenizer.json"
@@ -85,6 +87,7 @@ def save_checkpoint(
             "label_names": label_names,
             "vocab_size": tokenizer.get_vocab_size(with_added_tokens=True),
             "pad_id": pad_id_of(tokenizer),
+            "token_dim": model.token_embedding.embedding_dim,
             "config": config.to_dict(),
         }
         _write_json(staging / CONFIG_FILE, header)
@@ -131,10 +134,11 @@ def read_header(path: Path) -> dict[str, Any]:
         raise CheckpointError(
             f"{path / CONFIG_FILE} is not valid JSON ({error}); train the checkpoint again"
         ) from error
-    if header.get("format_version") != FORMAT_VERSION:
+    version = header.get("format_version")
+    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
         raise CheckpointError(
-            f"checkpoint {path} has format {header.get('format_version')!r}; this attn reads format "
-            f"{FORMAT_VERSION}, so retrain it with this version"
+            f"checkpoint {path} has format {version!r}; this attn reads formats 1 to {FORMAT_VERSION}, "
+            "so upgrade attn (pip install -U attncli) or retrain it with this version"
         )
     return header
 
@@ -148,21 +152,30 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
     from attncli.model import build_model
 
     path = Path(path)
-    header = read_header(path)
+    saved_header = read_header(path)
     try:
+        header = migrate_header(saved_header, FORMAT_VERSION)
         config = Config.from_dict(header["config"])
         label_names = list(header["label_names"])
         vocab_size, pad_id = int(header["vocab_size"]), int(header["pad_id"])
+        token_dim = int(header.get("token_dim") or config.model.embed_dim)
     except (KeyError, TypeError, ValueError, ConfigError) as error:
         raise CheckpointError(
             f"{path / CONFIG_FILE} is damaged ({error}); train the checkpoint again"
         ) from error
     tokenizer = load_tokenizer(path / TOKENIZER_FILE)
-    model = build_model(config.model, vocab_size=vocab_size, num_labels=len(label_names), pad_id=pad_id)
+    model = build_model(
+        config.model, vocab_size=vocab_size, num_labels=len(label_names), pad_id=pad_id, token_dim=token_dim
+    )
     try:
-        weights = load_file(str(path / WEIGHTS_FILE))
+        weights = migrate_weights(
+            load_file(str(path / WEIGHTS_FILE)),
+            version=saved_header["format_version"],
+            target=FORMAT_VERSION,
+            header=header,
+        )
         model.load_state_dict(weights, strict=True)
-    except (SafetensorError, RuntimeError, OSError) as error:
+    except (SafetensorError, RuntimeError, OSError, KeyError) as error:
         first_line = str(error).splitlines()[0]
         raise CheckpointError(
             f"{path / WEIGHTS_FILE} does not fit the model in config.json: {first_line}"

@@ -290,11 +290,25 @@ def inspect(
     text: Annotated[
         str, typer.Argument(help="The text to classify and show.", metavar="TEXT", show_default=False)
     ],
+    layer: Annotated[
+        int | None,
+        typer.Option(help="Show the attention each token receives in this self-attention layer (1 = first)."),
+    ] = None,
+    head: Annotated[
+        int | None, typer.Option(help="With --layer: only this head (1 = first); default: heads averaged.")
+    ] = None,
+    rollout: Annotated[
+        bool,
+        typer.Option("--rollout", help="Show attention rollout through every layer (Abnar and Zuidema)."),
+    ] = False,
+    words: Annotated[
+        bool, typer.Option("--words", help="Merge subword pieces into whole words (their weights summed).")
+    ] = False,
     as_json: JsonOption = False,
     device: DeviceOption = "auto",
     debug: DebugOption = False,
 ) -> None:
-    """Show the text with each token coloured by the attention weight the model pooled it with."""
+    """Show the text with each token coloured by its attention weight (by default, the pooling weights)."""
 
     def action() -> None:
         from attncli.inspection import inspect_text
@@ -302,7 +316,7 @@ def inspect(
 
         check_texts([text])
         loaded = _load_checkpoint(checkpoint, device)
-        inspection = inspect_text(loaded, text)
+        inspection = inspect_text(loaded, text, layer=layer, head=head, rollout=rollout, words=words)
         if as_json:
             _print_json([inspection.to_json()])
             return

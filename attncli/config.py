@@ -1,7 +1,8 @@
 """Typed settings for a run: one frozen dataclass per concern, composed into `Config`.
 
 Settings come from the defaults, then a YAML file, then `--set key=value` overrides, then explicit
-command-line options. Nothing here imports torch, so loading and checking a config is instant.
+command-line options. The model's kinds are checked against the model registry (which imports
+torch); nothing else here does.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ import yaml
 from attncli.errors import ConfigError
 
 TOKENIZER_KINDS = ("wordpiece", "bpe", "unigram", "word")
-POSITIONAL_KINDS = ("sinusoidal", "learned", "none")
 ATTENTION_IMPLS = ("fused", "explicit")
-POOLING_KINDS = ("scaled_dot", "dot", "additive")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -96,26 +95,76 @@ class ModelConfig:
     max_length: int = 256
     """Longest input in tokens; longer texts are truncated."""
     positional: str = "sinusoidal"
-    """Positional encoding: sinusoidal, learned or none."""
+    """Positional encoding: none, sinusoidal, learned, segment, relative, rope or alibi."""
+    max_relative_distance: int = 16
+    """Largest distance |j - i| the relative encoding tells apart; farther ones share its vector."""
+    segment_length: int = 64
+    """Tokens per segment of the segment encoding."""
+    attention: str = "scaled_dot"
+    """Scoring of query against key, in self-attention and pooling: dot, scaled_dot or additive."""
     attention_impl: str = "fused"
-    """Self-attention kernel: fused (torch scaled_dot_product_attention) or explicit (softmax(QK^T)V)."""
-    pooling: str = "scaled_dot"
-    """How the pooling query scores tokens: scaled_dot, dot or additive."""
+    """fused: torch's fused kernel where the scoring allows (dot, scaled_dot); explicit: softmax(scores)V."""
+    pooling: str = "attention"
+    """How the token states become one vector: attention, cls, mean or max."""
+    pooling_attention: str | None = None
+    """Scoring of attention pooling when it should differ from model.attention."""
+    pooling_heads: int | None = None
+    """Heads of attention pooling (empty: model.num_heads); must divide embed_dim."""
+    embeddings_init: str | None = None
+    """A GloVe or word2vec text file (.txt, .vec, optionally .gz) to start the token embeddings from."""
+    freeze_embeddings: bool = False
+    """Keep the pretrained token embeddings fixed during training."""
 
     def __post_init__(self) -> None:
-        for name in ("embed_dim", "num_heads", "ff_dim", "max_length"):
+        from attncli.model.registry import POOLING, POSITIONAL, SCORING
+
+        for name in (
+            "embed_dim",
+            "num_heads",
+            "ff_dim",
+            "max_length",
+            "max_relative_distance",
+            "segment_length",
+        ):
             _require(getattr(self, name) >= 1, f"model.{name} must be at least 1")
         _require(self.num_layers >= 0, "model.num_layers must be 0 or more")
-        _require(
-            self.embed_dim % self.num_heads == 0,
-            f"model.embed_dim ({self.embed_dim}) must be divisible by model.num_heads ({self.num_heads})",
-        )
+        for name in ("num_heads", "pooling_heads"):
+            heads = getattr(self, name)
+            _require(heads is None or heads >= 1, f"model.{name} must be at least 1")
+            _require(
+                heads is None or self.embed_dim % heads == 0,
+                f"model.embed_dim ({self.embed_dim}) must be divisible by model.{name} ({heads})",
+            )
         for name in ("dropout", "attention_dropout"):
             value = getattr(self, name)
             _require(0.0 <= value < 1.0, f"model.{name} must be in [0, 1), not {value}")
-        _require_choice("model.positional", self.positional, POSITIONAL_KINDS)
+        _require_choice("model.positional", self.positional, tuple(POSITIONAL))
+        _require_choice("model.attention", self.attention, tuple(SCORING))
+        if self.pooling_attention is not None:
+            _require_choice("model.pooling_attention", self.pooling_attention, tuple(SCORING))
         _require_choice("model.attention_impl", self.attention_impl, ATTENTION_IMPLS)
-        _require_choice("model.pooling", self.pooling, POOLING_KINDS)
+        _require_choice("model.pooling", self.pooling, tuple(POOLING))
+        if self.num_layers == 0:
+            _require(
+                not POSITIONAL[self.positional].acts_in_attention,
+                f"model.positional={self.positional} acts inside self-attention, and model.num_layers=0 "
+                "has none, so the model would be blind to order; use sinusoidal, learned or segment, "
+                "or num_layers of 1 or more",
+            )
+            _require(
+                not POOLING[self.pooling].uses_cls_token,
+                "model.pooling=cls with model.num_layers=0 would see only the classification token; "
+                "use attention, mean or max pooling, or num_layers of 1 or more",
+            )
+        _require(
+            self.positional != "rope" or (self.embed_dim // self.num_heads) % 2 == 0,
+            f"model.positional=rope rotates pairs of dimensions, so each head's width "
+            f"({self.embed_dim // self.num_heads}) must be even; change embed_dim or num_heads",
+        )
+        _require(
+            not self.freeze_embeddings or self.embeddings_init is not None,
+            "model.freeze_embeddings keeps pretrained embeddings fixed; set model.embeddings_init too",
+        )
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,25 @@
-"""What `attn inspect` computes: the prediction for one text and the pooling weight of each token."""
+"""What `attn inspect` computes: the prediction for one text and a weight for each token, from one
+of several views of the model's attention, each summing to 1 over the text's real tokens."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attncli.checkpoint import LoadedCheckpoint
-from attncli.inference import batched_forward
+from attncli.config import ModelConfig
+from attncli.errors import AttnError
 from attncli.prediction import check_texts
-from attncli.tokenizer import encode, pad_id_of
+from attncli.tokenizer import Encoded, encode
+
+if TYPE_CHECKING:
+    import torch
+
+
+class InspectError(AttnError):
+    """The view asked for does not exist in this model."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -24,14 +35,18 @@ class Inspection:
     text: str
     label: str
     score: float
+    view: str
+    """What the weights are, in words (for example "attention pooling weights")."""
     tokens: list[TokenWeight]
     truncated_tokens: int
     """Tokens past the model's max_length, which it never saw."""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "view": self.view,
             "label": self.label,
             "score": self.score,
+            "truncated_tokens": self.truncated_tokens,
             "tokens": [
                 {"token": item.token, "start": item.start, "end": item.end, "weight": item.weight}
                 for item in self.tokens
@@ -39,31 +54,159 @@ class Inspection:
         }
 
 
-def inspect_text(checkpoint: LoadedCheckpoint, text: str) -> Inspection:
-    """Predict `text` and return the weight the attention pooling gave each of its tokens."""
+def _normalised(weights: torch.Tensor) -> torch.Tensor:
+    return weights / weights.sum()
+
+
+def received_attention(attention: torch.Tensor, *, head: int | None, offset: int) -> torch.Tensor:
+    """attention: (H, T', T') of one text -> (T,): the attention each real token receives, averaged
+    over the real tokens' queries (the classification token, at positions < offset, left out)."""
+    matrix = attention.mean(0) if head is None else attention[head]  # (T', T')
+    return _normalised(matrix[offset:, offset:].mean(0))
+
+
+def attention_rollout(attentions: list[torch.Tensor], start: torch.Tensor) -> torch.Tensor:
+    """attentions: per layer (H, T', T') of one text; start: (T',) how the output reads the last
+    layer's positions -> (T',): that reading traced back to the input tokens through every layer,
+    each layer's attention averaged over heads and mixed half and half with the residual path
+    (Abnar and Zuidema, 2020)."""
+    import torch
+
+    rollout = torch.eye(start.numel())
+    for attention in attentions:
+        mixed = 0.5 * attention.mean(0) + 0.5 * torch.eye(start.numel())  # (T', T')
+        rollout = (mixed / mixed.sum(-1, keepdim=True)) @ rollout
+    return start @ rollout
+
+
+def merge_words(encoded: Encoded, weights: list[float], text: str, tokens: list[str]) -> list[TokenWeight]:
+    """Subword pieces of the same word merged into one entry whose weight is their sum."""
+    merged: list[TokenWeight] = []
+    previous_word = None
+    for word, (start, end), weight, token in zip(
+        encoded.word_ids, encoded.offsets, weights, tokens, strict=True
+    ):
+        if merged and word == previous_word:
+            last = merged[-1]
+            merged[-1] = TokenWeight(text[last.start : end], last.start, end, last.weight + weight)
+        else:
+            merged.append(TokenWeight(token if end == start else text[start:end], start, end, weight))
+        previous_word = word
+    return merged
+
+
+def check_view(config: ModelConfig, *, layer: int | None, head: int | None, rollout: bool) -> None:
+    """Refuse, with what to do instead, a view this model does not have."""
+    if head is not None and layer is None:
+        raise InspectError("--head picks a head of one layer; pass --layer too")
+    if (layer is not None or rollout) and config.num_layers == 0:
+        raise InspectError(
+            "this model has no self-attention layers (model.num_layers=0); drop --layer/--rollout"
+        )
+    if layer is not None and rollout:
+        raise InspectError("--rollout traces every layer; pass either --layer or --rollout")
+    if layer is not None and not 1 <= layer <= config.num_layers:
+        raise InspectError(f"--layer must be between 1 and {config.num_layers}, not {layer}")
+    if head is not None and not 1 <= head <= config.num_heads:
+        raise InspectError(f"--head must be between 1 and {config.num_heads}, not {head}")
+    if layer is None and not rollout and config.pooling in ("mean", "max"):
+        hint = (
+            "pass --layer N or --rollout to see its self-attention"
+            if config.num_layers
+            else "and it has no self-attention layers, so no attention to show"
+        )
+        raise InspectError(f"this model pools by {config.pooling}, so no weights say what it pooled; {hint}")
+    if rollout and config.pooling == "max":
+        raise InspectError(
+            "--rollout starts from the pooling's weights, and max pooling has none; use --layer"
+        )
+
+
+def _pooling_reading(config: ModelConfig, pooling_weights: torch.Tensor | None, length: int) -> torch.Tensor:
+    """(T',): how the pooling reads the last layer's positions: its weights, the classification
+    token alone (position 0), or all positions equally (mean)."""
+    import torch
+
+    if config.pooling == "attention":
+        assert pooling_weights is not None
+        return pooling_weights
+    if config.pooling == "cls":
+        return torch.nn.functional.one_hot(torch.tensor(0), length).float()
+    return torch.full((length,), 1.0 / length)
+
+
+def _view(
+    checkpoint: LoadedCheckpoint, ids: torch.Tensor, *, layer: int | None, head: int | None, rollout: bool
+) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """(logits (num_labels,), weights (T,), what the weights are) for one text's ids (1, T)."""
+    import torch
+
+    config = checkpoint.config.model
+    check_view(config, layer=layer, head=head, rollout=rollout)
+    offset = int(checkpoint.model.has_cls_token)  # the classification token's position, when present
+    need_attentions = layer is not None or rollout or config.pooling == "cls"
+    with torch.inference_mode():
+        output = checkpoint.model(ids.to(checkpoint.device), return_attentions=need_attentions)
+    logits = output.logits[0].float().cpu()
+    attentions = [attention[0].float().cpu() for attention in output.attentions or []]
+    if layer is not None:
+        chosen = None if head is None else head - 1
+        weights = received_attention(attentions[layer - 1], head=chosen, offset=offset)
+        heads = "heads averaged" if head is None else f"head {head}"
+        return logits, weights, f"attention received in layer {layer} ({heads}), averaged over queries"
+    pooling_weights = None if output.pooling_weights is None else output.pooling_weights[0].float().cpu()
+    if rollout:
+        reading = _pooling_reading(config, pooling_weights, attentions[-1].size(-1))
+        weights = _normalised(attention_rollout(attentions, reading)[offset:])
+        return (
+            logits,
+            weights,
+            f"attention rollout through {config.num_layers} layers from {config.pooling} pooling",
+        )
+    if config.pooling == "cls":
+        weights = _normalised(attentions[-1].mean(0)[0, offset:])
+        return logits, weights, "attention from the classification token in the last layer (heads averaged)"
+    assert pooling_weights is not None
+    return logits, pooling_weights, "attention pooling weights"
+
+
+def inspect_text(
+    checkpoint: LoadedCheckpoint,
+    text: str,
+    *,
+    layer: int | None = None,
+    head: int | None = None,
+    rollout: bool = False,
+    words: bool = False,
+) -> Inspection:
+    """Predict `text` and weigh each of its tokens by one view of the model's attention: by default
+    the pooling weights (or, for cls pooling, the classification token's attention in the last
+    layer); `layer`/`head` (1-based) the attention each token receives there; `rollout` attention
+    rollout. With `words`, subword pieces are merged into words."""
+    import torch
+
     check_texts([text])
     tokenizer = checkpoint.tokenizer
     (encoded,) = encode(tokenizer, [text], max_length=checkpoint.config.model.max_length)
-    logits, weights = batched_forward(
-        checkpoint.model,
-        [encoded.ids],
-        pad_id=pad_id_of(tokenizer),
-        batch_size=1,
-        device=checkpoint.device,
-        return_attention=True,
-    )
-    probabilities = logits[0].softmax(-1)
+    ids = torch.tensor([encoded.ids], dtype=torch.long)
+    logits, weights, view = _view(checkpoint, ids, layer=layer, head=head, rollout=rollout)
+    probabilities = logits.softmax(-1)
     best = int(probabilities.argmax())
-    tokens = [
-        TokenWeight(token=tokenizer.id_to_token(token_id) or "", start=start, end=end, weight=weight)
-        for token_id, (start, end), weight in zip(
-            encoded.ids, encoded.offsets, weights[0].tolist(), strict=True
-        )
-    ]
+    token_texts = [tokenizer.id_to_token(token_id) or "" for token_id in encoded.ids]
+    weight_list = weights.tolist()
+    if words:
+        tokens = merge_words(encoded, weight_list, text, token_texts)
+        view += ", pieces merged into words"
+    else:
+        tokens = [
+            TokenWeight(token=token, start=start, end=end, weight=weight)
+            for token, (start, end), weight in zip(token_texts, encoded.offsets, weight_list, strict=True)
+        ]
     return Inspection(
         text=text,
         label=checkpoint.label_names[best],
         score=float(probabilities[best]),
+        view=view,
         tokens=tokens,
         truncated_tokens=max(0, encoded.untruncated_length - len(encoded.ids)),
     )

@@ -44,7 +44,7 @@ def predict_probabilities(
 ) -> torch.Tensor:
     """Softmax probabilities, shape (len(texts), num_labels), in the order of `texts`."""
     sequences = pack_ids(checkpoint.tokenizer, texts, max_length=checkpoint.config.model.max_length)
-    logits, _ = batched_forward(
+    logits = batched_forward(
         checkpoint.model,
         sequences,
         pad_id=pad_id_of(checkpoint.tokenizer),

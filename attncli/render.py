@@ -60,6 +60,7 @@ def render_inspection(inspection: Inspection, *, color: bool) -> RenderableType:
         ("predicted ", "attn.muted"),
         (inspection.label, "attn.label"),
         (f" ({_percent(inspection.score)})", "attn.score"),
+        (f"; showing {inspection.view}", "attn.muted"),
     )
     top = max((item.weight for item in inspection.tokens), default=0.0) or 1.0
     parts: list[RenderableType] = [header]

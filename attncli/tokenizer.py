@@ -28,10 +28,12 @@ SPILL_TOKENS = 1 << 20
 
 @dataclass(frozen=True)
 class Encoded:
-    """Token ids of one text (truncated) and each token's character span in the text."""
+    """Token ids of one text (truncated), each token's character span in the text, and the index
+    of the word (as the pre-tokenizer split the text) each token belongs to."""
 
     ids: list[int]
     offsets: list[tuple[int, int]]
+    word_ids: list[int]
     untruncated_length: int
 
 
@@ -106,6 +108,11 @@ def pad_id_of(tokenizer: Tokenizer) -> int | None:
     return None
 
 
+def special_ids_of(tokenizer: Tokenizer) -> set[int]:
+    """Ids of the tokenizer's special tokens (padding, unknown, classification, and any added)."""
+    return {token_id for token_id, token in tokenizer.get_added_tokens_decoder().items() if token.special}
+
+
 def fallback_id_of(tokenizer: Tokenizer) -> int:
     """The id that stands in for a text that produced no tokens at all (an unknown token)."""
     for token in (UNK_TOKEN, "<unk>"):
@@ -135,8 +142,13 @@ def encode(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> li
     encoded = []
     for ids, encoding in _truncated(tokenizer, texts, max_length=max_length):
         # The stand-in token of an empty text covers no characters.
-        offsets = [tuple(span) for span in encoding.offsets[:max_length]] or [(0, 0)]
-        encoded.append(Encoded(ids=ids, offsets=offsets, untruncated_length=len(encoding.ids)))  # type: ignore[arg-type]
+        offsets = [(start, end) for start, end in encoding.offsets[:max_length]] or [(0, 0)]
+        word_ids = [
+            position if word is None else word for position, word in enumerate(encoding.word_ids[:max_length])
+        ] or [0]
+        encoded.append(
+            Encoded(ids=ids, offsets=offsets, word_ids=word_ids, untruncated_length=len(encoding.ids))
+        )
     return encoded
 
 

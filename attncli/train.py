@@ -19,7 +19,8 @@ from attncli.device import autocast, resolve_device, resolve_precision
 from attncli.errors import TrainingError
 from attncli.inference import batched_forward
 from attncli.metrics import accuracy, confusion_matrix, macro_f1
-from attncli.tokenizer import pack_ids, pad_batch, pad_id_of, train_tokenizer
+from attncli.tokenizer import pack_ids, pad_batch, pad_id_of, special_ids_of, train_tokenizer
+from attncli.vectors import initialise_embeddings, load_vectors
 
 if TYPE_CHECKING:
     import torch
@@ -58,6 +59,8 @@ class TrainResult:
     history: list[EpochRecord] = field(default_factory=list)
     best_epoch: int = 0
     train_seconds: float = 0.0
+    embeddings_init: dict[str, Any] | None = None
+    """Where pretrained vectors came from and how much of the vocabulary they covered."""
 
     @property
     def best(self) -> EpochRecord:
@@ -138,6 +141,8 @@ def _parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[
     """Decay weight matrices only: decaying biases, norms or embeddings hurts and buys nothing."""
     decay, no_decay = [], []
     for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:  # frozen (pretrained embeddings): nothing to optimise
+            continue
         matrix = parameter.dim() >= 2 and "embedding" not in name
         (decay if matrix else no_decay).append(parameter)
     return [
@@ -153,7 +158,7 @@ def _validate(
     import torch
     import torch.nn.functional as F
 
-    logits, _ = batched_forward(
+    logits = batched_forward(
         model, sequences, pad_id=pad_id, batch_size=batch_size, device=device, precision=precision
     )
     targets = torch.frombuffer(labels, dtype=torch.int64)  # a view of the labels array, as in training
@@ -199,9 +204,24 @@ def train(
     validation_ids = pack_ids(tokenizer, validation_split.texts, max_length=max_length)
 
     vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
+    vectors = None
+    if config.model.embeddings_init:
+        vectors = load_vectors(config.model.embeddings_init, tokenizer.get_vocab(with_added_tokens=True))
+        found, of = vectors.coverage(special_ids_of(tokenizer))
+        reporter.stage(
+            f"pretrained vectors: {found} of {of} vocabulary entries ({found / max(of, 1):.1%}) found "
+            f"in {vectors.path} ({vectors.dim} dimensions)"
+        )
     model = build_model(
-        config.model, vocab_size=vocab_size, num_labels=len(splits.label_names), pad_id=pad_id
+        config.model,
+        vocab_size=vocab_size,
+        num_labels=len(splits.label_names),
+        pad_id=pad_id,
+        token_dim=vectors.dim if vectors else None,
     )
+    if vectors is not None:
+        initialise_embeddings(model.token_embedding.weight, vectors, pad_id=pad_id)
+        model.token_embedding.weight.requires_grad_(not config.model.freeze_embeddings)
     model.to(device)
     optimizer = torch.optim.AdamW(
         _parameter_groups(model, config.train.weight_decay),
@@ -228,6 +248,9 @@ def train(
     )
     reporter.start(info)
     result = TrainResult(output=output, config=config, info=info)
+    if vectors is not None:
+        found, of = vectors.coverage(special_ids_of(tokenizer))
+        result.embeddings_init = {"path": vectors.path, "dim": vectors.dim, "found": found, "of": of}
     generator = torch.Generator().manual_seed(config.train.seed)
     targets = torch.frombuffer(train_split.labels, dtype=torch.int64)  # a view, not a copy
     best_key, best_state = None, None
@@ -244,7 +267,7 @@ def train(
             )
             batch_targets = targets[rows].to(device, non_blocking=True)
             with autocast(device, precision):
-                logits = model(input_ids)
+                logits = model(input_ids).logits
             loss = F.cross_entropy(
                 logits.float(), batch_targets, label_smoothing=config.train.label_smoothing
             )
@@ -322,4 +345,5 @@ def training_metrics(result: TrainResult) -> dict[str, Any]:
         "device": info.device,
         "precision": info.precision,
         "history": [dataclasses.asdict(record) for record in result.history],
+        **({"embeddings_init": result.embeddings_init} if result.embeddings_init else {}),
     }

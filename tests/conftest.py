@@ -90,3 +90,31 @@ def trained(easy_folder, tmp_path_factory):
     config = load_config(None, [*TINY_MODEL, f"data.source={easy_folder}", "train.epochs=8"])
     result = train(config, output=output)
     return result
+
+
+def save_untrained_checkpoint(path: Path, **model_settings) -> Path:
+    """A checkpoint of a freshly initialised model (seed 0) with a word tokenizer fitted on easy
+    rows: quick to make, for tests of loading, inspecting and shapes rather than accuracy."""
+    import torch
+
+    from attncli.checkpoint import save_checkpoint
+    from attncli.config import Config, ModelConfig, TokenizerConfig
+    from attncli.model import build_model
+    from attncli.tokenizer import pad_id_of, train_tokenizer
+
+    texts = [row["text"] for row in make_rows(60)]
+    tokenizer = train_tokenizer(texts, TokenizerConfig(kind="word", vocab_size=100, min_frequency=1))
+    settings = {"embed_dim": 16, "num_heads": 2, "ff_dim": 32, "max_length": 32, **model_settings}
+    config = Config(model=ModelConfig(**settings))
+    torch.manual_seed(0)
+    model = build_model(
+        config.model,
+        vocab_size=tokenizer.get_vocab_size(with_added_tokens=True),
+        num_labels=3,
+        pad_id=pad_id_of(tokenizer),
+    )
+    save_checkpoint(
+        path, model=model.eval(), tokenizer=tokenizer, config=config,
+        label_names=list(KEYWORDS), metrics={}, overwrite=False,
+    )  # fmt: skip
+    return path

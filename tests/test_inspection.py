@@ -30,3 +30,87 @@ def test_the_model_looks_at_the_keywords(loaded):
 def test_truncation_is_reported(loaded):
     inspection = inspect_text(loaded, " ".join(["robot"] * 40))  # max_length is 32
     assert len(inspection.tokens) == 32 and inspection.truncated_tokens == 8
+
+
+def test_received_attention_averages_real_queries_and_drops_the_classification_token():
+    import torch
+
+    from attncli.inspection import received_attention
+
+    attention = torch.tensor(
+        [
+            [[0.5, 0.25, 0.25], [0.0, 0.5, 0.5], [0.0, 1.0, 0.0]],
+            [[1.0, 0.0, 0.0], [0.2, 0.4, 0.4], [0.2, 0.0, 0.8]],
+        ]
+    )  # (H=2, T'=3, T'=3), position 0 a classification token
+    assert received_attention(attention, head=0, offset=1).tolist() == [0.75, 0.25]  # (0.5+1)/2, (0.5+0)/2
+    both = received_attention(attention, head=None, offset=0)
+    # heads averaged: [[.75, .125, .125], [.1, .45, .45], [.1, .5, .4]]; then the mean of the rows
+    assert torch.allclose(both, torch.tensor([0.95, 1.075, 0.975]) / 3)
+
+
+def test_rollout_mixes_each_layer_with_the_residual_and_chains_layers():
+    import torch
+
+    from attncli.inspection import attention_rollout
+
+    layer = torch.tensor([[[0.0, 1.0], [0.0, 1.0]]])  # every query reads token 1 only
+    start = torch.tensor([1.0, 0.0])
+    one = attention_rollout([layer], start)
+    assert torch.allclose(one, torch.tensor([0.5, 0.5]))  # half residual, half attention
+    two = attention_rollout([layer, layer], start)
+    assert torch.allclose(two, torch.tensor([0.25, 0.75]))
+    assert torch.allclose(two.sum(), torch.tensor(1.0))
+
+
+@pytest.mark.parametrize("pooling", ["attention", "cls", "mean"])
+def test_every_view_sums_to_one_over_the_real_tokens(tmp_path, pooling):
+    from conftest import save_untrained_checkpoint
+
+    path = save_untrained_checkpoint(tmp_path / pooling, num_layers=2, pooling=pooling, positional="rope")
+    loaded = load_checkpoint(path)
+    text = "the coach said football today"
+    views = [{"layer": 1}, {"layer": 2, "head": 2}, {"rollout": True}]
+    if pooling != "mean":
+        views.append({})
+    for view in views:
+        inspection = inspect_text(loaded, text, **view)
+        assert len(inspection.tokens) == 5, view
+        assert sum(item.weight for item in inspection.tokens) == pytest.approx(1.0, abs=1e-5), view
+        assert all(item.weight >= 0 for item in inspection.tokens)
+    if pooling == "cls":
+        assert "classification token" in inspect_text(loaded, text).view
+
+
+def test_views_a_model_lacks_are_refused_with_what_to_do(tmp_path):
+    from conftest import save_untrained_checkpoint
+
+    from attncli.inspection import InspectError
+
+    mean = load_checkpoint(save_untrained_checkpoint(tmp_path / "mean", num_layers=1, pooling="mean"))
+    with pytest.raises(InspectError, match="pools by mean.*--layer N or --rollout"):
+        inspect_text(mean, "football")
+    flat = load_checkpoint(save_untrained_checkpoint(tmp_path / "flat", num_layers=0, pooling="max"))
+    with pytest.raises(InspectError, match="no self-attention layers"):
+        inspect_text(flat, "football")
+    with pytest.raises(InspectError, match="no self-attention layers"):
+        inspect_text(flat, "football", layer=1)
+    for view, message in [
+        ({"layer": 2}, "between 1 and 1"),
+        ({"layer": 1, "head": 3}, "between 1 and 2"),
+        ({"head": 1}, "pass --layer too"),
+        ({"layer": 1, "rollout": True}, "either --layer or --rollout"),
+    ]:
+        with pytest.raises(InspectError, match=message):
+            inspect_text(mean, "football", **view)
+
+
+def test_words_merge_pieces_and_sum_their_weights(loaded):
+    text = "footballs and robots"  # unseen plurals split into pieces by WordPiece
+    pieces = inspect_text(loaded, text)
+    words = inspect_text(loaded, text, words=True)
+    assert [t.token for t in words.tokens] == ["footballs", "and", "robots"]
+    assert len(pieces.tokens) > 3 and words.view.endswith("merged into words")
+    assert sum(t.weight for t in words.tokens) == pytest.approx(1.0, abs=1e-5)
+    football = [t.weight for t in pieces.tokens if t.end <= len("footballs")]
+    assert words.tokens[0].weight == pytest.approx(sum(football), abs=1e-6)

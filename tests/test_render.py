@@ -12,6 +12,7 @@ INSPECTION = Inspection(
     text="good film",
     label="pos",
     score=0.875,
+    view="attention pooling weights",
     tokens=[TokenWeight("good", 0, 4, 0.8), TokenWeight("film", 5, 9, 0.2)],
     truncated_tokens=0,
 )

@@ -1,53 +1,73 @@
-"""Multi-head scaled dot-product self-attention with padding masked out, in two interchangeable
-kernels: torch's fused `scaled_dot_product_attention` and the explicit softmax(QK^T / sqrt(d)) V."""
+"""Multi-head self-attention with padding masked out, scored by any scoring kind and reached into
+by an attention-level positional encoding. Two paths compute the same function: torch's fused
+`scaled_dot_product_attention` (for dot and scaled-dot scoring, biases passed as a float mask) and
+the explicit softmax(scores + bias) V, which also returns the weights."""
 
 from __future__ import annotations
-
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def explicit_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_mask: torch.Tensor, dropout_p: float
-) -> torch.Tensor:
-    """q, k, v: (B, H, T, hd); key_mask: (B, 1, 1, T) True where a key is a real token."""
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))  # (B, H, T, T)
-    scores = scores.masked_fill(~key_mask, float("-inf"))
-    weights = torch.softmax(scores.float(), dim=-1).to(q.dtype)
-    weights = F.dropout(weights, p=dropout_p, training=dropout_p > 0)
-    return weights @ v  # (B, H, T, hd)
+from attncli.model.positional import AttentionPosition
+from attncli.model.scoring import Scoring
 
 
-def fused_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_mask: torch.Tensor, dropout_p: float
-) -> torch.Tensor:
-    """Same contract as `explicit_attention`, computed by torch's fused kernel."""
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask, dropout_p=dropout_p)
-
-
-ATTENTION_KERNELS = {"fused": fused_attention, "explicit": explicit_attention}
+def attention_mask(key_mask: torch.Tensor, bias: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor:
+    """key_mask: (B, 1, 1, T) True for real keys; bias: (H, T, T), (B, H, T, T) or None ->
+    the boolean mask itself, or the bias with -inf at padded keys (B, H, T, T)."""
+    if bias is None:
+        return key_mask
+    return bias.to(dtype).masked_fill(~key_mask, float("-inf"))
 
 
 class MultiHeadSelfAttention(nn.Module):
-    def __init__(self, embed_dim: int, num_heads: int, *, dropout: float, impl: str = "fused") -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        *,
+        scoring: Scoring,
+        position: AttentionPosition | None = None,
+        dropout: float = 0.0,
+        impl: str = "fused",
+    ) -> None:
         super().__init__()
         self.num_heads = num_heads
         self.dropout = dropout
-        self.kernel = ATTENTION_KERNELS[impl]
+        self.scoring = scoring
+        self.position = position
+        # Fused wherever the scoring allows, unless the explicit path was asked for.
+        self.fused = impl == "fused" and scoring.fused_scale is not None
         self.qkv = nn.Linear(embed_dim, 3 * embed_dim)
         self.out = nn.Linear(embed_dim, embed_dim)
 
-    def forward(self, x: torch.Tensor, padding_mask: torch.Tensor) -> torch.Tensor:
-        """x: (B, T, D), padding_mask: (B, T) True for real tokens -> (B, T, D)."""
+    def forward(
+        self, x: torch.Tensor, padding_mask: torch.Tensor, *, need_weights: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x: (B, T, D), padding_mask: (B, T) True for real tokens -> (B, T, D), and with
+        need_weights the attention weights (B, H, T, T) (rows: queries, columns: keys)."""
         batch, length, width = x.shape
         head_dim = width // self.num_heads
         qkv = self.qkv(x).view(batch, length, 3, self.num_heads, head_dim)  # (B, T, 3, H, hd)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, H, T, hd)
+        bias = None
+        if self.position is not None:
+            q, k = self.position.rotate(q, k)
+            bias = self.position.bias(q)
         key_mask = padding_mask[:, None, None, :]  # (B, 1, 1, T)
         dropout_p = self.dropout if self.training else 0.0
-        attended = self.kernel(q, k, v, key_mask, dropout_p)  # (B, H, T, hd)
+        weights = None
+        if self.fused and not need_weights:
+            mask = attention_mask(key_mask, bias, q.dtype)
+            attended = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, dropout_p=dropout_p, scale=self.scoring.fused_scale
+            )  # (B, H, T, hd)
+        else:
+            scores = self.scoring(q, k).float()  # (B, H, T, T); softmax in fp32 under autocast
+            if bias is not None:
+                scores = scores + bias.float()
+            weights = torch.softmax(scores.masked_fill(~key_mask, float("-inf")), dim=-1)
+            attended = F.dropout(weights, p=dropout_p, training=dropout_p > 0).to(v.dtype) @ v
         attended = attended.transpose(1, 2).reshape(batch, length, width)  # (B, T, D)
-        return self.out(attended)
+        return self.out(attended), weights

@@ -1,68 +1,131 @@
-"""The classifier: embeddings + positions -> self-attention blocks -> attention pooling -> logits."""
+"""The classifier: token embeddings + positions -> self-attention blocks -> pooling -> logits."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from attncli.config import ModelConfig
+from attncli.model.attention import MultiHeadSelfAttention
 from attncli.model.dropout import Dropout
 from attncli.model.encoder import EncoderBlock
-from attncli.model.pooling import AttentionPooling
-from attncli.model.positional import build_positional_encoding
+from attncli.model.positional import AttentionPosition, NoPositionalEncoding
+from attncli.model.registry import POOLING, POSITIONAL, SCORING
+
+
+@dataclass
+class ModelOutput:
+    logits: torch.Tensor
+    """(B, num_labels)."""
+    pooling_weights: torch.Tensor | None
+    """(B, T): the weight attention pooling gave each input token (0 on padding); None for other
+    poolings."""
+    attentions: list[torch.Tensor] | None = None
+    """Per layer (B, H, T', T'), only when asked for; T' = T + 1 when the model prepends a
+    classification token (at position 0)."""
 
 
 class AttentionClassifier(nn.Module):
-    def __init__(self, config: ModelConfig, *, vocab_size: int, num_labels: int, pad_id: int) -> None:
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        vocab_size: int,
+        num_labels: int,
+        pad_id: int,
+        token_dim: int | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
         self.pad_id = pad_id
-        self.token_embedding = nn.Embedding(vocab_size, config.embed_dim, padding_idx=pad_id)
-        self.positional = build_positional_encoding(
-            config.positional, embed_dim=config.embed_dim, max_length=config.max_length
+        width = config.embed_dim
+        token_dim = token_dim or width
+        self.token_embedding = nn.Embedding(vocab_size, token_dim, padding_idx=pad_id)
+        # Pretrained vectors of another width are projected to the model's.
+        self.embedding_projection = nn.Linear(token_dim, width, bias=False) if token_dim != width else None
+        pooling_kind = POOLING[config.pooling]
+        self.has_cls_token = pooling_kind.uses_cls_token
+        self.cls_embedding = (
+            nn.Parameter(torch.randn(width) / math.sqrt(width)) if self.has_cls_token else None
+        )
+        positions = config.max_length + int(self.has_cls_token)
+        position_kind = POSITIONAL[config.positional]
+        in_attention = issubclass(position_kind, AttentionPosition)
+        self.positional = (
+            NoPositionalEncoding(config, max_length=positions)
+            if in_attention
+            else position_kind(config, max_length=positions)
         )
         self.embedding_dropout = Dropout(config.dropout)
+        head_dim = width // config.num_heads
         self.blocks = nn.ModuleList(
             EncoderBlock(
-                config.embed_dim,
-                config.num_heads,
-                config.ff_dim,
+                MultiHeadSelfAttention(
+                    width,
+                    config.num_heads,
+                    scoring=SCORING[config.attention](config.num_heads, head_dim),
+                    position=position_kind(config, max_length=positions) if in_attention else None,  # type: ignore[arg-type]
+                    dropout=config.attention_dropout,
+                    impl=config.attention_impl,
+                ),
+                embed_dim=width,
+                ff_dim=config.ff_dim,
                 dropout=config.dropout,
-                attention_dropout=config.attention_dropout,
-                attention_impl=config.attention_impl,
             )
             for _ in range(config.num_layers)
         )
-        self.norm = nn.LayerNorm(config.embed_dim)
-        self.pooling = AttentionPooling(config.embed_dim, scoring=config.pooling)
+        self.norm = nn.LayerNorm(width)
+        self.pooling = pooling_kind(config)
         self.head_dropout = Dropout(config.dropout)
-        self.head = nn.Linear(config.embed_dim, num_labels)
+        self.head = nn.Linear(width, num_labels)
 
-    def forward(
-        self, input_ids: torch.Tensor, *, return_attention: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """input_ids: (B, T) -> logits (B, num_labels); with return_attention also the pooling
-        weights (B, T), which sum to 1 over each row's real tokens and are 0 on padding."""
+    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """input_ids: (B, T) -> token embeddings (B, T, D), before positions."""
+        # Scaling by sqrt of the width puts embeddings (std 1/sqrt(width) at init) on the scale of
+        # the positions.
+        x = self.token_embedding(input_ids) * math.sqrt(self.token_embedding.embedding_dim)
+        return self.embedding_projection(x) if self.embedding_projection is not None else x
+
+    def forward(self, input_ids: torch.Tensor, *, return_attentions: bool = False) -> ModelOutput:
+        """input_ids: (B, T) -> logits (B, num_labels), the pooling weights, and with
+        return_attentions every layer's attention weights (computed by the explicit path)."""
         if input_ids.size(1) > self.config.max_length:
             raise ValueError(
                 f"input has {input_ids.size(1)} tokens; the model takes {self.config.max_length}"
             )
         padding_mask = input_ids != self.pad_id  # (B, T) True for real tokens
-        # Scaling by sqrt(D) puts embeddings (std 1/sqrt(D) at init) on the scale of the positions.
-        x = self.token_embedding(input_ids) * math.sqrt(self.config.embed_dim)  # (B, T, D)
+        x = self.embed(input_ids)  # (B, T, D)
+        if self.cls_embedding is not None:
+            cls = self.cls_embedding.to(x.dtype).expand(x.size(0), 1, -1)  # (B, 1, D)
+            x = torch.cat([cls, x], dim=1)  # (B, T + 1, D)
+            padding_mask = torch.cat([padding_mask.new_ones(x.size(0), 1), padding_mask], dim=1)
         x = self.embedding_dropout(self.positional(x))
+        attentions = []
         for block in self.blocks:
-            x = block(x, padding_mask)
-        pooled, weights = self.pooling(self.norm(x), padding_mask)  # (B, D), (B, T)
+            x, weights = block(x, padding_mask, need_weights=return_attentions)
+            attentions.append(weights)
+        pooled, pooling_weights = self.pooling(self.norm(x), padding_mask)  # (B, D), (B, T) or None
         logits = self.head(self.head_dropout(pooled))
-        return (logits, weights) if return_attention else logits
+        return ModelOutput(
+            logits=logits,
+            pooling_weights=pooling_weights,
+            attentions=attentions if return_attentions else None,  # type: ignore[arg-type]
+        )
 
 
-def build_model(config: ModelConfig, *, vocab_size: int, num_labels: int, pad_id: int) -> AttentionClassifier:
-    model = AttentionClassifier(config, vocab_size=vocab_size, num_labels=num_labels, pad_id=pad_id)
-    nn.init.normal_(model.token_embedding.weight, std=1.0 / math.sqrt(config.embed_dim))
+def build_model(
+    config: ModelConfig, *, vocab_size: int, num_labels: int, pad_id: int, token_dim: int | None = None
+) -> AttentionClassifier:
+    """The model of `config`, freshly initialised. `token_dim` is the width of pretrained vectors
+    when they differ from `model.embed_dim`."""
+    model = AttentionClassifier(
+        config, vocab_size=vocab_size, num_labels=num_labels, pad_id=pad_id, token_dim=token_dim
+    )
+    width = model.token_embedding.embedding_dim
+    nn.init.normal_(model.token_embedding.weight, std=1.0 / math.sqrt(width))
     with torch.no_grad():
         model.token_embedding.weight[pad_id].zero_()
     return model

@@ -23,25 +23,20 @@ class FeedForward(nn.Module):
 
 class EncoderBlock(nn.Module):
     def __init__(
-        self,
-        embed_dim: int,
-        num_heads: int,
-        ff_dim: int,
-        *,
-        dropout: float,
-        attention_dropout: float = 0.0,
-        attention_impl: str = "fused",
+        self, attention: MultiHeadSelfAttention, *, embed_dim: int, ff_dim: int, dropout: float
     ) -> None:
         super().__init__()
         self.attention_norm = nn.LayerNorm(embed_dim)
-        self.attention = MultiHeadSelfAttention(
-            embed_dim, num_heads, dropout=attention_dropout, impl=attention_impl
-        )
+        self.attention = attention
         self.attention_dropout = Dropout(dropout)
         self.ff_norm = nn.LayerNorm(embed_dim)
         self.ff = FeedForward(embed_dim, ff_dim, dropout)
 
-    def forward(self, x: torch.Tensor, padding_mask: torch.Tensor) -> torch.Tensor:
-        """x: (B, T, D), padding_mask: (B, T) True for real tokens -> (B, T, D)."""
-        x = x + self.attention_dropout(self.attention(self.attention_norm(x), padding_mask))
-        return x + self.ff(self.ff_norm(x))
+    def forward(
+        self, x: torch.Tensor, padding_mask: torch.Tensor, *, need_weights: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x: (B, T, D), padding_mask: (B, T) True for real tokens -> (B, T, D), and the attention
+        weights (B, H, T, T) when asked for."""
+        attended, weights = self.attention(self.attention_norm(x), padding_mask, need_weights=need_weights)
+        x = x + self.attention_dropout(attended)
+        return x + self.ff(self.ff_norm(x)), weights

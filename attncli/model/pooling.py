@@ -1,34 +1,85 @@
-"""Attention pooling: a learned query scores every token, a softmax over the real tokens turns the
-scores into weights, and the sequence becomes their weighted sum. The weights are what
-`attn inspect` shows."""
+"""Pooling: how the sequence of token states becomes one vector for the classifier head.
+`attention` weighs the tokens by a learned query (its weights are what `attn inspect` shows),
+`cls` takes the state of a classification token the model prepends, `mean` and `max` average or
+take the largest value over the real tokens."""
 
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import torch
 from torch import nn
 
+from attncli.config import ModelConfig
+from attncli.model.scoring import SCORING
 
-class AttentionPooling(nn.Module):
-    """Scores: `dot` q·h, `scaled_dot` q·h / sqrt(D), `additive` v·tanh(W h + b) (Bahdanau et al.)."""
 
-    def __init__(self, embed_dim: int, *, scoring: str = "scaled_dot") -> None:
+class Pooling(nn.Module):
+    uses_cls_token: ClassVar[bool] = False
+    """True when the model must prepend a classification token for this pooling."""
+
+    def __init__(self, config: ModelConfig) -> None:
         super().__init__()
-        self.scoring = scoring
-        self.query = nn.Parameter(torch.randn(embed_dim) / math.sqrt(embed_dim))
-        self.projection = nn.Linear(embed_dim, embed_dim) if scoring == "additive" else None
 
-    def scores(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (B, T, D) -> unnormalised scores (B, T)."""
-        if self.projection is not None:
-            return torch.tanh(self.projection(x)) @ self.query.to(x.dtype)
-        scores = x @ self.query.to(x.dtype)
-        return scores / math.sqrt(x.size(-1)) if self.scoring == "scaled_dot" else scores
+    def forward(
+        self, x: torch.Tensor, padding_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x: (B, T, D), padding_mask: (B, T) True for real tokens -> pooled (B, D) and the
+        weights (B, T) each token was pooled with, where the pooling has any."""
+        raise NotImplementedError
+
+
+class AttentionPooling(Pooling):
+    """A learned query per head scores every token's key (a projection of its state); a softmax
+    over the real tokens turns the scores into weights; each head sums its slice of the states
+    with its weights (Yang et al., 2016, with heads). The weights returned are the heads' mean."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__(config)
+        self.num_heads = config.pooling_heads or config.num_heads
+        head_dim = config.embed_dim // self.num_heads
+        self.key = nn.Linear(config.embed_dim, config.embed_dim)
+        self.query = nn.Parameter(torch.randn(self.num_heads, head_dim) / math.sqrt(head_dim))
+        self.scoring = SCORING[config.pooling_attention or config.attention](self.num_heads, head_dim)
+
+    def head_weights(self, x: torch.Tensor, padding_mask: torch.Tensor) -> torch.Tensor:
+        """x: (B, T, D), padding_mask: (B, T) -> weights (B, H, T), each head's summing to 1."""
+        batch, length, width = x.shape
+        keys = self.key(x).view(batch, length, self.num_heads, -1).transpose(1, 2)  # (B, H, T, hd)
+        query = self.query.to(keys.dtype)[None, :, None, :]  # (1, H, 1, hd)
+        scores = self.scoring(query.expand(batch, -1, -1, -1), keys).squeeze(2).float()  # (B, H, T)
+        return torch.softmax(scores.masked_fill(~padding_mask[:, None, :], float("-inf")), dim=-1)
 
     def forward(self, x: torch.Tensor, padding_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: (B, T, D), padding_mask: (B, T) -> pooled (B, D) and weights (B, T), 0 on padding."""
-        scores = self.scores(x).float().masked_fill(~padding_mask, float("-inf"))
-        weights = torch.softmax(scores, dim=-1)  # (B, T), in fp32 so they sum to 1 under autocast
-        pooled = torch.einsum("bt,btd->bd", weights.to(x.dtype), x)
-        return pooled, weights
+        """x: (B, T, D), padding_mask: (B, T) -> pooled (B, D), weights (B, T) (mean over heads)."""
+        batch, length, width = x.shape
+        weights = self.head_weights(x, padding_mask)  # (B, H, T)
+        values = x.view(batch, length, self.num_heads, -1)  # (B, T, H, hd)
+        pooled = torch.einsum("bht,bthd->bhd", weights.to(x.dtype), values).reshape(batch, width)
+        return pooled, weights.mean(dim=1)
+
+
+class ClsPooling(Pooling):
+    """The state of the classification token the model prepends at position 0 (BERT)."""
+
+    uses_cls_token = True
+
+    def forward(self, x: torch.Tensor, padding_mask: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return x[:, 0], None
+
+
+class MeanPooling(Pooling):
+    """The mean of the real tokens' states."""
+
+    def forward(self, x: torch.Tensor, padding_mask: torch.Tensor) -> tuple[torch.Tensor, None]:
+        mask = padding_mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
+        return (x * mask).sum(1) / mask.sum(1).clamp(min=1), None
+
+
+class MaxPooling(Pooling):
+    """The largest value of each dimension over the real tokens (Collobert et al., 2011)."""
+
+    def forward(self, x: torch.Tensor, padding_mask: torch.Tensor) -> tuple[torch.Tensor, None]:
+        masked = x.masked_fill(~padding_mask.unsqueeze(-1), float("-inf"))
+        return masked.max(dim=1).values, None

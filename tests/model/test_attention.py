@@ -1,32 +1,53 @@
+import itertools
+
+import pytest
 import torch
 
-from attncli.model.attention import MultiHeadSelfAttention, explicit_attention, fused_attention
+from attncli.config import ModelConfig
+from attncli.model.attention import MultiHeadSelfAttention
+from attncli.model.positional import AttentionPosition
+from attncli.model.registry import POSITIONAL, SCORING
+
+MASK = torch.tensor([[True, True, True, False, False], [True] * 5])
 
 
-def test_fused_and_explicit_kernels_agree_with_padding():
+def _attention(positional: str, scoring: str, impl: str) -> MultiHeadSelfAttention:
+    config = ModelConfig(embed_dim=16, num_heads=4, positional=positional, attention=scoring)
+    kind = POSITIONAL[positional]
+    position = kind(config, max_length=8) if issubclass(kind, AttentionPosition) else None
+    return MultiHeadSelfAttention(16, 4, scoring=SCORING[scoring](4, 4), position=position, impl=impl)
+
+
+@pytest.mark.parametrize(("positional", "scoring"), itertools.product(POSITIONAL, SCORING))
+def test_fused_and_explicit_paths_agree_and_weights_are_a_softmax_over_real_keys(positional, scoring):
     torch.manual_seed(0)
-    q, k, v = (torch.randn(2, 3, 5, 4) for _ in range(3))
-    mask = torch.tensor([[True, True, True, False, False], [True] * 5])[:, None, None, :]
-    assert torch.allclose(
-        fused_attention(q, k, v, mask, 0.0), explicit_attention(q, k, v, mask, 0.0), atol=1e-5
-    )
+    fused = _attention(positional, scoring, "fused").eval()
+    explicit = _attention(positional, scoring, "explicit").eval()
+    explicit.load_state_dict(fused.state_dict())
+    x = torch.randn(2, 5, 16)
+    fused_out, unasked = fused(x, MASK)
+    explicit_out, weights = explicit(x, MASK, need_weights=True)
+    # Additive scoring has no fused kernel: it always takes the explicit path.
+    assert fused.fused == (unasked is None) == (scoring != "additive")
+    assert torch.allclose(fused_out, explicit_out, atol=1e-5)
+    assert weights.shape == (2, 4, 5, 5)
+    assert torch.allclose(weights.sum(-1), torch.ones(2, 4, 5), atol=1e-6)
+    assert torch.equal(weights[0, :, :, 3:], torch.zeros(4, 5, 2))  # padded keys: exactly zero
 
 
-def test_explicit_attention_is_softmax_of_scaled_scores():
-    q = torch.tensor([[[[1.0, 0.0]]]])  # (B=1, H=1, T=1, hd=2)
-    k = torch.tensor([[[[1.0, 0.0], [0.0, 1.0]]]])
-    v = torch.tensor([[[[10.0, 0.0], [0.0, 10.0]]]])
-    mask = torch.tensor([True, True])[None, None, None, :]
-    first = torch.softmax(torch.tensor([1 / 2**0.5, 0.0]), 0)
-    expected = first[0] * v[0, 0, 0] + first[1] * v[0, 0, 1]
-    assert torch.allclose(explicit_attention(q, k, v, mask, 0.0)[0, 0, 0], expected)
-
-
-def test_padding_does_not_change_real_positions():
+def test_need_weights_takes_the_explicit_path_with_the_same_output():
     torch.manual_seed(0)
-    attention = MultiHeadSelfAttention(8, 2, dropout=0.0).eval()
-    x = torch.randn(1, 3, 8)
-    padded = torch.cat([x, torch.randn(1, 2, 8)], dim=1)
-    short = attention(x, torch.ones(1, 3, dtype=torch.bool))
-    long = attention(padded, torch.tensor([[True, True, True, False, False]]))
+    attention = _attention("alibi", "scaled_dot", "fused").eval()
+    x = torch.randn(2, 5, 16)
+    assert torch.allclose(attention(x, MASK)[0], attention(x, MASK, need_weights=True)[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("positional", ["none", "relative", "rope", "alibi"])
+def test_padding_does_not_change_real_positions(positional):
+    torch.manual_seed(0)
+    attention = _attention(positional, "scaled_dot", "fused").eval()
+    x = torch.randn(1, 3, 16)
+    padded = torch.cat([x, torch.randn(1, 2, 16)], dim=1)
+    short, _ = attention(x, torch.ones(1, 3, dtype=torch.bool))
+    long, _ = attention(padded, MASK[:1])
     assert torch.allclose(short, long[:, :3], atol=1e-6)

@@ -1,27 +1,46 @@
 import pytest
 import torch
 
-from attncli.model.pooling import AttentionPooling
+from attncli.config import ModelConfig
+from attncli.model.pooling import AttentionPooling, ClsPooling, MaxPooling, MeanPooling
+
+MASK = torch.tensor([[True, True, False, False], [True, True, True, True]])
 
 
 @pytest.mark.parametrize("scoring", ["scaled_dot", "dot", "additive"])
-def test_weights_sum_to_one_over_real_tokens_and_zero_on_padding(scoring):
+@pytest.mark.parametrize("heads", [1, 3])
+def test_attention_pooling_weights_sum_to_one_and_each_head_sums_its_slice(scoring, heads):
     torch.manual_seed(0)
-    pooling = AttentionPooling(6, scoring=scoring)
+    pooling = AttentionPooling(ModelConfig(embed_dim=6, num_heads=3, attention=scoring, pooling_heads=heads))
     x = torch.randn(2, 4, 6)
-    mask = torch.tensor([[True, True, False, False], [True, True, True, True]])
-    pooled, weights = pooling(x, mask)
-    assert pooled.shape == (2, 6)
-    assert torch.allclose(weights.sum(-1), torch.ones(2))
-    assert weights[0, 2:].abs().sum() == 0
-    assert torch.allclose(pooled, torch.einsum("bt,btd->bd", weights, x), atol=1e-6)
+    pooled, weights = pooling(x, MASK)
+    head_weights = pooling.head_weights(x, MASK)  # (B, H, T)
+    assert pooled.shape == (2, 6) and head_weights.shape == (2, heads, 4)
+    assert torch.allclose(head_weights.sum(-1), torch.ones(2, heads))
+    assert torch.equal(weights[0, 2:], torch.zeros(2)) and torch.allclose(weights, head_weights.mean(1))
+    width = 6 // heads
+    for head in range(heads):
+        expected = torch.einsum(
+            "bt,btd->bd", head_weights[:, head], x[..., head * width : (head + 1) * width]
+        )
+        assert torch.allclose(pooled[:, head * width : (head + 1) * width], expected, atol=1e-6)
 
 
-def test_scaled_dot_scores_are_dot_scores_over_sqrt_width():
-    pooling = AttentionPooling(4, scoring="scaled_dot")
+def test_single_head_scaled_dot_pooling_by_hand():
+    pooling = AttentionPooling(ModelConfig(embed_dim=4, num_heads=1, attention="scaled_dot"))
     with torch.no_grad():
-        pooling.query.copy_(torch.tensor([1.0, 0.0, 0.0, 0.0]))
+        pooling.key.weight.copy_(torch.eye(4))
+        pooling.key.bias.zero_()
+        pooling.query.copy_(torch.tensor([[1.0, 0.0, 0.0, 0.0]]))
     x = torch.tensor([[[2.0, 0, 0, 0], [0.0, 0, 0, 0]]])
     _, weights = pooling(x, torch.ones(1, 2, dtype=torch.bool))
-    expected = torch.softmax(torch.tensor([2.0 / 2, 0.0]), 0)  # sqrt(4) = 2
-    assert torch.allclose(weights[0], expected)
+    assert torch.allclose(weights[0], torch.softmax(torch.tensor([2.0 / 2, 0.0]), 0))  # sqrt(4) = 2
+
+
+def test_mean_max_and_cls_ignore_padding():
+    x = torch.tensor([[[1.0, -5.0], [3.0, -1.0], [100.0, 100.0], [100.0, 100.0]]]).expand(2, 4, 2)
+    config = ModelConfig(embed_dim=2, num_heads=1)
+    assert MeanPooling(config)(x, MASK)[0][0].tolist() == [2.0, -3.0]
+    assert MaxPooling(config)(x, MASK)[0][0].tolist() == [3.0, -1.0]
+    assert ClsPooling(config)(x, MASK)[0][0].tolist() == [1.0, -5.0]
+    assert MeanPooling(config)(x, MASK)[1] is None and ClsPooling.uses_cls_token

@@ -1,0 +1,44 @@
+"""ALiBi (Press, Smith and Lewis, 2022): a per-head penalty on the scores, linear in the distance
+between query and key. Direction-aware for an encoder that reads both ways: even heads penalise
+distance to keys on the left, odd heads to keys on the right, so together they tell which side a
+token is on. (The symmetric -m|i - j| of the paper says how far, but not on which side.)"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from attncli.config import ModelConfig
+from attncli.model.positional import AttentionPosition
+
+
+def alibi_slopes(num_slopes: int) -> torch.Tensor:
+    """The geometric slopes of the paper, 2^(-8/n), 2^(-16/n), ..., for n slopes."""
+    return torch.tensor([2.0 ** (-8.0 * (index + 1) / num_slopes) for index in range(num_slopes)])
+
+
+class ALiBiPositionalEncoding(AttentionPosition):
+    """Head 2p penalises keys on the left with slope m_p, head 2p + 1 keys on the right with the
+    same slope; keys on the other side get no penalty. The slopes are the steeper half of the
+    paper's H slopes (the gentlest ones, 2^-8 and below, barely move a score over a short text).
+    Nothing is learned or saved."""
+
+    table: torch.Tensor
+
+    def __init__(self, config: ModelConfig, *, max_length: int) -> None:
+        super().__init__(config, max_length=max_length)
+        heads = config.num_heads
+        slopes = alibi_slopes(heads)[: math.ceil(heads / 2)].repeat_interleave(2)[:heads]  # (H,)
+        positions = torch.arange(max_length, dtype=torch.float32)
+        distance = positions[None, :] - positions[:, None]  # (T, T): j - i
+        left = (-distance).clamp(min=0)  # how far key j lies to the left of query i
+        right = distance.clamp(min=0)
+        is_left_head = (torch.arange(heads) % 2 == 0)[:, None, None]  # (H, 1, 1)
+        table = -slopes[:, None, None] * torch.where(is_left_head, left, right)  # (H, T, T)
+        self.register_buffer("table", table, persistent=False)
+
+    def bias(self, q: torch.Tensor) -> torch.Tensor:
+        """q: (B, H, T, hd) -> (H, T, T), depending only on j - i."""
+        length = q.size(-2)
+        return self.table[:, :length, :length].to(q.dtype)
