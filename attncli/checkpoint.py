@@ -1,16 +1,20 @@
-"""The checkpoint folder: the only code that writes or reads model weights.
+"""The checkpoint folder: the only code that writes or reads model weights and training state.
 
 A checkpoint is `config.json` (resolved config, label names, versions), `model.safetensors` (fp32
-weights), `tokenizer.json` and `metrics.json`. It is written into a hidden staging folder beside the
-target and moved into place only when complete, so a failed run never leaves half a checkpoint or
-destroys the one that was there. Loading never unpickles anything.
+weights), `tokenizer.json` and `metrics.json`; the `last/` checkpoint of a run adds
+`training_state.safetensors` and `training_state.json` (optimizer, schedule, random states, position
+in the run). Every file is written into a hidden staging folder beside the target, flushed to disk,
+and the folder swapped into place only when complete, so a process killed at any moment leaves the
+previous checkpoint whole. Loading never unpickles anything.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,9 +23,10 @@ from attncli import __version__
 from attncli.config import Config
 from attncli.errors import CheckpointError, ConfigError
 from attncli.migrations import migrate_header, migrate_weights
-from attncli.tokenizer import load_tokenizer, pad_id_of, save_tokenizer
+from attncli.tokenizer import load_tokenizer, pad_id_of
 
 if TYPE_CHECKING:
+    import torch
     from tokenizers import Tokenizer
 
     from attncli.model import AttentionClassifier
@@ -32,7 +37,12 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 TOKENIZER_FILE = "tokenizer.json"
 METRICS_FILE = "metrics.json"
-CHECKPOINT_FILES = (CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE, METRICS_FILE)
+STATE_TENSORS_FILE = "training_state.safetensors"
+STATE_FILE = "training_state.json"
+REQUIRED_FILES = (CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE)
+BEST, LAST = "best", "last"
+# Test-only: seconds to sleep after each step of a save, so a test can kill a process mid-write.
+SLOW_SAVE_VARIABLE = "ATTN_TEST_SLOW_SAVE"
 
 
 @dataclass
@@ -46,16 +56,72 @@ class LoadedCheckpoint:
     tokenizer: Tokenizer
     metrics: dict[str, Any]
     device: Any
+    header: dict[str, Any]
+
+    @property
+    def pad_id(self) -> int:
+        return int(self.header["pad_id"])
 
 
-def check_output_dir(path: Path, *, overwrite: bool) -> None:
-    """Refuse, before any work starts, to train into a folder whose contents would be lost."""
-    if path.exists() and not path.is_dir():
-        raise CheckpointError(f"--output {path} is a file; pass a folder path")
-    if path.is_dir() and any(path.iterdir()) and not overwrite:
-        raise CheckpointError(
-            f"--output {path} is not empty; pass --overwrite to replace it, or another folder"
-        )
+def _retired(folder: Path) -> list[Path]:
+    """Previous copies of `folder` that a swap moved aside, newest first."""
+    return sorted(folder.parent.glob(f".{folder.name}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def resolve_checkpoint(path: Path) -> Path:
+    """The checkpoint folder `path` names: a run's output folder means its `best/`; `best/`, `last/`
+    or a folder written by an earlier attn (files at the top) mean themselves. Where a process was
+    killed halfway through replacing a checkpoint, the previous copy it moved aside is used."""
+    for folder in (path / BEST, path):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+        survivors = [old for old in _retired(folder) if (old / CONFIG_FILE).is_file()]
+        if survivors and not folder.exists():
+            return survivors[0]
+    return path
+
+
+def recover_interrupted_swap(folder: Path) -> None:
+    """Put back the copy of `folder` that a killed swap moved aside, and clear its debris."""
+    survivors = _retired(folder)
+    if survivors and not folder.exists():
+        survivors[0].rename(folder)
+        survivors = survivors[1:]
+    for debris in [*survivors, *folder.parent.glob(f".{folder.name}.partial-*")]:
+        shutil.rmtree(debris, ignore_errors=True)
+
+
+def _pause() -> None:
+    delay = float(os.environ.get(SLOW_SAVE_VARIABLE, "0") or 0)
+    if delay:
+        time.sleep(delay)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def write_file_durably(path: Path, data: bytes) -> None:
+    """Write `path` and flush it to disk before returning."""
+    with path.open("wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    _pause()
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2) + "\n").encode("utf-8")
 
 
 def save_checkpoint(
@@ -66,20 +132,23 @@ def save_checkpoint(
     config: Config,
     label_names: list[str],
     metrics: dict[str, Any],
-    overwrite: bool,
+    training_state: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None,
+    data_path: str | None = None,
 ) -> None:
+    """Write a checkpoint to `path`, replacing any there only once the new one is complete on disk.
+    `data_path` is the absolute path of local training data, recorded beside the typed source."""
     import torch
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
-    check_output_dir(path, overwrite=overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
     try:
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a checkpoint follows the umask
         weights = {
             name: tensor.detach().float().cpu().contiguous() for name, tensor in model.state_dict().items()
         }
-        save_file(weights, str(staging / WEIGHTS_FILE), metadata={"format": "pt"})
-        save_tokenizer(tokenizer, staging / TOKENIZER_FILE)
+        write_file_durably(staging / WEIGHTS_FILE, save(weights, metadata={"format": "pt"}))
+        write_file_durably(staging / TOKENIZER_FILE, tokenizer.to_str().encode("utf-8"))
         header = {
             "format_version": FORMAT_VERSION,
             "attn_version": __version__,
@@ -88,33 +157,53 @@ def save_checkpoint(
             "vocab_size": tokenizer.get_vocab_size(with_added_tokens=True),
             "pad_id": pad_id_of(tokenizer),
             "token_dim": model.token_embedding.embedding_dim,
+            "data_path": data_path,
             "config": config.to_dict(),
         }
-        _write_json(staging / CONFIG_FILE, header)
-        _write_json(staging / METRICS_FILE, metrics)
+        write_file_durably(staging / METRICS_FILE, _json_bytes(metrics))
+        if training_state is not None:
+            tensors, state = training_state
+            write_file_durably(
+                staging / STATE_TENSORS_FILE, save({k: v.contiguous() for k, v in tensors.items()})
+            )
+            write_file_durably(staging / STATE_FILE, _json_bytes(state))
+        write_file_durably(
+            staging / CONFIG_FILE, _json_bytes(header)
+        )  # last: its presence marks a whole folder
+        _fsync_folder(staging)
         _swap_into_place(staging, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
-def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
+def replace_file(path: Path, data: bytes) -> None:
+    """Replace one file atomically (write beside it, flush, rename over it)."""
+    temporary = path.with_name(f".{path.name}.partial")
+    write_file_durably(temporary, data)
+    temporary.chmod(0o666 & ~_umask())
+    os.replace(temporary, path)
+    _fsync_folder(path.parent)
 
 
 def _swap_into_place(staging: Path, path: Path) -> None:
-    """Move the finished checkpoint to `path`; an old folder there is removed only afterwards."""
+    """Move the finished checkpoint to `path`; an old folder there is moved aside first and removed
+    only afterwards (`resolve_checkpoint` finds it if a kill falls between the two renames)."""
     if not path.exists():
         staging.rename(path)
+        _fsync_folder(path.parent)
         return
     retired = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
     retired.rmdir()
     path.rename(retired)
+    _pause()
     try:
         staging.rename(path)
     except BaseException:
         retired.rename(path)
         raise
+    _fsync_folder(path.parent)
+    _pause()
     shutil.rmtree(retired, ignore_errors=True)
 
 
@@ -122,7 +211,7 @@ def read_header(path: Path) -> dict[str, Any]:
     """config.json of the checkpoint at `path`, after checking the folder is complete."""
     if not path.is_dir():
         raise CheckpointError(f"checkpoint {path} does not exist; pass a folder written by `attn train`")
-    missing = [name for name in CHECKPOINT_FILES if not (path / name).is_file()]
+    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
     if missing:
         raise CheckpointError(
             f"checkpoint {path} is incomplete (missing {', '.join(missing)}); "
@@ -134,7 +223,7 @@ def read_header(path: Path) -> dict[str, Any]:
         raise CheckpointError(
             f"{path / CONFIG_FILE} is not valid JSON ({error}); train the checkpoint again"
         ) from error
-    version = header.get("format_version")
+    version = header.get("format_version") if isinstance(header, dict) else None
     if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
         raise CheckpointError(
             f"checkpoint {path} has format {version!r}; this attn reads formats 1 to {FORMAT_VERSION}, "
@@ -144,14 +233,15 @@ def read_header(path: Path) -> dict[str, Any]:
 
 
 def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoint:
-    """Rebuild config, tokenizer and model (in eval mode, on `device`) from a checkpoint folder."""
+    """Rebuild config, tokenizer and model (in eval mode, on `device`) from a checkpoint folder (or
+    a run's output folder, which means its best/)."""
     import torch
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     from attncli.model import build_model
 
-    path = Path(path)
+    path = resolve_checkpoint(Path(path))
     saved_header = read_header(path)
     try:
         header = migrate_header(saved_header, FORMAT_VERSION)
@@ -180,7 +270,8 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
         raise CheckpointError(
             f"{path / WEIGHTS_FILE} does not fit the model in config.json: {first_line}"
         ) from error
-    metrics = json.loads((path / METRICS_FILE).read_text(encoding="utf-8"))
+    metrics_path = path / METRICS_FILE
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
     model.to(torch.device(device)).eval()
     return LoadedCheckpoint(
         path=path,
@@ -190,4 +281,23 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
         tokenizer=tokenizer,
         metrics=metrics,
         device=torch.device(device),
+        header=header,
     )
+
+
+def load_training_state(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The optimizer, schedule and random states of a `last/` checkpoint (tensors, the rest)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    missing = [name for name in (STATE_TENSORS_FILE, STATE_FILE) if not (path / name).is_file()]
+    if missing:
+        raise CheckpointError(
+            f"{path} holds no training state (missing {', '.join(missing)}); it cannot be resumed"
+        )
+    try:
+        return load_file(str(path / STATE_TENSORS_FILE)), json.loads(
+            (path / STATE_FILE).read_text(encoding="utf-8")
+        )
+    except (SafetensorError, OSError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"the training state in {path} is damaged ({error}); train again") from error

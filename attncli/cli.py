@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from attncli import __version__
-from attncli.errors import AttnError, DataError
+from attncli.errors import AttnError, ConfigError, DataError, TrainingInterrupted
 
 app = typer.Typer(
     name="attn",
@@ -51,13 +51,16 @@ def _run(action: Callable[[], T], *, debug: bool) -> T:
     debug = debug or os.environ.get("ATTN_DEBUG", "") not in ("", "0")
     try:
         return action()
+    except TrainingInterrupted as stopped:
+        typer.echo(str(stopped), err=True)
+        raise typer.Exit(stopped.exit_code) from None
     except AttnError as error:
         if debug:
             traceback.print_exc()
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
-        typer.echo("interrupted; nothing was saved", err=True)
+        typer.echo("interrupted before anything could be saved", err=True)
         raise typer.Exit(130) from None
     except Exception as error:  # a bug or an environment failure: still one line, unless debugging
         if debug:
@@ -119,8 +122,20 @@ def train(
         ),
     ] = None,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Checkpoint folder to write.", show_default=False)
-    ] = ...,  # type: ignore[assignment]
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Run folder to write (best/, last/, metrics.jsonl).", show_default=False
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            metavar="OUTPUT",
+            help="Continue the run in OUTPUT from its last/ checkpoint.",
+            show_default=False,
+        ),
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
     set_values: Annotated[
         list[str] | None,
@@ -136,17 +151,32 @@ def train(
     precision: Annotated[str | None, typer.Option(help="auto, fp32, bf16 or fp16.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for initialisation and shuffling.")] = None,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace a non-empty --output folder.")
+        bool, typer.Option("--overwrite", help="Replace the earlier attn run in --output.")
     ] = False,
     debug: DebugOption = False,
 ) -> None:
-    """Train a tokenizer and an attention classifier, and save the best epoch to --output."""
+    """Train a tokenizer and an attention classifier; the best epoch goes to OUTPUT/best."""
 
     def action() -> None:
         from attncli.config import load_config
         from attncli.progress import ProgressReporter
         from attncli.render import render_train_summary
+        from attncli.train import resume as resume_training
         from attncli.train import train as run_training
+
+        if resume is not None:
+            others = [data, output, config, set_values, text_column, label_column, batch_size, lr]
+            others += [max_length, device, precision, seed]
+            if any(value is not None and value != [] for value in others) or overwrite:
+                raise ConfigError(
+                    "--resume takes the data and settings saved in OUTPUT/last; pass only --epochs "
+                    "(to raise the ceiling) with it"
+                )
+            result = resume_training(resume, epochs=epochs, reporter=ProgressReporter())
+            _console().print(render_train_summary(result))
+            return
+        if output is None:
+            raise ConfigError("pass --output FOLDER (where the run is written), or --resume OUTPUT")
 
         options = {
             "data.source": data,
@@ -161,7 +191,7 @@ def train(
             "train.seed": seed,
         }
         resolved = load_config(config, set_values or [], options)
-        reporter = ProgressReporter(epochs=resolved.train.epochs)
+        reporter = ProgressReporter()
         result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)
         _console().print(render_train_summary(result))
 

@@ -170,7 +170,9 @@ class ModelConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 10
-    """Passes over the training split."""
+    """Most passes over the training split (training stops earlier when validation stops improving)."""
+    patience: int = 3
+    """Epochs without a better validation macro-F1 before training stops (0: train every epoch)."""
     batch_size: int = 32
     """Texts per optimisation step."""
     lr: float = 3e-3
@@ -183,6 +185,8 @@ class TrainConfig:
     """Largest gradient norm before clipping (0 turns clipping off)."""
     label_smoothing: float = 0.0
     """Label smoothing of the cross-entropy loss."""
+    class_weights: str | list[float] | None = None
+    """Loss weight per label: auto (inverse frequency in train), a list in label order, or empty (all 1)."""
     device: str = "auto"
     """auto (cuda, then mps, then cpu), cpu, cuda or mps."""
     precision: str = "auto"
@@ -192,6 +196,16 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _require(self.epochs >= 1, f"train.epochs must be at least 1, not {self.epochs}")
+        _require(self.patience >= 0, f"train.patience must be 0 or more, not {self.patience}")
+        if isinstance(self.class_weights, str):
+            _require(
+                self.class_weights == "auto", "train.class_weights must be auto, a list of numbers, or empty"
+            )
+        elif self.class_weights is not None:
+            _require(
+                all(weight > 0 for weight in self.class_weights),
+                f"train.class_weights must all be positive, not {self.class_weights}",
+            )
         _require(self.batch_size >= 1, f"train.batch_size must be at least 1, not {self.batch_size}")
         _require(self.lr > 0, f"train.lr must be positive, not {self.lr}")
         _require(0.0 <= self.warmup_ratio < 1.0, "train.warmup_ratio must be in [0, 1)")
@@ -222,7 +236,7 @@ def valid_keys() -> list[str]:
     return [
         f"{section.name}.{key.name}"
         for section in dataclasses.fields(Config)
-        for key in dataclasses.fields(section.default_factory())  # type: ignore[misc]
+        for key in dataclasses.fields(section.default_factory())  # type: ignore[misc, operator]
     ]
 
 
@@ -309,16 +323,36 @@ def _apply(config: Config, values: dict[str, Any]) -> Config:
 
 
 def _coerce(key: str, value: Any, annotation: Any) -> Any:
-    """Check `value` against the field's type, converting only where nothing is lost (int -> float)."""
-    optional = isinstance(annotation, types.UnionType) and type(None) in typing.get_args(annotation)
+    """Check `value` against the field's type, converting only where nothing is lost (int -> float).
+    A union tries its types in order."""
+    options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
     if value is None:
-        if optional:
+        if type(None) in options:
             return None
         raise ConfigError(f"{key} needs a value")
-    base = (
-        next(arg for arg in typing.get_args(annotation) if arg is not type(None)) if optional else annotation
-    )
-    if base is bool:
+    for option in options:
+        if option is type(None):
+            continue
+        try:
+            return _coerce_one(key, value, option)
+        except ConfigError:
+            continue
+    names = " or ".join(_type_name(option) for option in options if option is not type(None))
+    raise ConfigError(f"{key} must be {names}, not {value!r}")
+
+
+def _type_name(annotation: Any) -> str:
+    if typing.get_origin(annotation) is list:
+        return f"a list of {typing.get_args(annotation)[0].__name__}"
+    return annotation.__name__
+
+
+def _coerce_one(key: str, value: Any, base: Any) -> Any:
+    if typing.get_origin(base) is list:
+        if isinstance(value, list):
+            (item,) = typing.get_args(base)
+            return [_coerce_one(key, element, item) for element in value]
+    elif base is bool:
         if isinstance(value, bool):
             return value
     elif base is int:
@@ -335,4 +369,4 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     elif base is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
-    raise ConfigError(f"{key} must be {base.__name__}, not {value!r}")
+    raise ConfigError(f"{key} must be {_type_name(base)}, not {value!r}")

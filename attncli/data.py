@@ -4,7 +4,9 @@ label, what the label names are. Knows nothing of tokens or tensors."""
 from __future__ import annotations
 
 import difflib
+import os
 import random
+import tempfile
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -147,6 +149,21 @@ def _load_folder(path: Path) -> dict[str, Any]:
     return _load_files(files)
 
 
+_RUN_CACHE: tempfile.TemporaryDirectory[str] | None = None
+
+
+def local_cache_dir() -> str | None:
+    """Where `datasets` puts its Arrow copies of local files: a temporary folder of this process,
+    removed when it exits, so trying things leaves nothing in the user's Hugging Face cache; or,
+    when the user set HF_DATASETS_CACHE, their cache (None: datasets' default)."""
+    global _RUN_CACHE
+    if os.environ.get("HF_DATASETS_CACHE"):
+        return None
+    if _RUN_CACHE is None:
+        _RUN_CACHE = tempfile.TemporaryDirectory(prefix="attn-datasets-")
+    return _RUN_CACHE.name
+
+
 def _load_files(files: dict[str, Path]) -> dict[str, Any]:
     import datasets
 
@@ -161,7 +178,7 @@ def _load_files(files: dict[str, Path]) -> dict[str, Any]:
     builder, extra = FILE_BUILDERS[suffix]
     data_files = {split: str(path) for split, path in files.items()}
     try:
-        loaded = datasets.load_dataset(builder, data_files=data_files, **extra)
+        loaded = datasets.load_dataset(builder, data_files=data_files, cache_dir=local_cache_dir(), **extra)
     except Exception as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         names = ", ".join(path.name for path in files.values())

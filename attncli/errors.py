@@ -29,3 +29,9 @@ class TrainingError(AttnError):
     """Training failed while running (for example the loss became NaN)."""
 
     exit_code = 1
+
+
+class TrainingInterrupted(AttnError):
+    """Training stopped on Ctrl-C or SIGTERM after saving its state; the message says how to resume."""
+
+    exit_code = 130

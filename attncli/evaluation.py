@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from attncli.checkpoint import LoadedCheckpoint
@@ -113,6 +114,9 @@ def evaluate(
     """Metrics of `checkpoint` on one split of `source` (default: the data it was trained on)."""
     default_source = source is None
     source = source or checkpoint.config.data.source
+    recorded = checkpoint.header.get("data_path")
+    if default_source and source and recorded and not Path(source).expanduser().exists():
+        source = recorded  # the training data, typed relative to another working directory
     if not source:
         raise DataError("the checkpoint does not record its data; pass DATA to evaluate on")
     name, labelled = load_labelled_split(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.errors import DataError
 from attncli.inference import batched_forward
-from attncli.tokenizer import pack_ids, pad_id_of
+from attncli.tokenizer import pack_ids
 
 if TYPE_CHECKING:
     import torch
@@ -47,7 +47,7 @@ def predict_probabilities(
     logits = batched_forward(
         checkpoint.model,
         sequences,
-        pad_id=pad_id_of(checkpoint.tokenizer),
+        pad_id=checkpoint.pad_id,
         batch_size=batch_size,
         device=checkpoint.device,
     )

@@ -8,12 +8,13 @@ import time
 
 from tqdm import tqdm
 
-from attncli.train import EpochRecord, RunInfo
+from attncli.history import EpochRecord
+from attncli.reporter import RunInfo
 
 
 class ProgressReporter:
-    def __init__(self, *, epochs: int) -> None:
-        self.epochs = epochs
+    def __init__(self) -> None:
+        self.epochs = 0
         self.bar: tqdm | None = None
         self.tokens = 0
         self.started = 0.0
@@ -22,6 +23,7 @@ class ProgressReporter:
         tqdm.write(message, file=sys.stderr)
 
     def start(self, info: RunInfo) -> None:
+        self.epochs = info.epochs
         tqdm.write(
             f"{info.train_size} train / {info.validation_size} validation texts, "
             f"{len(info.label_names)} labels, vocabulary {info.vocab_size}, "

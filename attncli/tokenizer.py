@@ -15,6 +15,7 @@ from attncli.errors import AttnError, CheckpointError, ConfigError
 if TYPE_CHECKING:
     import torch
     from tokenizers import Encoding, Tokenizer
+    from tokenizers.trainers import Trainer
 
 PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
@@ -42,27 +43,32 @@ def _batched(texts: Sequence[str], size: int = 1000) -> Iterator[list[str]]:
         yield list(texts[start : start + size])
 
 
-def build_untrained_tokenizer(config: TokenizerConfig) -> tuple[Tokenizer, object]:
+def build_untrained_tokenizer(config: TokenizerConfig) -> tuple[Tokenizer, Trainer]:
     """The explicit pipeline (normaliser, pre-tokeniser, model) and the trainer that fits it."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
-    common = {
-        "vocab_size": config.vocab_size,
-        "special_tokens": SPECIAL_TOKENS,
-        "show_progress": False,
-    }
+    size, special, frequency = config.vocab_size, SPECIAL_TOKENS, config.min_frequency
+    trainer: Trainer
     if config.kind == "wordpiece":
         tokenizer = Tokenizer(models.WordPiece(unk_token=UNK_TOKEN))
-        trainer = trainers.WordPieceTrainer(min_frequency=config.min_frequency, **common)
+        trainer = trainers.WordPieceTrainer(
+            vocab_size=size, special_tokens=special, min_frequency=frequency, show_progress=False
+        )
     elif config.kind == "bpe":
         tokenizer = Tokenizer(models.BPE(unk_token=UNK_TOKEN))
-        trainer = trainers.BpeTrainer(min_frequency=config.min_frequency, **common)
+        trainer = trainers.BpeTrainer(
+            vocab_size=size, special_tokens=special, min_frequency=frequency, show_progress=False
+        )
     elif config.kind == "unigram":
         tokenizer = Tokenizer(models.Unigram())
-        trainer = trainers.UnigramTrainer(unk_token=UNK_TOKEN, **common)
+        trainer = trainers.UnigramTrainer(
+            vocab_size=size, special_tokens=special, unk_token=UNK_TOKEN, show_progress=False
+        )
     else:
         tokenizer = Tokenizer(models.WordLevel(unk_token=UNK_TOKEN))
-        trainer = trainers.WordLevelTrainer(min_frequency=config.min_frequency, **common)
+        trainer = trainers.WordLevelTrainer(
+            vocab_size=size, special_tokens=special, min_frequency=frequency, show_progress=False
+        )
     steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if config.lowercase else [])
     tokenizer.normalizer = normalizers.Sequence(steps)
     # Splitting on whitespace and punctuation keeps every token's offsets inside one word.

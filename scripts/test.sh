@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the package with its dev tools, then run ruff and the test suite (slow/gpu/network deselected).
+# Install the package with its dev tools, then run ruff, mypy and the test suite (slow/gpu/network deselected).
 # Extra arguments go to pytest, e.g. scripts/test.sh -m slow
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,4 +8,5 @@ scripts/install.sh dev
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 "$PYTHON" -m ruff check attncli tests scripts
 "$PYTHON" -m ruff format --check attncli tests scripts
+"$PYTHON" -m mypy
 "$PYTHON" -m pytest -q "$@"

@@ -115,6 +115,6 @@ def save_untrained_checkpoint(path: Path, **model_settings) -> Path:
     )
     save_checkpoint(
         path, model=model.eval(), tokenizer=tokenizer, config=config,
-        label_names=list(KEYWORDS), metrics={}, overwrite=False,
+        label_names=list(KEYWORDS), metrics={},
     )  # fmt: skip
     return path

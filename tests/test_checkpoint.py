@@ -1,54 +1,94 @@
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch
 
 from attncli import checkpoint as checkpoint_module
-from attncli.checkpoint import CHECKPOINT_FILES, check_output_dir, load_checkpoint, save_checkpoint
+from attncli.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
 from attncli.errors import CheckpointError
 from attncli.prediction import predict_probabilities
 
+TEXTS = ["pasta and cheese today", "the coach said the match was very good"]
+BEST_FILES = ["config.json", "metrics.json", "model.safetensors", "tokenizer.json"]
 
-def _save_again(loaded, path, *, metrics, overwrite):
+
+def _save_again(loaded, path, *, metrics):
     """Write a loaded checkpoint's parts to `path` through save_checkpoint."""
     save_checkpoint(
-        path,
-        model=loaded.model,
-        tokenizer=loaded.tokenizer,
-        config=loaded.config,
-        label_names=loaded.label_names,
-        metrics=metrics,
-        overwrite=overwrite,
+        path, model=loaded.model, tokenizer=loaded.tokenizer, config=loaded.config,
+        label_names=loaded.label_names, metrics=metrics,
+    )  # fmt: skip
+
+
+def test_run_folder_holds_exactly_best_last_and_the_log(trained):
+    output = trained.output
+    assert sorted(path.name for path in output.iterdir()) == ["best", "last", "metrics.jsonl"]
+    assert sorted(path.name for path in (output / "best").iterdir()) == BEST_FILES
+    assert sorted(path.name for path in (output / "last").iterdir()) == sorted(
+        [*BEST_FILES, "training_state.json", "training_state.safetensors"]
     )
-
-
-def test_run_folder_holds_exactly_the_checkpoint_files(trained):
-    assert sorted(path.name for path in trained.output.iterdir()) == sorted(CHECKPOINT_FILES)
-    header = json.loads((trained.output / "config.json").read_text())
+    header = json.loads((output / "best" / "config.json").read_text())
     assert header["label_names"] == ["food", "sport", "tech"]
     assert header["config"]["data"]["text_column"] == "text"  # detected columns are recorded
     assert header["torch_version"] == torch.__version__ and header["attn_version"]
-    metrics = json.loads((trained.output / "metrics.json").read_text())
-    assert metrics["best_epoch"] == trained.best_epoch and len(metrics["history"]) == 8
+    assert Path(header["data_path"]).is_absolute() and Path(header["data_path"]).exists()
+    metrics = json.loads((output / "best" / "metrics.json").read_text())
+    assert metrics["best_epoch"] == trained.best_epoch and len(metrics["history"]) == len(trained.history)
+    log = [json.loads(line) for line in (output / "metrics.jsonl").read_text().splitlines()]
+    epochs = [line for line in log if "validation_macro_f1" in line]
+    assert [line["epoch"] for line in epochs] == [record.epoch for record in trained.history]
+    assert all(
+        {"step", "loss", "lr", "tokens_per_second"} <= line.keys() for line in log if line not in epochs
+    )
 
 
-def test_weights_are_safetensors_not_pickle(trained):
+def test_weights_and_training_state_are_safetensors_not_pickle(trained):
     from safetensors import safe_open
 
-    raw = (trained.output / "model.safetensors").read_bytes()
-    assert not raw.startswith(b"\x80")  # pickle protocol marker
-    with safe_open(str(trained.output / "model.safetensors"), framework="pt") as weights:
-        assert all(weights.get_tensor(name).dtype == torch.float32 for name in weights.keys())
+    for path in (
+        trained.output / "best" / "model.safetensors",
+        trained.output / "last" / "training_state.safetensors",
+    ):
+        assert not path.read_bytes().startswith(b"\x80")  # pickle protocol marker
+        with safe_open(str(path), framework="pt") as tensors:
+            assert len(list(tensors.keys())) > 0
+    state = json.loads((trained.output / "last" / "training_state.json").read_text())
+    assert state["epoch"] == len(trained.history) + 1 and state["step"] == 0
 
 
-def test_save_and_load_round_trip_predicts_the_same(trained, tmp_path):
+def test_output_folder_best_and_last_all_load(trained):
+    assert resolve_checkpoint(trained.output) == trained.output / "best"
+    best = predict_probabilities(load_checkpoint(trained.output), TEXTS)
+    assert torch.equal(predict_probabilities(load_checkpoint(trained.output / "best"), TEXTS), best)
+    assert load_checkpoint(trained.output / "last").path == trained.output / "last"
+
+
+def test_save_and_load_round_trip_predicts_the_same_and_metrics_are_optional(trained, tmp_path):
     loaded = load_checkpoint(trained.output)
     copy = tmp_path / "copy"
-    _save_again(loaded, copy, metrics=loaded.metrics, overwrite=False)
-    texts = ["pasta and cheese today", "the coach said the match was very good"]
+    _save_again(loaded, copy, metrics=loaded.metrics)
     assert torch.equal(
-        predict_probabilities(load_checkpoint(copy), texts), predict_probabilities(loaded, texts)
+        predict_probabilities(load_checkpoint(copy), TEXTS), predict_probabilities(loaded, TEXTS)
     )
+    (copy / "metrics.json").unlink()
+    assert load_checkpoint(copy).metrics == {}
+
+
+def test_files_follow_the_umask(trained, tmp_path):
+    loaded = load_checkpoint(trained.output)
+    previous = os.umask(0o022)
+    try:
+        _save_again(loaded, tmp_path / "shared", metrics={})
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "shared").stat().st_mode & 0o777 == 0o755
+    assert {(path.stat().st_mode & 0o777) for path in (tmp_path / "shared").iterdir()} == {0o644}
 
 
 def test_incomplete_or_missing_checkpoints(trained, tmp_path):
@@ -57,7 +97,7 @@ def test_incomplete_or_missing_checkpoints(trained, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
     for name in ("config.json", "tokenizer.json", "metrics.json"):
-        (broken / name).write_bytes((trained.output / name).read_bytes())
+        (broken / name).write_bytes((trained.output / "best" / name).read_bytes())
     with pytest.raises(CheckpointError, match="missing model.safetensors"):
         load_checkpoint(broken)
     (broken / "model.safetensors").write_bytes(b"not safetensors")
@@ -65,27 +105,52 @@ def test_incomplete_or_missing_checkpoints(trained, tmp_path):
         load_checkpoint(broken)
 
 
-def test_existing_work_is_never_overwritten_by_accident(tmp_path):
-    output = tmp_path / "run"
-    output.mkdir()
-    (output / "precious.txt").write_text("keep me")
-    with pytest.raises(CheckpointError, match="--overwrite"):
-        check_output_dir(output, overwrite=False)
-    check_output_dir(output, overwrite=True)
-    check_output_dir(tmp_path / "new", overwrite=False)
-
-
 def test_a_failed_save_leaves_the_old_checkpoint_and_no_debris(trained, tmp_path, monkeypatch):
     loaded = load_checkpoint(trained.output)
     output = tmp_path / "run"
-    output.mkdir()
-    (output / "precious.txt").write_text("keep me")
+    _save_again(loaded, output, metrics={"old": True})
+    real_write = checkpoint_module.write_file_durably
 
-    def failing_write(path, value):
-        raise OSError("disk full")
+    def disk_full_on_metrics(path, data):
+        if path.name == "metrics.json":
+            raise OSError(28, "No space left on device")
+        real_write(path, data)
 
-    monkeypatch.setattr(checkpoint_module, "_write_json", failing_write)
-    with pytest.raises(OSError, match="disk full"):
-        _save_again(loaded, output, metrics={}, overwrite=True)
+    monkeypatch.setattr(checkpoint_module, "write_file_durably", disk_full_on_metrics)
+    with pytest.raises(OSError, match="No space left"):
+        _save_again(loaded, output, metrics={"new": True})
     assert [path.name for path in tmp_path.iterdir()] == ["run"]
-    assert (output / "precious.txt").read_text() == "keep me"
+    assert load_checkpoint(output).metrics == {"old": True}
+
+
+SAVER = """
+import sys
+from attncli.checkpoint import load_checkpoint, save_checkpoint
+loaded = load_checkpoint(sys.argv[1])
+print("saving", flush=True)
+save_checkpoint(sys.argv[2], model=loaded.model, tokenizer=loaded.tokenizer, config=loaded.config,
+                label_names=loaded.label_names, metrics={"generation": "new"})
+"""
+
+
+@pytest.mark.parametrize("moment", [0.05, 0.25, 0.55, 0.85, 1.15, 1.45])
+def test_sigkill_while_a_checkpoint_is_replaced_leaves_one_whole_checkpoint(trained, tmp_path, moment):
+    """Each step of a save sleeps 0.2 s (test-only variable), so kills land between different steps:
+    writing each file, moving the old folder aside, moving the new one in, removing the old."""
+    loaded = load_checkpoint(trained.output)
+    target = tmp_path / "best"
+    _save_again(loaded, target, metrics={"generation": "old"})
+    env = {**os.environ, checkpoint_module.SLOW_SAVE_VARIABLE: "0.2"}
+    saver = subprocess.Popen(
+        [sys.executable, "-c", SAVER, str(trained.output), str(target)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert saver.stdout.readline().strip() == "saving"
+    time.sleep(moment)
+    saver.send_signal(signal.SIGKILL)
+    saver.wait()
+    survivor = load_checkpoint(tmp_path)  # a folder whose best/ is being replaced
+    assert survivor.metrics["generation"] in ("old", "new")
+    assert torch.equal(predict_probabilities(survivor, TEXTS), predict_probabilities(loaded, TEXTS))

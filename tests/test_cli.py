@@ -3,8 +3,10 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -159,21 +161,59 @@ def test_bad_input_gets_one_line_and_exit_code_2(run, tmp_path):
 
 
 def test_existing_work_is_not_overwritten(run, tmp_path):
-    output = tmp_path / "taken"
-    output.mkdir()
-    (output / "notes.txt").write_text("mine")
-    data = write_csv(tmp_path / "d.csv", make_rows(30))
-    _one_line_error(attn("train", data, "-o", output, "--epochs", 1, *TINY), 2, "--overwrite")
-    assert [path.name for path in output.iterdir()] == ["notes.txt"]
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    data = write_csv(victim / "d.csv", make_rows(30))
+    (victim / "notes.txt").write_text("mine")
+    _one_line_error(attn("train", data, "-o", victim, "--epochs", 1, *TINY), 2, "--overwrite")
+    _one_line_error(
+        attn("train", data, "-o", victim, "--overwrite", *TINY), 2, "attn did not write (d.csv, notes.txt)"
+    )
+    assert sorted(path.name for path in victim.iterdir()) == ["d.csv", "notes.txt"]
+    output = tmp_path / "run"
+    ok("train", data, "-o", output, "--epochs", 1, *TINY)
     ok("train", data, "-o", output, "--epochs", 1, "--overwrite", *TINY)
-    assert sorted(path.name for path in output.iterdir()) == [
-        "config.json", "metrics.json", "model.safetensors", "tokenizer.json",
-    ]  # fmt: skip
+    assert sorted(path.name for path in output.iterdir()) == ["best", "last", "metrics.jsonl"]
+    (tmp_path / "texts.txt").write_text("x")
+    _one_line_error(
+        attn("train", tmp_path / "absent.csv", "-o", tmp_path / "texts.txt" / "model"), 2, "is a file"
+    )
+
+
+def test_sigterm_saves_last_and_resume_finishes_the_run(tmp_path):
+    data = write_csv(tmp_path / "d.csv", make_rows(300, seed=9))
+    output = tmp_path / "run"
+    command = [
+        ATTN,
+        "train",
+        str(data),
+        "-o",
+        str(output),
+        "--epochs",
+        "40",
+        "--set",
+        "train.patience=0",
+        *TINY,
+    ]
+    process = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (output / "last").exists() and time.monotonic() < deadline:  # wait for the first epoch
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert f"resume with: attn train --resume {output}" in stderr.strip().splitlines()[-1]
+    state = json.loads((output / "last" / "training_state.json").read_text())
+    assert 1 <= state["epoch"] < 40
+    finished = ok("train", "--resume", output, "--epochs", state["epoch"] + 1)
+    assert "training summary" in finished.stdout
+    assert json.loads((output / "last" / "training_state.json").read_text())["epoch"] == state["epoch"] + 2
+    _one_line_error(attn("train", data, "--resume", output), 2, "pass only --epochs")
 
 
 def test_incomplete_checkpoint_and_debug_traceback(run, tmp_path):
     broken = tmp_path / "broken"
-    shutil.copytree(run, broken)
+    shutil.copytree(run / "best", broken)
     (broken / "tokenizer.json").unlink()
     _one_line_error(attn("predict", broken, "soup"), 2, "missing tokenizer.json")
     debug = attn("predict", broken, "soup", "--debug")

@@ -47,7 +47,7 @@ def test_train_starts_from_pretrained_vectors_and_keeps_them_frozen(tmp_path):
         "--set", f"model.embeddings_init={vectors}", "--set", "model.freeze_embeddings=true",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    metrics = json.loads((output / "metrics.json").read_text())
+    metrics = json.loads((output / "best" / "metrics.json").read_text())
     assert metrics["embeddings_init"] == {
         "path": str(vectors),
         "dim": 4,
@@ -57,8 +57,8 @@ def test_train_starts_from_pretrained_vectors_and_keeps_them_frozen(tmp_path):
     assert "16 of" in result.output and "(4 dimensions)" in result.output
     from safetensors.torch import load_file
 
-    tokenizer = json.loads((output / "tokenizer.json").read_text())["model"]["vocab"]
-    weights = load_file(str(output / "model.safetensors"))
+    tokenizer = json.loads((output / "best" / "tokenizer.json").read_text())["model"]["vocab"]
+    weights = load_file(str(output / "best" / "model.safetensors"))
     table = torch.tensor([[i, i % 3, -i, 1] for i in range(1, 17)], dtype=torch.float32)
     scale = (1 / 2) / table.std()  # rescaled by one factor to std 1/sqrt(4)
     rows = torch.stack([weights["token_embedding.weight"][tokenizer[w]] for w in [*words, "the"]])

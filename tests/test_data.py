@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from conftest import make_rows, write_csv, write_jsonl
 
@@ -169,3 +171,20 @@ def test_a_selection_of_a_selection_reads_the_right_rows(tmp_path, monkeypatch):
     assert list(picked) == ["text 9", "text 1", "text 19", "text 5"]
     assert picked[1:3] == ["text 1", "text 19"] and picked[-1] == "text 5" and len(picked) == 4
     assert list(odd) == [f"text {index}" for index in range(1, 20, 2)]
+
+
+def test_arrow_copies_of_local_files_stay_out_of_the_users_cache(tmp_path, monkeypatch):
+    from attncli import data
+
+    monkeypatch.delenv("HF_DATASETS_CACHE")
+    monkeypatch.setattr(data, "_RUN_CACHE", None)
+    path = write_csv(tmp_path / "d.csv", make_rows(20))
+    raw = data.load_raw(str(path))
+    cache = data.local_cache_dir()
+    assert cache is not None and all(
+        item["filename"].startswith(cache) for item in raw["train"].cache_files
+    )
+    data._RUN_CACHE.cleanup()  # what happens when the process exits
+    assert not Path(cache).exists()
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "mine"))
+    assert data.local_cache_dir() is None  # the user's own choice is kept

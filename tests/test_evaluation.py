@@ -28,16 +28,16 @@ def test_the_carved_validation_split_is_rebuilt_exactly(loaded, trained):
     assert result.accuracy == trained.best.validation_accuracy
 
 
-def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path):
+def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path, monkeypatch):
     from conftest import TINY_MODEL
 
     from attncli.config import load_config
     from attncli.train import train
 
     path = write_csv(tmp_path / "only.csv", make_rows(60))
-    result = train(
-        load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1"]), output=tmp_path / "r"
-    )
+    monkeypatch.chdir(tmp_path)  # trained with a path relative to here...
+    result = train(load_config(None, [*TINY_MODEL, "data.source=only.csv", "train.epochs=1"]), output=tmp_path / "r")
+    monkeypatch.chdir(tmp_path / "r")  # ...and evaluated from elsewhere
     report = evaluate(load_checkpoint(tmp_path / "r"))
     assert (report.split, report.n) == ("validation", result.info.validation_size)
     assert evaluate(load_checkpoint(tmp_path / "r"), str(path)).n == 60  # named explicitly: every row

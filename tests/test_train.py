@@ -1,49 +1,17 @@
 import random
 
 import pytest
-import torch
 from conftest import TINY_MODEL, make_rows, write_csv
 
 from attncli.config import load_config
-from attncli.errors import CheckpointError, ConfigError
-from attncli.train import learning_rate_factor, plan_batches, train
-
-
-def test_learning_rate_warms_up_then_decays_linearly():
-    factors = [learning_rate_factor(step, total_steps=10, warmup_steps=2) for step in range(10)]
-    assert factors[:2] == [0.5, 1.0]
-    assert factors[2:] == pytest.approx([1.0, 7 / 8, 6 / 8, 5 / 8, 4 / 8, 3 / 8, 2 / 8, 1 / 8])
-    assert learning_rate_factor(0, total_steps=5, warmup_steps=0) == 1.0
-
-
-def test_plan_batches_covers_every_row_once_and_groups_lengths():
-    lengths = torch.tensor([random.Random(0).randint(1, 100) for _ in range(1000)])
-    plan = plan_batches(lengths, batch_size=10, generator=torch.Generator().manual_seed(1))
-    batches = list(plan)
-    assert len(plan) == len(batches) == 100
-    assert sorted(torch.cat(batches).tolist()) == list(range(1000))
-    assert all(len(batch) == 10 for batch in batches)
-    spread = sum(int(lengths[b].max() - lengths[b].min()) for b in batches) / len(batches)
-    assert spread < 10  # random batches would spread about 80
-    again = list(plan_batches(lengths, batch_size=10, generator=torch.Generator().manual_seed(1)))
-    other = list(plan_batches(lengths, batch_size=10, generator=torch.Generator().manual_seed(2)))
-    assert all(torch.equal(a, b) for a, b in zip(batches, again, strict=True))
-    assert not all(torch.equal(a, b) for a, b in zip(batches, other, strict=True))
-
-
-def test_plan_batches_keeps_a_short_last_batch():
-    lengths = torch.arange(1, 1206)  # 1,205 rows: 24 pools of 50 batches would need 1,200
-    plan = plan_batches(lengths, batch_size=5, generator=torch.Generator().manual_seed(0))
-    sizes = sorted(len(batch) for batch in plan)
-    assert len(plan) == 241 and sizes[0] == 5 and sum(sizes) == 1205
-    lengths = torch.arange(1, 1203)
-    sizes = sorted(len(batch) for batch in plan_batches(lengths, batch_size=5, generator=torch.Generator()))
-    assert sizes[0] == 2 and sizes[1] == 5 and sum(sizes) == 1202
+from attncli.errors import CheckpointError, ConfigError, TrainingError, TrainingInterrupted
+from attncli.fit import INTERRUPT_VARIABLE
+from attncli.train import resume, train
 
 
 def test_training_learns_the_easy_task_and_keeps_the_best_epoch(trained):
     assert trained.best.validation_accuracy >= 0.9
-    best = max(trained.history, key=lambda record: (record.validation_accuracy, -record.validation_loss))
+    best = max(trained.history, key=lambda record: (record.validation_macro_f1, -record.validation_loss))
     assert trained.best_epoch == best.epoch
     assert trained.history[-1].train_loss < trained.history[0].train_loss
     assert all(record.tokens_per_second > 0 for record in trained.history)
@@ -56,6 +24,14 @@ def test_training_is_reproducible_with_a_seed(tmp_path):
     first = train(config, output=tmp_path / "a")
     second = train(config, output=tmp_path / "b")
     assert [r.train_loss for r in first.history] == [r.train_loss for r in second.history]
+    assert [r.validation_macro_f1 for r in first.history] == [r.validation_macro_f1 for r in second.history]
+    assert _weights(tmp_path / "a" / "last") == _weights(tmp_path / "b" / "last")
+
+
+def _weights(folder):
+    from safetensors.torch import load_file
+
+    return {name: tensor.tolist() for name, tensor in load_file(str(folder / "model.safetensors")).items()}
 
 
 def test_bf16_autocast_trains_on_cpu(tmp_path):
@@ -75,3 +51,82 @@ def test_refusals_happen_before_any_work(tmp_path):
     with pytest.raises(ConfigError, match="fp16 needs a CUDA device"):
         train(load_config(None, ["train.precision=fp16", "train.device=cpu"]), output=tmp_path / "new")
     assert not (tmp_path / "new").exists()
+
+
+def test_early_stopping_ends_the_run_and_best_holds_the_best_macro_f1(tmp_path):
+    rows = make_rows(120, seed=7)
+    shuffled = [row["label"] for row in rows]
+    random.Random(0).shuffle(shuffled)  # labels unrelated to the texts: validation cannot keep improving
+    path = write_csv(
+        tmp_path / "d.csv", [{**row, "label": label} for row, label in zip(rows, shuffled, strict=True)]
+    )
+    config = load_config(
+        None,
+        [*TINY_MODEL, f"data.source={path}", "train.epochs=30", "train.patience=1", "tokenizer.kind=word"],
+    )
+    result = train(config, output=tmp_path / "run")
+    history = result.history
+    assert result.metrics.stop_reason == "patience" and len(history) < 30
+    best = max(history, key=lambda record: (record.validation_macro_f1, -record.validation_loss))
+    assert result.best_epoch == best.epoch and history[-1].epoch == result.best_epoch + 1
+    import json
+
+    saved = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())
+    assert saved["best_epoch"] == best.epoch and len(saved["history"]) == len(history)
+
+
+def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
+    import torch.nn.functional as F
+
+    seen = []
+    real = F.cross_entropy
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs.get("weight"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(F, "cross_entropy", recording)
+    rows = make_rows(60, labels=("food", "sport")) + make_rows(10, seed=3, labels=("tech",))
+    path = write_csv(tmp_path / "d.csv", rows)
+    config = load_config(
+        None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.class_weights=auto"]
+    )
+    train(config, output=tmp_path / "run")
+    weights = next(weight for weight in seen if weight is not None)
+    # 10% of each label is carved for validation: 27 + 27 + 9 training rows.
+    assert weights.tolist() == pytest.approx([63 / (3 * 27), 63 / (3 * 27), 63 / (3 * 9)])
+
+
+def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "d.csv", make_rows(150, seed=5))
+    settings = [
+        *TINY_MODEL,
+        f"data.source={path}",
+        "train.epochs=3",
+        "train.patience=0",
+        "tokenizer.kind=word",
+    ]
+    config = load_config(None, settings)
+    alone = train(config, output=tmp_path / "alone")
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "13")  # SIGINT in the middle of epoch 2 (9 steps an epoch)
+    with pytest.raises(TrainingInterrupted, match="resume with: attn train --resume") as stopped:
+        train(config, output=tmp_path / "resumed")
+    assert "epoch 2, step 4" in str(stopped.value) and stopped.value.exit_code == 130
+    monkeypatch.delenv(INTERRUPT_VARIABLE)
+    resumed = resume(tmp_path / "resumed")
+    assert _weights(tmp_path / "alone" / "last") == _weights(tmp_path / "resumed" / "last")
+    assert _weights(tmp_path / "alone" / "best") == _weights(tmp_path / "resumed" / "best")
+    assert [r.train_loss for r in alone.history] == [r.train_loss for r in resumed.history]
+    with pytest.raises(ConfigError, match="already trained 3 epochs; pass a higher --epochs"):
+        resume(tmp_path / "resumed")
+    longer = resume(tmp_path / "resumed", epochs=4)
+    assert [record.epoch for record in longer.history] == [1, 2, 3, 4]
+
+
+def test_a_non_finite_loss_stops_with_the_step_and_keeps_last(tmp_path):
+    path = write_csv(tmp_path / "d.csv", make_rows(60))
+    config = load_config(
+        None, [*TINY_MODEL, f"data.source={path}", "train.epochs=3", "train.lr=1e30", "train.grad_clip=0"]
+    )
+    with pytest.raises(TrainingError, match=r"the loss became (nan|inf) at epoch \d+, step \d+"):
+        train(config, output=tmp_path / "run")

@@ -64,7 +64,7 @@ def test_every_combination_trains_and_reloads_to_identical_predictions(tmp_path)
         config = Config(model=model_config)
         save_checkpoint(
             folder, model=model.eval(), tokenizer=tokenizer, config=config,
-            label_names=["a", "b", "c"], metrics={}, overwrite=False,
+            label_names=["a", "b", "c"], metrics={},
         )  # fmt: skip
         loaded = load_checkpoint(folder)
         assert loaded.config.model == model_config

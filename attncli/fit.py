@@ -1,0 +1,234 @@
+"""The training loop: steps through each epoch's batches from wherever a `TrainState` stands,
+validates after every epoch, keeps `best/` and `last/` on disk, stops early when validation stops
+improving, and on Ctrl-C or SIGTERM saves `last/` after the current step and stops."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shlex
+import signal
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attncli.batching import plan_batches
+from attncli.checkpoint import save_checkpoint
+from attncli.device import autocast
+from attncli.errors import TrainingError, TrainingInterrupted
+from attncli.history import EpochRecord, TrainingMetrics
+from attncli.inference import batched_forward
+from attncli.metrics import accuracy, confusion_matrix, macro_f1
+from attncli.prepare import Prepared
+from attncli.reporter import Reporter
+from attncli.run_folder import RunFolder
+from attncli.tokenizer import pad_batch
+from attncli.train_state import TrainState
+
+if TYPE_CHECKING:
+    import torch
+
+# Test-only: send this process SIGINT after the given global step, to test interruption and resume.
+INTERRUPT_VARIABLE = "ATTN_TEST_INTERRUPT_AT_STEP"
+LOG_EVERY = 10  # steps between progress lines of metrics.jsonl (and reads of the loss on a GPU)
+
+
+def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, float]:
+    """Validation loss, accuracy and macro-F1."""
+    import torch
+    import torch.nn.functional as F
+
+    logits = batched_forward(
+        state.model, prepared.validation_ids, pad_id=prepared.pad_id,
+        batch_size=prepared.config.train.batch_size * 2, device=prepared.device, precision=prepared.precision,
+    )  # fmt: skip
+    labels = prepared.validation_labels
+    targets = torch.frombuffer(labels, dtype=torch.int64)  # a view of the labels array, as in training
+    loss = F.cross_entropy(logits, targets).item()
+    predicted = logits.argmax(-1).tolist()
+    return loss, accuracy(labels, predicted), macro_f1(confusion_matrix(labels, predicted, logits.size(1)))
+
+
+class _StopRequest:
+    """Ctrl-C or SIGTERM asks the loop to stop after the current step; a second Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopRequest:
+        if hasattr(signal, "pthread_sigmask"):  # only the main thread may install handlers
+            import threading
+
+            if threading.current_thread() is not threading.main_thread():
+                return self
+        for number in (signal.SIGINT, signal.SIGTERM):
+            self.previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number: int, frame: Any) -> None:
+        if self.signal_name is not None and number == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signal_name = signal.Signals(number).name
+
+    def __exit__(self, *exc: object) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+
+
+class RunWriter:
+    """Where a run writes: checkpoints through save_checkpoint, progress lines to metrics.jsonl."""
+
+    def __init__(self, folder: RunFolder, prepared: Prepared, *, append_log: bool) -> None:
+        self.folder, self.prepared = folder, prepared
+        self.log = folder.metrics_log.open("a" if append_log else "w", encoding="utf-8")
+
+    def write_log(self, **values: Any) -> None:
+        self.log.write(json.dumps(values) + "\n")
+        self.log.flush()
+
+    def save(self, path: Path, state: TrainState, metrics: TrainingMetrics, *, with_state: bool) -> None:
+        prepared = self.prepared
+        save_checkpoint(
+            path, model=state.model, tokenizer=prepared.tokenizer, config=prepared.config,
+            label_names=prepared.label_names, metrics=metrics.to_json(),
+            training_state=state.state_dict() if with_state else None, data_path=prepared.data_path,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        self.log.close()
+
+
+def _train_step(
+    state: TrainState, prepared: Prepared, rows: torch.Tensor, weights: torch.Tensor | None
+) -> torch.Tensor:
+    """One optimisation step on the batch of `rows`; returns the (detached) mean loss."""
+    import torch
+    import torch.nn.functional as F
+
+    config, device = prepared.config.train, prepared.device
+    input_ids = pad_batch([prepared.train_ids[row] for row in rows.tolist()], pad_id=prepared.pad_id)
+    targets = prepared.train_targets[rows].to(device, non_blocking=True)
+    with autocast(device, prepared.precision):
+        logits = state.model(input_ids.to(device, non_blocking=True)).logits
+    loss = F.cross_entropy(logits.float(), targets, weight=weights, label_smoothing=config.label_smoothing)
+    state.optimizer.zero_grad(set_to_none=True)
+    state.scaler.scale(loss).backward()
+    if config.grad_clip > 0:
+        state.scaler.unscale_(state.optimizer)
+        torch.nn.utils.clip_grad_norm_(state.model.parameters(), config.grad_clip)
+    state.scaler.step(state.optimizer)
+    state.scaler.update()
+    state.scheduler.step()
+    return loss.detach()
+
+
+def _end_epoch(
+    state: TrainState, prepared: Prepared, run: RunWriter, metrics: TrainingMetrics, reporter: Reporter
+) -> bool:
+    """Validate, record, keep best/ and last/; True when training should stop."""
+    config = prepared.config.train
+    validation_loss, validation_accuracy, validation_f1 = _validate(state, prepared)
+    assert state.loss_sum is not None
+    record = EpochRecord(
+        epoch=state.epoch,
+        train_loss=state.loss_sum.item() / len(prepared.train_ids),
+        validation_loss=validation_loss,
+        validation_accuracy=validation_accuracy,
+        validation_macro_f1=validation_f1,
+        seconds=state.epoch_seconds,
+        tokens_per_second=state.tokens_seen / state.epoch_seconds if state.epoch_seconds > 0 else 0.0,
+    )
+    state.history.append(record)
+    reporter.epoch_end(record)
+    run.write_log(step=state.global_step, **dataclasses.asdict(record))
+    key = (validation_f1, -validation_loss)  # best: highest macro-F1, then lowest loss
+    improved = state.best_key is None or key > state.best_key
+    if improved:
+        state.best_key, state.best_epoch, state.epochs_without_improvement = key, state.epoch, 0
+    else:
+        state.epochs_without_improvement += 1
+    stop = ""
+    if config.patience and state.epochs_without_improvement >= config.patience:
+        stop = "patience"
+    elif state.epoch >= config.epochs:
+        stop = "epochs"
+    metrics.history, metrics.best_epoch, metrics.stop_reason = list(state.history), state.best_epoch, stop
+    if improved:
+        run.save(run.folder.best, state, metrics, with_state=False)
+        run.folder.remove_flat_checkpoint()
+    state.epoch, state.step, state.loss_sum = state.epoch + 1, 0, None
+    state.tokens_seen, state.epoch_seconds, state.epoch_generator_state = 0, 0.0, None
+    run.save(run.folder.last, state, metrics, with_state=True)
+    return bool(stop)
+
+
+def fit(
+    state: TrainState, prepared: Prepared, run: RunWriter, metrics: TrainingMetrics, *, reporter: Reporter
+) -> None:
+    """Train from where `state` stands until the epoch ceiling or early stopping; Ctrl-C or SIGTERM
+    saves last/ after the current step and raises TrainingInterrupted."""
+    import torch
+
+    config = prepared.config.train
+    weights = torch.tensor(prepared.class_weights, device=prepared.device) if prepared.class_weights else None
+    interrupt_at = int(os.environ.get(INTERRUPT_VARIABLE, "0") or 0)
+    on_cpu = prepared.device.type == "cpu"
+    with _StopRequest() as stop_request:
+        while state.epoch <= config.epochs:
+            if state.epoch_generator_state is None:
+                state.epoch_generator_state = state.generator.get_state()
+            else:  # resumed inside this epoch: plan the same batches again
+                state.generator.set_state(state.epoch_generator_state)
+            batches = plan_batches(
+                prepared.train_lengths, batch_size=config.batch_size, generator=state.generator
+            )
+            reporter.epoch_start(state.epoch, len(batches))
+            state.model.train()
+            if state.loss_sum is None:
+                state.loss_sum = torch.zeros((), device=prepared.device)
+            for index, rows in enumerate(batches):
+                if index < state.step:
+                    continue
+                started = time.perf_counter()
+                loss = _train_step(state, prepared, rows, weights)
+                state.loss_sum += loss * len(rows)
+                state.step, state.global_step = state.step + 1, state.global_step + 1
+                batch_tokens = int(prepared.train_lengths[rows].sum())
+                state.tokens_seen += batch_tokens
+                state.epoch_seconds += time.perf_counter() - started
+                # Reading the loss syncs a GPU, so there it is read every LOG_EVERY steps.
+                shown = None
+                if on_cpu or state.step % LOG_EVERY == 0 or state.step == len(batches):
+                    shown = loss.item()
+                    if not math.isfinite(shown):
+                        raise TrainingError(
+                            f"the loss became {shown} at epoch {state.epoch}, step {state.step}; last/ keeps "
+                            "the state before this epoch; lower --lr or use --precision fp32"
+                        )
+                if state.step % LOG_EVERY == 0:
+                    run.write_log(
+                        step=state.global_step, epoch=state.epoch, loss=shown,
+                        lr=state.scheduler.get_last_lr()[0],
+                        tokens_per_second=state.tokens_seen / max(state.epoch_seconds, 1e-9),
+                    )  # fmt: skip
+                reporter.step(tokens=batch_tokens, loss=shown)
+                if interrupt_at and state.global_step == interrupt_at:
+                    os.kill(os.getpid(), signal.SIGINT)
+                if stop_request.signal_name is not None:
+                    metrics.history, metrics.stop_reason = list(state.history), "interrupted"
+                    run.save(run.folder.last, state, metrics, with_state=True)
+                    raise TrainingInterrupted(
+                        f"{stop_request.signal_name}: stopped at epoch {state.epoch}, step {state.step}; "
+                        f"{run.folder.last} holds this state"
+                        + (
+                            f" and {run.folder.best} the best epoch ({state.best_epoch})"
+                            if state.best_epoch
+                            else ""
+                        )
+                        + f"; resume with: attn train --resume {shlex.quote(str(run.folder.path))}"
+                    )
+            if _end_epoch(state, prepared, run, metrics, reporter):
+                return

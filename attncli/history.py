@@ -1,0 +1,82 @@
+"""What a training run records about itself: one record per epoch and the run's summary, as typed
+dataclasses that read and write the JSON of `metrics.json`. No torch."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    train_loss: float
+    validation_loss: float
+    validation_accuracy: float
+    validation_macro_f1: float
+    seconds: float
+    tokens_per_second: float
+
+    @classmethod
+    def from_json(cls, values: dict[str, Any]) -> EpochRecord:
+        names = {item.name for item in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in names})
+
+
+@dataclass
+class TrainingMetrics:
+    """The contents of metrics.json."""
+
+    best_epoch: int = 0
+    history: list[EpochRecord] = field(default_factory=list)
+    train_seconds: float = 0.0
+    train_size: int = 0
+    validation_size: int = 0
+    num_parameters: int = 0
+    device: str = ""
+    precision: str = ""
+    stop_reason: str = ""
+    """Why training ended: "epochs" (the ceiling), "patience" (early stopping) or "interrupted"."""
+    embeddings_init: dict[str, Any] | None = None
+    """Where pretrained vectors came from and how much of the vocabulary they covered."""
+
+    @property
+    def best(self) -> EpochRecord | None:
+        return next((record for record in self.history if record.epoch == self.best_epoch), None)
+
+    def to_json(self) -> dict[str, Any]:
+        best = self.best
+        values: dict[str, Any] = {
+            "best_epoch": self.best_epoch,
+            "validation": None
+            if best is None
+            else {
+                "loss": best.validation_loss,
+                "accuracy": best.validation_accuracy,
+                "macro_f1": best.validation_macro_f1,
+            },
+            "train_seconds": self.train_seconds,
+            "train_size": self.train_size,
+            "validation_size": self.validation_size,
+            "num_parameters": self.num_parameters,
+            "device": self.device,
+            "precision": self.precision,
+            "stop_reason": self.stop_reason,
+            "history": [dataclasses.asdict(record) for record in self.history],
+        }
+        if self.embeddings_init is not None:
+            values["embeddings_init"] = self.embeddings_init
+        return values
+
+    @classmethod
+    def from_json(cls, values: dict[str, Any]) -> TrainingMetrics:
+        """Read metrics.json, also as written by earlier versions (missing keys take defaults)."""
+        plain = {
+            name: values[name]
+            for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
+                         "device", "precision", "stop_reason", "embeddings_init")
+            if name in values
+        }  # fmt: skip
+        history = [EpochRecord.from_json(record) for record in values.get("history", [])]
+        return cls(history=history, **plain)

@@ -1,0 +1,199 @@
+"""Everything a run needs before its first step: data, tokenizer, packed token ids (`prepare`), and
+the model, optimizer, schedule and scaler as a fresh `TrainState` (`build_state`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attncli.config import Config, changed_settings
+from attncli.data import load_splits
+from attncli.device import resolve_device, resolve_precision
+from attncli.errors import ConfigError
+from attncli.reporter import Reporter, RunInfo
+from attncli.tokenizer import PackedSequences, pack_ids, pad_id_of, special_ids_of, train_tokenizer
+from attncli.train_state import TrainState
+from attncli.vectors import initialise_embeddings, load_vectors
+
+if TYPE_CHECKING:
+    import torch
+    from tokenizers import Tokenizer
+
+
+def learning_rate_factor(step: int, *, total_steps: int, warmup_steps: int) -> float:
+    """Multiplier of the peak rate at `step` (0-based): linear warmup to 1, then linear decay to 0."""
+    if warmup_steps and step < warmup_steps:
+        return (step + 1) / warmup_steps
+    remaining = total_steps - warmup_steps
+    return max(0.0, (total_steps - step) / remaining) if remaining > 0 else 1.0
+
+
+def class_weights_of(setting: str | list[float] | None, labels: array, num_labels: int) -> list[float] | None:
+    """Loss weights per label: `auto` is N / (num_labels * count), so the weights average 1 over the
+    training texts; a list is checked against the labels."""
+    if setting is None:
+        return None
+    if setting == "auto":
+        counts = [0] * num_labels
+        for label in labels:
+            counts[label] += 1
+        return [len(labels) / (num_labels * count) if count else 0.0 for count in counts]
+    if isinstance(setting, str):
+        raise ConfigError(f"train.class_weights must be auto or a list, not {setting!r}")
+    if len(setting) != num_labels:
+        raise ConfigError(
+            f"train.class_weights has {len(setting)} weights but the data has {num_labels} labels; "
+            "give one per label"
+        )
+    return list(setting)
+
+
+@dataclass
+class Prepared:
+    """The data, tokenizer and settings of a run: what `prepare` builds before any model exists."""
+
+    config: Config
+    tokenizer: Tokenizer
+    label_names: list[str]
+    train_ids: PackedSequences
+    train_lengths: torch.Tensor
+    """(N,) int32."""
+    train_targets: torch.Tensor
+    """(N,) int64: a view of the training labels."""
+    validation_ids: PackedSequences
+    validation_labels: array
+    device: torch.device
+    precision: str
+    class_weights: list[float] | None
+    data_path: str | None
+    """The absolute path of local training data, so the run can be found from anywhere."""
+
+    @property
+    def pad_id(self) -> int:
+        pad_id = pad_id_of(self.tokenizer)
+        assert pad_id is not None, "load_tokenizer and train_tokenizer always add a padding token"
+        return pad_id
+
+
+def prepare(config: Config, *, reporter: Reporter, tokenizer: Tokenizer | None = None) -> Prepared:
+    """Load the data, train (or take) the tokenizer and pack the token ids."""
+    import torch
+
+    device = resolve_device(config.train.device)
+    precision = resolve_precision(config.train.precision, device)
+    changed = " ".join(f"{key}={value}" for key, value in changed_settings(config).items())
+    reporter.stage(f"settings (all others default; the full config is saved): {changed or 'none changed'}")
+    reporter.stage(f"loading {config.data.source}")
+    splits = load_splits(config.data)
+    config = dataclasses.replace(
+        config,
+        data=dataclasses.replace(
+            config.data, text_column=splits.text_column, label_column=splits.label_column
+        ),
+    )
+    train_split, validation_split = splits.splits["train"], splits.splits["validation"]
+    if tokenizer is None:
+        reporter.stage(f"training the {config.tokenizer.kind} tokenizer on {len(train_split)} texts")
+        tokenizer = train_tokenizer(train_split.texts, config.tokenizer)
+    train_ids = pack_ids(tokenizer, train_split.texts, max_length=config.model.max_length)
+    source = Path(config.data.source or "").expanduser()
+    return Prepared(
+        config=config,
+        tokenizer=tokenizer,
+        label_names=splits.label_names,
+        train_ids=train_ids,
+        train_lengths=train_ids.lengths().int(),  # int32: 4 bytes a row
+        train_targets=torch.frombuffer(train_split.labels, dtype=torch.int64),  # a view, not a copy
+        validation_ids=pack_ids(tokenizer, validation_split.texts, max_length=config.model.max_length),
+        validation_labels=validation_split.labels,
+        device=device,
+        precision=precision,
+        class_weights=class_weights_of(
+            config.train.class_weights, train_split.labels, len(splits.label_names)
+        ),
+        data_path=str(source.resolve()) if source.exists() else None,
+    )
+
+
+def _parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """Decay weight matrices only: decaying biases, norms or embeddings hurts and buys nothing."""
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:  # frozen (pretrained embeddings): nothing to optimise
+            continue
+        matrix = parameter.dim() >= 2 and "embedding" not in name
+        (decay if matrix else no_decay).append(parameter)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def build_state(
+    prepared: Prepared, *, reporter: Reporter, token_dim: int | None = None
+) -> tuple[TrainState, dict | None]:
+    """A fresh model (from pretrained vectors where asked), AdamW, the schedule and the scaler;
+    and what the vectors covered. `token_dim` rebuilds a resumed model without reading vectors."""
+    import torch
+
+    from attncli.model import build_model
+
+    config, tokenizer = prepared.config, prepared.tokenizer
+    random.seed(config.train.seed)
+    torch.manual_seed(config.train.seed)
+    vectors, coverage = None, None
+    if config.model.embeddings_init and token_dim is None:
+        vectors = load_vectors(config.model.embeddings_init, tokenizer.get_vocab(with_added_tokens=True))
+        found, of = vectors.coverage(special_ids_of(tokenizer))
+        coverage = {"path": vectors.path, "dim": vectors.dim, "found": found, "of": of}
+        reporter.stage(
+            f"pretrained vectors: {found} of {of} vocabulary entries ({found / max(of, 1):.1%}) found "
+            f"in {vectors.path} ({vectors.dim} dimensions)"
+        )
+        token_dim = vectors.dim
+    model = build_model(
+        config.model,
+        vocab_size=tokenizer.get_vocab_size(with_added_tokens=True),
+        num_labels=len(prepared.label_names),
+        pad_id=prepared.pad_id,
+        token_dim=token_dim,
+    )
+    if vectors is not None:
+        initialise_embeddings(model.token_embedding.weight, vectors, pad_id=prepared.pad_id)
+    if config.model.freeze_embeddings:
+        model.token_embedding.weight.requires_grad_(False)
+    model.to(prepared.device)
+    optimizer = torch.optim.AdamW(
+        _parameter_groups(model, config.train.weight_decay),
+        lr=config.train.lr,
+        fused=prepared.device.type == "cuda",
+    )
+    steps_per_epoch = math.ceil(len(prepared.train_ids) / config.train.batch_size)
+    total_steps = steps_per_epoch * config.train.epochs
+    warmup_steps = int(config.train.warmup_ratio * total_steps)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: learning_rate_factor(step, total_steps=total_steps, warmup_steps=warmup_steps),
+    )
+    scaler = torch.amp.GradScaler(prepared.device.type, enabled=prepared.precision == "fp16")
+    generator = torch.Generator().manual_seed(config.train.seed)
+    return TrainState(
+        model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler, generator=generator
+    ), coverage
+
+
+def run_info(prepared: Prepared, state: TrainState) -> RunInfo:
+    return RunInfo(
+        train_size=len(prepared.train_ids),
+        validation_size=len(prepared.validation_ids),
+        label_names=prepared.label_names,
+        vocab_size=prepared.tokenizer.get_vocab_size(with_added_tokens=True),
+        num_parameters=sum(parameter.numel() for parameter in state.model.parameters()),
+        device=str(prepared.device),
+        precision=prepared.precision,
+        steps_per_epoch=math.ceil(len(prepared.train_ids) / prepared.config.train.batch_size),
+        epochs=prepared.config.train.epochs,
+    )

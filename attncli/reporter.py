@@ -1,0 +1,52 @@
+"""What training tells whoever watches it: the run about to start, each step, each epoch. The loop
+only calls a `Reporter`; progress.py draws bars, `SilentReporter` says nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from attncli.history import EpochRecord
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What is about to be trained, told to the reporter before the first step."""
+
+    train_size: int
+    validation_size: int
+    label_names: list[str]
+    vocab_size: int
+    num_parameters: int
+    device: str
+    precision: str
+    steps_per_epoch: int
+    epochs: int
+    """The ceiling: early stopping may end the run sooner."""
+
+
+class Reporter(Protocol):
+    def stage(self, message: str) -> None: ...
+    def start(self, info: RunInfo) -> None: ...
+    def epoch_start(self, epoch: int, num_batches: int) -> None: ...
+    def step(self, *, tokens: int, loss: float | None) -> None: ...
+    def epoch_end(self, record: EpochRecord) -> None: ...
+
+
+class SilentReporter:
+    """A reporter that says nothing (tests, library use)."""
+
+    def stage(self, message: str) -> None:
+        pass
+
+    def start(self, info: RunInfo) -> None:
+        pass
+
+    def epoch_start(self, epoch: int, num_batches: int) -> None:
+        pass
+
+    def step(self, *, tokens: int, loss: float | None) -> None:
+        pass
+
+    def epoch_end(self, record: EpochRecord) -> None:
+        pass

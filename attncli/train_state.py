@@ -1,0 +1,126 @@
+"""Everything a training run needs to continue, as one object: model, optimizer, schedule, grad
+scaler, every random generator, and where the run stands. `state_dict()` splits it into tensors
+(for safetensors) and plain values (for JSON), so resuming never unpickles anything."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from attncli.history import EpochRecord
+
+if TYPE_CHECKING:
+    import torch
+
+    from attncli.model import AttentionClassifier
+
+
+@dataclass
+class TrainState:
+    model: AttentionClassifier
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    generator: torch.Generator
+    """Draws each epoch's batch plan."""
+    epoch: int = 1
+    """The epoch in progress (1-based)."""
+    step: int = 0
+    """Batches of `epoch` already trained."""
+    global_step: int = 0
+    epoch_generator_state: torch.Tensor | None = None
+    """`generator`'s state before it planned `epoch`, so a resumed run plans the same batches."""
+    loss_sum: torch.Tensor | None = None
+    """Sum of the per-text training loss over the batches of `epoch` so far."""
+    tokens_seen: int = 0
+    epoch_seconds: float = 0.0
+    history: list[EpochRecord] = field(default_factory=list)
+    best_epoch: int = 0
+    best_key: tuple[float, float] | None = None
+    """(validation macro-F1, -validation loss) of the best epoch: higher is better."""
+    epochs_without_improvement: int = 0
+
+    def state_dict(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """(tensors, plain values) that `load_state_dict` turns back into this state. The model's
+        weights are saved apart, as the checkpoint's model.safetensors."""
+        import torch
+
+        tensors, optimizer_values = _flatten_optimizer(self.optimizer.state_dict())
+        tensors["rng.torch"] = torch.get_rng_state()
+        if torch.cuda.is_available():
+            for index, state in enumerate(torch.cuda.get_rng_state_all()):
+                tensors[f"rng.cuda.{index}"] = state
+        tensors["rng.batches"] = self.generator.get_state()
+        if self.epoch_generator_state is not None:
+            tensors["rng.epoch_batches"] = self.epoch_generator_state
+        if self.loss_sum is not None:
+            tensors["epoch.loss_sum"] = self.loss_sum.detach().cpu()
+        values = {
+            "epoch": self.epoch,
+            "step": self.step,
+            "global_step": self.global_step,
+            "tokens_seen": self.tokens_seen,
+            "epoch_seconds": self.epoch_seconds,
+            "history": [asdict(record) for record in self.history],
+            "best_epoch": self.best_epoch,
+            "best_key": list(self.best_key) if self.best_key is not None else None,
+            "epochs_without_improvement": self.epochs_without_improvement,
+            "optimizer": optimizer_values,
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+        }
+        return tensors, values
+
+    def load_state_dict(self, tensors: dict[str, torch.Tensor], values: dict[str, Any]) -> None:
+        import torch
+
+        self.optimizer.load_state_dict(_unflatten_optimizer(tensors, values["optimizer"]))
+        self.scheduler.load_state_dict(values["scheduler"])
+        if values["scaler"]:
+            self.scaler.load_state_dict(values["scaler"])
+        torch.set_rng_state(tensors["rng.torch"])
+        cuda_states = [tensors[f"rng.cuda.{i}"] for i in range(len(tensors)) if f"rng.cuda.{i}" in tensors]
+        if cuda_states and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(cuda_states)
+        self.generator.set_state(tensors["rng.batches"])
+        self.epoch_generator_state = tensors.get("rng.epoch_batches")
+        device = next(self.model.parameters()).device
+        self.loss_sum = tensors["epoch.loss_sum"].to(device) if "epoch.loss_sum" in tensors else None
+        self.epoch, self.step = int(values["epoch"]), int(values["step"])
+        self.global_step, self.tokens_seen = int(values["global_step"]), int(values["tokens_seen"])
+        self.epoch_seconds = float(values["epoch_seconds"])
+        self.history = [EpochRecord.from_json(record) for record in values["history"]]
+        self.best_epoch = int(values["best_epoch"])
+        key = values["best_key"]
+        self.best_key = (float(key[0]), float(key[1])) if key is not None else None
+        self.epochs_without_improvement = int(values["epochs_without_improvement"])
+
+
+def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """torch's optimizer state_dict as tensors named `optimizer.<param>.<name>` plus JSON values."""
+    import torch
+
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for index, values in state["state"].items():
+        for name, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optimizer.{index}.{name}"] = value.detach().cpu()
+            else:
+                scalars.setdefault(str(index), {})[name] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def _unflatten_optimizer(tensors: dict[str, torch.Tensor], values: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {}
+    for key, tensor in tensors.items():
+        if key.startswith("optimizer."):
+            _, index, name = key.split(".", 2)
+            state.setdefault(int(index), {})[name] = tensor
+    for index, scalars in values["scalars"].items():
+        state.setdefault(int(index), {}).update(scalars)
+    groups = [
+        {**group, **({"betas": tuple(group["betas"])} if "betas" in group else {})}
+        for group in values["param_groups"]
+    ]
+    return {"state": state, "param_groups": groups}

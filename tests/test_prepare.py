@@ -1,0 +1,21 @@
+import pytest
+
+from attncli.errors import ConfigError
+from attncli.prepare import class_weights_of, learning_rate_factor
+
+
+def test_learning_rate_warms_up_then_decays_linearly():
+    factors = [learning_rate_factor(step, total_steps=10, warmup_steps=2) for step in range(10)]
+    assert factors[:2] == [0.5, 1.0]
+    assert factors[2:] == pytest.approx([1.0, 7 / 8, 6 / 8, 5 / 8, 4 / 8, 3 / 8, 2 / 8, 1 / 8])
+    assert learning_rate_factor(0, total_steps=5, warmup_steps=0) == 1.0
+
+
+def test_class_weights_auto_is_inverse_frequency_and_lists_are_checked():
+    from array import array
+
+    assert class_weights_of("auto", array("q", [0, 0, 0, 1]), 2) == [4 / (2 * 3), 4 / (2 * 1)]
+    assert class_weights_of([1.0, 3.0], array("q", [0, 1]), 2) == [1.0, 3.0]
+    assert class_weights_of(None, array("q", [0, 1]), 2) is None
+    with pytest.raises(ConfigError, match="has 3 weights but the data has 2 labels"):
+        class_weights_of([1.0, 2.0, 3.0], array("q", [0, 1]), 2)

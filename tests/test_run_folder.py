@@ -1,0 +1,66 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from attncli.errors import CheckpointError
+from attncli.run_folder import LOCK_FILE, open_run_folder
+
+
+def test_a_new_folder_is_created_locked_and_removed_if_left_empty(tmp_path):
+    run = open_run_folder(tmp_path / "a" / "b", overwrite=False)
+    lock = json.loads((tmp_path / "a" / "b" / LOCK_FILE).read_text())
+    assert lock["pid"] == os.getpid()
+    run.release()
+    assert not (tmp_path / "a" / "b").exists()
+
+
+def test_unwritable_outputs_fail_at_once(tmp_path):
+    (tmp_path / "texts.txt").write_text("x")
+    with pytest.raises(CheckpointError, match="texts.txt is a file"):
+        open_run_folder(tmp_path / "texts.txt", overwrite=False)
+    with pytest.raises(CheckpointError, match="a part of the path is a file"):
+        open_run_folder(tmp_path / "texts.txt" / "model", overwrite=False)
+    with pytest.raises(CheckpointError, match="cannot create --output /proc/attn-x"):
+        open_run_folder(Path("/proc/attn-x"), overwrite=False)
+
+
+def test_overwrite_replaces_only_an_attn_run(tmp_path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "d.tsv").write_text("text\tlabel\n")
+    (victim / "notes.txt").write_text("mine")
+    with pytest.raises(CheckpointError, match="not empty; pass --overwrite"):
+        open_run_folder(victim, overwrite=False)
+    with pytest.raises(CheckpointError, match=r"holds files attn did not write \(d.tsv, notes.txt\)"):
+        open_run_folder(victim, overwrite=True)
+    assert sorted(path.name for path in victim.iterdir()) == ["d.tsv", "notes.txt"]
+    run = tmp_path / "run"
+    (run / "best").mkdir(parents=True)
+    (run / "metrics.jsonl").write_text("")
+    open_run_folder(run, overwrite=True).release()
+
+
+def test_a_second_run_is_refused_and_a_stale_lock_cleared(tmp_path):
+    first = open_run_folder(tmp_path / "run", overwrite=False)
+    with pytest.raises(CheckpointError, match=f"in use by another attn train \\(pid {os.getpid()}\\)"):
+        open_run_folder(tmp_path / "run", overwrite=True)
+    first.release()
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    (tmp_path / "stale").mkdir()
+    (tmp_path / "stale" / LOCK_FILE).write_text(
+        json.dumps({"pid": int(gone.stdout), "host": os.uname().nodename})
+    )
+    run = open_run_folder(tmp_path / "stale", overwrite=False)  # the dead process's lock is cleared
+    assert json.loads(run.lock.read_text())["pid"] == os.getpid()
+    run.release()
+
+
+def test_resume_needs_a_last_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match="no last/ checkpoint to resume from"):
+        open_run_folder(tmp_path / "empty", overwrite=False, resume=True)
