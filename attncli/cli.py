@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import traceback
 from collections.abc import Callable
@@ -153,9 +154,29 @@ def train(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the earlier attn run in --output.")
     ] = False,
+    nproc: Annotated[
+        int | None,
+        typer.Option(
+            "--nproc", min=1, help="Train on N processes (one per GPU) through torchrun, on this machine."
+        ),
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Train a tokenizer and an attention classifier; the best epoch goes to OUTPUT/best."""
+    if nproc is not None and nproc > 1:
+        options: dict[str, Any] = {
+            "--output": output, "--resume": resume, "--config": config, "--text-column": text_column,
+            "--label-column": label_column, "--epochs": epochs, "--batch-size": batch_size, "--lr": lr,
+            "--max-length": max_length, "--device": device, "--precision": precision, "--seed": seed,
+        }  # fmt: skip
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
+        command += ["-m", "attncli", "train", *([data] if data else [])]
+        command += [
+            str(item) for flag, value in options.items() if value is not None for item in (flag, value)
+        ]
+        command += [item for value in set_values or [] for item in ("--set", value)]
+        command += ["--overwrite"] * overwrite + ["--debug"] * debug
+        raise typer.Exit(subprocess.call(command))
 
     def action() -> None:
         from attncli.config import load_config
@@ -173,7 +194,8 @@ def train(
                     "(to raise the ceiling) with it"
                 )
             result = resume_training(resume, epochs=epochs, reporter=ProgressReporter())
-            _console().print(render_train_summary(result))
+            if result.is_main:
+                _console().print(render_train_summary(result))
             return
         if output is None:
             raise ConfigError("pass --output FOLDER (where the run is written), or --resume OUTPUT")
@@ -193,7 +215,8 @@ def train(
         resolved = load_config(config, set_values or [], options)
         reporter = ProgressReporter()
         result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)
-        _console().print(render_train_summary(result))
+        if result.is_main:
+            _console().print(render_train_summary(result))
 
     _run(action, debug=debug)
 

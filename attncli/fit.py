@@ -20,7 +20,7 @@ from attncli.device import autocast
 from attncli.errors import TrainingError, TrainingInterrupted
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.inference import batched_forward
-from attncli.metrics import accuracy, confusion_matrix, macro_f1
+from attncli.metrics import macro_f1
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
 from attncli.run_folder import RunFolder
@@ -36,19 +36,29 @@ LOG_EVERY = 10  # steps between progress lines of metrics.jsonl (and reads of th
 
 
 def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, float]:
-    """Validation loss, accuracy and macro-F1."""
+    """Validation loss, accuracy and macro-F1; under torchrun each process scores its share of the
+    rows and the sums are added up."""
     import torch
     import torch.nn.functional as F
 
+    distributed, num_labels = prepared.distributed, len(prepared.label_names)
+    rows = range(distributed.rank, len(prepared.validation_ids), distributed.world_size)
+    sequences = (
+        prepared.validation_ids if not distributed.active else [prepared.validation_ids[i] for i in rows]
+    )
+    labels = torch.frombuffer(prepared.validation_labels, dtype=torch.int64)  # a view, as in training
+    targets = labels if not distributed.active else labels[list(rows)]
     logits = batched_forward(
-        state.model, prepared.validation_ids, pad_id=prepared.pad_id,
-        batch_size=prepared.config.train.batch_size * 2, device=prepared.device, precision=prepared.precision,
+        state.model, sequences, pad_id=prepared.pad_id, batch_size=prepared.config.train.batch_size * 2,
+        device=prepared.device, precision=prepared.precision,
     )  # fmt: skip
-    labels = prepared.validation_labels
-    targets = torch.frombuffer(labels, dtype=torch.int64)  # a view of the labels array, as in training
-    loss = F.cross_entropy(logits, targets).item()
-    predicted = logits.argmax(-1).tolist()
-    return loss, accuracy(labels, predicted), macro_f1(confusion_matrix(labels, predicted, logits.size(1)))
+    loss_sum = F.cross_entropy(logits, targets, reduction="sum") if len(targets) else torch.zeros(())
+    predicted = logits.argmax(-1) if len(targets) else targets
+    counts = torch.bincount(targets * num_labels + predicted, minlength=num_labels * num_labels).float()
+    totals = distributed.all_reduce_sum(torch.cat([loss_sum.reshape(1), counts]).to(prepared.device)).cpu()
+    matrix = totals[1:].long().view(num_labels, num_labels)  # rows: true label, columns: predicted
+    total = len(prepared.validation_ids)
+    return totals[0].item() / total, matrix.trace().item() / total, macro_f1(matrix.tolist())
 
 
 class _StopRequest:
@@ -79,18 +89,25 @@ class _StopRequest:
 
 
 class RunWriter:
-    """Where a run writes: checkpoints through save_checkpoint, progress lines to metrics.jsonl."""
+    """Where a run writes: checkpoints through save_checkpoint, progress lines to metrics.jsonl.
+    Under torchrun only rank 0 writes; on the other ranks every method does nothing."""
 
     def __init__(self, folder: RunFolder, prepared: Prepared, *, append_log: bool) -> None:
         self.folder, self.prepared = folder, prepared
-        self.log = folder.metrics_log.open("a" if append_log else "w", encoding="utf-8")
+        self.enabled = prepared.distributed.is_main
+        self.log = (
+            folder.metrics_log.open("a" if append_log else "w", encoding="utf-8") if self.enabled else None
+        )
 
     def write_log(self, **values: Any) -> None:
-        self.log.write(json.dumps(values) + "\n")
-        self.log.flush()
+        if self.log is not None:
+            self.log.write(json.dumps(values) + "\n")
+            self.log.flush()
 
     def save(self, path: Path, state: TrainState, metrics: TrainingMetrics, *, with_state: bool) -> None:
         prepared = self.prepared
+        if not self.enabled:
+            return
         save_checkpoint(
             path, model=state.model, tokenizer=prepared.tokenizer, config=prepared.config,
             label_names=prepared.label_names, metrics=metrics.to_json(),
@@ -98,7 +115,8 @@ class RunWriter:
         )  # fmt: skip
 
     def close(self) -> None:
-        self.log.close()
+        if self.log is not None:
+            self.log.close()
 
 
 def _train_step(
@@ -112,7 +130,7 @@ def _train_step(
     input_ids = pad_batch([prepared.train_ids[row] for row in rows.tolist()], pad_id=prepared.pad_id)
     targets = prepared.train_targets[rows].to(device, non_blocking=True)
     with autocast(device, prepared.precision):
-        logits = state.model(input_ids.to(device, non_blocking=True)).logits
+        logits = state.forward_model(input_ids.to(device, non_blocking=True)).logits
     loss = F.cross_entropy(logits.float(), targets, weight=weights, label_smoothing=config.label_smoothing)
     state.optimizer.zero_grad(set_to_none=True)
     state.scaler.scale(loss).backward()
@@ -129,17 +147,23 @@ def _end_epoch(
     state: TrainState, prepared: Prepared, run: RunWriter, metrics: TrainingMetrics, reporter: Reporter
 ) -> bool:
     """Validate, record, keep best/ and last/; True when training should stop."""
+    import torch
+
     config = prepared.config.train
     validation_loss, validation_accuracy, validation_f1 = _validate(state, prepared)
     assert state.loss_sum is not None
+    sums = torch.stack(
+        [state.loss_sum.float(), torch.tensor(float(state.tokens_seen), device=prepared.device)]
+    )
+    train_loss_sum, tokens_seen = prepared.distributed.all_reduce_sum(sums).tolist()
     record = EpochRecord(
         epoch=state.epoch,
-        train_loss=state.loss_sum.item() / len(prepared.train_ids),
+        train_loss=train_loss_sum / len(prepared.train_ids),
         validation_loss=validation_loss,
         validation_accuracy=validation_accuracy,
         validation_macro_f1=validation_f1,
         seconds=state.epoch_seconds,
-        tokens_per_second=state.tokens_seen / state.epoch_seconds if state.epoch_seconds > 0 else 0.0,
+        tokens_per_second=tokens_seen / state.epoch_seconds if state.epoch_seconds > 0 else 0.0,
     )
     state.history.append(record)
     reporter.epoch_end(record)
@@ -165,6 +189,18 @@ def _end_epoch(
     return bool(stop)
 
 
+def _save_interrupted(state: TrainState, run: RunWriter, metrics: TrainingMetrics, signal_name: str) -> None:
+    """Keep last/ at this step (rank 0 writes, every process waits for it), then stop."""
+    metrics.history, metrics.stop_reason = list(state.history), "interrupted"
+    run.save(run.folder.last, state, metrics, with_state=True)
+    run.prepared.distributed.barrier()
+    best = f" and {run.folder.best} the best epoch ({state.best_epoch})" if state.best_epoch else ""
+    raise TrainingInterrupted(
+        f"{signal_name}: stopped at epoch {state.epoch}, step {state.step}; {run.folder.last} holds this "
+        f"state{best}; resume with: attn train --resume {shlex.quote(str(run.folder.path))}"
+    )
+
+
 def fit(
     state: TrainState, prepared: Prepared, run: RunWriter, metrics: TrainingMetrics, *, reporter: Reporter
 ) -> None:
@@ -176,6 +212,7 @@ def fit(
     weights = torch.tensor(prepared.class_weights, device=prepared.device) if prepared.class_weights else None
     interrupt_at = int(os.environ.get(INTERRUPT_VARIABLE, "0") or 0)
     on_cpu = prepared.device.type == "cpu"
+    distributed = prepared.distributed
     with _StopRequest() as stop_request:
         while state.epoch <= config.epochs:
             if state.epoch_generator_state is None:
@@ -192,22 +229,32 @@ def fit(
             for index, rows in enumerate(batches):
                 if index < state.step:
                     continue
-                started = time.perf_counter()
-                loss = _train_step(state, prepared, rows, weights)
-                state.loss_sum += loss * len(rows)
                 state.step, state.global_step = state.step + 1, state.global_step + 1
-                batch_tokens = int(prepared.train_lengths[rows].sum())
+                shard = rows[distributed.rank :: distributed.world_size]  # this process's share
+                if len(rows) < distributed.world_size:
+                    continue  # a last batch too small to share: every process skips it
+                started = time.perf_counter()
+                loss = _train_step(state, prepared, shard, weights)
+                state.loss_sum += loss * len(shard)
+                batch_tokens = int(prepared.train_lengths[shard].sum())
                 state.tokens_seen += batch_tokens
                 state.epoch_seconds += time.perf_counter() - started
-                # Reading the loss syncs a GPU, so there it is read every LOG_EVERY steps.
+                # Reading the loss syncs a GPU, so there it is read (and the processes agree on
+                # stopping) every LOG_EVERY steps; on the CPU, every step.
                 shown = None
                 if on_cpu or state.step % LOG_EVERY == 0 or state.step == len(batches):
                     shown = loss.item()
-                    if not math.isfinite(shown):
+                    if interrupt_at and state.global_step >= interrupt_at:
+                        interrupt_at = 0
+                        os.kill(os.getpid(), signal.SIGINT)
+                    finite = distributed.agree(math.isfinite(shown), device=prepared.device)
+                    if not finite:
                         raise TrainingError(
                             f"the loss became {shown} at epoch {state.epoch}, step {state.step}; last/ keeps "
                             "the state before this epoch; lower --lr or use --precision fp32"
                         )
+                    if not distributed.agree(stop_request.signal_name is None, device=prepared.device):
+                        _save_interrupted(state, run, metrics, stop_request.signal_name or "SIGTERM")
                 if state.step % LOG_EVERY == 0:
                     run.write_log(
                         step=state.global_step, epoch=state.epoch, loss=shown,
@@ -215,20 +262,5 @@ def fit(
                         tokens_per_second=state.tokens_seen / max(state.epoch_seconds, 1e-9),
                     )  # fmt: skip
                 reporter.step(tokens=batch_tokens, loss=shown)
-                if interrupt_at and state.global_step == interrupt_at:
-                    os.kill(os.getpid(), signal.SIGINT)
-                if stop_request.signal_name is not None:
-                    metrics.history, metrics.stop_reason = list(state.history), "interrupted"
-                    run.save(run.folder.last, state, metrics, with_state=True)
-                    raise TrainingInterrupted(
-                        f"{stop_request.signal_name}: stopped at epoch {state.epoch}, step {state.step}; "
-                        f"{run.folder.last} holds this state"
-                        + (
-                            f" and {run.folder.best} the best epoch ({state.best_epoch})"
-                            if state.best_epoch
-                            else ""
-                        )
-                        + f"; resume with: attn train --resume {shlex.quote(str(run.folder.path))}"
-                    )
             if _end_epoch(state, prepared, run, metrics, reporter):
                 return

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def batched_forward(
     model: torch.nn.Module,
-    sequences: Sequence[Sequence[int]] | PackedSequences,
+    sequences: Sequence[Sequence[int]] | Sequence[torch.Tensor] | PackedSequences,
     *,
     pad_id: int,
     batch_size: int,

@@ -14,9 +14,17 @@ from typing import TYPE_CHECKING, Any
 from attncli.config import Config, changed_settings
 from attncli.data import load_splits
 from attncli.device import resolve_device, resolve_precision
+from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError
 from attncli.reporter import Reporter, RunInfo
-from attncli.tokenizer import PackedSequences, pack_ids, pad_id_of, special_ids_of, train_tokenizer
+from attncli.tokenizer import (
+    PackedSequences,
+    pack_ids,
+    pad_id_of,
+    special_ids_of,
+    tokenizer_from_json,
+    train_tokenizer,
+)
 from attncli.train_state import TrainState
 from attncli.vectors import initialise_embeddings, load_vectors
 
@@ -72,6 +80,7 @@ class Prepared:
     class_weights: list[float] | None
     data_path: str | None
     """The absolute path of local training data, so the run can be found from anywhere."""
+    distributed: Distributed = SINGLE_PROCESS
 
     @property
     def pad_id(self) -> int:
@@ -80,11 +89,20 @@ class Prepared:
         return pad_id
 
 
-def prepare(config: Config, *, reporter: Reporter, tokenizer: Tokenizer | None = None) -> Prepared:
-    """Load the data, train (or take) the tokenizer and pack the token ids."""
+def prepare(
+    config: Config,
+    *,
+    reporter: Reporter,
+    tokenizer: Tokenizer | None = None,
+    distributed: Distributed = SINGLE_PROCESS,
+) -> Prepared:
+    """Load the data, train (or take) the tokenizer and pack the token ids. Under torchrun every
+    process loads the data; only rank 0 trains the tokenizer, and the others receive it."""
     import torch
 
     device = resolve_device(config.train.device)
+    if distributed.active and device.type == "cuda":
+        device = torch.device("cuda", distributed.local_rank)
     precision = resolve_precision(config.train.precision, device)
     changed = " ".join(f"{key}={value}" for key, value in changed_settings(config).items())
     reporter.stage(f"settings (all others default; the full config is saved): {changed or 'none changed'}")
@@ -99,7 +117,9 @@ def prepare(config: Config, *, reporter: Reporter, tokenizer: Tokenizer | None =
     train_split, validation_split = splits.splits["train"], splits.splits["validation"]
     if tokenizer is None:
         reporter.stage(f"training the {config.tokenizer.kind} tokenizer on {len(train_split)} texts")
-        tokenizer = train_tokenizer(train_split.texts, config.tokenizer)
+        trained = train_tokenizer(train_split.texts, config.tokenizer) if distributed.is_main else None
+        shared = distributed.broadcast_text(trained.to_str() if trained else None, device=device)
+        tokenizer = trained or tokenizer_from_json(shared, origin="the tokenizer rank 0 trained")
     train_ids = pack_ids(tokenizer, train_split.texts, max_length=config.model.max_length)
     source = Path(config.data.source or "").expanduser()
     return Prepared(
@@ -117,6 +137,7 @@ def prepare(config: Config, *, reporter: Reporter, tokenizer: Tokenizer | None =
             config.train.class_weights, train_split.labels, len(splits.label_names)
         ),
         data_path=str(source.resolve()) if source.exists() else None,
+        distributed=distributed,
     )
 
 
@@ -179,10 +200,24 @@ def build_state(
         lambda step: learning_rate_factor(step, total_steps=total_steps, warmup_steps=warmup_steps),
     )
     scaler = torch.amp.GradScaler(prepared.device.type, enabled=prepared.precision == "fp16")
+    wrapped = None
+    distributed = prepared.distributed
+    if distributed.active:
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [distributed.local_rank] if prepared.device.type == "cuda" else None
+        wrapped = DistributedDataParallel(model, device_ids=ids)  # starts from rank 0's weights
+        torch.manual_seed(config.train.seed + 1000 * distributed.rank)  # each rank its own dropout
     generator = torch.Generator().manual_seed(config.train.seed)
-    return TrainState(
-        model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler, generator=generator
-    ), coverage
+    state = TrainState(
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        scaler=scaler,
+        generator=generator,
+        wrapped=wrapped,
+    )
+    return state, coverage
 
 
 def run_info(prepared: Prepared, state: TrainState) -> RunInfo:

@@ -49,6 +49,8 @@ class RunFolder:
     lock: Path
     created: bool = False
     """True when this run made the folder: one left empty is removed when the run ends."""
+    owns_lock: bool = True
+    """False on torchrun's other ranks, which use the folder rank 0 locked."""
 
     @property
     def best(self) -> Path:
@@ -68,6 +70,8 @@ class RunFolder:
             (self.path / name).unlink(missing_ok=True)
 
     def release(self) -> None:
+        if not self.owns_lock:
+            return
         self.lock.unlink(missing_ok=True)
         if self.created and not any(self.path.iterdir()):
             self.path.rmdir()

@@ -86,24 +86,30 @@ def train_tokenizer(texts: Sequence[str], config: TokenizerConfig) -> Tokenizer:
 
 
 def load_tokenizer(path: Path, *, source: str = "checkpoint") -> Tokenizer:
-    from tokenizers import Tokenizer
-
     if not path.is_file():
         error = ConfigError if source == "tokenizer.path" else CheckpointError
         raise error(f"{source} {path} does not exist; pass the path of a tokenizer.json")
     try:
-        tokenizer = Tokenizer.from_file(str(path))
-    except Exception as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not a tokenizers tokenizer.json: {exc}") from exc
+    return tokenizer_from_json(text, origin=str(path))
+
+
+def tokenizer_from_json(text: str, *, origin: str) -> Tokenizer:
+    """A tokenizer from the JSON of a tokenizer.json, set up as attn uses it: no padding or
+    truncation of its own, and a padding token."""
+    from tokenizers import Tokenizer
+
+    try:
+        tokenizer = Tokenizer.from_str(text)
+    except Exception as exc:
+        raise ConfigError(f"{origin} is not a tokenizers tokenizer.json: {exc}") from exc
     tokenizer.no_padding()
     tokenizer.no_truncation()
     if pad_id_of(tokenizer) is None:
         tokenizer.add_special_tokens([PAD_TOKEN])
     return tokenizer
-
-
-def save_tokenizer(tokenizer: Tokenizer, path: Path) -> None:
-    tokenizer.save(str(path))
 
 
 def pad_id_of(tokenizer: Tokenizer) -> int | None:

@@ -4,20 +4,32 @@ a `TrainState` holding everything needed to continue (train_state.py), and `fit`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from attncli.checkpoint import METRICS_FILE, WEIGHTS_FILE, load_checkpoint, load_training_state, replace_file
+from attncli.checkpoint import (
+    LAST,
+    METRICS_FILE,
+    WEIGHTS_FILE,
+    load_checkpoint,
+    load_training_state,
+    read_header,
+    replace_file,
+)
 from attncli.config import Config
+from attncli.device import resolve_device
+from attncli.distributed import Distributed, init_distributed, shutdown
 from attncli.errors import ConfigError
 from attncli.fit import RunWriter, fit
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.prepare import Prepared, build_state, prepare, run_info
 from attncli.reporter import Reporter, RunInfo, SilentReporter
-from attncli.run_folder import RunFolder, open_run_folder
+from attncli.run_folder import LOCK_FILE, RunFolder, open_run_folder
 from attncli.train_state import TrainState
 
 
@@ -27,6 +39,8 @@ class TrainResult:
     config: Config
     info: RunInfo
     metrics: TrainingMetrics = field(default_factory=TrainingMetrics)
+    is_main: bool = True
+    """False on torchrun's other ranks, which print nothing."""
 
     @property
     def history(self) -> list[EpochRecord]:
@@ -47,19 +61,40 @@ class TrainResult:
         return self.metrics.train_seconds
 
 
+@contextlib.contextmanager
+def _joined(
+    output: Path, *, device: str, overwrite: bool, resume: bool
+) -> Iterator[tuple[Distributed, RunFolder]]:
+    """Join torchrun's process group (if launched by it) and take the output folder: rank 0 checks
+    and locks it while the other ranks wait, since only rank 0 writes there."""
+    distributed = init_distributed(resolve_device(device).type)
+    try:
+        if distributed.is_main:
+            folder = open_run_folder(output, overwrite=overwrite, resume=resume)
+        else:
+            folder = RunFolder(path=output, lock=output / LOCK_FILE, owns_lock=False)
+        try:
+            distributed.barrier()
+            yield distributed, folder
+        finally:
+            folder.release()
+    finally:
+        shutdown(distributed)
+
+
 def train(
     config: Config, *, output: Path, overwrite: bool = False, reporter: Reporter | None = None
 ) -> TrainResult:
     """Train a tokenizer and classifier per `config`; the best epoch goes to `output`/best."""
-    reporter = reporter or SilentReporter()
-    folder = open_run_folder(output, overwrite=overwrite)
-    try:
-        prepared = prepare(config, reporter=reporter)
+    with _joined(output, device=config.train.device, overwrite=overwrite, resume=False) as (
+        distributed,
+        folder,
+    ):
+        reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
+        prepared = prepare(config, reporter=reporter, distributed=distributed)
         state, coverage = build_state(prepared, reporter=reporter)
         metrics = TrainingMetrics(embeddings_init=coverage)
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
-    finally:
-        folder.release()
 
 
 def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None = None) -> TrainResult:
@@ -67,9 +102,10 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
     as a new ceiling, if given), model, optimizer, schedule, random states and place in the epoch."""
     from safetensors.torch import load_file
 
-    reporter = reporter or SilentReporter()
-    folder = open_run_folder(output, overwrite=False, resume=True)
-    try:
+    saved = read_header(output / LAST) if (output / LAST).is_dir() else {}
+    device = saved.get("config", {}).get("train", {}).get("device", "auto")
+    with _joined(output, device=device, overwrite=False, resume=True) as (distributed, folder):
+        reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
         last = load_checkpoint(folder.last)
         config = last.config
         if epochs is not None:
@@ -80,7 +116,7 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
                 config, data=dataclasses.replace(config.data, source=last.header["data_path"])
             )
         reporter.stage(f"resuming {folder.path} from {folder.last}")
-        prepared = prepare(config, reporter=reporter, tokenizer=last.tokenizer)
+        prepared = prepare(config, reporter=reporter, tokenizer=last.tokenizer, distributed=distributed)
         state, _ = build_state(
             prepared, reporter=reporter, token_dim=int(last.header.get("token_dim") or 0) or None
         )
@@ -92,8 +128,6 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
                 f"{folder.path} already trained {state.epoch - 1} epochs; pass a higher --epochs to go on"
             )
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=True)
-    finally:
-        folder.release()
 
 
 def _fit_and_finish(
@@ -120,6 +154,8 @@ def _fit_and_finish(
     finally:
         run.close()
     metrics.train_seconds += time.perf_counter() - started
-    # best/ was saved when its epoch ended; give it the whole run's record.
-    replace_file(folder.best / METRICS_FILE, (json.dumps(metrics.to_json(), indent=2) + "\n").encode())
-    return TrainResult(output=folder.path, config=prepared.config, info=info, metrics=metrics)
+    if prepared.distributed.is_main:  # best/ was saved when its epoch ended; give it the whole record
+        replace_file(folder.best / METRICS_FILE, (json.dumps(metrics.to_json(), indent=2) + "\n").encode())
+    return TrainResult(
+        output=folder.path, config=prepared.config, info=info, metrics=metrics, is_main=prepared.distributed.is_main
+    )

@@ -39,6 +39,13 @@ class TrainState:
     best_key: tuple[float, float] | None = None
     """(validation macro-F1, -validation loss) of the best epoch: higher is better."""
     epochs_without_improvement: int = 0
+    wrapped: torch.nn.Module | None = None
+    """The model wrapped in DistributedDataParallel under torchrun (not saved: rebuilt on resume)."""
+
+    @property
+    def forward_model(self) -> torch.nn.Module:
+        """What training steps call: the DDP wrapper, which averages gradients, or the model."""
+        return self.wrapped if self.wrapped is not None else self.model
 
     def state_dict(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         """(tensors, plain values) that `load_state_dict` turns back into this state. The model's

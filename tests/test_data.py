@@ -181,9 +181,7 @@ def test_arrow_copies_of_local_files_stay_out_of_the_users_cache(tmp_path, monke
     path = write_csv(tmp_path / "d.csv", make_rows(20))
     raw = data.load_raw(str(path))
     cache = data.local_cache_dir()
-    assert cache is not None and all(
-        item["filename"].startswith(cache) for item in raw["train"].cache_files
-    )
+    assert cache is not None and all(item["filename"].startswith(cache) for item in raw["train"].cache_files)
     data._RUN_CACHE.cleanup()  # what happens when the process exits
     assert not Path(cache).exists()
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "mine"))

@@ -36,7 +36,9 @@ def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path,
 
     path = write_csv(tmp_path / "only.csv", make_rows(60))
     monkeypatch.chdir(tmp_path)  # trained with a path relative to here...
-    result = train(load_config(None, [*TINY_MODEL, "data.source=only.csv", "train.epochs=1"]), output=tmp_path / "r")
+    result = train(
+        load_config(None, [*TINY_MODEL, "data.source=only.csv", "train.epochs=1"]), output=tmp_path / "r"
+    )
     monkeypatch.chdir(tmp_path / "r")  # ...and evaluated from elsewhere
     report = evaluate(load_checkpoint(tmp_path / "r"))
     assert (report.split, report.n) == ("validation", result.info.validation_size)

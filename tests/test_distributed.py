@@ -1,0 +1,59 @@
+"""Training on two CPU processes through torchrun (gloo), as `attn train --nproc 2` launches it."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import make_rows, write_csv
+
+from attncli.checkpoint import load_checkpoint
+from attncli.config import load_config
+from attncli.distributed import SINGLE_PROCESS, Distributed
+from attncli.prediction import predict
+from attncli.train import train
+
+SETTINGS = [
+    "model.embed_dim=32",
+    "model.num_heads=2",
+    "model.ff_dim=64",
+    "tokenizer.kind=word",
+    "train.batch_size=32",
+]
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+def _attn(*args):
+    command = [sys.executable, "-m", "attncli", "train", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, env=ENV)
+
+
+def test_single_process_collectives_are_no_ops():
+    import torch
+
+    assert SINGLE_PROCESS == Distributed() and SINGLE_PROCESS.is_main and not SINGLE_PROCESS.active
+    tensor = torch.tensor([1.0, 2.0])
+    assert SINGLE_PROCESS.all_reduce_sum(tensor) is tensor and tensor.tolist() == [1.0, 2.0]
+    assert SINGLE_PROCESS.broadcast_text("vocab", device=torch.device("cpu")) == "vocab"
+    assert SINGLE_PROCESS.agree(False, device=torch.device("cpu")) is False
+
+
+def test_two_processes_match_one_with_the_same_global_batch_and_write_one_checkpoint(tmp_path):
+    data = write_csv(tmp_path / "d.csv", make_rows(400, seed=3))
+    sets = [item for setting in SETTINGS for item in ("--set", setting)]
+    result = _attn(data, "-o", tmp_path / "two", "--nproc", 2, "--epochs", 3, *sets)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("training summary") == 1  # only rank 0 prints
+    one = train(
+        load_config(None, [f"data.source={data}", "train.epochs=3", *SETTINGS]), output=tmp_path / "one"
+    )
+    two = json.loads((tmp_path / "two" / "best" / "metrics.json").read_text())
+    assert two["validation"]["accuracy"] >= 0.85
+    assert abs(two["validation"]["accuracy"] - one.best.validation_accuracy) <= 0.05
+    assert sorted(path.name for path in (tmp_path / "two").iterdir()) == ["best", "last", "metrics.jsonl"]
+    loaded = load_checkpoint(tmp_path / "two")
+    assert predict(loaded, ["the coach said football and tennis"])[0].label == "sport"
+    resumed = _attn("--resume", tmp_path / "two", "--nproc", 2, "--epochs", 4)
+    assert resumed.returncode == 0, resumed.stderr
+    state = json.loads((tmp_path / "two" / "last" / "training_state.json").read_text())
+    assert state["epoch"] == 5 and len(state["history"]) == 4
