@@ -193,6 +193,8 @@ class TrainConfig:
     """auto, fp32, bf16 or fp16 (fp16 needs CUDA)."""
     seed: int = 0
     """Seed for weight initialisation, dropout and shuffling."""
+    tensorboard: bool = False
+    """Also write TensorBoard events to OUTPUT/tensorboard (needs pip install 'attncli[tensorboard]')."""
 
     def __post_init__(self) -> None:
         _require(self.epochs >= 1, f"train.epochs must be at least 1, not {self.epochs}")

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from attncli.batching import plan_batches
 from attncli.checkpoint import save_checkpoint
+from attncli.config import Config
 from attncli.device import autocast
-from attncli.errors import TrainingError, TrainingInterrupted
+from attncli.errors import ConfigError, TrainingError, TrainingInterrupted
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.inference import batched_forward
 from attncli.metrics import macro_f1
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 # Test-only: send this process SIGINT after the given global step, to test interruption and resume.
 INTERRUPT_VARIABLE = "ATTN_TEST_INTERRUPT_AT_STEP"
+TENSORBOARD_FOLDER = "tensorboard"
 LOG_EVERY = 10  # steps between progress lines of metrics.jsonl (and reads of the loss on a GPU)
 
 
@@ -95,14 +97,24 @@ class RunWriter:
     def __init__(self, folder: RunFolder, prepared: Prepared, *, append_log: bool) -> None:
         self.folder, self.prepared = folder, prepared
         self.enabled = prepared.distributed.is_main
-        self.log = (
-            folder.metrics_log.open("a" if append_log else "w", encoding="utf-8") if self.enabled else None
-        )
+        mode = "a" if append_log else "w"
+        self.log = folder.metrics_log.open(mode, encoding="utf-8") if self.enabled else None
+        self.events: Any = None
+        if self.enabled and prepared.config.train.tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.events = SummaryWriter(str(folder.path / TENSORBOARD_FOLDER))
 
     def write_log(self, **values: Any) -> None:
+        """One line of metrics.jsonl (and its numbers as TensorBoard scalars, when asked for)."""
         if self.log is not None:
             self.log.write(json.dumps(values) + "\n")
             self.log.flush()
+        if self.events is not None:
+            for name, value in values.items():
+                if name not in ("step", "epoch") and isinstance(value, (int, float)):
+                    self.events.add_scalar(name, value, values["step"])
+            self.events.flush()
 
     def save(self, path: Path, state: TrainState, metrics: TrainingMetrics, *, with_state: bool) -> None:
         prepared = self.prepared
@@ -117,6 +129,20 @@ class RunWriter:
     def close(self) -> None:
         if self.log is not None:
             self.log.close()
+        if self.events is not None:
+            self.events.close()
+
+
+def require_tensorboard(config: Config) -> None:
+    """Refuse train.tensorboard before any work when the tensorboard package is missing."""
+    if config.train.tensorboard:
+        try:
+            import tensorboard  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                "train.tensorboard needs the tensorboard package; install it with "
+                "pip install 'attncli[tensorboard]', or drop the setting"
+            ) from None
 
 
 def _train_step(
@@ -152,10 +178,9 @@ def _end_epoch(
     config = prepared.config.train
     validation_loss, validation_accuracy, validation_f1 = _validate(state, prepared)
     assert state.loss_sum is not None
-    sums = torch.stack(
-        [state.loss_sum.float(), torch.tensor(float(state.tokens_seen), device=prepared.device)]
-    )
-    train_loss_sum, tokens_seen = prepared.distributed.all_reduce_sum(sums).tolist()
+    counts = torch.tensor([float(state.tokens_seen), float(state.padded_tokens)], device=prepared.device)
+    sums = torch.cat([state.loss_sum.float().reshape(1), counts])
+    train_loss_sum, tokens_seen, padded_tokens = prepared.distributed.all_reduce_sum(sums).tolist()
     record = EpochRecord(
         epoch=state.epoch,
         train_loss=train_loss_sum / len(prepared.train_ids),
@@ -164,6 +189,7 @@ def _end_epoch(
         validation_macro_f1=validation_f1,
         seconds=state.epoch_seconds,
         tokens_per_second=tokens_seen / state.epoch_seconds if state.epoch_seconds > 0 else 0.0,
+        padding_fraction=1.0 - tokens_seen / padded_tokens if padded_tokens else 0.0,
     )
     state.history.append(record)
     reporter.epoch_end(record)
@@ -184,7 +210,7 @@ def _end_epoch(
         run.save(run.folder.best, state, metrics, with_state=False)
         run.folder.remove_flat_checkpoint()
     state.epoch, state.step, state.loss_sum = state.epoch + 1, 0, None
-    state.tokens_seen, state.epoch_seconds, state.epoch_generator_state = 0, 0.0, None
+    state.tokens_seen, state.padded_tokens, state.epoch_seconds, state.epoch_generator_state = 0, 0, 0.0, None
     run.save(run.folder.last, state, metrics, with_state=True)
     return bool(stop)
 
@@ -236,8 +262,10 @@ def fit(
                 started = time.perf_counter()
                 loss = _train_step(state, prepared, shard, weights)
                 state.loss_sum += loss * len(shard)
-                batch_tokens = int(prepared.train_lengths[shard].sum())
+                shard_lengths = prepared.train_lengths[shard]
+                batch_tokens = int(shard_lengths.sum())
                 state.tokens_seen += batch_tokens
+                state.padded_tokens += len(shard) * int(shard_lengths.max())
                 state.epoch_seconds += time.perf_counter() - started
                 # Reading the loss syncs a GPU, so there it is read (and the processes agree on
                 # stopping) every LOG_EVERY steps; on the CPU, every step.

@@ -17,6 +17,8 @@ class EpochRecord:
     validation_macro_f1: float
     seconds: float
     tokens_per_second: float
+    padding_fraction: float = 0.0
+    """Share of the padded batches' positions that were padding."""
 
     @classmethod
     def from_json(cls, values: dict[str, Any]) -> EpochRecord:
@@ -36,6 +38,8 @@ class TrainingMetrics:
     num_parameters: int = 0
     device: str = ""
     precision: str = ""
+    peak_memory_mb: float = 0.0
+    """Peak memory of the process (resident on the CPU, allocated on a GPU)."""
     stop_reason: str = ""
     """Why training ended: "epochs" (the ceiling), "patience" (early stopping) or "interrupted"."""
     embeddings_init: dict[str, Any] | None = None
@@ -62,6 +66,7 @@ class TrainingMetrics:
             "num_parameters": self.num_parameters,
             "device": self.device,
             "precision": self.precision,
+            "peak_memory_mb": self.peak_memory_mb,
             "stop_reason": self.stop_reason,
             "history": [dataclasses.asdict(record) for record in self.history],
         }
@@ -75,7 +80,7 @@ class TrainingMetrics:
         plain = {
             name: values[name]
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
-                         "device", "precision", "stop_reason", "embeddings_init")
+                         "device", "precision", "peak_memory_mb", "stop_reason", "embeddings_init")
             if name in values
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]

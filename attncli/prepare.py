@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from attncli.config import Config, changed_settings
 from attncli.data import load_splits
-from attncli.device import resolve_device, resolve_precision
+from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError
 from attncli.reporter import Reporter, RunInfo
@@ -104,6 +104,9 @@ def prepare(
     if distributed.active and device.type == "cuda":
         device = torch.device("cuda", distributed.local_rank)
     precision = resolve_precision(config.train.precision, device)
+    warning = precision_warning(precision, device)
+    if warning:
+        reporter.stage(f"warning: {warning}")
     changed = " ".join(f"{key}={value}" for key, value in changed_settings(config).items())
     reporter.stage(f"settings (all others default; the full config is saved): {changed or 'none changed'}")
     reporter.stage(f"loading {config.data.source}")

@@ -127,7 +127,7 @@ def render_eval(result: EvalResult) -> RenderableType:
 
 def render_train_summary(result: TrainResult) -> RenderableType:
     table = Table(
-        "epoch", "train loss", "val loss", "val accuracy", "val macro-F1", "seconds", "tokens/s",
+        "epoch", "train loss", "val loss", "val accuracy", "val macro-F1", "seconds", "tokens/s", "padding",
         header_style="attn.heading",
     )  # fmt: skip
     for record in result.history:
@@ -140,16 +140,24 @@ def render_train_summary(result: TrainResult) -> RenderableType:
             _percent(record.validation_macro_f1),
             f"{record.seconds:.1f}",
             f"{record.tokens_per_second:,.0f}",
+            _percent(record.padding_fraction),
             style=style,
         )
-    info = result.info
+    info, metrics = result.info, result.metrics
+    stopped = {
+        "patience": f"stopped early: no better macro-F1 for {result.config.train.patience} epochs; ",
+        "epochs": f"trained the most epochs ({info.epochs}); ",
+    }.get(metrics.stop_reason, "")
     footer = Text.assemble(
-        (f"best epoch {result.best_epoch}: validation accuracy ", ""),
+        (f"best epoch {result.best_epoch}: validation macro-F1 ", ""),
+        (_percent(result.best.validation_macro_f1), "attn.good"),
+        (", accuracy ", ""),
         (_percent(result.best.validation_accuracy), "attn.good"),
         (
-            f"; {info.num_parameters:,} parameters on {info.device} ({info.precision}); ",
+            f"\n{stopped}{info.num_parameters:,} parameters on {info.device} ({info.precision}); ",
             "attn.muted",
         ),
-        (f"{result.train_seconds:.1f} s; saved to {result.output}", "attn.muted"),
+        (f"{result.train_seconds:.1f} s; peak memory {metrics.peak_memory_mb:,.0f} MB", "attn.muted"),
+        (f"\nsaved to {result.output / 'best'} (best epoch) and {result.output / 'last'}", "attn.muted"),
     )
     return Panel(Group(table, footer), title="training summary", expand=False)

@@ -22,10 +22,10 @@ from attncli.checkpoint import (
     replace_file,
 )
 from attncli.config import Config
-from attncli.device import resolve_device
+from attncli.device import peak_memory_mb, resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
 from attncli.errors import ConfigError
-from attncli.fit import RunWriter, fit
+from attncli.fit import RunWriter, fit, require_tensorboard
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.prepare import Prepared, build_state, prepare, run_info
 from attncli.reporter import Reporter, RunInfo, SilentReporter
@@ -91,6 +91,7 @@ def train(
         folder,
     ):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
+        require_tensorboard(config)
         prepared = prepare(config, reporter=reporter, distributed=distributed)
         state, coverage = build_state(prepared, reporter=reporter)
         metrics = TrainingMetrics(embeddings_init=coverage)
@@ -115,6 +116,7 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
             config = dataclasses.replace(
                 config, data=dataclasses.replace(config.data, source=last.header["data_path"])
             )
+        require_tensorboard(config)
         reporter.stage(f"resuming {folder.path} from {folder.last}")
         prepared = prepare(config, reporter=reporter, tokenizer=last.tokenizer, distributed=distributed)
         state, _ = build_state(
@@ -154,8 +156,13 @@ def _fit_and_finish(
     finally:
         run.close()
     metrics.train_seconds += time.perf_counter() - started
+    metrics.peak_memory_mb = max(metrics.peak_memory_mb, peak_memory_mb(prepared.device))
     if prepared.distributed.is_main:  # best/ was saved when its epoch ended; give it the whole record
         replace_file(folder.best / METRICS_FILE, (json.dumps(metrics.to_json(), indent=2) + "\n").encode())
     return TrainResult(
-        output=folder.path, config=prepared.config, info=info, metrics=metrics, is_main=prepared.distributed.is_main
+        output=folder.path,
+        config=prepared.config,
+        info=info,
+        metrics=metrics,
+        is_main=prepared.distributed.is_main,
     )

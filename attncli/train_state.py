@@ -33,6 +33,8 @@ class TrainState:
     loss_sum: torch.Tensor | None = None
     """Sum of the per-text training loss over the batches of `epoch` so far."""
     tokens_seen: int = 0
+    padded_tokens: int = 0
+    """Positions in this epoch's padded batches, padding included."""
     epoch_seconds: float = 0.0
     history: list[EpochRecord] = field(default_factory=list)
     best_epoch: int = 0
@@ -67,6 +69,7 @@ class TrainState:
             "step": self.step,
             "global_step": self.global_step,
             "tokens_seen": self.tokens_seen,
+            "padded_tokens": self.padded_tokens,
             "epoch_seconds": self.epoch_seconds,
             "history": [asdict(record) for record in self.history],
             "best_epoch": self.best_epoch,
@@ -96,6 +99,7 @@ class TrainState:
         self.epoch, self.step = int(values["epoch"]), int(values["step"])
         self.global_step, self.tokens_seen = int(values["global_step"]), int(values["tokens_seen"])
         self.epoch_seconds = float(values["epoch_seconds"])
+        self.padded_tokens = int(values.get("padded_tokens", 0))
         self.history = [EpochRecord.from_json(record) for record in values["history"]]
         self.best_epoch = int(values["best_epoch"])
         key = values["best_key"]

@@ -31,8 +31,14 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
 # The fixed budget of every run, per task.
 BUDGETS = {
-    "bbc": ["model.max_length=128", "train.epochs=3"],
-    "order": ["model.max_length=16", "train.epochs=2", "tokenizer.kind=word", "model.dropout=0.0"],
+    "bbc": ["model.max_length=128", "train.epochs=3", "train.precision=fp32"],
+    "order": [
+        "model.max_length=16",
+        "train.epochs=2",
+        "tokenizer.kind=word",
+        "model.dropout=0.0",
+        "train.precision=fp32",
+    ],
 }
 
 

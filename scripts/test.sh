@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
-scripts/install.sh dev
+scripts/install.sh dev,tensorboard
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 "$PYTHON" -m ruff check attncli tests scripts
 "$PYTHON" -m ruff format --check attncli tests scripts

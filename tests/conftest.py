@@ -33,6 +33,7 @@ TINY_MODEL = [
     "tokenizer.vocab_size=300",
     "train.lr=0.005",
     "train.batch_size=16",
+    "train.precision=fp32",  # the same numbers on every CPU (auto picks bf16 where it is native)
 ]
 
 

@@ -7,7 +7,6 @@ from attncli.errors import ConfigError
 
 def test_devices_and_precisions_resolve_on_the_cpu():
     assert resolve_device("cpu") == torch.device("cpu")
-    assert resolve_precision("auto", torch.device("cpu")) == "fp32"
     with pytest.raises(ConfigError, match="needs a CUDA device"):
         resolve_precision("fp16", torch.device("cpu"))
     if not torch.cuda.is_available():
@@ -15,3 +14,42 @@ def test_devices_and_precisions_resolve_on_the_cpu():
             resolve_device("cuda")
     with autocast(torch.device("cpu"), "bf16"):
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_on_the_cpu_follows_native_bf16(monkeypatch, native):
+    from attncli import device
+
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: native)
+    cpu = torch.device("cpu")
+    assert resolve_precision("auto", cpu) == ("bf16" if native else "fp32")
+    assert resolve_precision("fp32", cpu) == "fp32"
+    warning = device.precision_warning("bf16", cpu)
+    assert (warning is None) == native
+    if not native:
+        assert "about 10 times slower than fp32" in warning and "--precision fp32" in warning
+    assert device.precision_warning("fp32", cpu) is None
+
+
+def test_native_bf16_is_read_from_torch_or_cpuinfo(monkeypatch):
+    from attncli import device
+
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True, raising=False)
+    assert device.cpu_has_native_bf16()
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    monkeypatch.setattr(device, "Path", lambda _: _FakeCpuinfo("flags : fpu avx2 avx512f"))
+    assert not device.cpu_has_native_bf16()
+    monkeypatch.setattr(device, "Path", lambda _: _FakeCpuinfo("flags : fpu avx2 amx_bf16 amx_tile"))
+    assert device.cpu_has_native_bf16()
+
+
+class _FakeCpuinfo:
+    def __init__(self, text):
+        self.text = text
+
+    def is_file(self):
+        return True
+
+    def read_text(self, errors=None):
+        return self.text

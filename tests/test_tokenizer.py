@@ -10,7 +10,6 @@ from attncli.tokenizer import (
     pack_ids,
     pad_batch,
     pad_id_of,
-    save_tokenizer,
     train_tokenizer,
 )
 
@@ -75,7 +74,7 @@ def test_an_unwritable_temporary_folder_is_explained(tmp_path, monkeypatch):
 
 def test_save_load_and_an_existing_tokenizer_path(tmp_path):
     tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
-    save_tokenizer(tokenizer, tmp_path / "tokenizer.json")
+    tokenizer.save(str(tmp_path / "tokenizer.json"))
     reused = train_tokenizer(["unused"], TokenizerConfig(path=str(tmp_path / "tokenizer.json")))
     assert reused.get_vocab() == tokenizer.get_vocab()
     with pytest.raises(ConfigError, match="does not exist"):

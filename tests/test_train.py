@@ -130,3 +130,31 @@ def test_a_non_finite_loss_stops_with_the_step_and_keeps_last(tmp_path):
     )
     with pytest.raises(TrainingError, match=r"the loss became (nan|inf) at epoch \d+, step \d+"):
         train(config, output=tmp_path / "run")
+
+
+def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeypatch):
+    import builtins
+
+    path = write_csv(tmp_path / "d.csv", make_rows(60))
+    config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.tensorboard=true"])
+    real_import = builtins.__import__
+
+    def without_tensorboard(name, *args, **kwargs):
+        if name == "tensorboard":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_tensorboard)
+    with pytest.raises(ConfigError, match=r"pip install 'attncli\[tensorboard\]'"):
+        train(config, output=tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()
+    monkeypatch.setattr(builtins, "__import__", real_import)
+    pytest.importorskip("tensorboard")
+    train(config, output=tmp_path / "run")
+    events = list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
+    assert len(events) == 1 and events[0].stat().st_size > 0
+
+
+def test_summary_records_padding_and_peak_memory(trained):
+    assert all(0.0 <= record.padding_fraction < 0.5 for record in trained.history)
+    assert trained.metrics.peak_memory_mb > 50
