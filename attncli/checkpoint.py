@@ -69,10 +69,11 @@ def _retired(folder: Path) -> list[Path]:
 
 
 def resolve_checkpoint(path: Path) -> Path:
-    """The checkpoint folder `path` names: a run's output folder means its `best/`; `best/`, `last/`
-    or a folder written by an earlier attn (files at the top) mean themselves. Where a process was
-    killed halfway through replacing a checkpoint, the previous copy it moved aside is used."""
-    for folder in (path / BEST, path):
+    """The checkpoint folder `path` names: a run's output folder means its `best/` (its `last/` when
+    a run stopped before any epoch ended); `best/`, `last/` or a folder written by an earlier attn
+    (files at the top) mean themselves. Where a process was killed halfway through replacing a
+    checkpoint, the previous copy it moved aside is used."""
+    for folder in (path / BEST, path, path / LAST):
         if (folder / CONFIG_FILE).is_file():
             return folder
         survivors = [old for old in _retired(folder) if (old / CONFIG_FILE).is_file()]

@@ -71,11 +71,10 @@ class _StopRequest:
         self.previous: dict[int, Any] = {}
 
     def __enter__(self) -> _StopRequest:
-        if hasattr(signal, "pthread_sigmask"):  # only the main thread may install handlers
-            import threading
+        import threading
 
-            if threading.current_thread() is not threading.main_thread():
-                return self
+        if threading.current_thread() is not threading.main_thread():
+            return self  # only the main thread may install handlers: library use from a thread
         for number in (signal.SIGINT, signal.SIGTERM):
             self.previous[number] = signal.signal(number, self._handle)
         return self
@@ -278,8 +277,9 @@ def fit(
                     finite = distributed.agree(math.isfinite(shown), device=prepared.device)
                     if not finite:
                         raise TrainingError(
-                            f"the loss became {shown} at epoch {state.epoch}, step {state.step}; last/ keeps "
-                            "the state before this epoch; lower --lr or use --precision fp32"
+                            f"the loss became {shown} at epoch {state.epoch}, step {state.step}; last/ "
+                            "(if any) holds the state from before this epoch; lower --lr or use "
+                            "--precision fp32"
                         )
                     if not distributed.agree(stop_request.signal_name is None, device=prepared.device):
                         _save_interrupted(state, run, metrics, stop_request.signal_name or "SIGTERM")

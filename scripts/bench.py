@@ -164,6 +164,8 @@ def child_attn(data: str, output: str, repeats: str, seed: str) -> dict[str, Any
         "mean_tokens_per_text": statistics.mean(lengths),
         "predict_docs_per_s": len(texts) / statistics.median(times),
         "model": config.model.__dict__,
+        "precision": result.info.precision,
+        "padding_fraction": statistics.mean(record.padding_fraction for record in result.history),
         "num_labels": len(result.info.label_names),
         "num_parameters": result.info.num_parameters,
     }
@@ -356,11 +358,13 @@ def child_seqlen(impl: str, length: str, repeats: str) -> dict[str, Any]:
     times = []
     for _ in range(int(repeats) + 1):  # the first run warms up and is not counted
         started = time.perf_counter()
-        model(input_ids).sum().backward()
+        model(input_ids).logits.sum().backward()
         times.append(time.perf_counter() - started)
     return spread(times[1:])
 
 
+# The CPU features that decide matrix speed, recorded with every run.
+CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
 # (result name, child, its setting, suffix of the saved model) of each baseline.
 BASELINES = (
     ("tfidf_logreg", "tfidf", "logreg", "joblib"),
@@ -384,16 +388,18 @@ CHILDREN = {
 def machine() -> dict[str, Any]:
     import torch
 
-    model_name = platform.processor()
+    model_name, flags = platform.processor(), set()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
         for line in cpuinfo.read_text().splitlines():
             if line.startswith("model name"):
                 model_name = line.split(":", 1)[1].strip()
-                break
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
     return {
         "cores": os.cpu_count(),
         "cpu": model_name,
+        "flags": [flag for flag in CPU_FLAGS if flag in flags],
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(),
@@ -431,7 +437,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         attn["train_s_spread"] = spread(attn["train_s_runs"])
         flops = attn_train_flops_per_token(attn["model"], attn["mean_tokens_per_text"], attn["num_labels"])
         attn["train_gflops_per_s"] = flops * attn["tokens_per_s"] / 1e9
-        attn["mfu"] = attn["train_gflops_per_s"] / results["gemm_peak_gflops"]["fp32"]
+        # Judged against the peak of the precision training ran in (bf16 where the CPU has it natively).
+        attn["mfu"] = attn["train_gflops_per_s"] / results["gemm_peak_gflops"][attn["precision"]]
         bbc["attn"] = attn
         for name, system, setting, suffix in BASELINES:
             log(f"training {name} ({repeats} fits)")

@@ -154,3 +154,10 @@ def test_sigkill_while_a_checkpoint_is_replaced_leaves_one_whole_checkpoint(trai
     survivor = load_checkpoint(tmp_path)  # a folder whose best/ is being replaced
     assert survivor.metrics["generation"] in ("old", "new")
     assert torch.equal(predict_probabilities(survivor, TEXTS), predict_probabilities(loaded, TEXTS))
+
+
+def test_a_run_stopped_before_its_first_epoch_ended_resolves_to_last(trained, tmp_path):
+    import shutil
+
+    shutil.copytree(trained.output / "last", tmp_path / "run" / "last")
+    assert resolve_checkpoint(tmp_path / "run") == tmp_path / "run" / "last"

@@ -136,7 +136,9 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
     import builtins
 
     path = write_csv(tmp_path / "d.csv", make_rows(60))
-    config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.tensorboard=true"])
+    config = load_config(
+        None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.tensorboard=true"]
+    )
     real_import = builtins.__import__
 
     def without_tensorboard(name, *args, **kwargs):
