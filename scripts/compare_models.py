@@ -158,7 +158,8 @@ def report(results: dict[str, list[tuple[Variant, dict[str, float]]]], command: 
         "Every run: seed 0, the default settings apart from the ones in the row, and the task's budget "
         "below; one run each, so differences of a point or so on BBC News are within seed-to-seed "
         "spread (0.5-1 point in BENCHMARKS.md). Times include data loading, tokenizer training and "
-        "validation; tokens/s is the median over epochs of training throughput.",
+        "validation; tokens/s is the median over epochs of training throughput. The first row of each "
+        "table also pays one-off start-up costs.",
         "",
     ]
     titles = {
