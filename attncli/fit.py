@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from attncli.batching import plan_batches
 from attncli.checkpoint import save_checkpoint
 from attncli.config import Config
-from attncli.device import autocast
+from attncli.device import autocast, release_free_memory
 from attncli.errors import ConfigError, TrainingError, TrainingInterrupted
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.inference import batched_forward
@@ -136,7 +136,7 @@ def require_tensorboard(config: Config) -> None:
     """Refuse train.tensorboard before any work when the tensorboard package is missing."""
     if config.train.tensorboard:
         try:
-            import tensorboard  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
+            import tensorboard  # noqa: F401
         except ImportError:
             raise ConfigError(
                 "train.tensorboard needs the tensorboard package; install it with "
@@ -284,6 +284,8 @@ def fit(
                     if not distributed.agree(stop_request.signal_name is None, device=prepared.device):
                         _save_interrupted(state, run, metrics, stop_request.signal_name or "SIGTERM")
                 if state.step % LOG_EVERY == 0:
+                    if on_cpu:
+                        release_free_memory()
                     run.write_log(
                         step=state.global_step, epoch=state.epoch, loss=shown,
                         lr=state.scheduler.get_last_lr()[0],
