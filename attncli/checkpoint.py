@@ -121,7 +121,7 @@ def write_file_durably(path: Path, data: bytes) -> None:
     _pause()
 
 
-def _json_bytes(value: Any) -> bytes:
+def json_bytes(value: Any) -> bytes:
     return (json.dumps(value, indent=2) + "\n").encode("utf-8")
 
 
@@ -161,15 +161,15 @@ def save_checkpoint(
             "data_path": data_path,
             "config": config.to_dict(),
         }
-        write_file_durably(staging / METRICS_FILE, _json_bytes(metrics))
+        write_file_durably(staging / METRICS_FILE, json_bytes(metrics))
         if training_state is not None:
             tensors, state = training_state
             write_file_durably(
                 staging / STATE_TENSORS_FILE, save({k: v.contiguous() for k, v in tensors.items()})
             )
-            write_file_durably(staging / STATE_FILE, _json_bytes(state))
+            write_file_durably(staging / STATE_FILE, json_bytes(state))
         write_file_durably(
-            staging / CONFIG_FILE, _json_bytes(header)
+            staging / CONFIG_FILE, json_bytes(header)
         )  # last: its presence marks a whole folder
         _fsync_folder(staging)
         _swap_into_place(staging, path)
@@ -269,7 +269,8 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
     except (SafetensorError, RuntimeError, OSError, KeyError) as error:
         first_line = str(error).splitlines()[0]
         raise CheckpointError(
-            f"{path / WEIGHTS_FILE} does not fit the model in config.json: {first_line}"
+            f"{path / WEIGHTS_FILE} does not fit the model in config.json ({first_line}); the checkpoint "
+            "is damaged or mixed from two runs: train it again"
         ) from error
     metrics_path = path / METRICS_FILE
     metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
@@ -294,7 +295,8 @@ def load_training_state(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, 
     missing = [name for name in (STATE_TENSORS_FILE, STATE_FILE) if not (path / name).is_file()]
     if missing:
         raise CheckpointError(
-            f"{path} holds no training state (missing {', '.join(missing)}); it cannot be resumed"
+            f"{path} holds no training state (missing {', '.join(missing)}), so it cannot be resumed; "
+            "start a new run with attn train -o FOLDER"
         )
     try:
         return load_file(str(path / STATE_TENSORS_FILE)), json.loads(

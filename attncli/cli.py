@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import traceback
 from collections.abc import Callable
@@ -50,18 +49,26 @@ DebugOption = Annotated[
 def _run(action: Callable[[], T], *, debug: bool) -> T:
     """Run a command body; turn attn's errors into one line on stderr and an exit code."""
     debug = debug or os.environ.get("ATTN_DEBUG", "") not in ("", "0")
+    # Under torchrun every process meets the same error; rank 0 alone says it.
+    speaks = int(os.environ.get("RANK", "0")) == 0
     try:
         return action()
     except TrainingInterrupted as stopped:
-        typer.echo(str(stopped), err=True)
+        if speaks:
+            typer.echo(str(stopped), err=True)
         raise typer.Exit(stopped.exit_code) from None
     except AttnError as error:
         if debug:
             traceback.print_exc()
-        typer.echo(f"error: {error}", err=True)
+        if speaks:
+            typer.echo(f"error: {error}", err=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
-        typer.echo("interrupted before anything could be saved", err=True)
+        typer.echo(
+            "interrupted; a training run keeps its last finished epoch in OUTPUT/last "
+            "(attn train --resume OUTPUT continues it)",
+            err=True,
+        )
         raise typer.Exit(130) from None
     except Exception as error:  # a bug or an environment failure: still one line, unless debugging
         if debug:
@@ -176,7 +183,8 @@ def train(
         ]
         command += [item for value in set_values or [] for item in ("--set", value)]
         command += ["--overwrite"] * overwrite + ["--debug"] * debug
-        raise typer.Exit(subprocess.call(command))
+        # torchrun takes this process's place, so Ctrl-C and SIGTERM reach it (and it the workers).
+        os.execv(sys.executable, command)
 
     def action() -> None:
         from attncli.config import load_config

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from attncli.batching import plan_batches
 from attncli.checkpoint import save_checkpoint
 from attncli.config import Config
-from attncli.device import autocast, release_free_memory
+from attncli.device import autocast, peak_memory_mb, release_free_memory
 from attncli.errors import ConfigError, TrainingError, TrainingInterrupted
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.inference import batched_forward
 from attncli.metrics import macro_f1
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
-from attncli.run_folder import RunFolder
+from attncli.run_folder import TENSORBOARD_FOLDER, RunFolder
 from attncli.tokenizer import pad_batch
 from attncli.train_state import TrainState
 
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 # Test-only: send this process SIGINT after the given global step, to test interruption and resume.
 INTERRUPT_VARIABLE = "ATTN_TEST_INTERRUPT_AT_STEP"
-TENSORBOARD_FOLDER = "tensorboard"
 LOG_EVERY = 10  # steps between progress lines of metrics.jsonl (and reads of the loss on a GPU)
 
 
@@ -56,8 +55,10 @@ def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, floa
     )  # fmt: skip
     loss_sum = F.cross_entropy(logits, targets, reduction="sum") if len(targets) else torch.zeros(())
     predicted = logits.argmax(-1) if len(targets) else targets
-    counts = torch.bincount(targets * num_labels + predicted, minlength=num_labels * num_labels).float()
-    totals = distributed.all_reduce_sum(torch.cat([loss_sum.reshape(1), counts]).to(prepared.device)).cpu()
+    counts = torch.bincount(targets * num_labels + predicted, minlength=num_labels * num_labels).double()
+    totals = distributed.all_reduce_sum(
+        torch.cat([loss_sum.double().reshape(1), counts]).to(prepared.device)
+    ).cpu()
     matrix = totals[1:].long().view(num_labels, num_labels)  # rows: true label, columns: predicted
     total = len(prepared.validation_ids)
     return totals[0].item() / total, matrix.trace().item() / total, macro_f1(matrix.tolist())
@@ -93,8 +94,11 @@ class RunWriter:
     """Where a run writes: checkpoints through save_checkpoint, progress lines to metrics.jsonl.
     Under torchrun only rank 0 writes; on the other ranks every method does nothing."""
 
-    def __init__(self, folder: RunFolder, prepared: Prepared, *, append_log: bool) -> None:
+    def __init__(
+        self, folder: RunFolder, prepared: Prepared, metrics: TrainingMetrics, *, append_log: bool
+    ) -> None:
         self.folder, self.prepared = folder, prepared
+        self.started, self.earlier_seconds = time.perf_counter(), metrics.train_seconds
         self.enabled = prepared.distributed.is_main
         mode = "a" if append_log else "w"
         self.log = folder.metrics_log.open(mode, encoding="utf-8") if self.enabled else None
@@ -115,10 +119,16 @@ class RunWriter:
                     self.events.add_scalar(name, value, values["step"])
             self.events.flush()
 
+    def account(self, metrics: TrainingMetrics) -> None:
+        """Bring the run's time (earlier sessions of a resumed run included) and peak memory up to now."""
+        metrics.train_seconds = self.earlier_seconds + time.perf_counter() - self.started
+        metrics.peak_memory_mb = max(metrics.peak_memory_mb, peak_memory_mb(self.prepared.device))
+
     def save(self, path: Path, state: TrainState, metrics: TrainingMetrics, *, with_state: bool) -> None:
         prepared = self.prepared
         if not self.enabled:
             return
+        self.account(metrics)
         save_checkpoint(
             path, model=state.model, tokenizer=prepared.tokenizer, config=prepared.config,
             label_names=prepared.label_names, metrics=metrics.to_json(),
@@ -177,8 +187,11 @@ def _end_epoch(
     config = prepared.config.train
     validation_loss, validation_accuracy, validation_f1 = _validate(state, prepared)
     assert state.loss_sum is not None
-    counts = torch.tensor([float(state.tokens_seen), float(state.padded_tokens)], device=prepared.device)
-    sums = torch.cat([state.loss_sum.float().reshape(1), counts])
+    counts = [state.loss_sum.double().reshape(1)]  # float64: token counts stay exact past 2^24
+    counts.append(
+        torch.tensor([state.tokens_seen, state.padded_tokens], dtype=torch.float64, device=prepared.device)
+    )
+    sums = torch.cat(counts)
     train_loss_sum, tokens_seen, padded_tokens = prepared.distributed.all_reduce_sum(sums).tolist()
     record = EpochRecord(
         epoch=state.epoch,
@@ -207,7 +220,6 @@ def _end_epoch(
     metrics.history, metrics.best_epoch, metrics.stop_reason = list(state.history), state.best_epoch, stop
     if improved:
         run.save(run.folder.best, state, metrics, with_state=False)
-        run.folder.remove_flat_checkpoint()
     state.epoch, state.step, state.loss_sum = state.epoch + 1, 0, None
     state.tokens_seen, state.padded_tokens, state.epoch_seconds, state.epoch_generator_state = 0, 0, 0.0, None
     run.save(run.folder.last, state, metrics, with_state=True)

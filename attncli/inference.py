@@ -31,6 +31,8 @@ def batched_forward(
     else:
         lengths = torch.tensor([len(ids) for ids in sequences], dtype=torch.long)
     logits: torch.Tensor | None = None
+    if len(lengths) == 0:  # torch.split of an empty tensor still yields one (empty) batch
+        return torch.empty(0, 0)
     was_training = model.training
     model.eval()
     with torch.inference_mode(), autocast(device, precision):

@@ -51,8 +51,7 @@ def class_weights_of(setting: str | list[float] | None, labels: array, num_label
         for label in labels:
             counts[label] += 1
         return [len(labels) / (num_labels * count) if count else 0.0 for count in counts]
-    if isinstance(setting, str):
-        raise ConfigError(f"train.class_weights must be auto or a list, not {setting!r}")
+    assert not isinstance(setting, str), "TrainConfig accepts no other string than auto"
     if len(setting) != num_labels:
         raise ConfigError(
             f"train.class_weights has {len(setting)} weights but the data has {num_labels} labels; "
@@ -232,6 +231,5 @@ def run_info(prepared: Prepared, state: TrainState) -> RunInfo:
         num_parameters=sum(parameter.numel() for parameter in state.model.parameters()),
         device=str(prepared.device),
         precision=prepared.precision,
-        steps_per_epoch=math.ceil(len(prepared.train_ids) / prepared.config.train.batch_size),
         epochs=prepared.config.train.epochs,
     )

@@ -20,7 +20,6 @@ class RunInfo:
     num_parameters: int
     device: str
     precision: str
-    steps_per_epoch: int
     epochs: int
     """The ceiling: early stopping may end the run sooner."""
 

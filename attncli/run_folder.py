@@ -5,8 +5,10 @@ the first second, and --overwrite never replaces anything but an earlier attn ru
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
+import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from attncli.checkpoint import (
 from attncli.errors import CheckpointError
 
 METRICS_LOG = "metrics.jsonl"
+TENSORBOARD_FOLDER = "tensorboard"
 LOCK_FILE = ".attn-train.lock"
 # What an attn run folder may hold: its own entries, the files of a checkpoint written at the top by
 # attn before best/ and last/ existed, and hidden staging folders of an interrupted save.
@@ -31,6 +34,7 @@ RUN_ENTRIES = {
     BEST,
     LAST,
     METRICS_LOG,
+    TENSORBOARD_FOLDER,
     LOCK_FILE,
     *REQUIRED_FILES,
     METRICS_FILE,
@@ -40,7 +44,7 @@ RUN_ENTRIES = {
 
 
 def _is_run_entry(name: str) -> bool:
-    return name in RUN_ENTRIES or name.startswith((f".{BEST}.", f".{LAST}.", f".{METRICS_LOG}."))
+    return name in RUN_ENTRIES or name.startswith((f".{BEST}.", f".{LAST}."))
 
 
 @dataclass
@@ -49,8 +53,11 @@ class RunFolder:
     lock: Path
     created: bool = False
     """True when this run made the folder: one left empty is removed when the run ends."""
-    owns_lock: bool = True
-    """False on torchrun's other ranks, which use the folder rank 0 locked."""
+    lock_descriptor: int | None = None
+    """The open lock file whose flock this run holds; None on torchrun's other ranks, which use the
+    folder rank 0 locked."""
+    overwrite: bool = False
+    """The run replaces an earlier one here (--overwrite)."""
 
     @property
     def best(self) -> Path:
@@ -64,62 +71,64 @@ class RunFolder:
     def metrics_log(self) -> Path:
         return self.path / METRICS_LOG
 
-    def remove_flat_checkpoint(self) -> None:
-        """Files of a checkpoint an earlier attn wrote at the top, once best/ has replaced them."""
-        for name in (*REQUIRED_FILES, METRICS_FILE):
-            (self.path / name).unlink(missing_ok=True)
+    def clear_previous_run(self) -> None:
+        """With --overwrite, remove the earlier run's entries once this run is ready to train, so
+        nothing of the old run is mistaken for the new one; data or settings that fail to load
+        before this leave the earlier run as it was."""
+        if not self.overwrite:
+            return
+        for child in self.path.iterdir():
+            if child.name != LOCK_FILE and _is_run_entry(child.name):
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
 
     def release(self) -> None:
-        if not self.owns_lock:
+        if self.lock_descriptor is None:
             return
         self.lock.unlink(missing_ok=True)
+        os.close(self.lock_descriptor)  # releases the flock
+        self.lock_descriptor = None
         if self.created and not any(self.path.iterdir()):
             self.path.rmdir()
 
 
-def _process_alive(pid: int) -> bool:
+def _holder(lock: Path) -> str:
+    """Who holds `lock`, in words, from what it wrote there."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
+        holder = json.loads(lock.read_text(encoding="utf-8"))
+        return f"pid {int(holder['pid'])} on {holder['host']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "a process that is still starting"
 
 
-def _acquire_lock(folder: Path) -> Path:
-    """Create the lock file, clearing one left by a process that no longer runs on this machine."""
+def _acquire_lock(folder: Path) -> tuple[Path, int]:
+    """Lock `folder` for this run: an flock on its lock file, which the kernel releases however the
+    process ends, so a lock file left by a killed run is simply taken over."""
     lock = folder / LOCK_FILE
-    this_host = socket.gethostname()
-    for _ in range(2):
+    while True:
         try:
-            descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                holder = json.loads(lock.read_text(encoding="utf-8"))
-                pid, host = int(holder["pid"]), str(holder["host"])
-            except (OSError, ValueError, KeyError, TypeError):
-                pid, host = -1, this_host  # unreadable: written by a run killed mid-write
-            if host != this_host:
-                raise CheckpointError(
-                    f"--output {folder} is in use by a training run on {host} (pid {pid}); wait for it, "
-                    f"pass another folder, or delete {lock} if that run is gone"
-                ) from None
-            if pid > 0 and _process_alive(pid):
-                raise CheckpointError(
-                    f"--output {folder} is in use by another attn train (pid {pid}); wait for it to finish "
-                    "or pass another folder"
-                ) from None
-            lock.unlink(missing_ok=True)  # stale: its process is gone
-            continue
+            descriptor = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
         except OSError as error:
             raise CheckpointError(
                 f"cannot write to --output {folder} ({error.strerror}); pass a folder you can write to"
             ) from error
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            json.dump({"pid": os.getpid(), "host": this_host}, file)
-        return lock
-    raise CheckpointError(f"could not take the lock {lock}; delete it if no training run uses {folder}")
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise CheckpointError(
+                f"--output {folder} is in use by another attn train ({_holder(lock)}); wait for it to "
+                "finish or pass another folder"
+            ) from None
+        try:
+            same_file = os.stat(lock).st_ino == os.fstat(descriptor).st_ino
+        except FileNotFoundError:
+            same_file = False
+        if not same_file:  # its holder removed it between our open and our lock: try again
+            os.close(descriptor)
+            continue
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode())
+        return lock, descriptor
 
 
 def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> RunFolder:
@@ -134,9 +143,9 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
         raise CheckpointError(
             f"cannot create --output {path} ({reason}); pass a folder you can write to"
         ) from error
-    lock = _acquire_lock(path)
+    lock, descriptor = _acquire_lock(path)
+    run = RunFolder(path=path, lock=lock, created=created, lock_descriptor=descriptor, overwrite=overwrite)
     try:
-        run = RunFolder(path=path, lock=lock, created=created)
         for folder in (run.best, run.last):
             recover_interrupted_swap(folder)
         others = sorted(child.name for child in path.iterdir() if child.name != LOCK_FILE)
@@ -160,5 +169,5 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
                 )
         return run
     except BaseException:
-        RunFolder(path=path, lock=lock, created=created).release()
+        run.release()
         raise

@@ -104,7 +104,11 @@ def tokenizer_from_json(text: str, *, origin: str) -> Tokenizer:
     try:
         tokenizer = Tokenizer.from_str(text)
     except Exception as exc:
-        raise ConfigError(f"{origin} is not a tokenizers tokenizer.json: {exc}") from exc
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            f"{origin} is not a tokenizers tokenizer.json ({reason}); pass one written by the "
+            "tokenizers library (Tokenizer.save)"
+        ) from exc
     tokenizer.no_padding()
     tokenizer.no_truncation()
     if pad_id_of(tokenizer) is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,16 +14,18 @@ from pathlib import Path
 from attncli.checkpoint import (
     LAST,
     METRICS_FILE,
-    WEIGHTS_FILE,
+    STATE_FILE,
+    json_bytes,
     load_checkpoint,
     load_training_state,
     read_header,
     replace_file,
+    resolve_checkpoint,
 )
 from attncli.config import Config
-from attncli.device import peak_memory_mb, resolve_device
+from attncli.device import resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
-from attncli.errors import ConfigError
+from attncli.errors import AttnError, ConfigError
 from attncli.fit import RunWriter, fit, require_tensorboard
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.prepare import Prepared, build_state, prepare, run_info
@@ -69,12 +70,16 @@ def _joined(
     and locks it while the other ranks wait, since only rank 0 writes there."""
     distributed = init_distributed(resolve_device(device).type)
     try:
+        folder, refused = RunFolder(path=output, lock=output / LOCK_FILE), None
         if distributed.is_main:
-            folder = open_run_folder(output, overwrite=overwrite, resume=resume)
-        else:
-            folder = RunFolder(path=output, lock=output / LOCK_FILE, owns_lock=False)
+            try:
+                folder = open_run_folder(output, overwrite=overwrite, resume=resume)
+            except AttnError as error:
+                refused = error
+        # Every rank learns whether rank 0 took the folder, so none waits for a rank that gave up.
+        if not distributed.agree(refused is None, device=resolve_device(device)):
+            raise refused or AttnError(f"rank 0 could not take --output {output}; see its message")
         try:
-            distributed.barrier()
             yield distributed, folder
         finally:
             folder.release()
@@ -101,10 +106,10 @@ def train(
 def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None = None) -> TrainResult:
     """Continue the run in `output` from its last/ checkpoint: its data and settings (with `epochs`
     as a new ceiling, if given), model, optimizer, schedule, random states and place in the epoch."""
-    from safetensors.torch import load_file
-
-    saved = read_header(output / LAST) if (output / LAST).is_dir() else {}
+    last_path = resolve_checkpoint(output / LAST)
+    saved = read_header(last_path) if last_path.is_dir() else {}
     device = saved.get("config", {}).get("train", {}).get("device", "auto")
+    _refuse_finished(last_path, epochs)
     with _joined(output, device=device, overwrite=False, resume=True) as (distributed, folder):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
         last = load_checkpoint(folder.last)
@@ -122,14 +127,31 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
         state, _ = build_state(
             prepared, reporter=reporter, token_dim=int(last.header.get("token_dim") or 0) or None
         )
-        state.model.load_state_dict(load_file(str(folder.last / WEIGHTS_FILE)))
+        state.model.load_state_dict(last.model.state_dict())  # the saved weights, migrated if need be
         state.load_state_dict(*load_training_state(folder.last))
+        if distributed.rank > 0:  # rank 0's random state was saved; the others draw their own dropout
+            import torch
+
+            torch.manual_seed(config.train.seed + 1000 * distributed.rank + state.global_step)
         metrics = TrainingMetrics.from_json(last.metrics)
-        if state.epoch > config.train.epochs:
-            raise ConfigError(
-                f"{folder.path} already trained {state.epoch - 1} epochs; pass a higher --epochs to go on"
-            )
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=True)
+
+
+def _refuse_finished(last: Path, epochs: int | None) -> None:
+    """Refuse, before any data loads, to resume a run that has nothing left to train."""
+    state_path = last / STATE_FILE
+    if not state_path.is_file():
+        return  # open_run_folder says what is missing
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    metrics = TrainingMetrics.from_json(json.loads((last / METRICS_FILE).read_text(encoding="utf-8")))
+    done, ceiling = int(state["epoch"]) - 1, epochs or read_header(last)["config"]["train"]["epochs"]
+    if metrics.stop_reason == "patience":
+        raise ConfigError(
+            f"the run in {last.parent} stopped early after epoch {done} (validation stopped improving); "
+            "there is nothing to resume: train a new run to change its settings"
+        )
+    if done >= ceiling:
+        raise ConfigError(f"{last.parent} already trained {done} epochs; pass a higher --epochs to go on")
 
 
 def _fit_and_finish(
@@ -149,16 +171,16 @@ def _fit_and_finish(
         info.precision,
     )
     reporter.start(info)
-    run = RunWriter(folder, prepared, append_log=resumed)
-    started = time.perf_counter()
+    if prepared.distributed.is_main and not resumed:
+        folder.clear_previous_run()
+    run = RunWriter(folder, prepared, metrics, append_log=resumed)
     try:
         fit(state, prepared, run, metrics, reporter=reporter)
     finally:
         run.close()
-    metrics.train_seconds += time.perf_counter() - started
-    metrics.peak_memory_mb = max(metrics.peak_memory_mb, peak_memory_mb(prepared.device))
+    run.account(metrics)
     if prepared.distributed.is_main:  # best/ was saved when its epoch ended; give it the whole record
-        replace_file(folder.best / METRICS_FILE, (json.dumps(metrics.to_json(), indent=2) + "\n").encode())
+        replace_file(folder.best / METRICS_FILE, json_bytes(metrics.to_json()))
     return TrainResult(
         output=folder.path,
         config=prepared.config,

@@ -56,9 +56,9 @@ class TrainState:
 
         tensors, optimizer_values = _flatten_optimizer(self.optimizer.state_dict())
         tensors["rng.torch"] = torch.get_rng_state()
-        if torch.cuda.is_available():
-            for index, state in enumerate(torch.cuda.get_rng_state_all()):
-                tensors[f"rng.cuda.{index}"] = state
+        device = next(self.model.parameters()).device
+        if device.type == "cuda":  # only the device this process trains on
+            tensors["rng.cuda"] = torch.cuda.get_rng_state(device)
         tensors["rng.batches"] = self.generator.get_state()
         if self.epoch_generator_state is not None:
             tensors["rng.epoch_batches"] = self.epoch_generator_state
@@ -89,12 +89,11 @@ class TrainState:
         if values["scaler"]:
             self.scaler.load_state_dict(values["scaler"])
         torch.set_rng_state(tensors["rng.torch"])
-        cuda_states = [tensors[f"rng.cuda.{i}"] for i in range(len(tensors)) if f"rng.cuda.{i}" in tensors]
-        if cuda_states and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(cuda_states)
+        device = next(self.model.parameters()).device
+        if "rng.cuda" in tensors and device.type == "cuda":
+            torch.cuda.set_rng_state(tensors["rng.cuda"], device)
         self.generator.set_state(tensors["rng.batches"])
         self.epoch_generator_state = tensors.get("rng.epoch_batches")
-        device = next(self.model.parameters()).device
         self.loss_sum = tensors["epoch.loss_sum"].to(device) if "epoch.loss_sum" in tensors else None
         self.epoch, self.step = int(values["epoch"]), int(values["step"])
         self.global_step, self.tokens_seen = int(values["global_step"]), int(values["tokens_seen"])

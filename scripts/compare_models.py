@@ -15,7 +15,6 @@ import argparse
 import csv
 import itertools
 import os
-import platform
 import random
 import sys
 import tempfile
@@ -28,7 +27,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
-CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
 # The fixed budget of every run, per task.
 BUDGETS = {
     "bbc": ["model.max_length=128", "train.epochs=3", "train.precision=fp32"],
@@ -118,20 +116,14 @@ def train_and_score(task: str, data: Path, variant: Variant, workdir: Path) -> d
 
 
 def machine() -> str:
-    import torch
+    """The machine in words, from the benchmark's own record of it."""
+    from bench import machine as bench_machine
 
-    name, flags = platform.processor(), set()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name") and name in ("", platform.processor()):
-                name = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    present = [flag for flag in CPU_FLAGS if flag in flags] or ["none of " + "/".join(CPU_FLAGS)]
+    facts = bench_machine()
+    flags = ", ".join(facts["flags"]) or "none of avx2/avx512/amx"
     return (
-        f"{name}, {os.cpu_count()} cores (flags: {', '.join(present)}); torch {torch.__version__} "
-        f"with {torch.get_num_threads()} threads; Python {platform.python_version()}"
+        f"{facts['cpu']}, {facts['cores']} cores (flags: {flags}); torch {facts['torch']} with "
+        f"{facts['torch_threads']} threads; Python {facts['python']}"
     )
 
 

@@ -58,3 +58,13 @@ def test_two_processes_match_one_with_the_same_global_batch_and_write_one_checkp
     assert resumed.returncode == 0, resumed.stderr[-4000:]
     state = json.loads((tmp_path / "two" / "last" / "training_state.json").read_text())
     assert state["epoch"] == 5 and len(state["history"]) == 4
+
+
+def test_a_refusal_on_rank_0_is_one_line_from_every_process(tmp_path):
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    result = _attn(data, "-o", taken, "--nproc", 2)
+    assert result.returncode != 0
+    assert result.stderr.count("error: --output") == 1, result.stderr[-4000:]

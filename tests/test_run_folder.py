@@ -46,7 +46,7 @@ def test_overwrite_replaces_only_an_attn_run(tmp_path):
 
 def test_a_second_run_is_refused_and_a_stale_lock_cleared(tmp_path):
     first = open_run_folder(tmp_path / "run", overwrite=False)
-    with pytest.raises(CheckpointError, match=f"in use by another attn train \\(pid {os.getpid()}\\)"):
+    with pytest.raises(CheckpointError, match=f"in use by another attn train \\(pid {os.getpid()} on "):
         open_run_folder(tmp_path / "run", overwrite=True)
     first.release()
     gone = subprocess.run(
@@ -64,3 +64,17 @@ def test_a_second_run_is_refused_and_a_stale_lock_cleared(tmp_path):
 def test_resume_needs_a_last_checkpoint(tmp_path):
     with pytest.raises(CheckpointError, match="no last/ checkpoint to resume from"):
         open_run_folder(tmp_path / "empty", overwrite=False, resume=True)
+
+
+def test_overwrite_clears_the_earlier_run_only_when_training_starts(tmp_path):
+    run_path = tmp_path / "run"
+    for name in ("best", "last", "tensorboard"):
+        (run_path / name).mkdir(parents=True)
+    (run_path / "metrics.jsonl").write_text("old")
+    run = open_run_folder(run_path, overwrite=True)
+    assert sorted(path.name for path in run_path.iterdir() if path.name != LOCK_FILE) == [
+        "best", "last", "metrics.jsonl", "tensorboard",
+    ]  # fmt: skip
+    run.clear_previous_run()
+    assert [path.name for path in run_path.iterdir()] == [LOCK_FILE]
+    run.release()

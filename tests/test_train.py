@@ -1,3 +1,4 @@
+import json
 import random
 
 import pytest
@@ -69,10 +70,11 @@ def test_early_stopping_ends_the_run_and_best_holds_the_best_macro_f1(tmp_path):
     assert result.metrics.stop_reason == "patience" and len(history) < 30
     best = max(history, key=lambda record: (record.validation_macro_f1, -record.validation_loss))
     assert result.best_epoch == best.epoch and history[-1].epoch == result.best_epoch + 1
-    import json
 
     saved = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())
     assert saved["best_epoch"] == best.epoch and len(saved["history"]) == len(history)
+    with pytest.raises(ConfigError, match="stopped early after epoch .* nothing to resume"):
+        resume(tmp_path / "run", epochs=40)
 
 
 def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
@@ -112,11 +114,16 @@ def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_pa
     with pytest.raises(TrainingInterrupted, match="resume with: attn train --resume") as stopped:
         train(config, output=tmp_path / "resumed")
     assert "epoch 2, step 4" in str(stopped.value) and stopped.value.exit_code == 130
+    interrupted_seconds = json.loads((tmp_path / "resumed" / "last" / "metrics.json").read_text())[
+        "train_seconds"
+    ]
+    assert interrupted_seconds > 0
     monkeypatch.delenv(INTERRUPT_VARIABLE)
     resumed = resume(tmp_path / "resumed")
     assert _weights(tmp_path / "alone" / "last") == _weights(tmp_path / "resumed" / "last")
     assert _weights(tmp_path / "alone" / "best") == _weights(tmp_path / "resumed" / "best")
     assert [r.train_loss for r in alone.history] == [r.train_loss for r in resumed.history]
+    assert resumed.metrics.train_seconds > interrupted_seconds  # both sessions' time
     with pytest.raises(ConfigError, match="already trained 3 epochs; pass a higher --epochs"):
         resume(tmp_path / "resumed")
     longer = resume(tmp_path / "resumed", epochs=4)

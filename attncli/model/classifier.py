@@ -12,7 +12,7 @@ from attncli.config import ModelConfig
 from attncli.model.attention import MultiHeadSelfAttention
 from attncli.model.dropout import Dropout
 from attncli.model.encoder import EncoderBlock
-from attncli.model.positional import AttentionPosition, NoPositionalEncoding
+from attncli.model.positional import NoPositionalEncoding
 from attncli.model.registry import POOLING, POSITIONAL, SCORING
 
 
@@ -53,7 +53,7 @@ class AttentionClassifier(nn.Module):
         )
         positions = config.max_length + int(self.has_cls_token)
         position_kind = POSITIONAL[config.positional]
-        in_attention = issubclass(position_kind, AttentionPosition)
+        in_attention = position_kind.acts_in_attention
         self.positional = (
             NoPositionalEncoding(config, max_length=positions)
             if in_attention
