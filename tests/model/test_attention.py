@@ -18,7 +18,7 @@ def _attention(positional: str, scoring: str, impl: str) -> MultiHeadSelfAttenti
     return MultiHeadSelfAttention(16, 4, scoring=SCORING[scoring](4, 4), position=position, impl=impl)
 
 
-@pytest.mark.parametrize(("positional", "scoring"), itertools.product(POSITIONAL, SCORING))
+@pytest.mark.parametrize(("positional", "scoring"), list(itertools.product(POSITIONAL, SCORING)))
 def test_fused_and_explicit_paths_agree_and_weights_are_a_softmax_over_real_keys(positional, scoring):
     torch.manual_seed(0)
     fused = _attention(positional, scoring, "fused").eval()
