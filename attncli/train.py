@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from attncli.checkpoint import (
     LAST,
@@ -109,7 +110,7 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
     last_path = resolve_checkpoint(output / LAST)
     saved = read_header(last_path) if last_path.is_dir() else {}
     device = saved.get("config", {}).get("train", {}).get("device", "auto")
-    _refuse_finished(last_path, epochs)
+    _refuse_finished(last_path, saved, epochs)
     with _joined(output, device=device, overwrite=False, resume=True) as (distributed, folder):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
         last = load_checkpoint(folder.last)
@@ -137,15 +138,20 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=True)
 
 
-def _refuse_finished(last: Path, epochs: int | None) -> None:
-    """Refuse, before any data loads, to resume a run that has nothing left to train."""
-    state_path = last / STATE_FILE
-    if not state_path.is_file():
+def _refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> None:
+    """Refuse, before any data loads, to resume a run that has nothing left to train. `header` is
+    last/'s config.json, already read."""
+    state_path, metrics_path = last / STATE_FILE, last / METRICS_FILE
+    if not header or not state_path.is_file():
         return  # open_run_folder says what is missing
     state = json.loads(state_path.read_text(encoding="utf-8"))
-    metrics = TrainingMetrics.from_json(json.loads((last / METRICS_FILE).read_text(encoding="utf-8")))
-    done, ceiling = int(state["epoch"]) - 1, epochs or read_header(last)["config"]["train"]["epochs"]
-    if metrics.stop_reason == "patience":
+    stop_reason = (
+        json.loads(metrics_path.read_text(encoding="utf-8")).get("stop_reason", "")
+        if metrics_path.is_file()
+        else ""
+    )
+    done, ceiling = int(state["epoch"]) - 1, epochs or header["config"]["train"]["epochs"]
+    if stop_reason == "patience":
         raise ConfigError(
             f"the run in {last.parent} stopped early after epoch {done} (validation stopped improving); "
             "there is nothing to resume: train a new run to change its settings"
