@@ -5,7 +5,10 @@ weights), `tokenizer.json` and `metrics.json`; the `last/` checkpoint of a run a
 `training_state.safetensors` and `training_state.json` (optimizer, schedule, random states, position
 in the run). Every file is written into a hidden staging folder beside the target, flushed to disk,
 and the folder swapped into place only when complete, so a process killed at any moment leaves the
-previous checkpoint whole. Loading never unpickles anything.
+previous checkpoint whole. config.json records the SHA-256 and size of every other file, and loading
+checks the files against it (checkpoints written before that record load unchecked). Loading never
+unpickles anything, and importing this module loads no torch, safetensors or tokenizers (`attn info`
+relies on that).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attncli import __version__
+from attncli.checksums import FILES_KEY, read_checked, record_of, recorded_files
 from attncli.config import Config
 from attncli.errors import CheckpointError, ConfigError
 from attncli.migrations import migrate_header, migrate_weights
-from attncli.tokenizer import load_tokenizer, pad_id_of
+from attncli.tokenizer import pad_id_of, tokenizer_from_json
 
 if TYPE_CHECKING:
     import torch
@@ -61,6 +65,12 @@ class LoadedCheckpoint:
     @property
     def pad_id(self) -> int:
         return int(self.header["pad_id"])
+
+    @property
+    def temperature(self) -> float:
+        """What the logits are divided by before the softmax; checkpoints saved before
+        calibration existed have none, which is 1.0."""
+        return float(self.header.get("temperature") or 1.0)
 
 
 def _retired(folder: Path) -> list[Path]:
@@ -135,9 +145,11 @@ def save_checkpoint(
     metrics: dict[str, Any],
     training_state: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None,
     data_path: str | None = None,
+    temperature: float = 1.0,
 ) -> None:
     """Write a checkpoint to `path`, replacing any there only once the new one is complete on disk.
-    `data_path` is the absolute path of local training data, recorded beside the typed source."""
+    `data_path` is the absolute path of local training data, recorded beside the typed source;
+    `temperature` divides the logits before the softmax (calibration; 1.0 for none)."""
     import torch
     from safetensors.torch import save
 
@@ -145,11 +157,17 @@ def save_checkpoint(
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
     try:
         staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a checkpoint follows the umask
+        files: dict[str, dict[str, Any]] = {}  # config.json's checksum of every other file
+
+        def write(name: str, data: bytes) -> None:
+            files[name] = record_of(data)  # hashed from the bytes in memory, not read back
+            write_file_durably(staging / name, data)
+
         weights = {
             name: tensor.detach().float().cpu().contiguous() for name, tensor in model.state_dict().items()
         }
-        write_file_durably(staging / WEIGHTS_FILE, save(weights, metadata={"format": "pt"}))
-        write_file_durably(staging / TOKENIZER_FILE, tokenizer.to_str().encode("utf-8"))
+        write(WEIGHTS_FILE, save(weights, metadata={"format": "pt"}))
+        write(TOKENIZER_FILE, tokenizer.to_str().encode("utf-8"))
         header = {
             "format_version": FORMAT_VERSION,
             "attn_version": __version__,
@@ -159,15 +177,15 @@ def save_checkpoint(
             "pad_id": pad_id_of(tokenizer),
             "token_dim": model.token_embedding.embedding_dim,
             "data_path": data_path,
+            "temperature": temperature,
             "config": config.to_dict(),
         }
-        write_file_durably(staging / METRICS_FILE, json_bytes(metrics))
+        write(METRICS_FILE, json_bytes(metrics))
         if training_state is not None:
             tensors, state = training_state
-            write_file_durably(
-                staging / STATE_TENSORS_FILE, save({k: v.contiguous() for k, v in tensors.items()})
-            )
-            write_file_durably(staging / STATE_FILE, json_bytes(state))
+            write(STATE_TENSORS_FILE, save({k: v.contiguous() for k, v in tensors.items()}))
+            write(STATE_FILE, json_bytes(state))
+        header[FILES_KEY] = files
         write_file_durably(
             staging / CONFIG_FILE, json_bytes(header)
         )  # last: its presence marks a whole folder
@@ -185,6 +203,32 @@ def replace_file(path: Path, data: bytes) -> None:
     temporary.chmod(0o666 & ~_umask())
     os.replace(temporary, path)
     _fsync_folder(path.parent)
+
+
+def replace_metrics(path: Path, metrics: dict[str, Any]) -> None:
+    """Give the checkpoint at `path` a new metrics.json, and config.json its new checksum. The folder
+    is rebuilt beside it (the other files hard-linked) and swapped in as a save is, so a kill leaves
+    the old checkpoint or the new one, each matching its checksums."""
+    header, data = read_header(path), json_bytes(metrics)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    try:
+        staging.chmod(0o777 & ~_umask())
+        for source in path.iterdir():
+            if source.is_file() and source.name not in (CONFIG_FILE, METRICS_FILE):
+                try:
+                    os.link(source, staging / source.name)
+                except OSError:  # a file system without hard links
+                    write_file_durably(staging / source.name, source.read_bytes())
+        write_file_durably(staging / METRICS_FILE, data)
+        files = recorded_files(header, path)
+        if files is not None:
+            files[METRICS_FILE] = record_of(data)
+        write_file_durably(staging / CONFIG_FILE, json_bytes(header))
+        _fsync_folder(staging)
+        _swap_into_place(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def _swap_into_place(staging: Path, path: Path) -> None:
@@ -238,12 +282,13 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
     a run's output folder, which means its best/)."""
     import torch
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load
 
     from attncli.model import build_model
 
     path = resolve_checkpoint(Path(path))
     saved_header = read_header(path)
+    files = recorded_files(saved_header, path)
     try:
         header = migrate_header(saved_header, FORMAT_VERSION)
         config = Config.from_dict(header["config"])
@@ -254,13 +299,13 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
         raise CheckpointError(
             f"{path / CONFIG_FILE} is damaged ({error}); train the checkpoint again"
         ) from error
-    tokenizer = load_tokenizer(path / TOKENIZER_FILE)
+    tokenizer = _load_tokenizer_of(path, files, vocab_size=vocab_size, pad_id=pad_id)
     model = build_model(
         config.model, vocab_size=vocab_size, num_labels=len(label_names), pad_id=pad_id, token_dim=token_dim
     )
     try:
         weights = migrate_weights(
-            load_file(str(path / WEIGHTS_FILE)),
+            load(read_checked(path / WEIGHTS_FILE, files)),
             version=saved_header["format_version"],
             target=FORMAT_VERSION,
             header=header,
@@ -272,8 +317,8 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
             f"{path / WEIGHTS_FILE} does not fit the model in config.json ({first_line}); the checkpoint "
             "is damaged or mixed from two runs: train it again"
         ) from error
-    metrics_path = path / METRICS_FILE
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
+    metrics_path = path / METRICS_FILE  # optional: it only holds the history
+    metrics = json.loads(read_checked(metrics_path, files)) if metrics_path.is_file() else {}
     model.to(torch.device(device)).eval()
     return LoadedCheckpoint(
         path=path,
@@ -287,10 +332,27 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
     )
 
 
+def _load_tokenizer_of(
+    path: Path, files: dict[str, Any] | None, *, vocab_size: int, pad_id: int
+) -> Tokenizer:
+    """The checkpoint's tokenizer, checked against its checksum and against the model in config.json."""
+    tokenizer_path = path / TOKENIZER_FILE
+    text = read_checked(tokenizer_path, files).decode("utf-8", errors="replace")
+    tokenizer = tokenizer_from_json(text, origin=str(tokenizer_path))
+    found = (tokenizer.get_vocab_size(with_added_tokens=True), pad_id_of(tokenizer))
+    if found != (vocab_size, pad_id):
+        raise CheckpointError(
+            f"{tokenizer_path} belongs to another checkpoint: it has {found[0]:,} tokens and padding id "
+            f"{found[1]} where the model in config.json has {vocab_size:,} and {pad_id}; copy back the "
+            "tokenizer.json saved with this model, or train the checkpoint again"
+        )
+    return tokenizer
+
+
 def load_training_state(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The optimizer, schedule and random states of a `last/` checkpoint (tensors, the rest)."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load
 
     missing = [name for name in (STATE_TENSORS_FILE, STATE_FILE) if not (path / name).is_file()]
     if missing:
@@ -298,9 +360,10 @@ def load_training_state(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, 
             f"{path} holds no training state (missing {', '.join(missing)}), so it cannot be resumed; "
             "start a new run with attn train -o FOLDER"
         )
+    files = recorded_files(read_header(path), path)
+    remedy = "restore the file from a backup, or start a new run with attn train -o FOLDER"
     try:
-        return load_file(str(path / STATE_TENSORS_FILE)), json.loads(
-            (path / STATE_FILE).read_text(encoding="utf-8")
-        )
-    except (SafetensorError, OSError, json.JSONDecodeError) as error:
+        tensors = load(read_checked(path / STATE_TENSORS_FILE, files, remedy=remedy))
+        return tensors, json.loads(read_checked(path / STATE_FILE, files, remedy=remedy))
+    except (SafetensorError, OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
         raise CheckpointError(f"the training state in {path} is damaged ({error}); train again") from error

@@ -14,12 +14,46 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from attncli import __version__
-from attncli.errors import AttnError, ConfigError, DataError, TrainingInterrupted
+from attncli.errors import AttnError, ConfigError, TrainingInterrupted
+
+
+def _click_style_help() -> None:
+    """typer 0.29's plain help writes required arguments as {NAME} and value types as <path>,
+    <list[str]>, <int range>; write them as people do (NAME, [NAME]..., --file PATH)."""
+    from typer.core import TyperArgument, TyperOption
+
+    def usage_name(self: TyperArgument) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    def value_name(self: TyperOption, ctx: Any) -> str:
+        kind = self.display_type(ctx).strip("<>").removesuffix(" range")
+        return self.metavar or {"str": "TEXT", "int": "INTEGER", "float": "NUMBER"}.get(kind, kind.upper())
+
+    TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+    TyperOption.display_type_rich = value_name  # type: ignore[method-assign]
+
+
+_click_style_help()
+
+
+def _default(key: str) -> str:
+    """The default of a config setting, for train's --help (its options default to the config)."""
+    import dataclasses
+
+    from attncli.config import Config
+
+    # Read from the dataclass fields: building a ModelConfig would import torch (its registry).
+    section, name = key.split(".")
+    section_class = {item.name: item.default_factory for item in dataclasses.fields(Config)}[section]
+    return str({item.name: item.default for item in dataclasses.fields(section_class)}[name])  # type: ignore[arg-type]
+
 
 app = typer.Typer(
     name="attn",
     help="Train, evaluate and inspect attention-based text classifiers.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -119,7 +153,7 @@ def _main(
     """Train, evaluate and inspect attention-based text classifiers."""
 
 
-@app.command()
+@app.command(short_help="Train a classifier on labelled texts.")
 def train(
     data: Annotated[
         str | None,
@@ -151,13 +185,32 @@ def train(
     ] = None,
     text_column: TextColumnOption = None,
     label_column: LabelColumnOption = None,
-    epochs: Annotated[int | None, typer.Option(help="Passes over the training data.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Texts per step.")] = None,
-    lr: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
-    max_length: Annotated[int | None, typer.Option(help="Longest input in tokens.")] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or mps.")] = None,
-    precision: Annotated[str | None, typer.Option(help="auto, fp32, bf16 or fp16.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for initialisation and shuffling.")] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            help="Most passes over the training data (fewer when validation stops improving).",
+            show_default=_default("train.epochs"),
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Texts per step.", show_default=_default("train.batch_size"))
+    ] = None,
+    lr: Annotated[
+        float | None, typer.Option(help="Peak learning rate.", show_default=_default("train.lr"))
+    ] = None,
+    max_length: Annotated[
+        int | None, typer.Option(help="Longest input in tokens.", show_default=_default("model.max_length"))
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option(help="auto, cpu, cuda or mps.", show_default=_default("train.device"))
+    ] = None,
+    precision: Annotated[
+        str | None, typer.Option(help="auto, fp32, bf16 or fp16.", show_default=_default("train.precision"))
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed for initialisation and shuffling.", show_default=_default("train.seed")),
+    ] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the earlier attn run in --output.")
     ] = False,
@@ -229,28 +282,43 @@ def train(
     _run(action, debug=debug)
 
 
-@app.command("eval")
+@app.command("eval", short_help="Score a checkpoint on labelled data.")
 def evaluate(
     checkpoint: CheckpointArg,
     data: Annotated[
         str | None,
         typer.Argument(
-            help="Data to evaluate on (default: the training data's test split, else its validation split).",
+            help="Data to evaluate on (default: the training data's test split, else its validation split). "
+            "A single file is evaluated whole.",
             metavar="DATA",
             show_default=False,
         ),
     ] = None,
     split: Annotated[
-        str | None, typer.Option(help="Split to evaluate (default: test, else validation).")
+        str | None,
+        typer.Option(
+            help="Split of a folder or Hub dataset to evaluate: train, validation (or dev, valid, val), test "
+            "(default: test, else validation)."
+        ),
     ] = None,
     text_column: TextColumnOption = None,
     label_column: LabelColumnOption = None,
+    errors: Annotated[
+        int, typer.Option("--errors", min=0, metavar="N", help="List the N most confident mistakes.")
+    ] = 0,
+    ignore_unknown_labels: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-unknown-labels",
+            help="Drop rows whose label the model never saw (and say how many) instead of stopping.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     batch_size: BatchOption = 64,
     device: DeviceOption = "auto",
     debug: DebugOption = False,
 ) -> None:
-    """Report accuracy, macro-F1, per-class scores and the confusion matrix."""
+    """Report accuracy, macro- and weighted-F1, per-class scores, the confusion matrix and calibration."""
 
     def action() -> None:
         from attncli.evaluation import evaluate as run_evaluation
@@ -263,6 +331,8 @@ def evaluate(
             text_column=text_column,
             label_column=label_column,
             batch_size=batch_size,
+            errors=errors,
+            ignore_unknown_labels=ignore_unknown_labels,
         )
         if as_json:
             _print_json([result.to_json()])
@@ -274,83 +344,182 @@ def evaluate(
     _run(action, debug=debug)
 
 
-def _read_texts(texts: list[str], file: Path | None) -> list[str]:
-    """Texts from arguments, else from --file (lines, or jsonl with a text field), else stdin lines."""
-    if texts and texts != ["-"]:
-        return texts
-    if file is not None and str(file) != "-":
-        if not file.is_file():
-            raise DataError(f"--file {file} does not exist; pass a text file with one text per line")
-        lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
-        if file.suffix.lower() == ".jsonl":
-            return [
-                _text_of_json_line(line, file, number) for number, line in enumerate(lines, 1) if line.strip()
-            ]
-    else:
-        if sys.stdin.isatty():
-            typer.echo("reading texts from standard input, one per line (Ctrl-D to end)", err=True)
-        lines = sys.stdin.read().splitlines()
-    return [line for line in lines if line.strip()]
+def _check_inputs(texts: list[str], file: Path | None, text_column: str | None) -> None:
+    """Refuse contradictory inputs before the model loads."""
+    from attncli.errors import DataError
+    from attncli.records import STDIN
+
+    if texts and file is not None:
+        raise ConfigError("pass texts as TEXT arguments or with --file, not both")
+    if STDIN in texts and len(texts) > 1:
+        raise ConfigError("'-' reads standard input; pass it alone, without other TEXT arguments")
+    if texts and texts != [STDIN] and text_column is not None:
+        raise ConfigError("--text-column names a column of --file; TEXT arguments have none")
+    if file is not None and str(file) != STDIN and not file.is_file():
+        raise DataError(f"--file {file} does not exist; pass a text file (one text per line) or a data file")
 
 
-def _text_of_json_line(line: str, file: Path, number: int) -> str:
-    try:
-        value = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise DataError(
-            f"line {number} of {file} is not JSON ({error.msg}); use one JSON object per line"
-        ) from None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("text"), str):
-        return value["text"]
-    raise DataError(f'line {number} of {file} has no "text" string; write {{"text": "..."}} per line')
+def _record_source(
+    texts: list[str], file: Path | None, *, encoding: str, text_column: str | None, trained_column: str | None
+):
+    """Where the records come from: TEXT arguments, --file, or standard input ('-' or nothing)."""
+    from attncli import records
+
+    _check_inputs(texts, file, text_column)
+    if texts and texts != [records.STDIN]:
+        return records.from_arguments(texts)
+    if file is not None and str(file) != records.STDIN:
+        return records.from_file(
+            file, encoding=encoding, text_column=text_column, trained_column=trained_column
+        )
+    if sys.stdin.isatty():
+        typer.echo("reading texts from standard input, one per line (Ctrl-D to end)", err=True)
+    return records.from_stdin(encoding=encoding)
 
 
-@app.command()
+EncodingOption = Annotated[
+    str, typer.Option("--encoding", help="Encoding of --file or standard input (e.g. latin-1, cp1252).")
+]
+FileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--file",
+        "-f",
+        help="Texts to read: one per line, or a csv/tsv/json/jsonl/parquet file ('-': standard input).",
+        show_default=False,
+    ),
+]
+
+
+@app.command(short_help="Label texts, one result per input record.")
 def predict(
     checkpoint: CheckpointArg,
     texts: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Texts to label; '-' or none reads lines from stdin.", metavar="TEXT", show_default=False
+            help="Texts to label; '-' or none reads lines from standard input.",
+            metavar="TEXT",
+            show_default=False,
         ),
     ] = None,
-    file: Annotated[
-        Path | None, typer.Option("--file", "-f", help="File of texts, one per line (or .jsonl).")
+    file: FileOption = None,
+    text_column: Annotated[
+        str | None, typer.Option(help="Column of --file holding the text (default: as in training).")
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="table, jsonl or csv (default: from --output's suffix, else table).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write results to this file (it appears once complete).",
+            show_default=False,
+        ),
     ] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many labels to list per text.")] = 3,
+    encoding: EncodingOption = "utf-8",
     as_json: JsonOption = False,
     batch_size: BatchOption = 64,
     device: DeviceOption = "auto",
     debug: DebugOption = False,
 ) -> None:
-    """Label texts with the checkpoint's classifier."""
+    """Label texts: one result per input line or row, in order, numbered from 0."""
 
     def action() -> None:
-        from attncli.prediction import check_texts
-        from attncli.prediction import predict as run_prediction
+        from attncli.output import CsvWriter, JsonLinesWriter, atomic_output, choose_format
+        from attncli.prediction import PredictionStats, predict_stream
 
-        inputs = _read_texts(texts or [], file)
-        check_texts(inputs)
+        chosen = choose_format(output_format, as_json=as_json, output=output)
+        _check_inputs(texts or [], file, text_column)
         loaded = _load_checkpoint(checkpoint, device)
-        predictions = run_prediction(loaded, inputs, top_k=top_k, batch_size=batch_size)
-        if as_json:
-            _print_json([prediction.to_json() for prediction in predictions])
-        else:
-            from attncli.render import render_predictions
-
-            _console().print(render_predictions(predictions))
+        source = _record_source(
+            texts or [], file, encoding=encoding, text_column=text_column,
+            trained_column=loaded.config.data.text_column,
+        )  # fmt: skip
+        stats = PredictionStats()
+        chunks = predict_stream(loaded, _progress(source), top_k=top_k, batch_size=batch_size, stats=stats)
+        with atomic_output(output) as stream:
+            if chosen == "jsonl":
+                json_writer = JsonLinesWriter(stream, text_column=source.text_column)
+                for predictions in chunks:
+                    json_writer.write(predictions)
+            elif chosen == "csv":
+                delimiter = "\t" if source.name.lower().endswith(".tsv") else ","
+                csv_writer = CsvWriter(
+                    stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=delimiter
+                )
+                for predictions in chunks:
+                    csv_writer.write(predictions)
+            else:
+                _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
+        _report_prediction_stats(stats, max_length=loaded.config.model.max_length)
 
     _run(action, debug=debug)
 
 
-@app.command()
+def _progress(source):
+    """The source's chunks, counted on a progress bar on a terminal when reading takes a while."""
+    if source.streaming or not sys.stderr.isatty():
+        yield from source.chunks
+        return
+    from tqdm import tqdm
+
+    with tqdm(unit=" texts", delay=1.0, leave=False, file=sys.stderr) as bar:
+        for chunk in source.chunks:
+            yield chunk
+            bar.update(len(chunk))
+
+
+def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, stream) -> None:
+    from rich.console import Console
+
+    from attncli.render import ATTN_THEME, prediction_layout, render_prediction_header, render_prediction_row
+
+    console = Console(file=stream, theme=ATTN_THEME, highlight=False, soft_wrap=True)
+    layout = prediction_layout(label_names, top_k=top_k, width=console.width)
+    console.print(render_prediction_header(layout))
+    for predictions in chunks:
+        for prediction in predictions:
+            console.print(render_prediction_row(prediction, layout))
+        stream.flush()
+
+
+def _report_prediction_stats(stats, *, max_length: int) -> None:
+    """A closing note on standard error (standard output stays results only)."""
+    if stats.truncated:
+        typer.echo(
+            f"note: {stats.truncated} of {stats.records} texts were longer than the model's "
+            f"max_length ({max_length} tokens); only their first {max_length} tokens were read",
+            err=True,
+        )
+    if stats.without_label:
+        typer.echo(
+            f"note: {stats.without_label} of {stats.records} records had no text and got no label", err=True
+        )
+
+
+@app.command(short_help="Show which tokens the model attends to.")
 def inspect(
     checkpoint: CheckpointArg,
-    text: Annotated[
-        str, typer.Argument(help="The text to classify and show.", metavar="TEXT", show_default=False)
-    ],
+    texts: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Texts to classify and show; '-' or none reads lines from standard input.",
+            metavar="TEXT",
+            show_default=False,
+        ),
+    ] = None,
+    file: FileOption = None,
+    text_column: Annotated[
+        str | None, typer.Option(help="Column of --file holding the text (default: as in training).")
+    ] = None,
     layer: Annotated[
         int | None,
         typer.Option(help="Show the attention each token receives in this self-attention layer (1 = first)."),
@@ -360,32 +529,129 @@ def inspect(
     ] = None,
     rollout: Annotated[
         bool,
-        typer.Option("--rollout", help="Show attention rollout through every layer (Abnar and Zuidema)."),
+        typer.Option(
+            "--rollout",
+            help="Attention rollout through every layer (Abnar and Zuidema); the default with layers.",
+        ),
+    ] = False,
+    pooling: Annotated[
+        bool,
+        typer.Option("--pooling", help="The pooling's own attention weights (the default without layers)."),
     ] = False,
     words: Annotated[
         bool, typer.Option("--words", help="Merge subword pieces into whole words (their weights summed).")
     ] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also save the heatmaps as an HTML page.", show_default=False),
+    ] = None,
+    svg: Annotated[
+        Path | None,
+        typer.Option("--svg", help="Also save the heatmaps as an SVG picture.", show_default=False),
+    ] = None,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="Print each token's weight as a number instead of colours.")
+    ] = False,
+    encoding: EncodingOption = "utf-8",
     as_json: JsonOption = False,
     device: DeviceOption = "auto",
     debug: DebugOption = False,
 ) -> None:
-    """Show the text with each token coloured by its attention weight (by default, the pooling weights)."""
+    """Show each text with its tokens coloured by how much the model attends to them."""
 
     def action() -> None:
-        from attncli.inspection import inspect_text
-        from attncli.prediction import check_texts
+        from attncli.inspection import check_view, default_view, inspect_text
 
-        check_texts([text])
+        _check_inputs(texts or [], file, text_column)
+        for path in (html, svg):
+            if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
+                raise ConfigError(f"folder {path.parent} does not exist; create it or save elsewhere")
         loaded = _load_checkpoint(checkpoint, device)
-        inspection = inspect_text(loaded, text, layer=layer, head=head, rollout=rollout, words=words)
-        if as_json:
-            _print_json([inspection.to_json()])
-            return
-        from attncli.render import render_inspection
-
+        config = loaded.config.model
+        shown_rollout = rollout or default_view(config, layer=layer, pooling=pooling)
+        check_view(config, layer=layer, head=head, rollout=shown_rollout, pooling=pooling)
+        source = _record_source(
+            texts or [], file, encoding=encoding, text_column=text_column,
+            trained_column=loaded.config.data.text_column,
+        )  # fmt: skip
         console = _console()
-        color = console.is_terminal and not console.no_color and console.color_system is not None
-        console.print(render_inspection(inspection, color=color))
+        color_system = None if no_color or not console.is_terminal else console.color_system
+        recorder = _recording_console() if html or svg else None
+        numbered = source.name != "arguments" or len(texts or []) > 1
+        for chunk in source.chunks:
+            for record in chunk:
+                if record.text is None or not record.text.strip():
+                    reason = "no text in this row" if record.text is None else "empty text"
+                    if as_json:
+                        _print_json([{"index": record.index, "label": None, "reason": reason}])
+                    else:
+                        console.print(f"#{record.index}  ({reason})", style="attn.muted")
+                    continue
+                inspection = inspect_text(
+                    loaded, record.text, layer=layer, head=head, rollout=shown_rollout, pooling=pooling,
+                    words=words,
+                )  # fmt: skip
+                if as_json:
+                    _print_json([{"index": record.index, **inspection.to_json()}])
+                    continue
+                _show_inspection(
+                    console, recorder, inspection, color_system, record.index if numbered else None
+                )
+        if recorder is not None:
+            _save_recording(recorder, html=html, svg=svg)
+
+    _run(action, debug=debug)
+
+
+def _recording_console():
+    """A console that renders in full colour into memory, for --html and --svg."""
+    import io
+
+    from rich.console import Console
+
+    from attncli.render import ATTN_THEME
+
+    return Console(
+        file=io.StringIO(), record=True, theme=ATTN_THEME, highlight=False, color_system="truecolor",
+        force_terminal=True, width=100,
+    )  # fmt: skip
+
+
+def _show_inspection(console, recorder, inspection, color_system, index) -> None:
+    from attncli.render import render_inspection
+
+    console.print(render_inspection(inspection, color_system=color_system, index=index))
+    if recorder is not None:
+        recorder.print(render_inspection(inspection, color_system="truecolor", index=index))
+
+
+def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:
+    from attncli.output import atomic_output
+
+    if html is not None:
+        with atomic_output(html) as stream:
+            stream.write(recorder.export_html(clear=False, inline_styles=True))
+        typer.echo(f"saved {html}", err=True)
+    if svg is not None:
+        with atomic_output(svg) as stream:
+            stream.write(recorder.export_svg(clear=False, title="attn inspect"))
+        typer.echo(f"saved {svg}", err=True)
+
+
+@app.command(short_help="Describe a checkpoint (no torch needed).")
+def info(checkpoint: CheckpointArg, as_json: JsonOption = False, debug: DebugOption = False) -> None:
+    """Show what a checkpoint is: labels, model, training, versions and whether its files are intact."""
+
+    def action() -> None:
+        from attncli.info import describe_checkpoint
+
+        described = describe_checkpoint(checkpoint)
+        if as_json:
+            _print_json([described.to_json()])
+        else:
+            from attncli.render import render_info
+
+            _console().print(render_info(described))
 
     _run(action, debug=debug)
 

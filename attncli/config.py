@@ -193,6 +193,8 @@ class TrainConfig:
     """auto, fp32, bf16 or fp16 (fp16 needs CUDA)."""
     seed: int = 0
     """Seed for weight initialisation, dropout and shuffling."""
+    calibrate: bool = True
+    """Fit a temperature on the validation split so that predicted probabilities match accuracy."""
     tensorboard: bool = False
     """Also write TensorBoard events to OUTPUT/tensorboard (needs pip install 'attncli[tensorboard]')."""
 

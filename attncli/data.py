@@ -226,9 +226,11 @@ def to_split(
     index = {label: position for position, label in enumerate(label_names)}
     labels = array("q")
     for row, text, label in _scan(dataset, text_column, label_column):
-        if not isinstance(text, str):
+        # A blank text is no text: predict gives it no label, so training does not learn one for it.
+        if not isinstance(text, str) or not text.strip():
+            missing = "an empty text" if isinstance(text, str) else "no text"
             raise DataError(
-                f"row {row} of split {name!r} has no text in column {text_column!r}; fill or drop it"
+                f"row {row} of split {name!r} has {missing} in column {text_column!r}; fill or drop it"
             )
         # ClassLabel marks unlabelled rows with -1 (the GLUE test splits, for example).
         if label is None or (hasattr(feature, "int2str") and not 0 <= label < feature.num_classes):

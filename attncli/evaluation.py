@@ -1,14 +1,20 @@
-"""What `attn eval` computes: a checkpoint's metrics on labelled data, as plain data."""
+"""What `attn eval` computes: a checkpoint's metrics, calibration and most confident mistakes on
+labelled data, as plain data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import heapq
+from array import array
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.data import (
+    CHUNK_ROWS,
     LABEL_COLUMNS,
+    SPLIT_ALIASES,
     TEXT_COLUMNS,
     Split,
     find_column,
@@ -17,38 +23,98 @@ from attncli.data import (
     to_split,
 )
 from attncli.errors import DataError
-from attncli.metrics import ClassScores, accuracy, confusion_matrix, macro_f1, per_class_scores
+from attncli.metrics import (
+    ClassScores,
+    ReliabilityBin,
+    accuracy,
+    confusion_matrix,
+    expected_calibration_error,
+    macro_f1,
+    per_class_scores,
+    reliability_bins,
+    weighted_f1,
+)
 from attncli.prediction import predict_probabilities
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A wrongly predicted example."""
+
+    index: int
+    """Its row (from 0) in its split of the source, as data errors count rows."""
+    text: str
+    label: str
+    predicted: str
+    score: float
+    """The predicted label's probability."""
 
 
 @dataclass(frozen=True)
 class EvalResult:
     source: str
-    split: str
+    split: str | None
+    """None when `source` is a single file, which is evaluated whole."""
     n: int
     accuracy: float
     macro_f1: float
+    weighted_f1: float
     labels: list[str]
     per_class: dict[str, ClassScores]
     confusion_matrix: list[list[int]]
+    ece: float
+    reliability: list[ReliabilityBin]
+    temperature: float = 1.0
+    """What the checkpoint divides its logits by before the softmax (1.0: uncalibrated)."""
+    ignored_unknown: int = 0
+    """Rows dropped because their label is not one the model knows."""
+    errors: list[Mistake] | None = None
+    """The most confident mistakes, highest probability first; None when not asked for."""
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        report: dict[str, Any] = {
+            "source": self.source,
+            "split": self.split,
             "n": self.n,
+            "ignored_unknown": self.ignored_unknown,
             "accuracy": self.accuracy,
             "macro_f1": self.macro_f1,
+            "weighted_f1": self.weighted_f1,
             "labels": self.labels,
             "per_class": {
-                label: {
-                    "precision": s.precision,
-                    "recall": s.recall,
-                    "f1": s.f1,
-                    "support": s.support,
-                }
+                label: {"precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
                 for label, s in self.per_class.items()
             },
             "confusion_matrix": self.confusion_matrix,
+            "temperature": self.temperature,
+            "ece": self.ece,
+            "reliability": [asdict(item) for item in self.reliability],
         }
+        if self.errors is not None:
+            report["errors"] = [asdict(mistake) for mistake in self.errors]
+        return report
+
+
+@dataclass(frozen=True)
+class LabelledData:
+    """The rows to evaluate, with labels indexed as the checkpoint's."""
+
+    split: str | None
+    """The split's name; None for a single file evaluated whole."""
+    labelled: Split
+    rows: Sequence[int]
+    """The row of each example in its split of the source."""
+    ignored_unknown: int = 0
+    notes: tuple[str, ...] = ()
+
+
+def _find_split(available: Sequence[str], wanted: str) -> str | None:
+    """The available split named `wanted` or one of its aliases (dev, valid, val: validation)."""
+    if wanted in available:
+        return wanted
+    canonical = SPLIT_ALIASES.get(wanted.lower(), wanted)
+    return next((name for name in available if SPLIT_ALIASES.get(name.lower(), name) == canonical), None)
 
 
 def choose_split(available: list[str], requested: str | None) -> str:
@@ -56,15 +122,97 @@ def choose_split(available: list[str], requested: str | None) -> str:
     if len(available) == 1 and requested is None:
         return available[0]
     if requested is not None:
-        if requested not in available:
+        found = _find_split(available, requested)
+        if found is None:
             raise DataError(
                 f"no split {requested!r}; the data has {', '.join(available)}; pass --split with one of them"
             )
-        return requested
+        return found
     for split in ("test", "validation"):
-        if split in available:
-            return split
+        found = _find_split(available, split)
+        if found is not None:
+            return found
     raise DataError(f"the data has no test or validation split ({', '.join(available)}); pass --split")
+
+
+def _is_training_data(checkpoint: LoadedCheckpoint, source: str) -> bool:
+    path = Path(source).expanduser()
+    if not path.exists():
+        return source == checkpoint.config.data.source  # a Hub name
+    recorded = checkpoint.header.get("data_path") or checkpoint.config.data.source
+    return bool(recorded) and path.resolve() == Path(str(recorded)).expanduser().resolve()
+
+
+def _unknown_label_rows(dataset: Any, label_column: str, label_names: list[str]) -> dict[str, list[int]]:
+    """The rows of each label the model does not know (rows with no label are left to `to_split`)."""
+    feature = dataset.features[label_column]
+    known = set(label_names)
+    unknown: dict[str, list[int]] = {}
+    column = dataset.select_columns([label_column])
+    for start in range(0, len(column), CHUNK_ROWS):
+        for offset, value in enumerate(column[start : start + CHUNK_ROWS][label_column]):
+            if value is None or (hasattr(feature, "int2str") and not 0 <= value < feature.num_classes):
+                continue
+            key = feature.int2str(value) if hasattr(feature, "int2str") else str(value)
+            if key not in known:
+                unknown.setdefault(key, []).append(start + offset)
+    return unknown
+
+
+def _drop_unknown_labels(
+    dataset: Any, label_column: str, label_names: list[str], *, where: str, ignore: bool
+) -> tuple[Any, Sequence[int], int]:
+    """`dataset` without rows whose label the model never saw (an error unless `ignore`), the
+    original row of each kept row, and how many were dropped."""
+    unknown = _unknown_label_rows(dataset, label_column, label_names)
+    if not unknown:
+        return dataset, range(len(dataset)), 0
+    dropped = sum(len(rows) for rows in unknown.values())
+    listing = ", ".join(
+        f"{label!r} ({len(rows)} row{'s' * (len(rows) != 1)})" for label, rows in sorted(unknown.items())
+    )
+    if not ignore:
+        raise DataError(
+            f"{where} has labels the model never saw: {listing}; it knows {', '.join(label_names)}. "
+            "Pass --ignore-unknown-labels to evaluate without those rows, or retrain with data that has them"
+        )
+    if dropped == len(dataset):
+        raise DataError(
+            f"every row of {where} has a label the model never saw ({listing}); nothing to evaluate"
+        )
+    skipped = {row for rows in unknown.values() for row in rows}
+    kept = array("q", (row for row in range(len(dataset)) if row not in skipped))
+    return dataset.select(kept), kept, dropped
+
+
+def _pick_split(
+    checkpoint: LoadedCheckpoint,
+    source: str,
+    available: list[str],
+    split: str | None,
+    *,
+    default_source: bool,
+) -> tuple[str, str | None, bool, tuple[str, ...]]:
+    """The split to read, the name to show (None: a single file, whole), whether to carve the
+    validation rows out of it as training did, and notes for the user."""
+    if split is None and default_source and _find_split(available, "test") is None:
+        # DATA left out means the training data; without a test split, score the held-out
+        # validation rows, never the rows the model was trained on.
+        split = "validation"
+    # Training carved validation out of train when the data had none; the same seed rebuilds it.
+    if (
+        split is not None
+        and SPLIT_ALIASES.get(split.lower()) == "validation"
+        and _find_split(available, "validation") is None
+        and "train" in available
+        and (default_source or _is_training_data(checkpoint, source))
+    ):
+        return "train", "validation", True, ()
+    if not default_source and Path(source).expanduser().is_file():
+        note = f"{Path(source).name} is a single file, evaluated whole (--split {split} is for folders)"
+        return available[0], None, False, (note,) if split is not None else ()
+    name = choose_split(available, split)
+    return name, name, False, ()
 
 
 def load_labelled_split(
@@ -75,31 +223,52 @@ def load_labelled_split(
     text_column: str | None,
     label_column: str | None,
     default_source: bool = False,
-) -> tuple[str, Split]:
-    """The split of `source` to evaluate on, with labels indexed as the checkpoint's."""
+    ignore_unknown_labels: bool = False,
+) -> LabelledData:
+    """The split of `source` to evaluate on. A single file named by the user is evaluated whole,
+    whatever split is asked for: `datasets` calls it "train", which it is not."""
     data = checkpoint.config.data
     raw = load_raw(source, config_name=data.config if source == data.source else None)
-    if split is None and default_source and "test" not in raw:
-        # DATA left out means the training data; without a test split, score the held-out
-        # validation rows, never the rows the model was trained on.
-        split = "validation"
-    # Training carved validation out of train when the data had none; the same seed rebuilds it.
-    carve = split == "validation" and "validation" not in raw and "train" in raw
-    name = "train" if carve else choose_split(list(raw), split)
+    name, shown, carve, notes = _pick_split(
+        checkpoint, source, list(raw), split, default_source=default_source
+    )
     dataset = raw[name]
+    where = Path(source).name if shown is None else f"split {name!r} of {source}"
     if len(dataset) == 0:
-        raise DataError(f"split {name!r} of {source} is empty; evaluate on data with rows")
+        raise DataError(f"{where} is empty; evaluate on data with rows")
     columns = dataset.column_names
     # The training columns are tried first, then the usual names.
     text = find_column(columns, text_column, (data.text_column or "", *TEXT_COLUMNS), "text")
     label = find_column(columns, label_column, (data.label_column or "", *LABEL_COLUMNS), "label")
+    dataset, rows, ignored = _drop_unknown_labels(
+        dataset, label, checkpoint.label_names, where=where, ignore=ignore_unknown_labels
+    )
     labelled = to_split(
         dataset, name=name, text_column=text, label_column=label, label_names=checkpoint.label_names
     )
-    if not carve:
-        return name, labelled
-    _, carved = stratified_split(labelled.labels, fraction=data.validation_fraction, seed=data.split_seed)
-    return "validation", labelled.select(carved)
+    if carve:
+        _, carved = stratified_split(labelled.labels, fraction=data.validation_fraction, seed=data.split_seed)
+        labelled, rows = labelled.select(carved), array("q", (rows[row] for row in carved))
+    return LabelledData(split=shown, labelled=labelled, rows=rows, ignored_unknown=ignored, notes=notes)
+
+
+def _most_confident_mistakes(
+    data: LabelledData, predicted: list[int], confidences: list[float], label_names: list[str], count: int
+) -> list[Mistake]:
+    """Up to `count` wrong predictions, highest probability first (ties: earlier rows first)."""
+    truth = data.labelled.labels
+    wrong = (position for position, label in enumerate(truth) if label != predicted[position])
+    chosen = heapq.nlargest(count, wrong, key=lambda position: (confidences[position], -position))
+    return [
+        Mistake(
+            index=int(data.rows[position]),
+            text=data.labelled.texts[position],
+            label=label_names[truth[position]],
+            predicted=label_names[predicted[position]],
+            score=confidences[position],
+        )
+        for position in chosen
+    ]
 
 
 def evaluate(
@@ -110,8 +279,11 @@ def evaluate(
     text_column: str | None = None,
     label_column: str | None = None,
     batch_size: int = 64,
+    errors: int = 0,
+    ignore_unknown_labels: bool = False,
 ) -> EvalResult:
-    """Metrics of `checkpoint` on one split of `source` (default: the data it was trained on)."""
+    """Metrics of `checkpoint` on one split of `source` (default: the data it was trained on),
+    with the `errors` most confident mistakes when that is above 0."""
     default_source = source is None
     source = source or checkpoint.config.data.source
     recorded = checkpoint.header.get("data_path")
@@ -119,25 +291,38 @@ def evaluate(
         source = recorded  # the training data, typed relative to another working directory
     if not source:
         raise DataError("the checkpoint does not record its data; pass DATA to evaluate on")
-    name, labelled = load_labelled_split(
+    data = load_labelled_split(
         checkpoint,
         source,
         split=split,
         text_column=text_column,
         label_column=label_column,
         default_source=default_source,
+        ignore_unknown_labels=ignore_unknown_labels,
     )
-    probabilities = predict_probabilities(checkpoint, labelled.texts, batch_size=batch_size)
-    predicted = probabilities.argmax(-1).tolist()
-    matrix = confusion_matrix(labelled.labels, predicted, len(checkpoint.label_names))
-    scores = per_class_scores(matrix)
+    truth = data.labelled.labels
+    probabilities = predict_probabilities(checkpoint, data.labelled.texts, batch_size=batch_size)
+    top = probabilities.max(-1)
+    confidences, predicted = top.values.tolist(), top.indices.tolist()
+    names = list(checkpoint.label_names)
+    matrix = confusion_matrix(truth, predicted, len(names))
+    bins = reliability_bins(
+        confidences, [label == guess for label, guess in zip(truth, predicted, strict=True)]
+    )
     return EvalResult(
         source=source,
-        split=name,
-        n=len(labelled),
-        accuracy=accuracy(labelled.labels, predicted),
+        split=data.split,
+        n=len(data.labelled),
+        accuracy=accuracy(truth, predicted),
         macro_f1=macro_f1(matrix),
-        labels=list(checkpoint.label_names),
-        per_class=dict(zip(checkpoint.label_names, scores, strict=True)),
+        weighted_f1=weighted_f1(matrix),
+        labels=names,
+        per_class=dict(zip(names, per_class_scores(matrix), strict=True)),
         confusion_matrix=matrix,
+        ece=expected_calibration_error(bins),
+        reliability=bins,
+        temperature=float(checkpoint.header.get("temperature") or 1.0),
+        ignored_unknown=data.ignored_unknown,
+        errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,
+        notes=data.notes,
     )

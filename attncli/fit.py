@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attncli.batching import plan_batches
+from attncli.calibration import GRID_POINTS, best_temperature, nll_by_temperature
 from attncli.checkpoint import save_checkpoint
 from attncli.config import Config
 from attncli.device import autocast, peak_memory_mb, release_free_memory
@@ -36,9 +37,10 @@ INTERRUPT_VARIABLE = "ATTN_TEST_INTERRUPT_AT_STEP"
 LOG_EVERY = 10  # steps between progress lines of metrics.jsonl (and reads of the loss on a GPU)
 
 
-def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, float]:
-    """Validation loss, accuracy and macro-F1; under torchrun each process scores its share of the
-    rows and the sums are added up."""
+def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, float, float]:
+    """Validation loss, accuracy, macro-F1 and the calibration temperature (1.0 unless
+    train.calibrate); under torchrun each process scores its share of the rows and the sums are
+    added up."""
     import torch
     import torch.nn.functional as F
 
@@ -56,12 +58,15 @@ def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, floa
     loss_sum = F.cross_entropy(logits, targets, reduction="sum") if len(targets) else torch.zeros(())
     predicted = logits.argmax(-1) if len(targets) else targets
     counts = torch.bincount(targets * num_labels + predicted, minlength=num_labels * num_labels).double()
+    nll_sums = nll_by_temperature(logits, targets) if len(targets) else torch.zeros(GRID_POINTS).double()
     totals = distributed.all_reduce_sum(
-        torch.cat([loss_sum.double().reshape(1), counts]).to(prepared.device)
+        torch.cat([loss_sum.double().reshape(1), counts, nll_sums]).to(prepared.device)
     ).cpu()
-    matrix = totals[1:].long().view(num_labels, num_labels)  # rows: true label, columns: predicted
+    cells = num_labels * num_labels
+    matrix = totals[1 : 1 + cells].long().view(num_labels, num_labels)  # rows: true, columns: predicted
+    temperature = best_temperature(totals[1 + cells :]) if prepared.config.train.calibrate else 1.0
     total = len(prepared.validation_ids)
-    return totals[0].item() / total, matrix.trace().item() / total, macro_f1(matrix.tolist())
+    return totals[0].item() / total, matrix.trace().item() / total, macro_f1(matrix.tolist()), temperature
 
 
 class _StopRequest:
@@ -129,10 +134,14 @@ class RunWriter:
         if not self.enabled:
             return
         self.account(metrics)
+        # best/ is calibrated on its own epoch's validation scores, last/ on the newest epoch's.
+        newest = state.history[-1] if state.history else None
+        epoch = metrics.best if path == self.folder.best else newest
         save_checkpoint(
             path, model=state.model, tokenizer=prepared.tokenizer, config=prepared.config,
             label_names=prepared.label_names, metrics=metrics.to_json(),
             training_state=state.state_dict() if with_state else None, data_path=prepared.data_path,
+            temperature=epoch.temperature if epoch is not None else 1.0,
         )  # fmt: skip
 
     def close(self) -> None:
@@ -185,7 +194,7 @@ def _end_epoch(
     import torch
 
     config = prepared.config.train
-    validation_loss, validation_accuracy, validation_f1 = _validate(state, prepared)
+    validation_loss, validation_accuracy, validation_f1, temperature = _validate(state, prepared)
     assert state.loss_sum is not None
     counts = [state.loss_sum.double().reshape(1)]  # float64: token counts stay exact past 2^24
     counts.append(
@@ -202,6 +211,7 @@ def _end_epoch(
         seconds=state.epoch_seconds,
         tokens_per_second=tokens_seen / state.epoch_seconds if state.epoch_seconds > 0 else 0.0,
         padding_fraction=1.0 - tokens_seen / padded_tokens if padded_tokens else 0.0,
+        temperature=temperature,
     )
     state.history.append(record)
     reporter.epoch_end(record)

@@ -19,6 +19,8 @@ class EpochRecord:
     tokens_per_second: float
     padding_fraction: float = 0.0
     """Share of the padded batches' positions that were padding."""
+    temperature: float = 1.0
+    """Calibration temperature fitted on this epoch's validation scores (1.0: none)."""
 
     @classmethod
     def from_json(cls, values: dict[str, Any]) -> EpochRecord:
@@ -59,6 +61,7 @@ class TrainingMetrics:
                 "loss": best.validation_loss,
                 "accuracy": best.validation_accuracy,
                 "macro_f1": best.validation_macro_f1,
+                "temperature": best.temperature,
             },
             "train_seconds": self.train_seconds,
             "train_size": self.train_size,

@@ -95,8 +95,23 @@ def merge_words(encoded: Encoded, weights: list[float], text: str, tokens: list[
     return merged
 
 
-def check_view(config: ModelConfig, *, layer: int | None, head: int | None, rollout: bool) -> None:
+def default_view(config: ModelConfig, *, layer: int | None, pooling: bool) -> bool:
+    """Whether to show attention rollout when no view is asked for: yes for a model with
+    self-attention layers (its pooling weights are nearly flat, since every position already
+    carries the whole text; rollout traces them back to the tokens), unless it pools by max."""
+    return layer is None and not pooling and config.num_layers > 0 and config.pooling != "max"
+
+
+def check_view(
+    config: ModelConfig, *, layer: int | None, head: int | None, rollout: bool, pooling: bool = False
+) -> None:
     """Refuse, with what to do instead, a view this model does not have."""
+    if pooling and (layer is not None or rollout):
+        raise InspectError("--pooling shows the pooling's own weights; drop --layer/--rollout")
+    if pooling and config.pooling not in ("attention", "cls"):
+        raise InspectError(
+            f"this model pools by {config.pooling}, which has no pooling weights; drop --pooling"
+        )
     if head is not None and layer is None:
         raise InspectError("--head picks a head of one layer; pass --layer too")
     if (layer is not None or rollout) and config.num_layers == 0:
@@ -161,7 +176,8 @@ def _view(
         return (
             logits,
             weights,
-            f"attention rollout through {config.num_layers} layers from {config.pooling} pooling",
+            f"attention rollout through {config.num_layers} layer{'s' * (config.num_layers > 1)} "
+            f"from {config.pooling} pooling",
         )
     if config.pooling == "cls":
         weights = _normalised(attentions[-1].mean(0)[0, offset:])
@@ -176,21 +192,27 @@ def inspect_text(
     *,
     layer: int | None = None,
     head: int | None = None,
-    rollout: bool = False,
+    rollout: bool | None = None,
+    pooling: bool = False,
     words: bool = False,
 ) -> Inspection:
     """Predict `text` and weigh each of its tokens by one view of the model's attention: by default
-    the pooling weights (or, for cls pooling, the classification token's attention in the last
-    layer); `layer`/`head` (1-based) the attention each token receives there; `rollout` attention
-    rollout. With `words`, subword pieces are merged into words."""
+    attention rollout from the pooling through every layer (the pooling weights themselves for a
+    model without self-attention layers); `pooling` the pooling weights (for cls pooling, the
+    classification token's attention in the last layer); `layer`/`head` (1-based) the attention
+    each token receives there. With `words`, subword pieces are merged into words."""
     import torch
 
     check_texts([text])
+    config = checkpoint.config.model
+    if rollout is None:
+        rollout = default_view(config, layer=layer, pooling=pooling)
+    check_view(config, layer=layer, head=head, rollout=rollout, pooling=pooling)
     tokenizer = checkpoint.tokenizer
     (encoded,) = encode(tokenizer, [text], max_length=checkpoint.config.model.max_length)
     ids = torch.tensor([encoded.ids], dtype=torch.long)
     logits, weights, view = _view(checkpoint, ids, layer=layer, head=head, rollout=rollout)
-    probabilities = logits.softmax(-1)
+    probabilities = (logits / checkpoint.temperature).softmax(-1)
     best = int(probabilities.argmax())
     token_texts = [tokenizer.id_to_token(token_id) or "" for token_id in encoded.ids]
     weight_list = weights.tolist()

@@ -1,17 +1,38 @@
-"""Classification metrics as pure functions over label indices; no torch, no numpy."""
+"""Classification and calibration metrics as pure functions over label indices and confidences;
+no torch, no numpy. A score that would divide by zero is None (undefined), never a made-up 0."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+# Equal-width confidence bins of the expected calibration error, as in Guo et al. (2017).
+CALIBRATION_BINS = 15
 
 
 @dataclass(frozen=True)
 class ClassScores:
-    precision: float
-    recall: float
-    f1: float
+    precision: float | None
+    """None when the class was never predicted."""
+    recall: float | None
+    """None when the class has no examples (support 0)."""
+    f1: float | None
+    """None when the class is in neither the truth nor the predictions."""
     support: int
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """One confidence bin (lower, upper] of a reliability diagram."""
+
+    lower: float
+    upper: float
+    count: int
+    confidence: float
+    """Mean confidence (highest probability) of the predictions in the bin."""
+    accuracy: float
+    """Share of those predictions that were right."""
 
 
 def confusion_matrix(truth: Sequence[int], predicted: Sequence[int], num_labels: int) -> list[list[int]]:
@@ -30,9 +51,8 @@ def accuracy(truth: Sequence[int], predicted: Sequence[int]) -> float:
     return sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)
 
 
-def _ratio(numerator: int, denominator: int) -> float:
-    # A ratio with nothing to count (no predictions of a class, say) is 0, as in scikit-learn.
-    return numerator / denominator if denominator else 0.0
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
 
 
 def per_class_scores(matrix: list[list[int]]) -> list[ClassScores]:
@@ -42,19 +62,68 @@ def per_class_scores(matrix: list[list[int]]) -> list[ClassScores]:
         true_positives = matrix[label][label]
         support = sum(matrix[label])
         predicted_count = sum(row[label] for row in matrix)
-        precision = _ratio(true_positives, predicted_count)
-        recall = _ratio(true_positives, support)
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        scores.append(ClassScores(precision=precision, recall=recall, f1=f1, support=support))
+        # F1 = 2TP / (2TP + FP + FN): defined whenever the label occurs in truth or predictions,
+        # even where precision or recall is not (never predicted: F1 0, not undefined).
+        f1 = _ratio(2 * true_positives, support + predicted_count)
+        scores.append(
+            ClassScores(
+                precision=_ratio(true_positives, predicted_count),
+                recall=_ratio(true_positives, support),
+                f1=f1,
+                support=support,
+            )
+        )
     return scores
 
 
 def macro_f1(matrix: list[list[int]]) -> float:
     """Mean F1 over the labels that occur in the truth or the predictions; a label absent from
     both says nothing about this data, so it does not drag the mean to 0."""
-    present = [
-        score.f1
-        for label, score in enumerate(per_class_scores(matrix))
-        if score.support or any(row[label] for row in matrix)
-    ]
+    present = [score.f1 for score in per_class_scores(matrix) if score.f1 is not None]
     return sum(present) / len(present) if present else 0.0
+
+
+def weighted_f1(matrix: list[list[int]]) -> float:
+    """Mean F1 weighted by support (the number of true examples of each label)."""
+    scores = per_class_scores(matrix)
+    total = sum(score.support for score in scores)
+    weighted = sum(score.support * (score.f1 or 0.0) for score in scores)
+    return weighted / total if total else 0.0
+
+
+def reliability_bins(
+    confidences: Sequence[float], correct: Sequence[bool], *, num_bins: int = CALIBRATION_BINS
+) -> list[ReliabilityBin]:
+    """The non-empty bins of `num_bins` equal-width confidence bins ((m-1)/M, m/M]; a confidence of
+    exactly 0 falls in the first."""
+    if len(confidences) != len(correct):
+        raise ValueError(f"{len(confidences)} confidences but {len(correct)} outcomes")
+    uppers = [m / num_bins for m in range(1, num_bins + 1)]
+    counts = [0] * num_bins
+    confidence_sums = [0.0] * num_bins
+    right = [0] * num_bins
+    for confidence, is_correct in zip(confidences, correct, strict=True):
+        # Comparing with the edges m/M (not ceil(c * M)) keeps a confidence of exactly 0.2 in (0.13, 0.2].
+        index = min(bisect_left(uppers, confidence), num_bins - 1)
+        counts[index] += 1
+        confidence_sums[index] += confidence
+        right[index] += bool(is_correct)
+    return [
+        ReliabilityBin(
+            lower=index / num_bins,
+            upper=uppers[index],
+            count=counts[index],
+            confidence=confidence_sums[index] / counts[index],
+            accuracy=right[index] / counts[index],
+        )
+        for index in range(num_bins)
+        if counts[index]
+    ]
+
+
+def expected_calibration_error(bins: Sequence[ReliabilityBin]) -> float:
+    """ECE = sum over bins of |bin| / n * |accuracy(bin) - mean confidence(bin)|, from `reliability_bins`."""
+    total = sum(item.count for item in bins)
+    if not total:
+        return 0.0
+    return sum(item.count / total * abs(item.accuracy - item.confidence) for item in bins)

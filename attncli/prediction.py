@@ -1,48 +1,75 @@
-"""What `attn predict` computes: label probabilities for texts, and the top-k labels of each."""
+"""What `attn predict` computes: calibrated label probabilities for texts, and one prediction per
+input record (an empty record gets no label and says why), in input order."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.errors import DataError
 from attncli.inference import batched_forward
-from attncli.tokenizer import pack_ids
+from attncli.records import Record
+from attncli.tokenizer import pack_ids, token_ids
 
 if TYPE_CHECKING:
     import torch
 
+EMPTY_TEXT = "empty text"
+NO_TEXT = "no text in this row"
+
 
 @dataclass(frozen=True)
 class Prediction:
-    text: str
-    label: str
-    score: float
+    index: int
+    """0-based number of the input record."""
+    text: str | None
+    label: str | None
+    """None when the record had no text to classify (see `reason`)."""
+    score: float | None
     top_k: list[tuple[str, float]]
+    probabilities: list[float] = field(default_factory=list)
+    """Every label's probability, in the checkpoint's label order (empty without a label)."""
+    truncated_tokens: int = 0
+    """Tokens past the model's max_length, which it did not read."""
+    reason: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    """The input row's columns (dataset files), carried through so results join back to rows."""
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def to_json(self, *, text_column: str | None = None) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "index": self.index,
             "text": self.text,
             "label": self.label,
             "score": self.score,
             "top_k": [{"label": label, "score": score} for label, score in self.top_k],
+            "truncated_tokens": self.truncated_tokens,
         }
+        if self.reason is not None:
+            values["reason"] = self.reason
+        if self.fields:
+            values["fields"] = {key: value for key, value in self.fields.items() if key != text_column}
+        return values
 
 
 def check_texts(texts: Sequence[str]) -> None:
+    """Refuse no texts at all, or an empty one (for commands that need a text, as inspect)."""
     if not texts:
-        raise DataError("no text to predict; pass TEXT arguments, --file, or lines on standard input")
+        raise DataError("no text given; pass TEXT arguments, --file, or lines on standard input")
     for position, text in enumerate(texts, start=1):
         if not text.strip():
             raise DataError(f"text {position} is empty; give every text at least one word")
 
 
+def _calibrated_softmax(checkpoint: LoadedCheckpoint, logits: torch.Tensor) -> torch.Tensor:
+    return (logits / checkpoint.temperature).softmax(-1)
+
+
 def predict_probabilities(
     checkpoint: LoadedCheckpoint, texts: Sequence[str], *, batch_size: int = 64
 ) -> torch.Tensor:
-    """Softmax probabilities, shape (len(texts), num_labels), in the order of `texts`."""
+    """Calibrated probabilities, shape (len(texts), num_labels), in the order of `texts`."""
     sequences = pack_ids(checkpoint.tokenizer, texts, max_length=checkpoint.config.model.max_length)
     logits = batched_forward(
         checkpoint.model,
@@ -51,23 +78,96 @@ def predict_probabilities(
         batch_size=batch_size,
         device=checkpoint.device,
     )
-    return logits.softmax(-1)
+    return _calibrated_softmax(checkpoint, logits)
+
+
+@dataclass
+class PredictionStats:
+    """What a prediction run met on the way, for a closing note."""
+
+    records: int = 0
+    without_label: int = 0
+    truncated: int = 0
+    """Texts longer than the model's max_length."""
+
+
+def predict_records(
+    checkpoint: LoadedCheckpoint,
+    records: Sequence[Record],
+    *,
+    top_k: int = 3,
+    batch_size: int = 64,
+    stats: PredictionStats | None = None,
+) -> list[Prediction]:
+    """One prediction per record, in order; records without text (or only spaces) get no label."""
+    import torch
+
+    if top_k < 1:
+        raise DataError(f"--top-k must be at least 1, not {top_k}")
+    usable = [record for record in records if record.text is not None and record.text.strip()]
+    max_length = checkpoint.config.model.max_length
+    encoded = list(
+        token_ids(checkpoint.tokenizer, [record.text or "" for record in usable], max_length=max_length)
+    )
+    probabilities = torch.empty(0, len(checkpoint.label_names))
+    if usable:
+        logits = batched_forward(
+            checkpoint.model,
+            [ids for ids, _ in encoded],
+            pad_id=checkpoint.pad_id,
+            batch_size=batch_size,
+            device=checkpoint.device,
+        )
+        probabilities = _calibrated_softmax(checkpoint, logits)
+    k = min(top_k, len(checkpoint.label_names))
+    scores, indices = probabilities.topk(k, dim=-1)
+    results = {}
+    for row, record in enumerate(usable):
+        ranked = [
+            (checkpoint.label_names[index], score)
+            for index, score in zip(indices[row].tolist(), scores[row].tolist(), strict=True)
+        ]
+        results[record.index] = Prediction(
+            index=record.index, text=record.text, label=ranked[0][0], score=ranked[0][1], top_k=ranked,
+            probabilities=probabilities[row].tolist(), truncated_tokens=max(0, encoded[row][1] - max_length),
+            fields=record.fields,
+        )  # fmt: skip
+    predictions = [
+        results.get(record.index)
+        or Prediction(
+            index=record.index,
+            text=record.text,
+            label=None,
+            score=None,
+            top_k=[],
+            reason=NO_TEXT if record.text is None else EMPTY_TEXT,
+            fields=record.fields,
+        )  # fmt: skip
+        for record in records
+    ]
+    if stats is not None:
+        stats.records += len(predictions)
+        stats.without_label += len(records) - len(usable)
+        stats.truncated += sum(1 for prediction in predictions if prediction.truncated_tokens)
+    return predictions
+
+
+def predict_stream(
+    checkpoint: LoadedCheckpoint,
+    chunks: Iterable[Sequence[Record]],
+    *,
+    top_k: int = 3,
+    batch_size: int = 64,
+    stats: PredictionStats | None = None,
+) -> Iterator[list[Prediction]]:
+    """Predictions chunk by chunk, each as soon as its records are read."""
+    for chunk in chunks:
+        yield predict_records(checkpoint, chunk, top_k=top_k, batch_size=batch_size, stats=stats)
 
 
 def predict(
     checkpoint: LoadedCheckpoint, texts: Sequence[str], *, top_k: int = 3, batch_size: int = 64
 ) -> list[Prediction]:
-    check_texts(texts)
-    if top_k < 1:
-        raise DataError(f"--top-k must be at least 1, not {top_k}")
-    probabilities = predict_probabilities(checkpoint, texts, batch_size=batch_size)
-    k = min(top_k, len(checkpoint.label_names))
-    scores, indices = probabilities.topk(k, dim=-1)
-    predictions = []
-    for text, row_scores, row_indices in zip(texts, scores.tolist(), indices.tolist(), strict=True):
-        ranked = [
-            (checkpoint.label_names[index], score)
-            for index, score in zip(row_indices, row_scores, strict=True)
-        ]
-        predictions.append(Prediction(text=text, label=ranked[0][0], score=ranked[0][1], top_k=ranked))
-    return predictions
+    """The Python API: one prediction per text, in order (an empty text gets label None)."""
+    records = [Record(index=index, text=text) for index, text in enumerate(texts)]
+    return predict_records(checkpoint, records, top_k=top_k, batch_size=batch_size)

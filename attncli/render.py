@@ -3,18 +3,24 @@ The only module that imports rich; it runs no torch and prints nothing itself.""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.color import Color
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
+from attncli.metrics import CALIBRATION_BINS
+
 if TYPE_CHECKING:
     from attncli.evaluation import EvalResult
+    from attncli.info import CheckpointInfo
     from attncli.inspection import Inspection
     from attncli.prediction import Prediction
     from attncli.train import TrainResult
@@ -26,6 +32,7 @@ ATTN_THEME = Theme(
         "attn.good": "bold green",
         "attn.muted": "dim",
         "attn.heading": "bold",
+        "attn.bad": "bold red",
     }
 )
 # Heatmap scale, low to high weight: pale yellow to dark red (ColorBrewer YlOrRd).
@@ -53,76 +60,303 @@ def _heat_style(fraction: float) -> Style:
     return Style(color=foreground, bgcolor=Color.from_rgb(*heat_color(fraction)))
 
 
-def render_inspection(inspection: Inspection, *, color: bool) -> RenderableType:
-    """The text with each token's background coloured by its weight, a legend and the label; without
-    colour, a table of tokens with their weights as numbers and bars."""
+# Heatmap levels above the uniform weight, light to dark (ColorBrewer YlOrRd, 8 classes less the
+# palest): 7 distinct colours in truecolor and in the 256-colour palette. Level 0 (at or below
+# uniform) is left uncoloured.
+HEAT_COLORS = ["#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"]
+# 16-colour terminals map those to 3 colours, so they get 5 of their own, light to dark.
+HEAT_COLORS_16 = ["bright_yellow", "yellow", "bright_red", "red", "magenta"]
+# Weights are shown relative to the uniform weight 1/n on a log scale that reaches at least this
+# multiple, so nearly flat weights stay pale instead of being stretched over the whole scale.
+LEAST_SCALE_TOP = 4.0
+TOP_TOKENS = 5
+
+
+def heat_styles(color_system: str | None) -> list[Style]:
+    """The style of each heat level above uniform, for the terminal's colour system."""
+    if color_system in ("standard", "windows"):
+        return [
+            Style(color="black" if level < 3 else "bright_white", bgcolor=name)
+            for level, name in enumerate(HEAT_COLORS_16)
+        ]
+    return [
+        Style(color="black" if level < 4 else "white", bgcolor=Color.parse(name))
+        for level, name in enumerate(HEAT_COLORS)
+    ]
+
+
+@dataclass(frozen=True)
+class HeatScale:
+    """Weight -> heat level: 0 at or below the uniform weight 1/n, then `levels` steps of a log
+    scale from 1/n up to `top` times it."""
+
+    uniform: float
+    top: float
+    levels: int
+
+    @classmethod
+    def of(cls, weights: list[float], *, levels: int) -> HeatScale:
+        uniform = 1.0 / max(1, len(weights))
+        highest = max(weights, default=uniform) / uniform
+        return cls(uniform=uniform, top=max(LEAST_SCALE_TOP, highest), levels=levels)
+
+    def level(self, weight: float) -> int:
+        ratio = weight / self.uniform
+        if ratio <= 1.0:
+            return 0
+        return 1 + min(self.levels - 1, int(self.levels * math.log(ratio) / math.log(self.top)))
+
+    def lower_bound(self, level: int) -> float:
+        """The multiple of uniform where `level` (>= 1) starts."""
+        return float(self.top ** ((level - 1) / self.levels))
+
+
+def _multiple(value: float) -> str:
+    return f"{value:.1f}x" if value < 10 else f"{value:.0f}x"
+
+
+def _heat_legend(scale: HeatScale, styles: list[Style]) -> Text:
+    legend = Text(
+        f"colour: weight as a multiple of uniform (1/{round(1 / scale.uniform)} = {scale.uniform:.3g}), "
+        "log scale: ",
+        "attn.muted",
+    )
+    legend.append(" <=1x ")
+    for level, style in enumerate(styles, start=1):
+        legend.append(f" >{_multiple(scale.lower_bound(level))} ", style)
+    return legend
+
+
+def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:
+    table = Table("top tokens", "weight", "x uniform", box=None, header_style="attn.heading", pad_edge=False)
+    ranked = sorted(inspection.tokens, key=lambda item: item.weight, reverse=True)[:TOP_TOKENS]
+    for item in ranked:
+        shown = inspection.text[item.start : item.end] or item.token
+        table.add_row(shown, f"{item.weight:.4f}", _multiple(item.weight / scale.uniform))
+    return table
+
+
+def render_inspection(
+    inspection: Inspection, *, color_system: str | None, index: int | None = None
+) -> RenderableType:
+    """The text as far as the model read it, each token's background coloured by its weight, with
+    a legend and the top tokens; without colour, each token followed by its weight in brackets."""
     header = Text.assemble(
+        (f"#{index}  " if index is not None else "", "attn.muted"),
         ("predicted ", "attn.muted"),
         (inspection.label, "attn.label"),
-        (f" ({_percent(inspection.score)})", "attn.score"),
+        (f" ({format_probability(inspection.score)})", "attn.score"),
         (f"; showing {inspection.view}", "attn.muted"),
     )
-    top = max((item.weight for item in inspection.tokens), default=0.0) or 1.0
-    parts: list[RenderableType] = [header]
-    if color:
-        heatmap = Text(inspection.text)
+    styles = heat_styles(color_system)
+    weights = [item.weight for item in inspection.tokens]
+    scale = HeatScale.of(weights, levels=len(styles))
+    seen_end = max((item.end for item in inspection.tokens), default=0)
+    if color_system is not None:
+        heatmap = Text(inspection.text[:seen_end])
         for item in inspection.tokens:
-            if item.end > item.start:
-                heatmap.stylize(_heat_style(item.weight / top), item.start, item.end)
-        legend = Text("weight  0 ", style="attn.muted")
-        for step in range(8):
-            legend.append("  ", style=Style(bgcolor=Color.from_rgb(*heat_color(step / 7))))
-        legend.append(f" {top:.3f} (highest)", style="attn.muted")
-        parts += [Text(), heatmap, Text(), legend]
+            level = scale.level(item.weight)
+            if item.end > item.start and level:
+                heatmap.stylize(styles[level - 1], item.start, item.end)
+        legend = _heat_legend(scale, styles)
     else:
-        table = Table("#", "token", "text", "weight", "", box=None, pad_edge=False)
-        for position, item in enumerate(inspection.tokens):
-            bar = "#" * round(BAR_WIDTH * item.weight / top)
-            span = inspection.text[item.start : item.end]
-            table.add_row(str(position), item.token, span, f"{item.weight:.4f}", bar)
-        parts += [table]
+        heatmap, position = Text(), 0
+        for item in inspection.tokens:
+            heatmap.append(inspection.text[position : item.end] or item.token)
+            heatmap.append(f"[{item.weight:.3f}]", "attn.muted")
+            position = max(position, item.end)
+        legend = Text(
+            f"[weight] after each token; uniform would be 1/{len(weights)} = {scale.uniform:.3g}",
+            "attn.muted",
+        )
+    parts: list[RenderableType] = [header, heatmap]
     if inspection.truncated_tokens:
         parts.append(
-            Text(f"{inspection.truncated_tokens} tokens past max_length were not seen", "attn.muted")
+            Text(
+                f"... and {inspection.truncated_tokens} more tokens, cut at max_length: the "
+                f"{len(inspection.tokens)} shown are all the model read",
+                "attn.muted",
+            )
         )
+    parts += [legend, _top_tokens(inspection, scale), Text()]
     return Group(*parts)
 
 
-def render_predictions(predictions: list[Prediction]) -> RenderableType:
-    table = Table("text", "label", "score", "top labels", header_style="attn.heading")
-    for prediction in predictions:
-        others = ", ".join(f"{label} {_percent(score)}" for label, score in prediction.top_k[1:])
+def format_probability(value: float) -> str:
+    """A probability as a percentage with as many decimals as it takes not to round to 100% or 0%
+    when it is neither (0.99994 is "99.994%"), up to four."""
+    for decimals in (1, 2, 3, 4):
+        shown = f"{100 * value:.{decimals}f}"
+        if (value >= 1 or float(shown) < 100) and (value <= 0 or float(shown) > 0):
+            return f"{shown}%"
+    return ">99.9999%" if value > 0.5 else "<0.0001%"
+
+
+@dataclass(frozen=True)
+class PredictionLayout:
+    """Column widths of the prediction table, fixed before the first row so rows can be printed
+    as they are predicted; the text takes what is left of the terminal's width."""
+
+    index_width: int
+    label_width: int
+    others_width: int
+    text_width: int
+
+
+SCORE_WIDTH = 9
+
+
+def prediction_layout(label_names: list[str], *, top_k: int, width: int) -> PredictionLayout:
+    label_width = max(5, min(24, max(len(label) for label in label_names)))
+    others = min(top_k, len(label_names)) - 1
+    others_width = min(40, others * (label_width + 9)) if others > 0 else 0
+    # index, space, label, space, score, (two spaces, next labels), two spaces, then the text
+    fixed = 6 + 1 + label_width + 1 + SCORE_WIDTH + (others_width + 2 if others_width else 0) + 2
+    return PredictionLayout(6, label_width, others_width, max(10, width - fixed))
+
+
+def _cell(text: str, width: int, style: str = "", *, right: bool = False) -> Text:
+    cell = Text(text, style=style)
+    cell.truncate(width, overflow="ellipsis")
+    padding = " " * (width - cell.cell_len)
+    return Text.assemble(padding, cell) if right else Text.assemble(cell, padding)
+
+
+def render_prediction_header(layout: PredictionLayout) -> Text:
+    parts = [_cell("#", layout.index_width, right=True), Text(" "), _cell("label", layout.label_width)]
+    parts += [Text(" "), _cell("score", SCORE_WIDTH, right=True)]
+    if layout.others_width:
+        parts += [Text("  "), _cell("next labels", layout.others_width)]
+    parts += [Text("  "), Text("text")]
+    return Text.assemble(*parts, style="attn.heading")
+
+
+def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> Text:
+    """One line: record number, top label and its probability, the next labels, then the text cut
+    to the terminal width. A record without a label shows why."""
+    text = (prediction.text or "").replace("\t", " ").replace("\r", " ")
+    parts = [_cell(str(prediction.index), layout.index_width, "attn.muted", right=True), Text(" ")]
+    if prediction.label is None or prediction.score is None:
+        parts += [_cell(f"({prediction.reason})", layout.label_width + SCORE_WIDTH + 1, "attn.muted")]
+        others = ""
+    else:
+        parts += [_cell(prediction.label, layout.label_width, "attn.label"), Text(" ")]
+        parts += [_cell(format_probability(prediction.score), SCORE_WIDTH, "attn.score", right=True)]
+        others = ", ".join(f"{label} {format_probability(score)}" for label, score in prediction.top_k[1:])
+    if layout.others_width:
+        parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]
+    parts += [Text("  "), _cell(text, layout.text_width)]
+    return Text.assemble(*parts)
+
+
+def _defined(value: float | None, undefined: str = "—") -> Text:
+    return Text(_percent(value)) if value is not None else Text(undefined, "attn.muted")
+
+
+def _class_table(result: EvalResult) -> Table:
+    table = Table("label", "precision", "recall", "F1", "support", header_style="attn.heading")
+    for label, scores in result.per_class.items():
         table.add_row(
-            Text(prediction.text, overflow="ellipsis", no_wrap=True),
-            Text(prediction.label, "attn.label"),
-            Text(_percent(prediction.score), "attn.score"),
-            Text(others, "attn.muted"),
+            label,
+            _defined(scores.precision),
+            _defined(scores.recall, "no examples"),
+            _defined(scores.f1),
+            str(scores.support),
         )
     return table
 
 
+def _confusion_heatmap(result: EvalResult) -> Table:
+    """Counts shaded by their share of the true label's row, so a weak class shows at a glance.
+    Cells carry their own padding so the shade fills the whole cell, not just the digits."""
+
+    def cell(content: RenderableType, style: Style | str = "") -> Padding:
+        return Padding(content, (0, 1), style=style, expand=True)
+
+    matrix = Table(
+        title="confusion matrix", caption="shade: share of the row", header_style="attn.heading",
+        caption_style="attn.muted", padding=0,
+    )  # fmt: skip
+    matrix.add_column(cell("true \\ predicted"))
+    for label in result.labels:
+        matrix.add_column(cell(label), justify="right")
+    for label, row in zip(result.labels, result.confusion_matrix, strict=True):
+        total = sum(row)
+        counts = [
+            cell(Text(str(count), justify="right"), _heat_style(count / total))
+            if count
+            else cell(Text("0", "attn.muted", justify="right"))
+            for count in row
+        ]
+        matrix.add_row(cell(label), *counts)
+    return matrix
+
+
+def _reliability(result: EvalResult) -> RenderableType:
+    temperature = f"{result.temperature:.2f}" + (" (uncalibrated)" if result.temperature == 1.0 else "")
+    line = Text.assemble(
+        ("expected calibration error (ECE) ", ""),
+        (_percent(result.ece), "attn.good"),
+        (f" over {CALIBRATION_BINS} confidence bins; temperature {temperature}", "attn.muted"),
+    )
+    table = Table(
+        "confidence", "count", "mean confidence", "accuracy", title="reliability", header_style="attn.heading"
+    )
+    for item in result.reliability:
+        table.add_row(
+            f"({item.lower:.2f}, {item.upper:.2f}]",
+            str(item.count),
+            format_probability(item.confidence),
+            _percent(item.accuracy),
+        )
+    return Group(line, table)
+
+
+def _mistakes(result: EvalResult) -> RenderableType:
+    errors = result.errors or []
+    if not errors:
+        return Text("no mistakes to list", "attn.muted")
+    table = Table(
+        "row", "text", "label", "predicted", "probability",
+        title=f"{len(errors)} most confident mistakes", header_style="attn.heading", expand=True,
+    )  # fmt: skip
+    for mistake in errors:
+        table.add_row(
+            str(mistake.index),
+            Text(" ".join(mistake.text.split()), overflow="ellipsis", no_wrap=True),
+            Text(mistake.label, "attn.label"),
+            Text(mistake.predicted, "attn.label"),
+            Text(format_probability(mistake.score), "attn.score"),
+        )
+    table.columns[1].ratio = 1  # the text takes the width the others leave
+    for column in (table.columns[0], table.columns[4]):
+        column.justify = "right"
+    return table
+
+
 def render_eval(result: EvalResult) -> RenderableType:
+    """The scores, per-class table, confusion heatmap and calibration of an evaluation, and its
+    most confident mistakes when they were asked for."""
+    where = f"{result.source} [{result.split}]" if result.split else result.source
     summary = Text.assemble(
-        (f"{result.source} [{result.split}]  ", "attn.muted"),
+        (f"{where}  ", "attn.muted"),
         (f"n={result.n}  ", ""),
         ("accuracy ", ""),
         (_percent(result.accuracy), "attn.good"),
         ("  macro-F1 ", ""),
         (_percent(result.macro_f1), "attn.good"),
+        ("  weighted-F1 ", ""),
+        (_percent(result.weighted_f1), "attn.good"),
     )
-    per_class = Table("label", "precision", "recall", "F1", "support", header_style="attn.heading")
-    for label, scores in result.per_class.items():
-        per_class.add_row(
-            label,
-            _percent(scores.precision),
-            _percent(scores.recall),
-            _percent(scores.f1),
-            str(scores.support),
-        )
-    matrix = Table("true \\ predicted", *result.labels, title="confusion matrix", header_style="attn.heading")
-    for label, row in zip(result.labels, result.confusion_matrix, strict=True):
-        matrix.add_row(label, *(str(count) for count in row))
-    return Group(summary, per_class, matrix)
+    parts: list[RenderableType] = [summary]
+    parts += [Text(note, "attn.muted") for note in result.notes]
+    if result.ignored_unknown:
+        rows = f"{result.ignored_unknown} row" + "s" * (result.ignored_unknown != 1)
+        parts.append(Text(f"ignored {rows} whose label the model never saw", "attn.muted"))
+    parts += [_class_table(result), _confusion_heatmap(result), _reliability(result)]
+    if result.errors is not None:
+        parts.append(_mistakes(result))
+    return Group(*parts)
 
 
 def render_train_summary(result: TrainResult) -> RenderableType:
@@ -161,3 +395,79 @@ def render_train_summary(result: TrainResult) -> RenderableType:
         (f"\nsaved to {result.output / 'best'} (best epoch) and {result.output / 'last'}", "attn.muted"),
     )
     return Panel(Group(table, footer), title="training summary", expand=False)
+
+
+STOP_REASONS = {
+    "epochs": "trained the most epochs",
+    "patience": "stopped early (validation macro-F1 stopped improving)",
+    "interrupted": "interrupted",
+}
+
+
+def _key_values(title: str, rows: list[tuple[str, str | Text]]) -> Table:
+    table = Table(title=title, title_style="attn.heading", title_justify="left", show_header=False, box=None)
+    table.add_column(style="attn.muted")
+    table.add_column()
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
+    training, unknown = info.training, Text("not recorded", "attn.muted")
+    data = training.data_source or "—"
+    if training.data_path and training.data_path != training.data_source:
+        data += f" ({training.data_path})"
+    rows: list[tuple[str, str | Text]] = [("data", data)]
+    if training.epochs_trained is None:
+        rows.append(("epochs", unknown))
+    else:
+        rows.append(("epochs", f"{training.epochs_trained} trained, best {training.best_epoch or '—'}"))
+    if training.validation is not None:
+        validation = training.validation
+        rows.append((
+            "validation (best)",
+            Text.assemble(
+                ("macro-F1 ", ""), (_percent(validation["macro_f1"]), "attn.good"),
+                (", accuracy ", ""), (_percent(validation["accuracy"]), "attn.good"),
+                (f", loss {validation['loss']:.4f}", ""),
+            ),
+        ))  # fmt: skip
+    if training.stop_reason is not None:
+        rows.append(("stop", STOP_REASONS.get(training.stop_reason, training.stop_reason)))
+    if training.train_seconds is not None:
+        rows.append(("training time", f"{training.train_seconds:,.1f} s"))
+    calibrated = "" if training.temperature != 1.0 else " (not calibrated)"
+    rows.append(("temperature", f"{training.temperature:.4g}{calibrated}"))
+    return rows
+
+
+def _file_table(info: CheckpointInfo) -> RenderableType:
+    if info.files is None:
+        return Text("no checksums recorded (saved by an attn before they were)", "attn.muted")
+    table = Table("file", "bytes", "sha256", "on disk", header_style="attn.heading", box=None)
+    for item in info.files:
+        status = Text(item.status, "attn.good" if item.status == "ok" else "attn.bad")
+        table.add_row(item.name, f"{item.bytes:,}", f"{item.sha256[:16]}…", status)
+    return table
+
+
+def render_info(info: CheckpointInfo) -> RenderableType:
+    """What a checkpoint is: labels, model settings, how it was trained, versions and its files."""
+    labels = Text.assemble(
+        ("labels ", "attn.muted"),
+        (", ".join(info.label_names), "attn.label"),
+        (f" ({len(info.label_names)})", "attn.muted"),
+    )
+    model_rows: list[tuple[str, str | Text]] = [
+        ("parameters", "unreadable" if info.num_parameters is None else f"{info.num_parameters:,}"),
+        ("vocabulary", f"{info.vocab_size:,} tokens ({info.tokenizer_kind or 'unknown'} tokenizer)"),
+    ]
+    model_rows += [(name, "none" if value is None else str(value)) for name, value in info.model.items()]
+    versions = Text(
+        f"attn {info.attn_version}, torch {info.torch_version}, checkpoint format {info.format_version}",
+        "attn.muted",
+    )
+    parts: list[RenderableType] = [labels, Text(), _key_values("model", model_rows), Text()]
+    parts += [_key_values("training", _training_rows(info)), Text(), versions, Text(), _file_table(info)]
+    return Panel(Group(*parts), title=f"checkpoint {info.path}", title_align="left", expand=False)

@@ -153,6 +153,14 @@ def _truncated(
             yield encoding.ids[:max_length] or [fallback], encoding
 
 
+def token_ids(
+    tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int
+) -> Iterator[tuple[list[int], int]]:
+    """(ids cut to `max_length`, length before the cut) of each text, for prediction."""
+    for ids, encoding in _truncated(tokenizer, texts, max_length=max_length):
+        yield ids, len(encoding.ids)
+
+
 def encode(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> list[Encoded]:
     """Token ids with each token's character span, for showing tokens (`attn inspect`)."""
     encoded = []

@@ -16,11 +16,10 @@ from attncli.checkpoint import (
     LAST,
     METRICS_FILE,
     STATE_FILE,
-    json_bytes,
     load_checkpoint,
     load_training_state,
     read_header,
-    replace_file,
+    replace_metrics,
     resolve_checkpoint,
 )
 from attncli.config import Config
@@ -186,7 +185,7 @@ def _fit_and_finish(
         run.close()
     run.account(metrics)
     if prepared.distributed.is_main:  # best/ was saved when its epoch ended; give it the whole record
-        replace_file(folder.best / METRICS_FILE, json_bytes(metrics.to_json()))
+        replace_metrics(folder.best, metrics.to_json())
     return TrainResult(
         output=folder.path,
         config=prepared.config,

@@ -439,6 +439,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         attn["train_gflops_per_s"] = flops * attn["tokens_per_s"] / 1e9
         # Judged against the peak of the precision training ran in (bf16 where the CPU has it natively).
         attn["mfu"] = attn["train_gflops_per_s"] / results["gemm_peak_gflops"][attn["precision"]]
+        # Batch prediction runs in fp32; its physical limit is the fp32 peak over the forward FLOPs
+        # (a third of training's) of an average document.
+        forward_flops_per_doc = flops / 3 * attn["mean_tokens_per_text"]
+        attn["predict_limit_docs_per_s"] = results["gemm_peak_gflops"]["fp32"] * 1e9 / forward_flops_per_doc
+        attn["predict_share_of_limit"] = attn["predict_docs_per_s"] / attn["predict_limit_docs_per_s"]
         bbc["attn"] = attn
         for name, system, setting, suffix in BASELINES:
             log(f"training {name} ({repeats} fits)")

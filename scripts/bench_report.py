@@ -77,6 +77,15 @@ def targets(results: dict[str, Any]) -> list[tuple[str, bool, str]]:
             f"{cold['attn_predict']:.2f} s vs {cold['import_torch']:.2f} s = {ratio:.2f}x",
         )
     )
+    if "predict_share_of_limit" in attn:
+        rows.append(
+            (
+                "batch prediction at least half the fp32 physical limit",
+                attn["predict_share_of_limit"] >= 0.5,
+                f"{attn['predict_docs_per_s']:,.0f} docs/s of {attn['predict_limit_docs_per_s']:,.0f} "
+                f"(fp32 peak / forward FLOPs per document) = {_pct(attn['predict_share_of_limit'])}",
+            )
+        )
     precision = attn.get("precision", "fp32")
     rows.append(
         (

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import os
 import signal
@@ -8,9 +9,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import save_untrained_checkpoint
+from typer.testing import CliRunner
 
 from attncli import checkpoint as checkpoint_module
 from attncli.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
+from attncli.cli import app
 from attncli.errors import CheckpointError
 from attncli.prediction import predict_probabilities
 
@@ -22,7 +26,7 @@ def _save_again(loaded, path, *, metrics):
     """Write a loaded checkpoint's parts to `path` through save_checkpoint."""
     save_checkpoint(
         path, model=loaded.model, tokenizer=loaded.tokenizer, config=loaded.config,
-        label_names=loaded.label_names, metrics=metrics,
+        label_names=loaded.label_names, metrics=metrics, temperature=loaded.temperature,
     )  # fmt: skip
 
 
@@ -101,6 +105,9 @@ def test_incomplete_or_missing_checkpoints(trained, tmp_path):
     with pytest.raises(CheckpointError, match="missing model.safetensors"):
         load_checkpoint(broken)
     (broken / "model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(CheckpointError, match="model.safetensors is damaged"):
+        load_checkpoint(broken)
+    _forget_checksums(broken)  # as an earlier attn wrote it: the weights file fails to load instead
     with pytest.raises(CheckpointError, match="does not fit"):
         load_checkpoint(broken)
 
@@ -125,11 +132,12 @@ def test_a_failed_save_leaves_the_old_checkpoint_and_no_debris(trained, tmp_path
 
 SAVER = """
 import sys
+from pathlib import Path
 from attncli.checkpoint import load_checkpoint, save_checkpoint
 loaded = load_checkpoint(sys.argv[1])
 print("saving", flush=True)
-save_checkpoint(sys.argv[2], model=loaded.model, tokenizer=loaded.tokenizer, config=loaded.config,
-                label_names=loaded.label_names, metrics={"generation": "new"})
+save_checkpoint(Path(sys.argv[2]), model=loaded.model, tokenizer=loaded.tokenizer, config=loaded.config,
+                label_names=loaded.label_names, metrics={"generation": "new"}, temperature=loaded.temperature)
 """
 
 
@@ -161,3 +169,106 @@ def test_a_run_stopped_before_its_first_epoch_ended_resolves_to_last(trained, tm
 
     shutil.copytree(trained.output / "last", tmp_path / "run" / "last")
     assert resolve_checkpoint(tmp_path / "run") == tmp_path / "run" / "last"
+
+
+def _forget_checksums(folder):
+    """Make `folder` look written by an attn from before checksums: no "files" in config.json."""
+    header = json.loads((folder / "config.json").read_text())
+    del header["files"]
+    (folder / "config.json").write_text(json.dumps(header))
+
+
+def _flip_a_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_config_records_the_checksum_of_every_other_file(trained):
+    """best/ included, whose metrics.json is rewritten when the run ends."""
+    for folder in (trained.output / "best", trained.output / "last"):
+        files = json.loads((folder / "config.json").read_text())["files"]
+        on_disk = {path.name for path in folder.iterdir()} - {"config.json"}
+        assert set(files) == on_disk
+        for name, record in files.items():
+            data = (folder / name).read_bytes()
+            assert record == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def test_changed_or_truncated_weights_are_named(tmp_path):
+    path = save_untrained_checkpoint(tmp_path / "model")
+    weights = path / "model.safetensors"
+    whole = weights.read_bytes()
+    _flip_a_byte(weights)  # inside the tensors: safetensors alone would load it without a word
+    with pytest.raises(
+        CheckpointError, match=r"model\.safetensors is damaged: its contents differ.*train it again"
+    ):
+        load_checkpoint(path)
+    weights.write_bytes(whole[:-100])
+    with pytest.raises(
+        CheckpointError, match=rf"model\.safetensors is damaged: {len(whole) - 100:,} bytes where"
+    ):
+        load_checkpoint(path)
+    weights.write_bytes(whole)
+    assert load_checkpoint(path).label_names == ["food", "sport", "tech"]
+
+
+def test_a_tokenizer_from_another_checkpoint_is_named(trained, tmp_path):
+    path = save_untrained_checkpoint(tmp_path / "model")
+    (path / "tokenizer.json").write_bytes((trained.output / "best" / "tokenizer.json").read_bytes())
+    with pytest.raises(CheckpointError, match=r"tokenizer\.json is damaged"):
+        load_checkpoint(path)
+    _forget_checksums(path)  # no checksum to catch it: the vocabulary does
+    with pytest.raises(
+        CheckpointError, match=r"tokenizer\.json belongs to another checkpoint: it has \d+ tokens"
+    ):
+        load_checkpoint(path)
+
+
+def test_a_checkpoint_without_checksums_loads_unchecked(tmp_path):
+    path = save_untrained_checkpoint(tmp_path / "model")
+    expected = predict_probabilities(load_checkpoint(path), TEXTS)
+    _forget_checksums(path)
+    (path / "metrics.json").write_text('{"written": "by hand"}')
+    loaded = load_checkpoint(path)
+    assert loaded.metrics == {"written": "by hand"}
+    assert torch.equal(predict_probabilities(loaded, TEXTS), expected)
+
+
+def test_metrics_are_checked_when_present_and_may_be_missing(tmp_path):
+    path = save_untrained_checkpoint(tmp_path / "model")
+    (path / "metrics.json").write_text('{"best_epoch": 7}')
+    with pytest.raises(CheckpointError, match=r"metrics\.json is damaged"):
+        load_checkpoint(path)
+    (path / "metrics.json").unlink()
+    assert load_checkpoint(path).metrics == {}
+
+
+def test_a_damaged_training_state_is_named(trained, tmp_path):
+    import shutil
+
+    from attncli.checkpoint import load_training_state
+
+    last = tmp_path / "last"
+    shutil.copytree(trained.output / "last", last)
+    tensors, state = load_training_state(last)
+    assert tensors and state["epoch"] == len(trained.history) + 1
+    _flip_a_byte(last / "training_state.safetensors")
+    with pytest.raises(CheckpointError, match=r"training_state\.safetensors is damaged.*attn train -o"):
+        load_training_state(last)
+
+
+def test_predict_on_a_damaged_checkpoint_is_one_line_and_exit_2(tmp_path):
+    path = save_untrained_checkpoint(tmp_path / "model")
+    _flip_a_byte(path / "model.safetensors")
+    result = CliRunner().invoke(app, ["predict", str(path), "pasta today", "--device", "cpu"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"error: {path / 'model.safetensors'} is damaged")
+
+
+def test_replacing_the_metrics_updates_their_checksum(tmp_path):
+    path = save_untrained_checkpoint(tmp_path / "model")
+    checkpoint_module.replace_metrics(path, {"best_epoch": 3})
+    assert load_checkpoint(path).metrics == {"best_epoch": 3}
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == ["model"]  # no staging debris

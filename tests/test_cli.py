@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -56,6 +57,15 @@ def test_eval_reports_accuracy_and_the_confusion_matrix(run):
     assert "accuracy" in table and "confusion matrix" in table and "sport" in table
 
 
+def same(results, expected):
+    """The same records, labels and rankings, with scores equal to 1e-6."""
+    keys = [(r["index"], r["text"], r["label"], [k["label"] for k in r["top_k"]]) for r in results]
+    if keys != [(r["index"], r["text"], r["label"], [k["label"] for k in r["top_k"]]) for r in expected]:
+        return False
+    scores = [k["score"] for r in results for k in r["top_k"]]
+    return scores == pytest.approx([k["score"] for r in expected for k in r["top_k"]], abs=1e-6)
+
+
 def test_predict_from_arguments_file_and_stdin(run, tmp_path):
     texts = ["Pasta with cheese and bread", "The coach saw the goal"]
     from_args = json_lines(ok("predict", run, *texts, "--json"))
@@ -65,15 +75,19 @@ def test_predict_from_arguments_file_and_stdin(run, tmp_path):
         assert row["top_k"][0] == {"label": row["label"], "score": row["score"]}
     lines = tmp_path / "texts.txt"
     lines.write_text("\n".join(texts) + "\n\n")
-    assert json_lines(ok("predict", run, "--file", lines, "--json")) == from_args
-    assert json_lines(ok("predict", run, "--json", stdin="\n".join(texts))) == from_args
-    assert json_lines(ok("predict", run, "-", "--json", stdin="\n".join(texts))) == from_args
+    from_file = json_lines(ok("predict", run, "--file", lines, "--json"))
+    assert from_file[:2] == from_args and from_file[2]["label"] is None  # the blank line keeps its place
+    # Batches padded to other lengths may differ in the last bits of a probability.
+    assert same(json_lines(ok("predict", run, "--json", stdin="\n".join(texts))), from_args)
+    assert same(json_lines(ok("predict", run, "-", "--json", stdin="\n".join(texts))), from_args)
     records = write_jsonl(tmp_path / "texts.jsonl", [{"text": text} for text in texts])
-    assert json_lines(ok("predict", run, "--file", records, "--json")) == from_args
+    assert same(json_lines(ok("predict", run, "--file", records, "--json")), from_args)
     top_one = json_lines(ok("predict", run, "a robot chip", "--top-k", "1", "--json"))
     assert top_one[0]["label"] == "tech" and len(top_one[0]["top_k"]) == 1
     table = ok("predict", run, *texts).stdout
     assert "food" in table and "sport" in table
+    both = attn("predict", run, "soup", "--file", lines)
+    assert both.returncode == 2 and "not both" in both.stderr
 
 
 def test_inspect_json_weights_and_offsets(run):
@@ -89,12 +103,14 @@ def test_inspect_json_weights_and_offsets(run):
 def test_inspect_for_people_with_and_without_colour(run):
     plain = ok("inspect", run, "Our coach loves football", env={"NO_COLOR": "1"}).stdout
     assert "\x1b[" not in plain and "football" in plain and "predicted sport" in plain
-    weights = [float(word) for word in plain.split() if word.replace(".", "").isdigit() and "." in word]
-    assert len(weights) >= 4 and sum(weights) == pytest.approx(1.0, abs=1e-3)
+    heatmap = plain.split("top tokens")[0]
+    weights = [float(weight) for weight in re.findall(r"\[(\d\.\d+)\]", heatmap)]
+    assert len(weights) >= 4 and sum(weights) == pytest.approx(1.0, abs=1e-2)
+    assert "top tokens" in plain
     coloured = ok(
         "inspect", run, "Our coach loves football", env={"FORCE_COLOR": "1", "COLUMNS": "80"}
     ).stdout
-    assert "\x1b[" in coloured and "(highest)" in coloured
+    assert "\x1b[" in coloured and "multiple of uniform" in coloured
 
 
 def test_python_m_attncli_is_the_same_command(run):
@@ -151,8 +167,8 @@ def test_bad_input_gets_one_line_and_exit_code_2(run, tmp_path):
     _one_line_error(attn("eval", tmp_path / "no-such-run"), 2, "does not exist")
     unseen = write_jsonl(tmp_path / "unseen.jsonl", [{"text": "guitar", "label": "music"}])
     _one_line_error(attn("eval", run, unseen), 2, "'music'")
-    _one_line_error(attn("predict", run, ""), 2, "empty")
-    _one_line_error(attn("inspect", run, "   "), 2, "empty")
+    blank = attn("inspect", run, "   ")
+    assert blank.returncode == 0 and blank.stdout.strip() == "#0  (empty text)"
     _one_line_error(attn("predict", run, "--file", tmp_path / "absent.txt"), 2, "does not exist")
     if not _has_cuda():
         _one_line_error(attn("train", data, "-o", tmp_path / "x", "--device", "cuda"), 2, "no CUDA device")

@@ -1,11 +1,12 @@
 """The `attn` commands run in-process through typer's CliRunner: options reach the functions and
 what the functions return reaches the user."""
 
+import csv
 import json
 
 import pytest
 import torch
-from conftest import KEYWORDS, TINY_MODEL, make_rows, save_untrained_checkpoint, write_csv
+from conftest import KEYWORDS, TINY_MODEL, make_rows, save_untrained_checkpoint, write_csv, write_jsonl
 from typer.testing import CliRunner
 
 from attncli.cli import app
@@ -22,7 +23,7 @@ def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
     path = save_untrained_checkpoint(tmp_path / "deep", num_layers=2, positional="alibi")
     text = "the coach said football today"
     views = {}
-    for flags in (["--layer", 2, "--head", 1], ["--rollout"], ["--words"], []):
+    for flags in (["--layer", 2, "--head", 1], ["--rollout"], ["--words"], ["--pooling"]):
         result = invoke("inspect", path, text, "--json", *flags)
         assert result.exit_code == 0, result.output
         output = json.loads(result.stdout)
@@ -64,3 +65,92 @@ def test_train_starts_from_pretrained_vectors_and_keeps_them_frozen(tmp_path):
     rows = torch.stack([weights["token_embedding.weight"][tokenizer[w]] for w in [*words, "the"]])
     assert torch.allclose(rows, table * scale, atol=1e-6)  # copied in, and unchanged by training
     assert weights["embedding_projection.weight"].shape == (32, 4)
+
+
+@pytest.fixture(scope="module")
+def easy_run(trained):
+    return trained.output
+
+
+def test_predict_joins_back_to_csv_rows_and_writes_the_file_whole(easy_run, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text('id,text\n007,"pasta, cheese\nand bread"\n008,\n009,a tennis match\n', encoding="utf-8")
+    out = tmp_path / "labelled.csv"
+    result = invoke("predict", easy_run, "--file", rows, "--output", out)
+    assert result.exit_code == 0, result.output
+    labelled = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(row["id"], row["label"]) for row in labelled] == [("007", "food"), ("008", ""), ("009", "sport")]
+    assert labelled[0]["text"] == "pasta, cheese\nand bread"
+    probabilities = [float(labelled[0][f"prob_{label}"]) for label in ("food", "sport", "tech")]
+    assert sum(probabilities) == pytest.approx(1.0, abs=1e-5) and max(probabilities) == float(
+        labelled[0]["score"]
+    )
+
+
+def test_predict_jsonl_carries_the_other_fields_and_numbers_every_record(easy_run, tmp_path):
+    rows = write_jsonl(tmp_path / "rows.jsonl", [{"id": 1, "text": "soup"}, {"id": 2, "text": " "}])
+    result = invoke("predict", easy_run, "-f", rows, "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["index"], r["fields"], r["label"]) for r in lines] == [
+        (0, {"id": 1}, "food"),
+        (1, {"id": 2}, None),
+    ]
+    assert lines[1]["reason"] == "empty text"
+
+
+def test_predict_names_the_line_that_is_not_in_the_encoding(easy_run, tmp_path):
+    texts = tmp_path / "latin.txt"
+    texts.write_bytes("soup\ncaf\xe9 and bread\n".encode("latin-1"))
+    refused = invoke("predict", easy_run, "-f", texts)
+    assert refused.exit_code == 2 and "line 2" in refused.output and "--encoding" in refused.output
+    accepted = invoke("predict", easy_run, "-f", texts, "--encoding", "latin-1", "--json")
+    assert [json.loads(line)["text"] for line in accepted.stdout.splitlines()] == ["soup", "café and bread"]
+
+
+def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
+    html, svg = tmp_path / "heat.html", tmp_path / "heat.svg"
+    result = RUNNER.invoke(
+        app,
+        ["inspect", str(easy_run), "-", "--html", str(html), "--svg", str(svg)],
+        input="soup today\n\nrobot\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "#0" in result.stdout and "#1  (empty text)" in result.stdout and "#2" in result.stdout
+    page = html.read_text(encoding="utf-8")
+    assert "soup" in page and "robot" in page and "background-color" in page
+    assert svg.read_text(encoding="utf-8").lstrip().startswith("<svg")
+
+
+def test_inspect_defaults_point_at_the_deciding_word(tmp_path):
+    """Default model settings, a task where one keyword among filler words decides the label: the
+    default view gives that keyword clearly the highest weight."""
+    import random
+    import statistics
+
+    keywords = {
+        "food": ["pasta", "bread", "soup"],
+        "sport": ["tennis", "goal", "coach"],
+        "tech": ["robot", "chip", "laptop"],
+    }
+    filler = "the a of and to in was is it on with for this that today people said very we they".split()
+    rng = random.Random(0)
+    rows = []
+    for index in range(450):
+        label = list(keywords)[index % 3]
+        words = [rng.choice(filler) for _ in range(rng.randint(8, 16))]
+        words.insert(rng.randrange(len(words) + 1), rng.choice(keywords[label]))
+        rows.append({"text": " ".join(words), "label": label})
+    data = write_csv(tmp_path / "train.csv", rows)
+    trained = invoke("train", data, "-o", tmp_path / "run", "--precision", "fp32")
+    assert trained.exit_code == 0, trained.output
+    for text, keyword in [
+        ("the a of and soup to in was is it on", "soup"),
+        ("we said tennis today", "tennis"),
+    ]:
+        result = invoke("inspect", tmp_path / "run", text, "--json")
+        weights = {token["token"]: token["weight"] for token in json.loads(result.stdout)["tokens"]}
+        others = [weight for token, weight in weights.items() if token != keyword]
+        assert weights[keyword] == max(weights.values())
+        assert weights[keyword] >= 3 * statistics.median(weights.values()), weights
+        assert weights[keyword] >= 3 * max(others), weights

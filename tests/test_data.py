@@ -117,6 +117,9 @@ def test_missing_text_and_unseen_validation_label(tmp_path):
     write_jsonl(tmp_path / "train.jsonl", [{"text": "a", "label": "x"}, {"text": None, "label": "y"}])
     with pytest.raises(DataError, match="row 1 of split 'train' has no text"):
         load_splits(DataConfig(source=str(tmp_path)))
+    write_jsonl(tmp_path / "train.jsonl", [{"text": "a", "label": "x"}, {"text": " \t", "label": "y"}])
+    with pytest.raises(DataError, match="row 1 of split 'train' has an empty text"):
+        load_splits(DataConfig(source=str(tmp_path)))
     write_jsonl(tmp_path / "train.jsonl", [{"text": "a", "label": "x"}, {"text": "b", "label": "y"}])
     write_jsonl(tmp_path / "validation.jsonl", [{"text": "c", "label": "z"}])
     with pytest.raises(DataError, match="label 'z'"):

@@ -5,10 +5,24 @@ from attncli.checkpoint import load_checkpoint
 from attncli.errors import DataError
 from attncli.evaluation import choose_split, evaluate
 
+JSON_KEYS = {
+    "source", "split", "n", "ignored_unknown", "accuracy", "macro_f1", "weighted_f1", "labels", "per_class",
+    "confusion_matrix", "temperature", "ece", "reliability",
+}  # fmt: skip
+
 
 @pytest.fixture(scope="module")
 def loaded(trained):
     return load_checkpoint(trained.output)
+
+
+def _mislabelled(count: int, *, wrong: int, seed: int = 9) -> list[dict[str, str]]:
+    """Easy rows, the first `wrong` of them given the next label round: sure mistakes."""
+    rows = make_rows(count, seed=seed)
+    names = ["food", "sport", "tech"]
+    for row in rows[:wrong]:
+        row["label"] = names[(names.index(row["label"]) + 1) % 3]
+    return rows
 
 
 def test_defaults_to_the_training_datas_test_split(loaded, easy_folder):
@@ -19,13 +33,25 @@ def test_defaults_to_the_training_datas_test_split(loaded, easy_folder):
     diagonal = sum(result.confusion_matrix[i][i] for i in range(3))
     assert result.accuracy == pytest.approx(diagonal / 90)
     assert [scores.support for scores in result.per_class.values()] == [30, 30, 30]
-    assert set(result.to_json()) == {"n", "accuracy", "macro_f1", "labels", "per_class", "confusion_matrix"}
+    # Equal supports: the weighted mean of F1 is the plain one.
+    assert result.weighted_f1 == pytest.approx(result.macro_f1)
+    report = result.to_json()
+    assert set(report) == JSON_KEYS and "errors" not in report
+    assert (report["split"], report["ignored_unknown"]) == ("test", 0)
+    assert report["temperature"] == float(loaded.header.get("temperature") or 1.0)
+    # The reliability bins hold every row, and the ECE is their weighted gap.
+    bins = result.reliability
+    assert sum(item.count for item in bins) == 90
+    assert result.ece == pytest.approx(sum(b.count / 90 * abs(b.accuracy - b.confidence) for b in bins))
+    assert sum(b.count * b.accuracy for b in bins) == pytest.approx(diagonal)
+    assert all(b.lower < b.confidence <= b.upper for b in bins)
 
 
 def test_the_carved_validation_split_is_rebuilt_exactly(loaded, trained):
     result = evaluate(loaded, split="validation")
     assert (result.split, result.n) == ("validation", trained.info.validation_size)
     assert result.accuracy == trained.best.validation_accuracy
+    assert evaluate(loaded, split="dev").to_json() == result.to_json()
 
 
 def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path, monkeypatch):
@@ -40,31 +66,80 @@ def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path,
         load_config(None, [*TINY_MODEL, "data.source=only.csv", "train.epochs=1"]), output=tmp_path / "r"
     )
     monkeypatch.chdir(tmp_path / "r")  # ...and evaluated from elsewhere
-    report = evaluate(load_checkpoint(tmp_path / "r"))
+    checkpoint = load_checkpoint(tmp_path / "r")
+    report = evaluate(checkpoint)
     assert (report.split, report.n) == ("validation", result.info.validation_size)
-    assert evaluate(load_checkpoint(tmp_path / "r"), str(path)).n == 60  # named explicitly: every row
+    named = evaluate(checkpoint, str(path))  # named explicitly: every row, headed by the file
+    assert (named.split, named.n) == (None, 60)
+    # Named explicitly with --split dev: the same held-out rows as training's.
+    assert evaluate(checkpoint, str(path), split="dev").to_json() == {**report.to_json(), "source": str(path)}
+    with pytest.raises(DataError, match="no split 'test'"):
+        evaluate(checkpoint, split="test")  # the training data has none, and its rows are not one
 
 
 def test_a_single_file_is_evaluated_whole_with_other_column_names(loaded, tmp_path):
     path = write_csv(
-        tmp_path / "other.csv", make_rows(21, seed=9), text_column="content", label_column="category"
+        tmp_path / "test.csv", make_rows(21, seed=9), text_column="content", label_column="category"
     )
     result = evaluate(loaded, str(path))
-    assert (result.split, result.n) == ("train", 21)
+    assert (result.source, result.split, result.n, result.notes) == (str(path), None, 21, ())
+    assert result.to_json()["split"] is None
+    # A split name does not apply to one file: it is still evaluated whole, with a note saying so.
+    asked = evaluate(loaded, str(path), split="test")
+    assert (asked.split, asked.n, asked.accuracy) == (None, 21, result.accuracy)
+    assert asked.notes == ("test.csv is a single file, evaluated whole (--split test is for folders)",)
 
 
-def test_labels_the_model_never_saw_are_named(loaded, tmp_path):
-    path = write_jsonl(
-        tmp_path / "new.jsonl", [{"text": "pasta", "label": "food"}, {"text": "x", "label": "music"}]
-    )
-    with pytest.raises(DataError, match="label 'music' .* is not one the model knows"):
+def test_split_aliases_name_a_folders_validation_split(loaded, tmp_path):
+    write_csv(tmp_path / "train.csv", make_rows(30, seed=3))
+    write_csv(tmp_path / "validation.csv", make_rows(12, seed=4))
+    for alias in ("dev", "valid", "val", "VALIDATION"):
+        result = evaluate(loaded, str(tmp_path), split=alias)
+        assert (result.split, result.n) == ("validation", 12)
+    assert choose_split(["train", "dev"], "validation") == "dev"  # and the other way round
+    with pytest.raises(DataError, match="no split 'test'; the data has train, validation"):
+        evaluate(loaded, str(tmp_path), split="test")
+
+
+def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
+    guitar = {"text": "Guitar on the stage today", "label": "music"}
+    rows = [guitar, {"text": "Paint and a brush", "label": "art"}, *_mislabelled(12, wrong=3), guitar]
+    path = write_jsonl(tmp_path / "new.jsonl", rows)
+    with pytest.raises(DataError, match=r"'art' \(1 row\), 'music' \(2 rows\).*--ignore-unknown-labels"):
         evaluate(loaded, str(path))
+    result = evaluate(loaded, str(path), ignore_unknown_labels=True, errors=20)
+    assert (result.n, result.ignored_unknown, result.to_json()["ignored_unknown"]) == (12, 3, 3)
+    # Mistakes name their row in the file, counted before the unknown rows were dropped.
+    assert result.errors and {m.index for m in result.errors} >= {2, 3, 4}
+    for mistake in result.errors:
+        assert (mistake.text, mistake.label) == (rows[mistake.index]["text"], rows[mistake.index]["label"])
+    music = write_jsonl(tmp_path / "music.jsonl", [guitar])
+    with pytest.raises(DataError, match="every row of music.jsonl"):
+        evaluate(loaded, str(music), ignore_unknown_labels=True)
+
+
+def test_errors_are_the_most_confident_mistakes_first(loaded, tmp_path):
+    path = write_csv(tmp_path / "test.csv", _mislabelled(30, wrong=8))
+    everything = evaluate(loaded, str(path), errors=100)
+    assert everything.errors is not None
+    wrong = everything.n - sum(everything.confusion_matrix[i][i] for i in range(3))
+    assert len(everything.errors) == wrong >= 8
+    assert all(m.label != m.predicted for m in everything.errors)
+    scores = [m.score for m in everything.errors]
+    assert scores == sorted(scores, reverse=True) and all(1 / 3 <= score <= 1 for score in scores)
+    top = evaluate(loaded, str(path), errors=3)
+    assert top.errors == everything.errors[:3]
+    assert top.to_json()["errors"][0] == {
+        "index": top.errors[0].index, "text": top.errors[0].text, "label": top.errors[0].label,
+        "predicted": top.errors[0].predicted, "score": top.errors[0].score,
+    }  # fmt: skip
 
 
 def test_choose_split():
     assert choose_split(["train"], None) == "train"
     assert choose_split(["train", "validation", "test"], None) == "test"
     assert choose_split(["train", "validation"], None) == "validation"
+    assert choose_split(["train", "dev"], None) == "dev"
     assert choose_split(["train", "test"], "train") == "train"
     with pytest.raises(DataError, match="no split 'dev'"):
         choose_split(["train", "test"], "dev")

@@ -72,14 +72,16 @@ def test_every_view_sums_to_one_over_the_real_tokens(tmp_path, pooling):
     text = "the coach said football today"
     views = [{"layer": 1}, {"layer": 2, "head": 2}, {"rollout": True}]
     if pooling != "mean":
-        views.append({})
+        views.append({"pooling": True})
+    views.append({})  # the default: rollout, for a model with self-attention layers
     for view in views:
         inspection = inspect_text(loaded, text, **view)
         assert len(inspection.tokens) == 5, view
         assert sum(item.weight for item in inspection.tokens) == pytest.approx(1.0, abs=1e-5), view
         assert all(item.weight >= 0 for item in inspection.tokens)
+    assert inspect_text(loaded, text).view.startswith("attention rollout through 2 layers")
     if pooling == "cls":
-        assert "classification token" in inspect_text(loaded, text).view
+        assert "classification token" in inspect_text(loaded, text, pooling=True).view
 
 
 def test_views_a_model_lacks_are_refused_with_what_to_do(tmp_path):
@@ -88,8 +90,9 @@ def test_views_a_model_lacks_are_refused_with_what_to_do(tmp_path):
     from attncli.inspection import InspectError
 
     mean = load_checkpoint(save_untrained_checkpoint(tmp_path / "mean", num_layers=1, pooling="mean"))
-    with pytest.raises(InspectError, match="pools by mean.*--layer N or --rollout"):
-        inspect_text(mean, "football")
+    with pytest.raises(InspectError, match="pools by mean, which has no pooling weights"):
+        inspect_text(mean, "football", pooling=True)
+    assert inspect_text(mean, "football").view.startswith("attention rollout")
     flat = load_checkpoint(save_untrained_checkpoint(tmp_path / "flat", num_layers=0, pooling="max"))
     with pytest.raises(InspectError, match="no self-attention layers"):
         inspect_text(flat, "football")

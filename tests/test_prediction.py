@@ -1,8 +1,10 @@
+import dataclasses
+
 import pytest
 
 from attncli.checkpoint import load_checkpoint
-from attncli.errors import DataError
-from attncli.prediction import predict
+from attncli.prediction import PredictionStats, predict, predict_probabilities, predict_records
+from attncli.records import Record
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +21,8 @@ def test_predictions_are_right_and_probabilities_sum_to_one(loaded):
         assert sum(scores) == pytest.approx(1.0, abs=1e-5)
         assert scores == sorted(scores, reverse=True)
         assert prediction.top_k[0] == (prediction.label, prediction.score)
-    assert set(predictions[0].to_json()) == {"text", "label", "score", "top_k"}
+    assert set(predictions[0].to_json()) == {"index", "text", "label", "score", "top_k", "truncated_tokens"}
+    assert [p.index for p in predictions] == [0, 1, 2]
 
 
 def test_top_k_is_capped_and_order_is_kept(loaded):
@@ -30,8 +33,47 @@ def test_top_k_is_capped_and_order_is_kept(loaded):
     assert (predictions[0].label, predictions[-1].label) == ("tech", "sport")
 
 
-def test_empty_texts_are_refused(loaded):
-    with pytest.raises(DataError, match="text 2 is empty"):
-        predict(loaded, ["fine", "  "])
-    with pytest.raises(DataError, match="no text"):
-        predict(loaded, [])
+def test_empty_and_blank_texts_get_no_label_and_keep_their_place(loaded):
+    predictions = predict(loaded, ["soup and bread", "", "   ", "a tennis match"])
+    assert [(p.index, p.label, p.reason) for p in predictions] == [
+        (0, "food", None),
+        (1, None, "empty text"),
+        (2, None, "empty text"),
+        (3, "sport", None),
+    ]
+    assert predictions[1].to_json()["score"] is None and predictions[1].top_k == []
+
+
+def test_probabilities_are_divided_by_the_checkpoint_temperature(loaded):
+    import torch
+
+    from attncli.tokenizer import pad_batch, token_ids
+
+    texts = ["we had pasta with cheese", "the coach praised the tennis match"]
+    ids = [sequence for sequence, _ in token_ids(loaded.tokenizer, texts, max_length=32)]
+    with torch.inference_mode():
+        logits = loaded.model(pad_batch(ids, pad_id=loaded.pad_id)).logits
+    saved = loaded.header.get("temperature")
+    try:
+        loaded.header["temperature"] = 2.5
+        assert loaded.temperature == 2.5
+        expected = (logits / 2.5).softmax(-1)
+        assert torch.allclose(predict_probabilities(loaded, texts), expected, atol=1e-6)
+        assert predict(loaded, texts)[1].probabilities == pytest.approx(expected[1].tolist(), abs=1e-6)
+    finally:
+        loaded.header["temperature"] = saved
+
+
+def test_checkpoints_without_a_temperature_are_uncalibrated(loaded):
+    header = dict(loaded.header)
+    header.pop("temperature", None)
+    assert dataclasses.replace(loaded, header=header).temperature == 1.0
+
+
+def test_long_texts_say_how_many_tokens_were_cut(loaded):
+    stats = PredictionStats()
+    long_text = " ".join(["soup"] * 50)  # 50 word tokens; the model reads 32
+    records = [Record(0, long_text), Record(1, "bread")]
+    predictions = predict_records(loaded, records, stats=stats)
+    assert [p.truncated_tokens for p in predictions] == [18, 0]
+    assert (stats.records, stats.truncated, stats.without_label) == (2, 1, 0)

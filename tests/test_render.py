@@ -2,11 +2,22 @@ import io
 
 from rich.console import Console
 
-from attncli.evaluation import EvalResult
+from attncli.evaluation import EvalResult, Mistake
 from attncli.inspection import Inspection, TokenWeight
-from attncli.metrics import ClassScores
+from attncli.metrics import ClassScores, ReliabilityBin
 from attncli.prediction import Prediction
-from attncli.render import ATTN_THEME, heat_color, render_eval, render_inspection, render_predictions
+from attncli.render import (
+    ATTN_THEME,
+    HeatScale,
+    format_probability,
+    heat_color,
+    heat_styles,
+    prediction_layout,
+    render_eval,
+    render_inspection,
+    render_prediction_header,
+    render_prediction_row,
+)
 
 INSPECTION = Inspection(
     text="good film",
@@ -38,35 +49,175 @@ def test_heat_scale_runs_from_pale_to_dark():
     assert sum(heat_color(0.3)) > sum(heat_color(0.7))
 
 
-def test_heatmap_colours_each_token_by_weight():
-    output = _render(render_inspection(INSPECTION, color=True), color=True)
-    # The top token gets the darkest colour, the other one (0.2 / 0.8 = 0.25 of the scale) a pale one.
-    assert "48;2;128;0;38mgood" in output
-    red, green, blue = heat_color(0.25)
-    assert f"48;2;{red};{green};{blue}mfilm" in output
-    assert "pos" in output and "87.5%" in output and "0.800 (highest)" in output
+def test_heatmap_colours_tokens_by_their_multiple_of_the_uniform_weight():
+    output = _render(render_inspection(INSPECTION, color_system="truecolor"), color=True)
+    # Two tokens: uniform is 0.5; "good" at 1.6x uniform is on the log scale to 4x (the least top),
+    # so level 1 + int(7 * log 1.6 / log 4) = 3; "film" is below uniform and stays uncoloured.
+    red, green, blue = (int("feb24c"[i : i + 2], 16) for i in (0, 2, 4))
+    assert f"48;2;{red};{green};{blue}mgood" in output
+    assert "48;2;" not in output.split("good")[1].split("film")[0] + output.split("film")[0][-12:]
+    assert "pos" in output and "87.5%" in output and "1/2 = 0.5" in output and "top tokens" in output
 
 
-def test_without_colour_the_weights_are_numbers():
-    output = _render(render_inspection(INSPECTION, color=False), color=False)
+def test_heat_levels_spread_peaked_weights_and_keep_flat_ones_pale():
+    scale = HeatScale.of([0.85, 0.05, 0.05, 0.05], levels=7)
+    assert scale.level(0.85) == 7 and scale.level(0.05) == 0
+    assert HeatScale.of([0.7, 0.1, 0.1, 0.1], levels=7).level(0.7) == 6  # 2.8x on a scale to 4x
+    flat = [
+        0.054,
+        0.078,
+        0.066,
+        0.07,
+        0.065,
+        0.06,
+        0.067,
+        0.066,
+        0.07,
+        0.064,
+        0.066,
+        0.068,
+        0.07,
+        0.066,
+        0.07,
+    ]
+    flat_scale = HeatScale.of(flat, levels=7)
+    assert max(flat_scale.level(weight) for weight in flat) <= 2  # at most 1.2x uniform on a scale to 4x
+    # Each level starts where the last ended: lower bounds rise from 1x to below the top.
+    bounds = [scale.lower_bound(level) for level in range(1, 8)]
+    assert bounds[0] == 1.0 and bounds == sorted(bounds) and bounds[-1] < scale.top
+
+
+def test_heat_levels_stay_distinct_on_256_and_16_colour_terminals():
+    from rich.color import ColorSystem
+
+    for system, colour_system in (("256", ColorSystem.EIGHT_BIT), ("standard", ColorSystem.STANDARD)):
+        styles = heat_styles(system)
+        assert styles[0].bgcolor is not None
+        shown = {style.bgcolor.downgrade(colour_system).number for style in styles if style.bgcolor}
+        assert len(shown) >= 5, system
+
+
+def test_without_colour_each_token_is_followed_by_its_weight():
+    output = _render(render_inspection(INSPECTION, color_system=None), color=False)
     assert "\x1b[" not in output
-    assert "0.8000" in output and "0.2000" in output and "#" * 20 in output and "good" in output
+    assert "good[0.800] film[0.200]" in output
 
 
-def test_predictions_and_eval_tables():
-    prediction = Prediction("nice", "pos", 0.9, [("pos", 0.9), ("neg", 0.1)])
-    output = _render(render_predictions([prediction]), color=False)
-    assert "pos" in output and "90.0%" in output and "neg 10.0%" in output
-    result = EvalResult(
-        source="d.csv",
-        split="test",
-        n=4,
-        accuracy=0.75,
-        macro_f1=0.7333,
-        labels=["neg", "pos"],
-        per_class={"neg": ClassScores(1.0, 0.5, 2 / 3, 2), "pos": ClassScores(2 / 3, 1.0, 0.8, 2)},
-        confusion_matrix=[[1, 1], [0, 2]],
+def test_truncated_text_shows_only_what_the_model_read():
+    cut = Inspection(
+        text="good film but long", label="pos", score=0.5, view="v",
+        tokens=[TokenWeight("good", 0, 4, 0.6), TokenWeight("film", 5, 9, 0.4)], truncated_tokens=2,
+    )  # fmt: skip
+    output = _render(render_inspection(cut, color_system=None), color=False)
+    assert "but long" not in output and "2 more tokens, cut at max_length" in output
+
+
+def test_probabilities_keep_enough_digits():
+    assert format_probability(0.99994) == "99.99%"
+    assert format_probability(0.999996) == "99.9996%"
+    assert format_probability(0.5) == "50.0%"
+    assert format_probability(1.0) == "100.0%"
+    assert format_probability(0.00003) == "0.003%"
+    assert format_probability(0.999999999) == ">99.9999%"
+
+
+def test_prediction_rows_put_the_label_first_and_cut_the_text_to_the_width():
+    layout = prediction_layout(["pos", "neg"], top_k=2, width=60)
+    prediction = Prediction(7, "a " * 100, "pos", 0.99994, [("pos", 0.99994), ("neg", 0.00006)])
+    header = render_prediction_header(layout).plain
+    row = render_prediction_row(prediction, layout).plain
+    assert header.split() == ["#", "label", "score", "next", "labels", "text"]
+    assert row.split()[:4] == ["7", "pos", "99.99%", "neg"]
+    assert len(row) <= 60 and row.endswith("…")
+    empty = Prediction(8, "  ", None, None, [], reason="empty text")
+    assert "(empty text)" in render_prediction_row(empty, layout).plain
+
+
+EVAL_RESULT = EvalResult(
+    source="d.csv",
+    split=None,
+    n=4,
+    accuracy=0.75,
+    macro_f1=0.7333,
+    weighted_f1=0.7333,
+    labels=["neg", "pos", "meh"],
+    per_class={
+        "neg": ClassScores(1.0, 0.5, 2 / 3, 2),
+        "pos": ClassScores(2 / 3, 1.0, 0.8, 2),
+        "meh": ClassScores(None, None, None, 0),
+    },
+    confusion_matrix=[[1, 1, 0], [0, 2, 0], [0, 0, 0]],
+    ece=0.2125,
+    reliability=[ReliabilityBin(0.6, 2 / 3, 1, 0.65, 0.0), ReliabilityBin(14 / 15, 1.0, 3, 0.95, 1.0)],
+    temperature=1.5,
+    ignored_unknown=2,
+    errors=[Mistake(7, "Not good at all, " * 20, "neg", "pos", 0.65)],
+)
+
+
+def _render_eval(result: EvalResult, *, color: bool = False) -> str:
+    file = io.StringIO()
+    console = Console(
+        file=file,
+        width=100,
+        theme=ATTN_THEME,
+        force_terminal=color,
+        color_system="truecolor" if color else None,
     )
-    output = _render(render_eval(result), color=False)
-    assert "accuracy 75.0%" in output and "macro-F1 73.3%" in output and "66.7%" in output
-    assert "confusion matrix" in output
+    console.print(render_eval(result))
+    return file.getvalue()
+
+
+def _cells(line: str) -> list[str]:
+    """The cells of one table line (headers too)."""
+    return [cell.strip() for cell in line.replace("┃", "│").strip().strip("│").split("│")]
+
+
+def test_eval_scores_and_a_class_with_no_examples():
+    output = _render_eval(EVAL_RESULT)
+    lines = output.splitlines()
+    assert lines[0].startswith("d.csv  n=4") and "[" not in lines[0]  # a single file: no split name
+    assert "accuracy 75.0%" in lines[0] and "macro-F1 73.3%" in lines[0] and "weighted-F1 73.3%" in lines[0]
+    assert "ignored 2 rows whose label the model never saw" in output
+    scores = {cells[0]: cells[1:] for cells in map(_cells, lines) if len(cells) == 5}
+    assert scores["label"] == ["precision", "recall", "F1", "support"]
+    assert scores["neg"] == ["100.0%", "50.0%", "66.7%", "2"]
+    # Nothing to count is shown as such, not as a score of 0.0%.
+    assert scores["meh"] == ["—", "no examples", "—", "0"]
+    matrix = {cells[0]: cells[1:] for cells in map(_cells, lines) if len(cells) == 4}
+    assert matrix["true \\ predicted"] == ["neg", "pos", "meh"]
+    assert (matrix["neg"], matrix["pos"], matrix["meh"]) == (
+        ["1", "1", "0"],
+        ["0", "2", "0"],
+        ["0", "0", "0"],
+    )
+    assert "confusion matrix" in output and "shade: share of the row" in output
+
+
+def test_eval_calibration_and_most_confident_mistakes():
+    output = _render_eval(EVAL_RESULT)
+    assert "expected calibration error (ECE) 21.2% over 15 confidence bins; temperature 1.50" in output
+    bins = [_cells(line) for line in output.splitlines() if line.startswith("│ (")]
+    assert bins == [["(0.60, 0.67]", "1", "65.0%", "0.0%"], ["(0.93, 1.00]", "3", "95.0%", "100.0%"]]
+    assert "1 most confident mistakes" in output
+    (mistake,) = [_cells(line) for line in output.splitlines() if "Not good" in line]
+    # The text is cut to the terminal's width; the labels and probability stay whole.
+    assert mistake[0] == "7" and mistake[1].endswith("…") and mistake[2:] == ["neg", "pos", "65.0%"]
+    assert all(len(line) <= 100 for line in output.splitlines())
+
+
+def test_eval_without_errors_asked_and_with_none_found():
+    from dataclasses import replace
+
+    assert "mistakes" not in _render_eval(replace(EVAL_RESULT, errors=None))
+    assert "no mistakes to list" in _render_eval(replace(EVAL_RESULT, errors=[]))
+    assert _render_eval(replace(EVAL_RESULT, split="test")).startswith("d.csv [test]  n=4")
+    assert "temperature 1.00 (uncalibrated)" in _render_eval(replace(EVAL_RESULT, temperature=1.0))
+
+
+def test_confusion_matrix_cells_are_shaded_by_their_share_of_the_row():
+    output = _render_eval(EVAL_RESULT, color=True)
+    # pos: 2 of its 2 examples, the darkest shade with light text; neg: half and half, dark text.
+    assert "37;48;2;128;0;38m  2" in output
+    red, green, blue = heat_color(0.5)
+    assert output.count(f"30;48;2;{red};{green};{blue}m  1") == 2

@@ -1,0 +1,78 @@
+"""SHA-256 records of a checkpoint's files: made from the bytes a save writes, checked against the
+bytes a load reads, and compared with the files on disk for `attn info`. No torch."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from attncli.errors import CheckpointError
+
+FILES_KEY = "files"
+"""The key of config.json that maps each other file of the checkpoint to its record."""
+CHUNK_BYTES = 1 << 20
+RESTORE_OR_RETRAIN = "restore the file from a backup of the checkpoint, or train it again with `attn train`"
+
+
+def record_of(data: bytes) -> dict[str, Any]:
+    """What config.json records of one file: its SHA-256 (hex) and its size in bytes."""
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def _expected(path: Path, record: Any) -> tuple[str, int]:
+    if not (isinstance(record, dict) and isinstance(record.get("sha256"), str)):
+        raise CheckpointError(
+            f"the checksum of {path.name} in {path.parent / 'config.json'} is malformed, so the checkpoint "
+            f"is damaged; {RESTORE_OR_RETRAIN}"
+        )
+    return record["sha256"], int(record.get("bytes", -1))
+
+
+def check_bytes(path: Path, data: bytes, record: Any, *, remedy: str = RESTORE_OR_RETRAIN) -> None:
+    """Raise a CheckpointError naming `path` when `data` (its contents, as read) is not the file
+    that `record` describes."""
+    sha256, size = _expected(path, record)
+    if len(data) != size:
+        raise CheckpointError(f"{path} is damaged: {len(data):,} bytes where {size:,} were saved; {remedy}")
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise CheckpointError(
+            f"{path} is damaged: its contents differ from the SHA-256 recorded when it was saved; {remedy}"
+        )
+
+
+def read_checked(path: Path, files: dict[str, Any] | None, *, remedy: str = RESTORE_OR_RETRAIN) -> bytes:
+    """The bytes of `path`, checked against its record in `files` (config.json's "files") when it
+    has one; a checkpoint written before attn recorded checksums is read unchecked."""
+    data = path.read_bytes()
+    if files is not None and path.name in files:
+        check_bytes(path, data, files[path.name], remedy=remedy)
+    return data
+
+
+def digest_file(path: Path) -> tuple[str, int]:
+    """SHA-256 (hex) and size of the file at `path`, read in chunks."""
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK_BYTES):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def status_of(path: Path, record: Any) -> str:
+    """Whether the file at `path` is still the one `record` describes: "ok", "changed" or "missing"."""
+    if not path.is_file():
+        return "missing"
+    sha256, size = _expected(path, record)
+    return "ok" if digest_file(path) == (sha256, size) else "changed"
+
+
+def recorded_files(header: dict[str, Any], folder: Path) -> dict[str, Any] | None:
+    """config.json's record of the other files (None for a checkpoint written before attn kept one)."""
+    files = header.get(FILES_KEY)
+    if files is not None and not isinstance(files, dict):
+        raise CheckpointError(
+            f'{folder / "config.json"} is damaged ("{FILES_KEY}" is not a mapping); {RESTORE_OR_RETRAIN}'
+        )
+    return files

@@ -1,0 +1,215 @@
+"""What `attn info` shows about a checkpoint: labels, model, training, versions and whether its files
+still match their checksums. Read from the JSON files and the header of model.safetensors alone, so
+it imports no torch, safetensors or tokenizers and answers at once."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from attncli.checkpoint import (
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    METRICS_FILE,
+    TOKENIZER_FILE,
+    WEIGHTS_FILE,
+    read_header,
+    resolve_checkpoint,
+)
+from attncli.checksums import recorded_files, status_of
+from attncli.errors import CheckpointError
+from attncli.history import TrainingMetrics
+from attncli.migrations import migrate_header
+
+# The safetensors format caps its JSON header at 100 MB; a larger length means a damaged file.
+MAX_HEADER_BYTES = 100_000_000
+# tokenizer.json's model type -> the tokenizer.kind setting that trains it.
+TOKENIZER_KINDS = {"WordPiece": "wordpiece", "BPE": "bpe", "Unigram": "unigram", "WordLevel": "word"}
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """One file as config.json recorded it at saving, and whether the file on disk still matches."""
+
+    name: str
+    sha256: str
+    bytes: int
+    status: str
+    """"ok", "changed" or "missing"."""
+
+
+@dataclass(frozen=True)
+class TrainingInfo:
+    """How the checkpoint was trained; the numbers from metrics.json are None when it is absent."""
+
+    data_source: str | None
+    data_path: str | None
+    """Absolute path of local training data, as the run resolved it."""
+    epochs_trained: int | None
+    best_epoch: int | None
+    validation: dict[str, float] | None
+    """Loss, accuracy and macro-F1 on the validation split at the best epoch."""
+    stop_reason: str | None
+    train_seconds: float | None
+    temperature: float
+    """Calibration temperature dividing the logits (1.0: none)."""
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    path: Path
+    label_names: list[str]
+    model: dict[str, Any]
+    """The config's model section (a format 1 checkpoint's as loading upgrades it)."""
+    num_parameters: int | None
+    """Numbers stored in model.safetensors; None when its header cannot be read."""
+    vocab_size: int
+    tokenizer_kind: str | None
+    training: TrainingInfo
+    attn_version: str
+    torch_version: str
+    format_version: int
+    files: list[FileCheck] | None
+    """None for a checkpoint written before attn recorded checksums."""
+
+    def to_json(self) -> dict[str, Any]:
+        training = self.training
+        return {
+            "path": str(self.path),
+            "labels": self.label_names,
+            "model": self.model,
+            "num_parameters": self.num_parameters,
+            "vocab_size": self.vocab_size,
+            "tokenizer": self.tokenizer_kind,
+            "training": {
+                "data_source": training.data_source,
+                "data_path": training.data_path,
+                "epochs_trained": training.epochs_trained,
+                "best_epoch": training.best_epoch,
+                "validation": training.validation,
+                "stop_reason": training.stop_reason,
+                "train_seconds": training.train_seconds,
+                "temperature": training.temperature,
+            },
+            "versions": {
+                "attn": self.attn_version,
+                "torch": self.torch_version,
+                "format": self.format_version,
+            },
+            "files": None
+            if self.files is None
+            else {
+                item.name: {"sha256": item.sha256, "bytes": item.bytes, "status": item.status}
+                for item in self.files
+            },
+        }
+
+
+def _read_json(path: Path) -> Any:
+    """The JSON in `path`, or None when it is missing or not JSON (its file check says why)."""
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def count_parameters(path: Path) -> int | None:
+    """Numbers stored in a safetensors file, from its header alone: 8 bytes giving the length
+    (little-endian), then JSON giving each tensor's dtype, shape and offsets."""
+    try:
+        with path.open("rb") as file:
+            (length,) = struct.unpack("<Q", file.read(8))
+            if length > MAX_HEADER_BYTES:
+                return None
+            tensors = json.loads(file.read(length))
+        return sum(math.prod(entry["shape"]) for name, entry in tensors.items() if name != "__metadata__")
+    except (OSError, struct.error, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _tokenizer_kind(path: Path) -> str | None:
+    """The tokenizer.kind that trains the tokenizer in tokenizer.json (its model type if attn has none)."""
+    tokenizer = _read_json(path)
+    model = tokenizer.get("model") if isinstance(tokenizer, dict) else None
+    kind = model.get("type") if isinstance(model, dict) else None
+    return TOKENIZER_KINDS.get(kind, kind) if isinstance(kind, str) else None
+
+
+def _training(header: dict[str, Any], metrics_json: Any) -> TrainingInfo:
+    data = header["config"].get("data", {})
+    common = {
+        "data_source": data.get("source"),
+        "data_path": header.get("data_path"),
+        "temperature": float(header.get("temperature") or 1.0),
+    }
+    if not metrics_json or not isinstance(metrics_json, dict):
+        return TrainingInfo(
+            **common,
+            epochs_trained=None,
+            best_epoch=None,
+            validation=None,
+            stop_reason=None,
+            train_seconds=None,
+        )
+    metrics = TrainingMetrics.from_json(metrics_json)
+    best = metrics.best
+    validation = None
+    if best is not None:
+        validation = {
+            "loss": best.validation_loss,
+            "accuracy": best.validation_accuracy,
+            "macro_f1": best.validation_macro_f1,
+        }
+    return TrainingInfo(
+        **common,
+        epochs_trained=max((record.epoch for record in metrics.history), default=0),
+        best_epoch=metrics.best_epoch or None,  # epochs count from 1
+        validation=validation,
+        stop_reason=metrics.stop_reason or None,
+        train_seconds=metrics.train_seconds,
+    )
+
+
+def _file_checks(path: Path, header: dict[str, Any]) -> list[FileCheck] | None:
+    files = recorded_files(header, path)
+    if files is None:
+        return None
+    return [
+        FileCheck(
+            name=name,
+            sha256=str(record.get("sha256")),
+            bytes=int(record.get("bytes", 0)),
+            status=status_of(path / name, record),
+        )
+        for name, record in files.items()
+    ]
+
+
+def describe_checkpoint(path: str | Path) -> CheckpointInfo:
+    """What the checkpoint at `path` is (any path eval and predict accept: a run folder, best/,
+    last/ or a folder written by an earlier attn)."""
+    path = resolve_checkpoint(Path(path))
+    saved = read_header(path)
+    try:
+        header = migrate_header(saved, FORMAT_VERSION)
+        return CheckpointInfo(
+            path=path,
+            label_names=list(header["label_names"]),
+            model=dict(header["config"]["model"]),
+            num_parameters=count_parameters(path / WEIGHTS_FILE),
+            vocab_size=int(header["vocab_size"]),
+            tokenizer_kind=_tokenizer_kind(path / TOKENIZER_FILE),
+            training=_training(header, _read_json(path / METRICS_FILE)),
+            attn_version=str(saved.get("attn_version")),
+            torch_version=str(saved.get("torch_version")),
+            format_version=int(saved["format_version"]),
+            files=_file_checks(path, saved),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise CheckpointError(
+            f"{path / CONFIG_FILE} is damaged ({error}); train the checkpoint again"
+        ) from error

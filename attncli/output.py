@@ -1,0 +1,116 @@
+"""Where `attn predict` writes machine-readable results: JSON lines or CSV, to standard output or to
+a file that appears only once it is complete (written beside its final name, then renamed)."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from attncli.errors import DataError
+from attncli.prediction import Prediction
+
+FORMATS = ("table", "jsonl", "csv")
+SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl"}
+
+
+def choose_format(requested: str | None, *, as_json: bool, output: Path | None) -> str:
+    """--format, else --json, else the output file's suffix, else a table."""
+    if requested is not None and requested not in FORMATS:
+        raise DataError(f"--format must be one of {', '.join(FORMATS)}, not {requested!r}")
+    if as_json:
+        if requested not in (None, "jsonl"):
+            raise DataError(f"--json means --format jsonl; drop one of --json and --format {requested}")
+        return "jsonl"
+    if requested is not None:
+        return requested
+    if output is not None:
+        chosen = SUFFIX_FORMATS.get(output.suffix.lower())
+        if chosen is None:
+            raise DataError(f"cannot tell the format of {output} from its suffix; pass --format jsonl or csv")
+        return chosen
+    return "table"
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path | None) -> Iterator[IO[str]]:
+    """Standard output, or a text stream to `path` that replaces it only when the block succeeds;
+    on any failure the file is left as it was and nothing half-written remains."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"folder {folder} does not exist; create it or pass another --output")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=folder)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)  # mkstemp makes it private; results follow the umask
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+class JsonLinesWriter:
+    """One JSON object per prediction, flushed as it is written (for pipelines)."""
+
+    def __init__(self, stream: IO[str], *, text_column: str | None = None) -> None:
+        self.stream, self.text_column = stream, text_column
+
+    def write(self, predictions: Sequence[Prediction]) -> None:
+        for prediction in predictions:
+            row = prediction.to_json(text_column=self.text_column)
+            self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.stream.flush()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+class CsvWriter:
+    """The input's columns (for plain text: index and text), then `label`, `score` and one
+    `prob_<label>` column per label. A name that clashes with an input column is prefixed `attn_`."""
+
+    def __init__(
+        self,
+        stream: IO[str],
+        *,
+        input_columns: Sequence[str],
+        label_names: Sequence[str],
+        delimiter: str = ",",
+    ) -> None:
+        self.input_columns = list(input_columns) or ["index", "text"]
+        added = ["label", "score", *(f"prob_{label}" for label in label_names)]
+        taken = set(self.input_columns)
+        self.added = [f"attn_{name}" if name in taken else name for name in added]
+        self.writer = csv.writer(stream, delimiter=delimiter, lineterminator="\n")
+        self.writer.writerow([*self.input_columns, *self.added])
+        self.stream, self.plain = stream, not input_columns
+
+    def write(self, predictions: Sequence[Prediction]) -> None:
+        for prediction in predictions:
+            row = {"index": prediction.index, "text": prediction.text} if self.plain else prediction.fields
+            values = [_cell(row.get(column)) for column in self.input_columns]
+            scores = [_cell(prediction.label), _cell(prediction.score)]
+            probabilities = [_cell(p) for p in prediction.probabilities] or [""] * (len(self.added) - 2)
+            self.writer.writerow([*values, *scores, *probabilities])
+        self.stream.flush()

@@ -1,0 +1,304 @@
+"""The texts `attn predict` and `attn inspect` read: command-line arguments, a plain text file (one
+text per line), a dataset file (csv/tsv/json/jsonl/parquet, its other columns carried along), or
+standard input, read as it arrives. One record per input line or row, numbered from 0, in order;
+lines end at "\\n" (or "\\r\\n") only. Plain Python readers: no `datasets`, no type guessing, so
+an id such as "007" comes back as it went in."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import os
+import select
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from attncli.data import TEXT_COLUMNS, find_column
+from attncli.errors import DataError
+
+DATASET_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet")
+STDIN = "-"
+# Records handed on at a time from a file: enough to batch well, few enough to keep memory flat.
+CHUNK_RECORDS = 2048
+# Largest read from standard input at once; whatever has arrived is handed on without waiting.
+READ_BYTES = 1 << 16
+
+
+@dataclass(frozen=True)
+class Record:
+    index: int
+    """0-based number of the record in its input."""
+    text: str | None
+    """None when a dataset row has no text (a null, a number, a missing field)."""
+    fields: dict[str, Any] = field(default_factory=dict)
+    """The whole row of a dataset file (its text column included), as read; empty for plain text."""
+
+
+@dataclass
+class RecordSource:
+    """Where records come from, and in which chunks they become available."""
+
+    name: str
+    """For messages: the file, "standard input" or "arguments"."""
+    chunks: Iterator[list[Record]]
+    columns: list[str] = field(default_factory=list)
+    """A dataset file's columns in order (empty for plain text)."""
+    text_column: str | None = None
+    streaming: bool = False
+    """Records are handed on as they arrive (standard input), not in full chunks."""
+
+
+def check_encoding(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise DataError(
+            f"unknown encoding {encoding!r}; pass --encoding with a Python codec name such as "
+            "utf-8, latin-1 or cp1252"
+        ) from None
+
+
+def _decode(line: bytes, *, encoding: str, number: int, name: str) -> str:
+    try:
+        return line.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"line {number} of {name} is not valid {encoding} (byte {error.start + 1} of the line); "
+            "pass --encoding with the file's encoding (for example latin-1 or cp1252)"
+        ) from None
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Lines of a byte stream, split at b"\\n" only, each with its b"\\n" (the last may lack one)."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line + b"\n"
+    if pending:
+        yield pending
+
+
+def _decoded_lines(chunks: Iterable[bytes], *, encoding: str, name: str) -> Iterator[str]:
+    """Decoded lines (newline kept), a byte-order mark dropped from the first, errors naming the line."""
+    for number, line in enumerate(_lines(chunks), start=1):
+        text = _decode(line, encoding=encoding, number=number, name=name)
+        yield text.removeprefix("\ufeff") if number == 1 else text
+
+
+def _plain(text: str) -> str:
+    return text.removesuffix("\n").removesuffix("\r")
+
+
+def _file_chunks(file: BinaryIO) -> Iterator[bytes]:
+    while chunk := file.read(READ_BYTES):
+        yield chunk
+
+
+def _in_chunks(records: Iterable[Record], size: int = CHUNK_RECORDS) -> Iterator[list[Record]]:
+    chunk: list[Record] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
+    """Records of standard input as they arrive: every complete line read so far is handed on at
+    once, so a result can be printed before the input ends."""
+    pending, index, number = b"", 0, 0
+    while True:
+        data = os.read(descriptor, READ_BYTES)
+        # Gather what else has already arrived, without waiting for more.
+        while data and select.select([descriptor], [], [], 0)[0]:
+            more = os.read(descriptor, READ_BYTES)
+            if not more:
+                break
+            data += more
+        pending += data
+        *complete, pending = pending.split(b"\n")
+        if not data and pending:  # the input ended without a final newline
+            complete, pending = [*complete, pending], b""
+        records = []
+        for line in complete:
+            number += 1
+            text = _decode(line, encoding=encoding, number=number, name="standard input")
+            text = text.removeprefix("\ufeff") if number == 1 else text
+            records.append(Record(index=index, text=text.removesuffix("\r")))
+            index += 1
+        if records:
+            yield records
+        if not data:
+            return
+
+
+def from_arguments(texts: list[str]) -> RecordSource:
+    records = [Record(index=index, text=text) for index, text in enumerate(texts)]
+    return RecordSource(name="arguments", chunks=iter([records]))
+
+
+def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
+    import io
+    import sys
+
+    encoding = check_encoding(encoding)
+    try:
+        descriptor = sys.stdin.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):  # replaced by a test or an embedding host
+        stream = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode(encoding))
+        lines = _decoded_lines(_file_chunks(stream), encoding=encoding, name="standard input")
+        records = (Record(index=index, text=_plain(line)) for index, line in enumerate(lines))
+        return RecordSource(name="standard input", chunks=_in_chunks(records), streaming=True)
+    return RecordSource(
+        name="standard input", chunks=_stdin_chunks(descriptor, encoding=encoding), streaming=True
+    )
+
+
+def from_file(
+    path: Path, *, encoding: str = "utf-8", text_column: str | None = None, trained_column: str | None = None
+) -> RecordSource:
+    """Records of a file: a dataset file by its suffix (text from `text_column`, else the column the
+    model was trained on, else the usual names), any other file one text per line."""
+    encoding = check_encoding(encoding)
+    if not path.is_file():
+        raise DataError(f"--file {path} does not exist; pass a text file (one text per line) or a data file")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        return _csv_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
+    if suffix in (".json", ".jsonl"):
+        return _json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
+    if suffix == ".parquet":
+        return _parquet_source(path, text_column=text_column, trained_column=trained_column)
+    if text_column is not None:
+        raise DataError(f"--text-column needs a data file (csv/tsv/json/jsonl/parquet); {path} is plain text")
+
+    def records() -> Iterator[Record]:
+        with path.open("rb") as file:
+            lines = _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path))
+            for index, line in enumerate(lines):
+                yield Record(index=index, text=_plain(line))
+
+    return RecordSource(name=str(path), chunks=_in_chunks(records()))
+
+
+def _text_column(columns: list[str], requested: str | None, trained: str | None, name: str) -> str:
+    try:
+        return find_column(
+            columns, requested, (*([trained.lower()] if trained else []), *TEXT_COLUMNS), "text"
+        )
+    except DataError as error:
+        raise DataError(f"{name}: {error}") from None
+
+
+def _text_of(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _csv_source(
+    path: Path, *, encoding: str, text_column: str | None, trained_column: str | None
+) -> RecordSource:
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    file = path.open("rb")
+    rows = csv.reader(
+        _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path)), delimiter=delimiter
+    )
+    try:
+        header = next(rows)
+    except StopIteration:
+        file.close()
+        raise DataError(f"{path} is empty; give it a header row and one row per text") from None
+    except csv.Error as error:
+        file.close()
+        raise DataError(f"{path} is not valid csv ({error})") from None
+    column = _text_column(header, text_column, trained_column, str(path))
+    position = header.index(column)
+
+    def records() -> Iterator[Record]:
+        with file:
+            for index, row in enumerate(rows):
+                row += [""] * (len(header) - len(row))  # a short (ragged) row: its missing cells are empty
+                values = dict(zip(header, row, strict=False))
+                yield Record(index=index, text=row[position], fields=values)
+
+    return RecordSource(name=str(path), chunks=_in_chunks(records()), columns=header, text_column=column)
+
+
+def _json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
+    """(line number, value) of a JSON-lines file, or of a file holding one JSON array."""
+    with path.open("rb") as file:
+        first = file.read(READ_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n")
+        file.seek(0)
+        if first.startswith(b"["):
+            try:
+                values = json.loads(file.read().decode(encoding).removeprefix("\ufeff"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                raise DataError(
+                    f"{path} is not valid JSON ({error}); pass --encoding if it is not {encoding}"
+                ) from None
+            yield from ((0, value) for value in values)
+            return
+        lines = _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path))
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(
+                    f"line {number} of {path} is not JSON ({error.msg}); use one JSON object per line"
+                ) from None
+
+
+def _json_source(
+    path: Path, *, encoding: str, text_column: str | None, trained_column: str | None
+) -> RecordSource:
+    rows = _json_rows(path, encoding=encoding)
+    first = next(rows, None)
+    if first is None:
+        raise DataError(f"{path} holds no rows; give it one JSON object per line")
+    columns = list(first[1]) if isinstance(first[1], dict) else []
+    column = _text_column(columns, text_column, trained_column, str(path)) if columns else None
+
+    def records() -> Iterator[Record]:
+        for index, (_, value) in enumerate(_chain(first, rows)):
+            if isinstance(value, str):
+                yield Record(index=index, text=value)
+            elif isinstance(value, dict):
+                text = _text_of(value.get(column)) if column is not None else None
+                yield Record(index=index, text=text, fields=value)
+            else:
+                yield Record(index=index, text=None)
+
+    return RecordSource(name=str(path), chunks=_in_chunks(records()), columns=columns, text_column=column)
+
+
+def _chain(first: tuple[int, Any], rest: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+    yield first
+    yield from rest
+
+
+def _parquet_source(path: Path, *, text_column: str | None, trained_column: str | None) -> RecordSource:
+    import pyarrow.parquet as parquet  # type: ignore[import-untyped]
+
+    try:
+        file = parquet.ParquetFile(path)
+    except Exception as error:  # pyarrow raises its own error types for a damaged file
+        raise DataError(f"could not read {path} as parquet ({error})") from None
+    columns = list(file.schema_arrow.names)
+    column = _text_column(columns, text_column, trained_column, str(path))
+
+    def records() -> Iterator[Record]:
+        index = 0
+        for batch in file.iter_batches(batch_size=CHUNK_RECORDS):
+            for row in batch.to_pylist():
+                yield Record(index=index, text=_text_of(row[column]), fields=row)
+                index += 1
+
+    return RecordSource(name=str(path), chunks=_in_chunks(records()), columns=columns, text_column=column)

@@ -1,0 +1,122 @@
+"""`attn info`: what a checkpoint is, read from its JSON and the header of its weights alone."""
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import save_untrained_checkpoint
+from rich.console import Console
+from typer.testing import CliRunner
+
+from attncli.checkpoint import load_checkpoint
+from attncli.cli import app
+from attncli.info import count_parameters, describe_checkpoint
+from attncli.render import ATTN_THEME, render_info
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HEAVY = ("torch", "datasets", "tokenizers", "safetensors")
+
+
+def _rendered(renderable) -> str:
+    console = Console(file=io.StringIO(), width=100, theme=ATTN_THEME)
+    console.print(renderable)
+    return console.file.getvalue()
+
+
+def test_the_values_of_a_trained_run(trained):
+    started = time.perf_counter()
+    info = describe_checkpoint(trained.output)  # a run folder means its best/
+    seconds = time.perf_counter() - started
+    loaded = load_checkpoint(trained.output)
+    header = json.loads((trained.output / "best" / "config.json").read_text())
+    assert info.path == trained.output / "best" and seconds < 1.0
+    assert info.label_names == ["food", "sport", "tech"]
+    assert info.num_parameters == sum(parameter.numel() for parameter in loaded.model.parameters())
+    assert info.vocab_size == loaded.tokenizer.get_vocab_size(with_added_tokens=True)
+    assert info.tokenizer_kind == loaded.config.tokenizer.kind
+    assert info.model == header["config"]["model"]
+    training = info.training
+    assert training.best_epoch == trained.best_epoch and training.epochs_trained == len(trained.history)
+    assert training.validation == {
+        "loss": trained.best.validation_loss,
+        "accuracy": trained.best.validation_accuracy,
+        "macro_f1": trained.best.validation_macro_f1,
+    }
+    assert training.stop_reason == trained.metrics.stop_reason
+    assert training.train_seconds == trained.metrics.train_seconds
+    assert training.data_path == header["data_path"] and training.temperature == loaded.temperature
+    assert (info.format_version, info.attn_version) == (2, header["attn_version"])
+    assert [(item.name, item.status) for item in info.files or []] == [
+        ("model.safetensors", "ok"),
+        ("tokenizer.json", "ok"),
+        ("metrics.json", "ok"),
+    ]
+    last = describe_checkpoint(trained.output / "last")
+    assert {item.name for item in last.files or []} >= {"training_state.safetensors", "training_state.json"}
+
+
+def test_json_keys_and_a_changed_or_missing_file(tmp_path):
+    path = save_untrained_checkpoint(tmp_path / "model")
+    weights = bytearray((path / "model.safetensors").read_bytes())
+    weights[-5] ^= 0xFF  # inside the last tensor: the header, and so the count, still reads
+    (path / "model.safetensors").write_bytes(bytes(weights))
+    (path / "metrics.json").unlink()
+    result = CliRunner().invoke(app, ["info", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    output = json.loads(result.stdout)
+    assert set(output) == {
+        "path", "labels", "model", "num_parameters", "vocab_size", "tokenizer", "training", "versions",
+        "files",
+    }  # fmt: skip
+    assert set(output["training"]) == {
+        "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
+        "train_seconds", "temperature",
+    }  # fmt: skip
+    assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
+    assert output["training"]["epochs_trained"] is None and output["training"]["temperature"] == 1.0
+    assert {name: file["status"] for name, file in output["files"].items()} == {
+        "model.safetensors": "changed",
+        "tokenizer.json": "ok",
+        "metrics.json": "missing",
+    }
+    assert output["num_parameters"] == count_parameters(path / "model.safetensors") > 0
+    text = _rendered(render_info(describe_checkpoint(path)))
+    assert "changed" in text and "missing" in text and "food, sport, tech" in text
+    assert f"{output['num_parameters']:,}" in text
+
+
+def test_a_checkpoint_from_before_checksums(tmp_path):
+    info = describe_checkpoint(FIXTURES / "v1_additive_learned")
+    assert info.files is None and info.format_version == 1
+    assert info.model["pooling_attention"] == "additive"  # as loading upgrades it
+    assert "no checksums recorded" in _rendered(render_info(info))
+    assert CliRunner().invoke(app, ["info", str(tmp_path / "absent")]).exit_code == 2
+
+
+SCRIPT = """
+import json, sys
+from attncli.cli import app
+try:
+    app(["info", sys.argv[1], "--json"], prog_name="attn")
+except SystemExit as stop:
+    code = stop.code
+print(json.dumps({"code": code, "heavy": [name for name in sys.argv[2:] if name in sys.modules]}))
+"""
+
+
+def test_info_imports_no_torch_safetensors_tokenizers_or_datasets(tmp_path):
+    path = save_untrained_checkpoint(tmp_path / "model")
+    shutil.copytree(path, tmp_path / "run" / "best")
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "run"), *HEAVY],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    described, imports = map(json.loads, result.stdout.splitlines())
+    assert described["path"] == str(tmp_path / "run" / "best")
+    assert imports == {"code": 0, "heavy": []}

@@ -1,0 +1,109 @@
+import json
+import os
+
+import pytest
+
+from attncli.errors import DataError
+from attncli.records import _stdin_chunks, from_arguments, from_file
+
+
+def _records(source):
+    return [record for chunk in source.chunks for record in chunk]
+
+
+def test_plain_text_is_one_record_per_newline_and_keeps_blank_lines(tmp_path):
+    path = tmp_path / "texts.txt"
+    # U+2028 and a form feed are not line ends; CRLF is; a BOM is dropped; the final newline ends
+    # the last record without starting another.
+    path.write_bytes("\ufeffone\r\n\ntwo\u2028still two\x0cand two\n   \nlast\n".encode())
+    records = _records(from_file(path))
+    assert [(r.index, r.text) for r in records] == [
+        (0, "one"),
+        (1, ""),
+        (2, "two\u2028still two\x0cand two"),
+        (3, "   "),
+        (4, "last"),
+    ]
+
+
+def test_a_decoding_error_names_the_line_and_the_option(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes("fine\ncaf\xe9 cr\xe8me\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"line 2 of .*latin.txt is not valid utf-8.*--encoding"):
+        _records(from_file(path))
+    assert [r.text for r in _records(from_file(path, encoding="latin-1"))] == ["fine", "café crème"]
+    with pytest.raises(DataError, match="unknown encoding 'klingon'"):
+        from_file(path, encoding="klingon")
+
+
+def test_csv_rows_keep_their_columns_as_written(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        'id,review_text,stars\n007,"great, really\nsecond line",5\n008,meh\n009,,1\n', encoding="utf-8"
+    )
+    source = from_file(path, text_column="review_text")
+    records = _records(source)
+    assert source.columns == ["id", "review_text", "stars"] and source.text_column == "review_text"
+    assert [(r.index, r.text, r.fields["id"]) for r in records] == [
+        (0, "great, really\nsecond line", "007"),
+        (1, "meh", "008"),  # a ragged row: its missing cell is empty
+        (2, "", "009"),
+    ]
+    assert records[1].fields["stars"] == ""
+
+
+def test_csv_text_column_follows_training_then_the_usual_names(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("body,sentence\nfrom body,from sentence\n", encoding="utf-8")
+    assert _records(from_file(path))[0].text == "from sentence"  # "sentence" comes before "body"
+    assert _records(from_file(path, trained_column="body"))[0].text == "from body"
+    with pytest.raises(DataError, match="column 'txt' not found"):
+        from_file(path, text_column="txt")
+
+
+def test_jsonl_rows_keep_their_fields_and_a_broken_line_is_named(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    rows = [{"id": "a1", "text": "soup"}, {"id": "a2", "text": None}, "just a string"]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    records = _records(from_file(path))
+    assert [(r.text, r.fields.get("id")) for r in records] == [
+        ("soup", "a1"),
+        (None, "a2"),
+        ("just a string", None),
+    ]
+    path.write_text('{"text": "ok"}\n{"text": broken\n', encoding="utf-8")
+    with pytest.raises(DataError, match="line 2 of .* is not JSON"):
+        _records(from_file(path))
+
+
+def test_parquet_rows_keep_their_fields(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"id": [1, 2], "text": ["soup", "tennis"]}), path)
+    assert [(r.index, r.text, r.fields["id"]) for r in _records(from_file(path))] == [
+        (0, "soup", 1),
+        (1, "tennis", 2),
+    ]
+
+
+def test_arguments_are_records_in_order():
+    assert [(r.index, r.text) for r in _records(from_arguments(["a", "", "b"]))] == [
+        (0, "a"),
+        (1, ""),
+        (2, "b"),
+    ]
+
+
+def test_standard_input_hands_on_each_line_as_soon_as_it_arrives():
+    read_end, write_end = os.pipe()
+    chunks = _stdin_chunks(read_end, encoding="utf-8")
+    os.write(write_end, b"first\r\nsecond\n")
+    # The writer is still open: the lines that have arrived come out without waiting for the end.
+    assert [(r.index, r.text) for r in next(chunks)] == [(0, "first"), (1, "second")]
+    os.write(write_end, b"third, with no newline")
+    os.close(write_end)
+    assert [(r.index, r.text) for r in next(chunks)] == [(2, "third, with no newline")]
+    assert next(chunks, None) is None
+    os.close(read_end)
