@@ -318,7 +318,7 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
             "is damaged or mixed from two runs: train it again"
         ) from error
     metrics_path = path / METRICS_FILE  # optional: it only holds the history
-    metrics = json.loads(read_checked(metrics_path, files)) if metrics_path.is_file() else {}
+    metrics = json.loads(read_checked(metrics_path, files, required=False)) if metrics_path.is_file() else {}
     model.to(torch.device(device)).eval()
     return LoadedCheckpoint(
         path=path,

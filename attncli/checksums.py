@@ -26,7 +26,13 @@ def _expected(path: Path, record: Any) -> tuple[str, int]:
             f"the checksum of {path.name} in {path.parent / 'config.json'} is malformed, so the checkpoint "
             f"is damaged; {RESTORE_OR_RETRAIN}"
         )
-    return record["sha256"], int(record.get("bytes", -1))
+    size = record.get("bytes", -1)
+    if not isinstance(size, int):
+        raise CheckpointError(
+            f"the size of {path.name} in {path.parent / 'config.json'} is malformed, so the checkpoint "
+            f"is damaged; {RESTORE_OR_RETRAIN}"
+        )
+    return record["sha256"], size
 
 
 def check_bytes(path: Path, data: bytes, record: Any, *, remedy: str = RESTORE_OR_RETRAIN) -> None:
@@ -41,12 +47,20 @@ def check_bytes(path: Path, data: bytes, record: Any, *, remedy: str = RESTORE_O
         )
 
 
-def read_checked(path: Path, files: dict[str, Any] | None, *, remedy: str = RESTORE_OR_RETRAIN) -> bytes:
-    """The bytes of `path`, checked against its record in `files` (config.json's "files") when it
-    has one; a checkpoint written before attn recorded checksums is read unchecked."""
+def read_checked(
+    path: Path, files: dict[str, Any] | None, *, remedy: str = RESTORE_OR_RETRAIN, required: bool = True
+) -> bytes:
+    """The bytes of `path`, checked against its record in `files` (config.json's "files"); a
+    checkpoint written before attn recorded checksums (no "files") is read unchecked, but one that
+    records them must record this file too, unless it is not `required`."""
     data = path.read_bytes()
     if files is not None and path.name in files:
         check_bytes(path, data, files[path.name], remedy=remedy)
+    elif files is not None and required:
+        raise CheckpointError(
+            f"{path.parent / 'config.json'} records no checksum for {path.name}, so the checkpoint is "
+            f"damaged or mixed from two runs; {remedy}"
+        )
     return data
 
 

@@ -75,6 +75,15 @@ TextColumnOption = Annotated[
 LabelColumnOption = Annotated[
     str | None, typer.Option(help="Column holding the label (detected if not given).")
 ]
+EncodingOption = Annotated[
+    str, typer.Option("--encoding", help="Encoding of --file or standard input (e.g. latin-1, cp1252).")
+]
+DataEncodingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding", help="Encoding of local csv/tsv/json/jsonl files (default utf-8; e.g. latin-1, cp1252)."
+    ),
+]
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Show the full traceback of an error (or set ATTN_DEBUG=1).")
 ]
@@ -185,6 +194,7 @@ def train(
     ] = None,
     text_column: TextColumnOption = None,
     label_column: LabelColumnOption = None,
+    encoding: DataEncodingOption = None,
     epochs: Annotated[
         int | None,
         typer.Option(
@@ -226,7 +236,8 @@ def train(
     if nproc is not None and nproc > 1:
         options: dict[str, Any] = {
             "--output": output, "--resume": resume, "--config": config, "--text-column": text_column,
-            "--label-column": label_column, "--epochs": epochs, "--batch-size": batch_size, "--lr": lr,
+            "--label-column": label_column, "--encoding": encoding, "--epochs": epochs,
+            "--batch-size": batch_size, "--lr": lr,
             "--max-length": max_length, "--device": device, "--precision": precision, "--seed": seed,
         }  # fmt: skip
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
@@ -247,7 +258,7 @@ def train(
         from attncli.train import train as run_training
 
         if resume is not None:
-            others = [data, output, config, set_values, text_column, label_column, batch_size, lr]
+            others = [data, output, config, set_values, text_column, label_column, encoding, batch_size, lr]
             others += [max_length, device, precision, seed]
             if any(value is not None and value != [] for value in others) or overwrite:
                 raise ConfigError(
@@ -265,6 +276,7 @@ def train(
             "data.source": data,
             "data.text_column": text_column,
             "data.label_column": label_column,
+            "data.encoding": encoding,
             "train.epochs": epochs,
             "train.batch_size": batch_size,
             "train.lr": lr,
@@ -306,6 +318,7 @@ def evaluate(
     errors: Annotated[
         int, typer.Option("--errors", min=0, metavar="N", help="List the N most confident mistakes.")
     ] = 0,
+    encoding: DataEncodingOption = None,
     ignore_unknown_labels: Annotated[
         bool,
         typer.Option(
@@ -333,6 +346,7 @@ def evaluate(
             batch_size=batch_size,
             errors=errors,
             ignore_unknown_labels=ignore_unknown_labels,
+            encoding=encoding,
         )
         if as_json:
             _print_json([result.to_json()])
@@ -353,8 +367,10 @@ def _check_inputs(texts: list[str], file: Path | None, text_column: str | None) 
         raise ConfigError("pass texts as TEXT arguments or with --file, not both")
     if STDIN in texts and len(texts) > 1:
         raise ConfigError("'-' reads standard input; pass it alone, without other TEXT arguments")
-    if texts and texts != [STDIN] and text_column is not None:
-        raise ConfigError("--text-column names a column of --file; TEXT arguments have none")
+    if text_column is not None and (file is None or str(file) == STDIN):
+        raise ConfigError(
+            "--text-column names a column of --file; TEXT arguments and standard input have none"
+        )
     if file is not None and str(file) != STDIN and not file.is_file():
         raise DataError(f"--file {file} does not exist; pass a text file (one text per line) or a data file")
 
@@ -377,9 +393,6 @@ def _record_source(
     return records.from_stdin(encoding=encoding)
 
 
-EncodingOption = Annotated[
-    str, typer.Option("--encoding", help="Encoding of --file or standard input (e.g. latin-1, cp1252).")
-]
 FileOption = Annotated[
     Path | None,
     typer.Option(
@@ -451,7 +464,7 @@ def predict(
                 for predictions in chunks:
                     json_writer.write(predictions)
             elif chosen == "csv":
-                delimiter = "\t" if source.name.lower().endswith(".tsv") else ","
+                delimiter = "\t" if output is not None and output.suffix.lower() == ".tsv" else ","
                 csv_writer = CsvWriter(
                     stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=delimiter
                 )
@@ -561,8 +574,11 @@ def inspect(
 
     def action() -> None:
         from attncli.inspection import check_view, default_view, inspect_text
+        from attncli.prediction import EMPTY_TEXT, NO_TEXT
 
         _check_inputs(texts or [], file, text_column)
+        if as_json and (html or svg):
+            raise ConfigError("--html and --svg save the heatmaps, which --json does not draw; drop one")
         for path in (html, svg):
             if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
                 raise ConfigError(f"folder {path.parent} does not exist; create it or save elsewhere")
@@ -575,13 +591,14 @@ def inspect(
             trained_column=loaded.config.data.text_column,
         )  # fmt: skip
         console = _console()
-        color_system = None if no_color or not console.is_terminal else console.color_system
+        plain = no_color or console.no_color or not console.is_terminal  # NO_COLOR keeps color_system
+        color_system = None if plain else console.color_system
         recorder = _recording_console() if html or svg else None
         numbered = source.name != "arguments" or len(texts or []) > 1
         for chunk in source.chunks:
             for record in chunk:
                 if record.text is None or not record.text.strip():
-                    reason = "no text in this row" if record.text is None else "empty text"
+                    reason = NO_TEXT if record.text is None else EMPTY_TEXT
                     if as_json:
                         _print_json([{"index": record.index, "label": None, "reason": reason}])
                     else:

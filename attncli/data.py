@@ -101,17 +101,19 @@ class Splits:
     label_column: str
 
 
-def load_raw(source: str, *, config_name: str | None = None) -> dict[str, Any]:
-    """Load `source` into a mapping of split name -> `datasets.Dataset`, untouched."""
+def load_raw(source: str, *, config_name: str | None = None, encoding: str = "utf-8") -> dict[str, Any]:
+    """Load `source` into a mapping of split name -> `datasets.Dataset`, untouched; local text
+    files are read in `encoding`."""
     import datasets
 
-    datasets.logging.set_verbosity_error()
+    # Every failure becomes a DataError that says what to do; datasets' own log lines would repeat it.
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
     datasets.disable_progress_bars()
     path = Path(source).expanduser()
     if path.is_dir():
-        return _load_folder(path)
+        return _load_folder(path, encoding=encoding)
     if path.is_file():
-        return _load_files({"train": path})
+        return _load_files({"train": path}, encoding=encoding)
     # A name with a data-file suffix or a path prefix means a local path, never a Hub dataset.
     if path.suffix.lower() in FILE_BUILDERS or source.startswith((".", "/", "~")):
         raise DataError(f"{source} does not exist; pass an existing file, folder or Hub dataset name")
@@ -126,7 +128,7 @@ def load_raw(source: str, *, config_name: str | None = None) -> dict[str, Any]:
     return dict(loaded)
 
 
-def _load_folder(path: Path) -> dict[str, Any]:
+def _load_folder(path: Path, *, encoding: str) -> dict[str, Any]:
     import datasets
 
     if (path / "dataset_dict.json").is_file() or (path / "state.json").is_file():
@@ -146,7 +148,7 @@ def _load_folder(path: Path) -> dict[str, Any]:
             f"{path} holds no split files; name them train/validation/test with a suffix among "
             f"{', '.join(FILE_BUILDERS)} (for example train.csv)"
         )
-    return _load_files(files)
+    return _load_files(files, encoding=encoding)
 
 
 _RUN_CACHE: tempfile.TemporaryDirectory[str] | None = None
@@ -164,7 +166,18 @@ def local_cache_dir() -> str | None:
     return _RUN_CACHE.name
 
 
-def _load_files(files: dict[str, Path]) -> dict[str, Any]:
+def first_undecodable_line(path: Path, encoding: str) -> int | None:
+    """The 1-based number of the first line of `path` that is not valid `encoding`, if any."""
+    with path.open("rb") as file:
+        for number, line in enumerate(file, start=1):
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+def _load_files(files: dict[str, Path], *, encoding: str = "utf-8") -> dict[str, Any]:
     import datasets
 
     suffixes = {path.suffix.lower() for path in files.values()}
@@ -176,12 +189,22 @@ def _load_files(files: dict[str, Path]) -> dict[str, Any]:
     if suffix not in FILE_BUILDERS:
         raise DataError(f"cannot read {suffix or 'suffix-less'} files; use one of {', '.join(FILE_BUILDERS)}")
     builder, extra = FILE_BUILDERS[suffix]
+    if builder != "parquet":
+        extra = {**extra, "encoding": encoding}
     data_files = {split: str(path) for split, path in files.items()}
     try:
         loaded = datasets.load_dataset(builder, data_files=data_files, cache_dir=local_cache_dir(), **extra)
     except Exception as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         names = ", ".join(path.name for path in files.values())
+        if builder != "parquet":  # `datasets` hides a decoding error behind a generic one
+            for path in files.values():
+                line = first_undecodable_line(path, encoding)
+                if line is not None:
+                    raise DataError(
+                        f"line {line} of {path} is not valid {encoding}; pass --encoding (or set "
+                        "data.encoding) with the file's encoding, for example latin-1 or cp1252"
+                    ) from error
         if "corresponds to no data" in reason:  # what `datasets` says of a file with no rows
             raise DataError(f"{names} is empty (no rows); give it labelled rows") from error
         raise DataError(f"could not read {names} as {suffix[1:]}: {reason}") from error
@@ -280,7 +303,7 @@ def load_splits(config: DataConfig) -> Splits:
     """Load `config.source` into train and validation splits (validation carved when missing)."""
     if not config.source:
         raise DataError("no dataset given; pass DATA (a file, folder or Hub name) or set data.source")
-    raw = load_raw(config.source, config_name=config.config)
+    raw = load_raw(config.source, config_name=config.config, encoding=config.encoding)
     if "train" not in raw:
         raise DataError(
             f"{config.source} has no train split (splits: {', '.join(raw)}); name one file train.*"

@@ -224,11 +224,17 @@ def load_labelled_split(
     label_column: str | None,
     default_source: bool = False,
     ignore_unknown_labels: bool = False,
+    encoding: str | None = None,
 ) -> LabelledData:
     """The split of `source` to evaluate on. A single file named by the user is evaluated whole,
     whatever split is asked for: `datasets` calls it "train", which it is not."""
     data = checkpoint.config.data
-    raw = load_raw(source, config_name=data.config if source == data.source else None)
+    trained_on = source == data.source
+    raw = load_raw(
+        source,
+        config_name=data.config if trained_on else None,
+        encoding=encoding or (data.encoding if trained_on else "utf-8"),
+    )
     name, shown, carve, notes = _pick_split(
         checkpoint, source, list(raw), split, default_source=default_source
     )
@@ -281,6 +287,7 @@ def evaluate(
     batch_size: int = 64,
     errors: int = 0,
     ignore_unknown_labels: bool = False,
+    encoding: str | None = None,
 ) -> EvalResult:
     """Metrics of `checkpoint` on one split of `source` (default: the data it was trained on),
     with the `errors` most confident mistakes when that is above 0."""
@@ -298,6 +305,7 @@ def evaluate(
         text_column=text_column,
         label_column=label_column,
         default_source=default_source,
+        encoding=encoding,
         ignore_unknown_labels=ignore_unknown_labels,
     )
     truth = data.labelled.labels
@@ -321,7 +329,7 @@ def evaluate(
         confusion_matrix=matrix,
         ece=expected_calibration_error(bins),
         reliability=bins,
-        temperature=float(checkpoint.header.get("temperature") or 1.0),
+        temperature=checkpoint.temperature,
         ignored_unknown=data.ignored_unknown,
         errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,
         notes=data.notes,

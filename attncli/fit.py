@@ -64,8 +64,12 @@ def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, floa
     ).cpu()
     cells = num_labels * num_labels
     matrix = totals[1 : 1 + cells].long().view(num_labels, num_labels)  # rows: true, columns: predicted
-    temperature = best_temperature(totals[1 + cells :]) if prepared.config.train.calibrate else 1.0
     total = len(prepared.validation_ids)
+    # A validation split without a mistake always asks for the sharpest grid temperature: it
+    # cannot tell how confident to be, so it leaves the scores as they are.
+    mistakes = total - int(matrix.trace().item())
+    calibrate = prepared.config.train.calibrate and mistakes > 0
+    temperature = best_temperature(totals[1 + cells :]) if calibrate else 1.0
     return totals[0].item() / total, matrix.trace().item() / total, macro_f1(matrix.tolist()), temperature
 
 
@@ -163,21 +167,53 @@ def require_tensorboard(config: Config) -> None:
             ) from None
 
 
+# Outlier exposure (Hendrycks et al., 2019) with made-up outliers: a few texts of random tokens per
+# step are trained towards equal probabilities (weighted by train.outlier_weight), so text the model
+# cannot read (gibberish, another language) gets no confident label. The texts are short, as typed.
+OUTLIER_MAX_LENGTH = 32
+
+
+def _outlier_ids(prepared: Prepared, *, step: int, length: int) -> torch.Tensor | None:
+    """(train.outlier_rows, length) random ordinary token ids, right-padded to `length`; the same
+    on every process and after a resume (seeded by the step)."""
+    import torch
+
+    count = prepared.config.train.outlier_rows
+    if not count or prepared.ordinary_ids.numel() == 0:
+        return None
+    generator = torch.Generator().manual_seed(prepared.config.train.seed * 1_000_003 + step)
+    longest = min(OUTLIER_MAX_LENGTH, length)
+    lengths = torch.randint(1, longest + 1, (count, 1), generator=generator)
+    picks = torch.randint(prepared.ordinary_ids.numel(), (count, length), generator=generator)
+    ids = prepared.ordinary_ids[picks]
+    ids[torch.arange(length) >= lengths] = prepared.pad_id
+    return ids
+
+
 def _train_step(
     state: TrainState, prepared: Prepared, rows: torch.Tensor, weights: torch.Tensor | None
 ) -> torch.Tensor:
-    """One optimisation step on the batch of `rows`; returns the (detached) mean loss."""
+    """One optimisation step on the batch of `rows` (plus the step's outlier texts); returns the
+    (detached) mean loss on the batch."""
     import torch
     import torch.nn.functional as F
 
     config, device = prepared.config.train, prepared.device
     input_ids = pad_batch([prepared.train_ids[row] for row in rows.tolist()], pad_id=prepared.pad_id)
+    outliers = _outlier_ids(prepared, step=state.global_step, length=input_ids.size(1))
+    if outliers is not None:  # one forward pass for both, as DistributedDataParallel wants
+        input_ids = torch.cat([input_ids, outliers])
     targets = prepared.train_targets[rows].to(device, non_blocking=True)
     with autocast(device, prepared.precision):
-        logits = state.forward_model(input_ids.to(device, non_blocking=True)).logits
-    loss = F.cross_entropy(logits.float(), targets, weight=weights, label_smoothing=config.label_smoothing)
+        logits = state.forward_model(input_ids.to(device, non_blocking=True)).logits.float()
+    loss = F.cross_entropy(
+        logits[: len(rows)], targets, weight=weights, label_smoothing=config.label_smoothing
+    )
+    total = loss
+    if outliers is not None:  # cross-entropy to the uniform distribution
+        total = loss - config.outlier_weight * logits[len(rows) :].log_softmax(-1).mean()
     state.optimizer.zero_grad(set_to_none=True)
-    state.scaler.scale(loss).backward()
+    state.scaler.scale(total).backward()
     if config.grad_clip > 0:
         state.scaler.unscale_(state.optimizer)
         torch.nn.utils.clip_grad_norm_(state.model.parameters(), config.grad_clip)

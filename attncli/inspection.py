@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.config import ModelConfig
 from attncli.errors import AttnError
-from attncli.prediction import check_texts
+from attncli.prediction import calibrated_probabilities, check_texts
 from attncli.tokenizer import Encoded, encode
 
 if TYPE_CHECKING:
@@ -125,8 +125,9 @@ def check_view(
     if head is not None and not 1 <= head <= config.num_heads:
         raise InspectError(f"--head must be between 1 and {config.num_heads}, not {head}")
     if layer is None and not rollout and config.pooling in ("mean", "max"):
+        views = "--layer N" if config.pooling == "max" else "--layer N or --rollout"
         hint = (
-            "pass --layer N or --rollout to see its self-attention"
+            f"pass {views} to see its self-attention"
             if config.num_layers
             else "and it has no self-attention layers, so no attention to show"
         )
@@ -212,7 +213,7 @@ def inspect_text(
     (encoded,) = encode(tokenizer, [text], max_length=checkpoint.config.model.max_length)
     ids = torch.tensor([encoded.ids], dtype=torch.long)
     logits, weights, view = _view(checkpoint, ids, layer=layer, head=head, rollout=rollout)
-    probabilities = (logits / checkpoint.temperature).softmax(-1)
+    probabilities = calibrated_probabilities(checkpoint, logits)
     best = int(probabilities.argmax())
     token_texts = [tokenizer.id_to_token(token_id) or "" for token_id in encoded.ids]
     weight_list = weights.tolist()

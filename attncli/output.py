@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import math
 import os
 import sys
 import tempfile
@@ -17,7 +18,7 @@ from attncli.errors import DataError
 from attncli.prediction import Prediction
 
 FORMATS = ("table", "jsonl", "csv")
-SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl"}
+SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl"}
 
 
 def choose_format(requested: str | None, *, as_json: bool, output: Path | None) -> str:
@@ -27,6 +28,10 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
     if as_json:
         if requested not in (None, "jsonl"):
             raise DataError(f"--json means --format jsonl; drop one of --json and --format {requested}")
+        if output is not None and SUFFIX_FORMATS.get(output.suffix.lower(), "jsonl") != "jsonl":
+            raise DataError(
+                f"--json writes JSON lines, not into {output.name}; drop --json or rename the output"
+            )
         return "jsonl"
     if requested is not None:
         return requested
@@ -73,9 +78,29 @@ class JsonLinesWriter:
 
     def write(self, predictions: Sequence[Prediction]) -> None:
         for prediction in predictions:
-            row = prediction.to_json(text_column=self.text_column)
-            self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+            row = _json_safe(prediction.to_json(text_column=self.text_column))
+            self.stream.write(json.dumps(row, ensure_ascii=False, allow_nan=False, default=_as_text) + "\n")
         self.stream.flush()
+
+
+def _as_text(value: Any) -> str:
+    """A carried-through value JSON has no type for (a date, bytes): its ISO form or its text."""
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities (from a parquet column, say) as null: JSON has no spelling for them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value
 
 
 def _cell(value: Any) -> str:

@@ -62,7 +62,8 @@ def check_texts(texts: Sequence[str]) -> None:
             raise DataError(f"text {position} is empty; give every text at least one word")
 
 
-def _calibrated_softmax(checkpoint: LoadedCheckpoint, logits: torch.Tensor) -> torch.Tensor:
+def calibrated_probabilities(checkpoint: LoadedCheckpoint, logits: torch.Tensor) -> torch.Tensor:
+    """Softmax of the logits divided by the checkpoint's calibration temperature."""
     return (logits / checkpoint.temperature).softmax(-1)
 
 
@@ -78,7 +79,7 @@ def predict_probabilities(
         batch_size=batch_size,
         device=checkpoint.device,
     )
-    return _calibrated_softmax(checkpoint, logits)
+    return calibrated_probabilities(checkpoint, logits)
 
 
 @dataclass
@@ -118,7 +119,7 @@ def predict_records(
             batch_size=batch_size,
             device=checkpoint.device,
         )
-        probabilities = _calibrated_softmax(checkpoint, logits)
+        probabilities = calibrated_probabilities(checkpoint, logits)
     k = min(top_k, len(checkpoint.label_names))
     scores, indices = probabilities.topk(k, dim=-1)
     results = {}

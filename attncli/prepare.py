@@ -4,6 +4,7 @@ the model, optimizer, schedule and scaler as a fresh `TrainState` (`build_state`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import random
 from array import array
@@ -86,6 +87,15 @@ class Prepared:
         pad_id = pad_id_of(self.tokenizer)
         assert pad_id is not None, "load_tokenizer and train_tokenizer always add a padding token"
         return pad_id
+
+    @functools.cached_property
+    def ordinary_ids(self) -> torch.Tensor:
+        """(n,) ids of the vocabulary's ordinary tokens (not padding, unknown, classification...)."""
+        import torch
+
+        special = special_ids_of(self.tokenizer)
+        vocab_size = self.tokenizer.get_vocab_size(with_added_tokens=True)
+        return torch.tensor([i for i in range(vocab_size) if i not in special], dtype=torch.long)
 
 
 def prepare(

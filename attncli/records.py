@@ -23,8 +23,10 @@ DATASET_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet")
 STDIN = "-"
 # Records handed on at a time from a file: enough to batch well, few enough to keep memory flat.
 CHUNK_RECORDS = 2048
-# Largest read from standard input at once; whatever has arrived is handed on without waiting.
+# Largest read at once; from standard input, whatever has arrived (up to GATHER_BYTES) is handed on
+# without waiting for more.
 READ_BYTES = 1 << 16
+GATHER_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,18 @@ class RecordSource:
 
 def check_encoding(encoding: str) -> str:
     try:
-        return codecs.lookup(encoding).name
+        name = codecs.lookup(encoding).name
     except LookupError:
         raise DataError(
             f"unknown encoding {encoding!r}; pass --encoding with a Python codec name such as "
             "utf-8, latin-1 or cp1252"
         ) from None
+    if not "a\n".encode(name).endswith(b"a\n"):  # lines are found in the bytes, before decoding
+        raise DataError(
+            f"{name} input is not supported (its newline is not the byte 0x0A); convert the file to "
+            "utf-8 first, for example with iconv -f utf-16 -t utf-8"
+        )
+    return name
 
 
 def _decode(line: bytes, *, encoding: str, number: int, name: str) -> str:
@@ -110,33 +118,42 @@ def _in_chunks(records: Iterable[Record], size: int = CHUNK_RECORDS) -> Iterator
         yield chunk
 
 
-def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
-    """Records of standard input as they arrive: every complete line read so far is handed on at
-    once, so a result can be printed before the input ends."""
-    pending, index, number = b"", 0, 0
-    while True:
-        data = os.read(descriptor, READ_BYTES)
-        # Gather what else has already arrived, without waiting for more.
-        while data and select.select([descriptor], [], [], 0)[0]:
+def _arrivals(descriptor: int) -> Iterator[bytes]:
+    """Blocks of a pipe as they arrive: one read (which waits), then whatever else is already
+    there, up to GATHER_BYTES, so a fast producer still gives bounded blocks."""
+    while data := os.read(descriptor, READ_BYTES):
+        block, size = [data], len(data)
+        while size < GATHER_BYTES and select.select([descriptor], [], [], 0)[0]:
             more = os.read(descriptor, READ_BYTES)
             if not more:
                 break
-            data += more
-        pending += data
-        *complete, pending = pending.split(b"\n")
-        if not data and pending:  # the input ended without a final newline
-            complete, pending = [*complete, pending], b""
+            block.append(more)
+            size += len(more)
+        yield b"".join(block)
+
+
+def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
+    """Records of standard input as they arrive: the complete lines of each block are handed on
+    at once, so a result can be printed before the input ends."""
+    pending, index = b"", 0
+    for block in _with_end(_arrivals(descriptor)):
+        if block is None:  # the input ended; a last line without a newline is still a record
+            complete, pending = ([pending] if pending else []), b""
+        else:
+            *complete, pending = (pending + block).split(b"\n")
         records = []
         for line in complete:
-            number += 1
-            text = _decode(line, encoding=encoding, number=number, name="standard input")
-            text = text.removeprefix("\ufeff") if number == 1 else text
+            text = _decode(line, encoding=encoding, number=index + 1, name="standard input")
+            text = text.removeprefix("\ufeff") if index == 0 else text
             records.append(Record(index=index, text=text.removesuffix("\r")))
             index += 1
         if records:
             yield records
-        if not data:
-            return
+
+
+def _with_end(blocks: Iterator[bytes]) -> Iterator[bytes | None]:
+    yield from blocks
+    yield None
 
 
 def from_arguments(texts: list[str]) -> RecordSource:
@@ -205,27 +222,37 @@ def _csv_source(
     path: Path, *, encoding: str, text_column: str | None, trained_column: str | None
 ) -> RecordSource:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    csv.field_size_limit(1 << 30)  # a text may be a whole book; the default stops at 128 KB
     file = path.open("rb")
     rows = csv.reader(
         _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path)), delimiter=delimiter
     )
     try:
         header = next(rows)
+        column = _text_column(header, text_column, trained_column, str(path))
     except StopIteration:
         file.close()
         raise DataError(f"{path} is empty; give it a header row and one row per text") from None
     except csv.Error as error:
         file.close()
         raise DataError(f"{path} is not valid csv ({error})") from None
-    column = _text_column(header, text_column, trained_column, str(path))
+    except DataError:
+        file.close()
+        raise
     position = header.index(column)
 
     def records() -> Iterator[Record]:
+        index = 0
         with file:
-            for index, row in enumerate(rows):
-                row += [""] * (len(header) - len(row))  # a short (ragged) row: its missing cells are empty
-                values = dict(zip(header, row, strict=False))
-                yield Record(index=index, text=row[position], fields=values)
+            try:
+                for row in rows:
+                    if not row:  # a blank line is no row (as `datasets` reads it for train and eval)
+                        continue
+                    row += [""] * (len(header) - len(row))  # a short (ragged) row: missing cells are empty
+                    yield Record(index=index, text=row[position], fields=dict(zip(header, row, strict=False)))
+                    index += 1
+            except csv.Error as error:
+                raise DataError(f"line {rows.line_num} of {path} is not valid csv ({error})") from None
 
     return RecordSource(name=str(path), chunks=_in_chunks(records()), columns=header, text_column=column)
 

@@ -184,7 +184,7 @@ def render_inspection(
 
 def format_probability(value: float) -> str:
     """A probability as a percentage with as many decimals as it takes not to round to 100% or 0%
-    when it is neither (0.99994 is "99.994%"), up to four."""
+    when it is neither (0.99994 is "99.99%", 0.999996 "99.9996%"), up to four."""
     for decimals in (1, 2, 3, 4):
         shown = f"{100 * value:.{decimals}f}"
         if (value >= 1 or float(shown) < 100) and (value <= 0 or float(shown) > 0):
@@ -209,7 +209,7 @@ SCORE_WIDTH = 9
 def prediction_layout(label_names: list[str], *, top_k: int, width: int) -> PredictionLayout:
     label_width = max(5, min(24, max(len(label) for label in label_names)))
     others = min(top_k, len(label_names)) - 1
-    others_width = min(40, others * (label_width + 9)) if others > 0 else 0
+    others_width = min(44, others * (label_width + 12)) if others > 0 else 0  # "label <0.0001%, "
     # index, space, label, space, score, (two spaces, next labels), two spaces, then the text
     fixed = 6 + 1 + label_width + 1 + SCORE_WIDTH + (others_width + 2 if others_width else 0) + 2
     return PredictionLayout(6, label_width, others_width, max(10, width - fixed))
@@ -234,7 +234,8 @@ def render_prediction_header(layout: PredictionLayout) -> Text:
 def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> Text:
     """One line: record number, top label and its probability, the next labels, then the text cut
     to the terminal width. A record without a label shows why."""
-    text = (prediction.text or "").replace("\t", " ").replace("\r", " ")
+    # One line per record: line breaks and control characters (an escape sequence, say) as spaces.
+    text = "".join(" " if not char.isprintable() else char for char in prediction.text or "")
     parts = [_cell(str(prediction.index), layout.index_width, "attn.muted", right=True), Text(" ")]
     if prediction.label is None or prediction.score is None:
         parts += [_cell(f"({prediction.reason})", layout.label_width + SCORE_WIDTH + 1, "attn.muted")]

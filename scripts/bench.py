@@ -132,7 +132,7 @@ def child_attn(data: str, output: str, repeats: str, seed: str) -> dict[str, Any
     from attncli.checkpoint import load_checkpoint
     from attncli.config import load_config
     from attncli.evaluation import evaluate
-    from attncli.prediction import predict_probabilities
+    from attncli.prediction import predict
     from attncli.tokenizer import encode
     from attncli.train import train
 
@@ -146,7 +146,7 @@ def child_attn(data: str, output: str, repeats: str, seed: str) -> dict[str, Any
     times = []
     for _ in range(int(repeats)):
         started = time.perf_counter()
-        predict_probabilities(checkpoint, texts)
+        predict(checkpoint, texts)  # the path `attn predict` takes
         times.append(time.perf_counter() - started)
     train_texts, _ = read_jsonl(Path(data) / "train.jsonl")
     lengths = [
@@ -461,6 +461,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         _, predict_wall, predict_rss = run_measured_rss(predict_command)
         bbc["attn"]["predict_peak_rss_mb"] = predict_rss
         bbc["attn"]["predict_cli_wall_s"] = predict_wall
+        bbc["attn"]["predict_cli_docs_per_s"] = len(read_jsonl(args.data / "test.jsonl")[0]) / predict_wall
         model_file = str(work / "fasttext_tuned.bin")
         fasttext_load = f"import fasttext; fasttext.load_model({model_file!r}).predict([{SENTENCE!r}])"
         cold = {

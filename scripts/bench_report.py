@@ -205,7 +205,13 @@ def _attn_paragraph(attn: dict[str, Any]) -> str:
         f"{_pct(attn['mfu'])} of the {attn.get('precision', 'fp32')} `torch.mm` peak (the precision "
         "training ran in). "
         f"`attn predict` over the whole test set from the command line: "
-        f"{attn['predict_cli_wall_s']:.1f} s wall, peak RSS {attn['predict_peak_rss_mb']:.0f} MB."
+        f"{attn['predict_cli_wall_s']:.1f} s wall"
+        + (
+            f" ({attn['predict_cli_docs_per_s']:,.0f} documents/s, start-up included)"
+            if "predict_cli_docs_per_s" in attn
+            else ""
+        )
+        + f", peak RSS {attn['predict_peak_rss_mb']:.0f} MB."
     )
 
 

@@ -211,6 +211,12 @@ def test_changed_or_truncated_weights_are_named(tmp_path):
         load_checkpoint(path)
     weights.write_bytes(whole)
     assert load_checkpoint(path).label_names == ["food", "sport", "tech"]
+    # A record that names the other files but not the weights does not switch their check off.
+    header = json.loads((path / "config.json").read_text())
+    del header["files"]["model.safetensors"]
+    (path / "config.json").write_text(json.dumps(header))
+    with pytest.raises(CheckpointError, match=r"records no checksum for model\.safetensors"):
+        load_checkpoint(path)
 
 
 def test_a_tokenizer_from_another_checkpoint_is_named(trained, tmp_path):

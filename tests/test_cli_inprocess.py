@@ -146,11 +146,23 @@ def test_inspect_defaults_point_at_the_deciding_word(tmp_path):
     assert trained.exit_code == 0, trained.output
     for text, keyword in [
         ("the a of and soup to in was is it on", "soup"),
-        ("we said tennis today", "tennis"),
+        ("the people said tennis today and it was very", "tennis"),
     ]:
         result = invoke("inspect", tmp_path / "run", text, "--json")
         weights = {token["token"]: token["weight"] for token in json.loads(result.stdout)["tokens"]}
         others = [weight for token, weight in weights.items() if token != keyword]
         assert weights[keyword] == max(weights.values())
         assert weights[keyword] >= 3 * statistics.median(weights.values()), weights
-        assert weights[keyword] >= 3 * max(others), weights
+        assert weights[keyword] >= 2 * max(others), weights
+
+
+def test_eval_reads_another_encoding_when_told(easy_run, tmp_path):
+    rows = tmp_path / "latin.csv"
+    rows.write_bytes(
+        "text,label\nsoupe \xe0 la cr\xe8me with bread,food\nthe coach and the goal,sport\n".encode("latin-1")
+    )
+    refused = invoke("eval", easy_run, rows)
+    assert refused.exit_code == 2 and "line 2" in refused.output and "--encoding" in refused.output
+    accepted = invoke("eval", easy_run, rows, "--encoding", "latin-1", "--json")
+    assert accepted.exit_code == 0, accepted.output
+    assert json.loads(accepted.stdout)["n"] == 2

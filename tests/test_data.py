@@ -189,3 +189,15 @@ def test_arrow_copies_of_local_files_stay_out_of_the_users_cache(tmp_path, monke
     assert not Path(cache).exists()
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "mine"))
     assert data.local_cache_dir() is None  # the user's own choice is kept
+
+
+def test_files_in_another_encoding_name_the_line_and_load_with_data_encoding(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(
+        "text,label\nsoup,food\ncaf\xe9 cr\xe8me,food\ngoal,sport\nmatch,sport\n".encode("latin-1")
+    )
+    with pytest.raises(DataError, match=r"line 3 of .*latin.csv is not valid utf-8; pass --encoding"):
+        load_splits(DataConfig(source=str(path)))
+    splits = load_splits(DataConfig(source=str(path), encoding="latin-1", validation_fraction=0.5))
+    texts = [*splits.splits["train"].texts, *splits.splits["validation"].texts]
+    assert "café crème" in texts
