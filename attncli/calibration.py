@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 # validation split the model classifies perfectly pulls T towards 0 without end; sharpening more
 # than 4x is that overfitting rather than a model honestly underconfident, so the grid stops there.
 GRID_LOW, GRID_HIGH, GRID_POINTS = 0.25, 20.0, 221
-# Logits are divided in chunks of rows so a large validation split stays within a few MB.
-CHUNK_ROWS = 4096
+# Rows are scaled in chunks of at most this many float64 values (2 MB), whatever the number of
+# rows and labels.
+CHUNK_VALUES = 1 << 18
 
 
 def temperature_grid() -> torch.Tensor:
@@ -35,9 +36,10 @@ def nll_by_temperature(logits: torch.Tensor, targets: torch.Tensor) -> torch.Ten
 
     grid = temperature_grid()
     sums = torch.zeros(GRID_POINTS, dtype=torch.float64)
-    for start in range(0, len(targets), CHUNK_ROWS):
-        chunk = logits[start : start + CHUNK_ROWS].double()  # (n, C)
-        chosen = targets[start : start + CHUNK_ROWS]
+    chunk_rows = max(1, CHUNK_VALUES // (GRID_POINTS * max(1, logits.size(-1))))
+    for start in range(0, len(targets), chunk_rows):
+        chunk = logits[start : start + chunk_rows].double()  # (n, C)
+        chosen = targets[start : start + chunk_rows]
         scaled = chunk.unsqueeze(0) / grid.view(-1, 1, 1)  # (G, n, C)
         log_probabilities = scaled.log_softmax(-1)
         picked = log_probabilities.gather(-1, chosen.view(1, -1, 1).expand(GRID_POINTS, -1, 1))

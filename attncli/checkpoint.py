@@ -196,15 +196,6 @@ def save_checkpoint(
         raise
 
 
-def replace_file(path: Path, data: bytes) -> None:
-    """Replace one file atomically (write beside it, flush, rename over it)."""
-    temporary = path.with_name(f".{path.name}.partial")
-    write_file_durably(temporary, data)
-    temporary.chmod(0o666 & ~_umask())
-    os.replace(temporary, path)
-    _fsync_folder(path.parent)
-
-
 def replace_metrics(path: Path, metrics: dict[str, Any]) -> None:
     """Give the checkpoint at `path` a new metrics.json, and config.json its new checksum. The folder
     is rebuilt beside it (the other files hard-linked) and swapped in as a save is, so a kill leaves

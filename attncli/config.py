@@ -195,10 +195,10 @@ class TrainConfig:
     """auto, fp32, bf16 or fp16 (fp16 needs CUDA)."""
     seed: int = 0
     """Seed for weight initialisation, dropout and shuffling."""
-    outlier_rows: int = 0
-    """Texts of random tokens added to each step and trained towards equal probabilities, so text
-    the model cannot read gets no confident label (0: none; 4 cost BBC about a point of accuracy)."""
-    outlier_weight: float = 0.5
+    outlier_rows: int = 4
+    """Made-up gibberish texts added to each step and trained towards equal probabilities, so text
+    the model cannot read gets no confident label (0: none)."""
+    outlier_weight: float = 0.1
     """Weight of the outlier texts' loss (cross-entropy to equal probabilities) beside the batch's."""
     calibrate: bool = True
     """Fit a temperature on the validation split so that predicted probabilities match accuracy."""

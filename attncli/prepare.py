@@ -17,6 +17,7 @@ from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError
+from attncli.outliers import outlier_pool
 from attncli.reporter import Reporter, RunInfo
 from attncli.tokenizer import (
     PackedSequences,
@@ -89,13 +90,12 @@ class Prepared:
         return pad_id
 
     @functools.cached_property
-    def ordinary_ids(self) -> torch.Tensor:
-        """(n,) ids of the vocabulary's ordinary tokens (not padding, unknown, classification...)."""
-        import torch
-
-        special = special_ids_of(self.tokenizer)
-        vocab_size = self.tokenizer.get_vocab_size(with_added_tokens=True)
-        return torch.tensor([i for i in range(vocab_size) if i not in special], dtype=torch.long)
+    def outlier_pool(self) -> PackedSequences | None:
+        """Token ids of made-up gibberish for train.outlier_rows (None when that is 0)."""
+        if not self.config.train.outlier_rows:
+            return None
+        seed, max_length = self.config.train.seed, self.config.model.max_length
+        return outlier_pool(self.tokenizer, seed=seed, max_length=max_length)
 
 
 def prepare(

@@ -88,9 +88,7 @@ def trained(easy_folder, tmp_path_factory):
     from attncli.train import train
 
     output = tmp_path_factory.mktemp("runs") / "easy"
-    # With outlier texts, so the tests that read it also see text it cannot read get no confident label.
-    settings = [*TINY_MODEL, f"data.source={easy_folder}", "train.epochs=8", "train.outlier_rows=4"]
-    config = load_config(None, settings)
+    config = load_config(None, [*TINY_MODEL, f"data.source={easy_folder}", "train.epochs=8"])
     result = train(config, output=output)
     return result
 

@@ -80,8 +80,8 @@ def test_long_texts_say_how_many_tokens_were_cut(loaded):
 
 
 def test_text_the_model_cannot_read_gets_no_confident_label(loaded):
-    # The fixture trained with random-token texts and equal-probability targets (train.outlier_rows),
-    # so gibberish lands near 1/3 on this three-label task, below a real text.
+    # Training adds made-up gibberish with equal-probability targets (train.outlier_rows, on by
+    # default), so gibberish lands near 1/3 on this three-label task, below a real text.
     gibberish, real = predict(loaded, ["zzzz qqqq xkcd", "we had pasta with cheese"])
     assert gibberish.score < 0.45, gibberish.top_k  # 1/3 is no preference at all
     assert real.label == "food" and real.score > gibberish.score + 0.1

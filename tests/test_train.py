@@ -167,32 +167,3 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
 def test_summary_records_padding_and_peak_memory(trained):
     assert all(0.0 <= record.padding_fraction < 0.5 for record in trained.history)
     assert trained.metrics.peak_memory_mb > 50
-
-
-def test_outlier_texts_are_random_ordinary_tokens_the_same_at_every_resume(tmp_path):
-    import dataclasses
-
-    import torch
-
-    from attncli.config import load_config
-    from attncli.fit import OUTLIER_MAX_LENGTH, _outlier_ids
-    from attncli.prepare import prepare
-    from attncli.reporter import SilentReporter
-    from attncli.tokenizer import special_ids_of
-
-    data = write_csv(tmp_path / "d.csv", make_rows(60))
-    config = load_config(None, [*TINY_MODEL, f"data.source={data}", "train.outlier_rows=4"])
-    prepared = prepare(config, reporter=SilentReporter())
-    first = _outlier_ids(prepared, step=7, length=50)
-    assert first is not None and first.shape == (4, 50)
-    assert torch.equal(first, _outlier_ids(prepared, step=7, length=50))  # seeded by the step
-    assert not torch.equal(first, _outlier_ids(prepared, step=8, length=50))
-    real = first != prepared.pad_id
-    lengths = real.sum(1)
-    assert ((lengths >= 1) & (lengths <= OUTLIER_MAX_LENGTH)).all()
-    assert all(bool(row[: int(n)].all()) for row, n in zip(real, lengths, strict=True))  # right-padded
-    assert not set(first[real].tolist()) & special_ids_of(prepared.tokenizer)
-    off = dataclasses.replace(
-        prepared, config=load_config(None, [f"data.source={data}", "train.outlier_rows=0"])
-    )
-    assert _outlier_ids(off, step=7, length=50) is None

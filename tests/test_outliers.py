@@ -1,0 +1,41 @@
+import torch
+from conftest import make_rows
+
+from attncli.config import TokenizerConfig
+from attncli.outliers import alphabet_of, gibberish, outlier_batch, outlier_pool
+from attncli.tokenizer import pad_id_of, special_ids_of, train_tokenizer
+
+
+def _tokenizer():
+    texts = [row["text"] for row in make_rows(200)]
+    return train_tokenizer(texts, TokenizerConfig(vocab_size=300, min_frequency=1))
+
+
+def test_gibberish_is_spelt_with_the_tokenizers_own_letters():
+    tokenizer = _tokenizer()
+    alphabet = alphabet_of(tokenizer)
+    assert "a" in alphabet and "z" not in alphabet  # the easy rows never use a z
+    texts = gibberish(alphabet, count=50, seed=3)
+    assert texts == gibberish(alphabet, count=50, seed=3) and texts != gibberish(alphabet, count=50, seed=4)
+    for text in texts:
+        words = text.split()
+        assert 1 <= len(words) <= 6 and all(2 <= len(word) <= 9 for word in words)
+        assert set("".join(words)) <= set(alphabet)
+
+
+def test_outlier_batches_are_padded_seeded_by_the_step_and_free_of_special_tokens():
+    tokenizer = _tokenizer()
+    pad_id = pad_id_of(tokenizer)
+    pool = outlier_pool(tokenizer, seed=0, max_length=32)
+    assert pool is not None and len(pool) == 4096
+    batch = outlier_batch(pool, count=4, step=7, seed=0, length=40, pad_id=pad_id)
+    assert batch.shape == (4, 40)
+    assert torch.equal(batch, outlier_batch(pool, count=4, step=7, seed=0, length=40, pad_id=pad_id))
+    assert not torch.equal(batch, outlier_batch(pool, count=4, step=8, seed=0, length=40, pad_id=pad_id))
+    real = batch != pad_id
+    lengths = real.sum(1)
+    assert (lengths >= 1).all()
+    assert all(bool(row[: int(n)].all()) for row, n in zip(real, lengths, strict=True))  # right-padded
+    assert not set(batch[real].tolist()) & (special_ids_of(tokenizer) - {tokenizer.token_to_id("[UNK]")})
+    short = outlier_batch(pool, count=4, step=7, seed=0, length=3, pad_id=pad_id)
+    assert short.shape == (4, 3)  # cut to the batch it joins
