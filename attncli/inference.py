@@ -13,6 +13,29 @@ if TYPE_CHECKING:
     import torch
 
 
+# Padded positions a batch may hold: long documents go a few at a time, which keeps the activations
+# in cache (BBC articles on a 2-core CPU: 8-16 a batch ran 10% faster than 64), short texts many at a
+# time.
+MAX_BATCH_TOKENS = 4096
+
+
+def _token_budget_batches(lengths: torch.Tensor, *, batch_size: int, max_tokens: int) -> list[torch.Tensor]:
+    """Row indices in batches, shortest texts first; a batch grows while its padded size (rows x
+    its longest) stays within `max_tokens` and its rows within `batch_size`."""
+    import torch
+
+    order = torch.argsort(lengths, stable=True)
+    sorted_lengths = lengths[order].tolist()
+    batches, start = [], 0
+    for end in range(1, len(order) + 1):
+        full = end - start > batch_size or (end - start) * sorted_lengths[end - 1] > max_tokens
+        if full and end - 1 > start:
+            batches.append(order[start : end - 1])
+            start = end - 1
+    batches.append(order[start:])
+    return batches
+
+
 def batched_forward(
     model: torch.nn.Module,
     sequences: Sequence[Sequence[int]] | Sequence[torch.Tensor] | PackedSequences,
@@ -21,9 +44,11 @@ def batched_forward(
     batch_size: int,
     device: torch.device,
     precision: str = "fp32",
+    max_tokens: int = MAX_BATCH_TOKENS,
 ) -> torch.Tensor:
     """Logits (N, num_labels) in fp32 on the CPU, in the order of `sequences`. Texts are batched by
-    length to cut padding."""
+    length to cut padding, at most `batch_size` texts and about `max_tokens` padded positions a
+    batch (at least one text)."""
     import torch
 
     if isinstance(sequences, PackedSequences):
@@ -36,7 +61,7 @@ def batched_forward(
     was_training = model.training
     model.eval()
     with torch.inference_mode(), autocast(device, precision):
-        for rows in torch.argsort(lengths, stable=True).split(batch_size):
+        for rows in _token_budget_batches(lengths, batch_size=batch_size, max_tokens=max_tokens):
             input_ids = pad_batch([sequences[row] for row in rows.tolist()], pad_id=pad_id).to(device)
             batch_logits = model(input_ids).logits
             if logits is None:
