@@ -496,7 +496,9 @@ def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, strea
     from attncli.render import ATTN_THEME, prediction_layout, render_prediction_header, render_prediction_row
 
     console = Console(file=stream, theme=ATTN_THEME, highlight=False, soft_wrap=True)
-    layout = prediction_layout(label_names, top_k=top_k, width=console.width)
+    # Texts are cut to the terminal's width; piped into a file or a pager, they are kept whole.
+    width = console.width if console.is_terminal else 1 << 20
+    layout = prediction_layout(label_names, top_k=top_k, width=width)
     console.print(render_prediction_header(layout))
     for predictions in chunks:
         for prediction in predictions:

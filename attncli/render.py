@@ -246,7 +246,9 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
         others = ", ".join(f"{label} {format_probability(score)}" for label, score in prediction.top_k[1:])
     if layout.others_width:
         parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]
-    parts += [Text("  "), _cell(text, layout.text_width)]
+    shown = Text(text)
+    shown.truncate(layout.text_width, overflow="ellipsis")  # the last column: cut, never padded
+    parts += [Text("  "), shown]
     return Text.assemble(*parts)
 
 

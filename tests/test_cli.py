@@ -86,6 +86,7 @@ def test_predict_from_arguments_file_and_stdin(run, tmp_path):
     assert top_one[0]["label"] == "tech" and len(top_one[0]["top_k"]) == 1
     table = ok("predict", run, *texts).stdout
     assert "food" in table and "sport" in table
+    assert all(text in table for text in texts)  # piped, not a terminal: texts are kept whole
     both = attn("predict", run, "soup", "--file", lines)
     assert both.returncode == 2 and "not both" in both.stderr
 
@@ -244,3 +245,45 @@ def test_help_and_version():
     assert ok("--version").stdout.startswith("attn ")
     assert "--max-length" in ok("train", "--help").stdout
     assert attn().returncode in (0, 2)  # no command prints help
+
+
+IMPORTS_AFTER = """
+import sys
+from attncli.cli import app
+try:
+    app(sys.argv[1:], prog_name="attn")
+except SystemExit:
+    pass
+print("HEAVY", sorted(name for name in ("torch", "datasets") if name in sys.modules), file=sys.stderr)
+"""
+
+
+def _heavy_imports(*args):
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTS_AFTER, *map(str, args)], capture_output=True, text=True, env=ENV
+    )
+    line = [line for line in result.stderr.splitlines() if line.startswith("HEAVY")][-1]
+    return result.stdout, line.removeprefix("HEAVY ")
+
+
+def test_help_reads_as_people_write_and_imports_neither_torch_nor_datasets():
+    for command in ([], ["train"], ["eval"], ["predict"], ["inspect"], ["info"]):
+        text, heavy = _heavy_imports(*command, "--help")
+        assert heavy == "[]", (command, heavy)
+        assert "{" not in text.splitlines()[0] and "<" not in text, text  # no {CHECKPOINT}, no <path>
+    text, _ = _heavy_imports("predict", "--help")
+    assert text.startswith("Usage: attn predict [OPTIONS] CHECKPOINT [TEXT]...")
+    assert "-f, --file PATH" in text
+    listing, _ = _heavy_imports("--help")
+    assert "..." not in listing.split("Commands:")[1]  # command descriptions are not cut off
+    assert "[default: (10)]" in _heavy_imports("train", "--help")[0]  # train shows the config's defaults
+
+
+def test_predicting_texts_given_as_arguments_does_not_import_datasets(run):
+    text, heavy = _heavy_imports("predict", run, "soup and bread", "--json")
+    assert json.loads(text)["label"] == "food" and heavy == "['torch']"
+
+
+def test_shell_completion_script_is_printed():
+    result = attn("--show-completion", "bash")
+    assert result.returncode == 0 and "complete" in result.stdout and "attn" in result.stdout
