@@ -52,6 +52,13 @@ class DataConfig:
     """Encoding of local csv/tsv/json/jsonl files (latin-1, cp1252, ...: any Python codec name)."""
 
     def __post_init__(self) -> None:
+        try:
+            "a".encode(self.encoding)
+        except LookupError:
+            raise ConfigError(
+                f"data.encoding {self.encoding!r} is not a text encoding Python knows; use a codec "
+                "name such as utf-8, latin-1 or cp1252"
+            ) from None
         _require(
             0.0 < self.validation_fraction < 1.0,
             f"data.validation_fraction must be between 0 and 1, not {self.validation_fraction}",
@@ -221,7 +228,7 @@ class TrainConfig:
         _require(self.outlier_rows >= 0, f"train.outlier_rows must be 0 or more, not {self.outlier_rows}")
         _require(
             self.outlier_weight >= 0, f"train.outlier_weight must be 0 or more, not {self.outlier_weight}"
-        )  # noqa: E501
+        )
         _require(self.lr > 0, f"train.lr must be positive, not {self.lr}")
         _require(0.0 <= self.warmup_ratio < 1.0, "train.warmup_ratio must be in [0, 1)")
         _require(self.grad_clip >= 0, "train.grad_clip must be 0 or more")

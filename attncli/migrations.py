@@ -63,6 +63,10 @@ def migrate_header(header: dict[str, Any], target: int) -> dict[str, Any]:
     header = copy.deepcopy(header)
     while header.get("format_version") in STEPS and header["format_version"] < target:
         header = STEPS[header["format_version"]][0](header)
+    # Settings added without a format change: a run saved before them carries on as it was trained.
+    train = header.get("config", {}).get("train")
+    if isinstance(train, dict):
+        train.setdefault("outlier_rows", 0)  # outlier exposure came after those runs
     return header
 
 

@@ -56,6 +56,7 @@ class RecordSource:
 def check_encoding(encoding: str) -> str:
     try:
         name = codecs.lookup(encoding).name
+        "a".encode(name)
     except LookupError:
         raise DataError(
             f"unknown encoding {encoding!r}; pass --encoding with a Python codec name such as "

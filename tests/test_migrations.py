@@ -39,3 +39,16 @@ def test_a_format_from_the_future_says_to_upgrade(tmp_path):
     (folder / "config.json").write_text(json.dumps(header))
     with pytest.raises(CheckpointError, match=f"format {FORMAT_VERSION + 1}; this attn reads formats 1 to"):
         load_checkpoint(folder)
+
+
+def test_runs_saved_before_outlier_exposure_carry_on_without_it():
+    import json
+
+    from attncli.config import Config
+    from attncli.migrations import migrate_header
+
+    for name in ("v1_additive_learned", "v1_scaled_dot_sinusoidal"):
+        header = json.loads((FIXTURES / name / "config.json").read_text())
+        assert "outlier_rows" not in header["config"]["train"]
+        migrated = migrate_header(header, 2)
+        assert Config.from_dict(migrated["config"]).train.outlier_rows == 0
