@@ -378,10 +378,10 @@ def _check_inputs(texts: list[str], file: Path | None, text_column: str | None) 
 def _record_source(
     texts: list[str], file: Path | None, *, encoding: str, text_column: str | None, trained_column: str | None
 ):
-    """Where the records come from: TEXT arguments, --file, or standard input ('-' or nothing)."""
+    """Where the records come from: TEXT arguments, --file, or standard input ('-' or nothing).
+    The inputs were checked by `_check_inputs` before the model loaded."""
     from attncli import records
 
-    _check_inputs(texts, file, text_column)
     if texts and texts != [records.STDIN]:
         return records.from_arguments(texts)
     if file is not None and str(file) != records.STDIN:
