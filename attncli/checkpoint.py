@@ -27,7 +27,7 @@ from attncli.checksums import FILES_KEY, read_checked, record_of, recorded_files
 from attncli.config import Config
 from attncli.errors import CheckpointError, ConfigError
 from attncli.migrations import migrate_header, migrate_weights
-from attncli.tokenizer import pad_id_of, tokenizer_from_json
+from attncli.tokenizer import char_ngram_table, pad_id_of, tokenizer_from_json
 
 if TYPE_CHECKING:
     import torch
@@ -292,7 +292,12 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
         ) from error
     tokenizer = _load_tokenizer_of(path, files, vocab_size=vocab_size, pad_id=pad_id)
     model = build_model(
-        config.model, vocab_size=vocab_size, num_labels=len(label_names), pad_id=pad_id, token_dim=token_dim
+        config.model,
+        vocab_size=vocab_size,
+        num_labels=len(label_names),
+        pad_id=pad_id,
+        token_dim=token_dim,
+        char_ngram_table=char_ngram_table(tokenizer, config.model),
     )
     try:
         weights = migrate_weights(

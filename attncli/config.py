@@ -123,6 +123,14 @@ class ModelConfig:
     """A GloVe or word2vec text file (.txt, .vec, optionally .gz) to start the token embeddings from."""
     freeze_embeddings: bool = False
     """Keep the pretrained token embeddings fixed during training."""
+    char_ngrams: int = 0
+    """Hash buckets of character n-gram vectors added to each token's, as in fastText (0: none)."""
+    char_ngram_min: int = 3
+    """Shortest character n-gram (a word's start counts as one character, "<")."""
+    char_ngram_max: int = 5
+    """Longest character n-gram."""
+    word_bigrams: int = 0
+    """Hash buckets of vectors for each pair of neighbouring tokens, added to the first (0: none)."""
 
     def __post_init__(self) -> None:
         from attncli.model.registry import POOLING, POSITIONAL, SCORING
@@ -137,6 +145,13 @@ class ModelConfig:
         ):
             _require(getattr(self, name) >= 1, f"model.{name} must be at least 1")
         _require(self.num_layers >= 0, "model.num_layers must be 0 or more")
+        for name in ("char_ngrams", "word_bigrams"):
+            _require(getattr(self, name) >= 0, f"model.{name} must be 0 (none) or a number of buckets")
+        _require(
+            1 <= self.char_ngram_min <= self.char_ngram_max,
+            f"model.char_ngram_min ({self.char_ngram_min}) must be at least 1 and at most "
+            f"model.char_ngram_max ({self.char_ngram_max})",
+        )
         for name in ("num_heads", "pooling_heads"):
             heads = getattr(self, name)
             _require(heads is None or heads >= 1, f"model.{name} must be at least 1")
@@ -202,6 +217,8 @@ class TrainConfig:
     """auto, fp32, bf16 or fp16 (fp16 needs CUDA)."""
     seed: int = 0
     """Seed for weight initialisation, dropout and shuffling."""
+    token_dropout: float = 0.0
+    """Share of training tokens replaced by the unknown token at each step (0: none)."""
     outlier_rows: int = 4
     """Made-up gibberish texts added to each step and trained towards equal probabilities, so text
     the model cannot read gets no confident label (0: none)."""
@@ -233,6 +250,7 @@ class TrainConfig:
         _require(0.0 <= self.warmup_ratio < 1.0, "train.warmup_ratio must be in [0, 1)")
         _require(self.grad_clip >= 0, "train.grad_clip must be 0 or more")
         _require(0.0 <= self.label_smoothing < 1.0, "train.label_smoothing must be in [0, 1)")
+        _require(0.0 <= self.token_dropout < 1.0, "train.token_dropout must be in [0, 1)")
         _require(self.weight_decay >= 0, "train.weight_decay must be 0 or more")
         _require_choice("train.device", self.device, DEVICES)
         _require_choice("train.precision", self.precision, PRECISIONS)

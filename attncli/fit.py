@@ -178,6 +178,10 @@ def _train_step(
 
     config, device = prepared.config.train, prepared.device
     input_ids = pad_batch([prepared.train_ids[row] for row in rows.tolist()], pad_id=prepared.pad_id)
+    if config.token_dropout:
+        # Hiding random words behind the unknown token: the model cannot lean on any one of them.
+        hidden = (torch.rand(input_ids.shape) < config.token_dropout) & (input_ids != prepared.pad_id)
+        input_ids = input_ids.masked_fill(hidden, prepared.unknown_id)
     outliers = None
     if config.outlier_rows and prepared.outlier_pool is not None:  # see attncli/outliers.py
         outliers = outlier_batch(

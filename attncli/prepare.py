@@ -21,6 +21,8 @@ from attncli.outliers import outlier_pool
 from attncli.reporter import Reporter, RunInfo
 from attncli.tokenizer import (
     PackedSequences,
+    char_ngram_table,
+    fallback_id_of,
     pack_ids,
     pad_id_of,
     special_ids_of,
@@ -88,6 +90,11 @@ class Prepared:
         pad_id = pad_id_of(self.tokenizer)
         assert pad_id is not None, "load_tokenizer and train_tokenizer always add a padding token"
         return pad_id
+
+    @functools.cached_property
+    def unknown_id(self) -> int:
+        """The token that train.token_dropout puts in place of the tokens it hides."""
+        return fallback_id_of(self.tokenizer)
 
     @functools.cached_property
     def outlier_pool(self) -> PackedSequences | None:
@@ -193,6 +200,7 @@ def build_state(
         num_labels=len(prepared.label_names),
         pad_id=prepared.pad_id,
         token_dim=token_dim,
+        char_ngram_table=char_ngram_table(tokenizer, config.model),
     )
     if vectors is not None:
         initialise_embeddings(model.token_embedding.weight, vectors, pad_id=prepared.pad_id)

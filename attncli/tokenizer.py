@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attncli.config import TokenizerConfig
+from attncli.config import ModelConfig, TokenizerConfig
 from attncli.errors import AttnError, CheckpointError, ConfigError
 
 if TYPE_CHECKING:
@@ -69,8 +69,17 @@ def build_untrained_tokenizer(config: TokenizerConfig) -> tuple[Tokenizer, Train
         trainer = trainers.WordLevelTrainer(
             vocab_size=size, special_tokens=special, min_frequency=frequency, show_progress=False
         )
-    steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if config.lowercase else [])
-    tokenizer.normalizer = normalizers.Sequence(steps)
+    steps = [
+        normalizers.NFKC(),
+        # Chinese and Japanese are written without spaces: as BERT does, each CJK ideograph is a
+        # word of its own, so the vocabulary is not flooded with whole unsplit sentences.
+        normalizers.BertNormalizer(
+            clean_text=False, handle_chinese_chars=True, strip_accents=False, lowercase=False
+        ),
+    ]
+    tokenizer.normalizer = normalizers.Sequence(
+        steps + ([normalizers.Lowercase()] if config.lowercase else [])
+    )
     # Splitting on whitespace and punctuation keeps every token's offsets inside one word.
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     return tokenizer, trainer
@@ -127,6 +136,24 @@ def pad_id_of(tokenizer: Tokenizer) -> int | None:
 def special_ids_of(tokenizer: Tokenizer) -> set[int]:
     """Ids of the tokenizer's special tokens (padding, unknown, classification, and any added)."""
     return {token_id for token_id, token in tokenizer.get_added_tokens_decoder().items() if token.special}
+
+
+def char_ngram_table(tokenizer: Tokenizer, config: ModelConfig) -> list[list[int]] | None:
+    """Each token id's character n-gram buckets, when `config.char_ngrams` asks for them."""
+    from attncli.char_ngrams import ngram_table
+
+    if not config.char_ngrams:
+        return None
+    vocabulary = [""] * tokenizer.get_vocab_size(with_added_tokens=True)
+    for token, token_id in tokenizer.get_vocab(with_added_tokens=True).items():
+        vocabulary[token_id] = token
+    return ngram_table(
+        vocabulary,
+        buckets=config.char_ngrams,
+        min_n=config.char_ngram_min,
+        max_n=config.char_ngram_max,
+        skip_ids=special_ids_of(tokenizer),
+    )
 
 
 def fallback_id_of(tokenizer: Tokenizer) -> int:
