@@ -70,10 +70,14 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")]
 BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")]
 TextColumnOption = Annotated[
-    str | None, typer.Option(help="Column holding the text (detected if not given).")
+    str | None,
+    typer.Option(help="Column holding the text (detected if not given); data.text: a field of nested JSON."),
 ]
 LabelColumnOption = Annotated[
-    str | None, typer.Option(help="Column holding the label (detected if not given).")
+    str | None,
+    typer.Option(
+        help="Column holding the label (detected if not given); data.label: a field of nested JSON."
+    ),
 ]
 EncodingOption = Annotated[
     str, typer.Option("--encoding", help="Encoding of --file or standard input (e.g. latin-1, cp1252).")

@@ -134,8 +134,9 @@ def choose_columns(
     assert chosen_text is not None
     note = None
     if found:
-        options = "--text-column" + (" and --label-column" if with_label else "")
-        note = f"{where}: using {' and '.join(found)}, chosen by name ({options} choose others)"
+        options = " and ".join(f"--{part.split()[0]}-column" for part in found)
+        choose = "choose others" if len(found) > 1 else "chooses another"
+        note = f"{where}: using {' and '.join(found)}, chosen by name ({options} {choose})"
     return Columns(text=chosen_text, label=chosen_label, note=note)
 
 

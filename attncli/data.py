@@ -109,13 +109,24 @@ def label_names_of(train: Any, label_column: str) -> list[str]:
     feature = train.features[label_column]
     if hasattr(feature, "names"):
         return list(feature.names)
-    values = [value for value in train.unique(label_column) if value is not None]
-    if any(isinstance(value, (list, dict)) for value in values):
-        raise DataError(
-            f"multi-label data is not supported yet: label column {label_column!r} holds lists or "
-            "records; give each text one label"
+    if getattr(feature, "_type", None) == "Value":  # Arrow finds the distinct values at once
+        values: Iterator[Any] = iter(train.unique(label_column))
+    else:  # a column of mixed JSON values (1 and "x"), read as Python values
+        column = train.select_columns([label_column])
+        values = (
+            value
+            for start in range(0, len(column), CHUNK_ROWS)
+            for value in column[start : start + CHUNK_ROWS][label_column]
         )
-    keys = {label_key(feature, value) for value in values}
+    keys = set()
+    for value in values:
+        if isinstance(value, (list, dict)):
+            raise DataError(
+                f"multi-label data is not supported yet: label column {label_column!r} holds lists or "
+                "records; give each text one label"
+            )
+        if value is not None:
+            keys.add(label_key(feature, value))
     if all(_number(key) is not None for key in keys):
         return sorted(keys, key=lambda key: (_number(key), key))
     return sorted(keys)

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from conftest import make_rows, write_csv, write_jsonl
 
-from attncli.config import DataConfig
 from attncli.columns import Layout, choose_columns
+from attncli.config import DataConfig
 from attncli.data import load_splits, stratified_split
 from attncli.errors import DataError
 

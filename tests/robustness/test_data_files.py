@@ -325,6 +325,16 @@ def test_eval_names_the_line_and_offers_drop_invalid(tmp_path, checkpoint):
     assert json.loads(accepted.stdout)["n"] == 2
 
 
+def test_eval_reads_nested_json_by_dotted_paths(tmp_path, checkpoint):
+    rows = [{"data": {"text": "soup", "label": "food"}}, {"data": {"text": "goal", "label": "sport"}}]
+    path = write_jsonl(tmp_path / "nested.jsonl", rows)
+    result = invoke(
+        "eval", checkpoint, path, "--text-column", "data.text", "--label-column", "data.label", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n"] == 2
+
+
 def test_predict_reads_excel_exports_and_nested_json(tmp_path, checkpoint):
     path = excel_export(tmp_path / "excel.csv", [{"text": "soup, bread", "label": "food"}])
     result = invoke("predict", checkpoint, "-f", path, "--json")
