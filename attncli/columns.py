@@ -117,8 +117,7 @@ def choose_columns(
     Every problem with either goes into one DataError."""
     from attncli.errors import DataError
 
-    problems: list[tuple[str, bool]] = []
-    """Each problem, and whether listing the columns helps to fix it."""
+    problems: list[tuple[str, bool]] = []  # each problem, and whether listing the columns helps fix it
     found: list[str] = []
     text_role = _Role("text", text, (*text_first, *TEXT_COLUMNS), NOT_TEXT_WORDS)
     chosen_text = _choose(layout, text_role, taken=label, problems=problems, found=found)

@@ -189,7 +189,7 @@ def to_split(
         labels.append(index[key])
     if skipped and not drop_invalid:
         others = (
-            f" ({len(skipped)} rows of split {name!r} have no text or no label)" if len(skipped) > 1 else ""
+            f" ({len(skipped)} rows of {origin.name} have no text or no label)" if len(skipped) > 1 else ""
         )
         raise DataError(f"{first}{others}; fill in or remove such rows, or {drop_hint}")
     if not skipped:

@@ -4,6 +4,7 @@ line, or, when something is wrong, the file again to name the line."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from collections.abc import Iterator, Sequence
@@ -33,17 +34,17 @@ def shown(delimiter: str) -> str:
 def header_line(path: Path, *, encoding: str) -> str:
     """The first line of `path`, decoded, without its byte-order mark and line end."""
     with path.open("rb") as file:
-        first = file.read(HEADER_BYTES).split(b"\n", 1)[0]
+        head = file.read(HEADER_BYTES)
     try:
-        text = first.decode(encoding)
+        text = codecs.getincrementaldecoder(encoding)().decode(head)  # a character cut at the end waits
     except UnicodeDecodeError as error:
-        if error.end < len(first) or error.reason != "unexpected end of data":  # not just a cut character
+        text = head[: error.start].decode(encoding)
+        if "\n" not in text:  # the bad byte is in the header line itself
             raise DataError(
                 f"line 1 of {path} is not valid {encoding}; pass --encoding (or set data.encoding) with "
                 "the file's encoding, for example latin-1 or cp1252"
             ) from None
-        text = first[: error.start].decode(encoding)
-    return text.removeprefix(BOM).removesuffix("\r")
+    return text.split("\n", 1)[0].removeprefix(BOM).removesuffix("\r")
 
 
 def choose_delimiter(path: Path, *, configured: str | None, encoding: str) -> tuple[str, bool]:
@@ -152,6 +153,11 @@ class Origin:
     encoding: str = "utf-8"
     rows: Sequence[int] | None = None
     """The file's rows this split holds when only some are (None: all of them, in order)."""
+
+    @property
+    def name(self) -> str:
+        """The file's name, else the split's: for messages about all its rows."""
+        return self.path.name if self.path is not None else f"split {self.split!r}"
 
     def locate(self, row: int) -> str:
         """Row `row` (from 0) of the split as a place in the file: "line 5 of train.csv"."""

@@ -240,7 +240,7 @@ def test_a_missing_text_names_the_files_line_or_is_left_out(tmp_path):
     path = tmp_path / "gaps.csv"
     path.write_text(lines("text,label", *ab_rows(), ",food", "   ,sport"))
     assert refusal(path) == (
-        f"line 12 of {path} has no text in column 'text' (2 rows of split 'train' have no text or no "
+        f"line 12 of {path} has no text in column 'text' (2 rows of gaps.csv have no text or no "
         "label); fill in or remove such rows, or pass --set data.drop_invalid=true to leave such rows out"
     )
     splits = load(path, drop_invalid=True)
