@@ -70,10 +70,14 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")]
 BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")]
 TextColumnOption = Annotated[
-    str | None, typer.Option(help="Column holding the text (detected if not given).")
+    str | None,
+    typer.Option(help="Column holding the text (detected if not given); data.text: a field of nested JSON."),
 ]
 LabelColumnOption = Annotated[
-    str | None, typer.Option(help="Column holding the label (detected if not given).")
+    str | None,
+    typer.Option(
+        help="Column holding the label (detected if not given); data.label: a field of nested JSON."
+    ),
 ]
 EncodingOption = Annotated[
     str, typer.Option("--encoding", help="Encoding of --file or standard input (e.g. latin-1, cp1252).")
@@ -82,6 +86,15 @@ DataEncodingOption = Annotated[
     str | None,
     typer.Option(
         "--encoding", help="Encoding of local csv/tsv/json/jsonl files (default utf-8; e.g. latin-1, cp1252)."
+    ),
+]
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        help="Column separator of csv/tsv files, e.g. ';' or '\\t' (default: ',' or tab, or what the "
+        "header line shows).",
+        show_default=False,
     ),
 ]
 DebugOption = Annotated[
@@ -195,6 +208,7 @@ def train(
     text_column: TextColumnOption = None,
     label_column: LabelColumnOption = None,
     encoding: DataEncodingOption = None,
+    delimiter: DelimiterOption = None,
     epochs: Annotated[
         int | None,
         typer.Option(
@@ -236,8 +250,8 @@ def train(
     if nproc is not None and nproc > 1:
         options: dict[str, Any] = {
             "--output": output, "--resume": resume, "--config": config, "--text-column": text_column,
-            "--label-column": label_column, "--encoding": encoding, "--epochs": epochs,
-            "--batch-size": batch_size, "--lr": lr,
+            "--label-column": label_column, "--encoding": encoding, "--delimiter": delimiter,
+            "--epochs": epochs, "--batch-size": batch_size, "--lr": lr,
             "--max-length": max_length, "--device": device, "--precision": precision, "--seed": seed,
         }  # fmt: skip
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
@@ -258,7 +272,8 @@ def train(
         from attncli.train import train as run_training
 
         if resume is not None:
-            others = [data, output, config, set_values, text_column, label_column, encoding, batch_size, lr]
+            others: list[Any] = [data, output, config, set_values, text_column, label_column, encoding]
+            others += [delimiter, batch_size, lr]
             others += [max_length, device, precision, seed]
             if any(value is not None and value != [] for value in others) or overwrite:
                 raise ConfigError(
@@ -277,6 +292,7 @@ def train(
             "data.text_column": text_column,
             "data.label_column": label_column,
             "data.encoding": encoding,
+            "data.delimiter": delimiter,
             "train.epochs": epochs,
             "train.batch_size": batch_size,
             "train.lr": lr,
@@ -319,11 +335,20 @@ def evaluate(
         int, typer.Option("--errors", min=0, metavar="N", help="List the N most confident mistakes.")
     ] = 0,
     encoding: DataEncodingOption = None,
+    delimiter: DelimiterOption = None,
     ignore_unknown_labels: Annotated[
         bool,
         typer.Option(
             "--ignore-unknown-labels",
             help="Drop rows whose label the model never saw (and say how many) instead of stopping.",
+        ),
+    ] = False,
+    drop_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--drop-invalid",
+            help="Leave out rows with no text or no label (and say how many) instead of stopping "
+            "(default: as the run was trained, data.drop_invalid).",
         ),
     ] = False,
     as_json: JsonOption = False,
@@ -347,6 +372,8 @@ def evaluate(
             errors=errors,
             ignore_unknown_labels=ignore_unknown_labels,
             encoding=encoding,
+            delimiter=_delimiter(delimiter),
+            drop_invalid=drop_invalid,
         )
         if as_json:
             _print_json([result.to_json()])
@@ -358,7 +385,9 @@ def evaluate(
     _run(action, debug=debug)
 
 
-def _check_inputs(texts: list[str], file: Path | None, text_column: str | None) -> None:
+def _check_inputs(
+    texts: list[str], file: Path | None, text_column: str | None, delimiter: str | None = None
+) -> None:
     """Refuse contradictory inputs before the model loads."""
     from attncli.errors import DataError
     from attncli.records import STDIN
@@ -371,12 +400,20 @@ def _check_inputs(texts: list[str], file: Path | None, text_column: str | None) 
         raise ConfigError(
             "--text-column names a column of --file; TEXT arguments and standard input have none"
         )
+    if delimiter is not None and (file is None or file.suffix.lower() not in (".csv", ".tsv")):
+        raise ConfigError("--delimiter splits the columns of a csv/tsv --file; pass one, or drop --delimiter")
     if file is not None and str(file) != STDIN and not file.is_file():
         raise DataError(f"--file {file} does not exist; pass a text file (one text per line) or a data file")
 
 
 def _record_source(
-    texts: list[str], file: Path | None, *, encoding: str, text_column: str | None, trained_column: str | None
+    texts: list[str],
+    file: Path | None,
+    *,
+    encoding: str,
+    text_column: str | None,
+    trained_column: str | None,
+    delimiter: str | None = None,
 ):
     """Where the records come from: TEXT arguments, --file, or standard input ('-' or nothing).
     The inputs were checked by `_check_inputs` before the model loaded."""
@@ -385,12 +422,23 @@ def _record_source(
     if texts and texts != [records.STDIN]:
         return records.from_arguments(texts)
     if file is not None and str(file) != records.STDIN:
-        return records.from_file(
-            file, encoding=encoding, text_column=text_column, trained_column=trained_column
-        )
+        source = records.from_file(
+            file, encoding=encoding, text_column=text_column, trained_column=trained_column,
+            delimiter=delimiter,
+        )  # fmt: skip
+        for note in source.notes:
+            typer.echo(f"note: {note}", err=True)
+        return source
     if sys.stdin.isatty():
         typer.echo("reading texts from standard input, one per line (Ctrl-D to end)", err=True)
     return records.from_stdin(encoding=encoding)
+
+
+def _delimiter(value: str | None) -> str | None:
+    """--delimiter checked as data.delimiter is: one character, \\t or tab meaning a tab."""
+    from attncli.config import DataConfig
+
+    return DataConfig(delimiter=value).delimiter if value is not None else None
 
 
 FileOption = Annotated[
@@ -438,6 +486,7 @@ def predict(
     ] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many labels to list per text.")] = 3,
     encoding: EncodingOption = "utf-8",
+    delimiter: DelimiterOption = None,
     as_json: JsonOption = False,
     batch_size: BatchOption = 64,
     device: DeviceOption = "auto",
@@ -450,11 +499,11 @@ def predict(
         from attncli.prediction import PredictionStats, predict_stream
 
         chosen = choose_format(output_format, as_json=as_json, output=output)
-        _check_inputs(texts or [], file, text_column)
+        _check_inputs(texts or [], file, text_column, delimiter)
         loaded = _load_checkpoint(checkpoint, device)
         source = _record_source(
             texts or [], file, encoding=encoding, text_column=text_column,
-            trained_column=loaded.config.data.text_column,
+            trained_column=loaded.config.data.text_column, delimiter=_delimiter(delimiter),
         )  # fmt: skip
         stats = PredictionStats()
         chunks = predict_stream(loaded, _progress(source), top_k=top_k, batch_size=batch_size, stats=stats)
@@ -464,9 +513,9 @@ def predict(
                 for predictions in chunks:
                     json_writer.write(predictions)
             elif chosen == "csv":
-                delimiter = "\t" if output is not None and output.suffix.lower() == ".tsv" else ","
+                separator = "\t" if output is not None and output.suffix.lower() == ".tsv" else ","
                 csv_writer = CsvWriter(
-                    stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=delimiter
+                    stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=separator
                 )
                 for predictions in chunks:
                     csv_writer.write(predictions)
@@ -568,6 +617,7 @@ def inspect(
         bool, typer.Option("--no-color", help="Print each token's weight as a number instead of colours.")
     ] = False,
     encoding: EncodingOption = "utf-8",
+    delimiter: DelimiterOption = None,
     as_json: JsonOption = False,
     device: DeviceOption = "auto",
     debug: DebugOption = False,
@@ -578,7 +628,7 @@ def inspect(
         from attncli.inspection import check_view, default_view, inspect_text
         from attncli.prediction import EMPTY_TEXT, NO_TEXT
 
-        _check_inputs(texts or [], file, text_column)
+        _check_inputs(texts or [], file, text_column, delimiter)
         if as_json and (html or svg):
             raise ConfigError("--html and --svg save the heatmaps, which --json does not draw; drop one")
         for path in (html, svg):
@@ -590,7 +640,7 @@ def inspect(
         check_view(config, layer=layer, head=head, rollout=shown_rollout, pooling=pooling)
         source = _record_source(
             texts or [], file, encoding=encoding, text_column=text_column,
-            trained_column=loaded.config.data.text_column,
+            trained_column=loaded.config.data.text_column, delimiter=_delimiter(delimiter),
         )  # fmt: skip
         console = _console()
         plain = no_color or console.no_color or not console.is_terminal  # NO_COLOR keeps color_system

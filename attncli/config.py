@@ -41,17 +41,30 @@ class DataConfig:
     config: str | None = None
     """The Hub dataset's configuration name, for datasets that have several."""
     text_column: str | None = None
-    """Column holding the text; detected when left empty."""
+    """Column holding the text (data.text: a field of nested JSON records); detected when left empty."""
     label_column: str | None = None
-    """Column holding the label; detected when left empty."""
+    """Column holding the label (a dotted path like text_column); detected when left empty."""
     validation_fraction: float = 0.1
     """Share of train carved out (stratified) as validation when the data has no validation split."""
     split_seed: int = 0
     """Seed of the validation carve, so eval can rebuild the same split."""
     encoding: str = "utf-8"
     """Encoding of local csv/tsv/json/jsonl files (latin-1, cp1252, ...: any Python codec name)."""
+    delimiter: str | None = None
+    """Column separator of csv/tsv files, one character (\\t or tab: a tab); empty: a comma (.csv) or
+    tab (.tsv), unless the header line has none but has one of ; tab | (an Excel export)."""
+    drop_invalid: bool = False
+    """Leave out rows with no text (missing, empty or blank) or no label, saying how many, instead
+    of stopping at the first."""
 
     def __post_init__(self) -> None:
+        if self.delimiter in ("\\t", "tab"):  # how a tab is typed on a command line
+            object.__setattr__(self, "delimiter", "\t")
+        _require(
+            self.delimiter is None or (len(self.delimiter) == 1 and self.delimiter not in '"\r\n'),
+            f"data.delimiter must be one character other than a quote or line end (for example ';', "
+            f"'|' or \\t for a tab), not {self.delimiter!r}",
+        )
         try:
             "a".encode(self.encoding)
         except LookupError:
@@ -323,6 +336,8 @@ def _parse_override(override: str) -> tuple[str, Any]:
     key, sep, raw = override.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set takes key=value (for example model.embed_dim=64), not {override!r}")
+    if raw.strip() in ("|", ">"):  # YAML block markers; alone, they are meant as the character
+        return key.strip(), raw.strip()
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:

@@ -3,40 +3,19 @@ label, what the label names are. Knows nothing of tokens or tensors."""
 
 from __future__ import annotations
 
-import difflib
-import os
+import math
 import random
-import tempfile
 from array import array
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from attncli.columns import Columns, choose_columns, layout_of_schema
 from attncli.config import DataConfig
 from attncli.errors import DataError
-
-TEXT_COLUMNS = ("text", "sentence", "content", "review", "document", "body")
-LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target")
-# File suffix -> the `datasets` builder that reads it (and its extra arguments).
-FILE_BUILDERS: dict[str, tuple[str, dict[str, Any]]] = {
-    ".csv": ("csv", {}),
-    ".tsv": ("csv", {"delimiter": "\t"}),
-    ".json": ("json", {}),
-    ".jsonl": ("json", {}),
-    ".parquet": ("parquet", {}),
-}
-SPLIT_ALIASES = {
-    "train": "train",
-    "training": "train",
-    "validation": "validation",
-    "valid": "validation",
-    "val": "validation",
-    "dev": "validation",
-    "test": "test",
-    "testing": "test",
-}
-
+from attncli.sources import RawData, load_raw
+from attncli.textfiles import Origin
 
 # Rows read at a time when a column is scanned, so no split is ever copied into Python objects whole.
 CHUNK_ROWS = 10_000
@@ -79,6 +58,8 @@ class Split:
     texts: Sequence[str]
     labels: array
     """array('q'): 8 bytes a row, and a tensor can view it without copying."""
+    rows: array | None = None
+    """The row of the source split each example is, when rows were left out (None: example i is row i)."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -88,7 +69,8 @@ class Split:
         texts = (
             self.texts.select(rows) if isinstance(self.texts, TextColumn) else [self.texts[i] for i in rows]
         )
-        return Split(texts=texts, labels=array("q", (self.labels[row] for row in rows)))
+        source_rows = array("q", (self.rows[row] for row in rows)) if self.rows is not None else None
+        return Split(texts=texts, labels=array("q", (self.labels[row] for row in rows)), rows=source_rows)
 
 
 @dataclass(frozen=True)
@@ -99,175 +81,122 @@ class Splits:
     label_names: list[str]
     text_column: str
     label_column: str
+    notes: tuple[str, ...] = ()
+    """Lines for the user: what was decided while loading (a delimiter, a column) and warnings."""
 
 
-def load_raw(source: str, *, config_name: str | None = None, encoding: str = "utf-8") -> dict[str, Any]:
-    """Load `source` into a mapping of split name -> `datasets.Dataset`, untouched; local text
-    files are read in `encoding`."""
-    import datasets
+def label_key(feature: Any, value: Any) -> str:
+    """A label as text, the same whichever way a file stored it: 1, 1.0 (a column with gaps, read
+    by pandas) and "1" are all "1"; a `ClassLabel` index is its name."""
+    if hasattr(feature, "int2str"):
+        return str(feature.int2str(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
-    # Every failure becomes a DataError that says what to do; datasets' own log lines would repeat it.
-    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
-    datasets.disable_progress_bars()
-    path = Path(source).expanduser()
-    if path.is_dir():
-        return _load_folder(path, encoding=encoding)
-    if path.is_file():
-        return _load_files({"train": path}, encoding=encoding)
-    # A name with a data-file suffix or a path prefix means a local path, never a Hub dataset.
-    if path.suffix.lower() in FILE_BUILDERS or source.startswith((".", "/", "~")):
-        raise DataError(f"{source} does not exist; pass an existing file, folder or Hub dataset name")
+
+def _number(key: str) -> float | None:
     try:
-        loaded = datasets.load_dataset(source, config_name)
-    except Exception as error:  # the Hub client raises many types; all mean "could not load"
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DataError(
-            f"could not load {source!r} as a local path or from the Hugging Face Hub ({reason}); "
-            "check the name, or pass a local file or folder"
-        ) from error
-    return dict(loaded)
-
-
-def _load_folder(path: Path, *, encoding: str) -> dict[str, Any]:
-    import datasets
-
-    if (path / "dataset_dict.json").is_file() or (path / "state.json").is_file():
-        loaded = datasets.load_from_disk(str(path))
-        return dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded}
-    files: dict[str, Path] = {}
-    for child in sorted(path.iterdir()):
-        split = SPLIT_ALIASES.get(child.stem.lower())
-        if child.is_file() and child.suffix.lower() in FILE_BUILDERS and split is not None:
-            if split in files:
-                raise DataError(
-                    f"{path} holds two files for split {split!r}: {files[split].name} and {child.name}"
-                )
-            files[split] = child
-    if not files:
-        raise DataError(
-            f"{path} holds no split files; name them train/validation/test with a suffix among "
-            f"{', '.join(FILE_BUILDERS)} (for example train.csv)"
-        )
-    return _load_files(files, encoding=encoding)
-
-
-_RUN_CACHE: tempfile.TemporaryDirectory[str] | None = None
-
-
-def local_cache_dir() -> str | None:
-    """Where `datasets` puts its Arrow copies of local files: a temporary folder of this process,
-    removed when it exits, so trying things leaves nothing in the user's Hugging Face cache; or,
-    when the user set HF_DATASETS_CACHE, their cache (None: datasets' default)."""
-    global _RUN_CACHE
-    if os.environ.get("HF_DATASETS_CACHE"):
+        value = float(key)
+    except ValueError:
         return None
-    if _RUN_CACHE is None:
-        _RUN_CACHE = tempfile.TemporaryDirectory(prefix="attn-datasets-")
-    return _RUN_CACHE.name
+    return value if math.isfinite(value) else None
 
 
-def first_undecodable_line(path: Path, encoding: str) -> int | None:
-    """The 1-based number of the first line of `path` that is not valid `encoding`, if any."""
-    with path.open("rb") as file:
-        for number, line in enumerate(file, start=1):
-            try:
-                line.decode(encoding)
-            except UnicodeDecodeError:
-                return number
-    return None
-
-
-def _load_files(files: dict[str, Path], *, encoding: str = "utf-8") -> dict[str, Any]:
-    import datasets
-
-    suffixes = {path.suffix.lower() for path in files.values()}
-    if len(suffixes) > 1:
-        raise DataError(
-            f"split files mix formats ({', '.join(sorted(suffixes))}); use one format for all splits"
-        )
-    suffix = suffixes.pop()
-    if suffix not in FILE_BUILDERS:
-        raise DataError(f"cannot read {suffix or 'suffix-less'} files; use one of {', '.join(FILE_BUILDERS)}")
-    builder, extra = FILE_BUILDERS[suffix]
-    if builder != "parquet":
-        extra = {**extra, "encoding": encoding}
-    data_files = {split: str(path) for split, path in files.items()}
-    try:
-        loaded = datasets.load_dataset(builder, data_files=data_files, cache_dir=local_cache_dir(), **extra)
-    except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        names = ", ".join(path.name for path in files.values())
-        if builder != "parquet":  # `datasets` hides a decoding error behind a generic one
-            for path in files.values():
-                line = first_undecodable_line(path, encoding)
-                if line is not None:
-                    raise DataError(
-                        f"line {line} of {path} is not valid {encoding}; pass --encoding (or set "
-                        "data.encoding) with the file's encoding, for example latin-1 or cp1252"
-                    ) from error
-        if "corresponds to no data" in reason:  # what `datasets` says of a file with no rows
-            raise DataError(f"{names} is empty (no rows); give it labelled rows") from error
-        raise DataError(f"could not read {names} as {suffix[1:]}: {reason}") from error
-    return dict(loaded)
-
-
-def find_column(columns: Sequence[str], requested: str | None, candidates: Sequence[str], role: str) -> str:
-    """The column to use for `role`: the requested one if it exists, else the first known name."""
-    option = f"--{role}-column"
-    if requested is not None:
-        if requested in columns:
-            return requested
-        close = difflib.get_close_matches(requested, list(columns), n=1, cutoff=0.4)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; pass {option} with one of them"
-        raise DataError(f"column {requested!r} not found; the columns are {', '.join(columns)}{hint}")
-    lowered = {column.lower(): column for column in columns}
-    for candidate in candidates:
-        if candidate in lowered:
-            return lowered[candidate]
-    raise DataError(f"no {role} column found among {', '.join(columns)}; pass {option} to name it")
-
-
-def label_names_of(raw_splits: dict[str, Any], label_column: str) -> list[str]:
-    """Names from a `ClassLabel` feature, else the sorted distinct values of the training labels."""
-    train = raw_splits["train"]
+def label_names_of(train: Any, label_column: str) -> list[str]:
+    """Names from a `ClassLabel` feature, else the distinct training labels as text, in numeric
+    order when they are all numbers."""
     feature = train.features[label_column]
     if hasattr(feature, "names"):
         return list(feature.names)
-    values = {value for value in train[label_column] if value is not None}
-    if any(isinstance(value, (list, dict)) for value in values):
-        raise DataError(f"column {label_column!r} holds lists or mappings; attn needs one label per text")
-    numeric = all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in values)
-    return [str(value) for value in sorted(values, key=(float if numeric else str))]
+    if getattr(feature, "_type", None) == "Value":  # Arrow finds the distinct values at once
+        values: Iterator[Any] = iter(train.unique(label_column))
+    else:  # a column of mixed JSON values (1 and "x"), read as Python values
+        column = train.select_columns([label_column])
+        values = (
+            value
+            for start in range(0, len(column), CHUNK_ROWS)
+            for value in column[start : start + CHUNK_ROWS][label_column]
+        )
+    keys = set()
+    for value in values:
+        if isinstance(value, (list, dict)):
+            raise DataError(
+                f"multi-label data is not supported yet: label column {label_column!r} holds lists or "
+                "records; give each text one label"
+            )
+        if value is not None:
+            keys.add(label_key(feature, value))
+    if all(_number(key) is not None for key in keys):
+        return sorted(keys, key=lambda key: (_number(key), key))
+    return sorted(keys)
+
+
+def _row_problem(text: Any, label: Any, feature: Any, columns: Columns) -> str | None:
+    """Why a row cannot be trained or scored on, if it cannot."""
+    # A blank text is no text: predict gives it no label, so training does not learn one for it.
+    if text is None:
+        return f"no text in column {columns.text!r}"
+    if not isinstance(text, str):
+        return f"{repr(text)[:40]} instead of a text in column {columns.text!r}"
+    if not text.strip():
+        return f"an empty text in column {columns.text!r}"
+    # ClassLabel marks unlabelled rows with -1 (the GLUE test splits, for example).
+    if label is None or (hasattr(feature, "int2str") and not 0 <= label < feature.num_classes):
+        return f"no label in column {columns.label!r}"
+    return None
+
+
+DROP_HINT = "pass --set data.drop_invalid=true to leave such rows out"
 
 
 def to_split(
-    dataset: Any, *, name: str, text_column: str, label_column: str, label_names: list[str]
+    dataset: Any,
+    *,
+    name: str,
+    columns: Columns,
+    label_names: list[str],
+    origin: Origin | None = None,
+    drop_invalid: bool = False,
+    drop_hint: str = DROP_HINT,
 ) -> Split:
-    """Convert one `datasets.Dataset` into a `Split`, checking every text and label. The texts stay
-    in Arrow; the label indices go into a compact array."""
-    feature = dataset.features[label_column]
+    """Convert one `datasets.Dataset` into a `Split`, checking every text and label. A row with no
+    text or no label stops it, naming the row's line, unless `drop_invalid` leaves such rows out.
+    The texts stay in Arrow; the label indices go into a compact array."""
+    assert columns.label is not None
+    feature = dataset.features[columns.label]
     index = {label: position for position, label in enumerate(label_names)}
-    labels = array("q")
-    for row, text, label in _scan(dataset, text_column, label_column):
-        # A blank text is no text: predict gives it no label, so training does not learn one for it.
-        if not isinstance(text, str) or not text.strip():
-            missing = "an empty text" if isinstance(text, str) else "no text"
+    origin = origin or Origin(split=name)
+    labels, skipped = array("q"), array("q")
+    first: str | None = None
+    for row, text, label in _scan(dataset, columns.text, columns.label):
+        problem = _row_problem(text, label, feature, columns)
+        if problem is not None:
+            first = first or f"{origin.locate(row)} has {problem}"
+            skipped.append(row)
+            continue
+        if isinstance(label, (list, dict)):
             raise DataError(
-                f"row {row} of split {name!r} has {missing} in column {text_column!r}; fill or drop it"
+                f"multi-label data is not supported yet: {origin.locate(row)} holds a list of labels "
+                f"in column {columns.label!r}; give each text one label"
             )
-        # ClassLabel marks unlabelled rows with -1 (the GLUE test splits, for example).
-        if label is None or (hasattr(feature, "int2str") and not 0 <= label < feature.num_classes):
-            raise DataError(
-                f"row {row} of split {name!r} has no label in column {label_column!r}; fill or drop it"
-            )
-        key = feature.int2str(label) if hasattr(feature, "int2str") else str(label)
+        key = label_key(feature, label)
         if key not in index:
             raise DataError(
-                f"label {key!r} (row {row} of split {name!r}) is not one the model knows "
+                f"label {key!r} ({origin.locate(row)}) is not one the model knows "
                 f"({', '.join(label_names)}); relabel it or retrain with data that has it"
             )
         labels.append(index[key])
-    return Split(texts=TextColumn(dataset, text_column), labels=labels)
+    if skipped and not drop_invalid:
+        others = (
+            f" ({len(skipped)} rows of {origin.name} have no text or no label)" if len(skipped) > 1 else ""
+        )
+        raise DataError(f"{first}{others}; fill in or remove such rows, or {drop_hint}")
+    if not skipped:
+        return Split(texts=TextColumn(dataset, columns.text), labels=labels)
+    left_out = set(skipped)
+    kept = array("q", (row for row in range(len(dataset)) if row not in left_out))
+    return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept)
 
 
 def _scan(dataset: Any, text_column: str, label_column: str) -> Iterator[tuple[int, Any, Any]]:
@@ -277,6 +206,27 @@ def _scan(dataset: Any, text_column: str, label_column: str) -> Iterator[tuple[i
         chunk = columns[start : start + CHUNK_ROWS]
         for offset, (text, label) in enumerate(zip(chunk[text_column], chunk[label_column], strict=True)):
             yield start + offset, text, label
+
+
+def with_columns(dataset: Any, columns: Columns, *, where: str) -> Any:
+    """`dataset` with the chosen columns at its top level: nested records are flattened when a
+    dotted path (data.text) was chosen."""
+    wanted = [name for name in (columns.text, columns.label) if name is not None]
+    if any(name not in dataset.column_names for name in wanted):
+        dataset = dataset.flatten()
+    missing = [name for name in wanted if name not in dataset.column_names]
+    if missing:
+        raise DataError(
+            f"{where} has no column {missing[0]!r} (the training data has it); give every split "
+            "the same columns"
+        )
+    return dataset
+
+
+def where_is(raw: RawData, split: str, source: str) -> str:
+    """A split for messages: its file, else the split of the source."""
+    path = raw.origins[split].path
+    return str(path) if path is not None else f"split {split!r} of {source}"
 
 
 def stratified_split(labels: Sequence[int], *, fraction: float, seed: int) -> tuple[array, array]:
@@ -299,25 +249,57 @@ def stratified_split(labels: Sequence[int], *, fraction: float, seed: int) -> tu
     return kept, carved
 
 
+def few_examples_warning(
+    train: Split, label_names: list[str], *, validation: Split | None, fraction: float
+) -> str | None:
+    """A warning naming the classes with too few examples to be validated: with no validation split
+    (`validation` None), those the carve holds none or less than its share of; else those with under
+    two training examples or none in validation."""
+    counts = Counter(train.labels)
+    held = Counter(validation.labels) if validation is not None else None
+    parts = []
+    for index, name in enumerate(label_names):
+        count = counts[index]
+        if held is not None and (count < 2 or held[index] == 0):
+            parts.append(f"class {name!r} has {count} in train and {held[index]} in validation")
+        elif held is None and count * fraction < 1:
+            parts.append(
+                f"class {name!r} has {count} ({'none' if count < 2 else '1'} held out for validation)"
+            )
+    if not parts:
+        return None
+    more = f" and {len(parts) - 10} more" if len(parts) > 10 else ""
+    return (
+        f"warning: too few examples to learn or validate reliably: {', '.join(parts[:10])}{more}; "
+        "add examples if you can"
+    )
+
+
 def load_splits(config: DataConfig) -> Splits:
     """Load `config.source` into train and validation splits (validation carved when missing)."""
     if not config.source:
         raise DataError("no dataset given; pass DATA (a file, folder or Hub name) or set data.source")
-    raw = load_raw(config.source, config_name=config.config, encoding=config.encoding)
-    if "train" not in raw:
+    raw = load_raw(
+        config.source, config_name=config.config, encoding=config.encoding, delimiter=config.delimiter
+    )
+    if "train" not in raw.splits:
         raise DataError(
-            f"{config.source} has no train split (splits: {', '.join(raw)}); name one file train.*"
+            f"{config.source} has no train split (splits: {', '.join(raw.splits)}); name one file train.*"
         )
-    columns = raw["train"].column_names
-    text_column = find_column(columns, config.text_column, TEXT_COLUMNS, "text")
-    label_column = find_column(columns, config.label_column, LABEL_COLUMNS, "label")
-    if text_column == label_column:
-        raise DataError(
-            f"text and label are both column {text_column!r}; pass --text-column or --label-column"
-        )
-    if len(raw["train"]) == 0:
+    where = where_is(raw, "train", config.source)
+    train = raw.splits["train"]
+    columns = choose_columns(
+        layout_of_schema(train.data.schema), where=where, text=config.text_column, label=config.label_column
+    )
+    # test is for `attn eval`; Hub test splits are often unlabelled
+    used = {
+        name: with_columns(dataset, columns, where=where_is(raw, name, config.source))
+        for name, dataset in raw.splits.items()
+        if name in ("train", "validation")
+    }
+    if len(used["train"]) == 0:
         raise DataError(f"the train split of {config.source} is empty; give it labelled rows")
-    label_names = label_names_of(raw, label_column)
+    label_names = label_names_of(used["train"], columns.label or "")
     if len(label_names) < 2:
         raise DataError(
             f"the train split has only one class ({', '.join(label_names) or 'none'}); "
@@ -327,23 +309,45 @@ def load_splits(config: DataConfig) -> Splits:
         name: to_split(
             dataset,
             name=name,
-            text_column=text_column,
-            label_column=label_column,
+            columns=columns,
             label_names=label_names,
+            origin=raw.origins[name],
+            drop_invalid=config.drop_invalid,
         )
-        for name, dataset in raw.items()
-        if name in ("train", "validation")  # test is for `attn eval`; Hub test splits are often unlabelled
+        for name, dataset in used.items()
     }
+    notes = [*raw.notes, *([columns.note] if columns.note else []), *_dropped_note(splits, used)]
+    warning = few_examples_warning(
+        splits["train"], label_names, validation=splits.get("validation"), fraction=config.validation_fraction
+    )
+    notes += [warning] if warning else []
     if "validation" not in splits:
-        kept, carved = stratified_split(
-            splits["train"].labels, fraction=config.validation_fraction, seed=config.split_seed
+        splits["train"], splits["validation"] = _carve(splits["train"], config)
+    return Splits(
+        splits=splits,
+        label_names=label_names,
+        text_column=columns.text,
+        label_column=columns.label or "",
+        notes=tuple(notes),
+    )
+
+
+def _dropped_note(splits: dict[str, Split], datasets: dict[str, Any]) -> list[str]:
+    """The line saying how many rows data.drop_invalid left out of each split (none: no line)."""
+    dropped = {name: len(datasets[name]) - len(split) for name, split in splits.items()}
+    if not any(dropped.values()):
+        return []
+    counts = ", ".join(
+        f"{count} of {len(datasets[name])} rows of {name!r}" for name, count in dropped.items()
+    )
+    return [f"left out {counts} for having no text or no label (data.drop_invalid)"]
+
+
+def _carve(train: Split, config: DataConfig) -> tuple[Split, Split]:
+    kept, carved = stratified_split(train.labels, fraction=config.validation_fraction, seed=config.split_seed)
+    if not carved:
+        raise DataError(
+            f"{config.source} has too few rows to hold any out for validation (each label has one "
+            "row); add rows or give a validation split"
         )
-        if not carved:
-            raise DataError(
-                f"{config.source} has too few rows to hold any out for validation (each label has one "
-                "row); add rows or give a validation split"
-            )
-        train = splits["train"]
-        splits["train"] = train.select(kept)
-        splits["validation"] = train.select(carved)
-    return Splits(splits=splits, label_names=label_names, text_column=text_column, label_column=label_column)
+    return train.select(kept), train.select(carved)

@@ -3,6 +3,7 @@ labelled data, as plain data."""
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from array import array
 from collections.abc import Sequence
@@ -11,17 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from attncli.checkpoint import LoadedCheckpoint
-from attncli.data import (
-    CHUNK_ROWS,
-    LABEL_COLUMNS,
-    SPLIT_ALIASES,
-    TEXT_COLUMNS,
-    Split,
-    find_column,
-    load_raw,
-    stratified_split,
-    to_split,
-)
+from attncli.columns import choose_columns, layout_of_schema
+from attncli.data import CHUNK_ROWS, Split, label_key, stratified_split, to_split, with_columns
 from attncli.errors import DataError
 from attncli.metrics import (
     ClassScores,
@@ -35,6 +27,9 @@ from attncli.metrics import (
     weighted_f1,
 )
 from attncli.prediction import predict_probabilities
+from attncli.sources import SPLIT_ALIASES, load_raw
+
+EVAL_DROP_HINT = "pass --drop-invalid to leave such rows out"
 
 
 @dataclass(frozen=True)
@@ -42,7 +37,7 @@ class Mistake:
     """A wrongly predicted example."""
 
     index: int
-    """Its row (from 0) in its split of the source, as data errors count rows."""
+    """Its row (from 0) in its split of the source."""
     text: str
     label: str
     predicted: str
@@ -153,7 +148,7 @@ def _unknown_label_rows(dataset: Any, label_column: str, label_names: list[str])
         for offset, value in enumerate(column[start : start + CHUNK_ROWS][label_column]):
             if value is None or (hasattr(feature, "int2str") and not 0 <= value < feature.num_classes):
                 continue
-            key = feature.int2str(value) if hasattr(feature, "int2str") else str(value)
+            key = label_key(feature, value)
             if key not in known:
                 unknown.setdefault(key, []).append(start + offset)
     return unknown
@@ -225,36 +220,50 @@ def load_labelled_split(
     default_source: bool = False,
     ignore_unknown_labels: bool = False,
     encoding: str | None = None,
+    delimiter: str | None = None,
+    drop_invalid: bool = False,
 ) -> LabelledData:
     """The split of `source` to evaluate on. A single file named by the user is evaluated whole,
-    whatever split is asked for: `datasets` calls it "train", which it is not."""
+    whatever split is asked for: `datasets` calls it "train", which it is not. The training data is
+    read with the settings it was trained with; rows training left out (data.drop_invalid) are left
+    out here too, so that the carved validation rows are the same."""
     data = checkpoint.config.data
     trained_on = source == data.source
     raw = load_raw(
         source,
         config_name=data.config if trained_on else None,
         encoding=encoding or (data.encoding if trained_on else "utf-8"),
+        delimiter=delimiter or (data.delimiter if trained_on else None),
     )
     name, shown, carve, notes = _pick_split(
-        checkpoint, source, list(raw), split, default_source=default_source
+        checkpoint, source, list(raw.splits), split, default_source=default_source
     )
-    dataset = raw[name]
+    dataset = raw.splits[name]
     where = Path(source).name if shown is None else f"split {name!r} of {source}"
     if len(dataset) == 0:
         raise DataError(f"{where} is empty; evaluate on data with rows")
-    columns = dataset.column_names
     # The training columns are tried first, then the usual names.
-    text = find_column(columns, text_column, (data.text_column or "", *TEXT_COLUMNS), "text")
-    label = find_column(columns, label_column, (data.label_column or "", *LABEL_COLUMNS), "label")
+    columns = choose_columns(
+        layout_of_schema(dataset.data.schema), where=where, text=text_column, label=label_column,
+        text_first=[data.text_column] if data.text_column else [],
+        label_first=[data.label_column] if data.label_column else [],
+    )  # fmt: skip
+    dataset = with_columns(dataset, columns, where=where)
     dataset, rows, ignored = _drop_unknown_labels(
-        dataset, label, checkpoint.label_names, where=where, ignore=ignore_unknown_labels
+        dataset, columns.label or "", checkpoint.label_names, where=where, ignore=ignore_unknown_labels
     )
+    origin = dataclasses.replace(raw.origins[name], rows=None if ignored == 0 else rows)
     labelled = to_split(
-        dataset, name=name, text_column=text, label_column=label, label_names=checkpoint.label_names
-    )
+        dataset, name=name, columns=columns, label_names=checkpoint.label_names, origin=origin,
+        drop_invalid=drop_invalid or data.drop_invalid, drop_hint=EVAL_DROP_HINT,
+    )  # fmt: skip
+    if labelled.rows is not None:
+        rows = array("q", (rows[row] for row in labelled.rows))
+        notes += (f"left out {len(dataset) - len(labelled)} rows with no text or no label",)
     if carve:
         _, carved = stratified_split(labelled.labels, fraction=data.validation_fraction, seed=data.split_seed)
         labelled, rows = labelled.select(carved), array("q", (rows[row] for row in carved))
+    notes = (*raw.notes, *([columns.note] if columns.note else []), *notes)
     return LabelledData(split=shown, labelled=labelled, rows=rows, ignored_unknown=ignored, notes=notes)
 
 
@@ -288,6 +297,8 @@ def evaluate(
     errors: int = 0,
     ignore_unknown_labels: bool = False,
     encoding: str | None = None,
+    delimiter: str | None = None,
+    drop_invalid: bool = False,
 ) -> EvalResult:
     """Metrics of `checkpoint` on one split of `source` (default: the data it was trained on),
     with the `errors` most confident mistakes when that is above 0."""
@@ -306,6 +317,8 @@ def evaluate(
         label_column=label_column,
         default_source=default_source,
         encoding=encoding,
+        delimiter=delimiter,
+        drop_invalid=drop_invalid,
         ignore_unknown_labels=ignore_unknown_labels,
     )
     truth = data.labelled.labels

@@ -127,6 +127,8 @@ def prepare(
     reporter.stage(f"settings (all others default; the full config is saved): {changed or 'none changed'}")
     reporter.stage(f"loading {config.data.source}")
     splits = load_splits(config.data)
+    for note in splits.notes:
+        reporter.stage(note)
     config = dataclasses.replace(
         config,
         data=dataclasses.replace(

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from attncli.data import TEXT_COLUMNS, find_column
+from attncli.columns import Layout, choose_columns, layout_of_record, layout_of_schema, value_at
 from attncli.errors import DataError
+from attncli.textfiles import choose_delimiter, delimiter_note, shown
 
 DATASET_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet")
 STDIN = "-"
@@ -51,6 +52,8 @@ class RecordSource:
     text_column: str | None = None
     streaming: bool = False
     """Records are handed on as they arrive (standard input), not in full chunks."""
+    notes: list[str] = field(default_factory=list)
+    """What the reader decided on its own (a delimiter, a column found by a looser name), for the user."""
 
 
 def check_encoding(encoding: str) -> str:
@@ -180,16 +183,30 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
 
 
 def from_file(
-    path: Path, *, encoding: str = "utf-8", text_column: str | None = None, trained_column: str | None = None
+    path: Path,
+    *,
+    encoding: str = "utf-8",
+    text_column: str | None = None,
+    trained_column: str | None = None,
+    delimiter: str | None = None,
 ) -> RecordSource:
     """Records of a file: a dataset file by its suffix (text from `text_column`, else the column the
-    model was trained on, else the usual names), any other file one text per line."""
+    model was trained on, else the usual names), any other file one text per line. A csv/tsv file
+    is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
     encoding = check_encoding(encoding)
     if not path.is_file():
         raise DataError(f"--file {path} does not exist; pass a text file (one text per line) or a data file")
     suffix = path.suffix.lower()
+    if delimiter is not None and suffix not in (".csv", ".tsv"):
+        raise DataError(f"--delimiter is for csv/tsv files; {path} is not one")
     if suffix in (".csv", ".tsv"):
-        return _csv_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
+        return _csv_source(
+            path,
+            encoding=encoding,
+            text_column=text_column,
+            trained_column=trained_column,
+            delimiter=delimiter,
+        )
     if suffix in (".json", ".jsonl"):
         return _json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
     if suffix == ".parquet":
@@ -206,13 +223,14 @@ def from_file(
     return RecordSource(name=str(path), chunks=_in_chunks(records()))
 
 
-def _text_column(columns: list[str], requested: str | None, trained: str | None, name: str) -> str:
-    try:
-        return find_column(
-            columns, requested, (*([trained.lower()] if trained else []), *TEXT_COLUMNS), "text"
-        )
-    except DataError as error:
-        raise DataError(f"{name}: {error}") from None
+def _text_column(
+    layout: Layout, requested: str | None, trained: str | None, name: str
+) -> tuple[str, list[str]]:
+    """The text column (maybe a dotted path into nested records), and a note if found loosely."""
+    chosen = choose_columns(
+        layout, where=name, text=requested, with_label=False, text_first=(trained,) if trained else ()
+    )
+    return chosen.text, [chosen.note] if chosen.note else []
 
 
 def _text_of(value: Any) -> str | None:
@@ -220,9 +238,10 @@ def _text_of(value: Any) -> str | None:
 
 
 def _csv_source(
-    path: Path, *, encoding: str, text_column: str | None, trained_column: str | None
+    path: Path, *, encoding: str, text_column: str | None, trained_column: str | None, delimiter: str | None
 ) -> RecordSource:
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    delimiter, sniffed = choose_delimiter(path, configured=delimiter, encoding=encoding)
+    notes = [delimiter_note([path], delimiter)] if sniffed else []
     csv.field_size_limit(1 << 30)  # a text may be a whole book; the default stops at 128 KB
     file = path.open("rb")
     rows = csv.reader(
@@ -230,7 +249,7 @@ def _csv_source(
     )
     try:
         header = next(rows)
-        column = _text_column(header, text_column, trained_column, str(path))
+        column, found = _text_column(Layout(columns=tuple(header)), text_column, trained_column, str(path))
     except StopIteration:
         file.close()
         raise DataError(f"{path} is empty; give it a header row and one row per text") from None
@@ -243,19 +262,28 @@ def _csv_source(
     position = header.index(column)
 
     def records() -> Iterator[Record]:
-        index = 0
+        index, start = 0, rows.line_num + 1
         with file:
             try:
                 for row in rows:
+                    if len(row) > len(header):
+                        raise DataError(
+                            f"line {start} of {path} has {len(row)} fields but its header line has "
+                            f"{len(header)}; put a text that holds {shown(delimiter)} in double quotes, or "
+                            "pass --delimiter if another character separates the columns"
+                        )
+                    start = rows.line_num + 1
                     if not row:  # a blank line is no row (as `datasets` reads it for train and eval)
                         continue
                     row += [""] * (len(header) - len(row))  # a short (ragged) row: missing cells are empty
-                    yield Record(index=index, text=row[position], fields=dict(zip(header, row, strict=False)))
+                    yield Record(index=index, text=row[position], fields=dict(zip(header, row, strict=True)))
                     index += 1
             except csv.Error as error:
                 raise DataError(f"line {rows.line_num} of {path} is not valid csv ({error})") from None
 
-    return RecordSource(name=str(path), chunks=_in_chunks(records()), columns=header, text_column=column)
+    return RecordSource(
+        name=str(path), chunks=_in_chunks(records()), columns=header, text_column=column, notes=notes + found
+    )
 
 
 def _json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
@@ -292,19 +320,24 @@ def _json_source(
     if first is None:
         raise DataError(f"{path} holds no rows; give it one JSON object per line")
     columns = list(first[1]) if isinstance(first[1], dict) else []
-    column = _text_column(columns, text_column, trained_column, str(path)) if columns else None
+    column: str | None = None
+    found: list[str] = []
+    if columns:
+        column, found = _text_column(layout_of_record(first[1]), text_column, trained_column, str(path))
 
     def records() -> Iterator[Record]:
         for index, (_, value) in enumerate(_chain(first, rows)):
             if isinstance(value, str):
                 yield Record(index=index, text=value)
             elif isinstance(value, dict):
-                text = _text_of(value.get(column)) if column is not None else None
+                text = _text_of(value_at(value, column)) if column is not None else None
                 yield Record(index=index, text=text, fields=value)
             else:
                 yield Record(index=index, text=None)
 
-    return RecordSource(name=str(path), chunks=_in_chunks(records()), columns=columns, text_column=column)
+    return RecordSource(
+        name=str(path), chunks=_in_chunks(records()), columns=columns, text_column=column, notes=found
+    )
 
 
 def _chain(first: tuple[int, Any], rest: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
@@ -320,13 +353,15 @@ def _parquet_source(path: Path, *, text_column: str | None, trained_column: str 
     except Exception as error:  # pyarrow raises its own error types for a damaged file
         raise DataError(f"could not read {path} as parquet ({error})") from None
     columns = list(file.schema_arrow.names)
-    column = _text_column(columns, text_column, trained_column, str(path))
+    column, found = _text_column(layout_of_schema(file.schema_arrow), text_column, trained_column, str(path))
 
     def records() -> Iterator[Record]:
         index = 0
         for batch in file.iter_batches(batch_size=CHUNK_RECORDS):
             for row in batch.to_pylist():
-                yield Record(index=index, text=_text_of(row[column]), fields=row)
+                yield Record(index=index, text=_text_of(value_at(row, column)), fields=row)
                 index += 1
 
-    return RecordSource(name=str(path), chunks=_in_chunks(records()), columns=columns, text_column=column)
+    return RecordSource(
+        name=str(path), chunks=_in_chunks(records()), columns=columns, text_column=column, notes=found
+    )

@@ -88,3 +88,23 @@ def test_default_yaml_lists_every_setting_at_its_default():
 def test_changed_settings_lists_only_what_differs_from_the_defaults():
     config = load_config(None, ["model.embed_dim=64", "model.num_heads=2", "train.lr=0.003"])
     assert changed_settings(config) == {"model.embed_dim": 64, "model.num_heads": 2}
+
+
+@pytest.mark.parametrize(
+    ("override", "delimiter"),
+    [
+        ("data.delimiter=;", ";"),
+        ("data.delimiter=|", "|"),
+        ("data.delimiter=\\t", "\t"),
+        ("data.delimiter=tab", "\t"),
+    ],
+)
+def test_delimiter_is_one_character_and_a_tab_may_be_typed(override, delimiter):
+    assert load_config(None, [override]).data.delimiter == delimiter
+
+
+def test_a_delimiter_of_several_characters_or_a_quote_is_refused():
+    for value in ("ab", '"'):
+        with pytest.raises(ConfigError, match="data.delimiter must be one character"):
+            load_config(None, [f"data.delimiter={value!r}"])
+    assert load_config(None, ["data.drop_invalid=true"]).data.drop_invalid is True

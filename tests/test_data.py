@@ -3,8 +3,9 @@ from pathlib import Path
 import pytest
 from conftest import make_rows, write_csv, write_jsonl
 
+from attncli.columns import Layout, choose_columns
 from attncli.config import DataConfig
-from attncli.data import find_column, load_splits, stratified_split
+from attncli.data import load_splits, stratified_split
 from attncli.errors import DataError
 
 
@@ -59,6 +60,7 @@ def test_save_to_disk_folder_with_classlabel_names(tmp_path):
 def test_unlabelled_test_rows_do_not_stop_training_but_stop_evaluation(tmp_path):
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
+    from attncli.columns import Columns
     from attncli.data import to_split
 
     features = Features({"sentence": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
@@ -68,10 +70,8 @@ def test_unlabelled_test_rows_do_not_stop_training_but_stop_evaluation(tmp_path)
         str(tmp_path / "d")
     )
     assert set(load_splits(DataConfig(source=str(tmp_path / "d"))).splits) == {"train", "validation"}
-    with pytest.raises(DataError, match="row 0 of split 'test' has no label"):
-        to_split(
-            unlabelled, name="test", text_column="sentence", label_column="label", label_names=["neg", "pos"]
-        )
+    with pytest.raises(DataError, match=r"row 1 of split 'test' \(counting from 1\) has no label"):
+        to_split(unlabelled, name="test", columns=Columns("sentence", "label"), label_names=["neg", "pos"])
 
 
 def test_numeric_labels_sort_numerically(tmp_path):
@@ -88,15 +88,32 @@ def test_requested_columns_and_suggestions(tmp_path):
     path = write_csv(tmp_path / "d.csv", make_rows(20), text_column="body_text", label_column="topic")
     splits = load_splits(DataConfig(source=str(path), text_column="body_text", label_column="topic"))
     assert len(splits.splits["train"]) + len(splits.splits["validation"]) == 20
-    with pytest.raises(DataError, match="no text column found among body_text, topic"):
+    with pytest.raises(DataError) as refused:
         load_splits(DataConfig(source=str(path)))
-    with pytest.raises(DataError, match="did you mean 'topic'"):
+    assert str(refused.value) == (
+        f"no label column found (pass --label-column to name one); {path} has columns 'body_text', 'topic'"
+    )
+    with pytest.raises(DataError, match=r"label column 'topics' not found \(closest: 'topic'\)"):
         load_splits(DataConfig(source=str(path), text_column="body_text", label_column="topics"))
 
 
-def test_find_column_is_case_insensitive_and_ordered():
-    assert find_column(["Text", "Label"], None, ("text",), "text") == "Text"
-    assert find_column(["content", "text"], None, ("text", "content"), "text") == "text"
+def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
+    def chosen(*names: str) -> tuple[str, str | None, str | None]:
+        found = choose_columns(Layout(columns=names), where="d.csv", text=None)
+        return found.text, found.label, found.note
+
+    assert chosen("content", "text", "label") == ("text", "label", None)  # exact names, in order
+    assert chosen("Text", "Label") == (
+        "Text",
+        "Label",
+        "d.csv: using text column 'Text' and label column 'Label', chosen by name "
+        "(--text-column and --label-column choose others)",
+    )
+    assert chosen("text ", "label")[:2] == ("text ", "label")
+    # Amazon's review files: review_id and review_headline are not the text; review_body is.
+    amazon = ("review_id", "review_headline", "review_body", "star_rating", "sentiment_label")
+    assert chosen(*amazon)[:2] == ("review_body", "sentiment_label")
+    assert chosen("id", "commentText", "label_text", "label")[:2] == ("commentText", "label")
 
 
 @pytest.mark.parametrize(
@@ -115,10 +132,10 @@ def test_unusable_training_data(tmp_path, rows, message):
 
 def test_missing_text_and_unseen_validation_label(tmp_path):
     write_jsonl(tmp_path / "train.jsonl", [{"text": "a", "label": "x"}, {"text": None, "label": "y"}])
-    with pytest.raises(DataError, match="row 1 of split 'train' has no text"):
+    with pytest.raises(DataError, match=r"line 2 of .*train.jsonl has no text in column 'text'"):
         load_splits(DataConfig(source=str(tmp_path)))
     write_jsonl(tmp_path / "train.jsonl", [{"text": "a", "label": "x"}, {"text": " \t", "label": "y"}])
-    with pytest.raises(DataError, match="row 1 of split 'train' has an empty text"):
+    with pytest.raises(DataError, match=r"line 2 of .*train.jsonl has an empty text"):
         load_splits(DataConfig(source=str(tmp_path)))
     write_jsonl(tmp_path / "train.jsonl", [{"text": "a", "label": "x"}, {"text": "b", "label": "y"}])
     write_jsonl(tmp_path / "validation.jsonl", [{"text": "c", "label": "z"}])
@@ -177,14 +194,15 @@ def test_a_selection_of_a_selection_reads_the_right_rows(tmp_path, monkeypatch):
 
 
 def test_arrow_copies_of_local_files_stay_out_of_the_users_cache(tmp_path, monkeypatch):
-    from attncli import data
+    from attncli import sources as data
 
     monkeypatch.delenv("HF_DATASETS_CACHE")
     monkeypatch.setattr(data, "_RUN_CACHE", None)
     path = write_csv(tmp_path / "d.csv", make_rows(20))
     raw = data.load_raw(str(path))
     cache = data.local_cache_dir()
-    assert cache is not None and all(item["filename"].startswith(cache) for item in raw["train"].cache_files)
+    train = raw.splits["train"]
+    assert cache is not None and all(item["filename"].startswith(cache) for item in train.cache_files)
     data._RUN_CACHE.cleanup()  # what happens when the process exits
     assert not Path(cache).exists()
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "mine"))

@@ -107,3 +107,64 @@ def test_standard_input_hands_on_each_line_as_soon_as_it_arrives():
     assert [(r.index, r.text) for r in next(chunks)] == [(2, "third, with no newline")]
     assert next(chunks, None) is None
     os.close(read_end)
+
+
+def test_csv_delimiter_is_read_off_the_header_line_or_given(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffid;text\r\n1;soup, bread\r\n2;goal\r\n".encode())
+    source = from_file(path)
+    assert [(r.text, r.fields["id"]) for r in _records(source)] == [("soup, bread", "1"), ("goal", "2")]
+    assert source.notes == [
+        "excel.csv: the header line has no commas but has semicolons, so it is read as ';'-separated "
+        "(--delimiter chooses another)"
+    ]
+    named = from_file(path, delimiter=";")
+    assert named.notes == [] and [r.text for r in _records(named)] == ["soup, bread", "goal"]
+    path.write_text("id;text|x\n", encoding="utf-8")
+    with pytest.raises(DataError, match="has no commas but has semicolons and pipes; pass --delimiter"):
+        from_file(path)
+    plain = tmp_path / "texts.txt"
+    plain.write_text("soup\n", encoding="utf-8")
+    with pytest.raises(DataError, match="--delimiter is for csv/tsv files"):
+        from_file(plain, delimiter=";")
+
+
+def test_a_csv_row_with_more_fields_than_the_header_names_its_line(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text('id,text\n1,"two\nlines"\n2,hello, world\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"line 4 of .*rows.csv has 3 fields but its header line has 2"):
+        _records(from_file(path))
+
+
+def test_dotted_paths_reach_into_nested_json_and_parquet(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{"id": 1, "data": {"text": "soup"}}, {"id": 2, "data": {"text": None}}, {"id": 3, "data": None}]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    source = from_file(path, text_column="data.text")
+    assert [r.text for r in _records(source)] == ["soup", None, None] and source.text_column == "data.text"
+    found = from_file(path)  # data.text holds a known word: found, and said
+    assert found.text_column == "data.text" and "using text column 'data.text'" in found.notes[0]
+    with pytest.raises(DataError, match=r"text column 'data' holds records, not texts; .* 'data.text'"):
+        from_file(path, text_column="data")
+    table = tmp_path / "rows.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), table)
+    assert [r.text for r in _records(from_file(table, text_column="data.text"))] == ["soup", None, None]
+
+
+def test_text_column_found_loosely_is_said(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("review_id,Review Body \nr1,soup\n", encoding="utf-8")
+    source = from_file(path)
+    assert source.text_column == "Review Body " and _records(source)[0].text == "soup"
+    assert source.notes == [
+        f"{path}: using text column 'Review Body ', chosen by name (--text-column chooses another)"
+    ]
+    with pytest.raises(DataError) as refused:
+        from_file(path, text_column="review body")
+    assert str(refused.value) == (
+        f"text column 'review body' not found (closest: 'Review Body '); {path} has columns 'review_id', "
+        "'Review Body '"
+    )

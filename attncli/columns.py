@@ -1,0 +1,261 @@
+"""Which columns hold the text and the label. A named column may be a dotted path into nested
+records (data.text); an unnamed one is found by the usual names, ignoring case and surrounding
+spaces, then by the words in a name (review_body, comment_text). One error lists every problem."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+TEXT_COLUMNS = ("text", "sentence", "content", "review", "document", "body")
+LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target")
+# A name with one of these words names something about the text, not the text (review_id, review_date).
+NOT_TEXT_WORDS = frozenset(
+    {"id", "ids", "uuid", "key", "date", "time", "timestamp", "url", "link", "title", "headline"}
+    | {"summary", "subject", "lang", "language", "count", "length", "len", "type", *LABEL_COLUMNS}
+)
+NOT_LABEL_WORDS = frozenset({"text", "sentence", "content", "document", "body"})
+RECORDS, LISTS = "records", "lists"
+# Longest column listing in a message; a wide table is summarised after these.
+LISTED_COLUMNS = 30
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns of a table as a user may name them."""
+
+    columns: tuple[str, ...]
+    """Top-level columns, in order."""
+    paths: tuple[str, ...] = ()
+    """Dotted paths (data.text) to the values inside columns of records, in order."""
+    kinds: dict[str, str] = field(default_factory=dict)
+    """RECORDS or LISTS for each column or path holding those; the others hold single values."""
+
+    def fields_of(self, name: str) -> list[str]:
+        return [path for path in self.paths if path.startswith(f"{name}.")]
+
+
+def layout_of_schema(schema: Any) -> Layout:
+    """The layout of a pyarrow schema (a parquet file's, or a `datasets.Dataset`'s)."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    paths: list[str] = []
+    kinds: dict[str, str] = {}
+
+    def visit(name: str, kind: Any, nested: bool) -> None:
+        if pa.types.is_struct(kind):
+            kinds[name] = RECORDS
+            for index in range(kind.num_fields):
+                visit(f"{name}.{kind.field(index).name}", kind.field(index).type, True)
+            return
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+            kinds[name] = LISTS
+        if nested:
+            paths.append(name)
+
+    for item in schema:
+        visit(item.name, item.type, False)
+    return Layout(columns=tuple(schema.names), paths=tuple(paths), kinds=kinds)
+
+
+def layout_of_record(record: dict[str, Any]) -> Layout:
+    """The layout of one JSON record, its nested objects included."""
+    paths: list[str] = []
+    kinds: dict[str, str] = {}
+
+    def visit(name: str, value: Any, nested: bool) -> None:
+        if isinstance(value, dict):
+            kinds[name] = RECORDS
+            for key, inner in value.items():
+                visit(f"{name}.{key}", inner, True)
+            return
+        if isinstance(value, list):
+            kinds[name] = LISTS
+        if nested:
+            paths.append(name)
+
+    for key, value in record.items():
+        visit(str(key), value, False)
+    return Layout(columns=tuple(str(key) for key in record), paths=tuple(paths), kinds=kinds)
+
+
+def value_at(record: dict[str, Any], name: str) -> Any:
+    """The value of column `name` of a record, following a dotted path into nested records."""
+    if name in record:
+        return record[name]
+    value: Any = record
+    for key in name.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns chosen, and a line saying so when they were found by a looser match than the name."""
+
+    text: str
+    label: str | None
+    note: str | None = None
+
+
+def choose_columns(
+    layout: Layout,
+    *,
+    where: str,
+    text: str | None,
+    label: str | None = None,
+    with_label: bool = True,
+    text_first: Sequence[str] = (),
+    label_first: Sequence[str] = (),
+) -> Columns:
+    """The text (and label) columns: the named ones, else detected (`*_first` names tried first).
+    Every problem with either goes into one DataError."""
+    from attncli.errors import DataError
+
+    problems: list[tuple[str, bool]] = []  # each problem, and whether listing the columns helps fix it
+    found: list[str] = []
+    text_role = _Role("text", text, (*text_first, *TEXT_COLUMNS), NOT_TEXT_WORDS)
+    chosen_text = _choose(layout, text_role, taken=label, problems=problems, found=found)
+    chosen_label = None
+    if with_label:
+        label_role = _Role("label", label, (*label_first, *LABEL_COLUMNS), NOT_LABEL_WORDS)
+        chosen_label = _choose(layout, label_role, taken=chosen_text or text, problems=problems, found=found)
+    if with_label and text is not None and text == label:
+        problems.append((f"text and label are both column {text!r}; name two different columns", False))
+    if problems:
+        listing = f"; {where} has columns {listed(layout)}" if any(lists for _, lists in problems) else ""
+        raise DataError("; ".join(problem for problem, _ in problems) + listing)
+    assert chosen_text is not None
+    note = None
+    if found:
+        options = " and ".join(f"--{part.split()[0]}-column" for part in found)
+        choose = "choose others" if len(found) > 1 else "chooses another"
+        note = f"{where}: using {' and '.join(found)}, chosen by name ({options} {choose})"
+    return Columns(text=chosen_text, label=chosen_label, note=note)
+
+
+@dataclass(frozen=True)
+class _Role:
+    """What one column is for, and how to find it."""
+
+    name: str
+    """text or label."""
+    named: str | None
+    """The column the user named, if any."""
+    known: Sequence[str]
+    """Names to try, best first."""
+    excluded_words: frozenset[str]
+    """Words that rule a column out when it is found by the words in its name."""
+
+
+def _choose(
+    layout: Layout, role: _Role, *, taken: str | None, problems: list[tuple[str, bool]], found: list[str]
+) -> str | None:
+    """The column for `role`, or None after adding to `problems`; a loose match is added to `found`."""
+    named = role.named
+    if named is not None:
+        if named not in layout.columns and named not in layout.paths:
+            problems.append((f"{role.name} column {named!r} not found{_closest(layout, named)}", True))
+            return None
+        problem = _kind_problem(layout, role.name, named)
+        if problem:
+            problems.append((problem, False))
+            return None
+        return named
+    detected, exact = _detect(layout, role, taken)
+    if detected is None:
+        problems.append((f"no {role.name} column found (pass --{role.name}-column to name one)", True))
+        return None
+    problem = _kind_problem(layout, role.name, detected)
+    if problem:
+        problems.append((problem, False))
+        return None
+    if not exact:
+        found.append(f"{role.name} column {detected!r}")
+    return detected
+
+
+def _kind_problem(layout: Layout, role: str, name: str) -> str | None:
+    kind = layout.kinds.get(name)
+    if kind == RECORDS:
+        fields = ", ".join(repr(path) for path in layout.fields_of(name)[:LISTED_COLUMNS])
+        return (
+            f"{role} column {name!r} holds records, not {role}s; name one of its fields with a dotted "
+            f"path: {fields or 'it has none'}"
+        )
+    if kind == LISTS and role == "label":
+        return (
+            f"multi-label data is not supported yet: label column {name!r} holds lists; "
+            "give each text one label"
+        )
+    if kind == LISTS:
+        return f"text column {name!r} holds lists, not texts; name a column of single texts"
+    return None
+
+
+def _words(name: str) -> list[str]:
+    """The words of a column name: review_body, reviewBody and "Review Body" all give review, body."""
+    return re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).lower())
+
+
+def _detect(layout: Layout, role: _Role, taken: str | None) -> tuple[str | None, bool]:
+    """The column a `role` most likely is, and whether its name was exactly a known one. Tried in
+    turn: exact names, names equal but for case and surrounding spaces, then names holding a known
+    word (the most known words, the earliest known word, the leftmost column wins)."""
+    candidates = [
+        name
+        for name in (*layout.columns, *layout.paths)
+        if name != taken
+        and layout.kinds.get(name) != RECORDS
+        and (role.name == "label" or layout.kinds.get(name) != LISTS)
+    ]
+    known = role.known
+    for name in known:
+        if name in candidates:
+            return name, True
+    for name in known:
+        loose = next((column for column in candidates if column.strip().lower() == name.lower()), None)
+        if loose is not None:
+            return loose, False
+    words_known = [name.lower() for name in known if name.isalpha()]
+    ranked = []
+    for position, name in enumerate(candidates):
+        words = _words(name)
+        hits = [index for word in words if (index := _known_word(word, words_known)) is not None]
+        if hits and not role.excluded_words.intersection(words):
+            ranked.append((-len(hits), min(hits), position, name))
+    return (min(ranked)[3], False) if ranked else (None, False)
+
+
+def _known_word(word: str, known: list[str]) -> int | None:
+    """The place of `word` (or its singular: reviews, texts) among the known words."""
+    for form in (word, word.removesuffix("s")):
+        if form in known:
+            return known.index(form)
+    return None
+
+
+def _closest(layout: Layout, name: str) -> str:
+    names = [*layout.columns, *layout.paths]
+    loose = [column for column in names if column.strip().lower() == name.strip().lower()]
+    if not loose:
+        lowered = {column.strip().lower(): column for column in names}
+        close = difflib.get_close_matches(name.strip().lower(), list(lowered), n=1, cutoff=0.5)
+        loose = [lowered[close[0]]] if close else []
+    return f" (closest: {loose[0]!r})" if loose else ""
+
+
+def listed(layout: Layout) -> str:
+    """The columns for a message, quoted so that spaces show; a column of records with its fields."""
+    parts = []
+    for column in layout.columns[:LISTED_COLUMNS]:
+        fields = layout.fields_of(column) if layout.kinds.get(column) == RECORDS else []
+        inside = f" (with {', '.join(repr(path) for path in fields[:LISTED_COLUMNS])})" if fields else ""
+        parts.append(f"{column!r}{inside}")
+    more = len(layout.columns) - LISTED_COLUMNS
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")

@@ -1,0 +1,203 @@
+"""Reading a data source into `datasets` splits, untouched: a Hub dataset, a save_to_disk folder, a
+folder of split files or one file. Local files are read as people write them (textfiles.py), each
+on its own, and a failure names the file and, where it can, the line."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from attncli.errors import DataError
+from attncli.textfiles import (
+    Origin,
+    choose_delimiter,
+    delimiter_note,
+    first_bad_json_line,
+    first_ragged_row,
+    first_undecodable_line,
+    header_line,
+    is_json_array,
+    shown,
+)
+
+# File suffix -> the `datasets` builder that reads it.
+FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
+SPLIT_ALIASES = {
+    "train": "train",
+    "training": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "test": "test",
+    "testing": "test",
+}
+
+
+@dataclass(frozen=True)
+class RawData:
+    """The splits of a source as read, and where their rows came from."""
+
+    splits: dict[str, Any]
+    """Split name -> `datasets.Dataset`."""
+    origins: dict[str, Origin]
+    notes: tuple[str, ...] = ()
+    """What the reader decided on its own, for the user (a delimiter read off a header line)."""
+
+
+def load_raw(
+    source: str, *, config_name: str | None = None, encoding: str = "utf-8", delimiter: str | None = None
+) -> RawData:
+    """Load `source`; local text files are read in `encoding`, csv/tsv with `delimiter` (None: the
+    suffix's, or the one the header line shows)."""
+    import datasets
+
+    # Every failure becomes a DataError that says what to do; datasets' own log lines would repeat it.
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
+    datasets.disable_progress_bars()
+    path = Path(source).expanduser()
+    if path.is_dir():
+        return _load_folder(path, encoding=encoding, delimiter=delimiter)
+    if path.is_file():
+        return _load_files({"train": path}, encoding=encoding, delimiter=delimiter)
+    # A name with a data-file suffix or a path prefix means a local path, never a Hub dataset.
+    if path.suffix.lower() in FILE_BUILDERS or source.startswith((".", "/", "~")):
+        raise DataError(f"{source} does not exist; pass an existing file, folder or Hub dataset name")
+    try:
+        loaded = datasets.load_dataset(source, config_name)
+    except Exception as error:  # the Hub client raises many types; all mean "could not load"
+        raise DataError(
+            f"could not load {source!r} as a local path or from the Hugging Face Hub ({_reason(error)}); "
+            "check the name, or pass a local file or folder"
+        ) from error
+    return _whole(dict(loaded))
+
+
+def _whole(splits: dict[str, Any]) -> RawData:
+    return RawData(splits=splits, origins={name: Origin(split=name) for name in splits})
+
+
+def _load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
+    import datasets
+
+    if (path / "dataset_dict.json").is_file() or (path / "state.json").is_file():
+        loaded = datasets.load_from_disk(str(path))
+        return _whole(dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded})
+    files: dict[str, Path] = {}
+    for child in sorted(path.iterdir()):
+        split = SPLIT_ALIASES.get(child.stem.lower())
+        if child.is_file() and child.suffix.lower() in FILE_BUILDERS and split is not None:
+            if split in files:
+                raise DataError(
+                    f"{path} holds two files for split {split!r}: {files[split].name} and {child.name}"
+                )
+            files[split] = child
+    if not files:
+        raise DataError(
+            f"{path} holds no split files; name them train/validation/test with a suffix among "
+            f"{', '.join(FILE_BUILDERS)} (for example train.csv)"
+        )
+    return _load_files(files, encoding=encoding, delimiter=delimiter)
+
+
+_RUN_CACHE: tempfile.TemporaryDirectory[str] | None = None
+
+
+def local_cache_dir() -> str | None:
+    """Where `datasets` puts its Arrow copies of local files: a temporary folder of this process,
+    removed when it exits, so trying things leaves nothing in the user's Hugging Face cache; or,
+    when the user set HF_DATASETS_CACHE, their cache (None: datasets' default)."""
+    global _RUN_CACHE
+    if os.environ.get("HF_DATASETS_CACHE"):
+        return None
+    if _RUN_CACHE is None:
+        _RUN_CACHE = tempfile.TemporaryDirectory(prefix="attn-datasets-")
+    return _RUN_CACHE.name
+
+
+def _load_files(files: dict[str, Path], *, encoding: str, delimiter: str | None) -> RawData:
+    """Each file on its own, so that one split's column types never have to fit another's (labels
+    are compared as text: 1 in one file is "1" in another)."""
+    suffixes = {path.suffix.lower() for path in files.values()}
+    if len(suffixes) > 1:
+        raise DataError(
+            f"split files mix formats ({', '.join(sorted(suffixes))}); use one format for all splits"
+        )
+    suffix = suffixes.pop()
+    if suffix not in FILE_BUILDERS:
+        raise DataError(f"cannot read {suffix or 'suffix-less'} files; use one of {', '.join(FILE_BUILDERS)}")
+    splits: dict[str, Any] = {}
+    origins: dict[str, Origin] = {}
+    detected: dict[str, list[Path]] = {}
+    for split, path in files.items():
+        used = None
+        if suffix in (".csv", ".tsv"):
+            used, sniffed = choose_delimiter(path, configured=delimiter, encoding=encoding)
+            if sniffed:
+                detected.setdefault(used, []).append(path)
+        splits[split] = _load_file(path, encoding=encoding, delimiter=used)
+        origins[split] = Origin(split=split, path=path, delimiter=used or ",", encoding=encoding)
+    notes = tuple(delimiter_note(paths, used) for used, paths in detected.items())
+    return RawData(splits=splits, origins=origins, notes=notes)
+
+
+def _load_file(path: Path, *, encoding: str, delimiter: str | None) -> Any:
+    """One file as a `datasets.Dataset`. A csv/tsv cell is read as written ("007" stays "007",
+    "NA" stays "NA"); only an empty cell is missing, as predict reads it."""
+    import csv
+
+    import datasets
+
+    builder = FILE_BUILDERS[path.suffix.lower()]
+    extra: dict[str, Any] = {} if builder == "parquet" else {"encoding": encoding}
+    if delimiter is not None:
+        width = len(next(csv.reader([header_line(path, encoding=encoding)], delimiter=delimiter), []))
+        keep_text = dict.fromkeys(range(width), str)  # by position: pandas renames repeated names
+        extra |= {"delimiter": delimiter, "converters": keep_text, "keep_default_na": False}
+        extra |= {"na_values": [""]}
+    try:
+        loaded = datasets.load_dataset(
+            builder, data_files={"train": str(path)}, cache_dir=local_cache_dir(), **extra
+        )
+    except Exception as error:
+        raise _read_error(path, error, encoding=encoding, delimiter=delimiter) from error
+    return loaded["train"]
+
+
+def _read_error(path: Path, error: Exception, *, encoding: str, delimiter: str | None) -> DataError:
+    """What went wrong reading `path`, with the line where the file can say it."""
+    builder = FILE_BUILDERS[path.suffix.lower()]
+    reason = _reason(error)
+    if builder != "parquet":  # `datasets` hides a decoding error behind a generic one
+        line = first_undecodable_line(path, encoding)
+        if line is not None:
+            return DataError(
+                f"line {line} of {path} is not valid {encoding}; pass --encoding (or set "
+                "data.encoding) with the file's encoding, for example latin-1 or cp1252"
+            )
+    if delimiter is not None:
+        ragged = first_ragged_row(path, delimiter=delimiter, encoding=encoding)
+        if ragged is not None:
+            line, fields, width = ragged
+            return DataError(
+                f"line {line} of {path} has {fields} fields but its header line has {width}; put a text "
+                f"that holds {shown(delimiter)} in double quotes, or pass --delimiter if another "
+                "character separates the columns"
+            )
+    if builder == "json":
+        bad = first_bad_json_line(path, encoding=encoding)
+        if bad is not None and not is_json_array(path):
+            return DataError(f"line {bad[0]} of {path} is {bad[1]}; give one JSON object per line")
+    if "corresponds to no data" in reason:  # what `datasets` says of a file with no rows
+        return DataError(f"{path.name} is empty (no rows); give it labelled rows")
+    return DataError(f"could not read {path.name} as {path.suffix[1:]}: {reason}")
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of what went wrong, from the underlying error where `datasets` wraps one."""
+    cause = error.__cause__ if type(error).__name__ == "DatasetGenerationError" else None
+    text = str(cause or error).strip()
+    return text.splitlines()[0] if text else type(cause or error).__name__

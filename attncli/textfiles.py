@@ -1,0 +1,176 @@
+"""Local csv/tsv/json/jsonl files as people write them: the delimiter an Excel export uses, a
+byte-order mark, and which line of the file a row starts on. Plain Python; it reads only the header
+line, or, when something is wrong, the file again to name the line."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from attncli.errors import DataError
+
+# The separators an export may use instead of the one its suffix promises, in order of preference.
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
+# The header line is read in one gulp of at most this much: a file that is one huge line costs no more.
+HEADER_BYTES = 1 << 16
+BOM = "\ufeff"
+
+
+def suffix_delimiter(path: Path) -> str:
+    """The delimiter a file's suffix promises: tab for .tsv, else a comma."""
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
+def shown(delimiter: str) -> str:
+    """A delimiter as a user types it in --delimiter: ';' or '\\t'."""
+    return "'\\t'" if delimiter == "\t" else repr(delimiter)
+
+
+def header_line(path: Path, *, encoding: str) -> str:
+    """The first line of `path`, decoded, without its byte-order mark and line end."""
+    with path.open("rb") as file:
+        head = file.read(HEADER_BYTES)
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(head)  # a character cut at the end waits
+    except UnicodeDecodeError as error:
+        text = head[: error.start].decode(encoding)
+        if "\n" not in text:  # the bad byte is in the header line itself
+            raise DataError(
+                f"line 1 of {path} is not valid {encoding}; pass --encoding (or set data.encoding) with "
+                "the file's encoding, for example latin-1 or cp1252"
+            ) from None
+    return text.split("\n", 1)[0].removeprefix(BOM).removesuffix("\r")
+
+
+def choose_delimiter(path: Path, *, configured: str | None, encoding: str) -> tuple[str, bool]:
+    """The delimiter of a csv/tsv file, and whether it was read off the header line: the one
+    configured; else the suffix's one if the header has it; else the only other one it has."""
+    if configured is not None:
+        return configured, False
+    expected = suffix_delimiter(path)
+    header = header_line(path, encoding=encoding)
+    if expected in header:
+        return expected, False
+    found = [delimiter for delimiter in DELIMITERS if delimiter != expected and delimiter in header]
+    if len(found) > 1:
+        listed = " and ".join(DELIMITER_NAMES[delimiter] for delimiter in found)
+        raise DataError(
+            f"the header line of {path} has no {DELIMITER_NAMES[expected]} but has {listed}; pass "
+            f"--delimiter (or --set data.delimiter=...) with the one that separates its columns, "
+            f"for example --delimiter {shown(found[0])}"
+        )
+    if not found:  # one column, or no header: the usual delimiter, and the column checks say the rest
+        return expected, False
+    return found[0], True
+
+
+def delimiter_note(paths: list[Path], delimiter: str) -> str:
+    """The line that says a delimiter was read off the header lines of `paths` (of one suffix)."""
+    expected = suffix_delimiter(paths[0])
+    return (
+        f"{', '.join(path.name for path in paths)}: the header line has no {DELIMITER_NAMES[expected]} "
+        f"but has {DELIMITER_NAMES[delimiter]}, so it is read as {shown(delimiter)}-separated "
+        "(--delimiter chooses another)"
+    )
+
+
+def first_undecodable_line(path: Path, encoding: str) -> int | None:
+    """The 1-based number of the first line of `path` that is not valid `encoding`, if any."""
+    with path.open("rb") as file:
+        for number, line in enumerate(file, start=1):
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+def _csv_rows(path: Path, *, delimiter: str, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """(line the row starts on, fields) of every data row of a csv file, skipping the header and the
+    blank lines pandas skips; a quoted field may span lines."""
+    with path.open(encoding=encoding, newline="") as file:
+        rows = csv.reader(file, delimiter=delimiter)
+        next(rows, None)
+        start = rows.line_num + 1
+        for fields in rows:
+            if fields and (len(fields) > 1 or fields[0].strip()):
+                yield start, fields
+            start = rows.line_num + 1
+
+
+def first_ragged_row(path: Path, *, delimiter: str, encoding: str) -> tuple[int, int, int] | None:
+    """(line, fields, fields of the header) of the first row with more fields than the header."""
+    with path.open(encoding=encoding, newline="") as file:
+        width = len(next(csv.reader([file.readline().removeprefix(BOM)], delimiter=delimiter), []))
+    for line, fields in _csv_rows(path, delimiter=delimiter, encoding=encoding):
+        if len(fields) > width:
+            return line, len(fields), width
+    return None
+
+
+def first_bad_json_line(path: Path, *, encoding: str) -> tuple[int, str] | None:
+    """(line, reason) of the first non-blank line of a JSON-lines file that is not a JSON object."""
+    with path.open(encoding=encoding) as file:
+        for number, line in enumerate(file, start=1):
+            line = line.removeprefix(BOM) if number == 1 else line
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as error:
+                return number, f"not JSON: {error.msg} at column {error.colno}"
+            if not isinstance(value, dict):
+                return number, f"a JSON {type(value).__name__}, not an object"
+    return None
+
+
+def is_json_array(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(HEADER_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+
+
+def _json_lines(path: Path, *, encoding: str) -> Iterator[int]:
+    """The line of every record of a JSON-lines file (blank lines hold none)."""
+    with path.open(encoding=encoding) as file:
+        for number, line in enumerate(file, start=1):
+            if line.strip():
+                yield number
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the rows of one split came from, so a row can be named as the user finds it."""
+
+    split: str
+    path: Path | None = None
+    """The local file (None: a Hub dataset or a save_to_disk folder)."""
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    rows: Sequence[int] | None = None
+    """The file's rows this split holds when only some are (None: all of them, in order)."""
+
+    @property
+    def name(self) -> str:
+        """The file's name, else the split's: for messages about all its rows."""
+        return self.path.name if self.path is not None else f"split {self.split!r}"
+
+    def locate(self, row: int) -> str:
+        """Row `row` (from 0) of the split as a place in the file: "line 5 of train.csv"."""
+        row = self.rows[row] if self.rows is not None else row
+        suffix = self.path.suffix.lower() if self.path is not None else ""
+        if self.path is None or suffix == ".parquet" or (suffix == ".json" and is_json_array(self.path)):
+            where = f"split {self.split!r}" if self.path is None else str(self.path)
+            return f"row {row + 1} of {where} (counting from 1)"
+        if suffix in (".csv", ".tsv"):
+            lines: Iterator[int] = (
+                line for line, _ in _csv_rows(self.path, delimiter=self.delimiter, encoding=self.encoding)
+            )
+        else:
+            lines = _json_lines(self.path, encoding=self.encoding)
+        line = next((line for index, line in enumerate(lines) if index == row), None)
+        return f"line {line} of {self.path}" if line is not None else f"row {row + 1} of {self.path}"

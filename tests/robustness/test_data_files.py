@@ -1,0 +1,408 @@
+"""Data files as users really have them (Excel exports, nested JSON, gaps, stray bytes): each case
+asserts what attn reads, or the exact error and exit code 2. docs/robustness.md lists the promises."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import TINY_MODEL, make_rows, save_untrained_checkpoint, write_csv, write_jsonl
+from typer.testing import CliRunner
+
+from attncli.cli import app
+from attncli.config import DataConfig
+from attncli.data import load_splits
+from attncli.errors import DataError
+
+RUNNER = CliRunner()
+TINY = [arg for setting in TINY_MODEL for arg in ("--set", setting)]
+TWO = ["food", "sport"]
+
+
+def invoke(*args):
+    return RUNNER.invoke(app, [str(arg) for arg in args])
+
+
+def load(path: Path, **settings):
+    return load_splits(DataConfig(source=str(path), **settings))
+
+
+def every_text(splits) -> list[str]:
+    return sorted(text for split in splits.splits.values() for text in split.texts)
+
+
+def refusal(path: Path, **settings) -> str:
+    with pytest.raises(DataError) as refused:
+        load(path, **settings)
+    return str(refused.value)
+
+
+def lines(*rows: str, end: str = "\n") -> str:
+    return "".join(row + end for row in rows)
+
+
+def ab_rows(count: int = 10) -> list[str]:
+    """Data rows "t0,food", "t1,sport", ...: two classes of `count` // 2 each."""
+    return [f"t{index},{TWO[index % 2]}" for index in range(count)]
+
+
+def excel_export(path: Path, rows: list[dict[str, str]]) -> Path:
+    """What Excel writes for "CSV UTF-8" in a semicolon locale: a BOM, CRLF and ';'."""
+    body = lines("text;label", *(f"{row['text']};{row['label']}" for row in rows), end="\r\n")
+    path.write_bytes(("\ufeff" + body).encode("utf-8"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """An untrained checkpoint (labels food, sport, tech): enough to read data through eval and predict."""
+    return save_untrained_checkpoint(tmp_path_factory.mktemp("robust") / "ckpt")
+
+
+# --- csv: byte-order mark, line ends, delimiters, quoting, ragged rows -----------------------------
+
+
+def test_csv_with_a_byte_order_mark_keeps_its_first_column_name(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(("\ufeff" + lines("text,label", *ab_rows())).encode("utf-8"))
+    splits = load(path)
+    assert (splits.text_column, splits.label_column) == ("text", "label")
+    assert every_text(splits) == sorted(f"t{index}" for index in range(10))
+
+
+def test_csv_with_crlf_line_ends_gives_texts_without_carriage_returns(tmp_path):
+    path = tmp_path / "crlf.csv"
+    path.write_bytes(lines("text,label", *ab_rows(), end="\r\n").encode())
+    splits = load(path)
+    assert every_text(splits) == sorted(f"t{index}" for index in range(10)) and splits.label_names == TWO
+
+
+def test_excel_export_is_read_as_semicolon_separated_and_says_so(tmp_path):
+    rows = [{"text": f"soup, bread and cheese {i}", "label": TWO[i % 2]} for i in range(20)]
+    path = excel_export(tmp_path / "excel.csv", rows)
+    splits = load(path)
+    assert every_text(splits) == sorted(row["text"] for row in rows)  # commas stay inside the texts
+    assert splits.label_names == TWO
+    assert splits.notes[0] == (
+        "excel.csv: the header line has no commas but has semicolons, so it is read as ';'-separated "
+        "(--delimiter chooses another)"
+    )
+    named = load(path, delimiter=";")
+    assert every_text(named) == every_text(splits) and named.notes == ()
+
+
+def test_an_excel_export_whose_texts_hold_no_commas_is_not_one_column(tmp_path):
+    """The issue's "no text column found among text;label": the header decides, not the rows."""
+    path = excel_export(
+        tmp_path / "excel.csv", [{"text": f"soup {i}", "label": TWO[i % 2]} for i in range(10)]
+    )
+    assert (load(path).text_column, load(path).label_column) == ("text", "label")
+
+
+def test_a_header_with_two_candidate_delimiters_asks_which(tmp_path):
+    path = tmp_path / "both.csv"
+    path.write_text(lines("text;label|note", "a;b|c"))
+    assert refusal(path) == (
+        f"the header line of {path} has no commas but has semicolons and pipes; pass --delimiter (or --set "
+        "data.delimiter=...) with the one that separates its columns, for example --delimiter ';'"
+    )
+
+
+def test_quoted_newlines_stay_in_the_text_and_later_lines_are_numbered_right(tmp_path):
+    path = tmp_path / "quoted.csv"
+    path.write_text(lines("text,label", '"first line\nsecond line",food', *ab_rows(), "late,"))
+    assert refusal(path) == (
+        f"line 14 of {path} has no label in column 'label'; fill in or remove such rows, or pass "
+        "--set data.drop_invalid=true to leave such rows out"
+    )
+    splits = load(path, drop_invalid=True)
+    assert "first line\nsecond line" in every_text(splits)
+
+
+def test_a_row_with_too_many_fields_is_refused_naming_its_line(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text(lines("text,label", *ab_rows(4), "hello, world,food", *ab_rows(4)))
+    assert refusal(path) == (
+        f"line 6 of {path} has 3 fields but its header line has 2; put a text that holds ',' in double "
+        "quotes, or pass --delimiter if another character separates the columns"
+    )
+
+
+def test_a_row_with_too_few_fields_has_empty_cells(tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text(lines("text,label", *ab_rows(), "no label here"))
+    assert refusal(path).startswith(f"line 12 of {path} has no label in column 'label';")
+    assert len(load(path, drop_invalid=True).splits["train"]) == 8  # 1 of each class held out
+
+
+def test_tsv_is_split_at_tabs_only(tmp_path):
+    path = tmp_path / "data.tsv"
+    path.write_text(lines("text\tlabel", *(f"t{i}, and; more|\t{TWO[i % 2]}" for i in range(20))))
+    splits = load(path)
+    assert every_text(splits) == sorted(f"t{i}, and; more|" for i in range(20)) and splits.notes == ()
+
+
+def test_cells_are_read_as_written(tmp_path):
+    """Numbers stay texts ("007" is not 7), and "NA" or "None" are words: only an empty cell is missing."""
+    path = tmp_path / "numbers.csv"
+    path.write_text(lines("text,label", "007,NA", "42,None", "3.50,NA", "1e3,None"))
+    splits = load(path, validation_fraction=0.5)
+    assert every_text(splits) == ["007", "1e3", "3.50", "42"] and splits.label_names == ["NA", "None"]
+
+
+# --- JSON lines and parquet ------------------------------------------------------------------------
+
+
+def test_a_broken_json_line_is_named(tmp_path):
+    path = tmp_path / "broken.jsonl"
+    path.write_text(
+        lines('{"text": "a", "label": "x"}', "", '{"text": broken', '{"text": "c", "label": "y"}')
+    )
+    assert refusal(path) == (
+        f"line 3 of {path} is not JSON: Expecting value at column 10; give one JSON object per line"
+    )
+
+
+def test_a_number_where_a_text_belongs_in_json_names_its_line(tmp_path):
+    path = write_jsonl(tmp_path / "mixed.jsonl", [{"text": "soup", "label": "a"}, {"text": 42, "label": "b"}])
+    assert refusal(path).startswith(f"line 2 of {path} has 42 instead of a text in column 'text';")
+
+
+def test_nested_json_fields_are_named_with_dotted_paths(tmp_path):
+    rows = [{"id": i, "data": {"text": f"t{i}", "meta": {"label": TWO[i % 2]}}} for i in range(10)]
+    path = write_jsonl(tmp_path / "nested.jsonl", rows)
+    splits = load(path, text_column="data.text", label_column="data.meta.label")
+    assert every_text(splits) == sorted(f"t{i}" for i in range(10)) and splits.label_names == TWO
+    assert refusal(path, text_column="data") == (
+        "text column 'data' holds records, not texts; name one of its fields with a dotted path: "
+        "'data.text', 'data.meta.label'"
+    )
+    detected = load(path, label_column="data.meta.label")  # data.text is found by its words
+    assert detected.text_column == "data.text" and "text column 'data.text'" in detected.notes[0]
+
+
+def test_list_valued_labels_are_refused_as_multi_label(tmp_path):
+    rows = [{"text": f"t{i}", "labels": ["food", "sport"][: 1 + i % 2]} for i in range(6)]
+    path = write_jsonl(tmp_path / "multi.jsonl", rows)
+    assert refusal(path) == (
+        "multi-label data is not supported yet: label column 'labels' holds lists; give each text one label"
+    )
+
+
+def test_parquet_labels_are_compared_as_text_across_files(tmp_path, checkpoint):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    pq.write_table(pa.table({"text": [f"t{i}" for i in range(8)], "label": [i % 2 for i in range(8)]}),
+                   folder / "train.parquet")  # fmt: skip
+    pq.write_table(pa.table({"text": ["u0", "u1"], "label": ["0", "1"]}), folder / "validation.parquet")
+    splits = load(folder)  # integers in one file, strings in the other: both read as "0" and "1"
+    assert splits.label_names == ["0", "1"] and list(splits.splits["validation"].labels) == [0, 1]
+    pq.write_table(pa.table({"text": ["soup", "goal"], "label": [1, 2]}), folder / "test.parquet")
+    refused = invoke("eval", checkpoint, folder, "--split", "test")
+    assert refused.exit_code == 2
+    assert (
+        "labels the model never saw: '1' (1 row), '2' (1 row); it knows food, sport, tech" in refused.output
+    )
+
+
+# --- columns ---------------------------------------------------------------------------------------
+
+
+def test_columns_are_found_despite_case_spaces_and_longer_names(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(lines("review_id,review_body,Label ", *(f"r{i},t{i},{TWO[i % 2]}" for i in range(10))))
+    splits = load(path)
+    assert (splits.text_column, splits.label_column) == ("review_body", "Label ")
+    assert splits.notes[0] == (
+        f"{path}: using text column 'review_body' and label column 'Label ', chosen by name "
+        "(--text-column and --label-column choose others)"
+    )
+
+
+def test_missing_named_columns_are_reported_together_with_what_there_is(tmp_path):
+    path = tmp_path / "spaces.csv"
+    path.write_text(lines("text ,label", *ab_rows()))
+    assert refusal(path, text_column="text", label_column="lable") == (
+        "text column 'text' not found (closest: 'text '); label column 'lable' not found (closest: 'label'); "
+        f"{path} has columns 'text ', 'label'"
+    )
+
+
+# --- missing values, encodings, rare classes ------------------------------------------------------
+
+
+def test_a_missing_text_names_the_files_line_or_is_left_out(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text(lines("text,label", *ab_rows(), ",food", "   ,sport"))
+    assert refusal(path) == (
+        f"line 12 of {path} has no text in column 'text' (2 rows of gaps.csv have no text or no "
+        "label); fill in or remove such rows, or pass --set data.drop_invalid=true to leave such rows out"
+    )
+    splits = load(path, drop_invalid=True)
+    assert every_text(splits) == sorted(f"t{index}" for index in range(10))
+    assert (
+        splits.notes[0]
+        == "left out 2 of 12 rows of 'train' for having no text or no label (data.drop_invalid)"
+    )
+
+
+def test_a_missing_label_in_json_lines_names_the_line(tmp_path):
+    rows = [{"text": f"t{i}", "label": TWO[i % 2]} for i in range(10)] + [{"text": "x", "label": None}]
+    path = write_jsonl(tmp_path / "gaps.jsonl", rows)
+    assert refusal(path).startswith(f"line 11 of {path} has no label in column 'label';")
+    assert len(load(path, drop_invalid=True).splits["train"]) == 8
+
+
+def test_non_utf8_bytes_name_the_line_and_load_with_the_right_encoding(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(lines("text;label", *(f"caf\xe9 {i};{TWO[i % 2]}" for i in range(10))).encode("latin-1"))
+    assert refusal(path) == (
+        f"line 2 of {path} is not valid utf-8; pass --encoding (or set data.encoding) with the file's "
+        "encoding, for example latin-1 or cp1252"
+    )
+    assert every_text(load(path, encoding="latin-1"))[0] == "café 0"
+    path.write_bytes("t\xe9xt;label\n".encode("latin-1") + lines(*ab_rows()).encode())
+    assert refusal(path).startswith(f"line 1 of {path} is not valid utf-8")  # even in the header line
+
+
+def test_a_class_with_one_example_trains_with_a_warning(tmp_path):
+    path = write_csv(
+        tmp_path / "rare.csv", [*make_rows(30, labels=("food", "sport")), {"text": "x", "label": "z"}]
+    )
+    splits = load(path)
+    assert splits.label_names == ["food", "sport", "z"]
+    assert splits.notes == (
+        "warning: too few examples to learn or validate reliably: class 'z' has 1 (none held out for "
+        "validation); add examples if you can",
+    )
+
+
+# --- the commands ---------------------------------------------------------------------------------
+
+
+def test_train_refuses_bad_files_with_exit_code_2(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text(lines("text,label", *ab_rows(), ",food"))
+    refused = invoke("train", path, "-o", tmp_path / "run", *TINY)
+    assert refused.exit_code == 2
+    assert f"error: line 12 of {path} has no text in column 'text'" in refused.output
+    refused = invoke("train", path, "-o", tmp_path / "run", "--text-column", "body", "--label-column", "y")
+    assert refused.exit_code == 2
+    assert "text column 'body' not found; label column 'y' not found; " in refused.output
+
+
+def test_train_on_an_excel_export_then_eval_rebuilds_the_same_validation_rows(tmp_path):
+    rows = make_rows(60, labels=("food", "sport"))
+    rows[7]["text"] = ""  # a gap in the sheet
+    path = excel_export(tmp_path / "excel.csv", rows)
+    trained = invoke(
+        "train", path, "-o", tmp_path / "run", "--epochs", 1, *TINY, "--set", "data.drop_invalid=true"
+    )
+    assert trained.exit_code == 0, trained.output
+    assert "read as ';'-separated" in trained.output and "left out 1 of 60 rows of 'train'" in trained.output
+    assert "53 train / 6 validation texts" in trained.output  # 59 rows: 30 food, 29 sport, 3 of each held out
+    report = invoke("eval", tmp_path / "run", "--split", "validation", "--json")
+    assert report.exit_code == 0, report.output
+    assert json.loads(report.stdout)["n"] == 6
+
+
+def test_eval_names_the_line_and_offers_drop_invalid(tmp_path, checkpoint):
+    path = tmp_path / "scored.csv"
+    path.write_text(lines("text;label", "soup;food", ";sport", "goal;sport"))
+    refused = invoke("eval", checkpoint, path)
+    assert refused.exit_code == 2
+    assert (
+        f"error: line 3 of {path} has no text in column 'text'; fill in or remove such rows, or pass "
+        "--drop-invalid to leave such rows out"
+    ) in refused.output
+    accepted = invoke("eval", checkpoint, path, "--drop-invalid", "--delimiter", ";", "--json")
+    assert accepted.exit_code == 0, accepted.output
+    assert json.loads(accepted.stdout)["n"] == 2
+
+
+def test_eval_reads_nested_json_by_dotted_paths(tmp_path, checkpoint):
+    rows = [{"data": {"text": "soup", "label": "food"}}, {"data": {"text": "goal", "label": "sport"}}]
+    path = write_jsonl(tmp_path / "nested.jsonl", rows)
+    result = invoke(
+        "eval", checkpoint, path, "--text-column", "data.text", "--label-column", "data.label", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n"] == 2
+
+
+def test_predict_reads_excel_exports_and_nested_json(tmp_path, checkpoint):
+    path = excel_export(tmp_path / "excel.csv", [{"text": "soup, bread", "label": "food"}])
+    result = invoke("predict", checkpoint, "-f", path, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.splitlines()[0])["text"] == "soup, bread"
+    assert "note: excel.csv: the header line has no commas but has semicolons" in result.stderr
+    nested = write_jsonl(tmp_path / "n.jsonl", [{"id": 1, "data": {"text": "soup"}}])
+    result = invoke("predict", checkpoint, "-f", nested, "--text-column", "data.text", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["text"] == "soup"
+    refused = invoke("predict", checkpoint, "-f", nested, "--text-column", "data")
+    assert refused.exit_code == 2
+    assert (
+        "text column 'data' holds records, not texts; name one of its fields with a dotted path: 'data.text'"
+        in (refused.output)
+    )
+
+
+def test_predict_refuses_a_ragged_row_and_a_delimiter_for_plain_text(tmp_path, checkpoint):
+    path = tmp_path / "rows.csv"
+    path.write_text(lines("id,text", "1,soup", "2,hello, world"))
+    refused = invoke("predict", checkpoint, "-f", path)
+    assert (
+        refused.exit_code == 2
+        and f"line 3 of {path} has 3 fields but its header line has 2" in refused.output
+    )
+    plain = tmp_path / "texts.txt"
+    plain.write_text("soup\n")
+    refused = invoke("predict", checkpoint, "-f", plain, "--delimiter", ";")
+    assert refused.exit_code == 2 and "--delimiter splits the columns of a csv/tsv --file" in refused.output
+
+
+# --- size ------------------------------------------------------------------------------------------
+
+MEASURE = textwrap.dedent(
+    """
+    import resource, sys
+    from pathlib import Path
+    if sys.argv[2] == "train":
+        from attncli.config import DataConfig
+        from attncli.data import load_splits
+        rows = len(load_splits(DataConfig(source=sys.argv[1])).splits["train"])
+    else:
+        from attncli.records import from_file
+        rows = sum(len(chunk) for chunk in from_file(Path(sys.argv[1])).chunks)
+    print(rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)  # KiB on Linux -> MiB
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in KiB on Linux only")
+def test_a_100_mb_file_of_one_repeated_line_keeps_memory_bounded(tmp_path):
+    """Measured: predict's reader peaks near 20 MiB; training's loader near 330 MiB, about 180 of it
+    the memory-mapped Arrow copy of the file (pages the system can drop), the rest imports and 8-byte
+    arrays per row. The bounds leave room for other library versions."""
+    path = tmp_path / "big.csv"
+    line = "the same review, said again and again by everybody who ever wrote one;food\n"
+    with path.open("w") as file:
+        file.write("text;label\nthe one odd row out;sport\n")
+        for _ in range(100_000_000 // (len(line) * 10_000)):
+            file.write(line * 10_000)
+    repeated = (100_000_000 // (len(line) * 10_000)) * 10_000
+    # predict reads every row; training keeps all but the tenth of "food" carved out for validation.
+    for mode, rows, bound in (("predict", 1 + repeated, 100), ("train", 1 + repeated - repeated // 10, 700)):
+        measured = subprocess.run(
+            [sys.executable, "-c", MEASURE, str(path), mode], capture_output=True, text=True, check=True
+        )
+        read, peak_mib = map(int, measured.stdout.split())
+        assert read == rows
+        assert peak_mib < bound, f"{mode}: peak {peak_mib} MiB"
