@@ -7,7 +7,8 @@ fields (80/20 per topic, fixed seed). DEST defaults to data/bbc_news, which git 
 The short-text task beside it, HEADLINES (default data/bbc_headlines), holds the first line of each
 article with its label, every headline on the side of the split its article is on.
 
-    python scripts/fetch_bbc_news.py [--dest data/bbc_news] [--headlines data/bbc_headlines] [--seed 0] [--force]
+    python scripts/fetch_bbc_news.py [--dest data/bbc_news] [--headlines data/bbc_headlines]
+        [--seed 0] [--force]
 """
 
 from __future__ import annotations
