@@ -13,17 +13,27 @@ relies on that).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attncli import __version__
-from attncli.checksums import FILES_KEY, read_checked, record_of, recorded_files
+from attncli.checksums import (
+    FILES_KEY,
+    RESTORE_OR_RETRAIN,
+    read_checked,
+    read_checked_json,
+    record_of,
+    recorded_files,
+)
 from attncli.config import Config
 from attncli.errors import CheckpointError, ConfigError
 from attncli.migrations import migrate_header, migrate_weights
@@ -47,6 +57,13 @@ REQUIRED_FILES = (CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE)
 BEST, LAST = "best", "last"
 # Test-only: seconds to sleep after each step of a save, so a test can kill a process mid-write.
 SLOW_SAVE_VARIABLE = "ATTN_TEST_SLOW_SAVE"
+# How pickles begin (protocol 2 and later; torch.save's zip archive), to say what a file is that
+# should have been safetensors. Checked only once safetensors has refused a file: never to decide.
+PICKLE_STARTS = (b"\x80", b"PK\x03\x04")
+# Files other tools save weights in: pickles, which attn never loads (unpickling can run any code).
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+RESUME_REMEDY = "restore the file from a backup, or start a new run with attn train -o FOLDER"
 
 
 @dataclass
@@ -153,10 +170,7 @@ def save_checkpoint(
     import torch
     from safetensors.torch import save
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
-    try:
-        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a checkpoint follows the umask
+    with _staged(path) as staging:
         files: dict[str, dict[str, Any]] = {}  # config.json's checksum of every other file
 
         def write(name: str, data: bytes) -> None:
@@ -189,11 +203,6 @@ def save_checkpoint(
         write_file_durably(
             staging / CONFIG_FILE, json_bytes(header)
         )  # last: its presence marks a whole folder
-        _fsync_folder(staging)
-        _swap_into_place(staging, path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def replace_metrics(path: Path, metrics: dict[str, Any]) -> None:
@@ -201,9 +210,7 @@ def replace_metrics(path: Path, metrics: dict[str, Any]) -> None:
     is rebuilt beside it (the other files hard-linked) and swapped in as a save is, so a kill leaves
     the old checkpoint or the new one, each matching its checksums."""
     header, data = read_header(path), json_bytes(metrics)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
-    try:
-        staging.chmod(0o777 & ~_umask())
+    with _staged(path) as staging:
         for source in path.iterdir():
             if source.is_file() and source.name not in (CONFIG_FILE, METRICS_FILE):
                 try:
@@ -215,11 +222,43 @@ def replace_metrics(path: Path, metrics: dict[str, Any]) -> None:
         if files is not None:
             files[METRICS_FILE] = record_of(data)
         write_file_durably(staging / CONFIG_FILE, json_bytes(header))
+
+
+@contextlib.contextmanager
+def _staged(path: Path) -> Iterator[Path]:
+    """A hidden staging folder beside `path`, for the block to fill; swapped into place when the
+    block completes. On any failure it is removed and `path` left as it was; a failure to write (a
+    full disk, say) becomes a CheckpointError that says so."""
+    existed = path.is_dir()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    except OSError as error:
+        raise _write_failed(path, error, existed=existed) from error
+    try:
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a checkpoint follows the umask
+        yield staging
         _fsync_folder(staging)
         _swap_into_place(staging, path)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise _write_failed(path, error, existed=existed) from error
         raise
+
+
+def _write_failed(path: Path, error: OSError, *, existed: bool) -> CheckpointError:
+    """What to tell a user whose checkpoint could not be written."""
+    full = error.errno in DISK_FULL
+    reason = "the disk is full" if full else (error.strerror or str(error))
+    kept = f"{path} keeps the checkpoint it had" if existed else "nothing half-written was left"
+    remedy = "free some space" if full else f"make sure {path.parent} can be written"
+    resume = ""
+    if path.name in (BEST, LAST) and (path.parent / LAST / CONFIG_FILE).is_file():
+        resume = f" (attn train --resume {path.parent} goes on from the last saved epoch)"
+    return CheckpointError(
+        f"could not write the checkpoint {path} ({reason}); {kept}; {remedy}, then run again{resume}"
+    )
 
 
 def _swap_into_place(staging: Path, path: Path) -> None:
@@ -249,8 +288,14 @@ def read_header(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint {path} does not exist; pass a folder written by `attn train`")
     missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
     if missing:
+        pickles = sorted(item.name for item in path.iterdir() if item.suffix.lower() in PICKLE_SUFFIXES)
+        refused = (
+            f"; attn never loads {', '.join(pickles)}: a pickle can run any code when loaded"
+            if pickles and WEIGHTS_FILE in missing
+            else ""
+        )
         raise CheckpointError(
-            f"checkpoint {path} is incomplete (missing {', '.join(missing)}); "
+            f"checkpoint {path} is incomplete (missing {', '.join(missing)}{refused}); "
             "train it again with `attn train`"
         )
     try:
@@ -272,8 +317,6 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
     """Rebuild config, tokenizer and model (in eval mode, on `device`) from a checkpoint folder (or
     a run's output folder, which means its best/)."""
     import torch
-    from safetensors import SafetensorError
-    from safetensors.torch import load
 
     from attncli.model import build_model
 
@@ -286,7 +329,7 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
         label_names = list(header["label_names"])
         vocab_size, pad_id = int(header["vocab_size"]), int(header["pad_id"])
         token_dim = int(header.get("token_dim") or config.model.embed_dim)
-    except (KeyError, TypeError, ValueError, ConfigError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as error:
         raise CheckpointError(
             f"{path / CONFIG_FILE} is damaged ({error}); train the checkpoint again"
         ) from error
@@ -299,22 +342,23 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
         token_dim=token_dim,
         char_ngram_table=char_ngram_table(tokenizer, config.model),
     )
+    saved_weights = read_tensors(path / WEIGHTS_FILE, files)
     try:
         weights = migrate_weights(
-            load(read_checked(path / WEIGHTS_FILE, files)),
-            version=saved_header["format_version"],
-            target=FORMAT_VERSION,
-            header=header,
+            saved_weights, version=saved_header["format_version"], target=FORMAT_VERSION, header=header
         )
-        model.load_state_dict(weights, strict=True)
-    except (SafetensorError, RuntimeError, OSError, KeyError) as error:
-        first_line = str(error).splitlines()[0]
+        misfit = _misfit(model.state_dict(), weights)
+        if misfit is None:
+            model.load_state_dict(weights, strict=True)
+    except (RuntimeError, KeyError) as error:
+        misfit = str(error).splitlines()[0]
+    if misfit is not None:
         raise CheckpointError(
-            f"{path / WEIGHTS_FILE} does not fit the model in config.json ({first_line}); the checkpoint "
+            f"{path / WEIGHTS_FILE} does not fit the model in config.json ({misfit}); the checkpoint "
             "is damaged or mixed from two runs: train it again"
-        ) from error
+        )
     metrics_path = path / METRICS_FILE  # optional: it only holds the history
-    metrics = json.loads(read_checked(metrics_path, files, required=False)) if metrics_path.is_file() else {}
+    metrics = read_checked_json(metrics_path, files, required=False) if metrics_path.is_file() else {}
     model.to(torch.device(device)).eval()
     return LoadedCheckpoint(
         path=path,
@@ -326,6 +370,43 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
         device=torch.device(device),
         header=header,
     )
+
+
+def read_tensors(
+    path: Path, files: dict[str, Any] | None, *, remedy: str = RESTORE_OR_RETRAIN
+) -> dict[str, torch.Tensor]:
+    """The tensors of one of the checkpoint's safetensors files, checked against its checksum.
+    Nothing is ever unpickled: a pickle in its place is refused, and named as one."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    data = read_checked(path, files, remedy=remedy)
+    try:
+        return load(data)
+    except SafetensorError as error:
+        what = (
+            "it looks like a pickle, as torch.save writes, which attn never loads: "
+            "unpickling can run any code"
+            if data.startswith(PICKLE_STARTS)
+            else str(error).splitlines()[0]
+        )
+        raise CheckpointError(f"{path} is not a safetensors file ({what}); {remedy}") from error
+
+
+def _shape(tensor: torch.Tensor) -> str:
+    return "x".join(map(str, tensor.shape)) or "a scalar"
+
+
+def _misfit(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str | None:
+    """How the saved tensors `found` fail to fit the model built from config.json (whose state is
+    `expected`), in words; None when they fit."""
+    for name, tensor in expected.items():
+        if name not in found:
+            return f"it has no {name}"
+        if found[name].shape != tensor.shape:
+            return f"{name} is {_shape(found[name])} there but {_shape(tensor)} in that model"
+    extra = sorted(set(found) - set(expected))
+    return f"it has {extra[0]}, which that model lacks" if extra else None
 
 
 def _load_tokenizer_of(
@@ -347,9 +428,6 @@ def _load_tokenizer_of(
 
 def load_training_state(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The optimizer, schedule and random states of a `last/` checkpoint (tensors, the rest)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
     missing = [name for name in (STATE_TENSORS_FILE, STATE_FILE) if not (path / name).is_file()]
     if missing:
         raise CheckpointError(
@@ -357,9 +435,7 @@ def load_training_state(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, 
             "start a new run with attn train -o FOLDER"
         )
     files = recorded_files(read_header(path), path)
-    remedy = "restore the file from a backup, or start a new run with attn train -o FOLDER"
-    try:
-        tensors = load(read_checked(path / STATE_TENSORS_FILE, files, remedy=remedy))
-        return tensors, json.loads(read_checked(path / STATE_FILE, files, remedy=remedy))
-    except (SafetensorError, OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise CheckpointError(f"the training state in {path} is damaged ({error}); train again") from error
+    return (
+        read_tensors(path / STATE_TENSORS_FILE, files, remedy=RESUME_REMEDY),
+        read_checked_json(path / STATE_FILE, files, remedy=RESUME_REMEDY),
+    )

@@ -4,6 +4,7 @@ bytes a load reads, and compared with the files on disk for `attn info`. No torc
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,10 @@ def read_checked(
     """The bytes of `path`, checked against its record in `files` (config.json's "files"); a
     checkpoint written before attn recorded checksums (no "files") is read unchecked, but one that
     records them must record this file too, unless it is not `required`."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CheckpointError(f"cannot read {path} ({error.strerror or error}); {remedy}") from error
     if files is not None and path.name in files:
         check_bytes(path, data, files[path.name], remedy=remedy)
     elif files is not None and required:
@@ -62,6 +66,21 @@ def read_checked(
             f"damaged or mixed from two runs; {remedy}"
         )
     return data
+
+
+def read_checked_json(
+    path: Path, files: dict[str, Any] | None, *, remedy: str = RESTORE_OR_RETRAIN, required: bool = True
+) -> dict[str, Any]:
+    """The JSON object in `path`, read as `read_checked` reads; a file that is not one (a stray
+    pickle, say, where a checkpoint without checksums cannot tell) is a CheckpointError."""
+    data = read_checked(path, files, remedy=remedy, required=required)
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"{path} is not valid JSON ({error}); {remedy}") from error
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path} does not hold a JSON object; {remedy}")
+    return value
 
 
 def digest_file(path: Path) -> tuple[str, int]:

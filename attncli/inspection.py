@@ -10,7 +10,7 @@ from attncli.checkpoint import LoadedCheckpoint
 from attncli.config import ModelConfig
 from attncli.errors import AttnError
 from attncli.prediction import calibrated_probabilities, check_texts
-from attncli.tokenizer import Encoded, encode
+from attncli.tokenizer import Encoded, encode, readable_text
 
 if TYPE_CHECKING:
     import torch
@@ -205,6 +205,7 @@ def inspect_text(
     import torch
 
     check_texts([text])
+    text = readable_text(text)  # what the tokenizer reads, so the tokens' spans quote what it read
     config = checkpoint.config.model
     if rollout is None:
         rollout = default_view(config, layer=layer, pooling=pooling)

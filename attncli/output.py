@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from attncli.errors import DataError
 from attncli.prediction import Prediction
+from attncli.tokenizer import readable_text
 
 FORMATS = ("table", "jsonl", "csv")
 SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl"}
@@ -93,11 +94,14 @@ def _as_text(value: Any) -> str:
 
 
 def _json_safe(value: Any) -> Any:
-    """NaN and infinities (from a parquet column, say) as null: JSON has no spelling for them."""
+    """NaN and infinities (from a parquet column, say) as null: JSON has no spelling for them; a
+    lone surrogate (from a JSON "\\ud800" escape) as U+FFFD, which UTF-8 can hold."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, str):
+        return readable_text(value)
     if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
+        return {_json_safe(key): _json_safe(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_json_safe(item) for item in value]
     return value
@@ -107,8 +111,8 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        return readable_text(json.dumps(value, ensure_ascii=False))
+    return readable_text(str(value))
 
 
 class CsvWriter:
@@ -128,7 +132,7 @@ class CsvWriter:
         taken = set(self.input_columns)
         self.added = [f"attn_{name}" if name in taken else name for name in added]
         self.writer = csv.writer(stream, delimiter=delimiter, lineterminator="\n")
-        self.writer.writerow([*self.input_columns, *self.added])
+        self.writer.writerow([_cell(name) for name in [*self.input_columns, *self.added]])
         self.stream, self.plain = stream, not input_columns
 
     def write(self, predictions: Sequence[Prediction]) -> None:

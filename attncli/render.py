@@ -127,11 +127,18 @@ def _heat_legend(scale: HeatScale, styles: list[Style]) -> Text:
     return legend
 
 
+def _shown(text: str, *, keep: str = "") -> str:
+    """`text` with each character a terminal would act on rather than show (an escape sequence, a
+    carriage return, a line break unless in `keep`) as a space: character for character, so token
+    offsets still point at the same places."""
+    return "".join(char if char.isprintable() or char in keep else " " for char in text)
+
+
 def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:
     table = Table("top tokens", "weight", "x uniform", box=None, header_style="attn.heading", pad_edge=False)
     ranked = sorted(inspection.tokens, key=lambda item: item.weight, reverse=True)[:TOP_TOKENS]
     for item in ranked:
-        shown = inspection.text[item.start : item.end] or item.token
+        shown = _shown(inspection.text[item.start : item.end]) or item.token
         table.add_row(shown, f"{item.weight:.4f}", _multiple(item.weight / scale.uniform))
     return table
 
@@ -152,8 +159,9 @@ def render_inspection(
     weights = [item.weight for item in inspection.tokens]
     scale = HeatScale.of(weights, levels=len(styles))
     seen_end = max((item.end for item in inspection.tokens), default=0)
+    text = _shown(inspection.text[:seen_end], keep="\n")
     if color_system is not None:
-        heatmap = Text(inspection.text[:seen_end])
+        heatmap = Text(text)
         for item in inspection.tokens:
             level = scale.level(item.weight)
             if item.end > item.start and level:
@@ -162,7 +170,7 @@ def render_inspection(
     else:
         heatmap, position = Text(), 0
         for item in inspection.tokens:
-            heatmap.append(inspection.text[position : item.end] or item.token)
+            heatmap.append(text[position : item.end] or item.token)
             heatmap.append(f"[{item.weight:.3f}]", "attn.muted")
             position = max(position, item.end)
         legend = Text(
@@ -234,8 +242,7 @@ def render_prediction_header(layout: PredictionLayout) -> Text:
 def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> Text:
     """One line: record number, top label and its probability, the next labels, then the text cut
     to the terminal width. A record without a label shows why."""
-    # One line per record: line breaks and control characters (an escape sequence, say) as spaces.
-    text = "".join(" " if not char.isprintable() else char for char in prediction.text or "")
+    text = _shown(prediction.text or "")  # one line per record
     parts = [_cell(str(prediction.index), layout.index_width, "attn.muted", right=True), Text(" ")]
     if prediction.label is None or prediction.score is None:
         parts += [_cell(f"({prediction.reason})", layout.label_width + SCORE_WIDTH + 1, "attn.muted")]

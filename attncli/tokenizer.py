@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ SPECIAL_TOKENS = [PAD_TOKEN, UNK_TOKEN, CLS_TOKEN]
 KNOWN_PAD_TOKENS = (PAD_TOKEN, "<pad>", "<|pad|>", "<PAD>")
 # Token ids gathered in memory before each write to the packed-ids file (4 MB).
 SPILL_TOKENS = 1 << 20
+# Code points UTF-8 cannot encode, which a Python string can still hold (from a JSON "\ud800"
+# escape, or from bytes that are not UTF-8 in a command-line argument).
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,12 @@ def char_ngram_table(tokenizer: Tokenizer, config: ModelConfig) -> list[list[int
     )
 
 
+def readable_text(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD, character for character (so offsets
+    still point into the original): the tokenizer refuses them, and no output could hold them."""
+    return LONE_SURROGATE.sub("\ufffd", text)
+
+
 def fallback_id_of(tokenizer: Tokenizer) -> int:
     """The id that stands in for a text that produced no tokens at all (an unknown token)."""
     for token in (UNK_TOKEN, "<unk>"):
@@ -172,12 +182,17 @@ def _truncated(
     """(ids, encoding) of each text: encoded without special tokens, truncated to `max_length`.
 
     A text with no tokens (only spaces, say) becomes one unknown token, so every sequence has at
-    least one position to attend to.
+    least one position to attend to; "[PAD]" written in a text is an unknown token too, never
+    padding (which the model would not read: a text of only "[PAD]" had nothing to attend to).
     """
-    fallback = fallback_id_of(tokenizer)
+    fallback, pad_id = fallback_id_of(tokenizer), pad_id_of(tokenizer)
     for batch in _batched(texts, 4096):
+        batch = [readable_text(text) for text in batch]
         for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
-            yield encoding.ids[:max_length] or [fallback], encoding
+            ids = encoding.ids[:max_length]
+            if pad_id in ids:
+                ids = [fallback if token == pad_id else token for token in ids]
+            yield ids or [fallback], encoding
 
 
 def token_ids(

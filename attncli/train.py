@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from attncli.checkpoint import (
     LAST,
     METRICS_FILE,
+    RESUME_REMEDY,
     STATE_FILE,
     load_checkpoint,
     load_training_state,
@@ -22,6 +22,7 @@ from attncli.checkpoint import (
     replace_metrics,
     resolve_checkpoint,
 )
+from attncli.checksums import read_checked_json, recorded_files
 from attncli.config import Config
 from attncli.device import resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
@@ -113,6 +114,7 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
     with _joined(output, device=device, overwrite=False, resume=True) as (distributed, folder):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
         last = load_checkpoint(folder.last)
+        saved_state = load_training_state(folder.last)  # checked before any data loads
         config = last.config
         if epochs is not None:
             config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs))
@@ -128,7 +130,7 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
             prepared, reporter=reporter, token_dim=int(last.header.get("token_dim") or 0) or None
         )
         state.model.load_state_dict(last.model.state_dict())  # the saved weights, migrated if need be
-        state.load_state_dict(*load_training_state(folder.last))
+        state.load_state_dict(*saved_state)
         if distributed.rank > 0:  # rank 0's random state was saved; the others draw their own dropout
             import torch
 
@@ -143,9 +145,10 @@ def _refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> 
     state_path, metrics_path = last / STATE_FILE, last / METRICS_FILE
     if not header or not state_path.is_file():
         return  # open_run_folder says what is missing
-    state = json.loads(state_path.read_text(encoding="utf-8"))
+    files = recorded_files(header, last)
+    state = read_checked_json(state_path, files, remedy=RESUME_REMEDY)
     stop_reason = (
-        json.loads(metrics_path.read_text(encoding="utf-8")).get("stop_reason", "")
+        read_checked_json(metrics_path, files, required=False).get("stop_reason", "")
         if metrics_path.is_file()
         else ""
     )
