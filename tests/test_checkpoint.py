@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import save_untrained_checkpoint
-from typer.testing import CliRunner
 
 from attncli import checkpoint as checkpoint_module
 from attncli.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
-from attncli.cli import app
 from attncli.errors import CheckpointError
 from attncli.prediction import predict_probabilities
 
@@ -268,15 +266,6 @@ def test_a_damaged_training_state_is_named(trained, tmp_path):
     _flip_a_byte(last / "training_state.safetensors")
     with pytest.raises(CheckpointError, match=r"training_state\.safetensors is damaged.*attn train -o"):
         load_training_state(last)
-
-
-def test_predict_on_a_damaged_checkpoint_is_one_line_and_exit_2(tmp_path):
-    path = save_untrained_checkpoint(tmp_path / "model")
-    _flip_a_byte(path / "model.safetensors")
-    result = CliRunner().invoke(app, ["predict", str(path), "pasta today", "--device", "cpu"])
-    assert result.exit_code == 2
-    assert result.stderr.count("\n") == 1 and result.stdout == ""
-    assert result.stderr.startswith(f"error: {path / 'model.safetensors'} is damaged")
 
 
 def test_replacing_the_metrics_updates_their_checksum(tmp_path):

@@ -1,0 +1,305 @@
+"""Damaged, mixed-up and hostile checkpoints through the real commands: each case one line on stderr
+that names the file and what to do, and exit code 2; no file of a checkpoint is ever unpickled.
+docs/robustness.md lists the promises; tests/test_checkpoint.py checks the same loader from Python."""
+
+import json
+import os
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import save_untrained_checkpoint, write_csv
+from typer.testing import CliRunner
+
+from attncli.checkpoint import FORMAT_VERSION
+from attncli.cli import app
+
+RUNNER = CliRunner()
+TEXT = "pasta and cheese today"
+
+
+def invoke(*args):
+    return RUNNER.invoke(app, [str(arg) for arg in args])
+
+
+def forget_checksums(folder: Path) -> None:
+    """Make `folder` look written by an attn from before checksums: no "files" in config.json."""
+    edit_header(folder, lambda header: header.pop("files"))
+
+
+def edit_header(folder: Path, change) -> None:
+    header = json.loads((folder / "config.json").read_text())
+    change(header)
+    (folder / "config.json").write_text(json.dumps(header))
+
+
+def flip_bytes(path: Path, count: int = 100) -> None:
+    """Overwrite `count` bytes in the middle of the file (inside the tensors, past the header)."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + count] = bytes(byte ^ 0xFF for byte in data[middle : middle + count])
+    path.write_bytes(bytes(data))
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+class Planted:
+    """A pickle that, once unpickled, creates `marker`: proof that something loaded it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return open, (str(self.marker), "w")
+
+
+def planted_pickle(marker: Path) -> bytes:
+    return pickle.dumps(Planted(marker))
+
+
+def planted_torch_file(path: Path, marker: Path) -> None:
+    """The same payload in torch.save's zip format, as `.pt`/`.bin` files usually are."""
+    torch.save({"state_dict": Planted(marker)}, path)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """An untrained checkpoint (labels food, sport, tech), copied before each damage."""
+    return save_untrained_checkpoint(tmp_path_factory.mktemp("checkpoints") / "ckpt")
+
+
+@pytest.fixture(scope="module")
+def other_tokenizer(trained):
+    """tokenizer.json of another checkpoint: the session's trained one (another vocabulary)."""
+    return trained.output / "best" / "tokenizer.json"
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory):
+    return write_csv(tmp_path_factory.mktemp("eval") / "d.csv", [{"text": TEXT, "label": "food"}])
+
+
+def _pickle_instead_of_weights(folder: Path) -> None:
+    (folder / "model.safetensors").write_bytes(planted_pickle(folder.parent / "never"))
+
+
+def _torch_file_instead_of_weights(folder: Path) -> None:
+    (folder / "model.safetensors").unlink()
+    planted_torch_file(folder / "pytorch_model.bin", folder.parent / "never")
+
+
+def _future_format(header) -> None:
+    header["format_version"] = FORMAT_VERSION + 1
+
+
+def _wider_feed_forward(header) -> None:
+    header["config"]["model"]["ff_dim"] *= 2
+
+
+def _one_more_label(header) -> None:
+    header["label_names"].append("music")
+
+
+# (id, damage(folder, context), stderr after "error: " + the folder, as a regular expression)
+CASES = [
+    (
+        "truncated weights",
+        lambda folder, _: truncate(folder / "model.safetensors"),
+        r"/model\.safetensors is damaged: [\d,]+ bytes where [\d,]+ were saved; restore the file from a "
+        r"backup of the checkpoint, or train it again with `attn train`",
+    ),
+    (
+        "truncated weights, no checksums",
+        lambda folder, _: (forget_checksums(folder), truncate(folder / "model.safetensors")),
+        r"/model\.safetensors is not a safetensors file \(Error while deserializing: .*\); restore the "
+        r"file from a backup",
+    ),
+    (
+        "bytes flipped inside the weights",
+        lambda folder, _: flip_bytes(folder / "model.safetensors"),
+        r"/model\.safetensors is damaged: its contents differ from the SHA-256 recorded when it was saved; ",
+    ),
+    (
+        "a tokenizer from another checkpoint",
+        lambda folder, context: shutil.copy(context["other_tokenizer"], folder / "tokenizer.json"),
+        r"/tokenizer\.json is damaged: [\d,]+ bytes where [\d,]+ were saved; restore the file",
+    ),
+    (
+        "a tokenizer from another checkpoint, no checksums",
+        lambda folder, context: (
+            forget_checksums(folder),
+            shutil.copy(context["other_tokenizer"], folder / "tokenizer.json"),
+        ),
+        r"/tokenizer\.json belongs to another checkpoint: it has \d+ tokens and padding id 0 where the "
+        r"model in config\.json has \d+ and 0; copy back the tokenizer\.json saved with this model",
+    ),
+    (
+        "config.json that is not JSON",
+        lambda folder, _: (folder / "config.json").write_text('{"format_version": 2,'),
+        r"/config\.json is not valid JSON \(Expecting property name .*\); train the checkpoint again",
+    ),
+    (
+        "config.json that is JSON but not a checkpoint's",
+        lambda folder, _: edit_header(folder, lambda header: header.update(config="bbc")),
+        r"/config\.json is damaged \(.*\); train the checkpoint again",
+    ),
+    (
+        "a config whose shapes do not match the weights",
+        lambda folder, _: edit_header(folder, _wider_feed_forward),
+        r"/model\.safetensors does not fit the model in config\.json \(\S+ is 32x16 there but 64x16 in "
+        r"that model\); the checkpoint is damaged or mixed from two runs",
+    ),
+    (
+        "a config with a label the weights lack",
+        lambda folder, _: edit_header(folder, _one_more_label),
+        r"/model\.safetensors does not fit the model in config\.json \(\S+ is 3x16 there but 4x16 in "
+        r"that model\)",
+    ),
+    (
+        "a format_version from the future",
+        lambda folder, _: edit_header(folder, _future_format),
+        rf" has format {FORMAT_VERSION + 1}; this attn reads formats 1 to {FORMAT_VERSION}, so upgrade "
+        r"attn \(pip install -U attncli\) or retrain it with this version",
+    ),
+    (
+        "a pickle named model.safetensors",
+        lambda folder, _: _pickle_instead_of_weights(folder),
+        r"/model\.safetensors is damaged: \d+ bytes where [\d,]+ were saved",
+    ),
+    (
+        "a pickle named model.safetensors, no checksums",
+        lambda folder, _: (forget_checksums(folder), _pickle_instead_of_weights(folder)),
+        r"/model\.safetensors is not a safetensors file \(it looks like a pickle, as torch\.save writes, "
+        r"which attn never loads: unpickling can run any code\)",
+    ),
+    (
+        "pytorch_model.bin instead of model.safetensors",
+        lambda folder, _: _torch_file_instead_of_weights(folder),
+        r" is incomplete \(missing model\.safetensors; attn never loads pytorch_model\.bin: a pickle can "
+        r"run any code when loaded\); train it again with `attn train`",
+    ),
+    (
+        "metrics.json that is not JSON, no checksums",
+        lambda folder, _: (forget_checksums(folder), (folder / "metrics.json").write_text("{")),
+        r"/metrics\.json is not valid JSON \(Expecting property name .*\); restore the file from a backup",
+    ),
+]
+
+
+def refusal_pattern(folder: Path, expected: str) -> str:
+    """The whole of stderr: one line, `error: ` and the folder (or `checkpoint` and the folder),
+    then `expected`."""
+    return rf"error: (checkpoint )?{re.escape(str(folder))}{expected}.*\n"
+
+
+@pytest.mark.parametrize("command", ["predict", "inspect", "eval"])
+@pytest.mark.parametrize(
+    ("damage", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_a_damaged_checkpoint_is_one_line_and_exit_2(
+    checkpoint, other_tokenizer, data_file, tmp_path, command, damage, expected
+):
+    """Missing tokenizer.json: test_cli.py::test_incomplete_checkpoint_and_debug_traceback (a real
+    process, with --debug)."""
+    folder = tmp_path / "ckpt"
+    shutil.copytree(checkpoint, folder)
+    damage(folder, {"other_tokenizer": other_tokenizer})
+    result = invoke(command, folder, data_file if command == "eval" else TEXT, "--device", "cpu")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert re.fullmatch(refusal_pattern(folder, expected), result.stderr), result.stderr
+
+
+def test_the_planted_pickles_do_write_their_marker_when_loaded(tmp_path):
+    """The payload the next tests plant works: unpickling it, as torch.load would, runs its code."""
+    pickle.loads(planted_pickle(tmp_path / "by-pickle"))
+    planted_torch_file(tmp_path / "model.pt", tmp_path / "by-torch-load")
+    torch.load(tmp_path / "model.pt", weights_only=False)
+    assert (tmp_path / "by-pickle").exists() and (tmp_path / "by-torch-load").exists()
+
+
+# Where other tools keep weights and training state, planted beside attn's own files: torch.save's
+# zip format for .pt, .pth and .bin, a bare pickle for the others.
+PICKLE_NAMES = [
+    "pytorch_model.bin", "model.pt", "model.pth", "model.ckpt", "model.pkl", "training_state.pt",
+    "optimizer.pt", "scheduler.pt", "rng_state.pth", "training_args.bin",
+]  # fmt: skip
+# attn's own files, each replaced by a pickle in best/ and last/; the first four are what eval,
+# predict and inspect read, all six what train --resume reads.
+OWN_FILES = [
+    "config.json", "model.safetensors", "tokenizer.json", "metrics.json",
+    "training_state.safetensors", "training_state.json",
+]  # fmt: skip
+PLANTINGS = [
+    ("beside", None, False),
+    *((f"as {name}", name, False) for name in OWN_FILES),
+    *((f"as {name}, no checksums", name, True) for name in OWN_FILES[1:]),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "checksums_forgotten"), [p[1:] for p in PLANTINGS], ids=[p[0] for p in PLANTINGS]
+)
+def test_no_command_unpickles_a_planted_pickle(trained, tmp_path, monkeypatch, where, checksums_forgotten):
+    """eval, predict, inspect, info and train --resume on a run whose files are pickles that create a
+    marker when loaded: the marker never appears; each command either works (the pickle is not one of
+    the files it reads) or refuses in one line with exit 2."""
+    monkeypatch.setattr(torch, "load", lambda *args, **kwargs: pytest.fail("torch.load was called"))
+    run, marker = tmp_path / "run", tmp_path / "marker"
+    shutil.copytree(trained.output, run)
+    for folder in (run, run / "best", run / "last"):
+        if checksums_forgotten and folder != run:
+            forget_checksums(folder)
+        if where is None:
+            for name in PICKLE_NAMES:
+                if name.endswith((".pt", ".pth", ".bin")):
+                    planted_torch_file(folder / name, marker)
+                else:
+                    (folder / name).write_bytes(planted_pickle(marker))
+        elif folder != run:
+            (folder / where).write_bytes(planted_pickle(marker))
+    commands = {
+        "eval": ["eval", run],
+        "predict": ["predict", run, TEXT],
+        "predict last/": ["predict", run / "last", TEXT],
+        "inspect": ["inspect", run, TEXT],
+        "info": ["info", run],
+        "train --resume": ["train", "--resume", run, "--epochs", len(trained.history) + 1],
+    }
+    read_by = {
+        "train --resume": OWN_FILES,
+        "info": ["config.json"],  # info shows the other files' checksums as "changed"
+    }
+    for name, arguments in commands.items():
+        result = invoke(*arguments)
+        refused = where in read_by.get(name, OWN_FILES[:4])
+        assert result.exit_code == (2 if refused else 0), (name, result.stderr)
+        if refused:
+            assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+        assert not marker.exists(), name
+
+
+def test_the_real_command_refuses_a_pickle_named_like_the_model(checkpoint, tmp_path):
+    """The same refusal from `python -m attncli predict` in a process of its own."""
+    folder, marker = tmp_path / "ckpt", tmp_path / "marker"
+    shutil.copytree(checkpoint, folder)
+    forget_checksums(folder)
+    (folder / "model.safetensors").write_bytes(planted_pickle(marker))
+    result = subprocess.run(
+        [sys.executable, "-m", "attncli", "predict", str(folder), TEXT],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ATTN_DEBUG": ""},
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert re.fullmatch(
+        refusal_pattern(folder, r"/model\.safetensors is not a safetensors file \(it looks like a pickle"),
+        result.stderr,
+    )
+    assert not marker.exists()
