@@ -1,0 +1,136 @@
+"""Processes that fail or meet: a disk that fills while a checkpoint is written, predictions from
+several processes and threads at once, two runs aimed at one folder. docs/robustness.md lists the
+promises; a process killed while it saves is in tests/test_checkpoint.py."""
+
+import errno
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from conftest import TINY_MODEL, make_rows, write_csv
+from typer.testing import CliRunner
+
+from attncli import checkpoint as checkpoint_module
+from attncli.checkpoint import load_checkpoint
+from attncli.cli import app
+from attncli.prediction import predict
+from attncli.run_folder import LOCK_FILE, open_run_folder
+
+RUNNER = CliRunner()
+TINY = [arg for setting in TINY_MODEL for arg in ("--set", setting)]
+
+
+def invoke(*args):
+    return RUNNER.invoke(app, [str(arg) for arg in args])
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+def test_a_full_disk_while_saving_is_one_line_and_loses_nothing(tmp_path, monkeypatch):
+    """The disk fills at the first write of epoch 2's checkpoints: one line that says so, exit 2,
+    best/ and last/ exactly as epoch 1 left them, no staging folder, no lock; resuming goes on."""
+    data = write_csv(tmp_path / "d.csv", make_rows(60))
+    run = tmp_path / "run"
+    real_write, before_full = checkpoint_module.write_file_durably, {}
+
+    def disk_full_after_epoch_1(path, data):
+        if (run / "last" / "config.json").exists():
+            before_full.update(contents(run / "best") | contents(run / "last"))
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_write(path, data)
+
+    monkeypatch.setattr(checkpoint_module, "write_file_durably", disk_full_after_epoch_1)
+    arguments = ["train", data, "-o", run, "--epochs", 2, "--set", "train.patience=0", *TINY]
+    result = invoke(*arguments)
+    assert result.exit_code == 2
+    *progress, last_line = result.stderr.splitlines()
+    assert not any(line.startswith("error") for line in progress)
+    folder = "best" if f"checkpoint {run}/best" in last_line else "last"
+    assert last_line == (
+        f"error: could not write the checkpoint {run / folder} (the disk is full); {run / folder} keeps "
+        f"the checkpoint it had; free some space, then run again (attn train --resume {run} goes on "
+        "from the last saved epoch)"
+    )
+    assert sorted(entry.name for entry in run.iterdir()) == ["best", "last", "metrics.jsonl"]
+    assert before_full and contents(run / "best") | contents(run / "last") == before_full
+    assert load_checkpoint(run / "last").metrics["history"][-1]["epoch"] == 1
+    monkeypatch.setattr(checkpoint_module, "write_file_durably", real_write)
+    assert invoke("train", "--resume", run).exit_code == 0
+    assert [record["epoch"] for record in load_checkpoint(run).metrics["history"]] == [1, 2]
+
+
+def test_two_predict_processes_at_once_match_one_alone(trained, tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("".join(row["text"] + "\n" for row in make_rows(400, seed=7)))
+    alone = invoke("predict", trained.output, "--file", texts, "--format", "jsonl")
+    assert alone.exit_code == 0 and len(alone.stdout.splitlines()) == 400
+    command = [sys.executable, "-m", "attncli", "predict", str(trained.output), "--file", str(texts)]
+    processes = [
+        subprocess.Popen([*command, "--format", "jsonl"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], [err for _, err in outputs]
+    assert [out.decode() for out, _ in outputs] == [alone.stdout, alone.stdout]
+
+
+def test_eight_threads_predicting_at_once_match_one_at_a_time(trained):
+    loaded = load_checkpoint(trained.output)
+    batches = [[row["text"] for row in make_rows(40 + 7 * index, seed=index)] for index in range(8)]
+    expected = [predict(loaded, texts) for texts in batches]
+    start, results, failures = threading.Barrier(8), {}, []
+
+    def predict_three_times(index):
+        try:
+            start.wait()
+            results[index] = [predict(loaded, batches[index]) for _ in range(3)]
+        except Exception as error:  # reported below: an exception in a thread would be lost
+            failures.append(error)
+
+    threads = [threading.Thread(target=predict_three_times, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert [results[index] for index in range(8)] == [[predictions] * 3 for predictions in expected]
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from attncli.run_folder import open_run_folder
+open_run_folder(Path(sys.argv[1]), overwrite=False)
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_folder_in_use_is_refused_and_the_lock_of_a_killed_run_taken_over(tmp_path):
+    """A process that holds the run folder's lock, then is killed (SIGKILL leaves its lock file
+    behind). tests/test_run_folder.py::test_a_second_run_is_refused_and_a_stale_lock_cleared checks
+    the same in one process."""
+    run = tmp_path / "run"
+    data = write_csv(tmp_path / "d.csv", make_rows(30))
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(run)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        refused = invoke("train", data, "-o", run, *TINY)
+        assert refused.exit_code == 2
+        assert refused.stderr == (
+            f"error: --output {run} is in use by another attn train (pid {holder.pid} on "
+            f"{socket.gethostname()}); wait for it to finish or pass another folder\n"
+        )
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    assert [entry.name for entry in run.iterdir()] == [LOCK_FILE]  # stale: its holder is gone
+    taken = open_run_folder(run, overwrite=False)
+    assert taken.lock_descriptor is not None
+    taken.release()
