@@ -10,6 +10,8 @@ from attncli.tokenizer import (
     pack_ids,
     pad_batch,
     pad_id_of,
+    readable_text,
+    token_ids,
     train_tokenizer,
 )
 
@@ -47,6 +49,18 @@ def test_truncation_and_empty_texts():
     assert len(packed) == 3 and packed.lengths().tolist() == [8, 1, len(short.ids)]
     assert [packed[row].tolist() for row in range(3)] == [long.ids, empty.ids, short.ids]
     assert packed.ids.dtype == torch.int32
+
+
+def test_padding_written_in_a_text_is_an_unknown_word_and_lone_surrogates_are_read():
+    """A text of "[PAD]" once became padding only, which the model cannot attend to (NaN scores)."""
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
+    unknown, pad = tokenizer.token_to_id("[UNK]"), pad_id_of(tokenizer)
+    texts = ["[PAD]", "fox [PAD] dog", "fox \ud800 dog"]
+    (alone, _), (inside, _), (surrogate, _) = token_ids(tokenizer, texts, max_length=8)
+    assert alone == [unknown] and pad not in inside and unknown in inside
+    assert surrogate == encode(tokenizer, ["fox \ufffd dog"], max_length=8)[0].ids
+    assert pad not in pack_ids(tokenizer, texts, max_length=8).ids.tolist()
+    assert readable_text("a\ud800b\udfff") == "a\ufffdb\ufffd" and readable_text("😀") == "😀"
 
 
 def test_packing_spills_in_chunks_to_a_mapped_file(monkeypatch):
