@@ -160,9 +160,7 @@ def _one_line_error(result, code, fragment):
 def test_bad_input_gets_one_line_and_exit_code_2(run, tmp_path):
     _one_line_error(attn("train", tmp_path / "absent.csv", "-o", tmp_path / "x"), 2, "does not exist")
     data = write_csv(tmp_path / "d.csv", make_rows(30), text_column="words", label_column="label")
-    _one_line_error(
-        attn("train", data, "-o", tmp_path / "x", "--text-column", "word"), 2, "closest: 'words'"
-    )
+    _one_line_error(attn("train", data, "-o", tmp_path / "x", "--text-column", "word"), 2, "closest: 'words'")
     one_class = write_csv(tmp_path / "one.csv", make_rows(10, labels=("food",)))
     _one_line_error(attn("train", one_class, "-o", tmp_path / "x"), 2, "only one class")
     _one_line_error(attn("train", data, "-o", tmp_path / "x", "--set", "model.heads=2"), 2, "model.num_heads")
