@@ -37,7 +37,7 @@ from attncli.checksums import (
 from attncli.config import Config
 from attncli.errors import CheckpointError, ConfigError
 from attncli.migrations import migrate_header, migrate_weights
-from attncli.tokenizer import char_ngram_table, pad_id_of, tokenizer_from_json
+from attncli.tokenizer import pad_id_of, tokenizer_from_json
 
 if TYPE_CHECKING:
     import torch
@@ -340,7 +340,6 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
         num_labels=len(label_names),
         pad_id=pad_id,
         token_dim=token_dim,
-        char_ngram_table=char_ngram_table(tokenizer, config.model),
     )
     saved_weights = read_tensors(path / WEIGHTS_FILE, files)
     try:

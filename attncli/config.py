@@ -136,14 +136,6 @@ class ModelConfig:
     """A GloVe or word2vec text file (.txt, .vec, optionally .gz) to start the token embeddings from."""
     freeze_embeddings: bool = False
     """Keep the pretrained token embeddings fixed during training."""
-    char_ngrams: int = 0
-    """Hash buckets of character n-gram vectors added to each token's, as in fastText (0: none)."""
-    char_ngram_min: int = 3
-    """Shortest character n-gram (a word's start counts as one character, "<")."""
-    char_ngram_max: int = 5
-    """Longest character n-gram."""
-    word_bigrams: int = 0
-    """Hash buckets of vectors for each pair of neighbouring tokens, added to the first (0: none)."""
 
     def __post_init__(self) -> None:
         from attncli.model.registry import POOLING, POSITIONAL, SCORING
@@ -158,13 +150,6 @@ class ModelConfig:
         ):
             _require(getattr(self, name) >= 1, f"model.{name} must be at least 1")
         _require(self.num_layers >= 0, "model.num_layers must be 0 or more")
-        for name in ("char_ngrams", "word_bigrams"):
-            _require(getattr(self, name) >= 0, f"model.{name} must be 0 (none) or a number of buckets")
-        _require(
-            1 <= self.char_ngram_min <= self.char_ngram_max,
-            f"model.char_ngram_min ({self.char_ngram_min}) must be at least 1 and at most "
-            f"model.char_ngram_max ({self.char_ngram_max})",
-        )
         for name in ("num_heads", "pooling_heads"):
             heads = getattr(self, name)
             _require(heads is None or heads >= 1, f"model.{name} must be at least 1")

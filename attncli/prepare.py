@@ -21,7 +21,6 @@ from attncli.outliers import outlier_pool
 from attncli.reporter import Reporter, RunInfo
 from attncli.tokenizer import (
     PackedSequences,
-    char_ngram_table,
     fallback_id_of,
     pack_ids,
     pad_id_of,
@@ -202,7 +201,6 @@ def build_state(
         num_labels=len(prepared.label_names),
         pad_id=prepared.pad_id,
         token_dim=token_dim,
-        char_ngram_table=char_ngram_table(tokenizer, config.model),
     )
     if vectors is not None:
         initialise_embeddings(model.token_embedding.weight, vectors, pad_id=prepared.pad_id)

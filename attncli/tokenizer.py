@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attncli.config import ModelConfig, TokenizerConfig
+from attncli.config import TokenizerConfig
 from attncli.errors import AttnError, CheckpointError, ConfigError
 
 if TYPE_CHECKING:
@@ -140,24 +140,6 @@ def pad_id_of(tokenizer: Tokenizer) -> int | None:
 def special_ids_of(tokenizer: Tokenizer) -> set[int]:
     """Ids of the tokenizer's special tokens (padding, unknown, classification, and any added)."""
     return {token_id for token_id, token in tokenizer.get_added_tokens_decoder().items() if token.special}
-
-
-def char_ngram_table(tokenizer: Tokenizer, config: ModelConfig) -> list[list[int]] | None:
-    """Each token id's character n-gram buckets, when `config.char_ngrams` asks for them."""
-    from attncli.char_ngrams import ngram_table
-
-    if not config.char_ngrams:
-        return None
-    vocabulary = [""] * tokenizer.get_vocab_size(with_added_tokens=True)
-    for token, token_id in tokenizer.get_vocab(with_added_tokens=True).items():
-        vocabulary[token_id] = token
-    return ngram_table(
-        vocabulary,
-        buckets=config.char_ngrams,
-        min_n=config.char_ngram_min,
-        max_n=config.char_ngram_max,
-        skip_ids=special_ids_of(tokenizer),
-    )
 
 
 def readable_text(text: str) -> str:

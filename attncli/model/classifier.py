@@ -14,7 +14,6 @@ from attncli.model.dropout import Dropout
 from attncli.model.encoder import EncoderBlock
 from attncli.model.positional import NoPositionalEncoding
 from attncli.model.registry import POOLING, POSITIONAL, SCORING
-from attncli.model.subword import CharNgramEmbedding, PairEmbedding
 
 
 @dataclass
@@ -38,7 +37,6 @@ class AttentionClassifier(nn.Module):
         num_labels: int,
         pad_id: int,
         token_dim: int | None = None,
-        char_ngram_table: list[list[int]] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -48,16 +46,6 @@ class AttentionClassifier(nn.Module):
         self.token_embedding = nn.Embedding(vocab_size, token_dim, padding_idx=pad_id)
         # Pretrained vectors of another width are projected to the model's.
         self.embedding_projection = nn.Linear(token_dim, width, bias=False) if token_dim != width else None
-        if config.char_ngrams and char_ngram_table is None:
-            raise ValueError("model.char_ngrams needs the vocabulary's n-gram table")
-        self.char_ngrams = (
-            CharNgramEmbedding(char_ngram_table, buckets=config.char_ngrams, dim=token_dim)  # type: ignore[arg-type]
-            if config.char_ngrams
-            else None
-        )
-        self.word_pairs = (
-            PairEmbedding(buckets=config.word_bigrams, dim=width) if config.word_bigrams else None
-        )
         pooling_kind = POOLING[config.pooling]
         self.has_cls_token = pooling_kind.uses_cls_token
         self.cls_embedding = (
@@ -96,19 +84,10 @@ class AttentionClassifier(nn.Module):
 
     def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
         """input_ids: (B, T) -> token embeddings (B, T, D), before positions."""
-        x = self.token_embedding(input_ids)  # (B, T, token_dim)
-        if self.char_ngrams is not None:
-            # The token's vector and its n-grams' summed, over sqrt(1 + n): random vectors keep the
-            # scale of one, so a token with many n-grams does not drown the others.
-            sums, counts = self.char_ngrams(input_ids)  # (B, T, token_dim), (B, T)
-            x = (x + sums) * torch.rsqrt(1.0 + counts).unsqueeze(-1).to(x.dtype)
         # Scaling by sqrt of the width puts embeddings (std 1/sqrt(width) at init) on the scale of
         # the positions.
-        x = x * math.sqrt(self.token_embedding.embedding_dim)
-        x = self.embedding_projection(x) if self.embedding_projection is not None else x
-        if self.word_pairs is not None:
-            x = x + self.word_pairs(input_ids, input_ids != self.pad_id) * math.sqrt(x.size(-1))
-        return x
+        x = self.token_embedding(input_ids) * math.sqrt(self.token_embedding.embedding_dim)
+        return self.embedding_projection(x) if self.embedding_projection is not None else x
 
     def forward(self, input_ids: torch.Tensor, *, return_attentions: bool = False) -> ModelOutput:
         """input_ids: (B, T) -> logits (B, num_labels), the pooling weights, and with
@@ -144,31 +123,18 @@ def build_model(
     num_labels: int,
     pad_id: int,
     token_dim: int | None = None,
-    char_ngram_table: list[list[int]] | None = None,
 ) -> AttentionClassifier:
     """The model of `config`, freshly initialised. `token_dim` is the width of pretrained vectors
-    when they differ from `model.embed_dim`; `char_ngram_table` lists each token id's n-gram
-    buckets (attncli.char_ngrams), needed when `config.char_ngrams` is on."""
+    when they differ from `model.embed_dim`."""
     model = AttentionClassifier(
         config,
         vocab_size=vocab_size,
         num_labels=num_labels,
         pad_id=pad_id,
         token_dim=token_dim,
-        char_ngram_table=char_ngram_table,
     )
     width = model.token_embedding.embedding_dim
     nn.init.normal_(model.token_embedding.weight, std=1.0 / math.sqrt(width))
     with torch.no_grad():
         model.token_embedding.weight[pad_id].zero_()
-    if model.char_ngrams is not None:
-        bag = model.char_ngrams.bag.weight
-        nn.init.normal_(bag, std=1.0 / math.sqrt(width))
-        with torch.no_grad():
-            bag[-1].zero_()  # the "no n-gram" bucket
-    if model.word_pairs is not None:
-        pairs = model.word_pairs.embedding.weight
-        nn.init.normal_(pairs, std=1.0 / math.sqrt(config.embed_dim))
-        with torch.no_grad():
-            pairs[-1].zero_()
     return model
