@@ -328,7 +328,7 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoin
         config = Config.from_dict(header["config"])
         label_names = list(header["label_names"])
         vocab_size, pad_id = int(header["vocab_size"]), int(header["pad_id"])
-        token_dim = int(header.get("token_dim") or config.model.embed_dim)
+        token_dim = int(header.get("token_dim") or config.model.width)
     except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as error:
         raise CheckpointError(
             f"{path / CONFIG_FILE} is damaged ({error}); train the checkpoint again"

@@ -47,7 +47,8 @@ def _default(key: str) -> str:
     # Read from the dataclass fields: building a ModelConfig would import torch (its registry).
     section, name = key.split(".")
     section_class = {item.name: item.default_factory for item in dataclasses.fields(Config)}[section]
-    return str({item.name: item.default for item in dataclasses.fields(section_class)}[name])  # type: ignore[arg-type]
+    default = {item.name: item.default for item in dataclasses.fields(section_class)}[name]  # type: ignore[arg-type]
+    return "sized to the data" if default is None else str(default)
 
 
 app = typer.Typer(
@@ -521,7 +522,7 @@ def predict(
                     csv_writer.write(predictions)
             else:
                 _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
-        _report_prediction_stats(stats, max_length=loaded.config.model.max_length)
+        _report_prediction_stats(stats, max_length=loaded.config.model.length)
 
     _run(action, debug=debug)
 

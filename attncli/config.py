@@ -80,42 +80,48 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class TokenizerConfig:
-    kind: str = "wordpiece"
-    """Tokenizer model trained on the training texts: wordpiece, bpe, unigram or word."""
+    kind: str | None = None
+    """Tokenizer model trained on the training texts: wordpiece, bpe, unigram or word (empty: word
+    while the vocabulary can hold every training word, else wordpiece)."""
     vocab_size: int = 16000
     """Largest vocabulary the tokenizer may learn, special tokens included."""
-    min_frequency: int = 2
-    """Rarest a token may be (in training texts) to enter the vocabulary."""
+    min_frequency: int | None = None
+    """Rarest a token may be (in training texts) to enter the vocabulary (empty: 1 for word, else 2)."""
     lowercase: bool = True
     """Lowercase text after NFKC normalisation."""
     path: str | None = None
     """An existing tokenizer.json to use instead of training one."""
 
     def __post_init__(self) -> None:
-        _require_choice("tokenizer.kind", self.kind, TOKENIZER_KINDS)
+        if self.kind is not None:
+            _require_choice("tokenizer.kind", self.kind, TOKENIZER_KINDS)
         _require(
             self.vocab_size >= 10,
             f"tokenizer.vocab_size must be at least 10, not {self.vocab_size}",
         )
-        _require(self.min_frequency >= 1, "tokenizer.min_frequency must be at least 1")
+        _require(
+            self.min_frequency is None or self.min_frequency >= 1,
+            "tokenizer.min_frequency must be at least 1",
+        )
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    embed_dim: int = 128
-    """Width of token embeddings and of every attention block."""
+    embed_dim: int | None = None
+    """Width of token embeddings and of every attention block (empty: 64, 128 or 256 by data size)."""
     num_heads: int = 4
     """Attention heads per block; must divide embed_dim."""
-    num_layers: int = 1
-    """Self-attention blocks before pooling (0 pools the embeddings directly)."""
+    num_layers: int | None = None
+    """Self-attention blocks before pooling (0 pools the embeddings directly; empty: by data size)."""
     ff_dim: int = 256
     """Hidden width of each block's feed-forward layer."""
-    dropout: float = 0.1
-    """Dropout on embeddings, attention-block and feed-forward outputs, and the pooled vector."""
+    dropout: float | None = None
+    """Dropout on embeddings, block outputs and the pooled vector (empty: 0.5 on small data, else 0.3)."""
     attention_dropout: float = 0.0
     """Dropout on self-attention probabilities; above 0 it rules out the fast fused CPU kernel."""
-    max_length: int = 256
-    """Longest input in tokens; longer texts are truncated."""
+    max_length: int | None = None
+    """Longest input in tokens; longer texts are truncated (empty: room for 99% of the training
+    texts, at most 512)."""
     positional: str = "sinusoidal"
     """Positional encoding: none, sinusoidal, learned, segment, relative, rope or alibi."""
     max_relative_distance: int = 16
@@ -131,7 +137,8 @@ class ModelConfig:
     pooling_attention: str | None = None
     """Scoring of attention pooling when it should differ from model.attention."""
     pooling_heads: int | None = None
-    """Heads of attention pooling (empty: model.num_heads); must divide embed_dim."""
+    """Heads of attention pooling; must divide embed_dim (empty: heads of width 4 when training;
+    checkpoints that saved it empty use model.num_heads)."""
     embeddings_init: str | None = None
     """A GloVe or word2vec text file (.txt, .vec, optionally .gz) to start the token embeddings from."""
     freeze_embeddings: bool = False
@@ -148,18 +155,19 @@ class ModelConfig:
             "max_relative_distance",
             "segment_length",
         ):
-            _require(getattr(self, name) >= 1, f"model.{name} must be at least 1")
-        _require(self.num_layers >= 0, "model.num_layers must be 0 or more")
+            value = getattr(self, name)
+            _require(value is None or value >= 1, f"model.{name} must be at least 1")
+        _require(self.num_layers is None or self.num_layers >= 0, "model.num_layers must be 0 or more")
         for name in ("num_heads", "pooling_heads"):
             heads = getattr(self, name)
             _require(heads is None or heads >= 1, f"model.{name} must be at least 1")
             _require(
-                heads is None or self.embed_dim % heads == 0,
+                heads is None or self.embed_dim is None or self.embed_dim % heads == 0,
                 f"model.embed_dim ({self.embed_dim}) must be divisible by model.{name} ({heads})",
             )
         for name in ("dropout", "attention_dropout"):
             value = getattr(self, name)
-            _require(0.0 <= value < 1.0, f"model.{name} must be in [0, 1), not {value}")
+            _require(value is None or 0.0 <= value < 1.0, f"model.{name} must be in [0, 1), not {value}")
         _require_choice("model.positional", self.positional, tuple(POSITIONAL))
         _require_choice("model.attention", self.attention, tuple(SCORING))
         if self.pooling_attention is not None:
@@ -179,20 +187,46 @@ class ModelConfig:
                 "use attention, mean or max pooling, or num_layers of 1 or more",
             )
         _require(
-            self.positional != "rope" or (self.embed_dim // self.num_heads) % 2 == 0,
+            self.positional != "rope"
+            or self.embed_dim is None
+            or (self.embed_dim // self.num_heads) % 2 == 0,
             f"model.positional=rope rotates pairs of dimensions, so each head's width "
-            f"({self.embed_dim // self.num_heads}) must be even; change embed_dim or num_heads",
+            f"({(self.embed_dim or 0) // self.num_heads}) must be even; change embed_dim or num_heads",
         )
         _require(
             not self.freeze_embeddings or self.embeddings_init is not None,
             "model.freeze_embeddings keeps pretrained embeddings fixed; set model.embeddings_init too",
         )
 
+    # The sized settings as the model reads them. A run fills them in from its data before it
+    # builds a model (attncli/sizing.py); a model built without data (tests, library use) gets
+    # these fixed values instead.
+    @property
+    def width(self) -> int:
+        """embed_dim."""
+        return self.embed_dim or 128
+
+    @property
+    def layers(self) -> int:
+        """num_layers."""
+        return 1 if self.num_layers is None else self.num_layers
+
+    @property
+    def dropout_rate(self) -> float:
+        """dropout."""
+        return 0.1 if self.dropout is None else self.dropout
+
+    @property
+    def length(self) -> int:
+        """max_length."""
+        return self.max_length or 256
+
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 10
-    """Most passes over the training split (training stops earlier when validation stops improving)."""
+    epochs: int | None = None
+    """Most passes over the training split; training stops earlier when validation stops improving
+    (empty: enough passes to see about 3M words, from 4 to 20)."""
     patience: int = 3
     """Epochs without a better validation macro-F1 before training stops (0: train every epoch)."""
     batch_size: int = 32
@@ -228,7 +262,9 @@ class TrainConfig:
     """Also write TensorBoard events to OUTPUT/tensorboard (needs pip install 'attncli[tensorboard]')."""
 
     def __post_init__(self) -> None:
-        _require(self.epochs >= 1, f"train.epochs must be at least 1, not {self.epochs}")
+        _require(
+            self.epochs is None or self.epochs >= 1, f"train.epochs must be at least 1, not {self.epochs}"
+        )
         _require(self.patience >= 0, f"train.patience must be 0 or more, not {self.patience}")
         if isinstance(self.class_weights, str):
             _require(
@@ -252,6 +288,11 @@ class TrainConfig:
         _require(self.weight_decay >= 0, "train.weight_decay must be 0 or more")
         _require_choice("train.device", self.device, DEVICES)
         _require_choice("train.precision", self.precision, PRECISIONS)
+
+    @property
+    def max_epochs(self) -> int:
+        """epochs as the loop reads it: sized to the data before training starts (10 without data)."""
+        return self.epochs or 10
 
 
 @dataclass(frozen=True)
@@ -366,6 +407,8 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     """Check `value` against the field's type, converting only where nothing is lost (int -> float).
     A union tries its types in order."""
     options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    if value == "auto" and type(None) in options and str not in options:
+        value = None  # `--set model.embed_dim=auto`: the empty value, which means sized or detected
     if value is None:
         if type(None) in options:
             return None

@@ -251,7 +251,7 @@ def _end_epoch(
     stop = ""
     if config.patience and state.epochs_without_improvement >= config.patience:
         stop = "patience"
-    elif state.epoch >= config.epochs:
+    elif state.epoch >= config.max_epochs:
         stop = "epochs"
     metrics.history, metrics.best_epoch, metrics.stop_reason = list(state.history), state.best_epoch, stop
     if improved:
@@ -287,7 +287,7 @@ def fit(
     on_cpu = prepared.device.type == "cpu"
     distributed = prepared.distributed
     with _StopRequest() as stop_request:
-        while state.epoch <= config.epochs:
+        while state.epoch <= config.max_epochs:
             if state.epoch_generator_state is None:
                 state.epoch_generator_state = state.generator.get_state()
             else:  # resumed inside this epoch: plan the same batches again

@@ -99,7 +99,7 @@ def default_view(config: ModelConfig, *, layer: int | None, pooling: bool) -> bo
     """Whether to show attention rollout when no view is asked for: yes for a model with
     self-attention layers (its pooling weights are nearly flat, since every position already
     carries the whole text; rollout traces them back to the tokens), unless it pools by max."""
-    return layer is None and not pooling and config.num_layers > 0 and config.pooling != "max"
+    return layer is None and not pooling and config.layers > 0 and config.pooling != "max"
 
 
 def check_view(
@@ -114,21 +114,21 @@ def check_view(
         )
     if head is not None and layer is None:
         raise InspectError("--head picks a head of one layer; pass --layer too")
-    if (layer is not None or rollout) and config.num_layers == 0:
+    if (layer is not None or rollout) and config.layers == 0:
         raise InspectError(
             "this model has no self-attention layers (model.num_layers=0); drop --layer/--rollout"
         )
     if layer is not None and rollout:
         raise InspectError("--rollout traces every layer; pass either --layer or --rollout")
-    if layer is not None and not 1 <= layer <= config.num_layers:
-        raise InspectError(f"--layer must be between 1 and {config.num_layers}, not {layer}")
+    if layer is not None and not 1 <= layer <= config.layers:
+        raise InspectError(f"--layer must be between 1 and {config.layers}, not {layer}")
     if head is not None and not 1 <= head <= config.num_heads:
         raise InspectError(f"--head must be between 1 and {config.num_heads}, not {head}")
     if layer is None and not rollout and config.pooling in ("mean", "max"):
         views = "--layer N" if config.pooling == "max" else "--layer N or --rollout"
         hint = (
             f"pass {views} to see its self-attention"
-            if config.num_layers
+            if config.layers
             else "and it has no self-attention layers, so no attention to show"
         )
         raise InspectError(f"this model pools by {config.pooling}, so no weights say what it pooled; {hint}")
@@ -177,7 +177,7 @@ def _view(
         return (
             logits,
             weights,
-            f"attention rollout through {config.num_layers} layer{'s' * (config.num_layers > 1)} "
+            f"attention rollout through {config.layers} layer{'s' * (config.layers > 1)} "
             f"from {config.pooling} pooling",
         )
     if config.pooling == "cls":
@@ -211,7 +211,7 @@ def inspect_text(
         rollout = default_view(config, layer=layer, pooling=pooling)
     check_view(config, layer=layer, head=head, rollout=rollout, pooling=pooling)
     tokenizer = checkpoint.tokenizer
-    (encoded,) = encode(tokenizer, [text], max_length=checkpoint.config.model.max_length)
+    (encoded,) = encode(tokenizer, [text], max_length=checkpoint.config.model.length)
     ids = torch.tensor([encoded.ids], dtype=torch.long)
     logits, weights, view = _view(checkpoint, ids, layer=layer, head=head, rollout=rollout)
     probabilities = calibrated_probabilities(checkpoint, logits)

@@ -71,7 +71,7 @@ def predict_probabilities(
     checkpoint: LoadedCheckpoint, texts: Sequence[str], *, batch_size: int = 64
 ) -> torch.Tensor:
     """Calibrated probabilities, shape (len(texts), num_labels), in the order of `texts`."""
-    sequences = pack_ids(checkpoint.tokenizer, texts, max_length=checkpoint.config.model.max_length)
+    sequences = pack_ids(checkpoint.tokenizer, texts, max_length=checkpoint.config.model.length)
     logits = batched_forward(
         checkpoint.model,
         sequences,
@@ -106,7 +106,7 @@ def predict_records(
     if top_k < 1:
         raise DataError(f"--top-k must be at least 1, not {top_k}")
     usable = [record for record in records if record.text is not None and record.text.strip()]
-    max_length = checkpoint.config.model.max_length
+    max_length = checkpoint.config.model.length
     encoded = list(
         token_ids(checkpoint.tokenizer, [record.text or "" for record in usable], max_length=max_length)
     )

@@ -8,6 +8,7 @@ import functools
 import math
 import random
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,9 @@ from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError
 from attncli.outliers import outlier_pool
 from attncli.reporter import Reporter, RunInfo
+from attncli.sizing import profile_texts, size_to_data, unsized_keys
 from attncli.tokenizer import (
+    SPECIAL_TOKENS,
     PackedSequences,
     fallback_id_of,
     pack_ids,
@@ -100,7 +103,7 @@ class Prepared:
         """Token ids of made-up gibberish for train.outlier_rows (None when that is 0)."""
         if not self.config.train.outlier_rows:
             return None
-        seed, max_length = self.config.train.seed, self.config.model.max_length
+        seed, max_length = self.config.train.seed, self.config.model.length
         return outlier_pool(self.tokenizer, seed=seed, max_length=max_length)
 
 
@@ -135,12 +138,13 @@ def prepare(
         ),
     )
     train_split, validation_split = splits.splits["train"], splits.splits["validation"]
+    config = _sized(config, train_split.texts, reporter=reporter)
     if tokenizer is None:
         reporter.stage(f"training the {config.tokenizer.kind} tokenizer on {len(train_split)} texts")
         trained = train_tokenizer(train_split.texts, config.tokenizer) if distributed.is_main else None
         shared = distributed.broadcast_text(trained.to_str() if trained else None, device=device)
         tokenizer = trained or tokenizer_from_json(shared, origin="the tokenizer rank 0 trained")
-    train_ids = pack_ids(tokenizer, train_split.texts, max_length=config.model.max_length)
+    train_ids = pack_ids(tokenizer, train_split.texts, max_length=config.model.length)
     source = Path(config.data.source or "").expanduser()
     return Prepared(
         config=config,
@@ -149,7 +153,7 @@ def prepare(
         train_ids=train_ids,
         train_lengths=train_ids.lengths().int(),  # int32: 4 bytes a row
         train_targets=torch.frombuffer(train_split.labels, dtype=torch.int64),  # a view, not a copy
-        validation_ids=pack_ids(tokenizer, validation_split.texts, max_length=config.model.max_length),
+        validation_ids=pack_ids(tokenizer, validation_split.texts, max_length=config.model.length),
         validation_labels=validation_split.labels,
         device=device,
         precision=precision,
@@ -159,6 +163,25 @@ def prepare(
         data_path=str(source.resolve()) if source.exists() else None,
         distributed=distributed,
     )
+
+
+def _sized(config: Config, texts: Sequence[str], *, reporter: Reporter) -> Config:
+    """`config` with the settings left empty chosen from a profile of the training texts, said in
+    one line. A resumed run's saved config has none left empty, and skips the profile."""
+    if not unsized_keys(config):
+        return config
+    profile = profile_texts(
+        texts,
+        lowercase=config.tokenizer.lowercase,
+        distinct_cap=config.tokenizer.vocab_size - len(SPECIAL_TOKENS),
+    )
+    config, chosen = size_to_data(config, profile)
+    words = f"{profile.distinct_words:,}" if profile.all_words_fit else f"over {profile.distinct_cap:,}"
+    reporter.stage(
+        f"sized to the data ({profile.texts:,} texts, {profile.words:,} words, {words} distinct; "
+        f"set any of these to override): " + " ".join(f"{key}={value}" for key, value in chosen.items())
+    )
+    return config
 
 
 def _parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -213,7 +236,7 @@ def build_state(
         fused=prepared.device.type == "cuda",
     )
     steps_per_epoch = math.ceil(len(prepared.train_ids) / config.train.batch_size)
-    total_steps = steps_per_epoch * config.train.epochs
+    total_steps = steps_per_epoch * config.train.max_epochs
     warmup_steps = int(config.train.warmup_ratio * total_steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
@@ -249,5 +272,5 @@ def run_info(prepared: Prepared, state: TrainState) -> RunInfo:
         num_parameters=sum(parameter.numel() for parameter in state.model.parameters()),
         device=str(prepared.device),
         precision=prepared.precision,
-        epochs=prepared.config.train.epochs,
+        epochs=prepared.config.train.max_epochs,
     )

@@ -51,19 +51,23 @@ def build_untrained_tokenizer(config: TokenizerConfig) -> tuple[Tokenizer, Train
     """The explicit pipeline (normaliser, pre-tokeniser, model) and the trainer that fits it."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
-    size, special, frequency = config.vocab_size, SPECIAL_TOKENS, config.min_frequency
+    # Empty kind and min_frequency are chosen by attncli/sizing.py before training; these fixed
+    # values serve a tokenizer built without data.
+    kind = config.kind or "wordpiece"
+    size, special = config.vocab_size, SPECIAL_TOKENS
+    frequency = config.min_frequency or (1 if kind == "word" else 2)
     trainer: Trainer
-    if config.kind == "wordpiece":
+    if kind == "wordpiece":
         tokenizer = Tokenizer(models.WordPiece(unk_token=UNK_TOKEN))
         trainer = trainers.WordPieceTrainer(
             vocab_size=size, special_tokens=special, min_frequency=frequency, show_progress=False
         )
-    elif config.kind == "bpe":
+    elif kind == "bpe":
         tokenizer = Tokenizer(models.BPE(unk_token=UNK_TOKEN))
         trainer = trainers.BpeTrainer(
             vocab_size=size, special_tokens=special, min_frequency=frequency, show_progress=False
         )
-    elif config.kind == "unigram":
+    elif kind == "unigram":
         tokenizer = Tokenizer(models.Unigram())
         trainer = trainers.UnigramTrainer(
             vocab_size=size, special_tokens=special, unk_token=UNK_TOKEN, show_progress=False

@@ -2,7 +2,7 @@
 """Benchmark attn beside what users would pick instead (TF-IDF + linear models, fastText) in one run.
 
     pip install -e ".[bench]"            # scikit-learn and fasttext-wheel, never runtime dependencies
-    python scripts/fetch_bbc_news.py     # BBC News into data/bbc_news
+    python scripts/fetch_bbc_news.py     # BBC News into data/bbc_news, its headlines into data/bbc_headlines
     python scripts/bench.py [--quick]    # writes BENCHMARKS.md and bench-results.json
 
 Every system trains in a fresh child process of this script, so each one's wall time and peak resident
@@ -171,7 +171,7 @@ def child_attn(data: str, output: str, repeats: str, seed: str) -> dict[str, Any
     }
 
 
-def child_tfidf(data: str, classifier: str, repeats: str, model_path: str) -> dict[str, Any]:
+def child_tfidf(data: str, setting: str, repeats: str, model_path: str) -> dict[str, Any]:
     """Fit the TF-IDF pipeline `repeats` times (a fit is short, so one timing would be noise), then
     predict the test set as often, and save the last fit for the predict-memory child."""
     import joblib  # comes with scikit-learn: its own way to save a fitted pipeline
@@ -180,7 +180,7 @@ def child_tfidf(data: str, classifier: str, repeats: str, model_path: str) -> di
     test_texts, test_labels = read_jsonl(Path(data) / "test.jsonl")
     fit_times, pipeline = [], None
     for _ in range(int(repeats)):
-        pipeline = tfidf_pipeline(classifier)
+        pipeline = tfidf_pipeline(setting)
         started = time.perf_counter()
         pipeline.fit(train_texts, train_labels)
         fit_times.append(time.perf_counter() - started)
@@ -193,14 +193,20 @@ def child_tfidf(data: str, classifier: str, repeats: str, model_path: str) -> di
     return quality_of(predicted, test_labels, fit_times, predict_times)
 
 
-def tfidf_pipeline(classifier: str) -> Any:
+def tfidf_pipeline(setting: str) -> Any:
+    """`logreg` or `svm` on TF-IDF word 1-2 grams; `chars_logreg`, `chars_svm` add character 2-5
+    grams within words (the strongest linear models on short texts)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
+    from sklearn.pipeline import make_pipeline, make_union
     from sklearn.svm import LinearSVC
 
-    model = LogisticRegression(max_iter=1000) if classifier == "logreg" else LinearSVC()
-    return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), model)
+    model = LogisticRegression(max_iter=1000) if setting.endswith("logreg") else LinearSVC()
+    features = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    if setting.startswith("chars"):
+        characters = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+        return make_pipeline(make_union(features, characters), model)
+    return make_pipeline(features, model)
 
 
 def quality_of(
@@ -372,6 +378,12 @@ BASELINES = (
     ("fasttext", "fasttext", "default", "bin"),
     ("fasttext_tuned", "fasttext", "tuned", "bin"),
 )
+# The baselines that add character n-grams: judged only in the defaults section.
+CHAR_BASELINES = (
+    ("tfidf_chars_logreg", "tfidf", "chars_logreg", "joblib"),
+    ("tfidf_chars_svm", "tfidf", "chars_svm", "joblib"),
+)
+DEFAULT_SEEDS = (0, 1, 2)
 CHILDREN = {
     "attn": child_attn,
     "tfidf": child_tfidf,
@@ -407,10 +419,70 @@ def machine() -> dict[str, Any]:
     }
 
 
+def attn_cli_run(data: str, folder: Path, seed: int, *extra: str) -> dict[str, Any]:
+    """`attn train` as a user runs it, timed whole (start-up included), then `attn eval` on test."""
+    attn_command = shutil.which("attn") or "attn"
+    command = [attn_command, "train", data, "-o", str(folder), "--seed", str(seed), "--overwrite", *extra]
+    _, wall, rss = run_measured_rss(command)
+    report, _, _ = run_measured_rss([attn_command, "eval", str(folder), data, "--split", "test", "--json"])
+    evaluated = json.loads(report)
+    metrics = json.loads((folder / "best" / "metrics.json").read_text(encoding="utf-8"))
+    config = json.loads((folder / "best" / "config.json").read_text(encoding="utf-8"))["config"]
+    return {
+        "seed": seed,
+        "accuracy": evaluated["accuracy"],
+        "macro_f1": evaluated["macro_f1"],
+        "train_s": wall,
+        "peak_rss_mb": rss,
+        "best_epoch": metrics["best_epoch"],
+        "epochs": len(metrics["history"]),
+        "num_parameters": metrics["num_parameters"],
+        "settings": {
+            "tokenizer.kind": config["tokenizer"]["kind"],
+            "model.embed_dim": config["model"]["embed_dim"],
+            "model.num_layers": config["model"]["num_layers"],
+            "model.max_length": config["model"]["max_length"],
+            "train.epochs": config["train"]["epochs"],
+        },
+    }
+
+
+def run_defaults(
+    tasks: dict[str, Path], bbc: dict[str, Any], work: Path, repeats: int, seeds: tuple[int, ...]
+) -> dict[str, Any]:
+    """Issue #9's judgement: attn with no config file against every baseline, on long and short texts,
+    seed by seed; on the articles also configs/bbc.yaml, timed the same way."""
+    results: dict[str, Any] = {}
+    for task, folder in tasks.items():
+        data = str(folder)
+        baselines: dict[str, Any] = {}
+        for name, system, setting, suffix in BASELINES + CHAR_BASELINES:
+            if task == "articles" and name in bbc:
+                baselines[name] = bbc[name]  # measured above on the same split
+                continue
+            log(f"{task}: training {name} ({repeats} fits)")
+            model_path = str(work / f"{task}-{name}.{suffix}")
+            baselines[name], _, _ = run_child(system, data, setting, str(repeats), model_path)
+        runs = []
+        for seed in seeds:
+            log(f"{task}: attn train with its defaults, seed {seed}")
+            runs.append(attn_cli_run(data, work / f"defaults-{task}-{seed}", seed))
+        results[task] = {"baselines": baselines, "attn": runs}
+        if task == "articles":
+            config_runs = []
+            for seed in seeds:
+                log(f"{task}: attn train --config configs/bbc.yaml, seed {seed}")
+                config_file = str(ROOT / "configs" / "bbc.yaml")
+                config_runs.append(attn_cli_run(data, work / f"config-{seed}", seed, "--config", config_file))
+            results[task]["attn_bbc_yaml"] = config_runs
+    return results
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     data = str(args.data)
-    if not (args.data / "train.jsonl").is_file():
-        raise SystemExit(f"error: no BBC News in {data}; run python scripts/fetch_bbc_news.py first")
+    for folder in (args.data, args.headlines):
+        if not (folder / "train.jsonl").is_file():
+            raise SystemExit(f"error: no BBC News in {folder}; run python scripts/fetch_bbc_news.py first")
     repeats = 3 if args.quick else 5
     work = Path(tempfile.mkdtemp(prefix="attn-bench-"))
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
@@ -452,6 +524,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             bbc[name]["peak_rss_mb"] = rss
             bbc[name]["predict_peak_rss_mb"] = run_child("predict", system, model_path, data)[2]
         results["bbc"] = bbc
+        tasks = {"articles": args.data, "headlines": args.headlines}
+        seeds = DEFAULT_SEEDS[:1] if args.quick else DEFAULT_SEEDS
+        results["defaults"] = run_defaults(tasks, bbc, work, repeats, seeds)
 
         log("predict memory and cold starts")
         texts_file = work / "test.txt"
@@ -503,6 +578,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and sizes (under 5 minutes)")
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "bbc_news")
+    parser.add_argument("--headlines", type=Path, default=ROOT / "data" / "bbc_headlines")
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results.json")
     parser.add_argument("--markdown", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)

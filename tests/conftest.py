@@ -26,6 +26,12 @@ KEYWORDS = {
 FILLER = "the a of and to in was is it on with for this that today people said very".split()
 # A small, fast model: the tests check behaviour, not state-of-the-art accuracy.
 TINY_MODEL = [
+    # Every sized setting given: these tests are about other things than the sizing rule.
+    "tokenizer.kind=wordpiece",
+    "tokenizer.min_frequency=2",
+    "model.num_layers=1",
+    "model.dropout=0.1",
+    "model.pooling_heads=2",
     "model.embed_dim=32",
     "model.num_heads=2",
     "model.ff_dim=64",

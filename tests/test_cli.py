@@ -275,7 +275,10 @@ def test_help_reads_as_people_write_and_imports_neither_torch_nor_datasets():
     assert "-f, --file PATH" in text
     listing, _ = _heavy_imports("--help")
     assert "..." not in listing.split("Commands:")[1]  # command descriptions are not cut off
-    assert "[default: (10)]" in _heavy_imports("train", "--help")[0]  # train shows the config's defaults
+    train_help = _heavy_imports("train", "--help")[0]  # train shows the config's defaults
+    assert "[default: (32)]" in train_help and "[default: (sized to the data)]" in " ".join(
+        train_help.split()
+    )
 
 
 def test_predicting_texts_given_as_arguments_does_not_import_datasets(run):

@@ -14,6 +14,10 @@ from attncli.prediction import predict
 from attncli.train import train
 
 SETTINGS = [
+    "model.num_layers=1",
+    "model.dropout=0.1",
+    "model.pooling_heads=2",
+    "model.max_length=32",
     "model.embed_dim=32",
     "model.num_heads=2",
     "model.ff_dim=64",

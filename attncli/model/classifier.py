@@ -41,7 +41,7 @@ class AttentionClassifier(nn.Module):
         super().__init__()
         self.config = config
         self.pad_id = pad_id
-        width = config.embed_dim
+        width = config.width
         token_dim = token_dim or width
         self.token_embedding = nn.Embedding(vocab_size, token_dim, padding_idx=pad_id)
         # Pretrained vectors of another width are projected to the model's.
@@ -51,7 +51,7 @@ class AttentionClassifier(nn.Module):
         self.cls_embedding = (
             nn.Parameter(torch.randn(width) / math.sqrt(width)) if self.has_cls_token else None
         )
-        positions = config.max_length + int(self.has_cls_token)
+        positions = config.length + int(self.has_cls_token)
         position_kind = POSITIONAL[config.positional]
         in_attention = position_kind.acts_in_attention
         self.positional = (
@@ -59,7 +59,7 @@ class AttentionClassifier(nn.Module):
             if in_attention
             else position_kind(config, max_length=positions)
         )
-        self.embedding_dropout = Dropout(config.dropout)
+        self.embedding_dropout = Dropout(config.dropout_rate)
         head_dim = width // config.num_heads
         self.blocks = nn.ModuleList(
             EncoderBlock(
@@ -73,13 +73,13 @@ class AttentionClassifier(nn.Module):
                 ),
                 embed_dim=width,
                 ff_dim=config.ff_dim,
-                dropout=config.dropout,
+                dropout=config.dropout_rate,
             )
-            for _ in range(config.num_layers)
+            for _ in range(config.layers)
         )
         self.norm = nn.LayerNorm(width)
         self.pooling = pooling_kind(config)
-        self.head_dropout = Dropout(config.dropout)
+        self.head_dropout = Dropout(config.dropout_rate)
         self.head = nn.Linear(width, num_labels)
 
     def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
@@ -92,10 +92,8 @@ class AttentionClassifier(nn.Module):
     def forward(self, input_ids: torch.Tensor, *, return_attentions: bool = False) -> ModelOutput:
         """input_ids: (B, T) -> logits (B, num_labels), the pooling weights, and with
         return_attentions every layer's attention weights (computed by the explicit path)."""
-        if input_ids.size(1) > self.config.max_length:
-            raise ValueError(
-                f"input has {input_ids.size(1)} tokens; the model takes {self.config.max_length}"
-            )
+        if input_ids.size(1) > self.config.length:
+            raise ValueError(f"input has {input_ids.size(1)} tokens; the model takes {self.config.length}")
         padding_mask = input_ids != self.pad_id  # (B, T) True for real tokens
         x = self.embed(input_ids)  # (B, T, D)
         if self.cls_embedding is not None:

@@ -38,8 +38,8 @@ class AttentionPooling(Pooling):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         self.num_heads = config.pooling_heads or config.num_heads
-        head_dim = config.embed_dim // self.num_heads
-        self.key = nn.Linear(config.embed_dim, config.embed_dim)
+        head_dim = config.width // self.num_heads
+        self.key = nn.Linear(config.width, config.width)
         self.query = nn.Parameter(torch.randn(self.num_heads, head_dim) / math.sqrt(head_dim))
         self.scoring = SCORING[config.pooling_attention or config.attention](self.num_heads, head_dim)
 

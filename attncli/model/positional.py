@@ -67,7 +67,7 @@ class SinusoidalPositionalEncoding(EmbeddingPosition):
     def __init__(self, config: ModelConfig, *, max_length: int) -> None:
         super().__init__(config, max_length=max_length)
         # Not persistent: it is recomputed from the config, so checkpoints hold only learned weights.
-        self.register_buffer("table", sinusoidal_table(max_length, config.embed_dim), persistent=False)
+        self.register_buffer("table", sinusoidal_table(max_length, config.width), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, T, D) -> (B, T, D) with the encoding of positions 0..T-1 added."""
@@ -79,8 +79,8 @@ class LearnedPositionalEncoding(EmbeddingPosition):
 
     def __init__(self, config: ModelConfig, *, max_length: int) -> None:
         super().__init__(config, max_length=max_length)
-        self.embedding = nn.Embedding(max_length, config.embed_dim)
-        nn.init.normal_(self.embedding.weight, std=1.0 / math.sqrt(config.embed_dim))
+        self.embedding = nn.Embedding(max_length, config.width)
+        nn.init.normal_(self.embedding.weight, std=1.0 / math.sqrt(config.width))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, T, D) -> (B, T, D)."""
@@ -98,9 +98,9 @@ class SegmentPositionalEncoding(EmbeddingPosition):
         super().__init__(config, max_length=max_length)
         self.segment_length = config.segment_length
         num_segments = math.ceil(max_length / config.segment_length)
-        self.segment = nn.Embedding(num_segments, config.embed_dim)
-        nn.init.normal_(self.segment.weight, std=1.0 / math.sqrt(config.embed_dim))
-        inside = sinusoidal_table(config.segment_length, config.embed_dim)
+        self.segment = nn.Embedding(num_segments, config.width)
+        nn.init.normal_(self.segment.weight, std=1.0 / math.sqrt(config.width))
+        inside = sinusoidal_table(config.segment_length, config.width)
         self.register_buffer("table", inside, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

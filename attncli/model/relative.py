@@ -25,7 +25,7 @@ class RelativePositionalEncoding(AttentionPosition):
 
     def __init__(self, config: ModelConfig, *, max_length: int) -> None:
         super().__init__(config, max_length=max_length)
-        head_dim = config.embed_dim // config.num_heads
+        head_dim = config.width // config.num_heads
         self.max_distance = config.max_relative_distance
         self.scale = 1.0 / math.sqrt(head_dim)
         self.distance_embedding = nn.Embedding(2 * self.max_distance + 1, head_dim)

@@ -17,7 +17,7 @@ class RotaryPositionalEncoding(AttentionPosition):
 
     def __init__(self, config: ModelConfig, *, max_length: int, base: float = 10000.0) -> None:
         super().__init__(config, max_length=max_length)
-        head_dim = config.embed_dim // config.num_heads
+        head_dim = config.width // config.num_heads
         frequencies = base ** (-torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
         angles = torch.arange(max_length, dtype=torch.float64)[:, None] * frequencies  # (T, hd/2)
         angles = torch.cat([angles, angles], dim=-1)  # (T, hd)

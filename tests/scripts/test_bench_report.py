@@ -134,3 +134,54 @@ def test_the_sequence_length_child_runs_the_model():
 
     timing = child_seqlen("explicit", "16", "1")
     assert timing["n"] == 1 and timing["median"] > 0
+
+
+def _defaults(articles_seeds, headlines_seeds, headlines_s=6.0, articles_s=20.0, config_s=40.0):
+    def baseline(accuracy):
+        return {"accuracy": accuracy, "macro_f1": accuracy, "train_s": 0.5}
+
+    def runs(accuracies, seconds):
+        settings = {"tokenizer.kind": "word", "model.embed_dim": 64}
+        return [
+            {"seed": seed, "accuracy": accuracy, "macro_f1": accuracy, "train_s": seconds, "best_epoch": 3,
+             "epochs": 6, "num_parameters": 1000, "settings": settings}
+            for seed, accuracy in enumerate(accuracies)
+        ]  # fmt: skip
+
+    baselines = {"tfidf_svm": baseline(0.97), "tfidf_chars_svm": baseline(0.975)}
+    return {
+        "articles": {
+            "baselines": baselines,
+            "attn": runs(articles_seeds, articles_s),
+            "attn_bbc_yaml": runs([0.97] * 3, config_s),
+        },
+        "headlines": {
+            "baselines": {"tfidf_chars_svm": baseline(0.85)},
+            "attn": runs(headlines_seeds, headlines_s),
+        },
+    }
+
+
+def test_defaults_are_judged_seed_by_seed_on_both_tasks(tmp_path):
+    verdicts = {name: (met, figures) for name, met, figures in targets(_results())}
+    assert not any(name.startswith(("articles", "headlines")) for name in verdicts)  # no defaults run
+    results = _results() | {"defaults": _defaults([0.98, 0.975, 0.99], [0.86, 0.84, 0.87])}
+    verdicts = {name: (met, figures) for name, met, figures in targets(results)}
+    met, figures = verdicts["articles: attn's defaults at least the best baseline on every seed"]
+    assert met and figures.startswith("worst seed 97.5%")  # equal to the best baseline counts
+    met, figures = verdicts["headlines: attn's defaults at least the best baseline on every seed"]
+    assert not met and "worst seed 84.0% (seeds 86.0%, 84.0%, 87.0%)" in figures
+    assert verdicts["headlines: the whole `attn train` under 15 s"][0] is True
+    assert verdicts["articles: the defaults no slower than configs/bbc.yaml"] == (
+        True,
+        "median 20.0 s vs 40.0 s (0.50x), whole commands",
+    )
+    slow = _results() | {"defaults": _defaults([0.98] * 3, [0.9] * 3, headlines_s=15.0, articles_s=41.0)}
+    verdicts = {name: met for name, met, _ in targets(slow)}
+    assert not verdicts["headlines: the whole `attn train` under 15 s"]
+    assert not verdicts["articles: the defaults no slower than configs/bbc.yaml"]
+    write_markdown(results, tmp_path / "B.md")
+    text = (tmp_path / "B.md").read_text()
+    assert "| attn, defaults, seed 1 | 84.0% | 84.0% | 6.0 | 3 of 6 |" in text
+    assert "| attn, configs/bbc.yaml, seed 0 | 97.0% |" in text
+    assert "sized themselves to: tokenizer.kind=word model.embed_dim=64 (1,000 parameters)" in text

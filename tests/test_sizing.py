@@ -1,0 +1,155 @@
+import json
+import random
+
+import pytest
+
+from attncli.config import Config, ModelConfig, load_config
+from attncli.errors import ConfigError
+from attncli.sizing import DataProfile, profile_texts, size_to_data, sized_settings, unsized_keys
+
+
+def _profile(words, *, distinct=1000, cap=15997, longest=12, texts=1000):
+    return DataProfile(
+        texts=texts, words=words, distinct_words=distinct, distinct_cap=cap, longest_words=longest
+    )
+
+
+def test_profile_counts_words_as_the_pre_tokenizer_splits_them():
+    texts = ["Hello, world!", "hello again", "我喜欢这部电影", "   "]
+    profile = profile_texts(texts, lowercase=True, distinct_cap=100)
+    # hello , world ! / hello again / 7 ideographs, one word each / nothing
+    assert (profile.texts, profile.words) == (4, 4 + 2 + 7 + 0)
+    assert profile.distinct_words == 5 + 7  # hello , world ! again + the ideographs
+    assert profile.all_words_fit
+    assert profile_texts(texts, lowercase=False, distinct_cap=100).distinct_words == 13  # Hello != hello
+
+
+def test_profile_stops_counting_distinct_words_past_the_cap_and_takes_the_99th_percentile():
+    texts = [" ".join(f"w{i}_{j}" for j in range(5)) for i in range(100)] + ["a " * 40]
+    profile = profile_texts(texts, lowercase=True, distinct_cap=10)
+    assert not profile.all_words_fit and profile.distinct_words <= 10 + 5
+    assert profile.longest_words == 5  # 100 of 101 texts have 5 words: the 40-word one is the last 1%
+    assert profile_texts([], lowercase=True, distinct_cap=10).longest_words == 0
+
+
+def test_small_data_gets_whole_words_a_narrow_model_and_many_epochs():
+    chosen = sized_settings(Config(), _profile(9_425, distinct=3_139, longest=12))
+    assert chosen == {
+        "tokenizer.kind": "word",
+        "tokenizer.min_frequency": 1,
+        "model.embed_dim": 64,
+        "model.num_layers": 0,
+        "model.dropout": 0.5,
+        "model.pooling_heads": 16,
+        "model.max_length": 16,
+        "train.epochs": 20,
+    }
+
+
+def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
+    articles = sized_settings(Config(), _profile(750_000, distinct=16_000, longest=1_100))
+    assert articles == {
+        "tokenizer.kind": "wordpiece",
+        "tokenizer.min_frequency": 2,
+        "model.embed_dim": 128,
+        "model.num_layers": 0,
+        "model.dropout": 0.3,
+        "model.pooling_heads": 32,
+        "model.max_length": 512,
+        "train.epochs": 4,  # 3M words to see / 750k a pass
+    }
+    huge = sized_settings(Config(), _profile(20_000_000, distinct=16_000, longest=40))
+    assert (huge["model.embed_dim"], huge["model.num_layers"], huge["model.pooling_heads"]) == (256, 1, 64)
+    assert huge["model.max_length"] == 64  # 40 words x 1.3 pieces a word, up to a multiple of 16
+    assert huge["train.epochs"] == 4
+    middle = sized_settings(Config(), _profile(300_000, distinct=16_000, longest=30))
+    assert (middle["train.epochs"], middle["model.num_layers"]) == (10, 0)
+
+
+def test_settings_given_are_kept_and_the_rest_fit_around_them():
+    config = load_config(
+        None, ["model.num_heads=3", "model.dropout=0.2", "tokenizer.kind=bpe", "train.epochs=7"]
+    )
+    sized, chosen = size_to_data(config, _profile(5_000))
+    assert "model.dropout" not in chosen and sized.model.dropout == 0.2
+    assert sized.train.epochs == 7 and sized.tokenizer.kind == "bpe"
+    assert chosen["tokenizer.min_frequency"] == 2  # bpe is no word tokenizer
+    assert sized.model.embed_dim == 66  # 64 rounded up to a multiple of the 3 heads
+    assert sized.model.pooling_heads == 3  # 66 has no heads of width 4: model.num_heads
+    assert unsized_keys(sized) == []
+    # Positions that act inside self-attention, and cls pooling, need a block even on small data.
+    for setting in ("model.positional=rope", "model.pooling=cls"):
+        assert sized_settings(load_config(None, [setting]), _profile(5_000))["model.num_layers"] == 1
+    assert "model.pooling_heads" not in sized_settings(load_config(None, ["model.pooling=mean"]), _profile(5))
+
+
+def test_auto_on_the_command_line_means_sized():
+    config = load_config(None, ["model.embed_dim=32", "model.embed_dim=auto", "train.epochs=auto"])
+    assert config.model.embed_dim is None and config.train.epochs is None
+    assert "model.embed_dim" in unsized_keys(config)
+    with pytest.raises(ConfigError, match="model.positional must be one of"):
+        load_config(None, ["model.positional=auto"])  # a setting that is never empty takes no auto
+
+
+def test_a_model_built_without_data_uses_fixed_values():
+    config = ModelConfig()
+    assert (config.width, config.layers, config.dropout_rate, config.length) == (128, 1, 0.1, 256)
+    assert ModelConfig(num_layers=0, dropout=0.0).layers == 0 and ModelConfig(dropout=0.0).dropout_rate == 0.0
+
+
+def _keyword_task(folder, rows):
+    rng = random.Random(0)
+    topics = {"sport": "goal", "money": "bank", "tech": "chip"}
+    fillers = "the a of and to in was is it on with for this that".split()
+    lines = []
+    for index in range(rows):
+        label = list(topics)[index % 3]
+        words = [rng.choice(fillers) for _ in range(rng.randint(3, 7))]
+        words.insert(rng.randrange(len(words) + 1), topics[label])
+        lines.append(json.dumps({"text": " ".join(words), "label": label}))
+    path = folder / "train.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_training_sizes_the_run_says_so_and_saves_the_sizes(tmp_path):
+    from attncli.checkpoint import load_checkpoint
+    from attncli.train import train
+
+    class Stages:
+        def __init__(self):
+            self.lines = []
+
+        def stage(self, message):
+            self.lines.append(message)
+
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: None
+
+    path = _keyword_task(tmp_path, 90)
+    config = load_config(None, [f"data.source={path}", "train.epochs=2", "model.embed_dim=16"])
+    reporter = Stages()
+    result = train(config, output=tmp_path / "run", reporter=reporter)  # type: ignore[arg-type]
+    line = next(line for line in reporter.lines if line.startswith("sized to the data"))
+    assert "tokenizer.kind=word" in line and "model.num_layers=0" in line and "model.pooling_heads=4" in line
+    assert "model.embed_dim" not in line and "train.epochs" not in line  # given, so not sized
+    saved = load_checkpoint(tmp_path / "run").config
+    assert saved == result.config and unsized_keys(saved) == []
+    assert (saved.model.embed_dim, saved.model.num_layers, saved.model.max_length) == (16, 0, 16)
+    assert (saved.tokenizer.kind, saved.tokenizer.min_frequency, saved.model.dropout) == ("word", 1, 0.5)
+
+
+def test_a_checkpoint_that_saved_empty_pooling_heads_keeps_one_per_attention_head(tmp_path):
+    """Before sizing, an empty model.pooling_heads meant model.num_heads; checkpoints saved so load so."""
+    from attncli.checkpoint import CONFIG_FILE, load_checkpoint
+    from attncli.train import train
+
+    path = _keyword_task(tmp_path, 60)
+    settings = [f"data.source={path}", "train.epochs=1", "model.embed_dim=8", "model.num_heads=2"]
+    train(load_config(None, [*settings, "model.pooling_heads=2"]), output=tmp_path / "run")
+    header_path = tmp_path / "run" / "best" / CONFIG_FILE
+    header = json.loads(header_path.read_text())
+    header["config"]["model"]["pooling_heads"] = None
+    header_path.write_text(json.dumps(header))
+    loaded = load_checkpoint(tmp_path / "run")
+    assert loaded.config.model.pooling_heads is None and loaded.model.pooling.num_heads == 2
