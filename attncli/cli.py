@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -120,6 +121,11 @@ def _run(action: Callable[[], T], *, debug: bool) -> T:
         if speaks:
             typer.echo(f"error: {error}", err=True)
         raise typer.Exit(error.exit_code) from None
+    except BrokenPipeError:
+        # The reader went away (`attn predict ... | head`): stop quietly, as cat does, with the
+        # status of a process ended by SIGPIPE. Output still buffered must not fail again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(128 + signal.SIGPIPE) from None
     except KeyboardInterrupt:
         typer.echo(
             "interrupted; a training run keeps its last finished epoch in OUTPUT/last "

@@ -13,6 +13,13 @@ if TYPE_CHECKING:
     import torch
 
 OLD_POOLING_SCORINGS = ("scaled_dot", "dot", "additive")
+# The fixed defaults of the settings attn now sizes to the data (attncli/sizing.py). A checkpoint
+# always saves them resolved, so an empty one can only be older: it meant these.
+BEFORE_SIZING: dict[str, dict[str, Any]] = {
+    "tokenizer": {"kind": "wordpiece", "min_frequency": 2},
+    "model": {"embed_dim": 128, "num_layers": 1, "dropout": 0.1, "max_length": 256},
+    "train": {"epochs": 10},
+}
 
 
 def _header_1_to_2(header: dict[str, Any]) -> dict[str, Any]:
@@ -64,9 +71,20 @@ def migrate_header(header: dict[str, Any], target: int) -> dict[str, Any]:
     while header.get("format_version") in STEPS and header["format_version"] < target:
         header = STEPS[header["format_version"]][0](header)
     # Settings added without a format change: a run saved before them carries on as it was trained.
-    train = header.get("config", {}).get("train")
+    config = header.get("config", {})
+    train = config.get("train")
     if isinstance(train, dict):
         train.setdefault("outlier_rows", 0)  # outlier exposure came after those runs
+    for name, defaults in BEFORE_SIZING.items():
+        section = config.get(name)
+        if isinstance(section, dict):
+            for key, value in defaults.items():
+                if section.get(key) is None:
+                    section[key] = value
+    model = config.get("model")
+    if isinstance(model, dict) and model.get("pooling_heads") is None:
+        # Empty meant one pooling head per attention head; sizing now reads empty as width 4.
+        model["pooling_heads"] = model.get("num_heads", 4)
     return header
 
 

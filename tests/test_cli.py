@@ -293,3 +293,13 @@ def test_shell_completion_script_is_printed():
     )
     assert result.returncode == 0, result.stderr
     assert "complete -o default -F _attn_completion attn" in result.stdout
+
+
+def test_a_reader_that_stops_early_ends_predict_quietly(run, tmp_path):
+    """`attn predict ... | head -1`: no BrokenPipeError, the status a process ended by SIGPIPE has."""
+    texts = tmp_path / "texts.txt"
+    texts.write_text("pasta with bread\n" * 20_000)
+    command = f"{ATTN} predict {run} --file {texts} --json | head -n 1; echo status ${{PIPESTATUS[0]}} >&2"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=ENV)
+    assert json.loads(result.stdout)["label"] == "food"
+    assert result.stderr.strip() == "status 141", result.stderr

@@ -139,7 +139,7 @@ def test_training_sizes_the_run_says_so_and_saves_the_sizes(tmp_path):
     assert (saved.tokenizer.kind, saved.tokenizer.min_frequency, saved.model.dropout) == ("word", 1, 0.5)
 
 
-def test_a_checkpoint_that_saved_empty_pooling_heads_keeps_one_per_attention_head(tmp_path):
+def test_a_checkpoint_that_saved_empty_pooling_heads_loads_and_resumes_one_per_attention_head(tmp_path):
     """Before sizing, an empty model.pooling_heads meant model.num_heads; checkpoints saved so load so."""
     from attncli.checkpoint import CONFIG_FILE, load_checkpoint
     from attncli.train import train
@@ -152,4 +152,14 @@ def test_a_checkpoint_that_saved_empty_pooling_heads_keeps_one_per_attention_hea
     header["config"]["model"]["pooling_heads"] = None
     header_path.write_text(json.dumps(header))
     loaded = load_checkpoint(tmp_path / "run")
-    assert loaded.config.model.pooling_heads is None and loaded.model.pooling.num_heads == 2
+    assert loaded.config.model.pooling_heads == 2 and loaded.model.pooling.num_heads == 2
+    # Resuming it keeps the model it has, rather than sizing a new pooling: here, as trained.
+    from attncli.train import resume
+
+    for folder in ("best", "last"):
+        path = tmp_path / "run" / folder / CONFIG_FILE
+        header = json.loads(path.read_text())
+        header["config"]["model"]["pooling_heads"] = None
+        path.write_text(json.dumps(header))
+    resumed = resume(tmp_path / "run", epochs=2)
+    assert resumed.config.model.pooling_heads == 2 and len(resumed.history) == 2

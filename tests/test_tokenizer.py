@@ -108,3 +108,32 @@ def test_a_tokenizer_without_padding_gets_a_pad_token(tmp_path):
 def test_pad_batch_right_pads_lists_and_tensors():
     batch = pad_batch([[5, 6, 7], torch.tensor([8], dtype=torch.int32)], pad_id=0)
     assert batch.tolist() == [[5, 6, 7], [8, 0, 0]] and batch.dtype == torch.long
+
+
+CHINESE = [
+    "我喜欢这部电影，演员很好。",
+    "这家餐厅的菜太难吃了",
+    "服务很好，下次还来！",
+    "电影太长了，我不喜欢",
+] * 5
+
+
+@pytest.mark.parametrize("kind", ["wordpiece", "word"])
+def test_chinese_is_split_into_characters_as_bert_splits_it(kind):
+    """Written without spaces, a Chinese sentence would be one 'word'; each ideograph is one instead,
+    with its true offsets, mixed with Latin words and digits as usual."""
+    tokenizer = train_tokenizer(CHINESE, TokenizerConfig(kind=kind, vocab_size=200, min_frequency=1))
+    text = "我喜欢 Movie 2 电影！"
+    (encoded,) = encode(tokenizer, [text], max_length=50)
+    pieces = [text[start:end] for start, end in encoded.offsets]
+    assert pieces == ["我", "喜", "欢", "Movie", "2", "电", "影", "！"]
+    tokens = [tokenizer.id_to_token(token) for token in encoded.ids]
+    assert tokens[:3] == ["我", "喜", "欢"] and tokens[5:] == [
+        "电",
+        "影",
+        "!",
+    ]  # NFKC folds the full-width mark
+    vocabulary = tokenizer.get_vocab()
+    assert "我" in vocabulary and not any(
+        len(token) > 1 and "\u4e00" <= token[0] <= "\u9fff" for token in vocabulary
+    )

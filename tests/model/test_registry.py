@@ -46,8 +46,8 @@ def test_every_combination_trains_and_reloads_to_identical_predictions(tmp_path)
     for positional, attention, pooling in itertools.product(POSITIONAL, SCORING, POOLING):
         torch.manual_seed(0)
         model_config = ModelConfig(
-            embed_dim=8, num_heads=2, ff_dim=16, max_length=8, segment_length=4,
-            positional=positional, attention=attention, pooling=pooling,
+            embed_dim=8, num_heads=2, ff_dim=16, max_length=8, segment_length=4, num_layers=1,
+            dropout=0.1, pooling_heads=2, positional=positional, attention=attention, pooling=pooling,
         )  # fmt: skip
         model = build_model(model_config, vocab_size=vocab_size, num_labels=3, pad_id=pad_id)
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
