@@ -121,8 +121,15 @@ class RunWriter:
     def write_log(self, **values: Any) -> None:
         """One line of metrics.jsonl (and its numbers as TensorBoard scalars, when asked for)."""
         if self.log is not None:
-            self.log.write(json.dumps(values) + "\n")
-            self.log.flush()
+            try:
+                self.log.write(json.dumps(values) + "\n")
+                self.log.flush()
+            except OSError as error:  # a full disk, say: one line, and where the work is kept
+                raise TrainingError(
+                    f"could not write {self.folder.metrics_log} ({error.strerror or error}); "
+                    f"{self.folder.last} keeps the last finished epoch; free some space, then "
+                    f"attn train --resume {shlex.quote(str(self.folder.path))}"
+                ) from error
         if self.events is not None:
             for name, value in values.items():
                 if name not in ("step", "epoch") and isinstance(value, (int, float)):

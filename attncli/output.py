@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import json
 import math
 import os
@@ -55,7 +56,10 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise DataError(f"folder {folder} does not exist; create it or pass another --output")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=folder)
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=folder)
+    except OSError as error:
+        raise _write_failed(path, error) from error
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
             yield stream
@@ -65,10 +69,24 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
         os.umask(mask)
         os.chmod(temporary, 0o666 & ~mask)  # mkstemp makes it private; results follow the umask
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
+            raise _write_failed(path, error) from error
         raise
+
+
+# What a full disk, a quota, a read-only or forbidden folder raise while writing.
+WRITE_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _write_failed(path: Path, error: OSError) -> DataError:
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    reason = "the disk is full" if full else (error.strerror or str(error))
+    remedy = "free some space" if full else f"make sure {path.parent} can be written"
+    kept = f"{path} is left as it was" if path.exists() else "no partial file was left"
+    return DataError(f"could not write {path} ({reason}); {kept}; {remedy}, or pass another --output")
 
 
 class JsonLinesWriter:

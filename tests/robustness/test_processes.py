@@ -65,6 +65,60 @@ def test_a_full_disk_while_saving_is_one_line_and_loses_nothing(tmp_path, monkey
     assert [record["epoch"] for record in load_checkpoint(run).metrics["history"]] == [1, 2]
 
 
+def test_a_full_disk_while_writing_the_training_log_is_one_line_and_resumable(tmp_path, monkeypatch):
+    from attncli import fit as fit_module
+
+    class FullAfterOneLine:
+        def __init__(self, stream):
+            self.stream, self.written = stream, 0
+
+        def write(self, text):
+            if self.written:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            self.written += 1
+            return self.stream.write(text)
+
+        def __getattr__(self, name):
+            return getattr(self.stream, name)
+
+    real_init = fit_module.RunWriter.__init__
+
+    def filling_up(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        self.log = FullAfterOneLine(self.log)
+
+    monkeypatch.setattr(fit_module.RunWriter, "__init__", filling_up)
+    data, run = write_csv(tmp_path / "d.csv", make_rows(60)), tmp_path / "run"
+    result = invoke("train", data, "-o", run, "--epochs", 2, "--set", "train.patience=0", *TINY)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"error: could not write {run / 'metrics.jsonl'} (No space left on device); {run / 'last'} keeps "
+        f"the last finished epoch; free some space, then attn train --resume {run}"
+    )
+    assert load_checkpoint(run / "last").metrics["history"][-1]["epoch"] == 1
+    monkeypatch.setattr(fit_module.RunWriter, "__init__", real_init)
+    assert invoke("train", "--resume", run).exit_code == 0
+
+
+def test_a_full_disk_while_writing_predictions_keeps_the_old_file(trained, tmp_path, monkeypatch):
+    from attncli import output as output_module
+
+    target = tmp_path / "out.jsonl"
+    target.write_text("earlier results\n")
+
+    def disk_full(descriptor):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(output_module.os, "fsync", disk_full)
+    result = invoke("predict", trained.output, "soup and bread", "--output", target)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"error: could not write {target} (the disk is full); {target} is left as it was; free some "
+        "space, or pass another --output\n"
+    )
+    assert target.read_text() == "earlier results\n" and sorted(tmp_path.iterdir()) == [target]
+
+
 def test_two_predict_processes_at_once_match_one_alone(trained, tmp_path):
     texts = tmp_path / "texts.txt"
     texts.write_text("".join(row["text"] + "\n" for row in make_rows(400, seed=7)))
