@@ -14,7 +14,6 @@ relies on that).
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import shutil
@@ -35,7 +34,7 @@ from attncli.checksums import (
     recorded_files,
 )
 from attncli.config import Config
-from attncli.errors import CheckpointError, ConfigError
+from attncli.errors import CheckpointError, ConfigError, why_unwritten
 from attncli.migrations import migrate_header, migrate_weights
 from attncli.tokenizer import pad_id_of, tokenizer_from_json
 
@@ -62,7 +61,6 @@ SLOW_SAVE_VARIABLE = "ATTN_TEST_SLOW_SAVE"
 PICKLE_STARTS = (b"\x80", b"PK\x03\x04")
 # Files other tools save weights in: pickles, which attn never loads (unpickling can run any code).
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 RESUME_REMEDY = "restore the file from a backup, or start a new run with attn train -o FOLDER"
 
 
@@ -249,10 +247,8 @@ def _staged(path: Path) -> Iterator[Path]:
 
 def _write_failed(path: Path, error: OSError, *, existed: bool) -> CheckpointError:
     """What to tell a user whose checkpoint could not be written."""
-    full = error.errno in DISK_FULL
-    reason = "the disk is full" if full else (error.strerror or str(error))
+    reason, remedy = why_unwritten(error, path.parent)
     kept = f"{path} keeps the checkpoint it had" if existed else "nothing half-written was left"
-    remedy = "free some space" if full else f"make sure {path.parent} can be written"
     resume = ""
     if path.name in (BEST, LAST) and (path.parent / LAST / CONFIG_FILE).is_file():
         resume = f" (attn train --resume {path.parent} goes on from the last saved epoch)"

@@ -144,12 +144,20 @@ def _run(action: Callable[[], T], *, debug: bool) -> T:
         raise typer.Exit(1) from None
 
 
-def _console():
+def _console(**options: Any):
+    """The console commands print to. A reader that goes away (`| head`) ends the command as
+    `_run` ends any: rich's own handling would exit with status 1."""
     from rich.console import Console
 
     from attncli.render import ATTN_THEME
 
-    return Console(theme=ATTN_THEME, highlight=False)
+    console = Console(theme=ATTN_THEME, highlight=False, **options)
+    console.on_broken_pipe = _reader_gone  # type: ignore[method-assign]
+    return console
+
+
+def _reader_gone() -> None:
+    raise BrokenPipeError
 
 
 def _load_checkpoint(path: Path, device: str):
@@ -547,11 +555,9 @@ def _progress(source):
 
 
 def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, stream) -> None:
-    from rich.console import Console
+    from attncli.render import prediction_layout, render_prediction_header, render_prediction_row
 
-    from attncli.render import ATTN_THEME, prediction_layout, render_prediction_header, render_prediction_row
-
-    console = Console(file=stream, theme=ATTN_THEME, highlight=False, soft_wrap=True)
+    console = _console(file=stream, soft_wrap=True)
     # Texts are cut to the terminal's width; piped into a file or a pager, they are kept whole.
     width = console.width if console.is_terminal else 1 << 20
     layout = prediction_layout(label_names, top_k=top_k, width=width)

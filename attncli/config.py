@@ -25,6 +25,27 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
+# The settings a run sizes to its data (attncli/sizing.py), each empty (None) by default, and the
+# value each takes where it is still empty: in a model built without data (tests, library use), and
+# in checkpoints saved before sizing existed, for which these were the defaults.
+UNSIZED_VALUES: dict[str, Any] = {
+    "tokenizer.kind": "wordpiece",
+    "tokenizer.min_frequency": 2,
+    "model.embed_dim": 128,
+    "model.num_layers": 1,
+    "model.dropout": 0.1,
+    "model.pooling_heads": None,  # empty: one pooling head per attention head (model.num_heads)
+    "model.max_length": 256,
+    "train.epochs": 10,
+}
+SIZED_KEYS = tuple(UNSIZED_VALUES)
+
+
+def min_frequency_for(kind: str) -> int:
+    """The sized tokenizer.min_frequency: a word tokenizer keeps every word, even one seen once."""
+    return 1 if kind == "word" else 2
+
+
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ConfigError(message)
@@ -81,8 +102,8 @@ class DataConfig:
 @dataclass(frozen=True)
 class TokenizerConfig:
     kind: str | None = None
-    """Tokenizer model trained on the training texts: wordpiece, bpe, unigram or word (empty: word
-    while the vocabulary can hold every training word, else wordpiece)."""
+    """Tokenizer model trained on the training texts: wordpiece, bpe, unigram or word (empty: word on
+    small data whose every word fits in the vocabulary, else wordpiece)."""
     vocab_size: int = 16000
     """Largest vocabulary the tokenizer may learn, special tokens included."""
     min_frequency: int | None = None
@@ -198,28 +219,26 @@ class ModelConfig:
             "model.freeze_embeddings keeps pretrained embeddings fixed; set model.embeddings_init too",
         )
 
-    # The sized settings as the model reads them. A run fills them in from its data before it
-    # builds a model (attncli/sizing.py); a model built without data (tests, library use) gets
-    # these fixed values instead.
+    # The sized settings as the model reads them: the sized value, or UNSIZED_VALUES' where empty.
     @property
     def width(self) -> int:
         """embed_dim."""
-        return self.embed_dim or 128
+        return _sized(self.embed_dim, "model.embed_dim")
 
     @property
     def layers(self) -> int:
         """num_layers."""
-        return 1 if self.num_layers is None else self.num_layers
+        return _sized(self.num_layers, "model.num_layers")
 
     @property
     def dropout_rate(self) -> float:
         """dropout."""
-        return 0.1 if self.dropout is None else self.dropout
+        return _sized(self.dropout, "model.dropout")
 
     @property
     def length(self) -> int:
         """max_length."""
-        return self.max_length or 256
+        return _sized(self.max_length, "model.max_length")
 
 
 @dataclass(frozen=True)
@@ -291,8 +310,12 @@ class TrainConfig:
 
     @property
     def max_epochs(self) -> int:
-        """epochs as the loop reads it: sized to the data before training starts (10 without data)."""
-        return self.epochs or 10
+        """epochs, as the loop reads it: sized, or UNSIZED_VALUES' where empty."""
+        return _sized(self.epochs, "train.epochs")
+
+
+def _sized(value: Any, key: str) -> Any:
+    return UNSIZED_VALUES[key] if value is None else value
 
 
 @dataclass(frozen=True)
@@ -397,7 +420,11 @@ def _apply(config: Config, values: dict[str, Any]) -> Config:
         section = getattr(config, section_name)
         hints = typing.get_type_hints(type(section))
         typed = {
-            name: _coerce(f"{section_name}.{name}", value, hints[name]) for name, value in changes.items()
+            # `--set model.embed_dim=auto`: the empty value, which sizes the setting to the data.
+            name: None
+            if value == "auto" and f"{section_name}.{name}" in SIZED_KEYS
+            else _coerce(f"{section_name}.{name}", value, hints[name])
+            for name, value in changes.items()
         }
         sections[section_name] = dataclasses.replace(section, **typed)
     return dataclasses.replace(config, **sections)
@@ -407,8 +434,6 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     """Check `value` against the field's type, converting only where nothing is lost (int -> float).
     A union tries its types in order."""
     options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
-    if value == "auto" and type(None) in options and str not in options:
-        value = None  # `--set model.embed_dim=auto`: the empty value, which means sized or detected
     if value is None:
         if type(None) in options:
             return None

@@ -1,5 +1,19 @@
 """The errors attn raises for problems a user can fix; only the CLI turns them into messages."""
 
+import errno
+from pathlib import Path
+
+# What a full disk or a quota raises while writing.
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def why_unwritten(error: OSError, folder: Path) -> tuple[str, str]:
+    """Why a file attn writes could not be written, and what to do about it, in words: the one
+    wording of every write failure (checkpoints, the training log, predictions)."""
+    if error.errno in DISK_FULL:
+        return "the disk is full", "free some space"
+    return error.strerror or str(error), f"make sure {folder} can be written"
+
 
 class AttnError(Exception):
     """A problem attn can explain in one line. `exit_code` is what the CLI exits with."""

@@ -19,7 +19,7 @@ from attncli.calibration import GRID_POINTS, best_temperature, nll_by_temperatur
 from attncli.checkpoint import save_checkpoint
 from attncli.config import Config
 from attncli.device import autocast, peak_memory_mb, release_free_memory
-from attncli.errors import ConfigError, TrainingError, TrainingInterrupted
+from attncli.errors import CheckpointError, ConfigError, TrainingError, TrainingInterrupted, why_unwritten
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.inference import batched_forward
 from attncli.metrics import macro_f1
@@ -125,10 +125,11 @@ class RunWriter:
                 self.log.write(json.dumps(values) + "\n")
                 self.log.flush()
             except OSError as error:  # a full disk, say: one line, and where the work is kept
-                raise TrainingError(
-                    f"could not write {self.folder.metrics_log} ({error.strerror or error}); "
-                    f"{self.folder.last} keeps the last finished epoch; free some space, then "
-                    f"attn train --resume {shlex.quote(str(self.folder.path))}"
+                reason, remedy = why_unwritten(error, self.folder.path)
+                raise CheckpointError(
+                    f"could not write {self.folder.metrics_log} ({reason}); {self.folder.last} keeps "
+                    f"the last finished epoch; {remedy}, then attn train --resume "
+                    f"{shlex.quote(str(self.folder.path))}"
                 ) from error
         if self.events is not None:
             for name, value in values.items():

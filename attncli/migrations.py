@@ -9,17 +9,16 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from attncli.config import UNSIZED_VALUES
+from attncli.errors import CheckpointError
+
 if TYPE_CHECKING:
     import torch
 
 OLD_POOLING_SCORINGS = ("scaled_dot", "dot", "additive")
-# The fixed defaults of the settings attn now sizes to the data (attncli/sizing.py). A checkpoint
-# always saves them resolved, so an empty one can only be older: it meant these.
-BEFORE_SIZING: dict[str, dict[str, Any]] = {
-    "tokenizer": {"kind": "wordpiece", "min_frequency": 2},
-    "model": {"embed_dim": 128, "num_layers": 1, "dropout": 0.1, "max_length": 256},
-    "train": {"epochs": 10},
-}
+# Settings of an experiment that never shipped (hashed character n-gram and word-pair vectors); a
+# run that left them at these values trained the model attn builds today.
+REMOVED_SETTINGS = {"char_ngrams": 0, "char_ngram_min": 3, "char_ngram_max": 5, "word_bigrams": 0}
 
 
 def _header_1_to_2(header: dict[str, Any]) -> dict[str, Any]:
@@ -75,16 +74,25 @@ def migrate_header(header: dict[str, Any], target: int) -> dict[str, Any]:
     train = config.get("train")
     if isinstance(train, dict):
         train.setdefault("outlier_rows", 0)  # outlier exposure came after those runs
-    for name, defaults in BEFORE_SIZING.items():
-        section = config.get(name)
-        if isinstance(section, dict):
-            for key, value in defaults.items():
-                if section.get(key) is None:
-                    section[key] = value
+    # A run saves its sized settings resolved, so an empty one was saved before sizing (or by a
+    # library call) and meant the fixed default of its day; and an empty model.pooling_heads meant
+    # one head per attention head, where a new run sizes it to heads of width 4.
     model = config.get("model")
-    if isinstance(model, dict) and model.get("pooling_heads") is None:
-        # Empty meant one pooling head per attention head; sizing now reads empty as width 4.
+    for key, value in UNSIZED_VALUES.items():
+        name, setting = key.split(".")
+        section = config.get(name)
+        given_tokenizer = name == "tokenizer" and isinstance(section, dict) and section.get("path")
+        if isinstance(section, dict) and section.get(setting) is None and not given_tokenizer:
+            section[setting] = value
+    if isinstance(model, dict) and model.get("pooling_heads") is None and model.get("pooling") == "attention":
         model["pooling_heads"] = model.get("num_heads", 4)
+    if isinstance(model, dict):
+        for setting, value in REMOVED_SETTINGS.items():
+            if setting in model and model.pop(setting) != value:
+                raise CheckpointError(
+                    f"this checkpoint was trained with model.{setting}, which attn no longer has; "
+                    "train it again with attn train"
+                )
     return header
 
 

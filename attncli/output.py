@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from attncli.errors import DataError
+from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.prediction import Prediction
 from attncli.tokenizer import readable_text
 
@@ -78,13 +78,11 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
 
 
 # What a full disk, a quota, a read-only or forbidden folder raise while writing.
-WRITE_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM)
+WRITE_FAILURES = (*DISK_FULL, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 def _write_failed(path: Path, error: OSError) -> DataError:
-    full = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-    reason = "the disk is full" if full else (error.strerror or str(error))
-    remedy = "free some space" if full else f"make sure {path.parent} can be written"
+    reason, remedy = why_unwritten(error, path.parent)
     kept = f"{path} is left as it was" if path.exists() else "no partial file was left"
     return DataError(f"could not write {path} ({reason}); {kept}; {remedy}, or pass another --output")
 

@@ -4,6 +4,7 @@ The only module that imports rich; it runs no torch and prints nothing itself.""
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -131,7 +132,18 @@ def _shown(text: str, *, keep: str = "") -> str:
     """`text` with each character a terminal would act on rather than show (an escape sequence, a
     carriage return, a line break unless in `keep`) as a space: character for character, so token
     offsets still point at the same places."""
-    return "".join(char if char.isprintable() or char in keep else " " for char in text)
+    return "".join(" " if _acts_on_terminal(char) and char not in keep else char for char in text)
+
+
+# Bidirectional embeddings, overrides and isolates: they would reorder the rest of the line.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _acts_on_terminal(char: str) -> bool:
+    """Control characters (C0, C1: escapes, carriage returns, line breaks), line and paragraph
+    separators, lone surrogates and bidi controls; not the format characters that shape text, such
+    as the zero-width joiner of an emoji sequence or the non-joiner of a Persian word."""
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs") or char in BIDI_CONTROLS
 
 
 def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:

@@ -6,40 +6,60 @@ docs/short_texts.md."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
-from collections.abc import Iterable
+import sys
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from attncli.config import Config
-
-# Words as the tokenizer's pre-tokenizer splits them: runs of letters and digits, each punctuation
-# mark alone, and each CJK ideograph alone (the normaliser splits those, as BERT's does).
-CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-WORD = re.compile(rf"[{CJK}]|(?:(?![{CJK}])\w)+|[^\w\s]")
+from attncli.config import SIZED_KEYS, Config, min_frequency_for
 
 # Below SMALL_DATA training words, a narrow, strongly regularised model with whole-word tokens won;
-# from DEEP_DATA up a self-attention block is worth its cost; from WIDE_DATA a wider model.
+# from DEEP_DATA up a self-attention block is assumed worth its cost; from WIDE_DATA a wider model.
+# Only the two BBC tasks (9.4k and 730k words) were measured: docs/short_texts.md.
 SMALL_DATA = 100_000
 DEEP_DATA = 2_000_000
 WIDE_DATA = 10_000_000
-# Words a run should see in all, so small data gets more passes than large (3M: 4 epochs of BBC's
-# articles, the epoch count that measured best there), within EPOCHS_RANGE.
+# Words a run should see in all, so small data gets more passes than large (3M: 5 passes over BBC's
+# articles, where 4-5 measured best), within EPOCHS_RANGE.
 WORDS_TO_SEE = 3_000_000
 EPOCHS_RANGE = (4, 20)
-POOLING_HEAD_WIDTH = 4  # many narrow pooling heads: +2 to +4 points over 4 heads on both BBC tasks
+# Many narrow pooling heads: over 4 heads, +0.9 to +4.3 points on the headlines, +0.3 to +1.6 on
+# the articles.
+POOLING_HEAD_WIDTH = 4
 SUBWORDS_PER_WORD = 1.3  # a subword tokenizer splits rare words: room for that in max_length
 LONGEST_MAX_LENGTH = 512
+# The profile reads evenly spaced texts up to about this many characters: a million short texts
+# or a few thousand articles cost a second, not a minute.
+PROFILE_CHARACTERS = 2_000_000
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+
+
+@functools.cache
+def _word_pattern() -> re.Pattern[str]:
+    """Words as the tokenizer's pre-tokenizer (BERT's) splits them: at whitespace, with each
+    punctuation mark (ASCII punctuation and Unicode's P categories) a word of its own, and each CJK
+    ideograph too (the normaliser splits those). Letters with their marks, digits and symbols stay
+    together, as there."""
+    marks = "".join(
+        re.escape(chr(code))
+        for code in range(min(sys.maxunicode, 0x2FFFF) + 1)
+        if (chr(code).isascii() and not chr(code).isalnum() and chr(code).isprintable() and chr(code) != " ")
+        or unicodedata.category(chr(code)).startswith("P")
+    )
+    return re.compile(rf"[{CJK}]|[^\s{marks}{CJK}]+|[{marks}]")
 
 
 @dataclass(frozen=True)
 class DataProfile:
-    """What the sizing rule reads off the training texts."""
+    """What the sizing rule reads off the training texts (estimated from a sample of long data)."""
 
     texts: int
     words: int
-    """Words (as WORD splits them) over all training texts."""
+    """Words (as the pre-tokenizer splits them) over all training texts."""
     distinct_words: int
     """Distinct words (lowercased when the tokenizer lowercases), counted up to `distinct_cap`."""
     distinct_cap: int
@@ -53,25 +73,39 @@ class DataProfile:
         return self.distinct_words <= self.distinct_cap
 
 
-def profile_texts(texts: Iterable[str], *, lowercase: bool, distinct_cap: int) -> DataProfile:
-    """One pass over `texts`; memory stays bounded (the distinct words are counted only up to
+def profile_texts(texts: Sequence[str], *, lowercase: bool, distinct_cap: int) -> DataProfile:
+    """Read evenly spaced texts, about PROFILE_CHARACTERS of them (all of small data), and scale the
+    word count up to all texts; memory stays bounded (distinct words are counted only up to
     `distinct_cap`, the lengths as a histogram)."""
+    total_texts = len(texts)
+    probe = [texts[index] for index in _evenly_spaced(total_texts, 1000)]
+    mean_characters = sum(map(len, probe)) / max(len(probe), 1)
+    sample_size = min(total_texts, max(1000, int(PROFILE_CHARACTERS / max(mean_characters, 1.0))))
+    pattern = _word_pattern()
     distinct: set[str] = set()
     lengths: dict[int, int] = {}
-    count = total = 0
-    for text in texts:
-        words = WORD.findall(text.lower() if lowercase else text)
-        count, total = count + 1, total + len(words)
-        lengths[len(words)] = lengths.get(len(words), 0) + 1
+    read = words = 0
+    for index in _evenly_spaced(total_texts, sample_size):
+        text = texts[index]
+        found = pattern.findall(text.lower() if lowercase else text)
+        read, words = read + 1, words + len(found)
+        lengths[len(found)] = lengths.get(len(found), 0) + 1
         if len(distinct) <= distinct_cap:
-            distinct.update(words)
+            distinct.update(found)
     return DataProfile(
-        texts=count,
-        words=total,
+        texts=total_texts,
+        words=round(words * total_texts / read) if read else 0,
         distinct_words=len(distinct),
         distinct_cap=distinct_cap,
         longest_words=_percentile(lengths, 0.99),
     )
+
+
+def _evenly_spaced(total: int, count: int) -> range | list[int]:
+    """`count` indices spread evenly over range(total) (all of them when count >= total)."""
+    if count >= total:
+        return range(total)
+    return [index * total // count for index in range(count)]
 
 
 def _percentile(histogram: dict[int, int], share: float) -> int:
@@ -84,9 +118,13 @@ def _percentile(histogram: dict[int, int], share: float) -> int:
     return 0
 
 
-def _width(profile: DataProfile, num_heads: int) -> int:
+def _width(profile: DataProfile, config: Config) -> int:
+    """64, 128 or 256, rounded up to fit the heads the user set: divisible by num_heads (with even
+    head widths for rope) and by pooling_heads."""
+    model = config.model
     base = 64 if profile.words < SMALL_DATA else 128 if profile.words < WIDE_DATA else 256
-    return math.ceil(base / num_heads) * num_heads  # divisible by the heads the user asked for
+    unit = math.lcm(model.num_heads * (2 if model.positional == "rope" else 1), model.pooling_heads or 1)
+    return math.ceil(base / unit) * unit
 
 
 def sized_settings(config: Config, profile: DataProfile) -> dict[str, Any]:
@@ -95,14 +133,16 @@ def sized_settings(config: Config, profile: DataProfile) -> dict[str, Any]:
 
     model, tokenizer, small = config.model, config.tokenizer, profile.words < SMALL_DATA
     chosen: dict[str, Any] = {}
-    if tokenizer.kind is None:
-        # Whole words while every word fits: on 1,600 headlines wordpiece split the rare words
-        # into pieces and lost 3-6 points. Past the vocabulary size, pieces share what they can.
-        chosen["tokenizer.kind"] = "word" if profile.all_words_fit else "wordpiece"
-    kind = tokenizer.kind or chosen["tokenizer.kind"]
-    if tokenizer.min_frequency is None:
-        chosen["tokenizer.min_frequency"] = 1 if kind == "word" else 2  # a word seen once still counts
-    width = model.embed_dim or _width(profile, model.num_heads)
+    given_tokenizer = tokenizer.path is not None  # kind and min_frequency do not apply to it
+    if tokenizer.kind is None and not given_tokenizer:
+        # Whole words on small data while every word fits: on 1,600 headlines wordpiece split the
+        # rare words into pieces and lost 2-6 points. On the articles (730k words) whole words
+        # lost 2.5; there and past the vocabulary size, pieces share what they can.
+        chosen["tokenizer.kind"] = "word" if small and profile.all_words_fit else "wordpiece"
+    kind = tokenizer.kind or chosen.get("tokenizer.kind")
+    if tokenizer.min_frequency is None and kind is not None:
+        chosen["tokenizer.min_frequency"] = min_frequency_for(kind)
+    width = model.embed_dim or _width(profile, config)
     if model.embed_dim is None:
         chosen["model.embed_dim"] = width
     if model.num_layers is None:
@@ -114,7 +154,7 @@ def sized_settings(config: Config, profile: DataProfile) -> dict[str, Any]:
         heads = width // POOLING_HEAD_WIDTH
         chosen["model.pooling_heads"] = heads if heads and width % heads == 0 else model.num_heads
     if model.max_length is None:
-        per_word = 1.0 if kind == "word" else SUBWORDS_PER_WORD
+        per_word = 1.0 if kind == "word" else SUBWORDS_PER_WORD  # a given tokenizer: room for pieces
         tokens = math.ceil(max(profile.longest_words, 1) * per_word / 16) * 16
         chosen["model.max_length"] = min(tokens, LONGEST_MAX_LENGTH)
     if config.train.epochs is None:
@@ -123,27 +163,19 @@ def sized_settings(config: Config, profile: DataProfile) -> dict[str, Any]:
     return chosen
 
 
-# The settings the rule sizes, each empty by default.
-SIZED_KEYS = (
-    "tokenizer.kind",
-    "tokenizer.min_frequency",
-    "model.embed_dim",
-    "model.num_layers",
-    "model.dropout",
-    "model.pooling_heads",
-    "model.max_length",
-    "train.epochs",
-)
-
-
 def unsized_keys(config: Config) -> list[str]:
-    """The sized settings `config` leaves empty (pooling heads only matter to attention pooling)."""
+    """The sized settings `config` leaves empty and the rule would fill (pooling heads only matter
+    to attention pooling; kind and min_frequency not to a tokenizer given by tokenizer.path)."""
     empty = []
     for key in SIZED_KEYS:
         section, name = key.split(".")
-        if getattr(getattr(config, section), name) is None:
-            if key != "model.pooling_heads" or config.model.pooling == "attention":
-                empty.append(key)
+        if getattr(getattr(config, section), name) is not None:
+            continue
+        if key == "model.pooling_heads" and config.model.pooling != "attention":
+            continue
+        if section == "tokenizer" and config.tokenizer.path is not None:
+            continue
+        empty.append(key)
     return empty
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attncli.config import TokenizerConfig
+from attncli.config import UNSIZED_VALUES, TokenizerConfig, min_frequency_for
 from attncli.errors import AttnError, CheckpointError, ConfigError
 
 if TYPE_CHECKING:
@@ -51,11 +51,11 @@ def build_untrained_tokenizer(config: TokenizerConfig) -> tuple[Tokenizer, Train
     """The explicit pipeline (normaliser, pre-tokeniser, model) and the trainer that fits it."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
-    # Empty kind and min_frequency are chosen by attncli/sizing.py before training; these fixed
-    # values serve a tokenizer built without data.
-    kind = config.kind or "wordpiece"
+    # Empty kind and min_frequency are chosen by attncli/sizing.py before training; a tokenizer
+    # built without data takes the unsized ones.
+    kind = config.kind or UNSIZED_VALUES["tokenizer.kind"]
     size, special = config.vocab_size, SPECIAL_TOKENS
-    frequency = config.min_frequency or (1 if kind == "word" else 2)
+    frequency = config.min_frequency or min_frequency_for(kind)
     trainer: Trainer
     if kind == "wordpiece":
         tokenizer = Tokenizer(models.WordPiece(unk_token=UNK_TOKEN))

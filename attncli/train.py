@@ -23,7 +23,7 @@ from attncli.checkpoint import (
     resolve_checkpoint,
 )
 from attncli.checksums import read_checked_json, recorded_files
-from attncli.config import Config
+from attncli.config import UNSIZED_VALUES, Config
 from attncli.device import resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
 from attncli.errors import AttnError, ConfigError
@@ -82,6 +82,9 @@ def _joined(
             raise refused or AttnError(f"rank 0 could not take --output {output}; see its message")
         try:
             yield distributed, folder
+            # Every rank waits here until rank 0 has written its last file: a gloo rank that tore
+            # its process group down while another still used it aborted the run (1 run in ~10).
+            distributed.barrier()
         finally:
             folder.release()
     finally:
@@ -152,7 +155,8 @@ def _refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> 
         if metrics_path.is_file()
         else ""
     )
-    done, ceiling = int(state["epoch"]) - 1, epochs or header["config"]["train"]["epochs"]
+    saved_ceiling = header["config"]["train"].get("epochs") or UNSIZED_VALUES["train.epochs"]
+    done, ceiling = int(state["epoch"]) - 1, epochs or saved_ceiling
     if stop_reason == "patience":
         raise ConfigError(
             f"the run in {last.parent} stopped early after epoch {done} (validation stopped improving); "

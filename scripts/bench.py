@@ -7,8 +7,8 @@
 
 Every system trains in a fresh child process of this script, so each one's wall time and peak resident
 memory (ru_maxrss from wait4) are its own. Short measurements are repeated: the tables give the median
-with min and max, since the machine is noisy. --quick (under 5 minutes) cuts repetitions and the
-scaling sizes; the full run adds the 1M-row scaling point.
+with min and max, since the machine is noisy. --quick (about 10 minutes) cuts repetitions, seeds and
+the scaling sizes; the full run (about 22 minutes) adds seeds 1 and 2 and the 1M-row scaling point.
 """
 
 from __future__ import annotations
@@ -39,7 +39,18 @@ SYNTHETIC_WORDS = {
 }
 FILLER = "the a of and to in was is it on with for this that today people said very new".split()
 # The small model of the scaling runs: short texts, so rows dominate the cost.
-SCALING_MODEL = ["model.embed_dim=64", "model.num_heads=2", "model.ff_dim=128", "model.max_length=32"]
+# Every sized setting is given, so each size trains the same model (sizing would change it with the rows).
+SCALING_MODEL = [
+    "model.embed_dim=64",
+    "model.num_heads=2",
+    "model.ff_dim=128",
+    "model.max_length=32",
+    "model.num_layers=1",
+    "model.dropout=0.1",
+    "model.pooling_heads=2",
+    "tokenizer.kind=wordpiece",
+    "tokenizer.min_frequency=2",
+]
 
 
 # ---------------------------------------------------------------- measuring helpers
@@ -163,7 +174,7 @@ def child_attn(data: str, output: str, repeats: str, seed: str) -> dict[str, Any
         "tokens_per_s": statistics.median(record.tokens_per_second for record in result.history),
         "mean_tokens_per_text": statistics.mean(lengths),
         "predict_docs_per_s": len(texts) / statistics.median(times),
-        "model": config.model.__dict__,
+        "model": result.config.model.__dict__,  # as sized
         "precision": result.info.precision,
         "padding_fraction": statistics.mean(record.padding_fraction for record in result.history),
         "num_labels": len(result.info.label_names),
@@ -421,6 +432,8 @@ def machine() -> dict[str, Any]:
 
 def attn_cli_run(data: str, folder: Path, seed: int, *extra: str) -> dict[str, Any]:
     """`attn train` as a user runs it, timed whole (start-up included), then `attn eval` on test."""
+    from attncli.config import SIZED_KEYS
+
     attn_command = shutil.which("attn") or "attn"
     command = [attn_command, "train", data, "-o", str(folder), "--seed", str(seed), "--overwrite", *extra]
     _, wall, rss = run_measured_rss(command)
@@ -437,13 +450,7 @@ def attn_cli_run(data: str, folder: Path, seed: int, *extra: str) -> dict[str, A
         "best_epoch": metrics["best_epoch"],
         "epochs": len(metrics["history"]),
         "num_parameters": metrics["num_parameters"],
-        "settings": {
-            "tokenizer.kind": config["tokenizer"]["kind"],
-            "model.embed_dim": config["model"]["embed_dim"],
-            "model.num_layers": config["model"]["num_layers"],
-            "model.max_length": config["model"]["max_length"],
-            "train.epochs": config["train"]["epochs"],
-        },
+        "settings": {key: config[key.split(".")[0]][key.split(".")[1]] for key in SIZED_KEYS},
     }
 
 
@@ -576,7 +583,9 @@ def log(message: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions and sizes (under 5 minutes)")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repetitions, seeds and sizes (about 10 minutes)"
+    )
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "bbc_news")
     parser.add_argument("--headlines", type=Path, default=ROOT / "data" / "bbc_headlines")
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results.json")

@@ -49,16 +49,24 @@ def _time_with_range(value: dict[str, Any]) -> str:
     return f"{value['train_s']:.2f} ({runs['min']:.2f}-{runs['max']:.2f}, n={runs['n']})"
 
 
-def _most_accurate_baseline(bbc: dict[str, Any]) -> str:
-    return max((name for name in bbc if name != "attn"), key=lambda name: bbc[name]["accuracy"])
+def _article_baselines(results: dict[str, Any]) -> dict[str, Any]:
+    """Every baseline measured on the articles: the BBC section's, and the character n-gram ones
+    the defaults section adds."""
+    baselines = {name: value for name, value in results["bbc"].items() if name != "attn"}
+    return baselines | results.get("defaults", {}).get("articles", {}).get("baselines", {})
+
+
+def _most_accurate_baseline(baselines: dict[str, Any]) -> str:
+    return max(baselines, key=lambda name: baselines[name]["accuracy"])
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, bool, str]]:
     """(target, met, the measured figures) for each target of the benchmark issue."""
     bbc = results["bbc"]
     attn = bbc["attn"]
-    best_name = _most_accurate_baseline(bbc)
-    best = bbc[best_name]
+    articles = _article_baselines(results)
+    best_name = _most_accurate_baseline(articles)
+    best = articles[best_name]
     rows = [
         (
             "accuracy at least the best baseline's",
@@ -201,7 +209,8 @@ def reading(results: dict[str, Any]) -> str:
     bbc = results["bbc"]
     attn = bbc["attn"]
     baselines = {name: value for name, value in bbc.items() if name != "attn"}
-    better = [SYSTEMS[name] for name, value in baselines.items() if value["accuracy"] > attn["accuracy"]]
+    articles = _article_baselines(results)
+    better = [SYSTEMS[name] for name, value in articles.items() if value["accuracy"] > attn["accuracy"]]
     fastest = min(("tfidf_logreg", "tfidf_svm"), key=lambda name: baselines[name]["train_s"])
     lines = []
     if better:
@@ -210,7 +219,7 @@ def reading(results: dict[str, Any]) -> str:
         lines.append("On accuracy attn is level with or ahead of every baseline on this split.")
     runs = attn.get("accuracy_runs", [])
     if len(runs) > 1:
-        best_baseline = bbc[_most_accurate_baseline(bbc)]["accuracy"]
+        best_baseline = articles[_most_accurate_baseline(articles)]["accuracy"]
         reaching = sum(run >= best_baseline for run in runs)
         lines.append(
             f"That is the median of {len(runs)} seeds; {reaching} of the {len(runs)} runs reach the best "

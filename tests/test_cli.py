@@ -295,11 +295,13 @@ def test_shell_completion_script_is_printed():
     assert "complete -o default -F _attn_completion attn" in result.stdout
 
 
-def test_a_reader_that_stops_early_ends_predict_quietly(run, tmp_path):
+@pytest.mark.parametrize("output_format", ["jsonl", "table"])
+def test_a_reader_that_stops_early_ends_predict_quietly(run, tmp_path, output_format):
     """`attn predict ... | head -1`: no BrokenPipeError, the status a process ended by SIGPIPE has."""
     texts = tmp_path / "texts.txt"
     texts.write_text("pasta with bread\n" * 20_000)
-    command = f"{ATTN} predict {run} --file {texts} --json | head -n 1; echo status ${{PIPESTATUS[0]}} >&2"
+    predict = f"{ATTN} predict {run} --file {texts} --format {output_format}"
+    command = f"{predict} | head -n 2; echo status ${{PIPESTATUS[0]}} >&2"
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=ENV)
-    assert json.loads(result.stdout)["label"] == "food"
+    assert len(result.stdout.splitlines()) == 2 and "food" in result.stdout.splitlines()[1]
     assert result.stderr.strip() == "status 141", result.stderr

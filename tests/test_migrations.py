@@ -52,3 +52,42 @@ def test_runs_saved_before_outlier_exposure_carry_on_without_it():
         assert "outlier_rows" not in header["config"]["train"]
         migrated = migrate_header(header, 2)
         assert Config.from_dict(migrated["config"]).train.outlier_rows == 0
+
+
+def _format_2_header(model=None, tokenizer=None, train=None):
+    return {
+        "format_version": 2,
+        "config": {"model": {"num_heads": 4, "pooling": "attention", **(model or {})},
+                   "tokenizer": {**(tokenizer or {})}, "train": {**(train or {})}},
+    }  # fmt: skip
+
+
+def test_settings_saved_empty_before_sizing_mean_the_defaults_of_their_day():
+    from attncli.config import UNSIZED_VALUES
+    from attncli.migrations import migrate_header
+
+    empty = {key.split(".")[1]: None for key in UNSIZED_VALUES}
+    header = migrate_header(_format_2_header(model=empty, tokenizer=empty, train=empty), FORMAT_VERSION)
+    config = header["config"]
+    assert (config["tokenizer"]["kind"], config["tokenizer"]["min_frequency"]) == ("wordpiece", 2)
+    model = config["model"]
+    assert (model["embed_dim"], model["num_layers"], model["dropout"], model["max_length"]) == (
+        128,
+        1,
+        0.1,
+        256,
+    )
+    assert model["pooling_heads"] == 4 and config["train"]["epochs"] == 10  # one per attention head
+    # Pooling without heads keeps none; a tokenizer given as a file has no kind to fill in.
+    mean = migrate_header(_format_2_header(model={"pooling": "mean"}, tokenizer={"path": "t.json"}), 2)
+    assert mean["config"]["model"]["pooling_heads"] is None and "kind" not in mean["config"]["tokenizer"]
+
+
+def test_settings_of_a_removed_experiment_are_dropped_at_their_defaults_and_refused_otherwise():
+    from attncli.migrations import migrate_header
+
+    unused = {"char_ngrams": 0, "char_ngram_min": 3, "char_ngram_max": 5, "word_bigrams": 0}
+    header = migrate_header(_format_2_header(model=unused), FORMAT_VERSION)
+    assert not set(unused) & set(header["config"]["model"])
+    with pytest.raises(CheckpointError, match="trained with model.char_ngrams, which attn no longer has"):
+        migrate_header(_format_2_header(model={**unused, "char_ngrams": 100_000}), FORMAT_VERSION)

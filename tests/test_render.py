@@ -103,6 +103,18 @@ def test_without_colour_each_token_is_followed_by_its_weight():
     assert "good[0.800] film[0.200]" in output
 
 
+def test_text_keeps_its_joiners_and_loses_what_a_terminal_would_act_on():
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0645"
+    text = f"{family} {persian} \x1b[2J \u202eevil\u202c end"
+    end = TokenWeight("end", len(text) - 3, len(text), 1.0)
+    inspection = Inspection(text=text, label="pos", score=0.5, view="v", tokens=[end], truncated_tokens=0)
+    output = _render(render_inspection(inspection, color_system=None), color=False)
+    assert family in output and persian in output  # zero-width joiner and non-joiner kept
+    assert "\x1b" not in output and "\u202e" not in output and "\u202c" not in output
+    assert " [2J  evil  end[1.000]" in output
+
+
 def test_truncated_text_shows_only_what_the_model_read():
     cut = Inspection(
         text="good film but long", label="pos", score=0.5, view="v",

@@ -24,8 +24,29 @@ def test_profile_counts_words_as_the_pre_tokenizer_splits_them():
     assert profile_texts(texts, lowercase=False, distinct_cap=100).distinct_words == 13  # Hello != hello
 
 
+def test_profile_splits_like_the_tokenizer_on_underscores_marks_and_symbols():
+    from attncli.config import TokenizerConfig
+    from attncli.tokenizer import build_untrained_tokenizer
+
+    tokenizer, _ = build_untrained_tokenizer(TokenizerConfig())
+    for text in ["snake_case_name and foo_bar", "नमस्ते दुनिया, आप कैसे हैं", "a+b = 3.5% 👍🏽", "ไม่ใช่"]:
+        normalised = tokenizer.normalizer.normalize_str(text)
+        expected = len(tokenizer.pre_tokenizer.pre_tokenize_str(normalised))
+        assert profile_texts([text], lowercase=True, distinct_cap=100).words == expected, text
+
+
+def test_long_data_is_profiled_from_an_evenly_spaced_sample(monkeypatch):
+    import attncli.sizing as sizing
+
+    monkeypatch.setattr(sizing, "PROFILE_CHARACTERS", 20_000)
+    texts = ["one two three"] * 5_000 + ["one two three four five six seven"] * 5_000  # sorted data
+    profile = profile_texts(texts, lowercase=True, distinct_cap=100)
+    assert profile.texts == 10_000 and profile.words == pytest.approx(50_000, rel=0.02)
+    assert profile.longest_words == 7 and profile.distinct_words == 7
+
+
 def test_profile_stops_counting_distinct_words_past_the_cap_and_takes_the_99th_percentile():
-    texts = [" ".join(f"w{i}_{j}" for j in range(5)) for i in range(100)] + ["a " * 40]
+    texts = [" ".join(f"w{i}x{j}" for j in range(5)) for i in range(100)] + ["a " * 40]
     profile = profile_texts(texts, lowercase=True, distinct_cap=10)
     assert not profile.all_words_fit and profile.distinct_words <= 10 + 5
     assert profile.longest_words == 5  # 100 of 101 texts have 5 words: the 40-word one is the last 1%
@@ -58,6 +79,8 @@ def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
         "model.max_length": 512,
         "train.epochs": 4,  # 3M words to see / 750k a pass
     }
+    medium = sized_settings(Config(), _profile(300_000, distinct=9_000, longest=30))
+    assert medium["tokenizer.kind"] == "wordpiece"  # every word fits, but whole words won on small data only
     huge = sized_settings(Config(), _profile(20_000_000, distinct=16_000, longest=40))
     assert (huge["model.embed_dim"], huge["model.num_layers"], huge["model.pooling_heads"]) == (256, 1, 64)
     assert huge["model.max_length"] == 64  # 40 words x 1.3 pieces a word, up to a multiple of 16
@@ -77,6 +100,15 @@ def test_settings_given_are_kept_and_the_rest_fit_around_them():
     assert sized.model.embed_dim == 66  # 64 rounded up to a multiple of the 3 heads
     assert sized.model.pooling_heads == 3  # 66 has no heads of width 4: model.num_heads
     assert unsized_keys(sized) == []
+    # The width fits every head count the user set: 3 heads and 8 pooling heads; 5 rope heads.
+    pooled = load_config(None, ["model.num_heads=3", "model.pooling_heads=8"])
+    assert size_to_data(pooled, _profile(5_000))[0].model.embed_dim == 72
+    rotary = load_config(None, ["model.num_heads=5", "model.positional=rope"])
+    assert size_to_data(rotary, _profile(5_000))[0].model.embed_dim == 70  # heads of width 14
+    # A tokenizer given as a file is used as it is: nothing to choose about it.
+    given = sized_settings(load_config(None, ["tokenizer.path=tok.json"]), _profile(5_000))
+    assert "tokenizer.kind" not in given and "tokenizer.min_frequency" not in given
+    assert given["model.max_length"] == 16  # 12 words x 1.3 pieces a word, up to 16
     # Positions that act inside self-attention, and cls pooling, need a block even on small data.
     for setting in ("model.positional=rope", "model.pooling=cls"):
         assert sized_settings(load_config(None, [setting]), _profile(5_000))["model.num_layers"] == 1
@@ -84,9 +116,15 @@ def test_settings_given_are_kept_and_the_rest_fit_around_them():
 
 
 def test_auto_on_the_command_line_means_sized():
-    config = load_config(None, ["model.embed_dim=32", "model.embed_dim=auto", "train.epochs=auto"])
-    assert config.model.embed_dim is None and config.train.epochs is None
-    assert "model.embed_dim" in unsized_keys(config)
+    from attncli.config import SIZED_KEYS
+
+    given = ["tokenizer.kind=bpe", "tokenizer.min_frequency=3", "model.embed_dim=32",
+             "model.num_layers=2", "model.dropout=0.2", "model.pooling_heads=2", "model.max_length=64",
+             "train.epochs=3"]  # fmt: skip
+    assert [key.split("=")[0] for key in given] == list(SIZED_KEYS)
+    assert unsized_keys(load_config(None, given)) == []
+    config = load_config(None, [*given, *(f"{key}=auto" for key in SIZED_KEYS)])
+    assert unsized_keys(config) == list(SIZED_KEYS) and config == Config()
     with pytest.raises(ConfigError, match="model.positional must be one of"):
         load_config(None, ["model.positional=auto"])  # a setting that is never empty takes no auto
 
@@ -145,7 +183,8 @@ def test_a_checkpoint_that_saved_empty_pooling_heads_loads_and_resumes_one_per_a
     from attncli.train import train
 
     path = _keyword_task(tmp_path, 60)
-    settings = [f"data.source={path}", "train.epochs=1", "model.embed_dim=8", "model.num_heads=2"]
+    # Width 32: heads of width 4 would be 8 pooling heads, one per attention head is 2.
+    settings = [f"data.source={path}", "train.epochs=1", "model.embed_dim=32", "model.num_heads=2"]
     train(load_config(None, [*settings, "model.pooling_heads=2"]), output=tmp_path / "run")
     header_path = tmp_path / "run" / "best" / CONFIG_FILE
     header = json.loads(header_path.read_text())

@@ -28,8 +28,11 @@ def invoke(*args):
     return RUNNER.invoke(app, [str(arg) for arg in args])
 
 
-def contents(folder: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+def contents(run: Path, folder: str) -> dict[str, bytes]:
+    """Every file of run/folder by its path in the run (best/config.json apart from last/config.json)."""
+    return {
+        str(path.relative_to(run)): path.read_bytes() for path in (run / folder).rglob("*") if path.is_file()
+    }
 
 
 def test_a_full_disk_while_saving_is_one_line_and_loses_nothing(tmp_path, monkeypatch):
@@ -41,7 +44,7 @@ def test_a_full_disk_while_saving_is_one_line_and_loses_nothing(tmp_path, monkey
 
     def disk_full_after_epoch_1(path, data):
         if (run / "last" / "config.json").exists():
-            before_full.update(contents(run / "best") | contents(run / "last"))
+            before_full.update(contents(run, "best") | contents(run, "last"))
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_write(path, data)
 
@@ -58,7 +61,7 @@ def test_a_full_disk_while_saving_is_one_line_and_loses_nothing(tmp_path, monkey
         "from the last saved epoch)"
     )
     assert sorted(entry.name for entry in run.iterdir()) == ["best", "last", "metrics.jsonl"]
-    assert before_full and contents(run / "best") | contents(run / "last") == before_full
+    assert before_full and contents(run, "best") | contents(run, "last") == before_full
     assert load_checkpoint(run / "last").metrics["history"][-1]["epoch"] == 1
     monkeypatch.setattr(checkpoint_module, "write_file_durably", real_write)
     assert invoke("train", "--resume", run).exit_code == 0
@@ -90,9 +93,9 @@ def test_a_full_disk_while_writing_the_training_log_is_one_line_and_resumable(tm
     monkeypatch.setattr(fit_module.RunWriter, "__init__", filling_up)
     data, run = write_csv(tmp_path / "d.csv", make_rows(60)), tmp_path / "run"
     result = invoke("train", data, "-o", run, "--epochs", 2, "--set", "train.patience=0", *TINY)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        f"error: could not write {run / 'metrics.jsonl'} (No space left on device); {run / 'last'} keeps "
+        f"error: could not write {run / 'metrics.jsonl'} (the disk is full); {run / 'last'} keeps "
         f"the last finished epoch; free some space, then attn train --resume {run}"
     )
     assert load_checkpoint(run / "last").metrics["history"][-1]["epoch"] == 1
