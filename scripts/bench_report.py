@@ -214,7 +214,8 @@ def reading(results: dict[str, Any]) -> str:
     fastest = min(("tfidf_logreg", "tfidf_svm"), key=lambda name: baselines[name]["train_s"])
     lines = []
     if better:
-        lines.append(f"On accuracy attn is behind {', '.join(better)} on this split.")
+        named = ", ".join(better[:-1]) + " and " + better[-1] if len(better) > 1 else better[0]
+        lines.append(f"On accuracy attn is behind {named} on this split.")
     else:
         lines.append("On accuracy attn is level with or ahead of every baseline on this split.")
     runs = attn.get("accuracy_runs", [])
@@ -222,7 +223,8 @@ def reading(results: dict[str, Any]) -> str:
         best_baseline = articles[_most_accurate_baseline(articles)]["accuracy"]
         reaching = sum(run >= best_baseline for run in runs)
         lines.append(
-            f"That is the median of {len(runs)} seeds; {reaching} of the {len(runs)} runs reach the best "
+            f"That is the median of {len(runs)} seeds; {reaching} of the {len(runs)} runs "
+            f"{'reaches' if reaching == 1 else 'reach'} the best "
             f"baseline's {_pct(best_baseline)} (runs: {', '.join(_pct(run) for run in runs)}), so the "
             "margin is within the spread between seeds."
             if reaching < len(runs)
