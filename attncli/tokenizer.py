@@ -163,18 +163,23 @@ def fallback_id_of(tokenizer: Tokenizer) -> int:
 
 
 def _truncated(
-    tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int
+    tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int, offsets: bool = True
 ) -> Iterator[tuple[list[int], Encoding]]:
     """(ids, encoding) of each text: encoded without special tokens, truncated to `max_length`.
+    With `offsets=False` the encodings' offsets are left empty, where `tokenizers` can skip them
+    (`encode_batch_fast`, from 0.21: BBC articles encode in 0.13 s instead of 0.16 s).
 
     A text with no tokens (only spaces, say) becomes one unknown token, so every sequence has at
     least one position to attend to; "[PAD]" written in a text is an unknown token too, never
     padding (which the model would not read: a text of only "[PAD]" had nothing to attend to).
     """
     fallback, pad_id = fallback_id_of(tokenizer), pad_id_of(tokenizer)
+    encode_batch = (
+        tokenizer.encode_batch if offsets else getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
+    )
     for batch in _batched(texts, 4096):
         batch = [readable_text(text) for text in batch]
-        for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
+        for encoding in encode_batch(batch, add_special_tokens=False):
             ids = encoding.ids[:max_length]
             if pad_id in ids:
                 ids = [fallback if token == pad_id else token for token in ids]
@@ -185,7 +190,7 @@ def token_ids(
     tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int
 ) -> Iterator[tuple[list[int], int]]:
     """(ids cut to `max_length`, length before the cut) of each text, for prediction."""
-    for ids, encoding in _truncated(tokenizer, texts, max_length=max_length):
+    for ids, encoding in _truncated(tokenizer, texts, max_length=max_length, offsets=False):
         yield ids, len(encoding.ids)
 
 
@@ -281,7 +286,7 @@ def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> 
     ids, starts = _SpilledArray(), _SpilledArray()
     starts.extend(array("q", [0]))
     chunk_ids, chunk_starts = array("i"), array("q")
-    for sequence, _ in _truncated(tokenizer, texts, max_length=max_length):
+    for sequence, _ in _truncated(tokenizer, texts, max_length=max_length, offsets=False):
         chunk_ids.extend(sequence)
         chunk_starts.append(ids.count + len(chunk_ids))
         if len(chunk_ids) >= SPILL_TOKENS:

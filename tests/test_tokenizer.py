@@ -51,6 +51,18 @@ def test_truncation_and_empty_texts():
     assert packed.ids.dtype == torch.int32
 
 
+@pytest.mark.parametrize("kind", ["wordpiece", "bpe", "unigram", "word"])
+def test_prediction_and_training_ids_skip_offsets_yet_match_inspect(kind):
+    """token_ids and pack_ids encode without offsets (faster); the ids must be inspect's."""
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(kind=kind, vocab_size=120, min_frequency=1))
+    texts = ["The CAFÉ report", "中文 fox 😀 ﬁnance", " ".join(["lazy dog"] * 40), "", "naïve, [PAD]!"]
+    expected = [item.ids for item in encode(tokenizer, texts, max_length=16)]
+    lengths = [item.untruncated_length for item in encode(tokenizer, texts, max_length=16)]
+    assert list(token_ids(tokenizer, texts, max_length=16)) == list(zip(expected, lengths, strict=True))
+    packed = pack_ids(tokenizer, texts, max_length=16)
+    assert [packed[row].tolist() for row in range(len(texts))] == expected
+
+
 def test_padding_written_in_a_text_is_an_unknown_word_and_lone_surrogates_are_read():
     """A text of "[PAD]" once became padding only, which the model cannot attend to (NaN scores)."""
     tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
