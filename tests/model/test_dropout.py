@@ -1,6 +1,6 @@
 import torch
 
-from attncli.model.dropout import Dropout
+from attncli.model.dropout import Dropout, keep_mask
 
 
 def test_dropout_zeroes_about_p_and_keeps_the_expectation():
@@ -19,3 +19,18 @@ def test_dropout_is_identity_in_eval_mode_and_passes_gradients():
     assert torch.equal(dropout.eval()(x), x)
     dropout.train()(x).sum().backward()
     assert set(x.grad.unique().tolist()) <= {0.0, 2.0}
+
+
+def test_the_mask_drops_p_in_every_bit_field_of_a_draw_for_any_p_and_shape():
+    """Four 16-bit fields come from each 64-bit draw: a draw whose sign bit is always 0 (plain
+    random_()) would drop about 3 in 5 of every fourth element at p = 0.3."""
+    torch.manual_seed(0)
+    for p in (0.001, 0.1, 0.3, 0.5, 0.9):
+        keep, keep_probability = keep_mask(torch.Size([400_000]), p)
+        assert abs(keep_probability - (1 - p)) <= 1 / 65536
+        dropped = (~keep).view(-1, 4).float().mean(dim=0)  # per field of a draw
+        tolerance = 5 * (p * (1 - p) / 100_000) ** 0.5
+        assert torch.all((dropped - p).abs() < tolerance), (p, dropped)
+    odd = Dropout(0.5).train()(torch.ones(3, 5, 7, dtype=torch.bfloat16))
+    assert odd.shape == (3, 5, 7) and odd.dtype == torch.bfloat16
+    assert set(odd.unique().tolist()) <= {0.0, 2.0}
