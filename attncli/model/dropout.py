@@ -19,8 +19,8 @@ _LEVELS = 1 << 16
 
 def keep_mask(shape: torch.Size, p: float) -> tuple[torch.Tensor, float]:
     """A bool mask of `shape`, each element False with probability round(p * 65536) / 65536 (at
-    least 1/65536 when p > 0), and the keep probability itself."""
-    dropped_levels = max(1, round(p * _LEVELS)) if p > 0 else 0
+    least 1/65536 when p > 0, at most 65535/65536 when p < 1), and the keep probability itself."""
+    dropped_levels = min(max(1, round(p * _LEVELS)), _LEVELS - 1) if p > 0 else 0
     count = shape.numel()
     # Full-range int64 draws: every one of the 64 bits is random (plain random_() leaves the sign
     # bit 0, which would bias every fourth 16-bit field).

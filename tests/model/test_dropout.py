@@ -31,6 +31,8 @@ def test_the_mask_drops_p_in_every_bit_field_of_a_draw_for_any_p_and_shape():
         dropped = (~keep).view(-1, 4).float().mean(dim=0)  # per field of a draw
         tolerance = 5 * (p * (1 - p) / 100_000) ** 0.5
         assert torch.all((dropped - p).abs() < tolerance), (p, dropped)
+    keep, keep_probability = keep_mask(torch.Size([10]), 0.999999)  # rounds to 1, yet keeps a level
+    assert keep_probability == 1 / 65536
     odd = Dropout(0.5).train()(torch.ones(3, 5, 7, dtype=torch.bfloat16))
     assert odd.shape == (3, 5, 7) and odd.dtype == torch.bfloat16
     assert set(odd.unique().tolist()) <= {0.0, 2.0}
