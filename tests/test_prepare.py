@@ -19,3 +19,16 @@ def test_class_weights_auto_is_inverse_frequency_and_lists_are_checked():
     assert class_weights_of(None, array("q", [0, 1]), 2) is None
     with pytest.raises(ConfigError, match="has 3 weights but the data has 2 labels"):
         class_weights_of([1.0, 2.0, 3.0], array("q", [0, 1]), 2)
+
+
+def test_adamw_takes_its_fused_kernel_on_the_cpu_from_torch_2_4(monkeypatch):
+    import torch
+
+    from attncli.prepare import _fused_optimizer
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(torch, "__version__", "2.3.1+cpu")
+    assert not _fused_optimizer(cpu)
+    monkeypatch.setattr(torch, "__version__", "2.13.0+cpu")
+    assert _fused_optimizer(cpu) and _fused_optimizer(torch.device("cuda"))
+    assert not _fused_optimizer(torch.device("mps"))
