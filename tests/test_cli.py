@@ -157,43 +157,10 @@ def _one_line_error(result, code, fragment):
     assert "Traceback" not in result.stderr
 
 
-def test_bad_input_gets_one_line_and_exit_code_2(run, tmp_path):
+def test_bad_input_from_a_real_process_is_one_line_and_exit_code_2(tmp_path):
+    """The cases themselves run in-process (test_cli_inprocess.py); this one goes through a process."""
     _one_line_error(attn("train", tmp_path / "absent.csv", "-o", tmp_path / "x"), 2, "does not exist")
-    data = write_csv(tmp_path / "d.csv", make_rows(30), text_column="words", label_column="label")
-    _one_line_error(attn("train", data, "-o", tmp_path / "x", "--text-column", "word"), 2, "closest: 'words'")
-    one_class = write_csv(tmp_path / "one.csv", make_rows(10, labels=("food",)))
-    _one_line_error(attn("train", one_class, "-o", tmp_path / "x"), 2, "only one class")
-    _one_line_error(attn("train", data, "-o", tmp_path / "x", "--set", "model.heads=2"), 2, "model.num_heads")
-    _one_line_error(attn("eval", tmp_path / "no-such-run"), 2, "does not exist")
-    unseen = write_jsonl(tmp_path / "unseen.jsonl", [{"text": "guitar", "label": "music"}])
-    _one_line_error(attn("eval", run, unseen), 2, "'music'")
-    blank = attn("inspect", run, "   ")
-    assert blank.returncode == 0 and blank.stdout.strip() == "#0  (empty text)"
-    _one_line_error(attn("predict", run, "--file", tmp_path / "absent.txt"), 2, "does not exist")
-    if not _has_cuda():
-        _one_line_error(attn("train", data, "-o", tmp_path / "x", "--device", "cuda"), 2, "no CUDA device")
-        _one_line_error(attn("predict", run, "soup", "--device", "cuda"), 2, "no CUDA device")
     assert not (tmp_path / "x").exists()
-
-
-def test_existing_work_is_not_overwritten(run, tmp_path):
-    victim = tmp_path / "victim"
-    victim.mkdir()
-    data = write_csv(victim / "d.csv", make_rows(30))
-    (victim / "notes.txt").write_text("mine")
-    _one_line_error(attn("train", data, "-o", victim, "--epochs", 1, *TINY), 2, "--overwrite")
-    _one_line_error(
-        attn("train", data, "-o", victim, "--overwrite", *TINY), 2, "attn did not write (d.csv, notes.txt)"
-    )
-    assert sorted(path.name for path in victim.iterdir()) == ["d.csv", "notes.txt"]
-    output = tmp_path / "run"
-    ok("train", data, "-o", output, "--epochs", 1, *TINY)
-    ok("train", data, "-o", output, "--epochs", 1, "--overwrite", *TINY)
-    assert sorted(path.name for path in output.iterdir()) == ["best", "last", "metrics.jsonl"]
-    (tmp_path / "texts.txt").write_text("x")
-    _one_line_error(
-        attn("train", tmp_path / "absent.csv", "-o", tmp_path / "texts.txt" / "model"), 2, "is a file"
-    )
 
 
 def test_sigterm_saves_last_and_resume_finishes_the_run(tmp_path):

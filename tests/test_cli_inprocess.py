@@ -19,6 +19,22 @@ def invoke(*args):
     return RUNNER.invoke(app, [str(arg) for arg in args])
 
 
+def _refused(result, fragment):
+    """Exit code 2 and, as the last line on stderr, the one error line, holding `fragment`."""
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    errors = [line for line in result.stderr.strip().splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and result.stderr.strip().endswith(errors[0]) and fragment in errors[0], (
+        result.stderr
+    )
+    assert "Traceback" not in result.output
+
+
+def _ok(*args):
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
     path = save_untrained_checkpoint(tmp_path / "deep", num_layers=2, positional="alibi")
     text = "the coach said football today"
@@ -166,3 +182,40 @@ def test_eval_reads_another_encoding_when_told(easy_run, tmp_path):
     accepted = invoke("eval", easy_run, rows, "--encoding", "latin-1", "--json")
     assert accepted.exit_code == 0, accepted.output
     assert json.loads(accepted.stdout)["n"] == 2
+
+
+def test_bad_input_gets_one_line_and_exit_code_2(easy_run, tmp_path):
+    _refused(invoke("train", tmp_path / "absent.csv", "-o", tmp_path / "x"), "does not exist")
+    data = write_csv(tmp_path / "d.csv", make_rows(30), text_column="words", label_column="label")
+    _refused(invoke("train", data, "-o", tmp_path / "x", "--text-column", "word"), "closest: 'words'")
+    one_class = write_csv(tmp_path / "one.csv", make_rows(10, labels=("food",)))
+    _refused(invoke("train", one_class, "-o", tmp_path / "x"), "only one class")
+    _refused(invoke("train", data, "-o", tmp_path / "x", "--set", "model.heads=2"), "model.num_heads")
+    _refused(invoke("eval", tmp_path / "no-such-run"), "does not exist")
+    unseen = write_jsonl(tmp_path / "unseen.jsonl", [{"text": "guitar", "label": "music"}])
+    _refused(invoke("eval", easy_run, unseen), "'music'")
+    blank = invoke("inspect", easy_run, "   ")
+    assert blank.exit_code == 0 and blank.stdout.strip() == "#0  (empty text)"
+    _refused(invoke("predict", easy_run, "--file", tmp_path / "absent.txt"), "does not exist")
+    if not torch.cuda.is_available():
+        _refused(invoke("train", data, "-o", tmp_path / "x", "--device", "cuda"), "no CUDA device")
+        _refused(invoke("predict", easy_run, "soup", "--device", "cuda"), "no CUDA device")
+    assert not (tmp_path / "x").exists()
+
+
+def test_existing_work_is_not_overwritten(tmp_path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    data = write_csv(victim / "d.csv", make_rows(30))
+    (victim / "notes.txt").write_text("mine")
+    _refused(invoke("train", data, "-o", victim, "--epochs", 1, *TINY), "--overwrite")
+    _refused(
+        invoke("train", data, "-o", victim, "--overwrite", *TINY), "attn did not write (d.csv, notes.txt)"
+    )
+    assert sorted(path.name for path in victim.iterdir()) == ["d.csv", "notes.txt"]
+    output = tmp_path / "run"
+    _ok("train", data, "-o", output, "--epochs", 1, *TINY)
+    _ok("train", data, "-o", output, "--epochs", 1, "--overwrite", *TINY)
+    assert sorted(path.name for path in output.iterdir()) == ["best", "last", "metrics.jsonl"]
+    (tmp_path / "texts.txt").write_text("x")
+    _refused(invoke("train", tmp_path / "absent.csv", "-o", tmp_path / "texts.txt" / "model"), "is a file")
