@@ -330,7 +330,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Config:
-        return _apply(Config(), _flatten(values))
+        return with_settings(Config(), _flatten(values))
 
 
 def valid_keys() -> list[str]:
@@ -361,7 +361,7 @@ def load_config(
         key, value = _parse_override(override)
         values[key] = value
     values.update({key: value for key, value in (options or {}).items() if value is not None})
-    return _apply(Config(), values)
+    return with_settings(Config(), values)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -405,7 +405,8 @@ def _flatten(values: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _apply(config: Config, values: dict[str, Any]) -> Config:
+def with_settings(config: Config, values: dict[str, Any]) -> Config:
+    """`config` with each dotted setting in `values` replaced, checked and typed as for --set."""
     known = valid_keys()
     by_section: dict[str, dict[str, Any]] = {}
     for key, value in values.items():

@@ -5,21 +5,17 @@ docs/short_texts.md."""
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import math
-import re
-import sys
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from attncli.config import SIZED_KEYS, Config, min_frequency_for
+from attncli.config import SIZED_KEYS, Config, TokenizerConfig, min_frequency_for, with_settings
+from attncli.tokenizer import word_splitter
 
 # Below SMALL_DATA training words, a narrow, strongly regularised model with whole-word tokens won;
 # from DEEP_DATA up a self-attention block is assumed worth its cost; from WIDE_DATA a wider model.
-# Only the two BBC tasks (9.4k and 730k words) were measured: docs/short_texts.md.
+# Only the two BBC tasks (9.4k and 720k words) were measured: docs/short_texts.md.
 SMALL_DATA = 100_000
 DEEP_DATA = 2_000_000
 WIDE_DATA = 10_000_000
@@ -35,22 +31,6 @@ LONGEST_MAX_LENGTH = 512
 # The profile reads evenly spaced texts up to about this many characters: a million short texts
 # or a few thousand articles cost a second, not a minute.
 PROFILE_CHARACTERS = 2_000_000
-CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-
-
-@functools.cache
-def _word_pattern() -> re.Pattern[str]:
-    """Words as the tokenizer's pre-tokenizer (BERT's) splits them: at whitespace, with each
-    punctuation mark (ASCII punctuation and Unicode's P categories) a word of its own, and each CJK
-    ideograph too (the normaliser splits those). Letters with their marks, digits and symbols stay
-    together, as there."""
-    marks = "".join(
-        re.escape(chr(code))
-        for code in range(min(sys.maxunicode, 0x2FFFF) + 1)
-        if (chr(code).isascii() and not chr(code).isalnum() and chr(code).isprintable() and chr(code) != " ")
-        or unicodedata.category(chr(code)).startswith("P")
-    )
-    return re.compile(rf"[{CJK}]|[^\s{marks}{CJK}]+|[{marks}]")
 
 
 @dataclass(frozen=True)
@@ -78,16 +58,16 @@ def profile_texts(texts: Sequence[str], *, lowercase: bool, distinct_cap: int) -
     word count up to all texts; memory stays bounded (distinct words are counted only up to
     `distinct_cap`, the lengths as a histogram)."""
     total_texts = len(texts)
+    split = word_splitter(TokenizerConfig(lowercase=lowercase))
     probe = [texts[index] for index in _evenly_spaced(total_texts, 1000)]
     mean_characters = sum(map(len, probe)) / max(len(probe), 1)
     sample_size = min(total_texts, max(1000, int(PROFILE_CHARACTERS / max(mean_characters, 1.0))))
-    pattern = _word_pattern()
     distinct: set[str] = set()
     lengths: dict[int, int] = {}
     read = words = 0
     for index in _evenly_spaced(total_texts, sample_size):
         text = texts[index]
-        found = pattern.findall(text.lower() if lowercase else text)
+        found = split(text)
         read, words = read + 1, words + len(found)
         lengths[len(found)] = lengths.get(len(found), 0) + 1
         if len(distinct) <= distinct_cap:
@@ -136,7 +116,7 @@ def sized_settings(config: Config, profile: DataProfile) -> dict[str, Any]:
     given_tokenizer = tokenizer.path is not None  # kind and min_frequency do not apply to it
     if tokenizer.kind is None and not given_tokenizer:
         # Whole words on small data while every word fits: on 1,600 headlines wordpiece split the
-        # rare words into pieces and lost 2-6 points. On the articles (730k words) whole words
+        # rare words into pieces and lost 2-6 points. On the articles (720k words) whole words
         # lost 2.5; there and past the vocabulary size, pieces share what they can.
         chosen["tokenizer.kind"] = "word" if small and profile.all_words_fit else "wordpiece"
     kind = tokenizer.kind or chosen.get("tokenizer.kind")
@@ -182,12 +162,4 @@ def unsized_keys(config: Config) -> list[str]:
 def size_to_data(config: Config, profile: DataProfile) -> tuple[Config, dict[str, Any]]:
     """`config` with every empty sized setting filled in by the rule, and what was chosen."""
     chosen = sized_settings(config, profile)
-    sections: dict[str, dict[str, Any]] = {}
-    for key, value in chosen.items():
-        section, name = key.split(".", 1)
-        sections.setdefault(section, {})[name] = value
-    replaced = {
-        section: dataclasses.replace(getattr(config, section), **values)
-        for section, values in sections.items()
-    }
-    return dataclasses.replace(config, **replaced), chosen
+    return with_settings(config, chosen), chosen

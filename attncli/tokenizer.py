@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,6 +91,21 @@ def build_untrained_tokenizer(config: TokenizerConfig) -> tuple[Tokenizer, Train
     # Splitting on whitespace and punctuation keeps every token's offsets inside one word.
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     return tokenizer, trainer
+
+
+def word_splitter(config: TokenizerConfig) -> Callable[[str], list[str]]:
+    """The words a tokenizer of `config` reads in a text: its own normaliser and pre-tokenizer (at
+    whitespace, each punctuation mark and each CJK ideograph a word), before any model splits them
+    into pieces. What attncli/sizing.py counts."""
+    tokenizer, _ = build_untrained_tokenizer(config)
+    normalizer, pre_tokenizer = tokenizer.normalizer, tokenizer.pre_tokenizer
+
+    def words(text: str) -> list[str]:
+        return [
+            word for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(readable_text(text)))
+        ]
+
+    return words
 
 
 def train_tokenizer(texts: Sequence[str], config: TokenizerConfig) -> Tokenizer:
