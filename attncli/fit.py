@@ -176,7 +176,7 @@ def require_tensorboard(config: Config) -> None:
             ) from None
 
 
-def _train_step(
+def train_step(
     state: TrainState, prepared: Prepared, rows: torch.Tensor, weights: torch.Tensor | None
 ) -> torch.Tensor:
     """One optimisation step on the batch of `rows` (plus the step's outlier texts); returns the
@@ -315,7 +315,7 @@ def fit(
                 if len(rows) < distributed.world_size:
                     continue  # a last batch too small to share: every process skips it
                 started = time.perf_counter()
-                loss = _train_step(state, prepared, shard, weights)
+                loss = train_step(state, prepared, shard, weights)
                 state.loss_sum += loss * len(shard)
                 shard_lengths = prepared.train_lengths[shard]
                 batch_tokens = int(shard_lengths.sum())

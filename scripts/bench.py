@@ -140,6 +140,10 @@ def macro_f1_of(truth: list[str], predicted: list[str]) -> float:
 
 
 def child_attn(data: str, output: str, repeats: str, seed: str) -> dict[str, Any]:
+    import datasets  # noqa: F401  (imported first, so the probe's first figure counts every library)
+    import torch  # noqa: F401
+    from bench_profile import MemoryProbe
+
     from attncli.checkpoint import load_checkpoint
     from attncli.config import load_config
     from attncli.evaluation import evaluate
@@ -148,9 +152,11 @@ def child_attn(data: str, output: str, repeats: str, seed: str) -> dict[str, Any
     from attncli.train import train
 
     config = load_config(ROOT / "configs" / "bbc.yaml", [f"data.source={data}", f"train.seed={seed}"])
+    memory = MemoryProbe()
     started = time.perf_counter()
-    result = train(config, output=Path(output), overwrite=True)
+    result = train(config, output=Path(output), overwrite=True, reporter=memory)
     train_s = time.perf_counter() - started
+    train_memory = memory.summary()  # before evaluation and prediction add their own
     checkpoint = load_checkpoint(output, device="cpu")
     report = evaluate(checkpoint, data, split="test")
     texts, _ = read_jsonl(Path(data) / "test.jsonl")
@@ -179,6 +185,7 @@ def child_attn(data: str, output: str, repeats: str, seed: str) -> dict[str, Any
         "padding_fraction": statistics.mean(record.padding_fraction for record in result.history),
         "num_labels": len(result.info.label_names),
         "num_parameters": result.info.num_parameters,
+        "train_memory": train_memory,
     }
 
 
@@ -380,6 +387,24 @@ def child_seqlen(impl: str, length: str, repeats: str) -> dict[str, Any]:
     return spread(times[1:])
 
 
+def child_profile(data: str, checkpoint_path: str, seed: str) -> dict[str, Any]:
+    """Where the time goes: configs/bbc.yaml's training steps, and batch prediction of the test set with
+    the checkpoint it trained (scripts/bench_profile.py)."""
+    from bench_profile import profile_prediction, profile_training
+
+    from attncli.checkpoint import load_checkpoint
+
+    texts, _ = read_jsonl(Path(data) / "test.jsonl")
+    checkpoint = load_checkpoint(Path(checkpoint_path), device="cpu")
+    # This machine's speed drifts over minutes: the kernels' rates are judged against a peak measured
+    # in the same minute, just before.
+    return {
+        "peak_gflops": gemm_peak_gflops("fp32", 5),
+        "training": profile_training(ROOT / "configs" / "bbc.yaml", data, int(seed)),
+        "prediction": profile_prediction(checkpoint, texts),
+    }
+
+
 # The CPU features that decide matrix speed, recorded with every run.
 CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
 # (result name, child, its setting, suffix of the saved model) of each baseline.
@@ -402,6 +427,7 @@ CHILDREN = {
     "predict": child_predict,
     "scale": child_scale,
     "seqlen": child_seqlen,
+    "profile": child_profile,
 }
 
 
@@ -505,7 +531,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             log(f"training attn on BBC News (configs/bbc.yaml), seed {seed}")
             checkpoint = work / f"attn-bbc-{seed}"
             attn, _, rss = run_child("attn", data, str(checkpoint), str(repeats), str(seed))
-            runs.append({**attn, "peak_rss_mb": rss, "checkpoint": str(checkpoint)})
+            runs.append({**attn, "peak_rss_mb": rss, "checkpoint": str(checkpoint), "seed": seed})
         runs.sort(key=lambda run: run["accuracy"])
         attn = runs[len(runs) // 2]
         checkpoint = Path(attn.pop("checkpoint"))
@@ -524,6 +550,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         attn["predict_limit_docs_per_s"] = results["gemm_peak_gflops"]["fp32"] * 1e9 / forward_flops_per_doc
         attn["predict_share_of_limit"] = attn["predict_docs_per_s"] / attn["predict_limit_docs_per_s"]
         bbc["attn"] = attn
+        log("profiling configs/bbc.yaml's training steps and batch prediction")
+        profile, _, _ = run_child("profile", data, str(checkpoint), str(attn["seed"]))
+        # The FLOPs utilisation counts: the model's, for the real tokens of the profiled steps and
+        # for the profiled documents (as the full-run figures above count them).
+        profile["training"]["model_flops"] = flops * profile["training"]["tokens"]
+        profile["prediction"]["model_flops"] = forward_flops_per_doc * profile["prediction"]["documents"]
+        results["profile"] = profile
         for name, system, setting, suffix in BASELINES:
             log(f"training {name} ({repeats} fits)")
             model_path = str(work / f"{name}.{suffix}")

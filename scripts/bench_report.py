@@ -310,6 +310,174 @@ def _attn_paragraph(attn: dict[str, Any]) -> str:
     )
 
 
+WORK_KINDS = {
+    "attention": "fused attention kernels",
+    "matmul": "matrix multiplies",
+    "random": "random numbers (dropout masks)",
+    "optimizer": "optimizer (AdamW)",
+    "copies": "copies (layout changes, concatenation)",
+    "other ops": "other tensor operations (element-wise, layer norm, GELU, embeddings, loss)",
+    "outside ops": "outside torch operations (Python, batching)",
+    "tokenize": "tokenization",
+}
+TARGET_MFU = 0.40
+TARGET_PREDICT_SHARE = 0.5
+TARGET_FASTTEXT_RATIO = 1.5
+TARGET_MEMORY_MB = 800
+
+
+def _work_rows(part: dict[str, Any], wall: float, peak: float) -> dict[str, tuple[str, str]]:
+    """kind -> (share of `wall`, GFLOP/s with its share of `peak`, or blank) for one profiled part."""
+    rows = {}
+    for kind, values in part["classes"].items():
+        rate = values["flops"] / values["seconds"] / 1e9 if values["flops"] and values["seconds"] else None
+        rows[kind] = (
+            _pct(values["seconds"] / wall),
+            f"{rate:.0f} ({_pct(rate / peak)})" if rate is not None else "",
+        )
+    return rows
+
+
+def _kernel_ceiling(part: dict[str, Any]) -> tuple[float, float]:
+    """(share of the time in the two kinds of work FLOPs are counted on, the model FLOP/s were the rest
+    free)."""
+    classes = part["classes"]
+    counted = classes["attention"]["seconds"] + classes["matmul"]["seconds"]
+    wall = part["wall_s"] + part.get("tokenize_s", 0.0)
+    return counted / wall, part["model_flops"] / counted
+
+
+def _profile_peak(results: dict[str, Any]) -> float:
+    """The fp32 torch.mm peak (GFLOP/s) the profile measured just before it ran, or the run's."""
+    return results.get("profile", {}).get("peak_gflops") or results["gemm_peak_gflops"]["fp32"]
+
+
+def profile_section(results: dict[str, Any]) -> str:
+    """Where the time of configs/bbc.yaml's training steps and batch prediction goes, and why the speed
+    targets sit where they do."""
+    profile = results.get("profile")
+    if not profile:
+        return "Not profiled in this run."
+    peak = _profile_peak(results) * 1e9
+    training, prediction = profile["training"], profile["prediction"]
+    predict_wall = prediction["wall_s"] + prediction["tokenize_s"]
+    prediction = prediction | {
+        "classes": prediction["classes"] | {"tokenize": {"seconds": prediction["tokenize_s"], "flops": 0.0}}
+    }
+    train_rows = _work_rows(training, training["wall_s"], peak / 1e9)
+    predict_rows = _work_rows(prediction, predict_wall, peak / 1e9)
+    rows = [
+        [label, *train_rows.get(kind, ("", "")), *predict_rows.get(kind, ("", ""))]
+        for kind, label in WORK_KINDS.items()
+    ]
+    train_share, train_ceiling = _kernel_ceiling(training)
+    predict_share, predict_ceiling = _kernel_ceiling(prediction)
+    train_mfu = training["model_flops"] / training["wall_s"] / peak
+    predict_rate = prediction["documents"] / predict_wall
+    limit = results["bbc"]["attn"].get("predict_limit_docs_per_s")
+    lines = [
+        f"{training['steps']} training steps of configs/bbc.yaml ({training['wall_s']:.2f} s) and the batch "
+        f"prediction of the {prediction['documents']} test articles ({predict_wall:.2f} s), each under "
+        "torch.profiler once for the time of each operator and once more for their shapes and FLOPs. "
+        "Shares are of the wall time; GFLOP/s are the FLOPs each kind of work executed (padding and the "
+        "training's outlier rows included; for fused attention 2x the forward's for its backward) over "
+        f"its own time, against the fp32 `torch.mm` peak measured just before the profile "
+        f"({peak / 1e9:.1f} GFLOP/s; {results['gemm_peak_gflops']['fp32']:.1f} at the start of the run).",
+        "",
+        _table(
+            [
+                "kind of work",
+                "training: time",
+                "training: GFLOP/s (of peak)",
+                "prediction: time",
+                "prediction: GFLOP/s (of peak)",
+            ],
+            rows,
+        ),  # fmt: skip
+        "",
+        f"Over the profiled steps, the profiler's own cost included, the model's FLOPs ran at "
+        f"{_pct(train_mfu)} of the peak (the full runs above are the measure of record). The attention "
+        f"kernels and matrix multiplies take {_pct(train_share)} of a step; were everything else free, the "
+        f"model's FLOPs would run at {_pct(train_ceiling / peak)} of the peak, against the target of "
+        f"{_pct(TARGET_MFU)}. For batch prediction the same bound is {_pct(predict_ceiling / peak)} of the "
+        f"peak ({predict_rate:,.0f} documents/s as profiled"
+        + (f", {_pct(predict_rate / limit)} of the limit" if limit else "")
+        + f"; target {_pct(TARGET_PREDICT_SHARE)}).",
+    ]
+    return "\n".join(lines)
+
+
+def why_missed(results: dict[str, Any]) -> list[str]:
+    """A sentence for each speed or memory target missed, from this run's profile and memory probe."""
+    attn, lines = results["bbc"]["attn"], []
+    profile = results.get("profile")
+    peak = _profile_peak(results) * 1e9
+    if profile:
+        _, train_ceiling = _kernel_ceiling(profile["training"])
+        _, predict_ceiling = _kernel_ceiling(profile["prediction"])
+        if attn["mfu"] < TARGET_MFU:
+            lines.append(
+                f"Model FLOP utilisation ({_pct(attn['mfu'])}, target {_pct(TARGET_MFU)}): "
+                + (
+                    f"the kernels themselves bound it at {_pct(train_ceiling / peak)} at this model's "
+                    "shapes; "
+                    if train_ceiling / peak < TARGET_MFU
+                    else f"the kernels alone would reach {_pct(train_ceiling / peak)}; "
+                )
+                + "the rest of a step (dropout, copies, element-wise operations) takes the remainder "
+                "(table above)."
+            )
+        share = attn.get("predict_share_of_limit")
+        if share is not None and share < TARGET_PREDICT_SHARE:
+            lines.append(
+                f"Batch prediction ({_pct(share)} of the limit, target {_pct(TARGET_PREDICT_SHARE)}): "
+                + (
+                    f"the attention kernels and matrix multiplies alone bound it at "
+                    f"{_pct(predict_ceiling / peak)} at this model's shapes, before tokenization and the "
+                    "element-wise operations."
+                    if predict_ceiling / peak < TARGET_PREDICT_SHARE
+                    else f"the kernels alone would reach {_pct(predict_ceiling / peak)}; tokenization and "
+                    "element-wise operations take the rest."
+                )
+            )
+    fasttext_s = results["bbc"]["fasttext_tuned"]["train_s"]
+    peak = results["gemm_peak_gflops"][attn.get("precision", "fp32")] * 1e9  # as the MFU figure
+    if attn["train_s"] > TARGET_FASTTEXT_RATIO * fasttext_s:
+        total_flops = attn["train_gflops_per_s"] * 1e9 * attn["train_loop_s"]
+        overhead = attn["train_s"] - attn["train_loop_s"]
+        budget = TARGET_FASTTEXT_RATIO * fasttext_s - overhead
+        needed = (
+            f"would need {_pct(total_flops / budget / peak)} of the peak through every epoch"
+            if budget > 0
+            else "cannot be met whatever the utilisation"
+        )
+        lines.append(
+            f"Training within {TARGET_FASTTEXT_RATIO:g}x the tuned fastText "
+            f"({attn['train_s'] / fasttext_s:.1f}x): "
+            f"configs/bbc.yaml's epochs execute {total_flops / 1e12:.1f} TFLOP of model arithmetic, "
+            f"{total_flops / peak:.1f} s at the full peak, and the run spends {overhead:.1f} s outside "
+            f"the epochs' steps (data, tokenizer, validation, checkpoints); fitting in "
+            f"{TARGET_FASTTEXT_RATIO * fasttext_s:.1f} s {needed}."
+        )
+    memory = attn.get("train_memory")
+    if memory and attn["peak_rss_mb"] > TARGET_MEMORY_MB:
+        free = memory.get("allocator_free_mb")
+        lines.append(
+            f"Training memory ({memory['peak_mb']:.0f} MB at the end of training, target "
+            f"{TARGET_MEMORY_MB} MB): {memory['imports_mb']:.0f} MB once torch, datasets and attn are "
+            f"imported; {memory['ready_mb']:.0f} MB with the data, tokenizer, token ids, model and "
+            f"optimizer ready; {memory['between_steps_mb']:.0f} MB at the highest point between steps"
+            + (
+                f", of which glibc's malloc held {free:.0f} MB free: memory the steps' activations and "
+                "gradients used and freed, which it keeps for the next steps"
+                if free is not None
+                else ""
+            )
+            + "."
+        )
+    return lines
+
+
 def write_markdown(results: dict[str, Any], path: Path) -> None:
     machine = results["machine"]
     bbc = results["bbc"]
@@ -406,9 +574,15 @@ Forward + backward of one block (embed 128, 4 heads) over a batch of 4 sequences
 
 {_table(["length", "fused ms", "explicit ms", "explicit / fused", "fused MB", "explicit MB"], length_rows)}
 
+## Where the time and memory go
+
+{profile_section(results)}
+
 ## Targets
 
 {_table(["target", "result", "measured"], target_rows)}
+
+{" ".join(why_missed(results))}
 
 ## Reading
 

@@ -191,3 +191,70 @@ def test_defaults_are_judged_seed_by_seed_on_both_tasks(tmp_path):
     assert "| attn, defaults, seed 1 | 84.0% | 84.0% | 6.0 | 3 of 6 |" in text
     assert "| attn, configs/bbc.yaml, seed 0 | 97.0% |" in text
     assert "sized themselves to: tokenizer.kind=word model.embed_dim=64 (1,000 parameters)" in text
+
+
+def _profiled(results):
+    """`results` with a profile and a memory probe whose figures make round numbers: peak 100 GFLOP/s."""
+
+    def classes(attention, matmul, other, attention_flops, matmul_flops):
+        kinds = dict.fromkeys(("random", "optimizer", "copies", "outside ops"), (0.0, 0.0))
+        kinds |= {"attention": (attention, attention_flops), "matmul": (matmul, matmul_flops),
+                  "other ops": (other, 0.0)}  # fmt: skip
+        return {kind: {"seconds": seconds, "flops": flops} for kind, (seconds, flops) in kinds.items()}
+
+    results["profile"] = {
+        "training": {"steps": 20, "wall_s": 4.0, "tokens": 1000, "model_flops": 60e9,
+                     "classes": classes(1.0, 1.0, 2.0, 50e9, 80e9)},
+        "prediction": {"documents": 400, "tokenize_s": 1.0, "wall_s": 3.0, "model_flops": 80e9,
+                       "classes": classes(1.0, 1.0, 1.0, 40e9, 60e9)},
+    }  # fmt: skip
+    attn = results["bbc"]["attn"]
+    attn |= {"predict_share_of_limit": 0.2, "predict_limit_docs_per_s": 500.0, "peak_rss_mb": 1000.0}
+    attn["train_memory"] = {"imports_mb": 300.0, "ready_mb": 500.0, "between_steps_mb": 990.0,
+                            "allocator_free_mb": 450.0, "peak_mb": 1000.0}  # fmt: skip
+    return results
+
+
+def test_the_profile_says_where_the_time_goes_and_why_targets_are_missed(tmp_path):
+    results = _profiled(_results())
+    # The kernels are judged against the peak measured beside the profile; the whole run's training,
+    # like its MFU, against the run's peak of the precision training ran in.
+    results["profile"]["peak_gflops"] = 100.0
+    results["gemm_peak_gflops"]["fp32"] = 50.0
+    results["bbc"]["attn"]["precision"] = "fp32"
+    write_markdown(results, tmp_path / "B.md")
+    text = (tmp_path / "B.md").read_text()
+    # Training: attention 1 of 4 s at 50 GFLOP/s; prediction: tokenizing 1 of 4 s.
+    assert "| fused attention kernels | 25.0% | 50 (50.0%) | 25.0% | 40 (40.0%) |" in text
+    assert "| matrix multiplies | 25.0% | 80 (80.0%) | 25.0% | 60 (60.0%) |" in text
+    assert "| tokenization |  |  | 25.0% |  |" in text
+    # 60 GFLOP of model work in 4 s = 15%; in the 2 s of counted kernels = 30%.
+    assert "ran at 15.0% of the peak" in text and "would run at 30.0% of the peak" in text
+    assert "the same bound is 40.0% of the peak (100 documents/s as profiled, 20.0% of the limit" in text
+    assert "the kernels themselves bound it at 30.0% at this model's shapes" in text
+    assert "alone bound it at 40.0% at this model's shapes" in text
+    # 30 GFLOP/s for 35 s of loop = 1.05 TFLOP; 5 s outside the loop; 1.5 x 10 s leaves 10 s.
+    assert "(100.0 GFLOP/s; 50.0 at the start of the run)" in text
+    assert "execute 1.1 TFLOP of model arithmetic, 21.0 s at the full peak" in text
+    assert "would need 210.0% of the peak through every epoch" in text
+    assert "of which glibc's malloc held 450 MB free" in text
+
+
+def test_no_reason_is_given_for_a_target_that_is_met():
+    from bench_report import why_missed
+
+    results = _profiled(_results(attn_train_s=12.0))
+    results["bbc"]["attn"] |= {"mfu": 0.45, "predict_share_of_limit": 0.6, "peak_rss_mb": 700.0}
+    assert why_missed(results) == []
+
+
+def test_where_the_kernels_could_reach_the_target_the_rest_of_the_step_is_named():
+    from bench_report import why_missed
+
+    results = _profiled(_results())
+    results["gemm_peak_gflops"]["fp32"] = 100.0
+    results["profile"]["training"]["model_flops"] = 100e9  # in the 2 s of kernels: 50% of the peak
+    results["profile"]["prediction"]["model_flops"] = 120e9  # 60%
+    reasons = " ".join(why_missed(results))
+    assert "the kernels alone would reach 50.0%; the rest of a step" in reasons
+    assert "the kernels alone would reach 60.0%; tokenization and element-wise operations" in reasons
