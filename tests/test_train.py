@@ -167,3 +167,35 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
 def test_summary_records_padding_and_peak_memory(trained):
     assert all(0.0 <= record.padding_fraction < 0.5 for record in trained.history)
     assert trained.metrics.peak_memory_mb > 50
+
+
+def test_a_run_saved_with_the_unfused_optimizer_resumes_under_the_fused_one(tmp_path, monkeypatch):
+    # last/ from torch before 2.4 (or attn before fused AdamW on the CPU), resumed on a newer torch:
+    # the optimizer's moments carry over, so the run ends where the unfused run left alone ends, up to
+    # the kernels' rounding; moments reset to zero would land far away.
+    import torch
+
+    import attncli.prepare
+
+    path = write_csv(tmp_path / "d.csv", make_rows(150, seed=5))
+    settings = [
+        *TINY_MODEL,
+        f"data.source={path}",
+        "train.epochs=3",
+        "train.patience=0",
+        "tokenizer.kind=word",
+    ]
+    config = load_config(None, settings)
+    monkeypatch.setattr(attncli.prepare, "_fused_optimizer", lambda device: False)
+    alone = train(config, output=tmp_path / "alone")
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "13")
+    with pytest.raises(TrainingInterrupted):
+        train(config, output=tmp_path / "resumed")
+    monkeypatch.delenv(INTERRUPT_VARIABLE)
+    monkeypatch.setattr(attncli.prepare, "_fused_optimizer", lambda device: True)
+    resumed = resume(tmp_path / "resumed")
+    assert [record.epoch for record in resumed.history] == [1, 2, 3]
+    expected, got = _weights(tmp_path / "alone" / "last"), _weights(tmp_path / "resumed" / "last")
+    for name, tensor in expected.items():
+        assert torch.allclose(torch.tensor(got[name]), torch.tensor(tensor), atol=1e-4), name
+    assert resumed.history[-1].train_loss == pytest.approx(alone.history[-1].train_loss, rel=1e-3)
