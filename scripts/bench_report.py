@@ -21,6 +21,11 @@ TASKS = {
     "headlines": "BBC News headlines (the first line of the same articles, same split)",
 }
 HEADLINES_SECONDS = 15.0  # the whole `attn train` on the headlines, start-up included
+# Issue #8's and #10's targets for configs/bbc.yaml on BBC News.
+TARGET_MFU = 0.40  # model FLOP utilisation against the torch.mm peak of the precision in use
+TARGET_PREDICT_SHARE = 0.5  # batch prediction against its physical limit
+TARGET_FASTTEXT_RATIO = 1.5  # training time against the tuned fastText's
+TARGET_MEMORY_MB = 800  # peak resident memory of training
 # Own memory counts as flat in rows when the largest scaling run (100x the rows of the smallest in the
 # full run) owns at most this much more: a few bytes a row of indices and labels remain, against a few
 # hundred MB of libraries and model.
@@ -75,7 +80,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, bool, str]]:
             f"({100 * (attn['accuracy'] - best['accuracy']):+.1f} points)",
         )
     ]
-    for name, limit in (("fasttext", 10.0), ("fasttext_tuned", 1.5)):
+    for name, limit in (("fasttext", 10.0), ("fasttext_tuned", TARGET_FASTTEXT_RATIO)):
         ratio = attn["train_s"] / bbc[name]["train_s"]
         rows.append(
             (
@@ -97,7 +102,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, bool, str]]:
         rows.append(
             (
                 "batch prediction at least half the fp32 physical limit",
-                attn["predict_share_of_limit"] >= 0.5,
+                attn["predict_share_of_limit"] >= TARGET_PREDICT_SHARE,
                 f"{attn['predict_docs_per_s']:,.0f} docs/s of {attn['predict_limit_docs_per_s']:,.0f} "
                 f"(fp32 peak / forward FLOPs per document) = {_pct(attn['predict_share_of_limit'])}",
             )
@@ -106,7 +111,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, bool, str]]:
     rows.append(
         (
             "model FLOP utilisation at least 40% of the torch.mm peak of the precision in use",
-            attn["mfu"] >= 0.40,
+            attn["mfu"] >= TARGET_MFU,
             f"{attn['train_gflops_per_s']:.1f} GFLOP/s of {results['gemm_peak_gflops'][precision]:.1f} "
             f"({precision}) = {_pct(attn['mfu'])}",
         )
@@ -121,8 +126,8 @@ def targets(results: dict[str, Any]) -> list[tuple[str, bool, str]]:
         )
     rows.append(
         (
-            "peak memory of BBC training at most 800 MB",
-            attn["peak_rss_mb"] <= 800,
+            f"peak memory of BBC training at most {TARGET_MEMORY_MB} MB",
+            attn["peak_rss_mb"] <= TARGET_MEMORY_MB,
             f"{attn['peak_rss_mb']:.0f} MB peak resident (the training process)",
         )
     )
@@ -320,10 +325,6 @@ WORK_KINDS = {
     "outside ops": "outside torch operations (Python, batching)",
     "tokenize": "tokenization",
 }
-TARGET_MFU = 0.40
-TARGET_PREDICT_SHARE = 0.5
-TARGET_FASTTEXT_RATIO = 1.5
-TARGET_MEMORY_MB = 800
 
 
 def _work_rows(part: dict[str, Any], wall: float, peak: float) -> dict[str, tuple[str, str]]:
@@ -393,7 +394,7 @@ def profile_section(results: dict[str, Any]) -> str:
                 "prediction: GFLOP/s (of peak)",
             ],
             rows,
-        ),  # fmt: skip
+        ),
         "",
         f"Over the profiled steps, the profiler's own cost included, the model's FLOPs ran at "
         f"{_pct(train_mfu)} of the peak (the full runs above are the measure of record). The attention "
@@ -441,13 +442,13 @@ def why_missed(results: dict[str, Any]) -> list[str]:
                 )
             )
     fasttext_s = results["bbc"]["fasttext_tuned"]["train_s"]
-    peak = results["gemm_peak_gflops"][attn.get("precision", "fp32")] * 1e9  # as the MFU figure
+    run_peak = results["gemm_peak_gflops"][attn.get("precision", "fp32")] * 1e9  # as the MFU figure
     if attn["train_s"] > TARGET_FASTTEXT_RATIO * fasttext_s:
         total_flops = attn["train_gflops_per_s"] * 1e9 * attn["train_loop_s"]
         overhead = attn["train_s"] - attn["train_loop_s"]
         budget = TARGET_FASTTEXT_RATIO * fasttext_s - overhead
         needed = (
-            f"would need {_pct(total_flops / budget / peak)} of the peak through every epoch"
+            f"would need {_pct(total_flops / budget / run_peak)} of the peak through every epoch"
             if budget > 0
             else "cannot be met whatever the utilisation"
         )
@@ -455,7 +456,7 @@ def why_missed(results: dict[str, Any]) -> list[str]:
             f"Training within {TARGET_FASTTEXT_RATIO:g}x the tuned fastText "
             f"({attn['train_s'] / fasttext_s:.1f}x): "
             f"configs/bbc.yaml's epochs execute {total_flops / 1e12:.1f} TFLOP of model arithmetic, "
-            f"{total_flops / peak:.1f} s at the full peak, and the run spends {overhead:.1f} s outside "
+            f"{total_flops / run_peak:.1f} s at the full peak, and the run spends {overhead:.1f} s outside "
             f"the epochs' steps (data, tokenizer, validation, checkpoints); fitting in "
             f"{TARGET_FASTTEXT_RATIO * fasttext_s:.1f} s {needed}."
         )
