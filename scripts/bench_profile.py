@@ -12,7 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from attncli.checkpoint import LoadedCheckpoint
+    from attncli.history import EpochRecord
+    from attncli.reporter import RunInfo
 
 MATMUL_OPS = frozenset({"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::addbmm"})
 RANDOM_OPS = frozenset({"aten::random_", "aten::bernoulli_", "aten::uniform_", "aten::normal_"})
@@ -118,7 +123,7 @@ def profile_training(config_path: Path, data: str, seed: int, steps: int = 20) -
     return {"steps": len(measured), "wall_s": wall, "tokens": tokens, "classes": classes}
 
 
-def profile_prediction(checkpoint: Any, texts: list[str]) -> dict[str, Any]:
+def profile_prediction(checkpoint: LoadedCheckpoint, texts: list[str]) -> dict[str, Any]:
     """Batch prediction of `texts` as `predict` runs it, in two parts: tokenization (timed alone) and
     the batched forward passes (profiled)."""
     from attncli.inference import batched_forward
@@ -182,7 +187,7 @@ class MemoryProbe:
     def stage(self, message: str) -> None:
         pass
 
-    def start(self, info: Any) -> None:
+    def start(self, info: RunInfo) -> None:
         self.ready_mb = _status_mb("VmRSS")
 
     def epoch_start(self, epoch: int, num_batches: int) -> None:
@@ -193,7 +198,7 @@ class MemoryProbe:
         if resident > self.between_steps_mb:
             self.between_steps_mb, self.allocator_free_mb = resident, allocator_free_mb()
 
-    def epoch_end(self, record: Any) -> None:
+    def epoch_end(self, record: EpochRecord) -> None:
         pass
 
     def summary(self) -> dict[str, float | None]:
