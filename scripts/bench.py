@@ -399,7 +399,7 @@ def child_profile(data: str, checkpoint_path: str, seed: str) -> dict[str, Any]:
     # This machine's speed drifts over minutes: the kernels' rates are judged against a peak measured
     # in the same minute, just before.
     return {
-        "peak_gflops": gemm_peak_gflops("fp32", 5),
+        "peak_gflops": {name: gemm_peak_gflops(name, 5) for name in ("fp32", "bf16")},
         "training": profile_training(ROOT / "configs" / "bbc.yaml", data, int(seed)),
         "prediction": profile_prediction(checkpoint, texts),
     }

@@ -22,14 +22,20 @@ if TYPE_CHECKING:
 MATMUL_OPS = frozenset({"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::addbmm"})
 RANDOM_OPS = frozenset({"aten::random_", "aten::bernoulli_", "aten::uniform_", "aten::normal_"})
 COPY_OPS = frozenset({"aten::copy_", "aten::cat", "aten::clone", "aten::stack", "aten::_to_copy"})
-# The kernels behind F.scaled_dot_product_attention (its own event is a wrapper around one of them).
-ATTENTION_KERNELS = ("flash_attention", "efficient_attention", "cudnn_attention")
+# The kernels behind F.scaled_dot_product_attention, by exact name: its own event is a wrapper around
+# one of them, and on CUDA these wrap inner kernels (`_flash_attention_forward`, ...) that must not be
+# counted again. Every one takes grad_out (backward only), then q, k, v as (B, H, L, E).
+ATTENTION_KERNELS = frozenset(
+    f"aten::_scaled_dot_product_{kind}{suffix}"
+    for kind in ("flash_attention_for_cpu", "flash_attention", "efficient_attention", "cudnn_attention")
+    for suffix in ("", "_backward")
+)
 CLASSES = ("attention", "matmul", "random", "optimizer", "copies", "other ops", "outside ops")
 
 
 def op_class(name: str) -> str:
     """The class of work a profiler event of this name does."""
-    if any(kernel in name for kernel in ATTENTION_KERNELS) and name.startswith("aten::"):
+    if name in ATTENTION_KERNELS:
         return "attention"
     if name in MATMUL_OPS:
         return "matmul"
@@ -39,7 +45,7 @@ def op_class(name: str) -> str:
         return "optimizer"
     if name in COPY_OPS:
         return "copies"
-    return "other ops"
+    return "other ops"  # element-wise, normalisation, embeddings, loss, and autograd's own bookkeeping
 
 
 def attention_flops(name: str, shapes: list[list[int]]) -> float:

@@ -321,7 +321,7 @@ WORK_KINDS = {
     "random": "random numbers (dropout masks)",
     "optimizer": "optimizer (AdamW)",
     "copies": "copies (layout changes, concatenation)",
-    "other ops": "other tensor operations (element-wise, layer norm, GELU, embeddings, loss)",
+    "other ops": "other tensor operations (element-wise, layer norm, GELU, embeddings, loss; autograd)",
     "outside ops": "outside torch operations (Python, batching)",
     "tokenize": "tokenization",
 }
@@ -339,51 +339,88 @@ def _work_rows(part: dict[str, Any], wall: float, peak: float) -> dict[str, tupl
     return rows
 
 
-def _kernel_ceiling(part: dict[str, Any]) -> tuple[float, float]:
-    """(share of the time in the two kinds of work FLOPs are counted on, the model FLOP/s were the rest
-    free)."""
+def _kernel_ceiling(part: dict[str, Any]) -> tuple[float, float | None]:
+    """(share of the time in the two kinds of work FLOPs are counted on, the model's FLOP/s were the
+    rest free; None when the profile saw neither)."""
     classes = part["classes"]
     counted = classes["attention"]["seconds"] + classes["matmul"]["seconds"]
     wall = part["wall_s"] + part.get("tokenize_s", 0.0)
-    return counted / wall, part["model_flops"] / counted
+    return counted / wall, part["model_flops"] / counted if counted > 0 else None
 
 
-def _profile_peak(results: dict[str, Any]) -> float:
-    """The fp32 torch.mm peak (GFLOP/s) the profile measured just before it ran, or the run's."""
-    return results.get("profile", {}).get("peak_gflops") or results["gemm_peak_gflops"]["fp32"]
+def _profile_peak(results: dict[str, Any], precision: str) -> float:
+    """GFLOP/s: the torch.mm peak of `precision` the profile measured just before it ran (one fp32
+    figure in older runs), or the run's own where it has none."""
+    measured = results.get("profile", {}).get("peak_gflops")
+    if isinstance(measured, dict) and precision in measured:
+        return float(measured[precision])
+    if isinstance(measured, int | float) and precision == "fp32":
+        return float(measured)
+    return float(results["gemm_peak_gflops"][precision])
+
+
+def _profiled_figures(results: dict[str, Any]) -> dict[str, Any]:
+    """The profile's figures, each judged against the peak measured the same minute: training against
+    the peak of the precision it ran in, prediction (fp32) against fp32's. So drift between the
+    start of the run and the profile does not enter these ratios."""
+    profile = results["profile"]
+    training, prediction = profile["training"], profile["prediction"]
+    train_peak = _profile_peak(results, results["bbc"]["attn"].get("precision", "fp32")) * 1e9
+    predict_peak = _profile_peak(results, "fp32") * 1e9
+    predict_wall = prediction["wall_s"] + prediction["tokenize_s"]
+    train_share, train_ceiling = _kernel_ceiling(training)
+    predict_share, predict_ceiling = _kernel_ceiling(prediction)
+    return {
+        "train_peak": train_peak,
+        "predict_peak": predict_peak,
+        "predict_wall": predict_wall,
+        "train_mfu": training["model_flops"] / training["wall_s"] / train_peak,
+        "train_kernel_share": train_share,
+        "train_bound": train_ceiling / train_peak if train_ceiling else None,
+        # The model's FLOP rate over the peak: the same ratio as documents/s over the physical limit.
+        "predict_share": prediction["model_flops"] / predict_wall / predict_peak,
+        "predict_kernel_share": predict_share,
+        "predict_bound": predict_ceiling / predict_peak if predict_ceiling else None,
+        "predict_rate": prediction["documents"] / predict_wall,
+    }
 
 
 def profile_section(results: dict[str, Any]) -> str:
-    """Where the time of configs/bbc.yaml's training steps and batch prediction goes, and why the speed
-    targets sit where they do."""
+    """Where the time of configs/bbc.yaml's training steps and batch prediction goes, and how far the
+    kernels alone would take each speed target."""
     profile = results.get("profile")
     if not profile:
         return "Not profiled in this run."
-    peak = _profile_peak(results) * 1e9
+    figures = _profiled_figures(results)
     training, prediction = profile["training"], profile["prediction"]
-    predict_wall = prediction["wall_s"] + prediction["tokenize_s"]
     prediction = prediction | {
         "classes": prediction["classes"] | {"tokenize": {"seconds": prediction["tokenize_s"], "flops": 0.0}}
     }
-    train_rows = _work_rows(training, training["wall_s"], peak / 1e9)
-    predict_rows = _work_rows(prediction, predict_wall, peak / 1e9)
+    train_rows = _work_rows(training, training["wall_s"], figures["train_peak"] / 1e9)
+    predict_rows = _work_rows(prediction, figures["predict_wall"], figures["predict_peak"] / 1e9)
     rows = [
         [label, *train_rows.get(kind, ("", "")), *predict_rows.get(kind, ("", ""))]
         for kind, label in WORK_KINDS.items()
     ]
-    train_share, train_ceiling = _kernel_ceiling(training)
-    predict_share, predict_ceiling = _kernel_ceiling(prediction)
-    train_mfu = training["model_flops"] / training["wall_s"] / peak
-    predict_rate = prediction["documents"] / predict_wall
-    limit = results["bbc"]["attn"].get("predict_limit_docs_per_s")
+    bounds = ""
+    if figures["train_bound"] is not None and figures["predict_bound"] is not None:
+        bounds = (
+            f" The attention kernels and matrix multiplies take {_pct(figures['train_kernel_share'])} of a "
+            f"training step; were everything else free, the model's FLOPs would run at "
+            f"{_pct(figures['train_bound'])} of the peak (target {_pct(TARGET_MFU)}). In batch prediction "
+            f"they take {_pct(figures['predict_kernel_share'])} of the time, and alone would reach "
+            f"{_pct(figures['predict_bound'])} of the limit (target {_pct(TARGET_PREDICT_SHARE)})."
+        )
     lines = [
         f"{training['steps']} training steps of configs/bbc.yaml ({training['wall_s']:.2f} s) and the batch "
-        f"prediction of the {prediction['documents']} test articles ({predict_wall:.2f} s), each under "
-        "torch.profiler once for the time of each operator and once more for their shapes and FLOPs. "
+        f"prediction of the {prediction['documents']} test articles ({figures['predict_wall']:.2f} s), each "
+        "under torch.profiler once for the time of each operator and once more for their shapes and FLOPs. "
         "Shares are of the wall time; GFLOP/s are the FLOPs each kind of work executed (padding and the "
         "training's outlier rows included; for fused attention 2x the forward's for its backward) over "
-        f"its own time, against the fp32 `torch.mm` peak measured just before the profile "
-        f"({peak / 1e9:.1f} GFLOP/s; {results['gemm_peak_gflops']['fp32']:.1f} at the start of the run).",
+        "its own time. Every ratio in this section is against the `torch.mm` peak measured just before "
+        f"the profile (fp32: {figures['predict_peak'] / 1e9:.1f} GFLOP/s, against "
+        f"{results['gemm_peak_gflops']['fp32']:.1f} at the start of the run), so the machine's drift "
+        "between the two does not enter them.",
         "",
         _table(
             [
@@ -397,13 +434,9 @@ def profile_section(results: dict[str, Any]) -> str:
         ),
         "",
         f"Over the profiled steps, the profiler's own cost included, the model's FLOPs ran at "
-        f"{_pct(train_mfu)} of the peak (the full runs above are the measure of record). The attention "
-        f"kernels and matrix multiplies take {_pct(train_share)} of a step; were everything else free, the "
-        f"model's FLOPs would run at {_pct(train_ceiling / peak)} of the peak, against the target of "
-        f"{_pct(TARGET_MFU)}. For batch prediction the same bound is {_pct(predict_ceiling / peak)} of the "
-        f"peak ({predict_rate:,.0f} documents/s as profiled"
-        + (f", {_pct(predict_rate / limit)} of the limit" if limit else "")
-        + f"; target {_pct(TARGET_PREDICT_SHARE)}).",
+        f"{_pct(figures['train_mfu'])} of the peak; batch prediction ran at "
+        f"{figures['predict_rate']:,.0f} documents/s, {_pct(figures['predict_share'])} of the physical "
+        "limit at that peak." + bounds,
     ]
     return "\n".join(lines)
 
@@ -411,34 +444,35 @@ def profile_section(results: dict[str, Any]) -> str:
 def why_missed(results: dict[str, Any]) -> list[str]:
     """A sentence for each speed or memory target missed, from this run's profile and memory probe."""
     attn, lines = results["bbc"]["attn"], []
-    profile = results.get("profile")
-    peak = _profile_peak(results) * 1e9
-    if profile:
-        _, train_ceiling = _kernel_ceiling(profile["training"])
-        _, predict_ceiling = _kernel_ceiling(profile["prediction"])
-        if attn["mfu"] < TARGET_MFU:
+    if results.get("profile"):
+        figures = _profiled_figures(results)
+        if attn["mfu"] < TARGET_MFU and figures["train_bound"] is not None:
+            bound = figures["train_bound"]
             lines.append(
-                f"Model FLOP utilisation ({_pct(attn['mfu'])}, target {_pct(TARGET_MFU)}): "
+                f"Model FLOP utilisation ({_pct(attn['mfu'])} over the run, against the peak measured at its "
+                f"start; {_pct(figures['train_mfu'])} over the profiled steps, against a peak measured the "
+                f"same minute; target {_pct(TARGET_MFU)}): against that same-minute peak "
                 + (
-                    f"the kernels themselves bound it at {_pct(train_ceiling / peak)} at this model's "
-                    "shapes; "
-                    if train_ceiling / peak < TARGET_MFU
-                    else f"the kernels alone would reach {_pct(train_ceiling / peak)}; "
+                    f"the kernels themselves bound it at {_pct(bound)} at this model's shapes"
+                    if bound < TARGET_MFU
+                    else f"the kernels alone would reach {_pct(bound)}"
                 )
-                + "the rest of a step (dropout, copies, element-wise operations) takes the remainder "
-                "(table above)."
+                + "; the rest of a step (other tensor operations, copies, dropout masks, Python) takes the "
+                "remainder (table above)."
             )
         share = attn.get("predict_share_of_limit")
-        if share is not None and share < TARGET_PREDICT_SHARE:
+        if share is not None and share < TARGET_PREDICT_SHARE and figures["predict_bound"] is not None:
+            bound = figures["predict_bound"]
             lines.append(
-                f"Batch prediction ({_pct(share)} of the limit, target {_pct(TARGET_PREDICT_SHARE)}): "
+                f"Batch prediction ({_pct(share)} of the limit over the run; "
+                f"{_pct(figures['predict_share'])} as profiled, against a peak measured the same minute; "
+                f"target {_pct(TARGET_PREDICT_SHARE)}): against that peak "
                 + (
-                    f"the attention kernels and matrix multiplies alone bound it at "
-                    f"{_pct(predict_ceiling / peak)} at this model's shapes, before tokenization and the "
-                    "element-wise operations."
-                    if predict_ceiling / peak < TARGET_PREDICT_SHARE
-                    else f"the kernels alone would reach {_pct(predict_ceiling / peak)}; tokenization and "
-                    "element-wise operations take the rest."
+                    f"the attention kernels and matrix multiplies alone bound it at {_pct(bound)} at this "
+                    "model's shapes, before tokenization and the other operations."
+                    if bound < TARGET_PREDICT_SHARE
+                    else f"the kernels alone would reach {_pct(bound)}; tokenization and the other "
+                    "operations take the rest."
                 )
             )
     fasttext_s = results["bbc"]["fasttext_tuned"]["train_s"]

@@ -1,5 +1,5 @@
 import pytest
-from bench_profile import MemoryProbe, attention_flops, op_class, profiled
+from bench_profile import MemoryProbe, allocator_free_mb, attention_flops, op_class, profiled
 
 
 def test_ops_are_sorted_into_kinds_of_work():
@@ -11,6 +11,10 @@ def test_ops_are_sorted_into_kinds_of_work():
     assert op_class("aten::_fused_adamw_") == "optimizer"
     assert op_class("aten::copy_") == "copies"
     assert op_class("aten::gelu") == "other ops"
+    # On CUDA the fused kernels wrap inner ones, which must not be counted twice.
+    assert op_class("aten::_scaled_dot_product_efficient_attention") == "attention"
+    assert op_class("aten::_efficient_attention_forward") == "other ops"
+    assert op_class("aten::_flash_attention_forward") == "other ops"
 
 
 def test_attention_flops_count_both_products_and_twice_for_the_backward():
@@ -37,10 +41,11 @@ def test_profiled_work_is_split_by_kind_with_its_flops():
 
     classes, wall = profiled(work)
     assert classes["matmul"]["flops"] == 2 * 20 * 16 * 24  # one addmm of (20, 16) by (16, 24)
-    if classes["attention"]["seconds"] > 0:  # the CPU build's fused kernel ran
-        assert classes["attention"]["flops"] == 2 * 2 * 2 * 10 * 10 * (8 + 8)
-    assert sum(values["seconds"] for values in classes.values()) == pytest.approx(wall, rel=0.05)
-    assert all(values["seconds"] >= 0 for values in classes.values())
+    # On the CPU, F.scaled_dot_product_attention runs the fused flash kernel, counted once.
+    assert classes["attention"]["seconds"] > 0
+    assert classes["attention"]["flops"] == 2 * 2 * 2 * 10 * 10 * (8 + 8)
+    assert classes["matmul"]["seconds"] > 0 and classes["random"]["seconds"] == 0
+    assert 0 < wall and all(values["seconds"] >= 0 for values in classes.values())
 
 
 def test_the_memory_probe_sees_the_steps_and_the_peak():
@@ -53,5 +58,22 @@ def test_the_memory_probe_sees_the_steps_and_the_peak():
     summary = probe.summary()
     assert summary["imports_mb"] > 1
     assert summary["between_steps_mb"] >= summary["ready_mb"] + 50  # the 64 MB held at the first step
-    assert summary["peak_mb"] >= summary["between_steps_mb"]
-    assert summary["allocator_free_mb"] is None or summary["allocator_free_mb"] >= 0
+
+
+def test_memory_freed_inside_the_heap_counts_as_held_free():
+    import ctypes
+
+    before = allocator_free_mb()
+    if before is None:
+        pytest.skip("not glibc")
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    # 200 blocks of 64 KB, under glibc's mmap threshold, so they come from the heap; the last stays
+    # allocated, so the freed ones cannot be trimmed off the top and stay with malloc.
+    blocks = [libc.malloc(64 * 1024) for _ in range(200)]
+    for block in blocks[:-1]:
+        libc.free(block)
+    held = allocator_free_mb()
+    libc.free(blocks[-1])
+    assert held is not None and held >= before + 10
