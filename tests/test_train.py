@@ -99,7 +99,8 @@ def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
     assert weights.tolist() == pytest.approx([63 / (3 * 27), 63 / (3 * 27), 63 / (3 * 9)])
 
 
-def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_path, monkeypatch):
+def _resumable_config(tmp_path):
+    """Three epochs of 9 steps on 150 rows, no early stop; whole words, so runs are reproducible."""
     path = write_csv(tmp_path / "d.csv", make_rows(150, seed=5))
     settings = [
         *TINY_MODEL,
@@ -108,17 +109,28 @@ def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_pa
         "train.patience=0",
         "tokenizer.kind=word",
     ]
-    config = load_config(None, settings)
+    return load_config(None, settings)
+
+
+def _interrupted(config, output, monkeypatch):
+    """Train `config` into `output`, stopped by SIGINT at global step 13 (epoch 2, step 4)."""
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "13")
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train(config, output=output)
+    monkeypatch.delenv(INTERRUPT_VARIABLE)
+    return stopped.value
+
+
+def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_path, monkeypatch):
+    config = _resumable_config(tmp_path)
     alone = train(config, output=tmp_path / "alone")
-    monkeypatch.setenv(INTERRUPT_VARIABLE, "13")  # SIGINT in the middle of epoch 2 (9 steps an epoch)
-    with pytest.raises(TrainingInterrupted, match="resume with: attn train --resume") as stopped:
-        train(config, output=tmp_path / "resumed")
-    assert "epoch 2, step 4" in str(stopped.value) and stopped.value.exit_code == 130
+    stopped = _interrupted(config, tmp_path / "resumed", monkeypatch)
+    assert "resume with: attn train --resume" in str(stopped)
+    assert "epoch 2, step 4" in str(stopped) and stopped.exit_code == 130
     interrupted_seconds = json.loads((tmp_path / "resumed" / "last" / "metrics.json").read_text())[
         "train_seconds"
     ]
     assert interrupted_seconds > 0
-    monkeypatch.delenv(INTERRUPT_VARIABLE)
     resumed = resume(tmp_path / "resumed")
     assert _weights(tmp_path / "alone" / "last") == _weights(tmp_path / "resumed" / "last")
     assert _weights(tmp_path / "alone" / "best") == _weights(tmp_path / "resumed" / "best")
@@ -177,21 +189,10 @@ def test_a_run_saved_with_the_unfused_optimizer_resumes_under_the_fused_one(tmp_
 
     import attncli.prepare
 
-    path = write_csv(tmp_path / "d.csv", make_rows(150, seed=5))
-    settings = [
-        *TINY_MODEL,
-        f"data.source={path}",
-        "train.epochs=3",
-        "train.patience=0",
-        "tokenizer.kind=word",
-    ]
-    config = load_config(None, settings)
+    config = _resumable_config(tmp_path)
     monkeypatch.setattr(attncli.prepare, "_fused_optimizer", lambda device: False)
     alone = train(config, output=tmp_path / "alone")
-    monkeypatch.setenv(INTERRUPT_VARIABLE, "13")
-    with pytest.raises(TrainingInterrupted):
-        train(config, output=tmp_path / "resumed")
-    monkeypatch.delenv(INTERRUPT_VARIABLE)
+    _interrupted(config, tmp_path / "resumed", monkeypatch)
     monkeypatch.setattr(attncli.prepare, "_fused_optimizer", lambda device: True)
     resumed = resume(tmp_path / "resumed")
     assert [record.epoch for record in resumed.history] == [1, 2, 3]
