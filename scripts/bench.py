@@ -139,19 +139,25 @@ def macro_f1_of(truth: list[str], predicted: list[str]) -> float:
     return macro_f1(confusion_matrix([index[t] for t in truth], [index[p] for p in predicted], len(labels)))
 
 
+def bbc_config(data: str, seed: int | str) -> Any:
+    """configs/bbc.yaml on `data` with `seed`: what the benchmark trains and profiles."""
+    from attncli.config import load_config
+
+    return load_config(ROOT / "configs" / "bbc.yaml", [f"data.source={data}", f"train.seed={seed}"])
+
+
 def child_attn(data: str, output: str, repeats: str, seed: str) -> dict[str, Any]:
     import datasets  # noqa: F401  (imported first, so the probe's first figure counts every library)
     import torch  # noqa: F401
     from bench_profile import MemoryProbe
 
     from attncli.checkpoint import load_checkpoint
-    from attncli.config import load_config
     from attncli.evaluation import evaluate
     from attncli.prediction import predict
     from attncli.tokenizer import encode
     from attncli.train import train
 
-    config = load_config(ROOT / "configs" / "bbc.yaml", [f"data.source={data}", f"train.seed={seed}"])
+    config = bbc_config(data, seed)
     memory = MemoryProbe()
     started = time.perf_counter()
     result = train(config, output=Path(output), overwrite=True, reporter=memory)
@@ -400,7 +406,7 @@ def child_profile(data: str, checkpoint_path: str, seed: str) -> dict[str, Any]:
     # in the same minute, just before.
     return {
         "peak_gflops": {name: gemm_peak_gflops(name, 5) for name in ("fp32", "bf16")},
-        "training": profile_training(ROOT / "configs" / "bbc.yaml", data, int(seed)),
+        "training": profile_training(bbc_config(data, seed)),
         "prediction": profile_prediction(checkpoint, texts),
     }
 

@@ -9,14 +9,17 @@ the torch.mm peak of the same run, and how far the rest of the step keeps the wh
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from attncli.reporter import SilentReporter
+
 if TYPE_CHECKING:
     from attncli.checkpoint import LoadedCheckpoint
-    from attncli.history import EpochRecord
+    from attncli.config import Config
     from attncli.reporter import RunInfo
 
 MATMUL_OPS = frozenset({"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::addbmm"})
@@ -100,16 +103,13 @@ def profiled(work: Callable[[], Any]) -> tuple[dict[str, dict[str, float]], floa
     return {name: {"seconds": seconds[name], "flops": flops[name]} for name in CLASSES}, wall
 
 
-def profile_training(config_path: Path, data: str, seed: int, steps: int = 20) -> dict[str, Any]:
-    """`steps` training steps of the config's model on its data (after 3 unprofiled warm-up steps),
-    in the order the first epoch plans them: the breakdown, wall seconds and real tokens seen."""
+def profile_training(config: Config, steps: int = 20) -> dict[str, Any]:
+    """`steps` training steps of `config`'s model on its data (after 3 unprofiled warm-up steps), in
+    the order the first epoch plans them: the breakdown, wall seconds and real tokens seen."""
     from attncli.batching import plan_batches
-    from attncli.config import load_config
     from attncli.fit import train_step
     from attncli.prepare import build_state, prepare
-    from attncli.reporter import SilentReporter
 
-    config = load_config(config_path, [f"data.source={data}", f"train.seed={seed}"])
     prepared = prepare(config, reporter=SilentReporter())
     state, _ = build_state(prepared, reporter=SilentReporter())
     batches = list(
@@ -158,9 +158,9 @@ def _status_mb(field: str) -> float:
     raise KeyError(field)
 
 
-def allocator_free_mb() -> float | None:
-    """Memory glibc's malloc holds free for reuse (mallinfo2's fordblks, over every arena), in MB;
-    None off glibc."""
+@functools.cache
+def _mallinfo2() -> Callable[[], Any] | None:
+    """glibc's mallinfo2, bound once (the probe calls it after steps of a timed run); None off glibc."""
     import ctypes
 
     class MallInfo2(ctypes.Structure):
@@ -171,14 +171,21 @@ def allocator_free_mb() -> float | None:
         ]  # fmt: skip
 
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallinfo2.restype = MallInfo2
+        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
     except (OSError, AttributeError):
         return None
-    return libc.mallinfo2().fordblks / 2**20
+    mallinfo2.restype = MallInfo2
+    return mallinfo2  # type: ignore[no-any-return]
 
 
-class MemoryProbe:
+def allocator_free_mb() -> float | None:
+    """Memory glibc's malloc holds free for reuse (mallinfo2's fordblks, over every arena), in MB;
+    None off glibc."""
+    mallinfo2 = _mallinfo2()
+    return mallinfo2().fordblks / 2**20 if mallinfo2 is not None else None
+
+
+class MemoryProbe(SilentReporter):
     """A training reporter that says nothing and notes the process's resident memory as the run goes:
     when it is made (after the imports), at `start` (data, tokenizer, token ids, model and optimizer
     ready, no step yet), and after every step, keeping the largest resident set between steps and how
@@ -190,22 +197,13 @@ class MemoryProbe:
         self.between_steps_mb = 0.0
         self.allocator_free_mb: float | None = None
 
-    def stage(self, message: str) -> None:
-        pass
-
     def start(self, info: RunInfo) -> None:
         self.ready_mb = _status_mb("VmRSS")
-
-    def epoch_start(self, epoch: int, num_batches: int) -> None:
-        pass
 
     def step(self, *, tokens: int, loss: float | None) -> None:
         resident = _status_mb("VmRSS")
         if resident > self.between_steps_mb:
             self.between_steps_mb, self.allocator_free_mb = resident, allocator_free_mb()
-
-    def epoch_end(self, record: EpochRecord) -> None:
-        pass
 
     def summary(self) -> dict[str, float | None]:
         return {

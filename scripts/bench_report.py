@@ -339,12 +339,11 @@ def _work_rows(part: dict[str, Any], wall: float, peak: float) -> dict[str, tupl
     return rows
 
 
-def _kernel_ceiling(part: dict[str, Any]) -> tuple[float, float | None]:
-    """(share of the time in the two kinds of work FLOPs are counted on, the model's FLOP/s were the
+def _kernel_ceiling(part: dict[str, Any], wall: float) -> tuple[float, float | None]:
+    """(share of `wall` in the two kinds of work FLOPs are counted on, the model's FLOP/s were the
     rest free; None when the profile saw neither)."""
     classes = part["classes"]
     counted = classes["attention"]["seconds"] + classes["matmul"]["seconds"]
-    wall = part["wall_s"] + part.get("tokenize_s", 0.0)
     return counted / wall, part["model_flops"] / counted if counted > 0 else None
 
 
@@ -368,8 +367,8 @@ def _profiled_figures(results: dict[str, Any]) -> dict[str, Any]:
     train_peak = _profile_peak(results, results["bbc"]["attn"].get("precision", "fp32")) * 1e9
     predict_peak = _profile_peak(results, "fp32") * 1e9
     predict_wall = prediction["wall_s"] + prediction["tokenize_s"]
-    train_share, train_ceiling = _kernel_ceiling(training)
-    predict_share, predict_ceiling = _kernel_ceiling(prediction)
+    train_share, train_ceiling = _kernel_ceiling(training, training["wall_s"])
+    predict_share, predict_ceiling = _kernel_ceiling(prediction, predict_wall)
     return {
         "train_peak": train_peak,
         "predict_peak": predict_peak,
