@@ -280,6 +280,10 @@ def _swap_into_place(staging: Path, path: Path) -> None:
 
 def read_header(path: Path) -> dict[str, Any]:
     """config.json of the checkpoint at `path`, after checking the folder is complete."""
+    if path.is_file():
+        raise CheckpointError(
+            f"{path} is a file, not a checkpoint; pass the folder `attn train` wrote (its --output)"
+        )
     if not path.is_dir():
         raise CheckpointError(f"checkpoint {path} does not exist; pass a folder written by `attn train`")
     missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]

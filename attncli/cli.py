@@ -341,7 +341,8 @@ def evaluate(
         str | None,
         typer.Option(
             help="Split of a folder or Hub dataset to evaluate: train, validation (or dev, valid, val), test "
-            "(default: test, else validation)."
+            "(default: test, else validation). Where training carved its validation rows out of train, "
+            "train and validation mean those two parts."
         ),
     ] = None,
     text_column: TextColumnOption = None,
@@ -510,10 +511,11 @@ def predict(
     """Label texts: one result per input line or row, in order, numbered from 0."""
 
     def action() -> None:
-        from attncli.output import CsvWriter, JsonLinesWriter, atomic_output, choose_format
+        from attncli.output import CsvWriter, JsonLinesWriter, atomic_output, check_output_file, choose_format
         from attncli.prediction import PredictionStats, predict_stream
 
         chosen = choose_format(output_format, as_json=as_json, output=output)
+        check_output_file(output)
         _check_inputs(texts or [], file, text_column, delimiter)
         loaded = _load_checkpoint(checkpoint, device)
         source = _record_source(
@@ -639,14 +641,14 @@ def inspect(
 
     def action() -> None:
         from attncli.inspection import check_view, default_view, inspect_text
+        from attncli.output import check_output_file
         from attncli.prediction import EMPTY_TEXT, NO_TEXT
 
         _check_inputs(texts or [], file, text_column, delimiter)
         if as_json and (html or svg):
             raise ConfigError("--html and --svg save the heatmaps, which --json does not draw; drop one")
-        for path in (html, svg):
-            if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
-                raise ConfigError(f"folder {path.parent} does not exist; create it or save elsewhere")
+        check_output_file(html, "--html")
+        check_output_file(svg, "--svg")
         loaded = _load_checkpoint(checkpoint, device)
         config = loaded.config.model
         shown_rollout = rollout or default_view(config, layer=layer, pooling=pooling)

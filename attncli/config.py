@@ -370,8 +370,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        first_line = str(error).splitlines()[0]
-        raise ConfigError(f"config file {path} is not valid YAML: {first_line}") from error
+        # A MarkedYAMLError knows where: "while parsing a flow sequence" alone does not say.
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"config file {path} is not valid YAML{where}: {problem}") from error
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):

@@ -187,27 +187,38 @@ def _pick_split(
     split: str | None,
     *,
     default_source: bool,
-) -> tuple[str, str | None, bool, tuple[str, ...]]:
-    """The split to read, the name to show (None: a single file, whole), whether to carve the
-    validation rows out of it as training did, and notes for the user."""
+) -> tuple[str, str | None, str | None, tuple[str, ...]]:
+    """The split to read, the name to show (None: a single file, whole), which side of training's
+    validation carve to keep ("train", "validation" or None for every row), and notes for the user."""
     if split is None and default_source and _find_split(available, "test") is None:
         # DATA left out means the training data; without a test split, score the held-out
         # validation rows, never the rows the model was trained on.
         split = "validation"
-    # Training carved validation out of train when the data had none; the same seed rebuilds it.
-    if (
-        split is not None
-        and SPLIT_ALIASES.get(split.lower()) == "validation"
-        and _find_split(available, "validation") is None
+    wanted = SPLIT_ALIASES.get(split.lower()) if split is not None else None
+    single_file = not default_source and Path(source).expanduser().is_file()
+    if split is not None and wanted is None and single_file:
+        raise DataError(
+            f"no split {split!r}: {Path(source).name} is a single file, evaluated whole; leave --split "
+            "out, or name train, validation or test"
+        )
+    # Training carved validation out of train when the data had none; the same seed rebuilds both sides.
+    carved_by_training = (
+        _find_split(available, "validation") is None
         and "train" in available
         and (default_source or _is_training_data(checkpoint, source))
-    ):
-        return "train", "validation", True, ()
-    if not default_source and Path(source).expanduser().is_file():
+    )
+    if carved_by_training and wanted in ("train", "validation"):
+        return "train", wanted, wanted, ()
+    if single_file:
+        if carved_by_training and wanted == "test":
+            raise DataError(
+                f"no split 'test': {Path(source).name} is the file this model was trained on, and its "
+                "rows are train and validation; evaluate on another file, or pass --split validation"
+            )
         note = f"{Path(source).name} is a single file, evaluated whole (--split {split} is for folders)"
-        return available[0], None, False, (note,) if split is not None else ()
+        return available[0], None, None, (note,) if split is not None else ()
     name = choose_split(available, split)
-    return name, name, False, ()
+    return name, name, None, ()
 
 
 def load_labelled_split(
@@ -260,9 +271,12 @@ def load_labelled_split(
     if labelled.rows is not None:
         rows = array("q", (rows[row] for row in labelled.rows))
         notes += (f"left out {len(dataset) - len(labelled)} rows with no text or no label",)
-    if carve:
-        _, carved = stratified_split(labelled.labels, fraction=data.validation_fraction, seed=data.split_seed)
-        labelled, rows = labelled.select(carved), array("q", (rows[row] for row in carved))
+    if carve is not None:
+        kept, carved = stratified_split(
+            labelled.labels, fraction=data.validation_fraction, seed=data.split_seed
+        )
+        side = carved if carve == "validation" else kept
+        labelled, rows = labelled.select(side), array("q", (rows[row] for row in side))
     notes = (*raw.notes, *([columns.note] if columns.note else []), *notes)
     return LabelledData(split=shown, labelled=labelled, rows=rows, ignored_unknown=ignored, notes=notes)
 

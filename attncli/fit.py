@@ -24,6 +24,7 @@ from attncli.history import EpochRecord, TrainingMetrics
 from attncli.inference import batched_forward
 from attncli.metrics import macro_f1
 from attncli.outliers import outlier_batch
+from attncli.output import atomic_output
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
 from attncli.run_folder import TENSORBOARD_FOLDER, RunFolder
@@ -100,17 +101,37 @@ class _StopRequest:
             signal.signal(number, handler)
 
 
+def _keep_log_until(log: Path, step: int) -> None:
+    """Drop the lines of `log` past `step`: a run killed after its last/ was saved logged steps that
+    its resumption trains again, and would log twice. A line cut short by the kill goes too."""
+    if not log.is_file():
+        return
+    kept = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            logged = json.loads(line).get("step")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(logged, int) and logged <= step:
+            kept.append(line + "\n")
+    with atomic_output(log) as stream:
+        stream.writelines(kept)
+
+
 class RunWriter:
     """Where a run writes: checkpoints through save_checkpoint, progress lines to metrics.jsonl.
     Under torchrun only rank 0 writes; on the other ranks every method does nothing."""
 
     def __init__(
-        self, folder: RunFolder, prepared: Prepared, metrics: TrainingMetrics, *, append_log: bool
+        self, folder: RunFolder, prepared: Prepared, metrics: TrainingMetrics, *, resumed_at: int | None
     ) -> None:
+        """`resumed_at`: the global step last/ was saved at, for a resumed run (None for a new one)."""
         self.folder, self.prepared = folder, prepared
         self.started, self.earlier_seconds = time.perf_counter(), metrics.train_seconds
         self.enabled = prepared.distributed.is_main
-        mode = "a" if append_log else "w"
+        if self.enabled and resumed_at is not None:
+            _keep_log_until(folder.metrics_log, resumed_at)
+        mode = "a" if resumed_at is not None else "w"
         self.log = folder.metrics_log.open(mode, encoding="utf-8") if self.enabled else None
         self.events: Any = None
         if self.enabled and prepared.config.train.tensorboard:
@@ -153,9 +174,14 @@ class RunWriter:
         save_checkpoint(
             path, model=state.model, tokenizer=prepared.tokenizer, config=prepared.config,
             label_names=prepared.label_names, metrics=metrics.to_json(),
-            training_state=state.state_dict() if with_state else None, data_path=prepared.data_path,
+            training_state=self._training_state(state) if with_state else None, data_path=prepared.data_path,
             temperature=epoch.temperature if epoch is not None else 1.0,
         )  # fmt: skip
+
+    def _training_state(self, state: TrainState) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """What last/ keeps to resume from: the state, and the digest of the data it was trained on."""
+        tensors, values = state.state_dict()
+        return tensors, {**values, "data_digest": self.prepared.data_digest}
 
     def close(self) -> None:
         if self.log is not None:
@@ -250,12 +276,7 @@ def _end_epoch(
     state.history.append(record)
     reporter.epoch_end(record)
     run.write_log(step=state.global_step, **dataclasses.asdict(record))
-    key = (validation_f1, -validation_loss)  # best: highest macro-F1, then lowest loss
-    improved = state.best_key is None or key > state.best_key
-    if improved:
-        state.best_key, state.best_epoch, state.epochs_without_improvement = key, state.epoch, 0
-    else:
-        state.epochs_without_improvement += 1
+    improved = record_score(state, validation_f1=validation_f1, validation_loss=validation_loss)
     stop = ""
     if config.patience and state.epochs_without_improvement >= config.patience:
         stop = "patience"
@@ -268,6 +289,20 @@ def _end_epoch(
     state.tokens_seen, state.padded_tokens, state.epoch_seconds, state.epoch_generator_state = 0, 0, 0.0, None
     run.save(run.folder.last, state, metrics, with_state=True)
     return bool(stop)
+
+
+def record_score(state: TrainState, *, validation_f1: float, validation_loss: float) -> bool:
+    """Note the epoch that just ended in `state`; True when it is the best so far (highest macro-F1,
+    then lowest loss), which best/ then holds. Patience counts the epochs since macro-F1 last rose:
+    a lower loss at an equal macro-F1 picks the better checkpoint but does not keep training going
+    (a run at 100% validation macro-F1 would otherwise train to the ceiling as its loss falls)."""
+    key = (validation_f1, -validation_loss)
+    f1_rose = state.best_key is None or validation_f1 > state.best_key[0]
+    improved = state.best_key is None or key > state.best_key
+    if improved:
+        state.best_key, state.best_epoch = key, state.epoch
+    state.epochs_without_improvement = 0 if f1_rose else state.epochs_without_improvement + 1
+    return improved
 
 
 def _save_interrupted(state: TrainState, run: RunWriter, metrics: TrainingMetrics, signal_name: str) -> None:

@@ -45,6 +45,17 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
     return "table"
 
 
+def check_output_file(path: Path | None, option: str = "--output") -> None:
+    """Refuse, before any work is done, a path that cannot become the file `option` writes."""
+    if path is None:
+        return
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"folder {folder} does not exist; create it or pass another {option}")
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; pass {option} the name of a file, such as one inside it")
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path | None) -> Iterator[IO[str]]:
     """Standard output, or a text stream to `path` that replaces it only when the block succeeds;
@@ -53,9 +64,8 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
+    check_output_file(path)
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataError(f"folder {folder} does not exist; create it or pass another --output")
     try:
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=folder)
     except OSError as error:
@@ -133,7 +143,8 @@ def _cell(value: Any) -> str:
 
 class CsvWriter:
     """The input's columns (for plain text: index and text), then `label`, `score` and one
-    `prob_<label>` column per label. A name that clashes with an input column is prefixed `attn_`."""
+    `prob_<label>` column per label. A name that clashes with an input column is prefixed `attn_`,
+    and numbered as well (`attn_label_2`) while that too is taken, so every column has its own name."""
 
     def __init__(
         self,
@@ -146,7 +157,14 @@ class CsvWriter:
         self.input_columns = list(input_columns) or ["index", "text"]
         added = ["label", "score", *(f"prob_{label}" for label in label_names)]
         taken = set(self.input_columns)
-        self.added = [f"attn_{name}" if name in taken else name for name in added]
+        self.added = []
+        for name in added:
+            free = name if name not in taken else f"attn_{name}"
+            number = 2
+            while free in taken:
+                free, number = f"attn_{name}_{number}", number + 1
+            taken.add(free)
+            self.added.append(free)
         self.writer = csv.writer(stream, delimiter=delimiter, lineterminator="\n")
         self.writer.writerow([_cell(name) for name in [*self.input_columns, *self.added]])
         self.stream, self.plain = stream, not input_columns

@@ -49,7 +49,12 @@ class Prediction:
         if self.reason is not None:
             values["reason"] = self.reason
         if self.fields:
-            values["fields"] = {key: value for key, value in self.fields.items() if key != text_column}
+            # The text column is "text" above; a value that was no text (a number) stays, so nothing is lost.
+            values["fields"] = {
+                key: value
+                for key, value in self.fields.items()
+                if key != text_column or (value is not None and value != self.text)
+            }
         return values
 
 

@@ -99,6 +99,20 @@ class Prepared:
         return fallback_id_of(self.tokenizer)
 
     @functools.cached_property
+    def data_digest(self) -> str:
+        """SHA-256 of the token ids and labels of both splits and of the label names: a resumed run
+        must see the data its last/ was trained on, or its validation carve and batches differ."""
+        import hashlib
+
+        digest = hashlib.sha256("\x00".join(self.label_names).encode())
+        for packed in (self.train_ids, self.validation_ids):
+            digest.update(packed.ids.contiguous().numpy().data)
+            digest.update(packed.starts.contiguous().numpy().data)
+        digest.update(self.train_targets.contiguous().numpy().data)
+        digest.update(self.validation_labels)
+        return digest.hexdigest()
+
+    @functools.cached_property
     def outlier_pool(self) -> PackedSequences | None:
         """Token ids of made-up gibberish for train.outlier_rows (None when that is 0)."""
         if not self.config.train.outlier_rows:

@@ -129,6 +129,7 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
         require_tensorboard(config)
         reporter.stage(f"resuming {folder.path} from {folder.last}")
         prepared = prepare(config, reporter=reporter, tokenizer=last.tokenizer, distributed=distributed)
+        _require_same_data(prepared, last.label_names, saved_state[1], last.metrics)
         state, _ = build_state(
             prepared, reporter=reporter, token_dim=int(last.header.get("token_dim") or 0) or None
         )
@@ -140,6 +141,35 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
             torch.manual_seed(config.train.seed + 1000 * distributed.rank + state.global_step)
         metrics = TrainingMetrics.from_json(last.metrics)
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=True)
+
+
+def _require_same_data(
+    prepared: Prepared, label_names: list[str], state: dict[str, Any], metrics: dict[str, Any]
+) -> None:
+    """Refuse to resume on data other than the run's: new labels would not fit the model, and other
+    rows would move the validation carve and the batches. last/ written before the digest was kept
+    is checked by its labels and split sizes."""
+    source = prepared.config.data.source
+    remedy = "put back the data the run started on, or train a new run on this data with another --output"
+    if prepared.label_names != label_names:
+        raise ConfigError(
+            f"the labels of {source} are not the run's ({', '.join(prepared.label_names)} now, "
+            f"{', '.join(label_names)} then); {remedy}"
+        )
+    sizes = (len(prepared.train_ids), len(prepared.validation_ids))
+    saved_sizes = (metrics.get("train_size"), metrics.get("validation_size"))
+    sizes_known = all(isinstance(size, int) and size > 0 for size in saved_sizes)
+    digest = state.get("data_digest")
+    if sizes_known and saved_sizes != sizes:
+        what = (
+            f"{sizes[0]} training and {sizes[1]} validation texts now, "
+            f"{saved_sizes[0]} and {saved_sizes[1]} then"
+        )
+    elif digest is not None and digest != prepared.data_digest:
+        what = "the same number of texts, but other texts or labels"
+    else:
+        return
+    raise ConfigError(f"{source} has changed since the run was saved ({what}); {remedy}")
 
 
 def _refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> None:
@@ -185,7 +215,7 @@ def _fit_and_finish(
     reporter.start(info)
     if prepared.distributed.is_main and not resumed:
         folder.clear_previous_run()
-    run = RunWriter(folder, prepared, metrics, append_log=resumed)
+    run = RunWriter(folder, prepared, metrics, resumed_at=state.global_step if resumed else None)
     try:
         fit(state, prepared, run, metrics, reporter=reporter)
     finally:

@@ -94,7 +94,9 @@ def trained(easy_folder, tmp_path_factory):
     from attncli.train import train
 
     output = tmp_path_factory.mktemp("runs") / "easy"
-    config = load_config(None, [*TINY_MODEL, f"data.source={easy_folder}", "train.epochs=8"])
+    # Every epoch (no early stop), so that train --resume with one more epoch has work to do.
+    settings = [*TINY_MODEL, f"data.source={easy_folder}", "train.epochs=8", "train.patience=0"]
+    config = load_config(None, settings)
     result = train(config, output=output)
     return result
 

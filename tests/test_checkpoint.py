@@ -96,6 +96,9 @@ def test_files_follow_the_umask(trained, tmp_path):
 def test_incomplete_or_missing_checkpoints(trained, tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         load_checkpoint(tmp_path / "absent")
+    (tmp_path / "data.csv").write_text("text,label\n")
+    with pytest.raises(CheckpointError, match="data.csv is a file, not a checkpoint; pass the folder"):
+        load_checkpoint(tmp_path / "data.csv")
     broken = tmp_path / "broken"
     broken.mkdir()
     for name in ("config.json", "tokenizer.json", "metrics.json"):

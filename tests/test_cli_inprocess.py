@@ -35,6 +35,31 @@ def _ok(*args):
     return result
 
 
+@pytest.mark.parametrize("kind", ["parquet", "tsv", "save_to_disk"])
+def test_every_kind_of_local_data_trains_and_evaluates(kind, tmp_path):
+    from datasets import Dataset
+
+    dataset = Dataset.from_list(make_rows(240, seed=3))
+    source = tmp_path / f"data.{kind}"
+    if kind == "parquet":
+        dataset.to_parquet(str(source))
+    elif kind == "tsv":
+        dataset.to_csv(str(source), sep="\t", index=False)
+    else:
+        dataset.train_test_split(test_size=0.2, seed=0).save_to_disk(str(source))
+    _ok("train", source, "-o", tmp_path / "run", "--epochs", 8, *TINY)
+    report = json.loads(_ok("eval", tmp_path / "run", source, "--json").stdout)
+    assert report["n"] == (48 if kind == "save_to_disk" else 240)
+    assert report["accuracy"] >= 0.8
+
+
+def test_an_output_that_is_a_folder_is_refused_before_the_checkpoint_loads(tmp_path):
+    absent = tmp_path / "no-checkpoint-here"  # never reached: the output is checked first
+    _refused(invoke("predict", absent, "text", "--output", tmp_path, "--format", "csv"), "is a folder")
+    _refused(invoke("inspect", absent, "text", "--html", tmp_path), f"{tmp_path} is a folder; pass --html")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
     path = save_untrained_checkpoint(tmp_path / "deep", num_layers=2, positional="alibi")
     text = "the coach said football today"

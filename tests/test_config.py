@@ -57,8 +57,8 @@ def test_missing_and_malformed_files(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "absent.yaml")
     bad = tmp_path / "bad.yaml"
-    bad.write_text("model: [unclosed\n")
-    with pytest.raises(ConfigError, match="not valid YAML"):
+    bad.write_text("model:\n  embed_dim: 64\n  things: [1, 2\ntrain:\n  lr: 3\n")
+    with pytest.raises(ConfigError, match="not valid YAML at line 4, column 6: expected ',' or ']'"):
         load_config(bad)
     listing = tmp_path / "list.yaml"
     listing.write_text("- 1\n- 2\n")

@@ -75,6 +75,13 @@ def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path,
     assert evaluate(checkpoint, str(path), split="dev").to_json() == {**report.to_json(), "source": str(path)}
     with pytest.raises(DataError, match="no split 'test'"):
         evaluate(checkpoint, split="test")  # the training data has none, and its rows are not one
+    with pytest.raises(DataError, match="no split 'test': only.csv is the file this model was trained on"):
+        evaluate(checkpoint, str(path), split="test")
+    # --split train is the rows training learned from: the file without its validation rows.
+    for source in (None, str(path)):
+        trained_rows = evaluate(checkpoint, source, split="train")
+        assert (trained_rows.split, trained_rows.n) == ("train", result.info.train_size)
+        assert trained_rows.n + report.n == 60
 
 
 def test_a_single_file_is_evaluated_whole_with_other_column_names(loaded, tmp_path):
@@ -88,6 +95,8 @@ def test_a_single_file_is_evaluated_whole_with_other_column_names(loaded, tmp_pa
     asked = evaluate(loaded, str(path), split="test")
     assert (asked.split, asked.n, asked.accuracy) == (None, 21, result.accuracy)
     assert asked.notes == ("test.csv is a single file, evaluated whole (--split test is for folders)",)
+    with pytest.raises(DataError, match="no split 'bogus': test.csv is a single file"):
+        evaluate(loaded, str(path), split="bogus")
 
 
 def test_split_aliases_name_a_folders_validation_split(loaded, tmp_path):

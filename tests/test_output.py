@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from attncli.errors import DataError
-from attncli.output import CsvWriter, atomic_output, choose_format
+from attncli.output import CsvWriter, atomic_output, check_output_file, choose_format
 from attncli.prediction import Prediction
 
 
@@ -18,6 +18,23 @@ def test_format_comes_from_the_option_then_json_then_the_suffix():
         choose_format("csv", as_json=True, output=None)
     with pytest.raises(DataError, match="cannot tell the format of out.txt"):
         choose_format(None, as_json=False, output=Path("out.txt"))
+
+
+def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
+    columns = ["label", "attn_label", "attn_label_2", "score", "prob_neg"]
+    writer = CsvWriter(io.StringIO(), input_columns=columns, label_names=["neg", "pos"])
+    assert writer.added == ["attn_label_3", "attn_score", "attn_prob_neg", "prob_pos"]
+    header = next(csv.reader(io.StringIO(writer.stream.getvalue())))  # type: ignore[attr-defined]
+    assert len(set(header)) == len(header) == 9
+
+
+def test_an_output_path_that_is_a_folder_or_in_no_folder_is_refused_before_any_work(tmp_path):
+    with pytest.raises(DataError, match=f"{tmp_path} is a folder; pass --html the name of a file"):
+        check_output_file(tmp_path, "--html")
+    with pytest.raises(DataError, match="folder .*absent does not exist; create it or pass another --output"):
+        check_output_file(tmp_path / "absent" / "out.csv")
+    check_output_file(tmp_path / "out.csv")  # a new file in a folder that exists
+    check_output_file(None)
 
 
 def test_output_file_appears_only_when_complete(tmp_path):

@@ -44,6 +44,18 @@ def test_empty_and_blank_texts_get_no_label_and_keep_their_place(loaded):
     assert predictions[1].to_json()["score"] is None and predictions[1].top_k == []
 
 
+def test_a_row_whose_text_is_no_string_keeps_its_value_in_the_output(loaded):
+    rows = [{"id": 1, "body": "soup and bread"}, {"id": 2, "body": 5}, {"id": 3, "body": None}]
+    records = [Record(index=i, text=row["body"] if isinstance(row["body"], str) else None, fields=row)
+               for i, row in enumerate(rows)]  # fmt: skip
+    shown = [p.to_json(text_column="body") for p in predict_records(loaded, records)]
+    assert [(row["label"], row.get("reason"), row["fields"]) for row in shown] == [
+        ("food", None, {"id": 1}),  # the text is "text" already
+        (None, "no text in this row", {"id": 2, "body": 5}),  # not lost
+        (None, "no text in this row", {"id": 3}),
+    ]
+
+
 def test_probabilities_are_divided_by_the_checkpoint_temperature(loaded):
     import torch
 

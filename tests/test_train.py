@@ -1,12 +1,14 @@
 import json
 import random
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import TINY_MODEL, make_rows, write_csv
 
 from attncli.config import load_config
 from attncli.errors import CheckpointError, ConfigError, TrainingError, TrainingInterrupted
-from attncli.fit import INTERRUPT_VARIABLE
+from attncli.fit import INTERRUPT_VARIABLE, RunWriter, record_score
 from attncli.train import resume, train
 
 
@@ -69,12 +71,30 @@ def test_early_stopping_ends_the_run_and_best_holds_the_best_macro_f1(tmp_path):
     history = result.history
     assert result.metrics.stop_reason == "patience" and len(history) < 30
     best = max(history, key=lambda record: (record.validation_macro_f1, -record.validation_loss))
-    assert result.best_epoch == best.epoch and history[-1].epoch == result.best_epoch + 1
+    rose = [
+        r.epoch
+        for i, r in enumerate(history)
+        if all(r.validation_macro_f1 > p.validation_macro_f1 for p in history[:i])
+    ]
+    assert result.best_epoch == best.epoch and history[-1].epoch == rose[-1] + 1  # patience 1
 
     saved = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())
     assert saved["best_epoch"] == best.epoch and len(saved["history"]) == len(history)
     with pytest.raises(ConfigError, match="stopped early after epoch .* nothing to resume"):
         resume(tmp_path / "run", epochs=40)
+
+
+def test_patience_counts_epochs_since_macro_f1_rose_and_a_lower_loss_only_picks_the_best():
+    state = SimpleNamespace(best_key=None, best_epoch=0, epoch=1, epochs_without_improvement=0)
+    scores = [(0.8, 0.9), (1.0, 0.5), (1.0, 0.3), (1.0, 0.2), (0.9, 0.1), (1.0, 0.2)]
+    best, waited = [], []
+    for epoch, (f1, loss) in enumerate(scores, 1):
+        state.epoch = epoch
+        best.append(record_score(state, validation_f1=f1, validation_loss=loss))  # type: ignore[arg-type]
+        waited.append(state.epochs_without_improvement)
+    # Epochs 3 and 4 tie epoch 2's macro-F1 at a lower loss: best/ moves to them, patience runs on.
+    assert best == [True, True, True, True, False, False] and state.best_epoch == 4
+    assert waited == [0, 0, 1, 2, 3, 4]
 
 
 def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
@@ -121,6 +141,12 @@ def _interrupted(config, output, monkeypatch):
     return stopped.value
 
 
+def _logged(run):
+    """(step, training loss, validation loss) of each line of a run's metrics.jsonl."""
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return [(r["step"], r.get("loss"), r.get("validation_loss")) for r in map(json.loads, lines)]
+
+
 def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_path, monkeypatch):
     config = _resumable_config(tmp_path)
     alone = train(config, output=tmp_path / "alone")
@@ -131,7 +157,12 @@ def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_pa
         "train_seconds"
     ]
     assert interrupted_seconds > 0
+    # As if killed later, before another last/ was saved: steps logged past it, the last line cut short.
+    with (tmp_path / "resumed" / "metrics.jsonl").open("a") as log:
+        log.write('{"step": 14, "epoch": 2, "loss": 9.0}\n{"step": 15, "epo')
     resumed = resume(tmp_path / "resumed")
+    # The log reads as the uninterrupted run's: each step once, with the same losses.
+    assert _logged(tmp_path / "resumed") == _logged(tmp_path / "alone")
     assert _weights(tmp_path / "alone" / "last") == _weights(tmp_path / "resumed" / "last")
     assert _weights(tmp_path / "alone" / "best") == _weights(tmp_path / "resumed" / "best")
     assert [r.train_loss for r in alone.history] == [r.train_loss for r in resumed.history]
@@ -179,6 +210,35 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
 def test_summary_records_padding_and_peak_memory(trained):
     assert all(0.0 <= record.padding_fraction < 0.5 for record in trained.history)
     assert trained.metrics.peak_memory_mb > 50
+
+
+def test_resume_refuses_data_that_changed_since_the_run_was_saved(tmp_path, monkeypatch):
+    config = _resumable_config(tmp_path)
+    data = Path(config.data.source)
+    original = data.read_text()
+    lines = original.splitlines(keepends=True)
+    _interrupted(config, tmp_path / "run", monkeypatch)
+    changed = {
+        "labels of .* are not the run's .*put back the data": [*lines, "New words here,music\n"],
+        r"\(the same number of texts, but other texts or labels\)": [
+            lines[0],
+            lines[1].replace(lines[1].split(",")[0], "Something else entirely"),
+            *lines[2:],
+        ],
+        r"\(\d+ training and \d+ validation texts now, 135 and 15 then\)": lines[:-10],
+    }
+    for message, edited in changed.items():
+        data.write_text("".join(edited))
+        with pytest.raises(ConfigError, match=message):
+            resume(tmp_path / "run")
+    data.write_text(original)
+    assert resume(tmp_path / "run").history[-1].epoch == 3
+    # last/ written before the digest was kept: the split sizes still tell a changed file.
+    monkeypatch.setattr(RunWriter, "_training_state", lambda self, state: state.state_dict())
+    _interrupted(config, tmp_path / "old", monkeypatch)
+    data.write_text("".join(lines[:-10]))
+    with pytest.raises(ConfigError, match="validation texts now, 135 and 15 then"):
+        resume(tmp_path / "old")
 
 
 def test_a_run_saved_with_the_unfused_optimizer_resumes_under_the_fused_one(tmp_path, monkeypatch):
