@@ -28,6 +28,8 @@ class TokenWeight:
     start: int
     end: int
     weight: float
+    pieces: int = 1
+    """How many of the model's tokens this entry is (more than 1 for a word merged from pieces)."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,9 @@ def merge_words(encoded: Encoded, weights: list[float], text: str, tokens: list[
     ):
         if merged and word == previous_word:
             last = merged[-1]
-            merged[-1] = TokenWeight(text[last.start : end], last.start, end, last.weight + weight)
+            merged[-1] = TokenWeight(
+                text[last.start : end], last.start, end, last.weight + weight, pieces=last.pieces + 1
+            )
         else:
             merged.append(TokenWeight(token if end == start else text[start:end], start, end, weight))
         previous_word = word

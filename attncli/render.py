@@ -22,7 +22,7 @@ from attncli.metrics import CALIBRATION_BINS
 if TYPE_CHECKING:
     from attncli.evaluation import EvalResult
     from attncli.info import CheckpointInfo
-    from attncli.inspection import Inspection
+    from attncli.inspection import Inspection, TokenWeight
     from attncli.prediction import Prediction
     from attncli.train import TrainResult
 
@@ -96,8 +96,10 @@ class HeatScale:
     levels: int
 
     @classmethod
-    def of(cls, weights: list[float], *, levels: int) -> HeatScale:
-        uniform = 1.0 / max(1, len(weights))
+    def of(cls, weights: list[float], *, levels: int, positions: int | None = None) -> HeatScale:
+        """`weights`: each entry's weight per model token; `positions`: how many tokens the model
+        read (more than the entries when words were merged from pieces; default: one per entry)."""
+        uniform = 1.0 / max(1, positions or len(weights))
         highest = max(weights, default=uniform) / uniform
         return cls(uniform=uniform, top=max(LEAST_SCALE_TOP, highest), levels=levels)
 
@@ -116,9 +118,16 @@ def _multiple(value: float) -> str:
     return f"{value:.1f}x" if value < 10 else f"{value:.0f}x"
 
 
-def _heat_legend(scale: HeatScale, styles: list[Style]) -> Text:
+def _per_token(item: TokenWeight) -> float:
+    """An entry's weight per model token: a word merged from k pieces would get k times the uniform
+    weight under flat attention, so it is judged by its weight over k."""
+    return item.weight / item.pieces
+
+
+def _heat_legend(scale: HeatScale, styles: list[Style], *, merged: bool) -> Text:
+    what = "weight per model token" if merged else "weight"
     legend = Text(
-        f"colour: weight as a multiple of uniform (1/{round(1 / scale.uniform)} = {scale.uniform:.3g}), "
+        f"colour: {what} as a multiple of uniform (1/{round(1 / scale.uniform)} = {scale.uniform:.3g}), "
         "log scale: ",
         "attn.muted",
     )
@@ -151,7 +160,7 @@ def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:
     ranked = sorted(inspection.tokens, key=lambda item: item.weight, reverse=True)[:TOP_TOKENS]
     for item in ranked:
         shown = _shown(inspection.text[item.start : item.end]) or item.token
-        table.add_row(shown, f"{item.weight:.4f}", _multiple(item.weight / scale.uniform))
+        table.add_row(shown, f"{item.weight:.4f}", _multiple(_per_token(item) / scale.uniform))
     return table
 
 
@@ -168,17 +177,20 @@ def render_inspection(
         (f"; showing {inspection.view}", "attn.muted"),
     )
     styles = heat_styles(color_system)
-    weights = [item.weight for item in inspection.tokens]
-    scale = HeatScale.of(weights, levels=len(styles))
+    positions = sum(item.pieces for item in inspection.tokens)
+    merged = positions > len(inspection.tokens)
+    scale = HeatScale.of(
+        [_per_token(item) for item in inspection.tokens], levels=len(styles), positions=positions
+    )
     seen_end = max((item.end for item in inspection.tokens), default=0)
     text = _shown(inspection.text[:seen_end], keep="\n")
     if color_system is not None:
         heatmap = Text(text)
         for item in inspection.tokens:
-            level = scale.level(item.weight)
+            level = scale.level(_per_token(item))
             if item.end > item.start and level:
                 heatmap.stylize(styles[level - 1], item.start, item.end)
-        legend = _heat_legend(scale, styles)
+        legend = _heat_legend(scale, styles, merged=merged)
     else:
         heatmap, position = Text(), 0
         for item in inspection.tokens:
@@ -186,7 +198,8 @@ def render_inspection(
             heatmap.append(f"[{item.weight:.3f}]", "attn.muted")
             position = max(position, item.end)
         legend = Text(
-            f"[weight] after each token; uniform would be 1/{len(weights)} = {scale.uniform:.3g}",
+            f"[weight] after each token; uniform would be 1/{positions} = {scale.uniform:.3g}"
+            + (f" a token, k/{positions} for a word of k pieces" if merged else ""),
             "attn.muted",
         )
     parts: list[RenderableType] = [header, heatmap]

@@ -121,3 +121,4 @@ def test_words_merge_pieces_and_sum_their_weights(loaded):
     assert sum(t.weight for t in words.tokens) == pytest.approx(1.0, abs=1e-5)
     football = [t.weight for t in pieces.tokens if t.end <= len("footballs")]
     assert words.tokens[0].weight == pytest.approx(sum(football), abs=1e-6)
+    assert [t.pieces for t in words.tokens] == [len(football), 1, len(pieces.tokens) - len(football) - 1]

@@ -87,6 +87,20 @@ def test_heat_levels_spread_peaked_weights_and_keep_flat_ones_pale():
     assert bounds[0] == 1.0 and bounds == sorted(bounds) and bounds[-1] < scale.top
 
 
+def test_a_word_merged_from_pieces_is_judged_by_its_weight_per_piece():
+    # Four model tokens with flat attention, "footballs" merged from three of them: 0.75 is its
+    # uniform share, not three times uniform, so it stays uncoloured and its multiple is 1.0x.
+    merged = Inspection(
+        text="footballs rule", label="pos", score=0.9, view="v", truncated_tokens=0,
+        tokens=[TokenWeight("footballs", 0, 9, 0.75, pieces=3), TokenWeight("rule", 10, 14, 0.25)],
+    )  # fmt: skip
+    coloured = _render(render_inspection(merged, color_system="truecolor"), color=True)
+    assert "48;2;" not in coloured.split("footballs")[0][-20:] and "weight per model token" in coloured
+    assert "1.0x" in coloured.split("top tokens")[1].split("rule")[0]
+    plain = _render(render_inspection(merged, color_system=None), color=False)
+    assert "uniform would be 1/4 = 0.25 a token, k/4 for a word of k pieces" in " ".join(plain.split())
+
+
 def test_heat_levels_stay_distinct_on_256_and_16_colour_terminals():
     from rich.color import ColorSystem
 
