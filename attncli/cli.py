@@ -190,6 +190,41 @@ def _main(
     """Train, evaluate and inspect attention-based text classifiers."""
 
 
+def _launch_processes(nproc: int, arguments: list[str], *, debug: bool) -> int:
+    """Run `attn <arguments>` on `nproc` processes through torchrun's launcher, in this process, and
+    return the exit code: the processes' own (each prints its one line, rank 0 for all), 130 when
+    Ctrl-C or SIGTERM stopped them (they keep last/ and say how to resume). torchrun's log and
+    traceback of a failed process are shown only with --debug."""
+    import logging
+
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import parse_args, run
+
+    if not debug:
+        logging.getLogger("torch.distributed").setLevel(logging.CRITICAL)
+    # torchrun sets one thread a process, with a warning, when it is not set: share the cores instead.
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    launch = ["--standalone", f"--nproc_per_node={nproc}", "-m", "attncli", *arguments]
+    try:
+        run(parse_args(launch))
+    except SignalException:
+        return 130
+    except ChildFailedError as failed:
+        codes = {rank: failure.exitcode for rank, failure in sorted(failed.failures.items())}
+        exited = [code for code in codes.values() if code > 0]
+        if exited:  # attn's own exit codes; the message is already printed (the others were stopped)
+            return max(exited)
+        rank, code = next(iter(codes.items()))
+        typer.echo(
+            f"error: training process {rank} was killed by signal {-code}; rerun with --debug for "
+            "torchrun's log",
+            err=True,
+        )
+        return 1
+    return 0
+
+
 @app.command(short_help="Train a classifier on labelled texts.")
 def train(
     data: Annotated[
@@ -269,15 +304,13 @@ def train(
             "--epochs": epochs, "--batch-size": batch_size, "--lr": lr,
             "--max-length": max_length, "--device": device, "--precision": precision, "--seed": seed,
         }  # fmt: skip
-        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
-        command += ["-m", "attncli", "train", *([data] if data else [])]
-        command += [
+        arguments = ["train", *([data] if data else [])]
+        arguments += [
             str(item) for flag, value in options.items() if value is not None for item in (flag, value)
         ]
-        command += [item for value in set_values or [] for item in ("--set", value)]
-        command += ["--overwrite"] * overwrite + ["--debug"] * debug
-        # torchrun takes this process's place, so Ctrl-C and SIGTERM reach it (and it the workers).
-        os.execv(sys.executable, command)
+        arguments += [item for value in set_values or [] for item in ("--set", value)]
+        arguments += ["--overwrite"] * overwrite + ["--debug"] * debug
+        raise typer.Exit(_launch_processes(nproc, arguments, debug=debug))
 
     def action() -> None:
         from attncli.config import load_config

@@ -59,6 +59,17 @@ class Distributed:
         dist.broadcast(buffer, src=0)
         return bytes(buffer.cpu().tolist()).decode("utf-8")
 
+    def gather(self, tensor: torch.Tensor, *, device: torch.device) -> list[torch.Tensor]:
+        """Every process's `tensor` (the same shape and type on each), on the CPU, by rank."""
+        if not self.active:
+            return [tensor.cpu()]
+        import torch.distributed as dist
+
+        local = tensor.to(device)  # nccl gathers GPU tensors only
+        gathered = [local.new_empty(local.shape) for _ in range(self.world_size)]
+        dist.all_gather(gathered, local)
+        return [item.cpu() for item in gathered]
+
     def agree(self, ok: bool, *, device: torch.device) -> bool:
         """True only when every process says ok (for example, that its step went well)."""
         if not self.active:

@@ -118,6 +118,26 @@ def _keep_log_until(log: Path, step: int) -> None:
         stream.writelines(kept)
 
 
+def rank_random_states(prepared: Prepared) -> dict[str, torch.Tensor]:
+    """Under torchrun, the dropout random state of every process but rank 0 (whose state the
+    TrainState saves), as `rng.torch.rank<r>` (and `rng.cuda.rank<r>`): a resumed run then draws
+    the masks the uninterrupted one would have. A collective: every process must call it."""
+    import torch
+
+    distributed = prepared.distributed
+    if not distributed.active:
+        return {}
+    states = {"torch": distributed.gather(torch.get_rng_state(), device=prepared.device)}
+    if prepared.device.type == "cuda":
+        states["cuda"] = distributed.gather(torch.cuda.get_rng_state(prepared.device), device=prepared.device)
+    return {
+        f"rng.{kind}.rank{rank}": state
+        for kind, by_rank in states.items()
+        for rank, state in enumerate(by_rank)
+        if rank > 0
+    }
+
+
 class RunWriter:
     """Where a run writes: checkpoints through save_checkpoint, progress lines to metrics.jsonl.
     Under torchrun only rank 0 writes; on the other ranks every method does nothing."""
@@ -164,7 +184,9 @@ class RunWriter:
         metrics.peak_memory_mb = max(metrics.peak_memory_mb, peak_memory_mb(self.prepared.device))
 
     def save(self, path: Path, state: TrainState, metrics: TrainingMetrics, *, with_state: bool) -> None:
+        """Called by every process (with_state gathers their random states); rank 0 writes."""
         prepared = self.prepared
+        rank_states = rank_random_states(prepared) if with_state else {}
         if not self.enabled:
             return
         self.account(metrics)
@@ -174,14 +196,23 @@ class RunWriter:
         save_checkpoint(
             path, model=state.model, tokenizer=prepared.tokenizer, config=prepared.config,
             label_names=prepared.label_names, metrics=metrics.to_json(),
-            training_state=self._training_state(state) if with_state else None, data_path=prepared.data_path,
+            training_state=self._training_state(state, rank_states) if with_state else None,
+            data_path=prepared.data_path,
             temperature=epoch.temperature if epoch is not None else 1.0,
         )  # fmt: skip
 
-    def _training_state(self, state: TrainState) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """What last/ keeps to resume from: the state, and the digest of the data it was trained on."""
+    def _training_state(
+        self, state: TrainState, rank_states: dict[str, torch.Tensor]
+    ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """What last/ keeps to resume from: the state (rank 0's), the other processes' random states,
+        and the digest of the data it was trained on."""
         tensors, values = state.state_dict()
-        return tensors, {**values, "data_digest": self.prepared.data_digest}
+        world_size = self.prepared.distributed.world_size
+        return {**tensors, **rank_states}, {
+            **values,
+            "data_digest": self.prepared.data_digest,
+            "world_size": world_size,
+        }
 
     def close(self) -> None:
         if self.log is not None:
@@ -311,9 +342,11 @@ def _save_interrupted(state: TrainState, run: RunWriter, metrics: TrainingMetric
     run.save(run.folder.last, state, metrics, with_state=True)
     run.prepared.distributed.barrier()
     best = f" and {run.folder.best} the best epoch ({state.best_epoch})" if state.best_epoch else ""
+    world_size = run.prepared.distributed.world_size
+    processes = f" --nproc {world_size}" if world_size > 1 else ""
     raise TrainingInterrupted(
         f"{signal_name}: stopped at epoch {state.epoch}, step {state.step}; {run.folder.last} holds this "
-        f"state{best}; resume with: attn train --resume {shlex.quote(str(run.folder.path))}"
+        f"state{best}; resume with: attn train --resume {shlex.quote(str(run.folder.path))}{processes}"
     )
 
 

@@ -135,12 +135,31 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
         )
         state.model.load_state_dict(last.model.state_dict())  # the saved weights, migrated if need be
         state.load_state_dict(*saved_state)
-        if distributed.rank > 0:  # rank 0's random state was saved; the others draw their own dropout
-            import torch
-
-            torch.manual_seed(config.train.seed + 1000 * distributed.rank + state.global_step)
+        if distributed.rank > 0:
+            _restore_rank_random_state(
+                saved_state, distributed, prepared, seed=config.train.seed + state.global_step
+            )
         metrics = TrainingMetrics.from_json(last.metrics)
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=True)
+
+
+def _restore_rank_random_state(
+    saved: tuple[dict[str, Any], dict[str, Any]], distributed: Distributed, prepared: Prepared, *, seed: int
+) -> None:
+    """The dropout random state this process (rank > 0) had when last/ was saved, so the resumed run
+    matches one left alone. A last/ saved by another number of processes, or before these states
+    were kept, has none for it: the process then draws from a seed of its own."""
+    import torch
+
+    tensors, values = saved
+    own = f"rng.torch.rank{distributed.rank}"
+    if values.get("world_size") == distributed.world_size and own in tensors:
+        torch.set_rng_state(tensors[own])
+        cuda = f"rng.cuda.rank{distributed.rank}"
+        if prepared.device.type == "cuda" and cuda in tensors:
+            torch.cuda.set_rng_state(tensors[cuda], prepared.device)
+    else:
+        torch.manual_seed(seed + 1000 * distributed.rank)
 
 
 def _require_same_data(

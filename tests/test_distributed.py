@@ -28,9 +28,9 @@ SETTINGS = [
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 
-def _attn(*args):
+def _attn(*args, env=None):
     command = [sys.executable, "-m", "attncli", "train", *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, env=ENV)
+    return subprocess.run(command, capture_output=True, text=True, env={**ENV, **(env or {})})
 
 
 def test_single_process_collectives_are_no_ops():
@@ -70,5 +70,29 @@ def test_a_refusal_on_rank_0_is_one_line_from_every_process(tmp_path):
     taken.mkdir()
     (taken / "notes.txt").write_text("mine")
     result = _attn(data, "-o", taken, "--nproc", 2)
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert result.stderr.count("error: --output") == 1, result.stderr[-4000:]
+    assert "Traceback" not in result.stderr and "ChildFailedError" not in result.stderr
+
+
+def test_two_processes_interrupted_and_resumed_end_bit_identical_to_a_run_left_alone(tmp_path):
+    from safetensors.torch import load_file
+
+    data = write_csv(tmp_path / "d.csv", make_rows(200, seed=4))
+    args = [data, "--nproc", 2, "--epochs", 2, "--set", "train.patience=0"]
+    args += [item for setting in SETTINGS for item in ("--set", setting)]
+    alone = _attn(*args, "-o", tmp_path / "alone")
+    assert alone.returncode == 0, alone.stderr[-4000:]
+    # Each process stops itself at global step 8 (epoch 2, step 2), as Ctrl-C would stop them all.
+    stopped = _attn(*args, "-o", tmp_path / "resumed", env={"ATTN_TEST_INTERRUPT_AT_STEP": "8"})
+    assert stopped.returncode == 130, stopped.stderr[-4000:]
+    assert stopped.stderr.strip().endswith(
+        f"resume with: attn train --resume {tmp_path / 'resumed'} --nproc 2"
+    )
+    assert "Traceback" not in stopped.stderr
+    resumed = _attn("--resume", tmp_path / "resumed", "--nproc", 2)
+    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    # Rank 1's dropout random state was kept too, so the weights match to the bit.
+    weights = [load_file(str(tmp_path / run / "last" / "model.safetensors")) for run in ("alone", "resumed")]
+    assert weights[0].keys() == weights[1].keys()
+    assert all(weights[0][name].equal(weights[1][name]) for name in weights[0])
