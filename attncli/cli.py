@@ -701,8 +701,9 @@ def inspect(
                     reason = NO_TEXT if record.text is None else EMPTY_TEXT
                     if as_json:
                         _print_json([{"index": record.index, "label": None, "reason": reason}])
-                    else:
-                        console.print(f"#{record.index}  ({reason})", style="attn.muted")
+                    else:  # the saved picture keeps the entry too, so its numbering has no gaps
+                        for shown_on in (console, recorder) if recorder is not None else (console,):
+                            shown_on.print(f"#{record.index}  ({reason})", style="attn.muted")
                     continue
                 inspection = inspect_text(
                     loaded, record.text, layer=layer, head=head, rollout=shown_rollout, pooling=pooling,

@@ -154,7 +154,11 @@ def prepare(
     train_split, validation_split = splits.splits["train"], splits.splits["validation"]
     config = _sized(config, train_split.texts, reporter=reporter)
     if tokenizer is None:
-        reporter.stage(f"training the {config.tokenizer.kind} tokenizer on {len(train_split)} texts")
+        reporter.stage(
+            f"using the tokenizer in {config.tokenizer.path}"
+            if config.tokenizer.path
+            else f"training the {config.tokenizer.kind} tokenizer on {len(train_split)} texts"
+        )
         trained = train_tokenizer(train_split.texts, config.tokenizer) if distributed.is_main else None
         shared = distributed.broadcast_text(trained.to_str() if trained else None, device=device)
         tokenizer = trained or tokenizer_from_json(shared, origin="the tokenizer rank 0 trained")

@@ -207,7 +207,8 @@ def render_inspection(
         parts.append(
             Text(
                 f"... and {inspection.truncated_tokens} more tokens, cut at max_length: the "
-                f"{len(inspection.tokens)} shown are all the model read",
+                f"{positions} shown{f' (as {len(inspection.tokens)} words)' if merged else ''} are all the "
+                "model read",
                 "attn.muted",
             )
         )

@@ -33,6 +33,7 @@ from attncli.prepare import Prepared, build_state, prepare, run_info
 from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.run_folder import LOCK_FILE, RunFolder, open_run_folder
 from attncli.train_state import TrainState
+from attncli.vectors import require_vectors_file
 
 
 @dataclass
@@ -101,6 +102,7 @@ def train(
     ):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
         require_tensorboard(config)
+        require_vectors_file(config.model.embeddings_init)
         prepared = prepare(config, reporter=reporter, distributed=distributed)
         state, coverage = build_state(prepared, reporter=reporter)
         metrics = TrainingMetrics(embeddings_init=coverage)

@@ -74,16 +74,21 @@ def _parse_line(line: str, path: Path, number: int, dim: int | None) -> tuple[st
     return parts[0], vector
 
 
+def require_vectors_file(path: str | None) -> None:
+    """Refuse a model.embeddings_init that names no file, before any data loads."""
+    if path is not None and not Path(path).expanduser().is_file():
+        raise ConfigError(
+            f"model.embeddings_init {path} does not exist; pass a GloVe or word2vec .txt/.vec file"
+        )
+
+
 def load_vectors(path: str | Path, vocabulary: dict[str, int]) -> PretrainedVectors:
     """Read the vectors file once, keeping only words the vocabulary (token -> id) can use. A token
     found under several keys takes the first in `_lookup_keys` order."""
     import torch
 
+    require_vectors_file(str(path))
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise ConfigError(
-            f"model.embeddings_init {path} does not exist; pass a GloVe or word2vec .txt/.vec file"
-        )
     wanted: dict[str, list[tuple[int, int]]] = {}  # word -> [(token id, priority)]
     for token, token_id in vocabulary.items():
         for priority, key in enumerate(dict.fromkeys(_lookup_keys(token))):

@@ -160,6 +160,7 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     assert "#0" in result.stdout and "#1  (empty text)" in result.stdout and "#2" in result.stdout
     page = html.read_text(encoding="utf-8")
     assert "soup" in page and "robot" in page and "background-color" in page
+    assert "#1  (empty text)" in page  # the empty line keeps its entry in the saved picture too
     assert svg.read_text(encoding="utf-8").lstrip().startswith("<svg")
 
 

@@ -32,3 +32,28 @@ def test_adamw_takes_its_fused_kernel_on_the_cpu_from_torch_2_4(monkeypatch):
     monkeypatch.setattr(torch, "__version__", "2.13.0+cpu")
     assert _fused_optimizer(cpu) and _fused_optimizer(torch.device("cuda"))
     assert not _fused_optimizer(torch.device("mps"))
+
+
+def test_a_tokenizer_given_by_path_is_said_to_be_used_not_trained(tmp_path):
+    from conftest import TINY_MODEL, make_rows, write_csv
+
+    from attncli.config import TokenizerConfig, load_config
+    from attncli.prepare import prepare
+    from attncli.reporter import SilentReporter
+    from attncli.tokenizer import train_tokenizer
+
+    rows = make_rows(40)
+    train_tokenizer([row["text"] for row in rows], TokenizerConfig(vocab_size=100)).save(
+        str(tmp_path / "t.json")
+    )
+    data = write_csv(tmp_path / "d.csv", rows)
+    stages: list[str] = []
+
+    class Stages(SilentReporter):
+        def stage(self, message: str) -> None:
+            stages.append(message)
+
+    config = load_config(None, [*TINY_MODEL, f"data.source={data}", f"tokenizer.path={tmp_path / 't.json'}"])
+    prepare(config, reporter=Stages())
+    assert f"using the tokenizer in {tmp_path / 't.json'}" in stages
+    assert not any(stage.startswith("training the") for stage in stages)

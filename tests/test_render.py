@@ -136,6 +136,13 @@ def test_truncated_text_shows_only_what_the_model_read():
     )  # fmt: skip
     output = _render(render_inspection(cut, color_system=None), color=False)
     assert "but long" not in output and "2 more tokens, cut at max_length" in output
+    assert "the 2 shown are all the model read" in " ".join(output.split())
+    words = Inspection(
+        text="goodish film but long", label="pos", score=0.5, view="v", truncated_tokens=2,
+        tokens=[TokenWeight("goodish", 0, 7, 0.7, pieces=2), TokenWeight("film", 8, 12, 0.3)],
+    )  # fmt: skip
+    output = _render(render_inspection(words, color_system=None), color=False)
+    assert "the 3 shown (as 2 words) are all the model read" in " ".join(output.split())
 
 
 def test_probabilities_keep_enough_digits():

@@ -52,3 +52,14 @@ def test_damaged_or_missing_files_are_one_line_errors(tmp_path):
     words.write_text("paris one two\n")
     with pytest.raises(ConfigError, match="line 1 of .* is not 'word value value"):
         load_vectors(words, VOCAB)
+
+
+def test_a_missing_vectors_file_is_refused_before_any_data_loads(tmp_path):
+    from attncli.config import load_config
+    from attncli.train import train
+
+    # The data does not exist either: the vectors file is what is named, so it was checked first.
+    settings = [f"data.source={tmp_path / 'absent.csv'}", f"model.embeddings_init={tmp_path / 'nope.vec'}"]
+    with pytest.raises(ConfigError, match="model.embeddings_init .*nope.vec does not exist"):
+        train(load_config(None, settings), output=tmp_path / "run")
+    assert not (tmp_path / "run" / "best").exists()
