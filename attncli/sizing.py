@@ -99,12 +99,21 @@ def _percentile(histogram: dict[int, int], share: float) -> int:
 
 
 def _width(profile: DataProfile, config: Config) -> int:
-    """64, 128 or 256, rounded up to fit the heads the user set: divisible by num_heads (with even
-    head widths for rope) and by pooling_heads."""
+    """64, 128 or 256, rounded up to fit the heads: divisible by num_heads (with even head widths
+    for rope) and by pooling_heads, or, where those are sized too, by the pooling heads' width 4."""
     model = config.model
     base = 64 if profile.words < SMALL_DATA else 128 if profile.words < WIDE_DATA else 256
-    unit = math.lcm(model.num_heads * (2 if model.positional == "rope" else 1), model.pooling_heads or 1)
+    sized_pooling = POOLING_HEAD_WIDTH if model.pooling == "attention" else 1
+    unit = math.lcm(
+        model.num_heads * (2 if model.positional == "rope" else 1), model.pooling_heads or sized_pooling
+    )
     return math.ceil(base / unit) * unit
+
+
+def _pooling_heads(width: int) -> int:
+    """width / 4 heads of width 4; for a width given that 4 does not divide, the most heads of at
+    least that width that divide it."""
+    return max(heads for heads in range(1, max(1, width // POOLING_HEAD_WIDTH) + 1) if width % heads == 0)
 
 
 def sized_settings(config: Config, profile: DataProfile) -> dict[str, Any]:
@@ -131,8 +140,7 @@ def sized_settings(config: Config, profile: DataProfile) -> dict[str, Any]:
     if model.dropout is None:
         chosen["model.dropout"] = 0.5 if small else 0.3
     if model.pooling_heads is None and model.pooling == "attention":
-        heads = width // POOLING_HEAD_WIDTH
-        chosen["model.pooling_heads"] = heads if heads and width % heads == 0 else model.num_heads
+        chosen["model.pooling_heads"] = _pooling_heads(width)
     if model.max_length is None:
         per_word = 1.0 if kind == "word" else SUBWORDS_PER_WORD  # a given tokenizer: room for pieces
         tokens = math.ceil(max(profile.longest_words, 1) * per_word / 16) * 16

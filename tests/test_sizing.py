@@ -97,14 +97,17 @@ def test_settings_given_are_kept_and_the_rest_fit_around_them():
     assert "model.dropout" not in chosen and sized.model.dropout == 0.2
     assert sized.train.epochs == 7 and sized.tokenizer.kind == "bpe"
     assert chosen["tokenizer.min_frequency"] == 2  # bpe is no word tokenizer
-    assert sized.model.embed_dim == 66  # 64 rounded up to a multiple of the 3 heads
-    assert sized.model.pooling_heads == 3  # 66 has no heads of width 4: model.num_heads
+    assert sized.model.embed_dim == 72  # 64 rounded up to a multiple of the 3 heads and of width 4
+    assert sized.model.pooling_heads == 18  # pooling heads of width 4, as the rule says
     assert unsized_keys(sized) == []
     # The width fits every head count the user set: 3 heads and 8 pooling heads; 5 rope heads.
     pooled = load_config(None, ["model.num_heads=3", "model.pooling_heads=8"])
     assert size_to_data(pooled, _profile(5_000))[0].model.embed_dim == 72
     rotary = load_config(None, ["model.num_heads=5", "model.positional=rope"])
-    assert size_to_data(rotary, _profile(5_000))[0].model.embed_dim == 70  # heads of width 14
+    assert size_to_data(rotary, _profile(5_000))[0].model.embed_dim == 80  # heads of width 16, 20 pooling
+    # A width given that 4 does not divide: the most pooling heads of width 4 or more that divide it.
+    given_width = load_config(None, ["model.num_heads=3", "model.embed_dim=66"])
+    assert size_to_data(given_width, _profile(5_000))[0].model.pooling_heads == 11  # width 6
     # A tokenizer given as a file is used as it is: nothing to choose about it.
     given = sized_settings(load_config(None, ["tokenizer.path=tok.json"]), _profile(5_000))
     assert "tokenizer.kind" not in given and "tokenizer.min_frequency" not in given
