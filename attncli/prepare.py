@@ -139,6 +139,12 @@ def prepare(
     warning = precision_warning(precision, device)
     if warning:
         reporter.stage(f"warning: {warning}")
+    model = config.model
+    if model.pooling_attention is not None and model.pooling != "attention":
+        reporter.stage(
+            f"warning: model.pooling_attention={model.pooling_attention} scores attention pooling only; "
+            f"model.pooling={model.pooling} does not use it"
+        )
     changed = " ".join(f"{key}={value}" for key, value in changed_settings(config).items())
     reporter.stage(f"settings (all others default; the full config is saved): {changed or 'none changed'}")
     reporter.stage(f"loading {config.data.source}")

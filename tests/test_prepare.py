@@ -56,4 +56,10 @@ def test_a_tokenizer_given_by_path_is_said_to_be_used_not_trained(tmp_path):
     config = load_config(None, [*TINY_MODEL, f"data.source={data}", f"tokenizer.path={tmp_path / 't.json'}"])
     prepare(config, reporter=Stages())
     assert f"using the tokenizer in {tmp_path / 't.json'}" in stages
-    assert not any(stage.startswith("training the") for stage in stages)
+    assert not any(stage.startswith("training the") or "warning" in stage for stage in stages)
+    # A setting the chosen pooling does not use is said to be ignored.
+    stages.clear()
+    prepare(load_config(None, [*TINY_MODEL, f"data.source={data}", "model.pooling=mean",
+                               "model.pooling_attention=additive"]), reporter=Stages())  # fmt: skip
+    warning = "warning: model.pooling_attention=additive scores attention pooling only; model.pooling=mean"
+    assert f"{warning} does not use it" in stages
