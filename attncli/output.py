@@ -9,8 +9,11 @@ import errno
 import json
 import math
 import os
+import signal
+import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -57,14 +60,61 @@ def check_output_file(path: Path | None, option: str = "--output") -> None:
 
 
 @contextlib.contextmanager
+def _termination_raises() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise SystemExit (exit status 128 + the signal) in the block, as Ctrl-C
+    raises KeyboardInterrupt, so cleanups run; the handlers before are put back after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; its own stay in force
+        return
+
+    def terminate(number: int, frame: Any) -> None:
+        raise SystemExit(128 + number)
+
+    previous = {number: signal.signal(number, terminate) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _regular_file_to_replace(path: Path) -> Path | None:
+    """The regular file that `path` names, through any symbolic links (to be replaced whole), or
+    None for a pipe, a terminal or a device such as /dev/stdout, which are written into as they are."""
+    try:
+        mode = path.stat().st_mode  # follows links
+    except FileNotFoundError:
+        return Path(os.path.realpath(path))  # a new file (where a dangling link points, if one)
+    return Path(os.path.realpath(path)) if stat.S_ISREG(mode) else None
+
+
+@contextlib.contextmanager
 def atomic_output(path: Path | None) -> Iterator[IO[str]]:
     """Standard output, or a text stream to `path` that replaces it only when the block succeeds;
-    on any failure the file is left as it was and nothing half-written remains."""
+    on any failure (Ctrl-C, SIGTERM and SIGHUP included) the file is left as it was and nothing
+    half-written remains. A symbolic link is followed: its target is replaced, the link kept. A pipe
+    or a device (`/dev/stdout`, `/dev/null`, a shell's `>(...)`) is written into directly."""
     if path is None:
         yield sys.stdout
         sys.stdout.flush()
         return
     check_output_file(path)
+    target = _regular_file_to_replace(path)
+    if target is None:
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as stream:
+                yield stream
+        except OSError as error:
+            if error.errno in WRITE_FAILURES:
+                raise _write_failed(path, error) from error
+            raise
+        return
+    with _termination_raises():
+        yield from _replaced(target)
+
+
+def _replaced(path: Path) -> Iterator[IO[str]]:
+    """A text stream to a temporary file beside `path`, renamed over it once the caller's block is done."""
     folder = path.parent if str(path.parent) else Path(".")
     try:
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=folder)

@@ -65,3 +65,39 @@ def test_csv_output_adds_label_score_and_probabilities_to_the_input_columns():
         ["007", "nice", "pos", "pos", "0.75", "0.25", "0.75"],
         ["008", "", "neg", "", "", "", ""],
     ]
+
+
+def test_a_link_is_followed_and_a_pipe_is_written_into_not_replaced(tmp_path):
+    import os
+    import threading
+
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("old\n")
+    link.symlink_to(real.name)
+    with atomic_output(link) as stream:
+        stream.write("new\n")
+    assert link.is_symlink() and real.read_text() == "new\n"  # the link kept, its target replaced
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["link.csv", "real.csv"]
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()))
+    reader.start()
+    with atomic_output(pipe) as stream:
+        stream.write("through the pipe\n")
+    reader.join(timeout=10)
+    assert received == ["through the pipe\n"] and pipe.is_fifo()  # still a pipe, not a file
+
+
+def test_sigterm_while_writing_leaves_the_old_file_and_no_partial_file(tmp_path):
+    import os
+    import signal
+
+    target = tmp_path / "out.jsonl"
+    target.write_text("earlier results\n")
+    with pytest.raises(SystemExit) as stopped, atomic_output(target) as stream:
+        stream.write("half")
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert target.read_text() == "earlier results\n" and [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # put back as it was
