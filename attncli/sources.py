@@ -4,6 +4,7 @@ on its own, and a failure names the file and, where it can, the line."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -164,7 +165,30 @@ def _load_file(path: Path, *, encoding: str, delimiter: str | None) -> Any:
         )
     except Exception as error:
         raise _read_error(path, error, encoding=encoding, delimiter=delimiter) from error
-    return loaded["train"]
+    dataset = loaded["train"]
+    mixed = [name for name, feature in dataset.features.items() if type(feature).__name__ == "Json"]
+    return _with_values_as_written(dataset, path, mixed, encoding=encoding) if mixed else dataset
+
+
+def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, encoding: str) -> Any:
+    """`dataset` with its columns of mixed JSON types (1 in one row, "01" in another) read again from
+    `path`: `datasets` stores such a column as JSON text but leaves strings that look like JSON
+    unquoted, so "01" came back as the number 1 (merging two labels) and "null" as no text. Each
+    value is stored again as its own JSON, so it reads back exactly as written."""
+    import datasets
+
+    with path.open(encoding=encoding) as file:
+        if is_json_array(path):
+            rows = json.loads(file.read().removeprefix("\ufeff"))
+        else:
+            rows = [json.loads(line.removeprefix("\ufeff")) for line in file if line.strip("\ufeff \t\r\n")]
+    if len(rows) != len(dataset):  # not the layout this reading expects: keep what datasets read
+        return dataset
+    order = list(dataset.column_names)
+    for name in columns:
+        values = [json.dumps(row.get(name) if isinstance(row, dict) else None) for row in rows]
+        dataset = dataset.remove_columns(name).add_column(name, values, feature=datasets.Json())
+    return dataset.select_columns(order)
 
 
 def _read_error(path: Path, error: Exception, *, encoding: str, delimiter: str | None) -> DataError:

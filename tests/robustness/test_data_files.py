@@ -170,6 +170,17 @@ def test_a_number_where_a_text_belongs_in_json_names_its_line(tmp_path):
     assert refusal(path).startswith(f"line 2 of {path} has 42 instead of a text in column 'text';")
 
 
+def test_a_json_column_mixing_numbers_and_strings_keeps_every_value_as_written(tmp_path):
+    """datasets stores such a column as JSON but leaves strings that look like JSON unquoted: "01"
+    read back as 1 (two labels merged into one) and the text "null" as no text."""
+    labels = [1, "01", 2, "2.0", 1.5, "1"]
+    texts = ["null", "007", "true", "plain words", "[1]", "more words"]
+    rows = [{"text": texts[i % 6], "label": labels[i % 6]} for i in range(24)]
+    splits = load(write_jsonl(tmp_path / "mixed.jsonl", rows))
+    assert splits.label_names == ["01", "1", "1.5", "2", "2.0"]  # 1 and "1" are one label, as in csv
+    assert sorted(set(every_text(splits))) == sorted(texts)
+
+
 def test_nested_json_fields_are_named_with_dotted_paths(tmp_path):
     rows = [{"id": i, "data": {"text": f"t{i}", "meta": {"label": TWO[i % 2]}}} for i in range(10)]
     path = write_jsonl(tmp_path / "nested.jsonl", rows)
