@@ -104,8 +104,15 @@ DebugOption = Annotated[
 ]
 
 
-def _run(action: Callable[[], T], *, debug: bool) -> T:
-    """Run a command body; turn attn's errors into one line on stderr and an exit code."""
+TRAINING_INTERRUPTED = (
+    "interrupted; a training run keeps its last finished epoch in OUTPUT/last (attn train --resume OUTPUT "
+    "continues it)"
+)
+
+
+def _run(action: Callable[[], T], *, debug: bool, interrupted: str = "interrupted") -> T:
+    """Run a command body; turn attn's errors into one line on stderr and an exit code. `interrupted`
+    is what Ctrl-C outside a training loop says."""
     debug = debug or os.environ.get("ATTN_DEBUG", "") not in ("", "0")
     # Under torchrun every process meets the same error; rank 0 alone says it.
     speaks = int(os.environ.get("RANK", "0")) == 0
@@ -127,11 +134,7 @@ def _run(action: Callable[[], T], *, debug: bool) -> T:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(128 + signal.SIGPIPE) from None
     except KeyboardInterrupt:
-        typer.echo(
-            "interrupted; a training run keeps its last finished epoch in OUTPUT/last "
-            "(attn train --resume OUTPUT continues it)",
-            err=True,
-        )
+        typer.echo(interrupted, err=True)
         raise typer.Exit(130) from None
     except Exception as error:  # a bug or an environment failure: still one line, unless debugging
         if debug:
@@ -355,7 +358,7 @@ def train(
         if result.is_main:
             _console().print(render_train_summary(result))
 
-    _run(action, debug=debug)
+    _run(action, debug=debug, interrupted=TRAINING_INTERRUPTED)
 
 
 @app.command("eval", short_help="Score a checkpoint on labelled data.")
@@ -425,6 +428,8 @@ def evaluate(
             drop_invalid=drop_invalid,
         )
         if as_json:
+            for note in result.notes:  # the table shows them; beside JSON they go to stderr
+                typer.echo(note, err=True)
             _print_json([result.to_json()])
         else:
             from attncli.render import render_eval

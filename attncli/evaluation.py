@@ -63,6 +63,8 @@ class EvalResult:
     """What the checkpoint divides its logits by before the softmax (1.0: uncalibrated)."""
     ignored_unknown: int = 0
     """Rows dropped because their label is not one the model knows."""
+    left_out_invalid: int = 0
+    """Rows left out because they have no text or no label (--drop-invalid)."""
     errors: list[Mistake] | None = None
     """The most confident mistakes, highest probability first; None when not asked for."""
     notes: tuple[str, ...] = ()
@@ -73,6 +75,7 @@ class EvalResult:
             "split": self.split,
             "n": self.n,
             "ignored_unknown": self.ignored_unknown,
+            "left_out_invalid": self.left_out_invalid,
             "accuracy": self.accuracy,
             "macro_f1": self.macro_f1,
             "weighted_f1": self.weighted_f1,
@@ -101,6 +104,7 @@ class LabelledData:
     rows: Sequence[int]
     """The row of each example in its split of the source."""
     ignored_unknown: int = 0
+    left_out_invalid: int = 0
     notes: tuple[str, ...] = ()
 
 
@@ -268,9 +272,10 @@ def load_labelled_split(
         dataset, name=name, columns=columns, label_names=checkpoint.label_names, origin=origin,
         drop_invalid=drop_invalid or data.drop_invalid, drop_hint=EVAL_DROP_HINT,
     )  # fmt: skip
+    left_out = len(dataset) - len(labelled)
     if labelled.rows is not None:
         rows = array("q", (rows[row] for row in labelled.rows))
-        notes += (f"left out {len(dataset) - len(labelled)} rows with no text or no label",)
+        notes += (f"left out {left_out} row{'s' * (left_out != 1)} with no text or no label",)
     if carve is not None:
         kept, carved = stratified_split(
             labelled.labels, fraction=data.validation_fraction, seed=data.split_seed
@@ -278,7 +283,14 @@ def load_labelled_split(
         side = carved if carve == "validation" else kept
         labelled, rows = labelled.select(side), array("q", (rows[row] for row in side))
     notes = (*raw.notes, *([columns.note] if columns.note else []), *notes)
-    return LabelledData(split=shown, labelled=labelled, rows=rows, ignored_unknown=ignored, notes=notes)
+    return LabelledData(
+        split=shown,
+        labelled=labelled,
+        rows=rows,
+        ignored_unknown=ignored,
+        left_out_invalid=left_out,
+        notes=notes,
+    )
 
 
 def _most_confident_mistakes(
@@ -358,6 +370,7 @@ def evaluate(
         reliability=bins,
         temperature=checkpoint.temperature,
         ignored_unknown=data.ignored_unknown,
+        left_out_invalid=data.left_out_invalid,
         errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,
         notes=data.notes,
     )

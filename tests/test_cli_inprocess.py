@@ -60,6 +60,20 @@ def test_an_output_that_is_a_folder_is_refused_before_the_checkpoint_loads(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+def test_ctrl_c_says_interrupted_and_only_train_speaks_of_resuming(tmp_path, monkeypatch):
+    import attncli.cli
+
+    def pressed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(attncli.cli, "_load_checkpoint", pressed)
+    stopped = invoke("predict", tmp_path, "text")
+    assert (stopped.exit_code, stopped.stderr) == (130, "interrupted\n")
+    monkeypatch.setattr("attncli.config.load_config", pressed)
+    training = invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run")
+    assert training.exit_code == 130 and "attn train --resume OUTPUT continues it" in training.stderr
+
+
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
     path = save_untrained_checkpoint(tmp_path / "deep", num_layers=2, positional="alibi")
     text = "the coach said football today"

@@ -6,8 +6,8 @@ from attncli.errors import DataError
 from attncli.evaluation import choose_split, evaluate
 
 JSON_KEYS = {
-    "source", "split", "n", "ignored_unknown", "accuracy", "macro_f1", "weighted_f1", "labels", "per_class",
-    "confusion_matrix", "temperature", "ece", "reliability",
+    "source", "split", "n", "ignored_unknown", "left_out_invalid", "accuracy", "macro_f1", "weighted_f1",
+    "labels", "per_class", "confusion_matrix", "temperature", "ece", "reliability",
 }  # fmt: skip
 
 
