@@ -165,9 +165,12 @@ def _reader_gone() -> None:
 
 def _load_checkpoint(path: Path, device: str):
     """The one loading path of eval, predict and inspect."""
-    from attncli.checkpoint import load_checkpoint
+    from attncli.checkpoint import LAST, load_checkpoint, resolve_checkpoint
     from attncli.device import resolve_device
 
+    resolved = resolve_checkpoint(path)
+    if resolved == path / LAST:  # a run stopped before its first epoch ended: say what is used
+        typer.echo(f"note: {path} has no best/ yet (no epoch finished); using {resolved}", err=True)
     return load_checkpoint(path, device=str(resolve_device(device)))
 
 

@@ -259,3 +259,16 @@ def test_existing_work_is_not_overwritten(tmp_path):
     assert sorted(path.name for path in output.iterdir()) == ["best", "last", "metrics.jsonl"]
     (tmp_path / "texts.txt").write_text("x")
     _refused(invoke("train", tmp_path / "absent.csv", "-o", tmp_path / "texts.txt" / "model"), "is a file")
+
+
+def test_a_run_with_no_best_yet_is_used_from_last_and_says_so(easy_run, tmp_path):
+    import shutil
+
+    shutil.copytree(easy_run / "last", tmp_path / "run" / "last")  # stopped before an epoch ended
+    result = _ok("predict", tmp_path / "run", "soup and bread", "--json")
+    assert json.loads(result.stdout)["label"] == "food"
+    assert (
+        f"note: {tmp_path / 'run'} has no best/ yet (no epoch finished); using {tmp_path / 'run' / 'last'}"
+        in (result.stderr)
+    )
+    assert "note:" not in _ok("predict", easy_run, "soup", "--json").stderr
