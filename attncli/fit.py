@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from attncli.batching import plan_batches
 from attncli.calibration import GRID_POINTS, best_temperature, nll_by_temperature
-from attncli.checkpoint import save_checkpoint
+from attncli.checkpoint import replace_metrics, save_checkpoint
 from attncli.config import Config
 from attncli.device import autocast, peak_memory_mb, release_free_memory
 from attncli.errors import CheckpointError, ConfigError, TrainingError, TrainingInterrupted, why_unwritten
@@ -340,6 +340,8 @@ def _save_interrupted(state: TrainState, run: RunWriter, metrics: TrainingMetric
     """Keep last/ at this step (rank 0 writes, every process waits for it), then stop."""
     metrics.history, metrics.stop_reason = list(state.history), "interrupted"
     run.save(run.folder.last, state, metrics, with_state=True)
+    if run.enabled and state.best_epoch:  # best/ tells the run's story too (`attn info RUN` reads it)
+        replace_metrics(run.folder.best, metrics.to_json())
     run.prepared.distributed.barrier()
     best = f" and {run.folder.best} the best epoch ({state.best_epoch})" if state.best_epoch else ""
     world_size = run.prepared.distributed.world_size

@@ -157,6 +157,8 @@ def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_pa
         "train_seconds"
     ]
     assert interrupted_seconds > 0
+    best_record = json.loads((tmp_path / "resumed" / "best" / "metrics.json").read_text())
+    assert best_record["stop_reason"] == "interrupted"  # what `attn info RUN` shows
     # As if killed later, before another last/ was saved: steps logged past it, the last line cut short.
     with (tmp_path / "resumed" / "metrics.jsonl").open("a") as log:
         log.write('{"step": 14, "epoch": 2, "loss": 9.0}\n{"step": 15, "epo')
