@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from attncli import __version__
-from attncli.errors import AttnError, ConfigError, TrainingInterrupted
+from attncli.errors import AttnError, CheckpointError, ConfigError, TrainingInterrupted
 
 
 def _click_style_help() -> None:
@@ -778,6 +778,12 @@ def info(checkpoint: CheckpointArg, as_json: JsonOption = False, debug: DebugOpt
             from attncli.render import render_info
 
             _console().print(render_info(described))
+        damaged = [f"{item.name} {item.status}" for item in described.files or [] if item.status != "ok"]
+        if damaged:  # shown in full above; the exit code lets a script tell too
+            raise CheckpointError(
+                f"{described.path} has files that no longer match their checksums ({', '.join(damaged)}); "
+                "loading it will refuse them: restore them from a backup or train again"
+            )
 
     _run(action, debug=debug)
 

@@ -66,7 +66,8 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     (path / "model.safetensors").write_bytes(bytes(weights))
     (path / "metrics.json").unlink()
     result = CliRunner().invoke(app, ["info", str(path), "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output  # the whole report, then a failing status for scripts
+    assert "model.safetensors changed, metrics.json missing" in result.stderr.strip().splitlines()[-1]
     output = json.loads(result.stdout)
     assert set(output) == {
         "path", "labels", "model", "num_parameters", "vocab_size", "tokenizer", "training", "versions",
