@@ -134,7 +134,8 @@ def _run(action: Callable[[], T], *, debug: bool, interrupted: str = "interrupte
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(128 + signal.SIGPIPE) from None
     except KeyboardInterrupt:
-        typer.echo(interrupted, err=True)
+        if speaks:
+            typer.echo(interrupted, err=True)
         raise typer.Exit(130) from None
     except Exception as error:  # a bug or an environment failure: still one line, unless debugging
         if debug:
@@ -198,9 +199,9 @@ def _main(
 
 def _launch_processes(nproc: int, arguments: list[str], *, debug: bool) -> int:
     """Run `attn <arguments>` on `nproc` processes through torchrun's launcher, in this process, and
-    return the exit code: the processes' own (each prints its one line, rank 0 for all), 130 when
-    Ctrl-C or SIGTERM stopped them (they keep last/ and say how to resume). torchrun's log and
-    traceback of a failed process are shown only with --debug."""
+    return the exit code: the processes' own (rank 0 prints the one line), 130 when Ctrl-C or SIGTERM
+    stopped them (they keep last/ and say how to resume). torchrun's log and traceback of a failed
+    process are shown only with --debug."""
     import logging
 
     from torch.distributed.elastic.multiprocessing.api import SignalException
@@ -211,22 +212,31 @@ def _launch_processes(nproc: int, arguments: list[str], *, debug: bool) -> int:
         logging.getLogger("torch.distributed").setLevel(logging.CRITICAL)
     # torchrun sets one thread a process, with a warning, when it is not set: share the cores instead.
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
-    launch = ["--standalone", f"--nproc_per_node={nproc}", "-m", "attncli", *arguments]
+    # torchrun starts each process in a session of its own: Ctrl-C reaches this launcher alone, and it
+    # passes the signal on once to every process, which stops after its step and keeps last/.
+    launch = ["--standalone", f"--nproc_per_node={nproc}"]
     try:
-        run(parse_args(launch))
+        run(parse_args([*launch, "-m", "attncli", *arguments]))
     except SignalException:
         return 130
     except ChildFailedError as failed:
         codes = {rank: failure.exitcode for rank, failure in sorted(failed.failures.items())}
+        if codes.get(0, 0) > 0:
+            return codes[0]  # rank 0 printed why
         exited = [code for code in codes.values() if code > 0]
-        if exited:  # attn's own exit codes; the message is already printed (the others were stopped)
+        if exited:  # attn's own exit codes (the others were stopped when one ended)
             return max(exited)
-        rank, code = next(iter(codes.items()))
+        rank, failure = failed.get_first_failure()
         typer.echo(
-            f"error: training process {rank} was killed by signal {-code}; rerun with --debug for "
-            "torchrun's log",
+            f"error: training process {rank} was killed by signal {-failure.exitcode}; rerun with --debug "
+            "for torchrun's log",
             err=True,
         )
+        return 1
+    except Exception as error:  # the launcher itself: a port taken, a rendezvous that failed
+        if debug:
+            traceback.print_exc()
+        typer.echo(f"error: could not start {nproc} processes: {error}", err=True)
         return 1
     return 0
 
@@ -781,8 +791,8 @@ def info(checkpoint: CheckpointArg, as_json: JsonOption = False, debug: DebugOpt
         damaged = [f"{item.name} {item.status}" for item in described.files or [] if item.status != "ok"]
         if damaged:  # shown in full above; the exit code lets a script tell too
             raise CheckpointError(
-                f"{described.path} has files that no longer match their checksums ({', '.join(damaged)}); "
-                "loading it will refuse them: restore them from a backup or train again"
+                f"{described.path} is not as it was saved ({', '.join(damaged)} against the checksums in "
+                "config.json); restore those files from a backup, or train again"
             )
 
     _run(action, debug=debug)

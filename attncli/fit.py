@@ -407,8 +407,6 @@ def fit(
                             "(if any) holds the state from before this epoch; lower --lr or use "
                             "--precision fp32"
                         )
-                    if not distributed.agree(stop_request.signal_name is None, device=prepared.device):
-                        _save_interrupted(state, run, metrics, stop_request.signal_name or "SIGTERM")
                 if state.step % LOG_EVERY == 0:
                     if on_cpu:
                         release_free_memory()
@@ -417,6 +415,12 @@ def fit(
                         lr=state.scheduler.get_last_lr()[0],
                         tokens_per_second=state.tokens_seen / max(state.epoch_seconds, 1e-9),
                     )  # fmt: skip
+                # After the step's log line: a run resumed from here goes on with the next step.
+                stopping = shown is not None and not distributed.agree(
+                    stop_request.signal_name is None, device=prepared.device
+                )
+                if stopping:
+                    _save_interrupted(state, run, metrics, stop_request.signal_name or "SIGTERM")
                 reporter.step(tokens=batch_tokens, loss=shown)
             if _end_epoch(state, prepared, run, metrics, reporter):
                 return

@@ -70,17 +70,23 @@ def _termination_raises() -> Iterator[None]:
     def terminate(number: int, frame: Any) -> None:
         raise SystemExit(128 + number)
 
-    previous = {number: signal.signal(number, terminate) for number in (signal.SIGTERM, signal.SIGHUP)}
+    # A signal the user had ignored (`nohup`) stays ignored.
+    numbers = [
+        number for number in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(number) != signal.SIG_IGN
+    ]
+    previous = {number: signal.signal(number, terminate) for number in numbers}
     try:
         yield
     finally:
         for number, handler in previous.items():
-            signal.signal(number, handler)
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
 
 def _regular_file_to_replace(path: Path) -> Path | None:
     """The regular file that `path` names, through any symbolic links (to be replaced whole), or
     None for a pipe, a terminal or a device such as /dev/stdout, which are written into as they are."""
+    if str(path.absolute()).startswith(("/dev/", "/proc/")):
+        return None  # /dev/stdout, /dev/fd/N: the open file behind them, whatever it is, not replaced
     try:
         mode = path.stat().st_mode  # follows links
     except FileNotFoundError:
@@ -102,7 +108,8 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
     target = _regular_file_to_replace(path)
     if target is None:
         try:
-            with open(path, "w", encoding="utf-8", newline="") as stream:
+            # Appended, not truncated: /dev/stdout may be a file the shell opened for appending (>>).
+            with open(path, "a", encoding="utf-8", newline="") as stream:
                 yield stream
         except OSError as error:
             if error.errno in WRITE_FAILURES:

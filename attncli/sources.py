@@ -167,7 +167,12 @@ def _load_file(path: Path, *, encoding: str, delimiter: str | None) -> Any:
         raise _read_error(path, error, encoding=encoding, delimiter=delimiter) from error
     dataset = loaded["train"]
     mixed = [name for name, feature in dataset.features.items() if type(feature).__name__ == "Json"]
-    return _with_values_as_written(dataset, path, mixed, encoding=encoding) if mixed else dataset
+    if builder != "json" or not mixed:
+        return dataset
+    try:
+        return _with_values_as_written(dataset, path, mixed, encoding=encoding)
+    except (ValueError, UnicodeDecodeError):  # a layout this reading does not follow: as datasets read it
+        return dataset
 
 
 def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, encoding: str) -> Any:

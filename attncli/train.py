@@ -80,7 +80,8 @@ def _joined(
                 refused = error
         # Every rank learns whether rank 0 took the folder, so none waits for a rank that gave up.
         if not distributed.agree(refused is None, device=resolve_device(device)):
-            raise refused or AttnError(f"rank 0 could not take --output {output}; see its message")
+            # Exit 2 as rank 0 does: the launcher may see this process end first.
+            raise refused or ConfigError(f"rank 0 could not take --output {output}; see its message")
         try:
             yield distributed, folder
             # Every rank waits here until rank 0 has written its last file: a gloo rank that tore

@@ -76,20 +76,29 @@ def test_a_refusal_on_rank_0_is_one_line_from_every_process(tmp_path):
 
 
 def test_two_processes_interrupted_and_resumed_end_bit_identical_to_a_run_left_alone(tmp_path):
+    """Ctrl-C as a terminal sends it: SIGINT to the launcher and both processes at once."""
+    import signal
+    import time
+
     from safetensors.torch import load_file
 
     data = write_csv(tmp_path / "d.csv", make_rows(200, seed=4))
-    args = [data, "--nproc", 2, "--epochs", 2, "--set", "train.patience=0"]
+    args = [data, "--nproc", 2, "--epochs", 40, "--set", "train.patience=0"]
     args += [item for setting in SETTINGS for item in ("--set", setting)]
     alone = _attn(*args, "-o", tmp_path / "alone")
     assert alone.returncode == 0, alone.stderr[-4000:]
-    # Each process stops itself at global step 8 (epoch 2, step 2), as Ctrl-C would stop them all.
-    stopped = _attn(*args, "-o", tmp_path / "resumed", env={"ATTN_TEST_INTERRUPT_AT_STEP": "8"})
-    assert stopped.returncode == 130, stopped.stderr[-4000:]
-    assert stopped.stderr.strip().endswith(
-        f"resume with: attn train --resume {tmp_path / 'resumed'} --nproc 2"
+    command = [sys.executable, "-m", "attncli", "train", *map(str, args), "-o", str(tmp_path / "resumed")]
+    process = subprocess.Popen(
+        command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
-    assert "Traceback" not in stopped.stderr
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "resumed" / "last").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)  # the first epoch has ended
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-4000:]
+    assert stderr.strip().endswith(f"resume with: attn train --resume {tmp_path / 'resumed'} --nproc 2")
+    assert "Traceback" not in stderr and stderr.count("resume with") == 1  # rank 0 alone says it
     resumed = _attn("--resume", tmp_path / "resumed", "--nproc", 2)
     assert resumed.returncode == 0, resumed.stderr[-4000:]
     # Rank 1's dropout random state was kept too, so the weights match to the bit.

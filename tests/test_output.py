@@ -101,3 +101,30 @@ def test_sigterm_while_writing_leaves_the_old_file_and_no_partial_file(tmp_path)
     assert stopped.value.code == 128 + signal.SIGTERM
     assert target.read_text() == "earlier results\n" and [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # put back as it was
+
+
+def test_dev_stdout_redirected_to_a_file_is_written_into_not_replaced(tmp_path):
+    import subprocess
+    import sys
+
+    log = tmp_path / "log.txt"
+    log.write_text("earlier line\n")
+    script = "from pathlib import Path\nfrom attncli.output import atomic_output\n"
+    script += "with atomic_output(Path('/dev/stdout')) as stream:\n    stream.write('results\\n')\n"
+    with log.open("a") as appended:
+        subprocess.run([sys.executable, "-c", script], stdout=appended, check=True)
+    assert log.read_text() == "earlier line\nresults\n" and not log.is_symlink()
+
+
+def test_a_signal_the_user_ignored_stays_ignored_while_writing(tmp_path, monkeypatch):
+    import signal
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    try:
+        with atomic_output(tmp_path / "out.txt") as stream:
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN)
+            stream.write("done\n")
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)

@@ -175,6 +175,21 @@ def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_pa
     assert [record.epoch for record in longer.history] == [1, 2, 3, 4]
 
 
+def test_a_run_stopped_on_a_logged_step_and_resumed_logs_every_step_once(tmp_path, monkeypatch):
+    # Batches of 8: 17 steps an epoch, so steps 10 are logged; the run stops right on one.
+    source = _resumable_config(tmp_path).data.source
+    settings = ["train.epochs=2", "train.patience=0", "tokenizer.kind=word", "train.batch_size=8"]
+    config = load_config(None, [*TINY_MODEL, f"data.source={source}", *settings])
+    train(config, output=tmp_path / "alone")
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "10")
+    with pytest.raises(TrainingInterrupted, match="epoch 1, step 10"):
+        train(config, output=tmp_path / "resumed")
+    monkeypatch.delenv(INTERRUPT_VARIABLE)
+    resume(tmp_path / "resumed")
+    logged = _logged(tmp_path / "resumed")
+    assert logged == _logged(tmp_path / "alone") and 10 in [step for step, *_ in logged]
+
+
 def test_a_non_finite_loss_stops_with_the_step_and_keeps_last(tmp_path):
     path = write_csv(tmp_path / "d.csv", make_rows(60))
     config = load_config(
