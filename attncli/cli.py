@@ -765,11 +765,11 @@ def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:
     from attncli.output import atomic_output
 
     if html is not None:
-        with atomic_output(html) as stream:
+        with atomic_output(html, "--html") as stream:
             stream.write(recorder.export_html(clear=False, inline_styles=True))
         typer.echo(f"saved {html}", err=True)
     if svg is not None:
-        with atomic_output(svg) as stream:
+        with atomic_output(svg, "--svg") as stream:
             stream.write(recorder.export_svg(clear=False, title="attn inspect"))
         typer.echo(f"saved {svg}", err=True)
 

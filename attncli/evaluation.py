@@ -64,7 +64,8 @@ class EvalResult:
     ignored_unknown: int = 0
     """Rows dropped because their label is not one the model knows."""
     left_out_invalid: int = 0
-    """Rows left out because they have no text or no label (--drop-invalid)."""
+    """Rows left out because they have no text or no label (--drop-invalid), counted over the split
+    read, before training's validation carve splits it."""
     errors: list[Mistake] | None = None
     """The most confident mistakes, highest probability first; None when not asked for."""
     notes: tuple[str, ...] = ()
@@ -275,7 +276,7 @@ def load_labelled_split(
     left_out = len(dataset) - len(labelled)
     if labelled.rows is not None:
         rows = array("q", (rows[row] for row in labelled.rows))
-        notes += (f"left out {left_out} row{'s' * (left_out != 1)} with no text or no label",)
+        notes += (f"left out {left_out} row{'s' * (left_out != 1)} of {where} with no text or no label",)
     if carve is not None:
         kept, carved = stratified_split(
             labelled.labels, fraction=data.validation_fraction, seed=data.split_seed

@@ -114,7 +114,7 @@ def _keep_log_until(log: Path, step: int) -> None:
             continue
         if isinstance(logged, int) and logged <= step:
             kept.append(line + "\n")
-    with atomic_output(log) as stream:
+    with atomic_output(log, option=None) as stream:
         stream.writelines(kept)
 
 

@@ -95,7 +95,7 @@ def _regular_file_to_replace(path: Path) -> Path | None:
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path | None) -> Iterator[IO[str]]:
+def atomic_output(path: Path | None, option: str | None = "--output") -> Iterator[IO[str]]:
     """Standard output, or a text stream to `path` that replaces it only when the block succeeds;
     on any failure (Ctrl-C, SIGTERM and SIGHUP included) the file is left as it was and nothing
     half-written remains. A symbolic link is followed: its target is replaced, the link kept. A pipe
@@ -104,7 +104,7 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    check_output_file(path)
+    check_output_file(path, option or "--output")
     target = _regular_file_to_replace(path)
     if target is None:
         try:
@@ -113,20 +113,20 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
                 yield stream
         except OSError as error:
             if error.errno in WRITE_FAILURES:
-                raise _write_failed(path, error) from error
+                raise _write_failed(path, error, option) from error
             raise
         return
     with _termination_raises():
-        yield from _replaced(target)
+        yield from _replaced(target, option)
 
 
-def _replaced(path: Path) -> Iterator[IO[str]]:
+def _replaced(path: Path, option: str | None) -> Iterator[IO[str]]:
     """A text stream to a temporary file beside `path`, renamed over it once the caller's block is done."""
     folder = path.parent if str(path.parent) else Path(".")
     try:
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=folder)
     except OSError as error:
-        raise _write_failed(path, error) from error
+        raise _write_failed(path, error, option) from error
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
             yield stream
@@ -140,7 +140,7 @@ def _replaced(path: Path) -> Iterator[IO[str]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
-            raise _write_failed(path, error) from error
+            raise _write_failed(path, error, option) from error
         raise
 
 
@@ -148,10 +148,12 @@ def _replaced(path: Path) -> Iterator[IO[str]]:
 WRITE_FAILURES = (*DISK_FULL, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
-def _write_failed(path: Path, error: OSError) -> DataError:
+def _write_failed(path: Path, error: OSError, option: str | None) -> DataError:
+    """`option`: the command-line option that named `path`, offered as the way out (None: none)."""
     reason, remedy = why_unwritten(error, path.parent)
     kept = f"{path} is left as it was" if path.exists() else "no partial file was left"
-    return DataError(f"could not write {path} ({reason}); {kept}; {remedy}, or pass another --output")
+    other = f", or pass another {option}" if option else ""
+    return DataError(f"could not write {path} ({reason}); {kept}; {remedy}{other}")
 
 
 class JsonLinesWriter:

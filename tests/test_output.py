@@ -128,3 +128,13 @@ def test_a_signal_the_user_ignored_stays_ignored_while_writing(tmp_path, monkeyp
         assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+def test_a_failed_write_offers_the_option_that_named_the_file():
+    import errno
+
+    from attncli.output import _write_failed
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    assert str(_write_failed(Path("/tmp/x/heat.html"), full, "--html")).endswith("or pass another --html")
+    assert "pass another" not in str(_write_failed(Path("/tmp/x/metrics.jsonl"), full, None))

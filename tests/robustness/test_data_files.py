@@ -335,7 +335,7 @@ def test_eval_names_the_line_and_offers_drop_invalid(tmp_path, checkpoint):
     assert accepted.exit_code == 0, accepted.output
     report = json.loads(accepted.stdout)  # stdout holds the JSON alone; the note goes to stderr
     assert (report["n"], report["left_out_invalid"]) == (2, 1)
-    assert "left out 1 row with no text or no label" in accepted.stderr
+    assert "left out 1 row of scored.csv with no text or no label" in accepted.stderr
 
 
 def test_eval_reads_nested_json_by_dotted_paths(tmp_path, checkpoint):
