@@ -172,7 +172,7 @@ def _load_checkpoint(path: Path, device: str):
     resolved = resolve_checkpoint(path)
     if resolved == path / LAST:  # a run stopped before its first epoch ended: say what is used
         typer.echo(f"note: {path} has no best/ yet (no epoch finished); using {resolved}", err=True)
-    return load_checkpoint(path, device=str(resolve_device(device)))
+    return load_checkpoint(resolved, device=str(resolve_device(device)))
 
 
 def _print_json(rows: list[dict[str, Any]]) -> None:
@@ -719,9 +719,10 @@ def inspect(
                     reason = NO_TEXT if record.text is None else EMPTY_TEXT
                     if as_json:
                         _print_json([{"index": record.index, "label": None, "reason": reason}])
-                    else:  # the saved picture keeps the entry too, so its numbering has no gaps
-                        for shown_on in (console, recorder) if recorder is not None else (console,):
-                            shown_on.print(f"#{record.index}  ({reason})", style="attn.muted")
+                    else:
+                        console.print(f"#{record.index}  ({reason})", style="attn.muted")
+                        if recorder is not None:  # the saved picture keeps it too: no gaps in numbering
+                            recorder.print(f"#{record.index}  ({reason})", style="attn.muted")
                     continue
                 inspection = inspect_text(
                     loaded, record.text, layer=layer, head=head, rollout=shown_rollout, pooling=pooling,

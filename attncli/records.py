@@ -286,7 +286,7 @@ def _csv_source(
     )
 
 
-def _json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
+def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
     """(line number, value) of a JSON-lines file, or of a file holding one JSON array."""
     with path.open("rb") as file:
         first = file.read(READ_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -315,7 +315,7 @@ def _json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
 def _json_source(
     path: Path, *, encoding: str, text_column: str | None, trained_column: str | None
 ) -> RecordSource:
-    rows = _json_rows(path, encoding=encoding)
+    rows = json_rows(path, encoding=encoding)
     first = next(rows, None)
     if first is None:
         raise DataError(f"{path} holds no rows; give it one JSON object per line")

@@ -171,7 +171,7 @@ def _load_file(path: Path, *, encoding: str, delimiter: str | None) -> Any:
         return dataset
     try:
         return _with_values_as_written(dataset, path, mixed, encoding=encoding)
-    except (ValueError, UnicodeDecodeError):  # a layout this reading does not follow: as datasets read it
+    except (DataError, ValueError):  # a layout this reading does not follow: as datasets read it
         return dataset
 
 
@@ -182,11 +182,9 @@ def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, enc
     value is stored again as its own JSON, so it reads back exactly as written."""
     import datasets
 
-    with path.open(encoding=encoding) as file:
-        if is_json_array(path):
-            rows = json.loads(file.read().removeprefix("\ufeff"))
-        else:
-            rows = [json.loads(line.removeprefix("\ufeff")) for line in file if line.strip("\ufeff \t\r\n")]
+    from attncli.records import json_rows  # the reader predict uses for the same files
+
+    rows = [value for _, value in json_rows(path, encoding=encoding)]
     if len(rows) != len(dataset):  # not the layout this reading expects: keep what datasets read
         return dataset
     order = list(dataset.column_names)
