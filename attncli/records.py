@@ -308,7 +308,8 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
                 yield number, json.loads(line)
             except json.JSONDecodeError as error:
                 raise DataError(
-                    f"line {number} of {path} is not JSON ({error.msg}); use one JSON object per line"
+                    f"line {number} of {path} is not JSON: {error.msg} at column {error.colno}; "
+                    "give one JSON object per line"
                 ) from None
 
 

@@ -164,6 +164,8 @@ def _load_file(path: Path, *, encoding: str, delimiter: str | None) -> Any:
             builder, data_files={"train": str(path)}, cache_dir=local_cache_dir(), **extra
         )
     except Exception as error:
+        if builder == "json":  # its fallback for mixed types fails on a blank line: read it ourselves
+            return _read_json_rows(path, error, encoding=encoding)
         raise _read_error(path, error, encoding=encoding, delimiter=delimiter) from error
     dataset = loaded["train"]
     mixed = [name for name, feature in dataset.features.items() if type(feature).__name__ == "Json"]
@@ -173,6 +175,29 @@ def _load_file(path: Path, *, encoding: str, delimiter: str | None) -> Any:
         return _with_values_as_written(dataset, path, mixed, encoding=encoding)
     except (DataError, ValueError):  # a layout this reading does not follow: as datasets read it
         return dataset
+
+
+def _read_json_rows(path: Path, error: Exception, *, encoding: str) -> Any:
+    """A JSON file `datasets` could not read, read by attn's own JSON reader (the one predict uses):
+    `datasets` reads a column of mixed types (1 in one row, "01" in another) with pandas, which
+    fails on a blank line. A column of one type is stored as that type, a mixed one as JSON. A file
+    this reader cannot read either gets `datasets`' error, or the reader's own where it names a line."""
+    import datasets
+
+    from attncli.records import json_rows
+
+    rows = [value for _, value in json_rows(path, encoding=encoding)]
+    if not rows or not all(isinstance(row, dict) for row in rows):
+        raise _read_error(path, error, encoding=encoding, delimiter=None) from error
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    mixed = [name for name in names if len({type(row.get(name)) for row in rows} - {type(None)}) > 1]
+    dataset = datasets.Dataset.from_dict(
+        {name: [row.get(name) for row in rows] for name in names if name not in mixed}
+    )
+    for name in mixed:
+        values = [json.dumps(row.get(name)) for row in rows]
+        dataset = dataset.add_column(name, values, feature=datasets.Json())
+    return dataset.select_columns(names)
 
 
 def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, encoding: str) -> Any:

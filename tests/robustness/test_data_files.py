@@ -181,6 +181,21 @@ def test_a_json_column_mixing_numbers_and_strings_keeps_every_value_as_written(t
     assert sorted(set(every_text(splits))) == sorted(texts)
 
 
+def test_a_json_file_mixing_types_reads_past_blank_lines(tmp_path):
+    """datasets reads mixed types with pandas, which failed on a blank line ("Expected object or
+    value"); attn then reads the file itself, as predict does."""
+    labels = [1, "01", 2, "2.0"]
+    rows = [json.dumps({"text": f"text number {i}", "label": labels[i % 4], "id": i}) for i in range(24)]
+    path = tmp_path / "blank.jsonl"
+    path.write_text("\n".join(rows[:10]) + "\n\n" + "\n".join(rows[10:]) + "\n\n")
+    splits = load(path)
+    assert splits.label_names == ["01", "1", "2", "2.0"]
+    assert sorted(every_text(splits)) == sorted(f"text number {i}" for i in range(24))
+    with_a_list = rows + ["", json.dumps({"text": "two labels", "label": [1, "01"], "id": 99})]
+    path.write_text("\n".join(with_a_list) + "\n")
+    assert refusal(path).startswith("multi-label data is not supported yet: label column 'label' holds lists")
+
+
 def test_nested_json_fields_are_named_with_dotted_paths(tmp_path):
     rows = [{"id": i, "data": {"text": f"t{i}", "meta": {"label": TWO[i % 2]}}} for i in range(10)]
     path = write_jsonl(tmp_path / "nested.jsonl", rows)
