@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,11 +71,27 @@ def load_raw(
     try:
         loaded = datasets.load_dataset(source, config_name)
     except Exception as error:  # the Hub client raises many types; all mean "could not load"
+        configurations = _configurations_offered(error)
+        if configurations is not None:
+            unknown = f"has no configuration {config_name!r}" if config_name else "has several configurations"
+            raise DataError(
+                f"{source!r} {unknown}; pick one of {configurations} with --set data.config=NAME"
+            ) from error
         raise DataError(
             f"could not load {source!r} as a local path or from the Hugging Face Hub ({_reason(error)}); "
             "check the name, or pass a local file or folder"
         ) from error
     return _whole(dict(loaded))
+
+
+def _configurations_offered(error: Exception) -> str | None:
+    """The configurations `datasets` lists when a dataset's configuration is missing or unknown
+    ("Please pick one among the available configs: ['a', 'b']", "Available: [...]"), as text."""
+    found = re.search(r"(?:available configs|Available): \[(.*?)\]", str(error))
+    if found is None:
+        return None
+    names = re.findall(r"'([^']*)'", found.group(1))
+    return ", ".join(names[:20]) + (f" ({len(names) - 20} more)" if len(names) > 20 else "")
 
 
 def _whole(splits: dict[str, Any]) -> RawData:

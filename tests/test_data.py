@@ -153,6 +153,37 @@ def test_missing_paths_and_unreachable_hub(tmp_path):
         load_splits(DataConfig(source="surely_not_a_dataset_name"))
 
 
+def test_a_hub_dataset_with_several_configurations_names_them(tmp_path, monkeypatch):
+    """A dataset repository whose card lists configurations, laid out as on the Hub and loaded by
+    datasets itself, stands in for the Hub (unreachable in tests)."""
+    import datasets
+
+    for name in ("sst2", "cola"):
+        (tmp_path / name).mkdir()
+        write_jsonl(tmp_path / name / "train.jsonl", make_rows(20))
+    (tmp_path / "README.md").write_text(
+        "---\nconfigs:\n"
+        + "".join(f"- config_name: {name}\n  data_files: {name}/train.jsonl\n" for name in ("sst2", "cola"))
+        + "---\n"
+    )
+    load_dataset = datasets.load_dataset
+    monkeypatch.setattr(
+        datasets, "load_dataset", lambda name, config=None: load_dataset(str(tmp_path), config)
+    )
+    with pytest.raises(DataError) as missing:
+        load_splits(DataConfig(source="nyu-mll/glue"))
+    assert str(missing.value) == (
+        "'nyu-mll/glue' has several configurations; pick one of sst2, cola with --set data.config=NAME"
+    )
+    with pytest.raises(DataError) as unknown:
+        load_splits(DataConfig(source="nyu-mll/glue", config="mnli"))
+    assert str(unknown.value) == (
+        "'nyu-mll/glue' has no configuration 'mnli'; pick one of sst2, cola with --set data.config=NAME"
+    )
+    splits = load_splits(DataConfig(source="nyu-mll/glue", config="cola"))
+    assert sum(len(split) for split in splits.splits.values()) == 20
+
+
 def test_stratified_split_is_seeded_and_keeps_proportions():
     labels = [0] * 50 + [1] * 30 + [2] * 1
     kept, carved = stratified_split(labels, fraction=0.2, seed=3)
