@@ -81,6 +81,17 @@ class LoadedCheckpoint:
     def pad_id(self) -> int:
         return int(self.header["pad_id"])
 
+    def training_data(self) -> tuple[str | None, str | None]:
+        """Where the data this checkpoint was trained on is now, and a note when that is not where it
+        was: its recorded absolute path, wherever attn runs; else the source as typed (a Hub name, or
+        a path from the folder attn runs in), said when it stands in for a recorded path now gone."""
+        typed, recorded = self.config.data.source, self.header.get("data_path")
+        if not recorded or Path(recorded).exists():
+            return recorded or typed, None
+        if typed and Path(typed).expanduser().exists():
+            return typed, f"the training data is no longer at {recorded}; using {typed} from this folder"
+        return recorded, None
+
     @property
     def temperature(self) -> float:
         """What the logits are divided by before the softmax; checkpoints saved before
@@ -104,6 +115,8 @@ def resolve_checkpoint(path: Path) -> Path:
         survivors = [old for old in _retired(folder) if (old / CONFIG_FILE).is_file()]
         if survivors and not folder.exists():
             return survivors[0]
+        if folder == path / BEST and folder.is_dir():  # damaged: its error, never a quiet switch to last/
+            return folder
     return path
 
 
@@ -294,9 +307,19 @@ def read_header(path: Path) -> dict[str, Any]:
             if pickles and WEIGHTS_FILE in missing
             else ""
         )
+        if len(missing) == len(REQUIRED_FILES):
+            raise CheckpointError(
+                f"{path} is not an attn checkpoint (no {', '.join(REQUIRED_FILES)}); "
+                "pass a folder written by `attn train`"
+            )
+        newest = path.parent / LAST
+        instead = (
+            f"pass {newest} to use the newest epoch, or train again"
+            if path.name == BEST and (newest / CONFIG_FILE).is_file()
+            else "train it again with `attn train`"
+        )
         raise CheckpointError(
-            f"checkpoint {path} is incomplete (missing {', '.join(missing)}{refused}); "
-            "train it again with `attn train`"
+            f"checkpoint {path} is incomplete (missing {', '.join(missing)}{refused}); {instead}"
         )
     try:
         header = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))

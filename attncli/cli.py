@@ -171,7 +171,9 @@ def _load_checkpoint(path: Path, device: str):
 
     resolved = resolve_checkpoint(path)
     if resolved == path / LAST:  # a run stopped before its first epoch ended: say what is used
-        typer.echo(f"note: {path} has no best/ yet (no epoch finished); using {resolved}", err=True)
+        typer.echo(
+            f"note: {path} has no best/ (no epoch finished, or it was removed); using {resolved}", err=True
+        )
     return load_checkpoint(resolved, device=str(resolve_device(device)))
 
 

@@ -330,10 +330,10 @@ def evaluate(
     """Metrics of `checkpoint` on one split of `source` (default: the data it was trained on),
     with the `errors` most confident mistakes when that is above 0."""
     default_source = source is None
-    source = source or checkpoint.config.data.source
-    recorded = checkpoint.header.get("data_path")
-    if default_source and source and recorded and not Path(source).expanduser().exists():
-        source = recorded  # the training data, typed relative to another working directory
+    moved: tuple[str, ...] = ()
+    if source is None:
+        source, note = checkpoint.training_data()
+        moved = (note,) if note else ()
     if not source:
         raise DataError("the checkpoint does not record its data; pass DATA to evaluate on")
     data = load_labelled_split(
@@ -373,5 +373,5 @@ def evaluate(
         ignored_unknown=data.ignored_unknown,
         left_out_invalid=data.left_out_invalid,
         errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,
-        notes=data.notes,
+        notes=(*moved, *data.notes),
     )

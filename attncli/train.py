@@ -124,11 +124,10 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
         config = last.config
         if epochs is not None:
             config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs))
-        source = config.data.source or ""
-        if not Path(source).expanduser().exists() and last.header.get("data_path"):
-            config = dataclasses.replace(
-                config, data=dataclasses.replace(config.data, source=last.header["data_path"])
-            )
+        source, moved = last.training_data()
+        if moved:
+            reporter.stage(f"note: {moved}")
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data, source=source))
         require_tensorboard(config)
         reporter.stage(f"resuming {folder.path} from {folder.last}")
         prepared = prepare(config, reporter=reporter, tokenizer=last.tokenizer, distributed=distributed)

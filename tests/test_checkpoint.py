@@ -178,6 +178,32 @@ def test_a_run_stopped_before_its_first_epoch_ended_resolves_to_last(trained, tm
     assert resolve_checkpoint(tmp_path / "run") == tmp_path / "run" / "last"
 
 
+def test_a_damaged_best_is_refused_not_replaced_by_last(trained, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained.output, run)
+    (run / "best" / "config.json").unlink()
+    assert resolve_checkpoint(run) == run / "best"
+    with pytest.raises(CheckpointError) as refused:
+        load_checkpoint(run)
+    assert str(refused.value) == (
+        f"checkpoint {run / 'best'} is incomplete (missing config.json); "
+        f"pass {run / 'last'} to use the newest epoch, or train again"
+    )
+    assert load_checkpoint(run / "last").path == run / "last"
+
+
+def test_a_folder_of_other_files_is_not_a_checkpoint(tmp_path):
+    (tmp_path / "w2v.bin").write_bytes(b"\x80\x04binary")
+    with pytest.raises(CheckpointError) as refused:
+        load_checkpoint(tmp_path)
+    assert str(refused.value) == (
+        f"{tmp_path} is not an attn checkpoint (no config.json, model.safetensors, tokenizer.json); "
+        "pass a folder written by `attn train`"
+    )
+
+
 def _forget_checksums(folder):
     """Make `folder` look written by an attn from before checksums: no "files" in config.json."""
     header = json.loads((folder / "config.json").read_text())

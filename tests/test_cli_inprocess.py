@@ -268,7 +268,8 @@ def test_a_run_with_no_best_yet_is_used_from_last_and_says_so(easy_run, tmp_path
     result = _ok("predict", tmp_path / "run", "soup and bread", "--json")
     assert json.loads(result.stdout)["label"] == "food"
     assert (
-        f"note: {tmp_path / 'run'} has no best/ yet (no epoch finished); using {tmp_path / 'run' / 'last'}"
+        f"note: {tmp_path / 'run'} has no best/ (no epoch finished, or it was removed); using "
+        f"{tmp_path / 'run' / 'last'}"
         in (result.stderr)
     )
     assert "note:" not in _ok("predict", easy_run, "soup", "--json").stderr

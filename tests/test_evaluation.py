@@ -84,6 +84,39 @@ def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path,
         assert trained_rows.n + report.n == 60
 
 
+def test_the_training_data_is_found_by_its_recorded_path_before_a_namesake_here(tmp_path, monkeypatch):
+    """A relative source typed at training time names another file from another folder: the
+    recorded absolute path wins while it exists; once it is gone, the namesake is used and said."""
+    from conftest import TINY_MODEL
+
+    from attncli.config import load_config
+    from attncli.train import train
+
+    (tmp_path / "trained").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    write_csv(tmp_path / "trained" / "d.csv", make_rows(60))
+    namesake = write_csv(tmp_path / "elsewhere" / "d.csv", make_rows(90, seed=1))
+    monkeypatch.chdir(tmp_path / "trained")
+    result = train(
+        load_config(None, [*TINY_MODEL, "data.source=d.csv", "train.epochs=1"]), output=tmp_path / "r"
+    )
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    checkpoint = load_checkpoint(tmp_path / "r")
+    report = evaluate(checkpoint)
+    assert report.source == str(tmp_path / "trained" / "d.csv") and report.notes == ()
+    assert (report.split, report.n) == ("validation", result.info.validation_size)
+    (tmp_path / "trained" / "d.csv").unlink()
+    moved = evaluate(checkpoint)
+    assert moved.source == "d.csv" and moved.n == 9  # the namesake's 90 rows, 10% held out
+    assert (
+        moved.notes[0]
+        == f"the training data is no longer at {tmp_path / 'trained' / 'd.csv'}; using d.csv from this folder"
+    )
+    namesake.unlink()
+    with pytest.raises(DataError, match=f"{tmp_path / 'trained' / 'd.csv'} does not exist"):
+        evaluate(checkpoint)
+
+
 def test_a_single_file_is_evaluated_whole_with_other_column_names(loaded, tmp_path):
     path = write_csv(
         tmp_path / "test.csv", make_rows(21, seed=9), text_column="content", label_column="category"
