@@ -269,7 +269,6 @@ def test_a_run_with_no_best_yet_is_used_from_last_and_says_so(easy_run, tmp_path
     assert json.loads(result.stdout)["label"] == "food"
     assert (
         f"note: {tmp_path / 'run'} has no best/ (no epoch finished, or it was removed); using "
-        f"{tmp_path / 'run' / 'last'}"
-        in (result.stderr)
+        f"{tmp_path / 'run' / 'last'}" in (result.stderr)
     )
     assert "note:" not in _ok("predict", easy_run, "soup", "--json").stderr
