@@ -244,7 +244,7 @@ def load_labelled_split(
     read with the settings it was trained with; rows training left out (data.drop_invalid) are left
     out here too, so that the carved validation rows are the same."""
     data = checkpoint.config.data
-    trained_on = source == data.source
+    trained_on = default_source or _is_training_data(checkpoint, source)
     raw = load_raw(
         source,
         config_name=data.config if trained_on else None,

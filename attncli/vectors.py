@@ -37,10 +37,37 @@ class PretrainedVectors:
         return sum(bool(self.found[row]) for row in regular), len(regular)
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+FLOAT32_MAX = 3.4028234663852886e38
+
+
 def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return path.open(encoding="utf-8", errors="replace")
+    """The file as text, decompressed when it is gzip (by its first bytes, whatever its name); a
+    byte-order mark is dropped. A binary file (word2vec's .bin) is refused: attn reads text vectors."""
+    with path.open("rb") as file:
+        head = file.read(1 << 16)
+    compressed = head.startswith(GZIP_MAGIC)
+    if path.suffix == ".gz" and not compressed:
+        raise ConfigError(f"model.embeddings_init {path} is named .gz but is not gzip-compressed; rename it")
+    if compressed:
+        try:
+            with gzip.open(path, "rb") as file:
+                head = file.read(1 << 16)
+        except (OSError, EOFError) as error:
+            raise _damaged(path, error) from error
+    if b"\x00" in head:
+        raise ConfigError(
+            f"model.embeddings_init {path} is a binary file; attn reads vectors as text (GloVe, "
+            "word2vec or fastText .txt/.vec): convert a binary word2vec file to text first"
+        )
+    binary = gzip.open(path, "rb") if compressed else path.open("rb")
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace")
+
+
+def _damaged(path: Path, error: BaseException) -> ConfigError:
+    return ConfigError(
+        f"model.embeddings_init {path} is cut short or damaged ({error}); download or unpack it again"
+    )
 
 
 def _lookup_keys(token: str) -> Iterator[str]:
@@ -54,13 +81,21 @@ def _lookup_keys(token: str) -> Iterator[str]:
         yield piece.lower()
 
 
+def _fields(line: str) -> list[str]:
+    """A line's fields: split at single spaces (GloVe, word2vec) or tabs."""
+    return line.rstrip("\r\n ").replace("\t", " ").split(" ")
+
+
 def _parse_line(line: str, path: Path, number: int, dim: int | None) -> tuple[str, list[float]] | None:
-    """(word, vector) of one line, or None for a word2vec header line ("count dim")."""
-    parts = line.rstrip("\n").rstrip(" ").split(" ")
+    """(word, vector) of one line, or None for a word2vec header line ("count dim"). Once the width
+    is known, the last `dim` fields are the vector and the rest the word, which may hold spaces (as a
+    few of GloVe 840B's do)."""
+    parts = _fields(line)
     if number == 1 and len(parts) == 2 and all(part.isdigit() for part in parts):
         return None
+    cut = len(parts) - dim if dim is not None and len(parts) > dim else 1
     try:
-        vector = [float(value) for value in parts[1:]]
+        vector = [float(value) for value in parts[cut:]]
     except ValueError as error:
         raise ConfigError(
             f"line {number} of {path} is not 'word value value ...' ({error}); "
@@ -71,11 +106,26 @@ def _parse_line(line: str, path: Path, number: int, dim: int | None) -> tuple[st
             f"line {number} of {path} has {len(vector)} values where earlier lines had {dim}; "
             "the vectors file is damaged or not a GloVe/word2vec text file"
         )
-    return parts[0], vector
+    unusable = next((value for value in vector if not abs(value) <= FLOAT32_MAX), None)  # nan too
+    if unusable is not None:
+        raise ConfigError(
+            f"line {number} of {path} holds {unusable}, not a finite 32-bit number; the vectors file is damaged"
+        )
+    return " ".join(parts[:cut]), vector
+
+
+def _header_width(line: str) -> int | None:
+    """The width a word2vec header line ("count dim") announces, if the line is one."""
+    parts = _fields(line)
+    return int(parts[1]) if len(parts) == 2 and all(part.isdigit() for part in parts) else None
 
 
 def require_vectors_file(path: str | None) -> None:
     """Refuse a model.embeddings_init that names no file, before any data loads."""
+    if path is not None and Path(path).expanduser().is_dir():
+        raise ConfigError(
+            f"model.embeddings_init {path} is a folder; pass a GloVe or word2vec .txt/.vec file in it"
+        )
     if path is not None and not Path(path).expanduser().is_file():
         raise ConfigError(
             f"model.embeddings_init {path} does not exist; pass a GloVe or word2vec .txt/.vec file"
@@ -94,24 +144,41 @@ def load_vectors(path: str | Path, vocabulary: dict[str, int]) -> PretrainedVect
         for priority, key in enumerate(dict.fromkeys(_lookup_keys(token))):
             wanted.setdefault(key, []).append((token_id, priority))
     best: dict[int, tuple[int, list[float]]] = {}  # token id -> (priority, vector)
-    dim = None
+    dim = announced = None
     with _open_text(path) as file:
-        for number, line in enumerate(file, start=1):
-            if not line.strip():
-                continue
-            word, _, _ = line.partition(" ")
-            if dim is not None and word not in wanted:
-                continue  # only lines the vocabulary can use are parsed
-            parsed = _parse_line(line, path, number, dim)
-            if parsed is None:
-                continue
-            word, vector = parsed
-            dim = dim or len(vector)
-            for token_id, priority in wanted.get(word, []):
-                if token_id not in best or priority < best[token_id][0]:
-                    best[token_id] = (priority, vector)
+        try:
+            for number, line in enumerate(file, start=1):
+                if not line.strip():
+                    continue
+                if dim is not None:
+                    # Only lines the vocabulary can use are parsed and checked: a file of millions
+                    # of words is read in seconds.
+                    word = line.rstrip("\r\n ").replace("\t", " ").rsplit(" ", dim)[0]
+                    if word not in wanted:
+                        continue
+                parsed = _parse_line(line, path, number, dim)
+                if parsed is None:
+                    announced = _header_width(line)
+                    continue
+                word, vector = parsed
+                if dim is None and announced is not None and announced != len(vector):
+                    raise ConfigError(
+                        f"line 1 of {path} announces {announced} values a word but line {number} has "
+                        f"{len(vector)}; the vectors file is damaged"
+                    )
+                dim = dim or len(vector)
+                for token_id, priority in wanted.get(word, []):
+                    if token_id not in best or priority < best[token_id][0]:
+                        best[token_id] = (priority, vector)
+        except (OSError, EOFError) as error:  # a gzip file cut short
+            raise _damaged(path, error) from error
     if dim is None:
         raise ConfigError(f"model.embeddings_init {path} holds no vectors")
+    if not best:
+        raise ConfigError(
+            f"none of the {len(vocabulary)} vocabulary entries has a vector in {path}; pass vectors of the "
+            "training texts' language"
+        )
     matrix = torch.zeros(len(vocabulary), dim)
     found = torch.zeros(len(vocabulary), dtype=torch.bool)
     for token_id, (_, vector) in best.items():

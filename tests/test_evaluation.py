@@ -117,6 +117,26 @@ def test_the_training_data_is_found_by_its_recorded_path_before_a_namesake_here(
         evaluate(checkpoint)
 
 
+def test_the_training_data_is_read_again_in_its_encoding(tmp_path, monkeypatch):
+    from conftest import TINY_MODEL
+
+    from attncli.config import load_config
+    from attncli.train import train
+
+    rows = make_rows(60)
+    path = tmp_path / "latin.csv"
+    path.write_bytes(
+        ("text,label\n" + "".join(f"caf\xe9 {r['text']},{r['label']}\n" for r in rows)).encode("latin-1")
+    )
+    monkeypatch.chdir(tmp_path)
+    settings = [*TINY_MODEL, "data.source=latin.csv", "data.encoding=latin-1", "train.epochs=1"]
+    result = train(load_config(None, settings), output=tmp_path / "r")
+    report = evaluate(load_checkpoint(tmp_path / "r"))  # recorded as an absolute path: still latin-1
+    assert (report.split, report.n) == ("validation", result.info.validation_size)
+    named = evaluate(load_checkpoint(tmp_path / "r"), str(path))
+    assert named.n == 60
+
+
 def test_a_single_file_is_evaluated_whole_with_other_column_names(loaded, tmp_path):
     path = write_csv(
         tmp_path / "test.csv", make_rows(21, seed=9), text_column="content", label_column="category"

@@ -54,6 +54,53 @@ def test_damaged_or_missing_files_are_one_line_errors(tmp_path):
         load_vectors(words, VOCAB)
 
 
+def test_real_world_layouts_load(tmp_path):
+    """A byte-order mark, tabs, a word holding a space (GloVe 840B has some), gzip under a .txt name."""
+    path = tmp_path / "odd.txt"
+    path.write_bytes(("\ufeffparis 1 2 3\nnew york 4 5 6\nrome\t7\t8\t9\n").encode())
+    vectors = load_vectors(path, {**VOCAB, "new york": 7})
+    assert vectors.found.tolist() == [False, False, True, True, False, False, False, True]
+    assert vectors.matrix[7].tolist() == [4, 5, 6] and vectors.matrix[3].tolist() == [7, 8, 9]
+    hidden = tmp_path / "packed.txt"
+    hidden.write_bytes(gzip.compress(b"paris 1 2 3\n"))
+    assert load_vectors(hidden, VOCAB).found[2]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"paris 1 2 3\nrome nan 5 6\n", "line 2 of .* holds nan, not a finite 32-bit number"),
+        (b"paris 1 2 3\nrome 1e39 5 6\n", "line 2 of .* holds 1e[+]39, not a finite 32-bit number"),
+        (b"paris inf 2 3\n", "line 1 of .* holds inf, not a finite"),
+        (b"2 300\nparis 1 2 3\n", "line 1 of .* announces 300 values a word but line 2 has 3"),
+        (b"1 3\nparis \x00\x80\x3f\x00\x00\x00\x40\x00\n", "is a binary file; attn reads vectors as text"),
+        (b"other 1 2\nzebra 3 4\n", "none of the 7 vocabulary entries has a vector in"),
+    ],
+)
+def test_unusable_vectors_are_refused_in_one_line(tmp_path, content, expected):
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=expected):
+        load_vectors(path, VOCAB)
+
+
+def test_damaged_compression_and_folders_are_named(tmp_path):
+    misnamed = tmp_path / "plain.txt.gz"
+    misnamed.write_text("paris 1 2 3\n")
+    with pytest.raises(ConfigError, match="is named .gz but is not gzip-compressed; rename it"):
+        load_vectors(misnamed, VOCAB)
+    cut = tmp_path / "cut.txt.gz"
+    cut.write_bytes(
+        gzip.compress("".join(f"w{i} 1 2 3\n" for i in range(20000)).encode() + b"paris 1 2 3\n")[:-40]
+    )
+    with pytest.raises(
+        ConfigError, match="cut.txt.gz is cut short or damaged .*; download or unpack it again"
+    ):
+        load_vectors(cut, VOCAB)
+    with pytest.raises(ConfigError, match="is a folder; pass a GloVe or word2vec .txt/.vec file in it"):
+        load_vectors(tmp_path, VOCAB)
+
+
 def test_a_missing_vectors_file_is_refused_before_any_data_loads(tmp_path):
     from attncli.config import load_config
     from attncli.train import train
