@@ -183,8 +183,8 @@ def to_split(
         key = label_key(feature, label)
         if key not in index:
             raise DataError(
-                f"label {key!r} ({origin.locate(row)}) is not one the model knows "
-                f"({', '.join(label_names)}); relabel it or retrain with data that has it"
+                f"label {key!r} ({origin.locate(row)}) is not among the training labels "
+                f"({', '.join(label_names)}); relabel it, or train on data that has it"
             )
         labels.append(index[key])
     if skipped and not drop_invalid:
@@ -194,6 +194,11 @@ def to_split(
         raise DataError(f"{first}{others}; fill in or remove such rows, or {drop_hint}")
     if not skipped:
         return Split(texts=TextColumn(dataset, columns.text), labels=labels)
+    if len(skipped) == len(dataset):  # leaving them out would leave nothing
+        raise DataError(
+            f"every row of {origin.name} has no text or no label (the first: {first}); "
+            "fill them in, or use another split"
+        )
     left_out = set(skipped)
     kept = array("q", (row for row in range(len(dataset)) if row not in left_out))
     return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept)
@@ -300,6 +305,11 @@ def load_splits(config: DataConfig) -> Splits:
     if len(used["train"]) == 0:
         raise DataError(f"the train split of {config.source} is empty; give it labelled rows")
     label_names = label_names_of(used["train"], columns.label or "")
+    if not label_names:  # no row has a label: to_split names the first
+        to_split(
+            used["train"], name="train", columns=columns, label_names=[], origin=raw.origins["train"],
+            drop_invalid=config.drop_invalid,
+        )  # fmt: skip
     if len(label_names) < 2:
         raise DataError(
             f"the train split has only one class ({', '.join(label_names) or 'none'}); "

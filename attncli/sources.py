@@ -16,6 +16,7 @@ from attncli.errors import DataError
 from attncli.textfiles import (
     Origin,
     choose_delimiter,
+    decodes,
     delimiter_note,
     first_bad_json_line,
     first_ragged_row,
@@ -184,6 +185,10 @@ def _load_file(path: Path, *, encoding: str, delimiter: str | None) -> Any:
         if builder == "json":  # its fallback for mixed types fails on a blank line: read it ourselves
             return _read_json_rows(path, error, encoding=encoding)
         raise _read_error(path, error, encoding=encoding, delimiter=delimiter) from error
+    if builder == "json" and not decodes(path, encoding):  # Arrow's JSON reader does not check
+        raise _read_error(
+            path, UnicodeDecodeError(encoding, b"", 0, 1, "invalid"), encoding=encoding, delimiter=None
+        )
     dataset = loaded["train"]
     mixed = [name for name, feature in dataset.features.items() if type(feature).__name__ == "Json"]
     if builder != "json" or not mixed:

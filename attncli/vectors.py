@@ -109,7 +109,8 @@ def _parse_line(line: str, path: Path, number: int, dim: int | None) -> tuple[st
     unusable = next((value for value in vector if not abs(value) <= FLOAT32_MAX), None)  # nan too
     if unusable is not None:
         raise ConfigError(
-            f"line {number} of {path} holds {unusable}, not a finite 32-bit number; the vectors file is damaged"
+            f"line {number} of {path} holds {unusable}, not a finite 32-bit number; "
+            "the vectors file is damaged"
         )
     return " ".join(parts[:cut]), vector
 

@@ -434,3 +434,24 @@ def test_a_100_mb_file_of_one_repeated_line_keeps_memory_bounded(tmp_path):
         read, peak_mib = map(int, measured.stdout.split())
         assert read == rows
         assert peak_mib < bound, f"{mode}: peak {peak_mib} MiB"
+
+
+def test_a_split_with_no_usable_row_is_refused_even_when_leaving_rows_out(tmp_path):
+    path = tmp_path / "unlabelled.csv"
+    path.write_text(lines("text,label", "soup and bread,", "the goal,"))
+    assert refusal(path, drop_invalid=True) == (
+        f"every row of unlabelled.csv has no text or no label (the first: line 2 of {path} has no label "
+        "in column 'label'); fill them in, or use another split"
+    )
+
+
+def test_json_lines_in_another_encoding_name_the_line(tmp_path):
+    """Arrow's JSON reader accepts bytes that are not UTF-8; the texts then failed to decode later,
+    as a UnicodeDecodeError with exit 1."""
+    path = tmp_path / "latin.jsonl"
+    rows = [
+        json.dumps({"text": f"caf\u00e9 {i}", "label": TWO[i % 2]}, ensure_ascii=False) for i in range(10)
+    ]
+    path.write_bytes(("\n".join(rows) + "\n").encode("latin-1"))
+    assert refusal(path).startswith(f"line 1 of {path} is not valid utf-8; pass --encoding")
+    assert every_text(load(path, encoding="latin-1")) == sorted(f"caf\u00e9 {i}" for i in range(10))
