@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 from attncli.columns import Layout, choose_columns, layout_of_record, layout_of_schema, value_at
 from attncli.errors import DataError
-from attncli.textfiles import choose_delimiter, delimiter_note, shown
+from attncli.textfiles import choose_delimiter, delimiter_note, require_unique_columns, shown
 
 DATASET_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet")
 STDIN = "-"
@@ -249,6 +249,7 @@ def _csv_source(
     )
     try:
         header = next(rows)
+        require_unique_columns(header, path)
         column, found = _text_column(Layout(columns=tuple(header)), text_column, trained_column, str(path))
     except StopIteration:
         file.close()

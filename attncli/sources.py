@@ -23,6 +23,7 @@ from attncli.textfiles import (
     first_undecodable_line,
     header_line,
     is_json_array,
+    require_unique_columns,
     shown,
 )
 
@@ -173,7 +174,9 @@ def _load_file(path: Path, *, encoding: str, delimiter: str | None) -> Any:
     builder = FILE_BUILDERS[path.suffix.lower()]
     extra: dict[str, Any] = {} if builder == "parquet" else {"encoding": encoding}
     if delimiter is not None:
-        width = len(next(csv.reader([header_line(path, encoding=encoding)], delimiter=delimiter), []))
+        names = next(csv.reader([header_line(path, encoding=encoding)], delimiter=delimiter), [])
+        require_unique_columns(names, path)
+        width = len(names)
         keep_text = dict.fromkeys(range(width), str)  # by position: pandas renames repeated names
         extra |= {"delimiter": delimiter, "converters": keep_text, "keep_default_na": False}
         extra |= {"na_values": [""]}

@@ -79,6 +79,19 @@ def delimiter_note(paths: list[Path], delimiter: str) -> str:
     )
 
 
+def require_unique_columns(names: list[str], path: Path) -> None:
+    """Refuse a header line that names a column twice: which of the two is meant cannot be known,
+    and joined output would carry only one of them."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name in seen:
+            raise DataError(
+                f"the header line of {path} names column {name!r} twice (columns {seen[name]} and "
+                f"{position}); rename one"
+            )
+        seen[name] = position
+
+
 def decodes(path: Path, encoding: str) -> bool:
     """Whether the whole of `path` is valid `encoding`, read in large chunks (C speed)."""
     decoder = codecs.getincrementaldecoder(encoding)()

@@ -455,3 +455,15 @@ def test_json_lines_in_another_encoding_name_the_line(tmp_path):
     path.write_bytes(("\n".join(rows) + "\n").encode("latin-1"))
     assert refusal(path).startswith(f"line 1 of {path} is not valid utf-8; pass --encoding")
     assert every_text(load(path, encoding="latin-1")) == sorted(f"caf\u00e9 {i}" for i in range(10))
+
+
+def test_a_header_naming_a_column_twice_is_refused_by_train_eval_and_predict(tmp_path, checkpoint):
+    """pandas took the first 'label' silently, and predict's joined output wrote the second
+    column's values over the first's."""
+    path = tmp_path / "twice.csv"
+    path.write_text(lines("label,text,label", "x,soup and bread,food", "y,the goal,sport"))
+    expected = f"the header line of {path} names column 'label' twice (columns 1 and 3); rename one"
+    assert refusal(path) == expected
+    for command in (["eval", str(checkpoint), str(path)], ["predict", str(checkpoint), "--file", str(path)]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2 and result.output.strip() == f"error: {expected}"
