@@ -18,7 +18,13 @@ from typing import Any, BinaryIO
 
 from attncli.columns import Layout, choose_columns, layout_of_record, layout_of_schema, value_at
 from attncli.errors import DataError
-from attncli.textfiles import choose_delimiter, delimiter_note, require_unique_columns, shown
+from attncli.textfiles import (
+    choose_delimiter,
+    delimiter_note,
+    require_records,
+    require_unique_columns,
+    shown,
+)
 
 DATASET_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet")
 STDIN = "-"
@@ -321,6 +327,7 @@ def _json_source(
     first = next(rows, None)
     if first is None:
         raise DataError(f"{path} holds no rows; give it one JSON object per line")
+    require_records(first[1], path)
     columns = list(first[1]) if isinstance(first[1], dict) else []
     column: str | None = None
     found: list[str] = []

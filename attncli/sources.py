@@ -23,6 +23,7 @@ from attncli.textfiles import (
     first_undecodable_line,
     header_line,
     is_json_array,
+    require_records,
     require_unique_columns,
     shown,
 )
@@ -193,6 +194,10 @@ def _load_file(path: Path, *, encoding: str, delimiter: str | None) -> Any:
             path, UnicodeDecodeError(encoding, b"", 0, 1, "invalid"), encoding=encoding, delimiter=None
         )
     dataset = loaded["train"]
+    if builder == "json" and len(dataset) == 1:
+        from attncli.records import json_rows
+
+        require_records(next(value for _, value in json_rows(path, encoding=encoding)), path)
     mixed = [name for name, feature in dataset.features.items() if type(feature).__name__ == "Json"]
     if builder != "json" or not mixed:
         return dataset

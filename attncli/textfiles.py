@@ -92,6 +92,31 @@ def require_unique_columns(names: list[str], path: Path) -> None:
         seen[name] = position
 
 
+def require_records(value: object, path: Path) -> None:
+    """Refuse a JSON file that is one object holding whole columns (pandas' `to_json()` default:
+    {"text": {"0": ..., "1": ...}, ...}, or {"text": [...], ...}) or holding the records under one
+    key ({"data": [{...}, ...]}): read as it is, it is one row whose cells are whole columns."""
+    if not isinstance(value, dict) or not value:
+        return
+    cells = list(value.values())
+    if {"columns", "data"} <= set(value) and isinstance(value["data"], list):
+        raise DataError(
+            f"{path} holds pandas' 'split' layout (columns, data), not records; write one record per "
+            "line (pandas: df.to_json(path, orient='records', lines=True))"
+        )
+    if len(value) == 1 and isinstance(cells[0], list) and cells[0] and isinstance(cells[0][0], dict):
+        raise DataError(
+            f"{path} holds its records under the key {next(iter(value))!r}; write the list itself, "
+            "as a JSON array or one record per line"
+        )
+    if all(isinstance(cell, (dict, list)) for cell in cells) and len({len(cell) for cell in cells}) == 1:
+        if len(cells[0]) > 1:
+            raise DataError(
+                f"{path} holds one JSON object of columns, not records; write one record per line "
+                "(pandas: df.to_json(path, orient='records', lines=True))"
+            )
+
+
 def decodes(path: Path, encoding: str) -> bool:
     """Whether the whole of `path` is valid `encoding`, read in large chunks (C speed)."""
     decoder = codecs.getincrementaldecoder(encoding)()

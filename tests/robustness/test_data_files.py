@@ -467,3 +467,30 @@ def test_a_header_naming_a_column_twice_is_refused_by_train_eval_and_predict(tmp
     for command in (["eval", str(checkpoint), str(path)], ["predict", str(checkpoint), "--file", str(path)]):
         result = CliRunner().invoke(app, command)
         assert result.exit_code == 2 and result.output.strip() == f"error: {expected}"
+
+
+@pytest.mark.parametrize(
+    ("layout", "expected"),
+    [
+        (
+            {"text": {"0": "soup", "1": "goal"}, "label": {"0": "food", "1": "sport"}},
+            "one JSON object of columns",
+        ),
+        ({"text": ["soup", "goal"], "label": ["food", "sport"]}, "one JSON object of columns"),
+        (
+            {"columns": ["text", "label"], "index": [0, 1], "data": [["soup", "food"]]},
+            "pandas' 'split' layout",
+        ),
+        ({"data": [{"text": "soup", "label": "food"}]}, "holds its records under the key 'data'"),
+    ],
+)
+def test_json_that_is_not_records_is_refused_by_train_eval_and_predict(
+    tmp_path, checkpoint, layout, expected
+):
+    """pandas' to_json() default was read as one row: eval reported 100% on n=1."""
+    path = tmp_path / "frame.json"
+    path.write_text(json.dumps(layout))
+    assert expected in refusal(path)
+    for command in (["eval", str(checkpoint), str(path)], ["predict", str(checkpoint), "--file", str(path)]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2 and expected in result.output, result.output
