@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -453,10 +454,14 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     raise ConfigError(f"{key} must be {names}, not {value!r}")
 
 
+_TYPE_NAMES = {float: "a finite number", int: "a whole number", bool: "true or false", str: "text"}
+
+
 def _type_name(annotation: Any) -> str:
     if typing.get_origin(annotation) is list:
-        return f"a list of {typing.get_args(annotation)[0].__name__}"
-    return annotation.__name__
+        item = typing.get_args(annotation)[0]
+        return f"a list of {'numbers' if item in (int, float) else _TYPE_NAMES.get(item, item.__name__)}"
+    return _TYPE_NAMES.get(annotation, annotation.__name__)
 
 
 def _coerce_one(key: str, value: Any, base: Any) -> Any:
@@ -471,13 +476,16 @@ def _coerce_one(key: str, value: Any, base: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     elif base is float:
+        number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):  # YAML reads 1e-3 (no dot) as a string
+            number = float(value)
+        elif isinstance(value, str):  # YAML reads 1e-3 (no dot) as a string
             try:
-                return float(value)
+                number = float(value)
             except ValueError:
                 pass
+        if number is not None and math.isfinite(number):  # inf and nan end in a nan loss
+            return number
     elif base is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)

@@ -40,8 +40,10 @@ def test_unknown_key_suggests_the_closest():
     ("override", "message"),
     [
         ("model.embed_dim=65", "divisible by model.num_heads"),
-        ("train.lr=fast", "train.lr must be float"),
-        ("train.epochs=2.5", "train.epochs must be int"),
+        ("train.lr=fast", "train.lr must be a finite number"),
+        ("train.lr=inf", "train.lr must be a finite number, not 'inf'"),
+        ("train.weight_decay=.nan", "train.weight_decay must be a finite number"),
+        ("train.epochs=2.5", "train.epochs must be a whole number"),
         ("train.device=gpu", "train.device must be one of"),
         ("model.positional=wavy", "model.positional must be one of"),
         ("data.validation_fraction=1.5", "between 0 and 1"),
