@@ -135,6 +135,11 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
     """Check that `path` can take this run, create it, and lock it; before any data loads."""
     if path.exists() and not path.is_dir():
         raise CheckpointError(f"--output {path} is a file; pass a folder path")
+    if path.name in (BEST, LAST) and (path / CONFIG_FILE).is_file():  # a run would nest in a run
+        raise CheckpointError(
+            f"--output {path} is the {path.name}/ checkpoint of the run in {path.parent}; pass the run "
+            "folder itself, or another folder"
+        )
     created = not path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,14 @@ def test_overwrite_replaces_only_an_attn_run(tmp_path):
     (run / "best").mkdir(parents=True)
     (run / "metrics.jsonl").write_text("")
     open_run_folder(run, overwrite=True).release()
+    (run / "best" / "config.json").write_text("{}")
+    with pytest.raises(CheckpointError) as nested:  # the run would replace a checkpoint with a run
+        open_run_folder(run / "best", overwrite=True)
+    assert str(nested.value) == (
+        f"--output {run / 'best'} is the best/ checkpoint of the run in {run}; pass the run folder "
+        "itself, or another folder"
+    )
+    assert (run / "best" / "config.json").read_text() == "{}"
 
 
 def test_a_second_run_is_refused_and_a_stale_lock_cleared(tmp_path):
