@@ -203,10 +203,10 @@ def render_inspection(
             "attn.muted",
         )
     parts: list[RenderableType] = [header, heatmap]
-    if inspection.truncated_tokens:
+    if cut := inspection.truncated_tokens:
         parts.append(
             Text(
-                f"... and {inspection.truncated_tokens} more tokens, cut at max_length: the "
+                f"... and {cut} more token{'s' * (cut != 1)}, cut at max_length: the "
                 f"{positions} shown{f' (as {len(inspection.tokens)} words)' if merged else ''} are all the "
                 "model read",
                 "attn.muted",
