@@ -4,6 +4,7 @@ on its own, and a failure names the file and, where it can, the line."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -98,7 +99,15 @@ def _configurations_offered(error: Exception) -> str | None:
 
 
 def _whole(splits: dict[str, Any]) -> RawData:
-    return RawData(splits=splits, origins={name: Origin(split=name) for name in splits})
+    """Splits of a Hub or save_to_disk dataset under the names attn uses (`dev` is validation, as
+    for split files), unless a split of that name exists too; messages keep the dataset's names."""
+    named: dict[str, Any] = {}
+    origins: dict[str, Origin] = {}
+    for name, dataset in splits.items():
+        canonical = SPLIT_ALIASES.get(name.lower(), name)
+        key = canonical if canonical == name or (canonical not in splits and canonical not in named) else name
+        named[key], origins[key] = dataset, Origin(split=name)
+    return RawData(splits=named, origins=origins)
 
 
 def _load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
@@ -108,20 +117,35 @@ def _load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData
         loaded = datasets.load_from_disk(str(path))
         return _whole(dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded})
     files: dict[str, Path] = {}
+    others: list[str] = []  # data files that name no split
     for child in sorted(path.iterdir()):
         split = SPLIT_ALIASES.get(child.stem.lower())
+        if child.is_file() and child.suffix.lower() in FILE_BUILDERS and split is None:
+            others.append(child.name)
         if child.is_file() and child.suffix.lower() in FILE_BUILDERS and split is not None:
             if split in files:
                 raise DataError(
                     f"{path} holds two files for split {split!r}: {files[split].name} and {child.name}"
                 )
             files[split] = child
+    found = f" ({_listed(others)} name no split)" if others else ""
     if not files:
         raise DataError(
-            f"{path} holds no split files; name them train/validation/test with a suffix among "
+            f"{path} holds no split files{found}; name them train/validation/test with a suffix among "
             f"{', '.join(FILE_BUILDERS)} (for example train.csv)"
         )
-    return _load_files(files, encoding=encoding, delimiter=delimiter)
+    raw = _load_files(files, encoding=encoding, delimiter=delimiter)
+    if not others:
+        return raw
+    left_out = (
+        f"left out {_listed(others)} in {path}: a split file is named train, validation (valid, val, dev) "
+        "or test"
+    )
+    return dataclasses.replace(raw, notes=(*raw.notes, left_out))
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 _RUN_CACHE: tempfile.TemporaryDirectory[str] | None = None

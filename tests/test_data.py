@@ -184,6 +184,32 @@ def test_a_hub_dataset_with_several_configurations_names_them(tmp_path, monkeypa
     assert sum(len(split) for split in splits.splits.values()) == 20
 
 
+def test_a_dev_split_of_a_saved_dataset_is_its_validation_split(tmp_path):
+    from datasets import Dataset, DatasetDict
+
+    rows = make_rows(40)
+    train, dev = Dataset.from_list(rows[:30]), Dataset.from_list(rows[30:])
+    DatasetDict({"train": train, "dev": dev}).save_to_disk(str(tmp_path / "disk"))
+    splits = load_splits(DataConfig(source=str(tmp_path / "disk")))
+    assert len(splits.splits["train"]) == 30 and len(splits.splits["validation"]) == 10
+
+
+def test_data_files_that_name_no_split_are_said_to_be_left_out(tmp_path):
+    write_jsonl(tmp_path / "train.jsonl", make_rows(40))
+    write_jsonl(tmp_path / "eval.jsonl", make_rows(10))
+    splits = load_splits(DataConfig(source=str(tmp_path)))
+    assert (
+        f"left out eval.jsonl in {tmp_path}: a split file is named train, validation (valid, val, dev) "
+        "or test"
+        in splits.notes
+    )
+    (tmp_path / "train.jsonl").rename(tmp_path / "train-00000-of-00001.jsonl")
+    with pytest.raises(
+        DataError, match=r"holds no split files \(eval.jsonl, train-00000-of-00001.jsonl name no"
+    ):
+        load_splits(DataConfig(source=str(tmp_path)))
+
+
 def test_stratified_split_is_seeded_and_keeps_proportions():
     labels = [0] * 50 + [1] * 30 + [2] * 1
     kept, carved = stratified_split(labels, fraction=0.2, seed=3)
