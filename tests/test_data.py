@@ -200,8 +200,7 @@ def test_data_files_that_name_no_split_are_said_to_be_left_out(tmp_path):
     splits = load_splits(DataConfig(source=str(tmp_path)))
     assert (
         f"left out eval.jsonl in {tmp_path}: a split file is named train, validation (valid, val, dev) "
-        "or test"
-        in splits.notes
+        "or test" in splits.notes
     )
     (tmp_path / "train.jsonl").rename(tmp_path / "train-00000-of-00001.jsonl")
     with pytest.raises(
