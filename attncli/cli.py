@@ -472,7 +472,8 @@ def _check_inputs(
     if delimiter is not None and (file is None or file.suffix.lower() not in (".csv", ".tsv")):
         raise ConfigError("--delimiter splits the columns of a csv/tsv --file; pass one, or drop --delimiter")
     if file is not None and str(file) != STDIN and not file.is_file():
-        raise DataError(f"--file {file} does not exist; pass a text file (one text per line) or a data file")
+        problem = "is a folder" if file.is_dir() else "does not exist"
+        raise DataError(f"--file {file} {problem}; pass a text file (one text per line) or a data file")
 
 
 def _record_source(

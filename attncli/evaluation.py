@@ -168,9 +168,10 @@ def _drop_unknown_labels(
     if not unknown:
         return dataset, range(len(dataset)), 0
     dropped = sum(len(rows) for rows in unknown.values())
-    listing = ", ".join(
-        f"{label!r} ({len(rows)} row{'s' * (len(rows) != 1)})" for label, rows in sorted(unknown.items())
-    )
+    ranked = sorted(unknown.items(), key=lambda item: (-len(item[1]), item[0]))  # commonest first
+    listing = ", ".join(f"{label!r} ({len(rows)} row{'s' * (len(rows) != 1)})" for label, rows in ranked[:10])
+    if len(ranked) > 10:
+        listing += f" and {len(ranked) - 10} more"
     if not ignore:
         raise DataError(
             f"{where} has labels the model never saw: {listing}; it knows {', '.join(label_names)}. "

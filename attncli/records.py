@@ -200,6 +200,8 @@ def from_file(
     model was trained on, else the usual names), any other file one text per line. A csv/tsv file
     is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
     encoding = check_encoding(encoding)
+    if path.is_dir():
+        raise DataError(f"--file {path} is a folder; pass a text file (one text per line) or a data file")
     if not path.is_file():
         raise DataError(f"--file {path} does not exist; pass a text file (one text per line) or a data file")
     suffix = path.suffix.lower()

@@ -494,3 +494,17 @@ def test_json_that_is_not_records_is_refused_by_train_eval_and_predict(
     for command in (["eval", str(checkpoint), str(path)], ["predict", str(checkpoint), "--file", str(path)]):
         result = CliRunner().invoke(app, command)
         assert result.exit_code == 2 and expected in result.output, result.output
+
+
+def test_many_unknown_labels_are_listed_ten_at_most_and_a_folder_is_no_file(tmp_path, checkpoint):
+    """A column of 600 distinct numbers (a regression target) made an error line of 18 kB."""
+    rows = [{"text": f"text {i}", "label": f"0.{i:03d}"} for i in range(30)] + [
+        {"text": "t", "label": "0.000"}
+    ]
+    path = write_jsonl(tmp_path / "numbers.jsonl", rows)
+    result = CliRunner().invoke(app, ["eval", str(checkpoint), str(path)])
+    assert result.exit_code == 2
+    assert "labels the model never saw: '0.000' (2 rows), '0.001' (1 row)," in result.output
+    assert "'0.009' (1 row) and 20 more; it knows" in result.output and "0.010" not in result.output
+    folder = CliRunner().invoke(app, ["predict", str(checkpoint), "--file", str(tmp_path)])
+    assert folder.exit_code == 2 and f"--file {tmp_path} is a folder; pass a text file" in folder.output
