@@ -309,10 +309,10 @@ def _end_epoch(
     run.write_log(step=state.global_step, **dataclasses.asdict(record))
     improved = record_score(state, validation_f1=validation_f1, validation_loss=validation_loss)
     stop = ""
-    if config.patience and state.epochs_without_improvement >= config.patience:
-        stop = "patience"
-    elif state.epoch >= config.max_epochs:
+    if state.epoch >= config.max_epochs:  # the ceiling, even where patience ran out with it
         stop = "epochs"
+    elif config.patience and state.epochs_without_improvement >= config.patience:
+        stop = "patience"
     metrics.history, metrics.best_epoch, metrics.stop_reason = list(state.history), state.best_epoch, stop
     if improved:
         run.save(run.folder.best, state, metrics, with_state=False)

@@ -167,7 +167,9 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
     guitar = {"text": "Guitar on the stage today", "label": "music"}
     rows = [guitar, {"text": "Paint and a brush", "label": "art"}, *_mislabelled(12, wrong=3), guitar]
     path = write_jsonl(tmp_path / "new.jsonl", rows)
-    with pytest.raises(DataError, match=r"'art' \(1 row\), 'music' \(2 rows\).*--ignore-unknown-labels"):
+    with pytest.raises(
+        DataError, match=r"'music' \(2 rows\), 'art' \(1 row\).*--ignore-unknown-labels"
+    ):  # commonest first
         evaluate(loaded, str(path))
     result = evaluate(loaded, str(path), ignore_unknown_labels=True, errors=20)
     assert (result.n, result.ignored_unknown, result.to_json()["ignored_unknown"]) == (12, 3, 3)

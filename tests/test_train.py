@@ -84,6 +84,17 @@ def test_early_stopping_ends_the_run_and_best_holds_the_best_macro_f1(tmp_path):
         resume(tmp_path / "run", epochs=40)
 
 
+def test_a_run_whose_patience_runs_out_at_the_ceiling_reached_the_ceiling_and_may_go_on(tmp_path):
+    """It was 'stopped early', and --resume --epochs N refused to raise the ceiling."""
+    path = write_csv(tmp_path / "d.csv", make_rows(60))
+    settings = [*TINY_MODEL, f"data.source={path}", "train.epochs=2", "train.patience=1", "train.lr=1e-12"]
+    result = train(load_config(None, settings), output=tmp_path / "run")  # epoch 2 cannot improve
+    assert [record.epoch for record in result.history] == [1, 2] and result.metrics.stop_reason == "epochs"
+    resumed = resume(tmp_path / "run", epochs=3)
+    assert [record.epoch for record in resumed.history] == [1, 2, 3]
+    assert resumed.metrics.stop_reason == "epochs"
+
+
 def test_patience_counts_epochs_since_macro_f1_rose_and_a_lower_loss_only_picks_the_best():
     state = SimpleNamespace(best_key=None, best_epoch=0, epoch=1, epochs_without_improvement=0)
     scores = [(0.8, 0.9), (1.0, 0.5), (1.0, 0.3), (1.0, 0.2), (0.9, 0.1), (1.0, 0.2)]
