@@ -153,8 +153,13 @@ def load_vectors(path: str | Path, vocabulary: dict[str, int]) -> PretrainedVect
                     continue
                 if dim is not None:
                     # Only lines the vocabulary can use are parsed and checked: a file of millions
-                    # of words is read in seconds.
-                    word = line.rstrip("\r\n ").replace("\t", " ").rsplit(" ", dim)[0]
+                    # of words is read in seconds. The word ends at the first space unless the line
+                    # has more fields than a word and its vector (a word holding spaces).
+                    stripped = (
+                        line.rstrip("\r\n ").replace("\t", " ") if "\t" in line else line.rstrip("\r\n ")
+                    )
+                    spaces = stripped.count(" ")
+                    word = stripped.partition(" ")[0] if spaces <= dim else stripped.rsplit(" ", dim)[0]
                     if word not in wanted:
                         continue
                 parsed = _parse_line(line, path, number, dim)
