@@ -81,18 +81,20 @@ def _lookup_keys(token: str) -> Iterator[str]:
         yield piece.lower()
 
 
+def _stripped(line: str) -> str:
+    """A line without its end, its fields separated by single spaces (GloVe, word2vec) or tabs
+    turned into spaces."""
+    return line.rstrip("\r\n ").replace("\t", " ")
+
+
 def _fields(line: str) -> list[str]:
-    """A line's fields: split at single spaces (GloVe, word2vec) or tabs."""
-    return line.rstrip("\r\n ").replace("\t", " ").split(" ")
+    return _stripped(line).split(" ")
 
 
-def _parse_line(line: str, path: Path, number: int, dim: int | None) -> tuple[str, list[float]] | None:
-    """(word, vector) of one line, or None for a word2vec header line ("count dim"). Once the width
-    is known, the last `dim` fields are the vector and the rest the word, which may hold spaces (as a
-    few of GloVe 840B's do)."""
+def _parse_line(line: str, path: Path, number: int, dim: int | None) -> tuple[str, list[float]]:
+    """(word, vector) of one line. Once the width is known, the last `dim` fields are the vector and
+    the rest the word, which may hold spaces (as a few of GloVe 840B's do)."""
     parts = _fields(line)
-    if number == 1 and len(parts) == 2 and all(part.isdigit() for part in parts):
-        return None
     cut = len(parts) - dim if dim is not None and len(parts) > dim else 1
     try:
         vector = [float(value) for value in parts[cut:]]
@@ -155,18 +157,14 @@ def load_vectors(path: str | Path, vocabulary: dict[str, int]) -> PretrainedVect
                     # Only lines the vocabulary can use are parsed and checked: a file of millions
                     # of words is read in seconds. The word ends at the first space unless the line
                     # has more fields than a word and its vector (a word holding spaces).
-                    stripped = (
-                        line.rstrip("\r\n ").replace("\t", " ") if "\t" in line else line.rstrip("\r\n ")
-                    )
+                    stripped = _stripped(line)
                     spaces = stripped.count(" ")
                     word = stripped.partition(" ")[0] if spaces <= dim else stripped.rsplit(" ", dim)[0]
                     if word not in wanted:
                         continue
-                parsed = _parse_line(line, path, number, dim)
-                if parsed is None:
-                    announced = _header_width(line)
+                elif number == 1 and (announced := _header_width(line)) is not None:
                     continue
-                word, vector = parsed
+                word, vector = _parse_line(line, path, number, dim)
                 if dim is None and announced is not None and announced != len(vector):
                     raise ConfigError(
                         f"line 1 of {path} announces {announced} values a word but line {number} has "
