@@ -458,8 +458,7 @@ def _check_inputs(
     texts: list[str], file: Path | None, text_column: str | None, delimiter: str | None = None
 ) -> None:
     """Refuse contradictory inputs before the model loads."""
-    from attncli.errors import DataError
-    from attncli.records import STDIN
+    from attncli.records import STDIN, require_input_file
 
     if texts and file is not None:
         raise ConfigError("pass texts as TEXT arguments or with --file, not both")
@@ -471,9 +470,8 @@ def _check_inputs(
         )
     if delimiter is not None and (file is None or file.suffix.lower() not in (".csv", ".tsv")):
         raise ConfigError("--delimiter splits the columns of a csv/tsv --file; pass one, or drop --delimiter")
-    if file is not None and str(file) != STDIN and not file.is_file():
-        problem = "is a folder" if file.is_dir() else "does not exist"
-        raise DataError(f"--file {file} {problem}; pass a text file (one text per line) or a data file")
+    if file is not None and str(file) != STDIN:
+        require_input_file(file)
 
 
 def _record_source(

@@ -188,6 +188,13 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
     )
 
 
+def require_input_file(path: Path) -> None:
+    """Refuse a --file that is a folder or does not exist."""
+    if not path.is_file():
+        problem = "is a folder" if path.is_dir() else "does not exist"
+        raise DataError(f"--file {path} {problem}; pass a text file (one text per line) or a data file")
+
+
 def from_file(
     path: Path,
     *,
@@ -200,10 +207,7 @@ def from_file(
     model was trained on, else the usual names), any other file one text per line. A csv/tsv file
     is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
     encoding = check_encoding(encoding)
-    if path.is_dir():
-        raise DataError(f"--file {path} is a folder; pass a text file (one text per line) or a data file")
-    if not path.is_file():
-        raise DataError(f"--file {path} does not exist; pass a text file (one text per line) or a data file")
+    require_input_file(path)
     suffix = path.suffix.lower()
     if delimiter is not None and suffix not in (".csv", ".tsv"):
         raise DataError(f"--delimiter is for csv/tsv files; {path} is not one")
