@@ -214,9 +214,7 @@ def _load_file(path: Path, *, encoding: str, delimiter: str | None) -> Any:
             return _read_json_rows(path, error, encoding=encoding)
         raise _read_error(path, error, encoding=encoding, delimiter=delimiter) from error
     if builder == "json" and not decodes(path, encoding):  # Arrow's JSON reader does not check
-        raise _read_error(
-            path, UnicodeDecodeError(encoding, b"", 0, 1, "invalid"), encoding=encoding, delimiter=None
-        )
+        raise _decoding_error(path, encoding) or DataError(f"{path} is not valid {encoding}; pass --encoding")
     dataset = loaded["train"]
     if builder == "json" and len(dataset) == 1:
         from attncli.records import json_rows
@@ -277,13 +275,9 @@ def _read_error(path: Path, error: Exception, *, encoding: str, delimiter: str |
     """What went wrong reading `path`, with the line where the file can say it."""
     builder = FILE_BUILDERS[path.suffix.lower()]
     reason = _reason(error)
-    if builder != "parquet":  # `datasets` hides a decoding error behind a generic one
-        line = first_undecodable_line(path, encoding)
-        if line is not None:
-            return DataError(
-                f"line {line} of {path} is not valid {encoding}; pass --encoding (or set "
-                "data.encoding) with the file's encoding, for example latin-1 or cp1252"
-            )
+    decoding = _decoding_error(path, encoding) if builder != "parquet" else None
+    if decoding is not None:  # `datasets` hides a decoding error behind a generic one
+        return decoding
     if delimiter is not None:
         ragged = first_ragged_row(path, delimiter=delimiter, encoding=encoding)
         if ragged is not None:
@@ -300,6 +294,17 @@ def _read_error(path: Path, error: Exception, *, encoding: str, delimiter: str |
     if "corresponds to no data" in reason:  # what `datasets` says of a file with no rows
         return DataError(f"{path.name} is empty (no rows); give it labelled rows")
     return DataError(f"could not read {path.name} as {path.suffix[1:]}: {reason}")
+
+
+def _decoding_error(path: Path, encoding: str) -> DataError | None:
+    """The first line of `path` that is not valid `encoding`, as an error, if a line is not."""
+    line = first_undecodable_line(path, encoding)
+    if line is None:
+        return None
+    return DataError(
+        f"line {line} of {path} is not valid {encoding}; pass --encoding (or set "
+        "data.encoding) with the file's encoding, for example latin-1 or cp1252"
+    )
 
 
 def _reason(error: BaseException) -> str:
