@@ -247,8 +247,7 @@ def _read_json_rows(path: Path, error: Exception, *, encoding: str) -> Any:
         {name: [row.get(name) for row in rows] for name in names if name not in mixed}
     )
     for name in mixed:
-        values = [json.dumps(row.get(name)) for row in rows]
-        dataset = dataset.add_column(name, values, feature=datasets.Json())
+        dataset = _with_json_column(dataset, name, rows)
     return dataset.select_columns(names)
 
 
@@ -257,7 +256,6 @@ def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, enc
     `path`: `datasets` stores such a column as JSON text but leaves strings that look like JSON
     unquoted, so "01" came back as the number 1 (merging two labels) and "null" as no text. Each
     value is stored again as its own JSON, so it reads back exactly as written."""
-    import datasets
 
     from attncli.records import json_rows  # the reader predict uses for the same files
 
@@ -266,9 +264,17 @@ def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, enc
         return dataset
     order = list(dataset.column_names)
     for name in columns:
-        values = [json.dumps(row.get(name) if isinstance(row, dict) else None) for row in rows]
-        dataset = dataset.remove_columns(name).add_column(name, values, feature=datasets.Json())
+        dataset = _with_json_column(dataset.remove_columns(name), name, rows)
     return dataset.select_columns(order)
+
+
+def _with_json_column(dataset: Any, name: str, rows: list[Any]) -> Any:
+    """`dataset` with column `name` added from `rows`, each value stored as its own JSON, so that
+    it reads back exactly as written ("01" stays a string, 1 a number)."""
+    import datasets
+
+    values = [json.dumps(row.get(name) if isinstance(row, dict) else None) for row in rows]
+    return dataset.add_column(name, values, feature=datasets.Json())
 
 
 def _read_error(path: Path, error: Exception, *, encoding: str, delimiter: str | None) -> DataError:
