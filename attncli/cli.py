@@ -539,7 +539,7 @@ def predict(
         str | None,
         typer.Option(
             "--format",
-            help="table, jsonl or csv (default: from --output's suffix, else table).",
+            help="table, jsonl, json (one array) or csv (default: from --output's suffix, else table).",
             show_default=False,
         ),
     ] = None,
@@ -563,7 +563,14 @@ def predict(
     """Label texts: one result per input line or row, in order, numbered from 0."""
 
     def action() -> None:
-        from attncli.output import CsvWriter, JsonLinesWriter, atomic_output, check_output_file, choose_format
+        from attncli.output import (
+            CsvWriter,
+            JsonArrayWriter,
+            JsonLinesWriter,
+            atomic_output,
+            check_output_file,
+            choose_format,
+        )
         from attncli.prediction import PredictionStats, predict_stream
 
         chosen = choose_format(output_format, as_json=as_json, output=output)
@@ -581,6 +588,11 @@ def predict(
                 json_writer = JsonLinesWriter(stream, text_column=source.text_column)
                 for predictions in chunks:
                     json_writer.write(predictions)
+            elif chosen == "json":
+                array_writer = JsonArrayWriter(stream, text_column=source.text_column)
+                for predictions in chunks:
+                    array_writer.write(predictions)
+                array_writer.close()
             elif chosen == "csv":
                 separator = "\t" if output is not None and output.suffix.lower() == ".tsv" else ","
                 csv_writer = CsvWriter(

@@ -358,10 +358,20 @@ def load_config(
     values: dict[str, Any] = {}
     if path is not None:
         values.update(_flatten(_read_yaml(Path(path))))
+    overridden: dict[str, Any] = {}
     for override in overrides:
         key, value = _parse_override(override)
+        values[key] = overridden[key] = value
+    for key, value in (options or {}).items():
+        if value is None:
+            continue
+        if key in overridden and overridden[key] != value:
+            # Neither can be taken silently: the user typed both and meant one of them.
+            raise ConfigError(
+                f"{key} is given twice, as --set {key}={overridden[key]} and as {value!r} by an argument "
+                "or option of its own; give it once"
+            )
         values[key] = value
-    values.update({key: value for key, value in (options or {}).items() if value is not None})
     return with_settings(Config(), values)
 
 

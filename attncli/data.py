@@ -280,6 +280,23 @@ def few_examples_warning(
     )
 
 
+def look_alike_labels_warning(label_names: list[str]) -> list[str]:
+    """A warning naming labels that differ only in case or surrounding spaces ("Sport", "sport ",
+    "sport"): each is a class of its own, which is rarely what a hand-made file means."""
+    groups: dict[str, list[str]] = {}
+    for name in label_names:
+        groups.setdefault(" ".join(name.split()).casefold(), []).append(name)
+    alike = [names for names in groups.values() if len(names) > 1]
+    if not alike:
+        return []
+    shown = "; ".join(", ".join(repr(name) for name in names) for names in alike[:5])
+    more = f" and {len(alike) - 5} more groups" if len(alike) > 5 else ""
+    return [
+        f"warning: labels that differ only in case or spaces are separate classes: {shown}{more}; "
+        "write each label one way if they mean the same"
+    ]
+
+
 def load_splits(config: DataConfig) -> Splits:
     """Load `config.source` into train and validation splits (validation carved when missing)."""
     if not config.source:
@@ -331,6 +348,7 @@ def load_splits(config: DataConfig) -> Splits:
         splits["train"], label_names, validation=splits.get("validation"), fraction=config.validation_fraction
     )
     notes += [warning] if warning else []
+    notes += look_alike_labels_warning(label_names)
     if "validation" not in splits:
         splits["train"], splits["validation"] = _carve(splits["train"], config)
     return Splits(

@@ -22,8 +22,9 @@ from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.prediction import Prediction
 from attncli.tokenizer import readable_text
 
-FORMATS = ("table", "jsonl", "csv")
-SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl"}
+FORMATS = ("table", "jsonl", "json", "csv")
+# A .json file is read whole by most tools (json.load, pandas.read_json): it gets one JSON array.
+SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".json": "json", ".ndjson": "jsonl"}
 
 
 def choose_format(requested: str | None, *, as_json: bool, output: Path | None) -> str:
@@ -34,8 +35,9 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
         if requested not in (None, "jsonl"):
             raise DataError(f"--json means --format jsonl; drop one of --json and --format {requested}")
         if output is not None and SUFFIX_FORMATS.get(output.suffix.lower(), "jsonl") != "jsonl":
+            array = " (a .json file gets one JSON array)" if output.suffix.lower() == ".json" else ""
             raise DataError(
-                f"--json writes JSON lines, not into {output.name}; drop --json or rename the output"
+                f"--json writes JSON lines, not into {output.name}; drop --json{array} or rename it"
             )
         return "jsonl"
     if requested is not None:
@@ -166,6 +168,26 @@ class JsonLinesWriter:
         for prediction in predictions:
             row = _json_safe(prediction.to_json(text_column=self.text_column))
             self.stream.write(json.dumps(row, ensure_ascii=False, allow_nan=False, default=_as_text) + "\n")
+        self.stream.flush()
+
+
+class JsonArrayWriter:
+    """One JSON array of the objects JsonLinesWriter writes, one per line; `close` ends the array."""
+
+    def __init__(self, stream: IO[str], *, text_column: str | None = None) -> None:
+        self.stream, self.text_column, self.separator = stream, text_column, "[\n"
+
+    def write(self, predictions: Sequence[Prediction]) -> None:
+        for prediction in predictions:
+            row = _json_safe(prediction.to_json(text_column=self.text_column))
+            self.stream.write(
+                self.separator + json.dumps(row, ensure_ascii=False, allow_nan=False, default=_as_text)
+            )
+            self.separator = ",\n"
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("[]\n" if self.separator == "[\n" else "\n]\n")
         self.stream.flush()
 
 

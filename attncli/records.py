@@ -21,7 +21,9 @@ from attncli.errors import DataError
 from attncli.textfiles import (
     choose_delimiter,
     delimiter_note,
+    require_narrow_encoding,
     require_records,
+    require_uncompressed,
     require_unique_columns,
     shown,
 )
@@ -208,7 +210,10 @@ def from_file(
     is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
     encoding = check_encoding(encoding)
     require_input_file(path)
+    require_uncompressed(path)
     suffix = path.suffix.lower()
+    if suffix != ".parquet":
+        require_narrow_encoding(path, encoding)
     if delimiter is not None and suffix not in (".csv", ".tsv"):
         raise DataError(f"--delimiter is for csv/tsv files; {path} is not one")
     if suffix in (".csv", ".tsv"):

@@ -24,7 +24,9 @@ from attncli.textfiles import (
     first_undecodable_line,
     header_line,
     is_json_array,
+    require_narrow_encoding,
     require_records,
+    require_uncompressed,
     require_unique_columns,
     shown,
 )
@@ -83,9 +85,25 @@ def load_raw(
             ) from error
         raise DataError(
             f"could not load {source!r} as a local path or from the Hugging Face Hub ({_reason(error)}); "
-            "check the name, or pass a local file or folder"
+            f"{_offline_hint() or 'check the name, or pass a local file or folder'}"
         ) from error
     return _whole(dict(loaded))
+
+
+def _offline_hint() -> str | None:
+    """What to do when the Hub was not asked because offline mode is on: only the cache is read."""
+    set_to = {name: os.environ.get(name, "") for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")}
+    on = [
+        f"{name}={value}"
+        for name, value in set_to.items()
+        if value.strip().lower() in ("1", "true", "yes", "on")
+    ]
+    if not on:
+        return None
+    return (
+        f"offline mode is on ({', '.join(on)}), so only datasets already in the local cache load; unset it "
+        "to download, or pass a local file or folder"
+    )
 
 
 def _configurations_offered(error: Exception) -> str | None:
@@ -120,6 +138,14 @@ def _load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData
     others: list[str] = []  # data files that name no split
     for child in sorted(path.iterdir()):
         split = SPLIT_ALIASES.get(child.stem.lower())
+        # train.csv.gz alone (not beside the train.csv `gunzip -k` leaves): compressed, not missing
+        inner = child.with_suffix("")
+        if (
+            inner.suffix.lower() in FILE_BUILDERS
+            and inner.stem.lower() in SPLIT_ALIASES
+            and not inner.exists()
+        ):
+            require_uncompressed(child)
         if child.is_file() and child.suffix.lower() in FILE_BUILDERS and split is None:
             others.append(child.name)
         if child.is_file() and child.suffix.lower() in FILE_BUILDERS and split is not None:
@@ -166,6 +192,8 @@ def local_cache_dir() -> str | None:
 def _load_files(files: dict[str, Path], *, encoding: str, delimiter: str | None) -> RawData:
     """Each file on its own, so that one split's column types never have to fit another's (labels
     are compared as text: 1 in one file is "1" in another)."""
+    for path in files.values():
+        require_uncompressed(path)
     suffixes = {path.suffix.lower() for path in files.values()}
     if len(suffixes) > 1:
         raise DataError(
@@ -179,6 +207,8 @@ def _load_files(files: dict[str, Path], *, encoding: str, delimiter: str | None)
     detected: dict[str, list[Path]] = {}
     for split, path in files.items():
         used = None
+        if suffix != ".parquet":
+            require_narrow_encoding(path, encoding)
         if suffix in (".csv", ".tsv"):
             used, sniffed = choose_delimiter(path, configured=delimiter, encoding=encoding)
             if sniffed:

@@ -21,6 +21,43 @@ HEADER_BYTES = 1 << 16
 BOM = "\ufeff"
 
 
+# Compressed files are not read: the command that gives the file attn reads, by suffix.
+DECOMPRESS = {".gz": "gunzip -k", ".bz2": "bunzip2 -k", ".xz": "unxz -k", ".zst": "unzstd", ".zip": "unzip"}
+
+
+def require_uncompressed(path: Path) -> None:
+    """Refuse a compressed file (train.csv.gz) by name, before its bytes are taken for text."""
+    command = DECOMPRESS.get(path.suffix.lower())
+    if command is not None:
+        raise DataError(
+            f"{path} is compressed ({path.suffix}), and attn reads data files uncompressed; run "
+            f"`{command} {path}` and pass the file it gives"
+        )
+
+
+# Byte-order marks of the encodings whose newline is not the byte 0x0A, longest first (UTF-32's
+# little-endian mark begins with UTF-16's).
+WIDE_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def require_narrow_encoding(path: Path, encoding: str) -> None:
+    """Refuse a UTF-16/32 file (as Windows tools often save text) read as another encoding: its
+    every other byte is zero, which no 8-bit encoding reads as the text."""
+    with path.open("rb") as file:
+        head = file.read(4)
+    wide = next((name for mark, name in WIDE_MARKS if head.startswith(mark)), None)
+    if wide is not None and not codecs.lookup(encoding).name.startswith(wide):
+        raise DataError(
+            f"{path} is {wide.upper()} (it starts with a {wide.upper()} byte-order mark); convert it to "
+            f"utf-8 first, for example with iconv -f {wide} -t utf-8 {path} > {path.stem}-utf8{path.suffix}"
+        )
+
+
 def suffix_delimiter(path: Path) -> str:
     """The delimiter a file's suffix promises: tab for .tsv, else a comma."""
     return "\t" if path.suffix.lower() == ".tsv" else ","

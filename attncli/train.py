@@ -137,6 +137,13 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
         )
         state.model.load_state_dict(last.model.state_dict())  # the saved weights, migrated if need be
         state.load_state_dict(*saved_state)
+        if state.best_epoch and not folder.best.exists():
+            best_f1 = state.best_key[0] if state.best_key else 0.0
+            reporter.stage(
+                f"warning: {folder.best} (epoch {state.best_epoch}) is gone; only an epoch that beats its "
+                f"validation macro-F1 ({best_f1:.4f}) writes it again, and until then "
+                f"`attn eval {folder.path}` uses {folder.last}"
+            )
         if distributed.rank > 0:
             _restore_rank_random_state(
                 saved_state, distributed, prepared, seed=config.train.seed + state.global_step

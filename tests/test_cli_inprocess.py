@@ -154,6 +154,19 @@ def test_predict_jsonl_carries_the_other_fields_and_numbers_every_record(easy_ru
     assert lines[1]["reason"] == "empty text"
 
 
+def test_predict_into_a_json_file_writes_one_array_of_the_jsonl_objects(easy_run, tmp_path):
+    rows = write_jsonl(
+        tmp_path / "rows.jsonl", [{"id": 1, "text": "soup"}, {"id": 2, "text": "a tennis match"}]
+    )
+    out = tmp_path / "labelled.json"
+    assert invoke("predict", easy_run, "-f", rows, "-o", out).exit_code == 0
+    streamed = invoke("predict", easy_run, "-f", rows, "--format", "jsonl")
+    assert json.loads(out.read_text(encoding="utf-8")) == [
+        json.loads(line) for line in streamed.stdout.splitlines()
+    ]
+    assert [row["label"] for row in json.loads(out.read_text(encoding="utf-8"))] == ["food", "sport"]
+
+
 def test_predict_names_the_line_that_is_not_in_the_encoding(easy_run, tmp_path):
     texts = tmp_path / "latin.txt"
     texts.write_bytes("soup\ncaf\xe9 and bread\n".encode("latin-1"))

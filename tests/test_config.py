@@ -17,11 +17,22 @@ def test_defaults_round_trip_through_dict():
 def test_file_then_overrides_then_options(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("model:\n  embed_dim: 64\n  num_heads: 2\ntrain:\n  epochs: 3\n  lr: 0.01\n")
-    config = load_config(path, ["train.epochs=5", "train.lr=1e-4"], {"train.lr": 0.5, "train.seed": None})
+    config = load_config(path, ["train.epochs=5", "train.lr=0.5"], {"train.lr": 0.5, "train.batch_size": 8})
     assert config.model.embed_dim == 64 and config.model.num_heads == 2
     assert config.train.epochs == 5  # --set beats the file
-    assert config.train.lr == 0.5  # an explicit option beats --set
+    assert config.train.lr == 0.5 and config.train.batch_size == 8  # options beat the file too
     assert config.train.seed == 0  # None options leave the setting alone
+
+
+def test_a_setting_given_by_set_and_by_an_option_must_agree():
+    options = {"data.source": "train.csv", "train.seed": None}
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, ["data.source=other.csv"], options)
+    assert str(caught.value) == (
+        "data.source is given twice, as --set data.source=other.csv and as 'train.csv' by an argument or "
+        "option of its own; give it once"
+    )
+    assert load_config(None, ["data.source=train.csv", "train.seed=3"], options).train.seed == 3
 
 
 def test_override_values_are_parsed_as_yaml():

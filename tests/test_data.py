@@ -84,6 +84,21 @@ def test_numeric_labels_sort_numerically(tmp_path):
     assert splits.label_column == "target"
 
 
+def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
+    labels = ["Sport", "sport ", "sport", "tech", "Tech", "politics"] * 3
+    rows = [{"text": f"text {n}", "label": label} for n, label in enumerate(labels)]
+    splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
+    assert splits.label_names == ["Sport", "Tech", "politics", "sport", "sport ", "tech"]
+    warnings = [note for note in splits.notes if "differ only in case" in note]
+    assert warnings == [
+        "warning: labels that differ only in case or spaces are separate classes: 'Sport', 'sport', "
+        "'sport '; 'Tech', 'tech'; write each label one way if they mean the same"
+    ]
+    distinct = [{"text": f"text {n}", "label": label} for n, label in enumerate(["a", "b"] * 3)]
+    plain = load_splits(DataConfig(source=str(write_csv(tmp_path / "e.csv", distinct))))
+    assert not [note for note in plain.notes if "differ only" in note]
+
+
 def test_requested_columns_and_suggestions(tmp_path):
     path = write_csv(tmp_path / "d.csv", make_rows(20), text_column="body_text", label_column="topic")
     splits = load_splits(DataConfig(source=str(path), text_column="body_text", label_column="topic"))
@@ -114,6 +129,11 @@ def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
     amazon = ("review_id", "review_headline", "review_body", "star_rating", "sentiment_label")
     assert chosen(*amazon)[:2] == ("review_body", "sentiment_label")
     assert chosen("id", "commentText", "label_text", "label")[:2] == ("commentText", "label")
+    assert chosen("tweet_id", "tweet", "sentiment") == ("tweet", "sentiment", None)
+    assert chosen("Utterance", "intent_label")[0] == "Utterance"
+    # AG News as a csv: the description is the text, unless only a title is there.
+    assert chosen("Class Index", "Title", "Description")[:2] == ("Description", "Class Index")
+    assert chosen("id", "headline", "category") == ("headline", "category", None)
 
 
 @pytest.mark.parametrize(
@@ -149,8 +169,12 @@ def test_missing_paths_and_unreachable_hub(tmp_path):
     with pytest.raises(DataError, match="no split files"):
         load_splits(DataConfig(source=str(tmp_path)))
     # HF_DATASETS_OFFLINE=1 (conftest) makes the Hub lookup fail at once, without the network.
-    with pytest.raises(DataError, match="Hugging Face Hub"):
+    with pytest.raises(DataError, match="Hugging Face Hub") as caught:
         load_splits(DataConfig(source="surely_not_a_dataset_name"))
+    assert (
+        "offline mode is on (HF_HUB_OFFLINE=1, HF_DATASETS_OFFLINE=1), so only datasets already in the "
+        in (str(caught.value))
+    )
 
 
 def test_a_hub_dataset_with_several_configurations_names_them(tmp_path, monkeypatch):
@@ -207,6 +231,44 @@ def test_data_files_that_name_no_split_are_said_to_be_left_out(tmp_path):
         DataError, match=r"holds no split files \(eval.jsonl, train-00000-of-00001.jsonl name no"
     ):
         load_splits(DataConfig(source=str(tmp_path)))
+
+
+def test_compressed_data_files_are_refused_with_the_command_that_opens_them(tmp_path):
+    import gzip
+
+    from attncli.records import from_file
+
+    plain = write_jsonl(tmp_path / "train.jsonl", make_rows(40))
+    packed = tmp_path / "train.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    expected = (
+        f"{packed} is compressed (.gz), and attn reads data files uncompressed; run `gunzip -k {packed}` "
+        "and pass the file it gives"
+    )
+    for read in (lambda: load_splits(DataConfig(source=str(packed))), lambda: from_file(packed)):
+        with pytest.raises(DataError) as caught:
+            read()
+        assert str(caught.value) == expected
+    assert len(load_splits(DataConfig(source=str(tmp_path))).splits["train"]) == 37  # beside its original
+    plain.unlink()
+    with pytest.raises(DataError, match=r"is compressed \(.gz\)"):
+        load_splits(DataConfig(source=str(tmp_path)))
+
+
+def test_a_utf16_file_is_refused_with_how_to_convert_it(tmp_path):
+    from attncli.records import from_file
+
+    path = tmp_path / "train.csv"
+    path.write_text("text,label\n" + "".join(f"row {n},{n % 2}\n" for n in range(20)), encoding="utf-16")
+    expected = (
+        f"{path} is UTF-16 (it starts with a UTF-16 byte-order mark); convert it to utf-8 first, for "
+        f"example with iconv -f utf-16 -t utf-8 {path} > train-utf8.csv"
+    )
+    for read in (lambda: load_splits(DataConfig(source=str(path))), lambda: from_file(path)):
+        with pytest.raises(DataError) as caught:
+            read()
+        assert str(caught.value) == expected
+    assert len(load_splits(DataConfig(source=str(path), encoding="utf-16")).splits["train"]) == 18
 
 
 def test_stratified_split_is_seeded_and_keeps_proportions():

@@ -18,6 +18,31 @@ def test_format_comes_from_the_option_then_json_then_the_suffix():
         choose_format("csv", as_json=True, output=None)
     with pytest.raises(DataError, match="cannot tell the format of out.txt"):
         choose_format(None, as_json=False, output=Path("out.txt"))
+    assert choose_format(None, as_json=False, output=Path("out.json")) == "json"
+    assert choose_format(None, as_json=False, output=Path("out.ndjson")) == "jsonl"
+    with pytest.raises(DataError) as caught:
+        choose_format(None, as_json=True, output=Path("out.json"))
+    assert str(caught.value) == (
+        "--json writes JSON lines, not into out.json; drop --json (a .json file gets one JSON array) "
+        "or rename it"
+    )
+
+
+def test_a_json_array_holds_every_result_in_order_and_an_empty_one_is_still_json():
+    import json
+
+    from attncli.output import JsonArrayWriter
+
+    stream = io.StringIO()
+    writer = JsonArrayWriter(stream)
+    first = Prediction(0, "a", "x", 0.75, [("x", 0.75)], probabilities=[0.75, 0.25])
+    writer.write([first, Prediction(1, "b", None, None, [], reason="blank")])
+    writer.close()
+    rows = json.loads(stream.getvalue())
+    assert [(row["index"], row["text"], row["label"]) for row in rows] == [(0, "a", "x"), (1, "b", None)]
+    empty = io.StringIO()
+    JsonArrayWriter(empty).close()
+    assert json.loads(empty.getvalue()) == []
 
 
 def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():

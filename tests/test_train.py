@@ -1,5 +1,7 @@
 import json
 import random
+import re
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -9,6 +11,7 @@ from conftest import TINY_MODEL, make_rows, write_csv
 from attncli.config import load_config
 from attncli.errors import CheckpointError, ConfigError, TrainingError, TrainingInterrupted
 from attncli.fit import INTERRUPT_VARIABLE, RunWriter, record_score
+from attncli.reporter import SilentReporter
 from attncli.train import resume, train
 
 
@@ -260,7 +263,20 @@ def test_resume_refuses_data_that_changed_since_the_run_was_saved(tmp_path, monk
         with pytest.raises(ConfigError, match=message):
             resume(tmp_path / "run")
     data.write_text(original)
-    assert resume(tmp_path / "run").history[-1].epoch == 3
+    shutil.rmtree(tmp_path / "run" / "best")  # removed by hand: said, not left to be found later
+    stages: list[str] = []
+
+    class Stages(SilentReporter):
+        def stage(self, message: str) -> None:
+            stages.append(message)
+
+    assert resume(tmp_path / "run", reporter=Stages()).history[-1].epoch == 3
+    warning = next(stage for stage in stages if "is gone" in stage)
+    run = tmp_path / "run"
+    assert re.sub(r"macro-F1 \(0\.\d{4}\)", "macro-F1 (F1)", warning) == (
+        f"warning: {run / 'best'} (epoch 1) is gone; only an epoch that beats its validation macro-F1 (F1) "
+        f"writes it again, and until then `attn eval {run}` uses {run / 'last'}"
+    )
     # last/ written before the digest was kept: the split sizes still tell a changed file.
     monkeypatch.setattr(RunWriter, "_training_state", lambda self, state, rank_states: state.state_dict())
     _interrupted(config, tmp_path / "old", monkeypatch)
