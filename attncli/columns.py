@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Best first: a table holding a title and a body is classified by its body.
-TEXT_COLUMNS = ("text", "sentence", "content", "review", "document", "body", "tweet", "comment", "utterance")
-TEXT_COLUMNS += ("message", "post", "description", "abstract", "question", "title", "headline")
+TEXT_COLUMNS = (
+    *("text", "sentence", "content", "review", "document", "body", "tweet", "comment", "utterance"),
+    *("message", "post", "description", "abstract", "question", "title", "headline"),
+)
 LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target")
 # A name with one of these words names something about the text, not the text (review_id, review_date).
 NOT_TEXT_WORDS = frozenset(
