@@ -21,6 +21,7 @@ from attncli.errors import DataError
 from attncli.textfiles import (
     choose_delimiter,
     delimiter_note,
+    quoting_of,
     require_narrow_encoding,
     require_records,
     require_uncompressed,
@@ -258,11 +259,15 @@ def _csv_source(
     path: Path, *, encoding: str, text_column: str | None, trained_column: str | None, delimiter: str | None
 ) -> RecordSource:
     delimiter, sniffed = choose_delimiter(path, configured=delimiter, encoding=encoding)
+    quoting, quoting_note = quoting_of(path, delimiter=delimiter, encoding=encoding)
     notes = [delimiter_note([path], delimiter)] if sniffed else []
+    notes += [quoting_note] if quoting_note else []
     csv.field_size_limit(1 << 30)  # a text may be a whole book; the default stops at 128 KB
     file = path.open("rb")
     rows = csv.reader(
-        _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path)), delimiter=delimiter
+        _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path)),
+        delimiter=delimiter,
+        quoting=quoting,
     )
     try:
         header = next(rows)

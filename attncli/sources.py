@@ -4,6 +4,7 @@ on its own, and a failure names the file and, where it can, the line."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import os
@@ -16,6 +17,7 @@ from typing import Any
 from attncli.errors import DataError
 from attncli.textfiles import (
     Origin,
+    Quoting,
     choose_delimiter,
     decodes,
     delimiter_note,
@@ -24,6 +26,7 @@ from attncli.textfiles import (
     first_undecodable_line,
     header_line,
     is_json_array,
+    quoting_of,
     require_narrow_encoding,
     require_records,
     require_uncompressed,
@@ -205,36 +208,44 @@ def _load_files(files: dict[str, Path], *, encoding: str, delimiter: str | None)
     splits: dict[str, Any] = {}
     origins: dict[str, Origin] = {}
     detected: dict[str, list[Path]] = {}
+    quoting_notes: list[str] = []
     for split, path in files.items():
-        used = None
+        used: str | None = None
+        quoting: Quoting = csv.QUOTE_MINIMAL
         if suffix != ".parquet":
             require_narrow_encoding(path, encoding)
         if suffix in (".csv", ".tsv"):
             used, sniffed = choose_delimiter(path, configured=delimiter, encoding=encoding)
             if sniffed:
                 detected.setdefault(used, []).append(path)
-        splits[split] = _load_file(path, encoding=encoding, delimiter=used)
-        origins[split] = Origin(split=split, path=path, delimiter=used or ",", encoding=encoding)
+            quoting, note = quoting_of(path, delimiter=used, encoding=encoding)
+            quoting_notes += [note] if note else []
+        splits[split] = _load_file(path, encoding=encoding, delimiter=used, quoting=quoting)
+        origins[split] = Origin(
+            split=split, path=path, delimiter=used or ",", encoding=encoding, quoting=quoting
+        )
     notes = tuple(delimiter_note(paths, used) for used, paths in detected.items())
-    return RawData(splits=splits, origins=origins, notes=notes)
+    return RawData(splits=splits, origins=origins, notes=notes + tuple(quoting_notes))
 
 
-def _load_file(path: Path, *, encoding: str, delimiter: str | None) -> Any:
+def _load_file(
+    path: Path, *, encoding: str, delimiter: str | None, quoting: Quoting = csv.QUOTE_MINIMAL
+) -> Any:
     """One file as a `datasets.Dataset`. A csv/tsv cell is read as written ("007" stays "007",
     "NA" stays "NA"); only an empty cell is missing, as predict reads it."""
-    import csv
-
     import datasets
 
     builder = FILE_BUILDERS[path.suffix.lower()]
     extra: dict[str, Any] = {} if builder == "parquet" else {"encoding": encoding}
     if delimiter is not None:
-        names = next(csv.reader([header_line(path, encoding=encoding)], delimiter=delimiter), [])
+        names = next(
+            csv.reader([header_line(path, encoding=encoding)], delimiter=delimiter, quoting=quoting), []
+        )
         require_unique_columns(names, path)
         width = len(names)
         keep_text = dict.fromkeys(range(width), str)  # by position: pandas renames repeated names
         extra |= {"delimiter": delimiter, "converters": keep_text, "keep_default_na": False}
-        extra |= {"na_values": [""]}
+        extra |= {"na_values": [""], "quoting": quoting}
     try:
         loaded = datasets.load_dataset(
             builder, data_files={"train": str(path)}, cache_dir=local_cache_dir(), **extra
@@ -242,7 +253,7 @@ def _load_file(path: Path, *, encoding: str, delimiter: str | None) -> Any:
     except Exception as error:
         if builder == "json":  # its fallback for mixed types fails on a blank line: read it ourselves
             return _read_json_rows(path, error, encoding=encoding)
-        raise _read_error(path, error, encoding=encoding, delimiter=delimiter) from error
+        raise _read_error(path, error, encoding=encoding, delimiter=delimiter, quoting=quoting) from error
     if builder == "json" and not decodes(path, encoding):  # Arrow's JSON reader does not check
         raise _decoding_error(path, encoding) or DataError(f"{path} is not valid {encoding}; pass --encoding")
     dataset = loaded["train"]
@@ -307,7 +318,14 @@ def _with_json_column(dataset: Any, name: str, rows: list[Any]) -> Any:
     return dataset.add_column(name, values, feature=datasets.Json())
 
 
-def _read_error(path: Path, error: Exception, *, encoding: str, delimiter: str | None) -> DataError:
+def _read_error(
+    path: Path,
+    error: Exception,
+    *,
+    encoding: str,
+    delimiter: str | None,
+    quoting: Quoting = csv.QUOTE_MINIMAL,
+) -> DataError:
     """What went wrong reading `path`, with the line where the file can say it."""
     builder = FILE_BUILDERS[path.suffix.lower()]
     reason = _reason(error)
@@ -315,7 +333,7 @@ def _read_error(path: Path, error: Exception, *, encoding: str, delimiter: str |
     if decoding is not None:  # `datasets` hides a decoding error behind a generic one
         return decoding
     if delimiter is not None:
-        ragged = first_ragged_row(path, delimiter=delimiter, encoding=encoding)
+        ragged = first_ragged_row(path, delimiter=delimiter, encoding=encoding, quoting=quoting)
         if ragged is not None:
             line, fields, width = ragged
             return DataError(

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from attncli.errors import DataError
 
@@ -19,6 +20,8 @@ DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
 # The header line is read in one gulp of at most this much: a file that is one huge line costs no more.
 HEADER_BYTES = 1 << 16
 BOM = "\ufeff"
+Quoting = Literal[0, 1, 2, 3]
+"""One of the csv module's quoting constants (csv.QUOTE_MINIMAL, csv.QUOTE_NONE, ...)."""
 
 
 # Compressed files are not read: the command that gives the file attn reads, by suffix.
@@ -106,6 +109,35 @@ def choose_delimiter(path: Path, *, configured: str | None, encoding: str) -> tu
     return found[0], True
 
 
+def quoting_of(path: Path, *, delimiter: str, encoding: str) -> tuple[Quoting, str | None]:
+    """How double quotes in a csv/tsv file are read (a `csv` quoting constant), and a note when not
+    as csv quoting. A tab-separated file needs no quotes, and many hold texts that start with one
+    ("Great" movie) or leave one open: read as csv quoting, the first loses its quotes and the second
+    takes every row up to the next quote into one text. So a tab-separated file whose quotes do not
+    follow csv's rules is read with its quotes as text; a comma-separated file is always read as csv."""
+    if delimiter != "\t" or not _holds_quote(path):
+        return csv.QUOTE_MINIMAL, None
+    start = 1  # the line the row being read starts on
+    try:
+        with path.open(encoding=encoding, newline="") as file:
+            rows = csv.reader(file, delimiter=delimiter, strict=True)
+            for _ in rows:
+                start = rows.line_num + 1
+    except UnicodeDecodeError:  # the reader that follows names the line
+        return csv.QUOTE_MINIMAL, None
+    except csv.Error:
+        return csv.QUOTE_NONE, (
+            f"{path.name}: the row on line {start} opens a double quote that csv quoting cannot close, so "
+            "double quotes are read as part of the texts of this tab-separated file"
+        )
+    return csv.QUOTE_MINIMAL, None
+
+
+def _holds_quote(path: Path) -> bool:
+    with path.open("rb") as file:
+        return any(b'"' in chunk for chunk in iter(lambda: file.read(1 << 22), b""))
+
+
 def delimiter_note(paths: list[Path], delimiter: str) -> str:
     """The line that says a delimiter was read off the header lines of `paths` (of one suffix)."""
     expected = suffix_delimiter(paths[0])
@@ -178,11 +210,13 @@ def first_undecodable_line(path: Path, encoding: str) -> int | None:
     return None
 
 
-def _csv_rows(path: Path, *, delimiter: str, encoding: str) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(
+    path: Path, *, delimiter: str, encoding: str, quoting: Quoting = csv.QUOTE_MINIMAL
+) -> Iterator[tuple[int, list[str]]]:
     """(line the row starts on, fields) of every data row of a csv file, skipping the header and the
     blank lines pandas skips; a quoted field may span lines."""
     with path.open(encoding=encoding, newline="") as file:
-        rows = csv.reader(file, delimiter=delimiter)
+        rows = csv.reader(file, delimiter=delimiter, quoting=quoting)
         next(rows, None)
         start = rows.line_num + 1
         for fields in rows:
@@ -191,11 +225,14 @@ def _csv_rows(path: Path, *, delimiter: str, encoding: str) -> Iterator[tuple[in
             start = rows.line_num + 1
 
 
-def first_ragged_row(path: Path, *, delimiter: str, encoding: str) -> tuple[int, int, int] | None:
+def first_ragged_row(
+    path: Path, *, delimiter: str, encoding: str, quoting: Quoting = csv.QUOTE_MINIMAL
+) -> tuple[int, int, int] | None:
     """(line, fields, fields of the header) of the first row with more fields than the header."""
     with path.open(encoding=encoding, newline="") as file:
-        width = len(next(csv.reader([file.readline().removeprefix(BOM)], delimiter=delimiter), []))
-    for line, fields in _csv_rows(path, delimiter=delimiter, encoding=encoding):
+        header = file.readline().removeprefix(BOM)
+        width = len(next(csv.reader([header], delimiter=delimiter, quoting=quoting), []))
+    for line, fields in _csv_rows(path, delimiter=delimiter, encoding=encoding, quoting=quoting):
         if len(fields) > width:
             return line, len(fields), width
     return None
@@ -241,6 +278,8 @@ class Origin:
     encoding: str = "utf-8"
     rows: Sequence[int] | None = None
     """The file's rows this split holds when only some are (None: all of them, in order)."""
+    quoting: Quoting = csv.QUOTE_MINIMAL
+    """How a csv/tsv file's double quotes were read (`quoting_of`)."""
 
     @property
     def name(self) -> str:
@@ -256,7 +295,10 @@ class Origin:
             return f"row {row + 1} of {where} (counting from 1)"
         if suffix in (".csv", ".tsv"):
             lines: Iterator[int] = (
-                line for line, _ in _csv_rows(self.path, delimiter=self.delimiter, encoding=self.encoding)
+                line
+                for line, _ in _csv_rows(
+                    self.path, delimiter=self.delimiter, encoding=self.encoding, quoting=self.quoting
+                )
             )
         else:
             lines = _json_lines(self.path, encoding=self.encoding)

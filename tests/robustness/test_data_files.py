@@ -508,3 +508,31 @@ def test_many_unknown_labels_are_listed_ten_at_most_and_a_folder_is_no_file(tmp_
     assert "'0.009' (1 row) and 20 more; it knows" in result.output and "0.010" not in result.output
     folder = CliRunner().invoke(app, ["predict", str(checkpoint), "--file", str(tmp_path)])
     assert folder.exit_code == 2 and f"--file {tmp_path} is a folder; pass a text file" in folder.output
+
+
+def test_a_tsv_whose_quotes_are_text_keeps_them_and_every_row_in_train_and_predict(tmp_path):
+    """A tweet-like TSV: a text opening with a quote ("Great" movie) lost its quotes, and a quote left
+    open took the rows after it into one text, silently; a TSV written with csv quoting still reads."""
+    from attncli.records import from_file
+
+    texts = ['"Great" movie', '"Awful film', "bad bad", 'good "stuff"', "fine fine"] * 4
+    rows = "".join(f"{text}\t{'neg' if 'bad' in text or 'Awful' in text else 'pos'}\n" for text in texts)
+    path = tmp_path / "tweets.tsv"
+    path.write_text("text\tlabel\n" + rows + "\tpos\n", encoding="utf-8")
+    note = (
+        "tweets.tsv: the row on line 2 opens a double quote that csv quoting cannot close, so double "
+        "quotes are read as part of the texts of this tab-separated file"
+    )
+    with pytest.raises(DataError) as refused:  # the blank text named by its line, read the same way
+        load(path)
+    assert str(refused.value).startswith(f"line 22 of {path} has no text")
+    splits = load(path, drop_invalid=True)
+    assert note in splits.notes
+    assert every_text(splits) == sorted(texts)
+    source = from_file(path)
+    assert [record.text for chunk in source.chunks for record in chunk] == [*texts, ""]
+    assert note in source.notes
+    quoted = tmp_path / "quoted.tsv"  # as pandas' to_csv(sep="\t") writes it
+    quoted.write_text("text\tlabel\n" + '"""Great"" movie"\tpos\n"two\nlines"\tneg\n' * 3, encoding="utf-8")
+    assert every_text(load(quoted)) == sorted(['"Great" movie', "two\nlines"] * 3)
+    assert not [n for n in load(quoted).notes if "double quote" in n]
