@@ -29,7 +29,6 @@ from attncli.textfiles import (
     shown,
 )
 
-DATASET_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet")
 STDIN = "-"
 # Records handed on at a time from a file: enough to batch well, few enough to keep memory flat.
 CHUNK_RECORDS = 2048
@@ -225,7 +224,7 @@ def from_file(
             trained_column=trained_column,
             delimiter=delimiter,
         )
-    if suffix in (".json", ".jsonl"):
+    if suffix in (".json", ".jsonl", ".ndjson"):
         return _json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
     if suffix == ".parquet":
         return _parquet_source(path, text_column=text_column, trained_column=trained_column)

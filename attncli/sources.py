@@ -35,7 +35,8 @@ from attncli.textfiles import (
 )
 
 # File suffix -> the `datasets` builder that reads it.
-FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
+FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
+FILE_BUILDERS |= {".parquet": "parquet"}
 SPLIT_ALIASES = {
     "train": "train",
     "training": "train",

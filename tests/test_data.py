@@ -13,7 +13,7 @@ def _split_sizes(splits):
     return {name: len(split) for name, split in splits.splits.items()}
 
 
-@pytest.mark.parametrize("suffix", ["csv", "tsv", "json", "jsonl", "parquet"])
+@pytest.mark.parametrize("suffix", ["csv", "tsv", "json", "jsonl", "ndjson", "parquet"])
 def test_single_files_of_every_format(tmp_path, suffix):
     from datasets import Dataset
 
@@ -32,6 +32,11 @@ def test_single_files_of_every_format(tmp_path, suffix):
     assert splits.label_names == ["food", "sport", "tech"]
     assert _split_sizes(splits) == {"train": 54, "validation": 6}
     assert splits.splits["train"].texts[0] in {row["text"] for row in rows}
+    from attncli.records import from_file  # predict reads each suffix as a data file too
+
+    assert [record.text for chunk in from_file(path).chunks for record in chunk] == [
+        row["text"] for row in rows
+    ]
 
 
 def test_folder_of_split_files_maps_names(tmp_path):
