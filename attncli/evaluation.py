@@ -15,6 +15,7 @@ from attncli.checkpoint import LoadedCheckpoint
 from attncli.columns import choose_columns, layout_of_schema
 from attncli.data import CHUNK_ROWS, Split, label_key, stratified_split, to_split, with_columns
 from attncli.errors import DataError
+from attncli.history import split_sizes_change
 from attncli.metrics import (
     ClassScores,
     ReliabilityBin,
@@ -282,6 +283,7 @@ def load_labelled_split(
         kept, carved = stratified_split(
             labelled.labels, fraction=data.validation_fraction, seed=data.split_seed
         )
+        _require_same_carve(checkpoint, source, len(kept), len(carved))
         side = carved if carve == "validation" else kept
         labelled, rows = labelled.select(side), array("q", (rows[row] for row in side))
     notes = (*raw.notes, *([columns.note] if columns.note else []), *notes)
@@ -293,6 +295,19 @@ def load_labelled_split(
         left_out_invalid=left_out,
         notes=notes,
     )
+
+
+def _require_same_carve(
+    checkpoint: LoadedCheckpoint, source: str, train_size: int, validation_size: int
+) -> None:
+    """Refuse a validation carve from training data that has changed since the run: its rows would be
+    others than those training held out, some of them trained on, and the score would flatter."""
+    change = split_sizes_change(checkpoint.metrics, train_size, validation_size)
+    if change is not None:
+        raise DataError(
+            f"{source} has changed since the run was trained ({change}), so the validation rows it held "
+            "out cannot be found again; put back the data it trained on, or evaluate on a file of its own"
+        )
 
 
 def _most_confident_mistakes(

@@ -88,3 +88,12 @@ class TrainingMetrics:
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]
         return cls(history=history, **plain)
+
+
+def split_sizes_change(metrics: dict[str, Any], train_size: int, validation_size: int) -> str | None:
+    """How the training and validation split sizes differ from those a run's metrics.json recorded
+    ("405 training and 45 validation texts now, 361 and 39 then"), or None (the same, or unknown)."""
+    then = (metrics.get("train_size"), metrics.get("validation_size"))
+    if not all(isinstance(size, int) and size > 0 for size in then) or then == (train_size, validation_size):
+        return None
+    return f"{train_size} training and {validation_size} validation texts now, {then[0]} and {then[1]} then"

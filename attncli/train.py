@@ -28,7 +28,7 @@ from attncli.device import resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
 from attncli.errors import AttnError, ConfigError
 from attncli.fit import RunWriter, fit, require_tensorboard
-from attncli.history import EpochRecord, TrainingMetrics
+from attncli.history import EpochRecord, TrainingMetrics, split_sizes_change
 from attncli.prepare import Prepared, build_state, prepare, run_info
 from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.run_folder import LOCK_FILE, RunFolder, open_run_folder
@@ -184,15 +184,10 @@ def _require_same_data(
             f"the labels of {source} are not the run's ({', '.join(prepared.label_names)} now, "
             f"{', '.join(label_names)} then); {remedy}"
         )
-    sizes = (len(prepared.train_ids), len(prepared.validation_ids))
-    saved_sizes = (metrics.get("train_size"), metrics.get("validation_size"))
-    sizes_known = all(isinstance(size, int) and size > 0 for size in saved_sizes)
     digest = state.get("data_digest")
-    if sizes_known and saved_sizes != sizes:
-        what = (
-            f"{sizes[0]} training and {sizes[1]} validation texts now, "
-            f"{saved_sizes[0]} and {saved_sizes[1]} then"
-        )
+    sizes_changed = split_sizes_change(metrics, len(prepared.train_ids), len(prepared.validation_ids))
+    if sizes_changed is not None:
+        what = sizes_changed
     elif digest is not None and digest != prepared.data_digest:
         what = "the same number of texts, but other texts or labels"
     else:

@@ -82,6 +82,19 @@ def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path,
         trained_rows = evaluate(checkpoint, source, split="train")
         assert (trained_rows.split, trained_rows.n) == ("train", result.info.train_size)
         assert trained_rows.n + report.n == 60
+    # Rows added since: a carve now would hold other rows, some trained on; it is refused.
+    with path.open("a", encoding="utf-8") as file:
+        file.writelines(f"more text {n},sport\n" for n in range(20))
+    for split in ("validation", "train"):
+        with pytest.raises(DataError) as caught:
+            evaluate(checkpoint, split=split)
+        assert str(caught.value) == (
+            f"{path} has changed since the run was trained (72 training and 8 validation texts now, "
+            f"{result.info.train_size} and {result.info.validation_size} then), so the validation rows it "
+            "held out cannot be found again; put back the data it trained on, or evaluate on a file of its "
+            "own"
+        )
+    assert evaluate(checkpoint, str(path)).n == 80  # named whole, it is a file like any other
 
 
 def test_the_training_data_is_found_by_its_recorded_path_before_a_namesake_here(tmp_path, monkeypatch):
