@@ -343,7 +343,7 @@ def _json_source(
     if first is None:
         raise DataError(f"{path} holds no rows; give it one JSON object per line")
     require_records(first[1], path)
-    columns = list(first[1]) if isinstance(first[1], dict) else []
+    columns = _keys_of_every_record(path, encoding=encoding) if isinstance(first[1], dict) else []
     column: str | None = None
     found: list[str] = []
     if columns:
@@ -362,6 +362,16 @@ def _json_source(
     return RecordSource(
         name=str(path), chunks=_in_chunks(records()), columns=columns, text_column=column, notes=found
     )
+
+
+def _keys_of_every_record(path: Path, *, encoding: str) -> list[str]:
+    """Every key the file's records hold, in the order first met: records need not all hold the same
+    ones, and a csv written from them keeps each (a pass over the file of its own, before predicting)."""
+    keys: dict[str, None] = {}
+    for _, value in json_rows(path, encoding=encoding):
+        if isinstance(value, dict):
+            keys.update(dict.fromkeys(value))
+    return list(keys)
 
 
 def _chain(first: tuple[int, Any], rest: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:

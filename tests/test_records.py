@@ -76,6 +76,19 @@ def test_jsonl_rows_keep_their_fields_and_a_broken_line_is_named(tmp_path):
         _records(from_file(path))
 
 
+@pytest.mark.parametrize("layout", ["lines", "array"])
+def test_columns_are_every_key_any_record_holds_so_csv_output_keeps_each(tmp_path, layout):
+    rows = [{"id": 1, "text": "soup"}, {"id": 2, "text": "goal", "note": "keep me"}, {"text": "x", "n": 3}]
+    path = tmp_path / ("rows.jsonl" if layout == "lines" else "rows.json")
+    path.write_text(
+        "".join(json.dumps(row) + "\n" for row in rows) if layout == "lines" else json.dumps(rows),
+        encoding="utf-8",
+    )
+    source = from_file(path)
+    assert source.columns == ["id", "text", "note", "n"]
+    assert [r.fields for r in _records(source)] == rows
+
+
 def test_parquet_rows_keep_their_fields(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
