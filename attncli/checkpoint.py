@@ -54,6 +54,8 @@ STATE_TENSORS_FILE = "training_state.safetensors"
 STATE_FILE = "training_state.json"
 REQUIRED_FILES = (CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE)
 BEST, LAST = "best", "last"
+# Where `attn train --overwrite` keeps the run it replaces until it has saved a checkpoint of its own.
+REPLACED = ".attn-replaced"
 # Test-only: seconds to sleep after each step of a save, so a test can kill a process mid-write.
 SLOW_SAVE_VARIABLE = "ATTN_TEST_SLOW_SAVE"
 # How pickles begin (protocol 2 and later; torch.save's zip archive), to say what a file is that
@@ -108,8 +110,9 @@ def resolve_checkpoint(path: Path) -> Path:
     """The checkpoint folder `path` names: a run's output folder means its `best/` (its `last/` when
     a run stopped before any epoch ended); `best/`, `last/` or a folder written by an earlier attn
     (files at the top) mean themselves. Where a process was killed halfway through replacing a
-    checkpoint, the previous copy it moved aside is used."""
-    for folder in (path / BEST, path, path / LAST):
+    checkpoint, the previous copy it moved aside is used; where an --overwrite run has saved nothing
+    yet, the run it is replacing."""
+    for folder in (path / BEST, path, path / LAST, path / REPLACED / BEST, path / REPLACED / LAST):
         if (folder / CONFIG_FILE).is_file():
             return folder
         survivors = [old for old in _retired(folder) if (old / CONFIG_FILE).is_file()]

@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from attncli import __version__
-from attncli.errors import AttnError, CheckpointError, ConfigError, TrainingInterrupted
+from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, TrainingInterrupted
 
 
 def _click_style_help() -> None:
@@ -104,10 +104,14 @@ DebugOption = Annotated[
 ]
 
 
-TRAINING_INTERRUPTED = (
-    "interrupted; a training run keeps its last finished epoch in OUTPUT/last (attn train --resume OUTPUT "
-    "continues it)"
-)
+def _interrupted_before_training(output: Path | None, resume: Path | None) -> str:
+    """What Ctrl-C says before the training loop starts (inside it, the loop saves last/ and says
+    how to resume): nothing of this run was saved, and the folder is as it was."""
+    if resume is not None:
+        return f"interrupted before training resumed; {resume} is as it was (attn train --resume {resume})"
+    if output is None:
+        return "interrupted"
+    return f"interrupted before training began; nothing was written, and {output} is as it was"
 
 
 def _run(action: Callable[[], T], *, debug: bool, interrupted: str = "interrupted") -> T:
@@ -373,7 +377,7 @@ def train(
         if result.is_main:
             _console().print(render_train_summary(result))
 
-    _run(action, debug=debug, interrupted=TRAINING_INTERRUPTED)
+    _run(action, debug=debug, interrupted=_interrupted_before_training(output, resume))
 
 
 @app.command("eval", short_help="Score a checkpoint on labelled data.")
@@ -573,9 +577,11 @@ def predict(
         )
         from attncli.prediction import PredictionStats, predict_stream
 
-        chosen = choose_format(output_format, as_json=as_json, output=output)
         check_output_file(output)
+        chosen = choose_format(output_format, as_json=as_json, output=output)
         _check_inputs(texts or [], file, text_column, delimiter)
+        if output is not None and file is not None and _same_file(output, file):
+            raise DataError(f"--output {output} is the --file being read; write the results to another file")
         loaded = _load_checkpoint(checkpoint, device)
         source = _record_source(
             texts or [], file, encoding=encoding, text_column=text_column,
@@ -605,6 +611,14 @@ def predict(
         _report_prediction_stats(stats, max_length=loaded.config.model.length)
 
     _run(action, debug=debug)
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one existing file (through links, or spelled differently)."""
+    try:
+        return first.exists() and second.exists() and os.path.samefile(first, second)
+    except OSError:
+        return False
 
 
 def _progress(source):

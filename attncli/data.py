@@ -322,12 +322,11 @@ def load_splits(config: DataConfig) -> Splits:
     if len(used["train"]) == 0:
         raise DataError(f"the train split of {config.source} is empty; give it labelled rows")
     label_names = label_names_of(used["train"], columns.label or "")
-    if not label_names:  # no row has a label: to_split names the first
+    if len(label_names) < 2:  # a row with no label may be why: to_split names the first
         to_split(
-            used["train"], name="train", columns=columns, label_names=[], origin=raw.origins["train"],
-            drop_invalid=config.drop_invalid,
+            used["train"], name="train", columns=columns, label_names=label_names,
+            origin=raw.origins["train"], drop_invalid=config.drop_invalid,
         )  # fmt: skip
-    if len(label_names) < 2:
         raise DataError(
             f"the train split has only one class ({', '.join(label_names) or 'none'}); "
             "a classifier needs at least two"

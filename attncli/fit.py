@@ -88,7 +88,8 @@ class _StopRequest:
         if threading.current_thread() is not threading.main_thread():
             return self  # only the main thread may install handlers: library use from a thread
         for number in (signal.SIGINT, signal.SIGTERM):
-            self.previous[number] = signal.signal(number, self._handle)
+            if signal.getsignal(number) != signal.SIG_IGN:  # ignored (`nohup`, a background job): kept so
+                self.previous[number] = signal.signal(number, self._handle)
         return self
 
     def _handle(self, number: int, frame: Any) -> None:
@@ -200,6 +201,7 @@ class RunWriter:
             data_path=prepared.data_path,
             temperature=epoch.temperature if epoch is not None else 1.0,
         )  # fmt: skip
+        self.folder.drop_replaced_run()
 
     def _training_state(
         self, state: TrainState, rank_states: dict[str, torch.Tensor]

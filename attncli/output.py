@@ -59,6 +59,10 @@ def check_output_file(path: Path | None, option: str = "--output") -> None:
         raise DataError(f"folder {folder} does not exist; create it or pass another {option}")
     if path.is_dir():
         raise DataError(f"{path} is a folder; pass {option} the name of a file, such as one inside it")
+    if _is_device_path(path) and not path.exists():
+        raise DataError(
+            f"{path} does not exist, and nothing new can be made under /dev or /proc; pass another {option}"
+        )
 
 
 @contextlib.contextmanager
@@ -84,10 +88,14 @@ def _termination_raises() -> Iterator[None]:
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
 
+def _is_device_path(path: Path) -> bool:
+    return str(path.absolute()).startswith(("/dev/", "/proc/"))
+
+
 def _regular_file_to_replace(path: Path) -> Path | None:
     """The regular file that `path` names, through any symbolic links (to be replaced whole), or
     None for a pipe, a terminal or a device such as /dev/stdout, which are written into as they are."""
-    if str(path.absolute()).startswith(("/dev/", "/proc/")):
+    if _is_device_path(path):
         return None  # /dev/stdout, /dev/fd/N: the open file behind them, whatever it is, not replaced
     try:
         mode = path.stat().st_mode  # follows links

@@ -18,6 +18,7 @@ from attncli.checkpoint import (
     CONFIG_FILE,
     LAST,
     METRICS_FILE,
+    REPLACED,
     REQUIRED_FILES,
     STATE_FILE,
     STATE_TENSORS_FILE,
@@ -36,6 +37,7 @@ RUN_ENTRIES = {
     METRICS_LOG,
     TENSORBOARD_FOLDER,
     LOCK_FILE,
+    REPLACED,
     *REQUIRED_FILES,
     METRICS_FILE,
     STATE_FILE,
@@ -72,14 +74,23 @@ class RunFolder:
         return self.path / METRICS_LOG
 
     def clear_previous_run(self) -> None:
-        """With --overwrite, remove the earlier run's entries once this run is ready to train, so
-        nothing of the old run is mistaken for the new one; data or settings that fail to load
-        before this leave the earlier run as it was."""
+        """With --overwrite, move the earlier run's entries aside (into .attn-replaced/) once this run
+        is ready to train, so nothing of the old run is mistaken for the new one; data or settings
+        that fail to load before this leave the earlier run as it was. They are removed once this run
+        has saved a checkpoint (`drop_replaced_run`); a run killed before that gets them back."""
         if not self.overwrite:
             return
+        aside = self.path / REPLACED
+        if aside.exists():
+            shutil.rmtree(aside)
+        aside.mkdir()
         for child in self.path.iterdir():
-            if child.name != LOCK_FILE and _is_run_entry(child.name):
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
+            if child.name not in (LOCK_FILE, REPLACED) and _is_run_entry(child.name):
+                child.rename(aside / child.name)
+
+    def drop_replaced_run(self) -> None:
+        """Remove the run --overwrite moved aside: this run has a checkpoint of its own now."""
+        shutil.rmtree(self.path / REPLACED, ignore_errors=True)
 
     def release(self) -> None:
         if self.lock_descriptor is None:
@@ -131,6 +142,23 @@ def _acquire_lock(folder: Path) -> tuple[Path, int]:
         return lock, descriptor
 
 
+def _restore_replaced_run(path: Path) -> None:
+    """Put back the run that an --overwrite run moved aside and was stopped (killed) before it
+    saved a checkpoint of its own; what that run wrote (its training log) is dropped."""
+    aside = path / REPLACED
+    if not aside.is_dir():
+        return
+    if (path / BEST).exists() or (path / LAST).exists():
+        shutil.rmtree(aside)  # the new run had saved: the old one was to go
+        return
+    for child in path.iterdir():
+        if child.name not in (LOCK_FILE, REPLACED) and _is_run_entry(child.name):
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    for child in aside.iterdir():
+        child.rename(path / child.name)
+    aside.rmdir()
+
+
 def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> RunFolder:
     """Check that `path` can take this run, create it, and lock it; before any data loads."""
     if path.exists() and not path.is_dir():
@@ -151,6 +179,7 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
     lock, descriptor = _acquire_lock(path)
     run = RunFolder(path=path, lock=lock, created=created, lock_descriptor=descriptor, overwrite=overwrite)
     try:
+        _restore_replaced_run(path)
         for folder in (run.best, run.last):
             recover_interrupted_swap(folder)
         others = sorted(child.name for child in path.iterdir() if child.name != LOCK_FILE)

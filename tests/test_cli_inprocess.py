@@ -57,10 +57,20 @@ def test_an_output_that_is_a_folder_is_refused_before_the_checkpoint_loads(tmp_p
     absent = tmp_path / "no-checkpoint-here"  # never reached: the output is checked first
     _refused(invoke("predict", absent, "text", "--output", tmp_path, "--format", "csv"), "is a folder")
     _refused(invoke("inspect", absent, "text", "--html", tmp_path), f"{tmp_path} is a folder; pass --html")
+    _refused(invoke("predict", absent, "text", "--output", tmp_path), "is a folder")  # not "its suffix"
+    _refused(
+        invoke("predict", absent, "text", "-o", "/proc/o.csv"), "/proc/o.csv does not exist, and nothing"
+    )
     assert list(tmp_path.iterdir()) == []
+    rows = tmp_path / "rows.csv"
+    rows.write_text("text\nsoup\n", encoding="utf-8")
+    _refused(
+        invoke("predict", absent, "-f", rows, "-o", tmp_path / "." / "rows.csv"), "is the --file being read"
+    )
+    assert rows.read_text(encoding="utf-8") == "text\nsoup\n"
 
 
-def test_ctrl_c_says_interrupted_and_only_train_speaks_of_resuming(tmp_path, monkeypatch):
+def test_ctrl_c_before_training_says_interrupted_and_that_nothing_was_written(tmp_path, monkeypatch):
     import attncli.cli
 
     def pressed(*args, **kwargs):
@@ -71,7 +81,13 @@ def test_ctrl_c_says_interrupted_and_only_train_speaks_of_resuming(tmp_path, mon
     assert (stopped.exit_code, stopped.stderr) == (130, "interrupted\n")
     monkeypatch.setattr("attncli.config.load_config", pressed)
     training = invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run")
-    assert training.exit_code == 130 and "attn train --resume OUTPUT continues it" in training.stderr
+    assert (training.exit_code, training.stderr) == (
+        130,
+        f"interrupted before training began; nothing was written, and {tmp_path / 'run'} is as it was\n",
+    )
+    monkeypatch.setattr("attncli.train.resume", pressed)
+    resuming = invoke("train", "--resume", tmp_path / "run")
+    assert resuming.stderr.startswith(f"interrupted before training resumed; {tmp_path / 'run'} is as it was")
 
 
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):

@@ -146,6 +146,8 @@ def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
     [
         ([], "is empty"),
         ([{"text": "a", "label": "x"}, {"text": "b", "label": "x"}], "only one class"),
+        # One class because a label is missing: the row is named, not the class count.
+        ([{"text": "a", "label": "x"}, {"text": "b", "label": ""}], r"^line 3 of .* has no label in column"),
         ([{"text": "a", "label": "x"}, {"text": "b", "label": "y"}], "too few rows"),
     ],
 )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from attncli.checkpoint import resolve_checkpoint
 from attncli.errors import CheckpointError
 from attncli.run_folder import LOCK_FILE, open_run_folder
 
@@ -83,6 +84,24 @@ def test_overwrite_clears_the_earlier_run_only_when_training_starts(tmp_path):
     assert sorted(path.name for path in run_path.iterdir() if path.name != LOCK_FILE) == [
         "best", "last", "metrics.jsonl", "tensorboard",
     ]  # fmt: skip
+    (run_path / "best" / "config.json").write_text("{}")
+    run.clear_previous_run()  # moved aside until the new run saves a checkpoint of its own
+    assert sorted(path.name for path in run_path.iterdir()) == [".attn-replaced", LOCK_FILE]
+    assert resolve_checkpoint(run_path) == run_path / ".attn-replaced" / "best"  # eval meanwhile
+    (run_path / "metrics.jsonl").write_text("new")
+    run.release()  # as if killed before its first checkpoint: the next run on the folder restores
+    with pytest.raises(CheckpointError, match="not empty"):
+        open_run_folder(run_path, overwrite=False)
+    assert sorted(path.name for path in run_path.iterdir()) == [
+        "best",
+        "last",
+        "metrics.jsonl",
+        "tensorboard",
+    ]
+    assert (run_path / "metrics.jsonl").read_text() == "old"
+    run = open_run_folder(run_path, overwrite=True)
     run.clear_previous_run()
-    assert [path.name for path in run_path.iterdir()] == [LOCK_FILE]
+    (run_path / "best").mkdir()  # the new run's first checkpoint
+    run.drop_replaced_run()
+    assert sorted(path.name for path in run_path.iterdir()) == [LOCK_FILE, "best"]
     run.release()

@@ -304,3 +304,20 @@ def test_a_run_saved_with_the_unfused_optimizer_resumes_under_the_fused_one(tmp_
     for name, tensor in expected.items():
         assert torch.allclose(torch.tensor(got[name]), torch.tensor(tensor), atol=1e-4), name
     assert resumed.history[-1].train_loss == pytest.approx(alone.history[-1].train_loss, rel=1e-3)
+
+
+def test_a_signal_the_user_ignored_stays_ignored_while_training():
+    """A run started with SIGINT ignored (a background job of a script) is not stopped by Ctrl-C
+    once training starts, as it was not while its data loaded; SIGTERM, not ignored, still stops it."""
+    import signal
+
+    from attncli.fit import _StopRequest
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with _StopRequest() as request:
+            assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) == request._handle
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
