@@ -745,7 +745,9 @@ def inspect(
                 if record.text is None or not record.text.strip():
                     reason = NO_TEXT if record.text is None else EMPTY_TEXT
                     if as_json:
-                        _print_json([{"index": record.index, "label": None, "reason": reason}])
+                        empty: dict[str, Any] = {"view": None, "label": None, "score": None}
+                        empty |= {"truncated_tokens": 0, "tokens": []}
+                        _print_json([{"index": record.index, **empty, "reason": reason}])
                     else:
                         console.print(f"#{record.index}  ({reason})", style="attn.muted")
                         if recorder is not None:  # the saved picture keeps it too: no gaps in numbering

@@ -56,6 +56,10 @@ class Inspection:
         }
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
 def _normalised(weights: torch.Tensor) -> torch.Tensor:
     return weights / weights.sum()
 
@@ -125,9 +129,13 @@ def check_view(
     if layer is not None and rollout:
         raise InspectError("--rollout traces every layer; pass either --layer or --rollout")
     if layer is not None and not 1 <= layer <= config.layers:
-        raise InspectError(f"--layer must be between 1 and {config.layers}, not {layer}")
+        raise InspectError(
+            f"--layer {layer}: the model has {_counted(config.layers, 'layer')}, numbered from 1"
+        )
     if head is not None and not 1 <= head <= config.num_heads:
-        raise InspectError(f"--head must be between 1 and {config.num_heads}, not {head}")
+        raise InspectError(
+            f"--head {head}: each layer has {_counted(config.num_heads, 'head')}, numbered from 1"
+        )
     if layer is None and not rollout and config.pooling in ("mean", "max"):
         views = "--layer N" if config.pooling == "max" else "--layer N or --rollout"
         hint = (

@@ -103,7 +103,7 @@ def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
         views[str(flags)] = output["view"]
     assert len(set(views.values())) == 4 and "layer 2 (head 1)" in views["['--layer', 2, '--head', 1]"]
     refused = invoke("inspect", path, text, "--layer", 3)
-    assert refused.exit_code == 2 and "--layer must be between 1 and 2" in refused.output
+    assert refused.exit_code == 2 and "--layer 3: the model has 2 layers, numbered from 1" in refused.output
 
 
 def test_train_starts_from_pretrained_vectors_and_keeps_them_frozen(tmp_path):
@@ -205,6 +205,10 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     assert "soup" in page and "robot" in page and "background-color" in page
     assert "#1  (empty text)" in page  # the empty line keeps its entry in the saved picture too
     assert svg.read_text(encoding="utf-8").lstrip().startswith("<svg")
+    as_json = RUNNER.invoke(app, ["inspect", str(easy_run), "-", "--json"], input="soup today\n\n")
+    lines = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert set(lines[1]) == set(lines[0]) | {"reason"}  # an empty line has every key, as null or empty
+    assert (lines[1]["label"], lines[1]["tokens"], lines[1]["reason"]) == (None, [], "empty text")
 
 
 def test_inspect_defaults_point_at_the_deciding_word(tmp_path):

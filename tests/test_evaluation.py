@@ -108,7 +108,7 @@ def test_the_training_data_is_found_by_its_recorded_path_before_a_namesake_here(
     (tmp_path / "trained").mkdir()
     (tmp_path / "elsewhere").mkdir()
     write_csv(tmp_path / "trained" / "d.csv", make_rows(60))
-    namesake = write_csv(tmp_path / "elsewhere" / "d.csv", make_rows(90, seed=1))
+    namesake = write_csv(tmp_path / "elsewhere" / "d.csv", make_rows(60))  # a copy, as if moved
     monkeypatch.chdir(tmp_path / "trained")
     result = train(
         load_config(None, [*TINY_MODEL, "data.source=d.csv", "train.epochs=1"]), output=tmp_path / "r"
@@ -120,11 +120,14 @@ def test_the_training_data_is_found_by_its_recorded_path_before_a_namesake_here(
     assert (report.split, report.n) == ("validation", result.info.validation_size)
     (tmp_path / "trained" / "d.csv").unlink()
     moved = evaluate(checkpoint)
-    assert moved.source == "d.csv" and moved.n == 9  # the namesake's 90 rows, 10% held out
+    assert moved.source == "d.csv" and moved.to_json()["accuracy"] == report.to_json()["accuracy"]
     assert (
         moved.notes[0]
         == f"the training data is no longer at {tmp_path / 'trained' / 'd.csv'}; using d.csv from this folder"
     )
+    write_csv(namesake, make_rows(90, seed=1))  # a namesake of other rows: its carve is not the run's
+    with pytest.raises(DataError, match=r"d.csv has changed since the run was trained \(81 training and 9"):
+        evaluate(checkpoint)
     namesake.unlink()
     with pytest.raises(DataError, match=f"{tmp_path / 'trained' / 'd.csv'} does not exist"):
         evaluate(checkpoint)
@@ -174,6 +177,14 @@ def test_split_aliases_name_a_folders_validation_split(loaded, tmp_path):
     assert choose_split(["train", "dev"], "validation") == "dev"  # and the other way round
     with pytest.raises(DataError, match="no split 'test'; the data has train, validation"):
         evaluate(loaded, str(tmp_path), split="test")
+    (tmp_path / "validation.csv").rename(tmp_path / "test.csv")  # a copy of data that had its carve
+    with pytest.raises(DataError) as caught:
+        evaluate(loaded, str(tmp_path), split="validation")
+    assert str(caught.value) == (
+        f"no split 'validation' in {tmp_path} (it has test, train); the model's validation rows are "
+        f"in the data it trained on, {loaded.config.data.source}: evaluate that with --split validation, "
+        "or another split here"
+    )
 
 
 def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
