@@ -103,8 +103,8 @@ def test_views_a_model_lacks_are_refused_with_what_to_do(tmp_path):
     with pytest.raises(InspectError, match="no self-attention layers"):
         inspect_text(flat, "football", layer=1)
     for view, message in [
-        ({"layer": 2}, "between 1 and 1"),
-        ({"layer": 1, "head": 3}, "between 1 and 2"),
+        ({"layer": 2}, "--layer 2: the model has 1 layer, numbered from 1"),
+        ({"layer": 1, "head": 3}, "--head 3: each layer has 2 heads, numbered from 1"),
         ({"head": 1}, "pass --layer too"),
         ({"layer": 1, "rollout": True}, "either --layer or --rollout"),
     ]:
