@@ -37,6 +37,10 @@ from attncli.textfiles import (
 # File suffix -> the `datasets` builder that reads it.
 FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
 FILE_BUILDERS |= {".parquet": "parquet"}
+# A shard of a split as the Hub names it: train-00000-of-00002.parquet.
+SHARD = re.compile(r"-\d{5}-of-\d{5}$")
+# Where a dataset repository on the Hub keeps its split files.
+HUB_DATA_FOLDER = "data"
 SPLIT_ALIASES = {
     "train": "train",
     "training": "train",
@@ -74,7 +78,7 @@ def load_raw(
     if path.is_dir():
         return _load_folder(path, encoding=encoding, delimiter=delimiter)
     if path.is_file():
-        return _load_files({"train": path}, encoding=encoding, delimiter=delimiter)
+        return _load_files({"train": [path]}, encoding=encoding, delimiter=delimiter)
     # A name with a data-file suffix or a path prefix means a local path, never a Hub dataset.
     if path.suffix.lower() in FILE_BUILDERS or source.startswith((".", "/", "~")):
         raise DataError(f"{source} does not exist; pass an existing file, folder or Hub dataset name")
@@ -138,26 +142,9 @@ def _load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData
     if (path / "dataset_dict.json").is_file() or (path / "state.json").is_file():
         loaded = datasets.load_from_disk(str(path))
         return _whole(dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded})
-    files: dict[str, Path] = {}
-    others: list[str] = []  # data files that name no split
-    for child in sorted(path.iterdir()):
-        split = SPLIT_ALIASES.get(child.stem.lower())
-        # train.csv.gz alone (not beside the train.csv `gunzip -k` leaves): compressed, not missing
-        inner = child.with_suffix("")
-        if (
-            inner.suffix.lower() in FILE_BUILDERS
-            and inner.stem.lower() in SPLIT_ALIASES
-            and not inner.exists()
-        ):
-            require_uncompressed(child)
-        if child.is_file() and child.suffix.lower() in FILE_BUILDERS and split is None:
-            others.append(child.name)
-        if child.is_file() and child.suffix.lower() in FILE_BUILDERS and split is not None:
-            if split in files:
-                raise DataError(
-                    f"{path} holds two files for split {split!r}: {files[split].name} and {child.name}"
-                )
-            files[split] = child
+    files, others = _split_files(path)
+    if not files and (path / HUB_DATA_FOLDER).is_dir():  # a Hub repository's layout: data/train-*.parquet
+        files, others = _split_files(path / HUB_DATA_FOLDER)
     found = f" ({_listed(others)} name no split)" if others else ""
     if not files:
         raise DataError(
@@ -172,6 +159,34 @@ def _load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData
         "or test"
     )
     return dataclasses.replace(raw, notes=(*raw.notes, left_out))
+
+
+def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
+    """The split files of a folder (several shards of a split as the Hub names them:
+    train-00000-of-00002.parquet, ...), and the names of its data files that name no split."""
+    files: dict[str, list[Path]] = {}
+    others: list[str] = []  # data files that name no split
+    for child in sorted(path.iterdir()):
+        # train.csv.gz alone (not beside the train.csv `gunzip -k` leaves): compressed, not missing
+        inner = child.with_suffix("")
+        if inner.suffix.lower() in FILE_BUILDERS and _split_of(inner) is not None and not inner.exists():
+            require_uncompressed(child)
+        if not child.is_file() or child.suffix.lower() not in FILE_BUILDERS:
+            continue
+        split = _split_of(child)
+        if split is None:
+            others.append(child.name)
+            continue
+        earlier = files.setdefault(split, [])
+        if earlier and not (SHARD.search(child.stem) and SHARD.search(earlier[0].stem)):
+            raise DataError(f"{path} holds two files for split {split!r}: {earlier[0].name} and {child.name}")
+        earlier.append(child)
+    return files, others
+
+
+def _split_of(path: Path) -> str | None:
+    """The split a file's name gives it: train.csv and train-00000-of-00002.csv are both train."""
+    return SPLIT_ALIASES.get(SHARD.sub("", path.stem).lower())
 
 
 def _listed(names: list[str]) -> str:
@@ -193,12 +208,13 @@ def local_cache_dir() -> str | None:
     return _RUN_CACHE.name
 
 
-def _load_files(files: dict[str, Path], *, encoding: str, delimiter: str | None) -> RawData:
+def _load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | None) -> RawData:
     """Each file on its own, so that one split's column types never have to fit another's (labels
-    are compared as text: 1 in one file is "1" in another)."""
-    for path in files.values():
+    are compared as text: 1 in one file is "1" in another); the shards of a split are joined."""
+    every = [path for paths in files.values() for path in paths]
+    for path in every:
         require_uncompressed(path)
-    suffixes = {path.suffix.lower() for path in files.values()}
+    suffixes = {path.suffix.lower() for path in every}
     if len(suffixes) > 1:
         raise DataError(
             f"split files mix formats ({', '.join(sorted(suffixes))}); use one format for all splits"
@@ -210,23 +226,40 @@ def _load_files(files: dict[str, Path], *, encoding: str, delimiter: str | None)
     origins: dict[str, Origin] = {}
     detected: dict[str, list[Path]] = {}
     quoting_notes: list[str] = []
-    for split, path in files.items():
-        used: str | None = None
-        quoting: Quoting = csv.QUOTE_MINIMAL
-        if suffix != ".parquet":
-            require_narrow_encoding(path, encoding)
-        if suffix in (".csv", ".tsv"):
-            used, sniffed = choose_delimiter(path, configured=delimiter, encoding=encoding)
-            if sniffed:
-                detected.setdefault(used, []).append(path)
-            quoting, note = quoting_of(path, delimiter=used, encoding=encoding)
-            quoting_notes += [note] if note else []
-        splits[split] = _load_file(path, encoding=encoding, delimiter=used, quoting=quoting)
-        origins[split] = Origin(
-            split=split, path=path, delimiter=used or ",", encoding=encoding, quoting=quoting
-        )
+    for split, paths in files.items():
+        shards = []
+        for path in paths:
+            used: str | None = None
+            quoting: Quoting = csv.QUOTE_MINIMAL
+            if suffix != ".parquet":
+                require_narrow_encoding(path, encoding)
+            if suffix in (".csv", ".tsv"):
+                used, sniffed = choose_delimiter(path, configured=delimiter, encoding=encoding)
+                if sniffed:
+                    detected.setdefault(used, []).append(path)
+                quoting, note = quoting_of(path, delimiter=used, encoding=encoding)
+                quoting_notes += [note] if note else []
+            shards.append(_load_file(path, encoding=encoding, delimiter=used, quoting=quoting))
+            origins[split] = Origin(
+                split=split, path=path, delimiter=used or ",", encoding=encoding, quoting=quoting
+            )
+        splits[split] = shards[0] if len(shards) == 1 else _joined_shards(shards, paths)
+        if len(shards) > 1:  # rows are named by their place in the split, not in one file
+            origins[split] = Origin(split=split)
     notes = tuple(delimiter_note(paths, used) for used, paths in detected.items())
     return RawData(splits=splits, origins=origins, notes=notes + tuple(quoting_notes))
+
+
+def _joined_shards(shards: list[Any], paths: list[Path]) -> Any:
+    import datasets
+
+    try:
+        return datasets.concatenate_datasets(shards)
+    except ValueError as error:
+        raise DataError(
+            f"the shards {_listed([path.name for path in paths])} do not hold the same columns "
+            f"({_reason(error)}); give every shard of a split the same columns"
+        ) from None
 
 
 def _load_file(

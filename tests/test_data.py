@@ -233,10 +233,27 @@ def test_data_files_that_name_no_split_are_said_to_be_left_out(tmp_path):
         f"left out eval.jsonl in {tmp_path}: a split file is named train, validation (valid, val, dev) "
         "or test" in splits.notes
     )
-    (tmp_path / "train.jsonl").rename(tmp_path / "train-00000-of-00001.jsonl")
-    with pytest.raises(
-        DataError, match=r"holds no split files \(eval.jsonl, train-00000-of-00001.jsonl name no"
-    ):
+    (tmp_path / "train.jsonl").rename(tmp_path / "training-data.jsonl")
+    with pytest.raises(DataError, match=r"holds no split files \(eval.jsonl, training-data.jsonl name no"):
+        load_splits(DataConfig(source=str(tmp_path)))
+
+
+def test_shards_of_a_split_as_the_hub_names_them_are_read_together(tmp_path):
+    """A dataset repository cloned from the Hub: data/train-00000-of-00002.parquet and so on."""
+    from datasets import Dataset
+
+    (tmp_path / "data").mkdir()
+    rows = make_rows(90)
+    for number, part in enumerate((rows[:40], rows[40:])):
+        Dataset.from_list(part).to_parquet(str(tmp_path / "data" / f"train-0000{number}-of-00002.parquet"))
+    test = tmp_path / "data" / "test-00000-of-00001.parquet"
+    Dataset.from_list(make_rows(12, seed=5)).to_parquet(str(test))
+    splits = load_splits(DataConfig(source=str(tmp_path)))
+    assert _split_sizes(splits) == {"train": 81, "validation": 9}
+    every_text = sorted([*splits.splits["train"].texts, *splits.splits["validation"].texts])
+    assert every_text == sorted(row["text"] for row in rows)
+    write_jsonl(tmp_path / "data" / "train.jsonl", rows)  # a whole file beside shards: which is meant?
+    with pytest.raises(DataError, match="holds two files for split 'train'"):
         load_splits(DataConfig(source=str(tmp_path)))
 
 
