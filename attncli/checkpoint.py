@@ -294,8 +294,9 @@ def _swap_into_place(staging: Path, path: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def read_header(path: Path) -> dict[str, Any]:
-    """config.json of the checkpoint at `path`, after checking the folder is complete."""
+def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
+    """config.json of the checkpoint at `path`, after checking the folder is complete (`complete`
+    False: that config.json is there; `attn info` reports the other files' state itself)."""
     if path.is_file():
         raise CheckpointError(
             f"{path} is a file, not a checkpoint; pass the folder `attn train` wrote (its --output)"
@@ -303,7 +304,7 @@ def read_header(path: Path) -> dict[str, Any]:
     if not path.is_dir():
         raise CheckpointError(f"checkpoint {path} does not exist; pass a folder written by `attn train`")
     missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
-    if missing:
+    if missing and (complete or CONFIG_FILE in missing):
         pickles = sorted(item.name for item in path.iterdir() if item.suffix.lower() in PICKLE_SUFFIXES)
         refused = (
             f"; attn never loads {', '.join(pickles)}: a pickle can run any code when loaded"

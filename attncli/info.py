@@ -193,7 +193,7 @@ def describe_checkpoint(path: str | Path) -> CheckpointInfo:
     """What the checkpoint at `path` is (any path eval and predict accept: a run folder, best/,
     last/ or a folder written by an earlier attn)."""
     path = resolve_checkpoint(Path(path))
-    saved = read_header(path)
+    saved = read_header(path, complete=False)  # a missing file is reported, not an error
     try:
         header = migrate_header(saved, FORMAT_VERSION)
         return CheckpointInfo(

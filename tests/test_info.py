@@ -8,12 +8,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import save_untrained_checkpoint
 from rich.console import Console
 from typer.testing import CliRunner
 
 from attncli.checkpoint import load_checkpoint
 from attncli.cli import app
+from attncli.errors import CheckpointError
 from attncli.info import count_parameters, describe_checkpoint
 from attncli.render import ATTN_THEME, render_info
 
@@ -88,6 +90,20 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     text = _rendered(render_info(describe_checkpoint(path)))
     assert "changed" in text and "missing" in text and "food, sport, tech" in text
     assert f"{output['num_parameters']:,}" in text
+    # A required file gone (which eval and predict refuse): info still reports, and names it missing.
+    (path / "tokenizer.json").unlink()
+    (path / "model.safetensors").unlink()
+    result = CliRunner().invoke(app, ["info", str(path), "--json"])
+    assert result.exit_code == 2 and "model.safetensors missing, tokenizer.json missing" in result.stderr
+    output = json.loads(result.stdout)
+    assert (output["num_parameters"], output["tokenizer"], output["labels"]) == (
+        None,
+        None,
+        ["food", "sport", "tech"],
+    )
+    (path / "config.json").unlink()
+    with pytest.raises(CheckpointError, match="is not an attn checkpoint"):
+        describe_checkpoint(path)
 
 
 def test_a_checkpoint_from_before_checksums(tmp_path):
@@ -101,6 +117,7 @@ def test_a_checkpoint_from_before_checksums(tmp_path):
 SCRIPT = """
 import json, sys
 from attncli.cli import app
+from attncli.errors import CheckpointError
 try:
     app(["info", sys.argv[1], "--json"], prog_name="attn")
 except SystemExit as stop:
