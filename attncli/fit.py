@@ -88,7 +88,8 @@ class _StopRequest:
         if threading.current_thread() is not threading.main_thread():
             return self  # only the main thread may install handlers: library use from a thread
         for number in (signal.SIGINT, signal.SIGTERM):
-            if signal.getsignal(number) != signal.SIG_IGN:  # ignored (`nohup`, a background job): kept so
+            # A signal the user ignored (`nohup`, a script's background job) stays ignored.
+            if signal.getsignal(number) != signal.SIG_IGN:
                 self.previous[number] = signal.signal(number, self._handle)
         return self
 

@@ -174,8 +174,7 @@ class JsonLinesWriter:
 
     def write(self, predictions: Sequence[Prediction]) -> None:
         for prediction in predictions:
-            row = _json_safe(prediction.to_json(text_column=self.text_column))
-            self.stream.write(json.dumps(row, ensure_ascii=False, allow_nan=False, default=_as_text) + "\n")
+            self.stream.write(_json_text(prediction, self.text_column) + "\n")
         self.stream.flush()
 
 
@@ -187,16 +186,19 @@ class JsonArrayWriter:
 
     def write(self, predictions: Sequence[Prediction]) -> None:
         for prediction in predictions:
-            row = _json_safe(prediction.to_json(text_column=self.text_column))
-            self.stream.write(
-                self.separator + json.dumps(row, ensure_ascii=False, allow_nan=False, default=_as_text)
-            )
+            self.stream.write(self.separator + _json_text(prediction, self.text_column))
             self.separator = ",\n"
         self.stream.flush()
 
     def close(self) -> None:
         self.stream.write("[]\n" if self.separator == "[\n" else "\n]\n")
         self.stream.flush()
+
+
+def _json_text(prediction: Prediction, text_column: str | None) -> str:
+    """One prediction as a JSON object on one line."""
+    row = _json_safe(prediction.to_json(text_column=text_column))
+    return json.dumps(row, ensure_ascii=False, allow_nan=False, default=_as_text)
 
 
 def _as_text(value: Any) -> str:

@@ -49,6 +49,15 @@ def _is_run_entry(name: str) -> bool:
     return name in RUN_ENTRIES or name.startswith((f".{BEST}.", f".{LAST}."))
 
 
+def _run_entries(path: Path) -> list[Path]:
+    """What a run wrote in its folder: everything attn's but the lock and a run moved aside."""
+    return [
+        child
+        for child in path.iterdir()
+        if child.name not in (LOCK_FILE, REPLACED) and _is_run_entry(child.name)
+    ]
+
+
 @dataclass
 class RunFolder:
     path: Path
@@ -84,9 +93,8 @@ class RunFolder:
         if aside.exists():
             shutil.rmtree(aside)
         aside.mkdir()
-        for child in self.path.iterdir():
-            if child.name not in (LOCK_FILE, REPLACED) and _is_run_entry(child.name):
-                child.rename(aside / child.name)
+        for child in _run_entries(self.path):
+            child.rename(aside / child.name)
 
     def drop_replaced_run(self) -> None:
         """Remove the run --overwrite moved aside: this run has a checkpoint of its own now."""
@@ -151,9 +159,8 @@ def _restore_replaced_run(path: Path) -> None:
     if (path / BEST).exists() or (path / LAST).exists():
         shutil.rmtree(aside)  # the new run had saved: the old one was to go
         return
-    for child in path.iterdir():
-        if child.name not in (LOCK_FILE, REPLACED) and _is_run_entry(child.name):
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    for child in _run_entries(path):
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
     for child in aside.iterdir():
         child.rename(path / child.name)
     aside.rmdir()
