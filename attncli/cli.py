@@ -69,6 +69,8 @@ CheckpointArg = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object per line instead of tables.")]
+# eval and info print one report: one object, however many lines it takes.
+JsonReportOption = Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")]
 BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")]
 TextColumnOption = Annotated[
@@ -203,6 +205,12 @@ def _main(
     """Train, evaluate and inspect attention-based text classifiers."""
 
 
+def _has_gpu() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
 def _launch_processes(nproc: int, arguments: list[str], *, debug: bool) -> int:
     """Run `attn <arguments>` on `nproc` processes through torchrun's launcher, in this process, and
     return the exit code: the processes' own (rank 0 prints the one line), 130 when Ctrl-C or SIGTERM
@@ -210,12 +218,16 @@ def _launch_processes(nproc: int, arguments: list[str], *, debug: bool) -> int:
     process are shown only with --debug."""
     import logging
 
+    if not debug:  # torch.distributed.elastic gives each logger its level from LOGLEVEL when made
+        os.environ.setdefault("LOGLEVEL", "CRITICAL")
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import parse_args, run
 
-    if not debug:
-        logging.getLogger("torch.distributed").setLevel(logging.CRITICAL)
+    if not debug:  # and those made before (an earlier import) keep theirs: quieten them too
+        for name, logger in list(logging.root.manager.loggerDict.items()):
+            if name.startswith("torch.distributed") and isinstance(logger, logging.Logger):
+                logger.setLevel(logging.CRITICAL)
     # torchrun sets one thread a process, with a warning, when it is not set: share the cores instead.
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
     # torchrun starts each process in a session of its own: Ctrl-C reaches this launcher alone, and it
@@ -313,7 +325,10 @@ def train(
     nproc: Annotated[
         int | None,
         typer.Option(
-            "--nproc", min=1, help="Train on N processes (one per GPU) through torchrun, on this machine."
+            "--nproc",
+            min=1,
+            help="Train on N processes through torchrun, on this machine: one per GPU (on the CPU they "
+            "share its cores).",
         ),
     ] = None,
     debug: DebugOption = False,
@@ -332,6 +347,13 @@ def train(
         ]
         arguments += [item for value in set_values or [] for item in ("--set", value)]
         arguments += ["--overwrite"] * overwrite + ["--debug"] * debug
+        cores = os.cpu_count() or 1
+        if nproc > cores and device in (None, "auto", "cpu") and not _has_gpu():
+            typer.echo(
+                f"warning: {nproc} processes on {cores} CPU cores: each gets less than a core, so expect the "
+                "run to be slower than with fewer processes",
+                err=True,
+            )
         raise typer.Exit(_launch_processes(nproc, arguments, debug=debug))
 
     def action() -> None:
@@ -422,7 +444,7 @@ def evaluate(
             "(default: as the run was trained, data.drop_invalid).",
         ),
     ] = False,
-    as_json: JsonOption = False,
+    as_json: JsonReportOption = False,
     batch_size: BatchOption = 64,
     device: DeviceOption = "auto",
     debug: DebugOption = False,
@@ -805,7 +827,7 @@ def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:
 
 
 @app.command(short_help="Describe a checkpoint (no torch needed).")
-def info(checkpoint: CheckpointArg, as_json: JsonOption = False, debug: DebugOption = False) -> None:
+def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: DebugOption = False) -> None:
     """Show what a checkpoint is: labels, model, training, versions and whether its files are intact."""
 
     def action() -> None:

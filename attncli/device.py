@@ -54,7 +54,8 @@ def resolve_precision(name: str, device: torch.device) -> str:
             return "bf16"
         return "fp32"
     if name == "fp16" and device.type != "cuda":
-        raise ConfigError(f"--precision fp16 needs a CUDA device, not {device.type}; use bf16 or fp32")
+        instead = "bf16 or fp32" if device.type != "cpu" or cpu_has_native_bf16() else "fp32 (or auto)"
+        raise ConfigError(f"--precision fp16 needs a CUDA device, not {device.type}; use {instead}")
     if name == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise ConfigError("this CUDA device does not support bf16; use --precision fp16 or fp32")
     return name

@@ -305,3 +305,19 @@ def test_a_run_with_no_best_yet_is_used_from_last_and_says_so(easy_run, tmp_path
         f"{tmp_path / 'run' / 'last'}" in (result.stderr)
     )
     assert "note:" not in _ok("predict", easy_run, "soup", "--json").stderr
+
+
+def test_more_processes_than_cores_on_the_cpu_is_warned_of(monkeypatch, tmp_path):
+    import attncli.cli
+
+    launched = []
+    monkeypatch.setattr(attncli.cli, "_launch_processes", lambda n, args, debug: launched.append(n) or 0)
+    monkeypatch.setattr(attncli.cli, "_has_gpu", lambda: False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    result = invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "--nproc", 4)
+    assert (result.exit_code, launched) == (0, [4])
+    assert result.stderr == (
+        "warning: 4 processes on 2 CPU cores: each gets less than a core, so expect the run to be slower "
+        "than with fewer processes\n"
+    )
+    assert invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "--nproc", 2).stderr == ""

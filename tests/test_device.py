@@ -29,6 +29,9 @@ def test_auto_precision_on_the_cpu_follows_native_bf16(monkeypatch, native):
     if not native:
         assert "about 10 times slower than fp32" in warning and "--precision fp32" in warning
     assert device.precision_warning("fp32", cpu) is None
+    with pytest.raises(ConfigError) as refused:  # fp16 needs CUDA: the way out suits this CPU
+        resolve_precision("fp16", cpu)
+    assert str(refused.value).endswith("use bf16 or fp32" if native else "use fp32 (or auto)")
 
 
 def test_native_bf16_is_read_from_torch_or_cpuinfo(monkeypatch):
