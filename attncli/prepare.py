@@ -47,9 +47,12 @@ def learning_rate_factor(step: int, *, total_steps: int, warmup_steps: int) -> f
     return max(0.0, (total_steps - step) / remaining) if remaining > 0 else 1.0
 
 
-def class_weights_of(setting: str | list[float] | None, labels: array, num_labels: int) -> list[float] | None:
+def class_weights_of(
+    setting: str | list[float] | None, labels: array, label_names: Sequence[str]
+) -> list[float] | None:
     """Loss weights per label: `auto` is N / (num_labels * count), so the weights average 1 over the
     training texts; a list is checked against the labels."""
+    num_labels = len(label_names)
     if setting is None:
         return None
     if setting == "auto":
@@ -61,7 +64,7 @@ def class_weights_of(setting: str | list[float] | None, labels: array, num_label
     if len(setting) != num_labels:
         raise ConfigError(
             f"train.class_weights has {len(setting)} weights but the data has {num_labels} labels; "
-            "give one per label"
+            f"give one per label, in this order: {', '.join(label_names)}"
         )
     return list(setting)
 
@@ -158,6 +161,11 @@ def prepare(
         ),
     )
     train_split, validation_split = splits.splits["train"], splits.splits["validation"]
+    class_weights = class_weights_of(config.train.class_weights, train_split.labels, splits.label_names)
+    if config.train.class_weights == "auto" and class_weights is not None:
+        pairs = zip(splits.label_names, class_weights, strict=True)
+        weighted = ", ".join(f"{name} {weight:.3g}" for name, weight in pairs)
+        reporter.stage(f"class weights (auto: inverse frequency in train): {weighted}")
     config = _sized(config, train_split.texts, reporter=reporter)
     if tokenizer is None:
         reporter.stage(
@@ -181,9 +189,7 @@ def prepare(
         validation_labels=validation_split.labels,
         device=device,
         precision=precision,
-        class_weights=class_weights_of(
-            config.train.class_weights, train_split.labels, len(splits.label_names)
-        ),
+        class_weights=class_weights,
         data_path=str(source.resolve()) if source.exists() else None,
         distributed=distributed,
     )

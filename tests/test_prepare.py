@@ -14,11 +14,16 @@ def test_learning_rate_warms_up_then_decays_linearly():
 def test_class_weights_auto_is_inverse_frequency_and_lists_are_checked():
     from array import array
 
-    assert class_weights_of("auto", array("q", [0, 0, 0, 1]), 2) == [4 / (2 * 3), 4 / (2 * 1)]
-    assert class_weights_of([1.0, 3.0], array("q", [0, 1]), 2) == [1.0, 3.0]
-    assert class_weights_of(None, array("q", [0, 1]), 2) is None
-    with pytest.raises(ConfigError, match="has 3 weights but the data has 2 labels"):
-        class_weights_of([1.0, 2.0, 3.0], array("q", [0, 1]), 2)
+    names = ["neg", "pos"]
+    assert class_weights_of("auto", array("q", [0, 0, 0, 1]), names) == [4 / (2 * 3), 4 / (2 * 1)]
+    assert class_weights_of([1.0, 3.0], array("q", [0, 1]), names) == [1.0, 3.0]
+    assert class_weights_of(None, array("q", [0, 1]), names) is None
+    with pytest.raises(ConfigError) as refused:
+        class_weights_of([1.0, 2.0, 3.0], array("q", [0, 1]), names)
+    assert str(refused.value) == (
+        "train.class_weights has 3 weights but the data has 2 labels; give one per label, in this order: "
+        "neg, pos"
+    )
 
 
 def test_adamw_takes_its_fused_kernel_on_the_cpu_from_torch_2_4(monkeypatch):

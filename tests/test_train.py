@@ -127,10 +127,17 @@ def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
     config = load_config(
         None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.class_weights=auto"]
     )
-    train(config, output=tmp_path / "run")
+    stages: list[str] = []
+
+    class Stages(SilentReporter):
+        def stage(self, message: str) -> None:
+            stages.append(message)
+
+    train(config, output=tmp_path / "run", reporter=Stages())
     weights = next(weight for weight in seen if weight is not None)
     # 10% of each label is carved for validation: 27 + 27 + 9 training rows.
     assert weights.tolist() == pytest.approx([63 / (3 * 27), 63 / (3 * 27), 63 / (3 * 9)])
+    assert "class weights (auto: inverse frequency in train): food 0.778, sport 0.778, tech 2.33" in stages
 
 
 def _resumable_config(tmp_path):
