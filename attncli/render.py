@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.color import Color
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -396,9 +397,10 @@ def render_eval(result: EvalResult) -> RenderableType:
 
 
 def render_train_summary(result: TrainResult) -> RenderableType:
+    # Two-line headers and no column rules: the table fits 80 columns, the width of a log file.
     table = Table(
-        "epoch", "train loss", "val loss", "val accuracy", "val macro-F1", "seconds", "tokens/s", "padding",
-        header_style="attn.heading",
+        "epoch", "train\nloss", "val\nloss", "val\naccuracy", "val\nmacro-F1", "seconds", "tokens/s",
+        "padding", header_style="attn.heading", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
     )  # fmt: skip
     for record in result.history:
         style = "attn.good" if record.epoch == result.best_epoch else ""

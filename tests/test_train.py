@@ -246,8 +246,18 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
 
 
 def test_summary_records_padding_and_peak_memory(trained):
+    import io
+
+    from rich.console import Console
+
+    from attncli.render import ATTN_THEME, render_train_summary
+
     assert all(0.0 <= record.padding_fraction < 0.5 for record in trained.history)
     assert trained.metrics.peak_memory_mb > 50
+    log = io.StringIO()  # a log file: 80 columns, every header whole
+    Console(file=log, width=80, theme=ATTN_THEME).print(render_train_summary(trained))
+    assert max(len(line) for line in log.getvalue().splitlines()) <= 80 and "…" not in log.getvalue()
+    assert "accuracy" in log.getvalue() and "macro-F1" in log.getvalue() and "tokens/s" in log.getvalue()
 
 
 def test_resume_refuses_data_that_changed_since_the_run_was_saved(tmp_path, monkeypatch):
