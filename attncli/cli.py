@@ -71,7 +71,18 @@ CheckpointArg = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object per line instead of tables.")]
 # eval and info print one report: one object, however many lines it takes.
 JsonReportOption = Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")]
-DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")]
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def _complete_from(values: tuple[str, ...]) -> Callable[[str], list[str]]:
+    """Shell completion of an option's usual values (others, such as cuda:1, are still accepted)."""
+    return lambda incomplete: [value for value in values if value.startswith(incomplete)]
+
+
+DeviceOption = Annotated[
+    str, typer.Option("--device", help="auto, cpu, cuda or mps.", autocompletion=_complete_from(DEVICES))
+]
 BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")]
 TextColumnOption = Annotated[
     str | None,
@@ -310,10 +321,20 @@ def train(
         int | None, typer.Option(help="Longest input in tokens.", show_default=_default("model.max_length"))
     ] = None,
     device: Annotated[
-        str | None, typer.Option(help="auto, cpu, cuda or mps.", show_default=_default("train.device"))
+        str | None,
+        typer.Option(
+            help="auto, cpu, cuda or mps.",
+            show_default=_default("train.device"),
+            autocompletion=_complete_from(DEVICES),
+        ),
     ] = None,
     precision: Annotated[
-        str | None, typer.Option(help="auto, fp32, bf16 or fp16.", show_default=_default("train.precision"))
+        str | None,
+        typer.Option(
+            help="auto, fp32, bf16 or fp16.",
+            show_default=_default("train.precision"),
+            autocompletion=_complete_from(PRECISIONS),
+        ),
     ] = None,
     seed: Annotated[
         int | None,

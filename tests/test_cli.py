@@ -264,6 +264,18 @@ def test_shell_completion_script_is_printed():
     )
     assert result.returncode == 0, result.stderr
     assert "complete -o default -F _attn_completion attn" in result.stdout
+    # What the script asks attn for: the values an option usually takes.
+    for words, offered in [
+        ("attn train --precision ", "auto fp32 bf16 fp16"),
+        ("attn eval r --device c", "cpu cuda"),
+    ]:
+        asked = {
+            "_ATTN_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - (not words.endswith(" "))),
+        }
+        completed = subprocess.run([ATTN], capture_output=True, text=True, env={**ENV, **asked})
+        assert completed.stdout.split() == offered.split(), completed.stderr
 
 
 @pytest.mark.parametrize("output_format", ["jsonl", "table"])
