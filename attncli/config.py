@@ -343,6 +343,12 @@ def valid_keys() -> list[str]:
     ]
 
 
+def as_typed(value: Any) -> str:
+    """A setting's value as `--set` takes it (YAML): true, not Python's True."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20).strip()
+    return text.removesuffix("...").strip()
+
+
 def changed_settings(config: Config) -> dict[str, Any]:
     """The dotted settings whose values differ from the defaults, in config order."""
     defaults = _flatten(Config().to_dict())

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attncli.config import Config, changed_settings
+from attncli.config import Config, as_typed, changed_settings
 from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
@@ -148,7 +148,7 @@ def prepare(
             f"warning: model.pooling_attention={model.pooling_attention} scores attention pooling only; "
             f"model.pooling={model.pooling} does not use it"
         )
-    changed = " ".join(f"{key}={value}" for key, value in changed_settings(config).items())
+    changed = " ".join(f"{key}={as_typed(value)}" for key, value in changed_settings(config).items())
     reporter.stage(f"settings (all others default; the full config is saved): {changed or 'none changed'}")
     reporter.stage(f"loading {config.data.source}")
     splits = load_splits(config.data)
@@ -207,9 +207,10 @@ def _sized(config: Config, texts: Sequence[str], *, reporter: Reporter) -> Confi
     )
     config, chosen = size_to_data(config, profile)
     words = f"{profile.distinct_words:,}" if profile.all_words_fit else f"over {profile.distinct_cap:,}"
+    settings = " ".join(f"{key}={as_typed(value)}" for key, value in chosen.items())
     reporter.stage(
         f"sized to the data ({profile.texts:,} texts, {profile.words:,} words, {words} distinct; "
-        f"set any of these to override): " + " ".join(f"{key}={value}" for key, value in chosen.items())
+        f"set any of these to override): {settings}"
     )
     return config
 

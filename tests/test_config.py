@@ -121,3 +121,12 @@ def test_a_delimiter_of_several_characters_or_a_quote_is_refused():
         with pytest.raises(ConfigError, match="data.delimiter must be one character"):
             load_config(None, [f"data.delimiter={value!r}"])
     assert load_config(None, ["data.drop_invalid=true"]).data.drop_invalid is True
+
+
+def test_settings_are_shown_as_set_takes_them():
+    from attncli.config import _parse_override, as_typed
+
+    shown = [as_typed(value) for value in (True, False, 0.003, "data/x.csv", [1.0, 4.0], "\t", None)]
+    assert shown == ["true", "false", "0.003", "data/x.csv", "[1.0, 4.0]", '"\\t"', "null"]
+    for value in (True, 0.003, "data/x.csv", [1.0, 4.0], "\t"):  # and --set reads each back as it was
+        assert _parse_override(f"key={as_typed(value)}")[1] == value
