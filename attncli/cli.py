@@ -652,6 +652,8 @@ def predict(
             else:
                 _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
         _report_prediction_stats(stats, max_length=loaded.config.model.length)
+        if output is not None:
+            typer.echo(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}", err=True)
 
     _run(action, debug=debug)
 

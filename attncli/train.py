@@ -137,6 +137,11 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
         )
         state.model.load_state_dict(last.model.state_dict())  # the saved weights, migrated if need be
         state.load_state_dict(*saved_state)
+        reporter.stage(
+            f"continuing epoch {state.epoch} after its step {state.step}"
+            if state.step
+            else f"continuing at the start of epoch {state.epoch}"
+        )
         if state.best_epoch and not folder.best.exists():
             best_f1 = state.best_key[0] if state.best_key else 0.0
             reporter.stage(

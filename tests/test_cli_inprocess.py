@@ -149,6 +149,7 @@ def test_predict_joins_back_to_csv_rows_and_writes_the_file_whole(easy_run, tmp_
     out = tmp_path / "labelled.csv"
     result = invoke("predict", easy_run, "--file", rows, "--output", out)
     assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1] == f"wrote 3 results to {out}"
     labelled = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [(row["id"], row["label"]) for row in labelled] == [("007", "food"), ("008", ""), ("009", "sport")]
     assert labelled[0]["text"] == "pasta, cheese\nand bread"

@@ -288,6 +288,7 @@ def test_resume_refuses_data_that_changed_since_the_run_was_saved(tmp_path, monk
             stages.append(message)
 
     assert resume(tmp_path / "run", reporter=Stages()).history[-1].epoch == 3
+    assert "continuing epoch 2 after its step 4" in stages
     warning = next(stage for stage in stages if "is gone" in stage)
     run = tmp_path / "run"
     assert re.sub(r"macro-F1 \(0\.\d{4}\)", "macro-F1 (F1)", warning) == (
