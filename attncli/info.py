@@ -65,6 +65,8 @@ class CheckpointInfo:
     label_names: list[str]
     model: dict[str, Any]
     """The config's model section (a format 1 checkpoint's as loading upgrades it)."""
+    train: dict[str, Any]
+    """The config's train section: the settings it was trained with (lr, batch size, seed, ...)."""
     num_parameters: int | None
     """Numbers stored in model.safetensors; None when its header cannot be read."""
     vocab_size: int
@@ -82,6 +84,7 @@ class CheckpointInfo:
             "path": str(self.path),
             "labels": self.label_names,
             "model": self.model,
+            "train": self.train,
             "num_parameters": self.num_parameters,
             "vocab_size": self.vocab_size,
             "tokenizer": self.tokenizer_kind,
@@ -200,6 +203,7 @@ def describe_checkpoint(path: str | Path) -> CheckpointInfo:
             path=path,
             label_names=list(header["label_names"]),
             model=dict(header["config"]["model"]),
+            train=dict(header["config"].get("train", {})),
             num_parameters=count_parameters(path / WEIGHTS_FILE),
             vocab_size=int(header["vocab_size"]),
             tokenizer_kind=_tokenizer_kind(path / TOKENIZER_FILE),

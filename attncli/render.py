@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
+from attncli.config import as_typed
 from attncli.metrics import CALIBRATION_BINS
 
 if TYPE_CHECKING:
@@ -501,11 +502,13 @@ def render_info(info: CheckpointInfo) -> RenderableType:
         ("parameters", "unreadable" if info.num_parameters is None else f"{info.num_parameters:,}"),
         ("vocabulary", f"{info.vocab_size:,} tokens ({info.tokenizer_kind or 'unknown'} tokenizer)"),
     ]
-    model_rows += [(name, "none" if value is None else str(value)) for name, value in info.model.items()]
+    model_rows += [(name, "none" if value is None else as_typed(value)) for name, value in info.model.items()]
     versions = Text(
         f"attn {info.attn_version}, torch {info.torch_version}, checkpoint format {info.format_version}",
         "attn.muted",
     )
+    settings = " ".join(f"{name}={as_typed(value)}" for name, value in info.train.items())
+    training_rows = [*_training_rows(info), ("settings", Text(settings, "attn.muted"))]
     parts: list[RenderableType] = [labels, Text(), _key_values("model", model_rows), Text()]
-    parts += [_key_values("training", _training_rows(info)), Text(), versions, Text(), _file_table(info)]
+    parts += [_key_values("training", training_rows), Text(), versions, Text(), _file_table(info)]
     return Panel(Group(*parts), title=f"checkpoint {info.path}", title_align="left", expand=False)

@@ -41,6 +41,9 @@ def test_the_values_of_a_trained_run(trained):
     assert info.vocab_size == loaded.tokenizer.get_vocab_size(with_added_tokens=True)
     assert info.tokenizer_kind == loaded.config.tokenizer.kind
     assert info.model == header["config"]["model"]
+    assert info.train == header["config"]["train"] and info.train["lr"] == loaded.config.train.lr
+    text = _rendered(render_info(info))
+    assert f"lr={loaded.config.train.lr}" in text and "calibrate=true" in text  # as --set takes them
     training = info.training
     assert training.best_epoch == trained.best_epoch and training.epochs_trained == len(trained.history)
     assert training.validation == {
@@ -72,8 +75,8 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     assert "model.safetensors changed, metrics.json missing" in result.stderr.strip().splitlines()[-1]
     output = json.loads(result.stdout)
     assert set(output) == {
-        "path", "labels", "model", "num_parameters", "vocab_size", "tokenizer", "training", "versions",
-        "files",
+        "path", "labels", "model", "train", "num_parameters", "vocab_size", "tokenizer", "training",
+        "versions", "files",
     }  # fmt: skip
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
