@@ -103,6 +103,16 @@ class _StopRequest:
             signal.signal(number, handler)
 
 
+def _event_tag(name: str, *, per_epoch: bool) -> str:
+    """A metrics.jsonl key as a TensorBoard tag, grouped so that each chart holds one series:
+    train/loss (every 10 steps), epoch/train_loss, validation/macro_f1, ..."""
+    if not per_epoch:
+        return f"train/{name}"
+    if name.startswith("validation_"):
+        return f"validation/{name.removeprefix('validation_')}"
+    return f"epoch/{name}"
+
+
 def _keep_log_until(log: Path, step: int) -> None:
     """Drop the lines of `log` past `step`: a run killed after its last/ was saved logged steps that
     its resumption trains again, and would log twice. A line cut short by the kill goes too."""
@@ -177,7 +187,9 @@ class RunWriter:
         if self.events is not None:
             for name, value in values.items():
                 if name not in ("step", "epoch") and isinstance(value, (int, float)):
-                    self.events.add_scalar(name, value, values["step"])
+                    self.events.add_scalar(
+                        _event_tag(name, per_epoch="validation_loss" in values), value, values["step"]
+                    )
             self.events.flush()
 
     def account(self, metrics: TrainingMetrics) -> None:

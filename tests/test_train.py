@@ -225,8 +225,15 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
 
     path = write_csv(tmp_path / "d.csv", make_rows(60))
     config = load_config(
-        None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.tensorboard=true"]
-    )
+        None,
+        [
+            *TINY_MODEL,
+            f"data.source={path}",
+            "train.epochs=1",
+            "train.batch_size=4",
+            "train.tensorboard=true",
+        ],
+    )  # 14 steps: the 10th is logged
     real_import = builtins.__import__
 
     def without_tensorboard(name, *args, **kwargs):
@@ -243,6 +250,11 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
     train(config, output=tmp_path / "run")
     events = list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
     assert len(events) == 1 and events[0].stat().st_size > 0
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tags = set(EventAccumulator(str(events[0])).Reload().Tags()["scalars"])
+    assert {"train/loss", "train/tokens_per_second", "epoch/tokens_per_second", "validation/macro_f1"} <= tags
+    assert "tokens_per_second" not in tags  # one series a chart: steps and epochs apart
 
 
 def test_summary_records_padding_and_peak_memory(trained):
