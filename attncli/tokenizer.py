@@ -26,6 +26,27 @@ SPECIAL_TOKENS = [PAD_TOKEN, UNK_TOKEN, CLS_TOKEN]
 KNOWN_PAD_TOKENS = (PAD_TOKEN, "<pad>", "<|pad|>", "<PAD>")
 # Token ids gathered in memory before each write to the packed-ids file (4 MB).
 SPILL_TOKENS = 1 << 20
+# Characters with no letters of their own, dropped before tokenizing: bidirectional marks (web text
+# in Arabic and Hebrew is full of them), zero-width spaces, soft hyphens, word joiners, byte-order
+# marks. Left in, "\u200fكرة" is a word of its own, unknown beside "كرة". Zero-width (non-)joiners
+# stay: they change how Persian and Indic words are written, and join emoji sequences.
+INVISIBLE = r"[\x{200B}\x{200E}\x{200F}\x{061C}\x{00AD}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+# Lowercasing letter by letter leaves what full case folding (Python's casefold) maps further, so
+# the same word written in capitals would be another word: final sigma, the Turkish dotted capital
+# I (lowercased to i and a combining dot) and sharp s.
+CASE_FOLDS = (("\u03c2", "\u03c3"), ("i\u0307", "i"), ("\u00df", "ss"))
+# Pieces that are words of their own although no space or punctuation sets them apart:
+# - each character (with its combining marks) of the scripts written without spaces beside the
+#   CJK ideographs BertNormalizer already splits (Thai, Lao, Khmer, Myanmar, Hiragana), and each
+#   run of Katakana (a loanword); without this a whole sentence was one word, unknown at once;
+# - each emoji, with its skin tone, variation selector and zero-width-joined parts, and each flag:
+#   "lol👍🏽" is "lol" and "👍🏽", as "lol!" is "lol" and "!".
+UNSPACED_SCRIPTS = r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Hiragana}]\p{M}*"
+KATAKANA_RUN = r"[\x{30A0}-\x{30FF}\x{31F0}-\x{31FF}\x{FF66}-\x{FF9F}]+"
+EMOJI = (
+    r"\p{Regional_Indicator}{2}|\p{Extended_Pictographic}[\p{Emoji_Modifier}\x{FE0F}\x{20E3}]*"
+    r"(?:\x{200D}\p{Extended_Pictographic}[\p{Emoji_Modifier}\x{FE0F}]*)*"
+)
 # Code points UTF-8 cannot encode, which a Python string can still hold (from a JSON "\ud800"
 # escape, or from bytes that are not UTF-8 in a command-line argument).
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -49,7 +70,7 @@ def _batched(texts: Sequence[str], size: int = 1000) -> Iterator[list[str]]:
 
 def build_untrained_tokenizer(config: TokenizerConfig) -> tuple[Tokenizer, Trainer]:
     """The explicit pipeline (normaliser, pre-tokeniser, model) and the trainer that fits it."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 
     # Empty kind and min_frequency are chosen by attncli/sizing.py before training; a tokenizer
     # built without data takes the unsized ones.
@@ -79,17 +100,21 @@ def build_untrained_tokenizer(config: TokenizerConfig) -> tuple[Tokenizer, Train
         )
     steps = [
         normalizers.NFKC(),
+        normalizers.Replace(Regex(INVISIBLE), ""),
         # Chinese and Japanese are written without spaces: as BERT does, each CJK ideograph is a
         # word of its own, so the vocabulary is not flooded with whole unsplit sentences.
         normalizers.BertNormalizer(
             clean_text=False, handle_chinese_chars=True, strip_accents=False, lowercase=False
         ),
     ]
-    tokenizer.normalizer = normalizers.Sequence(
-        steps + ([normalizers.Lowercase()] if config.lowercase else [])
-    )
+    if config.lowercase:
+        steps += [normalizers.Lowercase(), *(normalizers.Replace(a, b) for a, b in CASE_FOLDS)]
+    tokenizer.normalizer = normalizers.Sequence(steps)
     # Splitting on whitespace and punctuation keeps every token's offsets inside one word.
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    unspaced = Regex("|".join((UNSPACED_SCRIPTS, KATAKANA_RUN, EMOJI)))
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.BertPreTokenizer(), pre_tokenizers.Split(unspaced, behavior="isolated")]
+    )
     return tokenizer, trainer
 
 

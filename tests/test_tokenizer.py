@@ -149,3 +149,31 @@ def test_chinese_is_split_into_characters_as_bert_splits_it(kind):
     assert "我" in vocabulary and not any(
         len(token) > 1 and "\u4e00" <= token[0] <= "\u9fff" for token in vocabulary
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        # Thai and Hiragana: each character with its marks; Katakana: each run (a loanword).
+        ("ฉันดูฟุตบอล", ["ฉั", "น", "ดู", "ฟุ", "ต", "บ", "อ", "ล"]),
+        ("今日はサッカーを見た", ["今", "日", "は", "サッカー", "を", "見", "た"]),
+        # Emoji written against a word, with a skin tone, joined into a family, and a flag.
+        ("lol👍🏽 so👩‍👩‍👧 go🇫🇷", ["lol", "👍🏽", "so", "👩‍👩‍👧", "go", "🇫🇷"]),
+        # Bidirectional marks belong to no word.
+        ("في هذا \u200fكرة\u200f جدا", ["في", "هذا", "كرة", "جدا"]),
+    ],
+)
+def test_scripts_without_spaces_and_emoji_are_split_and_invisible_marks_dropped(text, pieces):
+    """Without this, a Thai or Japanese sentence was one word (unknown at prediction: chance accuracy),
+    an emoji glued to a word made both unknown, and a right-to-left mark made a word a new one."""
+    tokenizer = train_tokenizer([text] * 3, TokenizerConfig(kind="word", vocab_size=200, min_frequency=1))
+    (encoded,) = encode(tokenizer, [text], max_length=50)
+    assert [text[start:end].strip("\u200f") for start, end in encoded.offsets] == pieces
+    assert tokenizer.token_to_id("[UNK]") not in encoded.ids
+
+
+def test_lowercasing_folds_what_letter_by_letter_lowercasing_leaves_apart():
+    """ΟΔΟΣ is οδος, ŞEHİRLİ is şehirli and STRAßE is strasse, as Python's casefold has it."""
+    tokenizer = train_tokenizer(["οδος şehirli strasse"] * 3, TokenizerConfig(kind="word", min_frequency=1))
+    written, capitals = encode(tokenizer, ["οδος şehirli strasse", "ΟΔΟΣ ŞEHİRLİ STRAßE"], max_length=10)
+    assert written.ids == capitals.ids and tokenizer.token_to_id("[UNK]") not in capitals.ids
