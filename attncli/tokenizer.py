@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unicodedata
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -237,9 +238,9 @@ def token_ids(
 def encode(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> list[Encoded]:
     """Token ids with each token's character span, for showing tokens (`attn inspect`)."""
     encoded = []
-    for ids, encoding in _truncated(tokenizer, texts, max_length=max_length):
+    for text, (ids, encoding) in zip(texts, _truncated(tokenizer, texts, max_length=max_length), strict=True):
         # The stand-in token of an empty text covers no characters.
-        offsets = [(start, end) for start, end in encoding.offsets[:max_length]] or [(0, 0)]
+        offsets = _whole_characters(text, encoding.offsets[:max_length]) or [(0, 0)]
         word_ids = [
             position if word is None else word for position, word in enumerate(encoding.word_ids[:max_length])
         ] or [0]
@@ -247,6 +248,30 @@ def encode(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> li
             Encoded(ids=ids, offsets=offsets, word_ids=word_ids, untruncated_length=len(encoding.ids))
         )
     return encoded
+
+
+def _continues_character(character: str) -> bool:
+    """Whether `character` belongs to the one before it on screen: a combining mark (a decomposed
+    accent, a Thai vowel sign), a Hangul vowel or final consonant jamo (decomposed Korean), a
+    variation selector, a zero-width joiner, or an emoji skin tone."""
+    if unicodedata.category(character) in ("Mn", "Mc", "Me") or character == "\u200d":
+        return True
+    code = ord(character)
+    return 0x1160 <= code <= 0x11FF or 0xD7B0 <= code <= 0xD7FF or 0x1F3FB <= code <= 0x1F3FF
+
+
+def _whole_characters(text: str, offsets: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Each token's span widened to the end of the character it ends in. NFKC composes a decomposed
+    "ở" (o and two marks) or "는" (three jamo) into one character, and `tokenizers` maps it back to
+    its first code point alone, so the marks belonged to no token: inspect drew them after the
+    token, and --json spans cut them off."""
+    widened = []
+    for position, (start, end) in enumerate(offsets):
+        limit = next((later for later, _ in offsets[position + 1 :] if later >= end), len(text))
+        while start < end < limit and _continues_character(text[end]):
+            end += 1
+        widened.append((start, end))
+    return widened
 
 
 @dataclass(frozen=True)

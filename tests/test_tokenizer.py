@@ -177,3 +177,19 @@ def test_lowercasing_folds_what_letter_by_letter_lowercasing_leaves_apart():
     tokenizer = train_tokenizer(["οδος şehirli strasse"] * 3, TokenizerConfig(kind="word", min_frequency=1))
     written, capitals = encode(tokenizer, ["οδος şehirli strasse", "ΟΔΟΣ ŞEHİRLİ STRAßE"], max_length=10)
     assert written.ids == capitals.ids and tokenizer.token_to_id("[UNK]") not in capitals.ids
+
+
+@pytest.mark.parametrize("kind", ["word", "wordpiece"])
+def test_decomposed_text_gives_each_token_its_whole_characters(kind):
+    """NFKC composes o and two marks (or three Hangul jamo) into one character, which `tokenizers`
+    maps back to its first code point: the marks were left outside every token's span."""
+    import unicodedata
+
+    words = "hôm nay phở ngon 나는 오늘 축구를"
+    tokenizer = train_tokenizer([words] * 3, TokenizerConfig(kind=kind, vocab_size=100, min_frequency=1))
+    text = unicodedata.normalize("NFD", words)
+    (encoded,) = encode(tokenizer, [text], max_length=50)
+    spans = [text[start:end] for start, end in encoded.offsets]
+    assert "".join(spans) == text.replace(" ", "")  # every code point in a token, none twice
+    if kind == "word":
+        assert [unicodedata.normalize("NFC", span) for span in spans] == words.split()
