@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich import box
+from rich.cells import cell_len
 from rich.color import Color
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -243,7 +244,8 @@ SCORE_WIDTH = 9
 
 
 def prediction_layout(label_names: list[str], *, top_k: int, width: int) -> PredictionLayout:
-    label_width = max(5, min(24, max(len(label) for label in label_names)))
+    # Widths in terminal cells: a Chinese label of 4 characters takes 8.
+    label_width = max(5, min(24, max(cell_len(label) for label in label_names)))
     others = min(top_k, len(label_names)) - 1
     others_width = min(44, others * (label_width + 12)) if others > 0 else 0  # "label <0.0001%, "
     # index, space, label, space, score, (two spaces, next labels), two spaces, then the text

@@ -164,6 +164,9 @@ def test_prediction_rows_put_the_label_first_and_cut_the_text_to_the_width():
     assert len(row) <= 60 and row.endswith("…")
     empty = Prediction(8, "  ", None, None, [], reason="empty text")
     assert "(empty text)" in render_prediction_row(empty, layout).plain
+    wide = prediction_layout(["体育运动", "科技"], top_k=2, width=80)  # widths in cells, not characters
+    chinese = render_prediction_row(Prediction(0, "我喜欢足球", "体育运动", 0.9, [("体育运动", 0.9)]), wide)
+    assert chinese.plain.split()[1] == "体育运动" and "…" not in chinese.plain
 
 
 EVAL_RESULT = EvalResult(
