@@ -243,14 +243,24 @@ class PredictionLayout:
 SCORE_WIDTH = 9
 
 
+# The fewest cells of text a row shows before the next labels give way.
+MIN_TEXT_WIDTH = 16
+
+
 def prediction_layout(label_names: list[str], *, top_k: int, width: int) -> PredictionLayout:
     # Widths in terminal cells: a Chinese label of 4 characters takes 8.
     label_width = max(5, min(24, max(cell_len(label) for label in label_names)))
     others = min(top_k, len(label_names)) - 1
     others_width = min(44, others * (label_width + 12)) if others > 0 else 0  # "label <0.0001%, "
     # index, space, label, space, score, (two spaces, next labels), two spaces, then the text
-    fixed = 6 + 1 + label_width + 1 + SCORE_WIDTH + (others_width + 2 if others_width else 0) + 2
-    return PredictionLayout(6, label_width, others_width, max(10, width - fixed))
+    fixed = 6 + 1 + label_width + 1 + SCORE_WIDTH + 2
+    # On a narrow terminal the next labels give way to the text, down to none (--json has them all),
+    # so that a row still fits on one line.
+    others_width = min(others_width, max(0, width - fixed - 2 - MIN_TEXT_WIDTH))
+    if others_width < label_width + 12:  # not even one "label 12.3%"
+        others_width = 0
+    fixed += others_width + 2 if others_width else 0
+    return PredictionLayout(6, label_width, others_width, max(MIN_TEXT_WIDTH, width - fixed))
 
 
 def _cell(text: str, width: int, style: str = "", *, right: bool = False) -> Text:

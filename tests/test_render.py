@@ -164,6 +164,14 @@ def test_prediction_rows_put_the_label_first_and_cut_the_text_to_the_width():
     assert len(row) <= 60 and row.endswith("…")
     empty = Prediction(8, "  ", None, None, [], reason="empty text")
     assert "(empty text)" in render_prediction_row(empty, layout).plain
+    topics = ["business", "entertainment", "politics", "sport", "tech"]
+    ranked = [("business", 0.9), ("tech", 0.05), ("sport", 0.03)]
+    for width in (50, 60, 80):  # the next labels give way on a narrow terminal: one line a row
+        narrow = render_prediction_row(
+            Prediction(0, "Shares rose " * 9, "business", 0.9, ranked),
+            (prediction_layout(topics, top_k=3, width=width)),
+        )
+        assert narrow.cell_len <= width and ("tech 5.0%" in narrow.plain) == (width >= 80)
     wide = prediction_layout(["体育运动", "科技"], top_k=2, width=80)  # widths in cells, not characters
     chinese = render_prediction_row(Prediction(0, "我喜欢足球", "体育运动", 0.9, [("体育运动", 0.9)]), wide)
     assert chinese.plain.split()[1] == "体育运动" and "…" not in chinese.plain
