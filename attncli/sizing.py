@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from attncli.config import SIZED_KEYS, Config, TokenizerConfig, min_frequency_for, with_settings
-from attncli.tokenizer import word_splitter
+from attncli.tokenizer import has_unspaced_text, word_splitter
 
 # Below SMALL_DATA training words, a narrow, strongly regularised model with whole-word tokens won;
 # from DEEP_DATA up a self-attention block is assumed worth its cost; from WIDE_DATA a wider model.
@@ -58,7 +58,7 @@ def profile_texts(texts: Sequence[str], *, lowercase: bool, distinct_cap: int) -
     word count up to all texts; memory stays bounded (distinct words are counted only up to
     `distinct_cap`, the lengths as a histogram)."""
     total_texts = len(texts)
-    split = word_splitter(TokenizerConfig(lowercase=lowercase))
+    split = word_splitter(TokenizerConfig(lowercase=lowercase), unspaced=has_unspaced_text(texts))
     probe = [texts[index] for index in _evenly_spaced(total_texts, 1000)]
     mean_characters = sum(map(len, probe)) / max(len(probe), 1)
     sample_size = min(total_texts, max(1000, int(PROFILE_CHARACTERS / max(mean_characters, 1.0))))
