@@ -430,8 +430,8 @@ def render_train_summary(result: TrainResult) -> RenderableType:
         )
     info, metrics = result.info, result.metrics
     stopped = {
-        "patience": f"stopped early: no better macro-F1 for {result.config.train.patience} epochs; ",
-        "epochs": f"trained the most epochs ({info.epochs}); ",
+        "patience": f"stopped early: no better epoch for {result.config.train.patience} epochs; ",
+        "epochs": f"reached the epoch limit ({info.epochs}); ",
     }.get(metrics.stop_reason, "")
     footer = Text.assemble(
         (f"best epoch {result.best_epoch}: validation macro-F1 ", ""),
@@ -449,8 +449,8 @@ def render_train_summary(result: TrainResult) -> RenderableType:
 
 
 STOP_REASONS = {
-    "epochs": "trained the most epochs",
-    "patience": "stopped early (validation macro-F1 stopped improving)",
+    "epochs": "reached the epoch limit",
+    "patience": "stopped early (no better validation macro-F1, or loss at equal macro-F1)",
     "interrupted": "interrupted",
 }
 

@@ -98,17 +98,18 @@ def test_a_run_whose_patience_runs_out_at_the_ceiling_reached_the_ceiling_and_ma
     assert resumed.metrics.stop_reason == "epochs"
 
 
-def test_patience_counts_epochs_since_macro_f1_rose_and_a_lower_loss_only_picks_the_best():
+def test_patience_counts_epochs_since_the_best_epoch_a_lower_loss_at_equal_macro_f1_included():
     state = SimpleNamespace(best_key=None, best_epoch=0, epoch=1, epochs_without_improvement=0)
-    scores = [(0.8, 0.9), (1.0, 0.5), (1.0, 0.3), (1.0, 0.2), (0.9, 0.1), (1.0, 0.2)]
+    scores = [(0.8, 0.9), (1.0, 0.5), (1.0, 0.3), (1.0, 0.2), (0.9, 0.1), (1.0, 0.2), (1.0, 0.25)]
     best, waited = [], []
     for epoch, (f1, loss) in enumerate(scores, 1):
         state.epoch = epoch
         best.append(record_score(state, validation_f1=f1, validation_loss=loss))  # type: ignore[arg-type]
         waited.append(state.epochs_without_improvement)
-    # Epochs 3 and 4 tie epoch 2's macro-F1 at a lower loss: best/ moves to them, patience runs on.
-    assert best == [True, True, True, True, False, False] and state.best_epoch == 4
-    assert waited == [0, 0, 1, 2, 3, 4]
+    # Epochs 3 and 4 tie epoch 2's macro-F1 at a lower loss: they are better epochs, and the count
+    # starts again; a lower loss at a lower macro-F1 (epoch 5) is not, nor an equal one (epoch 6).
+    assert best == [True, True, True, True, False, False, False] and state.best_epoch == 4
+    assert waited == [0, 0, 0, 0, 1, 2, 3]
 
 
 def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
