@@ -149,7 +149,8 @@ def prepare(
             f"model.pooling={model.pooling} does not use it"
         )
     changed = " ".join(f"{key}={as_typed(value)}" for key, value in changed_settings(config).items())
-    reporter.stage(f"settings (all others default; the full config is saved): {changed or 'none changed'}")
+    rest = "the rest default, or sized to the data below" if unsized_keys(config) else "the rest default"
+    reporter.stage(f"settings given ({rest}; the full config is saved): {changed or 'none'}")
     reporter.stage(f"loading {config.data.source}")
     splits = load_splits(config.data)
     for note in splits.notes:

@@ -21,6 +21,7 @@ from rich.theme import Theme
 
 from attncli.config import as_typed
 from attncli.metrics import CALIBRATION_BINS
+from attncli.tokenizer import UNK_TOKEN
 
 if TYPE_CHECKING:
     from attncli.evaluation import EvalResult
@@ -212,6 +213,15 @@ def render_inspection(
                 f"... and {cut} more token{'s' * (cut != 1)}, cut at max_length: the "
                 f"{positions} shown{f' (as {len(inspection.tokens)} words)' if merged else ''} are all the "
                 "model read",
+                "attn.muted",
+            )
+        )
+    unknown = sum(1 for item in inspection.tokens if item.token == UNK_TOKEN)
+    if unknown:  # shown in their own spelling, but the model read each as the one unknown token
+        parts.append(
+            Text(
+                f"{unknown} of {len(inspection.tokens)} tokens are unknown to the model (not in its "
+                f"vocabulary): it read each as {UNK_TOKEN}",
                 "attn.muted",
             )
         )

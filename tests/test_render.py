@@ -42,6 +42,18 @@ def _render(renderable, *, color: bool) -> str:
     return file.getvalue()
 
 
+def test_tokens_unknown_to_the_model_are_said_to_be_so():
+    unknown = Inspection(
+        text="xyzzy soup", label="food", score=0.6, view="v",
+        tokens=[TokenWeight("[UNK]", 0, 5, 0.4), TokenWeight("soup", 6, 10, 0.6)], truncated_tokens=0,
+    )  # fmt: skip
+    output = _render(render_inspection(unknown, color_system=None), color=False)
+    assert "xyzzy" in output and "1 of 2 tokens are unknown to the model" in " ".join(output.split())
+    assert "unknown to the model" not in _render(
+        render_inspection(INSPECTION, color_system=None), color=False
+    )
+
+
 def test_heat_scale_runs_from_pale_to_dark():
     assert heat_color(0.0) == (255, 255, 204)
     assert heat_color(1.0) == (128, 0, 38)
