@@ -513,6 +513,18 @@ def _file_table(info: CheckpointInfo) -> RenderableType:
     return table
 
 
+# Model settings whose empty value means "as another setting", not "none".
+FOLLOWS = {"pooling_attention": "attention", "pooling_heads": "num_heads"}
+
+
+def _model_setting(name: str, value: object, model: dict[str, object]) -> str:
+    if value is not None:
+        return as_typed(value)
+    if name in FOLLOWS:
+        return f"as {FOLLOWS[name]} ({as_typed(model.get(FOLLOWS[name]))})"
+    return "none"
+
+
 def render_info(info: CheckpointInfo) -> RenderableType:
     """What a checkpoint is: labels, model settings, how it was trained, versions and its files."""
     labels = Text.assemble(
@@ -524,7 +536,7 @@ def render_info(info: CheckpointInfo) -> RenderableType:
         ("parameters", "unreadable" if info.num_parameters is None else f"{info.num_parameters:,}"),
         ("vocabulary", f"{info.vocab_size:,} tokens ({info.tokenizer_kind or 'unknown'} tokenizer)"),
     ]
-    model_rows += [(name, "none" if value is None else as_typed(value)) for name, value in info.model.items()]
+    model_rows += [(name, _model_setting(name, value, info.model)) for name, value in info.model.items()]
     versions = Text(
         f"attn {info.attn_version}, torch {info.torch_version}, checkpoint format {info.format_version}",
         "attn.muted",

@@ -44,6 +44,8 @@ def test_the_values_of_a_trained_run(trained):
     assert info.train == header["config"]["train"] and info.train["lr"] == loaded.config.train.lr
     text = _rendered(render_info(info))
     assert f"lr={loaded.config.train.lr}" in text and "calibrate=true" in text  # as --set takes them
+    assert info.model["pooling_attention"] is None  # empty means "as model.attention", not "none"
+    assert f"as attention ({info.model['attention']})" in text
     training = info.training
     assert training.best_epoch == trained.best_epoch and training.epochs_trained == len(trained.history)
     assert training.validation == {
