@@ -127,7 +127,7 @@ def _interrupted_before_training(output: Path | None, resume: Path | None) -> st
     return f"interrupted before training began; nothing was written, and {output} is as it was"
 
 
-def _run(action: Callable[[], T], *, debug: bool, interrupted: str = "interrupted") -> T:
+def _run(action: Callable[[], T], *, debug: bool, interrupted: str | Callable[[], str] = "interrupted") -> T:
     """Run a command body; turn attn's errors into one line on stderr and an exit code. `interrupted`
     is what Ctrl-C outside a training loop says."""
     debug = debug or os.environ.get("ATTN_DEBUG", "") not in ("", "0")
@@ -152,7 +152,7 @@ def _run(action: Callable[[], T], *, debug: bool, interrupted: str = "interrupte
         raise typer.Exit(128 + signal.SIGPIPE) from None
     except KeyboardInterrupt:
         if speaks:
-            typer.echo(interrupted, err=True)
+            typer.echo(interrupted() if callable(interrupted) else interrupted, err=True)
         raise typer.Exit(130) from None
     except Exception as error:  # a bug or an environment failure: still one line, unless debugging
         if debug:
@@ -377,6 +377,8 @@ def train(
             )
         raise typer.Exit(_launch_processes(nproc, arguments, debug=debug))
 
+    reporters: list[Any] = []  # the run's progress reporter, once made: it knows whether training began
+
     def action() -> None:
         from attncli.config import load_config
         from attncli.progress import ProgressReporter
@@ -393,7 +395,8 @@ def train(
                     "--resume takes the data and settings saved in OUTPUT/last; pass only --epochs "
                     "(to raise the ceiling) with it"
                 )
-            result = resume_training(resume, epochs=epochs, reporter=ProgressReporter())
+            reporters.append(ProgressReporter())
+            result = resume_training(resume, epochs=epochs, reporter=reporters[-1])
             if result.is_main:
                 _console().print(render_train_summary(result))
             return
@@ -416,11 +419,19 @@ def train(
         }
         resolved = load_config(config, set_values or [], options)
         reporter = ProgressReporter()
+        reporters.append(reporter)
         result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)
         if result.is_main:
             _console().print(render_train_summary(result))
 
-    _run(action, debug=debug, interrupted=_interrupted_before_training(output, resume))
+    def interrupted() -> str:
+        # Inside the training loop Ctrl-C saves last/ and says so; this is before it, or after it.
+        if reporters and reporters[-1].epochs:
+            folder = output or resume
+            return f"interrupted; {folder} holds what the run had saved by then (attn info {folder} shows it)"
+        return _interrupted_before_training(output, resume)
+
+    _run(action, debug=debug, interrupted=interrupted)
 
 
 @app.command("eval", short_help="Score a checkpoint on labelled data.")

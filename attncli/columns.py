@@ -10,11 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-# Best first: a table holding a title and a body is classified by its body.
+# Best first.
 TEXT_COLUMNS = (
     *("text", "sentence", "content", "review", "document", "body", "tweet", "comment", "utterance"),
-    *("message", "post", "description", "abstract", "question", "title", "headline"),
+    *("message", "post", "description", "abstract"),
 )
+# Texts too, but of a table with nothing better: a table holding a title and a review_body (or a
+# question and a tweet_text) is classified by the longer text, found by the words in its name.
+LAST_RESORT_TEXT_COLUMNS = ("title", "headline", "question")
 LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target")
 # A name with one of these words names something about the text, not the text (review_id, review_date).
 NOT_TEXT_WORDS = frozenset(
@@ -123,7 +126,7 @@ def choose_columns(
 
     problems: list[tuple[str, bool]] = []  # each problem, and whether listing the columns helps fix it
     found: list[str] = []
-    text_role = _Role("text", text, (*text_first, *TEXT_COLUMNS), NOT_TEXT_WORDS)
+    text_role = _Role("text", text, (*text_first, *TEXT_COLUMNS), NOT_TEXT_WORDS, LAST_RESORT_TEXT_COLUMNS)
     chosen_text = _choose(layout, text_role, taken=label, problems=problems, found=found)
     chosen_label = None
     if with_label:
@@ -155,6 +158,8 @@ class _Role:
     """Names to try, best first."""
     excluded_words: frozenset[str]
     """Words that rule a column out when it is found by the words in its name."""
+    last_resort: Sequence[str] = ()
+    """Names tried (exactly, then ignoring case and spaces) when nothing else is found."""
 
 
 def _choose(
@@ -219,13 +224,9 @@ def _detect(layout: Layout, role: _Role, taken: str | None) -> tuple[str | None,
         and (role.name == "label" or layout.kinds.get(name) != LISTS)
     ]
     known = role.known
-    for name in known:
-        if name in candidates:
-            return name, True
-    for name in known:
-        loose = next((column for column in candidates if column.strip().lower() == name.lower()), None)
-        if loose is not None:
-            return loose, False
+    found = _by_name(known, candidates)
+    if found[0] is not None:
+        return found
     words_known = [name.lower() for name in known if name.isalpha()]
     ranked = []
     for position, name in enumerate(candidates):
@@ -233,7 +234,21 @@ def _detect(layout: Layout, role: _Role, taken: str | None) -> tuple[str | None,
         hits = [index for word in words if (index := _known_word(word, words_known)) is not None]
         if hits and not role.excluded_words.intersection(words):
             ranked.append((-len(hits), min(hits), position, name))
-    return (min(ranked)[3], False) if ranked else (None, False)
+    if ranked:
+        return min(ranked)[3], False
+    return _by_name(role.last_resort, candidates)[0], False  # a guess: said in a note, even if exact
+
+
+def _by_name(known: Sequence[str], candidates: list[str]) -> tuple[str | None, bool]:
+    """The first of `known` among `candidates` (exact: True), else equal but for case and spaces."""
+    for name in known:
+        if name in candidates:
+            return name, True
+    for name in known:
+        loose = next((column for column in candidates if column.strip().lower() == name.lower()), None)
+        if loose is not None:
+            return loose, False
+    return None, False
 
 
 def _known_word(word: str, known: list[str]) -> int | None:

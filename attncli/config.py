@@ -248,7 +248,8 @@ class TrainConfig:
     """Most passes over the training split; training stops earlier when validation stops improving
     (empty: enough passes to see about 3M words, from 4 to 20)."""
     patience: int = 3
-    """Epochs without a better validation macro-F1 before training stops (0: train every epoch)."""
+    """Epochs without a better epoch (higher validation macro-F1, or equal at a lower validation loss)
+    before training stops (0: train every epoch)."""
     batch_size: int = 32
     """Texts per optimisation step."""
     lr: float = 3e-3
@@ -371,14 +372,20 @@ def load_config(
     for key, value in (options or {}).items():
         if value is None:
             continue
-        if key in overridden and overridden[key] != value:
+        if key in overridden and _typed(key, overridden[key]) != _typed(key, value):
             # Neither can be taken silently: the user typed both and meant one of them.
             raise ConfigError(
-                f"{key} is given twice, as --set {key}={overridden[key]} and as {value!r} by an argument "
-                "or option of its own; give it once"
+                f"{key} is given twice, as --set {key}={as_typed(overridden[key])} and as {value!r} by an "
+                "argument or option of its own; give it once"
             )
         values[key] = value
     return with_settings(Config(), values)
+
+
+def _typed(key: str, value: Any) -> Any:
+    """`value` as setting `key` holds it (--set train.lr=1e-3 and --lr 0.001 are one value)."""
+    section, name = key.split(".", 1)
+    return getattr(getattr(with_settings(Config(), {key: value}), section), name)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

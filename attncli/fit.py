@@ -214,7 +214,8 @@ class RunWriter:
             data_path=prepared.data_path,
             temperature=epoch.temperature if epoch is not None else 1.0,
         )  # fmt: skip
-        self.folder.drop_replaced_run()
+        if path == self.folder.best:  # the earlier run --overwrite kept aside can go now
+            self.folder.drop_replaced_run()
 
     def _training_state(
         self, state: TrainState, rank_states: dict[str, torch.Tensor]
@@ -354,7 +355,19 @@ def record_score(state: TrainState, *, validation_f1: float, validation_loss: fl
 
 
 def _save_interrupted(state: TrainState, run: RunWriter, metrics: TrainingMetrics, signal_name: str) -> None:
-    """Keep last/ at this step (rank 0 writes, every process waits for it), then stop."""
+    """Keep last/ at this step (rank 0 writes, every process waits for it), then stop. A run that
+    replaces an earlier one (--overwrite) and has no best epoch yet gives the earlier run back
+    instead: less than an epoch is lost, not a whole run."""
+    distributed = run.prepared.distributed
+    replacing = run.enabled and run.folder.replaces_a_run()  # rank 0 knows; every rank must agree
+    if not state.best_epoch and not distributed.agree(not replacing, device=run.prepared.device):
+        if run.enabled:
+            run.folder.put_back_replaced_run()
+        distributed.barrier()
+        raise TrainingInterrupted(
+            f"{signal_name}: stopped at epoch {state.epoch}, step {state.step}, before the first epoch "
+            f"ended; {run.folder.path} holds the earlier run again, as it was before --overwrite"
+        )
     metrics.history, metrics.stop_reason = list(state.history), "interrupted"
     run.save(run.folder.last, state, metrics, with_state=True)
     if run.enabled and state.best_epoch:  # best/ tells the run's story too (`attn info RUN` reads it)

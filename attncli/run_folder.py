@@ -45,8 +45,16 @@ RUN_ENTRIES = {
 }
 
 
+# The earlier run's entries on their way aside (--overwrite), and on their way out once the new
+# run has saved its best/: each step is one rename, so a process killed at any moment leaves a
+# state the next run on the folder can finish (`_finish_replacing`).
+MOVING_ASIDE = f"{REPLACED}-moving"
+DROPPING = f"{REPLACED}-dropping"
+ASIDE = (REPLACED, MOVING_ASIDE, DROPPING)
+
+
 def _is_run_entry(name: str) -> bool:
-    return name in RUN_ENTRIES or name.startswith((f".{BEST}.", f".{LAST}."))
+    return name in RUN_ENTRIES or name in ASIDE or name.startswith((f".{BEST}.", f".{LAST}."))
 
 
 def _run_entries(path: Path) -> list[Path]:
@@ -54,7 +62,7 @@ def _run_entries(path: Path) -> list[Path]:
     return [
         child
         for child in path.iterdir()
-        if child.name not in (LOCK_FILE, REPLACED) and _is_run_entry(child.name)
+        if child.name != LOCK_FILE and child.name not in ASIDE and _is_run_entry(child.name)
     ]
 
 
@@ -86,19 +94,29 @@ class RunFolder:
         """With --overwrite, move the earlier run's entries aside (into .attn-replaced/) once this run
         is ready to train, so nothing of the old run is mistaken for the new one; data or settings
         that fail to load before this leave the earlier run as it was. They are removed once this run
-        has saved a checkpoint (`drop_replaced_run`); a run killed before that gets them back."""
+        has saved its best/ (`drop_replaced_run`); a run stopped before that gets them back."""
         if not self.overwrite:
             return
-        aside = self.path / REPLACED
-        if aside.exists():
-            shutil.rmtree(aside)
-        aside.mkdir()
+        moving = self.path / MOVING_ASIDE
+        moving.mkdir()
         for child in _run_entries(self.path):
-            child.rename(aside / child.name)
+            child.rename(moving / child.name)
+        moving.rename(self.path / REPLACED)
 
     def drop_replaced_run(self) -> None:
-        """Remove the run --overwrite moved aside: this run has a checkpoint of its own now."""
-        shutil.rmtree(self.path / REPLACED, ignore_errors=True)
+        """Remove the run --overwrite moved aside: this run has a best/ of its own now."""
+        aside = self.path / REPLACED
+        if aside.exists():
+            aside.rename(self.path / DROPPING)
+            shutil.rmtree(self.path / DROPPING)
+
+    def replaces_a_run(self) -> bool:
+        """Whether an earlier run waits aside for this one's first best/ (--overwrite)."""
+        return (self.path / REPLACED).is_dir()
+
+    def put_back_replaced_run(self) -> None:
+        """Put back the run --overwrite moved aside: this run stopped before its first best/."""
+        _finish_replacing(self.path)
 
     def release(self) -> None:
         if self.lock_descriptor is None:
@@ -150,20 +168,23 @@ def _acquire_lock(folder: Path) -> tuple[Path, int]:
         return lock, descriptor
 
 
-def _restore_replaced_run(path: Path) -> None:
-    """Put back the run that an --overwrite run moved aside and was stopped (killed) before it
-    saved a checkpoint of its own; what that run wrote (its training log) is dropped."""
-    aside = path / REPLACED
-    if not aside.is_dir():
-        return
-    if (path / BEST).exists() or (path / LAST).exists():
-        shutil.rmtree(aside)  # the new run had saved: the old one was to go
-        return
-    for child in _run_entries(path):
-        shutil.rmtree(child) if child.is_dir() else child.unlink()
-    for child in aside.iterdir():
-        child.rename(path / child.name)
-    aside.rmdir()
+def _finish_replacing(path: Path) -> None:
+    """Bring the folder to a whole state after --overwrite's moves, however a process was stopped
+    among them: a move aside begun is undone, a run aside whose replacement never saved its best/
+    is put back (entry by entry, each replacing its namesake, so a put-back stopped halfway goes on
+    the next time), and one on its way out is removed."""
+    shutil.rmtree(path / DROPPING, ignore_errors=True)
+    for aside in (path / MOVING_ASIDE, path / REPLACED):
+        if not aside.is_dir():
+            continue
+        for child in aside.iterdir():
+            target = path / child.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+            child.rename(target)
+        aside.rmdir()
 
 
 def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> RunFolder:
@@ -186,7 +207,7 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
     lock, descriptor = _acquire_lock(path)
     run = RunFolder(path=path, lock=lock, created=created, lock_descriptor=descriptor, overwrite=overwrite)
     try:
-        _restore_replaced_run(path)
+        _finish_replacing(path)
         for folder in (run.best, run.last):
             recover_interrupted_swap(folder)
         others = sorted(child.name for child in path.iterdir() if child.name != LOCK_FILE)

@@ -145,8 +145,8 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
         if state.best_epoch and not folder.best.exists():
             best_f1 = state.best_key[0] if state.best_key else 0.0
             reporter.stage(
-                f"warning: {folder.best} (epoch {state.best_epoch}) is gone; only an epoch that beats its "
-                f"validation macro-F1 ({best_f1:.4f}) writes it again, and until then "
+                f"warning: {folder.best} (epoch {state.best_epoch}) is gone; only a better epoch (validation "
+                f"macro-F1 above {best_f1:.4f}, or equal at a lower loss) writes it again, and until then "
                 f"`attn eval {folder.path}` uses {folder.last}"
             )
         if distributed.rank > 0:

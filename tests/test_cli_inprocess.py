@@ -90,6 +90,21 @@ def test_ctrl_c_before_training_says_interrupted_and_that_nothing_was_written(tm
     assert resuming.stderr.startswith(f"interrupted before training resumed; {tmp_path / 'run'} is as it was")
 
 
+def test_ctrl_c_after_training_does_not_say_nothing_was_written(tmp_path, monkeypatch):
+    def pressed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("attncli.render.render_train_summary", pressed)  # as the summary is printed
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    stopped = invoke("train", data, "-o", tmp_path / "run", "--epochs", 1, *TINY)
+    assert (stopped.exit_code, stopped.stderr.splitlines()[-1]) == (
+        130,
+        f"interrupted; {tmp_path / 'run'} holds what the run had saved by then (attn info {tmp_path / 'run'} "
+        "shows it)",
+    )
+    assert (tmp_path / "run" / "best" / "config.json").is_file()
+
+
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
     path = save_untrained_checkpoint(tmp_path / "deep", num_layers=2, positional="alibi")
     text = "the coach said football today"

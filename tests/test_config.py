@@ -33,6 +33,10 @@ def test_a_setting_given_by_set_and_by_an_option_must_agree():
         "option of its own; give it once"
     )
     assert load_config(None, ["data.source=train.csv", "train.seed=3"], options).train.seed == 3
+    # The same value spelled two ways is one value.
+    assert load_config(None, ["train.lr=1e-3"], {"train.lr": 0.001}).train.lr == 0.001
+    assert load_config(None, ["data.text_column=1"], {"data.text_column": "1"}).data.text_column == "1"
+    assert load_config(None, ["train.epochs=5"], {"train.epochs": 5}).train.epochs == 5
 
 
 def test_override_values_are_parsed_as_yaml():

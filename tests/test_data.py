@@ -138,7 +138,12 @@ def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
     assert chosen("Utterance", "intent_label")[0] == "Utterance"
     # AG News as a csv: the description is the text, unless only a title is there.
     assert chosen("Class Index", "Title", "Description")[:2] == ("Description", "Class Index")
-    assert chosen("id", "headline", "category") == ("headline", "category", None)
+    assert chosen("id", "headline", "category")[:2] == ("headline", "category")
+    assert "using text column 'headline', chosen by name" in str(chosen("id", "headline", "category")[2])
+    # A title or a question is the text only when nothing longer is there.
+    assert chosen("title", "review_body", "label")[:2] == ("review_body", "label")
+    assert chosen("question", "tweet_text", "label")[:2] == ("tweet_text", "label")
+    assert chosen("Title", "label")[:2] == ("Title", "label")
 
 
 @pytest.mark.parametrize(

@@ -105,3 +105,38 @@ def test_overwrite_clears_the_earlier_run_only_when_training_starts(tmp_path):
     run.drop_replaced_run()
     assert sorted(path.name for path in run_path.iterdir()) == [LOCK_FILE, "best"]
     run.release()
+
+
+@pytest.mark.parametrize("stopped", ["moving aside", "putting back", "dropping"])
+def test_a_process_killed_among_the_overwrite_moves_leaves_a_whole_run(tmp_path, stopped):
+    """Each move is one rename, and the next run on the folder finishes what was begun: the earlier
+    run comes back whole unless the new one had saved its best/, and nothing is half-removed."""
+    run_path = tmp_path / "run"
+    for name in ("best", "last"):
+        (run_path / name).mkdir(parents=True)
+        (run_path / name / "config.json").write_text(f"old {name}")
+    (run_path / "metrics.jsonl").write_text("old")
+    if stopped == "moving aside":  # killed after best/ went aside, before last/ and the log did
+        (run_path / ".attn-replaced-moving").mkdir()
+        (run_path / "best").rename(run_path / ".attn-replaced-moving" / "best")
+    elif stopped == "putting back":  # the new run's log written; best/ put back, last/ and log not yet
+        (run_path / ".attn-replaced").mkdir()
+        for name in ("last", "metrics.jsonl"):
+            (run_path / name).rename(run_path / ".attn-replaced" / name)
+        (run_path / "metrics.jsonl").write_text("new")
+    else:  # the new run had saved its best/: the earlier run was on its way out
+        (run_path / ".attn-replaced-dropping").mkdir()
+        (run_path / ".attn-replaced-dropping" / "old").write_text("old")
+    open_run_folder(run_path, overwrite=True).release()
+    names = sorted(path.name for path in run_path.iterdir())
+    if stopped == "dropping":
+        assert (
+            names == ["best", "last", "metrics.jsonl"] and (run_path / "metrics.jsonl").read_text() == "old"
+        )
+    else:
+        assert names == ["best", "last", "metrics.jsonl"]
+        assert [(run_path / name / "config.json").read_text() for name in ("best", "last")] == [
+            "old best",
+            "old last",
+        ]
+        assert (run_path / "metrics.jsonl").read_text() == "old"

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import random
 import re
@@ -304,9 +305,9 @@ def test_resume_refuses_data_that_changed_since_the_run_was_saved(tmp_path, monk
     assert "continuing epoch 2 after its step 4" in stages
     warning = next(stage for stage in stages if "is gone" in stage)
     run = tmp_path / "run"
-    assert re.sub(r"macro-F1 \(0\.\d{4}\)", "macro-F1 (F1)", warning) == (
-        f"warning: {run / 'best'} (epoch 1) is gone; only an epoch that beats its validation macro-F1 (F1) "
-        f"writes it again, and until then `attn eval {run}` uses {run / 'last'}"
+    assert re.sub(r"above 0\.\d{4}", "above F1", warning) == (
+        f"warning: {run / 'best'} (epoch 1) is gone; only a better epoch (validation macro-F1 above F1, or "
+        f"equal at a lower loss) writes it again, and until then `attn eval {run}` uses {run / 'last'}"
     )
     # last/ written before the digest was kept: the split sizes still tell a changed file.
     monkeypatch.setattr(RunWriter, "_training_state", lambda self, state, rank_states: state.state_dict())
@@ -352,3 +353,24 @@ def test_a_signal_the_user_ignored_stays_ignored_while_training():
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_ctrl_c_before_the_first_epoch_of_an_overwrite_run_gives_the_earlier_run_back(tmp_path, monkeypatch):
+    config = _resumable_config(tmp_path)
+    train(
+        dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=1)), output=tmp_path / "r"
+    )
+    earlier = {path.name: path.read_bytes() for path in (tmp_path / "r" / "best").iterdir()}
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "4")  # epoch 1, step 4: no best/ of its own yet
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train(config, output=tmp_path / "r", overwrite=True)
+    assert str(stopped.value) == (
+        f"SIGINT: stopped at epoch 1, step 4, before the first epoch ended; {tmp_path / 'r'} holds the "
+        "earlier run again, as it was before --overwrite"
+    )
+    assert {path.name: path.read_bytes() for path in (tmp_path / "r" / "best").iterdir()} == earlier
+    assert sorted(path.name for path in (tmp_path / "r").iterdir()) == ["best", "last", "metrics.jsonl"]
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "13")  # epoch 2: the new run has its best/, and keeps it
+    with pytest.raises(TrainingInterrupted, match="resume with"):
+        train(config, output=tmp_path / "r", overwrite=True)
+    assert (tmp_path / "r" / "best" / "config.json").read_bytes() != earlier["config.json"]
