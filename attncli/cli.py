@@ -774,7 +774,7 @@ def inspect(
     """Show each text with its tokens coloured by how much the model attends to them."""
 
     def action() -> None:
-        from attncli.inspection import check_view, default_view, inspect_text
+        from attncli.inspection import Inspection, check_view, default_view, inspect_text
         from attncli.output import check_output_file
         from attncli.prediction import EMPTY_TEXT, NO_TEXT
 
@@ -801,9 +801,7 @@ def inspect(
                 if record.text is None or not record.text.strip():
                     reason = NO_TEXT if record.text is None else EMPTY_TEXT
                     if as_json:
-                        empty: dict[str, Any] = {"view": None, "label": None, "score": None}
-                        empty |= {"truncated_tokens": 0, "tokens": []}
-                        _print_json([{"index": record.index, **empty, "reason": reason}])
+                        _print_json([{"index": record.index, **Inspection.empty_json(reason)}])
                     else:
                         console.print(f"#{record.index}  ({reason})", style="attn.muted")
                         if recorder is not None:  # the saved picture keeps it too: no gaps in numbering

@@ -350,6 +350,11 @@ def as_typed(value: Any) -> str:
     return text.removesuffix("...").strip()
 
 
+def settings_text(settings: dict[str, Any]) -> str:
+    """Dotted settings as one line of `key=value`, each value as --set takes it."""
+    return " ".join(f"{key}={as_typed(value)}" for key, value in settings.items())
+
+
 def changed_settings(config: Config) -> dict[str, Any]:
     """The dotted settings whose values differ from the defaults, in config order."""
     defaults = _flatten(Config().to_dict())

@@ -43,6 +43,18 @@ class Inspection:
     truncated_tokens: int
     """Tokens past the model's max_length, which it never saw."""
 
+    @staticmethod
+    def empty_json(reason: str) -> dict[str, Any]:
+        """What --json prints for a record with no text: every key of `to_json`, empty, and why."""
+        return {
+            "view": None,
+            "label": None,
+            "score": None,
+            "truncated_tokens": 0,
+            "tokens": [],
+            "reason": reason,
+        }
+
     def to_json(self) -> dict[str, Any]:
         return {
             "view": self.view,

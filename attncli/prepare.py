@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attncli.config import Config, as_typed, changed_settings
+from attncli.config import Config, changed_settings, settings_text
 from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
@@ -148,7 +148,7 @@ def prepare(
             f"warning: model.pooling_attention={model.pooling_attention} scores attention pooling only; "
             f"model.pooling={model.pooling} does not use it"
         )
-    changed = " ".join(f"{key}={as_typed(value)}" for key, value in changed_settings(config).items())
+    changed = settings_text(changed_settings(config))
     rest = "the rest default, or sized to the data below" if unsized_keys(config) else "the rest default"
     reporter.stage(f"settings given ({rest}; the full config is saved): {changed or 'none'}")
     reporter.stage(f"loading {config.data.source}")
@@ -208,7 +208,7 @@ def _sized(config: Config, texts: Sequence[str], *, reporter: Reporter) -> Confi
     )
     config, chosen = size_to_data(config, profile)
     words = f"{profile.distinct_words:,}" if profile.all_words_fit else f"over {profile.distinct_cap:,}"
-    settings = " ".join(f"{key}={as_typed(value)}" for key, value in chosen.items())
+    settings = settings_text(chosen)
     reporter.stage(
         f"sized to the data ({profile.texts:,} texts, {profile.words:,} words, {words} distinct; "
         f"set any of these to override): {settings}"

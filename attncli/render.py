@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
-from attncli.config import as_typed
+from attncli.config import as_typed, settings_text
 from attncli.metrics import CALIBRATION_BINS
 from attncli.tokenizer import UNK_TOKEN
 
@@ -541,7 +541,7 @@ def render_info(info: CheckpointInfo) -> RenderableType:
         f"attn {info.attn_version}, torch {info.torch_version}, checkpoint format {info.format_version}",
         "attn.muted",
     )
-    settings = " ".join(f"{name}={as_typed(value)}" for name, value in info.train.items())
+    settings = settings_text(info.train)
     training_rows = [*_training_rows(info), ("settings", Text(settings, "attn.muted"))]
     parts: list[RenderableType] = [labels, Text(), _key_values("model", model_rows), Text()]
     parts += [_key_values("training", training_rows), Text(), versions, Text(), _file_table(info)]

@@ -144,7 +144,9 @@ def _load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData
         return _whole(dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded})
     files, others = _split_files(path)
     if not files and (path / HUB_DATA_FOLDER).is_dir():  # a Hub repository's layout: data/train-*.parquet
-        files, others = _split_files(path / HUB_DATA_FOLDER)
+        inner = _split_files(path / HUB_DATA_FOLDER)
+        if inner[0]:  # the notes below then name data/, where the files are
+            path, (files, others) = path / HUB_DATA_FOLDER, inner
     found = f" ({_listed(others)} name no split)" if others else ""
     if not files:
         raise DataError(
@@ -181,7 +183,32 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
         if earlier and not (SHARD.search(child.stem) and SHARD.search(earlier[0].stem)):
             raise DataError(f"{path} holds two files for split {split!r}: {earlier[0].name} and {child.name}")
         earlier.append(child)
+    for split, paths in files.items():
+        _require_every_shard(paths, split)
     return files, others
+
+
+def _require_every_shard(paths: list[Path], split: str) -> None:
+    """Refuse the shards of a split when one is missing (train-00001-of-00003 gone) or they count
+    differently: read as they are, they would be the whole split, silently short."""
+    shards = [SHARD.search(path.stem) for path in paths]
+    if not all(shards):
+        return  # one whole file
+    numbers = [tuple(int(part) for part in re.findall(r"\d+", found.group())) for found in shards if found]
+    totals = {total for _, total in numbers}
+    if len(totals) > 1:
+        counts = ", ".join(map(str, sorted(totals)))
+        raise DataError(
+            f"the shards of split {split!r} count to different totals ({counts}); keep those of one download"
+        )
+    total = totals.pop()
+    missing = sorted(set(range(total)) - {number for number, _ in numbers})
+    if missing:
+        name = SHARD.sub(f"-{missing[0]:05d}-of-{total:05d}", paths[0].stem) + paths[0].suffix
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise DataError(
+            f"split {split!r} is missing its shard {name}{more}; put every shard of it in the folder"
+        )
 
 
 def _split_of(path: Path) -> str | None:

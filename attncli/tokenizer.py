@@ -28,10 +28,12 @@ KNOWN_PAD_TOKENS = (PAD_TOKEN, "<pad>", "<|pad|>", "<PAD>")
 # Token ids gathered in memory before each write to the packed-ids file (4 MB).
 SPILL_TOKENS = 1 << 20
 # Characters with no letters of their own, dropped before tokenizing: bidirectional marks (web text
-# in Arabic and Hebrew is full of them), zero-width spaces, soft hyphens, word joiners, byte-order
-# marks. Left in, "\u200fكرة" is a word of its own, unknown beside "كرة". Zero-width (non-)joiners
-# stay: they change how Persian and Indic words are written, and join emoji sequences.
-INVISIBLE = r"[\x{200B}\x{200E}\x{200F}\x{061C}\x{00AD}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+# in Arabic and Hebrew is full of them), soft hyphens, word joiners, byte-order marks. Left in,
+# "\u200fكرة" is a word of its own, unknown beside "كرة". Zero-width (non-)joiners stay: they change
+# how Persian and Indic words are written, and join emoji sequences.
+INVISIBLE = r"[\x{200E}\x{200F}\x{061C}\x{00AD}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+# A zero-width space marks a word break (in Thai or Khmer text, say): it becomes a space.
+ZERO_WIDTH_SPACE = "\u200b"
 # Lowercasing letter by letter leaves what full case folding (Python's casefold) maps further, so
 # the same word written in capitals would be another word: final sigma, the Turkish dotted capital
 # I (lowercased to i and a combining dot) and sharp s.
@@ -52,7 +54,7 @@ EMOJI = (
 # needs that split at all: it costs a third more time on every text, for nothing where data has none.
 UNSPACED_CHARACTERS = re.compile(
     "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
-    "\u2600-\u27bf\U0001f000-\U0001faff]"
+    "\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]"
 )
 # Texts read, evenly spaced, to find such characters in training data.
 UNSPACED_SCAN_TEXTS = 20_000
@@ -119,6 +121,7 @@ def build_untrained_tokenizer(config: TokenizerConfig, *, unspaced: bool = True)
     steps = [
         normalizers.NFKC(),
         normalizers.Replace(Regex(INVISIBLE), ""),
+        normalizers.Replace(ZERO_WIDTH_SPACE, " "),
         # Chinese and Japanese are written without spaces: as BERT does, each CJK ideograph is a
         # word of its own, so the vocabulary is not flooded with whole unsplit sentences.
         normalizers.BertNormalizer(

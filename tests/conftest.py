@@ -127,3 +127,16 @@ def save_untrained_checkpoint(path: Path, **model_settings) -> Path:
         label_names=list(KEYWORDS), metrics={},
     )  # fmt: skip
     return path
+
+
+class StageRecorder:
+    """A training reporter that keeps the lines a run says (its stages) and ignores the rest."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def stage(self, message: str) -> None:
+        self.lines.append(message)
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: None

@@ -257,6 +257,12 @@ def test_shards_of_a_split_as_the_hub_names_them_are_read_together(tmp_path):
     assert _split_sizes(splits) == {"train": 81, "validation": 9}
     every_text = sorted([*splits.splits["train"].texts, *splits.splits["validation"].texts])
     assert every_text == sorted(row["text"] for row in rows)
+    (tmp_path / "data" / "train-00001-of-00002.parquet").unlink()  # a shard lost: not a shorter split
+    with pytest.raises(DataError) as caught:
+        load_splits(DataConfig(source=str(tmp_path)))
+    assert str(caught.value) == (
+        "split 'train' is missing its shard train-00001-of-00002.parquet; put every shard of it in the folder"
+    )
     write_jsonl(tmp_path / "data" / "train.jsonl", rows)  # a whole file beside shards: which is meant?
     with pytest.raises(DataError, match="holds two files for split 'train'"):
         load_splits(DataConfig(source=str(tmp_path)))

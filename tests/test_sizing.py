@@ -154,22 +154,14 @@ def _keyword_task(folder, rows):
 
 
 def test_training_sizes_the_run_says_so_and_saves_the_sizes(tmp_path):
+    from conftest import StageRecorder
+
     from attncli.checkpoint import load_checkpoint
     from attncli.train import train
 
-    class Stages:
-        def __init__(self):
-            self.lines = []
-
-        def stage(self, message):
-            self.lines.append(message)
-
-        def __getattr__(self, name):
-            return lambda *args, **kwargs: None
-
     path = _keyword_task(tmp_path, 90)
     config = load_config(None, [f"data.source={path}", "train.epochs=2", "model.embed_dim=16"])
-    reporter = Stages()
+    reporter = StageRecorder()
     result = train(config, output=tmp_path / "run", reporter=reporter)  # type: ignore[arg-type]
     line = next(line for line in reporter.lines if line.startswith("sized to the data"))
     assert "tokenizer.kind=word" in line and "model.num_layers=0" in line and "model.pooling_heads=4" in line

@@ -7,12 +7,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import TINY_MODEL, make_rows, write_csv
+from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
 
 from attncli.config import load_config
 from attncli.errors import CheckpointError, ConfigError, TrainingError, TrainingInterrupted
 from attncli.fit import INTERRUPT_VARIABLE, RunWriter, record_score
-from attncli.reporter import SilentReporter
 from attncli.train import resume, train
 
 
@@ -129,13 +128,9 @@ def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
     config = load_config(
         None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.class_weights=auto"]
     )
-    stages: list[str] = []
-
-    class Stages(SilentReporter):
-        def stage(self, message: str) -> None:
-            stages.append(message)
-
-    train(config, output=tmp_path / "run", reporter=Stages())
+    recorder = StageRecorder()
+    train(config, output=tmp_path / "run", reporter=recorder)  # type: ignore[arg-type]
+    stages = recorder.lines
     weights = next(weight for weight in seen if weight is not None)
     # 10% of each label is carved for validation: 27 + 27 + 9 training rows.
     assert weights.tolist() == pytest.approx([63 / (3 * 27), 63 / (3 * 27), 63 / (3 * 9)])
@@ -295,13 +290,9 @@ def test_resume_refuses_data_that_changed_since_the_run_was_saved(tmp_path, monk
             resume(tmp_path / "run")
     data.write_text(original)
     shutil.rmtree(tmp_path / "run" / "best")  # removed by hand: said, not left to be found later
-    stages: list[str] = []
-
-    class Stages(SilentReporter):
-        def stage(self, message: str) -> None:
-            stages.append(message)
-
-    assert resume(tmp_path / "run", reporter=Stages()).history[-1].epoch == 3
+    recorder = StageRecorder()
+    assert resume(tmp_path / "run", reporter=recorder).history[-1].epoch == 3  # type: ignore[arg-type]
+    stages = recorder.lines
     assert "continuing epoch 2 after its step 4" in stages
     warning = next(stage for stage in stages if "is gone" in stage)
     run = tmp_path / "run"
