@@ -35,6 +35,19 @@ def ok(*args, **kwargs):
     return result
 
 
+def in_process(*args):
+    """The command run by CliRunner in this process, for checks that need no process of their own
+    (each real one costs seconds of imports): the same result fields as `attn`."""
+    from types import SimpleNamespace
+
+    from typer.testing import CliRunner
+
+    from attncli.cli import app
+
+    result = CliRunner().invoke(app, [str(arg) for arg in args])
+    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+
+
 def json_lines(result):
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -86,21 +99,23 @@ def test_predict_from_arguments_file_and_stdin(run, tmp_path):
     for row in from_args:
         assert sum(item["score"] for item in row["top_k"]) == pytest.approx(1.0, abs=1e-5)
         assert row["top_k"][0] == {"label": row["label"], "score": row["score"]}
-    lines = tmp_path / "texts.txt"
-    lines.write_text("\n".join(texts) + "\n\n")
-    from_file = json_lines(ok("predict", run, "--file", lines, "--json"))
-    assert from_file[:2] == from_args and from_file[2]["label"] is None  # the blank line keeps its place
-    # Batches padded to other lengths may differ in the last bits of a probability.
+    # Standard input through a real pipe; batches padded to other lengths may differ in the last
+    # bits of a probability.
     assert same(json_lines(ok("predict", run, "--json", stdin="\n".join(texts))), from_args)
     assert same(json_lines(ok("predict", run, "-", "--json", stdin="\n".join(texts))), from_args)
+    # The rest needs no process of its own.
+    lines = tmp_path / "texts.txt"
+    lines.write_text("\n".join(texts) + "\n\n")
+    from_file = json_lines(in_process("predict", run, "--file", lines, "--json"))
+    assert same(from_file[:2], from_args) and from_file[2]["label"] is None  # a blank line keeps its place
     records = write_jsonl(tmp_path / "texts.jsonl", [{"text": text} for text in texts])
-    assert same(json_lines(ok("predict", run, "--file", records, "--json")), from_args)
-    top_one = json_lines(ok("predict", run, "a robot chip", "--top-k", "1", "--json"))
+    assert same(json_lines(in_process("predict", run, "--file", records, "--json")), from_args)
+    top_one = json_lines(in_process("predict", run, "a robot chip", "--top-k", "1", "--json"))
     assert top_one[0]["label"] == "tech" and len(top_one[0]["top_k"]) == 1
-    table = ok("predict", run, *texts).stdout
+    table = in_process("predict", run, *texts).stdout
     assert "food" in table and "sport" in table
     assert all(text in table for text in texts)  # piped, not a terminal: texts are kept whole
-    both = attn("predict", run, "soup", "--file", lines)
+    both = in_process("predict", run, "soup", "--file", lines)
     assert both.returncode == 2 and "not both" in both.stderr
 
 
