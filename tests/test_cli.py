@@ -35,7 +35,7 @@ def ok(*args, **kwargs):
     return result
 
 
-def in_process(*args):
+def in_process(*args, env=None):
     """The command run by CliRunner in this process, for checks that need no process of their own
     (each real one costs seconds of imports): the same result fields as `attn`."""
     from types import SimpleNamespace
@@ -44,7 +44,7 @@ def in_process(*args):
 
     from attncli.cli import app
 
-    result = CliRunner().invoke(app, [str(arg) for arg in args])
+    result = CliRunner().invoke(app, [str(arg) for arg in args], env=env)
     return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 
@@ -214,9 +214,9 @@ def test_incomplete_checkpoint_and_debug_traceback(run, tmp_path):
     shutil.copytree(run / "best", broken)
     (broken / "tokenizer.json").unlink()
     _one_line_error(attn("predict", broken, "soup"), 2, "missing tokenizer.json")
-    debug = attn("predict", broken, "soup", "--debug")
+    debug = in_process("predict", broken, "soup", "--debug")
     assert debug.returncode == 2 and "Traceback" in debug.stderr
-    assert "Traceback" in attn("predict", broken, "soup", env={"ATTN_DEBUG": "1"}).stderr
+    assert "Traceback" in in_process("predict", broken, "soup", env={"ATTN_DEBUG": "1"}).stderr
 
 
 def test_help_and_version():
