@@ -22,9 +22,8 @@ from attncli.textfiles import (
     choose_delimiter,
     delimiter_note,
     quoting_of,
-    require_narrow_encoding,
+    require_readable,
     require_records,
-    require_uncompressed,
     require_unique_columns,
     shown,
 )
@@ -210,10 +209,8 @@ def from_file(
     is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
     encoding = check_encoding(encoding)
     require_input_file(path)
-    require_uncompressed(path)
+    require_readable(path, encoding)
     suffix = path.suffix.lower()
-    if suffix != ".parquet":
-        require_narrow_encoding(path, encoding)
     if delimiter is not None and suffix not in (".csv", ".tsv"):
         raise DataError(f"--delimiter is for csv/tsv files; {path} is not one")
     if suffix in (".csv", ".tsv"):

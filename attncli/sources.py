@@ -27,7 +27,7 @@ from attncli.textfiles import (
     header_line,
     is_json_array,
     quoting_of,
-    require_narrow_encoding,
+    require_readable,
     require_records,
     require_uncompressed,
     require_unique_columns,
@@ -240,7 +240,7 @@ def _load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str |
     are compared as text: 1 in one file is "1" in another); the shards of a split are joined."""
     every = [path for paths in files.values() for path in paths]
     for path in every:
-        require_uncompressed(path)
+        require_readable(path, encoding)
     suffixes = {path.suffix.lower() for path in every}
     if len(suffixes) > 1:
         raise DataError(
@@ -258,8 +258,6 @@ def _load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str |
         for path in paths:
             used: str | None = None
             quoting: Quoting = csv.QUOTE_MINIMAL
-            if suffix != ".parquet":
-                require_narrow_encoding(path, encoding)
             if suffix in (".csv", ".tsv"):
                 used, sniffed = choose_delimiter(path, configured=delimiter, encoding=encoding)
                 if sniffed:

@@ -61,6 +61,14 @@ def require_narrow_encoding(path: Path, encoding: str) -> None:
         )
 
 
+def require_readable(path: Path, encoding: str) -> None:
+    """Refuse, before reading it, a data file attn cannot read as it stands: a compressed one, or a
+    UTF-16/32 one read as another encoding (a parquet file is binary: it has no text encoding)."""
+    require_uncompressed(path)
+    if path.suffix.lower() != ".parquet":
+        require_narrow_encoding(path, encoding)
+
+
 def suffix_delimiter(path: Path) -> str:
     """The delimiter a file's suffix promises: tab for .tsv, else a comma."""
     return "\t" if path.suffix.lower() == ".tsv" else ","
