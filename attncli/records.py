@@ -19,9 +19,8 @@ from typing import Any, BinaryIO
 from attncli.columns import Layout, choose_columns, layout_of_record, layout_of_schema, value_at
 from attncli.errors import DataError
 from attncli.textfiles import (
-    choose_delimiter,
+    csv_dialect,
     delimiter_note,
-    quoting_of,
     require_readable,
     require_records,
     require_unique_columns,
@@ -254,16 +253,15 @@ def _text_of(value: Any) -> str | None:
 def _csv_source(
     path: Path, *, encoding: str, text_column: str | None, trained_column: str | None, delimiter: str | None
 ) -> RecordSource:
-    delimiter, sniffed = choose_delimiter(path, configured=delimiter, encoding=encoding)
-    quoting, quoting_note = quoting_of(path, delimiter=delimiter, encoding=encoding)
-    notes = [delimiter_note([path], delimiter)] if sniffed else []
-    notes += [quoting_note] if quoting_note else []
+    dialect = csv_dialect(path, configured=delimiter, encoding=encoding)
+    notes = [delimiter_note([path], dialect.delimiter)] if dialect.sniffed else []
+    notes += [dialect.quoting_note] if dialect.quoting_note else []
     csv.field_size_limit(1 << 30)  # a text may be a whole book; the default stops at 128 KB
     file = path.open("rb")
     rows = csv.reader(
         _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path)),
-        delimiter=delimiter,
-        quoting=quoting,
+        delimiter=dialect.delimiter,
+        quoting=dialect.quoting,
     )
     try:
         header = next(rows)
@@ -288,8 +286,8 @@ def _csv_source(
                     if len(row) > len(header):
                         raise DataError(
                             f"line {start} of {path} has {len(row)} fields but its header line has "
-                            f"{len(header)}; put a text that holds {shown(delimiter)} in double quotes, or "
-                            "pass --delimiter if another character separates the columns"
+                            f"{len(header)}; put a text that holds {shown(dialect.delimiter)} in double "
+                            "quotes, or pass --delimiter if another character separates the columns"
                         )
                     start = rows.line_num + 1
                     if not row:  # a blank line is no row (as `datasets` reads it for train and eval)

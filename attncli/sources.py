@@ -18,7 +18,7 @@ from attncli.errors import DataError
 from attncli.textfiles import (
     Origin,
     Quoting,
-    choose_delimiter,
+    csv_dialect,
     decodes,
     delimiter_note,
     first_bad_json_line,
@@ -26,7 +26,6 @@ from attncli.textfiles import (
     first_undecodable_line,
     header_line,
     is_json_array,
-    quoting_of,
     require_readable,
     require_records,
     require_uncompressed,
@@ -259,11 +258,11 @@ def _load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str |
             used: str | None = None
             quoting: Quoting = csv.QUOTE_MINIMAL
             if suffix in (".csv", ".tsv"):
-                used, sniffed = choose_delimiter(path, configured=delimiter, encoding=encoding)
-                if sniffed:
+                dialect = csv_dialect(path, configured=delimiter, encoding=encoding)
+                used, quoting = dialect.delimiter, dialect.quoting
+                if dialect.sniffed:
                     detected.setdefault(used, []).append(path)
-                quoting, note = quoting_of(path, delimiter=used, encoding=encoding)
-                quoting_notes += [note] if note else []
+                quoting_notes += [dialect.quoting_note] if dialect.quoting_note else []
             shards.append(_load_file(path, encoding=encoding, delimiter=used, quoting=quoting))
             origins[split] = Origin(
                 split=split, path=path, delimiter=used or ",", encoding=encoding, quoting=quoting

@@ -147,6 +147,24 @@ def _holds_quote(path: Path) -> bool:
         return any(b'"' in chunk for chunk in iter(lambda: file.read(1 << 22), b""))
 
 
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a csv/tsv file is read: its delimiter (and whether it was read off the header line) and
+    its quoting, with the note that says when quotes are read as text."""
+
+    delimiter: str
+    sniffed: bool
+    quoting: Quoting
+    quoting_note: str | None
+
+
+def csv_dialect(path: Path, *, configured: str | None, encoding: str) -> CsvDialect:
+    """`choose_delimiter` then `quoting_of`: what train, eval and predict all need of a csv/tsv file."""
+    delimiter, sniffed = choose_delimiter(path, configured=configured, encoding=encoding)
+    quoting, note = quoting_of(path, delimiter=delimiter, encoding=encoding)
+    return CsvDialect(delimiter=delimiter, sniffed=sniffed, quoting=quoting, quoting_note=note)
+
+
 def delimiter_note(paths: list[Path], delimiter: str) -> str:
     """The line that says a delimiter was read off the header lines of `paths` (of one suffix)."""
     expected = suffix_delimiter(paths[0])
