@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attncli import __version__
+from attncli.calibration import saved_calibration_state
 from attncli.checksums import (
     FILES_KEY,
     RESTORE_OR_RETRAIN,
@@ -35,6 +36,7 @@ from attncli.checksums import (
 )
 from attncli.config import Config
 from attncli.errors import CheckpointError, ConfigError, why_unwritten
+from attncli.history import TrainingMetrics
 from attncli.migrations import migrate_header, migrate_weights
 from attncli.tokenizer import pad_id_of, tokenizer_from_json
 
@@ -99,6 +101,12 @@ class LoadedCheckpoint:
         """What the logits are divided by before the softmax; checkpoints saved before
         calibration existed have none, which is 1.0."""
         return float(self.header.get("temperature") or 1.0)
+
+    @property
+    def calibration(self) -> str:
+        """Why the temperature is what it is: a key of calibration.CALIBRATION_STATES."""
+        best = TrainingMetrics.from_json(self.metrics).best if isinstance(self.metrics, dict) else None
+        return saved_calibration_state(self.header, best.validation_accuracy if best else None)
 
 
 def _retired(folder: Path) -> list[Path]:
@@ -177,10 +185,12 @@ def save_checkpoint(
     training_state: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None,
     data_path: str | None = None,
     temperature: float = 1.0,
+    calibration: str | None = None,
 ) -> None:
     """Write a checkpoint to `path`, replacing any there only once the new one is complete on disk.
     `data_path` is the absolute path of local training data, recorded beside the typed source;
-    `temperature` divides the logits before the softmax (calibration; 1.0 for none)."""
+    `temperature` divides the logits before the softmax (calibration; 1.0 for none), and
+    `calibration` says why it is what it is (a key of calibration.CALIBRATION_STATES)."""
     import torch
     from safetensors.torch import save
 
@@ -206,6 +216,7 @@ def save_checkpoint(
             "token_dim": model.token_embedding.embedding_dim,
             "data_path": data_path,
             "temperature": temperature,
+            **({"calibration": calibration} if calibration is not None else {}),
             "config": config.to_dict(),
         }
         write(METRICS_FILE, json_bytes(metrics))

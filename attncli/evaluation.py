@@ -61,7 +61,9 @@ class EvalResult:
     ece: float
     reliability: list[ReliabilityBin]
     temperature: float = 1.0
-    """What the checkpoint divides its logits by before the softmax (1.0: uncalibrated)."""
+    """What the checkpoint divides its logits by before the softmax (1.0: unchanged)."""
+    calibration: str = "fitted"
+    """Why the temperature is what it is: a key of calibration.CALIBRATION_STATES."""
     ignored_unknown: int = 0
     """Rows dropped because their label is not one the model knows."""
     left_out_invalid: int = 0
@@ -88,6 +90,7 @@ class EvalResult:
             },
             "confusion_matrix": self.confusion_matrix,
             "temperature": self.temperature,
+            "calibration": self.calibration,
             "ece": self.ece,
             "reliability": [asdict(item) for item in self.reliability],
         }
@@ -393,6 +396,7 @@ def evaluate(
         ece=expected_calibration_error(bins),
         reliability=bins,
         temperature=checkpoint.temperature,
+        calibration=checkpoint.calibration,
         ignored_unknown=data.ignored_unknown,
         left_out_invalid=data.left_out_invalid,
         errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,

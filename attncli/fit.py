@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attncli.batching import plan_batches
-from attncli.calibration import GRID_POINTS, best_temperature, nll_by_temperature
+from attncli.calibration import GRID_POINTS, best_temperature, calibration_state, nll_by_temperature
 from attncli.checkpoint import replace_metrics, save_checkpoint
 from attncli.config import Config
 from attncli.device import autocast, peak_memory_mb, release_free_memory
@@ -213,6 +213,10 @@ class RunWriter:
             training_state=self._training_state(state, rank_states) if with_state else None,
             data_path=prepared.data_path,
             temperature=epoch.temperature if epoch is not None else 1.0,
+            calibration="no_epoch" if epoch is None else calibration_state(
+                calibrate=prepared.config.train.calibrate, temperature=epoch.temperature,
+                validation_accuracy=epoch.validation_accuracy,
+            ),
         )  # fmt: skip
         if path == self.folder.best:  # the earlier run --overwrite kept aside can go now
             self.folder.drop_replaced_run()

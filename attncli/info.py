@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from attncli.calibration import saved_calibration_state
 from attncli.checkpoint import (
     CONFIG_FILE,
     FORMAT_VERSION,
@@ -56,7 +57,9 @@ class TrainingInfo:
     stop_reason: str | None
     train_seconds: float | None
     temperature: float
-    """Calibration temperature dividing the logits (1.0: none)."""
+    """Calibration temperature dividing the logits (1.0: unchanged)."""
+    calibration: str
+    """Why the temperature is what it is: a key of calibration.CALIBRATION_STATES."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class CheckpointInfo:
                 "stop_reason": training.stop_reason,
                 "train_seconds": training.train_seconds,
                 "temperature": training.temperature,
+                "calibration": training.calibration,
             },
             "versions": {
                 "attn": self.attn_version,
@@ -152,6 +156,7 @@ def _training(header: dict[str, Any], metrics_json: Any) -> TrainingInfo:
     if not metrics_json or not isinstance(metrics_json, dict):
         return TrainingInfo(
             **common,
+            calibration=saved_calibration_state(header, None),
             epochs_trained=None,
             best_epoch=None,
             validation=None,
@@ -169,6 +174,7 @@ def _training(header: dict[str, Any], metrics_json: Any) -> TrainingInfo:
         }
     return TrainingInfo(
         **common,
+        calibration=saved_calibration_state(header, best.validation_accuracy if best else None),
         epochs_trained=max((record.epoch for record in metrics.history), default=0),
         best_epoch=metrics.best_epoch or None,  # epochs count from 1
         validation=validation,

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
+from attncli.calibration import CALIBRATION_STATES
 from attncli.config import as_typed, settings_text
 from attncli.metrics import CALIBRATION_BINS
 from attncli.tokenizer import UNK_TOKEN
@@ -352,8 +353,15 @@ def _confusion_heatmap(result: EvalResult) -> Table:
     return matrix
 
 
+def _calibration_note(temperature: float, state: str) -> str:
+    """Said beside a temperature of 1, which is fitted or left unchanged alike."""
+    if state == "fitted":
+        return " (fitted on the validation split)" if temperature == 1.0 else ""
+    return f" ({CALIBRATION_STATES.get(state, state)})"
+
+
 def _reliability(result: EvalResult) -> RenderableType:
-    temperature = f"{result.temperature:.2f}" + (" (uncalibrated)" if result.temperature == 1.0 else "")
+    temperature = f"{result.temperature:.2f}" + _calibration_note(result.temperature, result.calibration)
     line = Text.assemble(
         ("expected calibration error (ECE) ", ""),
         (_percent(result.ece), "attn.good"),
@@ -378,7 +386,8 @@ def _mistakes(result: EvalResult) -> RenderableType:
         return Text("no mistakes to list", "attn.muted")
     table = Table(
         "row", "text", "label", "predicted", "probability",
-        title=f"{len(errors)} most confident mistakes", header_style="attn.heading", expand=True,
+        title=f"{len(errors)} most confident mistakes (rows of the data, counting from 0)",
+        header_style="attn.heading", expand=True,
     )  # fmt: skip
     for mistake in errors:
         table.add_row(
@@ -498,8 +507,8 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         rows.append(("stop", STOP_REASONS.get(training.stop_reason, training.stop_reason)))
     if training.train_seconds is not None:
         rows.append(("training time", f"{training.train_seconds:,.1f} s"))
-    calibrated = "" if training.temperature != 1.0 else " (not calibrated)"
-    rows.append(("temperature", f"{training.temperature:.4g}{calibrated}"))
+    note = _calibration_note(training.temperature, training.calibration)
+    rows.append(("temperature", f"{training.temperature:.4g}{note}"))
     return rows
 
 

@@ -3,7 +3,13 @@ import json
 import pytest
 import torch
 
-from attncli.calibration import best_temperature, nll_by_temperature, temperature_grid
+from attncli.calibration import (
+    best_temperature,
+    calibration_state,
+    nll_by_temperature,
+    saved_calibration_state,
+    temperature_grid,
+)
 
 
 def test_grid_holds_exactly_one_and_spans_the_range():
@@ -43,3 +49,33 @@ def test_training_saves_the_best_epochs_temperature(trained):
     assert header["temperature"] in temperature_grid().tolist()
     last = json.loads((trained.output / "last" / "config.json").read_text())
     assert last["temperature"] == metrics["history"][-1]["temperature"]
+    # Why it is what it is, recorded beside it: a perfect validation split leaves it at 1.
+    expected = "no_mistakes" if best["validation_accuracy"] == 1.0 else "fitted"
+    assert header["calibration"] == expected
+
+
+@pytest.mark.parametrize(
+    ("calibrate", "temperature", "accuracy", "state"),
+    [
+        (True, 1.63, 0.9, "fitted"),
+        (True, 1.0, 0.9, "fitted"),  # the best fit can be "no change"
+        (True, 1.0, 1.0, "no_mistakes"),
+        (True, 1.0, None, "fitted"),
+        (False, 1.0, 0.9, "off"),
+        (True, None, 0.9, "none"),
+    ],
+)
+def test_the_calibration_state_tells_a_fitted_temperature_of_one_from_one_left_alone(
+    calibrate, temperature, accuracy, state
+):
+    assert (
+        calibration_state(calibrate=calibrate, temperature=temperature, validation_accuracy=accuracy) == state
+    )
+
+
+def test_checkpoints_saved_before_the_state_was_recorded_get_it_worked_out():
+    header = {"temperature": 1.0, "config": {"train": {"calibrate": False}}}
+    assert saved_calibration_state(header, 0.9) == "off"
+    assert saved_calibration_state({**header, "calibration": "fitted"}, 0.9) == "fitted"  # recorded wins
+    assert saved_calibration_state({"config": {"train": {}}}, None) == "none"  # before calibration
+    assert saved_calibration_state({"temperature": 1.0, "config": {"train": {}}}, 1.0) == "no_mistakes"

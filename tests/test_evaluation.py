@@ -7,7 +7,7 @@ from attncli.evaluation import choose_split, evaluate
 
 JSON_KEYS = {
     "source", "split", "n", "ignored_unknown", "left_out_invalid", "accuracy", "macro_f1", "weighted_f1",
-    "labels", "per_class", "confusion_matrix", "temperature", "ece", "reliability",
+    "labels", "per_class", "confusion_matrix", "temperature", "calibration", "ece", "reliability",
 }  # fmt: skip
 
 

@@ -82,10 +82,11 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     }  # fmt: skip
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
-        "train_seconds", "temperature",
+        "train_seconds", "temperature", "calibration",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
     assert output["training"]["epochs_trained"] is None and output["training"]["temperature"] == 1.0
+    assert output["training"]["calibration"] in {"fitted", "no_mistakes"}
     assert {name: file["status"] for name, file in output["files"].items()} == {
         "model.safetensors": "changed",
         "tokenizer.json": "ok",

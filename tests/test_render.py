@@ -1,5 +1,6 @@
 import io
 
+import pytest
 from rich.console import Console
 
 from attncli.evaluation import EvalResult, Mistake
@@ -211,11 +212,11 @@ EVAL_RESULT = EvalResult(
 )
 
 
-def _render_eval(result: EvalResult, *, color: bool = False) -> str:
+def _render_eval(result: EvalResult, *, color: bool = False, width: int = 100) -> str:
     file = io.StringIO()
     console = Console(
         file=file,
-        width=100,
+        width=width,
         theme=ATTN_THEME,
         force_terminal=color,
         color_system="truecolor" if color else None,
@@ -255,7 +256,7 @@ def test_eval_calibration_and_most_confident_mistakes():
     assert "expected calibration error (ECE) 21.2% over 15 confidence bins; temperature 1.50" in output
     bins = [_cells(line) for line in output.splitlines() if line.startswith("│ (")]
     assert bins == [["(0.60, 0.67]", "1", "65.0%", "0.0%"], ["(0.93, 1.00]", "3", "95.0%", "100.0%"]]
-    assert "1 most confident mistakes" in output
+    assert "1 most confident mistakes (rows of the data, counting from 0)" in output
     (mistake,) = [_cells(line) for line in output.splitlines() if "Not good" in line]
     # The text is cut to the terminal's width; the labels and probability stay whole.
     assert mistake[0] == "7" and mistake[1].endswith("…") and mistake[2:] == ["neg", "pos", "65.0%"]
@@ -268,7 +269,23 @@ def test_eval_without_errors_asked_and_with_none_found():
     assert "mistakes" not in _render_eval(replace(EVAL_RESULT, errors=None))
     assert "no mistakes to list" in _render_eval(replace(EVAL_RESULT, errors=[]))
     assert _render_eval(replace(EVAL_RESULT, split="test")).startswith("d.csv [test]  n=4")
-    assert "temperature 1.00 (uncalibrated)" in _render_eval(replace(EVAL_RESULT, temperature=1.0))
+
+
+@pytest.mark.parametrize(
+    ("temperature", "state", "said"),
+    [
+        (1.5, "fitted", "bins; temperature 1.50\n"),
+        (1.0, "fitted", "temperature 1.00 (fitted on the validation split)"),
+        (1.0, "no_mistakes", "temperature 1.00 (not fitted: the validation split had no mistake to fit on)"),
+        (1.0, "off", "temperature 1.00 (not fitted: train.calibrate is off)"),
+        (1.0, "none", "temperature 1.00 (not fitted: saved before calibration existed)"),
+    ],
+)
+def test_eval_says_why_the_temperature_is_what_it_is(temperature, state, said):
+    from dataclasses import replace
+
+    output = _render_eval(replace(EVAL_RESULT, temperature=temperature, calibration=state), width=200)
+    assert said in output
 
 
 def test_confusion_matrix_cells_are_shaded_by_their_share_of_the_row():
