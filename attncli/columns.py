@@ -228,15 +228,28 @@ def _detect(layout: Layout, role: _Role, taken: str | None) -> tuple[str | None,
     if found[0] is not None:
         return found
     words_known = [name.lower() for name in known if name.isalpha()]
+    by_words = _by_words(candidates, words_known, role.excluded_words)
+    if by_words is not None:
+        return by_words, False
+    # Guesses, said in a note even when exact: a last-resort name, then a name holding a known or
+    # last-resort word once those words no longer rule it out ("Headline Text", news_headline).
+    last_resort = _by_name(role.last_resort, candidates)[0]
+    if last_resort is not None or not role.last_resort:
+        return last_resort, False
+    lenient = role.excluded_words.difference(role.last_resort)
+    return _by_words(candidates, [*words_known, *role.last_resort], lenient), False
+
+
+def _by_words(candidates: list[str], known_words: list[str], excluded_words: frozenset[str]) -> str | None:
+    """The candidate holding the most known words, then the earliest known word, then the leftmost,
+    among those holding none of `excluded_words`."""
     ranked = []
     for position, name in enumerate(candidates):
         words = _words(name)
-        hits = [index for word in words if (index := _known_word(word, words_known)) is not None]
-        if hits and not role.excluded_words.intersection(words):
+        hits = [index for word in words if (index := _known_word(word, known_words)) is not None]
+        if hits and not excluded_words.intersection(words):
             ranked.append((-len(hits), min(hits), position, name))
-    if ranked:
-        return min(ranked)[3], False
-    return _by_name(role.last_resort, candidates)[0], False  # a guess: said in a note, even if exact
+    return min(ranked)[3] if ranked else None
 
 
 def _by_name(known: Sequence[str], candidates: list[str]) -> tuple[str | None, bool]:

@@ -144,6 +144,12 @@ def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
     assert chosen("title", "review_body", "label")[:2] == ("review_body", "label")
     assert chosen("question", "tweet_text", "label")[:2] == ("tweet_text", "label")
     assert chosen("Title", "label")[:2] == ("Title", "label")
+    # ... or a name holding one of those words with nothing better there, never an id of it.
+    assert chosen("Headline Text", "Category Name")[:2] == ("Headline Text", "Category Name")
+    assert chosen("news_headline", "label")[:2] == ("news_headline", "label")
+    assert chosen("headline_id", "review_title", "label")[:2] == ("review_title", "label")
+    with pytest.raises(DataError, match="no text column found"):
+        chosen("headline_id", "label")
 
 
 @pytest.mark.parametrize(
