@@ -146,6 +146,12 @@ def choose_columns(
     return Columns(text=chosen_text, label=chosen_label, note=note)
 
 
+def detected_label_column(columns: Sequence[str]) -> str | None:
+    """The column label detection would take for the label among `columns`, if any."""
+    role = _Role("label", None, LABEL_COLUMNS, NOT_LABEL_WORDS)
+    return _detect(Layout(columns=tuple(columns)), role, taken=None)[0]
+
+
 @dataclass(frozen=True)
 class _Role:
     """What one column is for, and how to find it."""

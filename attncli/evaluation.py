@@ -27,6 +27,7 @@ from attncli.metrics import (
     reliability_bins,
     weighted_f1,
 )
+from attncli.output import predicted_columns
 from attncli.prediction import predict_probabilities
 from attncli.sources import SPLIT_ALIASES, load_raw
 
@@ -270,12 +271,27 @@ def load_labelled_split(
     where = Path(source).name if shown is None else f"split {name!r} of {source}"
     if len(dataset) == 0:
         raise DataError(f"{where} is empty; evaluate on data with rows")
+    layout = layout_of_schema(dataset.data.schema)
+    predicted = predicted_columns(layout.columns, checkpoint.label_names) if label_column is None else ()
+    if predicted:  # attn predict's output: its label column holds predictions, never the true labels
+        own = tuple(column for column in layout.columns if column not in predicted)
+        layout = dataclasses.replace(layout, columns=own)
+        notes += (f"{where} is attn predict's output: the true labels are not read from {predicted[0]!r}, "
+                  "which holds its predictions",)  # fmt: skip
     # The training columns are tried first, then the usual names.
-    columns = choose_columns(
-        layout_of_schema(dataset.data.schema), where=where, text=text_column, label=label_column,
-        text_first=[data.text_column] if data.text_column else [],
-        label_first=[data.label_column] if data.label_column else [],
-    )  # fmt: skip
+    try:
+        columns = choose_columns(
+            layout, where=where, text=text_column, label=label_column,
+            text_first=[data.text_column] if data.text_column else [],
+            label_first=[data.label_column] if data.label_column else [],
+        )  # fmt: skip
+    except DataError as error:
+        if not predicted:
+            raise
+        raise DataError(
+            f"{where} is attn predict's output, whose column {predicted[0]!r} holds its predictions, not "
+            f"true labels: {error}"
+        ) from None
     dataset = with_columns(dataset, columns, where=where)
     dataset, rows, ignored = _drop_unknown_labels(
         dataset, columns.label or "", checkpoint.label_names, where=where, ignore=ignore_unknown_labels

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from attncli.columns import detected_label_column
 from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.prediction import Prediction
 from attncli.tokenizer import readable_text
@@ -232,10 +233,39 @@ def _cell(value: Any) -> str:
     return readable_text(str(value))
 
 
+# What attn predict adds to a JSON row (which keeps the input's own columns under "fields").
+JSON_ADDED = ("label", "score", "top_k", "truncated_tokens", "reason")
+
+
+def predicted_columns(columns: Sequence[str], label_names: Sequence[str]) -> tuple[str, ...]:
+    """The columns attn predict added to a table that is its output (a JSON row's keys, or CsvWriter's
+    label, score and probability columns), or none where the table is not such an output."""
+    if {"top_k", "truncated_tokens"} <= set(columns):
+        return tuple(column for column in columns if column in JSON_ADDED)
+    probabilities = [f"prob_{label}" for label in label_names]
+    for start in range(2, len(columns) - len(probabilities) + 1):
+        names = columns[start : start + len(probabilities)]
+        if all(_added_as(name, wanted) for name, wanted in zip(names, probabilities, strict=True)) and (
+            _added_as(columns[start - 1], "score") and _added_as(columns[start - 2], "label")
+        ):
+            return tuple(columns[start - 2 : start + len(probabilities)])
+    return ()
+
+
+def _added_as(column: str, name: str) -> bool:
+    """Whether `column` is CsvWriter's name for its column `name` (name, attn_name, attn_name_2, ...)."""
+    prefix = f"attn_{name}"
+    return column in (name, prefix) or (
+        column.startswith(f"{prefix}_") and column[len(prefix) + 1 :].isdigit()
+    )
+
+
 class CsvWriter:
     """The input's columns (for plain text: index and text), then `label`, `score` and one
-    `prob_<label>` column per label. A name that clashes with an input column is prefixed `attn_`,
-    and numbered as well (`attn_label_2`) while that too is taken, so every column has its own name."""
+    `prob_<label>` column per label. A name that clashes with an input column (ignoring case, as
+    spreadsheets and SQL do) is prefixed `attn_`, and numbered as well (`attn_label_2`) while that too
+    is taken, so every column has its own name. So is `label` where the input has a column of true
+    labels by another name (`category`): eval would take a `label` column for them."""
 
     def __init__(
         self,
@@ -247,14 +277,16 @@ class CsvWriter:
     ) -> None:
         self.input_columns = list(input_columns) or ["index", "text"]
         added = ["label", "score", *(f"prob_{label}" for label in label_names)]
-        taken = set(self.input_columns)
+        taken = {column.strip().lower() for column in self.input_columns}
+        if detected_label_column(self.input_columns) is not None:
+            taken.add("label")
         self.added = []
         for name in added:
-            free = name if name not in taken else f"attn_{name}"
+            free = name if name.lower() not in taken else f"attn_{name}"
             number = 2
-            while free in taken:
+            while free.lower() in taken:
                 free, number = f"attn_{name}_{number}", number + 1
-            taken.add(free)
+            taken.add(free.lower())
             self.added.append(free)
         self.writer = csv.writer(stream, delimiter=delimiter, lineterminator="\n")
         self.writer.writerow([_cell(name) for name in [*self.input_columns, *self.added]])

@@ -231,3 +231,29 @@ def test_choose_split():
     assert choose_split(["train", "test"], "train") == "train"
     with pytest.raises(DataError, match="no split 'dev'"):
         choose_split(["train", "test"], "dev")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_attn_predicts_output_is_scored_against_its_true_labels_never_its_predictions(
+    loaded, trained, tmp_path, suffix
+):
+    from typer.testing import CliRunner
+
+    from attncli.cli import app
+
+    rows = _mislabelled(30, wrong=8)
+    truth = write_csv(tmp_path / "test.csv", rows, label_column="category")
+    plain = tmp_path / "texts.txt"
+    plain.write_text("".join(f"{row['text']}\n" for row in rows))
+    for source, name in ((truth, f"scored.{suffix}"), (plain, f"plain.{suffix}")):
+        result = CliRunner().invoke(
+            app, ["predict", str(trained.output), "-f", str(source), "-o", str(tmp_path / name)]
+        )
+        assert result.exit_code == 0, result.output
+    # The predictions carry the true labels along; eval reads those, as from the file predict read.
+    scored = evaluate(loaded, str(tmp_path / f"scored.{suffix}"))
+    assert scored.to_json() | {"source": None} == evaluate(loaded, str(truth)).to_json() | {"source": None}
+    assert scored.accuracy < 1 and scored.notes[-1].startswith(f"scored.{suffix} is attn predict's output")
+    # Output of texts without labels holds none: refused, never scored as 100%.
+    with pytest.raises(DataError, match=f"plain.{suffix} is attn predict's output, whose column .*label"):
+        evaluate(loaded, str(tmp_path / f"plain.{suffix}"))

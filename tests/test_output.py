@@ -53,6 +53,20 @@ def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
     assert len(set(header)) == len(header) == 9
 
 
+@pytest.mark.parametrize(
+    ("columns", "added"),
+    [
+        (["text", "category"], ["attn_label", "score"]),  # true labels by another name: eval reads "label"
+        (["TEXT", "Label"], ["attn_label", "score"]),  # a name that differs only in case
+        (["text", "Score"], ["label", "attn_score"]),
+        (["text", "note"], ["label", "score"]),
+    ],
+)
+def test_the_predicted_label_never_takes_a_name_eval_would_read_as_the_true_labels(columns, added):
+    writer = CsvWriter(io.StringIO(), input_columns=columns, label_names=["neg"])
+    assert writer.added[:2] == added
+
+
 def test_an_output_path_that_is_a_folder_or_in_no_folder_is_refused_before_any_work(tmp_path):
     with pytest.raises(DataError, match=f"{tmp_path} is a folder; pass --html the name of a file"):
         check_output_file(tmp_path, "--html")
