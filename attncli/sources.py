@@ -236,18 +236,22 @@ def local_cache_dir() -> str | None:
 
 def _load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | None) -> RawData:
     """Each file on its own, so that one split's column types never have to fit another's (labels
-    are compared as text: 1 in one file is "1" in another); the shards of a split are joined."""
-    every = [path for paths in files.values() for path in paths]
-    for path in every:
-        require_readable(path, encoding)
-    suffixes = {path.suffix.lower() for path in every}
-    if len(suffixes) > 1:
-        raise DataError(
-            f"split files mix formats ({', '.join(sorted(suffixes))}); use one format for all splits"
-        )
-    suffix = suffixes.pop()
-    if suffix not in FILE_BUILDERS:
-        raise DataError(f"cannot read {suffix or 'suffix-less'} files; use one of {', '.join(FILE_BUILDERS)}")
+    are compared as text: 1 in one file is "1" in another), nor its format (train.csv beside
+    test.jsonl); the shards of a split, of one format, are joined."""
+    for split, paths in files.items():
+        for path in paths:
+            require_readable(path, encoding)
+        suffixes = {path.suffix.lower() for path in paths}
+        if len(suffixes) > 1:
+            raise DataError(
+                f"the shards of split {split!r} mix formats ({', '.join(sorted(suffixes))}); "
+                "keep those of one download"
+            )
+        if not suffixes <= set(FILE_BUILDERS):
+            raise DataError(
+                f"cannot read {paths[0].suffix or 'suffix-less'} files ({paths[0].name}); use one of "
+                f"{', '.join(FILE_BUILDERS)}"
+            )
     splits: dict[str, Any] = {}
     origins: dict[str, Origin] = {}
     detected: dict[str, list[Path]] = {}
@@ -257,7 +261,7 @@ def _load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str |
         for path in paths:
             used: str | None = None
             quoting: Quoting = csv.QUOTE_MINIMAL
-            if suffix in (".csv", ".tsv"):
+            if path.suffix.lower() in (".csv", ".tsv"):
                 dialect = csv_dialect(path, configured=delimiter, encoding=encoding)
                 used, quoting = dialect.delimiter, dialect.quoting
                 if dialect.sniffed:

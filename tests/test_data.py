@@ -48,6 +48,34 @@ def test_folder_of_split_files_maps_names(tmp_path):
     assert _split_sizes(splits) == {"train": 30, "validation": 9}  # test is left to `attn eval`
 
 
+def test_split_files_may_each_have_a_format_of_their_own(tmp_path):
+    from datasets import Dataset
+
+    from attncli.sources import load_raw
+
+    write_csv(tmp_path / "train.csv", make_rows(30))
+    write_jsonl(tmp_path / "validation.jsonl", make_rows(9, seed=5))
+    Dataset.from_list(make_rows(12, seed=6)).to_parquet(str(tmp_path / "test.parquet"))
+    assert {name: len(split) for name, split in load_raw(str(tmp_path)).splits.items()} == {
+        "train": 30, "validation": 9, "test": 12,
+    }  # fmt: skip
+    assert _split_sizes(load_splits(DataConfig(source=str(tmp_path)))) == {"train": 30, "validation": 9}
+    # The shards of one split are one download: one format.
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    write_csv(shards / "train-00000-of-00002.csv", make_rows(10))
+    write_jsonl(shards / "train-00001-of-00002.jsonl", make_rows(10, seed=2))
+    with pytest.raises(DataError, match=r"the shards of split 'train' mix formats \(.csv, .jsonl\)"):
+        load_raw(str(shards))
+    with pytest.raises(DataError, match=r"cannot read .xlsx files \(data.xlsx\); use one of .csv"):
+        load_raw(str(_touched(tmp_path / "data.xlsx")))
+
+
+def _touched(path: Path) -> Path:
+    path.write_bytes(b"PK")
+    return path
+
+
 def test_save_to_disk_folder_with_classlabel_names(tmp_path):
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
