@@ -3,12 +3,13 @@ The only module that imports typer; heavy modules are imported inside commands s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -487,19 +488,21 @@ def evaluate(
         from attncli.evaluation import evaluate as run_evaluation
 
         loaded = _load_checkpoint(checkpoint, device)
-        result = run_evaluation(
-            loaded,
-            data,
-            split=split,
-            text_column=text_column,
-            label_column=label_column,
-            batch_size=batch_size,
-            errors=errors,
-            ignore_unknown_labels=ignore_unknown_labels,
-            encoding=encoding,
-            delimiter=_delimiter(delimiter),
-            drop_invalid=drop_invalid,
-        )
+        with _rows_progress() as on_batch:
+            result = run_evaluation(
+                loaded,
+                data,
+                split=split,
+                text_column=text_column,
+                label_column=label_column,
+                batch_size=batch_size,
+                errors=errors,
+                ignore_unknown_labels=ignore_unknown_labels,
+                encoding=encoding,
+                delimiter=_delimiter(delimiter),
+                drop_invalid=drop_invalid,
+                on_batch=on_batch,
+            )
         if as_json:
             for note in result.notes:  # the table shows them; beside JSON they go to stderr
                 typer.echo(note, err=True)
@@ -675,6 +678,27 @@ def _same_file(first: Path, second: Path) -> bool:
         return first.exists() and second.exists() and os.path.samefile(first, second)
     except OSError:
         return False
+
+
+@contextlib.contextmanager
+def _rows_progress() -> Iterator[Callable[[int, int], None]]:
+    """An `on_batch(done, total)` that draws a progress bar on standard error, on a terminal only and
+    once the work has taken a second, so that a long eval is not a silent wait."""
+    from tqdm import tqdm
+
+    bar: tqdm | None = None
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit=" texts", delay=1.0, leave=False, file=sys.stderr, disable=None)
+        bar.update(done - bar.n)
+
+    try:
+        yield advance
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _progress(source):

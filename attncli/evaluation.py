@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -368,9 +368,11 @@ def evaluate(
     encoding: str | None = None,
     delimiter: str | None = None,
     drop_invalid: bool = False,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> EvalResult:
     """Metrics of `checkpoint` on one split of `source` (default: the data it was trained on),
-    with the `errors` most confident mistakes when that is above 0."""
+    with the `errors` most confident mistakes when that is above 0; `on_batch(done, total)` follows
+    the model through the rows."""
     default_source = source is None
     moved: tuple[str, ...] = ()
     if source is None:
@@ -391,7 +393,9 @@ def evaluate(
         ignore_unknown_labels=ignore_unknown_labels,
     )
     truth = data.labelled.labels
-    probabilities = predict_probabilities(checkpoint, data.labelled.texts, batch_size=batch_size)
+    probabilities = predict_probabilities(
+        checkpoint, data.labelled.texts, batch_size=batch_size, on_batch=on_batch
+    )
     top = probabilities.max(-1)
     confidences, predicted = top.values.tolist(), top.indices.tolist()
     names = list(checkpoint.label_names)

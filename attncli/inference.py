@@ -3,7 +3,7 @@ Shared by validation during training and by eval, predict and inspect."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from attncli.device import autocast
@@ -45,10 +45,11 @@ def batched_forward(
     device: torch.device,
     precision: str = "fp32",
     max_tokens: int = MAX_BATCH_TOKENS,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> torch.Tensor:
     """Logits (N, num_labels) in fp32 on the CPU, in the order of `sequences`. Texts are batched by
     length to cut padding, at most `batch_size` texts and about `max_tokens` padded positions a
-    batch (at least one text)."""
+    batch (at least one text). `on_batch(done, total)` is called after each batch (a progress bar)."""
     import torch
 
     if isinstance(sequences, PackedSequences):
@@ -60,6 +61,7 @@ def batched_forward(
         return torch.empty(0, 0)
     was_training = model.training
     model.eval()
+    done = 0
     with torch.inference_mode(), autocast(device, precision):
         for rows in _token_budget_batches(lengths, batch_size=batch_size, max_tokens=max_tokens):
             input_ids = pad_batch([sequences[row] for row in rows.tolist()], pad_id=pad_id).to(device)
@@ -67,5 +69,8 @@ def batched_forward(
             if logits is None:
                 logits = torch.empty(len(lengths), batch_logits.size(-1))
             logits[rows] = batch_logits.float().cpu()  # written in place: no tensor per text
+            if on_batch is not None:
+                done += len(rows)
+                on_batch(done, len(lengths))
     model.train(was_training)
     return logits if logits is not None else torch.empty(0, 0)

@@ -3,7 +3,7 @@ input record (an empty record gets no label and says why), in input order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -73,9 +73,14 @@ def calibrated_probabilities(checkpoint: LoadedCheckpoint, logits: torch.Tensor)
 
 
 def predict_probabilities(
-    checkpoint: LoadedCheckpoint, texts: Sequence[str], *, batch_size: int = 64
+    checkpoint: LoadedCheckpoint,
+    texts: Sequence[str],
+    *,
+    batch_size: int = 64,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> torch.Tensor:
-    """Calibrated probabilities, shape (len(texts), num_labels), in the order of `texts`."""
+    """Calibrated probabilities, shape (len(texts), num_labels), in the order of `texts`;
+    `on_batch(done, total)` follows the model's progress through them."""
     sequences = pack_ids(checkpoint.tokenizer, texts, max_length=checkpoint.config.model.length)
     logits = batched_forward(
         checkpoint.model,
@@ -83,6 +88,7 @@ def predict_probabilities(
         pad_id=checkpoint.pad_id,
         batch_size=batch_size,
         device=checkpoint.device,
+        on_batch=on_batch,
     )
     return calibrated_probabilities(checkpoint, logits)
 

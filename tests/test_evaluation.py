@@ -257,3 +257,10 @@ def test_attn_predicts_output_is_scored_against_its_true_labels_never_its_predic
     # Output of texts without labels holds none: refused, never scored as 100%.
     with pytest.raises(DataError, match=f"plain.{suffix} is attn predict's output, whose column .*label"):
         evaluate(loaded, str(tmp_path / f"plain.{suffix}"))
+
+
+def test_eval_reports_its_progress_through_the_rows(loaded):
+    calls: list[tuple[int, int]] = []
+    result = evaluate(loaded, batch_size=8, on_batch=lambda done, total: calls.append((done, total)))
+    done = [call[0] for call in calls]
+    assert len(calls) >= result.n // 8 and done == sorted(done) and calls[-1] == (result.n, result.n)
