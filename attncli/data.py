@@ -7,7 +7,7 @@ import math
 import random
 from array import array
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,17 @@ def label_key(feature: Any, value: Any) -> str:
     return str(value)
 
 
+def known_label_key(feature: Any, value: Any, known: Collection[str]) -> str:
+    """`label_key`, matched to the `known` labels: a whole number written as text with a fraction
+    ("2.0", as pandas writes a column with gaps into a csv) is the known label 2."""
+    key = label_key(feature, value)
+    if key in known:
+        return key
+    number = _number(key)
+    whole = str(int(number)) if number is not None and number.is_integer() else None
+    return whole if whole is not None and whole in known else key
+
+
 def _number(key: str) -> float | None:
     try:
         value = float(key)
@@ -180,7 +191,7 @@ def to_split(
                 f"multi-label data is not supported yet: {origin.locate(row)} holds a list of labels "
                 f"in column {columns.label!r}; give each text one label"
             )
-        key = label_key(feature, label)
+        key = known_label_key(feature, label, index)
         if key not in index:
             raise DataError(
                 f"label {key!r} ({origin.locate(row)}) is not among the training labels "

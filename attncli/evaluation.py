@@ -13,7 +13,7 @@ from typing import Any
 
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.columns import choose_columns, layout_of_schema
-from attncli.data import CHUNK_ROWS, Split, label_key, stratified_split, to_split, with_columns
+from attncli.data import CHUNK_ROWS, Split, known_label_key, stratified_split, to_split, with_columns
 from attncli.errors import DataError
 from attncli.history import split_sizes_change
 from attncli.metrics import (
@@ -158,7 +158,7 @@ def _unknown_label_rows(dataset: Any, label_column: str, label_names: list[str])
         for offset, value in enumerate(column[start : start + CHUNK_ROWS][label_column]):
             if value is None or (hasattr(feature, "int2str") and not 0 <= value < feature.num_classes):
                 continue
-            key = label_key(feature, value)
+            key = known_label_key(feature, value, known)
             if key not in known:
                 unknown.setdefault(key, []).append(start + offset)
     return unknown

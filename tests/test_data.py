@@ -76,6 +76,25 @@ def _touched(path: Path) -> Path:
     return path
 
 
+def test_a_whole_number_written_with_a_fraction_is_the_label_it_spells(tmp_path):
+    from attncli.data import known_label_key
+
+    known = {"1", "2", "10", "007"}
+    assert [known_label_key(None, value, known) for value in ("2.0", "10.00", 2.0, "2", "7", "2.5", "x")] == [
+        "2", "10", "2", "2", "7", "2.5", "x",
+    ]  # fmt: skip
+    numbered = {"food": "1", "sport": "2", "tech": "10"}
+    write_csv(tmp_path / "train.csv", [{**row, "label": numbered[row["label"]]} for row in make_rows(30)])
+    # pandas writes a label column with gaps as floats: 2.0 is the label 2 all the same
+    rows = [{**row, "label": f"{numbered[row['label']]}.0"} for row in make_rows(9, seed=5)]
+    write_csv(tmp_path / "validation.csv", rows)
+    splits = load_splits(DataConfig(source=str(tmp_path)))
+    assert splits.label_names == ["1", "2", "10"]
+    assert [splits.label_names[i] for i in splits.splits["validation"].labels] == [
+        row["label"].removesuffix(".0") for row in rows
+    ]
+
+
 def test_save_to_disk_folder_with_classlabel_names(tmp_path):
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
