@@ -19,10 +19,10 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attncli import __version__
 from attncli.calibration import saved_calibration_state
@@ -66,6 +66,9 @@ PICKLE_STARTS = (b"\x80", b"PK\x03\x04")
 # Files other tools save weights in: pickles, which attn never loads (unpickling can run any code).
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 RESUME_REMEDY = "restore the file from a backup, or start a new run with attn train -o FOLDER"
+# A checkpoint that a training run replaces while it is read is read again, this often at most.
+READ_ATTEMPTS, READ_RETRY_SECONDS = 5, 0.05
+T = TypeVar("T")
 
 
 @dataclass
@@ -351,14 +354,46 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
     return header
 
 
+def read_steadily(path: Path, read: Callable[[Path], T]) -> T:
+    """`read(folder)` of the checkpoint folder `path` names (`resolve_checkpoint`), done again when
+    a training run replaced that folder while it was read: its files would then come from two
+    epochs, and a whole checkpoint would look damaged to eval, predict or info during an
+    --overwrite or --resume. A checkpoint that stays in place while it fails is damaged."""
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        folder = resolve_checkpoint(path)
+        before = _identity(folder)
+        try:
+            result = read(folder)
+        except (CheckpointError, OSError):  # OSError: a file gone between being found and opened
+            if attempt == READ_ATTEMPTS or _identity(resolve_checkpoint(path)) == before:
+                raise
+        else:
+            if attempt == READ_ATTEMPTS or _identity(resolve_checkpoint(path)) == before:
+                return result
+        time.sleep(READ_RETRY_SECONDS)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _identity(folder: Path) -> tuple[str, int, int] | None:
+    """What changes when a swap puts another folder at `folder`'s path (None: nothing there)."""
+    try:
+        status = folder.stat()
+    except OSError:
+        return None
+    return str(folder), status.st_ino, status.st_ctime_ns
+
+
 def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoint:
     """Rebuild config, tokenizer and model (in eval mode, on `device`) from a checkpoint folder (or
     a run's output folder, which means its best/)."""
+    return read_steadily(Path(path), lambda folder: _load_checkpoint_from(folder, device=device))
+
+
+def _load_checkpoint_from(path: Path, *, device: str) -> LoadedCheckpoint:
     import torch
 
     from attncli.model import build_model
 
-    path = resolve_checkpoint(Path(path))
     saved_header = read_header(path)
     files = recorded_files(saved_header, path)
     try:

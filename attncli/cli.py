@@ -192,7 +192,8 @@ def _load_checkpoint(path: Path, device: str):
         typer.echo(
             f"note: {path} has no best/ (no epoch finished, or it was removed); using {resolved}", err=True
         )
-    return load_checkpoint(resolved, device=str(resolve_device(device)))
+    # The path as given: a run folder is resolved again if a training run replaces its best/ meanwhile.
+    return load_checkpoint(path, device=str(resolve_device(device)))
 
 
 def _print_json(rows: list[dict[str, Any]]) -> None:

@@ -19,7 +19,7 @@ from attncli.checkpoint import (
     TOKENIZER_FILE,
     WEIGHTS_FILE,
     read_header,
-    resolve_checkpoint,
+    read_steadily,
 )
 from attncli.checksums import recorded_files, status_of
 from attncli.errors import CheckpointError
@@ -201,7 +201,10 @@ def _file_checks(path: Path, header: dict[str, Any]) -> list[FileCheck] | None:
 def describe_checkpoint(path: str | Path) -> CheckpointInfo:
     """What the checkpoint at `path` is (any path eval and predict accept: a run folder, best/,
     last/ or a folder written by an earlier attn)."""
-    path = resolve_checkpoint(Path(path))
+    return read_steadily(Path(path), _describe)
+
+
+def _describe(path: Path) -> CheckpointInfo:
     saved = read_header(path, complete=False)  # a missing file is reported, not an error
     try:
         header = migrate_header(saved, FORMAT_VERSION)

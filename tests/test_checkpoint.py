@@ -302,3 +302,53 @@ def test_replacing_the_metrics_updates_their_checksum(tmp_path):
     checkpoint_module.replace_metrics(path, {"best_epoch": 3})
     assert load_checkpoint(path).metrics == {"best_epoch": 3}
     assert sorted(entry.name for entry in tmp_path.iterdir()) == ["model"]  # no staging debris
+
+
+def test_a_checkpoint_replaced_while_it_is_read_is_read_again_never_called_damaged(trained, tmp_path):
+    """A training run (--overwrite, --resume) replaces best/ and last/ while eval, predict and info
+    read them: every read gets one whole checkpoint, the old or the new, not files of both."""
+    import threading
+
+    from attncli.info import describe_checkpoint
+
+    loaded = load_checkpoint(trained.output)
+    run = tmp_path / "run"
+    run.mkdir()
+    _save_again(loaded, run / "best", metrics={"generation": 0})
+    stop, saved = threading.Event(), [0]
+
+    def keep_saving() -> None:
+        while not stop.wait(0.05):  # an epoch's saves, far more often than any real run
+            saved[0] += 1
+            _save_again(loaded, run / "best", metrics={"generation": saved[0]})
+
+    writer = threading.Thread(target=keep_saving)
+    writer.start()
+    failures, reads = [], 0
+    try:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline or reads < 20:
+            try:
+                load_checkpoint(run)
+                info = describe_checkpoint(run)
+                assert info.files is not None and {item.status for item in info.files} == {"ok"}
+            except (CheckpointError, AssertionError) as error:
+                failures.append(str(error))
+            reads += 1
+    finally:
+        stop.set()
+        writer.join()
+    assert saved[0] > 5 and failures == []
+
+
+def test_a_damaged_checkpoint_that_stays_in_place_is_refused_at_once(trained, tmp_path, monkeypatch):
+    loaded = load_checkpoint(trained.output)
+    _save_again(loaded, tmp_path / "best", metrics={})
+    with (tmp_path / "best" / "model.safetensors").open("r+b") as file:
+        file.seek(-4, os.SEEK_END)
+        file.write(b"\0\0\0\0")
+    sleeps: list[float] = []
+    monkeypatch.setattr(checkpoint_module.time, "sleep", sleeps.append)
+    with pytest.raises(CheckpointError, match="model.safetensors is damaged"):
+        load_checkpoint(tmp_path)
+    assert sleeps == []  # not read again: nothing replaced it
