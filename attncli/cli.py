@@ -433,7 +433,34 @@ def train(
             return f"interrupted; {folder} holds what the run had saved by then (attn info {folder} shows it)"
         return _interrupted_before_training(output, resume)
 
-    _run(action, debug=debug, interrupted=interrupted)
+    with _termination_interrupts():
+        _run(action, debug=debug, interrupted=interrupted)
+
+
+@contextlib.contextmanager
+def _termination_interrupts() -> Iterator[None]:
+    """SIGTERM (`timeout`, systemd, Kubernetes) stops `attn train` as Ctrl-C does in every phase,
+    not only in the training loop, which installs its own handler to finish the step and save last/
+    first: while data, tokenizer and model are prepared, nothing is left behind (without it the
+    process died at once, leaving a lock file in a new folder). Once is enough: a second SIGTERM
+    during that cleanup is ignored. A SIGTERM the user ignored stays ignored."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    ):
+        yield
+        return
+
+    def interrupt(number: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 @app.command("eval", short_help="Score a checkpoint on labelled data.")

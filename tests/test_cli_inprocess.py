@@ -3,6 +3,7 @@ what the functions return reaches the user."""
 
 import csv
 import json
+import time
 
 import pytest
 import torch
@@ -88,6 +89,29 @@ def test_ctrl_c_before_training_says_interrupted_and_that_nothing_was_written(tm
     monkeypatch.setattr("attncli.train.resume", pressed)
     resuming = invoke("train", "--resume", tmp_path / "run")
     assert resuming.stderr.startswith(f"interrupted before training resumed; {tmp_path / 'run'} is as it was")
+
+
+def test_sigterm_while_training_is_prepared_stops_as_ctrl_c_does(tmp_path, monkeypatch):
+    """`timeout` and service managers send SIGTERM, before training began as well as during it."""
+    import os
+    import signal
+
+    import attncli.train
+
+    def terminated(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the signal interrupts this
+        raise AssertionError("SIGTERM did not stop the preparation")
+
+    monkeypatch.setattr(attncli.train, "prepare", terminated)
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    before = signal.getsignal(signal.SIGTERM)
+    stopped = invoke("train", data, "-o", tmp_path / "run", "--epochs", 1, *TINY)
+    assert (stopped.exit_code, stopped.stderr.splitlines()[-1]) == (
+        130,
+        f"interrupted before training began; nothing was written, and {tmp_path / 'run'} is as it was",
+    )
+    assert not (tmp_path / "run").exists() and signal.getsignal(signal.SIGTERM) == before
 
 
 def test_ctrl_c_after_training_does_not_say_nothing_was_written(tmp_path, monkeypatch):
