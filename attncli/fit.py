@@ -437,9 +437,8 @@ def fit(
                     finite = distributed.agree(math.isfinite(shown), device=prepared.device)
                     if not finite:
                         raise TrainingError(
-                            f"the loss became {shown} at epoch {state.epoch}, step {state.step}; last/ "
-                            "(if any) holds the state from before this epoch; lower --lr or use "
-                            "--precision fp32"
+                            f"the loss became {shown} at epoch {state.epoch}, step {state.step}; lower "
+                            "--lr or use --precision fp32"
                         )
                 if state.step % LOG_EVERY == 0:
                     if on_cpu:

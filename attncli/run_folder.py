@@ -117,6 +117,17 @@ class RunFolder:
         """Put back the run --overwrite moved aside: this run stopped before its first best/."""
         _finish_replacing(self.path)
 
+    def discard_this_run(self) -> None:
+        """Remove what this run wrote (it failed before saving a checkpoint: its log) and put back the
+        run --overwrite moved aside; the folder is then as it was before the run, or empty and
+        removed on release if the run made it."""
+        for child in _run_entries(self.path):
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        _finish_replacing(self.path)
+
     def release(self) -> None:
         if self.lock_descriptor is None:
             return

@@ -26,7 +26,7 @@ from attncli.checksums import read_checked_json, recorded_files
 from attncli.config import UNSIZED_VALUES, Config
 from attncli.device import resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
-from attncli.errors import AttnError, ConfigError
+from attncli.errors import AttnError, ConfigError, TrainingError
 from attncli.fit import RunWriter, fit, require_tensorboard
 from attncli.history import EpochRecord, TrainingMetrics, split_sizes_change
 from attncli.prepare import Prepared, build_state, prepare, run_info
@@ -224,6 +224,23 @@ def _refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> 
         raise ConfigError(f"{last.parent} already trained {done} epochs; pass a higher --epochs to go on")
 
 
+def _keep_what_was_saved(state: TrainState, prepared: Prepared, folder: RunFolder, resumed: bool) -> str:
+    """After a run failed (a non-finite loss): what its folder keeps, said in words. A run that saved
+    nothing of its own leaves the folder as it was, its earlier run put back after --overwrite, so
+    the same command can be run again once its cause is fixed."""
+    if state.history:
+        epoch = state.history[-1].epoch
+        return f"{folder.last} holds the state at the end of epoch {epoch}, {folder.best} the best epoch"
+    if resumed:
+        return f"{folder.last} holds the state the run resumed from"
+    replaced = folder.replaces_a_run()
+    if prepared.distributed.is_main:
+        folder.discard_this_run()
+    if replaced:
+        return f"nothing of this run was kept, and {folder.path} holds the earlier run again"
+    return f"nothing of this run was kept, and {folder.path} is as it was"
+
+
 def _fit_and_finish(
     state: TrainState,
     prepared: Prepared,
@@ -246,6 +263,9 @@ def _fit_and_finish(
     run = RunWriter(folder, prepared, metrics, resumed_at=state.global_step if resumed else None)
     try:
         fit(state, prepared, run, metrics, reporter=reporter)
+    except TrainingError as failed:
+        run.close()
+        raise TrainingError(f"{failed}; {_keep_what_was_saved(state, prepared, folder, resumed)}") from None
     finally:
         run.close()
     run.account(metrics)

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
 
+from attncli.checkpoint import load_checkpoint
 from attncli.config import load_config
 from attncli.errors import CheckpointError, ConfigError, TrainingError, TrainingInterrupted
 from attncli.fit import INTERRUPT_VARIABLE, RunWriter, record_score
@@ -208,13 +209,45 @@ def test_a_run_stopped_on_a_logged_step_and_resumed_logs_every_step_once(tmp_pat
     assert logged == _logged(tmp_path / "alone") and 10 in [step for step, *_ in logged]
 
 
-def test_a_non_finite_loss_stops_with_the_step_and_keeps_last(tmp_path):
+def test_a_non_finite_loss_after_an_epoch_keeps_last_and_best(tmp_path, monkeypatch):
+    import math
+
+    import attncli.fit
+
+    path = write_csv(tmp_path / "d.csv", make_rows(60))
+    config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=3", "train.batch_size=8"])
+    checked = []
+
+    def isfinite(value: float) -> bool:  # the 8th loss read, in epoch 2 (7 steps an epoch), is nan
+        checked.append(value)
+        return len(checked) != 8 and math.isfinite(value)
+
+    monkeypatch.setattr(attncli.fit, "math", SimpleNamespace(isfinite=isfinite))
+    with pytest.raises(TrainingError, match="at epoch 2, step 1; lower --lr") as failed:
+        train(config, output=tmp_path / "run")
+    run = tmp_path / "run"
+    assert str(failed.value).endswith(
+        f"{run / 'last'} holds the state at the end of epoch 1, {run / 'best'} the best epoch"
+    )
+    assert load_checkpoint(run).metrics["best_epoch"] == 1
+
+
+def test_a_non_finite_loss_in_the_first_epoch_leaves_the_folder_as_it_was(tmp_path):
     path = write_csv(tmp_path / "d.csv", make_rows(60))
     config = load_config(
         None, [*TINY_MODEL, f"data.source={path}", "train.epochs=3", "train.lr=1e30", "train.grad_clip=0"]
     )
-    with pytest.raises(TrainingError, match=r"the loss became (nan|inf) at epoch \d+, step \d+"):
+    with pytest.raises(TrainingError, match=r"the loss became (nan|inf) at epoch 1, step \d+") as failed:
         train(config, output=tmp_path / "run")
+    # Nothing of its own was saved: the folder is as it was, so the same command can run again.
+    assert str(failed.value).endswith(f"nothing of this run was kept, and {tmp_path / 'run'} is as it was")
+    assert not (tmp_path / "run").exists()
+    sound = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1"])
+    train(sound, output=tmp_path / "run")
+    before = sorted((path.name, path.stat().st_mtime_ns) for path in (tmp_path / "run").rglob("*"))
+    with pytest.raises(TrainingError, match="holds the earlier run again$"):
+        train(config, output=tmp_path / "run", overwrite=True)
+    assert sorted((path.name, path.stat().st_mtime_ns) for path in (tmp_path / "run").rglob("*")) == before
 
 
 def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeypatch):
