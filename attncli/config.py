@@ -397,7 +397,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist; pass an existing YAML file")
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe)
+    except _DuplicateKey as duplicate:
+        raise ConfigError(f"config file {path} {duplicate}; keep one of them") from None
     except yaml.YAMLError as error:
         # A MarkedYAMLError knows where: "while parsing a flow sequence" alone does not say.
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
@@ -411,6 +413,25 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             f"config file {path} must hold a mapping of sections, not a {type(loaded).__name__}"
         )
     return loaded
+
+
+class _DuplicateKey(Exception):
+    """A mapping of a YAML file names one key twice."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping: it keeps the last silently,
+    so a config naming `model:` twice would lose the first section's settings without a word."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            if isinstance(key, str) and key in seen:
+                raise _DuplicateKey(f"names {key!r} twice (lines {seen[key]} and {line})")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 def _parse_override(override: str) -> tuple[str, Any]:
@@ -427,13 +448,23 @@ def _parse_override(override: str) -> tuple[str, Any]:
 
 
 def _flatten(values: dict[str, Any]) -> dict[str, Any]:
+    """A config file's sections as dotted settings (a dotted key at the top, `model.positional:
+    rope`, is one already); a setting given both ways is refused, as is a section that is no mapping."""
     flat: dict[str, Any] = {}
     for section, entries in values.items():
         if isinstance(entries, dict):
-            for key, value in entries.items():
-                flat[f"{section}.{key}"] = value
+            pairs = [(f"{section}.{key}", value) for key, value in entries.items()]
+        elif str(section) in {item.name for item in dataclasses.fields(Config)}:
+            raise ConfigError(
+                f"section {section!r} must be a mapping of settings (indented `name: value` lines "
+                f"under `{section}:`), not {as_typed(entries)}"
+            )
         else:
-            flat[str(section)] = entries
+            pairs = [(str(section), entries)]
+        for key, value in pairs:
+            if key in flat:
+                raise ConfigError(f"{key} is given twice in the config file; keep one of them")
+            flat[key] = value
     return flat
 
 

@@ -83,6 +83,31 @@ def test_missing_and_malformed_files(tmp_path):
         load_config(listing)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # YAML keeps the last of two keys silently: the first section's settings would be lost.
+        (
+            "model:\n  positional: rope\nmodel:\n  positional: alibi\n",
+            r"names 'model' twice \(lines 1 and 3\)",
+        ),
+        ("model:\n  num_layers: 1\n  num_layers: 2\n", r"names 'num_layers' twice \(lines 2 and 3\)"),
+        ("model:\n  positional: rope\nmodel.positional: alibi\n", "model.positional is given twice"),
+        ("model: null\n", "section 'model' must be a mapping of settings .* not null"),
+        ("model: rope\n", "section 'model' must be a mapping of settings .* not rope"),
+    ],
+)
+def test_a_config_file_that_says_a_thing_twice_or_gives_a_section_no_settings_is_refused(
+    tmp_path, text, message
+):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+    (tmp_path / "dotted.yaml").write_text("model.positional: rope\nmodel:\n  num_layers: 1\n")
+    assert load_config(tmp_path / "dotted.yaml").model.positional == "rope"  # dotted keys at the top
+
+
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda path: path.name)
 def test_every_shipped_config_loads_and_says_how_to_use_it(path):
     lines = path.read_text().splitlines()
