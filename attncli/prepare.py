@@ -34,6 +34,10 @@ from attncli.tokenizer import (
 from attncli.train_state import TrainState
 from attncli.vectors import initialise_embeddings, load_vectors
 
+# Frozen pretrained embeddings covering less of the vocabulary than this get a warning: the rest
+# would stay random for the whole run.
+FROZEN_COVERAGE = 0.5
+
 if TYPE_CHECKING:
     import torch
     from tokenizers import Tokenizer
@@ -253,14 +257,23 @@ def build_state(
     torch.manual_seed(config.train.seed)
     vectors, coverage = None, None
     if config.model.embeddings_init and token_dim is None:
-        vectors = load_vectors(config.model.embeddings_init, tokenizer.get_vocab(with_added_tokens=True))
-        found, of = vectors.coverage(special_ids_of(tokenizer))
+        special_ids = special_ids_of(tokenizer)
+        vectors = load_vectors(
+            config.model.embeddings_init, tokenizer.get_vocab(with_added_tokens=True), special_ids=special_ids
+        )
+        found, of = vectors.coverage(special_ids)
         coverage = {"path": vectors.path, "dim": vectors.dim, "found": found, "of": of}
         reporter.stage(
             f"pretrained vectors: {found} of {of} vocabulary entries ({found / max(of, 1):.1%}) found "
             f"in {vectors.path} ({vectors.dim} dimensions)"
         )
         token_dim = vectors.dim
+        if config.model.freeze_embeddings and found < FROZEN_COVERAGE * of:
+            reporter.stage(
+                f"warning: model.freeze_embeddings keeps the {of - found} vocabulary entries without a "
+                f"pretrained vector ({1 - found / max(of, 1):.0%}) at their random start for the whole run; "
+                "use vectors of the training texts' language, or leave the embeddings trainable"
+            )
     model = build_model(
         config.model,
         vocab_size=tokenizer.get_vocab_size(with_added_tokens=True),

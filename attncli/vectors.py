@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import math
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -135,9 +135,12 @@ def require_vectors_file(path: str | None) -> None:
         )
 
 
-def load_vectors(path: str | Path, vocabulary: dict[str, int]) -> PretrainedVectors:
+def load_vectors(
+    path: str | Path, vocabulary: dict[str, int], *, special_ids: Collection[int] = ()
+) -> PretrainedVectors:
     """Read the vectors file once, keeping only words the vocabulary (token -> id) can use. A token
-    found under several keys takes the first in `_lookup_keys` order."""
+    found under several keys takes the first in `_lookup_keys` order; `special_ids` ([PAD], [UNK],
+    ...) are not counted as entries that could have a vector."""
     import torch
 
     require_vectors_file(str(path))
@@ -148,17 +151,23 @@ def load_vectors(path: str | Path, vocabulary: dict[str, int]) -> PretrainedVect
             wanted.setdefault(key, []).append((token_id, priority))
     best: dict[int, tuple[int, list[float]]] = {}  # token id -> (priority, vector)
     dim = announced = None
+    other_width: tuple[int, int] | None = None  # the first line of another width than the first's
+    other_widths = read = 0
     with _open_text(path) as file:
         try:
             for number, line in enumerate(file, start=1):
                 if not line.strip():
                     continue
+                read += 1
                 if dim is not None:
                     # Only lines the vocabulary can use are parsed and checked: a file of millions
                     # of words is read in seconds. The word ends at the first space unless the line
                     # has more fields than a word and its vector (a word holding spaces).
                     stripped = _stripped(line)
                     spaces = stripped.count(" ")
+                    if spaces != dim and other_width is None:
+                        other_width = (number, spaces)
+                    other_widths += spaces != dim
                     word = stripped.partition(" ")[0] if spaces <= dim else stripped.rsplit(" ", dim)[0]
                     if word not in wanted:
                         continue
@@ -178,10 +187,16 @@ def load_vectors(path: str | Path, vocabulary: dict[str, int]) -> PretrainedVect
             raise _damaged(path, error) from error
     if dim is None:
         raise ConfigError(f"model.embeddings_init {path} holds no vectors")
+    if not best and other_width is not None and other_widths * 2 > read:
+        number, spaces = other_width
+        raise ConfigError(
+            f"the first vector of {path} has {dim} values but most lines have another number ({spaces} on "
+            f"line {number}); the vectors file is damaged: remove its odd first line"
+        )
     if not best:
         raise ConfigError(
-            f"none of the {len(vocabulary)} vocabulary entries has a vector in {path}; pass vectors of the "
-            "training texts' language"
+            f"none of the {len(vocabulary) - len(special_ids)} vocabulary entries has a vector in {path}; "
+            "pass vectors of the training texts' language"
         )
     matrix = torch.zeros(len(vocabulary), dim)
     found = torch.zeros(len(vocabulary), dtype=torch.bool)

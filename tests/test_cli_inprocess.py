@@ -166,6 +166,12 @@ def test_train_starts_from_pretrained_vectors_and_keeps_them_frozen(tmp_path):
         "of": metrics["embeddings_init"]["of"],
     }
     assert "16 of" in result.output and "(4 dimensions)" in result.output
+    # The filler words have no vector: frozen, they stay random the whole run, and a warning says so.
+    uncovered = metrics["embeddings_init"]["of"] - 16
+    assert (
+        uncovered > 16
+        and f"warning: model.freeze_embeddings keeps the {uncovered} vocabulary" in result.output
+    )
     from safetensors.torch import load_file
 
     tokenizer = json.loads((output / "best" / "tokenizer.json").read_text())["model"]["vocab"]

@@ -74,14 +74,21 @@ def test_real_world_layouts_load(tmp_path):
         (b"paris inf 2 3\n", "line 1 of .* holds inf, not a finite"),
         (b"2 300\nparis 1 2 3\n", "line 1 of .* announces 300 values a word but line 2 has 3"),
         (b"1 3\nparis \x00\x80\x3f\x00\x00\x00\x40\x00\n", "is a binary file; attn reads vectors as text"),
-        (b"other 1 2\nzebra 3 4\n", "none of the 7 vocabulary entries has a vector in"),
+        # [PAD] and [UNK] are not entries a vector could be for: counted as the coverage line counts
+        (b"other 1 2\nzebra 3 4\n", "none of the 5 vocabulary entries has a vector in"),
+        # A short first line fixed the width, and every other line was skipped as not a word
+        (
+            b"zzfoo 1.0 2.0\nparis 1 2 3 4\nrome 1 2 3 4\nrun 1 2 3 4\n",
+            "the first vector of .* has 2 values but most lines have another number [(]4 on line 2[)]; "
+            "the vectors file is damaged: remove its odd first line",
+        ),
     ],
 )
 def test_unusable_vectors_are_refused_in_one_line(tmp_path, content, expected):
     path = tmp_path / "vectors.txt"
     path.write_bytes(content)
     with pytest.raises(ConfigError, match=expected):
-        load_vectors(path, VOCAB)
+        load_vectors(path, VOCAB, special_ids={0, 1})
 
 
 def test_damaged_compression_and_folders_are_named(tmp_path):
