@@ -826,7 +826,7 @@ def inspect(
     """Show each text with its tokens coloured by how much the model attends to them."""
 
     def action() -> None:
-        from attncli.inspection import Inspection, check_view, default_view, inspect_text
+        from attncli.inspection import Inspection, check_view, default_layer, default_view, inspect_text
         from attncli.output import check_output_file
         from attncli.prediction import EMPTY_TEXT, NO_TEXT
 
@@ -838,7 +838,8 @@ def inspect(
         loaded = _load_checkpoint(checkpoint, device)
         config = loaded.config.model
         shown_rollout = rollout or default_view(config, layer=layer, pooling=pooling)
-        check_view(config, layer=layer, head=head, rollout=shown_rollout, pooling=pooling)
+        shown_layer = default_layer(config, layer=layer, rollout=shown_rollout, pooling=pooling)
+        check_view(config, layer=shown_layer, head=head, rollout=shown_rollout, pooling=pooling)
         source = _record_source(
             texts or [], file, encoding=encoding, text_column=text_column,
             trained_column=loaded.config.data.text_column, delimiter=_delimiter(delimiter),
@@ -860,7 +861,7 @@ def inspect(
                             recorder.print(f"#{record.index}  ({reason})", style="attn.muted")
                     continue
                 inspection = inspect_text(
-                    loaded, record.text, layer=layer, head=head, rollout=shown_rollout, pooling=pooling,
+                    loaded, record.text, layer=shown_layer, head=head, rollout=shown_rollout, pooling=pooling,
                     words=words,
                 )  # fmt: skip
                 if as_json:

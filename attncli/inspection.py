@@ -122,6 +122,14 @@ def default_view(config: ModelConfig, *, layer: int | None, pooling: bool) -> bo
     return layer is None and not pooling and config.layers > 0 and config.pooling != "max"
 
 
+def default_layer(config: ModelConfig, *, layer: int | None, rollout: bool, pooling: bool) -> int | None:
+    """The layer to show when no view is asked for of a model that pools by max (which has no
+    weights to roll out from): its last self-attention layer, if it has one."""
+    if layer is None and not rollout and not pooling and config.pooling == "max" and config.layers:
+        return config.layers
+    return layer
+
+
 def check_view(
     config: ModelConfig, *, layer: int | None, head: int | None, rollout: bool, pooling: bool = False
 ) -> None:
@@ -149,13 +157,16 @@ def check_view(
             f"--head {head}: each layer has {_counted(config.num_heads, 'head')}, numbered from 1"
         )
     if layer is None and not rollout and config.pooling in ("mean", "max"):
+        if not config.layers:
+            raise InspectError(
+                f"this model pools by {config.pooling} and has no self-attention layers, so no weights "
+                "say what it looked at; train with model.pooling=attention to inspect a model"
+            )
         views = "--layer N" if config.pooling == "max" else "--layer N or --rollout"
-        hint = (
-            f"pass {views} to see its self-attention"
-            if config.layers
-            else "and it has no self-attention layers, so no attention to show"
+        raise InspectError(
+            f"this model pools by {config.pooling}, so no weights say what it pooled; pass {views} to "
+            "see its self-attention"
         )
-        raise InspectError(f"this model pools by {config.pooling}, so no weights say what it pooled; {hint}")
     if rollout and config.pooling == "max":
         raise InspectError(
             "--rollout starts from the pooling's weights, and max pooling has none; use --layer"
@@ -225,7 +236,8 @@ def inspect_text(
     attention rollout from the pooling through every layer (the pooling weights themselves for a
     model without self-attention layers); `pooling` the pooling weights (for cls pooling, the
     classification token's attention in the last layer); `layer`/`head` (1-based) the attention
-    each token receives there. With `words`, subword pieces are merged into words."""
+    each token receives there (by default the last layer's, for a model that pools by max). With
+    `words`, subword pieces are merged into words."""
     import torch
 
     check_texts([text])
@@ -233,6 +245,7 @@ def inspect_text(
     config = checkpoint.config.model
     if rollout is None:
         rollout = default_view(config, layer=layer, pooling=pooling)
+    layer = default_layer(config, layer=layer, rollout=rollout, pooling=pooling)
     check_view(config, layer=layer, head=head, rollout=rollout, pooling=pooling)
     tokenizer = checkpoint.tokenizer
     (encoded,) = encode(tokenizer, [text], max_length=checkpoint.config.model.length)

@@ -97,8 +97,16 @@ def test_views_a_model_lacks_are_refused_with_what_to_do(tmp_path):
     with pytest.raises(InspectError, match="pools by mean, which has no pooling weights"):
         inspect_text(mean, "football", pooling=True)
     assert inspect_text(mean, "football").view.startswith("attention rollout")
+    # Max pooling has no weights to roll out from: its last layer's attention is shown.
+    maximum = load_checkpoint(save_untrained_checkpoint(tmp_path / "max", num_layers=2, pooling="max"))
+    assert inspect_text(maximum, "football").view == inspect_text(maximum, "football", layer=2).view
+    assert inspect_text(maximum, "football").view.startswith("attention received in layer 2")
     flat = load_checkpoint(save_untrained_checkpoint(tmp_path / "flat", num_layers=0, pooling="max"))
-    with pytest.raises(InspectError, match="no self-attention layers"):
+    with pytest.raises(
+        InspectError,
+        match="pools by max and has no self-attention layers, so no weights say what it looked at; "
+        "train with model.pooling=attention",
+    ):
         inspect_text(flat, "football")
     with pytest.raises(InspectError, match="no self-attention layers"):
         inspect_text(flat, "football", layer=1)
