@@ -391,6 +391,13 @@ def _read_error(
     """What went wrong reading `path`, with the line where the file can say it."""
     builder = FILE_BUILDERS[path.suffix.lower()]
     reason = _reason(error)
+    cache = os.environ.get("HF_DATASETS_CACHE")
+    if cache and isinstance(error, OSError) and str(error.filename or "").startswith(cache):
+        # `datasets` writes its Arrow copy of the file there: the cache failed, not the file.
+        return DataError(
+            f"could not write the Arrow copy of {path.name} to HF_DATASETS_CACHE={cache} "
+            f"({error.strerror}); point HF_DATASETS_CACHE at a folder you can write to, or unset it"
+        )
     decoding = _decoding_error(path, encoding) if builder != "parquet" else None
     if decoding is not None:  # `datasets` hides a decoding error behind a generic one
         return decoding

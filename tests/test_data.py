@@ -425,3 +425,14 @@ def test_files_in_another_encoding_name_the_line_and_load_with_data_encoding(tmp
     splits = load_splits(DataConfig(source=str(path), encoding="latin-1", validation_fraction=0.5))
     texts = [*splits.splits["train"].texts, *splits.splits["validation"].texts]
     assert "café crème" in texts
+
+
+def test_an_unwritable_datasets_cache_is_named_not_blamed_on_the_data(tmp_path, monkeypatch):
+    from attncli.sources import load_raw
+
+    data = write_csv(tmp_path / "d.csv", make_rows(12))
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(blocker / "x"))
+    with pytest.raises(DataError, match=f"HF_DATASETS_CACHE={blocker / 'x'} .*point HF_DATASETS_CACHE at a"):
+        load_raw(str(data))
