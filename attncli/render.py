@@ -6,12 +6,12 @@ from __future__ import annotations
 import math
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.cells import cell_len
 from rich.color import Color
-from rich.console import Group, RenderableType
+from rich.console import Group, OverflowMethod, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.style import Style
@@ -23,6 +23,16 @@ from attncli.calibration import CALIBRATION_STATES
 from attncli.config import as_typed, settings_text
 from attncli.metrics import CALIBRATION_BINS
 from attncli.tokenizer import UNK_TOKEN
+
+
+class _Table(Table):
+    """rich's Table whose cells wrap instead of ending in "…" where the terminal is narrow
+    (COLUMNS=40 in a CI job): a number cut short reads as another number. A cell that should be cut
+    (a long text) says so itself, with a Text of its own overflow."""
+
+    def add_column(self, *args: Any, overflow: OverflowMethod = "fold", **kwargs: Any) -> None:
+        super().add_column(*args, overflow=overflow, **kwargs)
+
 
 if TYPE_CHECKING:
     from attncli.evaluation import EvalResult
@@ -161,7 +171,7 @@ def _acts_on_terminal(char: str) -> bool:
 
 
 def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:
-    table = Table("top tokens", "weight", "x uniform", box=None, header_style="attn.heading", pad_edge=False)
+    table = _Table("top tokens", "weight", "x uniform", box=None, header_style="attn.heading", pad_edge=False)
     ranked = sorted(inspection.tokens, key=lambda item: item.weight, reverse=True)[:TOP_TOKENS]
     for item in ranked:
         shown = _shown(inspection.text[item.start : item.end]) or item.token
@@ -315,7 +325,7 @@ def _defined(value: float | None, undefined: str = "—") -> Text:
 
 
 def _class_table(result: EvalResult) -> Table:
-    table = Table("label", "precision", "recall", "F1", "support", header_style="attn.heading")
+    table = _Table("label", "precision", "recall", "F1", "support", header_style="attn.heading")
     for label, scores in result.per_class.items():
         table.add_row(
             label,
@@ -334,7 +344,7 @@ def _confusion_heatmap(result: EvalResult) -> Table:
     def cell(content: RenderableType, style: Style | str = "") -> Padding:
         return Padding(content, (0, 1), style=style, expand=True)
 
-    matrix = Table(
+    matrix = _Table(
         title="confusion matrix", caption="shade: share of the row", header_style="attn.heading",
         caption_style="attn.muted", padding=0,
     )  # fmt: skip
@@ -367,7 +377,7 @@ def _reliability(result: EvalResult) -> RenderableType:
         (_percent(result.ece), "attn.good"),
         (f" over {CALIBRATION_BINS} confidence bins; temperature {temperature}", "attn.muted"),
     )
-    table = Table(
+    table = _Table(
         "confidence", "count", "mean confidence", "accuracy", title="reliability", header_style="attn.heading"
     )
     for item in result.reliability:
@@ -384,7 +394,7 @@ def _mistakes(result: EvalResult) -> RenderableType:
     errors = result.errors or []
     if not errors:
         return Text("no mistakes to list", "attn.muted")
-    table = Table(
+    table = _Table(
         "row", "text", "label", "predicted", "probability",
         title=f"{len(errors)} most confident mistakes (rows of the data, counting from 0)",
         header_style="attn.heading", expand=True,
@@ -430,7 +440,7 @@ def render_eval(result: EvalResult) -> RenderableType:
 
 def render_train_summary(result: TrainResult) -> RenderableType:
     # Two-line headers and no column rules: the table fits 80 columns, the width of a log file.
-    table = Table(
+    table = _Table(
         "epoch", "train\nloss", "val\nloss", "val\naccuracy", "val\nmacro-F1", "seconds", "tokens/s",
         "padding", header_style="attn.heading", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
     )  # fmt: skip
@@ -475,7 +485,7 @@ STOP_REASONS = {
 
 
 def _key_values(title: str, rows: list[tuple[str, str | Text]]) -> Table:
-    table = Table(title=title, title_style="attn.heading", title_justify="left", show_header=False, box=None)
+    table = _Table(title=title, title_style="attn.heading", title_justify="left", show_header=False, box=None)
     table.add_column(style="attn.muted")
     table.add_column()
     for name, value in rows:
@@ -515,7 +525,7 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
 def _file_table(info: CheckpointInfo) -> RenderableType:
     if info.files is None:
         return Text("no checksums recorded (saved by an attn before they were)", "attn.muted")
-    table = Table("file", "bytes", "sha256", "on disk", header_style="attn.heading", box=None)
+    table = _Table("file", "bytes", "sha256", "on disk", header_style="attn.heading", box=None)
     for item in info.files:
         status = Text(item.status, "attn.good" if item.status == "ok" else "attn.bad")
         table.add_row(item.name, f"{item.bytes:,}", f"{item.sha256[:16]}…", status)

@@ -294,3 +294,12 @@ def test_confusion_matrix_cells_are_shaded_by_their_share_of_the_row():
     assert "37;48;2;128;0;38m  2" in output
     red, green, blue = heat_color(0.5)
     assert output.count(f"30;48;2;{red};{green};{blue}m  1") == 2
+
+
+def test_a_narrow_terminal_wraps_the_numbers_instead_of_cutting_them():
+    """COLUMNS=40 (a CI job's terminal): `100.0…` would read as another number; wrapped, every
+    figure is still all there."""
+    output = _render_eval(EVAL_RESULT, width=40)
+    assert "…" not in output.split("most confident mistakes")[0]  # a mistake's text may be cut
+    neg = next(line for line in output.splitlines() if line.startswith("│ neg   "))
+    assert _cells(neg)[1:] == ["100.0", "50.0%", "66.7%", "2"]  # "100.0%" goes on over two lines
