@@ -203,8 +203,20 @@ def _print_json(rows: list[dict[str, Any]]) -> None:
 
 
 def _version(value: bool) -> None:
+    """attn's version, then what a bug report or a CI log needs beside it, read from the installed
+    packages' metadata: importing torch would take seconds."""
     if value:
-        typer.echo(f"attn {__version__}")
+        import platform
+        from importlib import metadata
+
+        def installed(name: str) -> str:
+            try:
+                return metadata.version(name)
+            except metadata.PackageNotFoundError:
+                return "not installed"
+
+        packages = ", ".join(f"{name} {installed(name)}" for name in ("torch", "tokenizers", "datasets"))
+        typer.echo(f"attn {__version__} ({packages}, Python {platform.python_version()})")
         raise typer.Exit()
 
 

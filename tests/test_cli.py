@@ -223,7 +223,13 @@ def test_help_and_version():
     listing = ok("--help").stdout
     for command in ("train", "eval", "predict", "inspect"):
         assert command in listing
-    assert ok("--version").stdout.startswith("attn ")
+    import platform
+
+    import torch
+
+    version = ok("--version").stdout
+    assert version.startswith("attn ") and f"torch {torch.__version__}" in version
+    assert f"Python {platform.python_version()})" in version and "tokenizers " in version
     assert "--max-length" in ok("train", "--help").stdout
     assert attn().returncode in (0, 2)  # no command prints help
 
