@@ -60,6 +60,8 @@ class TrainingInfo:
     """Calibration temperature dividing the logits (1.0: unchanged)."""
     calibration: str
     """Why the temperature is what it is: a key of calibration.CALIBRATION_STATES."""
+    embeddings_init: dict[str, Any] | None = None
+    """Where pretrained vectors came from and how much of the vocabulary they covered."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class CheckpointInfo:
                 "train_seconds": training.train_seconds,
                 "temperature": training.temperature,
                 "calibration": training.calibration,
+                "embeddings_init": training.embeddings_init,
             },
             "versions": {
                 "attn": self.attn_version,
@@ -180,6 +183,7 @@ def _training(header: dict[str, Any], metrics_json: Any) -> TrainingInfo:
         validation=validation,
         stop_reason=metrics.stop_reason or None,
         train_seconds=metrics.train_seconds,
+        embeddings_init=metrics.embeddings_init,
     )
 
 

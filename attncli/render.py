@@ -519,6 +519,15 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         rows.append(("training time", f"{training.train_seconds:,.1f} s"))
     note = _calibration_note(training.temperature, training.calibration)
     rows.append(("temperature", f"{training.temperature:.4g}{note}"))
+    vectors = training.embeddings_init
+    if vectors:
+        found, of = int(vectors.get("found", 0)), int(vectors.get("of", 0))
+        frozen = ", frozen" if info.model.get("freeze_embeddings") else ""
+        rows.append((
+            "pretrained vectors",
+            f"{found:,} of {of:,} vocabulary entries ({found / max(of, 1):.1%}) from {vectors.get('path')}, "
+            f"{vectors.get('dim')} dimensions{frozen}",
+        ))  # fmt: skip
     return rows
 
 
@@ -536,12 +545,36 @@ def _file_table(info: CheckpointInfo) -> RenderableType:
 FOLLOWS = {"pooling_attention": "attention", "pooling_heads": "num_heads"}
 
 
-def _model_setting(name: str, value: object, model: dict[str, object]) -> str:
+def _model_setting(name: str, value: object, model: dict[str, object]) -> str | Text:
+    unused = unused_model_settings(model).get(name)
+    if unused is not None:
+        return Text(f"{as_typed(value)} (unused: {unused})", "attn.muted")
     if value is not None:
         return as_typed(value)
     if name in FOLLOWS:
         return f"as {FOLLOWS[name]} ({as_typed(model.get(FOLLOWS[name]))})"
     return "none"
+
+
+def unused_model_settings(model: dict[str, object]) -> dict[str, str]:
+    """The model settings a checkpoint's model never reads, each with why: a setting of attention
+    pooling beside another pooling, of one kind of position beside another, of self-attention
+    layers in a model without them."""
+    pooling, positional, layers = model.get("pooling"), model.get("positional"), model.get("num_layers")
+    unused: dict[str, str] = {}
+    if pooling != "attention":
+        unused |= dict.fromkeys(("pooling_heads", "pooling_attention"), f"pooling is {pooling}")
+    if positional != "relative":
+        unused["max_relative_distance"] = f"positional is {positional}"
+    if positional != "segment":
+        unused["segment_length"] = f"positional is {positional}"
+    if layers == 0:
+        unused |= dict.fromkeys(("ff_dim", "attention_dropout", "attention_impl"), "no self-attention layers")
+        if pooling != "attention" or model.get("pooling_heads") is not None:
+            unused["num_heads"] = "no self-attention layers"
+        if pooling != "attention" or model.get("pooling_attention") is not None:
+            unused["attention"] = "no self-attention layers"
+    return unused
 
 
 def render_info(info: CheckpointInfo) -> RenderableType:

@@ -82,7 +82,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     }  # fmt: skip
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
-        "train_seconds", "temperature", "calibration",
+        "train_seconds", "temperature", "calibration", "embeddings_init",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
     assert output["training"]["epochs_trained"] is None and output["training"]["temperature"] == 1.0
@@ -144,3 +144,38 @@ def test_info_imports_no_torch_safetensors_tokenizers_or_datasets(tmp_path):
     described, imports = map(json.loads, result.stdout.splitlines())
     assert described["path"] == str(tmp_path / "run" / "best")
     assert imports == {"code": 0, "heavy": []}
+
+
+def test_settings_the_model_never_reads_are_marked_unused():
+    from attncli.render import unused_model_settings
+
+    mean = {"pooling": "mean", "positional": "rope", "num_layers": 2, "pooling_heads": None}
+    assert unused_model_settings(mean) == {
+        "pooling_heads": "pooling is mean", "pooling_attention": "pooling is mean",
+        "max_relative_distance": "positional is rope", "segment_length": "positional is rope",
+    }  # fmt: skip
+    flat = {"pooling": "attention", "positional": "relative", "num_layers": 0, "pooling_heads": None}
+    assert set(unused_model_settings(flat)) == {
+        "segment_length",
+        "ff_dim",
+        "attention_dropout",
+        "attention_impl",
+    }
+    # num_heads and attention still shape the pooling while it follows them
+    sized = {**flat, "pooling_heads": 16, "pooling_attention": "additive"}
+    assert {"num_heads", "attention"} <= set(unused_model_settings(sized))
+
+
+def test_info_shows_unused_settings_and_the_vectors_coverage(trained, tmp_path):
+    import dataclasses
+
+    info = describe_checkpoint(trained.output)
+    vectors = {"path": "glove.txt", "dim": 50, "found": 30, "of": 40}
+    model = {**info.model, "positional": "sinusoidal", "freeze_embeddings": True}
+    shown = dataclasses.replace(
+        info, model=model, training=dataclasses.replace(info.training, embeddings_init=vectors)
+    )
+    text = _rendered(render_info(shown))
+    assert "segment_length" in text and "(unused: positional is sinusoidal)" in text
+    assert "30 of 40 vocabulary entries (75.0%) from glove.txt, 50 dimensions, frozen" in text
+    assert describe_checkpoint(trained.output).to_json()["training"]["embeddings_init"] is None
