@@ -39,10 +39,10 @@ INTERRUPT_VARIABLE = "ATTN_TEST_INTERRUPT_AT_STEP"
 LOG_EVERY = 10  # steps between progress lines of metrics.jsonl (and reads of the loss on a GPU)
 
 
-def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, float, float]:
-    """Validation loss, accuracy, macro-F1 and the calibration temperature (1.0 unless
-    train.calibrate); under torchrun each process scores its share of the rows and the sums are
-    added up."""
+def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, float, float, list[str]]:
+    """Validation loss, accuracy, macro-F1, the calibration temperature (1.0 unless
+    train.calibrate) and the labels none of whose rows was recognised; under torchrun each process
+    scores its share of the rows and the sums are added up."""
     import torch
     import torch.nn.functional as F
 
@@ -72,7 +72,13 @@ def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, floa
     mistakes = total - int(matrix.trace().item())
     calibrate = prepared.config.train.calibrate and mistakes > 0
     temperature = best_temperature(totals[1 + cells :]) if calibrate else 1.0
-    return totals[0].item() / total, matrix.trace().item() / total, macro_f1(matrix.tolist()), temperature
+    missed = [
+        name
+        for index, name in enumerate(prepared.label_names)
+        if matrix[index].sum() > 0 and matrix[index, index] == 0
+    ]
+    accuracy = matrix.trace().item() / total
+    return totals[0].item() / total, accuracy, macro_f1(matrix.tolist()), temperature, missed
 
 
 class _StopRequest:
@@ -305,7 +311,7 @@ def _end_epoch(
     import torch
 
     config = prepared.config.train
-    validation_loss, validation_accuracy, validation_f1, temperature = _validate(state, prepared)
+    validation_loss, validation_accuracy, validation_f1, temperature, missed = _validate(state, prepared)
     assert state.loss_sum is not None
     counts = [state.loss_sum.double().reshape(1)]  # float64: token counts stay exact past 2^24
     counts.append(
@@ -323,6 +329,7 @@ def _end_epoch(
         tokens_per_second=tokens_seen / state.epoch_seconds if state.epoch_seconds > 0 else 0.0,
         padding_fraction=1.0 - tokens_seen / padded_tokens if padded_tokens else 0.0,
         temperature=temperature,
+        missed_labels=missed,
     )
     state.history.append(record)
     reporter.epoch_end(record)

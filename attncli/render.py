@@ -474,6 +474,19 @@ def render_train_summary(result: TrainResult) -> RenderableType:
         (f"{result.train_seconds:.1f} s; peak memory {metrics.peak_memory_mb:,.0f} MB", "attn.muted"),
         (f"\nsaved to {result.output / 'best'} (best epoch) and {result.output / 'last'}", "attn.muted"),
     )
+    missed = result.best.missed_labels
+    if missed:  # a rare label the model learnt to ignore: accuracy alone hides it
+        weighted = result.config.train.class_weights is not None
+        remedy = (
+            "more rows of them would help"
+            if weighted
+            else "--set train.class_weights=auto weighs rare labels up"
+        )
+        labels = ", ".join(missed)
+        footer.append_text(Text(
+            f"\nwarning: the best epoch recognised none of the validation rows of {labels}; {remedy}",
+            "attn.bad",
+        ))  # fmt: skip
     return Panel(Group(table, footer), title="training summary", expand=False)
 
 

@@ -300,6 +300,7 @@ def test_summary_records_padding_and_peak_memory(trained):
     Console(file=log, width=80, theme=ATTN_THEME).print(render_train_summary(trained))
     assert max(len(line) for line in log.getvalue().splitlines()) <= 80 and "…" not in log.getvalue()
     assert "accuracy" in log.getvalue() and "macro-F1" in log.getvalue() and "tokens/s" in log.getvalue()
+    assert "warning" not in log.getvalue() and trained.best.missed_labels == []
 
 
 def test_resume_refuses_data_that_changed_since_the_run_was_saved(tmp_path, monkeypatch):
@@ -398,3 +399,30 @@ def test_ctrl_c_before_the_first_epoch_of_an_overwrite_run_gives_the_earlier_run
     with pytest.raises(TrainingInterrupted, match="resume with"):
         train(config, output=tmp_path / "r", overwrite=True)
     assert (tmp_path / "r" / "best" / "config.json").read_bytes() != earlier["config.json"]
+
+
+def test_a_label_the_best_epoch_never_recognises_is_warned_of_in_the_summary(tmp_path):
+    import io
+
+    from conftest import FILLER
+    from rich.console import Console
+
+    from attncli.render import ATTN_THEME, render_train_summary
+
+    rng = random.Random(0)  # a rare label whose texts look like the common one's: never predicted
+    rows = [
+        {"text": " ".join(rng.choices(FILLER, k=6)), "label": "rare" if index % 20 == 0 else "common"}
+        for index in range(400)
+    ]
+    path = write_csv(tmp_path / "d.csv", rows)
+    config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1"])
+    result = train(config, output=tmp_path / "run")
+    assert result.best.missed_labels == ["rare"]
+    log = io.StringIO()
+    Console(file=log, width=200, theme=ATTN_THEME).print(render_train_summary(result))
+    assert (
+        "warning: the best epoch recognised none of the validation rows of rare; "
+        "--set train.class_weights=auto weighs rare labels up"
+    ) in log.getvalue()
+    saved = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())
+    assert saved["history"][0]["missed_labels"] == ["rare"]
