@@ -248,7 +248,9 @@ def predicted_columns(columns: Sequence[str], label_names: Sequence[str]) -> tup
         if all(_added_as(name, wanted) for name, wanted in zip(names, probabilities, strict=True)) and (
             _added_as(columns[start - 1], "score") and _added_as(columns[start - 2], "label")
         ):
-            return tuple(columns[start - 2 : start + len(probabilities)])
+            end = start + len(probabilities)
+            end += end < len(columns) and _added_as(columns[end], "reason")
+            return tuple(columns[start - 2 : end])
     return ()
 
 
@@ -261,11 +263,12 @@ def _added_as(column: str, name: str) -> bool:
 
 
 class CsvWriter:
-    """The input's columns (for plain text: index and text), then `label`, `score` and one
-    `prob_<label>` column per label. A name that clashes with an input column (ignoring case, as
-    spreadsheets and SQL do) is prefixed `attn_`, and numbered as well (`attn_label_2`) while that too
-    is taken, so every column has its own name. So is `label` where the input has a column of true
-    labels by another name (`category`): eval would take a `label` column for them."""
+    """The input's columns (for plain text: index and text), then `label`, `score`, one
+    `prob_<label>` column per label and `reason` (why a row has no label: no text, an empty one).
+    A name that clashes with an input column (ignoring case, as spreadsheets and SQL do) is prefixed
+    `attn_`, and numbered as well (`attn_label_2`) while that too is taken, so every column has its
+    own name. So is `label` where the input has a column of true labels by another name
+    (`category`): eval would take a `label` column for them."""
 
     def __init__(
         self,
@@ -276,7 +279,7 @@ class CsvWriter:
         delimiter: str = ",",
     ) -> None:
         self.input_columns = list(input_columns) or ["index", "text"]
-        added = ["label", "score", *(f"prob_{label}" for label in label_names)]
+        added = ["label", "score", *(f"prob_{label}" for label in label_names), "reason"]
         taken = {column.strip().lower() for column in self.input_columns}
         if detected_label_column(self.input_columns) is not None:
             taken.add("label")
@@ -297,6 +300,6 @@ class CsvWriter:
             row = {"index": prediction.index, "text": prediction.text} if self.plain else prediction.fields
             values = [_cell(row.get(column)) for column in self.input_columns]
             scores = [_cell(prediction.label), _cell(prediction.score)]
-            probabilities = [_cell(p) for p in prediction.probabilities] or [""] * (len(self.added) - 2)
-            self.writer.writerow([*values, *scores, *probabilities])
+            probabilities = [_cell(p) for p in prediction.probabilities] or [""] * (len(self.added) - 3)
+            self.writer.writerow([*values, *scores, *probabilities, _cell(prediction.reason)])
         self.stream.flush()

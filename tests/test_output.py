@@ -48,9 +48,9 @@ def test_a_json_array_holds_every_result_in_order_and_an_empty_one_is_still_json
 def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
     columns = ["label", "attn_label", "attn_label_2", "score", "prob_neg"]
     writer = CsvWriter(io.StringIO(), input_columns=columns, label_names=["neg", "pos"])
-    assert writer.added == ["attn_label_3", "attn_score", "attn_prob_neg", "prob_pos"]
+    assert writer.added == ["attn_label_3", "attn_score", "attn_prob_neg", "prob_pos", "reason"]
     header = next(csv.reader(io.StringIO(writer.stream.getvalue())))  # type: ignore[attr-defined]
-    assert len(set(header)) == len(header) == 9
+    assert len(set(header)) == len(header) == 10
 
 
 @pytest.mark.parametrize(
@@ -100,9 +100,9 @@ def test_csv_output_adds_label_score_and_probabilities_to_the_input_columns():
     ])  # fmt: skip
     rows = list(csv.reader(io.StringIO(stream.getvalue())))
     assert rows == [
-        ["id", "text", "label", "attn_label", "score", "prob_neg", "prob_pos"],  # "label" was taken
-        ["007", "nice", "pos", "pos", "0.75", "0.25", "0.75"],
-        ["008", "", "neg", "", "", "", ""],
+        ["id", "text", "label", "attn_label", "score", "prob_neg", "prob_pos", "reason"],  # "label" taken
+        ["007", "nice", "pos", "pos", "0.75", "0.25", "0.75", ""],
+        ["008", "", "neg", "", "", "", "", "empty text"],  # why it has no label, as JSON says
     ]
 
 
