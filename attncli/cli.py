@@ -366,6 +366,12 @@ def train(
             "share its cores).",
         ),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the summary as one JSON object (metrics.json's record and the paths)."
+        ),
+    ] = False,
     debug: DebugOption = False,
 ) -> None:
     """Train a tokenizer and an attention classifier; the best epoch goes to OUTPUT/best."""
@@ -381,7 +387,7 @@ def train(
             str(item) for flag, value in options.items() if value is not None for item in (flag, value)
         ]
         arguments += [item for value in set_values or [] for item in ("--set", value)]
-        arguments += ["--overwrite"] * overwrite + ["--debug"] * debug
+        arguments += ["--overwrite"] * overwrite + ["--json"] * as_json + ["--debug"] * debug
         cores = os.cpu_count() or 1
         if nproc > cores and device in (None, "auto", "cpu") and not _has_gpu():
             typer.echo(
@@ -396,7 +402,6 @@ def train(
     def action() -> None:
         from attncli.config import load_config
         from attncli.progress import ProgressReporter
-        from attncli.render import render_train_summary
         from attncli.train import resume as resume_training
         from attncli.train import train as run_training
 
@@ -411,8 +416,7 @@ def train(
                 )
             reporters.append(ProgressReporter())
             result = resume_training(resume, epochs=epochs, reporter=reporters[-1])
-            if result.is_main:
-                _console().print(render_train_summary(result))
+            _print_train_summary(result, as_json=as_json)
             return
         if output is None:
             raise ConfigError("pass --output FOLDER (where the run is written), or --resume OUTPUT")
@@ -435,8 +439,7 @@ def train(
         reporter = ProgressReporter()
         reporters.append(reporter)
         result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)
-        if result.is_main:
-            _console().print(render_train_summary(result))
+        _print_train_summary(result, as_json=as_json)
 
     def interrupted() -> str:
         # Inside the training loop Ctrl-C saves last/ and says so; this is before it, or after it.
@@ -447,6 +450,20 @@ def train(
 
     with _termination_interrupts():
         _run(action, debug=debug, interrupted=interrupted)
+
+
+def _print_train_summary(result: Any, *, as_json: bool) -> None:
+    """The summary of a finished run on stdout (by the first process alone under torchrun): a table,
+    or one JSON object for scripts, metrics.json's record with the run's folders."""
+    if not result.is_main:
+        return
+    if as_json:
+        folders = {"output": str(result.output), "best": str(result.output / "best")}
+        _print_json([{**folders, "last": str(result.output / "last"), **result.metrics.to_json()}])
+        return
+    from attncli.render import render_train_summary
+
+    _console().print(render_train_summary(result))
 
 
 @contextlib.contextmanager

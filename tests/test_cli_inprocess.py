@@ -367,3 +367,16 @@ def test_more_processes_than_cores_on_the_cpu_is_warned_of(monkeypatch, tmp_path
         "than with fewer processes\n"
     )
     assert invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "--nproc", 2).stderr == ""
+
+
+def test_train_json_prints_the_runs_record_for_scripts(tmp_path):
+    data = write_csv(tmp_path / "d.csv", make_rows(60))
+    result = invoke("train", data, "-o", tmp_path / "run", "--epochs", 2, *TINY, "--json")
+    assert result.exit_code == 0, result.output
+    (summary,) = [json.loads(line) for line in result.stdout.splitlines()]  # stdout: that object alone
+    saved = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())
+    assert summary == {
+        "output": str(tmp_path / "run"), "best": str(tmp_path / "run" / "best"),
+        "last": str(tmp_path / "run" / "last"), **saved,
+    }  # fmt: skip
+    assert summary["best_epoch"] in (1, 2) and set(summary["validation"]) >= {"accuracy", "macro_f1"}
