@@ -66,8 +66,9 @@ PICKLE_STARTS = (b"\x80", b"PK\x03\x04")
 # Files other tools save weights in: pickles, which attn never loads (unpickling can run any code).
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 RESUME_REMEDY = "restore the file from a backup, or start a new run with attn train -o FOLDER"
-# A checkpoint that a training run replaces while it is read is read again, this often at most.
-READ_ATTEMPTS, READ_RETRY_SECONDS = 5, 0.05
+# A checkpoint that a training run replaces while it is read is read again, this often at most: up
+# to 2 s of epochs a fraction of a second long (small data). One that stays in place is read once.
+READ_ATTEMPTS, READ_RETRY_SECONDS = 40, 0.05
 T = TypeVar("T")
 
 

@@ -434,5 +434,8 @@ def test_an_unwritable_datasets_cache_is_named_not_blamed_on_the_data(tmp_path, 
     blocker = tmp_path / "cache-is-a-file"
     blocker.write_text("")
     monkeypatch.setenv("HF_DATASETS_CACHE", str(blocker / "x"))
+    import datasets  # it reads the variable once, when imported: as a new process would see it
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", blocker / "x")
     with pytest.raises(DataError, match=f"HF_DATASETS_CACHE={blocker / 'x'} .*point HF_DATASETS_CACHE at a"):
         load_raw(str(data))
