@@ -6,7 +6,7 @@ lets every process of a distributed run add up its share of the sums before the 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import torch
@@ -27,7 +27,7 @@ CALIBRATION_STATES = {
     "no_mistakes": "not fitted: the validation split had no mistake to fit on",
     "off": "not fitted: train.calibrate is off",
     "no_epoch": "not fitted: saved before an epoch ended",
-    "none": "not fitted: saved before calibration existed",
+    "before_calibration": "not fitted: saved before calibration existed",
 }
 
 
@@ -37,27 +37,12 @@ def calibration_state(
     """The key of CALIBRATION_STATES for a temperature (None: a checkpoint without one) fitted with
     train.calibrate at `calibrate` on an epoch of `validation_accuracy` (None: unknown)."""
     if temperature is None:
-        return "none"
+        return "before_calibration"
     if not calibrate:
         return "off"
     if temperature == 1.0 and validation_accuracy == 1.0:
         return "no_mistakes"
     return "fitted"
-
-
-def saved_calibration_state(header: dict[str, Any], best_validation_accuracy: float | None) -> str:
-    """A checkpoint's calibration state: as recorded in its config.json, else (saved by an attn
-    before it was recorded) worked out from its settings and its best epoch's validation accuracy."""
-    recorded = header.get("calibration")
-    if recorded in CALIBRATION_STATES:
-        return str(recorded)
-    train = header.get("config", {}).get("train", {})
-    temperature = header.get("temperature")
-    return calibration_state(
-        calibrate=bool(train.get("calibrate", True)),
-        temperature=None if temperature is None else float(temperature),
-        validation_accuracy=best_validation_accuracy,
-    )
 
 
 def temperature_grid() -> torch.Tensor:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attncli import __version__
-from attncli.calibration import saved_calibration_state
+from attncli.calibration import CALIBRATION_STATES, calibration_state
 from attncli.checksums import (
     FILES_KEY,
     RESTORE_OR_RETRAIN,
@@ -109,8 +109,32 @@ class LoadedCheckpoint:
     @property
     def calibration(self) -> str:
         """Why the temperature is what it is: a key of calibration.CALIBRATION_STATES."""
-        best = TrainingMetrics.from_json(self.metrics).best if isinstance(self.metrics, dict) else None
-        return saved_calibration_state(self.header, best.validation_accuracy if best else None)
+        return saved_calibration_state(self.path, self.header, self.metrics)
+
+
+def saved_calibration_state(folder: Path, header: dict[str, Any], metrics_json: Any) -> str:
+    """Why the temperature of the checkpoint in `folder` is what it is (a key of
+    calibration.CALIBRATION_STATES): as its config.json records, else, for one saved by an attn
+    before that was recorded, worked out from its settings and the epoch it holds (`last/`: the
+    newest; any other: the best), or no epoch at all."""
+    recorded = header.get("calibration")
+    if recorded in CALIBRATION_STATES:
+        return str(recorded)
+    temperature = header.get("temperature")
+    calibrate = bool(header.get("config", {}).get("train", {}).get("calibrate", True))
+    metrics = (
+        TrainingMetrics.from_json(metrics_json) if isinstance(metrics_json, dict) and metrics_json else None
+    )
+    if temperature is not None and calibrate and metrics is not None and not metrics.history:
+        return "no_epoch"
+    epoch = None
+    if metrics is not None and metrics.history:
+        epoch = metrics.history[-1] if folder.name == LAST else metrics.best
+    return calibration_state(
+        calibrate=calibrate,
+        temperature=None if temperature is None else float(temperature),
+        validation_accuracy=epoch.validation_accuracy if epoch is not None else None,
+    )
 
 
 def _retired(folder: Path) -> list[Path]:

@@ -146,10 +146,10 @@ def choose_columns(
     return Columns(text=chosen_text, label=chosen_label, note=note)
 
 
-def detected_label_column(columns: Sequence[str]) -> str | None:
-    """The column label detection would take for the label among `columns`, if any."""
-    role = _Role("label", None, LABEL_COLUMNS, NOT_LABEL_WORDS)
-    return _detect(Layout(columns=tuple(columns)), role, taken=None)[0]
+def label_named_column(columns: Sequence[str]) -> str | None:
+    """A column named as labels usually are (label, category, ...; ignoring case and surrounding
+    spaces), if any: not one found by a word in its name, which `label_count` or `class_id` hold."""
+    return _by_name(LABEL_COLUMNS, list(columns))[0]
 
 
 @dataclass(frozen=True)

@@ -276,8 +276,10 @@ def load_labelled_split(
     if predicted:  # attn predict's output: its label column holds predictions, never the true labels
         own = tuple(column for column in layout.columns if column not in predicted)
         layout = dataclasses.replace(layout, columns=own)
-        notes += (f"{where} is attn predict's output: the true labels are not read from {predicted[0]!r}, "
-                  "which holds its predictions",)  # fmt: skip
+        notes += (
+            f"{where} is attn predict's output: the true labels are not read from {predicted[0]!r}, which "
+            f"holds its predictions (--label-column {predicted[0]} reads them all the same)",
+        )
     # The training columns are tried first, then the usual names.
     try:
         columns = choose_columns(

@@ -81,6 +81,11 @@ def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, floa
     return totals[0].item() / total, accuracy, macro_f1(matrix.tolist()), temperature, missed
 
 
+def _finite(loss: float) -> bool:
+    """Whether a step's loss is a number training can go on from (tests make it fail on a step)."""
+    return math.isfinite(loss)
+
+
 class _StopRequest:
     """Ctrl-C or SIGTERM asks the loop to stop after the current step; a second Ctrl-C stops at once."""
 
@@ -441,7 +446,7 @@ def fit(
                     if interrupt_at and state.global_step >= interrupt_at:
                         interrupt_at = 0
                         os.kill(os.getpid(), signal.SIGINT)
-                    finite = distributed.agree(math.isfinite(shown), device=prepared.device)
+                    finite = distributed.agree(_finite(shown), device=prepared.device)
                     if not finite:
                         raise TrainingError(
                             f"the loss became {shown} at epoch {state.epoch}, step {state.step}; lower "

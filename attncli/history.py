@@ -21,8 +21,9 @@ class EpochRecord:
     """Share of the padded batches' positions that were padding."""
     temperature: float = 1.0
     """Calibration temperature fitted on this epoch's validation scores (1.0: none)."""
-    missed_labels: list[str] = field(default_factory=list)
-    """Labels with validation rows of which this epoch recognised none (recall 0)."""
+    missed_labels: list[str] | None = None
+    """Labels with validation rows of which this epoch recognised none (recall 0); None for an
+    epoch recorded by an attn before this was (unknown, not "none missed")."""
 
     @classmethod
     def from_json(cls, values: dict[str, Any]) -> EpochRecord:

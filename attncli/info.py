@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from attncli.calibration import saved_calibration_state
 from attncli.checkpoint import (
     CONFIG_FILE,
     FORMAT_VERSION,
@@ -20,6 +19,7 @@ from attncli.checkpoint import (
     WEIGHTS_FILE,
     read_header,
     read_steadily,
+    saved_calibration_state,
 )
 from attncli.checksums import recorded_files, status_of
 from attncli.errors import CheckpointError
@@ -110,6 +110,7 @@ class CheckpointInfo:
                 "torch": self.torch_version,
                 "format": self.format_version,
             },
+            "unused_settings": unused_model_settings(self.model),
             "files": None
             if self.files is None
             else {
@@ -141,6 +142,27 @@ def count_parameters(path: Path) -> int | None:
         return None
 
 
+def unused_model_settings(model: dict[str, object]) -> dict[str, str]:
+    """The model settings a checkpoint's model never reads, each with why: a setting of attention
+    pooling beside another pooling, of one kind of position beside another, of self-attention
+    layers in a model without them."""
+    pooling, positional, layers = model.get("pooling"), model.get("positional"), model.get("num_layers")
+    unused: dict[str, str] = {}
+    if pooling != "attention":
+        unused |= dict.fromkeys(("pooling_heads", "pooling_attention"), f"pooling is {pooling}")
+    if positional != "relative":
+        unused["max_relative_distance"] = f"positional is {positional}"
+    if positional != "segment":
+        unused["segment_length"] = f"positional is {positional}"
+    if layers == 0:
+        unused |= dict.fromkeys(("ff_dim", "attention_dropout", "attention_impl"), "no self-attention layers")
+        if pooling != "attention" or model.get("pooling_heads") is not None:
+            unused["num_heads"] = "no self-attention layers"
+        if pooling != "attention" or model.get("pooling_attention") is not None:
+            unused["attention"] = "no self-attention layers"
+    return unused
+
+
 def _tokenizer_kind(path: Path) -> str | None:
     """The tokenizer.kind that trains the tokenizer in tokenizer.json (its model type if attn has none)."""
     tokenizer = _read_json(path)
@@ -149,7 +171,7 @@ def _tokenizer_kind(path: Path) -> str | None:
     return TOKENIZER_KINDS.get(kind, kind) if isinstance(kind, str) else None
 
 
-def _training(header: dict[str, Any], metrics_json: Any) -> TrainingInfo:
+def _training(path: Path, header: dict[str, Any], metrics_json: Any) -> TrainingInfo:
     data = header["config"].get("data", {})
     common = {
         "data_source": data.get("source"),
@@ -159,7 +181,7 @@ def _training(header: dict[str, Any], metrics_json: Any) -> TrainingInfo:
     if not metrics_json or not isinstance(metrics_json, dict):
         return TrainingInfo(
             **common,
-            calibration=saved_calibration_state(header, None),
+            calibration=saved_calibration_state(path, header, metrics_json),
             epochs_trained=None,
             best_epoch=None,
             validation=None,
@@ -177,7 +199,7 @@ def _training(header: dict[str, Any], metrics_json: Any) -> TrainingInfo:
         }
     return TrainingInfo(
         **common,
-        calibration=saved_calibration_state(header, best.validation_accuracy if best else None),
+        calibration=saved_calibration_state(path, header, metrics_json),
         epochs_trained=max((record.epoch for record in metrics.history), default=0),
         best_epoch=metrics.best_epoch or None,  # epochs count from 1
         validation=validation,
@@ -220,7 +242,7 @@ def _describe(path: Path) -> CheckpointInfo:
             num_parameters=count_parameters(path / WEIGHTS_FILE),
             vocab_size=int(header["vocab_size"]),
             tokenizer_kind=_tokenizer_kind(path / TOKENIZER_FILE),
-            training=_training(header, _read_json(path / METRICS_FILE)),
+            training=_training(path, header, _read_json(path / METRICS_FILE)),
             attn_version=str(saved.get("attn_version")),
             torch_version=str(saved.get("torch_version")),
             format_version=int(saved["format_version"]),

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from attncli.columns import detected_label_column
+from attncli.columns import label_named_column
 from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.prediction import Prediction
 from attncli.tokenizer import readable_text
@@ -281,7 +281,7 @@ class CsvWriter:
         self.input_columns = list(input_columns) or ["index", "text"]
         added = ["label", "score", *(f"prob_{label}" for label in label_names), "reason"]
         taken = {column.strip().lower() for column in self.input_columns}
-        if detected_label_column(self.input_columns) is not None:
+        if label_named_column(self.input_columns) is not None:
             taken.add("label")
         self.added = []
         for name in added:

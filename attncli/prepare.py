@@ -34,13 +34,13 @@ from attncli.tokenizer import (
 from attncli.train_state import TrainState
 from attncli.vectors import initialise_embeddings, load_vectors
 
-# Frozen pretrained embeddings covering less of the vocabulary than this get a warning: the rest
-# would stay random for the whole run.
-FROZEN_COVERAGE = 0.5
-
 if TYPE_CHECKING:
     import torch
     from tokenizers import Tokenizer
+
+# Frozen pretrained embeddings covering less of the vocabulary than this get a warning: the rest
+# would stay random for the whole run.
+FROZEN_COVERAGE = 0.5
 
 
 def learning_rate_factor(step: int, *, total_steps: int, warmup_steps: int) -> float:

@@ -21,8 +21,16 @@ from rich.theme import Theme
 
 from attncli.calibration import CALIBRATION_STATES
 from attncli.config import as_typed, settings_text
+from attncli.info import unused_model_settings
 from attncli.metrics import CALIBRATION_BINS
 from attncli.tokenizer import UNK_TOKEN
+
+if TYPE_CHECKING:
+    from attncli.evaluation import EvalResult
+    from attncli.info import CheckpointInfo
+    from attncli.inspection import Inspection, TokenWeight
+    from attncli.prediction import Prediction
+    from attncli.train import TrainResult
 
 
 class _Table(Table):
@@ -33,13 +41,6 @@ class _Table(Table):
     def add_column(self, *args: Any, overflow: OverflowMethod = "fold", **kwargs: Any) -> None:
         super().add_column(*args, overflow=overflow, **kwargs)
 
-
-if TYPE_CHECKING:
-    from attncli.evaluation import EvalResult
-    from attncli.info import CheckpointInfo
-    from attncli.inspection import Inspection, TokenWeight
-    from attncli.prediction import Prediction
-    from attncli.train import TrainResult
 
 ATTN_THEME = Theme(
     {
@@ -567,27 +568,6 @@ def _model_setting(name: str, value: object, model: dict[str, object]) -> str | 
     if name in FOLLOWS:
         return f"as {FOLLOWS[name]} ({as_typed(model.get(FOLLOWS[name]))})"
     return "none"
-
-
-def unused_model_settings(model: dict[str, object]) -> dict[str, str]:
-    """The model settings a checkpoint's model never reads, each with why: a setting of attention
-    pooling beside another pooling, of one kind of position beside another, of self-attention
-    layers in a model without them."""
-    pooling, positional, layers = model.get("pooling"), model.get("positional"), model.get("num_layers")
-    unused: dict[str, str] = {}
-    if pooling != "attention":
-        unused |= dict.fromkeys(("pooling_heads", "pooling_attention"), f"pooling is {pooling}")
-    if positional != "relative":
-        unused["max_relative_distance"] = f"positional is {positional}"
-    if positional != "segment":
-        unused["segment_length"] = f"positional is {positional}"
-    if layers == 0:
-        unused |= dict.fromkeys(("ff_dim", "attention_dropout", "attention_impl"), "no self-attention layers")
-        if pooling != "attention" or model.get("pooling_heads") is not None:
-            unused["num_heads"] = "no self-attention layers"
-        if pooling != "attention" or model.get("pooling_attention") is not None:
-            unused["attention"] = "no self-attention layers"
-    return unused
 
 
 def render_info(info: CheckpointInfo) -> RenderableType:

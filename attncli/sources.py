@@ -254,7 +254,7 @@ def _load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str |
             )
     splits: dict[str, Any] = {}
     origins: dict[str, Origin] = {}
-    detected: dict[str, list[Path]] = {}
+    detected: dict[tuple[str, str], list[Path]] = {}  # (suffix, delimiter read) -> files
     quoting_notes: list[str] = []
     for split, paths in files.items():
         shards = []
@@ -265,7 +265,7 @@ def _load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str |
                 dialect = csv_dialect(path, configured=delimiter, encoding=encoding)
                 used, quoting = dialect.delimiter, dialect.quoting
                 if dialect.sniffed:
-                    detected.setdefault(used, []).append(path)
+                    detected.setdefault((path.suffix.lower(), used), []).append(path)
                 quoting_notes += [dialect.quoting_note] if dialect.quoting_note else []
             shards.append(_load_file(path, encoding=encoding, delimiter=used, quoting=quoting))
             origins[split] = Origin(
@@ -274,7 +274,7 @@ def _load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str |
         splits[split] = shards[0] if len(shards) == 1 else _joined_shards(shards, paths)
         if len(shards) > 1:  # rows are named by their place in the split, not in one file
             origins[split] = Origin(split=split)
-    notes = tuple(delimiter_note(paths, used) for used, paths in detected.items())
+    notes = tuple(delimiter_note(paths, used) for (_, used), paths in detected.items())
     return RawData(splits=splits, origins=origins, notes=notes + tuple(quoting_notes))
 
 
@@ -392,7 +392,7 @@ def _read_error(
     builder = FILE_BUILDERS[path.suffix.lower()]
     reason = _reason(error)
     cache = os.environ.get("HF_DATASETS_CACHE")
-    if cache and isinstance(error, OSError) and str(error.filename or "").startswith(cache):
+    if cache and isinstance(error, OSError) and _inside(error.filename, Path(cache).expanduser()):
         # `datasets` writes its Arrow copy of the file there: the cache failed, not the file.
         return DataError(
             f"could not write the Arrow copy of {path.name} to HF_DATASETS_CACHE={cache} "
@@ -417,6 +417,13 @@ def _read_error(
     if "corresponds to no data" in reason:  # what `datasets` says of a file with no rows
         return DataError(f"{path.name} is empty (no rows); give it labelled rows")
     return DataError(f"could not read {path.name} as {path.suffix[1:]}: {reason}")
+
+
+def _inside(filename: Any, folder: Path) -> bool:
+    """Whether the file an OSError names is `folder` or in it (both made absolute)."""
+    if not filename:
+        return False
+    return Path(os.path.abspath(filename)).is_relative_to(os.path.abspath(folder))
 
 
 def _decoding_error(path: Path, encoding: str) -> DataError | None:

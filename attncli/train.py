@@ -224,11 +224,14 @@ def _refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> 
         raise ConfigError(f"{last.parent} already trained {done} epochs; pass a higher --epochs to go on")
 
 
-def _keep_what_was_saved(state: TrainState, prepared: Prepared, folder: RunFolder, resumed: bool) -> str:
+def _keep_what_was_saved(
+    state: TrainState, prepared: Prepared, folder: RunFolder, *, resumed: bool, epochs_before: int
+) -> str:
     """After a run failed (a non-finite loss): what its folder keeps, said in words. A run that saved
     nothing of its own leaves the folder as it was, its earlier run put back after --overwrite, so
-    the same command can be run again once its cause is fixed."""
-    if state.history:
+    the same command can be run again once its cause is fixed. `epochs_before`: the epochs the run
+    had ended before this process took it up (a resumed run's)."""
+    if len(state.history) > epochs_before:  # last/ was saved when this process ended an epoch
         epoch = state.history[-1].epoch
         return f"{folder.last} holds the state at the end of epoch {epoch}, {folder.best} the best epoch"
     if resumed:
@@ -261,13 +264,15 @@ def _fit_and_finish(
     if prepared.distributed.is_main and not resumed:
         folder.clear_previous_run()
     run = RunWriter(folder, prepared, metrics, resumed_at=state.global_step if resumed else None)
+    epochs_before = len(state.history)
     try:
         fit(state, prepared, run, metrics, reporter=reporter)
     except TrainingError as failed:
-        run.close()
-        raise TrainingError(f"{failed}; {_keep_what_was_saved(state, prepared, folder, resumed)}") from None
+        run.close()  # the log is whole before the folder may be put back as it was
+        kept = _keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
+        raise TrainingError(f"{failed}; {kept}") from None
     finally:
-        run.close()
+        run.close()  # a second close is a no-op
     run.account(metrics)
     if prepared.distributed.is_main:  # best/ was saved when its epoch ended; give it the whole record
         replace_metrics(folder.best, metrics.to_json())

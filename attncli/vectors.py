@@ -187,7 +187,7 @@ def load_vectors(
             raise _damaged(path, error) from error
     if dim is None:
         raise ConfigError(f"model.embeddings_init {path} holds no vectors")
-    if not best and other_width is not None and other_widths * 2 > read:
+    if other_width is not None and other_widths * 2 > read:  # whether or not its word was found
         number, spaces = other_width
         raise ConfigError(
             f"the first vector of {path} has {dim} values but most lines have another number ({spaces} on "

@@ -7,9 +7,9 @@ from attncli.calibration import (
     best_temperature,
     calibration_state,
     nll_by_temperature,
-    saved_calibration_state,
     temperature_grid,
 )
+from attncli.checkpoint import saved_calibration_state
 
 
 def test_grid_holds_exactly_one_and_spans_the_range():
@@ -62,7 +62,7 @@ def test_training_saves_the_best_epochs_temperature(trained):
         (True, 1.0, 1.0, "no_mistakes"),
         (True, 1.0, None, "fitted"),
         (False, 1.0, 0.9, "off"),
-        (True, None, 0.9, "none"),
+        (True, None, 0.9, "before_calibration"),
     ],
 )
 def test_the_calibration_state_tells_a_fitted_temperature_of_one_from_one_left_alone(
@@ -73,9 +73,22 @@ def test_the_calibration_state_tells_a_fitted_temperature_of_one_from_one_left_a
     )
 
 
-def test_checkpoints_saved_before_the_state_was_recorded_get_it_worked_out():
-    header = {"temperature": 1.0, "config": {"train": {"calibrate": False}}}
-    assert saved_calibration_state(header, 0.9) == "off"
-    assert saved_calibration_state({**header, "calibration": "fitted"}, 0.9) == "fitted"  # recorded wins
-    assert saved_calibration_state({"config": {"train": {}}}, None) == "none"  # before calibration
-    assert saved_calibration_state({"temperature": 1.0, "config": {"train": {}}}, 1.0) == "no_mistakes"
+def test_checkpoints_saved_before_the_state_was_recorded_get_it_worked_out(tmp_path):
+    from pathlib import Path
+
+    def epoch(number: int, accuracy: float) -> dict:
+        return {"epoch": number, "train_loss": 1, "validation_loss": 1, "validation_accuracy": accuracy,
+                "validation_macro_f1": accuracy, "seconds": 1, "tokens_per_second": 1}  # fmt: skip
+
+    header = {"temperature": 1.0, "config": {"train": {}}}
+    metrics = {"best_epoch": 1, "history": [epoch(1, 1.0), epoch(2, 0.9)]}
+    best, last = Path("run/best"), Path("run/last")
+    assert saved_calibration_state(best, header, metrics) == "no_mistakes"  # the best epoch's accuracy
+    assert saved_calibration_state(last, header, metrics) == "fitted"  # last/ holds the newest epoch
+    assert saved_calibration_state(last, header, {"best_epoch": 0, "history": []}) == "no_epoch"
+    off = {**header, "config": {"train": {"calibrate": False}}}
+    assert saved_calibration_state(best, off, metrics) == "off"
+    assert (
+        saved_calibration_state(best, {**off, "calibration": "fitted"}, metrics) == "fitted"
+    )  # recorded wins
+    assert saved_calibration_state(best, {"config": {"train": {}}}, metrics) == "before_calibration"

@@ -104,6 +104,11 @@ def test_a_config_file_that_says_a_thing_twice_or_gives_a_section_no_settings_is
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_config(path)
+    (tmp_path / "merged.yaml").write_text(
+        "base: &base\n  positional: rope\n  num_layers: 2\nmodel:\n  <<: *base\n  num_layers: 1\n"
+    )  # a YAML merge brings keys a section may then override: not a key given twice
+    with pytest.raises(ConfigError, match="unknown setting 'base.positional'"):
+        load_config(tmp_path / "merged.yaml")
     (tmp_path / "dotted.yaml").write_text("model.positional: rope\nmodel:\n  num_layers: 1\n")
     assert load_config(tmp_path / "dotted.yaml").model.positional == "rope"  # dotted keys at the top
 

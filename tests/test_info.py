@@ -78,7 +78,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     output = json.loads(result.stdout)
     assert set(output) == {
         "path", "labels", "model", "train", "num_parameters", "vocab_size", "tokenizer", "training",
-        "versions", "files",
+        "versions", "unused_settings", "files",
     }  # fmt: skip
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
@@ -147,7 +147,7 @@ def test_info_imports_no_torch_safetensors_tokenizers_or_datasets(tmp_path):
 
 
 def test_settings_the_model_never_reads_are_marked_unused():
-    from attncli.render import unused_model_settings
+    from attncli.info import unused_model_settings
 
     mean = {"pooling": "mean", "positional": "rope", "num_layers": 2, "pooling_heads": None}
     assert unused_model_settings(mean) == {

@@ -278,7 +278,7 @@ def test_eval_without_errors_asked_and_with_none_found():
         (1.0, "fitted", "temperature 1.00 (fitted on the validation split)"),
         (1.0, "no_mistakes", "temperature 1.00 (not fitted: the validation split had no mistake to fit on)"),
         (1.0, "off", "temperature 1.00 (not fitted: train.calibrate is off)"),
-        (1.0, "none", "temperature 1.00 (not fitted: saved before calibration existed)"),
+        (1.0, "before_calibration", "temperature 1.00 (not fitted: saved before calibration existed)"),
     ],
 )
 def test_eval_says_why_the_temperature_is_what_it_is(temperature, state, said):

@@ -218,11 +218,11 @@ def test_a_non_finite_loss_after_an_epoch_keeps_last_and_best(tmp_path, monkeypa
     config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=3", "train.batch_size=8"])
     checked = []
 
-    def isfinite(value: float) -> bool:  # the 8th loss read, in epoch 2 (7 steps an epoch), is nan
+    def finite(value: float) -> bool:  # the 8th loss read, in epoch 2 (7 steps an epoch), is nan
         checked.append(value)
         return len(checked) != 8 and math.isfinite(value)
 
-    monkeypatch.setattr(attncli.fit, "math", SimpleNamespace(isfinite=isfinite))
+    monkeypatch.setattr(attncli.fit, "_finite", finite)
     with pytest.raises(TrainingError, match="at epoch 2, step 1; lower --lr") as failed:
         train(config, output=tmp_path / "run")
     run = tmp_path / "run"

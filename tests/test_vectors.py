@@ -82,6 +82,8 @@ def test_real_world_layouts_load(tmp_path):
             "the first vector of .* has 2 values but most lines have another number [(]4 on line 2[)]; "
             "the vectors file is damaged: remove its odd first line",
         ),
+        # ... also where that first line's word is one of the vocabulary's
+        (b"paris 1.0 2.0\nrome 1 2 3 4\nrun 1 2 3 4\nzzz 1 2 3 4\n", "remove its odd first line"),
     ],
 )
 def test_unusable_vectors_are_refused_in_one_line(tmp_path, content, expected):
