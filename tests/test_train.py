@@ -232,6 +232,17 @@ def test_a_non_finite_loss_after_an_epoch_keeps_last_and_best(tmp_path, monkeypa
     assert load_checkpoint(run).metrics["best_epoch"] == 1
 
 
+def test_a_non_finite_loss_in_a_resumed_run_names_the_state_it_resumed_from(tmp_path, monkeypatch):
+    import attncli.fit
+
+    config = _resumable_config(tmp_path)
+    _interrupted(config, tmp_path / "run", monkeypatch)  # epoch 2, step 4: last/ is mid-epoch
+    monkeypatch.setattr(attncli.fit, "_finite", lambda loss: False)
+    with pytest.raises(TrainingError, match="at epoch 2, step 5; lower --lr") as failed:
+        resume(tmp_path / "run")
+    assert str(failed.value).endswith(f"{tmp_path / 'run' / 'last'} holds the state the run resumed from")
+
+
 def test_a_non_finite_loss_in_the_first_epoch_leaves_the_folder_as_it_was(tmp_path):
     path = write_csv(tmp_path / "d.csv", make_rows(60))
     config = load_config(
