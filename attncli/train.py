@@ -273,6 +273,9 @@ def _fit_and_finish(
         raise TrainingError(f"{failed}; {kept}") from None
     finally:
         run.close()  # a second close is a no-op
+        # DistributedDataParallel goes before its process group does (`_joined`): a gloo rank
+        # that freed it after destroy_process_group could abort at exit (signal 6).
+        state.wrapped = None
     run.account(metrics)
     if prepared.distributed.is_main:  # best/ was saved when its epoch ended; give it the whole record
         replace_metrics(folder.best, metrics.to_json())
