@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
-from attncli.calibration import CALIBRATION_STATES
+from attncli.calibration import CALIBRATION_STATES, GRID_HIGH, GRID_LOW
 from attncli.config import as_typed, settings_text
 from attncli.info import unused_model_settings
 from attncli.metrics import CALIBRATION_BINS
@@ -365,10 +365,19 @@ def _confusion_heatmap(result: EvalResult) -> Table:
 
 
 def _calibration_note(temperature: float, state: str) -> str:
-    """Said beside a temperature of 1, which is fitted or left unchanged alike."""
-    if state == "fitted":
-        return " (fitted on the validation split)" if temperature == 1.0 else ""
-    return f" ({CALIBRATION_STATES.get(state, state)})"
+    """Said beside a temperature of 1, which is fitted or left unchanged alike, and beside one at
+    an end of the search, where the best fit may lie further out."""
+    if state != "fitted":
+        return f" ({CALIBRATION_STATES.get(state, state)})"
+    if temperature == 1.0:
+        return " (fitted on the validation split)"
+    if math.isclose(temperature, GRID_LOW) or math.isclose(temperature, GRID_HIGH):
+        end, confidence = ("lowest", "under") if temperature < 1 else ("highest", "over")
+        return (
+            f" (the {end} searched: the model was {confidence}-confident on the validation split, "
+            "perhaps more than this corrects)"
+        )
+    return ""
 
 
 def _reliability(result: EvalResult) -> RenderableType:

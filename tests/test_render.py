@@ -276,6 +276,12 @@ def test_eval_without_errors_asked_and_with_none_found():
     [
         (1.5, "fitted", "bins; temperature 1.50\n"),
         (1.0, "fitted", "temperature 1.00 (fitted on the validation split)"),
+        (
+            0.25,
+            "fitted",
+            "temperature 0.25 (the lowest searched: it sharpens the scores as far as calibration",
+        ),
+        (20.0, "fitted", "temperature 20.00 (the highest searched: it softens the scores as far as"),
         (1.0, "no_mistakes", "temperature 1.00 (not fitted: the validation split had no mistake to fit on)"),
         (1.0, "off", "temperature 1.00 (not fitted: train.calibrate is off)"),
         (1.0, "before_calibration", "temperature 1.00 (not fitted: saved before calibration existed)"),
