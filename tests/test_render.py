@@ -279,9 +279,9 @@ def test_eval_without_errors_asked_and_with_none_found():
         (
             0.25,
             "fitted",
-            "temperature 0.25 (the lowest searched: it sharpens the scores as far as calibration",
+            "temperature 0.25 (the lowest searched: the model was under-confident on the validation",
         ),
-        (20.0, "fitted", "temperature 20.00 (the highest searched: it softens the scores as far as"),
+        (20.0, "fitted", "temperature 20.00 (the highest searched: the model was over-confident on the"),
         (1.0, "no_mistakes", "temperature 1.00 (not fitted: the validation split had no mistake to fit on)"),
         (1.0, "off", "temperature 1.00 (not fitted: train.calibrate is off)"),
         (1.0, "before_calibration", "temperature 1.00 (not fitted: saved before calibration existed)"),
