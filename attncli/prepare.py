@@ -182,6 +182,14 @@ def prepare(
         shared = distributed.broadcast_text(trained.to_str() if trained else None, device=device)
         tokenizer = trained or tokenizer_from_json(shared, origin="the tokenizer rank 0 trained")
     train_ids = pack_ids(tokenizer, train_split.texts, max_length=config.model.length)
+    longest = int(train_ids.lengths().max()) if len(train_split) else 0
+    if config.model.positional == "learned" and config.model.length > max(64, 4 * longest):
+        reporter.stage(
+            f"note: model.max_length={config.model.length} is far above the longest training text "
+            f"({longest} tokens): the learned position table keeps a vector for each of "
+            f"{config.model.length} positions, which training never reaches past {longest}; a "
+            "max_length near the texts' lengths trains fewer parameters"
+        )
     source = Path(config.data.source or "").expanduser()
     return Prepared(
         config=config,

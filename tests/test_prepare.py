@@ -68,3 +68,22 @@ def test_a_tokenizer_given_by_path_is_said_to_be_used_not_trained(tmp_path):
                                "model.pooling_attention=additive"]), reporter=Stages())  # fmt: skip
     warning = "warning: model.pooling_attention=additive scores attention pooling only; model.pooling=mean"
     assert f"{warning} does not use it" in stages
+
+
+def test_a_learned_position_table_far_longer_than_the_texts_is_noted(tmp_path):
+    from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
+
+    from attncli.config import load_config
+    from attncli.prepare import prepare
+
+    data = write_csv(tmp_path / "d.csv", make_rows(40))  # texts of at most 16 tokens
+    settings = [*TINY_MODEL, f"data.source={data}", "tokenizer.kind=word", "model.num_layers=1"]
+    for length, positional, noted in [(1000, "learned", True), (64, "learned", False), (1000, "rope", False)]:
+        reporter = StageRecorder()
+        config = load_config(
+            None, [*settings, f"model.max_length={length}", f"model.positional={positional}"]
+        )
+        prepare(config, reporter=reporter)
+        said = [line for line in reporter.lines if line.startswith("note: model.max_length=")]
+        assert bool(said) == noted, (length, positional, reporter.lines)
+        assert not said or "far above the longest training text (" in said[0]
