@@ -55,6 +55,8 @@ ATTN_THEME = Theme(
 # Heatmap scale, low to high weight: pale yellow to dark red (ColorBrewer YlOrRd).
 HEAT_STOPS = [(255, 255, 204), (254, 217, 118), (253, 141, 60), (227, 26, 28), (128, 0, 38)]
 BAR_WIDTH = 20
+# Unknown words named under a heatmap; the rest are counted.
+UNKNOWN_LISTED = 10
 
 
 def _percent(value: float) -> str:
@@ -176,6 +178,7 @@ def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:
     ranked = sorted(inspection.tokens, key=lambda item: item.weight, reverse=True)[:TOP_TOKENS]
     for item in ranked:
         shown = _shown(inspection.text[item.start : item.end]) or item.token
+        shown += f" ({UNK_TOKEN})" if item.token == UNK_TOKEN and shown != UNK_TOKEN else ""
         table.add_row(shown, f"{item.weight:.4f}", _multiple(_per_token(item) / scale.uniform))
     return table
 
@@ -206,12 +209,15 @@ def render_inspection(
             level = scale.level(_per_token(item))
             if item.end > item.start and level:
                 heatmap.stylize(styles[level - 1], item.start, item.end)
+            if item.token == UNK_TOKEN:  # read as the one unknown token, whatever its spelling
+                heatmap.stylize("underline", item.start, item.end)
         legend = _heat_legend(scale, styles, merged=merged)
     else:
         heatmap, position = Text(), 0
         for item in inspection.tokens:
             heatmap.append(text[position : item.end] or item.token)
-            heatmap.append(f"[{item.weight:.3f}]", "attn.muted")
+            flag = ", unknown" if item.token == UNK_TOKEN else ""
+            heatmap.append(f"[{item.weight:.3f}{flag}]", "attn.muted")
             position = max(position, item.end)
         legend = Text(
             f"[weight] after each token; uniform would be 1/{positions} = {scale.uniform:.3g}"
@@ -228,12 +234,15 @@ def render_inspection(
                 "attn.muted",
             )
         )
-    unknown = sum(1 for item in inspection.tokens if item.token == UNK_TOKEN)
+    unknown = [item for item in inspection.tokens if item.token == UNK_TOKEN]
     if unknown:  # shown in their own spelling, but the model read each as the one unknown token
+        words = [_shown(inspection.text[item.start : item.end]) or item.token for item in unknown]
+        listed = ", ".join(words[:UNKNOWN_LISTED]) + (", ..." if len(words) > UNKNOWN_LISTED else "")
+        marked = "underlined" if color_system is not None else "marked unknown"
         parts.append(
             Text(
-                f"{unknown} of {len(inspection.tokens)} tokens are unknown to the model (not in its "
-                f"vocabulary): it read each as {UNK_TOKEN}",
+                f"{len(unknown)} of {len(inspection.tokens)} tokens are unknown to the model (not in its "
+                f"vocabulary; {marked} above): {listed}; it read each as {UNK_TOKEN}",
                 "attn.muted",
             )
         )

@@ -1,4 +1,5 @@
 import io
+import re
 
 import pytest
 from rich.console import Console
@@ -49,7 +50,15 @@ def test_tokens_unknown_to_the_model_are_said_to_be_so():
         tokens=[TokenWeight("[UNK]", 0, 5, 0.4), TokenWeight("soup", 6, 10, 0.6)], truncated_tokens=0,
     )  # fmt: skip
     output = _render(render_inspection(unknown, color_system=None), color=False)
-    assert "xyzzy" in output and "1 of 2 tokens are unknown to the model" in " ".join(output.split())
+    said = " ".join(output.split())
+    assert "xyzzy[0.400, unknown] soup[0.600]" in said  # which word it was, in the text itself
+    assert (
+        "1 of 2 tokens are unknown to the model (not in its vocabulary; marked unknown above): xyzzy" in said
+    )
+    assert "xyzzy ([UNK])" in said  # in the top tokens too
+    coloured = _render(render_inspection(unknown, color_system="truecolor"), color=True)
+    assert "\x1b[4mxyzzy" in coloured  # underlined in the heatmap
+    assert "underlined above): xyzzy" in " ".join(re.sub(r"\x1b\[[0-9;]*m", "", coloured).split())
     assert "unknown to the model" not in _render(
         render_inspection(INSPECTION, color_system=None), color=False
     )
