@@ -235,7 +235,16 @@ def _pick_split(
             f"in the data it trained on, {trained_on}: evaluate that with --split validation, or another "
             "split here"
         )
-    name = choose_split(available, split)
+    # The carved validation split is one to choose from too (the error lists it).
+    choices = [*available, "validation (held out of train by training)"] if carved_by_training else available
+    try:
+        name = choose_split(available, split)
+    except DataError:
+        if split is None or choices == available:
+            raise
+        raise DataError(
+            f"no split {split!r}; the data has {', '.join(choices)}; pass --split with one of them"
+        ) from None
     return name, name, None, ()
 
 

@@ -52,6 +52,9 @@ def test_the_carved_validation_split_is_rebuilt_exactly(loaded, trained):
     assert (result.split, result.n) == ("validation", trained.info.validation_size)
     assert result.accuracy == trained.best.validation_accuracy
     assert evaluate(loaded, split="dev").to_json() == result.to_json()
+    # A split name that is none of them lists the carved one too.
+    with pytest.raises(DataError, match=r"no split 'bogus'; the data has test, train, validation \(held out"):
+        evaluate(loaded, split="bogus")
 
 
 def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path, monkeypatch):
