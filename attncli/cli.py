@@ -543,9 +543,10 @@ def evaluate(
 
     def action() -> None:
         from attncli.evaluation import evaluate as run_evaluation
+        from attncli.progress import rows_progress
 
         loaded = _load_checkpoint(checkpoint, device)
-        with _rows_progress() as on_batch:
+        with rows_progress() as on_batch:
             result = run_evaluation(
                 loaded,
                 data,
@@ -690,6 +691,7 @@ def predict(
             choose_format,
         )
         from attncli.prediction import PredictionStats, predict_stream
+        from attncli.progress import counted_chunks
 
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
@@ -702,7 +704,8 @@ def predict(
             trained_column=loaded.config.data.text_column, delimiter=_delimiter(delimiter),
         )  # fmt: skip
         stats = PredictionStats()
-        chunks = predict_stream(loaded, _progress(source), top_k=top_k, batch_size=batch_size, stats=stats)
+        counted = counted_chunks(source.chunks, streaming=source.streaming)
+        chunks = predict_stream(loaded, counted, top_k=top_k, batch_size=batch_size, stats=stats)
         with atomic_output(output) as stream:
             if chosen == "jsonl":
                 json_writer = JsonLinesWriter(stream, text_column=source.text_column)
@@ -735,40 +738,6 @@ def _same_file(first: Path, second: Path) -> bool:
         return first.exists() and second.exists() and os.path.samefile(first, second)
     except OSError:
         return False
-
-
-@contextlib.contextmanager
-def _rows_progress() -> Iterator[Callable[[int, int], None]]:
-    """An `on_batch(done, total)` that draws a progress bar on standard error, on a terminal only and
-    once the work has taken a second, so that a long eval is not a silent wait."""
-    from tqdm import tqdm
-
-    bar: tqdm | None = None
-
-    def advance(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit=" texts", delay=1.0, leave=False, file=sys.stderr, disable=None)
-        bar.update(done - bar.n)
-
-    try:
-        yield advance
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-def _progress(source):
-    """The source's chunks, counted on a progress bar on a terminal when reading takes a while."""
-    if source.streaming or not sys.stderr.isatty():
-        yield from source.chunks
-        return
-    from tqdm import tqdm
-
-    with tqdm(unit=" texts", delay=1.0, leave=False, file=sys.stderr) as bar:
-        for chunk in source.chunks:
-            yield chunk
-            bar.update(len(chunk))
 
 
 def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, stream) -> None:

@@ -1,10 +1,14 @@
-"""Training progress on standard error: a tqdm bar per epoch (loss and tokens/s) and a line per
-epoch, so logs of non-interactive runs still show how training went."""
+"""Progress on standard error: for training, a tqdm bar per epoch (loss and tokens/s) and a line
+per epoch, so logs of non-interactive runs still show how training went; for eval and predict, a
+bar through the texts on a terminal once the work has taken a second."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from tqdm import tqdm
 
@@ -62,3 +66,37 @@ class ProgressReporter:
             f"{record.tokens_per_second:,.0f} tokens/s)",
             file=sys.stderr,
         )
+
+
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def rows_progress() -> Iterator[Callable[[int, int], None]]:
+    """An `on_batch(done, total)` that draws a bar through the rows, so that a long eval is not a
+    silent wait."""
+    bar: tqdm | None = None
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit=" texts", delay=1.0, leave=False, file=sys.stderr, disable=None)
+        bar.update(done - bar.n)
+
+    try:
+        yield advance
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def counted_chunks(chunks: Iterable[Sequence[T]], *, streaming: bool) -> Iterator[Sequence[T]]:
+    """`chunks` as they come, counted on a bar while a file is read (not standard input, whose
+    results stream out as they are read)."""
+    if streaming or not sys.stderr.isatty():
+        yield from chunks
+        return
+    with tqdm(unit=" texts", delay=1.0, leave=False, file=sys.stderr) as bar:
+        for chunk in chunks:
+            yield chunk
+            bar.update(len(chunk))
