@@ -146,10 +146,11 @@ def choose_columns(
     return Columns(text=chosen_text, label=chosen_label, note=note)
 
 
-def label_named_column(columns: Sequence[str]) -> str | None:
-    """A column named as labels usually are (label, category, ...; ignoring case and surrounding
-    spaces), if any: not one found by a word in its name, which `label_count` or `class_id` hold."""
-    return _by_name(LABEL_COLUMNS, list(columns))[0]
+def detected_label_column(columns: Sequence[str]) -> str | None:
+    """The column label detection would take for true labels among `columns`, if any: by its name
+    (label, category, ...; ignoring case and spaces) or by a word in it (sentiment_label)."""
+    role = _Role("label", None, LABEL_COLUMNS, NOT_LABEL_WORDS)
+    return _detect(Layout(columns=tuple(columns)), role, taken=None)[0]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from attncli.columns import label_named_column
+from attncli.columns import detected_label_column
 from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.prediction import Prediction
 from attncli.tokenizer import readable_text
@@ -267,8 +267,9 @@ class CsvWriter:
     `prob_<label>` column per label and `reason` (why a row has no label: no text, an empty one).
     A name that clashes with an input column (ignoring case, as spreadsheets and SQL do) is prefixed
     `attn_`, and numbered as well (`attn_label_2`) while that too is taken, so every column has its
-    own name. So is `label` where the input has a column of true labels by another name
-    (`category`): eval would take a `label` column for them."""
+    own name. So is `label` wherever the input has a column eval could take for true labels
+    (`category`, `sentiment_label`; also `label_count`, to be safe): an evaluation by a model whose
+    labels the output's `prob_` columns do not name would take a `label` column for them."""
 
     def __init__(
         self,
@@ -281,7 +282,7 @@ class CsvWriter:
         self.input_columns = list(input_columns) or ["index", "text"]
         added = ["label", "score", *(f"prob_{label}" for label in label_names), "reason"]
         taken = {column.strip().lower() for column in self.input_columns}
-        if label_named_column(self.input_columns) is not None:
+        if detected_label_column(self.input_columns) is not None:
             taken.add("label")
         self.added = []
         for name in added:

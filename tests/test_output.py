@@ -60,7 +60,7 @@ def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
         (["TEXT", "Label"], ["attn_label", "score"]),  # a name that differs only in case
         (["text", "Score"], ["label", "attn_score"]),
         (["text", "note"], ["label", "score"]),
-        (["text", "label_count", "class_id"], ["label", "score"]),  # words of a label name, not labels
+        (["review_body", "sentiment_label"], ["attn_label", "score"]),  # found by a word in its name
     ],
 )
 def test_the_predicted_label_never_takes_a_name_eval_would_read_as_the_true_labels(columns, added):
