@@ -934,4 +934,9 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
 
 
 def main() -> None:
-    app(prog_name="attn")
+    try:
+        app(prog_name="attn")
+    finally:
+        # The command is over and its exit status chosen; a SIGTERM while the interpreter shuts down
+        # (torch's teardown takes a moment) would report a finished run as killed (143).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)

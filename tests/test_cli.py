@@ -147,6 +147,18 @@ def test_python_m_attncli_is_the_same_command(run):
     assert ok(*args, command=(sys.executable, "-m", "attncli")).stdout == ok(*args).stdout
 
 
+def test_a_sigterm_once_the_command_is_over_leaves_its_exit_status_alone():
+    """`timeout` or a service manager may send SIGTERM as a finished run's process shuts down
+    (torch's teardown takes a moment): the status stays the command's own, not 143."""
+    script = (
+        "import os, signal, sys\nfrom attncli import cli\nsys.argv = ['attn', '--version']\n"
+        "try:\n    cli.main()\nexcept SystemExit as done:\n    status = done.code\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\nsys.exit(status)\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 0 and finished.stdout.startswith("attn "), finished.stderr
+
+
 def test_a_local_data_file_trains_and_evaluates_through_the_real_command(tmp_path):
     """The other kinds of local data (parquet, tsv, a save_to_disk folder) run in-process
     (test_cli_inprocess.py); this one goes through real processes."""
