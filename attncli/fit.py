@@ -81,6 +81,16 @@ def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, floa
     return totals[0].item() / total, accuracy, macro_f1(matrix.tolist()), temperature, missed
 
 
+def _non_finite_remedy(prepared: Prepared) -> str:
+    """What to change after a non-finite loss, among the settings this run has."""
+    remedies = [f"lower --lr (it is {prepared.config.train.lr:g})"]
+    if prepared.config.train.grad_clip == 0:
+        remedies.append("clip gradients again (train.grad_clip, 0 turns clipping off)")
+    if prepared.precision != "fp32":
+        remedies.append("use --precision fp32")
+    return ", or ".join(remedies)
+
+
 def _finite(loss: float) -> bool:
     """Whether a step's loss is a number training can go on from (tests make it fail on a step)."""
     return math.isfinite(loss)
@@ -449,8 +459,8 @@ def fit(
                     finite = distributed.agree(_finite(shown), device=prepared.device)
                     if not finite:
                         raise TrainingError(
-                            f"the loss became {shown} at epoch {state.epoch}, step {state.step}; lower "
-                            "--lr or use --precision fp32"
+                            f"the loss became {shown} at epoch {state.epoch}, step {state.step}; "
+                            f"{_non_finite_remedy(prepared)}"
                         )
                 if state.step % LOG_EVERY == 0:
                     if on_cpu:

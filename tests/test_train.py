@@ -248,7 +248,11 @@ def test_a_non_finite_loss_in_the_first_epoch_leaves_the_folder_as_it_was(tmp_pa
     config = load_config(
         None, [*TINY_MODEL, f"data.source={path}", "train.epochs=3", "train.lr=1e30", "train.grad_clip=0"]
     )
-    with pytest.raises(TrainingError, match=r"the loss became (nan|inf) at epoch 1, step \d+") as failed:
+    with pytest.raises(
+        TrainingError,
+        match=r"the loss became (nan|inf) at epoch 1, step \d+; lower --lr \(it is 1e\+30\), or clip "
+        r"gradients again \(train.grad_clip, 0 turns clipping off\); nothing",
+    ) as failed:
         train(config, output=tmp_path / "run")
     # Nothing of its own was saved: the folder is as it was, so the same command can run again.
     assert str(failed.value).endswith(f"nothing of this run was kept, and {tmp_path / 'run'} is as it was")
