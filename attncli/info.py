@@ -154,6 +154,8 @@ def unused_model_settings(model: dict[str, object]) -> dict[str, str]:
         unused["max_relative_distance"] = f"positional is {positional}"
     if positional != "segment":
         unused["segment_length"] = f"positional is {positional}"
+    if model.get("attention") == "additive":
+        unused["attention_impl"] = "additive scoring has no fused kernel"
     if layers == 0:
         unused |= dict.fromkeys(("ff_dim", "attention_dropout", "attention_impl"), "no self-attention layers")
         if pooling != "attention" or model.get("pooling_heads") is not None:

@@ -176,7 +176,7 @@ def prepare(
         reporter.stage(
             f"using the tokenizer in {config.tokenizer.path}"
             if config.tokenizer.path
-            else f"training the {config.tokenizer.kind} tokenizer on {len(train_split)} texts"
+            else f"training the {config.tokenizer.kind} tokenizer on {len(train_split):,} texts"
         )
         trained = train_tokenizer(train_split.texts, config.tokenizer) if distributed.is_main else None
         shared = distributed.broadcast_text(trained.to_str() if trained else None, device=device)

@@ -164,6 +164,8 @@ def test_settings_the_model_never_reads_are_marked_unused():
     # num_heads and attention still shape the pooling while it follows them
     sized = {**flat, "pooling_heads": 16, "pooling_attention": "additive"}
     assert {"num_heads", "attention"} <= set(unused_model_settings(sized))
+    additive = {**mean, "attention": "additive"}
+    assert unused_model_settings(additive)["attention_impl"] == "additive scoring has no fused kernel"
 
 
 def test_info_shows_unused_settings_and_the_vectors_coverage(trained, tmp_path):
