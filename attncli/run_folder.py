@@ -76,6 +76,9 @@ class RunFolder:
     folder rank 0 locked."""
     overwrite: bool = False
     """The run replaces an earlier one here (--overwrite)."""
+    put_back: bool = False
+    """Taking the folder put back a run that an --overwrite stopped before its first best/ had
+    moved aside (said to the user: it is that earlier run the folder holds now)."""
 
     @property
     def best(self) -> Path:
@@ -178,15 +181,17 @@ def _acquire_lock(folder: Path) -> tuple[Path, int]:
         return lock, descriptor
 
 
-def _finish_replacing(path: Path) -> None:
+def _finish_replacing(path: Path) -> bool:
     """Bring the folder to a whole state after --overwrite's moves, however a process was stopped
     among them: a move aside begun is undone, a run aside whose replacement never saved its best/
     is put back (entry by entry, each replacing its namesake, so a put-back stopped halfway goes on
     the next time), and one on its way out is removed."""
     shutil.rmtree(path / DROPPING, ignore_errors=True)
+    put_back = False
     for aside in (path / MOVING_ASIDE, path / REPLACED):
         if not aside.is_dir():
             continue
+        put_back = True
         for child in aside.iterdir():
             target = path / child.name
             if target.is_dir():
@@ -195,6 +200,7 @@ def _finish_replacing(path: Path) -> None:
                 target.unlink()
             child.rename(target)
         aside.rmdir()
+    return put_back
 
 
 def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> RunFolder:
@@ -217,7 +223,7 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
     lock, descriptor = _acquire_lock(path)
     run = RunFolder(path=path, lock=lock, created=created, lock_descriptor=descriptor, overwrite=overwrite)
     try:
-        _finish_replacing(path)
+        run.put_back = _finish_replacing(path)
         for folder in (run.best, run.last):
             recover_interrupted_swap(folder)
         others = sorted(child.name for child in path.iterdir() if child.name != LOCK_FILE)
@@ -227,9 +233,10 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
                     f"{path} has no last/ checkpoint to resume from; train it with attn train -o"
                 )
         elif others and not overwrite:
+            back = " (it holds the earlier run again: an --overwrite had stopped before its first epoch)"
             raise CheckpointError(
-                f"--output {path} is not empty; pass --overwrite to replace the attn run in it, "
-                "or another folder"
+                f"--output {path} is not empty{back if run.put_back else ''}; pass --overwrite to replace "
+                "the attn run in it, or another folder"
             )
         elif others:
             foreign = [name for name in others if not _is_run_entry(name)]

@@ -102,6 +102,7 @@ def train(
         folder,
     ):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
+        _say_put_back(folder, reporter)
         require_tensorboard(config)
         require_vectors_file(config.model.embeddings_init)
         prepared = prepare(config, reporter=reporter, distributed=distributed)
@@ -119,6 +120,7 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
     _refuse_finished(last_path, saved, epochs)
     with _joined(output, device=device, overwrite=False, resume=True) as (distributed, folder):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
+        _say_put_back(folder, reporter)
         last = load_checkpoint(folder.last)
         saved_state = load_training_state(folder.last)  # checked before any data loads
         config = last.config
@@ -155,6 +157,14 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
             )
         metrics = TrainingMetrics.from_json(last.metrics)
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=True)
+
+
+def _say_put_back(folder: RunFolder, reporter: Reporter) -> None:
+    if folder.put_back:
+        reporter.stage(
+            f"note: an attn train --overwrite into {folder.path} stopped before its first epoch ended; "
+            "the earlier run it was replacing is back in place"
+        )
 
 
 def _restore_rank_random_state(

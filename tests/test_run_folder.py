@@ -90,8 +90,8 @@ def test_overwrite_clears_the_earlier_run_only_when_training_starts(tmp_path):
     assert resolve_checkpoint(run_path) == run_path / ".attn-replaced" / "best"  # eval meanwhile
     (run_path / "metrics.jsonl").write_text("new")
     run.release()  # as if killed before its first checkpoint: the next run on the folder restores
-    with pytest.raises(CheckpointError, match="not empty"):
-        open_run_folder(run_path, overwrite=False)
+    with pytest.raises(CheckpointError, match="not empty [(]it holds the earlier run again: an --overwrite"):
+        open_run_folder(run_path, overwrite=False)  # and says so
     assert sorted(path.name for path in run_path.iterdir()) == [
         "best",
         "last",
@@ -100,6 +100,12 @@ def test_overwrite_clears_the_earlier_run_only_when_training_starts(tmp_path):
     ]
     assert (run_path / "metrics.jsonl").read_text() == "old"
     run = open_run_folder(run_path, overwrite=True)
+    assert not run.put_back  # put back already, by the refused run
+    run.clear_previous_run()
+    run.release()
+    again = open_run_folder(run_path, overwrite=True)  # killed again: this time a run takes it over
+    assert again.put_back and (run_path / "best").is_dir()  # train and --resume say so (a note)
+    run = again
     run.clear_previous_run()
     (run_path / "best").mkdir()  # the new run's first checkpoint
     run.drop_replaced_run()

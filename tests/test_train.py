@@ -441,3 +441,16 @@ def test_a_label_the_best_epoch_never_recognises_is_warned_of_in_the_summary(tmp
     ) in log.getvalue()
     saved = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())
     assert saved["history"][0]["missed_labels"] == ["rare"]
+
+
+def test_a_run_that_puts_back_an_interrupted_overwrite_says_so(tmp_path):
+    path = write_csv(tmp_path / "d.csv", make_rows(60))
+    config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1"])
+    train(config, output=tmp_path / "run")
+    aside = tmp_path / "run" / ".attn-replaced"  # an --overwrite killed before its first epoch ended
+    aside.mkdir()
+    for name in ("best", "last", "metrics.jsonl"):
+        (tmp_path / "run" / name).rename(aside / name)
+    reporter = StageRecorder()
+    resume(tmp_path / "run", epochs=2, reporter=reporter)
+    assert any("stopped before its first epoch ended; the earlier run" in line for line in reporter.lines)
