@@ -570,12 +570,13 @@ Peak `torch.mm` rate measured in the same run: fp32
 
 Same split for every system (`scripts/fetch_bbc_news.py`). The baselines fit all 1,781 training rows;
 attn trains on 1,603 of them and holds out 178 (a stratified 10%) for validation, early stopping and
-calibration ([docs/short_texts.md](docs/short_texts.md) scores the baselines on those 1,603 rows too). Training time is the fit alone, in the
-system's own process, as the median (min-max) over repeated fits: for attn, over its training runs, each
-including loading the data, training the tokenizer, every epoch with its validation, and saving the
-checkpoint. Train MB is the peak resident set of the training process; predict MB that of a fresh
-process that loads the saved model and labels the whole test set (for attn, `attn predict --file`).
-Predict docs/s is the median rate of labelling the test set with the model already loaded.
+calibration ([docs/short_texts.md](docs/short_texts.md) scores the baselines on those 1,603 rows too).
+Training time is the fit alone, in the system's own process, as the median (min-max) over repeated fits:
+for attn, over its training runs, each including loading the data, training the tokenizer, every epoch
+with its validation, and saving the checkpoint. Train MB is the peak resident set of the training
+process; predict MB that of a fresh process that loads the saved model and labels the whole test set
+(for attn, `attn predict --file`). Predict docs/s is the median rate of labelling the test set with the
+model already loaded.
 
 {_table(["system", "accuracy", "macro-F1", "train s", "predict docs/s", "train MB", "predict MB"], quality)}
 
