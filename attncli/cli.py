@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -466,30 +466,19 @@ def _print_train_summary(result: Any, *, as_json: bool) -> None:
     _console().print(render_train_summary(result))
 
 
-@contextlib.contextmanager
-def _termination_interrupts() -> Iterator[None]:
+def _termination_interrupts() -> contextlib.AbstractContextManager[None]:
     """SIGTERM (`timeout`, systemd, Kubernetes) stops `attn train` as Ctrl-C does in every phase,
     not only in the training loop, which installs its own handler to finish the step and save last/
     first: while data, tokenizer and model are prepared, nothing is left behind (without it the
     process died at once, leaving a lock file in a new folder). Once is enough: a second SIGTERM
     during that cleanup is ignored. A SIGTERM the user ignored stays ignored."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread() or (
-        signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
-    ):
-        yield
-        return
+    from attncli.signals import handled
 
     def interrupt(number: int, frame: Any) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    return handled((signal.SIGTERM,), interrupt)
 
 
 @app.command("eval", short_help="Score a checkpoint on labelled data.")

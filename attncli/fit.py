@@ -28,6 +28,7 @@ from attncli.output import atomic_output
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
 from attncli.run_folder import TENSORBOARD_FOLDER, RunFolder
+from attncli.signals import handled
 from attncli.tokenizer import pad_batch
 from attncli.train_state import TrainState
 
@@ -101,17 +102,10 @@ class _StopRequest:
 
     def __init__(self) -> None:
         self.signal_name: str | None = None
-        self.previous: dict[int, Any] = {}
+        self.handlers = handled((signal.SIGINT, signal.SIGTERM), self._handle)
 
     def __enter__(self) -> _StopRequest:
-        import threading
-
-        if threading.current_thread() is not threading.main_thread():
-            return self  # only the main thread may install handlers: library use from a thread
-        for number in (signal.SIGINT, signal.SIGTERM):
-            # A signal the user ignored (`nohup`, a script's background job) stays ignored.
-            if signal.getsignal(number) != signal.SIG_IGN:
-                self.previous[number] = signal.signal(number, self._handle)
+        self.handlers.__enter__()
         return self
 
     def _handle(self, number: int, frame: Any) -> None:
@@ -120,8 +114,7 @@ class _StopRequest:
         self.signal_name = signal.Signals(number).name
 
     def __exit__(self, *exc: object) -> None:
-        for number, handler in self.previous.items():
-            signal.signal(number, handler)
+        self.handlers.__exit__(None, None, None)
 
 
 def _event_tag(name: str, *, per_epoch: bool) -> str:

@@ -179,11 +179,11 @@ def _training(path: Path, header: dict[str, Any], metrics_json: Any) -> Training
         "data_source": data.get("source"),
         "data_path": header.get("data_path"),
         "temperature": float(header.get("temperature") or 1.0),
+        "calibration": saved_calibration_state(path, header, metrics_json),
     }
     if not metrics_json or not isinstance(metrics_json, dict):
         return TrainingInfo(
             **common,
-            calibration=saved_calibration_state(path, header, metrics_json),
             epochs_trained=None,
             best_epoch=None,
             validation=None,
@@ -201,7 +201,6 @@ def _training(path: Path, header: dict[str, Any], metrics_json: Any) -> Training
         }
     return TrainingInfo(
         **common,
-        calibration=saved_calibration_state(path, header, metrics_json),
         epochs_trained=max((record.epoch for record in metrics.history), default=0),
         best_epoch=metrics.best_epoch or None,  # epochs count from 1
         validation=validation,

@@ -13,7 +13,6 @@ import signal
 import stat
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -21,6 +20,7 @@ from typing import IO, Any
 from attncli.columns import detected_label_column
 from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.prediction import Prediction
+from attncli.signals import handled
 from attncli.tokenizer import readable_text
 
 FORMATS = ("table", "jsonl", "json", "csv")
@@ -66,27 +66,14 @@ def check_output_file(path: Path | None, option: str = "--output") -> None:
         )
 
 
-@contextlib.contextmanager
-def _termination_raises() -> Iterator[None]:
+def _termination_raises() -> contextlib.AbstractContextManager[None]:
     """SIGTERM and SIGHUP raise SystemExit (exit status 128 + the signal) in the block, as Ctrl-C
     raises KeyboardInterrupt, so cleanups run; the handlers before are put back after it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers; its own stay in force
-        return
 
     def terminate(number: int, frame: Any) -> None:
         raise SystemExit(128 + number)
 
-    # A signal the user had ignored (`nohup`) stays ignored.
-    numbers = [
-        number for number in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(number) != signal.SIG_IGN
-    ]
-    previous = {number: signal.signal(number, terminate) for number in numbers}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+    return handled((signal.SIGTERM, signal.SIGHUP), terminate)
 
 
 def _is_device_path(path: Path) -> bool:

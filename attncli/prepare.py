@@ -182,7 +182,8 @@ def prepare(
         shared = distributed.broadcast_text(trained.to_str() if trained else None, device=device)
         tokenizer = trained or tokenizer_from_json(shared, origin="the tokenizer rank 0 trained")
     train_ids = pack_ids(tokenizer, train_split.texts, max_length=config.model.length)
-    longest = int(train_ids.lengths().max()) if len(train_split) else 0
+    train_lengths = train_ids.lengths().int()  # int32: 4 bytes a row
+    longest = int(train_lengths.max()) if len(train_split) else 0
     if config.model.positional == "learned" and config.model.length > max(64, 4 * longest):
         reporter.stage(
             f"note: model.max_length={config.model.length} is far above the longest training text "
@@ -196,7 +197,7 @@ def prepare(
         tokenizer=tokenizer,
         label_names=splits.label_names,
         train_ids=train_ids,
-        train_lengths=train_ids.lengths().int(),  # int32: 4 bytes a row
+        train_lengths=train_lengths,
         train_targets=torch.frombuffer(train_split.labels, dtype=torch.int64),  # a view, not a copy
         validation_ids=pack_ids(tokenizer, validation_split.texts, max_length=config.model.length),
         validation_labels=validation_split.labels,
