@@ -22,6 +22,7 @@ from attncli.metrics import (
     accuracy,
     confusion_matrix,
     expected_calibration_error,
+    log_loss,
     macro_f1,
     per_class_scores,
     reliability_bins,
@@ -61,6 +62,8 @@ class EvalResult:
     confusion_matrix: list[list[int]]
     ece: float
     reliability: list[ReliabilityBin]
+    log_loss: float | None = None
+    """Mean negative log probability of the true labels (calibrated, as predict gives them)."""
     temperature: float = 1.0
     """What the checkpoint divides its logits by before the softmax (1.0: unchanged)."""
     calibration: str = "fitted"
@@ -93,6 +96,7 @@ class EvalResult:
             "temperature": self.temperature,
             "calibration": self.calibration,
             "ece": self.ece,
+            "log_loss": self.log_loss,
             "reliability": [asdict(item) for item in self.reliability],
         }
         if self.errors is not None:
@@ -384,6 +388,8 @@ def evaluate(
     """Metrics of `checkpoint` on one split of `source` (default: the data it was trained on),
     with the `errors` most confident mistakes when that is above 0; `on_batch(done, total)` follows
     the model through the rows."""
+    import torch
+
     default_source = source is None
     moved: tuple[str, ...] = ()
     if source is None:
@@ -411,6 +417,7 @@ def evaluate(
     confidences, predicted = top.values.tolist(), top.indices.tolist()
     names = list(checkpoint.label_names)
     matrix = confusion_matrix(truth, predicted, len(names))
+    true_label_probabilities = probabilities.gather(1, torch.tensor(truth, dtype=torch.long)[:, None])
     bins = reliability_bins(
         confidences, [label == guess for label, guess in zip(truth, predicted, strict=True)]
     )
@@ -426,6 +433,7 @@ def evaluate(
         confusion_matrix=matrix,
         ece=expected_calibration_error(bins),
         reliability=bins,
+        log_loss=log_loss(true_label_probabilities.squeeze(1).tolist()),
         temperature=checkpoint.temperature,
         calibration=checkpoint.calibration,
         ignored_unknown=data.ignored_unknown,

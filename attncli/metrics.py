@@ -3,6 +3,7 @@ no torch, no numpy. A score that would divide by zero is None (undefined), never
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +50,15 @@ def accuracy(truth: Sequence[int], predicted: Sequence[int]) -> float:
     if not truth:
         return 0.0
     return sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)
+
+
+def log_loss(true_label_probabilities: Sequence[float]) -> float | None:
+    """Mean negative log of the probability given to each row's true label (the cross-entropy that
+    training minimises), natural log; a probability of 0 counts as 1e-12, as a float32 softmax that
+    underflowed would. None for no rows."""
+    if not true_label_probabilities:
+        return None
+    return -sum(math.log(max(p, 1e-12)) for p in true_label_probabilities) / len(true_label_probabilities)
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:

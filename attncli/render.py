@@ -396,6 +396,14 @@ def _reliability(result: EvalResult) -> RenderableType:
         (_percent(result.ece), "attn.good"),
         (f" over {CALIBRATION_BINS} confidence bins; temperature {temperature}", "attn.muted"),
     )
+    if result.log_loss is not None:
+        line.append_text(
+            Text.assemble(
+                ("\nlog loss ", ""),
+                (f"{result.log_loss:.4f}", "attn.good"),
+                (" (mean negative log probability of the true labels)", "attn.muted"),
+            )
+        )
     table = _Table(
         "confidence", "count", "mean confidence", "accuracy", title="reliability", header_style="attn.heading"
     )

@@ -7,7 +7,8 @@ from attncli.evaluation import choose_split, evaluate
 
 JSON_KEYS = {
     "source", "split", "n", "ignored_unknown", "left_out_invalid", "accuracy", "macro_f1", "weighted_f1",
-    "labels", "per_class", "confusion_matrix", "temperature", "calibration", "ece", "reliability",
+    "labels", "per_class", "confusion_matrix", "temperature", "calibration", "ece", "log_loss",
+    "reliability",
 }  # fmt: skip
 
 
@@ -45,6 +46,19 @@ def test_defaults_to_the_training_datas_test_split(loaded, easy_folder):
     assert result.ece == pytest.approx(sum(b.count / 90 * abs(b.accuracy - b.confidence) for b in bins))
     assert sum(b.count * b.accuracy for b in bins) == pytest.approx(diagonal)
     assert all(b.lower < b.confidence <= b.upper for b in bins)
+    # The log loss is the mean negative log of the calibrated probability of each true label.
+    import math
+
+    from attncli.evaluation import load_labelled_split
+    from attncli.prediction import predict_probabilities
+
+    data = load_labelled_split(
+        loaded, str(easy_folder), split="test", text_column=None, label_column=None, default_source=True
+    )
+    probabilities = predict_probabilities(loaded, data.labelled.texts)
+    labels = data.labelled.labels
+    expected = -sum(math.log(probabilities[row, label]) for row, label in enumerate(labels)) / 90
+    assert result.log_loss == pytest.approx(expected, rel=1e-5) and 0 < result.log_loss < math.log(3)
 
 
 def test_the_carved_validation_split_is_rebuilt_exactly(loaded, trained):

@@ -5,6 +5,7 @@ from attncli.metrics import (
     accuracy,
     confusion_matrix,
     expected_calibration_error,
+    log_loss,
     macro_f1,
     per_class_scores,
     reliability_bins,
@@ -88,3 +89,12 @@ def test_calibration_edges():
     assert reliability_bins([], []) == [] and expected_calibration_error([]) == 0.0
     with pytest.raises(ValueError):
         reliability_bins([0.5], [])
+
+
+def test_log_loss_is_the_mean_negative_log_of_the_true_labels_probability():
+    import math
+
+    assert log_loss([0.5, 0.25]) == pytest.approx((math.log(2) + math.log(4)) / 2)
+    assert log_loss([1.0]) == 0.0
+    assert log_loss([0.0]) == pytest.approx(-math.log(1e-12))  # an underflowed probability stays finite
+    assert log_loss([]) is None
