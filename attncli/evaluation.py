@@ -6,14 +6,22 @@ from __future__ import annotations
 import dataclasses
 import heapq
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.columns import choose_columns, layout_of_schema
-from attncli.data import CHUNK_ROWS, Split, known_label_key, stratified_split, to_split, with_columns
+from attncli.data import (
+    CHUNK_ROWS,
+    Split,
+    TextColumn,
+    known_label_key,
+    stratified_split,
+    to_split,
+    with_columns,
+)
 from attncli.errors import DataError
 from attncli.history import split_sizes_change
 from attncli.metrics import (
@@ -73,6 +81,8 @@ class EvalResult:
     left_out_invalid: int = 0
     """Rows left out because they have no text or no label (--drop-invalid), counted over the split
     read, before training's validation carve splits it."""
+    seen_in_training: int = 0
+    """Rows evaluated whose text (ignoring case and spacing) a training row also has."""
     errors: list[Mistake] | None = None
     """The most confident mistakes, highest probability first; None when not asked for."""
     notes: tuple[str, ...] = ()
@@ -84,6 +94,7 @@ class EvalResult:
             "n": self.n,
             "ignored_unknown": self.ignored_unknown,
             "left_out_invalid": self.left_out_invalid,
+            "seen_in_training": self.seen_in_training,
             "accuracy": self.accuracy,
             "macro_f1": self.macro_f1,
             "weighted_f1": self.weighted_f1,
@@ -115,6 +126,8 @@ class LabelledData:
     """The row of each example in its split of the source."""
     ignored_unknown: int = 0
     left_out_invalid: int = 0
+    seen_in_training: int = 0
+    """Rows whose text (ignoring case and spacing) is also a training row's."""
     notes: tuple[str, ...] = ()
 
 
@@ -320,13 +333,26 @@ def load_labelled_split(
     if labelled.rows is not None:
         rows = array("q", (rows[row] for row in labelled.rows))
         notes += (f"left out {left_out} row{'s' * (left_out != 1)} of {where} with no text or no label",)
+    training_texts: Iterable[str] = ()
     if carve is not None:
         kept, carved = stratified_split(
             labelled.labels, fraction=data.validation_fraction, seed=data.split_seed
         )
         _require_same_carve(checkpoint, source, len(kept), len(carved))
+        if carve == "validation":
+            training_texts = labelled.select(kept).texts
         side = carved if carve == "validation" else kept
         labelled, rows = labelled.select(side), array("q", (rows[row] for row in side))
+    elif trained_on and name != "train" and "train" in raw.splits:
+        training_texts = _texts_of(raw.splits["train"], columns.text)
+    seen = _rows_seen_in_training(labelled.texts, training_texts)
+    where_trained = f"a row of the 'train' split of {source}"
+    if seen:
+        notes += (
+            f"{seen} of the {len(labelled)} rows evaluated have the same text (ignoring case and spacing) "
+            f"as {f'one of the rows of {source} the model trained on' if carve else where_trained}: "
+            "scores on them show what the model remembers, not how it does on new text",
+        )
     notes = (*raw.notes, *([columns.note] if columns.note else []), *notes)
     return LabelledData(
         split=shown,
@@ -334,8 +360,26 @@ def load_labelled_split(
         rows=rows,
         ignored_unknown=ignored,
         left_out_invalid=left_out,
+        seen_in_training=seen,
         notes=notes,
     )
+
+
+def _texts_of(dataset: Any, column: str) -> Iterable[str]:
+    """A split's texts, read in chunks; none when it lacks the column."""
+    return TextColumn(dataset, column) if column in dataset.column_names else ()
+
+
+def _text_key(text: str) -> int:
+    return hash(" ".join(text.split()).casefold())
+
+
+def _rows_seen_in_training(evaluated: Iterable[str], training: Iterable[str]) -> int:
+    """How many evaluated texts a training text equals, ignoring case and spacing: a corpus with
+    duplicates (27 of BBC News's 444 test articles are also training articles) scores them by memory.
+    Hashes only, so a million training texts cost tens of MB, not their text."""
+    trained = {_text_key(text) for text in training if text}
+    return sum(1 for text in evaluated if text and _text_key(text) in trained) if trained else 0
 
 
 def _require_same_carve(
@@ -438,6 +482,7 @@ def evaluate(
         calibration=checkpoint.calibration,
         ignored_unknown=data.ignored_unknown,
         left_out_invalid=data.left_out_invalid,
+        seen_in_training=data.seen_in_training,
         errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,
         notes=(*moved, *data.notes),
     )

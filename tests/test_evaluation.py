@@ -6,9 +6,9 @@ from attncli.errors import DataError
 from attncli.evaluation import choose_split, evaluate
 
 JSON_KEYS = {
-    "source", "split", "n", "ignored_unknown", "left_out_invalid", "accuracy", "macro_f1", "weighted_f1",
-    "labels", "per_class", "confusion_matrix", "temperature", "calibration", "ece", "log_loss",
-    "reliability",
+    "source", "split", "n", "ignored_unknown", "left_out_invalid", "seen_in_training", "accuracy",
+    "macro_f1", "weighted_f1", "labels", "per_class", "confusion_matrix", "temperature", "calibration",
+    "ece", "log_loss", "reliability",
 }  # fmt: skip
 
 
@@ -281,3 +281,42 @@ def test_eval_reports_its_progress_through_the_rows(loaded):
     result = evaluate(loaded, batch_size=8, on_batch=lambda done, total: calls.append((done, total)))
     done = [call[0] for call in calls]
     assert len(calls) >= result.n // 8 and done == sorted(done) and calls[-1] == (result.n, result.n)
+
+
+def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path):
+    """The training data's test split may repeat training texts (BBC News does, 28 of 444 articles):
+    eval counts them, ignoring case and spacing, so the user knows the score is partly memory."""
+    import dataclasses
+
+    from attncli.data import stratified_split
+
+    train_rows = make_rows(300, seed=1)  # the easy folder's training rows
+    labels = [loaded.label_names.index(row["label"]) for row in train_rows]
+    kept, carved = stratified_split(labels, fraction=0.1, seed=0)  # training's carve: it hangs on labels
+    # Two validation rows repeat a training row of their label, in other case and spacing.
+    for validation_row in carved[:2]:
+        twin = next(row for row in kept if labels[row] == labels[validation_row])
+        train_rows[validation_row] = {**train_rows[twin], "text": train_rows[twin]["text"].upper() + "  "}
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write_csv(folder / "train.csv", train_rows)
+    repeated = [
+        {"text": "  " + train_rows[0]["text"].upper(), "label": train_rows[0]["label"]},
+        {"text": train_rows[5]["text"].replace(" ", "   "), "label": train_rows[5]["label"]},
+        {"text": train_rows[7]["text"], "label": train_rows[7]["label"]},
+    ]
+    fresh = [row for row in make_rows(40, seed=77) if row["text"] not in {r["text"] for r in train_rows}]
+    write_csv(folder / "test.csv", repeated + fresh)
+    # The checkpoint as if trained on this folder.
+    moved = dataclasses.replace(loaded, header={**loaded.header, "data_path": str(folder)})
+    result = evaluate(moved, str(folder), split="test")
+    assert result.n == 3 + len(fresh) and result.seen_in_training == 3
+    assert result.to_json()["seen_in_training"] == 3
+    assert any(f"3 of the {result.n} rows evaluated have the same text" in note for note in result.notes)
+    # The carved validation rows are compared with the rows trained on, the other side of the carve.
+    validation = evaluate(moved, str(folder), split="validation")
+    assert (validation.n, validation.seen_in_training) == (len(carved), 2)
+    assert evaluate(moved, str(folder), split="train").seen_in_training == 0  # not against itself
+    # A file that is not the training data is not compared (nothing to read it against).
+    write_csv(tmp_path / "other.csv", repeated)
+    assert evaluate(moved, str(tmp_path / "other.csv")).seen_in_training == 0
