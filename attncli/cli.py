@@ -777,7 +777,11 @@ def inspect(
         typer.Option(help="Show the attention each token receives in this self-attention layer (1 = first)."),
     ] = None,
     head: Annotated[
-        int | None, typer.Option(help="With --layer: only this head (1 = first); default: heads averaged.")
+        int | None,
+        typer.Option(
+            help="Only this head (1 = first) of the --layer shown, or of the attention pooling; "
+            "default: heads averaged."
+        ),
     ] = None,
     rollout: Annotated[
         bool,

@@ -140,8 +140,17 @@ def check_view(
         raise InspectError(
             f"this model pools by {config.pooling}, which has no pooling weights; drop --pooling"
         )
-    if head is not None and layer is None:
-        raise InspectError("--head picks a head of one layer; pass --layer too")
+    pooling_view = layer is None and not rollout and config.pooling == "attention"
+    if head is not None and layer is None and not pooling_view:
+        raise InspectError(
+            "--head picks a head of one self-attention layer (pass --layer too)"
+            + (" or of the attention pooling (pass --pooling)" if config.pooling == "attention" else "")
+        )
+    if head is not None and pooling_view and not 1 <= head <= pooling_heads(config):
+        raise InspectError(
+            f"--head {head}: the attention pooling has {_counted(pooling_heads(config), 'head')}, "
+            "numbered from 1"
+        )
     if (layer is not None or rollout) and config.layers == 0:
         raise InspectError(
             "this model has no self-attention layers (model.num_layers=0); drop --layer/--rollout"
@@ -152,7 +161,7 @@ def check_view(
         raise InspectError(
             f"--layer {layer}: the model has {_counted(config.layers, 'layer')}, numbered from 1"
         )
-    if head is not None and not 1 <= head <= config.num_heads:
+    if head is not None and layer is not None and not 1 <= head <= config.num_heads:
         raise InspectError(
             f"--head {head}: each layer has {_counted(config.num_heads, 'head')}, numbered from 1"
         )
@@ -213,13 +222,26 @@ def _view(
             logits,
             weights,
             f"attention rollout through {config.layers} layer{'s' * (config.layers > 1)} "
-            f"from {config.pooling} pooling",
+            f"from {config.pooling} pooling"
+            + (" (heads averaged)" if config.pooling == "attention" and pooling_heads(config) > 1 else ""),
         )
     if config.pooling == "cls":
         weights = _normalised(attentions[-1].mean(0)[0, offset:])
         return logits, weights, "attention from the classification token in the last layer (heads averaged)"
-    assert pooling_weights is not None
-    return logits, pooling_weights, "attention pooling weights"
+    assert pooling_weights is not None and output.pooling_head_weights is not None
+    count = pooling_heads(config)
+    if head is not None:
+        weights = output.pooling_head_weights[0, head - 1].float().cpu()
+        return logits, weights, f"attention pooling weights of head {head} of {count}"
+    # Each head pools its own slice of the states with its own weights: their mean summarises
+    # where the model looked, not the weights of any one head (--head shows those).
+    averaged = f" ({count} heads averaged)" if count > 1 else ""
+    return logits, pooling_weights, f"attention pooling weights{averaged}"
+
+
+def pooling_heads(config: ModelConfig) -> int:
+    """The heads of attention pooling (pooling_heads, else the layers' num_heads)."""
+    return config.pooling_heads or config.num_heads
 
 
 def inspect_text(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attncli.config import Config, changed_settings, settings_text
+from attncli.config import Config, ModelConfig, changed_settings, settings_text
 from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
@@ -146,12 +146,8 @@ def prepare(
     warning = precision_warning(precision, device)
     if warning:
         reporter.stage(f"warning: {warning}")
-    model = config.model
-    if model.pooling_attention is not None and model.pooling != "attention":
-        reporter.stage(
-            f"warning: model.pooling_attention={model.pooling_attention} scores attention pooling only; "
-            f"model.pooling={model.pooling} does not use it"
-        )
+    for warning in model_warnings(config.model):
+        reporter.stage(f"warning: {warning}")
     changed = settings_text(changed_settings(config))
     rest = "the rest default, or sized to the data below" if unsized_keys(config) else "the rest default"
     reporter.stage(f"settings given ({rest}; the full config is saved): {changed or 'none'}")
@@ -207,6 +203,32 @@ def prepare(
         data_path=str(source.resolve()) if source.exists() else None,
         distributed=distributed,
     )
+
+
+def model_warnings(model: ModelConfig) -> list[str]:
+    """Settings that train, but not as their names promise. Warned of rather than refused: models
+    saved with them must still load."""
+    warnings = []
+    if model.pooling_attention is not None and model.pooling != "attention":
+        warnings.append(
+            f"model.pooling_attention={model.pooling_attention} scores attention pooling only; "
+            f"model.pooling={model.pooling} does not use it"
+        )
+    if model.positional == "alibi" and model.num_heads % 2:
+        warnings.append(
+            f"model.positional=alibi pairs heads (one penalises keys on the left, the next keys on the "
+            f"right); with model.num_heads={model.num_heads} the last head has no partner and measures "
+            "distance only to keys on its left"
+            + (", the model's only sense of order" if model.num_heads == 1 else "")
+            + "; use an even number of heads"
+        )
+    if model.positional == "rope" and model.attention == "additive":
+        warnings.append(
+            "model.positional=rope makes a score depend on the distance j - i through the product q·k; "
+            "model.attention=additive adds q and k instead, so the rotated positions enter as absolute "
+            "ones; use dot or scaled_dot attention with rope"
+        )
+    return warnings
 
 
 def _sized(config: Config, texts: Sequence[str], *, reporter: Reporter) -> Config:

@@ -113,7 +113,7 @@ def test_views_a_model_lacks_are_refused_with_what_to_do(tmp_path):
     for view, message in [
         ({"layer": 2}, "--layer 2: the model has 1 layer, numbered from 1"),
         ({"layer": 1, "head": 3}, "--head 3: each layer has 2 heads, numbered from 1"),
-        ({"head": 1}, "pass --layer too"),
+        ({"head": 1}, r"pass --layer too\)$"),
         ({"layer": 1, "rollout": True}, "either --layer or --rollout"),
     ]:
         with pytest.raises(InspectError, match=message):
@@ -130,3 +130,34 @@ def test_words_merge_pieces_and_sum_their_weights(loaded):
     football = [t.weight for t in pieces.tokens if t.end <= len("footballs")]
     assert words.tokens[0].weight == pytest.approx(sum(football), abs=1e-6)
     assert [t.pieces for t in words.tokens] == [len(football), 1, len(pieces.tokens) - len(football) - 1]
+
+
+def test_pooling_heads_are_shown_averaged_and_said_so_or_one_at_a_time(tmp_path):
+    """Each pooling head pools its own slice of the states with its own weights: the default view
+    is their mean and says so; --head shows the weights one head really used."""
+    import torch
+    from conftest import save_untrained_checkpoint
+
+    from attncli.inspection import InspectError
+    from attncli.tokenizer import encode, pad_batch
+
+    path = save_untrained_checkpoint(tmp_path / "heads", num_layers=0, pooling="attention", pooling_heads=4)
+    loaded = load_checkpoint(path)
+    text = "the coach said football today"
+    averaged = inspect_text(loaded, text)
+    assert averaged.view == "attention pooling weights (4 heads averaged)"
+    ids = pad_batch([encode(loaded.tokenizer, [text], max_length=32)[0].ids], pad_id=loaded.pad_id)
+    with torch.inference_mode():
+        per_head = loaded.model(ids).pooling_head_weights[0]  # (4, T)
+    for head in range(1, 5):
+        shown = inspect_text(loaded, text, head=head)
+        assert shown.view == f"attention pooling weights of head {head} of 4"
+        assert [item.weight for item in shown.tokens] == pytest.approx(per_head[head - 1].tolist(), abs=1e-6)
+    assert [item.weight for item in averaged.tokens] == pytest.approx(per_head.mean(0).tolist(), abs=1e-6)
+    assert not torch.allclose(per_head[0], per_head[1])  # the heads differ: a mean is not any one of them
+    with pytest.raises(InspectError, match="--head 5: the attention pooling has 4 heads, numbered from 1"):
+        inspect_text(loaded, text, head=5)
+    with pytest.raises(InspectError, match=r"or of the attention pooling \(pass --pooling\)"):
+        inspect_text(
+            load_checkpoint(save_untrained_checkpoint(tmp_path / "layered", num_layers=1)), text, head=1
+        )

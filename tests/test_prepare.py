@@ -87,3 +87,20 @@ def test_a_learned_position_table_far_longer_than_the_texts_is_noted(tmp_path):
         said = [line for line in reporter.lines if line.startswith("note: model.max_length=")]
         assert bool(said) == noted, (length, positional, reporter.lines)
         assert not said or "far above the longest training text (" in said[0]
+
+
+def test_settings_that_train_but_not_as_named_are_warned_of():
+    """Warned, not refused: checkpoints saved with them must still load."""
+    from attncli.config import ModelConfig
+    from attncli.prepare import model_warnings
+
+    assert model_warnings(ModelConfig(positional="alibi", num_heads=4, embed_dim=16)) == []
+    (one,) = model_warnings(ModelConfig(positional="alibi", num_heads=1, embed_dim=16))
+    assert (
+        "model.num_heads=1 the last head has no partner" in one and "the model's only sense of order" in one
+    )
+    (three,) = model_warnings(ModelConfig(positional="alibi", num_heads=3, embed_dim=12))
+    assert three.endswith("distance only to keys on its left; use an even number of heads")
+    (rope,) = model_warnings(ModelConfig(positional="rope", attention="additive", num_heads=2, embed_dim=16))
+    assert "use dot or scaled_dot attention with rope" in rope
+    assert model_warnings(ModelConfig(positional="rope", attention="dot", num_heads=2, embed_dim=16)) == []

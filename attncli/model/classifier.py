@@ -21,8 +21,10 @@ class ModelOutput:
     logits: torch.Tensor
     """(B, num_labels)."""
     pooling_weights: torch.Tensor | None
-    """(B, T): the weight attention pooling gave each input token (0 on padding); None for other
-    poolings."""
+    """(B, T): the weight attention pooling gave each input token (0 on padding), averaged over its
+    heads; None for other poolings."""
+    pooling_head_weights: torch.Tensor | None = None
+    """(B, H, T): each pooling head's own weights, which it sums its slice of the states with."""
     attentions: list[torch.Tensor] | None = None
     """Per layer (B, H, T', T'), only when asked for; T' = T + 1 when the model prepends a
     classification token (at position 0)."""
@@ -105,11 +107,12 @@ class AttentionClassifier(nn.Module):
         for block in self.blocks:
             x, weights = block(x, padding_mask, need_weights=return_attentions)
             attentions.append(weights)
-        pooled, pooling_weights = self.pooling(self.norm(x), padding_mask)  # (B, D), (B, T) or None
+        pooled, head_weights = self.pooling(self.norm(x), padding_mask)  # (B, D), (B, H, T) or None
         logits = self.head(self.head_dropout(pooled))
         return ModelOutput(
             logits=logits,
-            pooling_weights=pooling_weights,
+            pooling_weights=head_weights.mean(dim=1) if head_weights is not None else None,
+            pooling_head_weights=head_weights,
             attentions=attentions if return_attentions else None,  # type: ignore[arg-type]
         )
 

@@ -26,14 +26,14 @@ class Pooling(nn.Module):
         self, x: torch.Tensor, padding_mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x: (B, T, D), padding_mask: (B, T) True for real tokens -> pooled (B, D) and the
-        weights (B, T) each token was pooled with, where the pooling has any."""
+        weights (B, H, T) each head pooled each token with, where the pooling has any."""
         raise NotImplementedError
 
 
 class AttentionPooling(Pooling):
     """A learned query per head scores every token's key (a projection of its state); a softmax
     over the real tokens turns the scores into weights; each head sums its slice of the states
-    with its weights (Yang et al., 2016, with heads). The weights returned are the heads' mean."""
+    with its weights (Yang et al., 2016, with heads)."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
@@ -52,12 +52,12 @@ class AttentionPooling(Pooling):
         return torch.softmax(scores.masked_fill(~padding_mask[:, None, :], float("-inf")), dim=-1)
 
     def forward(self, x: torch.Tensor, padding_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: (B, T, D), padding_mask: (B, T) -> pooled (B, D), weights (B, T) (mean over heads)."""
+        """x: (B, T, D), padding_mask: (B, T) -> pooled (B, D), each head's weights (B, H, T)."""
         batch, length, width = x.shape
         weights = self.head_weights(x, padding_mask)  # (B, H, T)
         values = x.view(batch, length, self.num_heads, -1)  # (B, T, H, hd)
         pooled = torch.einsum("bht,bthd->bhd", weights.to(x.dtype), values).reshape(batch, width)
-        return pooled, weights.mean(dim=1)
+        return pooled, weights
 
 
 class ClsPooling(Pooling):
