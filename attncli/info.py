@@ -24,7 +24,7 @@ from attncli.checkpoint import (
 from attncli.checksums import recorded_files, status_of
 from attncli.errors import CheckpointError
 from attncli.history import TrainingMetrics
-from attncli.migrations import migrate_header
+from attncli.migrations import migrate_header, migrate_shapes
 
 # The safetensors format caps its JSON header at 100 MB; a larger length means a damaged file.
 MAX_HEADER_BYTES = 100_000_000
@@ -128,16 +128,19 @@ def _read_json(path: Path) -> Any:
         return None
 
 
-def count_parameters(path: Path) -> int | None:
-    """Numbers stored in a safetensors file, from its header alone: 8 bytes giving the length
-    (little-endian), then JSON giving each tensor's dtype, shape and offsets."""
+def count_parameters(path: Path, *, format_version: int) -> int | None:
+    """Numbers in the model a safetensors file loads into, from the file's header alone (8 bytes
+    giving the length, little-endian, then JSON giving each tensor's dtype, shape and offsets), with
+    what migrating a file of an earlier format adds (format 1's pooling gains a key projection)."""
     try:
         with path.open("rb") as file:
             (length,) = struct.unpack("<Q", file.read(8))
             if length > MAX_HEADER_BYTES:
                 return None
             tensors = json.loads(file.read(length))
-        return sum(math.prod(entry["shape"]) for name, entry in tensors.items() if name != "__metadata__")
+        shapes = {name: list(entry["shape"]) for name, entry in tensors.items() if name != "__metadata__"}
+        migrated = migrate_shapes(shapes, version=format_version, target=FORMAT_VERSION)
+        return sum(math.prod(shape) for shape in migrated.values())
     except (OSError, struct.error, ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -240,7 +243,7 @@ def _describe(path: Path) -> CheckpointInfo:
             label_names=list(header["label_names"]),
             model=dict(header["config"]["model"]),
             train=dict(header["config"].get("train", {})),
-            num_parameters=count_parameters(path / WEIGHTS_FILE),
+            num_parameters=count_parameters(path / WEIGHTS_FILE, format_version=int(saved["format_version"])),
             vocab_size=int(header["vocab_size"]),
             tokenizer_kind=_tokenizer_kind(path / TOKENIZER_FILE),
             training=_training(path, header, _read_json(path / METRICS_FILE)),

@@ -7,7 +7,9 @@ setting the old model had implicitly, so a later change of defaults never change
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from attncli.config import UNSIZED_VALUES
 from attncli.errors import CheckpointError
@@ -60,15 +62,36 @@ def _weights_1_to_2(weights: dict[str, torch.Tensor], header: dict[str, Any]) ->
     return weights
 
 
-# format N -> (header step, weights step) to format N + 1
-STEPS = {1: (_header_1_to_2, _weights_1_to_2)}
+def _shapes_1_to_2(shapes: dict[str, list[int]]) -> dict[str, list[int]]:
+    """What `_weights_1_to_2` does, to the tensors' shapes alone (attn info reads no weights)."""
+    width = math.prod(shapes.pop("pooling.query"))
+    if "pooling.projection.weight" in shapes:
+        shapes["pooling.key.weight"] = shapes.pop("pooling.projection.weight")
+        shapes["pooling.key.bias"] = shapes.pop("pooling.projection.bias")
+        shapes["pooling.scoring.v"] = [1, width]
+    else:
+        shapes["pooling.key.weight"] = [width, width]
+        shapes["pooling.key.bias"] = [width]
+    shapes["pooling.query"] = [1, width]
+    return shapes
+
+
+class Step(NamedTuple):
+    """How format N becomes N + 1: on the header, on the weights, and on the weights' shapes."""
+
+    header: Callable[[dict[str, Any]], dict[str, Any]]
+    weights: Callable[[dict[str, torch.Tensor], dict[str, Any]], dict[str, torch.Tensor]]
+    shapes: Callable[[dict[str, list[int]]], dict[str, list[int]]]
+
+
+STEPS = {1: Step(_header_1_to_2, _weights_1_to_2, _shapes_1_to_2)}
 
 
 def migrate_header(header: dict[str, Any], target: int) -> dict[str, Any]:
     """A copy of `header` brought up to format `target` (unchanged if it is there already)."""
     header = copy.deepcopy(header)
     while header.get("format_version") in STEPS and header["format_version"] < target:
-        header = STEPS[header["format_version"]][0](header)
+        header = STEPS[header["format_version"]].header(header)
     # Settings added without a format change: a run saved before them carries on as it was trained.
     config = header.get("config", {})
     train = config.get("train")
@@ -101,6 +124,15 @@ def migrate_weights(
 ) -> dict[str, torch.Tensor]:
     """`weights` saved at format `version`, renamed and reshaped for format `target`."""
     while version < target:
-        weights = STEPS[version][1](weights, header)
+        weights = STEPS[version].weights(weights, header)
         version += 1
     return weights
+
+
+def migrate_shapes(shapes: dict[str, list[int]], *, version: int, target: int) -> dict[str, list[int]]:
+    """The shapes of weights saved at format `version` once they are migrated to `target`."""
+    shapes = dict(shapes)
+    while version in STEPS and version < target:
+        shapes = STEPS[version].shapes(shapes)
+        version += 1
+    return shapes

@@ -92,7 +92,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
         "tokenizer.json": "ok",
         "metrics.json": "missing",
     }
-    assert output["num_parameters"] == count_parameters(path / "model.safetensors") > 0
+    assert output["num_parameters"] == count_parameters(path / "model.safetensors", format_version=2) > 0
     text = _rendered(render_info(describe_checkpoint(path)))
     assert "changed" in text and "missing" in text and "food, sport, tech" in text
     assert f"{output['num_parameters']:,}" in text
@@ -181,3 +181,15 @@ def test_info_shows_unused_settings_and_the_vectors_coverage(trained, tmp_path):
     assert "segment_length" in text and "(unused: positional is sinusoidal)" in text
     assert "30 of 40 vocabulary entries (75.0%) from glove.txt, 50 dimensions, frozen" in text
     assert describe_checkpoint(trained.output).to_json()["training"]["embeddings_init"] is None
+
+
+@pytest.mark.parametrize("name", ["v1_additive_learned", "v1_scaled_dot_sinusoidal"])
+def test_parameters_of_an_earlier_format_are_counted_as_the_migrated_model_has_them(name):
+    """A format-1 checkpoint's pooling gains a key projection on load: info counts the model that
+    eval and predict run, not the tensors in the file."""
+    from attncli.checkpoint import load_checkpoint
+
+    path = Path(__file__).parent / "fixtures" / name
+    loaded = sum(parameter.numel() for parameter in load_checkpoint(path).model.parameters())
+    assert describe_checkpoint(path).num_parameters == loaded
+    assert count_parameters(path / "model.safetensors", format_version=2) != loaded  # what the file holds
