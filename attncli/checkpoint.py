@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -28,11 +29,14 @@ from attncli import __version__
 from attncli.calibration import CALIBRATION_STATES, calibration_state
 from attncli.checksums import (
     FILES_KEY,
+    HEADER_DIGEST_KEY,
     RESTORE_OR_RETRAIN,
+    check_header,
     read_checked,
     read_checked_json,
     record_of,
     recorded_files,
+    sealed,
 )
 from attncli.config import Config
 from attncli.errors import CheckpointError, ConfigError, why_unwritten
@@ -254,7 +258,7 @@ def save_checkpoint(
             write(STATE_FILE, json_bytes(state))
         header[FILES_KEY] = files
         write_file_durably(
-            staging / CONFIG_FILE, json_bytes(header)
+            staging / CONFIG_FILE, json_bytes(sealed(header))
         )  # last: its presence marks a whole folder
 
 
@@ -274,6 +278,8 @@ def replace_metrics(path: Path, metrics: dict[str, Any]) -> None:
         files = recorded_files(header, path)
         if files is not None:
             files[METRICS_FILE] = record_of(data)
+        if HEADER_DIGEST_KEY in header:  # one saved without (an earlier attn's) stays without
+            header = sealed(header)
         write_file_durably(staging / CONFIG_FILE, json_bytes(header))
 
 
@@ -376,21 +382,23 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
             f"checkpoint {path} has format {version!r}; this attn reads formats 1 to {FORMAT_VERSION}, "
             "so upgrade attn (pip install -U attncli) or retrain it with this version"
         )
+    check_header(header, path)
     return header
 
 
 def read_steadily(path: Path, read: Callable[[Path], T]) -> T:
     """`read(folder)` of the checkpoint folder `path` names (`resolve_checkpoint`), done again when
-    a training run replaced that folder while it was read: its files would then come from two
-    epochs, and a whole checkpoint would look damaged to eval, predict or info during an
-    --overwrite or --resume. A checkpoint that stays in place while it fails is damaged."""
+    a training run replaced that folder while it was read, or a copy wrote over its files: they
+    would then come from two checkpoints, and a whole one would look damaged to eval, predict or
+    info during an --overwrite, a --resume or a deployment. A checkpoint that stays as it is while
+    it fails is damaged."""
     for attempt in range(1, READ_ATTEMPTS + 1):
         folder = resolve_checkpoint(path)
         before = _identity(folder)
         try:
             result = read(folder)
         except (CheckpointError, OSError):  # OSError: a file gone between being found and opened
-            if attempt == READ_ATTEMPTS or _identity(resolve_checkpoint(path)) == before:
+            if attempt == READ_ATTEMPTS or not _changed_since(path, before):
                 raise
         else:
             if attempt == READ_ATTEMPTS or _identity(resolve_checkpoint(path)) == before:
@@ -399,19 +407,58 @@ def read_steadily(path: Path, read: Callable[[Path], T]) -> T:
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _identity(folder: Path) -> tuple[str, int, int] | None:
-    """What changes when a swap puts another folder at `folder`'s path (None: nothing there)."""
+def _changed_since(path: Path, before: tuple[Any, ...] | None) -> bool:
+    """Whether the checkpoint at `path` changed since `before` (`_identity`), looked at now and once
+    more a moment later: a copy caught between truncating a file and writing it may leave the same
+    size and time for a few milliseconds (times are kept to the kernel's tick)."""
+    if _identity(resolve_checkpoint(path)) != before:
+        return True
+    time.sleep(READ_RETRY_SECONDS)
+    return _identity(resolve_checkpoint(path)) != before
+
+
+def _identity(folder: Path) -> tuple[Any, ...] | None:
+    """What changes when a swap puts another folder at `folder`'s path, or when a copy (`cp -r
+    new/. folder/`, rsync) writes over its files in place: the folder's inode and change time, and
+    each file's size and modification time (None: nothing there)."""
     try:
         status = folder.stat()
+        files = sorted(
+            (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
+            for entry in os.scandir(folder)
+            if entry.is_file()
+        )
     except OSError:
         return None
-    return str(folder), status.st_ino, status.st_ctime_ns
+    return str(folder), status.st_ino, status.st_ctime_ns, tuple(files)
 
 
 def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoint:
     """Rebuild config, tokenizer and model (in eval mode, on `device`) from a checkpoint folder (or
     a run's output folder, which means its best/)."""
     return read_steadily(Path(path), lambda folder: _load_checkpoint_from(folder, device=device))
+
+
+def checked_label_names(value: Any) -> list[str]:
+    """config.json's label list, refused (ValueError, which loading reports as damage) unless it is
+    distinct names: a label named twice, or a null, would predict one label under two names."""
+    if not isinstance(value, list) or not value:
+        raise ValueError("label_names is not a list of labels")
+    for name in value:
+        if not isinstance(name, str):
+            raise ValueError(f"label_names holds {name!r}, which is not a label name")
+    twice = next((name for index, name in enumerate(value) if name in value[:index]), None)
+    if twice is not None:
+        raise ValueError(f"label_names names {twice!r} twice")
+    return list(value)
+
+
+def checked_temperature(value: Any) -> None:
+    """A saved temperature divides the logits: it must be a positive number (absent means 1)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(f"temperature {value!r} is not a positive number")
 
 
 def _load_checkpoint_from(path: Path, *, device: str) -> LoadedCheckpoint:
@@ -424,7 +471,8 @@ def _load_checkpoint_from(path: Path, *, device: str) -> LoadedCheckpoint:
     try:
         header = migrate_header(saved_header, FORMAT_VERSION)
         config = Config.from_dict(header["config"])
-        label_names = list(header["label_names"])
+        label_names = checked_label_names(header["label_names"])
+        checked_temperature(header.get("temperature"))
         vocab_size, pad_id = int(header["vocab_size"]), int(header["pad_id"])
         token_dim = int(header.get("token_dim") or config.model.width)
     except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as error:

@@ -12,6 +12,9 @@ from attncli.errors import CheckpointError
 
 FILES_KEY = "files"
 """The key of config.json that maps each other file of the checkpoint to its record."""
+HEADER_DIGEST_KEY = "config_sha256"
+"""The key of config.json holding the SHA-256 of config.json itself (without this key): a label list
+reordered or a setting changed by hand would otherwise change every prediction without a word."""
 CHUNK_BYTES = 1 << 20
 RESTORE_OR_RETRAIN = "restore the file from a backup of the checkpoint, or train it again with `attn train`"
 
@@ -109,3 +112,28 @@ def recorded_files(header: dict[str, Any], folder: Path) -> dict[str, Any] | Non
             f'{folder / "config.json"} is damaged ("{FILES_KEY}" is not a mapping); {RESTORE_OR_RETRAIN}'
         )
     return files
+
+
+def header_digest(header: dict[str, Any]) -> str:
+    """SHA-256 of config.json's values, without the digest itself: of their canonical JSON (sorted
+    keys, no spaces), so the file's layout and line ends do not count, only what it says."""
+    values = {key: value for key, value in header.items() if key != HEADER_DIGEST_KEY}
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def sealed(header: dict[str, Any]) -> dict[str, Any]:
+    """`header` with the digest of its values, as a save writes it."""
+    return {**header, HEADER_DIGEST_KEY: header_digest(header)}
+
+
+def check_header(header: dict[str, Any], folder: Path) -> None:
+    """Refuse a config.json whose values are not those it was saved with (one written before attn
+    kept the digest has none, and is read as it is)."""
+    recorded = header.get(HEADER_DIGEST_KEY)
+    if recorded is not None and recorded != header_digest(header):
+        raise CheckpointError(
+            f"{folder / 'config.json'} has been changed since attn saved it (its values no longer match "
+            f"the {HEADER_DIGEST_KEY} saved in it), and a changed label list or setting would change "
+            f"every prediction silently; {RESTORE_OR_RETRAIN}"
+        )

@@ -17,6 +17,8 @@ from attncli.checkpoint import (
     METRICS_FILE,
     TOKENIZER_FILE,
     WEIGHTS_FILE,
+    checked_label_names,
+    checked_temperature,
     read_header,
     read_steadily,
     saved_calibration_state,
@@ -238,9 +240,10 @@ def _describe(path: Path) -> CheckpointInfo:
     saved = read_header(path, complete=False)  # a missing file is reported, not an error
     try:
         header = migrate_header(saved, FORMAT_VERSION)
+        checked_temperature(header.get("temperature"))
         return CheckpointInfo(
             path=path,
-            label_names=list(header["label_names"]),
+            label_names=checked_label_names(header["label_names"]),
             model=dict(header["config"]["model"]),
             train=dict(header["config"].get("train", {})),
             num_parameters=count_parameters(path / WEIGHTS_FILE, format_version=int(saved["format_version"])),

@@ -1,6 +1,7 @@
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from conftest import save_untrained_checkpoint
 
 from attncli import checkpoint as checkpoint_module
 from attncli.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
+from attncli.checksums import sealed
 from attncli.errors import CheckpointError
 from attncli.prediction import predict_probabilities
 
@@ -207,7 +209,7 @@ def test_a_folder_of_other_files_is_not_a_checkpoint(tmp_path):
 def _forget_checksums(folder):
     """Make `folder` look written by an attn from before checksums: no "files" in config.json."""
     header = json.loads((folder / "config.json").read_text())
-    del header["files"]
+    del header["files"], header["config_sha256"]
     (folder / "config.json").write_text(json.dumps(header))
 
 
@@ -247,7 +249,7 @@ def test_changed_or_truncated_weights_are_named(tmp_path):
     # A record that names the other files but not the weights does not switch their check off.
     header = json.loads((path / "config.json").read_text())
     del header["files"]["model.safetensors"]
-    (path / "config.json").write_text(json.dumps(header))
+    (path / "config.json").write_text(json.dumps(sealed(header)))  # as if saved so
     with pytest.raises(CheckpointError, match=r"records no checksum for model\.safetensors"):
         load_checkpoint(path)
 
@@ -351,4 +353,41 @@ def test_a_damaged_checkpoint_that_stays_in_place_is_refused_at_once(trained, tm
     monkeypatch.setattr(checkpoint_module.time, "sleep", sleeps.append)
     with pytest.raises(CheckpointError, match="model.safetensors is damaged"):
         load_checkpoint(tmp_path)
-    assert sleeps == []  # not read again: nothing replaced it
+    # Not read again: nothing replaced it in one look and one more a moment later.
+    assert sleeps == [checkpoint_module.READ_RETRY_SECONDS]
+
+
+def test_a_checkpoint_copied_over_in_place_while_it_is_read_is_read_again(trained, tmp_path):
+    """A deployment that copies a new checkpoint over the old one (`cp -r new/. prod/`) rewrites
+    each file in place, so the folder itself stays: the files' sizes and times tell the reader."""
+    import threading
+
+    loaded = load_checkpoint(trained.output)
+    versions = [tmp_path / "v0", tmp_path / "v1"]
+    for generation, folder in enumerate(versions):
+        _save_again(loaded, folder, metrics={"generation": generation, "padding": "x" * 1000 * generation})
+    production = tmp_path / "prod"
+    shutil.copytree(versions[0], production)
+    stop, copies = threading.Event(), [0]
+
+    def keep_copying() -> None:
+        while not stop.wait(0.05):
+            copies[0] += 1
+            shutil.copytree(versions[copies[0] % 2], production, dirs_exist_ok=True)
+
+    writer = threading.Thread(target=keep_copying)
+    writer.start()
+    failures, generations = [], set()
+    try:
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline or len(generations) < 2:
+            try:
+                generations.add(load_checkpoint(production).metrics["generation"])
+            except CheckpointError as error:
+                failures.append(str(error))
+            if time.monotonic() > deadline + 10:
+                break
+    finally:
+        stop.set()
+        writer.join()
+    assert copies[0] > 5 and failures == [] and generations == {0, 1}

@@ -28,14 +28,26 @@ def invoke(*args):
 
 
 def forget_checksums(folder: Path) -> None:
-    """Make `folder` look written by an attn from before checksums: no "files" in config.json."""
-    edit_header(folder, lambda header: header.pop("files"))
+    """Make `folder` look written by an attn from before checksums: no "files" in config.json, and
+    no digest of config.json itself."""
+    edit_header(folder, lambda header: (header.pop("files"), header.pop("config_sha256")))
 
 
 def edit_header(folder: Path, change) -> None:
+    """Change config.json's values as a save would have written them (its digest kept true), to
+    test what attn does with those values rather than with an edited file."""
+    from attncli.checksums import sealed
+
     header = json.loads((folder / "config.json").read_text())
     change(header)
-    (folder / "config.json").write_text(json.dumps(header))
+    (folder / "config.json").write_text(json.dumps(sealed(header) if "config_sha256" in header else header))
+
+
+def edit_by_hand(folder: Path, change) -> None:
+    """Change config.json's values as a person would, in an editor: its digest is left as saved."""
+    header = json.loads((folder / "config.json").read_text())
+    change(header)
+    (folder / "config.json").write_text(json.dumps(header, indent=4))
 
 
 def flip_bytes(path: Path, count: int = 100) -> None:
@@ -162,6 +174,35 @@ CASES = [
         lambda folder, _: edit_header(folder, _one_more_label),
         r"/model\.safetensors does not fit the model in config\.json \(\S+ is 3x16 there but 4x16 in "
         r"that model\)",
+    ),
+    (
+        "a label list reordered by hand",
+        lambda folder, _: edit_by_hand(folder, lambda header: header["label_names"].reverse()),
+        r"/config\.json has been changed since attn saved it \(its values no longer match the "
+        r"config_sha256 saved in it\), and a changed label list or setting would change every prediction "
+        r"silently; restore the file from a backup of the checkpoint, or train it again",
+    ),
+    (
+        "a temperature set to 0 by hand, no checksums",
+        lambda folder, _: (forget_checksums(folder), edit_header(folder, lambda h: h.update(temperature=0))),
+        r"/config\.json is damaged \(temperature 0 is not a positive number\); train the checkpoint again",
+    ),
+    (
+        "a label list holding null, no checksums",
+        lambda folder, _: (
+            forget_checksums(folder),
+            edit_header(folder, lambda h: h["label_names"].append(None)),
+        ),
+        r"/config\.json is damaged \(label_names holds None, which is not a label name\); train the "
+        r"checkpoint again",
+    ),
+    (
+        "a label named twice, no checksums",
+        lambda folder, _: (
+            forget_checksums(folder),
+            edit_header(folder, lambda h: h.update(label_names=["food", "food", "tech"])),
+        ),
+        r"/config\.json is damaged \(label_names names 'food' twice\); train the checkpoint again",
     ),
     (
         "a format_version from the future",
@@ -306,3 +347,21 @@ def test_the_real_command_refuses_a_pickle_named_like_the_model(checkpoint, tmp_
         result.stderr,
     )
     assert not marker.exists()
+
+
+def test_config_json_edited_by_hand_is_refused_by_info_too_but_its_layout_is_free(checkpoint, tmp_path):
+    """The digest covers config.json's values, not its layout: re-indented with CRLF line ends it
+    still loads; a label list reordered is refused by every command, info included (exit 2)."""
+    folder = tmp_path / "ckpt"
+    shutil.copytree(checkpoint, folder)
+    header = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_bytes(json.dumps(header, indent=1).replace("\n", "\r\n").encode())
+    assert invoke("predict", folder, TEXT, "--device", "cpu").exit_code == 0
+    assert invoke("info", folder).exit_code == 0
+    edit_by_hand(folder, lambda header: header.update(label_names=["tech", "sport", "food"]))
+    result = invoke("info", folder)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert re.fullmatch(
+        rf"error: {re.escape(str(folder))}/config\.json has been changed since attn saved it .*\n",
+        result.stderr,
+    )
