@@ -38,7 +38,7 @@ from attncli.metrics import (
 )
 from attncli.output import predicted_columns
 from attncli.prediction import predict_probabilities
-from attncli.sources import SPLIT_ALIASES, load_raw
+from attncli.sources import SPLIT_ALIASES, load_raw, names_a_local_path
 
 EVAL_DROP_HINT = "pass --drop-invalid to leave such rows out"
 
@@ -155,6 +155,26 @@ def choose_split(available: list[str], requested: str | None) -> str:
         if found is not None:
             return found
     raise DataError(f"the data has no test or validation split ({', '.join(available)}); pass --split")
+
+
+def _where_the_training_data_is(checkpoint: LoadedCheckpoint, source: str) -> tuple[str, ...]:
+    """Refuse, in words that say where the path came from, training data that is not where the
+    checkpoint records it; note where a checkpoint saved before attn recorded the absolute path
+    (data_path) is taking its typed, relative path from: another file of that name may be there."""
+    exists = Path(source).expanduser().exists()
+    if not exists and names_a_local_path(source):
+        recorded = checkpoint.header.get("data_path")
+        where = "" if recorded else ", a path relative to the folder it was trained in,"
+        raise DataError(
+            f"{checkpoint.path} records its training data as {source}{where} which is not there from "
+            f"here ({Path.cwd()}); pass DATA to evaluate on"
+        )
+    if exists and not checkpoint.header.get("data_path") and not Path(source).expanduser().is_absolute():
+        return (
+            f"{checkpoint.path} records its training data only as it was typed, {source}, so it is read "
+            f"from this folder ({Path(source).resolve()}); pass DATA if that is not the data it trained on",
+        )
+    return ()
 
 
 def _is_training_data(checkpoint: LoadedCheckpoint, source: str) -> bool:
@@ -439,6 +459,8 @@ def evaluate(
     if source is None:
         source, note = checkpoint.training_data()
         moved = (note,) if note else ()
+        if source:
+            moved += _where_the_training_data_is(checkpoint, source)
     if not source:
         raise DataError("the checkpoint does not record its data; pass DATA to evaluate on")
     data = load_labelled_split(

@@ -63,6 +63,11 @@ class RawData:
     """What the reader decided on its own, for the user (a delimiter read off a header line)."""
 
 
+def names_a_local_path(source: str) -> bool:
+    """A name with a data-file suffix or a path prefix means a local path, never a Hub dataset."""
+    return Path(source).suffix.lower() in FILE_BUILDERS or source.startswith((".", "/", "~"))
+
+
 def load_raw(
     source: str, *, config_name: str | None = None, encoding: str = "utf-8", delimiter: str | None = None
 ) -> RawData:
@@ -78,8 +83,7 @@ def load_raw(
         return _load_folder(path, encoding=encoding, delimiter=delimiter)
     if path.is_file():
         return _load_files({"train": [path]}, encoding=encoding, delimiter=delimiter)
-    # A name with a data-file suffix or a path prefix means a local path, never a Hub dataset.
-    if path.suffix.lower() in FILE_BUILDERS or source.startswith((".", "/", "~")):
+    if names_a_local_path(source):
         raise DataError(f"{source} does not exist; pass an existing file, folder or Hub dataset name")
     try:
         loaded = datasets.load_dataset(source, config_name)

@@ -146,8 +146,23 @@ def test_the_training_data_is_found_by_its_recorded_path_before_a_namesake_here(
     with pytest.raises(DataError, match=r"d.csv has changed since the run was trained \(81 training and 9"):
         evaluate(checkpoint)
     namesake.unlink()
-    with pytest.raises(DataError, match=f"{tmp_path / 'trained' / 'd.csv'} does not exist"):
+    gone = rf"{tmp_path / 'r' / 'best'} records its training data as {tmp_path / 'trained' / 'd.csv'} which"
+    with pytest.raises(
+        DataError, match=gone + rf" is not there from here \({tmp_path / 'elsewhere'}\); pass DATA"
+    ):
         evaluate(checkpoint)
+    # A checkpoint saved before attn recorded the absolute path has only the path as typed: it is
+    # read from the folder attn runs in, which is said, or named when nothing is there.
+    import dataclasses
+
+    old = dataclasses.replace(checkpoint, header={**checkpoint.header, "data_path": None})
+    with pytest.raises(DataError, match=r"records its training data as d.csv, a path relative to the folder"):
+        evaluate(old)
+    write_csv(namesake, make_rows(60))
+    assert evaluate(old).notes[0] == (
+        f"{checkpoint.path} records its training data only as it was typed, d.csv, so it is read from this "
+        f"folder ({namesake}); pass DATA if that is not the data it trained on"
+    )
 
 
 def test_the_training_data_is_read_again_in_its_encoding(tmp_path, monkeypatch):
