@@ -215,6 +215,9 @@ class RunWriter:
         """Called by every process (with_state gathers their random states); rank 0 writes."""
         prepared = self.prepared
         rank_states = rank_random_states(prepared) if with_state else {}
+        # Inside an epoch, last/ keeps its sums over every process, not rank 0's share alone, so a
+        # run resumed on any number of processes ends the epoch with the record of one left alone.
+        sums = epoch_sums(state, prepared) if with_state and state.loss_sum is not None else None
         if not self.enabled:
             return
         self.account(metrics)
@@ -224,7 +227,7 @@ class RunWriter:
         save_checkpoint(
             path, model=state.model, tokenizer=prepared.tokenizer, config=prepared.config,
             label_names=prepared.label_names, metrics=metrics.to_json(),
-            training_state=self._training_state(state, rank_states) if with_state else None,
+            training_state=self._training_state(state, rank_states, sums) if with_state else None,
             data_path=prepared.data_path,
             temperature=epoch.temperature if epoch is not None else 1.0,
             calibration="no_epoch" if epoch is None else calibration_state(
@@ -236,11 +239,19 @@ class RunWriter:
             self.folder.drop_replaced_run()
 
     def _training_state(
-        self, state: TrainState, rank_states: dict[str, torch.Tensor]
+        self,
+        state: TrainState,
+        rank_states: dict[str, torch.Tensor],
+        sums: tuple[float, int, int] | None,
     ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """What last/ keeps to resume from: the state (rank 0's), the other processes' random states,
-        and the digest of the data it was trained on."""
+        """What last/ keeps to resume from: the state (rank 0's, with the epoch's `sums` over every
+        process), the other processes' random states, and the digest of the data it was trained on."""
+        import torch
+
         tensors, values = state.state_dict()
+        if sums is not None and self.prepared.distributed.active:
+            loss_sum, values["tokens_seen"], values["padded_tokens"] = sums
+            tensors["epoch.loss_sum"] = torch.tensor(loss_sum, dtype=tensors["epoch.loss_sum"].dtype)
         world_size = self.prepared.distributed.world_size
         return {**tensors, **rank_states}, {
             **values,
@@ -312,21 +323,28 @@ def train_step(
     return loss.detach()
 
 
-def _end_epoch(
-    state: TrainState, prepared: Prepared, run: RunWriter, metrics: TrainingMetrics, reporter: Reporter
-) -> bool:
-    """Validate, record, keep best/ and last/; True when training should stop."""
+def epoch_sums(state: TrainState, prepared: Prepared) -> tuple[float, int, int]:
+    """The epoch so far over every process: its summed training loss, tokens and padded positions
+    (each process holds its own share of the batches). Every process must call it."""
     import torch
 
-    config = prepared.config.train
-    validation_loss, validation_accuracy, validation_f1, temperature, missed = _validate(state, prepared)
     assert state.loss_sum is not None
     counts = [state.loss_sum.double().reshape(1)]  # float64: token counts stay exact past 2^24
     counts.append(
         torch.tensor([state.tokens_seen, state.padded_tokens], dtype=torch.float64, device=prepared.device)
     )
-    sums = torch.cat(counts)
-    train_loss_sum, tokens_seen, padded_tokens = prepared.distributed.all_reduce_sum(sums).tolist()
+    loss_sum, tokens, padded = prepared.distributed.all_reduce_sum(torch.cat(counts)).tolist()
+    return loss_sum, int(tokens), int(padded)
+
+
+def _end_epoch(
+    state: TrainState, prepared: Prepared, run: RunWriter, metrics: TrainingMetrics, reporter: Reporter
+) -> bool:
+    """Validate, record, keep best/ and last/; True when training should stop."""
+
+    config = prepared.config.train
+    validation_loss, validation_accuracy, validation_f1, temperature, missed = _validate(state, prepared)
+    train_loss_sum, tokens_seen, padded_tokens = epoch_sums(state, prepared)
     record = EpochRecord(
         epoch=state.epoch,
         train_loss=train_loss_sum / len(prepared.train_ids),

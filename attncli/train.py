@@ -114,6 +114,8 @@ def train(
 def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None = None) -> TrainResult:
     """Continue the run in `output` from its last/ checkpoint: its data and settings (with `epochs`
     as a new ceiling, if given), model, optimizer, schedule, random states and place in the epoch."""
+    import torch
+
     last_path = resolve_checkpoint(output / LAST)
     saved = read_header(last_path) if last_path.is_dir() else {}
     device = saved.get("config", {}).get("train", {}).get("device", "auto")
@@ -155,6 +157,10 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
             _restore_rank_random_state(
                 saved_state, distributed, prepared, seed=config.train.seed + state.global_step
             )
+            # last/ holds the interrupted epoch's sums over every process; rank 0 carries them on.
+            state.tokens_seen = state.padded_tokens = 0
+            if state.loss_sum is not None:
+                state.loss_sum = torch.zeros_like(state.loss_sum)
         metrics = TrainingMetrics.from_json(last.metrics)
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=True)
 

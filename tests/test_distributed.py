@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import make_rows, write_csv
 
 from attncli.checkpoint import load_checkpoint
@@ -105,3 +106,12 @@ def test_two_processes_interrupted_and_resumed_end_bit_identical_to_a_run_left_a
     weights = [load_file(str(tmp_path / run / "last" / "model.safetensors")) for run in ("alone", "resumed")]
     assert weights[0].keys() == weights[1].keys()
     assert all(weights[0][name].equal(weights[1][name]) for name in weights[0])
+    # And the interrupted epoch's record counts both processes' share of it once, as the run left
+    # alone did (last/ held rank 0's share, which the resumed processes then summed: 1.348 for 1.351).
+    histories = [
+        json.loads((tmp_path / run / "best" / "metrics.json").read_text())["history"]
+        for run in ("alone", "resumed")
+    ]
+    for alone_epoch, resumed_epoch in zip(*histories, strict=True):
+        assert resumed_epoch["train_loss"] == pytest.approx(alone_epoch["train_loss"], rel=1e-5)
+        assert resumed_epoch["padding_fraction"] == pytest.approx(alone_epoch["padding_fraction"], abs=1e-12)
