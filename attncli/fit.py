@@ -337,6 +337,20 @@ def epoch_sums(state: TrainState, prepared: Prepared) -> tuple[float, int, int]:
     return loss_sum, int(tokens), int(padded)
 
 
+def _over_every_process(
+    state: TrainState, prepared: Prepared, loss: float | None, rows: int
+) -> tuple[float | None, int]:
+    """A log line's figures for the whole run, not this process's share: the step's loss over the
+    whole batch and the epoch's tokens so far. Every process must call it (a collective)."""
+    import torch
+
+    if not prepared.distributed.active or loss is None:
+        return loss, state.tokens_seen
+    sums = torch.tensor([loss * rows, rows, state.tokens_seen], dtype=torch.float64, device=prepared.device)
+    loss_sum, all_rows, tokens = prepared.distributed.all_reduce_sum(sums).tolist()
+    return loss_sum / max(all_rows, 1.0), int(tokens)
+
+
 def _end_epoch(
     state: TrainState, prepared: Prepared, run: RunWriter, metrics: TrainingMetrics, reporter: Reporter
 ) -> bool:
@@ -476,10 +490,11 @@ def fit(
                 if state.step % LOG_EVERY == 0:
                     if on_cpu:
                         release_free_memory()
+                    logged_loss, logged_tokens = _over_every_process(state, prepared, shown, len(shard))
                     run.write_log(
-                        step=state.global_step, epoch=state.epoch, loss=shown,
+                        step=state.global_step, epoch=state.epoch, loss=logged_loss,
                         lr=state.scheduler.get_last_lr()[0],
-                        tokens_per_second=state.tokens_seen / max(state.epoch_seconds, 1e-9),
+                        tokens_per_second=logged_tokens / max(state.epoch_seconds, 1e-9),
                     )  # fmt: skip
                 # After the step's log line: a run resumed from here goes on with the next step.
                 stopping = shown is not None and not distributed.agree(
@@ -487,6 +502,8 @@ def fit(
                 )
                 if stopping:
                     _save_interrupted(state, run, metrics, stop_request.signal_name or "SIGTERM")
-                reporter.step(tokens=batch_tokens, loss=shown)
+                # The bar's tokens/s is the run's: every process's share of the batch.
+                whole_batch = int(prepared.train_lengths[rows].sum()) if distributed.active else batch_tokens
+                reporter.step(tokens=whole_batch, loss=shown)
             if _end_epoch(state, prepared, run, metrics, reporter):
                 return

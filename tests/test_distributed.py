@@ -115,3 +115,28 @@ def test_two_processes_interrupted_and_resumed_end_bit_identical_to_a_run_left_a
     for alone_epoch, resumed_epoch in zip(*histories, strict=True):
         assert resumed_epoch["train_loss"] == pytest.approx(alone_epoch["train_loss"], rel=1e-5)
         assert resumed_epoch["padding_fraction"] == pytest.approx(alone_epoch["padding_fraction"], abs=1e-12)
+
+
+def test_a_log_line_counts_every_process_not_rank_0s_share():
+    """metrics.jsonl's step lines under DDP: the loss over the whole batch and the epoch's tokens of
+    every process (rank 0's share alone gave half the tokens/s of the epoch lines beside them)."""
+    import types
+
+    import torch
+
+    from attncli.fit import _over_every_process
+
+    class OtherRankHolds(Distributed):
+        """Two processes, the other holding loss 3.0 over 6 rows and 500 tokens."""
+
+        def all_reduce_sum(self, tensor):
+            return tensor.add_(torch.tensor([3.0 * 6, 6, 500], dtype=tensor.dtype))
+
+    state = types.SimpleNamespace(tokens_seen=300)
+    prepared = types.SimpleNamespace(
+        distributed=OtherRankHolds(rank=0, world_size=2), device=torch.device("cpu")
+    )
+    loss, tokens = _over_every_process(state, prepared, 1.0, 2)
+    assert loss == pytest.approx((1.0 * 2 + 3.0 * 6) / 8) and tokens == 800
+    alone = types.SimpleNamespace(distributed=SINGLE_PROCESS, device=torch.device("cpu"))
+    assert _over_every_process(state, alone, 1.0, 2) == (1.0, 300)
