@@ -98,11 +98,21 @@ def _finite(loss: float) -> bool:
 
 
 class _StopRequest:
-    """Ctrl-C or SIGTERM asks the loop to stop after the current step; a second Ctrl-C stops at once."""
+    """Ctrl-C or SIGTERM asks the loop to stop after the current step; a second Ctrl-C stops at once.
+    Under torchrun, so does the launcher's death (`watch_launcher`): its processes run in sessions of
+    their own, so a launcher killed by SIGKILL (or the OOM killer) left them training on, out of reach
+    of Ctrl-C."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, watch_launcher: bool = False) -> None:
         self.signal_name: str | None = None
         self.handlers = handled((signal.SIGINT, signal.SIGTERM), self._handle)
+        self.launcher = os.getppid() if watch_launcher else None
+
+    def requested(self) -> str | None:
+        """Why the loop should stop now (a signal's name), or None."""
+        if self.signal_name is None and self.launcher is not None and os.getppid() != self.launcher:
+            self.signal_name = "the launcher stopped"  # this process was handed to another parent
+        return self.signal_name
 
     def __enter__(self) -> _StopRequest:
         self.handlers.__enter__()
@@ -445,7 +455,7 @@ def fit(
     interrupt_at = int(os.environ.get(INTERRUPT_VARIABLE, "0") or 0)
     on_cpu = prepared.device.type == "cpu"
     distributed = prepared.distributed
-    with _StopRequest() as stop_request:
+    with _StopRequest(watch_launcher=distributed.active) as stop_request:
         while state.epoch <= config.max_epochs:
             if state.epoch_generator_state is None:
                 state.epoch_generator_state = state.generator.get_state()
@@ -498,7 +508,7 @@ def fit(
                     )  # fmt: skip
                 # After the step's log line: a run resumed from here goes on with the next step.
                 stopping = shown is not None and not distributed.agree(
-                    stop_request.signal_name is None, device=prepared.device
+                    stop_request.requested() is None, device=prepared.device
                 )
                 if stopping:
                     _save_interrupted(state, run, metrics, stop_request.signal_name or "SIGTERM")

@@ -454,3 +454,17 @@ def test_a_run_that_puts_back_an_interrupted_overwrite_says_so(tmp_path):
     reporter = StageRecorder()
     resume(tmp_path / "run", epochs=2, reporter=reporter)
     assert any("stopped before its first epoch ended; the earlier run" in line for line in reporter.lines)
+
+
+def test_a_process_whose_launcher_died_is_asked_to_stop(monkeypatch):
+    """torchrun's processes run in sessions of their own: when the launcher is killed outright,
+    they are handed to another parent, and stop after their step as on SIGTERM."""
+    from attncli import fit
+
+    parents = iter([100, 100, 1])
+    monkeypatch.setattr(fit.os, "getppid", lambda: next(parents))
+    with fit._StopRequest(watch_launcher=True) as request:
+        assert request.requested() is None  # the launcher is still its parent
+        assert request.requested() == "the launcher stopped"
+    with fit._StopRequest() as alone:  # one process: its parent is the shell, not a launcher
+        assert alone.launcher is None and alone.requested() is None
