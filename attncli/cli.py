@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import sys
 import traceback
@@ -236,7 +237,9 @@ def _has_gpu() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def _launch_processes(nproc: int, arguments: list[str], *, debug: bool) -> int:
+def _launch_processes(
+    nproc: int, arguments: list[str], *, debug: bool, run_folder: Path | None = None
+) -> int:
     """Run `attn <arguments>` on `nproc` processes through torchrun's launcher, in this process, and
     return the exit code: the processes' own (rank 0 prints the one line), 130 when Ctrl-C or SIGTERM
     stopped them (they keep last/ and say how to resume). torchrun's log and traceback of a failed
@@ -264,18 +267,29 @@ def _launch_processes(nproc: int, arguments: list[str], *, debug: bool) -> int:
         return 130
     except ChildFailedError as failed:
         codes = {rank: failure.exitcode for rank, failure in sorted(failed.failures.items())}
+        killed = [(rank, -code) for rank, code in codes.items() if code < 0]
+        if killed:  # the OOM killer, say: the process could not say it, so the launcher does
+            rank, number = killed[0]
+            try:
+                name = signal.Signals(number).name
+            except ValueError:
+                name = "unknown"
+            last = run_folder / "last" / "config.json" if run_folder is not None else None
+            kept = (
+                f"; {run_folder}/last keeps the newest state saved: resume with attn train --resume "
+                f"{shlex.quote(str(run_folder))} --nproc {nproc}"
+                if last is not None and last.is_file()
+                else ""
+            )
+            typer.echo(
+                f"error: training process {rank} was killed by signal {number} ({name}){kept}; rerun with "
+                "--debug for torchrun's log",
+                err=True,
+            )
         if codes.get(0, 0) > 0:
             return codes[0]  # rank 0 printed why
         exited = [code for code in codes.values() if code > 0]
-        if exited:  # attn's own exit codes (the others were stopped when one ended)
-            return max(exited)
-        rank, failure = failed.get_first_failure()
-        typer.echo(
-            f"error: training process {rank} was killed by signal {-failure.exitcode}; rerun with --debug "
-            "for torchrun's log",
-            err=True,
-        )
-        return 1
+        return max(exited) if exited else 1  # attn's own exit codes (the others stopped when one ended)
     except Exception as error:  # the launcher itself: a port taken, a rendezvous that failed
         if debug:
             traceback.print_exc()
@@ -395,7 +409,7 @@ def train(
                 "run to be slower than with fewer processes",
                 err=True,
             )
-        raise typer.Exit(_launch_processes(nproc, arguments, debug=debug))
+        raise typer.Exit(_launch_processes(nproc, arguments, debug=debug, run_folder=output or resume))
 
     reporters: list[Any] = []  # the run's progress reporter, once made: it knows whether training began
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from attncli.checkpoint import (
+    CONFIG_FILE,
     LAST,
     METRICS_FILE,
     RESUME_REMEDY,
@@ -287,6 +290,25 @@ def _fit_and_finish(
         run.close()  # the log is whole before the folder may be put back as it was
         kept = _keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
         raise TrainingError(f"{failed}; {kept}") from None
+    except RuntimeError as error:
+        if not prepared.distributed.active:
+            raise
+        # A collective with a process that is gone (killed by the OOM killer, say): gloo's or NCCL's
+        # own words say nothing of the run; say what is kept and how to go on.
+        run.close()
+        kept = _keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
+        world_size = prepared.distributed.world_size
+        go_on = (
+            f"resume with: attn train --resume {shlex.quote(str(folder.path))} --nproc {world_size}"
+            if (folder.last / CONFIG_FILE).is_file()
+            else "run the same command again"
+        )
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        # gloo's words, without its source file and its general advice
+        reason = re.sub(r"^\[[^\]]*\]\s*", "", first_line).split(". This is typically")[0][:200]
+        raise TrainingError(
+            f"another training process stopped while this one trained ({reason}); {kept}; {go_on}"
+        ) from None
     finally:
         run.close()  # a second close is a no-op
         # DistributedDataParallel goes before its process group does (`_joined`): a gloo rank

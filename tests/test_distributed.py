@@ -140,3 +140,41 @@ def test_a_log_line_counts_every_process_not_rank_0s_share():
     assert loss == pytest.approx((1.0 * 2 + 3.0 * 6) / 8) and tokens == 800
     alone = types.SimpleNamespace(distributed=SINGLE_PROCESS, device=torch.device("cpu"))
     assert _over_every_process(state, alone, 1.0, 2) == (1.0, 300)
+
+
+def test_a_process_killed_by_a_signal_is_named_by_the_launcher_with_how_to_resume(
+    tmp_path, monkeypatch, capsys
+):
+    """The OOM killer's SIGKILL leaves the process nothing to say: the launcher says it, and how to
+    go on from last/; rank 0's own exit code (it said what it kept) is kept."""
+    import torch.distributed.run as torchrun
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
+
+    from attncli.cli import _launch_processes
+
+    def fails(codes):
+        def run(_arguments):
+            failures = {rank: ProcessFailure(rank, 1000 + rank, code, "") for rank, code in codes.items()}
+            raise ChildFailedError("attncli", failures)
+
+        return run
+
+    # The launcher sets these for its processes when unset: keep them from the rest of the session.
+    monkeypatch.setenv("LOGLEVEL", "CRITICAL")
+    monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", str(os.cpu_count() or 1)))
+    run = tmp_path / "run"
+    (run / "last").mkdir(parents=True)
+    (run / "last" / "config.json").write_text("{}")
+    monkeypatch.setattr(torchrun, "run", fails({0: 1, 1: -9}))
+    assert _launch_processes(2, ["train"], debug=False, run_folder=run) == 1
+    assert capsys.readouterr().err == (
+        f"error: training process 1 was killed by signal 9 (SIGKILL); {run}/last keeps the newest state "
+        f"saved: resume with attn train --resume {run} --nproc 2; rerun with --debug for torchrun's log\n"
+    )
+    monkeypatch.setattr(torchrun, "run", fails({0: -9, 1: 1}))  # rank 0 gone: nobody else speaks
+    assert _launch_processes(2, ["train"], debug=False, run_folder=tmp_path / "new") == 1
+    assert capsys.readouterr().err.startswith(
+        "error: training process 0 was killed by signal 9 (SIGKILL); rerun"
+    )
+    monkeypatch.setattr(torchrun, "run", fails({0: 2}))  # attn's own refusal: rank 0 said it
+    assert _launch_processes(2, ["train"], debug=False) == 2 and capsys.readouterr().err == ""
