@@ -266,7 +266,12 @@ def _pick_split(
         note = f"{Path(source).name} is a single file, evaluated whole (--split {split} is for folders)"
         return available[0], None, None, (note,) if split is not None else ()
     if wanted == "validation" and _find_split(available, "validation") is None:
-        trained_on, splits = checkpoint.config.data.source, ", ".join(sorted(available))
+        # Where the training data is now (its recorded absolute path), not as it was typed: a
+        # relative path typed elsewhere may name this very folder from here.
+        trained_on, splits = (
+            checkpoint.training_data()[0] or checkpoint.config.data.source,
+            ", ".join(sorted(available)),
+        )
         raise DataError(
             f"no split 'validation' in {source} (it has {splits}); the model's validation rows are "
             f"in the data it trained on, {trained_on}: evaluate that with --split validation, or another "

@@ -157,9 +157,16 @@ def _heat_legend(scale: HeatScale, styles: list[Style], *, merged: bool) -> Text
 
 def _shown(text: str, *, keep: str = "") -> str:
     """`text` with each character a terminal would act on rather than show (an escape sequence, a
-    carriage return, a line break unless in `keep`) as a space: character for character, so token
+    carriage return, a line break unless in `keep`) as a space, and a lone surrogate (which no
+    terminal can be sent) as U+FFFD, as JSON output shows it: character for character, so token
     offsets still point at the same places."""
-    return "".join(" " if _acts_on_terminal(char) and char not in keep else char for char in text)
+    return "".join(_shown_character(char) if char not in keep else char for char in text)
+
+
+def _shown_character(char: str) -> str:
+    if not _acts_on_terminal(char):
+        return char
+    return "\ufffd" if unicodedata.category(char) == "Cs" else " "
 
 
 # Bidirectional embeddings, overrides and isolates: they would reorder the rest of the line.

@@ -217,6 +217,14 @@ def test_split_aliases_name_a_folders_validation_split(loaded, tmp_path):
         f"in the data it trained on, {loaded.config.data.source}: evaluate that with --split validation, "
         "or another split here"
     )
+    # The data it trained on is named by its recorded absolute path, not as it was typed (a relative
+    # path typed in another folder could name this very folder from here).
+    import dataclasses
+
+    (tmp_path / "original").mkdir()
+    elsewhere = dataclasses.replace(loaded, header={**loaded.header, "data_path": str(tmp_path / "original")})
+    with pytest.raises(DataError, match=f"in the data it trained on, {tmp_path / 'original'}: evaluate"):
+        evaluate(elsewhere, str(tmp_path), split="validation")
 
 
 def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
