@@ -97,3 +97,12 @@ def test_text_the_model_cannot_read_gets_no_confident_label(loaded):
     gibberish, real = predict(loaded, ["zzzz qqqq xkcd", "we had pasta with cheese"])
     assert gibberish.score < 0.45, gibberish.top_k  # 1/3 is no preference at all
     assert real.label == "food" and real.score > gibberish.score + 0.1
+
+
+def test_the_python_api_refuses_one_text_given_as_a_string(loaded):
+    """A str is a sequence of one-character texts: 11 predictions for "Shares rose", silently."""
+    with pytest.raises(
+        TypeError, match=r"predict takes a list of texts, not one text; pass \['Shares rose'\]"
+    ):
+        predict(loaded, "Shares rose")
+    assert len(predict(loaded, ["Shares rose"])) == 1
