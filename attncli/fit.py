@@ -365,7 +365,6 @@ def _end_epoch(
     state: TrainState, prepared: Prepared, run: RunWriter, metrics: TrainingMetrics, reporter: Reporter
 ) -> bool:
     """Validate, record, keep best/ and last/; True when training should stop."""
-
     config = prepared.config.train
     validation_loss, validation_accuracy, validation_f1, temperature, missed = _validate(state, prepared)
     train_loss_sum, tokens_seen, padded_tokens = epoch_sums(state, prepared)
