@@ -127,11 +127,19 @@ def sealed(header: dict[str, Any]) -> dict[str, Any]:
     return {**header, HEADER_DIGEST_KEY: header_digest(header)}
 
 
+def header_status(header: dict[str, Any]) -> str | None:
+    """Whether config.json still holds the values it was saved with: "ok" or "changed" (None: saved
+    by an attn from before the digest)."""
+    recorded = header.get(HEADER_DIGEST_KEY)
+    if recorded is None:
+        return None
+    return "ok" if recorded == header_digest(header) else "changed"
+
+
 def check_header(header: dict[str, Any], folder: Path) -> None:
     """Refuse a config.json whose values are not those it was saved with (one written before attn
     kept the digest has none, and is read as it is)."""
-    recorded = header.get(HEADER_DIGEST_KEY)
-    if recorded is not None and recorded != header_digest(header):
+    if header_status(header) == "changed":
         raise CheckpointError(
             f"{folder / 'config.json'} has been changed since attn saved it (its values no longer match "
             f"the {HEADER_DIGEST_KEY} saved in it), and a changed label list or setting would change "

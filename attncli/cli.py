@@ -934,7 +934,8 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
         if damaged:  # shown in full above; the exit code lets a script tell too
             raise CheckpointError(
                 f"{described.path} is not as it was saved ({', '.join(damaged)} against the checksums in "
-                "config.json); restore those files from a backup, or train again"
+                "config.json, of each file and of its own values); restore those files from a backup, or "
+                "train again"
             )
 
     _run(action, debug=debug)

@@ -23,7 +23,7 @@ from attncli.checkpoint import (
     read_steadily,
     saved_calibration_state,
 )
-from attncli.checksums import recorded_files, status_of
+from attncli.checksums import HEADER_DIGEST_KEY, header_status, recorded_files, status_of
 from attncli.errors import CheckpointError
 from attncli.history import TrainingMetrics
 from attncli.migrations import migrate_header, migrate_shapes
@@ -216,10 +216,25 @@ def _training(path: Path, header: dict[str, Any], metrics_json: Any) -> Training
 
 
 def _file_checks(path: Path, header: dict[str, Any]) -> list[FileCheck] | None:
+    """Each file against its record in config.json, and config.json against the digest of its own
+    values (its sha256 there is that digest, and its bytes the file's size now)."""
     files = recorded_files(header, path)
     if files is None:
         return None
-    return [
+    own = header_status(header)
+    checks = (
+        [
+            FileCheck(
+                name=CONFIG_FILE,
+                sha256=str(header[HEADER_DIGEST_KEY]),
+                bytes=(path / CONFIG_FILE).stat().st_size,
+                status=own,
+            )
+        ]
+        if own is not None
+        else []
+    )
+    return checks + [
         FileCheck(
             name=name,
             sha256=str(record.get("sha256")),

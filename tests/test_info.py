@@ -58,6 +58,7 @@ def test_the_values_of_a_trained_run(trained):
     assert training.data_path == header["data_path"] and training.temperature == loaded.temperature
     assert (info.format_version, info.attn_version) == (2, header["attn_version"])
     assert [(item.name, item.status) for item in info.files or []] == [
+        ("config.json", "ok"),  # against the digest of its own values
         ("model.safetensors", "ok"),
         ("tokenizer.json", "ok"),
         ("metrics.json", "ok"),
@@ -88,6 +89,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     assert output["training"]["epochs_trained"] is None and output["training"]["temperature"] == 1.0
     assert output["training"]["calibration"] in {"fitted", "no_mistakes"}
     assert {name: file["status"] for name, file in output["files"].items()} == {
+        "config.json": "ok",
         "model.safetensors": "changed",
         "tokenizer.json": "ok",
         "metrics.json": "missing",

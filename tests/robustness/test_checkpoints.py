@@ -359,9 +359,16 @@ def test_config_json_edited_by_hand_is_refused_by_info_too_but_its_layout_is_fre
     assert invoke("predict", folder, TEXT, "--device", "cpu").exit_code == 0
     assert invoke("info", folder).exit_code == 0
     edit_by_hand(folder, lambda header: header.update(label_names=["tech", "sport", "food"]))
+    # info describes what is there, marks config.json changed, and exits 2, as for any changed file.
     result = invoke("info", folder)
-    assert result.exit_code == 2 and result.stdout == ""
-    assert re.fullmatch(
-        rf"error: {re.escape(str(folder))}/config\.json has been changed since attn saved it .*\n",
-        result.stderr,
+    assert result.exit_code == 2 and "tech, sport, food" in result.stdout
+    assert re.search(r"config\.json +[\d,]+ +\w+… +changed", result.stdout), result.stdout
+    assert result.stderr == (
+        f"error: {folder} is not as it was saved (config.json changed against the checksums in config.json, "
+        "of each file and of its own values); restore those files from a backup, or train again\n"
     )
+    report = json.loads(invoke("info", folder, "--json").stdout)
+    assert report["files"]["config.json"]["status"] == "changed"
+    assert report["files"]["model.safetensors"]["status"] == "ok"
+    refused = invoke("predict", folder, TEXT, "--device", "cpu")
+    assert refused.exit_code == 2 and "config.json has been changed since attn saved it" in refused.stderr
