@@ -1,3 +1,3 @@
 """attn: a command-line trainer for attention-based text classifiers."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -114,12 +114,40 @@ def recorded_files(header: dict[str, Any], folder: Path) -> dict[str, Any] | Non
     return files
 
 
+# The first attn whose checkpoints carry the digest: one from it or later without the digest has
+# had it removed, and is refused as a changed one is.
+DIGEST_SINCE = (0, 2, 0)
+
+
+def _canonical(value: Any) -> Any:
+    """`value` as its meaning: a whole float as the integer it equals (a JSON tool such as jq writes
+    1.0 as 1, which says the same)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
 def header_digest(header: dict[str, Any]) -> str:
     """SHA-256 of config.json's values, without the digest itself: of their canonical JSON (sorted
-    keys, no spaces), so the file's layout and line ends do not count, only what it says."""
+    keys, no spaces, ASCII escapes, whole floats as integers), so the file's layout, line ends and
+    number spelling do not count, only what it says. ASCII escapes also carry a path holding bytes
+    that are not UTF-8 (which Python keeps as lone surrogates)."""
     values = {key: value for key, value in header.items() if key != HEADER_DIGEST_KEY}
-    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    canonical = json.dumps(_canonical(values), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def _saved_with_digest(header: dict[str, Any]) -> bool:
+    """Whether the attn that saved `header` wrote the digest (its version is DIGEST_SINCE or later)."""
+    try:
+        version = tuple(int(part) for part in str(header.get("attn_version", "")).split(".")[:3])
+    except ValueError:
+        return False
+    return version >= DIGEST_SINCE
 
 
 def sealed(header: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +160,7 @@ def header_status(header: dict[str, Any]) -> str | None:
     by an attn from before the digest)."""
     recorded = header.get(HEADER_DIGEST_KEY)
     if recorded is None:
-        return None
+        return "changed" if _saved_with_digest(header) else None
     return "ok" if recorded == header_digest(header) else "changed"
 
 
@@ -142,6 +170,6 @@ def check_header(header: dict[str, Any], folder: Path) -> None:
     if header_status(header) == "changed":
         raise CheckpointError(
             f"{folder / 'config.json'} has been changed since attn saved it (its values no longer match "
-            f"the {HEADER_DIGEST_KEY} saved in it), and a changed label list or setting would change "
-            f"every prediction silently; {RESTORE_OR_RETRAIN}"
+            f"the {HEADER_DIGEST_KEY} saved in it, or that was removed), and a changed label list or "
+            f"setting would change every prediction silently; {RESTORE_OR_RETRAIN}"
         )

@@ -226,7 +226,7 @@ def _file_checks(path: Path, header: dict[str, Any]) -> list[FileCheck] | None:
         [
             FileCheck(
                 name=CONFIG_FILE,
-                sha256=str(header[HEADER_DIGEST_KEY]),
+                sha256=str(header.get(HEADER_DIGEST_KEY)),
                 bytes=(path / CONFIG_FILE).stat().st_size,
                 status=own,
             )

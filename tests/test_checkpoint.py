@@ -210,6 +210,7 @@ def _forget_checksums(folder):
     """Make `folder` look written by an attn from before checksums: no "files" in config.json."""
     header = json.loads((folder / "config.json").read_text())
     del header["files"], header["config_sha256"]
+    header["attn_version"] = "0.1.0"  # as such an attn wrote it
     (folder / "config.json").write_text(json.dumps(header))
 
 
@@ -391,3 +392,14 @@ def test_a_checkpoint_copied_over_in_place_while_it_is_read_is_read_again(traine
         stop.set()
         writer.join()
     assert copies[0] > 5 and failures == [] and generations == {0, 1}
+
+
+def test_a_data_path_that_is_not_utf8_is_recorded_and_sealed(tmp_path):
+    """Bytes of a path that are not UTF-8 reach Python as lone surrogates: the digest of config.json
+    takes them (it crashed the first save of such a run, after its first epoch)."""
+    from attncli.checksums import header_digest
+
+    header = {"data_path": "/data/caf\udce9", "config": {"train": {"grad_clip": 1.0}}}
+    digest = header_digest(header)
+    assert digest == header_digest({**header, "config": {"train": {"grad_clip": 1}}})  # 1.0 says 1
+    assert digest != header_digest({**header, "data_path": "/data/cafe"})

@@ -30,7 +30,14 @@ def invoke(*args):
 def forget_checksums(folder: Path) -> None:
     """Make `folder` look written by an attn from before checksums: no "files" in config.json, and
     no digest of config.json itself."""
-    edit_header(folder, lambda header: (header.pop("files"), header.pop("config_sha256")))
+    edit_header(
+        folder,
+        lambda header: (
+            header.pop("files"),
+            header.pop("config_sha256"),
+            header.update(attn_version="0.1.0"),
+        ),
+    )
 
 
 def edit_header(folder: Path, change) -> None:
@@ -179,8 +186,9 @@ CASES = [
         "a label list reordered by hand",
         lambda folder, _: edit_by_hand(folder, lambda header: header["label_names"].reverse()),
         r"/config\.json has been changed since attn saved it \(its values no longer match the "
-        r"config_sha256 saved in it\), and a changed label list or setting would change every prediction "
-        r"silently; restore the file from a backup of the checkpoint, or train it again",
+        r"config_sha256 saved in it, or that was removed\), and a changed label list or setting would "
+        r"change every prediction silently; restore the file from a backup of the checkpoint, or train it "
+        r"again",
     ),
     (
         "a temperature set to 0 by hand, no checksums",
@@ -372,3 +380,14 @@ def test_config_json_edited_by_hand_is_refused_by_info_too_but_its_layout_is_fre
     assert report["files"]["model.safetensors"]["status"] == "ok"
     refused = invoke("predict", folder, TEXT, "--device", "cpu")
     assert refused.exit_code == 2 and "config.json has been changed since attn saved it" in refused.stderr
+    # Removing the digest does not pass for a checkpoint from before it: its attn version says so.
+    edit_by_hand(folder, lambda header: header.pop("config_sha256"))
+    refused = invoke("predict", folder, TEXT, "--device", "cpu")
+    assert refused.exit_code == 2 and "config_sha256 saved in it, or that was removed" in refused.stderr
+    # A JSON tool that writes 1.0 as 1 (jq) changes no value.
+    shutil.rmtree(folder)
+    shutil.copytree(checkpoint, folder)
+    text = (folder / "config.json").read_text()
+    assert '"grad_clip": 1.0' in text
+    (folder / "config.json").write_text(text.replace('"grad_clip": 1.0', '"grad_clip": 1'))
+    assert invoke("predict", folder, TEXT, "--device", "cpu").exit_code == 0
