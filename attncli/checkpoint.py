@@ -73,6 +73,8 @@ RESUME_REMEDY = "restore the file from a backup, or start a new run with attn tr
 # A checkpoint that a training run replaces while it is read is read again, this often at most: up
 # to 2 s of epochs a fraction of a second long (small data). One that stays in place is read once.
 READ_ATTEMPTS, READ_RETRY_SECONDS = 40, 0.05
+# The files a save writes: a reader watches these for a swap or a copy, not a user's notes beside them.
+CHECKPOINT_FILES = frozenset((*REQUIRED_FILES, METRICS_FILE, STATE_TENSORS_FILE, STATE_FILE))
 T = TypeVar("T")
 
 
@@ -399,9 +401,16 @@ def read_steadily(path: Path, read: Callable[[Path], T]) -> T:
         before = _identity(folder)
         try:
             result = read(folder)
-        except (CheckpointError, OSError):  # OSError: a file gone between being found and opened
-            if attempt == READ_ATTEMPTS or not _changed_since(path, before):
+        except (CheckpointError, OSError) as error:  # OSError: a file gone between being found and opened
+            if not _changed_since(path, before):
                 raise
+            if attempt == READ_ATTEMPTS:  # still being written: not damaged, and not readable yet
+                seconds = READ_ATTEMPTS * READ_RETRY_SECONDS
+                raise CheckpointError(
+                    f"{folder} kept changing while attn read it, for {seconds:.0f} s (is a copy or a "
+                    "training run writing it?); wait until it ends; to replace a checkpoint in use, copy the "
+                    "new one beside it and rename it into place"
+                ) from error
         else:
             if attempt == READ_ATTEMPTS or _identity(resolve_checkpoint(path)) == before:
                 return result
@@ -428,7 +437,7 @@ def _identity(folder: Path) -> tuple[Any, ...] | None:
         files = sorted(
             (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
             for entry in os.scandir(folder)
-            if entry.is_file()
+            if entry.name in CHECKPOINT_FILES and entry.is_file()
         )
     except OSError:
         return None

@@ -351,7 +351,15 @@ def test_a_damaged_checkpoint_that_stays_in_place_is_refused_at_once(trained, tm
         file.seek(-4, os.SEEK_END)
         file.write(b"\0\0\0\0")
     sleeps: list[float] = []
-    monkeypatch.setattr(checkpoint_module.time, "sleep", sleeps.append)
+    notes = tmp_path / "best" / "notes.log"  # a user's file beside the checkpoint's, written meanwhile
+    notes.write_text("")
+
+    def pause(seconds: float) -> None:
+        sleeps.append(seconds)
+        with notes.open("a") as file:
+            file.write("x" * len(sleeps))
+
+    monkeypatch.setattr(checkpoint_module.time, "sleep", pause)
     with pytest.raises(CheckpointError, match="model.safetensors is damaged"):
         load_checkpoint(tmp_path)
     # Not read again: nothing replaced it in one look and one more a moment later.
@@ -403,3 +411,19 @@ def test_a_data_path_that_is_not_utf8_is_recorded_and_sealed(tmp_path):
     digest = header_digest(header)
     assert digest == header_digest({**header, "config": {"train": {"grad_clip": 1}}})  # 1.0 says 1
     assert digest != header_digest({**header, "data_path": "/data/cafe"})
+
+
+def test_a_checkpoint_that_keeps_changing_while_read_is_not_called_damaged(tmp_path, monkeypatch):
+    """A copy writing it the whole time: after the retries, say that, not that a file is damaged."""
+    path = save_untrained_checkpoint(tmp_path / "model")
+    monkeypatch.setattr(checkpoint_module, "READ_ATTEMPTS", 3)
+    monkeypatch.setattr(checkpoint_module.time, "sleep", lambda seconds: None)
+
+    def read_while_copied(folder):
+        with (folder / "model.safetensors").open("ab") as file:  # the copy goes on
+            file.write(b"x")
+        raise CheckpointError(f"{folder}/model.safetensors is damaged")
+
+    with pytest.raises(CheckpointError) as refused:
+        checkpoint_module.read_steadily(path, read_while_copied)
+    assert str(refused.value).startswith(f"{path} kept changing while attn read it, for 0 s (is a copy or a")
