@@ -358,25 +358,36 @@ def load_labelled_split(
     if labelled.rows is not None:
         rows = array("q", (rows[row] for row in labelled.rows))
         notes += (f"left out {left_out} row{'s' * (left_out != 1)} of {where} with no text or no label",)
+    # The texts the model trained on, to count the evaluated rows it has seen: the kept side of
+    # training's carve where it carved one, else the train split.
+    carved_by_training = trained_on and _find_split(list(raw.splits), "validation") is None
     training_texts: Iterable[str] = ()
+    trained_rows = f"a row of the 'train' split of {source}"
     if carve is not None:
         kept, carved = stratified_split(
             labelled.labels, fraction=data.validation_fraction, seed=data.split_seed
         )
         _require_same_carve(checkpoint, source, len(kept), len(carved))
-        if carve == "validation":
-            training_texts = labelled.select(kept).texts
+        training_texts, trained_rows = (
+            labelled.select(kept).texts,
+            f"one of the rows of {source} it trained on",
+        )
         side = carved if carve == "validation" else kept
         labelled, rows = labelled.select(side), array("q", (rows[row] for row in side))
-    elif trained_on and name != "train" and "train" in raw.splits:
+    elif trained_on and name == "train" and carved_by_training:  # the training file, evaluated whole
+        kept, _ = stratified_split(labelled.labels, fraction=data.validation_fraction, seed=data.split_seed)
+        training_texts, trained_rows = (
+            labelled.select(kept).texts,
+            f"one of the rows of {source} it trained on",
+        )
+    elif trained_on and "train" in raw.splits:
         training_texts = _texts_of(raw.splits["train"], columns.text)
     seen = _rows_seen_in_training(labelled.texts, training_texts)
-    where_trained = f"a row of the 'train' split of {source}"
-    if seen:
+    asked_for_training_rows = split is not None and SPLIT_ALIASES.get(split.lower()) == "train"
+    if seen and not asked_for_training_rows:
         notes += (
             f"{seen} of the {len(labelled)} rows evaluated have the same text (ignoring case and spacing) "
-            f"as {f'one of the rows of {source} the model trained on' if carve else where_trained}: "
-            "scores on them show what the model remembers, not how it does on new text",
+            f"as {trained_rows}: scores on them show what the model remembers, not how it does on new text",
         )
     notes = (*raw.notes, *([columns.note] if columns.note else []), *notes)
     return LabelledData(

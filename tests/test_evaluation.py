@@ -339,7 +339,16 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path):
     # The carved validation rows are compared with the rows trained on, the other side of the carve.
     validation = evaluate(moved, str(folder), split="validation")
     assert (validation.n, validation.seen_in_training) == (len(carved), 2)
-    assert evaluate(moved, str(folder), split="train").seen_in_training == 0  # not against itself
+    # The rows trained on are all seen; asked for by name (--split train), without a note.
+    trained = evaluate(moved, str(folder), split="train")
+    assert trained.n == trained.seen_in_training == len(kept) and not any(
+        "same text" in n for n in trained.notes
+    )
+    # The training file evaluated whole: its kept rows, and the carved rows that repeat one of them.
+    single = dataclasses.replace(loaded, header={**loaded.header, "data_path": str(folder / "train.csv")})
+    whole = evaluate(single, str(folder / "train.csv"))
+    assert (whole.n, whole.seen_in_training) == (300, len(kept) + 2)
+    assert any(f"{len(kept) + 2} of the 300 rows evaluated have the same text" in n for n in whole.notes)
     # A file that is not the training data is not compared (nothing to read it against).
     write_csv(tmp_path / "other.csv", repeated)
     assert evaluate(moved, str(tmp_path / "other.csv")).seen_in_training == 0
