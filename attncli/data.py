@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from array import array
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
@@ -96,14 +97,19 @@ def label_key(feature: Any, value: Any) -> str:
 
 
 def known_label_key(feature: Any, value: Any, known: Collection[str]) -> str:
-    """`label_key`, matched to the `known` labels: a whole number written as text with a fraction
-    ("2.0", as pandas writes a column with gaps into a csv) is the known label 2."""
+    """`label_key`, matched to the `known` labels: a whole number is the same label whether it is
+    written 2 or 2.0 (as pandas writes a column with gaps into a csv), on either side, and a truth
+    value the same whether written true, True or TRUE (JSON's true is Python's True)."""
     key = label_key(feature, value)
     if key in known:
         return key
-    number = _number(key)
-    whole = str(int(number)) if number is not None and number.is_integer() else None
-    return whole if whole is not None and whole in known else key
+    candidates: list[str] = []
+    whole = _whole(key)
+    if whole is not None:
+        candidates += [str(whole), f"{float(whole)}"]
+    if key.lower() in ("true", "false"):
+        candidates += [key.lower(), key.capitalize(), key.upper()]
+    return next((candidate for candidate in candidates if candidate in known), key)
 
 
 def _number(key: str) -> float | None:
@@ -139,8 +145,20 @@ def label_names_of(train: Any, label_column: str) -> list[str]:
         if value is not None:
             keys.add(label_key(feature, value))
     if all(_number(key) is not None for key in keys):
+        # Whole numbers written with a zero fraction ("1.0", as pandas writes a column with gaps
+        # into a csv) are the numbers themselves, so a test file that writes 1 finds the label 1.
+        # Other spellings stay: "007" is a code, not 7.
+        fractional = {key for key in keys if re.fullmatch(r"-?\d+\.0+", key)}
+        renamed = {key.split(".")[0] for key in fractional}
+        if fractional and len(renamed) == len(fractional) and not renamed & (keys - fractional):
+            keys = (keys - fractional) | renamed
         return sorted(keys, key=lambda key: (_number(key), key))
     return sorted(keys)
+
+
+def _whole(key: str) -> int | None:
+    number = _number(key)
+    return int(number) if number is not None and number.is_integer() and abs(number) < 2**53 else None
 
 
 def _row_problem(text: Any, label: Any, feature: Any, columns: Columns) -> str | None:

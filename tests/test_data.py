@@ -439,3 +439,33 @@ def test_an_unwritable_datasets_cache_is_named_not_blamed_on_the_data(tmp_path, 
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", blocker / "x")
     with pytest.raises(DataError, match=f"HF_DATASETS_CACHE={blocker / 'x'} .*point HF_DATASETS_CACHE at a"):
         load_raw(str(data))
+
+
+def test_labels_written_with_a_zero_fraction_train_as_whole_numbers_and_truth_values_match(tmp_path):
+    """pandas writes a star-rating column with a gap as 1.0 ... 5.0: the model's labels are 1 ... 5,
+    so a test file writing 1 finds them; a model trained on "1.0" (before) still finds 1, and true,
+    True and TRUE are one truth value (JSON's true is Python's True)."""
+    from attncli.data import known_label_key, label_names_of
+    from attncli.sources import load_raw
+
+    stars = [{"text": f"review number {index}", "label": f"{index % 5 + 1}.0"} for index in range(40)]
+    write_csv(tmp_path / "train.csv", stars)
+    splits = load_splits(DataConfig(source=str(tmp_path / "train.csv")))
+    assert splits.label_names == ["1", "2", "3", "4", "5"]
+    from collections import Counter
+
+    mapped = Counter(splits.label_names[label] for split in splits.splits.values() for label in split.labels)
+    assert mapped == Counter(row["label"].removesuffix(".0") for row in stars)
+    # "007" is a code, not 7; "1" beside "1.0" are two labels as written
+    codes = tmp_path / "codes.csv"
+    write_csv(
+        codes, [{"text": f"row {index}", "label": ["007", "1.0", "1"][index % 3]} for index in range(30)]
+    )
+    raw = load_raw(str(codes)).splits["train"]
+    assert label_names_of(raw, "label") == ["1", "1.0", "007"]
+    assert known_label_key(None, 1, {"1.0", "2.0"}) == "1.0"  # a model trained before on "1.0"
+    assert known_label_key(None, "3", {"1.0", "3.0"}) == "3.0"
+    assert [known_label_key(None, value, {"true", "false"}) for value in (True, "False", "TRUE")] == [
+        "true", "false", "true",
+    ]  # fmt: skip
+    assert known_label_key(None, "false", {"True", "False"}) == "False"
