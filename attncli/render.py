@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -163,6 +164,16 @@ def _shown(text: str, *, keep: str = "") -> str:
     return "".join(_shown_character(char) if char not in keep else char for char in text)
 
 
+def label_list(names: Sequence[str], *, limit: int | None = None) -> str:
+    """Label names as a list a reader can take apart: as they are, unless one has a comma, an
+    empty or padded name (`sport ` beside `sport`), when each is quoted; cut after `limit`."""
+    shown = [_shown(name) for name in names[:limit]]
+    if any("," in name or name != name.strip() or not name for name in shown):
+        shown = [repr(name) for name in shown]
+    more = f" and {len(names) - limit} more" if limit is not None and len(names) > limit else ""
+    return ", ".join(shown) + more
+
+
 def _shown_character(char: str) -> str:
     if not _acts_on_terminal(char):
         return char
@@ -198,7 +209,7 @@ def render_inspection(
     header = Text.assemble(
         (f"#{index}  " if index is not None else "", "attn.muted"),
         ("predicted ", "attn.muted"),
-        (inspection.label, "attn.label"),
+        (_shown(inspection.label), "attn.label"),
         (f" ({format_probability(inspection.score)})", "attn.score"),
         (f"; showing {inspection.view}", "attn.muted"),
     )
@@ -287,7 +298,7 @@ MIN_TEXT_WIDTH = 16
 
 def prediction_layout(label_names: list[str], *, top_k: int, width: int) -> PredictionLayout:
     # Widths in terminal cells: a Chinese label of 4 characters takes 8.
-    label_width = max(5, min(24, max(cell_len(label) for label in label_names)))
+    label_width = max(5, min(24, max(cell_len(_shown(label)) for label in label_names)))
     others = min(top_k, len(label_names)) - 1
     others_width = min(44, others * (label_width + 12)) if others > 0 else 0  # "label <0.0001%, "
     # index, space, label, space, score, (two spaces, next labels), two spaces, then the text
@@ -326,9 +337,11 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
         parts += [_cell(f"({prediction.reason})", layout.label_width + SCORE_WIDTH + 1, "attn.muted")]
         others = ""
     else:
-        parts += [_cell(prediction.label, layout.label_width, "attn.label"), Text(" ")]
+        parts += [_cell(_shown(prediction.label), layout.label_width, "attn.label"), Text(" ")]
         parts += [_cell(format_probability(prediction.score), SCORE_WIDTH, "attn.score", right=True)]
-        others = ", ".join(f"{label} {format_probability(score)}" for label, score in prediction.top_k[1:])
+        others = ", ".join(
+            f"{_shown(label)} {format_probability(score)}" for label, score in prediction.top_k[1:]
+        )
     if layout.others_width:
         parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]
     shown = Text(text)
@@ -345,7 +358,7 @@ def _class_table(result: EvalResult) -> Table:
     table = _Table("label", "precision", "recall", "F1", "support", header_style="attn.heading")
     for label, scores in result.per_class.items():
         table.add_row(
-            label,
+            _shown(label),
             _defined(scores.precision),
             _defined(scores.recall, "no examples"),
             _defined(scores.f1),
@@ -367,7 +380,7 @@ def _confusion_heatmap(result: EvalResult) -> Table:
     )  # fmt: skip
     matrix.add_column(cell("true \\ predicted"))
     for label in result.labels:
-        matrix.add_column(cell(label), justify="right")
+        matrix.add_column(cell(_shown(label)), justify="right")
     for label, row in zip(result.labels, result.confusion_matrix, strict=True):
         total = sum(row)
         counts = [
@@ -376,7 +389,7 @@ def _confusion_heatmap(result: EvalResult) -> Table:
             else cell(Text("0", "attn.muted", justify="right"))
             for count in row
         ]
-        matrix.add_row(cell(label), *counts)
+        matrix.add_row(cell(_shown(label)), *counts)
     return matrix
 
 
@@ -437,8 +450,8 @@ def _mistakes(result: EvalResult) -> RenderableType:
         table.add_row(
             str(mistake.index),
             Text(" ".join(mistake.text.split()), overflow="ellipsis", no_wrap=True),
-            Text(mistake.label, "attn.label"),
-            Text(mistake.predicted, "attn.label"),
+            Text(_shown(mistake.label), "attn.label"),
+            Text(_shown(mistake.predicted), "attn.label"),
             Text(format_probability(mistake.score), "attn.score"),
         )
     table.columns[1].ratio = 1  # the text takes the width the others leave
@@ -516,7 +529,7 @@ def render_train_summary(result: TrainResult) -> RenderableType:
             if weighted
             else "--set train.class_weights=auto weighs rare labels up"
         )
-        labels = ", ".join(missed)
+        labels = label_list(missed, limit=10)
         footer.append_text(Text(
             f"\nwarning: the best epoch recognised none of the validation rows of {labels}; {remedy}",
             "attn.bad",
@@ -607,7 +620,7 @@ def render_info(info: CheckpointInfo) -> RenderableType:
     """What a checkpoint is: labels, model settings, how it was trained, versions and its files."""
     labels = Text.assemble(
         ("labels ", "attn.muted"),
-        (", ".join(info.label_names), "attn.label"),
+        (label_list(info.label_names), "attn.label"),
         (f" ({len(info.label_names)})", "attn.muted"),
     )
     model_rows: list[tuple[str, str | Text]] = [

@@ -318,3 +318,25 @@ def test_a_narrow_terminal_wraps_the_numbers_instead_of_cutting_them():
     assert "…" not in output.split("most confident mistakes")[0]  # a mistake's text may be cut
     neg = next(line for line in output.splitlines() if line.startswith("│ neg   "))
     assert _cells(neg)[1:] == ["100.0", "50.0%", "66.7%", "2"]  # "100.0%" goes on over two lines
+
+
+def test_label_names_are_shown_as_texts_are_and_listed_so_they_can_be_told_apart():
+    """A label holding an escape sequence, a line break or a bidi override reached the terminal raw
+    (coloured, split or reversed output); one with a trailing space was invisible in a list."""
+    from attncli.render import label_list
+
+    hostile = ["\x1b[31mRED\x1b[0m", "new\nline", "\u202eevil"]
+    layout = prediction_layout(hostile, top_k=3, width=80)
+    row = render_prediction_row(
+        Prediction(
+            index=0, text="x", label=hostile[1], score=0.5, top_k=[(hostile[1], 0.5), (hostile[0], 0.3)]
+        ),
+        layout,
+    ).plain
+    assert "\x1b" not in row and "\n" not in row and "new line" in row and " [31mRED [0m" in row
+    assert "\u202e" not in _render(render_inspection(
+        Inspection(**{**INSPECTION.__dict__, "label": hostile[2]}), color_system=None
+    ), color=False)  # fmt: skip
+    assert label_list(["sport", "food"]) == "sport, food"
+    assert label_list(["sport ", "sport", "a,b"]) == "'sport ', 'sport', 'a,b'"
+    assert label_list([f"c{index}" for index in range(500)], limit=10).endswith("c8, c9 and 490 more")
