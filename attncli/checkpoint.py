@@ -458,9 +458,11 @@ def checked_label_names(value: Any) -> list[str]:
     for name in value:
         if not isinstance(name, str):
             raise ValueError(f"label_names holds {name!r}, which is not a label name")
-    twice = next((name for index, name in enumerate(value) if name in value[:index]), None)
-    if twice is not None:
-        raise ValueError(f"label_names names {twice!r} twice")
+    seen: set[str] = set()
+    for name in value:
+        if name in seen:
+            raise ValueError(f"label_names names {name!r} twice")
+        seen.add(name)
     return list(value)
 
 

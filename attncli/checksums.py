@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -141,13 +142,16 @@ def header_digest(header: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
+def saved_by_at_least(header: dict[str, Any], version: tuple[int, ...]) -> bool:
+    """Whether the attn that saved `header` is `version` or later (its release numbers, read as
+    far as they go: 0.3.0rc1 and 0.2.0+local count as 0.3.0 and 0.2.0)."""
+    numbers = [int(found) for found in re.findall(r"^\d+|(?<=\.)\d+", str(header.get("attn_version", "")))]
+    return bool(numbers) and tuple(numbers[: len(version)]) >= version
+
+
 def _saved_with_digest(header: dict[str, Any]) -> bool:
     """Whether the attn that saved `header` wrote the digest (its version is DIGEST_SINCE or later)."""
-    try:
-        version = tuple(int(part) for part in str(header.get("attn_version", "")).split(".")[:3])
-    except ValueError:
-        return False
-    return version >= DIGEST_SINCE
+    return saved_by_at_least(header, DIGEST_SINCE)
 
 
 def sealed(header: dict[str, Any]) -> dict[str, Any]:

@@ -267,7 +267,11 @@ def _launch_processes(
         return 130
     except ChildFailedError as failed:
         codes = {rank: failure.exitcode for rank, failure in sorted(failed.failures.items())}
-        killed = [(rank, -code) for rank, code in codes.items() if code < 0]
+        # The process killed first, by something other than the launcher's own SIGTERM to the rest.
+        killed = sorted(
+            ((rank, -code) for rank, code in codes.items() if code < 0),
+            key=lambda killed_rank: killed_rank[1] == signal.SIGTERM,
+        )
         if killed:  # the OOM killer, say: the process could not say it, so the launcher does
             rank, number = killed[0]
             try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -81,8 +82,9 @@ class EvalResult:
     left_out_invalid: int = 0
     """Rows left out because they have no text or no label (--drop-invalid), counted over the split
     read, before training's validation carve splits it."""
-    seen_in_training: int = 0
-    """Rows evaluated whose text (ignoring case and spacing) a training row also has."""
+    seen_in_training: int | None = None
+    """Rows evaluated whose text (ignoring case and spacing) a row trained on also has; None when
+    the rows are not the training data's, so nothing was compared."""
     errors: list[Mistake] | None = None
     """The most confident mistakes, highest probability first; None when not asked for."""
     notes: tuple[str, ...] = ()
@@ -126,8 +128,8 @@ class LabelledData:
     """The row of each example in its split of the source."""
     ignored_unknown: int = 0
     left_out_invalid: int = 0
-    seen_in_training: int = 0
-    """Rows whose text (ignoring case and spacing) is also a training row's."""
+    seen_in_training: int | None = None
+    """Rows whose text (ignoring case and spacing) is also a training row's (None: not compared)."""
     notes: tuple[str, ...] = ()
 
 
@@ -250,10 +252,8 @@ def _pick_split(
             "out, or name train, validation or test"
         )
     # Training carved validation out of train when the data had none; the same seed rebuilds both sides.
-    carved_by_training = (
-        _find_split(available, "validation") is None
-        and "train" in available
-        and (default_source or _is_training_data(checkpoint, source))
+    carved_by_training = _carved_by_training(
+        available, trained_on=default_source or _is_training_data(checkpoint, source)
     )
     if carved_by_training and wanted in ("train", "validation"):
         return "train", wanted, wanted, ()
@@ -359,30 +359,32 @@ def load_labelled_split(
         rows = array("q", (rows[row] for row in labelled.rows))
         notes += (f"left out {left_out} row{'s' * (left_out != 1)} of {where} with no text or no label",)
     # The texts the model trained on, to count the evaluated rows it has seen: the kept side of
-    # training's carve where it carved one, else the train split.
-    carved_by_training = trained_on and _find_split(list(raw.splits), "validation") is None
-    training_texts: Iterable[str] = ()
+    # training's carve where it carved one (the training file evaluated whole included), else the
+    # train split; None where the rows are not the training data's (nothing to compare with).
+    whole_training_file = (
+        carve is None and name == "train" and _carved_by_training(raw.splits, trained_on=trained_on)
+    )
+    training_texts: Iterable[str] | None = None
     trained_rows = f"a row of the 'train' split of {source}"
-    if carve is not None:
+    if carve is not None or whole_training_file:
         kept, carved = stratified_split(
             labelled.labels, fraction=data.validation_fraction, seed=data.split_seed
         )
-        _require_same_carve(checkpoint, source, len(kept), len(carved))
-        training_texts, trained_rows = (
-            labelled.select(kept).texts,
-            f"one of the rows of {source} it trained on",
-        )
-        side = carved if carve == "validation" else kept
-        labelled, rows = labelled.select(side), array("q", (rows[row] for row in side))
-    elif trained_on and name == "train" and carved_by_training:  # the training file, evaluated whole
-        kept, _ = stratified_split(labelled.labels, fraction=data.validation_fraction, seed=data.split_seed)
-        training_texts, trained_rows = (
-            labelled.select(kept).texts,
-            f"one of the rows of {source} it trained on",
-        )
+        try:
+            _require_same_carve(checkpoint, source, len(kept), len(carved))
+            training_texts = labelled.select(kept).texts
+        except DataError:
+            if carve is not None:
+                raise
+            # Evaluated whole, a training file that has changed since is a file like any other: its
+            # rows are scored, but which of them were trained on can no longer be told.
+        trained_rows = f"one of the rows of {source} it trained on"
+        if carve is not None:
+            side = carved if carve == "validation" else kept
+            labelled, rows = labelled.select(side), array("q", (rows[row] for row in side))
     elif trained_on and "train" in raw.splits:
         training_texts = _texts_of(raw.splits["train"], columns.text)
-    seen = _rows_seen_in_training(labelled.texts, training_texts)
+    seen = None if training_texts is None else _rows_seen_in_training(labelled.texts, training_texts)
     asked_for_training_rows = split is not None and SPLIT_ALIASES.get(split.lower()) == "train"
     if seen and not asked_for_training_rows:
         notes += (
@@ -401,6 +403,13 @@ def load_labelled_split(
     )
 
 
+def _carved_by_training(available: Iterable[str], *, trained_on: bool) -> bool:
+    """Whether training carved its validation rows out of this data's train split: it is the data
+    the model trained on, and that has a train split but no validation split."""
+    names = list(available)
+    return trained_on and "train" in names and _find_split(names, "validation") is None
+
+
 def _texts_of(dataset: Any, column: str) -> Iterable[str]:
     """A split's texts, read in chunks; none when it lacks the column."""
     return TextColumn(dataset, column) if column in dataset.column_names else ()
@@ -413,12 +422,19 @@ def _text_key(text: str) -> int:
 def _rows_seen_in_training(evaluated: Iterable[str], training: Iterable[str]) -> int:
     """How many evaluated texts a training text equals, ignoring case and spacing: a corpus with
     duplicates (28 of BBC News's 444 test articles are also training articles) scores them by memory.
-    Hashes only, so a million training texts cost tens of MB, not their text. A cell that is no
-    text (a number, an empty cell of the training split) is nobody's duplicate."""
-    trained = {_text_key(text) for text in training if isinstance(text, str) and text}
-    if not trained:
-        return 0
-    return sum(1 for text in evaluated if isinstance(text, str) and text and _text_key(text) in trained)
+    The evaluated texts' hashes are kept and the training texts streamed past them, so memory grows
+    with the rows evaluated, not with the training data. A cell that is no text (a number, an empty
+    cell) is nobody's duplicate."""
+    wanted = Counter(_text_key(text) for text in evaluated if isinstance(text, str) and text)
+    found: set[int] = set()
+    for text in training:
+        if isinstance(text, str) and text:
+            key = _text_key(text)
+            if key in wanted:
+                found.add(key)
+                if len(found) == len(wanted):
+                    break
+    return sum(wanted[key] for key in found)
 
 
 def _require_same_carve(

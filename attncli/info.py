@@ -255,10 +255,15 @@ def _describe(path: Path) -> CheckpointInfo:
     saved = read_header(path, complete=False)  # a missing file is reported, not an error
     try:
         header = migrate_header(saved, FORMAT_VERSION)
-        checked_temperature(header.get("temperature"))
+        # A config.json changed by hand is described as it now reads (its files' table marks it
+        # changed, and info exits 2), whatever values the edit left.
+        changed = header_status(saved) == "changed"
+        if not changed:
+            checked_temperature(header.get("temperature"))
+        labels = header["label_names"]
         return CheckpointInfo(
             path=path,
-            label_names=checked_label_names(header["label_names"]),
+            label_names=[str(name) for name in labels] if changed else checked_label_names(labels),
             model=dict(header["config"]["model"]),
             train=dict(header["config"].get("train", {})),
             num_parameters=count_parameters(path / WEIGHTS_FILE, format_version=int(saved["format_version"])),

@@ -25,7 +25,7 @@ from attncli.checkpoint import (
     replace_metrics,
     resolve_checkpoint,
 )
-from attncli.checksums import read_checked_json, recorded_files
+from attncli.checksums import read_checked_json, recorded_files, saved_by_at_least
 from attncli.config import UNSIZED_VALUES, Config
 from attncli.device import resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
@@ -161,9 +161,11 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
                 saved_state, distributed, prepared, seed=config.train.seed + state.global_step
             )
             # last/ holds the interrupted epoch's sums over every process; rank 0 carries them on.
-            state.tokens_seen = state.padded_tokens = 0
-            if state.loss_sum is not None:
-                state.loss_sum = torch.zeros_like(state.loss_sum)
+            # (An attn before 0.2.0 kept rank 0's share alone there: each process goes on from it.)
+            if saved_by_at_least(last.header, EPOCH_SUMS_SINCE):
+                state.tokens_seen = state.padded_tokens = 0
+                if state.loss_sum is not None:
+                    state.loss_sum = torch.zeros_like(state.loss_sum)
         metrics = TrainingMetrics.from_json(last.metrics)
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=True)
 
@@ -263,6 +265,23 @@ def _keep_what_was_saved(
     return f"nothing of this run was kept, and {folder.path} is as it was"
 
 
+# The first attn whose last/ keeps an interrupted epoch's sums over every process, not rank 0's.
+EPOCH_SUMS_SINCE = (0, 2, 0)
+# What gloo and NCCL say when a collective's other process is gone: they raise a plain RuntimeError.
+PEER_LOST = ("connection closed by peer", "connection reset by peer", "remote process exited", "broken pipe")
+
+
+def _peer_lost(error: RuntimeError) -> bool:
+    """Whether `error` is a collective failing because another process is gone, rather than this
+    process's own failure (an out-of-memory error, a bug), which must be reported as it is."""
+    import torch
+
+    if isinstance(error, torch.OutOfMemoryError):
+        return False
+    distributed_error = getattr(torch.distributed, "DistNetworkError", ())
+    return isinstance(error, distributed_error) or any(words in str(error).lower() for words in PEER_LOST)
+
+
 def _fit_and_finish(
     state: TrainState,
     prepared: Prepared,
@@ -291,7 +310,7 @@ def _fit_and_finish(
         kept = _keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
         raise TrainingError(f"{failed}; {kept}") from None
     except RuntimeError as error:
-        if not prepared.distributed.active:
+        if not prepared.distributed.active or not _peer_lost(error):
             raise
         # A collective with a process that is gone (killed by the OOM killer, say): gloo's or NCCL's
         # own words say nothing of the run; say what is kept and how to go on.
@@ -308,7 +327,7 @@ def _fit_and_finish(
         reason = re.sub(r"^\[[^\]]*\]\s*", "", first_line).split(". This is typically")[0][:200]
         raise TrainingError(
             f"another training process stopped while this one trained ({reason}); {kept}; {go_on}"
-        ) from None
+        ) from error
     finally:
         run.close()  # a second close is a no-op
         # DistributedDataParallel goes before its process group does (`_joined`): a gloo rank

@@ -427,3 +427,12 @@ def test_a_checkpoint_that_keeps_changing_while_read_is_not_called_damaged(tmp_p
     with pytest.raises(CheckpointError) as refused:
         checkpoint_module.read_steadily(path, read_while_copied)
     assert str(refused.value).startswith(f"{path} kept changing while attn read it, for 0 s (is a copy or a")
+
+
+def test_the_attn_version_a_checkpoint_was_saved_by_is_read_as_far_as_it_goes():
+    from attncli.checksums import saved_by_at_least
+
+    versions = {"0.1.0": False, "0.2.0": True, "0.2.0+local": True, "0.3.0rc1": True, "1.0": True, "": False}
+    for version, later in versions.items():
+        assert saved_by_at_least({"attn_version": version}, (0, 2, 0)) is later, version
+    assert saved_by_at_least({}, (0, 2, 0)) is False

@@ -468,3 +468,18 @@ def test_a_process_whose_launcher_died_is_asked_to_stop(monkeypatch):
         assert request.requested() == "the launcher stopped"
     with fit._StopRequest() as alone:  # one process: its parent is the shell, not a launcher
         assert alone.launcher is None and alone.requested() is None
+
+
+def test_only_a_lost_peer_is_blamed_on_another_process():
+    """Under torchrun a collective whose other process is gone raises a plain RuntimeError from gloo;
+    this process's own failures (out of memory, a bug) must be reported as they are."""
+    import torch
+
+    from attncli.train import _peer_lost
+
+    assert _peer_lost(
+        RuntimeError("[../gloo/transport/tcp/pair.cc:553] Connection closed by peer [127.0.0.1]:1")
+    )
+    assert _peer_lost(RuntimeError("Read error [127.0.0.1]:1190: Connection reset by peer"))
+    assert not _peer_lost(torch.OutOfMemoryError("CUDA out of memory"))
+    assert not _peer_lost(RuntimeError("mat1 and mat2 shapes cannot be multiplied (4x3 and 5x6)"))

@@ -384,6 +384,10 @@ def test_config_json_edited_by_hand_is_refused_by_info_too_but_its_layout_is_fre
     edit_by_hand(folder, lambda header: header.pop("config_sha256"))
     refused = invoke("predict", folder, TEXT, "--device", "cpu")
     assert refused.exit_code == 2 and "config_sha256 saved in it, or that was removed" in refused.stderr
+    # Whatever the edit left, info still describes it (a temperature of 0 is refused on loading).
+    edit_by_hand(folder, lambda header: header.update(temperature=0, config_sha256="0" * 64))
+    described = invoke("info", folder)
+    assert described.exit_code == 2 and "tech, sport, food" in described.stdout
     # A JSON tool that writes 1.0 as 1 (jq) changes no value.
     shutil.rmtree(folder)
     shutil.copytree(checkpoint, folder)
