@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
 import signal
 import sys
 import traceback
@@ -252,6 +251,9 @@ def _launch_processes(
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import parse_args, run
 
+    from attncli.checkpoint import CONFIG_FILE, LAST
+    from attncli.run_folder import resume_command
+
     if not debug:  # and those made before (an earlier import) keep theirs: quieten them too
         for name, logger in list(logging.root.manager.loggerDict.items()):
             if name.startswith("torch.distributed") and isinstance(logger, logging.Logger):
@@ -278,11 +280,10 @@ def _launch_processes(
                 name = signal.Signals(number).name
             except ValueError:
                 name = "unknown"
-            last = run_folder / "last" / "config.json" if run_folder is not None else None
             kept = (
-                f"; {run_folder}/last keeps the newest state saved: resume with attn train --resume "
-                f"{shlex.quote(str(run_folder))} --nproc {nproc}"
-                if last is not None and last.is_file()
+                f"; {run_folder / LAST} keeps the newest state saved: resume with "
+                f"{resume_command(run_folder, nproc)}"
+                if run_folder is not None and (run_folder / LAST / CONFIG_FILE).is_file()
                 else ""
             )
             typer.echo(

@@ -27,7 +27,7 @@ from attncli.outliers import outlier_batch
 from attncli.output import atomic_output
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
-from attncli.run_folder import TENSORBOARD_FOLDER, RunFolder
+from attncli.run_folder import TENSORBOARD_FOLDER, RunFolder, resume_command
 from attncli.signals import handled
 from attncli.tokenizer import pad_batch
 from attncli.train_state import TrainState
@@ -434,11 +434,10 @@ def _save_interrupted(state: TrainState, run: RunWriter, metrics: TrainingMetric
         replace_metrics(run.folder.best, metrics.to_json())
     run.prepared.distributed.barrier()
     best = f" and {run.folder.best} the best epoch ({state.best_epoch})" if state.best_epoch else ""
-    world_size = run.prepared.distributed.world_size
-    processes = f" --nproc {world_size}" if world_size > 1 else ""
+    command = resume_command(run.folder.path, run.prepared.distributed.world_size)
     raise TrainingInterrupted(
         f"{signal_name}: stopped at epoch {state.epoch}, step {state.step}; {run.folder.last} holds this "
-        f"state{best}; resume with: attn train --resume {shlex.quote(str(run.folder.path))}{processes}"
+        f"state{best}; resume with: {command}"
     )
 
 

@@ -45,7 +45,8 @@ def _header_1_to_2(header: dict[str, Any]) -> dict[str, Any]:
 def _weights_1_to_2(weights: dict[str, torch.Tensor], header: dict[str, Any]) -> dict[str, torch.Tensor]:
     """The old pooling query becomes the one head's query (or, for additive scoring, the scoring
     vector v); its keys were the states themselves, so the new key projection is the identity
-    (or, for additive, the old projection inside the tanh)."""
+    (or, for additive, the old projection inside the tanh). `_shapes_1_to_2` says the same of the
+    shapes alone, for attn info: change one, change both (test_info checks them on both fixtures)."""
     import torch
 
     query = weights.pop("pooling.query")

@@ -8,6 +8,7 @@ import errno
 import fcntl
 import json
 import os
+import shlex
 import shutil
 import socket
 from dataclasses import dataclass
@@ -250,3 +251,9 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
     except BaseException:
         run.release()
         raise
+
+
+def resume_command(path: Path, world_size: int = 1) -> str:
+    """The command that continues the run in `path` from its last/, on as many processes."""
+    processes = f" --nproc {world_size}" if world_size > 1 else ""
+    return f"attn train --resume {shlex.quote(str(path))}{processes}"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,7 @@ from attncli.fit import RunWriter, fit, require_tensorboard
 from attncli.history import EpochRecord, TrainingMetrics, split_sizes_change
 from attncli.prepare import Prepared, build_state, prepare, run_info
 from attncli.reporter import Reporter, RunInfo, SilentReporter
-from attncli.run_folder import LOCK_FILE, RunFolder, open_run_folder
+from attncli.run_folder import LOCK_FILE, RunFolder, open_run_folder, resume_command
 from attncli.train_state import TrainState
 from attncli.vectors import require_vectors_file
 
@@ -316,9 +315,8 @@ def _fit_and_finish(
         # own words say nothing of the run; say what is kept and how to go on.
         run.close()
         kept = _keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
-        world_size = prepared.distributed.world_size
         go_on = (
-            f"resume with: attn train --resume {shlex.quote(str(folder.path))} --nproc {world_size}"
+            f"resume with: {resume_command(folder.path, prepared.distributed.world_size)}"
             if (folder.last / CONFIG_FILE).is_file()
             else "run the same command again"
         )

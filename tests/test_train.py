@@ -350,7 +350,9 @@ def test_resume_refuses_data_that_changed_since_the_run_was_saved(tmp_path, monk
         f"equal at a lower loss) writes it again, and until then `attn eval {run}` uses {run / 'last'}"
     )
     # last/ written before the digest was kept: the split sizes still tell a changed file.
-    monkeypatch.setattr(RunWriter, "_training_state", lambda self, state, rank_states: state.state_dict())
+    monkeypatch.setattr(
+        RunWriter, "_training_state", lambda self, state, rank_states, sums: state.state_dict()
+    )
     _interrupted(config, tmp_path / "old", monkeypatch)
     data.write_text("".join(lines[:-10]))
     with pytest.raises(ConfigError, match="validation texts now, 135 and 15 then"):
