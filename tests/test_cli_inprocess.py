@@ -357,7 +357,9 @@ def test_more_processes_than_cores_on_the_cpu_is_warned_of(monkeypatch, tmp_path
     import attncli.cli
 
     launched = []
-    monkeypatch.setattr(attncli.cli, "_launch_processes", lambda n, args, debug: launched.append(n) or 0)
+    monkeypatch.setattr(
+        attncli.cli, "_launch_processes", lambda n, args, debug, run_folder: launched.append(n) or 0
+    )
     monkeypatch.setattr(attncli.cli, "_has_gpu", lambda: False)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     result = invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "--nproc", 4)
