@@ -576,7 +576,8 @@ def evaluate(
         else:
             from attncli.render import render_eval
 
-            _console().print(render_eval(result))
+            console = _console()
+            console.print(render_eval(result, width=console.width))
 
     _run(action, debug=debug)
 

@@ -367,6 +367,14 @@ def _class_table(result: EvalResult) -> Table:
     return table
 
 
+def _confusion_width(result: EvalResult) -> int:
+    """The fewest terminal columns the confusion matrix can be read in: its label column cut to 12,
+    and a column per label as wide as its largest count (at least 4: rich then wraps the label above
+    it), each with a space either side and a rule."""
+    largest = max((count for row in result.confusion_matrix for count in row), default=0)
+    return 12 + 3 + len(result.labels) * (max(len(str(largest)), 4) + 3) + 1
+
+
 def _confusion_heatmap(result: EvalResult) -> Table:
     """Counts shaded by their share of the true label's row, so a weak class shows at a glance.
     Cells carry their own padding so the shade fills the whole cell, not just the digits."""
@@ -460,9 +468,10 @@ def _mistakes(result: EvalResult) -> RenderableType:
     return table
 
 
-def render_eval(result: EvalResult) -> RenderableType:
+def render_eval(result: EvalResult, *, width: int | None = None) -> RenderableType:
     """The scores, per-class table, confusion heatmap and calibration of an evaluation, and its
-    most confident mistakes when they were asked for."""
+    most confident mistakes when they were asked for. A confusion matrix wider than `width` (the
+    terminal's) is left to --json: cut into wrapped cells, its counts could not be read."""
     where = f"{result.source} [{result.split}]" if result.split else result.source
     summary = Text.assemble(
         (f"{where}  ", "attn.muted"),
@@ -479,7 +488,16 @@ def render_eval(result: EvalResult) -> RenderableType:
     if result.ignored_unknown:
         rows = f"{result.ignored_unknown} row" + "s" * (result.ignored_unknown != 1)
         parts.append(Text(f"ignored {rows} whose label the model never saw", "attn.muted"))
-    parts += [_class_table(result), _confusion_heatmap(result), _reliability(result)]
+    matrix_width = _confusion_width(result)
+    if width is None or matrix_width <= width:
+        matrix: RenderableType = _confusion_heatmap(result)
+    else:
+        matrix = Text(
+            f"confusion matrix: {len(result.labels)} labels need {matrix_width} columns, and the terminal "
+            f"has {width}; --json gives it (confusion_matrix, rows are true labels)",
+            "attn.muted",
+        )
+    parts += [_class_table(result), matrix, _reliability(result)]
     if result.errors is not None:
         parts.append(_mistakes(result))
     return Group(*parts)

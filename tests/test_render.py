@@ -340,3 +340,24 @@ def test_label_names_are_shown_as_texts_are_and_listed_so_they_can_be_told_apart
     assert label_list(["sport", "food"]) == "sport, food"
     assert label_list(["sport ", "sport", "a,b"]) == "'sport ', 'sport', 'a,b'"
     assert label_list([f"c{index}" for index in range(500)], limit=10).endswith("c8, c9 and 490 more")
+
+
+def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
+    """20 labels in 80 columns: cut into wrapped cells, headers and counts could not be read."""
+    import dataclasses
+
+    from attncli.render import render_eval
+
+    labels = [f"class_{index}" for index in range(20)]
+    wide = dataclasses.replace(
+        EVAL_RESULT,
+        labels=labels,
+        per_class={label: ClassScores(1.0, 1.0, 1.0, 10) for label in labels},
+        confusion_matrix=[[10 if row == column else 0 for column in range(20)] for row in range(20)],
+    )
+    text = _render(render_eval(wide, width=80), color=False)
+    said = "confusion matrix: 20 labels need 156 columns, and the terminal has 80; --json gives it"
+    assert said in " ".join(text.split())
+    assert "true \\ predicted" not in text
+    assert "true \\ predicted" in _render(render_eval(EVAL_RESULT, width=80), color=False)
+    assert "labels need" not in _render(render_eval(wide), color=False)  # no width given: drawn
