@@ -191,8 +191,16 @@ def _choose(
     if problem:
         problems.append((problem, False))
         return None
-    if not exact:
-        found.append(f"{role.name} column {detected!r}")
+    # Labels from the wrong one of two label-like columns (sentiment beside class) would train a
+    # model of another task without a word: name the others passed over.
+    passed_over = (
+        [name for name in LABEL_COLUMNS if name in layout.columns and name not in (detected, taken)]
+        if role.name == "label"
+        else []
+    )
+    over = f" over {', '.join(repr(name) for name in passed_over)}" if passed_over else ""
+    if not exact or over:
+        found.append(f"{role.name} column {detected!r}{over}")
     return detected
 
 

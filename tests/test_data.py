@@ -469,3 +469,27 @@ def test_labels_written_with_a_zero_fraction_train_as_whole_numbers_and_truth_va
         "true", "false", "true",
     ]  # fmt: skip
     assert known_label_key(None, "false", {"True", "False"}) == "False"
+
+
+def test_a_label_column_chosen_over_another_label_like_column_is_said(tmp_path):
+    """sentiment beside class: training on the wrong one would learn another task without a word."""
+    rows = [
+        {
+            "text": f"text number {index}",
+            "sentiment": ["pos", "neg"][index % 2],
+            "class": "ab"[index % 3 == 0],
+        }
+        for index in range(20)
+    ]
+    import csv
+
+    with (tmp_path / "two.csv").open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=["text", "sentiment", "class"])
+        writer.writeheader()
+        writer.writerows(rows)
+    splits = load_splits(DataConfig(source=str(tmp_path / "two.csv"), label_column=None))
+    assert splits.label_column == "class"
+    said = "two.csv: using label column 'class' over 'sentiment', chosen by name (--label-column chooses"
+    assert any(said in note for note in splits.notes), splits.notes
+    named = load_splits(DataConfig(source=str(tmp_path / "two.csv"), label_column="sentiment"))
+    assert named.label_column == "sentiment" and not any("over" in note for note in named.notes)
