@@ -42,6 +42,9 @@ from attncli.prediction import predict_probabilities
 from attncli.sources import SPLIT_ALIASES, load_raw, names_a_local_path
 
 EVAL_DROP_HINT = "pass --drop-invalid to leave such rows out"
+# Training rows eval reads through to count the evaluated rows the model has seen: about 5 s of
+# hashing per million short texts (more for articles), so larger training data is not compared.
+SEEN_CHECK_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -364,7 +367,7 @@ def load_labelled_split(
     whole_training_file = (
         carve is None and name == "train" and _carved_by_training(raw.splits, trained_on=trained_on)
     )
-    training_texts: Iterable[str] | None = None
+    training_texts: Sequence[str] | None = None
     trained_rows = f"a row of the 'train' split of {source}"
     if carve is not None or whole_training_file:
         kept, carved = stratified_split(
@@ -384,6 +387,8 @@ def load_labelled_split(
             labelled, rows = labelled.select(side), array("q", (rows[row] for row in side))
     elif trained_on and "train" in raw.splits:
         training_texts = _texts_of(raw.splits["train"], columns.text)
+    if training_texts is not None and len(training_texts) > SEEN_CHECK_ROWS:
+        training_texts = None  # not worth seconds of every eval: the count is left out (null)
     seen = None if training_texts is None else _rows_seen_in_training(labelled.texts, training_texts)
     asked_for_training_rows = split is not None and SPLIT_ALIASES.get(split.lower()) == "train"
     if seen and not asked_for_training_rows:
@@ -410,7 +415,7 @@ def _carved_by_training(available: Iterable[str], *, trained_on: bool) -> bool:
     return trained_on and "train" in names and _find_split(names, "validation") is None
 
 
-def _texts_of(dataset: Any, column: str) -> Iterable[str]:
+def _texts_of(dataset: Any, column: str) -> Sequence[str]:
     """A split's texts, read in chunks; none when it lacks the column."""
     return TextColumn(dataset, column) if column in dataset.column_names else ()
 

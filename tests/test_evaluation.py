@@ -306,7 +306,7 @@ def test_eval_reports_its_progress_through_the_rows(loaded):
     assert len(calls) >= result.n // 8 and done == sorted(done) and calls[-1] == (result.n, result.n)
 
 
-def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path):
+def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, monkeypatch):
     """The training data's test split may repeat training texts (BBC News does, 28 of 444 articles):
     eval counts them, ignoring case and spacing, so the user knows the score is partly memory."""
     import dataclasses
@@ -352,3 +352,8 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path):
     # A file that is not the training data is not compared (nothing to read it against).
     write_csv(tmp_path / "other.csv", repeated)
     assert evaluate(moved, str(tmp_path / "other.csv")).seen_in_training is None
+    # Past SEEN_CHECK_ROWS training rows the count is left out rather than slow every eval.
+    import attncli.evaluation
+
+    monkeypatch.setattr(attncli.evaluation, "SEEN_CHECK_ROWS", 100)
+    assert evaluate(moved, str(folder), split="test").seen_in_training is None
