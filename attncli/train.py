@@ -204,6 +204,12 @@ def _require_same_data(
     is checked by its labels and split sizes."""
     source = prepared.config.data.source
     remedy = "put back the data the run started on, or train a new run on this data with another --output"
+    if [_spelled_whole(name) for name in prepared.label_names] == [
+        _spelled_whole(name) for name in label_names
+    ]:
+        # A run saved before labels such as 1.0 were read as 1: the same labels, in the same order,
+        # go on under the names it saved.
+        prepared.label_names = list(label_names)
     if prepared.label_names != label_names:
         raise ConfigError(
             f"the labels of {source} are not the run's ({', '.join(prepared.label_names)} now, "
@@ -218,6 +224,11 @@ def _require_same_data(
     else:
         return
     raise ConfigError(f"{source} has changed since the run was saved ({what}); {remedy}")
+
+
+def _spelled_whole(name: str) -> str:
+    """A label name with a zero fraction as its whole number ("1.0" is "1")."""
+    return name.split(".")[0] if re.fullmatch(r"-?\d+\.0+", name) else name
 
 
 def _refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> None:

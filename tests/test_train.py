@@ -485,3 +485,30 @@ def test_only_a_lost_peer_is_blamed_on_another_process():
     assert _peer_lost(RuntimeError("Read error [127.0.0.1]:1190: Connection reset by peer"))
     assert not _peer_lost(torch.OutOfMemoryError("CUDA out of memory"))
     assert not _peer_lost(RuntimeError("mat1 and mat2 shapes cannot be multiplied (4x3 and 5x6)"))
+
+
+def test_a_run_saved_with_labels_spelled_1_0_resumes_under_its_names(tmp_path):
+    """Labels read from a csv as 1.0 ... 3.0 are now 1 ... 3; a run an earlier attn saved under the
+    names 1.0 ... 3.0 still resumes on that data, under the names it saved."""
+    from attncli.train import resume, train
+
+    numbered = {"food": "1.0", "sport": "2.0", "tech": "3.0"}
+    data = write_csv(tmp_path / "d.csv", [{**row, "label": numbered[row["label"]]} for row in make_rows(60)])
+    result = train(
+        load_config(None, [*TINY_MODEL, f"data.source={data}", "train.epochs=1", "train.patience=0"]),
+        output=tmp_path / "run",
+    )
+    assert result.info.label_names == ["1", "2", "3"]
+    for folder in ("best", "last"):  # as an earlier attn saved them (without checksums, to rename)
+        path = tmp_path / "run" / folder / "config.json"
+        header = json.loads(path.read_text())
+        del header["config_sha256"], header["files"]
+        header.update(attn_version="0.1.0", label_names=["1.0", "2.0", "3.0"])
+        path.write_text(json.dumps(header))
+    state_path = tmp_path / "run" / "last" / "training_state.json"
+    state = json.loads(state_path.read_text())
+    del state["data_digest"]  # it hashes the label names: the renamed run is checked by its labels
+    state_path.write_text(json.dumps(state))
+    resumed = resume(tmp_path / "run", epochs=2)
+    assert len(resumed.history) == 2 and resumed.info.label_names == ["1.0", "2.0", "3.0"]
+    assert load_checkpoint(tmp_path / "run" / "last").label_names == ["1.0", "2.0", "3.0"]
