@@ -148,12 +148,17 @@ def label_names_of(train: Any, label_column: str) -> list[str]:
         # Whole numbers written with a zero fraction ("1.0", as pandas writes a column with gaps
         # into a csv) are the numbers themselves, so a test file that writes 1 finds the label 1.
         # Other spellings stay: "007" is a code, not 7.
-        fractional = {key for key in keys if re.fullmatch(r"-?\d+\.0+", key)}
-        renamed = {key.split(".")[0] for key in fractional}
+        fractional = {key for key in keys if spelled_whole(key) != key}
+        renamed = {spelled_whole(key) for key in fractional}
         if fractional and len(renamed) == len(fractional) and not renamed & (keys - fractional):
             keys = (keys - fractional) | renamed
         return sorted(keys, key=lambda key: (_number(key), key))
     return sorted(keys)
+
+
+def spelled_whole(name: str) -> str:
+    """A label name with a zero fraction as its whole number ("1.0" is "1"; "007" and "1.5" stay)."""
+    return name.split(".")[0] if re.fullmatch(r"-?\d+\.0+", name) else name
 
 
 def _whole(key: str) -> int | None:

@@ -26,6 +26,7 @@ from attncli.checkpoint import (
 )
 from attncli.checksums import read_checked_json, recorded_files, saved_by_at_least
 from attncli.config import UNSIZED_VALUES, Config
+from attncli.data import spelled_whole
 from attncli.device import resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
 from attncli.errors import AttnError, ConfigError, TrainingError
@@ -204,8 +205,8 @@ def _require_same_data(
     is checked by its labels and split sizes."""
     source = prepared.config.data.source
     remedy = "put back the data the run started on, or train a new run on this data with another --output"
-    if [_spelled_whole(name) for name in prepared.label_names] == [
-        _spelled_whole(name) for name in label_names
+    if [spelled_whole(name) for name in prepared.label_names] == [
+        spelled_whole(name) for name in label_names
     ]:
         # A run saved before labels such as 1.0 were read as 1: the same labels, in the same order,
         # go on under the names it saved.
@@ -224,11 +225,6 @@ def _require_same_data(
     else:
         return
     raise ConfigError(f"{source} has changed since the run was saved ({what}); {remedy}")
-
-
-def _spelled_whole(name: str) -> str:
-    """A label name with a zero fraction as its whole number ("1.0" is "1")."""
-    return name.split(".")[0] if re.fullmatch(r"-?\d+\.0+", name) else name
 
 
 def _refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> None:
