@@ -492,8 +492,6 @@ def evaluate(
     """Metrics of `checkpoint` on one split of `source` (default: the data it was trained on),
     with the `errors` most confident mistakes when that is above 0; `on_batch(done, total)` follows
     the model through the rows."""
-    import torch
-
     default_source = source is None
     moved: tuple[str, ...] = ()
     if source is None:
@@ -523,7 +521,7 @@ def evaluate(
     confidences, predicted = top.values.tolist(), top.indices.tolist()
     names = list(checkpoint.label_names)
     matrix = confusion_matrix(truth, predicted, len(names))
-    true_label_probabilities = probabilities.gather(1, torch.tensor(truth, dtype=torch.long)[:, None])
+    true_label_probabilities = probabilities[list(range(len(truth))), list(truth)].tolist()
     bins = reliability_bins(
         confidences, [label == guess for label, guess in zip(truth, predicted, strict=True)]
     )
@@ -539,7 +537,7 @@ def evaluate(
         confusion_matrix=matrix,
         ece=expected_calibration_error(bins),
         reliability=bins,
-        log_loss=log_loss(true_label_probabilities.squeeze(1).tolist()),
+        log_loss=log_loss(true_label_probabilities),
         temperature=checkpoint.temperature,
         calibration=checkpoint.calibration,
         ignored_unknown=data.ignored_unknown,
