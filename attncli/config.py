@@ -232,6 +232,12 @@ class ModelConfig:
         return _sized(self.num_layers, "model.num_layers")
 
     @property
+    def pooling_head_count(self) -> int:
+        """Heads of attention pooling: pooling_heads, else (a checkpoint that saved it empty) one per
+        attention head."""
+        return self.pooling_heads or self.num_heads
+
+    @property
     def dropout_rate(self) -> float:
         """dropout."""
         return _sized(self.dropout, "model.dropout")

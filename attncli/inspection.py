@@ -146,9 +146,9 @@ def check_view(
             "--head picks a head of one self-attention layer (pass --layer too)"
             + (" or of the attention pooling (pass --pooling)" if config.pooling == "attention" else "")
         )
-    if head is not None and pooling_view and not 1 <= head <= pooling_heads(config):
+    if head is not None and pooling_view and not 1 <= head <= config.pooling_head_count:
         raise InspectError(
-            f"--head {head}: the attention pooling has {_counted(pooling_heads(config), 'head')}, "
+            f"--head {head}: the attention pooling has {_counted(config.pooling_head_count, 'head')}, "
             "numbered from 1"
         )
     if (layer is not None or rollout) and config.layers == 0:
@@ -223,13 +223,15 @@ def _view(
             weights,
             f"attention rollout through {config.layers} layer{'s' * (config.layers > 1)} "
             f"from {config.pooling} pooling"
-            + (" (heads averaged)" if config.pooling == "attention" and pooling_heads(config) > 1 else ""),
+            + (
+                " (heads averaged)" if config.pooling == "attention" and config.pooling_head_count > 1 else ""
+            ),
         )
     if config.pooling == "cls":
         weights = _normalised(attentions[-1].mean(0)[0, offset:])
         return logits, weights, "attention from the classification token in the last layer (heads averaged)"
     assert pooling_weights is not None and output.pooling_head_weights is not None
-    count = pooling_heads(config)
+    count = config.pooling_head_count
     if head is not None:
         weights = output.pooling_head_weights[0, head - 1].float().cpu()
         return logits, weights, f"attention pooling weights of head {head} of {count}"
@@ -237,11 +239,6 @@ def _view(
     # where the model looked, not the weights of any one head (--head shows those).
     averaged = f" ({count} heads averaged)" if count > 1 else ""
     return logits, pooling_weights, f"attention pooling weights{averaged}"
-
-
-def pooling_heads(config: ModelConfig) -> int:
-    """The heads of attention pooling (pooling_heads, else the layers' num_heads)."""
-    return config.pooling_heads or config.num_heads
 
 
 def inspect_text(

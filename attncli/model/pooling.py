@@ -37,7 +37,7 @@ class AttentionPooling(Pooling):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
-        self.num_heads = config.pooling_heads or config.num_heads
+        self.num_heads = config.pooling_head_count
         head_dim = config.width // self.num_heads
         self.key = nn.Linear(config.width, config.width)
         self.query = nn.Parameter(torch.randn(self.num_heads, head_dim) / math.sqrt(head_dim))
