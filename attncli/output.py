@@ -4,7 +4,6 @@ a file that appears only once it is complete (written beside its final name, the
 from __future__ import annotations
 
 import contextlib
-import csv
 import errno
 import json
 import math
@@ -279,9 +278,8 @@ class CsvWriter:
                 free, number = f"attn_{name}_{number}", number + 1
             taken.add(free.lower())
             self.added.append(free)
-        self.writer = csv.writer(stream, delimiter=delimiter, lineterminator="\n")
-        self.writer.writerow([_cell(name) for name in [*self.input_columns, *self.added]])
-        self.stream, self.plain = stream, not input_columns
+        self.stream, self.plain, self.delimiter = stream, not input_columns, delimiter
+        self._write_row([_cell(name) for name in [*self.input_columns, *self.added]])
 
     def write(self, predictions: Sequence[Prediction]) -> None:
         for prediction in predictions:
@@ -289,5 +287,15 @@ class CsvWriter:
             values = [_cell(row.get(column)) for column in self.input_columns]
             scores = [_cell(prediction.label), _cell(prediction.score)]
             probabilities = [_cell(p) for p in prediction.probabilities] or [""] * (len(self.added) - 3)
-            self.writer.writerow([*values, *scores, *probabilities, _cell(prediction.reason)])
+            self._write_row([*values, *scores, *probabilities, _cell(prediction.reason)])
         self.stream.flush()
+
+    def _write_row(self, cells: Sequence[str]) -> None:
+        # Python's csv module quotes a field holding "\n" but not one holding a lone "\r" (with
+        # "\n" as the line end), which every csv reader, its own included, takes for a line break.
+        special = (self.delimiter, '"', "\n", "\r")
+        quoted = (
+            '"' + cell.replace('"', '""') + '"' if any(mark in cell for mark in special) else cell
+            for cell in cells
+        )
+        self.stream.write(self.delimiter.join(quoted) + "\n")

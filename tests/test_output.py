@@ -107,6 +107,20 @@ def test_csv_output_adds_label_score_and_probabilities_to_the_input_columns():
     ]
 
 
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_csv_output_quotes_every_text_a_reader_would_split_a_lone_carriage_return_included(delimiter):
+    stream = io.StringIO()
+    writer = CsvWriter(stream, input_columns=["id", "text"], label_names=["a"], delimiter=delimiter)
+    texts = ["old\rmac", 'say "hi"', "one\ntwo", "tab\there", "comma, here", "plain"]
+    writer.write([
+        Prediction(i, text, "a", 1.0, [("a", 1.0)], [1.0], fields={"id": i, "text": text})
+        for i, text in enumerate(texts)
+    ])  # fmt: skip
+    rows = list(csv.reader(io.StringIO(stream.getvalue(), newline=""), delimiter=delimiter))
+    assert [row[:2] for row in rows[1:]] == [[str(i), text] for i, text in enumerate(texts)]
+    assert stream.getvalue().splitlines()[-1] == delimiter.join(["5", "plain", "a", "1.0", "1.0", ""])
+
+
 def test_a_link_is_followed_and_a_pipe_is_written_into_not_replaced(tmp_path):
     import os
     import threading
