@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import random
 import re
+import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
@@ -88,12 +89,14 @@ class Splits:
 
 def label_key(feature: Any, value: Any) -> str:
     """A label as text, the same whichever way a file stored it: 1, 1.0 (a column with gaps, read
-    by pandas) and "1" are all "1"; a `ClassLabel` index is its name."""
+    by pandas) and "1" are all "1"; "café" is one label whether its é is one character or an e and
+    a combining accent (NFC, as texts are read; two classes that look alike otherwise); a
+    `ClassLabel` index is its name."""
     if hasattr(feature, "int2str"):
         return str(feature.int2str(value))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return unicodedata.normalize("NFC", str(value))
 
 
 def known_label_key(feature: Any, value: Any, known: Collection[str]) -> str:
@@ -103,7 +106,8 @@ def known_label_key(feature: Any, value: Any, known: Collection[str]) -> str:
     key = label_key(feature, value)
     if key in known:
         return key
-    candidates: list[str] = []
+    # A checkpoint of an attn that kept labels as written may hold a decomposed name.
+    candidates = [unicodedata.normalize("NFD", key)]
     whole = _whole(key)
     if whole is not None:
         candidates += [str(whole), f"{float(whole)}"]
@@ -159,6 +163,14 @@ def label_names_of(train: Any, label_column: str) -> list[str]:
 def spelled_whole(name: str) -> str:
     """A label name with a zero fraction as its whole number ("1.0" is "1"; "007" and "1.5" stay)."""
     return name.split(".")[0] if re.fullmatch(r"-?\d+\.0+", name) else name
+
+
+def same_label_names(now: Sequence[str], then: Sequence[str]) -> bool:
+    """Whether labels read today are those an earlier attn saved, which kept "1.0" and decomposed
+    accents as written."""
+    return [spelled_whole(unicodedata.normalize("NFC", name)) for name in then] == [
+        spelled_whole(name) for name in now
+    ]
 
 
 def _whole(key: str) -> int | None:
@@ -315,19 +327,20 @@ def few_examples_warning(
 
 
 def look_alike_labels_warning(label_names: list[str]) -> list[str]:
-    """A warning naming labels that differ only in case or surrounding spaces ("Sport", "sport ",
-    "sport"): each is a class of its own, which is rarely what a hand-made file means."""
+    """A warning naming labels that differ only in case, surrounding spaces or the form of their
+    characters ("Sport", "sport ", "ｓｐｏｒｔ"): each is a class of its own, which is rarely what a
+    hand-made file means."""
     groups: dict[str, list[str]] = {}
     for name in label_names:
-        groups.setdefault(" ".join(name.split()).casefold(), []).append(name)
+        groups.setdefault(" ".join(unicodedata.normalize("NFKC", name).split()).casefold(), []).append(name)
     alike = [names for names in groups.values() if len(names) > 1]
     if not alike:
         return []
     shown = "; ".join(", ".join(repr(name) for name in names) for names in alike[:5])
     more = f" and {len(alike) - 5} more groups" if len(alike) > 5 else ""
     return [
-        f"warning: labels that differ only in case or spaces are separate classes: {shown}{more}; "
-        "write each label one way if they mean the same"
+        f"warning: labels that differ only in case, spaces or character forms are separate classes: "
+        f"{shown}{more}; write each label one way if they mean the same"
     ]
 
 

@@ -26,7 +26,7 @@ from attncli.checkpoint import (
 )
 from attncli.checksums import read_checked_json, recorded_files, saved_by_at_least
 from attncli.config import UNSIZED_VALUES, Config
-from attncli.data import spelled_whole
+from attncli.data import same_label_names
 from attncli.device import resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
 from attncli.errors import AttnError, ConfigError, TrainingError
@@ -205,11 +205,9 @@ def _require_same_data(
     is checked by its labels and split sizes."""
     source = prepared.config.data.source
     remedy = "put back the data the run started on, or train a new run on this data with another --output"
-    if [spelled_whole(name) for name in prepared.label_names] == [
-        spelled_whole(name) for name in label_names
-    ]:
-        # A run saved before labels such as 1.0 were read as 1: the same labels, in the same order,
-        # go on under the names it saved.
+    if same_label_names(prepared.label_names, label_names):
+        # A run saved before labels such as 1.0 were read as 1 (or decomposed accents composed):
+        # the same labels, in the same order, go on under the names it saved.
         prepared.label_names = list(label_names)
     if prepared.label_names != label_names:
         raise ConfigError(

@@ -137,18 +137,38 @@ def test_numeric_labels_sort_numerically(tmp_path):
 
 
 def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
-    labels = ["Sport", "sport ", "sport", "tech", "Tech", "politics"] * 3
+    labels = ["Sport", "sport ", "sport", "tech", "Tech", "politics", "ｐｏｌｉｔｉｃｓ"] * 3
     rows = [{"text": f"text {n}", "label": label} for n, label in enumerate(labels)]
     splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
-    assert splits.label_names == ["Sport", "Tech", "politics", "sport", "sport ", "tech"]
+    assert splits.label_names == ["Sport", "Tech", "politics", "sport", "sport ", "tech", "ｐｏｌｉｔｉｃｓ"]
     warnings = [note for note in splits.notes if "differ only in case" in note]
     assert warnings == [
-        "warning: labels that differ only in case or spaces are separate classes: 'Sport', 'sport', "
-        "'sport '; 'Tech', 'tech'; write each label one way if they mean the same"
+        "warning: labels that differ only in case, spaces or character forms are separate classes: "
+        "'Sport', 'sport', 'sport '; 'Tech', 'tech'; 'politics', 'ｐｏｌｉｔｉｃｓ'; "
+        "write each label one way if they mean the same"
     ]
     distinct = [{"text": f"text {n}", "label": label} for n, label in enumerate(["a", "b"] * 3)]
     plain = load_splits(DataConfig(source=str(write_csv(tmp_path / "e.csv", distinct))))
     assert not [note for note in plain.notes if "differ only" in note]
+
+
+def test_a_label_with_composed_or_decomposed_accents_is_one_label_in_training_and_eval(tmp_path):
+    import unicodedata
+
+    from attncli.data import known_label_key, same_label_names
+
+    composed, decomposed = "café", unicodedata.normalize("NFD", "café")
+    assert composed != decomposed
+    rows = [{"text": f"text {n}", "label": [composed, decomposed, "tea"][n % 3]} for n in range(30)]
+    splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
+    assert splits.label_names == [composed, "tea"]  # two classes, not three that look like two
+    train, validation = splits.splits["train"], splits.splits["validation"]
+    assert sum(label == 0 for label in [*train.labels, *validation.labels]) == 20
+    # A checkpoint of an earlier attn that saved the name decomposed still finds its label.
+    assert known_label_key(None, composed, {decomposed, "tea"}) == decomposed
+    assert known_label_key(None, decomposed, {composed, "tea"}) == composed
+    assert same_label_names([composed, "tea"], [decomposed, "tea"])
+    assert not same_label_names([composed, "tea"], ["tea", decomposed])
 
 
 def test_requested_columns_and_suggestions(tmp_path):
