@@ -17,6 +17,7 @@ import typer
 
 from attncli import __version__
 from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, TrainingInterrupted
+from attncli.streams import replacement_note, tolerate_narrow_encodings, writes_unicode
 
 
 def _click_style_help() -> None:
@@ -198,7 +199,7 @@ def _load_checkpoint(path: Path, device: str):
 
 def _print_json(rows: list[dict[str, Any]]) -> None:
     for row in rows:
-        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(row, ensure_ascii=not writes_unicode(sys.stdout)) + "\n")
     sys.stdout.flush()
 
 
@@ -948,9 +949,13 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
 
 
 def main() -> None:
+    tolerate_narrow_encodings()
     try:
         app(prog_name="attn")
     finally:
+        note = replacement_note()
+        if note is not None:
+            sys.stderr.write(note + "\n")
         # The command is over and its exit status chosen; a SIGTERM while the interpreter shuts down
         # (torch's teardown takes a moment) would report a finished run as killed (143).
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -20,6 +20,7 @@ from attncli.columns import detected_label_column
 from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.prediction import Prediction
 from attncli.signals import handled
+from attncli.streams import writes_unicode
 from attncli.tokenizer import readable_text
 
 FORMATS = ("table", "jsonl", "json", "csv")
@@ -157,11 +158,11 @@ class JsonLinesWriter:
     """One JSON object per prediction, flushed as it is written (for pipelines)."""
 
     def __init__(self, stream: IO[str], *, text_column: str | None = None) -> None:
-        self.stream, self.text_column = stream, text_column
+        self.stream, self.text_column, self.escaped = stream, text_column, not writes_unicode(stream)
 
     def write(self, predictions: Sequence[Prediction]) -> None:
         for prediction in predictions:
-            self.stream.write(_json_text(prediction, self.text_column) + "\n")
+            self.stream.write(_json_text(prediction, self.text_column, self.escaped) + "\n")
         self.stream.flush()
 
 
@@ -170,10 +171,11 @@ class JsonArrayWriter:
 
     def __init__(self, stream: IO[str], *, text_column: str | None = None) -> None:
         self.stream, self.text_column, self.separator = stream, text_column, "[\n"
+        self.escaped = not writes_unicode(stream)
 
     def write(self, predictions: Sequence[Prediction]) -> None:
         for prediction in predictions:
-            self.stream.write(self.separator + _json_text(prediction, self.text_column))
+            self.stream.write(self.separator + _json_text(prediction, self.text_column, self.escaped))
             self.separator = ",\n"
         self.stream.flush()
 
@@ -182,10 +184,11 @@ class JsonArrayWriter:
         self.stream.flush()
 
 
-def _json_text(prediction: Prediction, text_column: str | None) -> str:
-    """One prediction as a JSON object on one line."""
+def _json_text(prediction: Prediction, text_column: str | None, escaped: bool) -> str:
+    """One prediction as a JSON object on one line; `escaped` escapes every other character, for a
+    stream whose encoding could not hold them."""
     row = _json_safe(prediction.to_json(text_column=text_column))
-    return json.dumps(row, ensure_ascii=False, allow_nan=False, default=_as_text)
+    return json.dumps(row, ensure_ascii=escaped, allow_nan=False, default=_as_text)
 
 
 def _as_text(value: Any) -> str:

@@ -142,6 +142,18 @@ def test_inspect_for_people_with_and_without_colour(run):
     assert "\x1b[" in coloured and "multiple of uniform" in coloured
 
 
+def test_an_output_whose_encoding_cannot_hold_a_text_gets_question_marks_not_a_crash(run, tmp_path):
+    page = tmp_path / "heatmap.html"
+    result = attn("inspect", run, "足球 pasta", "--html", page, env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr  # it stopped halfway with a UnicodeEncodeError, exit 1
+    assert "?[0." in result.stdout and "pasta" in result.stdout and result.stdout.isascii()
+    assert "足球" in page.read_text(encoding="utf-8")  # files are UTF-8 whatever the terminal
+    assert result.stderr.strip().splitlines()[-1] == (
+        "note: some characters were written as '?', which the output's encoding (ascii) cannot hold; "
+        "set PYTHONIOENCODING=utf-8 to keep them (the files attn writes are always UTF-8)"
+    )
+
+
 def test_python_m_attncli_is_the_same_command(run):
     args = ("predict", run, "fresh soup", "--json")
     assert ok(*args, command=(sys.executable, "-m", "attncli")).stdout == ok(*args).stdout

@@ -1,0 +1,46 @@
+"""What the standard streams can hold. Where their encoding cannot hold every character
+(PYTHONIOENCODING=latin-1, an ASCII locale with Python's UTF-8 mode off), tables and messages show
+such characters as '?' and JSON escapes them, where printing one failed halfway through the output."""
+
+from __future__ import annotations
+
+import codecs
+import sys
+from typing import IO, Any
+
+REPLACE = "attn-replace"
+_replaced: list[str] = []  # the encodings that could not hold a character written to them
+
+
+def writes_unicode(stream: IO[str] | Any) -> bool:
+    """Whether `stream`'s encoding holds every character (a UTF encoding)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        return codecs.lookup(encoding).name.startswith("utf")
+    except LookupError:
+        return False
+
+
+def _replace(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    _replaced.append(error.encoding)
+    return "?" * (error.end - error.start), error.end
+
+
+def tolerate_narrow_encodings() -> None:
+    """Make standard output and error write '?' for what their encoding cannot hold."""
+    codecs.register_error(REPLACE, _replace)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and not writes_unicode(stream) and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors=REPLACE)
+
+
+def replacement_note() -> str | None:
+    """One line for the end of a command that wrote '?' for characters its output could not hold."""
+    if not _replaced:
+        return None
+    return (
+        f"note: some characters were written as '?', which the output's encoding ({_replaced[0]}) "
+        "cannot hold; set PYTHONIOENCODING=utf-8 to keep them (the files attn writes are always UTF-8)"
+    )

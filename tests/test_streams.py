@@ -1,0 +1,27 @@
+import io
+import json
+
+from attncli.output import JsonLinesWriter
+from attncli.prediction import Prediction
+from attncli.streams import writes_unicode
+
+
+def _stream(encoding: str) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BytesIO(), encoding=encoding, write_through=True)
+
+
+def test_only_utf_encodings_hold_every_character():
+    assert writes_unicode(_stream("utf-8")) and writes_unicode(_stream("UTF8"))
+    assert not writes_unicode(_stream("latin-1")) and not writes_unicode(_stream("ascii"))
+    assert writes_unicode(io.StringIO())  # no encoding of its own: text stays text
+
+
+def test_json_lines_to_a_stream_that_cannot_hold_a_text_escape_it_and_lose_nothing():
+    text = "足球 é 👍🏽"
+    stream = _stream("latin-1")
+    JsonLinesWriter(stream).write([Prediction(0, text, "sport", 0.9, [("sport", 0.9)], [0.9, 0.1])])
+    written = stream.buffer.getvalue()  # type: ignore[attr-defined]
+    assert written.isascii() and json.loads(written)["text"] == text
+    utf8 = _stream("utf-8")
+    JsonLinesWriter(utf8).write([Prediction(0, text, "sport", 0.9, [("sport", 0.9)], [0.9, 0.1])])
+    assert text.encode() in utf8.buffer.getvalue()  # type: ignore[attr-defined]
