@@ -17,7 +17,7 @@ import typer
 
 from attncli import __version__
 from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, TrainingInterrupted
-from attncli.streams import replacement_note, tolerate_narrow_encodings, writes_unicode
+from attncli.streams import one_line, replacement_note, tolerate_narrow_encodings, writes_unicode
 
 
 def _click_style_help() -> None:
@@ -145,7 +145,7 @@ def _run(action: Callable[[], T], *, debug: bool, interrupted: str | Callable[[]
         if debug:
             traceback.print_exc()
         if speaks:
-            typer.echo(f"error: {error}", err=True)
+            typer.echo(one_line(f"error: {error}"), err=True)
         raise typer.Exit(error.exit_code) from None
     except BrokenPipeError:
         # The reader went away (`attn predict ... | head`): stop quietly, as cat does, with the
@@ -161,7 +161,7 @@ def _run(action: Callable[[], T], *, debug: bool, interrupted: str | Callable[[]
             traceback.print_exc()
         message = str(error).strip().splitlines()[0] if str(error).strip() else ""
         typer.echo(
-            f"error: {type(error).__name__}: {message} (rerun with --debug for the traceback)",
+            one_line(f"error: {type(error).__name__}: {message} (rerun with --debug for the traceback)"),
             err=True,
         )
         raise typer.Exit(1) from None

@@ -24,6 +24,7 @@ from attncli.calibration import CALIBRATION_STATES, GRID_HIGH, GRID_LOW
 from attncli.config import as_typed, settings_text
 from attncli.info import unused_model_settings
 from attncli.metrics import CALIBRATION_BINS
+from attncli.streams import acts_on_terminal
 from attncli.tokenizer import UNK_TOKEN
 
 if TYPE_CHECKING:
@@ -175,20 +176,9 @@ def label_list(names: Sequence[str], *, limit: int | None = None) -> str:
 
 
 def _shown_character(char: str) -> str:
-    if not _acts_on_terminal(char):
+    if not acts_on_terminal(char):
         return char
     return "\ufffd" if unicodedata.category(char) == "Cs" else " "
-
-
-# Bidirectional embeddings, overrides and isolates: they would reorder the rest of the line.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _acts_on_terminal(char: str) -> bool:
-    """Control characters (C0, C1: escapes, carriage returns, line breaks), line and paragraph
-    separators, lone surrogates and bidi controls; not the format characters that shape text, such
-    as the zero-width joiner of an emoji sequence or the non-joiner of a Persian word."""
-    return unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs") or char in BIDI_CONTROLS
 
 
 def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:

@@ -6,10 +6,31 @@ from __future__ import annotations
 
 import codecs
 import sys
+import unicodedata
 from typing import IO, Any
 
 REPLACE = "attn-replace"
 _replaced: list[str] = []  # the encodings that could not hold a character written to them
+
+
+# Bidirectional embeddings, overrides and isolates: they would reorder the rest of the line.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def acts_on_terminal(char: str) -> bool:
+    """Control characters (C0, C1: escapes, carriage returns, line breaks), line and paragraph
+    separators, lone surrogates and bidi controls; not the format characters that shape text, such
+    as the zero-width joiner of an emoji sequence or the non-joiner of a Persian word."""
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs") or char in BIDI_CONTROLS
+
+
+def one_line(message: str) -> str:
+    """`message` with each character a terminal would act on escaped as Python writes it (`\\n`,
+    `\\u202e`), so that a file name holding a line break or a bidi control stays visible and on
+    one line."""
+    return "".join(
+        char.encode("unicode_escape").decode("ascii") if acts_on_terminal(char) else char for char in message
+    )
 
 
 def writes_unicode(stream: IO[str] | Any) -> bool:

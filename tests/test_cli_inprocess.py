@@ -382,3 +382,9 @@ def test_train_json_prints_the_runs_record_for_scripts(tmp_path):
         "last": str(tmp_path / "run" / "last"), **saved,
     }  # fmt: skip
     assert summary["best_epoch"] in (1, 2) and set(summary["validation"]) >= {"accuracy", "macro_f1"}
+
+
+def test_an_error_naming_a_file_with_a_line_break_or_bidi_control_stays_one_visible_line(tmp_path):
+    checkpoint = save_untrained_checkpoint(tmp_path / "ck")
+    result = invoke("predict", checkpoint, "--file", tmp_path / "no\nsuch\u202efile.txt")
+    _refused(result, "no\\nsuch\\u202efile.txt does not exist")  # it broke the line and reversed the rest
