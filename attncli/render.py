@@ -223,7 +223,9 @@ def render_inspection(
     else:
         heatmap, position = Text(), 0
         for item in inspection.tokens:
-            heatmap.append(text[position : item.end] or item.token)
+            # A token with no span of its own shows its name; one that shares a character with the
+            # token before (NFKC made several of one, as of "㍿") shows only its weight.
+            heatmap.append(text[position : item.end] or (item.token if item.end <= item.start else ""))
             flag = ", unknown" if item.token == UNK_TOKEN else ""
             heatmap.append(f"[{item.weight:.3f}{flag}]", "attn.muted")
             position = max(position, item.end)
@@ -244,7 +246,8 @@ def render_inspection(
         )
     unknown = [item for item in inspection.tokens if item.token == UNK_TOKEN]
     if unknown:  # shown in their own spelling, but the model read each as the one unknown token
-        words = [_shown(inspection.text[item.start : item.end]) or item.token for item in unknown]
+        spans = dict.fromkeys((item.start, item.end, item.token) for item in unknown)  # one per word
+        words = [_brief(_shown(inspection.text[start:end]) or token) for start, end, token in spans]
         listed = ", ".join(words[:UNKNOWN_LISTED]) + (", ..." if len(words) > UNKNOWN_LISTED else "")
         marked = "underlined" if color_system is not None else "marked unknown"
         parts.append(
@@ -256,6 +259,11 @@ def render_inspection(
         )
     parts += [legend, _top_tokens(inspection, scale), Text()]
     return Group(*parts)
+
+
+def _brief(word: str, limit: int = 40) -> str:
+    """A word cut to `limit` characters: a 5,000-character URL was listed whole below its heatmap."""
+    return word if len(word) <= limit else f"{word[: limit - 1]}…({len(word):,} characters)"
 
 
 def format_probability(value: float) -> str:

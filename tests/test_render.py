@@ -64,6 +64,18 @@ def test_tokens_unknown_to_the_model_are_said_to_be_so():
     )
 
 
+def test_tokens_sharing_one_character_show_it_once_and_long_unknown_words_are_cut():
+    url = "x" * 300
+    text = f"㍿ {url}"  # NFKC reads ㍿ as four letters: four tokens with the one character as span
+    tokens = [TokenWeight("[UNK]", 0, 1, 0.1) for _ in range(4)] + [TokenWeight("[UNK]", 2, 302, 0.6)]
+    inspection = Inspection(text=text, label="a", score=0.9, view="v", tokens=tokens, truncated_tokens=0)
+    said = " ".join(_render(render_inspection(inspection, color_system=None), color=False).split())
+    assert said.count("[UNK][") == 0  # the heatmap showed "[UNK]" text that is not in the input
+    assert "㍿[0.100, unknown][0.100, unknown][0.100, unknown][0.100, unknown]" in said
+    assert "5 of 5 tokens are unknown" in said
+    assert f": ㍿, {'x' * 39}…(300 characters); it read each as [UNK]" in said  # listed once, cut
+
+
 def test_heat_scale_runs_from_pale_to_dark():
     assert heat_color(0.0) == (255, 255, 204)
     assert heat_color(1.0) == (128, 0, 38)
