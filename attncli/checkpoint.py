@@ -315,9 +315,21 @@ def _write_failed(path: Path, error: OSError, *, existed: bool) -> CheckpointErr
     resume = ""
     if path.name in (BEST, LAST) and (path.parent / LAST / CONFIG_FILE).is_file():
         resume = f" (attn train --resume {path.parent} goes on from the last saved epoch)"
-    return CheckpointError(
-        f"could not write the checkpoint {path} ({reason}); {kept}; {remedy}, then run again{resume}"
+    return CheckpointWriteFailed(
+        f"could not write the checkpoint {path} ({reason}); {kept}; {remedy}, then run again{resume}",
+        path=path,
+        reason=reason,
+        remedy=remedy,
     )
+
+
+class CheckpointWriteFailed(CheckpointError):
+    """A checkpoint could not be written (a full disk, a folder made read-only): what and why, for
+    a training run to say what it kept."""
+
+    def __init__(self, message: str, *, path: Path, reason: str, remedy: str) -> None:
+        super().__init__(message)
+        self.path, self.reason, self.remedy = path, reason, remedy
 
 
 def _swap_into_place(staging: Path, path: Path) -> None:

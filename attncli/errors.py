@@ -10,6 +10,8 @@ DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 def why_unwritten(error: OSError, folder: Path) -> tuple[str, str]:
     """Why a file attn writes could not be written, and what to do about it, in words: the one
     wording of every write failure (checkpoints, the training log, predictions)."""
+    if error.errno == errno.EFBIG:  # the disk may have room: a limit on one file's size was met
+        return "the file size limit was reached", "raise the limit (ulimit -f) or write elsewhere"
     if error.errno in DISK_FULL:
         return "the disk is full", "free some space"
     return error.strerror or str(error), f"make sure {folder} can be written"

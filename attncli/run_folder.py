@@ -4,6 +4,7 @@ the first second, and --overwrite never replaces anything but an earlier attn ru
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -135,11 +136,15 @@ class RunFolder:
     def release(self) -> None:
         if self.lock_descriptor is None:
             return
-        self.lock.unlink(missing_ok=True)
+        # Best effort: a folder made read-only during the run keeps its lock file, which the next
+        # run takes over as stale; failing here would hide the error that ended this run.
+        with contextlib.suppress(OSError):
+            self.lock.unlink(missing_ok=True)
         os.close(self.lock_descriptor)  # releases the flock
         self.lock_descriptor = None
-        if self.created and not any(self.path.iterdir()):
-            self.path.rmdir()
+        with contextlib.suppress(OSError):
+            if self.created and not any(self.path.iterdir()):
+                self.path.rmdir()
 
 
 def _holder(lock: Path) -> str:

@@ -18,6 +18,7 @@ from attncli.checkpoint import (
     METRICS_FILE,
     RESUME_REMEDY,
     STATE_FILE,
+    CheckpointWriteFailed,
     load_checkpoint,
     load_training_state,
     read_header,
@@ -29,7 +30,7 @@ from attncli.config import UNSIZED_VALUES, Config
 from attncli.data import same_label_names
 from attncli.device import resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
-from attncli.errors import AttnError, ConfigError, TrainingError
+from attncli.errors import AttnError, CheckpointError, ConfigError, TrainingError
 from attncli.fit import RunWriter, fit, require_tensorboard
 from attncli.history import EpochRecord, TrainingMetrics, split_sizes_change
 from attncli.prepare import Prepared, build_state, prepare, run_info
@@ -261,6 +262,12 @@ def _keep_what_was_saved(
         return f"{folder.last} holds the state at the end of epoch {epoch}, {folder.best} the best epoch"
     if resumed:
         return f"{folder.last} holds the state the run resumed from"
+    return _nothing_kept(folder, prepared)
+
+
+def _nothing_kept(folder: RunFolder, prepared: Prepared) -> str:
+    """Put the folder back as it was before this run (its earlier run too, after --overwrite), so
+    that the same command can be run again, and say so."""
     replaced = folder.replaces_a_run()
     if prepared.distributed.is_main:
         folder.discard_this_run()
@@ -313,6 +320,22 @@ def _fit_and_finish(
         run.close()  # the log is whole before the folder may be put back as it was
         kept = _keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
         raise TrainingError(f"{failed}; {kept}") from None
+    except CheckpointWriteFailed as failed:
+        run.close()
+        if resumed or (folder.last / CONFIG_FILE).is_file() or not prepared.distributed.is_main:
+            raise  # last/ holds a state to resume from, and the message says so
+        # No last/ to resume from. A best/ of this run is kept (the run --overwrite replaced is gone
+        # once it was saved), and training again needs --overwrite; with nothing saved, the folder is
+        # put back as it was, so the same command works.
+        reason = f"could not write the checkpoint {failed.path} ({failed.reason})"
+        if (folder.best / CONFIG_FILE).is_file():
+            epoch = metrics.best_epoch
+            raise CheckpointError(
+                f"{reason}; {folder.best} holds epoch {epoch}, the best so far, but without last/ the run "
+                f"cannot be resumed; {failed.remedy}, then run the same command with --overwrite"
+            ) from None
+        kept = _nothing_kept(folder, prepared)
+        raise CheckpointError(f"{reason}; {kept}; {failed.remedy}, then run the same command again") from None
     except RuntimeError as error:
         if not prepared.distributed.active or not _peer_lost(error):
             raise

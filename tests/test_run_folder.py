@@ -146,3 +146,31 @@ def test_a_process_killed_among_the_overwrite_moves_leaves_a_whole_run(tmp_path,
             "old last",
         ]
         assert (run_path / "metrics.jsonl").read_text() == "old"
+
+
+def test_a_lock_that_cannot_be_removed_does_not_hide_why_the_run_ended(tmp_path, monkeypatch):
+    folder = open_run_folder(tmp_path / "run", overwrite=False)
+    real_unlink = Path.unlink
+
+    def read_only(path, missing_ok=False):  # the folder was made read-only while the run trained
+        if path.name == LOCK_FILE:
+            raise PermissionError(13, "Permission denied", str(path))
+        real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    folder.release()  # it raised PermissionError, which replaced the run's own error
+    assert folder.lock_descriptor is None and (tmp_path / "run" / LOCK_FILE).exists()
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    open_run_folder(tmp_path / "run", overwrite=False).release()  # the next run takes the stale lock over
+
+
+def test_a_file_size_limit_is_not_called_a_full_disk():
+    import errno
+
+    from attncli.errors import why_unwritten
+
+    assert why_unwritten(OSError(errno.EFBIG, "File too large"), Path("/runs")) == (
+        "the file size limit was reached",
+        "raise the limit (ulimit -f) or write elsewhere",
+    )
+    assert why_unwritten(OSError(errno.ENOSPC, "No space"), Path("/runs"))[0] == "the disk is full"

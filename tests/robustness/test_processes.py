@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from conftest import TINY_MODEL, make_rows, write_csv
 from typer.testing import CliRunner
 
@@ -66,6 +67,51 @@ def test_a_full_disk_while_saving_is_one_line_and_loses_nothing(tmp_path, monkey
     monkeypatch.setattr(checkpoint_module, "write_file_durably", real_write)
     assert invoke("train", "--resume", run).exit_code == 0
     assert [record["epoch"] for record in load_checkpoint(run).metrics["history"]] == [1, 2]
+
+
+@pytest.mark.parametrize("failing", ["best", "last"])
+def test_a_full_disk_at_the_first_checkpoint_leaves_the_folder_as_it_was(tmp_path, monkeypatch, failing):
+    """Neither best/ nor last/ of epoch 1 can be written, or best/ alone was: a folder holding a log
+    or a best/ without last/ could be neither resumed nor trained into again, and the message said
+    "run again". With nothing saved the folder is put back as it was (the earlier run after
+    --overwrite), so the same command works; a best/ saved is kept, and the message says to train
+    again with --overwrite."""
+    data = write_csv(tmp_path / "d.csv", make_rows(60))
+    run, earlier = tmp_path / "run", tmp_path / "earlier"
+    real_write = checkpoint_module.write_file_durably
+
+    def disk_full(path, data):
+        if failing in path.parent.name:  # the staging folder .best.partial-... or .last.partial-...
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_write(path, data)
+
+    arguments = ["train", data, "-o", run, "--epochs", 2, "--set", "train.patience=0", *TINY]
+    assert invoke(*arguments[:4], "--epochs", 1, *TINY).exit_code == 0  # an earlier run to replace
+    earlier_files = contents(run, "best")
+    monkeypatch.setattr(checkpoint_module, "write_file_durably", disk_full)
+    replacing = invoke(*arguments, "--overwrite")
+    assert replacing.exit_code == 2
+    error = f"error: could not write the checkpoint {run / failing} (the disk is full); "
+    fresh = invoke(*arguments[:3], earlier, *arguments[4:])
+    assert fresh.exit_code == 2
+    monkeypatch.setattr(checkpoint_module, "write_file_durably", real_write)
+    if failing == "best":  # nothing of the run saved: put back as it was
+        assert replacing.stderr.splitlines()[-1] == error + (
+            f"nothing of this run was kept, and {run} holds the earlier run again; free some space, "
+            "then run the same command again"
+        )
+        assert contents(run, "best") == earlier_files
+        assert not any(path.name.startswith(".") for path in run.iterdir())
+        assert f"kept, and {earlier} is as it was" in fresh.stderr
+        assert not earlier.exists()  # the run made the folder, and leaves none
+        assert invoke(*arguments[:3], earlier, *arguments[4:]).exit_code == 0  # the same command works
+    else:  # its best epoch saved and kept, though it cannot be resumed
+        assert replacing.stderr.splitlines()[-1] == error + (
+            f"{run / 'best'} holds epoch 1, the best so far, but without last/ the run cannot be resumed; "
+            "free some space, then run the same command with --overwrite"
+        )
+        assert load_checkpoint(run).metrics["history"][-1]["epoch"] == 1 and not (run / "last").exists()
+        assert invoke(*arguments, "--overwrite").exit_code == 0
 
 
 def test_a_full_disk_while_writing_the_training_log_is_one_line_and_resumable(tmp_path, monkeypatch):
