@@ -17,7 +17,14 @@ import typer
 
 from attncli import __version__
 from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, TrainingInterrupted
-from attncli.streams import one_line, replacement_note, tolerate_narrow_encodings, writes_unicode
+from attncli.streams import (
+    one_line,
+    replacement_note,
+    stdout_closed,
+    tolerate_narrow_encodings,
+    usable_terminal_size,
+    writes_unicode,
+)
 
 
 def _click_style_help() -> None:
@@ -949,6 +956,15 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
 
 
 def main() -> None:
+    usable_terminal_size()
+    if stdout_closed():
+        sys.stderr.write("error: standard output is closed (>&-); redirect it to a file or /dev/null\n")
+        raise SystemExit(2)
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        sys.stderr.write("error: the current folder no longer exists; cd into one that does\n")
+        raise SystemExit(2) from None
     tolerate_narrow_encodings()
     try:
         app(prog_name="attn")

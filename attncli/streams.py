@@ -5,6 +5,7 @@ such characters as '?' and JSON escapes them, where printing one failed halfway 
 from __future__ import annotations
 
 import codecs
+import os
 import sys
 import unicodedata
 from typing import IO, Any
@@ -55,6 +56,29 @@ def tolerate_narrow_encodings() -> None:
     for stream in (sys.stdout, sys.stderr):
         if stream is not None and not writes_unicode(stream) and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors=REPLACE)
+
+
+def usable_terminal_size() -> None:
+    """Forget a COLUMNS or LINES that is not a positive number (some CI runners export COLUMNS=0):
+    rich takes it as the width and prints nothing at all."""
+    for name in ("COLUMNS", "LINES"):
+        value = os.environ.get(name)
+        if value is not None and not (value.strip().isdigit() and int(value) > 0):
+            del os.environ[name]
+
+
+def stdout_closed() -> bool:
+    """Whether the command was started with standard output closed (`>&-`). Standard input or error
+    closed is read as empty or written to nowhere; each gets /dev/null as its descriptor, which a
+    file attn opens would otherwise take, and then receive what was meant for the stream."""
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 (for the whole command)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    if sys.stdout is None:
+        os.open(os.devnull, os.O_WRONLY)  # the lowest free descriptor: 1
+        return True
+    return False
 
 
 def replacement_note() -> str | None:

@@ -154,6 +154,19 @@ def test_an_output_whose_encoding_cannot_hold_a_text_gets_question_marks_not_a_c
     )
 
 
+def test_a_closed_standard_output_or_a_removed_folder_is_refused_before_any_work(tmp_path):
+    command = f"{ATTN} info nowhere >&-"
+    closed = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=ENV)
+    assert (closed.returncode, closed.stderr) == (
+        2,
+        "error: standard output is closed (>&-); redirect it to a file or /dev/null\n",
+    )  # it printed nothing and exited 0, or failed on 'NoneType' object has no attribute 'flush'
+    removed = f"mkdir gone && cd gone && rmdir ../gone && exec {ATTN} info nowhere"
+    result = subprocess.run(["bash", "-c", removed], capture_output=True, text=True, env=ENV, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr  # torch's import failed on it: "oneMKL FATAL ERROR"
+    assert result.stderr.endswith("error: the current folder no longer exists; cd into one that does\n")
+
+
 def test_python_m_attncli_is_the_same_command(run):
     args = ("predict", run, "fresh soup", "--json")
     assert ok(*args, command=(sys.executable, "-m", "attncli")).stdout == ok(*args).stdout

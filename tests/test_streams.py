@@ -25,3 +25,31 @@ def test_json_lines_to_a_stream_that_cannot_hold_a_text_escape_it_and_lose_nothi
     utf8 = _stream("utf-8")
     JsonLinesWriter(utf8).write([Prediction(0, text, "sport", 0.9, [("sport", 0.9)], [0.9, 0.1])])
     assert text.encode() in utf8.buffer.getvalue()  # type: ignore[attr-defined]
+
+
+def test_a_terminal_width_of_zero_or_nonsense_is_forgotten(monkeypatch):
+    import os
+
+    from rich.console import Console
+
+    from attncli.streams import usable_terminal_size
+
+    for bad in ("0", "-5", "abc", ""):
+        monkeypatch.setenv("COLUMNS", bad)
+        usable_terminal_size()
+        assert "COLUMNS" not in os.environ
+        assert Console().width > 0  # COLUMNS=0 made every table print nothing at all, exit 0
+    monkeypatch.setenv("COLUMNS", "120")
+    usable_terminal_size()
+    assert Console().width == 120
+
+
+def test_closed_standard_input_reads_as_empty_and_only_a_closed_output_is_refused(monkeypatch):
+    import sys
+
+    from attncli.streams import stdout_closed
+
+    monkeypatch.setattr(sys, "stdin", None)  # started with <&-: predict failed on None.isatty
+    assert stdout_closed() is False
+    assert sys.stdin is not None and sys.stdin.read() == ""
+    sys.stdin.close()
