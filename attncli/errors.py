@@ -17,6 +17,18 @@ def why_unwritten(error: OSError, folder: Path) -> tuple[str, str]:
     return error.strerror or str(error), f"make sure {folder} can be written"
 
 
+def unusable_path(path: Path) -> str | None:
+    """Why `path` cannot be a path at all, if it cannot: a name too long for the file system, a link
+    that leads to itself. (pathlib's exists() raises on the first and says False to the second.)"""
+    try:
+        path.exists()
+    except OSError as error:
+        return error.strerror or str(error)
+    if path.is_symlink() and not path.exists():
+        return "a link that leads nowhere: to itself, or to a missing target"
+    return None
+
+
 class AttnError(Exception):
     """A problem attn can explain in one line. `exit_code` is what the CLI exits with."""
 

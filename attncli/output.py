@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from attncli.columns import detected_label_column
-from attncli.errors import DISK_FULL, DataError, why_unwritten
+from attncli.errors import DISK_FULL, DataError, unusable_path, why_unwritten
 from attncli.prediction import Prediction
 from attncli.signals import handled
 from attncli.streams import writes_unicode
@@ -56,6 +56,10 @@ def check_output_file(path: Path | None, option: str = "--output") -> None:
     if path is None:
         return
     folder = path.parent if str(path.parent) else Path(".")
+    if (why := unusable_path(path)) is not None:
+        raise DataError(f"cannot write {option} {path} ({why}); pass another {option}")
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{folder} is a file, not a folder; pass another {option}")
     if not folder.is_dir():
         raise DataError(f"folder {folder} does not exist; create it or pass another {option}")
     if path.is_dir():

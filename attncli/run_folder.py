@@ -26,7 +26,7 @@ from attncli.checkpoint import (
     STATE_TENSORS_FILE,
     recover_interrupted_swap,
 )
-from attncli.errors import CheckpointError
+from attncli.errors import CheckpointError, unusable_path
 
 METRICS_LOG = "metrics.jsonl"
 TENSORBOARD_FOLDER = "tensorboard"
@@ -211,6 +211,8 @@ def _finish_replacing(path: Path) -> bool:
 
 def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> RunFolder:
     """Check that `path` can take this run, create it, and lock it; before any data loads."""
+    if (why := unusable_path(path)) is not None:
+        raise CheckpointError(f"cannot create --output {path} ({why}); pass another folder")
     if path.exists() and not path.is_dir():
         raise CheckpointError(f"--output {path} is a file; pass a folder path")
     if path.name in (BEST, LAST) and (path / CONFIG_FILE).is_file():  # a run would nest in a run

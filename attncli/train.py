@@ -247,7 +247,9 @@ def _refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> 
             "there is nothing to resume: train a new run to change its settings"
         )
     if done >= ceiling:
-        raise ConfigError(f"{last.parent} already trained {done} epochs; pass a higher --epochs to go on")
+        raise ConfigError(
+            f"{last.parent} already trained {done} epoch{'s' * (done != 1)}; pass a higher --epochs to go on"
+        )
 
 
 def _keep_what_was_saved(

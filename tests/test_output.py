@@ -77,6 +77,18 @@ def test_an_output_path_that_is_a_folder_or_in_no_folder_is_refused_before_any_w
     check_output_file(None)
 
 
+def test_an_output_path_too_long_looping_or_under_a_file_is_refused_in_words(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(DataError, match=r"afile is a file, not a folder; pass another --output"):
+        check_output_file(tmp_path / "afile" / "out.csv")  # it said "folder afile does not exist"
+    with pytest.raises(DataError, match=r"\(File name too long\); pass another --html"):
+        check_output_file(tmp_path / ("b" * 300 + ".html"), "--html")  # an OSError, exit 1
+    (tmp_path / "loop_a").symlink_to("loop_b")
+    (tmp_path / "loop_b").symlink_to("loop_a")
+    with pytest.raises(DataError, match="a link that leads nowhere"):
+        check_output_file(tmp_path / "loop_a")
+
+
 def test_output_file_appears_only_when_complete(tmp_path):
     target = tmp_path / "out.jsonl"
     target.write_text("earlier results\n")

@@ -174,3 +174,12 @@ def test_a_file_size_limit_is_not_called_a_full_disk():
         "raise the limit (ulimit -f) or write elsewhere",
     )
     assert why_unwritten(OSError(errno.ENOSPC, "No space"), Path("/runs"))[0] == "the disk is full"
+
+
+def test_an_output_folder_too_long_or_a_link_loop_is_refused_in_words(tmp_path):
+    with pytest.raises(CheckpointError, match=r"cannot create --output .* \(File name too long\)"):
+        open_run_folder(tmp_path / ("b" * 300), overwrite=False)  # an OSError, exit 1
+    (tmp_path / "loop_a").symlink_to("loop_b")
+    (tmp_path / "loop_b").symlink_to("loop_a")
+    with pytest.raises(CheckpointError, match="a link that leads nowhere"):  # it said "File exists"
+        open_run_folder(tmp_path / "loop_a", overwrite=False)
