@@ -134,9 +134,7 @@ def _replaced(path: Path, option: str | None) -> Iterator[IO[str]]:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)  # mkstemp makes it private; results follow the umask
+        os.chmod(temporary, _mode_for(path, temporary))  # mkstemp makes it private
         os.replace(temporary, path)
     except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
@@ -144,6 +142,20 @@ def _replaced(path: Path, option: str | None) -> Iterator[IO[str]]:
         if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
             raise _write_failed(path, error, option) from error
         raise
+
+
+def _mode_for(path: Path, temporary: str) -> int:
+    """The permissions of the file `path` replaces, whose owner and group its replacement also gets
+    where it can (a private file stays private); for a new file, what the umask gives."""
+    try:
+        old = os.stat(path)
+    except FileNotFoundError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
+    with contextlib.suppress(OSError):
+        os.chown(temporary, old.st_uid, old.st_gid)
+    return stat.S_IMODE(old.st_mode)
 
 
 # What a full disk, a quota, a read-only or forbidden folder raise while writing.

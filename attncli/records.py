@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import select
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,10 +190,20 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
 
 
 def require_input_file(path: Path) -> None:
-    """Refuse a --file that is a folder or does not exist."""
-    if not path.is_file():
+    """Refuse a --file that is a folder or does not exist; a pipe (`<(zcat texts.gz)`, /dev/stdin,
+    a named pipe) is read as plain text."""
+    if not path.is_file() and not _is_pipe(path):
         problem = "is a folder" if path.is_dir() else "does not exist"
         raise DataError(f"--file {path} {problem}; pass a text file (one text per line) or a data file")
+
+
+def _is_pipe(path: Path) -> bool:
+    """A pipe or a terminal: something read once, from start to end."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
 
 
 def from_file(
@@ -208,8 +219,15 @@ def from_file(
     is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
     encoding = check_encoding(encoding)
     require_input_file(path)
-    require_readable(path, encoding)
     suffix = path.suffix.lower()
+    if _is_pipe(path):
+        if suffix in (".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet"):
+            raise DataError(
+                f"--file {path} is a pipe, and a {suffix} file is read more than once (its header "
+                "first); write it to a file and pass that, or pipe plain text (one text per line)"
+            )
+    else:  # a pipe is read once: what these checks read first would be lost to it
+        require_readable(path, encoding)
     if delimiter is not None and suffix not in (".csv", ".tsv"):
         raise DataError(f"--delimiter is for csv/tsv files; {path} is not one")
     if suffix in (".csv", ".tsv"):

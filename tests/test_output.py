@@ -89,6 +89,42 @@ def test_an_output_path_too_long_looping_or_under_a_file_is_refused_in_words(tmp
         check_output_file(tmp_path / "loop_a")
 
 
+def test_a_replaced_file_keeps_its_permissions_and_a_new_one_follows_the_umask(tmp_path):
+    import os
+
+    private = tmp_path / "private.jsonl"
+    private.write_text("secret\n")
+    private.chmod(0o600)
+    with atomic_output(private) as stream:
+        stream.write("results\n")
+    assert private.read_text() == "results\n" and private.stat().st_mode & 0o777 == 0o600  # it became 644
+    mask = os.umask(0o027)
+    try:
+        with atomic_output(tmp_path / "new.jsonl") as stream:
+            stream.write("x\n")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "new.jsonl").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_pipe_is_read_as_plain_text_and_a_data_file_suffix_on_one_is_refused(tmp_path):
+    import os
+    import threading
+
+    from attncli.records import from_file
+
+    fifo = tmp_path / "texts"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text("first text\nsecond\n"))
+    writer.start()
+    texts = [record.text for chunk in from_file(fifo).chunks for record in chunk]
+    writer.join()
+    assert texts == ["first text", "second"]  # it said "--file texts does not exist"
+    os.mkfifo(tmp_path / "rows.csv")
+    with pytest.raises(DataError, match=r"rows.csv is a pipe, and a .csv file is read more than once"):
+        from_file(tmp_path / "rows.csv")
+
+
 def test_output_file_appears_only_when_complete(tmp_path):
     target = tmp_path / "out.jsonl"
     target.write_text("earlier results\n")
