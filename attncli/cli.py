@@ -773,12 +773,8 @@ def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, strea
 
 def _report_prediction_stats(stats, *, max_length: int) -> None:
     """A closing note on standard error (standard output stays results only)."""
-    if stats.truncated:
-        typer.echo(
-            f"note: {stats.truncated} of {stats.records} texts were longer than the model's "
-            f"max_length ({max_length} tokens); only their first {max_length} tokens were read",
-            err=True,
-        )
+    if (note := stats.truncation_note(max_length)) is not None:
+        typer.echo(note, err=True)
     if stats.without_label:
         typer.echo(
             f"note: {stats.without_label} of {stats.records} records had no text and got no label", err=True

@@ -38,6 +38,7 @@ UNSIZED_VALUES: dict[str, Any] = {
     "model.pooling_heads": None,  # empty: one pooling head per attention head (model.num_heads)
     "model.max_length": 256,
     "train.epochs": 10,
+    "train.patience": 3,
 }
 SIZED_KEYS = tuple(UNSIZED_VALUES)
 
@@ -252,10 +253,11 @@ class ModelConfig:
 class TrainConfig:
     epochs: int | None = None
     """Most passes over the training split; training stops earlier when validation stops improving
-    (empty: enough passes to see about 3M words, from 4 to 20)."""
-    patience: int = 3
+    (empty: enough passes to see about 3M words, from 4 to 20, or more where 20 passes over small
+    data are under 1,000 optimisation steps)."""
+    patience: int | None = None
     """Epochs without a better epoch (higher validation macro-F1, or equal at a lower validation loss)
-    before training stops (0: train every epoch)."""
+    before training stops (0: train every epoch; empty: 3, or as many as make 150 steps on small data)."""
     batch_size: int = 32
     """Texts per optimisation step."""
     lr: float = 3e-3
@@ -292,7 +294,8 @@ class TrainConfig:
         _require(
             self.epochs is None or self.epochs >= 1, f"train.epochs must be at least 1, not {self.epochs}"
         )
-        _require(self.patience >= 0, f"train.patience must be 0 or more, not {self.patience}")
+        patience = self.patience
+        _require(patience is None or patience >= 0, f"train.patience must be 0 or more, not {patience}")
         if isinstance(self.class_weights, str):
             _require(
                 self.class_weights == "auto", "train.class_weights must be auto, a list of numbers, or empty"
@@ -320,6 +323,11 @@ class TrainConfig:
     def max_epochs(self) -> int:
         """epochs, as the loop reads it: sized, or UNSIZED_VALUES' where empty."""
         return _sized(self.epochs, "train.epochs")
+
+    @property
+    def epochs_of_patience(self) -> int:
+        """patience, as the loop reads it: sized, or UNSIZED_VALUES' where empty."""
+        return _sized(self.patience, "train.patience")
 
 
 def _sized(value: Any, key: str) -> Any:

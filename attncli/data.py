@@ -326,6 +326,23 @@ def few_examples_warning(
     )
 
 
+# Under this many validation rows one row moves accuracy by over 3 points: early stopping, the
+# choice of the best epoch and the calibration temperature all rest on too little.
+SMALL_VALIDATION = 30
+
+
+def small_validation_warning(rows: int) -> list[str]:
+    """A warning when the validation split is too small to choose an epoch or a temperature by."""
+    if rows >= SMALL_VALIDATION:
+        return []
+    return [
+        f"warning: only {rows} validation row{'s' * (rows != 1)}: one row moves its scores by "
+        f"{100 / max(rows, 1):.0f} points, and early stopping, the best epoch and calibration rest on "
+        "them; a validation file of its own (validation.csv beside train.csv), or more data, makes them "
+        "reliable"
+    ]
+
+
 def look_alike_labels_warning(label_names: list[str]) -> list[str]:
     """A warning naming labels that differ only in case, surrounding spaces or the form of their
     characters ("Sport", "sport ", "ｓｐｏｒｔ"): each is a class of its own, which is rarely what a
@@ -397,6 +414,7 @@ def load_splits(config: DataConfig) -> Splits:
     notes += look_alike_labels_warning(label_names)
     if "validation" not in splits:
         splits["train"], splits["validation"] = _carve(splits["train"], config)
+    notes += small_validation_warning(len(splits["validation"]))
     return Splits(
         splits=splits,
         label_names=label_names,

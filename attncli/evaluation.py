@@ -38,7 +38,7 @@ from attncli.metrics import (
     weighted_f1,
 )
 from attncli.output import predicted_columns
-from attncli.prediction import predict_probabilities
+from attncli.prediction import PredictionStats, predict_probabilities
 from attncli.sources import SPLIT_ALIASES, load_raw, names_a_local_path
 
 EVAL_DROP_HINT = "pass --drop-invalid to leave such rows out"
@@ -514,9 +514,11 @@ def evaluate(
         ignore_unknown_labels=ignore_unknown_labels,
     )
     truth = data.labelled.labels
+    stats = PredictionStats()
     probabilities = predict_probabilities(
-        checkpoint, data.labelled.texts, batch_size=batch_size, on_batch=on_batch
+        checkpoint, data.labelled.texts, batch_size=batch_size, on_batch=on_batch, stats=stats
     )
+    cut = stats.truncation_note(checkpoint.config.model.length)
     top = probabilities.max(-1)
     confidences, predicted = top.values.tolist(), top.indices.tolist()
     names = list(checkpoint.label_names)
@@ -544,5 +546,5 @@ def evaluate(
         left_out_invalid=data.left_out_invalid,
         seen_in_training=data.seen_in_training,
         errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,
-        notes=(*moved, *data.notes),
+        notes=(*moved, *data.notes, *([cut] if cut else [])),
     )

@@ -387,7 +387,7 @@ def _end_epoch(
     stop = ""
     if state.epoch >= config.max_epochs:  # the ceiling, even where patience ran out with it
         stop = "epochs"
-    elif config.patience and state.epochs_without_improvement >= config.patience:
+    elif config.epochs_of_patience and state.epochs_without_improvement >= config.epochs_of_patience:
         stop = "patience"
     metrics.history, metrics.best_epoch, metrics.stop_reason = list(state.history), state.best_epoch, stop
     if improved:

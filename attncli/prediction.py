@@ -78,10 +78,15 @@ def predict_probabilities(
     *,
     batch_size: int = 64,
     on_batch: Callable[[int, int], None] | None = None,
+    stats: PredictionStats | None = None,
 ) -> torch.Tensor:
     """Calibrated probabilities, shape (len(texts), num_labels), in the order of `texts`;
-    `on_batch(done, total)` follows the model's progress through them."""
+    `on_batch(done, total)` follows the model's progress through them, and `stats` counts the
+    texts and those cut at max_length."""
     sequences = pack_ids(checkpoint.tokenizer, texts, max_length=checkpoint.config.model.length)
+    if stats is not None:
+        stats.records += len(sequences)
+        stats.truncated += sequences.truncated
     logits = batched_forward(
         checkpoint.model,
         sequences,
@@ -101,6 +106,14 @@ class PredictionStats:
     without_label: int = 0
     truncated: int = 0
     """Texts longer than the model's max_length."""
+
+    def truncation_note(self, max_length: int) -> str | None:
+        if not self.truncated:
+            return None
+        return (
+            f"note: {self.truncated:,} of {self.records:,} texts were longer than the model's max_length "
+            f"({max_length} tokens); only their first {max_length} tokens were read"
+        )
 
 
 def predict_records(

@@ -179,6 +179,12 @@ def prepare(
         tokenizer = trained or tokenizer_from_json(shared, origin="the tokenizer rank 0 trained")
     train_ids = pack_ids(tokenizer, train_split.texts, max_length=config.model.length)
     train_lengths = train_ids.lengths().int()  # int32: 4 bytes a row
+    if train_ids.truncated:
+        reporter.stage(
+            f"note: {train_ids.truncated:,} of {len(train_ids):,} training texts are longer than "
+            f"model.max_length ({config.model.length} tokens); training reads only their first "
+            f"{config.model.length} tokens"
+        )
     longest = int(train_lengths.max()) if len(train_split) else 0
     if config.model.positional == "learned" and config.model.length > max(64, 4 * longest):
         reporter.stage(
@@ -360,4 +366,5 @@ def run_info(prepared: Prepared, state: TrainState) -> RunInfo:
         device=str(prepared.device),
         precision=prepared.precision,
         epochs=prepared.config.train.max_epochs,
+        label_counts=prepared.train_targets.bincount(minlength=len(prepared.label_names)).tolist(),
     )

@@ -22,6 +22,7 @@ from rich.theme import Theme
 
 from attncli.calibration import CALIBRATION_STATES, GRID_HIGH, GRID_LOW
 from attncli.config import as_typed, settings_text
+from attncli.data import SMALL_VALIDATION
 from attncli.info import unused_model_settings
 from attncli.metrics import CALIBRATION_BINS
 from attncli.streams import acts_on_terminal
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from attncli.info import CheckpointInfo
     from attncli.inspection import Inspection, TokenWeight
     from attncli.prediction import Prediction
+    from attncli.reporter import RunInfo
     from attncli.train import TrainResult
 
 
@@ -264,6 +266,25 @@ def render_inspection(
 def _brief(word: str, limit: int = 40) -> str:
     """A word cut to `limit` characters: a 5,000-character URL was listed whole below its heatmap."""
     return word if len(word) <= limit else f"{word[: limit - 1]}…({len(word):,} characters)"
+
+
+def _missed_remedy(missed: Sequence[str], weighted: bool, info: RunInfo) -> str:
+    """What may help a model that recognised none of some labels' validation rows: class weights
+    only where those labels are rare in training (under half an even share); where they are not,
+    the cause is elsewhere (too little training, texts that do not tell the labels apart)."""
+    if not info.label_counts:  # not told the counts
+        return "more rows of them, or more epochs, may help"
+    counts = dict(zip(info.label_names, info.label_counts, strict=True))
+    even_share = info.train_size / max(len(info.label_names), 1)
+    if all(counts[name] < even_share / 2 for name in missed):
+        weigh = "--set train.class_weights=auto weighs rare labels up"
+        return "more rows of them would help" if weighted else weigh
+    rows = info.validation_size
+    held = f" (and only {rows} validation rows)" if rows < SMALL_VALIDATION else ""
+    return (
+        f"they are not rare in training{held}, so class weights would not help; more epochs or rows may, "
+        "unless the texts do not tell them apart"
+    )
 
 
 def format_probability(value: float) -> str:
@@ -522,7 +543,7 @@ def render_train_summary(result: TrainResult) -> RenderableType:
         )
     info, metrics = result.info, result.metrics
     stopped = {
-        "patience": f"stopped early: no better epoch for {result.config.train.patience} epochs; ",
+        "patience": f"stopped early: no better epoch for {result.config.train.epochs_of_patience} epochs; ",
         "epochs": f"reached the epoch limit ({info.epochs}); ",
     }.get(metrics.stop_reason, "")
     footer = Text.assemble(
@@ -539,12 +560,7 @@ def render_train_summary(result: TrainResult) -> RenderableType:
     )
     missed = result.best.missed_labels
     if missed:  # a rare label the model learnt to ignore: accuracy alone hides it
-        weighted = result.config.train.class_weights is not None
-        remedy = (
-            "more rows of them would help"
-            if weighted
-            else "--set train.class_weights=auto weighs rare labels up"
-        )
+        remedy = _missed_remedy(missed, result.config.train.class_weights is not None, info)
         labels = label_list(missed, limit=10)
         footer.append_text(Text(
             f"\nwarning: the best epoch recognised none of the validation rows of {labels}; {remedy}",

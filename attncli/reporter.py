@@ -22,6 +22,8 @@ class RunInfo:
     precision: str
     epochs: int
     """The ceiling: early stopping may end the run sooner."""
+    label_counts: list[int] | None = None
+    """Training rows of each label, in label order."""
 
 
 class Reporter(Protocol):

@@ -305,6 +305,8 @@ class PackedSequences:
     """(total_tokens,) int32."""
     starts: torch.Tensor
     """(num_sequences + 1,) int64: sequence i is ids[starts[i]:starts[i + 1]]."""
+    truncated: int = 0
+    """Texts that were longer than max_length, cut to it."""
 
     def __len__(self) -> int:
         return self.starts.numel() - 1
@@ -372,8 +374,9 @@ def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> 
 
     ids, starts = _SpilledArray(), _SpilledArray()
     starts.extend(array("q", [0]))
-    chunk_ids, chunk_starts = array("i"), array("q")
-    for sequence, _ in _truncated(tokenizer, texts, max_length=max_length, offsets=False):
+    chunk_ids, chunk_starts, truncated = array("i"), array("q"), 0
+    for sequence, encoding in _truncated(tokenizer, texts, max_length=max_length, offsets=False):
+        truncated += len(encoding.ids) > max_length
         chunk_ids.extend(sequence)
         chunk_starts.append(ids.count + len(chunk_ids))
         if len(chunk_ids) >= SPILL_TOKENS:
@@ -382,7 +385,9 @@ def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> 
             chunk_ids, chunk_starts = array("i"), array("q")
     ids.extend(chunk_ids)
     starts.extend(chunk_starts)
-    return PackedSequences(ids=ids.to_tensor(torch.int32), starts=starts.to_tensor(torch.int64))
+    return PackedSequences(
+        ids=ids.to_tensor(torch.int32), starts=starts.to_tensor(torch.int64), truncated=truncated
+    )
 
 
 def pad_batch(sequences: Sequence[Sequence[int] | torch.Tensor], *, pad_id: int) -> torch.Tensor:

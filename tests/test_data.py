@@ -513,3 +513,20 @@ def test_a_label_column_chosen_over_another_label_like_column_is_said(tmp_path):
     assert any(said in note for note in splits.notes), splits.notes
     named = load_splits(DataConfig(source=str(tmp_path / "two.csv"), label_column="sentiment"))
     assert named.label_column == "sentiment" and not any("over" in note for note in named.notes)
+
+
+def test_a_validation_split_too_small_to_choose_by_is_warned_of(tmp_path):
+    rows = [{"text": f"text {n}", "label": ["a", "b"][n % 2]} for n in range(60)]
+    splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
+    assert len(splits.splits["validation"]) == 6
+    assert (
+        "warning: only 6 validation rows: one row moves its scores by 17 points, and early stopping, "
+        "the best epoch and calibration rest on them; a validation file of its own (validation.csv "
+        "beside train.csv), or more data, makes them reliable"
+    ) in splits.notes
+    many = [{"text": f"text {n}", "label": ["a", "b"][n % 2]} for n in range(400)]
+    assert not [
+        note
+        for note in load_splits(DataConfig(source=str(write_csv(tmp_path / "e.csv", many)))).notes
+        if "validation rows" in note
+    ]

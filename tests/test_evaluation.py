@@ -200,6 +200,17 @@ def test_a_single_file_is_evaluated_whole_with_other_column_names(loaded, tmp_pa
         evaluate(loaded, str(path), split="bogus")
 
 
+def test_texts_cut_at_max_length_are_counted_in_a_note(loaded, tmp_path):
+    rows = make_rows(10, seed=9)
+    for row in rows[:3]:  # 40 words: past the model's max_length of 32 tokens
+        row["text"] = " ".join([row["text"]] * 10)
+    result = evaluate(loaded, str(write_csv(tmp_path / "long.csv", rows)))
+    assert result.notes == (
+        "note: 3 of 10 texts were longer than the model's max_length (32 tokens); only their first 32 "
+        "tokens were read",
+    )  # predict said so; eval of the same texts did not
+
+
 def test_split_aliases_name_a_folders_validation_split(loaded, tmp_path):
     write_csv(tmp_path / "train.csv", make_rows(30, seed=3))
     write_csv(tmp_path / "validation.csv", make_rows(12, seed=4))

@@ -61,7 +61,8 @@ def test_a_tokenizer_given_by_path_is_said_to_be_used_not_trained(tmp_path):
     config = load_config(None, [*TINY_MODEL, f"data.source={data}", f"tokenizer.path={tmp_path / 't.json'}"])
     prepare(config, reporter=Stages())
     assert f"using the tokenizer in {tmp_path / 't.json'}" in stages
-    assert not any(stage.startswith("training the") or "warning" in stage for stage in stages)
+    said = [stage for stage in stages if "validation rows" not in stage]  # 4: too few to choose by
+    assert not any(stage.startswith("training the") or "warning" in stage for stage in said)
     # A setting the chosen pooling does not use is said to be ignored.
     stages.clear()
     prepare(load_config(None, [*TINY_MODEL, f"data.source={data}", "model.pooling=mean",
@@ -104,3 +105,23 @@ def test_settings_that_train_but_not_as_named_are_warned_of():
     (rope,) = model_warnings(ModelConfig(positional="rope", attention="additive", num_heads=2, embed_dim=16))
     assert "use dot or scaled_dot attention with rope" in rope
     assert model_warnings(ModelConfig(positional="rope", attention="dot", num_heads=2, embed_dim=16)) == []
+
+
+def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
+    from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
+
+    from attncli.config import load_config
+    from attncli.prepare import prepare
+
+    rows = make_rows(60)
+    for row in rows[:30]:
+        row["text"] = " ".join([row["text"]] * 10)  # past max_length 32
+    config = load_config(None, [*TINY_MODEL, f"data.source={write_csv(tmp_path / 'd.csv', rows)}"])
+    recorder = StageRecorder()
+    prepared = prepare(config, reporter=recorder)  # type: ignore[arg-type]
+    cut = prepared.train_ids.truncated
+    assert 20 <= cut <= 30  # of the 54 rows left in train after the validation carve
+    assert (
+        f"note: {cut} of 54 training texts are longer than model.max_length (32 tokens); training reads "
+        "only their first 32 tokens"
+    ) in recorder.lines

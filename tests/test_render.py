@@ -373,3 +373,26 @@ def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
     assert "true \\ predicted" not in text
     assert "true \\ predicted" in _render(render_eval(EVAL_RESULT, width=80), color=False)
     assert "labels need" not in _render(render_eval(wide), color=False)  # no width given: drawn
+
+
+def test_class_weights_are_advised_only_for_labels_rare_in_training():
+    from attncli.render import _missed_remedy
+    from attncli.reporter import RunInfo
+
+    def info(counts, validation=200):
+        return RunInfo(
+            train_size=sum(counts or [1]), validation_size=validation, label_names=["a", "b", "c"],
+            vocab_size=10, num_parameters=1, device="cpu", precision="fp32", epochs=1, label_counts=counts,
+        )  # fmt: skip
+
+    assert _missed_remedy(["c"], False, info([500, 480, 20])) == (
+        "--set train.class_weights=auto weighs rare labels up"
+    )
+    assert _missed_remedy(["c"], True, info([500, 480, 20])) == "more rows of them would help"
+    # Balanced labels the model has not learnt (a tiny validation split, too few epochs): weights
+    # cannot help, and the advice said they would.
+    assert _missed_remedy(["a", "b"], False, info([9, 9, 9], validation=3)) == (
+        "they are not rare in training (and only 3 validation rows), so class weights would not help; "
+        "more epochs or rows may, unless the texts do not tell them apart"
+    )
+    assert _missed_remedy(["a"], False, info(None)) == "more rows of them, or more epochs, may help"

@@ -54,7 +54,7 @@ def test_profile_stops_counting_distinct_words_past_the_cap_and_takes_the_99th_p
 
 
 def test_small_data_gets_whole_words_a_narrow_model_and_many_epochs():
-    chosen = sized_settings(Config(), _profile(9_425, distinct=3_139, longest=12))
+    chosen = sized_settings(Config(), _profile(9_425, distinct=3_139, longest=12, texts=1_603))
     assert chosen == {
         "tokenizer.kind": "word",
         "tokenizer.min_frequency": 1,
@@ -64,11 +64,32 @@ def test_small_data_gets_whole_words_a_narrow_model_and_many_epochs():
         "model.pooling_heads": 16,
         "model.max_length": 16,
         "train.epochs": 20,
+        "train.patience": 3,
     }
 
 
+def test_small_data_gets_enough_steps_and_patience_counted_in_steps():
+    """20 passes over 90 texts are 60 steps: the keyword task of 100 rows reached 80.5% on test, and
+    a validation row of 10 flipping stopped it; with 1,000 steps and 150 steps of patience, 100%."""
+    rows = [f"{random.Random(n).choice(['superb', 'awful'])} word{n % 7} day" for n in range(90)]
+    profile = profile_texts(rows, lowercase=True, distinct_cap=15997)
+    chosen = sized_settings(Config(), profile)
+    assert profile.texts == 90 and (chosen["train.epochs"], chosen["train.patience"]) == (
+        300,
+        50,
+    )  # 3 steps a pass
+    fewer = sized_settings(Config(), _profile(3_000, texts=400))  # 13 steps a pass: 77 passes make 1,000
+    assert (fewer["train.epochs"], fewer["train.patience"]) == (77, 12)
+    headlines = sized_settings(Config(), _profile(9_425, texts=1_603))  # 51 steps: as before
+    assert (headlines["train.epochs"], headlines["train.patience"]) == (20, 3)
+    bigger_batches = sized_settings(load_config(None, ["train.batch_size=128"]), _profile(9_425, texts=1_603))
+    assert (bigger_batches["train.epochs"], bigger_batches["train.patience"]) == (77, 12)
+    given = sized_settings(load_config(None, ["train.epochs=5", "train.patience=0"]), _profile(900, texts=90))
+    assert "train.epochs" not in given and "train.patience" not in given
+
+
 def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
-    articles = sized_settings(Config(), _profile(750_000, distinct=16_000, longest=1_100))
+    articles = sized_settings(Config(), _profile(750_000, distinct=16_000, longest=1_100, texts=1_603))
     assert articles == {
         "tokenizer.kind": "wordpiece",
         "tokenizer.min_frequency": 2,
@@ -78,6 +99,7 @@ def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
         "model.pooling_heads": 32,
         "model.max_length": 512,
         "train.epochs": 4,  # 3M words to see / 750k a pass
+        "train.patience": 3,
     }
     medium = sized_settings(Config(), _profile(300_000, distinct=9_000, longest=30))
     assert medium["tokenizer.kind"] == "wordpiece"  # every word fits, but whole words won on small data only
@@ -123,7 +145,7 @@ def test_auto_on_the_command_line_means_sized():
 
     given = ["tokenizer.kind=bpe", "tokenizer.min_frequency=3", "model.embed_dim=32",
              "model.num_layers=2", "model.dropout=0.2", "model.pooling_heads=2", "model.max_length=64",
-             "train.epochs=3"]  # fmt: skip
+             "train.epochs=3", "train.patience=5"]  # fmt: skip
     assert [key.split("=")[0] for key in given] == list(SIZED_KEYS)
     assert unsized_keys(load_config(None, given)) == []
     config = load_config(None, [*given, *(f"{key}=auto" for key in SIZED_KEYS)])

@@ -21,6 +21,11 @@ TINY = [arg for setting in TINY_MODEL for arg in ("--set", setting)]
 TWO = ["food", "sport"]
 
 
+def said(splits):
+    """The notes of loading, but for the warning every few-row test file gets: too few validation rows."""
+    return tuple(note for note in splits.notes if not note.startswith("warning: only "))
+
+
 def invoke(*args):
     return RUNNER.invoke(app, [str(arg) for arg in args])
 
@@ -90,7 +95,7 @@ def test_excel_export_is_read_as_semicolon_separated_and_says_so(tmp_path):
         "(--delimiter chooses another)"
     )
     named = load(path, delimiter=";")
-    assert every_text(named) == every_text(splits) and named.notes == ()
+    assert every_text(named) == every_text(splits) and said(named) == ()
 
 
 def test_an_excel_export_whose_texts_hold_no_commas_is_not_one_column(tmp_path):
@@ -141,7 +146,7 @@ def test_tsv_is_split_at_tabs_only(tmp_path):
     path = tmp_path / "data.tsv"
     path.write_text(lines("text\tlabel", *(f"t{i}, and; more|\t{TWO[i % 2]}" for i in range(20))))
     splits = load(path)
-    assert every_text(splits) == sorted(f"t{i}, and; more|" for i in range(20)) and splits.notes == ()
+    assert every_text(splits) == sorted(f"t{i}, and; more|" for i in range(20)) and said(splits) == ()
 
 
 def test_cells_are_read_as_written(tmp_path):
@@ -302,7 +307,7 @@ def test_a_class_with_one_example_trains_with_a_warning(tmp_path):
     )
     splits = load(path)
     assert splits.label_names == ["food", "sport", "z"]
-    assert splits.notes == (
+    assert said(splits) == (
         "warning: too few examples to learn or validate reliably: class 'z' has 1 (none held out for "
         "validation); add examples if you can",
     )
