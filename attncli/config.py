@@ -408,10 +408,16 @@ def _typed(key: str, value: Any) -> Any:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder; pass a YAML file, such as one in it")
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist; pass an existing YAML file")
     try:
         loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe)
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"config file {path} is not UTF-8 text (byte {error.start + 1}); pass a YAML file, saved as UTF-8"
+        ) from None
     except _DuplicateKey as duplicate:
         raise ConfigError(f"config file {path} {duplicate}; keep one of them") from None
     except yaml.YAMLError as error:

@@ -6,6 +6,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from attncli.config import DEVICES
 from attncli.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -16,6 +17,10 @@ def resolve_device(name: str) -> torch.device:
     """`auto` picks cuda, then mps, then cpu; an explicit device must exist."""
     import torch
 
+    if name not in DEVICES:  # torch's own words for "gpu" or "cuda:abc" are an exit-1 RuntimeError
+        raise ConfigError(
+            f"--device must be one of {', '.join(DEVICES)}, not {name!r} (CUDA_VISIBLE_DEVICES picks a GPU)"
+        )
     cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
     if name == "auto":
         return torch.device("cuda" if cuda else "mps" if mps else "cpu")

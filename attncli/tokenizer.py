@@ -165,6 +165,12 @@ def train_tokenizer(texts: Sequence[str], config: TokenizerConfig) -> Tokenizer:
     return tokenizer
 
 
+def require_tokenizer_file(path: str | None) -> None:
+    """Refuse a tokenizer.path that names no file, before any data loads."""
+    if path is not None and not Path(path).is_file():
+        raise ConfigError(f"tokenizer.path {path} does not exist; pass the path of a tokenizer.json")
+
+
 def load_tokenizer(path: Path, *, source: str = "checkpoint") -> Tokenizer:
     if not path.is_file():
         error = ConfigError if source == "tokenizer.path" else CheckpointError

@@ -36,6 +36,7 @@ from attncli.history import EpochRecord, TrainingMetrics, split_sizes_change
 from attncli.prepare import Prepared, build_state, prepare, run_info
 from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.run_folder import LOCK_FILE, RunFolder, open_run_folder, resume_command
+from attncli.tokenizer import require_tokenizer_file
 from attncli.train_state import TrainState
 from attncli.vectors import require_vectors_file
 
@@ -109,6 +110,7 @@ def train(
         _say_put_back(folder, reporter)
         require_tensorboard(config)
         require_vectors_file(config.model.embeddings_init)
+        require_tokenizer_file(config.tokenizer.path)
         prepared = prepare(config, reporter=reporter, distributed=distributed)
         state, coverage = build_state(prepared, reporter=reporter)
         metrics = TrainingMetrics(embeddings_init=coverage)

@@ -388,3 +388,13 @@ def test_an_error_naming_a_file_with_a_line_break_or_bidi_control_stays_one_visi
     checkpoint = save_untrained_checkpoint(tmp_path / "ck")
     result = invoke("predict", checkpoint, "--file", tmp_path / "no\nsuch\u202efile.txt")
     _refused(result, "no\\nsuch\\u202efile.txt does not exist")  # it broke the line and reversed the rest
+
+
+def test_a_missing_tokenizer_file_is_refused_before_the_data_loads(tmp_path):
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    result = invoke("train", data, "-o", tmp_path / "run", "--set", f"tokenizer.path={tmp_path / 'no.json'}")
+    _refused(result, f"tokenizer.path {tmp_path / 'no.json'} does not exist")
+    assert "loading" not in result.stderr and not (tmp_path / "run").exists()
+    checkpoint = save_untrained_checkpoint(tmp_path / "ck")
+    for device in ("gpu", "cuda:abc"):  # eval and predict failed on torch's RuntimeError, exit 1
+        _refused(invoke("predict", checkpoint, "text", "--device", device), "--device must be one of")

@@ -164,3 +164,12 @@ def test_settings_are_shown_as_set_takes_them():
     assert shown == ["true", "false", "0.003", "data/x.csv", "[1.0, 4.0]", '"\\t"', "null"]
     for value in (True, 0.003, "data/x.csv", [1.0, 4.0], "\t"):  # and --set reads each back as it was
         assert _parse_override(f"key={as_typed(value)}")[1] == value
+
+
+def test_a_config_file_that_is_a_folder_or_not_utf8_is_refused_in_one_line(tmp_path):
+    with pytest.raises(ConfigError, match=f"config file {tmp_path} is a folder; pass a YAML file"):
+        load_config(tmp_path)  # it said the folder "does not exist"
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\x00\x01binary\xff")
+    with pytest.raises(ConfigError, match=r"binary.yaml is not UTF-8 text \(byte 9\)"):
+        load_config(binary)  # a UnicodeDecodeError, exit 1
