@@ -18,9 +18,11 @@ from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError
+from attncli.info import unused_model_settings
 from attncli.outliers import outlier_pool
 from attncli.reporter import Reporter, RunInfo
 from attncli.sizing import profile_texts, size_to_data, unsized_keys
+from attncli.sources import names_a_local_path
 from attncli.tokenizer import (
     SPECIAL_TOKENS,
     PackedSequences,
@@ -148,10 +150,11 @@ def prepare(
         reporter.stage(f"warning: {warning}")
     for warning in model_warnings(config.model):
         reporter.stage(f"warning: {warning}")
-    changed = settings_text(changed_settings(config))
+    given = changed_settings(config)
     rest = "the rest default, or sized to the data below" if unsized_keys(config) else "the rest default"
-    reporter.stage(f"settings given ({rest}; the full config is saved): {changed or 'none'}")
-    reporter.stage(f"loading {config.data.source}")
+    reporter.stage(f"settings given ({rest}; the full config is saved): {settings_text(given) or 'none'}")
+    if config.data.source:
+        reporter.stage(f"loading {config.data.source}")
     splits = load_splits(config.data)
     for note in splits.notes:
         reporter.stage(note)
@@ -168,6 +171,9 @@ def prepare(
         weighted = ", ".join(f"{name} {weight:.3g}" for name, weight in pairs)
         reporter.stage(f"class weights (auto: inverse frequency in train): {weighted}")
     config = _sized(config, train_split.texts, reporter=reporter)
+    unused = given_but_unused(config, given)
+    if unused:
+        reporter.stage(f"warning: settings given that this run does not use: {'; '.join(unused)}")
     if tokenizer is None:
         reporter.stage(
             f"using the tokenizer in {config.tokenizer.path}"
@@ -235,6 +241,27 @@ def model_warnings(model: ModelConfig) -> list[str]:
             "ones; use dot or scaled_dot attention with rope"
         )
     return warnings
+
+
+def given_but_unused(config: Config, given: dict[str, Any]) -> list[str]:
+    """Each setting of `given` (the user's) that the run, `config` as sized, never reads, with
+    why: it was accepted and saved, and nothing said so."""
+    why: dict[str, str] = {
+        f"model.{name}": reason
+        for name, reason in unused_model_settings(dataclasses.asdict(config.model)).items()
+        if name != "pooling_attention"  # model_warnings says it
+    }
+    if config.tokenizer.path is not None:
+        decides = "the tokenizer in tokenizer.path is used as it is"
+        why |= {f"tokenizer.{name}": decides for name in ("kind", "vocab_size", "min_frequency", "lowercase")}
+    source = Path(config.data.source or "")
+    if source.suffix.lower() in (".json", ".jsonl", ".ndjson", ".parquet"):
+        why["data.delimiter"] = f"{source.name} is not a csv/tsv file"
+    if config.data.source and (names_a_local_path(config.data.source) or source.expanduser().exists()):
+        why["data.config"] = "it names a configuration of a Hub dataset, and the data is a local path"
+    if config.train.outlier_rows == 0:
+        why["train.outlier_weight"] = "train.outlier_rows is 0"
+    return [f"{key}={given[key]!r} ({why[key]})" for key in given if key in why]
 
 
 def _sized(config: Config, texts: Sequence[str], *, reporter: Reporter) -> Config:

@@ -62,6 +62,9 @@ def test_a_tokenizer_given_by_path_is_said_to_be_used_not_trained(tmp_path):
     prepare(config, reporter=Stages())
     assert f"using the tokenizer in {tmp_path / 't.json'}" in stages
     said = [stage for stage in stages if "validation rows" not in stage]  # 4: too few to choose by
+    unused = [stage for stage in said if stage.startswith("warning: settings given that this run does not")]
+    assert len(unused) == 1 and "tokenizer.kind='wordpiece' (the tokenizer in tokenizer.path" in unused[0]
+    said.remove(unused[0])
     assert not any(stage.startswith("training the") or "warning" in stage for stage in said)
     # A setting the chosen pooling does not use is said to be ignored.
     stages.clear()
@@ -125,3 +128,33 @@ def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
         f"note: {cut} of 54 training texts are longer than model.max_length (32 tokens); training reads "
         "only their first 32 tokens"
     ) in recorder.lines
+
+
+def test_settings_given_that_the_run_does_not_use_are_warned_of(tmp_path):
+    from conftest import StageRecorder, make_rows, write_jsonl
+
+    from attncli.config import TokenizerConfig, load_config
+    from attncli.prepare import prepare
+    from attncli.tokenizer import train_tokenizer
+
+    rows = make_rows(60)
+    tokenizer_file = tmp_path / "t.json"
+    train_tokenizer([row["text"] for row in rows], TokenizerConfig(vocab_size=100)).save(str(tokenizer_file))
+    data = write_jsonl(tmp_path / "d.jsonl", rows)
+    settings = [f"data.source={data}", f"tokenizer.path={tokenizer_file}", "tokenizer.kind=bpe",
+                "tokenizer.vocab_size=50", "model.ff_dim=999", "data.delimiter=;", "data.config=foo",
+                "train.outlier_rows=0", "train.outlier_weight=0.5", "train.epochs=1"]  # fmt: skip
+    recorder = StageRecorder()
+    prepared = prepare(load_config(None, settings), reporter=recorder)  # type: ignore[arg-type]
+    assert prepared.config.model.num_layers == 0  # sized: so ff_dim has no layer to size
+    warned = [line for line in recorder.lines if line.startswith("warning: settings given")]
+    assert warned == [
+        "warning: settings given that this run does not use: data.config='foo' (it names a configuration "
+        "of a Hub dataset, and the data is a local path); data.delimiter=';' (d.jsonl is not a csv/tsv "
+        "file); tokenizer.kind='bpe' (the tokenizer in tokenizer.path is used as it is); "
+        "tokenizer.vocab_size=50 (the tokenizer in tokenizer.path is used as it is); model.ff_dim=999 "
+        "(no self-attention layers); train.outlier_weight=0.5 (train.outlier_rows is 0)"
+    ]  # each was accepted, saved and silently ignored
+    recorder = StageRecorder()
+    prepare(load_config(None, [f"data.source={data}", "train.epochs=1"]), reporter=recorder)  # type: ignore[arg-type]
+    assert not [line for line in recorder.lines if line.startswith("warning: settings given")]
