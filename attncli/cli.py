@@ -336,7 +336,9 @@ def train(
             show_default=False,
         ),
     ] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
+    config_files: Annotated[
+        list[Path] | None, typer.Option("--config", "-c", help="YAML config file.")
+    ] = None,
     set_values: Annotated[
         list[str] | None,
         typer.Option("--set", metavar="KEY=VALUE", help="Override a setting: key=value (repeatable)."),
@@ -402,6 +404,7 @@ def train(
     debug: DebugOption = False,
 ) -> None:
     """Train a tokenizer and an attention classifier; the best epoch goes to OUTPUT/best."""
+    config = _run(lambda: _one_config_file(config_files), debug=debug)
     if nproc is not None and nproc > 1:
         options: dict[str, Any] = {
             "--output": output, "--resume": resume, "--config": config, "--text-column": text_column,
@@ -433,16 +436,16 @@ def train(
         from attncli.train import train as run_training
 
         if resume is not None:
-            others: list[Any] = [data, output, config, set_values, text_column, label_column, encoding]
+            others: list[Any] = [output, config, set_values, text_column, label_column, encoding]
             others += [delimiter, batch_size, lr]
             others += [max_length, device, precision, seed]
             if any(value is not None and value != [] for value in others) or overwrite:
                 raise ConfigError(
                     "--resume takes the data and settings saved in OUTPUT/last; pass only --epochs "
-                    "(to raise the ceiling) with it"
+                    "(to raise the ceiling), and DATA where the run's data has moved, with it"
                 )
             reporters.append(ProgressReporter())
-            result = resume_training(resume, epochs=epochs, reporter=reporters[-1])
+            result = resume_training(resume, epochs=epochs, data=data, reporter=reporters[-1])
             _print_train_summary(result, as_json=as_json)
             return
         if output is None:
@@ -949,6 +952,16 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
             )
 
     _run(action, debug=debug)
+
+
+def _one_config_file(files: list[Path] | None) -> Path | None:
+    """The one --config file: a second is refused, where it silently replaced the first."""
+    if files and len(files) > 1:
+        raise ConfigError(
+            f"--config is given {len(files)} times ({', '.join(map(str, files))}); pass one file (a YAML "
+            "file may hold every setting, and --set overrides any of them)"
+        )
+    return files[0] if files else None
 
 
 def main() -> None:

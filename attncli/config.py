@@ -386,7 +386,7 @@ def load_config(
         values.update(_flatten(_read_yaml(Path(path))))
     overridden: dict[str, Any] = {}
     for override in overrides:
-        key, value = _parse_override(override)
+        key, value = _parse_override(override)  # a later --set of a key wins, as in a layered list
         values[key] = overridden[key] = value
     for key, value in (options or {}).items():
         if value is None:

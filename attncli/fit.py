@@ -276,15 +276,21 @@ class RunWriter:
             self.events.close()
 
 
-def require_tensorboard(config: Config) -> None:
+def require_tensorboard(config: Config, *, resuming: bool = False) -> None:
     """Refuse train.tensorboard before any work when the tensorboard package is missing."""
     if config.train.tensorboard:
         try:
             import tensorboard  # noqa: F401
         except ImportError:
+            # A resumed run keeps its settings: dropping this one is not open to it.
+            way_out = (
+                " (the run was started with it, and a resumed run keeps its settings)"
+                if resuming
+                else (", or drop the setting")
+            )
             raise ConfigError(
                 "train.tensorboard needs the tensorboard package; install it with "
-                "pip install 'attncli[tensorboard]', or drop the setting"
+                f"pip install 'attncli[tensorboard]'{way_out}"
             ) from None
 
 

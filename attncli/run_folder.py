@@ -216,9 +216,10 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
     if path.exists() and not path.is_dir():
         raise CheckpointError(f"--output {path} is a file; pass a folder path")
     if path.name in (BEST, LAST) and (path / CONFIG_FILE).is_file():  # a run would nest in a run
+        option, other = ("--resume", "") if resume else ("--output", ", or another folder")
         raise CheckpointError(
-            f"--output {path} is the {path.name}/ checkpoint of the run in {path.parent}; pass the run "
-            "folder itself, or another folder"
+            f"{option} {path} is the {path.name}/ checkpoint of the run in {path.parent}; pass the run "
+            f"folder itself{other}"
         )
     created = not path.exists()
     try:

@@ -30,12 +30,13 @@ from attncli.config import UNSIZED_VALUES, Config
 from attncli.data import same_label_names
 from attncli.device import resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
-from attncli.errors import AttnError, CheckpointError, ConfigError, TrainingError
+from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, TrainingError
 from attncli.fit import RunWriter, fit, require_tensorboard
 from attncli.history import EpochRecord, TrainingMetrics, split_sizes_change
 from attncli.prepare import Prepared, build_state, prepare, run_info
 from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.run_folder import LOCK_FILE, RunFolder, open_run_folder, resume_command
+from attncli.sources import names_a_local_path
 from attncli.tokenizer import require_tokenizer_file
 from attncli.train_state import TrainState
 from attncli.vectors import require_vectors_file
@@ -117,9 +118,12 @@ def train(
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
 
-def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None = None) -> TrainResult:
+def resume(
+    output: Path, *, epochs: int | None = None, data: str | None = None, reporter: Reporter | None = None
+) -> TrainResult:
     """Continue the run in `output` from its last/ checkpoint: its data and settings (with `epochs`
-    as a new ceiling, if given), model, optimizer, schedule, random states and place in the epoch."""
+    as a new ceiling, if given), model, optimizer, schedule, random states and place in the epoch.
+    `data` is where the run's data is now, if it moved: the same data, which the run checks."""
     import torch
 
     last_path = resolve_checkpoint(output / LAST)
@@ -133,12 +137,24 @@ def resume(output: Path, *, epochs: int | None = None, reporter: Reporter | None
         saved_state = load_training_state(folder.last)  # checked before any data loads
         config = last.config
         if epochs is not None:
+            if epochs < config.train.max_epochs:
+                reporter.stage(
+                    f"note: --epochs {epochs} lowers the ceiling from {config.train.max_epochs}: the "
+                    f"learning rate decays to 0 by epoch {epochs}, faster from here than the run had it"
+                )
             config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs))
         source, moved = last.training_data()
+        if data is not None:
+            source, moved = data, f"reading the run's data from {data} (it recorded {source})"
+        elif source and names_a_local_path(source) and not Path(source).expanduser().exists():
+            raise DataError(
+                f"the run's training data {source} is gone; put it back, or pass where it is now: "
+                f"attn train DATA --resume {output}"
+            )
         if moved:
             reporter.stage(f"note: {moved}")
         config = dataclasses.replace(config, data=dataclasses.replace(config.data, source=source))
-        require_tensorboard(config)
+        require_tensorboard(config, resuming=True)
         reporter.stage(f"resuming {folder.path} from {folder.last}")
         prepared = prepare(config, reporter=reporter, tokenizer=last.tokenizer, distributed=distributed)
         _require_same_data(prepared, last.label_names, saved_state[1], last.metrics)

@@ -243,7 +243,7 @@ def test_sigterm_saves_last_and_resume_finishes_the_run(tmp_path):
     finished = ok("train", "--resume", output, "--epochs", state["epoch"] + 1)
     assert "training summary" in finished.stdout
     assert json.loads((output / "last" / "training_state.json").read_text())["epoch"] == state["epoch"] + 2
-    _one_line_error(attn("train", data, "--resume", output), 2, "pass only --epochs")
+    _one_line_error(attn("train", "--resume", output, "--lr", "0.1"), 2, "pass only --epochs")
 
 
 def test_incomplete_checkpoint_and_debug_traceback(run, tmp_path):

@@ -398,3 +398,11 @@ def test_a_missing_tokenizer_file_is_refused_before_the_data_loads(tmp_path):
     checkpoint = save_untrained_checkpoint(tmp_path / "ck")
     for device in ("gpu", "cuda:abc"):  # eval and predict failed on torch's RuntimeError, exit 1
         _refused(invoke("predict", checkpoint, "text", "--device", device), "--device must be one of")
+
+
+def test_a_second_config_file_is_refused_rather_than_silently_replacing_the_first(tmp_path):
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text("train:\n  lr: 0.05\n")
+    second.write_text("train:\n  epochs: 7\n")
+    result = invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "-c", first, "-c", second)
+    _refused(result, f"--config is given 2 times ({first}, {second}); pass one file")

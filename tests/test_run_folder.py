@@ -51,6 +51,11 @@ def test_overwrite_replaces_only_an_attn_run(tmp_path):
         "itself, or another folder"
     )
     assert (run / "best" / "config.json").read_text() == "{}"
+    with pytest.raises(CheckpointError) as resumed:  # it spoke of --output, which was not given
+        open_run_folder(run / "best", overwrite=False, resume=True)
+    assert str(resumed.value) == (
+        f"--resume {run / 'best'} is the best/ checkpoint of the run in {run}; pass the run folder itself"
+    )
 
 
 def test_a_second_run_is_refused_and_a_stale_lock_cleared(tmp_path):

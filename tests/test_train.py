@@ -287,9 +287,17 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", without_tensorboard)
-    with pytest.raises(ConfigError, match=r"pip install 'attncli\[tensorboard\]'"):
+    with pytest.raises(ConfigError, match=r"pip install 'attncli\[tensorboard\]', or drop the setting"):
         train(config, output=tmp_path / "refused")
     assert not (tmp_path / "refused").exists()
+    from attncli.fit import require_tensorboard
+
+    with pytest.raises(ConfigError) as resuming:  # a resumed run cannot drop a setting
+        require_tensorboard(config, resuming=True)
+    assert str(resuming.value) == (
+        "train.tensorboard needs the tensorboard package; install it with pip install "
+        "'attncli[tensorboard]' (the run was started with it, and a resumed run keeps its settings)"
+    )
     monkeypatch.setattr(builtins, "__import__", real_import)
     pytest.importorskip("tensorboard")
     train(config, output=tmp_path / "run")
@@ -357,6 +365,37 @@ def test_resume_refuses_data_that_changed_since_the_run_was_saved(tmp_path, monk
     data.write_text("".join(lines[:-10]))
     with pytest.raises(ConfigError, match="validation texts now, 135 and 15 then"):
         resume(tmp_path / "old")
+
+
+def test_a_run_whose_data_moved_resumes_from_where_it_is_now_if_it_is_the_same(tmp_path, monkeypatch):
+    from attncli.errors import DataError
+
+    config = _resumable_config(tmp_path)
+    data = Path(config.data.source)
+    _interrupted(config, tmp_path / "run", monkeypatch)
+    moved = tmp_path / "elsewhere.csv"
+    data.rename(moved)
+    with pytest.raises(
+        DataError
+    ) as gone:  # it said "does not exist; pass an existing file", which --resume refused
+        resume(tmp_path / "run")
+    assert str(gone.value) == (
+        f"the run's training data {data} is gone; put it back, or pass where it is now: "
+        f"attn train DATA --resume {tmp_path / 'run'}"
+    )
+    other = tmp_path / "other.csv"
+    other.write_text("".join(moved.read_text().splitlines(keepends=True)[:-10]))
+    with pytest.raises(ConfigError, match="validation texts now, 135 and 15 then"):
+        resume(tmp_path / "run", data=str(other))  # not the run's data: refused as before
+    recorder = StageRecorder()
+    result = resume(tmp_path / "run", data=str(moved), epochs=2, reporter=recorder)  # type: ignore[arg-type]
+    assert result.history[-1].epoch == 2
+    assert (
+        "note: --epochs 2 lowers the ceiling from 3: the learning rate decays to 0 by epoch 2, faster from "
+        "here than the run had it"
+    ) in recorder.lines
+    assert f"note: reading the run's data from {moved} (it recorded {data})" in recorder.lines
+    assert load_checkpoint(tmp_path / "run" / "last").config.data.source == str(moved)
 
 
 def test_a_run_saved_with_the_unfused_optimizer_resumes_under_the_fused_one(tmp_path, monkeypatch):
