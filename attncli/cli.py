@@ -733,9 +733,12 @@ def predict(
                     json_writer.write(predictions)
             elif chosen == "json":
                 array_writer = JsonArrayWriter(stream, text_column=source.text_column)
-                for predictions in chunks:
-                    array_writer.write(predictions)
-                array_writer.close()
+                try:
+                    for predictions in chunks:
+                        array_writer.write(predictions)
+                finally:  # an input that fails halfway still leaves standard output one JSON array
+                    if output is None or sys.exc_info()[0] is None:
+                        array_writer.close()
             elif chosen == "csv":
                 separator = "\t" if output is not None and output.suffix.lower() == ".tsv" else ","
                 csv_writer = CsvWriter(

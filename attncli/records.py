@@ -119,12 +119,19 @@ def _file_chunks(file: BinaryIO) -> Iterator[bytes]:
 
 
 def _in_chunks(records: Iterable[Record], size: int = CHUNK_RECORDS) -> Iterator[list[Record]]:
+    """`records` in lists of `size`; the records read before one that cannot be read (a byte that
+    is not in the encoding) are handed on before the error, so each of them gets its result."""
     chunk: list[Record] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) >= size:
+    try:
+        for record in records:
+            chunk.append(record)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    except DataError:
+        if chunk:
             yield chunk
-            chunk = []
+        raise
     if chunk:
         yield chunk
 
@@ -152,9 +159,14 @@ def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
             complete, pending = ([pending] if pending else []), b""
         else:
             *complete, pending = (pending + block).split(b"\n")
-        records = []
+        records: list[Record] = []
         for line in complete:
-            text = _decode(line, encoding=encoding, number=index + 1, name="standard input")
+            try:
+                text = _decode(line, encoding=encoding, number=index + 1, name="standard input")
+            except DataError:
+                if records:  # the lines before it, read whole, still get their results
+                    yield records
+                raise
             text = text.removeprefix("\ufeff") if index == 0 else text
             records.append(Record(index=index, text=text.removesuffix("\r")))
             index += 1

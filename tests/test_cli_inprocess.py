@@ -406,3 +406,13 @@ def test_a_second_config_file_is_refused_rather_than_silently_replacing_the_firs
     second.write_text("train:\n  epochs: 7\n")
     result = invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "-c", first, "-c", second)
     _refused(result, f"--config is given 2 times ({first}, {second}); pass one file")
+
+
+def test_lines_read_before_an_undecodable_one_get_their_results_and_json_stays_whole(tmp_path):
+    checkpoint = save_untrained_checkpoint(tmp_path / "ck")
+    lines = tmp_path / "late_bad.txt"
+    lines.write_bytes(b"soup\nbread\ngoal\nchip\ncaf\xe9 bad\nmore\n")
+    result = invoke("predict", checkpoint, "--file", lines, "--format", "json")
+    assert result.exit_code == 2 and "line 5 of" in result.stderr
+    rows = json.loads(result.stdout)  # the array was never closed; the four lines before got nothing
+    assert [row["text"] for row in rows] == ["soup", "bread", "goal", "chip"]
