@@ -91,9 +91,12 @@ class EvalResult:
     errors: list[Mistake] | None = None
     """The most confident mistakes, highest probability first; None when not asked for."""
     notes: tuple[str, ...] = ()
+    checkpoint: str | None = None
+    """The checkpoint folder scored (a run folder's best/, or last/ where it has none)."""
 
     def to_json(self) -> dict[str, Any]:
         report: dict[str, Any] = {
+            "checkpoint": self.checkpoint,
             "source": self.source,
             "split": self.split,
             "n": self.n,
@@ -547,4 +550,5 @@ def evaluate(
         seen_in_training=data.seen_in_training,
         errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,
         notes=(*moved, *data.notes, *([cut] if cut else [])),
+        checkpoint=str(checkpoint.path),
     )

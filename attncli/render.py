@@ -492,8 +492,9 @@ def render_eval(result: EvalResult, *, width: int | None = None) -> RenderableTy
     most confident mistakes when they were asked for. A confusion matrix wider than `width` (the
     terminal's) is left to --json: cut into wrapped cells, its counts could not be read."""
     where = f"{result.source} [{result.split}]" if result.split else result.source
+    scored = f"{result.checkpoint} on " if result.checkpoint else ""
     summary = Text.assemble(
-        (f"{where}  ", "attn.muted"),
+        (f"{scored}{where}  ", "attn.muted"),
         (f"n={result.n}  ", ""),
         ("accuracy ", ""),
         (_percent(result.accuracy), "attn.good"),

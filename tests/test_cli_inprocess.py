@@ -52,6 +52,7 @@ def test_every_kind_of_local_data_trains_and_evaluates(kind, tmp_path):
     report = json.loads(_ok("eval", tmp_path / "run", source, "--json").stdout)
     assert report["n"] == (48 if kind == "save_to_disk" else 240)
     assert report["accuracy"] >= 0.8
+    assert report["checkpoint"] == str(tmp_path / "run" / "best")  # the run folder is its best/, and says so
 
 
 def test_an_output_that_is_a_folder_is_refused_before_the_checkpoint_loads(tmp_path):
