@@ -4,6 +4,7 @@ on its own, and a failure names the file and, where it can, the line."""
 
 from __future__ import annotations
 
+import atexit
 import csv
 import dataclasses
 import json
@@ -235,6 +236,9 @@ def local_cache_dir() -> str | None:
         return None
     if _RUN_CACHE is None:
         _RUN_CACHE = tempfile.TemporaryDirectory(prefix="attn-datasets-")
+        # Removed as the command ends, rather than by the garbage collector at shutdown, which warns
+        # (a traceback under PYTHONWARNINGS=error).
+        atexit.register(_RUN_CACHE.cleanup)
     return _RUN_CACHE.name
 
 
