@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -433,6 +434,18 @@ def test_arrow_copies_of_local_files_stay_out_of_the_users_cache(tmp_path, monke
     assert not Path(cache).exists()
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "mine"))
     assert data.local_cache_dir() is None  # the user's own choice is kept
+    # Removed as the process exits, not by the garbage collector at shutdown with a ResourceWarning
+    # (a traceback under PYTHONWARNINGS=error).
+    import subprocess
+    import sys
+
+    script = "import attncli.sources as s, pathlib; print(s.local_cache_dir())"
+    exited = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script],
+        capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "HF_DATASETS_CACHE"},
+    )  # fmt: skip
+    assert exited.returncode == 0 and exited.stderr == "", exited.stderr
+    assert not Path(exited.stdout.strip()).exists()
 
 
 def test_files_in_another_encoding_name_the_line_and_load_with_data_encoding(tmp_path):
