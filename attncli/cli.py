@@ -174,7 +174,12 @@ def _run(action: Callable[[], T], *, debug: bool, interrupted: str | Callable[[]
         raise typer.Exit(1) from None
 
 
-def _console(**options: Any):
+# Lines printed into a pipe or a file are not wrapped at rich's 80 columns: grep finds a score or a
+# token's weight on the line it belongs to. Tables keep their natural width.
+PIPED_WIDTH = 10_000
+
+
+def _console(*, unwrapped_when_piped: bool = False, **options: Any):
     """The console commands print to. A reader that goes away (`| head`) ends the command as
     `_run` ends any: rich's own handling would exit with status 1."""
     from rich.console import Console
@@ -183,6 +188,8 @@ def _console(**options: Any):
 
     console = Console(theme=ATTN_THEME, highlight=False, **options)
     console.on_broken_pipe = _reader_gone  # type: ignore[method-assign]
+    if unwrapped_when_piped and not console.is_terminal and "width" not in options:
+        console.width = PIPED_WIDTH
     return console
 
 
@@ -587,7 +594,7 @@ def evaluate(
         else:
             from attncli.render import render_eval
 
-            console = _console()
+            console = _console(unwrapped_when_piped=True)
             console.print(render_eval(result, width=console.width))
 
     _run(action, debug=debug)
@@ -712,12 +719,18 @@ def predict(
         )
         from attncli.prediction import PredictionStats, predict_stream
         from attncli.progress import counted_chunks
+        from attncli.records import STDIN as STDIN_NAME
 
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
         _check_inputs(texts or [], file, text_column, delimiter)
         if output is not None and file is not None and _same_file(output, file):
             raise DataError(f"--output {output} is the --file being read; write the results to another file")
+        reads_stdin = file is None and (texts or []) in ([], [STDIN_NAME])
+        if output is not None and reads_stdin and _is_standard_input(output):
+            raise DataError(
+                f"--output {output} is the file on standard input; write the results to another file"
+            )
         loaded = _load_checkpoint(checkpoint, device)
         source = _record_source(
             texts or [], file, encoding=encoding, text_column=text_column,
@@ -753,6 +766,14 @@ def predict(
             typer.echo(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}", err=True)
 
     _run(action, debug=debug)
+
+
+def _is_standard_input(path: Path) -> bool:
+    """Whether standard input is the file `path` names (`< texts.txt -o texts.txt`)."""
+    try:
+        return path.exists() and os.path.samestat(os.fstat(sys.stdin.fileno()), os.stat(path))
+    except (OSError, ValueError, AttributeError):  # no descriptor (a test's, an embedding host's)
+        return False
 
 
 def _same_file(first: Path, second: Path) -> bool:
@@ -865,7 +886,7 @@ def inspect(
             texts or [], file, encoding=encoding, text_column=text_column,
             trained_column=loaded.config.data.text_column, delimiter=_delimiter(delimiter),
         )  # fmt: skip
-        console = _console()
+        console = _console(unwrapped_when_piped=True)
         plain = no_color or console.no_color or not console.is_terminal  # NO_COLOR keeps color_system
         color_system = None if plain else console.color_system
         recorder = _recording_console() if html or svg else None

@@ -167,6 +167,18 @@ def test_a_closed_standard_output_or_a_removed_folder_is_refused_before_any_work
     assert result.stderr.endswith("error: the current folder no longer exists; cd into one that does\n")
 
 
+def test_predict_refuses_to_write_over_the_file_on_its_standard_input(tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("soup\nbread\n")
+    for arguments in ([], ["-"]):  # it replaced texts.txt with the results, exit 0
+        command = f"{ATTN} predict nowhere {' '.join(arguments)} --format jsonl -o {texts} < {texts}"
+        result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=ENV)
+        assert result.returncode == 2 and result.stderr.endswith(
+            f"error: --output {texts} is the file on standard input; write the results to another file\n"
+        ), result.stderr
+    assert texts.read_text() == "soup\nbread\n"
+
+
 def test_python_m_attncli_is_the_same_command(run):
     args = ("predict", run, "fresh soup", "--json")
     assert ok(*args, command=(sys.executable, "-m", "attncli")).stdout == ok(*args).stdout

@@ -3,6 +3,7 @@ what the functions return reaches the user."""
 
 import csv
 import json
+import re
 import time
 
 import pytest
@@ -417,3 +418,20 @@ def test_lines_read_before_an_undecodable_one_get_their_results_and_json_stays_w
     assert result.exit_code == 2 and "line 5 of" in result.stderr
     rows = json.loads(result.stdout)  # the array was never closed; the four lines before got nothing
     assert [row["text"] for row in rows] == ["soup", "bread", "goal", "chip"]
+
+
+def test_eval_and_inspect_into_a_pipe_keep_each_line_whole(tmp_path):
+    checkpoint = save_untrained_checkpoint(tmp_path / "ck")
+    long_text = " ".join(["soup bread goal chip"] * 8)
+    shown = _ok("inspect", checkpoint, long_text).stdout.splitlines()
+    assert any(line.count("[0.") == 32 for line in shown)  # every token's weight on the text's one line
+    rows = [
+        {"text": f"{words[0]} number {n}", "label": label}
+        for n, (label, words) in enumerate(KEYWORDS.items())
+    ]
+    report = _ok(
+        "eval", checkpoint, write_csv(tmp_path / "a-rather-long-file-name-for-the-test-set.csv", rows)
+    )
+    assert re.search(
+        r"\.csv  n=\d+  accuracy [\d.]+%  macro-F1 [\d.]+%  weighted-F1", report.stdout.splitlines()[0]
+    )
