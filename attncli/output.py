@@ -46,7 +46,9 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
     if output is not None:
         chosen = SUFFIX_FORMATS.get(output.suffix.lower())
         if chosen is None:
-            raise DataError(f"cannot tell the format of {output} from its suffix; pass --format jsonl, json or csv")
+            raise DataError(
+                f"cannot tell the format of {output} from its suffix; pass --format jsonl, json or csv"
+            )
         return chosen
     return "table"
 

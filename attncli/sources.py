@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from attncli.errors import DataError
+from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.textfiles import (
     Origin,
     Quoting,
@@ -405,6 +405,13 @@ def _read_error(
         return DataError(
             f"could not write the Arrow copy of {path.name} to HF_DATASETS_CACHE={cache} "
             f"({error.strerror}); point HF_DATASETS_CACHE at a folder you can write to, or unset it"
+        )
+    if isinstance(error, OSError) and error.errno in DISK_FULL:  # the temporary Arrow copy: not the file
+        where = local_cache_dir() or tempfile.gettempdir()
+        why, _ = why_unwritten(error, Path(where))
+        return DataError(
+            f"could not write the Arrow copy of {path.name} to {where} ({why}); free some space there, "
+            "or point TMPDIR at a folder with room"
         )
     decoding = _decoding_error(path, encoding) if builder != "parquet" else None
     if decoding is not None:  # `datasets` hides a decoding error behind a generic one

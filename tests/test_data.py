@@ -474,6 +474,27 @@ def test_an_unwritable_datasets_cache_is_named_not_blamed_on_the_data(tmp_path, 
         load_raw(str(data))
 
 
+def test_a_full_temporary_folder_is_named_not_blamed_on_the_data(tmp_path, monkeypatch):
+    import errno
+
+    import datasets
+
+    from attncli.sources import load_raw
+
+    data = write_csv(tmp_path / "d.csv", make_rows(12))
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(datasets, "load_dataset", disk_full)
+    with pytest.raises(DataError) as refused:  # it said "could not read d.csv as csv: [Errno 28] ..."
+        load_raw(str(data))
+    assert str(refused.value).startswith("could not write the Arrow copy of d.csv to ")
+    assert str(refused.value).endswith(
+        "(the disk is full); free some space there, or point TMPDIR at a folder with room"
+    )
+
+
 def test_labels_written_with_a_zero_fraction_train_as_whole_numbers_and_truth_values_match(tmp_path):
     """pandas writes a star-rating column with a gap as 1.0 ... 5.0: the model's labels are 1 ... 5,
     so a test file writing 1 finds them; a model trained on "1.0" (before) still finds 1, and true,
