@@ -414,6 +414,11 @@ def load_splits(config: DataConfig) -> Splits:
     notes += look_alike_labels_warning(label_names)
     if "validation" not in splits:
         splits["train"], splits["validation"] = _carve(splits["train"], config)
+        notes.append(
+            f"validation: {len(splits['validation']):,} rows held out of train (a stratified "
+            f"{config.validation_fraction:.0%}, data.split_seed {config.split_seed}), as there is no "
+            "validation split"
+        )
     notes += small_validation_warning(len(splits["validation"]))
     return Splits(
         splits=splits,

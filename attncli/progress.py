@@ -29,8 +29,8 @@ class ProgressReporter:
     def start(self, info: RunInfo) -> None:
         self.epochs = info.epochs
         tqdm.write(
-            f"{info.train_size} train / {info.validation_size} validation texts, "
-            f"{len(info.label_names)} labels, vocabulary {info.vocab_size}, "
+            f"{info.train_size:,} train / {info.validation_size:,} validation texts, "
+            f"{len(info.label_names)} labels, vocabulary {info.vocab_size:,}, "
             f"{info.num_parameters:,} parameters, {info.device} {info.precision}",
             file=sys.stderr,
         )

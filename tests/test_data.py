@@ -554,6 +554,10 @@ def test_a_validation_split_too_small_to_choose_by_is_warned_of(tmp_path):
     splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
     assert len(splits.splits["validation"]) == 6
     assert (
+        "validation: 6 rows held out of train (a stratified 10%, data.split_seed 0), as there is no "
+        "validation split"
+    ) in splits.notes  # the run's log said "54 train / 6 validation texts" either way
+    assert (
         "warning: only 6 validation rows: one row moves its scores by 17 points, and early stopping, "
         "the best epoch and calibration rest on them; a validation file of its own (validation.csv "
         "beside train.csv), or more data, makes them reliable"
