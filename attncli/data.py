@@ -326,6 +326,43 @@ def few_examples_warning(
     )
 
 
+def text_key(text: str) -> int:
+    """A text as compared for duplicates: ignoring case and spacing."""
+    return hash(" ".join(text.split()).casefold())
+
+
+# Training splits up to this many rows are checked for texts given two labels (the check keeps an
+# entry per distinct text: about 20 MB here).
+CONFLICT_CHECK_ROWS = 200_000
+
+
+def conflicting_labels_warning(split: Split, label_names: list[str]) -> list[str]:
+    """A warning when texts occur with more than one label (ignoring case and spacing): no model can
+    tell such rows apart, and the split's accuracy has a ceiling below 100% because of them."""
+    if len(split) > CONFLICT_CHECK_ROWS:
+        return []
+    first: dict[int, int] = {}
+    conflicting: dict[int, tuple[str, set[int]]] = {}
+    for text, label in zip(split.texts, split.labels, strict=True):
+        key = text_key(text)
+        seen = first.setdefault(key, label)
+        if key in conflicting:
+            conflicting[key][1].add(label)
+        elif seen != label:
+            conflicting[key] = (text, {seen, label})
+    if not conflicting:
+        return []
+    text, labels = next(iter(conflicting.values()))
+    shown = text if len(text) <= 60 else text[:59] + "…"
+    names = ", ".join(label_names[label] for label in sorted(labels))
+    return [
+        f"warning: {len(conflicting):,} text{'s' * (len(conflicting) != 1)} of the training data "
+        f"{'occur' if len(conflicting) != 1 else 'occurs'} with more than one label (ignoring case and "
+        f"spacing), such as {shown!r} ({names}); no model can tell such rows apart: relabel them, or "
+        "leave them if the labels are truly ambiguous"
+    ]
+
+
 # Under this many validation rows one row moves accuracy by over 3 points: early stopping, the
 # choice of the best epoch and the calibration temperature all rest on too little.
 SMALL_VALIDATION = 30
@@ -412,6 +449,7 @@ def load_splits(config: DataConfig) -> Splits:
     )
     notes += [warning] if warning else []
     notes += look_alike_labels_warning(label_names)
+    notes += conflicting_labels_warning(splits["train"], label_names)
     if "validation" not in splits:
         splits["train"], splits["validation"] = _carve(splits["train"], config)
         notes.append(

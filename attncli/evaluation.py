@@ -20,6 +20,7 @@ from attncli.data import (
     TextColumn,
     known_label_key,
     stratified_split,
+    text_key,
     to_split,
     with_columns,
 )
@@ -423,21 +424,17 @@ def _texts_of(dataset: Any, column: str) -> Sequence[str]:
     return TextColumn(dataset, column) if column in dataset.column_names else ()
 
 
-def _text_key(text: str) -> int:
-    return hash(" ".join(text.split()).casefold())
-
-
 def _rows_seen_in_training(evaluated: Iterable[str], training: Iterable[str]) -> int:
     """How many evaluated texts a training text equals, ignoring case and spacing: a corpus with
     duplicates (28 of BBC News's 444 test articles are also training articles) scores them by memory.
     The evaluated texts' hashes are kept and the training texts streamed past them, so memory grows
     with the rows evaluated, not with the training data. A cell that is no text (a number, an empty
     cell) is nobody's duplicate."""
-    wanted = Counter(_text_key(text) for text in evaluated if isinstance(text, str) and text)
+    wanted = Counter(text_key(text) for text in evaluated if isinstance(text, str) and text)
     found: set[int] = set()
     for text in training:
         if isinstance(text, str) and text:
-            key = _text_key(text)
+            key = text_key(text)
             if key in wanted:
                 found.add(key)
                 if len(found) == len(wanted):

@@ -6,7 +6,7 @@ from attncli.errors import DataError
 from attncli.evaluation import choose_split, evaluate
 
 JSON_KEYS = {
-    "source", "split", "n", "ignored_unknown", "left_out_invalid", "seen_in_training", "accuracy",
+    "checkpoint", "source", "split", "n", "ignored_unknown", "left_out_invalid", "seen_in_training", "accuracy",
     "macro_f1", "weighted_f1", "labels", "per_class", "confusion_matrix", "temperature", "calibration",
     "ece", "log_loss", "reliability",
 }  # fmt: skip
@@ -39,6 +39,7 @@ def test_defaults_to_the_training_datas_test_split(loaded, easy_folder):
     report = result.to_json()
     assert set(report) == JSON_KEYS and "errors" not in report
     assert (report["split"], report["ignored_unknown"]) == ("test", 0)
+    assert report["checkpoint"] == str(loaded.path)  # which folder was scored: a run folder's best/
     assert report["temperature"] == float(loaded.header.get("temperature") or 1.0)
     # The reliability bins hold every row, and the ECE is their weighted gap.
     bins = result.reliability
