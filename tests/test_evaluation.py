@@ -6,9 +6,9 @@ from attncli.errors import DataError
 from attncli.evaluation import choose_split, evaluate
 
 JSON_KEYS = {
-    "checkpoint", "source", "split", "n", "ignored_unknown", "left_out_invalid", "seen_in_training", "accuracy",
-    "macro_f1", "weighted_f1", "labels", "per_class", "confusion_matrix", "temperature", "calibration",
-    "ece", "log_loss", "reliability",
+    "checkpoint", "source", "split", "n", "ignored_unknown", "left_out_invalid", "seen_in_training",
+    "accuracy", "macro_f1", "weighted_f1", "labels", "per_class", "confusion_matrix", "temperature",
+    "calibration", "ece", "log_loss", "reliability",
 }  # fmt: skip
 
 
