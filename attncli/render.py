@@ -556,7 +556,11 @@ def render_train_summary(result: TrainResult) -> RenderableType:
             f"\n{stopped}{info.num_parameters:,} parameters on {info.device} ({info.precision}); ",
             "attn.muted",
         ),
-        (f"{result.train_seconds:.1f} s; peak memory {metrics.peak_memory_mb:,.0f} MB", "attn.muted"),
+        (
+            # The loading, the tokenizer and start-up before the first epoch are not counted.
+            f"{result.train_seconds:.1f} s in the epochs; peak memory {metrics.peak_memory_mb:,.0f} MB",
+            "attn.muted",
+        ),
         (f"\nsaved to {result.output / 'best'} (best epoch) and {result.output / 'last'}", "attn.muted"),
     )
     missed = result.best.missed_labels
