@@ -15,6 +15,7 @@ from attncli.checkpoint import (
     CONFIG_FILE,
     FORMAT_VERSION,
     METRICS_FILE,
+    STATE_FILE,
     TOKENIZER_FILE,
     WEIGHTS_FILE,
     checked_label_names,
@@ -64,6 +65,9 @@ class TrainingInfo:
     """Why the temperature is what it is: a key of calibration.CALIBRATION_STATES."""
     embeddings_init: dict[str, Any] | None = None
     """Where pretrained vectors came from and how much of the vocabulary they covered."""
+    holds: str | None = None
+    """Which state the weights are, for a last/ checkpoint (training_state.json says): the end of an
+    epoch, or a place inside one where the run was stopped, whose scores are the epoch before's."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class CheckpointInfo:
                 "validation": training.validation,
                 "stop_reason": training.stop_reason,
                 "train_seconds": training.train_seconds,
+                "holds": training.holds,
                 "temperature": training.temperature,
                 "calibration": training.calibration,
                 "embeddings_init": training.embeddings_init,
@@ -178,6 +183,22 @@ def _tokenizer_kind(path: Path) -> str | None:
     return TOKENIZER_KINDS.get(kind, kind) if isinstance(kind, str) else None
 
 
+def _holds(path: Path) -> str | None:
+    """Which state a last/ checkpoint's weights are, from its training_state.json (None: no such
+    file, as in best/, or one that cannot be read)."""
+    state = _read_json(path / STATE_FILE) if (path / STATE_FILE).is_file() else None
+    if not isinstance(state, dict) or not isinstance(state.get("epoch"), int):
+        return None
+    epoch, step = state["epoch"], state.get("step")
+    if isinstance(step, int) and step > 0:
+        scores = f"those of epoch {epoch - 1}" if epoch > 1 else "none yet"
+        return (
+            f"epoch {epoch} after its step {step}: stopped inside the epoch, so the validation scores "
+            f"and temperature here are {scores}"
+        )
+    return f"the end of epoch {epoch - 1}"
+
+
 def _training(path: Path, header: dict[str, Any], metrics_json: Any) -> TrainingInfo:
     data = header["config"].get("data", {})
     common = {
@@ -185,6 +206,7 @@ def _training(path: Path, header: dict[str, Any], metrics_json: Any) -> Training
         "data_path": header.get("data_path"),
         "temperature": float(header.get("temperature") or 1.0),
         "calibration": saved_calibration_state(path, header, metrics_json),
+        "holds": _holds(path),
     }
     if not metrics_json or not isinstance(metrics_json, dict):
         return TrainingInfo(

@@ -600,6 +600,8 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         rows.append(("epochs", unknown))
     else:
         rows.append(("epochs", f"{training.epochs_trained} trained, best {training.best_epoch or '—'}"))
+    if training.holds is not None:
+        rows.append(("holds", training.holds))
     if training.validation is not None:
         validation = training.validation
         rows.append((

@@ -83,7 +83,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     }  # fmt: skip
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
-        "train_seconds", "temperature", "calibration", "embeddings_init",
+        "train_seconds", "holds", "temperature", "calibration", "embeddings_init",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
     assert output["training"]["epochs_trained"] is None and output["training"]["temperature"] == 1.0
@@ -195,3 +195,20 @@ def test_parameters_of_an_earlier_format_are_counted_as_the_migrated_model_has_t
     loaded = sum(parameter.numel() for parameter in load_checkpoint(path).model.parameters())
     assert describe_checkpoint(path).num_parameters == loaded
     assert count_parameters(path / "model.safetensors", format_version=2) != loaded  # what the file holds
+
+
+def test_a_last_checkpoint_says_which_state_it_holds(tmp_path):
+    import json
+
+    from attncli.info import _holds
+
+    assert _holds(tmp_path) is None  # best/: no training state
+    (tmp_path / "training_state.json").write_text(json.dumps({"epoch": 3, "step": 31}))
+    assert _holds(tmp_path) == (
+        "epoch 3 after its step 31: stopped inside the epoch, so the validation scores and temperature "
+        "here are those of epoch 2"
+    )  # info showed epoch 2's scores and temperature as if they were these weights'
+    (tmp_path / "training_state.json").write_text(json.dumps({"epoch": 5, "step": 0}))
+    assert _holds(tmp_path) == "the end of epoch 4"
+    (tmp_path / "training_state.json").write_text(json.dumps({"epoch": 1, "step": 4}))
+    assert "are none yet" in str(_holds(tmp_path))
