@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import json
 import math
 import os
@@ -127,8 +128,11 @@ def atomic_output(path: Path | None, option: str | None = "--output") -> Iterato
 def _replaced(path: Path, option: str | None) -> Iterator[IO[str]]:
     """A text stream to a temporary file beside `path`, renamed over it once the caller's block is done."""
     folder = path.parent if str(path.parent) else Path(".")
+    _remove_orphaned_partials(folder, path.name)
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=folder)
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=".partial", dir=folder
+        )
     except OSError as error:
         raise _write_failed(path, error, option) from error
     try:
@@ -144,6 +148,27 @@ def _replaced(path: Path, option: str | None) -> Iterator[IO[str]]:
         if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
             raise _write_failed(path, error, option) from error
         raise
+
+
+def _remove_orphaned_partials(folder: Path, name: str) -> None:
+    """Remove the temporary files that earlier writes of `name` left when their process was killed
+    (SIGKILL leaves no time to clean up): those whose writing process is gone. A write still going
+    on in another process keeps its own."""
+    for partial in folder.glob(f".{glob.escape(name)}.*.partial"):
+        writer = partial.name[len(name) + 2 :].split(".", 1)[0]
+        if writer.isdigit() and not _alive(int(writer)):
+            with contextlib.suppress(OSError):
+                partial.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _mode_for(path: Path, temporary: str) -> int:

@@ -125,6 +125,26 @@ def test_a_pipe_is_read_as_plain_text_and_a_data_file_suffix_on_one_is_refused(t
         from_file(tmp_path / "rows.csv")
 
 
+def test_a_partial_file_a_killed_write_left_is_removed_by_the_next_write(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    orphan = tmp_path / f".out.jsonl.{gone.stdout.strip()}.k3j2.partial"  # its writer was killed (SIGKILL)
+    orphan.write_text("half")
+    ongoing = tmp_path / f".out.jsonl.{os.getppid()}.x9q1.partial"  # a writer still running keeps its own
+    ongoing.write_text("half")
+    other = tmp_path / f".other.jsonl.{gone.stdout.strip()}.a1b2.partial"
+    other.write_text("half")
+    with atomic_output(tmp_path / "out.jsonl") as stream:
+        stream.write("new\n")
+    left = sorted(path.name for path in tmp_path.iterdir())
+    assert left == sorted(["out.jsonl", ongoing.name, other.name])  # the orphan stayed for good
+
+
 def test_output_file_appears_only_when_complete(tmp_path):
     target = tmp_path / "out.jsonl"
     target.write_text("earlier results\n")
