@@ -95,12 +95,14 @@ DeviceOption = Annotated[
 BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")]
 TextColumnOption = Annotated[
     str | None,
-    typer.Option(help="Column holding the text (detected if not given); data.text: a field of nested JSON."),
+    typer.Option(
+        help="Column holding the text (detected if not given); a dotted path (data.text) reaches into nested JSON."
+    ),
 ]
 LabelColumnOption = Annotated[
     str | None,
     typer.Option(
-        help="Column holding the label (detected if not given); data.label: a field of nested JSON."
+        help="Column holding the label (detected if not given); a dotted path (data.label) reaches nested JSON."
     ),
 ]
 EncodingOption = Annotated[
