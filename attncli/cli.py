@@ -96,13 +96,13 @@ BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Texts per
 TextColumnOption = Annotated[
     str | None,
     typer.Option(
-        help="Column holding the text (detected if not given); a dotted path (data.text) reaches into nested JSON."
+        help="Column holding the text (detected if not given); a dotted path (data.text) reaches nested JSON."
     ),
 ]
 LabelColumnOption = Annotated[
     str | None,
     typer.Option(
-        help="Column holding the label (detected if not given); a dotted path (data.label) reaches nested JSON."
+        help="Column of the label (detected if not given); a dotted path (data.label) reaches nested JSON."
     ),
 ]
 EncodingOption = Annotated[
