@@ -597,7 +597,7 @@ def evaluate(
             from attncli.render import render_eval
 
             console = _console(unwrapped_when_piped=True)
-            console.print(render_eval(result, width=console.width))
+            console.print(render_eval(result, width=console.width, piped=not console.is_terminal))
 
     _run(action, debug=debug)
 

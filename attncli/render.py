@@ -464,19 +464,26 @@ def _reliability(result: EvalResult) -> RenderableType:
     return Group(line, table)
 
 
-def _mistakes(result: EvalResult) -> RenderableType:
+# Into a pipe, where no terminal width cuts them, mistaken texts are cut at this many characters.
+PIPED_TEXT = 120
+
+
+def _mistakes(result: EvalResult, *, piped: bool) -> RenderableType:
     errors = result.errors or []
     if not errors:
         return Text("no mistakes to list", "attn.muted")
     table = _Table(
         "row", "text", "label", "predicted", "probability",
         title=f"{len(errors)} most confident mistakes (rows of the data, counting from 0)",
-        header_style="attn.heading", expand=True,
+        header_style="attn.heading", expand=not piped,
     )  # fmt: skip
     for mistake in errors:
+        text = " ".join(mistake.text.split())
+        if piped and len(text) > PIPED_TEXT:
+            text = text[: PIPED_TEXT - 1] + "…"
         table.add_row(
             str(mistake.index),
-            Text(" ".join(mistake.text.split()), overflow="ellipsis", no_wrap=True),
+            Text(text, overflow="ellipsis", no_wrap=True),
             Text(_shown(mistake.label), "attn.label"),
             Text(_shown(mistake.predicted), "attn.label"),
             Text(format_probability(mistake.score), "attn.score"),
@@ -487,10 +494,11 @@ def _mistakes(result: EvalResult) -> RenderableType:
     return table
 
 
-def render_eval(result: EvalResult, *, width: int | None = None) -> RenderableType:
+def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = False) -> RenderableType:
     """The scores, per-class table, confusion heatmap and calibration of an evaluation, and its
     most confident mistakes when they were asked for. A confusion matrix wider than `width` (the
-    terminal's) is left to --json: cut into wrapped cells, its counts could not be read."""
+    terminal's) is left to --json: cut into wrapped cells, its counts could not be read. `piped`:
+    into a pipe or a file, where tables take their natural width rather than the console's."""
     where = f"{result.source} [{result.split}]" if result.split else result.source
     scored = f"{result.checkpoint} on " if result.checkpoint else ""
     summary = Text.assemble(
@@ -519,7 +527,7 @@ def render_eval(result: EvalResult, *, width: int | None = None) -> RenderableTy
         )
     parts += [_class_table(result), matrix, _reliability(result)]
     if result.errors is not None:
-        parts.append(_mistakes(result))
+        parts.append(_mistakes(result, piped=piped))
     return Group(*parts)
 
 

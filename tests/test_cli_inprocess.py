@@ -425,13 +425,10 @@ def test_eval_and_inspect_into_a_pipe_keep_each_line_whole(tmp_path):
     long_text = " ".join(["soup bread goal chip"] * 8)
     shown = _ok("inspect", checkpoint, long_text).stdout.splitlines()
     assert any(line.count("[0.") == 32 for line in shown)  # every token's weight on the text's one line
-    rows = [
-        {"text": f"{words[0]} number {n}", "label": label}
-        for n, (label, words) in enumerate(KEYWORDS.items())
-    ]
-    report = _ok(
-        "eval", checkpoint, write_csv(tmp_path / "a-rather-long-file-name-for-the-test-set.csv", rows)
-    )
-    assert re.search(
-        r"\.csv  n=\d+  accuracy [\d.]+%  macro-F1 [\d.]+%  weighted-F1", report.stdout.splitlines()[0]
-    )
+    rows = [{"text": f"{words[0]} number " * 30, "label": label} for label, words in KEYWORDS.items()]
+    data = write_csv(tmp_path / "a-rather-long-file-name-for-the-test-set.csv", rows)
+    first = _ok("eval", checkpoint, data).stdout.splitlines()[0]
+    assert re.search(r"\.csv  n=3  accuracy [\d.]+%  macro-F1 [\d.]+%  weighted-F1 [\d.]+%$", first)
+    mistakes = _ok("eval", checkpoint, data, "--errors", 3).stdout.splitlines()
+    assert "most confident mistakes" in "\n".join(mistakes)
+    assert max(map(len, mistakes)) < 300  # the mistakes table filled all 10,000 columns of a pipe
