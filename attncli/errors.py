@@ -1,6 +1,7 @@
 """The errors attn raises for problems a user can fix; only the CLI turns them into messages."""
 
 import errno
+import os
 from pathlib import Path
 
 # What a full disk or a quota raises while writing.
@@ -19,13 +20,15 @@ def why_unwritten(error: OSError, folder: Path) -> tuple[str, str]:
 
 def unusable_path(path: Path) -> str | None:
     """Why `path` cannot be a path at all, if it cannot: a name too long for the file system, a link
-    that leads to itself. (pathlib's exists() raises on the first and says False to the second.)"""
+    that leads to itself (pathlib's exists() raises on the first and says False to the second). A
+    link to a file not made yet is a path: writing it makes the file."""
     try:
-        path.exists()
+        os.stat(path)
     except OSError as error:
-        return error.strerror or str(error)
-    if path.is_symlink() and not path.exists():
-        return "a link that leads nowhere: to itself, or to a missing target"
+        if error.errno == errno.ELOOP:
+            return "a link that leads to itself"
+        if error.errno == errno.ENAMETOOLONG:
+            return error.strerror
     return None
 
 

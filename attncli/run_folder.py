@@ -213,6 +213,11 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
     """Check that `path` can take this run, create it, and lock it; before any data loads."""
     if (why := unusable_path(path)) is not None:
         raise CheckpointError(f"cannot create --output {path} ({why}); pass another folder")
+    if path.is_symlink() and not path.exists():
+        raise CheckpointError(
+            f"--output {path} is a link to {os.readlink(path)}, which does not exist; create that folder, "
+            "or pass another"
+        )
     if path.exists() and not path.is_dir():
         raise CheckpointError(f"--output {path} is a file; pass a folder path")
     if path.name in (BEST, LAST) and (path / CONFIG_FILE).is_file():  # a run would nest in a run

@@ -85,8 +85,10 @@ def test_an_output_path_too_long_looping_or_under_a_file_is_refused_in_words(tmp
         check_output_file(tmp_path / ("b" * 300 + ".html"), "--html")  # an OSError, exit 1
     (tmp_path / "loop_a").symlink_to("loop_b")
     (tmp_path / "loop_b").symlink_to("loop_a")
-    with pytest.raises(DataError, match="a link that leads nowhere"):
+    with pytest.raises(DataError, match="a link that leads to itself"):
         check_output_file(tmp_path / "loop_a")
+    (tmp_path / "later.jsonl").symlink_to("made-by-the-write.jsonl")
+    check_output_file(tmp_path / "later.jsonl")  # a link to a file not made yet: writing makes it
 
 
 def test_a_replaced_file_keeps_its_permissions_and_a_new_one_follows_the_umask(tmp_path):

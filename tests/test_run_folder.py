@@ -186,5 +186,8 @@ def test_an_output_folder_too_long_or_a_link_loop_is_refused_in_words(tmp_path):
         open_run_folder(tmp_path / ("b" * 300), overwrite=False)  # an OSError, exit 1
     (tmp_path / "loop_a").symlink_to("loop_b")
     (tmp_path / "loop_b").symlink_to("loop_a")
-    with pytest.raises(CheckpointError, match="a link that leads nowhere"):  # it said "File exists"
+    with pytest.raises(CheckpointError, match="a link that leads to itself"):  # it said "File exists"
         open_run_folder(tmp_path / "loop_a", overwrite=False)
+    (tmp_path / "dangling").symlink_to("no-such-folder")
+    with pytest.raises(CheckpointError, match="is a link to no-such-folder, which does not exist"):
+        open_run_folder(tmp_path / "dangling", overwrite=False)
