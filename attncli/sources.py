@@ -406,12 +406,13 @@ def _read_error(
             f"could not write the Arrow copy of {path.name} to HF_DATASETS_CACHE={cache} "
             f"({error.strerror}); point HF_DATASETS_CACHE at a folder you can write to, or unset it"
         )
-    if isinstance(error, OSError) and error.errno in DISK_FULL:  # the temporary Arrow copy: not the file
-        where = local_cache_dir() or tempfile.gettempdir()
-        why, _ = why_unwritten(error, Path(where))
+    if isinstance(error, OSError) and error.errno in DISK_FULL:  # the Arrow copy failed, not the file
+        cache = os.environ.get("HF_DATASETS_CACHE")
+        where = cache or (_RUN_CACHE.name if _RUN_CACHE is not None else tempfile.gettempdir())
+        why, remedy = why_unwritten(error, Path(where))
+        elsewhere = "point HF_DATASETS_CACHE elsewhere" if cache else "point TMPDIR at a folder with room"
         return DataError(
-            f"could not write the Arrow copy of {path.name} to {where} ({why}); free some space there, "
-            "or point TMPDIR at a folder with room"
+            f"could not write the Arrow copy of {path.name} to {where} ({why}); {remedy}, or {elsewhere}"
         )
     decoding = _decoding_error(path, encoding) if builder != "parquet" else None
     if decoding is not None:  # `datasets` hides a decoding error behind a generic one

@@ -487,11 +487,19 @@ def test_a_full_temporary_folder_is_named_not_blamed_on_the_data(tmp_path, monke
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(datasets, "load_dataset", disk_full)
+    monkeypatch.delenv("HF_DATASETS_CACHE")  # the run's own temporary copies
     with pytest.raises(DataError) as refused:  # it said "could not read d.csv as csv: [Errno 28] ..."
         load_raw(str(data))
     assert str(refused.value).startswith("could not write the Arrow copy of d.csv to ")
     assert str(refused.value).endswith(
-        "(the disk is full); free some space there, or point TMPDIR at a folder with room"
+        "(the disk is full); free some space, or point TMPDIR at a folder with room"
+    )
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(DataError) as cache_full:  # the user's cache, and its own remedy
+        load_raw(str(data))
+    assert str(cache_full.value) == (
+        f"could not write the Arrow copy of d.csv to {tmp_path / 'cache'} (the disk is full); free some "
+        "space, or point HF_DATASETS_CACHE elsewhere"
     )
 
 
