@@ -751,9 +751,11 @@ def predict(
                 try:
                     for predictions in chunks:
                         array_writer.write(predictions)
-                finally:  # an input that fails halfway still leaves standard output one JSON array
-                    if output is None or sys.exc_info()[0] is None:
+                except AttnError:  # an input that fails halfway still leaves standard output one array
+                    if output is None:
                         array_writer.close()
+                    raise
+                array_writer.close()
             elif chosen == "csv":
                 separator = "\t" if output is not None and output.suffix.lower() == ".tsv" else ","
                 csv_writer = CsvWriter(

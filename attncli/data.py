@@ -368,15 +368,20 @@ def conflicting_labels_warning(split: Split, label_names: list[str]) -> list[str
 SMALL_VALIDATION = 30
 
 
-def small_validation_warning(rows: int) -> list[str]:
-    """A warning when the validation split is too small to choose an epoch or a temperature by."""
+def small_validation_warning(rows: int, *, carved: bool) -> list[str]:
+    """A warning when the validation split is too small to choose an epoch or a temperature by;
+    `carved`: held out of train, where a validation file of its own is the remedy."""
     if rows >= SMALL_VALIDATION:
         return []
+    remedy = (
+        "a validation file of its own (validation.csv beside train.csv), or more data, makes them reliable"
+        if carved
+        else "more rows in the validation split make them reliable"
+    )
     return [
         f"warning: only {rows} validation row{'s' * (rows != 1)}: one row moves its scores by "
         f"{100 / max(rows, 1):.0f} points, and early stopping, the best epoch and calibration rest on "
-        "them; a validation file of its own (validation.csv beside train.csv), or more data, makes them "
-        "reliable"
+        f"them; {remedy}"
     ]
 
 
@@ -450,14 +455,15 @@ def load_splits(config: DataConfig) -> Splits:
     notes += [warning] if warning else []
     notes += look_alike_labels_warning(label_names)
     notes += conflicting_labels_warning(splits["train"], label_names)
-    if "validation" not in splits:
+    carved = "validation" not in splits
+    if carved:
         splits["train"], splits["validation"] = _carve(splits["train"], config)
         notes.append(
             f"validation: {len(splits['validation']):,} rows held out of train (a stratified "
             f"{config.validation_fraction:.0%}, data.split_seed {config.split_seed}), as there is no "
             "validation split"
         )
-    notes += small_validation_warning(len(splits["validation"]))
+    notes += small_validation_warning(len(splits["validation"]), carved=carved)
     return Splits(
         splits=splits,
         label_names=label_names,

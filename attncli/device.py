@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +18,13 @@ def resolve_device(name: str) -> torch.device:
     """`auto` picks cuda, then mps, then cpu; an explicit device must exist."""
     import torch
 
-    if name not in DEVICES:  # torch's own words for "gpu" or "cuda:abc" are an exit-1 RuntimeError
-        raise ConfigError(
-            f"--device must be one of {', '.join(DEVICES)}, not {name!r} (CUDA_VISIBLE_DEVICES picks a GPU)"
-        )
+    if name not in DEVICES and not re.fullmatch(r"cuda:\d+", name):  # torch's words: a RuntimeError
+        raise ConfigError(f"--device must be one of {', '.join(DEVICES)} or cuda:N, not {name!r}")
     cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
+    if name.startswith("cuda:") and cuda and int(name[5:]) >= torch.cuda.device_count():
+        raise ConfigError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA devices")
+    if name.startswith("cuda:") and not cuda:
+        name = "cuda"  # refused below, in the same words
     if name == "auto":
         return torch.device("cuda" if cuda else "mps" if mps else "cpu")
     if name == "cuda" and not cuda:

@@ -570,6 +570,15 @@ def test_a_validation_split_too_small_to_choose_by_is_warned_of(tmp_path):
         "the best epoch and calibration rest on them; a validation file of its own (validation.csv "
         "beside train.csv), or more data, makes them reliable"
     ) in splits.notes
+    folder = tmp_path / "split"
+    folder.mkdir()
+    write_csv(folder / "train.csv", rows)
+    write_csv(folder / "validation.csv", rows[:8])  # a split of its own: more rows, not a file, helps
+    given = load_splits(DataConfig(source=str(folder))).notes
+    assert [note for note in given if note.startswith("warning: only")] == [
+        "warning: only 8 validation rows: one row moves its scores by 12 points, and early stopping, the "
+        "best epoch and calibration rest on them; more rows in the validation split make them reliable"
+    ]
     many = [{"text": f"text {n}", "label": ["a", "b"][n % 2]} for n in range(400)]
     assert not [
         note

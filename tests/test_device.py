@@ -12,9 +12,14 @@ def test_devices_and_precisions_resolve_on_the_cpu():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="no CUDA device"):
             resolve_device("cuda")
-    for name in ("gpu", "CPU", "", "cuda:abc", "cuda:0"):  # eval, predict, inspect: RuntimeError, exit 1
-        with pytest.raises(ConfigError, match=f"--device must be one of auto, cpu, cuda, mps, not {name!r}"):
+    for name in ("gpu", "CPU", "", "cuda:abc"):  # eval, predict, inspect: RuntimeError, exit 1
+        with pytest.raises(
+            ConfigError, match=f"--device must be one of auto, cpu, cuda, mps or cuda:N, not {name!r}"
+        ):
             resolve_device(name)
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA device"):
+            resolve_device("cuda:1")  # a GPU by its number, where there are some
     with autocast(torch.device("cpu"), "bf16"):
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
 

@@ -156,5 +156,8 @@ def test_settings_given_that_the_run_does_not_use_are_warned_of(tmp_path):
         "(no self-attention layers); train.outlier_weight=0.5 (train.outlier_rows is 0)"
     ]  # each was accepted, saved and silently ignored
     recorder = StageRecorder()
-    prepare(load_config(None, [f"data.source={data}", "train.epochs=1"]), reporter=recorder)  # type: ignore[arg-type]
+    # num_heads with a sized width rounds the width up to a multiple of it: used, though no layer is
+    settings = [f"data.source={data}", "train.epochs=1", "model.num_heads=6"]
+    prepared = prepare(load_config(None, settings), reporter=recorder)  # type: ignore[arg-type]
+    assert prepared.config.model.embed_dim == 72
     assert not [line for line in recorder.lines if line.startswith("warning: settings given")]
