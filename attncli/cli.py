@@ -19,8 +19,8 @@ from attncli import __version__
 from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, TrainingInterrupted
 from attncli.streams import (
     one_line,
+    reopen_closed_streams,
     replacement_note,
-    stdout_closed,
     tolerate_narrow_encodings,
     usable_terminal_size,
     writes_unicode,
@@ -994,7 +994,7 @@ def _one_config_file(files: list[Path] | None) -> Path | None:
 
 def main() -> None:
     usable_terminal_size()
-    if stdout_closed():
+    if reopen_closed_streams():
         sys.stderr.write("error: standard output is closed (>&-); redirect it to a file or /dev/null\n")
         raise SystemExit(2)
     try:

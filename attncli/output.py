@@ -153,7 +153,8 @@ def _replaced(path: Path, option: str | None) -> Iterator[IO[str]]:
 def _remove_orphaned_partials(folder: Path, name: str) -> None:
     """Remove the temporary files that earlier writes of `name` left when their process was killed
     (SIGKILL leaves no time to clean up): those whose writing process is gone. A write still going
-    on in another process keeps its own."""
+    on in another process keeps its own; this machine's processes only are seen, so two machines
+    writing one name in a shared folder at once could lose one's partial file (and its write)."""
     for partial in folder.glob(f".{glob.escape(name)}.*.partial"):
         writer = partial.name[len(name) + 2 :].split(".", 1)[0]
         if writer.isdigit() and not _alive(int(writer)):

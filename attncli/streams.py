@@ -46,7 +46,8 @@ def writes_unicode(stream: IO[str] | Any) -> bool:
 def _replace(error: UnicodeError) -> tuple[str, int]:
     if not isinstance(error, UnicodeEncodeError):
         raise error
-    _replaced.append(error.encoding)
+    if not _replaced:  # the note names one encoding: keep no more than that
+        _replaced.append(error.encoding)
     return "?" * (error.end - error.start), error.end
 
 
@@ -67,10 +68,11 @@ def usable_terminal_size() -> None:
             del os.environ[name]
 
 
-def stdout_closed() -> bool:
-    """Whether the command was started with standard output closed (`>&-`). Standard input or error
-    closed is read as empty or written to nowhere; each gets /dev/null as its descriptor, which a
-    file attn opens would otherwise take, and then receive what was meant for the stream."""
+def reopen_closed_streams() -> bool:
+    """Give each standard stream the command was started without (`<&-`, `>&-`, `2>&-`) /dev/null as
+    its descriptor, which a file attn opens would otherwise take, and then receive what was meant
+    for the stream: closed input reads as empty, closed error goes nowhere. Returns whether standard
+    output was closed, which the command refuses: its results would be lost."""
     if sys.stdin is None:
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 (for the whole command)
     if sys.stderr is None:

@@ -144,7 +144,7 @@ def resume(
                 )
             config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs))
         source, moved = last.training_data()
-        if data is not None:
+        if data is not None and data != source:
             source, moved = data, f"reading the run's data from {data} (it recorded {source})"
         elif source and names_a_local_path(source) and not Path(source).expanduser().exists():
             raise DataError(

@@ -392,7 +392,7 @@ def test_an_error_naming_a_file_with_a_line_break_or_bidi_control_stays_one_visi
     _refused(result, "no\\nsuch\\u202efile.txt does not exist")  # it broke the line and reversed the rest
 
 
-def test_a_missing_tokenizer_file_is_refused_before_the_data_loads(tmp_path):
+def test_a_missing_tokenizer_file_or_an_unknown_device_is_refused_before_any_work(tmp_path):
     data = write_csv(tmp_path / "d.csv", make_rows(40))
     result = invoke("train", data, "-o", tmp_path / "run", "--set", f"tokenizer.path={tmp_path / 'no.json'}")
     _refused(result, f"tokenizer.path {tmp_path / 'no.json'} does not exist")

@@ -44,12 +44,12 @@ def test_a_terminal_width_of_zero_or_nonsense_is_forgotten(monkeypatch):
     assert Console().width == 120
 
 
-def test_closed_standard_input_reads_as_empty_and_only_a_closed_output_is_refused(monkeypatch):
+def test_closed_standard_input_reads_as_empty(monkeypatch):
     import sys
 
-    from attncli.streams import stdout_closed
+    from attncli.streams import reopen_closed_streams
 
     monkeypatch.setattr(sys, "stdin", None)  # started with <&-: predict failed on None.isatty
-    assert stdout_closed() is False
+    assert reopen_closed_streams() is False
     assert sys.stdin is not None and sys.stdin.read() == ""
     sys.stdin.close()
