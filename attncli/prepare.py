@@ -22,7 +22,7 @@ from attncli.info import unused_model_settings
 from attncli.outliers import outlier_pool
 from attncli.reporter import Reporter, RunInfo
 from attncli.sizing import profile_texts, size_to_data, unsized_keys
-from attncli.sources import names_a_local_path
+from attncli.sources import FILE_BUILDERS, names_a_local_path
 from attncli.tokenizer import (
     SPECIAL_TOKENS,
     PackedSequences,
@@ -257,7 +257,7 @@ def given_but_unused(config: Config, given: dict[str, Any]) -> list[str]:
         decides = "the tokenizer in tokenizer.path is used as it is"
         why |= {f"tokenizer.{name}": decides for name in ("kind", "vocab_size", "min_frequency", "lowercase")}
     source = Path(config.data.source or "")
-    if source.suffix.lower() in (".json", ".jsonl", ".ndjson", ".parquet"):
+    if FILE_BUILDERS.get(source.suffix.lower()) in ("json", "parquet"):
         why["data.delimiter"] = f"{source.name} is not a csv/tsv file"
     if config.data.source and (names_a_local_path(config.data.source) or source.expanduser().exists()):
         why["data.config"] = "it names a configuration of a Hub dataset, and the data is a local path"

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from attncli.columns import Layout, choose_columns, layout_of_record, layout_of_schema, value_at
 from attncli.errors import DataError
+from attncli.sources import FILE_BUILDERS
 from attncli.textfiles import (
     csv_dialect,
     delimiter_note,
@@ -233,7 +234,7 @@ def from_file(
     require_input_file(path)
     suffix = path.suffix.lower()
     if _is_pipe(path):
-        if suffix in (".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet"):
+        if suffix in FILE_BUILDERS:
             raise DataError(
                 f"--file {path} is a pipe, and a {suffix} file is read more than once (its header "
                 "first); write it to a file and pass that, or pipe plain text (one text per line)"

@@ -26,7 +26,8 @@ KEYWORDS = {
 FILLER = "the a of and to in was is it on with for this that today people said very".split()
 # A small, fast model: the tests check behaviour, not state-of-the-art accuracy.
 TINY_MODEL = [
-    # Every sized setting given: these tests are about other things than the sizing rule.
+    # Every sized setting of the model and tokenizer given: these tests are about other things than
+    # the sizing rule. train.epochs and train.patience are given by each test that trains.
     "tokenizer.kind=wordpiece",
     "tokenizer.min_frequency=2",
     "model.num_layers=1",
