@@ -721,18 +721,11 @@ def predict(
         )
         from attncli.prediction import PredictionStats, predict_stream
         from attncli.progress import counted_chunks
-        from attncli.records import STDIN as STDIN_NAME
 
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
         _check_inputs(texts or [], file, text_column, delimiter)
-        if output is not None and file is not None and _same_file(output, file):
-            raise DataError(f"--output {output} is the --file being read; write the results to another file")
-        reads_stdin = file is None and (texts or []) in ([], [STDIN_NAME])
-        if output is not None and reads_stdin and _is_standard_input(output):
-            raise DataError(
-                f"--output {output} is the file on standard input; write the results to another file"
-            )
+        _refuse_writing_over_input(output, "--output", texts or [], file)
         loaded = _load_checkpoint(checkpoint, device)
         source = _record_source(
             texts or [], file, encoding=encoding, text_column=text_column,
@@ -770,6 +763,18 @@ def predict(
             typer.echo(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}", err=True)
 
     _run(action, debug=debug)
+
+
+def _refuse_writing_over_input(output: Path | None, option: str, texts: list[str], file: Path | None) -> None:
+    """Refuse an output file that is the input being read: --file, or the file on standard input."""
+    from attncli.records import STDIN
+
+    if output is None:
+        return
+    if file is not None and _same_file(output, file):
+        raise DataError(f"{option} {output} is the --file being read; write the results to another file")
+    if file is None and texts in ([], [STDIN]) and _is_standard_input(output):
+        raise DataError(f"{option} {output} is the file on standard input; write the results to another file")
 
 
 def _is_standard_input(path: Path) -> bool:
@@ -879,8 +884,9 @@ def inspect(
         _check_inputs(texts or [], file, text_column, delimiter)
         if as_json and (html or svg):
             raise ConfigError("--html and --svg save the heatmaps, which --json does not draw; drop one")
-        check_output_file(html, "--html")
-        check_output_file(svg, "--svg")
+        for written, option in ((html, "--html"), (svg, "--svg")):
+            check_output_file(written, option)
+            _refuse_writing_over_input(written, option, texts or [], file)
         loaded = _load_checkpoint(checkpoint, device)
         config = loaded.config.model
         shown_rollout = rollout or default_view(config, layer=layer, pooling=pooling)

@@ -167,14 +167,15 @@ def test_a_closed_standard_output_or_a_removed_folder_is_refused_before_any_work
     assert result.stderr.endswith("error: the current folder no longer exists; cd into one that does\n")
 
 
-def test_predict_refuses_to_write_over_the_file_on_its_standard_input(tmp_path):
+def test_predict_and_inspect_refuse_to_write_over_the_file_on_their_standard_input(tmp_path):
     texts = tmp_path / "texts.txt"
     texts.write_text("soup\nbread\n")
-    for arguments in ([], ["-"]):  # it replaced texts.txt with the results, exit 0
-        command = f"{ATTN} predict nowhere {' '.join(arguments)} --format jsonl -o {texts} < {texts}"
+    writers = {"predict nowhere --format jsonl --output": "--output", "inspect nowhere - --html": "--html"}
+    for arguments, option in writers.items():
+        command = f"{ATTN} {arguments} {texts} < {texts}"  # it replaced texts.txt, exit 0
         result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=ENV)
         assert result.returncode == 2 and result.stderr.endswith(
-            f"error: --output {texts} is the file on standard input; write the results to another file\n"
+            f"error: {option} {texts} is the file on standard input; write the results to another file\n"
         ), result.stderr
     assert texts.read_text() == "soup\nbread\n"
 

@@ -432,3 +432,13 @@ def test_eval_and_inspect_into_a_pipe_keep_each_line_whole(tmp_path):
     mistakes = _ok("eval", checkpoint, data, "--errors", 3).stdout.splitlines()
     assert "most confident mistakes" in "\n".join(mistakes)
     assert max(map(len, mistakes)) < 300  # the mistakes table filled all 10,000 columns of a pipe
+
+
+def test_inspect_refuses_to_save_its_heatmap_over_the_file_it_reads(tmp_path):
+    checkpoint = save_untrained_checkpoint(tmp_path / "ck")
+    texts = tmp_path / "texts.txt"
+    texts.write_text("soup\nbread\n")
+    for option in ("--html", "--svg"):  # the page replaced the texts, exit 0
+        result = invoke("inspect", checkpoint, "--file", texts, option, texts)
+        _refused(result, f"{option} {texts} is the --file being read; write the results to another file")
+    assert texts.read_text() == "soup\nbread\n"
