@@ -327,8 +327,8 @@ def few_examples_warning(
 
 
 def text_key(text: str) -> int:
-    """A text as compared for duplicates: ignoring case and spacing."""
-    return hash(" ".join(text.split()).casefold())
+    """A text as compared for duplicates: as the tokenizer reads it (NFKC), ignoring case and spacing."""
+    return hash(" ".join(unicodedata.normalize("NFKC", text).split()).casefold())
 
 
 # Training splits up to this many rows are checked for texts given two labels (the check keeps an
@@ -357,9 +357,9 @@ def conflicting_labels_warning(split: Split, label_names: list[str]) -> list[str
     names = ", ".join(label_names[label] for label in sorted(labels))
     return [
         f"warning: {len(conflicting):,} text{'s' * (len(conflicting) != 1)} of the training data "
-        f"{'occur' if len(conflicting) != 1 else 'occurs'} with more than one label (ignoring case and "
-        f"spacing), such as {shown!r} ({names}); no model can tell such rows apart: relabel them, or "
-        "leave them if the labels are truly ambiguous"
+        f"{'occur' if len(conflicting) != 1 else 'occurs'} with more than one label (ignoring case, spacing "
+        f"and character forms), such as {shown!r} ({names}); no model can tell such rows apart: relabel "
+        "them, or leave them if the labels are truly ambiguous"
     ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import glob
+import hashlib
 import json
 import math
 import os
@@ -128,10 +129,11 @@ def atomic_output(path: Path | None, option: str | None = "--output") -> Iterato
 def _replaced(path: Path, option: str | None) -> Iterator[IO[str]]:
     """A text stream to a temporary file beside `path`, renamed over it once the caller's block is done."""
     folder = path.parent if str(path.parent) else Path(".")
-    _remove_orphaned_partials(folder, path.name)
+    stem = _partial_stem(path.name)
+    _remove_orphaned_partials(folder, stem)
     try:
         descriptor, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.{os.getpid()}.", suffix=".partial", dir=folder
+            prefix=f".{stem}.{os.getpid()}.", suffix=".partial", dir=folder
         )
     except OSError as error:
         raise _write_failed(path, error, option) from error
@@ -148,6 +150,14 @@ def _replaced(path: Path, option: str | None) -> Iterator[IO[str]]:
         if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
             raise _write_failed(path, error, option) from error
         raise
+
+
+def _partial_stem(name: str) -> str:
+    """`name` as the temporary file beside it starts: whole, or, where the temporary name would pass
+    the file system's 255 bytes, its first 100 characters and a digest of the rest."""
+    if len(name.encode()) <= 200:
+        return name
+    return f"{name[:100]}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
 
 
 def _remove_orphaned_partials(folder: Path, name: str) -> None:

@@ -591,11 +591,14 @@ def test_texts_given_more_than_one_label_are_warned_of(tmp_path):
     rows = [{"text": f"text {n}", "label": ["a", "b"][n % 2]} for n in range(40)]
     rows += [{"text": "Same  text here", "label": "a"}, {"text": "same text HERE", "label": "b"}]
     rows += [{"text": "agreed twice", "label": "a"}, {"text": "agreed twice", "label": "a"}]
+    # the same tokens to the model (NFKC): full-width letters, a decomposed accent
+    rows += [{"text": "Ｓｔｏｃｋｓ rally", "label": "a"}, {"text": "stocks rally", "label": "b"}]
+    rows += [{"text": "Cafe\u0301 prices", "label": "a"}, {"text": "café prices", "label": "b"}]
     splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
     assert (
-        "warning: 1 text of the training data occurs with more than one label (ignoring case and spacing), "
-        "such as 'same text HERE' (a, b); no model can tell such rows apart: relabel them, or leave them "
-        "if the labels are truly ambiguous"
+        "warning: 3 texts of the training data occur with more than one label (ignoring case, spacing and "
+        "character forms), such as 'same text HERE' (a, b); no model can tell such rows apart: relabel "
+        "them, or leave them if the labels are truly ambiguous"
     ) in splits.notes  # training went on as if the data were clean
-    clean = load_splits(DataConfig(source=str(write_csv(tmp_path / "e.csv", rows[:40] + rows[42:]))))
+    clean = load_splits(DataConfig(source=str(write_csv(tmp_path / "e.csv", rows[:40] + rows[42:44]))))
     assert not [note for note in clean.notes if "more than one label" in note]

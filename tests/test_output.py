@@ -147,6 +147,13 @@ def test_a_partial_file_a_killed_write_left_is_removed_by_the_next_write(tmp_pat
     assert left == sorted(["out.jsonl", ongoing.name, other.name])  # the orphan stayed for good
 
 
+def test_an_output_name_near_the_file_systems_limit_is_written(tmp_path):
+    target = tmp_path / ("b" * 240 + ".jsonl")  # its temporary name passed 255 bytes: "File name too long"
+    with atomic_output(target) as stream:
+        stream.write("x\n")
+    assert target.read_text() == "x\n" and [path.name for path in tmp_path.iterdir()] == [target.name]
+
+
 def test_output_file_appears_only_when_complete(tmp_path):
     target = tmp_path / "out.jsonl"
     target.write_text("earlier results\n")
