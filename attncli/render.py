@@ -30,6 +30,7 @@ from attncli.tokenizer import UNK_TOKEN
 
 if TYPE_CHECKING:
     from attncli.evaluation import EvalResult
+    from attncli.history import EpochRecord
     from attncli.info import CheckpointInfo
     from attncli.inspection import Inspection, TokenWeight
     from attncli.prediction import Prediction
@@ -531,13 +532,36 @@ def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = F
     return Group(*parts)
 
 
+# A summary of more epochs than this (small data trains up to 300) shows the first and last few and
+# the best, not a screenful of rows.
+EPOCH_ROWS = 20
+
+
+def _epochs_shown(history: Sequence[EpochRecord], *, best: int) -> list[EpochRecord | None]:
+    """The epochs the summary table shows, None where it leaves some out."""
+    if len(history) <= EPOCH_ROWS:
+        return list(history)
+    kept = {*range(5), *range(len(history) - 5, len(history))}
+    kept |= {index for index, record in enumerate(history) if record.epoch == best}
+    shown: list[EpochRecord | None] = []
+    for index, record in enumerate(history):
+        if index in kept:
+            shown.append(record)
+        elif shown and shown[-1] is not None:
+            shown.append(None)
+    return shown
+
+
 def render_train_summary(result: TrainResult) -> RenderableType:
     # Two-line headers and no column rules: the table fits 80 columns, the width of a log file.
     table = _Table(
         "epoch", "train\nloss", "val\nloss", "val\naccuracy", "val\nmacro-F1", "seconds", "tokens/s",
         "padding", header_style="attn.heading", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
     )  # fmt: skip
-    for record in result.history:
+    for record in _epochs_shown(result.history, best=result.best_epoch):
+        if record is None:
+            table.add_row("…", "(every epoch is in metrics.jsonl)", style="attn.muted")
+            continue
         style = "attn.good" if record.epoch == result.best_epoch else ""
         table.add_row(
             str(record.epoch),

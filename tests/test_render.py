@@ -396,3 +396,14 @@ def test_class_weights_are_advised_only_for_labels_rare_in_training():
         "more epochs or rows may, unless the texts do not tell them apart"
     )
     assert _missed_remedy(["a"], False, info(None)) == "more rows of them, or more epochs, may help"
+
+
+def test_a_summary_of_many_epochs_shows_the_first_the_last_and_the_best():
+    from attncli.history import EpochRecord
+    from attncli.render import _epochs_shown
+
+    history = [EpochRecord(epoch, 0.1, 0.2, 0.9, 0.9, 1.0, 100.0) for epoch in range(1, 258)]
+    shown = _epochs_shown(history, best=207)  # 257 rows printed, the footer after them
+    epochs = [record.epoch if record is not None else None for record in shown]
+    assert epochs == [1, 2, 3, 4, 5, None, 207, None, 253, 254, 255, 256, 257]
+    assert _epochs_shown(history[:20], best=3) == history[:20]
