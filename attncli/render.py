@@ -560,7 +560,8 @@ def render_train_summary(result: TrainResult) -> RenderableType:
     )  # fmt: skip
     for record in _epochs_shown(result.history, best=result.best_epoch):
         if record is None:
-            table.add_row("…", "(every epoch is in metrics.jsonl)", style="attn.muted")
+            table.add_row("…", style="attn.muted")
+            table.caption = f"{len(result.history)} epochs: each is in metrics.jsonl"
             continue
         style = "attn.good" if record.epoch == result.best_epoch else ""
         table.add_row(
