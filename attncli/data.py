@@ -85,6 +85,8 @@ class Splits:
     label_column: str
     notes: tuple[str, ...] = ()
     """Lines for the user: what was decided while loading (a delimiter, a column) and warnings."""
+    carved: bool = True
+    """Whether the validation rows were held out of train (the data has no validation split)."""
 
 
 def label_key(feature: Any, value: Any) -> str:
@@ -470,6 +472,7 @@ def load_splits(config: DataConfig) -> Splits:
         text_column=columns.text,
         label_column=columns.label or "",
         notes=tuple(notes),
+        carved=carved,
     )
 
 

@@ -21,16 +21,14 @@ def resolve_device(name: str) -> torch.device:
     if name not in DEVICES and not re.fullmatch(r"cuda:\d+", name):  # torch's words: a RuntimeError
         raise ConfigError(f"--device must be one of {', '.join(DEVICES)} or cuda:N, not {name!r}")
     cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
-    if name.startswith("cuda:") and cuda and int(name[5:]) >= torch.cuda.device_count():
-        raise ConfigError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA devices")
-    if name.startswith("cuda:") and not cuda:
-        name = "cuda"  # refused below, in the same words
     if name == "auto":
         return torch.device("cuda" if cuda else "mps" if mps else "cpu")
-    if name == "cuda" and not cuda:
+    if name.split(":")[0] == "cuda" and not cuda:
         raise ConfigError(
-            "--device cuda was asked for but no CUDA device is available; use --device cpu or auto"
+            f"--device {name} was asked for but no CUDA device is available; use --device cpu or auto"
         )
+    if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
+        raise ConfigError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA devices")
     if name == "mps" and not mps:
         raise ConfigError("--device mps was asked for but MPS is not available; use --device cpu or auto")
     return torch.device(name)

@@ -171,7 +171,7 @@ def prepare(
         weighted = ", ".join(f"{name} {weight:.3g}" for name, weight in pairs)
         reporter.stage(f"class weights (auto: inverse frequency in train): {weighted}")
     config = _sized(config, train_split.texts, reporter=reporter)
-    unused = given_but_unused(config, given)
+    unused = given_but_unused(config, given, carved=splits.carved)
     if unused:
         reporter.stage(f"warning: settings given that this run does not use: {'; '.join(unused)}")
     if tokenizer is None:
@@ -243,9 +243,10 @@ def model_warnings(model: ModelConfig) -> list[str]:
     return warnings
 
 
-def given_but_unused(config: Config, given: dict[str, Any]) -> list[str]:
+def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = True) -> list[str]:
     """Each setting of `given` (the user's) that the run, `config` as sized, never reads, with
-    why: it was accepted and saved, and nothing said so."""
+    why: it was accepted and saved, and nothing said so. `carved`: whether the validation rows were
+    held out of train (else the data's own validation split is used, and the carve's settings not)."""
     why: dict[str, str] = {
         f"model.{name}": reason
         for name, reason in unused_model_settings(dataclasses.asdict(config.model)).items()
@@ -261,6 +262,10 @@ def given_but_unused(config: Config, given: dict[str, Any]) -> list[str]:
         why["data.delimiter"] = f"{source.name} is not a csv/tsv file"
     if config.data.source and (names_a_local_path(config.data.source) or source.expanduser().exists()):
         why["data.config"] = "it names a configuration of a Hub dataset, and the data is a local path"
+    if not carved:
+        why |= dict.fromkeys(
+            ("data.validation_fraction", "data.split_seed"), "the data has a validation split"
+        )
     if config.train.outlier_rows == 0:
         why["train.outlier_weight"] = "train.outlier_rows is 0"
     return [f"{key}={given[key]!r} ({why[key]})" for key in given if key in why]

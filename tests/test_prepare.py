@@ -161,3 +161,14 @@ def test_settings_given_that_the_run_does_not_use_are_warned_of(tmp_path):
     prepared = prepare(load_config(None, settings), reporter=recorder)  # type: ignore[arg-type]
     assert prepared.config.model.embed_dim == 72
     assert not [line for line in recorder.lines if line.startswith("warning: settings given")]
+    folder = tmp_path / "split"
+    folder.mkdir()
+    write_jsonl(folder / "train.jsonl", rows)
+    write_jsonl(folder / "validation.jsonl", rows[:20])
+    recorder = StageRecorder()
+    settings = [f"data.source={folder}", "train.epochs=1", "data.validation_fraction=0.2"]
+    prepare(load_config(None, settings), reporter=recorder)  # type: ignore[arg-type]
+    assert (
+        "warning: settings given that this run does not use: data.validation_fraction=0.2 (the data has a "
+        "validation split)"
+    ) in recorder.lines
