@@ -94,6 +94,8 @@ class EvalResult:
     notes: tuple[str, ...] = ()
     checkpoint: str | None = None
     """The checkpoint folder scored (a run folder's best/, or last/ where it has none)."""
+    truncated: int = 0
+    """Rows whose text was longer than the model's max_length: it read their first tokens only."""
 
     def to_json(self) -> dict[str, Any]:
         report: dict[str, Any] = {
@@ -104,6 +106,7 @@ class EvalResult:
             "ignored_unknown": self.ignored_unknown,
             "left_out_invalid": self.left_out_invalid,
             "seen_in_training": self.seen_in_training,
+            "truncated": self.truncated,
             "accuracy": self.accuracy,
             "macro_f1": self.macro_f1,
             "weighted_f1": self.weighted_f1,
@@ -548,4 +551,5 @@ def evaluate(
         errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,
         notes=(*moved, *data.notes, *([cut] if cut else [])),
         checkpoint=str(checkpoint.path),
+        truncated=stats.truncated,
     )

@@ -7,8 +7,8 @@ from attncli.evaluation import choose_split, evaluate
 
 JSON_KEYS = {
     "checkpoint", "source", "split", "n", "ignored_unknown", "left_out_invalid", "seen_in_training",
-    "accuracy", "macro_f1", "weighted_f1", "labels", "per_class", "confusion_matrix", "temperature",
-    "calibration", "ece", "log_loss", "reliability",
+    "truncated", "accuracy", "macro_f1", "weighted_f1", "labels", "per_class", "confusion_matrix",
+    "temperature", "calibration", "ece", "log_loss", "reliability",
 }  # fmt: skip
 
 
@@ -210,6 +210,7 @@ def test_texts_cut_at_max_length_are_counted_in_a_note(loaded, tmp_path):
         "note: 3 of 10 texts were longer than the model's max_length (32 tokens); only their first 32 "
         "tokens were read",
     )  # predict said so; eval of the same texts did not
+    assert result.to_json()["truncated"] == 3
 
 
 def test_split_aliases_name_a_folders_validation_split(loaded, tmp_path):
