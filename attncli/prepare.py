@@ -152,7 +152,9 @@ def prepare(
         reporter.stage(f"warning: {warning}")
     given = changed_settings(config)
     rest = "the rest default, or sized to the data below" if unsized_keys(config) else "the rest default"
-    reporter.stage(f"settings given ({rest}; the full config is saved): {settings_text(given) or 'none'}")
+    # A resumed run (its tokenizer given) goes on with the settings it saved, sized ones included.
+    which = "settings of the run, as saved" if tokenizer is not None else "settings given"
+    reporter.stage(f"{which} ({rest}; the full config is saved): {settings_text(given) or 'none'}")
     if config.data.source:
         reporter.stage(f"loading {config.data.source}")
     splits = load_splits(config.data)

@@ -395,6 +395,7 @@ def test_a_run_whose_data_moved_resumes_from_where_it_is_now_if_it_is_the_same(t
         "here than the run had it"
     ) in recorder.lines
     assert f"note: reading the run's data from {moved} (it recorded {data})" in recorder.lines
+    assert any(line.startswith("settings of the run, as saved (the rest default") for line in recorder.lines)
     assert load_checkpoint(tmp_path / "run" / "last").config.data.source == str(moved)
 
 
