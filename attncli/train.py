@@ -145,7 +145,13 @@ def resume(
             config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs))
         source, moved = last.training_data()
         if data is not None and data != source:
-            source, moved = data, f"reading the run's data from {data} (it recorded {source})"
+            source, moved = (
+                data,
+                (
+                    f"reading the run's data from {data} (it recorded {source}); the run records the new "
+                    f"place, so attn eval {output} reads its test split there from now on"
+                ),
+            )
         elif source and names_a_local_path(source) and not Path(source).expanduser().exists():
             raise DataError(
                 f"the run's training data {source} is gone; put it back, or pass where it is now: "

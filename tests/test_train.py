@@ -394,7 +394,10 @@ def test_a_run_whose_data_moved_resumes_from_where_it_is_now_if_it_is_the_same(t
         "note: --epochs 2 lowers the ceiling from 3: the learning rate decays to 0 by epoch 2, faster from "
         "here than the run had it"
     ) in recorder.lines
-    assert f"note: reading the run's data from {moved} (it recorded {data})" in recorder.lines
+    assert (
+        f"note: reading the run's data from {moved} (it recorded {data}); the run records the new place, so "
+        f"attn eval {tmp_path / 'run'} reads its test split there from now on"
+    ) in recorder.lines
     assert any(line.startswith("settings of the run, as saved (the rest default") for line in recorder.lines)
     assert load_checkpoint(tmp_path / "run" / "last").config.data.source == str(moved)
 
