@@ -11,7 +11,7 @@ import unicodedata
 from typing import IO, Any
 
 REPLACE = "attn-replace"
-_replaced: list[str] = []  # the encodings that could not hold a character written to them
+_replaced: list[str] = []  # the first encoding that could not hold a character written to it
 
 
 # Bidirectional embeddings, overrides and isolates: they would reorder the rest of the line.
