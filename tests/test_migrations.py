@@ -78,6 +78,11 @@ def test_settings_saved_empty_before_sizing_mean_the_defaults_of_their_day():
         256,
     )
     assert model["pooling_heads"] == 4 and config["train"]["epochs"] == 10  # one per attention head
+    # patience became sized after runs saved it as 3, the fixed default of their day; saved without it
+    # at all (the setting absent), a run carries on as it was trained.
+    assert config["train"]["patience"] == 3
+    absent = migrate_header(_format_2_header(train={"epochs": 4}), FORMAT_VERSION)
+    assert absent["config"]["train"]["patience"] == 3
     # Pooling without heads keeps none; a tokenizer given as a file has no kind to fill in.
     mean = migrate_header(_format_2_header(model={"pooling": "mean"}, tokenizer={"path": "t.json"}), 2)
     assert mean["config"]["model"]["pooling_heads"] is None and "kind" not in mean["config"]["tokenizer"]
