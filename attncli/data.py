@@ -328,9 +328,14 @@ def few_examples_warning(
     )
 
 
+def folded(text: str) -> str:
+    """`text` as compared for look-alikes: as the tokenizer reads it (NFKC), ignoring case and spacing."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
 def text_key(text: str) -> int:
-    """A text as compared for duplicates: as the tokenizer reads it (NFKC), ignoring case and spacing."""
-    return hash(" ".join(unicodedata.normalize("NFKC", text).split()).casefold())
+    """A text as compared for duplicates: the hash of its `folded` form."""
+    return hash(folded(text))
 
 
 # Training splits up to this many rows are checked for texts given two labels (the check keeps an
@@ -393,7 +398,7 @@ def look_alike_labels_warning(label_names: list[str]) -> list[str]:
     hand-made file means."""
     groups: dict[str, list[str]] = {}
     for name in label_names:
-        groups.setdefault(" ".join(unicodedata.normalize("NFKC", name).split()).casefold(), []).append(name)
+        groups.setdefault(folded(name), []).append(name)
     alike = [names for names in groups.values() if len(names) > 1]
     if not alike:
         return []
