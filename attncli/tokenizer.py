@@ -172,9 +172,10 @@ def require_tokenizer_file(path: str | None) -> None:
 
 
 def load_tokenizer(path: Path, *, source: str = "checkpoint") -> Tokenizer:
-    if not path.is_file():
-        error = ConfigError if source == "tokenizer.path" else CheckpointError
-        raise error(f"{source} {path} does not exist; pass the path of a tokenizer.json")
+    if source == "tokenizer.path":
+        require_tokenizer_file(str(path))
+    elif not path.is_file():
+        raise CheckpointError(f"{source} {path} does not exist; pass the path of a tokenizer.json")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
