@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """Benchmark attn beside what users would pick instead (TF-IDF + linear models, fastText) in one run.
 
-    pip install -e ".[bench]"            # scikit-learn and fasttext-wheel, never runtime dependencies
+    scripts/install.sh bench             # scikit-learn and fasttext-wheel, never runtime dependencies
     python scripts/fetch_bbc_news.py     # BBC News into data/bbc_news, its headlines into data/bbc_headlines
     python scripts/bench.py [--quick]    # writes BENCHMARKS.md and bench-results.json
+
+A run on another kind of CPU is kept beside the run of record, and each report links the others:
+
+    python scripts/bench.py --markdown docs/benchmarks-CPU.md --json docs/bench-results-CPU.json
+    python scripts/bench.py --report bench-results.json   # BENCHMARKS.md again, now linking it
 
 Every system trains in a fresh child process of this script, so each one's wall time and peak resident
 memory (ru_maxrss from wait4) are its own. Short measurements are repeated: the tables give the median
@@ -18,6 +23,7 @@ import json
 import os
 import platform
 import random
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -616,6 +622,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def other_reports(markdown: Path) -> list[Path]:
+    """The reports of runs on other kinds of CPU kept beside this one: BENCHMARKS.md (the run of record)
+    and docs/benchmarks-*.md, each with its own JSON."""
+    reports = [ROOT / "BENCHMARKS.md", *sorted((ROOT / "docs").glob("benchmarks-*.md"))]
+    return [report for report in reports if report.is_file() and report.resolve() != markdown.resolve()]
+
+
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -629,6 +642,12 @@ def main() -> None:
     parser.add_argument("--headlines", type=Path, default=ROOT / "data" / "bbc_headlines")
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results.json")
     parser.add_argument("--markdown", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="JSON",
+        help="write --markdown again from a saved run's figures, without running anything",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -640,12 +659,19 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "scripts"))
     from bench_report import write_markdown
 
+    if args.report:
+        saved = json.loads(args.report.read_text(encoding="utf-8"))
+        write_markdown(
+            saved, args.markdown, json_path=args.report.resolve(), others=other_reports(args.markdown)
+        )
+        log(f"wrote {args.markdown.name} from {args.report.name}")
+        return
     started = time.perf_counter()
     results = run(args)
     results["bench_seconds"] = time.perf_counter() - started
-    results["command"] = "python scripts/bench.py" + (" --quick" if args.quick else "")
+    results["command"] = shlex.join(["python", "scripts/bench.py", *sys.argv[1:]])
     args.json.write_text(json.dumps(results, indent=2) + "\n")
-    write_markdown(results, args.markdown)
+    write_markdown(results, args.markdown, json_path=args.json.resolve(), others=other_reports(args.markdown))
     log(f"done in {results['bench_seconds']:.0f} s: wrote {args.json.name} and {args.markdown.name}")
 
 

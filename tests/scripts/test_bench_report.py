@@ -2,7 +2,7 @@ import time
 
 import pytest
 from bench import attn_train_flops_per_token
-from bench_report import reading, targets, write_markdown
+from bench_report import markdown, reading, targets, write_markdown
 
 
 def _results(attn_accuracy=0.98, attn_train_s=40.0, cold=1.2):
@@ -95,6 +95,24 @@ def test_markdown_has_the_tables_and_says_what_was_missed(tmp_path):
     assert "| 110 | 11.0 | 5 | 88 | 130 |" in text
     # 8 MB more own memory for 100 more rows: 83,886 bytes a row, 1.10x, within the flat ratio.
     assert "went from 80 to 88 MB (1.10x, 83886 bytes a row): flat in the number of rows" in text
+
+
+def test_a_report_kept_in_docs_links_what_it_names_from_its_own_folder():
+    """A run on another kind of CPU is written to docs/: its links must work from there, and the run
+    of record must link to it (and it back)."""
+    from bench_report import ROOT
+
+    page, record = ROOT / "docs" / "benchmarks-test-cpu.md", ROOT / "BENCHMARKS.md"
+    in_docs = markdown(
+        _results(), page, json_path=ROOT / "docs" / "bench-results-test-cpu.json", others=[record]
+    )
+    at_top = markdown(_results(), record, json_path=ROOT / "bench-results.json", others=[page])
+    assert "Raw figures: `docs/bench-results-test-cpu.json`" in in_docs
+    assert "([docs/short_texts.md](short_texts.md) scores" in in_docs
+    assert "another kind of CPU: [BENCHMARKS.md](../BENCHMARKS.md)." in in_docs
+    assert "Raw figures: `bench-results.json`" in at_top
+    assert "([docs/short_texts.md](docs/short_texts.md) scores" in at_top
+    assert "another kind of CPU: [docs/benchmarks-test-cpu.md](docs/benchmarks-test-cpu.md)." in at_top
 
 
 def test_the_reading_says_how_many_seeds_beat_the_best_baseline():
