@@ -29,7 +29,6 @@ from attncli.prepare import Prepared
 from attncli.reporter import Reporter
 from attncli.run_folder import TENSORBOARD_FOLDER, RunFolder, resume_command
 from attncli.signals import handled
-from attncli.tokenizer import pad_batch
 from attncli.train_state import TrainState
 
 if TYPE_CHECKING:
@@ -303,7 +302,7 @@ def train_step(
     import torch.nn.functional as F
 
     config, device = prepared.config.train, prepared.device
-    input_ids = pad_batch([prepared.train_ids[row] for row in rows.tolist()], pad_id=prepared.pad_id)
+    input_ids = prepared.train_ids.padded(rows, pad_id=prepared.pad_id)
     if config.token_dropout:
         # Hiding random words behind the unknown token: the model cannot lean on any one of them.
         hidden = (torch.rand(input_ids.shape) < config.token_dropout) & (input_ids != prepared.pad_id)

@@ -64,7 +64,11 @@ def batched_forward(
     done = 0
     with torch.inference_mode(), autocast(device, precision):
         for rows in _token_budget_batches(lengths, batch_size=batch_size, max_tokens=max_tokens):
-            input_ids = pad_batch([sequences[row] for row in rows.tolist()], pad_id=pad_id).to(device)
+            input_ids = (
+                sequences.padded(rows, pad_id=pad_id)
+                if isinstance(sequences, PackedSequences)
+                else pad_batch([sequences[row] for row in rows.tolist()], pad_id=pad_id)
+            ).to(device)
             batch_logits = model(input_ids).logits
             if logits is None:
                 logits = torch.empty(len(lengths), batch_logits.size(-1))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from attncli.tokenizer import PackedSequences, pack_ids, pad_batch
+from attncli.tokenizer import PackedSequences, pack_ids
 
 if TYPE_CHECKING:
     import torch
@@ -60,8 +60,8 @@ def outlier_batch(
     import torch
 
     generator = torch.Generator().manual_seed(seed * 1_000_003 + step)
-    rows = torch.randint(len(pool), (count,), generator=generator).tolist()
-    batch = pad_batch([pool[row][:length] for row in rows], pad_id=pad_id)
+    rows = torch.randint(len(pool), (count,), generator=generator)
+    batch = pool.padded(rows, pad_id=pad_id)[:, :length]
     if length is not None and batch.size(1) < length:
         batch = torch.nn.functional.pad(batch, (0, length - batch.size(1)), value=pad_id)
     return batch

