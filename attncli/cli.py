@@ -253,6 +253,28 @@ def _has_gpu() -> bool:
     return bool(torch.cuda.is_available())
 
 
+# How long torchrun's launcher lets the processes finish their step and write last/ after Ctrl-C or
+# SIGTERM before it kills them (its own default, 30 s, is less than a large model's save may take).
+SHUTDOWN_SECONDS = 600
+LAUNCHER_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")
+
+
+def launcher_environment(nproc: int) -> dict[str, str]:
+    """What torchrun's launcher is told through its environment (a value already set is kept): the
+    threads of each process, how long to wait for the processes to save, and which signals to pass
+    on, which leaves out those this process was started with ignored (a script's background job
+    ignores SIGINT, nohup SIGHUP): ignored, they stay ignored in every process, as with one."""
+    passed_on = [
+        name for name in LAUNCHER_SIGNALS if signal.getsignal(getattr(signal, name)) != signal.SIG_IGN
+    ]
+    return {
+        # torchrun sets one thread a process, with a warning, when it is not set: share the cores.
+        "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // nproc)),
+        "TORCH_ELASTIC_SHUTDOWN_TIMEOUT": str(SHUTDOWN_SECONDS),
+        "TORCHELASTIC_SIGNALS_TO_HANDLE": ",".join(passed_on),
+    }
+
+
 def _launch_processes(
     nproc: int, arguments: list[str], *, debug: bool, run_folder: Path | None = None
 ) -> int:
@@ -275,8 +297,8 @@ def _launch_processes(
         for name, logger in list(logging.root.manager.loggerDict.items()):
             if name.startswith("torch.distributed") and isinstance(logger, logging.Logger):
                 logger.setLevel(logging.CRITICAL)
-    # torchrun sets one thread a process, with a warning, when it is not set: share the cores instead.
-    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    for name, value in launcher_environment(nproc).items():
+        os.environ.setdefault(name, value)
     # torchrun starts each process in a session of its own: Ctrl-C reaches this launcher alone, and it
     # passes the signal on once to every process, which stops after its step and keeps last/.
     launch = ["--standalone", f"--nproc_per_node={nproc}"]

@@ -184,8 +184,11 @@ class ModelConfig:
         for name in ("num_heads", "pooling_heads"):
             heads = getattr(self, name)
             _require(heads is None or heads >= 1, f"model.{name} must be at least 1")
+            # Without self-attention layers num_heads only counts the pooling's heads, when they are
+            # not given themselves.
+            unused = name == "num_heads" and self.num_layers == 0 and self.pooling_heads is not None
             _require(
-                heads is None or self.embed_dim is None or self.embed_dim % heads == 0,
+                heads is None or self.embed_dim is None or unused or self.embed_dim % heads == 0,
                 f"model.embed_dim ({self.embed_dim}) must be divisible by model.{name} ({heads})",
             )
         for name in ("dropout", "attention_dropout"):

@@ -10,7 +10,7 @@ from attncli.checkpoint import LoadedCheckpoint
 from attncli.config import ModelConfig
 from attncli.errors import AttnError
 from attncli.prediction import calibrated_probabilities, check_texts
-from attncli.tokenizer import Encoded, encode, readable_text
+from attncli.tokenizer import UNK_TOKEN, Encoded, encode, readable_text
 
 if TYPE_CHECKING:
     import torch
@@ -98,19 +98,23 @@ def attention_rollout(attentions: list[torch.Tensor], start: torch.Tensor) -> to
 
 
 def merge_words(encoded: Encoded, weights: list[float], text: str, tokens: list[str]) -> list[TokenWeight]:
-    """Subword pieces of the same word merged into one entry whose weight is their sum."""
+    """Subword pieces of the same word merged into one entry whose weight is their sum. A word the
+    model read as the unknown token (or with one among its pieces) stays that token, as unmerged, so
+    the heatmap still marks it unknown."""
     merged: list[TokenWeight] = []
     previous_word = None
     for word, (start, end), weight, token in zip(
         encoded.word_ids, encoded.offsets, weights, tokens, strict=True
     ):
+        unknown = token == UNK_TOKEN
         if merged and word == previous_word:
             last = merged[-1]
-            merged[-1] = TokenWeight(
-                text[last.start : end], last.start, end, last.weight + weight, pieces=last.pieces + 1
-            )
+            shown = UNK_TOKEN if unknown or last.token == UNK_TOKEN else text[last.start : end]
+            merged[-1] = TokenWeight(shown, last.start, end, last.weight + weight, pieces=last.pieces + 1)
         else:
-            merged.append(TokenWeight(token if end == start else text[start:end], start, end, weight))
+            merged.append(
+                TokenWeight(token if end == start or unknown else text[start:end], start, end, weight)
+            )
         previous_word = word
     return merged
 
@@ -178,7 +182,8 @@ def check_view(
         )
     if rollout and config.pooling == "max":
         raise InspectError(
-            "--rollout starts from the pooling's weights, and max pooling has none; use --layer"
+            "--rollout traces back how much of each token the pooling read, and max pooling reads each "
+            "dimension from one token, not a share of every token; use --layer"
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import math
+import zlib
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ def _open_text(path: Path) -> io.TextIOBase:
         try:
             with gzip.open(path, "rb") as file:
                 head = file.read(1 << 16)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:
             raise _damaged(path, error) from error
     if b"\x00" in head:
         raise ConfigError(
@@ -183,7 +184,7 @@ def load_vectors(
                 for token_id, priority in wanted.get(word, []):
                     if token_id not in best or priority < best[token_id][0]:
                         best[token_id] = (priority, vector)
-        except (OSError, EOFError) as error:  # a gzip file cut short
+        except (OSError, EOFError, zlib.error) as error:  # a gzip file cut short or corrupted
             raise _damaged(path, error) from error
     if dim is None:
         raise ConfigError(f"model.embeddings_init {path} holds no vectors")
@@ -203,6 +204,13 @@ def load_vectors(
     for token_id, (_, vector) in best.items():
         matrix[token_id] = torch.tensor(vector)
         found[token_id] = True
+    values = matrix[found]
+    if values.numel() < 2 or not float(values.std()) > 0:  # one value, or the same one everywhere
+        raise ConfigError(
+            f"the {len(best)} vector{'s' * (len(best) != 1)} found in {path} hold the same value "
+            f"({float(values.flatten()[0]):g}) throughout, which tells no word from another; "
+            "pass trained vectors (GloVe, word2vec or fastText text)"
+        )
     return PretrainedVectors(matrix=matrix, found=found, path=str(path))
 
 

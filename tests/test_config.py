@@ -70,6 +70,21 @@ def test_bad_values_are_rejected_with_a_reason(override, message):
         load_config(None, [override])
 
 
+def test_num_heads_no_layer_uses_does_not_have_to_divide_the_width():
+    import torch
+
+    from attncli.model.classifier import build_model
+
+    settings = ["model.embed_dim=30", "model.num_layers=0", "model.pooling_heads=5"]
+    model_config = load_config(None, settings).model
+    model = build_model(model_config, vocab_size=20, num_labels=3, pad_id=0)
+    assert model(torch.tensor([[3, 4, 5]])).pooling_head_weights.shape == (1, 5, 3)
+    with pytest.raises(ConfigError, match=r"divisible by model.num_heads \(4\)"):
+        load_config(None, [*settings[:2]])  # the pooling's heads are then num_heads'
+    with pytest.raises(ConfigError, match=r"divisible by model.num_heads \(4\)"):
+        load_config(None, ["model.embed_dim=30", "model.num_layers=1", "model.pooling_heads=5"])
+
+
 def test_missing_and_malformed_files(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "absent.yaml")

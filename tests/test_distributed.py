@@ -44,6 +44,28 @@ def test_single_process_collectives_are_no_ops():
     assert SINGLE_PROCESS.agree(False, device=torch.device("cpu")) is False
 
 
+def test_the_launcher_waits_for_the_save_and_leaves_ignored_signals_ignored():
+    """torchrun's launcher would pass every signal it handles on to the processes, an ignored SIGINT
+    or SIGHUP (a script's background job, nohup) included, and kill them 30 s after a Ctrl-C,
+    whether or not they had written last/ by then."""
+    import signal
+
+    from attncli.cli import SHUTDOWN_SECONDS, launcher_environment
+
+    environment = launcher_environment(2)
+    assert environment["TORCHELASTIC_SIGNALS_TO_HANDLE"] == "SIGTERM,SIGINT,SIGHUP,SIGQUIT"
+    assert environment["TORCH_ELASTIC_SHUTDOWN_TIMEOUT"] == str(SHUTDOWN_SECONDS) and SHUTDOWN_SECONDS >= 300
+    assert environment["OMP_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGHUP)}
+    try:
+        for number in before:
+            signal.signal(number, signal.SIG_IGN)
+        assert launcher_environment(2)["TORCHELASTIC_SIGNALS_TO_HANDLE"] == "SIGTERM,SIGQUIT"
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+
+
 def test_two_processes_match_one_with_the_same_global_batch_and_write_one_checkpoint(tmp_path):
     data = write_csv(tmp_path / "d.csv", make_rows(400, seed=3))
     sets = [item for setting in SETTINGS for item in ("--set", setting)]

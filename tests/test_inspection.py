@@ -2,6 +2,7 @@ import pytest
 
 from attncli.checkpoint import load_checkpoint
 from attncli.inspection import inspect_text
+from attncli.tokenizer import UNK_TOKEN
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +102,8 @@ def test_views_a_model_lacks_are_refused_with_what_to_do(tmp_path):
     maximum = load_checkpoint(save_untrained_checkpoint(tmp_path / "max", num_layers=2, pooling="max"))
     assert inspect_text(maximum, "football").view == inspect_text(maximum, "football", layer=2).view
     assert inspect_text(maximum, "football").view.startswith("attention received in layer 2")
+    with pytest.raises(InspectError, match="max pooling reads each dimension from one token.*; use --layer"):
+        inspect_text(maximum, "football", rollout=True)
     flat = load_checkpoint(save_untrained_checkpoint(tmp_path / "flat", num_layers=0, pooling="max"))
     with pytest.raises(
         InspectError,
@@ -130,6 +133,14 @@ def test_words_merge_pieces_and_sum_their_weights(loaded):
     football = [t.weight for t in pieces.tokens if t.end <= len("footballs")]
     assert words.tokens[0].weight == pytest.approx(sum(football), abs=1e-6)
     assert [t.pieces for t in words.tokens] == [len(football), 1, len(pieces.tokens) - len(football) - 1]
+
+
+def test_words_keep_an_unknown_word_marked_unknown(loaded):
+    text = "football zzqxv robots"
+    for words in (False, True):
+        tokens = inspect_text(loaded, text, words=words).tokens
+        unknown = [t for t in tokens if t.token == UNK_TOKEN]
+        assert [text[t.start : t.end] for t in unknown] == ["zzqxv"], (words, tokens)
 
 
 def test_pooling_heads_are_shown_averaged_and_said_so_or_one_at_a_time(tmp_path):

@@ -402,6 +402,17 @@ def test_a_run_whose_data_moved_resumes_from_where_it_is_now_if_it_is_the_same(t
     assert load_checkpoint(tmp_path / "run" / "last").config.data.source == str(moved)
 
 
+def test_the_runs_own_data_passed_again_by_another_path_is_not_said_to_have_moved(tmp_path, monkeypatch):
+    config = _resumable_config(tmp_path)
+    data = Path(config.data.source)
+    _interrupted(config, tmp_path / "run", monkeypatch)
+    monkeypatch.chdir(data.parent)
+    recorder = StageRecorder()
+    resume(tmp_path / "run", data=data.name, reporter=recorder)  # type: ignore[arg-type]
+    assert not [line for line in recorder.lines if "reading the run's data from" in line], recorder.lines
+    assert load_checkpoint(tmp_path / "run" / "last").config.data.source == str(data)
+
+
 def test_a_run_saved_with_the_unfused_optimizer_resumes_under_the_fused_one(tmp_path, monkeypatch):
     # last/ from torch before 2.4 (or attn before fused AdamW on the CPU), resumed on a newer torch:
     # the optimizer's moments carry over, so the run ends where the unfused run left alone ends, up to

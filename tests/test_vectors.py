@@ -84,6 +84,10 @@ def test_real_world_layouts_load(tmp_path):
         ),
         # ... also where that first line's word is one of the vocabulary's
         (b"paris 1.0 2.0\nrome 1 2 3 4\nrun 1 2 3 4\nzzz 1 2 3 4\n", "remove its odd first line"),
+        # No spread to rescale to the model's: one value (NaN embeddings), or one value throughout
+        # (every vector blown up by 1e12); a lower learning rate was the advice before either
+        (b"paris 0.5\n", "the 1 vector found in .* hold the same value [(]0.5[)] throughout"),
+        (b"paris 1 1 1\nrome 1 1 1\n", "the 2 vectors found in .* hold the same value [(]1[)] throughout"),
     ],
 )
 def test_unusable_vectors_are_refused_in_one_line(tmp_path, content, expected):
@@ -106,6 +110,12 @@ def test_damaged_compression_and_folders_are_named(tmp_path):
         ConfigError, match="cut.txt.gz is cut short or damaged .*; download or unpack it again"
     ):
         load_vectors(cut, VOCAB)
+    corrupted = tmp_path / "corrupted.txt.gz"  # damaged inside, not cut short: zlib's own error
+    packed = bytearray(gzip.compress("".join(f"w{i} 1 2 3\n" for i in range(20000)).encode()))
+    packed[30:36] = b"\xff" * 6
+    corrupted.write_bytes(bytes(packed))
+    with pytest.raises(ConfigError, match="corrupted.txt.gz is cut short or damaged .*; download or unpack"):
+        load_vectors(corrupted, VOCAB)
     with pytest.raises(ConfigError, match="is a folder; pass a GloVe or word2vec .txt/.vec file in it"):
         load_vectors(tmp_path, VOCAB)
 
