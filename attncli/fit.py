@@ -435,10 +435,11 @@ def _save_interrupted(state: TrainState, run: RunWriter, metrics: TrainingMetric
         )
     metrics.history, metrics.stop_reason = list(state.history), "interrupted"
     run.save(run.folder.last, state, metrics, with_state=True)
-    if run.enabled and state.best_epoch:  # best/ tells the run's story too (`attn info RUN` reads it)
+    kept_best = state.best_epoch and run.folder.best.is_dir()  # best/ may have been deleted by hand
+    if run.enabled and kept_best:  # best/ tells the run's story too (`attn info RUN` reads it)
         replace_metrics(run.folder.best, metrics.to_json())
     run.prepared.distributed.barrier()
-    best = f" and {run.folder.best} the best epoch ({state.best_epoch})" if state.best_epoch else ""
+    best = f" and {run.folder.best} the best epoch ({state.best_epoch})" if kept_best else ""
     command = resume_command(run.folder.path, run.prepared.distributed.world_size)
     raise TrainingInterrupted(
         f"{signal_name}: stopped at epoch {state.epoch}, step {state.step}; {run.folder.last} holds this "

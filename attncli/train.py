@@ -395,7 +395,9 @@ def _fit_and_finish(
         # that freed it after destroy_process_group could abort at exit (signal 6).
         state.wrapped = None
     run.account(metrics)
-    if prepared.distributed.is_main:  # best/ was saved when its epoch ended; give it the whole record
+    # best/ was saved when its epoch ended; give it the whole record (unless it was deleted since and
+    # no epoch of a resumed run has beaten it)
+    if prepared.distributed.is_main and folder.best.is_dir():
         replace_metrics(folder.best, metrics.to_json())
     return TrainResult(
         output=folder.path,

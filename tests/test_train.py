@@ -402,6 +402,27 @@ def test_a_run_whose_data_moved_resumes_from_where_it_is_now_if_it_is_the_same(t
     assert load_checkpoint(tmp_path / "run" / "last").config.data.source == str(moved)
 
 
+def test_a_run_whose_best_folder_was_deleted_resumes_to_the_end_without_it(tmp_path, monkeypatch):
+    """No resumed epoch beats the deleted best/: the run used to fail at its end, reading the
+    best/ it meant to give the whole record to."""
+    import shutil
+
+    import attncli.fit
+
+    config = _resumable_config(tmp_path)
+    _interrupted(config, tmp_path / "run", monkeypatch)
+    shutil.rmtree(tmp_path / "run" / "best")
+
+    def never_better(state, *, validation_f1, validation_loss):
+        state.epochs_without_improvement += 1
+        return False
+
+    monkeypatch.setattr(attncli.fit, "record_score", never_better)
+    result = resume(tmp_path / "run")
+    assert [record.epoch for record in result.history] == [1, 2, 3]
+    assert not (tmp_path / "run" / "best").exists() and (tmp_path / "run" / "last").is_dir()
+
+
 def test_the_runs_own_data_passed_again_by_another_path_is_not_said_to_have_moved(tmp_path, monkeypatch):
     config = _resumable_config(tmp_path)
     data = Path(config.data.source)
