@@ -368,7 +368,7 @@ def train(
         ),
     ] = None,
     config_files: Annotated[
-        list[Path] | None, typer.Option("--config", "-c", help="YAML config file.")
+        list[Path] | None, typer.Option("--config", "-c", metavar="PATH", help="YAML config file (one).")
     ] = None,
     set_values: Annotated[
         list[str] | None,

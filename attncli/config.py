@@ -499,7 +499,9 @@ def with_settings(config: Config, values: dict[str, Any]) -> Config:
     by_section: dict[str, dict[str, Any]] = {}
     for key, value in values.items():
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+            # A setting's own name without its section (`lr`, `epochs`) finds it too.
+            named = [valid for valid in known if valid.rpartition(".")[2] == key.rpartition(".")[2]]
+            close = named or difflib.get_close_matches(key, known, n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(close)}?" if close else "see configs/default.yaml"
             raise ConfigError(f"unknown setting {key!r}; {hint}")
         section, name = key.split(".", 1)

@@ -21,6 +21,7 @@ from attncli.columns import Layout, choose_columns, layout_of_record, layout_of_
 from attncli.errors import DataError
 from attncli.sources import FILE_BUILDERS
 from attncli.textfiles import (
+    allow_long_fields,
     csv_dialect,
     delimiter_note,
     require_readable,
@@ -287,7 +288,7 @@ def _csv_source(
     dialect = csv_dialect(path, configured=delimiter, encoding=encoding)
     notes = [delimiter_note([path], dialect.delimiter)] if dialect.sniffed else []
     notes += [dialect.quoting_note] if dialect.quoting_note else []
-    csv.field_size_limit(1 << 30)  # a text may be a whole book; the default stops at 128 KB
+    allow_long_fields()
     file = path.open("rb")
     rows = csv.reader(
         _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path)),

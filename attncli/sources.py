@@ -140,11 +140,43 @@ def _whole(splits: dict[str, Any]) -> RawData:
     return RawData(splits=named, origins=origins)
 
 
+def _require_saved_data_files(path: Path) -> None:
+    """Refuse a save_to_disk folder with a split that has no rows or a data file gone, naming it:
+    datasets writes no .arrow file for an empty split, and fails reading it back with an IndexError."""
+    dict_file = path / "dataset_dict.json"
+    try:
+        names = json.loads(dict_file.read_text(encoding="utf-8"))["splits"] if dict_file.is_file() else [None]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # datasets' own reading says what is wrong
+    for name in names:
+        folder = path / name if isinstance(name, str) else path
+        try:
+            data_files = json.loads((folder / "state.json").read_text(encoding="utf-8"))["_data_files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        split = f"split '{name}' of {path}" if isinstance(name, str) else str(path)
+        if not data_files:
+            raise DataError(
+                f"{split} has no rows (save_to_disk wrote no data file for it); give it rows, or save the "
+                "dataset without it"
+            )
+        for entry in data_files:
+            missing = folder / str(entry.get("filename", "")) if isinstance(entry, dict) else None
+            if missing is not None and not missing.is_file():
+                raise DataError(f"{split} lacks its data file {missing.name}; copy or save the dataset again")
+
+
 def _load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
     import datasets
 
     if (path / "dataset_dict.json").is_file() or (path / "state.json").is_file():
-        loaded = datasets.load_from_disk(str(path))
+        _require_saved_data_files(path)
+        try:
+            loaded = datasets.load_from_disk(str(path))
+        except (OSError, ValueError, KeyError, IndexError) as error:
+            raise DataError(
+                f"{path} was saved by datasets' save_to_disk but cannot be read back ({error}); save it again"
+            ) from error
         return _whole(dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded})
     files, others = _split_files(path)
     if not files and (path / HUB_DATA_FOLDER).is_dir():  # a Hub repository's layout: data/train-*.parquet

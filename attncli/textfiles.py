@@ -117,6 +117,15 @@ def choose_delimiter(path: Path, *, configured: str | None, encoding: str) -> tu
     return found[0], True
 
 
+# The csv module stops at fields over 128 KB by default; a text may be a whole book, and every reader
+# of a csv file (the checks here, predict's records) must read what `datasets` reads.
+LONGEST_FIELD = 1 << 30
+
+
+def allow_long_fields() -> None:
+    csv.field_size_limit(LONGEST_FIELD)
+
+
 def quoting_of(path: Path, *, delimiter: str, encoding: str) -> tuple[Quoting, str | None]:
     """How double quotes in a csv/tsv file are read (a `csv` quoting constant), and a note when not
     as csv quoting. A tab-separated file needs no quotes, and many hold texts that start with one
@@ -126,6 +135,7 @@ def quoting_of(path: Path, *, delimiter: str, encoding: str) -> tuple[Quoting, s
     The check reads a tab-separated file that holds a quote once more, at the csv module's speed."""
     if delimiter != "\t" or not _holds_quote(path):
         return csv.QUOTE_MINIMAL, None
+    allow_long_fields()
     start = 1  # the line the row being read starts on
     try:
         with path.open(encoding=encoding, newline="") as file:
@@ -242,6 +252,7 @@ def _csv_rows(
 ) -> Iterator[tuple[int, list[str]]]:
     """(line the row starts on, fields) of every data row of a csv file, skipping the header and the
     blank lines pandas skips; a quoted field may span lines."""
+    allow_long_fields()
     with path.open(encoding=encoding, newline="") as file:
         rows = csv.reader(file, delimiter=delimiter, quoting=quoting)
         next(rows, None)
@@ -256,6 +267,7 @@ def first_ragged_row(
     path: Path, *, delimiter: str, encoding: str, quoting: Quoting = csv.QUOTE_MINIMAL
 ) -> tuple[int, int, int] | None:
     """(line, fields, fields of the header) of the first row with more fields than the header."""
+    allow_long_fields()
     with path.open(encoding=encoding, newline="") as file:
         header = file.readline().removeprefix(BOM)
         width = len(next(csv.reader([header], delimiter=delimiter, quoting=quoting), []))

@@ -307,6 +307,7 @@ def test_help_reads_as_people_write_and_imports_neither_torch_nor_datasets():
         text, heavy = _heavy_imports(*command, "--help")
         assert heavy == "[]", (command, heavy)
         assert "{" not in text.splitlines()[0] and "<" not in text, text  # no {CHECKPOINT}, no <path>
+        assert "LIST[" not in text, text  # --config takes one file, not a list
     text, _ = _heavy_imports("predict", "--help")
     assert text.startswith("Usage: attn predict [OPTIONS] CHECKPOINT [TEXT]...")
     assert "-f, --file PATH" in text

@@ -49,6 +49,8 @@ def test_override_values_are_parsed_as_yaml():
 def test_unknown_key_suggests_the_closest():
     with pytest.raises(ConfigError, match="did you mean model.embed_dim"):
         load_config(None, ["model.embeddim=3"])
+    with pytest.raises(ConfigError, match=r"unknown setting 'lr'; did you mean train.lr\?$"):
+        load_config(None, ["lr=0.01"])  # its name without its section
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,27 @@ def test_save_to_disk_folder_with_classlabel_names(tmp_path):
     assert list(splits.splits["validation"].labels) == [0, 1, 0, 1]
 
 
+def test_a_saved_dataset_with_an_empty_split_or_a_data_file_gone_is_named(tmp_path):
+    """datasets saves no data file for an empty split and then cannot read the folder back: that was
+    an IndexError, exit 1, as was a saved dataset missing its .arrow file."""
+    import shutil
+
+    from datasets import Dataset, DatasetDict
+
+    rows = Dataset.from_dict({"text": ["bad", "good", "awful", "great"], "label": ["n", "p", "n", "p"]})
+    DatasetDict({"train": rows, "validation": rows.select([])}).save_to_disk(str(tmp_path / "empty"))
+    with pytest.raises(DataError, match="^split 'validation' of .*empty has no rows .*; give it rows"):
+        load_splits(DataConfig(source=str(tmp_path / "empty")))
+    rows.save_to_disk(str(tmp_path / "single"))
+    shutil.copytree(tmp_path / "single", tmp_path / "damaged")
+    next((tmp_path / "damaged").glob("*.arrow")).unlink()
+    with pytest.raises(
+        DataError, match="damaged lacks its data file data-00000-of-00001.arrow; copy or save"
+    ):
+        load_splits(DataConfig(source=str(tmp_path / "damaged")))
+    assert load_splits(DataConfig(source=str(tmp_path / "single"))).label_names == ["n", "p"]
+
+
 def test_unlabelled_test_rows_do_not_stop_training_but_stop_evaluation(tmp_path):
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 

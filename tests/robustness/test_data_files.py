@@ -136,6 +136,27 @@ def test_a_row_with_too_many_fields_is_refused_naming_its_line(tmp_path):
     )
 
 
+def test_a_text_over_128_kb_neither_hides_a_bad_row_nor_turns_csv_quoting_off(tmp_path):
+    """The csv module's field limit (128 KB) stopped the checks that name a bad row ("field larger
+    than field limit", exit 1), and made a well-quoted tsv read with its quotes as text."""
+    import csv
+
+    default = csv.field_size_limit(128 * 1024)  # as a fresh process has it
+    try:
+        book = "word " * 30000
+        path = tmp_path / "big.csv"
+        path.write_text(lines("text,label", *ab_rows(4), f"{book},food", *ab_rows(4), "no label here"))
+        assert refusal(path).startswith(f"line 11 of {path} has no label in column 'label';")
+        quoted = tmp_path / "quoted.tsv"
+        rows = [f"t{index}\t{TWO[index % 2]}" for index in range(10)]
+        quoted.write_text(lines("text\tlabel", *rows, f"{book}\tfood", '"He said ""hi"" to me"\tsport'))
+        splits = load(quoted)
+        assert 'He said "hi" to me' in every_text(splits)
+        assert not [note for note in splits.notes if "double quote" in note]
+    finally:
+        csv.field_size_limit(default)
+
+
 def test_a_row_with_too_few_fields_has_empty_cells(tmp_path):
     path = tmp_path / "short.csv"
     path.write_text(lines("text,label", *ab_rows(), "no label here"))
