@@ -101,6 +101,15 @@ def label_key(feature: Any, value: Any) -> str:
     return unicodedata.normalize("NFC", str(value))
 
 
+def missing_label(feature: Any, value: Any) -> bool:
+    """Whether a row has no label: an empty cell, a NaN (a number column with gaps, as pandas writes
+    one to parquet: it became a class named 'nan'), or -1 of a `ClassLabel`, which marks unlabelled
+    rows (the GLUE test splits, for example)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    return hasattr(feature, "int2str") and not 0 <= value < feature.num_classes
+
+
 def known_label_key(feature: Any, value: Any, known: Collection[str]) -> str:
     """`label_key`, matched to the `known` labels: a whole number is the same label whether it is
     written 2 or 2.0 (as pandas writes a column with gaps into a csv), on either side, and a truth
@@ -148,7 +157,7 @@ def label_names_of(train: Any, label_column: str) -> list[str]:
                 f"multi-label data is not supported yet: label column {label_column!r} holds lists or "
                 "records; give each text one label"
             )
-        if value is not None:
+        if not missing_label(feature, value):
             keys.add(label_key(feature, value))
     if all(_number(key) is not None for key in keys):
         # Whole numbers written with a zero fraction ("1.0", as pandas writes a column with gaps
@@ -189,8 +198,7 @@ def _row_problem(text: Any, label: Any, feature: Any, columns: Columns) -> str |
         return f"{repr(text)[:40]} instead of a text in column {columns.text!r}"
     if not text.strip():
         return f"an empty text in column {columns.text!r}"
-    # ClassLabel marks unlabelled rows with -1 (the GLUE test splits, for example).
-    if label is None or (hasattr(feature, "int2str") and not 0 <= label < feature.num_classes):
+    if missing_label(feature, label):
         return f"no label in column {columns.label!r}"
     return None
 

@@ -19,6 +19,7 @@ from attncli.data import (
     Split,
     TextColumn,
     known_label_key,
+    missing_label,
     stratified_split,
     text_key,
     to_split,
@@ -205,7 +206,7 @@ def _unknown_label_rows(dataset: Any, label_column: str, label_names: list[str])
     column = dataset.select_columns([label_column])
     for start in range(0, len(column), CHUNK_ROWS):
         for offset, value in enumerate(column[start : start + CHUNK_ROWS][label_column]):
-            if value is None or (hasattr(feature, "int2str") and not 0 <= value < feature.num_classes):
+            if missing_label(feature, value):  # left to `to_split`
                 continue
             key = known_label_key(feature, value, known)
             if key not in known:

@@ -524,6 +524,22 @@ def test_a_full_temporary_folder_is_named_not_blamed_on_the_data(tmp_path, monke
     )
 
 
+def test_a_nan_label_is_no_label_not_a_class_named_nan(tmp_path):
+    """A float label column with gaps (pandas writes NaN to parquet) trained a class 'nan'."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    labels = [float(index % 2) if index % 7 else float("nan") for index in range(40)]
+    pq.write_table(pa.table({"text": [f"t{i}" for i in range(40)], "label": labels}), tmp_path / "d.parquet")
+    with pytest.raises(
+        DataError, match=r"^row 1 of .*d.parquet \(counting from 1\) has no label in column 'label' \(6 rows"
+    ):
+        load_splits(DataConfig(source=str(tmp_path / "d.parquet")))
+    splits = load_splits(DataConfig(source=str(tmp_path / "d.parquet"), drop_invalid=True))
+    assert splits.label_names == ["0", "1"]
+    assert sum(len(split) for split in splits.splits.values()) == 40 - 6  # rows 0, 7, ..., 35
+
+
 def test_labels_written_with_a_zero_fraction_train_as_whole_numbers_and_truth_values_match(tmp_path):
     """pandas writes a star-rating column with a gap as 1.0 ... 5.0: the model's labels are 1 ... 5,
     so a test file writing 1 finds them; a model trained on "1.0" (before) still finds 1, and true,
