@@ -41,7 +41,7 @@ from attncli.metrics import (
 )
 from attncli.output import predicted_columns
 from attncli.prediction import PredictionStats, predict_probabilities
-from attncli.sources import SPLIT_ALIASES, load_raw, names_a_local_path
+from attncli.sources import SPLIT_ALIASES, load_raw, names_a_local_path, same_source
 
 EVAL_DROP_HINT = "pass --drop-invalid to leave such rows out"
 # Training rows eval reads through to count the evaluated rows the model has seen: about 5 s of
@@ -191,11 +191,7 @@ def _where_the_training_data_is(checkpoint: LoadedCheckpoint, source: str) -> tu
 
 
 def _is_training_data(checkpoint: LoadedCheckpoint, source: str) -> bool:
-    path = Path(source).expanduser()
-    if not path.exists():
-        return source == checkpoint.config.data.source  # a Hub name
-    recorded = checkpoint.header.get("data_path") or checkpoint.config.data.source
-    return bool(recorded) and path.resolve() == Path(str(recorded)).expanduser().resolve()
+    return same_source(source, checkpoint.header.get("data_path") or checkpoint.config.data.source)
 
 
 def _unknown_label_rows(dataset: Any, label_column: str, label_names: list[str]) -> dict[str, list[int]]:

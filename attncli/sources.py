@@ -69,6 +69,18 @@ def names_a_local_path(source: str) -> bool:
     return Path(source).suffix.lower() in FILE_BUILDERS or source.startswith((".", "/", "~"))
 
 
+def same_source(given: str, recorded: str | None) -> bool:
+    """Whether `given` names the data recorded as `recorded` (a run's absolute data path, or the
+    source as typed where it kept none): the same file or folder by any path (a relative one beside
+    the absolute path), else, where no such path exists (a Hub name), the same name."""
+    if not recorded:
+        return False
+    path = Path(given).expanduser()
+    if not path.exists():
+        return given == recorded
+    return path.resolve() == Path(recorded).expanduser().resolve()
+
+
 def load_raw(
     source: str, *, config_name: str | None = None, encoding: str = "utf-8", delimiter: str | None = None
 ) -> RawData:

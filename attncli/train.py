@@ -36,7 +36,7 @@ from attncli.history import EpochRecord, TrainingMetrics, split_sizes_change
 from attncli.prepare import Prepared, build_state, prepare, run_info
 from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.run_folder import LOCK_FILE, RunFolder, open_run_folder, resume_command
-from attncli.sources import names_a_local_path
+from attncli.sources import names_a_local_path, same_source
 from attncli.tokenizer import require_tokenizer_file
 from attncli.train_state import TrainState
 from attncli.vectors import require_vectors_file
@@ -144,7 +144,7 @@ def resume(
                 )
             config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs))
         source, moved = last.training_data()
-        if data is not None and not _same_data(data, source):
+        if data is not None and not same_source(data, source):
             source, moved = (
                 data,
                 (
@@ -193,15 +193,6 @@ def resume(
                     state.loss_sum = torch.zeros_like(state.loss_sum)
         metrics = TrainingMetrics.from_json(last.metrics)
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=True)
-
-
-def _same_data(given: str, recorded: str | None) -> bool:
-    """Whether DATA given to --resume names the data the run recorded: as typed, or the same file or
-    folder by another path (a relative one, say, beside the absolute path the run keeps)."""
-    if given == recorded:
-        return True
-    path = Path(given).expanduser()
-    return recorded is not None and path.exists() and path.resolve() == Path(recorded).expanduser().resolve()
 
 
 def _say_put_back(folder: RunFolder, reporter: Reporter) -> None:
