@@ -366,11 +366,19 @@ def test_a_damaged_checkpoint_that_stays_in_place_is_refused_at_once(trained, tm
     assert sleeps == [checkpoint_module.READ_RETRY_SECONDS]
 
 
-def test_a_checkpoint_copied_over_in_place_while_it_is_read_is_read_again(trained, tmp_path):
+def test_a_checkpoint_copied_over_in_place_while_it_is_read_is_read_again(trained, tmp_path, monkeypatch):
     """A deployment that copies a new checkpoint over the old one (`cp -r new/. prod/`) rewrites
     each file in place, so the folder itself stays: the files' sizes and times tell the reader."""
     import threading
 
+    reads = [0]
+    read_folder = checkpoint_module._load_checkpoint_from
+
+    def counted_read(*args, **kwargs):
+        reads[0] += 1
+        return read_folder(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoint_module, "_load_checkpoint_from", counted_read)
     loaded = load_checkpoint(trained.output)
     versions = [tmp_path / "v0", tmp_path / "v1"]
     for generation, folder in enumerate(versions):
@@ -379,19 +387,22 @@ def test_a_checkpoint_copied_over_in_place_while_it_is_read_is_read_again(traine
     shutil.copytree(versions[0], production)
     stop, copies = threading.Event(), [0]
 
+    # A copy every 0.2 s: deployments copy seconds apart, and a pause shorter than one read (about
+    # 0.1 s on a busy 2-core machine, sharing the GIL with the copy) would leave no moment to read in.
     def keep_copying() -> None:
-        while not stop.wait(0.05):
+        while not stop.wait(0.2):
             copies[0] += 1
             shutil.copytree(versions[copies[0] % 2], production, dirs_exist_ok=True)
 
     writer = threading.Thread(target=keep_copying)
     writer.start()
-    failures, generations = [], set()
+    failures, generations, loads = [], set(), 0
     try:
-        deadline = time.monotonic() + 1.5
+        deadline = time.monotonic() + 2
         while time.monotonic() < deadline or len(generations) < 2:
             try:
                 generations.add(load_checkpoint(production).metrics["generation"])
+                loads += 1
             except CheckpointError as error:
                 failures.append(str(error))
             if time.monotonic() > deadline + 10:
@@ -400,6 +411,7 @@ def test_a_checkpoint_copied_over_in_place_while_it_is_read_is_read_again(traine
         stop.set()
         writer.join()
     assert copies[0] > 5 and failures == [] and generations == {0, 1}
+    assert reads[0] > loads  # some reads met a copy and were done again
 
 
 def test_a_data_path_that_is_not_utf8_is_recorded_and_sealed(tmp_path):
