@@ -12,7 +12,7 @@ import shlex
 import signal
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from attncli.batching import plan_batches
 from attncli.calibration import GRID_POINTS, best_temperature, calibration_state, nll_by_temperature
@@ -329,10 +329,13 @@ def train_step(
         total = loss - config.outlier_weight * outlier_logits.log_softmax(-1).mean()
     state.optimizer.zero_grad(set_to_none=True)
     state.scaler.scale(total).backward()
+    # The grad scaler reads only param_groups and step() of what it is given (typed as torch's
+    # Optimizer, which attn's AdamW does not subclass: see attncli/optimizer.py).
+    optimizer = cast("torch.optim.Optimizer", state.optimizer)
     if config.grad_clip > 0:
-        state.scaler.unscale_(state.optimizer)
+        state.scaler.unscale_(optimizer)
         torch.nn.utils.clip_grad_norm_(state.model.parameters(), config.grad_clip)
-    state.scaler.step(state.optimizer)
+    state.scaler.step(optimizer)
     state.scaler.update()
     state.scheduler.step()
     return loss.detach()

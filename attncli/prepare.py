@@ -19,6 +19,7 @@ from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError
 from attncli.info import unused_model_settings
+from attncli.optimizer import AdamW, WarmupDecaySchedule, learning_rate_factor
 from attncli.outliers import outlier_pool
 from attncli.reporter import Reporter, RunInfo
 from attncli.sizing import profile_texts, size_to_data, unsized_keys
@@ -43,14 +44,6 @@ if TYPE_CHECKING:
 # Frozen pretrained embeddings covering less of the vocabulary than this get a warning: the rest
 # would stay random for the whole run.
 FROZEN_COVERAGE = 0.5
-
-
-def learning_rate_factor(step: int, *, total_steps: int, warmup_steps: int) -> float:
-    """Multiplier of the peak rate at `step` (0-based): linear warmup to 1, then linear decay to 0."""
-    if warmup_steps and step < warmup_steps:
-        return (step + 1) / warmup_steps
-    remaining = total_steps - warmup_steps
-    return max(0.0, (total_steps - step) / remaining) if remaining > 0 else 1.0
 
 
 def class_weights_of(
@@ -359,7 +352,7 @@ def build_state(
     if config.model.freeze_embeddings:
         model.token_embedding.weight.requires_grad_(False)
     model.to(prepared.device)
-    optimizer = torch.optim.AdamW(
+    optimizer = AdamW(
         _parameter_groups(model, config.train.weight_decay),
         lr=config.train.lr,
         fused=_fused_optimizer(prepared.device),
@@ -367,7 +360,7 @@ def build_state(
     steps_per_epoch = math.ceil(len(prepared.train_ids) / config.train.batch_size)
     total_steps = steps_per_epoch * config.train.max_epochs
     warmup_steps = int(config.train.warmup_ratio * total_steps)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
+    scheduler = WarmupDecaySchedule(
         optimizer,
         lambda step: learning_rate_factor(step, total_steps=total_steps, warmup_steps=warmup_steps),
     )

@@ -13,13 +13,14 @@ if TYPE_CHECKING:
     import torch
 
     from attncli.model import AttentionClassifier
+    from attncli.optimizer import AdamW, WarmupDecaySchedule
 
 
 @dataclass
 class TrainState:
     model: AttentionClassifier
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler
+    optimizer: AdamW
+    scheduler: WarmupDecaySchedule
     scaler: torch.amp.GradScaler
     generator: torch.Generator
     """Draws each epoch's batch plan."""

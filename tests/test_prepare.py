@@ -1,7 +1,8 @@
 import pytest
 
 from attncli.errors import ConfigError
-from attncli.prepare import class_weights_of, learning_rate_factor
+from attncli.optimizer import learning_rate_factor
+from attncli.prepare import class_weights_of
 
 
 def test_learning_rate_warms_up_then_decays_linearly():

@@ -434,12 +434,11 @@ def test_the_runs_own_data_passed_again_by_another_path_is_not_said_to_have_move
     assert load_checkpoint(tmp_path / "run" / "last").config.data.source == str(data)
 
 
-def test_a_run_saved_with_the_unfused_optimizer_resumes_under_the_fused_one(tmp_path, monkeypatch):
+def test_a_run_saved_with_the_unfused_optimizer_resumes_with_it(tmp_path, monkeypatch):
     # last/ from torch before 2.4 (or attn before fused AdamW on the CPU), resumed on a newer torch:
-    # the optimizer's moments carry over, so the run ends where the unfused run left alone ends, up to
-    # the kernels' rounding; moments reset to zero would land far away.
-    import torch
-
+    # the optimizer's moments carry over and the run keeps its kernel, so it ends where the unfused
+    # run left alone ends; moments reset to zero would land far away, and the fused kernel's rounding
+    # moves the weights whose gradients are only noise (the pooling keys' bias) by up to 1e-3.
     import attncli.prepare
 
     config = _resumable_config(tmp_path)
@@ -449,10 +448,8 @@ def test_a_run_saved_with_the_unfused_optimizer_resumes_under_the_fused_one(tmp_
     monkeypatch.setattr(attncli.prepare, "_fused_optimizer", lambda device: True)
     resumed = resume(tmp_path / "resumed")
     assert [record.epoch for record in resumed.history] == [1, 2, 3]
-    expected, got = _weights(tmp_path / "alone" / "last"), _weights(tmp_path / "resumed" / "last")
-    for name, tensor in expected.items():
-        assert torch.allclose(torch.tensor(got[name]), torch.tensor(tensor), atol=1e-4), name
-    assert resumed.history[-1].train_loss == pytest.approx(alone.history[-1].train_loss, rel=1e-3)
+    assert _weights(tmp_path / "resumed" / "last") == _weights(tmp_path / "alone" / "last")
+    assert resumed.history[-1].train_loss == alone.history[-1].train_loss
 
 
 def test_a_signal_the_user_ignored_stays_ignored_while_training():
