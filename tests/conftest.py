@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -15,6 +16,13 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 # datasets caches every file it reads as Arrow; keep the tests' caches out of the user's.
 os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="attn-tests-hf-"))
+# A suite started with SIGINT, SIGQUIT or SIGHUP ignored (a background job of a script, nohup) would pass that
+# on to every run it starts, and attn keeps a signal ignored at launch ignored: the tests that stop a
+# run with SIGINT would find it carrying on. Exec resets a handler, not an ignore, so this reaches the
+# real processes the tests start too.
+for _signal in (signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+    if signal.getsignal(_signal) == signal.SIG_IGN:
+        signal.signal(_signal, signal.default_int_handler if _signal == signal.SIGINT else signal.SIG_DFL)
 # The scripts are not a package; tests/scripts imports them from their folder.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 

@@ -35,7 +35,7 @@ def ok(*args, **kwargs):
     return result
 
 
-def in_process(*args, env=None):
+def in_process(*args, env=None, stdin=None):
     """The command run by CliRunner in this process, for checks that need no process of their own
     (each real one costs seconds of imports): the same result fields as `attn`."""
     from types import SimpleNamespace
@@ -44,7 +44,7 @@ def in_process(*args, env=None):
 
     from attncli.cli import app
 
-    result = CliRunner().invoke(app, [str(arg) for arg in args], env=env)
+    result = CliRunner().invoke(app, [str(arg) for arg in args], env=env, input=stdin)
     return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 
@@ -74,12 +74,13 @@ def run(easy_folder, tmp_path_factory):
 
 
 def test_eval_reports_accuracy_and_the_confusion_matrix(run):
-    (report,) = json_lines(ok("eval", run, "--json"))
+    # In this process: a real `attn eval` runs in test_a_local_data_file_trains_and_evaluates_....
+    (report,) = json_lines(in_process("eval", run, "--json"))
     assert report["n"] == 90 and report["accuracy"] >= 0.9
     assert report["labels"] == ["food", "sport", "tech"]
     assert sum(map(sum, report["confusion_matrix"])) == 90
     assert report["per_class"]["food"]["support"] == 30
-    table = ok("eval", run).stdout
+    table = in_process("eval", run).stdout
     assert "accuracy" in table and "confusion matrix" in table and "sport" in table
 
 
@@ -94,15 +95,15 @@ def same(results, expected):
 
 def test_predict_from_arguments_file_and_stdin(run, tmp_path):
     texts = ["Pasta with cheese and bread", "The coach saw the goal"]
-    from_args = json_lines(ok("predict", run, *texts, "--json"))
+    from_args = json_lines(in_process("predict", run, *texts, "--json"))
     assert [row["label"] for row in from_args] == ["food", "sport"]
     for row in from_args:
         assert sum(item["score"] for item in row["top_k"]) == pytest.approx(1.0, abs=1e-5)
         assert row["top_k"][0] == {"label": row["label"], "score": row["score"]}
     # Standard input through a real pipe; batches padded to other lengths may differ in the last
     # bits of a probability.
-    assert same(json_lines(ok("predict", run, "--json", stdin="\n".join(texts))), from_args)
     assert same(json_lines(ok("predict", run, "-", "--json", stdin="\n".join(texts))), from_args)
+    assert same(json_lines(in_process("predict", run, "--json", stdin="\n".join(texts))), from_args)
     # The rest needs no process of its own.
     lines = tmp_path / "texts.txt"
     lines.write_text("\n".join(texts) + "\n\n")
@@ -121,7 +122,7 @@ def test_predict_from_arguments_file_and_stdin(run, tmp_path):
 
 def test_inspect_json_weights_and_offsets(run):
     text = "Our coach loves football"
-    (result,) = json_lines(ok("inspect", run, text, "--json"))
+    (result,) = json_lines(in_process("inspect", run, text, "--json"))
     assert result["label"] == "sport" and 0 < result["score"] <= 1
     assert sum(token["weight"] for token in result["tokens"]) == pytest.approx(1.0, abs=1e-5)
     pieces = [text[t["start"] : t["end"]] for t in result["tokens"]]
@@ -130,7 +131,7 @@ def test_inspect_json_weights_and_offsets(run):
 
 
 def test_inspect_for_people_with_and_without_colour(run):
-    plain = ok("inspect", run, "Our coach loves football", env={"NO_COLOR": "1"}).stdout
+    plain = in_process("inspect", run, "Our coach loves football", env={"NO_COLOR": "1"}).stdout
     assert "\x1b[" not in plain and "football" in plain and "predicted sport" in plain
     heatmap = plain.split("top tokens")[0]
     weights = [float(weight) for weight in re.findall(r"\[(\d\.\d+)(?:, unknown)?\]", heatmap)]
@@ -182,7 +183,7 @@ def test_predict_and_inspect_refuse_to_write_over_the_file_on_their_standard_inp
 
 def test_python_m_attncli_is_the_same_command(run):
     args = ("predict", run, "fresh soup", "--json")
-    assert ok(*args, command=(sys.executable, "-m", "attncli")).stdout == ok(*args).stdout
+    assert ok(*args, command=(sys.executable, "-m", "attncli")).stdout == in_process(*args).stdout
 
 
 def test_a_sigterm_once_the_command_is_over_leaves_its_exit_status_alone():
@@ -256,7 +257,7 @@ def test_sigterm_saves_last_and_resume_finishes_the_run(tmp_path):
     finished = ok("train", "--resume", output, "--epochs", state["epoch"] + 1)
     assert "training summary" in finished.stdout
     assert json.loads((output / "last" / "training_state.json").read_text())["epoch"] == state["epoch"] + 2
-    _one_line_error(attn("train", "--resume", output, "--lr", "0.1"), 2, "pass only --epochs")
+    _one_line_error(in_process("train", "--resume", output, "--lr", "0.1"), 2, "pass only --epochs")
 
 
 def test_incomplete_checkpoint_and_debug_traceback(run, tmp_path):

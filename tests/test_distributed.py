@@ -66,27 +66,6 @@ def test_the_launcher_waits_for_the_save_and_leaves_ignored_signals_ignored():
             signal.signal(number, handler)
 
 
-def test_two_processes_match_one_with_the_same_global_batch_and_write_one_checkpoint(tmp_path):
-    data = write_csv(tmp_path / "d.csv", make_rows(400, seed=3))
-    sets = [item for setting in SETTINGS for item in ("--set", setting)]
-    result = _attn(data, "-o", tmp_path / "two", "--nproc", 2, "--epochs", 3, *sets)
-    assert result.returncode == 0, result.stderr[-4000:]
-    assert result.stdout.count("training summary") == 1  # only rank 0 prints
-    one = train(
-        load_config(None, [f"data.source={data}", "train.epochs=3", *SETTINGS]), output=tmp_path / "one"
-    )
-    two = json.loads((tmp_path / "two" / "best" / "metrics.json").read_text())
-    assert two["validation"]["accuracy"] >= 0.85
-    assert abs(two["validation"]["accuracy"] - one.best.validation_accuracy) <= 0.05
-    assert sorted(path.name for path in (tmp_path / "two").iterdir()) == ["best", "last", "metrics.jsonl"]
-    loaded = load_checkpoint(tmp_path / "two")
-    assert predict(loaded, ["the coach said football and tennis"])[0].label == "sport"
-    resumed = _attn("--resume", tmp_path / "two", "--nproc", 2, "--epochs", 4)
-    assert resumed.returncode == 0, resumed.stderr[-4000:]
-    state = json.loads((tmp_path / "two" / "last" / "training_state.json").read_text())
-    assert state["epoch"] == 5 and len(state["history"]) == 4
-
-
 def test_a_refusal_on_rank_0_is_one_line_from_every_process(tmp_path):
     data = write_csv(tmp_path / "d.csv", make_rows(40))
     taken = tmp_path / "taken"
@@ -98,41 +77,70 @@ def test_a_refusal_on_rank_0_is_one_line_from_every_process(tmp_path):
     assert "Traceback" not in result.stderr and "ChildFailedError" not in result.stderr
 
 
-def test_two_processes_interrupted_and_resumed_end_bit_identical_to_a_run_left_alone(tmp_path):
+# One run on two processes, shared: each launch costs about 14 s on 2 cores (the launcher and two
+# processes importing torch and datasets, then DistributedDataParallel importing torch._dynamo), a
+# few times the 12 epochs themselves.
+RUN_ARGS = ["--nproc", 2, "--epochs", 12, "--set", "train.patience=0"]
+RUN_ARGS += [item for setting in SETTINGS for item in ("--set", setting)]
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory):
+    """(data, output folder) of a 12-epoch run on two processes, left alone."""
+    folder = tmp_path_factory.mktemp("two")
+    data = write_csv(folder / "d.csv", make_rows(400, seed=3))
+    result = _attn(data, *RUN_ARGS, "-o", folder / "alone")
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.stdout.count("training summary") == 1  # only rank 0 prints
+    return data, folder / "alone"
+
+
+def test_two_processes_match_one_with_the_same_global_batch_and_write_one_checkpoint(two_processes, tmp_path):
+    data, run = two_processes
+    one = train(
+        load_config(None, [f"data.source={data}", "train.epochs=12", "train.patience=0", *SETTINGS]),
+        output=tmp_path / "one",
+    )
+    two = json.loads((run / "best" / "metrics.json").read_text())
+    assert two["validation"]["accuracy"] >= 0.85
+    assert abs(two["validation"]["accuracy"] - one.best.validation_accuracy) <= 0.05
+    assert sorted(path.name for path in run.iterdir()) == ["best", "last", "metrics.jsonl"]
+    loaded = load_checkpoint(run)
+    assert predict(loaded, ["the coach said football and tennis"])[0].label == "sport"
+
+
+def test_two_processes_interrupted_and_resumed_end_bit_identical_to_a_run_left_alone(two_processes, tmp_path):
     """Ctrl-C as a terminal sends it: SIGINT to the launcher and both processes at once."""
     import signal
     import time
 
     from safetensors.torch import load_file
 
-    data = write_csv(tmp_path / "d.csv", make_rows(200, seed=4))
-    args = [data, "--nproc", 2, "--epochs", 40, "--set", "train.patience=0"]
-    args += [item for setting in SETTINGS for item in ("--set", setting)]
-    alone = _attn(*args, "-o", tmp_path / "alone")
-    assert alone.returncode == 0, alone.stderr[-4000:]
-    command = [sys.executable, "-m", "attncli", "train", *map(str, args), "-o", str(tmp_path / "resumed")]
+    data, alone = two_processes
+    resumed_run = tmp_path / "resumed"
+    arguments = [data, *RUN_ARGS, "-o", resumed_run]
+    command = [sys.executable, "-m", "attncli", "train", *map(str, arguments)]
     process = subprocess.Popen(
         command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     deadline = time.monotonic() + 120
-    while not (tmp_path / "resumed" / "last").exists() and time.monotonic() < deadline:
+    while not (resumed_run / "last").exists() and time.monotonic() < deadline:
         time.sleep(0.02)  # the first epoch has ended
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr[-4000:]
-    assert stderr.strip().endswith(f"resume with: attn train --resume {tmp_path / 'resumed'} --nproc 2")
+    assert stderr.strip().endswith(f"resume with: attn train --resume {resumed_run} --nproc 2")
     assert "Traceback" not in stderr and stderr.count("resume with") == 1  # rank 0 alone says it
-    resumed = _attn("--resume", tmp_path / "resumed", "--nproc", 2)
+    resumed = _attn("--resume", resumed_run, "--nproc", 2)
     assert resumed.returncode == 0, resumed.stderr[-4000:]
     # Rank 1's dropout random state was kept too, so the weights match to the bit.
-    weights = [load_file(str(tmp_path / run / "last" / "model.safetensors")) for run in ("alone", "resumed")]
+    weights = [load_file(str(run / "last" / "model.safetensors")) for run in (alone, resumed_run)]
     assert weights[0].keys() == weights[1].keys()
     assert all(weights[0][name].equal(weights[1][name]) for name in weights[0])
     # And the interrupted epoch's record counts both processes' share of it once, as the run left
     # alone did (last/ held rank 0's share, which the resumed processes then summed: 1.348 for 1.351).
     histories = [
-        json.loads((tmp_path / run / "best" / "metrics.json").read_text())["history"]
-        for run in ("alone", "resumed")
+        json.loads((run / "best" / "metrics.json").read_text())["history"] for run in (alone, resumed_run)
     ]
     for alone_epoch, resumed_epoch in zip(*histories, strict=True):
         assert resumed_epoch["train_loss"] == pytest.approx(alone_epoch["train_loss"], rel=1e-5)
