@@ -6,10 +6,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -199,12 +200,40 @@ def _reader_gone() -> None:
     raise BrokenPipeError
 
 
-def _load_checkpoint(path: Path, device: str):
-    """The one loading path of eval, predict and inspect."""
+def _names_a_checkpoint(path: Path) -> bool:
+    """Whether `path` is a checkpoint or a run's output folder; a text given as a path (too long
+    for one, or holding a NUL) is not."""
+    from attncli.checkpoint import CONFIG_FILE, resolve_checkpoint
+
+    try:
+        return (resolve_checkpoint(path) / CONFIG_FILE).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _load_checkpoint(path: Path, device: str, *, command: str, others: Sequence[str] = ()):
+    """The one loading path of eval, predict and inspect; `others` are the command's other
+    arguments, one of which may be the checkpoint given second (`attn predict "text" runs/news`)."""
     from attncli.checkpoint import LAST, load_checkpoint, resolve_checkpoint
     from attncli.device import resolve_device
 
-    resolved = resolve_checkpoint(path)
+    if not _names_a_checkpoint(path):
+        swapped = next((other for other in others if _names_a_checkpoint(Path(other))), None)
+        if swapped is not None:
+            arguments = shlex.join([swapped, str(path), *(other for other in others if other != swapped)])
+            raise CheckpointError(
+                f"{path} is not a checkpoint, but {swapped} is; the checkpoint comes first: "
+                f"attn {command} {arguments}"
+            )
+    try:
+        resolved = resolve_checkpoint(path)
+    except (OSError, ValueError) as error:  # too long for a path, or holding a NUL: a text, surely
+        start = str(path)[:40] + ("..." if len(str(path)) > 40 else "")
+        reason = getattr(error, "strerror", None) or error
+        raise CheckpointError(
+            f"the checkpoint argument ({start!r}) cannot be a folder ({reason}); "
+            f"give the checkpoint first: attn {command} CHECKPOINT ..."
+        ) from error
     if resolved == path / LAST:  # a run stopped before its first epoch ended: say what is used
         typer.echo(
             f"note: {path} has no best/ (no epoch finished, or it was removed); using {resolved}", err=True
@@ -595,7 +624,7 @@ def evaluate(
         from attncli.evaluation import evaluate as run_evaluation
         from attncli.progress import rows_progress
 
-        loaded = _load_checkpoint(checkpoint, device)
+        loaded = _load_checkpoint(checkpoint, device, command="eval", others=[data] if data else [])
         with rows_progress() as on_batch:
             result = run_evaluation(
                 loaded,
@@ -748,7 +777,7 @@ def predict(
         chosen = choose_format(output_format, as_json=as_json, output=output)
         _check_inputs(texts or [], file, text_column, delimiter)
         _refuse_writing_over_input(output, "--output", texts or [], file)
-        loaded = _load_checkpoint(checkpoint, device)
+        loaded = _load_checkpoint(checkpoint, device, command="predict", others=texts or [])
         source = _record_source(
             texts or [], file, encoding=encoding, text_column=text_column,
             trained_column=loaded.config.data.text_column, delimiter=_delimiter(delimiter),
@@ -909,7 +938,7 @@ def inspect(
         for written, option in ((html, "--html"), (svg, "--svg")):
             check_output_file(written, option)
             _refuse_writing_over_input(written, option, texts or [], file)
-        loaded = _load_checkpoint(checkpoint, device)
+        loaded = _load_checkpoint(checkpoint, device, command="inspect", others=texts or [])
         config = loaded.config.model
         shown_rollout = rollout or default_view(config, layer=layer, pooling=pooling)
         shown_layer = default_layer(config, layer=layer, rollout=shown_rollout, pooling=pooling)

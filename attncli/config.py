@@ -396,9 +396,11 @@ def load_config(
             continue
         if key in overridden and _typed(key, overridden[key]) != _typed(key, value):
             # Neither can be taken silently: the user typed both and meant one of them.
+            # attn train's options are named after their setting's last part (--lr, --max-length).
+            given = "DATA" if key == "data.source" else "--" + key.rsplit(".", 1)[-1].replace("_", "-")
             raise ConfigError(
-                f"{key} is given twice, as --set {key}={as_typed(overridden[key])} and as {value!r} by an "
-                "argument or option of its own; give it once"
+                f"{key} is given twice, as --set {key}={as_typed(overridden[key])} and as {given} "
+                f"{as_typed(value)}; give it once"
             )
         values[key] = value
     return with_settings(Config(), values)

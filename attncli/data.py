@@ -464,6 +464,13 @@ def load_splits(config: DataConfig) -> Splits:
         for name, dataset in used.items()
     }
     notes = [*raw.notes, *([columns.note] if columns.note else []), *_dropped_note(splits, used)]
+    # A Hub or saved dataset's own split names (a split file's name names no other: sources.py).
+    unused = [raw.origins[name].split for name in raw.splits if name not in ("train", "validation", "test")]
+    if unused:
+        notes.append(
+            f"left out split{'s' * (len(unused) > 1)} {', '.join(map(repr, unused))} of {config.source}: "
+            "attn trains on train, validates on validation (dev, valid, val) and evaluates on test"
+        )
     warning = few_examples_warning(
         splits["train"], label_names, validation=splits.get("validation"), fraction=config.validation_fraction
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import atexit
 import csv
 import dataclasses
+import difflib
 import json
 import os
 import re
@@ -37,8 +38,9 @@ from attncli.textfiles import (
 # File suffix -> the `datasets` builder that reads it.
 FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
 FILE_BUILDERS |= {".parquet": "parquet"}
-# A shard of a split as the Hub names it: train-00000-of-00002.parquet.
-SHARD = re.compile(r"-\d{5}-of-\d{5}$")
+# A shard of a split as the Hub names it: train-00000-of-00002.parquet, or with the fingerprint of its
+# data, as `push_to_hub` of older datasets versions wrote it: train-00000-of-00002-6d3c0a9e1f2b4c5d.parquet.
+SHARD = re.compile(r"-(?P<index>\d{5})-of-(?P<total>\d{5})(?P<fingerprint>-[0-9a-f]{16})?$")
 # Where a dataset repository on the Hub keeps its split files.
 HUB_DATA_FOLDER = "data"
 SPLIT_ALIASES = {
@@ -65,8 +67,29 @@ class RawData:
 
 
 def names_a_local_path(source: str) -> bool:
-    """A name with a data-file suffix or a path prefix means a local path, never a Hub dataset."""
-    return Path(source).suffix.lower() in FILE_BUILDERS or source.startswith((".", "/", "~"))
+    """A name with a data-file suffix, a path prefix, more than two parts (a Hub dataset is `name`
+    or `owner/name`) or a first part that is a folder here means a local path, never a Hub dataset:
+    a mistyped `data/news` is said to be missing at once, not after half a minute of asking the Hub."""
+    if Path(source).suffix.lower() in FILE_BUILDERS or source.startswith((".", "/", "~")):
+        return True
+    parts = Path(source).parts
+    return len(parts) > 2 or (len(parts) == 2 and Path(parts[0]).is_dir())
+
+
+def missing_path_message(source: str) -> str:
+    """`source does not exist (where it was looked for, and what is there that looks like it)`: the
+    deepest folder of the path that exists, from the working folder for a relative path."""
+    path = Path(source).expanduser()
+    folder, missing = (path if path.is_absolute() else Path.cwd() / path).parent, path.name
+    while not folder.is_dir() and folder != folder.parent:
+        folder, missing = folder.parent, folder.name
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder) if not entry.name.startswith("."))
+    except OSError:
+        names = []
+    close = difflib.get_close_matches(missing, names, n=3, cutoff=0.7)
+    suggestion = f"; did you mean {' or '.join(close)}?" if close else ""
+    return f"{source} does not exist ({folder} has no {missing}{suggestion})"
 
 
 def same_source(given: str, recorded: str | None) -> bool:
@@ -97,7 +120,7 @@ def load_raw(
     if path.is_file():
         return _load_files({"train": [path]}, encoding=encoding, delimiter=delimiter)
     if names_a_local_path(source):
-        raise DataError(f"{source} does not exist; pass an existing file, folder or Hub dataset name")
+        raise DataError(f"{missing_path_message(source)}; pass an existing file, folder or Hub dataset name")
     try:
         loaded = datasets.load_dataset(source, config_name)
     except Exception as error:  # the Hub client raises many types; all mean "could not load"
@@ -242,7 +265,7 @@ def _require_every_shard(paths: list[Path], split: str) -> None:
     shards = [SHARD.search(path.stem) for path in paths]
     if not all(shards):
         return  # one whole file
-    numbers = [tuple(int(part) for part in re.findall(r"\d+", found.group())) for found in shards if found]
+    numbers = [(int(found["index"]), int(found["total"])) for found in shards if found]
     totals = {total for _, total in numbers}
     if len(totals) > 1:
         counts = ", ".join(map(str, sorted(totals)))
@@ -252,7 +275,8 @@ def _require_every_shard(paths: list[Path], split: str) -> None:
     total = totals.pop()
     missing = sorted(set(range(total)) - {number for number, _ in numbers})
     if missing:
-        name = SHARD.sub(f"-{missing[0]:05d}-of-{total:05d}", paths[0].stem) + paths[0].suffix
+        fingerprint = "-*" if shards[0] and shards[0]["fingerprint"] else ""  # each shard has its own
+        name = SHARD.sub(f"-{missing[0]:05d}-of-{total:05d}{fingerprint}", paths[0].stem) + paths[0].suffix
         more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
         raise DataError(
             f"split {split!r} is missing its shard {name}{more}; put every shard of it in the folder"

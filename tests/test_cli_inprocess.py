@@ -4,6 +4,7 @@ what the functions return reaches the user."""
 import csv
 import json
 import re
+import shlex
 import time
 
 import pytest
@@ -322,6 +323,25 @@ def test_bad_input_gets_one_line_and_exit_code_2(easy_run, tmp_path):
         _refused(invoke("train", data, "-o", tmp_path / "x", "--device", "cuda"), "no CUDA device")
         _refused(invoke("predict", easy_run, "soup", "--device", "cuda"), "no CUDA device")
     assert not (tmp_path / "x").exists()
+
+
+def test_a_checkpoint_given_after_the_texts_or_data_is_named_with_the_command_put_right(easy_run, tmp_path):
+    data = write_jsonl(tmp_path / "d.jsonl", make_rows(6))
+    cases = {"predict": ["hot soup", "a goal"], "inspect": ["hot soup"], "eval": [data]}
+    for command, arguments in cases.items():
+        result = invoke(command, *arguments, easy_run)
+        quoted = " ".join(shlex.quote(str(argument)) for argument in arguments)
+        _refused(
+            result,
+            f"{arguments[0]} is not a checkpoint, but {easy_run} is; the checkpoint comes first: "
+            f"attn {command} {easy_run} {quoted}",
+        )
+    # A text too long to be a path is not taken for one.
+    _refused(
+        invoke("predict", "word " * 2000, "soup"),
+        "the checkpoint argument ('word word word word word word word word ...') cannot be a folder "
+        "(File name too long); give the checkpoint first: attn predict CHECKPOINT ...",
+    )
 
 
 def test_existing_work_is_not_overwritten(tmp_path):

@@ -29,8 +29,12 @@ def test_a_setting_given_by_set_and_by_an_option_must_agree():
     with pytest.raises(ConfigError) as caught:
         load_config(None, ["data.source=other.csv"], options)
     assert str(caught.value) == (
-        "data.source is given twice, as --set data.source=other.csv and as 'train.csv' by an argument or "
-        "option of its own; give it once"
+        "data.source is given twice, as --set data.source=other.csv and as DATA train.csv; give it once"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, ["model.max_length=64"], {"model.max_length": 128})
+    assert str(caught.value) == (
+        "model.max_length is given twice, as --set model.max_length=64 and as --max-length 128; give it once"
     )
     assert load_config(None, ["data.source=train.csv", "train.seed=3"], options).train.seed == 3
     # The same value spelled two ways is one value.

@@ -110,6 +110,19 @@ def test_save_to_disk_folder_with_classlabel_names(tmp_path):
     assert list(splits.splits["validation"].labels) == [0, 1, 0, 1]
 
 
+def test_splits_of_a_saved_dataset_that_attn_does_not_use_are_said_to_be_left_out(tmp_path):
+    """A DatasetDict with `holdout` and `eval` splits: they were dropped without a word."""
+    from datasets import Dataset, DatasetDict
+
+    rows = Dataset.from_list(make_rows(60))
+    DatasetDict({"train": rows, "dev": rows, "holdout": rows, "eval": rows}).save_to_disk(str(tmp_path / "d"))
+    splits = load_splits(DataConfig(source=str(tmp_path / "d")))
+    assert sorted(splits.splits) == ["train", "validation"]  # dev is the validation split
+    assert f"left out splits 'holdout', 'eval' of {tmp_path / 'd'}: attn trains on train, validates on " in (
+        "\n".join(splits.notes)
+    )
+
+
 def test_a_saved_dataset_with_an_empty_split_or_a_data_file_gone_is_named(tmp_path):
     """datasets saves no data file for an empty split and then cannot read the folder back: that was
     an IndexError, exit 1, as was a saved dataset missing its .arrow file."""
@@ -361,6 +374,24 @@ def test_shards_of_a_split_as_the_hub_names_them_are_read_together(tmp_path):
     write_jsonl(tmp_path / "data" / "train.jsonl", rows)  # a whole file beside shards: which is meant?
     with pytest.raises(DataError, match="holds two files for split 'train'"):
         load_splits(DataConfig(source=str(tmp_path)))
+
+
+def test_shards_named_with_their_fingerprint_are_shards_of_their_split(tmp_path):
+    """push_to_hub of older datasets versions named them train-00000-of-00002-<16 hex digits>.parquet;
+    they were said to name no split."""
+    from datasets import Dataset
+
+    rows = make_rows(90)
+    fingerprints = ["6d3c0a9e1f2b4c5d", "0123456789abcdef"]
+    for number, part in enumerate((rows[:40], rows[40:])):
+        name = f"train-0000{number}-of-00002-{fingerprints[number]}.parquet"
+        Dataset.from_list(part).to_parquet(str(tmp_path / name))
+    splits = load_splits(DataConfig(source=str(tmp_path)))
+    assert _split_sizes(splits) == {"train": 81, "validation": 9}
+    (tmp_path / f"train-00000-of-00002-{fingerprints[0]}.parquet").unlink()
+    with pytest.raises(DataError) as caught:
+        load_splits(DataConfig(source=str(tmp_path)))
+    assert str(caught.value).startswith("split 'train' is missing its shard train-00000-of-00002-*.parquet;")
 
 
 def test_compressed_data_files_are_refused_with_the_command_that_opens_them(tmp_path):

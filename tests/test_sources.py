@@ -1,0 +1,34 @@
+import datasets
+import pytest
+
+from attncli.errors import DataError
+from attncli.sources import load_raw, names_a_local_path
+
+
+def test_hub_names_and_local_paths_are_told_apart(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert not names_a_local_path("imdb") and not names_a_local_path("stanfordnlp/imdb")
+    assert names_a_local_path("texts.csv") and names_a_local_path("./imdb") and names_a_local_path("a/b/c")
+    (tmp_path / "stanfordnlp").mkdir()  # a folder here of that name: the path means it
+    assert names_a_local_path("stanfordnlp/imdb")
+
+
+def test_a_mistyped_local_path_is_named_at_once_with_what_is_there(tmp_path, monkeypatch):
+    """`data/headlines` for data/bbc_headlines was asked of the Hub, which took 23 s of retries
+    without a network and then blamed the Hub."""
+
+    def asks_the_hub(*args, **kwargs):
+        raise AssertionError("a local path was looked up on the Hub")
+
+    monkeypatch.setattr(datasets, "load_dataset", asks_the_hub)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "bbc_headlines").mkdir(parents=True)
+    (tmp_path / "data" / "reviews").mkdir()
+    with pytest.raises(DataError) as refused:
+        load_raw("data/headlines")
+    assert str(refused.value) == (
+        f"data/headlines does not exist ({tmp_path / 'data'} has no headlines; did you mean bbc_headlines?); "
+        "pass an existing file, folder or Hub dataset name"
+    )
+    with pytest.raises(DataError, match=f"^{tmp_path} has no nowhere|\\({tmp_path} has no nowhere\\)"):
+        load_raw(str(tmp_path / "nowhere" / "train.csv"))
