@@ -452,6 +452,29 @@ def test_a_run_saved_with_the_unfused_optimizer_resumes_with_it(tmp_path, monkey
     assert resumed.history[-1].train_loss == alone.history[-1].train_loss
 
 
+def test_a_run_saved_by_attn_on_torchs_optimizer_classes_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    """last/ of attn before its own AdamW (torch.optim.AdamW and LambdaLR, whose state dicts it
+    kept), resumed now: it ends where that run left alone ends, to the bit."""
+    import torch
+
+    import attncli.prepare
+
+    own = attncli.prepare.AdamW, attncli.prepare.WarmupDecaySchedule
+    config = _resumable_config(tmp_path)
+    monkeypatch.setattr(
+        attncli.prepare, "AdamW", lambda groups, *, lr, fused: torch.optim.AdamW(groups, lr=lr, fused=fused)
+    )
+    monkeypatch.setattr(attncli.prepare, "WarmupDecaySchedule", torch.optim.lr_scheduler.LambdaLR)
+    alone = train(config, output=tmp_path / "alone")
+    _interrupted(config, tmp_path / "resumed", monkeypatch)
+    monkeypatch.setattr(attncli.prepare, "AdamW", own[0])
+    monkeypatch.setattr(attncli.prepare, "WarmupDecaySchedule", own[1])
+    resumed = resume(tmp_path / "resumed")
+    assert [record.epoch for record in resumed.history] == [1, 2, 3]
+    assert _weights(tmp_path / "resumed" / "last") == _weights(tmp_path / "alone" / "last")
+    assert resumed.history[-1].train_loss == alone.history[-1].train_loss
+
+
 def test_a_signal_the_user_ignored_stays_ignored_while_training():
     """A run started with SIGINT ignored (a background job of a script) is not stopped by Ctrl-C
     once training starts, as it was not while its data loaded; SIGTERM, not ignored, still stops it."""
