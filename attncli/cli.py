@@ -492,6 +492,7 @@ def train(
     def action() -> None:
         from attncli.config import load_config
         from attncli.progress import ProgressReporter
+        from attncli.sources import require_data_source
         from attncli.train import resume as resume_training
         from attncli.train import train as run_training
 
@@ -510,6 +511,7 @@ def train(
             return
         if output is None:
             raise ConfigError("pass --output FOLDER (where the run is written), or --resume OUTPUT")
+        require_data_source(data)  # at once: the config's checks import torch (seconds)
 
         options = {
             "data.source": data,
@@ -623,7 +625,9 @@ def evaluate(
     def action() -> None:
         from attncli.evaluation import evaluate as run_evaluation
         from attncli.progress import rows_progress
+        from attncli.sources import require_data_source
 
+        require_data_source(data)  # a mistyped DATA is said at once, not after loading the model
         loaded = _load_checkpoint(checkpoint, device, command="eval", others=[data] if data else [])
         with rows_progress() as on_batch:
             result = run_evaluation(

@@ -76,6 +76,13 @@ def names_a_local_path(source: str) -> bool:
     return len(parts) > 2 or (len(parts) == 2 and Path(parts[0]).is_dir())
 
 
+def require_data_source(source: str | None) -> None:
+    """Refuse a local path that does not exist before torch and datasets load (seconds of imports
+    for a typo)."""
+    if source and names_a_local_path(source) and not Path(source).expanduser().exists():
+        raise DataError(f"{missing_path_message(source)}; pass an existing file, folder or Hub dataset name")
+
+
 def missing_path_message(source: str) -> str:
     """`source does not exist (where it was looked for, and what is there that looks like it)`: the
     deepest folder of the path that exists, from the working folder for a relative path."""
@@ -119,8 +126,9 @@ def load_raw(
         return _load_folder(path, encoding=encoding, delimiter=delimiter)
     if path.is_file():
         return _load_files({"train": [path]}, encoding=encoding, delimiter=delimiter)
-    if names_a_local_path(source):
-        raise DataError(f"{missing_path_message(source)}; pass an existing file, folder or Hub dataset name")
+    require_data_source(source)
+    if names_a_local_path(source):  # there, but neither a file nor a folder (a socket, a device)
+        raise DataError(f"{source} is neither a file nor a folder; pass a data file or a folder of them")
     try:
         loaded = datasets.load_dataset(source, config_name)
     except Exception as error:  # the Hub client raises many types; all mean "could not load"

@@ -36,7 +36,7 @@ from attncli.history import EpochRecord, TrainingMetrics, split_sizes_change
 from attncli.prepare import Prepared, build_state, prepare, run_info
 from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.run_folder import LOCK_FILE, RunFolder, open_run_folder, resume_command
-from attncli.sources import names_a_local_path, same_source
+from attncli.sources import names_a_local_path, require_data_source, same_source
 from attncli.tokenizer import require_tokenizer_file
 from attncli.train_state import TrainState
 from attncli.vectors import require_vectors_file
@@ -103,6 +103,7 @@ def train(
     config: Config, *, output: Path, overwrite: bool = False, reporter: Reporter | None = None
 ) -> TrainResult:
     """Train a tokenizer and classifier per `config`; the best epoch goes to `output`/best."""
+    require_data_source(config.data.source)
     with _joined(output, device=config.train.device, overwrite=overwrite, resume=False) as (
         distributed,
         folder,

@@ -320,6 +320,17 @@ def test_help_reads_as_people_write_and_imports_neither_torch_nor_datasets():
     )
 
 
+def test_a_mistyped_data_path_is_refused_before_torch_or_datasets_load(run, tmp_path):
+    """Seconds of imports (5-9 s on this machine) before being told of a typo."""
+    for command in (
+        ["train", tmp_path / "absent.csv", "-o", tmp_path / "x"],
+        ["eval", run, tmp_path / "absent.csv"],
+    ):
+        _, heavy = _heavy_imports(*command)
+        assert heavy == "[]", (command, heavy)
+    assert not (tmp_path / "x").exists()
+
+
 def test_predicting_texts_given_as_arguments_does_not_import_datasets(run):
     text, heavy = _heavy_imports("predict", run, "soup and bread", "--json")
     assert json.loads(text)["label"] == "food" and heavy == "['torch']"
