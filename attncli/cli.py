@@ -214,10 +214,11 @@ def _names_a_checkpoint(path: Path) -> bool:
 def _load_checkpoint(path: Path, device: str, *, command: str, others: Sequence[str] = ()):
     """The one loading path of eval, predict and inspect; `others` are the command's other
     arguments, one of which may be the checkpoint given second (`attn predict "text" runs/news`)."""
-    from attncli.checkpoint import LAST, load_checkpoint, resolve_checkpoint
+    from attncli.checkpoint import LAST, load_checkpoint, read_header, read_steadily, resolve_checkpoint
     from attncli.device import resolve_device
 
-    if not _names_a_checkpoint(path):
+    named = _names_a_checkpoint(path)
+    if not named:
         swapped = next((other for other in others if _names_a_checkpoint(Path(other))), None)
         if swapped is not None:
             arguments = shlex.join([swapped, str(path), *(other for other in others if other != swapped)])
@@ -234,6 +235,8 @@ def _load_checkpoint(path: Path, device: str, *, command: str, others: Sequence[
             f"the checkpoint argument ({start!r}) cannot be a folder ({reason}); "
             f"give the checkpoint first: attn {command} CHECKPOINT ..."
         ) from error
+    if not named:  # what is wrong with it, said before torch loads (seconds)
+        read_steadily(path, read_header)
     if resolved == path / LAST:  # a run stopped before its first epoch ended: say what is used
         typer.echo(
             f"note: {path} has no best/ (no epoch finished, or it was removed); using {resolved}", err=True

@@ -103,13 +103,13 @@ def train(
     config: Config, *, output: Path, overwrite: bool = False, reporter: Reporter | None = None
 ) -> TrainResult:
     """Train a tokenizer and classifier per `config`; the best epoch goes to `output`/best."""
-    require_data_source(config.data.source)
     with _joined(output, device=config.train.device, overwrite=overwrite, resume=False) as (
         distributed,
         folder,
     ):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
         _say_put_back(folder, reporter)
+        require_data_source(config.data.source)
         require_tensorboard(config)
         require_vectors_file(config.model.embeddings_init)
         require_tokenizer_file(config.tokenizer.path)

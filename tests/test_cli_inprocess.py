@@ -84,7 +84,7 @@ def test_ctrl_c_before_training_says_interrupted_and_that_nothing_was_written(tm
     stopped = invoke("predict", tmp_path, "text")
     assert (stopped.exit_code, stopped.stderr) == (130, "interrupted\n")
     monkeypatch.setattr("attncli.config.load_config", pressed)
-    training = invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run")
+    training = invoke("train", write_csv(tmp_path / "d.csv", make_rows(6)), "-o", tmp_path / "run")
     assert (training.exit_code, training.stderr) == (
         130,
         f"interrupted before training began; nothing was written, and {tmp_path / 'run'} is as it was\n",
@@ -359,7 +359,7 @@ def test_existing_work_is_not_overwritten(tmp_path):
     _ok("train", data, "-o", output, "--epochs", 1, "--overwrite", *TINY)
     assert sorted(path.name for path in output.iterdir()) == ["best", "last", "metrics.jsonl"]
     (tmp_path / "texts.txt").write_text("x")
-    _refused(invoke("train", tmp_path / "absent.csv", "-o", tmp_path / "texts.txt" / "model"), "is a file")
+    _refused(invoke("train", data, "-o", tmp_path / "texts.txt" / "model"), "is a file")
 
 
 def test_a_run_with_no_best_yet_is_used_from_last_and_says_so(easy_run, tmp_path):
