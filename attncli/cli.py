@@ -942,9 +942,11 @@ def inspect(
         _check_inputs(texts or [], file, text_column, delimiter)
         if as_json and (html or svg):
             raise ConfigError("--html and --svg save the heatmaps, which --json does not draw; drop one")
-        for written, option in ((html, "--html"), (svg, "--svg")):
-            check_output_file(written, option)
+        if html is not None and svg is not None and html.resolve() == svg.resolve():
+            raise ConfigError(f"--html and --svg both name {html}; give each its own file")
+        for written, option, suffixes in ((html, "--html", (".html", ".htm")), (svg, "--svg", (".svg",))):
             _refuse_writing_over_input(written, option, texts or [], file)
+            check_output_file(written, option, replaces=suffixes)
         loaded = _load_checkpoint(checkpoint, device, command="inspect", others=texts or [])
         config = loaded.config.model
         shown_rollout = rollout or default_view(config, layer=layer, pooling=pooling)

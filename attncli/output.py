@@ -55,11 +55,25 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
     return "table"
 
 
-def check_output_file(path: Path | None, option: str = "--output") -> None:
-    """Refuse, before any work is done, a path that cannot become the file `option` writes."""
+def check_output_file(
+    path: Path | None, option: str = "--output", *, replaces: tuple[str, ...] | None = None
+) -> None:
+    """Refuse, before any work is done, a path that cannot become the file `option` writes, one
+    inside a checkpoint, and, where `replaces` names suffixes, an existing file with another suffix
+    (`--html notes.txt`: a slip that would replace the notes with a heatmap)."""
+    from attncli.checkpoint import CONFIG_FILE, WEIGHTS_FILE
+
     if path is None:
         return
     folder = path.parent if str(path.parent) else Path(".")
+    if (folder / CONFIG_FILE).is_file() and (folder / WEIGHTS_FILE).is_file():
+        # Its files are checked against config.json's checksums, and training replaces it whole.
+        raise DataError(f"{option} {path} is inside the checkpoint {folder}; write it to another folder")
+    if replaces and path.is_file() and path.suffix.lower() not in replaces:
+        raise DataError(
+            f"{option} {path} exists and is not a {' or '.join(replaces)} file; pass a new file name, "
+            f"or an existing {replaces[0]} file to replace"
+        )
     if (why := unusable_path(path)) is not None:
         raise DataError(f"cannot write {option} {path} ({why}); pass another {option}")
     if folder.exists() and not folder.is_dir():

@@ -462,3 +462,6 @@ def test_inspect_refuses_to_save_its_heatmap_over_the_file_it_reads(tmp_path):
         result = invoke("inspect", checkpoint, "--file", texts, option, texts)
         _refused(result, f"{option} {texts} is the --file being read; write the results to another file")
     assert texts.read_text() == "soup\nbread\n"
+    page = tmp_path / "x.svg"
+    both = invoke("inspect", checkpoint, "soup", "--html", page, "--svg", tmp_path / "." / "x.svg")
+    _refused(both, f"--html and --svg both name {tmp_path / 'x.svg'}; give each its own file")

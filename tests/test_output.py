@@ -77,6 +77,32 @@ def test_an_output_path_that_is_a_folder_or_in_no_folder_is_refused_before_any_w
     check_output_file(None)
 
 
+def test_no_output_goes_into_a_checkpoint_or_over_a_file_of_another_kind(tmp_path):
+    """`inspect --html run/best/config.json` replaced the checkpoint's config (it loaded no more), and
+    `--html notes.txt` the notes."""
+    checkpoint = tmp_path / "best"
+    checkpoint.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        (checkpoint / name).write_text("{}")
+    for name in ("config.json", "predictions.csv"):
+        with pytest.raises(DataError) as refused:
+            check_output_file(checkpoint / name, "--html")
+        assert str(refused.value) == (
+            f"--html {checkpoint / name} is inside the checkpoint {checkpoint}; write it to another folder"
+        )
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    with pytest.raises(DataError) as refused:
+        check_output_file(notes, "--html", replaces=(".html", ".htm"))
+    assert str(refused.value) == (
+        f"--html {notes} exists and is not a .html or .htm file; pass a new file name, or an existing .html "
+        "file to replace"
+    )
+    (tmp_path / "old.HTML").write_text("<p>")
+    check_output_file(tmp_path / "old.HTML", "--html", replaces=(".html", ".htm"))  # replaced, as asked
+    check_output_file(tmp_path / "new.txt", "--html", replaces=(".html", ".htm"))  # a new file: any name
+
+
 def test_an_output_path_too_long_looping_or_under_a_file_is_refused_in_words(tmp_path):
     (tmp_path / "afile").write_text("x")
     with pytest.raises(DataError, match=r"afile is a file, not a folder; pass another --output"):
