@@ -4,13 +4,14 @@ The only module that imports typer; heavy modules are imported inside commands s
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shlex
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -705,7 +706,28 @@ def _record_source(
         return source
     if sys.stdin.isatty():
         typer.echo("reading texts from standard input, one per line (Ctrl-D to end)", err=True)
-    return records.from_stdin(encoding=encoding)
+    source = records.from_stdin(encoding=encoding)
+    return dataclasses.replace(source, chunks=_noting_record_shaped(source.chunks, trained_column))
+
+
+def _noting_record_shaped(chunks: Iterator[list[Any]], text_column: str | None) -> Iterator[list[Any]]:
+    """The chunks, with a note when the first line of standard input looks like a data file's (each
+    line would be classified whole, braces, ids and gold labels included)."""
+    from attncli import records
+
+    first = True
+    for chunk in chunks:
+        if first and chunk:
+            first = False
+            shape = records.record_shaped(chunk[0].text or "", text_column=text_column)
+            if shape is not None:
+                typer.echo(
+                    f"note: standard input is read as one text per line, and its first line looks like "
+                    f"{shape}; to read the records' text column, save them to a file and pass --file "
+                    "FILE.jsonl (or .csv)",
+                    err=True,
+                )
+        yield chunk
 
 
 def _delimiter(value: str | None) -> str | None:

@@ -203,6 +203,22 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
     )
 
 
+def record_shaped(line: str, *, text_column: str | None) -> str | None:
+    """What a line of plain text input looks like when it is rather a record of a data file: a JSON
+    object, or a csv/tsv header naming the text column (None: a text like any other)."""
+    stripped = line.strip()
+    if stripped.startswith("{") and stripped.endswith("}"):
+        try:
+            if isinstance(json.loads(stripped), dict):
+                return "a JSON object"
+        except ValueError:
+            pass
+    fields = [[field.strip().strip('"') for field in stripped.split(delimiter)] for delimiter in ",;\t"]
+    if text_column and any(text_column in names for names in fields):
+        return f"a csv/tsv header naming the text column {text_column!r}"
+    return None
+
+
 def require_input_file(path: Path) -> None:
     """Refuse a --file that is a folder or does not exist; a pipe (`<(zcat texts.gz)`, /dev/stdin,
     a named pipe) is read as plain text."""

@@ -344,6 +344,24 @@ def test_a_checkpoint_given_after_the_texts_or_data_is_named_with_the_command_pu
     )
 
 
+def test_records_piped_in_as_lines_are_classified_whole_and_said_to_look_like_records(easy_run):
+    """`head rows.jsonl | attn predict R -f -` classified each line, braces and gold label included,
+    without a word."""
+    cases = {
+        '{"text": "hot soup", "label": "food"}\n': "a JSON object",
+        "label,text\nfood,hot soup\n": "a csv/tsv header naming the text column 'text'",
+    }
+    for piped, shape in cases.items():
+        result = RUNNER.invoke(app, ["predict", str(easy_run), "-f", "-", "--json"], input=piped)
+        assert result.exit_code == 0 and len(result.stdout.splitlines()) == piped.count("\n")
+        assert result.stderr == (
+            f"note: standard input is read as one text per line, and its first line looks like {shape}; to "
+            "read the records' text column, save them to a file and pass --file FILE.jsonl (or .csv)\n"
+        )
+    quiet = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="hot soup, with bread\n")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
 def test_existing_work_is_not_overwritten(tmp_path):
     victim = tmp_path / "victim"
     victim.mkdir()
