@@ -97,14 +97,15 @@ def _finite(loss: float) -> bool:
 
 
 class _StopRequest:
-    """Ctrl-C or SIGTERM asks the loop to stop after the current step; a second Ctrl-C stops at once.
-    Under torchrun, so does the launcher's death (`watch_launcher`): its processes run in sessions of
-    their own, so a launcher killed by SIGKILL (or the OOM killer) left them training on, out of reach
-    of Ctrl-C."""
+    """Ctrl-C, SIGTERM or SIGHUP (the terminal closed, an ssh connection dropped) asks the loop to
+    stop after the current step; a second Ctrl-C stops at once. Under torchrun, so does the
+    launcher's death (`watch_launcher`): its processes run in sessions of their own, so a launcher
+    killed by SIGKILL (or the OOM killer) left them training on, out of reach of Ctrl-C. A signal
+    ignored at launch (nohup's SIGHUP, a background job's SIGINT) stays ignored."""
 
     def __init__(self, *, watch_launcher: bool = False) -> None:
         self.signal_name: str | None = None
-        self.handlers = handled((signal.SIGINT, signal.SIGTERM), self._handle)
+        self.handlers = handled((signal.SIGINT, signal.SIGTERM, signal.SIGHUP), self._handle)
         self.launcher = os.getppid() if watch_launcher else None
 
     def requested(self) -> str | None:
@@ -389,7 +390,6 @@ def _end_epoch(
         missed_labels=missed,
     )
     state.history.append(record)
-    reporter.epoch_end(record)
     run.write_log(step=state.global_step, **dataclasses.asdict(record))
     improved = record_score(state, validation_f1=validation_f1, validation_loss=validation_loss)
     stop = ""
@@ -403,6 +403,9 @@ def _end_epoch(
     state.epoch, state.step, state.loss_sum = state.epoch + 1, 0, None
     state.tokens_seen, state.padded_tokens, state.epoch_seconds, state.epoch_generator_state = 0, 0, 0.0, None
     run.save(run.folder.last, state, metrics, with_state=True)
+    # Said once saved: a reader that went away (`attn train ... | head`, a tee that died) raises
+    # BrokenPipeError at the first line written, which then costs no epoch.
+    reporter.epoch_end(record)
     return bool(stop)
 
 

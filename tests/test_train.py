@@ -492,6 +492,38 @@ def test_a_signal_the_user_ignored_stays_ignored_while_training():
         signal.signal(signal.SIGINT, before)
 
 
+def test_a_closed_terminal_stops_training_after_the_step_as_sigterm_does():
+    """SIGHUP (the terminal closed, ssh dropped) killed the run: its epoch lost, its lock left."""
+    import os
+    import signal
+
+    from attncli.fit import _StopRequest
+
+    with _StopRequest() as request:
+        os.kill(os.getpid(), signal.SIGHUP)
+        assert request.requested() == "SIGHUP"
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # nohup attn train ...
+    try:
+        with _StopRequest():
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
+
+
+def test_a_reader_gone_at_an_epoch_line_costs_no_epoch(tmp_path):
+    """`attn train ... | head`: the epoch line that met the closed pipe came before the epoch was saved."""
+
+    class ReaderGone(StageRecorder):
+        def epoch_end(self, record):
+            if record.epoch == 2:
+                raise BrokenPipeError
+
+    with pytest.raises(BrokenPipeError):
+        train(_resumable_config(tmp_path), output=tmp_path / "run", reporter=ReaderGone())
+    state = json.loads((tmp_path / "run" / "last" / "training_state.json").read_text())
+    assert state["epoch"] == 3 and [record["epoch"] for record in state["history"]] == [1, 2]
+
+
 def test_ctrl_c_before_the_first_epoch_of_an_overwrite_run_gives_the_earlier_run_back(tmp_path, monkeypatch):
     config = _resumable_config(tmp_path)
     train(
