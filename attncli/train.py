@@ -175,6 +175,14 @@ def resume(
             if state.step
             else f"continuing at the start of epoch {state.epoch}"
         )
+        saved_by = saved_state[1].get("world_size")
+        if isinstance(saved_by, int) and saved_by != distributed.world_size:
+            processes = f"{saved_by} process{'es' * (saved_by > 1)}"
+            reporter.stage(
+                f"note: last/ was saved by a run on {processes} and this one has {distributed.world_size}: "
+                "each process's batches and dropout now differ from the run left alone's, and so will the "
+                f"result; to carry on exactly: {resume_command(folder.path, saved_by)}"
+            )
         if state.best_epoch and not folder.best.exists():
             best_f1 = state.best_key[0] if state.best_key else 0.0
             reporter.stage(

@@ -492,6 +492,28 @@ def test_a_signal_the_user_ignored_stays_ignored_while_training():
         signal.signal(signal.SIGINT, before)
 
 
+def test_resuming_on_another_number_of_processes_says_the_result_will_differ(tmp_path, monkeypatch):
+    from attncli.fit import RunWriter
+
+    config = _resumable_config(tmp_path)
+    kept = RunWriter._training_state
+
+    def saved_by_two(self, *args, **kwargs):  # as a run under torchrun --nproc_per_node 2 saves it
+        tensors, values = kept(self, *args, **kwargs)
+        return tensors, {**values, "world_size": 2}
+
+    monkeypatch.setattr(RunWriter, "_training_state", saved_by_two)
+    _interrupted(config, tmp_path / "run", monkeypatch)
+    monkeypatch.setattr(RunWriter, "_training_state", kept)
+    recorder = StageRecorder()
+    resume(tmp_path / "run", reporter=recorder)  # type: ignore[arg-type]
+    assert (
+        "note: last/ was saved by a run on 2 processes and this one has 1: each process's batches and "
+        "dropout now differ from the run left alone's, and so will the result; to carry on exactly: attn "
+        f"train --resume {tmp_path / 'run'} --nproc 2"
+    ) in recorder.lines
+
+
 def test_a_closed_terminal_stops_training_after_the_step_as_sigterm_does():
     """SIGHUP (the terminal closed, ssh dropped) killed the run: its epoch lost, its lock left."""
     import os
