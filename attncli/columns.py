@@ -25,6 +25,9 @@ NOT_TEXT_WORDS = frozenset(
     | {"summary", "subject", "lang", "language", "count", "length", "len", "type", *LABEL_COLUMNS}
 )
 NOT_LABEL_WORDS = frozenset({"text", "sentence", "content", "document", "body"})
+# A label column named with one of these (category_id beside category_name) holds codes for labels:
+# taken only where no other column names the labels (the model's labels would read 0, 1, 2).
+CODE_WORDS = frozenset({"id", "ids", "idx", "index", "code", "num", "number", "no"})
 RECORDS, LISTS = "records", "lists"
 # Longest column listing in a message; a wide table is summarised after these.
 LISTED_COLUMNS = 30
@@ -130,7 +133,7 @@ def choose_columns(
     chosen_text = _choose(layout, text_role, taken=label, problems=problems, found=found)
     chosen_label = None
     if with_label:
-        label_role = _Role("label", label, (*label_first, *LABEL_COLUMNS), NOT_LABEL_WORDS)
+        label_role = _Role("label", label, (*label_first, *LABEL_COLUMNS), NOT_LABEL_WORDS, (), CODE_WORDS)
         chosen_label = _choose(layout, label_role, taken=chosen_text or text, problems=problems, found=found)
     if with_label and text is not None and text == label:
         problems.append((f"text and label are both column {text!r}; name two different columns", False))
@@ -167,6 +170,8 @@ class _Role:
     """Words that rule a column out when it is found by the words in its name."""
     last_resort: Sequence[str] = ()
     """Names tried (exactly, then ignoring case and spaces) when nothing else is found."""
+    demoted_words: frozenset[str] = frozenset()
+    """Words that make a column found by the words in its name come after those without them."""
 
 
 def _choose(
@@ -191,10 +196,16 @@ def _choose(
     if problem:
         problems.append((problem, False))
         return None
-    # Labels from the wrong one of two label-like columns (sentiment beside class) would train a
-    # model of another task without a word: name the others passed over.
+    # Labels from the wrong one of two label-like columns (sentiment beside class, category_id beside
+    # category_name) would train a model of another task, or of codes, without a word: name the
+    # others passed over.
     passed_over = (
-        [name for name in LABEL_COLUMNS if name in layout.columns and name not in (detected, taken)]
+        [
+            name
+            for name in layout.columns
+            if name not in (detected, taken)
+            and (name in LABEL_COLUMNS or _by_words([name], list(LABEL_COLUMNS), role.excluded_words))
+        ]
         if role.name == "label"
         else []
     )
@@ -243,7 +254,7 @@ def _detect(layout: Layout, role: _Role, taken: str | None) -> tuple[str | None,
     if found[0] is not None:
         return found
     words_known = [name.lower() for name in known if name.isalpha()]
-    by_words = _by_words(candidates, words_known, role.excluded_words)
+    by_words = _by_words(candidates, words_known, role.excluded_words, role.demoted_words)
     if by_words is not None:
         return by_words, False
     # Guesses, said in a note even when exact: a last-resort name, then a name holding a known or
@@ -255,16 +266,21 @@ def _detect(layout: Layout, role: _Role, taken: str | None) -> tuple[str | None,
     return _by_words(candidates, [*words_known, *role.last_resort], lenient), False
 
 
-def _by_words(candidates: list[str], known_words: list[str], excluded_words: frozenset[str]) -> str | None:
-    """The candidate holding the most known words, then the earliest known word, then the leftmost,
-    among those holding none of `excluded_words`."""
+def _by_words(
+    candidates: list[str],
+    known_words: list[str],
+    excluded_words: frozenset[str],
+    demoted_words: frozenset[str] = frozenset(),
+) -> str | None:
+    """The candidate holding the most known words, then none of `demoted_words`, then the earliest
+    known word, then the leftmost, among those holding none of `excluded_words`."""
     ranked = []
     for position, name in enumerate(candidates):
         words = _words(name)
         hits = [index for word in words if (index := _known_word(word, known_words)) is not None]
         if hits and not excluded_words.intersection(words):
-            ranked.append((-len(hits), min(hits), position, name))
-    return min(ranked)[3] if ranked else None
+            ranked.append((-len(hits), bool(demoted_words.intersection(words)), min(hits), position, name))
+    return min(ranked)[-1] if ranked else None
 
 
 def _by_name(known: Sequence[str], candidates: list[str]) -> tuple[str | None, bool]:

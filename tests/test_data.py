@@ -219,6 +219,18 @@ def test_requested_columns_and_suggestions(tmp_path):
         load_splits(DataConfig(source=str(path), text_column="body_text", label_column="topics"))
 
 
+def test_a_label_column_of_codes_comes_after_the_one_naming_the_labels_and_is_said_passed_over():
+    """category_id beside category_name: the ids were taken, and the model's labels read 0, 1, 2."""
+    from attncli.columns import layout_of_record
+
+    row = {"headline": "Cup final tonight", "category_id": 0, "category_name": "sport"}
+    chosen = choose_columns(layout_of_record(row), where="news.csv", text=None)
+    assert (chosen.text, chosen.label) == ("headline", "category_name")
+    assert "label column 'category_name' over 'category_id'" in (chosen.note or "")
+    alone = choose_columns(layout_of_record({"text": "x", "label_id": 2}), where="d.csv", text=None)
+    assert alone.label == "label_id"  # codes are still labels where nothing else names them
+
+
 def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
     def chosen(*names: str) -> tuple[str, str | None, str | None]:
         found = choose_columns(Layout(columns=names), where="d.csv", text=None)
