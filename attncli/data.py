@@ -92,13 +92,13 @@ class Splits:
 def label_key(feature: Any, value: Any) -> str:
     """A label as text, the same whichever way a file stored it: 1, 1.0 (a column with gaps, read
     by pandas) and "1" are all "1"; "café" is one label whether its é is one character or an e and
-    a combining accent (NFC, as texts are read; two classes that look alike otherwise); a
-    `ClassLabel` index is its name."""
+    a combining accent (NFC, as texts are read; two classes that look alike otherwise); " sport"
+    (a csv written with a space after each comma) is "sport"; a `ClassLabel` index is its name."""
     if hasattr(feature, "int2str"):
         return str(feature.int2str(value))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return unicodedata.normalize("NFC", str(value))
+    return unicodedata.normalize("NFC", str(value)).strip()
 
 
 def missing_label(feature: Any, value: Any) -> bool:
@@ -106,6 +106,8 @@ def missing_label(feature: Any, value: Any) -> bool:
     one to parquet: it became a class named 'nan'), or -1 of a `ClassLabel`, which marks unlabelled
     rows (the GLUE test splits, for example)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    if isinstance(value, str) and not value.strip():  # spaces only: as an empty cell
         return True
     return hasattr(feature, "int2str") and not 0 <= value < feature.num_classes
 
@@ -117,8 +119,9 @@ def known_label_key(feature: Any, value: Any, known: Collection[str]) -> str:
     key = label_key(feature, value)
     if key in known:
         return key
-    # A checkpoint of an attn that kept labels as written may hold a decomposed name.
-    candidates = [unicodedata.normalize("NFD", key)]
+    # A checkpoint of an attn that kept labels as written may hold a decomposed name, or one with
+    # the spaces around it.
+    candidates = [unicodedata.normalize("NFD", key), *(name for name in known if name.strip() == key)]
     whole = _whole(key)
     if whole is not None:
         candidates += [str(whole), f"{float(whole)}"]
@@ -177,9 +180,9 @@ def spelled_whole(name: str) -> str:
 
 
 def same_label_names(now: Sequence[str], then: Sequence[str]) -> bool:
-    """Whether labels read today are those an earlier attn saved, which kept "1.0" and decomposed
-    accents as written."""
-    return [spelled_whole(unicodedata.normalize("NFC", name)) for name in then] == [
+    """Whether labels read today are those an earlier attn saved, which kept "1.0", decomposed
+    accents and surrounding spaces as written."""
+    return [spelled_whole(unicodedata.normalize("NFC", name).strip()) for name in then] == [
         spelled_whole(name) for name in now
     ]
 

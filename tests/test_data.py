@@ -6,7 +6,7 @@ from conftest import make_rows, write_csv, write_jsonl
 
 from attncli.columns import Layout, choose_columns
 from attncli.config import DataConfig
-from attncli.data import load_splits, stratified_split
+from attncli.data import known_label_key, load_splits, stratified_split
 from attncli.errors import DataError
 
 
@@ -172,19 +172,41 @@ def test_numeric_labels_sort_numerically(tmp_path):
 
 
 def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
-    labels = ["Sport", "sport ", "sport", "tech", "Tech", "politics", "ｐｏｌｉｔｉｃｓ"] * 3
+    labels = ["Sport", "sport ", "sport", "tech", "Tech", "politics", "ｐｏｌｉｔｉｃｓ", "sci  fi", "sci fi"]
+    labels *= 3
     rows = [{"text": f"text {n}", "label": label} for n, label in enumerate(labels)]
     splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
-    assert splits.label_names == ["Sport", "Tech", "politics", "sport", "sport ", "tech", "ｐｏｌｉｔｉｃｓ"]
+    # Spaces around a label are no part of it ("sport " is "sport"); those inside are.
+    assert splits.label_names == [
+        *("Sport", "Tech", "politics", "sci  fi", "sci fi", "sport", "tech", "ｐｏｌｉｔｉｃｓ"),
+    ]
     warnings = [note for note in splits.notes if "differ only in case" in note]
     assert warnings == [
         "warning: labels that differ only in case, spaces or character forms are separate classes: "
-        "'Sport', 'sport', 'sport '; 'Tech', 'tech'; 'politics', 'ｐｏｌｉｔｉｃｓ'; "
+        "'Sport', 'sport'; 'Tech', 'tech'; 'politics', 'ｐｏｌｉｔｉｃｓ'; 'sci  fi', 'sci fi'; "
         "write each label one way if they mean the same"
     ]
     distinct = [{"text": f"text {n}", "label": label} for n, label in enumerate(["a", "b"] * 3)]
     plain = load_splits(DataConfig(source=str(write_csv(tmp_path / "e.csv", distinct))))
     assert not [note for note in plain.notes if "differ only" in note]
+
+
+def test_a_csv_with_a_space_after_each_comma_gives_labels_without_it(tmp_path):
+    """`text, label` / `Cup final tonight, sport`: the labels were ' sport', ' tech', and an eval file
+    written without the spaces was refused as holding labels the model never saw."""
+    path = tmp_path / "spaced.csv"
+    rows = [f"text {n} {label}, {label}" for n, label in enumerate(["sport", "tech", "money"] * 10)]
+    path.write_text("text, label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    splits = load_splits(DataConfig(source=str(path)))
+    assert splits.label_names == ["money", "sport", "tech"]
+    blank = tmp_path / "blank.csv"
+    blank.write_text("text,label\na,x\nb,y\nc,   \n" + "d,x\ne,y\n" * 5, encoding="utf-8")
+    with pytest.raises(DataError, match="no label"):  # spaces only: no label, as an empty cell
+        load_splits(DataConfig(source=str(blank)))
+    assert sorted(known_label_key(None, label, [" sport", " tech"]) for label in ("sport", " tech ")) == [
+        " sport",
+        " tech",
+    ]  # a checkpoint that kept the spaces still knows its labels
 
 
 def test_a_label_with_composed_or_decomposed_accents_is_one_label_in_training_and_eval(tmp_path):
