@@ -627,11 +627,14 @@ def evaluate(
     """Report accuracy, macro- and weighted-F1, per-class scores, the confusion matrix and calibration."""
 
     def action() -> None:
+        from attncli.config import DataConfig
         from attncli.evaluation import evaluate as run_evaluation
         from attncli.progress import rows_progress
         from attncli.sources import require_data_source
 
         require_data_source(data)  # a mistyped DATA is said at once, not after loading the model
+        if encoding is not None:
+            DataConfig(encoding=encoding)  # refused as training refuses it, before the model loads
         loaded = _load_checkpoint(checkpoint, device, command="eval", others=[data] if data else [])
         with rows_progress() as on_batch:
             result = run_evaluation(

@@ -92,6 +92,11 @@ def header_line(path: Path, *, encoding: str) -> str:
                 f"line 1 of {path} is not valid {encoding}; pass --encoding (or set data.encoding) with "
                 "the file's encoding, for example latin-1 or cp1252"
             ) from None
+    except UnicodeError as error:  # the file does not start as the encoding must (utf-16 without a BOM)
+        raise DataError(
+            f"{path} does not read as {encoding} ({error}); pass --encoding (or set data.encoding) with the "
+            "file's encoding, for example utf-8"
+        ) from None
     return text.split("\n", 1)[0].removeprefix(BOM).removesuffix("\r")
 
 

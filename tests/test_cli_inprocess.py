@@ -316,6 +316,11 @@ def test_bad_input_gets_one_line_and_exit_code_2(easy_run, tmp_path):
     _refused(invoke("eval", tmp_path / "no-such-run"), "does not exist")
     unseen = write_jsonl(tmp_path / "unseen.jsonl", [{"text": "guitar", "label": "music"}])
     _refused(invoke("eval", easy_run, unseen), "'music'")
+    # An encoding refused as train refuses it (it was LookupError, exit 1), and a file that does not
+    # start as its encoding must (a utf-8 file given as utf-16: UnicodeError, exit 1).
+    _refused(invoke("eval", easy_run, data, "--encoding", "cp-1252"), "'cp-1252' is not a text encoding")
+    for command in (["eval", easy_run, data], ["train", data, "-o", tmp_path / "x"]):
+        _refused(invoke(*command, "--encoding", "utf-16"), f"{data} does not read as utf-16")
     blank = invoke("inspect", easy_run, "   ")
     assert blank.exit_code == 0 and blank.stdout.strip() == "#0  (empty text)"
     _refused(invoke("predict", easy_run, "--file", tmp_path / "absent.txt"), "does not exist")
