@@ -246,19 +246,20 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
                 raise CheckpointError(
                     f"{path} has no last/ checkpoint to resume from; train it with attn train -o"
                 )
-        elif others and not overwrite:
-            back = " (it holds the earlier run again: an --overwrite had stopped before its first epoch)"
-            raise CheckpointError(
-                f"--output {path} is not empty{back if run.put_back else ''}; pass --overwrite to replace "
-                "the attn run in it, or another folder"
-            )
         elif others:
+            # Files attn did not write first: --overwrite would not take such a folder either.
             foreign = [name for name in others if not _is_run_entry(name)]
             if foreign:
                 shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
                 raise CheckpointError(
                     f"--output {path} holds files attn did not write ({shown}); --overwrite replaces only "
                     "an attn run folder, so pass another folder"
+                )
+            if not overwrite:
+                back = " (it holds the earlier run again: an --overwrite had stopped before its first epoch)"
+                raise CheckpointError(
+                    f"--output {path} is not empty{back if run.put_back else ''}; pass --overwrite to "
+                    "replace the attn run in it, or another folder"
                 )
         return run
     except BaseException:

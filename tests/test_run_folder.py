@@ -34,14 +34,16 @@ def test_overwrite_replaces_only_an_attn_run(tmp_path):
     victim.mkdir()
     (victim / "d.tsv").write_text("text\tlabel\n")
     (victim / "notes.txt").write_text("mine")
-    with pytest.raises(CheckpointError, match="not empty; pass --overwrite"):
-        open_run_folder(victim, overwrite=False)
-    with pytest.raises(CheckpointError, match=r"holds files attn did not write \(d.tsv, notes.txt\)"):
-        open_run_folder(victim, overwrite=True)
+    # Without --overwrite too: "not empty; pass --overwrite" led to this same refusal.
+    for overwrite in (False, True):
+        with pytest.raises(CheckpointError, match=r"holds files attn did not write \(d.tsv, notes.txt\)"):
+            open_run_folder(victim, overwrite=overwrite)
     assert sorted(path.name for path in victim.iterdir()) == ["d.tsv", "notes.txt"]
     run = tmp_path / "run"
     (run / "best").mkdir(parents=True)
     (run / "metrics.jsonl").write_text("")
+    with pytest.raises(CheckpointError, match="not empty; pass --overwrite to replace the attn run in it"):
+        open_run_folder(run, overwrite=False)
     open_run_folder(run, overwrite=True).release()
     (run / "best" / "config.json").write_text("{}")
     with pytest.raises(CheckpointError) as nested:  # the run would replace a checkpoint with a run
