@@ -501,13 +501,18 @@ def train(
         from attncli.train import train as run_training
 
         if resume is not None:
-            others: list[Any] = [output, config, set_values, text_column, label_column, encoding]
-            others += [delimiter, batch_size, lr]
-            others += [max_length, device, precision, seed]
-            if any(value is not None and value != [] for value in others) or overwrite:
+            others: dict[str, Any] = {
+                "--output": output, "--config": config, "--set": set_values, "--text-column": text_column,
+                "--label-column": label_column, "--encoding": encoding, "--delimiter": delimiter,
+                "--batch-size": batch_size, "--lr": lr, "--max-length": max_length, "--device": device,
+                "--precision": precision, "--seed": seed, "--overwrite": overwrite or None,
+            }  # fmt: skip
+            given = [name for name, value in others.items() if value is not None and value != []]
+            if given:
                 raise ConfigError(
-                    "--resume takes the data and settings saved in OUTPUT/last; pass only --epochs "
-                    "(to raise the ceiling), and DATA where the run's data has moved, with it"
+                    f"--resume takes the data and settings saved in OUTPUT/last, so {', '.join(given)} "
+                    "cannot change them; pass only --epochs (to raise the ceiling), and DATA where the run's "
+                    "data has moved, with it"
                 )
             reporters.append(ProgressReporter())
             result = resume_training(resume, epochs=epochs, data=data, reporter=reporters[-1])

@@ -257,7 +257,8 @@ def test_sigterm_saves_last_and_resume_finishes_the_run(tmp_path):
     finished = ok("train", "--resume", output, "--epochs", state["epoch"] + 1)
     assert "training summary" in finished.stdout
     assert json.loads((output / "last" / "training_state.json").read_text())["epoch"] == state["epoch"] + 2
-    _one_line_error(in_process("train", "--resume", output, "--lr", "0.1"), 2, "pass only --epochs")
+    refused = in_process("train", "--resume", output, "--lr", "0.1", "--set", "train.patience=2")
+    _one_line_error(refused, 2, "OUTPUT/last, so --set, --lr cannot change them; pass only --epochs")
 
 
 def test_incomplete_checkpoint_and_debug_traceback(run, tmp_path):
