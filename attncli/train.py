@@ -145,13 +145,12 @@ def resume(
                 )
             config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs))
         source, moved = last.training_data()
+        recorded = None  # said once the data there is found to be the run's
         if data is not None and not same_source(data, source):
-            source, moved = (
-                data,
-                (
-                    f"reading the run's data from {data} (it recorded {source}); the run records the new "
-                    f"place, so attn eval {output} reads its test split there from now on"
-                ),
+            source, moved = data, f"reading the run's data from {data} (it recorded {source})"
+            recorded = (
+                f"note: {data} holds the run's data, and the run records it, so attn eval {output} reads "
+                "its test split there from now on"
             )
         elif source and names_a_local_path(source) and not Path(source).expanduser().exists():
             raise DataError(
@@ -165,6 +164,8 @@ def resume(
         reporter.stage(f"resuming {folder.path} from {folder.last}")
         prepared = prepare(config, reporter=reporter, tokenizer=last.tokenizer, distributed=distributed)
         _require_same_data(prepared, last.label_names, saved_state[1], last.metrics)
+        if recorded:
+            reporter.stage(recorded)
         state, _ = build_state(
             prepared, reporter=reporter, token_dim=int(last.header.get("token_dim") or 0) or None
         )

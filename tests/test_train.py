@@ -385,8 +385,10 @@ def test_a_run_whose_data_moved_resumes_from_where_it_is_now_if_it_is_the_same(t
     )
     other = tmp_path / "other.csv"
     other.write_text("".join(moved.read_text().splitlines(keepends=True)[:-10]))
+    refused = StageRecorder()
     with pytest.raises(ConfigError, match="validation texts now, 135 and 15 then"):
-        resume(tmp_path / "run", data=str(other))  # not the run's data: refused as before
+        resume(tmp_path / "run", data=str(other), reporter=refused)  # type: ignore[arg-type]
+    assert not [line for line in refused.lines if "records it" in line]  # it said so before the check
     recorder = StageRecorder()
     result = resume(tmp_path / "run", data=str(moved), epochs=2, reporter=recorder)  # type: ignore[arg-type]
     assert result.history[-1].epoch == 2
@@ -394,9 +396,10 @@ def test_a_run_whose_data_moved_resumes_from_where_it_is_now_if_it_is_the_same(t
         "note: --epochs 2 lowers the ceiling from 3: the learning rate decays to 0 by epoch 2, faster from "
         "here than the run had it"
     ) in recorder.lines
+    assert f"note: reading the run's data from {moved} (it recorded {data})" in recorder.lines
     assert (
-        f"note: reading the run's data from {moved} (it recorded {data}); the run records the new place, so "
-        f"attn eval {tmp_path / 'run'} reads its test split there from now on"
+        f"note: {moved} holds the run's data, and the run records it, so attn eval {tmp_path / 'run'} reads "
+        "its test split there from now on"
     ) in recorder.lines
     assert any(line.startswith("settings of the run, as saved (the rest default") for line in recorder.lines)
     assert load_checkpoint(tmp_path / "run" / "last").config.data.source == str(moved)
