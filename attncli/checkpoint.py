@@ -392,10 +392,16 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
             f"{path / CONFIG_FILE} is not valid JSON ({error}); train the checkpoint again"
         ) from error
     version = header.get("format_version") if isinstance(header, dict) else None
-    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise CheckpointError(
             f"checkpoint {path} has format {version!r}; this attn reads formats 1 to {FORMAT_VERSION}, "
             "so upgrade attn (pip install -U attncli) or retrain it with this version"
+        )
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        # Another program's JSON, or one written over attn's: no newer attn reads it either.
+        raise CheckpointError(
+            f"{path / CONFIG_FILE} is not the config.json attn wrote (its format_version is {version!r}); "
+            "restore the file from a backup of the checkpoint, or train it again"
         )
     if complete:
         check_header(header, path)

@@ -109,10 +109,10 @@ def train(
     ):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
         _say_put_back(folder, reporter)
-        require_data_source(config.data.source)
         require_tensorboard(config)
         require_vectors_file(config.model.embeddings_init)
         require_tokenizer_file(config.tokenizer.path)
+        require_data_source(config.data.source)
         prepared = prepare(config, reporter=reporter, distributed=distributed)
         state, coverage = build_state(prepared, reporter=reporter)
         metrics = TrainingMetrics(embeddings_init=coverage)

@@ -41,6 +41,21 @@ def test_a_format_from_the_future_says_to_upgrade(tmp_path):
         load_checkpoint(folder)
 
 
+def test_a_config_json_that_attn_did_not_write_is_not_said_to_need_a_newer_attn(tmp_path):
+    """Valid JSON written over config.json said `format None; ... upgrade attn`, which cannot help."""
+    folder = tmp_path / "other"
+    shutil.copytree(FIXTURES / "v1_additive_learned", folder)
+    for written in ({"name": "not attn's"}, {"format_version": "2"}, {"format_version": True}):
+        (folder / "config.json").write_text(json.dumps(written))
+        with pytest.raises(CheckpointError) as refused:
+            load_checkpoint(folder)
+        assert str(refused.value) == (
+            f"{folder / 'config.json'} is not the config.json attn wrote (its format_version is "
+            f"{written.get('format_version')!r}); restore the file from a backup of the checkpoint, or train "
+            "it again"
+        )
+
+
 def test_runs_saved_before_outlier_exposure_carry_on_without_it():
     import json
 
