@@ -54,9 +54,10 @@ def json_lines(result):
 
 @pytest.fixture(scope="module")
 def run(easy_folder, tmp_path_factory):
-    """A checkpoint trained by the CLI on a folder of split files (train.csv, test.csv)."""
+    """A checkpoint trained by the CLI on a folder of split files (train.csv, test.csv); in this
+    process, as real ones train in test_a_local_data_file_... and test_sigterm_...."""
     output = tmp_path_factory.mktemp("cli") / "run"
-    result = ok(
+    result = in_process(
         "train",
         easy_folder,
         "--output",
@@ -69,6 +70,7 @@ def run(easy_folder, tmp_path_factory):
         "train.patience=0",
         *TINY,
     )
+    assert result.returncode == 0, result.stderr
     assert "training summary" in result.stdout and "epoch 8/8" in result.stderr
     return output
 
@@ -202,7 +204,7 @@ def test_a_local_data_file_trains_and_evaluates_through_the_real_command(tmp_pat
     """The other kinds of local data (parquet, tsv, a save_to_disk folder) run in-process
     (test_cli_inprocess.py); this one goes through real processes."""
     source = write_jsonl(tmp_path / "data.jsonl", make_rows(240, seed=3))
-    ok("train", source, "-o", tmp_path / "run", "--epochs", 8, *TINY)
+    ok("train", source, "-o", tmp_path / "run", "--epochs", 4, *TINY)
     (report,) = json_lines(ok("eval", tmp_path / "run", source, "--json"))
     assert report["n"] == 240 and report["accuracy"] >= 0.8
 
