@@ -637,6 +637,11 @@ def evaluate(
         from attncli.progress import rows_progress
         from attncli.sources import require_data_source
 
+        if data == "-":
+            raise DataError(
+                "attn eval reads DATA from a file, a folder or a Hub dataset, not standard input; save the "
+                "labelled rows to a file (csv, jsonl, ...) and pass it"
+            )
         require_data_source(data)  # a mistyped DATA is said at once, not after loading the model
         if encoding is not None:
             DataConfig(encoding=encoding)  # refused as training refuses it, before the model loads

@@ -210,6 +210,22 @@ def _unknown_label_rows(dataset: Any, label_column: str, label_names: list[str])
     return unknown
 
 
+def _look_alike_hint(ranked: list[tuple[str, list[int]]], label_names: list[str]) -> str:
+    """What the unknown labels may be instead: known ones in another case ('Business'), or, where
+    the model's labels are names, indices of them (0, 1, 2, as a ClassLabel column exports them)."""
+    folded = {name.casefold(): name for name in label_names}
+    in_case = [(label, folded[label.casefold()]) for label, _ in ranked[:10] if label.casefold() in folded]
+    if in_case:
+        return " (" + ", ".join(f"{label!r} is {name!r} in another case" for label, name in in_case) + ")"
+    unknown = [label for label, _ in ranked]
+    names_are_numbers = any(name.lstrip("-").isdigit() for name in label_names)
+    if not names_are_numbers and all(label.isdigit() and int(label) < len(label_names) for label in unknown):
+        shown = ", ".join(f"{index} is {name!r}" for index, name in enumerate(label_names[:10]))
+        more = ", ..." if len(label_names) > 10 else ""
+        return f" (if these are indices of the model's labels, write the labels instead: {shown}{more})"
+    return ""
+
+
 def _drop_unknown_labels(
     dataset: Any, label_column: str, label_names: list[str], *, where: str, ignore: bool
 ) -> tuple[Any, Sequence[int], int]:
@@ -225,8 +241,9 @@ def _drop_unknown_labels(
         listing += f" and {len(ranked) - 10} more"
     if not ignore:
         raise DataError(
-            f"{where} has labels the model never saw: {listing}; it knows {', '.join(label_names)}. "
-            "Pass --ignore-unknown-labels to evaluate without those rows, or retrain with data that has them"
+            f"{where} has labels the model never saw: {listing}{_look_alike_hint(ranked, label_names)}; it "
+            f"knows {', '.join(label_names)}. Pass --ignore-unknown-labels to evaluate without those rows, "
+            "or retrain with data that has them"
         )
     if dropped == len(dataset):
         raise DataError(

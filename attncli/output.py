@@ -31,7 +31,8 @@ SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".json": "jso
 
 
 def choose_format(requested: str | None, *, as_json: bool, output: Path | None) -> str:
-    """--format, else --json, else the output file's suffix, else a table."""
+    """--format (in any case: CSV is csv), else --json, else the output file's suffix, else a table."""
+    requested = requested.lower() if requested is not None else None
     if requested is not None and requested not in FORMATS:
         raise DataError(f"--format must be one of {', '.join(FORMATS)}, not {requested!r}")
     if as_json:

@@ -319,6 +319,7 @@ def test_bad_input_gets_one_line_and_exit_code_2(easy_run, tmp_path):
     # An encoding refused as train refuses it (it was LookupError, exit 1), and a file that does not
     # start as its encoding must (a utf-8 file given as utf-16: UnicodeError, exit 1).
     _refused(invoke("eval", easy_run, data, "--encoding", "cp-1252"), "'cp-1252' is not a text encoding")
+    _refused(invoke("eval", easy_run, "-"), "reads DATA from a file, a folder or a Hub dataset, not standard")
     for command in (["eval", easy_run, data], ["train", data, "-o", tmp_path / "x"]):
         _refused(invoke(*command, "--encoding", "utf-16"), f"{data} does not read as utf-16")
     blank = invoke("inspect", easy_run, "   ")

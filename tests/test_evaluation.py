@@ -257,6 +257,10 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
     music = write_jsonl(tmp_path / "music.jsonl", [guitar])
     with pytest.raises(DataError, match="every row of music.jsonl"):
         evaluate(loaded, str(music), ignore_unknown_labels=True)
+    # A known label in another case is said to be one.
+    cased = write_jsonl(tmp_path / "cased.jsonl", [{**guitar, "label": "Sport"}, *_mislabelled(3, wrong=0)])
+    with pytest.raises(DataError, match=r"'Sport' \(1 row\) \('Sport' is 'sport' in another case\); it"):
+        evaluate(loaded, str(cased))
 
 
 def test_errors_are_the_most_confident_mistakes_first(loaded, tmp_path):

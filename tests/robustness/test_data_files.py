@@ -259,8 +259,9 @@ def test_parquet_labels_are_compared_as_text_across_files(tmp_path, checkpoint):
     refused = invoke("eval", checkpoint, folder, "--split", "test")
     assert refused.exit_code == 2
     assert (
-        "labels the model never saw: '1' (1 row), '2' (1 row); it knows food, sport, tech" in refused.output
-    )
+        "labels the model never saw: '1' (1 row), '2' (1 row) (if these are indices of the model's labels, "
+        "write the labels instead: 0 is 'food', 1 is 'sport', 2 is 'tech'); it knows food, sport, tech"
+    ) in refused.output
 
 
 # --- columns ---------------------------------------------------------------------------------------
