@@ -195,6 +195,8 @@ def require_unique_columns(names: list[str], path: Path) -> None:
     and joined output would carry only one of them."""
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
+        if not name.strip():  # a spreadsheet's empty columns past the table (text;label;;): never chosen
+            continue
         if name in seen:
             raise DataError(
                 f"the header line of {path} names column {name!r} twice (columns {seen[name]} and "

@@ -497,6 +497,21 @@ def test_a_header_naming_a_column_twice_is_refused_by_train_eval_and_predict(tmp
         assert result.exit_code == 2 and result.output.strip() == f"error: {expected}"
 
 
+def test_a_spreadsheets_empty_columns_past_the_table_are_read_past(tmp_path, checkpoint):
+    """Excel saves `text;label;;`: the two unnamed columns were refused as one column named twice."""
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + lines("text;label;;", *(f"{row.replace(',', ';')};;" for row in ab_rows()), end="\r\n").encode()
+    )
+    splits = load(path)
+    assert every_text(splits) == sorted(f"t{index}" for index in range(10)) and splits.label_names == list(
+        TWO
+    )
+    predicted = CliRunner().invoke(app, ["predict", str(checkpoint), "--file", str(path), "--format", "csv"])
+    assert predicted.exit_code == 0 and len(predicted.stdout.splitlines()) == 11
+
+
 @pytest.mark.parametrize(
     ("layout", "expected"),
     [
