@@ -515,7 +515,8 @@ def train(
                     "data has moved, with it"
                 )
             reporters.append(ProgressReporter())
-            result = resume_training(resume, epochs=epochs, data=data, reporter=reporters[-1])
+            with _interruption_as_json(as_json, resume):
+                result = resume_training(resume, epochs=epochs, data=data, reporter=reporters[-1])
             _print_train_summary(result, as_json=as_json)
             return
         if output is None:
@@ -539,7 +540,8 @@ def train(
         resolved = load_config(config, set_values or [], options)
         reporter = ProgressReporter()
         reporters.append(reporter)
-        result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)
+        with _interruption_as_json(as_json, output):
+            result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)
         _print_train_summary(result, as_json=as_json)
 
     def interrupted() -> str:
@@ -551,6 +553,19 @@ def train(
 
     with _termination_interrupts():
         _run(action, debug=debug, interrupted=interrupted)
+
+
+@contextlib.contextmanager
+def _interruption_as_json(as_json: bool, output: Path) -> Iterator[None]:
+    """With --json, an interrupted run prints its one JSON object too (a script read nothing): where
+    it stopped and the command that resumes it; the message still goes to stderr."""
+    try:
+        yield
+    except TrainingInterrupted as stopped:
+        if as_json and int(os.environ.get("RANK", "0")) == 0:
+            record = {"output": str(output), "stop_reason": "interrupted", "message": str(stopped)}
+            _print_json([{**record, "resume": stopped.resume}])
+        raise
 
 
 def _print_train_summary(result: Any, *, as_json: bool) -> None:

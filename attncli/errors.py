@@ -63,6 +63,11 @@ class TrainingError(AttnError):
 
 
 class TrainingInterrupted(AttnError):
-    """Training stopped on Ctrl-C or SIGTERM after saving its state; the message says how to resume."""
+    """Training stopped on Ctrl-C or SIGTERM after saving its state; the message says how to resume,
+    and `resume` is that command (None: there is nothing to resume)."""
 
     exit_code = 130
+
+    def __init__(self, message: str, *, resume: str | None = None) -> None:
+        super().__init__(message)
+        self.resume = resume

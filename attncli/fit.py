@@ -449,7 +449,8 @@ def _save_interrupted(state: TrainState, run: RunWriter, metrics: TrainingMetric
     command = resume_command(run.folder.path, run.prepared.distributed.world_size)
     raise TrainingInterrupted(
         f"{signal_name}: stopped at epoch {state.epoch}, step {state.step}; {run.folder.last} holds this "
-        f"state{best}; resume with: {command}"
+        f"state{best}; resume with: {command}",
+        resume=command,
     )
 
 

@@ -368,6 +368,20 @@ def test_records_piped_in_as_lines_are_classified_whole_and_said_to_look_like_re
     assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
+def test_an_interrupted_run_with_json_prints_where_it_stopped_and_how_to_resume(tmp_path, monkeypatch):
+    """A script running `attn train --json` read nothing from an interrupted run."""
+    from attncli.fit import INTERRUPT_VARIABLE
+
+    data = write_csv(tmp_path / "d.csv", make_rows(60))
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "3")
+    stopped = invoke("train", data, "-o", tmp_path / "run", "--epochs", 5, "--json", *TINY)
+    assert stopped.exit_code == 130
+    (record,) = [json.loads(line) for line in stopped.stdout.splitlines()]
+    assert record["output"] == str(tmp_path / "run") and record["stop_reason"] == "interrupted"
+    assert record["resume"] == f"attn train --resume {tmp_path / 'run'}"
+    assert record["message"].startswith("SIGINT: stopped at epoch 1, step 3;")
+
+
 def test_existing_work_is_not_overwritten(tmp_path):
     victim = tmp_path / "victim"
     victim.mkdir()
