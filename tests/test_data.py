@@ -226,6 +226,7 @@ def test_a_label_with_composed_or_decomposed_accents_is_one_label_in_training_an
     assert known_label_key(None, decomposed, {composed, "tea"}) == composed
     assert same_label_names([composed, "tea"], [decomposed, "tea"])
     assert not same_label_names([composed, "tea"], ["tea", decomposed])
+    assert same_label_names(["sport", "tech"], [" sport", " tech"])  # a run that kept the spaces resumes
 
 
 def test_requested_columns_and_suggestions(tmp_path):
