@@ -213,8 +213,8 @@ def record_shaped(line: str, *, text_column: str | None) -> str | None:
                 return "a JSON object"
         except ValueError:
             pass
-    fields = [[field.strip().strip('"') for field in stripped.split(delimiter)] for delimiter in ",;\t"]
-    if text_column and any(text_column in names for names in fields):
+    headers = [[name.strip().strip('"') for name in stripped.split(delimiter)] for delimiter in ",;\t"]
+    if text_column and any(text_column in names for names in headers):
         return f"a csv/tsv header naming the text column {text_column!r}"
     return None
 
