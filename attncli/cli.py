@@ -215,11 +215,21 @@ def _names_a_checkpoint(path: Path) -> bool:
 def _load_checkpoint(path: Path, device: str, *, command: str, others: Sequence[str] = ()):
     """The one loading path of eval, predict and inspect; `others` are the command's other
     arguments, one of which may be the checkpoint given second (`attn predict "text" runs/news`)."""
-    from attncli.checkpoint import LAST, load_checkpoint, read_header, read_steadily, resolve_checkpoint
+    from attncli.checkpoint import (
+        CONFIG_FILE,
+        LAST,
+        load_checkpoint,
+        read_header,
+        read_steadily,
+        resolve_checkpoint,
+    )
     from attncli.device import resolve_device
 
-    named = _names_a_checkpoint(path)
-    if not named:
+    try:
+        resolved: Path | None = resolve_checkpoint(path)
+    except (OSError, ValueError) as error:  # too long for a path, or holding a NUL: a text, surely
+        resolved, unusable = None, error
+    if resolved is None or not (resolved / CONFIG_FILE).is_file():
         swapped = next((other for other in others if _names_a_checkpoint(Path(other))), None)
         if swapped is not None:
             arguments = shlex.join([swapped, str(path), *(other for other in others if other != swapped)])
@@ -227,17 +237,14 @@ def _load_checkpoint(path: Path, device: str, *, command: str, others: Sequence[
                 f"{path} is not a checkpoint, but {swapped} is; the checkpoint comes first: "
                 f"attn {command} {arguments}"
             )
-    try:
-        resolved = resolve_checkpoint(path)
-    except (OSError, ValueError) as error:  # too long for a path, or holding a NUL: a text, surely
-        start = str(path)[:40] + ("..." if len(str(path)) > 40 else "")
-        reason = getattr(error, "strerror", None) or error
-        raise CheckpointError(
-            f"the checkpoint argument ({start!r}) cannot be a folder ({reason}); "
-            f"give the checkpoint first: attn {command} CHECKPOINT ..."
-        ) from error
-    if not named:  # what is wrong with it, said before torch loads (seconds)
-        read_steadily(path, read_header)
+        if resolved is None:
+            start = str(path)[:40] + ("..." if len(str(path)) > 40 else "")
+            reason = getattr(unusable, "strerror", None) or unusable
+            raise CheckpointError(
+                f"the checkpoint argument ({start!r}) cannot be a folder ({reason}); "
+                f"give the checkpoint first: attn {command} CHECKPOINT ..."
+            ) from unusable
+        read_steadily(path, read_header)  # what is wrong with it, said before torch loads (seconds)
     if resolved == path / LAST:  # a run stopped before its first epoch ended: say what is used
         typer.echo(
             f"note: {path} has no best/ (no epoch finished, or it was removed); using {resolved}", err=True
