@@ -992,7 +992,7 @@ def inspect(
     """Show each text with its tokens coloured by how much the model attends to them."""
 
     def action() -> None:
-        from attncli.inspection import Inspection, check_view, default_layer, default_view, inspect_text
+        from attncli.inspection import check_view, default_layer, default_view, inspect_text, record_json
         from attncli.output import check_output_file
         from attncli.prediction import EMPTY_TEXT, NO_TEXT
 
@@ -1023,7 +1023,9 @@ def inspect(
                 if record.text is None or not record.text.strip():
                     reason = NO_TEXT if record.text is None else EMPTY_TEXT
                     if as_json:
-                        _print_json([{"index": record.index, **Inspection.empty_json(reason)}])
+                        _print_json(
+                            [record_json(record, None, reason=reason, text_column=source.text_column)]
+                        )
                     else:
                         console.print(f"#{record.index}  ({reason})", style="attn.muted")
                         if recorder is not None:  # the saved picture keeps it too: no gaps in numbering
@@ -1034,7 +1036,9 @@ def inspect(
                     words=words,
                 )  # fmt: skip
                 if as_json:
-                    _print_json([{"index": record.index, **inspection.to_json()}])
+                    _print_json(
+                        [record_json(record, inspection, reason=None, text_column=source.text_column)]
+                    )
                     continue
                 _show_inspection(
                     console, recorder, inspection, color_system, record.index if numbered else None

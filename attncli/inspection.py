@@ -10,6 +10,7 @@ from attncli.checkpoint import LoadedCheckpoint
 from attncli.config import ModelConfig
 from attncli.errors import AttnError
 from attncli.prediction import calibrated_probabilities, check_texts
+from attncli.records import Record, carried_fields
 from attncli.tokenizer import UNK_TOKEN, Encoded, encode, readable_text
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class Inspection:
     def empty_json(reason: str) -> dict[str, Any]:
         """What --json prints for a record with no text: every key of `to_json`, empty, and why."""
         return {
+            "text": None,
             "view": None,
             "label": None,
             "score": None,
@@ -57,6 +59,7 @@ class Inspection:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "text": self.text,
             "view": self.view,
             "label": self.label,
             "score": self.score,
@@ -66,6 +69,19 @@ class Inspection:
                 for item in self.tokens
             ],
         }
+
+
+def record_json(
+    record: Record, inspection: Inspection | None, *, reason: str | None, text_column: str | None
+) -> dict[str, Any]:
+    """One input record's line of `inspect --json`, as predict's: its index, its text (which the tokens'
+    offsets index), the inspection, and the row's other columns, so the line joins back to its row."""
+    body = inspection.to_json() if inspection is not None else Inspection.empty_json(reason or "")
+    row = {"index": record.index, **body}
+    row["text"] = record.text
+    if record.fields:
+        row["fields"] = carried_fields(record.fields, record.text, text_column)
+    return row
 
 
 def _counted(count: int, noun: str) -> str:

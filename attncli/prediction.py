@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.errors import DataError
 from attncli.inference import batched_forward
-from attncli.records import Record
+from attncli.records import Record, carried_fields
 from attncli.tokenizer import pack_ids, token_ids
 
 if TYPE_CHECKING:
@@ -49,12 +49,7 @@ class Prediction:
         if self.reason is not None:
             values["reason"] = self.reason
         if self.fields:
-            # The text column is "text" above; a value that was no text (a number) stays, so nothing is lost.
-            values["fields"] = {
-                key: value
-                for key, value in self.fields.items()
-                if key != text_column or (value is not None and value != self.text)
-            }
+            values["fields"] = carried_fields(self.fields, self.text, text_column)
         return values
 
 

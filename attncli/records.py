@@ -49,6 +49,16 @@ class Record:
     """The whole row of a dataset file (its text column included), as read; empty for plain text."""
 
 
+def carried_fields(fields: dict[str, Any], text: str | None, text_column: str | None) -> dict[str, Any]:
+    """A row's columns as `--json` carries them beside its "text": the text column left out, unless
+    its value was no text (a number), so nothing of the row is lost."""
+    return {
+        key: value
+        for key, value in fields.items()
+        if key != text_column or (value is not None and value != text)
+    }
+
+
 @dataclass
 class RecordSource:
     """Where records come from, and in which chunks they become available."""

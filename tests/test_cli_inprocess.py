@@ -219,6 +219,24 @@ def test_predict_jsonl_carries_the_other_fields_and_numbers_every_record(easy_ru
     assert lines[1]["reason"] == "empty text"
 
 
+def test_inspect_json_lines_join_back_to_their_rows_as_predicts_do(easy_run, tmp_path):
+    rows = write_jsonl(
+        tmp_path / "rows.jsonl",
+        [{"id": "a7", "text": "hot soup"}, {"id": "b8", "text": ""}, {"id": "c9", "text": 5}],
+    )
+    result = invoke("inspect", easy_run, "-f", rows, "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    predicted = [
+        json.loads(line) for line in invoke("predict", easy_run, "-f", rows, "--json").stdout.splitlines()
+    ]
+    for keys in (["index", "text", "fields", "label"], ["reason"]):
+        assert [[r.get(k) for k in keys] for r in lines] == [[r.get(k) for k in keys] for r in predicted]
+    assert [r["fields"] for r in lines] == [{"id": "a7"}, {"id": "b8"}, {"id": "c9", "text": 5}]
+    first = lines[0]
+    assert "".join(first["text"][t["start"] : t["end"]] for t in first["tokens"]) == "hotsoup"  # offsets index it
+
+
 def test_predict_into_a_json_file_writes_one_array_of_the_jsonl_objects(easy_run, tmp_path):
     rows = write_jsonl(
         tmp_path / "rows.jsonl", [{"id": 1, "text": "soup"}, {"id": 2, "text": "a tennis match"}]
