@@ -28,6 +28,7 @@ from attncli.textfiles import (
     require_records,
     require_unique_columns,
     shown,
+    title_above_header,
 )
 
 STDIN = "-"
@@ -304,6 +305,14 @@ def _text_column(
     return chosen.text, [chosen.note] if chosen.note else []
 
 
+def _next_row(rows: Iterator[list[str]]) -> list[str] | None:
+    """The next row of a csv reader, or None at the end or where it cannot be read."""
+    try:
+        return next(rows, None)
+    except (csv.Error, DataError):
+        return None
+
+
 def _text_of(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -332,7 +341,10 @@ def _csv_source(
         file.close()
         raise DataError(f"{path} is not valid csv ({error})") from None
     except DataError:
+        second = _next_row(rows) if len(header) == 1 else None
         file.close()
+        if second is not None and len(second) > 1:
+            raise title_above_header(path, header[0], len(second)) from None
         raise
     position = header.index(column)
 

@@ -284,6 +284,14 @@ def first_ragged_row(
     return None
 
 
+def title_above_header(path: Path, title: str, fields: int) -> DataError:
+    """The error for a csv whose first line is one field (a title or a note) above the real header."""
+    return DataError(
+        f"line 1 of {path} ({title[:60]!r}) has 1 field but line 2 has {fields}; if line 1 is a title "
+        "above the header line, delete it, so that the header is the first line"
+    )
+
+
 def first_bad_json_line(path: Path, *, encoding: str) -> tuple[int, str] | None:
     """(line, reason) of the first non-blank line of a JSON-lines file that is not a JSON object."""
     with path.open(encoding=encoding) as file:

@@ -136,6 +136,27 @@ def test_a_row_with_too_many_fields_is_refused_naming_its_line(tmp_path):
     )
 
 
+def test_every_row_one_field_over_the_header_is_refused_not_cut_into_an_index(tmp_path):
+    """pandas takes an unnamed first column for the index when every row has one field more than the
+    header: each text's part before its unquoted comma was dropped without a word."""
+    path = tmp_path / "commas.csv"
+    path.write_text(lines("text,label", *(f"soup, t{index},{TWO[index % 2]}" for index in range(10))))
+    assert refusal(path) == (
+        f"line 2 of {path} has 3 fields but its header line has 2; put a text that holds ',' in double "
+        "quotes, or pass --delimiter if another character separates the columns"
+    )
+
+
+def test_a_title_line_above_the_header_is_named_by_train_and_predict(tmp_path):
+    path = tmp_path / "titled.csv"
+    path.write_text(lines("Exported from the CRM, 1 May", "text,label", *ab_rows()).replace(",", "", 1))
+    said = f"line 1 of {path} ('Exported from the CRM 1 May') has 1 field but line 2 has 2; if line 1 is a"
+    assert refusal(path).startswith(said)
+    checkpoint = save_untrained_checkpoint(tmp_path / "ckpt")
+    result = invoke("predict", checkpoint, "--file", path)
+    assert result.exit_code == 2 and said in result.stderr
+
+
 def test_a_text_over_128_kb_neither_hides_a_bad_row_nor_turns_csv_quoting_off(tmp_path):
     """The csv module's field limit (128 KB) stopped the checks that name a bad row ("field larger
     than field limit", exit 1), and made a well-quoted tsv read with its quotes as text."""
