@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +107,8 @@ def choose_delimiter(path: Path, *, configured: str | None, encoding: str) -> tu
     if configured is not None:
         return configured, False
     expected = suffix_delimiter(path)
-    header = header_line(path, encoding=encoding)
+    # A delimiter inside a quoted name ("price, in EUR";"label") separates nothing.
+    header = re.sub(r'"(?:[^"]|"")*"', "", header_line(path, encoding=encoding))
     if expected in header:
         return expected, False
     found = [delimiter for delimiter in DELIMITERS if delimiter != expected and delimiter in header]

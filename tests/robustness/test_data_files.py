@@ -107,6 +107,14 @@ def test_an_excel_export_whose_texts_hold_no_commas_is_not_one_column(tmp_path):
     assert (load(path).text_column, load(path).label_column) == ("text", "label")
 
 
+def test_a_comma_inside_a_quoted_column_name_does_not_hide_the_semicolons(tmp_path):
+    path = tmp_path / "quoted_header.csv"
+    path.write_text(lines('"text, in full";"label"', *(f'"soup, {i}";{TWO[i % 2]}' for i in range(10))))
+    splits = load(path)
+    assert (splits.text_column, splits.label_column) == ("text, in full", "label")
+    assert every_text(splits) == sorted(f"soup, {i}" for i in range(10))
+
+
 def test_a_header_with_two_candidate_delimiters_asks_which(tmp_path):
     path = tmp_path / "both.csv"
     path.write_text(lines("text;label|note", "a;b|c"))
