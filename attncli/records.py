@@ -381,12 +381,18 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
         if first.startswith(b"["):
             try:
                 values = json.loads(file.read().decode(encoding).removeprefix("\ufeff"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            except json.JSONDecodeError as error:
+                if error.msg != "Extra data":  # else one JSON value a line, the first an array: JSON lines
+                    raise DataError(f"{path} is not valid JSON ({error})") from None
+                values = None
+            except UnicodeDecodeError as error:
                 raise DataError(
                     f"{path} is not valid JSON ({error}); pass --encoding if it is not {encoding}"
                 ) from None
-            yield from ((0, value) for value in values)
-            return
+            if values is not None:
+                yield from ((0, value) for value in values)
+                return
+            file.seek(0)
         lines = _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path))
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -408,11 +414,12 @@ def _json_source(
     if first is None:
         raise DataError(f"{path} holds no rows; give it one JSON object per line")
     require_records(first[1], path)
-    columns = _keys_of_every_record(path, encoding=encoding) if isinstance(first[1], dict) else []
+    merged = _every_field(path, encoding=encoding) if isinstance(first[1], dict) else {}
+    columns = list(merged)
     column: str | None = None
     found: list[str] = []
     if columns:
-        column, found = _text_column(layout_of_record(first[1]), text_column, trained_column, str(path))
+        column, found = _text_column(layout_of_record(merged), text_column, trained_column, str(path))
 
     def records() -> Iterator[Record]:
         for index, (_, value) in enumerate(_chain(first, rows)):
@@ -429,14 +436,18 @@ def _json_source(
     )
 
 
-def _keys_of_every_record(path: Path, *, encoding: str) -> list[str]:
-    """Every key the file's records hold, in the order first met: records need not all hold the same
-    ones, and a csv written from them keeps each (a pass over the file of its own, before predicting)."""
-    keys: dict[str, None] = {}
+def _every_field(path: Path, *, encoding: str) -> dict[str, Any]:
+    """Every key the file's records hold, in the order first met, each with its first value that is
+    not null: records need not all hold the same ones, the text column is chosen among them all (not
+    only the first record's), and a csv written from them keeps each (a pass over the file of its
+    own, before predicting)."""
+    fields: dict[str, Any] = {}
     for _, value in json_rows(path, encoding=encoding):
         if isinstance(value, dict):
-            keys.update(dict.fromkeys(value))
-    return list(keys)
+            for key, inner in value.items():
+                if fields.get(key) is None:
+                    fields[key] = inner
+    return fields
 
 
 def _chain(first: tuple[int, Any], rest: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:

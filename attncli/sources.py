@@ -415,7 +415,8 @@ def _load_file(
             f"the rows of {path} have more fields than its header line; put a text that holds "
             f"{shown(delimiter)} in double quotes"
         )
-    if builder == "json" and len(dataset) == 1:
+    # datasets reads rows that are arrays as one column "text" of lists; one row may be whole columns.
+    if builder == "json" and (len(dataset) == 1 or dataset.column_names == ["text"]):
         from attncli.records import json_rows
 
         require_records(next(value for _, value in json_rows(path, encoding=encoding)), path)
@@ -438,6 +439,8 @@ def _read_json_rows(path: Path, error: Exception, *, encoding: str) -> Any:
     from attncli.records import json_rows
 
     rows = [value for _, value in json_rows(path, encoding=encoding)]
+    if rows:
+        require_records(rows[0], path)
     if not rows or not all(isinstance(row, dict) for row in rows):
         raise _read_error(path, error, encoding=encoding, delimiter=None) from error
     names = list(dict.fromkeys(name for row in rows for name in row))

@@ -210,7 +210,13 @@ def require_unique_columns(names: list[str], path: Path) -> None:
 def require_records(value: object, path: Path) -> None:
     """Refuse a JSON file that is one object holding whole columns (pandas' `to_json()` default:
     {"text": {"0": ..., "1": ...}, ...}, or {"text": [...], ...}) or holding the records under one
-    key ({"data": [{...}, ...]}): read as it is, it is one row whose cells are whole columns."""
+    key ({"data": [{...}, ...]}): read as it is, it is one row whose cells are whole columns. Rows
+    that are arrays (["text", "label"]) name no fields to find the text and label by."""
+    if isinstance(value, list):
+        raise DataError(
+            f"{path} holds its rows as JSON arrays ([...]), whose fields have no names; give each row "
+            'as a JSON object, such as {"text": "...", "label": "..."}'
+        )
     if not isinstance(value, dict) or not value:
         return
     cells = list(value.values())

@@ -234,7 +234,9 @@ def test_inspect_json_lines_join_back_to_their_rows_as_predicts_do(easy_run, tmp
         assert [[r.get(k) for k in keys] for r in lines] == [[r.get(k) for k in keys] for r in predicted]
     assert [r["fields"] for r in lines] == [{"id": "a7"}, {"id": "b8"}, {"id": "c9", "text": 5}]
     first = lines[0]
-    assert "".join(first["text"][t["start"] : t["end"]] for t in first["tokens"]) == "hotsoup"  # offsets index it
+    assert (
+        "".join(first["text"][t["start"] : t["end"]] for t in first["tokens"]) == "hotsoup"
+    )  # offsets index it
 
 
 def test_predict_into_a_json_file_writes_one_array_of_the_jsonl_objects(easy_run, tmp_path):

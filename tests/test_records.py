@@ -89,6 +89,31 @@ def test_columns_are_every_key_any_record_holds_so_csv_output_keeps_each(tmp_pat
     assert [r.fields for r in _records(source)] == rows
 
 
+def test_the_text_column_is_chosen_among_every_records_keys_not_the_first_ones(tmp_path):
+    rows = [
+        {"id": 1, "body": "soup"},
+        {"id": 2, "text": "goal"},
+        {"id": 3, "text": None},
+        {"id": 4, "text": "x"},
+    ]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    source = from_file(path)
+    assert source.text_column == "text"
+    assert [r.text for r in _records(source)] == [None, "goal", None, "x"]
+
+
+@pytest.mark.parametrize("name", ["rows.json", "rows.jsonl"])
+def test_rows_that_are_json_arrays_are_refused_as_having_no_field_names(tmp_path, name):
+    rows = [["soup", "food"], ["goal", "sport"]]
+    path = tmp_path / name
+    path.write_text(json.dumps(rows) if name == "rows.json" else "".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(
+        DataError, match=r"holds its rows as JSON arrays \(\[\.\.\.\]\), whose fields have no names"
+    ):
+        from_file(path)
+
+
 def test_parquet_rows_keep_their_fields(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq

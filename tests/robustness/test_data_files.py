@@ -165,6 +165,19 @@ def test_a_title_line_above_the_header_is_named_by_train_and_predict(tmp_path):
     assert result.exit_code == 2 and said in result.stderr
 
 
+@pytest.mark.parametrize("name", ["arrays.json", "arrays.jsonl"])
+def test_training_rows_that_are_json_arrays_are_refused_not_read_as_one_column(tmp_path, name):
+    """datasets read an array of arrays as one column named "text" ("no text column found; F has
+    columns 'text'"), and a JSON-lines file of arrays as one broken JSON array ("pass --encoding")."""
+    rows = [[f"t{index}", TWO[index % 2]] for index in range(10)]
+    path = tmp_path / name
+    path.write_text(json.dumps(rows) if name.endswith(".json") else lines(*map(json.dumps, rows)))
+    assert refusal(path) == (
+        f"{path} holds its rows as JSON arrays ([...]), whose fields have no names; give each row as a JSON "
+        'object, such as {"text": "...", "label": "..."}'
+    )
+
+
 def test_a_text_over_128_kb_neither_hides_a_bad_row_nor_turns_csv_quoting_off(tmp_path):
     """The csv module's field limit (128 KB) stopped the checks that name a bad row ("field larger
     than field limit", exit 1), and made a well-quoted tsv read with its quotes as text."""
