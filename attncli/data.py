@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from attncli.columns import Columns, choose_columns, layout_of_schema
+from attncli.columns import Columns, choose_columns, layout_of_schema, listed
 from attncli.config import DataConfig
 from attncli.errors import DataError
 from attncli.sources import RawData, load_raw
@@ -21,6 +21,8 @@ from attncli.textfiles import Origin
 
 # Rows read at a time when a column is scanned, so no split is ever copied into Python objects whole.
 CHUNK_ROWS = 10_000
+# Up to this many labels a training set may have however few rows it has (a small hand-made task).
+MOST_LABELS_UNCHECKED = 20
 
 
 class TextColumn(Sequence[str]):
@@ -421,6 +423,18 @@ def look_alike_labels_warning(label_names: list[str]) -> list[str]:
     ]
 
 
+def _require_labels_not_texts(labels: int, rows: int, label_column: str, train: Any, where: str) -> None:
+    """Refuse a label column where most rows have a label of their own: it holds texts or ids (the
+    columns swapped, or the wrong one named), and training on it would learn nothing."""
+    if labels <= MOST_LABELS_UNCHECKED or labels <= rows / 2:
+        return
+    raise DataError(
+        f"label column {label_column!r} has {labels:,} distinct values in {rows:,} rows, most rows a label "
+        f"of their own, so it holds texts or ids, not labels; name the label column with --label-column "
+        f"({where} has columns {listed(layout_of_schema(train.data.schema))})"
+    )
+
+
 def load_splits(config: DataConfig) -> Splits:
     """Load `config.source` into train and validation splits (validation carved when missing)."""
     if not config.source:
@@ -455,6 +469,7 @@ def load_splits(config: DataConfig) -> Splits:
             f"the train split has only one class ({', '.join(label_names) or 'none'}); "
             "a classifier needs at least two"
         )
+    _require_labels_not_texts(len(label_names), len(used["train"]), columns.label or "", train, where)
     splits = {
         name: to_split(
             dataset,

@@ -297,12 +297,25 @@ def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
         # One class because a label is missing: the row is named, not the class count.
         ([{"text": "a", "label": "x"}, {"text": "b", "label": ""}], r"^line 3 of .* has no label in column"),
         ([{"text": "a", "label": "x"}, {"text": "b", "label": "y"}], "too few rows"),
+        # The columns swapped: each "label" a text of its own; 20 labels are a small task, not an error.
+        (
+            [{"text": f"t{i % 3}", "label": f"a text number {i}"} for i in range(42)],
+            r"^label column 'label' has 42 distinct values in 42 rows, most rows a label of their own, so it "
+            r"holds texts or ids, not labels; name the label column with --label-column \(.*d.csv has "
+            r"columns 'text', 'label'\)$",
+        ),
+        ([{"text": f"t{i}", "label": f"l{i % 21}"} for i in range(40)], "^label column .label. has 21"),
     ],
 )
 def test_unusable_training_data(tmp_path, rows, message):
     path = write_csv(tmp_path / "d.csv", rows)
     with pytest.raises(DataError, match=message):
         load_splits(DataConfig(source=str(path)))
+
+
+def test_twenty_labels_on_few_rows_are_a_task_not_a_swapped_column(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [{"text": f"t{i}", "label": f"l{i % 20}"} for i in range(40)])
+    assert len(load_splits(DataConfig(source=str(path))).label_names) == 20
 
 
 def test_missing_text_and_unseen_validation_label(tmp_path):
