@@ -18,6 +18,7 @@ from attncli.data import (
     CHUNK_ROWS,
     Split,
     TextColumn,
+    folded,
     known_label_key,
     missing_label,
     stratified_split,
@@ -213,10 +214,14 @@ def _unknown_label_rows(dataset: Any, label_column: str, label_names: list[str])
 def _look_alike_hint(ranked: list[tuple[str, list[int]]], label_names: list[str]) -> str:
     """What the unknown labels may be instead: known ones in another case ('Business'), or, where
     the model's labels are names, indices of them (0, 1, 2, as a ClassLabel column exports them)."""
-    folded = {name.casefold(): name for name in label_names}
-    in_case = [(label, folded[label.casefold()]) for label, _ in ranked[:10] if label.casefold() in folded]
+    known = {folded(name): name for name in label_names}
+    in_case = [(label, known[folded(label)]) for label, _ in ranked[:10] if folded(label) in known]
     if in_case:
-        return " (" + ", ".join(f"{label!r} is {name!r} in another case" for label, name in in_case) + ")"
+        told = [
+            f"{label!r} is {name!r} in another {'case' if label.casefold() == name.casefold() else 'form'}"
+            for label, name in in_case
+        ]
+        return " (" + ", ".join(told) + ")"
     unknown = [label for label, _ in ranked]
     names_are_numbers = any(name.lstrip("-").isdigit() for name in label_names)
     if not names_are_numbers and all(label.isdigit() and int(label) < len(label_names) for label in unknown):

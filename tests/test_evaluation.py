@@ -261,6 +261,10 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
     cased = write_jsonl(tmp_path / "cased.jsonl", [{**guitar, "label": "Sport"}, *_mislabelled(3, wrong=0)])
     with pytest.raises(DataError, match=r"'Sport' \(1 row\) \('Sport' is 'sport' in another case\); it"):
         evaluate(loaded, str(cased))
+    # ... and one written in other character forms (fullwidth, as the look-alike warning folds them).
+    wide = write_jsonl(tmp_path / "wide.jsonl", [{**guitar, "label": "ｓｐｏｒｔ"}, *_mislabelled(3, wrong=0)])
+    with pytest.raises(DataError, match=r"\('ｓｐｏｒｔ' is 'sport' in another form\); it"):
+        evaluate(loaded, str(wide))
 
 
 def test_errors_are_the_most_confident_mistakes_first(loaded, tmp_path):
