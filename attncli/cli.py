@@ -867,8 +867,9 @@ def predict(
             elif chosen == "csv":
                 separator = "\t" if output is not None and output.suffix.lower() == ".tsv" else ","
                 csv_writer = CsvWriter(
-                    stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=separator
-                )
+                    stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=separator,
+                    byte_order_mark=source.byte_order_mark and output is not None,  # a file, as it came in
+                )  # fmt: skip
                 for predictions in chunks:
                     csv_writer.write(predictions)
             else:

@@ -336,6 +336,7 @@ class CsvWriter:
         input_columns: Sequence[str],
         label_names: Sequence[str],
         delimiter: str = ",",
+        byte_order_mark: bool = False,
     ) -> None:
         self.input_columns = list(input_columns) or ["index", "text"]
         added = ["label", "score", *(f"prob_{label}" for label in label_names), "reason"]
@@ -351,6 +352,8 @@ class CsvWriter:
             taken.add(free.lower())
             self.added.append(free)
         self.stream, self.plain, self.delimiter = stream, not input_columns, delimiter
+        if byte_order_mark:
+            stream.write("\ufeff")
         self._write_row([_cell(name) for name in [*self.input_columns, *self.added]])
 
     def write(self, predictions: Sequence[Prediction]) -> None:

@@ -72,6 +72,9 @@ class RecordSource:
     text_column: str | None = None
     streaming: bool = False
     """Records are handed on as they arrive (standard input), not in full chunks."""
+    byte_order_mark: bool = False
+    """A csv file that opens with a UTF-8 byte-order mark (Excel's "CSV UTF-8"), which a csv written
+    from it keeps, so that Excel reads its accents again."""
     notes: list[str] = field(default_factory=list)
     """What the reader decided on its own (a delimiter, a column found by a looser name), for the user."""
 
@@ -368,9 +371,12 @@ def _csv_source(
             except csv.Error as error:
                 raise DataError(f"line {rows.line_num} of {path} is not valid csv ({error})") from None
 
+    with path.open("rb") as start:
+        byte_order_mark = start.read(3) == codecs.BOM_UTF8
     return RecordSource(
-        name=str(path), chunks=_in_chunks(records()), columns=header, text_column=column, notes=notes + found
-    )
+        name=str(path), chunks=_in_chunks(records()), columns=header, text_column=column, notes=notes + found,
+        byte_order_mark=byte_order_mark,
+    )  # fmt: skip
 
 
 def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
