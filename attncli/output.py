@@ -23,7 +23,7 @@ from attncli.errors import DISK_FULL, DataError, unusable_path, why_unwritten
 from attncli.prediction import Prediction
 from attncli.signals import handled
 from attncli.streams import writes_unicode
-from attncli.tokenizer import readable_text
+from attncli.tokenizer import LONE_SURROGATE, readable_text
 
 FORMATS = ("table", "jsonl", "json", "csv")
 # A .json file is read whole by most tools (json.load, pandas.read_json): it gets one JSON array.
@@ -256,8 +256,17 @@ class JsonArrayWriter:
 def _json_text(prediction: Prediction, text_column: str | None, escaped: bool) -> str:
     """One prediction as a JSON object on one line; `escaped` escapes every other character, for a
     stream whose encoding could not hold them."""
-    row = _json_safe(prediction.to_json(text_column=text_column))
-    return json.dumps(row, ensure_ascii=escaped, allow_nan=False, default=_as_text)
+    row = prediction.to_json(text_column=text_column)
+    try:  # the common case at once; a row JSON cannot hold as it is goes through _json_safe
+        text = json.dumps(row, ensure_ascii=False, allow_nan=False, default=_as_text)
+    except ValueError:  # NaN or an infinity
+        text = None
+    if text is None or LONE_SURROGATE.search(text):
+        row = _json_safe(row)
+        text = None
+    if text is None or escaped:
+        text = json.dumps(row, ensure_ascii=escaped, allow_nan=False, default=_as_text)
+    return text
 
 
 def _as_text(value: Any) -> str:

@@ -90,13 +90,15 @@ def rows_progress() -> Iterator[Callable[[int, int], None]]:
             bar.close()
 
 
-def counted_chunks(chunks: Iterable[Sequence[T]], *, streaming: bool) -> Iterator[Sequence[T]]:
+def counted_chunks(
+    chunks: Iterable[Sequence[T]], *, streaming: bool, total: int | None = None
+) -> Iterator[Sequence[T]]:
     """`chunks` as they come, counted on a bar while a file is read (not standard input, whose
-    results stream out as they are read)."""
+    results stream out as they are read), towards `total` records where it is known."""
     if streaming or not sys.stderr.isatty():
         yield from chunks
         return
-    with tqdm(unit=" texts", delay=1.0, leave=False, file=sys.stderr) as bar:
+    with tqdm(total=total, unit=" texts", delay=1.0, leave=False, file=sys.stderr) as bar:
         for chunk in chunks:
             yield chunk
             bar.update(len(chunk))

@@ -72,6 +72,8 @@ class RecordSource:
     text_column: str | None = None
     streaming: bool = False
     """Records are handed on as they arrive (standard input), not in full chunks."""
+    total: int | None = None
+    """How many records there are, where a quick pass can tell (for a progress bar's end)."""
     byte_order_mark: bool = False
     """A csv file that opens with a UTF-8 byte-order mark (Excel's "CSV UTF-8"), which a csv written
     from it keeps, so that Excel reads its accents again."""
@@ -295,7 +297,18 @@ def from_file(
             for index, line in enumerate(lines):
                 yield Record(index=index, text=_plain(line))
 
-    return RecordSource(name=str(path), chunks=_in_chunks(records()))
+    total = None if _is_pipe(path) else _lines_in(path)
+    return RecordSource(name=str(path), chunks=_in_chunks(records()), total=total)
+
+
+def _lines_in(path: Path) -> int:
+    """How many lines a plain text file has (one record each): its line ends, and a last line
+    without one."""
+    count, last = 0, b""
+    with path.open("rb") as file:
+        while block := file.read(READ_BYTES * 16):
+            count, last = count + block.count(b"\n"), block[-1:]
+    return count + (last not in (b"", b"\n"))
 
 
 def _text_column(
@@ -420,7 +433,7 @@ def _json_source(
     if first is None:
         raise DataError(f"{path} holds no rows; give it one JSON object per line")
     require_records(first[1], path)
-    merged = _every_field(path, encoding=encoding) if isinstance(first[1], dict) else {}
+    merged, total = _every_field(path, encoding=encoding) if isinstance(first[1], dict) else ({}, None)
     columns = list(merged)
     column: str | None = None
     found: list[str] = []
@@ -438,22 +451,29 @@ def _json_source(
                 yield Record(index=index, text=None)
 
     return RecordSource(
-        name=str(path), chunks=_in_chunks(records()), columns=columns, text_column=column, notes=found
+        name=str(path),
+        chunks=_in_chunks(records()),
+        columns=columns,
+        text_column=column,
+        notes=found,
+        total=total,
     )
 
 
-def _every_field(path: Path, *, encoding: str) -> dict[str, Any]:
+def _every_field(path: Path, *, encoding: str) -> tuple[dict[str, Any], int]:
     """Every key the file's records hold, in the order first met, each with its first value that is
-    not null: records need not all hold the same ones, the text column is chosen among them all (not
-    only the first record's), and a csv written from them keeps each (a pass over the file of its
-    own, before predicting)."""
+    not null, and how many records there are: records need not all hold the same keys, the text
+    column is chosen among them all (not only the first record's), and a csv written from them keeps
+    each (a pass over the file of its own, before predicting)."""
     fields: dict[str, Any] = {}
+    count = 0
     for _, value in json_rows(path, encoding=encoding):
+        count += 1
         if isinstance(value, dict):
             for key, inner in value.items():
                 if fields.get(key) is None:
                     fields[key] = inner
-    return fields
+    return fields, count
 
 
 def _chain(first: tuple[int, Any], rest: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
@@ -479,5 +499,10 @@ def _parquet_source(path: Path, *, text_column: str | None, trained_column: str 
                 index += 1
 
     return RecordSource(
-        name=str(path), chunks=_in_chunks(records()), columns=columns, text_column=column, notes=found
+        name=str(path),
+        chunks=_in_chunks(records()),
+        columns=columns,
+        text_column=column,
+        notes=found,
+        total=file.metadata.num_rows,
     )

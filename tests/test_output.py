@@ -296,3 +296,31 @@ def test_a_failed_write_offers_the_option_that_named_the_file():
     full = OSError(errno.ENOSPC, "No space left on device")
     assert str(_write_failed(Path("/tmp/x/heat.html"), full, "--html")).endswith("or pass another --html")
     assert "pass another" not in str(_write_failed(Path("/tmp/x/metrics.jsonl"), full, None))
+
+
+@pytest.mark.parametrize("escaped", [False, True])
+def test_json_lines_hold_what_json_cannot_spell_as_null_and_replacement_characters(escaped):
+    import datetime
+    import json
+
+    from attncli.output import JsonLinesWriter
+
+    stream = io.StringIO()
+    writer = JsonLinesWriter(stream)
+    writer.escaped = escaped  # as for a stream whose encoding cannot hold every character
+    fields = {
+        "nan": float("nan"),
+        "inf": float("-inf"),
+        "lone": "a\ud800b",
+        "day": datetime.date(2026, 12, 2),
+    }
+    writer.write(
+        [
+            Prediction(0, "café ok", "x", 0.5, [("x", 0.5)], fields=fields),
+            Prediction(1, "é 😀", None, None, []),
+        ]
+    )
+    first, second = stream.getvalue().splitlines()
+    assert json.loads(first)["fields"] == {"nan": None, "inf": None, "lone": "a\ufffdb", "day": "2026-12-02"}
+    assert json.loads(second)["text"] == "é 😀"
+    assert (first + second).isascii() == escaped

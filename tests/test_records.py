@@ -114,12 +114,29 @@ def test_rows_that_are_json_arrays_are_refused_as_having_no_field_names(tmp_path
         from_file(path)
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("a.txt", "soup\n\ngoal\nlast without its end"),
+        ("b.txt", "soup\n\n"),
+        ("c.jsonl", '{"text": "soup"}\n\n{"text": "goal"}\n'),
+        ("d.json", '[{"text": "soup"}, {"text": "goal"}, {"text": "x"}]'),
+    ],
+)
+def test_a_files_record_count_is_known_beforehand_for_the_progress_bar(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    source = from_file(path)
+    assert source.total == len(_records(source)) > 0
+
+
 def test_parquet_rows_keep_their_fields(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = tmp_path / "rows.parquet"
     pq.write_table(pa.table({"id": [1, 2], "text": ["soup", "tennis"]}), path)
+    assert from_file(path).total == 2
     assert [(r.index, r.text, r.fields["id"]) for r in _records(from_file(path))] == [
         (0, "soup", 1),
         (1, "tennis", 2),
