@@ -399,11 +399,12 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
         file.seek(0)
         if first.startswith(b"["):
             try:
-                values = json.loads(file.read().decode(encoding).removeprefix("\ufeff"))
+                content = file.read().decode(encoding).removeprefix("\ufeff")
+                values = json.loads(content)
             except json.JSONDecodeError as error:
-                if error.msg != "Extra data":  # else one JSON value a line, the first an array: JSON lines
+                if not _first_line_whole(content, error):
                     raise DataError(f"{path} is not valid JSON ({error})") from None
-                values = None
+                values = None  # one JSON value a line, the first an array: JSON lines
             except UnicodeDecodeError as error:
                 raise DataError(
                     f"{path} is not valid JSON ({error}); pass --encoding if it is not {encoding}"
@@ -458,6 +459,18 @@ def _json_source(
         notes=found,
         total=total,
     )
+
+
+def _first_line_whole(content: str, error: json.JSONDecodeError) -> bool:
+    """Whether a file that failed to read as one JSON value is rather JSON lines: its first line is
+    a whole value and the rest follows it."""
+    if error.msg != "Extra data":
+        return False
+    try:
+        json.loads(content.split("\n", 1)[0])
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 def _every_field(path: Path, *, encoding: str) -> tuple[dict[str, Any], int]:
