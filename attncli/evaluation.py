@@ -352,10 +352,12 @@ def load_labelled_split(
     if len(dataset) == 0:
         raise DataError(f"{where} is empty; evaluate on data with rows")
     layout = layout_of_schema(dataset.data.schema)
-    predicted = predicted_columns(layout.columns, checkpoint.label_names) if label_column is None else ()
+    named = (*layout.columns, *layout.paths)
+    predicted = predicted_columns(named, checkpoint.label_names) if label_column is None else ()
     if predicted:  # attn predict's output: its label column holds predictions, never the true labels
         own = tuple(column for column in layout.columns if column not in predicted)
-        layout = dataclasses.replace(layout, columns=own)
+        paths = tuple(path for path in layout.paths if path not in predicted)
+        layout = dataclasses.replace(layout, columns=own, paths=paths)
         notes += (
             f"{where} is attn predict's output: the true labels are not read from {predicted[0]!r}, which "
             f"holds its predictions (--label-column {predicted[0]} reads them all the same)",

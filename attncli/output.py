@@ -306,9 +306,20 @@ JSON_ADDED = ("label", "score", "top_k", "truncated_tokens", "reason")
 
 def predicted_columns(columns: Sequence[str], label_names: Sequence[str]) -> tuple[str, ...]:
     """The columns attn predict added to a table that is its output (a JSON row's keys, or CsvWriter's
-    label, score and probability columns), or none where the table is not such an output."""
-    if {"top_k", "truncated_tokens"} <= set(columns):
-        return tuple(column for column in columns if column in JSON_ADDED)
+    label, score and probability columns), or none where the table is not such an output. `columns`
+    may hold dotted paths into records: an output of predict run on an output of predict holds the
+    first one's row under "fields", whose label is a prediction too, and so on down."""
+    names, found, prefix = set(columns), [], ""
+    while {f"{prefix}top_k", f"{prefix}truncated_tokens"} <= names:
+        found += [column for column in columns if column in {prefix + name for name in JSON_ADDED}]
+        prefix += "fields."
+    top_level = [column for column in columns if "." not in column or column in found]
+    added = _csv_added(top_level, label_names)  # this output's own, named first
+    return (*added, *(column for column in found if column not in added))
+
+
+def _csv_added(columns: Sequence[str], label_names: Sequence[str]) -> tuple[str, ...]:
+    """CsvWriter's label, score, probability and reason columns, where `columns` has them."""
     probabilities = [f"prob_{label}" for label in label_names]
     for start in range(2, len(columns) - len(probabilities) + 1):
         names = columns[start : start + len(probabilities)]

@@ -262,7 +262,9 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
     with pytest.raises(DataError, match=r"'Sport' \(1 row\) \('Sport' is 'sport' in another case\); it"):
         evaluate(loaded, str(cased))
     # ... and one written in other character forms (fullwidth, as the look-alike warning folds them).
-    wide = write_jsonl(tmp_path / "wide.jsonl", [{**guitar, "label": "ｓｐｏｒｔ"}, *_mislabelled(3, wrong=0)])
+    wide = write_jsonl(
+        tmp_path / "wide.jsonl", [{**guitar, "label": "ｓｐｏｒｔ"}, *_mislabelled(3, wrong=0)]
+    )
     with pytest.raises(DataError, match=r"\('ｓｐｏｒｔ' is 'sport' in another form\); it"):
         evaluate(loaded, str(wide))
 
@@ -318,6 +320,37 @@ def test_attn_predicts_output_is_scored_against_its_true_labels_never_its_predic
     # Output of texts without labels holds none: refused, never scored as 100%.
     with pytest.raises(DataError, match=f"plain.{suffix} is attn predict's output, whose column .*label"):
         evaluate(loaded, str(tmp_path / f"plain.{suffix}"))
+
+
+def test_an_output_of_predict_run_on_an_output_of_predict_is_never_scored_on_predictions(
+    loaded, trained, tmp_path
+):
+    """Its "fields.label" is the first run's prediction; the true label is a level further down
+    (JSON), or only inside a cell of JSON text (csv): scored on the truth, or refused."""
+    from typer.testing import CliRunner
+
+    from attncli.cli import app
+
+    rows = _mislabelled(30, wrong=8)
+    truth = write_csv(tmp_path / "test.csv", rows)
+    plain = tmp_path / "texts.txt"
+    plain.write_text("".join(f"{row['text']}\n" for row in rows))
+    for source, first in ((truth, "once.jsonl"), (plain, "plain_once.jsonl")):
+        for again in (first.replace("once", "twice"), first.replace("once.jsonl", "twice.csv")):
+            for read, written in ((source, first), (tmp_path / first, again)):
+                result = CliRunner().invoke(
+                    app, ["predict", str(trained.output), "-f", str(read), "-o", str(tmp_path / written)]
+                )
+                assert result.exit_code == 0, result.output
+    expected = evaluate(loaded, str(truth)).to_json() | {"source": None}
+    assert evaluate(loaded, str(tmp_path / "twice.jsonl")).to_json() | {"source": None} == expected
+    with pytest.raises(
+        DataError, match="twice.csv is attn predict's output, whose column 'attn_label' holds"
+    ):
+        evaluate(loaded, str(tmp_path / "twice.csv"))
+    for name in ("plain_twice.jsonl", "plain_twice.csv"):
+        with pytest.raises(DataError, match=f"{name} is attn predict's output, whose column .*label"):
+            evaluate(loaded, str(tmp_path / name))
 
 
 def test_eval_reports_its_progress_through_the_rows(loaded):
