@@ -143,9 +143,14 @@ def _number(key: str) -> float | None:
 def label_names_of(train: Any, label_column: str) -> list[str]:
     """Names from a `ClassLabel` feature, else the distinct training labels as text, in numeric
     order when they are all numbers."""
+    return labels_of(train, label_column)[0]
+
+
+def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
+    """`label_names_of`, and a note where one label was written as two numbers (1 and 1.0)."""
     feature = train.features[label_column]
     if hasattr(feature, "names"):
-        return list(feature.names)
+        return list(feature.names), []
     if getattr(feature, "_type", None) == "Value":  # Arrow finds the distinct values at once
         values: Iterator[Any] = iter(train.unique(label_column))
     else:  # a column of mixed JSON values (1 and "x"), read as Python values
@@ -164,16 +169,23 @@ def label_names_of(train: Any, label_column: str) -> list[str]:
             )
         if not missing_label(feature, value):
             keys.add(label_key(feature, value))
+    notes = []
     if all(_number(key) is not None for key in keys):
         # Whole numbers written with a zero fraction ("1.0", as pandas writes a column with gaps
-        # into a csv) are the numbers themselves, so a test file that writes 1 finds the label 1.
+        # into a csv) are the numbers themselves, so a test file that writes 1 finds the label 1,
+        # and a file joined from two exports (1 in one, 1.0 in the other) has one label 1, not two.
         # Other spellings stay: "007" is a code, not 7.
         fractional = {key for key in keys if spelled_whole(key) != key}
-        renamed = {spelled_whole(key) for key in fractional}
-        if fractional and len(renamed) == len(fractional) and not renamed & (keys - fractional):
-            keys = (keys - fractional) | renamed
-        return sorted(keys, key=lambda key: (_number(key), key))
-    return sorted(keys)
+        merged = sorted(
+            (key for key in fractional if spelled_whole(key) in keys),
+            key=lambda key: (_number(key) or 0.0, key),
+        )
+        keys = (keys - fractional) | {spelled_whole(key) for key in fractional}
+        if merged:
+            shown = ", ".join(f"{key!r} as {spelled_whole(key)!r}" for key in merged[:5])
+            notes.append(f"label column {label_column!r} writes whole numbers two ways; read {shown}")
+        return sorted(keys, key=lambda key: (_number(key), key)), notes
+    return sorted(keys), notes
 
 
 def spelled_whole(name: str) -> str:
@@ -459,7 +471,7 @@ def load_splits(config: DataConfig) -> Splits:
     }
     if len(used["train"]) == 0:
         raise DataError(f"the train split of {config.source} is empty; give it labelled rows")
-    label_names = label_names_of(used["train"], columns.label or "")
+    label_names, label_notes = labels_of(used["train"], columns.label or "")
     if len(label_names) < 2:  # a row with no label may be why: to_split names the first
         to_split(
             used["train"], name="train", columns=columns, label_names=label_names,
@@ -481,7 +493,8 @@ def load_splits(config: DataConfig) -> Splits:
         )
         for name, dataset in used.items()
     }
-    notes = [*raw.notes, *([columns.note] if columns.note else []), *_dropped_note(splits, used)]
+    notes = [*raw.notes, *([columns.note] if columns.note else []), *label_notes]
+    notes += _dropped_note(splits, used)
     # A Hub or saved dataset's own split names (a split file's name names no other: sources.py).
     unused = [raw.origins[name].split for name in raw.splits if name not in ("train", "validation", "test")]
     if unused:

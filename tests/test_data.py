@@ -634,13 +634,17 @@ def test_labels_written_with_a_zero_fraction_train_as_whole_numbers_and_truth_va
 
     mapped = Counter(splits.label_names[label] for split in splits.splits.values() for label in split.labels)
     assert mapped == Counter(row["label"].removesuffix(".0") for row in stars)
-    # "007" is a code, not 7; "1" beside "1.0" are two labels as written
+    # "007" is a code, not 7; "1" beside "1.0" (two exports joined) are one label, and said to be
     codes = tmp_path / "codes.csv"
     write_csv(
         codes, [{"text": f"row {index}", "label": ["007", "1.0", "1"][index % 3]} for index in range(30)]
     )
     raw = load_raw(str(codes)).splits["train"]
-    assert label_names_of(raw, "label") == ["1", "1.0", "007"]
+    assert label_names_of(raw, "label") == ["1", "007"]
+    joined = load_splits(DataConfig(source=str(codes)))
+    assert joined.label_names == ["1", "007"]
+    assert "label column 'label' writes whole numbers two ways; read '1.0' as '1'" in joined.notes
+    assert sorted(joined.splits["train"].labels + joined.splits["validation"].labels).count(0) == 20
     assert known_label_key(None, 1, {"1.0", "2.0"}) == "1.0"  # a model trained before on "1.0"
     assert known_label_key(None, "3", {"1.0", "3.0"}) == "3.0"
     assert [known_label_key(None, value, {"true", "false"}) for value in (True, "False", "TRUE")] == [
