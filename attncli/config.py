@@ -184,9 +184,10 @@ class ModelConfig:
         for name in ("num_heads", "pooling_heads"):
             heads = getattr(self, name)
             _require(heads is None or heads >= 1, f"model.{name} must be at least 1")
-            # Without self-attention layers num_heads only counts the pooling's heads, when they are
-            # not given themselves.
-            unused = name == "num_heads" and self.num_layers == 0 and self.pooling_heads is not None
+            # Without self-attention layers num_heads is unused: training sizes the pooling's heads
+            # when they are not given (only checkpoints saved before that count them by num_heads,
+            # and were checked when saved). With the layers left to sizing, it is checked once sized.
+            unused = name == "num_heads" and self.num_layers in (None, 0)
             _require(
                 heads is None or self.embed_dim is None or unused or self.embed_dim % heads == 0,
                 f"model.embed_dim ({self.embed_dim}) must be divisible by model.{name} ({heads})",

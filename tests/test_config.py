@@ -60,7 +60,7 @@ def test_unknown_key_suggests_the_closest():
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("model.embed_dim=65", "divisible by model.num_heads"),
+        ("model.embed_dim=65 model.num_layers=1", "divisible by model.num_heads"),
         ("train.lr=fast", "train.lr must be a finite number"),
         ("train.lr=inf", "train.lr must be a finite number, not 'inf'"),
         ("train.weight_decay=.nan", "train.weight_decay must be a finite number"),
@@ -73,7 +73,7 @@ def test_unknown_key_suggests_the_closest():
 )
 def test_bad_values_are_rejected_with_a_reason(override, message):
     with pytest.raises(ConfigError, match=message):
-        load_config(None, [override])
+        load_config(None, override.split(" "))
 
 
 def test_num_heads_no_layer_uses_does_not_have_to_divide_the_width():
@@ -86,9 +86,16 @@ def test_num_heads_no_layer_uses_does_not_have_to_divide_the_width():
     model = build_model(model_config, vocab_size=20, num_labels=3, pad_id=0)
     assert model(torch.tensor([[3, 4, 5]])).pooling_head_weights.shape == (1, 5, 3)
     with pytest.raises(ConfigError, match=r"divisible by model.num_heads \(4\)"):
-        load_config(None, [*settings[:2]])  # the pooling's heads are then num_heads'
-    with pytest.raises(ConfigError, match=r"divisible by model.num_heads \(4\)"):
         load_config(None, ["model.embed_dim=30", "model.num_layers=1", "model.pooling_heads=5"])
+    # The pooling heads left empty: training sizes them (heads of width 4 or more that divide 30), so
+    # the config holds; a model built without sizing would count them by num_heads, and is refused.
+    unsized = load_config(None, settings[:2]).model
+    with pytest.raises(ConfigError, match=r"divisible by model.num_heads \(4\)"):
+        build_model(unsized, vocab_size=20, num_labels=3, pad_id=0)
+    # The layers left to sizing: checked once sized (none on small data, where 4 heads go unused).
+    assert load_config(None, ["model.embed_dim=50"]).model.num_layers is None
+    with pytest.raises(ConfigError, match=r"divisible by model.num_heads \(4\)"):
+        build_model(load_config(None, ["model.embed_dim=50"]).model, vocab_size=20, num_labels=3, pad_id=0)
 
 
 def test_missing_and_malformed_files(tmp_path):

@@ -130,6 +130,9 @@ def test_settings_given_are_kept_and_the_rest_fit_around_them():
     # A width given that 4 does not divide: the most pooling heads of width 4 or more that divide it.
     given_width = load_config(None, ["model.num_heads=3", "model.embed_dim=66"])
     assert size_to_data(given_width, _profile(5_000))[0].model.pooling_heads == 11  # width 6
+    # ... with the default 4 heads, which only self-attention layers use: none on small data (GloVe's 50).
+    glove_width = size_to_data(load_config(None, ["model.embed_dim=50"]), _profile(5_000))[0].model
+    assert (glove_width.num_layers, glove_width.pooling_heads) == (0, 10)
     # A tokenizer given as a file is used as it is: nothing to choose about it.
     given = sized_settings(load_config(None, ["tokenizer.path=tok.json"]), _profile(5_000))
     assert "tokenizer.kind" not in given and "tokenizer.min_frequency" not in given

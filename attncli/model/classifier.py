@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from attncli.config import ModelConfig
+from attncli.errors import ConfigError
 from attncli.model.attention import MultiHeadSelfAttention
 from attncli.model.dropout import Dropout
 from attncli.model.encoder import EncoderBlock
@@ -117,6 +118,18 @@ class AttentionClassifier(nn.Module):
         )
 
 
+def require_heads_divide_width(config: ModelConfig) -> None:
+    """Refuse heads that do not divide the width, counting only those the model uses: the config
+    leaves num_heads unchecked where the layers are still to be sized, or are none."""
+    uses = [("num_heads", config.num_heads)] if config.layers > 0 else []
+    if config.pooling == "attention":
+        named = "pooling_heads" if config.pooling_heads is not None else "num_heads"
+        uses.append((named, config.pooling_head_count))
+    for name, heads in uses:
+        if config.width % heads:
+            raise ConfigError(f"model.embed_dim ({config.width}) must be divisible by model.{name} ({heads})")
+
+
 def build_model(
     config: ModelConfig,
     *,
@@ -127,6 +140,7 @@ def build_model(
 ) -> AttentionClassifier:
     """The model of `config`, freshly initialised. `token_dim` is the width of pretrained vectors
     when they differ from `model.embed_dim`."""
+    require_heads_divide_width(config)
     model = AttentionClassifier(
         config,
         vocab_size=vocab_size,
