@@ -340,6 +340,11 @@ def build_state(
                 f"pretrained vector ({1 - found / max(of, 1):.0%}) at their random start for the whole run; "
                 "use vectors of the training texts' language, or leave the embeddings trainable"
             )
+        elif found < FROZEN_COVERAGE * of:
+            reporter.stage(
+                f"warning: only {found / max(of, 1):.1%} of the vocabulary entries have a pretrained "
+                "vector, and the rest start from random ones; pass vectors of the training texts' language"
+            )
     model = build_model(
         config.model,
         vocab_size=tokenizer.get_vocab_size(with_added_tokens=True),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import math
+import re
 import zlib
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,18 @@ class PretrainedVectors:
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+# Compressed files attn does not open itself, by their first bytes: what they are, and what to do.
+ARCHIVES = (
+    (re.compile(rb"PK\x03\x04"), "a zip archive", "unzip it and pass one of the .txt files inside"),
+    (
+        re.compile(rb"BZh[1-9]1AY&SY"),
+        "bzip2-compressed",
+        "decompress it with bunzip2, or recompress it with gzip",
+    ),
+    (re.compile(rb"\xfd7zXZ\x00"), "xz-compressed", "decompress it with unxz, or recompress it with gzip"),
+)
+# How far behind every `_lookup_keys` key a file's word found only once lowercased ranks.
+CASE_FOLDED = 4
 FLOAT32_MAX = 3.4028234663852886e38
 
 
@@ -56,6 +69,12 @@ def _open_text(path: Path) -> io.TextIOBase:
                 head = file.read(1 << 16)
         except (OSError, EOFError, zlib.error) as error:
             raise _damaged(path, error) from error
+    for magic, kind, remedy in ARCHIVES:
+        if magic.match(head):
+            raise ConfigError(
+                f"model.embeddings_init {path} is {kind}, and attn reads vectors as text, plain or "
+                f"gzip-compressed; {remedy}"
+            )
     if b"\x00" in head:
         raise ConfigError(
             f"model.embeddings_init {path} is a binary file; attn reads vectors as text (GloVe, "
@@ -170,7 +189,7 @@ def load_vectors(
                         other_width = (number, spaces)
                     other_widths += spaces != dim
                     word = stripped.partition(" ")[0] if spaces <= dim else stripped.rsplit(" ", dim)[0]
-                    if word not in wanted:
+                    if word not in wanted and word.lower() not in wanted:
                         continue
                 elif number == 1 and (announced := _header_width(line)) is not None:
                     continue
@@ -181,9 +200,12 @@ def load_vectors(
                         f"{len(vector)}; the vectors file is damaged"
                     )
                 dim = dim or len(vector)
-                for token_id, priority in wanted.get(word, []):
-                    if token_id not in best or priority < best[token_id][0]:
-                        best[token_id] = (priority, vector)
+                # A cased file's word ("London", word2vec's and fastText's) serves a lowercased
+                # vocabulary's entry too, after the file's own lowercase word if it has one.
+                for key, behind in ((word, 0), (word.lower(), CASE_FOLDED)):
+                    for token_id, priority in wanted.get(key, []):
+                        if token_id not in best or priority + behind < best[token_id][0]:
+                            best[token_id] = (priority + behind, vector)
         except (OSError, EOFError, zlib.error) as error:  # a gzip file cut short or corrupted
             raise _damaged(path, error) from error
     if dim is None:

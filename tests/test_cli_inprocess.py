@@ -184,6 +184,14 @@ def test_train_starts_from_pretrained_vectors_and_keeps_them_frozen(tmp_path):
     rows = torch.stack([weights["token_embedding.weight"][tokenizer[w]] for w in [*words, "the"]])
     assert torch.allclose(rows, table * scale, atol=1e-6)  # copied in, and unchanged by training
     assert weights["embedding_projection.weight"].shape == (32, 4)
+    # Trainable, the embeddings without a vector learn, and the low coverage is still said.
+    trainable = invoke(
+        "train", data, "-o", tmp_path / "trainable", "--epochs", 1, *TINY, "--set", "tokenizer.kind=word",
+        "--set", f"model.embeddings_init={vectors}",
+    )  # fmt: skip
+    assert trainable.exit_code == 0, trainable.output
+    share = f"{16 / metrics['embeddings_init']['of']:.1%}"
+    assert f"warning: only {share} of the vocabulary entries have a pretrained vector" in trainable.output
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,19 @@ def test_vectors_found_by_exact_lowercase_and_continuation_keys(tmp_path, form):
     assert vectors.coverage({0, 1}) == (4, 5)
 
 
+@pytest.mark.parametrize("order", ["cased first", "lowercase first"])
+def test_a_cased_files_words_serve_a_lowercased_vocabulary_behind_its_own_lowercase_ones(tmp_path, order):
+    """word2vec's GoogleNews and fastText's .vec files are cased: "London" and "BLAIR" found nothing
+    for the lowercased vocabulary's "london" and "blair" (2.4% coverage on a file of capitals)."""
+    lines = ["London 1 2 3", "BLAIR 4 5 6", "blair 7 8 9"]
+    path = tmp_path / "cased.vec"
+    path.write_text("\n".join(lines if order == "cased first" else lines[::-1]) + "\n")
+    vectors = load_vectors(path, {"[PAD]": 0, "london": 1, "blair": 2, "zzz": 3})
+    assert vectors.found.tolist() == [False, True, True, False]
+    assert vectors.matrix[1].tolist() == [1, 2, 3]
+    assert vectors.matrix[2].tolist() == [7, 8, 9]  # the file's own "blair" before "BLAIR" lowercased
+
+
 def test_initialise_copies_found_rows_rescaled_and_keeps_padding_zero():
     vectors_matrix = torch.tensor([[5.0, 5.0], [1.0, -1.0], [0.0, 0.0], [3.0, 1.0]])
     from attncli.vectors import PretrainedVectors
@@ -118,6 +131,27 @@ def test_damaged_compression_and_folders_are_named(tmp_path):
         load_vectors(corrupted, VOCAB)
     with pytest.raises(ConfigError, match="is a folder; pass a GloVe or word2vec .txt/.vec file in it"):
         load_vectors(tmp_path, VOCAB)
+    # Stanford ships GloVe as a zip: each archive attn does not open is named, with what to do.
+    import bz2
+    import lzma
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "glove.6B.zip", "w") as archive:
+        archive.writestr("glove.6B.50d.txt", "paris 1 2 3\n")
+    (tmp_path / "glove.txt.bz2").write_bytes(bz2.compress(b"paris 1 2 3\n"))
+    (tmp_path / "glove.txt.xz").write_bytes(lzma.compress(b"paris 1 2 3\n"))
+    for name, said in (
+        (
+            "glove.6B.zip",
+            "is a zip archive, and attn reads vectors as text, plain or gzip-compressed; unzip it",
+        ),
+        ("glove.txt.bz2", "is bzip2-compressed, and attn reads vectors as text, plain or gzip-compressed"),
+        ("glove.txt.xz", "is xz-compressed, and attn reads vectors as text, plain or gzip-compressed"),
+    ):
+        with pytest.raises(ConfigError, match=said):
+            load_vectors(tmp_path / name, VOCAB)
+    (tmp_path / "bz.txt").write_text("BZh91AY 1 2 3\nparis 4 5 6\n")  # a word that only starts so
+    assert load_vectors(tmp_path / "bz.txt", VOCAB).found[2]
 
 
 def test_a_missing_vectors_file_is_refused_before_any_data_loads(tmp_path):
