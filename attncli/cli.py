@@ -738,16 +738,29 @@ def _record_source(
         )  # fmt: skip
         for note in source.notes:
             typer.echo(f"note: {note}", err=True)
-        return source
+        if source.columns or file.suffix.lower() in records.FILE_BUILDERS:
+            return source
+        # Plain text: a pipe (--file <(cat rows.csv)), or a data file under another suffix.
+        remedy = (
+            "save them to a file and pass --file FILE.jsonl (or .csv)"
+            if records.is_pipe(file)
+            else "give the file its format's suffix (.jsonl, .csv) and pass that"
+        )
+        chunks = _noting_record_shaped(source.chunks, trained_column, name=str(file), remedy=remedy)
+        return dataclasses.replace(source, chunks=chunks)
     if sys.stdin.isatty():
         typer.echo("reading texts from standard input, one per line (Ctrl-D to end)", err=True)
     source = records.from_stdin(encoding=encoding)
-    return dataclasses.replace(source, chunks=_noting_record_shaped(source.chunks, trained_column))
+    remedy = "save them to a file and pass --file FILE.jsonl (or .csv)"
+    chunks = _noting_record_shaped(source.chunks, trained_column, name="standard input", remedy=remedy)
+    return dataclasses.replace(source, chunks=chunks)
 
 
-def _noting_record_shaped(chunks: Iterator[list[Any]], text_column: str | None) -> Iterator[list[Any]]:
-    """The chunks, with a note when the first line of standard input looks like a data file's (each
-    line would be classified whole, braces, ids and gold labels included)."""
+def _noting_record_shaped(
+    chunks: Iterator[list[Any]], text_column: str | None, *, name: str, remedy: str
+) -> Iterator[list[Any]]:
+    """The chunks, with a note when the first line of plain text input looks like a data file's
+    (each line would be classified whole, braces, ids and gold labels included)."""
     from attncli import records
 
     first = True
@@ -757,9 +770,8 @@ def _noting_record_shaped(chunks: Iterator[list[Any]], text_column: str | None) 
             shape = records.record_shaped(chunk[0].text or "", text_column=text_column)
             if shape is not None:
                 typer.echo(
-                    f"note: standard input is read as one text per line, and its first line looks like "
-                    f"{shape}; to read the records' text column, save them to a file and pass --file "
-                    "FILE.jsonl (or .csv)",
+                    f"note: {name} is read as one text per line, and its first line looks like {shape}; "
+                    f"to read the records' text column, {remedy}",
                     err=True,
                 )
         yield chunk

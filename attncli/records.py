@@ -238,12 +238,12 @@ def record_shaped(line: str, *, text_column: str | None) -> str | None:
 def require_input_file(path: Path) -> None:
     """Refuse a --file that is a folder or does not exist; a pipe (`<(zcat texts.gz)`, /dev/stdin,
     a named pipe) is read as plain text."""
-    if not path.is_file() and not _is_pipe(path):
+    if not path.is_file() and not is_pipe(path):
         problem = "is a folder" if path.is_dir() else "does not exist"
         raise DataError(f"--file {path} {problem}; pass a text file (one text per line) or a data file")
 
 
-def _is_pipe(path: Path) -> bool:
+def is_pipe(path: Path) -> bool:
     """A pipe or a terminal: something read once, from start to end."""
     try:
         mode = path.stat().st_mode
@@ -266,7 +266,7 @@ def from_file(
     encoding = check_encoding(encoding)
     require_input_file(path)
     suffix = path.suffix.lower()
-    if _is_pipe(path):
+    if is_pipe(path):
         if suffix in FILE_BUILDERS:
             raise DataError(
                 f"--file {path} is a pipe, and a {suffix} file is read more than once (its header "
@@ -297,7 +297,7 @@ def from_file(
             for index, line in enumerate(lines):
                 yield Record(index=index, text=_plain(line))
 
-    total = None if _is_pipe(path) else _lines_in(path)
+    total = None if is_pipe(path) else _lines_in(path)
     return RecordSource(name=str(path), chunks=_in_chunks(records()), total=total)
 
 

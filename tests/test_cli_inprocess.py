@@ -396,6 +396,20 @@ def test_records_piped_in_as_lines_are_classified_whole_and_said_to_look_like_re
     assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
+def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, tmp_path):
+    """As standard input is; a pipe (`--file <(cat rows.csv)`) is plain text too, and told the same."""
+    rows = tmp_path / "rows.txt"
+    rows.write_text("label,text\nfood,hot soup\n")
+    for command in ("predict", "inspect"):
+        result = invoke(command, easy_run, "-f", rows, "--json")
+        assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
+        assert result.stderr == (
+            f"note: {rows} is read as one text per line, and its first line looks like a csv/tsv header "
+            "naming the text column 'text'; to read the records' text column, give the file its format's "
+            "suffix (.jsonl, .csv) and pass that\n"
+        )
+
+
 def test_an_interrupted_run_with_json_prints_where_it_stopped_and_how_to_resume(tmp_path, monkeypatch):
     """A script running `attn train --json` read nothing from an interrupted run."""
     from attncli.fit import INTERRUPT_VARIABLE
