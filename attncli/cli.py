@@ -1007,7 +1007,7 @@ def inspect(
     def action() -> None:
         from attncli.inspection import check_view, default_layer, default_view, inspect_text, record_json
         from attncli.output import check_output_file
-        from attncli.prediction import EMPTY_TEXT, NO_TEXT
+        from attncli.prediction import no_label_reason
 
         _check_inputs(texts or [], file, text_column, delimiter)
         if as_json and (html or svg):
@@ -1034,7 +1034,7 @@ def inspect(
         for chunk in source.chunks:
             for record in chunk:
                 if record.text is None or not record.text.strip():
-                    reason = NO_TEXT if record.text is None else EMPTY_TEXT
+                    reason = no_label_reason(record)
                     if as_json:
                         _print_json(
                             [record_json(record, None, reason=reason, text_column=source.text_column)]

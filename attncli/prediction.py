@@ -53,6 +53,13 @@ class Prediction:
         return values
 
 
+def no_label_reason(record: Record) -> str:
+    """Why a record without a text gets no label: no text, an empty one, or a value that is no text."""
+    if record.not_text is not None:
+        return f"{record.not_text} instead of a text"
+    return NO_TEXT if record.text is None else EMPTY_TEXT
+
+
 def check_texts(texts: Sequence[str]) -> None:
     """Refuse no texts at all, or an empty one (for commands that need a text, as inspect)."""
     if not texts:
@@ -160,7 +167,7 @@ def predict_records(
             label=None,
             score=None,
             top_k=[],
-            reason=NO_TEXT if record.text is None else EMPTY_TEXT,
+            reason=no_label_reason(record),
             fields=record.fields,
         )  # fmt: skip
         for record in records

@@ -48,6 +48,8 @@ class Record:
     """None when a dataset row has no text (a null, a number, a missing field)."""
     fields: dict[str, Any] = field(default_factory=dict)
     """The whole row of a dataset file (its text column included), as read; empty for plain text."""
+    not_text: str | None = None
+    """What the text column held instead of a text (a number, true), shown, where it held one."""
 
 
 def carried_fields(fields: dict[str, Any], text: str | None, text_column: str | None) -> dict[str, Any]:
@@ -333,6 +335,17 @@ def _text_of(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _not_text(value: Any) -> str | None:
+    """A value of the text column that is neither a text nor missing, shown as the file wrote it."""
+    if value is None or isinstance(value, str):
+        return None
+    try:
+        shown = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:39] + "…"
+
+
 def _csv_source(
     path: Path, *, encoding: str, text_column: str | None, trained_column: str | None, delimiter: str | None
 ) -> RecordSource:
@@ -446,8 +459,8 @@ def _json_source(
             if isinstance(value, str):
                 yield Record(index=index, text=value)
             elif isinstance(value, dict):
-                text = _text_of(value_at(value, column)) if column is not None else None
-                yield Record(index=index, text=text, fields=value)
+                cell = value_at(value, column) if column is not None else None
+                yield Record(index=index, text=_text_of(cell), fields=value, not_text=_not_text(cell))
             else:
                 yield Record(index=index, text=None)
 
@@ -508,7 +521,8 @@ def _parquet_source(path: Path, *, text_column: str | None, trained_column: str 
         index = 0
         for batch in file.iter_batches(batch_size=CHUNK_RECORDS):
             for row in batch.to_pylist():
-                yield Record(index=index, text=_text_of(value_at(row, column)), fields=row)
+                cell = value_at(row, column)
+                yield Record(index=index, text=_text_of(cell), fields=row, not_text=_not_text(cell))
                 index += 1
 
     return RecordSource(

@@ -216,15 +216,31 @@ def test_predict_joins_back_to_csv_rows_and_writes_the_file_whole(easy_run, tmp_
 
 
 def test_predict_jsonl_carries_the_other_fields_and_numbers_every_record(easy_run, tmp_path):
-    rows = write_jsonl(tmp_path / "rows.jsonl", [{"id": 1, "text": "soup"}, {"id": 2, "text": " "}])
+    rows = write_jsonl(
+        tmp_path / "rows.jsonl",
+        [
+            {"id": 1, "text": "soup"},
+            {"id": 2, "text": " "},
+            {"id": 3, "text": 12345},
+            {"id": 4, "text": True},
+        ],
+    )
     result = invoke("predict", easy_run, "-f", rows, "--json")
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["index"], r["fields"], r["label"]) for r in lines] == [
         (0, {"id": 1}, "food"),
         (1, {"id": 2}, None),
+        (2, {"id": 3, "text": 12345}, None),
+        (3, {"id": 4, "text": True}, None),
     ]
-    assert lines[1]["reason"] == "empty text"
+    # Why each has no label, the value named as training names it.
+    assert [r.get("reason") for r in lines] == [
+        None,
+        "empty text",
+        "12345 instead of a text",
+        "true instead of a text",
+    ]
 
 
 def test_inspect_json_lines_join_back_to_their_rows_as_predicts_do(easy_run, tmp_path):
