@@ -413,6 +413,22 @@ def _typed(key: str, value: Any) -> Any:
     return getattr(getattr(with_settings(Config(), {key: value}), section), name)
 
 
+def _checkpoint_settings(header: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The settings a checkpoint's config.json saved (every sized one resolved), brought up to
+    today's names, so that `--config RUN/best/config.json` trains with a run's settings."""
+    from attncli.checkpoint import FORMAT_VERSION
+    from attncli.migrations import migrate_header
+
+    version = header["format_version"]
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ConfigError(
+            f"config file {path} is the config.json of a checkpoint in format {version}, newer than this "
+            f"attn reads ({FORMAT_VERSION}); upgrade attn"
+        )
+    settings: dict[str, Any] = migrate_header(header, FORMAT_VERSION)["config"]
+    return settings
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise ConfigError(f"config file {path} is a folder; pass a YAML file, such as one in it")
@@ -438,6 +454,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"config file {path} must hold a mapping of sections, not a {type(loaded).__name__}"
         )
+    if "format_version" in loaded and isinstance(loaded.get("config"), dict):
+        return _checkpoint_settings(loaded, path)
     return loaded
 
 

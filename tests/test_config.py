@@ -98,6 +98,23 @@ def test_num_heads_no_layer_uses_does_not_have_to_divide_the_width():
         build_model(load_config(None, ["model.embed_dim=50"]).model, vocab_size=20, num_labels=3, pad_id=0)
 
 
+def test_a_checkpoints_config_json_as_config_gives_its_settings(tmp_path):
+    """`attn train new.csv --config runs/x/best/config.json` said "unknown setting 'format_version'"."""
+    import json
+
+    from conftest import save_untrained_checkpoint
+
+    from attncli.checkpoint import load_checkpoint
+
+    checkpoint = save_untrained_checkpoint(tmp_path / "ckpt", embed_dim=24, pooling_heads=3)
+    assert load_config(checkpoint / "config.json") == load_checkpoint(checkpoint).config
+    assert load_config(checkpoint / "config.json", ["model.dropout=0.2"]).model.dropout == 0.2
+    header = json.loads((checkpoint / "config.json").read_text())
+    (tmp_path / "future.json").write_text(json.dumps({**header, "format_version": 99}))
+    with pytest.raises(ConfigError, match=r"format 99, newer than this attn reads \(2\); upgrade attn"):
+        load_config(tmp_path / "future.json")
+
+
 def test_missing_and_malformed_files(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "absent.yaml")
