@@ -150,27 +150,51 @@ save_checkpoint(Path(sys.argv[2]), model=loaded.model, tokenizer=loaded.tokenize
 """
 
 
-@pytest.mark.parametrize("moment", [0.05, 0.25, 0.55, 0.85, 1.15, 1.45])
-def test_sigkill_while_a_checkpoint_is_replaced_leaves_one_whole_checkpoint(trained, tmp_path, moment):
-    """Each step of a save sleeps 0.2 s (test-only variable), so kills land between different steps:
-    writing each file, moving the old folder aside, moving the new one in, removing the old."""
+KILL_MOMENTS = (0.05, 0.25, 0.55, 0.85, 1.15, 1.45)
+
+
+def test_sigkill_while_a_checkpoint_is_replaced_leaves_one_whole_checkpoint(trained, tmp_path):
+    """Each step of a save sleeps 0.2 s (test-only variable), so kills at these moments after the
+    save began land between different steps: writing each file, moving the old folder aside, moving
+    the new one in, removing the old. The savers run at once (their steps are sleeps, not work),
+    each killed at its own moment, each into a folder of its own."""
+    import threading
+
     loaded = load_checkpoint(trained.output)
-    target = tmp_path / "best"
-    _save_again(loaded, target, metrics={"generation": "old"})
     env = {**os.environ, checkpoint_module.SLOW_SAVE_VARIABLE: "0.2"}
-    saver = subprocess.Popen(
-        [sys.executable, "-c", SAVER, str(trained.output), str(target)],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert saver.stdout.readline().strip() == "saving"
-    time.sleep(moment)
-    saver.send_signal(signal.SIGKILL)
-    saver.wait()
-    survivor = load_checkpoint(tmp_path)  # a folder whose best/ is being replaced
-    assert survivor.metrics["generation"] in ("old", "new")
-    assert torch.equal(predict_probabilities(survivor, TEXTS), predict_probabilities(loaded, TEXTS))
+    folders, savers = [], []
+    for number in range(len(KILL_MOMENTS)):
+        folder = tmp_path / f"run{number}"
+        _save_again(loaded, folder / "best", metrics={"generation": "old"})
+        folders.append(folder)
+        savers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", SAVER, str(trained.output), str(folder / "best")],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+        )
+    said: dict[int, str] = {}
+
+    def kill_when_saving(number: int) -> None:
+        said[number] = savers[number].stdout.readline().strip()
+        time.sleep(KILL_MOMENTS[number])
+        savers[number].send_signal(signal.SIGKILL)
+        savers[number].wait()
+
+    killers = [threading.Thread(target=kill_when_saving, args=(number,)) for number in range(len(savers))]
+    for killer in killers:
+        killer.start()
+    for killer in killers:
+        killer.join()
+    assert set(said.values()) == {"saving"}
+    generations = []
+    for folder in folders:
+        survivor = load_checkpoint(folder)  # a folder whose best/ is being replaced
+        generations.append(survivor.metrics["generation"])
+        assert torch.equal(predict_probabilities(survivor, TEXTS), predict_probabilities(loaded, TEXTS))
+    assert set(generations) <= {"old", "new"} and generations[0] == "old"  # killed early, the old one stays
 
 
 def test_a_run_stopped_before_its_first_epoch_ended_resolves_to_last(trained, tmp_path):
