@@ -315,6 +315,19 @@ class PackedSequences:
     truncated: int = 0
     """Texts that were longer than max_length, cut to it."""
 
+    @classmethod
+    def of_lists(cls, sequences: Sequence[Sequence[int]]) -> PackedSequences:
+        """Sequences already in memory (a chunk of texts to predict), packed in a few operations."""
+        import torch
+
+        ids = array("i")
+        starts = array("q", [0])
+        for sequence in sequences:
+            ids.extend(sequence)
+            starts.append(len(ids))
+        return cls(ids=torch.frombuffer(ids, dtype=torch.int32) if ids else torch.empty(0, dtype=torch.int32),
+                   starts=torch.frombuffer(starts, dtype=torch.int64))  # fmt: skip
+
     def __len__(self) -> int:
         return self.starts.numel() - 1
 

@@ -136,6 +136,11 @@ def test_packed_rows_pad_to_what_pad_batch_gives_in_any_order():
         assert batch.dtype == torch.long and torch.equal(batch, expected), rows
     assert packed.padded(torch.tensor([4, 0, 2]), pad_id=0)[1].tolist() == [1, 2, 3, 0, 0]
     assert packed.padded(torch.empty(0, dtype=torch.int64), pad_id=0).shape == (0, 0)
+    # Sequences in memory (a chunk to predict) pack to the same tensors.
+    lists = [packed[row].tolist() for row in range(len(lengths))]
+    packed_lists = PackedSequences.of_lists(lists)
+    assert torch.equal(packed_lists.ids, ids) and torch.equal(packed_lists.starts, starts)
+    assert len(PackedSequences.of_lists([[]])) == 1 and PackedSequences.of_lists([]).ids.numel() == 0
 
 
 CHINESE = [
