@@ -254,8 +254,13 @@ def _load_checkpoint(path: Path, device: str, *, command: str, others: Sequence[
 
 
 def _print_json(rows: list[dict[str, Any]]) -> None:
+    """Each row as one line of JSON; what JSON cannot spell (NaN, a lone surrogate from a data file's
+    escapes) as null and U+FFFD, as predict writes them."""
+    from attncli.output import json_safe
+
     for row in rows:
-        sys.stdout.write(json.dumps(row, ensure_ascii=not writes_unicode(sys.stdout)) + "\n")
+        line = json.dumps(json_safe(row), ensure_ascii=not writes_unicode(sys.stdout), allow_nan=False)
+        sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
 

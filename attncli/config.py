@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import math
 import types
 import typing
@@ -167,6 +168,13 @@ class ModelConfig:
     freeze_embeddings: bool = False
     """Keep the pretrained token embeddings fixed during training."""
 
+    def needs_a_layer(self) -> bool:
+        """Whether the positions (rope, relative, alibi) or the pooling (cls) need self-attention."""
+        from attncli.model.registry import POOLING, POSITIONAL
+
+        needs = POSITIONAL.get(self.positional), POOLING.get(self.pooling)
+        return bool(needs[0] and needs[0].acts_in_attention) or bool(needs[1] and needs[1].uses_cls_token)
+
     def __post_init__(self) -> None:
         from attncli.model.registry import POOLING, POSITIONAL, SCORING
 
@@ -186,8 +194,11 @@ class ModelConfig:
             _require(heads is None or heads >= 1, f"model.{name} must be at least 1")
             # Without self-attention layers num_heads is unused: training sizes the pooling's heads
             # when they are not given (only checkpoints saved before that count them by num_heads,
-            # and were checked when saved). With the layers left to sizing, it is checked once sized.
-            unused = name == "num_heads" and self.num_layers in (None, 0)
+            # and were checked when saved). With the layers left to sizing, it is checked once sized,
+            # unless the positions or the pooling need a layer whatever the data.
+            unused = name == "num_heads" and (
+                self.num_layers == 0 or (self.num_layers is None and not self.needs_a_layer())
+            )
             _require(
                 heads is None or self.embed_dim is None or unused or self.embed_dim % heads == 0,
                 f"model.embed_dim ({self.embed_dim}) must be divisible by model.{name} ({heads})",
@@ -420,7 +431,12 @@ def _checkpoint_settings(header: dict[str, Any], path: Path) -> dict[str, Any]:
     from attncli.migrations import migrate_header
 
     version = header["format_version"]
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ConfigError(
+            f"config file {path} is a checkpoint's config.json with format_version {version!r}, which no "
+            "attn wrote; restore the file from a backup of the checkpoint"
+        )
+    if version > FORMAT_VERSION:
         raise ConfigError(
             f"config file {path} is the config.json of a checkpoint in format {version}, newer than this "
             f"attn reads ({FORMAT_VERSION}); upgrade attn"
@@ -455,7 +471,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             f"config file {path} must hold a mapping of sections, not a {type(loaded).__name__}"
         )
     if "format_version" in loaded and isinstance(loaded.get("config"), dict):
-        return _checkpoint_settings(loaded, path)
+        # attn wrote it as JSON, escaping every character past ASCII: YAML reads an escaped emoji
+        # (a surrogate pair) as two lone surrogates, JSON as the emoji.
+        return _checkpoint_settings(json.loads(path.read_text(encoding="utf-8")), path)
     return loaded
 
 

@@ -23,6 +23,8 @@ from attncli.textfiles import Origin
 CHUNK_ROWS = 10_000
 # Up to this many labels a training set may have however few rows it has (a small hand-made task).
 MOST_LABELS_UNCHECKED = 20
+# Labels this many words long on average read as texts, not as names of classes.
+TEXT_LIKE_WORDS = 4
 
 
 class TextColumn(Sequence[str]):
@@ -176,14 +178,19 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
         # and a file joined from two exports (1 in one, 1.0 in the other) has one label 1, not two.
         # Other spellings stay: "007" is a code, not 7.
         fractional = {key for key in keys if spelled_whole(key) != key}
+        spellings: dict[str, list[str]] = {}
+        for key in keys:
+            spellings.setdefault(spelled_whole(key), []).append(key)
+        # Said where one number is written two ways or more: "1" and "1.0", or "1.0" and "1.00".
         merged = sorted(
-            (key for key in fractional if spelled_whole(key) in keys),
+            (key for key in fractional if len(spellings[spelled_whole(key)]) > 1),
             key=lambda key: (_number(key) or 0.0, key),
         )
         keys = (keys - fractional) | {spelled_whole(key) for key in fractional}
         if merged:
             shown = ", ".join(f"{key!r} as {spelled_whole(key)!r}" for key in merged[:5])
-            notes.append(f"label column {label_column!r} writes whole numbers two ways; read {shown}")
+            more = f" and {len(merged) - 5} more" if len(merged) > 5 else ""
+            notes.append(f"label column {label_column!r} writes whole numbers two ways; read {shown}{more}")
         return sorted(keys, key=lambda key: (_number(key), key)), notes
     return sorted(keys), notes
 
@@ -435,15 +442,23 @@ def look_alike_labels_warning(label_names: list[str]) -> list[str]:
     ]
 
 
-def _require_labels_not_texts(labels: int, rows: int, label_column: str, train: Any, where: str) -> None:
-    """Refuse a label column where most rows have a label of their own: it holds texts or ids (the
-    columns swapped, or the wrong one named), and training on it would learn nothing."""
-    if labels <= MOST_LABELS_UNCHECKED or labels <= rows / 2:
+def _require_labels_not_texts(
+    train: Split, label_names: list[str], columns: Columns, feature: Any, where: str, layout: Any
+) -> None:
+    """Refuse a label column where most rows have a label of their own and those labels read as texts
+    (the columns swapped, or a text column named as the label): training on it would learn nothing.
+    Many short labels over distinct texts (150 intents, a few examples each) are a task, not this;
+    a `ClassLabel` column holds labels by definition."""
+    labels, rows = len(set(train.labels)), len(train)
+    if hasattr(feature, "names") or labels <= MOST_LABELS_UNCHECKED or labels <= rows / 2:
+        return
+    words = sum(len(name.split()) for name in label_names) / len(label_names)
+    if words < TEXT_LIKE_WORDS and len(set(train.texts)) >= labels / 2:
         return
     raise DataError(
-        f"label column {label_column!r} has {labels:,} distinct values in {rows:,} rows, most rows a label "
-        f"of their own, so it holds texts or ids, not labels; name the label column with --label-column "
-        f"({where} has columns {listed(layout_of_schema(train.data.schema))})"
+        f"label column {columns.label!r} has {labels:,} distinct values in {rows:,} rows, most rows a "
+        f"label of their own, so it holds texts, not labels; name the label column with --label-column "
+        f"({where} has columns {listed(layout)})"
     )
 
 
@@ -481,7 +496,6 @@ def load_splits(config: DataConfig) -> Splits:
             f"the train split has only one class ({', '.join(label_names) or 'none'}); "
             "a classifier needs at least two"
         )
-    _require_labels_not_texts(len(label_names), len(used["train"]), columns.label or "", train, where)
     splits = {
         name: to_split(
             dataset,
@@ -493,6 +507,9 @@ def load_splits(config: DataConfig) -> Splits:
         )
         for name, dataset in used.items()
     }
+    feature = used["train"].features[columns.label or ""]
+    layout = layout_of_schema(train.data.schema)
+    _require_labels_not_texts(splits["train"], label_names, columns, feature, where, layout)
     notes = [*raw.notes, *([columns.note] if columns.note else []), *label_notes]
     notes += _dropped_note(splits, used)
     # A Hub or saved dataset's own split names (a split file's name names no other: sources.py).

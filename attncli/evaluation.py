@@ -352,8 +352,11 @@ def load_labelled_split(
     if len(dataset) == 0:
         raise DataError(f"{where} is empty; evaluate on data with rows")
     layout = layout_of_schema(dataset.data.schema)
-    named = (*layout.columns, *layout.paths)
-    predicted = predicted_columns(named, checkpoint.label_names) if label_column is None else ()
+    predicted = (
+        predicted_columns(layout.columns, checkpoint.label_names, layout.paths)
+        if label_column is None
+        else ()
+    )
     if predicted:  # attn predict's output: its label column holds predictions, never the true labels
         own = tuple(column for column in layout.columns if column not in predicted)
         paths = tuple(path for path in layout.paths if path not in predicted)

@@ -78,7 +78,8 @@ def record_json(
     offsets index), the inspection, and the row's other columns, so the line joins back to its row."""
     body = inspection.to_json() if inspection is not None else Inspection.empty_json(reason or "")
     row = {"index": record.index, **body}
-    row["text"] = record.text
+    if inspection is None:
+        row["text"] = record.text
     if record.fields:
         row["fields"] = carried_fields(record.fields, record.text, text_column)
     return row

@@ -257,12 +257,12 @@ def _json_text(prediction: Prediction, text_column: str | None, escaped: bool) -
     """One prediction as a JSON object on one line; `escaped` escapes every other character, for a
     stream whose encoding could not hold them."""
     row = prediction.to_json(text_column=text_column)
-    try:  # the common case at once; a row JSON cannot hold as it is goes through _json_safe
+    try:  # the common case at once; a row JSON cannot hold as it is goes through json_safe
         text = json.dumps(row, ensure_ascii=False, allow_nan=False, default=_as_text)
     except ValueError:  # NaN or an infinity
         text = None
     if text is None or LONE_SURROGATE.search(text):
-        row = _json_safe(row)
+        row = json_safe(row)
         text = None
     if text is None or escaped:
         text = json.dumps(row, ensure_ascii=escaped, allow_nan=False, default=_as_text)
@@ -278,7 +278,7 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN and infinities (from a parquet column, say) as null: JSON has no spelling for them; a
     lone surrogate (from a JSON "\\ud800" escape) as U+FFFD, which UTF-8 can hold."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -286,9 +286,9 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, str):
         return readable_text(value)
     if isinstance(value, dict):
-        return {_json_safe(key): _json_safe(item) for key, item in value.items()}
+        return {json_safe(key): json_safe(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_json_safe(item) for item in value]
+        return [json_safe(item) for item in value]
     return value
 
 
@@ -304,18 +304,25 @@ def _cell(value: Any) -> str:
 JSON_ADDED = ("label", "score", "top_k", "truncated_tokens", "reason")
 
 
-def predicted_columns(columns: Sequence[str], label_names: Sequence[str]) -> tuple[str, ...]:
+def predicted_columns(
+    columns: Sequence[str], label_names: Sequence[str], paths: Sequence[str] = ()
+) -> tuple[str, ...]:
     """The columns attn predict added to a table that is its output (a JSON row's keys, or CsvWriter's
-    label, score and probability columns), or none where the table is not such an output. `columns`
-    may hold dotted paths into records: an output of predict run on an output of predict holds the
-    first one's row under "fields", whose label is a prediction too, and so on down."""
-    names, found, prefix = set(columns), [], ""
-    while {f"{prefix}top_k", f"{prefix}truncated_tokens"} <= names:
-        found += [column for column in columns if column in {prefix + name for name in JSON_ADDED}]
+    label, score and probability columns), or none where the table is not such an output. `paths`
+    are the dotted paths into records: an output of predict run on an output of predict holds the
+    first one's row under "fields", whose label is a prediction too (JSON's or the csv's), and so
+    on down."""
+    names, found, prefix = set(columns) | set(paths), [], ""
+    level = list(columns)
+    while True:
+        found += [prefix + column for column in _csv_added(level, label_names)]  # the csv's own first
+        if not {f"{prefix}top_k", f"{prefix}truncated_tokens"} <= names:
+            return tuple(found)
+        found += [
+            prefix + name for name in JSON_ADDED if prefix + name in names and prefix + name not in found
+        ]
         prefix += "fields."
-    top_level = [column for column in columns if "." not in column or column in found]
-    added = _csv_added(top_level, label_names)  # this output's own, named first
-    return (*added, *(column for column in found if column not in added))
+        level = [path.removeprefix(prefix) for path in paths if path.startswith(prefix)]
 
 
 def _csv_added(columns: Sequence[str], label_names: Sequence[str]) -> tuple[str, ...]:

@@ -475,15 +475,16 @@ def _json_source(
 
 
 def _first_line_whole(content: str, error: json.JSONDecodeError) -> bool:
-    """Whether a file that failed to read as one JSON value is rather JSON lines: its first line is
-    a whole value and the rest follows it."""
+    """Whether a file that failed to read as one JSON value is rather JSON lines of arrays: its first
+    line is a whole array holding no objects (a row, `["soup", "food"]`), and more follows it. A
+    whole array of records on the first line with more after it stays a broken JSON file."""
     if error.msg != "Extra data":
         return False
     try:
-        json.loads(content.split("\n", 1)[0])
+        first = json.loads(content.split("\n", 1)[0])
     except json.JSONDecodeError:
         return False
-    return True
+    return isinstance(first, list) and not any(isinstance(item, dict) for item in first)
 
 
 def _every_field(path: Path, *, encoding: str) -> tuple[dict[str, Any], int]:
@@ -496,10 +497,18 @@ def _every_field(path: Path, *, encoding: str) -> tuple[dict[str, Any], int]:
     for _, value in json_rows(path, encoding=encoding):
         count += 1
         if isinstance(value, dict):
-            for key, inner in value.items():
-                if fields.get(key) is None:
-                    fields[key] = inner
+            _merge_into(fields, value)
     return fields, count
+
+
+def _merge_into(fields: dict[str, Any], record: dict[str, Any]) -> None:
+    """`record`'s keys added to `fields` where missing or null, nested records merged the same way
+    (a nested text path that only later records hold is found too)."""
+    for key, value in record.items():
+        if isinstance(fields.get(key), dict) and isinstance(value, dict):
+            _merge_into(fields[key], value)
+        elif fields.get(key) is None:
+            fields[key] = dict(value) if isinstance(value, dict) else value
 
 
 def _chain(first: tuple[int, Any], rest: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:

@@ -127,7 +127,6 @@ def _pooling_heads(width: int) -> int:
 
 def sized_settings(config: Config, profile: DataProfile) -> dict[str, Any]:
     """The value the rule gives each setting that `config` leaves empty, as dotted keys."""
-    from attncli.model.registry import POOLING, POSITIONAL
 
     model, tokenizer, small = config.model, config.tokenizer, profile.words < SMALL_DATA
     chosen: dict[str, Any] = {}
@@ -144,8 +143,7 @@ def sized_settings(config: Config, profile: DataProfile) -> dict[str, Any]:
     if model.embed_dim is None:
         chosen["model.embed_dim"] = width
     if model.num_layers is None:
-        needs_block = POSITIONAL[model.positional].acts_in_attention or POOLING[model.pooling].uses_cls_token
-        chosen["model.num_layers"] = 1 if needs_block or profile.words >= DEEP_DATA else 0
+        chosen["model.num_layers"] = 1 if model.needs_a_layer() or profile.words >= DEEP_DATA else 0
     if model.dropout is None:
         chosen["model.dropout"] = 0.5 if small else 0.3
     if model.pooling_heads is None and model.pooling == "attention":

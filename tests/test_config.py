@@ -92,8 +92,12 @@ def test_num_heads_no_layer_uses_does_not_have_to_divide_the_width():
     unsized = load_config(None, settings[:2]).model
     with pytest.raises(ConfigError, match=r"divisible by model.num_heads \(4\)"):
         build_model(unsized, vocab_size=20, num_labels=3, pad_id=0)
-    # The layers left to sizing: checked once sized (none on small data, where 4 heads go unused).
+    # The layers left to sizing: checked once sized (none on small data, where 4 heads go unused),
+    # or at once where the positions or the pooling need a layer whatever the data.
     assert load_config(None, ["model.embed_dim=50"]).model.num_layers is None
+    for needs_a_layer in ("model.positional=rope", "model.pooling=cls"):
+        with pytest.raises(ConfigError, match=r"divisible by model.num_heads \(4\)"):
+            load_config(None, ["model.embed_dim=50", needs_a_layer])
     with pytest.raises(ConfigError, match=r"divisible by model.num_heads \(4\)"):
         build_model(load_config(None, ["model.embed_dim=50"]).model, vocab_size=20, num_labels=3, pad_id=0)
 
@@ -113,6 +117,13 @@ def test_a_checkpoints_config_json_as_config_gives_its_settings(tmp_path):
     (tmp_path / "future.json").write_text(json.dumps({**header, "format_version": 99}))
     with pytest.raises(ConfigError, match=r"format 99, newer than this attn reads \(2\); upgrade attn"):
         load_config(tmp_path / "future.json")
+    (tmp_path / "damaged.json").write_text(json.dumps({**header, "format_version": True}))
+    with pytest.raises(ConfigError, match=r"with format_version True, which no attn wrote"):
+        load_config(tmp_path / "damaged.json")
+    # attn writes it with ASCII escapes, which YAML read as two lone surrogates for one emoji.
+    header["config"]["data"]["source"] = "reviews 😀.csv"
+    (tmp_path / "emoji.json").write_text(json.dumps(header))
+    assert load_config(tmp_path / "emoji.json").data.source == "reviews 😀.csv"
 
 
 def test_missing_and_malformed_files(tmp_path):

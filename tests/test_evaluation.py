@@ -335,20 +335,22 @@ def test_an_output_of_predict_run_on_an_output_of_predict_is_never_scored_on_pre
     truth = write_csv(tmp_path / "test.csv", rows)
     plain = tmp_path / "texts.txt"
     plain.write_text("".join(f"{row['text']}\n" for row in rows))
-    for source, first in ((truth, "once.jsonl"), (plain, "plain_once.jsonl")):
-        for again in (first.replace("once", "twice"), first.replace("once.jsonl", "twice.csv")):
+    chains = [("once.jsonl", "twice.jsonl"), ("once.jsonl", "twice.csv"), ("once.csv", "csv_then.jsonl")]
+    for source, prefix in ((truth, ""), (plain, "plain_")):
+        for first, again in ((prefix + first, prefix + again) for first, again in chains):
             for read, written in ((source, first), (tmp_path / first, again)):
                 result = CliRunner().invoke(
                     app, ["predict", str(trained.output), "-f", str(read), "-o", str(tmp_path / written)]
                 )
                 assert result.exit_code == 0, result.output
     expected = evaluate(loaded, str(truth)).to_json() | {"source": None}
-    assert evaluate(loaded, str(tmp_path / "twice.jsonl")).to_json() | {"source": None} == expected
+    for name in ("twice.jsonl", "csv_then.jsonl"):
+        assert evaluate(loaded, str(tmp_path / name)).to_json() | {"source": None} == expected, name
     with pytest.raises(
         DataError, match="twice.csv is attn predict's output, whose column 'attn_label' holds"
     ):
         evaluate(loaded, str(tmp_path / "twice.csv"))
-    for name in ("plain_twice.jsonl", "plain_twice.csv"):
+    for name in ("plain_twice.jsonl", "plain_twice.csv", "plain_csv_then.jsonl"):
         with pytest.raises(DataError, match=f"{name} is attn predict's output, whose column .*label"):
             evaluate(loaded, str(tmp_path / name))
 

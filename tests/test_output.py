@@ -324,3 +324,22 @@ def test_json_lines_hold_what_json_cannot_spell_as_null_and_replacement_characte
     assert json.loads(first)["fields"] == {"nan": None, "inf": None, "lone": "a\ufffdb", "day": "2026-12-02"}
     assert json.loads(second)["text"] == "é 😀"
     assert (first + second).isascii() == escaped
+
+
+def test_predicted_columns_are_found_whatever_the_labels_hold_and_at_every_level():
+    from attncli.output import predicted_columns
+
+    labels = ["rec.sport.hockey", "sci.space"]  # 20 Newsgroups: dots in the probability columns' names
+    csv_columns = ["index", "text", "label", "score", "prob_rec.sport.hockey", "prob_sci.space", "reason"]
+    assert predicted_columns(csv_columns, labels) == tuple(csv_columns[2:])
+    # JSON lines of predict run on its own csv output: the csv's columns one level down.
+    json_columns = ["index", "text", "label", "score", "top_k", "truncated_tokens", "fields"]
+    paths = [f"fields.{column}" for column in csv_columns]
+    assert predicted_columns(json_columns, labels, paths) == (
+        "label",
+        "score",
+        "top_k",
+        "truncated_tokens",
+        *paths[2:],
+    )
+    assert predicted_columns(["text", "label"], labels) == ()

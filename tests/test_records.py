@@ -101,6 +101,12 @@ def test_the_text_column_is_chosen_among_every_records_keys_not_the_first_ones(t
     source = from_file(path)
     assert source.text_column == "text"
     assert [r.text for r in _records(source)] == [None, "goal", None, "x"]
+    nested = [
+        {"id": 1, "data": {"title": "soup"}},
+        {"id": 2, "data": {"title": "goal", "text": "goal match"}},
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in nested), encoding="utf-8")
+    assert from_file(path, text_column="data.text").text_column == "data.text"  # found in the second
 
 
 @pytest.mark.parametrize("name", ["rows.json", "rows.jsonl"])

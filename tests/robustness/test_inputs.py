@@ -154,6 +154,10 @@ def test_lone_surrogates_from_json_escapes_are_read_as_replacement_characters(lo
         assert expected in result.stdout and "\ud800" not in result.stdout, (output_format, result.stdout)
     row = json.loads(invoke("predict", loaded.path, "--file", path, "--json").stdout)
     assert (row["text"], row["fields"]) == ("pasta \ufffd today", {"id": "\ufffd"})
+    inspected = invoke("inspect", loaded.path, "--file", path, "--json")  # its lines carry the row too
+    assert inspected.exit_code == 0, inspected.stderr
+    row = json.loads(inspected.stdout)
+    assert (row["text"], row["fields"]) == ("pasta \ufffd today", {"id": "\ufffd"})
 
 
 def test_bytes_that_are_not_utf8_in_arguments_reach_the_real_command_as_replacement_characters(loaded):
