@@ -449,8 +449,11 @@ def _require_labels_not_texts(
     (the columns swapped, or a text column named as the label): training on it would learn nothing.
     Many short labels over distinct texts (150 intents, a few examples each) are a task, not this;
     a `ClassLabel` column holds labels by definition."""
-    labels, rows = len(set(train.labels)), len(train)
-    if hasattr(feature, "names") or labels <= MOST_LABELS_UNCHECKED or labels <= rows / 2:
+    rows = len(train)
+    if hasattr(feature, "names") or len(label_names) <= max(MOST_LABELS_UNCHECKED, rows / 2):
+        return  # the labels read are at least those present: nothing to count
+    labels = len(set(train.labels))
+    if labels <= max(MOST_LABELS_UNCHECKED, rows / 2):
         return
     words = sum(len(name.split()) for name in label_names) / len(label_names)
     if words < TEXT_LIKE_WORDS and len(set(train.texts)) >= labels / 2:
