@@ -287,7 +287,7 @@ def json_safe(value: Any) -> Any:
         return readable_text(value)
     if isinstance(value, dict):
         return {json_safe(key): json_safe(item) for key, item in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [json_safe(item) for item in value]
     return value
 
