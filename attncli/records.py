@@ -24,11 +24,10 @@ from attncli.textfiles import (
     allow_long_fields,
     csv_dialect,
     delimiter_note,
+    ragged_row_error,
     require_readable,
     require_records,
     require_unique_columns,
-    shown,
-    title_above_header,
 )
 
 STDIN = "-"
@@ -373,7 +372,9 @@ def _csv_source(
         second = _next_row(rows) if len(header) == 1 else None
         file.close()
         if second is not None and len(second) > 1:
-            raise title_above_header(path, header[0], len(second)) from None
+            raise ragged_row_error(
+                path, line=2, fields=len(second), header=header, delimiter=dialect.delimiter
+            ) from None
         raise
     position = header.index(column)
 
@@ -383,10 +384,8 @@ def _csv_source(
             try:
                 for row in rows:
                     if len(row) > len(header):
-                        raise DataError(
-                            f"line {start} of {path} has {len(row)} fields but its header line has "
-                            f"{len(header)}; put a text that holds {shown(dialect.delimiter)} in double "
-                            "quotes, or pass --delimiter if another character separates the columns"
+                        raise ragged_row_error(
+                            path, line=start, fields=len(row), header=header, delimiter=dialect.delimiter
                         )
                     start = rows.line_num + 1
                     if not row:  # a blank line is no row (as `datasets` reads it for train and eval)

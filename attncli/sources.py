@@ -33,7 +33,6 @@ from attncli.textfiles import (
     require_uncompressed,
     require_unique_columns,
     shown,
-    title_above_header,
 )
 
 # File suffix -> the `datasets` builder that reads it.
@@ -411,7 +410,7 @@ def _load_file(
     if delimiter is not None and PANDAS_INDEX in dataset.column_names and PANDAS_INDEX not in names:
         # pandas takes a first column without a header name for the index when every row has one
         # field more than the header: a text holding an unquoted comma lost its first part.
-        raise _ragged_error(path, delimiter, encoding, quoting) or DataError(
+        raise first_ragged_row(path, delimiter=delimiter, encoding=encoding, quoting=quoting) or DataError(
             f"the rows of {path} have more fields than its header line; put a text that holds "
             f"{shown(delimiter)} in double quotes"
         )
@@ -508,7 +507,10 @@ def _read_error(
     decoding = _decoding_error(path, encoding) if builder != "parquet" else None
     if decoding is not None:  # `datasets` hides a decoding error behind a generic one
         return decoding
-    if delimiter is not None and (ragged := _ragged_error(path, delimiter, encoding, quoting)) is not None:
+    ragged = (
+        first_ragged_row(path, delimiter=delimiter, encoding=encoding, quoting=quoting) if delimiter else None
+    )
+    if ragged is not None:
         return ragged
     if builder == "json":
         bad = first_bad_json_line(path, encoding=encoding)
@@ -517,21 +519,6 @@ def _read_error(
     if "corresponds to no data" in reason:  # what `datasets` says of a file with no rows
         return DataError(f"{path.name} is empty (no rows); give it labelled rows")
     return DataError(f"could not read {path.name} as {path.suffix[1:]}: {reason}")
-
-
-def _ragged_error(path: Path, delimiter: str, encoding: str, quoting: Quoting) -> DataError | None:
-    """The first row with more fields than the header line, as an error, if a row has more."""
-    ragged = first_ragged_row(path, delimiter=delimiter, encoding=encoding, quoting=quoting)
-    if ragged is None:
-        return None
-    line, fields, width = ragged
-    if width == 1 and line == 2:  # a title or a note above the real header line
-        return title_above_header(path, header_line(path, encoding=encoding), fields)
-    return DataError(
-        f"line {line} of {path} has {fields} fields but its header line has {width}; put a text "
-        f"that holds {shown(delimiter)} in double quotes, or pass --delimiter if another "
-        "character separates the columns"
-    )
 
 
 def _inside(filename: Any, folder: Path) -> bool:

@@ -280,23 +280,33 @@ def _csv_rows(
 
 def first_ragged_row(
     path: Path, *, delimiter: str, encoding: str, quoting: Quoting = csv.QUOTE_MINIMAL
-) -> tuple[int, int, int] | None:
-    """(line, fields, fields of the header) of the first row with more fields than the header."""
+) -> DataError | None:
+    """The first row with more fields than the header, as `ragged_row_error` says it, if one has."""
     allow_long_fields()
     with path.open(encoding=encoding, newline="") as file:
-        header = file.readline().removeprefix(BOM)
-        width = len(next(csv.reader([header], delimiter=delimiter, quoting=quoting), []))
-    for line, fields in _csv_rows(path, delimiter=delimiter, encoding=encoding, quoting=quoting):
-        if len(fields) > width:
-            return line, len(fields), width
+        line = file.readline().removeprefix(BOM)
+        header = next(csv.reader([line], delimiter=delimiter, quoting=quoting), [])
+    for number, fields in _csv_rows(path, delimiter=delimiter, encoding=encoding, quoting=quoting):
+        if len(fields) > len(header):
+            return ragged_row_error(path, line=number, fields=len(fields), header=header, delimiter=delimiter)
     return None
 
 
-def title_above_header(path: Path, title: str, fields: int) -> DataError:
-    """The error for a csv whose first line is one field (a title or a note) above the real header."""
+def ragged_row_error(
+    path: Path, *, line: int, fields: int, header: Sequence[str], delimiter: str
+) -> DataError:
+    """The error for a csv row with more fields than the header line (train, eval and predict
+    alike); where the header is one field and line 2 the first with more, a title or a note sits
+    above the real header line."""
+    if len(header) == 1 and line == 2:
+        return DataError(
+            f"line 1 of {path} ({header[0][:60]!r}) has 1 field but line 2 has {fields}; if line 1 is a "
+            "title above the header line, delete it, so that the header is the first line"
+        )
     return DataError(
-        f"line 1 of {path} ({title[:60]!r}) has 1 field but line 2 has {fields}; if line 1 is a title "
-        "above the header line, delete it, so that the header is the first line"
+        f"line {line} of {path} has {fields} fields but its header line has {len(header)}; put a text "
+        f"that holds {shown(delimiter)} in double quotes, or pass --delimiter if another character "
+        "separates the columns"
     )
 
 
