@@ -864,7 +864,7 @@ def predict(
             trained_column=loaded.config.data.text_column, delimiter=_delimiter(delimiter),
         )  # fmt: skip
         stats = PredictionStats()
-        counted = counted_chunks(source.chunks, streaming=source.streaming, total=source.total)
+        counted = counted_chunks(source.chunks, streaming=source.streaming, count=source.count)
         chunks = predict_stream(loaded, counted, top_k=top_k, batch_size=batch_size, stats=stats)
         with atomic_output(output) as stream:
             if chosen == "jsonl":

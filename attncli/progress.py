@@ -91,13 +91,14 @@ def rows_progress() -> Iterator[Callable[[int, int], None]]:
 
 
 def counted_chunks(
-    chunks: Iterable[Sequence[T]], *, streaming: bool, total: int | None = None
+    chunks: Iterable[Sequence[T]], *, streaming: bool, count: Callable[[], int] | None = None
 ) -> Iterator[Sequence[T]]:
     """`chunks` as they come, counted on a bar while a file is read (not standard input, whose
-    results stream out as they are read), towards `total` records where it is known."""
+    results stream out as they are read), towards the records `count` finds where it is given."""
     if streaming or not sys.stderr.isatty():
         yield from chunks
         return
+    total = count() if count is not None else None
     with tqdm(total=total, unit=" texts", delay=1.0, leave=False, file=sys.stderr) as bar:
         for chunk in chunks:
             yield chunk

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import json
 import os
 import select
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -73,8 +74,9 @@ class RecordSource:
     text_column: str | None = None
     streaming: bool = False
     """Records are handed on as they arrive (standard input), not in full chunks."""
-    total: int | None = None
-    """How many records there are, where a quick pass can tell (for a progress bar's end)."""
+    count: Callable[[], int] | None = None
+    """How many records there are, where a quick pass can tell, counted only when asked (for the end
+    of a progress bar, which is drawn only on a terminal)."""
     byte_order_mark: bool = False
     """A csv file that opens with a UTF-8 byte-order mark (Excel's "CSV UTF-8"), which a csv written
     from it keeps, so that Excel reads its accents again."""
@@ -298,8 +300,8 @@ def from_file(
             for index, line in enumerate(lines):
                 yield Record(index=index, text=_plain(line))
 
-    total = None if is_pipe(path) else _lines_in(path)
-    return RecordSource(name=str(path), chunks=_in_chunks(records()), total=total)
+    count = None if is_pipe(path) else functools.partial(_lines_in, path)
+    return RecordSource(name=str(path), chunks=_in_chunks(records()), count=count)
 
 
 def _lines_in(path: Path) -> int:
@@ -469,7 +471,7 @@ def _json_source(
         columns=columns,
         text_column=column,
         notes=found,
-        total=total,
+        count=None if total is None else lambda: total,
     )
 
 
@@ -539,5 +541,5 @@ def _parquet_source(path: Path, *, text_column: str | None, trained_column: str 
         columns=columns,
         text_column=column,
         notes=found,
-        total=file.metadata.num_rows,
+        count=lambda: file.metadata.num_rows,
     )
