@@ -747,7 +747,7 @@ def _record_source(
             return source
         # Plain text: a pipe (--file <(cat rows.csv)), or a data file under another suffix.
         remedy = (
-            "save them to a file and pass --file FILE.jsonl (or .csv)"
+            SAVE_AS_DATA_FILE
             if records.is_pipe(file)
             else "give the file its format's suffix (.jsonl, .csv) and pass that"
         )
@@ -756,9 +756,14 @@ def _record_source(
     if sys.stdin.isatty():
         typer.echo("reading texts from standard input, one per line (Ctrl-D to end)", err=True)
     source = records.from_stdin(encoding=encoding)
-    remedy = "save them to a file and pass --file FILE.jsonl (or .csv)"
-    chunks = _noting_record_shaped(source.chunks, trained_column, name="standard input", remedy=remedy)
+    chunks = _noting_record_shaped(
+        source.chunks, trained_column, name="standard input", remedy=SAVE_AS_DATA_FILE
+    )
     return dataclasses.replace(source, chunks=chunks)
+
+
+# What reads records that came as plain text (standard input, a pipe) by their text column.
+SAVE_AS_DATA_FILE = "save them to a file and pass --file FILE.jsonl (or .csv)"
 
 
 def _noting_record_shaped(
@@ -1039,12 +1044,10 @@ def inspect(
         for chunk in source.chunks:
             for record in chunk:
                 if record.text is None or not record.text.strip():
-                    reason = no_label_reason(record)
                     if as_json:
-                        _print_json(
-                            [record_json(record, None, reason=reason, text_column=source.text_column)]
-                        )
+                        _print_json([record_json(record, None, text_column=source.text_column)])
                     else:
+                        reason = no_label_reason(record)
                         console.print(f"#{record.index}  ({reason})", style="attn.muted")
                         if recorder is not None:  # the saved picture keeps it too: no gaps in numbering
                             recorder.print(f"#{record.index}  ({reason})", style="attn.muted")
@@ -1054,9 +1057,7 @@ def inspect(
                     words=words,
                 )  # fmt: skip
                 if as_json:
-                    _print_json(
-                        [record_json(record, inspection, reason=None, text_column=source.text_column)]
-                    )
+                    _print_json([record_json(record, inspection, text_column=source.text_column)])
                     continue
                 _show_inspection(
                     console, recorder, inspection, color_system, record.index if numbered else None

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.config import ModelConfig
 from attncli.errors import AttnError
-from attncli.prediction import calibrated_probabilities, check_texts
+from attncli.prediction import calibrated_probabilities, check_texts, no_label_reason
 from attncli.records import Record, carried_fields
 from attncli.tokenizer import UNK_TOKEN, Encoded, encode, readable_text
 
@@ -71,12 +71,11 @@ class Inspection:
         }
 
 
-def record_json(
-    record: Record, inspection: Inspection | None, *, reason: str | None, text_column: str | None
-) -> dict[str, Any]:
+def record_json(record: Record, inspection: Inspection | None, *, text_column: str | None) -> dict[str, Any]:
     """One input record's line of `inspect --json`, as predict's: its index, its text (which the tokens'
-    offsets index), the inspection, and the row's other columns, so the line joins back to its row."""
-    body = inspection.to_json() if inspection is not None else Inspection.empty_json(reason or "")
+    offsets index), the inspection (or why there is none), and the row's other columns, so the line
+    joins back to its row."""
+    body = inspection.to_json() if inspection is not None else Inspection.empty_json(no_label_reason(record))
     row = {"index": record.index, **body}
     if inspection is None:
         row["text"] = record.text

@@ -257,16 +257,16 @@ def _json_text(prediction: Prediction, text_column: str | None, escaped: bool) -
     """One prediction as a JSON object on one line; `escaped` escapes every other character, for a
     stream whose encoding could not hold them."""
     row = prediction.to_json(text_column=text_column)
-    try:  # the common case at once; a row JSON cannot hold as it is goes through json_safe
+    try:  # the common case at once; only a row JSON cannot hold as it is goes through json_safe
         text = json.dumps(row, ensure_ascii=False, allow_nan=False, default=_as_text)
+        clean = LONE_SURROGATE.search(text) is None
     except ValueError:  # NaN or an infinity
-        text = None
-    if text is None or LONE_SURROGATE.search(text):
-        row = json_safe(row)
-        text = None
-    if text is None or escaped:
-        text = json.dumps(row, ensure_ascii=escaped, allow_nan=False, default=_as_text)
-    return text
+        clean = False
+    if clean and not escaped:
+        return text
+    return json.dumps(
+        row if clean else json_safe(row), ensure_ascii=escaped, allow_nan=False, default=_as_text
+    )
 
 
 def _as_text(value: Any) -> str:

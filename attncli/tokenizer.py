@@ -325,8 +325,8 @@ class PackedSequences:
         for sequence in sequences:
             ids.extend(sequence)
             starts.append(len(ids))
-        return cls(ids=torch.frombuffer(ids, dtype=torch.int32) if ids else torch.empty(0, dtype=torch.int32),
-                   starts=torch.frombuffer(starts, dtype=torch.int64))  # fmt: skip
+        packed = torch.frombuffer(ids, dtype=torch.int32) if ids else torch.empty(0, dtype=torch.int32)
+        return cls(ids=packed, starts=torch.frombuffer(starts, dtype=torch.int64))
 
     def __len__(self) -> int:
         return self.starts.numel() - 1
