@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import math
 import random
 import re
 import shutil
@@ -192,6 +193,67 @@ def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_pa
         resume(tmp_path / "resumed")
     longer = resume(tmp_path / "resumed", epochs=4)
     assert [record.epoch for record in longer.history] == [1, 2, 3, 4]
+
+
+def _grad_scaler_from(monkeypatch, init_scale, overflow_at=()):
+    """Training's grad scaler switched on at `init_scale`: fp16 runs on CUDA only, but its scaler
+    runs on the CPU too, where it scales fp32 losses by powers of two (exactly), so the fp16 path's
+    steps (unscaling before clipping, skipping overflowed steps, the scale saved in last/) are
+    checked here with attn's own AdamW, which is not a torch Optimizer. The losses scaled at the
+    steps counted in `overflow_at` (from 1, over every scaler made after `steps.clear()`) overflow,
+    as fp16 gradients do."""
+    import torch
+
+    steps: list[int] = []
+
+    class Scaler(torch.amp.GradScaler):
+        def scale(self, outputs):
+            steps.append(len(steps) + 1)
+            scaled = super().scale(outputs)
+            return scaled * float("inf") if steps[-1] in overflow_at else scaled
+
+    monkeypatch.setattr(
+        torch.amp, "GradScaler", lambda device, enabled: Scaler(device, enabled=True, init_scale=init_scale)
+    )
+    return steps
+
+
+def _training_state(run):
+    from safetensors.torch import load_file
+
+    folder = run / "last"
+    return load_file(str(folder / "training_state.safetensors")), json.loads(
+        (folder / "training_state.json").read_text()
+    )
+
+
+def test_the_fp16_grad_scaler_steps_attns_optimizer_as_unscaled_training_would(tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "d.csv", make_rows(60))
+    config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "tokenizer.kind=word"])
+    plain = train(config, output=tmp_path / "plain")
+    _grad_scaler_from(monkeypatch, 2.0**16)
+    scaled = train(config, output=tmp_path / "scaled")
+    assert _weights(tmp_path / "plain" / "last") == _weights(tmp_path / "scaled" / "last")
+    assert [r.train_loss for r in plain.history] == [r.train_loss for r in scaled.history]
+    assert _training_state(tmp_path / "scaled")[1]["scaler"]["scale"] == 2.0**16
+    assert _training_state(tmp_path / "plain")[1]["scaler"] == {}
+
+
+def test_steps_the_grad_scaler_skips_are_not_errors_and_its_scale_resumes(tmp_path, monkeypatch):
+    steps = _grad_scaler_from(monkeypatch, 2.0**16, overflow_at=(2, 3, 4))
+    config = _resumable_config(tmp_path)
+    alone = train(config, output=tmp_path / "alone")
+    tensors, values = _training_state(tmp_path / "alone")
+    # Three steps skipped (Adam counted the others), the scale halved at each, and the run went on.
+    assert values["global_step"] - int(tensors["optimizer.0.step"].item()) == 3
+    assert values["scaler"]["scale"] == 2.0**13
+    assert all(math.isfinite(record.train_loss) for record in alone.history)
+    # Stopped after the skips and resumed: the scale comes back with the run, not from the start.
+    steps.clear()
+    _interrupted(config, tmp_path / "resumed", monkeypatch)
+    resume(tmp_path / "resumed")
+    assert _training_state(tmp_path / "resumed")[1]["scaler"] == values["scaler"]
+    assert _weights(tmp_path / "alone" / "last") == _weights(tmp_path / "resumed" / "last")
 
 
 def test_a_run_stopped_on_a_logged_step_and_resumed_logs_every_step_once(tmp_path, monkeypatch):
