@@ -127,6 +127,7 @@ class TokenizerConfig:
             self.min_frequency is None or self.min_frequency >= 1,
             "tokenizer.min_frequency must be at least 1",
         )
+        _require_path_or_none("tokenizer.path", self.path, "a tokenizer.json")
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,9 @@ class ModelConfig:
             or (self.embed_dim // self.num_heads) % 2 == 0,
             f"model.positional=rope rotates pairs of dimensions, so each head's width "
             f"({(self.embed_dim or 0) // self.num_heads}) must be even; change embed_dim or num_heads",
+        )
+        _require_path_or_none(
+            "model.embeddings_init", self.embeddings_init, "a GloVe or word2vec .txt/.vec file"
         )
         _require(
             not self.freeze_embeddings or self.embeddings_init is not None,
@@ -343,6 +347,17 @@ class TrainConfig:
     def epochs_of_patience(self) -> int:
         """patience, as the loop reads it: sized, or UNSIZED_VALUES' where empty."""
         return _sized(self.patience, "train.patience")
+
+    def warmup_steps(self, train_rows: int) -> int:
+        """Steps of the learning rate's linear warmup, on `train_rows` training texts."""
+        steps_per_epoch = math.ceil(train_rows / self.batch_size)
+        return int(self.warmup_ratio * steps_per_epoch * self.max_epochs)
+
+
+def _require_path_or_none(key: str, path: str | None, what: str) -> None:
+    """An empty path (`""` in a YAML file) named the working folder: "is a folder", or "does not
+    exist", about a name the error could not show."""
+    _require(path is None or path.strip() != "", f"{key} is empty; give the path of {what}, or leave it out")
 
 
 def _sized(value: Any, key: str) -> Any:

@@ -134,6 +134,13 @@ def prepare(
     process loads the data; only rank 0 trains the tokenizer, and the others receive it."""
     import torch
 
+    if config.train.batch_size < distributed.world_size:
+        # Each process takes its share of every batch: with fewer rows than processes, none would train.
+        raise ConfigError(
+            f"train.batch_size {config.train.batch_size} is smaller than the {distributed.world_size} "
+            f"processes that share each batch; set --batch-size {distributed.world_size} or more, "
+            "or train on fewer processes"
+        )
     device = resolve_device(config.train.device)
     if distributed.active and device.type == "cuda":
         device = torch.device("cuda", distributed.local_rank)
@@ -364,7 +371,7 @@ def build_state(
     )
     steps_per_epoch = math.ceil(len(prepared.train_ids) / config.train.batch_size)
     total_steps = steps_per_epoch * config.train.max_epochs
-    warmup_steps = int(config.train.warmup_ratio * total_steps)
+    warmup_steps = config.train.warmup_steps(len(prepared.train_ids))
     scheduler = WarmupDecaySchedule(
         optimizer,
         lambda step: learning_rate_factor(step, total_steps=total_steps, warmup_steps=warmup_steps),

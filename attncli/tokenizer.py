@@ -161,8 +161,34 @@ def train_tokenizer(texts: Sequence[str], config: TokenizerConfig) -> Tokenizer:
     if config.path:
         return load_tokenizer(Path(config.path), source="tokenizer.path")
     tokenizer, trainer = build_untrained_tokenizer(config, unspaced=has_unspaced_text(texts))
-    tokenizer.train_from_iterator(_batched(texts), trainer=trainer, length=len(texts))
+    try:
+        tokenizer.train_from_iterator(_batched(texts), trainer=trainer, length=len(texts))
+    except Exception as error:  # tokenizers raises a bare Exception
+        if UNIGRAM_TOO_SMALL not in str(error):
+            raise
+        characters = distinct_characters(tokenizer, texts)
+        raise ConfigError(
+            f"tokenizer.kind=unigram keeps each character of the training texts as a piece, and they hold "
+            f"{characters:,} distinct characters, more than tokenizer.vocab_size={config.vocab_size}; raise "
+            f"tokenizer.vocab_size to {characters} or more, or use tokenizer.kind=bpe or wordpiece, whose "
+            "vocabulary grows to hold every character"
+        ) from None
     return tokenizer
+
+
+UNIGRAM_TOO_SMALL = "The vocabulary is not large enough to contain all chars"
+
+
+def distinct_characters(tokenizer: Tokenizer, texts: Sequence[str]) -> int:
+    """How many characters the words of `texts` hold, as `tokenizer`'s normaliser and pre-tokenizer
+    give them: the least vocabulary a unigram tokenizer trains with."""
+    normalizer, pre_tokenizer = tokenizer.normalizer, tokenizer.pre_tokenizer
+    assert normalizer is not None and pre_tokenizer is not None
+    seen: set[str] = set()
+    for text in texts:
+        for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(readable_text(text))):
+            seen.update(word)
+    return len(seen)
 
 
 def require_tokenizer_file(path: str | None) -> None:

@@ -69,6 +69,9 @@ def test_unknown_key_suggests_the_closest():
         ("model.positional=wavy", "model.positional must be one of"),
         ("data.validation_fraction=1.5", "between 0 and 1"),
         ("no-equals-sign", "key=value"),
+        # An empty path named the working folder: "model.embeddings_init  is a folder".
+        ('model.embeddings_init=""', r"^model.embeddings_init is empty; give the path of a GloVe"),
+        ('tokenizer.path=""', r"^tokenizer.path is empty; give the path of a tokenizer.json, or leave"),
     ],
 )
 def test_bad_values_are_rejected_with_a_reason(override, message):

@@ -44,6 +44,36 @@ def test_single_process_collectives_are_no_ops():
     assert SINGLE_PROCESS.agree(False, device=torch.device("cpu")) is False
 
 
+def test_uneven_shards_scaled_average_to_the_whole_batchs_gradient():
+    """DistributedDataParallel averages the processes' gradients; with a batch of 7 rows over 2
+    processes (4 and 3), the scaled shard losses give the gradient of the whole batch's mean loss,
+    which the plain shard means do not."""
+    import torch
+    import torch.nn.functional as F
+
+    from attncli.fit import shard_loss_scale
+
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(7, 5, generator=generator)
+    targets = torch.randint(0, 5, (7,), generator=generator)
+    rows = torch.arange(7)
+
+    def gradient(shard_losses):
+        weights = logits.clone().requires_grad_(True)
+        shards = [rows[rank::2] for rank in range(2)]
+        losses = [shard_losses(F.cross_entropy(weights[shard], targets[shard]), shard) for shard in shards]
+        (sum(losses) / 2).backward()  # the mean over processes
+        return weights.grad
+
+    whole = logits.clone().requires_grad_(True)
+    F.cross_entropy(whole, targets).backward()
+    scaled = gradient(lambda loss, shard: loss * shard_loss_scale(len(shard), len(rows), 2))
+    torch.testing.assert_close(scaled, whole.grad)
+    plain = gradient(lambda loss, shard: loss)
+    assert not torch.allclose(plain, whole.grad)
+    assert shard_loss_scale(16, 32, 2) == 1.0
+
+
 def test_the_launcher_waits_for_the_save_and_leaves_ignored_signals_ignored():
     """torchrun's launcher would pass every signal it handles on to the processes, an ignored SIGINT
     or SIGHUP (a script's background job, nohup) included, and kill them 30 s after a Ctrl-C,

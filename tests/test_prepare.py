@@ -173,3 +173,20 @@ def test_settings_given_that_the_run_does_not_use_are_warned_of(tmp_path):
         "warning: settings given that this run does not use: data.validation_fraction=0.2 (the data has a "
         "validation split)"
     ) in recorder.lines
+
+
+def test_a_batch_smaller_than_the_processes_sharing_it_is_refused_before_any_data_loads(tmp_path):
+    """Every process takes its share of each batch: train.batch_size 1 on 2 processes would skip
+    every batch, train nothing and exit 0."""
+    from attncli.config import load_config
+    from attncli.distributed import Distributed
+    from attncli.prepare import prepare
+    from attncli.reporter import SilentReporter
+
+    config = load_config(overrides=[f"data.source={tmp_path / 'not-read.csv'}", "train.batch_size=1"])
+    with pytest.raises(ConfigError) as refused:
+        prepare(config, reporter=SilentReporter(), distributed=Distributed(rank=0, world_size=2))
+    assert str(refused.value) == (
+        "train.batch_size 1 is smaller than the 2 processes that share each batch; set --batch-size 2 "
+        "or more, or train on fewer processes"
+    )

@@ -231,3 +231,26 @@ def test_the_split_for_unspaced_scripts_is_kept_only_for_data_that_needs_it():
     # a rare text holds may go unseen, and that text is then read as the pre-tokenizer splits English.
     assert pre_tokenizer_of(["ฉันดูฟุตบอล"] + ["plain english words"] * 50_000) == "Sequence"
     assert pre_tokenizer_of(["plain english words", "a star ⭐"] * 3) == "Sequence"
+
+
+def test_a_unigram_vocabulary_too_small_for_the_texts_characters_names_the_size_that_fits():
+    """tokenizers' unigram trainer keeps every character as a piece and raised a bare
+    `Exception: The vocabulary is not large enough to contain all chars` (exit 1)."""
+    import random
+
+    from attncli.errors import ConfigError
+
+    pick = random.Random(0).choice
+    ideographs = [chr(0x4E00 + offset) for offset in range(400)]
+    texts = ["".join(pick(ideographs) for _ in range(10)) + " hello world" for _ in range(300)]
+    characters = len(set("".join(texts)) - {" "})
+    with pytest.raises(ConfigError) as refused:
+        train_tokenizer(texts, TokenizerConfig(kind="unigram", vocab_size=300))
+    assert str(refused.value) == (
+        f"tokenizer.kind=unigram keeps each character of the training texts as a piece, and they hold "
+        f"{characters} distinct characters, more than tokenizer.vocab_size=300; raise tokenizer.vocab_size "
+        f"to {characters} or more, or use tokenizer.kind=bpe or wordpiece, whose vocabulary grows to hold "
+        "every character"
+    )
+    tokenizer = train_tokenizer(texts, TokenizerConfig(kind="unigram", vocab_size=characters))
+    assert tokenizer.get_vocab_size() >= characters

@@ -114,6 +114,28 @@ def test_patience_counts_epochs_since_the_best_epoch_a_lower_loss_at_equal_macro
     assert waited == [0, 0, 0, 0, 1, 2, 3]
 
 
+def test_epochs_in_the_learning_rates_warmup_do_not_count_toward_patience(tmp_path):
+    """With a high ceiling the warmup spans many epochs; patience ran out inside it, at a tenth of
+    the peak rate (a run on random word vectors, --epochs 300: best epoch 1 at 20% macro-F1)."""
+    state = SimpleNamespace(best_key=None, best_epoch=0, epoch=1, epochs_without_improvement=0)
+    waited = []
+    for epoch, warming_up in enumerate([True, True, True, False, False], 1):
+        state.epoch = epoch
+        record_score(state, validation_f1=0.5, validation_loss=1.0, warming_up=warming_up)  # type: ignore[arg-type]
+        waited.append(state.epochs_without_improvement)
+    assert waited == [0, 0, 0, 1, 2] and state.best_epoch == 1
+
+    # 54 training rows in batches of 32: 2 steps an epoch, 20 in all, the first 10 warming up (to
+    # the end of epoch 5). Nothing improves on epoch 1 at this rate, so patience 1 stops the run
+    # at epoch 5, the first epoch after the warmup, not at epoch 2.
+    path = write_csv(tmp_path / "d.csv", make_rows(60))
+    settings = [*TINY_MODEL, f"data.source={path}", "train.epochs=10", "train.patience=1"]
+    settings += ["train.lr=1e-12", "train.warmup_ratio=0.5"]
+    result = train(load_config(None, settings), output=tmp_path / "run")
+    assert [record.epoch for record in result.history] == [1, 2, 3, 4, 5]
+    assert result.metrics.stop_reason == "patience" and result.best_epoch == 1
+
+
 def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
     import torch.nn.functional as F
 
@@ -478,7 +500,7 @@ def test_a_run_whose_best_folder_was_deleted_resumes_to_the_end_without_it(tmp_p
     _interrupted(config, tmp_path / "run", monkeypatch)
     shutil.rmtree(tmp_path / "run" / "best")
 
-    def never_better(state, *, validation_f1, validation_loss):
+    def never_better(state, *, validation_f1, validation_loss, warming_up):
         state.epochs_without_improvement += 1
         return False
 
