@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import json
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -612,9 +613,15 @@ def _coerce_one(key: str, value: Any, base: Any) -> Any:
     elif base is bool:
         if isinstance(value, bool):
             return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):  # quoted in YAML
+            return value.strip().lower() == "true"
     elif base is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
+        if isinstance(value, float) and value.is_integer():  # `epochs: 2.0`
+            return int(value)
+        if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):  # `epochs: "3"`
+            return int(value)
     elif base is float:
         number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):

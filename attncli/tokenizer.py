@@ -32,6 +32,7 @@ SPILL_TOKENS = 1 << 20
 # "\u200fكرة" is a word of its own, unknown beside "كرة". Zero-width (non-)joiners stay: they change
 # how Persian and Indic words are written, and join emoji sequences.
 INVISIBLE = r"[\x{200E}\x{200F}\x{061C}\x{00AD}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+CONTROL = r"\p{Cc}"
 # A zero-width space marks a word break (in Thai or Khmer text, say): it becomes a space.
 ZERO_WIDTH_SPACE = "\u200b"
 # Lowercasing letter by letter leaves what full case folding (Python's casefold) maps further, so
@@ -122,6 +123,9 @@ def build_untrained_tokenizer(config: TokenizerConfig, *, unspaced: bool = True)
         normalizers.NFKC(),
         normalizers.Replace(Regex(INVISIBLE), ""),
         normalizers.Replace(ZERO_WIDTH_SPACE, " "),
+        # Control characters (NUL, DEL, the separators 0x1C-0x1F) in damaged or exported text are not
+        # whitespace to the pre-tokenizer: `football\x00match` was one unknown word. They part words.
+        normalizers.Replace(Regex(CONTROL), " "),
         # Chinese and Japanese are written without spaces: as BERT does, each CJK ideograph is a
         # word of its own, so the vocabulary is not flooded with whole unsplit sentences.
         normalizers.BertNormalizer(

@@ -79,6 +79,23 @@ def test_bad_values_are_rejected_with_a_reason(override, message):
         load_config(None, override.split(" "))
 
 
+def test_a_value_written_another_way_is_taken_where_nothing_is_lost(tmp_path):
+    """`epochs: 2.0` and `calibrate: "false"` in a config file were refused."""
+    path = tmp_path / "c.yaml"
+    path.write_text('train:\n  epochs: 2.0\n  patience: "3"\n  calibrate: "false"\n  tensorboard: " True"\n')
+    config = load_config(path)
+    assert (config.train.epochs, config.train.patience) == (2, 3)
+    assert type(config.train.epochs) is int and type(config.train.patience) is int
+    assert config.train.calibrate is False and config.train.tensorboard is True
+    for override, message in [
+        ("train.epochs=2.5", "train.epochs must be a whole number, not 2.5"),
+        ('train.epochs="2 epochs"', "train.epochs must be a whole number, not '2 epochs'"),
+        ('train.calibrate="no"', "train.calibrate must be true or false, not 'no'"),
+    ]:
+        with pytest.raises(ConfigError, match=f"^{message}$"):
+            load_config(None, [override])
+
+
 def test_num_heads_no_layer_uses_does_not_have_to_divide_the_width():
     import torch
 

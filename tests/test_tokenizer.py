@@ -183,11 +183,14 @@ def test_chinese_is_split_into_characters_as_bert_splits_it(kind):
         # Bidirectional marks belong to no word; a zero-width space separates two.
         ("في هذا \u200fكرة\u200f جدا", ["في", "هذا", "كرة", "جدا"]),
         ("foo\u200bbar", ["foo", "bar"]),
+        # Control characters from damaged or exported text part words, as whitespace does.
+        ("foo\x00bar\x7fbaz\x1fqux\x0bquux", ["foo", "bar", "baz", "qux", "quux"]),
     ],
 )
 def test_scripts_without_spaces_and_emoji_are_split_and_invisible_marks_dropped(text, pieces):
     """Without this, a Thai or Japanese sentence was one word (unknown at prediction: chance accuracy),
-    an emoji glued to a word made both unknown, and a right-to-left mark made a word a new one."""
+    an emoji glued to a word made both unknown, a right-to-left mark made a word a new one, and a
+    NUL or DEL between two words made them one."""
     tokenizer = train_tokenizer([text] * 3, TokenizerConfig(kind="word", vocab_size=200, min_frequency=1))
     (encoded,) = encode(tokenizer, [text], max_length=50)
     assert [text[start:end].strip("\u200f") for start, end in encoded.offsets] == pieces
