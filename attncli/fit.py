@@ -438,8 +438,8 @@ def record_score(
     training on gave 99.5%), and said it stopped early at its own best epoch; the ceiling
     (`train.epochs`) still bounds such a run.
 
-    Epochs that end `warming_up` (the learning rate still rising) do not count: with a high
-    ceiling the warmup spans many epochs: on the BBC headlines with random 20-dim word vectors and
+    Epochs that end `warming_up` (the learning rate still rising) do not count, as a high ceiling
+    makes the warmup span many epochs. On the BBC headlines with random 20-dim word vectors and
     --epochs 300 (warmup 30 epochs, patience 3), a run stopped at epoch 4 and kept epoch 1 at 20.1%
     macro-F1, its validation loss still falling; not counting them, it kept epoch 26 at 83.3%."""
     key = (validation_f1, -validation_loss)

@@ -33,6 +33,8 @@ SPILL_TOKENS = 1 << 20
 # how Persian and Indic words are written, and join emoji sequences.
 INVISIBLE = r"[\x{200E}\x{200F}\x{061C}\x{00AD}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}]"
 CONTROL = r"\p{Cc}"
+# What tokenizers' unigram trainer raises (a bare Exception) when vocab_size cannot hold every character.
+UNIGRAM_TOO_SMALL = "The vocabulary is not large enough to contain all chars"
 # A zero-width space marks a word break (in Thai or Khmer text, say): it becomes a space.
 ZERO_WIDTH_SPACE = "\u200b"
 # Lowercasing letter by letter leaves what full case folding (Python's casefold) maps further, so
@@ -178,9 +180,6 @@ def train_tokenizer(texts: Sequence[str], config: TokenizerConfig) -> Tokenizer:
             "vocabulary grows to hold every character"
         ) from None
     return tokenizer
-
-
-UNIGRAM_TOO_SMALL = "The vocabulary is not large enough to contain all chars"
 
 
 def distinct_characters(tokenizer: Tokenizer, texts: Sequence[str]) -> int:
