@@ -297,7 +297,9 @@ def require_tensorboard(config: Config, *, resuming: bool = False) -> None:
 def shard_loss_scale(shard_rows: int, batch_rows: int, world_size: int) -> float:
     """What a process multiplies its shard's mean loss by, so that DistributedDataParallel's mean
     of the processes' gradients is the gradient of the whole batch's mean loss: a batch of 33 rows
-    over 2 processes gives shards of 17 and 16, whose plain means would weigh the 16 rows more."""
+    over 2 processes gives shards of 17 and 16, whose plain means would weigh the 16 rows more.
+    (With train.class_weights each shard's mean divides by its own rows' weights, so there it is
+    close, not exact: exact would take an all-reduce of the weights every step.)"""
     return shard_rows * world_size / batch_rows
 
 
