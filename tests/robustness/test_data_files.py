@@ -631,3 +631,35 @@ def test_a_tsv_whose_quotes_are_text_keeps_them_and_every_row_in_train_and_predi
     quoted.write_text("text\tlabel\n" + '"""Great"" movie"\tpos\n"two\nlines"\tneg\n' * 3, encoding="utf-8")
     assert every_text(load(quoted)) == sorted(['"Great" movie', "two\nlines"] * 3)
     assert not [n for n in load(quoted).notes if "double quote" in n]
+
+
+def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and_predict(tmp_path):
+    """A stray opening quote in a comma-separated file joined every row after it into one text:
+    1,000 rows gave 3 predictions, and eval scored 443 of 444 rows, silently. A quote within one
+    line ("Hello" world) still reads as pandas reads it."""
+    from attncli.records import from_file
+
+    texts = [f"Shares rose number {i}" for i in range(40)]
+    open_to_the_end = tmp_path / "stray.csv"
+    quoted = ['"' * (i == 2) + f"{text},{'ab'[i % 2]}\n" for i, text in enumerate(texts)]
+    open_to_the_end.write_text("text,label\n" + "".join(quoted), encoding="utf-8")
+    closed_late = tmp_path / "late.csv"  # the next row's opening quote closes it
+    closed_late.write_text('text,label\n"one,a\n"two",b\n"three",a\n', encoding="utf-8")
+    expected = {
+        open_to_the_end: f"line 4 of {open_to_the_end} opens a double quote that its field does not close, "
+        "so every line after it would be read into that row's text; close the quote on line 4, or write "
+        'a double quote inside a quoted text as two ("")',
+        closed_late: f"line 2 of {closed_late} opens a double quote that its field does not close, so line "
+        "3 would be read into that row's text; close the quote on line 2, or write",
+    }
+    for path, message in expected.items():
+        with pytest.raises(DataError) as refused:
+            load(path)
+        assert str(refused.value).startswith(message)
+        with pytest.raises(DataError) as refused:
+            from_file(path)
+        assert str(refused.value).startswith(message)
+    sloppy = tmp_path / "sloppy.csv"
+    sloppy.write_text('text,label\n"Hello" world,a\nGoal,b\n', encoding="utf-8")
+    source = from_file(sloppy)
+    assert [record.text for chunk in source.chunks for record in chunk] == ["Hello world", "Goal"]
