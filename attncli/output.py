@@ -23,6 +23,7 @@ from attncli.errors import DISK_FULL, DataError, unusable_path, why_unwritten
 from attncli.prediction import Prediction
 from attncli.signals import handled
 from attncli.streams import writes_unicode
+from attncli.textfiles import DECOMPRESS
 from attncli.tokenizer import LONE_SURROGATE, readable_text
 
 FORMATS = ("table", "jsonl", "json", "csv")
@@ -45,6 +46,12 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
             )
         return "jsonl"
     if requested is not None:
+        said = SUFFIX_FORMATS.get(output.suffix.lower()) if output is not None else None
+        if output is not None and said is not None and said != requested:
+            raise DataError(
+                f"--format {requested} does not write the {said} that the name {output.name} promises; "
+                f"drop --format (the suffix chooses {said}), or give the file a name that fits"
+            )
         return requested
     if output is not None:
         chosen = SUFFIX_FORMATS.get(output.suffix.lower())
@@ -66,6 +73,11 @@ def check_output_file(
 
     if path is None:
         return
+    if path.suffix.lower() in DECOMPRESS:  # the bytes would be plain text under a compressed name
+        raise DataError(
+            f"{option} {path.name}: attn writes files uncompressed; pass {path.with_suffix('').name} and "
+            "compress it once written"
+        )
     folder = path.parent if str(path.parent) else Path(".")
     if (folder / CONFIG_FILE).is_file() and (folder / WEIGHTS_FILE).is_file():
         # Its files are checked against config.json's checksums, and training replaces it whole.

@@ -13,7 +13,17 @@ def test_format_comes_from_the_option_then_json_then_the_suffix():
     assert choose_format(None, as_json=False, output=None) == "table"
     assert choose_format(None, as_json=True, output=None) == "jsonl"
     assert choose_format(None, as_json=False, output=Path("out.csv")) == "csv"
-    assert choose_format("jsonl", as_json=False, output=Path("out.csv")) == "jsonl"
+    assert choose_format("table", as_json=False, output=Path("out.txt")) == "table"
+    assert choose_format("csv", as_json=False, output=Path("out.tsv")) == "csv"  # tab-separated csv
+    # A format the name contradicts wrote JSON lines into out.json and a table into out.csv, silently.
+    with pytest.raises(DataError) as contradicted:
+        choose_format("jsonl", as_json=False, output=Path("out.json"))
+    assert str(contradicted.value) == (
+        "--format jsonl does not write the json that the name out.json promises; drop --format (the "
+        "suffix chooses json), or give the file a name that fits"
+    )
+    with pytest.raises(DataError, match="^--format table does not write the csv that the name out.CSV"):
+        choose_format("table", as_json=False, output=Path("out.CSV"))
     assert choose_format("CSV", as_json=False, output=None) == "csv"  # as people type it
     with pytest.raises(DataError, match="--json means --format jsonl"):
         choose_format("csv", as_json=True, output=None)
@@ -67,6 +77,16 @@ def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
 def test_the_predicted_label_never_takes_a_name_eval_would_read_as_the_true_labels(columns, added):
     writer = CsvWriter(io.StringIO(), input_columns=columns, label_names=["neg"])
     assert writer.added[:2] == added
+
+
+def test_a_compressed_output_name_is_refused_rather_than_given_plain_text():
+    for option, name in [("--output", "out.csv.gz"), ("--html", "page.html.xz")]:
+        with pytest.raises(DataError) as refused:
+            check_output_file(Path(name), option)
+        plain = name.rsplit(".", 1)[0]
+        assert str(refused.value) == (
+            f"{option} {name}: attn writes files uncompressed; pass {plain} and compress it once written"
+        )
 
 
 def test_an_output_path_that_is_a_folder_or_in_no_folder_is_refused_before_any_work(tmp_path):
