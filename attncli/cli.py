@@ -1117,12 +1117,10 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
             from attncli.render import render_info
 
             _console().print(render_info(described))
-        damaged = [f"{item.name} {item.status}" for item in described.files or [] if item.status != "ok"]
-        if damaged:  # shown in full above; the exit code lets a script tell too
+        if described.damaged:  # shown in full above; the exit code lets a script tell too
             raise CheckpointError(
-                f"{described.path} is not as it was saved ({', '.join(damaged)} against the checksums in "
-                "config.json, of each file and of its own values); restore those files from a backup, or "
-                "train again"
+                f"{described.path} is not as it was saved ({', '.join(described.damaged)}, as the checksums "
+                "in config.json tell); restore those files from a backup, or train again"
             )
 
     _run(action, debug=debug)

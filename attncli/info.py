@@ -44,6 +44,13 @@ class FileCheck:
     bytes: int
     status: str
     """"ok", "changed" or "missing"."""
+    required: bool = True
+    """Whether eval and predict need the file: metrics.json (the training history) may be missing."""
+
+    @property
+    def sound(self) -> bool:
+        """Whether the file is as eval and predict accept it."""
+        return self.status == "ok" or (self.status == "missing" and not self.required)
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,11 @@ class CheckpointInfo:
     files: list[FileCheck] | None
     """None for a checkpoint written before attn recorded checksums."""
 
+    @property
+    def damaged(self) -> list[str]:
+        """ "name status" of each file that eval and predict would refuse."""
+        return [f"{item.name} {item.status}" for item in self.files or [] if not item.sound]
+
     def to_json(self) -> dict[str, Any]:
         training = self.training
         return {
@@ -121,7 +133,12 @@ class CheckpointInfo:
             "files": None
             if self.files is None
             else {
-                item.name: {"sha256": item.sha256, "bytes": item.bytes, "status": item.status}
+                item.name: {
+                    "sha256": item.sha256,
+                    "bytes": item.bytes,
+                    "status": item.status,
+                    "required": item.required,
+                }
                 for item in self.files
             },
         }
@@ -241,9 +258,11 @@ def _file_checks(path: Path, header: dict[str, Any]) -> list[FileCheck] | None:
     """Each file against its record in config.json, and config.json against the digest of its own
     values (its sha256 there is that digest, and its bytes the file's size now)."""
     files = recorded_files(header, path)
-    if files is None:
-        return None
     own = header_status(header)
+    if files is None and own != "changed":
+        return None  # saved before attn recorded checksums
+    # Without its record of the files, a config.json saved by an attn that writes one has had it
+    # removed: it is changed, as eval and predict find it.
     checks = (
         [
             FileCheck(
@@ -262,8 +281,9 @@ def _file_checks(path: Path, header: dict[str, Any]) -> list[FileCheck] | None:
             sha256=str(record.get("sha256")),
             bytes=int(record.get("bytes", 0)),
             status=status_of(path / name, record),
+            required=name != METRICS_FILE,
         )
-        for name, record in files.items()
+        for name, record in (files or {}).items()
     ]
 
 

@@ -668,7 +668,12 @@ def _file_table(info: CheckpointInfo) -> RenderableType:
         return Text("no checksums recorded (saved by an attn before they were)", "attn.muted")
     table = _Table("file", "bytes", "sha256", "on disk", header_style="attn.heading", box=None)
     for item in info.files:
-        status = Text(item.status, "attn.good" if item.status == "ok" else "attn.bad")
+        if item.status == "ok":
+            status = Text("ok", "attn.good")
+        elif item.sound:
+            status = Text(f"{item.status} (optional: the training history)", "attn.muted")
+        else:
+            status = Text(item.status, "attn.bad")
         table.add_row(item.name, f"{item.bytes:,}", f"{item.sha256[:16]}…", status)
     return table
 

@@ -372,8 +372,8 @@ def test_config_json_edited_by_hand_is_refused_by_info_too_but_its_layout_is_fre
     assert result.exit_code == 2 and "tech, sport, food" in result.stdout
     assert re.search(r"config\.json +[\d,]+ +\w+… +changed", result.stdout), result.stdout
     assert result.stderr == (
-        f"error: {folder} is not as it was saved (config.json changed against the checksums in config.json, "
-        "of each file and of its own values); restore those files from a backup, or train again\n"
+        f"error: {folder} is not as it was saved (config.json changed, as the checksums in config.json "
+        "tell); restore those files from a backup, or train again\n"
     )
     report = json.loads(invoke("info", folder, "--json").stdout)
     assert report["files"]["config.json"]["status"] == "changed"
@@ -384,6 +384,13 @@ def test_config_json_edited_by_hand_is_refused_by_info_too_but_its_layout_is_fre
     edit_by_hand(folder, lambda header: header.pop("config_sha256"))
     refused = invoke("predict", folder, TEXT, "--device", "cpu")
     assert refused.exit_code == 2 and "config_sha256 saved in it, or that was removed" in refused.stderr
+    # ... nor with the files' checksums removed as well: info said "no checksums recorded (saved by an
+    # attn before they were)" and exit 0 where predict refused.
+    edit_by_hand(folder, lambda header: header.pop("files"))
+    described = invoke("info", folder)
+    assert described.exit_code == 2 and "no checksums recorded" not in described.stdout
+    assert "(config.json changed, as the checksums" in described.stderr
+    assert invoke("predict", folder, TEXT, "--device", "cpu").exit_code == 2
     # Whatever the edit left, info still describes it (a temperature of 0 is refused on loading).
     edit_by_hand(folder, lambda header: header.update(temperature=0, config_sha256="0" * 64))
     described = invoke("info", folder)
