@@ -29,6 +29,7 @@ from attncli.textfiles import (
     require_readable,
     require_records,
     require_unique_columns,
+    wide_encoding,
 )
 
 STDIN = "-"
@@ -171,11 +172,27 @@ def _arrivals(descriptor: int) -> Iterator[bytes]:
         yield b"".join(block)
 
 
+def _narrow(blocks: Iterator[bytes], *, encoding: str) -> Iterator[bytes]:
+    """`blocks` of standard input, refused when the first shows UTF-16/32 text (a pipe from a
+    Windows tool), which the advice for a byte not in the encoding (latin-1) would make garbage of."""
+    first = next(blocks, b"")
+    wide = wide_encoding(first)
+    if wide is not None and not codecs.lookup(encoding).name.startswith(wide[0][:6]):
+        name, shows = wide
+        raise DataError(
+            f"standard input is {name.upper()} ({shows}); convert it to utf-8 first, for example by "
+            f"piping it through iconv -f {name} -t utf-8"
+        )
+    if first:
+        yield first
+    yield from blocks
+
+
 def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
     """Records of standard input as they arrive: the complete lines of each block are handed on
     at once, so a result can be printed before the input ends."""
     pending, index = b"", 0
-    for block in _with_end(_arrivals(descriptor)):
+    for block in _with_end(_narrow(_arrivals(descriptor), encoding=encoding)):
         if block is None:  # the input ended; a last line without a newline is still a record
             complete, pending = ([pending] if pending else []), b""
         else:
@@ -214,7 +231,8 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
         descriptor = sys.stdin.fileno()
     except (AttributeError, ValueError, io.UnsupportedOperation):  # replaced by a test or an embedding host
         stream = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode(encoding))
-        lines = _decoded_lines(_file_chunks(stream), encoding=encoding, name="standard input")
+        blocks = _narrow(_file_chunks(stream), encoding=encoding)
+        lines = _decoded_lines(blocks, encoding=encoding, name="standard input")
         records = (Record(index=index, text=_plain(line)) for index, line in enumerate(lines))
         return RecordSource(name="standard input", chunks=_in_chunks(records), streaming=True)
     return RecordSource(

@@ -49,16 +49,38 @@ WIDE_MARKS = (
 )
 
 
+# Bytes read to tell UTF-16 without a byte-order mark: in its Latin-script text every other byte is zero.
+WIDE_SAMPLE_BYTES = 4096
+
+
+def wide_encoding(head: bytes) -> tuple[str, str] | None:
+    """(encoding, what shows it) when bytes starting with `head` are UTF-16/32 text: by its byte-order
+    mark, or, without one, by zero bytes in most even or most odd places and almost none in the
+    others (what Latin-script UTF-16 looks like, and no 8-bit text)."""
+    for mark, name in WIDE_MARKS:
+        if head.startswith(mark):
+            return name, f"it starts with a {name.upper()} byte-order mark"
+    sample = head[:WIDE_SAMPLE_BYTES]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2].count(0) / len(sample[0::2]), sample[1::2].count(0) / len(sample[1::2])
+    for zeros, others, name in ((odd, even, "utf-16le"), (even, odd, "utf-16be")):
+        if zeros >= 0.4 and others <= 0.05:
+            return name, "it has no byte-order mark, but every other byte is zero"
+    return None
+
+
 def require_narrow_encoding(path: Path, encoding: str) -> None:
     """Refuse a UTF-16/32 file (as Windows tools often save text) read as another encoding: its
     every other byte is zero, which no 8-bit encoding reads as the text."""
     with path.open("rb") as file:
-        head = file.read(4)
-    wide = next((name for mark, name in WIDE_MARKS if head.startswith(mark)), None)
-    if wide is not None and not codecs.lookup(encoding).name.startswith(wide):
+        head = file.read(WIDE_SAMPLE_BYTES)
+    wide = wide_encoding(head)
+    if wide is not None and not codecs.lookup(encoding).name.startswith(wide[0][:6]):
+        name, shows = wide
         raise DataError(
-            f"{path} is {wide.upper()} (it starts with a {wide.upper()} byte-order mark); convert it to "
-            f"utf-8 first, for example with iconv -f {wide} -t utf-8 {path} > {path.stem}-utf8{path.suffix}"
+            f"{path} is {name.upper()} ({shows}); convert it to utf-8 first, for example with "
+            f"iconv -f {name} -t utf-8 {path} > {path.stem}-utf8{path.suffix}"
         )
 
 

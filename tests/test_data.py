@@ -487,6 +487,55 @@ def test_a_utf16_file_is_refused_with_how_to_convert_it(tmp_path):
     assert len(load_splits(DataConfig(source=str(path), encoding="utf-16")).splits["train"]) == 18
 
 
+def test_utf16_without_a_byte_order_mark_and_on_standard_input_is_refused_with_how_to_convert_it(tmp_path):
+    """UTF-16LE without a mark read as utf-8 gave 'S h a r e s' texts and a record of a lone NUL,
+    exit 0; on standard input a UTF-16 mark got the advice to pass --encoding latin-1, which read
+    garbage."""
+    import io
+    import os
+
+    from attncli.records import _stdin_chunks, from_file, from_stdin
+
+    texts = "".join(f"row {n},{n % 2}\n" for n in range(20))
+    path = tmp_path / "train.csv"
+    path.write_bytes(("text,label\n" + texts).encode("utf-16-le"))
+    for read in (lambda: load_splits(DataConfig(source=str(path))), lambda: from_file(path)):
+        with pytest.raises(DataError) as caught:
+            read()
+        assert str(caught.value) == (
+            f"{path} is UTF-16LE (it has no byte-order mark, but every other byte is zero); convert it to "
+            f"utf-8 first, for example with iconv -f utf-16le -t utf-8 {path} > train-utf8.csv"
+        )
+    assert len(load_splits(DataConfig(source=str(path), encoding="utf-16-le")).splits["train"]) == 18
+    big_endian = tmp_path / "texts.txt"
+    big_endian.write_bytes("Shares rose\nGoal\n".encode("utf-16-be"))
+    with pytest.raises(DataError, match="is UTF-16BE .* iconv -f utf-16be -t utf-8"):
+        from_file(big_endian)
+
+    def from_pipe(data: bytes) -> list[str]:
+        reading, writing = os.pipe()
+        os.write(writing, data)
+        os.close(writing)
+        try:
+            return [record.text for chunk in _stdin_chunks(reading, encoding="utf-8") for record in chunk]
+        finally:
+            os.close(reading)
+
+    with pytest.raises(DataError) as caught:
+        from_pipe("Shares rose\n".encode("utf-16"))
+    assert str(caught.value) == (
+        "standard input is UTF-16 (it starts with a UTF-16 byte-order mark); convert it to utf-8 first, "
+        "for example by piping it through iconv -f utf-16 -t utf-8"
+    )
+    with pytest.raises(DataError, match="^standard input is UTF-16LE "):
+        from_pipe("Shares rose\n".encode("utf-16-le"))
+    assert from_pipe("Shares rose\ncafé\n".encode()) == ["Shares rose", "café"]
+    with pytest.MonkeyPatch.context() as patch:  # a replaced stdin (a test runner's, an embedding host's)
+        patch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("Goal\n".encode("utf-16"))))
+        with pytest.raises(DataError, match="^standard input is UTF-16 "):
+            list(from_stdin().chunks)
+
+
 def test_stratified_split_is_seeded_and_keeps_proportions():
     labels = [0] * 50 + [1] * 30 + [2] * 1
     kept, carved = stratified_split(labels, fraction=0.2, seed=3)
