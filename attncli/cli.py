@@ -881,7 +881,9 @@ def predict(
                 try:
                     for predictions in chunks:
                         array_writer.write(predictions)
-                except AttnError:  # an input that fails halfway still leaves standard output one array
+                except (AttnError, KeyboardInterrupt):
+                    # An input that fails halfway, or Ctrl-C, still leaves standard output one array
+                    # (a file is not written at all).
                     if output is None:
                         array_writer.close()
                     raise

@@ -535,6 +535,21 @@ def test_lines_read_before_an_undecodable_one_get_their_results_and_json_stays_w
     rows = json.loads(result.stdout)  # the array was never closed; the four lines before got nothing
     assert [row["text"] for row in rows] == ["soup", "bread", "goal", "chip"]
 
+    # Ctrl-C after the first results: the array is closed too (json.loads failed on it).
+    import attncli.prediction
+
+    real = attncli.prediction.predict_stream
+
+    def pressed_after_the_first_chunk(*args, **kwargs):
+        yield next(iter(real(*args, **kwargs)))
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(attncli.prediction, "predict_stream", pressed_after_the_first_chunk)
+        stopped = invoke("predict", checkpoint, "soup", "bread", "--format", "json")
+    assert (stopped.exit_code, stopped.stderr) == (130, "interrupted\n")
+    assert [row["text"] for row in json.loads(stopped.stdout)] == ["soup", "bread"]
+
 
 def test_eval_and_inspect_into_a_pipe_keep_each_line_whole(tmp_path):
     checkpoint = save_untrained_checkpoint(tmp_path / "ck")
