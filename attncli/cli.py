@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 
@@ -1138,6 +1138,36 @@ def _one_config_file(files: list[Path] | None) -> Path | None:
     return files[0] if files else None
 
 
+def _run_app() -> int:
+    """The command's exit status; a usage error (an unknown option, a value out of range, a missing
+    argument) is one `error:` line as every other refusal, where click printed four."""
+    # click's exceptions, as the typer installed has them: its own copy of click (typer 0.2x) or
+    # click itself (earlier typer), found from the one class typer exports.
+    usage_error, click_exception = (
+        cast("type[Exception]", next(kind for kind in typer.BadParameter.__mro__ if kind.__name__ == name))
+        for name in ("UsageError", "ClickException")
+    )
+    try:
+        status = app(prog_name="attn", standalone_mode=False)
+    except usage_error as caught:
+        error: Any = caught
+        if type(error).__name__ == "NoArgsIsHelpError":  # `attn` alone: the help, as before
+            error.show()
+        else:
+            message = " ".join(error.format_message().split()).rstrip(".")
+            command = error.ctx.command_path if error.ctx is not None else "attn"
+            sys.stderr.write(f"error: {message}; see {command} --help\n")
+        return int(error.exit_code)
+    except click_exception as caught:
+        other: Any = caught
+        other.show()
+        return int(other.exit_code)
+    except typer.Abort:
+        sys.stderr.write("Aborted!\n")
+        return 1
+    return status if isinstance(status, int) else 0
+
+
 def main() -> None:
     usable_terminal_size()
     if reopen_closed_streams():
@@ -1150,7 +1180,7 @@ def main() -> None:
         raise SystemExit(2) from None
     tolerate_narrow_encodings()
     try:
-        app(prog_name="attn")
+        raise SystemExit(_run_app())
     finally:
         note = replacement_note()
         if note is not None:

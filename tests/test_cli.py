@@ -170,6 +170,28 @@ def test_a_closed_standard_output_or_a_removed_folder_is_refused_before_any_work
     assert result.stderr.endswith("error: the current folder no longer exists; cd into one that does\n")
 
 
+def test_a_usage_error_is_one_error_line_and_attn_alone_still_shows_the_help():
+    """click printed four lines (Usage, Try, a blank, `Error: ...`) where every other refusal is one
+    `error:` line; one shell runs them all, as each process takes a second to start."""
+    commands = [
+        "predict nowhere soup --top-k 0",
+        "frobnicate",
+        "predict",
+        "eval nowhere data.csv --errors x",
+        "",  # attn alone
+    ]
+    script = "; ".join(f"{ATTN} {command} 2>&1; echo status $?" for command in commands)
+    output = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=ENV).stdout
+    *errors, alone = output.split("status 2\n")[:-1]
+    # The words between come from typer and click, and change with their versions.
+    said = [("--top-k", "predict"), ("frobnicate", ""), ("CHECKPOINT", "predict"), ("--errors", "eval")]
+    assert len(errors) == len(said)
+    for error, (named, command) in zip(errors, said, strict=True):
+        assert error.startswith("error: ") and error.count("\n") == 1 and named in error, error
+        assert error.endswith(f"; see attn {command} --help\n".replace("  ", " ")), error
+    assert alone.startswith("Usage: attn [OPTIONS] COMMAND [ARGS]...") and "Commands:" in alone
+
+
 def test_predict_and_inspect_refuse_to_write_over_the_file_on_their_standard_input(tmp_path):
     texts = tmp_path / "texts.txt"
     texts.write_text("soup\nbread\n")
