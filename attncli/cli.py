@@ -824,7 +824,7 @@ def predict(
         str | None,
         typer.Option(
             "--format",
-            help="table, jsonl, json (one array) or csv (default: from --output's suffix, else table).",
+            help="table, jsonl, json (one array), csv or tsv (default: from --output's suffix, else table).",
             show_default=False,
         ),
     ] = None,
@@ -888,8 +888,8 @@ def predict(
                         array_writer.close()
                     raise
                 array_writer.close()
-            elif chosen == "csv":
-                separator = "\t" if output is not None and output.suffix.lower() == ".tsv" else ","
+            elif chosen in ("csv", "tsv"):
+                separator = "\t" if chosen == "tsv" else ","
                 csv_writer = CsvWriter(
                     stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=separator,
                     byte_order_mark=source.byte_order_mark and output is not None,  # a file, as it came in

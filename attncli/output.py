@@ -26,9 +26,9 @@ from attncli.streams import writes_unicode
 from attncli.textfiles import DECOMPRESS
 from attncli.tokenizer import LONE_SURROGATE, readable_text
 
-FORMATS = ("table", "jsonl", "json", "csv")
+FORMATS = ("table", "jsonl", "json", "csv", "tsv")
 # A .json file is read whole by most tools (json.load, pandas.read_json): it gets one JSON array.
-SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".json": "json", ".ndjson": "jsonl"}
+SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "json", ".ndjson": "jsonl"}
 
 
 def choose_format(requested: str | None, *, as_json: bool, output: Path | None) -> str:
@@ -57,7 +57,7 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
         chosen = SUFFIX_FORMATS.get(output.suffix.lower())
         if chosen is None:
             raise DataError(
-                f"cannot tell the format of {output} from its suffix; pass --format jsonl, json or csv"
+                f"cannot tell the format of {output} from its suffix; pass --format jsonl, json, csv or tsv"
             )
         return chosen
     return "table"

@@ -29,14 +29,36 @@ Quoting = Literal[0, 1, 2, 3]
 DECOMPRESS = {".gz": "gunzip -k", ".bz2": "bunzip2 -k", ".xz": "unxz -k", ".zst": "unzstd", ".zip": "unzip"}
 
 
+# The first bytes of each compressed format, for a compressed file whose name does not say so.
+COMPRESSED_MAGIC = {
+    b"\x1f\x8b": ("gzip", "gunzip -c"),
+    b"BZh9\x31\x41\x59\x26\x53\x59": ("bzip2", "bunzip2 -c"),  # at its default block size, 900k
+    b"\xfd7zXZ\x00": ("xz", "unxz -c"),
+    b"\x28\xb5\x2f\xfd": ("zstd", "unzstd -c"),
+    b"PK\x03\x04": ("zip", "unzip -p"),
+}
+
+
 def require_uncompressed(path: Path) -> None:
-    """Refuse a compressed file (train.csv.gz) by name, before its bytes are taken for text."""
+    """Refuse a compressed file (train.csv.gz) by name, or by its first bytes where the name does
+    not say so (a gzip file named data.csv read as text was 'not valid utf-8; pass --encoding'),
+    before its bytes are taken for text."""
     command = DECOMPRESS.get(path.suffix.lower())
     if command is not None:
         raise DataError(
             f"{path} is compressed ({path.suffix}), and attn reads data files uncompressed; run "
             f"`{command} {path}` and pass the file it gives"
         )
+    if path.suffix.lower() == ".parquet" or not path.is_file():
+        return  # parquet's own pages may be compressed; a pipe is read once
+    with path.open("rb") as file:
+        head = file.read(16)
+    for magic, (kind, decompress) in COMPRESSED_MAGIC.items():
+        if head.startswith(magic):
+            raise DataError(
+                f"{path} is {kind}-compressed, though its name does not say so, and attn reads data files "
+                f"uncompressed; run `{decompress} {path} > {path.stem}-plain{path.suffix}` and pass that file"
+            )
 
 
 # Byte-order marks of the encodings whose newline is not the byte 0x0A, longest first (UTF-32's

@@ -470,6 +470,27 @@ def test_compressed_data_files_are_refused_with_the_command_that_opens_them(tmp_
     with pytest.raises(DataError, match=r"is compressed \(.gz\)"):
         load_splits(DataConfig(source=str(tmp_path)))
 
+    # Compressed under a plain name: it was "not valid utf-8; pass --encoding (latin-1)".
+    import bz2
+    import lzma
+
+    text = "text,label\n" + "".join(f"row {n},{n % 2}\n" for n in range(20))
+    for compress, kind, command in [
+        (gzip.compress, "gzip", "gunzip -c"),
+        (bz2.compress, "bzip2", "bunzip2 -c"),
+        (lzma.compress, "xz", "unxz -c"),
+    ]:
+        hidden = tmp_path / f"{kind}" / "train.csv"
+        hidden.parent.mkdir()
+        hidden.write_bytes(compress(text.encode()))
+        for read in (lambda path: load_splits(DataConfig(source=str(path))), from_file):
+            with pytest.raises(DataError) as caught:
+                read(hidden)
+            assert str(caught.value) == (
+                f"{hidden} is {kind}-compressed, though its name does not say so, and attn reads data files "
+                f"uncompressed; run `{command} {hidden} > train-plain.csv` and pass that file"
+            )
+
 
 def test_a_utf16_file_is_refused_with_how_to_convert_it(tmp_path):
     from attncli.records import from_file

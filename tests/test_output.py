@@ -14,7 +14,8 @@ def test_format_comes_from_the_option_then_json_then_the_suffix():
     assert choose_format(None, as_json=True, output=None) == "jsonl"
     assert choose_format(None, as_json=False, output=Path("out.csv")) == "csv"
     assert choose_format("table", as_json=False, output=Path("out.txt")) == "table"
-    assert choose_format("csv", as_json=False, output=Path("out.tsv")) == "csv"  # tab-separated csv
+    assert choose_format("TSV", as_json=False, output=None) == "tsv"  # to standard output
+    assert choose_format(None, as_json=False, output=Path("out.tsv")) == "tsv"
     # A format the name contradicts wrote JSON lines into out.json and a table into out.csv, silently.
     with pytest.raises(DataError) as contradicted:
         choose_format("jsonl", as_json=False, output=Path("out.json"))
