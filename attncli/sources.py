@@ -504,6 +504,8 @@ def _read_error(
         return DataError(
             f"could not write the Arrow copy of {path.name} to {where} ({why}); {remedy}, or {elsewhere}"
         )
+    if _holds_no_rows(path, builder):  # each reader said so its own way: StopIteration, "BatchSize ..."
+        return DataError(f"{path.name} is empty (no rows); give it labelled rows")
     decoding = _decoding_error(path, encoding) if builder != "parquet" else None
     if decoding is not None:  # `datasets` hides a decoding error behind a generic one
         return decoding
@@ -519,6 +521,20 @@ def _read_error(
     if "corresponds to no data" in reason:  # what `datasets` says of a file with no rows
         return DataError(f"{path.name} is empty (no rows); give it labelled rows")
     return DataError(f"could not read {path.name} as {path.suffix[1:]}: {reason}")
+
+
+def _holds_no_rows(path: Path, builder: str) -> bool:
+    """Whether a data file that failed to load holds nothing: no bytes but whitespace, or a parquet
+    file of no rows."""
+    try:
+        if builder == "parquet":
+            import pyarrow.parquet as parquet  # type: ignore[import-untyped]
+
+            return bool(parquet.ParquetFile(path).metadata.num_rows == 0)  # `datasets` reads it so
+        with path.open("rb") as file:
+            return not file.read(1 << 16).strip() and not file.read(1)
+    except Exception:  # unreadable as parquet, or at all: the other checks name why
+        return False
 
 
 def _inside(filename: Any, folder: Path) -> bool:

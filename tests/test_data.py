@@ -805,3 +805,20 @@ def test_texts_given_more_than_one_label_are_warned_of(tmp_path):
     ) in splits.notes  # training went on as if the data were clean
     clean = load_splits(DataConfig(source=str(write_csv(tmp_path / "e.csv", rows[:40] + rows[42:44]))))
     assert not [note for note in clean.notes if "more than one label" in note]
+
+
+def test_a_data_file_with_no_rows_is_said_to_be_empty_whatever_its_format(tmp_path):
+    """Each reader said it its own way: `No columns to parse from file` (csv), `StopIteration`
+    (jsonl), `BatchSize must be greater than 0, got 0` (parquet)."""
+    import pyarrow as pa
+    import pyarrow.parquet as parquet
+
+    (tmp_path / "none.csv").write_bytes(b"")
+    (tmp_path / "header.csv").write_text("text,label\n", encoding="utf-8")
+    (tmp_path / "blank.jsonl").write_text("\n  \n\n", encoding="utf-8")
+    no_rows = pa.table({"text": pa.array([], pa.string()), "label": pa.array([], pa.string())})
+    parquet.write_table(no_rows, tmp_path / "none.parquet")
+    for name in ("none.csv", "header.csv", "blank.jsonl", "none.parquet"):
+        with pytest.raises(DataError) as refused:
+            load_splits(DataConfig(source=str(tmp_path / name)))
+        assert str(refused.value) == f"{name} is empty (no rows); give it labelled rows", name
