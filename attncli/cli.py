@@ -1138,6 +1138,36 @@ def _one_config_file(files: list[Path] | None) -> Path | None:
     return files[0] if files else None
 
 
+def _repeated_option(group: Any, args: list[str]) -> str | None:
+    """The refusal of an option that takes one value given twice with different ones: click keeps
+    the last alone, so `-f a.txt -f b.txt` read b.txt and said nothing of a.txt (--config, which is
+    read as a list to say this, is checked where it is read)."""
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    command = getattr(group, "commands", {}).get(name)
+    if command is None:
+        return None
+    single = {}  # each spelling of an option that takes one value -> its long name
+    for param in command.params:
+        if getattr(param, "param_type_name", "") == "option" and not (
+            param.multiple or param.is_flag or param.count
+        ):
+            for spelling in (*param.opts, *param.secondary_opts):
+                single[spelling] = max(param.opts, key=len)
+    given: dict[str, list[str]] = {}
+    index = 0
+    while index < len(args) and args[index] != "--":
+        spelling, equals, inline = args[index].partition("=")
+        if spelling in single and index + (not equals) < len(args):
+            if not equals:
+                index += 1
+            given.setdefault(single[spelling], []).append(inline if equals else args[index])
+        index += 1
+    for option, values in given.items():
+        if len(set(values)) > 1:
+            return f"{option} is given {len(values)} times ({', '.join(values)}); pass it once"
+    return None
+
+
 def _run_app() -> int:
     """The command's exit status; a usage error (an unknown option, a value out of range, a missing
     argument) is one `error:` line as every other refusal, where click printed four."""
@@ -1147,8 +1177,13 @@ def _run_app() -> int:
         cast("type[Exception]", next(kind for kind in typer.BadParameter.__mro__ if kind.__name__ == name))
         for name in ("UsageError", "ClickException")
     )
+    command: Any = typer.main.get_command(app)  # built once (16 ms): what app() would build
+    repeated = _repeated_option(command, sys.argv[1:])
+    if repeated is not None:
+        sys.stderr.write(f"error: {repeated}\n")
+        return 2
     try:
-        status = app(prog_name="attn", standalone_mode=False)
+        status = command(prog_name="attn", standalone_mode=False)
     except usage_error as caught:
         error: Any = caught
         if type(error).__name__ == "NoArgsIsHelpError":  # `attn` alone: the help, as before

@@ -170,7 +170,7 @@ def test_a_closed_standard_output_or_a_removed_folder_is_refused_before_any_work
     assert result.stderr.endswith("error: the current folder no longer exists; cd into one that does\n")
 
 
-def test_a_usage_error_is_one_error_line_and_attn_alone_still_shows_the_help():
+def test_a_usage_error_or_a_repeated_option_is_one_error_line_and_attn_alone_still_shows_the_help():
     """click printed four lines (Usage, Try, a blank, `Error: ...`) where every other refusal is one
     `error:` line; one shell runs them all, as each process takes a second to start."""
     commands = [
@@ -178,6 +178,7 @@ def test_a_usage_error_is_one_error_line_and_attn_alone_still_shows_the_help():
         "frobnicate",
         "predict",
         "eval nowhere data.csv --errors x",
+        "predict nowhere -f a.txt --top-k 2 --file=b.txt --top-k 2",  # click read b.txt alone
         "",  # attn alone
     ]
     script = "; ".join(f"{ATTN} {command} 2>&1; echo status $?" for command in commands)
@@ -185,6 +186,7 @@ def test_a_usage_error_is_one_error_line_and_attn_alone_still_shows_the_help():
     *errors, alone = output.split("status 2\n")[:-1]
     # The words between come from typer and click, and change with their versions.
     said = [("--top-k", "predict"), ("frobnicate", ""), ("CHECKPOINT", "predict"), ("--errors", "eval")]
+    assert errors.pop() == "error: --file is given 2 times (a.txt, b.txt); pass it once\n"
     assert len(errors) == len(said)
     for error, (named, command) in zip(errors, said, strict=True):
         assert error.startswith("error: ") and error.count("\n") == 1 and named in error, error
