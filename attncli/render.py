@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -250,7 +251,9 @@ def render_inspection(
     unknown = [item for item in inspection.tokens if item.token == UNK_TOKEN]
     if unknown:  # shown in their own spelling, but the model read each as the one unknown token
         spans = dict.fromkeys((item.start, item.end, item.token) for item in unknown)  # one per word
-        words = [_brief(_shown(inspection.text[start:end]) or token) for start, end, token in spans]
+        # Each word once, with how often it occurs: `<, >, <, >, <, >` said nothing the first two did not.
+        counts = Counter(_brief(_shown(inspection.text[start:end]) or token) for start, end, token in spans)
+        words = [f"{word} ({count}x)" if count > 1 else word for word, count in counts.items()]
         listed = ", ".join(words[:UNKNOWN_LISTED]) + (", ..." if len(words) > UNKNOWN_LISTED else "")
         marked = "underlined" if color_system is not None else "marked unknown"
         parts.append(

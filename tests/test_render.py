@@ -62,6 +62,17 @@ def test_tokens_unknown_to_the_model_are_said_to_be_so():
     assert "unknown to the model" not in _render(
         render_inspection(INSPECTION, color_system=None), color=False
     )
+    # Each unknown word once, with how often: it listed `<, >, <, >, <, >`.
+    text = "<b> soup <b> soup <b>"
+    spans = [(0, 1), (1, 2), (2, 3), (9, 10), (10, 11), (11, 12), (18, 19), (19, 20), (20, 21)]
+    tokens = [TokenWeight("[UNK]" if text[a:b] in "<>" else text[a:b], a, b, 0.1) for a, b in spans]
+    repeated = Inspection(text=text, label="food", score=0.6, view="v", tokens=tokens, truncated_tokens=0)
+    said = " ".join(_render(render_inspection(repeated, color_system=None), color=False).split())
+    assert (
+        "6 of 9 tokens are unknown to the model (not in its vocabulary; marked unknown above): < (3x), "
+        in said
+    )
+    assert "): < (3x), > (3x); it read each as [UNK]" in said
 
 
 def test_tokens_sharing_one_character_show_it_once_and_long_unknown_words_are_cut():
