@@ -1138,6 +1138,11 @@ def _one_config_file(files: list[Path] | None) -> Path | None:
     return files[0] if files else None
 
 
+# Options whose values are names read in any case (--format CSV is csv), so given twice in two
+# cases they say one thing.
+CASELESS_OPTIONS = ("--format", "--split")
+
+
 def _repeated_option(group: Any, args: list[str]) -> str | None:
     """The refusal of an option that takes one value given twice with different ones: click keeps
     the last alone, so `-f a.txt -f b.txt` read b.txt and said nothing of a.txt (--config, which is
@@ -1157,15 +1162,27 @@ def _repeated_option(group: Any, args: list[str]) -> str | None:
     index = 0
     while index < len(args) and args[index] != "--":
         spelling, equals, inline = args[index].partition("=")
-        if spelling in single and index + (not equals) < len(args):
+        attached = args[index][:2] if not args[index].startswith("--") else ""
+        if attached in single and len(args[index]) > 2:  # -fa.txt, as click reads it
+            given.setdefault(single[attached], []).append(args[index][2:])
+        elif spelling in single and index + (not equals) < len(args):
             if not equals:
                 index += 1
             given.setdefault(single[spelling], []).append(inline if equals else args[index])
         index += 1
     for option, values in given.items():
-        if len(set(values)) > 1:
+        if len({value.lower() if option in CASELESS_OPTIONS else value for value in values}) > 1:
             return f"{option} is given {len(values)} times ({', '.join(values)}); pass it once"
     return None
+
+
+def _command_path(context: Any, group: Any) -> str:
+    """`attn predict`, for a usage error click raised before it entered the subcommand (an option
+    at the end that lacks its value: `attn predict R -o`), or in it."""
+    if context is not None and context.command is not group:
+        return str(context.command_path)
+    name = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    return f"attn {name}" if name in getattr(group, "commands", {}) else "attn"
 
 
 def _run_app() -> int:
@@ -1190,8 +1207,7 @@ def _run_app() -> int:
             error.show()
         else:
             message = " ".join(error.format_message().split()).rstrip(".")
-            command = error.ctx.command_path if error.ctx is not None else "attn"
-            sys.stderr.write(f"error: {message}; see {command} --help\n")
+            sys.stderr.write(f"error: {message}; see {_command_path(error.ctx, command)} --help\n")
         return int(error.exit_code)
     except click_exception as caught:
         other: Any = caught

@@ -433,8 +433,9 @@ def record_score(
     state: TrainState, *, validation_f1: float, validation_loss: float, warming_up: bool = False
 ) -> bool:
     """Note the epoch that just ended in `state`; True when it is the best so far (highest macro-F1,
-    then lowest loss), which best/ then holds. Patience counts the epochs since the best epoch: a
-    lower loss at an equal macro-F1 keeps training going too. Counting from the last rise of
+    then lowest loss), which best/ then holds. Patience counts the epochs since the best epoch
+    (warmup epochs left out, below): a lower loss at an equal macro-F1 keeps training going too.
+    Counting from the last rise of
     macro-F1 alone stopped small, easy runs at 100% validation macro-F1 while the loss still fell
     fast (0.71 to 0.26 over the last three epochs), leaving a model right but unsure (76% where
     training on gave 99.5%), and said it stopped early at its own best epoch; the ceiling

@@ -47,6 +47,8 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
         return "jsonl"
     if requested is not None:
         said = SUFFIX_FORMATS.get(output.suffix.lower()) if output is not None else None
+        if requested == "csv" and said == "tsv":
+            return "tsv"  # a tab-separated csv, as the name asks (and as spreadsheets call it)
         if output is not None and said is not None and said != requested:
             raise DataError(
                 f"--format {requested} does not write the {said} that the name {output.name} promises; "

@@ -579,8 +579,9 @@ def render_train_summary(result: TrainResult) -> RenderableType:
             style=style,
         )
     info, metrics = result.info, result.metrics
+    patience = result.config.train.epochs_of_patience
     stopped = {
-        "patience": f"stopped early: no better epoch for {result.config.train.epochs_of_patience} epochs; ",
+        "patience": f"stopped early: no better epoch for {patience} epochs after warmup; ",
         "epochs": f"reached the epoch limit ({info.epochs}); ",
     }.get(metrics.stop_reason, "")
     footer = Text.assemble(

@@ -5,6 +5,7 @@ on its own, and a failure names the file and, where it can, the line."""
 from __future__ import annotations
 
 import atexit
+import codecs
 import csv
 import dataclasses
 import difflib
@@ -531,8 +532,8 @@ def _holds_no_rows(path: Path, builder: str) -> bool:
             import pyarrow.parquet as parquet  # type: ignore[import-untyped]
 
             return bool(parquet.ParquetFile(path).metadata.num_rows == 0)  # `datasets` reads it so
-        with path.open("rb") as file:
-            return not file.read(1 << 16).strip() and not file.read(1)
+        with path.open("rb") as file:  # a UTF-8 byte-order mark alone, as editors save it, is no row
+            return not file.read(1 << 16).removeprefix(codecs.BOM_UTF8).strip() and not file.read(1)
     except Exception:  # unreadable as parquet, or at all: the other checks name why
         return False
 

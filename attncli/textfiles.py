@@ -30,12 +30,14 @@ DECOMPRESS = {".gz": "gunzip -k", ".bz2": "bunzip2 -k", ".xz": "unxz -k", ".zst"
 
 
 # The first bytes of each compressed format, for a compressed file whose name does not say so.
+# bzip2's carry the block size (1 to 9) and then a block's magic, or the end-of-stream one when
+# the file holds nothing.
 COMPRESSED_MAGIC = {
-    b"\x1f\x8b": ("gzip", "gunzip -c"),
-    b"BZh9\x31\x41\x59\x26\x53\x59": ("bzip2", "bunzip2 -c"),  # at its default block size, 900k
-    b"\xfd7zXZ\x00": ("xz", "unxz -c"),
-    b"\x28\xb5\x2f\xfd": ("zstd", "unzstd -c"),
-    b"PK\x03\x04": ("zip", "unzip -p"),
+    re.compile(rb"\x1f\x8b"): ("gzip", "gunzip -c"),
+    re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)"): ("bzip2", "bunzip2 -c"),
+    re.compile(rb"\xfd7zXZ\x00"): ("xz", "unxz -c"),
+    re.compile(rb"\x28\xb5\x2f\xfd"): ("zstd", "unzstd -c"),
+    re.compile(rb"PK\x03\x04"): ("zip", "unzip -p"),
 }
 
 
@@ -54,7 +56,7 @@ def require_uncompressed(path: Path) -> None:
     with path.open("rb") as file:
         head = file.read(16)
     for magic, (kind, decompress) in COMPRESSED_MAGIC.items():
-        if head.startswith(magic):
+        if magic.match(head):
             raise DataError(
                 f"{path} is {kind}-compressed, though its name does not say so, and attn reads data files "
                 f"uncompressed; run `{decompress} {path} > {path.stem}-plain{path.suffix}` and pass that file"
@@ -184,34 +186,83 @@ def quoting_of(path: Path, *, delimiter: str, encoding: str) -> tuple[Quoting, s
     takes every row up to the next quote into one text. So a tab-separated file whose quotes do not
     follow csv's rules is read with its quotes as text; a comma-separated file is always read as csv.
     A comma-separated file whose quote is left open across lines is refused, naming the line: read
-    on, it joined every row after the quote into one text (1,000 rows gave 3 predictions).
-    The check reads a file that holds a quote once more, at the csv module's speed."""
+    on, it joined every row after the quote into one text (1,000 rows gave 3 predictions). A quoted
+    text may still span lines and hold a stray quote ("line one\nHe said "hi" there"), as pandas
+    reads it: what gives the open quote away is a row that ends up with another number of fields
+    than the header has. The check reads a file that holds a quote once more, at the csv module's
+    speed."""
     if not _holds_quote(path):
         return csv.QUOTE_MINIMAL, None
     allow_long_fields()
-    start = 1  # the line the row being read starts on
+    if delimiter == "\t":
+        return _tab_quoting(path, encoding=encoding)
     try:
-        with path.open(encoding=encoding, newline="") as file:
-            rows = csv.reader(file, delimiter=delimiter, strict=True)
-            for _ in rows:
-                start = rows.line_num + 1
+        _refuse_open_quote(path, delimiter=delimiter, encoding=encoding)
     except UnicodeDecodeError:  # the reader that follows names the line
-        return csv.QUOTE_MINIMAL, None
-    except csv.Error as error:
-        if delimiter == "\t":
-            return csv.QUOTE_NONE, (
-                f"{path.name}: the row on line {start} opens a double quote that csv quoting cannot close, "
-                "so double quotes are read as part of the texts of this tab-separated file"
-            )
-        # A stray quote within one line ("Hello" world) reads as pandas reads it; across lines it
-        # swallows rows.
-        if rows.line_num > start:
-            raise DataError(_open_quote_message(path, start, rows.line_num, str(error))) from None
+        pass
     return csv.QUOTE_MINIMAL, None
 
 
-def _open_quote_message(path: Path, start: int, stopped: int, reason: str) -> str:
-    if "end of data" in reason:
+def _tab_quoting(path: Path, *, encoding: str) -> tuple[Quoting, str | None]:
+    start = 1  # the line the row being read starts on
+    try:
+        with path.open(encoding=encoding, newline="") as file:
+            rows = csv.reader(file, delimiter="\t", strict=True)
+            for _ in rows:
+                start = rows.line_num + 1
+    except UnicodeDecodeError:
+        return csv.QUOTE_MINIMAL, None
+    except csv.Error:
+        return csv.QUOTE_NONE, (
+            f"{path.name}: the row on line {start} opens a double quote that csv quoting cannot close, "
+            "so double quotes are read as part of the texts of this tab-separated file"
+        )
+    return csv.QUOTE_MINIMAL, None
+
+
+def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
+    """Raise a DataError naming the line of a quote that swallows the rows after it. Read as csv
+    (and as pandas reads it), the row that starts there spans several lines and breaks csv's
+    rules, and one of three things gives the open quote away: the row ends with another number of
+    fields than the header, runs to the end of the file inside its quote (the one sign left when
+    the file has a single column), or one of its later lines starts with a quote, which is the
+    next row's opening quote taken for the closing one ("one,a / "two",b)."""
+    with path.open(encoding=encoding, newline="") as file:
+        row_lines: list[str] = []  # the raw lines of the row being read
+
+        def lines() -> Iterator[str]:
+            for line in file:
+                row_lines.append(line)
+                yield line
+
+        rows = csv.reader(lines(), delimiter=delimiter)
+        header = next(rows, None)
+        if header is None:
+            return
+        start = rows.line_num + 1
+        row_lines.clear()
+        for row in rows:
+            if rows.line_num > start and _swallows_rows(row, row_lines, len(header), delimiter):
+                stopped = rows.line_num
+                to_the_end = next(rows, None) is None
+                raise DataError(_open_quote_message(path, start, stopped, to_the_end=to_the_end))
+            start = rows.line_num + 1
+            row_lines.clear()
+
+
+def _swallows_rows(row: list[str], row_lines: list[str], fields: int, delimiter: str) -> bool:
+    try:
+        for _ in csv.reader(row_lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as error:
+        if "end of data" in str(error) or len(row) != fields:
+            return True
+        return any(line.startswith('"') and not line.startswith('""') for line in row_lines[1:])
+    return False
+
+
+def _open_quote_message(path: Path, start: int, stopped: int, *, to_the_end: bool) -> str:
+    if to_the_end:
         joined = "every line after it"
     else:
         joined = f"line {stopped}" if stopped == start + 1 else f"lines {start + 1} to {stopped}"

@@ -178,7 +178,9 @@ def test_a_usage_error_or_a_repeated_option_is_one_error_line_and_attn_alone_sti
         "frobnicate",
         "predict",
         "eval nowhere data.csv --errors x",
-        "predict nowhere -f a.txt --top-k 2 --file=b.txt --top-k 2",  # click read b.txt alone
+        "predict nowhere -o",  # a value missing at the end: click raises it before entering predict
+        "predict nowhere --format CSV --format csv -fa.txt -fb.txt",  # click read b.txt alone
+        "predict nowhere -f a.txt --top-k 2 --file=b.txt --top-k 2",
         "",  # attn alone
     ]
     script = "; ".join(f"{ATTN} {command} 2>&1; echo status $?" for command in commands)
@@ -186,7 +188,9 @@ def test_a_usage_error_or_a_repeated_option_is_one_error_line_and_attn_alone_sti
     *errors, alone = output.split("status 2\n")[:-1]
     # The words between come from typer and click, and change with their versions.
     said = [("--top-k", "predict"), ("frobnicate", ""), ("CHECKPOINT", "predict"), ("--errors", "eval")]
+    said.append(("-o", "predict"))
     assert errors.pop() == "error: --file is given 2 times (a.txt, b.txt); pass it once\n"
+    assert errors.pop() == "error: --file is given 2 times (a.txt, b.txt); pass it once\n"  # not --format
     assert len(errors) == len(said)
     for error, (named, command) in zip(errors, said, strict=True):
         assert error.startswith("error: ") and error.count("\n") == 1 and named in error, error

@@ -475,12 +475,15 @@ def test_compressed_data_files_are_refused_with_the_command_that_opens_them(tmp_
     import lzma
 
     text = "text,label\n" + "".join(f"row {n},{n % 2}\n" for n in range(20))
-    for compress, kind, command in [
-        (gzip.compress, "gzip", "gunzip -c"),
-        (bz2.compress, "bzip2", "bunzip2 -c"),
-        (lzma.compress, "xz", "unxz -c"),
-    ]:
-        hidden = tmp_path / f"{kind}" / "train.csv"
+    for index, (compress, kind, command) in enumerate(
+        [
+            (gzip.compress, "gzip", "gunzip -c"),
+            (bz2.compress, "bzip2", "bunzip2 -c"),
+            (lambda data: bz2.compress(data, 1), "bzip2", "bunzip2 -c"),  # bzip2 -1: its magic says 1, not 9
+            (lzma.compress, "xz", "unxz -c"),
+        ]
+    ):
+        hidden = tmp_path / f"{kind}-{index}" / "train.csv"
         hidden.parent.mkdir()
         hidden.write_bytes(compress(text.encode()))
         for read in (lambda path: load_splits(DataConfig(source=str(path))), from_file):
@@ -816,9 +819,10 @@ def test_a_data_file_with_no_rows_is_said_to_be_empty_whatever_its_format(tmp_pa
     (tmp_path / "none.csv").write_bytes(b"")
     (tmp_path / "header.csv").write_text("text,label\n", encoding="utf-8")
     (tmp_path / "blank.jsonl").write_text("\n  \n\n", encoding="utf-8")
+    (tmp_path / "marked.jsonl").write_text("\ufeff\n", encoding="utf-8")  # an editor's byte-order mark
     no_rows = pa.table({"text": pa.array([], pa.string()), "label": pa.array([], pa.string())})
     parquet.write_table(no_rows, tmp_path / "none.parquet")
-    for name in ("none.csv", "header.csv", "blank.jsonl", "none.parquet"):
+    for name in ("none.csv", "header.csv", "blank.jsonl", "marked.jsonl", "none.parquet"):
         with pytest.raises(DataError) as refused:
             load_splits(DataConfig(source=str(tmp_path / name)))
         assert str(refused.value) == f"{name} is empty (no rows); give it labelled rows", name

@@ -16,6 +16,7 @@ def test_format_comes_from_the_option_then_json_then_the_suffix():
     assert choose_format("table", as_json=False, output=Path("out.txt")) == "table"
     assert choose_format("TSV", as_json=False, output=None) == "tsv"  # to standard output
     assert choose_format(None, as_json=False, output=Path("out.tsv")) == "tsv"
+    assert choose_format("csv", as_json=False, output=Path("out.tsv")) == "tsv"  # csv, tab-separated
     # A format the name contradicts wrote JSON lines into out.json and a table into out.csv, silently.
     with pytest.raises(DataError) as contradicted:
         choose_format("jsonl", as_json=False, output=Path("out.json"))

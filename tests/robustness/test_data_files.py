@@ -645,7 +645,16 @@ def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and
     open_to_the_end.write_text("text,label\n" + "".join(quoted), encoding="utf-8")
     closed_late = tmp_path / "late.csv"  # the next row's opening quote closes it
     closed_late.write_text('text,label\n"one,a\n"two",b\n"three",a\n', encoding="utf-8")
+    after_a_stray_one = tmp_path / "after.csv"  # a harmless one-line stray quote comes first
+    after_a_stray_one.write_text(
+        'text,label\n"Hello" world,sport\nok,business\n"open quote,sport\na,b\nc,d\n', encoding="utf-8"
+    )
+    single_column = tmp_path / "single.csv"
+    single_column.write_text('text\nfine\n"open quote\nmore\nand more\n', encoding="utf-8")
     expected = {
+        after_a_stray_one: f"line 4 of {after_a_stray_one} opens a double quote that its field does not "
+        "close, so every line after it",
+        single_column: f"line 3 of {single_column} opens a double quote that its field does not close",
         open_to_the_end: f"line 4 of {open_to_the_end} opens a double quote that its field does not close, "
         "so every line after it would be read into that row's text; close the quote on line 4, or write "
         'a double quote inside a quoted text as two ("")',
@@ -663,3 +672,11 @@ def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and
     sloppy.write_text('text,label\n"Hello" world,a\nGoal,b\n', encoding="utf-8")
     source = from_file(sloppy)
     assert [record.text for chunk in source.chunks for record in chunk] == ["Hello world", "Goal"]
+    # A quoted text may span lines and hold a stray quote: pandas reads it, and so does attn.
+    multi_line = tmp_path / "multi.csv"
+    rows = "".join(f"row {i},{'ab'[i % 2]}\n" for i in range(8))
+    multi_line.write_text(f'text,label\n"line one\nHe said "hi" there",a\nplain,b\n{rows}', encoding="utf-8")
+    source = from_file(multi_line)
+    texts = ['line one\nHe said hi" there"', "plain"] + [f"row {i}" for i in range(8)]
+    assert [record.text for chunk in source.chunks for record in chunk] == texts
+    assert every_text(load(multi_line)) == sorted(texts)
