@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar, cast
 import typer
 
 from attncli import __version__
+from attncli.allocator import prefer_huge_pages
 from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, TrainingInterrupted
 from attncli.streams import (
     one_line,
@@ -1220,6 +1221,7 @@ def _run_app() -> int:
 
 
 def main() -> None:
+    prefer_huge_pages()  # before anything imports torch
     usable_terminal_size()
     if reopen_closed_streams():
         sys.stderr.write("error: standard output is closed (>&-); redirect it to a file or /dev/null\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from attncli.config import DEVICES
 from attncli.errors import ConfigError
@@ -98,23 +98,3 @@ def peak_memory_mb(device: torch.device) -> float:
         return torch.cuda.max_memory_allocated(device) / 2**20
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux, bytes on macOS
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
-
-
-def release_free_memory() -> None:
-    """Hand memory that glibc's allocator holds but no tensor uses back to the system. Activations
-    of varying sizes fragment the heap, and glibc keeps the freed pieces: BBC training (fp32) peaked
-    at 1.45 GB; trimming every 10 steps brought it to 1.16 GB at the same speed (every step: 0.85 GB,
-    but 22% slower). A no-op where the C library has no malloc_trim."""
-    import ctypes
-    import ctypes.util
-
-    global _MALLOC_TRIM
-    if _MALLOC_TRIM is None:
-        name = ctypes.util.find_library("c")
-        library = ctypes.CDLL(name) if name else None
-        _MALLOC_TRIM = getattr(library, "malloc_trim", False) if library is not None else False
-    if _MALLOC_TRIM:
-        _MALLOC_TRIM(0)
-
-
-_MALLOC_TRIM: Any = None

@@ -14,11 +14,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from attncli.allocator import release_free_memory
 from attncli.batching import plan_batches
 from attncli.calibration import GRID_POINTS, best_temperature, calibration_state, nll_by_temperature
 from attncli.checkpoint import replace_metrics, save_checkpoint
 from attncli.config import Config
-from attncli.device import autocast, peak_memory_mb, release_free_memory
+from attncli.device import autocast, peak_memory_mb
 from attncli.errors import CheckpointError, ConfigError, TrainingError, TrainingInterrupted, why_unwritten
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.inference import batched_forward

@@ -652,6 +652,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    from attncli.allocator import prefer_huge_pages
+
+    prefer_huge_pages()  # as `attn` does, in this process (the torch.mm peak) and every child
     if args.child:
         name, *child_args = args.child
         print(json.dumps(CHILDREN[name](*child_args)))
