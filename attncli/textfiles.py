@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -188,9 +189,9 @@ def quoting_of(path: Path, *, delimiter: str, encoding: str) -> tuple[Quoting, s
     A comma-separated file whose quote is left open across lines is refused, naming the line: read
     on, it joined every row after the quote into one text (1,000 rows gave 3 predictions). A quoted
     text may still span lines and hold a stray quote ("line one\nHe said "hi" there"), as pandas
-    reads it: what gives the open quote away is a row that ends up with another number of fields
-    than the header has. The check reads a file that holds a quote once more, at the csv module's
-    speed."""
+    reads it (see `_refuse_open_quote` for what gives an open quote away). The check reads a file
+    that holds a quote once more, at the csv module's speed, keeping no more of it than the csv
+    module does."""
     if not _holds_quote(path):
         return csv.QUOTE_MINIMAL, None
     allow_long_fields()
@@ -221,44 +222,79 @@ def _tab_quoting(path: Path, *, encoding: str) -> tuple[Quoting, str | None]:
 
 
 def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
-    """Raise a DataError naming the line of a quote that swallows the rows after it. Read as csv
-    (and as pandas reads it), the row that starts there spans several lines and breaks csv's
-    rules, and one of three things gives the open quote away: the row ends with another number of
-    fields than the header, runs to the end of the file inside its quote (the one sign left when
-    the file has a single column), or one of its later lines starts with a quote, which is the
-    next row's opening quote taken for the closing one ("one,a / "two",b)."""
+    """Raise a DataError naming the line of a double quote that swallows the rows after it. Read as
+    csv (and as pandas reads it), the row that starts there spans several lines, and one of three
+    things gives the open quote away: the row ends with another number of fields than the header;
+    one of its later lines reads on its own as a whole row of the header's width with a field that
+    opens with a quote (the next rows, `"two",b` or `b,"two"`, their quotes taken for the closing
+    one); or it runs to the end of the file inside its quote (the one sign left when the file has a
+    single column). A quoted text whose later lines hold stray quotes but read as no row
+    (`He said "hi" there",a`, `"Best movie" I said.",pos`) is read as pandas reads it."""
+    read = 0  # lines read so far
+    start = 1  # the line the row being read starts on
+    fields = 0  # the header's fields, once it is read
+    swallowed = False  # whether a later line of the row being read reads as a row of its own
+    last_spans, last_start = False, 1  # whether the last row read spans lines, and its first line
     with path.open(encoding=encoding, newline="") as file:
-        row_lines: list[str] = []  # the raw lines of the row being read
 
         def lines() -> Iterator[str]:
+            nonlocal read, swallowed
             for line in file:
-                row_lines.append(line)
+                read += 1
+                if read == 1:
+                    line = line.removeprefix("\ufeff")  # a byte-order mark is no part of the header
+                if fields and read > start and not swallowed:
+                    swallowed = _reads_as_a_row(line, delimiter, fields)
                 yield line
 
         rows = csv.reader(lines(), delimiter=delimiter)
-        header = next(rows, None)
-        if header is None:
+        try:
+            for row in rows:
+                last_spans = rows.line_num > start
+                if not fields and row:  # the header; pandas skips blank lines before it
+                    if last_spans and _is_last(rows):
+                        raise DataError(_open_quote_message(path, start, read, to_the_end=True))
+                    fields = len(row)
+                elif last_spans and (len(row) != fields or swallowed):
+                    stopped = rows.line_num
+                    raise DataError(_open_quote_message(path, start, stopped, to_the_end=_is_last(rows)))
+                last_start, start, swallowed = start, rows.line_num + 1, False
+        except csv.Error:  # a field over the size limit, a NUL byte (Python 3.10)
+            if rows.line_num > start:
+                raise DataError(_open_quote_message(path, start, rows.line_num, to_the_end=False)) from None
             return
-        start = rows.line_num + 1
-        row_lines.clear()
-        for row in rows:
-            if rows.line_num > start and _swallows_rows(row, row_lines, len(header), delimiter):
-                stopped = rows.line_num
-                to_the_end = next(rows, None) is None
-                raise DataError(_open_quote_message(path, start, stopped, to_the_end=to_the_end))
-            start = rows.line_num + 1
-            row_lines.clear()
+    if last_spans and _ends_inside_quote(path, encoding=encoding, delimiter=delimiter, start=last_start):
+        raise DataError(_open_quote_message(path, last_start, read, to_the_end=True))
 
 
-def _swallows_rows(row: list[str], row_lines: list[str], fields: int, delimiter: str) -> bool:
+def _reads_as_a_row(line: str, delimiter: str, fields: int) -> bool:
+    if not (line.startswith('"') or delimiter + '"' in line):
+        return False
     try:
-        for _ in csv.reader(row_lines, delimiter=delimiter, strict=True):
-            pass
-    except csv.Error as error:
-        if "end of data" in str(error) or len(row) != fields:
-            return True
-        return any(line.startswith('"') and not line.startswith('""') for line in row_lines[1:])
+        parsed = list(csv.reader([line], delimiter=delimiter, strict=True))
+    except csv.Error:
+        return False
+    return len(parsed) == 1 and len(parsed[0]) == fields
+
+
+def _ends_inside_quote(path: Path, *, encoding: str, delimiter: str, start: int) -> bool:
+    """Whether the rows from line `start` on, read by csv's strict rules, run to the end of the file
+    inside a quote (the csv module's own reader reads such a field to the end without a word)."""
+    with path.open(encoding=encoding, newline="") as file:
+        try:
+            for _ in csv.reader(itertools.islice(file, start - 1, None), delimiter=delimiter, strict=True):
+                pass
+        except csv.Error as error:
+            return "end of data" in str(error)
     return False
+
+
+def _is_last(rows: Iterator[list[str]]) -> bool:
+    """Whether `rows` has no row left (a row it cannot read is one left)."""
+    try:
+        return next(rows, None) is None
+    except (UnicodeDecodeError, csv.Error):
+        return False
 
 
 def _open_quote_message(path: Path, start: int, stopped: int, *, to_the_end: bool) -> str:

@@ -8,7 +8,8 @@ from attncli.allocator import HUGE_PAGES_VARIABLE, prefer_huge_pages
 
 
 def test_huge_pages_are_asked_for_unless_the_environment_already_says(monkeypatch):
-    monkeypatch.delenv(HUGE_PAGES_VARIABLE, raising=False)
+    monkeypatch.setenv(HUGE_PAGES_VARIABLE, "")  # so that the variable is restored, set or not
+    monkeypatch.delenv(HUGE_PAGES_VARIABLE)
     prefer_huge_pages()
     assert os.environ[HUGE_PAGES_VARIABLE] == "1"
     monkeypatch.setenv(HUGE_PAGES_VARIABLE, "0")  # the user turned them off
@@ -24,7 +25,8 @@ def test_the_attn_command_sets_huge_pages_before_torch_allocates(tmp_path):
     script = (
         "import sys\nfrom attncli import cli\nsys.argv = ['attn', '--version']\n"
         "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
-        "import torch\n"  # --version imported it, after main() asked for huge pages
+        "assert 'torch' not in sys.modules\n"
+        "import torch\n"
         "tensors = [torch.empty(4 << 20, dtype=torch.uint8) for _ in range(3)]\n"
         "print([tensor.data_ptr() % 4096 for tensor in tensors])\n"
     )

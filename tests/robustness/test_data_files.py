@@ -633,6 +633,25 @@ def test_a_tsv_whose_quotes_are_text_keeps_them_and_every_row_in_train_and_predi
     assert not [n for n in load(quoted).notes if "double quote" in n]
 
 
+def test_an_open_quote_whose_field_outgrows_the_csv_limit_is_still_named_by_its_line(tmp_path, monkeypatch):
+    """The csv module stops a field past its size limit (1 GiB in attn) with its own error, which
+    escaped the check as a traceback; a file that size is scaled down here to a 100-character limit."""
+    import csv
+
+    from attncli import textfiles
+
+    monkeypatch.setattr(textfiles, "LONGEST_FIELD", 100)
+    huge = tmp_path / "huge.csv"
+    huge.write_text('text,label\n"open,a\n' + "".join(f"row {i},b\n" for i in range(40)), encoding="utf-8")
+    limit = csv.field_size_limit()
+    try:
+        with pytest.raises(DataError) as refused:
+            textfiles.quoting_of(huge, delimiter=",", encoding="utf-8")
+    finally:
+        csv.field_size_limit(limit)  # the csv module's limit is one for the whole process
+    assert str(refused.value).startswith(f"line 2 of {huge} opens a double quote that its field does not")
+
+
 def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and_predict(tmp_path):
     """A stray opening quote in a comma-separated file joined every row after it into one text:
     1,000 rows gave 3 predictions, and eval scored 443 of 444 rows, silently. A quote within one
@@ -651,7 +670,16 @@ def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and
     )
     single_column = tmp_path / "single.csv"
     single_column.write_text('text\nfine\n"open quote\nmore\nand more\n', encoding="utf-8")
+    label_first = tmp_path / "label_first.csv"  # the next row's quote opens a field after the label
+    label_first.write_text('label,text\na,"open quote\nb,"two"\nc,"three"\nd,"four"\n', encoding="utf-8")
+    escaped_next = tmp_path / "escaped.csv"  # the next row's text starts with a quote written as two
+    escaped_next.write_text('text,label\n"open,a\n"""Quoted"" text",b\nc,d\n', encoding="utf-8")
+    header = tmp_path / "header.csv"
+    header.write_text('text,"label\na,b\nc,d\n', encoding="utf-8")
     expected = {
+        label_first: f"line 2 of {label_first} opens a double quote that its field does not close, so line 3",
+        escaped_next: f"line 2 of {escaped_next} opens a double quote that its field does not close, so line",
+        header: f"line 1 of {header} opens a double quote that its field does not close, so every line after",
         after_a_stray_one: f"line 4 of {after_a_stray_one} opens a double quote that its field does not "
         "close, so every line after it",
         single_column: f"line 3 of {single_column} opens a double quote that its field does not close",
@@ -680,3 +708,16 @@ def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and
     texts = ['line one\nHe said hi" there"', "plain"] + [f"row {i}" for i in range(8)]
     assert [record.text for chunk in source.chunks for record in chunk] == texts
     assert every_text(load(multi_line)) == sorted(texts)
+    # ... also when its later line starts with a quote that reads as no row, and after a byte-order
+    # mark before the header, or one and a quoted header name holding the delimiter.
+    dialogue = '"I loved it.\n"Best movie" I said.",a\n'
+    for before, column in [
+        ("\ufefftext,label\n", "text"),
+        ('\ufeff"text, in full",label\n', "text, in full"),
+    ]:
+        multi_line.write_text(f"{before}{dialogue}plain,b\n{rows}", encoding="utf-8")
+        source = from_file(multi_line, text_column=column)
+        assert [record.text for chunk in source.chunks for record in chunk][:2] == [
+            'I loved it.\nBest movie" I said."',
+            "plain",
+        ], before
