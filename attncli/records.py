@@ -25,6 +25,7 @@ from attncli.textfiles import (
     allow_long_fields,
     csv_dialect,
     delimiter_note,
+    header_row,
     ragged_row_error,
     require_readable,
     require_records,
@@ -378,13 +379,13 @@ def _csv_source(
         delimiter=dialect.delimiter,
         quoting=dialect.quoting,
     )
+    header: list[str] = []
     try:
-        header = next(rows)
+        header = header_row(rows) or []
+        if not header:
+            raise DataError(f"{path} is empty; give it a header row and one row per text")
         require_unique_columns(header, path)
         column, found = _text_column(Layout(columns=tuple(header)), text_column, trained_column, str(path))
-    except StopIteration:
-        file.close()
-        raise DataError(f"{path} is empty; give it a header row and one row per text") from None
     except csv.Error as error:
         file.close()
         raise DataError(f"{path} is not valid csv ({error})") from None
@@ -393,7 +394,7 @@ def _csv_source(
         file.close()
         if second is not None and len(second) > 1:
             raise ragged_row_error(
-                path, line=2, fields=len(second), header=header, delimiter=dialect.delimiter
+                path, line=rows.line_num, fields=len(second), header=header, delimiter=dialect.delimiter
             ) from None
         raise
     position = header.index(column)

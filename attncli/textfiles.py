@@ -145,7 +145,15 @@ def header_line(path: Path, *, encoding: str) -> str:
             f"{path} does not read as {encoding} ({error}); pass --encoding (or set data.encoding) with the "
             "file's encoding, for example utf-8"
         ) from None
-    return text.split("\n", 1)[0].removeprefix(BOM).removesuffix("\r")
+    lines = text.removeprefix(BOM).split("\n")
+    # pandas skips blank lines above the header, and so do attn's own readers (`header_row`).
+    return next((line.removesuffix("\r") for line in lines if line.removesuffix("\r")), "")
+
+
+def header_row(rows: Iterator[list[str]]) -> list[str] | None:
+    """The header of a csv reader's rows, past the blank lines pandas skips above it; None when
+    there is none."""
+    return next((row for row in rows if row), None)
 
 
 def choose_delimiter(path: Path, *, configured: str | None, encoding: str) -> tuple[str, bool]:
@@ -420,7 +428,7 @@ def _csv_rows(
     allow_long_fields()
     with path.open(encoding=encoding, newline="") as file:
         rows = csv.reader(file, delimiter=delimiter, quoting=quoting)
-        next(rows, None)
+        header_row(rows)
         start = rows.line_num + 1
         for fields in rows:
             if fields and (len(fields) > 1 or fields[0].strip()):
@@ -434,8 +442,8 @@ def first_ragged_row(
     """The first row with more fields than the header, as `ragged_row_error` says it, if one has."""
     allow_long_fields()
     with path.open(encoding=encoding, newline="") as file:
-        line = file.readline().removeprefix(BOM)
-        header = next(csv.reader([line], delimiter=delimiter, quoting=quoting), [])
+        lines = (line.removeprefix(BOM) for line in file)
+        header = header_row(csv.reader(lines, delimiter=delimiter, quoting=quoting)) or []
     for number, fields in _csv_rows(path, delimiter=delimiter, encoding=encoding, quoting=quoting):
         if len(fields) > len(header):
             return ragged_row_error(path, line=number, fields=len(fields), header=header, delimiter=delimiter)

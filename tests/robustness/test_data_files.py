@@ -721,3 +721,18 @@ def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and
             'I loved it.\nBest movie" I said."',
             "plain",
         ], before
+
+
+def test_blank_lines_above_a_csv_header_are_skipped_by_train_eval_and_predict_alike(tmp_path):
+    """pandas skips them, so train and eval read such a file, while predict took the blank line for
+    the header: `no text column found; F has columns ` (none)."""
+    from attncli.records import from_file
+
+    rows = [f"Shares rose number {i};{'ab'[i % 2]}" for i in range(20)]
+    blank_above = tmp_path / "blank_above.csv"  # a semicolon export: the delimiter is read off the header
+    blank_above.write_text("\n\r\n" + lines("text;label", *rows), encoding="utf-8", newline="")
+    texts = sorted(row.split(";")[0] for row in rows)
+    assert every_text(load(blank_above)) == texts
+    source = from_file(blank_above)
+    assert source.columns == ["text", "label"]
+    assert sorted(record.text for chunk in source.chunks for record in chunk) == texts
