@@ -79,6 +79,17 @@ class Split:
         return Split(texts=texts, labels=array("q", (self.labels[row] for row in rows)), rows=source_rows)
 
 
+def rows_digest(split: Split, label_names: Sequence[str]) -> str:
+    """SHA-256 of a split's texts and label names, in row order: what training records of the rows
+    it held out for validation, so that eval can tell them from other rows of a changed file."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for text, label in zip(split.texts, split.labels, strict=True):
+        digest.update(f"{text}\x00{label_names[label]}\x01".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Splits:
     """Labelled splits plus what was learned about the data while loading it."""

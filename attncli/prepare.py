@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attncli.config import Config, ModelConfig, changed_settings, settings_text
-from attncli.data import load_splits
+from attncli.data import load_splits, rows_digest
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError
@@ -88,6 +88,8 @@ class Prepared:
     data_path: str | None
     """The absolute path of local training data, so the run can be found from anywhere."""
     distributed: Distributed = SINGLE_PROCESS
+    validation_digest: str = ""
+    """`rows_digest` of the validation rows where they were held out of train, else empty."""
 
     @property
     def pad_id(self) -> int:
@@ -216,6 +218,7 @@ def prepare(
         class_weights=class_weights,
         data_path=str(source.resolve()) if source.exists() else None,
         distributed=distributed,
+        validation_digest=rows_digest(validation_split, splits.label_names) if splits.carved else "",
     )
 
 

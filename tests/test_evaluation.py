@@ -1,3 +1,6 @@
+import shutil
+from pathlib import Path
+
 import pytest
 from conftest import make_rows, write_csv, write_jsonl
 
@@ -72,6 +75,18 @@ def test_the_carved_validation_split_is_rebuilt_exactly(loaded, trained):
         evaluate(loaded, split="bogus")
 
 
+def metrics_file_digest(folder: Path) -> str:
+    """The validation digest a run's metrics.json recorded (a 64-digit SHA-256)."""
+    import json
+
+    metrics = json.loads(
+        ((folder / "best" if (folder / "best").is_dir() else folder) / "metrics.json").read_text()
+    )
+    digest = metrics["validation_digest"]
+    assert isinstance(digest, str) and len(digest) == 64
+    return digest
+
+
 def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path, monkeypatch):
     from conftest import TINY_MODEL
 
@@ -100,6 +115,32 @@ def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path,
         trained_rows = evaluate(checkpoint, source, split="train")
         assert (trained_rows.split, trained_rows.n) == ("train", result.info.train_size)
         assert trained_rows.n + report.n == 60
+    # The same rows reordered (sorted in a spreadsheet): the same sizes, but a carve now would hold
+    # other rows, most of them trained on; it was scored as validation, without a word.
+    original = path.read_text(encoding="utf-8")
+    header, *rows = original.splitlines(keepends=True)
+    path.write_text(header + "".join(sorted(rows)), encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        evaluate(checkpoint)
+    assert str(caught.value).startswith(
+        f"{path} has changed since the run was trained (the same number of rows, but in another order or "
+        "with other texts or labels), so the validation rows it held out cannot be found again"
+    )
+    assert metrics_file_digest(tmp_path / "r") == metrics_file_digest(tmp_path / "r" / "last")
+    path.write_text(original, encoding="utf-8")
+    assert evaluate(checkpoint).to_json() == report.to_json()  # put back: the same rows again
+    # A run saved before the digest was kept is checked by its sizes alone, as it was then.
+    import json
+
+    from attncli.checkpoint import replace_metrics
+
+    older = tmp_path / "older"
+    shutil.copytree(tmp_path / "r" / "best", older)
+    metrics = json.loads((older / "metrics.json").read_text(encoding="utf-8"))
+    replace_metrics(older, {key: value for key, value in metrics.items() if key != "validation_digest"})
+    path.write_text(header + "".join(sorted(rows)), encoding="utf-8")
+    assert evaluate(load_checkpoint(older)).n == report.n
+    path.write_text(original, encoding="utf-8")
     # Rows added since: a carve now would hold other rows, some trained on; it is refused.
     with path.open("a", encoding="utf-8") as file:
         file.writelines(f"more text {n},sport\n" for n in range(20))
@@ -386,8 +427,12 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, m
     ]
     fresh = [row for row in make_rows(40, seed=77) if row["text"] not in {r["text"] for r in train_rows}]
     write_csv(folder / "test.csv", repeated + fresh)
-    # The checkpoint as if trained on this folder.
-    moved = dataclasses.replace(loaded, header={**loaded.header, "data_path": str(folder)})
+    # The checkpoint as if trained on this folder; its rows are not quite those it trained on, so the
+    # digest of the held-out rows is left out, as in a run saved before it was kept.
+    undigested = {key: value for key, value in loaded.metrics.items() if key != "validation_digest"}
+    moved = dataclasses.replace(
+        loaded, header={**loaded.header, "data_path": str(folder)}, metrics=undigested
+    )
     result = evaluate(moved, str(folder), split="test")
     assert result.n == 3 + len(fresh) and result.seen_in_training == 3
     assert result.to_json()["seen_in_training"] == 3
@@ -401,7 +446,7 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, m
         "same text" in n for n in trained.notes
     )
     # The training file evaluated whole: its kept rows, and the carved rows that repeat one of them.
-    single = dataclasses.replace(loaded, header={**loaded.header, "data_path": str(folder / "train.csv")})
+    single = dataclasses.replace(moved, header={**loaded.header, "data_path": str(folder / "train.csv")})
     whole = evaluate(single, str(folder / "train.csv"))
     assert (whole.n, whole.seen_in_training) == (300, len(kept) + 2)
     assert any(f"{len(kept) + 2} of the 300 rows evaluated have the same text" in n for n in whole.notes)
