@@ -413,6 +413,27 @@ def conflicting_labels_warning(split: Split, label_names: list[str]) -> list[str
     ]
 
 
+def repeated_in_training_warning(train: Split, validation: Split, *, carved: bool) -> list[str]:
+    """A warning when validation rows repeat a training text (ignoring case and spacing): the
+    validation scores that early stopping, the choice of the best epoch and the calibration rest
+    on then measure memory on those rows. Eval said it afterwards (11 of 44 rows in a new user's
+    trial, a file with 50 of its rows pasted twice); training said nothing. The validation texts'
+    keys are kept and the training texts streamed past them (up to CONFLICT_CHECK_ROWS)."""
+    if len(train) > CONFLICT_CHECK_ROWS or not len(validation):
+        return []
+    wanted = Counter(text_key(text) for text in validation.texts if isinstance(text, str) and text)
+    trained = {key for text in train.texts if isinstance(text, str) and (key := text_key(text)) in wanted}
+    repeated = sum(wanted[key] for key in trained)
+    if not repeated:
+        return []
+    where = "the data (its repeats fell on both sides of the carve)" if carved else "the validation split"
+    return [
+        f"warning: {repeated:,} of the {len(validation):,} validation rows have the same text (ignoring "
+        "case and spacing) as a training row, so validation scores (and with them early stopping, the "
+        f"best epoch and calibration) measure memory on them; remove the repeated rows from {where}"
+    ]
+
+
 # Under this many validation rows one row moves accuracy by over 3 points: early stopping, the
 # choice of the best epoch and the calibration temperature all rest on too little.
 SMALL_VALIDATION = 30
@@ -548,6 +569,7 @@ def load_splits(config: DataConfig) -> Splits:
             "validation split"
         )
     notes += small_validation_warning(len(splits["validation"]), carved=carved)
+    notes += repeated_in_training_warning(splits["train"], splits["validation"], carved=carved)
     return Splits(
         splits=splits,
         label_names=label_names,

@@ -826,3 +826,34 @@ def test_a_data_file_with_no_rows_is_said_to_be_empty_whatever_its_format(tmp_pa
         with pytest.raises(DataError) as refused:
             load_splits(DataConfig(source=str(tmp_path / name)))
         assert str(refused.value) == f"{name} is empty (no rows); give it labelled rows", name
+
+
+def test_validation_rows_that_repeat_a_training_text_are_warned_of_when_training_loads(tmp_path):
+    """Eval counted them afterwards (11 of 44 rows in a new user's trial, a file with 50 of its rows
+    pasted twice); training, whose early stopping and calibration rest on those rows, said nothing."""
+    rows = make_rows(100)
+    clean = load_splits(DataConfig(source=str(write_csv(tmp_path / "clean.csv", rows))))
+    assert not [note for note in clean.notes if "validation rows have the same text" in note]
+    pasted = [*rows, *({**row, "text": row["text"].upper() + "  "} for row in rows[:50])]
+    splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "pasted.csv", pasted))))
+    validation = splits.splits["validation"]
+    trained = {" ".join(text.split()).casefold() for text in splits.splits["train"].texts}
+    repeated = sum(" ".join(text.split()).casefold() in trained for text in validation.texts)
+    assert repeated > 0
+    assert (
+        f"warning: {repeated} of the {len(validation)} validation rows have the same text (ignoring case "
+        "and spacing) as a training row, so validation scores (and with them early stopping, the best "
+        "epoch and calibration) measure memory on them; remove the repeated rows from the data (its "
+        "repeats fell on both sides of the carve)"
+    ) in splits.notes
+    # A validation split of the user's own: the repeats are in it.
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    write_csv(folder / "train.csv", rows[:80])
+    write_csv(folder / "validation.csv", [*rows[80:], rows[0], rows[1]])
+    given = load_splits(DataConfig(source=str(folder)))
+    assert [note for note in given.notes if "validation rows have the same text" in note] == [
+        "warning: 2 of the 22 validation rows have the same text (ignoring case and spacing) as a training "
+        "row, so validation scores (and with them early stopping, the best epoch and calibration) measure "
+        "memory on them; remove the repeated rows from the validation split"
+    ]
