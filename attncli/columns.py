@@ -322,3 +322,14 @@ def listed(layout: Layout) -> str:
         parts.append(f"{column!r}{inside}")
     more = len(layout.columns) - LISTED_COLUMNS
     return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
+
+
+def other_than_trained_note(where: str, chosen: str, *, trained: str | None, named: str | None) -> str | None:
+    """The line saying that a column of a usual name (description, review) is read in place of the
+    one the model was trained on, which the data lacks: predict and eval said nothing of it."""
+    if named is not None or not trained or chosen == trained:
+        return None
+    return (
+        f"{where}: using text column {chosen!r}, as it has none named {trained!r} (the column the model "
+        "was trained on); --text-column chooses another"
+    )

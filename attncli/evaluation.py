@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from attncli.checkpoint import LoadedCheckpoint
-from attncli.columns import choose_columns, layout_of_schema
+from attncli.columns import choose_columns, layout_of_schema, other_than_trained_note
 from attncli.data import (
     CHUNK_ROWS,
     Split,
@@ -380,6 +380,9 @@ def load_labelled_split(
             f"{where} is attn predict's output, whose column {predicted[0]!r} holds its predictions, not "
             f"true labels: {error}"
         ) from None
+    other = other_than_trained_note(where, columns.text, trained=data.text_column, named=text_column)
+    if columns.note is None and other is not None:
+        columns = dataclasses.replace(columns, note=other)
     dataset = with_columns(dataset, columns, where=where)
     dataset, rows, ignored = _drop_unknown_labels(
         dataset, columns.label or "", checkpoint.label_names, where=where, ignore=ignore_unknown_labels

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from attncli.columns import Layout, choose_columns, layout_of_record, layout_of_schema, value_at
+from attncli.columns import (
+    Layout,
+    choose_columns,
+    layout_of_record,
+    layout_of_schema,
+    other_than_trained_note,
+    value_at,
+)
 from attncli.errors import DataError
 from attncli.sources import FILE_BUILDERS
 from attncli.textfiles import (
@@ -340,7 +347,8 @@ def _text_column(
     chosen = choose_columns(
         layout, where=name, text=requested, with_label=False, text_first=(trained,) if trained else ()
     )
-    return chosen.text, [chosen.note] if chosen.note else []
+    note = chosen.note or other_than_trained_note(name, chosen.text, trained=trained, named=requested)
+    return chosen.text, [note] if note else []
 
 
 def _next_row(rows: Iterator[list[str]]) -> list[str] | None:

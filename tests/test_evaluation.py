@@ -232,12 +232,18 @@ def test_a_single_file_is_evaluated_whole_with_other_column_names(loaded, tmp_pa
         tmp_path / "test.csv", make_rows(21, seed=9), text_column="content", label_column="category"
     )
     result = evaluate(loaded, str(path))
-    assert (result.source, result.split, result.n, result.notes) == (str(path), None, 21, ())
+    # The column read in place of the model's own is said, as predict says it (both were silent).
+    chosen = (
+        "test.csv: using text column 'content', as it has none named 'text' (the column the model was "
+        "trained on); --text-column chooses another"
+    )
+    assert (result.source, result.split, result.n, result.notes) == (str(path), None, 21, (chosen,))
     assert result.to_json()["split"] is None
+    assert evaluate(loaded, str(path), text_column="content").notes == ()  # named: nothing to say
     # A split name does not apply to one file: it is still evaluated whole, with a note saying so.
     asked = evaluate(loaded, str(path), split="test")
     assert (asked.split, asked.n, asked.accuracy) == (None, 21, result.accuracy)
-    assert asked.notes == ("test.csv is a single file, evaluated whole (--split test is for folders)",)
+    assert asked.notes == (chosen, "test.csv is a single file, evaluated whole (--split test is for folders)")
     with pytest.raises(DataError, match="no split 'bogus': test.csv is a single file"):
         evaluate(loaded, str(path), split="bogus")
 

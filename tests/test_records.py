@@ -229,3 +229,18 @@ def test_text_column_found_loosely_is_said(tmp_path):
         f"text column 'review body' not found (closest: 'Review Body '); {path} has columns 'review_id', "
         "'Review Body '"
     )
+
+
+def test_a_text_column_read_in_place_of_the_trained_one_is_said(tmp_path):
+    """predict labelled a file's `description` column, where the model was trained on `text`,
+    without a word (train and eval say which columns they read)."""
+    path = tmp_path / "td.csv"
+    path.write_text("title,description\nShares rose,Some long description about sport\n", encoding="utf-8")
+    source = from_file(path, trained_column="text")
+    assert source.text_column == "description"
+    assert source.notes == [
+        f"{path}: using text column 'description', as it has none named 'text' (the column the model was "
+        "trained on); --text-column chooses another"
+    ]
+    assert from_file(path, trained_column="text", text_column="description").notes == []
+    assert from_file(path, trained_column="description").notes == []
