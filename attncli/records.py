@@ -417,8 +417,8 @@ def _csv_source(
                             path, line=start, fields=len(row), header=header, delimiter=dialect.delimiter
                         )
                     start = rows.line_num + 1
-                    if not row:  # a blank line is no row (as `datasets` reads it for train and eval)
-                        continue
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        continue  # a blank line, or spaces alone, is no row (as pandas reads it for train)
                     row += [""] * (len(header) - len(row))  # a short (ragged) row: missing cells are empty
                     yield Record(index=index, text=row[position], fields=dict(zip(header, row, strict=True)))
                     index += 1

@@ -156,14 +156,24 @@ def header_row(rows: Iterator[list[str]]) -> list[str] | None:
     return next((row for row in rows if row), None)
 
 
+# The line Excel writes (and reads) above a csv's header to name its delimiter: `sep=;`.
+EXCEL_DELIMITER_LINE = re.compile(r'"?sep=.?"?,*;*')
+
+
 def choose_delimiter(path: Path, *, configured: str | None, encoding: str) -> tuple[str, bool]:
     """The delimiter of a csv/tsv file, and whether it was read off the header line: the one
     configured; else the suffix's one if the header has it; else the only other one it has."""
+    first = header_line(path, encoding=encoding)
+    if EXCEL_DELIMITER_LINE.fullmatch(first):
+        raise DataError(
+            f"the first line of {path} is Excel's delimiter hint ({first!r}), not the header line that "
+            "names the columns; delete that line (attn reads the delimiter off the header line below it)"
+        )
     if configured is not None:
         return configured, False
     expected = suffix_delimiter(path)
     # A delimiter inside a quoted name ("price, in EUR";"label") separates nothing.
-    header = re.sub(r'"(?:[^"]|"")*"', "", header_line(path, encoding=encoding))
+    header = re.sub(r'"(?:[^"]|"")*"', "", first)
     if expected in header:
         return expected, False
     found = [delimiter for delimiter in DELIMITERS if delimiter != expected and delimiter in header]

@@ -736,3 +736,37 @@ def test_blank_lines_above_a_csv_header_are_skipped_by_train_eval_and_predict_al
     source = from_file(blank_above)
     assert source.columns == ["text", "label"]
     assert sorted(record.text for chunk in source.chunks for record in chunk) == texts
+
+
+def test_excel_delimiter_hint_line_is_named_in_train_eval_and_predict(tmp_path):
+    """Excel writes `sep=;` above the header of a csv for other locales; read as the header, it gave
+    `no text column found; F has columns 'sep=', 'Unnamed: 1'` (pandas' name for a column)."""
+    from attncli.records import from_file
+
+    hinted = tmp_path / "hinted.csv"
+    hinted.write_text(
+        lines("sep=;", "text;label", *(f"row {i};{'ab'[i % 2]}" for i in range(20))), encoding="utf-8"
+    )
+    expected = (
+        f"the first line of {hinted} is Excel's delimiter hint ('sep=;'), not the header line that names the "
+        "columns; delete that line (attn reads the delimiter off the header line below it)"
+    )
+    assert refusal(hinted) == expected
+    with pytest.raises(DataError) as refused:
+        from_file(hinted)
+    assert str(refused.value) == expected
+
+
+def test_a_csv_line_of_spaces_alone_is_no_row_in_predict_as_in_train(tmp_path):
+    """pandas skips it, so training left it out without a word while predict gave it a result of
+    its own (an empty text), and a results file no longer lined up with what eval scored."""
+    from attncli.records import from_file
+
+    rows = [f"row {i},{'ab'[i % 2]}" for i in range(20)]
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text(lines("text,label", *rows[:10], "   ", *rows[10:]), encoding="utf-8")
+    texts = [row.split(",")[0] for row in rows]
+    assert every_text(load(spaced)) == sorted(texts)
+    records = [record for chunk in from_file(spaced).chunks for record in chunk]
+    assert [record.text for record in records] == texts
+    assert [record.index for record in records] == list(range(20))
