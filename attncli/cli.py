@@ -506,6 +506,13 @@ def train(
 
     reporters: list[Any] = []  # the run's progress reporter, once made: it knows whether training began
 
+    def interrupted() -> str:
+        # Inside the training loop Ctrl-C saves last/ and says so; this is before it, or after it.
+        if reporters and reporters[-1].epochs:
+            folder = output or resume
+            return f"interrupted; {folder} holds what the run had saved by then (attn info {folder} shows it)"
+        return _interrupted_before_training(output, resume)
+
     def action() -> None:
         from attncli.config import load_config
         from attncli.progress import ProgressReporter
@@ -528,7 +535,7 @@ def train(
                     "data has moved, with it"
                 )
             reporters.append(ProgressReporter())
-            with _interruption_as_json(as_json, resume):
+            with _interruption_as_json(as_json, resume, interrupted, resuming=True):
                 result = resume_training(resume, epochs=epochs, data=data, reporter=reporters[-1])
             _print_train_summary(result, as_json=as_json)
             return
@@ -553,31 +560,33 @@ def train(
         resolved = load_config(config, set_values or [], options)
         reporter = ProgressReporter()
         reporters.append(reporter)
-        with _interruption_as_json(as_json, output):
+        with _interruption_as_json(as_json, output, interrupted):
             result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)
         _print_train_summary(result, as_json=as_json)
-
-    def interrupted() -> str:
-        # Inside the training loop Ctrl-C saves last/ and says so; this is before it, or after it.
-        if reporters and reporters[-1].epochs:
-            folder = output or resume
-            return f"interrupted; {folder} holds what the run had saved by then (attn info {folder} shows it)"
-        return _interrupted_before_training(output, resume)
 
     with _termination_interrupts():
         _run(action, debug=debug, interrupted=interrupted)
 
 
 @contextlib.contextmanager
-def _interruption_as_json(as_json: bool, output: Path) -> Iterator[None]:
+def _interruption_as_json(
+    as_json: bool, output: Path, interrupted: Callable[[], str], *, resuming: bool = False
+) -> Iterator[None]:
     """With --json, an interrupted run prints its one JSON object too (a script read nothing): where
-    it stopped and the command that resumes it; the message still goes to stderr."""
+    it stopped and the command that resumes it (null where there is nothing to resume: Ctrl-C
+    before the training loop, which printed nothing at all); the message still goes to stderr."""
+    speaks = as_json and int(os.environ.get("RANK", "0")) == 0
+    record: dict[str, Any] = {"output": str(output), "stop_reason": "interrupted"}
     try:
         yield
     except TrainingInterrupted as stopped:
-        if as_json and int(os.environ.get("RANK", "0")) == 0:
-            record = {"output": str(output), "stop_reason": "interrupted", "message": str(stopped)}
-            _print_json([{**record, "resume": stopped.resume}])
+        if speaks:
+            _print_json([{**record, "message": str(stopped), "resume": stopped.resume}])
+        raise
+    except KeyboardInterrupt:
+        if speaks:
+            again = f"attn train --resume {shlex.quote(str(output))}" if resuming else None
+            _print_json([{**record, "message": interrupted(), "resume": again}])
         raise
 
 

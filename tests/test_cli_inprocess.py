@@ -438,6 +438,24 @@ def test_an_interrupted_run_with_json_prints_where_it_stopped_and_how_to_resume(
     assert record["output"] == str(tmp_path / "run") and record["stop_reason"] == "interrupted"
     assert record["resume"] == f"attn train --resume {tmp_path / 'run'}"
     assert record["message"].startswith("SIGINT: stopped at epoch 1, step 3;")
+    # Before the training loop (loading the data, training the tokenizer) it printed nothing at all.
+    import attncli.train
+
+    def interrupted_while_loading(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(attncli.train, "train", interrupted_while_loading)
+    early = invoke("train", data, "-o", tmp_path / "new", "--json", *TINY)
+    assert early.exit_code == 130 and not (tmp_path / "new").exists()
+    message = f"interrupted before training began; nothing was written, and {tmp_path / 'new'} is as it was"
+    assert [json.loads(line) for line in early.stdout.splitlines()] == [
+        {"output": str(tmp_path / "new"), "stop_reason": "interrupted", "message": message, "resume": None}
+    ]
+    assert early.stderr == message + "\n"
+    monkeypatch.setattr(attncli.train, "resume", interrupted_while_loading)
+    again = invoke("train", "--resume", tmp_path / "run", "--json")
+    assert again.exit_code == 130
+    assert json.loads(again.stdout)["resume"] == f"attn train --resume {tmp_path / 'run'}"
 
 
 def test_existing_work_is_not_overwritten(tmp_path):
