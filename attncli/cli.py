@@ -899,7 +899,8 @@ def predict(
                     raise
                 array_writer.close()
             elif chosen in ("csv", "tsv"):
-                separator = "\t" if chosen == "tsv" else ","
+                # A csv keeps the delimiter of the csv it came from (`;` in many Excel locales).
+                separator = "\t" if chosen == "tsv" else (source.delimiter or ",")
                 csv_writer = CsvWriter(
                     stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=separator,
                     byte_order_mark=source.byte_order_mark and output is not None,  # a file, as it came in

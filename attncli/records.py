@@ -89,6 +89,9 @@ class RecordSource:
     byte_order_mark: bool = False
     """A csv file that opens with a UTF-8 byte-order mark (Excel's "CSV UTF-8"), which a csv written
     from it keeps, so that Excel reads its accents again."""
+    delimiter: str | None = None
+    """A csv file's delimiter where it is not the comma (an Excel export in a `;` locale), which a
+    csv written from it keeps, so that the same spreadsheet opens it in columns."""
     notes: list[str] = field(default_factory=list)
     """What the reader decided on its own (a delimiter, a column found by a looser name), for the user."""
 
@@ -430,6 +433,7 @@ def _csv_source(
     return RecordSource(
         name=str(path), chunks=_in_chunks(records()), columns=header, text_column=column, notes=notes + found,
         byte_order_mark=byte_order_mark,
+        delimiter=dialect.delimiter if path.suffix.lower() == ".csv" else None,
     )  # fmt: skip
 
 

@@ -440,11 +440,15 @@ def test_predict_reads_excel_exports_and_nested_json(tmp_path, checkpoint):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout.splitlines()[0])["text"] == "soup, bread"
     assert "note: excel.csv: the header line has no commas but has semicolons" in result.stderr
-    # A csv written from an Excel export keeps its byte-order mark, so that Excel reads "crème" again.
+    # A csv written from an Excel export keeps its byte-order mark, so that Excel reads "crème" again,
+    # and its semicolons, so that the spreadsheet that wrote it opens it in columns (it got commas).
     out, plain_out = tmp_path / "labelled.csv", tmp_path / "plain_labelled.csv"
     excel_export(path, [{"text": "crème brûlée", "label": "food"}])
     assert invoke("predict", checkpoint, "-f", path, "-o", out).exit_code == 0
-    assert out.read_bytes().startswith("\ufefftext,label,attn_label".encode())
+    assert out.read_bytes().startswith("\ufefftext;label;attn_label;score;".encode())
+    tabbed = tmp_path / "labelled.tsv"
+    assert invoke("predict", checkpoint, "-f", path, "-o", tabbed).exit_code == 0
+    assert tabbed.read_text(encoding="utf-8-sig").startswith("text\tlabel\tattn_label\t")
     assert "crème brûlée" in out.read_text(encoding="utf-8-sig")
     plain = write_csv(tmp_path / "plain.csv", [{"text": "crème", "label": "food"}])
     assert invoke("predict", checkpoint, "-f", plain, "-o", plain_out).exit_code == 0
