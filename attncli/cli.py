@@ -131,11 +131,13 @@ DebugOption = Annotated[
 ]
 
 
-def _interrupted_before_training(output: Path | None, resume: Path | None) -> str:
+def _interrupted_before_training(output: Path | None, resume: Path | None, again: str | None = None) -> str:
     """What Ctrl-C says before the training loop starts (inside it, the loop saves last/ and says
-    how to resume): nothing of this run was saved, and the folder is as it was."""
+    how to resume): nothing of this run was saved, and the folder is as it was; `again` is the
+    command that resumes as the interrupted one would have."""
     if resume is not None:
-        return f"interrupted before training resumed; {resume} is as it was (attn train --resume {resume})"
+        command = again or f"attn train --resume {resume}"
+        return f"interrupted before training resumed; {resume} is as it was ({command})"
     if output is None:
         return "interrupted"
     return f"interrupted before training began; nothing was written, and {output} is as it was"
@@ -506,12 +508,22 @@ def train(
 
     reporters: list[Any] = []  # the run's progress reporter, once made: it knows whether training began
 
+    def again() -> str | None:
+        """The command that resumes as this one would, before its training loop began."""
+        if resume is None:
+            return None
+        from attncli.run_folder import resume_command
+
+        command = resume_command(resume, int(os.environ.get("WORLD_SIZE", "1")))
+        command += f" --epochs {epochs}" if epochs is not None else ""
+        return command + (f" {shlex.quote(data)}" if data else "")
+
     def interrupted() -> str:
         # Inside the training loop Ctrl-C saves last/ and says so; this is before it, or after it.
         if reporters and reporters[-1].epochs:
             folder = output or resume
             return f"interrupted; {folder} holds what the run had saved by then (attn info {folder} shows it)"
-        return _interrupted_before_training(output, resume)
+        return _interrupted_before_training(output, resume, again())
 
     def action() -> None:
         from attncli.config import load_config
@@ -535,8 +547,7 @@ def train(
                     "data has moved, with it"
                 )
             reporters.append(ProgressReporter())
-            with _interruption_as_json(as_json, resume, interrupted, resuming=True):
-                result = resume_training(resume, epochs=epochs, data=data, reporter=reporters[-1])
+            result = resume_training(resume, epochs=epochs, data=data, reporter=reporters[-1])
             _print_train_summary(result, as_json=as_json)
             return
         if output is None:
@@ -560,23 +571,27 @@ def train(
         resolved = load_config(config, set_values or [], options)
         reporter = ProgressReporter()
         reporters.append(reporter)
-        with _interruption_as_json(as_json, output, interrupted):
-            result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)
+        result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)
         _print_train_summary(result, as_json=as_json)
 
+    def reported() -> None:
+        # From the first moment (loading the config imports torch: a second and more) to the end.
+        with _interruption_as_json(as_json, resume or output, interrupted, again):
+            action()
+
     with _termination_interrupts():
-        _run(action, debug=debug, interrupted=interrupted)
+        _run(reported, debug=debug, interrupted=interrupted)
 
 
 @contextlib.contextmanager
 def _interruption_as_json(
-    as_json: bool, output: Path, interrupted: Callable[[], str], *, resuming: bool = False
+    as_json: bool, output: Path | None, interrupted: Callable[[], str], again: Callable[[], str | None]
 ) -> Iterator[None]:
     """With --json, an interrupted run prints its one JSON object too (a script read nothing): where
     it stopped and the command that resumes it (null where there is nothing to resume: Ctrl-C
     before the training loop, which printed nothing at all); the message still goes to stderr."""
     speaks = as_json and int(os.environ.get("RANK", "0")) == 0
-    record: dict[str, Any] = {"output": str(output), "stop_reason": "interrupted"}
+    record: dict[str, Any] = {"output": str(output) if output else None, "stop_reason": "interrupted"}
     try:
         yield
     except TrainingInterrupted as stopped:
@@ -585,8 +600,7 @@ def _interruption_as_json(
         raise
     except KeyboardInterrupt:
         if speaks:
-            again = f"attn train --resume {shlex.quote(str(output))}" if resuming else None
-            _print_json([{**record, "message": interrupted(), "resume": again}])
+            _print_json([{**record, "message": interrupted(), "resume": again()}])
         raise
 
 
@@ -899,8 +913,10 @@ def predict(
                     raise
                 array_writer.close()
             elif chosen in ("csv", "tsv"):
-                # A csv keeps the delimiter of the csv it came from (`;` in many Excel locales).
-                separator = "\t" if chosen == "tsv" else (source.delimiter or ",")
+                # A csv file keeps the delimiter of the csv it came from (`;` in many Excel locales);
+                # standard output, read by scripts, stays comma-separated.
+                kept = source.delimiter if output is not None else None
+                separator = "\t" if chosen == "tsv" else (kept or ",")
                 csv_writer = CsvWriter(
                     stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=separator,
                     byte_order_mark=source.byte_order_mark and output is not None,  # a file, as it came in

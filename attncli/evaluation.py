@@ -381,8 +381,8 @@ def load_labelled_split(
             f"true labels: {error}"
         ) from None
     other = other_than_trained_note(where, columns.text, trained=data.text_column, named=text_column)
-    if columns.note is None and other is not None:
-        columns = dataclasses.replace(columns, note=other)
+    if other is not None and columns.note is not None and f"text column {columns.text!r}" in columns.note:
+        other = None  # the loose match's own line already names it
     dataset = with_columns(dataset, columns, where=where)
     dataset, rows, ignored = _drop_unknown_labels(
         dataset, columns.label or "", checkpoint.label_names, where=where, ignore=ignore_unknown_labels
@@ -431,7 +431,7 @@ def load_labelled_split(
             f"{seen} of the {len(labelled)} rows evaluated have the same text (ignoring case and spacing) "
             f"as {trained_rows}: scores on them show what the model remembers, not how it does on new text",
         )
-    notes = (*raw.notes, *([columns.note] if columns.note else []), *notes)
+    notes = (*raw.notes, *(note for note in (columns.note, other) if note), *notes)
     return LabelledData(
         split=shown,
         labelled=labelled,

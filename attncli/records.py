@@ -385,11 +385,14 @@ def _csv_source(
     notes += [dialect.quoting_note] if dialect.quoting_note else []
     allow_long_fields()
     file = path.open("rb")
-    rows = csv.reader(
-        _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path)),
-        delimiter=dialect.delimiter,
-        quoting=dialect.quoting,
-    )
+    last_line = [""]  # the raw line the csv reader took last: a row of one line is that line
+
+    def lines() -> Iterator[str]:
+        for line in _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path)):
+            last_line[0] = line
+            yield line
+
+    rows = csv.reader(lines(), delimiter=dialect.delimiter, quoting=dialect.quoting)
     header: list[str] = []
     try:
         header = header_row(rows) or []
@@ -420,7 +423,7 @@ def _csv_source(
                             path, line=start, fields=len(row), header=header, delimiter=dialect.delimiter
                         )
                     start = rows.line_num + 1
-                    if not row or (len(row) == 1 and not row[0].strip()):
+                    if not row or not last_line[0].strip():
                         continue  # a blank line, or spaces alone, is no row (as pandas reads it for train)
                     row += [""] * (len(header) - len(row))  # a short (ragged) row: missing cells are empty
                     yield Record(index=index, text=row[position], fields=dict(zip(header, row, strict=True)))

@@ -128,7 +128,8 @@ def shown(delimiter: str) -> str:
 
 
 def header_line(path: Path, *, encoding: str) -> str:
-    """The first line of `path`, decoded, without its byte-order mark and line end."""
+    """The header line of `path` (its first line that is not blank), decoded, without its
+    byte-order mark and line end."""
     with path.open("rb") as file:
         head = file.read(HEADER_BYTES)
     try:
@@ -146,18 +147,19 @@ def header_line(path: Path, *, encoding: str) -> str:
             "file's encoding, for example utf-8"
         ) from None
     lines = text.removeprefix(BOM).split("\n")
-    # pandas skips blank lines above the header, and so do attn's own readers (`header_row`).
-    return next((line.removesuffix("\r") for line in lines if line.removesuffix("\r")), "")
+    # pandas skips blank lines (spaces alone included) above the header, and so do attn's own
+    # readers (`header_row`).
+    return next((line.removesuffix("\r") for line in lines if line.strip()), "")
 
 
 def header_row(rows: Iterator[list[str]]) -> list[str] | None:
-    """The header of a csv reader's rows, past the blank lines pandas skips above it; None when
-    there is none."""
-    return next((row for row in rows if row), None)
+    """The header of a csv reader's rows, past the blank lines (or spaces alone) pandas skips
+    above it; None when there is none."""
+    return next((row for row in rows if row and (len(row) > 1 or row[0].strip())), None)
 
 
 # The line Excel writes (and reads) above a csv's header to name its delimiter: `sep=;`.
-EXCEL_DELIMITER_LINE = re.compile(r'"?sep=.?"?,*;*')
+EXCEL_DELIMITER_LINE = re.compile(r'"?sep=."?,*;*')
 
 
 def choose_delimiter(path: Path, *, configured: str | None, encoding: str) -> tuple[str, bool]:

@@ -452,10 +452,15 @@ def test_an_interrupted_run_with_json_prints_where_it_stopped_and_how_to_resume(
         {"output": str(tmp_path / "new"), "stop_reason": "interrupted", "message": message, "resume": None}
     ]
     assert early.stderr == message + "\n"
+    import attncli.config  # ... and in the second it takes to read the settings (torch is imported)
+
+    monkeypatch.setattr(attncli.config, "load_config", interrupted_while_loading)
+    earlier = invoke("train", data, "-o", tmp_path / "new", "--json", *TINY)
+    assert earlier.exit_code == 130 and json.loads(earlier.stdout)["message"] == message
     monkeypatch.setattr(attncli.train, "resume", interrupted_while_loading)
-    again = invoke("train", "--resume", tmp_path / "run", "--json")
-    assert again.exit_code == 130
-    assert json.loads(again.stdout)["resume"] == f"attn train --resume {tmp_path / 'run'}"
+    again = invoke("train", "--resume", tmp_path / "run", "--epochs", 9, "--json")
+    assert again.exit_code == 130  # the command given back keeps the ceiling it raised
+    assert json.loads(again.stdout)["resume"] == f"attn train --resume {tmp_path / 'run'} --epochs 9"
 
 
 def test_existing_work_is_not_overwritten(tmp_path):

@@ -240,6 +240,15 @@ def test_a_single_file_is_evaluated_whole_with_other_column_names(loaded, tmp_pa
     assert (result.source, result.split, result.n, result.notes) == (str(path), None, 21, (chosen,))
     assert result.to_json()["split"] is None
     assert evaluate(loaded, str(path), text_column="content").notes == ()  # named: nothing to say
+    # With a label column found loosely too, both choices are said.
+    loose = write_csv(
+        tmp_path / "loose.csv", make_rows(21, seed=9), text_column="review", label_column="Label "
+    )
+    assert evaluate(loaded, str(loose)).notes == (
+        "loose.csv: using label column 'Label ', chosen by name (--label-column chooses another)",
+        "loose.csv: using text column 'review', as it has none named 'text' (the column the model was "
+        "trained on); --text-column chooses another",
+    )
     # A split name does not apply to one file: it is still evaluated whole, with a note saying so.
     asked = evaluate(loaded, str(path), split="test")
     assert (asked.split, asked.n, asked.accuracy) == (None, 21, result.accuracy)

@@ -449,6 +449,8 @@ def test_predict_reads_excel_exports_and_nested_json(tmp_path, checkpoint):
     tabbed = tmp_path / "labelled.tsv"
     assert invoke("predict", checkpoint, "-f", path, "-o", tabbed).exit_code == 0
     assert tabbed.read_text(encoding="utf-8-sig").startswith("text\tlabel\tattn_label\t")
+    piped = invoke("predict", checkpoint, "-f", path, "--format", "csv")  # for scripts: commas
+    assert piped.exit_code == 0 and piped.stdout.startswith("text,label,attn_label,score,")
     assert "crème brûlée" in out.read_text(encoding="utf-8-sig")
     plain = write_csv(tmp_path / "plain.csv", [{"text": "crème", "label": "food"}])
     assert invoke("predict", checkpoint, "-f", plain, "-o", plain_out).exit_code == 0
@@ -734,7 +736,7 @@ def test_blank_lines_above_a_csv_header_are_skipped_by_train_eval_and_predict_al
 
     rows = [f"Shares rose number {i};{'ab'[i % 2]}" for i in range(20)]
     blank_above = tmp_path / "blank_above.csv"  # a semicolon export: the delimiter is read off the header
-    blank_above.write_text("\n\r\n" + lines("text;label", *rows), encoding="utf-8", newline="")
+    blank_above.write_text("\n  \r\n" + lines("text;label", *rows), encoding="utf-8", newline="")
     texts = sorted(row.split(";")[0] for row in rows)
     assert every_text(load(blank_above)) == texts
     source = from_file(blank_above)
@@ -759,6 +761,12 @@ def test_excel_delimiter_hint_line_is_named_in_train_eval_and_predict(tmp_path):
     with pytest.raises(DataError) as refused:
         from_file(hinted)
     assert str(refused.value) == expected
+    named = tmp_path / "named.csv"  # a one-column file whose column is named `sep=`: no hint
+    named.write_text(lines("sep=", "soup", "bread"), encoding="utf-8")
+    assert [r.text for chunk in from_file(named, text_column="sep=").chunks for r in chunk] == [
+        "soup",
+        "bread",
+    ]
 
 
 def test_a_csv_line_of_spaces_alone_is_no_row_in_predict_as_in_train(tmp_path):
@@ -774,3 +782,7 @@ def test_a_csv_line_of_spaces_alone_is_no_row_in_predict_as_in_train(tmp_path):
     records = [record for chunk in from_file(spaced).chunks for record in chunk]
     assert [record.text for record in records] == texts
     assert [record.index for record in records] == list(range(20))
+    # Quoted, spaces are a text (an empty one), which pandas keeps as a row: so does predict.
+    spaced.write_text(lines("text,label", *rows[:10], '"   ",a', *rows[10:]), encoding="utf-8")
+    records = [record for chunk in from_file(spaced).chunks for record in chunk]
+    assert [record.text for record in records] == [*texts[:10], "   ", *texts[10:]]
