@@ -408,9 +408,10 @@ def load_labelled_split(
         kept, carved = stratified_split(
             labelled.labels, fraction=data.validation_fraction, seed=data.split_seed
         )
+        trained_split, held_out = labelled.select(kept), labelled.select(carved)
         try:
-            _require_same_carve(checkpoint, source, len(kept), labelled.select(carved))
-            training_texts = labelled.select(kept).texts
+            _require_same_carve(checkpoint, source, len(kept), held_out)
+            training_texts = trained_split.texts
         except DataError:
             if carve is not None:
                 raise
@@ -419,7 +420,8 @@ def load_labelled_split(
         trained_rows = f"one of the rows of {source} it trained on"
         if carve is not None:
             side = carved if carve == "validation" else kept
-            labelled, rows = labelled.select(side), array("q", (rows[row] for row in side))
+            labelled = held_out if carve == "validation" else trained_split
+            rows = array("q", (rows[row] for row in side))
     elif trained_on and "train" in raw.splits:
         training_texts = _texts_of(raw.splits["train"], columns.text)
     if training_texts is not None and len(training_texts) > SEEN_CHECK_ROWS:
