@@ -152,10 +152,15 @@ def header_line(path: Path, *, encoding: str) -> str:
     return next((line.removesuffix("\r") for line in lines if line.strip()), "")
 
 
+def holds_cells(row: list[str]) -> bool:
+    """Whether a csv reader's row is a row: a blank line, or spaces alone, is none to pandas."""
+    return len(row) > 1 or (len(row) == 1 and bool(row[0].strip()))
+
+
 def header_row(rows: Iterator[list[str]]) -> list[str] | None:
     """The header of a csv reader's rows, past the blank lines (or spaces alone) pandas skips
     above it; None when there is none."""
-    return next((row for row in rows if row and (len(row) > 1 or row[0].strip())), None)
+    return next((row for row in rows if holds_cells(row)), None)
 
 
 # The line Excel writes (and reads) above a csv's header to name its delimiter: `sep=;`.
@@ -262,7 +267,7 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
             for line in file:
                 read += 1
                 if read == 1:
-                    line = line.removeprefix("\ufeff")  # a byte-order mark is no part of the header
+                    line = line.removeprefix(BOM)  # a byte-order mark is no part of the header
                 if fields and read > start and not swallowed:
                     swallowed = _reads_as_a_row(line, delimiter, fields)
                 yield line
@@ -271,7 +276,7 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
         try:
             for row in rows:
                 last_spans = rows.line_num > start
-                if not fields and row:  # the header; pandas skips blank lines before it
+                if not fields and holds_cells(row):  # the header, past the lines pandas skips
                     if last_spans and _is_last(rows):
                         raise DataError(_open_quote_message(path, start, read, to_the_end=True))
                     fields = len(row)
@@ -443,7 +448,7 @@ def _csv_rows(
         header_row(rows)
         start = rows.line_num + 1
         for fields in rows:
-            if fields and (len(fields) > 1 or fields[0].strip()):
+            if holds_cells(fields):
                 yield start, fields
             start = rows.line_num + 1
 

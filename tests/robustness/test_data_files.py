@@ -715,11 +715,13 @@ def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and
     assert [record.text for chunk in source.chunks for record in chunk] == texts
     assert every_text(load(multi_line)) == sorted(texts)
     # ... also when its later line starts with a quote that reads as no row, and after a byte-order
-    # mark before the header, or one and a quoted header name holding the delimiter.
+    # mark before the header, or one and a quoted header name holding the delimiter, or a line of
+    # spaces (the check took it for a one-column header and refused the two-column row).
     dialogue = '"I loved it.\n"Best movie" I said.",a\n'
     for before, column in [
         ("\ufefftext,label\n", "text"),
         ('\ufeff"text, in full",label\n', "text, in full"),
+        ("   \ntext,label\n", "text"),  # a line of spaces above the header, which pandas skips
     ]:
         multi_line.write_text(f"{before}{dialogue}plain,b\n{rows}", encoding="utf-8")
         source = from_file(multi_line, text_column=column)
