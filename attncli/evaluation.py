@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import heapq
 from array import array
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,8 +21,8 @@ from attncli.data import (
     known_label_key,
     missing_label,
     rows_digest,
+    rows_seen_in_training,
     stratified_split,
-    text_key,
     to_split,
     with_columns,
 )
@@ -426,7 +425,7 @@ def load_labelled_split(
         training_texts = _texts_of(raw.splits["train"], columns.text)
     if training_texts is not None and len(training_texts) > SEEN_CHECK_ROWS:
         training_texts = None  # not worth seconds of every eval: the count is left out (null)
-    seen = None if training_texts is None else _rows_seen_in_training(labelled.texts, training_texts)
+    seen = None if training_texts is None else rows_seen_in_training(labelled.texts, training_texts)
     asked_for_training_rows = split is not None and SPLIT_ALIASES.get(split.lower()) == "train"
     if seen and not asked_for_training_rows:
         notes += (
@@ -455,24 +454,6 @@ def _carved_by_training(available: Iterable[str], *, trained_on: bool) -> bool:
 def _texts_of(dataset: Any, column: str) -> Sequence[str]:
     """A split's texts, read in chunks; none when it lacks the column."""
     return TextColumn(dataset, column) if column in dataset.column_names else ()
-
-
-def _rows_seen_in_training(evaluated: Iterable[str], training: Iterable[str]) -> int:
-    """How many evaluated texts a training text equals, ignoring case and spacing: a corpus with
-    duplicates (28 of BBC News's 444 test articles are also training articles) scores them by memory.
-    The evaluated texts' hashes are kept and the training texts streamed past them, so memory grows
-    with the rows evaluated, not with the training data. A cell that is no text (a number, an empty
-    cell) is nobody's duplicate."""
-    wanted = Counter(text_key(text) for text in evaluated if isinstance(text, str) and text)
-    found: set[int] = set()
-    for text in training:
-        if isinstance(text, str) and text:
-            key = text_key(text)
-            if key in wanted:
-                found.add(key)
-                if len(found) == len(wanted):
-                    break
-    return sum(wanted[key] for key in found)
 
 
 def _require_same_carve(
