@@ -90,8 +90,8 @@ class RecordSource:
     """A csv file that opens with a UTF-8 byte-order mark (Excel's "CSV UTF-8"), which a csv written
     from it keeps, so that Excel reads its accents again."""
     delimiter: str | None = None
-    """A csv file's delimiter where it is not the comma (an Excel export in a `;` locale), which a
-    csv written from it keeps, so that the same spreadsheet opens it in columns."""
+    """A .csv file's delimiter (`;` in an Excel export of many locales), which a csv file written
+    from it keeps, so that the same spreadsheet opens it in columns."""
     notes: list[str] = field(default_factory=list)
     """What the reader decided on its own (a delimiter, a column found by a looser name), for the user."""
 
