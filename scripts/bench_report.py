@@ -106,7 +106,8 @@ def targets(results: dict[str, Any]) -> list[tuple[str, bool, str]]:
                 "batch prediction at least half the fp32 physical limit",
                 attn["predict_share_of_limit"] >= TARGET_PREDICT_SHARE,
                 f"{attn['predict_docs_per_s']:,.0f} docs/s of {attn['predict_limit_docs_per_s']:,.0f} "
-                f"(fp32 peak / forward FLOPs per document) = {_pct(attn['predict_share_of_limit'])}",
+                "(the fp32 peak measured before each timing / forward FLOPs per document; median of the "
+                f"timings) = {_pct(attn['predict_share_of_limit'])}",
             )
         )
     precision = attn.get("precision", "fp32")
@@ -303,7 +304,9 @@ def _attn_paragraph(attn: dict[str, Any]) -> str:
         f"attn training: {attn['epochs']} epochs in {attn['train_loop_s']:.1f} s of loop (best epoch "
         f"{attn['best_epoch']}), median {attn['tokens_per_s']:,.0f} tokens/s, "
         f"{attn['mean_tokens_per_text']:.0f} tokens per article after truncation, "
-        f"{attn['num_parameters']:,} parameters; {attn['train_gflops_per_s']:.1f} GFLOP/s of matrix work = "
+        f"{attn['num_parameters']:,} parameters; model FLOPs count every matrix multiply of the forward "
+        "(the attention pooling's projection included) on each text's own length, the backward as twice the "
+        f"forward; {attn['train_gflops_per_s']:.1f} GFLOP/s of matrix work = "
         f"{_pct(attn['mfu'])} of the {attn.get('precision', 'fp32')} `torch.mm` peak (the precision "
         "training ran in). "
         f"`attn predict` over the whole test set from the command line: "

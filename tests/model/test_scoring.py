@@ -27,6 +27,22 @@ def test_additive_scores_are_v_dot_tanh_of_q_plus_k_per_head():
                 assert math.isclose(scores[0, head, i, j].item(), expected.item(), abs_tol=1e-6)
 
 
+def test_additive_scores_gradients_are_those_of_v_dot_tanh():
+    # The module computes v·tanh(z) as 2 v·sigmoid(2z) - sum(v); training must see tanh's gradients.
+    torch.manual_seed(0)
+    scoring = AdditiveScoring(2, 3)
+    q = torch.randn(2, 2, 1, 3, requires_grad=True)
+    k = torch.randn(2, 2, 5, 3, requires_grad=True)
+    weights = torch.randn(2, 2, 1, 5)
+    (scoring(q, k) * weights).sum().backward()
+    got = (q.grad, k.grad, scoring.v.grad)
+    q.grad = k.grad = scoring.v.grad = None
+    by_tanh = torch.einsum("bhqkd,hd->bhqk", torch.tanh(q.unsqueeze(-2) + k.unsqueeze(-3)), scoring.v)
+    (by_tanh * weights).sum().backward()
+    for mine, expected in zip(got, (q.grad, k.grad, scoring.v.grad), strict=True):
+        assert torch.allclose(mine, expected, atol=1e-6)
+
+
 @pytest.mark.parametrize("kind", ["dot", "scaled_dot"])
 def test_fused_scale_makes_torch_kernel_compute_the_same_attention(kind):
     torch.manual_seed(0)

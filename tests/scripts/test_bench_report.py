@@ -1,7 +1,7 @@
 import time
 
 import pytest
-from bench import attn_train_flops_per_token
+from bench import attn_forward_flops
 from bench_report import markdown, reading, targets, write_markdown
 
 
@@ -128,11 +128,23 @@ def test_memory_that_grows_with_rows_is_called_so():
     assert "(1.50x, 419430 bytes a row): not flat" in reading(results)
 
 
-def test_flops_per_token_counts_matrix_work():
-    model = {"embed_dim": 4, "ff_dim": 8, "num_layers": 2}
-    per_layer = 2 * 4 * 16 + 2 * 2 * 4 * 8 + 2 * 2 * 10 * 4  # projections, feed-forward, attention
-    expected = 3 * (2 * per_layer + 2 * 4 + 2 * 4 * 3 / 10)
-    assert attn_train_flops_per_token(model, 10, 3) == pytest.approx(expected)
+def test_forward_flops_count_matrix_work_on_each_texts_own_length():
+    model = {"embed_dim": 4, "ff_dim": 8, "num_layers": 2, "pooling": "attention"}
+
+    def one_text(length: int) -> float:
+        # projections, feed-forward and attention over the text's own length, per layer
+        per_layer = 8 * length * 16 + 4 * length * 4 * 8 + 4 * length * length * 4
+        pooling = length * (2 * 16 + 4 * 4)  # key projection, scores and weighted sum
+        return 2 * per_layer + pooling + 2 * 4 * 3  # and the head
+
+    assert attn_forward_flops(model, [10], 3) == pytest.approx(one_text(10))
+    # Attention is quadratic in each text's length: two texts of 5 and 15 tokens cost more than two of 10.
+    assert attn_forward_flops(model, [5, 15], 3) == pytest.approx(one_text(5) + one_text(15))
+    assert attn_forward_flops(model, [5, 15], 3) > attn_forward_flops(model, [10, 10], 3)
+    # Mean pooling has no projection; a classification token is one more position.
+    assert attn_forward_flops(model | {"pooling": "mean"}, [10], 3) == pytest.approx(one_text(10) - 10 * 48)
+    cls = attn_forward_flops(model | {"pooling": "cls"}, [10], 3)
+    assert cls == pytest.approx(one_text(11) - 11 * 48)
 
 
 def test_anonymous_peak_sees_memory_the_process_owns():
