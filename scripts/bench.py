@@ -103,6 +103,10 @@ def time_command(command: list[str], repeats: int) -> dict[str, float]:
     return spread(times)
 
 
+# A multiply slower than this stops the peak's sizes from growing.
+SLOW_MULTIPLY_S = 0.5
+
+
 def gemm_peak_gflops(dtype_name: str, repeats: int) -> float:
     """Best sustained torch.mm rate on this machine, in GFLOP/s, over a few square sizes."""
     import torch
@@ -111,13 +115,17 @@ def gemm_peak_gflops(dtype_name: str, repeats: int) -> float:
     best = 0.0
     for size in (512, 1024, 2048):
         a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+        started = time.perf_counter()
         torch.mm(a, b)  # warm-up
+        slow = time.perf_counter() - started > SLOW_MULTIPLY_S
         rates = []
         for _ in range(repeats):
             started = time.perf_counter()
             torch.mm(a, b)
             rates.append(2 * size**3 / (time.perf_counter() - started) / 1e9)
         best = max(best, statistics.median(rates))
+        if slow:  # bf16 without hardware support: 2048 would take minutes for the same rate
+            break
     return best
 
 
