@@ -31,6 +31,9 @@ CODE_WORDS = frozenset({"id", "ids", "idx", "index", "code", "num", "number", "n
 RECORDS, LISTS = "records", "lists"
 # Longest column listing in a message; a wide table is summarised after these.
 LISTED_COLUMNS = 30
+# A column name of this many words or characters reads as a text: the first row of a csv without a
+# header line, taken for column names.
+SENTENCE_WORDS, SENTENCE_CHARACTERS = 5, 40
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,11 @@ def choose_columns(
     if with_label and text is not None and text == label:
         problems.append((f"text and label are both column {text!r}; name two different columns", False))
     if problems:
-        listing = f"; {where} has columns {listed(layout)}" if any(lists for _, lists in problems) else ""
+        listing = (
+            f"; {where} has columns {listed(layout)}{_headerless_hint(layout)}"
+            if any(lists for _, lists in problems)
+            else ""
+        )
         raise DataError("; ".join(problem for problem, _ in problems) + listing)
     assert chosen_text is not None
     note = None
@@ -311,6 +318,28 @@ def _closest(layout: Layout, name: str) -> str:
         close = difflib.get_close_matches(name.strip().lower(), list(lowered), n=1, cutoff=0.5)
         loose = [lowered[close[0]]] if close else []
     return f" (closest: {loose[0]!r})" if loose else ""
+
+
+def _headerless_hint(layout: Layout) -> str:
+    """A hint for a csv without a header line, whose first row was taken for column names: a column
+    named like a sentence."""
+    sentence = next(
+        (
+            name
+            for name in layout.columns
+            if len(_words(name)) >= SENTENCE_WORDS or len(name) > SENTENCE_CHARACTERS
+        ),
+        None,
+    )
+    if sentence is None:
+        return ""
+    shown = sentence
+    if len(sentence) > SENTENCE_CHARACTERS:  # cut at a space, where there is one
+        shown = sentence[:SENTENCE_CHARACTERS].rsplit(" ", 1)[0] + "..."
+    return (
+        f" ({shown!r} reads as a text, not a column name: if the file has no header line, add one naming "
+        "its columns, such as text and label, as its first line)"
+    )
 
 
 def listed(layout: Layout) -> str:

@@ -788,3 +788,26 @@ def test_a_csv_line_of_spaces_alone_is_no_row_in_predict_as_in_train(tmp_path):
     spaced.write_text(lines("text,label", *rows[:10], '"   ",a', *rows[10:]), encoding="utf-8")
     records = [record for chunk in from_file(spaced).chunks for record in chunk]
     assert [record.text for record in records] == [*texts[:10], "   ", *texts[10:]]
+
+
+def test_a_csv_without_a_header_line_gets_a_hint_in_train_and_predict(tmp_path):
+    """Its first row becomes the column names; the error listed them with no word on why."""
+    from attncli.records import from_file
+
+    headless = tmp_path / "headless.csv"
+    headless.write_text(
+        lines(*(f"the match ended in a draw after extra time number {i},{TWO[i % 2]}" for i in range(20))),
+        encoding="utf-8",
+    )
+    hint = (
+        "('the match ended in a draw after extra...' reads as a text, not a column name: if the file has "
+        "no header line, add one naming its columns, such as text and label, as its first line)"
+    )
+    assert refusal(headless).endswith(hint)
+    with pytest.raises(DataError) as refused:
+        from_file(headless)
+    assert str(refused.value).endswith(hint)
+    # Column names that read as names get no hint, however unusual.
+    named = tmp_path / "named.csv"
+    named.write_text(lines("Customer Feedback,Outcome", *ab_rows()), encoding="utf-8")
+    assert "header line" not in refusal(named)
