@@ -248,7 +248,67 @@ def special_ids_of(tokenizer: Tokenizer) -> set[int]:
 def readable_text(text: str) -> str:
     """`text` with each lone surrogate replaced by U+FFFD, character for character (so offsets
     still point into the original): the tokenizer refuses them, and no output could hold them."""
-    return LONE_SURROGATE.sub("\ufffd", text)
+    return text if text.isascii() else LONE_SURROGATE.sub("\ufffd", text)
+
+
+def ascii_reader(tokenizer: Tokenizer) -> Tokenizer | None:
+    """`tokenizer` without the normaliser steps that leave ASCII text as it is (Unicode forms, CJK
+    spacing, replacements of non-ASCII characters), which encodes an ASCII text exactly as the whole
+    pipeline does (the same ids, offsets and words), in a third less time on English; None where no
+    step can be left out. Made once per tokenizer, as it stands (a tokenizer changed since is a new one)."""
+    import json
+
+    from tokenizers import Tokenizer
+
+    saved = tokenizer.to_str()  # 1 ms for a 16,000-entry vocabulary; building a reader takes 20
+    if saved in _ASCII_READERS:
+        return _ASCII_READERS[saved]
+    whole = json.loads(saved)
+    steps = _ascii_steps(whole.get("normalizer"))
+    reader = None
+    if steps is not None:
+        whole["normalizer"] = {"type": "Sequence", "normalizers": steps} if steps else None
+        reader = Tokenizer.from_str(json.dumps(whole))
+    if len(_ASCII_READERS) >= ASCII_READERS_KEPT:
+        _ASCII_READERS.pop(next(iter(_ASCII_READERS)))
+    _ASCII_READERS[saved] = reader
+    return reader
+
+
+# Readers of ASCII text by the JSON of the tokenizer they read for; a process meets one or two
+# tokenizers, more only in tests.
+_ASCII_READERS: dict[str, Tokenizer | None] = {}
+ASCII_READERS_KEPT = 8
+# Normaliser steps that never change ASCII text: no ASCII character has another Unicode form, and
+# StripAccents removes only combining marks.
+_ASCII_UNCHANGED = frozenset({"NFC", "NFD", "NFKC", "NFKD", "StripAccents"})
+# Regular expressions of attn's own Replace steps that match no ASCII character.
+_NON_ASCII_PATTERNS = frozenset({INVISIBLE})
+
+
+def _ascii_steps(normalizer: dict | None) -> list[dict] | None:
+    """The steps of a tokenizer.json normaliser that can change ASCII text, or None where that is all
+    of them. Steps of unknown kinds are kept, whatever they do."""
+    if normalizer is None:
+        return None
+    steps = normalizer["normalizers"] if normalizer.get("type") == "Sequence" else [normalizer]
+    kept: list[dict] = []
+    for step in steps:
+        kind = step.get("type")
+        pattern = step.get("pattern") or {}
+        if kind in _ASCII_UNCHANGED:
+            continue
+        if kind == "BertNormalizer" and not step.get("clean_text"):
+            # Its CJK spacing and accent stripping leave ASCII alone; only its lowercasing is left.
+            if step.get("lowercase"):
+                kept.append({"type": "Lowercase"})
+            continue
+        if kind == "Replace" and (
+            not str(pattern.get("String", "a")).isascii() or pattern.get("Regex") in _NON_ASCII_PATTERNS
+        ):
+            continue
+        kept.append(step)
+    return kept if len(kept) < len(steps) else None
 
 
 def fallback_id_of(tokenizer: Tokenizer) -> int:
@@ -273,16 +333,37 @@ def _truncated(
     padding (which the model would not read: a text of only "[PAD]" had nothing to attend to).
     """
     fallback, pad_id = fallback_id_of(tokenizer), pad_id_of(tokenizer)
-    encode_batch = (
-        tokenizer.encode_batch if offsets else getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
-    )
+    reader = ascii_reader(tokenizer)
     for batch in _batched(texts, 4096):
         batch = [readable_text(text) for text in batch]
-        for encoding in encode_batch(batch, add_special_tokens=False):
+        for encoding in _encodings(tokenizer, reader, batch, offsets=offsets):
             ids = encoding.ids[:max_length]
             if pad_id in ids:
                 ids = [fallback if token == pad_id else token for token in ids]
             yield ids or [fallback], encoding
+
+
+def _encodings(
+    tokenizer: Tokenizer, reader: Tokenizer | None, texts: list[str], *, offsets: bool
+) -> list[Encoding]:
+    """The encodings of `texts` in order, the ASCII ones by `reader` where there is one."""
+
+    def encode(by: Tokenizer, batch: list[str]) -> list[Encoding]:
+        # encode_batch_fast (tokenizers 0.21 and later) leaves the offsets empty.
+        fast = getattr(by, "encode_batch_fast", by.encode_batch)
+        return (by.encode_batch if offsets else fast)(batch, add_special_tokens=False)
+
+    ascii_rows = [row for row, text in enumerate(texts) if text.isascii()] if reader is not None else []
+    if reader is None or not ascii_rows:
+        return encode(tokenizer, texts)
+    if len(ascii_rows) == len(texts):
+        return encode(reader, texts)
+    others = [row for row, text in enumerate(texts) if not text.isascii()]
+    encodings: list[Encoding] = [None] * len(texts)  # type: ignore[list-item]
+    for rows, by in ((ascii_rows, reader), (others, tokenizer)):
+        for row, encoding in zip(rows, encode(by, [texts[row] for row in rows]), strict=True):
+            encodings[row] = encoding
+    return encodings
 
 
 def token_ids(

@@ -7,6 +7,7 @@ from attncli.tokenizer import (
     PAD_TOKEN,
     PackedSequences,
     encode,
+    fallback_id_of,
     load_tokenizer,
     pack_ids,
     pad_batch,
@@ -257,3 +258,71 @@ def test_a_unigram_vocabulary_too_small_for_the_texts_characters_names_the_size_
     )
     tokenizer = train_tokenizer(texts, TokenizerConfig(kind="unigram", vocab_size=characters))
     assert tokenizer.get_vocab_size() >= characters
+
+
+def _plain(tokenizer, texts):
+    """ids, offsets and words of `texts` by the whole pipeline, as tokenizers gives them."""
+    return [
+        (encoding.ids, encoding.offsets, encoding.word_ids)
+        for encoding in tokenizer.encode_batch(texts, add_special_tokens=False)
+    ]
+
+
+ASCII_TEXTS = [
+    "The QUICK brown fox, 42 times!",
+    "tab\there\x00nul\x7fdel\x1cseparator\r\nline \x0bvertical\x0cform feed  end",
+    "Written [PAD] in a text, and [UNK] too.",
+    "   ",
+    "",
+    "ALL CAPS: A.B.C. e-mail @ 3.14 #tag (brackets) {braces} \"quotes\" 'single'",
+]
+
+
+def _ascii_texts(seed: int, count: int) -> list[str]:
+    import random
+
+    generator = random.Random(seed)
+    return [
+        "".join(chr(generator.randrange(128)) for _ in range(generator.randrange(40))) for _ in range(count)
+    ]
+
+
+@pytest.mark.parametrize("kind", ["wordpiece", "bpe", "unigram", "word"])
+def test_ascii_texts_read_without_the_steps_that_leave_them_alone_encode_the_same(kind):
+    from attncli.tokenizer import ascii_reader
+
+    tokenizer = train_tokenizer(
+        TEXTS * 2 + ASCII_TEXTS, TokenizerConfig(kind=kind, vocab_size=150, min_frequency=1)
+    )
+    reader = ascii_reader(tokenizer)
+    assert reader is not None
+    assert [step.__class__.__name__ for step in reader.normalizer] == ["Replace", "Lowercase"]
+    texts = ASCII_TEXTS + _ascii_texts(seed=0, count=300)
+    assert _plain(reader, texts) == _plain(tokenizer, texts)
+    # And through attn's own encoding, in order, with texts that are not ASCII among them.
+    mixed = [
+        text
+        for pair in zip(texts, [*TEXTS, "ΣΊΣΥΦΟΣ straße İstanbul", "中文 text"] * 80, strict=False)
+        for text in pair
+    ]
+    expected = _plain(tokenizer, [readable_text(text) for text in mixed])
+    got = encode(tokenizer, mixed, max_length=1000)
+    unknown, pad = fallback_id_of(tokenizer), pad_id_of(tokenizer)
+    for (ids, offsets, _), item in zip(expected, got, strict=True):
+        if ids:  # an empty text stands in as one unknown token, and "[PAD]" in a text is unknown
+            assert (item.ids, item.offsets) == ([unknown if i == pad else i for i in ids], offsets)
+    assert [ids for ids, _ in token_ids(tokenizer, mixed, max_length=1000)] == [item.ids for item in got]
+
+
+def test_a_normaliser_with_nothing_to_leave_out_for_ascii_has_no_reader():
+    from tokenizers import normalizers
+
+    from attncli.tokenizer import ascii_reader
+
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=150, min_frequency=1))
+    assert ascii_reader(tokenizer) is not None
+    # Changed since, it is read as it now stands.
+    tokenizer.normalizer = normalizers.Sequence([normalizers.Lowercase(), normalizers.Strip()])
+    assert ascii_reader(tokenizer) is None
+    tokenizer.normalizer = None
+    assert ascii_reader(tokenizer) is None
