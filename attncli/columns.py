@@ -34,6 +34,8 @@ LISTED_COLUMNS = 30
 # A column name of this many words or characters reads as a text: the first row of a csv without a
 # header line, taken for column names.
 SENTENCE_WORDS, SENTENCE_CHARACTERS = 5, 40
+# The files that have a header line to miss.
+DELIMITED_FILE = re.compile(r"\.(csv|tsv)(\.(gz|bz2|xz|zst))?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ def choose_columns(
         problems.append((f"text and label are both column {text!r}; name two different columns", False))
     if problems:
         listing = (
-            f"; {where} has columns {listed(layout)}{_headerless_hint(layout)}"
+            f"; {where} has columns {listed(layout)}{_headerless_hint(layout, where)}"
             if any(lists for _, lists in problems)
             else ""
         )
@@ -320,14 +322,16 @@ def _closest(layout: Layout, name: str) -> str:
     return f" (closest: {loose[0]!r})" if loose else ""
 
 
-def _headerless_hint(layout: Layout) -> str:
-    """A hint for a csv without a header line, whose first row was taken for column names: a column
-    named like a sentence."""
+def _headerless_hint(layout: Layout, where: str) -> str:
+    """A hint for a csv or tsv file without a header line, whose first row was taken for column
+    names: a column named like a sentence."""
+    if not DELIMITED_FILE.search(where):
+        return ""
     sentence = next(
         (
             name
             for name in layout.columns
-            if len(_words(name)) >= SENTENCE_WORDS or len(name) > SENTENCE_CHARACTERS
+            if len(name.split()) >= SENTENCE_WORDS or len(name) > SENTENCE_CHARACTERS
         ),
         None,
     )

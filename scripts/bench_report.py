@@ -106,8 +106,8 @@ def targets(results: dict[str, Any]) -> list[tuple[str, bool, str]]:
                 "batch prediction at least half the fp32 physical limit",
                 attn["predict_share_of_limit"] >= TARGET_PREDICT_SHARE,
                 f"{attn['predict_docs_per_s']:,.0f} docs/s of {attn['predict_limit_docs_per_s']:,.0f} "
-                "(the fp32 peak measured before each timing / forward FLOPs per document; median of the "
-                f"timings) = {_pct(attn['predict_share_of_limit'])}",
+                "(the median fp32 peak measured before each timing / forward FLOPs per document) = "
+                f"{_pct(attn['predict_share_of_limit'])}",
             )
         )
     precision = attn.get("precision", "fp32")

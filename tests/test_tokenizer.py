@@ -326,3 +326,46 @@ def test_a_normaliser_with_nothing_to_leave_out_for_ascii_has_no_reader():
     assert ascii_reader(tokenizer) is None
     tokenizer.normalizer = None
     assert ascii_reader(tokenizer) is None
+
+
+def _user_tokenizer(normalizer, added=()):
+    """A word-level tokenizer.json of someone else's making, with `normalizer` and added tokens."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    words = ["so", "naive", "naïve", "hello", "...", "…", "a", "b", "file", "abc", "é", "▁a", "▁b"]
+    tokenizer = Tokenizer(models.WordLevel({word: i for i, word in enumerate(["[UNK]", *words])}, "[UNK]"))
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.add_tokens(list(added))  # normalized=True, as tokenizers adds them by default
+    return tokenizer
+
+
+def test_ascii_reader_of_someone_elses_tokenizer_reads_as_the_whole_pipeline():
+    """Found in review: an added token matched on its normalised form, and steps after one that writes
+    non-ASCII (a "▁", an ellipsis), read otherwise without the steps left out."""
+    from tokenizers import normalizers
+
+    from attncli.tokenizer import ascii_reader
+
+    texts = ["so naive hello", "hello...", "a  b", "a b", "file ABC", "Naive so"]
+    cases = [
+        (normalizers.Sequence([normalizers.NFC(), normalizers.BertNormalizer(clean_text=False)]), ["Naïve"]),
+        (normalizers.Sequence([normalizers.NFKC()]), ["ﬁle"]),
+        (normalizers.Sequence([normalizers.Replace("...", "…"), normalizers.NFKC()]), []),
+        (normalizers.Sequence([normalizers.Replace(" ", "▁"), normalizers.Replace("▁▁", "▁")]), []),
+        (normalizers.Sequence([normalizers.Prepend("▁"), normalizers.NFKC()]), []),
+        (normalizers.Sequence([normalizers.NFD(), normalizers.StripAccents(), normalizers.Lowercase()]), []),
+        (normalizers.BertNormalizer(clean_text=False, lowercase=True), []),
+    ]
+    for normalizer, added in cases:
+        tokenizer = _user_tokenizer(normalizer, added)
+        reader = ascii_reader(tokenizer)
+        if reader is not None:
+            assert _plain(reader, texts) == _plain(tokenizer, texts), normalizer.__getstate__()
+        assert [ids for ids, _ in token_ids(tokenizer, texts, max_length=50)] == [
+            ids or [0] for ids, _, _ in _plain(tokenizer, texts)
+        ]
+    # Where the steps left out could change nothing that follows, there is a reader.
+    assert ascii_reader(_user_tokenizer(cases[5][0])) is not None
+    assert ascii_reader(_user_tokenizer(cases[6][0])) is not None
+    assert ascii_reader(_user_tokenizer(*cases[0])) is None  # "Naïve" is matched as "naive"

@@ -43,6 +43,17 @@ def test_additive_scores_gradients_are_those_of_v_dot_tanh():
         assert torch.allclose(mine, expected, atol=1e-6)
 
 
+def test_additive_scores_in_half_precision_are_tanhs_own():
+    # The sigmoid form rounds its larger intermediate sum more coarsely in bf16: half precision keeps tanh.
+    torch.manual_seed(0)
+    scoring = AdditiveScoring(2, 8)
+    q, k = torch.randn(1, 2, 3, 8, dtype=torch.bfloat16), torch.randn(1, 2, 5, 8, dtype=torch.bfloat16)
+    expected = torch.einsum(
+        "bhqkd,hd->bhqk", torch.tanh(q.unsqueeze(-2) + k.unsqueeze(-3)), scoring.v.bfloat16()
+    )
+    assert torch.equal(scoring(q, k), expected)
+
+
 @pytest.mark.parametrize("kind", ["dot", "scaled_dot"])
 def test_fused_scale_makes_torch_kernel_compute_the_same_attention(kind):
     torch.manual_seed(0)

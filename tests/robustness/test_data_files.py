@@ -807,7 +807,12 @@ def test_a_csv_without_a_header_line_gets_a_hint_in_train_and_predict(tmp_path):
     with pytest.raises(DataError) as refused:
         from_file(headless)
     assert str(refused.value).endswith(hint)
-    # Column names that read as names get no hint, however unusual.
+    # Column names that read as names get no hint, however unusual, nor do files without header lines.
     named = tmp_path / "named.csv"
-    named.write_text(lines("Customer Feedback,Outcome", *ab_rows()), encoding="utf-8")
+    named.write_text(
+        lines("Customer Feedback,customer_comment_as_typed_by_user", *ab_rows()), encoding="utf-8"
+    )
     assert "header line" not in refusal(named)
+    keyed = tmp_path / "keyed.jsonl"
+    write_jsonl(keyed, [{"the comment as the customer typed it in": "soup", "outcome": "food"}] * 4)
+    assert "has columns" in refusal(keyed) and "header line" not in refusal(keyed)
