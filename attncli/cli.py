@@ -1212,6 +1212,17 @@ def _command_path(context: Any, group: Any) -> str:
     return f"attn {name}" if name in getattr(group, "commands", {}) else "attn"
 
 
+def _dash_text_hint(error: Any, path: str) -> str | None:
+    """For `attn predict RUN "-5% shares"`: click took the text for an unknown option. Said where the
+    command takes texts and the word given is no near miss of an option."""
+    if type(error).__name__ != "NoSuchOption" or getattr(error, "possibilities", None):
+        return None
+    if path not in ("attn predict", "attn inspect"):
+        return None
+    given = next((arg for arg in sys.argv[1:] if arg.startswith(str(error.option_name))), error.option_name)
+    return f"a text that starts with '-' goes after '--': {path} RUN -- {shlex.quote(given)}"
+
+
 def _run_app() -> int:
     """The command's exit status; a usage error (an unknown option, a value out of range, a missing
     argument) is one `error:` line as every other refusal, where click printed four."""
@@ -1234,7 +1245,8 @@ def _run_app() -> int:
             error.show()
         else:
             message = " ".join(error.format_message().split()).rstrip(".")
-            sys.stderr.write(f"error: {message}; see {_command_path(error.ctx, command)} --help\n")
+            path = _command_path(error.ctx, command)
+            sys.stderr.write(f"error: {message}; {_dash_text_hint(error, path) or f'see {path} --help'}\n")
         return int(error.exit_code)
     except click_exception as caught:
         other: Any = caught

@@ -33,6 +33,7 @@ from attncli.textfiles import (
     csv_dialect,
     delimiter_note,
     header_row,
+    json_error_place,
     ragged_row_error,
     require_readable,
     require_records,
@@ -426,7 +427,9 @@ def _csv_source(
                     if not row or not last_line[0].strip():
                         continue  # a blank line, or spaces alone, is no row (as pandas reads it for train)
                     row += [""] * (len(header) - len(row))  # a short (ragged) row: missing cells are empty
-                    yield Record(index=index, text=row[position], fields=dict(zip(header, row, strict=True)))
+                    # An empty cell is a missing value, as training reads it (pandas' NA).
+                    text = row[position] or None
+                    yield Record(index=index, text=text, fields=dict(zip(header, row, strict=True)))
                     index += 1
             except csv.Error as error:
                 raise DataError(f"line {rows.line_num} of {path} is not valid csv ({error})") from None
@@ -469,7 +472,7 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
                 yield number, json.loads(line)
             except json.JSONDecodeError as error:
                 raise DataError(
-                    f"line {number} of {path} is not JSON: {error.msg} at column {error.colno}; "
+                    f"line {number} of {path} is not JSON: {error.msg} {json_error_place(error)}; "
                     "give one JSON object per line"
                 ) from None
 

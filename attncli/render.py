@@ -425,19 +425,17 @@ def _confusion_heatmap(result: EvalResult) -> Table:
 
 
 def _calibration_note(temperature: float, state: str) -> str:
-    """Said beside a temperature of 1, which is fitted or left unchanged alike, and beside one at
+    """Why a temperature is what it is: fitted, left at 1 (which a fit of 1 would look like), or at
     an end of the search, where the best fit may lie further out."""
     if state != "fitted":
         return f" ({CALIBRATION_STATES.get(state, state)})"
-    if temperature == 1.0:
-        return " (fitted on the validation split)"
     if math.isclose(temperature, GRID_LOW) or math.isclose(temperature, GRID_HIGH):
         end, confidence = ("lowest", "under") if temperature < 1 else ("highest", "over")
         return (
             f" (the {end} searched: the model was {confidence}-confident on the validation split, "
             "perhaps more than this corrects)"
         )
-    return ""
+    return " (fitted on the validation split)"
 
 
 def _reliability(result: EvalResult) -> RenderableType:

@@ -95,7 +95,9 @@ def missing_path_message(source: str) -> str:
         names = sorted(entry.name for entry in os.scandir(folder) if not entry.name.startswith("."))
     except OSError:
         names = []
-    close = difflib.get_close_matches(missing, names, n=3, cutoff=0.7)
+    # The same name but for case (EV.CSV for ev.csv) first: difflib compares case-sensitively.
+    same = [name for name in names if name.lower() == missing.lower()]
+    close = same or difflib.get_close_matches(missing, names, n=3, cutoff=0.7)
     suggestion = f"; did you mean {' or '.join(close)}?" if close else ""
     return f"{source} does not exist ({folder} has no {missing}{suggestion})"
 

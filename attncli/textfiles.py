@@ -146,6 +146,12 @@ def header_line(path: Path, *, encoding: str) -> str:
             f"{path} does not read as {encoding} ({error}); pass --encoding (or set data.encoding) with the "
             "file's encoding, for example utf-8"
         ) from None
+    if "\r" in text and "\n" not in text:
+        raise DataError(
+            f'{path} ends its lines with a carriage return alone (as Excel for Mac\'s "CSV (Macintosh)" '
+            "writes them); convert them to line feeds first, for example with "
+            f"tr '\\r' '\\n' < {path} > {path.stem}-lf{path.suffix}"
+        )
     lines = text.removeprefix(BOM).split("\n")
     # pandas skips blank lines (spaces alone included) above the header, and so do attn's own
     # readers (`header_row`).
@@ -485,6 +491,12 @@ def ragged_row_error(
     )
 
 
+def json_error_place(error: json.JSONDecodeError) -> str:
+    """Where on its line a JSON line is wrong: the decoder, given the line with its line end, puts an
+    object left open at column 1 of the next line."""
+    return "at the end of the line" if error.lineno > 1 else f"at column {error.colno}"
+
+
 def first_bad_json_line(path: Path, *, encoding: str) -> tuple[int, str] | None:
     """(line, reason) of the first non-blank line of a JSON-lines file that is not a JSON object."""
     with path.open(encoding=encoding) as file:
@@ -495,7 +507,7 @@ def first_bad_json_line(path: Path, *, encoding: str) -> tuple[int, str] | None:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as error:
-                return number, f"not JSON: {error.msg} at column {error.colno}"
+                return number, f"not JSON: {error.msg} {json_error_place(error)}"
             if not isinstance(value, dict):
                 return number, f"a JSON {type(value).__name__}, not an object"
     return None

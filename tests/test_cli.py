@@ -196,6 +196,15 @@ def test_a_usage_error_or_a_repeated_option_is_one_error_line_and_attn_alone_sti
         assert error.startswith("error: ") and error.count("\n") == 1 and named in error, error
         assert error.endswith(f"; see attn {command} --help\n".replace("  ", " ")), error
     assert alone.startswith("Usage: attn [OPTIONS] COMMAND [ARGS]...") and "Commands:" in alone
+    # A text that starts with '-' is taken for an unknown option: the error says where texts go.
+    dash = subprocess.run(
+        [*ATTN.split(), "predict", "nowhere", "-5% shares"], capture_output=True, text=True, env=ENV
+    )
+    assert (dash.returncode, dash.stderr) == (
+        2,
+        "error: No such option: -5; a text that starts with '-' goes after '--': "
+        "attn predict RUN -- '-5% shares'\n",
+    )
 
 
 def test_predict_and_inspect_refuse_to_write_over_the_file_on_their_standard_input(tmp_path):

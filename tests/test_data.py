@@ -341,6 +341,10 @@ def test_missing_text_and_unseen_validation_label(tmp_path):
 def test_missing_paths_and_unreachable_hub(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         load_splits(DataConfig(source=str(tmp_path / "absent.csv")))
+    for name in ("ev.csv", "semi.csv"):  # a name that differs but for case is the one meant
+        (tmp_path / name).write_text("text,label\n")
+    with pytest.raises(DataError, match=r"has no EV.CSV; did you mean ev.csv\?\);"):
+        load_splits(DataConfig(source=str(tmp_path / "EV.CSV")))
     with pytest.raises(DataError, match="no split files"):
         load_splits(DataConfig(source=str(tmp_path)))
     # HF_DATASETS_OFFLINE=1 (conftest) makes the Hub lookup fail at once, without the network.

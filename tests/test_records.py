@@ -47,7 +47,7 @@ def test_csv_rows_keep_their_columns_as_written(tmp_path):
     assert [(r.index, r.text, r.fields["id"]) for r in records] == [
         (0, "great, really\nsecond line", "007"),
         (1, "meh", "008"),  # a ragged row: its missing cell is empty
-        (2, "", "009"),
+        (2, None, "009"),  # an empty cell is a missing text, as training reads it: "no text in this row"
     ]
     assert records[1].fields["stars"] == ""
 

@@ -306,7 +306,7 @@ def test_eval_without_errors_asked_and_with_none_found():
 @pytest.mark.parametrize(
     ("temperature", "state", "said"),
     [
-        (1.5, "fitted", "bins; temperature 1.50\n"),
+        (1.5, "fitted", "bins; temperature 1.50 (fitted on the validation split)\n"),
         (1.0, "fitted", "temperature 1.00 (fitted on the validation split)"),
         (
             0.25,

@@ -631,7 +631,7 @@ def test_a_tsv_whose_quotes_are_text_keeps_them_and_every_row_in_train_and_predi
     assert note in splits.notes
     assert every_text(splits) == sorted(texts)
     source = from_file(path)
-    assert [record.text for chunk in source.chunks for record in chunk] == [*texts, ""]
+    assert [record.text for chunk in source.chunks for record in chunk] == [*texts, None]  # an empty cell
     assert note in source.notes
     quoted = tmp_path / "quoted.tsv"  # as pandas' to_csv(sep="\t") writes it
     quoted.write_text("text\tlabel\n" + '"""Great"" movie"\tpos\n"two\nlines"\tneg\n' * 3, encoding="utf-8")
@@ -816,3 +816,33 @@ def test_a_csv_without_a_header_line_gets_a_hint_in_train_and_predict(tmp_path):
     keyed = tmp_path / "keyed.jsonl"
     write_jsonl(keyed, [{"the comment as the customer typed it in": "soup", "outcome": "food"}] * 4)
     assert "has columns" in refusal(keyed) and "header line" not in refusal(keyed)
+
+
+def test_a_csv_with_carriage_returns_alone_for_line_ends_is_refused_in_train_and_predict(tmp_path):
+    """Excel for Mac's "CSV (Macintosh)": train and eval stopped on the csv module's own words
+    ("new-line character seen in unquoted field - do you need to open the file in universal-newline
+    mode?") with exit 1."""
+    from attncli.records import from_file
+
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"text,label\r" + b"".join(b"row %d,%s\r" % (i, TWO[i % 2].encode()) for i in range(20)))
+    expected = (
+        f'{path} ends its lines with a carriage return alone (as Excel for Mac\'s "CSV (Macintosh)" writes '
+        f"them); convert them to line feeds first, for example with tr '\\r' '\\n' < {path} > mac-lf.csv"
+    )
+    assert refusal(path) == expected
+    with pytest.raises(DataError) as refused:
+        from_file(path)
+    assert str(refused.value) == expected
+
+
+def test_a_json_line_left_open_is_said_to_end_too_soon_not_to_fail_at_column_1(tmp_path):
+    from attncli.records import from_file
+
+    path = write_jsonl(tmp_path / "open.jsonl", [{"text": "soup", "label": "food"}] * 3)
+    path.write_text(path.read_text() + '{"text": "bread", "label": "food"\n', encoding="utf-8")
+    expected = f"line 4 of {path} is not JSON: Expecting ',' delimiter at the end of the line"
+    assert expected in refusal(path)
+    with pytest.raises(DataError) as refused:
+        list(from_file(path).chunks)
+    assert str(refused.value).startswith(expected)
