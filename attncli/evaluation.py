@@ -379,6 +379,7 @@ def load_labelled_split(
             f"{where} is attn predict's output, whose column {predicted[0]!r} holds its predictions, not "
             f"true labels: {error}"
         ) from None
+    notes += _like_predict_output_note(where, layout.columns, columns.label) if not predicted else ()
     other = other_than_trained_note(where, columns.text, trained=data.text_column, named=text_column)
     if other is not None and columns.note is not None and f"text column {columns.text!r}" in columns.note:
         other = None  # the loose match's own line already names it
@@ -494,6 +495,24 @@ def _most_confident_mistakes(
         )
         for position in chosen
     ]
+
+
+def _like_predict_output_note(where: str, columns: Sequence[str], label: str | None) -> tuple[str, ...]:
+    """A line for a table laid out as attn predict writes its output, but with its probability
+    columns gone (trimmed in a spreadsheet): its label column, followed by a score, may hold
+    predictions, which would score the model against itself."""
+    if label is None or label not in columns:
+        at = -1
+    else:
+        at = list(columns).index(label)
+    following = columns[at + 1] if 0 <= at < len(columns) - 1 else None
+    if following is None or following.lower() not in ("score", "attn_score"):
+        return ()
+    return (
+        f"warning: in {where} the label column {label!r} is followed by {following!r}, as in attn "
+        f"predict's output; if {label!r} holds predictions rather than true labels, these scores "
+        "measure the model against itself",
+    )
 
 
 def evaluate(

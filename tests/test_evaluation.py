@@ -1,3 +1,4 @@
+import csv
 import shutil
 from pathlib import Path
 
@@ -473,3 +474,36 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, m
 
     monkeypatch.setattr(attncli.evaluation, "SEEN_CHECK_ROWS", 100)
     assert evaluate(moved, str(folder), split="test").seen_in_training is None
+
+
+def test_a_trimmed_output_of_predict_is_warned_of_before_it_scores_the_model_against_itself(
+    loaded, trained, tmp_path
+):
+    """Found in a user's trial: predict's csv with its probability and reason columns deleted in a
+    spreadsheet is no longer known as predict's output, and eval scored its predictions as the truth
+    (100%) without a word."""
+    from typer.testing import CliRunner
+
+    from attncli.cli import app
+
+    truth = write_csv(tmp_path / "test.csv", _mislabelled(30, wrong=8))
+    plain = tmp_path / "texts.txt"
+    plain.write_text("".join(f"{row['text']}\n" for row in _mislabelled(30, wrong=8)))
+    full = tmp_path / "full.csv"
+    result = CliRunner().invoke(app, ["predict", str(trained.output), "-f", str(plain), "-o", str(full)])
+    assert result.exit_code == 0, result.output
+    trimmed = tmp_path / "trimmed.csv"
+    with full.open(newline="") as source, trimmed.open("w", newline="") as target:
+        writer = csv.writer(target)
+        writer.writerow(["index", "text", "label", "score"])
+        writer.writerows(
+            [row["index"], row["text"], row["label"], row["score"]] for row in csv.DictReader(source)
+        )
+    report = evaluate(loaded, str(trimmed))
+    assert report.accuracy == 1.0  # the predictions, scored as if they were the truth
+    assert (
+        "warning: in trimmed.csv the label column 'label' is followed by 'score', as in attn predict's "
+        "output; if 'label' holds predictions rather than true labels, these scores measure the model "
+        "against itself"
+    ) in report.notes
+    assert not [note for note in evaluate(loaded, str(truth)).notes if "followed by" in note]
