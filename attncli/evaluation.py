@@ -501,12 +501,10 @@ def _like_predict_output_note(where: str, columns: Sequence[str], label: str | N
     """A line for a table laid out as attn predict writes its output, but with its probability
     columns gone (trimmed in a spreadsheet): its label column, followed by a score, may hold
     predictions, which would score the model against itself."""
-    if label is None or label not in columns:
-        at = -1
-    else:
-        at = list(columns).index(label)
-    following = columns[at + 1] if 0 <= at < len(columns) - 1 else None
-    if following is None or following.lower() not in ("score", "attn_score"):
+    names = list(columns)
+    at = names.index(label) if label in names else len(names)
+    following = names[at + 1] if at + 1 < len(names) else ""
+    if following.lower() not in ("score", "attn_score"):
         return ()
     return (
         f"warning: in {where} the label column {label!r} is followed by {following!r}, as in attn "

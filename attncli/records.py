@@ -64,11 +64,12 @@ class Record:
 
 def carried_fields(fields: dict[str, Any], text: str | None, text_column: str | None) -> dict[str, Any]:
     """A row's columns as `--json` carries them beside its "text": the text column left out, unless
-    its value was no text (a number), so nothing of the row is lost."""
+    its value was no text (a number), so nothing of the row is lost. A csv's empty cell is the
+    missing text itself ("text": null)."""
     return {
         key: value
         for key, value in fields.items()
-        if key != text_column or (value is not None and value != text)
+        if key != text_column or (value not in (None, "") and value != text)
     }
 
 

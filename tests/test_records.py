@@ -4,7 +4,7 @@ import os
 import pytest
 
 from attncli.errors import DataError
-from attncli.records import _stdin_chunks, from_arguments, from_file
+from attncli.records import _stdin_chunks, carried_fields, from_arguments, from_file
 
 
 def _records(source):
@@ -50,6 +50,8 @@ def test_csv_rows_keep_their_columns_as_written(tmp_path):
         (2, None, "009"),  # an empty cell is a missing text, as training reads it: "no text in this row"
     ]
     assert records[1].fields["stars"] == ""
+    # --json carries the row's other columns; the empty text cell is the null text itself.
+    assert carried_fields(records[2].fields, records[2].text, "review_text") == {"id": "009", "stars": "1"}
 
 
 def test_csv_text_column_follows_training_then_the_usual_names(tmp_path):
