@@ -353,6 +353,26 @@ def _swap_into_place(staging: Path, path: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
+# Runs named where a folder of runs is passed for one (`attn info runs` for runs/bbc).
+RUNS_NAMED = 3
+
+
+def _runs_inside(folder: Path) -> str:
+    """The output folders or checkpoints just inside `folder`, newest first, for a message; empty
+    where there are none."""
+    try:
+        runs = [
+            child
+            for child in folder.iterdir()
+            if (child / CONFIG_FILE).is_file() or (child / BEST / CONFIG_FILE).is_file()
+        ]
+        runs.sort(key=lambda child: child.stat().st_mtime, reverse=True)
+    except OSError:
+        return ""
+    more = len(runs) - RUNS_NAMED
+    return ", ".join(str(child) for child in runs[:RUNS_NAMED]) + (f" and {more} more" if more > 0 else "")
+
+
 def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
     """config.json of the checkpoint at `path`, after checking the folder is complete and its values
     are those saved (`complete` False: that config.json is there and reads; `attn info` reports the
@@ -372,9 +392,14 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
             else ""
         )
         if len(missing) == len(REQUIRED_FILES):
+            inside = _runs_inside(path)
             raise CheckpointError(
                 f"{path} is not an attn checkpoint (no {', '.join(REQUIRED_FILES)}); "
-                "pass a folder written by `attn train`"
+                + (
+                    f"it holds the runs {inside}: pass one of them"
+                    if inside
+                    else "pass a folder written by `attn train`"
+                )
             )
         newest = path.parent / LAST
         instead = (

@@ -230,6 +230,23 @@ def test_a_folder_of_other_files_is_not_a_checkpoint(tmp_path):
     )
 
 
+def test_a_folder_of_runs_passed_for_a_run_names_them_newest_first(tmp_path):
+    import os
+
+    for age, name in enumerate(["newest", "older", "oldest", "first"]):
+        folder = tmp_path / name / "best" if name != "older" else tmp_path / name  # an output, a checkpoint
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+        os.utime(tmp_path / name, (1_000_000 - age, 1_000_000 - age))
+    (tmp_path / "notes").mkdir()  # no run
+    with pytest.raises(CheckpointError) as refused:
+        load_checkpoint(tmp_path)
+    assert str(refused.value).endswith(
+        f"it holds the runs {tmp_path / 'newest'}, {tmp_path / 'older'}, {tmp_path / 'oldest'} and 1 more: "
+        "pass one of them"
+    )
+
+
 def _forget_checksums(folder):
     """Make `folder` look written by an attn from before checksums: no "files" in config.json."""
     header = json.loads((folder / "config.json").read_text())
