@@ -131,13 +131,12 @@ DebugOption = Annotated[
 ]
 
 
-def _interrupted_before_training(output: Path | None, resume: Path | None, again: str | None = None) -> str:
+def _interrupted_before_training(output: Path | None, resume: Path | None, again: str | None) -> str:
     """What Ctrl-C says before the training loop starts (inside it, the loop saves last/ and says
     how to resume): nothing of this run was saved, and the folder is as it was; `again` is the
-    command that resumes as the interrupted one would have."""
+    command that resumes as the interrupted one would have (given wherever `resume` is)."""
     if resume is not None:
-        command = again or f"attn train --resume {resume}"
-        return f"interrupted before training resumed; {resume} is as it was ({command})"
+        return f"interrupted before training resumed; {resume} is as it was ({again})"
     if output is None:
         return "interrupted"
     return f"interrupted before training began; nothing was written, and {output} is as it was"

@@ -419,8 +419,7 @@ def load_labelled_split(
             # rows are scored, but which of them were trained on can no longer be told.
         trained_rows = f"one of the rows of {source} it trained on"
         if carve is not None:
-            side = carved if carve == "validation" else kept
-            labelled = held_out if carve == "validation" else trained_split
+            side, labelled = (carved, held_out) if carve == "validation" else (kept, trained_split)
             rows = array("q", (rows[row] for row in side))
     elif trained_on and "train" in raw.splits:
         training_texts = _texts_of(raw.splits["train"], columns.text)
