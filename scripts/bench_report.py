@@ -591,7 +591,11 @@ def markdown(
         for length, impls in sorted(by_length.items())
     ]
     target_rows = [[name, "met" if met else "**missed**", figures] for name, met, figures in targets(results)]
-    flags = ", ".join(machine.get("flags", [])) or "none of avx2/avx512/amx"
+    from bench import CPU_FLAGS
+
+    present = machine.get("flags", [])
+    absent = [flag for flag in CPU_FLAGS if flag not in present]
+    flags = (", ".join(present) or "none") + (f"; not {', '.join(absent)}" if absent else "")
     json_name = _from_top(json_path or path.with_name("bench-results.json"))
     return f"""# Benchmarks
 
