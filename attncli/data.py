@@ -224,7 +224,7 @@ def _whole(key: str) -> int | None:
     return int(number) if number is not None and number.is_integer() and abs(number) < 2**53 else None
 
 
-def _row_problem(text: Any, label: Any, feature: Any, columns: Columns) -> str | None:
+def row_problem(text: Any, label: Any, feature: Any, columns: Columns) -> str | None:
     """Why a row cannot be trained or scored on, if it cannot."""
     # A blank text is no text: predict gives it no label, so training does not learn one for it.
     if text is None:
@@ -261,7 +261,7 @@ def to_split(
     labels, skipped = array("q"), array("q")
     first: str | None = None
     for row, text, label in _scan(dataset, columns.text, columns.label):
-        problem = _row_problem(text, label, feature, columns)
+        problem = row_problem(text, label, feature, columns)
         if problem is not None:
             first = first or f"{origin.locate(row)} has {problem}"
             skipped.append(row)
@@ -293,6 +293,19 @@ def to_split(
     left_out = set(skipped)
     kept = array("q", (row for row in range(len(dataset)) if row not in left_out))
     return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept)
+
+
+def _labels_of_kept_rows(train: Any, columns: Columns, label_names: list[str], origin: Origin) -> list[str]:
+    """The labels of the train rows data.drop_invalid keeps: a label written only on rows without a
+    text is no class (a one-class file with one such row trained as two classes, one of them empty).
+    A ClassLabel column's names are the data's own, and stay."""
+    if hasattr(train.features[columns.label or ""], "names") or len(label_names) < 2:
+        return label_names
+    kept = to_split(
+        train, name="train", columns=columns, label_names=label_names, origin=origin, drop_invalid=True
+    )
+    present = set(kept.labels)
+    return [name for index, name in enumerate(label_names) if index in present]
 
 
 def _scan(dataset: Any, text_column: str, label_column: str) -> Iterator[tuple[int, Any, Any]]:
@@ -538,6 +551,8 @@ def load_splits(config: DataConfig) -> Splits:
     if len(used["train"]) == 0:
         raise DataError(f"the train split of {config.source} is empty; give it labelled rows")
     label_names, label_notes = labels_of(used["train"], columns.label or "")
+    if config.drop_invalid:
+        label_names = _labels_of_kept_rows(used["train"], columns, label_names, raw.origins["train"])
     if len(label_names) < 2:  # a row with no label may be why: to_split names the first
         to_split(
             used["train"], name="train", columns=columns, label_names=label_names,

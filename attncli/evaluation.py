@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from attncli.checkpoint import LoadedCheckpoint
-from attncli.columns import choose_columns, layout_of_schema, other_than_trained_note
+from attncli.columns import Columns, choose_columns, layout_of_schema, other_than_trained_note
 from attncli.data import (
     CHUNK_ROWS,
     Split,
@@ -20,6 +20,7 @@ from attncli.data import (
     folded,
     known_label_key,
     missing_label,
+    row_problem,
     rows_digest,
     rows_seen_in_training,
     stratified_split,
@@ -195,15 +196,24 @@ def _is_training_data(checkpoint: LoadedCheckpoint, source: str) -> bool:
     return same_source(source, checkpoint.header.get("data_path") or checkpoint.config.data.source)
 
 
-def _unknown_label_rows(dataset: Any, label_column: str, label_names: list[str]) -> dict[str, list[int]]:
-    """The rows of each label the model does not know (rows with no label are left to `to_split`)."""
+def _unknown_label_rows(
+    dataset: Any, columns: Columns, label_names: list[str], *, drop_invalid: bool
+) -> dict[str, list[int]]:
+    """The rows of each label the model does not know. Rows with no label are left to `to_split`,
+    and so are rows with no text where `drop_invalid` leaves them out: their label is never read."""
+    label_column = columns.label or ""
     feature = dataset.features[label_column]
     known = set(label_names)
     unknown: dict[str, list[int]] = {}
-    column = dataset.select_columns([label_column])
+    wanted = [label_column, columns.text] if drop_invalid else [label_column]
+    column = dataset.select_columns(wanted)
     for start in range(0, len(column), CHUNK_ROWS):
-        for offset, value in enumerate(column[start : start + CHUNK_ROWS][label_column]):
+        chunk = column[start : start + CHUNK_ROWS]
+        texts = chunk[columns.text] if drop_invalid else None
+        for offset, value in enumerate(chunk[label_column]):
             if missing_label(feature, value):  # left to `to_split`
+                continue
+            if texts is not None and row_problem(texts[offset], value, feature, columns) is not None:
                 continue
             key = known_label_key(feature, value, known)
             if key not in known:
@@ -232,11 +242,11 @@ def _look_alike_hint(ranked: list[tuple[str, list[int]]], label_names: list[str]
 
 
 def _drop_unknown_labels(
-    dataset: Any, label_column: str, label_names: list[str], *, where: str, ignore: bool
+    dataset: Any, columns: Columns, label_names: list[str], *, where: str, ignore: bool, drop_invalid: bool
 ) -> tuple[Any, Sequence[int], int]:
     """`dataset` without rows whose label the model never saw (an error unless `ignore`), the
     original row of each kept row, and how many were dropped."""
-    unknown = _unknown_label_rows(dataset, label_column, label_names)
+    unknown = _unknown_label_rows(dataset, columns, label_names, drop_invalid=drop_invalid)
     if not unknown:
         return dataset, range(len(dataset)), 0
     dropped = sum(len(rows) for rows in unknown.values())
@@ -384,13 +394,15 @@ def load_labelled_split(
     if other is not None and columns.note is not None and f"text column {columns.text!r}" in columns.note:
         other = None  # the loose match's own line already names it
     dataset = with_columns(dataset, columns, where=where)
+    drop_invalid = drop_invalid or data.drop_invalid
     dataset, rows, ignored = _drop_unknown_labels(
-        dataset, columns.label or "", checkpoint.label_names, where=where, ignore=ignore_unknown_labels
-    )
+        dataset, columns, checkpoint.label_names, where=where, ignore=ignore_unknown_labels,
+        drop_invalid=drop_invalid,
+    )  # fmt: skip
     origin = dataclasses.replace(raw.origins[name], rows=None if ignored == 0 else rows)
     labelled = to_split(
         dataset, name=name, columns=columns, label_names=checkpoint.label_names, origin=origin,
-        drop_invalid=drop_invalid or data.drop_invalid, drop_hint=EVAL_DROP_HINT,
+        drop_invalid=drop_invalid, drop_hint=EVAL_DROP_HINT,
     )  # fmt: skip
     left_out = len(dataset) - len(labelled)
     if labelled.rows is not None:

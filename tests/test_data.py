@@ -703,6 +703,20 @@ def test_a_nan_label_is_no_label_not_a_class_named_nan(tmp_path):
     assert sum(len(split) for split in splits.splits.values()) == 40 - 6  # rows 0, 7, ..., 35
 
 
+def test_a_label_written_only_on_rows_left_out_is_no_class(tmp_path):
+    """data.drop_invalid left a textless row out but kept its label: a one-class file trained as two
+    classes (one of them empty) and reported 100% validation macro-F1."""
+    rows = [{"text": "", "label": "other"}] + [{"text": f"news item {i}", "label": "news"} for i in range(30)]
+    write_csv(tmp_path / "one.csv", rows)
+    with pytest.raises(DataError, match=r"only one class \(news\)"):
+        load_splits(DataConfig(source=str(tmp_path / "one.csv"), drop_invalid=True))
+    two = rows + [{"text": f"sport item {i}", "label": "sport"} for i in range(30)]
+    write_csv(tmp_path / "two.csv", two)
+    splits = load_splits(DataConfig(source=str(tmp_path / "two.csv"), drop_invalid=True))
+    assert splits.label_names == ["news", "sport"]
+    assert sorted(set(splits.splits["train"].labels) | set(splits.splits["validation"].labels)) == [0, 1]
+
+
 def test_labels_written_with_a_zero_fraction_train_as_whole_numbers_and_truth_values_match(tmp_path):
     """pandas writes a star-rating column with a gap as 1.0 ... 5.0: the model's labels are 1 ... 5,
     so a test file writing 1 finds them; a model trained on "1.0" (before) still finds 1, and true,

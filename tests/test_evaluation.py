@@ -326,6 +326,17 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
         evaluate(loaded, str(wide))
 
 
+def test_rows_left_out_for_no_text_are_not_checked_for_unknown_labels(loaded, tmp_path):
+    """--drop-invalid leaves a row with no text out before its label is read: an unknown label there
+    is neither an error nor counted as ignored."""
+    rows = [{"text": "", "label": "music"}, *_mislabelled(6, wrong=0)]
+    path = write_csv(tmp_path / "blank.csv", rows)
+    with pytest.raises(DataError, match="'music' \\(1 row\\)"):  # read without --drop-invalid
+        evaluate(loaded, str(path))
+    result = evaluate(loaded, str(path), drop_invalid=True)
+    assert (result.n, result.ignored_unknown, result.to_json()["left_out_invalid"]) == (6, 0, 1)
+
+
 def test_errors_are_the_most_confident_mistakes_first(loaded, tmp_path):
     path = write_csv(tmp_path / "test.csv", _mislabelled(30, wrong=8))
     everything = evaluate(loaded, str(path), errors=100)
