@@ -7,7 +7,7 @@ import math
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -310,18 +310,65 @@ class PredictionLayout:
     label_width: int
     others_width: int
     text_width: int
+    labels: dict[str, str] = field(default_factory=dict)
+    """Each label as the table shows it, cut to `label_width` where it is longer."""
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name) or _shown(name)
 
 
 SCORE_WIDTH = 9
+
+# The widest a label is cut to on a terminal, unless a third of its width is more.
+LABEL_WIDTH = 24
 
 
 # The fewest cells of text a row shows before the next labels give way.
 MIN_TEXT_WIDTH = 16
 
 
+def _cut_in_middle(text: str, width: int) -> str:
+    """`text` in `width` cells: its first third and its end, with an ellipsis between."""
+    head = ""
+    for char in text:
+        if cell_len(head + char) > max(1, width // 3):
+            break
+        head += char
+    tail = ""
+    for char in reversed(text):
+        if cell_len(head) + 1 + cell_len(char + tail) > width:
+            break
+        tail = char + tail
+    return f"{head}…{tail}"
+
+
+def distinct_labels(label_names: Sequence[str], width: int) -> dict[str, str]:
+    """Each label as shown in `width` terminal cells: whole where it fits, else cut at the end, or,
+    where cuts at the end would make two labels look alike (Support > Complaint > billing and
+    ... > refund), in the middle, keeping the end that tells them apart."""
+    shown = {name: _shown(name) for name in label_names}
+    if all(cell_len(text) <= width for text in shown.values()):
+        return shown
+    ends = {name: _cut(text, width) for name, text in shown.items()}
+    if len(set(ends.values())) == len(set(shown.values())):
+        return ends
+    return {
+        name: text if cell_len(text) <= width else _cut_in_middle(text, width) for name, text in shown.items()
+    }
+
+
+def _cut(text: str, width: int) -> str:
+    cut = Text(text)
+    cut.truncate(width, overflow="ellipsis")
+    return cut.plain
+
+
 def prediction_layout(label_names: list[str], *, top_k: int, width: int) -> PredictionLayout:
-    # Widths in terminal cells: a Chinese label of 4 characters takes 8.
-    label_width = max(5, min(24, max(cell_len(_shown(label)) for label in label_names)))
+    # Widths in terminal cells: a Chinese label of 4 characters takes 8. Piped (no terminal: any
+    # width), labels are shown whole.
+    widest = max(LABEL_WIDTH, width // 3)
+    label_width = max(5, min(widest, max(cell_len(_shown(label)) for label in label_names)))
+    labels = distinct_labels(label_names, label_width)
     others = min(top_k, len(label_names)) - 1
     others_width = min(44, others * (label_width + 12)) if others > 0 else 0  # "label <0.0001%, "
     # index, space, label, space, score, (two spaces, next labels), two spaces, then the text
@@ -332,7 +379,7 @@ def prediction_layout(label_names: list[str], *, top_k: int, width: int) -> Pred
     if others_width < label_width + 12:  # not even one "label 12.3%"
         others_width = 0
     fixed += others_width + 2 if others_width else 0
-    return PredictionLayout(6, label_width, others_width, max(MIN_TEXT_WIDTH, width - fixed))
+    return PredictionLayout(6, label_width, others_width, max(MIN_TEXT_WIDTH, width - fixed), labels)
 
 
 def _cell(text: str, width: int, style: str = "", *, right: bool = False) -> Text:
@@ -360,10 +407,10 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
         parts += [_cell(f"({prediction.reason})", layout.label_width + SCORE_WIDTH + 1, "attn.muted")]
         others = ""
     else:
-        parts += [_cell(_shown(prediction.label), layout.label_width, "attn.label"), Text(" ")]
+        parts += [_cell(layout.label(prediction.label), layout.label_width, "attn.label"), Text(" ")]
         parts += [_cell(format_probability(prediction.score), SCORE_WIDTH, "attn.score", right=True)]
         others = ", ".join(
-            f"{_shown(label)} {format_probability(score)}" for label, score in prediction.top_k[1:]
+            f"{layout.label(label)} {format_probability(score)}" for label, score in prediction.top_k[1:]
         )
     if layout.others_width:
         parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]

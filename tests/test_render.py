@@ -2,6 +2,7 @@ import io
 import re
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 
 from attncli.evaluation import EvalResult, Mistake
@@ -220,6 +221,28 @@ def test_prediction_rows_put_the_label_first_and_cut_the_text_to_the_width():
     wide = prediction_layout(["体育运动", "科技"], top_k=2, width=80)  # widths in cells, not characters
     chinese = render_prediction_row(Prediction(0, "我喜欢足球", "体育运动", 0.9, [("体育运动", 0.9)]), wide)
     assert chinese.plain.split()[1] == "体育运动" and "…" not in chinese.plain
+
+
+def test_long_labels_stay_whole_where_they_fit_and_distinct_where_they_are_cut():
+    """Labels were cut to 24 cells at any width: three support categories all read
+    'Support > Customer comp…'."""
+    from attncli.render import distinct_labels
+
+    support = [f"Support > Customer complaint > {end}" for end in ("billing", "delivery", "refund")]
+    piped = prediction_layout(support, top_k=2, width=1 << 20)
+    assert piped.label_width == len(support[1]) and [piped.label(name) for name in support] == support
+    terminal = prediction_layout(support, top_k=2, width=80)
+    shown = [terminal.label(name) for name in support]
+    assert len(set(shown)) == 3 and all(cell_len(text) <= terminal.label_width < 39 for text in shown)
+    assert [text.split("…") for text in shown][0] == ["Support ", "mplaint > billing"]
+    row = render_prediction_row(Prediction(0, "a parcel", support[1], 0.9, [(support[1], 0.9)]), terminal)
+    assert shown[1].endswith("> delivery") and f" {shown[1]} " in row.plain
+    # Cut at the end where that keeps them apart; CJK widths in cells.
+    assert distinct_labels(["entertainment", "economy"], 6) == {
+        "entertainment": "enter…",
+        "economy": "econo…",
+    }
+    assert distinct_labels(["体育运动员们很好", "体育运动员们不好"], 9)["体育运动员们不好"] == "体…们不好"
 
 
 EVAL_RESULT = EvalResult(
