@@ -209,6 +209,15 @@ def _finish_replacing(path: Path) -> bool:
     return put_back
 
 
+def _checkpoint_above(path: Path) -> Path | None:
+    """The best/ or last/ checkpoint of a run that `path` lies inside, if it does: a run trained
+    there was deleted when the outer run saved again, resumed, or was overwritten."""
+    for folder in path.resolve().parents:
+        if folder.name in (BEST, LAST) and (folder / CONFIG_FILE).is_file():
+            return folder
+    return None
+
+
 def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> RunFolder:
     """Check that `path` can take this run, create it, and lock it; before any data loads."""
     if (why := unusable_path(path)) is not None:
@@ -225,6 +234,11 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
         raise CheckpointError(
             f"{option} {path} is the {path.name}/ checkpoint of the run in {path.parent}; pass the run "
             f"folder itself{other}"
+        )
+    if (checkpoint := _checkpoint_above(path)) is not None:
+        raise CheckpointError(
+            f"--output {path} is inside the {checkpoint.name}/ checkpoint of the run in {checkpoint.parent}, "
+            "which each save replaces whole (with everything in it); pass a folder outside it"
         )
     created = not path.exists()
     try:

@@ -58,6 +58,16 @@ def test_overwrite_replaces_only_an_attn_run(tmp_path):
     assert str(resumed.value) == (
         f"--resume {run / 'best'} is the best/ checkpoint of the run in {run}; pass the run folder itself"
     )
+    # Below a checkpoint, a run was accepted, and deleted by the outer run's next save or resume.
+    for inside in (run / "best" / "nested", run / "best" / "a" / "b"):
+        with pytest.raises(CheckpointError) as below:
+            open_run_folder(inside, overwrite=False)
+        assert str(below.value) == (
+            f"--output {inside} is inside the best/ checkpoint of the run in {run}, which each save "
+            "replaces whole (with everything in it); pass a folder outside it"
+        )
+        assert not inside.exists()
+    open_run_folder(run / "notes", overwrite=False).release()  # beside the checkpoints: nothing replaces it
 
 
 def test_a_second_run_is_refused_and_a_stale_lock_cleared(tmp_path):
