@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import json
 import os
 import shlex
@@ -856,7 +857,7 @@ def predict(
         typer.Option(
             "--output",
             "-o",
-            help="Write results to this file (it appears once complete).",
+            help="Write results to this file (it appears once complete); - is standard output.",
             show_default=False,
         ),
     ] = None,
@@ -869,6 +870,7 @@ def predict(
     debug: DebugOption = False,
 ) -> None:
     """Label texts: one result per input line or row, in order, numbered from 0."""
+    output = None if _is_standard_output(output) else output  # `-o -`: standard output, as --file -
 
     def action() -> None:
         from attncli.output import (
@@ -1025,11 +1027,19 @@ def inspect(
     ] = False,
     html: Annotated[
         Path | None,
-        typer.Option("--html", help="Also save the heatmaps as an HTML page.", show_default=False),
+        typer.Option(
+            "--html",
+            help="Also save the heatmaps as an HTML page (-: to standard output, in place of the view).",
+            show_default=False,
+        ),
     ] = None,
     svg: Annotated[
         Path | None,
-        typer.Option("--svg", help="Also save the heatmaps as an SVG picture.", show_default=False),
+        typer.Option(
+            "--svg",
+            help="Also save the heatmaps as an SVG picture (-: to standard output, in place of the view).",
+            show_default=False,
+        ),
     ] = None,
     no_color: Annotated[
         bool, typer.Option("--no-color", help="Print each token's weight as a number instead of colours.")
@@ -1050,11 +1060,14 @@ def inspect(
         _check_inputs(texts or [], file, text_column, delimiter)
         if as_json and (html or svg):
             raise ConfigError("--html and --svg save the heatmaps, which --json does not draw; drop one")
+        if _is_standard_output(html) and _is_standard_output(svg):
+            raise ConfigError("--html - and --svg - both ask for standard output; send one of them to a file")
         if html is not None and svg is not None and html.resolve() == svg.resolve():
             raise ConfigError(f"--html and --svg both name {html}; give each its own file")
         for written, option, suffixes in ((html, "--html", (".html", ".htm")), (svg, "--svg", (".svg",))):
-            _refuse_writing_over_input(written, option, texts or [], file)
-            check_output_file(written, option, replaces=suffixes)
+            if not _is_standard_output(written):
+                _refuse_writing_over_input(written, option, texts or [], file)
+                check_output_file(written, option, replaces=suffixes)
         loaded = _load_checkpoint(checkpoint, device, command="inspect", others=texts or [])
         config = loaded.config.model
         shown_rollout = rollout or default_view(config, layer=layer, pooling=pooling)
@@ -1064,7 +1077,9 @@ def inspect(
             texts or [], file, encoding=encoding, text_column=text_column,
             trained_column=loaded.config.data.text_column, delimiter=_delimiter(delimiter),
         )  # fmt: skip
-        console = _console(unwrapped_when_piped=True)
+        # `--html -` or `--svg -` sends the page to standard output, in place of the terminal's view.
+        page_only = _is_standard_output(html) or _is_standard_output(svg)
+        console = _console(file=io.StringIO()) if page_only else _console(unwrapped_when_piped=True)
         plain = no_color or console.no_color or not console.is_terminal  # NO_COLOR keeps color_system
         color_system = None if plain else console.color_system
         recorder = _recording_console() if html or svg else None
@@ -1121,14 +1136,25 @@ def _show_inspection(console, recorder, inspection, color_system, index) -> None
 def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:
     from attncli.output import atomic_output
 
-    if html is not None:
-        with atomic_output(html, "--html") as stream:
-            stream.write(recorder.export_html(clear=False, inline_styles=True))
-        typer.echo(f"saved {html}", err=True)
-    if svg is not None:
-        with atomic_output(svg, "--svg") as stream:
-            stream.write(recorder.export_svg(clear=False, title="attn inspect"))
-        typer.echo(f"saved {svg}", err=True)
+    pages = (
+        (html, "--html", lambda: recorder.export_html(clear=False, inline_styles=True)),
+        (svg, "--svg", lambda: recorder.export_svg(clear=False, title="attn inspect")),
+    )
+    for path, option, page in pages:
+        if path is None:
+            continue
+        if _is_standard_output(path):
+            sys.stdout.write(page())
+            sys.stdout.flush()
+            continue
+        with atomic_output(path, option) as stream:
+            stream.write(page())
+        typer.echo(f"saved {path}", err=True)
+
+
+def _is_standard_output(path: Path | None) -> bool:
+    """Whether an output option was given `-`: standard output, as `--file -` is standard input."""
+    return path is not None and str(path) == "-"
 
 
 @app.command(short_help="Describe a checkpoint (no torch needed).")

@@ -304,6 +304,22 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     assert (lines[1]["label"], lines[1]["tokens"], lines[1]["reason"]) == (None, [], "empty text")
 
 
+def test_a_dash_for_an_output_file_is_standard_output(easy_run, tmp_path, monkeypatch):
+    """`-o -` and `--html -` wrote a file named '-' ('wrote 1 result to -')."""
+    monkeypatch.chdir(tmp_path)
+    predicted = _ok("predict", easy_run, "soup today", "-o", "-", "--format", "csv")
+    assert predicted.stdout.splitlines()[0].startswith("index,text,label,score,")
+    assert "soup today" in predicted.stdout and "wrote" not in predicted.stderr
+    page = _ok("inspect", easy_run, "soup today", "--html", "-")
+    # The page alone: the terminal's view would have made it no HTML.
+    assert page.stdout.lstrip().startswith("<!DOCTYPE html>") and page.stdout.rstrip().endswith("</html>")
+    assert "soup" in page.stdout and "saved" not in page.stderr
+    picture = _ok("inspect", easy_run, "soup today", "--svg", "-", "--html", tmp_path / "also.html")
+    assert picture.stdout.lstrip().startswith("<svg") and (tmp_path / "also.html").is_file()
+    _refused(invoke("inspect", easy_run, "soup", "--html", "-", "--svg", "-"), "both ask for standard output")
+    assert not (tmp_path / "-").exists()
+
+
 def test_inspect_defaults_point_at_the_deciding_word(tmp_path):
     """Default model settings, a task where one keyword among filler words decides the label: the
     default view gives that keyword clearly the highest weight."""
