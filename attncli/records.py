@@ -34,6 +34,7 @@ from attncli.textfiles import (
     delimiter_note,
     header_row,
     json_error_place,
+    marked_utf8_misread,
     ragged_row_error,
     require_readable,
     require_records,
@@ -189,6 +190,11 @@ def _narrow(blocks: Iterator[bytes], *, encoding: str) -> Iterator[bytes]:
     """`blocks` of standard input, refused when the first shows UTF-16/32 text (a pipe from a
     Windows tool), which the advice for a byte not in the encoding (latin-1) would make garbage of."""
     first = next(blocks, b"")
+    if marked_utf8_misread(first, encoding):
+        raise DataError(
+            f"standard input starts with a UTF-8 byte-order mark, so it is UTF-8, not {encoding}; leave "
+            "--encoding out (utf-8 is the default)"
+        )
     wide = wide_encoding(first)
     if wide is not None and not codecs.lookup(encoding).name.startswith(wide[0][:6]):
         name, shows = wide

@@ -95,11 +95,24 @@ def wide_encoding(head: bytes) -> tuple[str, str] | None:
     return None
 
 
+def marked_utf8_misread(head: bytes, encoding: str) -> bool:
+    """Whether bytes starting with `head` open with UTF-8's byte-order mark (Excel's "CSV UTF-8")
+    but are to be read as another encoding: cp1252 made the mark 'ï»¿' (in the first column's name)
+    and every accent two letters ('CafÃ©'), without a word."""
+    return head.startswith(codecs.BOM_UTF8) and not codecs.lookup(encoding).name.startswith("utf-8")
+
+
 def require_narrow_encoding(path: Path, encoding: str) -> None:
     """Refuse a UTF-16/32 file (as Windows tools often save text) read as another encoding: its
-    every other byte is zero, which no 8-bit encoding reads as the text."""
+    every other byte is zero, which no 8-bit encoding reads as the text; and a file marked as UTF-8
+    read as another."""
     with path.open("rb") as file:
         head = file.read(WIDE_SAMPLE_BYTES)
+    if marked_utf8_misread(head, encoding):
+        raise DataError(
+            f"{path} starts with a UTF-8 byte-order mark, so it is UTF-8, not {encoding}; leave "
+            "--encoding out (utf-8 is the default)"
+        )
     wide = wide_encoding(head)
     if wide is not None and not codecs.lookup(encoding).name.startswith(wide[0][:6]):
         name, shows = wide

@@ -382,6 +382,20 @@ def test_bad_input_gets_one_line_and_exit_code_2(easy_run, tmp_path):
     _refused(invoke("eval", easy_run, "-"), "reads DATA from a file, a folder or a Hub dataset, not standard")
     for command in (["eval", easy_run, data], ["train", data, "-o", tmp_path / "x"]):
         _refused(invoke(*command, "--encoding", "utf-16"), f"{data} does not read as utf-16")
+    # A file marked as UTF-8 (Excel's "CSV UTF-8") read as cp1252 gave 'ï»¿text' and 'CafÃ©' silently.
+    marked = tmp_path / "marked.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + data.read_bytes())
+    utf8 = "starts with a UTF-8 byte-order mark, so it is UTF-8, not cp1252; leave --encoding out"
+    for command in (
+        ["eval", easy_run, marked],
+        ["train", marked, "-o", tmp_path / "x"],
+        ["predict", easy_run, "--file", marked],
+    ):
+        _refused(invoke(*command, "--encoding", "cp1252"), f"{marked} {utf8}")
+    piped = RUNNER.invoke(
+        app, ["predict", str(easy_run), "--encoding", "cp1252"], input=b"\xef\xbb\xbfsoup\n"
+    )
+    _refused(piped, f"standard input {utf8}")
     blank = invoke("inspect", easy_run, "   ")
     assert blank.exit_code == 0 and blank.stdout.strip() == "#0  (empty text)"
     _refused(invoke("predict", easy_run, "--file", tmp_path / "absent.txt"), "does not exist")
