@@ -257,8 +257,6 @@ def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = Tr
         for name, reason in unused_model_settings(dataclasses.asdict(config.model)).items()
         if name != "pooling_attention"  # model_warnings says it
     }
-    if "model.embed_dim" not in given:  # the sized width was rounded up to a multiple of num_heads
-        why.pop("model.num_heads", None)
     if config.tokenizer.path is not None:
         decides = "the tokenizer in tokenizer.path is used as it is"
         why |= {f"tokenizer.{name}": decides for name in ("kind", "vocab_size", "min_frequency", "lowercase")}

@@ -107,15 +107,17 @@ def _percentile(histogram: dict[int, int], share: float) -> int:
     return 0
 
 
-def _width(profile: DataProfile, config: Config) -> int:
-    """64, 128 or 256, rounded up to fit the heads: divisible by num_heads (with even head widths
-    for rope) and by pooling_heads, or, where those are sized too, by the pooling heads' width 4."""
+def _width(profile: DataProfile, config: Config, *, layers: int) -> int:
+    """64, 128 or 256, rounded up to fit the heads: divisible by num_heads where there are
+    self-attention layers (with even head widths for rope) and by pooling_heads, or, where those
+    are sized too, by the pooling heads' width 4."""
     model = config.model
     base = 64 if profile.words < SMALL_DATA else 128 if profile.words < WIDE_DATA else 256
     sized_pooling = POOLING_HEAD_WIDTH if model.pooling == "attention" else 1
-    unit = math.lcm(
-        model.num_heads * (2 if model.positional == "rope" else 1), model.pooling_heads or sized_pooling
-    )
+    # Without layers num_heads is read by nothing (attention pooling's heads are sized): a
+    # num_heads=3 given there made the width 72, not 64.
+    attention_heads = model.num_heads * (2 if model.positional == "rope" else 1) if layers else 1
+    unit = math.lcm(attention_heads, model.pooling_heads or sized_pooling)
     return math.ceil(base / unit) * unit
 
 
@@ -139,11 +141,12 @@ def sized_settings(config: Config, profile: DataProfile) -> dict[str, Any]:
     kind = tokenizer.kind or chosen.get("tokenizer.kind")
     if tokenizer.min_frequency is None and kind is not None:
         chosen["tokenizer.min_frequency"] = min_frequency_for(kind)
-    width = model.embed_dim or _width(profile, config)
-    if model.embed_dim is None:
-        chosen["model.embed_dim"] = width
     if model.num_layers is None:
         chosen["model.num_layers"] = 1 if model.needs_a_layer() or profile.words >= DEEP_DATA else 0
+    layers = model.num_layers if model.num_layers is not None else chosen["model.num_layers"]
+    width = model.embed_dim or _width(profile, config, layers=layers)
+    if model.embed_dim is None:
+        chosen["model.embed_dim"] = width
     if model.dropout is None:
         chosen["model.dropout"] = 0.5 if small else 0.3
     if model.pooling_heads is None and model.pooling == "attention":

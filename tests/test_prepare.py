@@ -157,11 +157,14 @@ def test_settings_given_that_the_run_does_not_use_are_warned_of(tmp_path):
         "(no self-attention layers); train.outlier_weight=0.5 (train.outlier_rows is 0)"
     ]  # each was accepted, saved and silently ignored
     recorder = StageRecorder()
-    # num_heads with a sized width rounds the width up to a multiple of it: used, though no layer is
+    # num_heads with no layer to read it: said, and the sized width left alone (it was rounded up to
+    # 72, a multiple of 6 heads no layer had, and nothing was said).
     settings = [f"data.source={data}", "train.epochs=1", "model.num_heads=6"]
     prepared = prepare(load_config(None, settings), reporter=recorder)  # type: ignore[arg-type]
-    assert prepared.config.model.embed_dim == 72
-    assert not [line for line in recorder.lines if line.startswith("warning: settings given")]
+    assert prepared.config.model.embed_dim == 64
+    assert [line for line in recorder.lines if line.startswith("warning: settings given")] == [
+        "warning: settings given that this run does not use: model.num_heads=6 (no self-attention layers)"
+    ]
     folder = tmp_path / "split"
     folder.mkdir()
     write_jsonl(folder / "train.jsonl", rows)

@@ -119,11 +119,16 @@ def test_settings_given_are_kept_and_the_rest_fit_around_them():
     assert "model.dropout" not in chosen and sized.model.dropout == 0.2
     assert sized.train.epochs == 7 and sized.tokenizer.kind == "bpe"
     assert chosen["tokenizer.min_frequency"] == 2  # bpe is no word tokenizer
-    assert sized.model.embed_dim == 72  # 64 rounded up to a multiple of the 3 heads and of width 4
-    assert sized.model.pooling_heads == 18  # pooling heads of width 4, as the rule says
+    # No self-attention layers on small data: nothing reads the 3 heads, which left the width alone
+    # (it was rounded up to 72, for heads no layer has).
+    assert (sized.model.num_layers, sized.model.embed_dim, sized.model.pooling_heads) == (0, 64, 16)
     assert unsized_keys(sized) == []
-    # The width fits every head count the user set: 3 heads and 8 pooling heads; 5 rope heads.
-    pooled = load_config(None, ["model.num_heads=3", "model.pooling_heads=8"])
+    layered = size_to_data(load_config(None, ["model.num_heads=3", "model.num_layers=1"]), _profile(5_000))[0]
+    assert layered.model.embed_dim == 72  # 64 rounded up to a multiple of the 3 heads and of width 4
+    assert layered.model.pooling_heads == 18  # pooling heads of width 4, as the rule says
+    # The width fits every head count the user set that the model uses: 3 heads and 8 pooling heads
+    # (with a layer); 5 rope heads.
+    pooled = load_config(None, ["model.num_heads=3", "model.pooling_heads=8", "model.num_layers=1"])
     assert size_to_data(pooled, _profile(5_000))[0].model.embed_dim == 72
     rotary = load_config(None, ["model.num_heads=5", "model.positional=rope"])
     assert size_to_data(rotary, _profile(5_000))[0].model.embed_dim == 80  # heads of width 16, 20 pooling
