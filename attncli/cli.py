@@ -1248,6 +1248,23 @@ def _dash_text_hint(error: Any, path: str) -> str | None:
     return f"a text that starts with '-' goes after '--': {path} RUN -- {shlex.quote(given)}"
 
 
+def _option_of_another_command(error: Any, path: str, group: Any) -> str | None:
+    """For `attn inspect RUN text --top-k 2`: an option that other commands have, which this one
+    has not (it was taken for a text starting with '-')."""
+    if type(error).__name__ != "NoSuchOption" or getattr(error, "possibilities", None):
+        return None
+    option = str(error.option_name)
+    having = [
+        f"attn {name}"
+        for name, other in getattr(group, "commands", {}).items()
+        if f"attn {name}" != path and any(option in param.opts for param in other.params)
+    ]
+    if not having:
+        return None
+    verb = "has" if len(having) == 1 else "have"
+    return f"{path} has no {option} ({' and '.join(having)} {verb} it); see {path} --help"
+
+
 def _run_app() -> int:
     """The command's exit status; a usage error (an unknown option, a value out of range, a missing
     argument) is one `error:` line as every other refusal, where click printed four."""
@@ -1271,7 +1288,8 @@ def _run_app() -> int:
         else:
             message = " ".join(error.format_message().split()).rstrip(".")
             path = _command_path(error.ctx, command)
-            sys.stderr.write(f"error: {message}; {_dash_text_hint(error, path) or f'see {path} --help'}\n")
+            hint = _option_of_another_command(error, path, command) or _dash_text_hint(error, path)
+            sys.stderr.write(f"error: {message}; {hint or f'see {path} --help'}\n")
         return int(error.exit_code)
     except click_exception as caught:
         other: Any = caught

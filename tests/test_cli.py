@@ -205,6 +205,15 @@ def test_a_usage_error_or_a_repeated_option_is_one_error_line_and_attn_alone_sti
         "error: No such option: -5; a text that starts with '-' goes after '--': "
         "attn predict RUN -- '-5% shares'\n",
     )
+    # An option of another command is said to be one (it was taken for a text starting with '-').
+    other = subprocess.run(
+        [*ATTN.split(), "inspect", "nowhere", "soup", "--top-k", "2"], capture_output=True, text=True, env=ENV
+    )
+    assert (other.returncode, other.stderr) == (
+        2,
+        "error: No such option: --top-k; attn inspect has no --top-k (attn predict has it); see attn "
+        "inspect --help\n",
+    )
 
 
 def test_predict_and_inspect_refuse_to_write_over_the_file_on_their_standard_input(tmp_path):
