@@ -551,7 +551,14 @@ def train(
             _print_train_summary(result, as_json=as_json)
             return
         if output is None:
-            raise ConfigError("pass --output FOLDER (where the run is written), or --resume OUTPUT")
+            data_too = (
+                " and DATA (a file, folder or Hub dataset to train on)"
+                if data is None and config is None
+                else ""
+            )
+            raise ConfigError(
+                f"pass --output FOLDER (where the run is written){data_too}, or --resume OUTPUT"
+            )
         require_data_source(data)  # at once: the config's checks import torch (seconds)
 
         options = {
@@ -726,10 +733,20 @@ def evaluate(
 
 
 def _check_inputs(
-    texts: list[str], file: Path | None, text_column: str | None, delimiter: str | None = None
+    texts: list[str],
+    file: Path | None,
+    text_column: str | None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
 ) -> None:
     """Refuse contradictory inputs before the model loads."""
-    from attncli.records import STDIN, require_input_file
+    from attncli.records import STDIN, check_encoding, require_input_file
+
+    if texts and STDIN not in texts and check_encoding(encoding) != "utf-8":
+        raise ConfigError(
+            f"--encoding {encoding} reads --file and standard input; TEXT arguments are already text, so "
+            "drop --encoding"
+        )
 
     if texts and file is not None:
         raise ConfigError("pass texts as TEXT arguments or with --file, not both")
@@ -886,7 +903,7 @@ def predict(
 
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
-        _check_inputs(texts or [], file, text_column, delimiter)
+        _check_inputs(texts or [], file, text_column, delimiter, encoding)
         _refuse_writing_over_input(output, "--output", texts or [], file)
         loaded = _load_checkpoint(checkpoint, device, command="predict", others=texts or [])
         source = _record_source(
@@ -1057,7 +1074,7 @@ def inspect(
         from attncli.output import check_output_file
         from attncli.prediction import no_label_reason
 
-        _check_inputs(texts or [], file, text_column, delimiter)
+        _check_inputs(texts or [], file, text_column, delimiter, encoding)
         if as_json and (html or svg):
             raise ConfigError("--html and --svg save the heatmaps, which --json does not draw; drop one")
         if _is_standard_output(html) and _is_standard_output(svg):

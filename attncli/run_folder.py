@@ -227,6 +227,8 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
             f"--output {path} is a link to {os.readlink(path)}, which does not exist; create that folder, "
             "or pass another"
         )
+    if resume and not path.exists():
+        raise CheckpointError(f"--resume {path} does not exist; pass the folder an attn train -o wrote")
     if path.exists() and not path.is_dir():
         raise CheckpointError(f"--output {path} is a file; pass a folder path")
     if path.name in (BEST, LAST) and (path / CONFIG_FILE).is_file():  # a run would nest in a run

@@ -396,6 +396,8 @@ def test_bad_input_gets_one_line_and_exit_code_2(easy_run, tmp_path):
         app, ["predict", str(easy_run), "--encoding", "cp1252"], input=b"\xef\xbb\xbfsoup\n"
     )
     _refused(piped, f"standard input {utf8}")
+    _refused(invoke("predict", easy_run, "soup", "--encoding", "latin-1"), "TEXT arguments are already text")
+    _refused(invoke("train"), "pass --output FOLDER (where the run is written) and DATA (a file, folder")
     blank = invoke("inspect", easy_run, "   ")
     assert blank.exit_code == 0 and blank.stdout.strip() == "#0  (empty text)"
     _refused(invoke("predict", easy_run, "--file", tmp_path / "absent.txt"), "does not exist")

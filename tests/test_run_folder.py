@@ -88,8 +88,15 @@ def test_a_second_run_is_refused_and_a_stale_lock_cleared(tmp_path):
 
 
 def test_resume_needs_a_last_checkpoint(tmp_path):
+    (tmp_path / "empty").mkdir()
     with pytest.raises(CheckpointError, match="no last/ checkpoint to resume from"):
         open_run_folder(tmp_path / "empty", overwrite=False, resume=True)
+    # A folder that is not there is said to be missing (it was 'has no last/ checkpoint').
+    with pytest.raises(
+        CheckpointError, match=r"--resume .*absent does not exist; pass the folder an attn train"
+    ):
+        open_run_folder(tmp_path / "absent", overwrite=False, resume=True)
+    assert not (tmp_path / "absent").exists()
 
 
 def test_overwrite_clears_the_earlier_run_only_when_training_starts(tmp_path):
