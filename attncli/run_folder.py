@@ -209,37 +209,48 @@ def _finish_replacing(path: Path) -> bool:
     return put_back
 
 
-def _checkpoint_above(path: Path) -> Path | None:
-    """The best/ or last/ checkpoint of a run that `path` lies inside, if it does: a run trained
-    there was deleted when the outer run saved again, resumed, or was overwritten."""
-    for folder in path.resolve().parents:
+def _checkpoint_at_or_above(path: Path) -> Path | None:
+    """The best/ or last/ checkpoint of a run that `path` is (through links too) or lies inside: a
+    run trained there was deleted when the outer run saved again, resumed, or was overwritten."""
+    resolved = path.resolve()
+    for folder in (resolved, *resolved.parents):
         if folder.name in (BEST, LAST) and (folder / CONFIG_FILE).is_file():
             return folder
     return None
 
 
+def _as_typed(path: Path, folder: Path) -> Path:
+    """`folder` as the user's `path` spells it (`path` or one of its parents), unless a link in
+    between leads there: then `folder` itself."""
+    for typed in (path, *path.parents):
+        if typed.name == folder.name and not typed.is_symlink() and typed.resolve() == folder:
+            return typed
+    return folder
+
+
 def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> RunFolder:
     """Check that `path` can take this run, create it, and lock it; before any data loads."""
+    option = "--resume" if resume else "--output"
     if (why := unusable_path(path)) is not None:
-        raise CheckpointError(f"cannot create --output {path} ({why}); pass another folder")
+        raise CheckpointError(f"cannot create {option} {path} ({why}); pass another folder")
+    if resume and not path.exists():
+        raise CheckpointError(f"--resume {path} does not exist; pass the folder an attn train -o wrote")
     if path.is_symlink() and not path.exists():
         raise CheckpointError(
             f"--output {path} is a link to {os.readlink(path)}, which does not exist; create that folder, "
             "or pass another"
         )
-    if resume and not path.exists():
-        raise CheckpointError(f"--resume {path} does not exist; pass the folder an attn train -o wrote")
     if path.exists() and not path.is_dir():
-        raise CheckpointError(f"--output {path} is a file; pass a folder path")
-    if path.name in (BEST, LAST) and (path / CONFIG_FILE).is_file():  # a run would nest in a run
-        option, other = ("--resume", "") if resume else ("--output", ", or another folder")
+        raise CheckpointError(f"{option} {path} is a file; pass a folder path")
+    if (checkpoint := _checkpoint_at_or_above(path)) is not None:
+        shown = _as_typed(path, checkpoint)
+        if checkpoint == path.resolve():  # a run would nest in a run
+            raise CheckpointError(
+                f"{option} {path} is the {checkpoint.name}/ checkpoint of the run in {shown.parent}; pass "
+                f"the run folder itself{'' if resume else ', or another folder'}"
+            )
         raise CheckpointError(
-            f"{option} {path} is the {path.name}/ checkpoint of the run in {path.parent}; pass the run "
-            f"folder itself{other}"
-        )
-    if (checkpoint := _checkpoint_above(path)) is not None:
-        raise CheckpointError(
-            f"--output {path} is inside the {checkpoint.name}/ checkpoint of the run in {checkpoint.parent}, "
+            f"{option} {path} is inside the {checkpoint.name}/ checkpoint of the run in {shown.parent}, "
             "which each save replaces whole (with everything in it); pass a folder outside it"
         )
     created = not path.exists()
@@ -266,9 +277,9 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
             # Files attn did not write first: --overwrite would not take such a folder either.
             foreign = [name for name in others if not _is_run_entry(name)]
             if foreign:
-                shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+                listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
                 raise CheckpointError(
-                    f"--output {path} holds files attn did not write ({shown}); --overwrite replaces only "
+                    f"--output {path} holds files attn did not write ({listed}); --overwrite replaces only "
                     "an attn run folder, so pass another folder"
                 )
             if not overwrite:

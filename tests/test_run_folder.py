@@ -68,6 +68,19 @@ def test_overwrite_replaces_only_an_attn_run(tmp_path):
         )
         assert not inside.exists()
     open_run_folder(run / "notes", overwrite=False).release()  # beside the checkpoints: nothing replaces it
+    # A link to a checkpoint is the checkpoint: --overwrite trained a run into it, in place of it.
+    link = tmp_path / "link"
+    link.symlink_to(run / "best")
+    for overwrite in (False, True):
+        with pytest.raises(CheckpointError) as linked:
+            open_run_folder(link, overwrite=overwrite)
+        assert str(linked.value) == (
+            f"--output {link} is the best/ checkpoint of the run in {run.resolve()}; pass the run folder "
+            "itself, or another folder"
+        )
+    with pytest.raises(CheckpointError, match=f"--output {link / 'x'} is inside the best/ checkpoint"):
+        open_run_folder(link / "x", overwrite=False)
+    assert (run / "best" / "config.json").read_text() == "{}"
 
 
 def test_a_second_run_is_refused_and_a_stale_lock_cleared(tmp_path):
