@@ -4,6 +4,7 @@ The only module that imports rich; it runs no torch and prints nothing itself.""
 from __future__ import annotations
 
 import math
+import os
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -327,7 +328,7 @@ LABEL_WIDTH = 24
 MIN_TEXT_WIDTH = 16
 
 
-def _cut_in_middle(text: str, width: int) -> str:
+def _cut_in_middle(text: str, width: int, others: Sequence[str]) -> str:
     """`text` in `width` cells: its first third and its end, with an ellipsis between."""
     head = ""
     for char in text:
@@ -342,19 +343,26 @@ def _cut_in_middle(text: str, width: int) -> str:
     return f"{head}…{tail}"
 
 
+def _cut_from_difference(text: str, width: int, others: Sequence[str]) -> str:
+    """`text` in `width` cells from a little before where it first differs from the labels like it
+    (`…/ refund / gener…`), for labels alike at both ends."""
+    differs = max((len(os.path.commonprefix([text, other])) for other in others), default=0)
+    start = max(0, differs - max(1, width // 4))
+    return _cut(("…" if start else "") + text[start:], width)
+
+
 def distinct_labels(label_names: Sequence[str], width: int) -> dict[str, str]:
-    """Each label as shown in `width` terminal cells: whole where it fits, else cut at the end, or,
-    where cuts at the end would make two labels look alike (Support > Complaint > billing and
-    ... > refund), in the middle, keeping the end that tells them apart."""
+    """Each label as shown in `width` terminal cells: whole where it fits, else cut at the end; a
+    label whose cut would look like another's (Support > Complaint > billing and ... > refund) is
+    cut in the middle, keeping its end, or, alike at both ends too, shown from where it differs."""
     shown = {name: _shown(name) for name in label_names}
-    if all(cell_len(text) <= width for text in shown.values()):
-        return shown
-    ends = {name: _cut(text, width) for name, text in shown.items()}
-    if len(set(ends.values())) == len(set(shown.values())):
-        return ends
-    return {
-        name: text if cell_len(text) <= width else _cut_in_middle(text, width) for name, text in shown.items()
-    }
+    cuts = {name: text if cell_len(text) <= width else _cut(text, width) for name, text in shown.items()}
+    for cutter in (_cut_in_middle, _cut_from_difference):
+        counts = Counter(cuts.values())
+        alike = [name for name, cut in cuts.items() if counts[cut] > 1 and cell_len(shown[name]) > width]
+        for name in alike:
+            cuts[name] = cutter(shown[name], width, [text for other, text in shown.items() if other != name])
+    return cuts
 
 
 def _cut(text: str, width: int) -> str:
@@ -370,9 +378,12 @@ def prediction_layout(label_names: list[str], *, top_k: int, width: int) -> Pred
     label_width = max(5, min(widest, max(cell_len(_shown(label)) for label in label_names)))
     labels = distinct_labels(label_names, label_width)
     others = min(top_k, len(label_names)) - 1
-    others_width = min(44, others * (label_width + 12)) if others > 0 else 0  # "label <0.0001%, "
     # index, space, label, space, score, (two spaces, next labels), two spaces, then the text
     fixed = 6 + 1 + label_width + 1 + SCORE_WIDTH + 2
+    # "label <0.0001%, " for each: up to 44 cells, one label where labels are wider, or a third of
+    # what the row has left (piped: all of them).
+    most = max(44, label_width + 12, (width - fixed) // 3)
+    others_width = min(most, others * (label_width + 12)) if others > 0 else 0
     # On a narrow terminal the next labels give way to the text, down to none (--json has them all),
     # so that a row still fits on one line.
     others_width = min(others_width, max(0, width - fixed - 2 - MIN_TEXT_WIDTH))

@@ -237,6 +237,16 @@ def test_long_labels_stay_whole_where_they_fit_and_distinct_where_they_are_cut()
     assert [text.split("…") for text in shown][0] == ["Support ", "mplaint > billing"]
     row = render_prediction_row(Prediction(0, "a parcel", support[1], 0.9, [(support[1], 0.9)]), terminal)
     assert shown[1].endswith("> delivery") and f" {shown[1]} " in row.plain
+    # Piped, the next labels are listed whole beside labels this long (they gave way to them).
+    ranked = [(support[2], 0.5), ("Sales > Lead", 0.3), (support[0], 0.1)]
+    piped = prediction_layout([*support, "Sales > Lead"], top_k=3, width=1 << 20)
+    listed = render_prediction_row(Prediction(0, "my refund", support[2], 0.5, ranked), piped).plain
+    assert f"Sales > Lead 30.0%, {support[0]} 10.0%" in listed
+    # Alike at both ends: shown from where they differ; a label unlike the others keeps its end cut.
+    teams = [f"Customer support team members / {kind} / general inquiries" for kind in ("billing", "refund")]
+    cuts = distinct_labels([*teams, "News and current affairs coverage"], 26)
+    assert cuts[teams[0]] == "…ers / billing / general …" and cuts[teams[1]] == "…ers / refund / general i…"
+    assert cuts["News and current affairs coverage"] == "News and current affairs …"
     # Cut at the end where that keeps them apart; CJK widths in cells.
     assert distinct_labels(["entertainment", "economy"], 6) == {
         "entertainment": "enter…",
