@@ -10,7 +10,7 @@ import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from attncli.columns import Columns, choose_columns, layout_of_schema, listed
@@ -250,6 +250,7 @@ def to_split(
     origin: Origin | None = None,
     drop_invalid: bool = False,
     drop_hint: str = DROP_HINT,
+    left_out_labels: Sequence[str] = (),
 ) -> Split:
     """Convert one `datasets.Dataset` into a `Split`, checking every text and label. A row with no
     text or no label stops it, naming the row's line, unless `drop_invalid` leaves such rows out.
@@ -272,6 +273,12 @@ def to_split(
                 f"in column {columns.label!r}; give each text one label"
             )
         key = known_label_key(feature, label, index)
+        if key in left_out_labels:
+            raise DataError(
+                f"label {key!r} ({origin.locate(row)}) is written in train only on rows with no text, "
+                "which data.drop_invalid leaves out, so it is no class; give those rows their text, or "
+                "relabel this row"
+            )
         if key not in index:
             raise DataError(
                 f"label {key!r} ({origin.locate(row)}) is not among the training labels "
@@ -295,17 +302,22 @@ def to_split(
     return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept)
 
 
-def _labels_of_kept_rows(train: Any, columns: Columns, label_names: list[str], origin: Origin) -> list[str]:
-    """The labels of the train rows data.drop_invalid keeps: a label written only on rows without a
-    text is no class (a one-class file with one such row trained as two classes, one of them empty).
-    A ClassLabel column's names are the data's own, and stay."""
-    if hasattr(train.features[columns.label or ""], "names") or len(label_names) < 2:
-        return label_names
-    kept = to_split(
-        train, name="train", columns=columns, label_names=label_names, origin=origin, drop_invalid=True
-    )
-    present = set(kept.labels)
-    return [name for index, name in enumerate(label_names) if index in present]
+def without_labels_of_rows_left_out(
+    train: Split, label_names: list[str], feature: Any
+) -> tuple[list[str], Split, list[str]]:
+    """The labels of the train rows data.drop_invalid keeps, those rows indexed by them, and the
+    labels written only on rows left out, which are no class (a one-class file with one textless row
+    of another label trained as two classes, one of them empty). A ClassLabel column's names are the
+    data's own, and stay."""
+    if train.rows is None or hasattr(feature, "names"):
+        return label_names, train, []
+    present = sorted(set(train.labels))
+    if len(present) == len(label_names):
+        return label_names, train, []
+    index = {old: new for new, old in enumerate(present)}
+    relabelled = replace(train, labels=array("q", (index[label] for label in train.labels)))
+    left_out = [name for position, name in enumerate(label_names) if position not in index]
+    return [label_names[position] for position in present], relabelled, left_out
 
 
 def _scan(dataset: Any, text_column: str, label_column: str) -> Iterator[tuple[int, Any, Any]]:
@@ -551,8 +563,6 @@ def load_splits(config: DataConfig) -> Splits:
     if len(used["train"]) == 0:
         raise DataError(f"the train split of {config.source} is empty; give it labelled rows")
     label_names, label_notes = labels_of(used["train"], columns.label or "")
-    if config.drop_invalid:
-        label_names = _labels_of_kept_rows(used["train"], columns, label_names, raw.origins["train"])
     if len(label_names) < 2:  # a row with no label may be why: to_split names the first
         to_split(
             used["train"], name="train", columns=columns, label_names=label_names,
@@ -562,17 +572,25 @@ def load_splits(config: DataConfig) -> Splits:
             f"the train split has only one class ({', '.join(label_names) or 'none'}); "
             "a classifier needs at least two"
         )
-    splits = {
-        name: to_split(
-            dataset,
-            name=name,
-            columns=columns,
-            label_names=label_names,
-            origin=raw.origins[name],
-            drop_invalid=config.drop_invalid,
+    kept = to_split(
+        used["train"], name="train", columns=columns, label_names=label_names, origin=raw.origins["train"],
+        drop_invalid=config.drop_invalid,
+    )  # fmt: skip
+    label_names, kept, left_out_labels = without_labels_of_rows_left_out(
+        kept, label_names, used["train"].features[columns.label or ""]
+    )
+    if len(label_names) < 2:
+        raise DataError(
+            f"the train split has only one class ({label_names[0]}) once rows with no text are left out "
+            f"({', '.join(map(repr, left_out_labels))} only on those); a classifier needs at least two"
         )
-        for name, dataset in used.items()
-    }
+    splits = {"train": kept}
+    for name, dataset in used.items():
+        if name != "train":
+            splits[name] = to_split(
+                dataset, name=name, columns=columns, label_names=label_names, origin=raw.origins[name],
+                drop_invalid=config.drop_invalid, left_out_labels=left_out_labels,
+            )  # fmt: skip
     feature = used["train"].features[columns.label or ""]
     layout = layout_of_schema(train.data.schema)
     _require_labels_not_texts(splits["train"], label_names, columns, feature, where, layout)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,6 +233,29 @@ def _restore_rank_random_state(
         torch.manual_seed(seed + 1000 * distributed.rank)
 
 
+def _among_in_order(names: list[str], saved: list[str]) -> bool:
+    """Whether `names` are some of `saved`, in the same order: what a run saved before labels
+    written only on rows data.drop_invalid leaves out stopped being classes reads as today."""
+    kept = set(names)
+    return len(names) < len(saved) and [name for name in saved if name in kept] == names
+
+
+def _relabel(prepared: Prepared, saved: list[str]) -> None:
+    """Index `prepared`'s labels by the `saved` run's names, which hold classes with no training
+    rows (labels only on rows left out): its model has an output for each, and resumes with them."""
+    import torch
+
+    from attncli.prepare import class_weights_of
+
+    position = [saved.index(name) for name in prepared.label_names]
+    prepared.train_targets = torch.tensor(position, dtype=torch.int64)[prepared.train_targets]
+    prepared.validation_labels = array("q", (position[label] for label in prepared.validation_labels))
+    prepared.label_names = list(saved)
+    if prepared.config.train.class_weights == "auto":
+        labels = array("q", prepared.train_targets.tolist())
+        prepared.class_weights = class_weights_of("auto", labels, saved)
+
+
 def _require_same_data(
     prepared: Prepared, label_names: list[str], state: dict[str, Any], metrics: dict[str, Any]
 ) -> None:
@@ -244,6 +268,8 @@ def _require_same_data(
         # A run saved before labels such as 1.0 were read as 1 (or decomposed accents composed):
         # the same labels, in the same order, go on under the names it saved.
         prepared.label_names = list(label_names)
+    elif prepared.config.data.drop_invalid and _among_in_order(prepared.label_names, label_names):
+        _relabel(prepared, label_names)
     if prepared.label_names != label_names:
         raise ConfigError(
             f"the labels of {source} are not the run's ({', '.join(prepared.label_names)} now, "

@@ -715,6 +715,15 @@ def test_a_label_written_only_on_rows_left_out_is_no_class(tmp_path):
     splits = load_splits(DataConfig(source=str(tmp_path / "two.csv"), drop_invalid=True))
     assert splits.label_names == ["news", "sport"]
     assert sorted(set(splits.splits["train"].labels) | set(splits.splits["validation"].labels)) == [0, 1]
+    # A validation row with that label is told why it is no class (it was 'train on data that has it').
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    write_csv(folder / "train.csv", two)
+    write_csv(folder / "validation.csv", [{"text": "something else", "label": "other"}, *two[1:5]])
+    with pytest.raises(
+        DataError, match=r"label 'other' \(line 2 of .*validation.csv\) is written in train only on rows"
+    ):
+        load_splits(DataConfig(source=str(folder), drop_invalid=True))
 
 
 def test_labels_written_with_a_zero_fraction_train_as_whole_numbers_and_truth_values_match(tmp_path):

@@ -748,3 +748,28 @@ def test_a_run_saved_with_labels_spelled_1_0_resumes_under_its_names(tmp_path):
     resumed = resume(tmp_path / "run", epochs=2)
     assert len(resumed.history) == 2 and resumed.info.label_names == ["1.0", "2.0", "3.0"]
     assert load_checkpoint(tmp_path / "run" / "last").label_names == ["1.0", "2.0", "3.0"]
+
+
+def test_a_run_saved_with_a_class_only_on_rows_left_out_resumes_with_it(tmp_path, monkeypatch):
+    """An earlier attn made a label written only on rows data.drop_invalid leaves out a class with no
+    rows; such a run still resumes (it was refused: 'the labels of d.csv are not the run's')."""
+    import attncli.data
+
+    rows = [{"text": "", "label": "music"}, *make_rows(60)]
+    data = write_csv(tmp_path / "d.csv", rows)
+    settings = [*TINY_MODEL, f"data.source={data}", "data.drop_invalid=true", "train.epochs=1"]
+    settings += ["train.patience=0", "train.class_weights=auto"]
+    with monkeypatch.context() as before:  # labels as the earlier attn read them: every label written
+        before.setattr(
+            attncli.data, "without_labels_of_rows_left_out", lambda train, names, _: (names, train, [])
+        )
+        first = train(load_config(None, settings), output=tmp_path / "run")
+    assert first.info.label_names == ["food", "music", "sport", "tech"]
+    assert train(load_config(None, settings), output=tmp_path / "now").info.label_names == [
+        "food",
+        "sport",
+        "tech",
+    ]
+    resumed = resume(tmp_path / "run", epochs=2)
+    assert len(resumed.history) == 2 and resumed.info.label_names == ["food", "music", "sport", "tech"]
+    assert resumed.info.label_counts[1] == 0 and sum(resumed.info.label_counts) == first.info.train_size
