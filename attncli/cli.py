@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import json
 import os
 import shlex
@@ -551,11 +550,12 @@ def train(
             _print_train_summary(result, as_json=as_json)
             return
         if output is None:
-            data_too = (
-                " and DATA (a file, folder or Hub dataset to train on)"
-                if data is None and config is None
-                else ""
+            named = (
+                data is not None
+                or config is not None
+                or any(value.replace(" ", "").startswith("data.source=") for value in set_values or [])
             )
+            data_too = "" if named else " and DATA (a file, folder or Hub dataset to train on)"
             raise ConfigError(
                 f"pass --output FOLDER (where the run is written){data_too}, or --resume OUTPUT"
             )
@@ -740,9 +740,9 @@ def _check_inputs(
     encoding: str = "utf-8",
 ) -> None:
     """Refuse contradictory inputs before the model loads."""
-    from attncli.records import STDIN, check_encoding, require_input_file
+    from attncli.records import STDIN, require_input_file
 
-    if texts and STDIN not in texts and check_encoding(encoding) != "utf-8":
+    if texts and STDIN not in texts and not _is_utf8(encoding):
         raise ConfigError(
             f"--encoding {encoding} reads --file and standard input; TEXT arguments are already text, so "
             "drop --encoding"
@@ -760,6 +760,19 @@ def _check_inputs(
         raise ConfigError("--delimiter splits the columns of a csv/tsv --file; pass one, or drop --delimiter")
     if file is not None and str(file) != STDIN:
         require_input_file(file)
+
+
+def _is_utf8(encoding: str) -> bool:
+    """Whether `encoding` is UTF-8 (any spelling, utf-8-sig too); an unknown name is refused."""
+    import codecs
+
+    try:
+        return codecs.lookup(encoding).name.startswith("utf-8")
+    except LookupError:
+        raise ConfigError(
+            f"unknown encoding {encoding!r}; pass --encoding with a Python codec name such as utf-8, "
+            "latin-1 or cp1252"
+        ) from None
 
 
 def _record_source(
@@ -1096,9 +1109,11 @@ def inspect(
         )  # fmt: skip
         # `--html -` or `--svg -` sends the page to standard output, in place of the terminal's view.
         page_only = _is_standard_output(html) or _is_standard_output(svg)
-        console = _console(file=io.StringIO()) if page_only else _console(unwrapped_when_piped=True)
-        plain = no_color or console.no_color or not console.is_terminal  # NO_COLOR keeps color_system
-        color_system = None if plain else console.color_system
+        console = None if page_only else _console(unwrapped_when_piped=True)
+        plain = (
+            console is None or no_color or console.no_color or not console.is_terminal
+        )  # NO_COLOR keeps color_system
+        color_system = None if plain or console is None else console.color_system
         recorder = _recording_console() if html or svg else None
         numbered = source.name != "arguments" or len(texts or []) > 1
         for chunk in source.chunks:
@@ -1108,7 +1123,8 @@ def inspect(
                         _print_json([record_json(record, None, text_column=source.text_column)])
                     else:
                         reason = no_label_reason(record)
-                        console.print(f"#{record.index}  ({reason})", style="attn.muted")
+                        if console is not None:
+                            console.print(f"#{record.index}  ({reason})", style="attn.muted")
                         if recorder is not None:  # the saved picture keeps it too: no gaps in numbering
                             recorder.print(f"#{record.index}  ({reason})", style="attn.muted")
                     continue
@@ -1145,7 +1161,8 @@ def _recording_console():
 def _show_inspection(console, recorder, inspection, color_system, index) -> None:
     from attncli.render import render_inspection
 
-    console.print(render_inspection(inspection, color_system=color_system, index=index))
+    if console is not None:  # None: --html - or --svg -, the page alone
+        console.print(render_inspection(inspection, color_system=color_system, index=index))
     if recorder is not None:
         recorder.print(render_inspection(inspection, color_system="truecolor", index=index))
 
@@ -1268,18 +1285,24 @@ def _dash_text_hint(error: Any, path: str) -> str | None:
 def _option_of_another_command(error: Any, path: str, group: Any) -> str | None:
     """For `attn inspect RUN text --top-k 2`: an option that other commands have, which this one
     has not (it was taken for a text starting with '-')."""
-    if type(error).__name__ != "NoSuchOption" or getattr(error, "possibilities", None):
+    # click's near misses, but --help: every command has it, and it is near any short option.
+    if type(error).__name__ != "NoSuchOption" or set(getattr(error, "possibilities", None) or ()) - {
+        "--help"
+    }:
         return None
     option = str(error.option_name)
     having = [
-        f"attn {name}"
+        name
         for name, other in getattr(group, "commands", {}).items()
-        if f"attn {name}" != path and any(option in param.opts for param in other.params)
+        if f"attn {name}" != path
+        and any(option in [*param.opts, *param.secondary_opts] for param in other.params)
     ]
     if not having:
         return None
-    verb = "has" if len(having) == 1 else "have"
-    return f"{path} has no {option} ({' and '.join(having)} {verb} it); see {path} --help"
+    named = having[0] if len(having) == 1 else f"{', '.join(having[:-1])} and {having[-1]}"
+    return (
+        f"{path} has no {option} (attn {named} {'has' if len(having) == 1 else 'have'} it); see {path} --help"
+    )
 
 
 def _run_app() -> int:
@@ -1305,7 +1328,10 @@ def _run_app() -> int:
         else:
             message = " ".join(error.format_message().split()).rstrip(".")
             path = _command_path(error.ctx, command)
-            hint = _option_of_another_command(error, path, command) or _dash_text_hint(error, path)
+            hint = _option_of_another_command(error, path, command)
+            if hint is not None:  # click's near miss, if any, was --help: no help here
+                message = f"No such option: {error.option_name}"
+            hint = hint or _dash_text_hint(error, path)
             sys.stderr.write(f"error: {message}; {hint or f'see {path} --help'}\n")
         return int(error.exit_code)
     except click_exception as caught:

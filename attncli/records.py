@@ -245,7 +245,7 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
     import io
     import sys
 
-    encoding = check_encoding(encoding)
+    check_encoding(encoding)  # the name as typed stays, for messages
     try:
         descriptor = sys.stdin.fileno()
     except (AttributeError, ValueError, io.UnsupportedOperation):  # replaced by a test or an embedding host
@@ -303,7 +303,7 @@ def from_file(
     """Records of a file: a dataset file by its suffix (text from `text_column`, else the column the
     model was trained on, else the usual names), any other file one text per line. A csv/tsv file
     is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
-    encoding = check_encoding(encoding)
+    check_encoding(encoding)  # the name as typed stays, for messages
     require_input_file(path)
     suffix = path.suffix.lower()
     if is_pipe(path):

@@ -214,6 +214,15 @@ def test_a_usage_error_or_a_repeated_option_is_one_error_line_and_attn_alone_sti
         "error: No such option: --top-k; attn inspect has no --top-k (attn predict has it); see attn "
         "inspect --help\n",
     )
+    for arguments, said in (  # click's near miss --help hid the hint; several commands are listed
+        (
+            ["predict", "nowhere", "goal", "--html", "x.html"],
+            "attn predict has no --html (attn inspect has it)",
+        ),
+        (["info", "nowhere", "--encoding", "latin-1"], "(attn train, eval, predict and inspect have it)"),
+    ):
+        other = subprocess.run([*ATTN.split(), *arguments], capture_output=True, text=True, env=ENV)
+        assert other.returncode == 2 and said in other.stderr and "Possible" not in other.stderr, other.stderr
 
 
 def test_predict_and_inspect_refuse_to_write_over_the_file_on_their_standard_input(tmp_path):

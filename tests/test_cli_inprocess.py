@@ -397,7 +397,9 @@ def test_bad_input_gets_one_line_and_exit_code_2(easy_run, tmp_path):
     )
     _refused(piped, f"standard input {utf8}")
     _refused(invoke("predict", easy_run, "soup", "--encoding", "latin-1"), "TEXT arguments are already text")
+    _ok("predict", easy_run, "soup", "--encoding", "UTF-8-SIG")  # UTF-8 in any spelling
     _refused(invoke("train"), "pass --output FOLDER (where the run is written) and DATA (a file, folder")
+    _refused(invoke("train", "--set", f"data.source={data}"), "(where the run is written), or --resume")
     blank = invoke("inspect", easy_run, "   ")
     assert blank.exit_code == 0 and blank.stdout.strip() == "#0  (empty text)"
     _refused(invoke("predict", easy_run, "--file", tmp_path / "absent.txt"), "does not exist")
