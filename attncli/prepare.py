@@ -175,6 +175,8 @@ def prepare(
         weighted = ", ".join(f"{name} {weight:.3g}" for name, weight in pairs)
         reporter.stage(f"class weights (auto: inverse frequency in train): {weighted}")
     config = _sized(config, train_split.texts, reporter=reporter)
+    if (segments := one_segment_warning(config.model)) is not None:
+        reporter.stage(f"warning: {segments}")
     unused = given_but_unused(config, given, carved=splits.carved)
     if unused:
         reporter.stage(f"warning: settings given that this run does not use: {'; '.join(unused)}")
@@ -246,6 +248,19 @@ def model_warnings(model: ModelConfig) -> list[str]:
             "ones; use dot or scaled_dot attention with rope"
         )
     return warnings
+
+
+def one_segment_warning(model: ModelConfig) -> str | None:
+    """Segment positions whose segments are no shorter than the texts (64 against headlines sized
+    to 16 tokens): every text is one segment, so the model is sinusoidal positions plus one learned
+    vector, and a comparison of the two compares almost the same model."""
+    if model.positional != "segment" or model.segment_length < model.length:
+        return None
+    return (
+        f"model.positional=segment with model.segment_length={model.segment_length} and "
+        f"model.max_length={model.length}: every text is one segment, so segments add nothing to "
+        f"sinusoidal positions; set model.segment_length below {model.length}"
+    )
 
 
 def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = True) -> list[str]:
@@ -338,7 +353,7 @@ def build_state(
         found, of = vectors.coverage(special_ids)
         coverage = {"path": vectors.path, "dim": vectors.dim, "found": found, "of": of}
         reporter.stage(
-            f"pretrained vectors: {found} of {of} vocabulary entries ({found / max(of, 1):.1%}) found "
+            f"pretrained vectors: {found:,} of {of:,} vocabulary entries ({found / max(of, 1):.1%}) found "
             f"in {vectors.path} ({vectors.dim} dimensions)"
         )
         token_dim = vectors.dim

@@ -109,6 +109,16 @@ def test_settings_that_train_but_not_as_named_are_warned_of():
     (rope,) = model_warnings(ModelConfig(positional="rope", attention="additive", num_heads=2, embed_dim=16))
     assert "use dot or scaled_dot attention with rope" in rope
     assert model_warnings(ModelConfig(positional="rope", attention="dot", num_heads=2, embed_dim=16)) == []
+    # Segments as long as the texts (64 against headlines sized to 16 tokens): one segment a text.
+    from attncli.prepare import one_segment_warning
+
+    one_segment = ModelConfig(positional="segment", segment_length=64, max_length=16, embed_dim=16)
+    assert one_segment_warning(one_segment) == (
+        "model.positional=segment with model.segment_length=64 and model.max_length=16: every text is one "
+        "segment, so segments add nothing to sinusoidal positions; set model.segment_length below 16"
+    )
+    assert one_segment_warning(ModelConfig(positional="segment", segment_length=4, max_length=16)) is None
+    assert one_segment_warning(ModelConfig(positional="learned", segment_length=64, max_length=16)) is None
 
 
 def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
