@@ -420,6 +420,9 @@ def run_info(prepared: Prepared, state: TrainState) -> RunInfo:
         label_names=prepared.label_names,
         vocab_size=prepared.tokenizer.get_vocab_size(with_added_tokens=True),
         num_parameters=sum(parameter.numel() for parameter in state.model.parameters()),
+        trainable_parameters=sum(
+            parameter.numel() for parameter in state.model.parameters() if parameter.requires_grad
+        ),
         device=str(prepared.device),
         precision=prepared.precision,
         epochs=prepared.config.train.max_epochs,

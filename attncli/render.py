@@ -646,7 +646,7 @@ def render_train_summary(result: TrainResult) -> RenderableType:
         (", accuracy ", ""),
         (_percent(result.best.validation_accuracy), "attn.good"),
         (
-            f"\n{stopped}{info.num_parameters:,} parameters on {info.device} ({info.precision}); ",
+            f"\n{stopped}{info.parameters_text} on {info.device} ({info.precision}); ",
             "attn.muted",
         ),
         (

@@ -24,6 +24,15 @@ class RunInfo:
     """The ceiling: early stopping may end the run sooner."""
     label_counts: list[int] | None = None
     """Training rows of each label, in label order."""
+    trainable_parameters: int | None = None
+    """Those the optimizer updates (fewer with model.freeze_embeddings); None: all of them."""
+
+    @property
+    def parameters_text(self) -> str:
+        """ "165,127 parameters", with how many train where some are frozen."""
+        frozen = self.trainable_parameters is not None and self.trainable_parameters < self.num_parameters
+        trainable = f" ({self.trainable_parameters:,} trainable)" if frozen else ""
+        return f"{self.num_parameters:,} parameters{trainable}"
 
 
 class Reporter(Protocol):

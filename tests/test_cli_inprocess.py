@@ -169,6 +169,10 @@ def test_train_starts_from_pretrained_vectors_and_keeps_them_frozen(tmp_path):
         "of": metrics["embeddings_init"]["of"],
     }
     assert "16 of" in result.output and "(4 dimensions)" in result.output
+    # The frozen table is counted apart: the run says how many parameters train.
+    table_size = len(json.loads((output / "best" / "tokenizer.json").read_text())["model"]["vocab"]) * 4
+    total = metrics["num_parameters"]
+    assert f"{total:,} parameters ({total - table_size:,} trainable)" in result.output
     # The filler words have no vector: frozen, they stay random the whole run, and a warning says so.
     uncovered = metrics["embeddings_init"]["of"] - 16
     assert (
@@ -190,6 +194,7 @@ def test_train_starts_from_pretrained_vectors_and_keeps_them_frozen(tmp_path):
         "--set", f"model.embeddings_init={vectors}",
     )  # fmt: skip
     assert trainable.exit_code == 0, trainable.output
+    assert "trainable)" not in trainable.output  # every parameter trains: one count
     share = f"{16 / metrics['embeddings_init']['of']:.1%}"
     assert f"warning: only {share} of the vocabulary entries have a pretrained vector" in trainable.output
 
