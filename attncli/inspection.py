@@ -161,15 +161,24 @@ def check_view(
             f"this model pools by {config.pooling}, which has no pooling weights; drop --pooling"
         )
     pooling_view = layer is None and not rollout and config.pooling == "attention"
-    if head is not None and layer is None and not pooling_view:
+    # cls pooling's own view is the classification token's attention in the last layer, by head too.
+    cls_view = pooling and config.pooling == "cls"
+    if head is not None and layer is None and not (pooling_view or cls_view):
         raise InspectError(
             "--head picks a head of one self-attention layer (pass --layer too)"
-            + (" or of the attention pooling (pass --pooling)" if config.pooling == "attention" else "")
+            + {
+                "attention": " or of the attention pooling (pass --pooling)",
+                "cls": " or of the classification token's attention (pass --pooling)",
+            }.get(config.pooling, "")
         )
     if head is not None and pooling_view and not 1 <= head <= config.pooling_head_count:
         raise InspectError(
             f"--head {head}: the attention pooling has {_counted(config.pooling_head_count, 'head')}, "
             "numbered from 1"
+        )
+    if head is not None and cls_view and not 1 <= head <= config.num_heads:
+        raise InspectError(
+            f"--head {head}: the last layer has {_counted(config.num_heads, 'head')}, numbered from 1"
         )
     if (layer is not None or rollout) and config.layers == 0:
         raise InspectError(
@@ -223,7 +232,8 @@ def _view(
     import torch
 
     config = checkpoint.config.model
-    check_view(config, layer=layer, head=head, rollout=rollout)
+    cls_view = config.pooling == "cls" and layer is None and not rollout
+    check_view(config, layer=layer, head=head, rollout=rollout, pooling=cls_view)
     offset = int(checkpoint.model.has_cls_token)  # the classification token's position, when present
     need_attentions = layer is not None or rollout or config.pooling == "cls"
     with torch.inference_mode():
@@ -249,8 +259,12 @@ def _view(
             ),
         )
     if config.pooling == "cls":
-        weights = _normalised(attentions[-1].mean(0)[0, offset:])
-        return logits, weights, "attention from the classification token in the last layer (heads averaged)"
+        if head is not None:
+            weights = _normalised(attentions[-1][head - 1, 0, offset:])
+            shown = f"head {head} of {config.num_heads}"
+        else:
+            weights, shown = _normalised(attentions[-1].mean(0)[0, offset:]), "heads averaged"
+        return logits, weights, f"attention from the classification token in the last layer ({shown})"
     assert pooling_weights is not None and output.pooling_head_weights is not None
     count = config.pooling_head_count
     if head is not None:

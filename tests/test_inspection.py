@@ -2,7 +2,7 @@ import pytest
 
 from attncli.checkpoint import load_checkpoint
 from attncli.inspection import inspect_text
-from attncli.tokenizer import UNK_TOKEN
+from attncli.tokenizer import UNK_TOKEN, encode
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +87,21 @@ def test_every_view_sums_to_one_over_the_real_tokens(tmp_path, pooling):
     assert inspect_text(loaded, text).view.startswith("attention rollout through 2 layers")
     if pooling == "cls":
         assert "classification token" in inspect_text(loaded, text, pooling=True).view
+        # One head of it, as --pooling --head shows one head of attention pooling (it was refused,
+        # with advice that led to another refusal).
+        import torch
+
+        one = inspect_text(loaded, text, pooling=True, head=2)
+        assert one.view == "attention from the classification token in the last layer (head 2 of 2)"
+        with torch.inference_mode():
+            ids = torch.tensor([encode(loaded.tokenizer, [text], max_length=loaded.config.model.length)[0].ids])
+            last = loaded.model(ids, return_attentions=True).attentions[-1][0, 1, 0, 1:]
+        expected = (last / last.sum()).tolist()
+        assert [item.weight for item in one.tokens] == pytest.approx(expected, abs=1e-6)
+        with pytest.raises(Exception, match="--head 3: the last layer has 2 heads"):
+            inspect_text(loaded, text, pooling=True, head=3)
+        with pytest.raises(Exception, match=r"or of the classification token's attention \(pass --pooling\)"):
+            inspect_text(loaded, text, head=1)
 
 
 def test_views_a_model_lacks_are_refused_with_what_to_do(tmp_path):
