@@ -94,7 +94,8 @@ def test_every_view_sums_to_one_over_the_real_tokens(tmp_path, pooling):
         one = inspect_text(loaded, text, pooling=True, head=2)
         assert one.view == "attention from the classification token in the last layer (head 2 of 2)"
         with torch.inference_mode():
-            ids = torch.tensor([encode(loaded.tokenizer, [text], max_length=loaded.config.model.length)[0].ids])
+            (encoded,) = encode(loaded.tokenizer, [text], max_length=loaded.config.model.length)
+            ids = torch.tensor([encoded.ids])
             last = loaded.model(ids, return_attentions=True).attentions[-1][0, 1, 0, 1:]
         expected = (last / last.sum()).tolist()
         assert [item.weight for item in one.tokens] == pytest.approx(expected, abs=1e-6)
