@@ -740,9 +740,10 @@ def _check_inputs(
     encoding: str = "utf-8",
 ) -> None:
     """Refuse contradictory inputs before the model loads."""
-    from attncli.records import STDIN, require_input_file
+    from attncli.records import STDIN, codec_name, require_input_file
+    from attncli.textfiles import is_utf8
 
-    if texts and STDIN not in texts and not _is_utf8(encoding):
+    if texts and STDIN not in texts and not is_utf8(codec_name(encoding)):
         raise ConfigError(
             f"--encoding {encoding} reads --file and standard input; TEXT arguments are already text, so "
             "drop --encoding"
@@ -760,19 +761,6 @@ def _check_inputs(
         raise ConfigError("--delimiter splits the columns of a csv/tsv --file; pass one, or drop --delimiter")
     if file is not None and str(file) != STDIN:
         require_input_file(file)
-
-
-def _is_utf8(encoding: str) -> bool:
-    """Whether `encoding` is UTF-8 (any spelling, utf-8-sig too); an unknown name is refused."""
-    import codecs
-
-    try:
-        return codecs.lookup(encoding).name.startswith("utf-8")
-    except LookupError:
-        raise ConfigError(
-            f"unknown encoding {encoding!r}; pass --encoding with a Python codec name such as utf-8, "
-            "latin-1 or cp1252"
-        ) from None
 
 
 def _record_source(
@@ -1110,9 +1098,8 @@ def inspect(
         # `--html -` or `--svg -` sends the page to standard output, in place of the terminal's view.
         page_only = _is_standard_output(html) or _is_standard_output(svg)
         console = None if page_only else _console(unwrapped_when_piped=True)
-        plain = (
-            console is None or no_color or console.no_color or not console.is_terminal
-        )  # NO_COLOR keeps color_system
+        # NO_COLOR keeps color_system: it is read as plain.
+        plain = console is None or no_color or console.no_color or not console.is_terminal
         color_system = None if plain or console is None else console.color_system
         recorder = _recording_console() if html or svg else None
         numbered = source.name != "arguments" or len(texts or []) > 1
@@ -1286,9 +1273,8 @@ def _option_of_another_command(error: Any, path: str, group: Any) -> str | None:
     """For `attn inspect RUN text --top-k 2`: an option that other commands have, which this one
     has not (it was taken for a text starting with '-')."""
     # click's near misses, but --help: every command has it, and it is near any short option.
-    if type(error).__name__ != "NoSuchOption" or set(getattr(error, "possibilities", None) or ()) - {
-        "--help"
-    }:
+    near_misses = set(getattr(error, "possibilities", None) or ()) - {"--help"}
+    if type(error).__name__ != "NoSuchOption" or near_misses:
         return None
     option = str(error.option_name)
     having = [

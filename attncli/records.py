@@ -34,11 +34,11 @@ from attncli.textfiles import (
     delimiter_note,
     header_row,
     json_error_place,
-    marked_utf8_misread,
     ragged_row_error,
     require_readable,
     require_records,
     require_unique_columns,
+    require_utf8_read_as_utf8,
     wide_encoding,
 )
 
@@ -99,7 +99,8 @@ class RecordSource:
     """What the reader decided on its own (a delimiter, a column found by a looser name), for the user."""
 
 
-def check_encoding(encoding: str) -> str:
+def codec_name(encoding: str) -> str:
+    """Python's name of a text encoding given to --encoding; an unknown one is refused."""
     try:
         name = codecs.lookup(encoding).name
         "a".encode(name)
@@ -108,12 +109,17 @@ def check_encoding(encoding: str) -> str:
             f"unknown encoding {encoding!r}; pass --encoding with a Python codec name such as "
             "utf-8, latin-1 or cp1252"
         ) from None
+    return name
+
+
+def check_encoding(encoding: str) -> None:
+    """Refuse an encoding attn cannot read input in: unknown, or one whose line end is not `\n`."""
+    name = codec_name(encoding)
     if not "a\n".encode(name).endswith(b"a\n"):  # lines are found in the bytes, before decoding
         raise DataError(
             f"{name} input is not supported (its newline is not the byte 0x0A); convert the file to "
             "utf-8 first, for example with iconv -f utf-16 -t utf-8"
         )
-    return name
 
 
 def _decode(line: bytes, *, encoding: str, number: int, name: str) -> str:
@@ -190,11 +196,7 @@ def _narrow(blocks: Iterator[bytes], *, encoding: str) -> Iterator[bytes]:
     """`blocks` of standard input, refused when the first shows UTF-16/32 text (a pipe from a
     Windows tool), which the advice for a byte not in the encoding (latin-1) would make garbage of."""
     first = next(blocks, b"")
-    if marked_utf8_misread(first, encoding):
-        raise DataError(
-            f"standard input starts with a UTF-8 byte-order mark, so it is UTF-8, not {encoding}; leave "
-            "--encoding out (utf-8 is the default)"
-        )
+    require_utf8_read_as_utf8(first, encoding, source="standard input")
     wide = wide_encoding(first)
     if wide is not None and not codecs.lookup(encoding).name.startswith(wide[0][:6]):
         name, shows = wide
@@ -245,7 +247,7 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
     import io
     import sys
 
-    check_encoding(encoding)  # the name as typed stays, for messages
+    check_encoding(encoding)
     try:
         descriptor = sys.stdin.fileno()
     except (AttributeError, ValueError, io.UnsupportedOperation):  # replaced by a test or an embedding host
@@ -303,7 +305,7 @@ def from_file(
     """Records of a file: a dataset file by its suffix (text from `text_column`, else the column the
     model was trained on, else the usual names), any other file one text per line. A csv/tsv file
     is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
-    check_encoding(encoding)  # the name as typed stays, for messages
+    check_encoding(encoding)
     require_input_file(path)
     suffix = path.suffix.lower()
     if is_pipe(path):

@@ -95,11 +95,20 @@ def wide_encoding(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def marked_utf8_misread(head: bytes, encoding: str) -> bool:
-    """Whether bytes starting with `head` open with UTF-8's byte-order mark (Excel's "CSV UTF-8")
-    but are to be read as another encoding: cp1252 made the mark 'ï»¿' (in the first column's name)
-    and every accent two letters ('CafÃ©'), without a word."""
-    return head.startswith(codecs.BOM_UTF8) and not codecs.lookup(encoding).name.startswith("utf-8")
+def is_utf8(encoding: str) -> bool:
+    """Whether `encoding` (a known codec) is UTF-8, in any spelling, utf-8-sig included."""
+    return codecs.lookup(encoding).name.startswith("utf-8")
+
+
+def require_utf8_read_as_utf8(head: bytes, encoding: str, *, source: str) -> None:
+    """Refuse bytes starting with `head` that open with UTF-8's byte-order mark (Excel's "CSV
+    UTF-8") but are to be read as another encoding: cp1252 made the mark 'ï»¿' (in the first
+    column's name) and every accent two letters ('CafÃ©'), without a word."""
+    if head.startswith(codecs.BOM_UTF8) and not is_utf8(encoding):
+        raise DataError(
+            f"{source} starts with a UTF-8 byte-order mark, so it is UTF-8, not {encoding}; leave "
+            "--encoding out (utf-8 is the default)"
+        )
 
 
 def require_narrow_encoding(path: Path, encoding: str) -> None:
@@ -108,11 +117,7 @@ def require_narrow_encoding(path: Path, encoding: str) -> None:
     read as another."""
     with path.open("rb") as file:
         head = file.read(WIDE_SAMPLE_BYTES)
-    if marked_utf8_misread(head, encoding):
-        raise DataError(
-            f"{path} starts with a UTF-8 byte-order mark, so it is UTF-8, not {encoding}; leave "
-            "--encoding out (utf-8 is the default)"
-        )
+    require_utf8_read_as_utf8(head, encoding, source=str(path))
     wide = wide_encoding(head)
     if wide is not None and not codecs.lookup(encoding).name.startswith(wide[0][:6]):
         name, shows = wide
