@@ -1071,7 +1071,7 @@ def inspect(
     """Show each text with its tokens coloured by how much the model attends to them."""
 
     def action() -> None:
-        from attncli.inspection import check_view, default_layer, default_view, inspect_text, record_json
+        from attncli.inspection import check_view, default_layer, default_view, inspect_texts, record_json
         from attncli.output import check_output_file
         from attncli.prediction import no_label_reason
 
@@ -1104,8 +1104,25 @@ def inspect(
         recorder = _recording_console() if html or svg else None
         numbered = source.name != "arguments" or len(texts or []) > 1
         for chunk in source.chunks:
+            # The chunk's texts through the model in batches, as predict's: what is available at once.
+            usable = [record for record in chunk if record.text is not None and record.text.strip()]
+            found = (
+                inspect_texts(
+                    loaded,
+                    [record.text or "" for record in usable],
+                    layer=shown_layer,
+                    head=head,
+                    rollout=shown_rollout,
+                    pooling=pooling,
+                    words=words,
+                )  # fmt: skip
+                if usable
+                else []
+            )
+            inspections = {record.index: inspection for record, inspection in zip(usable, found, strict=True)}
             for record in chunk:
-                if record.text is None or not record.text.strip():
+                inspection = inspections.get(record.index)
+                if inspection is None:
                     if as_json:
                         _print_json([record_json(record, None, text_column=source.text_column)])
                     else:
@@ -1115,10 +1132,6 @@ def inspect(
                         if recorder is not None:  # the saved picture keeps it too: no gaps in numbering
                             recorder.print(f"#{record.index}  ({reason})", style="attn.muted")
                     continue
-                inspection = inspect_text(
-                    loaded, record.text, layer=shown_layer, head=head, rollout=shown_rollout, pooling=pooling,
-                    words=words,
-                )  # fmt: skip
                 if as_json:
                     _print_json([record_json(record, inspection, text_column=source.text_column)])
                     continue

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 MAX_BATCH_TOKENS = 4096
 
 
-def _token_budget_batches(lengths: torch.Tensor, *, batch_size: int, max_tokens: int) -> list[torch.Tensor]:
+def token_budget_batches(lengths: torch.Tensor, *, batch_size: int, max_tokens: int) -> list[torch.Tensor]:
     """Row indices in batches, shortest texts first; a batch grows while its padded size (rows x
     its longest) stays within `max_tokens` and its rows within `batch_size`."""
     import torch
@@ -63,7 +63,7 @@ def batched_forward(
     model.eval()
     done = 0
     with torch.inference_mode(), autocast(device, precision):
-        for rows in _token_budget_batches(lengths, batch_size=batch_size, max_tokens=max_tokens):
+        for rows in token_budget_batches(lengths, batch_size=batch_size, max_tokens=max_tokens):
             input_ids = (
                 sequences.padded(rows, pad_id=pad_id)
                 if isinstance(sequences, PackedSequences)

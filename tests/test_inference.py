@@ -21,10 +21,10 @@ def test_batched_forward_keeps_order_and_takes_no_texts():
 def test_batches_keep_to_the_token_budget_and_hold_every_row_once():
     import torch
 
-    from attncli.inference import _token_budget_batches
+    from attncli.inference import token_budget_batches
 
     lengths = torch.tensor([400, 5, 12, 400, 7, 3000, 10, 400])
-    batches = _token_budget_batches(lengths, batch_size=3, max_tokens=1000)
+    batches = token_budget_batches(lengths, batch_size=3, max_tokens=1000)
     rows = [row for batch in batches for row in batch.tolist()]
     assert sorted(rows) == list(range(8))
     assert [lengths[row].item() for row in rows] == sorted(lengths.tolist())  # shortest first

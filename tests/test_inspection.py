@@ -105,6 +105,47 @@ def test_every_view_sums_to_one_over_the_real_tokens(tmp_path, pooling):
             inspect_text(loaded, text, head=1)
 
 
+@pytest.mark.parametrize(
+    ("pooling", "positional"), [("attention", "rope"), ("cls", "alibi"), ("mean", "learned")]
+)
+def test_texts_inspected_together_get_the_weights_each_gets_alone(tmp_path, pooling, positional):
+    """inspect runs a file's texts through the model in padded batches of similar length; padding
+    must change nothing a text shows, in any view (the layers' weights are cut to the text's own
+    positions, and rollout runs over those alone)."""
+    from conftest import save_untrained_checkpoint
+
+    from attncli.inspection import inspect_texts
+
+    path = save_untrained_checkpoint(tmp_path / pooling, num_layers=2, pooling=pooling, positional=positional)
+    loaded = load_checkpoint(path)
+    texts = [
+        "the coach said football today",
+        "shares",
+        "the minister said the election is today and the coach said football",
+        "football today",
+        "the election",
+    ]
+    views = [{"layer": 1}, {"layer": 2, "head": 2}, {"rollout": True}, {}]
+    if pooling != "mean":
+        views += [{"pooling": True}, {"pooling": True, "head": 1}]
+    for view in views:
+        alone = [inspect_text(loaded, text, **view) for text in texts]
+        # A budget of 24 positions: several batches, each padded to its longest text.
+        together = inspect_texts(loaded, texts, max_tokens=24, **view)
+        assert [item.text for item in together] == texts, view
+        for one, batched in zip(alone, together, strict=True):
+            assert (batched.label, batched.view) == (one.label, one.view), view
+            assert batched.score == pytest.approx(one.score, abs=1e-5), view
+            assert [(t.token, t.start, t.end) for t in batched.tokens] == [
+                (t.token, t.start, t.end) for t in one.tokens
+            ], view
+            assert [t.weight for t in batched.tokens] == pytest.approx(
+                [t.weight for t in one.tokens], abs=1e-5
+            ), view
+    with pytest.raises(Exception, match="text 2 is empty"):
+        inspect_texts(loaded, ["football", "  "])
+
+
 def test_views_a_model_lacks_are_refused_with_what_to_do(tmp_path):
     from conftest import save_untrained_checkpoint
 
