@@ -841,7 +841,10 @@ FileOption = Annotated[
     typer.Option(
         "--file",
         "-f",
-        help="Texts to read: one per line, or a csv/tsv/json/jsonl/parquet file ('-': standard input).",
+        help=(
+            "Texts to read: one per line, or a csv/tsv/json/jsonl/parquet file ('-': standard input, "
+            "one text per line)."
+        ),
         show_default=False,
     ),
 ]

@@ -144,6 +144,12 @@ def resume(
                     f"note: --epochs {epochs} lowers the ceiling from {config.train.max_epochs}: the "
                     f"learning rate decays to 0 by epoch {epochs}, faster from here than the run had it"
                 )
+            elif epochs > config.train.max_epochs:
+                reporter.stage(
+                    f"note: --epochs {epochs} raises the ceiling from {config.train.max_epochs}: the "
+                    f"learning rate now decays to 0 by epoch {epochs}, so it steps back up from where the "
+                    "run had brought it"
+                )
             config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs))
         source, moved = last.training_data()
         recorded = None  # said once the data there is found to be the run's

@@ -29,7 +29,10 @@ def test_format_comes_from_the_option_then_json_then_the_suffix():
     assert choose_format("CSV", as_json=False, output=None) == "csv"  # as people type it
     with pytest.raises(DataError, match="--json means --format jsonl"):
         choose_format("csv", as_json=True, output=None)
-    with pytest.raises(DataError, match="cannot tell the format of out.txt"):
+    with pytest.raises(
+        DataError,
+        match=r"out.txt from its suffix \(.jsonl, .json, .csv or .tsv\); pass --format table, jsonl",
+    ):
         choose_format(None, as_json=False, output=Path("out.txt"))
     assert choose_format(None, as_json=False, output=Path("out.json")) == "json"
     assert choose_format(None, as_json=False, output=Path("out.ndjson")) == "jsonl"
