@@ -42,6 +42,13 @@ class TokenWeight:
     weight: float
     pieces: int = 1
     """How many of the model's tokens this entry is (more than 1 for a word merged from pieces)."""
+    unknown_pieces: int = 0
+    """How many of those the model read as the unknown token."""
+
+    @property
+    def unknown(self) -> bool:
+        """Whether the model read this token, or any piece of this word, as the unknown token."""
+        return self.token == UNK_TOKEN or self.unknown_pieces > 0
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,13 @@ class Inspection:
             "score": self.score,
             "truncated_tokens": self.truncated_tokens,
             "tokens": [
-                {"token": item.token, "start": item.start, "end": item.end, "weight": item.weight}
+                {
+                    "token": item.token,
+                    "start": item.start,
+                    "end": item.end,
+                    "weight": item.weight,
+                    "unknown": item.unknown,
+                }  # fmt: skip
                 for item in self.tokens
             ],
         }
@@ -126,21 +139,31 @@ def attention_rollout(attentions: list[torch.Tensor], start: torch.Tensor) -> to
 
 def merge_words(encoded: Encoded, weights: list[float], text: str, tokens: list[str]) -> list[TokenWeight]:
     """Subword pieces of the same word merged into one entry whose weight is their sum. A word the
-    model read as the unknown token (or with one among its pieces) stays that token, as unmerged, so
-    the heatmap still marks it unknown."""
+    model read as the unknown token alone stays that token, so the heatmap still marks it unknown;
+    a word with the unknown token among other pieces (`café` as `c`, `af`, `[UNK]`) is shown as
+    written, with how many of its pieces were unknown."""
     merged: list[TokenWeight] = []
     previous_word = None
     for word, (start, end), weight, token in zip(
         encoded.word_ids, encoded.offsets, weights, tokens, strict=True
     ):
-        unknown = token == UNK_TOKEN
+        unknown = int(token == UNK_TOKEN)
         if merged and word == previous_word:
             last = merged[-1]
-            shown = UNK_TOKEN if unknown or last.token == UNK_TOKEN else text[last.start : end]
-            merged[-1] = TokenWeight(shown, last.start, end, last.weight + weight, pieces=last.pieces + 1)
+            pieces, unknown_pieces = last.pieces + 1, last.unknown_pieces + unknown
+            shown = UNK_TOKEN if unknown_pieces == pieces else text[last.start : end]
+            merged[-1] = TokenWeight(
+                shown, last.start, end, last.weight + weight, pieces=pieces, unknown_pieces=unknown_pieces
+            )
         else:
             merged.append(
-                TokenWeight(token if end == start or unknown else text[start:end], start, end, weight)
+                TokenWeight(
+                    token if end == start or unknown else text[start:end],
+                    start,
+                    end,
+                    weight,
+                    unknown_pieces=unknown,
+                )  # fmt: skip
             )
         previous_word = word
     return merged

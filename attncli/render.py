@@ -191,7 +191,8 @@ def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:
     ranked = sorted(inspection.tokens, key=lambda item: item.weight, reverse=True)[:TOP_TOKENS]
     for item in ranked:
         shown = _shown(inspection.text[item.start : item.end]) or item.token
-        shown += f" ({UNK_TOKEN})" if item.token == UNK_TOKEN and shown != UNK_TOKEN else ""
+        if item.unknown and shown != UNK_TOKEN:
+            shown += f" ({UNK_TOKEN})" if item.token == UNK_TOKEN else f" (partly {UNK_TOKEN})"
         table.add_row(shown, f"{item.weight:.4f}", _multiple(_per_token(item) / scale.uniform))
     return table
 
@@ -222,7 +223,7 @@ def render_inspection(
             level = scale.level(_per_token(item))
             if item.end > item.start and level:
                 heatmap.stylize(styles[level - 1], item.start, item.end)
-            if item.token == UNK_TOKEN:  # read as the one unknown token, whatever its spelling
+            if item.unknown:  # read as the one unknown token (in part), whatever its spelling
                 heatmap.stylize("underline", item.start, item.end)
         legend = _heat_legend(scale, styles, merged=merged)
     else:
@@ -231,7 +232,7 @@ def render_inspection(
             # A token with no span of its own shows its name; one that shares a character with the
             # token before (NFKC made several of one, as of "㍿") shows only its weight.
             heatmap.append(text[position : item.end] or (item.token if item.end <= item.start else ""))
-            flag = ", unknown" if item.token == UNK_TOKEN else ""
+            flag = (", unknown" if item.token == UNK_TOKEN else ", partly unknown") if item.unknown else ""
             heatmap.append(f"[{item.weight:.3f}{flag}]", "attn.muted")
             position = max(position, item.end)
         legend = Text(
@@ -249,7 +250,7 @@ def render_inspection(
                 "attn.muted",
             )
         )
-    unknown = [item for item in inspection.tokens if item.token == UNK_TOKEN]
+    unknown = [item for item in inspection.tokens if item.unknown]
     if unknown:  # shown in their own spelling, but the model read each as the one unknown token
         spans = dict.fromkeys((item.start, item.end, item.token) for item in unknown)  # one per word
         # Each word once, with how often it occurs: `<, >, <, >, <, >` said nothing the first two did not.
@@ -257,13 +258,18 @@ def render_inspection(
         words = [f"{word} ({count}x)" if count > 1 else word for word, count in counts.items()]
         listed = ", ".join(words[:UNKNOWN_LISTED]) + (", ..." if len(words) > UNKNOWN_LISTED else "")
         marked = "underlined" if color_system is not None else "marked unknown"
-        parts.append(
-            Text(
-                f"{len(unknown)} of {len(inspection.tokens)} tokens are unknown to the model (not in its "
-                f"vocabulary; {marked} above): {listed}; it read each as {UNK_TOKEN}",
-                "attn.muted",
+        if merged:  # words: some wholly unknown, some with an unknown piece among known ones
+            said = (
+                f"{len(unknown)} of {len(inspection.tokens)} words are unknown to the model in whole or in "
+                f"part (not in its vocabulary; {marked} above): {listed}; it read each unknown piece as "
+                f"{UNK_TOKEN}"
             )
-        )
+        else:
+            said = (
+                f"{len(unknown)} of {len(inspection.tokens)} tokens are unknown to the model (not in its "
+                f"vocabulary; {marked} above): {listed}; it read each as {UNK_TOKEN}"
+            )
+        parts.append(Text(said, "attn.muted"))
     parts += [legend, _top_tokens(inspection, scale), Text()]
     return Group(*parts)
 

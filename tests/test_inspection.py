@@ -200,6 +200,28 @@ def test_words_keep_an_unknown_word_marked_unknown(loaded):
         assert [text[t.start : t.end] for t in unknown] == ["zzqxv"], (words, tokens)
 
 
+def test_a_word_with_an_unknown_piece_keeps_its_spelling_and_counts_the_piece():
+    from attncli.inspection import merge_words
+    from attncli.tokenizer import Encoded
+
+    text = "café zzz ok"
+    encoded = Encoded(
+        ids=[1, 2, 3, 4, 5], offsets=[(0, 1), (1, 3), (3, 4), (5, 8), (9, 11)], word_ids=[0, 0, 0, 1, 2],
+        untruncated_length=5,
+    )  # fmt: skip
+    merged = merge_words(encoded, [0.1, 0.2, 0.3, 0.25, 0.15], text, ["c", "af", UNK_TOKEN, UNK_TOKEN, "ok"])
+    assert [(t.token, t.start, t.end, t.pieces, t.unknown_pieces, t.unknown) for t in merged] == [
+        ("café", 0, 4, 3, 1, True),  # it was [UNK], as if the model had read none of it
+        (UNK_TOKEN, 5, 8, 1, 1, True),
+        ("ok", 9, 11, 1, 0, False),
+    ]
+    assert merged[0].weight == pytest.approx(0.6)
+    # Every piece unknown: the word is the unknown token, as before.
+    whole = Encoded(ids=[1, 2], offsets=[(0, 2), (2, 3)], word_ids=[0, 0], untruncated_length=2)
+    (word,) = merge_words(whole, [0.5, 0.5], "zzz", [UNK_TOKEN, UNK_TOKEN])
+    assert (word.token, word.pieces, word.unknown_pieces) == (UNK_TOKEN, 2, 2)
+
+
 def test_pooling_heads_are_shown_averaged_and_said_so_or_one_at_a_time(tmp_path):
     """Each pooling head pools its own slice of the states with its own weights: the default view
     is their mean and says so; --head shows the weights one head really used."""

@@ -76,6 +76,30 @@ def test_tokens_unknown_to_the_model_are_said_to_be_so():
     assert "): < (3x), > (3x); it read each as [UNK]" in said
 
 
+def test_words_with_an_unknown_piece_are_shown_as_written_and_said_to_be_partly_unknown():
+    """--words showed `café` (read as c, af, [UNK]) as [UNK] and counted it as an unknown token."""
+    words = Inspection(
+        text="café soup zzz", label="food", score=0.6, view="v",
+        tokens=[
+            TokenWeight("café", 0, 4, 0.5, pieces=3, unknown_pieces=1),
+            TokenWeight("soup", 5, 9, 0.3),
+            TokenWeight("[UNK]", 10, 13, 0.2, unknown_pieces=1),
+        ],
+        truncated_tokens=0,
+    )  # fmt: skip
+    said = " ".join(_render(render_inspection(words, color_system=None), color=False).split())
+    assert "café[0.500, partly unknown] soup[0.300] zzz[0.200, unknown]" in said
+    assert (
+        "2 of 3 words are unknown to the model in whole or in part (not in its vocabulary; marked unknown "
+        "above): café, zzz; it read each unknown piece as [UNK]"
+    ) in said
+    assert "café (partly [UNK])" in said and "zzz ([UNK])" in said
+    coloured = _render(render_inspection(words, color_system="truecolor"), color=True)
+    codes = re.search(r"\x1b\[([0-9;]*)m[^\x1b]*café", coloured)  # the style the word is printed in
+    assert codes is not None and "4" in codes.group(1).split(";")  # underlined, as a wholly unknown word is
+    assert [item["unknown"] for item in words.to_json()["tokens"]] == [True, False, True]
+
+
 def test_tokens_sharing_one_character_show_it_once_and_long_unknown_words_are_cut():
     url = "x" * 300
     text = f"㍿ {url}"  # NFKC reads ㍿ as four letters: four tokens with the one character as span
