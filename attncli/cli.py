@@ -947,11 +947,24 @@ def predict(
                     csv_writer.write(predictions)
             else:
                 _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
+            _require_some_text(source, records=stats.records, without_text=stats.without_label)
         _report_prediction_stats(stats, max_length=loaded.config.model.length)
         if output is not None:
             typer.echo(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}", err=True)
 
     _run(action, debug=debug)
+
+
+def _require_some_text(source, *, records: int, without_text: int) -> None:
+    """Refuse a data file none of whose records has a text in the column read: a wrong
+    --text-column (numbers, or nothing) gave a row of "no text" for each record, and exit 0, which a
+    pipeline took for success. Raised inside the output's block, so an --output file is not written.
+    A plain text file of blank lines is not refused: each line still gets its result."""
+    if records and without_text == records and source.text_column is not None:
+        raise DataError(
+            f"no record of {source.name} has a text in column {source.text_column!r} ({records:,} read); "
+            "pass --text-column with the column that holds the texts"
+        )
 
 
 def _refuse_writing_over_input(output: Path | None, option: str, texts: list[str], file: Path | None) -> None:
@@ -1106,9 +1119,11 @@ def inspect(
         color_system = None if plain or console is None else console.color_system
         recorder = _recording_console() if html or svg else None
         numbered = source.name != "arguments" or len(texts or []) > 1
+        records = with_text = 0
         for chunk in source.chunks:
             # The chunk's texts through the model in batches, as predict's: what is available at once.
             usable = [record for record in chunk if record.text is not None and record.text.strip()]
+            records, with_text = records + len(chunk), with_text + len(usable)
             found = (
                 inspect_texts(
                     loaded,
@@ -1141,6 +1156,7 @@ def inspect(
                 _show_inspection(
                     console, recorder, inspection, color_system, record.index if numbered else None
                 )
+        _require_some_text(source, records=records, without_text=records - with_text)
         if recorder is not None:
             _save_recording(recorder, html=html, svg=svg)
 

@@ -268,6 +268,29 @@ def test_inspect_json_lines_join_back_to_their_rows_as_predicts_do(easy_run, tmp
     )  # offsets index it
 
 
+def test_a_text_column_with_no_text_in_any_record_is_an_error_and_writes_no_file(easy_run, tmp_path):
+    """`--text-column id` (numbers) gave a "no text" result for every record and exit 0, which a
+    pipeline took for success; a plain text file of blank lines still gets one result a line."""
+    rows = write_jsonl(
+        tmp_path / "rows.jsonl", [{"id": 1, "text": "soup"}, {"id": 2, "text": "a tennis match"}]
+    )
+    out = tmp_path / "labelled.csv"
+    for command in (["predict", "-o", out], ["predict", "--json"], ["inspect", "--json"]):
+        result = invoke(command[0], easy_run, "-f", rows, "--text-column", "id", *command[1:])
+        _refused(result, f"no record of {rows} has a text in column 'id' (2 read); pass --text-column")
+        if command[0] == "predict" and "--json" in command:
+            assert [json.loads(line)["reason"] for line in result.stdout.splitlines()] == [
+                "1 instead of a text",
+                "2 instead of a text",
+            ]  # each record still got its line before the error
+    assert not out.exists()
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n \n")
+    result = invoke("predict", easy_run, "-f", blank, "--json")
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
+    assert invoke("predict", easy_run, "-f", rows, "-o", out).exit_code == 0  # the right column still works
+
+
 def test_predict_into_a_json_file_writes_one_array_of_the_jsonl_objects(easy_run, tmp_path):
     rows = write_jsonl(
         tmp_path / "rows.jsonl", [{"id": 1, "text": "soup"}, {"id": 2, "text": "a tennis match"}]
