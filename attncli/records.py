@@ -128,7 +128,7 @@ def _decode(line: bytes, *, encoding: str, number: int, name: str) -> str:
     except UnicodeDecodeError as error:
         raise DataError(
             f"line {number} of {name} is not valid {encoding} (byte {error.start + 1} of the line); "
-            "pass --encoding with the file's encoding (for example latin-1 or cp1252)"
+            "pass --encoding with the file's encoding (for example cp1252, from Windows, or latin-1)"
         ) from None
 
 

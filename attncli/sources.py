@@ -554,7 +554,7 @@ def _decoding_error(path: Path, encoding: str) -> DataError | None:
         return None
     return DataError(
         f"line {line} of {path} is not valid {encoding}; pass --encoding (or set "
-        "data.encoding) with the file's encoding, for example latin-1 or cp1252"
+        "data.encoding) with the file's encoding, for example cp1252 (from Windows) or latin-1"
     )
 
 

@@ -163,7 +163,7 @@ def header_line(path: Path, *, encoding: str) -> str:
         if "\n" not in text:  # the bad byte is in the header line itself
             raise DataError(
                 f"line 1 of {path} is not valid {encoding}; pass --encoding (or set data.encoding) with "
-                "the file's encoding, for example latin-1 or cp1252"
+                "the file's encoding, for example cp1252 (from Windows) or latin-1"
             ) from None
     except UnicodeError as error:  # the file does not start as the encoding must (utf-16 without a BOM)
         raise DataError(
