@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
@@ -73,6 +73,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from attncli.records import RecordSource
 
 CheckpointArg = Annotated[
     Path,
@@ -806,6 +809,8 @@ def _record_source(
 
 # What reads records that came as plain text (standard input, a pipe) by their text column.
 SAVE_AS_DATA_FILE = "save them to a file and pass --file FILE.jsonl (or .csv)"
+# Records inspect runs through the model together and shows before reading on: a few batches.
+INSPECT_SHOWN_RECORDS = 128
 
 
 def _noting_record_shaped(
@@ -955,7 +960,7 @@ def predict(
     _run(action, debug=debug)
 
 
-def _require_some_text(source, *, records: int, without_text: int) -> None:
+def _require_some_text(source: RecordSource, *, records: int, without_text: int) -> None:
     """Refuse a data file none of whose records has a text in the column read: a wrong
     --text-column (numbers, or nothing) gave a row of "no text" for each record, and exit 0, which a
     pipeline took for success. Raised inside the output's block, so an --output file is not written.
@@ -963,7 +968,7 @@ def _require_some_text(source, *, records: int, without_text: int) -> None:
     if records and without_text == records and source.text_column is not None:
         raise DataError(
             f"no record of {source.name} has a text in column {source.text_column!r} ({records:,} read); "
-            "pass --text-column with the column that holds the texts"
+            "if another column holds the texts, pass --text-column with its name"
         )
 
 
@@ -1120,8 +1125,12 @@ def inspect(
         recorder = _recording_console() if html or svg else None
         numbered = source.name != "arguments" or len(texts or []) > 1
         records = with_text = 0
-        for chunk in source.chunks:
-            # The chunk's texts through the model in batches, as predict's: what is available at once.
+        # Records in pieces of a few batches: each piece's texts go through the model together, as
+        # predict's do, and are shown before the next piece (a chunk of a file is 2,048 records, which
+        # held every text's weights and showed nothing for seconds).
+        pieces = (chunk[start : start + INSPECT_SHOWN_RECORDS] for chunk in source.chunks
+                  for start in range(0, len(chunk), INSPECT_SHOWN_RECORDS))  # fmt: skip
+        for chunk in pieces:
             usable = [record for record in chunk if record.text is not None and record.text.strip()]
             records, with_text = records + len(chunk), with_text + len(usable)
             found = (

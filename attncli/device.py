@@ -65,10 +65,10 @@ def cpu_has_amx() -> bool:
 def resolve_precision(name: str, device: torch.device) -> str:
     """`auto` is bf16 on a CUDA device that supports it, else fp16 on CUDA; on the CPU, bf16 where
     the CPU has AMX, else fp32. AVX512-BF16 alone multiplies bf16 faster (415 against 144 GFLOP/s
-    on an AMD EPYC) but trains no faster: an epoch of configs/bbc.yaml took 13.0-13.9 s against
-    14.0-15.4 s in fp32 with 1.2 GB of memory against 0.8 GB, and the headlines' defaults 3.6-4.3 s
-    against 2.6-2.7 s (three of each, alternated), as casting to and from bf16 outweighs the faster
-    multiplies at these widths."""
+    on an AMD EPYC) but gains little in training: an epoch of configs/bbc.yaml took 13.0-13.9 s
+    against 14.0-15.4 s in fp32 (7% faster) on 1.2 GB of memory against 0.8 GB, and the headlines'
+    defaults 3.6-4.3 s against 2.6-2.7 s (40% slower; three of each, alternated), as casting to and
+    from bf16 outweighs the faster multiplies at these widths."""
     import torch
 
     if name == "auto":

@@ -1,5 +1,5 @@
-"""What `attn inspect` computes: the prediction for one text and a weight for each token, from one
-of several views of the model's attention, each summing to 1 over the text's real tokens."""
+"""What `attn inspect` computes: the prediction for each text and a weight for each of its tokens,
+from one of several views of the model's attention, each summing to 1 over the text's real tokens."""
 
 from __future__ import annotations
 
@@ -274,10 +274,14 @@ def _view(
     output, whose first `length` positions (the classification token's included) are that text's:
     the rest are padding, which no real position attends to."""
     logits = output.logits[row].float().cpu()
-    attentions = [attention[row, :, :length, :length].float().cpu() for attention in output.attentions or []]
+    layers = output.attentions or []
+
+    def attention_of(index: int) -> torch.Tensor:  # (H, length, length): one layer's, this text's
+        return layers[index][row, :, :length, :length].float().cpu()
+
     if layer is not None:
         chosen = None if head is None else head - 1
-        weights = received_attention(attentions[layer - 1], head=chosen, offset=offset)
+        weights = received_attention(attention_of(layer - 1), head=chosen, offset=offset)
         heads = "heads averaged" if head is None else f"head {head}"
         return logits, weights, f"attention received in layer {layer} ({heads}), averaged over queries"
     pooling_weights = None
@@ -285,7 +289,9 @@ def _view(
         pooling_weights = output.pooling_weights[row, :length].float().cpu()
     if rollout:
         reading = _pooling_reading(config, pooling_weights, length)
-        weights = _normalised(attention_rollout(attentions, reading)[offset:])
+        weights = _normalised(
+            attention_rollout([attention_of(i) for i in range(len(layers))], reading)[offset:]
+        )
         return (
             logits,
             weights,
@@ -296,11 +302,12 @@ def _view(
             ),
         )
     if config.pooling == "cls":
+        last = attention_of(len(layers) - 1)
         if head is not None:
-            weights = _normalised(attentions[-1][head - 1, 0, offset:])
+            weights = _normalised(last[head - 1, 0, offset:])
             shown = f"head {head} of {config.num_heads}"
         else:
-            weights, shown = _normalised(attentions[-1].mean(0)[0, offset:]), "heads averaged"
+            weights, shown = _normalised(last.mean(0)[0, offset:]), "heads averaged"
         return logits, weights, f"attention from the classification token in the last layer ({shown})"
     assert pooling_weights is not None and output.pooling_head_weights is not None
     count = config.pooling_head_count
@@ -353,6 +360,8 @@ def inspect_texts(
     padding is masked out of every softmax."""
     import torch
 
+    if isinstance(texts, str):  # a str is a sequence of one-character texts: never what was meant
+        raise TypeError(f"inspect_texts takes a list of texts, not one text; pass [{texts[:20]!r}]")
     check_texts(texts)
     readable = [readable_text(text) for text in texts]  # what the tokenizer reads, so spans quote it
     config = checkpoint.config.model
@@ -386,7 +395,8 @@ def inspect_texts(
                 )
     finally:
         checkpoint.model.train(was_training)
-    return [inspection for inspection in inspections if inspection is not None]
+    assert all(inspection is not None for inspection in inspections)  # every row is in one batch
+    return inspections  # type: ignore[return-value]
 
 
 def _inspection(

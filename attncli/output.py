@@ -59,8 +59,8 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
         chosen = SUFFIX_FORMATS.get(output.suffix.lower())
         if chosen is None:
             raise DataError(
-                f"cannot tell the format of {output} from its suffix (.jsonl, .json, .csv or .tsv); pass "
-                "--format table, jsonl, json, csv or tsv"
+                f"cannot tell the format of {output} from its suffix (.jsonl, .ndjson, .json, .csv or "
+                ".tsv); pass --format table, jsonl, json, csv or tsv"
             )
         return chosen
     return "table"

@@ -147,8 +147,8 @@ def resume(
             elif epochs > config.train.max_epochs:
                 reporter.stage(
                     f"note: --epochs {epochs} raises the ceiling from {config.train.max_epochs}: the "
-                    f"learning rate now decays to 0 by epoch {epochs}, so it steps back up from where the "
-                    "run had brought it"
+                    f"learning rate's warmup and decay are spread over {epochs} epochs, so from here it "
+                    "follows that schedule, not the one the run had"
                 )
             config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs))
         source, moved = last.training_data()

@@ -124,8 +124,9 @@ def test_texts_inspected_together_get_the_weights_each_gets_alone(tmp_path, pool
         "the minister said the election is today and the coach said football",
         "football today",
         "the election",
+        "the coach said football today " * 20,  # cut at max_length
     ]
-    views = [{"layer": 1}, {"layer": 2, "head": 2}, {"rollout": True}, {}]
+    views = [{"layer": 1}, {"layer": 2, "head": 2}, {"rollout": True}, {}, {"words": True}]
     if pooling != "mean":
         views += [{"pooling": True}, {"pooling": True, "head": 1}]
     for view in views:
@@ -142,8 +143,12 @@ def test_texts_inspected_together_get_the_weights_each_gets_alone(tmp_path, pool
             assert [t.weight for t in batched.tokens] == pytest.approx(
                 [t.weight for t in one.tokens], abs=1e-5
             ), view
+            assert batched.truncated_tokens == one.truncated_tokens, view
+    assert together[-1].truncated_tokens > 0  # the long text was cut, and batched with short ones
     with pytest.raises(Exception, match="text 2 is empty"):
         inspect_texts(loaded, ["football", "  "])
+    with pytest.raises(TypeError, match="a list of texts, not one text"):
+        inspect_texts(loaded, "football")
 
 
 def test_views_a_model_lacks_are_refused_with_what_to_do(tmp_path):

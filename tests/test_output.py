@@ -31,7 +31,7 @@ def test_format_comes_from_the_option_then_json_then_the_suffix():
         choose_format("csv", as_json=True, output=None)
     with pytest.raises(
         DataError,
-        match=r"out.txt from its suffix \(.jsonl, .json, .csv or .tsv\); pass --format table, jsonl",
+        match=r"out.txt from its suffix \(.jsonl, .ndjson, .json, .csv or .tsv\); pass --format table",
     ):
         choose_format(None, as_json=False, output=Path("out.txt"))
     assert choose_format(None, as_json=False, output=Path("out.json")) == "json"

@@ -489,16 +489,16 @@ def test_a_run_whose_data_moved_resumes_from_where_it_is_now_if_it_is_the_same(t
     assert load_checkpoint(tmp_path / "run" / "last").config.data.source == str(moved)
 
 
-def test_a_higher_epoch_ceiling_on_resume_says_the_learning_rate_steps_back_up(tmp_path, monkeypatch):
-    """The schedule is spread over the new ceiling, so the rate jumps up from where the run left it:
-    a lower ceiling said so, a higher one said nothing."""
+def test_a_higher_epoch_ceiling_on_resume_says_the_schedule_is_spread_over_it(tmp_path, monkeypatch):
+    """The schedule (warmup and decay) is spread over the new ceiling, so the rate jumps from where
+    the run left it: a lower ceiling said so, a higher one said nothing."""
     config = _resumable_config(tmp_path)
     _interrupted(config, tmp_path / "run", monkeypatch)
     recorder = StageRecorder()
     resume(tmp_path / "run", epochs=5, reporter=recorder)  # type: ignore[arg-type]
     assert (
-        "note: --epochs 5 raises the ceiling from 3: the learning rate now decays to 0 by epoch 5, so it "
-        "steps back up from where the run had brought it"
+        "note: --epochs 5 raises the ceiling from 3: the learning rate's warmup and decay are spread over 5 "
+        "epochs, so from here it follows that schedule, not the one the run had"
     ) in recorder.lines
     assert not [line for line in recorder.lines if "lowers the ceiling" in line]
 
