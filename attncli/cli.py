@@ -1124,7 +1124,7 @@ def inspect(
         color_system = None if plain or console is None else console.color_system
         recorder = _recording_console() if html or svg else None
         numbered = source.name != "arguments" or len(texts or []) > 1
-        records = with_text = 0
+        read = with_text = 0
         # Records in pieces of a few batches: each piece's texts go through the model together, as
         # predict's do, and are shown before the next piece (a chunk of a file is 2,048 records, which
         # held every text's weights and showed nothing for seconds).
@@ -1132,20 +1132,13 @@ def inspect(
                   for start in range(0, len(chunk), INSPECT_SHOWN_RECORDS))  # fmt: skip
         for chunk in pieces:
             usable = [record for record in chunk if record.text is not None and record.text.strip()]
-            records, with_text = records + len(chunk), with_text + len(usable)
-            found = (
-                inspect_texts(
-                    loaded,
-                    [record.text or "" for record in usable],
-                    layer=shown_layer,
-                    head=head,
-                    rollout=shown_rollout,
-                    pooling=pooling,
-                    words=words,
+            read, with_text = read + len(chunk), with_text + len(usable)
+            found = []
+            if usable:
+                found = inspect_texts(
+                    loaded, [record.text or "" for record in usable], layer=shown_layer, head=head,
+                    rollout=shown_rollout, pooling=pooling, words=words,
                 )  # fmt: skip
-                if usable
-                else []
-            )
             inspections = {record.index: inspection for record, inspection in zip(usable, found, strict=True)}
             for record in chunk:
                 inspection = inspections.get(record.index)
@@ -1165,7 +1158,7 @@ def inspect(
                 _show_inspection(
                     console, recorder, inspection, color_system, record.index if numbered else None
                 )
-        _require_some_text(source, records=records, without_text=records - with_text)
+        _require_some_text(source, records=read, without_text=read - with_text)
         if recorder is not None:
             _save_recording(recorder, html=html, svg=svg)
 
