@@ -323,10 +323,15 @@ def _closest(layout: Layout, name: str) -> str:
 
 
 def _headerless_hint(layout: Layout, where: str) -> str:
-    """A hint for a csv or tsv file without a header line, whose first row was taken for column
-    names: a column named like a sentence."""
+    """A hint for a csv or tsv file whose header was split at the wrong delimiter (a column name
+    holding `;` or a tab: an Excel export whose header has a comma in a name is not sniffed as
+    `;`-separated), or without a header line, whose first row was taken for column names: a column
+    named like a sentence."""
     if not DELIMITED_FILE.search(where):
         return ""
+    for delimiter, typed in ((";", "';'"), ("\t", "'\\t'"), ("|", "'|'")):
+        if any(delimiter in name for name in layout.columns):
+            return f" (its column names hold {typed}: if it is {typed}-separated, pass --delimiter {typed})"
     sentence = next(
         (
             name

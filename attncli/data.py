@@ -612,10 +612,16 @@ def load_splits(config: DataConfig) -> Splits:
     carved = "validation" not in splits
     if carved:
         splits["train"], splits["validation"] = _carve(splits["train"], config)
+        held = len(splits["validation"])
+        share = held / (held + len(splits["train"]))
+        # At least one row of each class is held out: on small data far more than the fraction (a
+        # 5-row file held out 2 rows, which this note called 10%).
+        shown = f"{config.validation_fraction:.0%}"
+        if abs(share - config.validation_fraction) >= 0.02:
+            shown = f"{share:.0%}: at least one row of each class, for data.validation_fraction {shown}"
         notes.append(
-            f"validation: {len(splits['validation']):,} rows held out of train (a stratified "
-            f"{config.validation_fraction:.0%}, data.split_seed {config.split_seed}), as there is no "
-            "validation split"
+            f"validation: {held:,} rows held out of train (a stratified {shown}, data.split_seed "
+            f"{config.split_seed}), as there is no validation split"
         )
     notes += small_validation_warning(len(splits["validation"]), carved=carved)
     notes += repeated_in_training_warning(splits["train"], splits["validation"], carved=carved)

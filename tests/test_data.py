@@ -803,6 +803,13 @@ def test_a_validation_split_too_small_to_choose_by_is_warned_of(tmp_path):
         "validation: 6 rows held out of train (a stratified 10%, data.split_seed 0), as there is no "
         "validation split"
     ) in splits.notes  # the run's log said "54 train / 6 validation texts" either way
+    # Each class keeps a validation row: 8 classes of 5 rows hold out 8 of 40, not 10%.
+    eight = [{"text": f"text {n}", "label": f"class {n % 8}"} for n in range(40)]
+    notes = load_splits(DataConfig(source=str(write_csv(tmp_path / "eight.csv", eight)))).notes
+    assert (
+        "validation: 8 rows held out of train (a stratified 20%: at least one row of each class, for "
+        "data.validation_fraction 10%, data.split_seed 0), as there is no validation split"
+    ) in notes
     assert (
         "warning: only 6 validation rows: one row moves its scores by 17 points, and early stopping, "
         "the best epoch and calibration rest on them; a validation file of its own (validation.csv "

@@ -790,6 +790,24 @@ def test_a_csv_line_of_spaces_alone_is_no_row_in_predict_as_in_train(tmp_path):
     assert [record.text for record in records] == [*texts[:10], "   ", *texts[10:]]
 
 
+def test_a_header_split_at_the_wrong_delimiter_gets_a_hint_to_pass_the_right_one(tmp_path):
+    """An Excel export (';'-separated) whose header has a comma inside a name is not sniffed as
+    ';'-separated: the error sent the user to --text-column, which cannot help."""
+    from attncli.records import from_file
+
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(
+        b"\xef\xbb\xbfTicket ID;Ticket Text (short, English);Category\r\n"
+        + b"".join(f"{i};ticket number {i};{TWO[i % 2]}\r\n".encode() for i in range(20))
+    )
+    hint = "(its column names hold ';': if it is ';'-separated, pass --delimiter ';')"
+    assert refusal(excel).endswith(hint)
+    with pytest.raises(DataError) as refused:
+        from_file(excel)
+    assert str(refused.value).endswith(hint)
+    assert len(load(excel, delimiter=";").splits["train"]) == 18  # as the hint says
+
+
 def test_a_csv_without_a_header_line_gets_a_hint_in_train_and_predict(tmp_path):
     """Its first row becomes the column names; the error listed them with no word on why."""
     from attncli.records import from_file
