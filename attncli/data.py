@@ -510,8 +510,9 @@ def look_alike_labels_warning(label_names: list[str]) -> list[str]:
     shown = "; ".join(", ".join(repr(name) for name in names) for names in alike[:5])
     more = f" and {len(alike) - 5} more groups" if len(alike) > 5 else ""
     return [
-        f"warning: labels that differ only in case, spaces or character forms are separate classes: "
-        f"{shown}{more}; write each label one way if they mean the same"
+        "warning: labels that differ only in case, inner spaces or character forms are separate classes "
+        f"(spaces around a label are no part of it): {shown}{more}; write each label one way if they mean "
+        "the same"
     ]
 
 

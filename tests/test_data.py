@@ -182,9 +182,9 @@ def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
     ]
     warnings = [note for note in splits.notes if "differ only in case" in note]
     assert warnings == [
-        "warning: labels that differ only in case, spaces or character forms are separate classes: "
-        "'Sport', 'sport'; 'Tech', 'tech'; 'politics', 'ｐｏｌｉｔｉｃｓ'; 'sci  fi', 'sci fi'; "
-        "write each label one way if they mean the same"
+        "warning: labels that differ only in case, inner spaces or character forms are separate classes "
+        "(spaces around a label are no part of it): 'Sport', 'sport'; 'Tech', 'tech'; "
+        "'politics', 'ｐｏｌｉｔｉｃｓ'; 'sci  fi', 'sci fi'; write each label one way if they mean the same"
     ]
     distinct = [{"text": f"text {n}", "label": label} for n, label in enumerate(["a", "b"] * 3)]
     plain = load_splits(DataConfig(source=str(write_csv(tmp_path / "e.csv", distinct))))
