@@ -3,7 +3,7 @@ Shared by validation during training and by eval, predict and inspect."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from attncli.device import autocast
@@ -11,6 +11,8 @@ from attncli.tokenizer import PackedSequences, pad_batch
 
 if TYPE_CHECKING:
     import torch
+
+    from attncli.model.classifier import ModelOutput
 
 
 # Padded positions a batch may hold: long documents go a few at a time, which keeps the activations
@@ -36,6 +38,45 @@ def token_budget_batches(lengths: torch.Tensor, *, batch_size: int, max_tokens: 
     return batches
 
 
+def forward_batches(
+    model: torch.nn.Module,
+    sequences: Sequence[Sequence[int]] | Sequence[torch.Tensor] | PackedSequences,
+    *,
+    pad_id: int,
+    batch_size: int,
+    device: torch.device,
+    precision: str = "fp32",
+    max_tokens: int = MAX_BATCH_TOKENS,
+    return_attentions: bool = False,
+) -> Iterator[tuple[torch.Tensor, ModelOutput]]:
+    """The model's output over `sequences` in padded batches, each with its rows (indices into
+    `sequences`): texts batched by length to cut padding, at most `batch_size` texts and about
+    `max_tokens` padded positions a batch (at least one text), in eval mode and without autograd."""
+    import torch
+
+    if isinstance(sequences, PackedSequences):
+        lengths = sequences.lengths()
+    else:
+        lengths = torch.tensor([len(ids) for ids in sequences], dtype=torch.long)
+    if len(lengths) == 0:  # torch.split of an empty tensor still yields one (empty) batch
+        return
+    extra = {"return_attentions": True} if return_attentions else {}
+    was_training = model.training
+    model.eval()
+    try:
+        for rows in token_budget_batches(lengths, batch_size=batch_size, max_tokens=max_tokens):
+            input_ids = (
+                sequences.padded(rows, pad_id=pad_id)
+                if isinstance(sequences, PackedSequences)
+                else pad_batch([sequences[row] for row in rows.tolist()], pad_id=pad_id)
+            ).to(device)
+            with torch.inference_mode(), autocast(device, precision):
+                output = model(input_ids, **extra)
+            yield rows, output
+    finally:
+        model.train(was_training)
+
+
 def batched_forward(
     model: torch.nn.Module,
     sequences: Sequence[Sequence[int]] | Sequence[torch.Tensor] | PackedSequences,
@@ -47,34 +88,23 @@ def batched_forward(
     max_tokens: int = MAX_BATCH_TOKENS,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> torch.Tensor:
-    """Logits (N, num_labels) in fp32 on the CPU, in the order of `sequences`. Texts are batched by
-    length to cut padding, at most `batch_size` texts and about `max_tokens` padded positions a
-    batch (at least one text). `on_batch(done, total)` is called after each batch (a progress bar)."""
+    """Logits (N, num_labels) in fp32 on the CPU, in the order of `sequences`, batched as
+    `forward_batches` batches them. `on_batch(done, total)` is called after each batch (a progress
+    bar)."""
     import torch
 
-    if isinstance(sequences, PackedSequences):
-        lengths = sequences.lengths()
-    else:
-        lengths = torch.tensor([len(ids) for ids in sequences], dtype=torch.long)
     logits: torch.Tensor | None = None
-    if len(lengths) == 0:  # torch.split of an empty tensor still yields one (empty) batch
-        return torch.empty(0, 0)
-    was_training = model.training
-    model.eval()
-    done = 0
-    with torch.inference_mode(), autocast(device, precision):
-        for rows in token_budget_batches(lengths, batch_size=batch_size, max_tokens=max_tokens):
-            input_ids = (
-                sequences.padded(rows, pad_id=pad_id)
-                if isinstance(sequences, PackedSequences)
-                else pad_batch([sequences[row] for row in rows.tolist()], pad_id=pad_id)
-            ).to(device)
-            batch_logits = model(input_ids).logits
+    done, total = 0, len(sequences)
+    batches = forward_batches(
+        model, sequences, pad_id=pad_id, batch_size=batch_size, device=device, precision=precision,
+        max_tokens=max_tokens,
+    )  # fmt: skip
+    with torch.inference_mode():
+        for rows, output in batches:
             if logits is None:
-                logits = torch.empty(len(lengths), batch_logits.size(-1))
-            logits[rows] = batch_logits.float().cpu()  # written in place: no tensor per text
+                logits = torch.empty(total, output.logits.size(-1))
+            logits[rows] = output.logits.float().cpu()  # written in place: no tensor per text
             if on_batch is not None:
                 done += len(rows)
-                on_batch(done, len(lengths))
-    model.train(was_training)
+                on_batch(done, total)
     return logits if logits is not None else torch.empty(0, 0)

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.config import ModelConfig
 from attncli.errors import AttnError
-from attncli.inference import MAX_BATCH_TOKENS, token_budget_batches
+from attncli.inference import MAX_BATCH_TOKENS, forward_batches
 from attncli.prediction import calibrated_probabilities, check_texts, no_label_reason
 from attncli.records import Record, carried_fields
-from attncli.tokenizer import UNK_TOKEN, Encoded, encode, pad_batch, readable_text
+from attncli.tokenizer import UNK_TOKEN, Encoded, encode, readable_text
 
 if TYPE_CHECKING:
     import torch
@@ -358,8 +358,6 @@ def inspect_texts(
     batches of similar length (about `max_tokens` positions each, by default fewer for views that
     keep every layer's weights), as predict's do: a text's weights are those it gets alone, since
     padding is masked out of every softmax."""
-    import torch
-
     if isinstance(texts, str):  # a str is a sequence of one-character texts: never what was meant
         raise TypeError(f"inspect_texts takes a list of texts, not one text; pass [{texts[:20]!r}]")
     check_texts(texts)
@@ -376,25 +374,21 @@ def inspect_texts(
     offset = int(checkpoint.model.has_cls_token)  # the classification token's position, when present
     tokenizer = checkpoint.tokenizer
     encoded = encode(tokenizer, readable, max_length=config.length)
-    lengths = torch.tensor([len(item.ids) for item in encoded], dtype=torch.long)
     inspections: list[Inspection | None] = [None] * len(texts)
-    was_training = checkpoint.model.training
-    checkpoint.model.eval()
-    try:
-        for rows in token_budget_batches(lengths, batch_size=INSPECT_BATCH_SIZE, max_tokens=max_tokens):
-            ids = pad_batch([encoded[row].ids for row in rows.tolist()], pad_id=checkpoint.pad_id)
-            with torch.inference_mode():
-                output = checkpoint.model(ids.to(checkpoint.device), return_attentions=need_attentions)
-            for position, row in enumerate(rows.tolist()):
-                logits, weights, view = _view(
-                    config, output, position, offset + len(encoded[row].ids), offset=offset, layer=layer,
-                    head=head, rollout=rollout,
-                )  # fmt: skip
-                inspections[row] = _inspection(
-                    checkpoint, readable[row], encoded[row], logits, weights, view, words=words
-                )
-    finally:
-        checkpoint.model.train(was_training)
+    batches = forward_batches(
+        checkpoint.model, [item.ids for item in encoded], pad_id=checkpoint.pad_id,
+        batch_size=INSPECT_BATCH_SIZE, device=checkpoint.device, max_tokens=max_tokens,
+        return_attentions=need_attentions,
+    )  # fmt: skip
+    for rows, output in batches:
+        for position, row in enumerate(rows.tolist()):
+            logits, weights, view = _view(
+                config, output, position, offset + len(encoded[row].ids), offset=offset, layer=layer,
+                head=head, rollout=rollout,
+            )  # fmt: skip
+            inspections[row] = _inspection(
+                checkpoint, readable[row], encoded[row], logits, weights, view, words=words
+            )
     assert all(inspection is not None for inspection in inspections)  # every row is in one batch
     return inspections  # type: ignore[return-value]
 

@@ -499,21 +499,26 @@ def test_compressed_data_files_are_refused_with_the_command_that_opens_them(tmp_
             )
 
 
+def _assert_wide_file_advice(path, codec, shows):
+    """train and eval take --encoding utf-16 (a file loaded whole), and say so first: the advice was
+    iconv alone. predict and inspect split lines at the byte 0x0A, so they cannot."""
+    from attncli.records import from_file
+
+    iconv = f"iconv -f {codec} -t utf-8 {path} > train-utf8.csv"
+    with pytest.raises(DataError) as caught:
+        load_splits(DataConfig(source=str(path)))
+    assert str(caught.value) == f"{shows}; pass --encoding {codec}, or convert it with {iconv}"
+    with pytest.raises(DataError) as caught:
+        from_file(path)
+    assert str(caught.value) == f"{shows}; convert it to utf-8 first, for example with {iconv}"
+
+
 def test_a_utf16_file_is_refused_with_how_to_convert_it(tmp_path):
     from attncli.records import from_file
 
     path = tmp_path / "train.csv"
     path.write_text("text,label\n" + "".join(f"row {n},{n % 2}\n" for n in range(20)), encoding="utf-16")
-    iconv = f"iconv -f utf-16 -t utf-8 {path} > train-utf8.csv"
-    shows = f"{path} is UTF-16 (it starts with a UTF-16 byte-order mark)"
-    # train and eval take --encoding utf-16 (a file loaded whole), and say so first: the advice was
-    # iconv alone. predict and inspect split lines at the byte 0x0A, so they cannot.
-    with pytest.raises(DataError) as caught:
-        load_splits(DataConfig(source=str(path)))
-    assert str(caught.value) == f"{shows}; pass --encoding utf-16, or convert it with {iconv}"
-    with pytest.raises(DataError) as caught:
-        from_file(path)
-    assert str(caught.value) == f"{shows}; convert it to utf-8 first, for example with {iconv}"
+    _assert_wide_file_advice(path, "utf-16", f"{path} is UTF-16 (it starts with a UTF-16 byte-order mark)")
     with pytest.raises(DataError, match="utf-16 input is not supported .* iconv -f utf-16 -t utf-8"):
         from_file(path, encoding="utf-16")
     assert len(load_splits(DataConfig(source=str(path), encoding="utf-16")).splits["train"]) == 18
@@ -532,13 +537,7 @@ def test_utf16_without_a_byte_order_mark_and_on_standard_input_is_refused_with_h
     path = tmp_path / "train.csv"
     path.write_bytes(("text,label\n" + texts).encode("utf-16-le"))
     shows = f"{path} is UTF-16LE (it has no byte-order mark, but every other byte is zero)"
-    iconv = f"iconv -f utf-16le -t utf-8 {path} > train-utf8.csv"
-    with pytest.raises(DataError) as caught:
-        load_splits(DataConfig(source=str(path)))
-    assert str(caught.value) == f"{shows}; pass --encoding utf-16le, or convert it with {iconv}"
-    with pytest.raises(DataError) as caught:
-        from_file(path)
-    assert str(caught.value) == f"{shows}; convert it to utf-8 first, for example with {iconv}"
+    _assert_wide_file_advice(path, "utf-16le", shows)
     assert len(load_splits(DataConfig(source=str(path), encoding="utf-16-le")).splits["train"]) == 18
     big_endian = tmp_path / "texts.txt"
     big_endian.write_bytes("Shares rose\nGoal\n".encode("utf-16-be"))
