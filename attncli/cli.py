@@ -112,12 +112,13 @@ LabelColumnOption = Annotated[
     ),
 ]
 EncodingOption = Annotated[
-    str, typer.Option("--encoding", help="Encoding of --file or standard input (e.g. latin-1, cp1252).")
+    str,
+    typer.Option("--encoding", help="Encoding of --file or standard input (e.g. cp1252, latin-1, utf-16)."),
 ]
 DataEncodingOption = Annotated[
     str | None,
     typer.Option(
-        "--encoding", help="Encoding of local csv/tsv/json/jsonl files (default utf-8; e.g. latin-1, cp1252)."
+        "--encoding", help="Encoding of local csv/tsv/json/jsonl files (default utf-8; e.g. cp1252, utf-16)."
     ),
 ]
 DelimiterOption = Annotated[

@@ -112,14 +112,55 @@ def codec_name(encoding: str) -> str:
     return name
 
 
-def check_encoding(encoding: str) -> None:
-    """Refuse an encoding attn cannot read input in: unknown, or one whose line end is not `\n`."""
-    name = codec_name(encoding)
-    if not "a\n".encode(name).endswith(b"a\n"):  # lines are found in the bytes, before decoding
-        raise DataError(
-            f"{name} input is not supported (its newline is not the byte 0x0A); convert the file to "
-            "utf-8 first, for example with iconv -f utf-16 -t utf-8"
-        )
+def reads_lines_in_bytes(encoding: str) -> bool:
+    """Whether lines of `encoding` (a known codec) end at the byte 0x0A, where the line readers find
+    them; UTF-16's and UTF-32's newline is two or four bytes, read through `_as_utf8`."""
+    return "a\n".encode(encoding).endswith(b"a\n")
+
+
+def _as_utf8(chunks: Iterable[bytes], *, encoding: str, name: str) -> Iterator[bytes]:
+    """`chunks` of UTF-16/32 text (as Windows tools save it) re-encoded as UTF-8, chunk by chunk as
+    they come (standard input streams), for the line readers. Bytes that are not in the encoding (an
+    unpaired surrogate, a file cut inside a character) are an error naming their line, raised after
+    the text before them is handed on, so each line before gets its result."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines_before = 0
+    for chunk, final in _with_last(chunks):
+        state = decoder.getstate()
+        try:
+            text = decoder.decode(chunk, final)
+        except UnicodeDecodeError as error:
+            # The error's bytes are what the decoder held over from the chunk before, then this one:
+            # what precedes the error decodes cleanly from the state it started the chunk in.
+            before = codecs.getincrementaldecoder(encoding)(errors="replace")
+            before.setstate((b"", state[1]))
+            text = before.decode(error.object[: error.start])
+            yield text.encode("utf-8")
+            line = lines_before + text.count("\n") + 1
+            raise DataError(
+                f"line {line} of {name} is not valid {encoding} ({error.reason}); pass --encoding with "
+                "the file's encoding"
+            ) from None
+        except UnicodeError as error:  # no byte-order mark to tell UTF-16's byte order by
+            raise DataError(
+                f"{name} does not read as {encoding} ({error}); pass --encoding with the file's encoding "
+                "(utf-16le or utf-16be where it has no byte-order mark)"
+            ) from None
+        lines_before += text.count("\n")
+        yield text.encode("utf-8")
+
+
+def _with_last(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Each chunk with whether it is the last; an empty last one after them all."""
+    yield from ((chunk, False) for chunk in chunks)
+    yield b"", True
+
+
+def _line_chunks(chunks: Iterable[bytes], *, encoding: str, name: str) -> tuple[Iterable[bytes], str]:
+    """`chunks` as bytes whose lines end at 0x0A, and the encoding they are then in."""
+    if reads_lines_in_bytes(encoding):
+        return chunks, encoding
+    return _as_utf8(chunks, encoding=encoding, name=name), "utf-8"
 
 
 def _decode(line: bytes, *, encoding: str, number: int, name: str) -> str:
@@ -146,6 +187,7 @@ def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
 
 def _decoded_lines(chunks: Iterable[bytes], *, encoding: str, name: str) -> Iterator[str]:
     """Decoded lines (newline kept), a byte-order mark dropped from the first, errors naming the line."""
+    chunks, encoding = _line_chunks(chunks, encoding=encoding, name=name)
     for number, line in enumerate(_lines(chunks), start=1):
         text = _decode(line, encoding=encoding, number=number, name=name)
         yield text.removeprefix("\ufeff") if number == 1 else text
@@ -201,7 +243,7 @@ def _narrow(blocks: Iterator[bytes], *, encoding: str) -> Iterator[bytes]:
     if wide is not None and not codecs.lookup(encoding).name.startswith(wide[0][:6]):
         name, shows = wide
         raise DataError(
-            f"standard input is {name.upper()} ({shows}); convert it to utf-8 first, for example by "
+            f"standard input is {name.upper()} ({shows}); pass --encoding {name}, or convert it by "
             f"piping it through iconv -f {name} -t utf-8"
         )
     if first:
@@ -213,7 +255,10 @@ def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
     """Records of standard input as they arrive: the complete lines of each block are handed on
     at once, so a result can be printed before the input ends."""
     pending, index = b"", 0
-    for block in _with_end(_narrow(_arrivals(descriptor), encoding=encoding)):
+    blocks, encoding = _line_chunks(
+        _narrow(_arrivals(descriptor), encoding=encoding), encoding=encoding, name="standard input"
+    )
+    for block in _with_end(iter(blocks)):
         if block is None:  # the input ended; a last line without a newline is still a record
             complete, pending = ([pending] if pending else []), b""
         else:
@@ -247,7 +292,7 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
     import io
     import sys
 
-    check_encoding(encoding)
+    codec_name(encoding)  # an unknown one is refused before anything is read
     try:
         descriptor = sys.stdin.fileno()
     except (AttributeError, ValueError, io.UnsupportedOperation):  # replaced by a test or an embedding host
@@ -305,7 +350,7 @@ def from_file(
     """Records of a file: a dataset file by its suffix (text from `text_column`, else the column the
     model was trained on, else the usual names), any other file one text per line. A csv/tsv file
     is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
-    check_encoding(encoding)
+    codec_name(encoding)  # an unknown one is refused before anything is read
     require_input_file(path)
     suffix = path.suffix.lower()
     if is_pipe(path):
@@ -339,17 +384,21 @@ def from_file(
             for index, line in enumerate(lines):
                 yield Record(index=index, text=_plain(line))
 
-    count = None if is_pipe(path) else functools.partial(_lines_in, path)
+    count = None if is_pipe(path) else functools.partial(_lines_in, path, encoding=encoding)
     return RecordSource(name=str(path), chunks=_in_chunks(records()), count=count)
 
 
-def _lines_in(path: Path) -> int:
+def _lines_in(path: Path, *, encoding: str = "utf-8") -> int:
     """How many lines a plain text file has (one record each): its line ends, and a last line
     without one."""
     count, last = 0, b""
     with path.open("rb") as file:
-        while block := file.read(READ_BYTES * 16):
-            count, last = count + block.count(b"\n"), block[-1:]
+        blocks: Iterable[bytes] = iter(lambda: file.read(READ_BYTES * 16), b"")
+        if not reads_lines_in_bytes(encoding):  # for a progress bar: a bad byte is the reader's to name
+            blocks = (text.encode() for text in codecs.iterdecode(blocks, encoding, errors="replace"))
+        for block in blocks:
+            if block:
+                count, last = count + block.count(b"\n"), block[-1:]
     return count + (last not in (b"", b"\n"))
 
 
@@ -455,9 +504,13 @@ def _csv_source(
 def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
     """(line number, value) of a JSON-lines file, or of a file holding one JSON array."""
     with path.open("rb") as file:
-        first = file.read(READ_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n")
+        # A character cut at the end of the block waits in the decoder; only the start matters here.
+        try:
+            first = codecs.getincrementaldecoder(encoding)(errors="replace").decode(file.read(READ_BYTES))
+        except UnicodeError:  # UTF-16 without a byte-order mark: the line reader below says so
+            first = ""
         file.seek(0)
-        if first.startswith(b"["):
+        if first.lstrip("\ufeff \t\r\n").startswith("["):
             try:
                 content = file.read().decode(encoding).removeprefix("\ufeff")
                 values = json.loads(content)

@@ -327,7 +327,7 @@ def _load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str |
     test.jsonl); the shards of a split, of one format, are joined."""
     for split, paths in files.items():
         for path in paths:
-            require_readable(path, encoding, reads_wide=True)  # loaded whole, by datasets
+            require_readable(path, encoding)
         suffixes = {path.suffix.lower() for path in paths}
         if len(suffixes) > 1:
             raise DataError(

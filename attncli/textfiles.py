@@ -111,12 +111,10 @@ def require_utf8_read_as_utf8(head: bytes, encoding: str, *, source: str) -> Non
         )
 
 
-def require_narrow_encoding(path: Path, encoding: str, *, reads_wide: bool = False) -> None:
+def require_narrow_encoding(path: Path, encoding: str) -> None:
     """Refuse a UTF-16/32 file (as Windows tools often save text) read as another encoding: its
     every other byte is zero, which no 8-bit encoding reads as the text; and a file marked as UTF-8
-    read as another. `reads_wide`: the reader takes `--encoding utf-16` (train and eval load data
-    files whole; predict and inspect split lines at the byte 0x0A, and refuse it), which the advice
-    then offers first."""
+    read as another."""
     with path.open("rb") as file:
         head = file.read(WIDE_SAMPLE_BYTES)
     require_utf8_read_as_utf8(head, encoding, source=str(path))
@@ -124,21 +122,17 @@ def require_narrow_encoding(path: Path, encoding: str, *, reads_wide: bool = Fal
     if wide is not None and not codecs.lookup(encoding).name.startswith(wide[0][:6]):
         name, shows = wide
         iconv = f"iconv -f {name} -t utf-8 {path} > {path.stem}-utf8{path.suffix}"
-        if reads_wide:
-            raise DataError(
-                f"{path} is {name.upper()} ({shows}); pass --encoding {name}, or convert it with {iconv}"
-            )
         raise DataError(
-            f"{path} is {name.upper()} ({shows}); convert it to utf-8 first, for example with {iconv}"
+            f"{path} is {name.upper()} ({shows}); pass --encoding {name}, or convert it with {iconv}"
         )
 
 
-def require_readable(path: Path, encoding: str, *, reads_wide: bool = False) -> None:
+def require_readable(path: Path, encoding: str) -> None:
     """Refuse, before reading it, a data file attn cannot read as it stands: a compressed one, or a
     UTF-16/32 one read as another encoding (a parquet file is binary: it has no text encoding)."""
     require_uncompressed(path)
     if path.suffix.lower() != ".parquet":
-        require_narrow_encoding(path, encoding, reads_wide=reads_wide)
+        require_narrow_encoding(path, encoding)
 
 
 def suffix_delimiter(path: Path) -> str:

@@ -248,6 +248,23 @@ def test_predict_jsonl_carries_the_other_fields_and_numbers_every_record(easy_ru
     ]
 
 
+def test_predict_and_inspect_read_a_utf16_file_as_its_utf8_twin(easy_run, tmp_path):
+    """A csv saved as UTF-16 with CRLF line ends (PowerShell's `Export-Csv -Encoding Unicode`) was
+    refused by predict and inspect, which train and eval read with --encoding utf-16."""
+    content = 'id,text\r\n007,"pasta, cheese\r\nand bread"\r\n008,\r\n009,a tennis match café\r\n'
+    utf8, utf16 = tmp_path / "rows.csv", tmp_path / "rows16.csv"
+    utf8.write_text(content, encoding="utf-8", newline="")
+    utf16.write_text(content, encoding="utf-16", newline="")
+    for command in ("predict", "inspect"):
+        want = _ok(command, easy_run, "-f", utf8, "--json").stdout
+        assert _ok(command, easy_run, "-f", utf16, "--json", "--encoding", "utf-16").stdout == want
+        _refused(invoke(command, easy_run, "-f", utf16), f"{utf16} is UTF-16 (it starts with a UTF-16 byte")
+    out = tmp_path / "labelled.csv"
+    _ok("predict", easy_run, "-f", utf16, "--encoding", "utf-16", "-o", out)
+    labelled = list(csv.DictReader(out.open(encoding="utf-8")))  # written as utf-8, as every output is
+    assert [(row["id"], row["label"]) for row in labelled] == [("007", "food"), ("008", ""), ("009", "sport")]
+
+
 def test_inspect_json_lines_join_back_to_their_rows_as_predicts_do(easy_run, tmp_path):
     rows = write_jsonl(
         tmp_path / "rows.jsonl",

@@ -4,7 +4,7 @@ import os
 import pytest
 
 from attncli.errors import DataError
-from attncli.records import _stdin_chunks, carried_fields, from_arguments, from_file
+from attncli.records import _as_utf8, _stdin_chunks, carried_fields, from_arguments, from_file
 
 
 def _records(source):
@@ -34,6 +34,84 @@ def test_a_decoding_error_names_the_line_and_the_option(tmp_path):
     assert [r.text for r in _records(from_file(path, encoding="latin-1"))] == ["fine", "café crème"]
     with pytest.raises(DataError, match="unknown encoding 'klingon'"):
         from_file(path, encoding="klingon")
+
+
+WIDE_ENCODINGS = [
+    ("utf-16", "utf-16"),
+    ("utf-16le", "utf-16-le"),
+    ("utf-16be", "utf-16-be"),
+    ("utf-32", "utf-32"),
+]
+
+
+@pytest.mark.parametrize(("option", "codec"), WIDE_ENCODINGS)
+def test_utf16_and_utf32_files_read_as_their_utf8_twins_with_every_field(tmp_path, option, codec):
+    """Windows tools (PowerShell's `>` among them) save UTF-16, whose newline is not the byte 0x0A:
+    predict and inspect refused it with advice to convert it, while train and eval read it."""
+    texts = ["Shares rose\u2028on profits", "Café, crème \U0001f600", "", "中文 ਗੁਰਮੁਖੀ"]  # U+0A17: a 0x0A byte
+    contents = {
+        "t.txt": "".join(text + "\r\n" for text in texts),
+        "t.csv": "id,text\n" + "".join(f'{n},"{text}"\n' for n, text in enumerate(texts)),
+        "t.jsonl": "".join(json.dumps({"id": n, "text": text}) + "\n" for n, text in enumerate(texts)),
+        "t.json": json.dumps([{"id": n, "text": text} for n, text in enumerate(texts)]),
+    }
+    for name, content in contents.items():
+        (tmp_path / "utf8").mkdir(exist_ok=True)
+        (tmp_path / "utf8" / name).write_text(content, encoding="utf-8")
+        (tmp_path / name).write_bytes(content.encode(codec))
+        wide = from_file(tmp_path / name, encoding=option)
+        records = _records(wide)
+        want = _records(from_file(tmp_path / "utf8" / name))
+        assert [(r.index, r.text, r.fields) for r in records] == [(r.index, r.text, r.fields) for r in want]
+        assert [r.text or "" for r in records] == texts
+        assert wide.count is None or wide.count() == len(texts)
+        with pytest.raises(DataError, match=f"is {option.upper()} .*; pass --encoding {option}, or convert"):
+            from_file(tmp_path / name)
+
+
+def test_a_bad_utf16_sequence_names_its_line_and_the_lines_before_it_are_read(tmp_path):
+    path = tmp_path / "texts.txt"
+    # An unpaired surrogate on line 4, in a chunk that also holds lines 3 and 5.
+    path.write_bytes("one\ntwo\nthree\n".encode("utf-16-le") + b"\x00\xd8" + "x\nlast\n".encode("utf-16-le"))
+    source, read = from_file(path, encoding="utf-16le"), []
+    with pytest.raises(DataError) as caught:
+        for chunk in source.chunks:
+            read += [record.text for record in chunk]
+    assert str(caught.value) == (
+        f"line 4 of {path} is not valid utf-16le (illegal UTF-16 surrogate); pass --encoding with the file's "
+        "encoding"
+    )
+    assert read == ["one", "two", "three"]
+    # Cut inside a character, at the end: the lines before still read.
+    path.write_bytes("one\ntwo\n".encode("utf-16") + b"a")
+    with pytest.raises(DataError, match=r"^line 3 of .* is not valid utf-16 \(truncated data\)"):
+        _records(from_file(path, encoding="utf-16"))
+    # UTF-16 without a byte-order mark read as utf-16, whose byte order is then unknown.
+    path.write_bytes("one\n".encode("utf-16-le"))
+    with pytest.raises(DataError, match="does not read as utf-16 .*utf-16le or utf-16be where it has no"):
+        _records(from_file(path, encoding="utf-16"))
+
+
+def test_a_character_split_between_chunks_is_decoded_whole_and_errors_count_earlier_chunks():
+    data = "ab\nçé\n😀\n".encode("utf-16")
+    one_byte_chunks = [data[n : n + 1] for n in range(len(data))]
+    assert b"".join(_as_utf8(one_byte_chunks, encoding="utf-16", name="x")).decode() == "ab\nçé\n😀\n"
+    broken = [data, "more\n".encode("utf-16-le"), b"\x00\xdc"]  # a lone low surrogate, in a chunk of its own
+    with pytest.raises(DataError, match="^line 5 of x is not valid utf-16"):
+        list(_as_utf8(broken, encoding="utf-16", name="x"))
+
+
+def test_utf16_standard_input_is_read_as_it_arrives():
+    read_end, write_end = os.pipe()
+    chunks = _stdin_chunks(read_end, encoding="utf-16")
+    data = "first\r\nsecond é\nthird".encode("utf-16")
+    os.write(write_end, data[:-3])  # the last character of the stream arrives later
+    assert [(r.index, r.text) for r in next(chunks)] == [(0, "first"), (1, "second é")]
+    os.write(write_end, data[-3:])
+    os.close(write_end)
+    assert [(r.index, r.text) for r in next(chunks)] == [(2, "third")]
+    assert next(chunks, None) is None
+    os.close(read_end)
 
 
 def test_csv_rows_keep_their_columns_as_written(tmp_path):
