@@ -92,7 +92,7 @@ class DataConfig:
         )
         try:
             "a".encode(self.encoding)
-        except LookupError:
+        except (LookupError, UnicodeError):  # unknown, or one that encodes nothing ("undefined")
             raise ConfigError(
                 f"data.encoding {self.encoding!r} is not a text encoding Python knows; use a codec "
                 "name such as utf-8, latin-1 or cp1252"

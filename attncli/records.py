@@ -33,12 +33,13 @@ from attncli.textfiles import (
     csv_dialect,
     delimiter_note,
     header_row,
+    is_wide,
     json_error_place,
     ragged_row_error,
+    require_encoding_fits,
     require_readable,
     require_records,
     require_unique_columns,
-    require_utf8_read_as_utf8,
     wide_encoding,
 )
 
@@ -86,7 +87,7 @@ class RecordSource:
     text_column: str | None = None
     streaming: bool = False
     """Records are handed on as they arrive (standard input), not in full chunks."""
-    count: Callable[[], int] | None = None
+    count: Callable[[], int | None] | None = None
     """How many records there are, where a quick pass can tell, counted only when asked (for the end
     of a progress bar, which is drawn only on a terminal)."""
     byte_order_mark: bool = False
@@ -104,7 +105,7 @@ def codec_name(encoding: str) -> str:
     try:
         name = codecs.lookup(encoding).name
         "a".encode(name)
-    except LookupError:
+    except (LookupError, UnicodeError):  # unknown, or one that encodes nothing ("undefined")
         raise DataError(
             f"unknown encoding {encoding!r}; pass --encoding with a Python codec name such as "
             "utf-8, latin-1 or cp1252"
@@ -112,9 +113,22 @@ def codec_name(encoding: str) -> str:
     return name
 
 
+def readable_encoding(encoding: str) -> str:
+    """Python's name of an encoding attn reads --file and standard input in: one whose line end is
+    the byte 0x0A, found in the bytes, or UTF-16/32, re-encoded as UTF-8 first (`_as_utf8`). An
+    unknown one is refused, and so is any other (EBCDIC's line end is 0x15 or 0x25)."""
+    name = codec_name(encoding)
+    if not reads_lines_in_bytes(name) and not is_wide(name):
+        raise DataError(
+            f"{name} input is not supported (its line end is not the byte 0x0A); convert it to utf-8 first, "
+            f"for example with iconv -f {name} -t utf-8"
+        )
+    return name
+
+
 def reads_lines_in_bytes(encoding: str) -> bool:
     """Whether lines of `encoding` (a known codec) end at the byte 0x0A, where the line readers find
-    them; UTF-16's and UTF-32's newline is two or four bytes, read through `_as_utf8`."""
+    them."""
     return "a\n".encode(encoding).endswith(b"a\n")
 
 
@@ -137,14 +151,20 @@ def _as_utf8(chunks: Iterable[bytes], *, encoding: str, name: str) -> Iterator[b
             text = before.decode(error.object[: error.start])
             yield text.encode("utf-8")
             line = lines_before + text.count("\n") + 1
+            if error.reason == "truncated data":
+                raise DataError(
+                    f"{name} ends inside a character of line {line}, which is not whole {encoding}: was "
+                    "it cut short? Every line before it was read"
+                ) from None
             raise DataError(
-                f"line {line} of {name} is not valid {encoding} ({error.reason}); pass --encoding with "
-                "the file's encoding"
+                f"line {line} of {name} is not valid {encoding} ({error.reason}); pass --encoding with the "
+                "encoding it is in"
             ) from None
-        except UnicodeError as error:  # no byte-order mark to tell UTF-16's byte order by
+        except UnicodeError:  # no byte-order mark to tell the byte order by
+            family = codecs.lookup(encoding).name.replace("-", "")
             raise DataError(
-                f"{name} does not read as {encoding} ({error}); pass --encoding with the file's encoding "
-                "(utf-16le or utf-16be where it has no byte-order mark)"
+                f"{name} has no byte-order mark to tell {encoding}'s byte order by; pass --encoding "
+                f"{family}le or {family}be, as it was written"
             ) from None
         lines_before += text.count("\n")
         yield text.encode("utf-8")
@@ -158,7 +178,7 @@ def _with_last(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
 
 def _line_chunks(chunks: Iterable[bytes], *, encoding: str, name: str) -> tuple[Iterable[bytes], str]:
     """`chunks` as bytes whose lines end at 0x0A, and the encoding they are then in."""
-    if reads_lines_in_bytes(encoding):
+    if not is_wide(encoding):
         return chunks, encoding
     return _as_utf8(chunks, encoding=encoding, name=name), "utf-8"
 
@@ -234,17 +254,18 @@ def _arrivals(descriptor: int) -> Iterator[bytes]:
         yield b"".join(block)
 
 
-def _narrow(blocks: Iterator[bytes], *, encoding: str) -> Iterator[bytes]:
-    """`blocks` of standard input, refused when the first shows UTF-16/32 text (a pipe from a
-    Windows tool), which the advice for a byte not in the encoding (latin-1) would make garbage of."""
+def _narrow(blocks: Iterator[bytes], *, encoding: str, name: str = "standard input") -> Iterator[bytes]:
+    """`blocks` of a pipe, refused when the first shows UTF-16/32 text (a pipe from a Windows tool)
+    read as another encoding, which the advice for a byte not in the encoding (latin-1) would make
+    garbage of, or text not in the UTF-16/32 it is to be read as."""
     first = next(blocks, b"")
-    require_utf8_read_as_utf8(first, encoding, source="standard input")
+    require_encoding_fits(first, encoding, source=name)
     wide = wide_encoding(first)
     if wide is not None and not codecs.lookup(encoding).name.startswith(wide[0][:6]):
-        name, shows = wide
+        codec, shows = wide
         raise DataError(
-            f"standard input is {name.upper()} ({shows}); pass --encoding {name}, or convert it by "
-            f"piping it through iconv -f {name} -t utf-8"
+            f"{name} is {codec.upper()} ({shows}); pass --encoding {codec}, or convert it by "
+            f"piping it through iconv -f {codec} -t utf-8"
         )
     if first:
         yield first
@@ -292,7 +313,7 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
     import io
     import sys
 
-    codec_name(encoding)  # an unknown one is refused before anything is read
+    readable_encoding(encoding)  # refused before anything is read
     try:
         descriptor = sys.stdin.fileno()
     except (AttributeError, ValueError, io.UnsupportedOperation):  # replaced by a test or an embedding host
@@ -350,7 +371,7 @@ def from_file(
     """Records of a file: a dataset file by its suffix (text from `text_column`, else the column the
     model was trained on, else the usual names), any other file one text per line. A csv/tsv file
     is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
-    codec_name(encoding)  # an unknown one is refused before anything is read
+    readable_encoding(encoding)  # refused before anything is read
     require_input_file(path)
     suffix = path.suffix.lower()
     if is_pipe(path):
@@ -380,7 +401,10 @@ def from_file(
 
     def records() -> Iterator[Record]:
         with path.open("rb") as file:
-            lines = _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path))
+            chunks = _file_chunks(file)
+            if is_pipe(path):  # read once: checked as it is read, as standard input is
+                chunks = _narrow(chunks, encoding=encoding, name=str(path))
+            lines = _decoded_lines(chunks, encoding=encoding, name=str(path))
             for index, line in enumerate(lines):
                 yield Record(index=index, text=_plain(line))
 
@@ -388,17 +412,20 @@ def from_file(
     return RecordSource(name=str(path), chunks=_in_chunks(records()), count=count)
 
 
-def _lines_in(path: Path, *, encoding: str = "utf-8") -> int:
+def _lines_in(path: Path, *, encoding: str = "utf-8") -> int | None:
     """How many lines a plain text file has (one record each): its line ends, and a last line
     without one."""
     count, last = 0, b""
     with path.open("rb") as file:
         blocks: Iterable[bytes] = iter(lambda: file.read(READ_BYTES * 16), b"")
-        if not reads_lines_in_bytes(encoding):  # for a progress bar: a bad byte is the reader's to name
+        if is_wide(encoding):  # for a progress bar: a bad byte is the reader's to name
             blocks = (text.encode() for text in codecs.iterdecode(blocks, encoding, errors="replace"))
-        for block in blocks:
-            if block:
-                count, last = count + block.count(b"\n"), block[-1:]
+        try:
+            for block in blocks:
+                if block:
+                    count, last = count + block.count(b"\n"), block[-1:]
+        except UnicodeError:  # utf-16 without a byte-order mark: the reader says so
+            return None
     return count + (last not in (b"", b"\n"))
 
 
@@ -493,7 +520,9 @@ def _csv_source(
                 raise DataError(f"line {rows.line_num} of {path} is not valid csv ({error})") from None
 
     with path.open("rb") as start:
-        byte_order_mark = start.read(3) == codecs.BOM_UTF8
+        # UTF-16 with its mark comes from Windows too (Excel's "Unicode Text", PowerShell's Export-Csv).
+        marks = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        byte_order_mark = start.read(4).startswith(marks)
     return RecordSource(
         name=str(path), chunks=_in_chunks(records()), columns=header, text_column=column, notes=notes + found,
         byte_order_mark=byte_order_mark,

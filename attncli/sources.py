@@ -263,7 +263,10 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
             continue
         earlier = files.setdefault(split, [])
         if earlier and not (SHARD.search(child.stem) and SHARD.search(earlier[0].stem)):
-            raise DataError(f"{path} holds two files for split {split!r}: {earlier[0].name} and {child.name}")
+            raise DataError(
+                f"{path} holds two files for split {split!r}: {earlier[0].name} and {child.name}; move "
+                "one of them out of the folder (or rename it so that it names no split)"
+            )
         earlier.append(child)
     for split, paths in files.items():
         _require_every_shard(paths, split)

@@ -113,11 +113,12 @@ def require_utf8_read_as_utf8(head: bytes, encoding: str, *, source: str) -> Non
 
 def require_narrow_encoding(path: Path, encoding: str) -> None:
     """Refuse a UTF-16/32 file (as Windows tools often save text) read as another encoding: its
-    every other byte is zero, which no 8-bit encoding reads as the text; and a file marked as UTF-8
-    read as another."""
+    every other byte is zero, which no 8-bit encoding reads as the text; a file marked as UTF-8
+    read as another; and a file read as UTF-16/32 that its bytes show is not, or not in that byte
+    order."""
     with path.open("rb") as file:
         head = file.read(WIDE_SAMPLE_BYTES)
-    require_utf8_read_as_utf8(head, encoding, source=str(path))
+    require_encoding_fits(head, encoding, source=str(path))
     wide = wide_encoding(head)
     if wide is not None and not codecs.lookup(encoding).name.startswith(wide[0][:6]):
         name, shows = wide
@@ -125,6 +126,63 @@ def require_narrow_encoding(path: Path, encoding: str) -> None:
         raise DataError(
             f"{path} is {name.upper()} ({shows}); pass --encoding {name}, or convert it with {iconv}"
         )
+
+
+# Python's names of the UTF-16 and UTF-32 codecs, the wide encodings attn reads: without a byte
+# order (a byte-order mark tells it), and with one.
+WIDE_CODECS = frozenset(f"utf-{bits}{order}" for bits in (16, 32) for order in ("", "-le", "-be"))
+
+
+def is_wide(encoding: str) -> bool:
+    """Whether `encoding` (a known codec) is UTF-16 or UTF-32, in any byte order."""
+    return codecs.lookup(encoding).name in WIDE_CODECS
+
+
+def _byte_order(head: bytes) -> tuple[str, str, bool] | None:
+    """(codec with its byte order, as --encoding names it, whether a byte-order mark says so) of
+    bytes starting with `head` that are UTF-16/32 text, where they show which."""
+    for mark, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if head.startswith(mark):
+            return codec, codec[:6], True
+    wide = wide_encoding(head)
+    if wide is None:
+        return None
+    return {"utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}[wide[0]], wide[0], False
+
+
+def require_encoding_fits(head: bytes, encoding: str, *, source: str) -> None:
+    """Refuse bytes starting with `head` whose first bytes show they are not in `encoding`: UTF-8
+    with its byte-order mark read as another encoding, and UTF-16/32 read in the wrong byte order
+    or text read as UTF-16/32 that is not. Each read as told gave garbage texts, and exit 0."""
+    require_utf8_read_as_utf8(head, encoding, source=source)
+    name = codecs.lookup(encoding).name
+    if name not in WIDE_CODECS:
+        return
+    found = _byte_order(head)
+    if found is None:
+        # Every line end of UTF-16/32 text holds a zero byte; 8-bit and UTF-8 text holds none.
+        if b"\n" in head and b"\x00" not in head:
+            raise DataError(
+                f"{source} is not {encoding} (it has line ends but no zero bytes, which UTF-16 and UTF-32 "
+                "line ends hold); leave --encoding out for utf-8, or pass the encoding it is in"
+            )
+        return
+    codec, option, marked = found
+    if name == codec or (marked and name == codec[:6]):
+        return
+    written = codec.replace("-le", "le").replace("-be", "be").upper()  # UTF-16LE
+    if name == codec[:6]:  # utf-16, which needs a mark to tell the byte order, for text without one
+        shows = "it has no byte-order mark, but every other byte is zero"
+    elif marked:
+        shows = f"it starts with a {written} byte-order mark"
+    else:
+        shows = f"its zero bytes are where {written} has them"
+    raise DataError(f"{source} is {option.upper()} ({shows}), not {encoding}; pass --encoding {option}")
 
 
 def require_readable(path: Path, encoding: str) -> None:
@@ -168,12 +226,21 @@ def header_line(path: Path, *, encoding: str) -> str:
         raise DataError(
             f'{path} ends its lines with a carriage return alone (as Excel for Mac\'s "CSV (Macintosh)" '
             "writes them); convert them to line feeds first, for example with "
-            f"tr '\\r' '\\n' < {path} > {path.stem}-lf{path.suffix}"
+            + _to_line_feeds(path, encoding)
         )
     lines = text.removeprefix(BOM).split("\n")
     # pandas skips blank lines (spaces alone included) above the header, and so do attn's own
     # readers (`header_row`).
     return next((line.removesuffix("\r") for line in lines if line.strip()), "")
+
+
+def _to_line_feeds(path: Path, encoding: str) -> str:
+    """A command that turns a file's lone carriage returns into line feeds: `tr` works on bytes, so
+    a UTF-16/32 file (where it would change characters such as U+010D) goes through utf-8 first."""
+    converted = f"{path.stem}-lf{path.suffix}"
+    if is_wide(encoding):
+        return f"iconv -f {codecs.lookup(encoding).name} -t utf-8 {path} | tr '\\r' '\\n' > {converted}"
+    return f"tr '\\r' '\\n' < {path} > {converted}"
 
 
 def holds_cells(row: list[str]) -> bool:

@@ -261,7 +261,10 @@ def test_predict_and_inspect_read_a_utf16_file_as_its_utf8_twin(easy_run, tmp_pa
         _refused(invoke(command, easy_run, "-f", utf16), f"{utf16} is UTF-16 (it starts with a UTF-16 byte")
     out = tmp_path / "labelled.csv"
     _ok("predict", easy_run, "-f", utf16, "--encoding", "utf-16", "-o", out)
-    labelled = list(csv.DictReader(out.open(encoding="utf-8")))  # written as utf-8, as every output is
+    # Written as utf-8, as every output is, with the byte-order mark Excel needs to read its accents
+    # as utf-8 (a UTF-16 csv comes from Windows: Excel's "Unicode Text", PowerShell's Export-Csv).
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfid,text,")
+    labelled = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert [(row["id"], row["label"]) for row in labelled] == [("007", "food"), ("008", ""), ("009", "sport")]
 
 
@@ -439,12 +442,12 @@ def test_bad_input_gets_one_line_and_exit_code_2(easy_run, tmp_path):
     _refused(invoke("eval", tmp_path / "no-such-run"), "does not exist")
     unseen = write_jsonl(tmp_path / "unseen.jsonl", [{"text": "guitar", "label": "music"}])
     _refused(invoke("eval", easy_run, unseen), "'music'")
-    # An encoding refused as train refuses it (it was LookupError, exit 1), and a file that does not
-    # start as its encoding must (a utf-8 file given as utf-16: UnicodeError, exit 1).
+    # An encoding refused as train refuses it (it was LookupError, exit 1), and a file that is not in
+    # the encoding it is read as (a utf-8 file given as utf-16: UnicodeError, exit 1).
     _refused(invoke("eval", easy_run, data, "--encoding", "cp-1252"), "'cp-1252' is not a text encoding")
     _refused(invoke("eval", easy_run, "-"), "reads DATA from a file, a folder or a Hub dataset, not standard")
     for command in (["eval", easy_run, data], ["train", data, "-o", tmp_path / "x"]):
-        _refused(invoke(*command, "--encoding", "utf-16"), f"{data} does not read as utf-16")
+        _refused(invoke(*command, "--encoding", "utf-16"), f"{data} is not utf-16 (it has line ends but no zero")
     # A file marked as UTF-8 (Excel's "CSV UTF-8") read as cp1252 gave 'ï»¿text' and 'CafÃ©' silently.
     marked = tmp_path / "marked.csv"
     marked.write_bytes(b"\xef\xbb\xbf" + data.read_bytes())

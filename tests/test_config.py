@@ -68,6 +68,8 @@ def test_unknown_key_suggests_the_closest():
         ("train.device=gpu", "train.device must be one of"),
         ("model.positional=wavy", "model.positional must be one of"),
         ("data.validation_fraction=1.5", "between 0 and 1"),
+        # A codec that encodes nothing raised UnicodeError, exit 1.
+        ("data.encoding=undefined", "^data.encoding 'undefined' is not a text encoding Python knows"),
         ("no-equals-sign", "key=value"),
         # An empty path named the working folder: "model.embeddings_init  is a folder".
         ('model.embeddings_init=""', r"^model.embeddings_init is empty; give the path of a GloVe"),

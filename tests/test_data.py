@@ -431,8 +431,12 @@ def test_shards_of_a_split_as_the_hub_names_them_are_read_together(tmp_path):
         "split 'train' is missing its shard train-00001-of-00002.parquet; put every shard of it in the folder"
     )
     write_jsonl(tmp_path / "data" / "train.jsonl", rows)  # a whole file beside shards: which is meant?
-    with pytest.raises(DataError, match="holds two files for split 'train'"):
+    with pytest.raises(DataError) as caught:
         load_splits(DataConfig(source=str(tmp_path)))
+    assert str(caught.value) == (
+        f"{tmp_path / 'data'} holds two files for split 'train': train-00000-of-00002.parquet and "
+        "train.jsonl; move one of them out of the folder (or rename it so that it names no split)"
+    )
 
 
 def test_shards_named_with_their_fingerprint_are_shards_of_their_split(tmp_path):

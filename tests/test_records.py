@@ -1,5 +1,6 @@
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -52,8 +53,10 @@ def test_utf16_and_utf32_files_read_as_their_utf8_twins_with_every_field(tmp_pat
     contents = {
         "t.txt": "".join(text + "\r\n" for text in texts),
         "t.csv": "id,text\n" + "".join(f'{n},"{text}"\n' for n, text in enumerate(texts)),
-        "t.jsonl": "".join(json.dumps({"id": n, "text": text}) + "\n" for n, text in enumerate(texts)),
-        "t.json": json.dumps([{"id": n, "text": text} for n, text in enumerate(texts)]),
+        "t.jsonl": "".join(
+            json.dumps({"id": n, "text": text}, ensure_ascii=False) + "\n" for n, text in enumerate(texts)
+        ),
+        "t.json": json.dumps([{"id": n, "text": text} for n, text in enumerate(texts)], ensure_ascii=False),
     }
     for name, content in contents.items():
         (tmp_path / "utf8").mkdir(exist_ok=True)
@@ -78,27 +81,112 @@ def test_a_bad_utf16_sequence_names_its_line_and_the_lines_before_it_are_read(tm
         for chunk in source.chunks:
             read += [record.text for record in chunk]
     assert str(caught.value) == (
-        f"line 4 of {path} is not valid utf-16le (illegal UTF-16 surrogate); pass --encoding with the file's "
-        "encoding"
+        f"line 4 of {path} is not valid utf-16le (illegal UTF-16 surrogate); pass --encoding with the "
+        "encoding it is in"
     )
     assert read == ["one", "two", "three"]
-    # Cut inside a character, at the end: the lines before still read.
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_a_character_split_between_chunks_is_decoded_whole(codec):
+    text = "ab\nçé\n😀 ਗ\n"  # a surrogate pair in UTF-16, and U+0A17, which holds the byte 0x0A
+    data = text.encode(codec)
+    for size in (1, 3, 5):
+        chunks = [data[n : n + size] for n in range(0, len(data), size)]
+        assert b"".join(_as_utf8(chunks, encoding=codec, name="x")).decode().removeprefix("\ufeff") == text
+
+
+def test_a_bad_sequence_in_a_later_chunk_names_its_line_counting_the_chunks_before():
+    marked = "one\ntwo\n".encode("utf-16")  # little-endian after its mark: the state later chunks start in
+    later = "three\nfour ".encode("utf-16-le") + b"\x00\xdc" + "\nfive\n".encode("utf-16-le")
+    read = []
+    with pytest.raises(DataError) as caught:
+        for chunk in _as_utf8([marked, later], encoding="utf-16", name="x"):
+            read.append(chunk)
+    assert str(caught.value) == (
+        "line 4 of x is not valid utf-16 (illegal encoding); pass --encoding with the encoding it is in"
+    )
+    assert b"".join(read).decode() == "one\ntwo\nthree\nfour "  # up to the bad sequence, handed on
+    lone = [marked, b"\x00\xdc"]  # the bad sequence alone in its chunk
+    with pytest.raises(DataError, match="^line 3 of x is not valid utf-16"):
+        list(_as_utf8(lone, encoding="utf-16", name="x"))
+
+
+def test_text_not_in_the_utf16_or_byte_order_it_is_read_as_is_refused_naming_the_right_one(tmp_path):
+    """Each of these read as told gave garbage texts ('匀栀愀爀攀猀' for 'Shares') and exit 0."""
+    cases = {
+        ("Shares rose\n".encode("utf-16"), "utf-16be"): (
+            "is UTF-16 (it starts with a UTF-16LE byte-order mark), not utf-16be; pass --encoding utf-16"
+        ),
+        ("Shares rose\n".encode("utf-16-le"), "utf-16be"): (
+            "is UTF-16LE (its zero bytes are where UTF-16LE has them), not utf-16be; pass --encoding utf-16le"
+        ),
+        ("Shares rose\n".encode("utf-16-be"), "utf-16"): (
+            "is UTF-16BE (it has no byte-order mark, but every other byte is zero), not utf-16; pass "
+            "--encoding utf-16be"
+        ),
+        ("Shares rose\n".encode("utf-32"), "utf-16"): (
+            "is UTF-32 (it starts with a UTF-32LE byte-order mark), not utf-16; pass --encoding utf-32"
+        ),
+        (b"Shares rose\nGoals\n", "utf-16le"): (
+            "is not utf-16le (it has line ends but no zero bytes, which UTF-16 and UTF-32 line ends hold); "
+            "leave --encoding out for utf-8, or pass the encoding it is in"
+        ),
+    }
+    path = tmp_path / "texts.txt"
+    for (data, encoding), message in cases.items():
+        path.write_bytes(data)
+        with pytest.raises(DataError) as caught:
+            from_file(path, encoding=encoding)
+        assert str(caught.value) == f"{path} {message}"
+        with pytest.raises(DataError) as caught:
+            list(_stdin_chunks(_pipe_holding(data), encoding=encoding))
+        assert str(caught.value) == f"standard input {message}"
+    # A file given as a pipe (`-f <(cat texts.txt)`) is checked as it is read, as standard input is.
+    path.write_bytes("Shares rose\n".encode("utf-16-le"))
+    with pytest.raises(DataError, match="^/dev/fd/.* is UTF-16LE .*; pass --encoding utf-16le, or convert"):
+        _records(from_file(Path(f"/dev/fd/{_pipe_holding(path.read_bytes())}")))
+
+
+def test_utf16_without_a_mark_and_undetected_is_told_to_name_its_byte_order(tmp_path):
+    path = tmp_path / "texts.txt"
+    path.write_bytes("中文\n".encode("utf-16-le"))  # no zero byte but the line end's: nothing tells the order
+    source = from_file(path, encoding="utf-16")
+    assert source.count is not None and source.count() is None  # the progress bar's total: unknown
+    with pytest.raises(DataError) as caught:
+        _records(source)
+    assert str(caught.value) == (
+        f"{path} has no byte-order mark to tell utf-16's byte order by; pass --encoding utf16le or "
+        "utf16be, as it was written"
+    )
     path.write_bytes("one\ntwo\n".encode("utf-16") + b"a")
-    with pytest.raises(DataError, match=r"^line 3 of .* is not valid utf-16 \(truncated data\)"):
+    with pytest.raises(DataError) as caught:
         _records(from_file(path, encoding="utf-16"))
-    # UTF-16 without a byte-order mark read as utf-16, whose byte order is then unknown.
-    path.write_bytes("one\n".encode("utf-16-le"))
-    with pytest.raises(DataError, match="does not read as utf-16 .*utf-16le or utf-16be where it has no"):
-        _records(from_file(path, encoding="utf-16"))
+    assert str(caught.value) == (
+        f"{path} ends inside a character of line 3, which is not whole utf-16: was it cut short? Every "
+        "line before it was read"
+    )
 
 
-def test_a_character_split_between_chunks_is_decoded_whole_and_errors_count_earlier_chunks():
-    data = "ab\nçé\n😀\n".encode("utf-16")
-    one_byte_chunks = [data[n : n + 1] for n in range(len(data))]
-    assert b"".join(_as_utf8(one_byte_chunks, encoding="utf-16", name="x")).decode() == "ab\nçé\n😀\n"
-    broken = [data, "more\n".encode("utf-16-le"), b"\x00\xdc"]  # a lone low surrogate, in a chunk of its own
-    with pytest.raises(DataError, match="^line 5 of x is not valid utf-16"):
-        list(_as_utf8(broken, encoding="utf-16", name="x"))
+def test_an_encoding_whose_line_end_is_not_the_byte_0x0a_and_not_utf16_is_refused(tmp_path):
+    path = tmp_path / "texts.txt"
+    path.write_bytes("one\n".encode("cp037"))
+    for encoding, message in (
+        ("cp037", "cp037 input is not supported (its line end is not the byte 0x0A); convert it to utf-8"),
+        ("unicode_escape", "unicode-escape input is not supported"),
+        ("undefined", "unknown encoding 'undefined'"),
+    ):
+        with pytest.raises(DataError) as caught:
+            from_file(path, encoding=encoding)
+        assert str(caught.value).startswith(message)
+
+
+def _pipe_holding(data: bytes) -> int:
+    """The read end of a pipe that holds `data` and is closed for writing."""
+    reading, writing = os.pipe()
+    os.write(writing, data)
+    os.close(writing)
+    return reading
 
 
 def test_utf16_standard_input_is_read_as_it_arrives():

@@ -852,6 +852,13 @@ def test_a_csv_with_carriage_returns_alone_for_line_ends_is_refused_in_train_and
     with pytest.raises(DataError) as refused:
         from_file(path)
     assert str(refused.value) == expected
+    # tr works on bytes, and in UTF-16 would turn č (U+010D) into Ċ (U+010A): through utf-8 first.
+    path.write_text("text,label\rčaj,a\rkava,b\r", encoding="utf-16")
+    with pytest.raises(DataError) as refused:
+        from_file(path, encoding="utf-16")
+    assert str(refused.value).endswith(
+        f"for example with iconv -f utf-16 -t utf-8 {path} | tr '\\r' '\\n' > mac-lf.csv"
+    )
 
 
 def test_a_json_line_left_open_is_said_to_end_too_soon_not_to_fail_at_column_1(tmp_path):
