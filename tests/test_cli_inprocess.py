@@ -447,7 +447,7 @@ def test_bad_input_gets_one_line_and_exit_code_2(easy_run, tmp_path):
     _refused(invoke("eval", easy_run, data, "--encoding", "cp-1252"), "'cp-1252' is not a text encoding")
     _refused(invoke("eval", easy_run, "-"), "reads DATA from a file, a folder or a Hub dataset, not standard")
     for command in (["eval", easy_run, data], ["train", data, "-o", tmp_path / "x"]):
-        _refused(invoke(*command, "--encoding", "utf-16"), f"{data} is not utf-16 (it has line ends but no zero")
+        _refused(invoke(*command, "--encoding", "utf-16"), f"{data} is not utf-16 (it has line ends")
     # A file marked as UTF-8 (Excel's "CSV UTF-8") read as cp1252 gave 'ï»¿text' and 'CafÃ©' silently.
     marked = tmp_path / "marked.csv"
     marked.write_bytes(b"\xef\xbb\xbf" + data.read_bytes())
