@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -90,6 +90,8 @@ class LoadedCheckpoint:
     metrics: dict[str, Any]
     device: Any
     header: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    """What loading set aside, for the user (a metrics.json changed since it was saved)."""
 
     @property
     def pad_id(self) -> int:
@@ -487,10 +489,17 @@ def _identity(folder: Path) -> tuple[Any, ...] | None:
     return str(folder), status.st_ino, status.st_ctime_ns, tuple(files)
 
 
-def load_checkpoint(path: str | Path, *, device: str = "cpu") -> LoadedCheckpoint:
+def load_checkpoint(
+    path: str | Path, *, device: str = "cpu", history_optional: bool = False
+) -> LoadedCheckpoint:
     """Rebuild config, tokenizer and model (in eval mode, on `device`) from a checkpoint folder (or
-    a run's output folder, which means its best/)."""
-    return read_steadily(Path(path), lambda folder: _load_checkpoint_from(folder, device=device))
+    a run's output folder, which means its best/). `history_optional`: a metrics.json changed since
+    it was saved is set aside with a warning, not refused, as eval, predict and inspect want it
+    (it holds the training history, which a resumed run carries on and must be whole)."""
+    return read_steadily(
+        Path(path),
+        lambda folder: _load_checkpoint_from(folder, device=device, history_optional=history_optional),
+    )
 
 
 def checked_label_names(value: Any) -> list[str]:
@@ -517,7 +526,7 @@ def checked_temperature(value: Any) -> None:
         raise ValueError(f"temperature {value!r} is not a positive number")
 
 
-def _load_checkpoint_from(path: Path, *, device: str) -> LoadedCheckpoint:
+def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) -> LoadedCheckpoint:
     import torch
 
     from attncli.model import build_model
@@ -559,7 +568,14 @@ def _load_checkpoint_from(path: Path, *, device: str) -> LoadedCheckpoint:
             "is damaged or mixed from two runs: train it again"
         )
     metrics_path = path / METRICS_FILE  # optional: it only holds the history
-    metrics = read_checked_json(metrics_path, files, required=False) if metrics_path.is_file() else {}
+    metrics, warnings = {}, []
+    if metrics_path.is_file():
+        try:
+            metrics = read_checked_json(metrics_path, files, required=False, remedy=HISTORY_REMEDY)
+        except CheckpointError as error:
+            if not history_optional:
+                raise
+            warnings.append(f"{error}; until then it is left out (the model does not need it)")
     model.to(torch.device(device)).eval()
     return LoadedCheckpoint(
         path=path,
@@ -570,7 +586,14 @@ def _load_checkpoint_from(path: Path, *, device: str) -> LoadedCheckpoint:
         metrics=metrics,
         device=torch.device(device),
         header=header,
+        warnings=warnings,
     )
+
+
+# metrics.json holds the training history alone: what to do when it is damaged.
+HISTORY_REMEDY = (
+    "restore it from a backup of the checkpoint, or delete it (it holds only the training history)"
+)
 
 
 def read_tensors(

@@ -256,7 +256,10 @@ def _load_checkpoint(path: Path, device: str, *, command: str, others: Sequence[
             f"note: {path} has no best/ (no epoch finished, or it was removed); using {resolved}", err=True
         )
     # The path as given: a run folder is resolved again if a training run replaces its best/ meanwhile.
-    return load_checkpoint(path, device=str(resolve_device(device)))
+    loaded = load_checkpoint(path, device=str(resolve_device(device)), history_optional=True)
+    for warning in loaded.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    return loaded
 
 
 def _print_json(rows: list[dict[str, Any]]) -> None:

@@ -518,10 +518,15 @@ def _parse_override(override: str) -> tuple[str, Any]:
     key, sep, raw = override.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set takes key=value (for example model.embed_dim=64), not {override!r}")
+    if not raw.strip():  # `--set model.num_layers=$LAYERS` with LAYERS unset: it sized the setting
+        sized = f", or {key.strip()}=auto to size it to the data" if key.strip() in SIZED_KEYS else ""
+        raise ConfigError(
+            f"--set {override.strip()} gives no value (an unset shell variable?); pass one{sized}"
+        )
     if raw.strip() in ("|", ">"):  # YAML block markers; alone, they are meant as the character
         return key.strip(), raw.strip()
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = yaml.safe_load(raw)
     except yaml.YAMLError:
         value = raw
     return key.strip(), value
@@ -592,7 +597,16 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
         except ConfigError:
             continue
     names = " or ".join(_type_name(option) for option in options if option is not type(None))
-    raise ConfigError(f"{key} must be {names}, not {value!r}")
+    if value == "auto":  # what sized settings take
+        raise ConfigError(f"{key} must be {names}; auto sizes only {', '.join(SIZED_KEYS)}")
+    raise ConfigError(f"{key} must be {names}, not {_as_yaml(value)}")
+
+
+def _as_yaml(value: Any) -> str:
+    """A value as a config file writes it (true, not Python's True)."""
+    if isinstance(value, str):
+        return repr(value)
+    return yaml.safe_dump(value, default_flow_style=True, width=1000).removesuffix("\n...\n").strip()
 
 
 _TYPE_NAMES = {float: "a finite number", int: "a whole number", bool: "true or false", str: "text"}

@@ -359,7 +359,7 @@ def inspect_texts(
     keep every layer's weights), as predict's do: a text's weights are those it gets alone, since
     padding is masked out of every softmax."""
     if isinstance(texts, str):  # a str is a sequence of one-character texts: never what was meant
-        raise TypeError(f"inspect_texts takes a list of texts, not one text; pass [{texts[:20]!r}]")
+        raise TypeError("inspect_texts takes a list of texts, not one text; pass it in a list: [text]")
     check_texts(texts)
     readable = [readable_text(text) for text in texts]  # what the tokenizer reads, so spans quote it
     config = checkpoint.config.model

@@ -197,6 +197,6 @@ def predict(
 ) -> list[Prediction]:
     """The Python API: one prediction per text, in order (an empty text gets label None)."""
     if isinstance(texts, str):  # a str is a sequence of one-character texts: never what was meant
-        raise TypeError(f"predict takes a list of texts, not one text; pass [{texts[:20]!r}]")
+        raise TypeError("predict takes a list of texts, not one text; pass it in a list: [text]")
     records = [Record(index=index, text=text) for index, text in enumerate(texts)]
     return predict_records(checkpoint, records, top_k=top_k, batch_size=batch_size)

@@ -271,7 +271,8 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
         if resume:
             if not (run.last / CONFIG_FILE).is_file():
                 raise CheckpointError(
-                    f"{path} has no last/ checkpoint to resume from; train it with attn train -o"
+                    f"{path} has no last/ checkpoint to resume from (no epoch of a run there ended); "
+                    f"train one with attn train DATA -o {path}"
                 )
         elif others:
             # Files attn did not write first: --overwrite would not take such a folder either.

@@ -135,6 +135,9 @@ def resume(
     with _joined(output, device=device, overwrite=False, resume=True) as (distributed, folder):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
         _say_put_back(folder, reporter)
+        if folder.put_back:  # the run checked above was the --overwrite's, which is gone
+            put_back = resolve_checkpoint(folder.last)
+            _refuse_finished(put_back, read_header(put_back) if put_back.is_dir() else {}, epochs)
         last = load_checkpoint(folder.last)
         saved_state = load_training_state(folder.last)  # checked before any data loads
         config = last.config

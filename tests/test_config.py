@@ -71,6 +71,12 @@ def test_unknown_key_suggests_the_closest():
         # A codec that encodes nothing raised UnicodeError, exit 1.
         ("data.encoding=undefined", "^data.encoding 'undefined' is not a text encoding Python knows"),
         ("no-equals-sign", "key=value"),
+        # An unset shell variable (`--set model.num_layers=$LAYERS`) sized the setting without a word.
+        (
+            "model.num_layers=",
+            r"^--set model.num_layers= gives no value \(an unset shell variable\?\); pass one, or",
+        ),
+        ("data.config= ", r"^--set data.config= gives no value \(an unset shell variable\?\); pass one$"),
         # An empty path named the working folder: "model.embeddings_init  is a folder".
         ('model.embeddings_init=""', r"^model.embeddings_init is empty; give the path of a GloVe"),
         ('tokenizer.path=""', r"^tokenizer.path is empty; give the path of a tokenizer.json, or leave"),

@@ -102,7 +102,7 @@ def test_text_the_model_cannot_read_gets_no_confident_label(loaded):
 def test_the_python_api_refuses_one_text_given_as_a_string(loaded):
     """A str is a sequence of one-character texts: 11 predictions for "Shares rose", silently."""
     with pytest.raises(
-        TypeError, match=r"predict takes a list of texts, not one text; pass \['Shares rose'\]"
+        TypeError, match=r"predict takes a list of texts, not one text; pass it in a list: \[text\]$"
     ):
         predict(loaded, "Shares rose")
     assert len(predict(loaded, ["Shares rose"])) == 1

@@ -14,6 +14,7 @@ from attncli.checkpoint import load_checkpoint
 from attncli.config import load_config
 from attncli.errors import CheckpointError, ConfigError, TrainingError, TrainingInterrupted
 from attncli.fit import INTERRUPT_VARIABLE, RunWriter, record_score
+from attncli.run_folder import open_run_folder
 from attncli.train import resume, train
 
 
@@ -215,6 +216,14 @@ def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_pa
         resume(tmp_path / "resumed")
     longer = resume(tmp_path / "resumed", epochs=4)
     assert [record.epoch for record in longer.history] == [1, 2, 3, 4]
+    # An --overwrite killed before its first epoch ended leaves the finished run aside, and --resume
+    # puts it back: it then trained nothing, printed the old summary as saved, and exited 0.
+    folder = open_run_folder(tmp_path / "resumed", overwrite=True)
+    folder.clear_previous_run()
+    folder.release()
+    with pytest.raises(ConfigError, match="already trained 4 epochs; pass a higher --epochs"):
+        resume(tmp_path / "resumed")
+    assert (tmp_path / "resumed" / "last" / "config.json").is_file()  # the run is back in place
 
 
 def _grad_scaler_from(monkeypatch, init_scale, overflow_at=()):

@@ -235,11 +235,6 @@ CASES = [
         r" is incomplete \(missing model\.safetensors; attn never loads pytorch_model\.bin: a pickle can "
         r"run any code when loaded\); train it again with `attn train`",
     ),
-    (
-        "metrics.json that is not JSON, no checksums",
-        lambda folder, _: (forget_checksums(folder), (folder / "metrics.json").write_text("{")),
-        r"/metrics\.json is not valid JSON \(Expecting property name .*\); restore the file from a backup",
-    ),
 ]
 
 
@@ -264,6 +259,34 @@ def test_a_damaged_checkpoint_is_one_line_and_exit_2(
     result = invoke(command, folder, data_file if command == "eval" else TEXT, "--device", "cpu")
     assert (result.exit_code, result.stdout) == (2, "")
     assert re.fullmatch(refusal_pattern(folder, expected), result.stderr), result.stderr
+
+
+@pytest.mark.parametrize("forgotten", [False, True], ids=["checksums", "no checksums"])
+def test_a_damaged_training_history_is_set_aside_by_eval_predict_and_inspect(
+    checkpoint, data_file, tmp_path, forgotten
+):
+    """metrics.json holds the training history alone: one edited by hand (its checksum differs) or
+    not JSON blocked eval, predict and inspect, which do not need it, and was told to train again."""
+    folder = tmp_path / "ckpt"
+    shutil.copytree(checkpoint, folder)
+    if forgotten:
+        forget_checksums(folder)
+        (folder / "metrics.json").write_text("{")
+        problem = r"is not valid JSON \(Expecting property name .*\)"
+    else:
+        (folder / "metrics.json").write_text((folder / "metrics.json").read_text().replace("{", "{ ", 1))
+        problem = "is damaged: [\\d,]+ bytes where [\\d,]+ were saved"
+    warning = (
+        rf"warning: {re.escape(str(folder))}/metrics\.json {problem}; restore it from a backup of the "
+        r"checkpoint, or delete it \(it holds only the training history\); until then it is left out "
+        r"\(the model does not need it\)\n"
+    )
+    for command in ("predict", "inspect", "eval"):
+        result = invoke(command, folder, data_file if command == "eval" else TEXT, "--device", "cpu")
+        assert result.exit_code == 0, result.stderr
+        assert re.match(warning, result.stderr), result.stderr
+    (folder / "metrics.json").unlink()  # as the warning says: then nothing to warn of
+    assert invoke("predict", folder, TEXT, "--device", "cpu").stderr == ""
 
 
 def test_the_planted_pickles_do_write_their_marker_when_loaded(tmp_path):
@@ -324,6 +347,8 @@ def test_no_command_unpickles_a_planted_pickle(trained, tmp_path, monkeypatch, w
     }
     read_by = {
         "train --resume": OWN_FILES,
+        # metrics.json, the training history, is set aside with a warning where it is damaged.
+        **dict.fromkeys(("eval", "predict", "predict last/", "inspect"), OWN_FILES[:3]),
         # info reads config.json alone; another of best/'s files replaced no longer matches its
         # checksum, which info reports and then exits 2 for (unless the checksums were forgotten).
         "info": ["config.json"] if checksums_forgotten else OWN_FILES[:4],

@@ -1,0 +1,42 @@
+"""The README's examples run as written: its Python API example, on the easy test data."""
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _python_example(heading: str) -> str:
+    """The first ```python block after `heading` in the README."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(heading) :]
+    return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+
+
+def test_the_python_api_example_runs_and_prints_what_it_says(easy_folder, tmp_path, monkeypatch):
+    example = _python_example("### Python API")
+    assert example.count("data/bbc_headlines") == 2 and example.count('"runs/api"') == 2
+    # The README's data and run folder, as the example names them, from a folder of the test's own;
+    # two epochs keep it quick.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "bbc_headlines").symlink_to(easy_folder)
+    example = example.replace(
+        '"data.source=data/bbc_headlines"', '"data.source=data/bbc_headlines", "train.epochs=2"'
+    )
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(example, str(README), "exec"), {})
+    lines = printed.getvalue().splitlines()
+    assert len(lines) == 5, lines
+    best_epoch, validation_accuracy = lines[0].split()
+    assert 1 <= int(best_epoch) <= 2 and 0 <= float(validation_accuracy) <= 1
+    index, label, score, reason = lines[1].split()
+    assert (index, reason) == ("0", "None") and label in ("food", "sport", "tech") and 0 < float(score) <= 1
+    assert lines[2] == "1 None None empty text"
+    assert lines[3].startswith("[('Shares', ")  # each token as written in the text, with its weight
+    accuracy, macro_f1 = map(float, lines[4].split())
+    assert 0 <= macro_f1 <= 1 and 0 <= accuracy <= 1
+    assert (tmp_path / "runs" / "api" / "best" / "model.safetensors").is_file()
