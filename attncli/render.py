@@ -698,7 +698,12 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
     if training.epochs_trained is None:
         rows.append(("epochs", unknown))
     else:
-        rows.append(("epochs", f"{training.epochs_trained} trained, best {training.best_epoch or '—'}"))
+        epochs = f"{training.epochs_trained} trained, best {training.best_epoch or '—'}"
+        ceiling = info.train.get("epochs")
+        if isinstance(ceiling, int) and training.epochs_trained > ceiling:
+            # best/ keeps the config it was saved with; a resume with a higher --epochs went on after it.
+            epochs += f" (epochs={ceiling} below: the ceiling when this epoch was saved; a resume raised it)"
+        rows.append(("epochs", epochs))
     if training.holds is not None:
         rows.append(("holds", training.holds))
     if training.validation is not None:

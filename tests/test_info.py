@@ -221,3 +221,19 @@ def test_a_last_checkpoint_says_which_state_it_holds(tmp_path):
     assert _holds(tmp_path) == "the end of epoch 4"
     (tmp_path / "training_state.json").write_text(json.dumps({"epoch": 1, "step": 4}))
     assert "are none yet" in str(_holds(tmp_path))
+
+
+def test_a_best_checkpoint_saved_before_a_resume_raised_the_ceiling_says_so(trained):
+    """best/ keeps the config it was saved with: after `--resume --epochs 4` on a 2-epoch run whose
+    best epoch was 2, info showed `4 trained` beside `settings epochs=2`, without a word."""
+    import dataclasses
+
+    info = describe_checkpoint(trained.output)
+    assert "a resume raised it" not in _rendered(render_info(info))
+    raised = dataclasses.replace(info, train={**info.train, "epochs": 2})
+    wide = Console(file=io.StringIO(), width=240, theme=ATTN_THEME)  # the row on one line
+    wide.print(render_info(raised))
+    assert (
+        f"{len(trained.history)} trained, best {trained.best_epoch} (epochs=2 below: the ceiling when this "
+        "epoch was saved; a resume raised it)"
+    ) in wide.file.getvalue()
