@@ -25,12 +25,16 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if cuda else "mps" if mps else "cpu")
     if name.split(":")[0] == "cuda" and not cuda:
         raise ConfigError(
-            f"--device {name} was asked for but no CUDA device is available; use --device cpu or auto"
+            f"device {name} was asked for (--device or train.device), but no CUDA device is available; use "
+            "--device cpu or auto"
         )
     if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
         raise ConfigError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA devices")
     if name == "mps" and not mps:
-        raise ConfigError("--device mps was asked for but MPS is not available; use --device cpu or auto")
+        raise ConfigError(
+            "device mps was asked for (--device or train.device), but MPS is not available; use --device cpu "
+            "or auto"
+        )
     return torch.device(name)
 
 
@@ -79,7 +83,10 @@ def resolve_precision(name: str, device: torch.device) -> str:
         return "fp32"
     if name == "fp16" and device.type != "cuda":
         instead = "bf16 or fp32" if device.type != "cpu" or cpu_has_native_bf16() else "fp32 (or auto)"
-        raise ConfigError(f"--precision fp16 needs a CUDA device, not {device.type}; use {instead}")
+        raise ConfigError(
+            f"precision fp16 (--precision or train.precision) needs a CUDA device, not {device.type}; use "
+            f"--precision {instead}"
+        )
     if name == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise ConfigError("this CUDA device does not support bf16; use --precision fp16 or fp32")
     return name
