@@ -575,7 +575,7 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
         except CheckpointError as error:
             if not history_optional:
                 raise
-            warnings.append(f"{error}; until then it is left out (the model does not need it)")
+            warnings.append(f"{error}; until then it is left out")
     model.to(torch.device(device)).eval()
     return LoadedCheckpoint(
         path=path,
@@ -592,7 +592,8 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
 
 # metrics.json holds the training history alone: what to do when it is damaged.
 HISTORY_REMEDY = (
-    "restore it from a backup of the checkpoint, or delete it (it holds only the training history)"
+    "restore it from a backup of the checkpoint, or delete it (it holds the training history, which "
+    "predictions do not need)"
 )
 
 

@@ -75,6 +75,7 @@ app = typer.Typer(
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from attncli.checkpoint import LoadedCheckpoint
     from attncli.records import RecordSource
 
 CheckpointArg = Annotated[
@@ -218,7 +219,9 @@ def _names_a_checkpoint(path: Path) -> bool:
         return False
 
 
-def _load_checkpoint(path: Path, device: str, *, command: str, others: Sequence[str] = ()):
+def _load_checkpoint(
+    path: Path, device: str, *, command: str, others: Sequence[str] = ()
+) -> LoadedCheckpoint:
     """The one loading path of eval, predict and inspect; `others` are the command's other
     arguments, one of which may be the checkpoint given second (`attn predict "text" runs/news`)."""
     from attncli.checkpoint import (
@@ -778,7 +781,7 @@ def _record_source(
     text_column: str | None,
     trained_column: str | None,
     delimiter: str | None = None,
-):
+) -> RecordSource:
     """Where the records come from: TEXT arguments, --file, or standard input ('-' or nothing).
     The inputs were checked by `_check_inputs` before the model loaded."""
     from attncli import records

@@ -519,9 +519,13 @@ def _parse_override(override: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise ConfigError(f"--set takes key=value (for example model.embed_dim=64), not {override!r}")
     if not raw.strip():  # `--set model.num_layers=$LAYERS` with LAYERS unset: it sized the setting
-        sized = f", or {key.strip()}=auto to size it to the data" if key.strip() in SIZED_KEYS else ""
+        name = key.strip()
+        if name in SIZED_KEYS:
+            empty = f", or {name}=auto to size it to the data"
+        else:
+            empty = f", or {name}=null to leave it out" if _takes_null(name) else ""
         raise ConfigError(
-            f"--set {override.strip()} gives no value (an unset shell variable?); pass one{sized}"
+            f"--set {override.strip()} gives no value (an unset shell variable?); pass one{empty}"
         )
     if raw.strip() in ("|", ">"):  # YAML block markers; alone, they are meant as the character
         return key.strip(), raw.strip()
@@ -530,6 +534,17 @@ def _parse_override(override: str) -> tuple[str, Any]:
     except yaml.YAMLError:
         value = raw
     return key.strip(), value
+
+
+def _takes_null(key: str) -> bool:
+    """Whether the dotted setting `key` may be left empty (null)."""
+    section_name, _, name = key.partition(".")
+    for section in dataclasses.fields(Config):
+        if section.name == section_name:
+            hints = typing.get_type_hints(type(section.default_factory()))  # type: ignore[misc, operator]
+            annotation = hints.get(name)
+            return isinstance(annotation, types.UnionType) and type(None) in typing.get_args(annotation)
+    return False
 
 
 def _flatten(values: dict[str, Any]) -> dict[str, Any]:
@@ -599,14 +614,8 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     names = " or ".join(_type_name(option) for option in options if option is not type(None))
     if value == "auto":  # what sized settings take
         raise ConfigError(f"{key} must be {names}; auto sizes only {', '.join(SIZED_KEYS)}")
-    raise ConfigError(f"{key} must be {names}, not {_as_yaml(value)}")
-
-
-def _as_yaml(value: Any) -> str:
-    """A value as a config file writes it (true, not Python's True)."""
-    if isinstance(value, str):
-        return repr(value)
-    return yaml.safe_dump(value, default_flow_style=True, width=1000).removesuffix("\n...\n").strip()
+    shown = repr(value) if isinstance(value, str) else as_typed(value)  # true, as YAML writes it
+    raise ConfigError(f"{key} must be {names}, not {shown}")
 
 
 _TYPE_NAMES = {float: "a finite number", int: "a whole number", bool: "true or false", str: "text"}

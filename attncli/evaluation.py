@@ -477,6 +477,13 @@ def _require_same_carve(
     validation_digest; runs saved before it was kept are checked by size alone) tells one whose rows
     were reordered or edited: a file sorted in a spreadsheet scored 31.4% "validation" macro-F1,
     where the rows held out scored 26.2%, without a word."""
+    if not checkpoint.metrics:  # missing, or set aside as damaged: nothing to find the rows again by
+        why = "is damaged" if checkpoint.warnings else "is missing"
+        raise DataError(
+            f"the validation rows of {source} are those training held out of its train split, which "
+            f"{checkpoint.path / 'metrics.json'} records, and it {why}; restore it, or evaluate on a file "
+            "of its own"
+        )
     change = split_sizes_change(checkpoint.metrics, train_size, len(validation))
     recorded = checkpoint.metrics.get("validation_digest")
     if change is None and isinstance(recorded, str) and recorded:

@@ -45,12 +45,13 @@ class FileCheck:
     status: str
     """"ok", "changed" or "missing"."""
     required: bool = True
-    """Whether eval and predict need the file: metrics.json (the training history) may be missing."""
+    """Whether eval and predict need the file: metrics.json (the training history) may be missing,
+    or changed, which they set aside with a warning."""
 
     @property
     def sound(self) -> bool:
         """Whether the file is as eval and predict accept it."""
-        return self.status == "ok" or (self.status == "missing" and not self.required)
+        return self.status == "ok" or not self.required
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def rows_progress() -> Iterator[Callable[[int, int], None]]:
 
 
 def counted_chunks(
-    chunks: Iterable[Sequence[T]], *, streaming: bool, count: Callable[[], int] | None = None
+    chunks: Iterable[Sequence[T]], *, streaming: bool, count: Callable[[], int | None] | None = None
 ) -> Iterator[Sequence[T]]:
     """`chunks` as they come, counted on a bar while a file is read (not standard input, whose
     results stream out as they are read), towards the records `count` finds where it is given."""

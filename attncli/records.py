@@ -161,7 +161,7 @@ def _as_utf8(chunks: Iterable[bytes], *, encoding: str, name: str) -> Iterator[b
                 "encoding it is in"
             ) from None
         except UnicodeError:  # no byte-order mark to tell the byte order by
-            family = codecs.lookup(encoding).name.replace("-", "")
+            family = codecs.lookup(encoding).name  # utf-16, which iconv and Python both know as utf-16le
             raise DataError(
                 f"{name} has no byte-order mark to tell {encoding}'s byte order by; pass --encoding "
                 f"{family}le or {family}be, as it was written"

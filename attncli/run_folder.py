@@ -270,9 +270,10 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
         others = sorted(child.name for child in path.iterdir() if child.name != LOCK_FILE)
         if resume:
             if not (run.last / CONFIG_FILE).is_file():
+                flag = " --overwrite" if others else ""  # -o alone refuses a folder that holds anything
                 raise CheckpointError(
-                    f"{path} has no last/ checkpoint to resume from (no epoch of a run there ended); "
-                    f"train one with attn train DATA -o {path}"
+                    f"{path} has no last/ checkpoint to resume from; train a run there with attn train DATA "
+                    f"-o {path}{flag}"
                 )
         elif others:
             # Files attn did not write first: --overwrite would not take such a folder either.

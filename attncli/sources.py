@@ -263,9 +263,16 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
             continue
         earlier = files.setdefault(split, [])
         if earlier and not (SHARD.search(child.stem) and SHARD.search(earlier[0].stem)):
+            first, second = earlier[0].name, child.name
+            if SHARD.search(child.stem) or SHARD.search(earlier[0].stem):  # a whole file beside shards
+                whole = second if SHARD.search(earlier[0].stem) else first
+                raise DataError(
+                    f"{path} holds split {split!r} twice: {whole}, and shards such as "
+                    f"{first if whole == second else second}; move {whole} or the shards out of the folder"
+                )
             raise DataError(
-                f"{path} holds two files for split {split!r}: {earlier[0].name} and {child.name}; move "
-                "one of them out of the folder (or rename it so that it names no split)"
+                f"{path} holds two files for split {split!r}: {first} and {second}; move one of them out "
+                "of the folder (or rename it so that it names no split)"
             )
         earlier.append(child)
     for split, paths in files.items():

@@ -155,6 +155,15 @@ def _byte_order(head: bytes) -> tuple[str, str, bool] | None:
     return {"utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}[wide[0]], wide[0], False
 
 
+def _reads_as_utf8(head: bytes) -> bool:
+    """Whether `head` is UTF-8 text (a character cut at its end waits in the decoder)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def require_encoding_fits(head: bytes, encoding: str, *, source: str) -> None:
     """Refuse bytes starting with `head` whose first bytes show they are not in `encoding`: UTF-8
     with its byte-order mark read as another encoding, and UTF-16/32 read in the wrong byte order
@@ -165,8 +174,10 @@ def require_encoding_fits(head: bytes, encoding: str, *, source: str) -> None:
         return
     found = _byte_order(head)
     if found is None:
-        # Every line end of UTF-16/32 text holds a zero byte; 8-bit and UTF-8 text holds none.
-        if b"\n" in head and b"\x00" not in head:
+        # Every line end of UTF-16/32 text holds a zero byte, and UTF-8 text holds none. A 0x0A byte
+        # alone proves nothing ("上海" in UTF-16LE is 0a 4e 77 6d); lines that read as UTF-8 do, past
+        # a few characters (where CJK text as UTF-16 has a byte above 0x7F, which UTF-8 would refuse).
+        if len(head) >= 64 and head.count(b"\n") >= 2 and b"\x00" not in head and _reads_as_utf8(head):
             raise DataError(
                 f"{source} is not {encoding} (it has line ends but no zero bytes, which UTF-16 and UTF-32 "
                 "line ends hold); leave --encoding out for utf-8, or pass the encoding it is in"
@@ -239,7 +250,11 @@ def _to_line_feeds(path: Path, encoding: str) -> str:
     a UTF-16/32 file (where it would change characters such as U+010D) goes through utf-8 first."""
     converted = f"{path.stem}-lf{path.suffix}"
     if is_wide(encoding):
-        return f"iconv -f {codecs.lookup(encoding).name} -t utf-8 {path} | tr '\\r' '\\n' > {converted}"
+        name = codecs.lookup(encoding).name.replace("-le", "le").replace("-be", "be")  # as iconv knows it
+        return (
+            f"iconv -f {name} -t utf-8 {path} | tr '\\r' '\\n' > {converted}, and read that without "
+            "--encoding (it is utf-8)"
+        )
     return f"tr '\\r' '\\n' < {path} > {converted}"
 
 

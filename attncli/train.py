@@ -15,6 +15,7 @@ from typing import Any
 
 from attncli.checkpoint import (
     CONFIG_FILE,
+    HISTORY_REMEDY,
     LAST,
     METRICS_FILE,
     RESUME_REMEDY,
@@ -304,7 +305,7 @@ def _refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> 
     files = recorded_files(header, last)
     state = read_checked_json(state_path, files, remedy=RESUME_REMEDY)
     stop_reason = (
-        read_checked_json(metrics_path, files, required=False).get("stop_reason", "")
+        read_checked_json(metrics_path, files, required=False, remedy=HISTORY_REMEDY).get("stop_reason", "")
         if metrics_path.is_file()
         else ""
     )

@@ -321,7 +321,7 @@ def test_a_checkpoint_without_checksums_loads_unchecked(tmp_path):
 def test_metrics_are_checked_when_present_and_may_be_missing(tmp_path):
     path = save_untrained_checkpoint(tmp_path / "model")
     (path / "metrics.json").write_text('{"best_epoch": 7}')
-    with pytest.raises(CheckpointError, match=r"metrics\.json is damaged.*or delete it \(it holds only the"):
+    with pytest.raises(CheckpointError, match=r"metrics\.json is damaged.*or delete it \(it holds the"):
         load_checkpoint(path)  # as train --resume loads it: the history it carries on must be whole
     set_aside = load_checkpoint(path, history_optional=True)  # as eval, predict and inspect load it
     assert set_aside.metrics == {} and len(set_aside.warnings) == 1

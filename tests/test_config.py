@@ -76,7 +76,10 @@ def test_unknown_key_suggests_the_closest():
             "model.num_layers=",
             r"^--set model.num_layers= gives no value \(an unset shell variable\?\); pass one, or",
         ),
-        ("data.config= ", r"^--set data.config= gives no value \(an unset shell variable\?\); pass one$"),
+        (
+            "data.config= ",
+            r"^--set data.config= gives no value \(an unset shell variable\?\); pass one, or data.config=nul",
+        ),
         # An empty path named the working folder: "model.embeddings_init  is a folder".
         ('model.embeddings_init=""', r"^model.embeddings_init is empty; give the path of a GloVe"),
         ('tokenizer.path=""', r"^tokenizer.path is empty; give the path of a tokenizer.json, or leave"),

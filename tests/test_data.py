@@ -434,8 +434,19 @@ def test_shards_of_a_split_as_the_hub_names_them_are_read_together(tmp_path):
     with pytest.raises(DataError) as caught:
         load_splits(DataConfig(source=str(tmp_path)))
     assert str(caught.value) == (
-        f"{tmp_path / 'data'} holds two files for split 'train': train-00000-of-00002.parquet and "
-        "train.jsonl; move one of them out of the folder (or rename it so that it names no split)"
+        f"{tmp_path / 'data'} holds split 'train' twice: train.jsonl, and shards such as "
+        "train-00000-of-00002.parquet; move train.jsonl or the shards out of the folder"
+    )
+    two = tmp_path / "two"
+    two.mkdir()
+    write_jsonl(two / "train.jsonl", rows)
+    write_jsonl(two / "dev.jsonl", rows)
+    write_jsonl(two / "validation.jsonl", rows)  # dev is validation too
+    with pytest.raises(DataError) as caught:
+        load_splits(DataConfig(source=str(two)))
+    assert str(caught.value) == (
+        f"{two} holds two files for split 'validation': dev.jsonl and validation.jsonl; move one of them out "
+        "of the folder (or rename it so that it names no split)"
     )
 
 

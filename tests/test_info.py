@@ -105,6 +105,18 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     alone = CliRunner().invoke(app, ["info", str(path)])  # metrics.json missing, the rest as saved
     assert alone.exit_code == 0, alone.output
     assert CliRunner().invoke(app, ["predict", str(path), "some text", "--device", "cpu"]).exit_code == 0
+    # Changed, as predict, inspect and eval find it too (a warning; they set it aside): no damage.
+    (path / "metrics.json").write_text('{"best_epoch": 7}')
+    changed = CliRunner().invoke(app, ["info", str(path), "--json"])
+    assert (
+        changed.exit_code == 0 and json.loads(changed.stdout)["files"]["metrics.json"]["status"] == "changed"
+    )
+    assert "changed (optional: the training history)" in _rendered(render_info(describe_checkpoint(path)))
+    predicted = CliRunner().invoke(app, ["predict", str(path), "some text", "--device", "cpu"])
+    assert predicted.exit_code == 0 and predicted.stderr.startswith(
+        f"warning: {path}/metrics.json is damaged"
+    )
+    (path / "metrics.json").unlink()
     (path / "model.safetensors").write_bytes(bytes(weights))
     assert f"{output['num_parameters']:,}" in text
     # A required file gone (which eval and predict refuse): info still reports, and names it missing.

@@ -128,7 +128,7 @@ def test_text_not_in_the_utf16_or_byte_order_it_is_read_as_is_refused_naming_the
         ("Shares rose\n".encode("utf-32"), "utf-16"): (
             "is UTF-32 (it starts with a UTF-32LE byte-order mark), not utf-16; pass --encoding utf-32"
         ),
-        (b"Shares rose\nGoals\n", "utf-16le"): (
+        (b"Shares rose on strong profits\nGoals in the last minute of the final\nA vote\n", "utf-16le"): (
             "is not utf-16le (it has line ends but no zero bytes, which UTF-16 and UTF-32 line ends hold); "
             "leave --encoding out for utf-8, or pass the encoding it is in"
         ),
@@ -142,6 +142,10 @@ def test_text_not_in_the_utf16_or_byte_order_it_is_read_as_is_refused_naming_the
         with pytest.raises(DataError) as caught:
             list(_stdin_chunks(_pipe_holding(data), encoding=encoding))
         assert str(caught.value) == f"standard input {message}"
+    # A 0x0A byte of a CJK character, with no zero byte: UTF-16 that only UTF-8 line ends would refute.
+    for text in ("上海", "上上上海"):  # 上 is 0a 4e: "\nN\nN\nNwm" in UTF-8, too short to tell
+        path.write_bytes(text.encode("utf-16-le"))
+        assert [record.text for record in _records(from_file(path, encoding="utf-16le"))] == [text]
     # A file given as a pipe (`-f <(cat texts.txt)`) is checked as it is read, as standard input is.
     path.write_bytes("Shares rose\n".encode("utf-16-le"))
     with pytest.raises(DataError, match="^/dev/fd/.* is UTF-16LE .*; pass --encoding utf-16le, or convert"):
@@ -156,9 +160,12 @@ def test_utf16_without_a_mark_and_undetected_is_told_to_name_its_byte_order(tmp_
     with pytest.raises(DataError) as caught:
         _records(source)
     assert str(caught.value) == (
-        f"{path} has no byte-order mark to tell utf-16's byte order by; pass --encoding utf16le or "
-        "utf16be, as it was written"
+        f"{path} has no byte-order mark to tell utf-16's byte order by; pass --encoding utf-16le or "
+        "utf-16be, as it was written"
     )
+    assert [record.text for record in _records(from_file(path, encoding="utf-16le"))] == [
+        "中文"
+    ]  # as advised
     path.write_bytes("one\ntwo\n".encode("utf-16") + b"a")
     with pytest.raises(DataError) as caught:
         _records(from_file(path, encoding="utf-16"))

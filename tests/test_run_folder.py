@@ -102,7 +102,16 @@ def test_a_second_run_is_refused_and_a_stale_lock_cleared(tmp_path):
 
 def test_resume_needs_a_last_checkpoint(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CheckpointError, match="no last/ checkpoint to resume from"):
+    with pytest.raises(CheckpointError) as caught:
+        open_run_folder(tmp_path / "empty", overwrite=False, resume=True)
+    empty = tmp_path / "empty"
+    assert str(caught.value) == (
+        f"{empty} has no last/ checkpoint to resume from; train a run there with attn train DATA -o {empty}"
+    )
+    (tmp_path / "empty" / "best").mkdir()  # a run whose last/ was removed: -o alone would refuse it
+    with pytest.raises(
+        CheckpointError, match=rf"train a run there with attn train DATA -o {empty} --overwrite$"
+    ):
         open_run_folder(tmp_path / "empty", overwrite=False, resume=True)
     # A folder that is not there is said to be missing (it was 'has no last/ checkpoint').
     with pytest.raises(

@@ -57,7 +57,7 @@ def test_refusals_happen_before_any_work(tmp_path):
     config = load_config(None, ["data.source=/definitely/absent.csv"])
     with pytest.raises(CheckpointError):
         train(config, output=output)
-    with pytest.raises(ConfigError, match="fp16 needs a CUDA device"):
+    with pytest.raises(ConfigError, match=r"fp16 \(--precision or train.precision\) needs a CUDA device"):
         train(load_config(None, ["train.precision=fp16", "train.device=cpu"]), output=tmp_path / "new")
     assert not (tmp_path / "new").exists()
 
@@ -796,3 +796,18 @@ def test_a_run_saved_with_a_class_only_on_rows_left_out_resumes_with_it(tmp_path
     resumed = resume(tmp_path / "run", epochs=2)
     assert len(resumed.history) == 2 and resumed.info.label_names == ["food", "music", "sport", "tech"]
     assert resumed.info.label_counts[1] == 0 and sum(resumed.info.label_counts) == first.info.train_size
+
+
+def test_resume_refuses_a_damaged_history_and_says_it_may_be_deleted(trained, tmp_path):
+    """The history a resumed run carries on must be whole; the advice was to train again."""
+    run = tmp_path / "run"
+    shutil.copytree(trained.output, run)
+    history = run / "last" / "metrics.json"
+    history.write_text(history.read_text().replace("{", "{ ", 1))
+    with pytest.raises(CheckpointError) as caught:
+        resume(run, epochs=len(trained.history) + 1)
+    assert str(caught.value).startswith(f"{history} is damaged: ")
+    assert str(caught.value).endswith(
+        "restore it from a backup of the checkpoint, or delete it (it holds the training history, which "
+        "predictions do not need)"
+    )

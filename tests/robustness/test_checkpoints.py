@@ -278,8 +278,8 @@ def test_a_damaged_training_history_is_set_aside_by_eval_predict_and_inspect(
         problem = "is damaged: [\\d,]+ bytes where [\\d,]+ were saved"
     warning = (
         rf"warning: {re.escape(str(folder))}/metrics\.json {problem}; restore it from a backup of the "
-        r"checkpoint, or delete it \(it holds only the training history\); until then it is left out "
-        r"\(the model does not need it\)\n"
+        r"checkpoint, or delete it \(it holds the training history, which predictions do not need\); until "
+        r"then it is left out\n"
     )
     for command in ("predict", "inspect", "eval"):
         result = invoke(command, folder, data_file if command == "eval" else TEXT, "--device", "cpu")
@@ -287,6 +287,24 @@ def test_a_damaged_training_history_is_set_aside_by_eval_predict_and_inspect(
         assert re.match(warning, result.stderr), result.stderr
     (folder / "metrics.json").unlink()  # as the warning says: then nothing to warn of
     assert invoke("predict", folder, TEXT, "--device", "cpu").stderr == ""
+
+
+def test_eval_of_a_carved_validation_split_needs_the_history_that_records_the_carve(trained, tmp_path):
+    """metrics.json records the sizes and digest of the rows training held out: set aside (damaged)
+    or missing, eval of the carve checked nothing, and scored rows of a changed file that the model
+    had partly trained on, exit 0."""
+    run = tmp_path / "run"
+    shutil.copytree(trained.output, run)
+    assert invoke("eval", run, "--split", "validation", "--device", "cpu").exit_code == 0
+    (run / "best" / "metrics.json").write_text("{}")
+    for state in ("damaged", "missing"):
+        result = invoke("eval", run, "--split", "validation", "--device", "cpu")
+        assert result.exit_code == 2 and result.stderr.strip().splitlines()[-1].endswith(
+            f"which {run / 'best' / 'metrics.json'} records, and it is {state}; restore it, or evaluate on "
+            "a file of its own"
+        ), result.stderr
+        (run / "best" / "metrics.json").unlink(missing_ok=True)
+    assert invoke("eval", run, "--device", "cpu").exit_code == 0  # its test split needs no carve
 
 
 def test_the_planted_pickles_do_write_their_marker_when_loaded(tmp_path):
@@ -350,8 +368,9 @@ def test_no_command_unpickles_a_planted_pickle(trained, tmp_path, monkeypatch, w
         # metrics.json, the training history, is set aside with a warning where it is damaged.
         **dict.fromkeys(("eval", "predict", "predict last/", "inspect"), OWN_FILES[:3]),
         # info reads config.json alone; another of best/'s files replaced no longer matches its
-        # checksum, which info reports and then exits 2 for (unless the checksums were forgotten).
-        "info": ["config.json"] if checksums_forgotten else OWN_FILES[:4],
+        # checksum, which info reports and then exits 2 for (unless the checksums were forgotten),
+        # all but metrics.json, which the others set aside.
+        "info": ["config.json"] if checksums_forgotten else OWN_FILES[:3],
     }
     for name, arguments in commands.items():
         result = invoke(*arguments)

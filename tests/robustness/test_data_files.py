@@ -852,13 +852,16 @@ def test_a_csv_with_carriage_returns_alone_for_line_ends_is_refused_in_train_and
     with pytest.raises(DataError) as refused:
         from_file(path)
     assert str(refused.value) == expected
-    # tr works on bytes, and in UTF-16 would turn č (U+010D) into Ċ (U+010A): through utf-8 first.
-    path.write_text("text,label\rčaj,a\rkava,b\r", encoding="utf-16")
-    with pytest.raises(DataError) as refused:
-        from_file(path, encoding="utf-16")
-    assert str(refused.value).endswith(
-        f"for example with iconv -f utf-16 -t utf-8 {path} | tr '\\r' '\\n' > mac-lf.csv"
-    )
+    # tr works on bytes, and in UTF-16 would turn č (U+010D) into Ċ (U+010A): through utf-8 first,
+    # with the encoding's name as iconv knows it (utf-16-le failed to start, and left an empty file).
+    for encoding, written, iconv in (("utf-16", "utf-16", "utf-16"), ("utf-16le", "utf-16-le", "utf-16le")):
+        path.write_text("text,label\rčaj,a\rkava,b\r", encoding=written)
+        with pytest.raises(DataError) as refused:
+            from_file(path, encoding=encoding)
+        assert str(refused.value).endswith(
+            f"for example with iconv -f {iconv} -t utf-8 {path} | tr '\\r' '\\n' > mac-lf.csv, and read that "
+            "without --encoding (it is utf-8)"
+        )
 
 
 def test_a_json_line_left_open_is_said_to_end_too_soon_not_to_fail_at_column_1(tmp_path):
