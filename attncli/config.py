@@ -93,9 +93,11 @@ class DataConfig:
         try:
             "a".encode(self.encoding)
         except (LookupError, UnicodeError):  # unknown, or one that encodes nothing ("undefined")
+            from attncli.textfiles import unknown_encoding_advice
+
             raise ConfigError(
-                f"data.encoding {self.encoding!r} is not a text encoding Python knows; use a codec "
-                "name such as utf-8, latin-1 or cp1252"
+                f"data.encoding {self.encoding!r} is not a text encoding Python knows; "
+                + unknown_encoding_advice(self.encoding)
             ) from None
         _require(
             0.0 < self.validation_fraction < 1.0,

@@ -29,10 +29,13 @@ from attncli.columns import (
 from attncli.errors import DataError
 from attncli.sources import FILE_BUILDERS
 from attncli.textfiles import (
+    UndecodableLine,
     allow_long_fields,
     csv_dialect,
     delimiter_note,
+    encoding_advice,
     header_row,
+    is_utf8,
     is_wide,
     json_error_place,
     ragged_row_error,
@@ -40,6 +43,8 @@ from attncli.textfiles import (
     require_readable,
     require_records,
     require_unique_columns,
+    unknown_encoding_advice,
+    wide_as_utf8,
     wide_encoding,
 )
 
@@ -91,8 +96,10 @@ class RecordSource:
     """How many records there are, where a quick pass can tell, counted only when asked (for the end
     of a progress bar, which is drawn only on a terminal)."""
     byte_order_mark: bool = False
-    """A csv file that opens with a UTF-8 byte-order mark (Excel's "CSV UTF-8"), which a csv written
-    from it keeps, so that Excel reads its accents again."""
+    """Input from Windows tools: a file that opens with a byte-order mark (Excel's "CSV UTF-8",
+    PowerShell's UTF-16), or input in another encoding than UTF-8 (Excel's cp1252 "CSV"). A csv
+    written from it opens with a UTF-8 mark, without which Excel reads UTF-8 as cp1252 and garbles
+    every accent."""
     delimiter: str | None = None
     """A .csv file's delimiter (`;` in an Excel export of many locales), which a csv file written
     from it keeps, so that the same spreadsheet opens it in columns."""
@@ -106,10 +113,7 @@ def codec_name(encoding: str) -> str:
         name = codecs.lookup(encoding).name
         "a".encode(name)
     except (LookupError, UnicodeError):  # unknown, or one that encodes nothing ("undefined")
-        raise DataError(
-            f"unknown encoding {encoding!r}; pass --encoding with a Python codec name such as "
-            "utf-8, latin-1 or cp1252"
-        ) from None
+        raise DataError(f"unknown encoding {encoding!r}; {unknown_encoding_advice(encoding)}") from None
     return name
 
 
@@ -137,43 +141,24 @@ def _as_utf8(chunks: Iterable[bytes], *, encoding: str, name: str) -> Iterator[b
     they come (standard input streams), for the line readers. Bytes that are not in the encoding (an
     unpaired surrogate, a file cut inside a character) are an error naming their line, raised after
     the text before them is handed on, so each line before gets its result."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    lines_before = 0
-    for chunk, final in _with_last(chunks):
-        state = decoder.getstate()
-        try:
-            text = decoder.decode(chunk, final)
-        except UnicodeDecodeError as error:
-            # The error's bytes are what the decoder held over from the chunk before, then this one:
-            # what precedes the error decodes cleanly from the state it started the chunk in.
-            before = codecs.getincrementaldecoder(encoding)(errors="replace")
-            before.setstate((b"", state[1]))
-            text = before.decode(error.object[: error.start])
-            yield text.encode("utf-8")
-            line = lines_before + text.count("\n") + 1
-            if error.reason == "truncated data":
-                raise DataError(
-                    f"{name} ends inside a character of line {line}, which is not whole {encoding}: was "
-                    "it cut short? Every line before it was read"
-                ) from None
+    try:
+        yield from wide_as_utf8(chunks, encoding=encoding)
+    except UndecodableLine as error:
+        if error.reason == "truncated data":
             raise DataError(
-                f"line {line} of {name} is not valid {encoding} ({error.reason}); pass --encoding with the "
-                "encoding it is in"
+                f"{name} ends inside a character of line {error.line}, which is not whole {encoding}: was "
+                "it cut short? Every line before it was read"
             ) from None
-        except UnicodeError:  # no byte-order mark to tell the byte order by
-            family = codecs.lookup(encoding).name  # utf-16, which iconv and Python both know as utf-16le
-            raise DataError(
-                f"{name} has no byte-order mark to tell {encoding}'s byte order by; pass --encoding "
-                f"{family}le or {family}be, as it was written"
-            ) from None
-        lines_before += text.count("\n")
-        yield text.encode("utf-8")
-
-
-def _with_last(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
-    """Each chunk with whether it is the last; an empty last one after them all."""
-    yield from ((chunk, False) for chunk in chunks)
-    yield b"", True
+        raise DataError(
+            f"line {error.line} of {name} is not valid {encoding} ({error.reason}); pass --encoding with the "
+            "encoding it is in"
+        ) from None
+    except UnicodeError:  # no byte-order mark to tell the byte order by
+        family = codecs.lookup(encoding).name  # utf-16, which iconv and Python both know as utf-16le
+        raise DataError(
+            f"{name} has no byte-order mark to tell {encoding}'s byte order by; pass --encoding "
+            f"{family}le or {family}be, as it was written"
+        ) from None
 
 
 def _line_chunks(chunks: Iterable[bytes], *, encoding: str, name: str) -> tuple[Iterable[bytes], str]:
@@ -189,7 +174,7 @@ def _decode(line: bytes, *, encoding: str, number: int, name: str) -> str:
     except UnicodeDecodeError as error:
         raise DataError(
             f"line {number} of {name} is not valid {encoding} (byte {error.start + 1} of the line); "
-            "pass --encoding with the file's encoding (for example cp1252, from Windows, or latin-1)"
+            + encoding_advice(line, encoding)
         ) from None
 
 
@@ -321,9 +306,17 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
         blocks = _narrow(_file_chunks(stream), encoding=encoding)
         lines = _decoded_lines(blocks, encoding=encoding, name="standard input")
         records = (Record(index=index, text=_plain(line)) for index, line in enumerate(lines))
-        return RecordSource(name="standard input", chunks=_in_chunks(records), streaming=True)
+        return RecordSource(
+            name="standard input",
+            chunks=_in_chunks(records),
+            streaming=True,
+            byte_order_mark=not is_utf8(encoding),
+        )
     return RecordSource(
-        name="standard input", chunks=_stdin_chunks(descriptor, encoding=encoding), streaming=True
+        name="standard input",
+        chunks=_stdin_chunks(descriptor, encoding=encoding),
+        streaming=True,
+        byte_order_mark=not is_utf8(encoding),
     )
 
 
@@ -409,7 +402,23 @@ def from_file(
                 yield Record(index=index, text=_plain(line))
 
     count = None if is_pipe(path) else functools.partial(_lines_in, path, encoding=encoding)
-    return RecordSource(name=str(path), chunks=_in_chunks(records()), count=count)
+    return RecordSource(
+        name=str(path),
+        chunks=_in_chunks(records()),
+        count=count,
+        byte_order_mark=_from_windows(path, encoding),
+    )
+
+
+def _from_windows(path: Path, encoding: str) -> bool:
+    """Whether a file came from Windows tools, whose csv output Excel opens: it opens with a
+    byte-order mark, or it is in another encoding than UTF-8 (see RecordSource.byte_order_mark)."""
+    if not is_utf8(encoding):
+        return True
+    if is_pipe(path):
+        return False  # read once, by the reader
+    with path.open("rb") as start:
+        return start.read(4).startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
 
 
 def _lines_in(path: Path, *, encoding: str = "utf-8") -> int | None:
@@ -519,13 +528,9 @@ def _csv_source(
             except csv.Error as error:
                 raise DataError(f"line {rows.line_num} of {path} is not valid csv ({error})") from None
 
-    with path.open("rb") as start:
-        # UTF-16 with its mark comes from Windows too (Excel's "Unicode Text", PowerShell's Export-Csv).
-        marks = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-        byte_order_mark = start.read(4).startswith(marks)
     return RecordSource(
         name=str(path), chunks=_in_chunks(records()), columns=header, text_column=column, notes=notes + found,
-        byte_order_mark=byte_order_mark,
+        byte_order_mark=_from_windows(path, encoding),
         delimiter=dialect.delimiter if path.suffix.lower() == ".csv" else None,
     )  # fmt: skip
 
@@ -600,6 +605,7 @@ def _json_source(
         text_column=column,
         notes=found,
         count=None if total is None else lambda: total,
+        byte_order_mark=_from_windows(path, encoding),
     )
 
 

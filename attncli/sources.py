@@ -29,6 +29,7 @@ from attncli.textfiles import (
     first_undecodable_line,
     header_line,
     is_json_array,
+    is_wide,
     require_readable,
     require_records,
     require_uncompressed,
@@ -331,6 +332,20 @@ def local_cache_dir() -> str | None:
     return _RUN_CACHE.name
 
 
+def _tab_separated_hint(path: Path, encoding: str) -> str:
+    """A hint for a .txt file whose first line holds tabs (Excel's "Unicode Text" and "Text (Tab
+    delimited)" save tables so): read as .tsv, it is a table."""
+    try:
+        first = header_line(path, encoding=encoding)
+    except (DataError, OSError):
+        return ""
+    if "\t" not in first:
+        return ""
+    return (
+        f' (its first line holds tabs, as Excel\'s "Unicode Text" saves a table: rename it {path.stem}.tsv)'
+    )
+
+
 def _load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | None) -> RawData:
     """Each file on its own, so that one split's column types never have to fit another's (labels
     are compared as text: 1 in one file is "1" in another), nor its format (train.csv beside
@@ -345,9 +360,10 @@ def _load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str |
                 "keep those of one download"
             )
         if not suffixes <= set(FILE_BUILDERS):
+            tabs = _tab_separated_hint(paths[0], encoding)
             raise DataError(
                 f"cannot read {paths[0].suffix or 'suffix-less'} files ({paths[0].name}); use one of "
-                f"{', '.join(FILE_BUILDERS)}"
+                f"{', '.join(FILE_BUILDERS)}{tabs}"
             )
     splits: dict[str, Any] = {}
     origins: dict[str, Origin] = {}
@@ -562,6 +578,11 @@ def _decoding_error(path: Path, encoding: str) -> DataError | None:
     line = first_undecodable_line(path, encoding)
     if line is None:
         return None
+    if not is_wide(encoding) and decodes(path, "utf-8"):
+        return DataError(
+            f"line {line} of {path} is not valid {encoding}, but the file is valid UTF-8: leave --encoding "
+            "out, or pass --encoding utf-8 where a --config file sets data.encoding"
+        )
     return DataError(
         f"line {line} of {path} is not valid {encoding}; pass --encoding (or set "
         "data.encoding) with the file's encoding, for example cp1252 (from Windows) or latin-1"

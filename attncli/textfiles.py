@@ -9,7 +9,7 @@ import csv
 import itertools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -95,6 +95,23 @@ def wide_encoding(head: bytes) -> tuple[str, str] | None:
     return None
 
 
+# What Windows tools call encodings that Python knows by other names: PowerShell's -Encoding values
+# and Notepad's "ANSI".
+WINDOWS_NAMES = {
+    "unicode": "utf-16", "bigendianunicode": "utf-16be", "ansi": "cp1252", "default": "cp1252",
+    "oem": "cp437", "ucs-2": "utf-16", "ucs2": "utf-16", "utf8bom": "utf-8-sig", "utf8nobom": "utf-8",
+}  # fmt: skip
+
+
+def unknown_encoding_advice(encoding: str) -> str:
+    """What to pass instead of an encoding name Python does not know: its Python name where Windows
+    tools call it so (PowerShell's Unicode is utf-16), else the usual ones."""
+    python_name = WINDOWS_NAMES.get(encoding.strip().lower().replace(" ", ""))
+    if python_name is not None:
+        return f"what Windows calls {encoding} is {python_name}: pass --encoding {python_name}"
+    return "pass --encoding with a Python codec name such as utf-8, utf-16, latin-1 or cp1252"
+
+
 def is_utf8(encoding: str) -> bool:
     """Whether `encoding` (a known codec) is UTF-8, in any spelling, utf-8-sig included."""
     return codecs.lookup(encoding).name.startswith("utf-8")
@@ -138,6 +155,43 @@ def is_wide(encoding: str) -> bool:
     return codecs.lookup(encoding).name in WIDE_CODECS
 
 
+class UndecodableLine(Exception):
+    """Bytes of a UTF-16/32 stream that are not in its encoding, on `line` (from 1)."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line, self.reason = line, reason
+
+
+def wide_as_utf8(chunks: Iterable[bytes], *, encoding: str) -> Iterator[bytes]:
+    """`chunks` of UTF-16/32 text re-encoded as UTF-8, chunk by chunk as they come; lines are then
+    found at the byte 0x0A, which these encodings' line ends are not. Bytes not in the encoding raise
+    UndecodableLine after the text before them is handed on; UTF-16/32 without a byte-order mark, read
+    as the encoding that needs one, raises UnicodeError."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines_before = 0
+    for chunk, final in _with_last(chunks):
+        state = decoder.getstate()
+        try:
+            text = decoder.decode(chunk, final)
+        except UnicodeDecodeError as error:
+            # The error's bytes are what the decoder held over from the chunk before, then this one:
+            # what precedes the error decodes cleanly from the state it started the chunk in.
+            before = codecs.getincrementaldecoder(encoding)(errors="replace")
+            before.setstate((b"", state[1]))
+            text = before.decode(error.object[: error.start])
+            yield text.encode("utf-8")
+            raise UndecodableLine(lines_before + text.count("\n") + 1, error.reason) from None
+        lines_before += text.count("\n")
+        yield text.encode("utf-8")
+
+
+def _with_last(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Each chunk with whether it is the last; an empty last one after them all."""
+    yield from ((chunk, False) for chunk in chunks)
+    yield b"", True
+
+
 def _byte_order(head: bytes) -> tuple[str, str, bool] | None:
     """(codec with its byte order, as --encoding names it, whether a byte-order mark says so) of
     bytes starting with `head` that are UTF-16/32 text, where they show which."""
@@ -164,6 +218,14 @@ def _reads_as_utf8(head: bytes) -> bool:
     return True
 
 
+def encoding_advice(line: bytes, encoding: str) -> str:
+    """What to pass for a line that is not valid `encoding`: utf-8 where it is UTF-8 (the advice
+    named cp1252 to a user who had passed cp1252 for a UTF-8 file), else the usual Windows ones."""
+    if not is_utf8(encoding) and _reads_as_utf8(line):
+        return "it is valid UTF-8: leave --encoding out (utf-8 is the default)"
+    return "pass --encoding with the file's encoding (for example cp1252, from Windows, or latin-1)"
+
+
 def require_encoding_fits(head: bytes, encoding: str, *, source: str) -> None:
     """Refuse bytes starting with `head` whose first bytes show they are not in `encoding`: UTF-8
     with its byte-order mark read as another encoding, and UTF-16/32 read in the wrong byte order
@@ -171,16 +233,24 @@ def require_encoding_fits(head: bytes, encoding: str, *, source: str) -> None:
     require_utf8_read_as_utf8(head, encoding, source=source)
     name = codecs.lookup(encoding).name
     if name not in WIDE_CODECS:
+        if not is_utf8(name) and not head.isascii() and _reads_as_utf8(head):
+            # Notepad's UTF-8 has no mark; read as cp1252 or latin-1, 'café' became 'cafÃ©'. Text in
+            # an 8-bit or East Asian encoding is all but never valid UTF-8 once it has a byte above 0x7F.
+            raise DataError(
+                f"{source} is UTF-8 (its bytes above 0x7F all form UTF-8 characters), not {encoding}; leave "
+                "--encoding out (utf-8 is the default)"
+            )
         return
     found = _byte_order(head)
     if found is None:
-        # Every line end of UTF-16/32 text holds a zero byte, and UTF-8 text holds none. A 0x0A byte
-        # alone proves nothing ("上海" in UTF-16LE is 0a 4e 77 6d); lines that read as UTF-8 do, past
-        # a few characters (where CJK text as UTF-16 has a byte above 0x7F, which UTF-8 would refuse).
-        if len(head) >= 64 and head.count(b"\n") >= 2 and b"\x00" not in head and _reads_as_utf8(head):
+        # Every line end of UTF-16/32 text holds a zero byte, and 8-bit and UTF-8 text holds none. A
+        # 0x0A byte alone proves nothing ("上海" in UTF-16LE is 0a 4e 77 6d); two of them, past a few
+        # characters, with no zero byte, are lines of another encoding.
+        if len(head) >= 64 and head.count(b"\n") >= 2 and b"\x00" not in head:
             raise DataError(
                 f"{source} is not {encoding} (it has line ends but no zero bytes, which UTF-16 and UTF-32 "
-                "line ends hold); leave --encoding out for utf-8, or pass the encoding it is in"
+                "line ends hold); leave --encoding out for utf-8, or pass the encoding it is in (such as "
+                "cp1252)"
             )
         return
     codec, option, marked = found
@@ -527,7 +597,7 @@ def decodes(path: Path, encoding: str) -> bool:
             while chunk := file.read(1 << 22):
                 decoder.decode(chunk)
         decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
+    except UnicodeError:  # a bad byte, or UTF-16 without the mark its codec needs
         return False
     return True
 
@@ -535,6 +605,15 @@ def decodes(path: Path, encoding: str) -> bool:
 def first_undecodable_line(path: Path, encoding: str) -> int | None:
     """The 1-based number of the first line of `path` that is not valid `encoding`, if any."""
     with path.open("rb") as file:
+        if is_wide(encoding):  # its lines do not end at the byte 0x0A: decoded as a stream
+            try:
+                for _ in wide_as_utf8(iter(lambda: file.read(1 << 16), b""), encoding=encoding):
+                    pass
+            except UndecodableLine as error:
+                return error.line
+            except UnicodeError:  # no byte-order mark: nothing reads, from the first line
+                return 1
+            return None
         for number, line in enumerate(file, start=1):
             try:
                 line.decode(encoding)

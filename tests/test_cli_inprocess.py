@@ -266,6 +266,20 @@ def test_predict_and_inspect_read_a_utf16_file_as_its_utf8_twin(easy_run, tmp_pa
     assert out.read_bytes().startswith(b"\xef\xbb\xbfid,text,")
     labelled = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert [(row["id"], row["label"]) for row in labelled] == [("007", "food"), ("008", ""), ("009", "sport")]
+    # So does one from other Windows input: PowerShell's UTF-16 text file, Excel's cp1252 "CSV"; a
+    # UTF-8 file without a mark (a script's) keeps none.
+    texts16, ansi = tmp_path / "texts.txt", tmp_path / "ansi.csv"
+    texts16.write_text("pasta and bread\r\ncafé crème\r\n", encoding="utf-16")
+    ansi.write_text("id;text\n1;café – crème\n", encoding="cp1252")
+    for given, encoding, marked in (
+        (texts16, "utf-16", True),
+        (ansi, "cp1252", True),
+        (utf8, "utf-8", False),
+    ):
+        _ok("predict", easy_run, "-f", given, "--encoding", encoding, "-o", out)
+        assert out.read_bytes().startswith(b"\xef\xbb\xbf") == marked, given
+    _ok("predict", easy_run, "-f", ansi, "--encoding", "cp1252", "-o", out)
+    assert "café – crème" in out.read_text(encoding="utf-8-sig")  # read in its encoding, written as utf-8
 
 
 def test_inspect_json_lines_join_back_to_their_rows_as_predicts_do(easy_run, tmp_path):

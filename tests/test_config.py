@@ -70,6 +70,7 @@ def test_unknown_key_suggests_the_closest():
         ("data.validation_fraction=1.5", "between 0 and 1"),
         # A codec that encodes nothing raised UnicodeError, exit 1.
         ("data.encoding=undefined", "^data.encoding 'undefined' is not a text encoding Python knows"),
+        ("data.encoding=ANSI", "Python knows; what Windows calls ANSI is cp1252: pass --encoding cp1252$"),
         ("no-equals-sign", "key=value"),
         # An unset shell variable (`--set model.num_layers=$LAYERS`) sized the setting without a word.
         (

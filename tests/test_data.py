@@ -907,3 +907,69 @@ def test_validation_rows_that_repeat_a_training_text_are_warned_of_when_training
         "row, so validation scores (and with them early stopping, the best epoch and calibration) measure "
         "memory on them; remove the repeated rows from the validation split"
     ]
+
+
+def test_a_bad_row_of_a_utf16_csv_is_named_by_its_own_line_not_as_line_1_undecodable(tmp_path):
+    """A UTF-16 csv (PowerShell's Export-Csv) with a row of 4 fields on line 13 was said to be 'line 1
+    ... not valid utf-16', with advice to pass cp1252 or latin-1, which would garble it: lines were
+    looked for at the byte 0x0A, which UTF-16's line ends are not."""
+    rows = [f'"row {n} soup","{n % 2}"' for n in range(20)]
+    rows[11] = '"row 11 soup","1","extra","more"'  # line 13, the header being line 1
+    path = tmp_path / "train.csv"
+    path.write_text('"text","label"\r\n' + "\r\n".join(rows) + "\r\n", encoding="utf-16")
+    with pytest.raises(DataError, match=r"line 13 of .*train.csv has 4 fields but its header line has 2"):
+        load_splits(DataConfig(source=str(path), encoding="utf-16"))
+    rows[11] = '"row 11 soup","1"'
+    path.write_bytes(
+        ('"text","label"\r\n' + "\r\n".join(rows[:18]) + "\r\n").encode("utf-16")
+        + b"\x00\xd8"  # an unpaired surrogate, on line 20
+        + ("x\r\n" + "\r\n".join(rows[18:]) + "\r\n").encode("utf-16-le")
+    )
+    with pytest.raises(DataError, match=r"^line 20 of .*train.csv is not valid utf-16; pass --encoding"):
+        load_splits(DataConfig(source=str(path), encoding="utf-16"))
+
+
+def test_utf8_read_as_an_8_bit_encoding_is_told_to_leave_encoding_out(tmp_path):
+    """Notepad saves UTF-8 without a byte-order mark: read as latin-1, 'café' was trained as 'cafã©'
+    without a word; as cp1252, the advice was to pass cp1252."""
+    path = tmp_path / "train.csv"
+    path.write_text(
+        "text,label\n" + "".join(f"café number {n},{n % 2}\n" for n in range(20)), encoding="utf-8"
+    )
+    for encoding in ("latin-1", "cp1252"):
+        with pytest.raises(DataError) as caught:
+            load_splits(DataConfig(source=str(path), encoding=encoding))
+        assert str(caught.value) == (
+            f"{path} is UTF-8 (its bytes above 0x7F all form UTF-8 characters), not {encoding}; leave "
+            "--encoding out (utf-8 is the default)"
+        )
+    from attncli.records import from_file
+
+    late = tmp_path / "late.txt"  # the first non-ASCII byte past what is looked at first
+    late.write_bytes(b"plain text\n" * 500 + "caf\u00e9 \u2013 \x81\n".encode())
+    with pytest.raises(DataError) as caught:
+        [record for chunk in from_file(late, encoding="cp1252").chunks for record in chunk]
+    assert str(caught.value) == (
+        f"line 501 of {late} is not valid cp1252 (byte 12 of the line); it is valid UTF-8: leave --encoding "
+        "out (utf-8 is the default)"
+    )
+
+
+def test_a_tab_separated_txt_file_is_told_to_be_renamed_tsv(tmp_path):
+    """Excel's "Unicode Text" saves a table as tab-separated UTF-16 .txt: refused with no hint, after
+    the advice to pass --encoding utf-16 had been followed."""
+    path = tmp_path / "train.txt"
+    path.write_text(
+        "text\tlabel\r\n" + "".join(f"row {n}\t{n % 2}\r\n" for n in range(20)), encoding="utf-16"
+    )
+    with pytest.raises(DataError) as caught:
+        load_splits(DataConfig(source=str(path), encoding="utf-16"))
+    assert str(caught.value) == (
+        "cannot read .txt files (train.txt); use one of .csv, .tsv, .json, .jsonl, .ndjson, .parquet (its "
+        'first line holds tabs, as Excel\'s "Unicode Text" saves a table: rename it train.tsv)'
+    )
+    path.rename(tmp_path / "train.tsv")
+    assert (
+        len(load_splits(DataConfig(source=str(tmp_path / "train.tsv"), encoding="utf-16")).splits["train"])
+        == 18
+    )

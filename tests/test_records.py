@@ -130,7 +130,20 @@ def test_text_not_in_the_utf16_or_byte_order_it_is_read_as_is_refused_naming_the
         ),
         (b"Shares rose on strong profits\nGoals in the last minute of the final\nA vote\n", "utf-16le"): (
             "is not utf-16le (it has line ends but no zero bytes, which UTF-16 and UTF-32 line ends hold); "
-            "leave --encoding out for utf-8, or pass the encoding it is in"
+            "leave --encoding out for utf-8, or pass the encoding it is in (such as cp1252)"
+        ),
+        # Excel's plain "CSV" and Notepad's ANSI: cp1252, with accents (not valid UTF-8).
+        (
+            "Thanou bullish – café crème\r\nGoals in the last minute of the final\r\n".encode("cp1252"),
+            "utf-16le",
+        ): (
+            "is not utf-16le (it has line ends but no zero bytes, which UTF-16 and UTF-32 line ends hold); "
+            "leave --encoding out for utf-8, or pass the encoding it is in (such as cp1252)"
+        ),
+        # Notepad's UTF-8, without a mark, read as cp1252: 'café' became 'cafÃ©'.
+        ("Thanou – café\n".encode(), "cp1252"): (
+            "is UTF-8 (its bytes above 0x7F all form UTF-8 characters), not cp1252; leave --encoding out "
+            "(utf-8 is the default)"
         ),
     }
     path = tmp_path / "texts.txt"
@@ -182,6 +195,15 @@ def test_an_encoding_whose_line_end_is_not_the_byte_0x0a_and_not_utf16_is_refuse
         ("cp037", "cp037 input is not supported (its line end is not the byte 0x0A); convert it to utf-8"),
         ("unicode_escape", "unicode-escape input is not supported"),
         ("undefined", "unknown encoding 'undefined'"),
+        # PowerShell's -Encoding names, which Python knows otherwise.
+        (
+            "Unicode",
+            "unknown encoding 'Unicode'; what Windows calls Unicode is utf-16: pass --encoding utf-16",
+        ),
+        (
+            "BigEndianUnicode",
+            "unknown encoding 'BigEndianUnicode'; what Windows calls BigEndianUnicode is utf-16be",
+        ),
     ):
         with pytest.raises(DataError) as caught:
             from_file(path, encoding=encoding)
