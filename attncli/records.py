@@ -45,7 +45,6 @@ from attncli.textfiles import (
     require_unique_columns,
     unknown_encoding_advice,
     wide_as_utf8,
-    wide_encoding,
 )
 
 STDIN = "-"
@@ -244,14 +243,8 @@ def _narrow(blocks: Iterator[bytes], *, encoding: str, name: str = "standard inp
     read as another encoding, which the advice for a byte not in the encoding (latin-1) would make
     garbage of, or text not in the UTF-16/32 it is to be read as."""
     first = next(blocks, b"")
-    require_encoding_fits(first, encoding, source=name)
-    wide = wide_encoding(first)
-    if wide is not None and not codecs.lookup(encoding).name.startswith(wide[0][:6]):
-        codec, shows = wide
-        raise DataError(
-            f"{name} is {codec.upper()} ({shows}); pass --encoding {codec}, or convert it by "
-            f"piping it through iconv -f {codec} -t utf-8"
-        )
+    convert = "convert it by piping it through iconv -f {codec} -t utf-8"
+    require_encoding_fits(first, encoding, source=name, convert=convert)
     if first:
         yield first
     yield from blocks

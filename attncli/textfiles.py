@@ -135,14 +135,8 @@ def require_narrow_encoding(path: Path, encoding: str) -> None:
     order."""
     with path.open("rb") as file:
         head = file.read(WIDE_SAMPLE_BYTES)
-    require_encoding_fits(head, encoding, source=str(path))
-    wide = wide_encoding(head)
-    if wide is not None and not codecs.lookup(encoding).name.startswith(wide[0][:6]):
-        name, shows = wide
-        iconv = f"iconv -f {name} -t utf-8 {path} > {path.stem}-utf8{path.suffix}"
-        raise DataError(
-            f"{path} is {name.upper()} ({shows}); pass --encoding {name}, or convert it with {iconv}"
-        )
+    convert = f"convert it with iconv -f {{codec}} -t utf-8 {path} > {path.stem}-utf8{path.suffix}"
+    require_encoding_fits(head, encoding, source=str(path), convert=convert)
 
 
 # Python's names of the UTF-16 and UTF-32 codecs, the wide encodings attn reads: without a byte
@@ -226,10 +220,12 @@ def encoding_advice(line: bytes, encoding: str) -> str:
     return "pass --encoding with the file's encoding (for example cp1252, from Windows, or latin-1)"
 
 
-def require_encoding_fits(head: bytes, encoding: str, *, source: str) -> None:
+def require_encoding_fits(head: bytes, encoding: str, *, source: str, convert: str) -> None:
     """Refuse bytes starting with `head` whose first bytes show they are not in `encoding`: UTF-8
-    with its byte-order mark read as another encoding, and UTF-16/32 read in the wrong byte order
-    or text read as UTF-16/32 that is not. Each read as told gave garbage texts, and exit 0."""
+    with its byte-order mark, or without one, read as another encoding; UTF-16/32 read as an 8-bit
+    encoding (every other byte zero), or in the wrong byte order; text read as UTF-16/32 that is not.
+    Each read as told gave garbage texts, and exit 0. `convert`: how to convert the input to UTF-8,
+    with {codec} for the encoding it is in."""
     require_utf8_read_as_utf8(head, encoding, source=source)
     name = codecs.lookup(encoding).name
     if name not in WIDE_CODECS:
@@ -239,6 +235,13 @@ def require_encoding_fits(head: bytes, encoding: str, *, source: str) -> None:
             raise DataError(
                 f"{source} is UTF-8 (its bytes above 0x7F all form UTF-8 characters), not {encoding}; leave "
                 "--encoding out (utf-8 is the default)"
+            )
+        wide = wide_encoding(head)
+        if wide is not None:
+            codec, shows = wide
+            raise DataError(
+                f"{source} is {codec.upper()} ({shows}); pass --encoding {codec}, or "
+                + convert.replace("{codec}", codec)  # not format(): a path may hold braces
             )
         return
     found = _byte_order(head)
