@@ -43,6 +43,8 @@ UNSIZED_VALUES: dict[str, Any] = {
     "train.patience": 3,
 }
 SIZED_KEYS = tuple(UNSIZED_VALUES)
+# The settings found in the data where they are empty; `auto` asks for that too, as for sized ones.
+DETECTED_KEYS = ("data.text_column", "data.label_column")
 
 
 def min_frequency_for(kind: str) -> int:
@@ -93,7 +95,7 @@ class DataConfig:
         try:
             "a".encode(self.encoding)
         except (LookupError, UnicodeError):  # unknown, or one that encodes nothing ("undefined")
-            from attncli.textfiles import unknown_encoding_advice
+            from attncli.encodings import unknown_encoding_advice
 
             raise ConfigError(
                 f"data.encoding {self.encoding!r} is not a text encoding Python knows; "
@@ -524,6 +526,8 @@ def _parse_override(override: str) -> tuple[str, Any]:
         name = key.strip()
         if name in SIZED_KEYS:
             empty = f", or {name}=auto to size it to the data"
+        elif name in DETECTED_KEYS:
+            empty = f", or {name}=auto to detect it"
         else:
             empty = f", or {name}=null to leave it out" if _takes_null(name) else ""
         raise ConfigError(
@@ -588,9 +592,10 @@ def with_settings(config: Config, values: dict[str, Any]) -> Config:
         section = getattr(config, section_name)
         hints = typing.get_type_hints(type(section))
         typed = {
-            # `--set model.embed_dim=auto`: the empty value, which sizes the setting to the data.
+            # `--set model.embed_dim=auto`: the empty value, which sizes the setting to the data
+            # (or, for a column, finds it in the data).
             name: None
-            if value == "auto" and f"{section_name}.{name}" in SIZED_KEYS
+            if value == "auto" and f"{section_name}.{name}" in (*SIZED_KEYS, *DETECTED_KEYS)
             else _coerce(f"{section_name}.{name}", value, hints[name])
             for name, value in changes.items()
         }

@@ -26,25 +26,27 @@ from attncli.columns import (
     other_than_trained_note,
     value_at,
 )
+from attncli.encodings import (
+    UndecodableLine,
+    encoding_advice,
+    is_utf8,
+    is_wide,
+    require_encoding_fits,
+    unknown_encoding_advice,
+    wide_as_utf8,
+)
 from attncli.errors import DataError
 from attncli.sources import FILE_BUILDERS
 from attncli.textfiles import (
-    UndecodableLine,
     allow_long_fields,
     csv_dialect,
     delimiter_note,
-    encoding_advice,
     header_row,
-    is_utf8,
-    is_wide,
     json_error_place,
     ragged_row_error,
-    require_encoding_fits,
     require_readable,
     require_records,
     require_unique_columns,
-    unknown_encoding_advice,
-    wide_as_utf8,
 )
 
 STDIN = "-"

@@ -17,19 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from attncli.encodings import decodes, first_undecodable_line, is_wide
 from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.textfiles import (
     Origin,
     Quoting,
     csv_dialect,
-    decodes,
     delimiter_note,
     first_bad_json_line,
     first_ragged_row,
-    first_undecodable_line,
     header_line,
     is_json_array,
-    is_wide,
     require_readable,
     require_records,
     require_uncompressed,

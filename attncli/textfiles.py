@@ -9,11 +9,12 @@ import csv
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from attncli.encodings import is_wide, require_narrow_encoding
 from attncli.errors import DataError
 
 # The separators an export may use instead of the one its suffix promises, in order of preference.
@@ -62,211 +63,6 @@ def require_uncompressed(path: Path) -> None:
                 f"{path} is {kind}-compressed, though its name does not say so, and attn reads data files "
                 f"uncompressed; run `{decompress} {path} > {path.stem}-plain{path.suffix}` and pass that file"
             )
-
-
-# Byte-order marks of the encodings whose newline is not the byte 0x0A, longest first (UTF-32's
-# little-endian mark begins with UTF-16's).
-WIDE_MARKS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
-
-# Bytes read to tell UTF-16 without a byte-order mark: in its Latin-script text every other byte is zero.
-WIDE_SAMPLE_BYTES = 4096
-
-
-def wide_encoding(head: bytes) -> tuple[str, str] | None:
-    """(encoding, what shows it) when bytes starting with `head` are UTF-16/32 text: by its byte-order
-    mark, or, without one, by zero bytes in most even or most odd places and almost none in the
-    others (what Latin-script UTF-16 looks like, and no 8-bit text)."""
-    for mark, name in WIDE_MARKS:
-        if head.startswith(mark):
-            return name, f"it starts with a {name.upper()} byte-order mark"
-    sample = head[:WIDE_SAMPLE_BYTES]
-    if len(sample) < 8:
-        return None
-    even, odd = sample[0::2].count(0) / len(sample[0::2]), sample[1::2].count(0) / len(sample[1::2])
-    for zeros, others, name in ((odd, even, "utf-16le"), (even, odd, "utf-16be")):
-        if zeros >= 0.4 and others <= 0.05:
-            return name, "it has no byte-order mark, but every other byte is zero"
-    return None
-
-
-# What Windows tools call encodings that Python knows by other names: PowerShell's -Encoding values
-# and Notepad's "ANSI".
-WINDOWS_NAMES = {
-    "unicode": "utf-16", "bigendianunicode": "utf-16be", "ansi": "cp1252", "default": "cp1252",
-    "oem": "cp437", "ucs-2": "utf-16", "ucs2": "utf-16", "utf8bom": "utf-8-sig", "utf8nobom": "utf-8",
-}  # fmt: skip
-
-
-def unknown_encoding_advice(encoding: str) -> str:
-    """What to pass instead of an encoding name Python does not know: its Python name where Windows
-    tools call it so (PowerShell's Unicode is utf-16), else the usual ones."""
-    python_name = WINDOWS_NAMES.get(encoding.strip().lower().replace(" ", ""))
-    if python_name is not None:
-        return f"what Windows calls {encoding} is {python_name}: pass --encoding {python_name}"
-    return "pass --encoding with a Python codec name such as utf-8, utf-16, latin-1 or cp1252"
-
-
-def is_utf8(encoding: str) -> bool:
-    """Whether `encoding` (a known codec) is UTF-8, in any spelling, utf-8-sig included."""
-    return codecs.lookup(encoding).name.startswith("utf-8")
-
-
-def require_utf8_read_as_utf8(head: bytes, encoding: str, *, source: str) -> None:
-    """Refuse bytes starting with `head` that open with UTF-8's byte-order mark (Excel's "CSV
-    UTF-8") but are to be read as another encoding: cp1252 made the mark 'ï»¿' (in the first
-    column's name) and every accent two letters ('CafÃ©'), without a word."""
-    if head.startswith(codecs.BOM_UTF8) and not is_utf8(encoding):
-        raise DataError(
-            f"{source} starts with a UTF-8 byte-order mark, so it is UTF-8, not {encoding}; leave "
-            "--encoding out (utf-8 is the default)"
-        )
-
-
-def require_narrow_encoding(path: Path, encoding: str) -> None:
-    """Refuse a UTF-16/32 file (as Windows tools often save text) read as another encoding: its
-    every other byte is zero, which no 8-bit encoding reads as the text; a file marked as UTF-8
-    read as another; and a file read as UTF-16/32 that its bytes show is not, or not in that byte
-    order."""
-    with path.open("rb") as file:
-        head = file.read(WIDE_SAMPLE_BYTES)
-    convert = f"convert it with iconv -f {{codec}} -t utf-8 {path} > {path.stem}-utf8{path.suffix}"
-    require_encoding_fits(head, encoding, source=str(path), convert=convert)
-
-
-# Python's names of the UTF-16 and UTF-32 codecs, the wide encodings attn reads: without a byte
-# order (a byte-order mark tells it), and with one.
-WIDE_CODECS = frozenset(f"utf-{bits}{order}" for bits in (16, 32) for order in ("", "-le", "-be"))
-
-
-def is_wide(encoding: str) -> bool:
-    """Whether `encoding` (a known codec) is UTF-16 or UTF-32, in any byte order."""
-    return codecs.lookup(encoding).name in WIDE_CODECS
-
-
-class UndecodableLine(Exception):
-    """Bytes of a UTF-16/32 stream that are not in its encoding, on `line` (from 1)."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"line {line}: {reason}")
-        self.line, self.reason = line, reason
-
-
-def wide_as_utf8(chunks: Iterable[bytes], *, encoding: str) -> Iterator[bytes]:
-    """`chunks` of UTF-16/32 text re-encoded as UTF-8, chunk by chunk as they come; lines are then
-    found at the byte 0x0A, which these encodings' line ends are not. Bytes not in the encoding raise
-    UndecodableLine after the text before them is handed on; UTF-16/32 without a byte-order mark, read
-    as the encoding that needs one, raises UnicodeError."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    lines_before = 0
-    for chunk, final in _with_last(chunks):
-        state = decoder.getstate()
-        try:
-            text = decoder.decode(chunk, final)
-        except UnicodeDecodeError as error:
-            # The error's bytes are what the decoder held over from the chunk before, then this one:
-            # what precedes the error decodes cleanly from the state it started the chunk in.
-            before = codecs.getincrementaldecoder(encoding)(errors="replace")
-            before.setstate((b"", state[1]))
-            text = before.decode(error.object[: error.start])
-            yield text.encode("utf-8")
-            raise UndecodableLine(lines_before + text.count("\n") + 1, error.reason) from None
-        lines_before += text.count("\n")
-        yield text.encode("utf-8")
-
-
-def _with_last(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
-    """Each chunk with whether it is the last; an empty last one after them all."""
-    yield from ((chunk, False) for chunk in chunks)
-    yield b"", True
-
-
-def _byte_order(head: bytes) -> tuple[str, str, bool] | None:
-    """(codec with its byte order, as --encoding names it, whether a byte-order mark says so) of
-    bytes starting with `head` that are UTF-16/32 text, where they show which."""
-    for mark, codec in (
-        (codecs.BOM_UTF32_LE, "utf-32-le"),
-        (codecs.BOM_UTF32_BE, "utf-32-be"),
-        (codecs.BOM_UTF16_LE, "utf-16-le"),
-        (codecs.BOM_UTF16_BE, "utf-16-be"),
-    ):
-        if head.startswith(mark):
-            return codec, codec[:6], True
-    wide = wide_encoding(head)
-    if wide is None:
-        return None
-    return {"utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}[wide[0]], wide[0], False
-
-
-def _reads_as_utf8(head: bytes) -> bool:
-    """Whether `head` is UTF-8 text (a character cut at its end waits in the decoder)."""
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def encoding_advice(line: bytes, encoding: str) -> str:
-    """What to pass for a line that is not valid `encoding`: utf-8 where it is UTF-8 (the advice
-    named cp1252 to a user who had passed cp1252 for a UTF-8 file), else the usual Windows ones."""
-    if not is_utf8(encoding) and _reads_as_utf8(line):
-        return "it is valid UTF-8: leave --encoding out (utf-8 is the default)"
-    return "pass --encoding with the file's encoding (for example cp1252, from Windows, or latin-1)"
-
-
-def require_encoding_fits(head: bytes, encoding: str, *, source: str, convert: str) -> None:
-    """Refuse bytes starting with `head` whose first bytes show they are not in `encoding`: UTF-8
-    with its byte-order mark, or without one, read as another encoding; UTF-16/32 read as an 8-bit
-    encoding (every other byte zero), or in the wrong byte order; text read as UTF-16/32 that is not.
-    Each read as told gave garbage texts, and exit 0. `convert`: how to convert the input to UTF-8,
-    with {codec} for the encoding it is in."""
-    require_utf8_read_as_utf8(head, encoding, source=source)
-    name = codecs.lookup(encoding).name
-    if name not in WIDE_CODECS:
-        if not is_utf8(name) and not head.isascii() and _reads_as_utf8(head):
-            # Notepad's UTF-8 has no mark; read as cp1252 or latin-1, 'café' became 'cafÃ©'. Text in
-            # an 8-bit or East Asian encoding is all but never valid UTF-8 once it has a byte above 0x7F.
-            raise DataError(
-                f"{source} is UTF-8 (its bytes above 0x7F all form UTF-8 characters), not {encoding}; leave "
-                "--encoding out (utf-8 is the default)"
-            )
-        wide = wide_encoding(head)
-        if wide is not None:
-            codec, shows = wide
-            raise DataError(
-                f"{source} is {codec.upper()} ({shows}); pass --encoding {codec}, or "
-                + convert.replace("{codec}", codec)  # not format(): a path may hold braces
-            )
-        return
-    found = _byte_order(head)
-    if found is None:
-        # Every line end of UTF-16/32 text holds a zero byte, and 8-bit and UTF-8 text holds none. A
-        # 0x0A byte alone proves nothing ("上海" in UTF-16LE is 0a 4e 77 6d); two of them, past a few
-        # characters, with no zero byte, are lines of another encoding.
-        if len(head) >= 64 and head.count(b"\n") >= 2 and b"\x00" not in head:
-            raise DataError(
-                f"{source} is not {encoding} (it has line ends but no zero bytes, which UTF-16 and UTF-32 "
-                "line ends hold); leave --encoding out for utf-8, or pass the encoding it is in (such as "
-                "cp1252)"
-            )
-        return
-    codec, option, marked = found
-    if name == codec or (marked and name == codec[:6]):
-        return
-    written = codec.replace("-le", "le").replace("-be", "be").upper()  # UTF-16LE
-    if name == codec[:6]:  # utf-16, which needs a mark to tell the byte order, for text without one
-        shows = "it has no byte-order mark, but every other byte is zero"
-    elif marked:
-        shows = f"it starts with a {written} byte-order mark"
-    else:
-        shows = f"its zero bytes are where {written} has them"
-    raise DataError(f"{source} is {option.upper()} ({shows}), not {encoding}; pass --encoding {option}")
 
 
 def require_readable(path: Path, encoding: str) -> None:
@@ -590,39 +386,6 @@ def require_records(value: object, path: Path) -> None:
                 f"{path} holds one JSON object of columns, not records; write one record per line "
                 "(pandas: df.to_json(path, orient='records', lines=True))"
             )
-
-
-def decodes(path: Path, encoding: str) -> bool:
-    """Whether the whole of `path` is valid `encoding`, read in large chunks (C speed)."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    try:
-        with path.open("rb") as file:
-            while chunk := file.read(1 << 22):
-                decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeError:  # a bad byte, or UTF-16 without the mark its codec needs
-        return False
-    return True
-
-
-def first_undecodable_line(path: Path, encoding: str) -> int | None:
-    """The 1-based number of the first line of `path` that is not valid `encoding`, if any."""
-    with path.open("rb") as file:
-        if is_wide(encoding):  # its lines do not end at the byte 0x0A: decoded as a stream
-            try:
-                for _ in wide_as_utf8(iter(lambda: file.read(1 << 16), b""), encoding=encoding):
-                    pass
-            except UndecodableLine as error:
-                return error.line
-            except UnicodeError:  # no byte-order mark: nothing reads, from the first line
-                return 1
-            return None
-        for number, line in enumerate(file, start=1):
-            try:
-                line.decode(encoding)
-            except UnicodeDecodeError:
-                return number
-    return None
 
 
 def _csv_rows(

@@ -75,12 +75,10 @@ def test_an_output_that_is_a_folder_is_refused_before_the_checkpoint_loads(tmp_p
 
 
 def test_ctrl_c_before_training_says_interrupted_and_that_nothing_was_written(tmp_path, monkeypatch):
-    import attncli.cli
-
     def pressed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(attncli.cli, "_load_checkpoint", pressed)
+    monkeypatch.setattr("attncli.cli.predict_command.load_for_command", pressed)
     stopped = invoke("predict", tmp_path, "text")
     assert (stopped.exit_code, stopped.stderr) == (130, "interrupted\n")
     monkeypatch.setattr("attncli.config.load_config", pressed)
@@ -353,7 +351,7 @@ def test_predict_names_the_line_that_is_not_in_the_encoding(easy_run, tmp_path):
 def test_inspect_of_a_long_file_gives_every_record_its_line_in_order(easy_run, tmp_path):
     """inspect runs and shows a file's records a few batches at a time (a 2,048-record chunk held
     every text's weights before anything was shown): none lost or reordered at the seams."""
-    from attncli.cli import INSPECT_SHOWN_RECORDS
+    from attncli.cli.inspect_command import INSPECT_SHOWN_RECORDS
 
     count = 2 * INSPECT_SHOWN_RECORDS + 5
     texts = [("" if n % 50 == 7 else f"soup number {n}" if n % 2 else "a tennis match") for n in range(count)]
@@ -609,13 +607,12 @@ def test_a_run_with_no_best_yet_is_used_from_last_and_says_so(easy_run, tmp_path
 
 
 def test_more_processes_than_cores_on_the_cpu_is_warned_of(monkeypatch, tmp_path):
-    import attncli.cli
-
     launched = []
     monkeypatch.setattr(
-        attncli.cli, "_launch_processes", lambda n, args, debug, run_folder: launched.append(n) or 0
+        "attncli.cli.train_command.launch_processes",
+        lambda n, args, debug, run_folder: launched.append(n) or 0,
     )
-    monkeypatch.setattr(attncli.cli, "_has_gpu", lambda: False)
+    monkeypatch.setattr("attncli.cli.train_command.has_gpu", lambda: False)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     result = invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "--nproc", 4)
     assert (result.exit_code, launched) == (0, [4])

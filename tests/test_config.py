@@ -91,6 +91,17 @@ def test_bad_values_are_rejected_with_a_reason(override, message):
         load_config(None, override.split(" "))
 
 
+def test_auto_detects_a_column_as_it_sizes_a_setting(tmp_path):
+    """`--set data.text_column=auto` looked for a column named 'auto', where `auto` sizes the others."""
+    config = load_config(None, ["data.text_column=auto", "data.label_column=auto", "model.embed_dim=auto"])
+    assert (config.data.text_column, config.data.label_column, config.model.embed_dim) == (None, None, None)
+    path = tmp_path / "c.yaml"
+    path.write_text("data:\n  text_column: auto\n  label_column: topic\n")
+    assert (load_config(path).data.text_column, load_config(path).data.label_column) == (None, "topic")
+    with pytest.raises(ConfigError, match=r"pass one, or data.label_column=auto to detect it$"):
+        load_config(None, ["data.label_column="])
+
+
 def test_a_value_written_another_way_is_taken_where_nothing_is_lost(tmp_path):
     """`epochs: 2.0` and `calibrate: "false"` in a config file were refused."""
     path = tmp_path / "c.yaml"

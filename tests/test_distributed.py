@@ -80,7 +80,7 @@ def test_the_launcher_waits_for_the_save_and_leaves_ignored_signals_ignored():
     whether or not they had written last/ by then."""
     import signal
 
-    from attncli.cli import SHUTDOWN_SECONDS, launcher_environment
+    from attncli.cli.launch import SHUTDOWN_SECONDS, launcher_environment
 
     environment = launcher_environment(2)
     assert environment["TORCHELASTIC_SIGNALS_TO_HANDLE"] == "SIGTERM,SIGINT,SIGHUP,SIGQUIT"
@@ -210,7 +210,7 @@ def test_a_process_killed_by_a_signal_is_named_by_the_launcher_with_how_to_resum
     import torch.distributed.run as torchrun
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
 
-    from attncli.cli import _launch_processes
+    from attncli.cli.launch import launch_processes
 
     def fails(codes):
         def run(_arguments):
@@ -226,15 +226,15 @@ def test_a_process_killed_by_a_signal_is_named_by_the_launcher_with_how_to_resum
     (run / "last").mkdir(parents=True)
     (run / "last" / "config.json").write_text("{}")
     monkeypatch.setattr(torchrun, "run", fails({0: 1, 1: -9}))
-    assert _launch_processes(2, ["train"], debug=False, run_folder=run) == 1
+    assert launch_processes(2, ["train"], debug=False, run_folder=run) == 1
     assert capsys.readouterr().err == (
         f"error: training process 1 was killed by signal 9 (SIGKILL); {run}/last keeps the newest state "
         f"saved: resume with attn train --resume {run} --nproc 2; rerun with --debug for torchrun's log\n"
     )
     monkeypatch.setattr(torchrun, "run", fails({0: -9, 1: 1}))  # rank 0 gone: nobody else speaks
-    assert _launch_processes(2, ["train"], debug=False, run_folder=tmp_path / "new") == 1
+    assert launch_processes(2, ["train"], debug=False, run_folder=tmp_path / "new") == 1
     assert capsys.readouterr().err.startswith(
         "error: training process 0 was killed by signal 9 (SIGKILL); rerun"
     )
     monkeypatch.setattr(torchrun, "run", fails({0: 2}))  # attn's own refusal: rank 0 said it
-    assert _launch_processes(2, ["train"], debug=False) == 2 and capsys.readouterr().err == ""
+    assert launch_processes(2, ["train"], debug=False) == 2 and capsys.readouterr().err == ""

@@ -444,7 +444,7 @@ def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
 
 
 def test_class_weights_are_advised_only_for_labels_rare_in_training():
-    from attncli.render import _missed_remedy
+    from attncli.render.training import _missed_remedy
     from attncli.reporter import RunInfo
 
     def info(counts, validation=200):
@@ -468,7 +468,7 @@ def test_class_weights_are_advised_only_for_labels_rare_in_training():
 
 def test_a_summary_of_many_epochs_shows_the_first_the_last_and_the_best():
     from attncli.history import EpochRecord
-    from attncli.render import _epochs_shown
+    from attncli.render.training import _epochs_shown
 
     history = [EpochRecord(epoch, 0.1, 0.2, 0.9, 0.9, 1.0, 100.0) for epoch in range(1, 258)]
     shown = _epochs_shown(history, best=207)  # 257 rows printed, the footer after them

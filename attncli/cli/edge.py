@@ -1,0 +1,161 @@
+"""What every command does at the edge: attn's errors turned into one line and an exit code, the
+console it prints to, JSON lines, and the one loading path of eval, predict and inspect."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from attncli.errors import AttnError, CheckpointError, TrainingInterrupted
+from attncli.streams import one_line, writes_unicode
+
+if TYPE_CHECKING:
+    from attncli.checkpoint import LoadedCheckpoint
+
+
+T = TypeVar("T")
+
+
+def run_command(
+    action: Callable[[], T], *, debug: bool, interrupted: str | Callable[[], str] = "interrupted"
+) -> T:
+    """Run a command body; turn attn's errors into one line on stderr and an exit code. `interrupted`
+    is what Ctrl-C outside a training loop says."""
+    debug = debug or os.environ.get("ATTN_DEBUG", "") not in ("", "0")
+    # Under torchrun every process meets the same error; rank 0 alone says it.
+    speaks = int(os.environ.get("RANK", "0")) == 0
+    try:
+        return action()
+    except TrainingInterrupted as stopped:
+        if speaks:
+            typer.echo(str(stopped), err=True)
+        raise typer.Exit(stopped.exit_code) from None
+    except AttnError as error:
+        if debug:
+            traceback.print_exc()
+        if speaks:
+            typer.echo(one_line(f"error: {error}"), err=True)
+        raise typer.Exit(error.exit_code) from None
+    except BrokenPipeError:
+        # The reader went away (`attn predict ... | head`): stop quietly, as cat does, with the
+        # status of a process ended by SIGPIPE. Output still buffered must not fail again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(128 + signal.SIGPIPE) from None
+    except KeyboardInterrupt:
+        if speaks:
+            typer.echo(interrupted() if callable(interrupted) else interrupted, err=True)
+        raise typer.Exit(130) from None
+    except Exception as error:  # a bug or an environment failure: still one line, unless debugging
+        if debug:
+            traceback.print_exc()
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        typer.echo(
+            one_line(f"error: {type(error).__name__}: {message} (rerun with --debug for the traceback)"),
+            err=True,
+        )
+        raise typer.Exit(1) from None
+
+
+# Lines printed into a pipe or a file are not wrapped at rich's 80 columns: grep finds a score or a
+# token's weight on the line it belongs to. Tables keep their natural width.
+PIPED_WIDTH = 10_000
+
+
+def stdout_console(*, unwrapped_when_piped: bool = False, **options: Any):
+    """The console commands print to. A reader that goes away (`| head`) ends the command as
+    `run_command` ends any: rich's own handling would exit with status 1."""
+    from rich.console import Console
+
+    from attncli.render import ATTN_THEME
+
+    console = Console(theme=ATTN_THEME, highlight=False, **options)
+    console.on_broken_pipe = _reader_gone  # type: ignore[method-assign]
+    if unwrapped_when_piped and not console.is_terminal and "width" not in options:
+        console.width = PIPED_WIDTH
+    return console
+
+
+def _reader_gone() -> None:
+    raise BrokenPipeError
+
+
+def _names_a_checkpoint(path: Path) -> bool:
+    """Whether `path` is a checkpoint or a run's output folder; a text given as a path (too long
+    for one, or holding a NUL) is not."""
+    from attncli.checkpoint import CONFIG_FILE, resolve_checkpoint
+
+    try:
+        return (resolve_checkpoint(path) / CONFIG_FILE).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def load_for_command(
+    path: Path, device: str, *, command: str, others: Sequence[str] = ()
+) -> LoadedCheckpoint:
+    """The one loading path of eval, predict and inspect; `others` are the command's other
+    arguments, one of which may be the checkpoint given second (`attn predict "text" runs/news`)."""
+    from attncli.checkpoint import (
+        CONFIG_FILE,
+        LAST,
+        load_checkpoint,
+        read_header,
+        read_steadily,
+        resolve_checkpoint,
+    )
+    from attncli.device import resolve_device
+
+    try:
+        resolved: Path | None = resolve_checkpoint(path)
+    except (OSError, ValueError) as error:  # too long for a path, or holding a NUL: a text, surely
+        resolved, unusable = None, error
+    if resolved is None or not (resolved / CONFIG_FILE).is_file():
+        swapped = next((other for other in others if _names_a_checkpoint(Path(other))), None)
+        if swapped is not None:
+            arguments = shlex.join([swapped, str(path), *(other for other in others if other != swapped)])
+            raise CheckpointError(
+                f"{path} is not a checkpoint, but {swapped} is; the checkpoint comes first: "
+                f"attn {command} {arguments}"
+            )
+        if resolved is None:
+            start = str(path)[:40] + ("..." if len(str(path)) > 40 else "")
+            reason = getattr(unusable, "strerror", None) or unusable
+            raise CheckpointError(
+                f"the checkpoint argument ({start!r}) cannot be a folder ({reason}); "
+                f"give the checkpoint first: attn {command} CHECKPOINT ..."
+            ) from unusable
+        read_steadily(path, read_header)  # what is wrong with it, said before torch loads (seconds)
+    if resolved == path / LAST:  # a run stopped before its first epoch ended: say what is used
+        typer.echo(
+            f"note: {path} has no best/ (no epoch finished, or it was removed); using {resolved}", err=True
+        )
+    # The path as given: a run folder is resolved again if a training run replaces its best/ meanwhile.
+    loaded = load_checkpoint(path, device=str(resolve_device(device)), history_optional=True)
+    for warning in loaded.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    return loaded
+
+
+def print_json(rows: list[dict[str, Any]]) -> None:
+    """Each row as one line of JSON; what JSON cannot spell (NaN, a lone surrogate from a data file's
+    escapes) as null and U+FFFD, as predict writes them."""
+    from attncli.output import json_safe
+
+    for row in rows:
+        line = json.dumps(json_safe(row), ensure_ascii=not writes_unicode(sys.stdout), allow_nan=False)
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def is_standard_output(path: Path | None) -> bool:
+    """Whether an output option was given `-`: standard output, as `--file -` is standard input."""
+    return path is not None and str(path) == "-"

@@ -1,0 +1,29 @@
+"""`attn info`: what a checkpoint is, read from its JSON files alone (no torch)."""
+
+from __future__ import annotations
+
+from attncli.cli.edge import print_json, run_command, stdout_console
+from attncli.cli.options import CheckpointArg, DebugOption, JsonReportOption
+from attncli.errors import CheckpointError
+
+
+def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: DebugOption = False) -> None:
+    """Show what a checkpoint is: labels, model, training, versions and whether its files are intact."""
+
+    def action() -> None:
+        from attncli.info import describe_checkpoint
+
+        described = describe_checkpoint(checkpoint)
+        if as_json:
+            print_json([described.to_json()])
+        else:
+            from attncli.render import render_info
+
+            stdout_console().print(render_info(described))
+        if described.damaged:  # shown in full above; the exit code lets a script tell too
+            raise CheckpointError(
+                f"{described.path} is not as it was saved ({', '.join(described.damaged)}, as the checksums "
+                "in config.json tell); restore those files from a backup, or train again"
+            )
+
+    run_command(action, debug=debug)

@@ -1,0 +1,155 @@
+"""Where predict and inspect read their records (TEXT arguments, --file, standard input), checked
+before the model loads, and the output files they refuse to write over their input."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from attncli.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from attncli.records import RecordSource
+
+
+def check_inputs(
+    texts: list[str],
+    file: Path | None,
+    text_column: str | None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+) -> None:
+    """Refuse contradictory inputs before the model loads."""
+    from attncli.encodings import is_utf8
+    from attncli.records import STDIN, codec_name, require_input_file
+
+    if texts and STDIN not in texts and not is_utf8(codec_name(encoding)):
+        raise ConfigError(
+            f"--encoding {encoding} reads --file and standard input; TEXT arguments are already text, so "
+            "drop --encoding"
+        )
+
+    if texts and file is not None:
+        raise ConfigError("pass texts as TEXT arguments or with --file, not both")
+    if STDIN in texts and len(texts) > 1:
+        raise ConfigError("'-' reads standard input; pass it alone, without other TEXT arguments")
+    if text_column is not None and (file is None or str(file) == STDIN):
+        raise ConfigError(
+            "--text-column names a column of --file; TEXT arguments and standard input have none"
+        )
+    if delimiter is not None and (file is None or file.suffix.lower() not in (".csv", ".tsv")):
+        raise ConfigError("--delimiter splits the columns of a csv/tsv --file; pass one, or drop --delimiter")
+    if file is not None and str(file) != STDIN:
+        require_input_file(file)
+
+
+def record_source(
+    texts: list[str],
+    file: Path | None,
+    *,
+    encoding: str,
+    text_column: str | None,
+    trained_column: str | None,
+    delimiter: str | None = None,
+) -> RecordSource:
+    """Where the records come from: TEXT arguments, --file, or standard input ('-' or nothing).
+    The inputs were checked by `check_inputs` before the model loaded."""
+    from attncli import records
+
+    if texts and texts != [records.STDIN]:
+        return records.from_arguments(texts)
+    if file is not None and str(file) != records.STDIN:
+        source = records.from_file(
+            file, encoding=encoding, text_column=text_column, trained_column=trained_column,
+            delimiter=delimiter,
+        )  # fmt: skip
+        for note in source.notes:
+            typer.echo(f"note: {note}", err=True)
+        if source.columns or file.suffix.lower() in records.FILE_BUILDERS:
+            return source
+        # Plain text: a pipe (--file <(cat rows.csv)), or a data file under another suffix.
+        remedy = (
+            SAVE_AS_DATA_FILE
+            if records.is_pipe(file)
+            else "give the file its format's suffix (.jsonl, .csv) and pass that"
+        )
+        chunks = _noting_record_shaped(source.chunks, trained_column, name=str(file), remedy=remedy)
+        return dataclasses.replace(source, chunks=chunks)
+    if sys.stdin.isatty():
+        typer.echo("reading texts from standard input, one per line (Ctrl-D to end)", err=True)
+    source = records.from_stdin(encoding=encoding)
+    chunks = _noting_record_shaped(
+        source.chunks, trained_column, name="standard input", remedy=SAVE_AS_DATA_FILE
+    )
+    return dataclasses.replace(source, chunks=chunks)
+
+
+# What reads records that came as plain text (standard input, a pipe) by their text column.
+SAVE_AS_DATA_FILE = "save them to a file and pass --file FILE.jsonl (or .csv)"
+
+
+def _noting_record_shaped(
+    chunks: Iterator[list[Any]], text_column: str | None, *, name: str, remedy: str
+) -> Iterator[list[Any]]:
+    """The chunks, with a note when the first line of plain text input looks like a data file's
+    (each line would be classified whole, braces, ids and gold labels included)."""
+    from attncli import records
+
+    first = True
+    for chunk in chunks:
+        if first and chunk:
+            first = False
+            shape = records.record_shaped(chunk[0].text or "", text_column=text_column)
+            if shape is not None:
+                typer.echo(
+                    f"note: {name} is read as one text per line, and its first line looks like {shape}; "
+                    f"to read the records' text column, {remedy}",
+                    err=True,
+                )
+        yield chunk
+
+
+def require_some_text(source: RecordSource, *, records: int, without_text: int) -> None:
+    """Refuse a data file none of whose records has a text in the column read: a wrong
+    --text-column (numbers, or nothing) gave a row of "no text" for each record, and exit 0, which a
+    pipeline took for success. Raised inside the output's block, so an --output file is not written.
+    A plain text file of blank lines is not refused: each line still gets its result."""
+    if records and without_text == records and source.text_column is not None:
+        raise DataError(
+            f"no record of {source.name} has a text in column {source.text_column!r} ({records:,} read); "
+            "if another column holds the texts, pass --text-column with its name"
+        )
+
+
+def refuse_writing_over_input(output: Path | None, option: str, texts: list[str], file: Path | None) -> None:
+    """Refuse an output file that is the input being read: --file, or the file on standard input."""
+    from attncli.records import STDIN
+
+    if output is None:
+        return
+    if file is not None and _same_file(output, file):
+        raise DataError(f"{option} {output} is the --file being read; write the results to another file")
+    if file is None and texts in ([], [STDIN]) and _is_standard_input(output):
+        raise DataError(f"{option} {output} is the file on standard input; write the results to another file")
+
+
+def _is_standard_input(path: Path) -> bool:
+    """Whether standard input is the file `path` names (`< texts.txt -o texts.txt`)."""
+    try:
+        return path.exists() and os.path.samestat(os.fstat(sys.stdin.fileno()), os.stat(path))
+    except (OSError, ValueError, AttributeError):  # no descriptor (a test's, an embedding host's)
+        return False
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one existing file (through links, or spelled differently)."""
+    try:
+        return first.exists() and second.exists() and os.path.samefile(first, second)
+    except OSError:
+        return False

@@ -1,0 +1,208 @@
+"""`attn inspect`: each text's tokens coloured by their attention weight, or their weights as JSON,
+and the same heatmaps saved as HTML or SVG."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from attncli.cli.edge import is_standard_output, load_for_command, print_json, run_command, stdout_console
+from attncli.cli.inputs import check_inputs, record_source, refuse_writing_over_input, require_some_text
+from attncli.cli.options import (
+    CheckpointArg,
+    DebugOption,
+    DelimiterOption,
+    DeviceOption,
+    EncodingOption,
+    FileOption,
+    FileTextColumnOption,
+    JsonOption,
+    checked_delimiter,
+)
+from attncli.errors import ConfigError
+
+# Records inspect runs through the model together and shows before reading on: a few batches.
+INSPECT_SHOWN_RECORDS = 128
+
+
+def inspect(
+    checkpoint: CheckpointArg,
+    texts: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Texts to classify and show; '-' or none reads lines from standard input.",
+            metavar="TEXT",
+            show_default=False,
+        ),
+    ] = None,
+    file: FileOption = None,
+    text_column: FileTextColumnOption = None,
+    layer: Annotated[
+        int | None,
+        typer.Option(help="Show the attention each token receives in this self-attention layer (1 = first)."),
+    ] = None,
+    head: Annotated[
+        int | None,
+        typer.Option(
+            help="Only this head (1 = first) of the --layer shown, or of the attention pooling; "
+            "default: heads averaged."
+        ),
+    ] = None,
+    rollout: Annotated[
+        bool,
+        typer.Option(
+            "--rollout",
+            help="Attention rollout through every layer (Abnar and Zuidema); the default with layers.",
+        ),
+    ] = False,
+    pooling: Annotated[
+        bool,
+        typer.Option("--pooling", help="The pooling's own attention weights (the default without layers)."),
+    ] = False,
+    words: Annotated[
+        bool, typer.Option("--words", help="Merge subword pieces into whole words (their weights summed).")
+    ] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            help="Also save the heatmaps as an HTML page (-: to standard output, in place of the view).",
+            show_default=False,
+        ),
+    ] = None,
+    svg: Annotated[
+        Path | None,
+        typer.Option(
+            "--svg",
+            help="Also save the heatmaps as an SVG picture (-: to standard output, in place of the view).",
+            show_default=False,
+        ),
+    ] = None,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="Print each token's weight as a number instead of colours.")
+    ] = False,
+    encoding: EncodingOption = "utf-8",
+    delimiter: DelimiterOption = None,
+    as_json: JsonOption = False,
+    device: DeviceOption = "auto",
+    debug: DebugOption = False,
+) -> None:
+    """Show each text with its tokens coloured by how much the model attends to them."""
+
+    def action() -> None:
+        from attncli.inspection import check_view, default_layer, default_view, inspect_texts, record_json
+        from attncli.output import check_output_file
+        from attncli.prediction import no_label_reason
+
+        check_inputs(texts or [], file, text_column, delimiter, encoding)
+        if as_json and (html or svg):
+            raise ConfigError("--html and --svg save the heatmaps, which --json does not draw; drop one")
+        if is_standard_output(html) and is_standard_output(svg):
+            raise ConfigError("--html - and --svg - both ask for standard output; send one of them to a file")
+        if html is not None and svg is not None and html.resolve() == svg.resolve():
+            raise ConfigError(f"--html and --svg both name {html}; give each its own file")
+        for written, option, suffixes in ((html, "--html", (".html", ".htm")), (svg, "--svg", (".svg",))):
+            if not is_standard_output(written):
+                refuse_writing_over_input(written, option, texts or [], file)
+                check_output_file(written, option, replaces=suffixes)
+        loaded = load_for_command(checkpoint, device, command="inspect", others=texts or [])
+        config = loaded.config.model
+        shown_rollout = rollout or default_view(config, layer=layer, pooling=pooling)
+        shown_layer = default_layer(config, layer=layer, rollout=shown_rollout, pooling=pooling)
+        check_view(config, layer=shown_layer, head=head, rollout=shown_rollout, pooling=pooling)
+        source = record_source(
+            texts or [], file, encoding=encoding, text_column=text_column,
+            trained_column=loaded.config.data.text_column, delimiter=checked_delimiter(delimiter),
+        )  # fmt: skip
+        # `--html -` or `--svg -` sends the page to standard output, in place of the terminal's view.
+        page_only = is_standard_output(html) or is_standard_output(svg)
+        console = None if page_only else stdout_console(unwrapped_when_piped=True)
+        # NO_COLOR keeps color_system: it is read as plain.
+        plain = console is None or no_color or console.no_color or not console.is_terminal
+        color_system = None if plain or console is None else console.color_system
+        recorder = _recording_console() if html or svg else None
+        numbered = source.name != "arguments" or len(texts or []) > 1
+        read = with_text = 0
+        # Records in pieces of a few batches: each piece's texts go through the model together, as
+        # predict's do, and are shown before the next piece (a chunk of a file is 2,048 records, which
+        # held every text's weights and showed nothing for seconds).
+        pieces = (chunk[start : start + INSPECT_SHOWN_RECORDS] for chunk in source.chunks
+                  for start in range(0, len(chunk), INSPECT_SHOWN_RECORDS))  # fmt: skip
+        for chunk in pieces:
+            usable = [record for record in chunk if record.text is not None and record.text.strip()]
+            read, with_text = read + len(chunk), with_text + len(usable)
+            found = []
+            if usable:
+                found = inspect_texts(
+                    loaded, [record.text or "" for record in usable], layer=shown_layer, head=head,
+                    rollout=shown_rollout, pooling=pooling, words=words,
+                )  # fmt: skip
+            inspections = {record.index: inspection for record, inspection in zip(usable, found, strict=True)}
+            for record in chunk:
+                inspection = inspections.get(record.index)
+                if inspection is None:
+                    if as_json:
+                        print_json([record_json(record, None, text_column=source.text_column)])
+                    else:
+                        reason = no_label_reason(record)
+                        if console is not None:
+                            console.print(f"#{record.index}  ({reason})", style="attn.muted")
+                        if recorder is not None:  # the saved picture keeps it too: no gaps in numbering
+                            recorder.print(f"#{record.index}  ({reason})", style="attn.muted")
+                    continue
+                if as_json:
+                    print_json([record_json(record, inspection, text_column=source.text_column)])
+                    continue
+                _show_inspection(
+                    console, recorder, inspection, color_system, record.index if numbered else None
+                )
+        require_some_text(source, records=read, without_text=read - with_text)
+        if recorder is not None:
+            _save_recording(recorder, html=html, svg=svg)
+
+    run_command(action, debug=debug)
+
+
+def _recording_console():
+    """A console that renders in full colour into memory, for --html and --svg."""
+    import io
+
+    from rich.console import Console
+
+    from attncli.render import ATTN_THEME
+
+    return Console(
+        file=io.StringIO(), record=True, theme=ATTN_THEME, highlight=False, color_system="truecolor",
+        force_terminal=True, width=100,
+    )  # fmt: skip
+
+
+def _show_inspection(console, recorder, inspection, color_system, index) -> None:
+    from attncli.render import render_inspection
+
+    if console is not None:  # None: --html - or --svg -, the page alone
+        console.print(render_inspection(inspection, color_system=color_system, index=index))
+    if recorder is not None:
+        recorder.print(render_inspection(inspection, color_system="truecolor", index=index))
+
+
+def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:
+    from attncli.output import atomic_output
+
+    pages = (
+        (html, "--html", lambda: recorder.export_html(clear=False, inline_styles=True)),
+        (svg, "--svg", lambda: recorder.export_svg(clear=False, title="attn inspect")),
+    )
+    for path, option, page in pages:
+        if path is None:
+            continue
+        if is_standard_output(path):
+            sys.stdout.write(page())
+            sys.stdout.flush()
+            continue
+        with atomic_output(path, option) as stream:
+            stream.write(page())
+        typer.echo(f"saved {path}", err=True)

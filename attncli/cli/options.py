@@ -1,0 +1,106 @@
+"""The options and arguments the commands share, and the defaults train's --help shows."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from attncli.config import DEVICES
+
+
+def setting_default(key: str) -> str:
+    """The default of a config setting, for train's --help (its options default to the config)."""
+    from attncli.config import Config
+
+    # Read from the dataclass fields: building a ModelConfig would import torch (its registry).
+    section, name = key.split(".")
+    section_class = {item.name: item.default_factory for item in dataclasses.fields(Config)}[section]
+    default = {item.name: item.default for item in dataclasses.fields(section_class)}[name]  # type: ignore[arg-type]
+    return "sized to the data" if default is None else str(default)
+
+
+def complete_from(values: tuple[str, ...]) -> Callable[[str], list[str]]:
+    """Shell completion of an option's usual values (others, such as cuda:1, are still accepted)."""
+    return lambda incomplete: [value for value in values if value.startswith(incomplete)]
+
+
+CheckpointArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Checkpoint folder written by `attn train`.", metavar="CHECKPOINT", show_default=False
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object per line instead of tables.")]
+# eval and info print one report: one object, however many lines it takes.
+JsonReportOption = Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")]
+
+
+DeviceOption = Annotated[
+    str, typer.Option("--device", help="auto, cpu, cuda or mps.", autocompletion=complete_from(DEVICES))
+]
+
+
+BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")]
+TextColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Column holding the text (detected if not given); a dotted path (data.text) reaches nested JSON."
+    ),
+]
+LabelColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Column of the label (detected if not given); a dotted path (data.label) reaches nested JSON."
+    ),
+]
+EncodingOption = Annotated[
+    str,
+    typer.Option("--encoding", help="Encoding of --file or standard input (e.g. cp1252, latin-1, utf-16)."),
+]
+DataEncodingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding", help="Encoding of local csv/tsv/json/jsonl files (default utf-8; e.g. cp1252, utf-16)."
+    ),
+]
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        help="Column separator of csv/tsv files, e.g. ';' or '\\t' (default: ',' or tab, or what the "
+        "header line shows).",
+        show_default=False,
+    ),
+]
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="Show the full traceback of an error (or set ATTN_DEBUG=1).")
+]
+
+
+# predict's and inspect's: their --file may be a data file (training's --text-column is TextColumnOption).
+FileTextColumnOption = Annotated[
+    str | None, typer.Option(help="Column of --file holding the text (default: as in training).")
+]
+FileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--file",
+        "-f",
+        help=(
+            "Texts to read: one per line, or a csv/tsv/json/jsonl/parquet file ('-': standard input, "
+            "one text per line)."
+        ),
+        show_default=False,
+    ),
+]
+
+
+def checked_delimiter(value: str | None) -> str | None:
+    """--delimiter checked as data.delimiter is: one character, \\t or tab meaning a tab."""
+    from attncli.config import DataConfig
+
+    return DataConfig(delimiter=value).delimiter if value is not None else None

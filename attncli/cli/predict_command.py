@@ -1,0 +1,150 @@
+"""`attn predict`: one result per input record, in order, as a table, JSON lines, JSON, csv or tsv."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from attncli.cli.edge import is_standard_output, load_for_command, run_command, stdout_console
+from attncli.cli.inputs import check_inputs, record_source, refuse_writing_over_input, require_some_text
+from attncli.cli.options import (
+    BatchOption,
+    CheckpointArg,
+    DebugOption,
+    DelimiterOption,
+    DeviceOption,
+    EncodingOption,
+    FileOption,
+    FileTextColumnOption,
+    JsonOption,
+    checked_delimiter,
+)
+from attncli.errors import AttnError
+
+
+def predict(
+    checkpoint: CheckpointArg,
+    texts: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Texts to label; '-' or none reads lines from standard input.",
+            metavar="TEXT",
+            show_default=False,
+        ),
+    ] = None,
+    file: FileOption = None,
+    text_column: FileTextColumnOption = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="table, jsonl, json (one array), csv or tsv (default: from --output's suffix, else table).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write results to this file (it appears once complete); - is standard output.",
+            show_default=False,
+        ),
+    ] = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many labels to list per text.")] = 3,
+    encoding: EncodingOption = "utf-8",
+    delimiter: DelimiterOption = None,
+    as_json: JsonOption = False,
+    batch_size: BatchOption = 64,
+    device: DeviceOption = "auto",
+    debug: DebugOption = False,
+) -> None:
+    """Label texts: one result per input line or row, in order, numbered from 0."""
+    output = None if is_standard_output(output) else output  # `-o -`: standard output, as --file -
+
+    def action() -> None:
+        from attncli.output import (
+            CsvWriter,
+            JsonArrayWriter,
+            JsonLinesWriter,
+            atomic_output,
+            check_output_file,
+            choose_format,
+        )
+        from attncli.prediction import PredictionStats, predict_stream
+        from attncli.progress import counted_chunks
+
+        check_output_file(output)
+        chosen = choose_format(output_format, as_json=as_json, output=output)
+        check_inputs(texts or [], file, text_column, delimiter, encoding)
+        refuse_writing_over_input(output, "--output", texts or [], file)
+        loaded = load_for_command(checkpoint, device, command="predict", others=texts or [])
+        source = record_source(
+            texts or [], file, encoding=encoding, text_column=text_column,
+            trained_column=loaded.config.data.text_column, delimiter=checked_delimiter(delimiter),
+        )  # fmt: skip
+        stats = PredictionStats()
+        counted = counted_chunks(source.chunks, streaming=source.streaming, count=source.count)
+        chunks = predict_stream(loaded, counted, top_k=top_k, batch_size=batch_size, stats=stats)
+        with atomic_output(output) as stream:
+            if chosen == "jsonl":
+                json_writer = JsonLinesWriter(stream, text_column=source.text_column)
+                for predictions in chunks:
+                    json_writer.write(predictions)
+            elif chosen == "json":
+                array_writer = JsonArrayWriter(stream, text_column=source.text_column)
+                try:
+                    for predictions in chunks:
+                        array_writer.write(predictions)
+                except (AttnError, KeyboardInterrupt):
+                    # An input that fails halfway, or Ctrl-C, still leaves standard output one array
+                    # (a file is not written at all).
+                    if output is None:
+                        array_writer.close()
+                    raise
+                array_writer.close()
+            elif chosen in ("csv", "tsv"):
+                # A csv file keeps the delimiter of the csv it came from (`;` in many Excel locales);
+                # standard output, read by scripts, stays comma-separated.
+                kept = source.delimiter if output is not None else None
+                separator = "\t" if chosen == "tsv" else (kept or ",")
+                csv_writer = CsvWriter(
+                    stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=separator,
+                    byte_order_mark=source.byte_order_mark and output is not None,  # a file, as it came in
+                )  # fmt: skip
+                for predictions in chunks:
+                    csv_writer.write(predictions)
+            else:
+                _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
+            require_some_text(source, records=stats.records, without_text=stats.without_label)
+        _report_prediction_stats(stats, max_length=loaded.config.model.length)
+        if output is not None:
+            typer.echo(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}", err=True)
+
+    run_command(action, debug=debug)
+
+
+def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, stream) -> None:
+    from attncli.render import prediction_layout, render_prediction_header, render_prediction_row
+
+    console = stdout_console(file=stream, soft_wrap=True)
+    # Texts are cut to the terminal's width; piped into a file or a pager, they are kept whole.
+    width = console.width if console.is_terminal else 1 << 20
+    layout = prediction_layout(label_names, top_k=top_k, width=width)
+    console.print(render_prediction_header(layout))
+    for predictions in chunks:
+        for prediction in predictions:
+            console.print(render_prediction_row(prediction, layout))
+        stream.flush()
+
+
+def _report_prediction_stats(stats, *, max_length: int) -> None:
+    """A closing note on standard error (standard output stays results only)."""
+    if (note := stats.truncation_note(max_length)) is not None:
+        typer.echo(note, err=True)
+    if stats.without_label:
+        typer.echo(
+            f"note: {stats.without_label} of {stats.records} records had no text and got no label", err=True
+        )

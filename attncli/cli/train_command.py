@@ -1,0 +1,301 @@
+"""`attn train`: a new run, a resumed one, or one on several processes; Ctrl-C and SIGTERM in every phase."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from attncli.cli.edge import print_json, run_command, stdout_console
+from attncli.cli.launch import has_gpu, launch_processes
+from attncli.cli.options import (
+    DataEncodingOption,
+    DebugOption,
+    DelimiterOption,
+    LabelColumnOption,
+    TextColumnOption,
+    complete_from,
+    setting_default,
+)
+from attncli.config import DEVICES, PRECISIONS
+from attncli.errors import ConfigError, TrainingInterrupted
+
+
+def train(
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            help="Hub dataset name, csv/tsv/json/jsonl/parquet file, or folder.",
+            metavar="DATA",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Run folder to write (best/, last/, metrics.jsonl).", show_default=False
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            metavar="OUTPUT",
+            help="Continue the run in OUTPUT from its last/ checkpoint.",
+            show_default=False,
+        ),
+    ] = None,
+    config_files: Annotated[
+        list[Path] | None, typer.Option("--config", "-c", metavar="PATH", help="YAML config file (one).")
+    ] = None,
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override a setting: key=value (repeatable)."),
+    ] = None,
+    text_column: TextColumnOption = None,
+    label_column: LabelColumnOption = None,
+    encoding: DataEncodingOption = None,
+    delimiter: DelimiterOption = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            help="Most passes over the training data (fewer when validation stops improving).",
+            show_default=setting_default("train.epochs"),
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Texts per step.", show_default=setting_default("train.batch_size"))
+    ] = None,
+    lr: Annotated[
+        float | None, typer.Option(help="Peak learning rate.", show_default=setting_default("train.lr"))
+    ] = None,
+    max_length: Annotated[
+        int | None,
+        typer.Option(help="Longest input in tokens.", show_default=setting_default("model.max_length")),
+    ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            help="auto, cpu, cuda or mps.",
+            show_default=setting_default("train.device"),
+            autocompletion=complete_from(DEVICES),
+        ),
+    ] = None,
+    precision: Annotated[
+        str | None,
+        typer.Option(
+            help="auto, fp32, bf16 or fp16.",
+            show_default=setting_default("train.precision"),
+            autocompletion=complete_from(PRECISIONS),
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed for initialisation and shuffling.", show_default=setting_default("train.seed")
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the earlier attn run in --output.")
+    ] = False,
+    nproc: Annotated[
+        int | None,
+        typer.Option(
+            "--nproc",
+            min=1,
+            help="Train on N processes through torchrun, on this machine: one per GPU (on the CPU they "
+            "share its cores).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the summary as one JSON object (metrics.json's record and the paths)."
+        ),
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Train a tokenizer and an attention classifier; the best epoch goes to OUTPUT/best."""
+    config = run_command(lambda: _one_config_file(config_files), debug=debug)
+    if nproc is not None and nproc > 1:
+        options: dict[str, Any] = {
+            "--output": output, "--resume": resume, "--config": config, "--text-column": text_column,
+            "--label-column": label_column, "--encoding": encoding, "--delimiter": delimiter,
+            "--epochs": epochs, "--batch-size": batch_size, "--lr": lr,
+            "--max-length": max_length, "--device": device, "--precision": precision, "--seed": seed,
+        }  # fmt: skip
+        arguments = ["train", *([data] if data else [])]
+        arguments += [
+            str(item) for flag, value in options.items() if value is not None for item in (flag, value)
+        ]
+        arguments += [item for value in set_values or [] for item in ("--set", value)]
+        arguments += ["--overwrite"] * overwrite + ["--json"] * as_json + ["--debug"] * debug
+        cores = os.cpu_count() or 1
+        if nproc > cores and device in (None, "auto", "cpu") and not has_gpu():
+            typer.echo(
+                f"warning: {nproc} processes on {cores} CPU cores: each gets less than a core, so expect the "
+                "run to be slower than with fewer processes",
+                err=True,
+            )
+        raise typer.Exit(launch_processes(nproc, arguments, debug=debug, run_folder=output or resume))
+
+    reporters: list[Any] = []  # the run's progress reporter, once made: it knows whether training began
+
+    def again() -> str | None:
+        """The command that resumes as this one would, before its training loop began."""
+        if resume is None:
+            return None
+        from attncli.run_folder import resume_command
+
+        command = resume_command(resume, int(os.environ.get("WORLD_SIZE", "1")))
+        command += f" --epochs {epochs}" if epochs is not None else ""
+        return command + (f" {shlex.quote(data)}" if data else "")
+
+    def interrupted() -> str:
+        # Inside the training loop Ctrl-C saves last/ and says so; this is before it, or after it.
+        if reporters and reporters[-1].epochs:
+            folder = output or resume
+            return f"interrupted; {folder} holds what the run had saved by then (attn info {folder} shows it)"
+        return _interrupted_before_training(output, resume, again())
+
+    def action() -> None:
+        from attncli.config import load_config
+        from attncli.progress import ProgressReporter
+        from attncli.sources import require_data_source
+        from attncli.train import resume as resume_training
+        from attncli.train import train as run_training
+
+        if resume is not None:
+            others: dict[str, Any] = {
+                "--output": output, "--config": config, "--set": set_values, "--text-column": text_column,
+                "--label-column": label_column, "--encoding": encoding, "--delimiter": delimiter,
+                "--batch-size": batch_size, "--lr": lr, "--max-length": max_length, "--device": device,
+                "--precision": precision, "--seed": seed, "--overwrite": overwrite or None,
+            }  # fmt: skip
+            given = [name for name, value in others.items() if value is not None and value != []]
+            if given:
+                raise ConfigError(
+                    f"--resume takes the data and settings saved in OUTPUT/last, so {', '.join(given)} "
+                    "cannot change them; pass only --epochs (to raise the ceiling), and DATA where the run's "
+                    "data has moved, with it"
+                )
+            reporters.append(ProgressReporter())
+            result = resume_training(resume, epochs=epochs, data=data, reporter=reporters[-1])
+            _print_train_summary(result, as_json=as_json)
+            return
+        if output is None:
+            named = (
+                data is not None
+                or config is not None
+                or any(value.replace(" ", "").startswith("data.source=") for value in set_values or [])
+            )
+            data_too = "" if named else " and DATA (a file, folder or Hub dataset to train on)"
+            raise ConfigError(
+                f"pass --output FOLDER (where the run is written){data_too}, or --resume OUTPUT"
+            )
+        require_data_source(data)  # at once: the config's checks import torch (seconds)
+
+        options = {
+            "data.source": data,
+            "data.text_column": text_column,
+            "data.label_column": label_column,
+            "data.encoding": encoding,
+            "data.delimiter": delimiter,
+            "train.epochs": epochs,
+            "train.batch_size": batch_size,
+            "train.lr": lr,
+            "model.max_length": max_length,
+            "train.device": device,
+            "train.precision": precision,
+            "train.seed": seed,
+        }
+        resolved = load_config(config, set_values or [], options)
+        reporter = ProgressReporter()
+        reporters.append(reporter)
+        result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)
+        _print_train_summary(result, as_json=as_json)
+
+    def reported() -> None:
+        # From the first moment (loading the config imports torch: a second and more) to the end.
+        with _interruption_as_json(as_json, resume or output, interrupted, again):
+            action()
+
+    with _termination_interrupts():
+        run_command(reported, debug=debug, interrupted=interrupted)
+
+
+def _interrupted_before_training(output: Path | None, resume: Path | None, again: str | None) -> str:
+    """What Ctrl-C says before the training loop starts (inside it, the loop saves last/ and says
+    how to resume): nothing of this run was saved, and the folder is as it was; `again` is the
+    command that resumes as the interrupted one would have (given wherever `resume` is)."""
+    if resume is not None:
+        return f"interrupted before training resumed; {resume} is as it was ({again})"
+    if output is None:
+        return "interrupted"
+    return f"interrupted before training began; nothing was written, and {output} is as it was"
+
+
+@contextlib.contextmanager
+def _interruption_as_json(
+    as_json: bool, output: Path | None, interrupted: Callable[[], str], again: Callable[[], str | None]
+) -> Iterator[None]:
+    """With --json, an interrupted run prints its one JSON object too (a script read nothing): where
+    it stopped and the command that resumes it (null where there is nothing to resume: Ctrl-C
+    before the training loop, which printed nothing at all); the message still goes to stderr."""
+    speaks = as_json and int(os.environ.get("RANK", "0")) == 0
+    record: dict[str, Any] = {"output": str(output) if output else None, "stop_reason": "interrupted"}
+    try:
+        yield
+    except TrainingInterrupted as stopped:
+        if speaks:
+            print_json([{**record, "message": str(stopped), "resume": stopped.resume}])
+        raise
+    except KeyboardInterrupt:
+        if speaks:
+            print_json([{**record, "message": interrupted(), "resume": again()}])
+        raise
+
+
+def _print_train_summary(result: Any, *, as_json: bool) -> None:
+    """The summary of a finished run on stdout (by the first process alone under torchrun): a table,
+    or one JSON object for scripts, metrics.json's record with the run's folders."""
+    if not result.is_main:
+        return
+    if as_json:
+        folders = {"output": str(result.output), "best": str(result.output / "best")}
+        print_json([{**folders, "last": str(result.output / "last"), **result.metrics.to_json()}])
+        return
+    from attncli.render import render_train_summary
+
+    stdout_console().print(render_train_summary(result))
+
+
+def _termination_interrupts() -> contextlib.AbstractContextManager[None]:
+    """SIGTERM (`timeout`, systemd, Kubernetes) stops `attn train` as Ctrl-C does in every phase,
+    not only in the training loop, which installs its own handler to finish the step and save last/
+    first: while data, tokenizer and model are prepared, nothing is left behind (without it the
+    process died at once, leaving a lock file in a new folder). Once is enough: a second SIGTERM
+    during that cleanup is ignored. A SIGTERM the user ignored stays ignored."""
+    from attncli.signals import handled
+
+    def interrupt(number: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    return handled((signal.SIGTERM,), interrupt)
+
+
+def _one_config_file(files: list[Path] | None) -> Path | None:
+    """The one --config file: a second is refused, where it silently replaced the first."""
+    if files and len(files) > 1:
+        raise ConfigError(
+            f"--config is given {len(files)} times ({', '.join(map(str, files))}); pass one file (a YAML "
+            "file may hold every setting, and --set overrides any of them)"
+        )
+    return files[0] if files else None

@@ -1,0 +1,128 @@
+"""Usage errors (an unknown option, a value out of range, an option given twice with two values) as
+one `error:` line with a hint, where click printed four."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from typing import Any, cast
+
+import typer
+
+# Options whose values are names read in any case (--format CSV is csv), so given twice in two
+# cases they say one thing.
+CASELESS_OPTIONS = ("--format", "--split")
+
+
+def repeated_option(group: Any, args: list[str]) -> str | None:
+    """The refusal of an option that takes one value given twice with different ones: click keeps
+    the last alone, so `-f a.txt -f b.txt` read b.txt and said nothing of a.txt (--config, which is
+    read as a list to say this, is checked where it is read)."""
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    command = getattr(group, "commands", {}).get(name)
+    if command is None:
+        return None
+    single = {}  # each spelling of an option that takes one value -> its long name
+    for param in command.params:
+        if getattr(param, "param_type_name", "") == "option" and not (
+            param.multiple or param.is_flag or param.count
+        ):
+            for spelling in (*param.opts, *param.secondary_opts):
+                single[spelling] = max(param.opts, key=len)
+    given: dict[str, list[str]] = {}
+    index = 0
+    while index < len(args) and args[index] != "--":
+        spelling, equals, inline = args[index].partition("=")
+        attached = args[index][:2] if not args[index].startswith("--") else ""
+        if attached in single and len(args[index]) > 2:  # -fa.txt, as click reads it
+            given.setdefault(single[attached], []).append(args[index][2:])
+        elif spelling in single and index + (not equals) < len(args):
+            if not equals:
+                index += 1
+            given.setdefault(single[spelling], []).append(inline if equals else args[index])
+        index += 1
+    for option, values in given.items():
+        if len({value.lower() if option in CASELESS_OPTIONS else value for value in values}) > 1:
+            return f"{option} is given {len(values)} times ({', '.join(values)}); pass it once"
+    return None
+
+
+def _command_path(context: Any, group: Any) -> str:
+    """`attn predict`, for a usage error click raised before it entered the subcommand (an option
+    at the end that lacks its value: `attn predict R -o`), or in it."""
+    if context is not None and context.command is not group:
+        return str(context.command_path)
+    name = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    return f"attn {name}" if name in getattr(group, "commands", {}) else "attn"
+
+
+def _dash_text_hint(error: Any, path: str) -> str | None:
+    """For `attn predict RUN "-5% shares"`: click took the text for an unknown option. Said where the
+    command takes texts and the word given is no near miss of an option."""
+    if type(error).__name__ != "NoSuchOption" or getattr(error, "possibilities", None):
+        return None
+    if path not in ("attn predict", "attn inspect"):
+        return None
+    given = next((arg for arg in sys.argv[1:] if arg.startswith(str(error.option_name))), error.option_name)
+    return f"a text that starts with '-' goes after '--': {path} RUN -- {shlex.quote(given)}"
+
+
+def _option_of_another_command(error: Any, path: str, group: Any) -> str | None:
+    """For `attn inspect RUN text --top-k 2`: an option that other commands have, which this one
+    has not (it was taken for a text starting with '-')."""
+    # click's near misses, but --help: every command has it, and it is near any short option.
+    near_misses = set(getattr(error, "possibilities", None) or ()) - {"--help"}
+    if type(error).__name__ != "NoSuchOption" or near_misses:
+        return None
+    option = str(error.option_name)
+    having = [
+        name
+        for name, other in getattr(group, "commands", {}).items()
+        if f"attn {name}" != path
+        and any(option in [*param.opts, *param.secondary_opts] for param in other.params)
+    ]
+    if not having:
+        return None
+    named = having[0] if len(having) == 1 else f"{', '.join(having[:-1])} and {having[-1]}"
+    return (
+        f"{path} has no {option} (attn {named} {'has' if len(having) == 1 else 'have'} it); see {path} --help"
+    )
+
+
+def run_app(app: typer.Typer) -> int:
+    """The command's exit status; a usage error (an unknown option, a value out of range, a missing
+    argument) is one `error:` line as every other refusal, where click printed four."""
+    # click's exceptions, as the typer installed has them: its own copy of click (typer 0.2x) or
+    # click itself (earlier typer), found from the one class typer exports.
+    usage_error, click_exception = (
+        cast("type[Exception]", next(kind for kind in typer.BadParameter.__mro__ if kind.__name__ == name))
+        for name in ("UsageError", "ClickException")
+    )
+    command: Any = typer.main.get_command(app)  # built once (16 ms): what app() would build
+    repeated = repeated_option(command, sys.argv[1:])
+    if repeated is not None:
+        sys.stderr.write(f"error: {repeated}\n")
+        return 2
+    try:
+        status = command(prog_name="attn", standalone_mode=False)
+    except usage_error as caught:
+        error: Any = caught
+        if type(error).__name__ == "NoArgsIsHelpError":  # `attn` alone: the help, as before
+            error.show()
+        else:
+            message = " ".join(error.format_message().split()).rstrip(".")
+            path = _command_path(error.ctx, command)
+            hint = _option_of_another_command(error, path, command)
+            if hint is not None:  # click's near miss, if any, was --help: no help here
+                message = f"No such option: {error.option_name}"
+            hint = hint or _dash_text_hint(error, path)
+            sys.stderr.write(f"error: {message}; {hint or f'see {path} --help'}\n")
+        return int(error.exit_code)
+    except click_exception as caught:
+        other: Any = caught
+        other.show()
+        return int(other.exit_code)
+    except typer.Abort:
+        sys.stderr.write("Aborted!\n")
+        return 1
+    return status if isinstance(status, int) else 0

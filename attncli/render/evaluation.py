@@ -1,0 +1,165 @@
+"""`attn eval`'s report: per-class scores, the confusion matrix as a heatmap, calibration and the
+most confident mistakes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+
+from attncli.metrics import CALIBRATION_BINS
+from attncli.render.heat import heat_style
+from attncli.render.text import WrappingTable, as_percent, calibration_note, format_probability, safe_text
+
+if TYPE_CHECKING:
+    from attncli.evaluation import EvalResult
+
+
+def _defined(value: float | None, undefined: str = "—") -> Text:
+    return Text(as_percent(value)) if value is not None else Text(undefined, "attn.muted")
+
+
+def _class_table(result: EvalResult) -> Table:
+    table = WrappingTable("label", "precision", "recall", "F1", "support", header_style="attn.heading")
+    for label, scores in result.per_class.items():
+        table.add_row(
+            safe_text(label),
+            _defined(scores.precision),
+            _defined(scores.recall, "no examples"),
+            _defined(scores.f1),
+            str(scores.support),
+        )
+    return table
+
+
+def _confusion_width(result: EvalResult) -> int:
+    """The fewest terminal columns the confusion matrix can be read in: its label column cut to 12,
+    and a column per label as wide as its largest count (at least 4: rich then wraps the label above
+    it), each with a space either side and a rule."""
+    largest = max((count for row in result.confusion_matrix for count in row), default=0)
+    return 12 + 3 + len(result.labels) * (max(len(str(largest)), 4) + 3) + 1
+
+
+def _confusion_heatmap(result: EvalResult) -> Table:
+    """Counts shaded by their share of the true label's row, so a weak class shows at a glance.
+    Cells carry their own padding so the shade fills the whole cell, not just the digits."""
+
+    def cell(content: RenderableType, style: Style | str = "") -> Padding:
+        return Padding(content, (0, 1), style=style, expand=True)
+
+    matrix = WrappingTable(
+        title="confusion matrix", caption="shade: share of the row", header_style="attn.heading",
+        caption_style="attn.muted", padding=0,
+    )  # fmt: skip
+    matrix.add_column(cell("true \\ predicted"))
+    for label in result.labels:
+        matrix.add_column(cell(safe_text(label)), justify="right")
+    for label, row in zip(result.labels, result.confusion_matrix, strict=True):
+        total = sum(row)
+        counts = [
+            cell(Text(str(count), justify="right"), heat_style(count / total))
+            if count
+            else cell(Text("0", "attn.muted", justify="right"))
+            for count in row
+        ]
+        matrix.add_row(cell(safe_text(label)), *counts)
+    return matrix
+
+
+def _reliability(result: EvalResult) -> RenderableType:
+    temperature = f"{result.temperature:.2f}" + calibration_note(result.temperature, result.calibration)
+    line = Text.assemble(
+        ("expected calibration error (ECE) ", ""),
+        (as_percent(result.ece), "attn.good"),
+        (f" over {CALIBRATION_BINS} confidence bins; temperature {temperature}", "attn.muted"),
+    )
+    if result.log_loss is not None:
+        line.append_text(
+            Text.assemble(
+                ("\nlog loss ", ""),
+                (f"{result.log_loss:.4f}", "attn.good"),
+                (" (mean negative log probability of the true labels)", "attn.muted"),
+            )
+        )
+    table = WrappingTable(
+        "confidence", "count", "mean confidence", "accuracy", title="reliability", header_style="attn.heading"
+    )
+    for item in result.reliability:
+        table.add_row(
+            f"({item.lower:.2f}, {item.upper:.2f}]",
+            str(item.count),
+            format_probability(item.confidence),
+            as_percent(item.accuracy),
+        )
+    return Group(line, table)
+
+
+# Into a pipe, where no terminal width cuts them, mistaken texts are cut at this many characters.
+PIPED_TEXT = 120
+
+
+def _mistakes(result: EvalResult, *, piped: bool) -> RenderableType:
+    errors = result.errors or []
+    if not errors:
+        return Text("no mistakes to list", "attn.muted")
+    table = WrappingTable(
+        "row", "text", "label", "predicted", "probability",
+        title=f"{len(errors)} most confident mistakes (rows of the data, counting from 0)",
+        header_style="attn.heading", expand=not piped,
+    )  # fmt: skip
+    for mistake in errors:
+        text = " ".join(mistake.text.split())
+        if piped and len(text) > PIPED_TEXT:
+            text = text[: PIPED_TEXT - 1] + "…"
+        table.add_row(
+            str(mistake.index),
+            Text(text, overflow="ellipsis", no_wrap=True),
+            Text(safe_text(mistake.label), "attn.label"),
+            Text(safe_text(mistake.predicted), "attn.label"),
+            Text(format_probability(mistake.score), "attn.score"),
+        )
+    table.columns[1].ratio = 1  # the text takes the width the others leave
+    for column in (table.columns[0], table.columns[4]):
+        column.justify = "right"
+    return table
+
+
+def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = False) -> RenderableType:
+    """The scores, per-class table, confusion heatmap and calibration of an evaluation, and its
+    most confident mistakes when they were asked for. A confusion matrix wider than `width` (the
+    terminal's) is left to --json: cut into wrapped cells, its counts could not be read. `piped`:
+    into a pipe or a file, where tables take their natural width rather than the console's."""
+    where = f"{result.source} [{result.split}]" if result.split else result.source
+    scored = f"{result.checkpoint} on " if result.checkpoint else ""
+    summary = Text.assemble(
+        (f"{scored}{where}  ", "attn.muted"),
+        (f"n={result.n}  ", ""),
+        ("accuracy ", ""),
+        (as_percent(result.accuracy), "attn.good"),
+        ("  macro-F1 ", ""),
+        (as_percent(result.macro_f1), "attn.good"),
+        ("  weighted-F1 ", ""),
+        (as_percent(result.weighted_f1), "attn.good"),
+    )
+    parts: list[RenderableType] = [summary]
+    parts += [Text(note, "attn.muted") for note in result.notes]
+    if result.ignored_unknown:
+        rows = f"{result.ignored_unknown} row" + "s" * (result.ignored_unknown != 1)
+        parts.append(Text(f"ignored {rows} whose label the model never saw", "attn.muted"))
+    matrix_width = _confusion_width(result)
+    if width is None or matrix_width <= width:
+        matrix: RenderableType = _confusion_heatmap(result)
+    else:
+        matrix = Text(
+            f"confusion matrix: {len(result.labels)} labels need {matrix_width} columns, and the terminal "
+            f"has {width}; --json gives it (confusion_matrix, rows are true labels)",
+            "attn.muted",
+        )
+    parts += [_class_table(result), matrix, _reliability(result)]
+    if result.errors is not None:
+        parts.append(_mistakes(result, piped=piped))
+    return Group(*parts)

@@ -1,0 +1,101 @@
+"""The heatmap's colours: a weight's colour on a true-colour, 256-colour or 16-colour terminal, the
+scale that spreads a text's weights over them, and its legend."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from rich.color import Color
+from rich.style import Style
+from rich.text import Text
+
+# Heatmap scale, low to high weight: pale yellow to dark red (ColorBrewer YlOrRd).
+HEAT_STOPS = [(255, 255, 204), (254, 217, 118), (253, 141, 60), (227, 26, 28), (128, 0, 38)]
+
+
+def heat_color(fraction: float) -> tuple[int, int, int]:
+    """The scale colour at `fraction` in [0, 1], interpolated between neighbouring stops."""
+    fraction = min(1.0, max(0.0, fraction))
+    position = fraction * (len(HEAT_STOPS) - 1)
+    index = min(int(position), len(HEAT_STOPS) - 2)
+    mix = position - index
+    low, high = HEAT_STOPS[index], HEAT_STOPS[index + 1]
+    return tuple(round(a + (b - a) * mix) for a, b in zip(low, high, strict=True))  # type: ignore[return-value]
+
+
+def heat_style(fraction: float) -> Style:
+    # Dark text on the pale half of the scale, light text on the dark half.
+    foreground = "black" if fraction < 0.6 else "white"
+    return Style(color=foreground, bgcolor=Color.from_rgb(*heat_color(fraction)))
+
+
+# Heatmap levels above the uniform weight, light to dark (ColorBrewer YlOrRd, 8 classes less the
+# palest): 7 distinct colours in truecolor and in the 256-colour palette. Level 0 (at or below
+# uniform) is left uncoloured.
+HEAT_COLORS = ["#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"]
+# 16-colour terminals map those to 3 colours, so they get 5 of their own, light to dark.
+HEAT_COLORS_16 = ["bright_yellow", "yellow", "bright_red", "red", "magenta"]
+
+
+def heat_styles(color_system: str | None) -> list[Style]:
+    """The style of each heat level above uniform, for the terminal's colour system."""
+    if color_system in ("standard", "windows"):
+        return [
+            Style(color="black" if level < 3 else "bright_white", bgcolor=name)
+            for level, name in enumerate(HEAT_COLORS_16)
+        ]
+    return [
+        Style(color="black" if level < 4 else "white", bgcolor=Color.parse(name))
+        for level, name in enumerate(HEAT_COLORS)
+    ]
+
+
+# Weights are shown relative to the uniform weight 1/n on a log scale that reaches at least this
+# multiple, so nearly flat weights stay pale instead of being stretched over the whole scale.
+LEAST_SCALE_TOP = 4.0
+
+
+@dataclass(frozen=True)
+class HeatScale:
+    """Weight -> heat level: 0 at or below the uniform weight 1/n, then `levels` steps of a log
+    scale from 1/n up to `top` times it."""
+
+    uniform: float
+    top: float
+    levels: int
+
+    @classmethod
+    def of(cls, weights: list[float], *, levels: int, positions: int | None = None) -> HeatScale:
+        """`weights`: each entry's weight per model token; `positions`: how many tokens the model
+        read (more than the entries when words were merged from pieces; default: one per entry)."""
+        uniform = 1.0 / max(1, positions or len(weights))
+        highest = max(weights, default=uniform) / uniform
+        return cls(uniform=uniform, top=max(LEAST_SCALE_TOP, highest), levels=levels)
+
+    def level(self, weight: float) -> int:
+        ratio = weight / self.uniform
+        if ratio <= 1.0:
+            return 0
+        return 1 + min(self.levels - 1, int(self.levels * math.log(ratio) / math.log(self.top)))
+
+    def lower_bound(self, level: int) -> float:
+        """The multiple of uniform where `level` (>= 1) starts."""
+        return float(self.top ** ((level - 1) / self.levels))
+
+
+def as_multiple(value: float) -> str:
+    return f"{value:.1f}x" if value < 10 else f"{value:.0f}x"
+
+
+def heat_legend(scale: HeatScale, styles: list[Style], *, merged: bool) -> Text:
+    what = "weight per model token" if merged else "weight"
+    legend = Text(
+        f"colour: {what} as a multiple of uniform (1/{round(1 / scale.uniform)} = {scale.uniform:.3g}), "
+        "log scale: ",
+        "attn.muted",
+    )
+    legend.append(" <=1x ")
+    for level, style in enumerate(styles, start=1):
+        legend.append(f" >{as_multiple(scale.lower_bound(level))} ", style)
+    return legend

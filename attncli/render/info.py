@@ -1,0 +1,132 @@
+"""`attn info`'s description of a checkpoint: labels, model, training, versions and files."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from attncli.config import as_typed, settings_text
+from attncli.info import unused_model_settings
+from attncli.render.text import WrappingTable, as_percent, calibration_note, label_list
+
+if TYPE_CHECKING:
+    from attncli.info import CheckpointInfo
+
+STOP_REASONS = {
+    "epochs": "reached the epoch limit",
+    "patience": "stopped early (no better validation macro-F1, or loss at equal macro-F1)",
+    "interrupted": "interrupted",
+}
+
+
+def _key_values(title: str, rows: list[tuple[str, str | Text]]) -> Table:
+    table = WrappingTable(
+        title=title, title_style="attn.heading", title_justify="left", show_header=False, box=None
+    )
+    table.add_column(style="attn.muted")
+    table.add_column()
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
+    training, unknown = info.training, Text("not recorded", "attn.muted")
+    data = training.data_source or "—"
+    if training.data_path and training.data_path != training.data_source:
+        data += f" ({training.data_path})"
+    rows: list[tuple[str, str | Text]] = [("data", data)]
+    if training.epochs_trained is None:
+        rows.append(("epochs", unknown))
+    else:
+        epochs = f"{training.epochs_trained} trained, best {training.best_epoch or '—'}"
+        ceiling = info.train.get("epochs")
+        if isinstance(ceiling, int) and training.epochs_trained > ceiling:
+            # best/ keeps the config it was saved with; a resume with a higher --epochs went on after it.
+            epochs += f" (epochs={ceiling} below: the ceiling when this epoch was saved; a resume raised it)"
+        rows.append(("epochs", epochs))
+    if training.holds is not None:
+        rows.append(("holds", training.holds))
+    if training.validation is not None:
+        validation = training.validation
+        rows.append((
+            "validation (best)",
+            Text.assemble(
+                ("macro-F1 ", ""), (as_percent(validation["macro_f1"]), "attn.good"),
+                (", accuracy ", ""), (as_percent(validation["accuracy"]), "attn.good"),
+                (f", loss {validation['loss']:.4f}", ""),
+            ),
+        ))  # fmt: skip
+    if training.stop_reason is not None:
+        rows.append(("stop", STOP_REASONS.get(training.stop_reason, training.stop_reason)))
+    if training.train_seconds is not None:
+        rows.append(("training time", f"{training.train_seconds:,.1f} s"))
+    note = calibration_note(training.temperature, training.calibration)
+    rows.append(("temperature", f"{training.temperature:.4g}{note}"))
+    vectors = training.embeddings_init
+    if vectors:
+        found, of = int(vectors.get("found", 0)), int(vectors.get("of", 0))
+        frozen = ", frozen" if info.model.get("freeze_embeddings") else ""
+        rows.append((
+            "pretrained vectors",
+            f"{found:,} of {of:,} vocabulary entries ({found / max(of, 1):.1%}) from {vectors.get('path')}, "
+            f"{vectors.get('dim')} dimensions{frozen}",
+        ))  # fmt: skip
+    return rows
+
+
+def _file_table(info: CheckpointInfo) -> RenderableType:
+    if info.files is None:
+        return Text("no checksums recorded (saved by an attn before they were)", "attn.muted")
+    table = WrappingTable("file", "bytes", "sha256", "on disk", header_style="attn.heading", box=None)
+    for item in info.files:
+        if item.status == "ok":
+            status = Text("ok", "attn.good")
+        elif item.sound:
+            status = Text(f"{item.status} (optional: the training history)", "attn.muted")
+        else:
+            status = Text(item.status, "attn.bad")
+        table.add_row(item.name, f"{item.bytes:,}", f"{item.sha256[:16]}…", status)
+    return table
+
+
+# Model settings whose empty value means "as another setting", not "none".
+FOLLOWS = {"pooling_attention": "attention", "pooling_heads": "num_heads"}
+
+
+def _model_setting(name: str, value: object, model: dict[str, object]) -> str | Text:
+    unused = unused_model_settings(model).get(name)
+    if unused is not None:
+        return Text(f"{as_typed(value)} (unused: {unused})", "attn.muted")
+    if value is not None:
+        return as_typed(value)
+    if name in FOLLOWS:
+        return f"as {FOLLOWS[name]} ({as_typed(model.get(FOLLOWS[name]))})"
+    return "none"
+
+
+def render_info(info: CheckpointInfo) -> RenderableType:
+    """What a checkpoint is: labels, model settings, how it was trained, versions and its files."""
+    labels = Text.assemble(
+        ("labels ", "attn.muted"),
+        (label_list(info.label_names), "attn.label"),
+        (f" ({len(info.label_names)})", "attn.muted"),
+    )
+    model_rows: list[tuple[str, str | Text]] = [
+        ("parameters", "unreadable" if info.num_parameters is None else f"{info.num_parameters:,}"),
+        ("vocabulary", f"{info.vocab_size:,} tokens ({info.tokenizer_kind or 'unknown'} tokenizer)"),
+    ]
+    model_rows += [(name, _model_setting(name, value, info.model)) for name, value in info.model.items()]
+    versions = Text(
+        f"attn {info.attn_version}, torch {info.torch_version}, checkpoint format {info.format_version}",
+        "attn.muted",
+    )
+    settings = settings_text(info.train)
+    training_rows = [*_training_rows(info), ("settings", Text(settings, "attn.muted"))]
+    parts: list[RenderableType] = [labels, Text(), _key_values("model", model_rows), Text()]
+    parts += [_key_values("training", training_rows), Text(), versions, Text(), _file_table(info)]
+    return Panel(Group(*parts), title=f"checkpoint {info.path}", title_align="left", expand=False)

@@ -1,0 +1,127 @@
+"""`attn inspect`'s view of one text: its tokens coloured by weight, the legend, the top tokens and
+the unknown words."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from attncli.render.heat import HeatScale, as_multiple, heat_legend, heat_styles
+from attncli.render.text import WrappingTable, format_probability, safe_text
+from attncli.tokenizer import UNK_TOKEN
+
+if TYPE_CHECKING:
+    from attncli.inspection import Inspection, TokenWeight
+
+# Unknown words named under a heatmap; the rest are counted.
+UNKNOWN_LISTED = 10
+
+
+TOP_TOKENS = 5
+
+
+def _per_token(item: TokenWeight) -> float:
+    """An entry's weight per model token: a word merged from k pieces would get k times the uniform
+    weight under flat attention, so it is judged by its weight over k."""
+    return item.weight / item.pieces
+
+
+def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:
+    table = WrappingTable(
+        "top tokens", "weight", "x uniform", box=None, header_style="attn.heading", pad_edge=False
+    )
+    ranked = sorted(inspection.tokens, key=lambda item: item.weight, reverse=True)[:TOP_TOKENS]
+    for item in ranked:
+        shown = safe_text(inspection.text[item.start : item.end]) or item.token
+        if item.unknown and shown != UNK_TOKEN:
+            shown += f" ({UNK_TOKEN})" if item.token == UNK_TOKEN else f" (partly {UNK_TOKEN})"
+        table.add_row(shown, f"{item.weight:.4f}", as_multiple(_per_token(item) / scale.uniform))
+    return table
+
+
+def render_inspection(
+    inspection: Inspection, *, color_system: str | None, index: int | None = None
+) -> RenderableType:
+    """The text as far as the model read it, each token's background coloured by its weight, with
+    a legend and the top tokens; without colour, each token followed by its weight in brackets."""
+    header = Text.assemble(
+        (f"#{index}  " if index is not None else "", "attn.muted"),
+        ("predicted ", "attn.muted"),
+        (safe_text(inspection.label), "attn.label"),
+        (f" ({format_probability(inspection.score)})", "attn.score"),
+        (f"; showing {inspection.view}", "attn.muted"),
+    )
+    styles = heat_styles(color_system)
+    positions = sum(item.pieces for item in inspection.tokens)
+    merged = positions > len(inspection.tokens)
+    scale = HeatScale.of(
+        [_per_token(item) for item in inspection.tokens], levels=len(styles), positions=positions
+    )
+    seen_end = max((item.end for item in inspection.tokens), default=0)
+    text = safe_text(inspection.text[:seen_end], keep="\n")
+    if color_system is not None:
+        heatmap = Text(text)
+        for item in inspection.tokens:
+            level = scale.level(_per_token(item))
+            if item.end > item.start and level:
+                heatmap.stylize(styles[level - 1], item.start, item.end)
+            if item.unknown:  # read as the one unknown token (in part), whatever its spelling
+                heatmap.stylize("underline", item.start, item.end)
+        legend = heat_legend(scale, styles, merged=merged)
+    else:
+        heatmap, position = Text(), 0
+        for item in inspection.tokens:
+            # A token with no span of its own shows its name; one that shares a character with the
+            # token before (NFKC made several of one, as of "㍿") shows only its weight.
+            heatmap.append(text[position : item.end] or (item.token if item.end <= item.start else ""))
+            flag = (", unknown" if item.token == UNK_TOKEN else ", partly unknown") if item.unknown else ""
+            heatmap.append(f"[{item.weight:.3f}{flag}]", "attn.muted")
+            position = max(position, item.end)
+        legend = Text(
+            f"[weight] after each token; uniform would be 1/{positions} = {scale.uniform:.3g}"
+            + (f" a token, k/{positions} for a word of k pieces" if merged else ""),
+            "attn.muted",
+        )
+    parts: list[RenderableType] = [header, heatmap]
+    if cut := inspection.truncated_tokens:
+        parts.append(
+            Text(
+                f"... and {cut} more token{'s' * (cut != 1)}, cut at max_length: the "
+                f"{positions} shown{f' (as {len(inspection.tokens)} words)' if merged else ''} are all the "
+                "model read",
+                "attn.muted",
+            )
+        )
+    unknown = [item for item in inspection.tokens if item.unknown]
+    if unknown:  # shown in their own spelling, but the model read each as the one unknown token
+        spans = dict.fromkeys((item.start, item.end, item.token) for item in unknown)  # one per word
+        # Each word once, with how often it occurs: `<, >, <, >, <, >` said nothing the first two did not.
+        counts = Counter(
+            _brief(safe_text(inspection.text[start:end]) or token) for start, end, token in spans
+        )
+        words = [f"{word} ({count}x)" if count > 1 else word for word, count in counts.items()]
+        listed = ", ".join(words[:UNKNOWN_LISTED]) + (", ..." if len(words) > UNKNOWN_LISTED else "")
+        marked = "underlined" if color_system is not None else "marked unknown"
+        if merged:  # words: some wholly unknown, some with an unknown piece among known ones
+            said = (
+                f"{len(unknown)} of {len(inspection.tokens)} words are unknown to the model in whole or in "
+                f"part (not in its vocabulary; {marked} above): {listed}; it read each unknown piece as "
+                f"{UNK_TOKEN}"
+            )
+        else:
+            said = (
+                f"{len(unknown)} of {len(inspection.tokens)} tokens are unknown to the model (not in its "
+                f"vocabulary; {marked} above): {listed}; it read each as {UNK_TOKEN}"
+            )
+        parts.append(Text(said, "attn.muted"))
+    parts += [legend, _top_tokens(inspection, scale), Text()]
+    return Group(*parts)
+
+
+def _brief(word: str, limit: int = 40) -> str:
+    """A word cut to `limit` characters: a 5,000-character URL was listed whole below its heatmap."""
+    return word if len(word) <= limit else f"{word[: limit - 1]}…({len(word):,} characters)"

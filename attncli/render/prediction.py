@@ -1,0 +1,146 @@
+"""`attn predict`'s table: a header and one row per record, with texts cut to the terminal's width."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rich.cells import cell_len
+from rich.text import Text
+
+from attncli.render.text import format_probability, safe_text
+
+if TYPE_CHECKING:
+    from attncli.prediction import Prediction
+
+
+@dataclass(frozen=True)
+class PredictionLayout:
+    """Column widths of the prediction table, fixed before the first row so rows can be printed
+    as they are predicted; the text takes what is left of the terminal's width."""
+
+    index_width: int
+    label_width: int
+    others_width: int
+    text_width: int
+    labels: dict[str, str] = field(default_factory=dict)
+    """Each label as the table shows it, cut to `label_width` where it is longer."""
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name) or safe_text(name)
+
+
+SCORE_WIDTH = 9
+
+# The widest a label is cut to on a terminal, unless a third of its width is more.
+LABEL_WIDTH = 24
+
+
+# The fewest cells of text a row shows before the next labels give way.
+MIN_TEXT_WIDTH = 16
+
+
+def _cut_in_middle(text: str, width: int, others: Sequence[str]) -> str:
+    """`text` in `width` cells: its first third and its end, with an ellipsis between."""
+    head = ""
+    for char in text:
+        if cell_len(head + char) > max(1, width // 3):
+            break
+        head += char
+    tail = ""
+    for char in reversed(text):
+        if cell_len(head) + 1 + cell_len(char + tail) > width:
+            break
+        tail = char + tail
+    return f"{head}…{tail}"
+
+
+def _cut_from_difference(text: str, width: int, others: Sequence[str]) -> str:
+    """`text` in `width` cells from a little before where it first differs from the labels like it
+    (`…/ refund / gener…`), for labels alike at both ends."""
+    differs = max((len(os.path.commonprefix([text, other])) for other in others), default=0)
+    start = max(0, differs - max(1, width // 4))
+    return _cut(("…" if start else "") + text[start:], width)
+
+
+def distinct_labels(label_names: Sequence[str], width: int) -> dict[str, str]:
+    """Each label as shown in `width` terminal cells: whole where it fits, else cut at the end; a
+    label whose cut would look like another's (Support > Complaint > billing and ... > refund) is
+    cut in the middle, keeping its end, or, alike at both ends too, shown from where it differs."""
+    shown = {name: safe_text(name) for name in label_names}
+    cuts = {name: text if cell_len(text) <= width else _cut(text, width) for name, text in shown.items()}
+    for cutter in (_cut_in_middle, _cut_from_difference):
+        counts = Counter(cuts.values())
+        alike = [name for name, cut in cuts.items() if counts[cut] > 1 and cell_len(shown[name]) > width]
+        for name in alike:
+            cuts[name] = cutter(shown[name], width, [text for other, text in shown.items() if other != name])
+    return cuts
+
+
+def _cut(text: str, width: int) -> str:
+    cut = Text(text)
+    cut.truncate(width, overflow="ellipsis")
+    return cut.plain
+
+
+def prediction_layout(label_names: list[str], *, top_k: int, width: int) -> PredictionLayout:
+    # Widths in terminal cells: a Chinese label of 4 characters takes 8. Piped (no terminal: any
+    # width), labels are shown whole.
+    widest = max(LABEL_WIDTH, width // 3)
+    label_width = max(5, min(widest, max(cell_len(safe_text(label)) for label in label_names)))
+    labels = distinct_labels(label_names, label_width)
+    others = min(top_k, len(label_names)) - 1
+    # index, space, label, space, score, (two spaces, next labels), two spaces, then the text
+    fixed = 6 + 1 + label_width + 1 + SCORE_WIDTH + 2
+    # "label <0.0001%, " for each: up to 44 cells, one label where labels are wider, or a third of
+    # what the row has left (piped: all of them).
+    most = max(44, label_width + 12, (width - fixed) // 3)
+    others_width = min(most, others * (label_width + 12)) if others > 0 else 0
+    # On a narrow terminal the next labels give way to the text, down to none (--json has them all),
+    # so that a row still fits on one line.
+    others_width = min(others_width, max(0, width - fixed - 2 - MIN_TEXT_WIDTH))
+    if others_width < label_width + 12:  # not even one "label 12.3%"
+        others_width = 0
+    fixed += others_width + 2 if others_width else 0
+    return PredictionLayout(6, label_width, others_width, max(MIN_TEXT_WIDTH, width - fixed), labels)
+
+
+def _cell(text: str, width: int, style: str = "", *, right: bool = False) -> Text:
+    cell = Text(text, style=style)
+    cell.truncate(width, overflow="ellipsis")
+    padding = " " * (width - cell.cell_len)
+    return Text.assemble(padding, cell) if right else Text.assemble(cell, padding)
+
+
+def render_prediction_header(layout: PredictionLayout) -> Text:
+    parts = [_cell("#", layout.index_width, right=True), Text(" "), _cell("label", layout.label_width)]
+    parts += [Text(" "), _cell("score", SCORE_WIDTH, right=True)]
+    if layout.others_width:
+        parts += [Text("  "), _cell("next labels", layout.others_width)]
+    parts += [Text("  "), Text("text")]
+    return Text.assemble(*parts, style="attn.heading")
+
+
+def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> Text:
+    """One line: record number, top label and its probability, the next labels, then the text cut
+    to the terminal width. A record without a label shows why."""
+    text = safe_text(prediction.text or "")  # one line per record
+    parts = [_cell(str(prediction.index), layout.index_width, "attn.muted", right=True), Text(" ")]
+    if prediction.label is None or prediction.score is None:
+        parts += [_cell(f"({prediction.reason})", layout.label_width + SCORE_WIDTH + 1, "attn.muted")]
+        others = ""
+    else:
+        parts += [_cell(layout.label(prediction.label), layout.label_width, "attn.label"), Text(" ")]
+        parts += [_cell(format_probability(prediction.score), SCORE_WIDTH, "attn.score", right=True)]
+        others = ", ".join(
+            f"{layout.label(label)} {format_probability(score)}" for label, score in prediction.top_k[1:]
+        )
+    if layout.others_width:
+        parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]
+    shown = Text(text)
+    shown.truncate(layout.text_width, overflow="ellipsis")  # the last column: cut, never padded
+    parts += [Text("  "), shown]
+    return Text.assemble(*parts)

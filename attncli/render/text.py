@@ -1,0 +1,89 @@
+"""What every view shares: the theme, tables that wrap, text made safe for a terminal, and
+percentages, probabilities and label lists as people read them."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import OverflowMethod
+from rich.table import Table
+from rich.theme import Theme
+
+from attncli.calibration import CALIBRATION_STATES, GRID_HIGH, GRID_LOW
+from attncli.streams import acts_on_terminal
+
+
+class WrappingTable(Table):
+    """rich's Table whose cells wrap instead of ending in "…" where the terminal is narrow
+    (COLUMNS=40 in a CI job): a number cut short reads as another number. A cell that should be cut
+    (a long text) says so itself, with a Text of its own overflow."""
+
+    def add_column(self, *args: Any, overflow: OverflowMethod = "fold", **kwargs: Any) -> None:
+        super().add_column(*args, overflow=overflow, **kwargs)
+
+
+ATTN_THEME = Theme(
+    {
+        "attn.label": "bold cyan",
+        "attn.score": "green",
+        "attn.good": "bold green",
+        "attn.muted": "dim",
+        "attn.heading": "bold",
+        "attn.bad": "bold red",
+    }
+)
+
+
+def as_percent(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def format_probability(value: float) -> str:
+    """A probability as a percentage with as many decimals as it takes not to round to 100% or 0%
+    when it is neither (0.99994 is "99.99%", 0.999996 "99.9996%"), up to four."""
+    for decimals in (1, 2, 3, 4):
+        shown = f"{100 * value:.{decimals}f}"
+        if (value >= 1 or float(shown) < 100) and (value <= 0 or float(shown) > 0):
+            return f"{shown}%"
+    return ">99.9999%" if value > 0.5 else "<0.0001%"
+
+
+def safe_text(text: str, *, keep: str = "") -> str:
+    """`text` with each character a terminal would act on rather than show (an escape sequence, a
+    carriage return, a line break unless in `keep`) as a space, and a lone surrogate (which no
+    terminal can be sent) as U+FFFD, as JSON output shows it: character for character, so token
+    offsets still point at the same places."""
+    return "".join(_shown_character(char) if char not in keep else char for char in text)
+
+
+def _shown_character(char: str) -> str:
+    if not acts_on_terminal(char):
+        return char
+    return "\ufffd" if unicodedata.category(char) == "Cs" else " "
+
+
+def label_list(names: Sequence[str], *, limit: int | None = None) -> str:
+    """Label names as a list a reader can take apart: as they are, unless one has a comma, an
+    empty or padded name (`sport ` beside `sport`), when each is quoted; cut after `limit`."""
+    shown = [safe_text(name) for name in names[:limit]]
+    if any("," in name or name != name.strip() or not name for name in shown):
+        shown = [repr(name) for name in shown]
+    more = f" and {len(names) - limit} more" if limit is not None and len(names) > limit else ""
+    return ", ".join(shown) + more
+
+
+def calibration_note(temperature: float, state: str) -> str:
+    """Why a temperature is what it is: fitted, left at 1 (which a fit of 1 would look like), or at
+    an end of the search, where the best fit may lie further out."""
+    if state != "fitted":
+        return f" ({CALIBRATION_STATES.get(state, state)})"
+    if math.isclose(temperature, GRID_LOW) or math.isclose(temperature, GRID_HIGH):
+        end, confidence = ("lowest", "under") if temperature < 1 else ("highest", "over")
+        return (
+            f" (the {end} searched: the model was {confidence}-confident on the validation split, "
+            "perhaps more than this corrects)"
+        )
+    return " (fitted on the validation split)"
