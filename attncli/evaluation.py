@@ -389,7 +389,7 @@ def load_labelled_split(
             f"{where} is attn predict's output, whose column {predicted[0]!r} holds its predictions, not "
             f"true labels: {error}"
         ) from None
-    notes += _like_predict_output_note(where, layout.columns, columns.label) if not predicted else ()
+    notes += _like_predict_output_note(where, dataset, columns.label) if not predicted else ()
     other = other_than_trained_note(where, columns.text, trained=data.text_column, named=text_column)
     if other is not None and columns.note is not None and f"text column {columns.text!r}" in columns.note:
         other = None  # the loose match's own line already names it
@@ -515,20 +515,37 @@ def _most_confident_mistakes(
     ]
 
 
-def _like_predict_output_note(where: str, columns: Sequence[str], label: str | None) -> tuple[str, ...]:
+def _like_predict_output_note(where: str, dataset: Any, label: str | None) -> tuple[str, ...]:
     """A line for a table laid out as attn predict writes its output, but with its probability
-    columns gone (trimmed in a spreadsheet): its label column, followed by a score, may hold
-    predictions, which would score the model against itself."""
-    names = list(columns)
+    columns gone (trimmed in a spreadsheet): its label column, followed by a score that holds
+    probabilities, may hold predictions, which would score the model against itself. A score of
+    another kind (a review's 1 to 5 stars) is no such sign."""
+    names = list(dataset.column_names)
     at = names.index(label) if label in names else len(names)
     following = names[at + 1] if at + 1 < len(names) else ""
     if following.lower() not in ("score", "attn_score"):
+        return ()
+    sample = dataset.select(range(min(len(dataset), PREDICT_OUTPUT_SAMPLE)))[following]
+    if not all(_is_probability(value) for value in sample):
         return ()
     return (
         f"warning: in {where} the label column {label!r} is followed by {following!r}, as in attn "
         f"predict's output; if {label!r} holds predictions rather than true labels, these scores "
         "measure the model against itself",
     )
+
+
+# Rows whose score column is read to tell predict's probabilities from a score of another kind.
+PREDICT_OUTPUT_SAMPLE = 1_000
+
+
+def _is_probability(value: Any) -> bool:
+    """Whether a cell reads as a probability (a csv may hold it as text; an empty cell does not)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return 0.0 <= number <= 1.0
 
 
 def evaluate(

@@ -518,3 +518,12 @@ def test_a_trimmed_output_of_predict_is_warned_of_before_it_scores_the_model_aga
         "against itself"
     ) in report.notes
     assert not [note for note in evaluate(loaded, str(truth)).notes if "followed by" in note]
+    # A score of another kind after the true labels (a review's stars) is no sign of predict's output.
+    stars = tmp_path / "stars.csv"
+    with stars.open("w", newline="") as target:
+        writer = csv.writer(target)
+        writer.writerow(["text", "label", "score"])
+        writer.writerows(
+            [row["text"], row["label"], 1 + index % 5] for index, row in enumerate(_mislabelled(30, wrong=0))
+        )
+    assert not [note for note in evaluate(loaded, str(stars)).notes if "followed by" in note]
