@@ -424,6 +424,11 @@ def ragged_row_error(
     """The error for a csv row with more fields than the header line (train, eval and predict
     alike); where the header is one field and line 2 the first with more, a title or a note sits
     above the real header line."""
+    if len(header) == 1 and line == 2 and header[0].startswith("#TYPE "):
+        return DataError(
+            f"line 1 of {path} ({header[0][:60]!r}) is the type line PowerShell's Export-Csv writes; delete "
+            "it, or export again with Export-Csv -NoTypeInformation"
+        )
     if len(header) == 1 and line == 2:
         return DataError(
             f"line 1 of {path} ({header[0][:60]!r}) has 1 field but line 2 has {fields}; if line 1 is a "

@@ -163,6 +163,17 @@ def test_a_title_line_above_the_header_is_named_by_train_and_predict(tmp_path):
     checkpoint = save_untrained_checkpoint(tmp_path / "ckpt")
     result = invoke("predict", checkpoint, "--file", path)
     assert result.exit_code == 2 and said in result.stderr
+    # PowerShell 5's Export-Csv writes a type line above the header unless told not to.
+    exported = tmp_path / "exported.csv"
+    exported.write_text(
+        lines("#TYPE System.Management.Automation.PSCustomObject", '"text","label"', *ab_rows())
+    )
+    powershell = (
+        f"line 1 of {exported} ('#TYPE System.Management.Automation.PSCustomObject') is the type line "
+        "PowerShell's Export-Csv writes; delete it, or export again with Export-Csv -NoTypeInformation"
+    )
+    assert refusal(exported) == powershell
+    assert invoke("predict", checkpoint, "--file", exported).stderr == f"error: {powershell}\n"
 
 
 @pytest.mark.parametrize("name", ["arrays.json", "arrays.jsonl"])
