@@ -29,6 +29,15 @@ NOT_LABEL_WORDS = frozenset({"text", "sentence", "content", "document", "body"})
 # taken only where no other column names the labels (the model's labels would read 0, 1, 2).
 CODE_WORDS = frozenset({"id", "ids", "idx", "index", "code", "num", "number", "no"})
 RECORDS, LISTS = "records", "lists"
+# Columns that hold two texts of one example (NLI, paraphrase, question answering), which attn, one
+# text a row, classifies only once they are joined: named so, or by one word and 1/2 or a/b.
+PAIRED_COLUMNS = (
+    ("premise", "hypothesis"),
+    ("question", "passage"),
+    ("question", "context"),
+    ("query", "document"),
+)
+PAIR_SUFFIXES = re.compile(r"^(.*?)[ _]?(1|2|a|b)$", re.IGNORECASE)
 # Longest column listing in a message; a wide table is summarised after these.
 LISTED_COLUMNS = 30
 # A column name of this many words or characters reads as a text: the first row of a csv without a
@@ -142,6 +151,9 @@ def choose_columns(
         chosen_label = _choose(layout, label_role, taken=chosen_text or text, problems=problems, found=found)
     if with_label and text is not None and text == label:
         problems.append((f"text and label are both column {text!r}; name two different columns", False))
+    pair = _text_pair(layout)
+    if pair is not None and any(problem.startswith("no text column found") for problem, _ in problems):
+        problems.append((f"attn classifies one text a row: {_join_advice(pair)}", False))
     if problems:
         listing = (
             f"; {where} has columns {listed(layout)}{_headerless_hint(layout, where)}"
@@ -155,7 +167,35 @@ def choose_columns(
         options = " and ".join(f"--{part.split()[0]}-column" for part in found)
         choose = "choose others" if len(found) > 1 else "chooses another"
         note = f"{where}: using {' and '.join(found)}, chosen by name ({options} {choose})"
+    if pair is not None and chosen_text in pair and text is None:
+        other = pair[1 - pair.index(chosen_text)]
+        unread = f"its pair {other!r} is not read (attn classifies one text a row): {_join_advice(pair)}"
+        note = f"{note or f'{where}: using text column {chosen_text!r}'}; {unread}"
     return Columns(text=chosen_text, label=chosen_label, note=note)
+
+
+def _text_pair(layout: Layout) -> tuple[str, str] | None:
+    """Two columns that hold the two texts of each example (premise and hypothesis, sentence1 and
+    sentence2), if the table has them."""
+    lowered = {name.lower(): name for name in layout.columns}
+    for first, second in PAIRED_COLUMNS:
+        if first in lowered and second in lowered:
+            return lowered[first], lowered[second]
+    by_base: dict[str, list[str]] = {}
+    for name in layout.columns:
+        matched = PAIR_SUFFIXES.match(name)
+        if matched and matched.group(1) and layout.kinds.get(name) is None:
+            by_base.setdefault(matched.group(1).lower(), []).append(name)
+    pairs = [names for base, names in by_base.items() if len(names) == 2 and _is_text_word(base)]
+    return (pairs[0][0], pairs[0][1]) if pairs else None
+
+
+def _is_text_word(base: str) -> bool:
+    return any(word in (*TEXT_COLUMNS, *LAST_RESORT_TEXT_COLUMNS) for word in _words(base))
+
+
+def _join_advice(pair: tuple[str, str]) -> str:
+    return f"join {pair[0]!r} and {pair[1]!r} into one text column to classify them together"
 
 
 def detected_label_column(columns: Sequence[str]) -> str | None:

@@ -5,10 +5,56 @@ stream of UTF-8, so lines are found at the byte 0x0A. Plain Python."""
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from attncli.errors import DataError
+
+# The first bytes of each compressed format, for a compressed file whose name does not say so.
+# bzip2's carry the block size (1 to 9) and then a block's magic, or the end-of-stream one when
+# the file holds nothing.
+COMPRESSED_MAGIC = {
+    re.compile(rb"\x1f\x8b"): ("gzip", "gunzip -c"),
+    re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)"): ("bzip2", "bunzip2 -c"),
+    re.compile(rb"\xfd7zXZ\x00"): ("xz", "unxz -c"),
+    re.compile(rb"\x28\xb5\x2f\xfd"): ("zstd", "unzstd -c"),
+    re.compile(rb"PK\x03\x04"): ("zip", "unzip -p"),
+}
+# The first bytes of other files that are not text, which would be read a "line" at a time.
+BINARY_MAGIC = {
+    re.compile(rb"ARROW1|\xff\xff\xff\xff[\x00-\xff]{4}\x10\x00\x00\x00"): "an Arrow file",
+    re.compile(rb"PAR1"): "a parquet file",
+    re.compile(rb"%PDF-"): "a PDF",
+    re.compile(rb"\xd0\xcf\x11\xe0"): "an old Office document (.xls, .doc)",
+}
+# A share of control bytes (zero and the others text does not use: not tab, line ends, form feed or
+# escape) that text in an 8-bit encoding or UTF-8 never has, and binary data has.
+BINARY_CONTROLS = 0.01
+CONTROL_BYTES = bytes(range(0x20)).translate(None, b"\t\n\x0b\x0c\r\x1b")
+
+
+def not_text(head: bytes) -> str | None:
+    """What bytes starting with `head` are where they are plainly not text in an 8-bit encoding or
+    UTF-8 (compressed, a known binary format, or control bytes such as zero, which such text all but
+    never holds), with what to do; None where they may be text."""
+    for magic, (kind, decompress) in COMPRESSED_MAGIC.items():
+        if magic.match(head):
+            return f"{kind}-compressed; decompress it first (run {decompress} on it, or pipe it through that)"
+    for magic, kind in BINARY_MAGIC.items():
+        if magic.match(head):
+            return (
+                f"{kind}, not text; give the file its format's suffix (.arrow, .parquet), or export its texts"
+            )
+    controls = len(head) - len(head.translate(None, CONTROL_BYTES))
+    if head and controls >= max(4, BINARY_CONTROLS * len(head)):
+        return (
+            "not text in an 8-bit encoding or UTF-8 (it holds control bytes, such as zero): binary data, or "
+            "UTF-16 without a byte-order mark; pass --encoding utf-16le (or utf-16be) if it is UTF-16, else "
+            "a text, csv/tsv, json/jsonl, parquet or arrow file"
+        )
+    return None
+
 
 # Byte-order marks of the encodings whose newline is not the byte 0x0A, longest first (UTF-32's
 # little-endian mark begins with UTF-16's).
@@ -189,6 +235,9 @@ def require_encoding_fits(head: bytes, encoding: str, *, source: str, convert: s
                 f"{source} is {codec.upper()} ({shows}); pass --encoding {codec}, or "
                 + convert.replace("{codec}", codec)  # not format(): a path may hold braces
             )
+        binary = not_text(head)
+        if binary is not None:  # its bytes above 0x7F, 'not valid utf-8', advised latin-1: garbage, exit 0
+            raise DataError(f"{source} is {binary}")
         return
     found = _byte_order(head)
     if found is None:

@@ -43,7 +43,14 @@ from attncli.metrics import (
 )
 from attncli.output import predicted_columns
 from attncli.prediction import PredictionStats, predict_probabilities
-from attncli.sources import SPLIT_ALIASES, load_raw, names_a_local_path, same_source
+from attncli.sources import (
+    SPLIT_ALIASES,
+    holds_one_dataset,
+    load_raw,
+    names_a_local_path,
+    raw_of_datasets,
+    same_source,
+)
 
 EVAL_DROP_HINT = "pass --drop-invalid to leave such rows out"
 # Training rows eval reads through to count the evaluated rows the model has seen: about 5 s of
@@ -269,9 +276,35 @@ def _drop_unknown_labels(
     return dataset.select(kept), kept, dropped
 
 
+@dataclass(frozen=True)
+class _Source:
+    """What is evaluated, as messages name it and as the choice of split needs it."""
+
+    shown: str
+    """The path or Hub name as given, or what a Dataset object given to the API is."""
+    whole: str | None
+    """What the source is where it is evaluated whole (a single file, one saved Dataset); else None."""
+    whole_name: str
+    """Its name where evaluated whole: a file's name, not its path."""
+    trained_on: bool
+    """Whether the model was trained on it."""
+
+
+def _describe_source(checkpoint: LoadedCheckpoint, source: Any, *, default_source: bool) -> _Source:
+    if not isinstance(source, str):  # a Dataset or DatasetDict, from the Python API
+        kind = type(source).__name__
+        single = not hasattr(source, "keys")
+        return _Source(f"the {kind} given", f"one {kind}" if single else None, f"the {kind} given", False)
+    path = Path(source).expanduser()
+    single = not default_source and holds_one_dataset(path)
+    whole = ("a single file" if path.is_file() else "one saved dataset") if single else None
+    trained_on = default_source or _is_training_data(checkpoint, source)
+    return _Source(source, whole, path.name, trained_on)
+
+
 def _pick_split(
     checkpoint: LoadedCheckpoint,
-    source: str,
+    source: _Source,
     available: list[str],
     split: str | None,
     *,
@@ -284,25 +317,23 @@ def _pick_split(
         # validation rows, never the rows the model was trained on.
         split = "validation"
     wanted = SPLIT_ALIASES.get(split.lower()) if split is not None else None
-    single_file = not default_source and Path(source).expanduser().is_file()
-    if split is not None and wanted is None and single_file:
+    if split is not None and wanted is None and source.whole:
         raise DataError(
-            f"no split {split!r}: {Path(source).name} is a single file, evaluated whole; leave --split "
-            "out, or name train, validation or test"
+            f"no split {split!r}: {source.whole_name} is {source.whole}, evaluated whole; leave --split out, "
+            "or name train, validation or test"
         )
     # Training carved validation out of train when the data had none; the same seed rebuilds both sides.
-    carved_by_training = _carved_by_training(
-        available, trained_on=default_source or _is_training_data(checkpoint, source)
-    )
+    carved_by_training = _carved_by_training(available, trained_on=source.trained_on)
     if carved_by_training and wanted in ("train", "validation"):
         return "train", wanted, wanted, ()
-    if single_file:
+    if source.whole:
         if carved_by_training and wanted == "test":
             raise DataError(
-                f"no split 'test': {Path(source).name} is the file this model was trained on, and its "
+                f"no split 'test': {source.whole_name} is the file this model was trained on, and its "
                 "rows are train and validation; evaluate on another file, or pass --split validation"
             )
-        note = f"{Path(source).name} is a single file, evaluated whole (--split {split} is for folders)"
+        folders = f"--split {split} is for folders of splits"
+        note = f"{source.whole_name} is {source.whole}, evaluated whole ({folders})"
         return available[0], None, None, (note,) if split is not None else ()
     if wanted == "validation" and _find_split(available, "validation") is None:
         # Where the training data is now (its recorded absolute path), not as it was typed: a
@@ -312,7 +343,7 @@ def _pick_split(
             ", ".join(sorted(available)),
         )
         raise DataError(
-            f"no split 'validation' in {source} (it has {splits}); the model's validation rows are "
+            f"no split 'validation' in {source.shown} (it has {splits}); the model's validation rows are "
             f"in the data it trained on, {trained_on}: evaluate that with --split validation, or another "
             "split here"
         )
@@ -331,7 +362,7 @@ def _pick_split(
 
 def load_labelled_split(
     checkpoint: LoadedCheckpoint,
-    source: str,
+    source: str | Any,
     *,
     split: str | None,
     text_column: str | None,
@@ -345,20 +376,25 @@ def load_labelled_split(
     """The split of `source` to evaluate on. A single file named by the user is evaluated whole,
     whatever split is asked for: `datasets` calls it "train", which it is not. The training data is
     read with the settings it was trained with; rows training left out (data.drop_invalid) are left
-    out here too, so that the carved validation rows are the same."""
+    out here too, so that the carved validation rows are the same. `source` may be a Dataset or
+    DatasetDict (the Python API), which is read as a saved one is."""
     data = checkpoint.config.data
-    trained_on = default_source or _is_training_data(checkpoint, source)
-    raw = load_raw(
-        source,
-        config_name=data.config if trained_on else None,
-        encoding=encoding or (data.encoding if trained_on else "utf-8"),
-        delimiter=delimiter or (data.delimiter if trained_on else None),
-    )
+    described = _describe_source(checkpoint, source, default_source=default_source)
+    trained_on = described.trained_on
+    if isinstance(source, str):
+        raw = load_raw(
+            source,
+            config_name=data.config if trained_on else None,
+            encoding=encoding or (data.encoding if trained_on else "utf-8"),
+            delimiter=delimiter or (data.delimiter if trained_on else None),
+        )
+    else:
+        raw = raw_of_datasets(source)
     name, shown, carve, notes = _pick_split(
-        checkpoint, source, list(raw.splits), split, default_source=default_source
+        checkpoint, described, list(raw.splits), split, default_source=default_source
     )
     dataset = raw.splits[name]
-    where = Path(source).name if shown is None else f"split {name!r} of {source}"
+    where = described.whole_name if shown is None else f"split {name!r} of {described.shown}"
     if len(dataset) == 0:
         raise DataError(f"{where} is empty; evaluate on data with rows")
     layout = layout_of_schema(dataset.data.schema)
@@ -394,6 +430,8 @@ def load_labelled_split(
     if other is not None and columns.note is not None and f"text column {columns.text!r}" in columns.note:
         other = None  # the loose match's own line already names it
     dataset = with_columns(dataset, columns, where=where)
+    if carve is None and columns.label is not None and _holds_no_label(dataset, columns.label):
+        raise UnlabelledSplit(where)
     drop_invalid = drop_invalid or data.drop_invalid
     dataset, rows, ignored = _drop_unknown_labels(
         dataset, columns, checkpoint.label_names, where=where, ignore=ignore_unknown_labels,
@@ -415,7 +453,7 @@ def load_labelled_split(
         carve is None and name == "train" and _carved_by_training(raw.splits, trained_on=trained_on)
     )
     training_texts: Sequence[str] | None = None
-    trained_rows = f"a row of the 'train' split of {source}"
+    trained_rows = f"a row of the 'train' split of {described.shown}"
     if carve is not None or whole_training_file:
         kept, carved = stratified_split(
             labelled.labels, fraction=data.validation_fraction, seed=data.split_seed
@@ -429,7 +467,7 @@ def load_labelled_split(
                 raise
             # Evaluated whole, a training file that has changed since is a file like any other: its
             # rows are scored, but which of them were trained on can no longer be told.
-        trained_rows = f"one of the rows of {source} it trained on"
+        trained_rows = f"one of the rows of {described.shown} it trained on"
         if carve is not None:
             side, labelled = (carved, held_out) if carve == "validation" else (kept, trained_split)
             rows = array("q", (rows[row] for row in side))
@@ -454,6 +492,27 @@ def load_labelled_split(
         seen_in_training=seen,
         notes=notes,
     )
+
+
+class UnlabelledSplit(DataError):
+    """The split read has no labels at all."""
+
+    def __init__(self, where: str) -> None:
+        self.unlabelled = (
+            f"{where} has no labels (every row's is empty, or -1 of a ClassLabel: a test set whose labels "
+            "are withheld, as GLUE's are)"
+        )
+        super().__init__(f"{self.unlabelled}; evaluate a split with labels (--split NAME) or a file of them")
+
+
+def _holds_no_label(dataset: Any, label_column: str) -> bool:
+    """Whether every row of `dataset` lacks a label (read a chunk at a time, stopping at the first)."""
+    feature = dataset.features[label_column]
+    for start in range(0, len(dataset), CHUNK_ROWS):
+        values = dataset.select(range(start, min(start + CHUNK_ROWS, len(dataset))))[label_column]
+        if not all(missing_label(feature, value) for value in values):
+            return False
+    return True
 
 
 def _carved_by_training(available: Iterable[str], *, trained_on: bool) -> bool:
@@ -550,7 +609,7 @@ def _is_probability(value: Any) -> bool:
 
 def evaluate(
     checkpoint: LoadedCheckpoint,
-    source: str | None = None,
+    source: str | Any | None = None,
     *,
     split: str | None = None,
     text_column: str | None = None,
@@ -563,9 +622,9 @@ def evaluate(
     drop_invalid: bool = False,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> EvalResult:
-    """Metrics of `checkpoint` on one split of `source` (default: the data it was trained on),
-    with the `errors` most confident mistakes when that is above 0; `on_batch(done, total)` follows
-    the model through the rows."""
+    """Metrics of `checkpoint` on one split of `source` (a path, a Hub dataset name, or a Dataset or
+    DatasetDict; default: the data it was trained on), with the `errors` most confident mistakes when
+    that is above 0; `on_batch(done, total)` follows the model through the rows."""
     default_source = source is None
     moved: tuple[str, ...] = ()
     if source is None:
@@ -573,20 +632,28 @@ def evaluate(
         moved = (note,) if note else ()
         if source:
             moved += _where_the_training_data_is(checkpoint, source)
-    if not source:
+    if source is None or (isinstance(source, str) and not source):
         raise DataError("the checkpoint does not record its data; pass DATA to evaluate on")
-    data = load_labelled_split(
-        checkpoint,
-        source,
-        split=split,
-        text_column=text_column,
-        label_column=label_column,
-        default_source=default_source,
-        encoding=encoding,
-        delimiter=delimiter,
-        drop_invalid=drop_invalid,
-        ignore_unknown_labels=ignore_unknown_labels,
-    )
+
+    def labelled_split(name: str | None) -> LabelledData:
+        return load_labelled_split(
+            checkpoint, source, split=name, text_column=text_column, label_column=label_column,
+            default_source=default_source, encoding=encoding, delimiter=delimiter, drop_invalid=drop_invalid,
+            ignore_unknown_labels=ignore_unknown_labels,
+        )  # fmt: skip
+
+    try:
+        data = labelled_split(split)
+    except UnlabelledSplit as unlabelled:
+        # The split chosen for the user (test) has its labels withheld: the validation split instead.
+        if split is not None:
+            raise
+        try:
+            data = labelled_split("validation")
+        except DataError:
+            raise unlabelled from None
+        note = f"{unlabelled.unlabelled}; evaluated the validation split instead"
+        data = dataclasses.replace(data, notes=(note, *data.notes))
     truth = data.labelled.labels
     stats = PredictionStats()
     probabilities = predict_probabilities(
@@ -602,7 +669,7 @@ def evaluate(
         confidences, [label == guess for label, guess in zip(truth, predicted, strict=True)]
     )
     return EvalResult(
-        source=source,
+        source=source if isinstance(source, str) else f"the {type(source).__name__} given",
         split=data.split,
         n=len(data.labelled),
         accuracy=accuracy(truth, predicted),

@@ -57,6 +57,11 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
         return requested
     if output is not None:
         chosen = SUFFIX_FORMATS.get(output.suffix.lower())
+        if output.suffix.lower() in (".parquet", ".arrow", ".xlsx"):  # read as input, but not written
+            raise DataError(
+                f"attn predict does not write {output.suffix} files; write a csv or jsonl file "
+                f"(-o {output.with_suffix('.csv')}), and convert that"
+            )
         if chosen is None:
             raise DataError(
                 f"cannot tell the format of {output} from its suffix (.jsonl, .ndjson, .json, .csv or "

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.errors import DataError
 from attncli.inference import batched_forward
-from attncli.records import Record, carried_fields
+from attncli.records import Record, carried_fields, record_of
 from attncli.tokenizer import PackedSequences, pack_ids, token_ids
 
 if TYPE_CHECKING:
@@ -64,9 +64,11 @@ def check_texts(texts: Sequence[str]) -> None:
     """Refuse no texts at all, or an empty one (for commands that need a text, as inspect)."""
     if not texts:
         raise DataError("no text given; pass TEXT arguments, --file, or lines on standard input")
-    for position, text in enumerate(texts, start=1):
+    for index, text in enumerate(texts):  # counted from 0, as every result's index is
+        if not isinstance(text, str):
+            raise TypeError(f"text {index} (counting from 0) is {type(text).__name__}, not a str")
         if not text.strip():
-            raise DataError(f"text {position} is empty; give every text at least one word")
+            raise DataError(f"text {index} (counting from 0) is empty; give every text at least one word")
 
 
 def calibrated_probabilities(checkpoint: LoadedCheckpoint, logits: torch.Tensor) -> torch.Tensor:
@@ -198,5 +200,7 @@ def predict(
     """The Python API: one prediction per text, in order (an empty text gets label None)."""
     if isinstance(texts, str):  # a str is a sequence of one-character texts: never what was meant
         raise TypeError("predict takes a list of texts, not one text; pass it in a list: [text]")
-    records = [Record(index=index, text=text) for index, text in enumerate(texts)]
+    # What is not a text (None, NaN: a missing cell of a column; a number) gets label None and a
+    # reason, as such a cell of a file does.
+    records = [record_of(index, value) for index, value in enumerate(texts)]
     return predict_records(checkpoint, records, top_k=top_k, batch_size=batch_size)

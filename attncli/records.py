@@ -10,6 +10,7 @@ import codecs
 import csv
 import functools
 import json
+import math
 import os
 import select
 import stat
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from attncli.arrowfiles import arrow_batches, arrow_rows, arrow_schema, is_saved_dataset, saved_dataset_files
 from attncli.columns import (
     Layout,
     choose_columns,
@@ -332,9 +334,11 @@ def record_shaped(line: str, *, text_column: str | None) -> str | None:
 
 
 def require_input_file(path: Path) -> None:
-    """Refuse a --file that is a folder or does not exist; a pipe (`<(zcat texts.gz)`, /dev/stdin,
-    a named pipe) is read as plain text."""
-    if not path.is_file() and not is_pipe(path):
+    """Refuse a --file that is a folder (but one datasets' save_to_disk wrote) or does not exist; a
+    pipe (`<(zcat texts.gz)`, /dev/stdin, a named pipe) is read as plain text."""
+    if is_saved_dataset(path):
+        saved_dataset_files(path)  # a DatasetDict, or a data file gone: said before the model loads
+    elif not path.is_file() and not is_pipe(path):
         problem = "is a folder" if path.is_dir() else "does not exist"
         raise DataError(f"--file {path} {problem}; pass a text file (one text per line) or a data file")
 
@@ -361,6 +365,10 @@ def from_file(
     is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
     readable_encoding(encoding)  # refused before anything is read
     require_input_file(path)
+    if is_saved_dataset(path):
+        return _arrow_source(
+            path, saved_dataset_files(path), text_column=text_column, trained_column=trained_column
+        )
     suffix = path.suffix.lower()
     if is_pipe(path):
         if suffix in FILE_BUILDERS:
@@ -368,7 +376,7 @@ def from_file(
                 f"--file {path} is a pipe, and a {suffix} file is read more than once (its header "
                 "first); write it to a file and pass that, or pipe plain text (one text per line)"
             )
-    else:  # a pipe is read once: what these checks read first would be lost to it
+    elif suffix != ".arrow":  # a pipe is read once: what these checks read first would be lost to it
         require_readable(path, encoding)
     if delimiter is not None and suffix not in (".csv", ".tsv"):
         raise DataError(f"--delimiter is for csv/tsv files; {path} is not one")
@@ -384,8 +392,12 @@ def from_file(
         return _json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
     if suffix == ".parquet":
         return _parquet_source(path, text_column=text_column, trained_column=trained_column)
+    if suffix == ".arrow":
+        return _arrow_source(path, [path], text_column=text_column, trained_column=trained_column)
     if text_column is not None:
-        raise DataError(f"--text-column needs a data file (csv/tsv/json/jsonl/parquet); {path} is plain text")
+        raise DataError(
+            f"--text-column needs a data file (csv/tsv/json/jsonl/parquet/arrow); {path} is plain text"
+        )
 
     def records() -> Iterator[Record]:
         with path.open("rb") as file:
@@ -452,13 +464,19 @@ def _next_row(rows: Iterator[list[str]]) -> list[str] | None:
         return None
 
 
+def record_of(index: int, value: Any) -> Record:
+    """The record of one value of a text column: a text, a missing one (None, or NaN, as pandas
+    writes a missing cell), or a value of another kind, which gets no label."""
+    return Record(index=index, text=_text_of(value), not_text=_not_text(value))
+
+
 def _text_of(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
 def _not_text(value: Any) -> str | None:
     """A value of the text column that is neither a text nor missing, shown as the file wrote it."""
-    if value is None or isinstance(value, str):
+    if value is None or isinstance(value, str) or (isinstance(value, float) and math.isnan(value)):
         return None
     try:
         shown = json.dumps(value, ensure_ascii=False)
@@ -653,22 +671,50 @@ def _parquet_source(path: Path, *, text_column: str | None, trained_column: str 
         file = parquet.ParquetFile(path)
     except Exception as error:  # pyarrow raises its own error types for a damaged file
         raise DataError(f"could not read {path} as parquet ({error})") from None
-    columns = list(file.schema_arrow.names)
-    column, found = _text_column(layout_of_schema(file.schema_arrow), text_column, trained_column, str(path))
+    return _table_source(
+        str(path), file.schema_arrow, lambda: file.iter_batches(batch_size=CHUNK_RECORDS),
+        count=lambda: file.metadata.num_rows, text_column=text_column, trained_column=trained_column,
+    )  # fmt: skip
+
+
+def _arrow_source(
+    path: Path, files: list[Path], *, text_column: str | None, trained_column: str | None
+) -> RecordSource:
+    """Records of Arrow files: one written by datasets, or those of a folder save_to_disk wrote."""
+    schema = arrow_schema(files)
+    if schema is None:  # a Dataset saved without rows: nothing to read, and no columns
+        return RecordSource(name=str(path), chunks=iter(()), count=lambda: 0)
+    return _table_source(
+        str(path), schema, lambda: arrow_batches(files), count=lambda: arrow_rows(files),
+        text_column=text_column, trained_column=trained_column,
+    )  # fmt: skip
+
+
+def _table_source(
+    name: str,
+    schema: Any,
+    batches: Callable[[], Iterable[Any]],
+    *,
+    count: Callable[[], int],
+    text_column: str | None,
+    trained_column: str | None,
+) -> RecordSource:
+    """Records of a columnar file (parquet, Arrow), read a batch of Arrow rows at a time."""
+    column, found = _text_column(layout_of_schema(schema), text_column, trained_column, name)
 
     def records() -> Iterator[Record]:
         index = 0
-        for batch in file.iter_batches(batch_size=CHUNK_RECORDS):
+        for batch in batches():
             for row in batch.to_pylist():
                 cell = value_at(row, column)
                 yield Record(index=index, text=_text_of(cell), fields=row, not_text=_not_text(cell))
                 index += 1
 
     return RecordSource(
-        name=str(path),
+        name=name,
         chunks=_in_chunks(records()),
-        columns=columns,
+        columns=list(schema.names),
         text_column=column,
         notes=found,
-        count=lambda: file.metadata.num_rows,
+        count=count,
     )

@@ -147,6 +147,19 @@ def load_raw(
     return _whole(dict(loaded))
 
 
+def raw_of_datasets(given: Any) -> RawData:
+    """A Dataset or DatasetDict object (given to the Python API), read as a saved one is."""
+    import datasets
+
+    if isinstance(given, datasets.DatasetDict):
+        return _whole(dict(given))
+    if isinstance(given, datasets.Dataset):
+        return _whole({"train": given})
+    raise TypeError(
+        f"the data must be a path, a Hub dataset name, a Dataset or a DatasetDict, not {type(given).__name__}"
+    )
+
+
 def _offline_hint() -> str | None:
     """What to do when the Hub was not asked because offline mode is on: only the cache is read."""
     set_to = {name: os.environ.get(name, "") for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")}
@@ -179,6 +192,9 @@ def _whole(splits: dict[str, Any]) -> RawData:
     named: dict[str, Any] = {}
     origins: dict[str, Origin] = {}
     for name, dataset in splits.items():
+        # A format set before saving (with_format("numpy"), "torch", "arrow") would hand the columns
+        # over as arrays, tensors or Arrow scalars, where attn reads Python values.
+        dataset = dataset.with_format(None)
         canonical = SPLIT_ALIASES.get(name.lower(), name)
         key = canonical if canonical == name or (canonical not in splits and canonical not in named) else name
         named[key], origins[key] = dataset, Origin(split=name)
@@ -209,6 +225,14 @@ def _require_saved_data_files(path: Path) -> None:
             missing = folder / str(entry.get("filename", "")) if isinstance(entry, dict) else None
             if missing is not None and not missing.is_file():
                 raise DataError(f"{split} lacks its data file {missing.name}; copy or save the dataset again")
+
+
+def holds_one_dataset(path: Path) -> bool:
+    """Whether `path` is one file, or a save_to_disk folder of one Dataset (not a DatasetDict): data
+    that is evaluated whole, since `datasets` calls its one split "train", which it need not be."""
+    if path.is_file():
+        return True
+    return (path / "state.json").is_file() and not (path / "dataset_dict.json").is_file()
 
 
 def _load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:

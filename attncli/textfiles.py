@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from attncli.encodings import is_wide, require_narrow_encoding
+from attncli.encodings import COMPRESSED_MAGIC, is_wide, require_narrow_encoding
 from attncli.errors import DataError
 
 # The separators an export may use instead of the one its suffix promises, in order of preference.
@@ -31,22 +31,22 @@ Quoting = Literal[0, 1, 2, 3]
 DECOMPRESS = {".gz": "gunzip -k", ".bz2": "bunzip2 -k", ".xz": "unxz -k", ".zst": "unzstd", ".zip": "unzip"}
 
 
-# The first bytes of each compressed format, for a compressed file whose name does not say so.
-# bzip2's carry the block size (1 to 9) and then a block's magic, or the end-of-stream one when
-# the file holds nothing.
-COMPRESSED_MAGIC = {
-    re.compile(rb"\x1f\x8b"): ("gzip", "gunzip -c"),
-    re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)"): ("bzip2", "bunzip2 -c"),
-    re.compile(rb"\xfd7zXZ\x00"): ("xz", "unxz -c"),
-    re.compile(rb"\x28\xb5\x2f\xfd"): ("zstd", "unzstd -c"),
-    re.compile(rb"PK\x03\x04"): ("zip", "unzip -p"),
-}
+# Office files, which are zip archives (or, the old ones, binary): saved as CSV, they are data.
+OFFICE_FILES = {
+    ".xlsx": "an Excel workbook", ".xlsm": "an Excel workbook", ".xls": "an Excel workbook",
+    ".ods": "a spreadsheet", ".numbers": "a Numbers spreadsheet", ".docx": "a Word document",
+}  # fmt: skip
 
 
 def require_uncompressed(path: Path) -> None:
     """Refuse a compressed file (train.csv.gz) by name, or by its first bytes where the name does
     not say so (a gzip file named data.csv read as text was 'not valid utf-8; pass --encoding'),
     before its bytes are taken for text."""
+    office = OFFICE_FILES.get(path.suffix.lower())
+    if office is not None:  # zip archives inside: 'run unzip -p' gave XML, not rows
+        raise DataError(
+            f"{path} is {office}, not a data file attn reads; save it as CSV (UTF-8) and pass that"
+        )
     command = DECOMPRESS.get(path.suffix.lower())
     if command is not None:
         raise DataError(

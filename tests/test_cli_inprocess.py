@@ -280,6 +280,30 @@ def test_predict_and_inspect_read_a_utf16_file_as_its_utf8_twin(easy_run, tmp_pa
     assert "café – crème" in out.read_text(encoding="utf-8-sig")  # read in its encoding, written as utf-8
 
 
+def test_predict_and_inspect_read_a_saved_dataset_as_its_parquet_twin(easy_run, tmp_path):
+    """A save_to_disk folder was 'a folder' to predict; an Excel workbook was advised `unzip -p`."""
+    from datasets import Dataset, DatasetDict
+
+    rows = Dataset.from_dict({"id": [7, 8, 9], "text": ["hot soup", None, "a tennis match"]})
+    rows.to_parquet(str(tmp_path / "rows.parquet"))
+    DatasetDict({"test": rows}).with_format("numpy").save_to_disk(str(tmp_path / "saved"))
+    for command in ("predict", "inspect"):
+        want = _ok(command, easy_run, "-f", tmp_path / "rows.parquet", "--json").stdout
+        assert _ok(command, easy_run, "-f", tmp_path / "saved" / "test", "--json").stdout == want
+    _refused(
+        invoke("predict", easy_run, "-f", tmp_path / "saved"), "saved DatasetDict of several splits (test)"
+    )
+    out = tmp_path / "labelled.csv"
+    _ok("predict", easy_run, "-f", tmp_path / "saved" / "test", "-o", out)
+    labelled = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(row["id"], row["label"]) for row in labelled] == [("7", "food"), ("8", ""), ("9", "sport")]
+    (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04" + bytes(100))
+    _refused(
+        invoke("predict", easy_run, "-f", tmp_path / "book.xlsx"),
+        f"{tmp_path / 'book.xlsx'} is an Excel workbook, not a data file attn reads; save it as CSV (UTF-8)",
+    )
+
+
 def test_inspect_json_lines_join_back_to_their_rows_as_predicts_do(easy_run, tmp_path):
     rows = write_jsonl(
         tmp_path / "rows.jsonl",
@@ -392,6 +416,8 @@ def test_a_dash_for_an_output_file_is_standard_output(easy_run, tmp_path, monkey
     # The page alone: the terminal's view would have made it no HTML.
     assert page.stdout.lstrip().startswith("<!DOCTYPE html>") and page.stdout.rstrip().endswith("</html>")
     assert "soup" in page.stdout and "saved" not in page.stderr
+    # Standard output by its device name is the same: it was refused as a file, or mixed with the view.
+    assert _ok("inspect", easy_run, "soup today", "--html", "/dev/stdout").stdout == page.stdout
     picture = _ok("inspect", easy_run, "soup today", "--svg", "-", "--html", tmp_path / "also.html")
     assert picture.stdout.lstrip().startswith("<svg") and (tmp_path / "also.html").is_file()
     _refused(invoke("inspect", easy_run, "soup", "--html", "-", "--svg", "-"), "both ask for standard output")

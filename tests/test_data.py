@@ -68,8 +68,12 @@ def test_split_files_may_each_have_a_format_of_their_own(tmp_path):
     write_jsonl(shards / "train-00001-of-00002.jsonl", make_rows(10, seed=2))
     with pytest.raises(DataError, match=r"the shards of split 'train' mix formats \(.csv, .jsonl\)"):
         load_raw(str(shards))
-    with pytest.raises(DataError, match=r"cannot read .xlsx files \(data.xlsx\); use one of .csv"):
+    with pytest.raises(
+        DataError, match=r"data.xlsx is an Excel workbook, not a data file attn reads; save it as"
+    ):
         load_raw(str(_touched(tmp_path / "data.xlsx")))
+    with pytest.raises(DataError, match=r"cannot read .xml files \(data.xml\); use one of .csv"):
+        load_raw(str(_touched(tmp_path / "data.xml")))
 
 
 def _touched(path: Path) -> Path:
@@ -107,6 +111,23 @@ def test_save_to_disk_folder_with_classlabel_names(tmp_path):
     splits = load_splits(DataConfig(source=str(tmp_path / "disk")))
     assert splits.label_names == ["neg", "pos"]
     assert splits.text_column == "sentence"
+    assert list(splits.splits["validation"].labels) == [0, 1, 0, 1]
+
+
+@pytest.mark.parametrize("kind", ["numpy", "torch", "arrow", "pandas"])
+def test_a_dataset_saved_with_a_format_set_reads_as_one_without(tmp_path, kind):
+    """A format set before save_to_disk (for PyTorch work) handed attn numpy integers, tensors or
+    Arrow scalars: a ValueError or TypeError, exit 1, or every row said to have no text."""
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+    features = Features({"sentence": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
+    rows = Dataset.from_dict(
+        {"sentence": ["bad", "good", "awful", "great"], "label": [0, 1, 0, 1]}, features=features
+    )
+    DatasetDict({"train": rows, "validation": rows}).with_format(kind).save_to_disk(str(tmp_path / kind))
+    splits = load_splits(DataConfig(source=str(tmp_path / kind)))
+    assert splits.label_names == ["neg", "pos"]
+    assert list(splits.splits["train"].texts) == ["bad", "good", "awful", "great"]
     assert list(splits.splits["validation"].labels) == [0, 1, 0, 1]
 
 

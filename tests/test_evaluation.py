@@ -253,9 +253,82 @@ def test_a_single_file_is_evaluated_whole_with_other_column_names(loaded, tmp_pa
     # A split name does not apply to one file: it is still evaluated whole, with a note saying so.
     asked = evaluate(loaded, str(path), split="test")
     assert (asked.split, asked.n, asked.accuracy) == (None, 21, result.accuracy)
-    assert asked.notes == (chosen, "test.csv is a single file, evaluated whole (--split test is for folders)")
+    assert asked.notes == (
+        chosen,
+        "test.csv is a single file, evaluated whole (--split test is for folders of splits)",
+    )
     with pytest.raises(DataError, match="no split 'bogus': test.csv is a single file"):
         evaluate(loaded, str(path), split="bogus")
+
+
+def test_one_saved_dataset_is_evaluated_whole_as_a_single_file_is(loaded, tmp_path):
+    """A Dataset saved alone (save_to_disk of a test split) was headed [train], and --split test
+    found no split 'test'."""
+    from datasets import Dataset
+
+    Dataset.from_list(make_rows(21, seed=9)).with_format("torch").save_to_disk(str(tmp_path / "test"))
+    whole = evaluate(loaded, str(tmp_path / "test"))
+    assert (whole.split, whole.n, whole.notes) == (None, 21, ())
+    asked = evaluate(loaded, str(tmp_path / "test"), split="test")
+    assert (asked.split, asked.n, asked.accuracy) == (None, 21, whole.accuracy)
+    assert asked.notes == (
+        "test is one saved dataset, evaluated whole (--split test is for folders of splits)",
+    )
+
+
+def test_a_test_split_whose_labels_are_withheld_gives_way_to_validation(loaded, tmp_path):
+    """A GLUE-style dataset, its test labels all -1: eval stopped at row 1's missing label, and with
+    --drop-invalid at "every row has no text or no label"."""
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+    features = Features({"text": Value("string"), "label": ClassLabel(names=["food", "sport", "tech"])})
+    rows = make_rows(30, seed=9)
+    labelled = Dataset.from_dict(
+        {"text": [row["text"] for row in rows], "label": [row["label"] for row in rows]},
+        features=Features({"text": Value("string"), "label": Value("string")}),
+    ).cast(features)
+    withheld = Dataset.from_dict(
+        {"text": [row["text"] for row in rows], "label": [-1] * 30}, features=features
+    )
+    DatasetDict({"train": labelled, "validation": labelled, "test": withheld}).save_to_disk(
+        str(tmp_path / "glue")
+    )
+    report = evaluate(loaded, str(tmp_path / "glue"))
+    assert (report.split, report.n) == ("validation", 30)
+    assert report.notes[0] == (
+        f"split 'test' of {tmp_path / 'glue'} has no labels (every row's is empty, or -1 of a ClassLabel: a "
+        "test set whose labels are withheld, as GLUE's are); evaluated the validation split instead"
+    )
+    with pytest.raises(DataError, match=r"GLUE's are\); evaluate a split with labels \(--split NAME\)"):
+        evaluate(loaded, str(tmp_path / "glue"), split="test", drop_invalid=True)
+    # A file whose label column is empty throughout says so too, where row 1 was named.
+    empty = write_csv(tmp_path / "empty.csv", [{**row, "label": ""} for row in rows])
+    with pytest.raises(DataError, match=r"^empty.csv has no labels \(every row's is empty"):
+        evaluate(loaded, str(empty))
+
+
+def test_the_python_api_evaluates_a_dataset_object_as_its_saved_twin(loaded, tmp_path):
+    """A data scientist's Dataset was a TypeError ('expected str, bytes or os.PathLike object')."""
+    from datasets import Dataset, DatasetDict
+
+    rows = Dataset.from_list(_mislabelled(30, wrong=4))
+    rows.save_to_disk(str(tmp_path / "one"))
+    saved = evaluate(loaded, str(tmp_path / "one"), errors=2).to_json()
+    given = evaluate(loaded, rows, errors=2).to_json()
+    assert (given["source"], given["split"]) == ("the Dataset given", None)
+    assert {**given, "source": saved["source"]} == saved
+    both = DatasetDict({"train": rows.select(range(10)), "test": rows})
+    report = evaluate(loaded, both)  # the test split, as for a folder of splits
+    assert (report.source, report.split, report.n, report.accuracy) == (
+        "the DatasetDict given",
+        "test",
+        30,
+        given["accuracy"],
+    )
+    with pytest.raises(DataError, match="^no split 'validation' in the DatasetDict given"):
+        evaluate(loaded, both, split="validation")
+    with pytest.raises(TypeError, match="a Dataset or a DatasetDict, not list$"):
+        evaluate(loaded, [{"text": "soup", "label": "food"}])
 
 
 def test_texts_cut_at_max_length_are_counted_in_a_note(loaded, tmp_path):

@@ -145,8 +145,10 @@ def test_texts_inspected_together_get_the_weights_each_gets_alone(tmp_path, pool
             ), view
             assert batched.truncated_tokens == one.truncated_tokens, view
     assert together[-1].truncated_tokens > 0  # the long text was cut, and batched with short ones
-    with pytest.raises(Exception, match="text 2 is empty"):
+    with pytest.raises(Exception, match=r"^text 1 \(counting from 0\) is empty"):
         inspect_texts(loaded, ["football", "  "])
+    with pytest.raises(TypeError, match=r"^text 0 \(counting from 0\) is NoneType, not a str$"):
+        inspect_text(loaded, None)
     with pytest.raises(TypeError, match="a list of texts, not one text"):
         inspect_texts(loaded, "football")
 

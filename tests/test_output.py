@@ -29,6 +29,11 @@ def test_format_comes_from_the_option_then_json_then_the_suffix():
     assert choose_format("CSV", as_json=False, output=None) == "csv"  # as people type it
     with pytest.raises(DataError, match="--json means --format jsonl"):
         choose_format("csv", as_json=True, output=None)
+    # A data format attn reads but does not write is said to be one ('cannot tell the format').
+    with pytest.raises(
+        DataError, match=r"^attn predict does not write .parquet files; write a csv or jsonl file"
+    ):
+        choose_format(None, as_json=False, output=Path("preds.parquet"))
     with pytest.raises(
         DataError,
         match=r"out.txt from its suffix \(.jsonl, .ndjson, .json, .csv or .tsv\); pass --format table",

@@ -42,6 +42,16 @@ def test_empty_and_blank_texts_get_no_label_and_keep_their_place(loaded):
         (3, "sport", None),
     ]
     assert predictions[1].to_json()["score"] is None and predictions[1].top_k == []
+    # What a data scientist's list holds where a cell was missing (None, NaN), or a number: each gets
+    # its place and a reason, as a file's cells do (NaN was an AttributeError).
+    odd = predict(loaded, ["soup and bread", None, float("nan"), 42, {"text": "x"}])
+    assert [(p.index, p.label, p.reason) for p in odd] == [
+        (0, "food", None),
+        (1, None, "no text in this row"),
+        (2, None, "no text in this row"),
+        (3, None, "42 instead of a text"),
+        (4, None, '{"text": "x"} instead of a text'),
+    ]
 
 
 def test_a_row_whose_text_is_no_string_keeps_its_value_in_the_output(loaded):

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -344,6 +345,83 @@ def test_parquet_rows_keep_their_fields(tmp_path):
         (0, "soup", 1),
         (1, "tennis", 2),
     ]
+
+
+def test_a_saved_dataset_and_its_arrow_files_are_read_as_records_with_their_fields(tmp_path):
+    """A data scientist's save_to_disk folder: predict said 'is a folder', and an .arrow file was
+    read as lines of binary ('not valid utf-8; pass --encoding latin-1': garbage, exit 0)."""
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+    features = Features(
+        {"id": Value("int64"), "sentence": Value("string"), "label": ClassLabel(names=["neg", "pos"])}
+    )
+    rows = Dataset.from_dict(
+        {"id": list(range(2500)), "sentence": [f"text {i}" for i in range(2500)], "label": [0, 1] * 1250},
+        features=features,
+    )
+    rows.save_to_disk(str(tmp_path / "one"), max_shard_size="20KB")  # several data files, in order
+    source = from_file(tmp_path / "one")
+    records = _records(source)
+    assert (source.count(), source.text_column, source.columns) == (
+        2500,
+        "sentence",
+        ["id", "sentence", "label"],
+    )
+    assert [(r.index, r.text, r.fields["id"], r.fields["label"]) for r in records[:2]] == [
+        (0, "text 0", 0, 0),
+        (1, "text 1", 1, 1),
+    ]
+    assert [r.fields["id"] for r in records] == list(range(2500))
+    first = sorted((tmp_path / "one").glob("*.arrow"))[0]
+    assert [r.text for r in _records(from_file(first))] == [
+        r.text for r in records[: from_file(first).count()]
+    ]
+    # A DatasetDict's folder names its splits' folders; a data file gone is named.
+    DatasetDict({"train": rows, "test": rows}).save_to_disk(str(tmp_path / "splits"))
+    with pytest.raises(
+        DataError, match=r"splits is a saved DatasetDict of several splits \(test, train\); pass"
+    ):
+        from_file(tmp_path / "splits")
+    assert [r.text for r in _records(from_file(tmp_path / "splits" / "test"))][:1] == ["text 0"]
+    first.unlink()
+    with pytest.raises(DataError, match=f"one lacks its data file {first.name}; copy or save"):
+        from_file(tmp_path / "one")
+
+
+@pytest.mark.parametrize(
+    ("head", "said", "file_said"),
+    [
+        (
+            b"PK\x03\x04" + bytes(200),
+            "zip-compressed; decompress it first",
+            "zip-compressed, though its name",
+        ),
+        (
+            b"\xff\xff\xff\xff\x50\x01\x00\x00\x10\x00\x00\x00" + bytes(200),
+            "an Arrow file, not text; give",
+            None,
+        ),
+        (b"%PDF-1.7\n" + bytes(range(256)) * 4, "a PDF, not text", None),
+        (
+            bytes(range(256)) * 16,
+            "not text in an 8-bit encoding or UTF-8 (it holds control bytes, such as",
+            None,
+        ),
+    ],
+    ids=["zip", "arrow", "pdf", "controls"],
+)
+def test_binary_data_read_as_text_is_refused_not_advised_an_8bit_encoding(tmp_path, head, said, file_said):
+    """Such bytes were 'not valid utf-8; pass --encoding (latin-1)', which then gave garbage texts."""
+    path = tmp_path / "data.bin"
+    path.write_bytes(head)
+    with pytest.raises(DataError, match=f"^{path} is {re.escape(file_said or said)}"):
+        _records(from_file(path))
+    with pytest.raises(DataError, match=f"^standard input is {re.escape(said)}"):
+        list(_stdin_chunks(_pipe_holding(head), encoding="utf-8"))
+    # Text with a stray control byte or two, and tabs and escapes, is still text.
+    text = tmp_path / "text.txt"
+    text.write_bytes(b"one\ttwo\x1b[1m bold\n" * 50 + b"a stray \x00 byte\n")
+    assert len(_records(from_file(text))) == 51
 
 
 def test_arguments_are_records_in_order():

@@ -156,6 +156,12 @@ def print_json(rows: list[dict[str, Any]]) -> None:
     sys.stdout.flush()
 
 
+# Names of standard output itself: written to as `-` is, in place of the view (`--html /dev/stdout >
+# page.html` was refused as an existing file that is no .html file, and into a pipe was mixed with it).
+STANDARD_OUTPUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+
+
 def is_standard_output(path: Path | None) -> bool:
-    """Whether an output option was given `-`: standard output, as `--file -` is standard input."""
-    return path is not None and str(path) == "-"
+    """Whether an output option was given `-` (standard output, as `--file -` is standard input) or a
+    name of standard output."""
+    return path is not None and str(path) in STANDARD_OUTPUT_NAMES

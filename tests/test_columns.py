@@ -1,0 +1,38 @@
+import pytest
+
+from attncli.columns import Layout, choose_columns
+from attncli.errors import DataError
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        ("premise", "hypothesis", "label"),
+        ("sentence1", "sentence2", "label"),
+        ("question1", "question2", "label"),
+    ],
+)
+def test_a_pair_of_text_columns_is_told_to_be_joined(columns):
+    """NLI and paraphrase data said only 'pass --text-column to name one', which drops the other."""
+    with pytest.raises(DataError) as refused:
+        choose_columns(Layout(columns=columns), where="D", text=None)
+    assert str(refused.value).startswith(
+        "no text column found (pass --text-column to name one); attn classifies one text a row: join "
+        f"{columns[0]!r} and {columns[1]!r} into one text column to classify them together; D has columns"
+    )
+
+
+def test_a_text_column_found_in_a_pair_says_its_pair_is_not_read():
+    chosen = choose_columns(Layout(columns=("question", "passage", "label")), where="D", text=None)
+    assert (chosen.text, chosen.note) == (
+        "question",
+        "D: using text column 'question', chosen by name (--text-column chooses another); its pair 'passage' "
+        "is not read (attn classifies one text a row): join 'question' and 'passage' into one text column to "
+        "classify them together",
+    )
+    # Named by the user: their choice, said nothing of; numbered columns that hold no texts are no pair.
+    assert (
+        choose_columns(Layout(columns=("question", "passage", "label")), where="D", text="passage").note
+        is None
+    )
+    assert choose_columns(Layout(columns=("text", "id1", "id2", "label")), where="D", text=None).note is None
