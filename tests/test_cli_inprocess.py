@@ -636,17 +636,44 @@ def test_more_processes_than_cores_on_the_cpu_is_warned_of(monkeypatch, tmp_path
     launched = []
     monkeypatch.setattr(
         "attncli.cli.train_command.launch_processes",
-        lambda n, args, debug, run_folder: launched.append(n) or 0,
+        lambda n, args, debug, run_folder: launched.append((n, args)) or 0,
     )
     monkeypatch.setattr("attncli.cli.train_command.has_gpu", lambda: False)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     result = invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "--nproc", 4)
-    assert (result.exit_code, launched) == (0, [4])
+    assert (result.exit_code, launched) == (
+        0,
+        [(4, ["train", str(tmp_path / "d.csv"), "--output", str(tmp_path / "run")])],
+    )
     assert result.stderr == (
         "warning: 4 processes on 2 CPU cores: each gets less than a core, so expect the run to be slower "
         "than with fewer processes\n"
     )
     assert invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "--nproc", 2).stderr == ""
+    # Every option reaches the processes as given: a repeated --set once for each value, flags alone.
+    given = ["--set", "train.lr=0.01", "--set", "model.embed_dim=32", "--seed", "3", "--overwrite", "--json"]
+    launched.clear()
+    assert (
+        invoke("train", "data.csv", "-o", "run", "--nproc", 2, "--epochs", 5, "--debug", *given).exit_code
+        == 0
+    )
+    assert launched == [
+        (
+            2,
+            [
+                "train",
+                "data.csv",
+                "--output",
+                "run",
+                *given[:6],
+                "--overwrite",
+                "--epochs",
+                "5",
+                "--json",
+                "--debug",
+            ],
+        )
+    ]
 
 
 def test_train_json_prints_the_runs_record_for_scripts(tmp_path):

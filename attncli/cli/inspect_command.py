@@ -4,8 +4,10 @@ and the same heatmaps saved as HTML or SVG."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -93,21 +95,10 @@ def inspect(
     """Show each text with its tokens coloured by how much the model attends to them."""
 
     def action() -> None:
-        from attncli.inspection import check_view, default_layer, default_view, inspect_texts, record_json
-        from attncli.output import check_output_file
-        from attncli.prediction import no_label_reason
+        from attncli.inspection import check_view, default_layer, default_view
 
         check_inputs(texts or [], file, text_column, delimiter, encoding)
-        if as_json and (html or svg):
-            raise ConfigError("--html and --svg save the heatmaps, which --json does not draw; drop one")
-        if is_standard_output(html) and is_standard_output(svg):
-            raise ConfigError("--html - and --svg - both ask for standard output; send one of them to a file")
-        if html is not None and svg is not None and html.resolve() == svg.resolve():
-            raise ConfigError(f"--html and --svg both name {html}; give each its own file")
-        for written, option, suffixes in ((html, "--html", (".html", ".htm")), (svg, "--svg", (".svg",))):
-            if not is_standard_output(written):
-                refuse_writing_over_input(written, option, texts or [], file)
-                check_output_file(written, option, replaces=suffixes)
+        _check_pages(html, svg, as_json=as_json, texts=texts or [], file=file)
         loaded = load_for_command(checkpoint, device, command="inspect", others=texts or [])
         config = loaded.config.model
         shown_rollout = rollout or default_view(config, layer=layer, pooling=pooling)
@@ -122,48 +113,95 @@ def inspect(
         console = None if page_only else stdout_console(unwrapped_when_piped=True)
         # NO_COLOR keeps color_system: it is read as plain.
         plain = console is None or no_color or console.no_color or not console.is_terminal
-        color_system = None if plain or console is None else console.color_system
-        recorder = _recording_console() if html or svg else None
-        numbered = source.name != "arguments" or len(texts or []) > 1
-        read = with_text = 0
-        # Records in pieces of a few batches: each piece's texts go through the model together, as
-        # predict's do, and are shown before the next piece (a chunk of a file is 2,048 records, which
-        # held every text's weights and showed nothing for seconds).
-        pieces = (chunk[start : start + INSPECT_SHOWN_RECORDS] for chunk in source.chunks
-                  for start in range(0, len(chunk), INSPECT_SHOWN_RECORDS))  # fmt: skip
-        for chunk in pieces:
-            usable = [record for record in chunk if record.text is not None and record.text.strip()]
-            read, with_text = read + len(chunk), with_text + len(usable)
-            found = []
-            if usable:
-                found = inspect_texts(
-                    loaded, [record.text or "" for record in usable], layer=shown_layer, head=head,
-                    rollout=shown_rollout, pooling=pooling, words=words,
-                )  # fmt: skip
-            inspections = {record.index: inspection for record, inspection in zip(usable, found, strict=True)}
-            for record in chunk:
-                inspection = inspections.get(record.index)
-                if inspection is None:
-                    if as_json:
-                        print_json([record_json(record, None, text_column=source.text_column)])
-                    else:
-                        reason = no_label_reason(record)
-                        if console is not None:
-                            console.print(f"#{record.index}  ({reason})", style="attn.muted")
-                        if recorder is not None:  # the saved picture keeps it too: no gaps in numbering
-                            recorder.print(f"#{record.index}  ({reason})", style="attn.muted")
-                    continue
-                if as_json:
-                    print_json([record_json(record, inspection, text_column=source.text_column)])
-                    continue
-                _show_inspection(
-                    console, recorder, inspection, color_system, record.index if numbered else None
-                )
+        shown = _Shown(
+            console=console, recorder=_recording_console() if html or svg else None, as_json=as_json,
+            color_system=None if plain or console is None else console.color_system,
+            numbered=source.name != "arguments" or len(texts or []) > 1, text_column=source.text_column,
+        )  # fmt: skip
+        view = {
+            "layer": shown_layer,
+            "head": head,
+            "rollout": shown_rollout,
+            "pooling": pooling,
+            "words": words,
+        }
+        read, with_text = _inspect_records(loaded, source.chunks, view, shown)
         require_some_text(source, records=read, without_text=read - with_text)
-        if recorder is not None:
-            _save_recording(recorder, html=html, svg=svg)
+        if shown.recorder is not None:
+            _save_recording(shown.recorder, html=html, svg=svg)
 
     run_command(action, debug=debug)
+
+
+def _check_pages(
+    html: Path | None, svg: Path | None, *, as_json: bool, texts: list[str], file: Path | None
+) -> None:
+    """Refuse --html and --svg files that cannot be written as asked, before the model loads."""
+    from attncli.output import check_output_file
+
+    if as_json and (html or svg):
+        raise ConfigError("--html and --svg save the heatmaps, which --json does not draw; drop one")
+    if is_standard_output(html) and is_standard_output(svg):
+        raise ConfigError("--html - and --svg - both ask for standard output; send one of them to a file")
+    if html is not None and svg is not None and html.resolve() == svg.resolve():
+        raise ConfigError(f"--html and --svg both name {html}; give each its own file")
+    for written, option, suffixes in ((html, "--html", (".html", ".htm")), (svg, "--svg", (".svg",))):
+        if not is_standard_output(written):
+            refuse_writing_over_input(written, option, texts, file)
+            check_output_file(written, option, replaces=suffixes)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """Where and how each record's heatmap goes: the terminal (None for --html - or --svg -), the
+    recording for --html and --svg, or JSON lines."""
+
+    console: Any
+    recorder: Any
+    as_json: bool
+    color_system: str | None
+    numbered: bool
+    text_column: str | None
+
+
+def _inspect_records(
+    loaded: Any, chunks: Iterable[list[Any]], view: dict[str, Any], shown: _Shown
+) -> tuple[int, int]:
+    """Inspect and show every record, in order; how many were read, and how many had a text.
+    Records go in pieces of a few batches: each piece's texts go through the model together, as
+    predict's do, and are shown before the next piece (a chunk of a file is 2,048 records, which
+    held every text's weights and showed nothing for seconds)."""
+    from attncli.inspection import inspect_texts
+
+    read = with_text = 0
+    pieces = (chunk[start : start + INSPECT_SHOWN_RECORDS] for chunk in chunks
+              for start in range(0, len(chunk), INSPECT_SHOWN_RECORDS))  # fmt: skip
+    for piece in pieces:
+        usable = [record for record in piece if record.text is not None and record.text.strip()]
+        read, with_text = read + len(piece), with_text + len(usable)
+        found = inspect_texts(loaded, [record.text or "" for record in usable], **view) if usable else []
+        inspections = {record.index: inspection for record, inspection in zip(usable, found, strict=True)}
+        for record in piece:
+            _show_record(record, inspections.get(record.index), shown)
+    return read, with_text
+
+
+def _show_record(record: Any, inspection: Any, shown: _Shown) -> None:
+    """One record's heatmap, its JSON line, or, for a record without a text, why it has none."""
+    from attncli.inspection import record_json
+    from attncli.prediction import no_label_reason
+
+    if shown.as_json:
+        print_json([record_json(record, inspection, text_column=shown.text_column)])
+    elif inspection is None:
+        reason = no_label_reason(record)
+        if shown.console is not None:
+            shown.console.print(f"#{record.index}  ({reason})", style="attn.muted")
+        if shown.recorder is not None:  # the saved picture keeps it too: no gaps in numbering
+            shown.recorder.print(f"#{record.index}  ({reason})", style="attn.muted")
+    else:
+        index = record.index if shown.numbered else None
+        _show_inspection(shown.console, shown.recorder, inspection, shown.color_system, index)
 
 
 def _recording_console():

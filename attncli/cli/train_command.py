@@ -123,27 +123,17 @@ def train(
 ) -> None:
     """Train a tokenizer and an attention classifier; the best epoch goes to OUTPUT/best."""
     config = run_command(lambda: _one_config_file(config_files), debug=debug)
+    # The run's settings as given on the command line (None: not given), each under its option.
+    settings: dict[str, Any] = {
+        "--output": output, "--config": config, "--set": set_values, "--text-column": text_column,
+        "--label-column": label_column, "--encoding": encoding, "--delimiter": delimiter,
+        "--batch-size": batch_size, "--lr": lr, "--max-length": max_length, "--device": device,
+        "--precision": precision, "--seed": seed, "--overwrite": overwrite or None,
+    }  # fmt: skip
     if nproc is not None and nproc > 1:
-        options: dict[str, Any] = {
-            "--output": output, "--resume": resume, "--config": config, "--text-column": text_column,
-            "--label-column": label_column, "--encoding": encoding, "--delimiter": delimiter,
-            "--epochs": epochs, "--batch-size": batch_size, "--lr": lr,
-            "--max-length": max_length, "--device": device, "--precision": precision, "--seed": seed,
-        }  # fmt: skip
-        arguments = ["train", *([data] if data else [])]
-        arguments += [
-            str(item) for flag, value in options.items() if value is not None for item in (flag, value)
-        ]
-        arguments += [item for value in set_values or [] for item in ("--set", value)]
-        arguments += ["--overwrite"] * overwrite + ["--json"] * as_json + ["--debug"] * debug
-        cores = os.cpu_count() or 1
-        if nproc > cores and device in (None, "auto", "cpu") and not has_gpu():
-            typer.echo(
-                f"warning: {nproc} processes on {cores} CPU cores: each gets less than a core, so expect the "
-                "run to be slower than with fewer processes",
-                err=True,
-            )
-        raise typer.Exit(launch_processes(nproc, arguments, debug=debug, run_folder=output or resume))
+        given = {**settings, "--resume": resume, "--epochs": epochs, "--json": as_json or None}
+        arguments = ["train", *([data] if data else []), *_as_arguments({**given, "--debug": debug or None})]
+        raise typer.Exit(_launch(nproc, arguments, device=device, debug=debug, run_folder=output or resume))
 
     reporters: list[Any] = []  # the run's progress reporter, once made: it knows whether training began
 
@@ -172,13 +162,7 @@ def train(
         from attncli.train import train as run_training
 
         if resume is not None:
-            others: dict[str, Any] = {
-                "--output": output, "--config": config, "--set": set_values, "--text-column": text_column,
-                "--label-column": label_column, "--encoding": encoding, "--delimiter": delimiter,
-                "--batch-size": batch_size, "--lr": lr, "--max-length": max_length, "--device": device,
-                "--precision": precision, "--seed": seed, "--overwrite": overwrite or None,
-            }  # fmt: skip
-            given = [name for name, value in others.items() if value is not None and value != []]
+            given = [name for name, value in settings.items() if value is not None and value != []]
             if given:
                 raise ConfigError(
                     f"--resume takes the data and settings saved in OUTPUT/last, so {', '.join(given)} "
@@ -239,6 +223,34 @@ def _interrupted_before_training(output: Path | None, resume: Path | None, again
     if output is None:
         return "interrupted"
     return f"interrupted before training began; nothing was written, and {output} is as it was"
+
+
+def _as_arguments(options: dict[str, Any]) -> list[str]:
+    """Command-line arguments that give `options` again: a flag for True, the option once for each
+    value of a list (--set), nothing for None."""
+    arguments: list[str] = []
+    for flag, value in options.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if item is True:
+                arguments.append(flag)
+            elif item is not None:
+                arguments += [flag, str(item)]
+    return arguments
+
+
+def _launch(
+    nproc: int, arguments: list[str], *, device: str | None, debug: bool, run_folder: Path | None
+) -> int:
+    """`attn train` on `nproc` processes, with a warning where they are more than the CPU's cores."""
+    cores = os.cpu_count() or 1
+    if nproc > cores and device in (None, "auto", "cpu") and not has_gpu():
+        typer.echo(
+            f"warning: {nproc} processes on {cores} CPU cores: each gets less than a core, so expect the "
+            "run to be slower than with fewer processes",
+            err=True,
+        )
+    return launch_processes(nproc, arguments, debug=debug, run_folder=run_folder)
 
 
 @contextlib.contextmanager
