@@ -280,6 +280,20 @@ def test_predict_and_inspect_read_a_utf16_file_as_its_utf8_twin(easy_run, tmp_pa
     assert "café – crème" in out.read_text(encoding="utf-8-sig")  # read in its encoding, written as utf-8
 
 
+def test_an_input_refused_as_it_is_first_read_leaves_the_table_unprinted(easy_run, tmp_path):
+    """The table's header was printed above the error line."""
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("caf\xe9 au lait\n".encode("latin-1"))
+    refused = invoke("predict", easy_run, "-f", latin)
+    _refused(refused, "line 1 of")
+    assert refused.stdout == ""
+    assert (
+        _ok("predict", easy_run, "-f", tmp_path / "latin.txt", "--encoding", "latin-1")
+        .stdout.lstrip()
+        .startswith("#")
+    )
+
+
 def test_predict_and_inspect_read_a_saved_dataset_as_its_parquet_twin(easy_run, tmp_path):
     """A save_to_disk folder was 'a folder' to predict; an Excel workbook was advised `unzip -p`."""
     from datasets import Dataset, DatasetDict

@@ -133,11 +133,18 @@ def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, strea
     # Texts are cut to the terminal's width; piped into a file or a pager, they are kept whole.
     width = console.width if console.is_terminal else 1 << 20
     layout = prediction_layout(label_names, top_k=top_k, width=width)
-    console.print(render_prediction_header(layout))
+    # The header comes with the first results, so an input refused as it is first read (binary, in
+    # another encoding) leaves standard output empty, not a header over an error.
+    headed = False
     for predictions in chunks:
+        if not headed:
+            console.print(render_prediction_header(layout))
+            headed = True
         for prediction in predictions:
             console.print(render_prediction_row(prediction, layout))
         stream.flush()
+    if not headed:  # no input at all: the empty table
+        console.print(render_prediction_header(layout))
 
 
 def _report_prediction_stats(stats, *, max_length: int) -> None:
