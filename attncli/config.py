@@ -64,7 +64,7 @@ def _require_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 @dataclass(frozen=True)
 class DataConfig:
     source: str | None = None
-    """The dataset: a Hugging Face Hub name, a csv/tsv/json/jsonl/parquet file, or a folder."""
+    """The dataset: a Hugging Face Hub name, a csv/tsv/json/jsonl/parquet/arrow file, or a folder."""
     config: str | None = None
     """The Hub dataset's configuration name, for datasets that have several."""
     text_column: str | None = None

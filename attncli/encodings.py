@@ -21,37 +21,44 @@ COMPRESSED_MAGIC = {
     re.compile(rb"\x28\xb5\x2f\xfd"): ("zstd", "unzstd -c"),
     re.compile(rb"PK\x03\x04"): ("zip", "unzip -p"),
 }
-# The first bytes of other files that are not text, which would be read a "line" at a time.
+# Office Open XML files (.xlsx, .docx) are zip archives whose first entry is this one.
+OFFICE_ZIP = re.compile(rb"PK\x03\x04[\x00-\xff]{26}\[Content_Types\]\.xml")
+OFFICE_UNDER_ANOTHER_NAME = "an Office document (such as an Excel workbook) under another name"
+SAVE_AS_CSV = "save it as CSV (UTF-8) and pass that"
+# The first bytes of other files that are not text, and what to do with each: whole signatures, so
+# that a text that happens to begin "PAR1" or "%PDF" is still a text.
 BINARY_MAGIC = {
-    re.compile(rb"ARROW1|\xff\xff\xff\xff[\x00-\xff]{4}\x10\x00\x00\x00"): "an Arrow file",
-    re.compile(rb"PAR1"): "a parquet file",
-    re.compile(rb"%PDF-"): "a PDF",
-    re.compile(rb"\xd0\xcf\x11\xe0"): "an old Office document (.xls, .doc)",
+    re.compile(rb"ARROW1\x00\x00|\xff\xff\xff\xff[\x00-\xff]{4}\x10\x00\x00\x00"): (
+        "an Arrow file",
+        "give it the suffix .arrow, or pass the folder save_to_disk wrote",
+    ),
+    re.compile(rb"PAR1[\x00-\xff]*\x00"): ("a parquet file", "give it the suffix .parquet"),
+    re.compile(rb"%PDF-\d\.\d"): ("a PDF", "export its texts to a text or csv file"),
+    re.compile(rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"): ("an old Office document (.xls, .doc)", SAVE_AS_CSV),
 }
-# A share of control bytes (zero and the others text does not use: not tab, line ends, form feed or
-# escape) that text in an 8-bit encoding or UTF-8 never has, and binary data has.
-BINARY_CONTROLS = 0.01
-CONTROL_BYTES = bytes(range(0x20)).translate(None, b"\t\n\x0b\x0c\r\x1b")
+# Zero bytes that text in an 8-bit encoding or UTF-8 never holds, and binary data does; other control
+# bytes are text's own (a Hive table's \x01 delimiter, ISO-2022's shifts).
+BINARY_ZEROS = 4
 
 
 def not_text(head: bytes) -> str | None:
     """What bytes starting with `head` are where they are plainly not text in an 8-bit encoding or
-    UTF-8 (compressed, a known binary format, or control bytes such as zero, which such text all but
-    never holds), with what to do; None where they may be text."""
+    UTF-8 (compressed, a known binary format, or zero bytes), with what to do; None where they may
+    be text."""
+    if OFFICE_ZIP.match(head):
+        return f"{OFFICE_UNDER_ANOTHER_NAME}, not text; {SAVE_AS_CSV}"
     for magic, (kind, decompress) in COMPRESSED_MAGIC.items():
         if magic.match(head):
             return f"{kind}-compressed; decompress it first (run {decompress} on it, or pipe it through that)"
-    for magic, kind in BINARY_MAGIC.items():
+    for magic, (kind, remedy) in BINARY_MAGIC.items():
         if magic.match(head):
-            return (
-                f"{kind}, not text; give the file its format's suffix (.arrow, .parquet), or export its texts"
-            )
-    controls = len(head) - len(head.translate(None, CONTROL_BYTES))
-    if head and controls >= max(4, BINARY_CONTROLS * len(head)):
+            return f"{kind}, not text; {remedy}"
+    zeros = head.count(0)
+    if zeros >= BINARY_ZEROS:
         return (
-            "not text in an 8-bit encoding or UTF-8 (it holds control bytes, such as zero): binary data, or "
-            "UTF-16 without a byte-order mark; pass --encoding utf-16le (or utf-16be) if it is UTF-16, else "
-            "a text, csv/tsv, json/jsonl, parquet or arrow file"
+            f"not text in an 8-bit encoding or UTF-8 (its first {len(head):,} bytes hold {zeros:,} zero "
+            "bytes): binary data, or UTF-16 without a byte-order mark; pass --encoding utf-16le (or "
+            "utf-16be) if it is UTF-16, else a text, csv/tsv, json/jsonl, parquet or arrow file"
         )
     return None
 

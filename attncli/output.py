@@ -28,6 +28,9 @@ from attncli.tokenizer import LONE_SURROGATE, readable_text
 
 FORMATS = ("table", "jsonl", "json", "csv", "tsv")
 # A .json file is read whole by most tools (json.load, pandas.read_json): it gets one JSON array.
+# Data formats read as input but not written: a csv or jsonl written under such a name would be
+# taken for one by the next tool to open it.
+UNWRITTEN_SUFFIXES = (".parquet", ".arrow", ".xlsx", ".xls")
 SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "json", ".ndjson": "jsonl"}
 
 
@@ -36,6 +39,11 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
     requested = requested.lower() if requested is not None else None
     if requested is not None and requested not in FORMATS:
         raise DataError(f"--format must be one of {', '.join(FORMATS)}, not {requested!r}")
+    if output is not None and output.suffix.lower() in UNWRITTEN_SUFFIXES:  # whatever the format asked
+        raise DataError(
+            f"attn predict does not write {output.suffix} files; write a csv or jsonl file "
+            f"(-o {output.with_suffix('.csv')}), and convert that"
+        )
     if as_json:
         if requested not in (None, "jsonl"):
             raise DataError(f"--json means --format jsonl; drop one of --json and --format {requested}")
@@ -57,11 +65,6 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
         return requested
     if output is not None:
         chosen = SUFFIX_FORMATS.get(output.suffix.lower())
-        if output.suffix.lower() in (".parquet", ".arrow", ".xlsx"):  # read as input, but not written
-            raise DataError(
-                f"attn predict does not write {output.suffix} files; write a csv or jsonl file "
-                f"(-o {output.with_suffix('.csv')}), and convert that"
-            )
         if chosen is None:
             raise DataError(
                 f"cannot tell the format of {output} from its suffix (.jsonl, .ndjson, .json, .csv or "

@@ -276,7 +276,7 @@ def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = Tr
         decides = "the tokenizer in tokenizer.path is used as it is"
         why |= {f"tokenizer.{name}": decides for name in ("kind", "vocab_size", "min_frequency", "lowercase")}
     source = Path(config.data.source or "")
-    if FILE_BUILDERS.get(source.suffix.lower()) in ("json", "parquet"):
+    if FILE_BUILDERS.get(source.suffix.lower()) in ("json", "parquet", "arrow"):
         why["data.delimiter"] = f"{source.name} is not a csv/tsv file"
     if config.data.source and (names_a_local_path(config.data.source) or source.expanduser().exists()):
         why["data.config"] = "it names a configuration of a Hub dataset, and the data is a local path"

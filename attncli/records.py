@@ -1,8 +1,8 @@
 """The texts `attn predict` and `attn inspect` read: command-line arguments, a plain text file (one
-text per line), a dataset file (csv/tsv/json/jsonl/parquet, its other columns carried along), or
-standard input, read as it arrives. One record per input line or row, numbered from 0, in order;
-lines end at "\\n" (or "\\r\\n") only. Plain Python readers: no `datasets`, no type guessing, so
-an id such as "007" comes back as it went in."""
+text per line), a dataset file (csv/tsv/json/jsonl/parquet/arrow, or a save_to_disk folder; its
+other columns carried along), or standard input, read as it arrives. One record per input line or
+row, numbered from 0, in order; lines end at "\\n" (or "\\r\\n") only. Plain Python readers: no
+`datasets`, no type guessing, so an id such as "007" comes back as it went in."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import codecs
 import csv
 import functools
 import json
-import math
 import os
 import select
 import stat
@@ -376,7 +375,7 @@ def from_file(
                 f"--file {path} is a pipe, and a {suffix} file is read more than once (its header "
                 "first); write it to a file and pass that, or pipe plain text (one text per line)"
             )
-    elif suffix != ".arrow":  # a pipe is read once: what these checks read first would be lost to it
+    else:  # a pipe is read once: what these checks read first would be lost to it
         require_readable(path, encoding)
     if delimiter is not None and suffix not in (".csv", ".tsv"):
         raise DataError(f"--delimiter is for csv/tsv files; {path} is not one")
@@ -464,6 +463,18 @@ def _next_row(rows: Iterator[list[str]]) -> list[str] | None:
         return None
 
 
+def _is_missing(value: Any) -> bool:
+    """None, a NaN of any float type (Python's, numpy's), or pandas' NA: what a missing cell becomes."""
+    if value is None:
+        return True
+    if isinstance(value, (str, bytes, list, dict)):
+        return False
+    try:
+        return bool(value != value)  # only NaN differs from itself
+    except (TypeError, ValueError):  # pandas' NA has no truth value; an array has none either
+        return type(value).__name__ == "NAType"
+
+
 def record_of(index: int, value: Any) -> Record:
     """The record of one value of a text column: a text, a missing one (None, or NaN, as pandas
     writes a missing cell), or a value of another kind, which gets no label."""
@@ -476,8 +487,10 @@ def _text_of(value: Any) -> str | None:
 
 def _not_text(value: Any) -> str | None:
     """A value of the text column that is neither a text nor missing, shown as the file wrote it."""
-    if value is None or isinstance(value, str) or (isinstance(value, float) and math.isnan(value)):
+    if isinstance(value, str) or _is_missing(value):
         return None
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):  # a numpy number: as Python's
+        value = value.item()
     try:
         shown = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):

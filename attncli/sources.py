@@ -37,7 +37,9 @@ from attncli.textfiles import (
 
 # File suffix -> the `datasets` builder that reads it.
 FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
-FILE_BUILDERS |= {".parquet": "parquet"}
+FILE_BUILDERS |= {".parquet": "parquet", ".arrow": "arrow"}
+# Formats whose files are binary: no text encoding, no lines.
+BINARY_BUILDERS = ("parquet", "arrow")
 # A shard of a split as the Hub names it: train-00000-of-00002.parquet, or with the fingerprint of its
 # data, as `push_to_hub` of older datasets versions wrote it: train-00000-of-00002-6d3c0a9e1f2b4c5d.parquet.
 SHARD = re.compile(r"-(?P<index>\d{5})-of-(?P<total>\d{5})(?P<fingerprint>-[0-9a-f]{16})?$")
@@ -437,7 +439,7 @@ def _load_file(
     import datasets
 
     builder = FILE_BUILDERS[path.suffix.lower()]
-    extra: dict[str, Any] = {} if builder == "parquet" else {"encoding": encoding}
+    extra: dict[str, Any] = {} if builder in BINARY_BUILDERS else {"encoding": encoding}
     if delimiter is not None:
         names = next(
             csv.reader([header_line(path, encoding=encoding)], delimiter=delimiter, quoting=quoting), []
@@ -557,7 +559,7 @@ def _read_error(
         )
     if _holds_no_rows(path, builder):  # each reader said so its own way: StopIteration, "BatchSize ..."
         return DataError(f"{path.name} is empty (no rows); give it labelled rows")
-    decoding = _decoding_error(path, encoding) if builder != "parquet" else None
+    decoding = _decoding_error(path, encoding) if builder not in BINARY_BUILDERS else None
     if decoding is not None:  # `datasets` hides a decoding error behind a generic one
         return decoding
     ragged = (
@@ -582,6 +584,10 @@ def _holds_no_rows(path: Path, builder: str) -> bool:
             import pyarrow.parquet as parquet  # type: ignore[import-untyped]
 
             return bool(parquet.ParquetFile(path).metadata.num_rows == 0)  # `datasets` reads it so
+        if builder == "arrow":
+            from attncli.arrowfiles import arrow_rows
+
+            return arrow_rows([path]) == 0
         with path.open("rb") as file:  # a UTF-8 byte-order mark alone, as editors save it, is no row
             return not file.read(1 << 16).removeprefix(codecs.BOM_UTF8).strip() and not file.read(1)
     except Exception:  # unreadable as parquet, or at all: the other checks name why

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from attncli.encodings import COMPRESSED_MAGIC, is_wide, require_narrow_encoding
+from attncli.encodings import (
+    COMPRESSED_MAGIC,
+    OFFICE_UNDER_ANOTHER_NAME,
+    OFFICE_ZIP,
+    SAVE_AS_CSV,
+    is_wide,
+    require_narrow_encoding,
+)
 from attncli.errors import DataError
 
 # The separators an export may use instead of the one its suffix promises, in order of preference.
@@ -31,6 +38,8 @@ Quoting = Literal[0, 1, 2, 3]
 DECOMPRESS = {".gz": "gunzip -k", ".bz2": "bunzip2 -k", ".xz": "unxz -k", ".zst": "unzstd", ".zip": "unzip"}
 
 
+# Data files that are binary, with no text encoding and no lines.
+BINARY_SUFFIXES = (".parquet", ".arrow")
 # Office files, which are zip archives (or, the old ones, binary): saved as CSV, they are data.
 OFFICE_FILES = {
     ".xlsx": "an Excel workbook", ".xlsm": "an Excel workbook", ".xls": "an Excel workbook",
@@ -44,19 +53,19 @@ def require_uncompressed(path: Path) -> None:
     before its bytes are taken for text."""
     office = OFFICE_FILES.get(path.suffix.lower())
     if office is not None:  # zip archives inside: 'run unzip -p' gave XML, not rows
-        raise DataError(
-            f"{path} is {office}, not a data file attn reads; save it as CSV (UTF-8) and pass that"
-        )
+        raise DataError(f"{path} is {office}, not a data file attn reads; {SAVE_AS_CSV}")
     command = DECOMPRESS.get(path.suffix.lower())
     if command is not None:
         raise DataError(
             f"{path} is compressed ({path.suffix}), and attn reads data files uncompressed; run "
             f"`{command} {path}` and pass the file it gives"
         )
-    if path.suffix.lower() == ".parquet" or not path.is_file():
+    if path.suffix.lower() in BINARY_SUFFIXES or not path.is_file():
         return  # parquet's own pages may be compressed; a pipe is read once
     with path.open("rb") as file:
-        head = file.read(16)
+        head = file.read(64)
+    if OFFICE_ZIP.match(head):  # a zip too, whose unzip gives XML, not rows
+        raise DataError(f"{path} is {OFFICE_UNDER_ANOTHER_NAME}, not a data file attn reads; {SAVE_AS_CSV}")
     for magic, (kind, decompress) in COMPRESSED_MAGIC.items():
         if magic.match(head):
             raise DataError(
@@ -67,9 +76,9 @@ def require_uncompressed(path: Path) -> None:
 
 def require_readable(path: Path, encoding: str) -> None:
     """Refuse, before reading it, a data file attn cannot read as it stands: a compressed one, or a
-    UTF-16/32 one read as another encoding (a parquet file is binary: it has no text encoding)."""
+    UTF-16/32 one read as another encoding (parquet and Arrow files are binary: no text encoding)."""
     require_uncompressed(path)
-    if path.suffix.lower() != ".parquet":
+    if path.suffix.lower() not in BINARY_SUFFIXES:
         require_narrow_encoding(path, encoding)
 
 
@@ -499,7 +508,7 @@ class Origin:
         """Row `row` (from 0) of the split as a place in the file: "line 5 of train.csv"."""
         row = self.rows[row] if self.rows is not None else row
         suffix = self.path.suffix.lower() if self.path is not None else ""
-        if self.path is None or suffix == ".parquet" or (suffix == ".json" and is_json_array(self.path)):
+        if self.path is None or suffix in BINARY_SUFFIXES or (suffix == ".json" and is_json_array(self.path)):
             where = f"split {self.split!r}" if self.path is None else str(self.path)
             return f"row {row + 1} of {where} (counting from 1)"
         if suffix in (".csv", ".tsv"):

@@ -304,6 +304,11 @@ def test_predict_and_inspect_read_a_saved_dataset_as_its_parquet_twin(easy_run, 
     for command in ("predict", "inspect"):
         want = _ok(command, easy_run, "-f", tmp_path / "rows.parquet", "--json").stdout
         assert _ok(command, easy_run, "-f", tmp_path / "saved" / "test", "--json").stdout == want
+        # --text-column auto finds the column, as --set data.text_column=auto does in training.
+        assert (
+            _ok(command, easy_run, "-f", tmp_path / "rows.parquet", "--text-column", "auto", "--json").stdout
+            == want
+        )
     _refused(
         invoke("predict", easy_run, "-f", tmp_path / "saved"), "saved DatasetDict of several splits (test)"
     )
@@ -426,6 +431,10 @@ def test_a_dash_for_an_output_file_is_standard_output(easy_run, tmp_path, monkey
     predicted = _ok("predict", easy_run, "soup today", "-o", "-", "--format", "csv")
     assert predicted.stdout.splitlines()[0].startswith("index,text,label,score,")
     assert "soup today" in predicted.stdout and "wrote" not in predicted.stderr
+    assert (
+        _ok("predict", easy_run, "soup today", "-o", "/dev/stdout", "--format", "csv").stdout
+        == predicted.stdout
+    )
     page = _ok("inspect", easy_run, "soup today", "--html", "-")
     # The page alone: the terminal's view would have made it no HTML.
     assert page.stdout.lstrip().startswith("<!DOCTYPE html>") and page.stdout.rstrip().endswith("</html>")

@@ -1,6 +1,6 @@
 import pytest
 
-from attncli.columns import Layout, choose_columns
+from attncli.columns import Layout, _text_pair, choose_columns
 from attncli.errors import DataError
 
 
@@ -36,3 +36,5 @@ def test_a_text_column_found_in_a_pair_says_its_pair_is_not_read():
         is None
     )
     assert choose_columns(Layout(columns=("text", "id1", "id2", "label")), where="D", text=None).note is None
+    assert _text_pair(Layout(columns=("id1", "id2", "label"))) is None
+    assert _text_pair(Layout(columns=("Sentence A", "sentence B", "label"))) == ("Sentence A", "sentence B")

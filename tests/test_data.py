@@ -131,6 +131,25 @@ def test_a_dataset_saved_with_a_format_set_reads_as_one_without(tmp_path, kind):
     assert list(splits.splits["validation"].labels) == [0, 1, 0, 1]
 
 
+def test_arrow_files_are_data_files_as_parquet_files_are(tmp_path):
+    """An .arrow file (as datasets writes one) was 'cannot read .arrow files' to train and eval."""
+    import shutil
+
+    from datasets import Dataset
+
+    from attncli.sources import load_raw
+
+    Dataset.from_list(make_rows(40)).save_to_disk(str(tmp_path / "saved"))
+    arrow = next((tmp_path / "saved").glob("*.arrow"))
+    (tmp_path / "splits").mkdir()
+    shutil.copy(arrow, tmp_path / "splits" / "train.arrow")
+    shutil.copy(arrow, tmp_path / "splits" / "validation.arrow")
+    splits = load_splits(DataConfig(source=str(tmp_path / "splits")))
+    assert (len(splits.splits["train"]), len(splits.splits["validation"])) == (40, 40)
+    assert list(splits.splits["train"].texts) == [row["text"] for row in make_rows(40)]
+    assert len(load_raw(str(arrow)).splits["train"]) == 40
+
+
 def test_splits_of_a_saved_dataset_that_attn_does_not_use_are_said_to_be_left_out(tmp_path):
     """A DatasetDict with `holdout` and `eval` splits: they were dropped without a word."""
     from datasets import Dataset, DatasetDict
@@ -986,8 +1005,8 @@ def test_a_tab_separated_txt_file_is_told_to_be_renamed_tsv(tmp_path):
     with pytest.raises(DataError) as caught:
         load_splits(DataConfig(source=str(path), encoding="utf-16"))
     assert str(caught.value) == (
-        "cannot read .txt files (train.txt); use one of .csv, .tsv, .json, .jsonl, .ndjson, .parquet (its "
-        'first line holds tabs, as Excel\'s "Unicode Text" saves a table: rename it train.tsv)'
+        "cannot read .txt files (train.txt); use one of .csv, .tsv, .json, .jsonl, .ndjson, .parquet, .arrow "
+        '(its first line holds tabs, as Excel\'s "Unicode Text" saves a table: rename it train.tsv)'
     )
     path.rename(tmp_path / "train.tsv")
     assert (

@@ -7,7 +7,8 @@ from conftest import make_rows, write_csv, write_jsonl
 
 from attncli.checkpoint import load_checkpoint
 from attncli.errors import DataError
-from attncli.evaluation import choose_split, evaluate
+from attncli.eval_split import choose_split
+from attncli.evaluation import evaluate
 
 JSON_KEYS = {
     "checkpoint", "source", "split", "n", "ignored_unknown", "left_out_invalid", "seen_in_training",
@@ -54,7 +55,7 @@ def test_defaults_to_the_training_datas_test_split(loaded, easy_folder):
     # The log loss is the mean negative log of the calibrated probability of each true label.
     import math
 
-    from attncli.evaluation import load_labelled_split
+    from attncli.eval_split import load_labelled_split
     from attncli.prediction import predict_probabilities
 
     data = load_labelled_split(
@@ -301,6 +302,17 @@ def test_a_test_split_whose_labels_are_withheld_gives_way_to_validation(loaded, 
     )
     with pytest.raises(DataError, match=r"GLUE's are\); evaluate a split with labels \(--split NAME\)"):
         evaluate(loaded, str(tmp_path / "glue"), split="test", drop_invalid=True)
+    # A competition's test file holds texts alone: no label column to find, so validation too.
+    (tmp_path / "kaggle").mkdir()
+    write_csv(tmp_path / "kaggle" / "validation.csv", rows)
+    (tmp_path / "kaggle" / "test.csv").write_text("text\n" + "".join(f"{row['text']}\n" for row in rows))
+    report = evaluate(loaded, str(tmp_path / "kaggle"))
+    assert (report.split, report.n) == ("validation", 30)
+    assert report.notes[0] == (
+        f"split 'test' of {tmp_path / 'kaggle'} has no label column; evaluated the validation split instead"
+    )
+    with pytest.raises(DataError, match="^no label column found \\(pass --label-column to name one\\)"):
+        evaluate(loaded, str(tmp_path / "kaggle"), split="test")
     # A file whose label column is empty throughout says so too, where row 1 was named.
     empty = write_csv(tmp_path / "empty.csv", [{**row, "label": ""} for row in rows])
     with pytest.raises(DataError, match=r"^empty.csv has no labels \(every row's is empty"):
@@ -554,9 +566,9 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, m
     write_csv(tmp_path / "other.csv", repeated)
     assert evaluate(moved, str(tmp_path / "other.csv")).seen_in_training is None
     # Past SEEN_CHECK_ROWS training rows the count is left out rather than slow every eval.
-    import attncli.evaluation
+    import attncli.eval_split
 
-    monkeypatch.setattr(attncli.evaluation, "SEEN_CHECK_ROWS", 100)
+    monkeypatch.setattr(attncli.eval_split, "SEEN_CHECK_ROWS", 100)
     assert evaluate(moved, str(folder), split="test").seen_in_training is None
 
 
@@ -583,7 +595,8 @@ def test_a_trimmed_output_of_predict_is_warned_of_before_it_scores_the_model_aga
         writer.writerows(
             [row["index"], row["text"], row["label"], row["score"]] for row in csv.DictReader(source)
         )
-    report = evaluate(loaded, str(trimmed))
+        writer.writerow([30, "", "", ""])  # a row with no text: predict leaves its label and score empty
+    report = evaluate(loaded, str(trimmed), drop_invalid=True)
     assert report.accuracy == 1.0  # the predictions, scored as if they were the truth
     assert (
         "warning: in trimmed.csv the label column 'label' is followed by 'score', as in attn predict's "

@@ -34,6 +34,9 @@ def test_format_comes_from_the_option_then_json_then_the_suffix():
         DataError, match=r"^attn predict does not write .parquet files; write a csv or jsonl file"
     ):
         choose_format(None, as_json=False, output=Path("preds.parquet"))
+    for requested, as_json in (("csv", False), (None, True)):
+        with pytest.raises(DataError, match=r"^attn predict does not write .parquet files"):
+            choose_format(requested, as_json=as_json, output=Path("preds.parquet"))
     with pytest.raises(
         DataError,
         match=r"out.txt from its suffix \(.jsonl, .ndjson, .json, .csv or .tsv\); pass --format table",

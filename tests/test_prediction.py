@@ -44,13 +44,17 @@ def test_empty_and_blank_texts_get_no_label_and_keep_their_place(loaded):
     assert predictions[1].to_json()["score"] is None and predictions[1].top_k == []
     # What a data scientist's list holds where a cell was missing (None, NaN), or a number: each gets
     # its place and a reason, as a file's cells do (NaN was an AttributeError).
-    odd = predict(loaded, ["soup and bread", None, float("nan"), 42, {"text": "x"}])
+    import numpy
+    import pandas
+
+    missing = [None, float("nan"), numpy.float32("nan"), pandas.NA]  # as lists and columns hold them
+    odd = predict(loaded, ["soup and bread", *missing, 42, numpy.int64(7), {"text": "x"}])
     assert [(p.index, p.label, p.reason) for p in odd] == [
         (0, "food", None),
-        (1, None, "no text in this row"),
-        (2, None, "no text in this row"),
-        (3, None, "42 instead of a text"),
-        (4, None, '{"text": "x"} instead of a text'),
+        *((index, None, "no text in this row") for index in range(1, 5)),
+        (5, None, "42 instead of a text"),
+        (6, None, "7 instead of a text"),
+        (7, None, '{"text": "x"} instead of a text'),
     ]
 
 

@@ -404,11 +404,11 @@ def test_a_saved_dataset_and_its_arrow_files_are_read_as_records_with_their_fiel
         (b"%PDF-1.7\n" + bytes(range(256)) * 4, "a PDF, not text", None),
         (
             bytes(range(256)) * 16,
-            "not text in an 8-bit encoding or UTF-8 (it holds control bytes, such as",
+            "not text in an 8-bit encoding or UTF-8 (its first 4,096 bytes hold 16 zero bytes)",
             None,
         ),
     ],
-    ids=["zip", "arrow", "pdf", "controls"],
+    ids=["zip", "arrow", "pdf", "zeros"],
 )
 def test_binary_data_read_as_text_is_refused_not_advised_an_8bit_encoding(tmp_path, head, said, file_said):
     """Such bytes were 'not valid utf-8; pass --encoding (latin-1)', which then gave garbage texts."""
@@ -418,10 +418,14 @@ def test_binary_data_read_as_text_is_refused_not_advised_an_8bit_encoding(tmp_pa
         _records(from_file(path))
     with pytest.raises(DataError, match=f"^standard input is {re.escape(said)}"):
         list(_stdin_chunks(_pipe_holding(head), encoding="utf-8"))
-    # Text with a stray control byte or two, and tabs and escapes, is still text.
+    # Text with a stray zero byte, tabs, escapes and other control bytes is still text: a Hive
+    # table's \x01 delimiter, a bell, a text that begins as a signature does.
     text = tmp_path / "text.txt"
-    text.write_bytes(b"one\ttwo\x1b[1m bold\n" * 50 + b"a stray \x00 byte\n")
-    assert len(_records(from_file(text))) == 51
+    text.write_bytes(b"one\ttwo\x1b[1m bold\x07\x0e\x0f\n" * 50 + b"a stray \x00 byte\n" + b"PAR1 results\n")
+    assert len(_records(from_file(text))) == 52
+    hive = tmp_path / "hive.csv"
+    hive.write_bytes(b"text\x01label\n" + b"soup and bread\x01food\n" * 40)
+    assert [r.text for r in _records(from_file(hive, delimiter="\x01"))][:1] == ["soup and bread"]
 
 
 def test_arguments_are_records_in_order():

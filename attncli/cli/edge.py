@@ -65,23 +65,12 @@ def run_command(
         raise typer.Exit(1) from None
 
 
-# Lines printed into a pipe or a file are not wrapped at rich's 80 columns: grep finds a score or a
-# token's weight on the line it belongs to. Tables keep their natural width.
-PIPED_WIDTH = 10_000
-
-
 def stdout_console(*, unwrapped_when_piped: bool = False, **options: Any):
     """The console commands print to. A reader that goes away (`| head`) ends the command as
-    `run_command` ends any: rich's own handling would exit with status 1."""
-    from rich.console import Console
+    `run_command` ends any."""
+    from attncli.render.consoles import output_console
 
-    from attncli.render import ATTN_THEME
-
-    console = Console(theme=ATTN_THEME, highlight=False, **options)
-    console.on_broken_pipe = _reader_gone  # type: ignore[method-assign]
-    if unwrapped_when_piped and not console.is_terminal and "width" not in options:
-        console.width = PIPED_WIDTH
-    return console
+    return output_console(on_broken_pipe=_reader_gone, unwrapped_when_piped=unwrapped_when_piped, **options)
 
 
 def _reader_gone() -> None:

@@ -96,6 +96,7 @@ def inspect(
 
     def action() -> None:
         from attncli.inspection import check_view, default_layer, default_view
+        from attncli.render.consoles import recording_console
 
         check_inputs(texts or [], file, text_column, delimiter, encoding)
         _check_pages(html, svg, as_json=as_json, texts=texts or [], file=file)
@@ -114,7 +115,7 @@ def inspect(
         # NO_COLOR keeps color_system: it is read as plain.
         plain = console is None or no_color or console.no_color or not console.is_terminal
         shown = _Shown(
-            console=console, recorder=_recording_console() if html or svg else None, as_json=as_json,
+            console=console, recorder=recording_console() if html or svg else None, as_json=as_json,
             color_system=None if plain or console is None else console.color_system,
             numbered=source.name != "arguments" or len(texts or []) > 1, text_column=source.text_column,
         )  # fmt: skip
@@ -142,7 +143,7 @@ def _check_pages(
     if as_json and (html or svg):
         raise ConfigError("--html and --svg save the heatmaps, which --json does not draw; drop one")
     if is_standard_output(html) and is_standard_output(svg):
-        raise ConfigError("--html - and --svg - both ask for standard output; send one of them to a file")
+        raise ConfigError("--html and --svg both ask for standard output; send one of them to a file")
     if html is not None and svg is not None and html.resolve() == svg.resolve():
         raise ConfigError(f"--html and --svg both name {html}; give each its own file")
     for written, option, suffixes in ((html, "--html", (".html", ".htm")), (svg, "--svg", (".svg",))):
@@ -202,20 +203,6 @@ def _show_record(record: Any, inspection: Any, shown: _Shown) -> None:
     else:
         index = record.index if shown.numbered else None
         _show_inspection(shown.console, shown.recorder, inspection, shown.color_system, index)
-
-
-def _recording_console():
-    """A console that renders in full colour into memory, for --html and --svg."""
-    import io
-
-    from rich.console import Console
-
-    from attncli.render import ATTN_THEME
-
-    return Console(
-        file=io.StringIO(), record=True, theme=ATTN_THEME, highlight=False, color_system="truecolor",
-        force_terminal=True, width=100,
-    )  # fmt: skip
 
 
 def _show_inspection(console, recorder, inspection, color_system, index) -> None:

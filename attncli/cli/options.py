@@ -45,16 +45,27 @@ DeviceOption = Annotated[
 
 
 BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")]
+
+
+def _detected(value: str | None) -> str | None:
+    """A column option given `auto`: found in the data, as `--set data.text_column=auto` is."""
+    return None if value == "auto" else value
+
+
 TextColumnOption = Annotated[
     str | None,
     typer.Option(
-        help="Column holding the text (detected if not given); a dotted path (data.text) reaches nested JSON."
+        help="Column holding the text (detected if not given, or auto); a dotted path (data.text) reaches "
+        "nested JSON.",
+        callback=_detected,
     ),
 ]
 LabelColumnOption = Annotated[
     str | None,
     typer.Option(
-        help="Column of the label (detected if not given); a dotted path (data.label) reaches nested JSON."
+        help="Column of the label (detected if not given, or auto); a dotted path (data.label) reaches "
+        "nested JSON.",
+        callback=_detected,
     ),
 ]
 EncodingOption = Annotated[
@@ -83,7 +94,8 @@ DebugOption = Annotated[
 
 # predict's and inspect's: their --file may be a data file (training's --text-column is TextColumnOption).
 FileTextColumnOption = Annotated[
-    str | None, typer.Option(help="Column of --file holding the text (default: as in training).")
+    str | None,
+    typer.Option(help="Column of --file holding the text (default: as in training).", callback=_detected),
 ]
 FileOption = Annotated[
     Path | None,
@@ -91,8 +103,8 @@ FileOption = Annotated[
         "--file",
         "-f",
         help=(
-            "Texts to read: one per line, or a csv/tsv/json/jsonl/parquet file ('-': standard input, "
-            "one text per line)."
+            "Texts to read: one per line, a csv/tsv/json/jsonl/parquet/arrow file, or a save_to_disk "
+            "folder ('-': standard input, one text per line)."
         ),
         show_default=False,
     ),

@@ -31,7 +31,7 @@ def train(
     data: Annotated[
         str | None,
         typer.Argument(
-            help="Hub dataset name, csv/tsv/json/jsonl/parquet file, or folder.",
+            help="Hub dataset name, csv/tsv/json/jsonl/parquet/arrow file, or folder.",
             metavar="DATA",
             show_default=False,
         ),

@@ -1,0 +1,36 @@
+"""The consoles attn prints to: the terminal's (or a pipe's), with attn's theme, and one that records
+in full colour for --html and --svg."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+
+from attncli.render.text import ATTN_THEME
+
+# Lines printed into a pipe or a file are not wrapped at rich's 80 columns: grep finds a score or a
+# token's weight on the line it belongs to. Tables keep their natural width.
+PIPED_WIDTH = 10_000
+
+
+def output_console(
+    *, on_broken_pipe: Callable[[], None], unwrapped_when_piped: bool = False, **options: Any
+) -> Console:
+    """A console with attn's theme; `on_broken_pipe` is called when its reader goes away (`| head`),
+    where rich's own handling would exit with status 1."""
+    console = Console(theme=ATTN_THEME, highlight=False, **options)
+    console.on_broken_pipe = on_broken_pipe  # type: ignore[method-assign]
+    if unwrapped_when_piped and not console.is_terminal and "width" not in options:
+        console.width = PIPED_WIDTH
+    return console
+
+
+def recording_console() -> Console:
+    """A console that renders in full colour into memory, for --html and --svg."""
+    return Console(
+        file=io.StringIO(), record=True, theme=ATTN_THEME, highlight=False, color_system="truecolor",
+        force_terminal=True, width=100,
+    )  # fmt: skip
