@@ -10,13 +10,11 @@ import codecs
 import csv
 import functools
 import json
-import os
-import select
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from attncli.arrowfiles import arrow_batches, arrow_rows, arrow_schema, is_saved_dataset, saved_dataset_files
 from attncli.columns import (
@@ -28,15 +26,21 @@ from attncli.columns import (
     value_at,
 )
 from attncli.encodings import (
-    UndecodableLine,
-    encoding_advice,
     is_utf8,
     is_wide,
-    require_encoding_fits,
-    unknown_encoding_advice,
-    wide_as_utf8,
 )
 from attncli.errors import DataError
+from attncli.lines import (
+    READ_BYTES,
+    arrivals,
+    decode,
+    decoded_lines,
+    file_chunks,
+    line_chunks,
+    narrow,
+    readable_encoding,
+    with_end,
+)
 from attncli.sources import FILE_BUILDERS
 from attncli.textfiles import (
     allow_long_fields,
@@ -51,12 +55,9 @@ from attncli.textfiles import (
 )
 
 STDIN = "-"
+
 # Records handed on at a time from a file: enough to batch well, few enough to keep memory flat.
 CHUNK_RECORDS = 2048
-# Largest read at once; from standard input, whatever has arrived (up to GATHER_BYTES) is handed on
-# without waiting for more.
-READ_BYTES = 1 << 16
-GATHER_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -109,104 +110,8 @@ class RecordSource:
     """What the reader decided on its own (a delimiter, a column found by a looser name), for the user."""
 
 
-def codec_name(encoding: str) -> str:
-    """Python's name of a text encoding given to --encoding; an unknown one is refused."""
-    try:
-        name = codecs.lookup(encoding).name
-        "a".encode(name)
-    except (LookupError, UnicodeError):  # unknown, or one that encodes nothing ("undefined")
-        raise DataError(f"unknown encoding {encoding!r}; {unknown_encoding_advice(encoding)}") from None
-    return name
-
-
-def readable_encoding(encoding: str) -> str:
-    """Python's name of an encoding attn reads --file and standard input in: one whose line end is
-    the byte 0x0A, found in the bytes, or UTF-16/32, re-encoded as UTF-8 first (`_as_utf8`). An
-    unknown one is refused, and so is any other (EBCDIC's line end is 0x15 or 0x25)."""
-    name = codec_name(encoding)
-    if not reads_lines_in_bytes(name) and not is_wide(name):
-        raise DataError(
-            f"{name} input is not supported (its line end is not the byte 0x0A); convert it to utf-8 first, "
-            f"for example with iconv -f {name} -t utf-8"
-        )
-    return name
-
-
-def reads_lines_in_bytes(encoding: str) -> bool:
-    """Whether lines of `encoding` (a known codec) end at the byte 0x0A, where the line readers find
-    them."""
-    return "a\n".encode(encoding).endswith(b"a\n")
-
-
-def _as_utf8(chunks: Iterable[bytes], *, encoding: str, name: str) -> Iterator[bytes]:
-    """`chunks` of UTF-16/32 text (as Windows tools save it) re-encoded as UTF-8, chunk by chunk as
-    they come (standard input streams), for the line readers. Bytes that are not in the encoding (an
-    unpaired surrogate, a file cut inside a character) are an error naming their line, raised after
-    the text before them is handed on, so each line before gets its result."""
-    try:
-        yield from wide_as_utf8(chunks, encoding=encoding)
-    except UndecodableLine as error:
-        if error.reason == "truncated data":
-            raise DataError(
-                f"{name} ends inside a character of line {error.line}, which is not whole {encoding}: was "
-                "it cut short? Every line before it was read"
-            ) from None
-        raise DataError(
-            f"line {error.line} of {name} is not valid {encoding} ({error.reason}); pass --encoding with the "
-            "encoding it is in"
-        ) from None
-    except UnicodeError:  # no byte-order mark to tell the byte order by
-        family = codecs.lookup(encoding).name  # utf-16, which iconv and Python both know as utf-16le
-        raise DataError(
-            f"{name} has no byte-order mark to tell {encoding}'s byte order by; pass --encoding "
-            f"{family}le or {family}be, as it was written"
-        ) from None
-
-
-def _line_chunks(chunks: Iterable[bytes], *, encoding: str, name: str) -> tuple[Iterable[bytes], str]:
-    """`chunks` as bytes whose lines end at 0x0A, and the encoding they are then in."""
-    if not is_wide(encoding):
-        return chunks, encoding
-    return _as_utf8(chunks, encoding=encoding, name=name), "utf-8"
-
-
-def _decode(line: bytes, *, encoding: str, number: int, name: str) -> str:
-    try:
-        return line.decode(encoding)
-    except UnicodeDecodeError as error:
-        raise DataError(
-            f"line {number} of {name} is not valid {encoding} (byte {error.start + 1} of the line); "
-            + encoding_advice(line, encoding)
-        ) from None
-
-
-def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Lines of a byte stream, split at b"\\n" only, each with its b"\\n" (the last may lack one)."""
-    pending = b""
-    for chunk in chunks:
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
-        for line in complete:
-            yield line + b"\n"
-    if pending:
-        yield pending
-
-
-def _decoded_lines(chunks: Iterable[bytes], *, encoding: str, name: str) -> Iterator[str]:
-    """Decoded lines (newline kept), a byte-order mark dropped from the first, errors naming the line."""
-    chunks, encoding = _line_chunks(chunks, encoding=encoding, name=name)
-    for number, line in enumerate(_lines(chunks), start=1):
-        text = _decode(line, encoding=encoding, number=number, name=name)
-        yield text.removeprefix("\ufeff") if number == 1 else text
-
-
 def _plain(text: str) -> str:
     return text.removesuffix("\n").removesuffix("\r")
-
-
-def _file_chunks(file: BinaryIO) -> Iterator[bytes]:
-    while chunk := file.read(READ_BYTES):
-        yield chunk
 
 
 def _in_chunks(records: Iterable[Record], size: int = CHUNK_RECORDS) -> Iterator[list[Record]]:
@@ -227,40 +132,14 @@ def _in_chunks(records: Iterable[Record], size: int = CHUNK_RECORDS) -> Iterator
         yield chunk
 
 
-def _arrivals(descriptor: int) -> Iterator[bytes]:
-    """Blocks of a pipe as they arrive: one read (which waits), then whatever else is already
-    there, up to GATHER_BYTES, so a fast producer still gives bounded blocks."""
-    while data := os.read(descriptor, READ_BYTES):
-        block, size = [data], len(data)
-        while size < GATHER_BYTES and select.select([descriptor], [], [], 0)[0]:
-            more = os.read(descriptor, READ_BYTES)
-            if not more:
-                break
-            block.append(more)
-            size += len(more)
-        yield b"".join(block)
-
-
-def _narrow(blocks: Iterator[bytes], *, encoding: str, name: str = "standard input") -> Iterator[bytes]:
-    """`blocks` of a pipe, refused when the first shows UTF-16/32 text (a pipe from a Windows tool)
-    read as another encoding, which the advice for a byte not in the encoding (latin-1) would make
-    garbage of, or text not in the UTF-16/32 it is to be read as."""
-    first = next(blocks, b"")
-    convert = "convert it by piping it through iconv -f {codec} -t utf-8"
-    require_encoding_fits(first, encoding, source=name, convert=convert)
-    if first:
-        yield first
-    yield from blocks
-
-
 def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
     """Records of standard input as they arrive: the complete lines of each block are handed on
     at once, so a result can be printed before the input ends."""
     pending, index = b"", 0
-    blocks, encoding = _line_chunks(
-        _narrow(_arrivals(descriptor), encoding=encoding), encoding=encoding, name="standard input"
+    blocks, encoding = line_chunks(
+        narrow(arrivals(descriptor), encoding=encoding), encoding=encoding, name="standard input"
     )
-    for block in _with_end(iter(blocks)):
+    for block in with_end(iter(blocks)):
         if block is None:  # the input ended; a last line without a newline is still a record
             complete, pending = ([pending] if pending else []), b""
         else:
@@ -268,7 +147,7 @@ def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
         records: list[Record] = []
         for line in complete:
             try:
-                text = _decode(line, encoding=encoding, number=index + 1, name="standard input")
+                text = decode(line, encoding=encoding, number=index + 1, name="standard input")
             except DataError:
                 if records:  # the lines before it, read whole, still get their results
                     yield records
@@ -278,11 +157,6 @@ def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
             index += 1
         if records:
             yield records
-
-
-def _with_end(blocks: Iterator[bytes]) -> Iterator[bytes | None]:
-    yield from blocks
-    yield None
 
 
 def from_arguments(texts: list[str]) -> RecordSource:
@@ -299,8 +173,8 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
         descriptor = sys.stdin.fileno()
     except (AttributeError, ValueError, io.UnsupportedOperation):  # replaced by a test or an embedding host
         stream = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode(encoding))
-        blocks = _narrow(_file_chunks(stream), encoding=encoding)
-        lines = _decoded_lines(blocks, encoding=encoding, name="standard input")
+        blocks = narrow(file_chunks(stream), encoding=encoding)
+        lines = decoded_lines(blocks, encoding=encoding, name="standard input")
         records = (Record(index=index, text=_plain(line)) for index, line in enumerate(lines))
         return RecordSource(
             name="standard input",
@@ -400,10 +274,10 @@ def from_file(
 
     def records() -> Iterator[Record]:
         with path.open("rb") as file:
-            chunks = _file_chunks(file)
+            chunks = file_chunks(file)
             if is_pipe(path):  # read once: checked as it is read, as standard input is
-                chunks = _narrow(chunks, encoding=encoding, name=str(path))
-            lines = _decoded_lines(chunks, encoding=encoding, name=str(path))
+                chunks = narrow(chunks, encoding=encoding, name=str(path))
+            lines = decoded_lines(chunks, encoding=encoding, name=str(path))
             for index, line in enumerate(lines):
                 yield Record(index=index, text=_plain(line))
 
@@ -509,7 +383,7 @@ def _csv_source(
     last_line = [""]  # the raw line the csv reader took last: a row of one line is that line
 
     def lines() -> Iterator[str]:
-        for line in _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path)):
+        for line in decoded_lines(file_chunks(file), encoding=encoding, name=str(path)):
             last_line[0] = line
             yield line
 
@@ -586,7 +460,7 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
                 yield from ((0, value) for value in values)
                 return
             file.seek(0)
-        lines = _decoded_lines(_file_chunks(file), encoding=encoding, name=str(path))
+        lines = decoded_lines(file_chunks(file), encoding=encoding, name=str(path))
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from attncli.errors import DataError
-from attncli.records import _as_utf8, _stdin_chunks, carried_fields, from_arguments, from_file
+from attncli.lines import as_utf8
+from attncli.records import _stdin_chunks, carried_fields, from_arguments, from_file
 
 
 def _records(source):
@@ -94,7 +95,7 @@ def test_a_character_split_between_chunks_is_decoded_whole(codec):
     data = text.encode(codec)
     for size in (1, 3, 5):
         chunks = [data[n : n + size] for n in range(0, len(data), size)]
-        assert b"".join(_as_utf8(chunks, encoding=codec, name="x")).decode().removeprefix("\ufeff") == text
+        assert b"".join(as_utf8(chunks, encoding=codec, name="x")).decode().removeprefix("\ufeff") == text
 
 
 def test_a_bad_sequence_in_a_later_chunk_names_its_line_counting_the_chunks_before():
@@ -102,7 +103,7 @@ def test_a_bad_sequence_in_a_later_chunk_names_its_line_counting_the_chunks_befo
     later = "three\nfour ".encode("utf-16-le") + b"\x00\xdc" + "\nfive\n".encode("utf-16-le")
     read = []
     with pytest.raises(DataError) as caught:
-        for chunk in _as_utf8([marked, later], encoding="utf-16", name="x"):
+        for chunk in as_utf8([marked, later], encoding="utf-16", name="x"):
             read.append(chunk)
     assert str(caught.value) == (
         "line 4 of x is not valid utf-16 (illegal encoding); pass --encoding with the encoding it is in"
@@ -110,7 +111,7 @@ def test_a_bad_sequence_in_a_later_chunk_names_its_line_counting_the_chunks_befo
     assert b"".join(read).decode() == "one\ntwo\nthree\nfour "  # up to the bad sequence, handed on
     lone = [marked, b"\x00\xdc"]  # the bad sequence alone in its chunk
     with pytest.raises(DataError, match="^line 3 of x is not valid utf-16"):
-        list(_as_utf8(lone, encoding="utf-16", name="x"))
+        list(as_utf8(lone, encoding="utf-16", name="x"))
 
 
 def test_text_not_in_the_utf16_or_byte_order_it_is_read_as_is_refused_naming_the_right_one(tmp_path):

@@ -27,7 +27,8 @@ def check_inputs(
 ) -> None:
     """Refuse contradictory inputs before the model loads."""
     from attncli.encodings import is_utf8
-    from attncli.records import STDIN, codec_name, require_input_file
+    from attncli.lines import codec_name
+    from attncli.records import STDIN, require_input_file
 
     if texts and STDIN not in texts and not is_utf8(codec_name(encoding)):
         raise ConfigError(
