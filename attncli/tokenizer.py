@@ -32,6 +32,14 @@ SPILL_TOKENS = 1 << 20
 # "\u200fكرة" is a word of its own, unknown beside "كرة". Zero-width (non-)joiners stay: they change
 # how Persian and Indic words are written, and join emoji sequences.
 INVISIBLE = r"[\x{200E}\x{200F}\x{061C}\x{00AD}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+# Marks that leave a word the same word, dropped too: emoji presentation selectors (a phone sends
+# "⚽" followed by U+FE0F), Arabic short vowels and the tatweel that stretches a word, and Hebrew
+# vowel points and cantillation. Everyday text mostly goes without them, so a word written with
+# them was unknown beside its bare form.
+MARKS = (
+    r"[\x{FE00}-\x{FE0F}\x{0640}\x{064B}-\x{065F}\x{0670}\x{0591}-\x{05BD}\x{05BF}\x{05C1}\x{05C2}"
+    r"\x{05C4}\x{05C5}\x{05C7}]"
+)
 CONTROL = r"\p{Cc}"
 # What tokenizers' unigram trainer raises (a bare Exception) when vocab_size cannot hold every character.
 UNIGRAM_TOO_SMALL = "The vocabulary is not large enough to contain all chars"
@@ -124,6 +132,7 @@ def build_untrained_tokenizer(config: TokenizerConfig, *, unspaced: bool = True)
     steps = [
         normalizers.NFKC(),
         normalizers.Replace(Regex(INVISIBLE), ""),
+        normalizers.Replace(Regex(MARKS), ""),
         normalizers.Replace(ZERO_WIDTH_SPACE, " "),
         # Control characters (NUL, DEL, the separators 0x1C-0x1F) in damaged or exported text are not
         # whitespace to the pre-tokenizer: `football\x00match` was one unknown word. They part words.
@@ -302,7 +311,7 @@ ASCII_READERS_KEPT = 8
 # StripAccents removes only combining marks.
 _ASCII_UNCHANGED = frozenset({"NFC", "NFD", "NFKC", "NFKD", "StripAccents"})
 # Regular expressions of attn's own Replace steps that match no ASCII character.
-_NON_ASCII_PATTERNS = frozenset({INVISIBLE})
+_NON_ASCII_PATTERNS = frozenset({INVISIBLE, MARKS})
 
 
 def _ascii_steps(normalizer: dict | None) -> list[dict] | None:

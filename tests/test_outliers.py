@@ -39,3 +39,19 @@ def test_outlier_batches_are_padded_seeded_by_the_step_and_free_of_special_token
     assert not set(batch[real].tolist()) & (special_ids_of(tokenizer) - {tokenizer.token_to_id("[UNK]")})
     short = outlier_batch(pool, count=4, step=7, seed=0, length=3, pad_id=pad_id)
     assert short.shape == (4, 3)  # cut to the batch it joins
+
+
+def test_scripts_without_one_letter_words_and_with_one_character_words_still_get_unknown_outliers():
+    """A word tokenizer of Arabic (no word is one letter long) made no outliers at all, and one of
+    Chinese (every character a word) only texts of known words: text in another script ("hello
+    world") then got 98% and 74% for one label."""
+    arabic = [f"{word} اليوم جدا" for word in ("الحاسوب", "الأسهم", "المباراة", "الهاتف")] * 20
+    chinese = ["今天的比赛很好看", "股票市场上涨了", "新的电脑很快", "球队赢了比赛"] * 20
+    for texts in (arabic, chinese):
+        tokenizer = train_tokenizer(texts, TokenizerConfig(kind="word", vocab_size=300, min_frequency=1))
+        pool = outlier_pool(tokenizer, seed=0, max_length=16)
+        assert pool is not None and len(pool) == 4096
+        unknown = tokenizer.token_to_id("[UNK]")
+        texts_with_unknown = sum(unknown in pool[index].tolist() for index in range(len(pool)))
+        assert texts_with_unknown >= 2000, texts_with_unknown
+    assert set(alphabet_of(tokenizer)) == set("今天的比赛很好看股票市场上涨了新电脑快球队赢")

@@ -345,7 +345,7 @@ def test_eval_calibration_and_most_confident_mistakes():
     assert "expected calibration error (ECE) 21.2% over 15 confidence bins; temperature 1.50" in output
     bins = [_cells(line) for line in output.splitlines() if line.startswith("│ (")]
     assert bins == [["(0.60, 0.67]", "1", "65.0%", "0.0%"], ["(0.93, 1.00]", "3", "95.0%", "100.0%"]]
-    assert "1 most confident mistakes (rows of the data, counting from 0)" in output
+    assert "1 most confident mistake (rows of the data, counting from 0)" in output
     (mistake,) = [_cells(line) for line in output.splitlines() if "Not good" in line]
     # The text is cut to the terminal's width; the labels and probability stay whole.
     assert mistake[0] == "7" and mistake[1].endswith("…") and mistake[2:] == ["neg", "pos", "65.0%"]
@@ -395,7 +395,7 @@ def test_a_narrow_terminal_wraps_the_numbers_instead_of_cutting_them():
     """COLUMNS=40 (a CI job's terminal): `100.0…` would read as another number; wrapped, every
     figure is still all there."""
     output = _render_eval(EVAL_RESULT, width=40)
-    assert "…" not in output.split("most confident mistakes")[0]  # a mistake's text may be cut
+    assert "…" not in output.split("most confident mistake")[0]  # a mistake's text may be cut
     neg = next(line for line in output.splitlines() if line.startswith("│ neg   "))
     assert _cells(neg)[1:] == ["100.0", "50.0%", "66.7%", "2"]  # "100.0%" goes on over two lines
 

@@ -198,6 +198,21 @@ def test_scripts_without_spaces_and_emoji_are_split_and_invisible_marks_dropped(
     assert tokenizer.token_to_id("[UNK]") not in encoded.ids
 
 
+def test_vowel_marks_stretching_and_emoji_selectors_leave_a_word_the_same_word():
+    """A user's trial: the Arabic word with its short vowels, stretched with tatweel, a Hebrew word
+    with its points, and ⚽ followed by the emoji selector U+FE0F (as phones send it) were each
+    unknown beside their bare forms, and the label followed the unknown word."""
+    bare = ["اليوم الحاسوب جدا", "כדורגל היום", "⚽ lol"]
+    marked = ["اليوم الحَاسُوب جدا", "اليوم الحاســـوب جدا", "כַּדּוּרֶגֶל היום", "\u26bd\ufe0f lol"]
+    tokenizer = train_tokenizer(bare * 3, TokenizerConfig(kind="word", vocab_size=200, min_frequency=1))
+    plain = encode(tokenizer, bare, max_length=10)
+    written = encode(tokenizer, marked, max_length=10)
+    assert [item.ids for item in written] == [plain[0].ids, plain[0].ids, plain[1].ids, plain[2].ids]
+    # Each token's span still covers the word as written, marks included.
+    assert [marked[0][start:end] for start, end in written[0].offsets] == ["اليوم", "الحَاسُوب", "جدا"]
+    assert [marked[2][start:end] for start, end in written[2].offsets] == ["כַּדּוּרֶגֶל", "היום"]
+
+
 def test_lowercasing_folds_what_letter_by_letter_lowercasing_leaves_apart():
     """ΟΔΟΣ is οδος, ŞEHİRLİ is şehirli and STRAßE is strasse, as Python's casefold has it."""
     tokenizer = train_tokenizer(["οδος şehirli strasse"] * 3, TokenizerConfig(kind="word", min_frequency=1))

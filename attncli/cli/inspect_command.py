@@ -4,6 +4,7 @@ and the same heatmaps saved as HTML or SVG."""
 from __future__ import annotations
 
 import sys
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,3 +232,19 @@ def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:
         with atomic_output(path, option) as stream:
             stream.write(page())
         typer.echo(f"saved {path}", err=True)
+    if svg is not None and _laid_out_as_written(recorder.export_text(clear=False)):
+        typer.echo(
+            "note: an SVG puts each character in a cell of its own, so right-to-left text and letters "
+            "with marks (Arabic, Hebrew, Hindi, decomposed accents) show out of place there; --html shows "
+            "them as a browser lays them out",
+            err=True,
+        )
+
+
+def _laid_out_as_written(text: str) -> bool:
+    """Whether `text` holds right-to-left letters or combining marks, which need a text layout engine
+    (a browser's), not one character per cell."""
+    return any(
+        unicodedata.bidirectional(character) in ("R", "AL") or unicodedata.category(character).startswith("M")
+        for character in text
+    )

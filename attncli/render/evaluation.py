@@ -108,7 +108,8 @@ def _mistakes(result: EvalResult, *, piped: bool) -> RenderableType:
         return Text("no mistakes to list", "attn.muted")
     table = WrappingTable(
         "row", "text", "label", "predicted", "probability",
-        title=f"{len(errors)} most confident mistakes (rows of the data, counting from 0)",
+        title=f"{len(errors)} most confident {'mistake' if len(errors) == 1 else 'mistakes'} (rows of the "
+        "data, counting from 0)",
         header_style="attn.heading", expand=not piped,
     )  # fmt: skip
     for mistake in errors:
