@@ -444,6 +444,12 @@ def test_a_dash_for_an_output_file_is_standard_output(easy_run, tmp_path, monkey
     picture = _ok("inspect", easy_run, "soup today", "--svg", "-", "--html", tmp_path / "also.html")
     assert picture.stdout.lstrip().startswith("<svg") and (tmp_path / "also.html").is_file()
     assert "note:" not in picture.stderr
+    assert (
+        "note:"
+        not in _ok(
+            "inspect", easy_run, "I \u2764\ufe0f soup #\ufe0f\u20e3", "--svg", tmp_path / "e.svg"
+        ).stderr
+    )
     # An SVG lays text out a character a cell: right-to-left text and combining marks are said to
     # come out misplaced there (a trial found Arabic words in reverse order, Hindi glyphs overlapping).
     for text in ("soup كرة", "soup क्रिकेट"):

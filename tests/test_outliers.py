@@ -54,4 +54,29 @@ def test_scripts_without_one_letter_words_and_with_one_character_words_still_get
         unknown = tokenizer.token_to_id("[UNK]")
         texts_with_unknown = sum(unknown in pool[index].tolist() for index in range(len(pool)))
         assert texts_with_unknown >= 2000, texts_with_unknown
+        assert not set("PADUNKCLS") & set(alphabet_of(tokenizer))  # special tokens spell no outliers
     assert set(alphabet_of(tokenizer)) == set("今天的比赛很好看股票市场上涨了新电脑快球队赢")
+
+
+def test_outliers_of_someone_elses_word_tokenizer_follow_its_own_unknown_token():
+    """A tokenizer.path WordLevel whose unknown token is `<unk>` had every outlier seen as known (the
+    lookup was of "[UNK]" alone), so half were respelt; one that cannot read an unknown word at all
+    crashed training, where it had no outliers."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from attncli.tokenizer import pack_ids
+
+    words = [
+        "<pad>",
+        "<unk>",
+        *"the a an soup bread tennis match goal chip laptop great day i o u x y".split(),
+    ]
+    theirs = Tokenizer(models.WordLevel({word: index for index, word in enumerate(words)}, unk_token="<unk>"))
+    theirs.pre_tokenizer = pre_tokenizers.Whitespace()
+    pool = outlier_pool(theirs, seed=0, max_length=16)
+    expected = pack_ids(theirs, gibberish(alphabet_of(theirs), count=4096, seed=0), max_length=16)
+    assert pool is not None and torch.equal(pool.ids, expected.ids)
+    unreadable = Tokenizer(models.WordLevel({"[PAD]": 0, "hello": 1, "world": 2}, unk_token="[UNK]"))
+    unreadable.pre_tokenizer = pre_tokenizers.Whitespace()
+    assert outlier_pool(unreadable, seed=0, max_length=16) is None

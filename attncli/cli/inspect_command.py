@@ -243,8 +243,14 @@ def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:
 
 def _laid_out_as_written(text: str) -> bool:
     """Whether `text` holds right-to-left letters or combining marks, which need a text layout engine
-    (a browser's), not one character per cell."""
+    (a browser's), not one character per cell; emoji selectors and the keycap mark are marks that an
+    emoji shows whole."""
     return any(
-        unicodedata.bidirectional(character) in ("R", "AL") or unicodedata.category(character).startswith("M")
+        unicodedata.bidirectional(character) in ("R", "AL")
+        or (unicodedata.category(character).startswith("M") and character not in EMOJI_MARKS)
         for character in text
     )
+
+
+# Marks that belong to an emoji: presentation selectors and the enclosing keycap.
+EMOJI_MARKS = frozenset([*map(chr, range(0xFE00, 0xFE10)), "\u20e3"])
