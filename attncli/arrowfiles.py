@@ -30,16 +30,31 @@ def saved_dataset_files(path: Path) -> list[Path]:
         example = f"; pass one split's folder, such as --file {path / splits[0]}" if splits else ""
         raise DataError(f"{path} is a saved DatasetDict of several splits ({shown}){example}")
     try:
-        state = json.loads((path / STATE_FILE).read_text(encoding="utf-8"))
-        files = [path / str(entry["filename"]) for entry in state["_data_files"]]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        files = listed_data_files(path)
+    except UNREADABLE_STATE as error:
         raise DataError(
             f"{path / STATE_FILE} cannot be read ({error}); save the dataset again with save_to_disk"
         ) from None
+    require_data_files(files, path)
+    return files
+
+
+# What reading a state.json that is missing, damaged or of another layout raises.
+UNREADABLE_STATE = (OSError, ValueError, KeyError, TypeError)
+
+
+def listed_data_files(folder: Path) -> list[Path]:
+    """The data files a saved Dataset's state.json lists, in row order; UNREADABLE_STATE where it
+    cannot be read."""
+    state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    return [folder / str(entry["filename"]) for entry in state["_data_files"]]
+
+
+def require_data_files(files: list[Path], where: Path | str) -> None:
+    """Refuse a saved Dataset one of whose data files is gone, naming it."""
     for file in files:
         if not file.is_file():
-            raise DataError(f"{path} lacks its data file {file.name}; copy or save the dataset again")
-    return files
+            raise DataError(f"{where} lacks its data file {file.name}; copy or save the dataset again")
 
 
 def _reader(path: Path) -> Any:

@@ -17,6 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from attncli.arrowfiles import (
+    DATASET_DICT_FILE,
+    STATE_FILE,
+    UNREADABLE_STATE,
+    is_saved_dataset,
+    listed_data_files,
+    require_data_files,
+)
 from attncli.encodings import decodes, first_undecodable_line, is_wide
 from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.textfiles import (
@@ -206,16 +214,16 @@ def _whole(splits: dict[str, Any]) -> RawData:
 def _require_saved_data_files(path: Path) -> None:
     """Refuse a save_to_disk folder with a split that has no rows or a data file gone, naming it:
     datasets writes no .arrow file for an empty split, and fails reading it back with an IndexError."""
-    dict_file = path / "dataset_dict.json"
+    dict_file = path / DATASET_DICT_FILE
     try:
         names = json.loads(dict_file.read_text(encoding="utf-8"))["splits"] if dict_file.is_file() else [None]
-    except (OSError, ValueError, KeyError, TypeError):
+    except UNREADABLE_STATE:
         return  # datasets' own reading says what is wrong
     for name in names:
         folder = path / name if isinstance(name, str) else path
         try:
-            data_files = json.loads((folder / "state.json").read_text(encoding="utf-8"))["_data_files"]
-        except (OSError, ValueError, KeyError, TypeError):
+            data_files = listed_data_files(folder)
+        except UNREADABLE_STATE:
             continue
         split = f"split '{name}' of {path}" if isinstance(name, str) else str(path)
         if not data_files:
@@ -223,10 +231,7 @@ def _require_saved_data_files(path: Path) -> None:
                 f"{split} has no rows (save_to_disk wrote no data file for it); give it rows, or save the "
                 "dataset without it"
             )
-        for entry in data_files:
-            missing = folder / str(entry.get("filename", "")) if isinstance(entry, dict) else None
-            if missing is not None and not missing.is_file():
-                raise DataError(f"{split} lacks its data file {missing.name}; copy or save the dataset again")
+        require_data_files(data_files, split)
 
 
 def holds_one_dataset(path: Path) -> bool:
@@ -234,13 +239,13 @@ def holds_one_dataset(path: Path) -> bool:
     that is evaluated whole, since `datasets` calls its one split "train", which it need not be."""
     if path.is_file():
         return True
-    return (path / "state.json").is_file() and not (path / "dataset_dict.json").is_file()
+    return (path / STATE_FILE).is_file() and not (path / DATASET_DICT_FILE).is_file()
 
 
 def _load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
     import datasets
 
-    if (path / "dataset_dict.json").is_file() or (path / "state.json").is_file():
+    if is_saved_dataset(path):
         _require_saved_data_files(path)
         try:
             loaded = datasets.load_from_disk(str(path))
