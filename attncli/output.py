@@ -28,10 +28,10 @@ from attncli.tokenizer import LONE_SURROGATE, readable_text
 
 FORMATS = ("table", "jsonl", "json", "csv", "tsv")
 # A .json file is read whole by most tools (json.load, pandas.read_json): it gets one JSON array.
+SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "json", ".ndjson": "jsonl"}
 # Data formats read as input but not written: a csv or jsonl written under such a name would be
 # taken for one by the next tool to open it.
 UNWRITTEN_SUFFIXES = (".parquet", ".arrow", ".xlsx", ".xls")
-SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "json", ".ndjson": "jsonl"}
 
 
 def choose_format(requested: str | None, *, as_json: bool, output: Path | None) -> str:
