@@ -16,8 +16,8 @@ from typing import Any
 from attncli.columns import Columns, choose_columns, layout_of_schema, listed
 from attncli.config import DataConfig
 from attncli.errors import DataError
+from attncli.origins import Origin
 from attncli.sources import RawData, load_raw
-from attncli.textfiles import Origin
 
 # Rows read at a time when a column is scanned, so no split is ever copied into Python objects whole.
 CHUNK_ROWS = 10_000

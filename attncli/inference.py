@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from attncli.device import autocast
-from attncli.tokenizer import PackedSequences, pad_batch
+from attncli.packing import PackedSequences, pad_batch
 
 if TYPE_CHECKING:
     import torch

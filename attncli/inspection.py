@@ -13,7 +13,8 @@ from attncli.errors import AttnError
 from attncli.inference import MAX_BATCH_TOKENS, forward_batches
 from attncli.prediction import calibrated_probabilities, check_texts, no_label_reason
 from attncli.records import Record, carried_fields
-from attncli.tokenizer import UNK_TOKEN, Encoded, encode, readable_text
+from attncli.tokenization import Encoded, encode
+from attncli.tokenizer import UNK_TOKEN, readable_text
 
 if TYPE_CHECKING:
     import torch

@@ -11,7 +11,9 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from attncli.tokenizer import PackedSequences, fallback_id_of, pack_ids, special_ids_of
+from attncli.packing import PackedSequences
+from attncli.tokenization import pack_ids
+from attncli.tokenizer import fallback_id_of, special_ids_of
 
 if TYPE_CHECKING:
     import torch

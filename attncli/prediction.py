@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.errors import DataError
 from attncli.inference import batched_forward
+from attncli.packing import PackedSequences
 from attncli.records import Record, carried_fields, record_of
-from attncli.tokenizer import PackedSequences, pack_ids, token_ids
+from attncli.tokenization import pack_ids, token_ids
 
 if TYPE_CHECKING:
     import torch

@@ -21,14 +21,14 @@ from attncli.errors import ConfigError
 from attncli.info import unused_model_settings
 from attncli.optimizer import AdamW, WarmupDecaySchedule, learning_rate_factor
 from attncli.outliers import outlier_pool
+from attncli.packing import PackedSequences
 from attncli.reporter import Reporter, RunInfo
 from attncli.sizing import profile_texts, size_to_data, unsized_keys
 from attncli.sources import FILE_BUILDERS, names_a_local_path
+from attncli.tokenization import pack_ids
 from attncli.tokenizer import (
     SPECIAL_TOKENS,
-    PackedSequences,
     fallback_id_of,
-    pack_ids,
     pad_id_of,
     special_ids_of,
     tokenizer_from_json,

@@ -25,23 +25,13 @@ from attncli.arrowfiles import (
     listed_data_files,
     require_data_files,
 )
+from attncli.csv_dialect import csv_dialect, delimiter_note, header_line
+from attncli.csv_rows import Quoting, first_ragged_row, require_unique_columns, shown
 from attncli.encodings import decodes, first_undecodable_line, is_wide
 from attncli.errors import DISK_FULL, DataError, why_unwritten
-from attncli.textfiles import (
-    Origin,
-    Quoting,
-    csv_dialect,
-    delimiter_note,
-    first_bad_json_line,
-    first_ragged_row,
-    header_line,
-    is_json_array,
-    require_readable,
-    require_records,
-    require_uncompressed,
-    require_unique_columns,
-    shown,
-)
+from attncli.jsonfiles import first_bad_json_line, is_json_array, require_records
+from attncli.origins import Origin
+from attncli.textfiles import require_readable, require_uncompressed
 
 # File suffix -> the `datasets` builder that reads it.
 FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
@@ -474,7 +464,7 @@ def _load_file(
         )
     # datasets reads rows that are arrays as one column "text" of lists; one row may be whole columns.
     if builder == "json" and (len(dataset) == 1 or dataset.column_names == ["text"]):
-        from attncli.records import json_rows
+        from attncli.data_file_records import json_rows
 
         require_records(next(value for _, value in json_rows(path, encoding=encoding)), path)
     mixed = [name for name, feature in dataset.features.items() if type(feature).__name__ == "Json"]
@@ -493,7 +483,7 @@ def _read_json_rows(path: Path, error: Exception, *, encoding: str) -> Any:
     this reader cannot read either gets `datasets`' error, or the reader's own where it names a line."""
     import datasets
 
-    from attncli.records import json_rows
+    from attncli.data_file_records import json_rows
 
     rows = [value for _, value in json_rows(path, encoding=encoding)]
     if rows:
@@ -516,7 +506,7 @@ def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, enc
     unquoted, so "01" came back as the number 1 (merging two labels) and "null" as no text. Each
     value is stored again as its own JSON, so it reads back exactly as written."""
 
-    from attncli.records import json_rows  # the reader predict uses for the same files
+    from attncli.data_file_records import json_rows  # the reader predict uses for the same files
 
     rows = [value for _, value in json_rows(path, encoding=encoding)]
     if len(rows) != len(dataset):  # not the layout this reading expects: keep what datasets read

@@ -179,7 +179,7 @@ def child_attn(data: str, output: str, repeats: str, seed: str) -> dict[str, Any
     from attncli.checkpoint import load_checkpoint
     from attncli.evaluation import evaluate
     from attncli.prediction import predict
-    from attncli.tokenizer import token_ids
+    from attncli.tokenization import token_ids
     from attncli.train import train
 
     config = bbc_config(data, seed)

@@ -133,7 +133,7 @@ def profile_prediction(checkpoint: LoadedCheckpoint, texts: list[str]) -> dict[s
     """Batch prediction of `texts` as `predict` runs it, in two parts: tokenization (timed alone) and
     the batched forward passes (profiled)."""
     from attncli.inference import batched_forward
-    from attncli.tokenizer import token_ids
+    from attncli.tokenization import token_ids
 
     max_length = checkpoint.config.model.length
     started = time.perf_counter()

@@ -33,7 +33,7 @@ def test_single_files_of_every_format(tmp_path, suffix):
     assert splits.label_names == ["food", "sport", "tech"]
     assert _split_sizes(splits) == {"train": 54, "validation": 6}
     assert splits.splits["train"].texts[0] in {row["text"] for row in rows}
-    from attncli.records import from_file  # predict reads each suffix as a data file too
+    from attncli.record_sources import from_file  # predict reads each suffix as a data file too
 
     assert [record.text for chunk in from_file(path).chunks for record in chunk] == [
         row["text"] for row in rows
@@ -511,7 +511,7 @@ def test_shards_named_with_their_fingerprint_are_shards_of_their_split(tmp_path)
 def test_compressed_data_files_are_refused_with_the_command_that_opens_them(tmp_path):
     import gzip
 
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     plain = write_jsonl(tmp_path / "train.jsonl", make_rows(40))
     packed = tmp_path / "train.jsonl.gz"
@@ -557,7 +557,7 @@ def test_compressed_data_files_are_refused_with_the_command_that_opens_them(tmp_
 def _assert_wide_file_advice(path, codec, shows):
     """train and eval, predict and inspect all take --encoding utf-16, and say so first: the advice
     was iconv alone."""
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     iconv = f"iconv -f {codec} -t utf-8 {path} > train-utf8.csv"
     for read in (lambda: load_splits(DataConfig(source=str(path))), lambda: from_file(path)):
@@ -567,7 +567,7 @@ def _assert_wide_file_advice(path, codec, shows):
 
 
 def test_a_utf16_file_is_refused_with_how_to_read_it(tmp_path):
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     path = tmp_path / "train.csv"
     path.write_text("text,label\n" + "".join(f"row {n},{n % 2}\n" for n in range(20)), encoding="utf-16")
@@ -583,7 +583,7 @@ def test_utf16_without_a_byte_order_mark_and_on_standard_input_is_refused_with_h
     import io
     import os
 
-    from attncli.records import _stdin_chunks, from_file, from_stdin
+    from attncli.record_sources import _stdin_chunks, from_file, from_stdin
 
     texts = "".join(f"row {n},{n % 2}\n" for n in range(20))
     path = tmp_path / "train.csv"
@@ -983,7 +983,7 @@ def test_utf8_read_as_an_8_bit_encoding_is_told_to_leave_encoding_out(tmp_path):
             f"{path} is UTF-8 (its bytes above 0x7F all form UTF-8 characters), not {encoding}; leave "
             "--encoding out (utf-8 is the default)"
         )
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     late = tmp_path / "late.txt"  # the first non-ASCII byte past what is looked at first
     late.write_bytes(b"plain text\n" * 500 + "caf\u00e9 \u2013 \x81\n".encode())

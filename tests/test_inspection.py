@@ -2,7 +2,8 @@ import pytest
 
 from attncli.checkpoint import load_checkpoint
 from attncli.inspection import inspect_text
-from attncli.tokenizer import UNK_TOKEN, encode
+from attncli.tokenization import encode
+from attncli.tokenizer import UNK_TOKEN
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +210,7 @@ def test_words_keep_an_unknown_word_marked_unknown(loaded):
 
 def test_a_word_with_an_unknown_piece_keeps_its_spelling_and_counts_the_piece():
     from attncli.inspection import merge_words
-    from attncli.tokenizer import Encoded
+    from attncli.tokenization import Encoded
 
     text = "café zzz ok"
     encoded = Encoded(
@@ -236,7 +237,8 @@ def test_pooling_heads_are_shown_averaged_and_said_so_or_one_at_a_time(tmp_path)
     from conftest import save_untrained_checkpoint
 
     from attncli.inspection import InspectError
-    from attncli.tokenizer import encode, pad_batch
+    from attncli.packing import pad_batch
+    from attncli.tokenization import encode
 
     path = save_untrained_checkpoint(tmp_path / "heads", num_layers=0, pooling="attention", pooling_heads=4)
     loaded = load_checkpoint(path)

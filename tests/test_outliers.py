@@ -65,7 +65,7 @@ def test_outliers_of_someone_elses_word_tokenizer_follow_its_own_unknown_token()
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    from attncli.tokenizer import pack_ids
+    from attncli.tokenization import pack_ids
 
     words = [
         "<pad>",

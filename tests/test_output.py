@@ -173,7 +173,7 @@ def test_a_pipe_is_read_as_plain_text_and_a_data_file_suffix_on_one_is_refused(t
     import os
     import threading
 
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     fifo = tmp_path / "texts"
     os.mkfifo(fifo)

@@ -73,7 +73,8 @@ def test_a_row_whose_text_is_no_string_keeps_its_value_in_the_output(loaded):
 def test_probabilities_are_divided_by_the_checkpoint_temperature(loaded):
     import torch
 
-    from attncli.tokenizer import pad_batch, token_ids
+    from attncli.packing import pad_batch
+    from attncli.tokenization import token_ids
 
     texts = ["we had pasta with cheese", "the coach praised the tennis match"]
     ids = [sequence for sequence, _ in token_ids(loaded.tokenizer, texts, max_length=32)]

@@ -7,7 +7,8 @@ import pytest
 
 from attncli.errors import DataError
 from attncli.lines import as_utf8
-from attncli.records import _stdin_chunks, carried_fields, from_arguments, from_file
+from attncli.record_sources import _stdin_chunks, from_arguments, from_file
+from attncli.records import carried_fields
 
 
 def _records(source):

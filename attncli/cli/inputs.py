@@ -28,7 +28,7 @@ def check_inputs(
     """Refuse contradictory inputs before the model loads."""
     from attncli.encodings import is_utf8
     from attncli.lines import codec_name
-    from attncli.records import STDIN, require_input_file
+    from attncli.record_sources import STDIN, require_input_file
 
     if texts and STDIN not in texts and not is_utf8(codec_name(encoding)):
         raise ConfigError(
@@ -61,30 +61,32 @@ def record_source(
 ) -> RecordSource:
     """Where the records come from: TEXT arguments, --file, or standard input ('-' or nothing).
     The inputs were checked by `check_inputs` before the model loaded."""
-    from attncli import records
+    from attncli import record_sources
+    from attncli.records import is_pipe
+    from attncli.sources import FILE_BUILDERS
 
-    if texts and texts != [records.STDIN]:
-        return records.from_arguments(texts)
-    if file is not None and str(file) != records.STDIN:
-        source = records.from_file(
+    if texts and texts != [record_sources.STDIN]:
+        return record_sources.from_arguments(texts)
+    if file is not None and str(file) != record_sources.STDIN:
+        source = record_sources.from_file(
             file, encoding=encoding, text_column=text_column, trained_column=trained_column,
             delimiter=delimiter,
         )  # fmt: skip
         for note in source.notes:
             typer.echo(f"note: {note}", err=True)
-        if source.columns or file.suffix.lower() in records.FILE_BUILDERS:
+        if source.columns or file.suffix.lower() in FILE_BUILDERS:
             return source
         # Plain text: a pipe (--file <(cat rows.csv)), or a data file under another suffix.
         remedy = (
             SAVE_AS_DATA_FILE
-            if records.is_pipe(file)
+            if is_pipe(file)
             else "give the file its format's suffix (.jsonl, .csv) and pass that"
         )
         chunks = _noting_record_shaped(source.chunks, trained_column, name=str(file), remedy=remedy)
         return dataclasses.replace(source, chunks=chunks)
     if sys.stdin.isatty():
         typer.echo("reading texts from standard input, one per line (Ctrl-D to end)", err=True)
-    source = records.from_stdin(encoding=encoding)
+    source = record_sources.from_stdin(encoding=encoding)
     chunks = _noting_record_shaped(
         source.chunks, trained_column, name="standard input", remedy=SAVE_AS_DATA_FILE
     )
@@ -100,13 +102,13 @@ def _noting_record_shaped(
 ) -> Iterator[list[Any]]:
     """The chunks, with a note when the first line of plain text input looks like a data file's
     (each line would be classified whole, braces, ids and gold labels included)."""
-    from attncli import records
+    from attncli.record_sources import record_shaped
 
     first = True
     for chunk in chunks:
         if first and chunk:
             first = False
-            shape = records.record_shaped(chunk[0].text or "", text_column=text_column)
+            shape = record_shaped(chunk[0].text or "", text_column=text_column)
             if shape is not None:
                 typer.echo(
                     f"note: {name} is read as one text per line, and its first line looks like {shape}; "
@@ -130,7 +132,7 @@ def require_some_text(source: RecordSource, *, records: int, without_text: int) 
 
 def refuse_writing_over_input(output: Path | None, option: str, texts: list[str], file: Path | None) -> None:
     """Refuse an output file that is the input being read: --file, or the file on standard input."""
-    from attncli.records import STDIN
+    from attncli.record_sources import STDIN
 
     if output is None:
         return

@@ -10,8 +10,10 @@ from attncli.checkpoint import load_checkpoint, save_checkpoint
 from attncli.config import Config, ConfigError, ModelConfig, load_config
 from attncli.model import build_model
 from attncli.model.registry import POOLING, POSITIONAL, SCORING
+from attncli.packing import pad_batch
 from attncli.prediction import predict_probabilities
-from attncli.tokenizer import pack_ids, pad_batch, pad_id_of, train_tokenizer
+from attncli.tokenization import pack_ids
+from attncli.tokenizer import pad_id_of, train_tokenizer
 
 TEXTS = ["pasta bread cheese", "football tennis goal match", "laptop chip robot", "soup salad bread"] * 4
 LABELS = torch.tensor([0, 1, 2, 0] * 4)

@@ -503,7 +503,7 @@ MEASURE = textwrap.dedent(
         from attncli.data import load_splits
         rows = len(load_splits(DataConfig(source=sys.argv[1])).splits["train"])
     else:
-        from attncli.records import from_file
+        from attncli.record_sources import from_file
         rows = sum(len(chunk) for chunk in from_file(Path(sys.argv[1])).chunks)
     print(rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)  # KiB on Linux -> MiB
     """
@@ -625,7 +625,7 @@ def test_many_unknown_labels_are_listed_ten_at_most_and_a_folder_is_no_file(tmp_
 def test_a_tsv_whose_quotes_are_text_keeps_them_and_every_row_in_train_and_predict(tmp_path):
     """A tweet-like TSV: a text opening with a quote ("Great" movie) lost its quotes, and a quote left
     open took the rows after it into one text, silently; a TSV written with csv quoting still reads."""
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     texts = ['"Great" movie', '"Awful film', "bad bad", 'good "stuff"', "fine fine"] * 4
     rows = "".join(f"{text}\t{'neg' if 'bad' in text or 'Awful' in text else 'pos'}\n" for text in texts)
@@ -655,15 +655,15 @@ def test_an_open_quote_whose_field_outgrows_the_csv_limit_is_still_named_by_its_
     escaped the check as a traceback; a file that size is scaled down here to a 100-character limit."""
     import csv
 
-    from attncli import textfiles
+    from attncli import csv_quoting, csv_rows
 
-    monkeypatch.setattr(textfiles, "LONGEST_FIELD", 100)
+    monkeypatch.setattr(csv_rows, "LONGEST_FIELD", 100)
     huge = tmp_path / "huge.csv"
     huge.write_text('text,label\n"open,a\n' + "".join(f"row {i},b\n" for i in range(40)), encoding="utf-8")
     limit = csv.field_size_limit()
     try:
         with pytest.raises(DataError) as refused:
-            textfiles.quoting_of(huge, delimiter=",", encoding="utf-8")
+            csv_quoting.quoting_of(huge, delimiter=",", encoding="utf-8")
     finally:
         csv.field_size_limit(limit)  # the csv module's limit is one for the whole process
     assert str(refused.value).startswith(f"line 2 of {huge} opens a double quote that its field does not")
@@ -673,7 +673,7 @@ def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and
     """A stray opening quote in a comma-separated file joined every row after it into one text:
     1,000 rows gave 3 predictions, and eval scored 443 of 444 rows, silently. A quote within one
     line ("Hello" world) still reads as pandas reads it."""
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     texts = [f"Shares rose number {i}" for i in range(40)]
     open_to_the_end = tmp_path / "stray.csv"
@@ -745,7 +745,7 @@ def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and
 def test_blank_lines_above_a_csv_header_are_skipped_by_train_eval_and_predict_alike(tmp_path):
     """pandas skips them, so train and eval read such a file, while predict took the blank line for
     the header: `no text column found; F has columns ` (none)."""
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     rows = [f"Shares rose number {i};{'ab'[i % 2]}" for i in range(20)]
     blank_above = tmp_path / "blank_above.csv"  # a semicolon export: the delimiter is read off the header
@@ -760,7 +760,7 @@ def test_blank_lines_above_a_csv_header_are_skipped_by_train_eval_and_predict_al
 def test_excel_delimiter_hint_line_is_named_in_train_eval_and_predict(tmp_path):
     """Excel writes `sep=;` above the header of a csv for other locales; read as the header, it gave
     `no text column found; F has columns 'sep=', 'Unnamed: 1'` (pandas' name for a column)."""
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     hinted = tmp_path / "hinted.csv"
     hinted.write_text(
@@ -785,7 +785,7 @@ def test_excel_delimiter_hint_line_is_named_in_train_eval_and_predict(tmp_path):
 def test_a_csv_line_of_spaces_alone_is_no_row_in_predict_as_in_train(tmp_path):
     """pandas skips it, so training left it out without a word while predict gave it a result of
     its own (an empty text), and a results file no longer lined up with what eval scored."""
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     rows = [f"row {i},{'ab'[i % 2]}" for i in range(20)]
     spaced = tmp_path / "spaced.csv"
@@ -804,7 +804,7 @@ def test_a_csv_line_of_spaces_alone_is_no_row_in_predict_as_in_train(tmp_path):
 def test_a_header_split_at_the_wrong_delimiter_gets_a_hint_to_pass_the_right_one(tmp_path):
     """An Excel export (';'-separated) whose header has a comma inside a name is not sniffed as
     ';'-separated: the error sent the user to --text-column, which cannot help."""
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     excel = tmp_path / "excel.csv"
     excel.write_bytes(
@@ -821,7 +821,7 @@ def test_a_header_split_at_the_wrong_delimiter_gets_a_hint_to_pass_the_right_one
 
 def test_a_csv_without_a_header_line_gets_a_hint_in_train_and_predict(tmp_path):
     """Its first row becomes the column names; the error listed them with no word on why."""
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     headless = tmp_path / "headless.csv"
     headless.write_text(
@@ -851,7 +851,7 @@ def test_a_csv_with_carriage_returns_alone_for_line_ends_is_refused_in_train_and
     """Excel for Mac's "CSV (Macintosh)": train and eval stopped on the csv module's own words
     ("new-line character seen in unquoted field - do you need to open the file in universal-newline
     mode?") with exit 1."""
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     path = tmp_path / "mac.csv"
     path.write_bytes(b"text,label\r" + b"".join(b"row %d,%s\r" % (i, TWO[i % 2].encode()) for i in range(20)))
@@ -876,7 +876,7 @@ def test_a_csv_with_carriage_returns_alone_for_line_ends_is_refused_in_train_and
 
 
 def test_a_json_line_left_open_is_said_to_end_too_soon_not_to_fail_at_column_1(tmp_path):
-    from attncli.records import from_file
+    from attncli.record_sources import from_file
 
     path = write_jsonl(tmp_path / "open.jsonl", [{"text": "soup", "label": "food"}] * 3)
     path.write_text(path.read_text() + '{"text": "bread", "label": "food"\n', encoding="utf-8")

@@ -1,0 +1,108 @@
+"""csv rows as pandas reads them (blank lines skipped, fields of any size), and the checks of a csv
+file's rows that name the line: a column named twice, a row with more fields than the header."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Literal
+
+from attncli.errors import DataError
+from attncli.textfiles import BOM
+
+Quoting = Literal[0, 1, 2, 3]
+"""One of the csv module's quoting constants (csv.QUOTE_MINIMAL, csv.QUOTE_NONE, ...)."""
+
+
+def shown(delimiter: str) -> str:
+    """A delimiter as a user types it in --delimiter: ';' or '\\t'."""
+    return "'\\t'" if delimiter == "\t" else repr(delimiter)
+
+
+def holds_cells(row: list[str]) -> bool:
+    """Whether a csv reader's row is a row: a blank line, or spaces alone, is none to pandas."""
+    return len(row) > 1 or (len(row) == 1 and bool(row[0].strip()))
+
+
+def header_row(rows: Iterator[list[str]]) -> list[str] | None:
+    """The header of a csv reader's rows, past the blank lines (or spaces alone) pandas skips
+    above it; None when there is none."""
+    return next((row for row in rows if holds_cells(row)), None)
+
+
+# The csv module stops at fields over 128 KB by default; a text may be a whole book, and every reader
+# of a csv file (the checks here, predict's records) must read what `datasets` reads.
+LONGEST_FIELD = 1 << 30
+
+
+def allow_long_fields() -> None:
+    csv.field_size_limit(LONGEST_FIELD)
+
+
+def require_unique_columns(names: list[str], path: Path) -> None:
+    """Refuse a header line that names a column twice: which of the two is meant cannot be known,
+    and joined output would carry only one of them."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if not name.strip():  # a spreadsheet's empty columns past the table (text;label;;): never chosen
+            continue
+        if name in seen:
+            raise DataError(
+                f"the header line of {path} names column {name!r} twice (columns {seen[name]} and "
+                f"{position}); rename one"
+            )
+        seen[name] = position
+
+
+def csv_rows(
+    path: Path, *, delimiter: str, encoding: str, quoting: Quoting = csv.QUOTE_MINIMAL
+) -> Iterator[tuple[int, list[str]]]:
+    """(line the row starts on, fields) of every data row of a csv file, skipping the header and the
+    blank lines pandas skips; a quoted field may span lines."""
+    allow_long_fields()
+    with path.open(encoding=encoding, newline="") as file:
+        rows = csv.reader(file, delimiter=delimiter, quoting=quoting)
+        header_row(rows)
+        start = rows.line_num + 1
+        for fields in rows:
+            if holds_cells(fields):
+                yield start, fields
+            start = rows.line_num + 1
+
+
+def first_ragged_row(
+    path: Path, *, delimiter: str, encoding: str, quoting: Quoting = csv.QUOTE_MINIMAL
+) -> DataError | None:
+    """The first row with more fields than the header, as `ragged_row_error` says it, if one has."""
+    allow_long_fields()
+    with path.open(encoding=encoding, newline="") as file:
+        lines = (line.removeprefix(BOM) for line in file)
+        header = header_row(csv.reader(lines, delimiter=delimiter, quoting=quoting)) or []
+    for number, fields in csv_rows(path, delimiter=delimiter, encoding=encoding, quoting=quoting):
+        if len(fields) > len(header):
+            return ragged_row_error(path, line=number, fields=len(fields), header=header, delimiter=delimiter)
+    return None
+
+
+def ragged_row_error(
+    path: Path, *, line: int, fields: int, header: Sequence[str], delimiter: str
+) -> DataError:
+    """The error for a csv row with more fields than the header line (train, eval and predict
+    alike); where the header is one field and line 2 the first with more, a title or a note sits
+    above the real header line."""
+    if len(header) == 1 and line == 2 and header[0].startswith("#TYPE "):
+        return DataError(
+            f"line 1 of {path} ({header[0][:60]!r}) is the type line PowerShell's Export-Csv writes; delete "
+            "it, or export again with Export-Csv -NoTypeInformation"
+        )
+    if len(header) == 1 and line == 2:
+        return DataError(
+            f"line 1 of {path} ({header[0][:60]!r}) has 1 field but line 2 has {fields}; if line 1 is a "
+            "title above the header line, delete it, so that the header is the first line"
+        )
+    return DataError(
+        f"line {line} of {path} has {fields} fields but its header line has {len(header)}; put a text "
+        f"that holds {shown(delimiter)} in double quotes, or pass --delimiter if another character "
+        "separates the columns"
+    )

@@ -1,0 +1,282 @@
+"""Records of a data file, by its format: csv/tsv, JSON (lines, or one array), parquet and Arrow,
+each row's other columns carried along and its text column chosen as training chooses it. Values
+are read as written, so an id such as "007" comes back as it went in."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from attncli.arrowfiles import arrow_batches, arrow_rows, arrow_schema
+from attncli.columns import (
+    Layout,
+    choose_columns,
+    layout_of_record,
+    layout_of_schema,
+    other_than_trained_note,
+    value_at,
+)
+from attncli.csv_dialect import csv_dialect, delimiter_note
+from attncli.csv_rows import allow_long_fields, header_row, ragged_row_error, require_unique_columns
+from attncli.errors import DataError
+from attncli.jsonfiles import json_error_place, require_records
+from attncli.lines import READ_BYTES, decoded_lines, file_chunks
+from attncli.records import CHUNK_RECORDS, Record, RecordSource, from_windows, in_chunks, not_text, text_of
+
+
+def _text_column(
+    layout: Layout, requested: str | None, trained: str | None, name: str
+) -> tuple[str, list[str]]:
+    """The text column (maybe a dotted path into nested records), and a note if found loosely."""
+    chosen = choose_columns(
+        layout, where=name, text=requested, with_label=False, text_first=(trained,) if trained else ()
+    )
+    note = chosen.note or other_than_trained_note(name, chosen.text, trained=trained, named=requested)
+    return chosen.text, [note] if note else []
+
+
+def _next_row(rows: Iterator[list[str]]) -> list[str] | None:
+    """The next row of a csv reader, or None at the end or where it cannot be read."""
+    try:
+        return next(rows, None)
+    except (csv.Error, DataError):
+        return None
+
+
+def csv_source(
+    path: Path, *, encoding: str, text_column: str | None, trained_column: str | None, delimiter: str | None
+) -> RecordSource:
+    dialect = csv_dialect(path, configured=delimiter, encoding=encoding)
+    notes = [delimiter_note([path], dialect.delimiter)] if dialect.sniffed else []
+    notes += [dialect.quoting_note] if dialect.quoting_note else []
+    allow_long_fields()
+    file = path.open("rb")
+    last_line = [""]  # the raw line the csv reader took last: a row of one line is that line
+
+    def lines() -> Iterator[str]:
+        for line in decoded_lines(file_chunks(file), encoding=encoding, name=str(path)):
+            last_line[0] = line
+            yield line
+
+    rows = csv.reader(lines(), delimiter=dialect.delimiter, quoting=dialect.quoting)
+    header: list[str] = []
+    try:
+        header = header_row(rows) or []
+        if not header:
+            raise DataError(f"{path} is empty; give it a header row and one row per text")
+        require_unique_columns(header, path)
+        column, found = _text_column(Layout(columns=tuple(header)), text_column, trained_column, str(path))
+    except csv.Error as error:
+        file.close()
+        raise DataError(f"{path} is not valid csv ({error})") from None
+    except DataError:
+        second = _next_row(rows) if len(header) == 1 else None
+        file.close()
+        if second is not None and len(second) > 1:
+            raise ragged_row_error(
+                path, line=rows.line_num, fields=len(second), header=header, delimiter=dialect.delimiter
+            ) from None
+        raise
+    position = header.index(column)
+
+    def records() -> Iterator[Record]:
+        index, start = 0, rows.line_num + 1
+        with file:
+            try:
+                for row in rows:
+                    if len(row) > len(header):
+                        raise ragged_row_error(
+                            path, line=start, fields=len(row), header=header, delimiter=dialect.delimiter
+                        )
+                    start = rows.line_num + 1
+                    if not row or not last_line[0].strip():
+                        continue  # a blank line, or spaces alone, is no row (as pandas reads it for train)
+                    row += [""] * (len(header) - len(row))  # a short (ragged) row: missing cells are empty
+                    # An empty cell is a missing value, as training reads it (pandas' NA).
+                    text = row[position] or None
+                    yield Record(index=index, text=text, fields=dict(zip(header, row, strict=True)))
+                    index += 1
+            except csv.Error as error:
+                raise DataError(f"line {rows.line_num} of {path} is not valid csv ({error})") from None
+
+    return RecordSource(
+        name=str(path), chunks=in_chunks(records()), columns=header, text_column=column, notes=notes + found,
+        byte_order_mark=from_windows(path, encoding),
+        delimiter=dialect.delimiter if path.suffix.lower() == ".csv" else None,
+    )  # fmt: skip
+
+
+def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
+    """(line number, value) of a JSON-lines file, or of a file holding one JSON array."""
+    with path.open("rb") as file:
+        # A character cut at the end of the block waits in the decoder; only the start matters here.
+        try:
+            first = codecs.getincrementaldecoder(encoding)(errors="replace").decode(file.read(READ_BYTES))
+        except UnicodeError:  # UTF-16 without a byte-order mark: the line reader below says so
+            first = ""
+        file.seek(0)
+        if first.lstrip("\ufeff \t\r\n").startswith("["):
+            try:
+                content = file.read().decode(encoding).removeprefix("\ufeff")
+                values = json.loads(content)
+            except json.JSONDecodeError as error:
+                if not _first_line_whole(content, error):
+                    raise DataError(f"{path} is not valid JSON ({error})") from None
+                values = None  # one JSON value a line, the first an array: JSON lines
+            except UnicodeDecodeError as error:
+                raise DataError(
+                    f"{path} is not valid JSON ({error}); pass --encoding if it is not {encoding}"
+                ) from None
+            if values is not None:
+                yield from ((0, value) for value in values)
+                return
+            file.seek(0)
+        lines = decoded_lines(file_chunks(file), encoding=encoding, name=str(path))
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(
+                    f"line {number} of {path} is not JSON: {error.msg} {json_error_place(error)}; "
+                    "give one JSON object per line"
+                ) from None
+
+
+def json_source(
+    path: Path, *, encoding: str, text_column: str | None, trained_column: str | None
+) -> RecordSource:
+    rows = json_rows(path, encoding=encoding)
+    first = next(rows, None)
+    if first is None:
+        raise DataError(f"{path} holds no rows; give it one JSON object per line")
+    require_records(first[1], path)
+    merged, total = _every_field(path, encoding=encoding) if isinstance(first[1], dict) else ({}, None)
+    columns = list(merged)
+    column: str | None = None
+    found: list[str] = []
+    if columns:
+        column, found = _text_column(layout_of_record(merged), text_column, trained_column, str(path))
+
+    def records() -> Iterator[Record]:
+        for index, (_, value) in enumerate(_chain(first, rows)):
+            if isinstance(value, str):
+                yield Record(index=index, text=value)
+            elif isinstance(value, dict):
+                cell = value_at(value, column) if column is not None else None
+                yield Record(index=index, text=text_of(cell), fields=value, not_text=not_text(cell))
+            else:
+                yield Record(index=index, text=None)
+
+    return RecordSource(
+        name=str(path),
+        chunks=in_chunks(records()),
+        columns=columns,
+        text_column=column,
+        notes=found,
+        count=None if total is None else lambda: total,
+        byte_order_mark=from_windows(path, encoding),
+    )
+
+
+def _first_line_whole(content: str, error: json.JSONDecodeError) -> bool:
+    """Whether a file that failed to read as one JSON value is rather JSON lines of arrays: its first
+    line is a whole array holding no objects (a row, `["soup", "food"]`), and more follows it. A
+    whole array of records on the first line with more after it stays a broken JSON file."""
+    if error.msg != "Extra data":
+        return False
+    try:
+        first = json.loads(content.split("\n", 1)[0])
+    except json.JSONDecodeError:
+        return False
+    return isinstance(first, list) and not any(isinstance(item, dict) for item in first)
+
+
+def _every_field(path: Path, *, encoding: str) -> tuple[dict[str, Any], int]:
+    """Every key the file's records hold, in the order first met, each with its first value that is
+    not null, and how many records there are: records need not all hold the same keys, the text
+    column is chosen among them all (not only the first record's), and a csv written from them keeps
+    each (a pass over the file of its own, before predicting)."""
+    fields: dict[str, Any] = {}
+    count = 0
+    for _, value in json_rows(path, encoding=encoding):
+        count += 1
+        if isinstance(value, dict):
+            _merge_into(fields, value)
+    return fields, count
+
+
+def _merge_into(fields: dict[str, Any], record: dict[str, Any]) -> None:
+    """`record`'s keys added to `fields` where missing or null, nested records merged the same way
+    (a nested text path that only later records hold is found too)."""
+    for key, value in record.items():
+        if isinstance(fields.get(key), dict) and isinstance(value, dict):
+            _merge_into(fields[key], value)
+        elif fields.get(key) is None:
+            fields[key] = dict(value) if isinstance(value, dict) else value
+
+
+def _chain(first: tuple[int, Any], rest: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+    yield first
+    yield from rest
+
+
+def parquet_source(path: Path, *, text_column: str | None, trained_column: str | None) -> RecordSource:
+    import pyarrow.parquet as parquet  # type: ignore[import-untyped]
+
+    try:
+        file = parquet.ParquetFile(path)
+    except Exception as error:  # pyarrow raises its own error types for a damaged file
+        raise DataError(f"could not read {path} as parquet ({error})") from None
+    return _table_source(
+        str(path), file.schema_arrow, lambda: file.iter_batches(batch_size=CHUNK_RECORDS),
+        count=lambda: file.metadata.num_rows, text_column=text_column, trained_column=trained_column,
+    )  # fmt: skip
+
+
+def arrow_source(
+    path: Path, files: list[Path], *, text_column: str | None, trained_column: str | None
+) -> RecordSource:
+    """Records of Arrow files: one written by datasets, or those of a folder save_to_disk wrote."""
+    schema = arrow_schema(files)
+    if schema is None:  # a Dataset saved without rows: nothing to read, and no columns
+        return RecordSource(name=str(path), chunks=iter(()), count=lambda: 0)
+    return _table_source(
+        str(path), schema, lambda: arrow_batches(files), count=lambda: arrow_rows(files),
+        text_column=text_column, trained_column=trained_column,
+    )  # fmt: skip
+
+
+def _table_source(
+    name: str,
+    schema: Any,
+    batches: Callable[[], Iterable[Any]],
+    *,
+    count: Callable[[], int],
+    text_column: str | None,
+    trained_column: str | None,
+) -> RecordSource:
+    """Records of a columnar file (parquet, Arrow), read a batch of Arrow rows at a time."""
+    column, found = _text_column(layout_of_schema(schema), text_column, trained_column, name)
+
+    def records() -> Iterator[Record]:
+        index = 0
+        for batch in batches():
+            for row in batch.to_pylist():
+                cell = value_at(row, column)
+                yield Record(index=index, text=text_of(cell), fields=row, not_text=not_text(cell))
+                index += 1
+
+    return RecordSource(
+        name=name,
+        chunks=in_chunks(records()),
+        columns=list(schema.names),
+        text_column=column,
+        notes=found,
+        count=count,
+    )

@@ -1,0 +1,77 @@
+"""Checks of local JSON and JSON-lines files: the layouts that are not records (pandas' columns, rows
+as arrays), the first line that is not a JSON object, and where on its line a JSON line is wrong."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from attncli.errors import DataError
+from attncli.textfiles import BOM, HEADER_BYTES
+
+
+def require_records(value: object, path: Path) -> None:
+    """Refuse a JSON file that is one object holding whole columns (pandas' `to_json()` default:
+    {"text": {"0": ..., "1": ...}, ...}, or {"text": [...], ...}) or holding the records under one
+    key ({"data": [{...}, ...]}): read as it is, it is one row whose cells are whole columns. Rows
+    that are arrays (["text", "label"]) name no fields to find the text and label by."""
+    if isinstance(value, list):
+        raise DataError(
+            f"{path} holds its rows as JSON arrays ([...]), whose fields have no names; give each row "
+            'as a JSON object, such as {"text": "...", "label": "..."}'
+        )
+    if not isinstance(value, dict) or not value:
+        return
+    cells = list(value.values())
+    if {"columns", "data"} <= set(value) and isinstance(value["data"], list):
+        raise DataError(
+            f"{path} holds pandas' 'split' layout (columns, data), not records; write one record per "
+            "line (pandas: df.to_json(path, orient='records', lines=True))"
+        )
+    if len(value) == 1 and isinstance(cells[0], list) and cells[0] and isinstance(cells[0][0], dict):
+        raise DataError(
+            f"{path} holds its records under the key {next(iter(value))!r}; write the list itself, "
+            "as a JSON array or one record per line"
+        )
+    if all(isinstance(cell, (dict, list)) for cell in cells) and len({len(cell) for cell in cells}) == 1:
+        if len(cells[0]) > 1:
+            raise DataError(
+                f"{path} holds one JSON object of columns, not records; write one record per line "
+                "(pandas: df.to_json(path, orient='records', lines=True))"
+            )
+
+
+def json_error_place(error: json.JSONDecodeError) -> str:
+    """Where on its line a JSON line is wrong: the decoder, given the line with its line end, puts an
+    object left open at column 1 of the next line."""
+    return "at the end of the line" if error.lineno > 1 else f"at column {error.colno}"
+
+
+def first_bad_json_line(path: Path, *, encoding: str) -> tuple[int, str] | None:
+    """(line, reason) of the first non-blank line of a JSON-lines file that is not a JSON object."""
+    with path.open(encoding=encoding) as file:
+        for number, line in enumerate(file, start=1):
+            line = line.removeprefix(BOM) if number == 1 else line
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as error:
+                return number, f"not JSON: {error.msg} {json_error_place(error)}"
+            if not isinstance(value, dict):
+                return number, f"a JSON {type(value).__name__}, not an object"
+    return None
+
+
+def is_json_array(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(HEADER_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+
+
+def json_lines(path: Path, *, encoding: str) -> Iterator[int]:
+    """The line of every record of a JSON-lines file (blank lines hold none)."""
+    with path.open(encoding=encoding) as file:
+        for number, line in enumerate(file, start=1):
+            if line.strip():
+                yield number

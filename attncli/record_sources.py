@@ -1,0 +1,202 @@
+"""Where the records of `attn predict` and `attn inspect` come from: command-line arguments, a plain
+text file (one text per line) or standard input, read as it arrives, and a data file by its suffix.
+Lines end at "\\n" (or "\\r\\n") only. Plain Python readers: no `datasets`, no type guessing."""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from attncli.arrowfiles import is_saved_dataset, saved_dataset_files
+from attncli.data_file_records import arrow_source, csv_source, json_source, parquet_source
+from attncli.encodings import is_utf8, is_wide
+from attncli.errors import DataError
+from attncli.lines import (
+    READ_BYTES,
+    arrivals,
+    decode,
+    decoded_lines,
+    file_chunks,
+    line_chunks,
+    narrow,
+    readable_encoding,
+    with_end,
+)
+from attncli.records import Record, RecordSource, from_windows, in_chunks, is_pipe
+from attncli.sources import FILE_BUILDERS
+from attncli.textfiles import require_readable
+
+STDIN = "-"
+
+
+def _plain(text: str) -> str:
+    return text.removesuffix("\n").removesuffix("\r")
+
+
+def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
+    """Records of standard input as they arrive: the complete lines of each block are handed on
+    at once, so a result can be printed before the input ends."""
+    pending, index = b"", 0
+    blocks, encoding = line_chunks(
+        narrow(arrivals(descriptor), encoding=encoding), encoding=encoding, name="standard input"
+    )
+    for block in with_end(iter(blocks)):
+        if block is None:  # the input ended; a last line without a newline is still a record
+            complete, pending = ([pending] if pending else []), b""
+        else:
+            *complete, pending = (pending + block).split(b"\n")
+        records: list[Record] = []
+        for line in complete:
+            try:
+                text = decode(line, encoding=encoding, number=index + 1, name="standard input")
+            except DataError:
+                if records:  # the lines before it, read whole, still get their results
+                    yield records
+                raise
+            text = text.removeprefix("\ufeff") if index == 0 else text
+            records.append(Record(index=index, text=text.removesuffix("\r")))
+            index += 1
+        if records:
+            yield records
+
+
+def from_arguments(texts: list[str]) -> RecordSource:
+    records = [Record(index=index, text=text) for index, text in enumerate(texts)]
+    return RecordSource(name="arguments", chunks=iter([records]))
+
+
+def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
+    import io
+    import sys
+
+    readable_encoding(encoding)  # refused before anything is read
+    try:
+        descriptor = sys.stdin.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):  # replaced by a test or an embedding host
+        stream = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode(encoding))
+        blocks = narrow(file_chunks(stream), encoding=encoding)
+        lines = decoded_lines(blocks, encoding=encoding, name="standard input")
+        records = (Record(index=index, text=_plain(line)) for index, line in enumerate(lines))
+        return RecordSource(
+            name="standard input",
+            chunks=in_chunks(records),
+            streaming=True,
+            byte_order_mark=not is_utf8(encoding),
+        )
+    return RecordSource(
+        name="standard input",
+        chunks=_stdin_chunks(descriptor, encoding=encoding),
+        streaming=True,
+        byte_order_mark=not is_utf8(encoding),
+    )
+
+
+def record_shaped(line: str, *, text_column: str | None) -> str | None:
+    """What a line of plain text input looks like when it is rather a record of a data file: a JSON
+    object, or a csv/tsv header naming the text column (None: a text like any other)."""
+    stripped = line.strip()
+    if stripped.startswith("{") and stripped.endswith("}"):
+        try:
+            if isinstance(json.loads(stripped), dict):
+                return "a JSON object"
+        except ValueError:
+            pass
+    headers = [[name.strip().strip('"') for name in stripped.split(delimiter)] for delimiter in ",;\t"]
+    if text_column and any(text_column in names for names in headers):
+        return f"a csv/tsv header naming the text column {text_column!r}"
+    return None
+
+
+def require_input_file(path: Path) -> None:
+    """Refuse a --file that is a folder (but one datasets' save_to_disk wrote) or does not exist; a
+    pipe (`<(zcat texts.gz)`, /dev/stdin, a named pipe) is read as plain text."""
+    if is_saved_dataset(path):
+        saved_dataset_files(path)  # a DatasetDict, or a data file gone: said before the model loads
+    elif not path.is_file() and not is_pipe(path):
+        problem = "is a folder" if path.is_dir() else "does not exist"
+        raise DataError(f"--file {path} {problem}; pass a text file (one text per line) or a data file")
+
+
+def from_file(
+    path: Path,
+    *,
+    encoding: str = "utf-8",
+    text_column: str | None = None,
+    trained_column: str | None = None,
+    delimiter: str | None = None,
+) -> RecordSource:
+    """Records of a file: a dataset file by its suffix (text from `text_column`, else the column the
+    model was trained on, else the usual names), any other file one text per line. A csv/tsv file
+    is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
+    readable_encoding(encoding)  # refused before anything is read
+    require_input_file(path)
+    if is_saved_dataset(path):
+        return arrow_source(
+            path, saved_dataset_files(path), text_column=text_column, trained_column=trained_column
+        )
+    suffix = path.suffix.lower()
+    if is_pipe(path):
+        if suffix in FILE_BUILDERS:
+            raise DataError(
+                f"--file {path} is a pipe, and a {suffix} file is read more than once (its header "
+                "first); write it to a file and pass that, or pipe plain text (one text per line)"
+            )
+    else:  # a pipe is read once: what these checks read first would be lost to it
+        require_readable(path, encoding)
+    if delimiter is not None and suffix not in (".csv", ".tsv"):
+        raise DataError(f"--delimiter is for csv/tsv files; {path} is not one")
+    if suffix in (".csv", ".tsv"):
+        return csv_source(
+            path,
+            encoding=encoding,
+            text_column=text_column,
+            trained_column=trained_column,
+            delimiter=delimiter,
+        )
+    if suffix in (".json", ".jsonl", ".ndjson"):
+        return json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
+    if suffix == ".parquet":
+        return parquet_source(path, text_column=text_column, trained_column=trained_column)
+    if suffix == ".arrow":
+        return arrow_source(path, [path], text_column=text_column, trained_column=trained_column)
+    if text_column is not None:
+        raise DataError(
+            f"--text-column needs a data file (csv/tsv/json/jsonl/parquet/arrow); {path} is plain text"
+        )
+
+    def records() -> Iterator[Record]:
+        with path.open("rb") as file:
+            chunks = file_chunks(file)
+            if is_pipe(path):  # read once: checked as it is read, as standard input is
+                chunks = narrow(chunks, encoding=encoding, name=str(path))
+            lines = decoded_lines(chunks, encoding=encoding, name=str(path))
+            for index, line in enumerate(lines):
+                yield Record(index=index, text=_plain(line))
+
+    count = None if is_pipe(path) else functools.partial(_lines_in, path, encoding=encoding)
+    return RecordSource(
+        name=str(path),
+        chunks=in_chunks(records()),
+        count=count,
+        byte_order_mark=from_windows(path, encoding),
+    )
+
+
+def _lines_in(path: Path, *, encoding: str = "utf-8") -> int | None:
+    """How many lines a plain text file has (one record each): its line ends, and a last line
+    without one."""
+    count, last = 0, b""
+    with path.open("rb") as file:
+        blocks: Iterable[bytes] = iter(lambda: file.read(READ_BYTES * 16), b"")
+        if is_wide(encoding):  # for a progress bar: a bad byte is the reader's to name
+            blocks = (text.encode() for text in codecs.iterdecode(blocks, encoding, errors="replace"))
+        try:
+            for block in blocks:
+                if block:
+                    count, last = count + block.count(b"\n"), block[-1:]
+        except UnicodeError:  # utf-16 without a byte-order mark: the reader says so
+            return None
+    return count + (last not in (b"", b"\n"))

@@ -1,0 +1,84 @@
+import pytest
+import torch
+
+from attncli.config import TokenizerConfig
+from attncli.errors import AttnError
+from attncli.tokenization import encode, pack_ids, token_ids
+from attncli.tokenizer import pad_id_of, readable_text, train_tokenizer
+
+TEXTS = ["The quick brown fox jumps over the lazy dog.", "Café prices rose, the ﬁnance report said."] * 20
+
+
+def test_truncation_and_empty_texts():
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
+    texts = [" ".join(["fox"] * 30), "   ", "the lazy dog"]
+    long, empty, short = encode(tokenizer, texts, max_length=8)
+    assert len(long.ids) == 8 and long.untruncated_length == 30
+    assert empty.ids == [tokenizer.token_to_id("[UNK]")]
+    packed = pack_ids(tokenizer, texts, max_length=8)
+    assert len(packed) == 3 and packed.lengths().tolist() == [8, 1, len(short.ids)]
+    assert [packed[row].tolist() for row in range(3)] == [long.ids, empty.ids, short.ids]
+    assert packed.ids.dtype == torch.int32
+
+
+@pytest.mark.parametrize("kind", ["wordpiece", "bpe", "unigram", "word"])
+def test_prediction_and_training_ids_skip_offsets_yet_match_inspect(kind):
+    """token_ids and pack_ids encode without offsets (faster); the ids must be inspect's."""
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(kind=kind, vocab_size=120, min_frequency=1))
+    texts = ["The CAFÉ report", "中文 fox 😀 ﬁnance", " ".join(["lazy dog"] * 40), "", "naïve, [PAD]!"]
+    expected = [item.ids for item in encode(tokenizer, texts, max_length=16)]
+    lengths = [item.untruncated_length for item in encode(tokenizer, texts, max_length=16)]
+    assert list(token_ids(tokenizer, texts, max_length=16)) == list(zip(expected, lengths, strict=True))
+    packed = pack_ids(tokenizer, texts, max_length=16)
+    assert [packed[row].tolist() for row in range(len(texts))] == expected
+
+
+def test_padding_written_in_a_text_is_an_unknown_word_and_lone_surrogates_are_read():
+    """A text of "[PAD]" once became padding only, which the model cannot attend to (NaN scores)."""
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
+    unknown, pad = tokenizer.token_to_id("[UNK]"), pad_id_of(tokenizer)
+    texts = ["[PAD]", "fox [PAD] dog", "fox \ud800 dog"]
+    (alone, _), (inside, _), (surrogate, _) = token_ids(tokenizer, texts, max_length=8)
+    assert alone == [unknown] and pad not in inside and unknown in inside
+    assert surrogate == encode(tokenizer, ["fox \ufffd dog"], max_length=8)[0].ids
+    assert pad not in pack_ids(tokenizer, texts, max_length=8).ids.tolist()
+    assert readable_text("a\ud800b\udfff") == "a\ufffdb\ufffd" and readable_text("😀") == "😀"
+
+
+def test_packing_spills_in_chunks_to_a_mapped_file(monkeypatch):
+    import attncli.tokenization
+
+    monkeypatch.setattr(attncli.tokenization, "SPILL_TOKENS", 5)  # a write every few texts
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
+    texts = [f"{text} {index}" for index, text in enumerate(TEXTS * 7)]
+    packed = pack_ids(tokenizer, texts, max_length=6)
+    expected = [encoded.ids for encoded in encode(tokenizer, texts, max_length=6)]
+    assert [packed[row].tolist() for row in range(len(texts))] == expected
+    assert packed.starts.tolist()[-1] == sum(len(ids) for ids in expected) == packed.ids.numel()
+    empty = pack_ids(tokenizer, [], max_length=6)
+    assert len(empty) == 0 and empty.ids.numel() == 0
+
+
+def test_an_unwritable_temporary_folder_is_explained(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "absent"))
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
+    with pytest.raises(AttnError, match=r"temporary file in .*absent .*point TMPDIR at a writable folder"):
+        pack_ids(tokenizer, TEXTS, max_length=6)
+
+
+@pytest.mark.parametrize("kind", ["word", "wordpiece"])
+def test_decomposed_text_gives_each_token_its_whole_characters(kind):
+    """NFKC composes o and two marks (or three Hangul jamo) into one character, which `tokenizers`
+    maps back to its first code point: the marks were left outside every token's span."""
+    import unicodedata
+
+    words = "hôm nay phở ngon 나는 오늘 축구를"
+    tokenizer = train_tokenizer([words] * 3, TokenizerConfig(kind=kind, vocab_size=100, min_frequency=1))
+    text = unicodedata.normalize("NFD", words)
+    (encoded,) = encode(tokenizer, [text], max_length=50)
+    spans = [text[start:end] for start, end in encoded.offsets]
+    assert "".join(spans) == text.replace(" ", "")  # every code point in a token, none twice
+    if kind == "word":
+        assert [unicodedata.normalize("NFC", span) for span in spans] == words.split()
