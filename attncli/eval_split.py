@@ -1,36 +1,28 @@
-"""The labelled rows `attn eval` scores: which split of which source (a path, a Hub name, or a Dataset
-given to the Python API), which of its columns, and which rows, with training's validation carve
-rebuilt where that is the split asked for."""
+"""The labelled rows `attn eval` scores: the split chosen (split_choice.py), its columns
+(eval_columns.py) and rows, with training's validation carve rebuilt where that is the split asked
+for, and the count of evaluated rows whose text the model trained on."""
 
 from __future__ import annotations
 
 import dataclasses
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from attncli.carving import stratified_split
 from attncli.checkpoint import LoadedCheckpoint
-from attncli.columns import Columns, choose_columns, layout_of_schema, other_than_trained_note
-from attncli.data import (
-    CHUNK_ROWS,
-    Split,
-    TextColumn,
-    folded,
-    known_label_key,
-    missing_label,
-    row_problem,
-    rows_digest,
-    rows_seen_in_training,
-    stratified_split,
-    to_split,
-    with_columns,
-)
+from attncli.data_warnings import rows_seen_in_training
 from attncli.errors import DataError
+from attncli.eval_columns import UnlabelledSplit, columns_to_score
 from attncli.history import split_sizes_change
-from attncli.output import predicted_columns
-from attncli.sources import SPLIT_ALIASES, RawData, holds_one_dataset, load_raw, raw_of_datasets, same_source
+from attncli.labels import missing_label
+from attncli.raw_data import SPLIT_ALIASES, RawData
+from attncli.sources import load_raw, raw_of_datasets
+from attncli.split_choice import Source, _carved_by_training, describe_source, pick_split
+from attncli.split_rows import to_split, with_columns
+from attncli.splits import CHUNK_ROWS, Split, TextColumn, rows_digest
+from attncli.unknown_labels import drop_unknown_labels
 
 EVAL_DROP_HINT = "pass --drop-invalid to leave such rows out"
 # Training rows eval reads through to count the evaluated rows the model has seen: about 5 s of
@@ -54,193 +46,6 @@ class LabelledData:
     notes: tuple[str, ...] = ()
 
 
-def _find_split(available: Sequence[str], wanted: str) -> str | None:
-    """The available split named `wanted` or one of its aliases (dev, valid, val: validation)."""
-    if wanted in available:
-        return wanted
-    canonical = SPLIT_ALIASES.get(wanted.lower(), wanted)
-    return next((name for name in available if SPLIT_ALIASES.get(name.lower(), name) == canonical), None)
-
-
-def choose_split(available: list[str], requested: str | None) -> str:
-    """A single-split source is evaluated whole; otherwise the requested split, else test, else validation."""
-    if len(available) == 1 and requested is None:
-        return available[0]
-    if requested is not None:
-        found = _find_split(available, requested)
-        if found is None:
-            raise DataError(
-                f"no split {requested!r}; the data has {', '.join(available)}; pass --split with one of them"
-            )
-        return found
-    for split in ("test", "validation"):
-        found = _find_split(available, split)
-        if found is not None:
-            return found
-    raise DataError(f"the data has no test or validation split ({', '.join(available)}); pass --split")
-
-
-def _is_training_data(checkpoint: LoadedCheckpoint, source: str) -> bool:
-    return same_source(source, checkpoint.header.get("data_path") or checkpoint.config.data.source)
-
-
-def _unknown_label_rows(
-    dataset: Any, columns: Columns, label_names: list[str], *, drop_invalid: bool
-) -> dict[str, list[int]]:
-    """The rows of each label the model does not know. Rows with no label are left to `to_split`,
-    and so are rows with no text where `drop_invalid` leaves them out: their label is never read."""
-    label_column = columns.label or ""
-    feature = dataset.features[label_column]
-    known = set(label_names)
-    unknown: dict[str, list[int]] = {}
-    wanted = [label_column, columns.text] if drop_invalid else [label_column]
-    column = dataset.select_columns(wanted)
-    for start in range(0, len(column), CHUNK_ROWS):
-        chunk = column[start : start + CHUNK_ROWS]
-        texts = chunk[columns.text] if drop_invalid else None
-        for offset, value in enumerate(chunk[label_column]):
-            if missing_label(feature, value):  # left to `to_split`
-                continue
-            if texts is not None and row_problem(texts[offset], value, feature, columns) is not None:
-                continue
-            key = known_label_key(feature, value, known)
-            if key not in known:
-                unknown.setdefault(key, []).append(start + offset)
-    return unknown
-
-
-def _look_alike_hint(ranked: list[tuple[str, list[int]]], label_names: list[str]) -> str:
-    """What the unknown labels may be instead: known ones in another case ('Business'), or, where
-    the model's labels are names, indices of them (0, 1, 2, as a ClassLabel column exports them)."""
-    known = {folded(name): name for name in label_names}
-    in_case = [(label, known[folded(label)]) for label, _ in ranked[:10] if folded(label) in known]
-    if in_case:
-        told = [
-            f"{label!r} is {name!r} in another {'case' if label.casefold() == name.casefold() else 'form'}"
-            for label, name in in_case
-        ]
-        return " (" + ", ".join(told) + ")"
-    unknown = [label for label, _ in ranked]
-    names_are_numbers = any(name.lstrip("-").isdigit() for name in label_names)
-    if not names_are_numbers and all(label.isdigit() and int(label) < len(label_names) for label in unknown):
-        shown = ", ".join(f"{index} is {name!r}" for index, name in enumerate(label_names[:10]))
-        more = ", ..." if len(label_names) > 10 else ""
-        return f" (if these are indices of the model's labels, write the labels instead: {shown}{more})"
-    return ""
-
-
-def _drop_unknown_labels(
-    dataset: Any, columns: Columns, label_names: list[str], *, where: str, ignore: bool, drop_invalid: bool
-) -> tuple[Any, Sequence[int], int]:
-    """`dataset` without rows whose label the model never saw (an error unless `ignore`), the
-    original row of each kept row, and how many were dropped."""
-    unknown = _unknown_label_rows(dataset, columns, label_names, drop_invalid=drop_invalid)
-    if not unknown:
-        return dataset, range(len(dataset)), 0
-    dropped = sum(len(rows) for rows in unknown.values())
-    ranked = sorted(unknown.items(), key=lambda item: (-len(item[1]), item[0]))  # commonest first
-    listing = ", ".join(f"{label!r} ({len(rows)} row{'s' * (len(rows) != 1)})" for label, rows in ranked[:10])
-    if len(ranked) > 10:
-        listing += f" and {len(ranked) - 10} more"
-    if not ignore:
-        raise DataError(
-            f"{where} has labels the model never saw: {listing}{_look_alike_hint(ranked, label_names)}; it "
-            f"knows {', '.join(label_names)}. Pass --ignore-unknown-labels to evaluate without those rows, "
-            "or retrain with data that has them"
-        )
-    if dropped == len(dataset):
-        raise DataError(
-            f"every row of {where} has a label the model never saw ({listing}); nothing to evaluate"
-        )
-    skipped = {row for rows in unknown.values() for row in rows}
-    kept = array("q", (row for row in range(len(dataset)) if row not in skipped))
-    return dataset.select(kept), kept, dropped
-
-
-@dataclass(frozen=True)
-class _Source:
-    """What is evaluated, as messages name it and as the choice of split needs it."""
-
-    shown: str
-    """The path or Hub name as given, or what a Dataset object given to the API is."""
-    whole: str | None
-    """What the source is where it is evaluated whole (a single file, one saved Dataset); else None."""
-    whole_name: str
-    """Its name where evaluated whole: a file's name, not its path."""
-    trained_on: bool
-    """Whether the model was trained on it."""
-
-
-def _describe_source(checkpoint: LoadedCheckpoint, source: Any, *, default_source: bool) -> _Source:
-    if not isinstance(source, str):  # a Dataset or DatasetDict, from the Python API
-        kind = type(source).__name__
-        single = not hasattr(source, "keys")
-        return _Source(f"the {kind} given", f"one {kind}" if single else None, f"the {kind} given", False)
-    path = Path(source).expanduser()
-    single = not default_source and holds_one_dataset(path)
-    whole = ("a single file" if path.is_file() else "one saved dataset") if single else None
-    trained_on = default_source or _is_training_data(checkpoint, source)
-    return _Source(source, whole, path.name, trained_on)
-
-
-def _pick_split(
-    checkpoint: LoadedCheckpoint,
-    source: _Source,
-    available: list[str],
-    split: str | None,
-    *,
-    default_source: bool,
-) -> tuple[str, str | None, str | None, tuple[str, ...]]:
-    """The split to read, the name to show (None: a single file, whole), which side of training's
-    validation carve to keep ("train", "validation" or None for every row), and notes for the user."""
-    if split is None and default_source and _find_split(available, "test") is None:
-        # DATA left out means the training data; without a test split, score the held-out
-        # validation rows, never the rows the model was trained on.
-        split = "validation"
-    wanted = SPLIT_ALIASES.get(split.lower()) if split is not None else None
-    if split is not None and wanted is None and source.whole:
-        raise DataError(
-            f"no split {split!r}: {source.whole_name} is {source.whole}, evaluated whole; leave --split out, "
-            "or name train, validation or test"
-        )
-    # Training carved validation out of train when the data had none; the same seed rebuilds both sides.
-    carved_by_training = _carved_by_training(available, trained_on=source.trained_on)
-    if carved_by_training and wanted in ("train", "validation"):
-        return "train", wanted, wanted, ()
-    if source.whole:
-        if carved_by_training and wanted == "test":
-            raise DataError(
-                f"no split 'test': {source.whole_name} is the file this model was trained on, and its "
-                "rows are train and validation; evaluate on another file, or pass --split validation"
-            )
-        folders = f"--split {split} is for folders of splits"
-        note = f"{source.whole_name} is {source.whole}, evaluated whole ({folders})"
-        return available[0], None, None, (note,) if split is not None else ()
-    if wanted == "validation" and _find_split(available, "validation") is None:
-        # Where the training data is now (its recorded absolute path), not as it was typed: a
-        # relative path typed elsewhere may name this very folder from here.
-        trained_on, splits = (
-            checkpoint.training_data()[0] or checkpoint.config.data.source,
-            ", ".join(sorted(available)),
-        )
-        raise DataError(
-            f"no split 'validation' in {source.shown} (it has {splits}); the model's validation rows are "
-            f"in the data it trained on, {trained_on}: evaluate that with --split validation, or another "
-            "split here"
-        )
-    # The carved validation split is one to choose from too (the error lists it).
-    choices = [*available, "validation (held out of train by training)"] if carved_by_training else available
-    try:
-        name = choose_split(available, split)
-    except DataError:
-        if split is None or choices == available:
-            raise
-        raise DataError(
-            f"no split {split!r}; the data has {', '.join(choices)}; pass --split with one of them"
-        ) from None
-    return name, name, None, ()
-
-
 def load_labelled_split(
     checkpoint: LoadedCheckpoint,
     source: str | Any,
@@ -260,16 +65,16 @@ def load_labelled_split(
     out here too, so that the carved validation rows are the same. `source` may be a Dataset or
     DatasetDict (the Python API), which is read as a saved one is."""
     data = checkpoint.config.data
-    described = _describe_source(checkpoint, source, default_source=default_source)
+    described = describe_source(checkpoint, source, default_source=default_source)
     raw = _read(source, checkpoint, trained_on=described.trained_on, encoding=encoding, delimiter=delimiter)
-    name, shown, carve, notes = _pick_split(
+    name, shown, carve, notes = pick_split(
         checkpoint, described, list(raw.splits), split, default_source=default_source
     )
     dataset = raw.splits[name]
     where = described.whole_name if shown is None else f"split {name!r} of {described.shown}"
     if len(dataset) == 0:
         raise DataError(f"{where} is empty; evaluate on data with rows")
-    columns, said, column_notes = _columns_to_score(
+    columns, said, column_notes = columns_to_score(
         checkpoint, dataset, where=where, text_column=text_column, label_column=label_column
     )
     notes += column_notes
@@ -277,7 +82,7 @@ def load_labelled_split(
     if carve is None and columns.label is not None and _holds_no_label(dataset, columns.label):
         raise UnlabelledSplit(where)
     drop_invalid = drop_invalid or data.drop_invalid
-    dataset, rows, ignored = _drop_unknown_labels(
+    dataset, rows, ignored = drop_unknown_labels(
         dataset, columns, checkpoint.label_names, where=where, ignore=ignore_unknown_labels,
         drop_invalid=drop_invalid,
     )  # fmt: skip
@@ -328,56 +133,6 @@ def _read(
     )
 
 
-def _columns_to_score(
-    checkpoint: LoadedCheckpoint,
-    dataset: Any,
-    *,
-    where: str,
-    text_column: str | None,
-    label_column: str | None,
-) -> tuple[Columns, tuple[str, ...], tuple[str, ...]]:
-    """The text and label columns to score, the training columns tried first, then the usual names;
-    what the choice says of itself, then notes on the columns. The label column of attn predict's
-    output holds predictions, never true labels: it is passed over."""
-    data = checkpoint.config.data
-    layout = layout_of_schema(dataset.data.schema)
-    predicted = (
-        predicted_columns(layout.columns, checkpoint.label_names, layout.paths)
-        if label_column is None
-        else ()
-    )
-    notes: tuple[str, ...] = ()
-    if predicted:
-        own = tuple(column for column in layout.columns if column not in predicted)
-        paths = tuple(path for path in layout.paths if path not in predicted)
-        layout = dataclasses.replace(layout, columns=own, paths=paths)
-        notes += (
-            f"{where} is attn predict's output: the true labels are not read from {predicted[0]!r}, which "
-            f"holds its predictions (--label-column {predicted[0]} reads them all the same)",
-        )
-    try:
-        columns = choose_columns(
-            layout, where=where, text=text_column, label=label_column,
-            text_first=[data.text_column] if data.text_column else [],
-            label_first=[data.label_column] if data.label_column else [],
-        )  # fmt: skip
-    except DataError as error:
-        if predicted:
-            raise DataError(
-                f"{where} is attn predict's output, whose column {predicted[0]!r} holds its predictions, "
-                f"not true labels: {error}"
-            ) from None
-        if label_column is None and _has_text_column(layout, where, text_column, data.text_column):
-            # A test split of texts alone (a competition's): no label column to find.
-            raise UnlabelledSplit(where, no_label_column=str(error)) from None
-        raise
-    notes += _like_predict_output_note(where, dataset, columns.label) if not predicted else ()
-    other = other_than_trained_note(where, columns.text, trained=data.text_column, named=text_column)
-    if other is not None and columns.note is not None and f"text column {columns.text!r}" in columns.note:
-        other = None  # the loose match's own line already names it
-    return columns, tuple(note for note in (columns.note, other) if note), notes
-
-
 @dataclass(frozen=True)
 class _Trained:
     """The texts the model trained on, to count the evaluated rows it has seen, and how to name them."""
@@ -390,7 +145,7 @@ class _Trained:
 def _training_side(
     checkpoint: LoadedCheckpoint,
     source: str | Any,
-    described: _Source,
+    described: Source,
     raw: RawData,
     *,
     name: str,
@@ -456,32 +211,6 @@ def _seen_in_training(
     )
 
 
-class UnlabelledSplit(DataError):
-    """The split read has no labels at all: none in its label column, or no label column (whose error
-    is `no_label_column`)."""
-
-    def __init__(self, where: str, *, no_label_column: str | None = None) -> None:
-        self.unlabelled = (
-            f"{where} has no label column"
-            if no_label_column
-            else f"{where} has no labels (every row's is empty, or -1 of a ClassLabel: a test set whose "
-            "labels are withheld, as GLUE's are)"
-        )
-        remedy = "evaluate a split with labels (--split NAME) or a file of them"
-        super().__init__(no_label_column or f"{self.unlabelled}; {remedy}")
-
-
-def _has_text_column(layout: Any, where: str, named: str | None, trained: str | None) -> bool:
-    """Whether a text column is found in `layout` as eval looks for one."""
-    try:
-        choose_columns(
-            layout, where=where, text=named, with_label=False, text_first=[trained] if trained else []
-        )
-    except DataError:
-        return False
-    return True
-
-
 def _holds_no_label(dataset: Any, label_column: str) -> bool:
     """Whether every row of `dataset` lacks a label (read a chunk at a time, stopping at the first)."""
     feature = dataset.features[label_column]
@@ -490,13 +219,6 @@ def _holds_no_label(dataset: Any, label_column: str) -> bool:
         if not all(missing_label(feature, value) for value in values):
             return False
     return True
-
-
-def _carved_by_training(available: Iterable[str], *, trained_on: bool) -> bool:
-    """Whether training carved its validation rows out of this data's train split: it is the data
-    the model trained on, and that has a train split but no validation split."""
-    names = list(available)
-    return trained_on and "train" in names and _find_split(names, "validation") is None
 
 
 def _texts_of(dataset: Any, column: str) -> Sequence[str]:
@@ -530,38 +252,3 @@ def _require_same_carve(
             f"{source} has changed since the run was trained ({change}), so the validation rows it held "
             "out cannot be found again; put back the data it trained on, or evaluate on a file of its own"
         )
-
-
-def _like_predict_output_note(where: str, dataset: Any, label: str | None) -> tuple[str, ...]:
-    """A line for a table laid out as attn predict writes its output, but with its probability
-    columns gone (trimmed in a spreadsheet): its label column, followed by a score that holds
-    probabilities, may hold predictions, which would score the model against itself. A score of
-    another kind (a review's 1 to 5 stars) is no such sign."""
-    names = list(dataset.column_names)
-    at = names.index(label) if label in names else len(names)
-    following = names[at + 1] if at + 1 < len(names) else ""
-    if following.lower() not in ("score", "attn_score"):
-        return ()
-    sample = dataset.select(range(min(len(dataset), PREDICT_OUTPUT_SAMPLE)))[following]
-    # predict leaves the score of a record without a text empty.
-    given = [value for value in sample if value is not None and str(value).strip()]
-    if not given or not all(_is_probability(value) for value in given):
-        return ()
-    return (
-        f"warning: in {where} the label column {label!r} is followed by {following!r}, as in attn "
-        f"predict's output; if {label!r} holds predictions rather than true labels, these scores "
-        "measure the model against itself",
-    )
-
-
-# Rows whose score column is read to tell predict's probabilities from a score of another kind.
-PREDICT_OUTPUT_SAMPLE = 1_000
-
-
-def _is_probability(value: Any) -> bool:
-    """Whether a cell reads as a probability (a csv may hold it as text; an empty cell does not)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return False
-    return 0.0 <= number <= 1.0

@@ -12,7 +12,8 @@ from typing import Any
 
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.errors import DataError
-from attncli.eval_split import LabelledData, UnlabelledSplit, load_labelled_split
+from attncli.eval_columns import UnlabelledSplit
+from attncli.eval_split import LabelledData, load_labelled_split
 from attncli.metrics import (
     ClassScores,
     ReliabilityBin,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attncli.config import Config, ModelConfig, changed_settings, settings_text
-from attncli.data import load_splits, rows_digest
+from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError
@@ -22,9 +22,11 @@ from attncli.info import unused_model_settings
 from attncli.optimizer import AdamW, WarmupDecaySchedule, learning_rate_factor
 from attncli.outliers import outlier_pool
 from attncli.packing import PackedSequences
+from attncli.raw_data import FILE_BUILDERS
 from attncli.reporter import Reporter, RunInfo
 from attncli.sizing import profile_texts, size_to_data, unsized_keys
-from attncli.sources import FILE_BUILDERS, names_a_local_path
+from attncli.sources import names_a_local_path
+from attncli.splits import rows_digest
 from attncli.tokenization import pack_ids
 from attncli.tokenizer import (
     SPECIAL_TOKENS,

@@ -29,12 +29,12 @@ from attncli.checkpoint import (
 )
 from attncli.checksums import read_checked_json, recorded_files, saved_by_at_least
 from attncli.config import UNSIZED_VALUES, Config
-from attncli.data import same_label_names
 from attncli.device import resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
 from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, TrainingError
 from attncli.fit import RunWriter, fit, require_tensorboard
 from attncli.history import EpochRecord, TrainingMetrics, split_sizes_change
+from attncli.labels import same_label_names
 from attncli.prepare import Prepared, build_state, prepare, run_info
 from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.run_folder import LOCK_FILE, RunFolder, open_run_folder, resume_command

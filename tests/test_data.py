@@ -6,8 +6,9 @@ from conftest import make_rows, write_csv, write_jsonl
 
 from attncli.columns import Layout, choose_columns
 from attncli.config import DataConfig
-from attncli.data import known_label_key, load_splits, stratified_split
+from attncli.data import load_splits
 from attncli.errors import DataError
+from attncli.labels import known_label_key
 
 
 def _split_sizes(splits):
@@ -82,8 +83,6 @@ def _touched(path: Path) -> Path:
 
 
 def test_a_whole_number_written_with_a_fraction_is_the_label_it_spells(tmp_path):
-    from attncli.data import known_label_key
-
     known = {"1", "2", "10", "007"}
     assert [known_label_key(None, value, known) for value in ("2.0", "10.00", 2.0, "2", "7", "2.5", "x")] == [
         "2", "10", "2", "2", "7", "2.5", "x",
@@ -188,7 +187,7 @@ def test_unlabelled_test_rows_do_not_stop_training_but_stop_evaluation(tmp_path)
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
     from attncli.columns import Columns
-    from attncli.data import to_split
+    from attncli.split_rows import to_split
 
     features = Features({"sentence": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
     labelled = Dataset.from_dict({"sentence": ["bad", "good"] * 4, "label": [0, 1] * 4}, features=features)
@@ -252,7 +251,7 @@ def test_a_csv_with_a_space_after_each_comma_gives_labels_without_it(tmp_path):
 def test_a_label_with_composed_or_decomposed_accents_is_one_label_in_training_and_eval(tmp_path):
     import unicodedata
 
-    from attncli.data import known_label_key, same_label_names
+    from attncli.labels import same_label_names
 
     composed, decomposed = "café", unicodedata.normalize("NFD", "café")
     assert composed != decomposed
@@ -620,74 +619,6 @@ def test_utf16_without_a_byte_order_mark_and_on_standard_input_is_refused_with_h
             list(from_stdin().chunks)
 
 
-def test_stratified_split_is_seeded_and_keeps_proportions():
-    labels = [0] * 50 + [1] * 30 + [2] * 1
-    kept, carved = stratified_split(labels, fraction=0.2, seed=3)
-    assert sorted(kept + carved) == list(range(81)) and list(kept) == sorted(kept)
-    assert [labels[i] for i in carved].count(0) == 10
-    assert [labels[i] for i in carved].count(1) == 6
-    assert 80 in kept  # a label with one example stays in train
-    assert stratified_split(labels, fraction=0.2, seed=3) == (kept, carved)
-    assert stratified_split(labels, fraction=0.2, seed=4) != (kept, carved)
-
-
-def test_texts_stay_in_arrow_and_select_keeps_order(tmp_path):
-    from attncli.data import CHUNK_ROWS, TextColumn
-
-    rows = make_rows(CHUNK_ROWS + 5)
-    splits = load_splits(DataConfig(source=str(write_jsonl(tmp_path / "d.jsonl", rows))))
-    train = splits.splits["train"]
-    assert isinstance(train.texts, TextColumn)
-    assert len(train) + len(splits.splits["validation"]) == len(rows)
-    assert list(train.texts)[:3] == train.texts[:3] == [train.texts[0], train.texts[1], train.texts[2]]
-    picked = train.select([2, 0])
-    assert list(picked.texts) == [train.texts[2], train.texts[0]]
-    assert list(picked.labels) == [train.labels[2], train.labels[0]]
-
-
-def test_a_selection_of_a_selection_reads_the_right_rows(tmp_path, monkeypatch):
-    import attncli.data
-    from attncli.data import TextColumn
-
-    monkeypatch.setattr(attncli.data, "CHUNK_ROWS", 3)  # iteration crosses chunk boundaries
-    rows = [{"text": f"text {index}", "label": "ab"[index % 2]} for index in range(20)]
-    train = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows)))).splits["train"]
-    column = TextColumn(train.texts.dataset, "text")  # every row, in file order
-    odd = column.select(range(1, 20, 2))
-    picked = odd.select([4, 0, 9, 2])
-    assert list(picked) == ["text 9", "text 1", "text 19", "text 5"]
-    assert picked[1:3] == ["text 1", "text 19"] and picked[-1] == "text 5" and len(picked) == 4
-    assert list(odd) == [f"text {index}" for index in range(1, 20, 2)]
-
-
-def test_arrow_copies_of_local_files_stay_out_of_the_users_cache(tmp_path, monkeypatch):
-    from attncli import sources as data
-
-    monkeypatch.delenv("HF_DATASETS_CACHE")
-    monkeypatch.setattr(data, "_RUN_CACHE", None)
-    path = write_csv(tmp_path / "d.csv", make_rows(20))
-    raw = data.load_raw(str(path))
-    cache = data.local_cache_dir()
-    train = raw.splits["train"]
-    assert cache is not None and all(item["filename"].startswith(cache) for item in train.cache_files)
-    data._RUN_CACHE.cleanup()  # what happens when the process exits
-    assert not Path(cache).exists()
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "mine"))
-    assert data.local_cache_dir() is None  # the user's own choice is kept
-    # Removed as the process exits, not by the garbage collector at shutdown with a ResourceWarning
-    # (a traceback under PYTHONWARNINGS=error).
-    import subprocess
-    import sys
-
-    script = "import attncli.sources as s, pathlib; print(s.local_cache_dir())"
-    exited = subprocess.run(
-        [sys.executable, "-W", "error", "-c", script],
-        capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "HF_DATASETS_CACHE"},
-    )  # fmt: skip
-    assert exited.returncode == 0 and exited.stderr == "", exited.stderr
-    assert not Path(exited.stdout.strip()).exists()
-
-
 def test_files_in_another_encoding_name_the_line_and_load_with_data_encoding(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes(
@@ -786,7 +717,7 @@ def test_labels_written_with_a_zero_fraction_train_as_whole_numbers_and_truth_va
     """pandas writes a star-rating column with a gap as 1.0 ... 5.0: the model's labels are 1 ... 5,
     so a test file writing 1 finds them; a model trained on "1.0" (before) still finds 1, and true,
     True and TRUE are one truth value (JSON's true is Python's True)."""
-    from attncli.data import known_label_key, label_names_of
+    from attncli.labels import label_names_of
     from attncli.sources import load_raw
 
     stars = [{"text": f"review number {index}", "label": f"{index % 5 + 1}.0"} for index in range(40)]

@@ -7,8 +7,8 @@ from conftest import make_rows, write_csv, write_jsonl
 
 from attncli.checkpoint import load_checkpoint
 from attncli.errors import DataError
-from attncli.eval_split import choose_split
 from attncli.evaluation import evaluate
+from attncli.split_choice import choose_split
 
 JSON_KEYS = {
     "checkpoint", "source", "split", "n", "ignored_unknown", "left_out_invalid", "seen_in_training",
@@ -520,7 +520,7 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, m
     eval counts them, ignoring case and spacing, so the user knows the score is partly memory."""
     import dataclasses
 
-    from attncli.data import stratified_split
+    from attncli.carving import stratified_split
 
     train_rows = make_rows(300, seed=1)  # the easy folder's training rows
     labels = [loaded.label_names.index(row["label"]) for row in train_rows]

@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from attncli.data import SMALL_VALIDATION
+from attncli.data_warnings import SMALL_VALIDATION
 from attncli.render.text import WrappingTable, as_percent, label_list
 
 if TYPE_CHECKING:

@@ -1,0 +1,198 @@
+"""Reading local data files into `datasets` splits, each file on its own and as people write them
+(textfiles.py): csv/tsv cells as written, JSON columns of mixed types, the shards of a split joined."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from attncli.csv_dialect import csv_dialect, delimiter_note, header_line
+from attncli.csv_rows import Quoting, first_ragged_row, require_unique_columns, shown
+from attncli.encodings import decodes
+from attncli.errors import DataError
+from attncli.jsonfiles import require_records
+from attncli.origins import Origin
+from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS, RawData
+from attncli.read_errors import _reason, decoding_error, local_cache_dir, read_error
+from attncli.textfiles import require_readable
+
+
+def listed(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _tab_separated_hint(path: Path, encoding: str) -> str:
+    """A hint for a .txt file whose first line holds tabs (Excel's "Unicode Text" and "Text (Tab
+    delimited)" save tables so): read as .tsv, it is a table."""
+    try:
+        first = header_line(path, encoding=encoding)
+    except (DataError, OSError):
+        return ""
+    if "\t" not in first:
+        return ""
+    return (
+        f' (its first line holds tabs, as Excel\'s "Unicode Text" saves a table: rename it {path.stem}.tsv)'
+    )
+
+
+def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | None) -> RawData:
+    """Each file on its own, so that one split's column types never have to fit another's (labels
+    are compared as text: 1 in one file is "1" in another), nor its format (train.csv beside
+    test.jsonl); the shards of a split, of one format, are joined."""
+    for split, paths in files.items():
+        for path in paths:
+            require_readable(path, encoding)
+        suffixes = {path.suffix.lower() for path in paths}
+        if len(suffixes) > 1:
+            raise DataError(
+                f"the shards of split {split!r} mix formats ({', '.join(sorted(suffixes))}); "
+                "keep those of one download"
+            )
+        if not suffixes <= set(FILE_BUILDERS):
+            tabs = _tab_separated_hint(paths[0], encoding)
+            raise DataError(
+                f"cannot read {paths[0].suffix or 'suffix-less'} files ({paths[0].name}); use one of "
+                f"{', '.join(FILE_BUILDERS)}{tabs}"
+            )
+    splits: dict[str, Any] = {}
+    origins: dict[str, Origin] = {}
+    detected: dict[tuple[str, str], list[Path]] = {}  # (suffix, delimiter read) -> files
+    quoting_notes: list[str] = []
+    for split, paths in files.items():
+        shards = []
+        for path in paths:
+            used: str | None = None
+            quoting: Quoting = csv.QUOTE_MINIMAL
+            if path.suffix.lower() in (".csv", ".tsv"):
+                dialect = csv_dialect(path, configured=delimiter, encoding=encoding)
+                used, quoting = dialect.delimiter, dialect.quoting
+                if dialect.sniffed:
+                    detected.setdefault((path.suffix.lower(), used), []).append(path)
+                quoting_notes += [dialect.quoting_note] if dialect.quoting_note else []
+            shards.append(_load_file(path, encoding=encoding, delimiter=used, quoting=quoting))
+            origins[split] = Origin(
+                split=split, path=path, delimiter=used or ",", encoding=encoding, quoting=quoting
+            )
+        splits[split] = shards[0] if len(shards) == 1 else _joined_shards(shards, paths)
+        if len(shards) > 1:  # rows are named by their place in the split, not in one file
+            origins[split] = Origin(split=split)
+    notes = tuple(delimiter_note(paths, used) for (_, used), paths in detected.items())
+    return RawData(splits=splits, origins=origins, notes=notes + tuple(quoting_notes))
+
+
+def _joined_shards(shards: list[Any], paths: list[Path]) -> Any:
+    import datasets
+
+    try:
+        return datasets.concatenate_datasets(shards)
+    except ValueError as error:
+        raise DataError(
+            f"the shards {listed([path.name for path in paths])} do not hold the same columns "
+            f"({_reason(error)}); give every shard of a split the same columns"
+        ) from None
+
+
+# The column pandas makes of a csv's first field when each row has one more field than the header.
+PANDAS_INDEX = "__index_level_0__"
+
+
+def _load_file(
+    path: Path, *, encoding: str, delimiter: str | None, quoting: Quoting = csv.QUOTE_MINIMAL
+) -> Any:
+    """One file as a `datasets.Dataset`. A csv/tsv cell is read as written ("007" stays "007",
+    "NA" stays "NA"); only an empty cell is missing, as predict reads it."""
+    import datasets
+
+    builder = FILE_BUILDERS[path.suffix.lower()]
+    extra: dict[str, Any] = {} if builder in BINARY_BUILDERS else {"encoding": encoding}
+    if delimiter is not None:
+        names = next(
+            csv.reader([header_line(path, encoding=encoding)], delimiter=delimiter, quoting=quoting), []
+        )
+        require_unique_columns(names, path)
+        width = len(names)
+        keep_text = dict.fromkeys(range(width), str)  # by position: pandas renames repeated names
+        extra |= {"delimiter": delimiter, "converters": keep_text, "keep_default_na": False}
+        extra |= {"na_values": [""], "quoting": quoting}
+    try:
+        loaded = datasets.load_dataset(
+            builder, data_files={"train": str(path)}, cache_dir=local_cache_dir(), **extra
+        )
+    except Exception as error:
+        if builder == "json":  # its fallback for mixed types fails on a blank line: read it ourselves
+            return _read_json_rows(path, error, encoding=encoding)
+        raise read_error(path, error, encoding=encoding, delimiter=delimiter, quoting=quoting) from error
+    if builder == "json" and not decodes(path, encoding):  # Arrow's JSON reader does not check
+        raise decoding_error(path, encoding) or DataError(f"{path} is not valid {encoding}; pass --encoding")
+    dataset = loaded["train"]
+    if delimiter is not None and PANDAS_INDEX in dataset.column_names and PANDAS_INDEX not in names:
+        # pandas takes a first column without a header name for the index when every row has one
+        # field more than the header: a text holding an unquoted comma lost its first part.
+        raise first_ragged_row(path, delimiter=delimiter, encoding=encoding, quoting=quoting) or DataError(
+            f"the rows of {path} have more fields than its header line; put a text that holds "
+            f"{shown(delimiter)} in double quotes"
+        )
+    # datasets reads rows that are arrays as one column "text" of lists; one row may be whole columns.
+    if builder == "json" and (len(dataset) == 1 or dataset.column_names == ["text"]):
+        from attncli.data_file_records import json_rows
+
+        require_records(next(value for _, value in json_rows(path, encoding=encoding)), path)
+    mixed = [name for name, feature in dataset.features.items() if type(feature).__name__ == "Json"]
+    if builder != "json" or not mixed:
+        return dataset
+    try:
+        return _with_values_as_written(dataset, path, mixed, encoding=encoding)
+    except (DataError, ValueError):  # a layout this reading does not follow: as datasets read it
+        return dataset
+
+
+def _read_json_rows(path: Path, error: Exception, *, encoding: str) -> Any:
+    """A JSON file `datasets` could not read, read by attn's own JSON reader (the one predict uses):
+    `datasets` reads a column of mixed types (1 in one row, "01" in another) with pandas, which
+    fails on a blank line. A column of one type is stored as that type, a mixed one as JSON. A file
+    this reader cannot read either gets `datasets`' error, or the reader's own where it names a line."""
+    import datasets
+
+    from attncli.data_file_records import json_rows
+
+    rows = [value for _, value in json_rows(path, encoding=encoding)]
+    if rows:
+        require_records(rows[0], path)
+    if not rows or not all(isinstance(row, dict) for row in rows):
+        raise read_error(path, error, encoding=encoding, delimiter=None) from error
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    mixed = [name for name in names if len({type(row.get(name)) for row in rows} - {type(None)}) > 1]
+    dataset = datasets.Dataset.from_dict(
+        {name: [row.get(name) for row in rows] for name in names if name not in mixed}
+    )
+    for name in mixed:
+        dataset = _with_json_column(dataset, name, rows)
+    return dataset.select_columns(names)
+
+
+def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, encoding: str) -> Any:
+    """`dataset` with its columns of mixed JSON types (1 in one row, "01" in another) read again from
+    `path`: `datasets` stores such a column as JSON text but leaves strings that look like JSON
+    unquoted, so "01" came back as the number 1 (merging two labels) and "null" as no text. Each
+    value is stored again as its own JSON, so it reads back exactly as written."""
+
+    from attncli.data_file_records import json_rows  # the reader predict uses for the same files
+
+    rows = [value for _, value in json_rows(path, encoding=encoding)]
+    if len(rows) != len(dataset):  # not the layout this reading expects: keep what datasets read
+        return dataset
+    order = list(dataset.column_names)
+    for name in columns:
+        dataset = _with_json_column(dataset.remove_columns(name), name, rows)
+    return dataset.select_columns(order)
+
+
+def _with_json_column(dataset: Any, name: str, rows: list[Any]) -> Any:
+    """`dataset` with column `name` added from `rows`, each value stored as its own JSON, so that
+    it reads back exactly as written ("01" stays a string, 1 a number)."""
+    import datasets
+
+    values = [json.dumps(row.get(name) if isinstance(row, dict) else None) for row in rows]
+    return dataset.add_column(name, values, feature=datasets.Json())

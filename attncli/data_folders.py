@@ -1,0 +1,156 @@
+"""Reading a folder: a save_to_disk dataset, or a folder of split files named train, validation
+and test (or Hub shards such as train-00000-of-00002.parquet), each split's files found and checked."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+from attncli.arrowfiles import (
+    DATASET_DICT_FILE,
+    STATE_FILE,
+    UNREADABLE_STATE,
+    is_saved_dataset,
+    listed_data_files,
+    require_data_files,
+)
+from attncli.data_files import listed, load_files
+from attncli.errors import DataError
+from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, _whole
+from attncli.textfiles import require_uncompressed
+
+# A shard of a split as the Hub names it: train-00000-of-00002.parquet, or with the fingerprint of its
+# data, as `push_to_hub` of older datasets versions wrote it: train-00000-of-00002-6d3c0a9e1f2b4c5d.parquet.
+SHARD = re.compile(r"-(?P<index>\d{5})-of-(?P<total>\d{5})(?P<fingerprint>-[0-9a-f]{16})?$")
+# Where a dataset repository on the Hub keeps its split files.
+HUB_DATA_FOLDER = "data"
+
+
+def _require_saved_data_files(path: Path) -> None:
+    """Refuse a save_to_disk folder with a split that has no rows or a data file gone, naming it:
+    datasets writes no .arrow file for an empty split, and fails reading it back with an IndexError."""
+    dict_file = path / DATASET_DICT_FILE
+    try:
+        names = json.loads(dict_file.read_text(encoding="utf-8"))["splits"] if dict_file.is_file() else [None]
+    except UNREADABLE_STATE:
+        return  # datasets' own reading says what is wrong
+    for name in names:
+        folder = path / name if isinstance(name, str) else path
+        try:
+            data_files = listed_data_files(folder)
+        except UNREADABLE_STATE:
+            continue
+        split = f"split '{name}' of {path}" if isinstance(name, str) else str(path)
+        if not data_files:
+            raise DataError(
+                f"{split} has no rows (save_to_disk wrote no data file for it); give it rows, or save the "
+                "dataset without it"
+            )
+        require_data_files(data_files, split)
+
+
+def holds_one_dataset(path: Path) -> bool:
+    """Whether `path` is one file, or a save_to_disk folder of one Dataset (not a DatasetDict): data
+    that is evaluated whole, since `datasets` calls its one split "train", which it need not be."""
+    if path.is_file():
+        return True
+    return (path / STATE_FILE).is_file() and not (path / DATASET_DICT_FILE).is_file()
+
+
+def load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
+    import datasets
+
+    if is_saved_dataset(path):
+        _require_saved_data_files(path)
+        try:
+            loaded = datasets.load_from_disk(str(path))
+        except (OSError, ValueError, KeyError, IndexError) as error:
+            raise DataError(
+                f"{path} was saved by datasets' save_to_disk but cannot be read back ({error}); save it again"
+            ) from error
+        return _whole(dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded})
+    files, others = _split_files(path)
+    if not files and (path / HUB_DATA_FOLDER).is_dir():  # a Hub repository's layout: data/train-*.parquet
+        inner = _split_files(path / HUB_DATA_FOLDER)
+        if inner[0]:  # the notes below then name data/, where the files are
+            path, (files, others) = path / HUB_DATA_FOLDER, inner
+    found = f" ({listed(others)} name no split)" if others else ""
+    if not files:
+        raise DataError(
+            f"{path} holds no split files{found}; name them train/validation/test with a suffix among "
+            f"{', '.join(FILE_BUILDERS)} (for example train.csv)"
+        )
+    raw = load_files(files, encoding=encoding, delimiter=delimiter)
+    if not others:
+        return raw
+    left_out = (
+        f"left out {listed(others)} in {path}: a split file is named train, validation (valid, val, dev) "
+        "or test"
+    )
+    return dataclasses.replace(raw, notes=(*raw.notes, left_out))
+
+
+def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
+    """The split files of a folder (several shards of a split as the Hub names them:
+    train-00000-of-00002.parquet, ...), and the names of its data files that name no split."""
+    files: dict[str, list[Path]] = {}
+    others: list[str] = []  # data files that name no split
+    for child in sorted(path.iterdir()):
+        # train.csv.gz alone (not beside the train.csv `gunzip -k` leaves): compressed, not missing
+        inner = child.with_suffix("")
+        if inner.suffix.lower() in FILE_BUILDERS and _split_of(inner) is not None and not inner.exists():
+            require_uncompressed(child)
+        if not child.is_file() or child.suffix.lower() not in FILE_BUILDERS:
+            continue
+        split = _split_of(child)
+        if split is None:
+            others.append(child.name)
+            continue
+        earlier = files.setdefault(split, [])
+        if earlier and not (SHARD.search(child.stem) and SHARD.search(earlier[0].stem)):
+            first, second = earlier[0].name, child.name
+            if SHARD.search(child.stem) or SHARD.search(earlier[0].stem):  # a whole file beside shards
+                whole = second if SHARD.search(earlier[0].stem) else first
+                raise DataError(
+                    f"{path} holds split {split!r} twice: {whole}, and shards such as "
+                    f"{first if whole == second else second}; move {whole} or the shards out of the folder"
+                )
+            raise DataError(
+                f"{path} holds two files for split {split!r}: {first} and {second}; move one of them out "
+                "of the folder (or rename it so that it names no split)"
+            )
+        earlier.append(child)
+    for split, paths in files.items():
+        _require_every_shard(paths, split)
+    return files, others
+
+
+def _require_every_shard(paths: list[Path], split: str) -> None:
+    """Refuse the shards of a split when one is missing (train-00001-of-00003 gone) or they count
+    differently: read as they are, they would be the whole split, silently short."""
+    shards = [SHARD.search(path.stem) for path in paths]
+    if not all(shards):
+        return  # one whole file
+    numbers = [(int(found["index"]), int(found["total"])) for found in shards if found]
+    totals = {total for _, total in numbers}
+    if len(totals) > 1:
+        counts = ", ".join(map(str, sorted(totals)))
+        raise DataError(
+            f"the shards of split {split!r} count to different totals ({counts}); keep those of one download"
+        )
+    total = totals.pop()
+    missing = sorted(set(range(total)) - {number for number, _ in numbers})
+    if missing:
+        fingerprint = "-*" if shards[0] and shards[0]["fingerprint"] else ""  # each shard has its own
+        name = SHARD.sub(f"-{missing[0]:05d}-of-{total:05d}{fingerprint}", paths[0].stem) + paths[0].suffix
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise DataError(
+            f"split {split!r} is missing its shard {name}{more}; put every shard of it in the folder"
+        )
+
+
+def _split_of(path: Path) -> str | None:
+    """The split a file's name gives it: train.csv and train-00000-of-00002.csv are both train."""
+    return SPLIT_ALIASES.get(SHARD.sub("", path.stem).lower())

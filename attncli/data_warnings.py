@@ -1,0 +1,157 @@
+"""Warnings about the training data, as lines for the user: classes with too few examples,
+look-alike labels, texts with two labels, validation rows repeating training texts, a tiny
+validation split; and the folding of texts by which look-alikes and repeats are compared."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+
+from attncli.splits import Split
+
+
+def few_examples_warning(
+    train: Split, label_names: list[str], *, validation: Split | None, fraction: float
+) -> str | None:
+    """A warning naming the classes with too few examples to be validated: with no validation split
+    (`validation` None), those the carve holds none or less than its share of; else those with under
+    two training examples or none in validation."""
+    counts = Counter(train.labels)
+    held = Counter(validation.labels) if validation is not None else None
+    parts = []
+    for index, name in enumerate(label_names):
+        count = counts[index]
+        if held is not None and (count < 2 or held[index] == 0):
+            parts.append(f"class {name!r} has {count} in train and {held[index]} in validation")
+        elif held is None and count * fraction < 1:
+            parts.append(
+                f"class {name!r} has {count} ({'none' if count < 2 else '1'} held out for validation)"
+            )
+    if not parts:
+        return None
+    more = f" and {len(parts) - 10} more" if len(parts) > 10 else ""
+    return (
+        f"warning: too few examples to learn or validate reliably: {', '.join(parts[:10])}{more}; "
+        "add examples if you can"
+    )
+
+
+def folded(text: str) -> str:
+    """`text` as compared for look-alikes: as the tokenizer reads it (NFKC), ignoring case and spacing."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def text_key(text: str) -> int:
+    """A text as compared for duplicates: the hash of its `folded` form."""
+    return hash(folded(text))
+
+
+# Training splits up to this many rows are checked for texts given two labels (the check keeps an
+# entry per distinct text: about 20 MB here).
+CONFLICT_CHECK_ROWS = 200_000
+
+
+def conflicting_labels_warning(split: Split, label_names: list[str]) -> list[str]:
+    """A warning when texts occur with more than one label (ignoring case and spacing): no model can
+    tell such rows apart, and the split's accuracy has a ceiling below 100% because of them."""
+    if len(split) > CONFLICT_CHECK_ROWS:
+        return []
+    first: dict[int, int] = {}
+    conflicting: dict[int, tuple[str, set[int]]] = {}
+    for text, label in zip(split.texts, split.labels, strict=True):
+        key = text_key(text)
+        seen = first.setdefault(key, label)
+        if key in conflicting:
+            conflicting[key][1].add(label)
+        elif seen != label:
+            conflicting[key] = (text, {seen, label})
+    if not conflicting:
+        return []
+    text, labels = next(iter(conflicting.values()))
+    shown = text if len(text) <= 60 else text[:59] + "…"
+    names = ", ".join(label_names[label] for label in sorted(labels))
+    return [
+        f"warning: {len(conflicting):,} text{'s' * (len(conflicting) != 1)} of the training data "
+        f"{'occur' if len(conflicting) != 1 else 'occurs'} with more than one label (ignoring case, spacing "
+        f"and character forms), such as {shown!r} ({names}); no model can tell such rows apart: relabel "
+        "them, or leave them if the labels are truly ambiguous"
+    ]
+
+
+def rows_seen_in_training(evaluated: Iterable[str], training: Iterable[str]) -> int:
+    """How many evaluated texts a training text equals, ignoring case and spacing: a corpus with
+    duplicates (28 of BBC News's 444 test articles are also training articles) scores them by memory.
+    The evaluated texts' hashes are kept and the training texts streamed past them, so memory grows
+    with the rows evaluated, not with the training data. A cell that is no text (a number, an empty
+    cell) is nobody's duplicate."""
+    wanted = Counter(text_key(text) for text in evaluated if isinstance(text, str) and text)
+    found: set[int] = set()
+    for text in training:
+        if isinstance(text, str) and text:
+            key = text_key(text)
+            if key in wanted:
+                found.add(key)
+                if len(found) == len(wanted):
+                    break
+    return sum(wanted[key] for key in found)
+
+
+def repeated_in_training_warning(train: Split, validation: Split, *, carved: bool) -> list[str]:
+    """A warning when validation rows repeat a training text (ignoring case and spacing): the
+    validation scores that early stopping, the choice of the best epoch and the calibration rest
+    on then measure memory on those rows. Eval said it afterwards (11 of 44 rows in a new user's
+    trial, a file with 50 of its rows pasted twice); training said nothing. Counted as eval counts
+    them (`rows_seen_in_training`), up to CONFLICT_CHECK_ROWS training rows."""
+    if len(train) > CONFLICT_CHECK_ROWS or not len(validation):
+        return []
+    repeated = rows_seen_in_training(validation.texts, train.texts)
+    if not repeated:
+        return []
+    where = "the data (its repeats fell on both sides of the carve)" if carved else "the validation split"
+    return [
+        f"warning: {repeated:,} of the {len(validation):,} validation rows have the same text (ignoring "
+        "case and spacing) as a training row, so validation scores (and with them early stopping, the "
+        f"best epoch and calibration) measure memory on them; remove the repeated rows from {where}"
+    ]
+
+
+# Under this many validation rows one row moves accuracy by over 3 points: early stopping, the
+# choice of the best epoch and the calibration temperature all rest on too little.
+SMALL_VALIDATION = 30
+
+
+def small_validation_warning(rows: int, *, carved: bool) -> list[str]:
+    """A warning when the validation split is too small to choose an epoch or a temperature by;
+    `carved`: held out of train, where a validation file of its own is the remedy."""
+    if rows >= SMALL_VALIDATION:
+        return []
+    remedy = (
+        "a validation file of its own (validation.csv beside train.csv), or more data, makes them reliable"
+        if carved
+        else "more rows in the validation split make them reliable"
+    )
+    return [
+        f"warning: only {rows} validation row{'s' * (rows != 1)}: one row moves its scores by "
+        f"{100 / max(rows, 1):.0f} points, and early stopping, the best epoch and calibration rest on "
+        f"them; {remedy}"
+    ]
+
+
+def look_alike_labels_warning(label_names: list[str]) -> list[str]:
+    """A warning naming labels that differ only in case, surrounding spaces or the form of their
+    characters ("Sport", "sport ", "ｓｐｏｒｔ"): each is a class of its own, which is rarely what a
+    hand-made file means."""
+    groups: dict[str, list[str]] = {}
+    for name in label_names:
+        groups.setdefault(folded(name), []).append(name)
+    alike = [names for names in groups.values() if len(names) > 1]
+    if not alike:
+        return []
+    shown = "; ".join(", ".join(repr(name) for name in names) for names in alike[:5])
+    more = f" and {len(alike) - 5} more groups" if len(alike) > 5 else ""
+    return [
+        "warning: labels that differ only in case, inner spaces or character forms are separate classes "
+        f"(spaces around a label are no part of it): {shown}{more}; write each label one way if they mean "
+        "the same"
+    ]

@@ -1,0 +1,133 @@
+"""Labels as text: one label however a file spells it (1, 1.0, "1", composed or decomposed accents,
+spaces around it), which rows have none, and the label names of a training split."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
+
+from attncli.errors import DataError
+from attncli.splits import CHUNK_ROWS
+
+
+def label_key(feature: Any, value: Any) -> str:
+    """A label as text, the same whichever way a file stored it: 1, 1.0 (a column with gaps, read
+    by pandas) and "1" are all "1"; "café" is one label whether its é is one character or an e and
+    a combining accent (NFC, as texts are read; two classes that look alike otherwise); " sport"
+    (a csv written with a space after each comma) is "sport"; a `ClassLabel` index is its name."""
+    if hasattr(feature, "int2str"):
+        return str(feature.int2str(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def missing_label(feature: Any, value: Any) -> bool:
+    """Whether a row has no label: an empty cell, a NaN (a number column with gaps, as pandas writes
+    one to parquet: it became a class named 'nan'), or -1 of a `ClassLabel`, which marks unlabelled
+    rows (the GLUE test splits, for example)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    if isinstance(value, str) and not value.strip():  # spaces only: as an empty cell
+        return True
+    return hasattr(feature, "int2str") and not 0 <= value < feature.num_classes
+
+
+def known_label_key(feature: Any, value: Any, known: Collection[str]) -> str:
+    """`label_key`, matched to the `known` labels: a whole number is the same label whether it is
+    written 2 or 2.0 (as pandas writes a column with gaps into a csv), on either side, and a truth
+    value the same whether written true, True or TRUE (JSON's true is Python's True)."""
+    key = label_key(feature, value)
+    if key in known:
+        return key
+    # A checkpoint of an attn that kept labels as written may hold a decomposed name, or one with
+    # the spaces around it.
+    candidates = [unicodedata.normalize("NFD", key), *(name for name in known if name.strip() == key)]
+    whole = _whole(key)
+    if whole is not None:
+        candidates += [str(whole), f"{float(whole)}"]
+    if key.lower() in ("true", "false"):
+        candidates += [key.lower(), key.capitalize(), key.upper()]
+    return next((candidate for candidate in candidates if candidate in known), key)
+
+
+def _number(key: str) -> float | None:
+    try:
+        value = float(key)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def label_names_of(train: Any, label_column: str) -> list[str]:
+    """Names from a `ClassLabel` feature, else the distinct training labels as text, in numeric
+    order when they are all numbers."""
+    return labels_of(train, label_column)[0]
+
+
+def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
+    """`label_names_of`, and a note where one label was written as two numbers (1 and 1.0)."""
+    feature = train.features[label_column]
+    if hasattr(feature, "names"):
+        return list(feature.names), []
+    if getattr(feature, "_type", None) == "Value":  # Arrow finds the distinct values at once
+        values: Iterator[Any] = iter(train.unique(label_column))
+    else:  # a column of mixed JSON values (1 and "x"), read as Python values
+        column = train.select_columns([label_column])
+        values = (
+            value
+            for start in range(0, len(column), CHUNK_ROWS)
+            for value in column[start : start + CHUNK_ROWS][label_column]
+        )
+    keys = set()
+    for value in values:
+        if isinstance(value, (list, dict)):
+            raise DataError(
+                f"multi-label data is not supported yet: label column {label_column!r} holds lists or "
+                "records; give each text one label"
+            )
+        if not missing_label(feature, value):
+            keys.add(label_key(feature, value))
+    notes = []
+    if all(_number(key) is not None for key in keys):
+        # Whole numbers written with a zero fraction ("1.0", as pandas writes a column with gaps
+        # into a csv) are the numbers themselves, so a test file that writes 1 finds the label 1,
+        # and a file joined from two exports (1 in one, 1.0 in the other) has one label 1, not two.
+        # Other spellings stay: "007" is a code, not 7.
+        fractional = {key for key in keys if spelled_whole(key) != key}
+        spellings: dict[str, list[str]] = {}
+        for key in keys:
+            spellings.setdefault(spelled_whole(key), []).append(key)
+        # Said where one number is written two ways or more: "1" and "1.0", or "1.0" and "1.00".
+        merged = sorted(
+            (key for key in fractional if len(spellings[spelled_whole(key)]) > 1),
+            key=lambda key: (_number(key) or 0.0, key),
+        )
+        keys = (keys - fractional) | {spelled_whole(key) for key in fractional}
+        if merged:
+            shown = ", ".join(f"{key!r} as {spelled_whole(key)!r}" for key in merged[:5])
+            more = f" and {len(merged) - 5} more" if len(merged) > 5 else ""
+            notes.append(f"label column {label_column!r} writes whole numbers two ways; read {shown}{more}")
+        return sorted(keys, key=lambda key: (_number(key), key)), notes
+    return sorted(keys), notes
+
+
+def spelled_whole(name: str) -> str:
+    """A label name with a zero fraction as its whole number ("1.0" is "1"; "007" and "1.5" stay)."""
+    return name.split(".")[0] if re.fullmatch(r"-?\d+\.0+", name) else name
+
+
+def same_label_names(now: Sequence[str], then: Sequence[str]) -> bool:
+    """Whether labels read today are those an earlier attn saved, which kept "1.0", decomposed
+    accents and surrounding spaces as written."""
+    return [spelled_whole(unicodedata.normalize("NFC", name).strip()) for name in then] == [
+        spelled_whole(name) for name in now
+    ]
+
+
+def _whole(key: str) -> int | None:
+    number = _number(key)
+    return int(number) if number is not None and number.is_integer() and abs(number) < 2**53 else None

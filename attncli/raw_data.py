@@ -1,0 +1,53 @@
+"""What reading a source gives (RawData: its splits as read, under the names attn uses, and where
+their rows came from), the split names and their aliases, and the data-file suffixes attn reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from attncli.origins import Origin
+
+# File suffix -> the `datasets` builder that reads it.
+FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
+FILE_BUILDERS |= {".parquet": "parquet", ".arrow": "arrow"}
+# Formats whose files are binary: no text encoding, no lines.
+BINARY_BUILDERS = ("parquet", "arrow")
+
+
+SPLIT_ALIASES = {
+    "train": "train",
+    "training": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "test": "test",
+    "testing": "test",
+}
+
+
+@dataclass(frozen=True)
+class RawData:
+    """The splits of a source as read, and where their rows came from."""
+
+    splits: dict[str, Any]
+    """Split name -> `datasets.Dataset`."""
+    origins: dict[str, Origin]
+    notes: tuple[str, ...] = ()
+    """What the reader decided on its own, for the user (a delimiter read off a header line)."""
+
+
+def _whole(splits: dict[str, Any]) -> RawData:
+    """Splits of a Hub or save_to_disk dataset under the names attn uses (`dev` is validation, as
+    for split files), unless a split of that name exists too; messages keep the dataset's names."""
+    named: dict[str, Any] = {}
+    origins: dict[str, Origin] = {}
+    for name, dataset in splits.items():
+        # A format set before saving (with_format("numpy"), "torch", "arrow") would hand the columns
+        # over as arrays, tensors or Arrow scalars, where attn reads Python values.
+        dataset = dataset.with_format(None)
+        canonical = SPLIT_ALIASES.get(name.lower(), name)
+        key = canonical if canonical == name or (canonical not in splits and canonical not in named) else name
+        named[key], origins[key] = dataset, Origin(split=name)
+    return RawData(splits=named, origins=origins)

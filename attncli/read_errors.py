@@ -1,0 +1,129 @@
+"""What went wrong reading a local data file, said so the user can act on it (the line, the
+encoding, an empty file, a full disk), and the temporary folder `datasets` writes its Arrow
+copies of local files to, which those messages name."""
+
+from __future__ import annotations
+
+import atexit
+import codecs
+import csv
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from attncli.csv_rows import Quoting, first_ragged_row
+from attncli.encodings import decodes, first_undecodable_line, is_wide
+from attncli.errors import DISK_FULL, DataError, why_unwritten
+from attncli.jsonfiles import first_bad_json_line, is_json_array
+from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS
+
+_RUN_CACHE: tempfile.TemporaryDirectory[str] | None = None
+
+
+def local_cache_dir() -> str | None:
+    """Where `datasets` puts its Arrow copies of local files: a temporary folder of this process,
+    removed when it exits, so trying things leaves nothing in the user's Hugging Face cache; or,
+    when the user set HF_DATASETS_CACHE, their cache (None: datasets' default)."""
+    global _RUN_CACHE
+    if os.environ.get("HF_DATASETS_CACHE"):
+        return None
+    if _RUN_CACHE is None:
+        _RUN_CACHE = tempfile.TemporaryDirectory(prefix="attn-datasets-")
+        # Removed as the command ends, rather than by the garbage collector at shutdown, which warns
+        # (a traceback under PYTHONWARNINGS=error).
+        atexit.register(_RUN_CACHE.cleanup)
+    return _RUN_CACHE.name
+
+
+def read_error(
+    path: Path,
+    error: Exception,
+    *,
+    encoding: str,
+    delimiter: str | None,
+    quoting: Quoting = csv.QUOTE_MINIMAL,
+) -> DataError:
+    """What went wrong reading `path`, with the line where the file can say it."""
+    builder = FILE_BUILDERS[path.suffix.lower()]
+    reason = _reason(error)
+    cache = os.environ.get("HF_DATASETS_CACHE")
+    if cache and isinstance(error, OSError) and _inside(error.filename, Path(cache).expanduser()):
+        # `datasets` writes its Arrow copy of the file there: the cache failed, not the file.
+        return DataError(
+            f"could not write the Arrow copy of {path.name} to HF_DATASETS_CACHE={cache} "
+            f"({error.strerror}); point HF_DATASETS_CACHE at a folder you can write to, or unset it"
+        )
+    if isinstance(error, OSError) and error.errno in DISK_FULL:  # the Arrow copy failed, not the file
+        cache = os.environ.get("HF_DATASETS_CACHE")
+        where = cache or (_RUN_CACHE.name if _RUN_CACHE is not None else tempfile.gettempdir())
+        why, remedy = why_unwritten(error, Path(where))
+        elsewhere = "point HF_DATASETS_CACHE elsewhere" if cache else "point TMPDIR at a folder with room"
+        return DataError(
+            f"could not write the Arrow copy of {path.name} to {where} ({why}); {remedy}, or {elsewhere}"
+        )
+    if _holds_no_rows(path, builder):  # each reader said so its own way: StopIteration, "BatchSize ..."
+        return DataError(f"{path.name} is empty (no rows); give it labelled rows")
+    decoding = decoding_error(path, encoding) if builder not in BINARY_BUILDERS else None
+    if decoding is not None:  # `datasets` hides a decoding error behind a generic one
+        return decoding
+    ragged = (
+        first_ragged_row(path, delimiter=delimiter, encoding=encoding, quoting=quoting) if delimiter else None
+    )
+    if ragged is not None:
+        return ragged
+    if builder == "json":
+        bad = first_bad_json_line(path, encoding=encoding)
+        if bad is not None and not is_json_array(path):
+            return DataError(f"line {bad[0]} of {path} is {bad[1]}; give one JSON object per line")
+    if "corresponds to no data" in reason:  # what `datasets` says of a file with no rows
+        return DataError(f"{path.name} is empty (no rows); give it labelled rows")
+    return DataError(f"could not read {path.name} as {path.suffix[1:]}: {reason}")
+
+
+def _holds_no_rows(path: Path, builder: str) -> bool:
+    """Whether a data file that failed to load holds nothing: no bytes but whitespace, or a parquet
+    file of no rows."""
+    try:
+        if builder == "parquet":
+            import pyarrow.parquet as parquet  # type: ignore[import-untyped]
+
+            return bool(parquet.ParquetFile(path).metadata.num_rows == 0)  # `datasets` reads it so
+        if builder == "arrow":
+            from attncli.arrowfiles import arrow_rows
+
+            return arrow_rows([path]) == 0
+        with path.open("rb") as file:  # a UTF-8 byte-order mark alone, as editors save it, is no row
+            return not file.read(1 << 16).removeprefix(codecs.BOM_UTF8).strip() and not file.read(1)
+    except Exception:  # unreadable as parquet, or at all: the other checks name why
+        return False
+
+
+def _inside(filename: Any, folder: Path) -> bool:
+    """Whether the file an OSError names is `folder` or in it (both made absolute)."""
+    if not filename:
+        return False
+    return Path(os.path.abspath(filename)).is_relative_to(os.path.abspath(folder))
+
+
+def decoding_error(path: Path, encoding: str) -> DataError | None:
+    """The first line of `path` that is not valid `encoding`, as an error, if a line is not."""
+    line = first_undecodable_line(path, encoding)
+    if line is None:
+        return None
+    if not is_wide(encoding) and decodes(path, "utf-8"):
+        return DataError(
+            f"line {line} of {path} is not valid {encoding}, but the file is valid UTF-8: leave --encoding "
+            "out, or pass --encoding utf-8 where a --config file sets data.encoding"
+        )
+    return DataError(
+        f"line {line} of {path} is not valid {encoding}; pass --encoding (or set "
+        "data.encoding) with the file's encoding, for example cp1252 (from Windows) or latin-1"
+    )
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of what went wrong, from the underlying error where `datasets` wraps one."""
+    cause = error.__cause__ if type(error).__name__ == "DatasetGenerationError" else None
+    text = str(cause or error).strip()
+    return text.splitlines()[0] if text else type(cause or error).__name__

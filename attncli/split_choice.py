@@ -1,0 +1,137 @@
+"""Which split of a source `attn eval` reads: what the source is (a file evaluated whole, the
+data the model trained on), the split asked for or else test or validation, and which side of
+training's validation carve to keep."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from attncli.checkpoint import LoadedCheckpoint
+from attncli.data_folders import holds_one_dataset
+from attncli.errors import DataError
+from attncli.raw_data import SPLIT_ALIASES
+from attncli.sources import same_source
+
+
+def _find_split(available: Sequence[str], wanted: str) -> str | None:
+    """The available split named `wanted` or one of its aliases (dev, valid, val: validation)."""
+    if wanted in available:
+        return wanted
+    canonical = SPLIT_ALIASES.get(wanted.lower(), wanted)
+    return next((name for name in available if SPLIT_ALIASES.get(name.lower(), name) == canonical), None)
+
+
+def choose_split(available: list[str], requested: str | None) -> str:
+    """A single-split source is evaluated whole; otherwise the requested split, else test, else validation."""
+    if len(available) == 1 and requested is None:
+        return available[0]
+    if requested is not None:
+        found = _find_split(available, requested)
+        if found is None:
+            raise DataError(
+                f"no split {requested!r}; the data has {', '.join(available)}; pass --split with one of them"
+            )
+        return found
+    for split in ("test", "validation"):
+        found = _find_split(available, split)
+        if found is not None:
+            return found
+    raise DataError(f"the data has no test or validation split ({', '.join(available)}); pass --split")
+
+
+def _is_training_data(checkpoint: LoadedCheckpoint, source: str) -> bool:
+    return same_source(source, checkpoint.header.get("data_path") or checkpoint.config.data.source)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What is evaluated, as messages name it and as the choice of split needs it."""
+
+    shown: str
+    """The path or Hub name as given, or what a Dataset object given to the API is."""
+    whole: str | None
+    """What the source is where it is evaluated whole (a single file, one saved Dataset); else None."""
+    whole_name: str
+    """Its name where evaluated whole: a file's name, not its path."""
+    trained_on: bool
+    """Whether the model was trained on it."""
+
+
+def describe_source(checkpoint: LoadedCheckpoint, source: Any, *, default_source: bool) -> Source:
+    if not isinstance(source, str):  # a Dataset or DatasetDict, from the Python API
+        kind = type(source).__name__
+        single = not hasattr(source, "keys")
+        return Source(f"the {kind} given", f"one {kind}" if single else None, f"the {kind} given", False)
+    path = Path(source).expanduser()
+    single = not default_source and holds_one_dataset(path)
+    whole = ("a single file" if path.is_file() else "one saved dataset") if single else None
+    trained_on = default_source or _is_training_data(checkpoint, source)
+    return Source(source, whole, path.name, trained_on)
+
+
+def pick_split(
+    checkpoint: LoadedCheckpoint,
+    source: Source,
+    available: list[str],
+    split: str | None,
+    *,
+    default_source: bool,
+) -> tuple[str, str | None, str | None, tuple[str, ...]]:
+    """The split to read, the name to show (None: a single file, whole), which side of training's
+    validation carve to keep ("train", "validation" or None for every row), and notes for the user."""
+    if split is None and default_source and _find_split(available, "test") is None:
+        # DATA left out means the training data; without a test split, score the held-out
+        # validation rows, never the rows the model was trained on.
+        split = "validation"
+    wanted = SPLIT_ALIASES.get(split.lower()) if split is not None else None
+    if split is not None and wanted is None and source.whole:
+        raise DataError(
+            f"no split {split!r}: {source.whole_name} is {source.whole}, evaluated whole; leave --split out, "
+            "or name train, validation or test"
+        )
+    # Training carved validation out of train when the data had none; the same seed rebuilds both sides.
+    carved_by_training = _carved_by_training(available, trained_on=source.trained_on)
+    if carved_by_training and wanted in ("train", "validation"):
+        return "train", wanted, wanted, ()
+    if source.whole:
+        if carved_by_training and wanted == "test":
+            raise DataError(
+                f"no split 'test': {source.whole_name} is the file this model was trained on, and its "
+                "rows are train and validation; evaluate on another file, or pass --split validation"
+            )
+        folders = f"--split {split} is for folders of splits"
+        note = f"{source.whole_name} is {source.whole}, evaluated whole ({folders})"
+        return available[0], None, None, (note,) if split is not None else ()
+    if wanted == "validation" and _find_split(available, "validation") is None:
+        # Where the training data is now (its recorded absolute path), not as it was typed: a
+        # relative path typed elsewhere may name this very folder from here.
+        trained_on, splits = (
+            checkpoint.training_data()[0] or checkpoint.config.data.source,
+            ", ".join(sorted(available)),
+        )
+        raise DataError(
+            f"no split 'validation' in {source.shown} (it has {splits}); the model's validation rows are "
+            f"in the data it trained on, {trained_on}: evaluate that with --split validation, or another "
+            "split here"
+        )
+    # The carved validation split is one to choose from too (the error lists it).
+    choices = [*available, "validation (held out of train by training)"] if carved_by_training else available
+    try:
+        name = choose_split(available, split)
+    except DataError:
+        if split is None or choices == available:
+            raise
+        raise DataError(
+            f"no split {split!r}; the data has {', '.join(choices)}; pass --split with one of them"
+        ) from None
+    return name, name, None, ()
+
+
+def _carved_by_training(available: Iterable[str], *, trained_on: bool) -> bool:
+    """Whether training carved its validation rows out of this data's train split: it is the data
+    the model trained on, and that has a train split but no validation split."""
+    names = list(available)
+    return trained_on and "train" in names and _find_split(names, "validation") is None

@@ -1,0 +1,135 @@
+"""Turning one `datasets.Dataset` into a Split: its chosen columns brought to the top level, every
+row's text and label checked, and rows with no text or no label left out where asked."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from attncli.columns import Columns
+from attncli.errors import DataError
+from attncli.labels import known_label_key, missing_label
+from attncli.origins import Origin
+from attncli.splits import CHUNK_ROWS, Split, TextColumn
+
+
+def row_problem(text: Any, label: Any, feature: Any, columns: Columns) -> str | None:
+    """Why a row cannot be trained or scored on, if it cannot."""
+    # A blank text is no text: predict gives it no label, so training does not learn one for it.
+    if text is None:
+        return f"no text in column {columns.text!r}"
+    if not isinstance(text, str):
+        return f"{repr(text)[:40]} instead of a text in column {columns.text!r}"
+    if not text.strip():
+        return f"an empty text in column {columns.text!r}"
+    if missing_label(feature, label):
+        return f"no label in column {columns.label!r}"
+    return None
+
+
+DROP_HINT = "pass --set data.drop_invalid=true to leave such rows out"
+
+
+def to_split(
+    dataset: Any,
+    *,
+    name: str,
+    columns: Columns,
+    label_names: list[str],
+    origin: Origin | None = None,
+    drop_invalid: bool = False,
+    drop_hint: str = DROP_HINT,
+    left_out_labels: Sequence[str] = (),
+) -> Split:
+    """Convert one `datasets.Dataset` into a `Split`, checking every text and label. A row with no
+    text or no label stops it, naming the row's line, unless `drop_invalid` leaves such rows out.
+    The texts stay in Arrow; the label indices go into a compact array."""
+    assert columns.label is not None
+    feature = dataset.features[columns.label]
+    index = {label: position for position, label in enumerate(label_names)}
+    origin = origin or Origin(split=name)
+    labels, skipped = array("q"), array("q")
+    first: str | None = None
+    for row, text, label in _scan(dataset, columns.text, columns.label):
+        problem = row_problem(text, label, feature, columns)
+        if problem is not None:
+            first = first or f"{origin.locate(row)} has {problem}"
+            skipped.append(row)
+            continue
+        if isinstance(label, (list, dict)):
+            raise DataError(
+                f"multi-label data is not supported yet: {origin.locate(row)} holds a list of labels "
+                f"in column {columns.label!r}; give each text one label"
+            )
+        key = known_label_key(feature, label, index)
+        if key in left_out_labels:
+            raise DataError(
+                f"label {key!r} ({origin.locate(row)}) is written in train only on rows with no text, "
+                "which data.drop_invalid leaves out, so it is no class; give those rows their text, or "
+                "relabel this row"
+            )
+        if key not in index:
+            raise DataError(
+                f"label {key!r} ({origin.locate(row)}) is not among the training labels "
+                f"({', '.join(label_names)}); relabel it, or train on data that has it"
+            )
+        labels.append(index[key])
+    if skipped and not drop_invalid:
+        others = (
+            f" ({len(skipped)} rows of {origin.name} have no text or no label)" if len(skipped) > 1 else ""
+        )
+        raise DataError(f"{first}{others}; fill in or remove such rows, or {drop_hint}")
+    if not skipped:
+        return Split(texts=TextColumn(dataset, columns.text), labels=labels)
+    if len(skipped) == len(dataset):  # leaving them out would leave nothing
+        raise DataError(
+            f"every row of {origin.name} has no text or no label (the first: {first}); "
+            "fill them in, or use another split"
+        )
+    left_out = set(skipped)
+    kept = array("q", (row for row in range(len(dataset)) if row not in left_out))
+    return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept)
+
+
+def without_labels_of_rows_left_out(
+    train: Split, label_names: list[str], feature: Any
+) -> tuple[list[str], Split, list[str]]:
+    """The labels of the train rows data.drop_invalid keeps, those rows indexed by them, and the
+    labels written only on rows left out, which are no class (a one-class file with one textless row
+    of another label trained as two classes, one of them empty). A ClassLabel column's names are the
+    data's own, and stay."""
+    if train.rows is None or hasattr(feature, "names"):
+        return label_names, train, []
+    present = sorted(set(train.labels))
+    if len(present) == len(label_names):
+        return label_names, train, []
+    index = {old: new for new, old in enumerate(present)}
+    relabelled = replace(train, labels=array("q", (index[label] for label in train.labels)))
+    left_out = [name for position, name in enumerate(label_names) if position not in index]
+    return [label_names[position] for position in present], relabelled, left_out
+
+
+def _scan(dataset: Any, text_column: str, label_column: str) -> Iterator[tuple[int, Any, Any]]:
+    """(row, text, label) of every row, read CHUNK_ROWS at a time."""
+    columns = dataset.select_columns([text_column, label_column])
+    for start in range(0, len(columns), CHUNK_ROWS):
+        chunk = columns[start : start + CHUNK_ROWS]
+        for offset, (text, label) in enumerate(zip(chunk[text_column], chunk[label_column], strict=True)):
+            yield start + offset, text, label
+
+
+def with_columns(dataset: Any, columns: Columns, *, where: str) -> Any:
+    """`dataset` with the chosen columns at its top level: nested records are flattened when a
+    dotted path (data.text) was chosen."""
+    wanted = [name for name in (columns.text, columns.label) if name is not None]
+    if any(name not in dataset.column_names for name in wanted):
+        dataset = dataset.flatten()
+    missing = [name for name in wanted if name not in dataset.column_names]
+    if missing:
+        raise DataError(
+            f"{where} has no column {missing[0]!r} (the training data has it); give every split "
+            "the same columns"
+        )
+    return dataset

@@ -1,0 +1,88 @@
+"""Rows whose label the model never saw: found, refused with what they may be instead (another
+case, indices of the labels), or left out when asked."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from typing import Any
+
+from attncli.columns import Columns
+from attncli.data_warnings import folded
+from attncli.errors import DataError
+from attncli.labels import known_label_key, missing_label
+from attncli.split_rows import row_problem
+from attncli.splits import CHUNK_ROWS
+
+
+def _unknown_label_rows(
+    dataset: Any, columns: Columns, label_names: list[str], *, drop_invalid: bool
+) -> dict[str, list[int]]:
+    """The rows of each label the model does not know. Rows with no label are left to `to_split`,
+    and so are rows with no text where `drop_invalid` leaves them out: their label is never read."""
+    label_column = columns.label or ""
+    feature = dataset.features[label_column]
+    known = set(label_names)
+    unknown: dict[str, list[int]] = {}
+    wanted = [label_column, columns.text] if drop_invalid else [label_column]
+    column = dataset.select_columns(wanted)
+    for start in range(0, len(column), CHUNK_ROWS):
+        chunk = column[start : start + CHUNK_ROWS]
+        texts = chunk[columns.text] if drop_invalid else None
+        for offset, value in enumerate(chunk[label_column]):
+            if missing_label(feature, value):  # left to `to_split`
+                continue
+            if texts is not None and row_problem(texts[offset], value, feature, columns) is not None:
+                continue
+            key = known_label_key(feature, value, known)
+            if key not in known:
+                unknown.setdefault(key, []).append(start + offset)
+    return unknown
+
+
+def _look_alike_hint(ranked: list[tuple[str, list[int]]], label_names: list[str]) -> str:
+    """What the unknown labels may be instead: known ones in another case ('Business'), or, where
+    the model's labels are names, indices of them (0, 1, 2, as a ClassLabel column exports them)."""
+    known = {folded(name): name for name in label_names}
+    in_case = [(label, known[folded(label)]) for label, _ in ranked[:10] if folded(label) in known]
+    if in_case:
+        told = [
+            f"{label!r} is {name!r} in another {'case' if label.casefold() == name.casefold() else 'form'}"
+            for label, name in in_case
+        ]
+        return " (" + ", ".join(told) + ")"
+    unknown = [label for label, _ in ranked]
+    names_are_numbers = any(name.lstrip("-").isdigit() for name in label_names)
+    if not names_are_numbers and all(label.isdigit() and int(label) < len(label_names) for label in unknown):
+        shown = ", ".join(f"{index} is {name!r}" for index, name in enumerate(label_names[:10]))
+        more = ", ..." if len(label_names) > 10 else ""
+        return f" (if these are indices of the model's labels, write the labels instead: {shown}{more})"
+    return ""
+
+
+def drop_unknown_labels(
+    dataset: Any, columns: Columns, label_names: list[str], *, where: str, ignore: bool, drop_invalid: bool
+) -> tuple[Any, Sequence[int], int]:
+    """`dataset` without rows whose label the model never saw (an error unless `ignore`), the
+    original row of each kept row, and how many were dropped."""
+    unknown = _unknown_label_rows(dataset, columns, label_names, drop_invalid=drop_invalid)
+    if not unknown:
+        return dataset, range(len(dataset)), 0
+    dropped = sum(len(rows) for rows in unknown.values())
+    ranked = sorted(unknown.items(), key=lambda item: (-len(item[1]), item[0]))  # commonest first
+    listing = ", ".join(f"{label!r} ({len(rows)} row{'s' * (len(rows) != 1)})" for label, rows in ranked[:10])
+    if len(ranked) > 10:
+        listing += f" and {len(ranked) - 10} more"
+    if not ignore:
+        raise DataError(
+            f"{where} has labels the model never saw: {listing}{_look_alike_hint(ranked, label_names)}; it "
+            f"knows {', '.join(label_names)}. Pass --ignore-unknown-labels to evaluate without those rows, "
+            "or retrain with data that has them"
+        )
+    if dropped == len(dataset):
+        raise DataError(
+            f"every row of {where} has a label the model never saw ({listing}); nothing to evaluate"
+        )
+    skipped = {row for rows in unknown.values() for row in rows}
+    kept = array("q", (row for row in range(len(dataset)) if row not in skipped))
+    return dataset.select(kept), kept, dropped
