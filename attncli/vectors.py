@@ -137,6 +137,22 @@ def _parse_line(line: str, path: Path, number: int, dim: int | None) -> tuple[st
     return " ".join(parts[:cut]), vector
 
 
+def _holds_more_values(word: str, wanted: Collection[str]) -> bool:
+    """Whether a line read as a word holding spaces ("london 1.5") is a vocabulary word with more
+    values than the first line's: its vector would be lost. A word that really holds spaces (GloVe
+    840B's ". . .") does not end in a number."""
+    first, _, rest = word.partition(" ")
+    return (first in wanted or first.lower() in wanted) and _is_number(rest.rpartition(" ")[2])
+
+
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
 def _header_width(line: str) -> int | None:
     """The width a word2vec header line ("count dim") announces, if the line is one."""
     parts = _fields(line)
@@ -173,6 +189,7 @@ def load_vectors(
     dim = announced = None
     other_width: tuple[int, int] | None = None  # the first line of another width than the first's
     other_widths = read = 0
+    longer: tuple[int, int] | None = None  # the first line of a vocabulary word with more values
     with _open_text(path) as file:
         try:
             for number, line in enumerate(file, start=1):
@@ -189,6 +206,8 @@ def load_vectors(
                         other_width = (number, spaces)
                     other_widths += spaces != dim
                     word = stripped.partition(" ")[0] if spaces <= dim else stripped.rsplit(" ", dim)[0]
+                    if spaces > dim and longer is None and _holds_more_values(word, wanted):
+                        longer = (number, spaces)
                     if word not in wanted and word.lower() not in wanted:
                         continue
                 elif number == 1 and (announced := _header_width(line)) is not None:
@@ -215,6 +234,12 @@ def load_vectors(
         raise ConfigError(
             f"the first vector of {path} has {dim} values but most lines have another number ({spaces} on "
             f"line {number}); the vectors file is damaged: remove its odd first line"
+        )
+    if longer is not None:
+        number, spaces = longer
+        raise ConfigError(
+            f"line {number} of {path} has {spaces} values where earlier lines had {dim}; "
+            "the vectors file is damaged or not a GloVe/word2vec text file"
         )
     if not best:
         raise ConfigError(

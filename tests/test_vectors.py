@@ -95,6 +95,12 @@ def test_real_world_layouts_load(tmp_path):
             "the first vector of .* has 2 values but most lines have another number [(]4 on line 2[)]; "
             "the vectors file is damaged: remove its odd first line",
         ),
+        # A vocabulary word's line with more values than the first line's: its vector was dropped
+        # as a word holding spaces ("rome 1"), while a line with fewer values was refused
+        (
+            b"paris 1 2\nrome 1 2 3\nzzz 1 2\n",
+            "line 2 of .* has 3 values where earlier lines had 2; the vectors file is damaged",
+        ),
         # ... also where that first line's word is one of the vocabulary's
         (b"paris 1.0 2.0\nrome 1 2 3 4\nrun 1 2 3 4\nzzz 1 2 3 4\n", "remove its odd first line"),
         # No spread to rescale to the model's: one value (NaN embeddings), or one value throughout
@@ -163,3 +169,9 @@ def test_a_missing_vectors_file_is_refused_before_any_data_loads(tmp_path):
     with pytest.raises(ConfigError, match="model.embeddings_init .*nope.vec does not exist"):
         train(load_config(None, settings), output=tmp_path / "run")
     assert not (tmp_path / "run" / "best").exists()
+
+
+def test_a_word_listed_twice_keeps_its_first_vector(tmp_path):
+    path = tmp_path / "twice.txt"
+    path.write_text("paris 1 2 3\nrome 7 8 9\nparis 4 5 6\n")
+    assert load_vectors(path, VOCAB).matrix[2].tolist() == [1, 2, 3]
