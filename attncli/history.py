@@ -49,6 +49,9 @@ class TrainingMetrics:
     """Why training ended: "epochs" (the ceiling), "patience" (early stopping) or "interrupted"."""
     embeddings_init: dict[str, Any] | None = None
     """Where pretrained vectors came from and how much of the vocabulary they covered."""
+    processes: int = 0
+    """How many processes trained the run (`--nproc`, torchrun's WORLD_SIZE); 0 where metrics.json
+    predates it. A rerun on another number of processes draws other dropout masks: another model."""
     validation_digest: str = ""
     """`data.rows_digest` of the validation rows where training held them out of its train split
     (empty where the data had a validation split of its own)."""
@@ -81,6 +84,8 @@ class TrainingMetrics:
         }
         if self.embeddings_init is not None:
             values["embeddings_init"] = self.embeddings_init
+        if self.processes:
+            values["processes"] = self.processes
         if self.validation_digest:
             values["validation_digest"] = self.validation_digest
         return values
@@ -92,7 +97,7 @@ class TrainingMetrics:
             name: values[name]
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
                          "device", "precision", "peak_memory_mb", "stop_reason", "embeddings_init",
-                         "validation_digest")
+                         "processes", "validation_digest")
             if name in values
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]

@@ -73,6 +73,11 @@ class TrainingInfo:
     """Why the temperature is what it is: a key of calibration.CALIBRATION_STATES."""
     embeddings_init: dict[str, Any] | None = None
     """Where pretrained vectors came from and how much of the vocabulary they covered."""
+    processes: int | None = None
+    """How many processes trained it (None: not recorded, before attn kept it)."""
+    validation_digest: str | None = None
+    """The digest of the validation rows training carved out of its data (None: the data had a
+    validation split of its own, or the run predates it)."""
     holds: str | None = None
     """Which state the weights are, for a last/ checkpoint (training_state.json says): the end of an
     epoch, or a place inside one where the run was stopped, whose scores are the epoch before's."""
@@ -86,6 +91,10 @@ class CheckpointInfo:
     """The config's model section (a format 1 checkpoint's as loading upgrades it)."""
     train: dict[str, Any]
     """The config's train section: the settings it was trained with (lr, batch size, seed, ...)."""
+    data: dict[str, Any]
+    """The config's data section: which columns, which rows, how validation was carved."""
+    tokenizer: dict[str, Any]
+    """The config's tokenizer section: the settings that trained tokenizer.json."""
     num_parameters: int | None
     """Numbers stored in model.safetensors; None when its header cannot be read."""
     vocab_size: int
@@ -109,6 +118,8 @@ class CheckpointInfo:
             "labels": self.label_names,
             "model": self.model,
             "train": self.train,
+            "data": self.data,
+            "tokenizer_settings": self.tokenizer,
             "num_parameters": self.num_parameters,
             "vocab_size": self.vocab_size,
             "tokenizer": self.tokenizer_kind,
@@ -124,6 +135,8 @@ class CheckpointInfo:
                 "temperature": training.temperature,
                 "calibration": training.calibration,
                 "embeddings_init": training.embeddings_init,
+                "processes": training.processes,
+                "validation_digest": training.validation_digest,
             },
             "versions": {
                 "attn": self.attn_version,
@@ -252,6 +265,8 @@ def _training(path: Path, header: dict[str, Any], metrics_json: Any) -> Training
         stop_reason=metrics.stop_reason or None,
         train_seconds=metrics.train_seconds,
         embeddings_init=metrics.embeddings_init,
+        processes=metrics.processes or None,
+        validation_digest=metrics.validation_digest or None,
     )
 
 
@@ -309,6 +324,8 @@ def _describe(path: Path) -> CheckpointInfo:
             label_names=[str(name) for name in labels] if changed else checked_label_names(labels),
             model=dict(header["config"]["model"]),
             train=dict(header["config"].get("train", {})),
+            data=dict(header["config"].get("data", {})),
+            tokenizer=dict(header["config"].get("tokenizer", {})),
             num_parameters=count_parameters(path / WEIGHTS_FILE, format_version=int(saved["format_version"])),
             vocab_size=int(header["vocab_size"]),
             tokenizer_kind=_tokenizer_kind(path / TOKENIZER_FILE),

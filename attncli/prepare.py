@@ -429,4 +429,5 @@ def run_info(prepared: Prepared, state: TrainState) -> RunInfo:
         precision=prepared.precision,
         epochs=prepared.config.train.max_epochs,
         label_counts=prepared.train_targets.bincount(minlength=len(prepared.label_names)).tolist(),
+        processes=prepared.distributed.world_size,
     )

@@ -26,6 +26,14 @@ class RunInfo:
     """Training rows of each label, in label order."""
     trainable_parameters: int | None = None
     """Those the optimizer updates (fewer with model.freeze_embeddings); None: all of them."""
+    processes: int = 1
+    """How many processes share each batch (`--nproc`)."""
+
+    @property
+    def hardware_text(self) -> str:
+        """ "cpu fp32", and how many processes where there are several."""
+        processes = f" x {self.processes} processes" if self.processes > 1 else ""
+        return f"{self.device} {self.precision}{processes}"
 
     @property
     def parameters_text(self) -> str:

@@ -7,10 +7,13 @@ import sys
 
 import pytest
 from conftest import make_rows, write_csv
+from typer.testing import CliRunner
 
 from attncli.checkpoint import load_checkpoint
+from attncli.cli import app
 from attncli.config import load_config
 from attncli.distributed import SINGLE_PROCESS, Distributed
+from attncli.info import describe_checkpoint
 from attncli.prediction import predict
 from attncli.train import train
 
@@ -122,6 +125,7 @@ def two_processes(tmp_path_factory):
     result = _attn(data, *RUN_ARGS, "-o", folder / "alone")
     assert result.returncode == 0, result.stderr[-4000:]
     assert result.stdout.count("training summary") == 1  # only rank 0 prints
+    assert "cpu fp32 x 2 processes" in result.stderr and "on cpu fp32 x 2 processes" in result.stdout
     return data, folder / "alone"
 
 
@@ -135,6 +139,12 @@ def test_two_processes_match_one_with_the_same_global_batch_and_write_one_checkp
     assert two["validation"]["accuracy"] >= 0.85
     assert abs(two["validation"]["accuracy"] - one.best.validation_accuracy) <= 0.05
     assert sorted(path.name for path in run.iterdir()) == ["best", "last", "metrics.jsonl"]
+    # A rerun needs the number of processes: the run says it, and info tells how to rerun it.
+    assert (two["processes"], one.metrics.processes) == (2, 1)
+    info = describe_checkpoint(run)
+    assert info.training.processes == 2 and info.to_json()["training"]["processes"] == 2
+    shown = CliRunner().invoke(app, ["info", str(run)]).stdout
+    assert "processes" in shown and "rerun with --nproc 2" in shown
     loaded = load_checkpoint(run)
     assert predict(loaded, ["the coach said football and tennis"])[0].label == "sport"
 

@@ -42,8 +42,12 @@ def test_the_values_of_a_trained_run(trained):
     assert info.tokenizer_kind == loaded.config.tokenizer.kind
     assert info.model == header["config"]["model"]
     assert info.train == header["config"]["train"] and info.train["lr"] == loaded.config.train.lr
+    # Everything a rerun needs: the data and tokenizer settings too, not the model's and train's alone
+    assert info.data == header["config"]["data"] and info.tokenizer == header["config"]["tokenizer"]
     text = _rendered(render_info(info))
     assert f"lr={loaded.config.train.lr}" in text and "calibrate=true" in text  # as --set takes them
+    assert f"split_seed={loaded.config.data.split_seed}" in text
+    assert f"min_frequency={loaded.config.tokenizer.min_frequency}" in text
     assert info.model["pooling_attention"] is None  # empty means "as model.attention", not "none"
     assert f"as attention ({info.model['attention']})" in text
     training = info.training
@@ -56,6 +60,10 @@ def test_the_values_of_a_trained_run(trained):
     assert training.stop_reason == trained.metrics.stop_reason
     assert training.train_seconds == trained.metrics.train_seconds
     assert training.data_path == header["data_path"] and training.temperature == loaded.temperature
+    assert training.processes == 1 and training.validation_digest == (
+        trained.metrics.validation_digest or None
+    )
+    assert "processes" not in text  # said only where several trained the run
     assert (info.format_version, info.attn_version) == (2, header["attn_version"])
     assert [(item.name, item.status) for item in info.files or []] == [
         ("config.json", "ok"),  # against the digest of its own values
@@ -79,12 +87,13 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     assert "(model.safetensors changed, as the checksums" in result.stderr.strip().splitlines()[-1]
     output = json.loads(result.stdout)
     assert set(output) == {
-        "path", "labels", "model", "train", "num_parameters", "vocab_size", "tokenizer", "training",
-        "versions", "unused_settings", "files",
+        "path", "labels", "model", "train", "data", "tokenizer_settings", "num_parameters", "vocab_size",
+        "tokenizer", "training", "versions", "unused_settings", "files",
     }  # fmt: skip
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
-        "train_seconds", "holds", "temperature", "calibration", "embeddings_init",
+        "train_seconds", "holds", "temperature", "calibration", "embeddings_init", "processes",
+        "validation_digest",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
     assert output["training"]["epochs_trained"] is None and output["training"]["temperature"] == 1.0

@@ -65,6 +65,9 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         rows.append(("stop", STOP_REASONS.get(training.stop_reason, training.stop_reason)))
     if training.train_seconds is not None:
         rows.append(("training time", f"{training.train_seconds:,.1f} s"))
+    if training.processes is not None and training.processes > 1:
+        # A rerun on one process draws other dropout masks than each process drew: another model.
+        rows.append(("processes", f"{training.processes} (rerun with --nproc {training.processes})"))
     note = calibration_note(training.temperature, training.calibration)
     rows.append(("temperature", f"{training.temperature:.4g}{note}"))
     vectors = training.embeddings_init
@@ -125,8 +128,12 @@ def render_info(info: CheckpointInfo) -> RenderableType:
         f"attn {info.attn_version}, torch {info.torch_version}, checkpoint format {info.format_version}",
         "attn.muted",
     )
-    settings = settings_text(info.train)
-    training_rows = [*_training_rows(info), ("settings", Text(settings, "attn.muted"))]
+    training_rows = [
+        *_training_rows(info),
+        ("settings", Text(settings_text(info.train), "attn.muted")),
+        ("data settings", Text(settings_text(info.data), "attn.muted")),
+        ("tokenizer settings", Text(settings_text(info.tokenizer), "attn.muted")),
+    ]
     parts: list[RenderableType] = [labels, Text(), _key_values("model", model_rows), Text()]
     parts += [_key_values("training", training_rows), Text(), versions, Text(), _file_table(info)]
     return Panel(Group(*parts), title=f"checkpoint {info.path}", title_align="left", expand=False)

@@ -73,7 +73,7 @@ def render_train_summary(result: TrainResult) -> RenderableType:
         (", accuracy ", ""),
         (as_percent(result.best.validation_accuracy), "attn.good"),
         (
-            f"\n{stopped}{info.parameters_text} on {info.device} ({info.precision}); ",
+            f"\n{stopped}{info.parameters_text} on {info.hardware_text}; ",
             "attn.muted",
         ),
         (
