@@ -30,6 +30,7 @@ from attncli.splits import rows_digest
 from attncli.tokenization import pack_ids
 from attncli.tokenizer import (
     SPECIAL_TOKENS,
+    UNK_TOKEN,
     fallback_id_of,
     pad_id_of,
     special_ids_of,
@@ -46,6 +47,29 @@ if TYPE_CHECKING:
 # Frozen pretrained embeddings covering less of the vocabulary than this get a warning: the rest
 # would stay random for the whole run.
 FROZEN_COVERAGE = 0.5
+# More of the training tokens than this unknown to the vocabulary get a warning: the model cannot
+# tell those words apart (a vocab_size set far below the distinct words, or someone else's tokenizer).
+UNKNOWN_SHARE_WARNED = 0.1
+
+
+def unknown_tokens_warning(tokenizer: Tokenizer, train_ids: PackedSequences, path: str | None) -> str | None:
+    """Why a vocabulary that reads most training words as unknown is a problem, or None."""
+    unknown_id = tokenizer.token_to_id(UNK_TOKEN)
+    if unknown_id is None or not train_ids.ids.numel():
+        return None  # byte-level vocabularies have no unknown token
+    share = float((train_ids.ids == unknown_id).sum()) / train_ids.ids.numel()
+    if share <= UNKNOWN_SHARE_WARNED:
+        return None
+    vocabulary = f"vocabulary of {tokenizer.get_vocab_size(with_added_tokens=True):,}"
+    remedy = (
+        f"the tokenizer in {path} does not cover these texts: leave tokenizer.path empty to train one on them"
+        if path
+        else "raise tokenizer.vocab_size, or lower tokenizer.min_frequency"
+    )
+    return (
+        f"{share:.0%} of the training tokens are {UNK_TOKEN} to the {vocabulary}, so the model cannot "
+        f"tell those words apart; {remedy}"
+    )
 
 
 def class_weights_of(
@@ -199,6 +223,8 @@ def prepare(
             f"model.max_length ({config.model.length} tokens); training reads only their first "
             f"{config.model.length} tokens"
         )
+    if (unknown := unknown_tokens_warning(tokenizer, train_ids, config.tokenizer.path)) is not None:
+        reporter.stage(f"warning: {unknown}")
     longest = int(train_lengths.max()) if len(train_split) else 0
     if config.model.positional == "learned" and config.model.length > max(64, 4 * longest):
         reporter.stage(

@@ -203,3 +203,28 @@ def test_a_batch_smaller_than_the_processes_sharing_it_is_refused_before_any_dat
         "train.batch_size 1 is smaller than the 2 processes that share each batch; set --batch-size 2 "
         "or more, or train on fewer processes"
     )
+
+
+def test_a_vocabulary_that_reads_most_training_words_as_unknown_is_warned_of(tmp_path):
+    from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
+
+    from attncli.config import load_config
+    from attncli.prepare import prepare
+
+    data = write_csv(tmp_path / "d.csv", make_rows(60))
+    said = {}
+    for vocab_size in (12, 1000):  # the 5 special tokens and 7 words; then every word
+        recorder = StageRecorder()
+        settings = [
+            *TINY_MODEL,
+            f"data.source={data}",
+            "tokenizer.kind=word",
+            f"tokenizer.vocab_size={vocab_size}",
+        ]
+        prepared = prepare(load_config(None, settings), reporter=recorder)  # type: ignore[arg-type]
+        ids, unknown = prepared.train_ids.ids, prepared.tokenizer.token_to_id("[UNK]")
+        share = float((ids == unknown).sum()) / ids.numel()
+        said[vocab_size] = [line for line in recorder.lines if "of the training tokens are [UNK]" in line]
+        assert (share > 0.1) == bool(said[vocab_size]), (vocab_size, share)
+    assert said[12] and not said[1000]
+    assert said[12][0].startswith("warning: ") and "raise tokenizer.vocab_size" in said[12][0]
