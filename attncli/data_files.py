@@ -15,7 +15,7 @@ from attncli.errors import DataError
 from attncli.jsonfiles import require_records
 from attncli.origins import Origin
 from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS, RawData
-from attncli.read_errors import _reason, decoding_error, local_cache_dir, read_error
+from attncli.read_errors import decoding_error, error_reason, local_cache_dir, read_error
 from attncli.textfiles import require_readable
 
 
@@ -90,7 +90,7 @@ def _joined_shards(shards: list[Any], paths: list[Path]) -> Any:
     except ValueError as error:
         raise DataError(
             f"the shards {listed([path.name for path in paths])} do not hold the same columns "
-            f"({_reason(error)}); give every shard of a split the same columns"
+            f"({error_reason(error)}); give every shard of a split the same columns"
         ) from None
 
 

@@ -18,7 +18,7 @@ from attncli.arrowfiles import (
 )
 from attncli.data_files import listed, load_files
 from attncli.errors import DataError
-from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, _whole
+from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, raw_data_of
 from attncli.textfiles import require_uncompressed
 
 # A shard of a split as the Hub names it: train-00000-of-00002.parquet, or with the fingerprint of its
@@ -70,7 +70,7 @@ def load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
             raise DataError(
                 f"{path} was saved by datasets' save_to_disk but cannot be read back ({error}); save it again"
             ) from error
-        return _whole(dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded})
+        return raw_data_of(dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded})
     files, others = _split_files(path)
     if not files and (path / HUB_DATA_FOLDER).is_dir():  # a Hub repository's layout: data/train-*.parquet
         inner = _split_files(path / HUB_DATA_FOLDER)

@@ -19,7 +19,7 @@ from attncli.history import split_sizes_change
 from attncli.labels import missing_label
 from attncli.raw_data import SPLIT_ALIASES, RawData
 from attncli.sources import load_raw, raw_of_datasets
-from attncli.split_choice import Source, _carved_by_training, describe_source, pick_split
+from attncli.split_choice import Source, describe_source, is_carved_by_training, pick_split
 from attncli.split_rows import to_split, with_columns
 from attncli.splits import CHUNK_ROWS, Split, TextColumn, rows_digest
 from attncli.unknown_labels import drop_unknown_labels
@@ -159,9 +159,8 @@ def _training_side(
     kept (`carve`), or, evaluated whole, the kept side is what was trained on; else the train split
     of the training data, or nothing to compare with."""
     data = checkpoint.config.data
-    whole_training_file = (
-        carve is None and name == "train" and _carved_by_training(raw.splits, trained_on=described.trained_on)
-    )
+    carved_by_training = is_carved_by_training(raw.splits, trained_on=described.trained_on)
+    whole_training_file = carve is None and name == "train" and carved_by_training
     if carve is None and not whole_training_file:
         texts = (
             _texts_of(raw.splits["train"], text_column)

@@ -38,7 +38,7 @@ class RawData:
     """What the reader decided on its own, for the user (a delimiter read off a header line)."""
 
 
-def _whole(splits: dict[str, Any]) -> RawData:
+def raw_data_of(splits: dict[str, Any]) -> RawData:
     """Splits of a Hub or save_to_disk dataset under the names attn uses (`dev` is validation, as
     for split files), unless a split of that name exists too; messages keep the dataset's names."""
     named: dict[str, Any] = {}

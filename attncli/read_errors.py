@@ -46,7 +46,7 @@ def read_error(
 ) -> DataError:
     """What went wrong reading `path`, with the line where the file can say it."""
     builder = FILE_BUILDERS[path.suffix.lower()]
-    reason = _reason(error)
+    reason = error_reason(error)
     cache = os.environ.get("HF_DATASETS_CACHE")
     if cache and isinstance(error, OSError) and _inside(error.filename, Path(cache).expanduser()):
         # `datasets` writes its Arrow copy of the file there: the cache failed, not the file.
@@ -122,7 +122,7 @@ def decoding_error(path: Path, encoding: str) -> DataError | None:
     )
 
 
-def _reason(error: BaseException) -> str:
+def error_reason(error: BaseException) -> str:
     """The first line of what went wrong, from the underlying error where `datasets` wraps one."""
     cause = error.__cause__ if type(error).__name__ == "DatasetGenerationError" else None
     text = str(cause or error).strip()

@@ -13,8 +13,8 @@ from typing import Any
 from attncli.data_files import load_files
 from attncli.data_folders import load_folder
 from attncli.errors import DataError
-from attncli.raw_data import FILE_BUILDERS, RawData, _whole
-from attncli.read_errors import _reason
+from attncli.raw_data import FILE_BUILDERS, RawData, raw_data_of
+from attncli.read_errors import error_reason
 
 
 def names_a_local_path(source: str) -> bool:
@@ -92,10 +92,11 @@ def load_raw(
                 f"{source!r} {unknown}; pick one of {configurations} with --set data.config=NAME"
             ) from error
         raise DataError(
-            f"could not load {source!r} as a local path or from the Hugging Face Hub ({_reason(error)}); "
+            f"could not load {source!r} as a local path or from the Hugging Face Hub "
+            f"({error_reason(error)}); "
             f"{_offline_hint() or 'check the name, or pass a local file or folder'}"
         ) from error
-    return _whole(dict(loaded))
+    return raw_data_of(dict(loaded))
 
 
 def raw_of_datasets(given: Any) -> RawData:
@@ -103,9 +104,9 @@ def raw_of_datasets(given: Any) -> RawData:
     import datasets
 
     if isinstance(given, datasets.DatasetDict):
-        return _whole(dict(given))
+        return raw_data_of(dict(given))
     if isinstance(given, datasets.Dataset):
-        return _whole({"train": given})
+        return raw_data_of({"train": given})
     raise TypeError(
         f"the data must be a path, a Hub dataset name, a Dataset or a DatasetDict, not {type(given).__name__}"
     )

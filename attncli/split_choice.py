@@ -93,7 +93,7 @@ def pick_split(
             "or name train, validation or test"
         )
     # Training carved validation out of train when the data had none; the same seed rebuilds both sides.
-    carved_by_training = _carved_by_training(available, trained_on=source.trained_on)
+    carved_by_training = is_carved_by_training(available, trained_on=source.trained_on)
     if carved_by_training and wanted in ("train", "validation"):
         return "train", wanted, wanted, ()
     if source.whole:
@@ -130,7 +130,7 @@ def pick_split(
     return name, name, None, ()
 
 
-def _carved_by_training(available: Iterable[str], *, trained_on: bool) -> bool:
+def is_carved_by_training(available: Iterable[str], *, trained_on: bool) -> bool:
     """Whether training carved its validation rows out of this data's train split: it is the data
     the model trained on, and that has a train split but no validation split."""
     names = list(available)
