@@ -1,45 +1,30 @@
-"""The checkpoint folder: the only code that writes or reads model weights and training state.
-
-A checkpoint is `config.json` (resolved config, label names, versions), `model.safetensors` (fp32
-weights), `tokenizer.json` and `metrics.json`; the `last/` checkpoint of a run adds
-`training_state.safetensors` and `training_state.json` (optimizer, schedule, random states, position
-in the run). Every file is written into a hidden staging folder beside the target, flushed to disk,
-and the folder swapped into place only when complete, so a process killed at any moment leaves the
-previous checkpoint whole. config.json records the SHA-256 and size of every other file, and loading
-checks the files against it (checkpoints written before that record load unchecked). Loading never
-unpickles anything, and importing this module loads no torch, safetensors or tokenizers (`attn info`
-relies on that).
-"""
+"""Loading a checkpoint: `load_checkpoint` rebuilds config, tokenizer and model from its folder, each
+file checked against config.json's checksums, and `load_training_state` what a resumed run goes on
+from. Nothing is ever unpickled, and importing it loads no torch, safetensors or tokenizers."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
-import os
-import shutil
-import tempfile
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from attncli import __version__
 from attncli.calibration import CALIBRATION_STATES, calibration_state
-from attncli.checksums import (
-    FILES_KEY,
-    HEADER_DIGEST_KEY,
-    RESTORE_OR_RETRAIN,
-    check_header,
-    read_checked,
-    read_checked_json,
-    record_of,
-    recorded_files,
-    sealed,
+from attncli.checkpoint_folder import (
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    LAST,
+    METRICS_FILE,
+    STATE_FILE,
+    STATE_TENSORS_FILE,
+    TOKENIZER_FILE,
+    WEIGHTS_FILE,
+    read_header,
+    read_steadily,
 )
+from attncli.checksums import RESTORE_OR_RETRAIN, read_checked, read_checked_json, recorded_files
 from attncli.config import Config
-from attncli.errors import CheckpointError, ConfigError, why_unwritten
+from attncli.errors import CheckpointError, ConfigError
 from attncli.history import TrainingMetrics
 from attncli.migrations import migrate_header, migrate_weights
 from attncli.tokenizer import pad_id_of, tokenizer_from_json
@@ -50,32 +35,10 @@ if TYPE_CHECKING:
 
     from attncli.model import AttentionClassifier
 
-# 2: model zoo (attention kinds, pooling methods, multi-head pooling); format 1 is migrated on load.
-FORMAT_VERSION = 2
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-TOKENIZER_FILE = "tokenizer.json"
-METRICS_FILE = "metrics.json"
-STATE_TENSORS_FILE = "training_state.safetensors"
-STATE_FILE = "training_state.json"
-REQUIRED_FILES = (CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE)
-BEST, LAST = "best", "last"
-# Where `attn train --overwrite` keeps the run it replaces until it has saved a checkpoint of its own.
-REPLACED = ".attn-replaced"
-# Test-only: seconds to sleep after each step of a save, so a test can kill a process mid-write.
-SLOW_SAVE_VARIABLE = "ATTN_TEST_SLOW_SAVE"
 # How pickles begin (protocol 2 and later; torch.save's zip archive), to say what a file is that
 # should have been safetensors. Checked only once safetensors has refused a file: never to decide.
 PICKLE_STARTS = (b"\x80", b"PK\x03\x04")
-# Files other tools save weights in: pickles, which attn never loads (unpickling can run any code).
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 RESUME_REMEDY = "restore the file from a backup, or start a new run with attn train -o FOLDER"
-# A checkpoint that a training run replaces while it is read is read again, this often at most: up
-# to 2 s of epochs a fraction of a second long (small data). One that stays in place is read once.
-READ_ATTEMPTS, READ_RETRY_SECONDS = 40, 0.05
-# The files a save writes: a reader watches these for a swap or a copy, not a user's notes beside them.
-CHECKPOINT_FILES = frozenset((*REQUIRED_FILES, METRICS_FILE, STATE_TENSORS_FILE, STATE_FILE))
-T = TypeVar("T")
 
 
 @dataclass
@@ -143,350 +106,6 @@ def saved_calibration_state(folder: Path, header: dict[str, Any], metrics_json: 
         temperature=None if temperature is None else float(temperature),
         validation_accuracy=epoch.validation_accuracy if epoch is not None else None,
     )
-
-
-def _retired(folder: Path) -> list[Path]:
-    """Previous copies of `folder` that a swap moved aside, newest first."""
-    return sorted(folder.parent.glob(f".{folder.name}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True)
-
-
-def resolve_checkpoint(path: Path) -> Path:
-    """The checkpoint folder `path` names: a run's output folder means its `best/` (its `last/` when
-    a run stopped before any epoch ended); `best/`, `last/` or a folder written by an earlier attn
-    (files at the top) mean themselves. Where a process was killed halfway through replacing a
-    checkpoint, the previous copy it moved aside is used; where an --overwrite run has saved nothing
-    yet, the run it is replacing."""
-    for folder in (path / BEST, path, path / LAST, path / REPLACED / BEST, path / REPLACED / LAST):
-        if (folder / CONFIG_FILE).is_file():
-            return folder
-        survivors = [old for old in _retired(folder) if (old / CONFIG_FILE).is_file()]
-        if survivors and not folder.exists():
-            return survivors[0]
-        if folder == path / BEST and folder.is_dir():  # damaged: its error, never a quiet switch to last/
-            return folder
-    return path
-
-
-def recover_interrupted_swap(folder: Path) -> None:
-    """Put back the copy of `folder` that a killed swap moved aside, and clear its debris."""
-    survivors = _retired(folder)
-    if survivors and not folder.exists():
-        survivors[0].rename(folder)
-        survivors = survivors[1:]
-    for debris in [*survivors, *folder.parent.glob(f".{folder.name}.partial-*")]:
-        shutil.rmtree(debris, ignore_errors=True)
-
-
-def _pause() -> None:
-    delay = float(os.environ.get(SLOW_SAVE_VARIABLE, "0") or 0)
-    if delay:
-        time.sleep(delay)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def write_file_durably(path: Path, data: bytes) -> None:
-    """Write `path` and flush it to disk before returning."""
-    with path.open("wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    _pause()
-
-
-def json_bytes(value: Any) -> bytes:
-    return (json.dumps(value, indent=2) + "\n").encode("utf-8")
-
-
-def save_checkpoint(
-    path: Path,
-    *,
-    model: AttentionClassifier,
-    tokenizer: Tokenizer,
-    config: Config,
-    label_names: list[str],
-    metrics: dict[str, Any],
-    training_state: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None,
-    data_path: str | None = None,
-    temperature: float = 1.0,
-    calibration: str | None = None,
-) -> None:
-    """Write a checkpoint to `path`, replacing any there only once the new one is complete on disk.
-    `data_path` is the absolute path of local training data, recorded beside the typed source;
-    `temperature` divides the logits before the softmax (calibration; 1.0 for none), and
-    `calibration` says why it is what it is (a key of calibration.CALIBRATION_STATES)."""
-    import torch
-    from safetensors.torch import save
-
-    with _staged(path) as staging:
-        files: dict[str, dict[str, Any]] = {}  # config.json's checksum of every other file
-
-        def write(name: str, data: bytes) -> None:
-            files[name] = record_of(data)  # hashed from the bytes in memory, not read back
-            write_file_durably(staging / name, data)
-
-        weights = {
-            name: tensor.detach().float().cpu().contiguous() for name, tensor in model.state_dict().items()
-        }
-        write(WEIGHTS_FILE, save(weights, metadata={"format": "pt"}))
-        write(TOKENIZER_FILE, tokenizer.to_str().encode("utf-8"))
-        header = {
-            "format_version": FORMAT_VERSION,
-            "attn_version": __version__,
-            "torch_version": torch.__version__,
-            "label_names": label_names,
-            "vocab_size": tokenizer.get_vocab_size(with_added_tokens=True),
-            "pad_id": pad_id_of(tokenizer),
-            "token_dim": model.token_embedding.embedding_dim,
-            "data_path": data_path,
-            "temperature": temperature,
-            **({"calibration": calibration} if calibration is not None else {}),
-            "config": config.to_dict(),
-        }
-        write(METRICS_FILE, json_bytes(metrics))
-        if training_state is not None:
-            tensors, state = training_state
-            write(STATE_TENSORS_FILE, save({k: v.contiguous() for k, v in tensors.items()}))
-            write(STATE_FILE, json_bytes(state))
-        header[FILES_KEY] = files
-        write_file_durably(
-            staging / CONFIG_FILE, json_bytes(sealed(header))
-        )  # last: its presence marks a whole folder
-
-
-def replace_metrics(path: Path, metrics: dict[str, Any]) -> None:
-    """Give the checkpoint at `path` a new metrics.json, and config.json its new checksum. The folder
-    is rebuilt beside it (the other files hard-linked) and swapped in as a save is, so a kill leaves
-    the old checkpoint or the new one, each matching its checksums."""
-    header, data = read_header(path), json_bytes(metrics)
-    with _staged(path) as staging:
-        for source in path.iterdir():
-            if source.is_file() and source.name not in (CONFIG_FILE, METRICS_FILE):
-                try:
-                    os.link(source, staging / source.name)
-                except OSError:  # a file system without hard links
-                    write_file_durably(staging / source.name, source.read_bytes())
-        write_file_durably(staging / METRICS_FILE, data)
-        files = recorded_files(header, path)
-        if files is not None:
-            files[METRICS_FILE] = record_of(data)
-        if HEADER_DIGEST_KEY in header:  # one saved without (an earlier attn's) stays without
-            header = sealed(header)
-        write_file_durably(staging / CONFIG_FILE, json_bytes(header))
-
-
-@contextlib.contextmanager
-def _staged(path: Path) -> Iterator[Path]:
-    """A hidden staging folder beside `path`, for the block to fill; swapped into place when the
-    block completes. On any failure it is removed and `path` left as it was; a failure to write (a
-    full disk, say) becomes a CheckpointError that says so."""
-    existed = path.is_dir()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
-    except OSError as error:
-        raise _write_failed(path, error, existed=existed) from error
-    try:
-        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a checkpoint follows the umask
-        yield staging
-        _fsync_folder(staging)
-        _swap_into_place(staging, path)
-    except BaseException as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(error, OSError):
-            raise _write_failed(path, error, existed=existed) from error
-        raise
-
-
-def _write_failed(path: Path, error: OSError, *, existed: bool) -> CheckpointError:
-    """What to tell a user whose checkpoint could not be written."""
-    reason, remedy = why_unwritten(error, path.parent)
-    kept = f"{path} keeps the checkpoint it had" if existed else "nothing half-written was left"
-    resume = ""
-    if path.name in (BEST, LAST) and (path.parent / LAST / CONFIG_FILE).is_file():
-        resume = f" (attn train --resume {path.parent} goes on from the last saved epoch)"
-    return CheckpointWriteFailed(
-        f"could not write the checkpoint {path} ({reason}); {kept}; {remedy}, then run again{resume}",
-        path=path,
-        reason=reason,
-        remedy=remedy,
-    )
-
-
-class CheckpointWriteFailed(CheckpointError):
-    """A checkpoint could not be written (a full disk, a folder made read-only): what and why, for
-    a training run to say what it kept."""
-
-    def __init__(self, message: str, *, path: Path, reason: str, remedy: str) -> None:
-        super().__init__(message)
-        self.path, self.reason, self.remedy = path, reason, remedy
-
-
-def _swap_into_place(staging: Path, path: Path) -> None:
-    """Move the finished checkpoint to `path`; an old folder there is moved aside first and removed
-    only afterwards (`resolve_checkpoint` finds it if a kill falls between the two renames)."""
-    if not path.exists():
-        staging.rename(path)
-        _fsync_folder(path.parent)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
-    retired.rmdir()
-    path.rename(retired)
-    _pause()
-    try:
-        staging.rename(path)
-    except BaseException:
-        retired.rename(path)
-        raise
-    _fsync_folder(path.parent)
-    _pause()
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-# Runs named where a folder of runs is passed for one (`attn info runs` for runs/bbc).
-RUNS_NAMED = 3
-
-
-def _runs_inside(folder: Path) -> str:
-    """The output folders or checkpoints just inside `folder`, newest first, for a message; empty
-    where there are none."""
-    try:
-        runs = [
-            child
-            for child in folder.iterdir()
-            if (child / CONFIG_FILE).is_file() or (child / BEST / CONFIG_FILE).is_file()
-        ]
-        runs.sort(key=lambda child: child.stat().st_mtime, reverse=True)
-    except OSError:
-        return ""
-    more = len(runs) - RUNS_NAMED
-    return ", ".join(str(child) for child in runs[:RUNS_NAMED]) + (f" and {more} more" if more > 0 else "")
-
-
-def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
-    """config.json of the checkpoint at `path`, after checking the folder is complete and its values
-    are those saved (`complete` False: that config.json is there and reads; `attn info` reports the
-    state of every file, config.json's own included, itself)."""
-    if path.is_file():
-        raise CheckpointError(
-            f"{path} is a file, not a checkpoint; pass the folder `attn train` wrote (its --output)"
-        )
-    if not path.is_dir():
-        raise CheckpointError(f"checkpoint {path} does not exist; pass a folder written by `attn train`")
-    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
-    if missing and (complete or CONFIG_FILE in missing):
-        pickles = sorted(item.name for item in path.iterdir() if item.suffix.lower() in PICKLE_SUFFIXES)
-        refused = (
-            f"; attn never loads {', '.join(pickles)}: a pickle can run any code when loaded"
-            if pickles and WEIGHTS_FILE in missing
-            else ""
-        )
-        if len(missing) == len(REQUIRED_FILES):
-            inside = _runs_inside(path)
-            raise CheckpointError(
-                f"{path} is not an attn checkpoint (no {', '.join(REQUIRED_FILES)}); "
-                + (
-                    f"it holds the runs {inside}: pass one of them"
-                    if inside
-                    else "pass a folder written by `attn train`"
-                )
-            )
-        newest = path.parent / LAST
-        instead = (
-            f"pass {newest} to use the newest epoch, or train again"
-            if path.name == BEST and (newest / CONFIG_FILE).is_file()
-            else "train it again with `attn train`"
-        )
-        raise CheckpointError(
-            f"checkpoint {path} is incomplete (missing {', '.join(missing)}{refused}); {instead}"
-        )
-    try:
-        header = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise CheckpointError(
-            f"{path / CONFIG_FILE} is not valid JSON ({error}); train the checkpoint again"
-        ) from error
-    version = header.get("format_version") if isinstance(header, dict) else None
-    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-        raise CheckpointError(
-            f"checkpoint {path} has format {version!r}; this attn reads formats 1 to {FORMAT_VERSION}, "
-            "so upgrade attn (pip install -U attncli) or retrain it with this version"
-        )
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        # Another program's JSON, or one written over attn's: no newer attn reads it either.
-        raise CheckpointError(
-            f"{path / CONFIG_FILE} is not the config.json attn wrote (its format_version is {version!r}); "
-            "restore the file from a backup of the checkpoint, or train it again"
-        )
-    if complete:
-        check_header(header, path)
-    return header
-
-
-def read_steadily(path: Path, read: Callable[[Path], T]) -> T:
-    """`read(folder)` of the checkpoint folder `path` names (`resolve_checkpoint`), done again when
-    a training run replaced that folder while it was read, or a copy wrote over its files: they
-    would then come from two checkpoints, and a whole one would look damaged to eval, predict or
-    info during an --overwrite, a --resume or a deployment. A checkpoint that stays as it is while
-    it fails is damaged."""
-    for attempt in range(1, READ_ATTEMPTS + 1):
-        folder = resolve_checkpoint(path)
-        before = _identity(folder)
-        try:
-            result = read(folder)
-        except (CheckpointError, OSError) as error:  # OSError: a file gone between being found and opened
-            if not _changed_since(path, before):
-                raise
-            if attempt == READ_ATTEMPTS:  # still being written: not damaged, and not readable yet
-                seconds = READ_ATTEMPTS * READ_RETRY_SECONDS
-                raise CheckpointError(
-                    f"{folder} kept changing while attn read it, for {seconds:.0f} s (is a copy or a "
-                    "training run writing it?); wait until it ends; to replace a checkpoint in use, copy the "
-                    "new one beside it and rename it into place"
-                ) from error
-        else:
-            if attempt == READ_ATTEMPTS or _identity(resolve_checkpoint(path)) == before:
-                return result
-        time.sleep(READ_RETRY_SECONDS)
-    raise AssertionError("unreachable: the last attempt returns or raises")
-
-
-def _changed_since(path: Path, before: tuple[Any, ...] | None) -> bool:
-    """Whether the checkpoint at `path` changed since `before` (`_identity`), looked at now and once
-    more a moment later: a copy caught between truncating a file and writing it may leave the same
-    size and time for a few milliseconds (times are kept to the kernel's tick)."""
-    if _identity(resolve_checkpoint(path)) != before:
-        return True
-    time.sleep(READ_RETRY_SECONDS)
-    return _identity(resolve_checkpoint(path)) != before
-
-
-def _identity(folder: Path) -> tuple[Any, ...] | None:
-    """What changes when a swap puts another folder at `folder`'s path, or when a copy (`cp -r
-    new/. folder/`, rsync) writes over its files in place: the folder's inode and change time, and
-    each file's size and modification time (None: nothing there)."""
-    try:
-        status = folder.stat()
-        files = sorted(
-            (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
-            for entry in os.scandir(folder)
-            if entry.name in CHECKPOINT_FILES and entry.is_file()
-        )
-    except OSError:
-        return None
-    return str(folder), status.st_ino, status.st_ctime_ns, tuple(files)
 
 
 def load_checkpoint(

@@ -1,24 +1,17 @@
 """Typed settings for a run: one frozen dataclass per concern, composed into `Config`.
 
 Settings come from the defaults, then a YAML file, then `--set key=value` overrides, then explicit
-command-line options. The model's kinds are checked against the model registry (which imports
-torch); nothing else here does.
+command-line options (attncli/config_loading.py reads them; attncli/settings.py types them). The
+model's kinds are checked against the model registry (which imports torch); nothing else here does.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import json
 import math
-import re
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from attncli.errors import ConfigError
 
@@ -381,33 +374,9 @@ class Config:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Config:
-        return with_settings(Config(), _flatten(values))
+        from attncli.settings import flatten, with_settings
 
-
-def valid_keys() -> list[str]:
-    """Every settable dotted key, such as `model.embed_dim`."""
-    return [
-        f"{section.name}.{key.name}"
-        for section in dataclasses.fields(Config)
-        for key in dataclasses.fields(section.default_factory())  # type: ignore[misc, operator]
-    ]
-
-
-def as_typed(value: Any) -> str:
-    """A setting's value as `--set` takes it (YAML): true, not Python's True."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20).strip()
-    return text.removesuffix("...").strip()
-
-
-def settings_text(settings: dict[str, Any]) -> str:
-    """Dotted settings as one line of `key=value`, each value as --set takes it."""
-    return " ".join(f"{key}={as_typed(value)}" for key, value in settings.items())
-
-
-def changed_settings(config: Config) -> dict[str, Any]:
-    """The dotted settings whose values differ from the defaults, in config order."""
-    defaults = _flatten(Config().to_dict())
-    return {key: value for key, value in _flatten(config.to_dict()).items() if defaults[key] != value}
+        return with_settings(Config(), flatten(values))
 
 
 def load_config(
@@ -415,255 +384,8 @@ def load_config(
     overrides: list[str] | tuple[str, ...] = (),
     options: dict[str, Any] | None = None,
 ) -> Config:
-    """Defaults, then the YAML file at `path`, then `key=value` overrides, then `options`."""
-    values: dict[str, Any] = {}
-    if path is not None:
-        values.update(_flatten(_read_yaml(Path(path))))
-    overridden: dict[str, Any] = {}
-    for override in overrides:
-        key, value = _parse_override(override)  # a later --set of a key wins, as in a layered list
-        values[key] = overridden[key] = value
-    for key, value in (options or {}).items():
-        if value is None:
-            continue
-        if key in overridden and _typed(key, overridden[key]) != _typed(key, value):
-            # Neither can be taken silently: the user typed both and meant one of them.
-            # attn train's options are named after their setting's last part (--lr, --max-length).
-            given = "DATA" if key == "data.source" else "--" + key.rsplit(".", 1)[-1].replace("_", "-")
-            raise ConfigError(
-                f"{key} is given twice, as --set {key}={as_typed(overridden[key])} and as {given} "
-                f"{as_typed(value)}; give it once"
-            )
-        values[key] = value
-    return with_settings(Config(), values)
+    """Defaults, then the YAML file at `path`, then `key=value` overrides, then `options`. The
+    Python API's way in, where it has always been; config_loading reads the files and settings."""
+    from attncli import config_loading  # which builds on the dataclasses above
 
-
-def _typed(key: str, value: Any) -> Any:
-    """`value` as setting `key` holds it (--set train.lr=1e-3 and --lr 0.001 are one value)."""
-    section, name = key.split(".", 1)
-    return getattr(getattr(with_settings(Config(), {key: value}), section), name)
-
-
-def _checkpoint_settings(header: dict[str, Any], path: Path) -> dict[str, Any]:
-    """The settings a checkpoint's config.json saved (every sized one resolved), brought up to
-    today's names, so that `--config RUN/best/config.json` trains with a run's settings."""
-    from attncli.checkpoint import FORMAT_VERSION
-    from attncli.migrations import migrate_header
-
-    version = header["format_version"]
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ConfigError(
-            f"config file {path} is a checkpoint's config.json with format_version {version!r}, which no "
-            "attn wrote; restore the file from a backup of the checkpoint"
-        )
-    if version > FORMAT_VERSION:
-        raise ConfigError(
-            f"config file {path} is the config.json of a checkpoint in format {version}, newer than this "
-            f"attn reads ({FORMAT_VERSION}); upgrade attn"
-        )
-    settings: dict[str, Any] = migrate_header(header, FORMAT_VERSION)["config"]
-    return settings
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if path.is_dir():
-        raise ConfigError(f"config file {path} is a folder; pass a YAML file, such as one in it")
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist; pass an existing YAML file")
-    try:
-        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe)
-    except UnicodeDecodeError as error:
-        raise ConfigError(
-            f"config file {path} is not UTF-8 text (byte {error.start + 1}); pass a YAML file, saved as UTF-8"
-        ) from None
-    except _DuplicateKey as duplicate:
-        raise ConfigError(f"config file {path} {duplicate}; keep one of them") from None
-    except yaml.YAMLError as error:
-        # A MarkedYAMLError knows where: "while parsing a flow sequence" alone does not say.
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(f"config file {path} is not valid YAML{where}: {problem}") from error
-    if loaded is None:
-        return {}
-    if not isinstance(loaded, dict):
-        raise ConfigError(
-            f"config file {path} must hold a mapping of sections, not a {type(loaded).__name__}"
-        )
-    if "format_version" in loaded and isinstance(loaded.get("config"), dict):
-        # attn wrote it as JSON, escaping every character past ASCII: YAML reads an escaped emoji
-        # (a surrogate pair) as two lone surrogates, JSON as the emoji.
-        return _checkpoint_settings(json.loads(path.read_text(encoding="utf-8")), path)
-    return loaded
-
-
-class _DuplicateKey(Exception):
-    """A mapping of a YAML file names one key twice."""
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a key given twice in one mapping: it keeps the last silently,
-    so a config naming `model:` twice would lose the first section's settings without a word."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # `<<: *base` brings keys the mapping's own may override, as YAML says
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
-            line = key_node.start_mark.line + 1
-            if isinstance(key, str) and key in seen:
-                raise _DuplicateKey(f"names {key!r} twice (lines {seen[key]} and {line})")
-            seen[key] = line
-        return super().construct_mapping(node, deep=deep)
-
-
-def _parse_override(override: str) -> tuple[str, Any]:
-    key, sep, raw = override.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"--set takes key=value (for example model.embed_dim=64), not {override!r}")
-    if not raw.strip():  # `--set model.num_layers=$LAYERS` with LAYERS unset: it sized the setting
-        name = key.strip()
-        if name in SIZED_KEYS:
-            empty = f", or {name}=auto to size it to the data"
-        elif name in DETECTED_KEYS:
-            empty = f", or {name}=auto to detect it"
-        else:
-            empty = f", or {name}=null to leave it out" if _takes_null(name) else ""
-        raise ConfigError(
-            f"--set {override.strip()} gives no value (an unset shell variable?); pass one{empty}"
-        )
-    if raw.strip() in ("|", ">"):  # YAML block markers; alone, they are meant as the character
-        return key.strip(), raw.strip()
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        value = raw
-    return key.strip(), value
-
-
-def _takes_null(key: str) -> bool:
-    """Whether the dotted setting `key` may be left empty (null)."""
-    section_name, _, name = key.partition(".")
-    for section in dataclasses.fields(Config):
-        if section.name == section_name:
-            hints = typing.get_type_hints(type(section.default_factory()))  # type: ignore[misc, operator]
-            annotation = hints.get(name)
-            return isinstance(annotation, types.UnionType) and type(None) in typing.get_args(annotation)
-    return False
-
-
-def _flatten(values: dict[str, Any]) -> dict[str, Any]:
-    """A config file's sections as dotted settings (a dotted key at the top, `model.positional:
-    rope`, is one already); a setting given both ways is refused, as is a section that is no mapping."""
-    flat: dict[str, Any] = {}
-    for section, entries in values.items():
-        if isinstance(entries, dict):
-            pairs = [(f"{section}.{key}", value) for key, value in entries.items()]
-        elif str(section) in {item.name for item in dataclasses.fields(Config)}:
-            raise ConfigError(
-                f"section {section!r} must be a mapping of settings (indented `name: value` lines "
-                f"under `{section}:`), not {as_typed(entries)}"
-            )
-        else:
-            pairs = [(str(section), entries)]
-        for key, value in pairs:
-            if key in flat:
-                raise ConfigError(f"{key} is given twice in the config file; keep one of them")
-            flat[key] = value
-    return flat
-
-
-def with_settings(config: Config, values: dict[str, Any]) -> Config:
-    """`config` with each dotted setting in `values` replaced, checked and typed as for --set."""
-    known = valid_keys()
-    by_section: dict[str, dict[str, Any]] = {}
-    for key, value in values.items():
-        if key not in known:
-            # A setting's own name without its section (`lr`, `epochs`) finds it too.
-            named = [valid for valid in known if valid.rpartition(".")[2] == key.rpartition(".")[2]]
-            close = named or difflib.get_close_matches(key, known, n=3, cutoff=0.5)
-            hint = f"did you mean {', '.join(close)}?" if close else "see configs/default.yaml"
-            raise ConfigError(f"unknown setting {key!r}; {hint}")
-        section, name = key.split(".", 1)
-        by_section.setdefault(section, {})[name] = value
-    sections = {}
-    for section_name, changes in by_section.items():
-        section = getattr(config, section_name)
-        hints = typing.get_type_hints(type(section))
-        typed = {
-            # `--set model.embed_dim=auto`: the empty value, which sizes the setting to the data
-            # (or, for a column, finds it in the data).
-            name: None
-            if value == "auto" and f"{section_name}.{name}" in (*SIZED_KEYS, *DETECTED_KEYS)
-            else _coerce(f"{section_name}.{name}", value, hints[name])
-            for name, value in changes.items()
-        }
-        sections[section_name] = dataclasses.replace(section, **typed)
-    return dataclasses.replace(config, **sections)
-
-
-def _coerce(key: str, value: Any, annotation: Any) -> Any:
-    """Check `value` against the field's type, converting only where nothing is lost (int -> float).
-    A union tries its types in order."""
-    options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
-    if value is None:
-        if type(None) in options:
-            return None
-        raise ConfigError(f"{key} needs a value")
-    for option in options:
-        if option is type(None):
-            continue
-        try:
-            return _coerce_one(key, value, option)
-        except ConfigError:
-            continue
-    names = " or ".join(_type_name(option) for option in options if option is not type(None))
-    if value == "auto":  # what sized settings take
-        raise ConfigError(f"{key} must be {names}; auto sizes only {', '.join(SIZED_KEYS)}")
-    shown = repr(value) if isinstance(value, str) else as_typed(value)  # true, as YAML writes it
-    raise ConfigError(f"{key} must be {names}, not {shown}")
-
-
-_TYPE_NAMES = {float: "a finite number", int: "a whole number", bool: "true or false", str: "text"}
-
-
-def _type_name(annotation: Any) -> str:
-    if typing.get_origin(annotation) is list:
-        item = typing.get_args(annotation)[0]
-        return f"a list of {'numbers' if item in (int, float) else _TYPE_NAMES.get(item, item.__name__)}"
-    return _TYPE_NAMES.get(annotation, annotation.__name__)
-
-
-def _coerce_one(key: str, value: Any, base: Any) -> Any:
-    if typing.get_origin(base) is list:
-        if isinstance(value, list):
-            (item,) = typing.get_args(base)
-            return [_coerce_one(key, element, item) for element in value]
-    elif base is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):  # quoted in YAML
-            return value.strip().lower() == "true"
-    elif base is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():  # `epochs: 2.0`
-            return int(value)
-        if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):  # `epochs: "3"`
-            return int(value)
-    elif base is float:
-        number = None
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            number = float(value)
-        elif isinstance(value, str):  # YAML reads 1e-3 (no dot) as a string
-            try:
-                number = float(value)
-            except ValueError:
-                pass
-        if number is not None and math.isfinite(number):  # inf and nan end in a nan loss
-            return number
-    elif base is str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-    raise ConfigError(f"{key} must be {_type_name(base)}, not {value!r}")
+    return config_loading.load_config(path, overrides, options)

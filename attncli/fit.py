@@ -1,35 +1,29 @@
 """The training loop: steps through each epoch's batches from wherever a `TrainState` stands,
-validates after every epoch, keeps `best/` and `last/` on disk, stops early when validation stops
-improving, and on Ctrl-C or SIGTERM saves `last/` after the current step and stops."""
+validates after every epoch, keeps `best/` and `last/` on disk (through `RunWriter`), stops early when
+validation stops improving, and on a `StopRequest` (Ctrl-C, SIGTERM) saves `last/` and stops."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
-import shlex
 import signal
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from attncli.allocator import release_free_memory
 from attncli.batching import plan_batches
-from attncli.calibration import GRID_POINTS, best_temperature, calibration_state, nll_by_temperature
-from attncli.checkpoint import replace_metrics, save_checkpoint
-from attncli.config import Config
-from attncli.device import autocast, peak_memory_mb
-from attncli.errors import CheckpointError, ConfigError, TrainingError, TrainingInterrupted, why_unwritten
+from attncli.checkpoint_saving import replace_metrics
+from attncli.device import autocast
+from attncli.epoch_validation import validate
+from attncli.errors import TrainingError, TrainingInterrupted
 from attncli.history import EpochRecord, TrainingMetrics
-from attncli.inference import batched_forward
-from attncli.metrics import macro_f1
 from attncli.outliers import outlier_batch
-from attncli.output import atomic_output
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
-from attncli.run_folder import TENSORBOARD_FOLDER, RunFolder, resume_command
-from attncli.signals import handled
+from attncli.run_folder import resume_command
+from attncli.run_writer import RunWriter, epoch_sums
+from attncli.stop_request import StopRequest
 from attncli.train_state import TrainState
 
 if TYPE_CHECKING:
@@ -38,48 +32,6 @@ if TYPE_CHECKING:
 # Test-only: send this process SIGINT after the given global step, to test interruption and resume.
 INTERRUPT_VARIABLE = "ATTN_TEST_INTERRUPT_AT_STEP"
 LOG_EVERY = 10  # steps between progress lines of metrics.jsonl (and reads of the loss on a GPU)
-
-
-def _validate(state: TrainState, prepared: Prepared) -> tuple[float, float, float, float, list[str]]:
-    """Validation loss, accuracy, macro-F1, the calibration temperature (1.0 unless
-    train.calibrate) and the labels none of whose rows was recognised; under torchrun each process
-    scores its share of the rows and the sums are added up."""
-    import torch
-    import torch.nn.functional as F
-
-    distributed, num_labels = prepared.distributed, len(prepared.label_names)
-    rows = range(distributed.rank, len(prepared.validation_ids), distributed.world_size)
-    sequences = (
-        prepared.validation_ids if not distributed.active else [prepared.validation_ids[i] for i in rows]
-    )
-    labels = torch.frombuffer(prepared.validation_labels, dtype=torch.int64)  # a view, as in training
-    targets = labels if not distributed.active else labels[list(rows)]
-    logits = batched_forward(
-        state.model, sequences, pad_id=prepared.pad_id, batch_size=prepared.config.train.batch_size * 2,
-        device=prepared.device, precision=prepared.precision,
-    )  # fmt: skip
-    loss_sum = F.cross_entropy(logits, targets, reduction="sum") if len(targets) else torch.zeros(())
-    predicted = logits.argmax(-1) if len(targets) else targets
-    counts = torch.bincount(targets * num_labels + predicted, minlength=num_labels * num_labels).double()
-    nll_sums = nll_by_temperature(logits, targets) if len(targets) else torch.zeros(GRID_POINTS).double()
-    totals = distributed.all_reduce_sum(
-        torch.cat([loss_sum.double().reshape(1), counts, nll_sums]).to(prepared.device)
-    ).cpu()
-    cells = num_labels * num_labels
-    matrix = totals[1 : 1 + cells].long().view(num_labels, num_labels)  # rows: true, columns: predicted
-    total = len(prepared.validation_ids)
-    # A validation split without a mistake always asks for the sharpest grid temperature: it
-    # cannot tell how confident to be, so it leaves the scores as they are.
-    mistakes = total - int(matrix.trace().item())
-    calibrate = prepared.config.train.calibrate and mistakes > 0
-    temperature = best_temperature(totals[1 + cells :]) if calibrate else 1.0
-    missed = [
-        name
-        for index, name in enumerate(prepared.label_names)
-        if matrix[index].sum() > 0 and matrix[index, index] == 0
-    ]
-    accuracy = matrix.trace().item() / total
-    return totals[0].item() / total, accuracy, macro_f1(matrix.tolist()), temperature, missed
 
 
 def _non_finite_remedy(prepared: Prepared) -> str:
@@ -95,204 +47,6 @@ def _non_finite_remedy(prepared: Prepared) -> str:
 def _finite(loss: float) -> bool:
     """Whether a step's loss is a number training can go on from (tests make it fail on a step)."""
     return math.isfinite(loss)
-
-
-class _StopRequest:
-    """Ctrl-C, SIGTERM or SIGHUP (the terminal closed, an ssh connection dropped) asks the loop to
-    stop after the current step; a second Ctrl-C stops at once. Under torchrun, so does the
-    launcher's death (`watch_launcher`): its processes run in sessions of their own, so a launcher
-    killed by SIGKILL (or the OOM killer) left them training on, out of reach of Ctrl-C. A signal
-    ignored at launch (nohup's SIGHUP, a background job's SIGINT) stays ignored."""
-
-    def __init__(self, *, watch_launcher: bool = False) -> None:
-        self.signal_name: str | None = None
-        self.handlers = handled((signal.SIGINT, signal.SIGTERM, signal.SIGHUP), self._handle)
-        self.launcher = os.getppid() if watch_launcher else None
-
-    def requested(self) -> str | None:
-        """Why the loop should stop now (a signal's name), or None."""
-        if self.signal_name is None and self.launcher is not None and os.getppid() != self.launcher:
-            self.signal_name = "the launcher stopped"  # this process was handed to another parent
-        return self.signal_name
-
-    def __enter__(self) -> _StopRequest:
-        self.handlers.__enter__()
-        return self
-
-    def _handle(self, number: int, frame: Any) -> None:
-        if self.signal_name is not None and number == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.signal_name = signal.Signals(number).name
-
-    def __exit__(self, *exc: object) -> None:
-        self.handlers.__exit__(None, None, None)
-
-
-def _event_tag(name: str, *, per_epoch: bool) -> str:
-    """A metrics.jsonl key as a TensorBoard tag, grouped so that each chart holds one series:
-    train/loss (every 10 steps), epoch/train_loss, validation/macro_f1, ..."""
-    if not per_epoch:
-        return f"train/{name}"
-    if name.startswith("validation_"):
-        return f"validation/{name.removeprefix('validation_')}"
-    return f"epoch/{name}"
-
-
-def _keep_log_until(log: Path, step: int) -> None:
-    """Drop the lines of `log` past `step`: a run killed after its last/ was saved logged steps that
-    its resumption trains again, and would log twice. A line cut short by the kill goes too."""
-    if not log.is_file():
-        return
-    kept = []
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            logged = json.loads(line).get("step")
-        except (ValueError, AttributeError):
-            continue
-        if isinstance(logged, int) and logged <= step:
-            kept.append(line + "\n")
-    with atomic_output(log, option=None) as stream:
-        stream.writelines(kept)
-
-
-def rank_random_states(prepared: Prepared) -> dict[str, torch.Tensor]:
-    """Under torchrun, the dropout random state of every process but rank 0 (whose state the
-    TrainState saves), as `rng.torch.rank<r>` (and `rng.cuda.rank<r>`): a resumed run then draws
-    the masks the uninterrupted one would have. A collective: every process must call it."""
-    import torch
-
-    distributed = prepared.distributed
-    if not distributed.active:
-        return {}
-    states = {"torch": distributed.gather(torch.get_rng_state(), device=prepared.device)}
-    if prepared.device.type == "cuda":
-        states["cuda"] = distributed.gather(torch.cuda.get_rng_state(prepared.device), device=prepared.device)
-    return {
-        f"rng.{kind}.rank{rank}": state
-        for kind, by_rank in states.items()
-        for rank, state in enumerate(by_rank)
-        if rank > 0
-    }
-
-
-class RunWriter:
-    """Where a run writes: checkpoints through save_checkpoint, progress lines to metrics.jsonl.
-    Under torchrun only rank 0 writes; on the other ranks every method does nothing."""
-
-    def __init__(
-        self, folder: RunFolder, prepared: Prepared, metrics: TrainingMetrics, *, resumed_at: int | None
-    ) -> None:
-        """`resumed_at`: the global step last/ was saved at, for a resumed run (None for a new one)."""
-        self.folder, self.prepared = folder, prepared
-        self.started, self.earlier_seconds = time.perf_counter(), metrics.train_seconds
-        self.enabled = prepared.distributed.is_main
-        if self.enabled and resumed_at is not None:
-            _keep_log_until(folder.metrics_log, resumed_at)
-        mode = "a" if resumed_at is not None else "w"
-        self.log = folder.metrics_log.open(mode, encoding="utf-8") if self.enabled else None
-        self.events: Any = None
-        if self.enabled and prepared.config.train.tensorboard:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.events = SummaryWriter(str(folder.path / TENSORBOARD_FOLDER))
-
-    def write_log(self, **values: Any) -> None:
-        """One line of metrics.jsonl (and its numbers as TensorBoard scalars, when asked for)."""
-        if self.log is not None:
-            try:
-                self.log.write(json.dumps(values) + "\n")
-                self.log.flush()
-            except OSError as error:  # a full disk, say: one line, and where the work is kept
-                reason, remedy = why_unwritten(error, self.folder.path)
-                raise CheckpointError(
-                    f"could not write {self.folder.metrics_log} ({reason}); {self.folder.last} keeps "
-                    f"the last finished epoch; {remedy}, then attn train --resume "
-                    f"{shlex.quote(str(self.folder.path))}"
-                ) from error
-        if self.events is not None:
-            for name, value in values.items():
-                if name not in ("step", "epoch") and isinstance(value, (int, float)):
-                    self.events.add_scalar(
-                        _event_tag(name, per_epoch="validation_loss" in values), value, values["step"]
-                    )
-            self.events.flush()
-
-    def account(self, metrics: TrainingMetrics) -> None:
-        """Bring the run's time (earlier sessions of a resumed run included) and peak memory up to now."""
-        metrics.train_seconds = self.earlier_seconds + time.perf_counter() - self.started
-        metrics.peak_memory_mb = max(metrics.peak_memory_mb, peak_memory_mb(self.prepared.device))
-
-    def save(self, path: Path, state: TrainState, metrics: TrainingMetrics, *, with_state: bool) -> None:
-        """Called by every process (with_state gathers their random states); rank 0 writes."""
-        prepared = self.prepared
-        rank_states = rank_random_states(prepared) if with_state else {}
-        # Inside an epoch, last/ keeps its sums over every process, not rank 0's share alone, so a
-        # run resumed on any number of processes ends the epoch with the record of one left alone.
-        sums = epoch_sums(state, prepared) if with_state and state.loss_sum is not None else None
-        if not self.enabled:
-            return
-        self.account(metrics)
-        # best/ is calibrated on its own epoch's validation scores, last/ on the newest epoch's.
-        newest = state.history[-1] if state.history else None
-        epoch = metrics.best if path == self.folder.best else newest
-        save_checkpoint(
-            path, model=state.model, tokenizer=prepared.tokenizer, config=prepared.config,
-            label_names=prepared.label_names, metrics=metrics.to_json(),
-            training_state=self._training_state(state, rank_states, sums) if with_state else None,
-            data_path=prepared.data_path,
-            temperature=epoch.temperature if epoch is not None else 1.0,
-            calibration="no_epoch" if epoch is None else calibration_state(
-                calibrate=prepared.config.train.calibrate, temperature=epoch.temperature,
-                validation_accuracy=epoch.validation_accuracy,
-            ),
-        )  # fmt: skip
-        if path == self.folder.best:  # the earlier run --overwrite kept aside can go now
-            self.folder.drop_replaced_run()
-
-    def _training_state(
-        self,
-        state: TrainState,
-        rank_states: dict[str, torch.Tensor],
-        sums: tuple[float, int, int] | None,
-    ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """What last/ keeps to resume from: the state (rank 0's, with the epoch's `sums` over every
-        process), the other processes' random states, and the digest of the data it was trained on."""
-        import torch
-
-        tensors, values = state.state_dict()
-        if sums is not None and self.prepared.distributed.active:
-            loss_sum, values["tokens_seen"], values["padded_tokens"] = sums
-            tensors["epoch.loss_sum"] = torch.tensor(loss_sum, dtype=tensors["epoch.loss_sum"].dtype)
-        world_size = self.prepared.distributed.world_size
-        return {**tensors, **rank_states}, {
-            **values,
-            "data_digest": self.prepared.data_digest,
-            "world_size": world_size,
-        }
-
-    def close(self) -> None:
-        if self.log is not None:
-            self.log.close()
-        if self.events is not None:
-            self.events.close()
-
-
-def require_tensorboard(config: Config, *, resuming: bool = False) -> None:
-    """Refuse train.tensorboard before any work when the tensorboard package is missing."""
-    if config.train.tensorboard:
-        try:
-            import tensorboard  # noqa: F401
-        except ImportError:
-            # A resumed run keeps its settings: dropping this one is not open to it.
-            way_out = (
-                " (the run was started with it, and a resumed run keeps its settings)"
-                if resuming
-                else (", or drop the setting")
-            )
-            raise ConfigError(
-                "train.tensorboard needs the tensorboard package; install it with "
-                f"pip install 'attncli[tensorboard]'{way_out}"
-            ) from None
 
 
 def shard_loss_scale(shard_rows: int, batch_rows: int, world_size: int) -> float:
@@ -358,20 +112,6 @@ def train_step(
     return loss.detach()
 
 
-def epoch_sums(state: TrainState, prepared: Prepared) -> tuple[float, int, int]:
-    """The epoch so far over every process: its summed training loss, tokens and padded positions
-    (each process holds its own share of the batches). Every process must call it."""
-    import torch
-
-    assert state.loss_sum is not None
-    counts = [state.loss_sum.double().reshape(1)]  # float64: token counts stay exact past 2^24
-    counts.append(
-        torch.tensor([state.tokens_seen, state.padded_tokens], dtype=torch.float64, device=prepared.device)
-    )
-    loss_sum, tokens, padded = prepared.distributed.all_reduce_sum(torch.cat(counts)).tolist()
-    return loss_sum, int(tokens), int(padded)
-
-
 def _over_every_process(
     state: TrainState, prepared: Prepared, loss: float | None, rows: int
 ) -> tuple[float | None, int]:
@@ -391,7 +131,7 @@ def _end_epoch(
 ) -> bool:
     """Validate, record, keep best/ and last/; True when training should stop."""
     config = prepared.config.train
-    validation_loss, validation_accuracy, validation_f1, temperature, missed = _validate(state, prepared)
+    validation_loss, validation_accuracy, validation_f1, temperature, missed = validate(state, prepared)
     train_loss_sum, tokens_seen, padded_tokens = epoch_sums(state, prepared)
     record = EpochRecord(
         epoch=state.epoch,
@@ -496,7 +236,7 @@ def fit(
     interrupt_at = int(os.environ.get(INTERRUPT_VARIABLE, "0") or 0)
     on_cpu = prepared.device.type == "cpu"
     distributed = prepared.distributed
-    with _StopRequest(watch_launcher=distributed.active) as stop_request:
+    with StopRequest(watch_launcher=distributed.active) as stop_request:
         while state.epoch <= config.max_epochs:
             if state.epoch_generator_state is None:
                 state.epoch_generator_state = state.generator.get_state()

@@ -11,18 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from attncli.checkpoint import (
+from attncli.checkpoint import checked_label_names, checked_temperature, saved_calibration_state
+from attncli.checkpoint_folder import (
     CONFIG_FILE,
     FORMAT_VERSION,
     METRICS_FILE,
     STATE_FILE,
     TOKENIZER_FILE,
     WEIGHTS_FILE,
-    checked_label_names,
-    checked_temperature,
     read_header,
     read_steadily,
-    saved_calibration_state,
 )
 from attncli.checksums import HEADER_DIGEST_KEY, header_status, recorded_files, status_of
 from attncli.errors import CheckpointError

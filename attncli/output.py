@@ -80,7 +80,7 @@ def check_output_file(
     """Refuse, before any work is done, a path that cannot become the file `option` writes, one
     inside a checkpoint, and, where `replaces` names suffixes, an existing file with another suffix
     (`--html notes.txt`: a slip that would replace the notes with a heatmap)."""
-    from attncli.checkpoint import CONFIG_FILE, WEIGHTS_FILE
+    from attncli.checkpoint_folder import CONFIG_FILE, WEIGHTS_FILE
 
     if path is None:
         return

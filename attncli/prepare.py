@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attncli.config import Config, ModelConfig, changed_settings, settings_text
+from attncli.config import Config, ModelConfig
 from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
@@ -24,6 +24,7 @@ from attncli.outliers import outlier_pool
 from attncli.packing import PackedSequences
 from attncli.raw_data import FILE_BUILDERS
 from attncli.reporter import Reporter, RunInfo
+from attncli.settings import changed_settings, settings_text
 from attncli.sizing import profile_texts, size_to_data, unsized_keys
 from attncli.sources import names_a_local_path
 from attncli.splits import rows_digest

@@ -15,7 +15,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from attncli.checkpoint import (
+from attncli.checkpoint_folder import (
     BEST,
     CONFIG_FILE,
     LAST,
@@ -24,8 +24,8 @@ from attncli.checkpoint import (
     REQUIRED_FILES,
     STATE_FILE,
     STATE_TENSORS_FILE,
-    recover_interrupted_swap,
 )
+from attncli.checkpoint_saving import recover_interrupted_swap
 from attncli.errors import CheckpointError, unusable_path
 
 METRICS_LOG = "metrics.jsonl"

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from attncli.config import SIZED_KEYS, Config, TokenizerConfig, min_frequency_for, with_settings
+from attncli.config import SIZED_KEYS, Config, TokenizerConfig, min_frequency_for
+from attncli.settings import with_settings
 from attncli.tokenizer import has_unspaced_text, word_splitter
 
 # Below SMALL_DATA training words, a narrow, strongly regularised model with whole-word tokens won;

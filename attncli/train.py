@@ -13,31 +13,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attncli.checkpoint import (
+from attncli.checkpoint import HISTORY_REMEDY, RESUME_REMEDY, load_checkpoint, load_training_state
+from attncli.checkpoint_folder import (
     CONFIG_FILE,
-    HISTORY_REMEDY,
     LAST,
     METRICS_FILE,
-    RESUME_REMEDY,
     STATE_FILE,
-    CheckpointWriteFailed,
-    load_checkpoint,
-    load_training_state,
     read_header,
-    replace_metrics,
     resolve_checkpoint,
 )
+from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
 from attncli.checksums import read_checked_json, recorded_files, saved_by_at_least
 from attncli.config import UNSIZED_VALUES, Config
 from attncli.device import resolve_device
 from attncli.distributed import Distributed, init_distributed, shutdown
 from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, TrainingError
-from attncli.fit import RunWriter, fit, require_tensorboard
+from attncli.fit import fit
 from attncli.history import EpochRecord, TrainingMetrics, split_sizes_change
 from attncli.labels import same_label_names
 from attncli.prepare import Prepared, build_state, prepare, run_info
 from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.run_folder import LOCK_FILE, RunFolder, open_run_folder, resume_command
+from attncli.run_writer import RunWriter, require_tensorboard
 from attncli.sources import names_a_local_path, require_data_source, same_source
 from attncli.tokenizer import require_tokenizer_file
 from attncli.train_state import TrainState

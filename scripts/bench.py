@@ -166,7 +166,7 @@ def macro_f1_of(truth: list[str], predicted: list[str]) -> float:
 
 def bbc_config(data: str, seed: int | str) -> Any:
     """configs/bbc.yaml on `data` with `seed`: what the benchmark trains and profiles."""
-    from attncli.config import load_config
+    from attncli.config_loading import load_config
 
     return load_config(ROOT / "configs" / "bbc.yaml", [f"data.source={data}", f"train.seed={seed}"])
 
@@ -393,7 +393,7 @@ def child_scale(rows: str, folder: str) -> dict[str, Any]:
     """One epoch on `rows` synthetic short texts, with the CSV written before the clock starts."""
     import csv
 
-    from attncli.config import load_config
+    from attncli.config_loading import load_config
     from attncli.train import train
 
     path = Path(folder) / "train.csv"

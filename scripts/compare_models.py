@@ -106,7 +106,7 @@ def write_order_task(folder: Path, *, train_rows: int = 2000, test_rows: int = 1
 
 def train_and_score(task: str, data: Path, variant: Variant, workdir: Path) -> dict[str, float]:
     from attncli.checkpoint import load_checkpoint
-    from attncli.config import load_config
+    from attncli.config_loading import load_config
     from attncli.evaluation import evaluate
     from attncli.train import train
 

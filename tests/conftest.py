@@ -99,7 +99,7 @@ def easy_folder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def trained(easy_folder, tmp_path_factory):
     """One checkpoint trained (in-process) on the easy folder, for tests that only read it."""
-    from attncli.config import load_config
+    from attncli.config_loading import load_config
     from attncli.train import train
 
     output = tmp_path_factory.mktemp("runs") / "easy"
@@ -115,7 +115,7 @@ def save_untrained_checkpoint(path: Path, **model_settings) -> Path:
     rows: quick to make, for tests of loading, inspecting and shapes rather than accuracy."""
     import torch
 
-    from attncli.checkpoint import save_checkpoint
+    from attncli.checkpoint_saving import save_checkpoint
     from attncli.config import Config, ModelConfig, TokenizerConfig
     from attncli.model import build_model
     from attncli.tokenizer import pad_id_of, train_tokenizer

@@ -13,7 +13,10 @@ import torch
 from conftest import save_untrained_checkpoint
 
 from attncli import checkpoint as checkpoint_module
-from attncli.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
+from attncli import checkpoint_folder, checkpoint_saving
+from attncli.checkpoint import load_checkpoint
+from attncli.checkpoint_folder import resolve_checkpoint
+from attncli.checkpoint_saving import save_checkpoint
 from attncli.checksums import sealed
 from attncli.errors import CheckpointError
 from attncli.prediction import predict_probabilities
@@ -121,14 +124,14 @@ def test_a_failed_save_leaves_the_old_checkpoint_and_no_debris(trained, tmp_path
     loaded = load_checkpoint(trained.output)
     output = tmp_path / "run"
     _save_again(loaded, output, metrics={"old": True})
-    real_write = checkpoint_module.write_file_durably
+    real_write = checkpoint_saving.write_file_durably
 
     def disk_full_on_metrics(path, data):
         if path.name == "metrics.json":
             raise OSError(28, "No space left on device")
         real_write(path, data)
 
-    monkeypatch.setattr(checkpoint_module, "write_file_durably", disk_full_on_metrics)
+    monkeypatch.setattr(checkpoint_saving, "write_file_durably", disk_full_on_metrics)
     with pytest.raises(
         CheckpointError,
         match=rf"could not write the checkpoint {output} \(the disk is full\); "
@@ -142,7 +145,8 @@ def test_a_failed_save_leaves_the_old_checkpoint_and_no_debris(trained, tmp_path
 SAVER = """
 import sys
 from pathlib import Path
-from attncli.checkpoint import load_checkpoint, save_checkpoint
+from attncli.checkpoint import load_checkpoint
+from attncli.checkpoint_saving import save_checkpoint
 loaded = load_checkpoint(sys.argv[1])
 print("saving", flush=True)
 save_checkpoint(Path(sys.argv[2]), model=loaded.model, tokenizer=loaded.tokenizer, config=loaded.config,
@@ -161,7 +165,7 @@ def test_sigkill_while_a_checkpoint_is_replaced_leaves_one_whole_checkpoint(trai
     import threading
 
     loaded = load_checkpoint(trained.output)
-    env = {**os.environ, checkpoint_module.SLOW_SAVE_VARIABLE: "0.2"}
+    env = {**os.environ, checkpoint_saving.SLOW_SAVE_VARIABLE: "0.2"}
     folders, savers = [], []
     for number in range(len(KILL_MOMENTS)):
         folder = tmp_path / f"run{number}"
@@ -346,7 +350,7 @@ def test_a_damaged_training_state_is_named(trained, tmp_path):
 
 def test_replacing_the_metrics_updates_their_checksum(tmp_path):
     path = save_untrained_checkpoint(tmp_path / "model")
-    checkpoint_module.replace_metrics(path, {"best_epoch": 3})
+    checkpoint_saving.replace_metrics(path, {"best_epoch": 3})
     assert load_checkpoint(path).metrics == {"best_epoch": 3}
     assert sorted(entry.name for entry in tmp_path.iterdir()) == ["model"]  # no staging debris
 
@@ -403,11 +407,11 @@ def test_a_damaged_checkpoint_that_stays_in_place_is_refused_at_once(trained, tm
         with notes.open("a") as file:
             file.write("x" * len(sleeps))
 
-    monkeypatch.setattr(checkpoint_module.time, "sleep", pause)
+    monkeypatch.setattr(checkpoint_folder.time, "sleep", pause)
     with pytest.raises(CheckpointError, match="model.safetensors is damaged"):
         load_checkpoint(tmp_path)
     # Not read again: nothing replaced it in one look and one more a moment later.
-    assert sleeps == [checkpoint_module.READ_RETRY_SECONDS]
+    assert sleeps == [checkpoint_folder.READ_RETRY_SECONDS]
 
 
 def test_a_checkpoint_copied_over_in_place_while_it_is_read_is_read_again(trained, tmp_path, monkeypatch):
@@ -472,8 +476,8 @@ def test_a_data_path_that_is_not_utf8_is_recorded_and_sealed(tmp_path):
 def test_a_checkpoint_that_keeps_changing_while_read_is_not_called_damaged(tmp_path, monkeypatch):
     """A copy writing it the whole time: after the retries, say that, not that a file is damaged."""
     path = save_untrained_checkpoint(tmp_path / "model")
-    monkeypatch.setattr(checkpoint_module, "READ_ATTEMPTS", 3)
-    monkeypatch.setattr(checkpoint_module.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(checkpoint_folder, "READ_ATTEMPTS", 3)
+    monkeypatch.setattr(checkpoint_folder.time, "sleep", lambda seconds: None)
 
     def read_while_copied(folder):
         with (folder / "model.safetensors").open("ab") as file:  # the copy goes on
@@ -481,7 +485,7 @@ def test_a_checkpoint_that_keeps_changing_while_read_is_not_called_damaged(tmp_p
         raise CheckpointError(f"{folder}/model.safetensors is damaged")
 
     with pytest.raises(CheckpointError) as refused:
-        checkpoint_module.read_steadily(path, read_while_copied)
+        checkpoint_folder.read_steadily(path, read_while_copied)
     assert str(refused.value).startswith(f"{path} kept changing while attn read it, for 0 s (is a copy or a")
 
 

@@ -81,7 +81,7 @@ def test_ctrl_c_before_training_says_interrupted_and_that_nothing_was_written(tm
     monkeypatch.setattr("attncli.cli.predict_command.load_for_command", pressed)
     stopped = invoke("predict", tmp_path, "text")
     assert (stopped.exit_code, stopped.stderr) == (130, "interrupted\n")
-    monkeypatch.setattr("attncli.config.load_config", pressed)
+    monkeypatch.setattr("attncli.config_loading.load_config", pressed)
     training = invoke("train", write_csv(tmp_path / "d.csv", make_rows(6)), "-o", tmp_path / "run")
     assert (training.exit_code, training.stderr) == (
         130,
@@ -625,9 +625,9 @@ def test_an_interrupted_run_with_json_prints_where_it_stopped_and_how_to_resume(
         {"output": str(tmp_path / "new"), "stop_reason": "interrupted", "message": message, "resume": None}
     ]
     assert early.stderr == message + "\n"
-    import attncli.config  # ... and in the second it takes to read the settings (torch is imported)
+    import attncli.config_loading  # ... and in the second it takes to read the settings (torch is imported)
 
-    monkeypatch.setattr(attncli.config, "load_config", interrupted_while_loading)
+    monkeypatch.setattr(attncli.config_loading, "load_config", interrupted_while_loading)
     earlier = invoke("train", data, "-o", tmp_path / "new", "--json", *TINY)
     assert earlier.exit_code == 130 and json.loads(earlier.stdout)["message"] == message
     monkeypatch.setattr(attncli.train, "resume", interrupted_while_loading)

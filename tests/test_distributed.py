@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from attncli.checkpoint import load_checkpoint
 from attncli.cli import app
-from attncli.config import load_config
+from attncli.config_loading import load_config
 from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.info import describe_checkpoint
 from attncli.prediction import predict

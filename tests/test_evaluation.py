@@ -92,7 +92,7 @@ def metrics_file_digest(folder: Path) -> str:
 def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path, monkeypatch):
     from conftest import TINY_MODEL
 
-    from attncli.config import load_config
+    from attncli.config_loading import load_config
     from attncli.train import train
 
     path = write_csv(tmp_path / "only.csv", make_rows(60))
@@ -134,7 +134,7 @@ def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path,
     # A run saved before the digest was kept is checked by its sizes alone, as it was then.
     import json
 
-    from attncli.checkpoint import replace_metrics
+    from attncli.checkpoint_saving import replace_metrics
 
     older = tmp_path / "older"
     shutil.copytree(tmp_path / "r" / "best", older)
@@ -163,7 +163,7 @@ def test_the_training_data_is_found_by_its_recorded_path_before_a_namesake_here(
     recorded absolute path wins while it exists; once it is gone, the namesake is used and said."""
     from conftest import TINY_MODEL
 
-    from attncli.config import load_config
+    from attncli.config_loading import load_config
     from attncli.train import train
 
     (tmp_path / "trained").mkdir()
@@ -212,7 +212,7 @@ def test_the_training_data_is_found_by_its_recorded_path_before_a_namesake_here(
 def test_the_training_data_is_read_again_in_its_encoding(tmp_path, monkeypatch):
     from conftest import TINY_MODEL
 
-    from attncli.config import load_config
+    from attncli.config_loading import load_config
     from attncli.train import train
 
     rows = make_rows(60)

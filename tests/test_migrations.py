@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from attncli.checkpoint import FORMAT_VERSION, load_checkpoint
+from attncli.checkpoint import load_checkpoint
+from attncli.checkpoint_folder import FORMAT_VERSION
 from attncli.errors import CheckpointError
 from attncli.prediction import predict_probabilities
 

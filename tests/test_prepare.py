@@ -43,7 +43,8 @@ def test_adamw_takes_its_fused_kernel_on_the_cpu_from_torch_2_4(monkeypatch):
 def test_a_tokenizer_given_by_path_is_said_to_be_used_not_trained(tmp_path):
     from conftest import TINY_MODEL, make_rows, write_csv
 
-    from attncli.config import TokenizerConfig, load_config
+    from attncli.config import TokenizerConfig
+    from attncli.config_loading import load_config
     from attncli.prepare import prepare
     from attncli.reporter import SilentReporter
     from attncli.tokenizer import train_tokenizer
@@ -78,7 +79,7 @@ def test_a_tokenizer_given_by_path_is_said_to_be_used_not_trained(tmp_path):
 def test_a_learned_position_table_far_longer_than_the_texts_is_noted(tmp_path):
     from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
 
-    from attncli.config import load_config
+    from attncli.config_loading import load_config
     from attncli.prepare import prepare
 
     data = write_csv(tmp_path / "d.csv", make_rows(40))  # texts of at most 16 tokens
@@ -124,7 +125,7 @@ def test_settings_that_train_but_not_as_named_are_warned_of():
 def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
     from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
 
-    from attncli.config import load_config
+    from attncli.config_loading import load_config
     from attncli.prepare import prepare
 
     rows = make_rows(60)
@@ -144,7 +145,8 @@ def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
 def test_settings_given_that_the_run_does_not_use_are_warned_of(tmp_path):
     from conftest import StageRecorder, make_rows, write_jsonl
 
-    from attncli.config import TokenizerConfig, load_config
+    from attncli.config import TokenizerConfig
+    from attncli.config_loading import load_config
     from attncli.prepare import prepare
     from attncli.tokenizer import train_tokenizer
 
@@ -191,7 +193,7 @@ def test_settings_given_that_the_run_does_not_use_are_warned_of(tmp_path):
 def test_a_batch_smaller_than_the_processes_sharing_it_is_refused_before_any_data_loads(tmp_path):
     """Every process takes its share of each batch: train.batch_size 1 on 2 processes would skip
     every batch, train nothing and exit 0."""
-    from attncli.config import load_config
+    from attncli.config_loading import load_config
     from attncli.distributed import Distributed
     from attncli.prepare import prepare
     from attncli.reporter import SilentReporter

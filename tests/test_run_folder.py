@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from attncli.checkpoint import resolve_checkpoint
+from attncli.checkpoint_folder import resolve_checkpoint
 from attncli.errors import CheckpointError
 from attncli.run_folder import LOCK_FILE, open_run_folder
 

@@ -3,7 +3,8 @@ import random
 
 import pytest
 
-from attncli.config import Config, ModelConfig, load_config
+from attncli.config import Config, ModelConfig
+from attncli.config_loading import load_config
 from attncli.errors import ConfigError
 from attncli.sizing import DataProfile, profile_texts, size_to_data, sized_settings, unsized_keys
 
@@ -204,7 +205,8 @@ def test_training_sizes_the_run_says_so_and_saves_the_sizes(tmp_path):
 
 def test_a_checkpoint_that_saved_empty_pooling_heads_loads_and_resumes_one_per_attention_head(tmp_path):
     """Before sizing, an empty model.pooling_heads meant model.num_heads; checkpoints saved so load so."""
-    from attncli.checkpoint import CONFIG_FILE, load_checkpoint
+    from attncli.checkpoint import load_checkpoint
+    from attncli.checkpoint_folder import CONFIG_FILE
     from attncli.train import train
 
     path = _keyword_task(tmp_path, 60)

@@ -11,10 +11,11 @@ import pytest
 from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
 
 from attncli.checkpoint import load_checkpoint
-from attncli.config import load_config
+from attncli.config_loading import load_config
 from attncli.errors import CheckpointError, ConfigError, TrainingError, TrainingInterrupted
-from attncli.fit import INTERRUPT_VARIABLE, RunWriter, record_score
+from attncli.fit import INTERRUPT_VARIABLE, record_score
 from attncli.run_folder import open_run_folder
+from attncli.run_writer import RunWriter
 from attncli.train import resume, train
 
 
@@ -383,7 +384,7 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
     with pytest.raises(ConfigError, match=r"pip install 'attncli\[tensorboard\]', or drop the setting"):
         train(config, output=tmp_path / "refused")
     assert not (tmp_path / "refused").exists()
-    from attncli.fit import require_tensorboard
+    from attncli.run_writer import require_tensorboard
 
     with pytest.raises(ConfigError) as resuming:  # a resumed run cannot drop a setting
         require_tensorboard(config, resuming=True)
@@ -585,25 +586,8 @@ def test_a_run_saved_by_attn_on_torchs_optimizer_classes_resumes_to_the_same_wei
     assert resumed.history[-1].train_loss == alone.history[-1].train_loss
 
 
-def test_a_signal_the_user_ignored_stays_ignored_while_training():
-    """A run started with SIGINT ignored (a background job of a script) is not stopped by Ctrl-C
-    once training starts, as it was not while its data loaded; SIGTERM, not ignored, still stops it."""
-    import signal
-
-    from attncli.fit import _StopRequest
-
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        with _StopRequest() as request:
-            assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
-            assert signal.getsignal(signal.SIGTERM) == request._handle
-        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
-    finally:
-        signal.signal(signal.SIGINT, before)
-
-
 def test_resuming_on_another_number_of_processes_says_the_result_will_differ(tmp_path, monkeypatch):
-    from attncli.fit import RunWriter
+    from attncli.run_writer import RunWriter
 
     config = _resumable_config(tmp_path)
     kept = RunWriter._training_state
@@ -622,24 +606,6 @@ def test_resuming_on_another_number_of_processes_says_the_result_will_differ(tmp
         "dropout now differ from the run left alone's, and so will the result; to carry on exactly: attn "
         f"train --resume {tmp_path / 'run'} --nproc 2"
     ) in recorder.lines
-
-
-def test_a_closed_terminal_stops_training_after_the_step_as_sigterm_does():
-    """SIGHUP (the terminal closed, ssh dropped) killed the run: its epoch lost, its lock left."""
-    import os
-    import signal
-
-    from attncli.fit import _StopRequest
-
-    with _StopRequest() as request:
-        os.kill(os.getpid(), signal.SIGHUP)
-        assert request.requested() == "SIGHUP"
-    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # nohup attn train ...
-    try:
-        with _StopRequest():
-            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
-    finally:
-        signal.signal(signal.SIGHUP, before)
 
 
 def test_a_reader_gone_at_an_epoch_line_costs_no_epoch(tmp_path):
@@ -715,20 +681,6 @@ def test_a_run_that_puts_back_an_interrupted_overwrite_says_so(tmp_path):
     reporter = StageRecorder()
     resume(tmp_path / "run", epochs=2, reporter=reporter)
     assert any("stopped before its first epoch ended; the earlier run" in line for line in reporter.lines)
-
-
-def test_a_process_whose_launcher_died_is_asked_to_stop(monkeypatch):
-    """torchrun's processes run in sessions of their own: when the launcher is killed outright,
-    they are handed to another parent, and stop after their step as on SIGTERM."""
-    from attncli import fit
-
-    parents = iter([100, 100, 1])
-    monkeypatch.setattr(fit.os, "getppid", lambda: next(parents))
-    with fit._StopRequest(watch_launcher=True) as request:
-        assert request.requested() is None  # the launcher is still its parent
-        assert request.requested() == "the launcher stopped"
-    with fit._StopRequest() as alone:  # one process: its parent is the shell, not a launcher
-        assert alone.launcher is None and alone.requested() is None
 
 
 def test_only_a_lost_peer_is_blamed_on_another_process():

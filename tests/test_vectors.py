@@ -161,7 +161,7 @@ def test_damaged_compression_and_folders_are_named(tmp_path):
 
 
 def test_a_missing_vectors_file_is_refused_before_any_data_loads(tmp_path):
-    from attncli.config import load_config
+    from attncli.config_loading import load_config
     from attncli.train import train
 
     # The data does not exist either: the vectors file is what is named, so it was checked first.

@@ -80,7 +80,7 @@ def _reader_gone() -> None:
 def _names_a_checkpoint(path: Path) -> bool:
     """Whether `path` is a checkpoint or a run's output folder; a text given as a path (too long
     for one, or holding a NUL) is not."""
-    from attncli.checkpoint import CONFIG_FILE, resolve_checkpoint
+    from attncli.checkpoint_folder import CONFIG_FILE, resolve_checkpoint
 
     try:
         return (resolve_checkpoint(path) / CONFIG_FILE).is_file()
@@ -93,14 +93,8 @@ def load_for_command(
 ) -> LoadedCheckpoint:
     """The one loading path of eval, predict and inspect; `others` are the command's other
     arguments, one of which may be the checkpoint given second (`attn predict "text" runs/news`)."""
-    from attncli.checkpoint import (
-        CONFIG_FILE,
-        LAST,
-        load_checkpoint,
-        read_header,
-        read_steadily,
-        resolve_checkpoint,
-    )
+    from attncli.checkpoint import load_checkpoint
+    from attncli.checkpoint_folder import CONFIG_FILE, LAST, read_header, read_steadily, resolve_checkpoint
     from attncli.device import resolve_device
 
     try:

@@ -51,7 +51,7 @@ def launch_processes(nproc: int, arguments: list[str], *, debug: bool, run_folde
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import parse_args, run
 
-    from attncli.checkpoint import CONFIG_FILE, LAST
+    from attncli.checkpoint_folder import CONFIG_FILE, LAST
     from attncli.run_folder import resume_command
 
     if not debug:  # and those made before (an earlier import) keep theirs: quieten them too

@@ -155,7 +155,7 @@ def train(
         return _interrupted_before_training(output, resume, again())
 
     def action() -> None:
-        from attncli.config import load_config
+        from attncli.config_loading import load_config
         from attncli.progress import ProgressReporter
         from attncli.sources import require_data_source
         from attncli.train import resume as resume_training

@@ -6,8 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from attncli.checkpoint import load_checkpoint, save_checkpoint
-from attncli.config import Config, ConfigError, ModelConfig, load_config
+from attncli.checkpoint import load_checkpoint
+from attncli.checkpoint_saving import save_checkpoint
+from attncli.config import Config, ConfigError, ModelConfig
+from attncli.config_loading import load_config
 from attncli.model import build_model
 from attncli.model.registry import POOLING, POSITIONAL, SCORING
 from attncli.packing import pad_batch

@@ -16,7 +16,7 @@ import torch
 from conftest import save_untrained_checkpoint, write_csv
 from typer.testing import CliRunner
 
-from attncli.checkpoint import FORMAT_VERSION
+from attncli.checkpoint_folder import FORMAT_VERSION
 from attncli.cli import app
 
 RUNNER = CliRunner()

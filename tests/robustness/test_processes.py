@@ -15,7 +15,7 @@ import pytest
 from conftest import TINY_MODEL, make_rows, write_csv
 from typer.testing import CliRunner
 
-from attncli import checkpoint as checkpoint_module
+from attncli import checkpoint_saving
 from attncli.checkpoint import load_checkpoint
 from attncli.cli import app
 from attncli.prediction import predict
@@ -41,7 +41,7 @@ def test_a_full_disk_while_saving_is_one_line_and_loses_nothing(tmp_path, monkey
     best/ and last/ exactly as epoch 1 left them, no staging folder, no lock; resuming goes on."""
     data = write_csv(tmp_path / "d.csv", make_rows(60))
     run = tmp_path / "run"
-    real_write, before_full = checkpoint_module.write_file_durably, {}
+    real_write, before_full = checkpoint_saving.write_file_durably, {}
 
     def disk_full_after_epoch_1(path, data):
         if (run / "last" / "config.json").exists():
@@ -49,7 +49,7 @@ def test_a_full_disk_while_saving_is_one_line_and_loses_nothing(tmp_path, monkey
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_write(path, data)
 
-    monkeypatch.setattr(checkpoint_module, "write_file_durably", disk_full_after_epoch_1)
+    monkeypatch.setattr(checkpoint_saving, "write_file_durably", disk_full_after_epoch_1)
     arguments = ["train", data, "-o", run, "--epochs", 2, "--set", "train.patience=0", *TINY]
     result = invoke(*arguments)
     assert result.exit_code == 2
@@ -64,7 +64,7 @@ def test_a_full_disk_while_saving_is_one_line_and_loses_nothing(tmp_path, monkey
     assert sorted(entry.name for entry in run.iterdir()) == ["best", "last", "metrics.jsonl"]
     assert before_full and contents(run, "best") | contents(run, "last") == before_full
     assert load_checkpoint(run / "last").metrics["history"][-1]["epoch"] == 1
-    monkeypatch.setattr(checkpoint_module, "write_file_durably", real_write)
+    monkeypatch.setattr(checkpoint_saving, "write_file_durably", real_write)
     assert invoke("train", "--resume", run).exit_code == 0
     assert [record["epoch"] for record in load_checkpoint(run).metrics["history"]] == [1, 2]
 
@@ -78,7 +78,7 @@ def test_a_full_disk_at_the_first_checkpoint_leaves_the_folder_as_it_was(tmp_pat
     again with --overwrite."""
     data = write_csv(tmp_path / "d.csv", make_rows(60))
     run, earlier = tmp_path / "run", tmp_path / "earlier"
-    real_write = checkpoint_module.write_file_durably
+    real_write = checkpoint_saving.write_file_durably
 
     def disk_full(path, data):
         if failing in path.parent.name:  # the staging folder .best.partial-... or .last.partial-...
@@ -88,13 +88,13 @@ def test_a_full_disk_at_the_first_checkpoint_leaves_the_folder_as_it_was(tmp_pat
     arguments = ["train", data, "-o", run, "--epochs", 2, "--set", "train.patience=0", *TINY]
     assert invoke(*arguments[:4], "--epochs", 1, *TINY).exit_code == 0  # an earlier run to replace
     earlier_files = contents(run, "best")
-    monkeypatch.setattr(checkpoint_module, "write_file_durably", disk_full)
+    monkeypatch.setattr(checkpoint_saving, "write_file_durably", disk_full)
     replacing = invoke(*arguments, "--overwrite")
     assert replacing.exit_code == 2
     error = f"error: could not write the checkpoint {run / failing} (the disk is full); "
     fresh = invoke(*arguments[:3], earlier, *arguments[4:])
     assert fresh.exit_code == 2
-    monkeypatch.setattr(checkpoint_module, "write_file_durably", real_write)
+    monkeypatch.setattr(checkpoint_saving, "write_file_durably", real_write)
     if failing == "best":  # nothing of the run saved: put back as it was
         assert replacing.stderr.splitlines()[-1] == error + (
             f"nothing of this run was kept, and {run} holds the earlier run again; free some space, "
@@ -115,7 +115,7 @@ def test_a_full_disk_at_the_first_checkpoint_leaves_the_folder_as_it_was(tmp_pat
 
 
 def test_a_full_disk_while_writing_the_training_log_is_one_line_and_resumable(tmp_path, monkeypatch):
-    from attncli import fit as fit_module
+    from attncli import run_writer
 
     class FullAfterOneLine:
         def __init__(self, stream):
@@ -130,13 +130,13 @@ def test_a_full_disk_while_writing_the_training_log_is_one_line_and_resumable(tm
         def __getattr__(self, name):
             return getattr(self.stream, name)
 
-    real_init = fit_module.RunWriter.__init__
+    real_init = run_writer.RunWriter.__init__
 
     def filling_up(self, *args, **kwargs):
         real_init(self, *args, **kwargs)
         self.log = FullAfterOneLine(self.log)
 
-    monkeypatch.setattr(fit_module.RunWriter, "__init__", filling_up)
+    monkeypatch.setattr(run_writer.RunWriter, "__init__", filling_up)
     data, run = write_csv(tmp_path / "d.csv", make_rows(60)), tmp_path / "run"
     result = invoke("train", data, "-o", run, "--epochs", 2, "--set", "train.patience=0", *TINY)
     assert result.exit_code == 2
@@ -145,7 +145,7 @@ def test_a_full_disk_while_writing_the_training_log_is_one_line_and_resumable(tm
         f"the last finished epoch; free some space, then attn train --resume {run}"
     )
     assert load_checkpoint(run / "last").metrics["history"][-1]["epoch"] == 1
-    monkeypatch.setattr(fit_module.RunWriter, "__init__", real_init)
+    monkeypatch.setattr(run_writer.RunWriter, "__init__", real_init)
     assert invoke("train", "--resume", run).exit_code == 0
 
 

@@ -1,0 +1,198 @@
+"""The checkpoint folder: its files and format version, which folder a path names (`resolve_checkpoint`),
+its config.json read and checked (`read_header`), and reads done again while a run replaces it
+(`read_steadily`). Importing it loads no torch, safetensors or tokenizers (`attn info` relies on that)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from attncli.checksums import check_header
+from attncli.errors import CheckpointError
+
+# A checkpoint is `config.json` (resolved config, label names, versions), `model.safetensors` (fp32
+# weights), `tokenizer.json` and `metrics.json`; the `last/` checkpoint of a run adds
+# `training_state.safetensors` and `training_state.json` (optimizer, schedule, random states, position
+# in the run). config.json records the SHA-256 and size of every other file, and loading checks the
+# files against it (checkpoints written before that record load unchecked).
+
+# 2: model zoo (attention kinds, pooling methods, multi-head pooling); format 1 is migrated on load.
+FORMAT_VERSION = 2
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+TOKENIZER_FILE = "tokenizer.json"
+METRICS_FILE = "metrics.json"
+STATE_TENSORS_FILE = "training_state.safetensors"
+STATE_FILE = "training_state.json"
+REQUIRED_FILES = (CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE)
+BEST, LAST = "best", "last"
+# Where `attn train --overwrite` keeps the run it replaces until it has saved a checkpoint of its own.
+REPLACED = ".attn-replaced"
+# Files other tools save weights in: pickles, which attn never loads (unpickling can run any code).
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+# A checkpoint that a training run replaces while it is read is read again, this often at most: up
+# to 2 s of epochs a fraction of a second long (small data). One that stays in place is read once.
+READ_ATTEMPTS, READ_RETRY_SECONDS = 40, 0.05
+# The files a save writes: a reader watches these for a swap or a copy, not a user's notes beside them.
+CHECKPOINT_FILES = frozenset((*REQUIRED_FILES, METRICS_FILE, STATE_TENSORS_FILE, STATE_FILE))
+T = TypeVar("T")
+
+
+def retired(folder: Path) -> list[Path]:
+    """Previous copies of `folder` that a swap moved aside, newest first."""
+    return sorted(folder.parent.glob(f".{folder.name}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def resolve_checkpoint(path: Path) -> Path:
+    """The checkpoint folder `path` names: a run's output folder means its `best/` (its `last/` when
+    a run stopped before any epoch ended); `best/`, `last/` or a folder written by an earlier attn
+    (files at the top) mean themselves. Where a process was killed halfway through replacing a
+    checkpoint, the previous copy it moved aside is used; where an --overwrite run has saved nothing
+    yet, the run it is replacing."""
+    for folder in (path / BEST, path, path / LAST, path / REPLACED / BEST, path / REPLACED / LAST):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+        survivors = [old for old in retired(folder) if (old / CONFIG_FILE).is_file()]
+        if survivors and not folder.exists():
+            return survivors[0]
+        if folder == path / BEST and folder.is_dir():  # damaged: its error, never a quiet switch to last/
+            return folder
+    return path
+
+
+# Runs named where a folder of runs is passed for one (`attn info runs` for runs/bbc).
+RUNS_NAMED = 3
+
+
+def _runs_inside(folder: Path) -> str:
+    """The output folders or checkpoints just inside `folder`, newest first, for a message; empty
+    where there are none."""
+    try:
+        runs = [
+            child
+            for child in folder.iterdir()
+            if (child / CONFIG_FILE).is_file() or (child / BEST / CONFIG_FILE).is_file()
+        ]
+        runs.sort(key=lambda child: child.stat().st_mtime, reverse=True)
+    except OSError:
+        return ""
+    more = len(runs) - RUNS_NAMED
+    return ", ".join(str(child) for child in runs[:RUNS_NAMED]) + (f" and {more} more" if more > 0 else "")
+
+
+def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
+    """config.json of the checkpoint at `path`, after checking the folder is complete and its values
+    are those saved (`complete` False: that config.json is there and reads; `attn info` reports the
+    state of every file, config.json's own included, itself)."""
+    if path.is_file():
+        raise CheckpointError(
+            f"{path} is a file, not a checkpoint; pass the folder `attn train` wrote (its --output)"
+        )
+    if not path.is_dir():
+        raise CheckpointError(f"checkpoint {path} does not exist; pass a folder written by `attn train`")
+    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+    if missing and (complete or CONFIG_FILE in missing):
+        pickles = sorted(item.name for item in path.iterdir() if item.suffix.lower() in PICKLE_SUFFIXES)
+        refused = (
+            f"; attn never loads {', '.join(pickles)}: a pickle can run any code when loaded"
+            if pickles and WEIGHTS_FILE in missing
+            else ""
+        )
+        if len(missing) == len(REQUIRED_FILES):
+            inside = _runs_inside(path)
+            raise CheckpointError(
+                f"{path} is not an attn checkpoint (no {', '.join(REQUIRED_FILES)}); "
+                + (
+                    f"it holds the runs {inside}: pass one of them"
+                    if inside
+                    else "pass a folder written by `attn train`"
+                )
+            )
+        newest = path.parent / LAST
+        instead = (
+            f"pass {newest} to use the newest epoch, or train again"
+            if path.name == BEST and (newest / CONFIG_FILE).is_file()
+            else "train it again with `attn train`"
+        )
+        raise CheckpointError(
+            f"checkpoint {path} is incomplete (missing {', '.join(missing)}{refused}); {instead}"
+        )
+    try:
+        header = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CheckpointError(
+            f"{path / CONFIG_FILE} is not valid JSON ({error}); train the checkpoint again"
+        ) from error
+    version = header.get("format_version") if isinstance(header, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"checkpoint {path} has format {version!r}; this attn reads formats 1 to {FORMAT_VERSION}, "
+            "so upgrade attn (pip install -U attncli) or retrain it with this version"
+        )
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        # Another program's JSON, or one written over attn's: no newer attn reads it either.
+        raise CheckpointError(
+            f"{path / CONFIG_FILE} is not the config.json attn wrote (its format_version is {version!r}); "
+            "restore the file from a backup of the checkpoint, or train it again"
+        )
+    if complete:
+        check_header(header, path)
+    return header
+
+
+def read_steadily(path: Path, read: Callable[[Path], T]) -> T:
+    """`read(folder)` of the checkpoint folder `path` names (`resolve_checkpoint`), done again when
+    a training run replaced that folder while it was read, or a copy wrote over its files: they
+    would then come from two checkpoints, and a whole one would look damaged to eval, predict or
+    info during an --overwrite, a --resume or a deployment. A checkpoint that stays as it is while
+    it fails is damaged."""
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        folder = resolve_checkpoint(path)
+        before = _identity(folder)
+        try:
+            result = read(folder)
+        except (CheckpointError, OSError) as error:  # OSError: a file gone between being found and opened
+            if not _changed_since(path, before):
+                raise
+            if attempt == READ_ATTEMPTS:  # still being written: not damaged, and not readable yet
+                seconds = READ_ATTEMPTS * READ_RETRY_SECONDS
+                raise CheckpointError(
+                    f"{folder} kept changing while attn read it, for {seconds:.0f} s (is a copy or a "
+                    "training run writing it?); wait until it ends; to replace a checkpoint in use, copy the "
+                    "new one beside it and rename it into place"
+                ) from error
+        else:
+            if attempt == READ_ATTEMPTS or _identity(resolve_checkpoint(path)) == before:
+                return result
+        time.sleep(READ_RETRY_SECONDS)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _changed_since(path: Path, before: tuple[Any, ...] | None) -> bool:
+    """Whether the checkpoint at `path` changed since `before` (`_identity`), looked at now and once
+    more a moment later: a copy caught between truncating a file and writing it may leave the same
+    size and time for a few milliseconds (times are kept to the kernel's tick)."""
+    if _identity(resolve_checkpoint(path)) != before:
+        return True
+    time.sleep(READ_RETRY_SECONDS)
+    return _identity(resolve_checkpoint(path)) != before
+
+
+def _identity(folder: Path) -> tuple[Any, ...] | None:
+    """What changes when a swap puts another folder at `folder`'s path, or when a copy (`cp -r
+    new/. folder/`, rsync) writes over its files in place: the folder's inode and change time, and
+    each file's size and modification time (None: nothing there)."""
+    try:
+        status = folder.stat()
+        files = sorted(
+            (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
+            for entry in os.scandir(folder)
+            if entry.name in CHECKPOINT_FILES and entry.is_file()
+        )
+    except OSError:
+        return None
+    return str(folder), status.st_ino, status.st_ctime_ns, tuple(files)

@@ -1,0 +1,160 @@
+"""load_config: a run's settings from the defaults, a YAML file (or a checkpoint's config.json),
+`--set key=value` overrides and command-line options, in that order."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from attncli.config import DETECTED_KEYS, SIZED_KEYS, Config
+from attncli.errors import ConfigError
+from attncli.settings import as_typed, flatten, with_settings
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    options: dict[str, Any] | None = None,
+) -> Config:
+    """Defaults, then the YAML file at `path`, then `key=value` overrides, then `options`."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        values.update(flatten(_read_yaml(Path(path))))
+    overridden: dict[str, Any] = {}
+    for override in overrides:
+        key, value = _parse_override(override)  # a later --set of a key wins, as in a layered list
+        values[key] = overridden[key] = value
+    for key, value in (options or {}).items():
+        if value is None:
+            continue
+        if key in overridden and _typed(key, overridden[key]) != _typed(key, value):
+            # Neither can be taken silently: the user typed both and meant one of them.
+            # attn train's options are named after their setting's last part (--lr, --max-length).
+            given = "DATA" if key == "data.source" else "--" + key.rsplit(".", 1)[-1].replace("_", "-")
+            raise ConfigError(
+                f"{key} is given twice, as --set {key}={as_typed(overridden[key])} and as {given} "
+                f"{as_typed(value)}; give it once"
+            )
+        values[key] = value
+    return with_settings(Config(), values)
+
+
+def _typed(key: str, value: Any) -> Any:
+    """`value` as setting `key` holds it (--set train.lr=1e-3 and --lr 0.001 are one value)."""
+    section, name = key.split(".", 1)
+    return getattr(getattr(with_settings(Config(), {key: value}), section), name)
+
+
+def _checkpoint_settings(header: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The settings a checkpoint's config.json saved (every sized one resolved), brought up to
+    today's names, so that `--config RUN/best/config.json` trains with a run's settings."""
+    from attncli.checkpoint_folder import FORMAT_VERSION
+    from attncli.migrations import migrate_header
+
+    version = header["format_version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ConfigError(
+            f"config file {path} is a checkpoint's config.json with format_version {version!r}, which no "
+            "attn wrote; restore the file from a backup of the checkpoint"
+        )
+    if version > FORMAT_VERSION:
+        raise ConfigError(
+            f"config file {path} is the config.json of a checkpoint in format {version}, newer than this "
+            f"attn reads ({FORMAT_VERSION}); upgrade attn"
+        )
+    settings: dict[str, Any] = migrate_header(header, FORMAT_VERSION)["config"]
+    return settings
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder; pass a YAML file, such as one in it")
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; pass an existing YAML file")
+    try:
+        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe)
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"config file {path} is not UTF-8 text (byte {error.start + 1}); pass a YAML file, saved as UTF-8"
+        ) from None
+    except _DuplicateKey as duplicate:
+        raise ConfigError(f"config file {path} {duplicate}; keep one of them") from None
+    except yaml.YAMLError as error:
+        # A MarkedYAMLError knows where: "while parsing a flow sequence" alone does not say.
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"config file {path} is not valid YAML{where}: {problem}") from error
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(
+            f"config file {path} must hold a mapping of sections, not a {type(loaded).__name__}"
+        )
+    if "format_version" in loaded and isinstance(loaded.get("config"), dict):
+        # attn wrote it as JSON, escaping every character past ASCII: YAML reads an escaped emoji
+        # (a surrogate pair) as two lone surrogates, JSON as the emoji.
+        return _checkpoint_settings(json.loads(path.read_text(encoding="utf-8")), path)
+    return loaded
+
+
+class _DuplicateKey(Exception):
+    """A mapping of a YAML file names one key twice."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping: it keeps the last silently,
+    so a config naming `model:` twice would lose the first section's settings without a word."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *base` brings keys the mapping's own may override, as YAML says
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            if isinstance(key, str) and key in seen:
+                raise _DuplicateKey(f"names {key!r} twice (lines {seen[key]} and {line})")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _parse_override(override: str) -> tuple[str, Any]:
+    key, sep, raw = override.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set takes key=value (for example model.embed_dim=64), not {override!r}")
+    if not raw.strip():  # `--set model.num_layers=$LAYERS` with LAYERS unset: it sized the setting
+        name = key.strip()
+        if name in SIZED_KEYS:
+            empty = f", or {name}=auto to size it to the data"
+        elif name in DETECTED_KEYS:
+            empty = f", or {name}=auto to detect it"
+        else:
+            empty = f", or {name}=null to leave it out" if _takes_null(name) else ""
+        raise ConfigError(
+            f"--set {override.strip()} gives no value (an unset shell variable?); pass one{empty}"
+        )
+    if raw.strip() in ("|", ">"):  # YAML block markers; alone, they are meant as the character
+        return key.strip(), raw.strip()
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def _takes_null(key: str) -> bool:
+    """Whether the dotted setting `key` may be left empty (null)."""
+    section_name, _, name = key.partition(".")
+    for section in dataclasses.fields(Config):
+        if section.name == section_name:
+            hints = typing.get_type_hints(type(section.default_factory()))  # type: ignore[misc, operator]
+            annotation = hints.get(name)
+            return isinstance(annotation, types.UnionType) and type(None) in typing.get_args(annotation)
+    return False

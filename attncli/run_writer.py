@@ -1,0 +1,205 @@
+"""Where a run writes (`RunWriter`): best/ and last/ through save_checkpoint, progress lines to
+metrics.jsonl and TensorBoard events, with what last/ gathers from every process under torchrun."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attncli.calibration import calibration_state
+from attncli.checkpoint_saving import save_checkpoint
+from attncli.config import Config
+from attncli.device import peak_memory_mb
+from attncli.errors import CheckpointError, ConfigError, why_unwritten
+from attncli.history import TrainingMetrics
+from attncli.output import atomic_output
+from attncli.prepare import Prepared
+from attncli.run_folder import TENSORBOARD_FOLDER, RunFolder
+from attncli.train_state import TrainState
+
+if TYPE_CHECKING:
+    import torch
+
+
+def _event_tag(name: str, *, per_epoch: bool) -> str:
+    """A metrics.jsonl key as a TensorBoard tag, grouped so that each chart holds one series:
+    train/loss (every 10 steps), epoch/train_loss, validation/macro_f1, ..."""
+    if not per_epoch:
+        return f"train/{name}"
+    if name.startswith("validation_"):
+        return f"validation/{name.removeprefix('validation_')}"
+    return f"epoch/{name}"
+
+
+def _keep_log_until(log: Path, step: int) -> None:
+    """Drop the lines of `log` past `step`: a run killed after its last/ was saved logged steps that
+    its resumption trains again, and would log twice. A line cut short by the kill goes too."""
+    if not log.is_file():
+        return
+    kept = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            logged = json.loads(line).get("step")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(logged, int) and logged <= step:
+            kept.append(line + "\n")
+    with atomic_output(log, option=None) as stream:
+        stream.writelines(kept)
+
+
+def rank_random_states(prepared: Prepared) -> dict[str, torch.Tensor]:
+    """Under torchrun, the dropout random state of every process but rank 0 (whose state the
+    TrainState saves), as `rng.torch.rank<r>` (and `rng.cuda.rank<r>`): a resumed run then draws
+    the masks the uninterrupted one would have. A collective: every process must call it."""
+    import torch
+
+    distributed = prepared.distributed
+    if not distributed.active:
+        return {}
+    states = {"torch": distributed.gather(torch.get_rng_state(), device=prepared.device)}
+    if prepared.device.type == "cuda":
+        states["cuda"] = distributed.gather(torch.cuda.get_rng_state(prepared.device), device=prepared.device)
+    return {
+        f"rng.{kind}.rank{rank}": state
+        for kind, by_rank in states.items()
+        for rank, state in enumerate(by_rank)
+        if rank > 0
+    }
+
+
+class RunWriter:
+    """Where a run writes: checkpoints through save_checkpoint, progress lines to metrics.jsonl.
+    Under torchrun only rank 0 writes; on the other ranks every method does nothing."""
+
+    def __init__(
+        self, folder: RunFolder, prepared: Prepared, metrics: TrainingMetrics, *, resumed_at: int | None
+    ) -> None:
+        """`resumed_at`: the global step last/ was saved at, for a resumed run (None for a new one)."""
+        self.folder, self.prepared = folder, prepared
+        self.started, self.earlier_seconds = time.perf_counter(), metrics.train_seconds
+        self.enabled = prepared.distributed.is_main
+        if self.enabled and resumed_at is not None:
+            _keep_log_until(folder.metrics_log, resumed_at)
+        mode = "a" if resumed_at is not None else "w"
+        self.log = folder.metrics_log.open(mode, encoding="utf-8") if self.enabled else None
+        self.events: Any = None
+        if self.enabled and prepared.config.train.tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.events = SummaryWriter(str(folder.path / TENSORBOARD_FOLDER))
+
+    def write_log(self, **values: Any) -> None:
+        """One line of metrics.jsonl (and its numbers as TensorBoard scalars, when asked for)."""
+        if self.log is not None:
+            try:
+                self.log.write(json.dumps(values) + "\n")
+                self.log.flush()
+            except OSError as error:  # a full disk, say: one line, and where the work is kept
+                reason, remedy = why_unwritten(error, self.folder.path)
+                raise CheckpointError(
+                    f"could not write {self.folder.metrics_log} ({reason}); {self.folder.last} keeps "
+                    f"the last finished epoch; {remedy}, then attn train --resume "
+                    f"{shlex.quote(str(self.folder.path))}"
+                ) from error
+        if self.events is not None:
+            for name, value in values.items():
+                if name not in ("step", "epoch") and isinstance(value, (int, float)):
+                    self.events.add_scalar(
+                        _event_tag(name, per_epoch="validation_loss" in values), value, values["step"]
+                    )
+            self.events.flush()
+
+    def account(self, metrics: TrainingMetrics) -> None:
+        """Bring the run's time (earlier sessions of a resumed run included) and peak memory up to now."""
+        metrics.train_seconds = self.earlier_seconds + time.perf_counter() - self.started
+        metrics.peak_memory_mb = max(metrics.peak_memory_mb, peak_memory_mb(self.prepared.device))
+
+    def save(self, path: Path, state: TrainState, metrics: TrainingMetrics, *, with_state: bool) -> None:
+        """Called by every process (with_state gathers their random states); rank 0 writes."""
+        prepared = self.prepared
+        rank_states = rank_random_states(prepared) if with_state else {}
+        # Inside an epoch, last/ keeps its sums over every process, not rank 0's share alone, so a
+        # run resumed on any number of processes ends the epoch with the record of one left alone.
+        sums = epoch_sums(state, prepared) if with_state and state.loss_sum is not None else None
+        if not self.enabled:
+            return
+        self.account(metrics)
+        # best/ is calibrated on its own epoch's validation scores, last/ on the newest epoch's.
+        newest = state.history[-1] if state.history else None
+        epoch = metrics.best if path == self.folder.best else newest
+        save_checkpoint(
+            path, model=state.model, tokenizer=prepared.tokenizer, config=prepared.config,
+            label_names=prepared.label_names, metrics=metrics.to_json(),
+            training_state=self._training_state(state, rank_states, sums) if with_state else None,
+            data_path=prepared.data_path,
+            temperature=epoch.temperature if epoch is not None else 1.0,
+            calibration="no_epoch" if epoch is None else calibration_state(
+                calibrate=prepared.config.train.calibrate, temperature=epoch.temperature,
+                validation_accuracy=epoch.validation_accuracy,
+            ),
+        )  # fmt: skip
+        if path == self.folder.best:  # the earlier run --overwrite kept aside can go now
+            self.folder.drop_replaced_run()
+
+    def _training_state(
+        self,
+        state: TrainState,
+        rank_states: dict[str, torch.Tensor],
+        sums: tuple[float, int, int] | None,
+    ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """What last/ keeps to resume from: the state (rank 0's, with the epoch's `sums` over every
+        process), the other processes' random states, and the digest of the data it was trained on."""
+        import torch
+
+        tensors, values = state.state_dict()
+        if sums is not None and self.prepared.distributed.active:
+            loss_sum, values["tokens_seen"], values["padded_tokens"] = sums
+            tensors["epoch.loss_sum"] = torch.tensor(loss_sum, dtype=tensors["epoch.loss_sum"].dtype)
+        world_size = self.prepared.distributed.world_size
+        return {**tensors, **rank_states}, {
+            **values,
+            "data_digest": self.prepared.data_digest,
+            "world_size": world_size,
+        }
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
+        if self.events is not None:
+            self.events.close()
+
+
+def require_tensorboard(config: Config, *, resuming: bool = False) -> None:
+    """Refuse train.tensorboard before any work when the tensorboard package is missing."""
+    if config.train.tensorboard:
+        try:
+            import tensorboard  # noqa: F401
+        except ImportError:
+            # A resumed run keeps its settings: dropping this one is not open to it.
+            way_out = (
+                " (the run was started with it, and a resumed run keeps its settings)"
+                if resuming
+                else (", or drop the setting")
+            )
+            raise ConfigError(
+                "train.tensorboard needs the tensorboard package; install it with "
+                f"pip install 'attncli[tensorboard]'{way_out}"
+            ) from None
+
+
+def epoch_sums(state: TrainState, prepared: Prepared) -> tuple[float, int, int]:
+    """The epoch so far over every process: its summed training loss, tokens and padded positions
+    (each process holds its own share of the batches). Every process must call it."""
+    import torch
+
+    assert state.loss_sum is not None
+    counts = [state.loss_sum.double().reshape(1)]  # float64: token counts stay exact past 2^24
+    counts.append(
+        torch.tensor([state.tokens_seen, state.padded_tokens], dtype=torch.float64, device=prepared.device)
+    )
+    loss_sum, tokens, padded = prepared.distributed.all_reduce_sum(torch.cat(counts)).tolist()
+    return loss_sum, int(tokens), int(padded)

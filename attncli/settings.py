@@ -1,0 +1,159 @@
+"""Dotted settings (`model.embed_dim`): which exist, a `Config` with some of them replaced, each
+checked and typed as `--set` types it, and values written back as `--set` takes them."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import re
+import types
+import typing
+from typing import Any
+
+import yaml
+
+from attncli.config import DETECTED_KEYS, SIZED_KEYS, Config
+from attncli.errors import ConfigError
+
+
+def valid_keys() -> list[str]:
+    """Every settable dotted key, such as `model.embed_dim`."""
+    return [
+        f"{section.name}.{key.name}"
+        for section in dataclasses.fields(Config)
+        for key in dataclasses.fields(section.default_factory())  # type: ignore[misc, operator]
+    ]
+
+
+def as_typed(value: Any) -> str:
+    """A setting's value as `--set` takes it (YAML): true, not Python's True."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20).strip()
+    return text.removesuffix("...").strip()
+
+
+def settings_text(settings: dict[str, Any]) -> str:
+    """Dotted settings as one line of `key=value`, each value as --set takes it."""
+    return " ".join(f"{key}={as_typed(value)}" for key, value in settings.items())
+
+
+def changed_settings(config: Config) -> dict[str, Any]:
+    """The dotted settings whose values differ from the defaults, in config order."""
+    defaults = flatten(Config().to_dict())
+    return {key: value for key, value in flatten(config.to_dict()).items() if defaults[key] != value}
+
+
+def flatten(values: dict[str, Any]) -> dict[str, Any]:
+    """A config file's sections as dotted settings (a dotted key at the top, `model.positional:
+    rope`, is one already); a setting given both ways is refused, as is a section that is no mapping."""
+    flat: dict[str, Any] = {}
+    for section, entries in values.items():
+        if isinstance(entries, dict):
+            pairs = [(f"{section}.{key}", value) for key, value in entries.items()]
+        elif str(section) in {item.name for item in dataclasses.fields(Config)}:
+            raise ConfigError(
+                f"section {section!r} must be a mapping of settings (indented `name: value` lines "
+                f"under `{section}:`), not {as_typed(entries)}"
+            )
+        else:
+            pairs = [(str(section), entries)]
+        for key, value in pairs:
+            if key in flat:
+                raise ConfigError(f"{key} is given twice in the config file; keep one of them")
+            flat[key] = value
+    return flat
+
+
+def with_settings(config: Config, values: dict[str, Any]) -> Config:
+    """`config` with each dotted setting in `values` replaced, checked and typed as for --set."""
+    known = valid_keys()
+    by_section: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        if key not in known:
+            # A setting's own name without its section (`lr`, `epochs`) finds it too.
+            named = [valid for valid in known if valid.rpartition(".")[2] == key.rpartition(".")[2]]
+            close = named or difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+            hint = f"did you mean {', '.join(close)}?" if close else "see configs/default.yaml"
+            raise ConfigError(f"unknown setting {key!r}; {hint}")
+        section, name = key.split(".", 1)
+        by_section.setdefault(section, {})[name] = value
+    sections = {}
+    for section_name, changes in by_section.items():
+        section = getattr(config, section_name)
+        hints = typing.get_type_hints(type(section))
+        typed = {
+            # `--set model.embed_dim=auto`: the empty value, which sizes the setting to the data
+            # (or, for a column, finds it in the data).
+            name: None
+            if value == "auto" and f"{section_name}.{name}" in (*SIZED_KEYS, *DETECTED_KEYS)
+            else _coerce(f"{section_name}.{name}", value, hints[name])
+            for name, value in changes.items()
+        }
+        sections[section_name] = dataclasses.replace(section, **typed)
+    return dataclasses.replace(config, **sections)
+
+
+def _coerce(key: str, value: Any, annotation: Any) -> Any:
+    """Check `value` against the field's type, converting only where nothing is lost (int -> float).
+    A union tries its types in order."""
+    options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    if value is None:
+        if type(None) in options:
+            return None
+        raise ConfigError(f"{key} needs a value")
+    for option in options:
+        if option is type(None):
+            continue
+        try:
+            return _coerce_one(key, value, option)
+        except ConfigError:
+            continue
+    names = " or ".join(_type_name(option) for option in options if option is not type(None))
+    if value == "auto":  # what sized settings take
+        raise ConfigError(f"{key} must be {names}; auto sizes only {', '.join(SIZED_KEYS)}")
+    shown = repr(value) if isinstance(value, str) else as_typed(value)  # true, as YAML writes it
+    raise ConfigError(f"{key} must be {names}, not {shown}")
+
+
+_TYPE_NAMES = {float: "a finite number", int: "a whole number", bool: "true or false", str: "text"}
+
+
+def _type_name(annotation: Any) -> str:
+    if typing.get_origin(annotation) is list:
+        item = typing.get_args(annotation)[0]
+        return f"a list of {'numbers' if item in (int, float) else _TYPE_NAMES.get(item, item.__name__)}"
+    return _TYPE_NAMES.get(annotation, annotation.__name__)
+
+
+def _coerce_one(key: str, value: Any, base: Any) -> Any:
+    if typing.get_origin(base) is list:
+        if isinstance(value, list):
+            (item,) = typing.get_args(base)
+            return [_coerce_one(key, element, item) for element in value]
+    elif base is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):  # quoted in YAML
+            return value.strip().lower() == "true"
+    elif base is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():  # `epochs: 2.0`
+            return int(value)
+        if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):  # `epochs: "3"`
+            return int(value)
+    elif base is float:
+        number = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value)
+        elif isinstance(value, str):  # YAML reads 1e-3 (no dot) as a string
+            try:
+                number = float(value)
+            except ValueError:
+                pass
+        if number is not None and math.isfinite(number):  # inf and nan end in a nan loss
+            return number
+    elif base is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+    raise ConfigError(f"{key} must be {_type_name(base)}, not {value!r}")

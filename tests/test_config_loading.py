@@ -1,0 +1,116 @@
+import pytest
+
+from attncli.config_loading import load_config
+from attncli.errors import ConfigError
+
+
+def test_file_then_overrides_then_options(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  embed_dim: 64\n  num_heads: 2\ntrain:\n  epochs: 3\n  lr: 0.01\n")
+    config = load_config(path, ["train.epochs=5", "train.lr=0.5"], {"train.lr": 0.5, "train.batch_size": 8})
+    assert config.model.embed_dim == 64 and config.model.num_heads == 2
+    assert config.train.epochs == 5  # --set beats the file
+    assert config.train.lr == 0.5 and config.train.batch_size == 8  # options beat the file too
+    assert config.train.seed == 0  # None options leave the setting alone
+
+
+def test_a_setting_given_by_set_and_by_an_option_must_agree():
+    options = {"data.source": "train.csv", "train.seed": None}
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, ["data.source=other.csv"], options)
+    assert str(caught.value) == (
+        "data.source is given twice, as --set data.source=other.csv and as DATA train.csv; give it once"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, ["model.max_length=64"], {"model.max_length": 128})
+    assert str(caught.value) == (
+        "model.max_length is given twice, as --set model.max_length=64 and as --max-length 128; give it once"
+    )
+    assert load_config(None, ["data.source=train.csv", "train.seed=3"], options).train.seed == 3
+    # The same value spelled two ways is one value.
+    assert load_config(None, ["train.lr=1e-3"], {"train.lr": 0.001}).train.lr == 0.001
+    assert load_config(None, ["data.text_column=1"], {"data.text_column": "1"}).data.text_column == "1"
+    assert load_config(None, ["train.epochs=5"], {"train.epochs": 5}).train.epochs == 5
+
+
+def test_override_values_are_parsed_as_yaml():
+    config = load_config(None, ["tokenizer.lowercase=false", "data.config=sst2", "train.warmup_ratio=0"])
+    assert config.tokenizer.lowercase is False
+    assert config.data.config == "sst2"
+    assert config.train.warmup_ratio == 0.0 and isinstance(config.train.warmup_ratio, float)
+
+
+def test_a_checkpoints_config_json_as_config_gives_its_settings(tmp_path):
+    """`attn train new.csv --config runs/x/best/config.json` said "unknown setting 'format_version'"."""
+    import json
+
+    from conftest import save_untrained_checkpoint
+
+    from attncli.checkpoint import load_checkpoint
+
+    checkpoint = save_untrained_checkpoint(tmp_path / "ckpt", embed_dim=24, pooling_heads=3)
+    assert load_config(checkpoint / "config.json") == load_checkpoint(checkpoint).config
+    assert load_config(checkpoint / "config.json", ["model.dropout=0.2"]).model.dropout == 0.2
+    header = json.loads((checkpoint / "config.json").read_text())
+    (tmp_path / "future.json").write_text(json.dumps({**header, "format_version": 99}))
+    with pytest.raises(ConfigError, match=r"format 99, newer than this attn reads \(2\); upgrade attn"):
+        load_config(tmp_path / "future.json")
+    (tmp_path / "damaged.json").write_text(json.dumps({**header, "format_version": True}))
+    with pytest.raises(ConfigError, match=r"with format_version True, which no attn wrote"):
+        load_config(tmp_path / "damaged.json")
+    # attn writes it with ASCII escapes, which YAML read as two lone surrogates for one emoji.
+    header["config"]["data"]["source"] = "reviews 😀.csv"
+    (tmp_path / "emoji.json").write_text(json.dumps(header))
+    assert load_config(tmp_path / "emoji.json").data.source == "reviews 😀.csv"
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "absent.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  embed_dim: 64\n  things: [1, 2\ntrain:\n  lr: 3\n")
+    with pytest.raises(ConfigError, match="not valid YAML at line 4, column 6: expected ',' or ']'"):
+        load_config(bad)
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(listing)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # YAML keeps the last of two keys silently: the first section's settings would be lost.
+        (
+            "model:\n  positional: rope\nmodel:\n  positional: alibi\n",
+            r"names 'model' twice \(lines 1 and 3\)",
+        ),
+        ("model:\n  num_layers: 1\n  num_layers: 2\n", r"names 'num_layers' twice \(lines 2 and 3\)"),
+        ("model:\n  positional: rope\nmodel.positional: alibi\n", "model.positional is given twice"),
+        ("model: null\n", "section 'model' must be a mapping of settings .* not null"),
+        ("model: rope\n", "section 'model' must be a mapping of settings .* not rope"),
+    ],
+)
+def test_a_config_file_that_says_a_thing_twice_or_gives_a_section_no_settings_is_refused(
+    tmp_path, text, message
+):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+    (tmp_path / "merged.yaml").write_text(
+        "base: &base\n  positional: rope\n  num_layers: 2\nmodel:\n  <<: *base\n  num_layers: 1\n"
+    )  # a YAML merge brings keys a section may then override: not a key given twice
+    with pytest.raises(ConfigError, match="unknown setting 'base.positional'"):
+        load_config(tmp_path / "merged.yaml")
+    (tmp_path / "dotted.yaml").write_text("model.positional: rope\nmodel:\n  num_layers: 1\n")
+    assert load_config(tmp_path / "dotted.yaml").model.positional == "rope"  # dotted keys at the top
+
+
+def test_a_config_file_that_is_a_folder_or_not_utf8_is_refused_in_one_line(tmp_path):
+    with pytest.raises(ConfigError, match=f"config file {tmp_path} is a folder; pass a YAML file"):
+        load_config(tmp_path)  # it said the folder "does not exist"
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\x00\x01binary\xff")
+    with pytest.raises(ConfigError, match=r"binary.yaml is not UTF-8 text \(byte 9\)"):
+        load_config(binary)  # a UnicodeDecodeError, exit 1
