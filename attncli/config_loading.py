@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import types
 import typing
@@ -101,7 +102,42 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         # attn wrote it as JSON, escaping every character past ASCII: YAML reads an escaped emoji
         # (a surrogate pair) as two lone surrogates, JSON as the emoji.
         return _checkpoint_settings(json.loads(path.read_text(encoding="utf-8")), path)
+    _require_settings(loaded, path)
     return loaded
+
+
+def _require_settings(loaded: dict[Any, Any], path: Path) -> None:
+    """Refuse a mapping that holds no settings at all (a checkpoint's metrics.json, some other
+    tool's config) in one line, rather than as an unknown setting named after its first key. A
+    section's misspelling ("modle") still gets the closest setting."""
+    sections = [section.name for section in dataclasses.fields(Config)]
+    if not loaded or any(
+        key in sections or "." in str(key) or difflib.get_close_matches(str(key), sections, n=1, cutoff=0.8)
+        for key in loaded
+    ):
+        return
+    keys = ", ".join(map(str, list(loaded)[:4])) + (", ..." if len(loaded) > 4 else "")
+    raise ConfigError(
+        f"config file {path} holds no attn settings (its keys: {keys}); pass a YAML file of "
+        f"{', '.join(sections[:-1])} and {sections[-1]} sections, or a checkpoint's config.json"
+    )
+
+
+def saved_processes_note(path: Path, world_size: int) -> str | None:
+    """Where the config file is a checkpoint's config.json and its metrics.json says the run was
+    trained on another number of processes: the --nproc that trains it the same way."""
+    try:
+        saved = json.loads((path.parent / "metrics.json").read_text(encoding="utf-8")).get("processes")
+        is_checkpoint = "format_version" in json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+    if not is_checkpoint or not isinstance(saved, int) or isinstance(saved, bool) or saved == world_size:
+        return None
+    processes = f"{saved} process{'es' * (saved != 1)}"
+    return (
+        f"{path.parent} was trained on {processes} and this run has {world_size}: each process draws its "
+        f"own dropout masks, so pass --nproc {saved} to train it the same way"
+    )
 
 
 class _DuplicateKey(Exception):

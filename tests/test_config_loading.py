@@ -114,3 +114,46 @@ def test_a_config_file_that_is_a_folder_or_not_utf8_is_refused_in_one_line(tmp_p
     binary.write_bytes(b"\x00\x01binary\xff")
     with pytest.raises(ConfigError, match=r"binary.yaml is not UTF-8 text \(byte 9\)"):
         load_config(binary)  # a UnicodeDecodeError, exit 1
+
+
+def test_a_file_of_no_settings_is_named_so_and_a_misspelt_section_still_gets_a_suggestion(tmp_path):
+    """`--config RUN/best/metrics.json` said "unknown setting 'best_epoch'; did you mean train.epochs?"."""
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(
+        '{"best_epoch": 3, "validation": {"loss": 0.5}, "train_seconds": 1.0, "train_size": 9}'
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_config(metrics)
+    assert str(refused.value) == (
+        f"config file {metrics} holds no attn settings (its keys: best_epoch, validation, train_seconds, "
+        "train_size); pass a YAML file of data, tokenizer, model and train sections, or a checkpoint's "
+        "config.json"
+    )
+    misspelt = tmp_path / "c.yaml"
+    misspelt.write_text("modle:\n  dropout: 0.2\n")
+    with pytest.raises(ConfigError, match="unknown setting 'modle.dropout'; did you mean model.dropout"):
+        load_config(misspelt)
+
+
+def test_a_checkpoint_trained_on_other_processes_says_how_to_train_it_the_same_way(tmp_path):
+    import json
+
+    from conftest import save_untrained_checkpoint
+
+    from attncli.config_loading import saved_processes_note
+
+    checkpoint = save_untrained_checkpoint(tmp_path / "ckpt")
+    config = checkpoint / "config.json"
+    metrics = (
+        json.loads((checkpoint / "metrics.json").read_text())
+        if (checkpoint / "metrics.json").exists()
+        else {}
+    )
+    assert saved_processes_note(config, 1) is None  # no processes recorded: an earlier run
+    (checkpoint / "metrics.json").write_text(json.dumps({**metrics, "processes": 2}))
+    assert saved_processes_note(config, 2) is None
+    assert saved_processes_note(config, 1) == (
+        f"{checkpoint} was trained on 2 processes and this run has 1: each process draws its own dropout "
+        "masks, so pass --nproc 2 to train it the same way"
+    )
+    assert saved_processes_note(tmp_path / "other.yaml", 1) is None  # not a checkpoint's config

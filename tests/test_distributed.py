@@ -145,6 +145,20 @@ def test_two_processes_match_one_with_the_same_global_batch_and_write_one_checkp
     assert info.training.processes == 2 and info.to_json()["training"]["processes"] == 2
     shown = CliRunner().invoke(app, ["info", str(run)]).stdout
     assert "processes" in shown and "rerun with --nproc 2" in shown
+    # Its settings trained again on one process: a note says how to train it the same way.
+    again = [
+        "train",
+        "--config",
+        str(run / "best" / "config.json"),
+        "-o",
+        str(tmp_path / "again"),
+        "--epochs",
+        "1",
+    ]
+    rerun = CliRunner().invoke(app, again)
+    assert rerun.exit_code == 0, rerun.output
+    assert "note: " in rerun.stderr and "trained on 2 processes and this run has 1" in rerun.stderr
+    assert "pass --nproc 2 to train it the same way" in rerun.stderr
     loaded = load_checkpoint(run)
     assert predict(loaded, ["the coach said football and tennis"])[0].label == "sport"
 
