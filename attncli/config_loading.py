@@ -15,7 +15,7 @@ import yaml
 
 from attncli.config import DETECTED_KEYS, SIZED_KEYS, Config
 from attncli.errors import ConfigError
-from attncli.settings import as_typed, flatten, with_settings
+from attncli.settings import as_typed, flatten, valid_keys, with_settings
 
 
 def load_config(
@@ -107,14 +107,18 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _require_settings(loaded: dict[Any, Any], path: Path) -> None:
-    """Refuse a mapping that holds no settings at all (a checkpoint's metrics.json, some other
-    tool's config) in one line, rather than as an unknown setting named after its first key. A
-    section's misspelling ("modle") still gets the closest setting."""
+    """Refuse a mapping that is not attn's settings (a checkpoint's metrics.json, another tool's
+    config) in one line, rather than as an unknown setting named after its first key. Most of its
+    keys must look like neither a section ("training" for train) nor a setting ("epochs"), so that a
+    misnamed section or a flat file of settings still gets the closest setting."""
     sections = [section.name for section in dataclasses.fields(Config)]
-    if not loaded or any(
-        key in sections or "." in str(key) or difflib.get_close_matches(str(key), sections, n=1, cutoff=0.8)
-        for key in loaded
-    ):
+    names = {key.rsplit(".", 1)[-1] for key in valid_keys()}
+
+    def looks_like_settings(key: Any) -> bool:
+        key = str(key).lower()
+        return "." in key or key in names or bool(difflib.get_close_matches(key, sections, n=1, cutoff=0.6))
+
+    if not loaded or 2 * sum(map(looks_like_settings, loaded)) >= len(loaded):
         return
     keys = ", ".join(map(str, list(loaded)[:4])) + (", ..." if len(loaded) > 4 else "")
     raise ConfigError(

@@ -144,6 +144,7 @@ def _end_epoch(
         padding_fraction=1.0 - tokens_seen / padded_tokens if padded_tokens else 0.0,
         temperature=temperature,
         missed_labels=missed,
+        processes=prepared.distributed.world_size,
     )
     state.history.append(record)
     run.write_log(step=state.global_step, **dataclasses.asdict(record))

@@ -24,6 +24,9 @@ class EpochRecord:
     missed_labels: list[str] | None = None
     """Labels with validation rows of which this epoch recognised none (recall 0); None for an
     epoch recorded by an attn before this was (unknown, not "none missed")."""
+    processes: int = 0
+    """How many processes trained the epoch (`--nproc`; the session that ended it, for an epoch a
+    --resume finished); 0 where the record predates it."""
 
     @classmethod
     def from_json(cls, values: dict[str, Any]) -> EpochRecord:
@@ -49,9 +52,6 @@ class TrainingMetrics:
     """Why training ended: "epochs" (the ceiling), "patience" (early stopping) or "interrupted"."""
     embeddings_init: dict[str, Any] | None = None
     """Where pretrained vectors came from and how much of the vocabulary they covered."""
-    processes: int = 0
-    """How many processes trained the run (`--nproc`, torchrun's WORLD_SIZE); 0 where metrics.json
-    predates it. A rerun on another number of processes draws other dropout masks: another model."""
     validation_digest: str = ""
     """`data.rows_digest` of the validation rows where training held them out of its train split
     (empty where the data had a validation split of its own)."""
@@ -59,6 +59,24 @@ class TrainingMetrics:
     @property
     def best(self) -> EpochRecord | None:
         return next((record for record in self.history if record.epoch == self.best_epoch), None)
+
+    @property
+    def epoch_processes(self) -> list[int] | None:
+        """The processes that trained each epoch up to the best one (every epoch where none is best
+        yet): a rerun with another number draws other dropout masks, so trains another model.
+        None where an epoch's count is not recorded, or not a count."""
+        last = self.best_epoch or max((record.epoch for record in self.history), default=0)
+        counts = [record.processes for record in self.history if record.epoch <= last]
+        if not counts or not all(type(count) is int and count >= 1 for count in counts):
+            return None
+        return counts
+
+    @property
+    def processes(self) -> int | None:
+        """The one number of processes that trained the best epoch and those before it; None where
+        it changed on the way (a --resume on another --nproc) or is not recorded."""
+        counts = self.epoch_processes
+        return counts[0] if counts and len(set(counts)) == 1 else None
 
     def to_json(self) -> dict[str, Any]:
         best = self.best
@@ -84,8 +102,7 @@ class TrainingMetrics:
         }
         if self.embeddings_init is not None:
             values["embeddings_init"] = self.embeddings_init
-        if self.processes:
-            values["processes"] = self.processes
+        values["processes"] = self.processes
         if self.validation_digest:
             values["validation_digest"] = self.validation_digest
         return values
@@ -97,7 +114,7 @@ class TrainingMetrics:
             name: values[name]
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
                          "device", "precision", "peak_memory_mb", "stop_reason", "embeddings_init",
-                         "processes", "validation_digest")
+                         "validation_digest")
             if name in values
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]

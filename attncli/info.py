@@ -72,7 +72,10 @@ class TrainingInfo:
     embeddings_init: dict[str, Any] | None = None
     """Where pretrained vectors came from and how much of the vocabulary they covered."""
     processes: int | None = None
-    """How many processes trained it (None: not recorded, before attn kept it)."""
+    """The one number of processes that trained the weights (None: it changed on the way, or was
+    not recorded, before attn kept it)."""
+    epoch_processes: list[int] | None = None
+    """How many processes trained each epoch up to the best (None: not recorded)."""
     validation_digest: str | None = None
     """The digest of the validation rows training carved out of its data (None: the data had a
     validation split of its own, or the run predates it)."""
@@ -134,6 +137,7 @@ class CheckpointInfo:
                 "calibration": training.calibration,
                 "embeddings_init": training.embeddings_init,
                 "processes": training.processes,
+                "epoch_processes": training.epoch_processes,
                 "validation_digest": training.validation_digest,
             },
             "versions": {
@@ -263,7 +267,8 @@ def _training(path: Path, header: dict[str, Any], metrics_json: Any) -> Training
         stop_reason=metrics.stop_reason or None,
         train_seconds=metrics.train_seconds,
         embeddings_init=metrics.embeddings_init,
-        processes=metrics.processes or None,
+        processes=metrics.processes,
+        epoch_processes=metrics.epoch_processes,
         validation_digest=metrics.validation_digest or None,
     )
 

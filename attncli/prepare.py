@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attncli.config import Config, ModelConfig
+from attncli.config import Config, ModelConfig, TokenizerConfig
 from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
@@ -31,7 +31,7 @@ from attncli.splits import rows_digest
 from attncli.tokenization import pack_ids
 from attncli.tokenizer import (
     SPECIAL_TOKENS,
-    UNK_TOKEN,
+    UNKNOWN_TOKENS,
     fallback_id_of,
     pad_id_of,
     special_ids_of,
@@ -53,23 +53,36 @@ FROZEN_COVERAGE = 0.5
 UNKNOWN_SHARE_WARNED = 0.1
 
 
-def unknown_tokens_warning(tokenizer: Tokenizer, train_ids: PackedSequences, path: str | None) -> str | None:
+def unknown_tokens_warning(
+    tokenizer: Tokenizer, train_ids: PackedSequences, config: TokenizerConfig
+) -> str | None:
     """Why a vocabulary that reads most training words as unknown is a problem, or None."""
-    unknown_id = tokenizer.token_to_id(UNK_TOKEN)
+    unknown_id = next(
+        (token_id for token in UNKNOWN_TOKENS if (token_id := tokenizer.token_to_id(token)) is not None), None
+    )
     if unknown_id is None or not train_ids.ids.numel():
         return None  # byte-level vocabularies have no unknown token
     share = float((train_ids.ids == unknown_id).sum()) / train_ids.ids.numel()
     if share <= UNKNOWN_SHARE_WARNED:
         return None
+    if config.path:
+        remedy = (
+            f"the tokenizer in {config.path} was not made for these texts: leave tokenizer.path out to "
+            "train one on them"
+        )
+    else:
+        remedies = ["raise tokenizer.vocab_size"]
+        if (config.min_frequency or 1) > 1:
+            remedies.append("lower tokenizer.min_frequency")
+        if config.kind == "word":
+            remedies.append(
+                "set tokenizer.kind=wordpiece, whose pieces spell the words a vocabulary has no room for"
+            )
+        remedy = ", or ".join(remedies)
     vocabulary = f"vocabulary of {tokenizer.get_vocab_size(with_added_tokens=True):,}"
-    remedy = (
-        f"the tokenizer in {path} does not cover these texts: leave tokenizer.path empty to train one on them"
-        if path
-        else "raise tokenizer.vocab_size, or lower tokenizer.min_frequency"
-    )
     return (
-        f"{share:.0%} of the training tokens are {UNK_TOKEN} to the {vocabulary}, so the model cannot "
-        f"tell those words apart; {remedy}"
+        f"{share:.0%} of the training tokens are {tokenizer.id_to_token(unknown_id)} to the {vocabulary}, so "
+        f"the model cannot tell those words apart; {remedy}"
     )
 
 
@@ -207,6 +220,7 @@ def prepare(
     unused = given_but_unused(config, given, carved=splits.carved)
     if unused:
         reporter.stage(f"warning: settings given that this run does not use: {'; '.join(unused)}")
+    fresh = tokenizer is None
     if tokenizer is None:
         reporter.stage(
             f"using the tokenizer in {config.tokenizer.path}"
@@ -224,7 +238,8 @@ def prepare(
             f"model.max_length ({config.model.length} tokens); training reads only their first "
             f"{config.model.length} tokens"
         )
-    if (unknown := unknown_tokens_warning(tokenizer, train_ids, config.tokenizer.path)) is not None:
+    # Said when the tokenizer is new to the run: a --resume cannot change it.
+    if fresh and (unknown := unknown_tokens_warning(tokenizer, train_ids, config.tokenizer)) is not None:
         reporter.stage(f"warning: {unknown}")
     longest = int(train_lengths.max()) if len(train_split) else 0
     if config.model.positional == "learned" and config.model.length > max(64, 4 * longest):

@@ -20,6 +20,8 @@ PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
 CLS_TOKEN = "[CLS]"
 SPECIAL_TOKENS = [PAD_TOKEN, UNK_TOKEN, CLS_TOKEN]
+# Unknown tokens by the names attn and other tokenizers (sentencepiece's, many of the Hub's) give them.
+UNKNOWN_TOKENS = (UNK_TOKEN, "<unk>")
 # Padding tokens of tokenizers trained elsewhere, so a supplied tokenizer.json keeps its own.
 KNOWN_PAD_TOKENS = (PAD_TOKEN, "<pad>", "<|pad|>", "<PAD>")
 
@@ -248,7 +250,7 @@ def readable_text(text: str) -> str:
 
 def fallback_id_of(tokenizer: Tokenizer) -> int:
     """The id that stands in for a text that produced no tokens at all (an unknown token)."""
-    for token in (UNK_TOKEN, "<unk>"):
+    for token in UNKNOWN_TOKENS:
         token_id = tokenizer.token_to_id(token)
         if token_id is not None:
             return token_id

@@ -374,7 +374,6 @@ def _fit_and_finish(
     info = run_info(prepared, state)
     metrics.train_size, metrics.validation_size = info.train_size, info.validation_size
     metrics.validation_digest = prepared.validation_digest
-    metrics.processes = prepared.distributed.world_size
     metrics.num_parameters, metrics.device, metrics.precision = (
         info.num_parameters,
         info.device,

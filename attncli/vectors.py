@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     import torch
 
 CONTINUATION_PREFIX = "##"  # WordPiece marks pieces that continue a word this way
+# A vector's value as GloVe, word2vec and fastText write them ("-0.41", "1e-05"), not a number
+# that may end a phrase ("windows 10") or a word ("nan").
+VALUE_WRITTEN = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][+-]?\d+)")
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def _lookup_keys(token: str) -> Iterator[str]:
 def _stripped(line: str) -> str:
     """A line without its end, its fields separated by single spaces (GloVe, word2vec) or tabs
     turned into spaces."""
-    return line.rstrip("\r\n ").replace("\t", " ")
+    return line.replace("\t", " ").rstrip("\r\n ")  # a tab at the end is no empty last field
 
 
 def _fields(line: str) -> list[str]:
@@ -138,19 +141,13 @@ def _parse_line(line: str, path: Path, number: int, dim: int | None) -> tuple[st
 
 
 def _holds_more_values(word: str, wanted: Collection[str]) -> bool:
-    """Whether a line read as a word holding spaces ("london 1.5") is a vocabulary word with more
+    """Whether a line read as a word holding spaces ("london 0.1253") is a vocabulary word with more
     values than the first line's: its vector would be lost. A word that really holds spaces (GloVe
-    840B's ". . .") does not end in a number."""
+    840B's ". . .", a phrase such as "windows 10") does not end in a value written as vectors write
+    theirs, with a decimal point or an exponent."""
     first, _, rest = word.partition(" ")
-    return (first in wanted or first.lower() in wanted) and _is_number(rest.rpartition(" ")[2])
-
-
-def _is_number(field: str) -> bool:
-    try:
-        float(field)
-    except ValueError:
-        return False
-    return True
+    ends_in_a_value = VALUE_WRITTEN.fullmatch(rest.rpartition(" ")[2]) is not None
+    return (first in wanted or first.lower() in wanted) and ends_in_a_value
 
 
 def _header_width(line: str) -> int | None:

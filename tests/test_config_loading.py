@@ -129,10 +129,17 @@ def test_a_file_of_no_settings_is_named_so_and_a_misspelt_section_still_gets_a_s
         "train_size); pass a YAML file of data, tokenizer, model and train sections, or a checkpoint's "
         "config.json"
     )
-    misspelt = tmp_path / "c.yaml"
-    misspelt.write_text("modle:\n  dropout: 0.2\n")
-    with pytest.raises(ConfigError, match="unknown setting 'modle.dropout'; did you mean model.dropout"):
-        load_config(misspelt)
+    # A misnamed section, or settings without their sections, still get the closest setting.
+    for written, meant in [
+        ("modle:\n  dropout: 0.2\n", "unknown setting 'modle.dropout'; did you mean model.dropout"),
+        ("training:\n  epochs: 3\n", "unknown setting 'training.epochs'; did you mean train.epochs"),
+        ("MODEL:\n  dropout: 0.3\n", "unknown setting 'MODEL.dropout'; did you mean model.dropout"),
+        ("epochs: 3\n", "unknown setting 'epochs'; did you mean train.epochs"),
+    ]:
+        misspelt = tmp_path / "c.yaml"
+        misspelt.write_text(written)
+        with pytest.raises(ConfigError, match=meant):
+            load_config(misspelt)
 
 
 def test_a_checkpoint_trained_on_other_processes_says_how_to_train_it_the_same_way(tmp_path):

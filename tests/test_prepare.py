@@ -230,3 +230,27 @@ def test_a_vocabulary_that_reads_most_training_words_as_unknown_is_warned_of(tmp
         assert (share > 0.1) == bool(said[vocab_size]), (vocab_size, share)
     assert said[12] and not said[1000]
     assert said[12][0].startswith("warning: ") and "raise tokenizer.vocab_size" in said[12][0]
+    assert "set tokenizer.kind=wordpiece" in said[12][0]
+    # A tokenizer of the run's own (a --resume's) is not warned of again: nothing can change it now.
+    recorder = StageRecorder()
+    settings = [*TINY_MODEL, f"data.source={data}", "tokenizer.kind=word", "tokenizer.vocab_size=12"]
+    prepare(load_config(None, settings), reporter=recorder, tokenizer=prepared.tokenizer)  # type: ignore[arg-type]
+    assert not [line for line in recorder.lines if "of the training tokens are" in line]
+
+
+def test_a_tokenizer_path_whose_unknown_token_is_spelt_unk_is_warned_of_too(tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from attncli.config import TokenizerConfig
+    from attncli.packing import PackedSequences
+    from attncli.prepare import unknown_tokens_warning
+
+    tokenizer = Tokenizer(models.WordLevel({"<pad>": 0, "<unk>": 1, "goal": 2}, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    ids = PackedSequences.of_lists([tokenizer.encode("goal for the team").ids])  # 3 of 4 unknown
+    warning = unknown_tokens_warning(tokenizer, ids, TokenizerConfig(path="other.json"))
+    assert warning == (
+        "75% of the training tokens are <unk> to the vocabulary of 3, so the model cannot tell those words "
+        "apart; the tokenizer in other.json was not made for these texts: leave tokenizer.path out to train "
+        "one on them"
+    )

@@ -98,9 +98,10 @@ def test_real_world_layouts_load(tmp_path):
         # A vocabulary word's line with more values than the first line's: its vector was dropped
         # as a word holding spaces ("rome 1"), while a line with fewer values was refused
         (
-            b"paris 1 2\nrome 1 2 3\nzzz 1 2\n",
+            b"paris 0.1 0.2\nrome 0.1 0.2 0.3\nzzz 0.1 0.2\n",
             "line 2 of .* has 3 values where earlier lines had 2; the vectors file is damaged",
         ),
+        (b"paris 1 2\nrun 1e-05 2.5 3.5\nzzz 1 2\n", "line 2 of .* has 3 values where earlier lines had 2"),
         # ... also where that first line's word is one of the vocabulary's
         (b"paris 1.0 2.0\nrome 1 2 3 4\nrun 1 2 3 4\nzzz 1 2 3 4\n", "remove its odd first line"),
         # No spread to rescale to the model's: one value (NaN embeddings), or one value throughout
@@ -169,6 +170,16 @@ def test_a_missing_vectors_file_is_refused_before_any_data_loads(tmp_path):
     with pytest.raises(ConfigError, match="model.embeddings_init .*nope.vec does not exist"):
         train(load_config(None, settings), output=tmp_path / "run")
     assert not (tmp_path / "run" / "best").exists()
+
+
+def test_phrases_ending_in_a_number_and_tabs_at_line_ends_load(tmp_path):
+    """A phrase of a vocabulary word and a number ("rome 10", "run nan") is a word holding spaces,
+    not a line of more values; a tab ending a line is no empty last value."""
+    path = tmp_path / "phrases.txt"
+    path.write_text("paris 0.1 0.2\nrome 10 0.3 0.4\nrun nan 0.5 0.6\nrun 0.7 0.8\t\n")
+    vectors = load_vectors(path, {**VOCAB, "rome 10": 7})
+    assert vectors.matrix[7].tolist() == pytest.approx([0.3, 0.4])
+    assert vectors.matrix[6].tolist() == pytest.approx([0.7, 0.8])
 
 
 def test_a_word_listed_twice_keeps_its_first_vector(tmp_path):

@@ -65,9 +65,8 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         rows.append(("stop", STOP_REASONS.get(training.stop_reason, training.stop_reason)))
     if training.train_seconds is not None:
         rows.append(("training time", f"{training.train_seconds:,.1f} s"))
-    if training.processes is not None and training.processes > 1:
-        # A rerun on one process draws other dropout masks than each process drew: another model.
-        rows.append(("processes", f"{training.processes} (rerun with --nproc {training.processes})"))
+    if (processes := _processes_text(training.epoch_processes)) is not None:
+        rows.append(("processes", processes))
     note = calibration_note(training.temperature, training.calibration)
     rows.append(("temperature", f"{training.temperature:.4g}{note}"))
     vectors = training.embeddings_init
@@ -80,6 +79,27 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
             f"{vectors.get('dim')} dimensions{frozen}",
         ))  # fmt: skip
     return rows
+
+
+def _processes_text(counts: list[int] | None) -> str | None:
+    """ "2 (rerun with --nproc 2)", or each stretch of epochs with its count where a --resume on
+    another --nproc changed it; None for one process throughout (or none recorded). A rerun on
+    another number of processes draws other dropout masks than each process drew: another model."""
+    if not counts or set(counts) == {1}:
+        return None
+    if len(set(counts)) == 1:
+        return f"{counts[0]} (rerun with --nproc {counts[0]})"
+    stretches: list[tuple[int, int, int]] = []  # (first epoch, last epoch, processes)
+    for epoch, count in enumerate(counts, start=1):
+        if stretches and stretches[-1][2] == count:
+            stretches[-1] = (stretches[-1][0], epoch, count)
+        else:
+            stretches.append((epoch, epoch, count))
+    parts = [
+        f"{count} for epoch{'s' * (first != last)} {first}{f'-{last}' if first != last else ''}"
+        for first, last, count in stretches
+    ]
+    return f"{', '.join(parts)}: a --resume changed them, so no one rerun repeats it"
 
 
 def _file_table(info: CheckpointInfo) -> RenderableType:

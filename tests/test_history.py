@@ -1,0 +1,35 @@
+"""metrics.json's records: the processes behind a checkpoint's weights, read back from each epoch's."""
+
+from attncli.history import EpochRecord, TrainingMetrics
+from attncli.render.info import _processes_text
+
+
+def _metrics(counts: list, best_epoch: int) -> TrainingMetrics:
+    history = [
+        EpochRecord(epoch, 1.0, 1.0, 0.5, 0.5, 1.0, 100.0, processes=count)
+        for epoch, count in enumerate(counts, start=1)
+    ]
+    return TrainingMetrics(best_epoch=best_epoch, history=history)
+
+
+def test_the_processes_of_the_epochs_up_to_the_best_one():
+    # A --nproc 2 run resumed on one process: the best epoch's weights came from both.
+    mixed = _metrics([2, 2, 1, 1], best_epoch=4)
+    assert (mixed.epoch_processes, mixed.processes) == ([2, 2, 1, 1], None)
+    assert mixed.to_json()["processes"] is None
+    # ... its best epoch before the resume: two processes made it.
+    assert _metrics([2, 2, 1, 1], best_epoch=2).processes == 2
+    assert _metrics([1, 1], best_epoch=0).processes == 1  # no best epoch yet: every epoch
+    # Not recorded (an earlier attn), or not a count (a hand-edited file): unknown, never a crash.
+    for counts in ([0, 0], [2, "2"], [True, True], [2.0, 2.0]):
+        assert _metrics(counts, best_epoch=2).processes is None
+    round_trip = TrainingMetrics.from_json(_metrics([2, 1], best_epoch=2).to_json())
+    assert round_trip.epoch_processes == [2, 1]
+
+
+def test_info_says_which_processes_trained_which_epochs():
+    assert _processes_text([1, 1]) is None and _processes_text(None) is None
+    assert _processes_text([2, 2]) == "2 (rerun with --nproc 2)"
+    assert _processes_text([2, 2, 1, 4]) == (
+        "2 for epochs 1-2, 1 for epoch 3, 4 for epoch 4: a --resume changed them, so no one rerun repeats it"
+    )
