@@ -89,6 +89,7 @@ class TrainingMetrics:
                 "accuracy": best.validation_accuracy,
                 "macro_f1": best.validation_macro_f1,
                 "temperature": best.temperature,
+                "missed_labels": best.missed_labels,
             },
             "train_seconds": self.train_seconds,
             "train_size": self.train_size,

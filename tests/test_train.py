@@ -667,7 +667,19 @@ def test_a_label_the_best_epoch_never_recognises_is_warned_of_in_the_summary(tmp
         "--set train.class_weights=auto weighs rare labels up"
     ) in log.getvalue()
     saved = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())
-    assert saved["history"][0]["missed_labels"] == ["rare"]
+    assert saved["history"][0]["missed_labels"] == saved["validation"]["missed_labels"] == ["rare"]
+    # A scripted run (--json) keeps the warning too: on stderr, and in the JSON as metrics.json has it.
+    from typer.testing import CliRunner
+
+    from attncli.cli import app
+
+    settings = [item for setting in TINY_MODEL for item in ("--set", setting)]
+    ran = CliRunner().invoke(
+        app, ["train", str(path), "-o", str(tmp_path / "j"), "--epochs", "1", "--json", *settings]
+    )
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout)["validation"]["missed_labels"] == ["rare"]
+    assert "warning: the best epoch recognised none of the validation rows of rare; --set" in ran.stderr
 
 
 def test_a_run_that_puts_back_an_interrupted_overwrite_says_so(tmp_path):

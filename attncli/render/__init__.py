@@ -13,7 +13,7 @@ from attncli.render.prediction import (
     render_prediction_row,
 )
 from attncli.render.text import ATTN_THEME, format_probability, label_list
-from attncli.render.training import render_train_summary
+from attncli.render.training import missed_labels_warning, render_train_summary
 
 __all__ = [
     "ATTN_THEME",
@@ -24,6 +24,7 @@ __all__ = [
     "heat_color",
     "heat_styles",
     "label_list",
+    "missed_labels_warning",
     "prediction_layout",
     "render_eval",
     "render_info",

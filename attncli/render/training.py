@@ -83,15 +83,20 @@ def render_train_summary(result: TrainResult) -> RenderableType:
         ),
         (f"\nsaved to {result.output / 'best'} (best epoch) and {result.output / 'last'}", "attn.muted"),
     )
-    missed = result.best.missed_labels
-    if missed:  # a rare label the model learnt to ignore: accuracy alone hides it
-        remedy = _missed_remedy(missed, result.config.train.class_weights is not None, info)
-        labels = label_list(missed, limit=10)
-        footer.append_text(Text(
-            f"\nwarning: the best epoch recognised none of the validation rows of {labels}; {remedy}",
-            "attn.bad",
-        ))  # fmt: skip
+    if (missed := missed_labels_warning(result)) is not None:
+        footer.append_text(Text(f"\n{missed}", "attn.bad"))
     return Panel(Group(table, footer), title="training summary", expand=False)
+
+
+def missed_labels_warning(result: TrainResult) -> str | None:
+    """The warning where the best epoch recognised none of some labels' validation rows (a rare label
+    the model learnt to ignore, which accuracy alone hides), or None."""
+    missed = result.best.missed_labels
+    if not missed:
+        return None
+    remedy = _missed_remedy(missed, result.config.train.class_weights is not None, result.info)
+    labels = label_list(missed, limit=10)
+    return f"warning: the best epoch recognised none of the validation rows of {labels}; {remedy}"
 
 
 def _missed_remedy(missed: Sequence[str], weighted: bool, info: RunInfo) -> str:
