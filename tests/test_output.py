@@ -75,6 +75,9 @@ def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
     assert writer.added == ["attn_label_3", "attn_score", "attn_prob_neg", "prob_pos", "reason"]
     header = next(csv.reader(io.StringIO(writer.stream.getvalue())))  # type: ignore[attr-defined]
     assert len(set(header)) == len(header) == 10
+    # Two labels that differ only in case: their columns are told apart as the input's would be.
+    cased = CsvWriter(io.StringIO(), input_columns=[], label_names=["Billing", "billing", "bug"])
+    assert cased.added == ["label", "score", "prob_Billing", "attn_prob_billing", "prob_bug", "reason"]
 
 
 @pytest.mark.parametrize(
