@@ -44,6 +44,11 @@ class LabelledData:
     seen_in_training: int | None = None
     """Rows whose text (ignoring case and spacing) is also a training row's (None: not compared)."""
     notes: tuple[str, ...] = ()
+    source_rows: Any = None
+    """The split of the source that `rows` index (a datasets.Dataset with every column), from which
+    a mistake's other columns (an id, a date) are read; None where it is not kept."""
+    scored_columns: tuple[str, ...] = ()
+    """The text and label columns of `source_rows`."""
 
 
 def load_labelled_split(
@@ -109,6 +114,8 @@ def load_labelled_split(
         left_out_invalid=left_out,
         seen_in_training=seen,
         notes=(*raw.notes, *said, *notes, *seen_notes),
+        source_rows=raw.splits[name],
+        scored_columns=(columns.text, columns.label or columns.text),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,8 @@ class Mistake:
     predicted: str
     score: float
     """The predicted label's probability."""
+    fields: dict[str, Any] = field(default_factory=dict)
+    """The row's other columns (an id, a date), by which to find it in the data."""
 
 
 @dataclass(frozen=True)
@@ -143,9 +145,23 @@ def _most_confident_mistakes(
             label=label_names[truth[position]],
             predicted=label_names[predicted[position]],
             score=confidences[position],
+            fields=_other_columns(data, int(data.rows[position])),
         )
         for position in chosen
     ]
+
+
+def _other_columns(data: LabelledData, row: int) -> dict[str, Any]:
+    """The columns of the source's `row` beside its text and label, as JSON can hold them (a date
+    from a parquet file as its text)."""
+    if data.source_rows is None:
+        return {}
+    values = data.source_rows[row]
+    return {
+        key: value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
+        for key, value in values.items()
+        if key not in data.scored_columns
+    }
 
 
 def evaluate(

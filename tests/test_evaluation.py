@@ -435,8 +435,18 @@ def test_errors_are_the_most_confident_mistakes_first(loaded, tmp_path):
     assert top.errors == everything.errors[:3]
     assert top.to_json()["errors"][0] == {
         "index": top.errors[0].index, "text": top.errors[0].text, "label": top.errors[0].label,
-        "predicted": top.errors[0].predicted, "score": top.errors[0].score,
+        "predicted": top.errors[0].predicted, "score": top.errors[0].score, "fields": {},
     }  # fmt: skip
+    # The row's other columns come along, so a mistake is found by its id, not only by its row.
+    ids = tmp_path / "ids.csv"
+    with ids.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["ticket_id", "text", "label"])
+        for row, values in enumerate(_mislabelled(30, wrong=8)):
+            writer.writerow([f"T{row:03d}", values["text"], values["label"]])
+    identified = evaluate(loaded, str(ids), errors=3).errors
+    assert identified and [m.index for m in identified] == [m.index for m in top.errors]
+    assert all(m.fields == {"ticket_id": f"T{m.index:03d}"} for m in identified)
 
 
 def test_choose_split():

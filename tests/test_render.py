@@ -350,6 +350,15 @@ def test_eval_calibration_and_most_confident_mistakes():
     # The text is cut to the terminal's width; the labels and probability stay whole.
     assert mistake[0] == "7" and mistake[1].endswith("…") and mistake[2:] == ["neg", "pos", "65.0%"]
     assert all(len(line) <= 100 for line in output.splitlines())
+    # A row with an id column is shown with its id, beside the row number.
+    from dataclasses import replace
+
+    assert EVAL_RESULT.errors
+    identified = [replace(EVAL_RESULT.errors[0], fields={"created": "2026-01-02", "Ticket ID": "Z-9"})]
+    output = _render_eval(replace(EVAL_RESULT, errors=identified))
+    assert "Ticket ID" in output
+    (mistake,) = [_cells(line) for line in output.splitlines() if "Not good" in line]
+    assert mistake[:2] == ["7", "Z-9"] and mistake[3:] == ["neg", "pos", "65.0%"]
 
 
 def test_eval_without_errors_asked_and_with_none_found():
