@@ -341,6 +341,15 @@ def test_inspect_json_lines_join_back_to_their_rows_as_predicts_do(easy_run, tmp
     assert (
         "".join(first["text"][t["start"] : t["end"]] for t in first["tokens"]) == "hotsoup"
     )  # offsets index it
+    # The heatmaps name each record by its id too, in the terminal and in a saved page.
+    shown = invoke("inspect", easy_run, "-f", rows, "--no-color", "--html", tmp_path / "rows.html")
+    headings = [line for line in shown.stdout.splitlines() if line.startswith("#")]
+    assert [heading.split("  ")[:2] for heading in headings] == [
+        ["#0", "id a7"],
+        ["#1", "id b8"],
+        ["#2", "id c9"],
+    ]
+    assert headings[1] == "#1  id b8  (empty text)" and "id a7" in (tmp_path / "rows.html").read_text()
 
 
 def test_a_text_column_with_no_text_in_any_record_is_an_error_and_writes_no_file(easy_run, tmp_path):

@@ -192,27 +192,32 @@ def _show_record(record: Any, inspection: Any, shown: _Shown) -> None:
     """One record's heatmap, its JSON line, or, for a record without a text, why it has none."""
     from attncli.inspection import record_json
     from attncli.prediction import no_label_reason
+    from attncli.render import identity_of
 
     if shown.as_json:
         print_json([record_json(record, inspection, text_column=shown.text_column)])
     elif inspection is None:
-        reason = no_label_reason(record)
+        named = f"{identity}  " if (identity := identity_of(record.fields)) is not None else ""
+        line = f"#{record.index}  {named}({no_label_reason(record)})"
         if shown.console is not None:
-            shown.console.print(f"#{record.index}  ({reason})", style="attn.muted")
+            shown.console.print(line, style="attn.muted", markup=False)
         if shown.recorder is not None:  # the saved picture keeps it too: no gaps in numbering
-            shown.recorder.print(f"#{record.index}  ({reason})", style="attn.muted")
+            shown.recorder.print(line, style="attn.muted", markup=False)
     else:
         index = record.index if shown.numbered else None
-        _show_inspection(shown.console, shown.recorder, inspection, shown.color_system, index)
+        _show_inspection(shown, inspection, index, identity_of(record.fields))
 
 
-def _show_inspection(console, recorder, inspection, color_system, index) -> None:
+def _show_inspection(shown: _Shown, inspection: Any, index: int | None, identity: str | None) -> None:
     from attncli.render import render_inspection
 
-    if console is not None:  # None: --html - or --svg -, the page alone
-        console.print(render_inspection(inspection, color_system=color_system, index=index))
-    if recorder is not None:
-        recorder.print(render_inspection(inspection, color_system="truecolor", index=index))
+    if shown.console is not None:  # None: --html - or --svg -, the page alone
+        view = render_inspection(inspection, color_system=shown.color_system, index=index, identity=identity)
+        shown.console.print(view)
+    if shown.recorder is not None:
+        shown.recorder.print(
+            render_inspection(inspection, color_system="truecolor", index=index, identity=identity)
+        )
 
 
 def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:

@@ -12,7 +12,7 @@ from attncli.render.prediction import (
     render_prediction_header,
     render_prediction_row,
 )
-from attncli.render.text import ATTN_THEME, format_probability, label_list
+from attncli.render.text import ATTN_THEME, format_probability, identity_of, label_list
 from attncli.render.training import missed_labels_warning, render_train_summary
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "format_probability",
     "heat_color",
     "heat_styles",
+    "identity_of",
     "label_list",
     "missed_labels_warning",
     "prediction_layout",

@@ -13,7 +13,14 @@ from rich.text import Text
 
 from attncli.metrics import CALIBRATION_BINS
 from attncli.render.heat import heat_style
-from attncli.render.text import WrappingTable, as_percent, calibration_note, format_probability, safe_text
+from attncli.render.text import (
+    WrappingTable,
+    as_percent,
+    calibration_note,
+    format_probability,
+    id_column,
+    safe_text,
+)
 
 if TYPE_CHECKING:
     from attncli.evaluation import EvalResult
@@ -107,9 +114,9 @@ def _mistakes(result: EvalResult, *, piped: bool) -> RenderableType:
     if not errors:
         return Text("no mistakes to list", "attn.muted")
     # The row's own id, where it has one, finds it in a file whose quoted texts span lines.
-    id_column = next((name for name in errors[0].fields if _names_an_id(name)), None)
+    shown_id = id_column(errors[0].fields)
     table = WrappingTable(
-        "row", *([safe_text(id_column)] if id_column else []), "text", "label", "predicted", "probability",
+        "row", *([safe_text(shown_id)] if shown_id else []), "text", "label", "predicted", "probability",
         title=f"{len(errors)} most confident {'mistake' if len(errors) == 1 else 'mistakes'} (rows of the "
         "data, counting from 0)",
         header_style="attn.heading", expand=not piped,
@@ -118,7 +125,7 @@ def _mistakes(result: EvalResult, *, piped: bool) -> RenderableType:
         text = " ".join(mistake.text.split())
         if piped and len(text) > PIPED_TEXT:
             text = text[: PIPED_TEXT - 1] + "…"
-        identity = [] if id_column is None else [safe_text(str(mistake.fields.get(id_column, "")))]
+        identity = [] if shown_id is None else [safe_text(str(mistake.fields.get(shown_id, "")))]
         table.add_row(
             str(mistake.index),
             *identity,
@@ -127,17 +134,11 @@ def _mistakes(result: EvalResult, *, piped: bool) -> RenderableType:
             Text(safe_text(mistake.predicted), "attn.label"),
             Text(format_probability(mistake.score), "attn.score"),
         )
-    text_column = 1 + (id_column is not None)
+    text_column = 1 + (shown_id is not None)
     table.columns[text_column].ratio = 1  # the text takes the width the others leave
     for column in (table.columns[0], table.columns[-1]):
         column.justify = "right"
     return table
-
-
-def _names_an_id(column: str) -> bool:
-    """Whether a column holds the rows' ids: `id`, `ID`, `ticket_id`, `review-id`, `uuid`."""
-    name = column.strip().lower()
-    return name in ("id", "uuid", "key") or name.endswith(("_id", "-id", " id"))
 
 
 def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = False) -> RenderableType:

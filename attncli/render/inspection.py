@@ -44,12 +44,14 @@ def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:
 
 
 def render_inspection(
-    inspection: Inspection, *, color_system: str | None, index: int | None = None
+    inspection: Inspection, *, color_system: str | None, index: int | None = None, identity: str | None = None
 ) -> RenderableType:
     """The text as far as the model read it, each token's background coloured by its weight, with
-    a legend and the top tokens; without colour, each token followed by its weight in brackets."""
+    a legend and the top tokens; without colour, each token followed by its weight in brackets.
+    `index` and `identity` ("ticket_id T0042") head the record of a file it came from."""
     header = Text.assemble(
         (f"#{index}  " if index is not None else "", "attn.muted"),
+        (f"{identity}  " if identity is not None else "", "attn.muted"),
         ("predicted ", "attn.muted"),
         (safe_text(inspection.label), "attn.label"),
         (f" ({format_probability(inspection.score)})", "attn.score"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import OverflowMethod
@@ -63,6 +63,22 @@ def _shown_character(char: str) -> str:
     if not acts_on_terminal(char):
         return char
     return "\ufffd" if unicodedata.category(char) == "Cs" else " "
+
+
+def id_column(columns: Iterable[str]) -> str | None:
+    """The column that holds the rows' ids (`id`, `ID`, `ticket_id`, `review-id`, `uuid`), if any:
+    shown beside a row's number, which a quoted text spanning lines makes hard to find by."""
+    for column in columns:
+        name = column.strip().lower()
+        if name in ("id", "uuid", "key") or name.endswith(("_id", "-id", " id")):
+            return column
+    return None
+
+
+def identity_of(fields: dict[str, Any]) -> str | None:
+    """ "ticket_id T0042" for a row whose columns name its id, else None."""
+    column = id_column(fields)
+    return None if column is None else safe_text(f"{column} {fields[column]}")
 
 
 def label_list(names: Sequence[str], *, limit: int | None = None) -> str:
