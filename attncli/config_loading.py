@@ -13,9 +13,10 @@ from typing import Any
 
 import yaml
 
-from attncli.config import DETECTED_KEYS, SIZED_KEYS, Config
+from attncli.config import Config
 from attncli.errors import ConfigError
 from attncli.settings import as_typed, flatten, valid_keys, with_settings
+from attncli.sized_settings import DETECTED_KEYS, SIZED_KEYS
 
 
 def load_config(

@@ -1,12 +1,10 @@
-"""What `attn info` shows about a checkpoint: labels, model, training, versions and whether its files
-still match their checksums. Read from the JSON files and the header of model.safetensors alone, so
-it imports no torch, safetensors or tokenizers and answers at once."""
+"""What `attn info` shows about a checkpoint: labels, model, training, versions, its files' checks
+(file_checks.py) and parameter count (parameter_count.py). Read from the JSON files and the header of
+model.safetensors alone, so it imports no torch, safetensors or tokenizers and answers at once."""
 
 from __future__ import annotations
 
 import json
-import math
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,34 +20,16 @@ from attncli.checkpoint_folder import (
     read_header,
     read_steadily,
 )
-from attncli.checksums import HEADER_DIGEST_KEY, header_status, recorded_files, status_of
+from attncli.checksums import header_status
 from attncli.errors import CheckpointError
+from attncli.file_checks import FileCheck, file_checks
 from attncli.history import TrainingMetrics
-from attncli.migrations import migrate_header, migrate_shapes
+from attncli.migrations import migrate_header
+from attncli.parameter_count import count_parameters
+from attncli.unused_settings import unused_model_settings
 
-# The safetensors format caps its JSON header at 100 MB; a larger length means a damaged file.
-MAX_HEADER_BYTES = 100_000_000
 # tokenizer.json's model type -> the tokenizer.kind setting that trains it.
 TOKENIZER_KINDS = {"WordPiece": "wordpiece", "BPE": "bpe", "Unigram": "unigram", "WordLevel": "word"}
-
-
-@dataclass(frozen=True)
-class FileCheck:
-    """One file as config.json recorded it at saving, and whether the file on disk still matches."""
-
-    name: str
-    sha256: str
-    bytes: int
-    status: str
-    """"ok", "changed" or "missing"."""
-    required: bool = True
-    """Whether eval and predict need the file: metrics.json (the training history) may be missing,
-    or changed, which they set aside with a warning."""
-
-    @property
-    def sound(self) -> bool:
-        """Whether the file is as eval and predict accept it."""
-        return self.status == "ok" or not self.required
 
 
 @dataclass(frozen=True)
@@ -168,46 +148,6 @@ def _read_json(path: Path) -> Any:
         return None
 
 
-def count_parameters(path: Path, *, format_version: int) -> int | None:
-    """Numbers in the model a safetensors file loads into, from the file's header alone (8 bytes
-    giving the length, little-endian, then JSON giving each tensor's dtype, shape and offsets), with
-    what migrating a file of an earlier format adds (format 1's pooling gains a key projection)."""
-    try:
-        with path.open("rb") as file:
-            (length,) = struct.unpack("<Q", file.read(8))
-            if length > MAX_HEADER_BYTES:
-                return None
-            tensors = json.loads(file.read(length))
-        shapes = {name: list(entry["shape"]) for name, entry in tensors.items() if name != "__metadata__"}
-        migrated = migrate_shapes(shapes, version=format_version, target=FORMAT_VERSION)
-        return sum(math.prod(shape) for shape in migrated.values())
-    except (OSError, struct.error, ValueError, KeyError, TypeError, AttributeError):
-        return None
-
-
-def unused_model_settings(model: dict[str, object]) -> dict[str, str]:
-    """The model settings a checkpoint's model never reads, each with why: a setting of attention
-    pooling beside another pooling, of one kind of position beside another, of self-attention
-    layers in a model without them."""
-    pooling, positional, layers = model.get("pooling"), model.get("positional"), model.get("num_layers")
-    unused: dict[str, str] = {}
-    if pooling != "attention":
-        unused |= dict.fromkeys(("pooling_heads", "pooling_attention"), f"pooling is {pooling}")
-    if positional != "relative":
-        unused["max_relative_distance"] = f"positional is {positional}"
-    if positional != "segment":
-        unused["segment_length"] = f"positional is {positional}"
-    if model.get("attention") == "additive":
-        unused["attention_impl"] = "additive scoring has no fused kernel"
-    if layers == 0:
-        unused |= dict.fromkeys(("ff_dim", "attention_dropout", "attention_impl"), "no self-attention layers")
-        if pooling != "attention" or model.get("pooling_heads") is not None:
-            unused["num_heads"] = "no self-attention layers"
-        if pooling != "attention" or model.get("pooling_attention") is not None:
-            unused["attention"] = "no self-attention layers"
-    return unused
-
-
 def _tokenizer_kind(path: Path) -> str | None:
     """The tokenizer.kind that trains the tokenizer in tokenizer.json (its model type if attn has none)."""
     tokenizer = _read_json(path)
@@ -273,39 +213,6 @@ def _training(path: Path, header: dict[str, Any], metrics_json: Any) -> Training
     )
 
 
-def _file_checks(path: Path, header: dict[str, Any]) -> list[FileCheck] | None:
-    """Each file against its record in config.json, and config.json against the digest of its own
-    values (its sha256 there is that digest, and its bytes the file's size now)."""
-    files = recorded_files(header, path)
-    own = header_status(header)
-    if files is None and own != "changed":
-        return None  # saved before attn recorded checksums
-    # Without its record of the files, a config.json saved by an attn that writes one has had it
-    # removed: it is changed, as eval and predict find it.
-    checks = (
-        [
-            FileCheck(
-                name=CONFIG_FILE,
-                sha256=str(header.get(HEADER_DIGEST_KEY)),
-                bytes=(path / CONFIG_FILE).stat().st_size,
-                status=own,
-            )
-        ]
-        if own is not None
-        else []
-    )
-    return checks + [
-        FileCheck(
-            name=name,
-            sha256=str(record.get("sha256")),
-            bytes=int(record.get("bytes", 0)),
-            status=status_of(path / name, record),
-            required=name != METRICS_FILE,
-        )
-        for name, record in (files or {}).items()
-    ]
-
-
 def describe_checkpoint(path: str | Path) -> CheckpointInfo:
     """What the checkpoint at `path` is (any path eval and predict accept: a run folder, best/,
     last/ or a folder written by an earlier attn)."""
@@ -336,7 +243,7 @@ def _describe(path: Path) -> CheckpointInfo:
             attn_version=str(saved.get("attn_version")),
             torch_version=str(saved.get("torch_version")),
             format_version=int(saved["format_version"]),
-            files=_file_checks(path, saved),
+            files=file_checks(path, saved),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise CheckpointError(

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from attncli.checkpoint import LoadedCheckpoint
-from attncli.config import ModelConfig
 from attncli.errors import AttnError
 from attncli.inference import MAX_BATCH_TOKENS, forward_batches
+from attncli.model_config import ModelConfig
 from attncli.prediction import calibrated_probabilities, check_texts, no_label_reason
 from attncli.records import Record, carried_fields
 from attncli.tokenization import Encoded, encode

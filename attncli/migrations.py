@@ -11,8 +11,8 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from attncli.config import UNSIZED_VALUES
 from attncli.errors import CheckpointError
+from attncli.sized_settings import UNSIZED_VALUES
 
 if TYPE_CHECKING:
     import torch

@@ -1,89 +1,40 @@
-"""Everything a run needs before its first step: data, tokenizer, packed token ids (`prepare`), and
-the model, optimizer, schedule and scaler as a fresh `TrainState` (`build_state`)."""
+"""Everything a run needs before its model exists (`prepare`): data, tokenizer, packed token ids,
+class weights, and the settings sized to the data. The model and optimizer are fresh_state.py's."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import math
-import random
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from attncli.config import Config, ModelConfig, TokenizerConfig
+from attncli.config import Config
 from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError
-from attncli.info import unused_model_settings
-from attncli.optimizer import AdamW, WarmupDecaySchedule, learning_rate_factor
 from attncli.outliers import outlier_pool
 from attncli.packing import PackedSequences
-from attncli.raw_data import FILE_BUILDERS
-from attncli.reporter import Reporter, RunInfo
+from attncli.reporter import Reporter
+from attncli.run_warnings import given_but_unused, model_warnings, one_segment_warning, unknown_tokens_warning
 from attncli.settings import changed_settings, settings_text
 from attncli.sizing import profile_texts, size_to_data, unsized_keys
-from attncli.sources import names_a_local_path
 from attncli.splits import rows_digest
 from attncli.tokenization import pack_ids
 from attncli.tokenizer import (
     SPECIAL_TOKENS,
-    UNKNOWN_TOKENS,
     fallback_id_of,
     pad_id_of,
-    special_ids_of,
     tokenizer_from_json,
     train_tokenizer,
 )
-from attncli.train_state import TrainState
-from attncli.vectors import initialise_embeddings, load_vectors
 
 if TYPE_CHECKING:
     import torch
     from tokenizers import Tokenizer
-
-# Frozen pretrained embeddings covering less of the vocabulary than this get a warning: the rest
-# would stay random for the whole run.
-FROZEN_COVERAGE = 0.5
-# More of the training tokens than this unknown to the vocabulary get a warning: the model cannot
-# tell those words apart (a vocab_size set far below the distinct words, or someone else's tokenizer).
-UNKNOWN_SHARE_WARNED = 0.1
-
-
-def unknown_tokens_warning(
-    tokenizer: Tokenizer, train_ids: PackedSequences, config: TokenizerConfig
-) -> str | None:
-    """Why a vocabulary that reads most training words as unknown is a problem, or None."""
-    unknown_id = next(
-        (token_id for token in UNKNOWN_TOKENS if (token_id := tokenizer.token_to_id(token)) is not None), None
-    )
-    if unknown_id is None or not train_ids.ids.numel():
-        return None  # byte-level vocabularies have no unknown token
-    share = float((train_ids.ids == unknown_id).sum()) / train_ids.ids.numel()
-    if share <= UNKNOWN_SHARE_WARNED:
-        return None
-    if config.path:
-        remedy = (
-            f"the tokenizer in {config.path} was not made for these texts: leave tokenizer.path out to "
-            "train one on them"
-        )
-    else:
-        remedies = ["raise tokenizer.vocab_size"]
-        if (config.min_frequency or 1) > 1:
-            remedies.append("lower tokenizer.min_frequency")
-        if config.kind == "word":
-            remedies.append(
-                "set tokenizer.kind=wordpiece, whose pieces spell the words a vocabulary has no room for"
-            )
-        remedy = ", or ".join(remedies)
-    vocabulary = f"vocabulary of {tokenizer.get_vocab_size(with_added_tokens=True):,}"
-    return (
-        f"{share:.0%} of the training tokens are {tokenizer.id_to_token(unknown_id)} to the {vocabulary}, so "
-        f"the model cannot tell those words apart; {remedy}"
-    )
 
 
 def class_weights_of(
@@ -268,71 +219,6 @@ def prepare(
     )
 
 
-def model_warnings(model: ModelConfig) -> list[str]:
-    """Settings that train, but not as their names promise. Warned of rather than refused: models
-    saved with them must still load."""
-    warnings = []
-    if model.pooling_attention is not None and model.pooling != "attention":
-        warnings.append(
-            f"model.pooling_attention={model.pooling_attention} scores attention pooling only; "
-            f"model.pooling={model.pooling} does not use it"
-        )
-    if model.positional == "alibi" and model.num_heads % 2:
-        warnings.append(
-            f"model.positional=alibi pairs heads (one penalises keys on the left, the next keys on the "
-            f"right); with model.num_heads={model.num_heads} the last head has no partner and measures "
-            "distance only to keys on its left"
-            + (", the model's only sense of order" if model.num_heads == 1 else "")
-            + "; use an even number of heads"
-        )
-    if model.positional == "rope" and model.attention == "additive":
-        warnings.append(
-            "model.positional=rope makes a score depend on the distance j - i through the product q·k; "
-            "model.attention=additive adds q and k instead, so the rotated positions enter as absolute "
-            "ones; use dot or scaled_dot attention with rope"
-        )
-    return warnings
-
-
-def one_segment_warning(model: ModelConfig) -> str | None:
-    """Segment positions whose segments are no shorter than the texts (64 against headlines sized
-    to 16 tokens): every text is one segment, so the model is sinusoidal positions plus one learned
-    vector, and a comparison of the two compares almost the same model."""
-    if model.positional != "segment" or model.segment_length < model.length:
-        return None
-    return (
-        f"model.positional=segment with model.segment_length={model.segment_length} and "
-        f"model.max_length={model.length}: every text is one segment, so segments add nothing to "
-        f"sinusoidal positions; set model.segment_length below {model.length}"
-    )
-
-
-def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = True) -> list[str]:
-    """Each setting of `given` (the user's) that the run, `config` as sized, never reads, with
-    why: it was accepted and saved, and nothing said so. `carved`: whether the validation rows were
-    held out of train (else the data's own validation split is used, and the carve's settings not)."""
-    why: dict[str, str] = {
-        f"model.{name}": reason
-        for name, reason in unused_model_settings(dataclasses.asdict(config.model)).items()
-        if name != "pooling_attention"  # model_warnings says it
-    }
-    if config.tokenizer.path is not None:
-        decides = "the tokenizer in tokenizer.path is used as it is"
-        why |= {f"tokenizer.{name}": decides for name in ("kind", "vocab_size", "min_frequency", "lowercase")}
-    source = Path(config.data.source or "")
-    if FILE_BUILDERS.get(source.suffix.lower()) in ("json", "parquet", "arrow"):
-        why["data.delimiter"] = f"{source.name} is not a csv/tsv file"
-    if config.data.source and (names_a_local_path(config.data.source) or source.expanduser().exists()):
-        why["data.config"] = "it names a configuration of a Hub dataset, and the data is a local path"
-    if not carved:
-        why |= dict.fromkeys(
-            ("data.validation_fraction", "data.split_seed"), "the data has a validation split"
-        )
-    if config.train.outlier_rows == 0:
-        why["train.outlier_weight"] = "train.outlier_rows is 0"
-    return [f"{key}={given[key]!r} ({why[key]})" for key in given if key in why]
-
-
 def _sized(config: Config, texts: Sequence[str], *, reporter: Reporter) -> Config:
     """`config` with the settings left empty chosen from a profile of the training texts, said in
     one line. A resumed run's saved config has none left empty, and skips the profile."""
@@ -351,125 +237,3 @@ def _sized(config: Config, texts: Sequence[str], *, reporter: Reporter) -> Confi
         f"set any of these to override): {settings}"
     )
     return config
-
-
-def _parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """Decay weight matrices only: decaying biases, norms or embeddings hurts and buys nothing."""
-    decay: list[torch.nn.Parameter] = []
-    no_decay: list[torch.nn.Parameter] = []
-    for name, parameter in model.named_parameters():
-        if not parameter.requires_grad:  # frozen (pretrained embeddings): nothing to optimise
-            continue
-        matrix = parameter.dim() >= 2 and "embedding" not in name
-        (decay if matrix else no_decay).append(parameter)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def _fused_optimizer(device: torch.device) -> bool:
-    """Whether AdamW takes its fused kernel: on CUDA, and on the CPU from torch 2.4, where it updates
-    the BBC model's 2.2M parameters in about a third of the time of the default loop over tensors."""
-    import torch
-
-    if device.type == "cuda":
-        return True
-    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
-    return device.type == "cpu" and (major, minor) >= (2, 4)
-
-
-def build_state(
-    prepared: Prepared, *, reporter: Reporter, token_dim: int | None = None
-) -> tuple[TrainState, dict | None]:
-    """A fresh model (from pretrained vectors where asked), AdamW, the schedule and the scaler;
-    and what the vectors covered. `token_dim` rebuilds a resumed model without reading vectors."""
-    import torch
-
-    from attncli.model import build_model
-
-    config, tokenizer = prepared.config, prepared.tokenizer
-    random.seed(config.train.seed)
-    torch.manual_seed(config.train.seed)
-    vectors, coverage = None, None
-    if config.model.embeddings_init and token_dim is None:
-        special_ids = special_ids_of(tokenizer)
-        vectors = load_vectors(
-            config.model.embeddings_init, tokenizer.get_vocab(with_added_tokens=True), special_ids=special_ids
-        )
-        found, of = vectors.coverage(special_ids)
-        coverage = {"path": vectors.path, "dim": vectors.dim, "found": found, "of": of}
-        reporter.stage(
-            f"pretrained vectors: {found:,} of {of:,} vocabulary entries ({found / max(of, 1):.1%}) found "
-            f"in {vectors.path} ({vectors.dim} dimensions)"
-        )
-        token_dim = vectors.dim
-        if config.model.freeze_embeddings and found < FROZEN_COVERAGE * of:
-            reporter.stage(
-                f"warning: model.freeze_embeddings keeps the {of - found} vocabulary entries without a "
-                f"pretrained vector ({1 - found / max(of, 1):.0%}) at their random start for the whole run; "
-                "use vectors of the training texts' language, or leave the embeddings trainable"
-            )
-        elif found < FROZEN_COVERAGE * of:
-            reporter.stage(
-                f"warning: only {found / max(of, 1):.1%} of the vocabulary entries have a pretrained "
-                "vector, and the rest start from random ones; pass vectors of the training texts' language"
-            )
-    model = build_model(
-        config.model,
-        vocab_size=tokenizer.get_vocab_size(with_added_tokens=True),
-        num_labels=len(prepared.label_names),
-        pad_id=prepared.pad_id,
-        token_dim=token_dim,
-    )
-    if vectors is not None:
-        initialise_embeddings(model.token_embedding.weight, vectors, pad_id=prepared.pad_id)
-    if config.model.freeze_embeddings:
-        model.token_embedding.weight.requires_grad_(False)
-    model.to(prepared.device)
-    optimizer = AdamW(
-        _parameter_groups(model, config.train.weight_decay),
-        lr=config.train.lr,
-        fused=_fused_optimizer(prepared.device),
-    )
-    steps_per_epoch = math.ceil(len(prepared.train_ids) / config.train.batch_size)
-    total_steps = steps_per_epoch * config.train.max_epochs
-    warmup_steps = config.train.warmup_steps(len(prepared.train_ids))
-    scheduler = WarmupDecaySchedule(
-        optimizer,
-        lambda step: learning_rate_factor(step, total_steps=total_steps, warmup_steps=warmup_steps),
-    )
-    scaler = torch.amp.GradScaler(prepared.device.type, enabled=prepared.precision == "fp16")
-    wrapped = None
-    distributed = prepared.distributed
-    if distributed.active:
-        from torch.nn.parallel import DistributedDataParallel
-
-        ids = [distributed.local_rank] if prepared.device.type == "cuda" else None
-        wrapped = DistributedDataParallel(model, device_ids=ids)  # starts from rank 0's weights
-        torch.manual_seed(config.train.seed + 1000 * distributed.rank)  # each rank its own dropout
-    generator = torch.Generator().manual_seed(config.train.seed)
-    state = TrainState(
-        model=model,
-        optimizer=optimizer,
-        scheduler=scheduler,
-        scaler=scaler,
-        generator=generator,
-        wrapped=wrapped,
-    )
-    return state, coverage
-
-
-def run_info(prepared: Prepared, state: TrainState) -> RunInfo:
-    return RunInfo(
-        train_size=len(prepared.train_ids),
-        validation_size=len(prepared.validation_ids),
-        label_names=prepared.label_names,
-        vocab_size=prepared.tokenizer.get_vocab_size(with_added_tokens=True),
-        num_parameters=sum(parameter.numel() for parameter in state.model.parameters()),
-        trainable_parameters=sum(
-            parameter.numel() for parameter in state.model.parameters() if parameter.requires_grad
-        ),
-        device=str(prepared.device),
-        precision=prepared.precision,
-        epochs=prepared.config.train.max_epochs,
-        label_counts=prepared.train_targets.bincount(minlength=len(prepared.label_names)).tolist(),
-        processes=prepared.distributed.world_size,
-    )

@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 
-from attncli.config import DETECTED_KEYS, SIZED_KEYS, Config
+from attncli.config import Config
 from attncli.errors import ConfigError
+from attncli.sized_settings import DETECTED_KEYS, SIZED_KEYS
 
 
 def valid_keys() -> list[str]:

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from attncli.config import SIZED_KEYS, Config, TokenizerConfig, min_frequency_for
+from attncli.config import Config, TokenizerConfig
 from attncli.settings import with_settings
+from attncli.sized_settings import SIZED_KEYS, min_frequency_for
 from attncli.tokenizer import has_unspaced_text, word_splitter
 
 # Below SMALL_DATA training words, a narrow, strongly regularised model with whole-word tokens won;

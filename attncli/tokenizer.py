@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attncli.config import UNSIZED_VALUES, TokenizerConfig, min_frequency_for
+from attncli.config import TokenizerConfig
 from attncli.errors import CheckpointError, ConfigError
+from attncli.sized_settings import UNSIZED_VALUES, min_frequency_for
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer

@@ -420,8 +420,8 @@ def child_seqlen(impl: str, length: str, repeats: str) -> dict[str, Any]:
     """Forward+backward of one 1-layer model over a batch of 4 sequences of `length` tokens."""
     import torch
 
-    from attncli.config import ModelConfig
     from attncli.model import build_model
+    from attncli.model_config import ModelConfig
 
     torch.manual_seed(0)
     config = ModelConfig(embed_dim=128, num_heads=4, ff_dim=256, max_length=int(length), attention_impl=impl)
@@ -506,7 +506,7 @@ def machine() -> dict[str, Any]:
 
 def attn_cli_run(data: str, folder: Path, seed: int, *extra: str) -> dict[str, Any]:
     """`attn train` as a user runs it, timed whole (start-up included), then `attn eval` on test."""
-    from attncli.config import SIZED_KEYS
+    from attncli.sized_settings import SIZED_KEYS
 
     attn_command = shutil.which("attn") or "attn"
     command = [attn_command, "train", data, "-o", str(folder), "--seed", str(seed), "--overwrite", *extra]

@@ -108,7 +108,8 @@ def profile_training(config: Config, steps: int = 20) -> dict[str, Any]:
     the order the first epoch plans them: the breakdown, wall seconds and real tokens seen."""
     from attncli.batching import plan_batches
     from attncli.fit import train_step
-    from attncli.prepare import build_state, prepare
+    from attncli.fresh_state import build_state
+    from attncli.prepare import prepare
 
     prepared = prepare(config, reporter=SilentReporter())
     state, _ = build_state(prepared, reporter=SilentReporter())

@@ -116,8 +116,9 @@ def save_untrained_checkpoint(path: Path, **model_settings) -> Path:
     import torch
 
     from attncli.checkpoint_saving import save_checkpoint
-    from attncli.config import Config, ModelConfig, TokenizerConfig
+    from attncli.config import Config, TokenizerConfig
     from attncli.model import build_model
+    from attncli.model_config import ModelConfig
     from attncli.tokenizer import pad_id_of, train_tokenizer
 
     texts = [row["text"] for row in make_rows(60)]

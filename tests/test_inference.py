@@ -1,8 +1,8 @@
 import torch
 
-from attncli.config import ModelConfig
 from attncli.inference import batched_forward
 from attncli.model import build_model
+from attncli.model_config import ModelConfig
 
 
 def test_batched_forward_keeps_order_and_takes_no_texts():

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from attncli.checkpoint import load_checkpoint
 from attncli.cli import app
 from attncli.errors import CheckpointError
-from attncli.info import count_parameters, describe_checkpoint
+from attncli.info import describe_checkpoint
+from attncli.parameter_count import count_parameters
 from attncli.render import ATTN_THEME, render_info
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -176,28 +177,6 @@ def test_info_imports_no_torch_safetensors_tokenizers_or_datasets(tmp_path):
     described, imports = map(json.loads, result.stdout.splitlines())
     assert described["path"] == str(tmp_path / "run" / "best")
     assert imports == {"code": 0, "heavy": []}
-
-
-def test_settings_the_model_never_reads_are_marked_unused():
-    from attncli.info import unused_model_settings
-
-    mean = {"pooling": "mean", "positional": "rope", "num_layers": 2, "pooling_heads": None}
-    assert unused_model_settings(mean) == {
-        "pooling_heads": "pooling is mean", "pooling_attention": "pooling is mean",
-        "max_relative_distance": "positional is rope", "segment_length": "positional is rope",
-    }  # fmt: skip
-    flat = {"pooling": "attention", "positional": "relative", "num_layers": 0, "pooling_heads": None}
-    assert set(unused_model_settings(flat)) == {
-        "segment_length",
-        "ff_dim",
-        "attention_dropout",
-        "attention_impl",
-    }
-    # num_heads and attention still shape the pooling while it follows them
-    sized = {**flat, "pooling_heads": 16, "pooling_attention": "additive"}
-    assert {"num_heads", "attention"} <= set(unused_model_settings(sized))
-    additive = {**mean, "attention": "additive"}
-    assert unused_model_settings(additive)["attention_impl"] == "additive scoring has no fused kernel"
 
 
 def test_info_shows_unused_settings_and_the_vectors_coverage(trained, tmp_path):

@@ -79,8 +79,8 @@ def _format_2_header(model=None, tokenizer=None, train=None):
 
 
 def test_settings_saved_empty_before_sizing_mean_the_defaults_of_their_day():
-    from attncli.config import UNSIZED_VALUES
     from attncli.migrations import migrate_header
+    from attncli.sized_settings import UNSIZED_VALUES
 
     empty = {key.split(".")[1]: None for key in UNSIZED_VALUES}
     header = migrate_header(_format_2_header(model=empty, tokenizer=empty, train=empty), FORMAT_VERSION)

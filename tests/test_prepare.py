@@ -27,19 +27,6 @@ def test_class_weights_auto_is_inverse_frequency_and_lists_are_checked():
     )
 
 
-def test_adamw_takes_its_fused_kernel_on_the_cpu_from_torch_2_4(monkeypatch):
-    import torch
-
-    from attncli.prepare import _fused_optimizer
-
-    cpu = torch.device("cpu")
-    monkeypatch.setattr(torch, "__version__", "2.3.1+cpu")
-    assert not _fused_optimizer(cpu)
-    monkeypatch.setattr(torch, "__version__", "2.13.0+cpu")
-    assert _fused_optimizer(cpu) and _fused_optimizer(torch.device("cuda"))
-    assert not _fused_optimizer(torch.device("mps"))
-
-
 def test_a_tokenizer_given_by_path_is_said_to_be_used_not_trained(tmp_path):
     from conftest import TINY_MODEL, make_rows, write_csv
 
@@ -93,33 +80,6 @@ def test_a_learned_position_table_far_longer_than_the_texts_is_noted(tmp_path):
         said = [line for line in reporter.lines if line.startswith("note: model.max_length=")]
         assert bool(said) == noted, (length, positional, reporter.lines)
         assert not said or "far above the longest training text (" in said[0]
-
-
-def test_settings_that_train_but_not_as_named_are_warned_of():
-    """Warned, not refused: checkpoints saved with them must still load."""
-    from attncli.config import ModelConfig
-    from attncli.prepare import model_warnings
-
-    assert model_warnings(ModelConfig(positional="alibi", num_heads=4, embed_dim=16)) == []
-    (one,) = model_warnings(ModelConfig(positional="alibi", num_heads=1, embed_dim=16))
-    assert (
-        "model.num_heads=1 the last head has no partner" in one and "the model's only sense of order" in one
-    )
-    (three,) = model_warnings(ModelConfig(positional="alibi", num_heads=3, embed_dim=12))
-    assert three.endswith("distance only to keys on its left; use an even number of heads")
-    (rope,) = model_warnings(ModelConfig(positional="rope", attention="additive", num_heads=2, embed_dim=16))
-    assert "use dot or scaled_dot attention with rope" in rope
-    assert model_warnings(ModelConfig(positional="rope", attention="dot", num_heads=2, embed_dim=16)) == []
-    # Segments as long as the texts (64 against headlines sized to 16 tokens): one segment a text.
-    from attncli.prepare import one_segment_warning
-
-    one_segment = ModelConfig(positional="segment", segment_length=64, max_length=16, embed_dim=16)
-    assert one_segment_warning(one_segment) == (
-        "model.positional=segment with model.segment_length=64 and model.max_length=16: every text is one "
-        "segment, so segments add nothing to sinusoidal positions; set model.segment_length below 16"
-    )
-    assert one_segment_warning(ModelConfig(positional="segment", segment_length=4, max_length=16)) is None
-    assert one_segment_warning(ModelConfig(positional="learned", segment_length=64, max_length=16)) is None
 
 
 def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
@@ -236,21 +196,3 @@ def test_a_vocabulary_that_reads_most_training_words_as_unknown_is_warned_of(tmp
     settings = [*TINY_MODEL, f"data.source={data}", "tokenizer.kind=word", "tokenizer.vocab_size=12"]
     prepare(load_config(None, settings), reporter=recorder, tokenizer=prepared.tokenizer)  # type: ignore[arg-type]
     assert not [line for line in recorder.lines if "of the training tokens are" in line]
-
-
-def test_a_tokenizer_path_whose_unknown_token_is_spelt_unk_is_warned_of_too(tmp_path):
-    from tokenizers import Tokenizer, models, pre_tokenizers
-
-    from attncli.config import TokenizerConfig
-    from attncli.packing import PackedSequences
-    from attncli.prepare import unknown_tokens_warning
-
-    tokenizer = Tokenizer(models.WordLevel({"<pad>": 0, "<unk>": 1, "goal": 2}, unk_token="<unk>"))
-    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    ids = PackedSequences.of_lists([tokenizer.encode("goal for the team").ids])  # 3 of 4 unknown
-    warning = unknown_tokens_warning(tokenizer, ids, TokenizerConfig(path="other.json"))
-    assert warning == (
-        "75% of the training tokens are <unk> to the vocabulary of 3, so the model cannot tell those words "
-        "apart; the tokenizer in other.json was not made for these texts: leave tokenizer.path out to train "
-        "one on them"
-    )

@@ -3,9 +3,10 @@ import random
 
 import pytest
 
-from attncli.config import Config, ModelConfig
+from attncli.config import Config
 from attncli.config_loading import load_config
 from attncli.errors import ConfigError
+from attncli.model_config import ModelConfig
 from attncli.sizing import DataProfile, profile_texts, size_to_data, sized_settings, unsized_keys
 
 
@@ -150,7 +151,7 @@ def test_settings_given_are_kept_and_the_rest_fit_around_them():
 
 
 def test_auto_on_the_command_line_means_sized():
-    from attncli.config import SIZED_KEYS
+    from attncli.sized_settings import SIZED_KEYS
 
     given = ["tokenizer.kind=bpe", "tokenizer.min_frequency=3", "model.embed_dim=32",
              "model.num_layers=2", "model.dropout=0.2", "model.pooling_heads=2", "model.max_length=64",

@@ -550,13 +550,13 @@ def test_a_run_saved_with_the_unfused_optimizer_resumes_with_it(tmp_path, monkey
     # the optimizer's moments carry over and the run keeps its kernel, so it ends where the unfused
     # run left alone ends; moments reset to zero would land far away, and the fused kernel's rounding
     # moves the weights whose gradients are only noise (the pooling keys' bias) by up to 1e-3.
-    import attncli.prepare
+    import attncli.fresh_state
 
     config = _resumable_config(tmp_path)
-    monkeypatch.setattr(attncli.prepare, "_fused_optimizer", lambda device: False)
+    monkeypatch.setattr(attncli.fresh_state, "_fused_optimizer", lambda device: False)
     alone = train(config, output=tmp_path / "alone")
     _interrupted(config, tmp_path / "resumed", monkeypatch)
-    monkeypatch.setattr(attncli.prepare, "_fused_optimizer", lambda device: True)
+    monkeypatch.setattr(attncli.fresh_state, "_fused_optimizer", lambda device: True)
     resumed = resume(tmp_path / "resumed")
     assert [record.epoch for record in resumed.history] == [1, 2, 3]
     assert _weights(tmp_path / "resumed" / "last") == _weights(tmp_path / "alone" / "last")
@@ -568,18 +568,20 @@ def test_a_run_saved_by_attn_on_torchs_optimizer_classes_resumes_to_the_same_wei
     kept), resumed now: it ends where that run left alone ends, to the bit."""
     import torch
 
-    import attncli.prepare
+    import attncli.fresh_state
 
-    own = attncli.prepare.AdamW, attncli.prepare.WarmupDecaySchedule
+    own = attncli.fresh_state.AdamW, attncli.fresh_state.WarmupDecaySchedule
     config = _resumable_config(tmp_path)
     monkeypatch.setattr(
-        attncli.prepare, "AdamW", lambda groups, *, lr, fused: torch.optim.AdamW(groups, lr=lr, fused=fused)
+        attncli.fresh_state,
+        "AdamW",
+        lambda groups, *, lr, fused: torch.optim.AdamW(groups, lr=lr, fused=fused),
     )
-    monkeypatch.setattr(attncli.prepare, "WarmupDecaySchedule", torch.optim.lr_scheduler.LambdaLR)
+    monkeypatch.setattr(attncli.fresh_state, "WarmupDecaySchedule", torch.optim.lr_scheduler.LambdaLR)
     alone = train(config, output=tmp_path / "alone")
     _interrupted(config, tmp_path / "resumed", monkeypatch)
-    monkeypatch.setattr(attncli.prepare, "AdamW", own[0])
-    monkeypatch.setattr(attncli.prepare, "WarmupDecaySchedule", own[1])
+    monkeypatch.setattr(attncli.fresh_state, "AdamW", own[0])
+    monkeypatch.setattr(attncli.fresh_state, "WarmupDecaySchedule", own[1])
     resumed = resume(tmp_path / "resumed")
     assert [record.epoch for record in resumed.history] == [1, 2, 3]
     assert _weights(tmp_path / "resumed" / "last") == _weights(tmp_path / "alone" / "last")
@@ -693,21 +695,6 @@ def test_a_run_that_puts_back_an_interrupted_overwrite_says_so(tmp_path):
     reporter = StageRecorder()
     resume(tmp_path / "run", epochs=2, reporter=reporter)
     assert any("stopped before its first epoch ended; the earlier run" in line for line in reporter.lines)
-
-
-def test_only_a_lost_peer_is_blamed_on_another_process():
-    """Under torchrun a collective whose other process is gone raises a plain RuntimeError from gloo;
-    this process's own failures (out of memory, a bug) must be reported as they are."""
-    import torch
-
-    from attncli.train import _peer_lost
-
-    assert _peer_lost(
-        RuntimeError("[../gloo/transport/tcp/pair.cc:553] Connection closed by peer [127.0.0.1]:1")
-    )
-    assert _peer_lost(RuntimeError("Read error [127.0.0.1]:1190: Connection reset by peer"))
-    assert not _peer_lost(torch.OutOfMemoryError("CUDA out of memory"))
-    assert not _peer_lost(RuntimeError("mat1 and mat2 shapes cannot be multiplied (4x3 and 5x6)"))
 
 
 def test_a_run_saved_with_labels_spelled_1_0_resumes_under_its_names(tmp_path):

@@ -9,8 +9,8 @@ import math
 
 import torch
 
-from attncli.config import ModelConfig
 from attncli.model.positional import AttentionPosition
+from attncli.model_config import ModelConfig
 
 
 def alibi_slopes(num_slopes: int) -> torch.Tensor:

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from attncli.config import ModelConfig
 from attncli.errors import ConfigError
 from attncli.model.attention import MultiHeadSelfAttention
 from attncli.model.dropout import Dropout
 from attncli.model.encoder import EncoderBlock
 from attncli.model.positional import NoPositionalEncoding
 from attncli.model.registry import POOLING, POSITIONAL, SCORING
+from attncli.model_config import ModelConfig
 
 
 @dataclass

@@ -11,8 +11,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from attncli.config import ModelConfig
 from attncli.model.scoring import SCORING
+from attncli.model_config import ModelConfig
 
 
 class Pooling(nn.Module):

@@ -10,7 +10,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from attncli.config import ModelConfig
+from attncli.model_config import ModelConfig
 
 
 class EmbeddingPosition(nn.Module):

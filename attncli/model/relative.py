@@ -8,8 +8,8 @@ import math
 import torch
 from torch import nn
 
-from attncli.config import ModelConfig
 from attncli.model.positional import AttentionPosition
+from attncli.model_config import ModelConfig
 
 
 def relative_distances(length: int, max_distance: int, device: torch.device | None = None) -> torch.Tensor:

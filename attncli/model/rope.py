@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from attncli.config import ModelConfig
 from attncli.model.positional import AttentionPosition
+from attncli.model_config import ModelConfig
 
 
 class RotaryPositionalEncoding(AttentionPosition):

@@ -9,9 +9,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from attncli.info import unused_model_settings
 from attncli.render.text import WrappingTable, as_percent, calibration_note, label_list
 from attncli.settings import as_typed, settings_text
+from attncli.unused_settings import unused_model_settings
 
 if TYPE_CHECKING:
     from attncli.info import CheckpointInfo

@@ -3,10 +3,10 @@ import itertools
 import pytest
 import torch
 
-from attncli.config import ModelConfig
 from attncli.model.attention import MultiHeadSelfAttention
 from attncli.model.positional import AttentionPosition
 from attncli.model.registry import POSITIONAL, SCORING
+from attncli.model_config import ModelConfig
 
 MASK = torch.tensor([[True, True, True, False, False], [True] * 5])
 

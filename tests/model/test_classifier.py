@@ -3,9 +3,9 @@ import itertools
 import pytest
 import torch
 
-from attncli.config import ModelConfig
 from attncli.model import ModelOutput, build_model
 from attncli.model.registry import POOLING, POSITIONAL, SCORING
+from attncli.model_config import ModelConfig
 
 COMBINATIONS = list(itertools.product(POSITIONAL, SCORING, POOLING))
 

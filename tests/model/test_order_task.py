@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from attncli.config import ModelConfig
 from attncli.model import build_model
 from attncli.model.registry import POSITIONAL
+from attncli.model_config import ModelConfig
 
 A, B, LENGTH = 13, 14, 12
 

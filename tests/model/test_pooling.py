@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from attncli.config import ModelConfig
 from attncli.model.pooling import AttentionPooling, ClsPooling, MaxPooling, MeanPooling
+from attncli.model_config import ModelConfig
 
 MASK = torch.tensor([[True, True, False, False], [True, True, True, True]])
 

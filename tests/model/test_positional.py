@@ -2,11 +2,11 @@ import math
 
 import torch
 
-from attncli.config import ModelConfig
 from attncli.model.alibi import ALiBiPositionalEncoding
 from attncli.model.positional import SegmentPositionalEncoding, sinusoidal_table
 from attncli.model.relative import RelativePositionalEncoding, relative_distances
 from attncli.model.rope import RotaryPositionalEncoding
+from attncli.model_config import ModelConfig
 
 
 def test_sinusoidal_table_matches_the_formula():

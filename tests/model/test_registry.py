@@ -8,10 +8,11 @@ import torch.nn.functional as F
 
 from attncli.checkpoint import load_checkpoint
 from attncli.checkpoint_saving import save_checkpoint
-from attncli.config import Config, ConfigError, ModelConfig
+from attncli.config import Config, ConfigError
 from attncli.config_loading import load_config
 from attncli.model import build_model
 from attncli.model.registry import POOLING, POSITIONAL, SCORING
+from attncli.model_config import ModelConfig
 from attncli.packing import pad_batch
 from attncli.prediction import predict_probabilities
 from attncli.tokenization import pack_ids

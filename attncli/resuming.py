@@ -1,0 +1,116 @@
+"""What `resume` checks and restores beside loading last/: that the run has epochs left, that the
+data is the run's (relabelled where its labels' names or classes moved), each process's random state."""
+
+from __future__ import annotations
+
+from array import array
+from pathlib import Path
+from typing import Any
+
+from attncli.checkpoint import HISTORY_REMEDY, RESUME_REMEDY
+from attncli.checkpoint_folder import METRICS_FILE, STATE_FILE
+from attncli.checksums import read_checked_json, recorded_files
+from attncli.distributed import Distributed
+from attncli.errors import ConfigError
+from attncli.history import split_sizes_change
+from attncli.labels import same_label_names
+from attncli.prepare import Prepared
+from attncli.sized_settings import UNSIZED_VALUES
+
+
+def restore_rank_random_state(
+    saved: tuple[dict[str, Any], dict[str, Any]], distributed: Distributed, prepared: Prepared, *, seed: int
+) -> None:
+    """The dropout random state this process (rank > 0) had when last/ was saved, so the resumed run
+    matches one left alone. A last/ saved by another number of processes, or before these states
+    were kept, has none for it: the process then draws from a seed of its own."""
+    import torch
+
+    tensors, values = saved
+    own = f"rng.torch.rank{distributed.rank}"
+    if values.get("world_size") == distributed.world_size and own in tensors:
+        torch.set_rng_state(tensors[own])
+        cuda = f"rng.cuda.rank{distributed.rank}"
+        if prepared.device.type == "cuda" and cuda in tensors:
+            torch.cuda.set_rng_state(tensors[cuda], prepared.device)
+    else:
+        torch.manual_seed(seed + 1000 * distributed.rank)
+
+
+def _among_in_order(names: list[str], saved: list[str]) -> bool:
+    """Whether `names` are some of `saved`, in the same order: what a run saved before labels
+    written only on rows data.drop_invalid leaves out stopped being classes reads as today."""
+    kept = set(names)
+    return len(names) < len(saved) and [name for name in saved if name in kept] == names
+
+
+def _relabel(prepared: Prepared, saved: list[str]) -> None:
+    """Index `prepared`'s labels by the `saved` run's names, which hold classes with no training
+    rows (labels only on rows left out): its model has an output for each, and resumes with them."""
+    import torch
+
+    from attncli.prepare import class_weights_of
+
+    position = [saved.index(name) for name in prepared.label_names]
+    prepared.train_targets = torch.tensor(position, dtype=torch.int64)[prepared.train_targets]
+    prepared.validation_labels = array("q", (position[label] for label in prepared.validation_labels))
+    prepared.label_names = list(saved)
+    if prepared.config.train.class_weights == "auto":
+        labels = array("q", prepared.train_targets.tolist())
+        prepared.class_weights = class_weights_of("auto", labels, saved)
+
+
+def require_same_data(
+    prepared: Prepared, label_names: list[str], state: dict[str, Any], metrics: dict[str, Any]
+) -> None:
+    """Refuse to resume on data other than the run's: new labels would not fit the model, and other
+    rows would move the validation carve and the batches. last/ written before the digest was kept
+    is checked by its labels and split sizes."""
+    source = prepared.config.data.source
+    remedy = "put back the data the run started on, or train a new run on this data with another --output"
+    if same_label_names(prepared.label_names, label_names):
+        # A run saved before labels such as 1.0 were read as 1 (or decomposed accents composed):
+        # the same labels, in the same order, go on under the names it saved.
+        prepared.label_names = list(label_names)
+    elif prepared.config.data.drop_invalid and _among_in_order(prepared.label_names, label_names):
+        _relabel(prepared, label_names)
+    if prepared.label_names != label_names:
+        raise ConfigError(
+            f"the labels of {source} are not the run's ({', '.join(prepared.label_names)} now, "
+            f"{', '.join(label_names)} then); {remedy}"
+        )
+    digest = state.get("data_digest")
+    sizes_changed = split_sizes_change(metrics, len(prepared.train_ids), len(prepared.validation_ids))
+    if sizes_changed is not None:
+        what = sizes_changed
+    elif digest is not None and digest != prepared.data_digest:
+        what = "the same number of texts, but other texts or labels"
+    else:
+        return
+    raise ConfigError(f"{source} has changed since the run was saved ({what}); {remedy}")
+
+
+def refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> None:
+    """Refuse, before any data loads, to resume a run that has nothing left to train. `header` is
+    last/'s config.json, already read."""
+    state_path, metrics_path = last / STATE_FILE, last / METRICS_FILE
+    if not header or not state_path.is_file():
+        return  # open_run_folder says what is missing
+    files = recorded_files(header, last)
+    state = read_checked_json(state_path, files, remedy=RESUME_REMEDY)
+    stop_reason = (
+        read_checked_json(metrics_path, files, required=False, remedy=HISTORY_REMEDY).get("stop_reason", "")
+        if metrics_path.is_file()
+        else ""
+    )
+    saved_ceiling = header["config"]["train"].get("epochs") or UNSIZED_VALUES["train.epochs"]
+    done, ceiling = int(state["epoch"]) - 1, epochs or saved_ceiling
+    if stop_reason == "patience":
+        raise ConfigError(
+            f"the run in {last.parent} stopped early after epoch {done} (validation stopped improving); "
+            "there is nothing to resume: train a new run to change its settings"
+        )
+    if done >= ceiling:
+        raise ConfigError(
+            f"{last.parent} already trained {done} epoch{'s' * (done != 1)}; pass a higher --epochs to go on"
+        )

@@ -1,0 +1,121 @@
+"""What a run warns of before it trains: settings that train but not as their names promise, settings
+given that the run never reads, and a vocabulary that reads most training words as unknown."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attncli.config import Config, TokenizerConfig
+from attncli.model_config import ModelConfig
+from attncli.packing import PackedSequences
+from attncli.raw_data import FILE_BUILDERS
+from attncli.sources import names_a_local_path
+from attncli.tokenizer import UNKNOWN_TOKENS
+from attncli.unused_settings import unused_model_settings
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+# More of the training tokens than this unknown to the vocabulary get a warning: the model cannot
+# tell those words apart (a vocab_size set far below the distinct words, or someone else's tokenizer).
+UNKNOWN_SHARE_WARNED = 0.1
+
+
+def unknown_tokens_warning(
+    tokenizer: Tokenizer, train_ids: PackedSequences, config: TokenizerConfig
+) -> str | None:
+    """Why a vocabulary that reads most training words as unknown is a problem, or None."""
+    unknown_id = next(
+        (token_id for token in UNKNOWN_TOKENS if (token_id := tokenizer.token_to_id(token)) is not None), None
+    )
+    if unknown_id is None or not train_ids.ids.numel():
+        return None  # byte-level vocabularies have no unknown token
+    share = float((train_ids.ids == unknown_id).sum()) / train_ids.ids.numel()
+    if share <= UNKNOWN_SHARE_WARNED:
+        return None
+    if config.path:
+        remedy = (
+            f"the tokenizer in {config.path} was not made for these texts: leave tokenizer.path out to "
+            "train one on them"
+        )
+    else:
+        remedies = ["raise tokenizer.vocab_size"]
+        if (config.min_frequency or 1) > 1:
+            remedies.append("lower tokenizer.min_frequency")
+        if config.kind == "word":
+            remedies.append(
+                "set tokenizer.kind=wordpiece, whose pieces spell the words a vocabulary has no room for"
+            )
+        remedy = ", or ".join(remedies)
+    vocabulary = f"vocabulary of {tokenizer.get_vocab_size(with_added_tokens=True):,}"
+    return (
+        f"{share:.0%} of the training tokens are {tokenizer.id_to_token(unknown_id)} to the {vocabulary}, so "
+        f"the model cannot tell those words apart; {remedy}"
+    )
+
+
+def model_warnings(model: ModelConfig) -> list[str]:
+    """Settings that train, but not as their names promise. Warned of rather than refused: models
+    saved with them must still load."""
+    warnings = []
+    if model.pooling_attention is not None and model.pooling != "attention":
+        warnings.append(
+            f"model.pooling_attention={model.pooling_attention} scores attention pooling only; "
+            f"model.pooling={model.pooling} does not use it"
+        )
+    if model.positional == "alibi" and model.num_heads % 2:
+        warnings.append(
+            f"model.positional=alibi pairs heads (one penalises keys on the left, the next keys on the "
+            f"right); with model.num_heads={model.num_heads} the last head has no partner and measures "
+            "distance only to keys on its left"
+            + (", the model's only sense of order" if model.num_heads == 1 else "")
+            + "; use an even number of heads"
+        )
+    if model.positional == "rope" and model.attention == "additive":
+        warnings.append(
+            "model.positional=rope makes a score depend on the distance j - i through the product q·k; "
+            "model.attention=additive adds q and k instead, so the rotated positions enter as absolute "
+            "ones; use dot or scaled_dot attention with rope"
+        )
+    return warnings
+
+
+def one_segment_warning(model: ModelConfig) -> str | None:
+    """Segment positions whose segments are no shorter than the texts (64 against headlines sized
+    to 16 tokens): every text is one segment, so the model is sinusoidal positions plus one learned
+    vector, and a comparison of the two compares almost the same model."""
+    if model.positional != "segment" or model.segment_length < model.length:
+        return None
+    return (
+        f"model.positional=segment with model.segment_length={model.segment_length} and "
+        f"model.max_length={model.length}: every text is one segment, so segments add nothing to "
+        f"sinusoidal positions; set model.segment_length below {model.length}"
+    )
+
+
+def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = True) -> list[str]:
+    """Each setting of `given` (the user's) that the run, `config` as sized, never reads, with
+    why: it was accepted and saved, and nothing said so. `carved`: whether the validation rows were
+    held out of train (else the data's own validation split is used, and the carve's settings not)."""
+    why: dict[str, str] = {
+        f"model.{name}": reason
+        for name, reason in unused_model_settings(dataclasses.asdict(config.model)).items()
+        if name != "pooling_attention"  # model_warnings says it
+    }
+    if config.tokenizer.path is not None:
+        decides = "the tokenizer in tokenizer.path is used as it is"
+        why |= {f"tokenizer.{name}": decides for name in ("kind", "vocab_size", "min_frequency", "lowercase")}
+    source = Path(config.data.source or "")
+    if FILE_BUILDERS.get(source.suffix.lower()) in ("json", "parquet", "arrow"):
+        why["data.delimiter"] = f"{source.name} is not a csv/tsv file"
+    if config.data.source and (names_a_local_path(config.data.source) or source.expanduser().exists()):
+        why["data.config"] = "it names a configuration of a Hub dataset, and the data is a local path"
+    if not carved:
+        why |= dict.fromkeys(
+            ("data.validation_fraction", "data.split_seed"), "the data has a validation split"
+        )
+    if config.train.outlier_rows == 0:
+        why["train.outlier_weight"] = "train.outlier_rows is 0"
+    return [f"{key}={given[key]!r} ({why[key]})" for key in given if key in why]

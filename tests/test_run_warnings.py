@@ -1,0 +1,46 @@
+"""What a run warns of before it trains: settings that train but not as named, unknown tokens."""
+
+
+def test_settings_that_train_but_not_as_named_are_warned_of():
+    """Warned, not refused: checkpoints saved with them must still load."""
+    from attncli.model_config import ModelConfig
+    from attncli.run_warnings import model_warnings
+
+    assert model_warnings(ModelConfig(positional="alibi", num_heads=4, embed_dim=16)) == []
+    (one,) = model_warnings(ModelConfig(positional="alibi", num_heads=1, embed_dim=16))
+    assert (
+        "model.num_heads=1 the last head has no partner" in one and "the model's only sense of order" in one
+    )
+    (three,) = model_warnings(ModelConfig(positional="alibi", num_heads=3, embed_dim=12))
+    assert three.endswith("distance only to keys on its left; use an even number of heads")
+    (rope,) = model_warnings(ModelConfig(positional="rope", attention="additive", num_heads=2, embed_dim=16))
+    assert "use dot or scaled_dot attention with rope" in rope
+    assert model_warnings(ModelConfig(positional="rope", attention="dot", num_heads=2, embed_dim=16)) == []
+    # Segments as long as the texts (64 against headlines sized to 16 tokens): one segment a text.
+    from attncli.run_warnings import one_segment_warning
+
+    one_segment = ModelConfig(positional="segment", segment_length=64, max_length=16, embed_dim=16)
+    assert one_segment_warning(one_segment) == (
+        "model.positional=segment with model.segment_length=64 and model.max_length=16: every text is one "
+        "segment, so segments add nothing to sinusoidal positions; set model.segment_length below 16"
+    )
+    assert one_segment_warning(ModelConfig(positional="segment", segment_length=4, max_length=16)) is None
+    assert one_segment_warning(ModelConfig(positional="learned", segment_length=64, max_length=16)) is None
+
+
+def test_a_tokenizer_path_whose_unknown_token_is_spelt_unk_is_warned_of_too(tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from attncli.config import TokenizerConfig
+    from attncli.packing import PackedSequences
+    from attncli.run_warnings import unknown_tokens_warning
+
+    tokenizer = Tokenizer(models.WordLevel({"<pad>": 0, "<unk>": 1, "goal": 2}, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    ids = PackedSequences.of_lists([tokenizer.encode("goal for the team").ids])  # 3 of 4 unknown
+    warning = unknown_tokens_warning(tokenizer, ids, TokenizerConfig(path="other.json"))
+    assert warning == (
+        "75% of the training tokens are <unk> to the vocabulary of 3, so the model cannot tell those words "
+        "apart; the tokenizer in other.json was not made for these texts: leave tokenizer.path out to train "
+        "one on them"
+    )
