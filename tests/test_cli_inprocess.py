@@ -427,7 +427,9 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     page = html.read_text(encoding="utf-8")
     assert "soup" in page and "robot" in page and "background-color" in page
     assert "#1  (empty text)" in page  # the empty line keeps its entry in the saved picture too
-    assert svg.read_text(encoding="utf-8").lstrip().startswith("<svg")
+    picture = svg.read_text(encoding="utf-8")
+    assert picture.lstrip().startswith("<svg") and 'local("FiraCode-Regular")' in picture
+    assert 'url("http' not in picture  # no font fetched from a CDN: the page opens offline
     as_json = RUNNER.invoke(app, ["inspect", str(easy_run), "-", "--json"], input="soup today\n\n")
     lines = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert set(lines[1]) == set(lines[0]) | {"reason"}  # an empty line has every key, as null or empty

@@ -222,10 +222,11 @@ def _show_inspection(shown: _Shown, inspection: Any, index: int | None, identity
 
 def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:
     from attncli.output import atomic_output
+    from attncli.render import svg_page
 
     pages = (
         (html, "--html", lambda: recorder.export_html(clear=False, inline_styles=True)),
-        (svg, "--svg", lambda: recorder.export_svg(clear=False, title="attn inspect")),
+        (svg, "--svg", lambda: svg_page(recorder)),
     )
     for path, option, page in pages:
         if path is None:

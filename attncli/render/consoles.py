@@ -4,6 +4,7 @@ in full colour for --html and --svg."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,17 @@ def output_console(
     if unwrapped_when_piped and not console.is_terminal and "width" not in options:
         console.width = PIPED_WIDTH
     return console
+
+
+# rich's SVG page asks a CDN for its font (Fira Code) after the reader's own copy: a report opened
+# offline, or behind a firewall that logs requests, should not reach out. The reader's local Fira
+# Code, else its monospace font, is used.
+FONT_DOWNLOAD = re.compile(r',\s*url\("https?://[^"]*"\)\s*format\("[^"]*"\)')
+
+
+def svg_page(recorder: Console) -> str:
+    """What `recorder` holds as an SVG page that loads nothing from the network."""
+    return FONT_DOWNLOAD.sub("", recorder.export_svg(clear=False, title="attn inspect"))
 
 
 def recording_console() -> Console:
