@@ -138,6 +138,7 @@ def _most_confident_mistakes(
     truth = data.labelled.labels
     wrong = (position for position, label in enumerate(truth) if label != predicted[position])
     chosen = heapq.nlargest(count, wrong, key=lambda position: (confidences[position], -position))
+    others = _other_columns(data, [int(data.rows[position]) for position in chosen])
     return [
         Mistake(
             index=int(data.rows[position]),
@@ -145,23 +146,21 @@ def _most_confident_mistakes(
             label=label_names[truth[position]],
             predicted=label_names[predicted[position]],
             score=confidences[position],
-            fields=_other_columns(data, int(data.rows[position])),
+            fields=fields,
         )
-        for position in chosen
+        for position, fields in zip(chosen, others, strict=True)
     ]
 
 
-def _other_columns(data: LabelledData, row: int) -> dict[str, Any]:
-    """The columns of the source's `row` beside its text and label, as JSON can hold them (a date
-    from a parquet file as its text)."""
-    if data.source_rows is None:
-        return {}
-    values = data.source_rows[row]
-    return {
-        key: value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
-        for key, value in values.items()
-        if key not in data.scored_columns
-    }
+def _other_columns(data: LabelledData, rows: list[int]) -> list[dict[str, Any]]:
+    """The columns of the source's `rows` beside their text and label, read at once (a row at a
+    time costs a millisecond at 200 columns); values as predict carries them (a date stays one)."""
+    if data.source_rows is None or not rows:
+        return [{} for _ in rows]
+    return [
+        {key: value for key, value in values.items() if key not in data.scored_columns}
+        for values in data.source_rows.select(rows).to_list()
+    ]
 
 
 def evaluate(

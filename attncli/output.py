@@ -281,18 +281,18 @@ def _json_text(prediction: Prediction, text_column: str | None, escaped: bool) -
     stream whose encoding could not hold them."""
     row = prediction.to_json(text_column=text_column)
     try:  # the common case at once; only a row JSON cannot hold as it is goes through json_safe
-        text = json.dumps(row, ensure_ascii=False, allow_nan=False, default=_as_text)
+        text = json.dumps(row, ensure_ascii=False, allow_nan=False, default=as_text)
         clean = LONE_SURROGATE.search(text) is None
     except ValueError:  # NaN or an infinity
         clean = False
     if clean and not escaped:
         return text
     return json.dumps(
-        row if clean else json_safe(row), ensure_ascii=escaped, allow_nan=False, default=_as_text
+        row if clean else json_safe(row), ensure_ascii=escaped, allow_nan=False, default=as_text
     )
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
     """A carried-through value JSON has no type for (a date, bytes): its ISO form or its text."""
     if hasattr(value, "isoformat"):
         return str(value.isoformat())

@@ -809,3 +809,39 @@ def test_inspect_refuses_to_save_its_heatmap_over_the_file_it_reads(tmp_path):
     page = tmp_path / "x.svg"
     both = invoke("inspect", checkpoint, "soup", "--html", page, "--svg", tmp_path / "." / "x.svg")
     _refused(both, f"--html and --svg both name {tmp_path / 'x.svg'}; give each its own file")
+
+
+def test_eval_mistakes_carry_their_rows_columns_as_predict_does(easy_run, tmp_path):
+    """`fields` of a mistake: dates and bytes as predict writes them, nested ones too (a list of
+    dates made eval --json fail with a TypeError); the table shows the id as written, not as markup."""
+    import datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    when = datetime.datetime(2026, 1, 3, 4, 0)
+    rows = [
+        {"id": "[b]B-1[/b]", "text": "the coach said football and tennis", "label": "food"},  # wrong
+        {"id": "[/]-0", "text": "hot soup and fresh bread", "label": "tech"},  # wrong
+        {"id": "c", "text": "a robot computer chip", "label": "tech"},
+    ]
+    table = pa.table({
+        **{key: [row[key] for row in rows] for key in ("id", "text", "label")},
+        "when": [when] * 3, "blob": [b"(\xff"] * 3, "seen": [[when]] * 3,
+    })  # fmt: skip
+    pq.write_table(table, tmp_path / "rows.parquet")
+    evaluated = json.loads(_ok("eval", easy_run, tmp_path / "rows.parquet", "--errors", 5, "--json").stdout)
+    predicted = [
+        json.loads(line)
+        for line in _ok("predict", easy_run, "-f", tmp_path / "rows.parquet", "--json").stdout.splitlines()
+    ]
+    by_id = {row["fields"]["id"]: row["fields"] for row in predicted}
+    assert {mistake["fields"]["id"] for mistake in evaluated["errors"]} == {"[b]B-1[/b]", "[/]-0"}
+    for mistake in evaluated["errors"]:
+        # The label column is the mistake's "label" itself; every other column as predict carries it.
+        assert mistake["fields"] == {k: v for k, v in by_id[mistake["fields"]["id"]].items() if k != "label"}
+        assert mistake["fields"]["when"] == "2026-01-03T04:00:00" and mistake["fields"]["seen"] == [
+            "2026-01-03T04:00:00"
+        ]
+    shown = _ok("eval", easy_run, tmp_path / "rows.parquet", "--errors", 5).stdout
+    assert "[b]B-1[/b]" in shown and "[/]-0" in shown  # as written, not bold, and no MarkupError

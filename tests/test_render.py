@@ -359,6 +359,21 @@ def test_eval_calibration_and_most_confident_mistakes():
     assert "Ticket ID" in output
     (mistake,) = [_cells(line) for line in output.splitlines() if "Not good" in line]
     assert mistake[:2] == ["7", "Z-9"] and mistake[3:] == ["neg", "pos", "65.0%"]
+    # A long id folds in its column; the text keeps a readable width beside it.
+    long_id = [replace(EVAL_RESULT.errors[0], fields={"uuid": "5f0c2a3e-8d1b-4c6e-9a7f-0b1d2c3e4f5a"})]
+    output = _render_eval(replace(EVAL_RESULT, errors=long_id), width=80)
+    (mistake,) = [_cells(line) for line in output.splitlines() if "Not good" in line]
+    assert len(mistake[2]) >= 20 and mistake[1].startswith("5f0c2a3e")
+
+
+def test_the_id_column_is_the_rows_id_not_a_labels_or_a_key():
+    from attncli.render.text import id_column, identity_of
+
+    assert id_column(["text", "ticket_id", "label"]) == "ticket_id"
+    assert id_column(["label_id", "review_id", "ID"]) == "ID"  # an exact id first
+    assert id_column(["label_id", "class_id", "review-id"]) == "review-id"  # labels' numbers are no ids
+    assert id_column(["key", "text"]) is None and id_column(["text"]) is None
+    assert identity_of({"id": None, "x": 1}) is None and identity_of({"id": "T1"}) == "id T1"
 
 
 def test_eval_without_errors_asked_and_with_none_found():

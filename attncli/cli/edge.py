@@ -131,10 +131,12 @@ def load_for_command(
 def print_json(rows: list[dict[str, Any]]) -> None:
     """Each row as one line of JSON; what JSON cannot spell (NaN, a lone surrogate from a data file's
     escapes) as null and U+FFFD, as predict writes them."""
-    from attncli.output import json_safe
+    from attncli.output import as_text, json_safe
 
     for row in rows:
-        line = json.dumps(json_safe(row), ensure_ascii=not writes_unicode(sys.stdout), allow_nan=False)
+        # A carried-through value JSON has no type for (a date, bytes) as predict writes it.
+        ascii_only = not writes_unicode(sys.stdout)
+        line = json.dumps(json_safe(row), ensure_ascii=ascii_only, allow_nan=False, default=as_text)
         sys.stdout.write(line + "\n")
     sys.stdout.flush()
 

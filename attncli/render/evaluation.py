@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.style import Style
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from attncli.metrics import CALIBRATION_BINS
@@ -20,6 +20,7 @@ from attncli.render.text import (
     format_probability,
     id_column,
     safe_text,
+    shown_value,
 )
 
 if TYPE_CHECKING:
@@ -107,6 +108,8 @@ def _reliability(result: EvalResult) -> RenderableType:
 
 # Into a pipe, where no terminal width cuts them, mistaken texts are cut at this many characters.
 PIPED_TEXT = 120
+# A mistake's text keeps at least this width beside a long id, which folds at its own.
+MISTAKE_TEXT_WIDTH, ID_WIDTH = 20, 12
 
 
 def _mistakes(result: EvalResult, *, piped: bool) -> RenderableType:
@@ -115,8 +118,10 @@ def _mistakes(result: EvalResult, *, piped: bool) -> RenderableType:
         return Text("no mistakes to list", "attn.muted")
     # The row's own id, where it has one, finds it in a file whose quoted texts span lines.
     shown_id = id_column(errors[0].fields)
+    # As Text, an id (and its column's name) is never read as markup: "[bold]B-1" stays as written.
+    id_header = [Column(header=Text(safe_text(shown_id)), max_width=ID_WIDTH)] if shown_id else []
     table = WrappingTable(
-        "row", *([safe_text(shown_id)] if shown_id else []), "text", "label", "predicted", "probability",
+        "row", *id_header, "text", "label", "predicted", "probability",
         title=f"{len(errors)} most confident {'mistake' if len(errors) == 1 else 'mistakes'} (rows of the "
         "data, counting from 0)",
         header_style="attn.heading", expand=not piped,
@@ -125,7 +130,8 @@ def _mistakes(result: EvalResult, *, piped: bool) -> RenderableType:
         text = " ".join(mistake.text.split())
         if piped and len(text) > PIPED_TEXT:
             text = text[: PIPED_TEXT - 1] + "…"
-        identity = [] if shown_id is None else [safe_text(str(mistake.fields.get(shown_id, "")))]
+        value = None if shown_id is None else mistake.fields.get(shown_id)
+        identity = [] if shown_id is None else [Text(shown_value(value), overflow="fold")]
         table.add_row(
             str(mistake.index),
             *identity,
@@ -136,6 +142,7 @@ def _mistakes(result: EvalResult, *, piped: bool) -> RenderableType:
         )
     text_column = 1 + (shown_id is not None)
     table.columns[text_column].ratio = 1  # the text takes the width the others leave
+    table.columns[text_column].min_width = MISTAKE_TEXT_WIDTH
     for column in (table.columns[0], table.columns[-1]):
         column.justify = "right"
     return table

@@ -66,19 +66,34 @@ def _shown_character(char: str) -> str:
 
 
 def id_column(columns: Iterable[str]) -> str | None:
-    """The column that holds the rows' ids (`id`, `ID`, `ticket_id`, `review-id`, `uuid`), if any:
-    shown beside a row's number, which a quoted text spanning lines makes hard to find by."""
-    for column in columns:
-        name = column.strip().lower()
-        if name in ("id", "uuid", "key") or name.endswith(("_id", "-id", " id")):
-            return column
-    return None
+    """The column that holds the rows' ids, if any: `id` or `uuid` (any case), else the first whose
+    name ends in `_id`, `-id` or ` id` (`ticket_id`) and is not a label's (`label_id`, `class_id`).
+    Shown beside a row's number, which a quoted text spanning lines makes hard to find by."""
+    names = {column: column.strip().lower() for column in columns}
+    exact = [column for column, name in names.items() if name in ("id", "uuid")]
+    suffixed = [
+        column
+        for column, name in names.items()
+        if name.endswith(("_id", "-id", " id")) and not name.startswith(LABEL_ID_PREFIXES)
+    ]
+    return next(iter(exact + suffixed), None)
+
+
+# Columns ending in "_id" that number the classes, not the rows.
+LABEL_ID_PREFIXES = ("label", "class", "category", "target", "intent", "topic")
+
+
+def shown_value(value: Any) -> str:
+    """A cell as a line of text: nothing for a missing one (not "None")."""
+    return "" if value is None else safe_text(str(value))
 
 
 def identity_of(fields: dict[str, Any]) -> str | None:
-    """ "ticket_id T0042" for a row whose columns name its id, else None."""
+    """ "ticket_id T0042" for a row whose columns name its id and hold one, else None."""
     column = id_column(fields)
-    return None if column is None else safe_text(f"{column} {fields[column]}")
+    if column is None or fields[column] in (None, ""):
+        return None
+    return safe_text(f"{column} {fields[column]}")
 
 
 def label_list(names: Sequence[str], *, limit: int | None = None) -> str:
