@@ -29,6 +29,9 @@ from attncli.metrics import (
 from attncli.prediction import PredictionStats, predict_probabilities
 from attncli.sources import names_a_local_path
 
+# Labels with fewer rows than this in the evaluated data get a note: their scores move in big steps.
+FEW_ROWS, FEW_ROWS_DATA = 5, 50
+
 
 @dataclass(frozen=True)
 class Mistake:
@@ -163,6 +166,22 @@ def _other_columns(data: LabelledData, rows: list[int]) -> list[dict[str, Any]]:
     ]
 
 
+def few_rows_note(per_class: dict[str, ClassScores]) -> str | None:
+    """A note on labels with so few rows here that their recall and F1 move in big steps (1 row:
+    0% or 100%), which macro-F1 weighs as much as any other label's; None when there are none, or
+    when the data is small throughout (under FEW_ROWS_DATA rows), which the support column shows."""
+    if sum(scores.support for scores in per_class.values()) < FEW_ROWS_DATA:
+        return None
+    few = {name: scores.support for name, scores in per_class.items() if 0 < scores.support < FEW_ROWS}
+    if not few:
+        return None
+    counted = ", ".join(f"{name} ({support} row{'s' * (support != 1)})" for name, support in few.items())
+    return (
+        f"few rows here for {counted}: one row moves their recall by up to {100 / min(few.values()):.0f} "
+        "points, and macro-F1 weighs them as much as the others; more rows of them make the scores firmer"
+    )
+
+
 def evaluate(
     checkpoint: LoadedCheckpoint,
     source: str | Any | None = None,
@@ -224,6 +243,8 @@ def evaluate(
     bins = reliability_bins(
         confidences, [label == guess for label, guess in zip(truth, predicted, strict=True)]
     )
+    per_class = dict(zip(names, per_class_scores(matrix), strict=True))
+    few = few_rows_note(per_class)
     return EvalResult(
         source=source if isinstance(source, str) else f"the {type(source).__name__} given",
         split=data.split,
@@ -232,7 +253,7 @@ def evaluate(
         macro_f1=macro_f1(matrix),
         weighted_f1=weighted_f1(matrix),
         labels=names,
-        per_class=dict(zip(names, per_class_scores(matrix), strict=True)),
+        per_class=per_class,
         confusion_matrix=matrix,
         ece=expected_calibration_error(bins),
         reliability=bins,
@@ -243,7 +264,7 @@ def evaluate(
         left_out_invalid=data.left_out_invalid,
         seen_in_training=data.seen_in_training,
         errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,
-        notes=(*moved, *data.notes, *([cut] if cut else [])),
+        notes=(*moved, *data.notes, *([cut] if cut else []), *([few] if few else [])),
         checkpoint=str(checkpoint.path),
         truncated=stats.truncated,
     )

@@ -623,3 +623,30 @@ def test_a_trimmed_output_of_predict_is_warned_of_before_it_scores_the_model_aga
             [row["text"], row["label"], 1 + index % 5] for index, row in enumerate(_mislabelled(30, wrong=0))
         )
     assert not [note for note in evaluate(loaded, str(stars)).notes if "followed by" in note]
+
+
+def test_labels_with_few_rows_here_get_a_note(loaded, tmp_path):
+    from attncli.evaluation import few_rows_note
+    from attncli.metrics import ClassScores
+
+    scores = {
+        "food": ClassScores(1.0, 1.0, 1.0, 60),
+        "tech": ClassScores(None, 0.0, 0.0, 1),
+        "sport": ClassScores(1.0, 0.5, 0.67, 2),
+        "music": ClassScores(None, None, None, 0),  # no rows: the table says so already
+    }
+    assert few_rows_note(scores) == (
+        "few rows here for tech (1 row), sport (2 rows): one row moves their recall by up to 100 points, "
+        "and macro-F1 weighs them as much as the others; more rows of them make the scores firmer"
+    )
+    assert few_rows_note({"food": ClassScores(1.0, 1.0, 1.0, 60)}) is None
+    small = {"food": ClassScores(1.0, 1.0, 1.0, 20), "tech": ClassScores(1.0, 1.0, 1.0, 2)}
+    assert few_rows_note(small) is None  # small throughout: the support column says it
+    rows = [row for row in make_rows(120, seed=4) if row["label"] != "tech"][:60] + [
+        row for row in make_rows(120, seed=4) if row["label"] == "tech"
+    ][:2]
+    result = evaluate(loaded, str(write_csv(tmp_path / "few.csv", rows)))
+    assert result.per_class["tech"].support == 2
+    assert "few rows here for tech (2 rows): one row moves their recall by up to 50 points" in "\n".join(
+        result.notes
+    )
