@@ -394,12 +394,12 @@ class CsvWriter:
         if detected_label_column(self.input_columns) is not None:
             taken.add("label")
         self.added = []
-        for name in added:
-            free = name if name.lower() not in taken else f"attn_{name}"
+        for name in added:  # compared as the input's names are: ignoring case and edge spaces
+            free = name if name.strip().lower() not in taken else f"attn_{name}"
             number = 2
-            while free.lower() in taken:
+            while free.strip().lower() in taken:
                 free, number = f"attn_{name}_{number}", number + 1
-            taken.add(free.lower())
+            taken.add(free.strip().lower())
             self.added.append(free)
         self.stream, self.plain, self.delimiter = stream, not input_columns, delimiter
         if byte_order_mark:

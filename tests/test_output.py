@@ -78,6 +78,9 @@ def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
     # Two labels that differ only in case: their columns are told apart as the input's would be.
     cased = CsvWriter(io.StringIO(), input_columns=[], label_names=["Billing", "billing", "bug"])
     assert cased.added == ["label", "score", "prob_Billing", "attn_prob_billing", "prob_bug", "reason"]
+    # ... and a label's edge spaces count no more than an input column's do.
+    spaced = CsvWriter(io.StringIO(), input_columns=["text", "prob_billing"], label_names=["billing "])
+    assert spaced.added == ["label", "score", "attn_prob_billing ", "reason"]
 
 
 @pytest.mark.parametrize(
