@@ -12,7 +12,7 @@ from attncli.model_config import ModelConfig
 from attncli.packing import PackedSequences
 from attncli.raw_data import FILE_BUILDERS
 from attncli.sources import names_a_local_path
-from attncli.tokenizer import UNKNOWN_TOKENS
+from attncli.tokenizer import unknown_id_of
 from attncli.unused_settings import unused_model_settings
 
 if TYPE_CHECKING:
@@ -27,9 +27,7 @@ def unknown_tokens_warning(
     tokenizer: Tokenizer, train_ids: PackedSequences, config: TokenizerConfig
 ) -> str | None:
     """Why a vocabulary that reads most training words as unknown is a problem, or None."""
-    unknown_id = next(
-        (token_id for token in UNKNOWN_TOKENS if (token_id := tokenizer.token_to_id(token)) is not None), None
-    )
+    unknown_id = unknown_id_of(tokenizer)
     if unknown_id is None or not train_ids.ids.numel():
         return None  # byte-level vocabularies have no unknown token
     share = float((train_ids.ids == unknown_id).sum()) / train_ids.ids.numel()

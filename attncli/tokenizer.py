@@ -249,11 +249,16 @@ def readable_text(text: str) -> str:
     return text if text.isascii() else LONE_SURROGATE.sub("\ufffd", text)
 
 
+def unknown_id_of(tokenizer: Tokenizer) -> int | None:
+    """The id of the tokenizer's unknown token ([UNK] or <unk>), or None (a byte-level vocabulary)."""
+    return next(
+        (token_id for token in UNKNOWN_TOKENS if (token_id := tokenizer.token_to_id(token)) is not None), None
+    )
+
+
 def fallback_id_of(tokenizer: Tokenizer) -> int:
     """The id that stands in for a text that produced no tokens at all (an unknown token)."""
-    for token in UNKNOWN_TOKENS:
-        token_id = tokenizer.token_to_id(token)
-        if token_id is not None:
-            return token_id
+    if (unknown_id := unknown_id_of(tokenizer)) is not None:
+        return unknown_id
     pad_id = pad_id_of(tokenizer)
     return 1 if pad_id == 0 else 0
