@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from attncli.carving import stratified_split
-from attncli.columns import Columns, choose_columns, layout_of_schema, listed
+from attncli.columns import Columns, choose_columns
 from attncli.config import DataConfig
 from attncli.data_warnings import (
     conflicting_labels_warning,
@@ -18,6 +18,7 @@ from attncli.data_warnings import (
 )
 from attncli.errors import DataError
 from attncli.labels import labels_of
+from attncli.layouts import layout_of_schema, listed
 from attncli.raw_data import RawData
 from attncli.sources import load_raw
 from attncli.split_rows import to_split, with_columns, without_labels_of_rows_left_out

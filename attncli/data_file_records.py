@@ -12,18 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from attncli.arrowfiles import arrow_batches, arrow_rows, arrow_schema
-from attncli.columns import (
-    Layout,
-    choose_columns,
-    layout_of_record,
-    layout_of_schema,
-    other_than_trained_note,
-    value_at,
-)
+from attncli.columns import choose_columns, other_than_trained_note
 from attncli.csv_dialect import csv_dialect, delimiter_note
 from attncli.csv_rows import allow_long_fields, header_row, ragged_row_error, require_unique_columns
 from attncli.errors import DataError
 from attncli.jsonfiles import json_error_place, require_records
+from attncli.layouts import Layout, layout_of_record, layout_of_schema, value_at
 from attncli.lines import READ_BYTES, decoded_lines, file_chunks
 from attncli.records import CHUNK_RECORDS, Record, RecordSource, from_windows, in_chunks, not_text, text_of
 

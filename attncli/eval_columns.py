@@ -8,8 +8,9 @@ import dataclasses
 from typing import Any
 
 from attncli.checkpoint import LoadedCheckpoint
-from attncli.columns import Columns, choose_columns, layout_of_schema, other_than_trained_note
+from attncli.columns import Columns, choose_columns, other_than_trained_note
 from attncli.errors import DataError
+from attncli.layouts import layout_of_schema
 from attncli.output import predicted_columns
 
 

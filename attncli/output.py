@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from attncli.columns import detected_label_column
+from attncli.column_detection import detected_label_column
 from attncli.errors import DISK_FULL, DataError, unusable_path, why_unwritten
 from attncli.prediction import Prediction
 from attncli.signals import handled

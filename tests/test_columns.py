@@ -1,7 +1,8 @@
 import pytest
 
-from attncli.columns import Layout, _text_pair, choose_columns
+from attncli.columns import _text_pair, choose_columns
 from attncli.errors import DataError
+from attncli.layouts import Layout
 
 
 @pytest.mark.parametrize(

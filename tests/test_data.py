@@ -4,11 +4,12 @@ from pathlib import Path
 import pytest
 from conftest import make_rows, write_csv, write_jsonl
 
-from attncli.columns import Layout, choose_columns
+from attncli.columns import choose_columns
 from attncli.config import DataConfig
 from attncli.data import load_splits
 from attncli.errors import DataError
 from attncli.labels import known_label_key
+from attncli.layouts import Layout
 
 
 def _split_sizes(splits):
@@ -283,7 +284,7 @@ def test_requested_columns_and_suggestions(tmp_path):
 
 def test_a_label_column_of_codes_comes_after_the_one_naming_the_labels_and_is_said_passed_over():
     """category_id beside category_name: the ids were taken, and the model's labels read 0, 1, 2."""
-    from attncli.columns import layout_of_record
+    from attncli.layouts import layout_of_record
 
     row = {"headline": "Cup final tonight", "category_id": 0, "category_name": "sport"}
     chosen = choose_columns(layout_of_record(row), where="news.csv", text=None)

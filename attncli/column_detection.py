@@ -1,0 +1,129 @@
+"""Finding a text or label column by its name: the usual names (text, review, label, category, ...)
+tried exactly, then ignoring case and surrounding spaces, then by the words in a name (review_body,
+sentiment_label), where words that name something else rule a column out (review_id) or put it last."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from attncli.layouts import LISTS, RECORDS, Layout
+
+# Best first.
+TEXT_COLUMNS = (
+    *("text", "sentence", "content", "review", "document", "body", "tweet", "comment", "utterance"),
+    *("message", "post", "description", "abstract"),
+)
+# Texts too, but of a table with nothing better: a table holding a title and a review_body (or a
+# question and a tweet_text) is classified by the longer text, found by the words in its name.
+LAST_RESORT_TEXT_COLUMNS = ("title", "headline", "question")
+LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target")
+# A name with one of these words names something about the text, not the text (review_id, review_date).
+NOT_TEXT_WORDS = frozenset(
+    {"id", "ids", "uuid", "key", "date", "time", "timestamp", "url", "link", "title", "headline"}
+    | {"summary", "subject", "lang", "language", "count", "length", "len", "type", *LABEL_COLUMNS}
+)
+NOT_LABEL_WORDS = frozenset({"text", "sentence", "content", "document", "body"})
+# A label column named with one of these (category_id beside category_name) holds codes for labels:
+# taken only where no other column names the labels (the model's labels would read 0, 1, 2).
+CODE_WORDS = frozenset({"id", "ids", "idx", "index", "code", "num", "number", "no"})
+
+
+@dataclass(frozen=True)
+class Role:
+    """What one column is for, and how to find it."""
+
+    name: str
+    """text or label."""
+    named: str | None
+    """The column the user named, if any."""
+    known: Sequence[str]
+    """Names to try, best first."""
+    excluded_words: frozenset[str]
+    """Words that rule a column out when it is found by the words in its name."""
+    last_resort: Sequence[str] = ()
+    """Names tried (exactly, then ignoring case and spaces) when nothing else is found."""
+    demoted_words: frozenset[str] = frozenset()
+    """Words that make a column found by the words in its name come after those without them."""
+
+
+def detect(layout: Layout, role: Role, taken: str | None) -> tuple[str | None, bool]:
+    """The column a `role` most likely is, and whether its name was exactly a known one. Tried in
+    turn: exact names, names equal but for case and surrounding spaces, then names holding a known
+    word (the most known words, the earliest known word, the leftmost column wins)."""
+    candidates = [
+        name
+        for name in (*layout.columns, *layout.paths)
+        if name != taken
+        and layout.kinds.get(name) != RECORDS
+        and (role.name == "label" or layout.kinds.get(name) != LISTS)
+    ]
+    known = role.known
+    found = _by_name(known, candidates)
+    if found[0] is not None:
+        return found
+    words_known = [name.lower() for name in known if name.isalpha()]
+    by_words = column_by_words(candidates, words_known, role.excluded_words, role.demoted_words)
+    if by_words is not None:
+        return by_words, False
+    # Guesses, said in a note even when exact: a last-resort name, then a name holding a known or
+    # last-resort word once those words no longer rule it out ("Headline Text", news_headline).
+    last_resort = _by_name(role.last_resort, candidates)[0]
+    if last_resort is not None or not role.last_resort:
+        return last_resort, False
+    lenient = role.excluded_words.difference(role.last_resort)
+    return column_by_words(candidates, [*words_known, *role.last_resort], lenient), False
+
+
+def column_by_words(
+    candidates: list[str],
+    known_words: list[str],
+    excluded_words: frozenset[str],
+    demoted_words: frozenset[str] = frozenset(),
+) -> str | None:
+    """The candidate holding the most known words, then none of `demoted_words`, then the earliest
+    known word, then the leftmost, among those holding none of `excluded_words`."""
+    ranked = []
+    for position, name in enumerate(candidates):
+        words = _words(name)
+        hits = [index for word in words if (index := _known_word(word, known_words)) is not None]
+        if hits and not excluded_words.intersection(words):
+            ranked.append((-len(hits), bool(demoted_words.intersection(words)), min(hits), position, name))
+    return min(ranked)[-1] if ranked else None
+
+
+def _by_name(known: Sequence[str], candidates: list[str]) -> tuple[str | None, bool]:
+    """The first of `known` among `candidates` (exact: True), else equal but for case and spaces."""
+    for name in known:
+        if name in candidates:
+            return name, True
+    for name in known:
+        loose = next((column for column in candidates if column.strip().lower() == name.lower()), None)
+        if loose is not None:
+            return loose, False
+    return None, False
+
+
+def _known_word(word: str, known: list[str]) -> int | None:
+    """The place of `word` (or its singular: reviews, texts) among the known words."""
+    for form in (word, word.removesuffix("s")):
+        if form in known:
+            return known.index(form)
+    return None
+
+
+def _words(name: str) -> list[str]:
+    """The words of a column name: review_body, reviewBody and "Review Body" all give review, body."""
+    return re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).lower())
+
+
+def is_text_word(base: str) -> bool:
+    return any(word in (*TEXT_COLUMNS, *LAST_RESORT_TEXT_COLUMNS) for word in _words(base))
+
+
+def detected_label_column(columns: Sequence[str]) -> str | None:
+    """The column label detection would take for true labels among `columns`, if any: by its name
+    (label, category, ...; ignoring case and spaces) or by a word in it (sentiment_label)."""
+    role = Role("label", None, LABEL_COLUMNS, NOT_LABEL_WORDS)
+    return detect(Layout(columns=tuple(columns)), role, taken=None)[0]

@@ -1,0 +1,94 @@
+"""The layout of a table as a user may name its columns: the top-level columns, the dotted paths into
+its columns of records, and which hold records or lists, read from a pyarrow schema or a JSON record;
+the value at such a path, and the columns listed for a message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+RECORDS, LISTS = "records", "lists"
+# Longest column listing in a message; a wide table is summarised after these.
+LISTED_COLUMNS = 30
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns of a table as a user may name them."""
+
+    columns: tuple[str, ...]
+    """Top-level columns, in order."""
+    paths: tuple[str, ...] = ()
+    """Dotted paths (data.text) to the values inside columns of records, in order."""
+    kinds: dict[str, str] = field(default_factory=dict)
+    """RECORDS or LISTS for each column or path holding those; the others hold single values."""
+
+    def fields_of(self, name: str) -> list[str]:
+        return [path for path in self.paths if path.startswith(f"{name}.")]
+
+
+def layout_of_schema(schema: Any) -> Layout:
+    """The layout of a pyarrow schema (a parquet file's, or a `datasets.Dataset`'s)."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    paths: list[str] = []
+    kinds: dict[str, str] = {}
+
+    def visit(name: str, kind: Any, nested: bool) -> None:
+        if pa.types.is_struct(kind):
+            kinds[name] = RECORDS
+            for index in range(kind.num_fields):
+                visit(f"{name}.{kind.field(index).name}", kind.field(index).type, True)
+            return
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+            kinds[name] = LISTS
+        if nested:
+            paths.append(name)
+
+    for item in schema:
+        visit(item.name, item.type, False)
+    return Layout(columns=tuple(schema.names), paths=tuple(paths), kinds=kinds)
+
+
+def layout_of_record(record: dict[str, Any]) -> Layout:
+    """The layout of one JSON record, its nested objects included."""
+    paths: list[str] = []
+    kinds: dict[str, str] = {}
+
+    def visit(name: str, value: Any, nested: bool) -> None:
+        if isinstance(value, dict):
+            kinds[name] = RECORDS
+            for key, inner in value.items():
+                visit(f"{name}.{key}", inner, True)
+            return
+        if isinstance(value, list):
+            kinds[name] = LISTS
+        if nested:
+            paths.append(name)
+
+    for key, value in record.items():
+        visit(str(key), value, False)
+    return Layout(columns=tuple(str(key) for key in record), paths=tuple(paths), kinds=kinds)
+
+
+def value_at(record: dict[str, Any], name: str) -> Any:
+    """The value of column `name` of a record, following a dotted path into nested records."""
+    if name in record:
+        return record[name]
+    value: Any = record
+    for key in name.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def listed(layout: Layout) -> str:
+    """The columns for a message, quoted so that spaces show; a column of records with its fields."""
+    parts = []
+    for column in layout.columns[:LISTED_COLUMNS]:
+        fields = layout.fields_of(column) if layout.kinds.get(column) == RECORDS else []
+        inside = f" (with {', '.join(repr(path) for path in fields[:LISTED_COLUMNS])})" if fields else ""
+        parts.append(f"{column!r}{inside}")
+    more = len(layout.columns) - LISTED_COLUMNS
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
