@@ -96,8 +96,8 @@ def inspect(
     """Show each text with its tokens coloured by how much the model attends to them."""
 
     def action() -> None:
-        from attncli.inspection import check_view, default_layer, default_view
         from attncli.render.consoles import recording_console
+        from attncli.view_choice import check_view, default_layer, default_view
 
         check_inputs(texts or [], file, text_column, delimiter, encoding)
         _check_pages(html, svg, as_json=as_json, texts=texts or [], file=file)
