@@ -10,7 +10,7 @@ from typing import Any
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.columns import Columns, choose_columns, layout_of_schema, other_than_trained_note
 from attncli.errors import DataError
-from attncli.output import predicted_columns
+from attncli.prediction_writers import predicted_columns
 
 
 def columns_to_score(
