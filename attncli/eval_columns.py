@@ -11,7 +11,7 @@ from attncli.checkpoint import LoadedCheckpoint
 from attncli.columns import Columns, choose_columns, other_than_trained_note
 from attncli.errors import DataError
 from attncli.layouts import layout_of_schema
-from attncli.output import predicted_columns
+from attncli.prediction_writers import predicted_columns
 
 
 def columns_to_score(

@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from attncli.atomic_files import atomic_output
 from attncli.calibration import calibration_state
 from attncli.checkpoint_saving import save_checkpoint
 from attncli.config import Config
 from attncli.device import peak_memory_mb
 from attncli.errors import CheckpointError, ConfigError, why_unwritten
 from attncli.history import TrainingMetrics
-from attncli.output import atomic_output
 from attncli.prepare import Prepared
 from attncli.run_folder import TENSORBOARD_FOLDER, RunFolder
 from attncli.train_state import TrainState

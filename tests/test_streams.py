@@ -1,8 +1,8 @@
 import io
 import json
 
-from attncli.output import JsonLinesWriter
 from attncli.prediction import Prediction
+from attncli.prediction_writers import JsonLinesWriter
 from attncli.streams import writes_unicode
 
 

@@ -131,7 +131,7 @@ def load_for_command(
 def print_json(rows: list[dict[str, Any]]) -> None:
     """Each row as one line of JSON; what JSON cannot spell (NaN, a lone surrogate from a data file's
     escapes) as null and U+FFFD, as predict writes them."""
-    from attncli.output import as_text, json_safe
+    from attncli.prediction_writers import as_text, json_safe
 
     for row in rows:
         # A carried-through value JSON has no type for (a date, bytes) as predict writes it.

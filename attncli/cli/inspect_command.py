@@ -139,7 +139,7 @@ def _check_pages(
     html: Path | None, svg: Path | None, *, as_json: bool, texts: list[str], file: Path | None
 ) -> None:
     """Refuse --html and --svg files that cannot be written as asked, before the model loads."""
-    from attncli.output import check_output_file
+    from attncli.atomic_files import check_output_file
 
     if as_json and (html or svg):
         raise ConfigError("--html and --svg save the heatmaps, which --json does not draw; drop one")
@@ -221,7 +221,7 @@ def _show_inspection(shown: _Shown, inspection: Any, index: int | None, identity
 
 
 def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:
-    from attncli.output import atomic_output
+    from attncli.atomic_files import atomic_output
     from attncli.render import svg_page
 
     pages = (

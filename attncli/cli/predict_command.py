@@ -65,15 +65,10 @@ def predict(
     output = None if is_standard_output(output) else output  # `-o -`: standard output, as --file -
 
     def action() -> None:
-        from attncli.output import (
-            CsvWriter,
-            JsonArrayWriter,
-            JsonLinesWriter,
-            atomic_output,
-            check_output_file,
-            choose_format,
-        )
+        from attncli.atomic_files import atomic_output, check_output_file
+        from attncli.output import choose_format
         from attncli.prediction import PredictionStats, predict_stream
+        from attncli.prediction_writers import CsvWriter, JsonArrayWriter, JsonLinesWriter
         from attncli.progress import counted_chunks
 
         check_output_file(output)

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 from attncli.checkpoint import load_checkpoint
 from attncli.cli import app
 from attncli.inspection import inspect_text
-from attncli.output import CsvWriter, JsonLinesWriter
 from attncli.prediction import EMPTY_TEXT, predict
+from attncli.prediction_writers import CsvWriter, JsonLinesWriter
 from attncli.render import ATTN_THEME, prediction_layout, render_inspection, render_prediction_row
 
 RUNNER = CliRunner()

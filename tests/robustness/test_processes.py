@@ -150,7 +150,7 @@ def test_a_full_disk_while_writing_the_training_log_is_one_line_and_resumable(tm
 
 
 def test_a_full_disk_while_writing_predictions_keeps_the_old_file(trained, tmp_path, monkeypatch):
-    from attncli import output as output_module
+    from attncli import atomic_files
 
     target = tmp_path / "out.jsonl"
     target.write_text("earlier results\n")
@@ -158,7 +158,7 @@ def test_a_full_disk_while_writing_predictions_keeps_the_old_file(trained, tmp_p
     def disk_full(descriptor):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(output_module.os, "fsync", disk_full)
+    monkeypatch.setattr(atomic_files.os, "fsync", disk_full)
     result = invoke("predict", trained.output, "soup and bread", "--output", target)
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (

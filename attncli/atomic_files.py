@@ -1,0 +1,194 @@
+"""An output file (`--output`, `--html`, `--svg`, metrics.jsonl): a path that cannot become one refused
+before any work, then the file written beside its final name and renamed over it, so that it appears
+only once complete; a pipe or a device is written into as it is."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import glob
+import hashlib
+import os
+import signal
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from attncli.errors import DISK_FULL, DataError, unusable_path, why_unwritten
+from attncli.signals import handled
+from attncli.textfiles import DECOMPRESS
+
+
+def check_output_file(
+    path: Path | None, option: str = "--output", *, replaces: tuple[str, ...] | None = None
+) -> None:
+    """Refuse, before any work is done, a path that cannot become the file `option` writes, one
+    inside a checkpoint, and, where `replaces` names suffixes, an existing file with another suffix
+    (`--html notes.txt`: a slip that would replace the notes with a heatmap)."""
+    from attncli.checkpoint_folder import CONFIG_FILE, WEIGHTS_FILE
+
+    if path is None:
+        return
+    if path.suffix.lower() in DECOMPRESS:  # the bytes would be plain text under a compressed name
+        raise DataError(
+            f"{option} {path.name}: attn writes files uncompressed; pass {path.with_suffix('').name} and "
+            "compress it once written"
+        )
+    folder = path.parent if str(path.parent) else Path(".")
+    if (folder / CONFIG_FILE).is_file() and (folder / WEIGHTS_FILE).is_file():
+        # Its files are checked against config.json's checksums, and training replaces it whole.
+        raise DataError(f"{option} {path} is inside the checkpoint {folder}; write it to another folder")
+    if replaces and path.is_file() and path.suffix.lower() not in replaces:
+        raise DataError(
+            f"{option} {path} exists and is not a {' or '.join(replaces)} file; pass a new file name, "
+            f"or an existing {replaces[0]} file to replace"
+        )
+    if (why := unusable_path(path)) is not None:
+        raise DataError(f"cannot write {option} {path} ({why}); pass another {option}")
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{folder} is a file, not a folder; pass another {option}")
+    if not folder.is_dir():
+        raise DataError(f"folder {folder} does not exist; create it or pass another {option}")
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; pass {option} the name of a file, such as one inside it")
+    if _is_device_path(path) and not path.exists():
+        raise DataError(
+            f"{path} does not exist, and nothing new can be made under /dev or /proc; pass another {option}"
+        )
+
+
+def _termination_raises() -> contextlib.AbstractContextManager[None]:
+    """SIGTERM and SIGHUP raise SystemExit (exit status 128 + the signal) in the block, as Ctrl-C
+    raises KeyboardInterrupt, so cleanups run; the handlers before are put back after it."""
+
+    def terminate(number: int, frame: Any) -> None:
+        raise SystemExit(128 + number)
+
+    return handled((signal.SIGTERM, signal.SIGHUP), terminate)
+
+
+def _is_device_path(path: Path) -> bool:
+    return str(path.absolute()).startswith(("/dev/", "/proc/"))
+
+
+def _regular_file_to_replace(path: Path) -> Path | None:
+    """The regular file that `path` names, through any symbolic links (to be replaced whole), or
+    None for a pipe, a terminal or a device such as /dev/stdout, which are written into as they are."""
+    if _is_device_path(path):
+        return None  # /dev/stdout, /dev/fd/N: the open file behind them, whatever it is, not replaced
+    try:
+        mode = path.stat().st_mode  # follows links
+    except FileNotFoundError:
+        return Path(os.path.realpath(path))  # a new file (where a dangling link points, if one)
+    return Path(os.path.realpath(path)) if stat.S_ISREG(mode) else None
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path | None, option: str | None = "--output") -> Iterator[IO[str]]:
+    """Standard output, or a text stream to `path` that replaces it only when the block succeeds;
+    on any failure (Ctrl-C, SIGTERM and SIGHUP included) the file is left as it was and nothing
+    half-written remains. A symbolic link is followed: its target is replaced, the link kept. A pipe
+    or a device (`/dev/stdout`, `/dev/null`, a shell's `>(...)`) is written into directly."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    check_output_file(path, option or "--output")
+    target = _regular_file_to_replace(path)
+    if target is None:
+        try:
+            # Appended, not truncated: /dev/stdout may be a file the shell opened for appending (>>).
+            with open(path, "a", encoding="utf-8", newline="") as stream:
+                yield stream
+        except OSError as error:
+            if error.errno in WRITE_FAILURES:
+                raise _write_failed(path, error, option) from error
+            raise
+        return
+    with _termination_raises():
+        yield from _replaced(target, option)
+
+
+def _replaced(path: Path, option: str | None) -> Iterator[IO[str]]:
+    """A text stream to a temporary file beside `path`, renamed over it once the caller's block is done."""
+    folder = path.parent if str(path.parent) else Path(".")
+    stem = _partial_stem(path.name)
+    _remove_orphaned_partials(folder, stem)
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{stem}.{os.getpid()}.", suffix=".partial", dir=folder
+        )
+    except OSError as error:
+        raise _write_failed(path, error, option) from error
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, _mode_for(path, temporary))  # mkstemp makes it private
+        os.replace(temporary, path)
+    except BaseException as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
+            raise _write_failed(path, error, option) from error
+        raise
+
+
+def _partial_stem(name: str) -> str:
+    """`name` as the temporary file beside it starts: whole, or, where the temporary name would pass
+    the file system's 255 bytes, its first 100 characters and a digest of the rest."""
+    if len(name.encode()) <= 200:
+        return name
+    return f"{name[:100]}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+
+
+def _remove_orphaned_partials(folder: Path, name: str) -> None:
+    """Remove the temporary files that earlier writes of `name` left when their process was killed
+    (SIGKILL leaves no time to clean up): those whose writing process is gone. A write still going
+    on in another process keeps its own; this machine's processes only are seen, so two machines
+    writing one name in a shared folder at once could lose one's partial file (and its write)."""
+    for partial in folder.glob(f".{glob.escape(name)}.*.partial"):
+        writer = partial.name[len(name) + 2 :].split(".", 1)[0]
+        if writer.isdigit() and not _alive(int(writer)):
+            with contextlib.suppress(OSError):
+                partial.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _mode_for(path: Path, temporary: str) -> int:
+    """The permissions of the file `path` replaces, whose owner and group its replacement also gets
+    where it can (a private file stays private); for a new file, what the umask gives."""
+    try:
+        old = os.stat(path)
+    except FileNotFoundError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
+    with contextlib.suppress(OSError):
+        os.chown(temporary, old.st_uid, old.st_gid)
+    return stat.S_IMODE(old.st_mode)
+
+
+# What a full disk, a quota, a read-only or forbidden folder raise while writing.
+WRITE_FAILURES = (*DISK_FULL, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _write_failed(path: Path, error: OSError, option: str | None) -> DataError:
+    """`option`: the command-line option that named `path`, offered as the way out (None: none)."""
+    reason, remedy = why_unwritten(error, path.parent)
+    kept = f"{path} is left as it was" if path.exists() else "no partial file was left"
+    other = f", or pass another {option}" if option else ""
+    return DataError(f"could not write {path} ({reason}); {kept}; {remedy}{other}")

@@ -1,0 +1,194 @@
+"""The writers of `attn predict`'s machine-readable results (JSON lines, one JSON array, csv or tsv),
+the JSON form of the values a row carries, and the columns predict adds, by which eval knows its output."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import IO, Any
+
+from attncli.column_detection import detected_label_column
+from attncli.prediction import Prediction
+from attncli.streams import writes_unicode
+from attncli.tokenizer import LONE_SURROGATE, readable_text
+
+
+class JsonLinesWriter:
+    """One JSON object per prediction, flushed as it is written (for pipelines)."""
+
+    def __init__(self, stream: IO[str], *, text_column: str | None = None) -> None:
+        self.stream, self.text_column, self.escaped = stream, text_column, not writes_unicode(stream)
+
+    def write(self, predictions: Sequence[Prediction]) -> None:
+        for prediction in predictions:
+            self.stream.write(_json_text(prediction, self.text_column, self.escaped) + "\n")
+        self.stream.flush()
+
+
+class JsonArrayWriter:
+    """One JSON array of the objects JsonLinesWriter writes, one per line; `close` ends the array."""
+
+    def __init__(self, stream: IO[str], *, text_column: str | None = None) -> None:
+        self.stream, self.text_column, self.separator = stream, text_column, "[\n"
+        self.escaped = not writes_unicode(stream)
+
+    def write(self, predictions: Sequence[Prediction]) -> None:
+        for prediction in predictions:
+            self.stream.write(self.separator + _json_text(prediction, self.text_column, self.escaped))
+            self.separator = ",\n"
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("[]\n" if self.separator == "[\n" else "\n]\n")
+        self.stream.flush()
+
+
+def _json_text(prediction: Prediction, text_column: str | None, escaped: bool) -> str:
+    """One prediction as a JSON object on one line; `escaped` escapes every other character, for a
+    stream whose encoding could not hold them."""
+    row = prediction.to_json(text_column=text_column)
+    try:  # the common case at once; only a row JSON cannot hold as it is goes through json_safe
+        text = json.dumps(row, ensure_ascii=False, allow_nan=False, default=as_text)
+        clean = LONE_SURROGATE.search(text) is None
+    except ValueError:  # NaN or an infinity
+        clean = False
+    if clean and not escaped:
+        return text
+    return json.dumps(
+        row if clean else json_safe(row), ensure_ascii=escaped, allow_nan=False, default=as_text
+    )
+
+
+def as_text(value: Any) -> str:
+    """A carried-through value JSON has no type for (a date, bytes): its ISO form or its text."""
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def json_safe(value: Any) -> Any:
+    """NaN and infinities (from a parquet column, say) as null: JSON has no spelling for them; a
+    lone surrogate (from a JSON "\\ud800" escape) as U+FFFD, which UTF-8 can hold."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str):
+        return readable_text(value)
+    if isinstance(value, dict):
+        return {json_safe(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return readable_text(json.dumps(value, ensure_ascii=False))
+    return readable_text(str(value))
+
+
+# What attn predict adds to a JSON row (which keeps the input's own columns under "fields").
+JSON_ADDED = ("label", "score", "top_k", "truncated_tokens", "reason")
+
+
+def predicted_columns(
+    columns: Sequence[str], label_names: Sequence[str], paths: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The columns attn predict added to a table that is its output (a JSON row's keys, or CsvWriter's
+    label, score and probability columns), or none where the table is not such an output. `paths`
+    are the dotted paths into records: an output of predict run on an output of predict holds the
+    first one's row under "fields", whose label is a prediction too (JSON's or the csv's), and so
+    on down."""
+    names, found, prefix = set(columns) | set(paths), [], ""
+    level = list(columns)
+    while True:
+        found += [prefix + column for column in _csv_added(level, label_names)]  # the csv's own first
+        if not {f"{prefix}top_k", f"{prefix}truncated_tokens"} <= names:
+            return tuple(found)
+        found += [
+            prefix + name for name in JSON_ADDED if prefix + name in names and prefix + name not in found
+        ]
+        prefix += "fields."
+        level = [path.removeprefix(prefix) for path in paths if path.startswith(prefix)]
+
+
+def _csv_added(columns: Sequence[str], label_names: Sequence[str]) -> tuple[str, ...]:
+    """CsvWriter's label, score, probability and reason columns, where `columns` has them."""
+    probabilities = [f"prob_{label}" for label in label_names]
+    for start in range(2, len(columns) - len(probabilities) + 1):
+        names = columns[start : start + len(probabilities)]
+        if all(_added_as(name, wanted) for name, wanted in zip(names, probabilities, strict=True)) and (
+            _added_as(columns[start - 1], "score") and _added_as(columns[start - 2], "label")
+        ):
+            end = start + len(probabilities)
+            end += end < len(columns) and _added_as(columns[end], "reason")
+            return tuple(columns[start - 2 : end])
+    return ()
+
+
+def _added_as(column: str, name: str) -> bool:
+    """Whether `column` is CsvWriter's name for its column `name` (name, attn_name, attn_name_2, ...)."""
+    prefix = f"attn_{name}"
+    return column in (name, prefix) or (
+        column.startswith(f"{prefix}_") and column[len(prefix) + 1 :].isdigit()
+    )
+
+
+class CsvWriter:
+    """The input's columns (for plain text: index and text), then `label`, `score`, one
+    `prob_<label>` column per label and `reason` (why a row has no label: no text, an empty one).
+    A name that clashes with an input column (ignoring case, as spreadsheets and SQL do) is prefixed
+    `attn_`, and numbered as well (`attn_label_2`) while that too is taken, so every column has its
+    own name. So is `label` wherever the input has a column eval could take for true labels
+    (`category`, `sentiment_label`; also `label_count`, to be safe): an evaluation by a model whose
+    labels the output's `prob_` columns do not name would take a `label` column for them."""
+
+    def __init__(
+        self,
+        stream: IO[str],
+        *,
+        input_columns: Sequence[str],
+        label_names: Sequence[str],
+        delimiter: str = ",",
+        byte_order_mark: bool = False,
+    ) -> None:
+        self.input_columns = list(input_columns) or ["index", "text"]
+        added = ["label", "score", *(f"prob_{label}" for label in label_names), "reason"]
+        taken = {column.strip().lower() for column in self.input_columns}
+        if detected_label_column(self.input_columns) is not None:
+            taken.add("label")
+        self.added = []
+        for name in added:  # compared as the input's names are: ignoring case and edge spaces
+            free = name if name.strip().lower() not in taken else f"attn_{name}"
+            number = 2
+            while free.strip().lower() in taken:
+                free, number = f"attn_{name}_{number}", number + 1
+            taken.add(free.strip().lower())
+            self.added.append(free)
+        self.stream, self.plain, self.delimiter = stream, not input_columns, delimiter
+        if byte_order_mark:
+            stream.write("\ufeff")
+        self._write_row([_cell(name) for name in [*self.input_columns, *self.added]])
+
+    def write(self, predictions: Sequence[Prediction]) -> None:
+        for prediction in predictions:
+            row = {"index": prediction.index, "text": prediction.text} if self.plain else prediction.fields
+            values = [_cell(row.get(column)) for column in self.input_columns]
+            scores = [_cell(prediction.label), _cell(prediction.score)]
+            probabilities = [_cell(p) for p in prediction.probabilities] or [""] * (len(self.added) - 3)
+            self._write_row([*values, *scores, *probabilities, _cell(prediction.reason)])
+        self.stream.flush()
+
+    def _write_row(self, cells: Sequence[str]) -> None:
+        # Python's csv module quotes a field holding "\n" but not one holding a lone "\r" (with
+        # "\n" as the line end), which every csv reader, its own included, takes for a line break.
+        special = (self.delimiter, '"', "\n", "\r")
+        quoted = (
+            '"' + cell.replace('"', '""') + '"' if any(mark in cell for mark in special) else cell
+            for cell in cells
+        )
+        self.stream.write(self.delimiter.join(quoted) + "\n")

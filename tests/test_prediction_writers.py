@@ -1,0 +1,131 @@
+import csv
+import io
+
+import pytest
+
+from attncli.prediction import Prediction
+from attncli.prediction_writers import CsvWriter
+
+
+def test_a_json_array_holds_every_result_in_order_and_an_empty_one_is_still_json():
+    import json
+
+    from attncli.prediction_writers import JsonArrayWriter
+
+    stream = io.StringIO()
+    writer = JsonArrayWriter(stream)
+    first = Prediction(0, "a", "x", 0.75, [("x", 0.75)], probabilities=[0.75, 0.25])
+    writer.write([first, Prediction(1, "b", None, None, [], reason="blank")])
+    writer.close()
+    rows = json.loads(stream.getvalue())
+    assert [(row["index"], row["text"], row["label"]) for row in rows] == [(0, "a", "x"), (1, "b", None)]
+    empty = io.StringIO()
+    JsonArrayWriter(empty).close()
+    assert json.loads(empty.getvalue()) == []
+
+
+def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
+    columns = ["label", "attn_label", "attn_label_2", "score", "prob_neg"]
+    writer = CsvWriter(io.StringIO(), input_columns=columns, label_names=["neg", "pos"])
+    assert writer.added == ["attn_label_3", "attn_score", "attn_prob_neg", "prob_pos", "reason"]
+    header = next(csv.reader(io.StringIO(writer.stream.getvalue())))  # type: ignore[attr-defined]
+    assert len(set(header)) == len(header) == 10
+    # Two labels that differ only in case: their columns are told apart as the input's would be.
+    cased = CsvWriter(io.StringIO(), input_columns=[], label_names=["Billing", "billing", "bug"])
+    assert cased.added == ["label", "score", "prob_Billing", "attn_prob_billing", "prob_bug", "reason"]
+    # ... and a label's edge spaces count no more than an input column's do.
+    spaced = CsvWriter(io.StringIO(), input_columns=["text", "prob_billing"], label_names=["billing "])
+    assert spaced.added == ["label", "score", "attn_prob_billing ", "reason"]
+
+
+@pytest.mark.parametrize(
+    ("columns", "added"),
+    [
+        (["text", "category"], ["attn_label", "score"]),  # true labels by another name: eval reads "label"
+        (["TEXT", "Label"], ["attn_label", "score"]),  # a name that differs only in case
+        (["text", "Score"], ["label", "attn_score"]),
+        (["text", "note"], ["label", "score"]),
+        (["review_body", "sentiment_label"], ["attn_label", "score"]),  # found by a word in its name
+    ],
+)
+def test_the_predicted_label_never_takes_a_name_eval_would_read_as_the_true_labels(columns, added):
+    writer = CsvWriter(io.StringIO(), input_columns=columns, label_names=["neg"])
+    assert writer.added[:2] == added
+
+
+def test_csv_output_adds_label_score_and_probabilities_to_the_input_columns():
+    stream = io.StringIO()
+    writer = CsvWriter(stream, input_columns=["id", "text", "label"], label_names=["neg", "pos"])
+    first = {"id": "007", "text": "nice", "label": "pos"}
+    second = {"id": "008", "text": "", "label": "neg"}
+    writer.write([
+        Prediction(0, "nice", "pos", 0.75, [("pos", 0.75)], [0.25, 0.75], fields=first),
+        Prediction(1, "", None, None, [], reason="empty text", fields=second),
+    ])  # fmt: skip
+    rows = list(csv.reader(io.StringIO(stream.getvalue())))
+    assert rows == [
+        ["id", "text", "label", "attn_label", "score", "prob_neg", "prob_pos", "reason"],  # "label" taken
+        ["007", "nice", "pos", "pos", "0.75", "0.25", "0.75", ""],
+        ["008", "", "neg", "", "", "", "", "empty text"],  # why it has no label, as JSON says
+    ]
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_csv_output_quotes_every_text_a_reader_would_split_a_lone_carriage_return_included(delimiter):
+    stream = io.StringIO()
+    writer = CsvWriter(stream, input_columns=["id", "text"], label_names=["a"], delimiter=delimiter)
+    texts = ["old\rmac", 'say "hi"', "one\ntwo", "tab\there", "comma, here", "plain"]
+    writer.write([
+        Prediction(i, text, "a", 1.0, [("a", 1.0)], [1.0], fields={"id": i, "text": text})
+        for i, text in enumerate(texts)
+    ])  # fmt: skip
+    rows = list(csv.reader(io.StringIO(stream.getvalue(), newline=""), delimiter=delimiter))
+    assert [row[:2] for row in rows[1:]] == [[str(i), text] for i, text in enumerate(texts)]
+    assert stream.getvalue().splitlines()[-1] == delimiter.join(["5", "plain", "a", "1.0", "1.0", ""])
+
+
+@pytest.mark.parametrize("escaped", [False, True])
+def test_json_lines_hold_what_json_cannot_spell_as_null_and_replacement_characters(escaped):
+    import datetime
+    import json
+
+    from attncli.prediction_writers import JsonLinesWriter
+
+    stream = io.StringIO()
+    writer = JsonLinesWriter(stream)
+    writer.escaped = escaped  # as for a stream whose encoding cannot hold every character
+    fields = {
+        "nan": float("nan"),
+        "inf": float("-inf"),
+        "lone": "a\ud800b",
+        "day": datetime.date(2026, 12, 2),
+    }
+    writer.write(
+        [
+            Prediction(0, "café ok", "x", 0.5, [("x", 0.5)], fields=fields),
+            Prediction(1, "é 😀", None, None, []),
+        ]
+    )
+    first, second = stream.getvalue().splitlines()
+    assert json.loads(first)["fields"] == {"nan": None, "inf": None, "lone": "a\ufffdb", "day": "2026-12-02"}
+    assert json.loads(second)["text"] == "é 😀"
+    assert (first + second).isascii() == escaped
+
+
+def test_predicted_columns_are_found_whatever_the_labels_hold_and_at_every_level():
+    from attncli.prediction_writers import predicted_columns
+
+    labels = ["rec.sport.hockey", "sci.space"]  # 20 Newsgroups: dots in the probability columns' names
+    csv_columns = ["index", "text", "label", "score", "prob_rec.sport.hockey", "prob_sci.space", "reason"]
+    assert predicted_columns(csv_columns, labels) == tuple(csv_columns[2:])
+    # JSON lines of predict run on its own csv output: the csv's columns one level down.
+    json_columns = ["index", "text", "label", "score", "top_k", "truncated_tokens", "fields"]
+    paths = [f"fields.{column}" for column in csv_columns]
+    assert predicted_columns(json_columns, labels, paths) == (
+        "label",
+        "score",
+        "top_k",
+        "truncated_tokens",
+        *paths[2:],
+    )
+    assert predicted_columns(["text", "label"], labels) == ()
