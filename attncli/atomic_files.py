@@ -9,16 +9,15 @@ import errno
 import glob
 import hashlib
 import os
-import signal
 import stat
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from attncli.errors import DISK_FULL, DataError, unusable_path, why_unwritten
-from attncli.signals import handled
+from attncli.signals import termination_raises
 from attncli.textfiles import DECOMPRESS
 
 
@@ -54,20 +53,16 @@ def check_output_file(
         raise DataError(f"folder {folder} does not exist; create it or pass another {option}")
     if path.is_dir():
         raise DataError(f"{path} is a folder; pass {option} the name of a file, such as one inside it")
+    if path.is_file() and not _is_device_path(path) and not os.access(path, os.W_OK):
+        # Replacing it by a rename would succeed, as the folder is writable; the shell's `>` and cp
+        # refuse a file its owner made read-only, and so does attn.
+        raise DataError(
+            f"{path} is read-only; make it writable (chmod u+w) to replace it, or pass another {option}"
+        )
     if _is_device_path(path) and not path.exists():
         raise DataError(
             f"{path} does not exist, and nothing new can be made under /dev or /proc; pass another {option}"
         )
-
-
-def _termination_raises() -> contextlib.AbstractContextManager[None]:
-    """SIGTERM and SIGHUP raise SystemExit (exit status 128 + the signal) in the block, as Ctrl-C
-    raises KeyboardInterrupt, so cleanups run; the handlers before are put back after it."""
-
-    def terminate(number: int, frame: Any) -> None:
-        raise SystemExit(128 + number)
-
-    return handled((signal.SIGTERM, signal.SIGHUP), terminate)
 
 
 def _is_device_path(path: Path) -> bool:
@@ -108,7 +103,7 @@ def atomic_output(path: Path | None, option: str | None = "--output") -> Iterato
                 raise _write_failed(path, error, option) from error
             raise
         return
-    with _termination_raises():
+    with termination_raises():
         yield from _replaced(target, option)
 
 

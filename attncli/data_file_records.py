@@ -16,7 +16,7 @@ from attncli.columns import choose_columns, other_than_trained_note
 from attncli.csv_dialect import csv_dialect, delimiter_note
 from attncli.csv_rows import allow_long_fields, header_row, ragged_row_error, require_unique_columns
 from attncli.errors import DataError
-from attncli.jsonfiles import json_error_place, require_records
+from attncli.jsonfiles import json_problem, require_records
 from attncli.layouts import Layout, layout_of_record, layout_of_schema, value_at
 from attncli.lines import READ_BYTES, decoded_lines, file_chunks
 from attncli.records import CHUNK_RECORDS, Record, RecordSource, from_windows, in_chunks, not_text, text_of
@@ -137,7 +137,7 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
                 yield number, json.loads(line)
             except json.JSONDecodeError as error:
                 raise DataError(
-                    f"line {number} of {path} is not JSON: {error.msg} {json_error_place(error)}; "
+                    f"line {number} of {path} is not JSON: {json_problem(error)}; "
                     "give one JSON object per line"
                 ) from None
 

@@ -42,10 +42,12 @@ def require_records(value: object, path: Path) -> None:
             )
 
 
-def json_error_place(error: json.JSONDecodeError) -> str:
-    """Where on its line a JSON line is wrong: the decoder, given the line with its line end, puts an
-    object left open at column 1 of the next line."""
-    return "at the end of the line" if error.lineno > 1 else f"at column {error.colno}"
+def json_problem(error: json.JSONDecodeError) -> str:
+    """What is wrong with a JSON line and where on it: the decoder, given the line with its line end,
+    puts an object left open at column 1 of the next line; its "Invalid control character at" ends in
+    the "at" the place begins with."""
+    place = "at the end of the line" if error.lineno > 1 else f"at column {error.colno}"
+    return f"{error.msg.removesuffix(' at')} {place}"
 
 
 def first_bad_json_line(path: Path, *, encoding: str) -> tuple[int, str] | None:
@@ -58,7 +60,7 @@ def first_bad_json_line(path: Path, *, encoding: str) -> tuple[int, str] | None:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as error:
-                return number, f"not JSON: {error.msg} {json_error_place(error)}"
+                return number, f"not JSON: {json_problem(error)}"
             if not isinstance(value, dict):
                 return number, f"a JSON {type(value).__name__}, not an object"
     return None

@@ -156,7 +156,7 @@ def _holder(lock: Path) -> str:
         return "a process that is still starting"
 
 
-def _acquire_lock(folder: Path) -> tuple[Path, int]:
+def _acquire_lock(folder: Path, option: str = "--output") -> tuple[Path, int]:
     """Lock `folder` for this run: an flock on its lock file, which the kernel releases however the
     process ends, so a lock file left by a killed run is simply taken over."""
     lock = folder / LOCK_FILE
@@ -165,14 +165,14 @@ def _acquire_lock(folder: Path) -> tuple[Path, int]:
             descriptor = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
         except OSError as error:
             raise CheckpointError(
-                f"cannot write to --output {folder} ({error.strerror}); pass a folder you can write to"
+                f"cannot write to {option} {folder} ({error.strerror}); pass a folder you can write to"
             ) from error
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(descriptor)
             raise CheckpointError(
-                f"--output {folder} is in use by another attn train ({_holder(lock)}); wait for it to "
+                f"{option} {folder} is in use by another attn train ({_holder(lock)}); wait for it to "
                 "finish or pass another folder"
             ) from None
         try:
@@ -261,7 +261,7 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
         raise CheckpointError(
             f"cannot create --output {path} ({reason}); pass a folder you can write to"
         ) from error
-    lock, descriptor = _acquire_lock(path)
+    lock, descriptor = _acquire_lock(path, option)
     run = RunFolder(path=path, lock=lock, created=created, lock_descriptor=descriptor, overwrite=overwrite)
     try:
         run.put_back = _finish_replacing(path)

@@ -30,3 +30,14 @@ def handled(numbers: Sequence[int], handler: Handler) -> Iterator[None]:
     finally:
         for number, before in previous.items():
             signal.signal(number, before if before is not None else signal.SIG_DFL)
+
+
+def termination_raises() -> contextlib.AbstractContextManager[None]:
+    """SIGTERM and SIGHUP raise SystemExit (exit status 128 + the signal) in the block, as Ctrl-C
+    raises KeyboardInterrupt, so cleanups run (an output file's partial copy, the temporary folder of
+    datasets' Arrow copies); the handlers before are put back after it."""
+
+    def terminate(number: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + number)
+
+    return handled((signal.SIGTERM, signal.SIGHUP), terminate)

@@ -5,10 +5,13 @@ such characters as '?' and JSON escapes them, where printing one failed halfway 
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import sys
 import unicodedata
 from typing import IO, Any
+
+from attncli.errors import DISK_FULL, DataError
 
 REPLACE = "attn-replace"
 _replaced: list[str] = []  # the first encoding that could not hold a character written to it
@@ -91,3 +94,78 @@ def replacement_note() -> str | None:
         f"note: some characters were written as '?', which the output's encoding ({_replaced[0]}) "
         "cannot hold; set PYTHONIOENCODING=utf-8 to keep them (the files attn writes are always UTF-8)"
     )
+
+
+class _MessagesDescriptor(io.RawIOBase):
+    """Standard error's descriptor, for messages: a write it cannot take (a full disk under `2>log`,
+    a descriptor closed under the command) is dropped. Failing on it stopped a training at its first
+    progress line, and ended a predict that had written every result with exit status 1."""
+
+    def __init__(self, descriptor: int) -> None:
+        super().__init__()
+        self.descriptor = descriptor
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.descriptor
+
+    def isatty(self) -> bool:
+        try:
+            return os.isatty(self.descriptor)
+        except OSError:
+            return False
+
+    def write(self, data: Any) -> int:
+        try:
+            return os.write(self.descriptor, data)
+        except OSError:
+            return len(data)
+
+
+class _ResultsDescriptor(_MessagesDescriptor):
+    """Standard output's descriptor, for results: a write it cannot take is an error that says so
+    (exit status 2), where it was an unexpected OSError (1); a reader gone away is still a broken pipe.
+    Once failed, it takes nothing more, so the interpreter's last flush does not fail again."""
+
+    failed = False
+
+    def write(self, data: Any) -> int:
+        if self.failed:
+            return len(data)
+        try:
+            return os.write(self.descriptor, data)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            self.failed = True
+            if error.errno in DISK_FULL:
+                reason, advice = "the disk is full", "free some space, or send it elsewhere"
+            else:
+                reason, advice = error.strerror or str(error), "check where it is redirected"
+            raise DataError(f"could not write standard output ({reason}); {advice}") from None
+
+
+def guard_standard_streams() -> None:
+    """Standard output and error, as they are (encoding, error handling, buffering), written through
+    descriptors that turn a failed write into an error that says so (output) or nothing (messages)."""
+    for name, kind in (("stdout", _ResultsDescriptor), ("stderr", _MessagesDescriptor)):
+        stream = getattr(sys, name)
+        try:
+            descriptor = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # not a real stream (io.StringIO, a test's capture)
+            continue
+        stream.flush()
+        guarded = io.TextIOWrapper(
+            io.BufferedWriter(kind(descriptor)),
+            encoding=stream.encoding,
+            errors=stream.errors,
+            line_buffering=stream.line_buffering,
+            write_through=stream.write_through,
+        )
+        _GUARDED.append(stream)  # the stream it replaces keeps the descriptor open: it must not close it
+        setattr(sys, name, guarded)
+
+
+_GUARDED: list[IO[str]] = []

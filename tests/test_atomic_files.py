@@ -83,6 +83,30 @@ def test_a_replaced_file_keeps_its_permissions_and_a_new_one_follows_the_umask(t
     assert (tmp_path / "new.jsonl").stat().st_mode & 0o777 == 0o640
 
 
+def test_a_read_only_output_file_is_refused_as_the_shell_refuses_it(tmp_path, monkeypatch):
+    """A file made read-only (chmod a-w) to keep it was replaced by the rename, mode and all."""
+    import os
+    import stat
+
+    kept = tmp_path / "kept.csv"
+    kept.write_text("keep\n")
+    kept.chmod(0o444)
+    if os.geteuid() == 0:  # root may write any file: answer as its owner would be answered
+
+        def access(path, mode):
+            return not (mode & os.W_OK) or bool(os.stat(path).st_mode & stat.S_IWUSR)
+
+        monkeypatch.setattr(os, "access", access)
+    with pytest.raises(
+        DataError,
+        match=r"kept.csv is read-only; make it writable \(chmod u\+w\) to replace it, or pass another -o",
+    ):
+        check_output_file(kept, "-o")
+    assert kept.read_text() == "keep\n"
+    kept.chmod(0o644)
+    check_output_file(kept, "-o")  # writable again: replaced as before
+
+
 def test_a_partial_file_a_killed_write_left_is_removed_by_the_next_write(tmp_path):
     import os
     import subprocess

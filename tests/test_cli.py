@@ -244,6 +244,61 @@ def test_python_m_attncli_is_the_same_command(run):
     assert ok(*args, command=(sys.executable, "-m", "attncli")).stdout == in_process(*args).stdout
 
 
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
+def test_eval_ended_by_sigterm_or_sighup_removes_its_temporary_arrow_copies(
+    run, easy_folder, tmp_path, signal_name
+):
+    """A `timeout` around eval, or a dropped ssh connection, ended it without its cleanups: each run
+    left its Arrow copy of the data in TMPDIR (attn-datasets-*), which a cron job piles up."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    script = (
+        "import os, signal, sys, time\nimport attncli.evaluation as evaluation\n"
+        "def ended(*args, **kwargs):\n"
+        f"    assert os.listdir({str(temporary)!r}), 'no temporary copy to remove'\n"
+        f"    os.kill(os.getpid(), signal.{signal_name})\n    time.sleep(30)\n"
+        "evaluation.predict_probabilities = ended\nfrom attncli import cli\n"
+        f"sys.argv = ['attn', 'eval', {str(run)!r}, {str(easy_folder / 'test.csv')!r}]\ncli.main()\n"
+    )
+    environment = {key: value for key, value in os.environ.items() if key != "HF_DATASETS_CACHE"}
+    finished = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**environment, "TMPDIR": str(temporary)},
+    )
+    assert finished.returncode == 128 + getattr(signal, signal_name), finished.stderr
+    assert list(temporary.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_under_standard_error_loses_messages_only_and_under_output_is_an_error(run, tmp_path):
+    """A full log partition (`2>log`) turned a predict that had written every result into exit status
+    1, and stopped a training at its first progress line; a full disk under standard output was an
+    unexpected OSError (1), where `-o` on a full disk says so (2)."""
+    texts = tmp_path / "texts.txt"
+    texts.write_text("".join(f"fresh soup {n}\n" for n in range(300)), encoding="utf-8")
+    with open("/dev/full", "w") as full:
+        quiet = subprocess.run(
+            [ATTN, "predict", str(run), "-f", str(texts), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=full,
+            env=ENV,
+        )
+        assert quiet.returncode == 0 and len(quiet.stdout.splitlines()) == 300
+        lost = subprocess.run(
+            [ATTN, "predict", str(run), "-f", str(texts), "--json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=ENV,
+        )
+    assert (lost.returncode, lost.stderr.decode().splitlines()) == (
+        2,
+        ["error: could not write standard output (the disk is full); free some space, or send it elsewhere"],
+    )
+
+
 def test_a_sigterm_once_the_command_is_over_leaves_its_exit_status_alone():
     """`timeout` or a service manager may send SIGTERM as a finished run's process shuts down
     (torch's teardown takes a moment): the status stays the command's own, not 143."""
@@ -373,6 +428,8 @@ def test_help_reads_as_people_write_and_imports_neither_torch_nor_datasets():
     assert "-f, --file PATH" in text
     listing, _ = _heavy_imports("--help")
     assert "..." not in listing.split("Commands:")[1]  # command descriptions are not cut off
+    for command in ([], ["train"], ["predict"]):  # -h was "No such option"
+        assert in_process(*command, "-h").stdout == in_process(*command, "--help").stdout
     train_help = _heavy_imports("train", "--help")[0]  # train shows the config's defaults
     assert "[default: (32)]" in train_help and "[default: (sized to the data)]" in " ".join(
         train_help.split()

@@ -92,27 +92,34 @@ def test_ctrl_c_before_training_says_interrupted_and_that_nothing_was_written(tm
     assert resuming.stderr.startswith(f"interrupted before training resumed; {tmp_path / 'run'} is as it was")
 
 
-def test_sigterm_while_training_is_prepared_stops_as_ctrl_c_does(tmp_path, monkeypatch):
-    """`timeout` and service managers send SIGTERM, before training began as well as during it."""
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_or_sighup_while_training_is_prepared_stops_as_ctrl_c_does(
+    tmp_path, monkeypatch, signal_name
+):
+    """`timeout` and service managers send SIGTERM, a closed terminal or dropped ssh connection
+    SIGHUP, before training began as well as during it (SIGHUP while the data loaded ended the process
+    with 129, no JSON and its lock file left in a new folder)."""
     import os
     import signal
 
     import attncli.train
 
     def terminated(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), getattr(signal, signal_name))
         time.sleep(5)  # the signal interrupts this
-        raise AssertionError("SIGTERM did not stop the preparation")
+        raise AssertionError(f"{signal_name} did not stop the preparation")
 
     monkeypatch.setattr(attncli.train, "prepare", terminated)
     data = write_csv(tmp_path / "d.csv", make_rows(40))
-    before = signal.getsignal(signal.SIGTERM)
-    stopped = invoke("train", data, "-o", tmp_path / "run", "--epochs", 1, *TINY)
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
+    stopped = invoke("train", data, "-o", tmp_path / "run", "--epochs", 1, "--json", *TINY)
     assert (stopped.exit_code, stopped.stderr.splitlines()[-1]) == (
         130,
         f"interrupted before training began; nothing was written, and {tmp_path / 'run'} is as it was",
     )
-    assert not (tmp_path / "run").exists() and signal.getsignal(signal.SIGTERM) == before
+    assert json.loads(stopped.stdout)["stop_reason"] == "interrupted"
+    assert not (tmp_path / "run").exists()
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)) == before
 
 
 def test_ctrl_c_after_training_does_not_say_nothing_was_written(tmp_path, monkeypatch):

@@ -87,6 +87,10 @@ def test_a_second_run_is_refused_and_a_stale_lock_cleared(tmp_path):
     first = open_run_folder(tmp_path / "run", overwrite=False)
     with pytest.raises(CheckpointError, match=f"in use by another attn train \\(pid {os.getpid()} on "):
         open_run_folder(tmp_path / "run", overwrite=True)
+    with pytest.raises(
+        CheckpointError, match=f"^--resume {tmp_path / 'run'} is in use by another attn train"
+    ):
+        open_run_folder(tmp_path / "run", overwrite=False, resume=True)  # named the --output not given
     first.release()
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True

@@ -26,15 +26,29 @@ T = TypeVar("T")
 
 
 def run_command(
-    action: Callable[[], T], *, debug: bool, interrupted: str | Callable[[], str] = "interrupted"
+    action: Callable[[], T],
+    *,
+    debug: bool,
+    interrupted: str | Callable[[], str] = "interrupted",
+    terminable: bool = True,
 ) -> T:
     """Run a command body; turn attn's errors into one line on stderr and an exit code. `interrupted`
-    is what Ctrl-C outside a training loop says."""
+    is what Ctrl-C outside a training loop says. SIGTERM and SIGHUP end the command with 128 + the
+    signal after its cleanups ran (a `timeout` around eval left its temporary Arrow copies behind),
+    unless `terminable` is False: `attn train` stops on them as on Ctrl-C, with handlers of its own."""
+    from attncli.signals import termination_raises
+
     debug = debug or os.environ.get("ATTN_DEBUG", "") not in ("", "0")
     # Under torchrun every process meets the same error; rank 0 alone says it.
     speaks = int(os.environ.get("RANK", "0")) == 0
     try:
-        return action()
+        if not terminable:
+            result = action()
+        else:
+            with termination_raises():
+                result = action()
+        sys.stdout.flush()  # what is still buffered fails here, if it fails, as the command's error
+        return result
     except TrainingInterrupted as stopped:
         if speaks:
             typer.echo(str(stopped), err=True)

@@ -19,6 +19,7 @@ from attncli.cli.predict_command import predict
 from attncli.cli.train_command import train
 from attncli.cli.usage import run_app
 from attncli.streams import (
+    guard_standard_streams,
     reopen_closed_streams,
     replacement_note,
     tolerate_narrow_encodings,
@@ -79,6 +80,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.callback()(_main)
 app.command(short_help="Train a classifier on labelled texts.")(train)
@@ -100,6 +102,7 @@ def main() -> None:
         sys.stderr.write("error: the current folder no longer exists; cd into one that does\n")
         raise SystemExit(2) from None
     tolerate_narrow_encodings()
+    guard_standard_streams()
     try:
         raise SystemExit(run_app(app))
     finally:

@@ -215,7 +215,7 @@ def train(
             action()
 
     with _termination_interrupts():
-        run_command(reported, debug=debug, interrupted=interrupted)
+        run_command(reported, debug=debug, interrupted=interrupted, terminable=False)
 
 
 def _interrupted_before_training(output: Path | None, resume: Path | None, again: str | None) -> str:
@@ -296,18 +296,20 @@ def _print_train_summary(result: Any, *, as_json: bool) -> None:
 
 
 def _termination_interrupts() -> contextlib.AbstractContextManager[None]:
-    """SIGTERM (`timeout`, systemd, Kubernetes) stops `attn train` as Ctrl-C does in every phase,
-    not only in the training loop, which installs its own handler to finish the step and save last/
-    first: while data, tokenizer and model are prepared, nothing is left behind (without it the
-    process died at once, leaving a lock file in a new folder). Once is enough: a second SIGTERM
-    during that cleanup is ignored. A SIGTERM the user ignored stays ignored."""
+    """SIGTERM (`timeout`, systemd, Kubernetes) and SIGHUP (the terminal closed, an ssh connection
+    dropped) stop `attn train` as Ctrl-C does in every phase, not only in the training loop, which
+    installs its own handler to finish the step and save last/ first: while data, tokenizer and
+    model are prepared, nothing is left behind (without it the process died at once, leaving a lock
+    file in a new folder). Once is enough: a second signal during that cleanup is ignored. A signal
+    the user ignored (nohup's SIGHUP) stays ignored."""
     from attncli.signals import handled
 
     def interrupt(number: int, frame: Any) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         raise KeyboardInterrupt
 
-    return handled((signal.SIGTERM,), interrupt)
+    return handled((signal.SIGTERM, signal.SIGHUP), interrupt)
 
 
 def _one_config_file(files: list[Path] | None) -> Path | None:

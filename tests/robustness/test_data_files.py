@@ -243,6 +243,11 @@ def test_a_broken_json_line_is_named(tmp_path):
     assert refusal(path) == (
         f"line 3 of {path} is not JSON: Expecting value at column 10; give one JSON object per line"
     )
+    # A raw tab inside a string: json's own message ends in "at", which the place repeated ("at at").
+    path.write_text(lines('{"text": "a\tb", "label": "x"}'))
+    assert refusal(path) == (
+        f"line 1 of {path} is not JSON: Invalid control character at column 12; give one JSON object per line"
+    )
 
 
 def test_a_number_where_a_text_belongs_in_json_names_its_line(tmp_path):
