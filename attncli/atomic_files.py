@@ -65,6 +65,9 @@ def check_output_file(
         )
 
 
+STANDARD_ERROR_NAMES = ("/dev/stderr", "/dev/fd/2", "/proc/self/fd/2")
+
+
 def _is_device_path(path: Path) -> bool:
     return str(path.absolute()).startswith(("/dev/", "/proc/"))
 
@@ -90,6 +93,12 @@ def atomic_output(path: Path | None, option: str | None = "--output") -> Iterato
     if path is None:
         yield sys.stdout
         sys.stdout.flush()
+        return
+    if str(path) in STANDARD_ERROR_NAMES:
+        # Through attn's own descriptor 2: opened again, at its own offset, the results and attn's
+        # messages overwrote each other in a file the shell opened with `2>`.
+        yield sys.stderr
+        sys.stderr.flush()
         return
     check_output_file(path, option or "--output")
     target = _regular_file_to_replace(path)

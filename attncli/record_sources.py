@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import functools
 import json
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -64,8 +65,20 @@ def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
 
 
 def from_arguments(texts: list[str]) -> RecordSource:
-    records = [Record(index=index, text=text) for index, text in enumerate(texts)]
+    records = [Record(index=index, text=argument_text(text)) for index, text in enumerate(texts)]
     return RecordSource(name="arguments", chunks=iter([records]))
+
+
+def argument_text(text: str) -> str:
+    """A command-line argument as the UTF-8 its bytes are. Under an ASCII locale with Python's UTF-8
+    mode off (LC_ALL=C PYTHONUTF8=0), Python reads `Café` as `Caf` and two escaped bytes, which
+    were then read as two unknown characters; bytes that are not UTF-8 stay as Python read them."""
+    if not any("\udc80" <= character <= "\udcff" for character in text):
+        return text
+    try:
+        return os.fsencode(text).decode("utf-8")
+    except UnicodeError:
+        return text
 
 
 def from_stdin(*, encoding: str = "utf-8") -> RecordSource:

@@ -91,10 +91,12 @@ def load_raw(
             raise DataError(
                 f"{source!r} {unknown}; pick one of {configurations} with --set data.config=NAME"
             ) from error
+        advice = (
+            _offline_hint() or _unreachable_hint(error) or "check the name, or pass a local file or folder"
+        )
         raise DataError(
             f"could not load {source!r} as a local path or from the Hugging Face Hub "
-            f"({error_reason(error)}); "
-            f"{_offline_hint() or 'check the name, or pass a local file or folder'}"
+            f"({error_reason(error)}); {advice}"
         ) from error
     return raw_data_of(dict(loaded))
 
@@ -126,6 +128,26 @@ def _offline_hint() -> str | None:
         f"offline mode is on ({', '.join(on)}), so only datasets already in the local cache load; unset it "
         "to download, or pass a local file or folder"
     )
+
+
+def _unreachable_hint(error: BaseException) -> str | None:
+    """What to do when the Hub could not be reached (no network, a name server that does not answer):
+    the Hub client's LocalEntryNotFoundError, after half a minute of retries, spoke only of the name."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if type(seen).__name__ in (
+            "LocalEntryNotFoundError",
+            "ConnectionError",
+            "ConnectError",
+            "ConnectTimeout",
+        ):
+            return (
+                "the Hugging Face Hub could not be reached (no network?) and the dataset is not in the local "
+                "cache; check the connection, or pass a local file or folder (HF_HUB_OFFLINE=1 skips asking "
+                "the Hub)"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _configurations_offered(error: Exception) -> str | None:

@@ -3,6 +3,7 @@ character span for `attn inspect` (`encode`), and ids packed end to end for trai
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from array import array
 from collections.abc import Iterator, Sequence
@@ -34,24 +35,77 @@ class Encoded:
 
 def _truncated(
     tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int, offsets: bool = True
-) -> Iterator[tuple[list[int], Encoding]]:
-    """(ids, encoding) of each text: encoded without special tokens, truncated to `max_length`.
-    With `offsets=False` the encodings' offsets are left empty, where `tokenizers` can skip them
-    (`encode_batch_fast`, from 0.21: BBC articles encode in 0.13 s instead of 0.16 s).
+) -> Iterator[tuple[list[int], int, Encoding]]:
+    """(ids, length, encoding) of each text: encoded without special tokens, truncated to
+    `max_length`, with its length in tokens before the cut. With `offsets=False` the encodings'
+    offsets are left empty, where `tokenizers` can skip them (`encode_batch_fast`, from 0.21: BBC
+    articles encode in 0.13 s instead of 0.16 s).
 
     A text with no tokens (only spaces, say) becomes one unknown token, so every sequence has at
     least one position to attend to; "[PAD]" written in a text is an unknown token too, never
     padding (which the model would not read: a text of only "[PAD]" had nothing to attend to).
+
+    A text over LONG_TEXT characters is encoded in pieces cut at whitespace: its encoding is its
+    head's, and the rest is only counted. A whole 21 MB line took 1.6 GB (tokenizers keeps tens of
+    bytes of alignment a character) to give the model its first few hundred tokens.
     """
     fallback, pad_id = fallback_id_of(tokenizer), pad_id_of(tokenizer)
     reader = ascii_reader(tokenizer)
     for batch in batched(texts, 4096):
         batch = [readable_text(text) for text in batch]
-        for encoding in _encodings(tokenizer, reader, batch, offsets=offsets):
+        heads = [_head(text, max_length) for text in batch]
+        for text, head, encoding in zip(
+            batch, heads, _encodings(tokenizer, reader, heads, offsets=offsets), strict=True
+        ):
+            length = len(encoding.ids)
+            if len(head) < len(text):
+                if length >= max_length:
+                    length += _token_count(tokenizer, reader, text, start=len(head))
+                else:  # characters the normaliser drops filled the head: the whole text, then
+                    encoding = _encodings(tokenizer, reader, [text], offsets=offsets)[0]
+                    length = len(encoding.ids)
             ids = encoding.ids[:max_length]
             if pad_id in ids:
                 ids = [fallback if token == pad_id else token for token in ids]
-            yield ids or [fallback], encoding
+            yield ids or [fallback], length, encoding
+
+
+# Characters of a text encoded at once; a longer text is encoded in pieces of this size, cut at
+# whitespace (the pre-tokenizer's word breaks), which give the same tokens as the whole text.
+LONG_TEXT = 1 << 16
+# Pieces encoded together (in parallel), which bounds the memory they take (about 70 MB).
+PIECES_AT_ONCE = 16
+_WHITESPACE = re.compile(r"\s")
+
+
+def _piece_end(text: str, start: int, size: int) -> int:
+    """Where a piece of `text` that begins at `start` ends: at the first whitespace from `size`
+    characters on (within 1,024 more), else there."""
+    if len(text) - start <= size:
+        return len(text)
+    found = _WHITESPACE.search(text, start + size, start + size + 1024)
+    return found.start() if found is not None else start + size
+
+
+def _head(text: str, max_length: int) -> str:
+    """The text itself, or the first piece of a long one: far more characters than `max_length`
+    tokens take."""
+    return text[: _piece_end(text, 0, max(LONG_TEXT, 128 * max_length))]
+
+
+def _token_count(tokenizer: Tokenizer, reader: Tokenizer | None, text: str, *, start: int) -> int:
+    """The tokens of `text` from `start` on, counted piece by piece."""
+    pieces, count = [], 0
+    while start < len(text):
+        end = _piece_end(text, start, LONG_TEXT)
+        pieces.append(text[start:end])
+        start = end
+        if len(pieces) == PIECES_AT_ONCE or start == len(text):
+            count += sum(
+                len(encoding.ids) for encoding in _encodings(tokenizer, reader, pieces, offsets=False)
+            )
+            pieces = []
+    return count
 
 
 def _encodings(
@@ -81,22 +135,22 @@ def token_ids(
     tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int
 ) -> Iterator[tuple[list[int], int]]:
     """(ids cut to `max_length`, length before the cut) of each text, for prediction."""
-    for ids, encoding in _truncated(tokenizer, texts, max_length=max_length, offsets=False):
-        yield ids, len(encoding.ids)
+    for ids, length, _ in _truncated(tokenizer, texts, max_length=max_length, offsets=False):
+        yield ids, length
 
 
 def encode(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> list[Encoded]:
     """Token ids with each token's character span, for showing tokens (`attn inspect`)."""
     encoded = []
-    for text, (ids, encoding) in zip(texts, _truncated(tokenizer, texts, max_length=max_length), strict=True):
+    for text, (ids, length, encoding) in zip(
+        texts, _truncated(tokenizer, texts, max_length=max_length), strict=True
+    ):
         # The stand-in token of an empty text covers no characters.
         offsets = _whole_characters(text, encoding.offsets[:max_length]) or [(0, 0)]
         word_ids = [
             position if word is None else word for position, word in enumerate(encoding.word_ids[:max_length])
         ] or [0]
-        encoded.append(
-            Encoded(ids=ids, offsets=offsets, word_ids=word_ids, untruncated_length=len(encoding.ids))
-        )
+        encoded.append(Encoded(ids=ids, offsets=offsets, word_ids=word_ids, untruncated_length=length))
     return encoded
 
 
@@ -132,8 +186,8 @@ def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> 
     ids, starts = SpilledArray(), SpilledArray()
     starts.extend(array("q", [0]))
     chunk_ids, chunk_starts, truncated = array("i"), array("q"), 0
-    for sequence, encoding in _truncated(tokenizer, texts, max_length=max_length, offsets=False):
-        truncated += len(encoding.ids) > max_length
+    for sequence, length, _ in _truncated(tokenizer, texts, max_length=max_length, offsets=False):
+        truncated += length > max_length
         chunk_ids.extend(sequence)
         chunk_starts.append(ids.count + len(chunk_ids))
         if len(chunk_ids) >= SPILL_TOKENS:

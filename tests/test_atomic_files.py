@@ -196,6 +196,21 @@ def test_dev_stdout_redirected_to_a_file_is_written_into_not_replaced(tmp_path):
     assert log.read_text() == "earlier line\nresults\n" and not log.is_symlink()
 
 
+def test_dev_stderr_as_the_output_is_written_in_order_with_the_messages(tmp_path):
+    """`-o /dev/stderr 2> err.log`: opened again, the file was written at two offsets, and the
+    command's "wrote 2 results" line overwrote the start of the first result."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "err.log"
+    script = "import sys\nfrom pathlib import Path\nfrom attncli.atomic_files import atomic_output\n"
+    script += "with atomic_output(Path('/dev/stderr')) as stream:\n    stream.write('results\\n')\n"
+    script += "sys.stderr.write('wrote 1 result to /dev/stderr\\n')\n"
+    with log.open("w") as truncated:
+        subprocess.run([sys.executable, "-c", script], stderr=truncated, check=True)
+    assert log.read_text() == "results\nwrote 1 result to /dev/stderr\n"
+
+
 def test_a_signal_the_user_ignored_stays_ignored_while_writing(tmp_path, monkeypatch):
     import signal
 

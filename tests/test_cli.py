@@ -299,6 +299,15 @@ def test_a_full_disk_under_standard_error_loses_messages_only_and_under_output_i
     )
 
 
+def test_text_arguments_under_an_ascii_locale_are_read_as_their_utf8_bytes(run):
+    """LC_ALL=C with Python's UTF-8 mode and locale coercion off: `Café 😀` was read as `Caf` and
+    six unknown characters, and labelled so, with exit 0."""
+    environment = {**ENV, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    environment.pop("PYTHONIOENCODING", None)
+    read = ok("predict", run, "Café 😀", "fresh soup", "--json", env=environment)
+    assert [json.loads(line)["text"] for line in read.stdout.splitlines()] == ["Café 😀", "fresh soup"]
+
+
 def test_a_sigterm_once_the_command_is_over_leaves_its_exit_status_alone():
     """`timeout` or a service manager may send SIGTERM as a finished run's process shuts down
     (torch's teardown takes a moment): the status stays the command's own, not 143."""

@@ -396,6 +396,29 @@ def test_missing_paths_and_unreachable_hub(tmp_path):
     )
 
 
+def test_an_unreachable_hub_is_said_to_be_unreachable_not_the_name_wrong(monkeypatch):
+    """With offline mode off and no network, the Hub client retries for half a minute, then raises
+    LocalEntryNotFoundError; the message spoke of the name alone."""
+    import datasets
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    def unreachable(*args, **kwargs):
+        try:
+            raise OSError("[Errno -2] Name or service not known")
+        except OSError as cause:
+            raise LocalEntryNotFoundError("cannot find the requested files in the local cache") from cause
+
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(datasets, "load_dataset", unreachable)
+    with pytest.raises(DataError) as caught:
+        load_splits(DataConfig(source="owner/some_name"))
+    assert str(caught.value).endswith(
+        "; the Hugging Face Hub could not be reached (no network?) and the dataset is not in the local "
+        "cache; check the connection, or pass a local file or folder (HF_HUB_OFFLINE=1 skips asking the Hub)"
+    )
+
+
 def test_a_hub_dataset_with_several_configurations_names_them(tmp_path, monkeypatch):
     """A dataset repository whose card lists configurations, laid out as on the Hub and loaded by
     datasets itself, stands in for the Hub (unreachable in tests)."""

@@ -525,3 +525,11 @@ def test_a_text_column_read_in_place_of_the_trained_one_is_said(tmp_path):
     ]
     assert from_file(path, trained_column="text", text_column="description").notes == []
     assert from_file(path, trained_column="description").notes == []
+
+
+def test_an_argument_python_read_under_an_ascii_locale_is_its_utf8_text():
+    from attncli.record_sources import argument_text
+
+    assert argument_text(b"Caf\xc3\xa9".decode("ascii", "surrogateescape")) == "Café"
+    assert argument_text("Caf\udcff") == "Caf\udcff"  # not UTF-8: as Python read it
+    assert argument_text("plain") == "plain"
