@@ -30,6 +30,8 @@ STATE_TENSORS_FILE = "training_state.safetensors"
 STATE_FILE = "training_state.json"
 REQUIRED_FILES = (CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE)
 BEST, LAST = "best", "last"
+# The lock an attn train holds on its output folder while it runs (run_folder.py).
+LOCK_FILE = ".attn-train.lock"
 # Where `attn train --overwrite` keeps the run it replaces until it has saved a checkpoint of its own.
 REPLACED = ".attn-replaced"
 # Files other tools save weights in: pickles, which attn never loads (unpickling can run any code).
@@ -102,6 +104,12 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
             if pickles and WEIGHTS_FILE in missing
             else ""
         )
+        if len(missing) == len(REQUIRED_FILES) and (path / LOCK_FILE).exists():
+            raise CheckpointError(
+                f"{path} holds no checkpoint yet: the attn train started there has not saved its "
+                "first epoch (or was stopped before it did, saving nothing); pass it again once its "
+                "best/ is written"
+            )
         if len(missing) == len(REQUIRED_FILES):
             inside = _runs_inside(path)
             raise CheckpointError(

@@ -19,6 +19,7 @@ from attncli.checkpoint_folder import (
     BEST,
     CONFIG_FILE,
     LAST,
+    LOCK_FILE,
     METRICS_FILE,
     REPLACED,
     REQUIRED_FILES,
@@ -30,7 +31,6 @@ from attncli.errors import CheckpointError, unusable_path
 
 METRICS_LOG = "metrics.jsonl"
 TENSORBOARD_FOLDER = "tensorboard"
-LOCK_FILE = ".attn-train.lock"
 # What an attn run folder may hold: its own entries, the files of a checkpoint written at the top by
 # attn before best/ and last/ existed, and hidden staging folders of an interrupted save.
 RUN_ENTRIES = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from attncli.checkpoint import load_checkpoint, load_training_state
-from attncli.checkpoint_folder import CONFIG_FILE, LAST, read_header, resolve_checkpoint
+from attncli.checkpoint_folder import CONFIG_FILE, LAST, LOCK_FILE, read_header, resolve_checkpoint
 from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
 from attncli.checksums import saved_by_at_least
 from attncli.config import Config
@@ -25,7 +25,7 @@ from attncli.history import EpochRecord, TrainingMetrics
 from attncli.prepare import Prepared, prepare
 from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.resuming import refuse_finished, require_same_data, restore_rank_random_state
-from attncli.run_folder import LOCK_FILE, RunFolder, open_run_folder, resume_command
+from attncli.run_folder import RunFolder, open_run_folder, resume_command
 from attncli.run_writer import RunWriter, require_tensorboard
 from attncli.sources import names_a_local_path, require_data_source, same_source
 from attncli.tokenizer import require_tokenizer_file

@@ -234,6 +234,22 @@ def test_a_folder_of_other_files_is_not_a_checkpoint(tmp_path):
     )
 
 
+def test_a_run_folder_before_its_first_epoch_is_said_to_hold_no_checkpoint_yet(tmp_path):
+    """predict on a run still in its first epoch was told the folder is not an attn checkpoint."""
+    from attncli.run_folder import open_run_folder
+
+    run = open_run_folder(tmp_path / "run", overwrite=False)
+    try:
+        with pytest.raises(CheckpointError) as refused:
+            load_checkpoint(tmp_path / "run")
+    finally:
+        run.release()
+    assert str(refused.value) == (
+        f"{tmp_path / 'run'} holds no checkpoint yet: the attn train started there has not saved its first "
+        "epoch (or was stopped before it did, saving nothing); pass it again once its best/ is written"
+    )
+
+
 def test_a_folder_of_runs_passed_for_a_run_names_them_newest_first(tmp_path):
     import os
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from attncli.checkpoint_folder import resolve_checkpoint
+from attncli.checkpoint_folder import LOCK_FILE, resolve_checkpoint
 from attncli.errors import CheckpointError
-from attncli.run_folder import LOCK_FILE, open_run_folder
+from attncli.run_folder import open_run_folder
 
 
 def test_a_new_folder_is_created_locked_and_removed_if_left_empty(tmp_path):
