@@ -18,6 +18,7 @@ from typing import IO
 
 from attncli.errors import DISK_FULL, DataError, unusable_path, why_unwritten
 from attncli.signals import termination_raises
+from attncli.streams import results_on_standard_error
 from attncli.textfiles import DECOMPRESS
 
 
@@ -40,7 +41,7 @@ def check_output_file(
     if (folder / CONFIG_FILE).is_file() and (folder / WEIGHTS_FILE).is_file():
         # Its files are checked against config.json's checksums, and training replaces it whole.
         raise DataError(f"{option} {path} is inside the checkpoint {folder}; write it to another folder")
-    if replaces and path.is_file() and path.suffix.lower() not in replaces:
+    if replaces and path.is_file() and not _is_device_path(path) and path.suffix.lower() not in replaces:
         raise DataError(
             f"{option} {path} exists and is not a {' or '.join(replaces)} file; pass a new file name, "
             f"or an existing {replaces[0]} file to replace"
@@ -53,7 +54,7 @@ def check_output_file(
         raise DataError(f"folder {folder} does not exist; create it or pass another {option}")
     if path.is_dir():
         raise DataError(f"{path} is a folder; pass {option} the name of a file, such as one inside it")
-    if path.is_file() and not _is_device_path(path) and not os.access(path, os.W_OK):
+    if path.is_file() and not _is_device_path(path) and not _writable(path):
         # Replacing it by a rename would succeed, as the folder is writable; the shell's `>` and cp
         # refuse a file its owner made read-only, and so does attn.
         raise DataError(
@@ -66,6 +67,17 @@ def check_output_file(
 
 
 STANDARD_ERROR_NAMES = ("/dev/stderr", "/dev/fd/2", "/proc/self/fd/2")
+
+
+def _writable(path: Path) -> bool:
+    """Whether the file's own permissions let this user write it. A file on a read-only file system
+    counts as writable here: writing it fails with its own message, which names the file system."""
+    if os.access(path, os.W_OK):
+        return True
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return True
 
 
 def _is_device_path(path: Path) -> bool:
@@ -97,8 +109,9 @@ def atomic_output(path: Path | None, option: str | None = "--output") -> Iterato
     if str(path) in STANDARD_ERROR_NAMES:
         # Through attn's own descriptor 2: opened again, at its own offset, the results and attn's
         # messages overwrote each other in a file the shell opened with `2>`.
-        yield sys.stderr
-        sys.stderr.flush()
+        stream = results_on_standard_error()
+        yield stream
+        stream.flush()
         return
     check_output_file(path, option or "--output")
     target = _regular_file_to_replace(path)

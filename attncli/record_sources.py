@@ -76,7 +76,7 @@ def argument_text(text: str) -> str:
     if not any("\udc80" <= character <= "\udcff" for character in text):
         return text
     try:
-        return os.fsencode(text).decode("utf-8")
+        return os.fsencode(text).decode("utf-8", "surrogateescape")
     except UnicodeError:
         return text
 

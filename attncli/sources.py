@@ -134,7 +134,9 @@ def _unreachable_hint(error: BaseException) -> str | None:
     """What to do when the Hub could not be reached (no network, a name server that does not answer):
     the Hub client's LocalEntryNotFoundError, after half a minute of retries, spoke only of the name."""
     seen: BaseException | None = error
-    while seen is not None:
+    for _ in range(20):  # a chain of causes may loop back on itself
+        if seen is None:
+            break
         if type(seen).__name__ in (
             "LocalEntryNotFoundError",
             "ConnectionError",

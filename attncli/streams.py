@@ -5,6 +5,7 @@ such characters as '?' and JSON escapes them, where printing one failed halfway 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 import os
 import sys
@@ -101,9 +102,9 @@ class _MessagesDescriptor(io.RawIOBase):
     a descriptor closed under the command) is dropped. Failing on it stopped a training at its first
     progress line, and ended a predict that had written every result with exit status 1."""
 
-    def __init__(self, descriptor: int) -> None:
+    def __init__(self, descriptor: int, name: str) -> None:
         super().__init__()
-        self.descriptor = descriptor
+        self.descriptor, self.name = descriptor, name
 
     def writable(self) -> bool:
         return True
@@ -125,14 +126,19 @@ class _MessagesDescriptor(io.RawIOBase):
 
 
 class _ResultsDescriptor(_MessagesDescriptor):
-    """Standard output's descriptor, for results: a write it cannot take is an error that says so
-    (exit status 2), where it was an unexpected OSError (1); a reader gone away is still a broken pipe.
-    Once failed, it takes nothing more, so the interpreter's last flush does not fail again."""
+    """Standard output's descriptor (or standard error's, named as `-o /dev/stderr`), for results: a
+    write it cannot take is an error that says so (exit status 2), where it was an unexpected OSError
+    (1); a reader gone away is still a broken pipe. Once failed, it takes nothing more, so a later
+    flush does not fail again."""
 
     failed = False
 
+    def __init__(self, descriptor: int, name: str, shown: str = "standard output") -> None:
+        super().__init__(descriptor, name)
+        self.shown = shown
+
     def write(self, data: Any) -> int:
-        if self.failed:
+        if self.failed or not data:  # click probes a stream with an empty write, which /dev/full refuses
             return len(data)
         try:
             return os.write(self.descriptor, data)
@@ -144,7 +150,7 @@ class _ResultsDescriptor(_MessagesDescriptor):
                 reason, advice = "the disk is full", "free some space, or send it elsewhere"
             else:
                 reason, advice = error.strerror or str(error), "check where it is redirected"
-            raise DataError(f"could not write standard output ({reason}); {advice}") from None
+            raise DataError(f"could not write {self.shown} ({reason}); {advice}") from None
 
 
 def guard_standard_streams() -> None:
@@ -157,15 +163,38 @@ def guard_standard_streams() -> None:
         except (AttributeError, OSError, ValueError):  # not a real stream (io.StringIO, a test's capture)
             continue
         stream.flush()
+        raw = kind(descriptor, f"<{name}>")
+        # Unbuffered as it was (python -u, PYTHONUNBUFFERED: no BufferedWriter below the text), or
+        # training's progress lines waited in a buffer until the end.
+        unbuffered = not isinstance(getattr(stream, "buffer", None), io.BufferedIOBase)
         guarded = io.TextIOWrapper(
-            io.BufferedWriter(kind(descriptor)),
+            raw if unbuffered else io.BufferedWriter(raw),
             encoding=stream.encoding,
             errors=stream.errors,
             line_buffering=stream.line_buffering,
-            write_through=stream.write_through,
+            write_through=stream.write_through or unbuffered,
         )
         _GUARDED.append(stream)  # the stream it replaces keeps the descriptor open: it must not close it
         setattr(sys, name, guarded)
 
 
 _GUARDED: list[IO[str]] = []
+
+
+def results_on_standard_error() -> IO[str]:
+    """Results written to standard error's own descriptor (`-o /dev/stderr`), in UTF-8 as every file
+    attn writes, failing as standard output's do where messages' writes are dropped."""
+    try:
+        descriptor = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real stream: the results go where it goes
+        return sys.stderr
+    sys.stderr.flush()
+    raw = _ResultsDescriptor(descriptor, "<stderr>", shown="standard error")
+    return io.TextIOWrapper(io.BufferedWriter(raw), encoding="utf-8", newline="")
+
+
+def flush_quietly() -> None:
+    """Flush standard output where its failure was already said, or cannot be said any more (the
+    command ends): the interpreter's own flush at exit printed a traceback."""
+    with contextlib.suppress(DataError, OSError):
+        sys.stdout.flush()

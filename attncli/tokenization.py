@@ -47,7 +47,10 @@ def _truncated(
 
     A text over LONG_TEXT characters is encoded in pieces cut at whitespace: its encoding is its
     head's, and the rest is only counted. A whole 21 MB line took 1.6 GB (tokenizers keeps tens of
-    bytes of alignment a character) to give the model its first few hundred tokens.
+    bytes of alignment a character) to give the model its first few hundred tokens. The count is
+    exact for a tokenizer that splits words at whitespace (attn's own) where the cuts find it; a
+    tokenizer that marks a text's start (a prepended "▁"), or a cut in a run of 65,536 characters
+    without whitespace, may count a token more or less a piece.
     """
     fallback, pad_id = fallback_id_of(tokenizer), pad_id_of(tokenizer)
     reader = ascii_reader(tokenizer)
@@ -78,26 +81,32 @@ PIECES_AT_ONCE = 16
 _WHITESPACE = re.compile(r"\s")
 
 
-def _piece_end(text: str, start: int, size: int) -> int:
-    """Where a piece of `text` that begins at `start` ends: at the first whitespace from `size`
-    characters on (within 1,024 more), else there."""
+def _piece_end(text: str, start: int, size: int) -> tuple[int, bool]:
+    """Where a piece of `text` that begins at `start` ends, and whether there is a word break: at the
+    first whitespace from `size` characters on (within 1,024 more), else at the last before it, else
+    (a run of `size` characters without whitespace) at `size`, within a word."""
     if len(text) - start <= size:
-        return len(text)
+        return len(text), True
     found = _WHITESPACE.search(text, start + size, start + size + 1024)
-    return found.start() if found is not None else start + size
+    if found is not None:
+        return found.start(), True
+    before = max(text.rfind(space, start, start + size) for space in " \n\t\r")
+    return (before, True) if before > start else (start + size, False)
 
 
 def _head(text: str, max_length: int) -> str:
     """The text itself, or the first piece of a long one: far more characters than `max_length`
-    tokens take."""
-    return text[: _piece_end(text, 0, max(LONG_TEXT, 128 * max_length))]
+    tokens take, ended at whitespace. A text with no whitespace there (a blob of hex, say) is read
+    whole: a cut inside a word would change its tokens."""
+    end, at_break = _piece_end(text, 0, max(LONG_TEXT, 128 * max_length))
+    return text[:end] if at_break else text
 
 
 def _token_count(tokenizer: Tokenizer, reader: Tokenizer | None, text: str, *, start: int) -> int:
     """The tokens of `text` from `start` on, counted piece by piece."""
     pieces, count = [], 0
     while start < len(text):
-        end = _piece_end(text, start, LONG_TEXT)
+        end, _ = _piece_end(text, start, LONG_TEXT)  # within a word where it must: a count, not ids
         pieces.append(text[start:end])
         start = end
         if len(pieces) == PIECES_AT_ONCE or start == len(text):

@@ -211,6 +211,12 @@ def test_dev_stderr_as_the_output_is_written_in_order_with_the_messages(tmp_path
     assert log.read_text() == "results\nwrote 1 result to /dev/stderr\n"
 
 
+def test_a_device_is_never_refused_for_its_suffix():
+    """`--html /dev/stderr` was refused as an existing file that is not a .html file."""
+    check_output_file(Path("/dev/stderr"), "--html", replaces=(".html", ".htm"))
+    check_output_file(Path("/dev/null"), "--svg", replaces=(".svg",))
+
+
 def test_a_signal_the_user_ignored_stays_ignored_while_writing(tmp_path, monkeypatch):
     import signal
 

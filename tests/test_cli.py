@@ -279,24 +279,53 @@ def test_a_full_disk_under_standard_error_loses_messages_only_and_under_output_i
     unexpected OSError (1), where `-o` on a full disk says so (2)."""
     texts = tmp_path / "texts.txt"
     texts.write_text("".join(f"fresh soup {n}\n" for n in range(300)), encoding="utf-8")
+    written = tmp_path / "out.jsonl"
     with open("/dev/full", "w") as full:
+        # -o says "wrote 300 results to ..." on standard error, which cannot take it.
         quiet = subprocess.run(
-            [ATTN, "predict", str(run), "-f", str(texts), "--json"],
-            stdout=subprocess.PIPE,
-            stderr=full,
-            env=ENV,
+            [ATTN, "predict", str(run), "-f", str(texts), "-o", str(written)], stderr=full, env=ENV
         )
-        assert quiet.returncode == 0 and len(quiet.stdout.splitlines()) == 300
+        assert quiet.returncode == 0 and len(written.read_text().splitlines()) == 300
         lost = subprocess.run(
             [ATTN, "predict", str(run), "-f", str(texts), "--json"],
             stdout=full,
             stderr=subprocess.PIPE,
             env=ENV,
         )
-    assert (lost.returncode, lost.stderr.decode().splitlines()) == (
-        2,
-        ["error: could not write standard output (the disk is full); free some space, or send it elsewhere"],
+        version = subprocess.run([ATTN, "--version"], stdout=full, stderr=subprocess.PIPE, env=ENV)
+        # Results sent to standard error (-o /dev/stderr) fail as results, not as messages.
+        into_error = subprocess.run(
+            [ATTN, "predict", str(run), "fresh soup", "-o", "/dev/stderr", "--format", "jsonl"],
+            stderr=full,
+            env=ENV,
+        )
+    full_disk = (
+        "error: could not write standard output (the disk is full); free some space, or send it elsewhere"
     )
+    assert (lost.returncode, lost.stderr.decode().splitlines()) == (2, [full_disk])
+    assert (version.returncode, version.stderr.decode().splitlines()) == (2, [full_disk])
+    assert into_error.returncode == 2
+
+
+def test_messages_reach_standard_error_as_they_are_written_buffered_or_not():
+    """Under PYTHONUNBUFFERED=1 (Docker images set it) the guarded standard error sat in a buffer:
+    a training's progress lines (tqdm.write does not flush) appeared only when it ended."""
+    import select
+
+    script = (
+        "import sys\nfrom attncli.streams import guard_standard_streams\nguard_standard_streams()\n"
+        "sys.stderr.write('progress\\n')\nsys.stdin.readline()\n"
+    )
+    for unbuffered in ("1", ""):
+        environment = {**ENV, "PYTHONUNBUFFERED": unbuffered}
+        process = subprocess.Popen(
+            [sys.executable, "-c", script], stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
+        )
+        try:
+            ready, _, _ = select.select([process.stderr], [], [], 30)
+            assert ready and process.stderr.readline() == b"progress\n", unbuffered
+        finally:
+            process.communicate(b"\n", timeout=30)
 
 
 def test_text_arguments_under_an_ascii_locale_are_read_as_their_utf8_bytes(run):

@@ -45,15 +45,29 @@ def test_a_long_text_is_encoded_in_pieces_to_the_same_ids_spans_and_length(kind,
     long = " ".join(words[position % len(words)] for position in range(3000))
     # Characters the normaliser drops fill the first piece: the whole text is encoded instead.
     hidden = "\u200e" * 700 + " " + long
-    for text in (long, hidden, "fox " * 10):
+    # Words, then a run without whitespace at the head's end: the head ends at the last space before
+    # it, too few tokens there, so the whole text (the run's one token kept its whole span).
+    blob = "fox " * 7 + "x" * 2000
+    encoded_lengths = []
+    encodings = attncli.tokenization._encodings
+
+    def measured(tokenizer, reader, texts, *, offsets):
+        encoded_lengths.extend(len(text) for text in texts)
+        return encodings(tokenizer, reader, texts, offsets=offsets)
+
+    monkeypatch.setattr(attncli.tokenization, "_encodings", measured)
+    for text, max_length in ((long, 4), (hidden, 4), ("fox " * 10, 4), (blob, 8)):
         whole = tokenizer.encode(readable_text(text), add_special_tokens=False)
-        expected = whole.ids[:4]
-        assert list(token_ids(tokenizer, [text], max_length=4)) == [(expected, len(whole.ids))]
-        (encoded,) = encode(tokenizer, [text], max_length=4)
+        expected = whole.ids[:max_length]
+        assert list(token_ids(tokenizer, [text], max_length=max_length)) == [(expected, len(whole.ids))]
+        (encoded,) = encode(tokenizer, [text], max_length=max_length)
         assert (encoded.ids, encoded.untruncated_length) == (expected, len(whole.ids))
-        assert encoded.offsets == [tuple(span) for span in whole.offsets[:4]]
-        packed = pack_ids(tokenizer, [text], max_length=4)
-        assert packed[0].tolist() == expected and packed.truncated == (len(whole.ids) > 4)
+        assert encoded.offsets == [tuple(span) for span in whole.offsets[:max_length]]
+        packed = pack_ids(tokenizer, [text], max_length=max_length)
+        assert packed[0].tolist() == expected and packed.truncated == (len(whole.ids) > max_length)
+        if text is long:  # encoded in pieces, never whole
+            assert len(long) > 10_000 and max(encoded_lengths) <= 512 + 1024
+        encoded_lengths.clear()
 
 
 def test_padding_written_in_a_text_is_an_unknown_word_and_lone_surrogates_are_read():

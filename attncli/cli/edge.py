@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from attncli.errors import AttnError, CheckpointError, TrainingInterrupted
-from attncli.streams import one_line, writes_unicode
+from attncli.streams import flush_quietly, one_line, writes_unicode
 
 if TYPE_CHECKING:
     from attncli.checkpoint import LoadedCheckpoint
@@ -54,6 +54,7 @@ def run_command(
             typer.echo(str(stopped), err=True)
         raise typer.Exit(stopped.exit_code) from None
     except AttnError as error:
+        flush_quietly()  # results before the error go out; a failure to write them is this error's
         if debug:
             traceback.print_exc()
         if speaks:

@@ -18,7 +18,9 @@ from attncli.cli.inspect_command import inspect
 from attncli.cli.predict_command import predict
 from attncli.cli.train_command import train
 from attncli.cli.usage import run_app
+from attncli.errors import AttnError
 from attncli.streams import (
+    flush_quietly,
     guard_standard_streams,
     reopen_closed_streams,
     replacement_note,
@@ -104,11 +106,19 @@ def main() -> None:
     tolerate_narrow_encodings()
     guard_standard_streams()
     try:
-        raise SystemExit(run_app(app))
+        try:
+            status = run_app(app)
+            sys.stdout.flush()
+        except AttnError as error:  # --help or --version into standard output that cannot take them
+            sys.stderr.write(f"error: {error}\n")
+            status = error.exit_code
+        raise SystemExit(status)
     finally:
+        flush_quietly()  # what a failed or stopped command left buffered; its error was said
         note = replacement_note()
         if note is not None:
             sys.stderr.write(note + "\n")
-        # The command is over and its exit status chosen; a SIGTERM while the interpreter shuts down
-        # (torch's teardown takes a moment) would report a finished run as killed (143).
+        # The command is over and its exit status chosen; a SIGTERM or SIGHUP while the interpreter
+        # shuts down (torch's teardown takes a moment) would report a finished run as killed (143).
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)

@@ -93,9 +93,9 @@ def predict(
                 try:
                     for predictions in chunks:
                         array_writer.write(predictions)
-                except (AttnError, KeyboardInterrupt):
-                    # An input that fails halfway, or Ctrl-C, still leaves standard output one array
-                    # (a file is not written at all).
+                except (AttnError, KeyboardInterrupt, SystemExit):
+                    # An input that fails halfway, Ctrl-C, SIGTERM or SIGHUP still leave standard
+                    # output one array (a file is not written at all).
                     if output is None:
                         array_writer.close()
                     raise
