@@ -795,6 +795,22 @@ def test_lines_read_before_an_undecodable_one_get_their_results_and_json_stays_w
     assert (stopped.exit_code, stopped.stderr) == (130, "interrupted\n")
     assert [row["text"] for row in json.loads(stopped.stdout)] == ["soup", "bread"]
 
+    # SIGTERM there (`timeout`) closes it as well, and the command ends with 143.
+    import os
+    import signal
+
+    def terminated_after_the_first_chunk(*args, **kwargs):
+        yield next(iter(real(*args, **kwargs)))
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the signal interrupts this
+        raise AssertionError("SIGTERM did not stop predict")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(attncli.prediction, "predict_stream", terminated_after_the_first_chunk)
+        stopped = invoke("predict", checkpoint, "soup", "bread", "--format", "json")
+    assert stopped.exit_code == 128 + signal.SIGTERM
+    assert [row["text"] for row in json.loads(stopped.stdout)] == ["soup", "bread"]
+
 
 def test_eval_and_inspect_into_a_pipe_keep_each_line_whole(tmp_path):
     checkpoint = save_untrained_checkpoint(tmp_path / "ck")
