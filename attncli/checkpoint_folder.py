@@ -104,13 +104,13 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
             if pickles and WEIGHTS_FILE in missing
             else ""
         )
-        if len(missing) == len(REQUIRED_FILES) and (path / LOCK_FILE).exists():
-            raise CheckpointError(
-                f"{path} holds no checkpoint yet: the attn train started there has not saved its "
-                "first epoch (or was stopped before it did, saving nothing); pass it again once its "
-                "best/ is written"
-            )
         if len(missing) == len(REQUIRED_FILES):
+            if (path / LOCK_FILE).exists():
+                raise CheckpointError(
+                    f"{path} holds no checkpoint yet: the attn train started there has not saved its "
+                    "first epoch (or was stopped before it did, saving nothing); pass it again once its "
+                    "best/ is written"
+                )
             inside = _runs_inside(path)
             raise CheckpointError(
                 f"{path} is not an attn checkpoint (no {', '.join(REQUIRED_FILES)}); "

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import io
 import os
 import sys
 import unicodedata
+from pathlib import Path
 from typing import IO, Any
 
-from attncli.errors import DISK_FULL, DataError
+from attncli.errors import DISK_FULL, DataError, why_unwritten
 
 REPLACE = "attn-replace"
 _replaced: list[str] = []  # the first encoding that could not hold a character written to it
@@ -146,8 +148,9 @@ class _ResultsDescriptor(_MessagesDescriptor):
             raise
         except OSError as error:
             self.failed = True
-            if error.errno in DISK_FULL:
-                reason, advice = "the disk is full", "free some space, or send it elsewhere"
+            if error.errno in DISK_FULL:  # in the words of every other failed write
+                reason, remedy = why_unwritten(error, Path.cwd())
+                advice = remedy if error.errno == errno.EFBIG else f"{remedy}, or send it elsewhere"
             else:
                 reason, advice = error.strerror or str(error), "check where it is redirected"
             raise DataError(f"could not write {self.shown} ({reason}); {advice}") from None

@@ -43,12 +43,9 @@ def run_command(
     speaks = int(os.environ.get("RANK", "0")) == 0
     try:
         if not terminable:
-            result = action()
-        else:
-            with termination_raises():
-                result = action()
-        sys.stdout.flush()  # what is still buffered fails here, if it fails, as the command's error
-        return result
+            return action()
+        with termination_raises():
+            return action()
     except TrainingInterrupted as stopped:
         if speaks:
             typer.echo(str(stopped), err=True)
