@@ -22,7 +22,8 @@ class ModelConfig:
     ff_dim: int = 256
     """Hidden width of each block's feed-forward layer."""
     dropout: float | None = None
-    """Dropout on embeddings, block outputs and the pooled vector (empty: 0.5 on small data, else 0.3)."""
+    """Dropout on embeddings, block outputs and the pooled vector (empty: 0.3, or 0.5 on small data
+    without adversarial training)."""
     attention_dropout: float = 0.0
     """Dropout on self-attention probabilities; above 0 it rules out the fast fused CPU kernel."""
     max_length: int | None = None

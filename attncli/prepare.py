@@ -19,7 +19,13 @@ from attncli.errors import ConfigError
 from attncli.outliers import outlier_pool
 from attncli.packing import PackedSequences
 from attncli.reporter import Reporter
-from attncli.run_warnings import given_but_unused, model_warnings, one_segment_warning, unknown_tokens_warning
+from attncli.run_warnings import (
+    adversarial_warning,
+    given_but_unused,
+    model_warnings,
+    one_segment_warning,
+    unknown_tokens_warning,
+)
 from attncli.settings import changed_settings, settings_text
 from attncli.sizing import profile_texts, size_to_data, unsized_keys
 from attncli.splits import rows_digest
@@ -141,8 +147,9 @@ def prepare(
     warning = precision_warning(precision, device)
     if warning:
         reporter.stage(f"warning: {warning}")
-    for warning in model_warnings(config.model):
-        reporter.stage(f"warning: {warning}")
+    for warning in [*model_warnings(config.model), adversarial_warning(config.train.adversarial)]:
+        if warning:
+            reporter.stage(f"warning: {warning}")
     given = changed_settings(config)
     rest = "the rest default, or sized to the data below" if unsized_keys(config) else "the rest default"
     # A resumed run (its tokenizer given) goes on with the settings it saved, sized ones included.

@@ -18,6 +18,7 @@ UNSIZED_VALUES: dict[str, Any] = {
     "model.max_length": 256,
     "train.epochs": 10,
     "train.patience": 3,
+    "train.adversarial": 0.0,
 }
 SIZED_KEYS = tuple(UNSIZED_VALUES)
 # The settings found in the data where they are empty; `auto` asks for that too, as for sized ones.

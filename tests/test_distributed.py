@@ -28,6 +28,9 @@ SETTINGS = [
     "tokenizer.kind=word",
     "train.batch_size=32",
     "train.precision=fp32",
+    # Adversarial training's extra pass goes through the model itself, not the DDP wrapper: trained
+    # here on both process counts, so every test below covers it.
+    "train.adversarial=1.0",
 ]
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 

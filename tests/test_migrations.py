@@ -70,6 +70,24 @@ def test_runs_saved_before_outlier_exposure_carry_on_without_it():
         assert Config.from_dict(migrated["config"]).train.outlier_rows == 0
 
 
+def test_runs_saved_before_adversarial_training_carry_on_without_it():
+    import json
+
+    from attncli.checkpoint import load_checkpoint
+    from attncli.config import Config
+    from attncli.migrations import migrate_header
+
+    for name in ("v1_additive_learned", "v1_scaled_dot_sinusoidal"):
+        header = json.loads((FIXTURES / name / "config.json").read_text())
+        assert "adversarial" not in header["config"]["train"]
+        train = Config.from_dict(migrate_header(header, 2)["config"]).train
+        assert (train.adversarial, train.adversarial_epsilon) == (0.0, 0.0)
+        assert load_checkpoint(FIXTURES / name).config.train.adversarial == 0.0
+    # Saved empty (by a library call that never sized the run) it meant what it did then: off.
+    empty = migrate_header(_format_2_header(train={"adversarial": None}), FORMAT_VERSION)
+    assert empty["config"]["train"]["adversarial"] == 0.0
+
+
 def _format_2_header(model=None, tokenizer=None, train=None):
     return {
         "format_version": 2,

@@ -44,3 +44,16 @@ def test_a_tokenizer_path_whose_unknown_token_is_spelt_unk_is_warned_of_too(tmp_
         "apart; the tokenizer in other.json was not made for these texts: leave tokenizer.path out to train "
         "one on them"
     )
+
+
+def test_an_adversarial_move_as_long_as_a_word_is_warned_of():
+    from attncli.run_warnings import adversarial_warning
+
+    assert (
+        adversarial_warning(None) is None
+        and adversarial_warning(1.0) is None
+        and adversarial_warning(1.2) is None
+    )
+    warning = adversarial_warning(1.5)
+    assert warning is not None and warning.startswith("train.adversarial=1.5 lets each step move")
+    assert warning.endswith("; keep it at 1.2 or less")

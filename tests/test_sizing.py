@@ -62,11 +62,12 @@ def test_small_data_gets_whole_words_a_narrow_model_and_many_epochs():
         "tokenizer.min_frequency": 1,
         "model.embed_dim": 64,
         "model.num_layers": 0,
-        "model.dropout": 0.5,
+        "model.dropout": 0.3,  # adversarial training regularises too
         "model.pooling_heads": 16,
         "model.max_length": 16,
         "train.epochs": 20,
         "train.patience": 3,
+        "train.adversarial": 1.0,
     }
 
 
@@ -102,6 +103,7 @@ def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
         "model.max_length": 512,
         "train.epochs": 4,  # 3M words to see / 750k a pass
         "train.patience": 3,
+        "train.adversarial": 0.0,  # no gain past the noise on the articles, at 2.4 times the time
     }
     medium = sized_settings(Config(), _profile(300_000, distinct=9_000, longest=30))
     assert medium["tokenizer.kind"] == "wordpiece"  # every word fits, but whole words won on small data only
@@ -109,6 +111,7 @@ def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
     assert (huge["model.embed_dim"], huge["model.num_layers"], huge["model.pooling_heads"]) == (256, 1, 64)
     assert huge["model.max_length"] == 64  # 40 words x 1.3 pieces a word, up to a multiple of 16
     assert huge["train.epochs"] == 4
+    assert huge["train.adversarial"] == 0.0  # large data, and a self-attention block
     middle = sized_settings(Config(), _profile(300_000, distinct=16_000, longest=30))
     assert (middle["train.epochs"], middle["model.num_layers"]) == (10, 0)
 
@@ -148,6 +151,16 @@ def test_settings_given_are_kept_and_the_rest_fit_around_them():
     for setting in ("model.positional=rope", "model.pooling=cls"):
         assert sized_settings(load_config(None, [setting]), _profile(5_000))["model.num_layers"] == 1
     assert "model.pooling_heads" not in sized_settings(load_config(None, ["model.pooling=mean"]), _profile(5))
+    # Adversarial training on small data follows the layers, given or sized, unless it is given itself.
+    assert layered.train.adversarial == 0.0 and sized.train.adversarial == 1.0
+    given_off = size_to_data(load_config(None, ["train.adversarial=0"]), _profile(5_000))[0]
+    assert given_off.train.adversarial == 0.0 and given_off.model.num_layers == 0
+    assert given_off.model.dropout == 0.5  # small data without adversarial training: more dropout
+    assert layered.model.dropout == 0.5  # ... as with a self-attention block, where it is off
+    given_on = size_to_data(
+        load_config(None, ["model.num_layers=1", "train.adversarial=0.5"]), _profile(5_000)
+    )
+    assert given_on[0].train.adversarial == 0.5 and "train.adversarial" not in given_on[1]
 
 
 def test_auto_on_the_command_line_means_sized():
@@ -155,7 +168,7 @@ def test_auto_on_the_command_line_means_sized():
 
     given = ["tokenizer.kind=bpe", "tokenizer.min_frequency=3", "model.embed_dim=32",
              "model.num_layers=2", "model.dropout=0.2", "model.pooling_heads=2", "model.max_length=64",
-             "train.epochs=3", "train.patience=5"]  # fmt: skip
+             "train.epochs=3", "train.patience=5", "train.adversarial=0.5"]  # fmt: skip
     assert [key.split("=")[0] for key in given] == list(SIZED_KEYS)
     assert unsized_keys(load_config(None, given)) == []
     config = load_config(None, [*given, *(f"{key}=auto" for key in SIZED_KEYS)])
@@ -201,7 +214,8 @@ def test_training_sizes_the_run_says_so_and_saves_the_sizes(tmp_path):
     saved = load_checkpoint(tmp_path / "run").config
     assert saved == result.config and unsized_keys(saved) == []
     assert (saved.model.embed_dim, saved.model.num_layers, saved.model.max_length) == (16, 0, 16)
-    assert (saved.tokenizer.kind, saved.tokenizer.min_frequency, saved.model.dropout) == ("word", 1, 0.5)
+    assert (saved.tokenizer.kind, saved.tokenizer.min_frequency, saved.model.dropout) == ("word", 1, 0.3)
+    assert saved.train.adversarial == 1.0
 
 
 def test_a_checkpoint_that_saved_empty_pooling_heads_loads_and_resumes_one_per_attention_head(tmp_path):

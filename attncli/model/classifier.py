@@ -92,13 +92,22 @@ class AttentionClassifier(nn.Module):
         x = self.token_embedding(input_ids) * math.sqrt(self.token_embedding.embedding_dim)
         return self.embedding_projection(x) if self.embedding_projection is not None else x
 
-    def forward(self, input_ids: torch.Tensor, *, return_attentions: bool = False) -> ModelOutput:
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        *,
+        return_attentions: bool = False,
+        embedding_shift: torch.Tensor | None = None,
+    ) -> ModelOutput:
         """input_ids: (B, T) -> logits (B, num_labels), the pooling weights, and with
-        return_attentions every layer's attention weights (computed by the explicit path)."""
+        return_attentions every layer's attention weights (computed by the explicit path).
+        embedding_shift (B, T, D) is added to the token embeddings: adversarial training's move."""
         if input_ids.size(1) > self.config.length:
             raise ValueError(f"input has {input_ids.size(1)} tokens; the model takes {self.config.length}")
         padding_mask = input_ids != self.pad_id  # (B, T) True for real tokens
         x = self.embed(input_ids)  # (B, T, D)
+        if embedding_shift is not None:
+            x = x + embedding_shift.to(x.dtype)
         if self.cls_embedding is not None:
             cls = self.cls_embedding.to(x.dtype).expand(x.size(0), 1, -1)  # (B, 1, D)
             x = torch.cat([cls, x], dim=1)  # (B, T + 1, D)
