@@ -133,7 +133,7 @@ class TrainConfig:
     """Adversarial training on the token embeddings (Miyato et al., 2017): each step also trains on
     its texts with their embeddings moved, by this many times a typical token embedding's length in
     all, in the direction that raises the loss most, reached at the end of the warmup; each step
-    then costs about 2.4 times as much (0: off; empty: 1 below 100k training words for models
+    then does about twice the work (0: off; empty: 1 below 100k training words for models
     without self-attention blocks, else 0)."""
     outlier_rows: int = 4
     """Made-up gibberish texts added to each step and trained towards equal probabilities, so text

@@ -64,7 +64,8 @@ def shard_loss_scale(shard_rows: int, batch_rows: int, world_size: int) -> float
 def adversarial_epsilon(config: TrainConfig, step: int, train_rows: int) -> float:
     """train.adversarial at `step` (1-based): it rises with the learning rate over the warmup. At full
     strength from the first step, a model whose embeddings are still random can be moved anywhere,
-    and 3 runs in 12 on the BBC headlines (dropout 0.1) never left equal probabilities."""
+    and 3 runs in 12 on the BBC headlines (dropout 0.1) never learnt the task (33-40% on test; one
+    run's training loss stayed near ln 5, equal probabilities, until early stopping ended it)."""
     warmup = config.warmup_steps(train_rows)
     return config.adversarial_epsilon * min(1.0, step / warmup) if warmup else config.adversarial_epsilon
 
@@ -77,9 +78,10 @@ def train_step(
     *,
     loss_scale: float = 1.0,
 ) -> torch.Tensor:
-    """One optimisation step on the batch of `rows` (plus the step's outlier texts); returns the
-    (detached) mean loss on the batch. The gradient is that of `loss_scale` times it (see
-    shard_loss_scale)."""
+    """One optimisation step on the batch of `rows` (plus the step's outlier texts and, with
+    train.adversarial, the batch's texts moved by attncli/adversarial.py); returns the (detached)
+    mean loss on the batch's own texts. The gradient is that of `loss_scale` times the texts' and
+    moved texts' losses, plus the outliers' (see shard_loss_scale)."""
     import torch
     import torch.nn.functional as F
 

@@ -35,7 +35,8 @@ FILLER = "the a of and to in was is it on with for this that today people said v
 # A small, fast model: the tests check behaviour, not state-of-the-art accuracy.
 TINY_MODEL = [
     # Every sized setting of the model and tokenizer given: these tests are about other things than
-    # the sizing rule. train.epochs and train.patience are given by each test that trains.
+    # the sizing rule. train.epochs and train.patience are given by each test that trains;
+    # train.adversarial sizes to 0 with this model's self-attention block.
     "tokenizer.kind=wordpiece",
     "tokenizer.min_frequency=2",
     "model.num_layers=1",

@@ -55,5 +55,5 @@ def test_an_adversarial_move_as_long_as_a_word_is_warned_of():
         and adversarial_warning(1.2) is None
     )
     warning = adversarial_warning(1.5)
-    assert warning is not None and warning.startswith("train.adversarial=1.5 lets each step move")
+    assert warning is not None and warning.startswith("train.adversarial=1.5 moves each text's embeddings")
     assert warning.endswith("; keep it at 1.2 or less")

@@ -211,6 +211,9 @@ def test_training_sizes_the_run_says_so_and_saves_the_sizes(tmp_path):
     line = next(line for line in reporter.lines if line.startswith("sized to the data"))
     assert "tokenizer.kind=word" in line and "model.num_layers=0" in line and "model.pooling_heads=4" in line
     assert "model.embed_dim" not in line and "train.epochs" not in line  # given, so not sized
+    assert line.endswith(
+        "model.dropout=0.3 model.pooling_heads=4 model.max_length=16 train.patience=50 train.adversarial=1.0"
+    )
     saved = load_checkpoint(tmp_path / "run").config
     assert saved == result.config and unsized_keys(saved) == []
     assert (saved.model.embed_dim, saved.model.num_layers, saved.model.max_length) == (16, 0, 16)

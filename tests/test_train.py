@@ -227,6 +227,26 @@ def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_pa
     assert (tmp_path / "resumed" / "last" / "config.json").is_file()  # the run is back in place
 
 
+def test_an_adversarially_trained_run_interrupted_in_the_warmup_resumes_bit_identical(tmp_path, monkeypatch):
+    """The pass that finds the move draws dropout masks too, and its strength rises over the warmup
+    (24 of the 27 steps here, step 13 among them): a resumed run must draw and rise as one left alone."""
+    import dataclasses
+
+    config = _resumable_config(tmp_path)
+    config = dataclasses.replace(
+        config,
+        model=dataclasses.replace(config.model, num_layers=0),
+        train=dataclasses.replace(config.train, adversarial=1.0, warmup_ratio=0.9),
+    )
+    alone = train(config, output=tmp_path / "alone")
+    _interrupted(config, tmp_path / "resumed", monkeypatch)
+    resumed = resume(tmp_path / "resumed")
+    assert _logged(tmp_path / "resumed") == _logged(tmp_path / "alone")
+    assert _weights(tmp_path / "alone" / "last") == _weights(tmp_path / "resumed" / "last")
+    assert [r.train_loss for r in alone.history] == [r.train_loss for r in resumed.history]
+    assert alone.config.train.adversarial == 1.0 and resumed.config.train.adversarial == 1.0
+
+
 def _grad_scaler_from(monkeypatch, init_scale, overflow_at=()):
     """Training's grad scaler switched on at `init_scale`: fp16 runs on CUDA only, but its scaler
     runs on the CPU too, where it scales fp32 losses by powers of two (exactly), so the fp16 path's
