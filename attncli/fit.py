@@ -61,7 +61,7 @@ def shard_loss_scale(shard_rows: int, batch_rows: int, world_size: int) -> float
     return shard_rows * world_size / batch_rows
 
 
-def adversarial_epsilon(config: TrainConfig, step: int, train_rows: int) -> float:
+def adversarial_epsilon_at(config: TrainConfig, step: int, train_rows: int) -> float:
     """train.adversarial at `step` (1-based): it rises with the learning rate over the warmup. At full
     strength from the first step, a model whose embeddings are still random can be moved anywhere,
     and 3 runs in 12 on the BBC headlines (dropout 0.1) never learnt the task (33-40% on test; one
@@ -105,7 +105,7 @@ def train_step(
     input_ids = input_ids.to(device, non_blocking=True)
     texts, batch = len(rows), len(input_ids)  # the batch's texts, then its outlier texts
     shift = None
-    epsilon = adversarial_epsilon(config, state.global_step, len(prepared.train_ids))
+    epsilon = adversarial_epsilon_at(config, state.global_step, len(prepared.train_ids))
     if epsilon:  # see attncli/adversarial.py
         with autocast(device, prepared.precision):
             moved = embedding_shift(

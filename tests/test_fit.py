@@ -8,7 +8,7 @@ from conftest import TINY_MODEL
 
 from attncli.config import TrainConfig
 from attncli.config_loading import load_config
-from attncli.fit import adversarial_epsilon, train_step
+from attncli.fit import adversarial_epsilon_at, train_step
 from attncli.fresh_state import build_state
 from attncli.prepare import prepare
 from attncli.reporter import SilentReporter
@@ -54,8 +54,8 @@ def test_adversarial_training_rises_with_the_learning_rate_over_the_warmup():
         epochs=10, batch_size=10, warmup_ratio=0.1, adversarial=1.2
     )  # 100 rows: 10 warmup steps
     assert config.warmup_steps(100) == 10
-    rising = [adversarial_epsilon(config, step, 100) for step in (1, 5, 10, 11, 500)]
+    rising = [adversarial_epsilon_at(config, step, 100) for step in (1, 5, 10, 11, 500)]
     assert rising == pytest.approx([0.12, 0.6, 1.2, 1.2, 1.2])
     no_warmup = TrainConfig(epochs=10, warmup_ratio=0.0, adversarial=0.7)
-    assert adversarial_epsilon(no_warmup, 1, 100) == 0.7
-    assert adversarial_epsilon(TrainConfig(epochs=10, adversarial=0.0), 500, 100) == 0.0
+    assert adversarial_epsilon_at(no_warmup, 1, 100) == 0.7
+    assert adversarial_epsilon_at(TrainConfig(epochs=10, adversarial=0.0), 500, 100) == 0.0
