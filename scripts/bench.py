@@ -107,6 +107,16 @@ def time_command(command: list[str], repeats: int) -> dict[str, float]:
 SLOW_MULTIPLY_S = 0.5
 
 
+def byte_compile_attn() -> bool:
+    """Whether attn's modules have bytecode for this Python, compiled here where they had none."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("attncli")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    return bool(folders) and all(compileall.compile_dir(folder, quiet=1) for folder in folders)
+
+
 def gemm_peak_gflops(dtype_name: str, repeats: int) -> float:
     """Best sustained torch.mm rate on this machine, in GFLOP/s, over a few square sizes."""
     import torch
@@ -628,6 +638,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         bbc["attn"]["predict_cli_docs_per_s"] = len(read_jsonl(args.data / "test.jsonl")[0]) / predict_wall
         model_file = str(work / "fasttext_tuned.bin")
         fasttext_load = f"import fasttext; fasttext.load_model({model_file!r}).predict([{SENTENCE!r}])"
+        # As a wheel's install does (pip byte-compiles it), so that attn is not timed compiling its
+        # own modules: an editable install under PYTHONDONTWRITEBYTECODE=1 (set on some machines)
+        # compiles about 80 of them at every start, about 0.07 s, where torch's come compiled.
+        results["attn_byte_compiled"] = byte_compile_attn()
         cold = {
             "attn_predict": time_command([attn_command, "predict", str(checkpoint), SENTENCE], repeats=5),
             "import_torch": time_command([sys.executable, "-c", "import torch"], repeats=5),

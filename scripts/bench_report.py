@@ -265,6 +265,18 @@ def reading(results: dict[str, Any]) -> str:
     return " ".join(lines)
 
 
+def cold_start_note(results: dict[str, Any]) -> str:
+    """How attn was installed for the cold starts: byte-compiled as a wheel's install leaves it."""
+    if "attn_byte_compiled" not in results:  # a run before the benchmark compiled attn's modules
+        return "attn's modules may have been compiled from source at each start (not recorded in this run)."
+    if results["attn_byte_compiled"]:
+        return (
+            "attn's modules were byte-compiled first, as installing its wheel does (torch's come compiled); "
+            "an editable install where `PYTHONDONTWRITEBYTECODE` is set compiles them at every start instead."
+        )
+    return "attn's modules could not be byte-compiled here, so each start compiled them from source."
+
+
 def _scaling_sentence(first: dict[str, Any], last: dict[str, Any]) -> str:
     growth = last["rows"] / first["rows"]
     sentence = (
@@ -632,6 +644,8 @@ are `attn eval --split test` on the best epoch.
 {defaults_section(results.get("defaults", {}))}
 
 ## Cold start: a fresh process that predicts one sentence
+
+{cold_start_note(results)}
 
 | command | wall time |
 |---|---|

@@ -303,3 +303,25 @@ def test_where_the_kernels_could_reach_the_target_the_rest_of_the_step_is_named(
     results["bbc"]["attn"]["precision"] = "bf16"
     results["profile"]["peak_gflops"] = {"fp32": 100.0, "bf16": 400.0}
     assert "the kernels themselves bound it at 12.5%" in " ".join(why_missed(results))
+
+
+def test_attn_is_timed_byte_compiled_and_the_report_says_so(tmp_path, monkeypatch):
+    """Cold starts time attn as a wheel's install leaves it: compiled, as torch is, not compiling
+    its modules at each start where PYTHONDONTWRITEBYTECODE is set."""
+    import importlib.util
+    from importlib.machinery import ModuleSpec
+
+    from bench import byte_compile_attn
+
+    package = tmp_path / "attncli"
+    package.mkdir()
+    (package / "__init__.py").write_text("VALUE = 1\n")
+    spec = ModuleSpec("attncli", None, is_package=True)
+    spec.submodule_search_locations = [str(package)]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec if name == "attncli" else None)
+    assert byte_compile_attn() is True
+    assert [path.name.split(".")[0] for path in (package / "__pycache__").iterdir()] == ["__init__"]
+
+    compiled = {**_results(), "attn_byte_compiled": True}
+    assert "byte-compiled first, as installing its wheel does" in markdown(compiled, tmp_path / "B.md")
+    assert "not recorded in this run" in markdown(_results(), tmp_path / "B.md")
