@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from attncli.errors import ConfigError
+
 if TYPE_CHECKING:
     import torch
 
@@ -93,6 +95,19 @@ def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+def require_a_gpu_each(processes: int) -> None:
+    """nccl takes one GPU a process: more processes than this machine's GPUs is an error."""
+    import torch
+
+    gpus = torch.cuda.device_count()
+    if processes > gpus:
+        raise ConfigError(
+            f"{processes} training processes on CUDA need a GPU each, and this machine has {gpus}: pass "
+            f"--nproc {gpus} or fewer{' (or leave it out)' if gpus == 1 else ''}, or --device cpu to train "
+            "on CPU processes"
+        )
+
+
 def init_distributed(device_type: str) -> Distributed:
     """Join the process group torchrun set up (nccl on GPUs, gloo on the CPU); one process alone
     gets the no-op default."""
@@ -104,6 +119,10 @@ def init_distributed(device_type: str) -> Distributed:
     rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if device_type == "cuda":
+        # Checked before any process joins the group, where a process given a GPU number past the last
+        # failed in CUDA's words and the others waited for it. `attn train --nproc` checks it before it
+        # starts them; under torchrun itself whichever process fails first may be the one that speaks.
+        require_a_gpu_each(int(os.environ.get("LOCAL_WORLD_SIZE", world_size)))
         torch.cuda.set_device(local_rank)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")

@@ -690,6 +690,38 @@ def test_a_run_with_no_best_yet_is_used_from_last_and_says_so(easy_run, tmp_path
     assert "note:" not in _ok("predict", easy_run, "soup", "--json").stderr
 
 
+def test_more_processes_than_gpus_on_cuda_is_refused_before_any_starts(monkeypatch, tmp_path, easy_run):
+    """Started, each process failed in CUDA's words (or was stopped by the launcher first, and said it
+    was interrupted): nccl takes one GPU a process."""
+    import shutil
+
+    import torch
+
+    launched = []
+    monkeypatch.setattr(
+        "attncli.cli.train_command.launch_processes",
+        lambda n, args, debug, run_folder: launched.append(n) or 0,
+    )
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    data, run = tmp_path / "d.csv", tmp_path / "run"
+    refusal = "2 training processes on CUDA need a GPU each, and this machine has 1: pass --nproc 1 or fewer"
+    for device in (["--device", "cuda"], [], ["--set", "train.device=cuda"]):  # auto takes the GPU
+        _refused(invoke("train", data, "-o", run, "--nproc", 2, *device), refusal)
+    config = tmp_path / "cpu.yaml"
+    config.write_text("train:\n  device: cpu\n")
+    for device in (["--device", "cpu"], ["--set", "train.device=cpu"], ["-c", config]):
+        assert invoke("train", data, "-o", run, "--nproc", 2, *device).exit_code == 0
+    assert launched == [2, 2, 2] and not run.exists()
+    # A resumed run takes the device it saved (easy_run's: auto).
+    resumed = shutil.copytree(easy_run, tmp_path / "resumed")
+    _refused(invoke("train", "--resume", resumed, "--nproc", 2), refusal)
+    header = json.loads((resumed / "last" / "config.json").read_text())
+    header["config"]["train"]["device"] = "cpu"
+    (resumed / "last" / "config.json").write_text(json.dumps(header))
+    assert invoke("train", "--resume", resumed, "--nproc", 2).exit_code == 0 and launched == [2, 2, 2, 2]
+
+
 def test_more_processes_than_cores_on_the_cpu_is_warned_of(monkeypatch, tmp_path):
     launched = []
     monkeypatch.setattr(
@@ -697,6 +729,7 @@ def test_more_processes_than_cores_on_the_cpu_is_warned_of(monkeypatch, tmp_path
         lambda n, args, debug, run_folder: launched.append((n, args)) or 0,
     )
     monkeypatch.setattr("attncli.cli.train_command.has_gpu", lambda: False)
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)  # --device auto is the CPU
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     result = invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "--nproc", 4)
     assert (result.exit_code, launched) == (

@@ -50,6 +50,34 @@ def test_single_process_collectives_are_no_ops():
     assert SINGLE_PROCESS.agree(False, device=torch.device("cpu")) is False
 
 
+def test_more_cuda_processes_than_gpus_is_one_error_on_every_process_before_any_joins(monkeypatch):
+    """`--nproc 2` on a machine with one GPU: nccl takes a GPU a process, and a process given a GPU
+    number past the last failed in CUDA's words, while the others waited for it in the group."""
+    import torch
+    import torch.distributed as dist
+
+    from attncli.distributed import init_distributed
+    from attncli.errors import ConfigError
+
+    joined = []
+    monkeypatch.setattr(dist, "init_process_group", lambda **kwargs: joined.append(kwargs))
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda index: None)
+    for rank in ("0", "1"):
+        monkeypatch.setenv("RANK", rank)
+        monkeypatch.setenv("LOCAL_RANK", rank)
+        for name, value in {"WORLD_SIZE": "2", "LOCAL_WORLD_SIZE": "2"}.items():
+            monkeypatch.setenv(name, value)
+        refusal = r"^2 training processes on CUDA need a GPU each, and this machine has 1: pass --nproc 1 or "
+        with pytest.raises(ConfigError, match=refusal + r"fewer \(or leave it out\), or --device cpu"):
+            init_distributed("cuda")
+    assert joined == []
+    # Two nodes of one GPU each: one process a node, which fits.
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    assert init_distributed("cuda").world_size == 2 and joined == [{"backend": "nccl"}]
+
+
 def test_uneven_shards_scaled_average_to_the_whole_batchs_gradient():
     """DistributedDataParallel averages the processes' gradients; with a batch of 7 rows over 2
     processes (4 and 3), the scaled shard losses give the gradient of the whole batch's mean loss,

@@ -131,6 +131,7 @@ def train(
         "--precision": precision, "--seed": seed, "--overwrite": overwrite or None,
     }  # fmt: skip
     if nproc is not None and nproc > 1:
+        run_command(lambda: _check_processes_fit(nproc, config, set_values, device, resume), debug=debug)
         given = {**settings, "--resume": resume, "--epochs": epochs, "--json": as_json or None}
         arguments = ["train", *([data] if data else []), *_as_arguments({**given, "--debug": debug or None})]
         raise typer.Exit(_launch(nproc, arguments, device=device, debug=debug, run_folder=output or resume))
@@ -241,6 +242,28 @@ def _as_arguments(options: dict[str, Any]) -> list[str]:
             elif item is not None:
                 arguments += [flag, str(item)]
     return arguments
+
+
+def _check_processes_fit(
+    nproc: int, config: Path | None, set_values: list[str] | None, device: str | None, resume: Path | None
+) -> None:
+    """Before any process starts: on CUDA, `nproc` must not be more than the GPUs. The device is the
+    one the processes will take: --device, --set or the config file's, or the resumed run's."""
+    from attncli.checkpoint_folder import LAST, read_header
+    from attncli.config_loading import load_config
+    from attncli.device import resolve_device
+    from attncli.distributed import require_a_gpu_each
+    from attncli.errors import AttnError
+
+    if resume is not None:
+        try:
+            name = str(read_header(resume / LAST, complete=False)["config"]["train"]["device"])
+        except (AttnError, KeyError, TypeError):
+            return  # each process says what is wrong with the run folder
+    else:
+        name = load_config(config, set_values or [], {"train.device": device}).train.device
+    if resolve_device(name).type == "cuda":
+        require_a_gpu_each(nproc)
 
 
 def _launch(
