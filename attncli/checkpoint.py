@@ -24,7 +24,6 @@ from attncli.checkpoint_folder import (
 )
 from attncli.checksums import RESTORE_OR_RETRAIN, read_checked, read_checked_json, recorded_files
 from attncli.config import Config
-from attncli.device import avoid_per_shape_attention_plans
 from attncli.errors import CheckpointError, ConfigError
 from attncli.history import TrainingMetrics
 from attncli.migrations import migrate_header, migrate_weights
@@ -197,7 +196,6 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
                 raise
             warnings.append(f"{error}; until then it is left out")
     model.to(torch.device(device)).eval()
-    avoid_per_shape_attention_plans(torch.device(device))
     return LoadedCheckpoint(
         path=path,
         config=config,

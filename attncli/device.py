@@ -38,21 +38,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def avoid_per_shape_attention_plans(device: torch.device) -> None:
-    """On a CUDA device torch's scaled_dot_product_attention may take cuDNN's kernel for bf16 and
-    fp16, which builds an execution plan for each new shape of its inputs. attn pads each batch to
-    its longest text, so nearly every batch is a new shape: on an H200, configs/bbc.yaml trained for
-    16.7 s in bf16 against 3.3 s in fp32 (scripts/gpu_check.py, docs/gpu.md). The flash and
-    memory-efficient kernels need no plan; torch picks among them once cuDNN's is off."""
-    if device.type != "cuda":
-        return
-    import torch
-
-    switch = getattr(torch.backends.cuda, "enable_cudnn_sdp", None)  # torch 2.4 and later
-    if switch is not None:
-        switch(False)
-
-
 def _cpu_flags() -> list[str]:
     cpuinfo = Path("/proc/cpuinfo")
     return cpuinfo.read_text(errors="replace").split() if cpuinfo.is_file() else []

@@ -5,6 +5,7 @@ operation is a no-op, so the training code reads the same either way."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -95,16 +96,16 @@ def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
-def require_a_gpu_each(processes: int) -> None:
-    """nccl takes one GPU a process: more processes than this machine's GPUs is an error."""
+def require_a_gpu_each(processes: int, remedy: Callable[[int], str]) -> None:
+    """nccl takes one GPU a process: more processes than this machine's GPUs is an error, which
+    ends with `remedy(gpus)`, what to do in the words of the command that started them."""
     import torch
 
     gpus = torch.cuda.device_count()
     if processes > gpus:
         raise ConfigError(
-            f"{processes} training processes on CUDA need a GPU each, and this machine has {gpus}: pass "
-            f"--nproc {gpus} or fewer{' (or leave it out)' if gpus == 1 else ''}, or --device cpu to train "
-            "on CPU processes"
+            f"{processes} training processes on CUDA need a GPU each, and this machine has {gpus}: "
+            f"{remedy(gpus)}"
         )
 
 
@@ -122,7 +123,10 @@ def init_distributed(device_type: str) -> Distributed:
         # Checked before any process joins the group, where a process given a GPU number past the last
         # failed in CUDA's words and the others waited for it. `attn train --nproc` checks it before it
         # starts them; under torchrun itself whichever process fails first may be the one that speaks.
-        require_a_gpu_each(int(os.environ.get("LOCAL_WORLD_SIZE", world_size)))
+        require_a_gpu_each(
+            int(os.environ.get("LOCAL_WORLD_SIZE", world_size)),
+            lambda gpus: f"start {gpus} or fewer on each machine (torchrun --nproc-per-node {gpus})",
+        )
         torch.cuda.set_device(local_rank)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")

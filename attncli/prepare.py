@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from attncli.config import Config
 from attncli.data import load_splits
 from attncli.device import (
-    avoid_per_shape_attention_plans,
     precision_warning,
     resolve_device,
     resolve_precision,
@@ -148,7 +147,6 @@ def prepare(
     device = resolve_device(config.train.device)
     if distributed.active and device.type == "cuda":
         device = torch.device("cuda", distributed.local_rank)
-    avoid_per_shape_attention_plans(device)
     precision = resolve_precision(config.train.precision, device)
     warning = precision_warning(precision, device)
     if warning:

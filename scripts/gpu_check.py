@@ -30,8 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "data" / "bbc_news"
 HEADLINES = ROOT / "data" / "bbc_headlines"
 # The runs that are interrupted and resumed: 3 epochs in fp16, with its grad scaler, none cut short.
-FP16_RUN: list[object] = ["--device", "cuda", "--precision", "fp16", "--epochs", 3]
-FP16_RUN += ["--set", "train.patience=0"]
+FP16_RUN: list[object] = [
+    *("--device", "cuda", "--precision", "fp16"),
+    *("--epochs", 3, "--set", "train.patience=0"),
+]
 # Test-only variable of attncli.fit: SIGINT to the process after this global step.
 INTERRUPT_VARIABLE = "ATTN_TEST_INTERRUPT_AT_STEP"
 
@@ -67,11 +69,12 @@ sys.argv = ["attn", *sys.argv[1:]]
 main()
 """
 
-# Runs `attn` with cuDNN's attention kernel left on, as before attncli.device.avoid_per_shape_attention_plans.
+# Runs `attn` with torch's own choice of attention kernel, cuDNN's included, as before
+# attncli.model.attention.shape_free_kernels.
 CUDNN_ATTENTION_ON = """
-import sys
-import torch
-torch.backends.cuda.enable_cudnn_sdp = lambda enabled: None
+import contextlib, sys
+import attncli.model.attention as attention
+attention.shape_free_kernels = lambda device: contextlib.nullcontext()
 from attncli.cli import main
 sys.argv = ["attn", *sys.argv[1:]]
 main()

@@ -708,6 +708,13 @@ def test_more_processes_than_gpus_on_cuda_is_refused_before_any_starts(monkeypat
     refusal = "2 training processes on CUDA need a GPU each, and this machine has 1: pass --nproc 1 or fewer"
     for device in (["--device", "cuda"], [], ["--set", "train.device=cuda"]):  # auto takes the GPU
         _refused(invoke("train", data, "-o", run, "--nproc", 2, *device), refusal)
+    result = invoke("train", data, "-o", run, "--nproc", 2, "--device", "cuda")
+    assert result.stderr.strip().endswith("(or leave it out), or --device cpu to train on CPU processes")
+    unfinished = tmp_path / "unfinished.yaml"
+    unfinished.write_text("train:\n  device: cpu\n  epochs: 0\n")  # 0 epochs: made good by --epochs
+    _refused(invoke("train", data, "-o", run, "--nproc", 2, "-c", unfinished), "train.epochs")
+    assert invoke("train", data, "-o", run, "--nproc", 2, "-c", unfinished, "--epochs", 3).exit_code == 0
+    launched.clear()
     config = tmp_path / "cpu.yaml"
     config.write_text("train:\n  device: cpu\n")
     for device in (["--device", "cpu"], ["--set", "train.device=cpu"], ["-c", config]):
@@ -715,7 +722,9 @@ def test_more_processes_than_gpus_on_cuda_is_refused_before_any_starts(monkeypat
     assert launched == [2, 2, 2] and not run.exists()
     # A resumed run takes the device it saved (easy_run's: auto).
     resumed = shutil.copytree(easy_run, tmp_path / "resumed")
-    _refused(invoke("train", "--resume", resumed, "--nproc", 2), refusal)
+    result = invoke("train", "--resume", resumed, "--nproc", 2)
+    _refused(result, refusal)
+    assert "--device" not in result.stderr  # a resumed run keeps its device
     header = json.loads((resumed / "last" / "config.json").read_text())
     header["config"]["train"]["device"] = "cpu"
     (resumed / "last" / "config.json").write_text(json.dumps(header))

@@ -79,17 +79,3 @@ class _FakeCpuinfo:
 
     def read_text(self, errors=None):
         return self.text
-
-
-def test_cudnns_attention_kernel_is_turned_off_on_cuda_only(monkeypatch):
-    """cuDNN builds an attention plan for each new shape, and attn's batches come in many lengths."""
-    import torch
-
-    from attncli.device import avoid_per_shape_attention_plans
-
-    switched = []
-    monkeypatch.setattr(torch.backends.cuda, "enable_cudnn_sdp", switched.append)
-    avoid_per_shape_attention_plans(torch.device("cpu"))
-    assert switched == []
-    avoid_per_shape_attention_plans(torch.device("cuda", 0))
-    assert switched == [False]

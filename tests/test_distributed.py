@@ -68,8 +68,9 @@ def test_more_cuda_processes_than_gpus_is_one_error_on_every_process_before_any_
         monkeypatch.setenv("LOCAL_RANK", rank)
         for name, value in {"WORLD_SIZE": "2", "LOCAL_WORLD_SIZE": "2"}.items():
             monkeypatch.setenv(name, value)
-        refusal = r"^2 training processes on CUDA need a GPU each, and this machine has 1: pass --nproc 1 or "
-        with pytest.raises(ConfigError, match=refusal + r"fewer \(or leave it out\), or --device cpu"):
+        # Started by torchrun itself: in torchrun's words (`attn train --nproc` checks before it starts).
+        refusal = r"^2 training processes on CUDA need a GPU each, and this machine has 1: start 1 or fewer "
+        with pytest.raises(ConfigError, match=refusal + r"on each machine \(torchrun --nproc-per-node 1\)$"):
             init_distributed("cuda")
     assert joined == []
     # Two nodes of one GPU each: one process a node, which fits.

@@ -130,8 +130,23 @@ def train(
         "--batch-size": batch_size, "--lr": lr, "--max-length": max_length, "--device": device,
         "--precision": precision, "--seed": seed, "--overwrite": overwrite or None,
     }  # fmt: skip
+    # The settings of the command-line options, over the config file's and --set's.
+    options = {
+        "data.source": data,
+        "data.text_column": text_column,
+        "data.label_column": label_column,
+        "data.encoding": encoding,
+        "data.delimiter": delimiter,
+        "train.epochs": epochs,
+        "train.batch_size": batch_size,
+        "train.lr": lr,
+        "model.max_length": max_length,
+        "train.device": device,
+        "train.precision": precision,
+        "train.seed": seed,
+    }
     if nproc is not None and nproc > 1:
-        run_command(lambda: _check_processes_fit(nproc, config, set_values, device, resume), debug=debug)
+        run_command(lambda: _check_processes_fit(nproc, config, set_values, options, resume), debug=debug)
         given = {**settings, "--resume": resume, "--epochs": epochs, "--json": as_json or None}
         arguments = ["train", *([data] if data else []), *_as_arguments({**given, "--debug": debug or None})]
         raise typer.Exit(_launch(nproc, arguments, device=device, debug=debug, run_folder=output or resume))
@@ -186,20 +201,6 @@ def train(
             )
         require_data_source(data)  # at once: the config's checks import torch (seconds)
 
-        options = {
-            "data.source": data,
-            "data.text_column": text_column,
-            "data.label_column": label_column,
-            "data.encoding": encoding,
-            "data.delimiter": delimiter,
-            "train.epochs": epochs,
-            "train.batch_size": batch_size,
-            "train.lr": lr,
-            "model.max_length": max_length,
-            "train.device": device,
-            "train.precision": precision,
-            "train.seed": seed,
-        }
         resolved = load_config(config, set_values or [], options)
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         note = saved_processes_note(config, world_size) if config is not None else None
@@ -245,7 +246,11 @@ def _as_arguments(options: dict[str, Any]) -> list[str]:
 
 
 def _check_processes_fit(
-    nproc: int, config: Path | None, set_values: list[str] | None, device: str | None, resume: Path | None
+    nproc: int,
+    config: Path | None,
+    set_values: list[str] | None,
+    options: dict[str, Any],
+    resume: Path | None,
 ) -> None:
     """Before any process starts: on CUDA, `nproc` must not be more than the GPUs. The device is the
     one the processes will take: --device, --set or the config file's, or the resumed run's."""
@@ -258,12 +263,17 @@ def _check_processes_fit(
     if resume is not None:
         try:
             name = str(read_header(resume / LAST, complete=False)["config"]["train"]["device"])
-        except (AttnError, KeyError, TypeError):
+        except (AttnError, OSError, KeyError, TypeError):
             return  # each process says what is wrong with the run folder
     else:
-        name = load_config(config, set_values or [], {"train.device": device}).train.device
+        name = load_config(config, set_values or [], options).train.device
     if resolve_device(name).type == "cuda":
-        require_a_gpu_each(nproc)
+        # --resume takes its device from the run, so only a new run can move to the CPU.
+        cpu = "" if resume is not None else ", or --device cpu to train on CPU processes"
+        require_a_gpu_each(
+            nproc,
+            lambda gpus: f"pass --nproc {gpus} or fewer{' (or leave it out)' if gpus == 1 else ''}{cpu}",
+        )
 
 
 def _launch(

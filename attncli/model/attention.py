@@ -5,12 +5,28 @@ the explicit softmax(scores + bias) V, which also returns the weights."""
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from attncli.model.positional import AttentionPosition
 from attncli.model.scoring import Scoring
+
+
+def shape_free_kernels(device: torch.device) -> contextlib.AbstractContextManager:
+    """On a CUDA device, scaled_dot_product_attention without cuDNN's kernel. For bf16 and fp16
+    torch may take it, and it builds an execution plan for each new shape of its inputs; attn pads
+    each batch to its longest text, so nearly every batch of a first epoch is a new shape. On an
+    H200, configs/bbc.yaml then trained for 16.7-24.0 s in bf16 against 3.1-3.3 s in fp32, and 4.3 s
+    in bf16 without it (docs/gpu.md). The flash and memory-efficient kernels need no plan. Scoped to
+    attn's own attention, so that a program loading a checkpoint keeps its own choice elsewhere."""
+    if device.type != "cuda":
+        return contextlib.nullcontext()
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    return sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
 
 
 def attention_mask(key_mask: torch.Tensor, bias: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor:
@@ -60,9 +76,10 @@ class MultiHeadSelfAttention(nn.Module):
         weights = None
         if self.fused and not need_weights:
             mask = attention_mask(key_mask, bias, q.dtype)
-            attended = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=mask, dropout_p=dropout_p, scale=self.scoring.fused_scale
-            )  # (B, H, T, hd)
+            with shape_free_kernels(q.device):
+                attended = F.scaled_dot_product_attention(
+                    q, k, v, attn_mask=mask, dropout_p=dropout_p, scale=self.scoring.fused_scale
+                )  # (B, H, T, hd)
         else:
             scores = self.scoring(q, k).float()  # (B, H, T, T); softmax in fp32 under autocast
             if bias is not None:

@@ -42,6 +42,38 @@ def test_need_weights_takes_the_explicit_path_with_the_same_output():
     assert torch.allclose(attention(x, MASK)[0], attention(x, MASK, need_weights=True)[0], atol=1e-5)
 
 
+def test_the_fused_kernel_runs_without_cudnns_on_cuda_and_as_torch_picks_elsewhere(monkeypatch):
+    """cuDNN's attention builds a plan for each new input shape (docs/gpu.md); the choice is scoped
+    to attn's own call, and what was enabled before comes back after it."""
+    import attncli.model.attention as attention_module
+
+    backends = torch.backends.cuda
+    before = (
+        backends.cudnn_sdp_enabled(),
+        backends.flash_sdp_enabled(),
+        backends.mem_efficient_sdp_enabled(),
+    )
+    with attention_module.shape_free_kernels(torch.device("cuda", 0)):
+        assert not backends.cudnn_sdp_enabled()
+        assert (
+            backends.flash_sdp_enabled()
+            and backends.mem_efficient_sdp_enabled()
+            and backends.math_sdp_enabled()
+        )
+    after = (backends.cudnn_sdp_enabled(), backends.flash_sdp_enabled(), backends.mem_efficient_sdp_enabled())
+    assert after == before
+    with attention_module.shape_free_kernels(torch.device("cpu")):
+        assert backends.cudnn_sdp_enabled() == before[0]
+    # The fused path goes through it with the inputs' device.
+    seen = []
+    plain = attention_module.shape_free_kernels
+    monkeypatch.setattr(
+        attention_module, "shape_free_kernels", lambda device: seen.append(device) or plain(device)
+    )
+    _attention("sinusoidal", "scaled_dot", "fused").eval()(torch.randn(2, 5, 16), MASK)
+    assert seen == [torch.device("cpu")]
+
+
 @pytest.mark.parametrize("positional", ["none", "relative", "rope", "alibi"])
 def test_padding_does_not_change_real_positions(positional):
     torch.manual_seed(0)
