@@ -13,11 +13,7 @@ from typing import TYPE_CHECKING
 
 from attncli.config import Config
 from attncli.data import load_splits
-from attncli.device import (
-    precision_warning,
-    resolve_device,
-    resolve_precision,
-)
+from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError
 from attncli.outliers import outlier_pool
