@@ -37,9 +37,9 @@ FP16_RUN: list[object] = [
 # Test-only variable of attncli.fit: SIGINT to the process after this global step.
 INTERRUPT_VARIABLE = "ATTN_TEST_INTERRUPT_AT_STEP"
 
-# Runs `attn` in this process with attn's collectives on over a one-process nccl group: the
-# DistributedDataParallel wrapper, the tokenizer's broadcast, the gathered random states and the
-# all-reduced metrics all go through nccl, which takes GPU tensors only.
+# Setups run before `attn` in a process of its own (_runner). This one: attn's collectives on over a
+# one-process nccl group, so that the DistributedDataParallel wrapper, the tokenizer's broadcast, the
+# gathered random states and the all-reduced metrics all go through nccl, which takes GPU tensors only.
 FORCED_NCCL = """
 import os, sys
 os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT="29561")
@@ -52,29 +52,27 @@ def init(*args, **kwargs):
     plain_init(*args, **kwargs)
     print("process group backend:", dist.get_backend(), file=sys.stderr, flush=True)
 dist.init_process_group = init
-from attncli.cli import main
-sys.argv = ["attn", *sys.argv[1:]]
-main()
 """
 
-
-# Runs `attn` with torch's deterministic kernels only (where one has none, it says so and stops).
+# ... with torch's deterministic kernels only (where one has none, it says so and stops).
 DETERMINISTIC = """
-import os, sys
+import os
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 import torch
 torch.use_deterministic_algorithms(True)
-from attncli.cli import main
-sys.argv = ["attn", *sys.argv[1:]]
-main()
 """
 
-# Runs `attn` with torch's own choice of attention kernel, cuDNN's included, as before
+# ... with torch's own choice of attention kernel, cuDNN's included, as before
 # attncli.model.attention.shape_free_kernels.
 CUDNN_ATTENTION_ON = """
-import contextlib, sys
+import contextlib
 import attncli.model.attention as attention
 attention.shape_free_kernels = lambda device: contextlib.nullcontext()
+"""
+
+# What each of those programs runs after its setup: `attn` with the program's arguments.
+THEN_ATTN = """
+import sys
 from attncli.cli import main
 sys.argv = ["attn", *sys.argv[1:]]
 main()
@@ -241,7 +239,10 @@ def check_resume(work: Path) -> dict[str, Any]:
     return _interrupted_and_resumed(work, "resume-fp16", FP16_RUN, at_step=70, runner=attn)
 
 
-def _runner(program: str) -> Callable[..., dict[str, Any]]:
+def _runner(setup: str) -> Callable[..., dict[str, Any]]:
+    """`attn` as a process of its own, after `setup` (Python) has run in it."""
+    program = setup + THEN_ATTN
+
     def run(*arguments: object, env: dict[str, str] | None = None, timeout: float = 150) -> dict[str, Any]:
         return _process([sys.executable, "-c", program, *map(str, arguments)], env=env, timeout=timeout)
 
@@ -343,8 +344,8 @@ def check_tests(out: Path, seconds: float) -> dict[str, Any]:
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds, cwd=ROOT)
         tail, code = done.stdout[-6000:], done.returncode
     except subprocess.TimeoutExpired as expired:
-        out = expired.stdout.decode() if isinstance(expired.stdout, bytes) else expired.stdout or ""
-        tail, code = out[-6000:], "timed out"
+        printed = expired.stdout.decode() if isinstance(expired.stdout, bytes) else expired.stdout or ""
+        tail, code = printed[-6000:], "timed out"
     (out / "pytest.log").write_text(tail)
     return {"exit_code": code, "summary": tail.strip().splitlines()[-1] if tail.strip() else ""}
 
