@@ -86,6 +86,11 @@ def _runs_inside(folder: Path) -> str:
     return ", ".join(str(child) for child in runs[:RUNS_NAMED]) + (f" and {more} more" if more > 0 else "")
 
 
+def saved_device(header: dict[str, Any]) -> str:
+    """The `train.device` a run saved in its header (config.json), `auto` where it saved none."""
+    return str(header.get("config", {}).get("train", {}).get("device", "auto"))
+
+
 def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
     """config.json of the checkpoint at `path`, after checking the folder is complete and its values
     are those saved (`complete` False: that config.json is there and reads; `attn info` reports the

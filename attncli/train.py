@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from attncli.checkpoint import load_checkpoint, load_training_state
-from attncli.checkpoint_folder import CONFIG_FILE, LAST, LOCK_FILE, read_header, resolve_checkpoint
+from attncli.checkpoint_folder import (
+    CONFIG_FILE,
+    LAST,
+    LOCK_FILE,
+    read_header,
+    resolve_checkpoint,
+    saved_device,
+)
 from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
 from attncli.checksums import saved_by_at_least
 from attncli.config import Config
@@ -121,7 +128,7 @@ def resume(
 
     last_path = resolve_checkpoint(output / LAST)
     saved = read_header(last_path) if last_path.is_dir() else {}
-    device = saved.get("config", {}).get("train", {}).get("device", "auto")
+    device = saved_device(saved)
     refuse_finished(last_path, saved, epochs)
     with _joined(output, device=device, overwrite=False, resume=True) as (distributed, folder):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()

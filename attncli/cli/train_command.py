@@ -254,16 +254,16 @@ def _check_processes_fit(
 ) -> None:
     """Before any process starts: on CUDA, `nproc` must not be more than the GPUs. The device is the
     one the processes will take: --device, --set or the config file's, or the resumed run's."""
-    from attncli.checkpoint_folder import LAST, read_header
+    from attncli.checkpoint_folder import LAST, read_header, resolve_checkpoint, saved_device
     from attncli.config_loading import load_config
     from attncli.device import resolve_device
     from attncli.distributed import require_a_gpu_each
     from attncli.errors import AttnError
 
     if resume is not None:
-        try:
-            name = str(read_header(resume / LAST, complete=False)["config"]["train"]["device"])
-        except (AttnError, OSError, KeyError, TypeError):
+        try:  # as train.resume reads it
+            name = saved_device(read_header(resolve_checkpoint(resume / LAST), complete=False))
+        except (AttnError, OSError, AttributeError):
             return  # each process says what is wrong with the run folder
     else:
         name = load_config(config, set_values or [], options).train.device
