@@ -135,6 +135,12 @@ class TrainConfig:
     all, in the direction that raises the loss most, reached at the end of the warmup; each step
     then does about twice the work (0: off; empty: 1 below 100k training words for models
     without self-attention blocks, else 0)."""
+    refit_epochs: int | None = None
+    """Epochs trained after early stopping on every training row, the validation rows held out of
+    train included, from the best epoch's model, with the learning rate falling from a third of
+    train.lr to 0; best/ then holds the refitted model, with the best epoch's validation scores and
+    temperature (0: off; empty: 4 below 100k training words, else 0; only where the validation rows
+    were held out of train)."""
     outlier_rows: int = 4
     """Made-up gibberish texts added to each step and trained towards equal probabilities, so text
     the model cannot read gets no confident label (0: none)."""
@@ -165,6 +171,8 @@ class TrainConfig:
         require(
             adversarial is None or adversarial >= 0, f"train.adversarial must be 0 or more, not {adversarial}"
         )
+        refit = self.refit_epochs
+        require(refit is None or refit >= 0, f"train.refit_epochs must be 0 or more, not {refit}")
         require(self.outlier_rows >= 0, f"train.outlier_rows must be 0 or more, not {self.outlier_rows}")
         require(
             self.outlier_weight >= 0, f"train.outlier_weight must be 0 or more, not {self.outlier_weight}"
@@ -192,6 +200,11 @@ class TrainConfig:
     def adversarial_epsilon(self) -> float:
         """adversarial, as the training step reads it: sized, or UNSIZED_VALUES' where empty."""
         return float(sized(self.adversarial, "train.adversarial"))
+
+    @property
+    def refit_epoch_count(self) -> int:
+        """refit_epochs, as training reads it: sized, or UNSIZED_VALUES' where empty."""
+        return int(sized(self.refit_epochs, "train.refit_epochs"))
 
     def warmup_steps(self, train_rows: int) -> int:
         """Steps of the learning rate's linear warmup, on `train_rows` training texts."""

@@ -104,6 +104,11 @@ def load_labelled_split(
         checkpoint, source, described, raw, name=name, carve=carve, labelled=labelled, rows=rows,
         text_column=columns.text,
     )  # fmt: skip
+    if carve == "validation" and (checkpoint.metrics or {}).get("refit"):
+        notes += (
+            "the refit after early stopping trained on these held-out rows (train.refit_epochs): scores "
+            "on them show what the model remembers, not how it does on new text",
+        )
     asked_for_training_rows = split is not None and SPLIT_ALIASES.get(split.lower()) == "train"
     seen, seen_notes = _seen_in_training(labelled, trained, said_too=not asked_for_training_rows)
     return LabelledData(

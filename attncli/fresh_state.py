@@ -17,6 +17,8 @@ from attncli.vectors import initialise_embeddings, load_vectors
 if TYPE_CHECKING:
     import torch
 
+    from attncli.config import TrainConfig
+
 # Frozen pretrained embeddings covering less of the vocabulary than this get a warning: the rest
 # would stay random for the whole run.
 FROZEN_COVERAGE = 0.5
@@ -43,6 +45,25 @@ def _fused_optimizer(device: torch.device) -> bool:
         return True
     major, minor = (int(part) for part in torch.__version__.split(".")[:2])
     return device.type == "cpu" and (major, minor) >= (2, 4)
+
+
+def fresh_optimizer(
+    model: torch.nn.Module,
+    config: TrainConfig,
+    device: torch.device,
+    *,
+    lr: float,
+    total_steps: int,
+    warmup_steps: int,
+) -> tuple[AdamW, WarmupDecaySchedule]:
+    """AdamW over `model` at peak rate `lr`, and its schedule: a linear warmup over `warmup_steps`,
+    then a linear decay to 0 at `total_steps`."""
+    optimizer = AdamW(_parameter_groups(model, config.weight_decay), lr=lr, fused=_fused_optimizer(device))
+    scheduler = WarmupDecaySchedule(
+        optimizer,
+        lambda step: learning_rate_factor(step, total_steps=total_steps, warmup_steps=warmup_steps),
+    )
+    return optimizer, scheduler
 
 
 def build_state(
@@ -93,17 +114,14 @@ def build_state(
     if config.model.freeze_embeddings:
         model.token_embedding.weight.requires_grad_(False)
     model.to(prepared.device)
-    optimizer = AdamW(
-        _parameter_groups(model, config.train.weight_decay),
-        lr=config.train.lr,
-        fused=_fused_optimizer(prepared.device),
-    )
     steps_per_epoch = math.ceil(len(prepared.train_ids) / config.train.batch_size)
-    total_steps = steps_per_epoch * config.train.max_epochs
-    warmup_steps = config.train.warmup_steps(len(prepared.train_ids))
-    scheduler = WarmupDecaySchedule(
-        optimizer,
-        lambda step: learning_rate_factor(step, total_steps=total_steps, warmup_steps=warmup_steps),
+    optimizer, scheduler = fresh_optimizer(
+        model,
+        config.train,
+        prepared.device,
+        lr=config.train.lr,
+        total_steps=steps_per_epoch * config.train.max_epochs,
+        warmup_steps=config.train.warmup_steps(len(prepared.train_ids)),
     )
     scaler = torch.amp.GradScaler(prepared.device.type, enabled=prepared.precision == "fp16")
     wrapped = None

@@ -55,6 +55,9 @@ class TrainingMetrics:
     validation_digest: str = ""
     """`data.rows_digest` of the validation rows where training held them out of its train split
     (empty where the data had a validation split of its own)."""
+    refit: dict[str, Any] | None = None
+    """What the refit after early stopping did (attncli/refit.py): its epochs, the rows it trained
+    on, each epoch's training loss and its seconds; None where there was none."""
 
     @property
     def best(self) -> EpochRecord | None:
@@ -106,6 +109,8 @@ class TrainingMetrics:
         values["processes"] = self.processes
         if self.validation_digest:
             values["validation_digest"] = self.validation_digest
+        if self.refit is not None:
+            values["refit"] = self.refit
         return values
 
     @classmethod
@@ -115,7 +120,7 @@ class TrainingMetrics:
             name: values[name]
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
                          "device", "precision", "peak_memory_mb", "stop_reason", "embeddings_init",
-                         "validation_digest")
+                         "validation_digest", "refit")
             if name in values
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]

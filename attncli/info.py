@@ -59,6 +59,8 @@ class TrainingInfo:
     validation_digest: str | None = None
     """The digest of the validation rows training carved out of its data (None: the data had a
     validation split of its own, or the run predates it)."""
+    refit: dict[str, Any] | None = None
+    """What the refit after early stopping did (epochs, rows, losses), where the weights are refitted."""
     holds: str | None = None
     """Which state the weights are, for a last/ checkpoint (training_state.json says): the end of an
     epoch, or a place inside one where the run was stopped, whose scores are the epoch before's."""
@@ -119,6 +121,7 @@ class CheckpointInfo:
                 "processes": training.processes,
                 "epoch_processes": training.epoch_processes,
                 "validation_digest": training.validation_digest,
+                "refit": training.refit,
             },
             "versions": {
                 "attn": self.attn_version,
@@ -210,6 +213,7 @@ def _training(path: Path, header: dict[str, Any], metrics_json: Any) -> Training
         processes=metrics.processes,
         epoch_processes=metrics.epoch_processes,
         validation_digest=metrics.validation_digest or None,
+        refit=metrics.refit,
     )
 
 

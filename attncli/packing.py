@@ -40,6 +40,15 @@ class PackedSequences:
         packed = torch.frombuffer(ids, dtype=torch.int32) if ids else torch.empty(0, dtype=torch.int32)
         return cls(ids=packed, starts=torch.frombuffer(starts, dtype=torch.int64))
 
+    def followed_by(self, other: PackedSequences) -> PackedSequences:
+        """These sequences, then `other`'s, packed in one (a copy of both)."""
+        import torch
+
+        end, other_start, other_end = int(self.starts[-1]), int(other.starts[0]), int(other.starts[-1])
+        starts = torch.cat([self.starts, other.starts[1:] - other_start + end])
+        ids = torch.cat([self.ids[:end], other.ids[other_start:other_end]])
+        return PackedSequences(ids=ids, starts=starts, truncated=self.truncated + other.truncated)
+
     def __len__(self) -> int:
         return self.starts.numel() - 1
 

@@ -172,7 +172,7 @@ def prepare(
         pairs = zip(splits.label_names, class_weights, strict=True)
         weighted = ", ".join(f"{name} {weight:.3g}" for name, weight in pairs)
         reporter.stage(f"class weights (auto: inverse frequency in train): {weighted}")
-    config = _sized(config, train_split.texts, reporter=reporter)
+    config = _sized(config, train_split.texts, held_out=splits.carved, reporter=reporter)
     if (segments := one_segment_warning(config.model)) is not None:
         reporter.stage(f"warning: {segments}")
     unused = given_but_unused(config, given, carved=splits.carved)
@@ -226,7 +226,7 @@ def prepare(
     )
 
 
-def _sized(config: Config, texts: Sequence[str], *, reporter: Reporter) -> Config:
+def _sized(config: Config, texts: Sequence[str], *, held_out: bool, reporter: Reporter) -> Config:
     """`config` with the settings left empty chosen from a profile of the training texts, said in
     one line. A resumed run's saved config has none left empty, and skips the profile."""
     if not unsized_keys(config):
@@ -236,7 +236,7 @@ def _sized(config: Config, texts: Sequence[str], *, reporter: Reporter) -> Confi
         lowercase=config.tokenizer.lowercase,
         distinct_cap=config.tokenizer.vocab_size - len(SPECIAL_TOKENS),
     )
-    config, chosen = size_to_data(config, profile)
+    config, chosen = size_to_data(config, profile, held_out=held_out)
     words = f"{profile.distinct_words:,}" if profile.all_words_fit else f"over {profile.distinct_cap:,}"
     settings = settings_text(chosen)
     reporter.stage(

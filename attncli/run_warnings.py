@@ -129,6 +129,8 @@ def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = Tr
         why |= dict.fromkeys(
             ("data.validation_fraction", "data.split_seed"), "the data has a validation split"
         )
+        if config.train.refit_epochs:  # 0 says what the run does anyway
+            why["train.refit_epochs"] = "the data has a validation split, which training does not learn from"
     if config.train.outlier_rows == 0:
         why["train.outlier_weight"] = "train.outlier_rows is 0"
     return [f"{key}={given[key]!r} ({why[key]})" for key in given if key in why]

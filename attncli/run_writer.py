@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 def _event_tag(name: str, *, per_epoch: bool) -> str:
     """A metrics.jsonl key as a TensorBoard tag, grouped so that each chart holds one series:
-    train/loss (every 10 steps), epoch/train_loss, validation/macro_f1, ..."""
+    train/loss (every 10 steps), epoch/train_loss, validation/macro_f1, refit/loss, ..."""
+    if name.startswith("refit_"):
+        return f"refit/{name.removeprefix('refit_')}"
     if not per_epoch:
         return f"train/{name}"
     if name.startswith("validation_"):

@@ -19,6 +19,7 @@ UNSIZED_VALUES: dict[str, Any] = {
     "train.epochs": 10,
     "train.patience": 3,
     "train.adversarial": 0.0,
+    "train.refit_epochs": 0,
 }
 SIZED_KEYS = tuple(UNSIZED_VALUES)
 # The settings found in the data where they are empty; `auto` asks for that too, as for sized ones.

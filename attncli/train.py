@@ -30,6 +30,7 @@ from attncli.fit import fit
 from attncli.fresh_state import build_state, run_info
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.prepare import Prepared, prepare
+from attncli.refit import refit
 from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.resuming import refuse_finished, require_same_data, restore_rank_random_state
 from attncli.run_folder import RunFolder, open_run_folder, resume_command
@@ -249,6 +250,7 @@ def _fit_and_finish(
     epochs_before = len(state.history)
     try:
         fit(state, prepared, run, metrics, reporter=reporter)
+        refit(state, prepared, run, metrics, reporter=reporter)
     except TrainingError as failed:
         run.close()  # the log is whole before the folder may be put back as it was
         kept = keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)

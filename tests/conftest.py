@@ -36,7 +36,8 @@ FILLER = "the a of and to in was is it on with for this that today people said v
 TINY_MODEL = [
     # Every sized setting of the model and tokenizer given: these tests are about other things than
     # the sizing rule. train.epochs and train.patience are given by each test that trains;
-    # train.adversarial sizes to 0 with this model's self-attention block.
+    # train.adversarial sizes to 0 with this model's self-attention block. No refit after early
+    # stopping (tests/test_refit.py tests it): best/ is the best epoch's model.
     "tokenizer.kind=wordpiece",
     "tokenizer.min_frequency=2",
     "model.num_layers=1",
@@ -48,6 +49,7 @@ TINY_MODEL = [
     "model.max_length=32",
     "tokenizer.vocab_size=300",
     "train.lr=0.005",
+    "train.refit_epochs=0",
     "train.batch_size=16",
     "train.precision=fp32",  # the same numbers on every CPU (auto picks bf16 where it is native)
 ]

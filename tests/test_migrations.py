@@ -88,6 +88,24 @@ def test_runs_saved_before_adversarial_training_carry_on_without_it():
     assert empty["config"]["train"]["adversarial"] == 0.0
 
 
+def test_runs_saved_before_the_refit_carry_on_without_it():
+    """A run saved before train.refit_epochs existed resumes as it was trained: no refit at its end."""
+    import json
+
+    from attncli.checkpoint import load_checkpoint
+    from attncli.config import Config
+    from attncli.migrations import migrate_header
+
+    for name in ("v1_additive_learned", "v1_scaled_dot_sinusoidal"):
+        header = json.loads((FIXTURES / name / "config.json").read_text())
+        assert "refit_epochs" not in header["config"]["train"]
+        train = Config.from_dict(migrate_header(header, 2)["config"]).train
+        assert (train.refit_epochs, train.refit_epoch_count) == (0, 0)
+        assert load_checkpoint(FIXTURES / name).config.train.refit_epochs == 0
+    absent = migrate_header(_format_2_header(train={"epochs": 4}), FORMAT_VERSION)
+    assert absent["config"]["train"]["refit_epochs"] == 0
+
+
 def _format_2_header(model=None, tokenizer=None, train=None):
     return {
         "format_version": 2,

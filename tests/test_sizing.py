@@ -68,6 +68,7 @@ def test_small_data_gets_whole_words_a_narrow_model_and_many_epochs():
         "train.epochs": 20,
         "train.patience": 3,
         "train.adversarial": 1.0,
+        "train.refit_epochs": 4,  # the 178 held-out rows: +0.7 points of mean on the headlines
     }
 
 
@@ -104,6 +105,7 @@ def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
         "train.epochs": 4,  # 3M words to see / 750k a pass
         "train.patience": 3,
         "train.adversarial": 1.0,  # +0.4 points of mean on the articles, at 2.2 times the time
+        "train.refit_epochs": 0,  # not measured there, and four epochs cost more than on headlines
     }
     medium = sized_settings(Config(), _profile(300_000, distinct=9_000, longest=30))
     assert medium["tokenizer.kind"] == "wordpiece"  # every word fits, but whole words won on small data only
@@ -114,6 +116,17 @@ def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
     assert huge["train.adversarial"] == 0.0  # large data, and a self-attention block
     middle = sized_settings(Config(), _profile(300_000, distinct=16_000, longest=30))
     assert (middle["train.epochs"], middle["model.num_layers"], middle["train.adversarial"]) == (10, 0, 1.0)
+
+
+def test_the_refit_is_sized_only_for_small_data_whose_validation_rows_were_held_out():
+    headlines = _profile(9_425, texts=1_603)
+    assert sized_settings(Config(), headlines)["train.refit_epochs"] == 4
+    # The data's own validation split is not for training on.
+    assert sized_settings(Config(), headlines, held_out=False)["train.refit_epochs"] == 0
+    assert sized_settings(Config(), _profile(150_000))["train.refit_epochs"] == 0
+    given = load_config(None, ["train.refit_epochs=2"])
+    assert "train.refit_epochs" not in sized_settings(given, headlines) and given.train.refit_epoch_count == 2
+    assert Config().train.refit_epoch_count == 0  # empty, as in runs saved before the refit existed
 
 
 def test_settings_given_are_kept_and_the_rest_fit_around_them():
@@ -168,7 +181,8 @@ def test_auto_on_the_command_line_means_sized():
 
     given = ["tokenizer.kind=bpe", "tokenizer.min_frequency=3", "model.embed_dim=32",
              "model.num_layers=2", "model.dropout=0.2", "model.pooling_heads=2", "model.max_length=64",
-             "train.epochs=3", "train.patience=5", "train.adversarial=0.5"]  # fmt: skip
+             "train.epochs=3", "train.patience=5", "train.adversarial=0.5",
+             "train.refit_epochs=2"]  # fmt: skip
     assert [key.split("=")[0] for key in given] == list(SIZED_KEYS)
     assert unsized_keys(load_config(None, given)) == []
     config = load_config(None, [*given, *(f"{key}=auto" for key in SIZED_KEYS)])
@@ -212,7 +226,8 @@ def test_training_sizes_the_run_says_so_and_saves_the_sizes(tmp_path):
     assert "tokenizer.kind=word" in line and "model.num_layers=0" in line and "model.pooling_heads=4" in line
     assert "model.embed_dim" not in line and "train.epochs" not in line  # given, so not sized
     assert line.endswith(
-        "model.dropout=0.3 model.pooling_heads=4 model.max_length=16 train.patience=50 train.adversarial=1.0"
+        "model.dropout=0.3 model.pooling_heads=4 model.max_length=16 train.patience=50 train.adversarial=1.0 "
+        "train.refit_epochs=4"
     )
     saved = load_checkpoint(tmp_path / "run").config
     assert saved == result.config and unsized_keys(saved) == []

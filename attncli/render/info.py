@@ -63,6 +63,14 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         ))  # fmt: skip
     if training.stop_reason is not None:
         rows.append(("stop", STOP_REASONS.get(training.stop_reason, training.stop_reason)))
+    if training.refit:
+        refit = training.refit
+        rows.append((
+            "refit",
+            f"{refit.get('epochs')} epochs on all {refit.get('train_size', 0):,} training texts, the "
+            f"{refit.get('held_out_rows', 0):,} validation rows included, from epoch "
+            f"{refit.get('from_epoch')}; validation scores and temperature are from before it",
+        ))  # fmt: skip
     if training.train_seconds is not None:
         rows.append(("training time", f"{training.train_seconds:,.1f} s"))
     if (processes := _processes_text(training.epoch_processes)) is not None:

@@ -1,0 +1,193 @@
+"""The refit after early stopping (attncli/refit.py): the best epoch's model trained on for a few
+epochs on every training row, the held-out validation rows included; best/ then holds it."""
+
+import json
+import os
+import signal
+
+import pytest
+from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
+
+from attncli.config_loading import load_config
+from attncli.errors import TrainingInterrupted
+from attncli.train import train
+
+
+def _config(tmp_path, *settings):
+    """Three epochs of 150 rows (135 trained, 15 held out), no early stop, whole words."""
+    path = tmp_path / "d.csv"
+    if not path.exists():
+        write_csv(path, make_rows(150, seed=5))
+    common = [*TINY_MODEL, f"data.source={path}", "train.epochs=3", "train.patience=0", "tokenizer.kind=word"]
+    return load_config(None, [*common, *settings])
+
+
+def _weights(folder):
+    from safetensors.torch import load_file
+
+    return {name: tensor.tolist() for name, tensor in load_file(str(folder / "model.safetensors")).items()}
+
+
+def _metrics(folder):
+    return json.loads((folder / "metrics.json").read_text())
+
+
+def test_the_packed_rows_of_both_splits_follow_each_other():
+    from attncli.packing import PackedSequences
+
+    train = PackedSequences.of_lists([[1, 2], [3]])
+    held_out = PackedSequences.of_lists([[4, 5, 6], [7]])
+    both = train.followed_by(held_out)
+    assert [both[row].tolist() for row in range(len(both))] == [[1, 2], [3], [4, 5, 6], [7]]
+    assert both.lengths().tolist() == [2, 1, 3, 1]
+
+
+def test_each_refit_epoch_trains_every_row_once_the_held_out_ones_included(tmp_path, monkeypatch):
+    import attncli.refit
+
+    seen = []
+    real_step = attncli.refit.train_step
+
+    def recording_step(state, prepared, rows, weights, *, loss_scale):
+        seen.append((len(prepared.train_ids), prepared.train_targets[rows].tolist(), rows.tolist()))
+        return real_step(state, prepared, rows, weights, loss_scale=loss_scale)
+
+    monkeypatch.setattr(attncli.refit, "train_step", recording_step)
+    reporter = StageRecorder()
+    config = _config(tmp_path, "train.refit_epochs=2")
+    result = train(config, output=tmp_path / "run", reporter=reporter)  # type: ignore[arg-type]
+    assert {total for total, _, _ in seen} == {150}  # 135 training rows and the 15 held out
+    rows = [row for _, _, batch in seen for row in batch]
+    assert sorted(rows) == sorted(list(range(150)) * 2)  # each row once in each of the two epochs
+    # The targets are the rows' own labels: the held-out rows (135-149) carry theirs.
+    labels = sorted(name for name in result.info.label_names)
+    counts = [0] * len(labels)
+    for _, targets, _ in seen:
+        for target in targets:
+            counts[target] += 1
+    assert counts == [100, 100, 100]  # 50 rows a label, in two epochs
+    assert "refit: 2 epochs on all 150 training texts, the 15 held out for validation included" in " ".join(
+        reporter.lines
+    )
+
+
+def test_best_holds_the_refitted_model_with_the_best_epochs_scores_and_temperature(tmp_path):
+    config = _config(tmp_path)
+    plain = train(config, output=tmp_path / "plain")
+    refitted = train(_config(tmp_path, "train.refit_epochs=2"), output=tmp_path / "refit")
+    # The same run up to the refit: the same epochs and last/; best/ is trained on from there.
+    assert [r.train_loss for r in plain.history] == [r.train_loss for r in refitted.history]
+    assert _weights(tmp_path / "plain" / "last") == _weights(tmp_path / "refit" / "last")
+    assert _weights(tmp_path / "plain" / "best") != _weights(tmp_path / "refit" / "best")
+    record = _metrics(tmp_path / "refit" / "best")
+    assert record["refit"]["epochs"] == 2 and record["refit"]["train_size"] == 150
+    assert record["refit"]["held_out_rows"] == 15 and record["refit"]["from_epoch"] == plain.best_epoch
+    assert len(record["refit"]["train_loss"]) == 2 and record["refit"]["lr"] == pytest.approx(0.005 / 3)
+    assert record["validation"] == _metrics(tmp_path / "plain" / "best")["validation"]
+    plain_header = json.loads((tmp_path / "plain" / "best" / "config.json").read_text())
+    refit_header = json.loads((tmp_path / "refit" / "best" / "config.json").read_text())
+    assert refit_header["temperature"] == plain_header["temperature"]
+    assert "refit" not in _metrics(tmp_path / "plain" / "best")
+    logged = [json.loads(line) for line in (tmp_path / "refit" / "metrics.jsonl").read_text().splitlines()]
+    assert [line["refit_epoch"] for line in logged if "refit_epoch" in line] == [1, 2]
+
+
+def test_info_and_eval_say_the_weights_are_refitted_and_the_held_out_rows_trained_on(tmp_path):
+    from attncli.checkpoint import load_checkpoint
+    from attncli.evaluation import evaluate
+    from attncli.info import describe_checkpoint
+
+    train(_config(tmp_path, "train.refit_epochs=2"), output=tmp_path / "run")
+    refit = describe_checkpoint(tmp_path / "run").to_json()["training"]["refit"]
+    assert (refit["epochs"], refit["train_size"], refit["held_out_rows"]) == (2, 150, 15)
+    assert describe_checkpoint(tmp_path / "run" / "last").to_json()["training"]["refit"] is None
+    checkpoint = load_checkpoint(tmp_path / "run")
+    said = "the refit after early stopping trained on these held-out rows"
+    assert any(said in note for note in evaluate(checkpoint, split="validation").notes)
+    assert not any(said in note for note in evaluate(checkpoint, split="train").notes)
+
+
+def test_a_validation_split_of_the_datas_own_is_not_trained_on(tmp_path):
+    folder = tmp_path / "split"
+    folder.mkdir()
+    write_csv(folder / "train.csv", make_rows(120, seed=5))
+    write_csv(folder / "validation.csv", make_rows(30, seed=6))
+    settings = [*TINY_MODEL, f"data.source={folder}", "train.epochs=2", "train.patience=0"]
+    reporter = StageRecorder()
+    asked = load_config(None, [*settings, "train.refit_epochs=3"])
+    result = train(asked, output=tmp_path / "run", reporter=reporter)  # type: ignore[arg-type]
+    assert result.metrics.refit is None and "refit" not in _metrics(tmp_path / "run" / "best")
+    warning = next(line for line in reporter.lines if "does not use" in line)
+    assert (
+        "train.refit_epochs=3 (the data has a validation split, which training does not learn from)"
+        in warning
+    )
+
+
+def test_a_refit_stopped_by_ctrl_c_leaves_best_as_early_stopping_chose_it(tmp_path, monkeypatch):
+    import attncli.refit
+
+    config = _config(tmp_path)
+    plain = train(config, output=tmp_path / "plain")
+    real_step = attncli.refit.train_step
+    steps = []
+
+    def interrupted_step(*args, **kwargs):
+        steps.append(1)
+        if len(steps) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(attncli.refit, "train_step", interrupted_step)
+    asked = _config(tmp_path, "train.refit_epochs=2")
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train(asked, output=tmp_path / "run")
+    message = str(stopped.value)
+    assert message.startswith("SIGINT: stopped in refit epoch 1, step 3;") and stopped.value.exit_code == 130
+    assert f"holds epoch {plain.best_epoch} as early stopping chose it, without the refit" in message
+    assert "there is nothing to resume" in message and stopped.value.resume is None
+    assert _weights(tmp_path / "run" / "best") == _weights(tmp_path / "plain" / "best")
+    assert "refit" not in _metrics(tmp_path / "run" / "best")
+
+
+def test_attn_train_says_what_the_refit_did(tmp_path):
+    from typer.testing import CliRunner
+
+    from attncli.cli import app
+
+    data = write_csv(tmp_path / "d.csv", make_rows(150, seed=5))
+    settings = [arg for setting in [*TINY_MODEL, "train.refit_epochs=1"] for arg in ("--set", setting)]
+    command = ["train", str(data), "-o", str(tmp_path / "run"), "--epochs", "2", *settings]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert (
+        "refit: 1 epoch on all 150 training texts, the 15 held out for validation included" in result.stderr
+    )
+    assert "refit epoch 1/1: train loss" in result.stderr
+    summary = " ".join(line.strip("│ ") for line in result.output.splitlines())
+    assert "refit: 1 epoch on all 150 training texts, the 15 validation rows included" in summary
+    assert "(best epoch, refitted)" in summary
+
+
+def test_a_run_interrupted_in_training_and_resumed_refits_as_one_left_alone(tmp_path, monkeypatch):
+    from attncli.fit import INTERRUPT_VARIABLE
+    from attncli.train import resume
+
+    config = _config(tmp_path, "train.refit_epochs=2")
+    train(config, output=tmp_path / "alone")
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "13")  # epoch 2 of 3, before the refit
+    with pytest.raises(TrainingInterrupted):
+        train(config, output=tmp_path / "resumed")
+    monkeypatch.delenv(INTERRUPT_VARIABLE)
+    assert "refit" not in _metrics(tmp_path / "resumed" / "best")
+    resumed = resume(tmp_path / "resumed")
+    assert resumed.metrics.refit is not None and resumed.metrics.refit["epochs"] == 2
+    assert _weights(tmp_path / "resumed" / "best") == _weights(tmp_path / "alone" / "best")
+    assert _weights(tmp_path / "resumed" / "last") == _weights(tmp_path / "alone" / "last")
+
+
+def test_refit_lines_are_their_own_tensorboard_charts():
+    from attncli.run_writer import _event_tag
+
+    assert _event_tag("refit_loss", per_epoch=False) == "refit/loss"
+    assert _event_tag("loss", per_epoch=False) == "train/loss"
