@@ -189,7 +189,8 @@ def _training_side(
     texts = None
     try:
         _require_same_carve(checkpoint, source, len(kept), held_out)
-        texts = trained_split.texts
+        # The refit after early stopping trained on the held-out rows too.
+        texts = labelled.texts if (checkpoint.metrics or {}).get("refit") else trained_split.texts
     except DataError:
         if carve is not None:
             raise

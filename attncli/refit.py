@@ -13,22 +13,28 @@ stopping chose, which the refit starts from."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import math
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 from attncli.allocator import release_free_memory
 from attncli.batching import plan_batches
-from attncli.checkpoint_folder import WEIGHTS_FILE
-from attncli.checkpoint_saving import replace_metrics
-from attncli.errors import TrainingError, TrainingInterrupted
-from attncli.fit import LOG_EVERY, non_finite_remedy, shard_loss_scale, train_step
+from attncli.checkpoint_folder import METRICS_FILE, WEIGHTS_FILE
+from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
+from attncli.errors import CheckpointError, TrainingError, TrainingInterrupted
+from attncli.fit import LOG_EVERY, shard_loss_scale, train_step
 from attncli.fresh_state import fresh_optimizer
 from attncli.history import TrainingMetrics
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
 from attncli.run_writer import RunWriter
 from attncli.stop_request import StopRequest
+from attncli.train_failures import peer_lost
 from attncli.train_state import TrainState
 
 # The refit's peak learning rate, as a share of train.lr: measured on the headlines (train.lr 3e-3)
@@ -50,6 +56,16 @@ def with_held_out_rows(prepared: Prepared) -> Prepared:
     )
 
 
+def refit_record(best: Path) -> dict[str, Any] | None:
+    """The refit record of the checkpoint in `best` (its metrics.json), or None: not refitted, or
+    nothing readable there."""
+    try:
+        record = json.loads((best / METRICS_FILE).read_text(encoding="utf-8")).get("refit")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def refits(prepared: Prepared) -> bool:
     """Whether the run refits: train.refit_epochs asks for it and the validation rows were held out
     of train (a validation split of the data's own is not trained on)."""
@@ -68,6 +84,15 @@ def refit(
         return
     config, distributed = prepared.config.train, prepared.distributed
     epochs = config.refit_epoch_count
+    if metrics.refit is not None:
+        # A finished run resumed with a higher --epochs whose new epochs did not beat the best one:
+        # best/ was refitted at the end of the earlier session, and a second refit would train on
+        # the held-out rows twice as long as asked.
+        reporter.stage(
+            f"note: no refit: {run.folder.best} holds epoch {state.best_epoch} refitted already, and no "
+            "later epoch beat it"
+        )
+        return
     distributed.barrier()  # rank 0 has written best/, which every process starts from
     weights_file = run.folder.best / WEIGHTS_FILE
     if not distributed.agree(weights_file.is_file(), device=prepared.device):
@@ -92,7 +117,8 @@ def refit(
     losses: list[float] = []
     on_cpu = prepared.device.type == "cpu"
     started = time.perf_counter()
-    with StopRequest(watch_launcher=distributed.active) as stop_request:
+    kept = f"{run.folder.best} holds epoch {state.best_epoch} as early stopping chose it, without the refit"
+    with StopRequest(watch_launcher=distributed.active) as stop_request, _peer_lost(kept):
         for epoch in range(1, epochs + 1):
             epoch_started = time.perf_counter()
             batches = plan_batches(
@@ -114,15 +140,18 @@ def refit(
                     continue
                 shown = loss.item()
                 if not distributed.agree(math.isfinite(shown), device=prepared.device):
-                    raise TrainingError(
-                        f"the loss became {shown} in refit epoch {epoch}, step {step}; "
-                        f"{non_finite_remedy(prepared)}"
-                    )
+                    where = f"refit epoch {epoch}, step {step}"
+                    _say_diverged(reporter, f"the loss became {shown} in {where}", kept)
+                    return
                 if not distributed.agree(stop_request.requested() is None, device=prepared.device):
                     signal_name = stop_request.signal_name or "SIGTERM"
-                    _stop(run, metrics, signal_name, epoch=epoch, step=step, best=state.best_epoch)
+                    _stop(run, metrics, signal_name, epoch=epoch, step=step, kept=kept)
             loss_sum, seen = distributed.all_reduce_sum(sums).tolist()
             losses.append(loss_sum / max(seen, 1.0))
+            # The steps' losses are read every LOG_EVERY steps on a GPU: the epoch's mean catches the rest.
+            if not math.isfinite(losses[-1]):
+                _say_diverged(reporter, f"refit epoch {epoch}'s mean loss became {losses[-1]}", kept)
+                return
             if on_cpu:
                 release_free_memory()
             seconds = time.perf_counter() - epoch_started
@@ -140,11 +169,47 @@ def refit(
         "train_loss": losses,
         "seconds": time.perf_counter() - started,
     }
-    run.save(run.folder.best, state, metrics, with_state=False)
+    try:
+        run.save(run.folder.best, state, metrics, with_state=False)
+    except CheckpointWriteFailed as failed:  # best/ is left as it was: the write is staged
+        metrics.refit = None
+        raise CheckpointError(
+            f"could not write the refitted model to {run.folder.best} ({failed.reason}); {kept}; "
+            f"{failed.remedy}, then train again with --overwrite for a refitted model"
+        ) from None
+
+
+# Said of every way a refit can end early: the run's epochs are all trained and saved.
+NOTHING_TO_RESUME = "the run's epochs are all trained, so there is nothing to resume"
+
+
+def _say_diverged(reporter: Reporter, what: str, kept: str) -> None:
+    """A refit whose loss stopped being a number ends there, and the run with the model early
+    stopping chose: a warning, not a failed run."""
+    reporter.stage(
+        f"warning: the refit stopped: {what}; {kept}; to refit, train again with --overwrite and a lower "
+        "train.lr (the refit starts at a third of it)"
+    )
+
+
+@contextlib.contextmanager
+def _peer_lost(kept: str) -> Iterator[None]:
+    """Another training process gone during the refit (gloo's or NCCL's RuntimeError) is said as
+    what it leaves: the training's own handler would offer a resume that has nothing left to do."""
+    try:
+        yield
+    except RuntimeError as error:
+        if not peer_lost(error):
+            raise
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise TrainingError(
+            f"another training process stopped during the refit ({first_line}); {kept}; "
+            f"{NOTHING_TO_RESUME}: train again with --overwrite for a refitted model"
+        ) from error
 
 
 def _stop(
-    run: RunWriter, metrics: TrainingMetrics, signal_name: str, *, epoch: int, step: int, best: int
+    run: RunWriter, metrics: TrainingMetrics, signal_name: str, *, epoch: int, step: int, kept: str
 ) -> None:
     """Stop the refit on Ctrl-C or SIGTERM: best/ keeps the model early stopping chose, and the run,
     whose epochs are all trained, has nothing to resume."""
@@ -152,7 +217,6 @@ def _stop(
         replace_metrics(run.folder.best, metrics.to_json())
     run.prepared.distributed.barrier()
     raise TrainingInterrupted(
-        f"{signal_name}: stopped in refit epoch {epoch}, step {step}; {run.folder.best} holds epoch {best} "
-        "as early stopping chose it, without the refit (its epochs are all trained: there is nothing to "
-        "resume; train again for a refitted model)"
+        f"{signal_name}: stopped in refit epoch {epoch}, step {step}; {kept} ({NOTHING_TO_RESUME}; "
+        "train again for a refitted model)"
     )

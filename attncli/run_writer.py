@@ -109,7 +109,7 @@ class RunWriter:
                 ) from error
         if self.events is not None:
             for name, value in values.items():
-                if name not in ("step", "epoch") and isinstance(value, (int, float)):
+                if name not in ("step", "epoch", "refit_epoch") and isinstance(value, (int, float)):
                     self.events.add_scalar(
                         _event_tag(name, per_epoch="validation_loss" in values), value, values["step"]
                     )

@@ -30,7 +30,7 @@ from attncli.fit import fit
 from attncli.fresh_state import build_state, run_info
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.prepare import Prepared, prepare
-from attncli.refit import refit
+from attncli.refit import refit, refit_record
 from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.resuming import refuse_finished, require_same_data, restore_rank_random_state
 from attncli.run_folder import RunFolder, open_run_folder, resume_command
@@ -211,6 +211,9 @@ def resume(
                 if state.loss_sum is not None:
                     state.loss_sum = torch.zeros_like(state.loss_sum)
         metrics = TrainingMetrics.from_json(last.metrics)
+        # last/ never holds the refit: best/ says whether its weights are refitted, until a better epoch
+        # replaces them.
+        metrics.refit = refit_record(folder.best)
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=True)
 
 

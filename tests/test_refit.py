@@ -42,6 +42,55 @@ def test_the_packed_rows_of_both_splits_follow_each_other():
     assert both.lengths().tolist() == [2, 1, 3, 1]
 
 
+def test_the_held_out_rows_join_the_training_rows_each_with_its_own_label(tmp_path):
+    from attncli.prepare import prepare
+    from attncli.refit import with_held_out_rows
+
+    prepared = prepare(_config(tmp_path), reporter=StageRecorder())  # type: ignore[arg-type]
+    every_row = with_held_out_rows(prepared)
+    trained, held_out = len(prepared.train_ids), len(prepared.validation_ids)
+    assert (trained, held_out, len(every_row.train_ids)) == (135, 15, 150)
+    for row in range(150):
+        source, index = (
+            (prepared.train_ids, row) if row < trained else (prepared.validation_ids, row - trained)
+        )
+        assert every_row.train_ids[row].tolist() == source[index].tolist()
+    assert every_row.train_targets[:trained].tolist() == prepared.train_targets.tolist()
+    assert every_row.train_targets[trained:].tolist() == list(prepared.validation_labels)
+    assert every_row.train_lengths.tolist() == [len(every_row.train_ids[row]) for row in range(150)]
+
+
+def test_the_refit_starts_from_the_best_epoch_and_its_rate_falls_from_a_third_of_lr(tmp_path, monkeypatch):
+    import attncli.fit
+    import attncli.refit
+
+    def only_the_first_epoch_is_best(state, *, validation_f1, validation_loss, warming_up):
+        state.epochs_without_improvement += 1
+        if state.best_epoch:
+            return False
+        state.best_epoch, state.best_key, state.epochs_without_improvement = state.epoch, (0.0, 0.0), 0
+        return True
+
+    monkeypatch.setattr(attncli.fit, "record_score", only_the_first_epoch_is_best)
+    train(_config(tmp_path), output=tmp_path / "plain")
+    started_from, rates = [], []
+    real_step = attncli.refit.train_step
+
+    def recording_step(state, prepared, rows, weights, *, loss_scale):
+        if not started_from:
+            started_from.append({name: tensor.tolist() for name, tensor in state.model.state_dict().items()})
+        rates.append(state.optimizer.param_groups[0]["lr"])
+        return real_step(state, prepared, rows, weights, loss_scale=loss_scale)
+
+    monkeypatch.setattr(attncli.refit, "train_step", recording_step)
+    result = train(_config(tmp_path, "train.refit_epochs=2"), output=tmp_path / "refit")
+    assert result.best_epoch == 1 and result.metrics.refit["from_epoch"] == 1
+    assert started_from[0] == _weights(tmp_path / "plain" / "best") != _weights(tmp_path / "plain" / "last")
+    assert rates[0] == pytest.approx(0.005 / 3) and rates[0] == result.metrics.refit["lr"]
+    assert all(later < earlier for earlier, later in zip(rates, rates[1:], strict=False)) and rates[-1] > 0
+    assert len(rates) == 2 * 10  # two epochs of 150 rows in batches of 16
+
+
 def test_each_refit_epoch_trains_every_row_once_the_held_out_ones_included(tmp_path, monkeypatch):
     import attncli.refit
 
@@ -103,8 +152,11 @@ def test_info_and_eval_say_the_weights_are_refitted_and_the_held_out_rows_traine
     assert describe_checkpoint(tmp_path / "run" / "last").to_json()["training"]["refit"] is None
     checkpoint = load_checkpoint(tmp_path / "run")
     said = "the refit after early stopping trained on these held-out rows"
-    assert any(said in note for note in evaluate(checkpoint, split="validation").notes)
+    on_validation = evaluate(checkpoint, split="validation")
+    assert any(said in note for note in on_validation.notes) and on_validation.seen_in_training == 15
     assert not any(said in note for note in evaluate(checkpoint, split="train").notes)
+    # The training file evaluated whole: every row was trained on, the held-out ones too.
+    assert evaluate(checkpoint, str(tmp_path / "d.csv")).seen_in_training == 150
 
 
 def test_a_validation_split_of_the_datas_own_is_not_trained_on(tmp_path):
@@ -191,3 +243,57 @@ def test_refit_lines_are_their_own_tensorboard_charts():
 
     assert _event_tag("refit_loss", per_epoch=False) == "refit/loss"
     assert _event_tag("loss", per_epoch=False) == "train/loss"
+
+
+def test_a_refitted_run_resumed_for_more_epochs_refits_only_a_new_best(tmp_path, monkeypatch):
+    import attncli.fit
+    from attncli.train import resume
+
+    config = _config(tmp_path, "train.refit_epochs=2")
+    train(config, output=tmp_path / "run")
+    refitted = _weights(tmp_path / "run" / "best")
+    record = _metrics(tmp_path / "run" / "best")["refit"]
+
+    def never_better(state, *, validation_f1, validation_loss, warming_up):
+        state.epochs_without_improvement += 1
+        return False
+
+    with monkeypatch.context() as patched:
+        patched.setattr(attncli.fit, "record_score", never_better)
+        reporter = StageRecorder()
+        resumed = resume(tmp_path / "run", epochs=4, reporter=reporter)  # type: ignore[arg-type]
+    # Epoch 4 did not beat the refitted best: it is not refitted a second time, and says so.
+    assert any(line.startswith("note: no refit:") and "refitted already" in line for line in reporter.lines)
+    assert _weights(tmp_path / "run" / "best") == refitted
+    assert resumed.metrics.refit == record and _metrics(tmp_path / "run" / "best")["refit"] == record
+    # A better epoch replaces best/, which is then refitted from it.
+    resumed = resume(tmp_path / "run", epochs=5)
+    assert resumed.best_epoch == 5 and resumed.metrics.refit["from_epoch"] == 5
+    assert _metrics(tmp_path / "run" / "best")["refit"]["from_epoch"] == 5
+
+
+def test_a_refit_whose_loss_is_no_number_warns_and_keeps_the_best_epoch(tmp_path, monkeypatch):
+    import torch
+
+    import attncli.refit
+
+    plain = train(_config(tmp_path), output=tmp_path / "plain")
+    real_step = attncli.refit.train_step
+    steps = []
+
+    def diverging_step(*args, **kwargs):
+        steps.append(1)
+        loss = real_step(*args, **kwargs)
+        return loss * torch.tensor(float("nan")) if len(steps) == 3 else loss
+
+    monkeypatch.setattr(attncli.refit, "train_step", diverging_step)
+    reporter = StageRecorder()
+    result = train(_config(tmp_path, "train.refit_epochs=2"), output=tmp_path / "run", reporter=reporter)  # type: ignore[arg-type]
+    warning = next(line for line in reporter.lines if line.startswith("warning: the refit stopped"))
+    assert "the loss became nan in refit epoch 1, step 3" in warning
+    assert f"holds epoch {plain.best_epoch} as early stopping chose it, without the refit" in warning
+    assert result.metrics.refit is None and _weights(tmp_path / "run" / "best") == _weights(
+        tmp_path / "plain" / "best"
+    )
+    saved = _metrics(tmp_path / "run" / "best")
+    assert "refit" not in saved and saved["stop_reason"] == "epochs" and len(saved["history"]) == 3

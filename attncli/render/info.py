@@ -67,7 +67,8 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         refit = training.refit
         rows.append((
             "refit",
-            f"{refit.get('epochs')} epochs on all {refit.get('train_size', 0):,} training texts, the "
+            f"{refit.get('epochs')} epoch{'s' * (refit.get('epochs') != 1)} on all "
+            f"{refit.get('train_size', 0):,} training texts, the "
             f"{refit.get('held_out_rows', 0):,} validation rows included, from epoch "
             f"{refit.get('from_epoch')}; validation scores and temperature are from before it",
         ))  # fmt: skip
