@@ -5,7 +5,7 @@ operation is a no-op, so the training code reads the same either way."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,6 +61,15 @@ class Distributed:
             buffer.copy_(torch.frombuffer(bytearray(data), dtype=torch.uint8))
         dist.broadcast(buffer, src=0)
         return bytes(buffer.cpu().tolist()).decode("utf-8")
+
+    def broadcast_tensors(self, tensors: Iterable[torch.Tensor]) -> None:
+        """Rank 0's values of `tensors` (the same shapes on every process) copied into each, in place."""
+        if not self.active:
+            return
+        import torch.distributed as dist
+
+        for tensor in tensors:
+            dist.broadcast(tensor, src=0)
 
     def gather(self, tensor: torch.Tensor, *, device: torch.device) -> list[torch.Tensor]:
         """Every process's `tensor` (the same shape and type on each), on the CPU, by rank."""

@@ -93,13 +93,16 @@ def refit(
             "later epoch beat it"
         )
         return
-    distributed.barrier()  # rank 0 has written best/, which every process starts from
+    # Rank 0 wrote best/ and reads it back; the others take its weights from rank 0, so they need
+    # not see the same file system (nor a fresh view of it).
     weights_file = run.folder.best / WEIGHTS_FILE
-    if not distributed.agree(weights_file.is_file(), device=prepared.device):
+    if not distributed.agree(not distributed.is_main or weights_file.is_file(), device=prepared.device):
         # Deleted while a resumed run trained, and no later epoch beat it: nothing to start from.
         reporter.stage(f"note: no refit, as {run.folder.best} is gone, and with it the model to start from")
         return
-    state.model.load_state_dict(load_file(str(weights_file), device=str(prepared.device)))
+    if distributed.is_main:
+        state.model.load_state_dict(load_file(str(weights_file), device=str(prepared.device)))
+    distributed.broadcast_tensors(state.model.state_dict().values())
     every_row = with_held_out_rows(prepared)
     rows = len(every_row.train_ids)
     steps_per_epoch = math.ceil(rows / config.batch_size)

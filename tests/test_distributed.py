@@ -109,6 +109,29 @@ def test_uneven_shards_scaled_average_to_the_whole_batchs_gradient():
     assert shard_loss_scale(16, 32, 2) == 1.0
 
 
+def _broadcast_on(rank: int, init_file: str) -> None:
+    """One of two gloo processes: each starts with tensors of its own, and ends with rank 0's."""
+    import torch
+    import torch.distributed as dist
+
+    from attncli.distributed import Distributed
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
+    try:
+        tensors = [torch.full((3,), float(rank)), torch.full((2, 2), 10.0 + rank)]
+        Distributed(rank=rank, world_size=2).broadcast_tensors(tensors)
+        assert tensors[0].tolist() == [0.0] * 3 and tensors[1].tolist() == [[10.0, 10.0]] * 2, tensors
+    finally:
+        dist.destroy_process_group()
+
+
+def test_broadcast_gives_every_process_rank_0s_tensors_in_place(tmp_path):
+    """How the refit starts every process from the best/ that rank 0 reads back."""
+    import torch.multiprocessing as mp
+
+    mp.spawn(_broadcast_on, args=(str(tmp_path / "init"),), nprocs=2, join=True)
+
+
 def test_the_launcher_waits_for_the_save_and_leaves_ignored_signals_ignored():
     """torchrun's launcher would pass every signal it handles on to the processes, an ignored SIGINT
     or SIGHUP (a script's background job, nohup) included, and kill them 30 s after a Ctrl-C,
@@ -223,6 +246,14 @@ def test_two_processes_interrupted_and_resumed_end_bit_identical_to_a_run_left_a
     weights = [load_file(str(run / "last" / "model.safetensors")) for run in (alone, resumed_run)]
     assert weights[0].keys() == weights[1].keys()
     assert all(weights[0][name].equal(weights[1][name]) for name in weights[0])
+    # Both refitted best/ from the same best epoch (the refit's batches shared as the epochs' are).
+    refits = [
+        json.loads((run / "best" / "metrics.json").read_text())["refit"] for run in (alone, resumed_run)
+    ]
+    assert refits[0]["epochs"] == 4 and refits[0]["train_size"] == 400
+    assert refits[0]["train_loss"] == pytest.approx(refits[1]["train_loss"], rel=1e-5)
+    refitted = [load_file(str(run / "best" / "model.safetensors")) for run in (alone, resumed_run)]
+    assert all(refitted[0][name].equal(refitted[1][name]) for name in refitted[0])
     # And the interrupted epoch's record counts both processes' share of it once, as the run left
     # alone did (last/ held rank 0's share, which the resumed processes then summed: 1.348 for 1.351).
     histories = [
