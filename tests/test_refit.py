@@ -58,6 +58,7 @@ def test_the_held_out_rows_join_the_training_rows_each_with_its_own_label(tmp_pa
     assert every_row.train_targets[:trained].tolist() == prepared.train_targets.tolist()
     assert every_row.train_targets[trained:].tolist() == list(prepared.validation_labels)
     assert every_row.train_lengths.tolist() == [len(every_row.train_ids[row]) for row in range(150)]
+    assert every_row.outlier_pool is prepared.outlier_pool is not None  # drawn once, for both
 
 
 def test_the_refit_starts_from_the_best_epoch_and_its_rate_falls_from_a_third_of_lr(tmp_path, monkeypatch):
