@@ -37,7 +37,7 @@ INTERRUPT_VARIABLE = "ATTN_TEST_INTERRUPT_AT_STEP"
 LOG_EVERY = 10  # steps between progress lines of metrics.jsonl (and reads of the loss on a GPU)
 
 
-def non_finite_remedy(prepared: Prepared) -> str:
+def _non_finite_remedy(prepared: Prepared) -> str:
     """What to change after a non-finite loss, among the settings this run has."""
     remedies = [f"lower --lr (it is {prepared.config.train.lr:g})"]
     if prepared.config.train.grad_clip == 0:
@@ -309,7 +309,7 @@ def fit(
                     if not finite:
                         raise TrainingError(
                             f"the loss became {shown} at epoch {state.epoch}, step {state.step}; "
-                            f"{non_finite_remedy(prepared)}"
+                            f"{_non_finite_remedy(prepared)}"
                         )
                 if state.step % LOG_EVERY == 0:
                     if on_cpu:
