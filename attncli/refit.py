@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import math
 import time
 from collections.abc import Iterator
@@ -24,9 +23,10 @@ from typing import Any
 
 from attncli.allocator import release_free_memory
 from attncli.batching import plan_batches
-from attncli.checkpoint_folder import METRICS_FILE, WEIGHTS_FILE
+from attncli.checkpoint_folder import METRICS_FILE, WEIGHTS_FILE, read_header
 from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
-from attncli.errors import CheckpointError, TrainingError, TrainingInterrupted
+from attncli.checksums import read_checked_json, recorded_files
+from attncli.errors import AttnError, CheckpointError, TrainingError, TrainingInterrupted
 from attncli.fit import LOG_EVERY, shard_loss_scale, train_step
 from attncli.fresh_state import fresh_optimizer
 from attncli.history import TrainingMetrics
@@ -61,11 +61,12 @@ def with_held_out_rows(prepared: Prepared) -> Prepared:
 
 
 def refit_record(best: Path) -> dict[str, Any] | None:
-    """The refit record of the checkpoint in `best` (its metrics.json), or None: not refitted, or
-    nothing readable there."""
+    """The refit record of the checkpoint in `best` (its metrics.json, checked against the checksums
+    its config.json records), or None: not refitted, or nothing readable there."""
     try:
-        record = json.loads((best / METRICS_FILE).read_text(encoding="utf-8")).get("refit")
-    except (OSError, ValueError, AttributeError):
+        files = recorded_files(read_header(best, complete=False), best)
+        record = read_checked_json(best / METRICS_FILE, files, required=False).get("refit")
+    except (AttnError, OSError):
         return None
     return record if isinstance(record, dict) else None
 

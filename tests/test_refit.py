@@ -298,3 +298,14 @@ def test_a_refit_whose_loss_is_no_number_warns_and_keeps_the_best_epoch(tmp_path
     )
     saved = _metrics(tmp_path / "run" / "best")
     assert "refit" not in saved and saved["stop_reason"] == "epochs" and len(saved["history"]) == 3
+
+
+def test_a_runs_refit_record_is_read_only_from_a_metrics_json_its_checksums_vouch_for(tmp_path):
+    from attncli.refit import refit_record
+
+    train(_config(tmp_path, "train.refit_epochs=1"), output=tmp_path / "run")
+    best = tmp_path / "run" / "best"
+    assert refit_record(best) == _metrics(best)["refit"] and refit_record(best)["epochs"] == 1
+    (best / "metrics.json").write_text(json.dumps({"refit": {"epochs": 9}}))  # edited by hand
+    assert refit_record(best) is None
+    assert refit_record(tmp_path / "nowhere") is None

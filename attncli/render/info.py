@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from attncli.render.text import WrappingTable, as_percent, calibration_note, label_list
+from attncli.render.text import WrappingTable, as_percent, calibration_note, label_list, refit_description
 from attncli.settings import as_typed, settings_text
 from attncli.unused_settings import unused_model_settings
 
@@ -64,14 +64,7 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
     if training.stop_reason is not None:
         rows.append(("stop", STOP_REASONS.get(training.stop_reason, training.stop_reason)))
     if training.refit:
-        refit = training.refit
-        rows.append((
-            "refit",
-            f"{refit.get('epochs')} epoch{'s' * (refit.get('epochs') != 1)} on all "
-            f"{refit.get('train_size', 0):,} training texts, the "
-            f"{refit.get('held_out_rows', 0):,} validation rows included, from epoch "
-            f"{refit.get('from_epoch')}; validation scores and temperature are from before it",
-        ))  # fmt: skip
+        rows.append(("refit", refit_description(training.refit)))
     if training.train_seconds is not None:
         rows.append(("training time", f"{training.train_seconds:,.1f} s"))
     if (processes := _processes_text(training.epoch_processes)) is not None:

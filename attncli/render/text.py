@@ -118,3 +118,15 @@ def calibration_note(temperature: float, state: str) -> str:
             "perhaps more than this corrects)"
         )
     return " (fitted on the validation split)"
+
+
+def refit_description(refit: dict[str, Any]) -> str:
+    """What the refit after early stopping did (metrics.json's "refit"), in words: the training
+    summary's line and `attn info`'s row."""
+    epochs, seconds = refit.get("epochs"), refit.get("seconds")
+    took = f" ({seconds:.1f} s)" if isinstance(seconds, (int, float)) else ""
+    return (
+        f"{epochs} epoch{'s' * (epochs != 1)} on all {refit.get('train_size', 0):,} training texts, the "
+        f"{refit.get('held_out_rows', 0):,} validation rows included{took}, from epoch "
+        f"{refit.get('from_epoch')}; validation scores and temperature are from before it"
+    )

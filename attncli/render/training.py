@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from attncli.data_warnings import SMALL_VALIDATION
-from attncli.render.text import WrappingTable, as_percent, label_list
+from attncli.render.text import WrappingTable, as_percent, label_list, refit_description
 
 if TYPE_CHECKING:
     from attncli.history import EpochRecord
@@ -81,7 +81,7 @@ def render_train_summary(result: TrainResult) -> RenderableType:
             f"{result.train_seconds:.1f} s in the epochs; peak memory {metrics.peak_memory_mb:,.0f} MB",
             "attn.muted",
         ),
-        (refit_text(metrics.refit), "attn.muted"),
+        (f"\nrefit: {refit_description(metrics.refit)}" if metrics.refit else "", "attn.muted"),
         (
             f"\nsaved to {result.output / 'best'} (best epoch{', refitted' if metrics.refit else ''}) "
             f"and {result.output / 'last'}",
@@ -91,18 +91,6 @@ def render_train_summary(result: TrainResult) -> RenderableType:
     if (missed := missed_labels_warning(result)) is not None:
         footer.append_text(Text(f"\n{missed}", "attn.bad"))
     return Panel(Group(table, footer), title="training summary", expand=False)
-
-
-def refit_text(refit: dict[str, Any] | None) -> str:
-    """The summary's line on the refit after early stopping (attncli/refit.py), or nothing."""
-    if not refit:
-        return ""
-    epochs = refit["epochs"]
-    return (
-        f"\nrefit: {epochs} epoch{'s' * (epochs != 1)} on all {refit['train_size']:,} training texts, the "
-        f"{refit['held_out_rows']:,} validation rows included ({refit['seconds']:.1f} s); validation scores "
-        f"and temperature are epoch {refit['from_epoch']}'s, measured before the refit"
-    )
 
 
 def missed_labels_warning(result: TrainResult) -> str | None:
