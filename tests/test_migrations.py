@@ -70,7 +70,12 @@ def test_runs_saved_before_outlier_exposure_carry_on_without_it():
         assert Config.from_dict(migrated["config"]).train.outlier_rows == 0
 
 
-def test_runs_saved_before_adversarial_training_carry_on_without_it():
+@pytest.mark.parametrize(
+    ("setting", "as_read"), [("adversarial", "adversarial_epsilon"), ("refit_epochs", "refit_epoch_count")]
+)
+def test_runs_saved_before_a_sized_training_setting_carry_on_without_it(setting, as_read):
+    """Adversarial training and the refit came after runs were saved without them: such a run
+    loads, and resumes, as it was trained, with the setting off (not sized to its data)."""
     import json
 
     from attncli.checkpoint import load_checkpoint
@@ -79,31 +84,15 @@ def test_runs_saved_before_adversarial_training_carry_on_without_it():
 
     for name in ("v1_additive_learned", "v1_scaled_dot_sinusoidal"):
         header = json.loads((FIXTURES / name / "config.json").read_text())
-        assert "adversarial" not in header["config"]["train"]
+        assert setting not in header["config"]["train"]
         train = Config.from_dict(migrate_header(header, 2)["config"]).train
-        assert (train.adversarial, train.adversarial_epsilon) == (0.0, 0.0)
-        assert load_checkpoint(FIXTURES / name).config.train.adversarial == 0.0
-    # Saved empty (by a library call that never sized the run) it meant what it did then: off.
-    empty = migrate_header(_format_2_header(train={"adversarial": None}), FORMAT_VERSION)
-    assert empty["config"]["train"]["adversarial"] == 0.0
-
-
-def test_runs_saved_before_the_refit_carry_on_without_it():
-    """A run saved before train.refit_epochs existed resumes as it was trained: no refit at its end."""
-    import json
-
-    from attncli.checkpoint import load_checkpoint
-    from attncli.config import Config
-    from attncli.migrations import migrate_header
-
-    for name in ("v1_additive_learned", "v1_scaled_dot_sinusoidal"):
-        header = json.loads((FIXTURES / name / "config.json").read_text())
-        assert "refit_epochs" not in header["config"]["train"]
-        train = Config.from_dict(migrate_header(header, 2)["config"]).train
-        assert (train.refit_epochs, train.refit_epoch_count) == (0, 0)
-        assert load_checkpoint(FIXTURES / name).config.train.refit_epochs == 0
+        assert (getattr(train, setting), getattr(train, as_read)) == (0, 0)
+        assert getattr(load_checkpoint(FIXTURES / name).config.train, setting) == 0
+    # Saved empty (by a library call that never sized the run) it meant what it did then: off; and
+    # a header without it at all carries on without it too.
+    empty = migrate_header(_format_2_header(train={setting: None}), FORMAT_VERSION)
     absent = migrate_header(_format_2_header(train={"epochs": 4}), FORMAT_VERSION)
-    assert absent["config"]["train"]["refit_epochs"] == 0
+    assert empty["config"]["train"][setting] == absent["config"]["train"][setting] == 0
 
 
 def _format_2_header(model=None, tokenizer=None, train=None):
