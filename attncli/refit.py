@@ -23,7 +23,7 @@ from typing import Any
 
 from attncli.allocator import release_free_memory
 from attncli.batching import plan_batches
-from attncli.checkpoint_folder import METRICS_FILE, WEIGHTS_FILE, read_header
+from attncli.checkpoint_folder import BEST, LAST, METRICS_FILE, WEIGHTS_FILE, read_header
 from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
 from attncli.checksums import read_checked_json, recorded_files
 from attncli.errors import AttnError, CheckpointError, TrainingError, TrainingInterrupted
@@ -32,6 +32,7 @@ from attncli.fresh_state import fresh_optimizer
 from attncli.history import TrainingMetrics
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
+from attncli.resuming import finished_reason
 from attncli.run_writer import RunWriter
 from attncli.stop_request import StopRequest
 from attncli.train_failures import peer_lost
@@ -125,7 +126,7 @@ def refit(
     losses: list[float] = []
     on_cpu = prepared.device.type == "cpu"
     started = time.perf_counter()
-    kept = f"{run.folder.best} holds epoch {state.best_epoch} as early stopping chose it, without the refit"
+    kept = without_refit(run.folder.best, state.best_epoch)
     with StopRequest(watch_launcher=distributed.active) as stop_request, _peer_lost(kept):
         for epoch in range(1, epochs + 1):
             epoch_started = time.perf_counter()
@@ -189,6 +190,32 @@ def refit(
 
 # Said of every way a refit can end early: the run's epochs are all trained and saved.
 NOTHING_TO_RESUME = "the run's epochs are all trained, so there is nothing to resume"
+
+
+def without_refit(best: Path, epoch: int | str) -> str:
+    """What best/ holds where the refit did not finish."""
+    return f"{best} holds epoch {epoch} as early stopping chose it, without the refit"
+
+
+def killed_after_training(folder: Path) -> str | None:
+    """What the run in `folder` keeps, for a process killed where it could not say it (the OOM
+    killer's SIGKILL) after the run's epochs were all trained (in the refit, say), where last/ has
+    nothing left to resume; None where it has epochs left, or where last/ does not read (resuming
+    then says what is wrong)."""
+    last, best = folder / LAST, folder / BEST
+    try:
+        header = read_header(last, complete=False)
+        if finished_reason(last, header, None) is None:
+            return None
+        metrics = read_checked_json(last / METRICS_FILE, recorded_files(header, last), required=False)
+    except (AttnError, OSError, KeyError, ValueError, TypeError):
+        return None
+    # A refit was due where it was asked for and the validation rows were carved from train.
+    due = bool(header["config"]["train"].get("refit_epochs")) and bool(metrics.get("validation_digest"))
+    if due and refit_record(best) is None:
+        held = without_refit(best, metrics.get("best_epoch", "?"))
+        return f"{NOTHING_TO_RESUME}: {held}; train again with --overwrite for a refitted model"
+    return f"{NOTHING_TO_RESUME}: {best} holds the run's model"
 
 
 def _say_diverged(reporter: Reporter, what: str, kept: str) -> None:

@@ -93,9 +93,17 @@ def require_same_data(
 def refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> None:
     """Refuse, before any data loads, to resume a run that has nothing left to train. `header` is
     last/'s config.json, already read."""
+    reason = finished_reason(last, header, epochs)
+    if reason is not None:
+        raise ConfigError(reason)
+
+
+def finished_reason(last: Path, header: dict[str, Any], epochs: int | None) -> str | None:
+    """Why the run whose last/ this is has nothing left to train, with `epochs` as its ceiling (None:
+    the one it was saved with), or None where it has epochs left."""
     state_path, metrics_path = last / STATE_FILE, last / METRICS_FILE
     if not header or not state_path.is_file():
-        return  # open_run_folder says what is missing
+        return None  # open_run_folder says what is missing
     files = recorded_files(header, last)
     state = read_checked_json(state_path, files, remedy=RESUME_REMEDY)
     stop_reason = (
@@ -106,11 +114,11 @@ def refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> N
     saved_ceiling = header["config"]["train"].get("epochs") or UNSIZED_VALUES["train.epochs"]
     done, ceiling = int(state["epoch"]) - 1, epochs or saved_ceiling
     if stop_reason == "patience":
-        raise ConfigError(
+        return (
             f"the run in {last.parent} stopped early after epoch {done} (validation stopped improving); "
             "there is nothing to resume: train a new run to change its settings"
         )
     if done >= ceiling:
-        raise ConfigError(
-            f"{last.parent} already trained {done} epoch{'s' * (done != 1)}; pass a higher --epochs to go on"
-        )
+        trained = f"{done} epoch{'s' * (done != 1)}"
+        return f"{last.parent} already trained {trained}; pass a higher --epochs to go on"
+    return None

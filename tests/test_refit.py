@@ -309,3 +309,57 @@ def test_a_runs_refit_record_is_read_only_from_a_metrics_json_its_checksums_vouc
     (best / "metrics.json").write_text(json.dumps({"refit": {"epochs": 9}}))  # edited by hand
     assert refit_record(best) is None
     assert refit_record(tmp_path / "nowhere") is None
+
+
+def test_the_launcher_offers_no_resume_for_a_process_killed_once_the_epochs_are_trained(
+    tmp_path, monkeypatch, capsys
+):
+    """A process killed in the refit (SIGKILL: it could not say it) leaves a run whose last/ has nothing
+    to resume: the launcher says what best/ holds instead of offering a resume that is refused."""
+    import torch.distributed.run as torchrun
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
+
+    import attncli.refit
+    from attncli.cli.launch import launch_processes
+    from attncli.errors import ConfigError
+    from attncli.train import resume
+
+    def killed(_arguments):
+        failures = {1: ProcessFailure(1, 1001, -9, ""), 0: ProcessFailure(0, 1000, 1, "")}
+        raise ChildFailedError("attncli", failures)
+
+    monkeypatch.setenv("LOGLEVEL", "CRITICAL")
+    monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", str(os.cpu_count() or 1)))
+    monkeypatch.setattr(torchrun, "run", killed)
+    real_step = attncli.refit.train_step
+
+    def interrupted_step(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # stops the refit at its first step, as a kill would
+        return real_step(*args, **kwargs)
+
+    run = tmp_path / "run"
+    with monkeypatch.context() as patched:
+        patched.setattr(attncli.refit, "train_step", interrupted_step)
+        with pytest.raises(TrainingInterrupted):
+            train(_config(tmp_path, "train.refit_epochs=1"), output=run)
+    best_epoch = _metrics(run / "last")["best_epoch"]
+    assert launch_processes(2, ["train"], debug=False, run_folder=run) == 1
+    assert capsys.readouterr().err == (
+        f"error: training process 1 was killed by signal 9 (SIGKILL); the run's epochs are all trained, so "
+        f"there is nothing to resume: {run}/best holds epoch {best_epoch} as early stopping chose it, "
+        "without the refit; train again with --overwrite for a refitted model; rerun with --debug for "
+        "torchrun's log\n"
+    )
+    with pytest.raises(ConfigError, match="already trained 3 epochs"):
+        resume(run)  # what the launcher no longer offers
+    train(_config(tmp_path, "train.refit_epochs=1"), output=run, overwrite=True)  # refitted this time
+    assert launch_processes(2, ["train"], debug=False, run_folder=run) == 1
+    assert capsys.readouterr().err == (
+        f"error: training process 1 was killed by signal 9 (SIGKILL); the run's epochs are all trained, so "
+        f"there is nothing to resume: {run}/best holds the run's model; rerun with --debug for torchrun's "
+        "log\n"
+    )
+    plain = tmp_path / "plain"
+    train(_config(tmp_path), output=plain)  # no refit asked for: none to miss
+    assert launch_processes(2, ["train"], debug=False, run_folder=plain) == 1
+    assert f"nothing to resume: {plain}/best holds the run's model;" in capsys.readouterr().err

@@ -80,12 +80,18 @@ def launch_processes(nproc: int, arguments: list[str], *, debug: bool, run_folde
                 name = signal.Signals(number).name
             except ValueError:
                 name = "unknown"
-            kept = (
-                f"; {run_folder / LAST} keeps the newest state saved: resume with "
-                f"{resume_command(run_folder, nproc)}"
-                if run_folder is not None and (run_folder / LAST / CONFIG_FILE).is_file()
-                else ""
-            )
+            kept = ""
+            if run_folder is not None and (run_folder / LAST / CONFIG_FILE).is_file():
+                from attncli.refit import killed_after_training
+
+                # Killed once the epochs were all trained (in the refit, say): last/ has nothing to resume.
+                finished = killed_after_training(run_folder)
+                kept = (
+                    f"; {finished}"
+                    if finished is not None
+                    else f"; {run_folder / LAST} keeps the newest state saved: resume with "
+                    f"{resume_command(run_folder, nproc)}"
+                )
             typer.echo(
                 f"error: training process {rank} was killed by signal {number} ({name}){kept}; rerun with "
                 "--debug for torchrun's log",
