@@ -38,6 +38,16 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def counting_device(device: torch.device) -> torch.device:
+    """Where a run's float64 sums (losses, token counts, calibration sums) are added up: on `device`,
+    where NCCL's collectives need them, except on MPS, which has no float64 (it refuses the dtype,
+    which ended every MPS training at its first validation): there on the CPU. Training on MPS is
+    one process, with no collective to take part in."""
+    import torch
+
+    return torch.device("cpu") if device.type == "mps" else device
+
+
 def _cpu_flags() -> list[str]:
     cpuinfo = Path("/proc/cpuinfo")
     return cpuinfo.read_text(errors="replace").split() if cpuinfo.is_file() else []

@@ -4,6 +4,7 @@ temperature and the labels never recognised, summed over every process under tor
 from __future__ import annotations
 
 from attncli.calibration import GRID_POINTS, best_temperature, nll_by_temperature
+from attncli.device import counting_device
 from attncli.inference import batched_forward
 from attncli.metrics import macro_f1
 from attncli.prepare import Prepared
@@ -33,7 +34,7 @@ def validate(state: TrainState, prepared: Prepared) -> tuple[float, float, float
     counts = torch.bincount(targets * num_labels + predicted, minlength=num_labels * num_labels).double()
     nll_sums = nll_by_temperature(logits, targets) if len(targets) else torch.zeros(GRID_POINTS).double()
     totals = distributed.all_reduce_sum(
-        torch.cat([loss_sum.double().reshape(1), counts, nll_sums]).to(prepared.device)
+        torch.cat([loss_sum.double().reshape(1), counts, nll_sums]).to(counting_device(prepared.device))
     ).cpu()
     cells = num_labels * num_labels
     matrix = totals[1 : 1 + cells].long().view(num_labels, num_labels)  # rows: true, columns: predicted

@@ -15,7 +15,7 @@ from attncli.adversarial import embedding_shift
 from attncli.allocator import release_free_memory
 from attncli.batching import plan_batches
 from attncli.checkpoint_saving import replace_metrics
-from attncli.device import autocast
+from attncli.device import autocast, counting_device
 from attncli.epoch_validation import validate
 from attncli.errors import TrainingError, TrainingInterrupted
 from attncli.history import EpochRecord, TrainingMetrics
@@ -151,7 +151,8 @@ def _over_every_process(
 
     if not prepared.distributed.active or loss is None:
         return loss, state.tokens_seen
-    sums = torch.tensor([loss * rows, rows, state.tokens_seen], dtype=torch.float64, device=prepared.device)
+    where = counting_device(prepared.device)
+    sums = torch.tensor([loss * rows, rows, state.tokens_seen], dtype=torch.float64, device=where)
     loss_sum, all_rows, tokens = prepared.distributed.all_reduce_sum(sums).tolist()
     return loss_sum / max(all_rows, 1.0), int(tokens)
 

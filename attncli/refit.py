@@ -26,6 +26,7 @@ from attncli.batching import plan_batches
 from attncli.checkpoint_folder import BEST, LAST, METRICS_FILE, WEIGHTS_FILE, read_header
 from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
 from attncli.checksums import read_checked_json, recorded_files
+from attncli.device import counting_device
 from attncli.errors import AttnError, CheckpointError, TrainingError, TrainingInterrupted
 from attncli.fit import LOG_EVERY, shard_loss_scale, train_step
 from attncli.fresh_state import fresh_optimizer
@@ -124,7 +125,7 @@ def refit(
     )
     weights = torch.tensor(prepared.class_weights, device=prepared.device) if prepared.class_weights else None
     losses: list[float] = []
-    on_cpu = prepared.device.type == "cpu"
+    on_cpu, counting = prepared.device.type == "cpu", counting_device(prepared.device)
     started = time.perf_counter()
     kept = without_refit(run.folder.best, state.best_epoch)
     with StopRequest(watch_launcher=distributed.active) as stop_request, _peer_lost(kept):
@@ -134,7 +135,7 @@ def refit(
                 every_row.train_lengths, batch_size=config.batch_size, generator=state.generator
             )
             state.model.train()
-            sums = torch.zeros(2, dtype=torch.float64, device=prepared.device)  # loss x rows, rows
+            sums = torch.zeros(2, dtype=torch.float64, device=counting)  # loss x rows, rows
             for step, batch in enumerate(batches, start=1):
                 shard = batch[distributed.rank :: distributed.world_size]
                 if len(batch) < distributed.world_size:
@@ -142,7 +143,7 @@ def refit(
                 refitting.global_step += 1
                 scale = shard_loss_scale(len(shard), len(batch), distributed.world_size)
                 loss = train_step(refitting, every_row, shard, weights, loss_scale=scale)
-                sums[0] += loss.double() * len(shard)
+                sums[0] += loss.to(counting).double() * len(shard)
                 sums[1] += len(shard)
                 # Reading the loss syncs a GPU: there it is read every LOG_EVERY steps, as in fit.
                 if not (on_cpu or step % LOG_EVERY == 0 or step == len(batches)):

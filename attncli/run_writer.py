@@ -13,7 +13,7 @@ from attncli.atomic_files import atomic_output
 from attncli.calibration import calibration_state
 from attncli.checkpoint_saving import save_checkpoint
 from attncli.config import Config
-from attncli.device import peak_memory_mb
+from attncli.device import counting_device, peak_memory_mb
 from attncli.errors import CheckpointError, ConfigError, why_unwritten
 from attncli.history import TrainingMetrics
 from attncli.prepare import Prepared
@@ -199,9 +199,8 @@ def epoch_sums(state: TrainState, prepared: Prepared) -> tuple[float, int, int]:
     import torch
 
     assert state.loss_sum is not None
-    counts = [state.loss_sum.double().reshape(1)]  # float64: token counts stay exact past 2^24
-    counts.append(
-        torch.tensor([state.tokens_seen, state.padded_tokens], dtype=torch.float64, device=prepared.device)
-    )
+    where = counting_device(prepared.device)
+    counts = [state.loss_sum.to(where).double().reshape(1)]  # float64: token counts stay exact past 2^24
+    counts.append(torch.tensor([state.tokens_seen, state.padded_tokens], dtype=torch.float64, device=where))
     loss_sum, tokens, padded = prepared.distributed.all_reduce_sum(torch.cat(counts)).tolist()
     return loss_sum, int(tokens), int(padded)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from attncli.device import autocast, resolve_device, resolve_precision
+from attncli.device import autocast, counting_device, resolve_device, resolve_precision
 from attncli.errors import ConfigError
 
 
@@ -79,3 +79,21 @@ class _FakeCpuinfo:
 
     def read_text(self, errors=None):
         return self.text
+
+
+def test_float64_sums_of_an_mps_run_are_added_up_on_the_cpu():
+    """MPS has no float64: an epoch's sums (exact token counts past 2^24) are kept on the CPU there,
+    and on the run's own device elsewhere (NCCL's collectives need CUDA tensors)."""
+    import types
+
+    from attncli.distributed import SINGLE_PROCESS
+    from attncli.run_writer import epoch_sums
+
+    assert counting_device(torch.device("mps")) == torch.device("cpu")
+    assert counting_device(torch.device("cuda", 1)) == torch.device("cuda", 1)
+    assert counting_device(torch.device("cpu")) == torch.device("cpu")
+    # An MPS run's state: made here on the CPU, which a machine without MPS can hold. Without the
+    # CPU in between, torch refuses a float64 tensor on MPS (and, here, any tensor on it).
+    state = types.SimpleNamespace(loss_sum=torch.tensor(3.5), tokens_seen=2**24 + 1, padded_tokens=7)
+    prepared = types.SimpleNamespace(device=torch.device("mps"), distributed=SINGLE_PROCESS)
+    assert epoch_sums(state, prepared) == (3.5, 2**24 + 1, 7)  # type: ignore[arg-type]
