@@ -136,11 +136,11 @@ class TrainConfig:
     then does about twice the work (0: off; empty: 1 below 100k training words for models
     without self-attention blocks, else 0)."""
     refit_epochs: int | None = None
-    """Epochs trained after early stopping on every training row, the validation rows held out of
-    train included, from the best epoch's model, with the learning rate falling from a third of
-    train.lr to 0; best/ then holds the refitted model, with the best epoch's validation scores and
-    temperature (0: off; empty: 4 below 100k training words, else 0; only where the validation rows
-    were held out of train)."""
+    """Epochs trained once training has chosen its best epoch (stopped early or at train.epochs) on
+    every training row, the validation rows held out of train included, from the best epoch's model,
+    with the learning rate falling from a third of train.lr to 0; best/ then holds the refitted
+    model, with the best epoch's validation scores and temperature (0: off; empty: 4 below 100k
+    training words, else 0; only where the validation rows were held out of train)."""
     outlier_rows: int = 4
     """Made-up gibberish texts added to each step and trained towards equal probabilities, so text
     the model cannot read gets no confident label (0: none)."""

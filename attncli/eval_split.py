@@ -106,7 +106,7 @@ def load_labelled_split(
     )  # fmt: skip
     if carve == "validation" and (checkpoint.metrics or {}).get("refit"):
         notes += (
-            "the refit after early stopping trained on these held-out rows (train.refit_epochs): scores "
+            "the refit after training trained on these held-out rows (train.refit_epochs): scores "
             "on them show what the model remembers, not how it does on new text",
         )
     asked_for_training_rows = split is not None and SPLIT_ALIASES.get(split.lower()) == "train"

@@ -19,13 +19,11 @@ import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from attncli.allocator import release_free_memory
 from attncli.batching import plan_batches
-from attncli.checkpoint_folder import BEST, LAST, METRICS_FILE, WEIGHTS_FILE, read_header
+from attncli.checkpoint_folder import BEST, LAST, WEIGHTS_FILE, read_header
 from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
-from attncli.checksums import read_checked_json, recorded_files
 from attncli.device import counting_device
 from attncli.errors import AttnError, CheckpointError, TrainingError, TrainingInterrupted
 from attncli.fit import LOG_EVERY, shard_loss_scale, train_step
@@ -33,7 +31,7 @@ from attncli.fresh_state import fresh_optimizer
 from attncli.history import TrainingMetrics
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
-from attncli.resuming import finished_reason
+from attncli.resuming import finished_reason, unfinished_refit, without_refit
 from attncli.run_writer import RunWriter
 from attncli.stop_request import StopRequest
 from attncli.train_failures import peer_lost
@@ -60,17 +58,6 @@ def with_held_out_rows(prepared: Prepared) -> Prepared:
     # refit too, rather than being drawn again (0.19 s of a headline refit's second).
     vars(every_row)["outlier_pool"] = prepared.outlier_pool
     return every_row
-
-
-def refit_record(best: Path) -> dict[str, Any] | None:
-    """The refit record of the checkpoint in `best` (its metrics.json, checked against the checksums
-    its config.json records), or None: not refitted, or nothing readable there."""
-    try:
-        files = recorded_files(read_header(best, complete=False), best)
-        record = read_checked_json(best / METRICS_FILE, files, required=False).get("refit")
-    except (AttnError, OSError):
-        return None
-    return record if isinstance(record, dict) else None
 
 
 def refits(prepared: Prepared) -> bool:
@@ -193,30 +180,22 @@ def refit(
 NOTHING_TO_RESUME = "the run's epochs are all trained, so there is nothing to resume"
 
 
-def without_refit(best: Path, epoch: int | str) -> str:
-    """What best/ holds where the refit did not finish."""
-    return f"{best} holds epoch {epoch} as early stopping chose it, without the refit"
-
-
 def killed_after_training(folder: Path) -> str | None:
     """What the run in `folder` keeps, for a process killed where it could not say it (the OOM
     killer's SIGKILL) after the run's epochs were all trained (in the refit, say), where last/ has
     nothing left to resume; None where it has epochs left, or where last/ does not read (resuming
     then says what is wrong)."""
-    last, best = folder / LAST, folder / BEST
+    last = folder / LAST
     try:
         header = read_header(last, complete=False)
         if finished_reason(last, header, None) is None:
             return None
-        metrics = read_checked_json(last / METRICS_FILE, recorded_files(header, last), required=False)
+        unrefitted = unfinished_refit(last, header)
     except (AttnError, OSError, KeyError, ValueError, TypeError):
         return None
-    # A refit was due where it was asked for and the validation rows were carved from train.
-    due = bool(header["config"]["train"].get("refit_epochs")) and bool(metrics.get("validation_digest"))
-    if due and refit_record(best) is None:
-        held = without_refit(best, metrics.get("best_epoch", "?"))
-        return f"{NOTHING_TO_RESUME}: {held}; train again with --overwrite for a refitted model"
-    return f"{NOTHING_TO_RESUME}: {best} holds the run's model"
+    if unrefitted is not None:
+        return f"{NOTHING_TO_RESUME}: {unrefitted}"
+    return f"{NOTHING_TO_RESUME}: {folder / BEST} holds the run's model"
 
 
 def _say_diverged(reporter: Reporter, what: str, kept: str) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from attncli.checkpoint import HISTORY_REMEDY, RESUME_REMEDY
-from attncli.checkpoint_folder import METRICS_FILE, STATE_FILE
+from attncli.checkpoint_folder import BEST, METRICS_FILE, STATE_FILE, read_header
 from attncli.checksums import read_checked_json, recorded_files
 from attncli.distributed import Distributed
-from attncli.errors import ConfigError
+from attncli.errors import AttnError, ConfigError
 from attncli.history import split_sizes_change
 from attncli.labels import same_label_names
 from attncli.prepare import Prepared
@@ -113,12 +113,45 @@ def finished_reason(last: Path, header: dict[str, Any], epochs: int | None) -> s
     )
     saved_ceiling = header["config"]["train"].get("epochs") or UNSIZED_VALUES["train.epochs"]
     done, ceiling = int(state["epoch"]) - 1, epochs or saved_ceiling
+    unrefitted = unfinished_refit(last, header)
+    refit_note = f"; {unrefitted}" if unrefitted is not None else ""
     if stop_reason == "patience":
         return (
             f"the run in {last.parent} stopped early after epoch {done} (validation stopped improving); "
-            "there is nothing to resume: train a new run to change its settings"
+            f"there is nothing to resume: train a new run to change its settings{refit_note}"
         )
     if done >= ceiling:
         trained = f"{done} epoch{'s' * (done != 1)}"
-        return f"{last.parent} already trained {trained}; pass a higher --epochs to go on"
+        return f"{last.parent} already trained {trained}; pass a higher --epochs to go on{refit_note}"
     return None
+
+
+def without_refit(best: Path, epoch: int | str) -> str:
+    """What best/ holds where the refit did not finish."""
+    return f"{best} holds epoch {epoch} as early stopping chose it, without the refit"
+
+
+def unfinished_refit(last: Path, header: dict[str, Any]) -> str | None:
+    """What best/ holds, and how to have it refitted, where the run whose last/ this is (`header`
+    its config.json, read) was due a refit that did not finish (Ctrl-C or a kill in it, or just
+    before it); None where none was due or best/ holds it."""
+    files = recorded_files(header, last)
+    metrics = read_checked_json(last / METRICS_FILE, files, required=False, remedy=HISTORY_REMEDY)
+    # A refit is due where it was asked for and the validation rows were carved from train.
+    due = bool(header["config"]["train"].get("refit_epochs")) and bool(metrics.get("validation_digest"))
+    best = last.parent / BEST
+    if not due or refit_record(best) is not None:
+        return None
+    held = without_refit(best, metrics.get("best_epoch", "?"))
+    return f"{held}; train again with --overwrite for a refitted model"
+
+
+def refit_record(best: Path) -> dict[str, Any] | None:
+    """The refit record of the checkpoint in `best` (its metrics.json, checked against the checksums
+    its config.json records), or None: not refitted, or nothing readable there."""
+    try:
+        files = recorded_files(read_header(best, complete=False), best)
+        record = read_checked_json(best / METRICS_FILE, files, required=False).get("refit")
+    except (AttnError, OSError):
+        return None
+    return record if isinstance(record, dict) else None

@@ -30,9 +30,9 @@ from attncli.fit import fit
 from attncli.fresh_state import build_state, run_info
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.prepare import Prepared, prepare
-from attncli.refit import refit, refit_record
+from attncli.refit import refit
 from attncli.reporter import Reporter, RunInfo, SilentReporter
-from attncli.resuming import refuse_finished, require_same_data, restore_rank_random_state
+from attncli.resuming import refit_record, refuse_finished, require_same_data, restore_rank_random_state
 from attncli.run_folder import RunFolder, open_run_folder, resume_command
 from attncli.run_writer import RunWriter, require_tensorboard
 from attncli.sources import names_a_local_path, require_data_source, same_source

@@ -152,7 +152,7 @@ def test_info_and_eval_say_the_weights_are_refitted_and_the_held_out_rows_traine
     assert (refit["epochs"], refit["train_size"], refit["held_out_rows"]) == (2, 150, 15)
     assert describe_checkpoint(tmp_path / "run" / "last").to_json()["training"]["refit"] is None
     checkpoint = load_checkpoint(tmp_path / "run")
-    said = "the refit after early stopping trained on these held-out rows"
+    said = "the refit after training trained on these held-out rows"
     on_validation = evaluate(checkpoint, split="validation")
     assert any(said in note for note in on_validation.notes) and on_validation.seen_in_training == 15
     assert not any(said in note for note in evaluate(checkpoint, split="train").notes)
@@ -220,6 +220,7 @@ def test_attn_train_says_what_the_refit_did(tmp_path):
     summary = " ".join(line.strip("│ ") for line in result.output.splitlines())
     assert "refit: 1 epoch on all 150 training texts, the 15 validation rows included" in summary
     assert "(best epoch, refitted)" in summary
+    assert "s in the epochs, the refit included; peak memory" in summary  # its seconds counted once
 
 
 def test_a_run_interrupted_in_training_and_resumed_refits_as_one_left_alone(tmp_path, monkeypatch):
@@ -301,7 +302,7 @@ def test_a_refit_whose_loss_is_no_number_warns_and_keeps_the_best_epoch(tmp_path
 
 
 def test_a_runs_refit_record_is_read_only_from_a_metrics_json_its_checksums_vouch_for(tmp_path):
-    from attncli.refit import refit_record
+    from attncli.resuming import refit_record
 
     train(_config(tmp_path, "train.refit_epochs=1"), output=tmp_path / "run")
     best = tmp_path / "run" / "best"
@@ -311,7 +312,7 @@ def test_a_runs_refit_record_is_read_only_from_a_metrics_json_its_checksums_vouc
     assert refit_record(tmp_path / "nowhere") is None
 
 
-def test_the_launcher_offers_no_resume_for_a_process_killed_once_the_epochs_are_trained(
+def test_a_run_stopped_in_its_refit_offers_no_resume_and_says_best_is_not_refitted(
     tmp_path, monkeypatch, capsys
 ):
     """A process killed in the refit (SIGKILL: it could not say it) leaves a run whose last/ has nothing
@@ -350,8 +351,13 @@ def test_the_launcher_offers_no_resume_for_a_process_killed_once_the_epochs_are_
         "without the refit; train again with --overwrite for a refitted model; rerun with --debug for "
         "torchrun's log\n"
     )
-    with pytest.raises(ConfigError, match="already trained 3 epochs"):
-        resume(run)  # what the launcher no longer offers
+    with pytest.raises(ConfigError) as refused:
+        resume(run)  # what the launcher no longer offers; it says why best/ is not refitted too
+    assert str(refused.value) == (
+        f"{run} already trained 3 epochs; pass a higher --epochs to go on; {run}/best holds epoch "
+        f"{best_epoch} as early stopping chose it, without the refit; train again with --overwrite for a "
+        "refitted model"
+    )
     train(_config(tmp_path, "train.refit_epochs=1"), output=run, overwrite=True)  # refitted this time
     assert launch_processes(2, ["train"], debug=False, run_folder=run) == 1
     assert capsys.readouterr().err == (
@@ -359,6 +365,9 @@ def test_the_launcher_offers_no_resume_for_a_process_killed_once_the_epochs_are_
         f"there is nothing to resume: {run}/best holds the run's model; rerun with --debug for torchrun's "
         "log\n"
     )
+    with pytest.raises(ConfigError) as refused:
+        resume(run)
+    assert str(refused.value) == f"{run} already trained 3 epochs; pass a higher --epochs to go on"
     plain = tmp_path / "plain"
     train(_config(tmp_path), output=plain)  # no refit asked for: none to miss
     assert launch_processes(2, ["train"], debug=False, run_folder=plain) == 1
