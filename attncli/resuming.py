@@ -113,17 +113,19 @@ def finished_reason(last: Path, header: dict[str, Any], epochs: int | None) -> s
     )
     saved_ceiling = header["config"]["train"].get("epochs") or UNSIZED_VALUES["train.epochs"]
     done, ceiling = int(state["epoch"]) - 1, epochs or saved_ceiling
-    unrefitted = unfinished_refit(last, header)
-    refit_note = f"; {unrefitted}" if unrefitted is not None else ""
     if stop_reason == "patience":
-        return (
+        reason = (
             f"the run in {last.parent} stopped early after epoch {done} (validation stopped improving); "
-            f"there is nothing to resume: train a new run to change its settings{refit_note}"
+            "there is nothing to resume: train a new run to change its settings"
         )
-    if done >= ceiling:
-        trained = f"{done} epoch{'s' * (done != 1)}"
-        return f"{last.parent} already trained {trained}; pass a higher --epochs to go on{refit_note}"
-    return None
+    elif done >= ceiling:
+        reason = (
+            f"{last.parent} already trained {done} epoch{'s' * (done != 1)}; pass a higher --epochs to go on"
+        )
+    else:
+        return None
+    unrefitted = unfinished_refit(last, header)
+    return f"{reason}; {unrefitted}" if unrefitted is not None else reason
 
 
 def without_refit(best: Path, epoch: int | str) -> str:
