@@ -8,17 +8,18 @@ import dataclasses
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from attncli.carving import stratified_split
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.data_warnings import rows_seen_in_training
-from attncli.errors import DataError
+from attncli.errors import AttnError, DataError
 from attncli.eval_columns import UnlabelledSplit, columns_to_score
 from attncli.history import split_sizes_change
 from attncli.labels import missing_label
 from attncli.raw_data import SPLIT_ALIASES, RawData
-from attncli.sources import load_raw, raw_of_datasets
+from attncli.sources import load_raw, raw_of_datasets, same_source
 from attncli.split_choice import Source, describe_source, is_carved_by_training, pick_split
 from attncli.split_rows import to_split, with_columns
 from attncli.splits import CHUNK_ROWS, Split, TextColumn, rows_digest
@@ -174,16 +175,12 @@ def _training_side(
     carved_by_training = is_carved_by_training(raw.splits, trained_on=described.trained_on)
     whole_training_file = carve is None and name == "train" and carved_by_training
     if carve is None and not whole_training_file:
-        texts = (
-            _texts_of(raw.splits["train"], text_column)
-            if described.trained_on and "train" in raw.splits
-            else None
-        )
-        return (
-            labelled,
-            rows,
-            _Trained(_comparable(texts), f"a row of the 'train' split of {described.shown}"),
-        )
+        if described.trained_on:
+            texts = _texts_of(raw.splits["train"], text_column) if "train" in raw.splits else None
+            of = described.shown
+        else:
+            texts, of = _training_folder_texts(checkpoint, source)
+        return labelled, rows, _Trained(_comparable(texts), f"a row of the 'train' split of {of}")
     kept, carved = stratified_split(labelled.labels, fraction=data.validation_fraction, seed=data.split_seed)
     trained_split, held_out = labelled.select(kept), labelled.select(carved)
     texts = None
@@ -201,6 +198,34 @@ def _training_side(
         return labelled, rows, trained
     side, labelled = (carved, held_out) if carve == "validation" else (kept, trained_split)
     return labelled, array("q", (rows[row] for row in side)), trained
+
+
+def _training_folder_texts(
+    checkpoint: LoadedCheckpoint, source: str | Any
+) -> tuple[Sequence[str] | None, str]:
+    """The texts of the training data's train split, and the folder's name, where `source` is a file
+    inside the folder the model was trained on (its test file, or its train file, named by its path),
+    read as training read them; else None. Named by their path, the folder's files are not the
+    training data as given, and eval said nothing of the rows it had trained on (a user's trial: the
+    train file scored 98.9%)."""
+    data = checkpoint.config.data
+    recorded = checkpoint.header.get("data_path") or data.source
+    if not isinstance(source, str) or not recorded:
+        return None, ""
+    folder, path = Path(recorded).expanduser(), Path(source).expanduser()
+    if not (folder.is_dir() and path.is_file() and path.resolve().is_relative_to(folder.resolve())):
+        return None, ""
+    shown = data.source if data.source and same_source(data.source, recorded) else recorded
+    try:
+        training = load_raw(
+            str(folder), config_name=data.config, encoding=data.encoding, delimiter=data.delimiter
+        )
+    except AttnError:  # changed since: its rows can no longer be told, as for a changed training file
+        return None, shown
+    column = data.text_column
+    if not column or "train" not in training.splits:
+        return None, shown
+    return _texts_of(training.splits["train"], column), shown
 
 
 def _comparable(texts: Sequence[str] | None) -> Sequence[str] | None:

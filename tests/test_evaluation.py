@@ -572,6 +572,14 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, m
     whole = evaluate(single, str(folder / "train.csv"))
     assert (whole.n, whole.seen_in_training) == (300, len(kept) + 2)
     assert any(f"{len(kept) + 2} of the 300 rows evaluated have the same text" in n for n in whole.notes)
+    # The folder's own files named by their path are compared with its train split, as the folder is
+    # (a user's trial: the train file by its path scored 98.9% without a word).
+    by_path = evaluate(moved, str(folder / "test.csv"))
+    assert (by_path.n, by_path.seen_in_training) == (3 + len(fresh), 3)
+    said = f"3 of the {by_path.n} rows evaluated have the same text (ignoring case and spacing) as a row of "
+    assert any(note.startswith(said + f"the 'train' split of {folder}:") for note in by_path.notes)
+    train_by_path = evaluate(moved, str(folder / "train.csv"))
+    assert (train_by_path.n, train_by_path.seen_in_training) == (300, 300)
     # A file that is not the training data is not compared (nothing to read it against).
     write_csv(tmp_path / "other.csv", repeated)
     assert evaluate(moved, str(tmp_path / "other.csv")).seen_in_training is None
