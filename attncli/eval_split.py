@@ -105,13 +105,16 @@ def load_labelled_split(
         checkpoint, source, described, raw, name=name, carve=carve, labelled=labelled, rows=rows,
         text_column=columns.text,
     )  # fmt: skip
-    if carve == "validation" and (checkpoint.metrics or {}).get("refit"):
+    refitted_on = carve == "validation" and bool((checkpoint.metrics or {}).get("refit"))
+    if refitted_on:
         notes += (
             "the refit after training trained on these held-out rows (train.refit_epochs): scores "
             "on them show what the model remembers, not how it does on new text",
         )
     asked_for_training_rows = split is not None and SPLIT_ALIASES.get(split.lower()) == "train"
-    seen, seen_notes = _seen_in_training(labelled, trained, said_too=not asked_for_training_rows)
+    # Rows known to be trained on are said once: by the refit's note, or by the count's.
+    said_too = not (asked_for_training_rows or refitted_on)
+    seen, seen_notes = _seen_in_training(labelled, trained, said_too=said_too)
     return LabelledData(
         split=shown,
         labelled=labelled,

@@ -86,6 +86,13 @@ def pick_split(
         # DATA left out means the training data; without a test split, score the held-out
         # validation rows, never the rows the model was trained on.
         split = "validation"
+        if (checkpoint.metrics or {}).get("refit") and _find_split(available, "validation") is None:
+            # The refit trained on the held-out rows too: no row of the training data is unseen.
+            raise DataError(
+                f"{source.shown} has no test split, and the refit trained on the validation rows held out "
+                "of train (train.refit_epochs): no row of it is new to the model; pass a labelled file to "
+                "evaluate on (attn eval RUN FILE), or --split validation to score those rows anyway"
+            )
     wanted = SPLIT_ALIASES.get(split.lower()) if split is not None else None
     if split is not None and wanted is None and source.whole:
         raise DataError(

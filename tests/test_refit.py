@@ -9,7 +9,7 @@ import pytest
 from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
 
 from attncli.config_loading import load_config
-from attncli.errors import TrainingInterrupted
+from attncli.errors import DataError, TrainingInterrupted
 from attncli.train import train
 
 
@@ -155,6 +155,11 @@ def test_info_and_eval_say_the_weights_are_refitted_and_the_held_out_rows_traine
     said = "the refit after training trained on these held-out rows"
     on_validation = evaluate(checkpoint, split="validation")
     assert any(said in note for note in on_validation.notes) and on_validation.seen_in_training == 15
+    assert not any("rows evaluated have the same text" in note for note in on_validation.notes)  # once
+    # With no data given, no test split and the held-out rows trained on, nothing unseen is left.
+    with pytest.raises(DataError, match="no row of it is new to the model; pass a labelled file"):
+        evaluate(checkpoint)
+    assert evaluate(load_checkpoint(tmp_path / "run" / "last")).split == "validation"  # not refitted
     assert not any(said in note for note in evaluate(checkpoint, split="train").notes)
     # The training file evaluated whole: every row was trained on, the held-out ones too.
     assert evaluate(checkpoint, str(tmp_path / "d.csv")).seen_in_training == 150
