@@ -127,7 +127,8 @@ def small_validation_warning(rows: int, *, carved: bool) -> list[str]:
     if rows >= SMALL_VALIDATION:
         return []
     remedy = (
-        "a validation file of its own (validation.csv beside train.csv), or more data, makes them reliable"
+        "a validation split of its own (a folder of train and validation files, such as train.csv and "
+        "validation.csv), or more data, makes them reliable"
         if carved
         else "more rows in the validation split make them reliable"
     )

@@ -85,8 +85,12 @@ def test_ctrl_c_before_training_says_interrupted_and_that_nothing_was_written(tm
     training = invoke("train", write_csv(tmp_path / "d.csv", make_rows(6)), "-o", tmp_path / "run")
     assert (training.exit_code, training.stderr) == (
         130,
-        f"interrupted before training began; nothing was written, and {tmp_path / 'run'} is as it was\n",
+        f"interrupted before training began; nothing was written, and {tmp_path / 'run'} was not made\n",
     )
+    (tmp_path / "empty").mkdir()  # a folder that was there before stays, and is said to
+    into_a_folder = invoke("train", tmp_path / "d.csv", "-o", tmp_path / "empty")
+    assert into_a_folder.stderr.endswith(f"nothing was written, and {tmp_path / 'empty'} is as it was\n")
+    assert (tmp_path / "empty").is_dir()
     monkeypatch.setattr("attncli.train.resume", pressed)
     resuming = invoke("train", "--resume", tmp_path / "run")
     assert resuming.stderr.startswith(f"interrupted before training resumed; {tmp_path / 'run'} is as it was")
@@ -115,7 +119,7 @@ def test_sigterm_or_sighup_while_training_is_prepared_stops_as_ctrl_c_does(
     stopped = invoke("train", data, "-o", tmp_path / "run", "--epochs", 1, "--json", *TINY)
     assert (stopped.exit_code, stopped.stderr.splitlines()[-1]) == (
         130,
-        f"interrupted before training began; nothing was written, and {tmp_path / 'run'} is as it was",
+        f"interrupted before training began; nothing was written, and {tmp_path / 'run'} was not made",
     )
     assert json.loads(stopped.stdout)["stop_reason"] == "interrupted"
     assert not (tmp_path / "run").exists()
@@ -643,7 +647,7 @@ def test_an_interrupted_run_with_json_prints_where_it_stopped_and_how_to_resume(
     monkeypatch.setattr(attncli.train, "train", interrupted_while_loading)
     early = invoke("train", data, "-o", tmp_path / "new", "--json", *TINY)
     assert early.exit_code == 130 and not (tmp_path / "new").exists()
-    message = f"interrupted before training began; nothing was written, and {tmp_path / 'new'} is as it was"
+    message = f"interrupted before training began; nothing was written, and {tmp_path / 'new'} was not made"
     assert [json.loads(line) for line in early.stdout.splitlines()] == [
         {"output": str(tmp_path / "new"), "stop_reason": "interrupted", "message": message, "resume": None}
     ]

@@ -818,8 +818,8 @@ def test_a_validation_split_too_small_to_choose_by_is_warned_of(tmp_path):
     ) in notes
     assert (
         "warning: only 6 validation rows: one row moves its scores by 17 points, and early stopping, "
-        "the best epoch and calibration rest on them; a validation file of its own (validation.csv "
-        "beside train.csv), or more data, makes them reliable"
+        "the best epoch and calibration rest on them; a validation split of its own (a folder of train "
+        "and validation files, such as train.csv and validation.csv), or more data, makes them reliable"
     ) in splits.notes
     folder = tmp_path / "split"
     folder.mkdir()

@@ -228,7 +228,9 @@ def _interrupted_before_training(output: Path | None, resume: Path | None, again
         return f"interrupted before training resumed; {resume} is as it was ({again})"
     if output is None:
         return "interrupted"
-    return f"interrupted before training began; nothing was written, and {output} is as it was"
+    # A folder this command would have made is not there to be "as it was".
+    kept = "is as it was" if output.exists() else "was not made"
+    return f"interrupted before training began; nothing was written, and {output} {kept}"
 
 
 def _as_arguments(options: dict[str, Any]) -> list[str]:
