@@ -94,6 +94,26 @@ class CheckpointInfo:
         """ "name status" of each file that eval and predict would refuse."""
         return [f"{item.name} {item.status}" for item in self.files or [] if not item.sound]
 
+    @property
+    def no_refit(self) -> str | None:
+        """Why the weights of a run that asked for a refit (train.refit_epochs) are not refitted:
+        unused beside a validation split of the data's own, or not finished; None where they are,
+        none was asked for, or for last/, which never holds the refit."""
+        asked, training = self.train.get("refit_epochs"), self.training
+        if not isinstance(asked, int) or asked <= 0 or training.refit or training.holds is not None:
+            return None
+        if training.epochs_trained is None:  # no training history to tell by
+            return None
+        if not training.validation_digest:
+            return (
+                f"none: train.refit_epochs={asked} is unused, as the data has a validation split of its own"
+            )
+        return (
+            f"none: train.refit_epochs={asked} asked for one, which had not finished when these weights were "
+            "saved (stopped in or before it, or still training); train again with --overwrite for a refitted "
+            "model"
+        )
+
     def to_json(self) -> dict[str, Any]:
         training = self.training
         return {
@@ -122,6 +142,7 @@ class CheckpointInfo:
                 "epoch_processes": training.epoch_processes,
                 "validation_digest": training.validation_digest,
                 "refit": training.refit,
+                "no_refit": self.no_refit,
             },
             "versions": {
                 "attn": self.attn_version,

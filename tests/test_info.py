@@ -94,7 +94,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
         "train_seconds", "holds", "temperature", "calibration", "embeddings_init", "processes",
-        "epoch_processes", "validation_digest", "refit",
+        "epoch_processes", "validation_digest", "refit", "no_refit",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
     assert output["training"]["epochs_trained"] is None and output["training"]["temperature"] == 1.0

@@ -149,6 +149,7 @@ def test_info_and_eval_say_the_weights_are_refitted_and_the_held_out_rows_traine
 
     train(_config(tmp_path, "train.refit_epochs=2"), output=tmp_path / "run")
     refit = describe_checkpoint(tmp_path / "run").to_json()["training"]["refit"]
+    assert describe_checkpoint(tmp_path / "run").no_refit is None
     assert (refit["epochs"], refit["train_size"], refit["held_out_rows"]) == (2, 150, 15)
     assert describe_checkpoint(tmp_path / "run" / "last").to_json()["training"]["refit"] is None
     checkpoint = load_checkpoint(tmp_path / "run")
@@ -180,6 +181,11 @@ def test_a_validation_split_of_the_datas_own_is_not_trained_on(tmp_path):
         "train.refit_epochs=3 (the data has a validation split, which training does not learn from)"
         in warning
     )
+    from attncli.info import describe_checkpoint
+
+    assert describe_checkpoint(tmp_path / "run").no_refit == (
+        "none: train.refit_epochs=3 is unused, as the data has a validation split of its own"
+    )
 
 
 def test_a_refit_stopped_by_ctrl_c_leaves_best_as_early_stopping_chose_it(tmp_path, monkeypatch):
@@ -206,6 +212,17 @@ def test_a_refit_stopped_by_ctrl_c_leaves_best_as_early_stopping_chose_it(tmp_pa
     assert "there is nothing to resume" in message and stopped.value.resume is None
     assert _weights(tmp_path / "run" / "best") == _weights(tmp_path / "plain" / "best")
     assert "refit" not in _metrics(tmp_path / "run" / "best")
+    from attncli.info import describe_checkpoint  # attn info says the refit is missing, and why
+
+    assert (
+        describe_checkpoint(tmp_path / "run")
+        .to_json()["training"]["no_refit"]
+        .startswith(
+            "none: train.refit_epochs=2 asked for one, which had not finished when these weights were saved"
+        )
+    )
+    assert describe_checkpoint(tmp_path / "run" / "last").no_refit is None  # last/ never holds it
+    assert describe_checkpoint(tmp_path / "plain").no_refit is None  # none asked for
 
 
 def test_attn_train_says_what_the_refit_did(tmp_path):

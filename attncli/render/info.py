@@ -65,6 +65,8 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         rows.append(("stop", STOP_REASONS.get(training.stop_reason, training.stop_reason)))
     if training.refit:
         rows.append(("refit", refit_description(training.refit)))
+    elif info.no_refit is not None:
+        rows.append(("refit", Text(info.no_refit, "attn.muted")))
     if training.train_seconds is not None:
         rows.append(("training time", f"{training.train_seconds:,.1f} s"))
     if (processes := _processes_text(training.epoch_processes)) is not None:
