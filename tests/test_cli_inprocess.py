@@ -452,6 +452,21 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     assert (lines[1]["label"], lines[1]["tokens"], lines[1]["reason"]) == (None, [], "empty text")
 
 
+def test_an_empty_input_says_there_was_nothing_to_predict_or_inspect(easy_run, tmp_path):
+    """Found in a user's trial: an empty pipe or file gave no result and no word."""
+    for command, verb in (("predict", "predict"), ("inspect", "inspect")):
+        result = RUNNER.invoke(app, [command, str(easy_run), "-", "--json"], input="")
+        assert (result.exit_code, result.stdout) == (0, ""), result.output
+        assert result.stderr == f"note: standard input held no texts, so there was nothing to {verb}\n"
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    from_file = RUNNER.invoke(app, ["predict", str(easy_run), "-f", str(empty), "--format", "jsonl"])
+    assert from_file.exit_code == 0 and from_file.stdout == ""
+    assert f"note: {empty} held no texts" in from_file.stderr
+    one_line = RUNNER.invoke(app, ["predict", str(easy_run), "-", "--json"], input="\n")  # a record
+    assert "held no texts" not in one_line.stderr
+
+
 def test_a_dash_for_an_output_file_is_standard_output(easy_run, tmp_path, monkeypatch):
     """`-o -` and `--html -` wrote a file named '-' ('wrote 1 result to -')."""
     monkeypatch.chdir(tmp_path)

@@ -130,6 +130,13 @@ def require_some_text(source: RecordSource, *, records: int, without_text: int) 
         )
 
 
+def note_when_nothing_read(source: RecordSource, *, records: int, verb: str) -> None:
+    """Say on standard error that the input held no records: an empty file or pipe gave no result and
+    no word (exit 0 stays right for a pipeline whose input is empty)."""
+    if records == 0:
+        typer.echo(f"note: {source.name} held no texts, so there was nothing to {verb}", err=True)
+
+
 def refuse_writing_over_input(output: Path | None, option: str, texts: list[str], file: Path | None) -> None:
     """Refuse an output file that is the input being read: --file, or the file on standard input."""
     from attncli.record_sources import STDIN

@@ -13,7 +13,13 @@ from typing import Annotated, Any
 import typer
 
 from attncli.cli.edge import is_standard_output, load_for_command, print_json, run_command, stdout_console
-from attncli.cli.inputs import check_inputs, record_source, refuse_writing_over_input, require_some_text
+from attncli.cli.inputs import (
+    check_inputs,
+    note_when_nothing_read,
+    record_source,
+    refuse_writing_over_input,
+    require_some_text,
+)
 from attncli.cli.options import (
     CheckpointArg,
     DebugOption,
@@ -129,6 +135,7 @@ def inspect(
         }
         read, with_text = _inspect_records(loaded, source.chunks, view, shown)
         require_some_text(source, records=read, without_text=read - with_text)
+        note_when_nothing_read(source, records=read, verb="inspect")
         if shown.recorder is not None:
             _save_recording(shown.recorder, html=html, svg=svg)
 

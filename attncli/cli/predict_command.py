@@ -8,7 +8,13 @@ from typing import Annotated
 import typer
 
 from attncli.cli.edge import is_standard_output, load_for_command, run_command, stdout_console
-from attncli.cli.inputs import check_inputs, record_source, refuse_writing_over_input, require_some_text
+from attncli.cli.inputs import (
+    check_inputs,
+    note_when_nothing_read,
+    record_source,
+    refuse_writing_over_input,
+    require_some_text,
+)
 from attncli.cli.options import (
     BatchOption,
     CheckpointArg,
@@ -114,6 +120,7 @@ def predict(
             else:
                 _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
             require_some_text(source, records=stats.records, without_text=stats.without_label)
+        note_when_nothing_read(source, records=stats.records, verb="predict")
         _report_prediction_stats(stats, max_length=loaded.config.model.length)
         if output is not None:
             typer.echo(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}", err=True)
