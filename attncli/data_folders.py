@@ -92,6 +92,17 @@ def load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
     return dataclasses.replace(raw, notes=(*raw.notes, left_out))
 
 
+def split_files(path: Path) -> dict[str, list[Path]]:
+    """The split files of a folder of them, by split (none for a folder save_to_disk wrote, or one
+    that cannot be read as a folder of splits)."""
+    if is_saved_dataset(path):
+        return {}
+    try:
+        return _split_files(path)[0]
+    except (DataError, OSError):
+        return {}
+
+
 def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
     """The split files of a folder (several shards of a split as the Hub names them:
     train-00000-of-00002.parquet, ...), and the names of its data files that name no split."""

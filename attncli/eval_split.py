@@ -13,6 +13,8 @@ from typing import Any
 
 from attncli.carving import stratified_split
 from attncli.checkpoint import LoadedCheckpoint
+from attncli.data_files import load_files
+from attncli.data_folders import split_files
 from attncli.data_warnings import rows_seen_in_training
 from attncli.errors import AttnError, DataError
 from attncli.eval_columns import UnlabelledSplit, columns_to_score
@@ -29,6 +31,9 @@ EVAL_DROP_HINT = "pass --drop-invalid to leave such rows out"
 # Training rows eval reads through to count the evaluated rows the model has seen: about 5 s of
 # hashing per million short texts (more for articles), so larger training data is not compared.
 SEEN_CHECK_ROWS = 1_000_000
+# Bytes of a training folder's train file read to compare a file of that folder with it (a million
+# short texts).
+SEEN_CHECK_BYTES = 128 * 2**20
 
 
 @dataclass(frozen=True)
@@ -206,11 +211,11 @@ def _training_side(
 def _training_folder_texts(
     checkpoint: LoadedCheckpoint, source: str | Any
 ) -> tuple[Sequence[str] | None, str]:
-    """The texts of the training data's train split, and the folder's name, where `source` is a file
-    inside the folder the model was trained on (its test file, or its train file, named by its path),
-    read as training read them; else None. Named by their path, the folder's files are not the
-    training data as given, and eval said nothing of the rows it had trained on (a user's trial: the
-    train file scored 98.9%)."""
+    """The texts of the train file of the folder the model was trained on, and the folder's name,
+    where `source` is another file inside that folder (its test file named by its path, say), read as
+    training read them; else None. Named by their path, the folder's files are not the training data
+    as given, and eval said nothing of the rows it had trained on. Only the train file is read, and
+    only up to SEEN_CHECK_BYTES: the check must not cost an eval of a small file seconds."""
     data = checkpoint.config.data
     recorded = checkpoint.header.get("data_path") or data.source
     if not isinstance(source, str) or not recorded:
@@ -219,14 +224,13 @@ def _training_folder_texts(
     if not (folder.is_dir() and path.is_file() and path.resolve().is_relative_to(folder.resolve())):
         return None, ""
     shown = data.source if data.source and same_source(data.source, recorded) else recorded
-    try:
-        training = load_raw(
-            str(folder), config_name=data.config, encoding=data.encoding, delimiter=data.delimiter
-        )
-    except AttnError:  # changed since: its rows can no longer be told, as for a changed training file
-        return None, shown
+    train_files = split_files(folder).get("train", [])
     column = data.text_column
-    if not column or "train" not in training.splits:
+    if not train_files or not column or sum(file.stat().st_size for file in train_files) > SEEN_CHECK_BYTES:
+        return None, shown
+    try:
+        training = load_files({"train": train_files}, encoding=data.encoding, delimiter=data.delimiter)
+    except AttnError:  # changed since: its rows can no longer be told, as for a changed training file
         return None, shown
     return _texts_of(training.splits["train"], column), shown
 

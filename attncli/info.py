@@ -108,10 +108,16 @@ class CheckpointInfo:
             return (
                 f"none: train.refit_epochs={asked} is unused, as the data has a validation split of its own"
             )
+        if training.stop_reason in ("epochs", "patience"):
+            return (
+                f"none: train.refit_epochs={asked} asked for one, which did not finish (stopped in or just "
+                "before it); train again with --overwrite for a refitted model"
+            )
+        # Stopped (Ctrl-C) or still training: best/ cannot tell whether epochs were left to train.
         return (
-            f"none: train.refit_epochs={asked} asked for one, which had not finished when these weights were "
-            "saved (stopped in or before it, or still training); train again with --overwrite for a refitted "
-            "model"
+            f"none yet: train.refit_epochs={asked} asks for one once training ends, which it had not when "
+            "these weights were saved (a run stopped with epochs left gets it from attn train --resume; "
+            "one stopped after its last epoch, from training again with --overwrite)"
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -113,6 +113,9 @@ def refit(
     weights = torch.tensor(prepared.class_weights, device=prepared.device) if prepared.class_weights else None
     losses: list[float] = []
     on_cpu, counting = prepared.device.type == "cpu", counting_device(prepared.device)
+    # Summed where the steps run, in float64 where the device has it (MPS has not: float32 there,
+    # since a copy to the CPU each step would wait for the device each step).
+    sum_dtype = torch.float64 if counting == prepared.device else torch.float32
     started = time.perf_counter()
     kept = without_refit(run.folder.best, state.best_epoch)
     with StopRequest(watch_launcher=distributed.active) as stop_request, _peer_lost(kept):
@@ -122,7 +125,7 @@ def refit(
                 every_row.train_lengths, batch_size=config.batch_size, generator=state.generator
             )
             state.model.train()
-            sums = torch.zeros(2, dtype=torch.float64, device=counting)  # loss x rows, rows
+            sums = torch.zeros(2, dtype=sum_dtype, device=prepared.device)  # loss x rows, rows
             for step, batch in enumerate(batches, start=1):
                 shard = batch[distributed.rank :: distributed.world_size]
                 if len(batch) < distributed.world_size:
@@ -130,7 +133,7 @@ def refit(
                 refitting.global_step += 1
                 scale = shard_loss_scale(len(shard), len(batch), distributed.world_size)
                 loss = train_step(refitting, every_row, shard, weights, loss_scale=scale)
-                sums[0] += loss.to(counting).double() * len(shard)
+                sums[0] += loss.to(sum_dtype) * len(shard)
                 sums[1] += len(shard)
                 # Reading the loss syncs a GPU: there it is read every LOG_EVERY steps, as in fit.
                 if not (on_cpu or step % LOG_EVERY == 0 or step == len(batches)):
@@ -143,7 +146,7 @@ def refit(
                 if not distributed.agree(stop_request.requested() is None, device=prepared.device):
                     signal_name = stop_request.signal_name or "SIGTERM"
                     _stop(run, metrics, signal_name, epoch=epoch, step=step, kept=kept)
-            loss_sum, seen = distributed.all_reduce_sum(sums).tolist()
+            loss_sum, seen = distributed.all_reduce_sum(sums.to(counting).double()).tolist()
             losses.append(loss_sum / max(seen, 1.0))
             # The steps' losses are read every LOG_EVERY steps on a GPU: the epoch's mean catches the rest.
             if not math.isfinite(losses[-1]):
@@ -180,15 +183,15 @@ def refit(
 NOTHING_TO_RESUME = "the run's epochs are all trained, so there is nothing to resume"
 
 
-def killed_after_training(folder: Path) -> str | None:
+def killed_after_training(folder: Path, *, epochs: int | None = None) -> str | None:
     """What the run in `folder` keeps, for a process killed where it could not say it (the OOM
     killer's SIGKILL) after the run's epochs were all trained (in the refit, say), where last/ has
     nothing left to resume; None where it has epochs left, or where last/ does not read (resuming
-    then says what is wrong)."""
+    then says what is wrong). `epochs`: the --epochs of a --resume, the ceiling the run went on to."""
     last = folder / LAST
     try:
         header = read_header(last, complete=False)
-        if finished_reason(last, header, None) is None:
+        if finished_reason(last, header, epochs) is None:
             return None
         unrefitted = unfinished_refit(last, header)
     except (AttnError, OSError, KeyError, ValueError, TypeError):

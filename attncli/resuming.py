@@ -130,7 +130,7 @@ def finished_reason(last: Path, header: dict[str, Any], epochs: int | None) -> s
 
 def without_refit(best: Path, epoch: int | str) -> str:
     """What best/ holds where the refit did not finish."""
-    return f"{best} holds epoch {epoch} as early stopping chose it, without the refit"
+    return f"{best} holds epoch {epoch} as training chose it, without the refit"
 
 
 def unfinished_refit(last: Path, header: dict[str, Any]) -> str | None:
@@ -142,7 +142,7 @@ def unfinished_refit(last: Path, header: dict[str, Any]) -> str | None:
     # A refit is due where it was asked for and the validation rows were carved from train.
     due = bool(header["config"]["train"].get("refit_epochs")) and bool(metrics.get("validation_digest"))
     best = last.parent / BEST
-    if not due or refit_record(best) is not None:
+    if not due or not best.is_dir() or refit_record(best) is not None:
         return None
     held = without_refit(best, metrics.get("best_epoch", "?"))
     return f"{held}; train again with --overwrite for a refitted model"

@@ -296,7 +296,9 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
         raise
 
 
-def resume_command(path: Path, world_size: int = 1) -> str:
-    """The command that continues the run in `path` from its last/, on as many processes."""
+def resume_command(path: Path, world_size: int = 1, *, epochs: int | None = None) -> str:
+    """The command that continues the run in `path` from its last/, on as many processes (and to
+    `epochs`, where a --resume raised the ceiling)."""
+    ceiling = f" --epochs {epochs}" if epochs is not None else ""
     processes = f" --nproc {world_size}" if world_size > 1 else ""
-    return f"attn train --resume {shlex.quote(str(path))}{processes}"
+    return f"attn train --resume {shlex.quote(str(path))}{ceiling}{processes}"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from attncli.checkpoint import LoadedCheckpoint
-from attncli.data_folders import holds_one_dataset
+from attncli.data_folders import holds_one_dataset, split_files
 from attncli.errors import DataError
 from attncli.raw_data import SPLIT_ALIASES
 from attncli.sources import same_source
@@ -43,7 +43,22 @@ def choose_split(available: list[str], requested: str | None) -> str:
 
 
 def _is_training_data(checkpoint: LoadedCheckpoint, source: str) -> bool:
-    return same_source(source, checkpoint.header.get("data_path") or checkpoint.config.data.source)
+    recorded = checkpoint.header.get("data_path") or checkpoint.config.data.source
+    return same_source(source, recorded) or _is_carved_train_file(source, recorded)
+
+
+def _is_carved_train_file(source: str, recorded: str | None) -> bool:
+    """Whether `source` is the one train file of the folder the model trained on, a folder without a
+    validation file (training carved its validation rows out of this file): named by its path, it is
+    the training data, whose carve eval rebuilds (a user's trial: it scored 98.9% as new data)."""
+    if not recorded:
+        return False
+    folder, path = Path(recorded).expanduser(), Path(source).expanduser()
+    if not folder.is_dir() or not path.is_file():
+        return False
+    files = split_files(folder)
+    train = files.get("train", [])
+    return "validation" not in files and len(train) == 1 and train[0].resolve() == path.resolve()
 
 
 @dataclass(frozen=True)

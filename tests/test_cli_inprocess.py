@@ -719,7 +719,7 @@ def test_more_processes_than_gpus_on_cuda_is_refused_before_any_starts(monkeypat
     launched = []
     monkeypatch.setattr(
         "attncli.cli.train_command.launch_processes",
-        lambda n, args, debug, run_folder: launched.append(n) or 0,
+        lambda n, args, debug, run_folder, resume_epochs: launched.append(n) or 0,
     )
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
@@ -754,7 +754,7 @@ def test_more_processes_than_cores_on_the_cpu_is_warned_of(monkeypatch, tmp_path
     launched = []
     monkeypatch.setattr(
         "attncli.cli.train_command.launch_processes",
-        lambda n, args, debug, run_folder: launched.append((n, args)) or 0,
+        lambda n, args, debug, run_folder, resume_epochs: launched.append((n, args)) or 0,
     )
     monkeypatch.setattr("attncli.cli.train_command.has_gpu", lambda: False)
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)  # --device auto is the CPU

@@ -578,8 +578,17 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, m
     assert (by_path.n, by_path.seen_in_training) == (3 + len(fresh), 3)
     said = f"3 of the {by_path.n} rows evaluated have the same text (ignoring case and spacing) as a row of "
     assert any(note.startswith(said + f"the 'train' split of {folder}:") for note in by_path.notes)
+    # The folder's train file by its path is the training data: its carve is rebuilt, and only the
+    # rows trained on (and the held-out ones that repeat one) count, as for the folder itself.
     train_by_path = evaluate(moved, str(folder / "train.csv"))
-    assert (train_by_path.n, train_by_path.seen_in_training) == (300, 300)
+    assert (train_by_path.n, train_by_path.seen_in_training) == (300, len(kept) + 2)
+    assert evaluate(moved, str(folder / "train.csv"), split="validation").n == len(carved)
+    # Only the train file is read for the comparison, and none past SEEN_CHECK_BYTES.
+    import attncli.eval_split
+
+    monkeypatch.setattr(attncli.eval_split, "SEEN_CHECK_BYTES", (folder / "train.csv").stat().st_size - 1)
+    assert evaluate(moved, str(folder / "test.csv")).seen_in_training is None
+    monkeypatch.undo()
     # A file that is not the training data is not compared (nothing to read it against).
     write_csv(tmp_path / "other.csv", repeated)
     assert evaluate(moved, str(tmp_path / "other.csv")).seen_in_training is None

@@ -208,7 +208,7 @@ def test_a_refit_stopped_by_ctrl_c_leaves_best_as_early_stopping_chose_it(tmp_pa
         train(asked, output=tmp_path / "run")
     message = str(stopped.value)
     assert message.startswith("SIGINT: stopped in refit epoch 1, step 3;") and stopped.value.exit_code == 130
-    assert f"holds epoch {plain.best_epoch} as early stopping chose it, without the refit" in message
+    assert f"holds epoch {plain.best_epoch} as training chose it, without the refit" in message
     assert "there is nothing to resume" in message and stopped.value.resume is None
     assert _weights(tmp_path / "run" / "best") == _weights(tmp_path / "plain" / "best")
     assert "refit" not in _metrics(tmp_path / "run" / "best")
@@ -218,7 +218,8 @@ def test_a_refit_stopped_by_ctrl_c_leaves_best_as_early_stopping_chose_it(tmp_pa
         describe_checkpoint(tmp_path / "run")
         .to_json()["training"]["no_refit"]
         .startswith(
-            "none: train.refit_epochs=2 asked for one, which had not finished when these weights were saved"
+            "none: train.refit_epochs=2 asked for one, which did not finish (stopped in or just before it); "
+            "train again with --overwrite for a refitted model"
         )
     )
     assert describe_checkpoint(tmp_path / "run" / "last").no_refit is None  # last/ never holds it
@@ -256,6 +257,13 @@ def test_a_run_interrupted_in_training_and_resumed_refits_as_one_left_alone(tmp_
         train(config, output=tmp_path / "resumed")
     monkeypatch.delenv(INTERRUPT_VARIABLE)
     assert "refit" not in _metrics(tmp_path / "resumed" / "best")
+    from attncli.info import describe_checkpoint  # attn info: not refitted yet, and a resume does it
+
+    assert describe_checkpoint(tmp_path / "resumed").no_refit == (
+        "none yet: train.refit_epochs=2 asks for one once training ends, which it had not when these "
+        "weights were saved (a run stopped with epochs left gets it from attn train --resume; one stopped "
+        "after its last epoch, from training again with --overwrite)"
+    )
     resumed = resume(tmp_path / "resumed")
     assert resumed.metrics.refit is not None and resumed.metrics.refit["epochs"] == 2
     assert _weights(tmp_path / "resumed" / "best") == _weights(tmp_path / "alone" / "best")
@@ -315,7 +323,7 @@ def test_a_refit_whose_loss_is_no_number_warns_and_keeps_the_best_epoch(tmp_path
     result = train(_config(tmp_path, "train.refit_epochs=2"), output=tmp_path / "run", reporter=reporter)  # type: ignore[arg-type]
     warning = next(line for line in reporter.lines if line.startswith("warning: the refit stopped"))
     assert "the loss became nan in refit epoch 1, step 3" in warning
-    assert f"holds epoch {plain.best_epoch} as early stopping chose it, without the refit" in warning
+    assert f"holds epoch {plain.best_epoch} as training chose it, without the refit" in warning
     assert result.metrics.refit is None and _weights(tmp_path / "run" / "best") == _weights(
         tmp_path / "plain" / "best"
     )
@@ -369,15 +377,22 @@ def test_a_run_stopped_in_its_refit_offers_no_resume_and_says_best_is_not_refitt
     assert launch_processes(2, ["train"], debug=False, run_folder=run) == 1
     assert capsys.readouterr().err == (
         f"error: training process 1 was killed by signal 9 (SIGKILL); the run's epochs are all trained, so "
-        f"there is nothing to resume: {run}/best holds epoch {best_epoch} as early stopping chose it, "
+        f"there is nothing to resume: {run}/best holds epoch {best_epoch} as training chose it, "
         "without the refit; train again with --overwrite for a refitted model; rerun with --debug for "
+        "torchrun's log\n"
+    )
+    # Killed in a session resumed to more epochs, before it saved one: that session has epochs left.
+    assert launch_processes(2, ["train"], debug=False, run_folder=run, resume_epochs=6) == 1
+    assert capsys.readouterr().err == (
+        f"error: training process 1 was killed by signal 9 (SIGKILL); {run}/last keeps the newest state "
+        f"saved: resume with attn train --resume {run} --epochs 6 --nproc 2; rerun with --debug for "
         "torchrun's log\n"
     )
     with pytest.raises(ConfigError) as refused:
         resume(run)  # what the launcher no longer offers; it says why best/ is not refitted too
     assert str(refused.value) == (
         f"{run} already trained 3 epochs; pass a higher --epochs to go on; {run}/best holds epoch "
-        f"{best_epoch} as early stopping chose it, without the refit; train again with --overwrite for a "
+        f"{best_epoch} as training chose it, without the refit; train again with --overwrite for a "
         "refitted model"
     )
     train(_config(tmp_path, "train.refit_epochs=1"), output=run, overwrite=True)  # refitted this time

@@ -38,11 +38,19 @@ def launcher_environment(nproc: int) -> dict[str, str]:
     }
 
 
-def launch_processes(nproc: int, arguments: list[str], *, debug: bool, run_folder: Path | None = None) -> int:
+def launch_processes(
+    nproc: int,
+    arguments: list[str],
+    *,
+    debug: bool,
+    run_folder: Path | None = None,
+    resume_epochs: int | None = None,
+) -> int:
     """Run `attn <arguments>` on `nproc` processes through torchrun's launcher, in this process, and
     return the exit code: the processes' own (rank 0 prints the one line), 130 when Ctrl-C or SIGTERM
     stopped them (they keep last/ and say how to resume). torchrun's log and traceback of a failed
-    process are shown only with --debug."""
+    process are shown only with --debug. `resume_epochs`: the --epochs of a --resume, which raises
+    the ceiling last/ was saved with."""
     import logging
 
     if not debug:  # torch.distributed.elastic gives each logger its level from LOGLEVEL when made
@@ -85,12 +93,12 @@ def launch_processes(nproc: int, arguments: list[str], *, debug: bool, run_folde
                 from attncli.refit import killed_after_training
 
                 # Killed once the epochs were all trained (in the refit, say): last/ has nothing to resume.
-                finished = killed_after_training(run_folder)
+                finished = killed_after_training(run_folder, epochs=resume_epochs)
                 kept = (
                     f"; {finished}"
                     if finished is not None
                     else f"; {run_folder / LAST} keeps the newest state saved: resume with "
-                    f"{resume_command(run_folder, nproc)}"
+                    f"{resume_command(run_folder, nproc, epochs=resume_epochs)}"
                 )
             typer.echo(
                 f"error: training process {rank} was killed by signal {number} ({name}){kept}; rerun with "

@@ -149,7 +149,16 @@ def train(
         run_command(lambda: _check_processes_fit(nproc, config, set_values, options, resume), debug=debug)
         given = {**settings, "--resume": resume, "--epochs": epochs, "--json": as_json or None}
         arguments = ["train", *([data] if data else []), *_as_arguments({**given, "--debug": debug or None})]
-        raise typer.Exit(_launch(nproc, arguments, device=device, debug=debug, run_folder=output or resume))
+        raise typer.Exit(
+            _launch(
+                nproc,
+                arguments,
+                device=device,
+                debug=debug,
+                run_folder=output or resume,
+                resume_epochs=epochs if resume is not None else None,
+            )  # fmt: skip
+        )
 
     reporters: list[Any] = []  # the run's progress reporter, once made: it knows whether training began
 
@@ -279,7 +288,13 @@ def _check_processes_fit(
 
 
 def _launch(
-    nproc: int, arguments: list[str], *, device: str | None, debug: bool, run_folder: Path | None
+    nproc: int,
+    arguments: list[str],
+    *,
+    device: str | None,
+    debug: bool,
+    run_folder: Path | None,
+    resume_epochs: int | None = None,
 ) -> int:
     """`attn train` on `nproc` processes, with a warning where they are more than the CPU's cores."""
     cores = os.cpu_count() or 1
@@ -289,7 +304,7 @@ def _launch(
             "run to be slower than with fewer processes",
             err=True,
         )
-    return launch_processes(nproc, arguments, debug=debug, run_folder=run_folder)
+    return launch_processes(nproc, arguments, debug=debug, run_folder=run_folder, resume_epochs=resume_epochs)
 
 
 @contextlib.contextmanager
