@@ -108,16 +108,10 @@ class CheckpointInfo:
             return (
                 f"none: train.refit_epochs={asked} is unused, as the data has a validation split of its own"
             )
-        if training.stop_reason in ("epochs", "patience"):
-            return (
-                f"none: train.refit_epochs={asked} asked for one, which did not finish (stopped in or just "
-                "before it); train again with --overwrite for a refitted model"
-            )
-        # Stopped (Ctrl-C) or still training: best/ cannot tell whether epochs were left to train.
         return (
-            f"none yet: train.refit_epochs={asked} asks for one once training ends, which it had not when "
-            "these weights were saved (a run stopped with epochs left gets it from attn train --resume; "
-            "one stopped after its last epoch, from training again with --overwrite)"
+            f"none yet: train.refit_epochs={asked} asks for one once training ends, which these weights do "
+            "not have (stopped in or before it, or still training): attn train --resume trains what is left "
+            "and refits them"
         )
 
     def to_json(self) -> dict[str, Any]:

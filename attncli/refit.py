@@ -31,7 +31,8 @@ from attncli.fresh_state import fresh_optimizer
 from attncli.history import TrainingMetrics
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
-from attncli.resuming import finished_reason, unfinished_refit, without_refit
+from attncli.resuming import finished_reason, without_refit
+from attncli.run_folder import resume_command
 from attncli.run_writer import RunWriter
 from attncli.stop_request import StopRequest
 from attncli.train_failures import peer_lost
@@ -118,7 +119,9 @@ def refit(
     sum_dtype = torch.float64 if counting == prepared.device else torch.float32
     started = time.perf_counter()
     kept = without_refit(run.folder.best, state.best_epoch)
-    with StopRequest(watch_launcher=distributed.active) as stop_request, _peer_lost(kept):
+    # The run's epochs are all in last/, and best/ is not yet refitted: a --resume does the refit.
+    command = resume_command(run.folder.path, distributed.world_size)
+    with StopRequest(watch_launcher=distributed.active) as stop_request, _peer_lost(kept, command):
         for epoch in range(1, epochs + 1):
             epoch_started = time.perf_counter()
             batches = plan_batches(
@@ -145,7 +148,7 @@ def refit(
                     return
                 if not distributed.agree(stop_request.requested() is None, device=prepared.device):
                     signal_name = stop_request.signal_name or "SIGTERM"
-                    _stop(run, metrics, signal_name, epoch=epoch, step=step, kept=kept)
+                    _stop(run, metrics, signal_name, epoch=epoch, step=step, kept=kept, command=command)
             loss_sum, seen = distributed.all_reduce_sum(sums.to(counting).double()).tolist()
             losses.append(loss_sum / max(seen, 1.0))
             # The steps' losses are read every LOG_EVERY steps on a GPU: the epoch's mean catches the rest.
@@ -175,29 +178,25 @@ def refit(
         metrics.refit = None
         raise CheckpointError(
             f"could not write the refitted model to {run.folder.best} ({failed.reason}); {kept}; "
-            f"{failed.remedy}, then train again with --overwrite for a refitted model"
+            f"{failed.remedy}, then refit it with: {command}"
         ) from None
 
 
-# Said of every way a refit can end early: the run's epochs are all trained and saved.
+# Said where a process was killed once the run had done all it had to.
 NOTHING_TO_RESUME = "the run's epochs are all trained, so there is nothing to resume"
 
 
 def killed_after_training(folder: Path, *, epochs: int | None = None) -> str | None:
     """What the run in `folder` keeps, for a process killed where it could not say it (the OOM
-    killer's SIGKILL) after the run's epochs were all trained (in the refit, say), where last/ has
-    nothing left to resume; None where it has epochs left, or where last/ does not read (resuming
-    then says what is wrong). `epochs`: the --epochs of a --resume, the ceiling the run went on to."""
+    killer's SIGKILL) once the run had nothing left to do, where last/ has nothing to resume; None
+    where it has epochs or a refit left (a --resume does them), or where last/ does not read
+    (resuming then says what is wrong). `epochs`: the --epochs of a --resume, its ceiling."""
     last = folder / LAST
     try:
-        header = read_header(last, complete=False)
-        if finished_reason(last, header, epochs) is None:
+        if finished_reason(last, read_header(last, complete=False), epochs) is None:
             return None
-        unrefitted = unfinished_refit(last, header)
     except (AttnError, OSError, KeyError, ValueError, TypeError):
         return None
-    if unrefitted is not None:
-        return f"{NOTHING_TO_RESUME}: {unrefitted}"
     return f"{NOTHING_TO_RESUME}: {folder / BEST} holds the run's model"
 
 
@@ -211,9 +210,9 @@ def _say_diverged(reporter: Reporter, what: str, kept: str) -> None:
 
 
 @contextlib.contextmanager
-def _peer_lost(kept: str) -> Iterator[None]:
+def _peer_lost(kept: str, command: str) -> Iterator[None]:
     """Another training process gone during the refit (gloo's or NCCL's RuntimeError) is said as
-    what it leaves: the training's own handler would offer a resume that has nothing left to do."""
+    what it leaves, and how to refit."""
     try:
         yield
     except RuntimeError as error:
@@ -221,20 +220,27 @@ def _peer_lost(kept: str) -> Iterator[None]:
             raise
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
         raise TrainingError(
-            f"another training process stopped during the refit ({first_line}); {kept}; "
-            f"{NOTHING_TO_RESUME}: train again with --overwrite for a refitted model"
+            f"another training process stopped during the refit ({first_line}); {kept}; refit it with: "
+            f"{command}"
         ) from error
 
 
 def _stop(
-    run: RunWriter, metrics: TrainingMetrics, signal_name: str, *, epoch: int, step: int, kept: str
+    run: RunWriter,
+    metrics: TrainingMetrics,
+    signal_name: str,
+    *,
+    epoch: int,
+    step: int,
+    kept: str,
+    command: str,
 ) -> None:
-    """Stop the refit on Ctrl-C or SIGTERM: best/ keeps the model early stopping chose, and the run,
-    whose epochs are all trained, has nothing to resume."""
+    """Stop the refit on Ctrl-C or SIGTERM: best/ keeps the model training chose, and a --resume of
+    the run, whose epochs are all trained, does the refit."""
     if run.enabled:
         replace_metrics(run.folder.best, metrics.to_json())
     run.prepared.distributed.barrier()
     raise TrainingInterrupted(
-        f"{signal_name}: stopped in refit epoch {epoch}, step {step}; {kept} ({NOTHING_TO_RESUME}; "
-        "train again for a refitted model)"
+        f"{signal_name}: stopped in refit epoch {epoch}, step {step}; {kept}; refit it with: {command}",
+        resume=command,
     )

@@ -91,7 +91,7 @@ def require_same_data(
 
 
 def refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> None:
-    """Refuse, before any data loads, to resume a run that has nothing left to train. `header` is
+    """Refuse, before any data loads, to resume a run that has nothing left to do. `header` is
     last/'s config.json, already read."""
     reason = finished_reason(last, header, epochs)
     if reason is not None:
@@ -99,8 +99,17 @@ def refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> N
 
 
 def finished_reason(last: Path, header: dict[str, Any], epochs: int | None) -> str | None:
-    """Why the run whose last/ this is has nothing left to train, with `epochs` as its ceiling (None:
-    the one it was saved with), or None where it has epochs left."""
+    """Why the run whose last/ this is has nothing left to do, with `epochs` as its ceiling (None:
+    the one it was saved with), or None where it has epochs left to train, or a refit still to do."""
+    reason = epochs_done_reason(last, header, epochs)
+    if reason is None or refit_left(last, header):
+        return None
+    return reason
+
+
+def epochs_done_reason(last: Path, header: dict[str, Any], epochs: int | None) -> str | None:
+    """Why the run whose last/ this is has no epoch left to train (stopped early, or at its ceiling,
+    `epochs` or the one saved), or None where it has."""
     state_path, metrics_path = last / STATE_FILE, last / METRICS_FILE
     if not header or not state_path.is_file():
         return None  # open_run_folder says what is missing
@@ -114,38 +123,33 @@ def finished_reason(last: Path, header: dict[str, Any], epochs: int | None) -> s
     saved_ceiling = header["config"]["train"].get("epochs") or UNSIZED_VALUES["train.epochs"]
     done, ceiling = int(state["epoch"]) - 1, epochs or saved_ceiling
     if stop_reason == "patience":
-        reason = (
+        return (
             f"the run in {last.parent} stopped early after epoch {done} (validation stopped improving); "
             "there is nothing to resume: train a new run to change its settings"
         )
-    elif done >= ceiling:
-        reason = (
+    if done >= ceiling:
+        return (
             f"{last.parent} already trained {done} epoch{'s' * (done != 1)}; pass a higher --epochs to go on"
         )
-    else:
-        return None
-    unrefitted = unfinished_refit(last, header)
-    return f"{reason}; {unrefitted}" if unrefitted is not None else reason
+    return None
 
 
-def without_refit(best: Path, epoch: int | str) -> str:
-    """What best/ holds where the refit did not finish."""
-    return f"{best} holds epoch {epoch} as training chose it, without the refit"
-
-
-def unfinished_refit(last: Path, header: dict[str, Any]) -> str | None:
-    """What best/ holds, and how to have it refitted, where the run whose last/ this is (`header`
-    its config.json, read) was due a refit that did not finish (Ctrl-C or a kill in it, or just
-    before it); None where none was due or best/ holds it."""
+def refit_left(last: Path, header: dict[str, Any]) -> bool:
+    """Whether the run whose last/ this is (`header` its config.json, read) was due a refit that
+    best/ does not hold (Ctrl-C or a kill in it, or just before it): a --resume does it."""
+    if not header or not (last / METRICS_FILE).is_file():
+        return False
     files = recorded_files(header, last)
     metrics = read_checked_json(last / METRICS_FILE, files, required=False, remedy=HISTORY_REMEDY)
     # A refit is due where it was asked for and the validation rows were carved from train.
     due = bool(header["config"]["train"].get("refit_epochs")) and bool(metrics.get("validation_digest"))
     best = last.parent / BEST
-    if not due or not best.is_dir() or refit_record(best) is not None:
-        return None
-    held = without_refit(best, metrics.get("best_epoch", "?"))
-    return f"{held}; train again with --overwrite for a refitted model"
+    return due and best.is_dir() and refit_record(best) is None
+
+
+def without_refit(best: Path, epoch: int | str) -> str:
+    """What best/ holds where the refit did not finish."""
+    return f"{best} holds epoch {epoch} as training chose it, without the refit"
 
 
 def refit_record(best: Path) -> dict[str, Any] | None:

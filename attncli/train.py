@@ -32,7 +32,13 @@ from attncli.history import EpochRecord, TrainingMetrics
 from attncli.prepare import Prepared, prepare
 from attncli.refit import refit
 from attncli.reporter import Reporter, RunInfo, SilentReporter
-from attncli.resuming import refit_record, refuse_finished, require_same_data, restore_rank_random_state
+from attncli.resuming import (
+    epochs_done_reason,
+    refit_record,
+    refuse_finished,
+    require_same_data,
+    restore_rank_random_state,
+)
 from attncli.run_folder import RunFolder, open_run_folder, resume_command
 from attncli.run_writer import RunWriter, require_tensorboard
 from attncli.sources import names_a_local_path, require_data_source, same_source
@@ -131,12 +137,16 @@ def resume(
     saved = read_header(last_path) if last_path.is_dir() else {}
     device = saved_device(saved)
     refuse_finished(last_path, saved, epochs)
+    # A run with no epoch left passed only for its refit (stopped or killed in it): that alone is left.
+    refit_only = epochs_done_reason(last_path, saved, epochs) is not None
     with _joined(output, device=device, overwrite=False, resume=True) as (distributed, folder):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
         _say_put_back(folder, reporter)
         if folder.put_back:  # the run checked above was the --overwrite's, which is gone
             put_back = resolve_checkpoint(folder.last)
-            refuse_finished(put_back, read_header(put_back) if put_back.is_dir() else {}, epochs)
+            put_back_header = read_header(put_back) if put_back.is_dir() else {}
+            refuse_finished(put_back, put_back_header, epochs)
+            refit_only = epochs_done_reason(put_back, put_back_header, epochs) is not None
         last = load_checkpoint(folder.last)
         saved_state = load_training_state(folder.last)  # checked before any data loads
         config = last.config
@@ -180,11 +190,16 @@ def resume(
         )
         state.model.load_state_dict(last.model.state_dict())  # the saved weights, migrated if need be
         state.load_state_dict(*saved_state)
-        reporter.stage(
-            f"continuing epoch {state.epoch} after its step {state.step}"
-            if state.step
-            else f"continuing at the start of epoch {state.epoch}"
-        )
+        if refit_only:
+            reporter.stage(
+                f"the run's epochs are all trained, and {folder.best} is not refitted: refitting it"
+            )
+        else:
+            reporter.stage(
+                f"continuing epoch {state.epoch} after its step {state.step}"
+                if state.step
+                else f"continuing at the start of epoch {state.epoch}"
+            )
         saved_by = saved_state[1].get("world_size")
         if isinstance(saved_by, int) and saved_by != distributed.world_size:
             processes = f"{saved_by} process{'es' * (saved_by > 1)}"
@@ -214,7 +229,9 @@ def resume(
         # last/ never holds the refit: best/ says whether its weights are refitted, until a better epoch
         # replaces them.
         metrics.refit = refit_record(folder.best)
-        return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=True)
+        return _fit_and_finish(
+            state, prepared, folder, metrics, reporter=reporter, resumed=True, refit_only=refit_only
+        )
 
 
 def _say_put_back(folder: RunFolder, reporter: Reporter) -> None:
@@ -237,6 +254,7 @@ def _fit_and_finish(
     *,
     reporter: Reporter,
     resumed: bool,
+    refit_only: bool = False,
 ) -> TrainResult:
     info = run_info(prepared, state)
     metrics.train_size, metrics.validation_size = info.train_size, info.validation_size
@@ -252,7 +270,8 @@ def _fit_and_finish(
     run = RunWriter(folder, prepared, metrics, resumed_at=state.global_step if resumed else None)
     epochs_before = len(state.history)
     try:
-        fit(state, prepared, run, metrics, reporter=reporter)
+        if not refit_only:
+            fit(state, prepared, run, metrics, reporter=reporter)
         refit(state, prepared, run, metrics, reporter=reporter)
     except TrainingError as failed:
         run.close()  # the log is whole before the folder may be put back as it was

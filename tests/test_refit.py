@@ -188,11 +188,17 @@ def test_a_validation_split_of_the_datas_own_is_not_trained_on(tmp_path):
     )
 
 
-def test_a_refit_stopped_by_ctrl_c_leaves_best_as_early_stopping_chose_it(tmp_path, monkeypatch):
+def test_a_refit_stopped_by_ctrl_c_leaves_best_as_training_chose_it_and_a_resume_refits(
+    tmp_path, monkeypatch
+):
     import attncli.refit
+    from attncli.info import describe_checkpoint
+    from attncli.train import resume
 
     config = _config(tmp_path)
     plain = train(config, output=tmp_path / "plain")
+    asked = _config(tmp_path, "train.refit_epochs=2")
+    train(asked, output=tmp_path / "alone")
     real_step = attncli.refit.train_step
     steps = []
 
@@ -202,28 +208,36 @@ def test_a_refit_stopped_by_ctrl_c_leaves_best_as_early_stopping_chose_it(tmp_pa
             os.kill(os.getpid(), signal.SIGINT)
         return real_step(*args, **kwargs)
 
-    monkeypatch.setattr(attncli.refit, "train_step", interrupted_step)
-    asked = _config(tmp_path, "train.refit_epochs=2")
-    with pytest.raises(TrainingInterrupted) as stopped:
-        train(asked, output=tmp_path / "run")
-    message = str(stopped.value)
+    with monkeypatch.context() as patched:
+        patched.setattr(attncli.refit, "train_step", interrupted_step)
+        with pytest.raises(TrainingInterrupted) as stopped:
+            train(asked, output=tmp_path / "run")
+    message, command = str(stopped.value), f"attn train --resume {tmp_path / 'run'}"
     assert message.startswith("SIGINT: stopped in refit epoch 1, step 3;") and stopped.value.exit_code == 130
-    assert f"holds epoch {plain.best_epoch} as training chose it, without the refit" in message
-    assert "there is nothing to resume" in message and stopped.value.resume is None
+    assert message.endswith(
+        f"holds epoch {plain.best_epoch} as training chose it, without the refit; refit it with: {command}"
+    )
+    assert stopped.value.resume == command
     assert _weights(tmp_path / "run" / "best") == _weights(tmp_path / "plain" / "best")
     assert "refit" not in _metrics(tmp_path / "run" / "best")
-    from attncli.info import describe_checkpoint  # attn info says the refit is missing, and why
-
-    assert (
-        describe_checkpoint(tmp_path / "run")
-        .to_json()["training"]["no_refit"]
-        .startswith(
-            "none: train.refit_epochs=2 asked for one, which did not finish (stopped in or just before it); "
-            "train again with --overwrite for a refitted model"
-        )
+    # attn info says the refit is missing, and how to have it.
+    assert describe_checkpoint(tmp_path / "run").to_json()["training"]["no_refit"] == (
+        "none yet: train.refit_epochs=2 asks for one once training ends, which these weights do not have "
+        "(stopped in or before it, or still training): attn train --resume trains what is left and refits "
+        "them"
     )
     assert describe_checkpoint(tmp_path / "run" / "last").no_refit is None  # last/ never holds it
     assert describe_checkpoint(tmp_path / "plain").no_refit is None  # none asked for
+    # The resume trains no epoch (they are all in last/) and refits best/ as a run left alone did.
+    reporter = StageRecorder()
+    resumed = resume(tmp_path / "run", reporter=reporter)  # type: ignore[arg-type]
+    assert f"the run's epochs are all trained, and {tmp_path / 'run' / 'best'} is not refitted" in " ".join(
+        reporter.lines
+    )
+    assert resumed.metrics.refit is not None and len(resumed.metrics.history) == len(plain.metrics.history)
+    assert _weights(tmp_path / "run" / "best") == _weights(tmp_path / "alone" / "best")
+    assert _weights(tmp_path / "run" / "last") == _weights(tmp_path / "alone" / "last")
+    assert describe_checkpoint(tmp_path / "run").no_refit is None
 
 
 def test_attn_train_says_what_the_refit_did(tmp_path):
@@ -260,9 +274,9 @@ def test_a_run_interrupted_in_training_and_resumed_refits_as_one_left_alone(tmp_
     from attncli.info import describe_checkpoint  # attn info: not refitted yet, and a resume does it
 
     assert describe_checkpoint(tmp_path / "resumed").no_refit == (
-        "none yet: train.refit_epochs=2 asks for one once training ends, which it had not when these "
-        "weights were saved (a run stopped with epochs left gets it from attn train --resume; one stopped "
-        "after its last epoch, from training again with --overwrite)"
+        "none yet: train.refit_epochs=2 asks for one once training ends, which these weights do not have "
+        "(stopped in or before it, or still training): attn train --resume trains what is left and refits "
+        "them"
     )
     resumed = resume(tmp_path / "resumed")
     assert resumed.metrics.refit is not None and resumed.metrics.refit["epochs"] == 2
@@ -342,11 +356,10 @@ def test_a_runs_refit_record_is_read_only_from_a_metrics_json_its_checksums_vouc
     assert refit_record(tmp_path / "nowhere") is None
 
 
-def test_a_run_stopped_in_its_refit_offers_no_resume_and_says_best_is_not_refitted(
-    tmp_path, monkeypatch, capsys
-):
-    """A process killed in the refit (SIGKILL: it could not say it) leaves a run whose last/ has nothing
-    to resume: the launcher says what best/ holds instead of offering a resume that is refused."""
+def test_the_launcher_offers_a_resume_only_where_epochs_or_a_refit_are_left(tmp_path, monkeypatch, capsys):
+    """A process killed (SIGKILL: it could not say it) in the refit leaves a run whose --resume does
+    the refit; killed once the run is done, there is nothing to resume, and the launcher says what
+    best/ holds instead of offering a resume that is refused."""
     import torch.distributed.run as torchrun
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
 
@@ -373,28 +386,14 @@ def test_a_run_stopped_in_its_refit_offers_no_resume_and_says_best_is_not_refitt
         patched.setattr(attncli.refit, "train_step", interrupted_step)
         with pytest.raises(TrainingInterrupted):
             train(_config(tmp_path, "train.refit_epochs=1"), output=run)
-    best_epoch = _metrics(run / "last")["best_epoch"]
     assert launch_processes(2, ["train"], debug=False, run_folder=run) == 1
     assert capsys.readouterr().err == (
-        f"error: training process 1 was killed by signal 9 (SIGKILL); the run's epochs are all trained, so "
-        f"there is nothing to resume: {run}/best holds epoch {best_epoch} as training chose it, "
-        "without the refit; train again with --overwrite for a refitted model; rerun with --debug for "
-        "torchrun's log\n"
-    )
-    # Killed in a session resumed to more epochs, before it saved one: that session has epochs left.
-    assert launch_processes(2, ["train"], debug=False, run_folder=run, resume_epochs=6) == 1
-    assert capsys.readouterr().err == (
         f"error: training process 1 was killed by signal 9 (SIGKILL); {run}/last keeps the newest state "
-        f"saved: resume with attn train --resume {run} --epochs 6 --nproc 2; rerun with --debug for "
-        "torchrun's log\n"
+        f"saved: resume with attn train --resume {run} --nproc 2; rerun with --debug for torchrun's log\n"
     )
-    with pytest.raises(ConfigError) as refused:
-        resume(run)  # what the launcher no longer offers; it says why best/ is not refitted too
-    assert str(refused.value) == (
-        f"{run} already trained 3 epochs; pass a higher --epochs to go on; {run}/best holds epoch "
-        f"{best_epoch} as training chose it, without the refit; train again with --overwrite for a "
-        "refitted model"
-    )
+    # ... with the --epochs of a resumed session, which raised the ceiling it is judged by.
+    assert launch_processes(2, ["train"], debug=False, run_folder=run, resume_epochs=6) == 1
+    assert f"resume with attn train --resume {run} --epochs 6 --nproc 2;" in capsys.readouterr().err
     train(_config(tmp_path, "train.refit_epochs=1"), output=run, overwrite=True)  # refitted this time
     assert launch_processes(2, ["train"], debug=False, run_folder=run) == 1
     assert capsys.readouterr().err == (

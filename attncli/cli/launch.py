@@ -92,7 +92,7 @@ def launch_processes(
             if run_folder is not None and (run_folder / LAST / CONFIG_FILE).is_file():
                 from attncli.refit import killed_after_training
 
-                # Killed once the epochs were all trained (in the refit, say): last/ has nothing to resume.
+                # Killed once the run had done all it had to: last/ has nothing to resume.
                 finished = killed_after_training(run_folder, epochs=resume_epochs)
                 kept = (
                     f"; {finished}"
