@@ -74,7 +74,12 @@ def nll_by_temperature(logits: torch.Tensor, targets: torch.Tensor) -> torch.Ten
 
 def best_temperature(nll_sums: torch.Tensor) -> float:
     """The grid temperature with the lowest summed negative log-likelihood (ties: the one nearest 1)."""
+    import torch
+
     grid = temperature_grid()
-    lowest = nll_sums.min()
-    tied = (nll_sums <= lowest).nonzero().flatten()
+    finite = torch.isfinite(nll_sums)
+    if not bool(finite.any()):  # logits that are no numbers (a model diverging): nothing to fit
+        return 1.0
+    lowest = nll_sums[finite].min()
+    tied = (finite & (nll_sums <= lowest)).nonzero().flatten()
     return float(grid[tied[(grid[tied].log()).abs().argmin()]])

@@ -58,6 +58,9 @@ class TrainingMetrics:
     refit: dict[str, Any] | None = None
     """What the refit after early stopping did (attncli/refit.py): its epochs, the rows it trained
     on, each epoch's training loss and its seconds; None where there was none."""
+    refit_diverged: str = ""
+    """Where the refit's loss stopped being a number (empty where it did not): best/ is then the best
+    epoch's, and a --resume would only diverge again."""
 
     @property
     def best(self) -> EpochRecord | None:
@@ -111,6 +114,8 @@ class TrainingMetrics:
             values["validation_digest"] = self.validation_digest
         if self.refit is not None:
             values["refit"] = self.refit
+        if self.refit_diverged:
+            values["refit_diverged"] = self.refit_diverged
         return values
 
     @classmethod
@@ -120,7 +125,7 @@ class TrainingMetrics:
             name: values[name]
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
                          "device", "precision", "peak_memory_mb", "stop_reason", "embeddings_init",
-                         "validation_digest", "refit")
+                         "validation_digest", "refit", "refit_diverged")
             if name in values
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]

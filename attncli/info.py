@@ -61,6 +61,8 @@ class TrainingInfo:
     validation split of its own, or the run predates it)."""
     refit: dict[str, Any] | None = None
     """What the refit after early stopping did (epochs, rows, losses), where the weights are refitted."""
+    refit_diverged: str = ""
+    """Where the refit's loss stopped being a number, where it did."""
     holds: str | None = None
     """Which state the weights are, for a last/ checkpoint (training_state.json says): the end of an
     epoch, or a place inside one where the run was stopped, whose scores are the epoch before's."""
@@ -104,6 +106,11 @@ class CheckpointInfo:
             return None
         if training.epochs_trained is None:  # no training history to tell by
             return None
+        if training.refit_diverged:
+            return (
+                f"none: the refit diverged ({training.refit_diverged}); to refit, train again with "
+                "--overwrite and a lower train.lr"
+            )
         if not training.validation_digest:
             return (
                 f"none: train.refit_epochs={asked} is unused, as the data has a validation split of its own"
@@ -235,6 +242,7 @@ def _training(path: Path, header: dict[str, Any], metrics_json: Any) -> Training
         epoch_processes=metrics.epoch_processes,
         validation_digest=metrics.validation_digest or None,
         refit=metrics.refit,
+        refit_diverged=metrics.refit_diverged,
     )
 
 

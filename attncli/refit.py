@@ -35,7 +35,7 @@ from attncli.resuming import finished_reason, without_refit
 from attncli.run_folder import resume_command
 from attncli.run_writer import RunWriter
 from attncli.stop_request import StopRequest
-from attncli.train_failures import peer_lost
+from attncli.train_failures import peer_error_text, peer_lost
 from attncli.train_state import TrainState
 
 # The refit's peak learning rate, as a share of train.lr: measured on the headlines (train.lr 3e-3)
@@ -79,6 +79,13 @@ def refit(
         return
     config, distributed = prepared.config.train, prepared.distributed
     epochs = config.refit_epoch_count
+    if metrics.refit_diverged:
+        # Its refit diverged at the end of an earlier session, and would again from the same start.
+        reporter.stage(
+            f"note: no refit: {run.folder.best} holds epoch {state.best_epoch}, whose refit diverged "
+            f"({metrics.refit_diverged}); to refit, train again with --overwrite and a lower train.lr"
+        )
+        return
     if metrics.refit is not None:
         # A finished run resumed with a higher --epochs whose new epochs did not beat the best one:
         # best/ was refitted at the end of the earlier session, and a second refit would train on
@@ -144,7 +151,7 @@ def refit(
                 shown = loss.item()
                 if not distributed.agree(math.isfinite(shown), device=prepared.device):
                     where = f"refit epoch {epoch}, step {step}"
-                    _say_diverged(reporter, f"the loss became {shown} in {where}", kept)
+                    _say_diverged(reporter, metrics, f"the loss became {shown} in {where}", kept)
                     return
                 if not distributed.agree(stop_request.requested() is None, device=prepared.device):
                     signal_name = stop_request.signal_name or "SIGTERM"
@@ -153,7 +160,7 @@ def refit(
             losses.append(loss_sum / max(seen, 1.0))
             # The steps' losses are read every LOG_EVERY steps on a GPU: the epoch's mean catches the rest.
             if not math.isfinite(losses[-1]):
-                _say_diverged(reporter, f"refit epoch {epoch}'s mean loss became {losses[-1]}", kept)
+                _say_diverged(reporter, metrics, f"refit epoch {epoch}'s mean loss became {losses[-1]}", kept)
                 return
             if on_cpu:
                 release_free_memory()
@@ -200,9 +207,10 @@ def killed_after_training(folder: Path, *, epochs: int | None = None) -> str | N
     return f"{NOTHING_TO_RESUME}: {folder / BEST} holds the run's model"
 
 
-def _say_diverged(reporter: Reporter, what: str, kept: str) -> None:
-    """A refit whose loss stopped being a number ends there, and the run with the model early
-    stopping chose: a warning, not a failed run."""
+def _say_diverged(reporter: Reporter, metrics: TrainingMetrics, what: str, kept: str) -> None:
+    """A refit whose loss stopped being a number ends there, and the run with the model training
+    chose: a warning, not a failed run. best/ records it, so that a --resume does not diverge again."""
+    metrics.refit_diverged = what
     reporter.stage(
         f"warning: the refit stopped: {what}; {kept}; to refit, train again with --overwrite and a lower "
         "train.lr (the refit starts at a third of it)"
@@ -218,10 +226,9 @@ def _peer_lost(kept: str, command: str) -> Iterator[None]:
     except RuntimeError as error:
         if not peer_lost(error):
             raise
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
         raise TrainingError(
-            f"another training process stopped during the refit ({first_line}); {kept}; refit it with: "
-            f"{command}"
+            f"another training process stopped during the refit ({peer_error_text(error)}); {kept}; "
+            f"refit it with: {command}"
         ) from error
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from attncli.checkpoint import HISTORY_REMEDY, RESUME_REMEDY
-from attncli.checkpoint_folder import BEST, METRICS_FILE, STATE_FILE, read_header
+from attncli.checkpoint_folder import BEST, METRICS_FILE, STATE_FILE, WEIGHTS_FILE, read_header
 from attncli.checksums import read_checked_json, recorded_files
 from attncli.distributed import Distributed
 from attncli.errors import AttnError, ConfigError
@@ -102,7 +102,11 @@ def finished_reason(last: Path, header: dict[str, Any], epochs: int | None) -> s
     """Why the run whose last/ this is has nothing left to do, with `epochs` as its ceiling (None:
     the one it was saved with), or None where it has epochs left to train, or a refit still to do."""
     reason = epochs_done_reason(last, header, epochs)
-    if reason is None or refit_left(last, header):
+    if reason is None:
+        return None
+    # The refit is left to do where the run ended by its own ceiling or early stopping (a lower
+    # --epochs does not end a run that had epochs left).
+    if refit_left(last, header) and epochs_done_reason(last, header, None) is not None:
         return None
     return reason
 
@@ -144,12 +148,25 @@ def refit_left(last: Path, header: dict[str, Any]) -> bool:
     # A refit is due where it was asked for and the validation rows were carved from train.
     due = bool(header["config"]["train"].get("refit_epochs")) and bool(metrics.get("validation_digest"))
     best = last.parent / BEST
-    return due and best.is_dir() and refit_record(best) is None
+    # Only a best/ that reads whole and says it is not refitted (nor diverged in its refit): a damaged
+    # one might be refitted already, and a refit from it would train the held-out rows twice as long.
+    return due and (best / WEIGHTS_FILE).is_file() and refit_state(best) == {}
 
 
 def without_refit(best: Path, epoch: int | str) -> str:
     """What best/ holds where the refit did not finish."""
     return f"{best} holds epoch {epoch} as training chose it, without the refit"
+
+
+def refit_state(best: Path) -> dict[str, Any] | None:
+    """What best/'s metrics.json says of its refit ("refit", "refit_diverged"; empty where neither),
+    or None where it does not read whole (checked against the checksums config.json records)."""
+    try:
+        files = recorded_files(read_header(best, complete=False), best)
+        values = read_checked_json(best / METRICS_FILE, files, required=True)
+    except (AttnError, OSError):
+        return None
+    return {key: values[key] for key in ("refit", "refit_diverged") if values.get(key)}
 
 
 def refit_record(best: Path) -> dict[str, Any] | None:

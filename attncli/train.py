@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.resuming import (
     epochs_done_reason,
     refit_record,
+    refit_state,
     refuse_finished,
     require_same_data,
     restore_rank_random_state,
@@ -43,7 +43,7 @@ from attncli.run_folder import RunFolder, open_run_folder, resume_command
 from attncli.run_writer import RunWriter, require_tensorboard
 from attncli.sources import names_a_local_path, require_data_source, same_source
 from attncli.tokenizer import require_tokenizer_file
-from attncli.train_failures import keep_what_was_saved, nothing_kept, peer_lost
+from attncli.train_failures import keep_what_was_saved, nothing_kept, peer_error_text, peer_lost
 from attncli.train_state import TrainState
 from attncli.vectors import require_vectors_file
 
@@ -150,6 +150,11 @@ def resume(
         last = load_checkpoint(folder.last)
         saved_state = load_training_state(folder.last)  # checked before any data loads
         config = last.config
+        if refit_only and epochs is not None:
+            reporter.stage(
+                f"note: --epochs {epochs} is unused: the run's epochs are all trained, and its refit is left"
+            )
+            epochs = None
         if epochs is not None:
             if epochs < config.train.max_epochs:
                 reporter.stage(
@@ -229,6 +234,7 @@ def resume(
         # last/ never holds the refit: best/ says whether its weights are refitted, until a better epoch
         # replaces them.
         metrics.refit = refit_record(folder.best)
+        metrics.refit_diverged = str((refit_state(folder.best) or {}).get("refit_diverged", ""))
         return _fit_and_finish(
             state, prepared, folder, metrics, reporter=reporter, resumed=True, refit_only=refit_only
         )
@@ -305,9 +311,7 @@ def _fit_and_finish(
             if (folder.last / CONFIG_FILE).is_file()
             else "run the same command again"
         )
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        # gloo's words, without its source file and its general advice
-        reason = re.sub(r"^\[[^\]]*\]\s*", "", first_line).split(". This is typically")[0][:200]
+        reason = peer_error_text(error)
         raise TrainingError(
             f"another training process stopped while this one trained ({reason}); {kept}; {go_on}"
         ) from error

@@ -3,6 +3,8 @@ and whether a failure is another training process gone rather than this one's ow
 
 from __future__ import annotations
 
+import re
+
 from attncli.prepare import Prepared
 from attncli.run_folder import RunFolder
 from attncli.train_state import TrainState
@@ -47,3 +49,9 @@ def peer_lost(error: RuntimeError) -> bool:
         return False
     distributed_error = getattr(torch.distributed, "DistNetworkError", ())
     return isinstance(error, distributed_error) or any(words in str(error).lower() for words in PEER_LOST)
+
+
+def peer_error_text(error: RuntimeError) -> str:
+    """gloo's or NCCL's words for a lost process, without its source file and its general advice."""
+    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return re.sub(r"^\[[^\]]*\]\s*", "", first_line).split(". This is typically")[0][:200]

@@ -92,3 +92,15 @@ def test_checkpoints_saved_before_the_state_was_recorded_get_it_worked_out(tmp_p
         saved_calibration_state(best, {**off, "calibration": "fitted"}, metrics) == "fitted"
     )  # recorded wins
     assert saved_calibration_state(best, {"config": {"train": {}}}, metrics) == "before_calibration"
+
+
+def test_logits_that_are_no_numbers_fit_no_temperature():
+    """A diverging model's validation logits (inf, nan) gave nan sums, and the search for the lowest
+    found none: an IndexError in validation. There is nothing to fit: the temperature stays 1."""
+    import torch
+
+    sums = nll_by_temperature(torch.tensor([[float("inf"), 0.0], [float("nan"), 1.0]]), torch.tensor([0, 1]))
+    assert not torch.isfinite(sums).any() and best_temperature(sums) == 1.0
+    partly = torch.tensor([float("nan")] * len(sums))
+    partly[3] = 2.0
+    assert best_temperature(partly) == float(temperature_grid()[3])

@@ -343,6 +343,68 @@ def test_a_refit_whose_loss_is_no_number_warns_and_keeps_the_best_epoch(tmp_path
     )
     saved = _metrics(tmp_path / "run" / "best")
     assert "refit" not in saved and saved["stop_reason"] == "epochs" and len(saved["history"]) == 3
+    # Recorded, so that a --resume does not diverge again from the same start, and info says it.
+    assert saved["refit_diverged"] == "the loss became nan in refit epoch 1, step 3"
+    from attncli.errors import ConfigError
+    from attncli.info import describe_checkpoint
+    from attncli.train import resume
+
+    with pytest.raises(ConfigError, match="already trained 3 epochs"):
+        resume(tmp_path / "run")
+    assert describe_checkpoint(tmp_path / "run").no_refit == (
+        "none: the refit diverged (the loss became nan in refit epoch 1, step 3); to refit, train again "
+        "with --overwrite and a lower train.lr"
+    )
+    # Resumed for more epochs without a better one, the divergence stands: no second refit of it.
+    reporter = StageRecorder()
+    again = resume(tmp_path / "run", epochs=4, reporter=reporter)  # type: ignore[arg-type]
+    if again.metrics.best_epoch == plain.best_epoch:
+        assert any("whose refit diverged" in line for line in reporter.lines)
+        assert _metrics(tmp_path / "run" / "best")["refit_diverged"]
+    else:  # a better epoch 4 replaced best/, and its refit was its own
+        assert "refit_diverged" not in _metrics(tmp_path / "run" / "best")
+
+
+def test_a_best_that_does_not_read_whole_is_not_refitted_by_a_resume(tmp_path, monkeypatch):
+    """A refit left to do is done only on a best/ that reads whole and says it is not refitted: a
+    damaged metrics.json might hide a refit done already (training the held-out rows twice as long),
+    and without its weights there is nothing to refit; --epochs is unused when the refit is all that
+    is left."""
+    import attncli.refit
+    from attncli.errors import ConfigError
+    from attncli.resuming import refit_left
+    from attncli.train import resume
+
+    def interrupted_step(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_step(*args, **kwargs)
+
+    real_step = attncli.refit.train_step
+    run = tmp_path / "run"
+    with monkeypatch.context() as patched:
+        patched.setattr(attncli.refit, "train_step", interrupted_step)
+        with pytest.raises(TrainingInterrupted):
+            train(_config(tmp_path, "train.refit_epochs=1"), output=run)
+    header = json.loads((run / "last" / "config.json").read_text())
+    assert refit_left(run / "last", header)
+    metrics_file = run / "best" / "metrics.json"
+    original = metrics_file.read_text()
+    metrics_file.write_text(original.replace("{", "{ ", 1))  # not as its checksum says
+    assert not refit_left(run / "last", header)
+    with pytest.raises(ConfigError, match="already trained 3 epochs"):
+        resume(run)
+    metrics_file.write_text(original)
+    weights = (run / "best" / "model.safetensors").read_bytes()
+    (run / "best" / "model.safetensors").unlink()
+    assert not refit_left(run / "last", header)
+    (run / "best" / "model.safetensors").write_bytes(weights)
+    reporter = StageRecorder()
+    resumed = resume(run, epochs=2, reporter=reporter)  # type: ignore[arg-type]
+    assert (
+        "note: --epochs 2 is unused: the run's epochs are all trained, and its refit is left"
+        in reporter.lines
+    )
+    assert resumed.metrics.refit is not None and resumed.config.train.epochs == 3
 
 
 def test_a_runs_refit_record_is_read_only_from_a_metrics_json_its_checksums_vouch_for(tmp_path):
