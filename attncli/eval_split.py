@@ -8,13 +8,11 @@ import dataclasses
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from attncli.carving import stratified_split
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.data_files import load_files
-from attncli.data_folders import split_files
 from attncli.data_warnings import rows_seen_in_training
 from attncli.errors import AttnError, DataError
 from attncli.eval_columns import UnlabelledSplit, columns_to_score
@@ -22,7 +20,14 @@ from attncli.history import split_sizes_change
 from attncli.labels import missing_label
 from attncli.raw_data import SPLIT_ALIASES, RawData
 from attncli.sources import load_raw, raw_of_datasets, same_source
-from attncli.split_choice import Source, describe_source, is_carved_by_training, pick_split
+from attncli.split_choice import (
+    Source,
+    describe_source,
+    is_carved_by_training,
+    pick_split,
+    recorded_source,
+    training_folder_files,
+)
 from attncli.split_rows import to_split, with_columns
 from attncli.splits import CHUNK_ROWS, Split, TextColumn, rows_digest
 from attncli.unknown_labels import drop_unknown_labels
@@ -217,14 +222,11 @@ def _training_folder_texts(
     as given, and eval said nothing of the rows it had trained on. Only the train file is read, and
     only up to SEEN_CHECK_BYTES: the check must not cost an eval of a small file seconds."""
     data = checkpoint.config.data
-    recorded = checkpoint.header.get("data_path") or data.source
-    if not isinstance(source, str) or not recorded:
+    if not isinstance(source, str):
         return None, ""
-    folder, path = Path(recorded).expanduser(), Path(source).expanduser()
-    if not (folder.is_dir() and path.is_file() and path.resolve().is_relative_to(folder.resolve())):
-        return None, ""
-    shown = data.source if data.source and same_source(data.source, recorded) else recorded
-    train_files = split_files(folder).get("train", [])
+    train_files = training_folder_files(checkpoint, source).get("train", [])
+    recorded = recorded_source(checkpoint)
+    shown = data.source if data.source and recorded and same_source(data.source, recorded) else str(recorded)
     column = data.text_column
     if not train_files or not column or sum(file.stat().st_size for file in train_files) > SEEN_CHECK_BYTES:
         return None, shown

@@ -31,7 +31,7 @@ from attncli.fresh_state import fresh_optimizer
 from attncli.history import TrainingMetrics
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
-from attncli.resuming import finished_reason, without_refit
+from attncli.resuming import finished_reason, refit_due, without_refit
 from attncli.run_folder import resume_command
 from attncli.run_writer import RunWriter
 from attncli.stop_request import StopRequest
@@ -61,23 +61,18 @@ def with_held_out_rows(prepared: Prepared) -> Prepared:
     return every_row
 
 
-def refits(prepared: Prepared) -> bool:
-    """Whether the run refits: train.refit_epochs asks for it and the validation rows were held out
-    of train (a validation split of the data's own is not trained on)."""
-    return bool(prepared.config.train.refit_epoch_count and prepared.validation_digest)
-
-
 def refit(
     state: TrainState, prepared: Prepared, run: RunWriter, metrics: TrainingMetrics, *, reporter: Reporter
 ) -> None:
     """Train the best epoch's model on every training row for train.refit_epochs epochs and save it
-    as best/. Ctrl-C or SIGTERM stops it and leaves best/ as early stopping chose it."""
+    as best/. Ctrl-C or SIGTERM stops it and leaves best/ as training chose it; a --resume then
+    does the refit."""
     import torch
     from safetensors.torch import load_file
 
-    if not refits(prepared):
-        return
     config, distributed = prepared.config.train, prepared.distributed
+    if not refit_due(config.refit_epoch_count, prepared.validation_digest):
+        return
     epochs = config.refit_epoch_count
     if metrics.refit_diverged:
         # Its refit diverged at the end of an earlier session, and would again from the same start.

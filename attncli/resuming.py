@@ -138,6 +138,12 @@ def epochs_done_reason(last: Path, header: dict[str, Any], epochs: int | None) -
     return None
 
 
+def refit_due(refit_epochs: int | None, validation_digest: str | None) -> bool:
+    """Whether a run refits: train.refit_epochs asks for it and the validation rows were held out of
+    train (`validation_digest` records them; a validation split of the data's own is not trained on)."""
+    return bool(refit_epochs) and bool(validation_digest)
+
+
 def refit_left(last: Path, header: dict[str, Any]) -> bool:
     """Whether the run whose last/ this is (`header` its config.json, read) was due a refit that
     best/ does not hold (Ctrl-C or a kill in it, or just before it): a --resume does it."""
@@ -145,8 +151,7 @@ def refit_left(last: Path, header: dict[str, Any]) -> bool:
         return False
     files = recorded_files(header, last)
     metrics = read_checked_json(last / METRICS_FILE, files, required=False, remedy=HISTORY_REMEDY)
-    # A refit is due where it was asked for and the validation rows were carved from train.
-    due = bool(header["config"]["train"].get("refit_epochs")) and bool(metrics.get("validation_digest"))
+    due = refit_due(header["config"]["train"].get("refit_epochs"), metrics.get("validation_digest"))
     best = last.parent / BEST
     # Only a best/ that reads whole and says it is not refitted (nor diverged in its refit): a damaged
     # one might be refitted already, and a refit from it would train the held-out rows twice as long.

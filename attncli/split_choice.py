@@ -42,22 +42,34 @@ def choose_split(available: list[str], requested: str | None) -> str:
     raise DataError(f"the data has no test or validation split ({', '.join(available)}); pass --split")
 
 
+def recorded_source(checkpoint: LoadedCheckpoint) -> str | None:
+    """The data the checkpoint was trained on: its recorded absolute path, else the source as typed."""
+    return checkpoint.header.get("data_path") or checkpoint.config.data.source
+
+
 def _is_training_data(checkpoint: LoadedCheckpoint, source: str) -> bool:
-    recorded = checkpoint.header.get("data_path") or checkpoint.config.data.source
-    return same_source(source, recorded) or _is_carved_train_file(source, recorded)
+    return same_source(source, recorded_source(checkpoint)) or _is_carved_train_file(checkpoint, source)
 
 
-def _is_carved_train_file(source: str, recorded: str | None) -> bool:
+def training_folder_files(checkpoint: LoadedCheckpoint, source: str) -> dict[str, list[Path]]:
+    """The split files of the folder the model was trained on, where `source` is a file inside it
+    (one of its files named by its path); else none."""
+    recorded = recorded_source(checkpoint)
+    if not recorded:
+        return {}
+    folder, path = Path(recorded).expanduser(), Path(source).expanduser()
+    if not (folder.is_dir() and path.is_file() and path.resolve().is_relative_to(folder.resolve())):
+        return {}
+    return split_files(folder)
+
+
+def _is_carved_train_file(checkpoint: LoadedCheckpoint, source: str) -> bool:
     """Whether `source` is the one train file of the folder the model trained on, a folder without a
     validation file (training carved its validation rows out of this file): named by its path, it is
     the training data, whose carve eval rebuilds (a user's trial: it scored 98.9% as new data)."""
-    if not recorded:
-        return False
-    folder, path = Path(recorded).expanduser(), Path(source).expanduser()
-    if not folder.is_dir() or not path.is_file():
-        return False
-    files = split_files(folder)
+    files = training_folder_files(checkpoint, source)
     train = files.get("train", [])
+    path = Path(source).expanduser()
     return "validation" not in files and len(train) == 1 and train[0].resolve() == path.resolve()
 
 
