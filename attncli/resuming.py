@@ -90,12 +90,14 @@ def require_same_data(
     raise ConfigError(f"{source} has changed since the run was saved ({what}); {remedy}")
 
 
-def refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> None:
+def refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> bool:
     """Refuse, before any data loads, to resume a run that has nothing left to do. `header` is
-    last/'s config.json, already read."""
+    last/'s config.json, already read. Returns whether its epochs are all trained, so that only its
+    refit is left."""
     reason = finished_reason(last, header, epochs)
     if reason is not None:
         raise ConfigError(reason)
+    return epochs_done_reason(last, header, epochs) is not None
 
 
 def finished_reason(last: Path, header: dict[str, Any], epochs: int | None) -> str | None:
@@ -177,9 +179,5 @@ def refit_state(best: Path) -> dict[str, Any] | None:
 def refit_record(best: Path) -> dict[str, Any] | None:
     """The refit record of the checkpoint in `best` (its metrics.json, checked against the checksums
     its config.json records), or None: not refitted, or nothing readable there."""
-    try:
-        files = recorded_files(read_header(best, complete=False), best)
-        record = read_checked_json(best / METRICS_FILE, files, required=False).get("refit")
-    except (AttnError, OSError):
-        return None
+    record = (refit_state(best) or {}).get("refit")
     return record if isinstance(record, dict) else None

@@ -32,7 +32,6 @@ from attncli.prepare import Prepared, prepare
 from attncli.refit import refit
 from attncli.reporter import Reporter, RunInfo, SilentReporter
 from attncli.resuming import (
-    epochs_done_reason,
     refit_record,
     refit_state,
     refuse_finished,
@@ -136,17 +135,14 @@ def resume(
     last_path = resolve_checkpoint(output / LAST)
     saved = read_header(last_path) if last_path.is_dir() else {}
     device = saved_device(saved)
-    refuse_finished(last_path, saved, epochs)
-    # A run with no epoch left passed only for its refit (stopped or killed in it): that alone is left.
-    refit_only = epochs_done_reason(last_path, saved, epochs) is not None
+    # A run with no epoch left passes only for its refit (stopped or killed in it): that alone is left.
+    refit_only = refuse_finished(last_path, saved, epochs)
     with _joined(output, device=device, overwrite=False, resume=True) as (distributed, folder):
         reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
         _say_put_back(folder, reporter)
         if folder.put_back:  # the run checked above was the --overwrite's, which is gone
             put_back = resolve_checkpoint(folder.last)
-            put_back_header = read_header(put_back) if put_back.is_dir() else {}
-            refuse_finished(put_back, put_back_header, epochs)
-            refit_only = epochs_done_reason(put_back, put_back_header, epochs) is not None
+            refit_only = refuse_finished(put_back, read_header(put_back) if put_back.is_dir() else {}, epochs)
         last = load_checkpoint(folder.last)
         saved_state = load_training_state(folder.last)  # checked before any data loads
         config = last.config
