@@ -47,7 +47,7 @@ def header_line(path: Path, *, encoding: str) -> str:
         raise DataError(
             f'{path} ends its lines with a carriage return alone (as Excel for Mac\'s "CSV (Macintosh)" '
             "writes them); convert them to line feeds first, for example with "
-            + _to_line_feeds(path, encoding)
+            + line_feeds_command(path, encoding)
         )
     lines = text.removeprefix(BOM).split("\n")
     # pandas skips blank lines (spaces alone included) above the header, and so do attn's own
@@ -55,7 +55,7 @@ def header_line(path: Path, *, encoding: str) -> str:
     return next((line.removesuffix("\r") for line in lines if line.strip()), "")
 
 
-def _to_line_feeds(path: Path, encoding: str) -> str:
+def line_feeds_command(path: Path, encoding: str) -> str:
     """A command that turns a file's lone carriage returns into line feeds: `tr` works on bytes, so
     a UTF-16/32 file (where it would change characters such as U+010D) goes through utf-8 first."""
     converted = f"{path.stem}-lf{path.suffix}"

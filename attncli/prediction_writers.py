@@ -84,10 +84,14 @@ def json_safe(value: Any) -> Any:
 
 
 def _cell(value: Any) -> str:
+    """A csv cell of a value: a nested one as JSON, bytes decoded, a date in its ISO form, as the
+    JSON writers write them (bytes were written as Python's b'caf\\xc3\\xa9')."""
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return readable_text(json.dumps(value, ensure_ascii=False))
+        return readable_text(json.dumps(value, ensure_ascii=False, default=as_text))
+    if isinstance(value, (bytes, bytearray)) or hasattr(value, "isoformat"):
+        return readable_text(as_text(value))
     return readable_text(str(value))
 
 

@@ -641,6 +641,50 @@ def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, 
         )
 
 
+def test_a_text_argument_naming_a_file_is_labelled_as_text_and_said_to_name_one(
+    easy_run, tmp_path, monkeypatch
+):
+    """Found in a user's trial: `attn predict R notes.txt` (without -f) labelled the file's name, in a
+    loop over files one confident label each, exit 0 and no word."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("hot soup\na goal\n")
+    (tmp_path / "more").mkdir()
+    for command in ("predict", "inspect"):
+        result = invoke(command, easy_run, "notes.txt", "--json")
+        assert result.exit_code == 0, result.output
+        assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["notes.txt"]
+        assert result.stderr == (
+            "note: TEXT 'notes.txt' names a file or folder here, and is labelled as text; to read a "
+            "file's lines (or a data file's rows), pass it with --file\n"
+        )
+    several = invoke("predict", easy_run, "notes.txt", "hot soup", "more", "--json")
+    assert several.exit_code == 0 and len(several.stdout.splitlines()) == 3
+    assert several.stderr.startswith("note: TEXT 'notes.txt', 'more' name files or folders here, and are")
+    quiet = invoke("predict", easy_run, "hot soup", "a goal", "--json")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_plain_text_with_lines_ended_by_a_carriage_return_alone_is_refused(easy_run, tmp_path):
+    """Found in a user's trial: such a file or pipe became one text and one result, exit 0, where a
+    csv with the same line ends is refused."""
+    classic_mac = tmp_path / "mac.txt"
+    classic_mac.write_bytes(b"hot soup\ra goal\rcold soup\r")
+    for command in ("predict", "inspect"):
+        _refused(
+            invoke(command, easy_run, "-f", classic_mac, "--json"),
+            f"{classic_mac} ends its lines with a carriage return alone (as classic Mac OS wrote them), so "
+            f"it reads as one text; convert them to line feeds first, for example with tr '\\r' '\\n' < "
+            f"{classic_mac} > mac-lf.txt",
+        )
+    piped = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="hot soup\ra goal")
+    _refused(piped, "standard input ends its lines with a carriage return alone")
+    assert piped.stdout == ""
+    # A carriage return inside one line of many is that text's own: kept, and not refused.
+    inside = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="hot\rsoup\na goal\n")
+    assert inside.exit_code == 0, inside.output
+    assert [json.loads(line)["text"] for line in inside.stdout.splitlines()] == ["hot\rsoup", "a goal"]
+
+
 def test_an_interrupted_run_with_json_prints_where_it_stopped_and_how_to_resume(tmp_path, monkeypatch):
     """A script running `attn train --json` read nothing from an interrupted run."""
     from attncli.fit import INTERRUPT_VARIABLE

@@ -70,6 +70,31 @@ def test_csv_output_adds_label_score_and_probabilities_to_the_input_columns():
     ]
 
 
+def test_csv_cells_of_bytes_dates_and_nested_values_read_as_the_json_writers_write_them():
+    """Found in a user's trial: a parquet's bytes column came out of the csv as b'caf\\xc3\\xa9', where
+    the JSON lines said "café"; nested bytes failed the csv's JSON."""
+    import datetime
+    import json
+
+    from attncli.prediction_writers import JsonLinesWriter
+
+    fields = {
+        "id": b"caf\xc3\xa9",
+        "day": datetime.date(2026, 12, 4),
+        "tags": {"raw": b"x\xffy"},
+        "text": "nice",
+    }
+    prediction = Prediction(0, "nice", "a", 1.0, [("a", 1.0)], [1.0], fields=fields)
+    stream = io.StringIO()
+    CsvWriter(stream, input_columns=list(fields), label_names=["a"]).write([prediction])
+    row = list(csv.reader(io.StringIO(stream.getvalue())))[1]
+    lines = io.StringIO()
+    JsonLinesWriter(lines).write([prediction])
+    carried = json.loads(lines.getvalue())["fields"]
+    assert row[:4] == ["café", "2026-12-04", '{"raw": "x\ufffdy"}', "nice"]
+    assert [carried["id"], carried["day"], carried["tags"]] == ["café", "2026-12-04", {"raw": "x\ufffdy"}]
+
+
 @pytest.mark.parametrize("delimiter", [",", "\t"])
 def test_csv_output_quotes_every_text_a_reader_would_split_a_lone_carriage_return_included(delimiter):
     stream = io.StringIO()

@@ -62,10 +62,12 @@ def record_source(
     """Where the records come from: TEXT arguments, --file, or standard input ('-' or nothing).
     The inputs were checked by `check_inputs` before the model loaded."""
     from attncli import record_sources
+    from attncli.csv_dialect import line_feeds_command
     from attncli.records import is_pipe
     from attncli.sources import FILE_BUILDERS
 
     if texts and texts != [record_sources.STDIN]:
+        _note_texts_naming_paths(texts)
         return record_sources.from_arguments(texts)
     if file is not None and str(file) != record_sources.STDIN:
         source = record_sources.from_file(
@@ -83,14 +85,18 @@ def record_source(
             else "give the file its format's suffix (.jsonl, .csv) and pass that"
         )
         chunks = _noting_record_shaped(source.chunks, trained_column, name=str(file), remedy=remedy)
-        return dataclasses.replace(source, chunks=chunks)
+        remedy = f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
+        return dataclasses.replace(source, chunks=_refusing_lone_carriage_returns(chunks, str(file), remedy))
     if sys.stdin.isatty():
         typer.echo("reading texts from standard input, one per line (Ctrl-D to end)", err=True)
     source = record_sources.from_stdin(encoding=encoding)
     chunks = _noting_record_shaped(
         source.chunks, trained_column, name="standard input", remedy=SAVE_AS_DATA_FILE
     )
-    return dataclasses.replace(source, chunks=chunks)
+    remedy = "convert them to line feeds first, for example by piping it through tr '\\r' '\\n'"
+    return dataclasses.replace(
+        source, chunks=_refusing_lone_carriage_returns(chunks, "standard input", remedy)
+    )
 
 
 # What reads records that came as plain text (standard input, a pipe) by their text column.
@@ -116,6 +122,57 @@ def _noting_record_shaped(
                     err=True,
                 )
         yield chunk
+
+
+def _note_texts_naming_paths(texts: list[str]) -> None:
+    """Say on standard error when TEXT arguments name files or folders here: `attn predict RUN
+    notes.txt` labels the text "notes.txt", and a loop over files without --file got one confident
+    label per file name and exit 0. A note, not a refusal: a word may be a file's name too."""
+    named = [text for text in texts if _names_a_path(text)]
+    if not named:
+        return
+    shown = ", ".join(repr(text) for text in named[:3]) + (
+        f" and {len(named) - 3:,} more" if len(named) > 3 else ""
+    )
+    what = "names a file or folder here, and is" if len(named) == 1 else "name files or folders here, and are"
+    typer.echo(
+        f"note: TEXT {shown} {what} labelled as text; to read a file's lines (or a data file's rows), "
+        "pass it with --file",
+        err=True,
+    )
+
+
+def _names_a_path(text: str) -> bool:
+    if not text.strip() or "\n" in text or len(text) > 4096:
+        return False
+    try:
+        return Path(text).exists()
+    except (OSError, ValueError):  # too long for a path, or holding a NUL
+        return False
+
+
+def _refusing_lone_carriage_returns(
+    chunks: Iterator[list[Any]], name: str, remedy: str
+) -> Iterator[list[Any]]:
+    """The chunks of plain text input, refused when the whole input came as one record holding a
+    carriage return: its lines end with a carriage return alone (classic Mac OS, some exports), and
+    N texts would have become one result. A csv with such line ends is refused alike (csv_dialect).
+    Only a first chunk of one such record waits for the next one, to know."""
+    first = next(chunks, None)
+    if first is None:
+        return
+    if len(first) == 1 and "\r" in (first[0].text or ""):
+        second = next(chunks, None)
+        if second is None:
+            raise DataError(
+                f"{name} ends its lines with a carriage return alone (as classic Mac OS wrote them), so "
+                f"it reads as one text; {remedy}"
+            )
+        yield first
+        yield second
+    else:
+        yield first
+    yield from chunks
 
 
 def require_some_text(source: RecordSource, *, records: int, without_text: int) -> None:
