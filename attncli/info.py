@@ -63,6 +63,8 @@ class TrainingInfo:
     """What the refit after early stopping did (epochs, rows, losses), where the weights are refitted."""
     refit_diverged: str = ""
     """Where the refit's loss stopped being a number, where it did."""
+    history_set_aside: bool = False
+    """metrics.json changed since it was saved: its figures are left out, as eval and predict leave it."""
     holds: str | None = None
     """Which state the weights are, for a last/ checkpoint (training_state.json says): the end of an
     epoch, or a place inside one where the run was stopped, whose scores are the epoch before's."""
@@ -203,9 +205,12 @@ def _holds(path: Path) -> str | None:
     return f"the end of epoch {epoch - 1}"
 
 
-def _training(path: Path, header: dict[str, Any], metrics_json: Any) -> TrainingInfo:
+def _training(
+    path: Path, header: dict[str, Any], metrics_json: Any, history_set_aside: bool = False
+) -> TrainingInfo:
     data = header["config"].get("data", {})
     common = {
+        "history_set_aside": history_set_aside,
         "data_source": data.get("source"),
         "data_path": header.get("data_path"),
         "temperature": float(header.get("temperature") or 1.0),
@@ -262,6 +267,10 @@ def _describe(path: Path) -> CheckpointInfo:
         if not changed:
             checked_temperature(header.get("temperature"))
         labels = header["label_names"]
+        files = file_checks(path, saved)
+        # A training history changed since it was saved is left out, as eval and predict leave it:
+        # its epochs and scores are whatever the edit made them.
+        set_aside = any(item.name == METRICS_FILE and item.status == "changed" for item in files or [])
         return CheckpointInfo(
             path=path,
             label_names=[str(name) for name in labels] if changed else checked_label_names(labels),
@@ -272,11 +281,13 @@ def _describe(path: Path) -> CheckpointInfo:
             num_parameters=count_parameters(path / WEIGHTS_FILE, format_version=int(saved["format_version"])),
             vocab_size=int(header["vocab_size"]),
             tokenizer_kind=_tokenizer_kind(path / TOKENIZER_FILE),
-            training=_training(path, header, _read_json(path / METRICS_FILE)),
+            training=_training(
+                path, header, None if set_aside else _read_json(path / METRICS_FILE), set_aside
+            ),
             attn_version=str(saved.get("attn_version")),
             torch_version=str(saved.get("torch_version")),
             format_version=int(saved["format_version"]),
-            files=file_checks(path, saved),
+            files=files,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise CheckpointError(

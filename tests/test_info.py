@@ -116,12 +116,20 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     assert alone.exit_code == 0, alone.output
     assert CliRunner().invoke(app, ["predict", str(path), "some text", "--device", "cpu"]).exit_code == 0
     # Changed, as predict, inspect and eval find it too (a warning; they set it aside): no damage.
-    (path / "metrics.json").write_text('{"best_epoch": 7}')
-    changed = CliRunner().invoke(app, ["info", str(path), "--json"])
-    assert (
-        changed.exit_code == 0 and json.loads(changed.stdout)["files"]["metrics.json"]["status"] == "changed"
+    # Its figures are left out as they are there (found in a user's trial: the edited best epoch and
+    # its scores were shown beside the file table's "changed").
+    (path / "metrics.json").write_text(
+        '{"best_epoch": 7, "history": [{"epoch": 7, "train_loss": 0.1, "validation_loss": 0.2, '
+        '"validation_accuracy": 0.99, "validation_macro_f1": 0.99, "seconds": 1.0, '
+        '"tokens_per_second": 1.0}]}'
     )
-    assert "changed (optional: the training history)" in _rendered(render_info(describe_checkpoint(path)))
+    changed = CliRunner().invoke(app, ["info", str(path), "--json"])
+    reported = json.loads(changed.stdout)
+    assert changed.exit_code == 0 and reported["files"]["metrics.json"]["status"] == "changed"
+    assert reported["training"]["best_epoch"] is None and reported["training"]["validation"] is None
+    shown = _rendered(render_info(describe_checkpoint(path)))
+    assert "changed (optional: the training history)" in shown
+    assert "set aside: metrics.json changed since it was saved" in shown and "99.0%" not in shown
     predicted = CliRunner().invoke(app, ["predict", str(path), "some text", "--device", "cpu"])
     assert predicted.exit_code == 0 and predicted.stderr.startswith(
         f"warning: {path}/metrics.json is damaged"

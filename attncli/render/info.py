@@ -40,7 +40,9 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
     if training.data_path and training.data_path != training.data_source:
         data += f" ({training.data_path})"
     rows: list[tuple[str, str | Text]] = [("data", data)]
-    if training.epochs_trained is None:
+    if training.history_set_aside:
+        rows.append(("epochs", Text("set aside: metrics.json changed since it was saved", "attn.bad")))
+    elif training.epochs_trained is None:
         rows.append(("epochs", unknown))
     else:
         epochs = f"{training.epochs_trained} trained, best {training.best_epoch or '—'}"
