@@ -222,6 +222,12 @@ def test_probabilities_keep_enough_digits():
     assert format_probability(1.0) == "100.0%"
     assert format_probability(0.00003) == "0.003%"
     assert format_probability(0.999999999) == ">99.9999%"
+    # Under 1%, rounded at its first digit: found in a user's trial, 0.0054% and 0.0037% were shown
+    # as "0.01%" and "0.004%", the first nearly doubled beside the second.
+    assert [format_probability(p) for p in (0.000054, 0.000037, 0.0005, 0.005)] == [
+        "0.005%", "0.004%", "0.05%", "0.5%",
+    ]  # fmt: skip
+    assert format_probability(0.0000004) == "<0.0001%"
 
 
 def test_prediction_rows_put_the_label_first_and_cut_the_text_to_the_width():

@@ -43,7 +43,14 @@ def as_percent(value: float) -> str:
 
 def format_probability(value: float) -> str:
     """A probability as a percentage with as many decimals as it takes not to round to 100% or 0%
-    when it is neither (0.99994 is "99.99%", 0.999996 "99.9996%"), up to four."""
+    when it is neither (0.99994 is "99.99%", 0.999996 "99.9996%"), up to four. Under 1% its first
+    digit is shown, rounded there: 0.0054% is "0.005%" beside 0.0037% as "0.004%" (the first
+    non-zero decimal rounded 0.0054% up to "0.01%", nearly twice it)."""
+    percent = 100 * value
+    if 0 < percent < 1:
+        decimals = min(4, -math.floor(math.log10(percent)))
+        shown = f"{percent:.{decimals}f}"
+        return f"{shown}%" if float(shown) > 0 else "<0.0001%"
     for decimals in (1, 2, 3, 4):
         shown = f"{100 * value:.{decimals}f}"
         if (value >= 1 or float(shown) < 100) and (value <= 0 or float(shown) > 0):
