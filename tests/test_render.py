@@ -372,6 +372,32 @@ def test_eval_calibration_and_most_confident_mistakes():
     assert len(mistake[2]) >= 20 and mistake[1].startswith("5f0c2a3e")
 
 
+def test_mistakes_in_a_terminal_too_narrow_for_their_table_are_listed_whole():
+    """Found in a user's trial: at 64 columns the text column was one letter wide, and at 60 the
+    predicted label and the probability were cut off the table's right edge."""
+    from dataclasses import replace
+
+    assert EVAL_RESULT.errors
+    identified = [replace(EVAL_RESULT.errors[0], label="entertainment", fields={"ticket_id": "T0113"})]
+    result = replace(EVAL_RESULT, errors=identified)
+    for width in (60, 64):
+        file = io.StringIO()
+        console = Console(file=file, width=width, theme=ATTN_THEME, color_system=None)
+        console.print(render_eval(result, width=width))
+        lines = file.getvalue().splitlines()
+        start = lines.index("1 most confident mistake (rows of the data, counting from 0)")
+        text_start = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("  "))
+        heading = " ".join(line.rstrip() for line in lines[start + 1 : text_start])
+        assert heading == "row 7  ticket_id T0113  label entertainment  predicted pos 65.0%"
+        # The text whole, wrapped below it (indented), not cut.
+        assert all(line.startswith("  ") for line in lines[text_start:] if line.strip())
+        assert " ".join(" ".join(lines[text_start:]).split()) == " ".join(("Not good at all, " * 20).split())
+        assert all(len(line) <= width for line in lines)
+    file = io.StringIO()
+    Console(file=file, width=120, theme=ATTN_THEME, color_system=None).print(render_eval(result, width=120))
+    assert any(_cells(line)[:2] == ["7", "T0113"] for line in file.getvalue().splitlines())  # the table
+
+
 def test_the_id_column_is_the_rows_id_not_a_labels_or_a_key():
     from attncli.render.text import id_column, identity_of
 

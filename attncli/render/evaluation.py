@@ -24,7 +24,7 @@ from attncli.render.text import (
 )
 
 if TYPE_CHECKING:
-    from attncli.evaluation import EvalResult
+    from attncli.evaluation import EvalResult, Mistake
 
 
 def _defined(value: float | None, undefined: str = "—") -> Text:
@@ -112,18 +112,19 @@ PIPED_TEXT = 120
 MISTAKE_TEXT_WIDTH, ID_WIDTH = 20, 12
 
 
-def _mistakes(result: EvalResult, *, piped: bool) -> RenderableType:
+def _mistakes(result: EvalResult, *, piped: bool, width: int | None = None) -> RenderableType:
     errors = result.errors or []
     if not errors:
         return Text("no mistakes to list", "attn.muted")
     # The row's own id, where it has one, finds it in a file whose quoted texts span lines.
     shown_id = id_column(errors[0].fields)
+    if width is not None and not piped and _mistakes_table_width(errors, shown_id) > width:
+        return _mistakes_stacked(errors, shown_id)
     # As Text, an id (and its column's name) is never read as markup: "[bold]B-1" stays as written.
     id_header = [Column(header=Text(safe_text(shown_id)), max_width=ID_WIDTH)] if shown_id else []
     table = WrappingTable(
         "row", *id_header, "text", "label", "predicted", "probability",
-        title=f"{len(errors)} most confident {'mistake' if len(errors) == 1 else 'mistakes'} (rows of the "
-        "data, counting from 0)",
+        title=_mistakes_title(errors),
         header_style="attn.heading", expand=not piped,
     )  # fmt: skip
     for mistake in errors:
@@ -146,6 +147,51 @@ def _mistakes(result: EvalResult, *, piped: bool) -> RenderableType:
     for column in (table.columns[0], table.columns[-1]):
         column.justify = "right"
     return table
+
+
+def _mistakes_title(errors: list[Mistake]) -> str:
+    return (
+        f"{len(errors)} most confident {'mistake' if len(errors) == 1 else 'mistakes'} (rows of the data, "
+        "counting from 0)"
+    )
+
+
+def _mistakes_table_width(errors: list[Mistake], shown_id: str | None) -> int:
+    """The fewest terminal columns the mistakes' table takes with each text kept at
+    MISTAKE_TEXT_WIDTH: each column's widest cell, its padding and its rule."""
+    ids = [shown_value(mistake.fields.get(shown_id)) for mistake in errors] if shown_id else []
+    widths = [
+        max(len("row"), *(len(str(mistake.index)) for mistake in errors)),
+        *([min(ID_WIDTH, max(len(str(shown_id)), *map(len, ids)))] if shown_id else []),
+        MISTAKE_TEXT_WIDTH,
+        max(len("label"), *(len(safe_text(mistake.label)) for mistake in errors)),
+        max(len("predicted"), *(len(safe_text(mistake.predicted)) for mistake in errors)),
+        max(len("probability"), *(len(format_probability(mistake.score)) for mistake in errors)),
+    ]
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def _mistakes_stacked(errors: list[Mistake], shown_id: str | None) -> RenderableType:
+    """The mistakes for a terminal too narrow for their table (cut there into columns of a letter or
+    two): each as a line of its row, id, labels and probability, then its text, indented."""
+    lines: list[RenderableType] = [Text(_mistakes_title(errors), "attn.heading")]
+    for mistake in errors:
+        value = None if shown_id is None else mistake.fields.get(shown_id)
+        identity = [] if value in (None, "") else [(f"{safe_text(str(shown_id))} {shown_value(value)}  ", "")]
+        lines.append(
+            Text.assemble(
+                (f"row {mistake.index}  ", "attn.muted"),
+                *identity,
+                ("label ", "attn.muted"),
+                (safe_text(mistake.label), "attn.label"),
+                ("  predicted ", "attn.muted"),
+                (safe_text(mistake.predicted), "attn.label"),
+                (" ", ""),
+                (format_probability(mistake.score), "attn.score"),
+            )
+        )
+        lines.append(Padding(Text(" ".join(mistake.text.split())), (0, 0, 0, 2)))
+    return Group(*lines)
 
 
 def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = False) -> RenderableType:
@@ -181,5 +227,5 @@ def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = F
         )
     parts += [_class_table(result), matrix, _reliability(result)]
     if result.errors is not None:
-        parts.append(_mistakes(result, piped=piped))
+        parts.append(_mistakes(result, piped=piped, width=width))
     return Group(*parts)
