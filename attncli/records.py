@@ -38,7 +38,8 @@ def carried_fields(fields: dict[str, Any], text: str | None, text_column: str | 
     return {
         key: value
         for key, value in fields.items()
-        if key != text_column or (value not in (None, "") and value != text)
+        if key != text_column
+        or (value not in (None, "") and (text_of(value) is None or text_of(value) != text))
     }
 
 
@@ -126,13 +127,22 @@ def record_of(index: int, value: Any) -> Record:
 
 
 def text_of(value: Any) -> str | None:
+    """The text of a text column's value: a string, or bytes that are UTF-8 (a parquet column of
+    binary type, as Spark writes strings unless told otherwise; training reads them alike)."""
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
     return value if isinstance(value, str) else None
 
 
 def not_text(value: Any) -> str | None:
     """A value of the text column that is neither a text nor missing, shown as the file wrote it."""
-    if isinstance(value, str) or _is_missing(value):
+    if isinstance(value, str) or _is_missing(value) or text_of(value) is not None:
         return None
+    if isinstance(value, (bytes, bytearray)):
+        return "bytes that are not UTF-8"
     if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):  # a numpy number: as Python's
         value = value.item()
     try:

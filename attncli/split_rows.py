@@ -47,6 +47,7 @@ def to_split(
     text or no label stops it, naming the row's line, unless `drop_invalid` leaves such rows out.
     The texts stay in Arrow; the label indices go into a compact array."""
     assert columns.label is not None
+    dataset = text_as_strings(dataset, columns.text, origin=origin or Origin(split=name))
     feature = dataset.features[columns.label]
     index = {label: position for position, label in enumerate(label_names)}
     origin = origin or Origin(split=name)
@@ -91,6 +92,26 @@ def to_split(
     left_out = set(skipped)
     kept = array("q", (row for row in range(len(dataset)) if row not in left_out))
     return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept)
+
+
+def text_as_strings(dataset: Any, column: str, *, origin: Origin) -> Any:
+    """`dataset` with a text column of bytes (a parquet column of binary type, as Spark writes strings
+    unless told otherwise) cast to strings, as predict reads such a column; bytes that are not UTF-8
+    are refused (every row was refused as "b'...' instead of a text", and data.drop_invalid would
+    have left out every one)."""
+    feature = dataset.features.get(column)
+    kind = getattr(feature, "dtype", None)
+    if kind not in ("binary", "large_binary"):
+        return dataset
+    from datasets import Value
+
+    try:
+        return dataset.cast_column(column, Value(kind.replace("binary", "string")))
+    except Exception as error:  # pyarrow's ArrowInvalid: "Invalid UTF8 payload"
+        raise DataError(
+            f"column {column!r} of {origin.name} holds bytes, and not all of them are UTF-8 text ({error}); "
+            "write the texts as strings in UTF-8"
+        ) from None
 
 
 def without_labels_of_rows_left_out(

@@ -229,6 +229,39 @@ def test_predict_joins_back_to_csv_rows_and_writes_the_file_whole(easy_run, tmp_
     )
 
 
+def test_a_parquet_text_column_of_utf8_bytes_is_read_as_its_text_everywhere(easy_run, tmp_path):
+    """Found in a user's trial: a binary text column (as Spark writes strings unless told otherwise)
+    gave every row "b'...' instead of a text" in predict, and eval and train refused every row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = make_rows(30, seed=5)
+    texts, labels = [row["text"] for row in rows], [row["label"] for row in rows]
+    as_strings, as_bytes = tmp_path / "strings.parquet", tmp_path / "bytes.parquet"
+    pq.write_table(pa.table({"text": texts, "label": labels}), as_strings)
+    pq.write_table(pa.table({"text": [text.encode() for text in texts], "label": labels}), as_bytes)
+    predicted = [
+        [json.loads(line) for line in _ok("predict", easy_run, "-f", path, "--json").stdout.splitlines()]
+        for path in (as_strings, as_bytes)
+    ]
+    assert predicted[1] == predicted[0]  # the text as text, and not carried again under "fields"
+    scored = [json.loads(_ok("eval", easy_run, path, "--json").stdout) for path in (as_strings, as_bytes)]
+    assert scored[1]["n"] == 30 and scored[1]["accuracy"] == scored[0]["accuracy"]
+    _ok("train", as_bytes, "-o", tmp_path / "run", "--epochs", 1, *TINY)
+    # Bytes that are not UTF-8: no text for predict (the bytes kept under "fields"), refused by eval.
+    damaged = tmp_path / "damaged.parquet"
+    pq.write_table(
+        pa.table({"text": [b"caf\xe9 soup", *(t.encode() for t in texts[1:])], "label": labels}), damaged
+    )
+    first = json.loads(_ok("predict", easy_run, "-f", damaged, "--json").stdout.splitlines()[0])
+    assert (first["label"], first["reason"]) == (None, "bytes that are not UTF-8 instead of a text")
+    assert first["fields"]["text"] == "caf\ufffd soup"
+    _refused(
+        invoke("eval", easy_run, damaged),
+        f"column 'text' of {damaged.name} holds bytes, and not all of them are UTF-8 text",
+    )
+
+
 def test_predict_jsonl_carries_the_other_fields_and_numbers_every_record(easy_run, tmp_path):
     rows = write_jsonl(
         tmp_path / "rows.jsonl",
