@@ -76,7 +76,12 @@ def load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
         inner = _split_files(path / HUB_DATA_FOLDER)
         if inner[0]:  # the notes below then name data/, where the files are
             path, (files, others) = path / HUB_DATA_FOLDER, inner
-    found = f" ({listed(others)} name no split)" if others else ""
+    found = f" ({listed(others)} {'names' if len(others) == 1 else 'name'} no split)" if others else ""
+    if not files and _is_checkpoint(path):
+        raise DataError(
+            f"{path} is an attn checkpoint (a run's output), not data; pass the data to read (a file, a "
+            "folder of split files or a Hub name)"
+        )
     if not files:
         raise DataError(
             f"{path} holds no split files{found}; name them train/validation/test with a suffix among "
@@ -90,6 +95,15 @@ def load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
         "or test"
     )
     return dataclasses.replace(raw, notes=(*raw.notes, left_out))
+
+
+def _is_checkpoint(path: Path) -> bool:
+    """A run's output folder (best/, last/) or a checkpoint folder: `attn eval R R` read it as data."""
+    from attncli.checkpoint_folder import BEST, CONFIG_FILE, LAST, WEIGHTS_FILE
+
+    if (path / CONFIG_FILE).is_file() and (path / WEIGHTS_FILE).is_file():
+        return True
+    return any((path / kept / CONFIG_FILE).is_file() for kept in (BEST, LAST))
 
 
 def split_files(path: Path) -> dict[str, list[Path]]:

@@ -642,6 +642,18 @@ def test_a_checkpoint_given_after_the_texts_or_data_is_named_with_the_command_pu
     )
 
 
+def test_a_checkpoint_given_as_the_data_is_named_as_one(easy_run, tmp_path):
+    """Found in a user's trial: `attn eval R R` said `R holds no split files (metrics.jsonl name no
+    split)`."""
+    for data in (easy_run, easy_run / "best"):
+        _refused(
+            invoke("eval", easy_run, data),
+            f"{data} is an attn checkpoint (a run's output), not data; pass the data to read",
+        )
+    _refused(invoke("train", easy_run, "-o", tmp_path / "run"), f"{easy_run} is an attn checkpoint")
+    assert not (tmp_path / "run").exists()
+
+
 def test_records_piped_in_as_lines_are_classified_whole_and_said_to_look_like_records(easy_run):
     """`head rows.jsonl | attn predict R -f -` classified each line, braces and gold label included,
     without a word."""
