@@ -123,6 +123,8 @@ def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = Tr
     source = Path(config.data.source or "")
     if FILE_BUILDERS.get(source.suffix.lower()) in ("json", "parquet", "arrow"):
         why["data.delimiter"] = f"{source.name} is not a csv/tsv file"
+    if FILE_BUILDERS.get(source.suffix.lower()) in ("parquet", "arrow"):
+        why["data.encoding"] = f"{source.name} is a {source.suffix.lower()[1:]} file, whose texts are UTF-8"
     if config.data.source and (names_a_local_path(config.data.source) or source.expanduser().exists()):
         why["data.config"] = "it names a configuration of a Hub dataset, and the data is a local path"
     if not carved:

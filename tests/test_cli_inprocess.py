@@ -485,6 +485,34 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     assert (lines[1]["label"], lines[1]["tokens"], lines[1]["reason"]) == (None, [], "empty text")
 
 
+def test_an_encoding_for_a_parquet_file_is_refused_as_a_delimiter_is(easy_run, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"text": ["hot soup"]}), rows)
+    _refused(
+        invoke("predict", easy_run, "-f", rows, "--encoding", "latin-1"),
+        "--encoding latin-1 reads text files; rows.parquet is a parquet file, whose texts are UTF-8: drop "
+        "--encoding",
+    )
+    assert _ok("predict", easy_run, "-f", rows, "--encoding", "utf-8", "--json").stdout.count("\n") == 1
+
+
+def test_a_page_under_the_other_pages_suffix_is_refused(easy_run, tmp_path):
+    """Found in a user's trial: `--svg page.html` saved an SVG image under an .html name (predict
+    refuses a --format that its --output's suffix contradicts)."""
+    cases = {
+        ("--svg", "page.html"): "--svg writes an SVG image, which the name page.html does not promise; name "
+        "it page.svg, or pass --html",
+        ("--html", "page.svg"): "--html writes an HTML page, which the name page.svg does not promise; name "
+        "it page.html, or pass --svg",
+    }
+    for (option, name), message in cases.items():
+        _refused(invoke("inspect", easy_run, "soup today", option, tmp_path / name), message)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_empty_input_says_there_was_nothing_to_predict_or_inspect(easy_run, tmp_path):
     """Found in a user's trial: an empty pipe or file gave no result and no word."""
     for command, verb in (("predict", "predict"), ("inspect", "inspect")):

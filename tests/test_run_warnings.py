@@ -57,3 +57,18 @@ def test_an_adversarial_move_as_long_as_a_word_is_warned_of():
     warning = adversarial_warning(1.5)
     assert warning is not None and warning.startswith("train.adversarial=1.5 moves each text's embeddings")
     assert warning.endswith("; keep it at 1.2 or less")
+
+
+def test_an_encoding_for_a_parquet_or_arrow_file_is_warned_of_as_unused():
+    """Found in a user's trial: predict refused --delimiter for a parquet file and took --encoding
+    without a word; a parquet's or Arrow file's texts are UTF-8 whatever is set."""
+    from attncli.config_loading import load_config
+    from attncli.run_warnings import given_but_unused
+
+    for source, kind in (("d.parquet", "parquet"), ("d.arrow", "arrow")):
+        config = load_config(None, [f"data.source={source}", "data.encoding=latin-1"])
+        assert given_but_unused(config, {"data.encoding": "latin-1"}) == [
+            f"data.encoding='latin-1' ({source} is a {kind} file, whose texts are UTF-8)"
+        ]
+    config = load_config(None, ["data.source=d.csv", "data.encoding=latin-1"])
+    assert given_but_unused(config, {"data.encoding": "latin-1"}) == []

@@ -44,6 +44,15 @@ def check_inputs(
         raise ConfigError(
             "--text-column names a column of --file; TEXT arguments and standard input have none"
         )
+    if (
+        file is not None
+        and file.suffix.lower() in (".parquet", ".arrow")
+        and not is_utf8(codec_name(encoding))
+    ):
+        raise ConfigError(
+            f"--encoding {encoding} reads text files; {file.name} is a {file.suffix.lower()[1:]} file, whose "
+            "texts are UTF-8: drop --encoding"
+        )
     if delimiter is not None and (file is None or file.suffix.lower() not in (".csv", ".tsv")):
         raise ConfigError("--delimiter splits the columns of a csv/tsv --file; pass one, or drop --delimiter")
     if file is not None and str(file) != STDIN:

@@ -154,7 +154,14 @@ def _check_pages(
         raise ConfigError("--html and --svg both ask for standard output; send one of them to a file")
     if html is not None and svg is not None and html.resolve() == svg.resolve():
         raise ConfigError(f"--html and --svg both name {html}; give each its own file")
-    for written, option, suffixes in ((html, "--html", (".html", ".htm")), (svg, "--svg", (".svg",))):
+    pages = ((html, "--html", (".html", ".htm"), "an HTML page"), (svg, "--svg", (".svg",), "an SVG image"))
+    for (written, option, suffixes, kind), (_, other, others, _) in zip(pages, reversed(pages), strict=True):
+        if written is not None and written.suffix.lower() in others:  # as predict refuses --format's
+            raise ConfigError(
+                f"{option} writes {kind}, which the name {written.name} does not promise; name it "
+                f"{written.with_suffix(suffixes[0]).name}, or pass {other} {written}"
+            )
+    for written, option, suffixes, _ in pages:
         if not is_standard_output(written):
             refuse_writing_over_input(written, option, texts, file)
             check_output_file(written, option, replaces=suffixes)
