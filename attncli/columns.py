@@ -194,6 +194,10 @@ def _headerless_hint(layout: Layout, where: str) -> str:
     for delimiter, typed in ((";", "';'"), ("\t", "'\\t'"), ("|", "'|'")):
         if any(delimiter in name for name in layout.columns):
             return f" (its column names hold {typed}: if it is {typed}-separated, pass --delimiter {typed})"
+    if (
+        len(layout.columns) == 1 and "," in layout.columns[0]
+    ):  # a comma-separated file split at --delimiter ';'
+        return " (its one column's name holds ',': if it is comma-separated, leave --delimiter out)"
     sentence = next(
         (
             name

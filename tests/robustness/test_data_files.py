@@ -822,6 +822,14 @@ def test_a_header_split_at_the_wrong_delimiter_gets_a_hint_to_pass_the_right_one
         from_file(excel)
     assert str(refused.value).endswith(hint)
     assert len(load(excel, delimiter=";").splits["train"]) == 18  # as the hint says
+    # And a comma-separated file read at ';' (found in a user's trial: no hint at all).
+    commas = tmp_path / "commas.csv"
+    commas.write_text(lines("id,text,label", *(f"{i},ticket number {i},{TWO[i % 2]}" for i in range(20))))
+    with pytest.raises(DataError) as refused:
+        from_file(commas, delimiter=";")
+    assert str(refused.value).endswith(
+        "(its one column's name holds ',': if it is comma-separated, leave --delimiter out)"
+    )
 
 
 def test_a_csv_without_a_header_line_gets_a_hint_in_train_and_predict(tmp_path):
