@@ -238,7 +238,7 @@ def test_two_processes_interrupted_and_resumed_end_bit_identical_to_a_run_left_a
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr[-4000:]
-    # About 1 run in 7 of the whole suite (never alone, 0 in 12), a process's C++ teardown after the
+    # About 1 run in 7 of the whole suite (never alone: 0 in 11), a process's C++ teardown after the
     # last line printed this; where is not known, and the run is stopped and kept as it should be.
     stderr = stderr.replace("terminate called without an active exception\n", "")
     assert stderr.strip().endswith(f"resume with: attn train --resume {resumed_run} --nproc 2")
