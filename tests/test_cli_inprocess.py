@@ -752,6 +752,25 @@ def test_plain_text_with_lines_ended_by_a_carriage_return_alone_is_refused(easy_
     piped = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="hot soup\ra goal")
     _refused(piped, "standard input ends its lines with a carriage return alone")
     assert piped.stdout == ""
+    # A pipe (--file <(...)) is told as standard input is; a line ending "\r\r\n" is one line.
+    import os
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(b"a\rb"))
+    writer.start()
+    piped_file = invoke("predict", easy_run, "-f", fifo, "--json")
+    writer.join(timeout=10)
+    _refused(piped_file, "convert them to line feeds first, for example by piping it through tr")
+    doubled = tmp_path / "doubled.txt"
+    doubled.write_bytes(b"hot soup\r\r\n")
+    assert len(_ok("predict", easy_run, "-f", doubled, "--json").stdout.splitlines()) == 1
+    # The line before one the encoding cannot read still gets its result.
+    undecodable = tmp_path / "undecodable.txt"
+    undecodable.write_bytes(b"hot\rsoup\n\xff\n")
+    stopped = invoke("predict", easy_run, "-f", undecodable, "--format", "jsonl")
+    assert stopped.exit_code == 2 and len(stopped.stdout.splitlines()) == 1, stopped.output
     # A carriage return inside one line of many is that text's own: kept, and not refused.
     inside = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="hot\rsoup\na goal\n")
     assert inside.exit_code == 0, inside.output

@@ -393,6 +393,14 @@ def test_mistakes_in_a_terminal_too_narrow_for_their_table_are_listed_whole():
         assert all(line.startswith("  ") for line in lines[text_start:] if line.strip())
         assert " ".join(" ".join(lines[text_start:]).split()) == " ".join(("Not good at all, " * 20).split())
         assert all(len(line) <= width for line in lines)
+    # Labels of wide characters (two terminal cells each) are measured as the terminal shows them.
+    wide = replace(
+        EVAL_RESULT,
+        errors=[replace(identified[0], label="国际经济新闻报道分析", predicted="国内体育新闻报道分析")],
+    )
+    file = io.StringIO()
+    Console(file=file, width=70, theme=ATTN_THEME, color_system=None).print(render_eval(wide, width=70))
+    assert "row 7  ticket_id T0113  label 国际经济新闻报道分析  predicted" in file.getvalue()
     file = io.StringIO()
     Console(file=file, width=120, theme=ATTN_THEME, color_system=None).print(render_eval(result, width=120))
     assert any(_cells(line)[:2] == ["7", "T0113"] for line in file.getvalue().splitlines())  # the table

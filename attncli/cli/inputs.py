@@ -94,7 +94,11 @@ def record_source(
             else "give the file its format's suffix (.jsonl, .csv) and pass that"
         )
         chunks = _noting_record_shaped(source.chunks, trained_column, name=str(file), remedy=remedy)
-        remedy = f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
+        remedy = (
+            PIPE_TO_LINE_FEEDS
+            if is_pipe(file)
+            else f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
+        )
         return dataclasses.replace(source, chunks=_refusing_lone_carriage_returns(chunks, str(file), remedy))
     if sys.stdin.isatty():
         typer.echo("reading texts from standard input, one per line (Ctrl-D to end)", err=True)
@@ -102,11 +106,13 @@ def record_source(
     chunks = _noting_record_shaped(
         source.chunks, trained_column, name="standard input", remedy=SAVE_AS_DATA_FILE
     )
-    remedy = "convert them to line feeds first, for example by piping it through tr '\\r' '\\n'"
     return dataclasses.replace(
-        source, chunks=_refusing_lone_carriage_returns(chunks, "standard input", remedy)
+        source, chunks=_refusing_lone_carriage_returns(chunks, "standard input", PIPE_TO_LINE_FEEDS)
     )
 
+
+# How a pipe's lone carriage returns become line ends.
+PIPE_TO_LINE_FEEDS = "convert them to line feeds first, for example by piping it through tr '\\r' '\\n'"
 
 # What reads records that came as plain text (standard input, a pipe) by their text column.
 SAVE_AS_DATA_FILE = "save them to a file and pass --file FILE.jsonl (or .csv)"
@@ -170,8 +176,12 @@ def _refusing_lone_carriage_returns(
     first = next(chunks, None)
     if first is None:
         return
-    if len(first) == 1 and "\r" in (first[0].text or ""):
-        second = next(chunks, None)
+    if len(first) == 1 and "\r" in (first[0].text or "").rstrip("\r"):  # "\r\r\n" ends one line
+        try:
+            second = next(chunks, None)
+        except DataError:  # a line the encoding cannot read: the first line's result still goes out
+            yield first
+            raise
         if second is None:
             raise DataError(
                 f"{name} ends its lines with a carriage return alone (as classic Mac OS wrote them), so "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.style import Style
@@ -128,7 +129,7 @@ def _mistakes(result: EvalResult, *, piped: bool, width: int | None = None) -> R
         header_style="attn.heading", expand=not piped,
     )  # fmt: skip
     for mistake in errors:
-        text = " ".join(mistake.text.split())
+        text = safe_text(" ".join(mistake.text.split()))
         if piped and len(text) > PIPED_TEXT:
             text = text[: PIPED_TEXT - 1] + "…"
         value = None if shown_id is None else mistake.fields.get(shown_id)
@@ -158,14 +159,15 @@ def _mistakes_title(errors: list[Mistake]) -> str:
 
 def _mistakes_table_width(errors: list[Mistake], shown_id: str | None) -> int:
     """The fewest terminal columns the mistakes' table takes with each text kept at
-    MISTAKE_TEXT_WIDTH: each column's widest cell, its padding and its rule."""
+    MISTAKE_TEXT_WIDTH: each column's widest cell (in terminal cells: a CJK character takes two), its
+    padding and its rule."""
     ids = [shown_value(mistake.fields.get(shown_id)) for mistake in errors] if shown_id else []
     widths = [
         max(len("row"), *(len(str(mistake.index)) for mistake in errors)),
-        *([min(ID_WIDTH, max(len(str(shown_id)), *map(len, ids)))] if shown_id else []),
+        *([min(ID_WIDTH, max(cell_len(safe_text(str(shown_id))), *map(cell_len, ids)))] if shown_id else []),
         MISTAKE_TEXT_WIDTH,
-        max(len("label"), *(len(safe_text(mistake.label)) for mistake in errors)),
-        max(len("predicted"), *(len(safe_text(mistake.predicted)) for mistake in errors)),
+        max(len("label"), *(cell_len(safe_text(mistake.label)) for mistake in errors)),
+        max(len("predicted"), *(cell_len(safe_text(mistake.predicted)) for mistake in errors)),
         max(len("probability"), *(len(format_probability(mistake.score)) for mistake in errors)),
     ]
     return sum(widths) + 3 * len(widths) + 1
@@ -190,7 +192,7 @@ def _mistakes_stacked(errors: list[Mistake], shown_id: str | None) -> Renderable
                 (format_probability(mistake.score), "attn.score"),
             )
         )
-        lines.append(Padding(Text(" ".join(mistake.text.split())), (0, 0, 0, 2)))
+        lines.append(Padding(Text(safe_text(" ".join(mistake.text.split()))), (0, 0, 0, 2)))
     return Group(*lines)
 
 
