@@ -47,7 +47,7 @@ def to_split(
     text or no label stops it, naming the row's line, unless `drop_invalid` leaves such rows out.
     The texts stay in Arrow; the label indices go into a compact array."""
     assert columns.label is not None
-    dataset = text_as_strings(dataset, columns.text, origin=origin or Origin(split=name))
+    dataset, undecodable = text_as_strings(dataset, columns.text)
     feature = dataset.features[columns.label]
     index = {label: position for position, label in enumerate(label_names)}
     origin = origin or Origin(split=name)
@@ -55,6 +55,8 @@ def to_split(
     first: str | None = None
     for row, text, label in _scan(dataset, columns.text, columns.label):
         problem = row_problem(text, label, feature, columns)
+        if row in undecodable:
+            problem = f"bytes that are not UTF-8 text in column {columns.text!r}"
         if problem is not None:
             first = first or f"{origin.locate(row)} has {problem}"
             skipped.append(row)
@@ -94,24 +96,40 @@ def to_split(
     return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept)
 
 
-def text_as_strings(dataset: Any, column: str, *, origin: Origin) -> Any:
+def text_as_strings(dataset: Any, column: str) -> tuple[Any, frozenset[int]]:
     """`dataset` with a text column of bytes (a parquet column of binary type, as Spark writes strings
-    unless told otherwise) cast to strings, as predict reads such a column; bytes that are not UTF-8
-    are refused (every row was refused as "b'...' instead of a text", and data.drop_invalid would
-    have left out every one)."""
-    feature = dataset.features.get(column)
-    kind = getattr(feature, "dtype", None)
+    unless told otherwise) read as strings, as predict reads such a column, and the rows whose bytes
+    are not UTF-8, whose text is then missing (every row was refused as "b'...' instead of a text",
+    and data.drop_invalid would have left out every one)."""
+    kind = getattr(dataset.features.get(column), "dtype", None)
     if kind not in ("binary", "large_binary"):
-        return dataset
+        return dataset, frozenset()
+    import pyarrow  # type: ignore[import-untyped]
     from datasets import Value
 
-    try:
-        return dataset.cast_column(column, Value(kind.replace("binary", "string")))
-    except Exception as error:  # pyarrow's ArrowInvalid: "Invalid UTF8 payload"
-        raise DataError(
-            f"column {column!r} of {origin.name} holds bytes, and not all of them are UTF-8 text ({error}); "
-            "write the texts as strings in UTF-8"
-        ) from None
+    strings = Value(kind.replace("binary", "string"))
+    try:  # all of it at once in Arrow, where every text is UTF-8
+        return dataset.cast_column(column, strings), frozenset()
+    except pyarrow.ArrowInvalid:  # "Invalid UTF8 payload": find which rows, one by one
+        pass
+    undecodable: set[int] = set()
+
+    def decoded(batch: dict[str, list[Any]], rows: list[int]) -> dict[str, list[str | None]]:
+        texts: list[str | None] = []
+        for value, row in zip(batch[column], rows, strict=True):
+            try:
+                texts.append(None if value is None else bytes(value).decode("utf-8"))
+            except UnicodeDecodeError:
+                undecodable.add(row)
+                texts.append(None)
+        return {column: texts}
+
+    features = dataset.features.copy()
+    features[column] = strings
+    read = dataset.map(
+        decoded, batched=True, with_indices=True, features=features, load_from_cache_file=False
+    )
+    return read, frozenset(undecodable)
 
 
 def without_labels_of_rows_left_out(

@@ -258,7 +258,15 @@ def test_a_parquet_text_column_of_utf8_bytes_is_read_as_its_text_everywhere(easy
     assert first["fields"]["text"] == "caf\ufffd soup"
     _refused(
         invoke("eval", easy_run, damaged),
-        f"column 'text' of {damaged.name} holds bytes, and not all of them are UTF-8 text",
+        f"row 1 of {damaged} (counting from 1) has bytes that are not UTF-8 text in column 'text'; fill in "
+        "or remove such rows, or pass --drop-invalid",
+    )
+    assert json.loads(_ok("eval", easy_run, damaged, "--drop-invalid", "--json").stdout)["n"] == 29
+    # A label column of bytes names its labels as text ("b'food'" was a label the model never saw).
+    byte_labels = tmp_path / "byte_labels.parquet"
+    pq.write_table(pa.table({"text": texts, "label": [label.encode() for label in labels]}), byte_labels)
+    assert (
+        json.loads(_ok("eval", easy_run, byte_labels, "--json").stdout)["accuracy"] == scored[0]["accuracy"]
     )
 
 
