@@ -184,6 +184,10 @@ def _closest(layout: Layout, name: str) -> str:
     return f" (closest: {loose[0]!r})" if loose else ""
 
 
+# A csv header's names joined by commas, as one column's name: "id,text,label".
+COMMA_HEADER = re.compile(r"[^,\s]+(?:,[^,\s]+)+")
+
+
 def _headerless_hint(layout: Layout, where: str) -> str:
     """A hint for a csv or tsv file whose header was split at the wrong delimiter (a column name
     holding `;` or a tab: an Excel export whose header has a comma in a name is not sniffed as
@@ -194,9 +198,9 @@ def _headerless_hint(layout: Layout, where: str) -> str:
     for delimiter, typed in ((";", "';'"), ("\t", "'\\t'"), ("|", "'|'")):
         if any(delimiter in name for name in layout.columns):
             return f" (its column names hold {typed}: if it is {typed}-separated, pass --delimiter {typed})"
-    if (
-        len(layout.columns) == 1 and "," in layout.columns[0]
-    ):  # a comma-separated file split at --delimiter ';'
+    if len(layout.columns) == 1 and COMMA_HEADER.fullmatch(layout.columns[0].strip()):
+        # A comma-separated header read at another --delimiter ("id,text,label"); a quoted name with
+        # a comma in it ("comments, raw") has spaces, and is no such header.
         return " (its one column's name holds ',': if it is comma-separated, leave --delimiter out)"
     sentence = next(
         (

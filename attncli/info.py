@@ -152,6 +152,7 @@ class CheckpointInfo:
                 "validation_digest": training.validation_digest,
                 "refit": training.refit,
                 "no_refit": self.no_refit,
+                "history_set_aside": training.history_set_aside,
             },
             "versions": {
                 "attn": self.attn_version,

@@ -89,7 +89,9 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return readable_text(json.dumps(value, ensure_ascii=False, default=as_text))
+        return readable_text(
+            json.dumps(json_safe(value), ensure_ascii=False, allow_nan=False, default=as_text)
+        )
     if isinstance(value, (bytes, bytearray)) or hasattr(value, "isoformat"):
         return readable_text(as_text(value))
     return readable_text(str(value))

@@ -505,6 +505,14 @@ def test_an_encoding_for_a_parquet_file_is_refused_as_a_delimiter_is(easy_run, t
         "--encoding",
     )
     assert _ok("predict", easy_run, "-f", rows, "--encoding", "utf-8", "--json").stdout.count("\n") == 1
+    import datasets
+
+    saved = tmp_path / "saved"
+    datasets.Dataset.from_dict({"text": ["hot soup"]}).save_to_disk(str(saved))
+    _refused(
+        invoke("inspect", easy_run, "-f", saved, "--encoding", "cp1252"),
+        "--encoding cp1252 reads text files; saved is a save_to_disk folder, whose texts are UTF-8",
+    )
 
 
 def test_a_page_under_the_other_pages_suffix_is_refused(easy_run, tmp_path):
@@ -735,12 +743,14 @@ def test_a_text_argument_naming_a_file_is_labelled_as_text_and_said_to_name_one(
         assert result.exit_code == 0, result.output
         assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["notes.txt"]
         assert result.stderr == (
-            "note: TEXT 'notes.txt' names a file or folder here, and is labelled as text; to read a "
+            "note: TEXT 'notes.txt' names a file here, and is labelled as text; to read a "
             "file's lines (or a data file's rows), pass it with --file\n"
         )
-    several = invoke("predict", easy_run, "notes.txt", "hot soup", "more", "--json")
-    assert several.exit_code == 0 and len(several.stdout.splitlines()) == 3
-    assert several.stderr.startswith("note: TEXT 'notes.txt', 'more' name files or folders here, and are")
+    (tmp_path / "also.txt").write_text("soup\n")
+    several = invoke("predict", easy_run, "notes.txt", "hot soup", "more", "also.txt", ".", "--json")
+    assert several.exit_code == 0 and len(several.stdout.splitlines()) == 5
+    # A folder is not what --file reads (unless save_to_disk wrote it): "more" and "." are not named.
+    assert several.stderr.startswith("note: TEXT 'notes.txt', 'also.txt' name files here, and are")
     quiet = invoke("predict", easy_run, "hot soup", "a goal", "--json")
     assert quiet.exit_code == 0 and quiet.stderr == ""
 

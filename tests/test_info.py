@@ -94,7 +94,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
         "train_seconds", "holds", "temperature", "calibration", "embeddings_init", "processes",
-        "epoch_processes", "validation_digest", "refit", "no_refit",
+        "epoch_processes", "validation_digest", "refit", "no_refit", "history_set_aside",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
     assert output["training"]["epochs_trained"] is None and output["training"]["temperature"] == 1.0
@@ -127,6 +127,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     reported = json.loads(changed.stdout)
     assert changed.exit_code == 0 and reported["files"]["metrics.json"]["status"] == "changed"
     assert reported["training"]["best_epoch"] is None and reported["training"]["validation"] is None
+    assert reported["training"]["history_set_aside"] is True
     shown = _rendered(render_info(describe_checkpoint(path)))
     assert "changed (optional: the training history)" in shown
     assert "set aside: metrics.json changed since it was saved" in shown and "99.0%" not in shown

@@ -81,7 +81,7 @@ def test_csv_cells_of_bytes_dates_and_nested_values_read_as_the_json_writers_wri
     fields = {
         "id": b"caf\xc3\xa9",
         "day": datetime.date(2026, 12, 4),
-        "tags": {"raw": b"x\xffy"},
+        "tags": {"raw": b"x\xffy", "gap": float("nan")},
         "text": "nice",
     }
     prediction = Prediction(0, "nice", "a", 1.0, [("a", 1.0)], [1.0], fields=fields)
@@ -91,8 +91,12 @@ def test_csv_cells_of_bytes_dates_and_nested_values_read_as_the_json_writers_wri
     lines = io.StringIO()
     JsonLinesWriter(lines).write([prediction])
     carried = json.loads(lines.getvalue())["fields"]
-    assert row[:4] == ["café", "2026-12-04", '{"raw": "x\ufffdy"}', "nice"]
-    assert [carried["id"], carried["day"], carried["tags"]] == ["café", "2026-12-04", {"raw": "x\ufffdy"}]
+    assert row[:4] == ["café", "2026-12-04", '{"raw": "x\ufffdy", "gap": null}', "nice"]
+    assert [carried["id"], carried["day"], carried["tags"]] == [
+        "café",
+        "2026-12-04",
+        {"raw": "x\ufffdy", "gap": None},
+    ]
 
 
 @pytest.mark.parametrize("delimiter", [",", "\t"])

@@ -228,6 +228,10 @@ def test_probabilities_keep_enough_digits():
         "0.005%", "0.004%", "0.05%", "0.5%",
     ]  # fmt: skip
     assert format_probability(0.0000004) == "<0.0001%"
+    assert [format_probability(p) for p in (0.000999, 0.0000995)] == [
+        "0.1%",
+        "0.01%",
+    ]  # a carry: no extra digit
 
 
 def test_prediction_rows_put_the_label_first_and_cut_the_text_to_the_width():

@@ -44,15 +44,16 @@ def check_inputs(
         raise ConfigError(
             "--text-column names a column of --file; TEXT arguments and standard input have none"
         )
-    if (
-        file is not None
-        and file.suffix.lower() in (".parquet", ".arrow")
-        and not is_utf8(codec_name(encoding))
-    ):
-        raise ConfigError(
-            f"--encoding {encoding} reads text files; {file.name} is a {file.suffix.lower()[1:]} file, whose "
-            "texts are UTF-8: drop --encoding"
-        )
+    if file is not None and not is_utf8(codec_name(encoding)):
+        from attncli.arrowfiles import is_saved_dataset
+
+        suffix = file.suffix.lower()
+        kind = "a save_to_disk folder" if is_saved_dataset(file) else f"a {suffix[1:]} file"
+        if is_saved_dataset(file) or suffix in (".parquet", ".arrow"):
+            raise ConfigError(
+                f"--encoding {encoding} reads text files; {file.name} is {kind}, whose texts are UTF-8: "
+                "drop --encoding"
+            )
     if delimiter is not None and (file is None or file.suffix.lower() not in (".csv", ".tsv")):
         raise ConfigError("--delimiter splits the columns of a csv/tsv --file; pass one, or drop --delimiter")
     if file is not None and str(file) != STDIN:
@@ -140,7 +141,7 @@ def _noting_record_shaped(
 
 
 def _note_texts_naming_paths(texts: list[str]) -> None:
-    """Say on standard error when TEXT arguments name files or folders here: `attn predict RUN
+    """Say on standard error when TEXT arguments name files here (or save_to_disk folders): `attn predict RUN
     notes.txt` labels the text "notes.txt", and a loop over files without --file got one confident
     label per file name and exit 0. A note, not a refusal: a word may be a file's name too."""
     named = [text for text in texts if _names_a_path(text)]
@@ -149,7 +150,7 @@ def _note_texts_naming_paths(texts: list[str]) -> None:
     shown = ", ".join(repr(text) for text in named[:3]) + (
         f" and {len(named) - 3:,} more" if len(named) > 3 else ""
     )
-    what = "names a file or folder here, and is" if len(named) == 1 else "name files or folders here, and are"
+    what = "names a file here, and is" if len(named) == 1 else "name files here, and are"
     typer.echo(
         f"note: TEXT {shown} {what} labelled as text; to read a file's lines (or a data file's rows), "
         "pass it with --file",
@@ -158,10 +159,15 @@ def _note_texts_naming_paths(texts: list[str]) -> None:
 
 
 def _names_a_path(text: str) -> bool:
+    """Whether `text` names what --file reads: a file, or a save_to_disk folder (not any folder:
+    "." or "/" as a text is no slip that --file would put right)."""
+    from attncli.arrowfiles import is_saved_dataset
+
     if not text.strip() or "\n" in text or len(text) > 4096:
         return False
     try:
-        return Path(text).exists()
+        path = Path(text)
+        return path.is_file() or is_saved_dataset(path)
     except (OSError, ValueError):  # too long for a path, or holding a NUL
         return False
 

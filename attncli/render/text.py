@@ -50,6 +50,8 @@ def format_probability(value: float) -> str:
     if 0 < percent < 1:
         decimals = min(4, -math.floor(math.log10(percent)))
         shown = f"{percent:.{decimals}f}"
+        if decimals > 1 and float(shown) == 10.0 ** (1 - decimals):  # 0.0999% rounds to 0.1%, not "0.10%"
+            shown = f"{percent:.{decimals - 1}f}"
         return f"{shown}%" if float(shown) > 0 else "<0.0001%"
     for decimals in (1, 2, 3, 4):
         shown = f"{100 * value:.{decimals}f}"

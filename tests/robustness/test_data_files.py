@@ -830,6 +830,10 @@ def test_a_header_split_at_the_wrong_delimiter_gets_a_hint_to_pass_the_right_one
     assert str(refused.value).endswith(
         "(its one column's name holds ',': if it is comma-separated, leave --delimiter out)"
     )
+    # A quoted name with a comma in it, read at commas, is no such header: no hint.
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text(lines('"comments, raw"', *(f"ticket number {i}" for i in range(20))))
+    assert refusal(quoted).endswith("has columns 'comments, raw'")  # training finds no label column
 
 
 def test_a_csv_without_a_header_line_gets_a_hint_in_train_and_predict(tmp_path):
