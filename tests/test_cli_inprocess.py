@@ -270,6 +270,27 @@ def test_a_parquet_text_column_of_utf8_bytes_is_read_as_its_text_everywhere(easy
     )
 
 
+def test_records_nested_under_one_key_are_read_by_predict_as_by_train_and_eval(easy_run, tmp_path):
+    """Found in a user's trial: train and eval read {"data": {"text": ..., "label": ...}} lines by the
+    dotted path data.text, and predict and inspect refused the file as "one JSON object of columns"."""
+    rows = make_rows(6, seed=3)
+    nested = write_jsonl(tmp_path / "nested.jsonl", [{"data": row} for row in rows])
+    one = write_jsonl(tmp_path / "one.jsonl", [{"data": rows[0]}])
+    for path, count in ((nested, 6), (one, 1)):
+        for command in ("predict", "inspect"):
+            result = _ok(command, easy_run, "-f", path, "--json")
+            assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == [
+                row["text"] for row in rows[:count]
+            ]
+    assert json.loads(_ok("eval", easy_run, nested, "--json").stdout)["n"] == 6
+    # pandas' columns (keyed by the row index) are still no records.
+    columns = tmp_path / "columns.json"
+    columns.write_text(
+        json.dumps({"text": {"0": "hot soup", "1": "a goal"}, "label": {"0": "food", "1": "sport"}})
+    )
+    _refused(invoke("predict", easy_run, "-f", columns), "holds one JSON object of columns, not records")
+
+
 def test_predict_jsonl_carries_the_other_fields_and_numbers_every_record(easy_run, tmp_path):
     rows = write_jsonl(
         tmp_path / "rows.jsonl",
