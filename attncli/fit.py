@@ -300,9 +300,10 @@ def fit(
                 state.padded_tokens += len(shard) * int(shard_lengths.max())
                 state.epoch_seconds += time.perf_counter() - started
                 # Reading the loss syncs a GPU, so there it is read (and the processes agree on
-                # stopping) every LOG_EVERY steps; on the CPU, every step.
+                # stopping) every LOG_EVERY steps of the run; on the CPU, every step.
                 shown = None
-                if on_cpu or state.step % LOG_EVERY == 0 or state.step == len(batches):
+                logged = state.global_step % LOG_EVERY == 0  # of the run: epochs of 9 steps logged none
+                if on_cpu or logged or state.step == len(batches):
                     shown = loss.item()
                     if interrupt_at and state.global_step >= interrupt_at:
                         interrupt_at = 0
@@ -313,7 +314,7 @@ def fit(
                             f"the loss became {shown} at epoch {state.epoch}, step {state.step}; "
                             f"{_non_finite_remedy(prepared)}"
                         )
-                if state.step % LOG_EVERY == 0:
+                if logged:
                     if on_cpu:
                         release_free_memory()
                     logged_loss, logged_tokens = _over_every_process(state, prepared, shown, len(shard))

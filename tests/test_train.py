@@ -207,7 +207,9 @@ def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_pa
     with (tmp_path / "resumed" / "metrics.jsonl").open("a") as log:
         log.write('{"step": 14, "epoch": 2, "loss": 9.0}\n{"step": 15, "epo')
     resumed = resume(tmp_path / "resumed")
-    # The log reads as the uninterrupted run's: each step once, with the same losses.
+    # The log reads as the uninterrupted run's: each step once, with the same losses. Its step lines
+    # come every 10 steps of the run (epochs of 9 steps logged none: found in a user's trial).
+    assert [step for step, loss, _ in _logged(tmp_path / "alone") if loss is not None] == [10, 20]
     assert _logged(tmp_path / "resumed") == _logged(tmp_path / "alone")
     assert _weights(tmp_path / "alone" / "last") == _weights(tmp_path / "resumed" / "last")
     assert _weights(tmp_path / "alone" / "best") == _weights(tmp_path / "resumed" / "best")
