@@ -269,6 +269,14 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
             recover_interrupted_swap(folder)
         others = sorted(child.name for child in path.iterdir() if child.name != LOCK_FILE)
         if resume:
+            foreign = [name for name in others if not _is_run_entry(name)]
+            if not (run.last / CONFIG_FILE).is_file() and foreign:
+                # Data given to --resume (attn train --resume data/): no run folder, nor one to make.
+                listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+                raise CheckpointError(
+                    f"{path} is no run folder: it holds files attn did not write ({listed}); --resume takes "
+                    "the --output folder of an earlier attn train"
+                )
             if not (run.last / CONFIG_FILE).is_file():
                 flag = " --overwrite" if others else ""  # -o alone refuses a folder that holds anything
                 raise CheckpointError(

@@ -123,6 +123,16 @@ def test_resume_needs_a_last_checkpoint(tmp_path):
     ):
         open_run_folder(tmp_path / "absent", overwrite=False, resume=True)
     assert not (tmp_path / "absent").exists()
+    # A data folder (found in a user's trial: the advice, -o DATA --overwrite, was then refused).
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.jsonl").write_text("{}\n")
+    with pytest.raises(CheckpointError) as caught:
+        open_run_folder(tmp_path / "data", overwrite=False, resume=True)
+    assert str(caught.value) == (
+        f"{tmp_path / 'data'} is no run folder: it holds files attn did not write (train.jsonl); --resume "
+        "takes the --output folder of an earlier attn train"
+    )
+    assert sorted(path.name for path in (tmp_path / "data").iterdir()) == ["train.jsonl"]  # no lock left
 
 
 def test_overwrite_clears_the_earlier_run_only_when_training_starts(tmp_path):
