@@ -93,7 +93,7 @@ class TokenizerConfig:
         )
         require(
             self.min_frequency is None or self.min_frequency >= 1,
-            "tokenizer.min_frequency must be at least 1",
+            f"tokenizer.min_frequency must be at least 1, not {self.min_frequency}",
         )
         require_path_or_none("tokenizer.path", self.path, "a tokenizer.json")
 

@@ -70,11 +70,14 @@ class ModelConfig:
             "segment_length",
         ):
             value = getattr(self, name)
-            require(value is None or value >= 1, f"model.{name} must be at least 1")
-        require(self.num_layers is None or self.num_layers >= 0, "model.num_layers must be 0 or more")
+            require(value is None or value >= 1, f"model.{name} must be at least 1, not {value}")
+        require(
+            self.num_layers is None or self.num_layers >= 0,
+            f"model.num_layers must be 0 or more, not {self.num_layers}",
+        )
         for name in ("num_heads", "pooling_heads"):
             heads = getattr(self, name)
-            require(heads is None or heads >= 1, f"model.{name} must be at least 1")
+            require(heads is None or heads >= 1, f"model.{name} must be at least 1, not {heads}")
             # Without self-attention layers num_heads is unused: training sizes the pooling's heads
             # when they are not given (only checkpoints saved before that count them by num_heads,
             # and were checked when saved). With the layers left to sizing, it is checked once sized,

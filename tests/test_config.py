@@ -163,3 +163,16 @@ def test_settings_are_shown_as_set_takes_them():
     assert shown == ["true", "false", "0.003", "data/x.csv", "[1.0, 4.0]", '"\\t"', "null"]
     for value in (True, 0.003, "data/x.csv", [1.0, 4.0], "\t"):  # and --set reads each back as it was
         assert _parse_override(f"key={as_typed(value)}")[1] == value
+
+
+def test_a_count_below_its_least_says_the_value_given_as_every_check_does():
+    """Found in a user's trial: `--max-length 0` said `must be at least 1`, without the value."""
+    for setting, message in (
+        ("model.max_length=0", "model.max_length must be at least 1, not 0"),
+        ("model.pooling_heads=0", "model.pooling_heads must be at least 1, not 0"),
+        ("model.num_layers=-1", "model.num_layers must be 0 or more, not -1"),
+        ("tokenizer.min_frequency=0", "tokenizer.min_frequency must be at least 1, not 0"),
+    ):
+        with pytest.raises(ConfigError) as refused:
+            load_config(None, [setting])
+        assert message in str(refused.value)
