@@ -328,7 +328,9 @@ def fit(
                     stop_request.requested() is None, device=prepared.device
                 )
                 if stopping:
-                    _save_interrupted(state, run, metrics, stop_request.signal_name or "SIGTERM")
+                    _save_interrupted(
+                        state, run, metrics, stop_request.signal_name or StopRequest.ANOTHER_PROCESS
+                    )
                 # The bar's tokens/s is the run's: every process's share of the batch.
                 whole_batch = int(prepared.train_lengths[rows].sum()) if distributed.active else batch_tokens
                 reporter.step(tokens=whole_batch, loss=shown)

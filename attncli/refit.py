@@ -149,7 +149,7 @@ def refit(
                     _say_diverged(reporter, metrics, f"the loss became {shown} in {where}", kept)
                     return
                 if not distributed.agree(stop_request.requested() is None, device=prepared.device):
-                    signal_name = stop_request.signal_name or "SIGTERM"
+                    signal_name = stop_request.signal_name or StopRequest.ANOTHER_PROCESS
                     _stop(run, metrics, signal_name, epoch=epoch, step=step, kept=kept, command=command)
             loss_sum, seen = distributed.all_reduce_sum(sums.to(counting).double()).tolist()
             losses.append(loss_sum / max(seen, 1.0))

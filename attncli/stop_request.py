@@ -22,6 +22,11 @@ class StopRequest:
         self.handlers = handled((signal.SIGINT, signal.SIGTERM, signal.SIGHUP), self._handle)
         self.launcher = os.getppid() if watch_launcher else None
 
+    # What stopped this process when another training process received the signal first: the
+    # processes stop at the same step, and this one may have none of its own yet (it said SIGTERM
+    # for a SIGINT that `timeout -s INT` sent to the launcher).
+    ANOTHER_PROCESS = "a signal to another training process"
+
     def requested(self) -> str | None:
         """Why the loop should stop now (a signal's name), or None."""
         if self.signal_name is None and self.launcher is not None and os.getppid() != self.launcher:
