@@ -707,6 +707,19 @@ def test_a_checkpoint_given_after_the_texts_or_data_is_named_with_the_command_pu
     )
 
 
+def test_an_empty_output_or_resume_is_refused_not_taken_for_the_current_folder(tmp_path, monkeypatch):
+    """Found in a user's trial: `attn train DATA -o "$OUT"` with OUT unset trained into the current
+    folder without a word."""
+    monkeypatch.chdir(tmp_path)
+    data = write_csv(tmp_path / "d.csv", make_rows(30))
+    for option in ("-o", "--output", "--resume"):
+        arguments = [option, ""] if option == "--resume" else [data, option, ""]
+        result = invoke("train", *arguments, *TINY)
+        assert result.exit_code == 2, result.output
+        assert "is empty (an unset shell variable?); pass the run's folder" in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["d.csv"]
+
+
 def test_a_checkpoint_given_as_the_data_is_named_as_one(easy_run, tmp_path):
     """Found in a user's trial: `attn eval R R` said `R holds no split files (metrics.jsonl name no
     split)`."""

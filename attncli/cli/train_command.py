@@ -27,6 +27,14 @@ from attncli.config import DEVICES, PRECISIONS
 from attncli.errors import ConfigError, TrainingInterrupted
 
 
+def _run_folder(value: str) -> Path:
+    """--output or --resume as given: an empty one (`-o "$OUT"` with OUT unset) was the current
+    folder, where a run was trained without a word."""
+    if not value.strip():
+        raise typer.BadParameter("is empty (an unset shell variable?); pass the run's folder")
+    return Path(value)
+
+
 def train(
     data: Annotated[
         str | None,
@@ -39,7 +47,12 @@ def train(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Run folder to write (best/, last/, metrics.jsonl).", show_default=False
+            "--output",
+            "-o",
+            metavar="PATH",
+            parser=_run_folder,
+            help="Run folder to write (best/, last/, metrics.jsonl).",
+            show_default=False,
         ),
     ] = None,
     resume: Annotated[
@@ -47,6 +60,7 @@ def train(
         typer.Option(
             "--resume",
             metavar="OUTPUT",
+            parser=_run_folder,
             help="Continue the run in OUTPUT from its last/ checkpoint.",
             show_default=False,
         ),
