@@ -20,11 +20,15 @@ def label_key(feature: Any, value: Any) -> str:
     (a csv written with a space after each comma) is "sport"; a `ClassLabel` index is its name."""
     if hasattr(feature, "int2str"):
         return str(feature.int2str(value))
-    if isinstance(value, (bytes, bytearray)):  # a parquet column of binary type: "b'sport'" was a class
-        value = bytes(value).decode("utf-8", errors="replace")
+    value = _as_text_if_bytes(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def _as_text_if_bytes(value: Any) -> Any:
+    """A label of a parquet column of binary type as its text ("b'sport'" was a class of its own)."""
+    return bytes(value).decode("utf-8", errors="replace") if isinstance(value, (bytes, bytearray)) else value
 
 
 def missing_label(feature: Any, value: Any) -> bool:
@@ -33,8 +37,7 @@ def missing_label(feature: Any, value: Any) -> bool:
     rows (the GLUE test splits, for example)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return True
-    if isinstance(value, (bytes, bytearray)):
-        value = bytes(value).decode("utf-8", errors="replace")
+    value = _as_text_if_bytes(value)
     if isinstance(value, str) and not value.strip():  # spaces only: as an empty cell
         return True
     return hasattr(feature, "int2str") and not 0 <= value < feature.num_classes

@@ -39,7 +39,7 @@ def carried_fields(fields: dict[str, Any], text: str | None, text_column: str | 
         key: value
         for key, value in fields.items()
         if key != text_column
-        or (value not in (None, "") and (text_of(value) is None or text_of(value) != text))
+        or (value not in (None, "") and ((read := text_of(value)) is None or read != text))
     }
 
 

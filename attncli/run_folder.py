@@ -268,11 +268,11 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
         for folder in (run.best, run.last):
             recover_interrupted_swap(folder)
         others = sorted(child.name for child in path.iterdir() if child.name != LOCK_FILE)
+        foreign = [name for name in others if not _is_run_entry(name)]  # files attn did not write
+        listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         if resume:
-            foreign = [name for name in others if not _is_run_entry(name)]
             if not (run.last / CONFIG_FILE).is_file() and foreign:
                 # Data given to --resume (attn train --resume data/): no run folder, nor one to make.
-                listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
                 raise CheckpointError(
                     f"{path} is no run folder: it holds files attn did not write ({listed}); --resume takes "
                     "the --output folder of an earlier attn train"
@@ -285,9 +285,7 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
                 )
         elif others:
             # Files attn did not write first: --overwrite would not take such a folder either.
-            foreign = [name for name in others if not _is_run_entry(name)]
             if foreign:
-                listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
                 raise CheckpointError(
                     f"--output {path} holds files attn did not write ({listed}); --overwrite replaces only "
                     "an attn run folder, so pass another folder"

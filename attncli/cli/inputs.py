@@ -47,9 +47,9 @@ def check_inputs(
     if file is not None and not is_utf8(codec_name(encoding)):
         from attncli.arrowfiles import is_saved_dataset
 
-        suffix = file.suffix.lower()
-        kind = "a save_to_disk folder" if is_saved_dataset(file) else f"a {suffix[1:]} file"
-        if is_saved_dataset(file) or suffix in (".parquet", ".arrow"):
+        suffix, saved = file.suffix.lower(), is_saved_dataset(file)
+        kind = "a save_to_disk folder" if saved else f"a {suffix[1:]} file"
+        if saved or suffix in (".parquet", ".arrow"):
             raise ConfigError(
                 f"--encoding {encoding} reads text files; {file.name} is {kind}, whose texts are UTF-8: "
                 "drop --encoding"

@@ -129,11 +129,10 @@ def _mistakes(result: EvalResult, *, piped: bool, width: int | None = None) -> R
         header_style="attn.heading", expand=not piped,
     )  # fmt: skip
     for mistake in errors:
-        text = safe_text(" ".join(mistake.text.split()))
+        text = _one_line(mistake)
         if piped and len(text) > PIPED_TEXT:
             text = text[: PIPED_TEXT - 1] + "…"
-        value = None if shown_id is None else mistake.fields.get(shown_id)
-        identity = [] if shown_id is None else [Text(shown_value(value), overflow="fold")]
+        identity = [] if shown_id is None else [Text(_id_of(mistake, shown_id), overflow="fold")]
         table.add_row(
             str(mistake.index),
             *identity,
@@ -150,6 +149,16 @@ def _mistakes(result: EvalResult, *, piped: bool, width: int | None = None) -> R
     return table
 
 
+def _one_line(mistake: Mistake) -> str:
+    """A mistake's text as one line, as a terminal shows it."""
+    return safe_text(" ".join(mistake.text.split()))
+
+
+def _id_of(mistake: Mistake, shown_id: str) -> str:
+    """The mistake's row id as shown ("" for none)."""
+    return shown_value(mistake.fields.get(shown_id))
+
+
 def _mistakes_title(errors: list[Mistake]) -> str:
     return (
         f"{len(errors)} most confident {'mistake' if len(errors) == 1 else 'mistakes'} (rows of the data, "
@@ -161,7 +170,7 @@ def _mistakes_table_width(errors: list[Mistake], shown_id: str | None) -> int:
     """The fewest terminal columns the mistakes' table takes with each text kept at
     MISTAKE_TEXT_WIDTH: each column's widest cell (in terminal cells: a CJK character takes two), its
     padding and its rule."""
-    ids = [shown_value(mistake.fields.get(shown_id)) for mistake in errors] if shown_id else []
+    ids = [_id_of(mistake, shown_id) for mistake in errors] if shown_id else []
     widths = [
         max(len("row"), *(len(str(mistake.index)) for mistake in errors)),
         *([min(ID_WIDTH, max(cell_len(safe_text(str(shown_id))), *map(cell_len, ids)))] if shown_id else []),
@@ -178,8 +187,8 @@ def _mistakes_stacked(errors: list[Mistake], shown_id: str | None) -> Renderable
     two): each as a line of its row, id, labels and probability, then its text, indented."""
     lines: list[RenderableType] = [Text(_mistakes_title(errors), "attn.heading")]
     for mistake in errors:
-        value = None if shown_id is None else mistake.fields.get(shown_id)
-        identity = [] if value in (None, "") else [(f"{safe_text(str(shown_id))} {shown_value(value)}  ", "")]
+        row_id = "" if shown_id is None else _id_of(mistake, shown_id)
+        identity = [(f"{safe_text(str(shown_id))} {row_id}  ", "")] if row_id else []
         lines.append(
             Text.assemble(
                 (f"row {mistake.index}  ", "attn.muted"),
@@ -192,7 +201,7 @@ def _mistakes_stacked(errors: list[Mistake], shown_id: str | None) -> Renderable
                 (format_probability(mistake.score), "attn.score"),
             )
         )
-        lines.append(Padding(Text(safe_text(" ".join(mistake.text.split()))), (0, 0, 0, 2)))
+        lines.append(Padding(Text(_one_line(mistake)), (0, 0, 0, 2)))
     return Group(*lines)
 
 
