@@ -12,6 +12,7 @@ from attncli.columns import Columns
 from attncli.errors import DataError
 from attncli.labels import known_label_key, missing_label
 from attncli.origins import Origin
+from attncli.records import text_of
 from attncli.splits import CHUNK_ROWS, Split, TextColumn
 
 
@@ -115,13 +116,12 @@ def text_as_strings(dataset: Any, column: str) -> tuple[Any, frozenset[int]]:
     undecodable: set[int] = set()
 
     def decoded(batch: dict[str, list[Any]], rows: list[int]) -> dict[str, list[str | None]]:
-        texts: list[str | None] = []
-        for value, row in zip(batch[column], rows, strict=True):
-            try:
-                texts.append(None if value is None else bytes(value).decode("utf-8"))
-            except UnicodeDecodeError:
-                undecodable.add(row)
-                texts.append(None)
+        texts = [text_of(value) for value in batch[column]]  # as predict reads the column
+        undecodable.update(
+            row
+            for value, text, row in zip(batch[column], texts, rows, strict=True)
+            if value is not None and text is None
+        )
         return {column: texts}
 
     features = dataset.features.copy()
