@@ -14,8 +14,11 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
-# datasets caches every file it reads as Arrow; keep the tests' caches out of the user's.
-os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="attn-tests-hf-"))
+# datasets caches every file it reads as Arrow; keep the tests' caches out of the user's, in a folder
+# removed when the suite ends (left behind, each run piled up 7 MB in TMPDIR).
+if "HF_DATASETS_CACHE" not in os.environ:
+    _TESTS_CACHE = tempfile.TemporaryDirectory(prefix="attn-tests-hf-", ignore_cleanup_errors=True)
+    os.environ["HF_DATASETS_CACHE"] = _TESTS_CACHE.name
 # A suite started with SIGINT, SIGQUIT or SIGHUP ignored (a background job of a script, nohup) would pass that
 # on to every run it starts, and attn keeps a signal ignored at launch ignored: the tests that stop a
 # run with SIGINT would find it carrying on. Exec resets a handler, not an ignore, so this reaches the

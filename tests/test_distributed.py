@@ -1,5 +1,6 @@
 """Training on two CPU processes through torchrun (gloo), as `attn train --nproc 2` launches it."""
 
+import getpass
 import json
 import os
 import subprocess
@@ -159,8 +160,11 @@ def test_a_refusal_on_rank_0_is_one_line_from_every_process(tmp_path):
     taken = tmp_path / "taken"
     taken.mkdir()
     (taken / "notes.txt").write_text("mine")
-    result = _attn(data, "-o", taken, "--nproc", 2)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    result = _attn(data, "-o", taken, "--nproc", 2, env={"TMPDIR": str(temporary)})
     assert result.returncode == 2
+    assert list(temporary.iterdir()) == []
     assert result.stderr.count("error: --output") == 1, result.stderr[-4000:]
     assert "Traceback" not in result.stderr and "ChildFailedError" not in result.stderr
 
@@ -177,8 +181,14 @@ def two_processes(tmp_path_factory):
     """(data, output folder) of a 12-epoch run on two processes, left alone."""
     folder = tmp_path_factory.mktemp("two")
     data = write_csv(folder / "d.csv", make_rows(400, seed=3))
-    result = _attn(data, *RUN_ARGS, "-o", folder / "alone")
+    temporary = folder / "tmp"
+    temporary.mkdir()
+    result = _attn(data, *RUN_ARGS, "-o", folder / "alone", env={"TMPDIR": str(temporary)})
     assert result.returncode == 0, result.stderr[-4000:]
+    # Nothing left in TMPDIR but torch's one cache folder per user, which every run shares:
+    # torchrun's launcher left a log folder there for every run.
+    shared = f"torchinductor_{getpass.getuser()}"
+    assert [path.name for path in temporary.iterdir() if path.name != shared] == []
     assert result.stdout.count("training summary") == 1  # only rank 0 prints
     assert "cpu fp32 x 2 processes" in result.stderr and "on cpu fp32 x 2 processes" in result.stdout
     return data, folder / "alone"

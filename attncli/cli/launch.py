@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 import traceback
 from pathlib import Path
 
@@ -71,6 +72,12 @@ def launch_processes(
     # torchrun starts each process in a session of its own: Ctrl-C reaches this launcher alone, and it
     # passes the signal on once to every process, which stops after its step and keeps last/.
     launch = ["--standalone", f"--nproc_per_node={nproc}"]
+    # torchrun's launcher makes a log folder in TMPDIR for every run and leaves it there (empty unless
+    # told to redirect output): give it one that goes when the run ends, unless PET_LOG_DIR names one.
+    log_folder = None
+    if "PET_LOG_DIR" not in os.environ:
+        log_folder = tempfile.TemporaryDirectory(prefix="attn-torchrun-", ignore_cleanup_errors=True)
+        launch.append(f"--log-dir={log_folder.name}")
     try:
         run(parse_args([*launch, "-m", "attncli", *arguments]))
     except SignalException:
@@ -114,4 +121,7 @@ def launch_processes(
             traceback.print_exc()
         typer.echo(f"error: could not start {nproc} processes: {error}", err=True)
         return 1
+    finally:
+        if log_folder is not None:
+            log_folder.cleanup()
     return 0
