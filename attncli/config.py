@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,14 @@ from attncli.sized_settings import sized
 
 TOKENIZER_KINDS = ("wordpiece", "bpe", "unigram", "word")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+ONE_GPU = re.compile(r"cuda:\d+")  # one GPU by its number, as torch names it
+
+
+def is_device_name(name: str) -> bool:
+    """One of DEVICES, or cuda:N."""
+    return name in DEVICES or ONE_GPU.fullmatch(name) is not None
+
+
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
@@ -183,7 +192,11 @@ class TrainConfig:
         require(0.0 <= self.label_smoothing < 1.0, "train.label_smoothing must be in [0, 1)")
         require(0.0 <= self.token_dropout < 1.0, "train.token_dropout must be in [0, 1)")
         require(self.weight_decay >= 0, "train.weight_decay must be 0 or more")
-        require_choice("train.device", self.device, DEVICES)
+        require(
+            is_device_name(self.device),
+            f"train.device must be one of {', '.join(DEVICES)} or cuda:N (one GPU by its number), "
+            f"not {self.device!r}",
+        )
         require_choice("train.precision", self.precision, PRECISIONS)
 
     @property

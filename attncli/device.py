@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attncli.config import DEVICES
+from attncli.config import DEVICES, is_device_name
 from attncli.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -18,7 +17,7 @@ def resolve_device(name: str) -> torch.device:
     """`auto` picks cuda, then mps, then cpu; an explicit device must exist."""
     import torch
 
-    if name not in DEVICES and not re.fullmatch(r"cuda:\d+", name):  # torch's words: a RuntimeError
+    if not is_device_name(name):  # torch's words: a RuntimeError
         raise ConfigError(f"--device must be one of {', '.join(DEVICES)} or cuda:N, not {name!r}")
     cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
     if name == "auto":

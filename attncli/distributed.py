@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from attncli.config import ONE_GPU
 from attncli.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -103,6 +104,16 @@ SINGLE_PROCESS = Distributed()
 
 def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def require_no_gpu_number(device: str, named_by: str, remedy: str) -> None:
+    """Each process of a distributed run takes the GPU of its local rank: a device that names one
+    GPU (cuda:1) cannot be every process's, and was silently replaced by the local rank's."""
+    if ONE_GPU.fullmatch(device):
+        raise ConfigError(
+            f"{named_by} is {device}, one GPU, but each training process takes a GPU of its own "
+            f"(process N takes cuda:N); {remedy}"
+        )
 
 
 def require_a_gpu_each(processes: int, remedy: Callable[[int], str]) -> None:

@@ -143,6 +143,8 @@ def prepare(
     device = resolve_device(config.train.device)
     if distributed.active and device.type == "cuda":
         device = torch.device("cuda", distributed.local_rank)
+    elif device.index is not None:  # cuda:N alone: what is made on "cuda" without a number goes there too
+        torch.cuda.set_device(device)
     precision = resolve_precision(config.train.precision, device)
     warning = precision_warning(precision, device)
     if warning:

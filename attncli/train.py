@@ -23,7 +23,13 @@ from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
 from attncli.checksums import saved_by_at_least
 from attncli.config import Config
 from attncli.device import resolve_device
-from attncli.distributed import Distributed, init_distributed, shutdown
+from attncli.distributed import (
+    Distributed,
+    init_distributed,
+    launched_by_torchrun,
+    require_no_gpu_number,
+    shutdown,
+)
 from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, TrainingError
 from attncli.fit import fit
 from attncli.fresh_state import build_state, run_info
@@ -81,6 +87,10 @@ def _joined(
 ) -> Iterator[tuple[Distributed, RunFolder]]:
     """Join torchrun's process group (if launched by it) and take the output folder: rank 0 checks
     and locks it while the other ranks wait, since only rank 0 writes there."""
+    if launched_by_torchrun():
+        require_no_gpu_number(
+            device, "train.device", "set it to cuda, and choose the GPUs with CUDA_VISIBLE_DEVICES"
+        )
     distributed = init_distributed(resolve_device(device).type)
     try:
         folder, refused = RunFolder(path=output, lock=output / LOCK_FILE), None

@@ -1010,6 +1010,19 @@ def test_a_missing_tokenizer_file_or_an_unknown_device_is_refused_before_any_wor
     checkpoint = save_untrained_checkpoint(tmp_path / "ck")
     for device in ("gpu", "cuda:abc"):  # eval and predict failed on torch's RuntimeError, exit 1
         _refused(invoke("predict", checkpoint, "text", "--device", device), "--device must be one of")
+    _refused(
+        invoke("train", data, "-o", tmp_path / "run", "--device", "cuda:abc"),
+        "train.device must be one of auto, cpu, cuda, mps or cuda:N (one GPU by its number), not 'cuda:abc'",
+    )
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="asks for a GPU where there is none")
+def test_train_takes_one_gpu_by_its_number_as_eval_and_predict_do(tmp_path):
+    """train refused --device cuda:1 as no device at all, where eval and predict took it."""
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    result = invoke("train", data, "-o", tmp_path / "run", "--device", "cuda:1")
+    _refused(result, "device cuda:1 was asked for (--device or train.device), but no CUDA device is")
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_second_config_file_is_refused_rather_than_silently_replacing_the_first(tmp_path):

@@ -14,6 +14,7 @@ def test_defaults_round_trip_through_dict():
     config = Config()
     assert Config.from_dict(config.to_dict()) == config
     assert "model.embed_dim" in valid_keys() and "train.lr" in valid_keys()
+    assert load_config(None, ["train.device=cuda:1"]).train.device == "cuda:1"  # one GPU by its number
 
 
 def test_unknown_key_suggests_the_closest():
@@ -32,6 +33,7 @@ def test_unknown_key_suggests_the_closest():
         ("train.weight_decay=.nan", "train.weight_decay must be a finite number"),
         ("train.epochs=2.5", "train.epochs must be a whole number"),
         ("train.device=gpu", "train.device must be one of"),
+        ("train.device=cuda:x", r"must be one of auto, cpu, cuda, mps or cuda:N \(one GPU by its number\)"),
         ("model.positional=wavy", "model.positional must be one of"),
         ("data.validation_fraction=1.5", "between 0 and 1"),
         # A codec that encodes nothing raised UnicodeError, exit 1.

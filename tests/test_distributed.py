@@ -80,6 +80,36 @@ def test_more_cuda_processes_than_gpus_is_one_error_on_every_process_before_any_
     assert init_distributed("cuda").world_size == 2 and joined == [{"backend": "nccl"}]
 
 
+def test_one_gpu_by_its_number_is_refused_for_several_processes(tmp_path, monkeypatch):
+    """Each process takes the GPU of its local rank, which silently replaced a cuda:1 asked for."""
+    from attncli import checkpoint_folder
+    from attncli.errors import ConfigError
+
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    result = CliRunner().invoke(app, ["train", str(data), "--device", "cuda:1", "--nproc", "2"])
+    assert result.exit_code == 2 and result.stderr.strip().endswith(
+        "error: --device is cuda:1, one GPU, but each training process takes a GPU of its own (process N "
+        "takes cuda:N); pass --device cuda, and choose the GPUs with CUDA_VISIBLE_DEVICES (for example "
+        "CUDA_VISIBLE_DEVICES=2,3 attn train ... --nproc 2)"
+    ), result.stderr
+    # A run trained on cuda:1 alone, resumed on two processes: its device comes with it.
+    monkeypatch.setattr(checkpoint_folder, "resolve_checkpoint", lambda path: path)
+    monkeypatch.setattr(checkpoint_folder, "read_header", lambda path, complete: {})
+    monkeypatch.setattr(checkpoint_folder, "saved_device", lambda header: "cuda:1")
+    run = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", "--resume", str(run), "--nproc", "2"])
+    assert result.exit_code == 2 and result.stderr.strip().endswith(
+        f"the device {run} was trained on is cuda:1, one GPU, but each training process takes a GPU of its "
+        "own (process N takes cuda:N); resume it on one process (leave out --nproc)"
+    ), result.stderr
+    # Started by torchrun itself: refused before joining the process group.
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    config = load_config(None, [f"data.source={data}", "train.device=cuda:1", *SETTINGS])
+    with pytest.raises(ConfigError, match=r"^train.device is cuda:1, one GPU, .* set it to cuda, and choose"):
+        train(config, output=tmp_path / "torchrun")
+    assert not (tmp_path / "torchrun").exists()
+
+
 def test_uneven_shards_scaled_average_to_the_whole_batchs_gradient():
     """DistributedDataParallel averages the processes' gradients; with a batch of 7 rows over 2
     processes (4 and 3), the scaled shard losses give the gradient of the whole batch's mean loss,

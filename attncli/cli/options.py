@@ -40,7 +40,10 @@ JsonReportOption = Annotated[bool, typer.Option("--json", help="Print the report
 
 
 DeviceOption = Annotated[
-    str, typer.Option("--device", help="auto, cpu, cuda or mps.", autocompletion=complete_from(DEVICES))
+    str,
+    typer.Option(
+        "--device", help="auto, cpu, cuda (cuda:N for one GPU) or mps.", autocompletion=complete_from(DEVICES)
+    ),
 ]
 
 

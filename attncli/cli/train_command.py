@@ -96,7 +96,7 @@ def train(
     device: Annotated[
         str | None,
         typer.Option(
-            help="auto, cpu, cuda or mps.",
+            help="auto, cpu, cuda (cuda:N for one GPU) or mps.",
             show_default=setting_default("train.device"),
             autocompletion=complete_from(DEVICES),
         ),
@@ -282,7 +282,7 @@ def _check_processes_fit(
     from attncli.checkpoint_folder import LAST, read_header, resolve_checkpoint, saved_device
     from attncli.config_loading import load_config
     from attncli.device import resolve_device
-    from attncli.distributed import require_a_gpu_each
+    from attncli.distributed import require_a_gpu_each, require_no_gpu_number
     from attncli.errors import AttnError
 
     if resume is not None:
@@ -290,8 +290,17 @@ def _check_processes_fit(
             name = saved_device(read_header(resolve_checkpoint(resume / LAST), complete=False))
         except (AttnError, OSError, AttributeError):
             return  # each process says what is wrong with the run folder
+        require_no_gpu_number(
+            name, f"the device {resume} was trained on", "resume it on one process (leave out --nproc)"
+        )
     else:
         name = load_config(config, set_values or [], options).train.device
+        require_no_gpu_number(
+            name,
+            "--device",
+            "pass --device cuda, and choose the GPUs with CUDA_VISIBLE_DEVICES (for example "
+            f"CUDA_VISIBLE_DEVICES=2,3 attn train ... --nproc {nproc})",
+        )
     if resolve_device(name).type == "cuda":
         # --resume takes its device from the run, so only a new run can move to the CPU.
         cpu = "" if resume is not None else ", or --device cpu to train on CPU processes"
