@@ -61,8 +61,8 @@ class DataConfig:
             object.__setattr__(self, "delimiter", "\t")
         require(
             self.delimiter is None or (len(self.delimiter) == 1 and self.delimiter not in '"\r\n'),
-            f"data.delimiter must be one character other than a quote or line end (for example ';', "
-            f"'|' or \\t for a tab), not {self.delimiter!r}",
+            f"--delimiter (data.delimiter) must be one character other than a quote or line end (for "
+            f"example ';', '|' or \\t for a tab), not {self.delimiter!r}",
         )
         try:
             "a".encode(self.encoding)
@@ -70,7 +70,7 @@ class DataConfig:
             from attncli.encodings import unknown_encoding_advice
 
             raise ConfigError(
-                f"data.encoding {self.encoding!r} is not a text encoding Python knows; "
+                f"--encoding (data.encoding) {self.encoding!r} is not a text encoding Python knows; "
                 + unknown_encoding_advice(self.encoding)
             ) from None
         require(

@@ -37,7 +37,7 @@ def test_unknown_key_suggests_the_closest():
         ("model.positional=wavy", "model.positional must be one of"),
         ("data.validation_fraction=1.5", "between 0 and 1"),
         # A codec that encodes nothing raised UnicodeError, exit 1.
-        ("data.encoding=undefined", "^data.encoding 'undefined' is not a text encoding Python knows"),
+        ("data.encoding=undefined", r"^--encoding \(data.encoding\) 'undefined' is not a text encoding"),
         ("data.encoding=ANSI", "Python knows; what Windows calls ANSI is cp1252: pass --encoding cp1252$"),
         ("no-equals-sign", "key=value"),
         # An unset shell variable (`--set model.num_layers=$LAYERS`) sized the setting without a word.
@@ -152,7 +152,7 @@ def test_delimiter_is_one_character_and_a_tab_may_be_typed(override, delimiter):
 
 def test_a_delimiter_of_several_characters_or_a_quote_is_refused():
     for value in ("ab", '"'):
-        with pytest.raises(ConfigError, match="data.delimiter must be one character"):
+        with pytest.raises(ConfigError, match=r"^--delimiter \(data.delimiter\) must be one character"):
             load_config(None, [f"data.delimiter={value!r}"])
     assert load_config(None, ["data.drop_invalid=true"]).data.drop_invalid is True
 
