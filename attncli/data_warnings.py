@@ -38,8 +38,19 @@ def few_examples_warning(
 
 
 def folded(text: str) -> str:
-    """`text` as compared for look-alikes: as the tokenizer reads it (NFKC), ignoring case and spacing."""
-    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+    """`text` as compared for look-alikes: as the tokenizer reads it (NFKC, without the format
+    characters it drops), ignoring case, spacing, emoji or text presentation (❤️ and ❤) and the
+    script of its digits (١ and 1)."""
+    normal = unicodedata.normalize("NFKC", text)
+    kept = "".join(_folded_character(character) for character in normal)
+    return " ".join(kept.split()).casefold()
+
+
+def _folded_character(character: str) -> str:
+    if unicodedata.category(character) == "Cf" or "\ufe00" <= character <= "\ufe0f":
+        return ""
+    digit = unicodedata.decimal(character, None)
+    return str(digit) if digit is not None else character
 
 
 def text_key(text: str) -> int:
@@ -140,9 +151,9 @@ def small_validation_warning(rows: int, *, carved: bool) -> list[str]:
 
 
 def look_alike_labels_warning(label_names: list[str]) -> list[str]:
-    """A warning naming labels that differ only in case, surrounding spaces or the form of their
-    characters ("Sport", "sport ", "ｓｐｏｒｔ"): each is a class of its own, which is rarely what a
-    hand-made file means."""
+    """A warning naming labels that differ only in case, surrounding spaces, the form of their
+    characters ("Sport", "sport ", "ｓｐｏｒｔ"), invisible characters ("❤️", "❤") or the script of their
+    digits ("1", "١"): each is a class of its own, which is rarely what a hand-made file means."""
     groups: dict[str, list[str]] = {}
     for name in label_names:
         groups.setdefault(folded(name), []).append(name)
@@ -152,7 +163,8 @@ def look_alike_labels_warning(label_names: list[str]) -> list[str]:
     shown = "; ".join(", ".join(repr(name) for name in names) for names in alike[:5])
     more = f" and {len(alike) - 5} more groups" if len(alike) > 5 else ""
     return [
-        "warning: labels that differ only in case, inner spaces or character forms are separate classes "
+        "warning: labels that differ only in case, inner spaces, character forms, invisible characters "
+        "or the script of their digits are separate classes "
         f"(spaces around a label are no part of it): {shown}{more}; write each label one way if they mean "
         "the same"
     ]

@@ -12,18 +12,31 @@ from typing import Any
 from attncli.errors import DataError
 from attncli.splits import CHUNK_ROWS
 
+# Marks no one sees, which exports leave around a label (a right-to-left mark after an Arabic word, a
+# byte-order mark, a zero-width space): never part of its name, or "سلبي" and "سلبي" + U+200F were two
+# classes no table could tell apart. Joiners (U+200C, U+200D) stay: Persian words and emoji use them.
+INVISIBLE_MARKS = dict.fromkeys(
+    map(ord, "\u200b\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff")
+)
+
+
+def bare_label(name: str) -> str:
+    """A label's text as its name: composed accents (NFC), no invisible marks or spaces around it."""
+    return unicodedata.normalize("NFC", name).translate(INVISIBLE_MARKS).strip()
+
 
 def label_key(feature: Any, value: Any) -> str:
     """A label as text, the same whichever way a file stored it: 1, 1.0 (a column with gaps, read
     by pandas) and "1" are all "1"; "café" is one label whether its é is one character or an e and
-    a combining accent (NFC, as texts are read; two classes that look alike otherwise); " sport"
-    (a csv written with a space after each comma) is "sport"; a `ClassLabel` index is its name."""
+    a combining accent (NFC, as texts are read; two classes that look alike otherwise), with or
+    without a right-to-left mark; " sport" (a csv written with a space after each comma) is "sport";
+    a `ClassLabel` index is its name."""
     if hasattr(feature, "int2str"):
         return str(feature.int2str(value))
     value = _as_text_if_bytes(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return unicodedata.normalize("NFC", str(value)).strip()
+    return bare_label(str(value))
 
 
 def _as_text_if_bytes(value: Any) -> Any:
@@ -51,8 +64,8 @@ def known_label_key(feature: Any, value: Any, known: Collection[str]) -> str:
     if key in known:
         return key
     # A checkpoint of an attn that kept labels as written may hold a decomposed name, or one with
-    # the spaces around it.
-    candidates = [unicodedata.normalize("NFD", key), *(name for name in known if name.strip() == key)]
+    # the spaces or invisible marks around it.
+    candidates = [unicodedata.normalize("NFD", key), *(name for name in known if bare_label(name) == key)]
     whole = _whole(key)
     if whole is not None:
         candidates += [str(whole), f"{float(whole)}"]
@@ -129,10 +142,8 @@ def spelled_whole(name: str) -> str:
 
 def same_label_names(now: Sequence[str], then: Sequence[str]) -> bool:
     """Whether labels read today are those an earlier attn saved, which kept "1.0", decomposed
-    accents and surrounding spaces as written."""
-    return [spelled_whole(unicodedata.normalize("NFC", name).strip()) for name in then] == [
-        spelled_whole(name) for name in now
-    ]
+    accents, invisible marks and surrounding spaces as written."""
+    return [spelled_whole(bare_label(name)) for name in then] == [spelled_whole(name) for name in now]
 
 
 def _whole(key: str) -> int | None:
