@@ -10,7 +10,7 @@ from pathlib import Path
 
 from attncli.csv_quoting import quoting_of
 from attncli.csv_rows import Quoting, shown
-from attncli.encodings import is_wide
+from attncli.encodings import is_wide, likely_encodings_text
 from attncli.errors import DataError
 from attncli.textfiles import BOM, HEADER_BYTES
 
@@ -36,7 +36,7 @@ def header_line(path: Path, *, encoding: str) -> str:
         if "\n" not in text:  # the bad byte is in the header line itself
             raise DataError(
                 f"line 1 of {path} is not valid {encoding}; pass --encoding (or set data.encoding) with "
-                "the file's encoding, for example cp1252 (from Windows) or latin-1"
+                f"the file's encoding{likely_encodings_text(head, besides=encoding)}"
             ) from None
     except UnicodeError as error:  # the file does not start as the encoding must (utf-16 without a BOM)
         raise DataError(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from attncli.csv_rows import Quoting, first_ragged_row
-from attncli.encodings import decodes, first_undecodable_line, is_wide
+from attncli.encodings import decodes, first_undecodable_line, is_wide, likely_encodings_text
 from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.jsonfiles import first_bad_json_line, is_json_array
 from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS
@@ -117,9 +117,17 @@ def decoding_error(path: Path, encoding: str) -> DataError | None:
             "out, or pass --encoding utf-8 where a --config file sets data.encoding"
         )
     return DataError(
-        f"line {line} of {path} is not valid {encoding}; pass --encoding (or set "
-        "data.encoding) with the file's encoding, for example cp1252 (from Windows) or latin-1"
+        f"line {line} of {path} is not valid {encoding}; pass --encoding (or set data.encoding) with the "
+        f"file's encoding{likely_encodings_text(_bytes_from_line(path, line), besides=encoding)}"
     )
+
+
+def _bytes_from_line(path: Path, number: int, *, limit: int = 1 << 16) -> bytes:
+    """Up to `limit` bytes of `path` from the start of its line `number` (1-based)."""
+    with path.open("rb") as file:
+        for _ in range(number - 1):
+            file.readline()
+        return file.read(limit)
 
 
 def error_reason(error: BaseException) -> str:

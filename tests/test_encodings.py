@@ -1,0 +1,59 @@
+"""Which encodings a file's bytes read as text in, for the advice an undecodable line gets."""
+
+import pytest
+from conftest import make_rows, save_untrained_checkpoint, write_csv
+from typer.testing import CliRunner
+
+from attncli.cli import app
+from attncli.encodings import likely_encodings
+
+TEXTS = {
+    "gbk": "很好满意，太差失望。这个手机我买了东西的。质量不错，物流很快，下次还会再来购买。",
+    "big5": "這個手機很好，我很滿意。品質不錯，物流很快，下次還會再來購買。",
+    "cp932": "この商品はとても良いです。配送も早くて満足しています。また買いたいと思います。①",
+    "euc-jp": "この商品はとても良いです。配送も早くて満足しています。また買いたいと思います。",
+    "cp949": "이 제품은 정말 좋아요. 배송도 빠르고 만족합니다. 다시 구매할게요.",
+    "cp1251": "Отличный телефон, очень доволен покупкой. Доставка быстрая.",
+    "cp1252": "Le café était très bon, mais la crème brûlée était trop sucrée. Où est la gare?",
+    "cp1250": "Příliš žluťoučký kůň úpěl ďábelské ódy. Zażółć gęślą jaźń.",
+    "cp1256": "هذا المنتج رائع جدا، التوصيل سريع وأنا سعيد جدا بالشراء.",
+    "cp1253": "Αυτό το προϊόν είναι πολύ καλό, είμαι ευχαριστημένος.",
+}
+
+
+@pytest.mark.parametrize("codec", TEXTS)
+def test_the_encoding_text_was_written_in_is_among_those_named_and_garbling_ones_are_not(codec):
+    named = [name for name, _ in likely_encodings(TEXTS[codec].encode(codec), besides="utf-8")]
+    assert codec in named and len(named) <= 3, named
+    # Latin-1 reads any bytes, as garbage: never named. Chinese bytes read as Western are garbled.
+    assert "latin-1" not in named
+    if codec in ("gbk", "big5", "cp932", "euc-jp", "cp949"):
+        assert "cp1252" not in named and "cp1250" not in named
+
+
+def test_a_file_in_the_encoding_given_is_not_advised_again_and_ascii_gives_no_guess():
+    japanese = TEXTS["cp932"].encode("cp932")
+    assert "cp932" not in [name for name, _ in likely_encodings(japanese, besides="cp932")]
+    assert likely_encodings(b"plain ascii text", besides="utf-8") == []
+
+
+def test_train_and_predict_name_gbk_for_a_gbk_file(tmp_path):
+    """They advised cp1252 or latin-1, with which the file read as garbled texts, exit 0."""
+    rows = [{"text": f"{row['text']} 很好满意", "label": row["label"]} for row in make_rows(30)]
+    data = write_csv(tmp_path / "gbk.csv", rows)
+    data.write_bytes(data.read_text(encoding="utf-8").encode("gbk"))
+    result = CliRunner().invoke(app, ["train", str(data), "-o", str(tmp_path / "run")])
+    assert result.exit_code == 2
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith(
+        f"error: line 2 of {data} is not valid utf-8; pass --encoding (or set data.encoding) with the file's "
+        "encoding: its bytes read as text in gbk (Chinese), "
+    ), error
+    assert "latin-1" not in error and "cp1252" not in error
+    lines = tmp_path / "gbk.txt"
+    lines.write_bytes(TEXTS["gbk"].encode("gbk") + b"\n")
+    checkpoint = save_untrained_checkpoint(tmp_path / "ck")
+    predicted = CliRunner().invoke(app, ["predict", str(checkpoint), "-f", str(lines)])
+    assert predicted.exit_code == 2 and predicted.stderr.strip().endswith(
+        "pass --encoding with the file's encoding: its bytes read as text in gbk (Chinese)"
+    ), predicted.stderr
