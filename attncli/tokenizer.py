@@ -53,19 +53,22 @@ CASE_FOLDS = (("\u03c2", "\u03c3"), ("i\u0307", "i"), ("\u00df", "ss"))
 # - each character (with its combining marks) of the scripts written without spaces beside the
 #   CJK ideographs BertNormalizer already splits (Thai, Lao, Khmer, Myanmar, Hiragana), and each
 #   run of Katakana (a loanword); without this a whole sentence was one word, unknown at once;
-# - each emoji, with its skin tone, variation selector and zero-width-joined parts, and each flag:
-#   "lol👍🏽" is "lol" and "👍🏽", as "lol!" is "lol" and "!".
+# - each emoji, with its skin tone, variation selector and zero-width-joined parts, each flag (the
+#   tag characters of Scotland's and Wales's among them) and each keycap: "lol👍🏽" is "lol" and
+#   "👍🏽", as "lol!" is "lol" and "!". A keycap's digit with its enclosing mark is one piece; "#"
+#   and "*" are punctuation, pieces of their own already, which leaves their mark one piece too.
 UNSPACED_SCRIPTS = r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Hiragana}]\p{M}*"
 KATAKANA_RUN = r"[\x{30A0}-\x{30FF}\x{31F0}-\x{31FF}\x{FF66}-\x{FF9F}]+"
 EMOJI = (
-    r"\p{Regional_Indicator}{2}|\p{Extended_Pictographic}[\p{Emoji_Modifier}\x{FE0F}\x{20E3}]*"
+    r"\p{Regional_Indicator}{2}|[0-9]?\x{20E3}"
+    r"|\p{Extended_Pictographic}[\p{Emoji_Modifier}\x{FE0F}\x{20E3}\x{E0020}-\x{E007F}]*"
     r"(?:\x{200D}\p{Extended_Pictographic}[\p{Emoji_Modifier}\x{FE0F}]*)*"
 )
 # The same characters as Python's `re` can find them, by Unicode block, to tell whether a tokenizer
 # needs that split at all: it costs a third more time on every text, for nothing where data has none.
 UNSPACED_CHARACTERS = re.compile(
     "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
-    "\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]"
+    "\u20e3\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]"
 )
 # Texts read, evenly spaced, to find such characters in training data.
 UNSPACED_SCAN_TEXTS = 20_000

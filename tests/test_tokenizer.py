@@ -90,6 +90,16 @@ def test_chinese_is_split_into_characters_as_bert_splits_it(kind):
         ("今日はサッカーを見た", ["今", "日", "は", "サッカー", "を", "見", "た"]),
         # Emoji written against a word, with a skin tone, joined into a family, and a flag.
         ("lol👍🏽 so👩‍👩‍👧 go🇫🇷", ["lol", "👍🏽", "so", "👩‍👩‍👧", "go", "🇫🇷"]),
+        # Scotland's flag (tag characters), keycaps (the emoji selector between dropped): the tags or
+        # the enclosing mark made the next word one unknown token with them.
+        (
+            "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007flol 😡",
+            ["🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f", "lol", "😡"],
+        ),
+        (
+            "1\ufe0f\u20e3lol #\ufe0f\u20e3lol 1\u20e32\u20e3",
+            ["1\ufe0f\u20e3", "lol", "#\ufe0f", "\u20e3", "lol", "1\u20e3", "2\u20e3"],
+        ),
         # Bidirectional marks belong to no word; a zero-width space separates two.
         ("في هذا \u200fكرة\u200f جدا", ["في", "هذا", "كرة", "جدا"]),
         ("foo\u200bbar", ["foo", "bar"]),
