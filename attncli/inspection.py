@@ -105,16 +105,19 @@ def merge_words(encoded: Encoded, weights: list[float], text: str, tokens: list[
     """Subword pieces of the same word merged into one entry whose weight is their sum. A word the
     model read as the unknown token alone stays that token, so the heatmap still marks it unknown;
     a word with the unknown token among other pieces (`café` as `c`, `af`, `[UNK]`) is shown as
-    written, with how many of its pieces were unknown."""
+    written, with how many of its pieces were unknown. Tokens that share a character with the entry
+    before are part of it too: NFKC made several words of one character ("ﷺ" is four, all unknown),
+    which were listed as four entries of the same character."""
     merged: list[TokenWeight] = []
     previous_word = None
     for word, (start, end), weight, token in zip(
         encoded.word_ids, encoded.offsets, weights, tokens, strict=True
     ):
         unknown = int(token == UNK_TOKEN)
-        if merged and word == previous_word:
+        if merged and (word == previous_word or start < merged[-1].end):
             last = merged[-1]
             pieces, unknown_pieces = last.pieces + 1, last.unknown_pieces + unknown
+            end = max(end, last.end)
             shown = UNK_TOKEN if unknown_pieces == pieces else text[last.start : end]
             merged[-1] = TokenWeight(
                 shown, last.start, end, last.weight + weight, pieces=pieces, unknown_pieces=unknown_pieces

@@ -125,3 +125,15 @@ def test_a_word_with_an_unknown_piece_keeps_its_spelling_and_counts_the_piece():
     whole = Encoded(ids=[1, 2], offsets=[(0, 2), (2, 3)], word_ids=[0, 0], untruncated_length=2)
     (word,) = merge_words(whole, [0.5, 0.5], "zzz", [UNK_TOKEN, UNK_TOKEN])
     assert (word.token, word.pieces, word.unknown_pieces) == (UNK_TOKEN, 2, 2)
+    # One character NFKC made four words of ("ﷺ"), all on its span: one entry, not four.
+    expanded = Encoded(
+        ids=[1, 2, 3, 4, 5], offsets=[(0, 4), (5, 6), (5, 6), (5, 6), (5, 6)], word_ids=[0, 1, 2, 3, 4],
+        untruncated_length=5,
+    )  # fmt: skip
+    unknown = [UNK_TOKEN] * 4
+    merged = merge_words(expanded, [0.2, 0.2, 0.2, 0.2, 0.2], "رائع ﷺ", ["رائع", *unknown])
+    assert [(t.token, t.start, t.end, t.pieces, t.unknown_pieces) for t in merged] == [
+        ("رائع", 0, 4, 1, 0),
+        (UNK_TOKEN, 5, 6, 4, 4),
+    ]
+    assert merged[1].weight == pytest.approx(0.8)

@@ -543,3 +543,32 @@ def test_a_summary_of_many_epochs_shows_the_first_the_last_and_the_best():
     epochs = [record.epoch if record is not None else None for record in shown]
     assert epochs == [1, 2, 3, 4, 5, None, 207, None, 253, 254, 255, 256, 257]
     assert _epochs_shown(history[:20], best=3) == history[:20]
+
+
+def test_weights_without_colour_wrap_between_tokens_of_a_text_written_without_spaces():
+    """A Chinese text is one long word to rich, which folded it anywhere, inside a weight too
+    (`超[0.102` at the end of a line and `]值` at the start of the next)."""
+    text = "这个手机很好满意超值我买了东西的" * 3
+    tokens = [TokenWeight(character, index, index + 1, 0.021) for index, character in enumerate(text)]
+    inspection = Inspection(text=text, label="好评", score=0.9, view="v", tokens=tokens, truncated_tokens=0)
+    file = io.StringIO()
+    Console(file=file, width=40, theme=ATTN_THEME, color_system=None).print(
+        render_inspection(inspection, color_system=None)
+    )
+    lines = file.getvalue().splitlines()
+    heatmap = lines[1 : lines.index(next(line for line in lines if line.startswith("[weight]")))]
+    assert len(heatmap) > 1 and all(len(line) <= 40 for line in heatmap)
+    assert all(re.fullmatch(r"(\w\[0\.021\])+", line) for line in heatmap), heatmap
+    assert "".join(re.sub(r"\[0\.021\]", "", line) for line in heatmap) == text
+    # Spaced text breaks between tokens too, without the space it broke at; a text's own line
+    # breaks stay.
+    words = "alpha beta gamma\ndelta"
+    spans = [(0, 5), (6, 10), (11, 16), (17, 22)]
+    tokens = [TokenWeight(words[a:b], a, b, 0.25) for a, b in spans]
+    inspection = Inspection(text=words, label="x", score=0.9, view="v", tokens=tokens, truncated_tokens=0)
+    file = io.StringIO()
+    Console(file=file, width=28, theme=ATTN_THEME, color_system=None).print(
+        render_inspection(inspection, color_system=None)
+    )
+    shown = [line for line in file.getvalue().splitlines() if "[0.250]" in line]
+    assert shown == ["alpha[0.250] beta[0.250]", "gamma[0.250]", "delta[0.250]"]

@@ -4,9 +4,10 @@ the unknown words."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -65,6 +66,7 @@ def render_inspection(
     )
     seen_end = max((item.end for item in inspection.tokens), default=0)
     text = safe_text(inspection.text[:seen_end], keep="\n")
+    heatmap: Text | WeightedTokens
     if color_system is not None:
         heatmap = Text(text)
         for item in inspection.tokens:
@@ -75,14 +77,15 @@ def render_inspection(
                 heatmap.stylize("underline", item.start, item.end)
         legend = heat_legend(scale, styles, merged=merged)
     else:
-        heatmap, position = Text(), 0
+        units, position = [], 0
         for item in inspection.tokens:
             # A token with no span of its own shows its name; one that shares a character with the
             # token before (NFKC made several of one, as of "㍿") shows only its weight.
-            heatmap.append(text[position : item.end] or (item.token if item.end <= item.start else ""))
+            written = text[position : item.end] or (item.token if item.end <= item.start else "")
             flag = (", unknown" if item.token == UNK_TOKEN else ", partly unknown") if item.unknown else ""
-            heatmap.append(f"[{item.weight:.3f}{flag}]", "attn.muted")
+            units.append((written, f"[{item.weight:.3f}{flag}]"))
             position = max(position, item.end)
+        heatmap = WeightedTokens(units)
         legend = Text(
             f"[weight] after each token; uniform would be 1/{positions} = {scale.uniform:.3g}"
             + (f" a token, k/{positions} for a word of k pieces" if merged else ""),
@@ -122,6 +125,30 @@ def render_inspection(
         parts.append(Text(said, "attn.muted"))
     parts += [legend, _top_tokens(inspection, scale), Text()]
     return Group(*parts)
+
+
+class WeightedTokens:
+    """Each token followed by its weight in brackets, wrapped between tokens only: a text written
+    without spaces (Chinese, Thai) was one long word to rich, folded anywhere, inside a weight too
+    (`超[0.102` and `]值` on the next line). A token wider than the line is folded, as rich folds."""
+
+    def __init__(self, units: list[tuple[str, str]]) -> None:
+        self.units = units  # (the text up to the token's end, its weight in brackets)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        width, line = options.max_width, Text()
+        for written, weight in self.units:
+            *ended, written = written.split("\n")  # a text's own line breaks end lines
+            for part in ended:
+                yield Text.assemble(line, part)
+                line = Text()
+            unit = Text.assemble(written, (weight, "attn.muted"))
+            if line.cell_len and line.cell_len + unit.cell_len > width:
+                yield line
+                unit = Text.assemble(written.lstrip(), (weight, "attn.muted"))
+                line = Text()
+            line.append_text(unit)
+        yield line
 
 
 def _brief(word: str, limit: int = 40) -> str:
