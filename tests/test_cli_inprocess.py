@@ -592,7 +592,7 @@ def test_a_dash_for_an_output_file_is_standard_output(easy_run, tmp_path, monkey
     )
     # An SVG lays text out a character a cell: right-to-left text and combining marks are said to
     # come out misplaced there (a trial found Arabic words in reverse order, Hindi glyphs overlapping).
-    for text in ("soup كرة", "soup क्रिकेट"):
+    for text in ("soup كرة", "soup क्रिकेट", "soup \U0001f468\u200d\U0001f469\u200d\U0001f467lol"):
         said = _ok("inspect", easy_run, text, "--svg", tmp_path / "p.svg").stderr
         assert "note: an SVG puts each character in a cell of its own" in said and "--html" in said
     _refused(invoke("inspect", easy_run, "soup", "--html", "-", "--svg", "-"), "both ask for standard output")

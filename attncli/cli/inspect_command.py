@@ -254,19 +254,21 @@ def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:
         typer.echo(f"saved {path}", err=True)
     if svg is not None and _laid_out_as_written(recorder.export_text(clear=False)):
         typer.echo(
-            "note: an SVG puts each character in a cell of its own, so right-to-left text and letters "
-            "with marks (Arabic, Hebrew, Hindi, decomposed accents) show out of place there; --html shows "
-            "them as a browser lays them out",
+            "note: an SVG puts each character in a cell of its own, so right-to-left text, letters "
+            "with marks (Arabic, Hebrew, Hindi, decomposed accents) and emoji joined into one (👨‍👩‍👧) "
+            "show out of place there; --html shows them as a browser lays them out",
             err=True,
         )
 
 
 def _laid_out_as_written(text: str) -> bool:
-    """Whether `text` holds right-to-left letters or combining marks, which need a text layout engine
-    (a browser's), not one character per cell; emoji selectors and the keycap mark are marks that an
-    emoji shows whole."""
+    """Whether `text` holds right-to-left letters, combining marks or emoji joined by a zero-width
+    joiner, which need a text layout engine (a browser's), not one character per cell (a family
+    emoji was drawn 5 cells wide over the word after it); emoji selectors and the keycap mark are
+    marks that an emoji shows whole."""
     return any(
-        unicodedata.bidirectional(character) in ("R", "AL")
+        character == "\u200d"
+        or unicodedata.bidirectional(character) in ("R", "AL")
         or (unicodedata.category(character).startswith("M") and character not in EMOJI_MARKS)
         for character in text
     )
