@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from attncli.csv_rows import Quoting, first_ragged_row
-from attncli.encodings import decodes, first_undecodable_line, is_wide, likely_encodings_text
+from attncli.encodings import GUESS_BYTES, decodes, first_undecodable_line, is_wide, likely_encodings_text
 from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.jsonfiles import first_bad_json_line, is_json_array
 from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS
@@ -122,12 +122,12 @@ def decoding_error(path: Path, encoding: str) -> DataError | None:
     )
 
 
-def _bytes_from_line(path: Path, number: int, *, limit: int = 1 << 16) -> bytes:
-    """Up to `limit` bytes of `path` from the start of its line `number` (1-based)."""
+def _bytes_from_line(path: Path, number: int) -> bytes:
+    """What the encodings are guessed by: bytes of `path` from the start of its line `number`."""
     with path.open("rb") as file:
         for _ in range(number - 1):
             file.readline()
-        return file.read(limit)
+        return file.read(GUESS_BYTES)
 
 
 def error_reason(error: BaseException) -> str:
