@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from attncli.splits import Split
+from attncli.tokenizer import INVISIBLE_CHARACTERS
 
 
 def few_examples_warning(
@@ -38,16 +39,16 @@ def few_examples_warning(
 
 
 def folded(text: str) -> str:
-    """`text` as compared for look-alikes: as the tokenizer reads it (NFKC, without the format
-    characters it drops), ignoring case, spacing, emoji or text presentation (❤️ and ❤) and the
-    script of its digits (١ and 1)."""
+    """`text` as compared for look-alikes: as the tokenizer reads it (NFKC, without the invisible
+    marks and emoji presentation selectors it drops: ❤️ is ❤), ignoring case, spacing and the script
+    of its digits (١ is 1). Joiners and tag characters stay: they make other emoji, other words."""
     normal = unicodedata.normalize("NFKC", text)
     kept = "".join(_folded_character(character) for character in normal)
     return " ".join(kept.split()).casefold()
 
 
 def _folded_character(character: str) -> str:
-    if unicodedata.category(character) == "Cf" or "\ufe00" <= character <= "\ufe0f":
+    if character in INVISIBLE_CHARACTERS or "\ufe00" <= character <= "\ufe0f":
         return ""
     digit = unicodedata.decimal(character, None)
     return str(digit) if digit is not None else character

@@ -11,13 +11,12 @@ from typing import Any
 
 from attncli.errors import DataError
 from attncli.splits import CHUNK_ROWS
+from attncli.tokenizer import INVISIBLE_CHARACTERS
 
 # Marks no one sees, which exports leave around a label (a right-to-left mark after an Arabic word, a
 # byte-order mark, a zero-width space): never part of its name, or "سلبي" and "سلبي" + U+200F were two
 # classes no table could tell apart. Joiners (U+200C, U+200D) stay: Persian words and emoji use them.
-INVISIBLE_MARKS = dict.fromkeys(
-    map(ord, "\u200b\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff")
-)
+INVISIBLE_MARKS = dict.fromkeys(map(ord, INVISIBLE_CHARACTERS))
 
 
 def bare_label(name: str) -> str:
@@ -51,7 +50,7 @@ def missing_label(feature: Any, value: Any) -> bool:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return True
     value = _as_text_if_bytes(value)
-    if isinstance(value, str) and not value.strip():  # spaces only: as an empty cell
+    if isinstance(value, str) and not bare_label(value):  # spaces or invisible marks only: an empty cell
         return True
     return hasattr(feature, "int2str") and not 0 <= value < feature.num_classes
 
@@ -143,7 +142,17 @@ def spelled_whole(name: str) -> str:
 def same_label_names(now: Sequence[str], then: Sequence[str]) -> bool:
     """Whether labels read today are those an earlier attn saved, which kept "1.0", decomposed
     accents, invisible marks and surrounding spaces as written."""
-    return [spelled_whole(bare_label(name)) for name in then] == [spelled_whole(name) for name in now]
+    return label_positions(now, then) == list(range(len(now)))
+
+
+def label_positions(now: Sequence[str], then: Sequence[str]) -> list[int] | None:
+    """Where each label read today is among those an earlier attn saved (as `same_label_names`
+    reads them), or None where they are other labels. Names read as today sort apart from those
+    saved where a mark or space began one (U+200F before an Arabic word, a byte-order mark)."""
+    read = [spelled_whole(bare_label(name)) for name in then]
+    if sorted(read) != sorted(spelled_whole(name) for name in now) or len(set(read)) < len(read):
+        return None  # other labels, or two saved labels that read as one today
+    return [read.index(spelled_whole(name)) for name in now]
 
 
 def _whole(key: str) -> int | None:

@@ -13,7 +13,7 @@ from attncli.checksums import read_checked_json, recorded_files
 from attncli.distributed import Distributed
 from attncli.errors import AttnError, ConfigError
 from attncli.history import split_sizes_change
-from attncli.labels import same_label_names
+from attncli.labels import label_positions
 from attncli.prepare import Prepared
 from attncli.sized_settings import UNSIZED_VALUES
 
@@ -44,14 +44,14 @@ def _among_in_order(names: list[str], saved: list[str]) -> bool:
     return len(names) < len(saved) and [name for name in saved if name in kept] == names
 
 
-def _relabel(prepared: Prepared, saved: list[str]) -> None:
-    """Index `prepared`'s labels by the `saved` run's names, which hold classes with no training
-    rows (labels only on rows left out): its model has an output for each, and resumes with them."""
+def _relabel(prepared: Prepared, saved: list[str], position: list[int]) -> None:
+    """Index `prepared`'s labels by the `saved` run's names, `position[i]` the saved index of label
+    i: the saved names may hold classes with no training rows (labels only on rows left out), for
+    each of which its model has an output, or sort in another order (written with a mark before)."""
     import torch
 
     from attncli.prepare import class_weights_of
 
-    position = [saved.index(name) for name in prepared.label_names]
     prepared.train_targets = torch.tensor(position, dtype=torch.int64)[prepared.train_targets]
     prepared.validation_labels = array("q", (position[label] for label in prepared.validation_labels))
     prepared.label_names = list(saved)
@@ -68,12 +68,15 @@ def require_same_data(
     is checked by its labels and split sizes."""
     source = prepared.config.data.source
     remedy = "put back the data the run started on, or train a new run on this data with another --output"
-    if same_label_names(prepared.label_names, label_names):
+    positions = label_positions(prepared.label_names, label_names)
+    if positions == list(range(len(label_names))):
         # A run saved before labels such as 1.0 were read as 1 (or decomposed accents composed):
         # the same labels, in the same order, go on under the names it saved.
         prepared.label_names = list(label_names)
+    elif positions is not None:  # the same labels, saved in another order (a mark began one)
+        _relabel(prepared, label_names, positions)
     elif prepared.config.data.drop_invalid and _among_in_order(prepared.label_names, label_names):
-        _relabel(prepared, label_names)
+        _relabel(prepared, label_names, [label_names.index(name) for name in prepared.label_names])
     if prepared.label_names != label_names:
         raise ConfigError(
             f"the labels of {source} are not the run's ({', '.join(prepared.label_names)} now, "

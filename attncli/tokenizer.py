@@ -32,6 +32,13 @@ KNOWN_PAD_TOKENS = (PAD_TOKEN, "<pad>", "<|pad|>", "<PAD>")
 # "\u200fكرة" is a word of its own, unknown beside "كرة". Zero-width (non-)joiners stay: they change
 # how Persian and Indic words are written, and join emoji sequences.
 INVISIBLE = r"[\x{200E}\x{200F}\x{061C}\x{00AD}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+# The same characters, with the zero-width space (a word break in texts), as labels and look-alike
+# texts are compared without them (the regex above stays as checkpoints saved it).
+INVISIBLE_CHARACTERS = frozenset(
+    "\u200e\u200f\u061c\u00ad\u2060\ufeff\u200b"
+    + "".join(map(chr, range(0x202A, 0x202F)))
+    + "".join(map(chr, range(0x2066, 0x206A)))
+)
 # Marks that leave a word the same word, dropped too: emoji presentation selectors (a phone sends
 # "⚽" followed by U+FE0F), Arabic short vowels and the tatweel that stretches a word, and Hebrew
 # vowel points and cantillation. Everyday text mostly goes without them, so a word written with

@@ -8,7 +8,7 @@ from attncli.columns import choose_columns
 from attncli.config import DataConfig
 from attncli.data import load_splits
 from attncli.errors import DataError
-from attncli.labels import known_label_key, same_label_names
+from attncli.labels import known_label_key, label_positions, missing_label, same_label_names
 from attncli.layouts import Layout
 
 
@@ -242,9 +242,26 @@ def test_invisible_marks_around_a_label_are_no_part_of_it_and_look_alikes_are_na
     warnings = [note for note in splits.notes if "differ only in case" in note]
     assert len(warnings) == 1 and "'1', '١'" in warnings[0] and "'❤', '❤️'" in warnings[0], warnings
     assert "سلبي" not in warnings[0]
+    # Joiners and tag characters make other emoji: England's and Scotland's flags, a family and its
+    # three people apart, are no look-alikes.
+    england, scotland = (
+        "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+        "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+    )
+    rows = [
+        {"text": f"text {n}", "label": label}
+        for n, label in enumerate([england, scotland, "👨\u200d👩\u200d👧", "👨👩👧"] * 3)
+    ]
+    apart = load_splits(DataConfig(source=str(write_csv(tmp_path / "flags.csv", rows))))
+    assert len(apart.label_names) == 4 and not [note for note in apart.notes if "differ only" in note]
     # A checkpoint of an attn that kept the mark finds its label from the file's either spelling.
     assert known_label_key(None, "سلبي", {"سلبي\u200f", "x"}) == "سلبي\u200f"
     assert same_label_names(["سلبي", "x"], ["سلبي\u200f", "x"])
+    # A mark that began a saved name sorted it elsewhere: the same labels, in another order.
+    assert label_positions(["إيجابي", "سلبي"], ["سلبي", "\u200fإيجابي"]) == [1, 0]
+    assert label_positions(["a", "b"], ["a", "a\u200f"]) is None  # two saved labels, one today
+    # A label of invisible marks alone is no label, as one of spaces alone.
+    assert missing_label(None, "\u200f") and missing_label(None, " \ufeff ") and not missing_label(None, "a")
 
 
 def test_a_csv_with_a_space_after_each_comma_gives_labels_without_it(tmp_path):
