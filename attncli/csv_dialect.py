@@ -10,7 +10,8 @@ from pathlib import Path
 
 from attncli.csv_quoting import quoting_of
 from attncli.csv_rows import Quoting, shown
-from attncli.encodings import is_wide, likely_encodings_text
+from attncli.encoding_guess import likely_encodings_text
+from attncli.encodings import is_wide
 from attncli.errors import DataError
 from attncli.textfiles import BOM, HEADER_BYTES
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import codecs
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from attncli.encoding_guess import likely_encodings_text
 from attncli.errors import DataError
 
 # The first bytes of each compressed format, for a compressed file whose name does not say so.
@@ -218,102 +218,6 @@ def encoding_advice(line: bytes, encoding: str) -> str:
     if not is_utf8(encoding) and _reads_as_utf8(line):
         return "it is valid UTF-8: leave --encoding out (utf-8 is the default)"
     return "pass --encoding with the file's encoding" + likely_encodings_text(line, besides=encoding)
-
-
-# Encodings to name for text that is not in the one it was read as: (codec, its language, the script
-# most of its letters beyond ASCII are in). Latin-1 is not among them: it reads any bytes, as garbage.
-LIKELY_ENCODINGS = (
-    ("cp1252", "Western European", "LATIN"), ("cp1250", "Central European", "LATIN"),
-    ("gbk", "Chinese", "HAN"), ("big5", "traditional Chinese", "HAN"), ("cp932", "Japanese", "KANA"),
-    ("euc-jp", "Japanese", "KANA"), ("cp949", "Korean", "HANGUL"), ("cp1251", "Cyrillic", "CYRILLIC"),
-    ("koi8-r", "Russian", "CYRILLIC"), ("cp1253", "Greek", "GREEK"), ("cp1255", "Hebrew", "HEBREW"),
-    ("cp1256", "Arabic", "ARABIC"), ("cp874", "Thai", "THAI"),
-)  # fmt: skip
-SCRIPTS = {"LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "THAI", "HANGUL", "CJK", "HIRAGANA", "KATAKANA"}
-LETTERS = re.compile(r"[^\W\d_]+")
-# A lower-case letter followed by a capital inside a word ("єЬєГВъТв", GBK read as cp1251).
-CASE_CHAOS = re.compile(
-    r"[a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f][A-Z\u00c0-\u00de\u0386-\u03ab\u0400-\u042f]"
-)
-# Garbled text is mostly odd; 25% leaves room for a pangram's Polish ("Zażółć gęślą jaźń").
-MOST_ODD = 0.25
-NAMED_AT_MOST = 3
-# Bytes read to guess by: enough text to tell, in a tenth of a second (64 KB took a quarter).
-GUESS_BYTES = 1 << 14
-
-
-def likely_encodings_text(sample: bytes, *, besides: str) -> str:
-    """': its bytes read as text in gbk (Chinese) or big5 (traditional Chinese)', for the encodings
-    `sample` reads as plausible text in, or where none does, an example."""
-    found = likely_encodings(sample, besides=besides)
-    if not found:
-        return " (for example cp1252, from Windows)"
-    named = [f"{codec} ({language})" for codec, language in found]
-    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
-    return f": its bytes read as text in {listed}"
-
-
-def likely_encodings(sample: bytes, *, besides: str = "") -> list[tuple[str, str]]:
-    """(codec, language) of up to NAMED_AT_MOST encodings in which `sample` (bytes of a file, a
-    character maybe cut at its end) reads as text, the least garbled first: the user knows the
-    language. Each must decode it, mostly into letters of its own script, with few odd words (of
-    mixed scripts, with runs of accented letters or capitals inside) or symbols."""
-    found, sample = [], sample[:GUESS_BYTES]
-    for order, (codec, language, script) in enumerate(LIKELY_ENCODINGS):
-        if codecs.lookup(codec).name == codecs.lookup(besides or "ascii").name:
-            continue
-        try:
-            text = sample.decode(codec)
-        except UnicodeDecodeError as error:
-            if error.start < len(sample) - 4:
-                continue
-            text = sample[: error.start].decode(codec)  # a character cut at the end of the sample
-        odd = _odd_share(text)
-        if odd is not None and odd <= MOST_ODD and _written_in(text, script):
-            found.append((odd, order, codec, language))
-    return [(codec, language) for _, _, codec, language in sorted(found)[:NAMED_AT_MOST]]
-
-
-def _script(character: str) -> str:
-    if character.isascii():
-        return "LATIN"
-    first = unicodedata.name(character, "?").split(" ")[0]
-    if first in ("HIRAGANA", "KATAKANA"):
-        return "CJK"
-    return first if first in SCRIPTS else "OTHER"
-
-
-def _odd_share(text: str) -> float | None:
-    """The share of `text`'s words and characters beyond ASCII that are odd; None where it has none."""
-    units = odd = 0
-    for word in LETTERS.findall(text):
-        if not word.isascii():
-            units += 1
-            scripts = {_script(character) for character in word if unicodedata.category(character)[0] == "L"}
-            accented_run = scripts == {"LATIN"} and re.search(r"[^\x00-\x7f]{4}", word) is not None
-            odd += len(scripts) > 1 or "OTHER" in scripts or accented_run or bool(CASE_CHAOS.search(word))
-    for character in text:
-        category = unicodedata.category(character)
-        if not character.isascii() and category[0] not in "LM":
-            units += 1
-            odd += category[0] in "SC" or category == "Co"  # symbols, controls, private use
-    return odd / units if units else None
-
-
-def _written_in(text: str, script: str) -> bool:
-    """Whether most of `text`'s letters beyond ASCII are of `script`: for HAN, Chinese characters and
-    no kana; for KANA, Chinese characters and kana, some kana among them."""
-    names = [
-        unicodedata.name(character, "?").split(" ")[0]
-        for character in text
-        if not character.isascii() and unicodedata.category(character)[0] == "L"
-    ]
-    kana = sum(name in ("HIRAGANA", "KATAKANA") for name in names)
-    if script == "HAN":
-        return kana == 0 and names.count("CJK") > len(names) / 2
-    if script == "KANA":
-        return kana > 0 and names.count("CJK") + kana > len(names) / 2
-    return names.count(script) > len(names) / 2
 
 
 def require_encoding_fits(head: bytes, encoding: str, *, source: str, convert: str) -> None:

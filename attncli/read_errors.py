@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from attncli.csv_rows import Quoting, first_ragged_row
-from attncli.encodings import GUESS_BYTES, decodes, first_undecodable_line, is_wide, likely_encodings_text
+from attncli.encoding_guess import GUESS_BYTES, likely_encodings_text
+from attncli.encodings import decodes, first_undecodable_line, is_wide
 from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.jsonfiles import first_bad_json_line, is_json_array
 from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS

@@ -1,0 +1,136 @@
+"""Which encodings bytes that are not in the one they were read as read as text in, with their
+languages, for the advice an undecodable line gets: the user knows the language. Plain Python,
+no detector library: each encoding must decode the bytes into letters of its own script, with few
+of the odd words and symbols that garbled text is made of."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+# (codec, its language, the script most of its letters beyond ASCII are in). Latin-1 is not among
+# them: it reads any bytes, as garbage. Where two read a text equally well, the first named wins.
+LIKELY_ENCODINGS = (
+    ("cp1252", "Western European", "LATIN"), ("cp1250", "Central European", "LATIN"),
+    ("cp949", "Korean", "HANGUL"), ("cp932", "Japanese", "KANA"), ("euc-jp", "Japanese", "KANA"),
+    ("gbk", "Chinese", "HAN"), ("big5", "traditional Chinese", "HAN"), ("cp1251", "Cyrillic", "CYRILLIC"),
+    ("koi8-r", "Russian", "CYRILLIC"), ("cp1253", "Greek", "GREEK"), ("cp1255", "Hebrew", "HEBREW"),
+    ("cp1256", "Arabic", "ARABIC"), ("cp874", "Thai", "THAI"),
+)  # fmt: skip
+SCRIPTS = {"LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "THAI", "HANGUL", "CJK", "HIRAGANA", "KATAKANA"}
+LETTERS = re.compile(r"[^\W\d_]+")
+# A lower-case letter followed by a capital inside a word ("єЬєГВъТв", GBK read as cp1251).
+CASE_CHAOS = re.compile(
+    r"[a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f][A-Z\u00c0-\u00de\u0386-\u03ab\u0400-\u042f]"
+)
+# Garbled text is mostly odd; 15% leaves room for a pangram's Polish ("Zażółć gęślą jaźń").
+MOST_ODD = 0.15
+# As many as may read one text: Hebrew's bytes read as Cyrillic, Greek and Thai letters too.
+NAMED_AT_MOST = 5
+# Bytes read to guess by, from just before the first byte beyond ASCII: enough text to tell, in a
+# tenth of a second (64 KB took a quarter).
+GUESS_BYTES = 1 << 14
+ASCII_BEFORE = 64
+
+
+def likely_encodings_text(sample: bytes, *, besides: str) -> str:
+    """': its bytes read as text in gbk (Chinese) or big5 (traditional Chinese)', for the encodings
+    `sample` reads as plausible text in (other than `besides`), or where none does, an example."""
+    found = likely_encodings(sample, besides=besides)
+    if not found:
+        same = codecs.lookup(besides).name == codecs.lookup("cp1252").name
+        return "" if same else " (for example cp1252, from Windows)"
+    named = [f"{codec} ({language})" for codec, language in found]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
+    return f": its bytes read as text in {listed}"
+
+
+def likely_encodings(sample: bytes, *, besides: str = "ascii") -> list[tuple[str, str]]:
+    """(codec, language) of up to NAMED_AT_MOST encodings other than `besides` in which `sample`
+    (bytes of a file, a character maybe cut at its end) reads as text, the least garbled first, and
+    among equals those whose script shows its own letters (kana for Japanese) first."""
+    beyond = next((index for index, byte in enumerate(sample) if byte > 0x7F), None)
+    if beyond is None:
+        return []  # ASCII reads the same in every one of them
+    start = max(0, beyond - ASCII_BEFORE)
+    sample = sample[start : start + GUESS_BYTES]
+    found = []
+    for order, (codec, language, script) in enumerate(LIKELY_ENCODINGS):
+        if codecs.lookup(codec).name == codecs.lookup(besides).name:
+            continue
+        try:
+            text = sample.decode(codec)
+        except UnicodeDecodeError as error:
+            if error.end < len(sample):  # not a character cut at the end of the sample
+                continue
+            text = sample[: error.start].decode(codec)
+        odd, fit = _odd_share(text), _fit(text, script)
+        if odd is not None and odd <= MOST_ODD and fit:
+            found.append((odd, -fit, order, codec, language))
+    return [(codec, language) for *_, codec, language in sorted(found)[:NAMED_AT_MOST]]
+
+
+def _script(character: str) -> str:
+    if character.isascii():
+        return "LATIN"
+    name = unicodedata.name(character, "?")
+    if name.startswith(("HIRAGANA", "KATAKANA", "HALFWIDTH KATAKANA")):
+        return "CJK"
+    first = name.split(" ")[0]
+    return first if first in SCRIPTS else "OTHER"
+
+
+def _odd_share(text: str) -> float | None:
+    """The share of `text`'s words and other characters beyond ASCII that are odd: words of mixed
+    scripts, with runs of accented letters or capitals inside; symbols, controls and private-use
+    characters against a letter (a euro sign after a space is text, `£¬Ì«` is not). None where it
+    has nothing beyond ASCII."""
+    units = odd = 0
+    for word in LETTERS.findall(text):
+        if not word.isascii():
+            units += 1
+            scripts = {_script(character) for character in word if unicodedata.category(character)[0] == "L"}
+            accented_run = scripts == {"LATIN"} and re.search(r"[^\x00-\x7f]{4}", word) is not None
+            odd += len(scripts) > 1 or "OTHER" in scripts or accented_run or bool(CASE_CHAOS.search(word))
+    for index, character in enumerate(text):
+        category = unicodedata.category(character)
+        if not character.isascii() and category[0] not in "LM":
+            units += 1
+            if category[0] == "C" or (category[0] == "S" and _against_a_letter(text, index)):
+                odd += 1
+    return odd / units if units else None
+
+
+def _against_a_letter(text: str, index: int) -> bool:
+    return any(
+        0 <= neighbour < len(text) and unicodedata.category(text[neighbour])[0] == "L"
+        for neighbour in (index - 1, index + 1)
+    )
+
+
+def _fit(text: str, script: str) -> int:
+    """How well `text`'s letters beyond ASCII fit `script`: 0 where most are of another; 1 where
+    they do; 2 for Hangul, and for Chinese characters without kana (HAN) or with kana (KANA), since
+    Japanese shows kana: Chinese characters alone are more likely Chinese, and Korean read as Chinese
+    is Chinese characters alone too. KANA takes half-width kana, but not
+    mostly them without other kana, as GBK read as cp932 gives."""
+    names = [
+        unicodedata.name(character, "?")
+        for character in text
+        if not character.isascii() and unicodedata.category(character)[0] == "L"
+    ]
+    han = sum(name.startswith("CJK") for name in names)
+    half_width = sum(name.startswith("HALFWIDTH KATAKANA") for name in names)
+    kana = sum(name.startswith(("HIRAGANA", "KATAKANA")) for name in names)
+    most = len(names) / 2
+    if script == "HAN":
+        return 2 * (kana + half_width == 0 and han > most)
+    if script == "KANA":
+        if han + kana + half_width <= most or (half_width > (han + kana + half_width) / 2 and not kana):
+            return 0
+        return 2 if kana else 1
+    if script == "LATIN" and not names:
+        return 1  # symbols alone beyond ASCII, such as a euro sign
+    fits = sum(name.split(" ")[0] == script for name in names) > most
+    return (2 if script == "HANGUL" else 1) * fits
