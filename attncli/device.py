@@ -6,7 +6,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attncli.config import DEVICES, is_device_name
+from attncli.config import DEVICES, ONE_GPU, is_device_name
 from attncli.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -35,6 +35,23 @@ def resolve_device(name: str) -> torch.device:
             "or auto"
         )
     return torch.device(name)
+
+
+def device_to_resume_on(name: str) -> tuple[str, str | None]:
+    """The device a run saved with `name` resumes on, and a note where it moves: a run trained on
+    cuda:1 resumes on cuda where this machine has no GPU 1 (CUDA_VISIBLE_DEVICES=1 numbers that GPU
+    0), since --resume takes no --device."""
+    import torch
+
+    if not ONE_GPU.fullmatch(name) or not torch.cuda.is_available():
+        return name, None  # no CUDA at all: resolve_device says so
+    count = torch.cuda.device_count()
+    if int(name.split(":")[1]) < count:
+        return name, None
+    return "cuda", (
+        f"note: the run was trained on {name}, and this machine has {count} CUDA "
+        f"device{'s' * (count != 1)}: it resumes on cuda:0 (CUDA_VISIBLE_DEVICES chooses which GPU that is)"
+    )
 
 
 def counting_device(device: torch.device) -> torch.device:

@@ -22,7 +22,7 @@ from attncli.checkpoint_folder import (
 from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
 from attncli.checksums import saved_by_at_least
 from attncli.config import Config
-from attncli.device import resolve_device
+from attncli.device import device_to_resume_on, resolve_device
 from attncli.distributed import (
     Distributed,
     init_distributed,
@@ -144,7 +144,7 @@ def resume(
 
     last_path = resolve_checkpoint(output / LAST)
     saved = read_header(last_path) if last_path.is_dir() else {}
-    device = saved_device(saved)
+    device, moved_device = device_to_resume_on(saved_device(saved))
     # A run with no epoch left passes only for its refit (stopped or killed in it): that alone is left.
     refit_only = refuse_finished(last_path, saved, epochs)
     with _joined(output, device=device, overwrite=False, resume=True) as (distributed, folder):
@@ -156,6 +156,9 @@ def resume(
         last = load_checkpoint(folder.last)
         saved_state = load_training_state(folder.last)  # checked before any data loads
         config = last.config
+        if moved_device is not None:
+            reporter.stage(moved_device)
+            config = dataclasses.replace(config, train=dataclasses.replace(config.train, device=device))
         if refit_only and epochs is not None:
             reporter.stage(
                 f"note: --epochs {epochs} is unused: the run's epochs are all trained, and its refit is left"

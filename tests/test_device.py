@@ -97,3 +97,20 @@ def test_float64_sums_of_an_mps_run_are_added_up_on_the_cpu():
     state = types.SimpleNamespace(loss_sum=torch.tensor(3.5), tokens_seen=2**24 + 1, padded_tokens=7)
     prepared = types.SimpleNamespace(device=torch.device("mps"), distributed=SINGLE_PROCESS)
     assert epoch_sums(state, prepared) == (3.5, 2**24 + 1, 7)  # type: ignore[arg-type]
+
+
+def test_a_run_trained_on_one_gpu_resumes_on_cuda_where_that_gpu_is_not(monkeypatch):
+    """--resume takes no --device: a run trained on cuda:1 could not resume with CUDA_VISIBLE_DEVICES=1
+    (which numbers that GPU 0) or on a machine of one GPU, told to pass the --device it refuses."""
+    from attncli.device import device_to_resume_on
+
+    assert device_to_resume_on("cpu") == ("cpu", None)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert device_to_resume_on("cuda:1") == ("cuda:1", None)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert device_to_resume_on("cuda:1") == (
+        "cuda",
+        "note: the run was trained on cuda:1, and this machine has 1 CUDA device: it resumes on cuda:0 "
+        "(CUDA_VISIBLE_DEVICES chooses which GPU that is)",
+    )

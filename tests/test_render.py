@@ -557,11 +557,11 @@ def test_weights_without_colour_wrap_between_tokens_of_a_text_written_without_sp
     )
     lines = file.getvalue().splitlines()
     heatmap = lines[1 : lines.index(next(line for line in lines if line.startswith("[weight]")))]
-    assert len(heatmap) > 1 and all(len(line) <= 40 for line in heatmap)
+    assert len(heatmap) > 1 and all(cell_len(line) <= 40 for line in heatmap)
     assert all(re.fullmatch(r"(\w\[0\.021\])+", line) for line in heatmap), heatmap
     assert "".join(re.sub(r"\[0\.021\]", "", line) for line in heatmap) == text
-    # Spaced text breaks between tokens too, without the space it broke at; a text's own line
-    # breaks stay.
+    # Spaced text (which rich broke at its spaces before) still breaks between tokens, without the
+    # space it broke at, and a text's own line breaks stay.
     words = "alpha beta gamma\ndelta"
     spans = [(0, 5), (6, 10), (11, 16), (17, 22)]
     tokens = [TokenWeight(words[a:b], a, b, 0.25) for a, b in spans]
