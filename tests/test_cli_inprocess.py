@@ -884,17 +884,22 @@ def test_existing_work_is_not_overwritten(tmp_path):
     _refused(invoke("train", data, "-o", tmp_path / "texts.txt" / "model"), "is a file")
 
 
-def test_a_run_with_no_best_yet_is_used_from_last_and_says_so(easy_run, tmp_path):
+def test_a_run_with_no_best_yet_is_refused_and_its_last_is_used_when_named(easy_run, easy_folder, tmp_path):
+    """A run stopped in its first epoch has no validated model: predict used last/ with a note and
+    exit 0 (chance accuracy, for a cron job that never read the note)."""
     import shutil
 
-    shutil.copytree(easy_run / "last", tmp_path / "run" / "last")  # stopped before an epoch ended
-    result = _ok("predict", tmp_path / "run", "soup and bread", "--json")
-    assert json.loads(result.stdout)["label"] == "food"
-    assert (
-        f"note: {tmp_path / 'run'} has no best/ (no epoch finished, or it was removed); using "
-        f"{tmp_path / 'run' / 'last'}" in (result.stderr)
-    )
-    assert "note:" not in _ok("predict", easy_run, "soup", "--json").stderr
+    run = tmp_path / "run"
+    shutil.copytree(easy_run / "last", run / "last")  # stopped before an epoch ended
+    for command in (["predict", run, "soup and bread", "--json"], ["eval", run, easy_folder]):
+        _refused(
+            invoke(*command),
+            f"{run} has no best/ (no epoch has finished, or it was removed), so no validated model; resume "
+            f"the run (attn train --resume {run}), or pass {run / 'last'} to use the model as the run "
+            "left it",
+        )
+    result = _ok("predict", run / "last", "soup and bread", "--json")
+    assert json.loads(result.stdout)["label"] == "food" and "note:" not in result.stderr
 
 
 def test_more_processes_than_gpus_on_cuda_is_refused_before_any_starts(monkeypatch, tmp_path, easy_run):

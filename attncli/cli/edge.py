@@ -129,9 +129,13 @@ def load_for_command(
                 f"give the checkpoint first: attn {command} CHECKPOINT ..."
             ) from unusable
         read_steadily(path, read_header)  # what is wrong with it, said before torch loads (seconds)
-    if resolved == path / LAST:  # a run stopped before its first epoch ended: say what is used
-        typer.echo(
-            f"note: {path} has no best/ (no epoch finished, or it was removed); using {resolved}", err=True
+    if resolved == path / LAST:
+        # A run stopped (or still) in its first epoch: last/ is a model no epoch has validated, at
+        # chance accuracy early on. Used with a note, it gave a cron job's predictions with exit 0.
+        raise CheckpointError(
+            f"{path} has no best/ (no epoch has finished, or it was removed), so no validated model; "
+            f"resume the run (attn train --resume {shlex.quote(str(path))}), or pass {resolved} to use "
+            "the model as the run left it"
         )
     # The path as given: a run folder is resolved again if a training run replaces its best/ meanwhile.
     loaded = load_checkpoint(path, device=str(resolve_device(device)), history_optional=True)
