@@ -1140,3 +1140,29 @@ def test_eval_mistakes_carry_their_rows_columns_as_predict_does(easy_run, tmp_pa
         ]
     shown = _ok("eval", easy_run, tmp_path / "rows.parquet", "--errors", 5).stdout
     assert "[b]B-1[/b]" in shown and "[/]-0" in shown  # as written, not bold, and no MarkupError
+
+
+def test_no_writable_temporary_folder_is_exit_2_with_what_to_do(capsys):
+    """A read-only root file system: importing torch asks tempfile for a folder, and every command,
+    predict of one argument too, ended in exit 1 on Python's FileNotFoundError."""
+    import typer
+
+    from attncli.cli.edge import run_command
+
+    def no_temporary_folder():
+        raise FileNotFoundError(2, "No usable temporary directory found in ['/nonexistent', '/tmp']")
+
+    with pytest.raises(typer.Exit) as ended:
+        run_command(no_temporary_folder, debug=False)
+    assert ended.value.exit_code == 2
+    assert capsys.readouterr().err == (
+        "error: no writable temporary folder (TMPDIR, /tmp and /var/tmp are missing or read-only); point "
+        "TMPDIR at a folder you can write, for example TMPDIR=$HOME/tmp\n"
+    )
+
+    def missing_file():
+        raise FileNotFoundError(2, "No such file or directory", "x")
+
+    with pytest.raises(typer.Exit) as ended:  # any other: unexpected, as before
+        run_command(missing_file, debug=False)
+    assert ended.value.exit_code == 1 and "FileNotFoundError" in capsys.readouterr().err

@@ -66,15 +66,35 @@ def run_command(
         if speaks:
             typer.echo(interrupted() if callable(interrupted) else interrupted, err=True)
         raise typer.Exit(130) from None
-    except Exception as error:  # a bug or an environment failure: still one line, unless debugging
-        if debug:
-            traceback.print_exc()
-        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    except FileNotFoundError as error:
+        if NO_TEMPORARY_FOLDER not in str(error):
+            raise _unexpected(error, debug=debug) from None
+        # Python's tempfile found no folder it can write (a read-only root file system): importing
+        # torch needs one (dill asks for it), so every command ended in exit 1 on this message.
         typer.echo(
-            one_line(f"error: {type(error).__name__}: {message} (rerun with --debug for the traceback)"),
+            "error: no writable temporary folder (TMPDIR, /tmp and /var/tmp are missing or read-only); "
+            "point TMPDIR at a folder you can write, for example TMPDIR=$HOME/tmp",
             err=True,
         )
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
+    except Exception as error:  # a bug or an environment failure: still one line, unless debugging
+        raise _unexpected(error, debug=debug) from None
+
+
+# What Python's tempfile says where no folder it tries is writable.
+NO_TEMPORARY_FOLDER = "No usable temporary directory found"
+
+
+def _unexpected(error: Exception, *, debug: bool) -> typer.Exit:
+    """Exit 1, having said `error` in one line (or shown its traceback with --debug)."""
+    if debug:
+        traceback.print_exc()
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    typer.echo(
+        one_line(f"error: {type(error).__name__}: {message} (rerun with --debug for the traceback)"),
+        err=True,
+    )
+    return typer.Exit(1)
 
 
 def stdout_console(*, unwrapped_when_piped: bool = False, **options: Any):
