@@ -8,6 +8,7 @@ import atexit
 import codecs
 import csv
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,12 @@ from attncli.jsonfiles import first_bad_json_line, is_json_array
 from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS
 
 _RUN_CACHE: tempfile.TemporaryDirectory[str] | None = None
+RUN_CACHE_PREFIX = "attn-datasets-"
+# A file in each run's folder, locked while the run lives. A process killed outright (SIGKILL, the
+# OOM killer) cannot remove its folder, and each such run left one in TMPDIR: a folder whose lock
+# can be taken has lost its run, and the next run removes it. A lock, not a process id: processes
+# of another PID namespace (a container) may share /tmp.
+RUN_LOCK = ".attn-running"
 
 
 def local_cache_dir() -> str | None:
@@ -30,11 +37,43 @@ def local_cache_dir() -> str | None:
     if os.environ.get("HF_DATASETS_CACHE"):
         return None
     if _RUN_CACHE is None:
-        _RUN_CACHE = tempfile.TemporaryDirectory(prefix="attn-datasets-")
+        remove_abandoned_caches(Path(tempfile.gettempdir()))
+        _RUN_CACHE = tempfile.TemporaryDirectory(prefix=RUN_CACHE_PREFIX)
+        lock = (Path(_RUN_CACHE.name) / RUN_LOCK).open("w")
+        _lock(lock)  # held until the exit handler below closes it
         # Removed as the command ends, rather than by the garbage collector at shutdown, which warns
-        # (a traceback under PYTHONWARNINGS=error).
+        # (a traceback under PYTHONWARNINGS=error); the lock closed first (exit handlers run last
+        # registered first).
         atexit.register(_RUN_CACHE.cleanup)
+        atexit.register(lock.close)
     return _RUN_CACHE.name
+
+
+def remove_abandoned_caches(folder: Path) -> None:
+    """Remove the run folders in `folder` whose run is gone: their lock is free. Folders without a
+    lock (a run that has not made it yet, or an older attn's) and those of other users are left."""
+    for cache in folder.glob(f"{RUN_CACHE_PREFIX}*"):
+        try:
+            with (cache / RUN_LOCK).open("r+") as lock:
+                if _lock(lock) is None:
+                    continue  # its run is alive
+                shutil.rmtree(cache, ignore_errors=True)
+        except OSError:  # no lock file, not ours to open, or gone meanwhile
+            continue
+
+
+def _lock(file: Any) -> Any:
+    """`file`, holding an exclusive lock on it, or None where another process holds one (or this
+    system has no flock: nothing is then swept)."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return None
+    return file
 
 
 def read_error(

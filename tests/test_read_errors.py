@@ -31,3 +31,31 @@ def test_arrow_copies_of_local_files_stay_out_of_the_users_cache(tmp_path, monke
     )  # fmt: skip
     assert exited.returncode == 0 and exited.stderr == "", exited.stderr
     assert not Path(exited.stdout.strip()).exists()
+
+
+def test_a_killed_runs_arrow_copies_are_removed_by_the_next_run_and_a_live_runs_are_kept(tmp_path):
+    """A run killed outright (SIGKILL, the OOM killer, `timeout -s KILL`) cannot remove its folder of
+    Arrow copies: each left one in TMPDIR, and nothing ever removed them."""
+    import fcntl
+    import subprocess
+    import sys
+
+    from attncli.read_errors import RUN_CACHE_PREFIX, RUN_LOCK
+
+    abandoned, alive, older = (tmp_path / f"{RUN_CACHE_PREFIX}{name}" for name in ("dead", "live", "old"))
+    for folder in (abandoned, alive, older):
+        folder.mkdir()
+        (folder / "cache.arrow").write_bytes(b"x" * 100)
+    (abandoned / RUN_LOCK).touch()  # its run was killed: nothing holds the lock
+    with (alive / RUN_LOCK).open("w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # a run still going, in another process
+        script = "import attncli.read_errors as s; print(s.local_cache_dir())"
+        environment = {k: v for k, v in os.environ.items() if k != "HF_DATASETS_CACHE"}
+        ran = subprocess.run(
+            [sys.executable, "-W", "error", "-c", script],
+            capture_output=True, text=True, env={**environment, "TMPDIR": str(tmp_path)},
+        )  # fmt: skip
+    assert ran.returncode == 0 and ran.stderr == "", ran.stderr
+    # The dead run's folder is gone; the live run's and an older attn's (no lock file) stay, and the
+    # new run removed its own at exit.
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([alive.name, older.name])
