@@ -572,3 +572,37 @@ def test_weights_without_colour_wrap_between_tokens_of_a_text_written_without_sp
     )
     shown = [line for line in file.getvalue().splitlines() if "[0.250]" in line]
     assert shown == ["alpha[0.250] beta[0.250]", "gamma[0.250]", "delta[0.250]"]
+
+
+def test_a_best_epoch_at_chance_is_warned_of_with_word_order_as_a_cause_where_it_may_be():
+    """An order task under the sized defaults (no layer, adversarial training) stayed at chance,
+    48.8% on two balanced labels, with no word about it."""
+    from types import SimpleNamespace
+
+    from attncli.render.training import no_learning_warning
+
+    def result(accuracy, macro_f1, counts=(500, 500), layers=0, adversarial=1.0):
+        return SimpleNamespace(
+            info=SimpleNamespace(label_counts=list(counts), validation_size=200),
+            best=SimpleNamespace(validation_accuracy=accuracy, validation_macro_f1=macro_f1),
+            config=SimpleNamespace(
+                model=SimpleNamespace(num_layers=layers), train=SimpleNamespace(adversarial=adversarial)
+            ),
+        )
+
+    assert no_learning_warning(result(0.4875, 0.48)) == (
+        "warning: the best epoch did no better on validation (48.8%) than always answering the commonest "
+        "label would (50.0%): the model learnt nothing it could show; if word order decides the labels, "
+        "add a self-attention layer (--set model.num_layers=1) or turn adversarial training off (--set "
+        "train.adversarial=0), which keeps a model without one from learning order; else more epochs may "
+        "help, unless the texts do not tell the labels apart"
+    )
+    with_layer = no_learning_warning(result(0.5, 0.5, layers=1, adversarial=0.0))
+    assert with_layer is not None and with_layer.endswith(
+        "; more epochs may help, unless the texts do not tell the labels apart"
+    )
+    assert no_learning_warning(result(0.99, 0.99)) is None
+    # 95% of one label: answering it alone is 95% accurate, but a model that finds some of the rest
+    # has a macro-F1 above chance's.
+    assert no_learning_warning(result(0.95, 0.75, counts=(950, 50))) is None
+    assert no_learning_warning(result(0.95, 0.487, counts=(950, 50))) is not None

@@ -356,13 +356,13 @@ def _print_train_summary(result: Any, *, as_json: bool) -> None:
     or one JSON object for scripts, metrics.json's record with the run's folders."""
     if not result.is_main:
         return
-    from attncli.render import missed_labels_warning, render_train_summary
+    from attncli.render import render_train_summary, summary_warnings
 
     if as_json:
         folders = {"output": str(result.output), "best": str(result.output / "best")}
         print_json([{**folders, "last": str(result.output / "last"), **result.metrics.to_json()}])
-        if (missed := missed_labels_warning(result)) is not None:  # for the person, beside the JSON
-            typer.echo(missed, err=True)
+        for warning in summary_warnings(result):  # for the person, beside the JSON
+            typer.echo(warning, err=True)
         return
 
     stdout_console().print(render_train_summary(result))

@@ -14,7 +14,7 @@ from attncli.render.prediction import (
     render_prediction_row,
 )
 from attncli.render.text import ATTN_THEME, format_probability, identity_of, label_list
-from attncli.render.training import missed_labels_warning, render_train_summary
+from attncli.render.training import missed_labels_warning, render_train_summary, summary_warnings
 
 __all__ = [
     "ATTN_THEME",
@@ -27,6 +27,7 @@ __all__ = [
     "identity_of",
     "label_list",
     "missed_labels_warning",
+    "summary_warnings",
     "prediction_layout",
     "render_eval",
     "render_info",

@@ -89,9 +89,44 @@ def render_train_summary(result: TrainResult) -> RenderableType:
             "attn.muted",
         ),
     )
-    if (missed := missed_labels_warning(result)) is not None:
-        footer.append_text(Text(f"\n{missed}", "attn.bad"))
+    for warning in summary_warnings(result):
+        footer.append_text(Text(f"\n{warning}", "attn.bad"))
     return Panel(Group(table, footer), title="training summary", expand=False)
+
+
+def summary_warnings(result: TrainResult) -> list[str]:
+    """What the person should know of a finished run's best epoch, beside its scores."""
+    return [warning for warning in (no_learning_warning(result), missed_labels_warning(result)) if warning]
+
+
+def no_learning_warning(result: TrainResult) -> str | None:
+    """The warning where the best epoch did no better on validation than always answering the
+    commonest training label: the model learnt nothing it could show. Where the model has no
+    self-attention layer and trained adversarially, word order may be what it could not learn: on a
+    task where it decides the label, that held such a model at chance (48.8% against 99% without)."""
+    counts, rows = result.info.label_counts, result.info.validation_size
+    if not counts or not rows:
+        return None
+    commonest, row = max(counts) / sum(counts), 1 / rows
+    # What answering the commonest label, or guessing, scores: its macro-F1 is that label's F1 (2p /
+    # (1 + p)) over the labels, a guess's about one over them.
+    chance_f1 = max(1 / len(counts), 2 * commonest / (1 + commonest) / len(counts))
+    best = result.best
+    if best.validation_accuracy > commonest + row or best.validation_macro_f1 > chance_f1 + row:
+        return None  # a row above either: something learnt
+    model, train = result.config.model, result.config.train
+    remedy = "more epochs may help, unless the texts do not tell the labels apart"
+    if model.num_layers == 0 and train.adversarial:
+        remedy = (
+            "if word order decides the labels, add a self-attention layer (--set model.num_layers=1) or "
+            "turn adversarial training off (--set train.adversarial=0), which keeps a model without one "
+            f"from learning order; else {remedy}"
+        )
+    return (
+        f"warning: the best epoch did no better on validation ({result.best.validation_accuracy:.1%}) than "
+        f"always answering the commonest label would ({commonest:.1%}): the model learnt nothing it "
+        f"could show; {remedy}"
+    )
 
 
 def missed_labels_warning(result: TrainResult) -> str | None:
