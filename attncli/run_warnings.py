@@ -120,6 +120,8 @@ def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = Tr
     if config.tokenizer.path is not None:
         decides = "the tokenizer in tokenizer.path is used as it is"
         why |= {f"tokenizer.{name}": decides for name in ("kind", "vocab_size", "min_frequency", "lowercase")}
+    elif config.tokenizer.kind == "unigram":  # its trainer keeps pieces by likelihood, not by count
+        why["tokenizer.min_frequency"] = "the unigram trainer takes no minimum frequency"
     source = Path(config.data.source or "")
     if FILE_BUILDERS.get(source.suffix.lower()) in ("json", "parquet", "arrow"):
         why["data.delimiter"] = f"{source.name} is not a csv/tsv file"

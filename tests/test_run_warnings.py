@@ -72,3 +72,18 @@ def test_an_encoding_for_a_parquet_or_arrow_file_is_warned_of_as_unused():
         ]
     config = load_config(None, ["data.source=d.csv", "data.encoding=latin-1"])
     assert given_but_unused(config, {"data.encoding": "latin-1"}) == []
+
+
+def test_a_minimum_frequency_for_a_unigram_tokenizer_is_warned_of_as_unused():
+    """The unigram trainer takes none: `tokenizer.min_frequency=50` gave the same vocabulary as 2,
+    without a word (a trial of the model family)."""
+    from attncli.config_loading import load_config
+    from attncli.run_warnings import given_but_unused
+
+    given = {"tokenizer.min_frequency": 50}
+    unigram = load_config(None, ["data.source=d.csv", "tokenizer.kind=unigram", "tokenizer.min_frequency=50"])
+    assert given_but_unused(unigram, given) == [
+        "tokenizer.min_frequency=50 (the unigram trainer takes no minimum frequency)"
+    ]
+    bpe = load_config(None, ["data.source=d.csv", "tokenizer.kind=bpe", "tokenizer.min_frequency=50"])
+    assert given_but_unused(bpe, given) == []
