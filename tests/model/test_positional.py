@@ -59,6 +59,10 @@ def test_alibi_bias_depends_only_on_distance_and_each_head_looks_one_way():
     assert torch.equal(torch.tril(right_head), torch.zeros(8, 8))
     assert torch.allclose(left_head[5, 2], right_head[2, 5]) and left_head[5, 2] < left_head[5, 4] < 0
     assert bias[2, 5, 0] > bias[0, 5, 0]  # the second pair of heads has a gentler slope
+    # Made for the batch's length: a (H, max_length, max_length) table took 3.1 GB at 8,000 tokens.
+    assert [(name, tuple(buffer.shape)) for name, buffer in encoding.named_buffers()] == [("slopes", (4,))]
+    assert torch.equal(encoding.bias(torch.zeros(1, 4, 12, 4))[:, :8, :8], bias)
+    assert torch.equal(encoding.bias(torch.zeros(2, 4, 8, 4)), bias)
 
 
 def test_rotary_query_key_products_depend_only_on_the_offset():
