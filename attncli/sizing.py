@@ -6,14 +6,14 @@ docs/short_texts.md."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from attncli.config import Config, TokenizerConfig
 from attncli.settings import with_settings
 from attncli.sized_settings import SIZED_KEYS, min_frequency_for
-from attncli.tokenizer import has_unspaced_text, word_splitter
+from attncli.tokenizer import batched, has_unspaced_text, word_splitter
 
 # Below SMALL_DATA training words, a narrow, strongly regularised model with whole-word tokens won;
 # from DEEP_DATA up a self-attention block is assumed worth its cost; from WIDE_DATA a wider model.
@@ -68,6 +68,8 @@ class DataProfile:
     """Counting stops once there are more distinct words than this (the vocabulary size)."""
     longest_words: int
     """The 99th percentile of words per text: what max_length has to hold."""
+    longest_tokens: int | None = None
+    """The 99th percentile of tokens per text, where a given tokenizer (tokenizer.path) counts them."""
 
     @property
     def all_words_fit(self) -> bool:
@@ -75,10 +77,17 @@ class DataProfile:
         return self.distinct_words <= self.distinct_cap
 
 
-def profile_texts(texts: Sequence[str], *, lowercase: bool, distinct_cap: int) -> DataProfile:
+def profile_texts(
+    texts: Sequence[str],
+    *,
+    lowercase: bool,
+    distinct_cap: int,
+    count_tokens: Callable[[list[str]], list[int]] | None = None,
+) -> DataProfile:
     """Read evenly spaced texts, about PROFILE_CHARACTERS of them (all of small data), and scale the
     word count up to all texts; memory stays bounded (distinct words are counted only up to
-    `distinct_cap`, the lengths as a histogram)."""
+    `distinct_cap`, the lengths as a histogram). `count_tokens` gives the tokens of each text of a
+    list where a tokenizer is given, whose pieces no rule of thumb can foresee."""
     total_texts = len(texts)
     split = word_splitter(TokenizerConfig(lowercase=lowercase), unspaced=has_unspaced_text(texts))
     probe = [texts[index] for index in _evenly_spaced(total_texts, 1000)]
@@ -86,20 +95,24 @@ def profile_texts(texts: Sequence[str], *, lowercase: bool, distinct_cap: int) -
     sample_size = min(total_texts, max(1000, int(PROFILE_CHARACTERS / max(mean_characters, 1.0))))
     distinct: set[str] = set()
     lengths: dict[int, int] = {}
+    token_lengths: dict[int, int] = {}
     read = words = 0
-    for index in _evenly_spaced(total_texts, sample_size):
-        text = texts[index]
-        found = split(text)
-        read, words = read + 1, words + len(found)
-        lengths[len(found)] = lengths.get(len(found), 0) + 1
-        if len(distinct) <= distinct_cap:
-            distinct.update(found)
+    for batch in batched([texts[index] for index in _evenly_spaced(total_texts, sample_size)]):
+        for text in batch:
+            found = split(text)
+            read, words = read + 1, words + len(found)
+            lengths[len(found)] = lengths.get(len(found), 0) + 1
+            if len(distinct) <= distinct_cap:
+                distinct.update(found)
+        for count in count_tokens(batch) if count_tokens is not None else []:
+            token_lengths[count] = token_lengths.get(count, 0) + 1
     return DataProfile(
         texts=total_texts,
         words=round(words * total_texts / read) if read else 0,
         distinct_words=len(distinct),
         distinct_cap=distinct_cap,
         longest_words=_percentile(lengths, 0.99),
+        longest_tokens=_percentile(token_lengths, 0.99) if count_tokens is not None else None,
     )
 
 
@@ -170,8 +183,9 @@ def sized_settings(config: Config, profile: DataProfile, *, held_out: bool = Tru
     if model.pooling_heads is None and model.pooling == "attention":
         chosen["model.pooling_heads"] = _pooling_heads(width)
     if model.max_length is None:
-        per_word = 1.0 if kind == "word" else SUBWORDS_PER_WORD  # a given tokenizer: room for pieces
-        tokens = math.ceil(max(profile.longest_words, 1) * per_word / 16) * 16
+        per_word = 1.0 if kind == "word" else SUBWORDS_PER_WORD
+        longest = profile.longest_tokens or profile.longest_words * per_word  # a given tokenizer counts
+        tokens = math.ceil(max(longest, 1) / 16) * 16
         chosen["model.max_length"] = min(tokens, LONGEST_MAX_LENGTH)
     steps_per_epoch = max(1, math.ceil(profile.texts / config.train.batch_size))
     if config.train.epochs is None:
