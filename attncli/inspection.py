@@ -14,7 +14,7 @@ from attncli.prediction import calibrated_probabilities, check_texts, no_label_r
 from attncli.records import Record, carried_fields
 from attncli.tokenization import Encoded, encode
 from attncli.tokenizer import UNK_TOKEN, readable_text
-from attncli.view_choice import check_view, default_layer, default_view
+from attncli.view_choice import WORDS_VIEW, check_view, default_layer, default_view
 
 if TYPE_CHECKING:
     import torch
@@ -226,7 +226,7 @@ def _inspection(
     weight_list = weights.tolist()
     if words:
         tokens = merge_words(encoded, weight_list, text, token_texts)
-        view += ", pieces merged into words"
+        view += WORDS_VIEW
     else:
         tokens = [
             TokenWeight(token=token, start=start, end=end, weight=weight)

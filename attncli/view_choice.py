@@ -13,6 +13,10 @@ class InspectError(AttnError):
     exit_code = 2
 
 
+# What a view's name gains with --words; the heatmap then counts words, not tokens.
+WORDS_VIEW = ", pieces merged into words"
+
+
 def _counted(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' * (count != 1)}"
 

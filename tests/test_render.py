@@ -606,3 +606,15 @@ def test_a_best_epoch_at_chance_is_warned_of_with_word_order_as_a_cause_where_it
     # has a macro-F1 above chance's.
     assert no_learning_warning(result(0.95, 0.75, counts=(950, 50))) is None
     assert no_learning_warning(result(0.95, 0.487, counts=(950, 50))) is not None
+
+
+def test_words_view_counts_words_even_where_no_word_has_several_pieces():
+    """`inspect --words` of a text whose words are one token each said "1 of 2 tokens"."""
+    from attncli.view_choice import WORDS_VIEW
+
+    tokens = [TokenWeight("[UNK]", 0, 5, 0.4, unknown_pieces=1), TokenWeight("soup", 6, 10, 0.6)]
+    words = Inspection(
+        text="xyzzy soup", label="food", score=0.6, view=f"v{WORDS_VIEW}", tokens=tokens, truncated_tokens=0
+    )
+    said = " ".join(_render(render_inspection(words, color_system=None), color=False).split())
+    assert "1 of 2 words are unknown to the model in whole or in part" in said

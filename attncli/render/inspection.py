@@ -14,6 +14,7 @@ from rich.text import Text
 from attncli.render.heat import HeatScale, as_multiple, heat_legend, heat_styles
 from attncli.render.text import WrappingTable, format_probability, safe_text
 from attncli.tokenizer import UNK_TOKEN
+from attncli.view_choice import WORDS_VIEW
 
 if TYPE_CHECKING:
     from attncli.inspection import Inspection, TokenWeight
@@ -60,7 +61,8 @@ def render_inspection(
     )
     styles = heat_styles(color_system)
     positions = sum(item.pieces for item in inspection.tokens)
-    merged = positions > len(inspection.tokens)
+    # Words where --words merged pieces (or a word has several): "4 of 5 tokens" said tokens of words.
+    merged = positions > len(inspection.tokens) or inspection.view.endswith(WORDS_VIEW)
     scale = HeatScale.of(
         [_per_token(item) for item in inspection.tokens], levels=len(styles), positions=positions
     )
