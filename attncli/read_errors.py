@@ -9,7 +9,9 @@ import codecs
 import csv
 import os
 import shutil
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +26,10 @@ _RUN_CACHE: tempfile.TemporaryDirectory[str] | None = None
 RUN_CACHE_PREFIX = "attn-datasets-"
 # A file in each run's folder, locked while the run lives. A process killed outright (SIGKILL, the
 # OOM killer) cannot remove its folder, and each such run left one in TMPDIR: a folder whose lock
-# can be taken has lost its run, and the next run removes it. A lock, not a process id: processes
-# of another PID namespace (a container) may share /tmp.
+# can be taken has lost its run, and the next run on the same host removes it. A lock, not a
+# process id: processes of another PID namespace (a container) may share /tmp.
 RUN_LOCK = ".attn-running"
+YOUNG_SECONDS = 60
 
 
 def local_cache_dir() -> str | None:
@@ -41,11 +44,13 @@ def local_cache_dir() -> str | None:
         _RUN_CACHE = tempfile.TemporaryDirectory(prefix=RUN_CACHE_PREFIX)
         lock = (Path(_RUN_CACHE.name) / RUN_LOCK).open("w")
         _lock(lock)  # held until the exit handler below closes it
+        lock.write(socket.gethostname())
+        lock.flush()
         # Removed as the command ends, rather than by the garbage collector at shutdown, which warns
-        # (a traceback under PYTHONWARNINGS=error); the lock closed first (exit handlers run last
-        # registered first).
-        atexit.register(_RUN_CACHE.cleanup)
+        # (a traceback under PYTHONWARNINGS=error); the lock closed after (exit handlers run last
+        # registered first), so no other run finds it free meanwhile.
         atexit.register(lock.close)
+        atexit.register(_RUN_CACHE.cleanup)
     return _RUN_CACHE.name
 
 
@@ -54,9 +59,13 @@ def remove_abandoned_caches(folder: Path) -> None:
     lock (a run that has not made it yet, or an older attn's) and those of other users are left."""
     for cache in folder.glob(f"{RUN_CACHE_PREFIX}*"):
         try:
+            # A run makes its lock file a moment before it locks it: a young one may be starting.
+            if time.time() - (cache / RUN_LOCK).stat().st_mtime < YOUNG_SECONDS:
+                continue
             with (cache / RUN_LOCK).open("r+") as lock:
-                if _lock(lock) is None:
-                    continue  # its run is alive
+                # Another host's run: a TMPDIR on NFS may lock per host, where its lock looks free.
+                if lock.read() != socket.gethostname() or _lock(lock) is None:
+                    continue  # its run is alive, or may be
                 shutil.rmtree(cache, ignore_errors=True)
         except OSError:  # no lock file, not ours to open, or gone meanwhile
             continue
@@ -71,7 +80,7 @@ def _lock(file: Any) -> Any:
         return None
     try:
         fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    except OSError:  # held elsewhere, or a file system without flock (ENOLCK on some NFS, Lustre)
         return None
     return file
 

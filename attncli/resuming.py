@@ -73,7 +73,9 @@ def require_same_data(
         # A run saved before labels such as 1.0 were read as 1 (or decomposed accents composed):
         # the same labels, in the same order, go on under the names it saved.
         prepared.label_names = list(label_names)
-    elif positions is not None:  # the same labels, saved in another order (a mark began one)
+    elif positions is not None and not prepared.validation_digest:
+        # The same labels, saved in another order (a mark began one). Only with a validation split
+        # of the data's own: a carve walks the labels in order, so another order carves other rows.
         _relabel(prepared, label_names, positions)
     elif prepared.config.data.drop_invalid and _among_in_order(prepared.label_names, label_names):
         _relabel(prepared, label_names, [label_names.index(name) for name in prepared.label_names])

@@ -37,8 +37,10 @@ def test_a_killed_runs_arrow_copies_are_removed_by_the_next_run_and_a_live_runs_
     """A run killed outright (SIGKILL, the OOM killer, `timeout -s KILL`) cannot remove its folder of
     Arrow copies: each left one in TMPDIR, and nothing ever removed them."""
     import fcntl
+    import socket
     import subprocess
     import sys
+    import time
 
     from attncli.read_errors import RUN_CACHE_PREFIX, RUN_LOCK
 
@@ -46,8 +48,20 @@ def test_a_killed_runs_arrow_copies_are_removed_by_the_next_run_and_a_live_runs_
     for folder in (abandoned, alive, older):
         folder.mkdir()
         (folder / "cache.arrow").write_bytes(b"x" * 100)
-    (abandoned / RUN_LOCK).touch()  # its run was killed: nothing holds the lock
+    # Its run was killed a while ago: nothing holds the lock. A young one may be a run starting, and
+    # one of another host a run there (over NFS, whose locks may be per host): both are left.
+    (abandoned / RUN_LOCK).write_text(socket.gethostname())
+    young, elsewhere = tmp_path / f"{RUN_CACHE_PREFIX}young", tmp_path / f"{RUN_CACHE_PREFIX}elsewhere"
+    young.mkdir()
+    (young / RUN_LOCK).write_text(socket.gethostname())
+    elsewhere.mkdir()
+    (elsewhere / RUN_LOCK).write_text("another-host")
+    for lock in (abandoned / RUN_LOCK, elsewhere / RUN_LOCK):
+        os.utime(lock, (time.time() - 3600, time.time() - 3600))
     with (alive / RUN_LOCK).open("w") as lock:
+        lock.write(socket.gethostname())
+        lock.flush()
+        os.utime(lock.name, (time.time() - 3600, time.time() - 3600))
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # a run still going, in another process
         script = "import attncli.read_errors as s; print(s.local_cache_dir())"
         environment = {k: v for k, v in os.environ.items() if k != "HF_DATASETS_CACHE"}
@@ -58,4 +72,6 @@ def test_a_killed_runs_arrow_copies_are_removed_by_the_next_run_and_a_live_runs_
     assert ran.returncode == 0 and ran.stderr == "", ran.stderr
     # The dead run's folder is gone; the live run's and an older attn's (no lock file) stay, and the
     # new run removed its own at exit.
-    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([alive.name, older.name])
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [alive.name, older.name, young.name, elsewhere.name]
+    )

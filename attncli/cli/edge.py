@@ -149,9 +149,10 @@ def load_for_command(
                 f"give the checkpoint first: attn {command} CHECKPOINT ..."
             ) from unusable
         read_steadily(path, read_header)  # what is wrong with it, said before torch loads (seconds)
-    if resolved == path / LAST:
-        # A run stopped (or still) in its first epoch: last/ is a model no epoch has validated, at
-        # chance accuracy early on. Used with a note, it gave a cron job's predictions with exit 0.
+    if resolved != path and (resolved.name == LAST or resolved.name.startswith(f".{LAST}.old-")):
+        # A run stopped (or still) in its first epoch: last/ (or the copy a swap or an --overwrite
+        # kept) is a model no epoch has validated, at chance accuracy early on. Used with a note, it
+        # gave a cron job's predictions with exit 0.
         raise CheckpointError(
             f"{path} has no best/ (no epoch has finished, or it was removed), so no validated model; "
             f"resume the run (attn train --resume {shlex.quote(str(path))}), or pass {resolved} to use "

@@ -100,10 +100,11 @@ def summary_warnings(result: TrainResult) -> list[str]:
 
 
 def no_learning_warning(result: TrainResult) -> str | None:
-    """The warning where the best epoch did no better on validation than always answering the
-    commonest training label: the model learnt nothing it could show. Where the model has no
-    self-attention layer and trained adversarially, word order may be what it could not learn: on a
-    task where it decides the label, that held such a model at chance (48.8% against 99% without)."""
+    """The warning where the best epoch scored no more than a validation row above always answering
+    the commonest training label, in accuracy and in macro-F1: the model learnt nothing it could
+    show. Where the model has no self-attention layer and trained adversarially, word order may be
+    what it could not learn: on a task where it decides the label, that held such a model at chance
+    (48.8% against 99% without)."""
     counts, rows = result.info.label_counts, result.info.validation_size
     if not counts or not rows:
         return None
@@ -123,9 +124,9 @@ def no_learning_warning(result: TrainResult) -> str | None:
             f"from learning order; else {remedy}"
         )
     return (
-        f"warning: the best epoch did no better on validation ({result.best.validation_accuracy:.1%}) than "
-        f"always answering the commonest label would ({commonest:.1%}): the model learnt nothing it "
-        f"could show; {remedy}"
+        f"warning: the best epoch scored {best.validation_accuracy:.1%} on validation, within a row of "
+        f"what always answering the commonest training label would ({commonest:.1%}): the model learnt "
+        f"nothing it could show; {remedy}"
     )
 
 
