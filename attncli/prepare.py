@@ -209,6 +209,16 @@ def prepare(
             f"{config.model.length} positions, which training never reaches past {longest}; a "
             "max_length near the texts' lengths trains fewer parameters"
         )
+    # The farthest a key can be from a query (the classification token is one more position).
+    reach = config.model.length - (config.model.pooling != "cls")
+    if config.model.positional == "relative" and config.model.max_relative_distance > reach:
+        never = 2 * (config.model.max_relative_distance - reach)
+        reporter.stage(
+            f"note: model.max_relative_distance={config.model.max_relative_distance} is beyond the "
+            f"{reach} tokens a key can be from a query at model.max_length={config.model.length}: "
+            f"{never} of its {2 * config.model.max_relative_distance + 1} distance vectors are never "
+            f"trained; {reach} or less trains fewer parameters"
+        )
     source = Path(config.data.source or "").expanduser()
     return Prepared(
         config=config,

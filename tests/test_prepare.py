@@ -82,6 +82,31 @@ def test_a_learned_position_table_far_longer_than_the_texts_is_noted(tmp_path):
         assert not said or "far above the longest training text (" in said[0]
 
 
+def test_relative_distances_beyond_max_length_are_noted(tmp_path):
+    """max_relative_distance=64 at max_length 16 trained 96 distance vectors no key could ever reach,
+    without a word, where a learned table that long gets a note (a trial of the model family)."""
+    from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
+
+    from attncli.config_loading import load_config
+    from attncli.prepare import prepare
+
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    settings = [*TINY_MODEL, f"data.source={data}", "model.max_length=16", "model.positional=relative"]
+    for distance, noted in [(64, True), (15, False), (8, False)]:
+        reporter = StageRecorder()
+        prepare(load_config(None, [*settings, f"model.max_relative_distance={distance}"]), reporter=reporter)
+        said = [line for line in reporter.lines if line.startswith("note: model.max_relative_distance=")]
+        assert said == (
+            [
+                "note: model.max_relative_distance=64 is beyond the 15 tokens a key can be from a query at "
+                "model.max_length=16: 98 of its 129 distance vectors are never trained; 15 or less trains "
+                "fewer parameters"
+            ]
+            if noted
+            else []
+        ), reporter.lines
+
+
 def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
     from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
 
