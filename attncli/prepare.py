@@ -174,7 +174,9 @@ def prepare(
         pairs = zip(splits.label_names, class_weights, strict=True)
         weighted = ", ".join(f"{name} {weight:.3g}" for name, weight in pairs)
         reporter.stage(f"class weights (auto: inverse frequency in train): {weighted}")
-    config = _sized(config, train_split.texts, held_out=splits.carved, reporter=reporter)
+    # A tokenizer of the user's (tokenizer.path), loaded once: sizing counts its tokens, and the run uses it.
+    supplied = train_tokenizer([], config.tokenizer) if tokenizer is None and config.tokenizer.path else None
+    config = _sized(config, train_split.texts, held_out=splits.carved, supplied=supplied, reporter=reporter)
     if (segments := one_segment_warning(config.model)) is not None:
         reporter.stage(f"warning: {segments}")
     unused = given_but_unused(config, given, carved=splits.carved)
@@ -187,7 +189,9 @@ def prepare(
             if config.tokenizer.path
             else f"training the {config.tokenizer.kind} tokenizer on {len(train_split):,} texts"
         )
-        trained = train_tokenizer(train_split.texts, config.tokenizer) if distributed.is_main else None
+        trained = None
+        if distributed.is_main:
+            trained = supplied or train_tokenizer(train_split.texts, config.tokenizer)
         shared = distributed.broadcast_text(trained.to_str() if trained else None, device=device)
         tokenizer = trained or tokenizer_from_json(shared, origin="the tokenizer rank 0 trained")
     train_ids = pack_ids(tokenizer, train_split.texts, max_length=config.model.length)
@@ -238,18 +242,20 @@ def prepare(
     )
 
 
-def _sized(config: Config, texts: Sequence[str], *, held_out: bool, reporter: Reporter) -> Config:
+def _sized(
+    config: Config, texts: Sequence[str], *, held_out: bool, supplied: Tokenizer | None, reporter: Reporter
+) -> Config:
     """`config` with the settings left empty chosen from a profile of the training texts, said in
-    one line. A resumed run's saved config has none left empty, and skips the profile."""
+    one line; `supplied`, the tokenizer of tokenizer.path, counts the tokens. A resumed run's saved
+    config has none left empty, and skips the profile."""
     if not unsized_keys(config):
         return config
     count_tokens, cap = None, config.tokenizer.vocab_size - len(SPECIAL_TOKENS)
-    if config.tokenizer.path is not None:  # its own pieces: 1.3 a word left 11% of texts cut
-        given = train_tokenizer([], config.tokenizer)  # loads it
-        cap = given.get_vocab_size()  # not tokenizer.vocab_size, which it does not read
+    if supplied is not None:  # its own pieces: 1.3 a word left 11% of texts cut
+        cap = supplied.get_vocab_size()  # not tokenizer.vocab_size, which it does not read
 
         def count_tokens(batch: list[str]) -> list[int]:
-            return [len(encoding.ids) for encoding in given.encode_batch(batch, add_special_tokens=False)]
+            return [len(encoding.ids) for encoding in supplied.encode_batch(batch, add_special_tokens=False)]
 
     profile = profile_texts(
         texts, lowercase=config.tokenizer.lowercase, distinct_cap=cap, count_tokens=count_tokens
