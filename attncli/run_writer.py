@@ -92,7 +92,10 @@ class RunWriter:
         if self.enabled and prepared.config.train.tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
-            self.events = SummaryWriter(str(folder.path / TENSORBOARD_FOLDER))
+            # A run killed after its last/ was saved wrote events past it, which its resumption
+            # logs again: TensorBoard hides those from `purge_step` on, as metrics.jsonl drops them.
+            purge_step = resumed_at + 1 if resumed_at is not None else None
+            self.events = SummaryWriter(str(folder.path / TENSORBOARD_FOLDER), purge_step=purge_step)
 
     def write_log(self, **values: Any) -> None:
         """One line of metrics.jsonl (and its numbers as TensorBoard scalars, when asked for)."""

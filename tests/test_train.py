@@ -325,6 +325,29 @@ def test_a_run_stopped_on_a_logged_step_and_resumed_logs_every_step_once(tmp_pat
     assert logged == _logged(tmp_path / "alone") and 10 in [step for step, *_ in logged]
 
 
+def test_tensorboard_hides_the_steps_a_killed_run_logged_past_its_last_checkpoint(tmp_path, monkeypatch):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from torch.utils.tensorboard import SummaryWriter
+
+    resumable = _resumable_config(tmp_path)
+    config = dataclasses.replace(resumable, train=dataclasses.replace(resumable.train, tensorboard=True))
+    _interrupted(config, tmp_path / "run", monkeypatch)  # last/ holds step 13
+    # As if killed later, before another last/ was saved: events of steps its resumption trains again.
+    killed = SummaryWriter(str(tmp_path / "run" / "tensorboard"))
+    killed.add_scalar("validation/macro_f1", 0.0, 18)
+    killed.add_scalar("train/loss", 9.0, 20)
+    killed.close()
+    resume(tmp_path / "run")
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard")).Reload()
+    logged = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    for tag, key in (("train/loss", "loss"), ("validation/macro_f1", "validation_macro_f1")):
+        shown = [(event.step, event.value) for event in events.Scalars(tag)]
+        expected = [(record["step"], record[key]) for record in logged if key in record]
+        assert [step for step, _ in shown] == [step for step, _ in expected]  # each step once
+        assert [value for _, value in shown] == pytest.approx([value for _, value in expected], rel=1e-6)
+
+
 def test_a_non_finite_loss_after_an_epoch_keeps_last_and_best(tmp_path, monkeypatch):
     import math
 
