@@ -34,6 +34,7 @@ from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, T
 from attncli.fit import fit
 from attncli.fresh_state import build_state, run_info
 from attncli.history import EpochRecord, TrainingMetrics
+from attncli.out_of_memory import failed_allocation, is_out_of_memory, model_advice, training_advice
 from attncli.prepare import Prepared, prepare
 from attncli.refit import refit
 from attncli.reporter import Reporter, RunInfo, SilentReporter
@@ -129,7 +130,7 @@ def train(
         require_tokenizer_file(config.tokenizer.path)
         require_data_source(config.data.source)
         prepared = prepare(config, reporter=reporter, distributed=distributed)
-        state, coverage = build_state(prepared, reporter=reporter)
+        state, coverage = _built(prepared, reporter)
         metrics = TrainingMetrics(embeddings_init=coverage)
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
@@ -199,9 +200,7 @@ def resume(
         require_same_data(prepared, last.label_names, saved_state[1], last.metrics)
         if recorded:
             reporter.stage(recorded)
-        state, _ = build_state(
-            prepared, reporter=reporter, token_dim=int(last.header.get("token_dim") or 0) or None
-        )
+        state, _ = _built(prepared, reporter, token_dim=int(last.header.get("token_dim") or 0) or None)
         state.model.load_state_dict(last.model.state_dict())  # the saved weights, migrated if need be
         state.load_state_dict(*saved_state)
         if refit_only:
@@ -247,6 +246,22 @@ def resume(
         return _fit_and_finish(
             state, prepared, folder, metrics, reporter=reporter, resumed=True, refit_only=refit_only
         )
+
+
+def _built(
+    prepared: Prepared, reporter: Reporter, *, token_dim: int | None = None
+) -> tuple[TrainState, dict | None]:
+    """`build_state`, with a model too large for the memory said as such, before the folder is touched."""
+    try:
+        return build_state(prepared, reporter=reporter, token_dim=token_dim)
+    except (RuntimeError, MemoryError) as error:
+        if not is_out_of_memory(error):
+            raise
+        vocab_size = prepared.tokenizer.get_vocab_size(with_added_tokens=True)
+        raise ConfigError(
+            f"the model does not fit in memory on {prepared.device} ({failed_allocation(error)} failed); "
+            f"{model_advice(prepared.config, vocab_size)}; nothing was written"
+        ) from None
 
 
 def _say_put_back(folder: RunFolder, reporter: Reporter) -> None:
@@ -308,8 +323,19 @@ def _fit_and_finish(
             ) from None
         kept = nothing_kept(folder, prepared)
         raise CheckpointError(f"{reason}; {kept}; {failed.remedy}, then run the same command again") from None
-    except RuntimeError as error:
-        if not prepared.distributed.active or not peer_lost(error):
+    except (RuntimeError, MemoryError) as error:
+        if is_out_of_memory(error):
+            run.close()
+            kept = keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
+            saved = resumed or len(state.history) > epochs_before  # this run's last/, not one put back
+            again = " with --overwrite (a resumed run keeps its settings)" if saved else ""
+            raise TrainingError(
+                f"out of memory on {prepared.device} while training ({failed_allocation(error)} failed); "
+                f"{kept}; {training_advice(prepared.config)} and train again{again}"
+            ) from None
+        if isinstance(error, MemoryError) or not prepared.distributed.active or not peer_lost(error):
+            run.close()
+            keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
             raise
         # A collective with a process that is gone (killed by the OOM killer, say): gloo's or NCCL's
         # own words say nothing of the run; say what is kept and how to go on.
@@ -324,6 +350,14 @@ def _fit_and_finish(
         raise TrainingError(
             f"another training process stopped while this one trained ({reason}); {kept}; {go_on}"
         ) from error
+    except AttnError:
+        raise  # said where it was raised (an interruption, a refusal)
+    except Exception:
+        # A failure attn cannot explain (a bug) still leaves the folder whole: as the last save left
+        # it, or as it was before the run (the earlier run put back after --overwrite).
+        run.close()
+        keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
+        raise
     finally:
         run.close()  # a second close is a no-op
         # DistributedDataParallel goes before its process group does (`_joined`): a gloo rank

@@ -348,6 +348,107 @@ def test_tensorboard_hides_the_steps_a_killed_run_logged_past_its_last_checkpoin
         assert [value for _, value in shown] == pytest.approx([value for _, value in expected], rel=1e-6)
 
 
+CPU_REFUSAL = (
+    "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: you tried "
+    "to allocate 25600000000 bytes. Error code 12 (Cannot allocate memory)"
+)
+
+
+def _forward_failing(monkeypatch, *, after_validation):
+    """Make the model's forward fail as torch's allocator does: at once, or from the first training
+    step after a validation pass (epoch 2's first step, once last/ holds epoch 1)."""
+    from attncli.model.classifier import AttentionClassifier
+
+    real, validated = AttentionClassifier.forward, []
+
+    def forward(self, *args, **kwargs):
+        if not self.training:
+            validated.append(True)
+        elif validated or not after_validation:
+            raise RuntimeError(CPU_REFUSAL)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(AttentionClassifier, "forward", forward)
+
+
+def test_out_of_memory_while_training_says_what_to_lower_and_keeps_the_earlier_run(tmp_path, monkeypatch):
+    config = _resumable_config(tmp_path)
+    run = tmp_path / "run"
+    train(config, output=run)
+    earlier = _weights(run / "best")
+    _forward_failing(monkeypatch, after_validation=False)
+    with pytest.raises(TrainingError) as failed:
+        train(config, output=run, overwrite=True)
+    assert str(failed.value) == (
+        f"out of memory on cpu while training (an allocation of 23.8 GiB failed); nothing of this run was "
+        f"kept, and {run} holds the earlier run again; lower --batch-size (train.batch_size, "
+        f"{config.train.batch_size}) or --max-length (model.max_length, {config.model.length}) and "
+        "train again"
+    )
+    assert failed.value.exit_code == 1 and _weights(run / "best") == earlier
+    with pytest.raises(TrainingError, match="out of memory"):  # a new folder is left as it was: none
+        train(config, output=tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
+def test_out_of_memory_after_an_epoch_keeps_it_and_says_to_train_again_with_overwrite(tmp_path, monkeypatch):
+    config = _resumable_config(tmp_path)
+    run = tmp_path / "run"
+    _forward_failing(monkeypatch, after_validation=True)
+    with pytest.raises(TrainingError) as failed:
+        train(config, output=run)
+    assert str(failed.value).endswith(
+        f"{run / 'last'} holds the state at the end of epoch 1, {run / 'best'} the best epoch; lower "
+        f"--batch-size (train.batch_size, {config.train.batch_size}) or --max-length (model.max_length, "
+        f"{config.model.length}) and train again with --overwrite (a resumed run keeps its settings)"
+    )
+    assert [record["epoch"] for record in load_checkpoint(run / "last").metrics["history"]] == [1]
+
+
+def test_an_unexpected_failure_in_the_first_epoch_of_an_overwrite_puts_the_earlier_run_back(
+    tmp_path, monkeypatch
+):
+    from attncli.model.classifier import AttentionClassifier
+
+    config = _resumable_config(tmp_path)
+    run = tmp_path / "run"
+    train(config, output=run)
+    earlier = _weights(run / "best")
+
+    def forward(self, *args, **kwargs):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(AttentionClassifier, "forward", forward)
+    with pytest.raises(ValueError, match="a bug"):  # said by the CLI in one line, exit 1
+        train(config, output=run, overwrite=True)
+    # It was left aside in .attn-replaced/, out of reach of eval and predict until the next train.
+    assert sorted(path.name for path in run.iterdir()) == ["best", "last", "metrics.jsonl"]
+    assert _weights(run / "best") == earlier
+
+
+def test_a_model_too_large_for_the_memory_is_refused_before_the_folder_is_touched(tmp_path, monkeypatch):
+    config = _resumable_config(tmp_path)
+    run = tmp_path / "run"
+    train(config, output=run)
+    earlier = _weights(run / "best")
+    vocab_size = load_checkpoint(run).tokenizer.get_vocab_size(with_added_tokens=True)
+
+    def refused(*args, **kwargs):
+        raise RuntimeError(CPU_REFUSAL)
+
+    # The sinusoidal table of --max-length 100000000 (25.6 GB of float64 at width 32) is the first
+    # allocation to fail: said in torch's words with exit 1, where the setting was the cause.
+    monkeypatch.setattr("attncli.model.positional.sinusoidal_table", refused)
+    with pytest.raises(ConfigError) as failed:
+        train(config, output=run, overwrite=True)
+    assert str(failed.value) == (
+        "the model does not fit in memory on cpu (an allocation of 23.8 GiB failed); lower --max-length "
+        f"(model.max_length, {config.model.length}), model.embed_dim ({config.model.width}) or "
+        f"tokenizer.vocab_size (a vocabulary of {vocab_size:,}); nothing was written"
+    )
+    assert failed.value.exit_code == 2 and _weights(run / "best") == earlier
+
+
 def test_a_non_finite_loss_after_an_epoch_keeps_last_and_best(tmp_path, monkeypatch):
     import math
 
