@@ -26,7 +26,7 @@ from attncli.file_checks import FileCheck, file_checks
 from attncli.history import TrainingMetrics
 from attncli.migrations import migrate_header
 from attncli.parameter_count import count_parameters
-from attncli.unused_settings import unused_model_settings
+from attncli.unused_settings import unused_model_settings, unused_tokenizer_settings
 
 # tokenizer.json's model type -> the tokenizer.kind setting that trains it.
 TOKENIZER_KINDS = {"WordPiece": "wordpiece", "BPE": "bpe", "Unigram": "unigram", "WordLevel": "word"}
@@ -160,6 +160,7 @@ class CheckpointInfo:
                 "format": self.format_version,
             },
             "unused_settings": unused_model_settings(self.model),
+            "unused_tokenizer_settings": unused_tokenizer_settings(self.tokenizer),
             "files": None
             if self.files is None
             else {

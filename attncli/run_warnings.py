@@ -13,7 +13,7 @@ from attncli.packing import PackedSequences
 from attncli.raw_data import FILE_BUILDERS
 from attncli.sources import names_a_local_path
 from attncli.tokenizer import unknown_id_of
-from attncli.unused_settings import unused_model_settings
+from attncli.unused_settings import unused_model_settings, unused_tokenizer_settings
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -117,11 +117,10 @@ def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = Tr
         for name, reason in unused_model_settings(dataclasses.asdict(config.model)).items()
         if name != "pooling_attention"  # model_warnings says it
     }
-    if config.tokenizer.path is not None:
-        decides = "the tokenizer in tokenizer.path is used as it is"
-        why |= {f"tokenizer.{name}": decides for name in ("kind", "vocab_size", "min_frequency", "lowercase")}
-    elif config.tokenizer.kind == "unigram":  # its trainer keeps pieces by likelihood, not by count
-        why["tokenizer.min_frequency"] = "the unigram trainer takes no minimum frequency"
+    why |= {
+        f"tokenizer.{name}": reason
+        for name, reason in unused_tokenizer_settings(dataclasses.asdict(config.tokenizer)).items()
+    }
     source = Path(config.data.source or "")
     if FILE_BUILDERS.get(source.suffix.lower()) in ("json", "parquet", "arrow"):
         why["data.delimiter"] = f"{source.name} is not a csv/tsv file"

@@ -1,5 +1,6 @@
-"""Which model settings a model never reads, each with why (attention pooling settings beside another
-pooling, say): what `attn info` marks unused and training warns of when they were given."""
+"""Which model and tokenizer settings a run never reads, each with why (attention pooling settings
+beside another pooling, a minimum frequency for the unigram trainer, say): what `attn info` marks
+unused and training warns of when they were given."""
 
 from __future__ import annotations
 
@@ -25,3 +26,15 @@ def unused_model_settings(model: dict[str, object]) -> dict[str, str]:
         if pooling != "attention" or model.get("pooling_attention") is not None:
             unused["attention"] = "no self-attention layers"
     return unused
+
+
+def unused_tokenizer_settings(tokenizer: dict[str, object]) -> dict[str, str]:
+    """The tokenizer settings that did not shape a checkpoint's tokenizer, each with why: every one
+    that trains a tokenizer beside `path` (one given whole), and the unigram trainer's minimum
+    frequency (it keeps pieces by likelihood, not by count)."""
+    if tokenizer.get("path") is not None:
+        decides = "the tokenizer in tokenizer.path is used as it is"
+        return dict.fromkeys(("kind", "vocab_size", "min_frequency", "lowercase"), decides)
+    if tokenizer.get("kind") == "unigram":
+        return {"min_frequency": "the unigram trainer takes no minimum frequency"}
+    return {}

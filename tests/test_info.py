@@ -89,7 +89,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     output = json.loads(result.stdout)
     assert set(output) == {
         "path", "labels", "model", "train", "data", "tokenizer_settings", "num_parameters", "vocab_size",
-        "tokenizer", "training", "versions", "unused_settings", "files",
+        "tokenizer", "training", "versions", "unused_settings", "unused_tokenizer_settings", "files",
     }  # fmt: skip
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
@@ -201,6 +201,29 @@ def test_info_shows_unused_settings_and_the_vectors_coverage(trained, tmp_path):
     assert "segment_length" in text and "(unused: positional is sinusoidal)" in text
     assert "30 of 40 vocabulary entries (75.0%) from glove.txt, 50 dimensions, frozen" in text
     assert describe_checkpoint(trained.output).to_json()["training"]["embeddings_init"] is None
+
+
+def test_info_marks_the_tokenizer_settings_that_did_not_shape_the_tokenizer(trained):
+    import dataclasses
+
+    info = describe_checkpoint(trained.output)
+    tokenizer = {"kind": "unigram", "vocab_size": 8000, "min_frequency": 3, "lowercase": True, "path": None}
+    text = _rendered(render_info(dataclasses.replace(info, tokenizer=tokenizer)))
+    assert (
+        "kind=unigram vocab_size=8000 lowercase=true path=null; unused (the unigram trainer takes no "
+        "minimum frequency): min_frequency=3"
+    ) in " ".join(text.replace("│", " ").split())  # the panel's lines, rejoined
+    given = {**tokenizer, "kind": "word", "path": "tok.json"}
+    described = dataclasses.replace(info, tokenizer=given)
+    assert (
+        "path=tok.json; unused (the tokenizer in tokenizer.path is used as it is): kind=word "
+        "vocab_size=8000 min_frequency=3 lowercase=true"
+    ) in " ".join(_rendered(render_info(described)).replace("│", " ").split())
+    assert described.to_json()["unused_tokenizer_settings"] == dict.fromkeys(
+        ("kind", "vocab_size", "min_frequency", "lowercase"),
+        "the tokenizer in tokenizer.path is used as it is",
+    )
+    assert info.to_json()["unused_tokenizer_settings"] == {}
 
 
 @pytest.mark.parametrize("name", ["v1_additive_learned", "v1_scaled_dot_sinusoidal"])

@@ -21,3 +21,15 @@ def test_settings_the_model_never_reads_are_marked_unused():
     assert {"num_heads", "attention"} <= set(unused_model_settings(sized))
     additive = {**mean, "attention": "additive"}
     assert unused_model_settings(additive)["attention_impl"] == "additive scoring has no fused kernel"
+
+
+def test_tokenizer_settings_the_tokenizer_never_read_are_marked_unused():
+    from attncli.unused_settings import unused_tokenizer_settings
+
+    assert unused_tokenizer_settings({"kind": "wordpiece", "min_frequency": 2, "path": None}) == {}
+    assert unused_tokenizer_settings({"kind": "unigram", "min_frequency": 2, "path": None}) == {
+        "min_frequency": "the unigram trainer takes no minimum frequency"
+    }
+    assert set(unused_tokenizer_settings({"kind": "unigram", "path": "tok.json"})) == {
+        "kind", "vocab_size", "min_frequency", "lowercase"
+    }  # fmt: skip

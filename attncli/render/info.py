@@ -11,7 +11,7 @@ from rich.text import Text
 
 from attncli.render.text import WrappingTable, as_percent, calibration_note, label_list, refit_description
 from attncli.settings import as_typed, settings_text
-from attncli.unused_settings import unused_model_settings
+from attncli.unused_settings import unused_model_settings, unused_tokenizer_settings
 
 if TYPE_CHECKING:
     from attncli.info import CheckpointInfo
@@ -138,6 +138,18 @@ def _model_setting(name: str, value: object, model: dict[str, object]) -> str | 
     return "none"
 
 
+def _tokenizer_settings(tokenizer: dict[str, object]) -> Text:
+    """The tokenizer section as --set takes it, the settings that did not shape the tokenizer
+    gathered after the others under why."""
+    unused = unused_tokenizer_settings(tokenizer)
+    used = {name: value for name, value in tokenizer.items() if name not in unused}
+    parts = [settings_text(used)] if used else []
+    for reason in dict.fromkeys(unused.values()):
+        names = [name for name in tokenizer if unused.get(name) == reason]
+        parts.append(f"unused ({reason}): {settings_text({name: tokenizer[name] for name in names})}")
+    return Text("; ".join(parts), "attn.muted")
+
+
 def render_info(info: CheckpointInfo) -> RenderableType:
     """What a checkpoint is: labels, model settings, how it was trained, versions and its files."""
     labels = Text.assemble(
@@ -158,7 +170,7 @@ def render_info(info: CheckpointInfo) -> RenderableType:
         *_training_rows(info),
         ("settings", Text(settings_text(info.train), "attn.muted")),
         ("data settings", Text(settings_text(info.data), "attn.muted")),
-        ("tokenizer settings", Text(settings_text(info.tokenizer), "attn.muted")),
+        ("tokenizer settings", _tokenizer_settings(info.tokenizer)),
     ]
     parts: list[RenderableType] = [labels, Text(), _key_values("model", model_rows), Text()]
     parts += [_key_values("training", training_rows), Text(), versions, Text(), _file_table(info)]
