@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import shlex
 import types
 import typing
 from pathlib import Path
@@ -29,9 +30,11 @@ def load_config(
     if path is not None:
         values.update(flatten(_read_yaml(Path(path))))
     overridden: dict[str, Any] = {}
+    typed: dict[str, str] = {}  # each --set as the user typed it
     for override in overrides:
         key, value = _parse_override(override)  # a later --set of a key wins, as in a layered list
         values[key] = overridden[key] = value
+        typed[key] = override
     for key, value in (options or {}).items():
         if value is None:
             continue
@@ -39,9 +42,10 @@ def load_config(
             # Neither can be taken silently: the user typed both and meant one of them.
             # attn train's options are named after their setting's last part (--lr, --max-length).
             given = "DATA" if key == "data.source" else "--" + key.rsplit(".", 1)[-1].replace("_", "-")
+            shown = value if isinstance(value, str) else as_typed(value)
             raise ConfigError(
-                f"{key} is given twice, as --set {key}={as_typed(overridden[key])} and as {given} "
-                f"{as_typed(value)}; give it once"
+                f"{key} is given twice, as --set {shlex.quote(typed[key])} and as {given} "
+                f"{shlex.quote(shown)}; give it once"
             )
         values[key] = value
     return with_settings(Config(), values)

@@ -37,9 +37,12 @@ def require_records(value: object, path: Path) -> None:
     if all(isinstance(cell, (dict, list)) for cell in cells) and len({len(cell) for cell in cells}) == 1:
         # pandas' columns are keyed by the row index ("0", "1", ...); a record nested under one key
         # ({"data": {"text": ..., "label": ...}}, which a dotted path reads) is keyed by its fields.
-        if len(cells[0]) > 1 and all(
+        # One row's columns are each keyed by "0" alone (a list of one could be a record's field).
+        many_rows = len(cells[0]) > 1 and all(
             isinstance(cell, list) or all(key.isdigit() for key in cell) for cell in cells
-        ):
+        )
+        one_row = all(isinstance(cell, dict) and list(cell) == ["0"] for cell in cells)
+        if many_rows or one_row:
             raise DataError(
                 f"{path} holds one JSON object of columns, not records; write one record per line "
                 "(pandas: df.to_json(path, orient='records', lines=True))"

@@ -289,6 +289,10 @@ def test_records_nested_under_one_key_are_read_by_predict_as_by_train_and_eval(e
         json.dumps({"text": {"0": "hot soup", "1": "a goal"}, "label": {"0": "food", "1": "sport"}})
     )
     _refused(invoke("predict", easy_run, "-f", columns), "holds one JSON object of columns, not records")
+    # One row of them too, each column keyed by "0" alone: eval scored it as a row of text "text.0".
+    columns.write_text(json.dumps({"text": {"0": "hot soup"}, "label": {"0": "food"}}))
+    for command in (["predict", easy_run, "-f", columns], ["eval", easy_run, columns]):
+        _refused(invoke(*command), "holds one JSON object of columns, not records")
 
 
 def test_predict_jsonl_carries_the_other_fields_and_numbers_every_record(easy_run, tmp_path):

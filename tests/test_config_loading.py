@@ -26,6 +26,11 @@ def test_a_setting_given_by_set_and_by_an_option_must_agree():
     assert str(caught.value) == (
         "model.max_length is given twice, as --set model.max_length=64 and as --max-length 128; give it once"
     )
+    with pytest.raises(ConfigError) as caught:  # each quoted as the shell needs it
+        load_config(None, ["data.delimiter=;"], {"data.delimiter": ","})
+    assert str(caught.value) == (
+        "data.delimiter is given twice, as --set 'data.delimiter=;' and as --delimiter ,; give it once"
+    )
     assert load_config(None, ["data.source=train.csv", "train.seed=3"], options).train.seed == 3
     # The same value spelled two ways is one value.
     assert load_config(None, ["train.lr=1e-3"], {"train.lr": 0.001}).train.lr == 0.001

@@ -27,7 +27,8 @@ def evaluate(
     data: Annotated[
         str | None,
         typer.Argument(
-            help="Data to evaluate on (default: the training data's test split, else its validation split). "
+            help="Data to evaluate on (default: the training data's test split, else its validation split, "
+            "unless the run's refit trained on it). "
             "A single file is evaluated whole.",
             metavar="DATA",
             show_default=False,
