@@ -27,6 +27,7 @@ from attncli.config import Config
 from attncli.errors import CheckpointError, ConfigError
 from attncli.history import TrainingMetrics
 from attncli.migrations import migrate_header, migrate_weights
+from attncli.out_of_memory import is_out_of_memory, said_when_out_of_memory
 from attncli.tokenizer import pad_id_of, tokenizer_from_json
 
 if TYPE_CHECKING:
@@ -164,28 +165,33 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
             f"{path / CONFIG_FILE} is damaged ({error}); train the checkpoint again"
         ) from error
     tokenizer = _load_tokenizer_of(path, files, vocab_size=vocab_size, pad_id=pad_id)
-    model = build_model(
-        config.model,
-        vocab_size=vocab_size,
-        num_labels=len(label_names),
-        pad_id=pad_id,
-        token_dim=token_dim,
-    )
-    saved_weights = read_tensors(path / WEIGHTS_FILE, files)
-    try:
-        weights = migrate_weights(
-            saved_weights, version=saved_header["format_version"], target=FORMAT_VERSION, header=header
+    # A model too large for the device's memory is said as such, not as a damaged checkpoint.
+    with said_when_out_of_memory(f"the model of {path}", torch.device(device)):
+        model = build_model(
+            config.model,
+            vocab_size=vocab_size,
+            num_labels=len(label_names),
+            pad_id=pad_id,
+            token_dim=token_dim,
         )
-        misfit = _misfit(model.state_dict(), weights)
-        if misfit is None:
-            model.load_state_dict(weights, strict=True)
-    except (RuntimeError, KeyError) as error:
-        misfit = str(error).splitlines()[0]
-    if misfit is not None:
-        raise CheckpointError(
-            f"{path / WEIGHTS_FILE} does not fit the model in config.json ({misfit}); the checkpoint "
-            "is damaged or mixed from two runs: train it again"
-        )
+        saved_weights = read_tensors(path / WEIGHTS_FILE, files)
+        try:
+            weights = migrate_weights(
+                saved_weights, version=saved_header["format_version"], target=FORMAT_VERSION, header=header
+            )
+            misfit = _misfit(model.state_dict(), weights)
+            if misfit is None:
+                model.load_state_dict(weights, strict=True)
+        except (RuntimeError, KeyError) as error:
+            if isinstance(error, RuntimeError) and is_out_of_memory(error):
+                raise  # no misfit: said_when_out_of_memory says what it is
+            misfit = str(error).splitlines()[0]
+        if misfit is not None:
+            raise CheckpointError(
+                f"{path / WEIGHTS_FILE} does not fit the model in config.json ({misfit}); the checkpoint "
+                "is damaged or mixed from two runs: train it again"
+            )
+        model.to(torch.device(device)).eval()
     metrics_path = path / METRICS_FILE  # optional: it only holds the history
     metrics, warnings = {}, []
     if metrics_path.is_file():
@@ -195,7 +201,6 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
             if not history_optional:
                 raise
             warnings.append(f"{error}; until then it is left out")
-    model.to(torch.device(device)).eval()
     return LoadedCheckpoint(
         path=path,
         config=config,

@@ -202,12 +202,14 @@ def _write_failed(path: Path, error: OSError, *, existed: bool) -> CheckpointErr
 
 
 class CheckpointWriteFailed(CheckpointError):
-    """A checkpoint could not be written (a full disk, a folder made read-only): what and why, for
-    a training run to say what it kept."""
+    """A checkpoint (or the training log beside it) could not be written (a full disk, a folder made
+    read-only): what and why, for a training run to say what it kept."""
 
-    def __init__(self, message: str, *, path: Path, reason: str, remedy: str) -> None:
+    def __init__(
+        self, message: str, *, path: Path, reason: str, remedy: str, what: str = "the checkpoint"
+    ) -> None:
         super().__init__(message)
-        self.path, self.reason, self.remedy = path, reason, remedy
+        self.path, self.reason, self.remedy, self.what = path, reason, remedy, what
 
 
 def _swap_into_place(staging: Path, path: Path) -> None:

@@ -33,9 +33,11 @@ def unusable_path(path: Path) -> str | None:
 
 
 class AttnError(Exception):
-    """A problem attn can explain in one line. `exit_code` is what the CLI exits with."""
+    """A problem attn can explain in one line. `exit_code` is what the CLI exits with; `rank_local`
+    marks one that only this process met (under torchrun), which it then says itself."""
 
     exit_code = 1
+    rank_local = False
 
 
 class ConfigError(AttnError):
@@ -60,6 +62,13 @@ class TrainingError(AttnError):
     """Training failed while running (for example the loss became NaN)."""
 
     exit_code = 1
+
+
+class OutOfMemory(AttnError):
+    """A model or a step that does not fit in the memory of this process's device."""
+
+    exit_code = 1
+    rank_local = True
 
 
 class TrainingInterrupted(AttnError):

@@ -37,11 +37,15 @@ def require_records(value: object, path: Path) -> None:
     if all(isinstance(cell, (dict, list)) for cell in cells) and len({len(cell) for cell in cells}) == 1:
         # pandas' columns are keyed by the row index ("0", "1", ...); a record nested under one key
         # ({"data": {"text": ..., "label": ...}}, which a dotted path reads) is keyed by its fields.
-        # One row's columns are each keyed by "0" alone (a list of one could be a record's field).
+        # One row's columns are each keyed by the same index alone ("0", or "5" for df.iloc[[5]]); a
+        # list of one could be a record's field.
         many_rows = len(cells[0]) > 1 and all(
             isinstance(cell, list) or all(key.isdigit() for key in cell) for cell in cells
         )
-        one_row = all(isinstance(cell, dict) and list(cell) == ["0"] for cell in cells)
+        keys = [tuple(cell) for cell in cells if isinstance(cell, dict)]
+        one_row = (
+            len(keys) == len(cells) and len(set(keys)) == 1 and len(keys[0]) == 1 and keys[0][0].isdigit()
+        )
         if many_rows or one_row:
             raise DataError(
                 f"{path} holds one JSON object of columns, not records; write one record per line "

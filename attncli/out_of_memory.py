@@ -1,44 +1,59 @@
 """Running out of memory, told apart from other failures and said in a line that names the settings
-that size the allocations: torch's CPU allocator and CUDA raise it in words of their own (`[enforce
-fail at alloc_cpu.cpp:127] ... you tried to allocate 25600000000 bytes`), which say nothing of what
-to change."""
+that size the allocations: torch's CPU allocator, CUDA and MPS raise it in words of their own
+(`[enforce fail at alloc_cpu.cpp:127] ... you tried to allocate 25600000000 bytes`), which say
+nothing of what to change."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import re
+from collections.abc import Iterator
+from typing import Any
 
 from attncli.config import Config
+from attncli.errors import OutOfMemory
+from attncli.unused_settings import unused_tokenizer_settings
 
-# What torch's CPU allocator says (a RuntimeError) when the system refuses its request.
-CPU_ALLOCATOR_FAILED = "can't allocate memory"
-_CPU_BYTES = re.compile(r"tried to allocate (\d+) bytes", re.IGNORECASE)
-_CUDA_SIZE = re.compile(r"tried to allocate (\d+(?:\.\d+)? [KMGT]?i?B)", re.IGNORECASE)
+# What the allocators say in a plain RuntimeError when the system refuses a request: torch's CPU
+# allocator, the MPS backend, and CUDA where the failure comes through a CUDA call rather than
+# torch's caching allocator (which raises OutOfMemoryError).
+REFUSALS = ("can't allocate memory", "mps backend out of memory", "cuda error: out of memory")
+_BYTES = re.compile(r"tried to allocate (\d+) bytes", re.IGNORECASE)
+_SIZE = re.compile(r"tried to allocate (\d+(?:\.\d+)? [KMGT]?i?B)\b", re.IGNORECASE)
 
 
 def is_out_of_memory(error: BaseException) -> bool:
-    """Whether `error` is an allocation the CPU or the GPU refused (Python's, torch's or CUDA's)."""
+    """Whether `error` is an allocation the CPU or a GPU refused (Python's, torch's, CUDA's or MPS's)."""
     import torch
 
-    if isinstance(error, (MemoryError, torch.OutOfMemoryError)):
+    # torch.cuda.OutOfMemoryError is torch.OutOfMemoryError where the latter exists (torch 2.5 and
+    # later); the former is there from torch 1.13, on builds without CUDA too.
+    if isinstance(error, (MemoryError, torch.cuda.OutOfMemoryError)):
         return True
-    return isinstance(error, RuntimeError) and CPU_ALLOCATOR_FAILED in str(error)
+    return isinstance(error, RuntimeError) and any(words in str(error).lower() for words in REFUSALS)
+
+
+def _in_units(size: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def failed_allocation(error: BaseException) -> str:
     """The allocation that failed, in words: "an allocation of 23.8 GiB" where the error says its size."""
     text = str(error)
-    found = _CPU_BYTES.search(text)
+    found = _BYTES.search(text)
     if found is not None:
-        size = int(found.group(1))
-        shown = f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.1f} MiB"
-        return f"an allocation of {shown}"
-    found = _CUDA_SIZE.search(text)
+        return f"an allocation of {_in_units(int(found.group(1)))}"
+    found = _SIZE.search(text)
     return f"an allocation of {found.group(1)}" if found is not None else "an allocation"
 
 
 def training_advice(config: Config) -> str:
-    """What to lower, with the values the run had: the batch's texts and their length size a step's
-    activations."""
+    """What to lower, with the values the run had (as the options take them): the batch's texts and
+    their length size a step's activations."""
     return (
         f"lower --batch-size (train.batch_size, {config.train.batch_size}) or --max-length "
         f"(model.max_length, {config.model.length})"
@@ -47,8 +62,28 @@ def training_advice(config: Config) -> str:
 
 def model_advice(config: Config, vocab_size: int) -> str:
     """What to lower when the model itself does not fit: its position tables grow with max_length,
-    its embeddings with the vocabulary and the width."""
-    return (
-        f"lower --max-length (model.max_length, {config.model.length:,}), model.embed_dim "
-        f"({config.model.width}) or tokenizer.vocab_size (a vocabulary of {vocab_size:,})"
-    )
+    its embeddings with the vocabulary and the width; only settings the run reads are named (not
+    the width pretrained vectors fix, nor the vocabulary size beside a tokenizer given whole)."""
+    settings = [f"--max-length (model.max_length, {config.model.length})"]
+    if not config.model.embeddings_init:
+        settings.append(f"model.embed_dim ({config.model.width})")
+    unused = unused_tokenizer_settings(dataclasses.asdict(config.tokenizer))
+    if "vocab_size" not in unused:
+        settings.append(f"tokenizer.vocab_size (a vocabulary of {vocab_size:,})")
+    listed = settings[0] if len(settings) == 1 else f"{', '.join(settings[:-1])} or {settings[-1]}"
+    return f"lower {listed}"
+
+
+@contextlib.contextmanager
+def said_when_out_of_memory(what: str, device: Any) -> Iterator[None]:
+    """Turn an allocation refused in the block into one line: `what` (a checkpoint's model, say)
+    does not fit on `device`."""
+    try:
+        yield
+    except (RuntimeError, MemoryError) as error:
+        if not is_out_of_memory(error):
+            raise
+        raise OutOfMemory(
+            f"{what} does not fit in memory on {device} ({failed_allocation(error)} failed); free memory, or "
+            "use a machine with more"
+        ) from error

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from attncli.atomic_files import atomic_output
 from attncli.calibration import calibration_state
-from attncli.checkpoint_saving import save_checkpoint
+from attncli.checkpoint_saving import CheckpointWriteFailed, save_checkpoint
 from attncli.config import Config
 from attncli.device import counting_device, peak_memory_mb
-from attncli.errors import CheckpointError, ConfigError, why_unwritten
+from attncli.errors import ConfigError, why_unwritten
 from attncli.history import TrainingMetrics
 from attncli.prepare import Prepared
 from attncli.run_folder import TENSORBOARD_FOLDER, RunFolder
@@ -88,6 +88,10 @@ class RunWriter:
             _keep_log_until(folder.metrics_log, resumed_at)
         mode = "a" if resumed_at is not None else "w"
         self.log = folder.metrics_log.open(mode, encoding="utf-8") if self.enabled else None
+        # What this process saved whole, for a failure to say what the folder keeps: the epoch whose
+        # end last/ holds, and the epoch best/ holds.
+        self.saved_last_epoch: int | None = None
+        self.saved_best_epoch: int | None = None
         self.events: Any = None
         if self.enabled and prepared.config.train.tensorboard:
             from torch.utils.tensorboard import SummaryWriter
@@ -105,10 +109,14 @@ class RunWriter:
                 self.log.flush()
             except OSError as error:  # a full disk, say: one line, and where the work is kept
                 reason, remedy = why_unwritten(error, self.folder.path)
-                raise CheckpointError(
+                raise CheckpointWriteFailed(
                     f"could not write {self.folder.metrics_log} ({reason}); {self.folder.last} keeps "
                     f"the last finished epoch; {remedy}, then attn train --resume "
-                    f"{shlex.quote(str(self.folder.path))}"
+                    f"{shlex.quote(str(self.folder.path))}",
+                    path=self.folder.metrics_log,
+                    reason=reason,
+                    remedy=remedy,
+                    what="the training log",
                 ) from error
         if self.events is not None:
             for name, value in values.items():
@@ -131,6 +139,7 @@ class RunWriter:
         # run resumed on any number of processes ends the epoch with the record of one left alone.
         sums = epoch_sums(state, prepared) if with_state and state.loss_sum is not None else None
         if not self.enabled:
+            self._saved(path, state, metrics)  # as rank 0 is about to
             return
         self.account(metrics)
         # best/ is calibrated on its own epoch's validation scores, last/ on the newest epoch's.
@@ -147,8 +156,15 @@ class RunWriter:
                 validation_accuracy=epoch.validation_accuracy,
             ),
         )  # fmt: skip
+        self._saved(path, state, metrics)
         if path == self.folder.best:  # the earlier run --overwrite kept aside can go now
             self.folder.drop_replaced_run()
+
+    def _saved(self, path: Path, state: TrainState, metrics: TrainingMetrics) -> None:
+        if path == self.folder.last and state.history:
+            self.saved_last_epoch = state.history[-1].epoch
+        elif path == self.folder.best:
+            self.saved_best_epoch = metrics.best_epoch
 
     def _training_state(
         self,

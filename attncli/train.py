@@ -30,7 +30,7 @@ from attncli.distributed import (
     require_no_gpu_number,
     shutdown,
 )
-from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, TrainingError
+from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, OutOfMemory, TrainingError
 from attncli.fit import fit
 from attncli.fresh_state import build_state, run_info
 from attncli.history import EpochRecord, TrainingMetrics
@@ -200,7 +200,9 @@ def resume(
         require_same_data(prepared, last.label_names, saved_state[1], last.metrics)
         if recorded:
             reporter.stage(recorded)
-        state, _ = _built(prepared, reporter, token_dim=int(last.header.get("token_dim") or 0) or None)
+        state, _ = _built(
+            prepared, reporter, token_dim=int(last.header.get("token_dim") or 0) or None, resumed=True
+        )
         state.model.load_state_dict(last.model.state_dict())  # the saved weights, migrated if need be
         state.load_state_dict(*saved_state)
         if refit_only:
@@ -248,20 +250,91 @@ def resume(
         )
 
 
-def _built(
-    prepared: Prepared, reporter: Reporter, *, token_dim: int | None = None
-) -> tuple[TrainState, dict | None]:
-    """`build_state`, with a model too large for the memory said as such, before the folder is touched."""
+def _left_whole(
+    prepared: Prepared, folder: RunFolder, run: RunWriter | None, *, resumed: bool, quietly: bool = False
+) -> str:
+    """After a failure: close the log, leave the folder whole (as the last save left it, or as it
+    was before the run), and say what it keeps. `quietly`: for a failure raised as it is, which a
+    failure to tidy up must not replace (a folder made read-only, say)."""
+    if run is None:  # failed before the log opened: nothing of this run was saved
+        return (
+            nothing_kept(folder, prepared)
+            if not resumed
+            else f"{folder.last} holds the state the run resumed from"
+        )
+    run.close()  # the log is whole before the folder may be put back as it was
     try:
-        return build_state(prepared, reporter=reporter, token_dim=token_dim)
+        return keep_what_was_saved(prepared, folder, run, resumed=resumed)
+    except OSError:
+        if not quietly:
+            raise
+        return ""
+
+
+def _where(prepared: Prepared) -> str:
+    """The device memory ran out on, and under torchrun the process (each has its own GPU)."""
+    process = f" in process {prepared.distributed.rank}" if prepared.distributed.active else ""
+    return f"on {prepared.device}{process}"
+
+
+def _out_of_memory(
+    error: BaseException,
+    prepared: Prepared,
+    folder: RunFolder,
+    run: RunWriter | None,
+    *,
+    resumed: bool,
+    refitting: bool,
+) -> OutOfMemory:
+    """Memory ran out while training: what failed, what the folder keeps, and what to change. It is
+    this process's own failure, so under torchrun it is said by the process that met it."""
+    allocation = f"({failed_allocation(error)} failed)"
+    if refitting and (folder.best / CONFIG_FILE).is_file():
+        # best/ holds the best epoch, whole; the refit alone is left, which --resume does.
+        if run is not None:
+            run.close()
+        message = (
+            f"out of memory {_where(prepared)} while refitting the best epoch on every training row "
+            f"{allocation}; {folder.best} holds the best epoch, not refitted, ready to use; to refit it, "
+            f"free memory and resume: {resume_command(folder.path, prepared.distributed.world_size)}"
+        )
+    else:
+        kept = _left_whole(prepared, folder, run, resumed=resumed)
+        saved = resumed or (run is not None and (run.saved_last_epoch or run.saved_best_epoch) is not None)
+        again = " with --overwrite (a resumed run keeps its settings)" if saved else ""
+        message = (
+            f"out of memory {_where(prepared)} while training {allocation}; {kept}; "
+            f"{training_advice(prepared.config)} and train again{again}"
+        )
+    return OutOfMemory(message)
+
+
+def _built(
+    prepared: Prepared, reporter: Reporter, *, token_dim: int | None = None, resumed: bool = False
+) -> tuple[TrainState, dict | None]:
+    """`build_state`, with a model too large for the memory said as such, before the folder is
+    touched. Every process learns whether each built its model, so none goes on to wait in a
+    collective for one that gave up."""
+    refused: ConfigError | None = None
+    try:
+        built = build_state(prepared, reporter=reporter, token_dim=token_dim)
     except (RuntimeError, MemoryError) as error:
         if not is_out_of_memory(error):
             raise
-        vocab_size = prepared.tokenizer.get_vocab_size(with_added_tokens=True)
-        raise ConfigError(
-            f"the model does not fit in memory on {prepared.device} ({failed_allocation(error)} failed); "
-            f"{model_advice(prepared.config, vocab_size)}; nothing was written"
-        ) from None
+        if resumed:  # it fitted when the run began, and a resumed run keeps its settings
+            advice = "free memory, or resume on a device with more"
+        else:
+            advice = model_advice(prepared.config, prepared.tokenizer.get_vocab_size(with_added_tokens=True))
+        allocation = failed_allocation(error)
+        refused = ConfigError(
+            f"the model does not fit in memory {_where(prepared)} ({allocation} failed); {advice}; "
+            "nothing was written"
+        )
+        refused.rank_local = True
+        refused.__cause__ = error  # the allocation's traceback, for --debug
+    if not prepared.distributed.agree(refused is None, device=prepared.device):
+        raise refused or ConfigError("another training process could not build the model; see its message")
+    return built
 
 
 def _say_put_back(folder: RunFolder, reporter: Reporter) -> None:
@@ -297,24 +370,26 @@ def _fit_and_finish(
     reporter.start(info)
     if prepared.distributed.is_main and not resumed:
         folder.clear_previous_run()
-    run = RunWriter(folder, prepared, metrics, resumed_at=state.global_step if resumed else None)
-    epochs_before = len(state.history)
+    run: RunWriter | None = None
+    refitting = refit_only
     try:
+        run = RunWriter(folder, prepared, metrics, resumed_at=state.global_step if resumed else None)
         if not refit_only:
             fit(state, prepared, run, metrics, reporter=reporter)
+        refitting = True
         refit(state, prepared, run, metrics, reporter=reporter)
     except TrainingError as failed:
-        run.close()  # the log is whole before the folder may be put back as it was
-        kept = keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
+        kept = _left_whole(prepared, folder, run, resumed=resumed)
         raise TrainingError(f"{failed}; {kept}") from None
     except CheckpointWriteFailed as failed:
-        run.close()
+        if run is not None:
+            run.close()
         if resumed or (folder.last / CONFIG_FILE).is_file() or not prepared.distributed.is_main:
             raise  # last/ holds a state to resume from, and the message says so
         # No last/ to resume from. A best/ of this run is kept (the run --overwrite replaced is gone
         # once it was saved), and training again needs --overwrite; with nothing saved, the folder is
         # put back as it was, so the same command works.
-        reason = f"could not write the checkpoint {failed.path} ({failed.reason})"
+        reason = f"could not write {failed.what} {failed.path} ({failed.reason})"
         if (folder.best / CONFIG_FILE).is_file():
             epoch = metrics.best_epoch
             raise CheckpointError(
@@ -325,22 +400,16 @@ def _fit_and_finish(
         raise CheckpointError(f"{reason}; {kept}; {failed.remedy}, then run the same command again") from None
     except (RuntimeError, MemoryError) as error:
         if is_out_of_memory(error):
-            run.close()
-            kept = keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
-            saved = resumed or len(state.history) > epochs_before  # this run's last/, not one put back
-            again = " with --overwrite (a resumed run keeps its settings)" if saved else ""
-            raise TrainingError(
-                f"out of memory on {prepared.device} while training ({failed_allocation(error)} failed); "
-                f"{kept}; {training_advice(prepared.config)} and train again{again}"
-            ) from None
+            raise _out_of_memory(
+                error, prepared, folder, run, resumed=resumed, refitting=refitting
+            ) from error
+        # (A MemoryError is out of memory, above: what is left is a RuntimeError.)
         if isinstance(error, MemoryError) or not prepared.distributed.active or not peer_lost(error):
-            run.close()
-            keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
+            _left_whole(prepared, folder, run, resumed=resumed, quietly=True)
             raise
         # A collective with a process that is gone (killed by the OOM killer, say): gloo's or NCCL's
         # own words say nothing of the run; say what is kept and how to go on.
-        run.close()
-        kept = keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
+        kept = _left_whole(prepared, folder, run, resumed=resumed)
         go_on = (
             f"resume with: {resume_command(folder.path, prepared.distributed.world_size)}"
             if (folder.last / CONFIG_FILE).is_file()
@@ -355,14 +424,15 @@ def _fit_and_finish(
     except Exception:
         # A failure attn cannot explain (a bug) still leaves the folder whole: as the last save left
         # it, or as it was before the run (the earlier run put back after --overwrite).
-        run.close()
-        keep_what_was_saved(state, prepared, folder, resumed=resumed, epochs_before=epochs_before)
+        _left_whole(prepared, folder, run, resumed=resumed, quietly=True)
         raise
     finally:
-        run.close()  # a second close is a no-op
+        if run is not None:
+            run.close()  # a second close is a no-op
         # DistributedDataParallel goes before its process group does (`_joined`): a gloo rank
         # that freed it after destroy_process_group could abort at exit (signal 6).
         state.wrapped = None
+    assert run is not None  # made first in the try above, which returned or raised
     run.account(metrics)
     # best/ was saved when its epoch ended; give it the whole record (unless it was deleted since and
     # no epoch of a resumed run has beaten it)

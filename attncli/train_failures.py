@@ -7,21 +7,24 @@ import re
 
 from attncli.prepare import Prepared
 from attncli.run_folder import RunFolder
-from attncli.train_state import TrainState
+from attncli.run_writer import RunWriter
 
 
-def keep_what_was_saved(
-    state: TrainState, prepared: Prepared, folder: RunFolder, *, resumed: bool, epochs_before: int
-) -> str:
-    """After a run failed (a non-finite loss): what its folder keeps, said in words. A run that saved
-    nothing of its own leaves the folder as it was, its earlier run put back after --overwrite, so
-    the same command can be run again once its cause is fixed. `epochs_before`: the epochs the run
-    had ended before this process took it up (a resumed run's)."""
-    if len(state.history) > epochs_before:  # last/ was saved when this process ended an epoch
-        epoch = state.history[-1].epoch
+def keep_what_was_saved(prepared: Prepared, folder: RunFolder, run: RunWriter, *, resumed: bool) -> str:
+    """After a run failed (a non-finite loss, memory run out, a bug): what its folder keeps, said in
+    words, from what `run` saved whole (a save that failed midway left the one before). A run that
+    saved nothing of its own leaves the folder as it was, its earlier run put back after
+    --overwrite, so the same command can be run again once its cause is fixed."""
+    if run.saved_last_epoch is not None:
+        epoch = run.saved_last_epoch
         return f"{folder.last} holds the state at the end of epoch {epoch}, {folder.best} the best epoch"
     if resumed:
         return f"{folder.last} holds the state the run resumed from"
+    if run.saved_best_epoch is not None:  # the run --overwrite replaced went when it was saved
+        return (
+            f"{folder.best} holds epoch {run.saved_best_epoch}, the best so far, but without last/ the run "
+            "cannot be resumed"
+        )
     return nothing_kept(folder, prepared)
 
 
@@ -45,7 +48,7 @@ def peer_lost(error: RuntimeError) -> bool:
     process's own failure (an out-of-memory error, a bug), which must be reported as it is."""
     import torch
 
-    if isinstance(error, torch.OutOfMemoryError):
+    if isinstance(error, torch.cuda.OutOfMemoryError):  # torch.OutOfMemoryError from torch 2.5 on
         return False
     distributed_error = getattr(torch.distributed, "DistNetworkError", ())
     return isinstance(error, distributed_error) or any(words in str(error).lower() for words in PEER_LOST)

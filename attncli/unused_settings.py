@@ -31,10 +31,12 @@ def unused_model_settings(model: dict[str, object]) -> dict[str, str]:
 def unused_tokenizer_settings(tokenizer: dict[str, object]) -> dict[str, str]:
     """The tokenizer settings that did not shape a checkpoint's tokenizer, each with why: every one
     that trains a tokenizer beside `path` (one given whole), and the unigram trainer's minimum
-    frequency (it keeps pieces by likelihood, not by count)."""
+    frequency (it keeps pieces by likelihood, not by count). Only settings `tokenizer` holds are
+    named (an earlier attn's config may lack some)."""
+    unused: dict[str, str] = {}
     if tokenizer.get("path") is not None:
         decides = "the tokenizer in tokenizer.path is used as it is"
-        return dict.fromkeys(("kind", "vocab_size", "min_frequency", "lowercase"), decides)
-    if tokenizer.get("kind") == "unigram":
-        return {"min_frequency": "the unigram trainer takes no minimum frequency"}
-    return {}
+        unused = dict.fromkeys(("kind", "vocab_size", "min_frequency", "lowercase"), decides)
+    elif tokenizer.get("kind") == "unigram":
+        unused = {"min_frequency": "the unigram trainer takes no minimum frequency"}
+    return {name: why for name, why in unused.items() if name in tokenizer}

@@ -290,9 +290,10 @@ def test_records_nested_under_one_key_are_read_by_predict_as_by_train_and_eval(e
     )
     _refused(invoke("predict", easy_run, "-f", columns), "holds one JSON object of columns, not records")
     # One row of them too, each column keyed by "0" alone: eval scored it as a row of text "text.0".
-    columns.write_text(json.dumps({"text": {"0": "hot soup"}, "label": {"0": "food"}}))
-    for command in (["predict", easy_run, "-f", columns], ["eval", easy_run, columns]):
-        _refused(invoke(*command), "holds one JSON object of columns, not records")
+    for index in ("0", "5"):  # df.to_json() of one row; of df.iloc[[5]]
+        columns.write_text(json.dumps({"text": {index: "hot soup"}, "label": {index: "food"}}))
+        for command in (["predict", easy_run, "-f", columns], ["eval", easy_run, columns]):
+            _refused(invoke(*command), "holds one JSON object of columns, not records")
 
 
 def test_predict_jsonl_carries_the_other_fields_and_numbers_every_record(easy_run, tmp_path):
@@ -1170,3 +1171,25 @@ def test_no_writable_temporary_folder_is_exit_2_with_what_to_do(capsys):
     with pytest.raises(typer.Exit) as ended:  # any other: unexpected, as before
         run_command(missing_file, debug=False)
     assert ended.value.exit_code == 1 and "FileNotFoundError" in capsys.readouterr().err
+
+
+def test_under_torchrun_an_error_only_its_process_met_is_said_by_that_process(capsys, monkeypatch):
+    """Every process meets a refused setting, and rank 0 alone says it; memory runs out on one
+    process's own GPU, whose message rank 0 never sees (it only meets the lost connection)."""
+    import typer
+
+    from attncli.cli.edge import run_command
+    from attncli.errors import ConfigError, OutOfMemory
+
+    monkeypatch.setenv("RANK", "1")
+    for error, said in (
+        (ConfigError("a refused setting"), ""),
+        (OutOfMemory("out of memory"), "error: out of memory\n"),
+    ):
+
+        def failing(error=error):
+            raise error
+
+        with pytest.raises(typer.Exit) as ended:
+            run_command(failing, debug=False)
+        assert ended.value.exit_code == error.exit_code and capsys.readouterr().err == said

@@ -12,7 +12,7 @@ from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
 
 from attncli.checkpoint import load_checkpoint
 from attncli.config_loading import load_config
-from attncli.errors import CheckpointError, ConfigError, TrainingError, TrainingInterrupted
+from attncli.errors import CheckpointError, ConfigError, OutOfMemory, TrainingError, TrainingInterrupted
 from attncli.fit import INTERRUPT_VARIABLE, record_score
 from attncli.run_folder import open_run_folder
 from attncli.run_writer import RunWriter
@@ -377,7 +377,7 @@ def test_out_of_memory_while_training_says_what_to_lower_and_keeps_the_earlier_r
     train(config, output=run)
     earlier = _weights(run / "best")
     _forward_failing(monkeypatch, after_validation=False)
-    with pytest.raises(TrainingError) as failed:
+    with pytest.raises(OutOfMemory) as failed:
         train(config, output=run, overwrite=True)
     assert str(failed.value) == (
         f"out of memory on cpu while training (an allocation of 23.8 GiB failed); nothing of this run was "
@@ -386,7 +386,7 @@ def test_out_of_memory_while_training_says_what_to_lower_and_keeps_the_earlier_r
         "train again"
     )
     assert failed.value.exit_code == 1 and _weights(run / "best") == earlier
-    with pytest.raises(TrainingError, match="out of memory"):  # a new folder is left as it was: none
+    with pytest.raises(OutOfMemory, match="out of memory"):  # a new folder is left as it was: none
         train(config, output=tmp_path / "new")
     assert not (tmp_path / "new").exists()
 
@@ -395,7 +395,7 @@ def test_out_of_memory_after_an_epoch_keeps_it_and_says_to_train_again_with_over
     config = _resumable_config(tmp_path)
     run = tmp_path / "run"
     _forward_failing(monkeypatch, after_validation=True)
-    with pytest.raises(TrainingError) as failed:
+    with pytest.raises(OutOfMemory) as failed:
         train(config, output=run)
     assert str(failed.value).endswith(
         f"{run / 'last'} holds the state at the end of epoch 1, {run / 'best'} the best epoch; lower "
@@ -436,8 +436,8 @@ def test_a_model_too_large_for_the_memory_is_refused_before_the_folder_is_touche
     def refused(*args, **kwargs):
         raise RuntimeError(CPU_REFUSAL)
 
-    # The sinusoidal table of --max-length 100000000 (25.6 GB of float64 at width 32) is the first
-    # allocation to fail: said in torch's words with exit 1, where the setting was the cause.
+    # As the sinusoidal table of --max-length 100000000 (25.6 GB of float64 at width 32) fails: it
+    # was torch's words and exit 1, where a setting is the cause.
     monkeypatch.setattr("attncli.model.positional.sinusoidal_table", refused)
     with pytest.raises(ConfigError) as failed:
         train(config, output=run, overwrite=True)
@@ -447,6 +447,65 @@ def test_a_model_too_large_for_the_memory_is_refused_before_the_folder_is_touche
         f"tokenizer.vocab_size (a vocabulary of {vocab_size:,}); nothing was written"
     )
     assert failed.value.exit_code == 2 and _weights(run / "best") == earlier
+    assert isinstance(failed.value.__cause__, RuntimeError)  # the allocation's traceback, for --debug
+    # A resumed run keeps its settings, and its model fitted when it began: the machine is what changed.
+    with pytest.raises(OutOfMemory) as failed:
+        resume(run, epochs=4)
+    assert str(failed.value) == (
+        f"the model of {run / 'last'} does not fit in memory on cpu (an allocation of 23.8 GiB failed); "
+        "free memory, or use a machine with more"
+    )
+    assert failed.value.exit_code == 1 and _weights(run / "best") == earlier
+
+
+def test_out_of_memory_while_saving_an_epoch_says_what_was_saved_whole(tmp_path, monkeypatch):
+    import attncli.run_writer
+
+    config = _resumable_config(tmp_path)
+    run = tmp_path / "run"
+    real = attncli.run_writer.save_checkpoint
+
+    def save(path, **kwargs):  # best/ is written whole, then last/ fails as it is built in memory
+        if path.name == "last":
+            raise RuntimeError(CPU_REFUSAL)
+        real(path, **kwargs)
+
+    monkeypatch.setattr(attncli.run_writer, "save_checkpoint", save)
+    with pytest.raises(OutOfMemory) as failed:
+        train(config, output=run)
+    # The epoch had ended (its record was kept), but last/ was never written: it said it held it.
+    assert str(failed.value).endswith(
+        f"{run / 'best'} holds epoch 1, the best so far, but without last/ the run cannot be resumed; "
+        f"lower --batch-size (train.batch_size, {config.train.batch_size}) or --max-length "
+        f"(model.max_length, {config.model.length}) and train again with --overwrite (a resumed run keeps "
+        "its settings)"
+    )
+    assert sorted(path.name for path in run.iterdir()) == ["best", "metrics.jsonl"]
+
+
+def test_out_of_memory_in_the_refit_keeps_the_best_epoch_and_resuming_refits_it(tmp_path, monkeypatch):
+    import attncli.train
+
+    resumable = _resumable_config(tmp_path)
+    config = dataclasses.replace(resumable, train=dataclasses.replace(resumable.train, refit_epochs=1))
+    run = tmp_path / "run"
+    real = attncli.train.refit
+
+    def refit(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(attncli.train, "refit", refit)
+    with pytest.raises(OutOfMemory) as failed:
+        train(config, output=run)
+    assert str(failed.value) == (
+        f"out of memory on cpu while refitting the best epoch on every training row (an allocation "
+        f"failed); {run / 'best'} holds the best epoch, not refitted, ready to use; to refit it, free memory "
+        f"and resume: attn train --resume {run}"
+    )
+    assert load_checkpoint(run / "best").metrics.get("refit") is None
+    monkeypatch.setattr(attncli.train, "refit", real)
+    resume(run)
+    assert load_checkpoint(run / "best").metrics["refit"]["epochs"] == 1
 
 
 def test_a_non_finite_loss_after_an_epoch_keeps_last_and_best(tmp_path, monkeypatch):

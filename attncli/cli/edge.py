@@ -39,8 +39,10 @@ def run_command(
     from attncli.signals import termination_raises
 
     debug = debug or os.environ.get("ATTN_DEBUG", "") not in ("", "0")
-    # Under torchrun every process meets the same error; rank 0 alone says it.
-    speaks = int(os.environ.get("RANK", "0")) == 0
+    # Under torchrun every process meets the same error; rank 0 alone says it, unless the error is
+    # one only its own process met (memory run out on its GPU), which that process says.
+    rank = int(os.environ.get("RANK", "0") or 0)
+    speaks = rank == 0
     try:
         if not terminable:
             return action()
@@ -54,7 +56,7 @@ def run_command(
         flush_quietly()  # results before the error go out; a failure to write them is this error's
         if debug:
             traceback.print_exc()
-        if speaks:
+        if speaks or error.rank_local:
             typer.echo(one_line(f"error: {error}"), err=True)
         raise typer.Exit(error.exit_code) from None
     except BrokenPipeError:
