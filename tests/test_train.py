@@ -354,6 +354,14 @@ CPU_REFUSAL = (
 )
 
 
+def _lower(config):
+    """What an out-of-memory message asks to lower, with the run's values."""
+    return (
+        f"lower --batch-size (train.batch_size, {config.train.batch_size}) or --max-length "
+        f"(model.max_length, {config.model.length})"
+    )
+
+
 def _forward_failing(monkeypatch, *, after_validation):
     """Make the model's forward fail as torch's allocator does: at once, or from the first training
     step after a validation pass (epoch 2's first step, once last/ holds epoch 1)."""
@@ -381,9 +389,7 @@ def test_out_of_memory_while_training_says_what_to_lower_and_keeps_the_earlier_r
         train(config, output=run, overwrite=True)
     assert str(failed.value) == (
         f"out of memory on cpu while training (an allocation of 23.8 GiB failed); nothing of this run was "
-        f"kept, and {run} holds the earlier run again; lower --batch-size (train.batch_size, "
-        f"{config.train.batch_size}) or --max-length (model.max_length, {config.model.length}) and "
-        "train again"
+        f"kept, and {run} holds the earlier run again; {_lower(config)} and train again"
     )
     assert failed.value.exit_code == 1 and _weights(run / "best") == earlier
     with pytest.raises(OutOfMemory, match="out of memory"):  # a new folder is left as it was: none
@@ -398,9 +404,8 @@ def test_out_of_memory_after_an_epoch_keeps_it_and_says_to_train_again_with_over
     with pytest.raises(OutOfMemory) as failed:
         train(config, output=run)
     assert str(failed.value).endswith(
-        f"{run / 'last'} holds the state at the end of epoch 1, {run / 'best'} the best epoch; lower "
-        f"--batch-size (train.batch_size, {config.train.batch_size}) or --max-length (model.max_length, "
-        f"{config.model.length}) and train again with --overwrite (a resumed run keeps its settings)"
+        f"{run / 'last'} holds the state at the end of epoch 1, {run / 'best'} the best epoch; "
+        f"{_lower(config)} and train again with --overwrite (a resumed run keeps its settings)"
     )
     assert [record["epoch"] for record in load_checkpoint(run / "last").metrics["history"]] == [1]
 
@@ -476,9 +481,7 @@ def test_out_of_memory_while_saving_an_epoch_says_what_was_saved_whole(tmp_path,
     # The epoch had ended (its record was kept), but last/ was never written: it said it held it.
     assert str(failed.value).endswith(
         f"{run / 'best'} holds epoch 1, the best so far, but without last/ the run cannot be resumed; "
-        f"lower --batch-size (train.batch_size, {config.train.batch_size}) or --max-length "
-        f"(model.max_length, {config.model.length}) and train again with --overwrite (a resumed run keeps "
-        "its settings)"
+        f"{_lower(config)} and train again with --overwrite (a resumed run keeps its settings)"
     )
     assert sorted(path.name for path in run.iterdir()) == ["best", "metrics.jsonl"]
 
