@@ -509,6 +509,21 @@ def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
     assert "true \\ predicted" not in text
     assert "true \\ predicted" in _render(render_eval(EVAL_RESULT, width=80), color=False)
     assert "labels need" not in _render(render_eval(wide), color=False)  # no width given: drawn
+    # Into a file or pipe, tables take their natural width, up to a report's 400 columns: 1,000 labels
+    # wrote 24,000-character lines (10 MB, 64 s of drawing).
+    piped = Console(file=io.StringIO(), width=10_000, theme=ATTN_THEME, color_system=None)
+    piped.print(render_eval(wide, width=10_000, piped=True))
+    assert "true \\ predicted" in piped.file.getvalue()
+    labels = [f"class_{index}" for index in range(60)]
+    wider = dataclasses.replace(
+        wide,
+        labels=labels,
+        per_class={label: ClassScores(1.0, 1.0, 1.0, 10) for label in labels},
+        confusion_matrix=[[10 if row == column else 0 for column in range(60)] for row in range(60)],
+    )
+    text = _render(render_eval(wider, width=10_000, piped=True), color=False)
+    said = "confusion matrix: 60 labels need 436 columns, more than a report's 400; --json gives it"
+    assert said in " ".join(text.split()) and "true \\ predicted" not in text
 
 
 def test_class_weights_are_advised_only_for_labels_rare_in_training():

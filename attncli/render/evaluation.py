@@ -205,6 +205,11 @@ def _mistakes_stacked(errors: list[Mistake], shown_id: str | None) -> Renderable
     return Group(*lines)
 
 
+# The widest confusion matrix a report into a file or pipe draws (about 55 labels): 1,000 labels made
+# a 10 MB file of 24,000-character lines, and took 64 s of a 74 s eval to draw.
+PIPED_MATRIX_COLUMNS = 400
+
+
 def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = False) -> RenderableType:
     """The scores, per-class table, confusion heatmap and calibration of an evaluation, and its
     most confident mistakes when they were asked for. A confusion matrix wider than `width` (the
@@ -228,14 +233,21 @@ def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = F
         rows = f"{result.ignored_unknown} row" + "s" * (result.ignored_unknown != 1)
         parts.append(Text(f"ignored {rows} whose label the model never saw", "attn.muted"))
     matrix_width = _confusion_width(result)
-    if width is None or matrix_width <= width:
-        matrix: RenderableType = _confusion_heatmap(result)
+    if piped and matrix_width > PIPED_MATRIX_COLUMNS:
+        room = f"more than a report's {PIPED_MATRIX_COLUMNS}"
+    elif not piped and width is not None and matrix_width > width:
+        room = f"and the terminal has {width}"
     else:
-        matrix = Text(
-            f"confusion matrix: {len(result.labels)} labels need {matrix_width} columns, and the terminal "
-            f"has {width}; --json gives it (confusion_matrix, rows are true labels)",
+        room = None
+    matrix: RenderableType = (
+        _confusion_heatmap(result)
+        if room is None
+        else Text(
+            f"confusion matrix: {len(result.labels)} labels need {matrix_width} columns, {room}; --json "
+            "gives it (confusion_matrix, rows are true labels)",
             "attn.muted",
         )
+    )
     parts += [_class_table(result), matrix, _reliability(result)]
     if result.errors is not None:
         parts.append(_mistakes(result, piped=piped, width=width))
