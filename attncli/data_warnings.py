@@ -4,6 +4,7 @@ validation split; and the folding of texts by which look-alikes and repeats are 
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -42,16 +43,23 @@ def folded(text: str) -> str:
     """`text` as compared for look-alikes: as the tokenizer reads it (NFKC, without the invisible
     marks and emoji presentation selectors it drops: ❤️ is ❤), ignoring case, spacing and the script
     of its digits (١ is 1). Joiners and tag characters stay: they make other emoji, other words."""
-    normal = unicodedata.normalize("NFKC", text)
-    kept = "".join(_folded_character(character) for character in normal)
+    if text.isascii():  # NFKC and the table leave ASCII as it is
+        return " ".join(text.split()).lower()
+    kept = unicodedata.normalize("NFKC", text).translate(_folding_table())
     return " ".join(kept.split()).casefold()
 
 
-def _folded_character(character: str) -> str:
-    if character in INVISIBLE_CHARACTERS or "\ufe00" <= character <= "\ufe0f":
-        return ""
-    digit = unicodedata.decimal(character, None)
-    return str(digit) if digit is not None else character
+@functools.cache
+def _folding_table() -> dict[int, str | None]:
+    """What `folded` drops or replaces, as a str.translate table: translated in C, not a Python call
+    a character (50,000 long texts took 44 s to compare that way)."""
+    table: dict[int, str | None] = dict.fromkeys(map(ord, INVISIBLE_CHARACTERS))
+    table |= dict.fromkeys(range(0xFE00, 0xFE10))
+    for code in range(0x80, 0x20000):  # every decimal digit but ASCII's lies here
+        digit = unicodedata.decimal(chr(code), None)
+        if digit is not None:
+            table[code] = str(digit)
+    return table
 
 
 def text_key(text: str) -> int:

@@ -1,0 +1,36 @@
+"""How texts and labels are folded to be compared for repeats and look-alikes."""
+
+import random
+import unicodedata
+
+from attncli.data_warnings import folded
+from attncli.tokenizer import INVISIBLE_CHARACTERS
+
+
+def _folded_character_by_character(text):
+    """The rule as first written, a Python call a character: NFKC, invisible marks and presentation
+    selectors dropped, every script's digits as ASCII, spacing and case ignored."""
+
+    def one(character):
+        if character in INVISIBLE_CHARACTERS or "\ufe00" <= character <= "\ufe0f":
+            return ""
+        digit = unicodedata.decimal(character, None)
+        return str(digit) if digit is not None else character
+
+    normal = unicodedata.normalize("NFKC", text)
+    return " ".join("".join(map(one, normal)).split()).casefold()
+
+
+def test_folding_by_table_is_the_rule_character_by_character():
+    assert folded("  Café\u200f  ١٢ ❤️ ") == "café 12 ❤"
+    assert folded("STRASSE\tnews") == "strasse news" and folded("Straße") == "strasse"
+    generator = random.Random(0)
+    pools = [(0, 0x80), (0x80, 0x3000), (0xFF00, 0xFFF0), (0x1D7CE, 0x1D800), (0x1F300, 0x1FBFF)]
+    for _ in range(3000):
+        text = "".join(
+            chr(generator.randrange(*generator.choice(pools)))
+            if generator.random() < 0.9
+            else generator.choice("\u200d\ufe0f\u200b\u00ad\u0661\uff11 \n")
+            for _ in range(generator.randrange(0, 40))
+        )
+        assert folded(text) == _folded_character_by_character(text), repr(text)
