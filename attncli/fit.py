@@ -279,7 +279,7 @@ def fit(
             batches = plan_batches(
                 prepared.train_lengths, batch_size=config.batch_size, generator=state.generator
             )
-            reporter.epoch_start(state.epoch, len(batches))
+            reporter.epoch_start(state.epoch, len(batches), done=state.step)  # a resumed epoch's steps
             state.model.train()
             if state.loss_sum is None:
                 state.loss_sum = torch.zeros((), device=prepared.device)

@@ -1,6 +1,7 @@
 """Progress on standard error: for training, a tqdm bar per epoch (loss and tokens/s) and a line
-per epoch, so logs of non-interactive runs still show how training went; for eval and predict, a
-bar through the texts on a terminal once the work has taken a second."""
+per epoch, so logs of non-interactive runs still show how training went, with a line a minute
+within an epoch where there is no bar; for eval and predict, a bar through the texts on a terminal
+once the work has taken a second."""
 
 from __future__ import annotations
 
@@ -15,6 +16,18 @@ from tqdm import tqdm
 from attncli.history import EpochRecord
 from attncli.reporter import RunInfo
 
+# Where standard error is no terminal (a log file, `nohup`, CI), there is no bar: a line this often
+# says how far the epoch is instead (a 25-minute epoch of long texts was silent from end to end).
+PROGRESS_LINE_SECONDS = 60.0
+
+
+def _duration(seconds: float) -> str:
+    """About how long: "40 s", "12 min", "2 h 5 min"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 90 else f"{minutes // 60} h {minutes % 60} min"
+
 
 class ProgressReporter:
     def __init__(self) -> None:
@@ -22,6 +35,9 @@ class ProgressReporter:
         self.bar: tqdm | None = None
         self.tokens = 0
         self.started = 0.0
+        self.epoch, self.num_batches, self.done, self.steps = 0, 0, 0, 0
+        self.loss: float | None = None
+        self.next_line = 0.0
 
     def stage(self, message: str) -> None:
         tqdm.write(message, file=sys.stderr)
@@ -35,25 +51,49 @@ class ProgressReporter:
             file=sys.stderr,
         )
 
-    def epoch_start(self, epoch: int, num_batches: int) -> None:
+    def epoch_start(self, epoch: int, num_batches: int, *, done: int = 0) -> None:
         # disable=None turns the bar off when standard error is not a terminal.
         self.bar = tqdm(
             total=num_batches,
+            initial=done,
             desc=f"epoch {epoch}/{self.epochs}",
             file=sys.stderr,
             disable=None,
             leave=False,
         )
         self.tokens, self.started = 0, time.perf_counter()
+        self.epoch, self.num_batches, self.done, self.steps, self.loss = epoch, num_batches, done, 0, None
+        self.next_line = self.started + PROGRESS_LINE_SECONDS
 
     def step(self, *, tokens: int, loss: float | None) -> None:
         self.tokens += tokens
+        self.done, self.steps = self.done + 1, self.steps + 1
+        self.loss = loss if loss is not None else self.loss
         if self.bar is None:
+            return
+        if self.bar.disable:
+            self._progress_line()
             return
         self.bar.update(1)
         if loss is not None:
             elapsed = max(time.perf_counter() - self.started, 1e-9)
             self.bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{self.tokens / elapsed:,.0f}", refresh=False)
+
+    def _progress_line(self) -> None:
+        """Now and then, where there is no bar: the epoch's step, loss, speed and time left."""
+        now = time.perf_counter()
+        if now < self.next_line or self.done >= self.num_batches:
+            return
+        self.next_line = now + PROGRESS_LINE_SECONDS
+        elapsed = max(now - self.started, 1e-9)
+        left = (self.num_batches - self.done) * elapsed / self.steps
+        loss = f", loss {self.loss:.4f}" if self.loss is not None else ""
+        tqdm.write(
+            f"epoch {self.epoch}/{self.epochs}: step {self.done:,} of {self.num_batches:,} "
+            f"({self.done / self.num_batches:.0%}){loss}, {self.tokens / elapsed:,.0f} tokens/s, about "
+            f"{_duration(left)} to the end of the epoch",
+            file=sys.stderr,
+        )
 
     def epoch_end(self, record: EpochRecord) -> None:
         if self.bar is not None:
