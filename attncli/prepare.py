@@ -261,10 +261,12 @@ def _sized(
         texts, lowercase=config.tokenizer.lowercase, distinct_cap=cap, count_tokens=count_tokens
     )
     config, chosen = size_to_data(config, profile, held_out=held_out)
-    words = f"{profile.distinct_words:,}" if profile.all_words_fit else f"over {profile.distinct_cap:,}"
+    distinct = f"{profile.distinct_words:,}" if profile.all_words_fit else f"over {profile.distinct_cap:,}"
+    read = profile.words_read(config.model.length)  # what the rule counted: words the model reads
+    within = f" ({read:,} within max_length)" if read < 0.99 * profile.words else ""
     settings = settings_text(chosen)
     reporter.stage(
-        f"sized to the data ({profile.texts:,} texts, {profile.words:,} words, {words} distinct; "
+        f"sized to the data ({profile.texts:,} texts, {profile.words:,} words{within}, {distinct} distinct; "
         f"set any of these to override): {settings}"
     )
     return config

@@ -70,6 +70,16 @@ class DataProfile:
     """The 99th percentile of words per text: what max_length has to hold."""
     longest_tokens: int | None = None
     """The 99th percentile of tokens per text, where a given tokenizer (tokenizer.path) counts them."""
+    word_lengths: tuple[tuple[int, int], ...] = ()
+    """(words in a text, texts of that many) over the texts read, for `words_read`."""
+
+    def words_read(self, max_length: int) -> int:
+        """The training words a model of `max_length` reads: a text's words past its first
+        max_length are not (a token is at least a word), so 20 texts of a megabyte among 27,000
+        short ones do not make data of 2.6M words, and the model sized for it."""
+        read = sum(count for _, count in self.word_lengths)
+        within = sum(min(length, max_length) * count for length, count in self.word_lengths)
+        return round(within * self.texts / read) if read else self.words
 
     @property
     def all_words_fit(self) -> bool:
@@ -113,6 +123,7 @@ def profile_texts(
         distinct_cap=distinct_cap,
         longest_words=_percentile(lengths, 0.99),
         longest_tokens=_percentile(token_lengths, 0.99) if count_tokens is not None else None,
+        word_lengths=tuple(sorted(lengths.items())),
     )
 
 
@@ -133,12 +144,12 @@ def _percentile(histogram: dict[int, int], share: float) -> int:
     return 0
 
 
-def _width(profile: DataProfile, config: Config, *, layers: int) -> int:
+def _width(words: int, config: Config, *, layers: int) -> int:
     """64, 128 or 256, rounded up to fit the heads: divisible by num_heads where there are
     self-attention layers (with even head widths for rope) and by pooling_heads, or, where those
     are sized too, by the pooling heads' width 4."""
     model = config.model
-    base = 64 if profile.words < SMALL_DATA else 128 if profile.words < WIDE_DATA else 256
+    base = 64 if words < SMALL_DATA else 128 if words < WIDE_DATA else 256
     sized_pooling = POOLING_HEAD_WIDTH if model.pooling == "attention" else 1
     # Without layers num_heads is read by nothing (attention pooling's heads are sized): a
     # num_heads=3 given there made the width 72, not 64.
@@ -157,8 +168,12 @@ def sized_settings(config: Config, profile: DataProfile, *, held_out: bool = Tru
     """The value the rule gives each setting that `config` leaves empty, as dotted keys. `held_out`:
     whether the validation rows are held out of train (else the data has its own validation split)."""
 
-    model, tokenizer, small = config.model, config.tokenizer, profile.words < SMALL_DATA
+    model, tokenizer = config.model, config.tokenizer
     chosen: dict[str, Any] = {}
+    given_kind = tokenizer.kind if tokenizer.path is None else None
+    max_length = model.max_length or _sized_max_length(profile, kind=given_kind or "word")
+    words = profile.words_read(max_length)
+    small = words < SMALL_DATA
     given_tokenizer = tokenizer.path is not None  # kind and min_frequency do not apply to it
     if tokenizer.kind is None and not given_tokenizer:
         # Whole words on small data while every word fits: on 1,600 headlines wordpiece split the
@@ -169,9 +184,9 @@ def sized_settings(config: Config, profile: DataProfile, *, held_out: bool = Tru
     if tokenizer.min_frequency is None and kind is not None:
         chosen["tokenizer.min_frequency"] = min_frequency_for(kind)
     if model.num_layers is None:
-        chosen["model.num_layers"] = 1 if model.needs_a_layer() or profile.words >= DEEP_DATA else 0
+        chosen["model.num_layers"] = 1 if model.needs_a_layer() or words >= DEEP_DATA else 0
     layers = model.num_layers if model.num_layers is not None else chosen["model.num_layers"]
-    width = model.embed_dim or _width(profile, config, layers=layers)
+    width = model.embed_dim or _width(words, config, layers=layers)
     if model.embed_dim is None:
         chosen["model.embed_dim"] = width
     adversarial = config.train.adversarial
@@ -183,15 +198,12 @@ def sized_settings(config: Config, profile: DataProfile, *, held_out: bool = Tru
     if model.pooling_heads is None and model.pooling == "attention":
         chosen["model.pooling_heads"] = _pooling_heads(width)
     if model.max_length is None:
-        per_word = 1.0 if kind == "word" else SUBWORDS_PER_WORD
-        longest = profile.longest_tokens or profile.longest_words * per_word  # a given tokenizer counts
-        tokens = math.ceil(max(longest, 1) / 16) * 16
-        chosen["model.max_length"] = min(tokens, LONGEST_MAX_LENGTH)
+        chosen["model.max_length"] = _sized_max_length(profile, kind=kind)
     steps_per_epoch = max(1, math.ceil(profile.texts / config.train.batch_size))
     if config.train.epochs is None:
         low, high = EPOCHS_RANGE
         high = min(MOST_EPOCHS, max(high, math.ceil(STEPS_TO_TAKE / steps_per_epoch)))
-        chosen["train.epochs"] = min(high, max(low, math.ceil(WORDS_TO_SEE / max(profile.words, 1))))
+        chosen["train.epochs"] = min(high, max(low, math.ceil(WORDS_TO_SEE / max(words, 1))))
     if config.train.patience is None:
         chosen["train.patience"] = max(PATIENCE_EPOCHS, math.ceil(PATIENCE_STEPS / steps_per_epoch))
     if config.train.adversarial is None:
@@ -200,6 +212,13 @@ def sized_settings(config: Config, profile: DataProfile, *, held_out: bool = Tru
         # A validation split of the data's own is not for training on.
         chosen["train.refit_epochs"] = REFIT_EPOCHS if small and held_out else 0
     return chosen
+
+
+def _sized_max_length(profile: DataProfile, *, kind: str | None) -> int:
+    """Room for 99% of the texts, a multiple of 16, at most LONGEST_MAX_LENGTH tokens."""
+    per_word = 1.0 if kind == "word" else SUBWORDS_PER_WORD
+    longest = profile.longest_tokens or profile.longest_words * per_word  # a given tokenizer counts
+    return min(math.ceil(max(longest, 1) / 16) * 16, LONGEST_MAX_LENGTH)
 
 
 def unsized_keys(config: Config) -> list[str]:

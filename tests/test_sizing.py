@@ -119,6 +119,24 @@ def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
     assert (middle["train.epochs"], middle["model.num_layers"], middle["train.adversarial"]) == (10, 0, 1.0)
 
 
+def test_words_past_what_max_length_reads_do_not_size_the_model():
+    """A user's trial: 20 texts of a megabyte among 27,000 short ones counted 2.6M words, and the
+    rule gave them a self-attention block without adversarial training, for texts it cuts to 48
+    tokens."""
+    short = [f"word{index % 50} other{index % 7} " * 5 for index in range(3_000)]  # 10 words each
+    huge = ["lorem ipsum " * 5_000] * 10  # 10,000 words each: 130,000 words in all, over 100k
+    profile = profile_texts(short + huge, lowercase=True, distinct_cap=15997)
+    assert profile.words == 130_000 and profile.longest_words == 10
+    assert profile.words_read(16) == 30_000 + 10 * 16
+    sized = sized_settings(Config(), profile)
+    assert sized["model.max_length"] == 16  # the 99th percentile: the huge texts are cut
+    assert (sized["tokenizer.kind"], sized["model.embed_dim"], sized["train.refit_epochs"]) == ("word", 64, 4)
+    alone = sized_settings(Config(), profile_texts(short, lowercase=True, distinct_cap=15997))
+    assert sized == alone  # as if the huge texts were as long as the model reads
+    # A max_length given reads more of each: its words count, up to it.
+    assert profile.words_read(512) == 30_000 + 10 * 512
+
+
 def test_the_refit_is_sized_only_for_small_data_whose_validation_rows_were_held_out():
     headlines = _profile(9_425, texts=1_603)
     assert sized_settings(Config(), headlines)["train.refit_epochs"] == 4
