@@ -46,7 +46,7 @@ class ProgressReporter:
         self.epochs = info.epochs
         tqdm.write(
             f"{info.train_size:,} train / {info.validation_size:,} validation texts, "
-            f"{len(info.label_names)} labels, vocabulary {info.vocab_size:,}, "
+            f"{len(info.label_names):,} labels, vocabulary {info.vocab_size:,}, "
             f"{info.parameters_text}, {info.hardware_text}",
             file=sys.stderr,
         )
