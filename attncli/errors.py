@@ -71,6 +71,13 @@ class OutOfMemory(AttnError):
     rank_local = True
 
 
+class ModelTooLarge(ConfigError):
+    """A model its settings make too large to build in this process's memory (exit 2: the settings
+    are the cause)."""
+
+    rank_local = True
+
+
 class TrainingInterrupted(AttnError):
     """Training stopped on Ctrl-C or SIGTERM after saving its state; the message says how to resume,
     and `resume` is that command (None: there is nothing to resume)."""

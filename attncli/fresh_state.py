@@ -67,10 +67,12 @@ def fresh_optimizer(
 
 
 def build_state(
-    prepared: Prepared, *, reporter: Reporter, token_dim: int | None = None
+    prepared: Prepared, *, reporter: Reporter, token_dim: int | None = None, wrap: bool = True
 ) -> tuple[TrainState, dict | None]:
     """A fresh model (from pretrained vectors where asked), AdamW, the schedule and the scaler;
-    and what the vectors covered. `token_dim` rebuilds a resumed model without reading vectors."""
+    and what the vectors covered. `token_dim` rebuilds a resumed model without reading vectors.
+    `wrap=False` leaves `wrap_for_processes` to the caller (which first checks that every process
+    built its model)."""
     import torch
 
     from attncli.model import build_model
@@ -124,24 +126,27 @@ def build_state(
         warmup_steps=config.train.warmup_steps(len(prepared.train_ids)),
     )
     scaler = torch.amp.GradScaler(prepared.device.type, enabled=prepared.precision == "fp16")
-    wrapped = None
+    generator = torch.Generator().manual_seed(config.train.seed)
+    state = TrainState(
+        model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler, generator=generator
+    )
+    if wrap:
+        wrap_for_processes(state, prepared)
+    return state, coverage
+
+
+def wrap_for_processes(state: TrainState, prepared: Prepared) -> None:
+    """Under torchrun, the model in DistributedDataParallel (a collective: it starts every process
+    from rank 0's weights), and each process its own dropout draws."""
+    import torch
+
     distributed = prepared.distributed
     if distributed.active:
         from torch.nn.parallel import DistributedDataParallel
 
         ids = [distributed.local_rank] if prepared.device.type == "cuda" else None
-        wrapped = DistributedDataParallel(model, device_ids=ids)  # starts from rank 0's weights
-        torch.manual_seed(config.train.seed + 1000 * distributed.rank)  # each rank its own dropout
-    generator = torch.Generator().manual_seed(config.train.seed)
-    state = TrainState(
-        model=model,
-        optimizer=optimizer,
-        scheduler=scheduler,
-        scaler=scaler,
-        generator=generator,
-        wrapped=wrapped,
-    )
-    return state, coverage
+        state.wrapped = DistributedDataParallel(state.model, device_ids=ids)
+        torch.manual_seed(prepared.config.train.seed + 1000 * distributed.rank)
 
 
 def run_info(prepared: Prepared, state: TrainState) -> RunInfo:

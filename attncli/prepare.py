@@ -27,7 +27,7 @@ from attncli.run_warnings import (
     unknown_tokens_warning,
 )
 from attncli.settings import changed_settings, settings_text
-from attncli.sizing import profile_texts, size_to_data, unsized_keys
+from attncli.sizing import counted_words, profile_texts, size_to_data, unsized_keys
 from attncli.splits import rows_digest
 from attncli.tokenization import pack_ids
 from attncli.tokenizer import (
@@ -260,9 +260,9 @@ def _sized(
     profile = profile_texts(
         texts, lowercase=config.tokenizer.lowercase, distinct_cap=cap, count_tokens=count_tokens
     )
+    read = counted_words(config, profile)  # what the rule counts: the words the model reads, at most
     config, chosen = size_to_data(config, profile, held_out=held_out)
     distinct = f"{profile.distinct_words:,}" if profile.all_words_fit else f"over {profile.distinct_cap:,}"
-    read = profile.words_read(config.model.length)  # what the rule counted: words the model reads
     within = f" ({read:,} within max_length)" if read < 0.99 * profile.words else ""
     settings = settings_text(chosen)
     reporter.stage(

@@ -30,7 +30,8 @@ def _duration(seconds: float) -> str:
 
 
 class ProgressReporter:
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock  # seconds, for the lines' pace and time left
         self.epochs = 0
         self.bar: tqdm | None = None
         self.tokens = 0
@@ -61,7 +62,7 @@ class ProgressReporter:
             disable=None,
             leave=False,
         )
-        self.tokens, self.started = 0, time.perf_counter()
+        self.tokens, self.started = 0, self.clock()
         self.epoch, self.num_batches, self.done, self.steps, self.loss = epoch, num_batches, done, 0, None
         self.next_line = self.started + PROGRESS_LINE_SECONDS
 
@@ -76,12 +77,12 @@ class ProgressReporter:
             return
         self.bar.update(1)
         if loss is not None:
-            elapsed = max(time.perf_counter() - self.started, 1e-9)
+            elapsed = max(self.clock() - self.started, 1e-9)
             self.bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{self.tokens / elapsed:,.0f}", refresh=False)
 
     def _progress_line(self) -> None:
         """Now and then, where there is no bar: the epoch's step, loss, speed and time left."""
-        now = time.perf_counter()
+        now = self.clock()
         if now < self.next_line or self.done >= self.num_batches:
             return
         self.next_line = now + PROGRESS_LINE_SECONDS

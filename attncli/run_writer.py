@@ -3,6 +3,7 @@ metrics.jsonl and TensorBoard events, with what last/ gathers from every process
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 import time
@@ -188,10 +189,14 @@ class RunWriter:
         }
 
     def close(self) -> None:
-        if self.log is not None:
-            self.log.close()
-        if self.events is not None:
-            self.events.close()
+        # Lines are flushed as they are written: a close that fails only repeats a failure already
+        # raised (a full disk), whose message must not be lost to it.
+        with contextlib.suppress(OSError):
+            if self.log is not None:
+                self.log.close()
+        with contextlib.suppress(OSError):
+            if self.events is not None:
+                self.events.close()
 
 
 def require_tensorboard(config: Config, *, resuming: bool = False) -> None:

@@ -30,9 +30,17 @@ from attncli.distributed import (
     require_no_gpu_number,
     shutdown,
 )
-from attncli.errors import AttnError, CheckpointError, ConfigError, DataError, OutOfMemory, TrainingError
+from attncli.errors import (
+    AttnError,
+    CheckpointError,
+    ConfigError,
+    DataError,
+    ModelTooLarge,
+    OutOfMemory,
+    TrainingError,
+)
 from attncli.fit import fit
-from attncli.fresh_state import build_state, run_info
+from attncli.fresh_state import build_state, run_info, wrap_for_processes
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.out_of_memory import failed_allocation, is_out_of_memory, model_advice, training_advice
 from attncli.prepare import Prepared, prepare
@@ -250,25 +258,19 @@ def resume(
         )
 
 
-def _left_whole(
-    prepared: Prepared, folder: RunFolder, run: RunWriter | None, *, resumed: bool, quietly: bool = False
-) -> str:
+def _left_whole(prepared: Prepared, folder: RunFolder, run: RunWriter | None, *, resumed: bool) -> str:
     """After a failure: close the log, leave the folder whole (as the last save left it, or as it
-    was before the run), and say what it keeps. `quietly`: for a failure raised as it is, which a
-    failure to tidy up must not replace (a folder made read-only, say)."""
-    if run is None:  # failed before the log opened: nothing of this run was saved
-        return (
-            nothing_kept(folder, prepared)
-            if not resumed
-            else f"{folder.last} holds the state the run resumed from"
-        )
-    run.close()  # the log is whole before the folder may be put back as it was
+    was before the run), and say what it keeps. Never raises: a failure to tidy up (a folder made
+    read-only, a full disk) is said, and must not replace the failure that ended the run."""
     try:
-        return keep_what_was_saved(prepared, folder, run, resumed=resumed)
-    except OSError:
-        if not quietly:
-            raise
-        return ""
+        if run is not None:
+            run.close()  # the log is whole before the folder may be put back as it was
+            return keep_what_was_saved(prepared, folder, run, resumed=resumed)
+        if resumed:
+            return f"{folder.last} holds the state the run resumed from"
+        return nothing_kept(folder, prepared)  # failed before the log opened: nothing was saved
+    except OSError as error:
+        return f"{folder.path} could not be put back as it was ({error.strerror or error})"
 
 
 def _where(prepared: Prepared) -> str:
@@ -300,7 +302,9 @@ def _out_of_memory(
         )
     else:
         kept = _left_whole(prepared, folder, run, resumed=resumed)
-        saved = resumed or (run is not None and (run.saved_last_epoch or run.saved_best_epoch) is not None)
+        saved = resumed or (
+            run is not None and (run.saved_last_epoch is not None or run.saved_best_epoch is not None)
+        )
         again = " with --overwrite (a resumed run keeps its settings)" if saved else ""
         message = (
             f"out of memory {_where(prepared)} while training {allocation}; {kept}; "
@@ -313,27 +317,30 @@ def _built(
     prepared: Prepared, reporter: Reporter, *, token_dim: int | None = None, resumed: bool = False
 ) -> tuple[TrainState, dict | None]:
     """`build_state`, with a model too large for the memory said as such, before the folder is
-    touched. Every process learns whether each built its model, so none goes on to wait in a
-    collective for one that gave up."""
-    refused: ConfigError | None = None
+    touched. Every process learns whether each built its model before any waits in a collective
+    (DistributedDataParallel's own, as it wraps the model) for one that gave up."""
+    refused: AttnError | None = None
     try:
-        built = build_state(prepared, reporter=reporter, token_dim=token_dim)
+        built = build_state(prepared, reporter=reporter, token_dim=token_dim, wrap=False)
     except (RuntimeError, MemoryError) as error:
         if not is_out_of_memory(error):
             raise
+        allocation = f"({failed_allocation(error)} failed)"
         if resumed:  # it fitted when the run began, and a resumed run keeps its settings
-            advice = "free memory, or resume on a device with more"
+            refused = OutOfMemory(
+                f"the run's model does not fit in memory {_where(prepared)} {allocation}; free memory, "
+                "or use a machine with more"
+            )
         else:
-            advice = model_advice(prepared.config, prepared.tokenizer.get_vocab_size(with_added_tokens=True))
-        allocation = failed_allocation(error)
-        refused = ConfigError(
-            f"the model does not fit in memory {_where(prepared)} ({allocation} failed); {advice}; "
-            "nothing was written"
-        )
-        refused.rank_local = True
+            vocab_size = prepared.tokenizer.get_vocab_size(with_added_tokens=True)
+            refused = ModelTooLarge(
+                f"the model does not fit in memory {_where(prepared)} {allocation}; "
+                f"{model_advice(prepared.config, vocab_size)}; nothing was written"
+            )
         refused.__cause__ = error  # the allocation's traceback, for --debug
     if not prepared.distributed.agree(refused is None, device=prepared.device):
         raise refused or ConfigError("another training process could not build the model; see its message")
+    wrap_for_processes(built[0], prepared)
     return built
 
 
@@ -403,9 +410,8 @@ def _fit_and_finish(
             raise _out_of_memory(
                 error, prepared, folder, run, resumed=resumed, refitting=refitting
             ) from error
-        # (A MemoryError is out of memory, above: what is left is a RuntimeError.)
-        if isinstance(error, MemoryError) or not prepared.distributed.active or not peer_lost(error):
-            _left_whole(prepared, folder, run, resumed=resumed, quietly=True)
+        if not (prepared.distributed.active and isinstance(error, RuntimeError) and peer_lost(error)):
+            _left_whole(prepared, folder, run, resumed=resumed)
             raise
         # A collective with a process that is gone (killed by the OOM killer, say): gloo's or NCCL's
         # own words say nothing of the run; say what is kept and how to go on.
@@ -424,7 +430,7 @@ def _fit_and_finish(
     except Exception:
         # A failure attn cannot explain (a bug) still leaves the folder whole: as the last save left
         # it, or as it was before the run (the earlier run put back after --overwrite).
-        _left_whole(prepared, folder, run, resumed=resumed, quietly=True)
+        _left_whole(prepared, folder, run, resumed=resumed)
         raise
     finally:
         if run is not None:
@@ -432,7 +438,7 @@ def _fit_and_finish(
         # DistributedDataParallel goes before its process group does (`_joined`): a gloo rank
         # that freed it after destroy_process_group could abort at exit (signal 6).
         state.wrapped = None
-    assert run is not None  # made first in the try above, which returned or raised
+    assert run is not None  # made first in the try above, which raised if anything failed
     run.account(metrics)
     # best/ was saved when its epoch ended; give it the whole record (unless it was deleted since and
     # no epoch of a resumed run has beaten it)

@@ -969,8 +969,8 @@ def test_more_processes_than_cores_on_the_cpu_is_warned_of(monkeypatch, tmp_path
     # As many as the cores: a note that one process is likely faster (26,400 against 41,500 tokens/s).
     assert invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "--nproc", 2).stderr == (
         "note: --nproc 2 on the CPU shares its 2 cores among 2 processes, which also exchange their "
-        "gradients every step: one process with every core is likely faster on one machine; --nproc pays "
-        "with a GPU a process, or several machines\n"
+        "gradients every step: one process with every core is likely faster; --nproc pays with a GPU a "
+        "process\n"
     )
     # Every option reaches the processes as given: a repeated --set once for each value, flags alone.
     given = ["--set", "train.lr=0.01", "--set", "model.embed_dim=32", "--seed", "3", "--overwrite", "--json"]

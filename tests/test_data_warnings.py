@@ -34,3 +34,14 @@ def test_folding_by_table_is_the_rule_character_by_character():
             for _ in range(generator.randrange(0, 40))
         )
         assert folded(text) == _folded_character_by_character(text), repr(text)
+
+
+def test_every_decimal_digit_but_asciis_lies_where_the_folding_table_looks():
+    import sys
+
+    beyond = [
+        code
+        for code in range(0x20000, sys.maxunicode + 1)
+        if unicodedata.decimal(chr(code), None) is not None
+    ]
+    assert beyond == [], f"data_warnings._folding_table must reach {hex(max(beyond))}"

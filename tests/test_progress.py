@@ -2,14 +2,12 @@
 
 import pytest
 
-import attncli.progress
 from attncli.progress import ProgressReporter, _duration
 
 
-def test_without_a_terminal_an_epoch_says_how_far_it_is_now_and_then(capsys, monkeypatch):
+def test_without_a_terminal_an_epoch_says_how_far_it_is_now_and_then(capsys):
     clock = iter([100.0, 100.5, 161.0, 161.5, 162.0, 230.0])  # epoch_start, then each step's "now"
-    monkeypatch.setattr(attncli.progress.time, "perf_counter", lambda: next(clock))
-    reporter = ProgressReporter()
+    reporter = ProgressReporter(clock=lambda: next(clock))
     reporter.epochs = 4
     reporter.epoch_start(2, 1_200, done=200)  # resumed after step 200 of the epoch
     assert reporter.bar is not None and reporter.bar.disable  # capsys is no terminal

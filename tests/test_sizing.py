@@ -8,7 +8,14 @@ from attncli.config import Config
 from attncli.config_loading import load_config
 from attncli.errors import ConfigError
 from attncli.model_config import ModelConfig
-from attncli.sizing import DataProfile, profile_texts, size_to_data, sized_settings, unsized_keys
+from attncli.sizing import (
+    DataProfile,
+    counted_words,
+    profile_texts,
+    size_to_data,
+    sized_settings,
+    unsized_keys,
+)
 
 
 def _profile(words, *, distinct=1000, cap=15997, longest=12, texts=1000):
@@ -135,6 +142,10 @@ def test_words_past_what_max_length_reads_do_not_size_the_model():
     assert sized == alone  # as if the huge texts were as long as the model reads
     # A max_length given reads more of each: its words count, up to it.
     assert profile.words_read(512) == 30_000 + 10 * 512
+    assert counted_words(Config(), profile) == 30_160
+    assert counted_words(load_config(None, ["model.max_length=512"]), profile) == 35_120
+    # The count is the same whichever tokenizer is given or chosen (subwords size max_length 1.3x).
+    assert counted_words(load_config(None, ["tokenizer.kind=wordpiece"]), profile) == 30_160
 
 
 def test_the_refit_is_sized_only_for_small_data_whose_validation_rows_were_held_out():

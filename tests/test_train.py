@@ -397,6 +397,26 @@ def test_out_of_memory_while_training_says_what_to_lower_and_keeps_the_earlier_r
     assert not (tmp_path / "new").exists()
 
 
+def test_a_folder_that_cannot_be_put_back_is_said_beside_the_failure_not_instead_of_it(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    config = _resumable_config(tmp_path)
+    run = tmp_path / "run"
+    train(config, output=run)
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr("attncli.run_folder.RunFolder.discard_this_run", read_only)
+    _forward_failing(monkeypatch, after_validation=False)
+    with pytest.raises(OutOfMemory) as failed:  # it was the PermissionError, the cause unsaid
+        train(config, output=run, overwrite=True)
+    assert f"; {run} could not be put back as it was (Permission denied); lower --batch-size" in str(
+        failed.value
+    )
+
+
 def test_out_of_memory_after_an_epoch_keeps_it_and_says_to_train_again_with_overwrite(tmp_path, monkeypatch):
     config = _resumable_config(tmp_path)
     run = tmp_path / "run"

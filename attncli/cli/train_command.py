@@ -334,8 +334,8 @@ def _launch(
         # with --nproc 2 against 41,500 for one process, at 2.3 times the memory.
         typer.echo(
             f"note: --nproc {nproc} on the CPU shares its {cores} cores among {nproc} processes, which also "
-            "exchange their gradients every step: one process with every core is likely faster on one "
-            "machine; --nproc pays with a GPU a process, or several machines",
+            "exchange their gradients every step: one process with every core is likely faster; --nproc "
+            "pays with a GPU a process",
             err=True,
         )
     return launch_processes(nproc, arguments, debug=debug, run_folder=run_folder, resume_epochs=resume_epochs)

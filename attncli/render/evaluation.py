@@ -214,7 +214,8 @@ def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = F
     """The scores, per-class table, confusion heatmap and calibration of an evaluation, and its
     most confident mistakes when they were asked for. A confusion matrix wider than `width` (the
     terminal's) is left to --json: cut into wrapped cells, its counts could not be read. `piped`:
-    into a pipe or a file, where tables take their natural width rather than the console's."""
+    into a pipe or a file, where tables take their natural width rather than the console's, and a
+    matrix is drawn up to PIPED_MATRIX_COLUMNS whatever `width` says."""
     where = f"{result.source} [{result.split}]" if result.split else result.source
     scored = f"{result.checkpoint} on " if result.checkpoint else ""
     summary = Text.assemble(

@@ -114,18 +114,26 @@ def test_a_full_disk_at_the_first_checkpoint_leaves_the_folder_as_it_was(tmp_pat
         assert invoke(*arguments, "--overwrite").exit_code == 0
 
 
-def test_a_full_disk_while_writing_the_training_log_is_one_line_and_resumable(tmp_path, monkeypatch):
+def _log_filling_up(monkeypatch, *, lines):
+    """The training log's disk full after `lines` lines: its write fails, and so does its close,
+    as a real file's does with the failed line still in its buffer."""
     from attncli import run_writer
 
-    class FullAfterOneLine:
+    class FullAfter:
         def __init__(self, stream):
-            self.stream, self.written = stream, 0
+            self.stream, self.written, self.failed = stream, 0, False
 
         def write(self, text):
-            if self.written:
+            if self.written == lines:
+                self.failed = True
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self.written += 1
             return self.stream.write(text)
+
+        def close(self):
+            self.stream.close()
+            if self.failed:  # the message said must not be lost to this
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
         def __getattr__(self, name):
             return getattr(self.stream, name)
@@ -134,9 +142,16 @@ def test_a_full_disk_while_writing_the_training_log_is_one_line_and_resumable(tm
 
     def filling_up(self, *args, **kwargs):
         real_init(self, *args, **kwargs)
-        self.log = FullAfterOneLine(self.log)
+        self.log = FullAfter(self.log)
 
     monkeypatch.setattr(run_writer.RunWriter, "__init__", filling_up)
+    return real_init
+
+
+def test_a_full_disk_while_writing_the_training_log_is_one_line_and_resumable(tmp_path, monkeypatch):
+    from attncli import run_writer
+
+    real_init = _log_filling_up(monkeypatch, lines=1)
     data, run = write_csv(tmp_path / "d.csv", make_rows(60)), tmp_path / "run"
     result = invoke("train", data, "-o", run, "--epochs", 2, "--set", "train.patience=0", *TINY)
     assert result.exit_code == 2
@@ -147,6 +162,21 @@ def test_a_full_disk_while_writing_the_training_log_is_one_line_and_resumable(tm
     assert load_checkpoint(run / "last").metrics["history"][-1]["epoch"] == 1
     monkeypatch.setattr(run_writer.RunWriter, "__init__", real_init)
     assert invoke("train", "--resume", run).exit_code == 0
+
+
+def test_a_full_disk_at_the_training_logs_first_line_puts_the_earlier_run_back(tmp_path, monkeypatch):
+    data, run = write_csv(tmp_path / "d.csv", make_rows(60)), tmp_path / "run"
+    assert invoke("train", data, "-o", run, "--epochs", 1, *TINY).exit_code == 0
+    earlier = (run / "best" / "model.safetensors").read_bytes()
+    _log_filling_up(monkeypatch, lines=0)
+    result = invoke("train", data, "-o", run, "--epochs", 2, "--overwrite", *TINY)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"error: could not write the training log {run / 'metrics.jsonl'} (the disk is full); nothing of "
+        f"this run was kept, and {run} holds the earlier run again; free some space, then run the same "
+        "command again"
+    )  # it said last/ kept the last finished epoch, with none, and left the earlier run aside
+    assert (run / "best" / "model.safetensors").read_bytes() == earlier
 
 
 def test_a_full_disk_while_writing_predictions_keeps_the_old_file(trained, tmp_path, monkeypatch):
