@@ -5,6 +5,7 @@ datasets; it is imported only when such a file is read."""
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,11 @@ def saved_dataset_files(path: Path) -> list[Path]:
     if (path / DATASET_DICT_FILE).is_file():
         splits = sorted(child.name for child in path.iterdir() if (child / STATE_FILE).is_file())
         shown = ", ".join(splits) or "none"
-        example = f"; pass one split's folder, such as --file {path / splits[0]}" if splits else ""
+        example = (
+            f"; pass one split's folder, such as --file {shlex.quote(str(path / splits[0]))}"
+            if splits
+            else ""
+        )
         raise DataError(f"{path} is a saved DatasetDict of several splits ({shown}){example}")
     try:
         files = listed_data_files(path)

@@ -23,11 +23,16 @@ from attncli.textfiles import DECOMPRESS
 
 
 def check_output_file(
-    path: Path | None, option: str = "--output", *, replaces: tuple[str, ...] | None = None
+    path: Path | None,
+    option: str = "--output",
+    *,
+    replaces: tuple[str, ...] | None = None,
+    own: bool = False,
 ) -> None:
     """Refuse, before any work is done, a path that cannot become the file `option` writes, one
     inside a checkpoint, and, where `replaces` names suffixes, an existing file with another suffix
-    (`--html notes.txt`: a slip that would replace the notes with a heatmap)."""
+    (`--html notes.txt`: a slip that would replace the notes with a heatmap). `own`: a file of
+    attn's own (a run's metrics.jsonl), which no option can move elsewhere."""
     from attncli.checkpoint_folder import CONFIG_FILE, WEIGHTS_FILE
 
     if path is None:
@@ -57,9 +62,8 @@ def check_output_file(
     if path.is_file() and not _is_device_path(path) and not _writable(path):
         # Replacing it by a rename would succeed, as the folder is writable; the shell's `>` and cp
         # refuse a file its owner made read-only, and so does attn.
-        raise DataError(
-            f"{path} is read-only; make it writable (chmod u+w) to replace it, or pass another {option}"
-        )
+        elsewhere = "" if own else f", or pass another {option}"
+        raise DataError(f"{path} is read-only; make it writable (chmod u+w) to replace it{elsewhere}")
     if _is_device_path(path) and not path.exists():
         raise DataError(
             f"{path} does not exist, and nothing new can be made under /dev or /proc; pass another {option}"
@@ -113,7 +117,7 @@ def atomic_output(path: Path | None, option: str | None = "--output") -> Iterato
         yield stream
         stream.flush()
         return
-    check_output_file(path, option or "--output")
+    check_output_file(path, option or "--output", own=option is None)
     target = _regular_file_to_replace(path)
     if target is None:
         try:

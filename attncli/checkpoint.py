@@ -26,6 +26,7 @@ from attncli.checksums import RESTORE_OR_RETRAIN, read_checked, read_checked_jso
 from attncli.config import Config
 from attncli.errors import CheckpointError, ConfigError
 from attncli.history import TrainingMetrics
+from attncli.local_paths import local_path
 from attncli.migrations import migrate_header, migrate_weights
 from attncli.out_of_memory import is_out_of_memory, said_when_out_of_memory
 from attncli.tokenizer import pad_id_of, tokenizer_from_json
@@ -68,7 +69,7 @@ class LoadedCheckpoint:
         typed, recorded = self.config.data.source, self.header.get("data_path")
         if not recorded or Path(recorded).exists():
             return recorded or typed, None
-        if typed and Path(typed).expanduser().exists():
+        if typed and local_path(typed).exists():
             return typed, f"the training data is no longer at {recorded}; using {typed} from this folder"
         return recorded, None
 

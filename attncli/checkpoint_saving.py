@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import tempfile
 import time
@@ -142,11 +143,17 @@ def save_checkpoint(
         )  # last: its presence marks a whole folder
 
 
-def replace_metrics(path: Path, metrics: dict[str, Any]) -> None:
+def replace_metrics(
+    path: Path, metrics: dict[str, Any], *, data_source: tuple[str, str | None] | None = None
+) -> None:
     """Give the checkpoint at `path` a new metrics.json, and config.json its new checksum. The folder
     is rebuilt beside it (the other files hard-linked) and swapped in as a save is, so a kill leaves
-    the old checkpoint or the new one, each matching its checksums."""
+    the old checkpoint or the new one, each matching its checksums. `data_source`: (data.source, the
+    absolute data_path) where the run's data is now, recorded too (a resumed run whose data moved)."""
     header, data = read_header(path), json_bytes(metrics)
+    if data_source is not None and data_source[1] != header.get("data_path"):  # moved since saved
+        if isinstance(header.get("config", {}).get("data"), dict):
+            header["config"]["data"]["source"], header["data_path"] = data_source
     with _staged(path) as staging:
         for source in path.iterdir():
             if source.is_file() and source.name not in (CONFIG_FILE, METRICS_FILE):
@@ -192,7 +199,7 @@ def _write_failed(path: Path, error: OSError, *, existed: bool) -> CheckpointErr
     kept = f"{path} keeps the checkpoint it had" if existed else "nothing half-written was left"
     resume = ""
     if path.name in (BEST, LAST) and (path.parent / LAST / CONFIG_FILE).is_file():
-        resume = f" (attn train --resume {path.parent} goes on from the last saved epoch)"
+        resume = f" (attn train --resume {shlex.quote(str(path.parent))} goes on from the last saved epoch)"
     return CheckpointWriteFailed(
         f"could not write the checkpoint {path} ({reason}); {kept}; {remedy}, then run again{resume}",
         path=path,

@@ -14,6 +14,7 @@ from attncli.checkpoint import LoadedCheckpoint
 from attncli.errors import DataError
 from attncli.eval_columns import UnlabelledSplit
 from attncli.eval_split import LabelledData, load_labelled_split
+from attncli.local_paths import local_path
 from attncli.metrics import (
     ClassScores,
     ReliabilityBin,
@@ -118,7 +119,7 @@ def _where_the_training_data_is(checkpoint: LoadedCheckpoint, source: str) -> tu
     """Refuse, in words that say where the path came from, training data that is not where the
     checkpoint records it; note where a checkpoint saved before attn recorded the absolute path
     (data_path) is taking its typed, relative path from: another file of that name may be there."""
-    exists = Path(source).expanduser().exists()
+    exists = local_path(source).exists()
     if not exists and names_a_local_path(source):
         recorded = checkpoint.header.get("data_path")
         where = "" if recorded else ", a path relative to the folder it was trained in,"
@@ -126,7 +127,7 @@ def _where_the_training_data_is(checkpoint: LoadedCheckpoint, source: str) -> tu
             f"{checkpoint.path} records its training data as {source}{where} which is not there from "
             f"here ({Path.cwd()}); pass DATA to evaluate on"
         )
-    if exists and not checkpoint.header.get("data_path") and not Path(source).expanduser().is_absolute():
+    if exists and not checkpoint.header.get("data_path") and not local_path(source).is_absolute():
         return (
             f"{checkpoint.path} records its training data only as it was typed, {source}, so it is read "
             f"from this folder ({Path(source).resolve()}); pass DATA if that is not the data it trained on",

@@ -4,6 +4,7 @@ refused."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from attncli.errors import DataError
@@ -24,7 +25,7 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
     if output is not None and output.suffix.lower() in UNWRITTEN_SUFFIXES:  # whatever the format asked
         raise DataError(
             f"attn predict does not write {output.suffix} files; write a csv or jsonl file "
-            f"(-o {output.with_suffix('.csv')}), and convert that"
+            f"(-o {shlex.quote(str(output.with_suffix('.csv')))}), and convert that"
         )
     if as_json:
         if requested not in (None, "jsonl"):

@@ -8,7 +8,6 @@ import functools
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from attncli.config import Config
@@ -16,6 +15,7 @@ from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError
+from attncli.local_paths import local_path
 from attncli.outliers import outlier_pool
 from attncli.packing import PackedSequences
 from attncli.reporter import Reporter
@@ -223,7 +223,7 @@ def prepare(
             f"{never} of its {2 * config.model.max_relative_distance + 1} distance vectors are never "
             f"trained; {reach} or less trains fewer parameters"
         )
-    source = Path(config.data.source or "").expanduser()
+    source = local_path(config.data.source or "")
     return Prepared(
         config=config,
         tokenizer=tokenizer,

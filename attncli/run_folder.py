@@ -281,7 +281,7 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
                 flag = " --overwrite" if others else ""  # -o alone refuses a folder that holds anything
                 raise CheckpointError(
                     f"{path} has no last/ checkpoint to resume from; train a run there with attn train DATA "
-                    f"-o {path}{flag}"
+                    f"-o {shlex.quote(str(path))}{flag}"
                 )
         elif others:
             # Files attn did not write first: --overwrite would not take such a folder either.

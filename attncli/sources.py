@@ -13,6 +13,7 @@ from typing import Any
 from attncli.data_files import load_files
 from attncli.data_folders import load_folder
 from attncli.errors import DataError
+from attncli.local_paths import local_path
 from attncli.raw_data import FILE_BUILDERS, RawData, raw_data_of
 from attncli.read_errors import error_reason
 
@@ -30,14 +31,14 @@ def names_a_local_path(source: str) -> bool:
 def require_data_source(source: str | None) -> None:
     """Refuse a local path that does not exist before torch and datasets load (seconds of imports
     for a typo)."""
-    if source and names_a_local_path(source) and not Path(source).expanduser().exists():
+    if source and names_a_local_path(source) and not local_path(source).exists():
         raise DataError(f"{missing_path_message(source)}; pass an existing file, folder or Hub dataset name")
 
 
 def missing_path_message(source: str) -> str:
     """`source does not exist (where it was looked for, and what is there that looks like it)`: the
     deepest folder of the path that exists, from the working folder for a relative path."""
-    path = Path(source).expanduser()
+    path = local_path(source)
     folder, missing = (path if path.is_absolute() else Path.cwd() / path).parent, path.name
     while not folder.is_dir() and folder != folder.parent:
         folder, missing = folder.parent, folder.name
@@ -58,10 +59,10 @@ def same_source(given: str, recorded: str | None) -> bool:
     the absolute path), else, where no such path exists (a Hub name), the same name."""
     if not recorded:
         return False
-    path = Path(given).expanduser()
+    path = local_path(given)
     if not path.exists():
         return given == recorded
-    return path.resolve() == Path(recorded).expanduser().resolve()
+    return path.resolve() == local_path(recorded).resolve()
 
 
 def load_raw(
@@ -74,7 +75,7 @@ def load_raw(
     # Every failure becomes a DataError that says what to do; datasets' own log lines would repeat it.
     datasets.logging.set_verbosity(datasets.logging.CRITICAL)
     datasets.disable_progress_bars()
-    path = Path(source).expanduser()
+    path = local_path(source)
     if path.is_dir():
         return load_folder(path, encoding=encoding, delimiter=delimiter)
     if path.is_file():

@@ -12,6 +12,7 @@ from typing import Any
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.data_folders import holds_one_dataset, split_files
 from attncli.errors import DataError
+from attncli.local_paths import local_path
 from attncli.raw_data import SPLIT_ALIASES
 from attncli.sources import same_source
 
@@ -57,7 +58,7 @@ def training_folder_files(checkpoint: LoadedCheckpoint, source: str) -> dict[str
     recorded = recorded_source(checkpoint)
     if not recorded:
         return {}
-    folder, path = Path(recorded).expanduser(), Path(source).expanduser()
+    folder, path = local_path(recorded), local_path(source)
     if not (folder.is_dir() and path.is_file() and path.resolve().is_relative_to(folder.resolve())):
         return {}
     return split_files(folder)
@@ -69,7 +70,7 @@ def _is_carved_train_file(checkpoint: LoadedCheckpoint, source: str) -> bool:
     the training data, whose carve eval rebuilds (a user's trial: it scored 98.9% as new data)."""
     files = training_folder_files(checkpoint, source)
     train = files.get("train", [])
-    path = Path(source).expanduser()
+    path = local_path(source)
     return "validation" not in files and len(train) == 1 and train[0].resolve() == path.resolve()
 
 
@@ -92,7 +93,7 @@ def describe_source(checkpoint: LoadedCheckpoint, source: Any, *, default_source
         kind = type(source).__name__
         single = not hasattr(source, "keys")
         return Source(f"the {kind} given", f"one {kind}" if single else None, f"the {kind} given", False)
-    path = Path(source).expanduser()
+    path = local_path(source)
     single = not default_source and holds_one_dataset(path)
     whole = ("a single file" if path.is_file() else "one saved dataset") if single else None
     trained_on = default_source or _is_training_data(checkpoint, source)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from attncli.errors import (
 from attncli.fit import fit
 from attncli.fresh_state import build_state, run_info, wrap_for_processes
 from attncli.history import EpochRecord, TrainingMetrics
+from attncli.local_paths import local_path
 from attncli.out_of_memory import failed_allocation, is_out_of_memory, model_advice, training_advice
 from attncli.prepare import Prepared, prepare
 from attncli.refit import refit
@@ -191,13 +193,13 @@ def resume(
         if data is not None and not same_source(data, source):
             source, moved = data, f"reading the run's data from {data} (it recorded {source})"
             recorded = (
-                f"note: {data} holds the run's data, and the run records it, so attn eval {output} reads "
-                "its test split there from now on"
+                f"note: {data} holds the run's data, and the run records it, so attn eval "
+                f"{shlex.quote(str(output))} reads its test split there from now on"
             )
-        elif source and names_a_local_path(source) and not Path(source).expanduser().exists():
+        elif source and names_a_local_path(source) and not local_path(source).exists():
             raise DataError(
                 f"the run's training data {source} is gone; put it back, or pass where it is now: "
-                f"attn train DATA --resume {output}"
+                f"attn train DATA --resume {shlex.quote(str(output))}"
             )
         if moved:
             reporter.stage(f"note: {moved}")
@@ -235,8 +237,9 @@ def resume(
             best_f1 = state.best_key[0] if state.best_key else 0.0
             reporter.stage(
                 f"warning: {folder.best} (epoch {state.best_epoch}) is gone; only a better epoch (validation "
-                f"macro-F1 above {best_f1:.4f}, or equal at a lower loss) writes it again, and until then "
-                f"`attn eval {folder.path}` uses {folder.last}"
+                f"macro-F1 above {best_f1:.4f}, or equal at a lower loss) writes it again; until then eval, "
+                f"predict and inspect of the run refuse it, and take {shlex.quote(str(folder.last))} for the "
+                "model as the run left it"
             )
         if distributed.rank > 0:
             restore_rank_random_state(
@@ -443,7 +446,10 @@ def _fit_and_finish(
     # best/ was saved when its epoch ended; give it the whole record (unless it was deleted since and
     # no epoch of a resumed run has beaten it)
     if prepared.distributed.is_main and folder.best.is_dir():
-        replace_metrics(folder.best, metrics.to_json())
+        # ... and where the data is now: a resumed run told where it moved says that eval reads it there.
+        replace_metrics(
+            folder.best, metrics.to_json(), data_source=(str(prepared.config.data.source), prepared.data_path)
+        )
     return TrainResult(
         output=folder.path,
         config=prepared.config,

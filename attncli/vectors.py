@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from attncli.errors import ConfigError
+from attncli.local_paths import local_path
 
 if TYPE_CHECKING:
     import torch
@@ -158,11 +159,11 @@ def _header_width(line: str) -> int | None:
 
 def require_vectors_file(path: str | None) -> None:
     """Refuse a model.embeddings_init that names no file, before any data loads."""
-    if path is not None and Path(path).expanduser().is_dir():
+    if path is not None and local_path(path).is_dir():
         raise ConfigError(
             f"model.embeddings_init {path} is a folder; pass a GloVe or word2vec .txt/.vec file in it"
         )
-    if path is not None and not Path(path).expanduser().is_file():
+    if path is not None and not local_path(path).is_file():
         raise ConfigError(
             f"model.embeddings_init {path} does not exist; pass a GloVe or word2vec .txt/.vec file"
         )
@@ -177,7 +178,7 @@ def load_vectors(
     import torch
 
     require_vectors_file(str(path))
-    path = Path(path).expanduser()
+    path = local_path(path)
     wanted: dict[str, list[tuple[int, int]]] = {}  # word -> [(token id, priority)]
     for token, token_id in vocabulary.items():
         for priority, key in enumerate(dict.fromkeys(_lookup_keys(token))):

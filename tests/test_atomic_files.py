@@ -102,6 +102,10 @@ def test_a_read_only_output_file_is_refused_as_the_shell_refuses_it(tmp_path, mo
         match=r"kept.csv is read-only; make it writable \(chmod u\+w\) to replace it, or pass another -o",
     ):
         check_output_file(kept, "-o")
+    # A file of attn's own (a run's metrics.jsonl, on --resume): no option moves it elsewhere.
+    with pytest.raises(DataError) as refused:
+        check_output_file(kept, "--output", own=True)
+    assert str(refused.value) == f"{kept} is read-only; make it writable (chmod u+w) to replace it"
     assert kept.read_text() == "keep\n"
     kept.chmod(0o644)
     check_output_file(kept, "-o")  # writable again: replaced as before

@@ -1198,3 +1198,27 @@ def test_under_torchrun_an_error_only_its_process_met_is_said_by_that_process(ca
         with pytest.raises(typer.Exit) as ended:
             run_command(failing, debug=False)
         assert ended.value.exit_code == error.exit_code and capsys.readouterr().err == said
+
+
+def _ended_by(error, capsys):
+    """The exit code and standard error of a command body that raises `error`."""
+    import typer
+
+    from attncli.cli.edge import run_command
+
+    def failing():
+        raise error
+
+    with pytest.raises(typer.Exit) as ended:
+        run_command(failing, debug=False)
+    return ended.value.exit_code, capsys.readouterr().err
+
+
+def test_a_file_this_user_may_not_read_is_one_line_and_exit_2(capsys):
+    """A data file of mode 000 or another owner's: train and eval ended in Python's PermissionError
+    and exit 1 (found in a user's trial; as root, chmod does not stop a read, so it is raised here)."""
+    assert _ended_by(PermissionError(13, "Permission denied", "perm/unread.jsonl"), capsys) == (
+        2,
+        "error: perm/unread.jsonl cannot be opened (permission denied); give yourself access to it "
+        "(chmod, chown), or pass another path\n",
+    )

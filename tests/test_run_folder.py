@@ -117,6 +117,12 @@ def test_resume_needs_a_last_checkpoint(tmp_path):
         CheckpointError, match=rf"train a run there with attn train DATA -o {empty} --overwrite$"
     ):
         open_run_folder(tmp_path / "empty", overwrite=False, resume=True)
+    # The command to paste is quoted for the shell (a user's trial: runs/nolast A's failed pasted).
+    awkward = tmp_path / "run A's $x"
+    awkward.mkdir()
+    with pytest.raises(CheckpointError) as caught:
+        open_run_folder(awkward, overwrite=False, resume=True)
+    assert str(caught.value).endswith(f"""attn train DATA -o '{tmp_path}/run A'"'"'s $x'""")
     # A folder that is not there is said to be missing (it was 'has no last/ checkpoint').
     with pytest.raises(
         CheckpointError, match=r"--resume .*absent does not exist; pass the folder an attn train"

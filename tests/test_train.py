@@ -677,8 +677,9 @@ def test_resume_refuses_data_that_changed_since_the_run_was_saved(tmp_path, monk
     run = tmp_path / "run"
     assert re.sub(r"above 0\.\d{4}", "above F1", warning) == (
         f"warning: {run / 'best'} (epoch 1) is gone; only a better epoch (validation macro-F1 above F1, or "
-        f"equal at a lower loss) writes it again, and until then `attn eval {run}` uses {run / 'last'}"
-    )
+        f"equal at a lower loss) writes it again; until then eval, predict and inspect of the run refuse it, "
+        f"and take {run / 'last'} for the model as the run left it"
+    )  # it said eval used last/, which eval has refused since a run with no best/ is no validated model
     # last/ written before the digest was kept: the split sizes still tell a changed file.
     monkeypatch.setattr(
         RunWriter, "_training_state", lambda self, state, rank_states, sums: state.state_dict()
@@ -725,6 +726,10 @@ def test_a_run_whose_data_moved_resumes_from_where_it_is_now_if_it_is_the_same(t
     ) in recorder.lines
     assert any(line.startswith("settings of the run, as saved (the rest default") for line in recorder.lines)
     assert load_checkpoint(tmp_path / "run" / "last").config.data.source == str(moved)
+    # best/ too, which no epoch of the resumed run replaced (eval read the old place, against the note).
+    assert [record.epoch for record in result.history] == [1, 2] and result.metrics.best_epoch == 1
+    assert load_checkpoint(tmp_path / "run" / "best").config.data.source == str(moved)
+    assert load_checkpoint(tmp_path / "run" / "best").header["data_path"] == str(moved.resolve())
 
 
 def test_a_higher_epoch_ceiling_on_resume_says_the_schedule_is_spread_over_it(tmp_path, monkeypatch):

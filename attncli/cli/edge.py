@@ -68,6 +68,22 @@ def run_command(
         if speaks:
             typer.echo(interrupted() if callable(interrupted) else interrupted, err=True)
         raise typer.Exit(130) from None
+    except PermissionError as error:
+        if not error.filename:
+            raise _unexpected(error, debug=debug) from None
+        # A data file, a folder or a checkpoint this user may not read (chmod 000, another owner):
+        # it was Python's PermissionError and exit 1 in train and eval, where predict said it.
+        if debug:
+            traceback.print_exc()
+        if speaks:
+            typer.echo(
+                one_line(
+                    f"error: {error.filename} cannot be opened (permission denied); give yourself "
+                    "access to it (chmod, chown), or pass another path"
+                ),
+                err=True,
+            )
+        raise typer.Exit(2) from None
     except FileNotFoundError as error:
         if NO_TEMPORARY_FOLDER not in str(error):
             raise _unexpected(error, debug=debug) from None
@@ -157,8 +173,8 @@ def load_for_command(
         # gave a cron job's predictions with exit 0.
         raise CheckpointError(
             f"{path} has no best/ (no epoch has finished, or it was removed), so no validated model; "
-            f"resume the run (attn train --resume {shlex.quote(str(path))}), or pass {resolved} to use "
-            "the model as the run left it"
+            f"resume the run (attn train --resume {shlex.quote(str(path))}), or pass "
+            f"{shlex.quote(str(resolved))} to use the model as the run left it"
         )
     # The path as given: a run folder is resolved again if a training run replaces its best/ meanwhile.
     loaded = load_checkpoint(path, device=str(resolve_device(device)), history_optional=True)

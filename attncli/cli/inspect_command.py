@@ -3,6 +3,7 @@ and the same heatmaps saved as HTML or SVG."""
 
 from __future__ import annotations
 
+import shlex
 import sys
 import unicodedata
 from collections.abc import Iterable
@@ -159,7 +160,7 @@ def _check_pages(
         if written is not None and written.suffix.lower() in others:  # as predict refuses --format's
             raise ConfigError(
                 f"{option} writes {kind}, which the name {written.name} does not promise; name it "
-                f"{written.with_suffix(suffixes[0]).name}, or pass {other} {written}"
+                f"{written.with_suffix(suffixes[0]).name}, or pass {other} {shlex.quote(str(written))}"
             )
     for written, option, suffixes, _ in pages:
         if not is_standard_output(written):

@@ -190,7 +190,8 @@ def train(
         # Inside the training loop Ctrl-C saves last/ and says so; this is before it, or after it.
         if reporters and reporters[-1].epochs:
             folder = output or resume
-            return f"interrupted; {folder} holds what the run had saved by then (attn info {folder} shows it)"
+            shown = shlex.quote(str(folder))
+            return f"interrupted; {folder} holds what the run had saved by then (attn info {shown} shows it)"
         return _interrupted_before_training(output, resume, again())
 
     def action() -> None:
