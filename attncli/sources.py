@@ -84,6 +84,18 @@ def load_raw(
     if names_a_local_path(source):  # there, but neither a file nor a folder (a socket, a device)
         raise DataError(f"{source} is neither a file nor a folder; pass a data file or a folder of them")
     try:
+        from datasets.packaged_modules import _PACKAGED_DATASETS_MODULES as packaged
+    except ImportError:  # a datasets that keeps them elsewhere: its own error then says what it met
+        packaged = {}
+    if source in packaged:
+        # `attn eval R eval` (a folder meant, not there): datasets runs its own 'eval' loader over
+        # every file in the working folder, and failed on one of them.
+        raise DataError(
+            f"{source} is no file or folder here, and no Hub dataset but datasets' own {source!r} loader, "
+            "which reads every file in the working folder; pass a path (a file, a folder) or a Hub name "
+            "(owner/name)"
+        )
+    try:
         loaded = datasets.load_dataset(source, config_name)
     except Exception as error:  # the Hub client raises many types; all mean "could not load"
         configurations = _configurations_offered(error)
@@ -93,7 +105,10 @@ def load_raw(
                 f"{source!r} {unknown}; pick one of {configurations} with --set data.config=NAME"
             ) from error
         advice = (
-            _offline_hint() or _unreachable_hint(error) or "check the name, or pass a local file or folder"
+            _unexpanded_hint(source)
+            or _offline_hint()
+            or _unreachable_hint(error)
+            or "check the name, or pass a local file or folder"
         )
         raise DataError(
             f"could not load {source!r} as a local path or from the Hugging Face Hub "
@@ -112,6 +127,16 @@ def raw_of_datasets(given: Any) -> RawData:
         return raw_data_of({"train": given})
     raise TypeError(
         f"the data must be a path, a Hub dataset name, a Dataset or a DatasetDict, not {type(given).__name__}"
+    )
+
+
+def _unexpanded_hint(source: str) -> str | None:
+    """`$HOME/data` in --set or a config file (the shell expands it on the command line, not there)."""
+    if re.search(r"\$\{?[A-Za-z_]", source) is None:
+        return None
+    return (
+        "attn does not expand environment variables such as $HOME in a setting; write the path out "
+        "(a leading ~ is the home folder)"
     )
 
 

@@ -1001,3 +1001,32 @@ def test_a_tab_separated_txt_file_is_told_to_be_renamed_tsv(tmp_path):
         len(load_splits(DataConfig(source=str(tmp_path / "train.tsv"), encoding="utf-16")).splits["train"])
         == 18
     )
+
+
+@pytest.mark.parametrize("name", ["eval", "csv", "json"])
+def test_a_name_that_is_one_of_datasets_own_loaders_is_not_run_over_the_working_folder(
+    name, tmp_path, monkeypatch
+):
+    """`attn eval R eval` (a folder meant, not there) ran datasets' own 'eval' loader over every file
+    in the working folder, which failed on one of them (found in a user's trial)."""
+    from attncli.sources import load_raw
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("not data\n")
+    with pytest.raises(DataError) as refused:
+        load_raw(name)
+    assert str(refused.value) == (
+        f"{name} is no file or folder here, and no Hub dataset but datasets' own {name!r} loader, which "
+        "reads every file in the working folder; pass a path (a file, a folder) or a Hub name (owner/name)"
+    )
+
+
+def test_a_variable_in_a_data_setting_is_said_to_be_unexpanded(tmp_path, monkeypatch):
+    """`--set 'data.source=$HOME/data'` or `source: $HOME/data` in a config file: only the shell
+    expands variables, and this was reported as a failed Hub lookup alone."""
+    from attncli.sources import load_raw
+
+    monkeypatch.chdir(tmp_path)
+    for source in ("$HOME/trial_data", "${HOME}/trial_data"):
+        with pytest.raises(DataError, match=r"attn does not expand environment variables such as \$HOME"):
+            load_raw(source)
