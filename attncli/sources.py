@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +48,22 @@ def missing_path_message(source: str) -> str:
     except OSError:
         names = []
     # The same name but for case (EV.CSV for ev.csv) first: difflib compares case-sensitively.
-    same = [name for name in names if name.lower() == missing.lower()]
+    same = [name for name in names if _comparable(name) == _comparable(missing)]
     close = same or difflib.get_close_matches(missing, names, n=3, cutoff=0.7)
     suggestion = f"; did you mean {' or '.join(close)}?" if close else ""
+    if any(unicodedata.normalize("NFC", name) == unicodedata.normalize("NFC", missing) for name in same):
+        # café.csv typed, café.csv there with its accent as a mark of its own (as macOS names files):
+        # the suggestion looked the same as what was typed.
+        suggestion = (
+            f"; it has {same[0]}, the same name with its accents written as marks of their own (NFD, as "
+            "macOS writes names): pass that name, or rename it (convmv -f utf8 -t utf8 --nfc)"
+        )
     return f"{source} does not exist ({folder} has no {missing}{suggestion})"
+
+
+def _comparable(name: str) -> str:
+    """A file name as compared for a suggestion: ignoring case and how accents are written."""
+    return unicodedata.normalize("NFC", name).lower()
 
 
 def same_source(given: str, recorded: str | None) -> bool:

@@ -1,3 +1,5 @@
+import unicodedata
+
 import datasets
 import pytest
 
@@ -29,6 +31,13 @@ def test_a_mistyped_local_path_is_named_at_once_with_what_is_there(tmp_path, mon
     assert str(refused.value) == (
         f"data/headlines does not exist ({tmp_path / 'data'} has no headlines; did you mean bbc_headlines?); "
         "pass an existing file, folder or Hub dataset name"
+    )
+    # Its accent written as a mark of its own (as macOS names files): the suggestion looked the same.
+    (tmp_path / "data" / unicodedata.normalize("NFD", "café.csv")).write_text("text,label\n")
+    with pytest.raises(DataError) as refused:
+        load_raw(unicodedata.normalize("NFC", "data/café.csv"))
+    assert "; it has café.csv, the same name with its accents written as marks of their own (NFD" in (
+        unicodedata.normalize("NFC", str(refused.value))
     )
     with pytest.raises(DataError, match=f"^{tmp_path} has no nowhere|\\({tmp_path} has no nowhere\\)"):
         load_raw(str(tmp_path / "nowhere" / "train.csv"))
