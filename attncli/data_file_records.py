@@ -14,7 +14,7 @@ from typing import Any
 from attncli.arrowfiles import arrow_batches, arrow_rows, arrow_schema
 from attncli.columns import choose_columns, other_than_trained_note
 from attncli.csv_dialect import csv_dialect, delimiter_note
-from attncli.csv_rows import allow_long_fields, header_row, ragged_row_error, require_unique_columns
+from attncli.csv_rows import Quoting, allow_long_fields, header_row, ragged_row_error, require_unique_columns
 from attncli.errors import DataError
 from attncli.jsonfiles import json_problem, require_records
 from attncli.layouts import Layout, layout_of_record, layout_of_schema, value_at
@@ -97,11 +97,38 @@ def csv_source(
             except csv.Error as error:
                 raise DataError(f"line {rows.line_num} of {path} is not valid csv ({error})") from None
 
+    def count() -> int | None:
+        return _csv_records(path, encoding=encoding, delimiter=dialect.delimiter, quoting=dialect.quoting)
+
     return RecordSource(
         name=str(path), chunks=in_chunks(records()), columns=header, text_column=column, notes=notes + found,
-        byte_order_mark=from_windows(path, encoding),
+        count=count, byte_order_mark=from_windows(path, encoding),
         delimiter=dialect.delimiter if path.suffix.lower() == ".csv" else None,
     )  # fmt: skip
+
+
+def _csv_records(path: Path, *, encoding: str, delimiter: str, quoting: Quoting) -> int | None:
+    """The records `csv_source` reads from `path`, counted in a pass of its own for a progress bar's
+    end (a csv's lines are not its records where quoted texts span lines); None where the file is
+    not valid csv, which the reading itself then says."""
+    count, last_line = 0, [""]
+
+    with path.open("rb") as file:
+
+        def lines() -> Iterator[str]:
+            for line in decoded_lines(file_chunks(file), encoding=encoding, name=str(path)):
+                last_line[0] = line
+                yield line
+
+        rows = csv.reader(lines(), delimiter=delimiter, quoting=quoting)
+        try:
+            if not header_row(rows):
+                return 0
+            for row in rows:
+                count += bool(row and last_line[0].strip())
+        except (csv.Error, DataError):
+            return None
+    return count
 
 
 def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:

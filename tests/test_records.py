@@ -533,3 +533,12 @@ def test_an_argument_python_read_under_an_ascii_locale_is_its_utf8_text():
     assert argument_text(b"Caf\xc3\xa9".decode("ascii", "surrogateescape")) == "Café"
     assert argument_text("Caf\udcff") == "Caf\udcff"  # not UTF-8: as Python read it
     assert argument_text("plain") == "plain"
+
+
+def test_a_csv_files_records_are_counted_for_the_progress_bar_as_they_are_read(tmp_path):
+    """A large csv showed a count and no end on predict's bar; its lines are not its records where
+    a quoted text spans lines, and blank lines are none."""
+    path = tmp_path / "rows.csv"
+    path.write_text('id,text\n1,"two\nlines"\n\n2,plain\n   \n3,"a ""quoted"" one"\n4,\n')
+    source = from_file(path)
+    assert source.count is not None and source.count() == len(_records(source)) == 4
