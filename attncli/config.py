@@ -31,6 +31,8 @@ def is_device_name(name: str) -> bool:
 
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# Seeds within 2**62 either way leave room for what a run adds to them, within torch's 64 bits.
+SEED_LIMIT = 2**62
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,12 @@ class TrainConfig:
             self.outlier_weight >= 0, f"train.outlier_weight must be 0 or more, not {self.outlier_weight}"
         )
         require(self.lr > 0, f"train.lr must be positive, not {self.lr}")
+        # torch takes seeds within 64 bits, and a run adds to its seed (each process's, each
+        # resumed step's): 2**64 was "ValueError: Overflow when unpacking long long", exit 1.
+        require(
+            abs(self.seed) < SEED_LIMIT,
+            f"train.seed must be a whole number between -{SEED_LIMIT:,} and {SEED_LIMIT:,}, not {self.seed}",
+        )
         require(0.0 <= self.warmup_ratio < 1.0, "train.warmup_ratio must be in [0, 1)")
         require(self.grad_clip >= 0, "train.grad_clip must be 0 or more")
         require(0.0 <= self.label_smoothing < 1.0, "train.label_smoothing must be in [0, 1)")

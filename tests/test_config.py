@@ -35,6 +35,11 @@ def test_unknown_key_suggests_the_closest():
         ("train.device=gpu", "train.device must be one of"),
         ("train.device=cuda:x", r"must be one of auto, cpu, cuda, mps or cuda:N \(one GPU by its number\)"),
         ("model.positional=wavy", "model.positional must be one of"),
+        # Past torch's 64 bits it was "ValueError: Overflow when unpacking long long", exit 1.
+        (
+            "train.seed=18446744073709551616",
+            r"^train.seed must be a whole number between -4,611,686,018,427,387,904 and 4,611,686,018,42",
+        ),
         ("data.validation_fraction=1.5", "between 0 and 1"),
         # A codec that encodes nothing raised UnicodeError, exit 1.
         ("data.encoding=undefined", r"^--encoding \(data.encoding\) 'undefined' is not a text encoding"),
