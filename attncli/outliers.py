@@ -106,7 +106,10 @@ def outlier_batch(
     by the step."""
     import torch
 
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + step)
+    mixed = seed * 1_000_003 + step
+    # Folded into torch's 64 bits only where it leaves them (a seed past about 9e12): every seed that
+    # fitted draws what it drew ("Overflow when unpacking long long" was exit 1 for the others).
+    generator = torch.Generator().manual_seed(mixed if -(2**63) <= mixed < 2**64 else mixed % 2**64)
     rows = torch.randint(len(pool), (count,), generator=generator)
     batch = pool.padded(rows, pad_id=pad_id)[:, :length]
     if length is not None and batch.size(1) < length:

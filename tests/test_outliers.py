@@ -39,6 +39,10 @@ def test_outlier_batches_are_padded_seeded_by_the_step_and_free_of_special_token
     assert not set(batch[real].tolist()) & (special_ids_of(tokenizer) - {tokenizer.token_to_id("[UNK]")})
     short = outlier_batch(pool, count=4, step=7, seed=0, length=3, pad_id=pad_id)
     assert short.shape == (4, 3)  # cut to the batch it joins
+    # Any seed train.seed takes (up to 2**62 either way): past about 9e12 the step's seed left 64 bits.
+    for seed in (-(2**62) + 1, -(10**13), 2 * 10**13, 2**62 - 1):
+        drawn = outlier_batch(pool, count=4, step=7, seed=seed, length=40, pad_id=pad_id)
+        assert torch.equal(drawn, outlier_batch(pool, count=4, step=7, seed=seed, length=40, pad_id=pad_id))
 
 
 def test_scripts_without_one_letter_words_and_with_one_character_words_still_get_unknown_outliers():
