@@ -9,7 +9,7 @@ import csv
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from attncli.arrowfiles import arrow_batches, arrow_rows, arrow_schema
 from attncli.columns import choose_columns, other_than_trained_note
@@ -20,6 +20,9 @@ from attncli.jsonfiles import json_problem, require_records
 from attncli.layouts import Layout, layout_of_record, layout_of_schema, value_at
 from attncli.lines import READ_BYTES, decoded_lines, file_chunks
 from attncli.records import CHUNK_RECORDS, Record, RecordSource, from_windows, in_chunks, not_text, text_of
+
+if TYPE_CHECKING:
+    import _csv
 
 
 def _text_column(
@@ -49,14 +52,9 @@ def csv_source(
     notes += [dialect.quoting_note] if dialect.quoting_note else []
     allow_long_fields()
     file = path.open("rb")
-    last_line = [""]  # the raw line the csv reader took last: a row of one line is that line
-
-    def lines() -> Iterator[str]:
-        for line in decoded_lines(file_chunks(file), encoding=encoding, name=str(path)):
-            last_line[0] = line
-            yield line
-
-    rows = csv.reader(lines(), delimiter=dialect.delimiter, quoting=dialect.quoting)
+    rows, last_line = _csv_reader(
+        file, path, encoding=encoding, delimiter=dialect.delimiter, quoting=dialect.quoting
+    )
     header: list[str] = []
     try:
         header = header_row(rows) or []
@@ -87,8 +85,8 @@ def csv_source(
                             path, line=start, fields=len(row), header=header, delimiter=dialect.delimiter
                         )
                     start = rows.line_num + 1
-                    if not row or not last_line[0].strip():
-                        continue  # a blank line, or spaces alone, is no row (as pandas reads it for train)
+                    if not _is_record(row, last_line[0]):
+                        continue
                     row += [""] * (len(header) - len(row))  # a short (ragged) row: missing cells are empty
                     # An empty cell is a missing value, as training reads it (pandas' NA).
                     text = row[position] or None
@@ -111,24 +109,37 @@ def _csv_records(path: Path, *, encoding: str, delimiter: str, quoting: Quoting)
     """The records `csv_source` reads from `path`, counted in a pass of its own for a progress bar's
     end (a csv's lines are not its records where quoted texts span lines); None where the file is
     not valid csv, which the reading itself then says."""
-    count, last_line = 0, [""]
-
+    count = 0
     with path.open("rb") as file:
-
-        def lines() -> Iterator[str]:
-            for line in decoded_lines(file_chunks(file), encoding=encoding, name=str(path)):
-                last_line[0] = line
-                yield line
-
-        rows = csv.reader(lines(), delimiter=delimiter, quoting=quoting)
+        rows, last_line = _csv_reader(file, path, encoding=encoding, delimiter=delimiter, quoting=quoting)
         try:
             if not header_row(rows):
                 return 0
             for row in rows:
-                count += bool(row and last_line[0].strip())
+                count += _is_record(row, last_line[0])
         except (csv.Error, DataError):
             return None
     return count
+
+
+def _csv_reader(
+    file: BinaryIO, path: Path, *, encoding: str, delimiter: str, quoting: Quoting
+) -> tuple[_csv.Reader, list[str]]:
+    """A csv reader over `file`'s decoded lines, and a one-item list holding the raw line it took
+    last (a row of one line is that line)."""
+    last_line = [""]
+
+    def lines() -> Iterator[str]:
+        for line in decoded_lines(file_chunks(file), encoding=encoding, name=str(path)):
+            last_line[0] = line
+            yield line
+
+    return csv.reader(lines(), delimiter=delimiter, quoting=quoting), last_line
+
+
+def _is_record(row: list[str], line: str) -> bool:
+    """A blank line, or spaces alone, is no row (as pandas reads it for train)."""
+    return bool(row and line.strip())
 
 
 def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:

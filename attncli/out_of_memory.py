@@ -74,6 +74,15 @@ def model_advice(config: Config, vocab_size: int) -> str:
     return f"lower {listed}"
 
 
+# What to do about a model that fitted once (a checkpoint's, a resumed run's): its settings are its own.
+FREE_MEMORY = "free memory, or use a machine with more"
+
+
+def does_not_fit(what: str, where: str, error: BaseException, advice: str = FREE_MEMORY) -> str:
+    """`what` does not fit in memory `where` (on cpu, say), with the allocation that failed and `advice`."""
+    return f"{what} does not fit in memory {where} ({failed_allocation(error)} failed); {advice}"
+
+
 @contextlib.contextmanager
 def said_when_out_of_memory(what: str, device: Any) -> Iterator[None]:
     """Turn an allocation refused in the block into one line: `what` (a checkpoint's model, say)
@@ -83,7 +92,4 @@ def said_when_out_of_memory(what: str, device: Any) -> Iterator[None]:
     except (RuntimeError, MemoryError) as error:
         if not is_out_of_memory(error):
             raise
-        raise OutOfMemory(
-            f"{what} does not fit in memory on {device} ({failed_allocation(error)} failed); free memory, or "
-            "use a machine with more"
-        ) from error
+        raise OutOfMemory(does_not_fit(what, f"on {device}", error)) from error

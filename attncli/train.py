@@ -44,7 +44,13 @@ from attncli.fit import fit
 from attncli.fresh_state import build_state, run_info, wrap_for_processes
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.local_paths import local_path
-from attncli.out_of_memory import failed_allocation, is_out_of_memory, model_advice, training_advice
+from attncli.out_of_memory import (
+    does_not_fit,
+    failed_allocation,
+    is_out_of_memory,
+    model_advice,
+    training_advice,
+)
 from attncli.prepare import Prepared, prepare
 from attncli.refit import refit
 from attncli.reporter import Reporter, RunInfo, SilentReporter
@@ -328,18 +334,12 @@ def _built(
     except (RuntimeError, MemoryError) as error:
         if not is_out_of_memory(error):
             raise
-        allocation = f"({failed_allocation(error)} failed)"
         if resumed:  # it fitted when the run began, and a resumed run keeps its settings
-            refused = OutOfMemory(
-                f"the run's model does not fit in memory {_where(prepared)} {allocation}; free memory, "
-                "or use a machine with more"
-            )
+            refused = OutOfMemory(does_not_fit("the run's model", _where(prepared), error))
         else:
             vocab_size = prepared.tokenizer.get_vocab_size(with_added_tokens=True)
-            refused = ModelTooLarge(
-                f"the model does not fit in memory {_where(prepared)} {allocation}; "
-                f"{model_advice(prepared.config, vocab_size)}; nothing was written"
-            )
+            advice = f"{model_advice(prepared.config, vocab_size)}; nothing was written"
+            refused = ModelTooLarge(does_not_fit("the model", _where(prepared), error, advice))
         refused.__cause__ = error  # the allocation's traceback, for --debug
     if not prepared.distributed.agree(refused is None, device=prepared.device):
         raise refused or ConfigError("another training process could not build the model; see its message")

@@ -490,19 +490,24 @@ def test_label_names_are_shown_as_texts_are_and_listed_so_they_can_be_told_apart
     assert label_list([f"c{index}" for index in range(500)], limit=10).endswith("c8, c9 and 490 more")
 
 
-def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
-    """20 labels in 80 columns: cut into wrapped cells, headers and counts could not be read."""
+def _diagonal_result(count):
+    """EVAL_RESULT with `count` labels, every row right: a confusion matrix of that width."""
     import dataclasses
 
-    from attncli.render import render_eval
-
-    labels = [f"class_{index}" for index in range(20)]
-    wide = dataclasses.replace(
+    labels = [f"class_{index}" for index in range(count)]
+    return dataclasses.replace(
         EVAL_RESULT,
         labels=labels,
         per_class={label: ClassScores(1.0, 1.0, 1.0, 10) for label in labels},
-        confusion_matrix=[[10 if row == column else 0 for column in range(20)] for row in range(20)],
+        confusion_matrix=[[10 if row == column else 0 for column in range(count)] for row in range(count)],
     )
+
+
+def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
+    """20 labels in 80 columns: cut into wrapped cells, headers and counts could not be read."""
+    from attncli.render import render_eval
+
+    wide = _diagonal_result(20)
     text = _render(render_eval(wide, width=80), color=False)
     said = "confusion matrix: 20 labels need 156 columns, and the terminal has 80; --json gives it"
     assert said in " ".join(text.split())
@@ -514,14 +519,7 @@ def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
     piped = Console(file=io.StringIO(), width=10_000, theme=ATTN_THEME, color_system=None)
     piped.print(render_eval(wide, width=10_000, piped=True))
     assert "true \\ predicted" in piped.file.getvalue()
-    labels = [f"class_{index}" for index in range(60)]
-    wider = dataclasses.replace(
-        wide,
-        labels=labels,
-        per_class={label: ClassScores(1.0, 1.0, 1.0, 10) for label in labels},
-        confusion_matrix=[[10 if row == column else 0 for column in range(60)] for row in range(60)],
-    )
-    text = _render(render_eval(wider, width=10_000, piped=True), color=False)
+    text = _render(render_eval(_diagonal_result(60), width=10_000, piped=True), color=False)
     said = "confusion matrix: 60 labels need 436 columns, more than a report's 400; --json gives it"
     assert said in " ".join(text.split()) and "true \\ predicted" not in text
 
