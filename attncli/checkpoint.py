@@ -5,6 +5,7 @@ from. Nothing is ever unpickled, and importing it loads no torch, safetensors or
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,15 +112,21 @@ def saved_calibration_state(folder: Path, header: dict[str, Any], metrics_json: 
 
 
 def load_checkpoint(
-    path: str | Path, *, device: str = "cpu", history_optional: bool = False
+    path: str | Path, *, device: str | torch.device = "cpu", history_optional: bool = False
 ) -> LoadedCheckpoint:
-    """Rebuild config, tokenizer and model (in eval mode, on `device`) from a checkpoint folder (or
-    a run's output folder, which means its best/). `history_optional`: a metrics.json changed since
-    it was saved is set aside with a warning, not refused, as eval, predict and inspect want it
-    (it holds the training history, which a resumed run carries on and must be whole)."""
+    """Rebuild config, tokenizer and model (in eval mode, on `device`: cpu, cuda, cuda:N, mps or auto)
+    from a checkpoint folder (or a run's output folder, which means its best/). `history_optional`: a
+    metrics.json changed since it was saved is set aside with a warning, not refused, as eval,
+    predict and inspect want it (it holds the training history, which a resumed run carries on and
+    must be whole)."""
+    from attncli.device import resolve_device
+
+    # A device that is not there is a ConfigError that says so, as --device's is (it was torch's
+    # AssertionError, and `auto` was refused).
+    resolved = str(resolve_device(str(device)))
     return read_steadily(
         Path(path),
-        lambda folder: _load_checkpoint_from(folder, device=device, history_optional=history_optional),
+        lambda folder: _load_checkpoint_from(folder, device=resolved, history_optional=history_optional),
     )
 
 
@@ -168,13 +175,16 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
     tokenizer = _load_tokenizer_of(path, files, vocab_size=vocab_size, pad_id=pad_id)
     # A model too large for the device's memory is said as such, not as a damaged checkpoint.
     with said_when_out_of_memory(f"the model of {path}", torch.device(device)):
-        model = build_model(
-            config.model,
-            vocab_size=vocab_size,
-            num_labels=len(label_names),
-            pad_id=pad_id,
-            token_dim=token_dim,
-        )
+        # The random weights the saved ones replace are drawn from a generator of their own, so
+        # that loading a checkpoint leaves the caller's random numbers where they were.
+        with torch.random.fork_rng(devices=[]):
+            model = build_model(
+                config.model,
+                vocab_size=vocab_size,
+                num_labels=len(label_names),
+                pad_id=pad_id,
+                token_dim=token_dim,
+            )
         saved_weights = read_tensors(path / WEIGHTS_FILE, files)
         try:
             weights = migrate_weights(
@@ -212,6 +222,22 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
         device=torch.device(device),
         header=header,
         warnings=warnings,
+    )
+
+
+def require_loaded(checkpoint: object, function: str) -> None:
+    """The Python API's functions take a loaded checkpoint: a path given instead (the commands take
+    one) is a TypeError that says how to load it, where it was an AttributeError about `.config`."""
+    if isinstance(checkpoint, LoadedCheckpoint):
+        return
+    if isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(
+            f"{function} takes a loaded checkpoint, not the path {os.fspath(checkpoint)!r}; pass "
+            f"load_checkpoint({os.fspath(checkpoint)!r}) (attncli.checkpoint), and reuse it for every call"
+        )
+    raise TypeError(
+        f"{function} takes a checkpoint loaded by load_checkpoint(path) (attncli.checkpoint), not "
+        f"{type(checkpoint).__name__}"
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attncli.checkpoint import LoadedCheckpoint
+from attncli.callers_state import keeps_callers_state
+from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.errors import DataError
 from attncli.eval_columns import UnlabelledSplit
 from attncli.eval_split import LabelledData, load_labelled_split
@@ -183,6 +185,7 @@ def few_rows_note(per_class: dict[str, ClassScores]) -> str | None:
     )
 
 
+@keeps_callers_state
 def evaluate(
     checkpoint: LoadedCheckpoint,
     source: str | Any | None = None,
@@ -201,6 +204,9 @@ def evaluate(
     """Metrics of `checkpoint` on one split of `source` (a path, a Hub dataset name, or a Dataset or
     DatasetDict; default: the data it was trained on), with the `errors` most confident mistakes when
     that is above 0; `on_batch(done, total)` follows the model through the rows."""
+    require_loaded(checkpoint, "evaluate")
+    if isinstance(source, os.PathLike):  # a Path from Python, as the path it names
+        source = os.fspath(source)
     default_source = source is None
     moved: tuple[str, ...] = ()
     if source is None:

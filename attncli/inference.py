@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from attncli.device import autocast
+from attncli.errors import DataError
 from attncli.packing import PackedSequences, pad_batch
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ def forward_batches(
     `max_tokens` padded positions a batch (at least one text), in eval mode and without autograd."""
     import torch
 
+    if batch_size < 1:  # the commands' --batch-size is checked by its option; the Python API's here
+        raise DataError(f"--batch-size must be at least 1, not {batch_size}")
     if isinstance(sequences, PackedSequences):
         lengths = sequences.lengths()
     else:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from attncli.attention_views import view_of_row
-from attncli.checkpoint import LoadedCheckpoint
+from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.inference import MAX_BATCH_TOKENS, forward_batches
 from attncli.prediction import calibrated_probabilities, check_texts, no_label_reason
 from attncli.records import Record, carried_fields
@@ -174,6 +174,7 @@ def inspect_texts(
     batches of similar length (about `max_tokens` positions each, by default fewer for views that
     keep every layer's weights), as predict's do: a text's weights are those it gets alone, since
     padding is masked out of every softmax."""
+    require_loaded(checkpoint, "inspect_texts")
     if isinstance(texts, str):  # a str is a sequence of one-character texts: never what was meant
         raise TypeError("inspect_texts takes a list of texts, not one text; pass it in a list: [text]")
     check_texts(texts)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from attncli.checkpoint import LoadedCheckpoint
+from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.errors import DataError
 from attncli.inference import batched_forward
 from attncli.packing import PackedSequences
@@ -199,6 +199,7 @@ def predict(
     checkpoint: LoadedCheckpoint, texts: Sequence[str], *, top_k: int = 3, batch_size: int = 64
 ) -> list[Prediction]:
     """The Python API: one prediction per text, in order (an empty text gets label None)."""
+    require_loaded(checkpoint, "predict")
     if isinstance(texts, str):  # a str is a sequence of one-character texts: never what was meant
         raise TypeError("predict takes a list of texts, not one text; pass it in a list: [text]")
     # What is not a text (None, NaN: a missing cell of a column; a number) gets label None and a

@@ -14,7 +14,7 @@ from typing import TypeVar
 from tqdm import tqdm
 
 from attncli.history import EpochRecord
-from attncli.reporter import RunInfo
+from attncli.reporter import RunInfo, epoch_text
 
 # Where standard error is no terminal (a log file, `nohup`, CI), there is no bar: a line this often
 # says how far the epoch is instead (a 25-minute epoch of long texts was silent from end to end).
@@ -45,12 +45,7 @@ class ProgressReporter:
 
     def start(self, info: RunInfo) -> None:
         self.epochs = info.epochs
-        tqdm.write(
-            f"{info.train_size:,} train / {info.validation_size:,} validation texts, "
-            f"{len(info.label_names):,} labels, vocabulary {info.vocab_size:,}, "
-            f"{info.parameters_text}, {info.hardware_text}",
-            file=sys.stderr,
-        )
+        tqdm.write(info.summary_text, file=sys.stderr)
 
     def epoch_start(self, epoch: int, num_batches: int, *, done: int = 0) -> None:
         # disable=None turns the bar off when standard error is not a terminal.
@@ -99,14 +94,7 @@ class ProgressReporter:
     def epoch_end(self, record: EpochRecord) -> None:
         if self.bar is not None:
             self.bar.close()
-        tqdm.write(
-            f"epoch {record.epoch}/{self.epochs}: train loss {record.train_loss:.4f}, "
-            f"validation loss {record.validation_loss:.4f}, "
-            f"accuracy {100 * record.validation_accuracy:.1f}%, "
-            f"macro-F1 {100 * record.validation_macro_f1:.1f}% ({record.seconds:.1f} s, "
-            f"{record.tokens_per_second:,.0f} tokens/s)",
-            file=sys.stderr,
-        )
+        tqdm.write(epoch_text(record, self.epochs), file=sys.stderr)
 
 
 T = TypeVar("T")

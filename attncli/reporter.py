@@ -1,8 +1,10 @@
 """What training tells whoever watches it: the run about to start, each step, each epoch. The loop
-only calls a `Reporter`; progress.py draws bars, `SilentReporter` says nothing."""
+only calls a `Reporter`; progress.py draws bars, `LoggingReporter` (the Python API's, unless it is
+given one) writes to the `attncli` logger, `SilentReporter` says nothing."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,6 +36,15 @@ class RunInfo:
         """ "cpu fp32", and how many processes where there are several."""
         processes = f" x {self.processes} processes" if self.processes > 1 else ""
         return f"{self.device} {self.precision}{processes}"
+
+    @property
+    def summary_text(self) -> str:
+        """One line: the data, the labels, the vocabulary, the model's size, where it trains."""
+        return (
+            f"{self.train_size:,} train / {self.validation_size:,} validation texts, "
+            f"{len(self.label_names):,} labels, vocabulary {self.vocab_size:,}, "
+            f"{self.parameters_text}, {self.hardware_text}"
+        )
 
     @property
     def parameters_text(self) -> str:
@@ -68,3 +79,42 @@ class SilentReporter:
 
     def epoch_end(self, record: EpochRecord) -> None:
         pass
+
+
+def epoch_text(record: EpochRecord, epochs: int) -> str:
+    """An epoch's line: its losses, validation accuracy and macro-F1, time and speed."""
+    return (
+        f"epoch {record.epoch}/{epochs}: train loss {record.train_loss:.4f}, "
+        f"validation loss {record.validation_loss:.4f}, "
+        f"accuracy {100 * record.validation_accuracy:.1f}%, "
+        f"macro-F1 {100 * record.validation_macro_f1:.1f}% ({record.seconds:.1f} s, "
+        f"{record.tokens_per_second:,.0f} tokens/s)"
+    )
+
+
+class LoggingReporter:
+    """What `attn train` prints, as records of the `attncli` logger: its warnings at WARNING, which
+    Python shows on standard error where the program sets up no logging (a notebook, a script), and
+    the rest (the sizing line, notes, each epoch) at INFO. A Python API caller that passed no
+    reporter got none of the warnings the command prints (a model that never learns two labels)."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger or logging.getLogger("attncli")
+        self.epochs = 0
+
+    def stage(self, message: str) -> None:
+        level = logging.WARNING if message.startswith("warning:") else logging.INFO
+        self.logger.log(level, "%s", message)
+
+    def start(self, info: RunInfo) -> None:
+        self.epochs = info.epochs
+        self.logger.info("%s", info.summary_text)
+
+    def epoch_start(self, epoch: int, num_batches: int, *, done: int = 0) -> None:
+        pass
+
+    def step(self, *, tokens: int, loss: float | None) -> None:
+        pass
+
+    def epoch_end(self, record: EpochRecord) -> None:
+        self.logger.info("%s", epoch_text(record, self.epochs))

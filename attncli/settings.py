@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import os
 import re
 import types
 import typing
@@ -86,7 +87,9 @@ def with_settings(config: Config, values: dict[str, Any]) -> Config:
             # `--set model.embed_dim=auto`: the empty value, which sizes the setting to the data
             # (or, for a column, finds it in the data).
             name: None
-            if value == "auto" and f"{section_name}.{name}" in (*SIZED_KEYS, *DETECTED_KEYS)
+            if isinstance(value, str)
+            and value == "auto"
+            and f"{section_name}.{name}" in (*SIZED_KEYS, *DETECTED_KEYS)
             else _coerce(f"{section_name}.{name}", value, hints[name])
             for name, value in changes.items()
         }
@@ -98,6 +101,20 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     """Check `value` against the field's type, converting only where nothing is lost (int -> float).
     A union tries its types in order."""
     options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    names = " or ".join(_type_name(option) for option in options if option is not type(None))
+    if isinstance(value, os.PathLike):  # a Path from Python, as the path it names
+        value = os.fspath(value)
+    if isinstance(value, tuple):  # a list, from Python
+        value = list(value)
+    rows = key == "data.source" and isinstance(value, (list, dict))  # rows in memory, from Python
+    if rows or not _is_plain(value):
+        # A DataFrame or a Dataset given to the Python API: it was pandas' "truth value is
+        # ambiguous" or YAML's "cannot represent an object".
+        hint = IN_MEMORY_DATA_HINT if key == "data.source" else ""
+        kind = type(value).__name__
+        raise ConfigError(
+            f"{key} must be {names}, not {'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind}{hint}"
+        )
     if value is None:
         if type(None) in options:
             return None
@@ -109,11 +126,36 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
             return _coerce_one(key, value, option)
         except ConfigError:
             continue
-    names = " or ".join(_type_name(option) for option in options if option is not type(None))
     if value == "auto":  # what sized settings take
         raise ConfigError(f"{key} must be {names}; auto sizes only {', '.join(SIZED_KEYS)}")
     shown = repr(value) if isinstance(value, str) else as_typed(value)  # true, as YAML writes it
-    raise ConfigError(f"{key} must be {names}, not {shown}")
+    raise ConfigError(f"{key} must be {names}, not {_shortened(shown)}")
+
+
+# The data of a training run is read from where it is kept, so that the checkpoint can record it.
+IN_MEMORY_DATA_HINT = (
+    "; pass a path or a Hub dataset name: save a Dataset with .save_to_disk(FOLDER), or a pandas "
+    "DataFrame with .to_csv(FILE, index=False), and pass that"
+)
+# How much of a value an error quotes: a list of 10,000 rows given as a setting was a message of
+# 100,000 characters.
+SHOWN_CHARACTERS = 80
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"
+
+
+def _is_plain(value: Any) -> bool:
+    """Whether `value` is what a YAML file or --set can hold: text, a number, true/false, null, or
+    lists and mappings of them."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, list):
+        return all(_is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(name, str) and _is_plain(item) for name, item in value.items())
+    return False
 
 
 _TYPE_NAMES = {float: "a finite number", int: "a whole number", bool: "true or false", str: "text"}
@@ -157,4 +199,4 @@ def _coerce_one(key: str, value: Any, base: Any) -> Any:
     elif base is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
-    raise ConfigError(f"{key} must be {_type_name(base)}, not {value!r}")
+    raise ConfigError(f"{key} must be {_type_name(base)}, not {_shortened(repr(value))}")

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from attncli.callers_state import keeps_callers_state
 from attncli.checkpoint import load_checkpoint, load_training_state
 from attncli.checkpoint_folder import (
     CONFIG_FILE,
@@ -53,7 +55,7 @@ from attncli.out_of_memory import (
 )
 from attncli.prepare import Prepared, prepare
 from attncli.refit import refit
-from attncli.reporter import Reporter, RunInfo, SilentReporter
+from attncli.reporter import LoggingReporter, Reporter, RunInfo, SilentReporter
 from attncli.resuming import (
     refit_record,
     refit_state,
@@ -131,15 +133,20 @@ def _joined(
         shutdown(distributed)
 
 
+@keeps_callers_state
 def train(
-    config: Config, *, output: Path, overwrite: bool = False, reporter: Reporter | None = None
+    config: Config, *, output: str | Path, overwrite: bool = False, reporter: Reporter | None = None
 ) -> TrainResult:
-    """Train a tokenizer and classifier per `config`; the best epoch goes to `output`/best."""
+    """Train a tokenizer and classifier per `config`; the best epoch goes to `output`/best, the last
+    to `output`/last. `reporter` hears what the command prints (by default, warnings go to the
+    `attncli` logger). Raises ConfigError, DataError or CheckpointError for bad input, and
+    TrainingInterrupted once Ctrl-C or SIGTERM has stopped it with last/ saved (`resume` goes on)."""
+    output = Path(output)
     with _joined(output, device=config.train.device, overwrite=overwrite, resume=False) as (
         distributed,
         folder,
     ):
-        reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
+        reporter = (reporter or LoggingReporter()) if distributed.is_main else SilentReporter()
         _say_put_back(folder, reporter)
         require_tensorboard(config)
         require_vectors_file(config.model.embeddings_init)
@@ -151,21 +158,27 @@ def train(
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
 
+@keeps_callers_state
 def resume(
-    output: Path, *, epochs: int | None = None, data: str | None = None, reporter: Reporter | None = None
+    output: str | Path,
+    *,
+    epochs: int | None = None,
+    data: str | None = None,
+    reporter: Reporter | None = None,
 ) -> TrainResult:
     """Continue the run in `output` from its last/ checkpoint: its data and settings (with `epochs`
     as a new ceiling, if given), model, optimizer, schedule, random states and place in the epoch.
     `data` is where the run's data is now, if it moved: the same data, which the run checks."""
     import torch
 
+    output, data = Path(output), (os.fspath(data) if data is not None else None)
     last_path = resolve_checkpoint(output / LAST)
     saved = read_header(last_path) if last_path.is_dir() else {}
     device, moved_device = device_to_resume_on(saved_device(saved))
     # A run with no epoch left passes only for its refit (stopped or killed in it): that alone is left.
     refit_only = refuse_finished(last_path, saved, epochs)
     with _joined(output, device=device, overwrite=False, resume=True) as (distributed, folder):
-        reporter = (reporter or SilentReporter()) if distributed.is_main else SilentReporter()
+        reporter = (reporter or LoggingReporter()) if distributed.is_main else SilentReporter()
         _say_put_back(folder, reporter)
         if folder.put_back:  # the run checked above was the --overwrite's, which is gone
             put_back = resolve_checkpoint(folder.last)

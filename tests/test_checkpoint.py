@@ -1,6 +1,7 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -512,3 +513,21 @@ def test_the_attn_version_a_checkpoint_was_saved_by_is_read_as_far_as_it_goes():
     for version, later in versions.items():
         assert saved_by_at_least({"attn_version": version}, (0, 2, 0)) is later, version
     assert saved_by_at_least({}, (0, 2, 0)) is False
+
+
+def test_loading_resolves_the_device_as_the_commands_do_and_leaves_the_callers_random_numbers(tmp_path):
+    from attncli.errors import ConfigError
+
+    path = save_untrained_checkpoint(tmp_path / "ckpt")
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    loaded = load_checkpoint(path, device="auto")  # it was torch's "Expected one of cpu, cuda..."
+    assert torch.equal(torch.rand(3), expected)  # building the model drew from a generator of its own
+    if not torch.cuda.is_available():
+        assert loaded.device.type == "cpu"
+        with pytest.raises(ConfigError, match="no CUDA device is available; use --device cpu or auto"):
+            load_checkpoint(path, device="cuda:0")  # it was an AssertionError
+    refused = "--device must be one of auto, cpu, cuda, mps or cuda:N, not 'gpu'"
+    with pytest.raises(ConfigError, match=f"^{re.escape(refused)}$"):
+        load_checkpoint(path, device="gpu")

@@ -1004,11 +1004,15 @@ def test_train_json_prints_the_runs_record_for_scripts(tmp_path):
     assert result.exit_code == 0, result.output
     (summary,) = [json.loads(line) for line in result.stdout.splitlines()]  # stdout: that object alone
     saved = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())
+    settings = json.loads((tmp_path / "run" / "best" / "config.json").read_text())["config"]
     assert summary == {
         "output": str(tmp_path / "run"), "best": str(tmp_path / "run" / "best"),
-        "last": str(tmp_path / "run" / "last"), **saved,
+        "last": str(tmp_path / "run" / "last"), **saved, "config": settings,
     }  # fmt: skip
     assert summary["best_epoch"] in (1, 2) and set(summary["validation"]) >= {"accuracy", "macro_f1"}
+    # The settings the run used, for a sweep's table: those given, and those sized to the data.
+    assert summary["config"]["train"]["epochs"] == 2 and summary["config"]["model"]["embed_dim"] == 32
+    assert summary["config"]["model"]["dropout"] == 0.1 and summary["config"]["data"]["source"] == str(data)
 
 
 def test_an_error_naming_a_file_with_a_line_break_or_bidi_control_stays_one_visible_line(tmp_path):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from attncli.config_loading import load_config
@@ -169,3 +171,31 @@ def test_a_checkpoint_trained_on_other_processes_says_how_to_train_it_the_same_w
         "masks, so pass --nproc 2 to train it the same way"
     )
     assert saved_processes_note(tmp_path / "other.yaml", 1) is None  # not a checkpoint's config
+
+
+def test_python_values_no_yaml_file_could_hold_are_refused_in_a_short_line():
+    """From the Python API: a DataFrame was pandas' "truth value is ambiguous", a Dataset YAML's
+    "cannot represent an object", and 3,000 rows a message of 100,000 characters."""
+    from pathlib import Path
+
+    from datasets import Dataset
+
+    from attncli.errors import ConfigError
+
+    hint = "; pass a path or a Hub dataset name: save a Dataset with .save_to_disk(FOLDER)"
+    for value, kind in [
+        (Dataset.from_dict({"text": ["a"], "label": ["b"]}), "a Dataset"),
+        ([{"text": "a b", "label": "x"}] * 3000, "a list"),
+        ({"text": ["a"]}, "a dict"),
+        (object(), "an object"),
+    ]:
+        expected = rf"^data.source must be text, not {kind}{re.escape(hint)}"
+        with pytest.raises(ConfigError, match=expected) as refused:
+            load_config(None, options={"data.source": value})
+        assert len(str(refused.value)) < 200
+    assert load_config(None, options={"data.source": Path("data/x")}).data.source == "data/x"
+    with pytest.raises(ConfigError, match="^model.embed_dim must be a whole number, not 'x{78}…$"):
+        load_config(None, options={"model.embed_dim": "x" * 300})
+    with pytest.raises(ConfigError, match="^model.embed_dim must be a whole number, not a Dataset$"):
+        load_config(None, options={"model.embed_dim": Dataset.from_dict({"a": [1]})})
+    assert load_config(None, ["data.source=d"], options={"train.lr": 0.01}).train.lr == 0.01

@@ -326,6 +326,7 @@ def test_the_python_api_evaluates_a_dataset_object_as_its_saved_twin(loaded, tmp
     rows = Dataset.from_list(_mislabelled(30, wrong=4))
     rows.save_to_disk(str(tmp_path / "one"))
     saved = evaluate(loaded, str(tmp_path / "one"), errors=2).to_json()
+    assert evaluate(loaded, tmp_path / "one", errors=2).to_json() == saved  # a Path was a TypeError
     given = evaluate(loaded, rows, errors=2).to_json()
     assert (given["source"], given["split"]) == ("the Dataset given", None)
     assert {**given, "source": saved["source"]} == saved

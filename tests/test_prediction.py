@@ -121,3 +121,25 @@ def test_the_python_api_refuses_one_text_given_as_a_string(loaded):
     ):
         predict(loaded, "Shares rose")
     assert len(predict(loaded, ["Shares rose"])) == 1
+
+
+def test_the_python_api_says_how_to_load_a_checkpoint_given_as_a_path_and_refuses_batch_size_0(trained):
+    from pathlib import Path
+
+    from attncli.errors import DataError
+    from attncli.evaluation import evaluate
+    from attncli.inspection import inspect_text
+
+    best = trained.output / "best"
+    for call, name in [
+        (lambda: predict(str(best), ["soup"]), "predict"),
+        (lambda: inspect_text(Path(best), "soup"), "inspect_texts"),
+        (lambda: evaluate(str(best)), "evaluate"),
+    ]:
+        expected = rf"^{name} takes a loaded checkpoint, not the path .*; pass load_checkpoint\("
+        with pytest.raises(TypeError, match=expected):
+            call()
+    with pytest.raises(TypeError, match="load_checkpoint\\(path\\) \\(attncli.checkpoint\\), not int"):
+        predict(5, ["soup"])  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="--batch-size must be at least 1, not 0"):
+        predict(load_checkpoint(trained.output), ["soup"], batch_size=0)

@@ -995,3 +995,40 @@ def test_resume_refuses_a_damaged_history_and_says_it_may_be_deleted(trained, tm
         "restore it from a backup of the checkpoint, or delete it (it holds the training history, which "
         "predictions do not need)"
     )
+
+
+def test_the_python_api_takes_str_folders_logs_the_warnings_and_leaves_the_callers_state(tmp_path, caplog):
+    """A notebook's train() printed none of the command's warnings, took only a Path, and left
+    torch and Python seeded with train.seed and datasets' logging and progress bars off."""
+    import logging
+
+    import datasets
+    import torch
+
+    path = write_csv(tmp_path / "d.csv", make_rows(60))
+    settings = [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.adversarial=1.5"]
+    config = load_config(None, settings)
+    torch.manual_seed(123)
+    random.seed(123)
+    expected = (torch.rand(2).tolist(), random.random())
+    torch.manual_seed(123)
+    random.seed(123)
+    datasets.logging.set_verbosity_info()
+    datasets.enable_progress_bars()
+    try:
+        with caplog.at_level(logging.INFO, logger="attncli"):
+            result = train(config, output=str(tmp_path / "run"))
+        assert (torch.rand(2).tolist(), random.random()) == expected
+        assert datasets.logging.get_verbosity() == datasets.logging.INFO
+        assert datasets.is_progress_bar_enabled()
+    finally:
+        datasets.logging.set_verbosity_warning()
+    assert result.output == tmp_path / "run" and (tmp_path / "run" / "best" / "model.safetensors").is_file()
+    warned = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert any(line.startswith("warning: train.adversarial=1.5 moves each text's") for line in warned), warned
+    told = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
+    assert any(line.startswith("epoch 1/1: train loss ") for line in told), told
+    assert any("train / " in line and "validation texts" in line for line in told), told
+    # resume() takes a str as well: a finished run is refused in its own words, not a TypeError.
+    with pytest.raises(ConfigError, match="already"):
+        resume(str(tmp_path / "run"))

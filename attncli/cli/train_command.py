@@ -365,14 +365,16 @@ def _interruption_as_json(
 
 def _print_train_summary(result: Any, *, as_json: bool) -> None:
     """The summary of a finished run on stdout (by the first process alone under torchrun): a table,
-    or one JSON object for scripts, metrics.json's record with the run's folders."""
+    or one JSON object for scripts, metrics.json's record with the run's folders and its settings
+    (those sized to the data resolved), so that a sweep can tabulate its runs from this alone."""
     if not result.is_main:
         return
     from attncli.render import render_train_summary, summary_warnings
 
     if as_json:
         folders = {"output": str(result.output), "best": str(result.output / "best")}
-        print_json([{**folders, "last": str(result.output / "last"), **result.metrics.to_json()}])
+        record = {**folders, "last": str(result.output / "last"), **result.metrics.to_json()}
+        print_json([{**record, "config": result.config.to_dict()}])
         for warning in summary_warnings(result):  # for the person, beside the JSON
             typer.echo(warning, err=True)
         return

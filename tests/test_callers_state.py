@@ -1,0 +1,37 @@
+import random
+
+import datasets
+import torch
+
+from attncli.callers_state import _put_back_datasets_state, callers_state_kept
+
+
+def test_the_block_leaves_random_states_and_datasets_settings_as_it_found_them():
+    torch.manual_seed(7)
+    random.seed(7)
+    expected = (torch.rand(3).tolist(), random.random())
+    torch.manual_seed(7)
+    random.seed(7)
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    try:
+        with callers_state_kept():
+            torch.manual_seed(0)
+            random.seed(0)
+            torch.rand(5)
+            datasets.enable_progress_bars()
+            datasets.logging.set_verbosity_debug()
+        assert (torch.rand(3).tolist(), random.random()) == expected
+        assert datasets.logging.get_verbosity() == datasets.logging.ERROR
+        assert not datasets.is_progress_bar_enabled()
+    finally:
+        datasets.enable_progress_bars()
+        datasets.logging.set_verbosity_warning()
+
+
+def test_datasets_first_imported_in_the_block_is_left_with_its_own_defaults():
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
+    _put_back_datasets_state(None)  # what the block does where datasets was not imported before it
+    assert datasets.logging.get_verbosity() == datasets.logging.WARNING
+    assert datasets.is_progress_bar_enabled()
