@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from attncli.history import EpochRecord
+
+if TYPE_CHECKING:
+    from attncli.train import TrainResult
 
 
 @dataclass(frozen=True)
@@ -118,3 +121,11 @@ class LoggingReporter:
 
     def epoch_end(self, record: EpochRecord) -> None:
         self.logger.info("%s", epoch_text(record, self.epochs))
+
+    def finished(self, result: TrainResult) -> None:
+        """The warnings `attn train` prints beside its summary: a best epoch that learnt nothing, labels
+        it never recognised."""
+        from attncli.render.training import summary_warnings
+
+        for warning in summary_warnings(result):
+            self.stage(warning)

@@ -155,7 +155,10 @@ def train(
         prepared = prepare(config, reporter=reporter, distributed=distributed)
         state, coverage = _built(prepared, reporter)
         metrics = TrainingMetrics(embeddings_init=coverage)
-        return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
+        result = _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
+        if isinstance(reporter, LoggingReporter):
+            reporter.finished(result)
+        return result
 
 
 @keeps_callers_state
@@ -275,9 +278,12 @@ def resume(
         # replaces them.
         metrics.refit = refit_record(folder.best)
         metrics.refit_diverged = str((refit_state(folder.best) or {}).get("refit_diverged", ""))
-        return _fit_and_finish(
+        result = _fit_and_finish(
             state, prepared, folder, metrics, reporter=reporter, resumed=True, refit_only=refit_only
         )
+        if isinstance(reporter, LoggingReporter):
+            reporter.finished(result)
+        return result
 
 
 def _left_whole(prepared: Prepared, folder: RunFolder, run: RunWriter | None, *, resumed: bool) -> str:

@@ -997,7 +997,9 @@ def test_resume_refuses_a_damaged_history_and_says_it_may_be_deleted(trained, tm
     )
 
 
-def test_the_python_api_takes_str_folders_logs_the_warnings_and_leaves_the_callers_state(tmp_path, caplog):
+def test_the_python_api_takes_str_folders_logs_the_warnings_and_leaves_the_callers_state(
+    tmp_path, caplog, monkeypatch
+):
     """A notebook's train() printed none of the command's warnings, took only a Path, and left
     torch and Python seeded with train.seed and datasets' logging and progress bars off."""
     import logging
@@ -1005,6 +1007,13 @@ def test_the_python_api_takes_str_folders_logs_the_warnings_and_leaves_the_calle
     import datasets
     import torch
 
+    from attncli.render import training as summary
+
+    # The summary's warnings (labels never recognised, nothing learnt), as the command prints them.
+    seen = []
+    monkeypatch.setattr(
+        summary, "summary_warnings", lambda result: seen.append(result) or ["warning: summary"]
+    )
     path = write_csv(tmp_path / "d.csv", make_rows(60))
     settings = [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.adversarial=1.5"]
     config = load_config(None, settings)
@@ -1026,6 +1035,7 @@ def test_the_python_api_takes_str_folders_logs_the_warnings_and_leaves_the_calle
     assert result.output == tmp_path / "run" and (tmp_path / "run" / "best" / "model.safetensors").is_file()
     warned = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
     assert any(line.startswith("warning: train.adversarial=1.5 moves each text's") for line in warned), warned
+    assert warned[-1] == "warning: summary" and seen == [result]
     told = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
     assert any(line.startswith("epoch 1/1: train loss ") for line in told), told
     assert any("train / " in line and "validation texts" in line for line in told), told
