@@ -130,7 +130,8 @@ def train(
     as_json: Annotated[
         bool,
         typer.Option(
-            "--json", help="Print the summary as one JSON object (metrics.json's record and the paths)."
+            "--json",
+            help="Print the summary as one JSON object (metrics.json's record, paths, settings used).",
         ),
     ] = False,
     debug: DebugOption = False,
