@@ -61,7 +61,7 @@ def _checkpoint_settings(header: dict[str, Any], path: Path) -> dict[str, Any]:
     """The settings a checkpoint's config.json saved (every sized one resolved), brought up to
     today's names, so that `--config RUN/best/config.json` trains with a run's settings."""
     from attncli.checkpoint_folder import FORMAT_VERSION
-    from attncli.migrations import migrate_header
+    from attncli.migrations import migrate_header, removed_settings_used
 
     version = header["format_version"]
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -73,6 +73,14 @@ def _checkpoint_settings(header: dict[str, Any], path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"config file {path} is the config.json of a checkpoint in format {version}, newer than this "
             f"attn reads ({FORMAT_VERSION}); upgrade attn"
+        )
+    saved = header.get("config")
+    model = saved.get("model") if isinstance(saved, dict) else None
+    model = model if isinstance(model, dict) else {}
+    for setting in removed_settings_used(model):
+        raise ConfigError(
+            f"config file {path} sets model.{setting}={model[setting]!r}, which attn no longer has "
+            "(character n-gram and word-pair vectors); copy the file without it to train with the rest"
         )
     settings: dict[str, Any] = migrate_header(header, FORMAT_VERSION)["config"]
     return settings

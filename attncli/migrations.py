@@ -111,13 +111,39 @@ def migrate_header(header: dict[str, Any], target: int) -> dict[str, Any]:
     if isinstance(model, dict) and model.get("pooling_heads") is None and model.get("pooling") == "attention":
         model["pooling_heads"] = model.get("num_heads", 4)
     if isinstance(model, dict):
-        for setting, value in REMOVED_SETTINGS.items():
-            if setting in model and model.pop(setting) != value:
-                raise CheckpointError(
-                    f"this checkpoint was trained with model.{setting}, which attn no longer has; "
-                    "train it again with attn train"
-                )
+        for setting in removed_settings_used(model):
+            raise CheckpointError(
+                f"this checkpoint was trained with model.{setting}, which attn no longer has; "
+                "train it again with attn train"
+            )
+        for setting in REMOVED_SETTINGS:
+            model.pop(setting, None)
     return header
+
+
+def removed_settings_used(model: dict[str, Any]) -> list[str]:
+    """The removed model settings that `model` (a config's model section) sets to anything but the
+    value that trained today's model."""
+    return [setting for setting, value in REMOVED_SETTINGS.items() if model.get(setting, value) != value]
+
+
+def removed_setting_error(key: str, value: Any) -> str | None:
+    """What to say of a dotted setting that attn no longer has, given in a config file or --set
+    (None: not one of them, or given at the value that trained today's model, and so ignored)."""
+    section, _, name = key.partition(".")
+    if section != "model" or name not in REMOVED_SETTINGS:
+        return None
+    if value == REMOVED_SETTINGS[name]:
+        return None
+    return (
+        f"{key} is a setting attn no longer has (character n-gram and word-pair vectors, removed since "
+        "they did not help: docs/short_texts.md); delete it to train without them"
+    )
+
+
+def is_removed_setting(key: str) -> bool:
+    section, _, name = key.partition(".")
+    return section == "model" and name in REMOVED_SETTINGS
 
 
 def migrate_weights(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from attncli.config_checks import require, require_choice, require_path_or_none
+from attncli.migrations import OLD_POOLING_SCORINGS
 from attncli.sized_settings import sized
 
 ATTENTION_IMPLS = ("fused", "explicit")
@@ -97,6 +98,12 @@ class ModelConfig:
         if self.pooling_attention is not None:
             require_choice("model.pooling_attention", self.pooling_attention, tuple(SCORING))
         require_choice("model.attention_impl", self.attention_impl, ATTENTION_IMPLS)
+        require(
+            self.pooling not in OLD_POOLING_SCORINGS,
+            f"model.pooling={self.pooling} is how attn 0.1 named the scoring of attention pooling, which is "
+            "model.pooling_attention now: set model.pooling=attention and "
+            f"model.pooling_attention={self.pooling}",
+        )
         require_choice("model.pooling", self.pooling, tuple(POOLING))
         if self.num_layers == 0:
             require(

@@ -16,6 +16,7 @@ import yaml
 
 from attncli.config import Config
 from attncli.errors import ConfigError
+from attncli.migrations import is_removed_setting, removed_setting_error
 from attncli.sized_settings import DETECTED_KEYS, SIZED_KEYS
 
 
@@ -71,6 +72,13 @@ def with_settings(config: Config, values: dict[str, Any]) -> Config:
     known = valid_keys()
     by_section: dict[str, dict[str, Any]] = {}
     for key, value in values.items():
+        if key not in known and is_removed_setting(key):
+            # An old config file's: refused where it asks for what attn no longer builds, and
+            # ignored at the value that built the model attn builds today, as checkpoints' are.
+            refused = removed_setting_error(key, value)
+            if refused is not None:
+                raise ConfigError(refused)
+            continue
         if key not in known:
             # A setting's own name without its section (`lr`, `epochs`) finds it too.
             named = [valid for valid in known if valid.rpartition(".")[2] == key.rpartition(".")[2]]

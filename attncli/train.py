@@ -71,6 +71,10 @@ from attncli.train_failures import keep_what_was_saved, nothing_kept, peer_error
 from attncli.train_state import TrainState
 from attncli.vectors import require_vectors_file
 
+# The first attn whose runs draw their random numbers (dropout masks) as this one does: a run saved
+# by an earlier one resumes, with a note that it does not carry on bit for bit.
+SAME_DRAWS_SINCE = (0, 2, 0)
+
 
 @dataclass
 class TrainResult:
@@ -246,6 +250,15 @@ def resume(
                 f"continuing epoch {state.epoch} after its step {state.step}"
                 if state.step
                 else f"continuing at the start of epoch {state.epoch}"
+            )
+        if not saved_by_at_least(last.header, SAME_DRAWS_SINCE):
+            # attn 0.1 drew dropout masks from floats until 2026-12-01, 16 random bits an element
+            # since: the run goes on, but not as the attn that saved it would have carried it on.
+            version = last.header.get("attn_version")
+            older = f"attn {version}" if version else "an attn before 0.2.0"
+            reporter.stage(
+                f"note: last/ was saved by {older}, which may have drawn dropout masks otherwise: the "
+                "run carries on, but not bit for bit as it would have there"
             )
         saved_by = saved_state[1].get("world_size")
         if isinstance(saved_by, int) and saved_by != distributed.world_size:

@@ -199,3 +199,36 @@ def test_python_values_no_yaml_file_could_hold_are_refused_in_a_short_line():
     with pytest.raises(ConfigError, match="^model.embed_dim must be a whole number, not a Dataset$"):
         load_config(None, options={"model.embed_dim": Dataset.from_dict({"a": [1]})})
     assert load_config(None, ["data.source=d"], options={"train.lr": 0.01}).train.lr == 0.01
+
+
+def test_settings_of_an_older_attn_in_a_config_file_or_set_say_what_to_do(tmp_path):
+    """From a trial of config files of earlier commits: attn 0.1's model.pooling named the pooling's
+    scoring, and the character n-gram settings were removed (\"unknown setting; did you mean
+    model.max_length\")."""
+    import json
+
+    from attncli.errors import ConfigError
+
+    for scoring in ("additive", "scaled_dot", "dot"):
+        with pytest.raises(ConfigError, match=(
+            rf"^model.pooling={scoring} is how attn 0.1 named the scoring of attention pooling, which is "
+            r"model.pooling_attention now: set model.pooling=attention and "
+            rf"model.pooling_attention={scoring}$"
+        )):  # fmt: skip
+            load_config(None, [f"model.pooling={scoring}"])
+    old = tmp_path / "old.yaml"
+    old.write_text("model:\n  char_ngrams: 0\n  char_ngram_min: 3\n  word_bigrams: 0\n  embed_dim: 32\n")
+    assert load_config(old).model.embed_dim == 32  # at the values that built today's model: ignored
+    with pytest.raises(ConfigError, match=(
+        r"^model.char_ngrams is a setting attn no longer has \(character n-gram and word-pair vectors, "
+        r"removed since they did not help: docs/short_texts.md\); delete it to train without them$"
+    )):  # fmt: skip
+        load_config(old, ["model.char_ngrams=1000"])
+    header = {"format_version": 2, "config": {"model": {"pooling": "attention", "word_bigrams": 500}}}
+    saved = tmp_path / "config.json"
+    saved.write_text(json.dumps(header))
+    with pytest.raises(ConfigError, match=(
+        rf"^config file {re.escape(str(saved))} sets model.word_bigrams=500, which attn no longer has "
+        r"\(character n-gram and word-pair vectors\); copy the file without it to train with the rest$"
+    )):  # fmt: skip
+        load_config(saved)

@@ -1042,3 +1042,27 @@ def test_the_python_api_takes_str_folders_logs_the_warnings_and_leaves_the_calle
     # resume() takes a str as well: a finished run is refused in its own words, not a TypeError.
     with pytest.raises(ConfigError, match="already"):
         resume(str(tmp_path / "run"))
+
+
+def test_a_run_saved_by_attn_0_1_resumes_with_a_note_that_it_does_not_carry_on_bit_for_bit(tmp_path):
+    """attn 0.1 drew dropout masks from floats until 2026-12-01: a run it saved carries on, but as
+    HEAD draws, so not as that attn would have (a user's trial of old checkpoints found it silent)."""
+    path = write_csv(tmp_path / "d.csv", make_rows(60))
+    config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "tokenizer.kind=bpe"])
+    train(config, output=tmp_path / "now")
+    said = StageRecorder()
+    resume(tmp_path / "now", epochs=2, reporter=said)
+    assert not [line for line in said.lines if "may have drawn dropout masks otherwise" in line]
+    train(config, output=tmp_path / "old")
+    header_path = tmp_path / "old" / "last" / "config.json"
+    header = json.loads(header_path.read_text())
+    header["attn_version"] = "0.1.0"  # an attn before config.json's digest, which it then lacks
+    header.pop("config_sha256")
+    header_path.write_text(json.dumps(header))
+    said = StageRecorder()
+    result = resume(tmp_path / "old", epochs=2, reporter=said)
+    assert [record.epoch for record in result.history] == [1, 2]
+    assert (
+        "note: last/ was saved by attn 0.1.0, which may have drawn dropout masks otherwise: the run carries "
+        "on, but not bit for bit as it would have there"
+    ) in said.lines
