@@ -23,18 +23,25 @@ NO_TEXT = "no text in this row"
 
 @dataclass(frozen=True)
 class Prediction:
+    """One input record's result: its label and calibrated probability, the top labels, and every
+    label's probability; a record with no text gets label None and a `reason`."""
+
     index: int
     """0-based number of the input record."""
     text: str | None
+    """The record's text as given (None where it had none)."""
     label: str | None
     """None when the record had no text to classify (see `reason`)."""
     score: float | None
+    """The label's calibrated probability (None without a label)."""
     top_k: list[tuple[str, float]]
+    """The most probable labels with their probabilities, most probable first."""
     probabilities: list[float] = field(default_factory=list)
     """Every label's probability, in the checkpoint's label order (empty without a label)."""
     truncated_tokens: int = 0
     """Tokens past the model's max_length, which it did not read."""
     reason: str | None = None
+    """Why the record got no label (`empty text`, `no text in this row`); None with a label."""
     fields: dict[str, Any] = field(default_factory=dict)
     """The input row's columns (dataset files), carried through so results join back to rows."""
 
