@@ -10,6 +10,7 @@ which used torch's classes, resume here, and the other way round.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -142,13 +143,14 @@ class AdamW:
             raise ValueError("the saved optimizer state has other parameter groups than this model")
         self.fused = self.fused and all(group.get("fused") for group in groups)
         for group, own in zip(groups, self.param_groups, strict=True):
-            own.update({key: group[key] for key in HYPERPARAMETERS if key in group})
+            own.update({key: _rate(key, group[key]) for key in HYPERPARAMETERS if key in group})
             own["betas"], own["fused"] = tuple(own["betas"]), self.fused
         parameters = self.parameters
         self.state = {}
         for index, values in saved["state"].items():
-            param = parameters[int(index)]
+            param = parameters[_parameter_index(index, len(parameters))]
             state: dict[str, torch.Tensor] = {}
+            _require_moments(index, values, param)
             for name, value in values.items():
                 if name == "step":
                     value = torch.as_tensor(value, dtype=torch.float32)
@@ -156,6 +158,55 @@ class AdamW:
                 else:
                     state[name] = value.to(dtype=param.dtype, device=param.device)
             self.state[param] = state
+
+
+# What AdamW keeps for each parameter: its step count and the two moments, each of the parameter's
+# shape. The fused kernel writes a moment in place without checking its size: one of another shape,
+# from a damaged or doctored file, overran its buffer and crashed the process (a segfault).
+MOMENTS = ("exp_avg", "exp_avg_sq")
+
+
+def _rate(name: str, value: Any) -> Any:
+    """A saved hyperparameter: a finite number of at least 0 (betas: a pair of them)."""
+    numbers = value if name == "betas" and isinstance(value, (list, tuple)) and len(value) == 2 else [value]
+    for number in numbers:
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0 <= number < math.inf:
+            raise ValueError(f"the saved optimizer's {name} is {value!r}, not a rate")
+    return value
+
+
+def _parameter_index(index: Any, count: int) -> int:
+    if isinstance(index, bool) or not isinstance(index, (int, str)) or not str(index).isdigit():
+        raise ValueError(f"the saved optimizer state names parameter {index!r}")
+    if int(index) >= count:
+        raise ValueError(f"the saved optimizer state names parameter {index}, and the model has {count}")
+    return int(index)
+
+
+def _require_moments(index: Any, values: dict[str, Any], param: torch.Tensor) -> None:
+    """A parameter's saved state: a finite step count of at least 0 and both moments, floating-point
+    tensors of the parameter's shape, and nothing else."""
+    import torch
+
+    if set(values) != {"step", *MOMENTS}:
+        raise ValueError(
+            f"the saved optimizer state of parameter {index} holds {', '.join(sorted(values)) or 'nothing'} "
+            f"where AdamW keeps step, {', '.join(MOMENTS)}"
+        )
+    step = values["step"]
+    count = step.item() if isinstance(step, torch.Tensor) and step.numel() == 1 else step
+    if isinstance(count, bool) or not isinstance(count, (int, float)) or not 0 <= count < math.inf:
+        raise ValueError(f"the saved optimizer step of parameter {index} is {count!r}, not a count")
+    for name in MOMENTS:
+        moment = values[name]
+        if not isinstance(moment, torch.Tensor) or not moment.is_floating_point():
+            kind = moment.dtype if isinstance(moment, torch.Tensor) else type(moment).__name__
+            raise ValueError(f"the saved optimizer {name} of parameter {index} is {kind}, not floating point")
+        if moment.shape != param.shape:
+            raise ValueError(
+                f"the saved optimizer {name} of parameter {index} has shape {tuple(moment.shape)}, where the "
+                f"parameter's is {tuple(param.shape)}"
+            )
 
 
 class WarmupDecaySchedule:

@@ -240,7 +240,14 @@ def resume(
             prepared, reporter, token_dim=int(last.header.get("token_dim") or 0) or None, resumed=True
         )
         state.model.load_state_dict(last.model.state_dict())  # the saved weights, migrated if need be
-        state.load_state_dict(*saved_state)
+        try:
+            state.load_state_dict(*saved_state)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RuntimeError) as error:
+            # Sealed and whole, yet values no run saved: hand-edited, or another program's.
+            raise CheckpointError(
+                f"{folder.last} holds a training state this run cannot carry on from ({error}); "
+                "restore last/ from a backup, or start a new run with attn train -o FOLDER"
+            ) from error
         if refit_only:
             reporter.stage(
                 f"the run's epochs are all trained, and {folder.best} is not refitted: refitting it"

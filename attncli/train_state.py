@@ -96,15 +96,23 @@ class TrainState:
         self.generator.set_state(tensors["rng.batches"])
         self.epoch_generator_state = tensors.get("rng.epoch_batches")
         self.loss_sum = tensors["epoch.loss_sum"].to(device) if "epoch.loss_sum" in tensors else None
-        self.epoch, self.step = int(values["epoch"]), int(values["step"])
-        self.global_step, self.tokens_seen = int(values["global_step"]), int(values["tokens_seen"])
+        self.epoch, self.step = _count(values, "epoch"), _count(values, "step")
+        self.global_step, self.tokens_seen = _count(values, "global_step"), _count(values, "tokens_seen")
         self.epoch_seconds = float(values["epoch_seconds"])
         self.padded_tokens = int(values.get("padded_tokens", 0))
         self.history = [EpochRecord.from_json(record) for record in values["history"]]
-        self.best_epoch = int(values["best_epoch"])
+        self.best_epoch = _count(values, "best_epoch")
         key = values["best_key"]
         self.best_key = (float(key[0]), float(key[1])) if key is not None else None
-        self.epochs_without_improvement = int(values["epochs_without_improvement"])
+        self.epochs_without_improvement = _count(values, "epochs_without_improvement")
+
+
+def _count(values: dict[str, Any], name: str) -> int:
+    """A saved count: a whole number of at least 0 (a step of -5 trained on as if nothing were amiss)."""
+    value = values[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"its {name} is {value!r}, not a count")
+    return value
 
 
 def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -130,6 +130,35 @@ def test_a_saved_state_of_other_parameter_groups_is_refused():
         optimizer.load_state_dict(state)
 
 
+def _moment(**values):
+    return lambda state: state["state"][0].update(values)
+
+
+@pytest.mark.parametrize(
+    ("damage", "refused"),
+    [
+        # The fused kernel wrote a (3, 8) update into a (10, 10) moment: a segfault on resume.
+        (_moment(exp_avg=torch.zeros(10, 10)), r"exp_avg of parameter 0 has shape \(10, 10\), where the"),
+        (_moment(exp_avg_sq=torch.zeros(3, 8, dtype=torch.int8)), "exp_avg_sq of parameter 0 is torch.int8"),
+        (lambda state: state["state"][0].pop("exp_avg"), "parameter 0 holds exp_avg_sq, step where AdamW"),
+        (_moment(step=torch.tensor(-5.0)), "optimizer step of parameter 0 is -5.0, not a count"),
+        (lambda state: state["state"].update({7: state["state"][0]}), "names parameter 7, and the model"),
+        (lambda state: state["param_groups"][0].update(lr="abc"), "optimizer's lr is 'abc', not a rate"),
+        (lambda state: state["param_groups"][0].update(betas=[0.9, float("nan")]), "optimizer's betas is"),
+    ],
+)  # fmt: skip
+def test_a_saved_state_that_does_not_fit_the_parameters_is_refused_before_any_step(damage, refused):
+    model = _model()
+    optimizer, schedule = _own_pair(model, fused=True)
+    _train(model, optimizer, schedule, 2, seed=0)
+    state = optimizer.state_dict()
+    state["state"] = {index: dict(values) for index, values in state["state"].items()}
+    damage(state)
+    fresh, _ = _own_pair(_model(), fused=True)
+    with pytest.raises(ValueError, match=refused):
+        fresh.load_state_dict(state)
+
+
 def test_building_and_stepping_it_does_not_import_dynamo():
     """torch.optim.Optimizer imports torch._dynamo when it is built: about 2 s of every training run."""
     script = (

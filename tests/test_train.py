@@ -1066,3 +1066,27 @@ def test_a_run_saved_by_attn_0_1_resumes_with_a_note_that_it_does_not_carry_on_b
         "note: last/ was saved by attn 0.1.0, which may have drawn dropout masks otherwise: the run carries "
         "on, but not bit for bit as it would have there"
     ) in said.lines
+
+
+def test_a_resealed_training_state_with_values_no_run_saved_is_refused_in_one_line(tmp_path):
+    """From a trial of checkpoints from strangers: a last/ edited and sealed again (its checksums
+    recomputed) crashed the resume with torch's words, or trained on from a step of -5."""
+    from attncli.checksums import record_of, sealed
+
+    path = write_csv(tmp_path / "d.csv", make_rows(60))
+    config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "tokenizer.kind=bpe"])
+    train(config, output=tmp_path / "run")
+    last = tmp_path / "run" / "last"
+    state = json.loads((last / "training_state.json").read_text())
+    state["global_step"] = -5
+    (last / "training_state.json").write_text(json.dumps(state))
+    header = json.loads((last / "config.json").read_text())
+    header["files"]["training_state.json"] = record_of((last / "training_state.json").read_bytes())
+    header.pop("config_sha256")
+    (last / "config.json").write_text(json.dumps(sealed(header)))
+    with pytest.raises(CheckpointError, match=(
+        rf"^{re.escape(str(last))} holds a training state this run cannot carry on from \(its global_step "
+        r"is -5, not a count\); restore last/ from a backup, or start a new run with attn train -o FOLDER$"
+    )) as refused:  # fmt: skip
+        resume(tmp_path / "run", epochs=2)
+    assert refused.value.exit_code == 2
