@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attncli.calibration import CALIBRATION_STATES, calibration_state
+from attncli.calibration import CALIBRATION_STATES, GRID_HIGH, GRID_LOW, calibration_state
 from attncli.checkpoint_folder import (
     CONFIG_FILE,
     FORMAT_VERSION,
@@ -152,6 +152,11 @@ def checked_temperature(value: Any) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
         raise ValueError(f"temperature {value!r} is not a positive number")
+    # Calibration picks from its grid: far outside it, the scaled logits overflowed (1e-40 gave NaN).
+    if not GRID_LOW * (1 - 1e-9) <= value <= GRID_HIGH * (1 + 1e-9):
+        raise ValueError(
+            f"temperature {value!r} is outside the {GRID_LOW:g} to {GRID_HIGH:g} calibration fits"
+        )
 
 
 def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) -> LoadedCheckpoint:
@@ -186,6 +191,13 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
                 token_dim=token_dim,
             )
         saved_weights = read_tensors(path / WEIGHTS_FILE, files)
+        unsound = _unsound(saved_weights)
+        if unsound is not None:
+            # Integers or NaN gave probabilities that were no numbers (NaN), printed with exit 0.
+            raise CheckpointError(
+                f"{path / WEIGHTS_FILE} is damaged: {unsound}; restore it from a backup of the checkpoint, "
+                "or train it again"
+            )
         try:
             weights = migrate_weights(
                 saved_weights, version=saved_header["format_version"], target=FORMAT_VERSION, header=header
@@ -271,6 +283,19 @@ def read_tensors(
 
 def _shape(tensor: torch.Tensor) -> str:
     return "x".join(map(str, tensor.shape)) or "a scalar"
+
+
+def _unsound(weights: dict[str, torch.Tensor]) -> str | None:
+    """What no training saves among `weights`, in words: a tensor that is not floating point, or one
+    holding NaN or infinity (a run whose loss diverged stops before saving); None when all are sound."""
+    import torch
+
+    for name, tensor in weights.items():
+        if not tensor.is_floating_point():
+            return f"its {name} is {str(tensor.dtype).removeprefix('torch.')}, not floating point"
+        if not bool(torch.isfinite(tensor).all()):
+            return f"its {name} holds values that are not numbers (NaN or infinity)"
+    return None
 
 
 def _misfit(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str | None:

@@ -140,6 +140,11 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
         raise CheckpointError(
             f"{path / CONFIG_FILE} is not valid JSON ({error}); train the checkpoint again"
         ) from error
+    except RecursionError:  # arrays within arrays, 200,000 deep: no attn wrote it
+        raise CheckpointError(
+            f"{path / CONFIG_FILE} is not config.json as attn writes it (JSON nested too deeply to read); "
+            "train the checkpoint again"
+        ) from None
     version = header.get("format_version") if isinstance(header, dict) else None
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise CheckpointError(

@@ -58,6 +58,15 @@ def read_checked(
     """The bytes of `path`, checked against its record in `files` (config.json's "files"); a
     checkpoint written before attn recorded checksums (no "files") is read unchecked, but one that
     records them must record this file too, unless it is not `required`."""
+    if path.exists() and not path.is_file():  # a FIFO or a device: reading would wait, or never end
+        raise CheckpointError(f"{path} is not a regular file; {remedy}")
+    if files is not None and path.name in files:
+        # The size first: a file grown to gigabytes was read whole before it was found damaged.
+        _, size = _expected(path, files[path.name])
+        if path.is_file() and path.stat().st_size != size:
+            raise CheckpointError(
+                f"{path} is damaged: {path.stat().st_size:,} bytes where {size:,} were saved; {remedy}"
+            )
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -82,6 +91,10 @@ def read_checked_json(
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CheckpointError(f"{path} is not valid JSON ({error}); {remedy}") from error
+    except RecursionError:  # arrays within arrays, 200,000 deep: no attn wrote it
+        raise CheckpointError(
+            f"{path} is not valid JSON as attn writes it (nested too deeply); {remedy}"
+        ) from None
     if not isinstance(value, dict):
         raise CheckpointError(f"{path} does not hold a JSON object; {remedy}")
     return value
@@ -112,6 +125,14 @@ def recorded_files(header: dict[str, Any], folder: Path) -> dict[str, Any] | Non
         raise CheckpointError(
             f'{folder / "config.json"} is damaged ("{FILES_KEY}" is not a mapping); {RESTORE_OR_RETRAIN}'
         )
+    for name in files or {}:
+        # The checkpoint's own files, by name: a record of "../../etc/passwd" or /proc/self/pagemap
+        # had `attn info` hash whatever it named (and hang on some), and say whether a digest matched.
+        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+            raise CheckpointError(
+                f'{folder / "config.json"} is damaged ("{FILES_KEY}" names {name!r}, which is no file of the '
+                f"checkpoint's folder); {RESTORE_OR_RETRAIN}"
+            )
     return files
 
 

@@ -177,9 +177,11 @@ class CheckpointInfo:
 
 def _read_json(path: Path) -> Any:
     """The JSON in `path`, or None when it is missing or not JSON (its file check says why)."""
+    if not path.is_file():  # a FIFO would wait for a writer forever
+        return None
     try:
         return json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
 
 

@@ -19,6 +19,8 @@ def count_parameters(path: Path, *, format_version: int) -> int | None:
     """Numbers in the model a safetensors file loads into, from the file's header alone (8 bytes
     giving the length, little-endian, then JSON giving each tensor's dtype, shape and offsets), with
     what migrating a file of an earlier format adds (format 1's pooling gains a key projection)."""
+    if not path.is_file():  # a FIFO would wait for a writer forever
+        return None
     try:
         with path.open("rb") as file:
             (length,) = struct.unpack("<Q", file.read(8))
@@ -28,5 +30,5 @@ def count_parameters(path: Path, *, format_version: int) -> int | None:
         shapes = {name: list(entry["shape"]) for name, entry in tensors.items() if name != "__metadata__"}
         migrated = migrate_shapes(shapes, version=format_version, target=FORMAT_VERSION)
         return sum(math.prod(shape) for shape in migrated.values())
-    except (OSError, struct.error, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, struct.error, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None

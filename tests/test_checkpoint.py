@@ -531,3 +531,89 @@ def test_loading_resolves_the_device_as_the_commands_do_and_leaves_the_callers_r
     refused = "--device must be one of auto, cpu, cuda, mps or cuda:N, not 'gpu'"
     with pytest.raises(ConfigError, match=f"^{re.escape(refused)}$"):
         load_checkpoint(path, device="gpu")
+
+
+def _resealed(folder: Path, edit=lambda header: None) -> Path:
+    """The checkpoint at `folder` with its config.json edited by `edit`, every file's checksum
+    recorded again and the digest recomputed: what anyone can do to a checkpoint they hand on."""
+    from attncli.checksums import record_of
+
+    header = json.loads((folder / "config.json").read_text())
+    edit(header)
+    for name in ("model.safetensors", "tokenizer.json", "metrics.json"):
+        if name in header.get("files", {}) and (folder / name).is_file():
+            header["files"][name] = record_of((folder / name).read_bytes())
+    header.pop("config_sha256", None)
+    (folder / "config.json").write_text(json.dumps(sealed(header)))
+    return folder
+
+
+def test_a_resealed_checkpoint_of_weights_no_training_saves_is_refused(tmp_path):
+    """From a trial of checkpoints from strangers: NaN weights predicted `"score": null`, integer
+    ones meaningless probabilities, and a temperature of 1e-40 NaN, each with exit 0."""
+    from safetensors.torch import load_file, save_file
+
+    for name, value in [("nan", float("nan")), ("int8", None)]:
+        folder = save_untrained_checkpoint(tmp_path / name)
+        weights = load_file(str(folder / "model.safetensors"))
+        if value is None:
+            weights["head.weight"] = weights["head.weight"].to(torch.int8)
+        else:
+            weights["head.weight"][0, 0] = value
+        save_file(weights, str(folder / "model.safetensors"))
+        _resealed(folder)
+        expected = "holds values that are not numbers" if value is not None else "is int8, not floating point"
+        with pytest.raises(
+            CheckpointError, match=f"model.safetensors is damaged: its head.weight {expected}"
+        ):
+            load_checkpoint(folder)
+    for temperature in (1e-40, 0.1, 50.0):
+        folder = save_untrained_checkpoint(tmp_path / f"t{temperature}")
+        _resealed(folder, lambda header, t=temperature: header.update(temperature=t))
+        with pytest.raises(CheckpointError, match=f"temperature {temperature!r} is outside the 0.25 to 20 "):
+            load_checkpoint(folder)
+    folder = save_untrained_checkpoint(tmp_path / "t0.25")
+    _resealed(folder, lambda header: header.update(temperature=0.25))
+    assert load_checkpoint(folder).temperature == 0.25
+
+
+def test_files_are_read_only_where_they_are_the_checkpoints_own_regular_files(tmp_path, monkeypatch):
+    """A `files` record naming a path outside the folder had it hashed (an oracle, and a hang on
+    /proc/self/pagemap); a FIFO in a file's place hung `attn info`; a file grown to gigabytes was read
+    whole before its size was compared; JSON nested 200,000 deep was a RecursionError, exit 1."""
+    from attncli.info import describe_checkpoint
+
+    folder = save_untrained_checkpoint(tmp_path / "outside")
+    _resealed(
+        folder, lambda header: header["files"].update({"../../etc/passwd": {"sha256": "0", "bytes": 1}})
+    )
+    for call in (load_checkpoint, describe_checkpoint):
+        with pytest.raises(
+            CheckpointError, match="names '../../etc/passwd', which is no file of the checkpoint"
+        ):
+            call(folder)
+    fifo = save_untrained_checkpoint(tmp_path / "fifo")
+    (fifo / "tokenizer.json").unlink()
+    os.mkfifo(fifo / "tokenizer.json")
+    described = describe_checkpoint(fifo)  # at once: it waited for a writer forever
+    assert described.tokenizer_kind is None
+    assert [check.status for check in described.files if check.name == "tokenizer.json"] == ["missing"]
+    grown = save_untrained_checkpoint(tmp_path / "grown")
+    with (grown / "model.safetensors").open("ab") as weights:
+        weights.truncate(8 << 30)  # sparse: 8 GiB that reading would have held in memory
+    read_bytes = Path.read_bytes
+
+    def refused_unread(path: Path) -> bytes:
+        assert path.stat().st_size < 1 << 30, f"{path} was read whole"
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refused_unread)
+    with pytest.raises(CheckpointError, match="model.safetensors is damaged: 8,589,934,592 bytes where"):
+        load_checkpoint(grown)
+    monkeypatch.undo()
+    nested = save_untrained_checkpoint(tmp_path / "nested")
+    (nested / "config.json").write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(
+        CheckpointError, match="is not config.json as attn writes it \\(JSON nested too deeply"
+    ):
+        load_checkpoint(nested)
