@@ -173,23 +173,30 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
         checked_temperature(header.get("temperature"))
         vocab_size, pad_id = int(header["vocab_size"]), int(header["pad_id"])
         token_dim = int(header.get("token_dim") or config.model.width)
+        if vocab_size < 1 or not 0 <= pad_id < vocab_size or token_dim < 1:
+            raise ValueError(
+                f"vocab_size {vocab_size}, pad_id {pad_id} and token_dim {token_dim} make no model"
+            )
     except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as error:
         raise CheckpointError(
             f"{path / CONFIG_FILE} is damaged ({error}); train the checkpoint again"
         ) from error
     tokenizer = _load_tokenizer_of(path, files, vocab_size=vocab_size, pad_id=pad_id)
-    # A model too large for the device's memory is said as such, not as a damaged checkpoint.
-    with said_when_out_of_memory(f"the model of {path}", torch.device(device)):
+
+    def built() -> AttentionClassifier:
         # The random weights the saved ones replace are drawn from a generator of their own, so
         # that loading a checkpoint leaves the caller's random numbers where they were.
         with torch.random.fork_rng(devices=[]):
-            model = build_model(
+            return build_model(
                 config.model,
                 vocab_size=vocab_size,
                 num_labels=len(label_names),
                 pad_id=pad_id,
                 token_dim=token_dim,
             )
+
+    # A model too large for the device's memory is said as such, not as a damaged checkpoint.
+    with said_when_out_of_memory(f"the model of {path}", torch.device(device)):
         saved_weights = read_tensors(path / WEIGHTS_FILE, files)
         unsound = _unsound(saved_weights)
         if unsound is not None:
@@ -198,10 +205,14 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
                 f"{path / WEIGHTS_FILE} is damaged: {unsound}; restore it from a backup of the checkpoint, "
                 "or train it again"
             )
+        model: AttentionClassifier | None = None
         try:
             weights = migrate_weights(
                 saved_weights, version=saved_header["format_version"], target=FORMAT_VERSION, header=header
             )
+            # Shapes are compared on the model built (torch's meta device would spare the memory of a
+            # config.json doctored to ask for terabytes, but its first use costs 1.2 s of every start).
+            model = built()
             misfit = _misfit(model.state_dict(), weights)
             if misfit is None:
                 model.load_state_dict(weights, strict=True)
@@ -209,7 +220,7 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
             if isinstance(error, RuntimeError) and is_out_of_memory(error):
                 raise  # no misfit: said_when_out_of_memory says what it is
             misfit = str(error).splitlines()[0]
-        if misfit is not None:
+        if misfit is not None or model is None:  # (model is None only where building failed)
             raise CheckpointError(
                 f"{path / WEIGHTS_FILE} does not fit the model in config.json ({misfit}); the checkpoint "
                 "is damaged or mixed from two runs: train it again"

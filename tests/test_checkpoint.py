@@ -617,3 +617,16 @@ def test_files_are_read_only_where_they_are_the_checkpoints_own_regular_files(tm
         CheckpointError, match="is not config.json as attn writes it \\(JSON nested too deeply"
     ):
         load_checkpoint(nested)
+
+
+def test_a_resealed_config_json_that_makes_no_model_is_damage_not_a_failure(tmp_path):
+    """A negative token_dim, or a padding id past the vocabulary, was torch's RuntimeError, exit 1."""
+    for name, edit in [
+        ("token_dim", lambda header: header.update(token_dim=-5)),
+        ("pad_id", lambda header: header.update(pad_id=10**6)),
+    ]:
+        folder = _resealed(save_untrained_checkpoint(tmp_path / name), edit)
+        with pytest.raises(
+            CheckpointError, match=r"config.json is damaged \(vocab_size 37, pad_id .* make no model"
+        ):
+            load_checkpoint(folder)
