@@ -205,7 +205,9 @@ def distinct_characters(tokenizer: Tokenizer, texts: Sequence[str]) -> int:
 def require_tokenizer_file(path: str | None) -> None:
     """Refuse a tokenizer.path that names no file, before any data loads."""
     if path is not None and not Path(path).is_file():
-        raise ConfigError(f"tokenizer.path {path} does not exist; pass the path of a tokenizer.json")
+        # /dev/zero or a FIFO exists, but is no file to read a tokenizer from (it was "does not exist").
+        what = "is not a regular file" if Path(path).exists() else "does not exist"
+        raise ConfigError(f"tokenizer.path {path} {what}; pass the path of a tokenizer.json")
 
 
 def load_tokenizer(path: Path, *, source: str = "checkpoint") -> Tokenizer:

@@ -164,9 +164,8 @@ def require_vectors_file(path: str | None) -> None:
             f"model.embeddings_init {path} is a folder; pass a GloVe or word2vec .txt/.vec file in it"
         )
     if path is not None and not local_path(path).is_file():
-        raise ConfigError(
-            f"model.embeddings_init {path} does not exist; pass a GloVe or word2vec .txt/.vec file"
-        )
+        what = "is not a regular file" if local_path(path).exists() else "does not exist"
+        raise ConfigError(f"model.embeddings_init {path} {what}; pass a GloVe or word2vec .txt/.vec file")
 
 
 def load_vectors(

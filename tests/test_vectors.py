@@ -1,11 +1,14 @@
 import gzip
 import math
+import os
+from pathlib import Path
 
 import pytest
 import torch
 
 from attncli.errors import ConfigError
-from attncli.vectors import initialise_embeddings, load_vectors
+from attncli.tokenizer import require_tokenizer_file
+from attncli.vectors import initialise_embeddings, load_vectors, require_vectors_file
 
 VOCAB = {"[PAD]": 0, "[UNK]": 1, "paris": 2, "Rome": 3, "##ing": 4, "zzz": 5, "run": 6}
 LINES = ["Paris 1 2 3", "rome 4 5 6", "ing 7 8 9", "run 0 0 1", "paris 9 9 9", "other 5 5 5"]
@@ -170,6 +173,15 @@ def test_a_missing_vectors_file_is_refused_before_any_data_loads(tmp_path):
     with pytest.raises(ConfigError, match="model.embeddings_init .*nope.vec does not exist"):
         train(load_config(None, settings), output=tmp_path / "run")
     assert not (tmp_path / "run" / "best").exists()
+    # /dev/zero or a FIFO is there, but no file to read (it was said not to exist).
+    os.mkfifo(tmp_path / "fifo.vec")
+    for odd in (tmp_path / "fifo.vec", Path("/dev/zero")):
+        with pytest.raises(
+            ConfigError, match=f"model.embeddings_init {odd} is not a regular file; pass a GloVe"
+        ):
+            require_vectors_file(str(odd))
+        with pytest.raises(ConfigError, match=f"tokenizer.path {odd} is not a regular file; pass the path"):
+            require_tokenizer_file(str(odd))
 
 
 def test_phrases_ending_in_a_number_and_tabs_at_line_ends_load(tmp_path):
