@@ -100,6 +100,18 @@ def read_checked_json(
     return value
 
 
+# The files a checkpoint's config.json records, as attn writes them (checkpoint_saving.py).
+RECORDED_FILES = frozenset(
+    (
+        "model.safetensors",
+        "tokenizer.json",
+        "metrics.json",
+        "training_state.safetensors",
+        "training_state.json",
+    )
+)
+
+
 def digest_file(path: Path) -> tuple[str, int]:
     """SHA-256 (hex) and size of the file at `path`, read in chunks."""
     digest, size = hashlib.sha256(), 0
@@ -111,10 +123,14 @@ def digest_file(path: Path) -> tuple[str, int]:
 
 
 def status_of(path: Path, record: Any) -> str:
-    """Whether the file at `path` is still the one `record` describes: "ok", "changed" or "missing"."""
+    """Whether the file at `path` is still the one `record` describes: "ok", "changed" or "missing".
+    The size first: a file of another size is changed without a byte read (a link to a file of
+    /proc that never ends hung the hashing)."""
     if not path.is_file():
         return "missing"
     sha256, size = _expected(path, record)
+    if path.stat().st_size != size:
+        return "changed"
     return "ok" if digest_file(path) == (sha256, size) else "changed"
 
 
@@ -126,9 +142,10 @@ def recorded_files(header: dict[str, Any], folder: Path) -> dict[str, Any] | Non
             f'{folder / "config.json"} is damaged ("{FILES_KEY}" is not a mapping); {RESTORE_OR_RETRAIN}'
         )
     for name in files or {}:
-        # The checkpoint's own files, by name: a record of "../../etc/passwd" or /proc/self/pagemap
-        # had `attn info` hash whatever it named (and hang on some), and say whether a digest matched.
-        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+        # The files attn writes, by name: a record of "../../etc/passwd", /proc/self/pagemap, or a
+        # link in the folder to either, had `attn info` hash whatever it named (and hang on some),
+        # and say whether a guessed digest matched.
+        if name not in RECORDED_FILES:
             raise CheckpointError(
                 f'{folder / "config.json"} is damaged ("{FILES_KEY}" names {name!r}, which is no file of the '
                 f"checkpoint's folder); {RESTORE_OR_RETRAIN}"

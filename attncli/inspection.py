@@ -148,6 +148,7 @@ def inspect_text(
 ) -> Inspection:
     """Predict `text` and weigh each of its tokens by one view of the model's attention (see
     `inspect_texts`)."""
+    require_loaded(checkpoint, "inspect_text")
     (inspection,) = inspect_texts(
         checkpoint, [text], layer=layer, head=head, rollout=rollout, pooling=pooling, words=words
     )

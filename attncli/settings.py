@@ -114,7 +114,11 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
         value = os.fspath(value)
     if isinstance(value, tuple):  # a list, from Python
         value = list(value)
-    rows = key == "data.source" and isinstance(value, (list, dict))  # rows in memory, from Python
+    # Rows in memory, from Python (a list of file names, from a config file, is only the wrong type).
+    rows = key == "data.source" and (
+        isinstance(value, dict)
+        or (isinstance(value, list) and not all(isinstance(item, str) for item in value))
+    )
     if rows or not _is_plain(value):
         # A DataFrame or a Dataset given to the Python API: it was pandas' "truth value is
         # ambiguous" or YAML's "cannot represent an object".

@@ -243,6 +243,8 @@ def resume(
         try:
             state.load_state_dict(*saved_state)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError, RuntimeError) as error:
+            if isinstance(error, RuntimeError) and is_out_of_memory(error):
+                raise  # the moments did not fit on the device: said as running out of memory
             # Sealed and whole, yet values no run saved: hand-edited, or another program's.
             raise CheckpointError(
                 f"{folder.last} holds a training state this run cannot carry on from ({error}); "
@@ -284,9 +286,15 @@ def resume(
                 "model as the run left it"
             )
         if distributed.rank > 0:
-            restore_rank_random_state(
-                saved_state, distributed, prepared, seed=config.train.seed + state.global_step
-            )
+            try:
+                restore_rank_random_state(
+                    saved_state, distributed, prepared, seed=config.train.seed + state.global_step
+                )
+            except RuntimeError as error:  # a random state torch cannot take: as the state's, above
+                raise CheckpointError(
+                    f"{folder.last} holds a training state this run cannot carry on from ({error}); "
+                    "restore last/ from a backup, or start a new run with attn train -o FOLDER"
+                ) from error
             # last/ holds the interrupted epoch's sums over every process; rank 0 carries them on.
             # (An attn before 0.2.0 kept rank 0's share alone there: each process goes on from it.)
             if saved_by_at_least(last.header, EPOCH_SUMS_SINCE):

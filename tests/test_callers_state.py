@@ -1,6 +1,8 @@
+import os
 import random
 
 import datasets
+import pytest
 import torch
 
 from attncli.callers_state import _put_back_datasets_state, callers_state_kept
@@ -29,6 +31,10 @@ def test_the_block_leaves_random_states_and_datasets_settings_as_it_found_them()
         datasets.logging.set_verbosity_warning()
 
 
+@pytest.mark.skipif(
+    bool(os.environ.get("HF_DATASETS_DISABLE_PROGRESS_BARS") or os.environ.get("DATASETS_VERBOSITY")),
+    reason="the environment sets datasets' defaults",
+)
 def test_datasets_first_imported_in_the_block_is_left_with_its_own_defaults():
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity(datasets.logging.CRITICAL)

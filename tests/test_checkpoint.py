@@ -14,7 +14,7 @@ import torch
 from conftest import save_untrained_checkpoint
 
 from attncli import checkpoint as checkpoint_module
-from attncli import checkpoint_folder, checkpoint_saving
+from attncli import checkpoint_folder, checkpoint_saving, checksums
 from attncli.checkpoint import load_checkpoint
 from attncli.checkpoint_folder import resolve_checkpoint
 from attncli.checkpoint_saving import save_checkpoint
@@ -572,9 +572,10 @@ def test_a_resealed_checkpoint_of_weights_no_training_saves_is_refused(tmp_path)
         _resealed(folder, lambda header, t=temperature: header.update(temperature=t))
         with pytest.raises(CheckpointError, match=f"temperature {temperature!r} is outside the 0.25 to 20 "):
             load_checkpoint(folder)
-    folder = save_untrained_checkpoint(tmp_path / "t0.25")
-    _resealed(folder, lambda header: header.update(temperature=0.25))
-    assert load_checkpoint(folder).temperature == 0.25
+    for edge in (0.25, 20.000000000000004):  # the grid's ends, as logspace computes them
+        folder = save_untrained_checkpoint(tmp_path / f"t{edge}")
+        _resealed(folder, lambda header, t=edge: header.update(temperature=t))
+        assert load_checkpoint(folder).temperature == edge
 
 
 def test_files_are_read_only_where_they_are_the_checkpoints_own_regular_files(tmp_path, monkeypatch):
@@ -592,6 +593,26 @@ def test_files_are_read_only_where_they_are_the_checkpoints_own_regular_files(tm
             CheckpointError, match="names '../../etc/passwd', which is no file of the checkpoint"
         ):
             call(folder)
+    # A name attn does not write, even of a link inside the folder: hashing it was an oracle too.
+    linked = save_untrained_checkpoint(tmp_path / "linked")
+    (linked / "secret").symlink_to("/etc/hostname")
+    _resealed(linked, lambda header: header["files"].update({"secret": {"sha256": "0", "bytes": 1}}))
+    with pytest.raises(CheckpointError, match="names 'secret', which is no file of the checkpoint"):
+        describe_checkpoint(linked)
+    # A file of attn's linked to one of /proc that never ends: another size is changed, unread.
+    endless = save_untrained_checkpoint(tmp_path / "endless")
+    (endless / "metrics.json").unlink()
+    (endless / "metrics.json").symlink_to("/proc/self/pagemap")
+    digest_file = checksums.digest_file
+
+    def unread_metrics(path: Path) -> tuple[str, int]:
+        assert path.name != "metrics.json", f"{path} was read"
+        return digest_file(path)
+
+    monkeypatch.setattr(checksums, "digest_file", unread_metrics)
+    statuses = {check.name: check.status for check in describe_checkpoint(endless).files}
+    assert statuses["metrics.json"] == "changed"
+    monkeypatch.undo()
     fifo = save_untrained_checkpoint(tmp_path / "fifo")
     (fifo / "tokenizer.json").unlink()
     os.mkfifo(fifo / "tokenizer.json")

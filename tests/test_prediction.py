@@ -133,7 +133,7 @@ def test_the_python_api_says_how_to_load_a_checkpoint_given_as_a_path_and_refuse
     best = trained.output / "best"
     for call, name in [
         (lambda: predict(str(best), ["soup"]), "predict"),
-        (lambda: inspect_text(Path(best), "soup"), "inspect_texts"),
+        (lambda: inspect_text(Path(best), "soup"), "inspect_text"),
         (lambda: evaluate(str(best)), "evaluate"),
     ]:
         expected = rf"^{name} takes a loaded checkpoint, not the path .*; pass load_checkpoint\("
