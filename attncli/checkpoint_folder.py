@@ -135,7 +135,9 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
             f"checkpoint {path} is incomplete (missing {', '.join(missing)}{refused}); {instead}"
         )
     try:
-        header = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+        # utf-8-sig: an editor that saves with a byte-order mark (Notepad) changes no value, and the
+        # digest is of the values (it was "not valid JSON ...; train the checkpoint again").
+        header = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise CheckpointError(
             f"{path / CONFIG_FILE} is not valid JSON ({error}); train the checkpoint again"

@@ -651,3 +651,11 @@ def test_a_resealed_config_json_that_makes_no_model_is_damage_not_a_failure(tmp_
             CheckpointError, match=r"config.json is damaged \(vocab_size 37, pad_id .* make no model"
         ):
             load_checkpoint(folder)
+
+
+def test_config_json_saved_again_with_a_byte_order_mark_still_loads(tmp_path):
+    folder = save_untrained_checkpoint(tmp_path / "ckpt")
+    expected = predict_probabilities(load_checkpoint(folder), ["soup and bread"])
+    config = folder / "config.json"
+    config.write_bytes(b"\xef\xbb\xbf" + config.read_bytes())  # as Notepad saves it
+    assert torch.equal(predict_probabilities(load_checkpoint(folder), ["soup and bread"]), expected)
