@@ -183,18 +183,6 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
         ) from error
     tokenizer = _load_tokenizer_of(path, files, vocab_size=vocab_size, pad_id=pad_id)
 
-    def built() -> AttentionClassifier:
-        # The random weights the saved ones replace are drawn from a generator of their own, so
-        # that loading a checkpoint leaves the caller's random numbers where they were.
-        with torch.random.fork_rng(devices=[]):
-            return build_model(
-                config.model,
-                vocab_size=vocab_size,
-                num_labels=len(label_names),
-                pad_id=pad_id,
-                token_dim=token_dim,
-            )
-
     # A model too large for the device's memory is said as such, not as a damaged checkpoint.
     with said_when_out_of_memory(f"the model of {path}", torch.device(device)):
         saved_weights = read_tensors(path / WEIGHTS_FILE, files)
@@ -212,7 +200,16 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
             )
             # Shapes are compared on the model built (torch's meta device would spare the memory of a
             # config.json doctored to ask for terabytes, but its first use costs 1.2 s of every start).
-            model = built()
+            # The random weights the saved ones replace are drawn from a generator of their own, so
+            # that loading a checkpoint leaves the caller's random numbers where they were.
+            with torch.random.fork_rng(devices=[]):
+                model = build_model(
+                    config.model,
+                    vocab_size=vocab_size,
+                    num_labels=len(label_names),
+                    pad_id=pad_id,
+                    token_dim=token_dim,
+                )
             misfit = _misfit(model.state_dict(), weights)
             if misfit is None:
                 model.load_state_dict(weights, strict=True)

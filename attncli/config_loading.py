@@ -77,9 +77,10 @@ def _checkpoint_settings(header: dict[str, Any], path: Path) -> dict[str, Any]:
     saved = header.get("config")
     model = saved.get("model") if isinstance(saved, dict) else None
     model = model if isinstance(model, dict) else {}
-    for setting in removed_settings_used(model):
+    used = removed_settings_used(model)
+    if used:
         raise ConfigError(
-            f"config file {path} sets model.{setting}={model[setting]!r}, which attn no longer has "
+            f"config file {path} sets model.{used[0]}={model[used[0]]!r}, which attn no longer has "
             "(character n-gram and word-pair vectors); copy the file without it to train with the rest"
         )
     settings: dict[str, Any] = migrate_header(header, FORMAT_VERSION)["config"]

@@ -111,9 +111,10 @@ def migrate_header(header: dict[str, Any], target: int) -> dict[str, Any]:
     if isinstance(model, dict) and model.get("pooling_heads") is None and model.get("pooling") == "attention":
         model["pooling_heads"] = model.get("num_heads", 4)
     if isinstance(model, dict):
-        for setting in removed_settings_used(model):
+        used = removed_settings_used(model)
+        if used:
             raise CheckpointError(
-                f"this checkpoint was trained with model.{setting}, which attn no longer has; "
+                f"this checkpoint was trained with model.{used[0]}, which attn no longer has; "
                 "train it again with attn train"
             )
         for setting in REMOVED_SETTINGS:
@@ -127,21 +128,8 @@ def removed_settings_used(model: dict[str, Any]) -> list[str]:
     return [setting for setting, value in REMOVED_SETTINGS.items() if model.get(setting, value) != value]
 
 
-def removed_setting_error(key: str, value: Any) -> str | None:
-    """What to say of a dotted setting that attn no longer has, given in a config file or --set
-    (None: not one of them, or given at the value that trained today's model, and so ignored)."""
-    section, _, name = key.partition(".")
-    if section != "model" or name not in REMOVED_SETTINGS:
-        return None
-    if value == REMOVED_SETTINGS[name]:
-        return None
-    return (
-        f"{key} is a setting attn no longer has (character n-gram and word-pair vectors, removed since "
-        "they did not help: docs/short_texts.md); delete it to train without them"
-    )
-
-
 def is_removed_setting(key: str) -> bool:
+    """Whether the dotted setting `key` is one attn no longer has."""
     section, _, name = key.partition(".")
     return section == "model" and name in REMOVED_SETTINGS
 

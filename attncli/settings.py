@@ -16,7 +16,7 @@ import yaml
 
 from attncli.config import Config
 from attncli.errors import ConfigError
-from attncli.migrations import is_removed_setting, removed_setting_error
+from attncli.migrations import is_removed_setting, removed_settings_used
 from attncli.sized_settings import DETECTED_KEYS, SIZED_KEYS
 
 
@@ -75,9 +75,11 @@ def with_settings(config: Config, values: dict[str, Any]) -> Config:
         if key not in known and is_removed_setting(key):
             # An old config file's: refused where it asks for what attn no longer builds, and
             # ignored at the value that built the model attn builds today, as checkpoints' are.
-            refused = removed_setting_error(key, value)
-            if refused is not None:
-                raise ConfigError(refused)
+            if removed_settings_used({key.partition(".")[2]: value}):
+                raise ConfigError(
+                    f"{key} is a setting attn no longer has (character n-gram and word-pair vectors, "
+                    "removed since they did not help: docs/short_texts.md); delete it to train without them"
+                )
             continue
         if key not in known:
             # A setting's own name without its section (`lr`, `epochs`) finds it too.

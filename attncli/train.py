@@ -159,10 +159,7 @@ def train(
         prepared = prepare(config, reporter=reporter, distributed=distributed)
         state, coverage = _built(prepared, reporter)
         metrics = TrainingMetrics(embeddings_init=coverage)
-        result = _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
-        if isinstance(reporter, LoggingReporter):
-            reporter.finished(result)
-        return result
+        return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
 
 @keeps_callers_state
@@ -245,11 +242,7 @@ def resume(
         except (ValueError, TypeError, KeyError, AttributeError, IndexError, RuntimeError) as error:
             if isinstance(error, RuntimeError) and is_out_of_memory(error):
                 raise  # the moments did not fit on the device: said as running out of memory
-            # Sealed and whole, yet values no run saved: hand-edited, or another program's.
-            raise CheckpointError(
-                f"{folder.last} holds a training state this run cannot carry on from ({error}); "
-                "restore last/ from a backup, or start a new run with attn train -o FOLDER"
-            ) from error
+            raise _unresumable(folder, error) from error
         if refit_only:
             reporter.stage(
                 f"the run's epochs are all trained, and {folder.best} is not refitted: refitting it"
@@ -290,11 +283,8 @@ def resume(
                 restore_rank_random_state(
                     saved_state, distributed, prepared, seed=config.train.seed + state.global_step
                 )
-            except RuntimeError as error:  # a random state torch cannot take: as the state's, above
-                raise CheckpointError(
-                    f"{folder.last} holds a training state this run cannot carry on from ({error}); "
-                    "restore last/ from a backup, or start a new run with attn train -o FOLDER"
-                ) from error
+            except RuntimeError as error:  # a random state torch cannot take
+                raise _unresumable(folder, error) from error
             # last/ holds the interrupted epoch's sums over every process; rank 0 carries them on.
             # (An attn before 0.2.0 kept rank 0's share alone there: each process goes on from it.)
             if saved_by_at_least(last.header, EPOCH_SUMS_SINCE):
@@ -306,12 +296,18 @@ def resume(
         # replaces them.
         metrics.refit = refit_record(folder.best)
         metrics.refit_diverged = str((refit_state(folder.best) or {}).get("refit_diverged", ""))
-        result = _fit_and_finish(
+        return _fit_and_finish(
             state, prepared, folder, metrics, reporter=reporter, resumed=True, refit_only=refit_only
         )
-        if isinstance(reporter, LoggingReporter):
-            reporter.finished(result)
-        return result
+
+
+def _unresumable(folder: RunFolder, error: Exception) -> CheckpointError:
+    """A last/ whose training state is sealed and whole, yet holds values no run saved (hand-edited,
+    or another program's): what torch or attn found wrong, and what to do."""
+    return CheckpointError(
+        f"{folder.last} holds a training state this run cannot carry on from ({error}); "
+        "restore last/ from a backup, or start a new run with attn train -o FOLDER"
+    )
 
 
 def _left_whole(prepared: Prepared, folder: RunFolder, run: RunWriter | None, *, resumed: bool) -> str:
@@ -497,10 +493,13 @@ def _fit_and_finish(
         replace_metrics(
             folder.best, metrics.to_json(), data_source=(str(prepared.config.data.source), prepared.data_path)
         )
-    return TrainResult(
+    result = TrainResult(
         output=folder.path,
         config=prepared.config,
         info=info,
         metrics=metrics,
         is_main=prepared.distributed.is_main,
     )
+    if isinstance(reporter, LoggingReporter):  # the command prints these beside its summary
+        reporter.finished(result)
+    return result
