@@ -120,7 +120,9 @@ def load_checkpoint(
     predict and inspect want it (it holds the training history, which a resumed run carries on and
     must be whole)."""
     from attncli.device import resolve_device
+    from attncli.forking import one_thread_in_forked_children
 
+    one_thread_in_forked_children()
     # A device that is not there is a ConfigError that says so, as --device's is (it was torch's
     # AssertionError, and `auto` was refused).
     resolved = str(resolve_device(str(device)))

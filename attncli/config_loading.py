@@ -100,6 +100,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         ) from None
     except _DuplicateKey as duplicate:
         raise ConfigError(f"config file {path} {duplicate}; keep one of them") from None
+    except RecursionError:
+        raise ConfigError(
+            f"config file {path} nests its values too deeply to read (hundreds of levels); "
+            "pass a YAML file of attn's settings"
+        ) from None
     except yaml.YAMLError as error:
         # A MarkedYAMLError knows where: "while parsing a flow sequence" alone does not say.
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
@@ -200,6 +205,10 @@ def _parse_override(override: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
         value = raw
+    except RecursionError:
+        raise ConfigError(
+            f"--set {key.strip()} nests its value too deeply to read; pass a plain value"
+        ) from None
     return key.strip(), value
 
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attncli.callers_state import keeps_callers_state
+from attncli.callers_state import keeps_datasets_state
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.errors import DataError
 from attncli.eval_columns import UnlabelledSplit
@@ -185,7 +185,7 @@ def few_rows_note(per_class: dict[str, ClassScores]) -> str | None:
     )
 
 
-@keeps_callers_state
+@keeps_datasets_state
 def evaluate(
     checkpoint: LoadedCheckpoint,
     source: str | Any | None = None,

@@ -56,7 +56,7 @@ def forward_batches(
     import torch
 
     if batch_size < 1:  # the commands' --batch-size is checked by its option; the Python API's here
-        raise DataError(f"--batch-size must be at least 1, not {batch_size}")
+        raise DataError(f"batch_size must be at least 1, not {batch_size}")
     if isinstance(sequences, PackedSequences):
         lengths = sequences.lengths()
     else:

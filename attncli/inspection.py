@@ -3,14 +3,14 @@ from one of several views of the model's attention, each summing to 1 over the t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from attncli.attention_views import view_of_row
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.inference import MAX_BATCH_TOKENS, forward_batches
-from attncli.prediction import calibrated_probabilities, check_texts, no_label_reason
+from attncli.prediction import calibrated_probabilities, check_texts, no_label_reason, texts_in_order
 from attncli.records import Record, carried_fields
 from attncli.tokenization import Encoded, encode
 from attncli.tokenizer import UNK_TOKEN, readable_text
@@ -157,7 +157,7 @@ def inspect_text(
 
 def inspect_texts(
     checkpoint: LoadedCheckpoint,
-    texts: Sequence[str],
+    texts: Iterable[str],
     *,
     layer: int | None = None,
     head: int | None = None,
@@ -176,8 +176,7 @@ def inspect_texts(
     keep every layer's weights), as predict's do: a text's weights are those it gets alone, since
     padding is masked out of every softmax."""
     require_loaded(checkpoint, "inspect_texts")
-    if isinstance(texts, str):  # a str is a sequence of one-character texts: never what was meant
-        raise TypeError("inspect_texts takes a list of texts, not one text; pass it in a list: [text]")
+    texts = texts_in_order(texts, "inspect_texts")
     check_texts(texts)
     readable = [readable_text(text) for text in texts]  # what the tokenizer reads, so spans quote it
     config = checkpoint.config.model

@@ -3,7 +3,8 @@ input record (an empty record gets no label and says why), in input order."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -202,14 +203,27 @@ def predict_stream(
         yield predict_records(checkpoint, chunk, top_k=top_k, batch_size=batch_size, stats=stats)
 
 
+def texts_in_order(texts: Iterable[Any], function: str) -> list[Any]:
+    """The Python API's texts as a list, whose positions are the results' indices: any iterable (a
+    generator, a numpy array, a pandas Series' values), but not one text, nor a set or a mapping,
+    whose order is not the caller's (a set's is its hashes'; a dict's texts would be its keys)."""
+    if isinstance(texts, str | bytes):  # a sequence of one-character texts: never what was meant
+        raise TypeError(f"{function} takes a list of texts, not one text; pass it in a list: [text]")
+    if isinstance(texts, AbstractSet | Mapping):
+        kind = type(texts).__name__
+        raise TypeError(
+            f"{function} takes a list of texts in the order of its results, not a {kind}; "
+            f"pass a list (of a mapping's values: list(texts.values()))"
+        )
+    return list(texts)
+
+
 def predict(
-    checkpoint: LoadedCheckpoint, texts: Sequence[str], *, top_k: int = 3, batch_size: int = 64
+    checkpoint: LoadedCheckpoint, texts: Iterable[Any], *, top_k: int = 3, batch_size: int = 64
 ) -> list[Prediction]:
     """The Python API: one prediction per text, in order (an empty text gets label None)."""
     require_loaded(checkpoint, "predict")
-    if isinstance(texts, str):  # a str is a sequence of one-character texts: never what was meant
-        raise TypeError("predict takes a list of texts, not one text; pass it in a list: [text]")
     # What is not a text (None, NaN: a missing cell of a column; a number) gets label None and a
     # reason, as such a cell of a file does.
-    records = [record_of(index, value) for index, value in enumerate(texts)]
+    records = [record_of(index, value) for index, value in enumerate(texts_in_order(texts, "predict"))]
     return predict_records(checkpoint, records, top_k=top_k, batch_size=batch_size)

@@ -37,12 +37,12 @@ def _plain(text: str) -> str:
     return text.removesuffix("\n").removesuffix("\r")
 
 
-def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
-    """Records of standard input as they arrive: the complete lines of each block are handed on
-    at once, so a result can be printed before the input ends."""
+def _stdin_chunks(descriptor: int, *, encoding: str, name: str = "standard input") -> Iterator[list[Record]]:
+    """Records of standard input (or another pipe) as they arrive: the complete lines of each block
+    are handed on at once, so a result can be printed before the input ends."""
     pending, index = b"", 0
     blocks, encoding = line_chunks(
-        narrow(arrivals(descriptor), encoding=encoding), encoding=encoding, name="standard input"
+        narrow(arrivals(descriptor), encoding=encoding, name=name), encoding=encoding, name=name
     )
     for block in with_end(iter(blocks)):
         if block is None:  # the input ended; a last line without a newline is still a record
@@ -52,7 +52,7 @@ def _stdin_chunks(descriptor: int, *, encoding: str) -> Iterator[list[Record]]:
         records: list[Record] = []
         for line in complete:
             try:
-                text = decode(line, encoding=encoding, number=index + 1, name="standard input")
+                text = decode(line, encoding=encoding, number=index + 1, name=name)
             except DataError:
                 if records:  # the lines before it, read whole, still get their results
                     yield records
@@ -180,22 +180,34 @@ def from_file(
             f"--text-column needs a data file (csv/tsv/json/jsonl/parquet/arrow); {path} is plain text"
         )
 
+    if is_pipe(path):
+        # Read as it arrives, as standard input is: `--file <(tail -f log)` printed nothing until
+        # 2,048 lines had come, or the input ended.
+        return RecordSource(
+            name=str(path),
+            chunks=_pipe_chunks(path, encoding=encoding),
+            streaming=True,
+            byte_order_mark=from_windows(path, encoding),
+        )
+
     def records() -> Iterator[Record]:
         with path.open("rb") as file:
-            chunks = file_chunks(file)
-            if is_pipe(path):  # read once: checked as it is read, as standard input is
-                chunks = narrow(chunks, encoding=encoding, name=str(path))
-            lines = decoded_lines(chunks, encoding=encoding, name=str(path))
+            lines = decoded_lines(file_chunks(file), encoding=encoding, name=str(path))
             for index, line in enumerate(lines):
                 yield Record(index=index, text=_plain(line))
 
-    count = None if is_pipe(path) else functools.partial(_lines_in, path, encoding=encoding)
     return RecordSource(
         name=str(path),
         chunks=in_chunks(records()),
-        count=count,
+        count=functools.partial(_lines_in, path, encoding=encoding),
         byte_order_mark=from_windows(path, encoding),
     )
+
+
+def _pipe_chunks(path: Path, *, encoding: str) -> Iterator[list[Record]]:
+    """The records of a named pipe, `<(...)` or a terminal, as they arrive."""
+    with path.open("rb", buffering=0) as file:
+        yield from _stdin_chunks(file.fileno(), encoding=encoding, name=str(path))
 
 
 def _lines_in(path: Path, *, encoding: str = "utf-8") -> int | None:

@@ -43,6 +43,7 @@ from attncli.errors import (
     TrainingError,
 )
 from attncli.fit import fit
+from attncli.forking import one_thread_in_forked_children
 from attncli.fresh_state import build_state, run_info, wrap_for_processes
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.local_paths import local_path
@@ -146,6 +147,7 @@ def train(
     `attncli` logger). Raises ConfigError, DataError or CheckpointError for bad input, and
     TrainingInterrupted once Ctrl-C or SIGTERM has stopped it with last/ saved (`resume` goes on)."""
     output = Path(output)
+    one_thread_in_forked_children()
     with _joined(output, device=config.train.device, overwrite=overwrite, resume=False) as (
         distributed,
         folder,
@@ -176,6 +178,7 @@ def resume(
     import torch
 
     output, data = Path(output), (os.fspath(data) if data is not None else None)
+    one_thread_in_forked_children()
     last_path = resolve_checkpoint(output / LAST)
     saved = read_header(last_path) if last_path.is_dir() else {}
     device, moved_device = device_to_resume_on(saved_device(saved))

@@ -41,3 +41,42 @@ def test_datasets_first_imported_in_the_block_is_left_with_its_own_defaults():
     _put_back_datasets_state(None)  # what the block does where datasets was not imported before it
     assert datasets.logging.get_verbosity() == datasets.logging.WARNING
     assert datasets.is_progress_bar_enabled()
+
+
+def test_calls_that_overlap_in_threads_leave_datasets_settings_as_the_first_found_them():
+    """Each call put back what it found: one that began while another had quieted datasets put the
+    quiet back last, for the rest of the process (a service's threads evaluating at once)."""
+    import threading
+
+    from attncli.callers_state import datasets_state_kept
+
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with datasets_state_kept():
+            datasets.disable_progress_bars()
+            datasets.logging.set_verbosity_error()  # as loading data does
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with datasets_state_kept():
+            second_in.set()
+            first_out.wait(5)
+
+    datasets.enable_progress_bars()
+    datasets.logging.set_verbosity_info()
+    try:
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert first_out.is_set() and second_in.is_set()
+        assert datasets.logging.get_verbosity() == datasets.logging.INFO
+        assert datasets.is_progress_bar_enabled()
+    finally:
+        datasets.enable_progress_bars()
+        datasets.logging.set_verbosity_warning()

@@ -659,3 +659,29 @@ def test_config_json_saved_again_with_a_byte_order_mark_still_loads(tmp_path):
     config = folder / "config.json"
     config.write_bytes(b"\xef\xbb\xbf" + config.read_bytes())  # as Notepad saves it
     assert torch.equal(predict_probabilities(load_checkpoint(folder), ["soup and bread"]), expected)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork")
+def test_a_worker_forked_after_loading_predicts_rather_than_hangs(tmp_path):
+    """A service that loads once and forks its workers (gunicorn --preload): GNU OpenMP's threads
+    do not survive a fork, and the child's first prediction waited forever for them."""
+    import torch
+
+    if not torch.backends.openmp.is_available() or torch.get_num_threads() < 2:
+        pytest.skip("torch runs on one thread or not on OpenMP here: nothing to hang")
+    checkpoint = save_untrained_checkpoint(tmp_path / "ckpt")
+    script = f"""
+import os, torch
+from attncli.checkpoint import load_checkpoint
+from attncli.prediction import predict
+loaded = load_checkpoint({str(checkpoint)!r})
+torch.ones(4_000_000).mul_(2)  # torch's threads at work in the parent, as loading a large model's are
+child = os.fork()
+if child == 0:
+    print(torch.get_num_threads(), predict(loaded, ["alpha beta"])[0].label is not None, flush=True)
+    os._exit(0)
+os.waitpid(child, 0)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "True"]

@@ -84,6 +84,17 @@ def test_missing_and_malformed_files(tmp_path):
         load_config(listing)
 
 
+def test_values_nested_past_what_python_can_read_are_a_config_error(tmp_path):
+    # Python's recursion limit, not attn's: the error named neither the file nor the setting.
+    nested = tmp_path / "nested.yaml"
+    nested.write_text("model: " + "[" * 5000 + "]" * 5000 + "\n")
+    too_deep = f"config file {re.escape(str(nested))} nests its values too deeply"
+    with pytest.raises(ConfigError, match=too_deep):
+        load_config(nested)
+    with pytest.raises(ConfigError, match="--set model.embed_dim nests its value too deeply"):
+        load_config(None, ["model.embed_dim=" + "[" * 5000 + "]" * 5000])
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -83,6 +83,14 @@ def test_texts_inspected_together_get_the_weights_each_gets_alone(tmp_path, pool
         inspect_text(loaded, None)
     with pytest.raises(TypeError, match="a list of texts, not one text"):
         inspect_texts(loaded, "football")
+    # Any iterable in order, as predict takes (a generator was `object of type 'generator' has no
+    # len()`); not a set, whose order is not the caller's.
+    from_generator = inspect_texts(loaded, (text for text in ["football", "pasta"]))
+    assert [item.text for item in from_generator] == ["football", "pasta"]
+    with pytest.raises(
+        TypeError, match="^inspect_texts takes a list of texts in the order of its results, not a set"
+    ):
+        inspect_texts(loaded, {"football"})
 
 
 def test_words_merge_pieces_and_sum_their_weights(loaded):

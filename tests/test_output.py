@@ -49,6 +49,38 @@ def test_format_comes_from_the_option_then_json_then_the_suffix():
     )
 
 
+def test_a_pipe_given_as_file_is_read_as_its_lines_arrive(tmp_path):
+    """`--file <(tail -f log)` or a named pipe printed nothing until 2,048 lines had come or the
+    input ended, where standard input gives each result as its line comes."""
+    import os
+    import threading
+
+    from attncli.record_sources import from_file
+
+    fifo = tmp_path / "live"
+    os.mkfifo(fifo)
+    first_taken, waited = threading.Event(), []
+
+    def writer() -> None:
+        with open(fifo, "w", encoding="utf-8") as pipe:
+            pipe.write("first text\r\n")
+            pipe.flush()
+            waited.append(first_taken.wait(10))
+            pipe.write("second")
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    source = from_file(fifo)
+    chunks = iter(source.chunks)
+    first = next(chunks)
+    first_taken.set()
+    rest = [record for chunk in chunks for record in chunk]
+    thread.join()
+    assert [(record.index, record.text) for record in first] == [(0, "first text")]
+    assert [(record.index, record.text) for record in rest] == [(1, "second")]
+    assert waited == [True] and source.streaming
+
+
 def test_a_pipe_is_read_as_plain_text_and_a_data_file_suffix_on_one_is_refused(tmp_path):
     import os
     import threading

@@ -121,6 +121,13 @@ def test_the_python_api_refuses_one_text_given_as_a_string(loaded):
     ):
         predict(loaded, "Shares rose")
     assert len(predict(loaded, ["Shares rose"])) == 1
+    # A set's order is its hashes', and a dict's texts would be its keys: both were taken silently.
+    for unordered, kind in [({"Shares rose", "Team won"}, "set"), ({"a": "Shares rose"}, "dict")]:
+        with pytest.raises(
+            TypeError, match=f"^predict takes a list of texts in the order of its results, not a {kind};"
+        ):
+            predict(loaded, unordered)
+    assert [p.text for p in predict(loaded, iter(["Shares rose", "Team won"]))] == ["Shares rose", "Team won"]
 
 
 def test_the_python_api_says_how_to_load_a_checkpoint_given_as_a_path_and_refuses_batch_size_0(trained):
@@ -141,5 +148,5 @@ def test_the_python_api_says_how_to_load_a_checkpoint_given_as_a_path_and_refuse
             call()
     with pytest.raises(TypeError, match="load_checkpoint\\(path\\) \\(attncli.checkpoint\\), not int"):
         predict(5, ["soup"])  # type: ignore[arg-type]
-    with pytest.raises(DataError, match="--batch-size must be at least 1, not 0"):
+    with pytest.raises(DataError, match="^batch_size must be at least 1, not 0$"):
         predict(load_checkpoint(trained.output), ["soup"], batch_size=0)

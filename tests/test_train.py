@@ -13,6 +13,7 @@ from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
 from attncli.checkpoint import load_checkpoint
 from attncli.config_loading import load_config
 from attncli.errors import CheckpointError, ConfigError, OutOfMemory, TrainingError, TrainingInterrupted
+from attncli.evaluation import evaluate
 from attncli.fit import INTERRUPT_VARIABLE, record_score
 from attncli.run_folder import open_run_folder
 from attncli.run_writer import RunWriter
@@ -1038,6 +1039,25 @@ def test_the_python_api_takes_str_folders_logs_the_warnings_and_leaves_the_calle
     assert warned[-1] == "warning: summary" and seen == [result]
     told = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
     assert any(line.startswith("epoch 1/1: train loss ") for line in told), told
+    # evaluate draws no random numbers, the carved validation split included, and leaves torch's
+    # generator alone: it put back the state it found, so draws another thread of a service made
+    # while it ran (here, one made as it predicts) came again after it.
+    from attncli import evaluation
+
+    checkpoint = load_checkpoint(tmp_path / "run")
+    torch.manual_seed(5)
+    expected_draws = torch.rand(2).tolist()
+    torch.manual_seed(5)
+
+    def predicting_while_another_thread_draws(*args, **kwargs):
+        drawn.append(torch.rand(1).item())
+        return real_predict(*args, **kwargs)
+
+    drawn: list[float] = []
+    real_predict = evaluation.predict_probabilities
+    monkeypatch.setattr(evaluation, "predict_probabilities", predicting_while_another_thread_draws)
+    evaluate(checkpoint, split="validation")
+    assert drawn == expected_draws[:1] and torch.rand(1).tolist() == expected_draws[1:]
     assert any("train / " in line and "validation texts" in line for line in told), told
     # resume() takes a str as well: a finished run is refused in its own words, not a TypeError.
     with pytest.raises(ConfigError, match="already"):

@@ -1,0 +1,35 @@
+"""A process forked after torch ran on several threads: a service that loads its model once and
+forks its workers (gunicorn's --preload, Celery's prefork pool, multiprocessing's fork). torch's CPU
+build runs its threads on GNU OpenMP, whose thread pool does not survive a fork: the child's first
+operation on several threads waits forever for threads that were not copied (a worker forked after
+`load_checkpoint` hung at its first prediction). A child forked after attn has loaded or trained a
+model runs torch on one thread, as torch's own DataLoader workers do (raising it again there hangs
+as well: a worker that wants several threads loads its own model, unforked)."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+_lock = threading.Lock()
+_registered = False
+
+
+def one_thread_in_forked_children() -> None:
+    """From now on, a child this process forks starts with torch on one thread (once a process)."""
+    global _registered
+    with _lock:
+        if _registered:
+            return
+        import torch
+
+        # Other thread pools (macOS's, Windows', or a build on TBB) survive a fork.
+        if torch.backends.openmp.is_available() and hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_one_thread)
+        _registered = True
+
+
+def _one_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
