@@ -71,6 +71,9 @@ class EvalResult:
     """What the checkpoint divides its logits by before the softmax (1.0: unchanged)."""
     calibration: str = "fitted"
     """Why the temperature is what it is: a key of calibration.CALIBRATION_STATES."""
+    refitted: bool = False
+    """Whether the weights were refitted after early stopping (train.refit_epochs): the temperature
+    was then fitted before the refit, to the model it started from."""
     ignored_unknown: int = 0
     """Rows dropped because their label is not one the model knows."""
     left_out_invalid: int = 0
@@ -108,6 +111,7 @@ class EvalResult:
             "confusion_matrix": self.confusion_matrix,
             "temperature": self.temperature,
             "calibration": self.calibration,
+            "refitted": self.refitted,
             "ece": self.ece,
             "log_loss": self.log_loss,
             "reliability": [asdict(item) for item in self.reliability],
@@ -267,6 +271,7 @@ def evaluate(
         log_loss=log_loss(true_label_probabilities),
         temperature=checkpoint.temperature,
         calibration=checkpoint.calibration,
+        refitted=bool((checkpoint.metrics or {}).get("refit")),
         ignored_unknown=data.ignored_unknown,
         left_out_invalid=data.left_out_invalid,
         seen_in_training=data.seen_in_training,

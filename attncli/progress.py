@@ -37,6 +37,7 @@ class ProgressReporter:
         self.tokens = 0
         self.started = 0.0
         self.epoch, self.num_batches, self.done, self.steps = 0, 0, 0, 0
+        self.title = ""  # "epoch 3/20", or "refit epoch 1/4"
         self.loss: float | None = None
         self.next_line = 0.0
 
@@ -48,16 +49,18 @@ class ProgressReporter:
         tqdm.write(info.summary_text, file=sys.stderr)
 
     def epoch_start(self, epoch: int, num_batches: int, *, done: int = 0) -> None:
+        self._begin(f"epoch {epoch}/{self.epochs}", epoch, num_batches, done=done)
+
+    def refit_epoch_start(self, epoch: int, epochs: int, num_batches: int) -> None:
+        # A refit epoch of long texts was as long as a training epoch, and silent to its end.
+        self._begin(f"refit epoch {epoch}/{epochs}", epoch, num_batches, done=0)
+
+    def _begin(self, title: str, epoch: int, num_batches: int, *, done: int) -> None:
         # disable=None turns the bar off when standard error is not a terminal.
         self.bar = tqdm(
-            total=num_batches,
-            initial=done,
-            desc=f"epoch {epoch}/{self.epochs}",
-            file=sys.stderr,
-            disable=None,
-            leave=False,
+            total=num_batches, initial=done, desc=title, file=sys.stderr, disable=None, leave=False
         )
-        self.tokens, self.started = 0, self.clock()
+        self.tokens, self.started, self.title = 0, self.clock(), title
         self.epoch, self.num_batches, self.done, self.steps, self.loss = epoch, num_batches, done, 0, None
         self.next_line = self.started + PROGRESS_LINE_SECONDS
 
@@ -85,7 +88,7 @@ class ProgressReporter:
         left = (self.num_batches - self.done) * elapsed / self.steps
         loss = f", loss {self.loss:.4f}" if self.loss is not None else ""
         tqdm.write(
-            f"epoch {self.epoch}/{self.epochs}: step {self.done:,} of {self.num_batches:,} "
+            f"{self.title}: step {self.done:,} of {self.num_batches:,} "
             f"({self.done / self.num_batches:.0%}){loss}, {self.tokens / elapsed:,.0f} tokens/s, about "
             f"{_duration(left)} to the end of the epoch",
             file=sys.stderr,
@@ -95,6 +98,11 @@ class ProgressReporter:
         if self.bar is not None:
             self.bar.close()
         tqdm.write(epoch_text(record, self.epochs), file=sys.stderr)
+
+    def refit_epoch_end(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        tqdm.write(text, file=sys.stderr)
 
 
 T = TypeVar("T")

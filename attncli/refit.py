@@ -123,12 +123,17 @@ def refit(
     kept = without_refit(run.folder.best, state.best_epoch)
     # The run's epochs are all in last/, and best/ is not yet refitted: a --resume does the refit.
     command = resume_command(run.folder.path, distributed.world_size)
+    # Its steps reach a reporter that shows the refit's epochs as it shows training's (a bar, a line a
+    # minute): see Reporter. One without those methods hears each refit epoch's line alone.
+    epoch_begins = getattr(reporter, "refit_epoch_start", None)
     with StopRequest(watch_launcher=distributed.active) as stop_request, _peer_lost(kept, command):
         for epoch in range(1, epochs + 1):
             epoch_started = time.perf_counter()
             batches = plan_batches(
                 every_row.train_lengths, batch_size=config.batch_size, generator=state.generator
             )
+            if epoch_begins is not None:
+                epoch_begins(epoch, epochs, len(batches))
             state.model.train()
             sums = torch.zeros(2, dtype=sum_dtype, device=prepared.device)  # loss x rows, rows
             for step, batch in enumerate(batches, start=1):
@@ -141,16 +146,24 @@ def refit(
                 sums[0] += loss.to(sum_dtype) * len(shard)
                 sums[1] += len(shard)
                 # Reading the loss syncs a GPU: there it is read every LOG_EVERY steps, as in fit.
-                if not (on_cpu or step % LOG_EVERY == 0 or step == len(batches)):
-                    continue
-                shown = loss.item()
-                if not distributed.agree(math.isfinite(shown), device=prepared.device):
-                    where = f"refit epoch {epoch}, step {step}"
-                    _say_diverged(reporter, metrics, f"the loss became {shown} in {where}", kept)
-                    return
-                if not distributed.agree(stop_request.requested() is None, device=prepared.device):
-                    signal_name = stop_request.signal_name or StopRequest.ANOTHER_PROCESS
-                    _stop(run, metrics, signal_name, epoch=epoch, step=step, kept=kept, command=command)
+                shown = None
+                logged = refitting.global_step % LOG_EVERY == 0
+                if on_cpu or logged or step == len(batches):
+                    shown = loss.item()
+                    if not distributed.agree(math.isfinite(shown), device=prepared.device):
+                        where = f"refit epoch {epoch}, step {step}"
+                        _say_diverged(reporter, metrics, f"the loss became {shown} in {where}", kept)
+                        return
+                    if logged:
+                        _log_step(run, refitting, every_row, epoch=epoch, loss=shown, rows=len(shard))
+                    if not distributed.agree(stop_request.requested() is None, device=prepared.device):
+                        signal_name = stop_request.signal_name or StopRequest.ANOTHER_PROCESS
+                        _stop(
+                            run, metrics, signal_name, epoch=epoch, step=step, kept=kept, command=command,
+                            seconds=time.perf_counter() - started,
+                        )  # fmt: skip
+                if epoch_begins is not None:  # the run's tokens: every process's share of the batch
+                    reporter.step(tokens=int(every_row.train_lengths[batch].sum()), loss=shown)
             loss_sum, seen = distributed.all_reduce_sum(sums.to(counting).double()).tolist()
             losses.append(loss_sum / max(seen, 1.0))
             # The steps' losses are read every LOG_EVERY steps on a GPU: the epoch's mean catches the rest.
@@ -163,7 +176,9 @@ def refit(
             run.write_log(
                 step=refitting.global_step, refit_epoch=epoch, refit_loss=losses[-1], refit_seconds=seconds
             )
-            reporter.stage(f"refit epoch {epoch}/{epochs}: train loss {losses[-1]:.4f} ({seconds:.1f} s)")
+            said = f"refit epoch {epoch}/{epochs}: train loss {losses[-1]:.4f} ({seconds:.1f} s)"
+            epoch_ends = getattr(reporter, "refit_epoch_end", None)
+            (epoch_ends if epoch_begins is not None and epoch_ends is not None else reporter.stage)(said)
     state.global_step = refitting.global_step
     metrics.refit = {
         "epochs": epochs,
@@ -227,6 +242,28 @@ def _peer_lost(kept: str, command: str) -> Iterator[None]:
         ) from error
 
 
+def _log_step(
+    run: RunWriter, refitting: TrainState, every_row: Prepared, *, epoch: int, loss: float, rows: int
+) -> None:
+    """A step line of metrics.jsonl, as training writes every LOG_EVERY steps: the refit's steps go on
+    from training's, so TensorBoard's train/loss goes on through them (`refit_epoch` marks them)."""
+    import torch
+
+    distributed = every_row.distributed
+    if distributed.active:  # the whole batch's loss, as training's lines give it
+        where = counting_device(every_row.device)
+        sums = distributed.all_reduce_sum(
+            torch.tensor([loss * rows, rows], dtype=torch.float64, device=where)
+        )
+        loss_sum, all_rows = sums.tolist()
+        loss = loss_sum / max(all_rows, 1.0)
+    if every_row.device.type == "cpu":
+        release_free_memory()  # as training trims malloc every LOG_EVERY steps
+    run.write_log(
+        step=refitting.global_step, refit_epoch=epoch, loss=loss, lr=refitting.scheduler.get_last_lr()[0]
+    )
+
+
 def _stop(
     run: RunWriter,
     metrics: TrainingMetrics,
@@ -236,13 +273,16 @@ def _stop(
     step: int,
     kept: str,
     command: str,
+    seconds: float,
 ) -> None:
     """Stop the refit on Ctrl-C or SIGTERM: best/ keeps the model training chose, and a --resume of
-    the run, whose epochs are all trained, does the refit."""
+    the run, whose epochs are all trained, does the refit, from its first epoch (the refit keeps no
+    state of its own to carry on from)."""
     if run.enabled:
         replace_metrics(run.folder.best, metrics.to_json())
     run.prepared.distributed.barrier()
     raise TrainingInterrupted(
-        f"{signal_name}: stopped in refit epoch {epoch}, step {step}; {kept}; refit it with: {command}",
+        f"{signal_name}: stopped in refit epoch {epoch}, step {step}; {kept}; refit it with: {command} "
+        f"(the refit starts again from its first epoch: its {seconds:.1f} s so far are not kept)",
         resume=command,
     )

@@ -58,6 +58,11 @@ class RunInfo:
 
 
 class Reporter(Protocol):
+    """What a run says as it goes. The refit's epochs (attncli/refit.py) also reach a reporter that
+    has `refit_epoch_start(epoch, epochs, num_batches)` and `refit_epoch_end(text)` (optional, so
+    that reporters written before the refit still work): its steps then come to `step` as training's
+    do; to a reporter without them, each refit epoch's line comes to `stage`."""
+
     def stage(self, message: str) -> None: ...
     def start(self, info: RunInfo) -> None: ...
     def epoch_start(self, epoch: int, num_batches: int, *, done: int = 0) -> None: ...
@@ -81,6 +86,12 @@ class SilentReporter:
         pass
 
     def epoch_end(self, record: EpochRecord) -> None:
+        pass
+
+    def refit_epoch_start(self, epoch: int, epochs: int, num_batches: int) -> None:
+        pass
+
+    def refit_epoch_end(self, text: str) -> None:
         pass
 
 
@@ -121,6 +132,12 @@ class LoggingReporter:
 
     def epoch_end(self, record: EpochRecord) -> None:
         self.logger.info("%s", epoch_text(record, self.epochs))
+
+    def refit_epoch_start(self, epoch: int, epochs: int, num_batches: int) -> None:
+        pass
+
+    def refit_epoch_end(self, text: str) -> None:
+        self.logger.info("%s", text)
 
     def finished(self, result: TrainResult) -> None:
         """The warnings `attn train` prints beside its summary: a best epoch that learnt nothing, labels

@@ -13,7 +13,7 @@ from attncli.split_choice import choose_split
 JSON_KEYS = {
     "checkpoint", "source", "split", "n", "ignored_unknown", "left_out_invalid", "seen_in_training",
     "truncated", "accuracy", "macro_f1", "weighted_f1", "labels", "per_class", "confusion_matrix",
-    "temperature", "calibration", "ece", "log_loss", "reliability",
+    "temperature", "calibration", "refitted", "ece", "log_loss", "reliability",
 }  # fmt: skip
 
 

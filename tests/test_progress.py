@@ -26,6 +26,23 @@ def test_without_a_terminal_an_epoch_says_how_far_it_is_now_and_then(capsys):
     ]
 
 
+def test_a_refit_epoch_shows_its_progress_as_a_training_epoch_does(capsys):
+    """A refit epoch of long texts (84 s) was silent from end to end: no bar, no line a minute."""
+    clock = iter([10.0, 75.0, 80.0])
+    reporter = ProgressReporter(clock=lambda: next(clock))
+    reporter.epochs = 20
+    reporter.refit_epoch_start(1, 2, 300)
+    reporter.step(tokens=1_000, loss=0.4)  # at 75 s: a line
+    reporter.step(tokens=1_000, loss=0.3)  # at 80 s: the next is a minute away
+    reporter.refit_epoch_end("refit epoch 1/2: train loss 0.3500 (84.0 s)")
+    assert reporter.bar is not None and reporter.bar.disable
+    assert capsys.readouterr().err.splitlines() == [
+        "refit epoch 1/2: step 1 of 300 (0%), loss 0.4000, 15 tokens/s, about 5 h 24 min to the end of the "
+        "epoch",
+        "refit epoch 1/2: train loss 0.3500 (84.0 s)",
+    ]
+
+
 @pytest.mark.parametrize(
     ("seconds", "said"),
     [(40, "40 s"), (89.4, "89 s"), (720, "12 min"), (5_340, "89 min"), (7_500, "2 h 5 min")],

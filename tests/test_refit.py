@@ -1,12 +1,16 @@
 """The refit after early stopping (attncli/refit.py): the best epoch's model trained on for a few
 epochs on every training row, the held-out validation rows included; best/ then holds it."""
 
+import io
 import json
+import math
 import os
+import re
 import signal
 
 import pytest
 from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
+from rich.console import Console
 
 from attncli.config_loading import load_config
 from attncli.errors import DataError, TrainingInterrupted
@@ -102,10 +106,34 @@ def test_each_refit_epoch_trains_every_row_once_the_held_out_ones_included(tmp_p
         seen.append((len(prepared.train_ids), prepared.train_targets[rows].tolist(), rows.tolist()))
         return real_step(state, prepared, rows, weights, loss_scale=loss_scale)
 
+    class Showing(StageRecorder):
+        """Keeps what a terminal's progress would show of the refit."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.refit_epochs: list[tuple[int, int, int]] = []
+            self.refit_tokens: list[int] = []
+
+        def refit_epoch_start(self, epoch: int, epochs: int, num_batches: int) -> None:
+            self.refit_epochs.append((epoch, epochs, num_batches))
+
+        def step(self, *, tokens: int, loss: float | None) -> None:
+            if self.refit_epochs:
+                self.refit_tokens.append(tokens)
+
     monkeypatch.setattr(attncli.refit, "train_step", recording_step)
-    reporter = StageRecorder()
+    reporter = Showing()
     config = _config(tmp_path, "train.refit_epochs=2")
     result = train(config, output=tmp_path / "run", reporter=reporter)  # type: ignore[arg-type]
+    # Its steps reach the reporter, as training's do: a bar and a line a minute (it was silent).
+    assert reporter.refit_epochs == [(1, 2, 10), (2, 2, 10)] and len(reporter.refit_tokens) == 20
+    # Each refit epoch's tokens are every row's once: the same in both.
+    assert min(reporter.refit_tokens) > 0 and sum(reporter.refit_tokens[:10]) == sum(
+        reporter.refit_tokens[10:]
+    )
+    assert [line for line in reporter.lines if line.startswith("refit epoch ")][0].startswith(
+        "refit epoch 1/2: train loss "
+    )
     assert {total for total, _, _ in seen} == {150}  # 135 training rows and the 15 held out
     rows = [row for _, _, batch in seen for row in batch]
     assert sorted(rows) == sorted(list(range(150)) * 2)  # each row once in each of the two epochs
@@ -139,7 +167,18 @@ def test_best_holds_the_refitted_model_with_the_best_epochs_scores_and_temperatu
     assert refit_header["temperature"] == plain_header["temperature"]
     assert "refit" not in _metrics(tmp_path / "plain" / "best")
     logged = [json.loads(line) for line in (tmp_path / "refit" / "metrics.jsonl").read_text().splitlines()]
-    assert [line["refit_epoch"] for line in logged if "refit_epoch" in line] == [1, 2]
+    assert [line["refit_epoch"] for line in logged if "refit_loss" in line] == [1, 2]
+    # Step lines every 10 steps of the run, as training's, going on from them (TensorBoard's
+    # train/loss runs through the refit); the refit wrote none between its epochs.
+    training_steps = [line["step"] for line in logged if "epoch" in line and "loss" in line]
+    refit_steps = [line["step"] for line in logged if "refit_epoch" in line and "loss" in line]
+    assert refit_steps and min(refit_steps) > max(training_steps)
+    assert all(step % 10 == 0 for step in refit_steps), refit_steps
+    assert all(
+        math.isfinite(line["loss"]) and line["lr"] > 0
+        for line in logged
+        if "refit_epoch" in line and "loss" in line
+    )
 
 
 def test_info_and_eval_say_the_weights_are_refitted_and_the_held_out_rows_trained_on(tmp_path):
@@ -156,6 +195,16 @@ def test_info_and_eval_say_the_weights_are_refitted_and_the_held_out_rows_traine
     said = "the refit after training trained on these held-out rows"
     on_validation = evaluate(checkpoint, split="validation")
     assert any(said in note for note in on_validation.notes) and on_validation.seen_in_training == 15
+    assert on_validation.refitted and not evaluate(load_checkpoint(tmp_path / "run" / "last")).refitted
+    # info says what its training time and temperature cover.
+    from attncli.render import ATTN_THEME
+    from attncli.render.info import render_info
+
+    console = Console(width=300, color_system=None, file=io.StringIO(), theme=ATTN_THEME)
+    console.print(render_info(describe_checkpoint(tmp_path / "run")))
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert re.search(r"training time +[0-9.,]+ s \(the refit included\)", shown), shown
+    assert "on the validation split, before the refit" in shown  # (here at the grid's lowest)
     assert not any("rows evaluated have the same text" in note for note in on_validation.notes)  # once
     # With no data given, no test split and the held-out rows trained on, nothing unseen is left.
     with pytest.raises(DataError, match="no row of it is new to the model; pass a labelled file"):
@@ -214,9 +263,12 @@ def test_a_refit_stopped_by_ctrl_c_leaves_best_as_training_chose_it_and_a_resume
             train(asked, output=tmp_path / "run")
     message, command = str(stopped.value), f"attn train --resume {tmp_path / 'run'}"
     assert message.startswith("SIGINT: stopped in refit epoch 1, step 3;") and stopped.value.exit_code == 130
-    assert message.endswith(
-        f"holds epoch {plain.best_epoch} as training chose it, without the refit; refit it with: {command}"
-    )
+    assert re.search(
+        f"holds epoch {plain.best_epoch} as training chose it, without the refit; refit it with: "
+        rf"{re.escape(command)} \(the refit starts again from its first epoch: its [0-9.]+ s so far are "
+        r"not kept\)$",
+        message,
+    ), message
     assert stopped.value.resume == command
     assert _weights(tmp_path / "run" / "best") == _weights(tmp_path / "plain" / "best")
     assert "refit" not in _metrics(tmp_path / "run" / "best")

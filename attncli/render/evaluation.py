@@ -80,7 +80,9 @@ def _confusion_heatmap(result: EvalResult) -> Table:
 
 
 def _reliability(result: EvalResult) -> RenderableType:
-    temperature = f"{result.temperature:.2f}" + calibration_note(result.temperature, result.calibration)
+    temperature = f"{result.temperature:.2f}" + calibration_note(
+        result.temperature, result.calibration, refitted=result.refitted
+    )
     line = Text.assemble(
         ("expected calibration error (ECE) ", ""),
         (as_percent(result.ece), "attn.good"),

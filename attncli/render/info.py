@@ -70,10 +70,11 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
     elif info.no_refit is not None:
         rows.append(("refit", Text(info.no_refit, "attn.muted")))
     if training.train_seconds is not None:
-        rows.append(("training time", f"{training.train_seconds:,.1f} s"))
+        included = " (the refit included)" if training.refit else ""
+        rows.append(("training time", f"{training.train_seconds:,.1f} s{included}"))
     if (processes := _processes_text(training.epoch_processes)) is not None:
         rows.append(("processes", processes))
-    note = calibration_note(training.temperature, training.calibration)
+    note = calibration_note(training.temperature, training.calibration, refitted=bool(training.refit))
     rows.append(("temperature", f"{training.temperature:.4g}{note}"))
     vectors = training.embeddings_init
     if vectors:

@@ -115,18 +115,20 @@ def label_list(names: Sequence[str], *, limit: int | None = None) -> str:
     return ", ".join(shown) + more
 
 
-def calibration_note(temperature: float, state: str) -> str:
-    """Why a temperature is what it is: fitted, left at 1 (which a fit of 1 would look like), or at
-    an end of the search, where the best fit may lie further out."""
+def calibration_note(temperature: float, state: str, *, refitted: bool = False) -> str:
+    """Why a temperature is what it is: fitted (before the refit, for refitted weights), left at 1
+    (which a fit of 1 would look like), or at an end of the search, where the best fit may lie
+    further out."""
     if state != "fitted":
         return f" ({CALIBRATION_STATES.get(state, state)})"
+    before = ", before the refit" if refitted else ""
     if math.isclose(temperature, GRID_LOW) or math.isclose(temperature, GRID_HIGH):
         end, confidence = ("lowest", "under") if temperature < 1 else ("highest", "over")
         return (
-            f" (the {end} searched: the model was {confidence}-confident on the validation split, "
+            f" (the {end} searched: the model was {confidence}-confident on the validation split{before}, "
             "perhaps more than this corrects)"
         )
-    return " (fitted on the validation split)"
+    return f" (fitted on the validation split{before})"
 
 
 def refit_description(refit: dict[str, Any]) -> str:
