@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import random
 import sys
 import threading
@@ -28,11 +29,22 @@ _calls_under_way = 0
 _datasets_found: tuple[int, bool] | None = None
 
 
+def _forget_calls_under_way() -> None:
+    """In a child forked while another thread was in a call: that call does not go on there, so it
+    would never end (datasets' settings never put back), and the lock it may hold is never freed."""
+    global _datasets_lock, _calls_under_way
+    _datasets_lock, _calls_under_way = threading.Lock(), 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_calls_under_way)
+
+
 @contextlib.contextmanager
 def callers_state_kept() -> Iterator[None]:
     """Python's and torch's random states (the CPU's, and those of the CUDA devices already in
-    use), and datasets' verbosity and progress bars, as they were before the block (datasets' own
-    defaults where the block first imported it)."""
+    use) as they were before the block, and datasets' verbosity and progress bars as
+    `datasets_state_kept` keeps them."""
     import torch
 
     python_state = random.getstate()
@@ -48,7 +60,7 @@ def callers_state_kept() -> Iterator[None]:
 @contextlib.contextmanager
 def datasets_state_kept() -> Iterator[None]:
     """datasets' verbosity and progress bars as they were before the first of the calls under way
-    began, put back when the last of them ends."""
+    began (its own defaults where a call first imported it), put back when the last of them ends."""
     global _calls_under_way, _datasets_found
     with _datasets_lock:
         if not _calls_under_way:

@@ -85,6 +85,12 @@ class LoadedCheckpoint:
         """Why the temperature is what it is: a key of calibration.CALIBRATION_STATES."""
         return saved_calibration_state(self.path, self.header, self.metrics)
 
+    @property
+    def refitted(self) -> bool:
+        """Whether the weights were refitted after early stopping, on the held-out rows too (its
+        validation scores and temperature are from before that)."""
+        return bool((self.metrics or {}).get("refit"))
+
 
 def saved_calibration_state(folder: Path, header: dict[str, Any], metrics_json: Any) -> str:
     """Why the temperature of the checkpoint in `folder` is what it is (a key of

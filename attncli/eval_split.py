@@ -115,7 +115,7 @@ def load_labelled_split(
         checkpoint, source, described, raw, name=name, carve=carve, labelled=labelled, rows=rows,
         text_column=columns.text,
     )  # fmt: skip
-    refitted_on = carve == "validation" and bool((checkpoint.metrics or {}).get("refit"))
+    refitted_on = carve == "validation" and checkpoint.refitted
     if refitted_on:
         notes += (
             "the refit after training trained on these held-out rows (train.refit_epochs): scores "
@@ -200,7 +200,7 @@ def _training_side(
     try:
         _require_same_carve(checkpoint, source, len(kept), held_out)
         # The refit after early stopping trained on the held-out rows too.
-        texts = labelled.texts if (checkpoint.metrics or {}).get("refit") else trained_split.texts
+        texts = labelled.texts if checkpoint.refitted else trained_split.texts
     except DataError:
         if carve is not None:
             raise

@@ -271,7 +271,7 @@ def evaluate(
         log_loss=log_loss(true_label_probabilities),
         temperature=checkpoint.temperature,
         calibration=checkpoint.calibration,
-        refitted=bool((checkpoint.metrics or {}).get("refit")),
+        refitted=checkpoint.refitted,
         ignored_unknown=data.ignored_unknown,
         left_out_invalid=data.left_out_invalid,
         seen_in_training=data.seen_in_training,

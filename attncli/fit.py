@@ -147,14 +147,19 @@ def _over_every_process(
 ) -> tuple[float | None, int]:
     """A log line's figures for the whole run, not this process's share: the step's loss over the
     whole batch and the epoch's tokens so far. Every process must call it (a collective)."""
-    import torch
-
     if not prepared.distributed.active or loss is None:
         return loss, state.tokens_seen
-    where = counting_device(prepared.device)
-    sums = torch.tensor([loss * rows, rows, state.tokens_seen], dtype=torch.float64, device=where)
-    loss_sum, all_rows, tokens = prepared.distributed.all_reduce_sum(sums).tolist()
+    loss_sum, all_rows, tokens = summed_over_processes(prepared, [loss * rows, rows, state.tokens_seen])
     return loss_sum / max(all_rows, 1.0), int(tokens)
+
+
+def summed_over_processes(prepared: Prepared, values: list[float]) -> list[float]:
+    """`values` summed over the run's processes, in float64 (a collective: every process calls it)."""
+    import torch
+
+    where = counting_device(prepared.device)
+    sums = torch.tensor(values, dtype=torch.float64, device=where)
+    return [float(value) for value in prepared.distributed.all_reduce_sum(sums).tolist()]
 
 
 def _end_epoch(

@@ -21,12 +21,21 @@ def one_thread_in_forked_children() -> None:
     with _lock:
         if _registered:
             return
-        import torch
+        import torch  # noqa: F401 (loads its thread pool's library, to be found below)
 
-        # Other thread pools (macOS's, Windows', or a build on TBB) survive a fork.
-        if torch.backends.openmp.is_available() and hasattr(os, "register_at_fork"):
+        # Other thread pools (LLVM's and Intel's OpenMP, as macOS's wheels have; TBB) survive a fork.
+        if _gnu_openmp_loaded():
             os.register_at_fork(after_in_child=_one_thread)
         _registered = True
+
+
+def _gnu_openmp_loaded() -> bool:
+    """Whether GNU OpenMP (libgomp, which torch's Linux wheels bring) is loaded in this process."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            return any("libgomp" in line for line in maps)
+    except OSError:  # no /proc: not Linux, so not GNU OpenMP's wheels
+        return False
 
 
 def _one_thread() -> None:

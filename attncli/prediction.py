@@ -205,15 +205,18 @@ def predict_stream(
 
 def texts_in_order(texts: Iterable[Any], function: str) -> list[Any]:
     """The Python API's texts as a list, whose positions are the results' indices: any iterable (a
-    generator, a numpy array, a pandas Series' values), but not one text, nor a set or a mapping,
-    whose order is not the caller's (a set's is its hashes'; a dict's texts would be its keys)."""
+    generator, a numpy array, a pandas Series), but not one text, nor a set, whose order is its
+    hashes', nor a mapping or a DataFrame, whose texts would be its keys or its column names."""
     if isinstance(texts, str | bytes):  # a sequence of one-character texts: never what was meant
         raise TypeError(f"{function} takes a list of texts, not one text; pass it in a list: [text]")
-    if isinstance(texts, AbstractSet | Mapping):
-        kind = type(texts).__name__
+    kind = type(texts).__name__
+    if isinstance(texts, Mapping) or hasattr(texts, "columns"):  # a DataFrame iterates its column names
+        column = "a column of it, df['text']" if hasattr(texts, "columns") else "list(texts.values())"
+        raise TypeError(f"{function} takes a list of texts, not a {kind}; pass {column}")
+    if isinstance(texts, AbstractSet):
         raise TypeError(
-            f"{function} takes a list of texts in the order of its results, not a {kind}; "
-            f"pass a list (of a mapping's values: list(texts.values()))"
+            f"{function} takes a list of texts in the order of its results, not a {kind}, which has no "
+            "order; pass a list"
         )
     return list(texts)
 

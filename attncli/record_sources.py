@@ -37,7 +37,9 @@ def _plain(text: str) -> str:
     return text.removesuffix("\n").removesuffix("\r")
 
 
-def _stdin_chunks(descriptor: int, *, encoding: str, name: str = "standard input") -> Iterator[list[Record]]:
+def _arriving_records(
+    descriptor: int, *, encoding: str, name: str = "standard input"
+) -> Iterator[list[Record]]:
     """Records of standard input (or another pipe) as they arrive: the complete lines of each block
     are handed on at once, so a result can be printed before the input ends."""
     pending, index = b"", 0
@@ -101,7 +103,7 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
         )
     return RecordSource(
         name="standard input",
-        chunks=_stdin_chunks(descriptor, encoding=encoding),
+        chunks=_arriving_records(descriptor, encoding=encoding),
         streaming=True,
         byte_order_mark=not is_utf8(encoding),
     )
@@ -205,9 +207,10 @@ def from_file(
 
 
 def _pipe_chunks(path: Path, *, encoding: str) -> Iterator[list[Record]]:
-    """The records of a named pipe, `<(...)` or a terminal, as they arrive."""
+    """The records of what `is_pipe` calls a pipe (a named pipe, `<(...)`, a terminal or another
+    character device), as they arrive."""
     with path.open("rb", buffering=0) as file:
-        yield from _stdin_chunks(file.fileno(), encoding=encoding, name=str(path))
+        yield from _arriving_records(file.fileno(), encoding=encoding, name=str(path))
 
 
 def _lines_in(path: Path, *, encoding: str = "utf-8") -> int | None:

@@ -26,7 +26,7 @@ from attncli.checkpoint_folder import BEST, LAST, WEIGHTS_FILE, read_header
 from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
 from attncli.device import counting_device
 from attncli.errors import AttnError, CheckpointError, TrainingError, TrainingInterrupted
-from attncli.fit import LOG_EVERY, shard_loss_scale, train_step
+from attncli.fit import LOG_EVERY, shard_loss_scale, summed_over_processes, train_step
 from attncli.fresh_state import fresh_optimizer
 from attncli.history import TrainingMetrics
 from attncli.prepare import Prepared
@@ -124,8 +124,10 @@ def refit(
     # The run's epochs are all in last/, and best/ is not yet refitted: a --resume does the refit.
     command = resume_command(run.folder.path, distributed.world_size)
     # Its steps reach a reporter that shows the refit's epochs as it shows training's (a bar, a line a
-    # minute): see Reporter. One without those methods hears each refit epoch's line alone.
+    # minute): see Reporter. One without those methods hears each refit epoch's line alone. (A mock
+    # whose every attribute is callable has both.)
     epoch_begins = getattr(reporter, "refit_epoch_start", None)
+    epoch_ends = getattr(reporter, "refit_epoch_end", reporter.stage)
     with StopRequest(watch_launcher=distributed.active) as stop_request, _peer_lost(kept, command):
         for epoch in range(1, epochs + 1):
             epoch_started = time.perf_counter()
@@ -152,6 +154,8 @@ def refit(
                     shown = loss.item()
                     if not distributed.agree(math.isfinite(shown), device=prepared.device):
                         where = f"refit epoch {epoch}, step {step}"
+                        if epoch_begins is not None:  # its bar ends before the warning, not under it
+                            epoch_ends(f"refit epoch {epoch}/{epochs}: stopped at step {step}")
                         _say_diverged(reporter, metrics, f"the loss became {shown} in {where}", kept)
                         return
                     if logged:
@@ -176,9 +180,7 @@ def refit(
             run.write_log(
                 step=refitting.global_step, refit_epoch=epoch, refit_loss=losses[-1], refit_seconds=seconds
             )
-            said = f"refit epoch {epoch}/{epochs}: train loss {losses[-1]:.4f} ({seconds:.1f} s)"
-            epoch_ends = getattr(reporter, "refit_epoch_end", None)
-            (epoch_ends if epoch_begins is not None and epoch_ends is not None else reporter.stage)(said)
+            epoch_ends(f"refit epoch {epoch}/{epochs}: train loss {losses[-1]:.4f} ({seconds:.1f} s)")
     state.global_step = refitting.global_step
     metrics.refit = {
         "epochs": epochs,
@@ -247,15 +249,8 @@ def _log_step(
 ) -> None:
     """A step line of metrics.jsonl, as training writes every LOG_EVERY steps: the refit's steps go on
     from training's, so TensorBoard's train/loss goes on through them (`refit_epoch` marks them)."""
-    import torch
-
-    distributed = every_row.distributed
-    if distributed.active:  # the whole batch's loss, as training's lines give it
-        where = counting_device(every_row.device)
-        sums = distributed.all_reduce_sum(
-            torch.tensor([loss * rows, rows], dtype=torch.float64, device=where)
-        )
-        loss_sum, all_rows = sums.tolist()
+    if every_row.distributed.active:  # the whole batch's loss, as training's lines give it
+        loss_sum, all_rows = summed_over_processes(every_row, [loss * rows, rows])
         loss = loss_sum / max(all_rows, 1.0)
     if every_row.device.type == "cpu":
         release_free_memory()  # as training trims malloc every LOG_EVERY steps
@@ -282,7 +277,7 @@ def _stop(
         replace_metrics(run.folder.best, metrics.to_json())
     run.prepared.distributed.barrier()
     raise TrainingInterrupted(
-        f"{signal_name}: stopped in refit epoch {epoch}, step {step}; {kept}; refit it with: {command} "
-        f"(the refit starts again from its first epoch: its {seconds:.1f} s so far are not kept)",
+        f"{signal_name}: stopped in refit epoch {epoch}, step {step}; {kept}; the refit starts again from "
+        f"its first epoch (its {seconds:.1f} s so far are not kept); refit it with: {command}",
         resume=command,
     )

@@ -58,10 +58,10 @@ class RunInfo:
 
 
 class Reporter(Protocol):
-    """What a run says as it goes. The refit's epochs (attncli/refit.py) also reach a reporter that
-    has `refit_epoch_start(epoch, epochs, num_batches)` and `refit_epoch_end(text)` (optional, so
-    that reporters written before the refit still work): its steps then come to `step` as training's
-    do; to a reporter without them, each refit epoch's line comes to `stage`."""
+    """What a run says as it goes. Two methods are optional, each on its own, so that reporters
+    written before the refit still work: with `refit_epoch_start(epoch, epochs, num_batches)`, the
+    refit's steps (attncli/refit.py) come to `step` as training's do; with `refit_epoch_end(text)`,
+    each refit epoch's line comes there rather than to `stage`."""
 
     def stage(self, message: str) -> None: ...
     def start(self, info: RunInfo) -> None: ...

@@ -114,7 +114,7 @@ def pick_split(
         # DATA left out means the training data; without a test split, score the held-out
         # validation rows, never the rows the model was trained on.
         split = "validation"
-        if (checkpoint.metrics or {}).get("refit") and _find_split(available, "validation") is None:
+        if checkpoint.refitted and _find_split(available, "validation") is None:
             # The refit trained on the held-out rows too: no row of the training data is unseen.
             raise DataError(
                 f"{source.shown} has no test split, and the refit trained on the validation rows held out "

@@ -80,3 +80,19 @@ def test_calls_that_overlap_in_threads_leave_datasets_settings_as_the_first_foun
     finally:
         datasets.enable_progress_bars()
         datasets.logging.set_verbosity_warning()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_a_child_forked_during_a_call_starts_with_none_under_way():
+    """The call does not go on in the child, so it would never end there: datasets' settings were
+    never put back, and a lock it held would never be freed."""
+    from attncli import callers_state
+
+    with callers_state.datasets_state_kept():
+        child = os.fork()
+        if child == 0:  # pragma: no cover (the child's exit code is the test's)
+            os._exit(
+                0 if callers_state._calls_under_way == 0 and not callers_state._datasets_lock.locked() else 1
+            )
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -682,6 +682,16 @@ if child == 0:
     os._exit(0)
 os.waitpid(child, 0)
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["1", "True"]
+    # A session of its own, so that a hung child (the regression) goes with it at the timeout.
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail("the forked worker hung at its first prediction")
+    assert process.returncode == 0, stderr
+    assert stdout.split() == ["1", "True"]

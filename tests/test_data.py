@@ -639,7 +639,7 @@ def test_utf16_without_a_byte_order_mark_and_on_standard_input_is_refused_with_h
     import io
     import os
 
-    from attncli.record_sources import _stdin_chunks, from_file, from_stdin
+    from attncli.record_sources import _arriving_records, from_file, from_stdin
 
     texts = "".join(f"row {n},{n % 2}\n" for n in range(20))
     path = tmp_path / "train.csv"
@@ -657,7 +657,7 @@ def test_utf16_without_a_byte_order_mark_and_on_standard_input_is_refused_with_h
         os.write(writing, data)
         os.close(writing)
         try:
-            return [record.text for chunk in _stdin_chunks(reading, encoding="utf-8") for record in chunk]
+            return [record.text for chunk in _arriving_records(reading, encoding="utf-8") for record in chunk]
         finally:
             os.close(reading)
 

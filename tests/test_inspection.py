@@ -88,7 +88,8 @@ def test_texts_inspected_together_get_the_weights_each_gets_alone(tmp_path, pool
     from_generator = inspect_texts(loaded, (text for text in ["football", "pasta"]))
     assert [item.text for item in from_generator] == ["football", "pasta"]
     with pytest.raises(
-        TypeError, match="^inspect_texts takes a list of texts in the order of its results, not a set"
+        TypeError,
+        match="^inspect_texts takes a list of texts in the order of its results, not a set, which has no",
     ):
         inspect_texts(loaded, {"football"})
 

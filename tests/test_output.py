@@ -68,7 +68,7 @@ def test_a_pipe_given_as_file_is_read_as_its_lines_arrive(tmp_path):
             waited.append(first_taken.wait(10))
             pipe.write("second")
 
-    thread = threading.Thread(target=writer)
+    thread = threading.Thread(target=writer, daemon=True)  # a reader that never opens it: pytest still ends
     thread.start()
     source = from_file(fifo)
     chunks = iter(source.chunks)

@@ -122,11 +122,25 @@ def test_the_python_api_refuses_one_text_given_as_a_string(loaded):
         predict(loaded, "Shares rose")
     assert len(predict(loaded, ["Shares rose"])) == 1
     # A set's order is its hashes', and a dict's texts would be its keys: both were taken silently.
-    for unordered, kind in [({"Shares rose", "Team won"}, "set"), ({"a": "Shares rose"}, "dict")]:
-        with pytest.raises(
-            TypeError, match=f"^predict takes a list of texts in the order of its results, not a {kind};"
-        ):
-            predict(loaded, unordered)
+    with pytest.raises(
+        TypeError, match="^predict takes a list of texts in the order of its results, not a set, "
+    ):
+        predict(loaded, {"Shares rose", "Team won"})
+    with pytest.raises(
+        TypeError, match=r"^predict takes a list of texts, not a dict; pass list\(texts.values\(\)\)$"
+    ):
+        predict(loaded, {"a": "Shares rose"})
+
+    class Frame:  # what matters of a pandas DataFrame: its columns, and iterating them
+        columns = ["text"]
+
+        def __iter__(self):
+            return iter(self.columns)
+
+    with pytest.raises(
+        TypeError, match=r"^predict takes a list of texts, not a Frame; pass a column of it, df\['text'\]$"
+    ):
+        predict(loaded, Frame())
     assert [p.text for p in predict(loaded, iter(["Shares rose", "Team won"]))] == ["Shares rose", "Team won"]
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from attncli.errors import DataError
 from attncli.lines import as_utf8
-from attncli.record_sources import _stdin_chunks, from_arguments, from_file
+from attncli.record_sources import _arriving_records, from_arguments, from_file
 from attncli.records import carried_fields
 
 
@@ -156,7 +156,7 @@ def test_text_not_in_the_utf16_or_byte_order_it_is_read_as_is_refused_naming_the
             from_file(path, encoding=encoding)
         assert str(caught.value) == f"{path} {message}"
         with pytest.raises(DataError) as caught:
-            list(_stdin_chunks(_pipe_holding(data), encoding=encoding))
+            list(_arriving_records(_pipe_holding(data), encoding=encoding))
         assert str(caught.value) == f"standard input {message}"
     # A 0x0A byte of a CJK character, with no zero byte: UTF-16 that only UTF-8 line ends would refute.
     for text in ("上海", "上上上海"):  # 上 is 0a 4e: "\nN\nN\nNwm" in UTF-8, too short to tell
@@ -223,7 +223,7 @@ def _pipe_holding(data: bytes) -> int:
 
 def test_utf16_standard_input_is_read_as_it_arrives():
     read_end, write_end = os.pipe()
-    chunks = _stdin_chunks(read_end, encoding="utf-16")
+    chunks = _arriving_records(read_end, encoding="utf-16")
     data = "first\r\nsecond é\nthird".encode("utf-16")
     os.write(write_end, data[:-3])  # the last character of the stream arrives later
     assert [(r.index, r.text) for r in next(chunks)] == [(0, "first"), (1, "second é")]
@@ -419,7 +419,7 @@ def test_binary_data_read_as_text_is_refused_not_advised_an_8bit_encoding(tmp_pa
     with pytest.raises(DataError, match=f"^{path} is {re.escape(file_said or said)}"):
         _records(from_file(path))
     with pytest.raises(DataError, match=f"^standard input is {re.escape(said)}"):
-        list(_stdin_chunks(_pipe_holding(head), encoding="utf-8"))
+        list(_arriving_records(_pipe_holding(head), encoding="utf-8"))
     # Text with a stray zero byte, tabs, escapes and other control bytes is still text: a Hive
     # table's \x01 delimiter, a bell, a text that begins as a signature does.
     text = tmp_path / "text.txt"
@@ -440,7 +440,7 @@ def test_arguments_are_records_in_order():
 
 def test_standard_input_hands_on_each_line_as_soon_as_it_arrives():
     read_end, write_end = os.pipe()
-    chunks = _stdin_chunks(read_end, encoding="utf-8")
+    chunks = _arriving_records(read_end, encoding="utf-8")
     os.write(write_end, b"first\r\nsecond\n")
     # The writer is still open: the lines that have arrived come out without waiting for the end.
     assert [(r.index, r.text) for r in next(chunks)] == [(0, "first"), (1, "second")]

@@ -264,9 +264,8 @@ def test_a_refit_stopped_by_ctrl_c_leaves_best_as_training_chose_it_and_a_resume
     message, command = str(stopped.value), f"attn train --resume {tmp_path / 'run'}"
     assert message.startswith("SIGINT: stopped in refit epoch 1, step 3;") and stopped.value.exit_code == 130
     assert re.search(
-        f"holds epoch {plain.best_epoch} as training chose it, without the refit; refit it with: "
-        rf"{re.escape(command)} \(the refit starts again from its first epoch: its [0-9.]+ s so far are "
-        r"not kept\)$",
+        f"holds epoch {plain.best_epoch} as training chose it, without the refit; the refit starts again "
+        rf"from its first epoch \(its [0-9.]+ s so far are not kept\); refit it with: {re.escape(command)}$",
         message,
     ), message
     assert stopped.value.resume == command

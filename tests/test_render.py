@@ -637,11 +637,12 @@ def test_a_refit_longer_than_the_training_it_follows_is_warned_of():
 
     from attncli.render.training import long_refit_warning
 
-    def result(best_epoch, refit):
+    def result(best_epoch, refit, calibrate=True):
         return SimpleNamespace(
             metrics=SimpleNamespace(refit=refit),
             best_epoch=best_epoch,
-            best=SimpleNamespace(temperature=0.2761),
+            best=SimpleNamespace(temperature=0.2761 if calibrate else 1.0, validation_accuracy=0.4),
+            config=SimpleNamespace(train=SimpleNamespace(calibrate=calibrate)),
         )
 
     assert long_refit_warning(result(1, {"epochs": 4})) == (
@@ -652,6 +653,11 @@ def test_a_refit_longer_than_the_training_it_follows_is_warned_of():
     assert long_refit_warning(result(4, {"epochs": 4})) is None  # the headlines' defaults: best epochs 6-12
     assert long_refit_warning(result(9, {"epochs": 4})) is None
     assert long_refit_warning(result(1, None)) is None  # no refit
+    # No temperature was fitted: only the validation scores are from before it.
+    uncalibrated = long_refit_warning(result(1, {"epochs": 4}, calibrate=False))
+    assert (
+        uncalibrated is not None and "so the validation scores, measured before it, may not" in uncalibrated
+    )
 
 
 def test_words_view_counts_words_even_where_no_word_has_several_pieces():

@@ -1039,6 +1039,10 @@ def test_the_python_api_takes_str_folders_logs_the_warnings_and_leaves_the_calle
     assert warned[-1] == "warning: summary" and seen == [result]
     told = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
     assert any(line.startswith("epoch 1/1: train loss ") for line in told), told
+    assert any("train / " in line and "validation texts" in line for line in told), told
+    # resume() takes a str as well: a finished run is refused in its own words, not a TypeError.
+    with pytest.raises(ConfigError, match="already"):
+        resume(str(tmp_path / "run"))
     # evaluate draws no random numbers, the carved validation split included, and leaves torch's
     # generator alone: it put back the state it found, so draws another thread of a service made
     # while it ran (here, one made as it predicts) came again after it.
@@ -1049,19 +1053,16 @@ def test_the_python_api_takes_str_folders_logs_the_warnings_and_leaves_the_calle
     expected_draws = torch.rand(2).tolist()
     torch.manual_seed(5)
 
+    drawn: list[float] = []
+    real_predict = evaluation.predict_probabilities
+
     def predicting_while_another_thread_draws(*args, **kwargs):
         drawn.append(torch.rand(1).item())
         return real_predict(*args, **kwargs)
 
-    drawn: list[float] = []
-    real_predict = evaluation.predict_probabilities
     monkeypatch.setattr(evaluation, "predict_probabilities", predicting_while_another_thread_draws)
     evaluate(checkpoint, split="validation")
     assert drawn == expected_draws[:1] and torch.rand(1).tolist() == expected_draws[1:]
-    assert any("train / " in line and "validation texts" in line for line in told), told
-    # resume() takes a str as well: a finished run is refused in its own words, not a TypeError.
-    with pytest.raises(ConfigError, match="already"):
-        resume(str(tmp_path / "run"))
 
 
 def test_a_run_saved_by_attn_0_1_resumes_with_a_note_that_it_does_not_carry_on_bit_for_bit(tmp_path):

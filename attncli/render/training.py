@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
+from attncli.calibration import calibration_state
 from attncli.data_warnings import SMALL_VALIDATION
 from attncli.render.text import WrappingTable, as_percent, label_list, refit_description
 
@@ -108,11 +109,20 @@ def long_refit_warning(result: TrainResult) -> str | None:
     if not refit or not isinstance(refit.get("epochs"), int) or refit["epochs"] <= result.best_epoch:
         return None
     epochs, best = refit["epochs"], result.best_epoch
+    fitted = calibration_state(
+        calibrate=result.config.train.calibrate,
+        temperature=result.best.temperature,
+        validation_accuracy=result.best.validation_accuracy,
+    )
+    measured = (
+        f"validation scores and temperature ({result.best.temperature:.3g})"
+        if fitted == "fitted"
+        else "validation scores"
+    )
     return (
         f"warning: the refit trained {epochs} epochs on a model of {best} epoch{'s' * (best != 1)}, so the "
-        f"validation scores and temperature ({result.best.temperature:.3g}), measured before it, may not "
-        "describe the refitted weights; evaluate them on held-out data (attn eval), or train with "
-        "--set train.refit_epochs=0 to keep the model they describe"
+        f"{measured}, measured before it, may not describe the refitted weights; evaluate them on held-out "
+        "data (attn eval), or train with --set train.refit_epochs=0 to keep the model they describe"
     )
 
 
