@@ -135,10 +135,30 @@ def test_ctrl_c_after_training_does_not_say_nothing_was_written(tmp_path, monkey
     stopped = invoke("train", data, "-o", tmp_path / "run", "--epochs", 1, *TINY)
     assert (stopped.exit_code, stopped.stderr.splitlines()[-1]) == (
         130,
-        f"interrupted; {tmp_path / 'run'} holds what the run had saved by then (attn info {tmp_path / 'run'} "
-        "shows it)",
+        "interrupted; the run's epochs are all trained, so there is nothing to resume: "
+        f"{tmp_path / 'run' / 'best'} holds the run's model",
     )
     assert (tmp_path / "run" / "best" / "config.json").is_file()
+
+
+def test_a_second_ctrl_c_while_the_first_saves_says_how_to_carry_the_run_on(tmp_path, monkeypatch):
+    """It said only that the folder held what had been saved, with no resume command."""
+    from attncli.fit import INTERRUPT_VARIABLE
+
+    def pressed_again(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("attncli.fit._save_interrupted", pressed_again)
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "5")  # the first Ctrl-C, in epoch 2 (3 steps an epoch)
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    stopped = invoke("train", data, "-o", tmp_path / "run", "--epochs", 3, *TINY)
+    run = tmp_path / "run"
+    assert (stopped.exit_code, stopped.stderr.splitlines()[-1]) == (
+        130,
+        f"interrupted; {run} holds what the run had saved by then (attn info {run} shows it); to carry it "
+        f"on: attn train --resume {run}",
+    )
+    assert (run / "last" / "config.json").is_file()
 
 
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):

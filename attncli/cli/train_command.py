@@ -188,11 +188,15 @@ def train(
         return command + (f" {shlex.quote(data)}" if data else "")
 
     def interrupted() -> str:
-        # Inside the training loop Ctrl-C saves last/ and says so; this is before it, or after it.
-        if reporters and reporters[-1].epochs:
-            folder = output or resume
-            shown = shlex.quote(str(folder))
-            return f"interrupted; {folder} holds what the run had saved by then (attn info {shown} shows it)"
+        # Inside the training loop Ctrl-C saves last/ and says so; this is before it, or after it
+        # (the summary, or a second Ctrl-C that cut the first one's saving short).
+        folder = output or resume
+        if reporters and reporters[-1].epochs and folder is not None:
+            from attncli.run_folder import resume_command
+
+            world_size = int(os.environ.get("WORLD_SIZE", "1"))
+            command = again() or resume_command(folder, world_size)
+            return _interrupted_in_training(folder, command, epochs=epochs if resume is not None else None)
         return _interrupted_before_training(output, resume, again())
 
     def action() -> None:
@@ -243,6 +247,21 @@ def train(
 
     with _termination_interrupts():
         run_command(reported, debug=debug, interrupted=interrupted, terminable=False)
+
+
+def _interrupted_in_training(folder: Path, command: str, *, epochs: int | None) -> str:
+    """What Ctrl-C says once training has begun, outside the loop's own saving: what the folder
+    holds, and the command that carries the run on where it has anything left (a second Ctrl-C
+    gave neither)."""
+    from attncli.checkpoint_folder import CONFIG_FILE, LAST
+    from attncli.refit import killed_after_training
+
+    shown = shlex.quote(str(folder))
+    kept = f"interrupted; {folder} holds what the run had saved by then (attn info {shown} shows it)"
+    if not (folder / LAST / CONFIG_FILE).is_file():
+        return kept
+    finished = killed_after_training(folder, epochs=epochs)
+    return f"interrupted; {finished}" if finished is not None else f"{kept}; to carry it on: {command}"
 
 
 def _interrupted_before_training(output: Path | None, resume: Path | None, again: str | None) -> str:
