@@ -29,6 +29,8 @@ METRICS_FILE = "metrics.json"
 STATE_TENSORS_FILE = "training_state.safetensors"
 STATE_FILE = "training_state.json"
 REQUIRED_FILES = (CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE)
+# The files a checkpoint's config.json records (checkpoint_saving.py), and may record.
+RECORDED_FILES = frozenset((WEIGHTS_FILE, TOKENIZER_FILE, METRICS_FILE, STATE_TENSORS_FILE, STATE_FILE))
 BEST, LAST = "best", "last"
 # The lock an attn train holds on its output folder while it runs (run_folder.py).
 LOCK_FILE = ".attn-train.lock"

@@ -100,18 +100,6 @@ def read_checked_json(
     return value
 
 
-# The files a checkpoint's config.json records, as attn writes them (checkpoint_saving.py).
-RECORDED_FILES = frozenset(
-    (
-        "model.safetensors",
-        "tokenizer.json",
-        "metrics.json",
-        "training_state.safetensors",
-        "training_state.json",
-    )
-)
-
-
 def digest_file(path: Path) -> tuple[str, int]:
     """SHA-256 (hex) and size of the file at `path`, read in chunks."""
     digest, size = hashlib.sha256(), 0
@@ -141,6 +129,8 @@ def recorded_files(header: dict[str, Any], folder: Path) -> dict[str, Any] | Non
         raise CheckpointError(
             f'{folder / "config.json"} is damaged ("{FILES_KEY}" is not a mapping); {RESTORE_OR_RETRAIN}'
         )
+    from attncli.checkpoint_folder import RECORDED_FILES  # (it imports this module)
+
     for name in files or {}:
         # The files attn writes, by name: a record of "../../etc/passwd", /proc/self/pagemap, or a
         # link in the folder to either, had `attn info` hash whatever it named (and hang on some),

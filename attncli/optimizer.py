@@ -166,12 +166,16 @@ class AdamW:
 MOMENTS = ("exp_avg", "exp_avg_sq")
 
 
+def _is_amount(number: Any) -> bool:
+    """Whether `number` is a finite number of at least 0 (not true or false)."""
+    return not isinstance(number, bool) and isinstance(number, (int, float)) and 0 <= number < math.inf
+
+
 def _rate(name: str, value: Any) -> Any:
     """A saved hyperparameter: a finite number of at least 0 (betas: a pair of them)."""
     numbers = value if name == "betas" and isinstance(value, (list, tuple)) and len(value) == 2 else [value]
-    for number in numbers:
-        if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0 <= number < math.inf:
-            raise ValueError(f"the saved optimizer's {name} is {value!r}, not a rate")
+    if not all(map(_is_amount, numbers)):
+        raise ValueError(f"the saved optimizer's {name} is {value!r}, not a rate")
     return value
 
 
@@ -195,7 +199,7 @@ def _require_moments(index: Any, values: dict[str, Any], param: torch.Tensor) ->
         )
     step = values["step"]
     count = step.item() if isinstance(step, torch.Tensor) and step.numel() == 1 else step
-    if isinstance(count, bool) or not isinstance(count, (int, float)) or not 0 <= count < math.inf:
+    if not _is_amount(count):
         raise ValueError(f"the saved optimizer step of parameter {index} is {count!r}, not a count")
     for name in MOMENTS:
         moment = values[name]

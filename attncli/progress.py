@@ -36,7 +36,7 @@ class ProgressReporter:
         self.bar: tqdm | None = None
         self.tokens = 0
         self.started = 0.0
-        self.epoch, self.num_batches, self.done, self.steps = 0, 0, 0, 0
+        self.num_batches, self.done, self.steps = 0, 0, 0
         self.title = ""  # "epoch 3/20", or "refit epoch 1/4"
         self.loss: float | None = None
         self.next_line = 0.0
@@ -49,19 +49,19 @@ class ProgressReporter:
         tqdm.write(info.summary_text, file=sys.stderr)
 
     def epoch_start(self, epoch: int, num_batches: int, *, done: int = 0) -> None:
-        self._begin(f"epoch {epoch}/{self.epochs}", epoch, num_batches, done=done)
+        self._begin(f"epoch {epoch}/{self.epochs}", num_batches, done=done)
 
     def refit_epoch_start(self, epoch: int, epochs: int, num_batches: int) -> None:
         # A refit epoch of long texts was as long as a training epoch, and silent to its end.
-        self._begin(f"refit epoch {epoch}/{epochs}", epoch, num_batches, done=0)
+        self._begin(f"refit epoch {epoch}/{epochs}", num_batches, done=0)
 
-    def _begin(self, title: str, epoch: int, num_batches: int, *, done: int) -> None:
+    def _begin(self, title: str, num_batches: int, *, done: int) -> None:
         # disable=None turns the bar off when standard error is not a terminal.
         self.bar = tqdm(
             total=num_batches, initial=done, desc=title, file=sys.stderr, disable=None, leave=False
         )
         self.tokens, self.started, self.title = 0, self.clock(), title
-        self.epoch, self.num_batches, self.done, self.steps, self.loss = epoch, num_batches, done, 0, None
+        self.num_batches, self.done, self.steps, self.loss = num_batches, done, 0, None
         self.next_line = self.started + PROGRESS_LINE_SECONDS
 
     def step(self, *, tokens: int, loss: float | None) -> None:

@@ -106,11 +106,12 @@ def epoch_text(record: EpochRecord, epochs: int) -> str:
     )
 
 
-class LoggingReporter:
+class LoggingReporter(SilentReporter):
     """What `attn train` prints, as records of the `attncli` logger: its warnings at WARNING, which
     Python shows on standard error where the program sets up no logging (a notebook, a script), and
-    the rest (the sizing line, notes, each epoch) at INFO. A Python API caller that passed no
-    reporter got none of the warnings the command prints (a model that never learns two labels)."""
+    the rest (the sizing line, notes, each epoch) at INFO; steps and the start of epochs, silent. A
+    Python API caller that passed no reporter got none of the warnings the command prints (a model
+    that never learns two labels)."""
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self.logger = logger or logging.getLogger("attncli")
@@ -124,17 +125,8 @@ class LoggingReporter:
         self.epochs = info.epochs
         self.logger.info("%s", info.summary_text)
 
-    def epoch_start(self, epoch: int, num_batches: int, *, done: int = 0) -> None:
-        pass
-
-    def step(self, *, tokens: int, loss: float | None) -> None:
-        pass
-
     def epoch_end(self, record: EpochRecord) -> None:
         self.logger.info("%s", epoch_text(record, self.epochs))
-
-    def refit_epoch_start(self, epoch: int, epochs: int, num_batches: int) -> None:
-        pass
 
     def refit_epoch_end(self, text: str) -> None:
         self.logger.info("%s", text)
