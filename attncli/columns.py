@@ -66,6 +66,21 @@ def choose_columns(
     found: list[str] = []
     text_role = Role("text", text, (*text_first, *TEXT_COLUMNS), NOT_TEXT_WORDS, LAST_RESORT_TEXT_COLUMNS)
     chosen_text = _choose(layout, text_role, taken=label, problems=problems, found=found)
+    if chosen_text is None and text is None and label is not None:
+        # The label named is the column that holds the texts (`--label-column text`): say that, not
+        # that the table has no text column, which its listing plainly shows it has.
+        if _choose(layout, text_role, taken=None, problems=[], found=[]) == label:
+            problems = [
+                (
+                    f"the label column named, {label!r}, is the column that holds the texts; name the "
+                    "column of labels instead (--label-column), and the texts' if it is another "
+                    "(--text-column)",
+                    True,
+                )
+                if problem.startswith("no text column found")
+                else (problem, lists)
+                for problem, lists in problems
+            ]
     chosen_label = None
     if with_label:
         label_role = Role("label", label, (*label_first, *LABEL_COLUMNS), NOT_LABEL_WORDS, (), CODE_WORDS)

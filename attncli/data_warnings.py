@@ -4,6 +4,7 @@ validation split; and the folding of texts by which look-alikes and repeats are 
 
 from __future__ import annotations
 
+import decimal
 import functools
 import unicodedata
 from collections import Counter
@@ -37,6 +38,20 @@ def few_examples_warning(
         f"warning: too few examples to learn or validate reliably: {', '.join(parts[:10])}{more}; "
         "add examples if you can"
     )
+
+
+def look_alike_key(name: str) -> object:
+    """What look-alike labels share: a number's value ("0.50", "0.5", "+.5" and "5e-1" are one), else
+    the label `folded`."""
+    text = folded(name)
+    if any(character.isdigit() for character in text):
+        try:
+            number = decimal.Decimal(text)
+            if number.is_finite():
+                return number.normalize()
+        except decimal.DecimalException:  # not a number, or one past what a Decimal can hold
+            return text
+    return text
 
 
 def folded(text: str) -> str:
@@ -163,19 +178,20 @@ def small_validation_warning(rows: int, *, carved: bool) -> list[str]:
 
 def look_alike_labels_warning(label_names: list[str]) -> list[str]:
     """A warning naming labels that differ only in case, surrounding spaces, the form of their
-    characters ("Sport", "sport ", "ｓｐｏｒｔ"), invisible characters ("❤️", "❤") or the script of their
-    digits ("1", "١"): each is a class of its own, which is rarely what a hand-made file means."""
-    groups: dict[str, list[str]] = {}
+    characters ("Sport", "sport ", "ｓｐｏｒｔ"), invisible characters ("❤️", "❤"), the script of their
+    digits ("1", "١") or the way a number is written ("0.5", "0.50"; "007", "7"): each is a class of its
+    own, which is rarely what a hand-made file means."""
+    groups: dict[object, list[str]] = {}
     for name in label_names:
-        groups.setdefault(folded(name), []).append(name)
+        groups.setdefault(look_alike_key(name), []).append(name)
     alike = [names for names in groups.values() if len(names) > 1]
     if not alike:
         return []
     shown = "; ".join(", ".join(repr(name) for name in names) for names in alike[:5])
     more = f" and {len(alike) - 5} more groups" if len(alike) > 5 else ""
     return [
-        "warning: labels that differ only in case, inner spaces, character forms, invisible characters "
-        "or the script of their digits are separate classes "
+        "warning: labels that differ only in case, inner spaces, character forms, invisible characters, "
+        "the script of their digits or the way a number is written are separate classes "
         f"(spaces around a label are no part of it): {shown}{more}; write each label one way if they mean "
         "the same"
     ]

@@ -50,7 +50,8 @@ class LabelledData:
     labelled: Split
     rows: Sequence[int]
     """The row of each example in its split of the source."""
-    ignored_unknown: int = 0
+    ignored_labels: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Rows left out of each label the model never saw (--ignore-unknown-labels), commonest first."""
     left_out_invalid: int = 0
     seen_in_training: int | None = None
     """Rows whose text (ignoring case and spacing) is also a training row's (None: not compared)."""
@@ -98,11 +99,11 @@ def load_labelled_split(
     if carve is None and columns.label is not None and _holds_no_label(dataset, columns.label):
         raise UnlabelledSplit(where)
     drop_invalid = drop_invalid or data.drop_invalid
-    dataset, rows, ignored = drop_unknown_labels(
+    dataset, rows, ignored_labels = drop_unknown_labels(
         dataset, columns, checkpoint.label_names, where=where, ignore=ignore_unknown_labels,
         drop_invalid=drop_invalid,
     )  # fmt: skip
-    origin = dataclasses.replace(raw.origins[name], rows=None if ignored == 0 else rows)
+    origin = dataclasses.replace(raw.origins[name], rows=rows if ignored_labels else None)
     labelled = to_split(
         dataset, name=name, columns=columns, label_names=checkpoint.label_names, origin=origin,
         drop_invalid=drop_invalid, drop_hint=EVAL_DROP_HINT,
@@ -129,7 +130,7 @@ def load_labelled_split(
         split=shown,
         labelled=labelled,
         rows=rows,
-        ignored_unknown=ignored,
+        ignored_labels=ignored_labels,
         left_out_invalid=left_out,
         seen_in_training=seen,
         notes=(*raw.notes, *said, *notes, *seen_notes),

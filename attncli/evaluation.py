@@ -76,6 +76,8 @@ class EvalResult:
     was then fitted before the refit, to the model it started from."""
     ignored_unknown: int = 0
     """Rows dropped because their label is not one the model knows."""
+    ignored_labels: dict[str, int] = field(default_factory=dict)
+    """The rows dropped of each label the model does not know, commonest first."""
     left_out_invalid: int = 0
     """Rows left out because they have no text or no label (--drop-invalid), counted over the split
     read, before training's validation carve splits it."""
@@ -97,6 +99,7 @@ class EvalResult:
             "split": self.split,
             "n": self.n,
             "ignored_unknown": self.ignored_unknown,
+            "ignored_unknown_labels": self.ignored_labels,
             "left_out_invalid": self.left_out_invalid,
             "seen_in_training": self.seen_in_training,
             "truncated": self.truncated,
@@ -182,7 +185,13 @@ def few_rows_note(per_class: dict[str, ClassScores]) -> str | None:
     few = {name: scores.support for name, scores in per_class.items() if 0 < scores.support < FEW_ROWS}
     if not few:
         return None
-    counted = ", ".join(f"{name} ({support} row{'s' * (support != 1)})" for name, support in few.items())
+    if len(few) == len(per_class) > 10:  # every label has a row or few (300 labels, 1 row each)
+        low, high = min(few.values()), max(few.values())
+        counted = f"every label ({low if low == high else f'{low}-{high}'} row{'s' * (high != 1)} each)"
+    else:
+        shown = list(few.items())[:10]
+        counted = ", ".join(f"{name} ({support} row{'s' * (support != 1)})" for name, support in shown)
+        counted += f" and {len(few) - 10} more labels" if len(few) > 10 else ""
     return (
         f"few rows here for {counted}: one row moves their recall by up to {100 / min(few.values()):.0f} "
         "points, and macro-F1 weighs them as much as the others; more rows of them make the scores firmer"
@@ -272,7 +281,8 @@ def evaluate(
         temperature=checkpoint.temperature,
         calibration=checkpoint.calibration,
         refitted=checkpoint.refitted,
-        ignored_unknown=data.ignored_unknown,
+        ignored_unknown=sum(data.ignored_labels.values()),
+        ignored_labels=data.ignored_labels,
         left_out_invalid=data.left_out_invalid,
         seen_in_training=data.seen_in_training,
         errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,

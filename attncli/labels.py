@@ -17,6 +17,8 @@ from attncli.tokenizer import INVISIBLE_CHARACTERS
 # byte-order mark, a zero-width space): never part of its name, or "سلبي" and "سلبي" + U+200F were two
 # classes no table could tell apart. Joiners (U+200C, U+200D) stay: Persian words and emoji use them.
 INVISIBLE_MARKS = dict.fromkeys(map(ord, INVISIBLE_CHARACTERS))
+# A whole number as Python writes one: no sign but a minus, no leading zero.
+WHOLE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 
 def bare_label(name: str) -> str:
@@ -58,16 +60,17 @@ def missing_label(feature: Any, value: Any) -> bool:
 def known_label_key(feature: Any, value: Any, known: Collection[str]) -> str:
     """`label_key`, matched to the `known` labels: a whole number is the same label whether it is
     written 2 or 2.0 (as pandas writes a column with gaps into a csv), on either side, and a truth
-    value the same whether written true, True or TRUE (JSON's true is Python's True)."""
+    value the same whether written true, True or TRUE (JSON's true is Python's True). Other
+    spellings of a number are other labels, as in training: "007", "+7" and "7e0" are not 7."""
     key = label_key(feature, value)
     if key in known:
         return key
     # A checkpoint of an attn that kept labels as written may hold a decomposed name, or one with
     # the spaces or invisible marks around it.
     candidates = [unicodedata.normalize("NFD", key), *(name for name in known if bare_label(name) == key)]
-    whole = _whole(key)
-    if whole is not None:
-        candidates += [str(whole), f"{float(whole)}"]
+    whole = spelled_whole(key)
+    if WHOLE_NUMBER.fullmatch(whole):
+        candidates += [whole, f"{whole}.0"]  # an earlier attn kept the label 2.0 as written
     if key.lower() in ("true", "false"):
         candidates += [key.lower(), key.capitalize(), key.upper()]
     return next((candidate for candidate in candidates if candidate in known), key)
@@ -153,8 +156,3 @@ def label_positions(now: Sequence[str], then: Sequence[str]) -> list[int] | None
     if sorted(read) != sorted(spelled_whole(name) for name in now) or len(set(read)) < len(read):
         return None  # other labels, or two saved labels that read as one today
     return [read.index(spelled_whole(name)) for name in now]
-
-
-def _whole(key: str) -> int | None:
-    number = _number(key)
-    return int(number) if number is not None and number.is_integer() and abs(number) < 2**53 else None

@@ -80,18 +80,18 @@ def to_split(
                 f"({', '.join(label_names)}); relabel it, or train on data that has it"
             )
         labels.append(index[key])
-    if skipped and not drop_invalid:
-        others = (
-            f" ({len(skipped)} rows of {origin.name} have no text or no label)" if len(skipped) > 1 else ""
-        )
-        raise DataError(f"{first}{others}; fill in or remove such rows, or {drop_hint}")
     if not skipped:
         return Split(texts=TextColumn(dataset, columns.text), labels=labels)
-    if len(skipped) == len(dataset):  # leaving them out would leave nothing
+    if len(skipped) == len(dataset):  # leaving them out would leave nothing: no use saying how
         raise DataError(
             f"every row of {origin.name} has no text or no label (the first: {first}); "
             "fill them in, or use another split"
         )
+    if not drop_invalid:
+        others = (
+            f" ({len(skipped)} rows of {origin.name} have no text or no label)" if len(skipped) > 1 else ""
+        )
+        raise DataError(f"{first}{others}; fill in or remove such rows, or {drop_hint}")
     left_out = set(skipped)
     kept = array("q", (row for row in range(len(dataset)) if row not in left_out))
     return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept)

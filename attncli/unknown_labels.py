@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from attncli.columns import Columns
-from attncli.data_warnings import folded
+from attncli.data_warnings import look_alike_key
 from attncli.errors import DataError
 from attncli.labels import known_label_key, missing_label
 from attncli.split_rows import row_problem
@@ -40,18 +40,19 @@ def _unknown_label_rows(
     return unknown
 
 
-def _look_alike_hint(ranked: list[tuple[str, list[int]]], label_names: list[str]) -> str:
-    """What the unknown labels may be instead: known ones in another case ('Business'), or, where
-    the model's labels are names, indices of them (0, 1, 2, as a ClassLabel column exports them)."""
-    known = {folded(name): name for name in label_names}
-    in_case = [(label, known[folded(label)]) for label, _ in ranked[:10] if folded(label) in known]
+def look_alike_hint(unknown: Sequence[str], label_names: list[str]) -> str:
+    """What the unknown labels (commonest first) may be instead: known ones in another case
+    ('Business') or written another way ('007' for 7), or, where the model's labels are names,
+    indices of them (0, 1, 2, as a ClassLabel column exports them)."""
+    known = {look_alike_key(name): name for name in label_names}
+    keys = [(label, look_alike_key(label)) for label in unknown[:10]]
+    in_case = [(label, known[key]) for label, key in keys if key in known]
     if in_case:
         told = [
             f"{label!r} is {name!r} in another {'case' if label.casefold() == name.casefold() else 'form'}"
             for label, name in in_case
         ]
         return " (" + ", ".join(told) + ")"
-    unknown = [label for label, _ in ranked]
     names_are_numbers = any(name.lstrip("-").isdigit() for name in label_names)
     if not names_are_numbers and all(label.isdigit() and int(label) < len(label_names) for label in unknown):
         shown = ", ".join(f"{index} is {name!r}" for index, name in enumerate(label_names[:10]))
@@ -60,29 +61,44 @@ def _look_alike_hint(ranked: list[tuple[str, list[int]]], label_names: list[str]
     return ""
 
 
+def unknown_labels_listing(counts: dict[str, int]) -> str:
+    """The unknown labels with their rows, commonest first, the first 10 of them."""
+    shown = list(counts.items())[:10]
+    listing = ", ".join(f"{label!r} ({rows} row{'s' * (rows != 1)})" for label, rows in shown)
+    return listing + (f" and {len(counts) - 10} more" if len(counts) > 10 else "")
+
+
+def ignored_note(counts: dict[str, int], label_names: list[str]) -> str:
+    """What --ignore-unknown-labels left out, said after the scores: which labels, how many rows of
+    each, and what they may be instead."""
+    dropped = sum(counts.values())
+    return (
+        f"ignored {dropped} row{'s' * (dropped != 1)} whose label the model never saw: "
+        f"{unknown_labels_listing(counts)}{look_alike_hint(list(counts), label_names)}"
+    )
+
+
 def drop_unknown_labels(
     dataset: Any, columns: Columns, label_names: list[str], *, where: str, ignore: bool, drop_invalid: bool
-) -> tuple[Any, Sequence[int], int]:
+) -> tuple[Any, Sequence[int], dict[str, int]]:
     """`dataset` without rows whose label the model never saw (an error unless `ignore`), the
-    original row of each kept row, and how many were dropped."""
+    original row of each kept row, and the rows dropped of each unknown label, commonest first."""
     unknown = _unknown_label_rows(dataset, columns, label_names, drop_invalid=drop_invalid)
     if not unknown:
-        return dataset, range(len(dataset)), 0
-    dropped = sum(len(rows) for rows in unknown.values())
+        return dataset, range(len(dataset)), {}
     ranked = sorted(unknown.items(), key=lambda item: (-len(item[1]), item[0]))  # commonest first
-    listing = ", ".join(f"{label!r} ({len(rows)} row{'s' * (len(rows) != 1)})" for label, rows in ranked[:10])
-    if len(ranked) > 10:
-        listing += f" and {len(ranked) - 10} more"
+    counts = {label: len(rows) for label, rows in ranked}
+    listing = unknown_labels_listing(counts)
     if not ignore:
         raise DataError(
-            f"{where} has labels the model never saw: {listing}{_look_alike_hint(ranked, label_names)}; it "
-            f"knows {', '.join(label_names)}. Pass --ignore-unknown-labels to evaluate without those rows, "
-            "or retrain with data that has them"
+            f"{where} has labels the model never saw: {listing}{look_alike_hint(list(counts), label_names)}; "
+            f"it knows {', '.join(label_names)}. Pass --ignore-unknown-labels to evaluate without those "
+            "rows, or retrain with data that has them"
         )
-    if dropped == len(dataset):
+    if sum(counts.values()) == len(dataset):
         raise DataError(
             f"every row of {where} has a label the model never saw ({listing}); nothing to evaluate"
         )
     skipped = {row for rows in unknown.values() for row in rows}
     kept = array("q", (row for row in range(len(dataset)) if row not in skipped))
-    return dataset.select(kept), kept, dropped
+    return dataset.select(kept), kept, counts

@@ -88,6 +88,12 @@ def test_a_whole_number_written_with_a_fraction_is_the_label_it_spells(tmp_path)
     assert [known_label_key(None, value, known) for value in ("2.0", "10.00", 2.0, "2", "7", "2.5", "x")] == [
         "2", "10", "2", "2", "7", "2.5", "x",
     ]  # fmt: skip
+    # Other spellings of a number are other labels, as training keeps them (eval read 007 as 7)
+    spellings = ("007", "+1", "1e0", "-0", "00", "7.0")
+    assert [known_label_key(None, value, {"0", "1", "7"}) for value in spellings] == [
+        "007", "+1", "1e0", "-0", "00", "7",
+    ]  # fmt: skip
+    assert known_label_key(None, "7", {"7.0"}) == "7.0"  # as an attn that kept 7.0 as written saved it
     numbered = {"food": "1", "sport": "2", "tech": "10"}
     write_csv(tmp_path / "train.csv", [{**row, "label": numbered[row["label"]]} for row in make_rows(30)])
     # pandas writes a label column with gaps as floats: 2.0 is the label 2 all the same
@@ -222,11 +228,20 @@ def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
     ]
     warnings = [note for note in splits.notes if "differ only in case" in note]
     assert warnings == [
-        "warning: labels that differ only in case, inner spaces, character forms, invisible characters "
-        "or the script of their digits are separate classes "
+        "warning: labels that differ only in case, inner spaces, character forms, invisible characters, "
+        "the script of their digits or the way a number is written are separate classes "
         "(spaces around a label are no part of it): 'Sport', 'sport'; 'Tech', 'tech'; "
         "'politics', 'ｐｏｌｉｔｉｃｓ'; 'sci  fi', 'sci fi'; write each label one way if they mean the same"
     ]
+    # One number written two ways: "2.0" is read as 2 (said apart), "0.50" and "007" are warned of
+    numbers = ["0.5", "0.50", "7", "007", "2", "2.0", "3"] * 3
+    rows = [{"text": f"text {n}", "label": label} for n, label in enumerate(numbers)]
+    numbered = load_splits(DataConfig(source=str(write_csv(tmp_path / "n.csv", rows))))
+    assert numbered.label_names == ["0.5", "0.50", "2", "3", "007", "7"]
+    assert [note for note in numbered.notes if "differ only in case" in note][0].endswith(
+        "(spaces around a label are no part of it): '0.5', '0.50'; '007', '7'; write each label one way if "
+        "they mean the same"
+    )
     distinct = [{"text": f"text {n}", "label": label} for n, label in enumerate(["a", "b"] * 3)]
     plain = load_splits(DataConfig(source=str(write_csv(tmp_path / "e.csv", distinct))))
     assert not [note for note in plain.notes if "differ only" in note]
@@ -360,6 +375,17 @@ def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
     assert chosen("headline_id", "review_title", "label")[:2] == ("review_title", "label")
     with pytest.raises(DataError, match="no text column found"):
         chosen("headline_id", "label")
+
+
+def test_a_label_column_named_as_the_texts_column_says_so(tmp_path):
+    path = write_csv(tmp_path / "d.csv", make_rows(30))
+    with pytest.raises(DataError) as refused:
+        load_splits(DataConfig(source=str(path), label_column="text"))
+    assert str(refused.value) == (
+        "the label column named, 'text', is the column that holds the texts; name the column of labels "
+        f"instead (--label-column), and the texts' if it is another (--text-column); {path} has columns "
+        "'text', 'label'"
+    )  # it said "no text column found", beside a listing that shows one
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,8 @@ from attncli.evaluation import evaluate
 from attncli.split_choice import choose_split
 
 JSON_KEYS = {
-    "checkpoint", "source", "split", "n", "ignored_unknown", "left_out_invalid", "seen_in_training",
+    "checkpoint", "source", "split", "n", "ignored_unknown", "ignored_unknown_labels", "left_out_invalid",
+    "seen_in_training",
     "truncated", "accuracy", "macro_f1", "weighted_f1", "labels", "per_class", "confusion_matrix",
     "temperature", "calibration", "refitted", "ece", "log_loss", "reliability",
 }  # fmt: skip
@@ -393,6 +394,14 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
         evaluate(loaded, str(path))
     result = evaluate(loaded, str(path), ignore_unknown_labels=True, errors=20)
     assert (result.n, result.ignored_unknown, result.to_json()["ignored_unknown"]) == (12, 3, 3)
+    assert result.to_json()["ignored_unknown_labels"] == {"music": 2, "art": 1}  # commonest first
+    from attncli.unknown_labels import ignored_note
+
+    # What was left out is named, with what it may be instead (the flag hid the error's hint)
+    assert ignored_note({"Sport": 2, "art": 1}, result.labels) == (
+        "ignored 3 rows whose label the model never saw: 'Sport' (2 rows), 'art' (1 row) ('Sport' is "
+        "'sport' in another case)"
+    )
     # Mistakes name their row in the file, counted before the unknown rows were dropped.
     assert result.errors and {m.index for m in result.errors} >= {2, 3, 4}
     for mistake in result.errors:
@@ -658,6 +667,17 @@ def test_labels_with_few_rows_here_get_a_note(loaded, tmp_path):
         "and macro-F1 weighs them as much as the others; more rows of them make the scores firmer"
     )
     assert few_rows_note({"food": ClassScores(1.0, 1.0, 1.0, 60)}) is None
+    # Many labels: ten named and a count (300 labels of 1 row each made a line of 5,856 characters)
+    many = {
+        "food": ClassScores(1.0, 1.0, 1.0, 60),
+        **{f"c{i}": ClassScores(1.0, 1.0, 1.0, 1) for i in range(12)},
+    }
+    assert few_rows_note(many).startswith(  # type: ignore[union-attr]
+        "few rows here for c0 (1 row), c1 (1 row), c2 (1 row), c3 (1 row), c4 (1 row), c5 (1 row), "
+        "c6 (1 row), c7 (1 row), c8 (1 row), c9 (1 row) and 2 more labels: one row moves"
+    )
+    every = {f"c{i}": ClassScores(1.0, 1.0, 1.0, 1 + i % 2) for i in range(300)}
+    assert few_rows_note(every).startswith("few rows here for every label (1-2 rows each): one row")  # type: ignore[union-attr]
     small = {"food": ClassScores(1.0, 1.0, 1.0, 20), "tech": ClassScores(1.0, 1.0, 1.0, 2)}
     assert few_rows_note(small) is None  # small throughout: the support column says it
     rows = [row for row in make_rows(120, seed=4) if row["label"] != "tech"][:60] + [

@@ -1,3 +1,4 @@
+import dataclasses
 import io
 import re
 
@@ -307,6 +308,7 @@ EVAL_RESULT = EvalResult(
     reliability=[ReliabilityBin(0.6, 2 / 3, 1, 0.65, 0.0), ReliabilityBin(14 / 15, 1.0, 3, 0.95, 1.0)],
     temperature=1.5,
     ignored_unknown=2,
+    ignored_labels={"NEG": 2},
     errors=[Mistake(7, "Not good at all, " * 20, "neg", "pos", 0.65)],
 )
 
@@ -334,7 +336,15 @@ def test_eval_scores_and_a_class_with_no_examples():
     lines = output.splitlines()
     assert lines[0].startswith("d.csv  n=4") and "[" not in lines[0]  # a single file: no split name
     assert "accuracy 75.0%" in lines[0] and "macro-F1 73.3%" in lines[0] and "weighted-F1 73.3%" in lines[0]
-    assert "ignored 2 rows whose label the model never saw" in output
+    tabbed = dataclasses.replace(EVAL_RESULT, labels=["neg", "neg\tmeh", "pos"], per_class={
+        "neg": ClassScores(1.0, 0.5, 2 / 3, 2), "neg\tmeh": ClassScores(None, None, None, 0),
+        "pos": ClassScores(2 / 3, 1.0, 0.8, 2),
+    })  # fmt: skip
+    assert "neg\\tmeh" in _render_eval(tabbed)  # not a second "neg meh" row
+    assert (
+        "ignored 2 rows whose label the model never saw: 'NEG' (2 rows) ('NEG' is 'neg' in another case)"
+        in (" ".join(output.split()))
+    )
     scores = {cells[0]: cells[1:] for cells in map(_cells, lines) if len(cells) == 5}
     assert scores["label"] == ["precision", "recall", "F1", "support"]
     assert scores["neg"] == ["100.0%", "50.0%", "66.7%", "2"]
@@ -482,19 +492,21 @@ def test_label_names_are_shown_as_texts_are_and_listed_so_they_can_be_told_apart
     from attncli.render import label_list
 
     hostile = ["\x1b[31mRED\x1b[0m", "new\nline", "\u202eevil"]
-    layout = prediction_layout(hostile, top_k=3, width=80)
+    layout = prediction_layout(hostile, top_k=3, width=120)
     row = render_prediction_row(
         Prediction(
             index=0, text="x", label=hostile[1], score=0.5, top_k=[(hostile[1], 0.5), (hostile[0], 0.3)]
         ),
         layout,
     ).plain
-    assert "\x1b" not in row and "\n" not in row and "new line" in row and " [31mRED [0m" in row
+    # Written out as escapes, so that "new\nline" is not read as a label "new line" beside it
+    assert "\x1b" not in row and "\n" not in row and "new\\nline" in row and "\\x1b[31mRED\\x1b[0m" in row
     assert "\u202e" not in _render(render_inspection(
         Inspection(**{**INSPECTION.__dict__, "label": hostile[2]}), color_system=None
     ), color=False)  # fmt: skip
     assert label_list(["sport", "food"]) == "sport, food"
     assert label_list(["sport ", "sport", "a,b"]) == "'sport ', 'sport', 'a,b'"
+    assert label_list(["sci\tfi", "sci  fi", "sci fi", "a\nb"]) == "sci\\tfi, sci  fi, sci fi, a\\nb"
     assert label_list([f"c{index}" for index in range(500)], limit=10).endswith("c8, c9 and 490 more")
 
 

@@ -23,6 +23,8 @@ from attncli.render.text import (
     safe_text,
     shown_value,
 )
+from attncli.streams import one_line
+from attncli.unknown_labels import ignored_note
 
 if TYPE_CHECKING:
     from attncli.evaluation import EvalResult, Mistake
@@ -36,7 +38,7 @@ def _class_table(result: EvalResult) -> Table:
     table = WrappingTable("label", "precision", "recall", "F1", "support", header_style="attn.heading")
     for label, scores in result.per_class.items():
         table.add_row(
-            safe_text(label),
+            one_line(label),
             _defined(scores.precision),
             _defined(scores.recall, "no examples"),
             _defined(scores.f1),
@@ -66,7 +68,7 @@ def _confusion_heatmap(result: EvalResult) -> Table:
     )  # fmt: skip
     matrix.add_column(cell("true \\ predicted"))
     for label in result.labels:
-        matrix.add_column(cell(safe_text(label)), justify="right")
+        matrix.add_column(cell(one_line(label)), justify="right")
     for label, row in zip(result.labels, result.confusion_matrix, strict=True):
         total = sum(row)
         counts = [
@@ -75,7 +77,7 @@ def _confusion_heatmap(result: EvalResult) -> Table:
             else cell(Text("0", "attn.muted", justify="right"))
             for count in row
         ]
-        matrix.add_row(cell(safe_text(label)), *counts)
+        matrix.add_row(cell(one_line(label)), *counts)
     return matrix
 
 
@@ -139,8 +141,8 @@ def _mistakes(result: EvalResult, *, piped: bool, width: int | None = None) -> R
             str(mistake.index),
             *identity,
             Text(text, overflow="ellipsis", no_wrap=True),
-            Text(safe_text(mistake.label), "attn.label"),
-            Text(safe_text(mistake.predicted), "attn.label"),
+            Text(one_line(mistake.label), "attn.label"),
+            Text(one_line(mistake.predicted), "attn.label"),
             Text(format_probability(mistake.score), "attn.score"),
         )
     text_column = 1 + (shown_id is not None)
@@ -177,8 +179,8 @@ def _mistakes_table_width(errors: list[Mistake], shown_id: str | None) -> int:
         max(len("row"), *(len(str(mistake.index)) for mistake in errors)),
         *([min(ID_WIDTH, max(cell_len(safe_text(str(shown_id))), *map(cell_len, ids)))] if shown_id else []),
         MISTAKE_TEXT_WIDTH,
-        max(len("label"), *(cell_len(safe_text(mistake.label)) for mistake in errors)),
-        max(len("predicted"), *(cell_len(safe_text(mistake.predicted)) for mistake in errors)),
+        max(len("label"), *(cell_len(one_line(mistake.label)) for mistake in errors)),
+        max(len("predicted"), *(cell_len(one_line(mistake.predicted)) for mistake in errors)),
         max(len("probability"), *(len(format_probability(mistake.score)) for mistake in errors)),
     ]
     return sum(widths) + 3 * len(widths) + 1
@@ -196,9 +198,9 @@ def _mistakes_stacked(errors: list[Mistake], shown_id: str | None) -> Renderable
                 (f"row {mistake.index}  ", "attn.muted"),
                 *identity,
                 ("label ", "attn.muted"),
-                (safe_text(mistake.label), "attn.label"),
+                (one_line(mistake.label), "attn.label"),
                 ("  predicted ", "attn.muted"),
-                (safe_text(mistake.predicted), "attn.label"),
+                (one_line(mistake.predicted), "attn.label"),
                 (" ", ""),
                 (format_probability(mistake.score), "attn.score"),
             )
@@ -233,8 +235,12 @@ def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = F
     parts: list[RenderableType] = [summary]
     parts += [Text(note, "attn.muted") for note in result.notes]
     if result.ignored_unknown:
-        rows = f"{result.ignored_unknown} row" + "s" * (result.ignored_unknown != 1)
-        parts.append(Text(f"ignored {rows} whose label the model never saw", "attn.muted"))
+        if result.ignored_labels:
+            note = ignored_note(result.ignored_labels, result.labels)
+        else:  # a result made without them (the Python API)
+            rows = f"{result.ignored_unknown} row" + "s" * (result.ignored_unknown != 1)
+            note = f"ignored {rows} whose label the model never saw"
+        parts.append(Text(note, "attn.muted"))
     matrix_width = _confusion_width(result)
     if piped and matrix_width > PIPED_MATRIX_COLUMNS:
         room = f"more than a report's {PIPED_MATRIX_COLUMNS}"

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from attncli.render.heat import HeatScale, as_multiple, heat_legend, heat_styles
 from attncli.render.text import WrappingTable, format_probability, safe_text
+from attncli.streams import one_line
 from attncli.tokenizer import UNK_TOKEN
 from attncli.view_choice import WORDS_VIEW
 
@@ -55,7 +56,7 @@ def render_inspection(
         (f"#{index}  " if index is not None else "", "attn.muted"),
         (f"{identity}  " if identity is not None else "", "attn.muted"),
         ("predicted ", "attn.muted"),
-        (safe_text(inspection.label), "attn.label"),
+        (one_line(inspection.label), "attn.label"),
         (f" ({format_probability(inspection.score)})", "attn.score"),
         (f"; showing {inspection.view}", "attn.muted"),
     )

@@ -12,6 +12,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from attncli.render.text import format_probability, safe_text
+from attncli.streams import one_line
 
 if TYPE_CHECKING:
     from attncli.prediction import Prediction
@@ -30,7 +31,7 @@ class PredictionLayout:
     """Each label as the table shows it, cut to `label_width` where it is longer."""
 
     def label(self, name: str) -> str:
-        return self.labels.get(name) or safe_text(name)
+        return self.labels.get(name) or one_line(name)
 
 
 SCORE_WIDTH = 9
@@ -70,7 +71,7 @@ def distinct_labels(label_names: Sequence[str], width: int) -> dict[str, str]:
     """Each label as shown in `width` terminal cells: whole where it fits, else cut at the end; a
     label whose cut would look like another's (Support > Complaint > billing and ... > refund) is
     cut in the middle, keeping its end, or, alike at both ends too, shown from where it differs."""
-    shown = {name: safe_text(name) for name in label_names}
+    shown = {name: one_line(name) for name in label_names}
     cuts = {name: text if cell_len(text) <= width else _cut(text, width) for name, text in shown.items()}
     for cutter in (_cut_in_middle, _cut_from_difference):
         counts = Counter(cuts.values())
@@ -90,7 +91,7 @@ def prediction_layout(label_names: list[str], *, top_k: int, width: int) -> Pred
     # Widths in terminal cells: a Chinese label of 4 characters takes 8. Piped (no terminal: any
     # width), labels are shown whole.
     widest = max(LABEL_WIDTH, width // 3)
-    label_width = max(5, min(widest, max(cell_len(safe_text(label)) for label in label_names)))
+    label_width = max(5, min(widest, max(cell_len(one_line(label)) for label in label_names)))
     labels = distinct_labels(label_names, label_width)
     others = min(top_k, len(label_names)) - 1
     # index, space, label, space, score, (two spaces, next labels), two spaces, then the text

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.theme import Theme
 
 from attncli.calibration import CALIBRATION_STATES, GRID_HIGH, GRID_LOW
-from attncli.streams import acts_on_terminal
+from attncli.streams import acts_on_terminal, one_line
 
 
 class WrappingTable(Table):
@@ -106,9 +106,10 @@ def identity_of(fields: dict[str, Any]) -> str | None:
 
 
 def label_list(names: Sequence[str], *, limit: int | None = None) -> str:
-    """Label names as a list a reader can take apart: as they are, unless one has a comma, an
-    empty or padded name (`sport ` beside `sport`), when each is quoted; cut after `limit`."""
-    shown = [safe_text(name) for name in names[:limit]]
+    """Label names as a list a reader can take apart: as they are, with a tab or line break in one
+    written `\\t` or `\\n` (as a space, "sci\\tfi" read as "sci fi" beside it), unless one has a comma,
+    an empty or padded name (`sport ` beside `sport`), when each is quoted; cut after `limit`."""
+    shown = [one_line(name) for name in names[:limit]]
     if any("," in name or name != name.strip() or not name for name in shown):
         shown = [repr(name) for name in shown]
     more = f" and {len(names) - limit} more" if limit is not None and len(names) > limit else ""

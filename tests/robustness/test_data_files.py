@@ -541,10 +541,13 @@ def test_a_100_mb_file_of_one_repeated_line_keeps_memory_bounded(tmp_path):
 def test_a_split_with_no_usable_row_is_refused_even_when_leaving_rows_out(tmp_path):
     path = tmp_path / "unlabelled.csv"
     path.write_text(lines("text,label", "soup and bread,", "the goal,"))
-    assert refusal(path, drop_invalid=True) == (
+    said = (
         f"every row of unlabelled.csv has no text or no label (the first: line 2 of {path} has no label "
         "in column 'label'); fill them in, or use another split"
     )
+    assert refusal(path, drop_invalid=True) == said
+    # Without drop_invalid the same: offering it, as a file with some such rows is, would lead nowhere
+    assert refusal(path) == said
 
 
 def test_json_lines_in_another_encoding_name_the_line(tmp_path):
