@@ -13,6 +13,7 @@ from attncli.data_warnings import (
     conflicting_labels_warning,
     few_examples_warning,
     look_alike_labels_warning,
+    missing_marker_labels_warning,
     repeated_in_training_warning,
     small_validation_warning,
 )
@@ -129,6 +130,7 @@ def load_splits(config: DataConfig) -> Splits:
     )
     notes += [warning] if warning else []
     notes += look_alike_labels_warning(label_names)
+    notes += missing_marker_labels_warning(label_names)
     notes += conflicting_labels_warning(splits["train"], label_names)
     carved = "validation" not in splits
     if carved:

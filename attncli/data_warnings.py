@@ -40,6 +40,24 @@ def few_examples_warning(
     )
 
 
+# Labels that spreadsheets, pandas and databases write for a missing value. Only an empty cell is
+# missing to attn (a label may be "None" on purpose), so these train as classes: said, not dropped.
+MISSING_VALUE_MARKERS = frozenset({"none", "nan", "null", "n/a", "#n/a", "na", "nil", "missing", "undefined"})
+
+
+def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
+    """A warning naming labels that read as markers of a missing value ("NaN", "None", "N/A")."""
+    markers = [name for name in label_names if folded(name) in MISSING_VALUE_MARKERS]
+    if not markers:
+        return []
+    shown = ", ".join(repr(name) for name in markers)
+    return [
+        f"warning: label{'s' * (len(markers) > 1)} {shown} read{'s' * (len(markers) == 1)} as a missing "
+        "value but train as a class, since only an empty cell has no label; if they mark rows with no "
+        "label, empty those cells and pass --set data.drop_invalid=true to leave the rows out"
+    ]
+
+
 def look_alike_key(name: str) -> object:
     """What look-alike labels share: a number's value ("0.50", "0.5", "+.5" and "5e-1" are one), else
     the label `folded`."""

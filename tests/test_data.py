@@ -244,7 +244,19 @@ def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
     )
     distinct = [{"text": f"text {n}", "label": label} for n, label in enumerate(["a", "b"] * 3)]
     plain = load_splits(DataConfig(source=str(write_csv(tmp_path / "e.csv", distinct))))
-    assert not [note for note in plain.notes if "differ only" in note]
+    assert not [note for note in plain.notes if "differ only" in note or "missing value" in note]
+
+
+def test_labels_that_read_as_a_missing_value_are_warned_of(tmp_path):
+    """A spreadsheet's N/A or pandas' NaN written into a csv trains as a class (only an empty cell has
+    no label); the only word was 'add examples if you can'."""
+    labels = ["sport", "food", "NaN", "None", "sport", "food", "N/A"] * 3
+    rows = [{"text": f"text {n}", "label": label} for n, label in enumerate(labels)]
+    splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
+    assert (
+        "warning: labels 'N/A', 'NaN', 'None' read as a missing value but train as a class, since only "
+        in ("\n".join(splits.notes))
+    )
 
 
 def test_invisible_marks_around_a_label_are_no_part_of_it_and_look_alikes_are_named(tmp_path):

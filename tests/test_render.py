@@ -624,9 +624,9 @@ def test_a_best_epoch_at_chance_is_warned_of_with_word_order_as_a_cause_where_it
         )
 
     assert no_learning_warning(result(0.4875, 0.48)) == (
-        "warning: the best epoch scored 48.8% on validation, within a row of what always answering the "
-        "commonest training label would (50.0%): the model learnt nothing it could show; if word order "
-        "decides the labels, "
+        "warning: the best epoch scored 48.8% on validation, within a row of the commonest training "
+        "label's share (50.0% of the training rows, about what always answering it scores): the model "
+        "learnt nothing it could show; if word order decides the labels, "
         "add a self-attention layer (--set model.num_layers=1) or turn adversarial training off (--set "
         "train.adversarial=0), which keeps a model without one from learning order; else more epochs may "
         "help, unless the texts do not tell the labels apart"

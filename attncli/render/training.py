@@ -152,8 +152,8 @@ def no_learning_warning(result: TrainResult) -> str | None:
         )
     return (
         f"warning: the best epoch scored {best.validation_accuracy:.1%} on validation, within a row of "
-        f"what always answering the commonest training label would ({commonest:.1%}): the model learnt "
-        f"nothing it could show; {remedy}"
+        f"the commonest training label's share ({commonest:.1%} of the training rows, about what always "
+        f"answering it scores): the model learnt nothing it could show; {remedy}"
     )
 
 
