@@ -44,13 +44,16 @@ def look_alike_hint(unknown: Sequence[str], label_names: list[str]) -> str:
     """What the unknown labels (commonest first) may be instead: known ones in another case
     ('Business') or written another way ('007' for 7), or, where the model's labels are names,
     indices of them (0, 1, 2, as a ClassLabel column exports them)."""
-    known = {look_alike_key(name): name for name in label_names}
+    known: dict[object, list[str]] = {}
+    for name in label_names:
+        known.setdefault(look_alike_key(name), []).append(name)
     keys = [(label, look_alike_key(label)) for label in unknown[:10]]
     in_case = [(label, known[key]) for label, key in keys if key in known]
     if in_case:
         told = [
-            f"{label!r} is {name!r} in another {'case' if label.casefold() == name.casefold() else 'form'}"
-            for label, name in in_case
+            f"{label!r} is {' or '.join(map(repr, names))} in another "
+            f"{'case' if all(label.casefold() == name.casefold() for name in names) else 'form'}"
+            for label, names in in_case
         ]
         return " (" + ", ".join(told) + ")"
     names_are_numbers = any(name.lstrip("-").isdigit() for name in label_names)

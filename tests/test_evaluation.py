@@ -395,8 +395,12 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
     result = evaluate(loaded, str(path), ignore_unknown_labels=True, errors=20)
     assert (result.n, result.ignored_unknown, result.to_json()["ignored_unknown"]) == (12, 3, 3)
     assert result.to_json()["ignored_unknown_labels"] == {"music": 2, "art": 1}  # commonest first
-    from attncli.unknown_labels import ignored_note
+    from attncli.unknown_labels import ignored_note, look_alike_hint
 
+    # Every known label it may be is named, and a number written another way is one in another form
+    assert look_alike_hint(["TECH", "007"], ["Tech", "tech", "7", "food"]) == (
+        " ('TECH' is 'Tech' or 'tech' in another case, '007' is '7' in another form)"
+    )
     # What was left out is named, with what it may be instead (the flag hid the error's hint)
     assert ignored_note({"Sport": 2, "art": 1}, result.labels) == (
         "ignored 3 rows whose label the model never saw: 'Sport' (2 rows), 'art' (1 row) ('Sport' is "
