@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from attncli.splits import Split
+from attncli.streams import one_line
 from attncli.tokenizer import INVISIBLE_CHARACTERS
 
 
@@ -51,25 +52,36 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
     if not markers:
         return []
     shown = ", ".join(repr(name) for name in markers)
+    if len(markers) == 1:
+        said = f"label {shown} reads as a missing value but trains as a class"
+        remedy = "if it marks rows with no label, empty those cells"
+    else:
+        said = f"labels {shown} read as a missing value but train as classes"
+        remedy = "if they mark rows with no label, empty those cells"
     return [
-        f"warning: label{'s' * (len(markers) > 1)} {shown} read{'s' * (len(markers) == 1)} as a missing "
-        "value but train as a class, since only an empty cell has no label; if they mark rows with no "
-        "label, empty those cells and pass --set data.drop_invalid=true to leave the rows out"
+        f"warning: {said}, since only an empty cell has no label; {remedy} and pass --set "
+        "data.drop_invalid=true to leave the rows out"
     ]
 
 
-def look_alike_key(name: str) -> object:
-    """What look-alike labels share: a number's value ("0.50", "0.5", "+.5" and "5e-1" are one), else
-    the label `folded`."""
+def look_alike_key(name: str) -> str | tuple[int, str, int]:
+    """What look-alike labels share: a number's exact value ("0.50", "0.5", "+.5" and "5e-1" are one;
+    a 31-digit number is not rounded to another), else the label `folded`."""
     text = folded(name)
-    if any(character.isdigit() for character in text):
-        try:
-            number = decimal.Decimal(text)
-            if number.is_finite():
-                return number.normalize()
-        except decimal.DecimalException:  # not a number, or one past what a Decimal can hold
-            return text
-    return text
+    if not any(character.isdigit() for character in text):
+        return text
+    try:
+        number = decimal.Decimal(text)
+    except decimal.DecimalException:
+        return text
+    if not number.is_finite():
+        return text
+    sign, digits, exponent = number.as_tuple()
+    shown = "".join(map(str, digits))
+    significant = shown.rstrip("0")
+    if not significant:  # zero, -0 and 0.00 alike
+        return (0, "0", 0)
+    return (sign, significant, int(exponent) + len(shown) - len(significant))
 
 
 def folded(text: str) -> str:
@@ -125,7 +137,7 @@ def conflicting_labels_warning(split: Split, label_names: list[str]) -> list[str
         return []
     text, labels = next(iter(conflicting.values()))
     shown = text if len(text) <= 60 else text[:59] + "…"
-    names = ", ".join(label_names[label] for label in sorted(labels))
+    names = ", ".join(one_line(label_names[label]) for label in sorted(labels))
     return [
         f"warning: {len(conflicting):,} text{'s' * (len(conflicting) != 1)} of the training data "
         f"{'occur' if len(conflicting) != 1 else 'occurs'} with more than one label (ignoring case, spacing "

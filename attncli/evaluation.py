@@ -31,6 +31,7 @@ from attncli.metrics import (
 )
 from attncli.prediction import PredictionStats, predict_probabilities
 from attncli.sources import names_a_local_path
+from attncli.streams import one_line
 
 # Labels with fewer rows than this in the evaluated data get a note: their scores move in big steps.
 FEW_ROWS, FEW_ROWS_DATA = 5, 50
@@ -190,7 +191,9 @@ def few_rows_note(per_class: dict[str, ClassScores]) -> str | None:
         counted = f"every label ({low if low == high else f'{low}-{high}'} row{'s' * (high != 1)} each)"
     else:
         shown = list(few.items())[:10]
-        counted = ", ".join(f"{name} ({support} row{'s' * (support != 1)})" for name, support in shown)
+        counted = ", ".join(
+            f"{one_line(name)} ({support} row{'s' * (support != 1)})" for name, support in shown
+        )
         counted += f" and {len(few) - 10} more labels" if len(few) > 10 else ""
     return (
         f"few rows here for {counted}: one row moves their recall by up to {100 / min(few.values()):.0f} "

@@ -68,9 +68,10 @@ def known_label_key(feature: Any, value: Any, known: Collection[str]) -> str:
     # A checkpoint of an attn that kept labels as written may hold a decomposed name, or one with
     # the spaces or invisible marks around it.
     candidates = [unicodedata.normalize("NFD", key), *(name for name in known if bare_label(name) == key)]
-    whole = spelled_whole(key)
+    whole = spelled_whole(key)  # 2.0 is 2, and 007.0 is 007, as training reads them
+    candidates.append(whole)
     if WHOLE_NUMBER.fullmatch(whole):
-        candidates += [whole, f"{whole}.0"]  # an earlier attn kept the label 2.0 as written
+        candidates.append(f"{whole}.0")  # an earlier attn kept the label 2.0 as written
     if key.lower() in ("true", "false"):
         candidates += [key.lower(), key.capitalize(), key.upper()]
     return next((candidate for candidate in candidates if candidate in known), key)

@@ -57,11 +57,18 @@ def look_alike_hint(unknown: Sequence[str], label_names: list[str]) -> str:
         ]
         return " (" + ", ".join(told) + ")"
     names_are_numbers = any(name.lstrip("-").isdigit() for name in label_names)
-    if not names_are_numbers and all(label.isdigit() and int(label) < len(label_names) for label in unknown):
+    indices = all(label.isascii() and label.isdigit() and int(label) < len(label_names) for label in unknown)
+    if not names_are_numbers and indices:
         shown = ", ".join(f"{index} is {name!r}" for index, name in enumerate(label_names[:10]))
         more = ", ..." if len(label_names) > 10 else ""
         return f" (if these are indices of the model's labels, write the labels instead: {shown}{more})"
     return ""
+
+
+def _known(label_names: list[str]) -> str:
+    """The model's labels, the first 20 of them (a model of 600 labels listed them all)."""
+    more = f" and {len(label_names) - 20} more" if len(label_names) > 20 else ""
+    return ", ".join(label_names[:20]) + more
 
 
 def unknown_labels_listing(counts: dict[str, int]) -> str:
@@ -91,16 +98,17 @@ def drop_unknown_labels(
         return dataset, range(len(dataset)), {}
     ranked = sorted(unknown.items(), key=lambda item: (-len(item[1]), item[0]))  # commonest first
     counts = {label: len(rows) for label, rows in ranked}
-    listing = unknown_labels_listing(counts)
+    listing = unknown_labels_listing(counts) + look_alike_hint(list(counts), label_names)
     if not ignore:
         raise DataError(
-            f"{where} has labels the model never saw: {listing}{look_alike_hint(list(counts), label_names)}; "
-            f"it knows {', '.join(label_names)}. Pass --ignore-unknown-labels to evaluate without those "
+            f"{where} has labels the model never saw: {listing}; "
+            f"it knows {_known(label_names)}. Pass --ignore-unknown-labels to evaluate without those "
             "rows, or retrain with data that has them"
         )
     if sum(counts.values()) == len(dataset):
         raise DataError(
-            f"every row of {where} has a label the model never saw ({listing}); nothing to evaluate"
+            f"every row of {where} has a label the model never saw: {listing}; it knows "
+            f"{_known(label_names)}, so there is nothing to evaluate"
         )
     skipped = {row for rows in unknown.values() for row in rows}
     kept = array("q", (row for row in range(len(dataset)) if row not in skipped))

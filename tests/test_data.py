@@ -94,6 +94,12 @@ def test_a_whole_number_written_with_a_fraction_is_the_label_it_spells(tmp_path)
         "007", "+1", "1e0", "-0", "00", "7",
     ]  # fmt: skip
     assert known_label_key(None, "7", {"7.0"}) == "7.0"  # as an attn that kept 7.0 as written saved it
+    assert known_label_key(None, "007.0", {"007", "7"}) == "007"  # 007.0 trains as 007
+    coded = [{"text": f"text {n}", "label": label} for n, label in enumerate(["007.0", "2", "10"] * 4)]
+    # Training refused its own label 007.0: "not among the training labels (2, 007, 10)"
+    assert load_splits(DataConfig(source=str(write_jsonl(tmp_path / "c.jsonl", coded)))).label_names == [
+        "2", "007", "10",
+    ]  # fmt: skip
     numbered = {"food": "1", "sport": "2", "tech": "10"}
     write_csv(tmp_path / "train.csv", [{**row, "label": numbered[row["label"]]} for row in make_rows(30)])
     # pandas writes a label column with gaps as floats: 2.0 is the label 2 all the same
@@ -247,6 +253,20 @@ def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
     assert not [note for note in plain.notes if "differ only" in note or "missing value" in note]
 
 
+def test_numbers_are_look_alikes_by_their_exact_value():
+    from attncli.data_warnings import look_alike_labels_warning
+
+    # 31 digits, and a number too small for a Decimal's default context: not rounded into another
+    assert (
+        look_alike_labels_warning(["1234567890123456789012345678901", "1234567890123456789012345678902"])
+        == []
+    )
+    assert look_alike_labels_warning(["1e-999999999999999", "0"]) == []
+    assert look_alike_labels_warning(["100", "1e2", "x"])[0].endswith(
+        ": '100', '1e2'; write each label one way if they mean the same"
+    )
+
+
 def test_labels_that_read_as_a_missing_value_are_warned_of(tmp_path):
     """A spreadsheet's N/A or pandas' NaN written into a csv trains as a class (only an empty cell has
     no label); the only word was 'add examples if you can'."""
@@ -254,9 +274,16 @@ def test_labels_that_read_as_a_missing_value_are_warned_of(tmp_path):
     rows = [{"text": f"text {n}", "label": label} for n, label in enumerate(labels)]
     splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
     assert (
-        "warning: labels 'N/A', 'NaN', 'None' read as a missing value but train as a class, since only "
+        "warning: labels 'N/A', 'NaN', 'None' read as a missing value but train as classes, since only "
         in ("\n".join(splits.notes))
     )
+    from attncli.data_warnings import missing_marker_labels_warning
+
+    assert missing_marker_labels_warning(["NaN", "food"]) == [
+        "warning: label 'NaN' reads as a missing value but trains as a class, since only an empty cell has "
+        "no label; if it marks rows with no label, empty those cells and pass --set data.drop_invalid=true "
+        "to leave the rows out"
+    ]
 
 
 def test_invisible_marks_around_a_label_are_no_part_of_it_and_look_alikes_are_named(tmp_path):

@@ -401,6 +401,7 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
     assert look_alike_hint(["TECH", "007"], ["Tech", "tech", "7", "food"]) == (
         " ('TECH' is 'Tech' or 'tech' in another case, '007' is '7' in another form)"
     )
+    assert look_alike_hint(["\u00b2"], ["food", "sport"]) == ""  # a digit int() cannot read: no crash
     # What was left out is named, with what it may be instead (the flag hid the error's hint)
     assert ignored_note({"Sport": 2, "art": 1}, result.labels) == (
         "ignored 3 rows whose label the model never saw: 'Sport' (2 rows), 'art' (1 row) ('Sport' is "
@@ -413,6 +414,10 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
     music = write_jsonl(tmp_path / "music.jsonl", [guitar])
     with pytest.raises(DataError, match="every row of music.jsonl"):
         evaluate(loaded, str(music), ignore_unknown_labels=True)
+    # ... with what they may be instead, which the flag had hidden
+    upper = write_jsonl(tmp_path / "upper.jsonl", [{**guitar, "label": "SPORT"}])
+    with pytest.raises(DataError, match=r"every row of upper.jsonl .*\('SPORT' is 'sport' in another case\)"):
+        evaluate(loaded, str(upper), ignore_unknown_labels=True)
     # A known label in another case is said to be one.
     cased = write_jsonl(tmp_path / "cased.jsonl", [{**guitar, "label": "Sport"}, *_mislabelled(3, wrong=0)])
     with pytest.raises(DataError, match=r"'Sport' \(1 row\) \('Sport' is 'sport' in another case\); it"):

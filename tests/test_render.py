@@ -507,6 +507,7 @@ def test_label_names_are_shown_as_texts_are_and_listed_so_they_can_be_told_apart
     assert label_list(["sport", "food"]) == "sport, food"
     assert label_list(["sport ", "sport", "a,b"]) == "'sport ', 'sport', 'a,b'"
     assert label_list(["sci\tfi", "sci  fi", "sci fi", "a\nb"]) == "sci\\tfi, sci  fi, sci fi, a\\nb"
+    assert label_list(["sci\tfi", "a,b"]) == "'sci\\tfi', 'a,b'"  # quoted, and escaped once
     assert label_list([f"c{index}" for index in range(500)], limit=10).endswith("c8, c9 and 490 more")
 
 
