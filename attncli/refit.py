@@ -181,24 +181,32 @@ def refit(
                 step=refitting.global_step, refit_epoch=epoch, refit_loss=losses[-1], refit_seconds=seconds
             )
             epoch_ends(f"refit epoch {epoch}/{epochs}: train loss {losses[-1]:.4f} ({seconds:.1f} s)")
-    state.global_step = refitting.global_step
-    metrics.refit = {
-        "epochs": epochs,
-        "from_epoch": state.best_epoch,
-        "train_size": rows,
-        "held_out_rows": len(prepared.validation_ids),
-        "lr": config.lr * REFIT_LR_SHARE,
-        "train_loss": losses,
-        "seconds": time.perf_counter() - started,
-    }
-    try:
-        run.save(run.folder.best, state, metrics, with_state=False)
-    except CheckpointWriteFailed as failed:  # best/ is left as it was: the write is staged
-        metrics.refit = None
-        raise CheckpointError(
-            f"could not write the refitted model to {run.folder.best} ({failed.reason}); {kept}; "
-            f"{failed.remedy}, then refit it with: {command}"
-        ) from None
+        # Saved while a signal is still only a request: one that came after the last step (or during
+        # the save) stopped the process with KeyboardInterrupt, losing the finished refit and saying
+        # there was nothing to resume.
+        state.global_step = refitting.global_step
+        metrics.refit = {
+            "epochs": epochs,
+            "from_epoch": state.best_epoch,
+            "train_size": rows,
+            "held_out_rows": len(prepared.validation_ids),
+            "lr": config.lr * REFIT_LR_SHARE,
+            "train_loss": losses,
+            "seconds": time.perf_counter() - started,
+        }
+        try:
+            run.save(run.folder.best, state, metrics, with_state=False)
+        except CheckpointWriteFailed as failed:  # best/ is left as it was: the write is staged
+            metrics.refit = None
+            raise CheckpointError(
+                f"could not write the refitted model to {run.folder.best} ({failed.reason}); {kept}; "
+                f"{failed.remedy}, then refit it with: {command}"
+            ) from None
+        if stop_request.requested() is not None:
+            reporter.stage(
+                f"note: {stop_request.requested()} came as the refit ended: the refitted model is saved in "
+                f"{run.folder.best}, so nothing was lost"
+            )
 
 
 # Said where a process was killed once the run had done all it had to.

@@ -294,12 +294,28 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
                 back = " (it holds the earlier run again: an --overwrite had stopped before its first epoch)"
                 raise CheckpointError(
                     f"--output {path} is not empty{back if run.put_back else ''}; pass --overwrite to "
-                    "replace the attn run in it, or another folder"
+                    f"replace the attn run in it, or another folder{_unfinished_hint(run.last)}"
                 )
         return run
     except BaseException:
         run.release()
         raise
+
+
+def _unfinished_hint(last: Path) -> str:
+    """How to carry on the run in a folder whose last/ has epochs or a refit left (a run stopped
+    by Ctrl-C, say), for the error that refuses to train over it; nothing where it has none, or
+    where last/ does not read."""
+    from attncli.checkpoint_folder import read_header
+    from attncli.errors import AttnError
+    from attncli.resuming import finished_reason
+
+    try:
+        if finished_reason(last, read_header(last, complete=False), None) is not None:
+            return ""
+    except (AttnError, OSError, KeyError, ValueError, TypeError):
+        return ""
+    return f"; its run is unfinished, and {resume_command(last.parent)} carries it on"
 
 
 def resume_command(path: Path, world_size: int = 1, *, epochs: int | None = None) -> str:

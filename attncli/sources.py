@@ -123,9 +123,16 @@ def load_raw(
             or _unreachable_hint(error)
             or "check the name, or pass a local file or folder"
         )
+        # A relative path from a config file (a checkpoint's config.json used elsewhere) read as a Hub
+        # name: say where it was looked for, which the Hub's own reason does not.
+        where = (
+            f"; no file or folder {source!r} in {Path.cwd()}, where a relative path is read from"
+            if (not Path(source).is_absolute())
+            else ""
+        )
         raise DataError(
             f"could not load {source!r} as a local path or from the Hugging Face Hub "
-            f"({error_reason(error)}); {advice}"
+            f"({error_reason(error)}){where}; {advice}"
         ) from error
     return raw_data_of(dict(loaded))
 

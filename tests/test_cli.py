@@ -337,13 +337,15 @@ def test_text_arguments_under_an_ascii_locale_are_read_as_their_utf8_bytes(run):
     assert [json.loads(line)["text"] for line in read.stdout.splitlines()] == ["Café 😀", "fresh soup"]
 
 
-def test_a_sigterm_once_the_command_is_over_leaves_its_exit_status_alone():
-    """`timeout` or a service manager may send SIGTERM as a finished run's process shuts down
-    (torch's teardown takes a moment): the status stays the command's own, not 143."""
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_signal_once_the_command_is_over_leaves_its_exit_status_alone(name):
+    """`timeout` or a service manager may send SIGTERM, and a person Ctrl-C, as a finished run's
+    process shuts down (torch's teardown takes a moment): the status stays the command's own, not
+    143 or 130 beside a training's summary."""
     script = (
         "import os, signal, sys\nfrom attncli import cli\nsys.argv = ['attn', '--version']\n"
         "try:\n    cli.main()\nexcept SystemExit as done:\n    status = done.code\n"
-        "os.kill(os.getpid(), signal.SIGTERM)\nsys.exit(status)\n"
+        f"os.kill(os.getpid(), signal.{name})\nsys.exit(status)\n"
     )
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert finished.returncode == 0 and finished.stdout.startswith("attn "), finished.stderr

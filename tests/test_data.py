@@ -476,7 +476,7 @@ def test_missing_text_and_unseen_validation_label(tmp_path):
         load_splits(DataConfig(source=str(tmp_path)))
 
 
-def test_missing_paths_and_unreachable_hub(tmp_path):
+def test_missing_paths_and_unreachable_hub(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="does not exist"):
         load_splits(DataConfig(source=str(tmp_path / "absent.csv")))
     for name in ("ev.csv", "semi.csv"):  # a name that differs but for case is the one meant
@@ -492,6 +492,13 @@ def test_missing_paths_and_unreachable_hub(tmp_path):
         "offline mode is on (HF_HUB_OFFLINE=1, HF_DATASETS_OFFLINE=1), so only datasets already in the "
         in (str(caught.value))
     )
+    # A relative path (a checkpoint's config.json used from another folder) is said to be looked for
+    # here: the Hub's reason alone sent the reader to the network
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError) as caught:
+        load_splits(DataConfig(source="data/bbc_headlines"))
+    where = f"; no file or folder 'data/bbc_headlines' in {tmp_path}, where a relative path is read from; "
+    assert where in str(caught.value), caught.value
 
 
 def test_an_unreachable_hub_is_said_to_be_unreachable_not_the_name_wrong(monkeypatch):

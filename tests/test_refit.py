@@ -291,6 +291,33 @@ def test_a_refit_stopped_by_ctrl_c_leaves_best_as_training_chose_it_and_a_resume
     assert describe_checkpoint(tmp_path / "run").no_refit is None
 
 
+def test_a_signal_as_the_refit_ends_keeps_the_refitted_model(tmp_path, monkeypatch):
+    """Ctrl-C after the refit's last step (while its model was saved) stopped the process at once:
+    best/ kept training's model, the refit was lost, and the reply said there was nothing to resume."""
+    from attncli.run_writer import RunWriter
+
+    asked = _config(tmp_path, "train.refit_epochs=1")
+    alone = train(asked, output=tmp_path / "alone")
+    real_save = RunWriter.save
+
+    def save_under_a_signal(self, folder, *args, **kwargs):
+        if folder.name == "best" and args[1].refit is not None:  # the refitted model's save
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_save(self, folder, *args, **kwargs)
+
+    reporter = StageRecorder()
+    with monkeypatch.context() as patched:
+        patched.setattr(RunWriter, "save", save_under_a_signal)
+        result = train(asked, output=tmp_path / "run", reporter=reporter)  # type: ignore[arg-type]
+    assert result.metrics.refit is not None and "refit" in _metrics(tmp_path / "run" / "best")
+    assert _weights(tmp_path / "run" / "best") == _weights(tmp_path / "alone" / "best")
+    assert alone.metrics.refit is not None
+    assert (
+        f"note: SIGINT came as the refit ended: the refitted model is saved in {tmp_path / 'run' / 'best'}, "
+        "so nothing was lost"
+    ) in reporter.lines
+
+
 def test_attn_train_says_what_the_refit_did(tmp_path):
     from typer.testing import CliRunner
 

@@ -198,6 +198,16 @@ def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_pa
     stopped = _interrupted(config, tmp_path / "resumed", monkeypatch)
     assert "resume with: attn train --resume" in str(stopped)
     assert "epoch 2, step 4" in str(stopped) and stopped.exit_code == 130
+    # Training into it again is refused, with how to carry it on (it said --overwrite alone)
+    with pytest.raises(CheckpointError) as refused:
+        train(config, output=tmp_path / "resumed")
+    assert str(refused.value).endswith(
+        f"or another folder; its run is unfinished, and attn train --resume {tmp_path / 'resumed'} "
+        "carries it on"
+    )
+    with pytest.raises(CheckpointError) as refused:  # a finished run has nothing to carry on
+        train(config, output=tmp_path / "alone")
+    assert str(refused.value).endswith("pass --overwrite to replace the attn run in it, or another folder")
     interrupted_seconds = json.loads((tmp_path / "resumed" / "last" / "metrics.json").read_text())[
         "train_seconds"
     ]
