@@ -127,7 +127,7 @@ def load_raw(
         # name: say where it was looked for, which the Hub's own reason does not.
         where = (
             f"; no file or folder {source!r} in {Path.cwd()}, where a relative path is read from"
-            if (not Path(source).is_absolute())
+            if not Path(source).is_absolute()
             else ""
         )
         raise DataError(
