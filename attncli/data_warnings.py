@@ -84,6 +84,14 @@ def look_alike_key(name: str) -> str | tuple[int, str, int]:
     return (sign, significant, int(exponent) + len(shown) - len(significant))
 
 
+def look_alike_groups(label_names: Iterable[str]) -> dict[object, list[str]]:
+    """The label names by what look-alikes share (`look_alike_key`), in their order."""
+    groups: dict[object, list[str]] = {}
+    for name in label_names:
+        groups.setdefault(look_alike_key(name), []).append(name)
+    return groups
+
+
 def folded(text: str) -> str:
     """`text` as compared for look-alikes: as the tokenizer reads it (NFKC, without the invisible
     marks and emoji presentation selectors it drops: ❤️ is ❤), ignoring case, spacing and the script
@@ -211,10 +219,7 @@ def look_alike_labels_warning(label_names: list[str]) -> list[str]:
     characters ("Sport", "sport ", "ｓｐｏｒｔ"), invisible characters ("❤️", "❤"), the script of their
     digits ("1", "١") or the way a number is written ("0.5", "0.50"; "007", "7"): each is a class of its
     own, which is rarely what a hand-made file means."""
-    groups: dict[object, list[str]] = {}
-    for name in label_names:
-        groups.setdefault(look_alike_key(name), []).append(name)
-    alike = [names for names in groups.values() if len(names) > 1]
+    alike = [names for names in look_alike_groups(label_names).values() if len(names) > 1]
     if not alike:
         return []
     shown = "; ".join(", ".join(repr(name) for name in names) for names in alike[:5])

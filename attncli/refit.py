@@ -22,16 +22,16 @@ from pathlib import Path
 
 from attncli.allocator import release_free_memory
 from attncli.batching import plan_batches
-from attncli.checkpoint_folder import BEST, LAST, WEIGHTS_FILE, read_header
+from attncli.checkpoint_folder import BEST, LAST, WEIGHTS_FILE
 from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
 from attncli.device import counting_device
-from attncli.errors import AttnError, CheckpointError, TrainingError, TrainingInterrupted
+from attncli.errors import CheckpointError, TrainingError, TrainingInterrupted
 from attncli.fit import LOG_EVERY, shard_loss_scale, summed_over_processes, train_step
 from attncli.fresh_state import fresh_optimizer
 from attncli.history import TrainingMetrics
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
-from attncli.resuming import finished_reason, refit_due, without_refit
+from attncli.resuming import refit_due, without_refit, work_left
 from attncli.run_folder import resume_command
 from attncli.run_writer import RunWriter
 from attncli.stop_request import StopRequest
@@ -202,9 +202,10 @@ def refit(
                 f"could not write the refitted model to {run.folder.best} ({failed.reason}); {kept}; "
                 f"{failed.remedy}, then refit it with: {command}"
             ) from None
-        if stop_request.requested() is not None:
+        came = stop_request.requested()
+        if came is not None:
             reporter.stage(
-                f"note: {stop_request.requested()} came as the refit ended: the refitted model is saved in "
+                f"note: {came} came as the refit ended: the refitted model is saved in "
                 f"{run.folder.best}, so nothing was lost"
             )
 
@@ -218,11 +219,7 @@ def killed_after_training(folder: Path, *, epochs: int | None = None) -> str | N
     killer's SIGKILL) once the run had nothing left to do, where last/ has nothing to resume; None
     where it has epochs or a refit left (a --resume does them), or where last/ does not read
     (resuming then says what is wrong). `epochs`: the --epochs of a --resume, its ceiling."""
-    last = folder / LAST
-    try:
-        if finished_reason(last, read_header(last, complete=False), epochs) is None:
-            return None
-    except (AttnError, OSError, KeyError, ValueError, TypeError):
+    if work_left(folder / LAST, epochs) is not False:
         return None
     return f"{NOTHING_TO_RESUME}: {folder / BEST} holds the run's model"
 

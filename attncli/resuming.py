@@ -105,6 +105,15 @@ def refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> b
     return epochs_done_reason(last, header, epochs) is not None
 
 
+def work_left(last: Path, epochs: int | None = None) -> bool | None:
+    """Whether the run whose last/ this is has epochs or a refit left (a --resume does them), with
+    `epochs` as its ceiling; None where last/ does not read (resuming then says what is wrong)."""
+    try:
+        return finished_reason(last, read_header(last, complete=False), epochs) is None
+    except (AttnError, OSError, KeyError, ValueError, TypeError):
+        return None
+
+
 def finished_reason(last: Path, header: dict[str, Any], epochs: int | None) -> str | None:
     """Why the run whose last/ this is has nothing left to do, with `epochs` as its ceiling (None:
     the one it was saved with), or None where it has epochs left to train, or a refit still to do."""

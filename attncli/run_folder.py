@@ -306,16 +306,11 @@ def _unfinished_hint(last: Path) -> str:
     """How to carry on the run in a folder whose last/ has epochs or a refit left (a run stopped
     by Ctrl-C, say), for the error that refuses to train over it; nothing where it has none, or
     where last/ does not read."""
-    from attncli.checkpoint_folder import read_header
-    from attncli.errors import AttnError
-    from attncli.resuming import finished_reason
+    from attncli.resuming import work_left
 
-    try:
-        if finished_reason(last, read_header(last, complete=False), None) is not None:
-            return ""
-    except (AttnError, OSError, KeyError, ValueError, TypeError):
-        return ""
-    return f"; its run is unfinished, and {resume_command(last.parent)} carries it on"
+    return (
+        f"; its run is unfinished, and {resume_command(last.parent)} carries it on" if work_left(last) else ""
+    )
 
 
 def resume_command(path: Path, world_size: int = 1, *, epochs: int | None = None) -> str:

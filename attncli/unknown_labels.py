@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from attncli.columns import Columns
-from attncli.data_warnings import look_alike_key
+from attncli.data_warnings import look_alike_groups, look_alike_key
 from attncli.errors import DataError
 from attncli.labels import known_label_key, missing_label
 from attncli.split_rows import row_problem
@@ -44,9 +44,7 @@ def look_alike_hint(unknown: Sequence[str], label_names: list[str]) -> str:
     """What the unknown labels (commonest first) may be instead: known ones in another case
     ('Business') or written another way ('007' for 7), or, where the model's labels are names,
     indices of them (0, 1, 2, as a ClassLabel column exports them)."""
-    known: dict[object, list[str]] = {}
-    for name in label_names:
-        known.setdefault(look_alike_key(name), []).append(name)
+    known = look_alike_groups(label_names)
     keys = [(label, look_alike_key(label)) for label in unknown[:10]]
     in_case = [(label, known[key]) for label, key in keys if key in known]
     if in_case:
