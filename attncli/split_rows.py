@@ -10,7 +10,7 @@ from typing import Any
 
 from attncli.columns import Columns
 from attncli.errors import DataError
-from attncli.labels import known_label_key, missing_label
+from attncli.labels import bare_names, known_label_key, missing_label
 from attncli.origins import Origin
 from attncli.records import text_of
 from attncli.splits import CHUNK_ROWS, Split, TextColumn
@@ -51,6 +51,7 @@ def to_split(
     dataset, undecodable = text_as_strings(dataset, columns.text)
     feature = dataset.features[columns.label]
     index = {label: position for position, label in enumerate(label_names)}
+    bare = bare_names(index)
     origin = origin or Origin(split=name)
     labels, skipped = array("q"), array("q")
     first: str | None = None
@@ -67,7 +68,7 @@ def to_split(
                 f"multi-label data is not supported yet: {origin.locate(row)} holds a list of labels "
                 f"in column {columns.label!r}; give each text one label"
             )
-        key = known_label_key(feature, label, index)
+        key = known_label_key(feature, label, index, bare)
         if key in left_out_labels:
             raise DataError(
                 f"label {key!r} ({origin.locate(row)}) is written in train only on rows with no text, "

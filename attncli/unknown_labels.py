@@ -10,7 +10,7 @@ from typing import Any
 from attncli.columns import Columns
 from attncli.data_warnings import look_alike_groups, look_alike_key
 from attncli.errors import DataError
-from attncli.labels import known_label_key, missing_label
+from attncli.labels import bare_names, known_label_key, missing_label
 from attncli.split_rows import row_problem
 from attncli.splits import CHUNK_ROWS
 
@@ -23,6 +23,7 @@ def _unknown_label_rows(
     label_column = columns.label or ""
     feature = dataset.features[label_column]
     known = set(label_names)
+    bare = bare_names(known)
     unknown: dict[str, list[int]] = {}
     wanted = [label_column, columns.text] if drop_invalid else [label_column]
     column = dataset.select_columns(wanted)
@@ -34,7 +35,7 @@ def _unknown_label_rows(
                 continue
             if texts is not None and row_problem(texts[offset], value, feature, columns) is not None:
                 continue
-            key = known_label_key(feature, value, known)
+            key = known_label_key(feature, value, known, bare)
             if key not in known:
                 unknown.setdefault(key, []).append(start + offset)
     return unknown
