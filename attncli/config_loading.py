@@ -84,6 +84,17 @@ def _checkpoint_settings(header: dict[str, Any], path: Path) -> dict[str, Any]:
             "(character n-gram and word-pair vectors); copy the file without it to train with the rest"
         )
     settings: dict[str, Any] = migrate_header(header, FORMAT_VERSION)["config"]
+    # Where the run's data is, as eval finds it: the absolute path it recorded while that is there, so
+    # `attn train --config RUN/best/config.json` from another folder trains on the same data, not on
+    # a Hub dataset named after its relative path.
+    recorded = header.get("data_path")
+    if (
+        isinstance(recorded, str)
+        and recorded
+        and Path(recorded).exists()
+        and isinstance(settings.get("data"), dict)
+    ):
+        settings["data"]["source"] = recorded
     return settings
 
 

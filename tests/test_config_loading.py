@@ -71,6 +71,27 @@ def test_a_checkpoints_config_json_as_config_gives_its_settings(tmp_path):
     assert load_config(tmp_path / "emoji.json").data.source == "reviews 😀.csv"
 
 
+def test_a_checkpoints_config_json_trains_on_the_data_that_run_read_from_any_folder(tmp_path, monkeypatch):
+    """From another folder, the typed relative source ("data/bbc_news") was read as a Hub name."""
+    import json
+
+    from conftest import save_untrained_checkpoint
+
+    data = tmp_path / "project" / "data"
+    data.mkdir(parents=True)
+    header = json.loads((save_untrained_checkpoint(tmp_path / "ckpt") / "config.json").read_text())
+    header["config"]["data"]["source"], header["data_path"] = "data", str(data)
+    (tmp_path / "run.json").write_text(json.dumps(header))
+    monkeypatch.chdir(tmp_path)
+    assert load_config(tmp_path / "run.json").data.source == str(data)
+    assert load_config(tmp_path / "run.json", ["data.source=other.csv"]).data.source == "other.csv"
+    data.rmdir()  # moved away since: the source as typed, read from here
+    assert load_config(tmp_path / "run.json").data.source == "data"
+    header["data_path"] = None  # saved before attn recorded it
+    (tmp_path / "run.json").write_text(json.dumps(header))
+    assert load_config(tmp_path / "run.json").data.source == "data"
+
+
 def test_missing_and_malformed_files(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "absent.yaml")
