@@ -95,7 +95,23 @@ def _checkpoint_settings(header: dict[str, Any], path: Path) -> dict[str, Any]:
         and isinstance(settings.get("data"), dict)
     ):
         settings["data"]["source"] = recorded
+    model = settings.get("model")
+    vectors = _recorded_vectors_path(path)
+    if isinstance(model, dict) and model.get("embeddings_init") and vectors and Path(vectors).is_file():
+        model["embeddings_init"] = vectors  # likewise the pretrained vectors it started from
     return settings
+
+
+def _recorded_vectors_path(config_path: Path) -> str | None:
+    """The absolute path of the pretrained vectors a checkpoint's run read, as its metrics.json
+    records it; None where it records none (saved before attn recorded it) or cannot be read."""
+    try:
+        metrics = json.loads(config_path.with_name("metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    record = metrics.get("embeddings_init") if isinstance(metrics, dict) else None
+    recorded = record.get("absolute_path") if isinstance(record, dict) else None
+    return recorded if isinstance(recorded, str) and recorded else None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -7,6 +7,8 @@ import math
 import random
 from typing import TYPE_CHECKING, Any
 
+from attncli.checksums import digest_file
+from attncli.local_paths import local_path
 from attncli.optimizer import AdamW, WarmupDecaySchedule, learning_rate_factor
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter, RunInfo
@@ -87,11 +89,17 @@ def build_state(
             config.model.embeddings_init, tokenizer.get_vocab(with_added_tokens=True), special_ids=special_ids
         )
         found, of = vectors.coverage(special_ids)
-        coverage = {"path": vectors.path, "dim": vectors.dim, "found": found, "of": of}
+        # Which file it was, wherever attn runs later: `--config RUN/best/config.json` from another
+        # folder, and `attn info`, which says whether the file there now is the one used.
+        sha256, size = digest_file(local_path(vectors.path))
+        where = {"absolute_path": str(local_path(vectors.path).resolve()), "sha256": sha256, "bytes": size}
+        coverage = {"path": vectors.path, "dim": vectors.dim, "found": found, "of": of, **where}
         reporter.stage(
             f"pretrained vectors: {found:,} of {of:,} vocabulary entries ({found / max(of, 1):.1%}) found "
             f"in {vectors.path} ({vectors.dim} dimensions)"
         )
+        for note in vectors.notes:
+            reporter.stage(note)
         token_dim = vectors.dim
         if config.model.freeze_embeddings and found < FROZEN_COVERAGE * of:
             reporter.stage(

@@ -7,6 +7,7 @@ import gzip
 import io
 import math
 import re
+import unicodedata
 import zlib
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ class PretrainedVectors:
     found: torch.Tensor
     """(vocab_size,) bool: which rows came from the file."""
     path: str
+    notes: tuple[str, ...] = ()
+    """Warnings about the file: lines that are not UTF-8, fewer words than its header announces."""
 
     @property
     def dim(self) -> int:
@@ -44,6 +47,7 @@ class PretrainedVectors:
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # the byte-order marks of UTF-16 text
 # Compressed files attn does not open itself, by their first bytes: what they are, and what to do.
 ARCHIVES = (
     (re.compile(rb"PK\x03\x04"), "a zip archive", "unzip it and pass one of the .txt files inside"),
@@ -59,9 +63,10 @@ CASE_FOLDED = 4
 FLOAT32_MAX = 3.4028234663852886e38
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    """The file as text, decompressed when it is gzip (by its first bytes, whatever its name); a
-    byte-order mark is dropped. A binary file (word2vec's .bin) is refused: attn reads text vectors."""
+def _open_lines(path: Path) -> io.BufferedIOBase:
+    """The file's bytes, decompressed when it is gzip (by its first bytes, whatever its name), for
+    `_decoded` to read line by line. A binary file (word2vec's .bin) is refused: attn reads text
+    vectors, in UTF-8."""
     with path.open("rb") as file:
         head = file.read(1 << 16)
     compressed = head.startswith(GZIP_MAGIC)
@@ -79,13 +84,51 @@ def _open_text(path: Path) -> io.TextIOBase:
                 f"model.embeddings_init {path} is {kind}, and attn reads vectors as text, plain or "
                 f"gzip-compressed; {remedy}"
             )
+    if head.startswith(UTF16_MARKS) or _looks_like_utf16(head):
+        raise ConfigError(
+            f"model.embeddings_init {path} is UTF-16 text (as Windows PowerShell's > writes), and attn reads "
+            "vectors in UTF-8; convert it (iconv -f UTF-16 -t UTF-8), or save it with Out-File -Encoding utf8"
+        )
     if b"\x00" in head:
         raise ConfigError(
             f"model.embeddings_init {path} is a binary file; attn reads vectors as text (GloVe, "
             "word2vec or fastText .txt/.vec): convert a binary word2vec file to text first"
         )
-    binary = gzip.open(path, "rb") if compressed else path.open("rb")
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace")
+    return gzip.open(path, "rb") if compressed else path.open("rb")
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """Whether text with no byte-order mark is UTF-16: mostly ASCII characters, each a byte beside a
+    zero. A binary word2vec file's floats leave zeros here and there, not in every other byte."""
+    halves = (head[0::2], head[1::2])
+    return len(head) >= 64 and any(half.count(0) >= 0.9 * len(half) for half in halves)
+
+
+@dataclass
+class _Undecodable:
+    """Lines that are not UTF-8 (a Latin-1 or cp1252 file): read with replacement characters, their
+    words match no vocabulary entry, which the coverage must not leave unexplained."""
+
+    lines: int = 0
+    first: int = 0
+
+    def note(self, path: Path) -> str:
+        first = f"line {self.first:,}" if self.lines == 1 else f"the first: line {self.first:,}"
+        lines = "1 line" if self.lines == 1 else f"{self.lines:,} lines"
+        return f"{lines} of {path} {'is' if self.lines == 1 else 'are'} not UTF-8 text ({first})"
+
+
+def _decoded(lines: Iterator[bytes], undecodable: _Undecodable) -> Iterator[tuple[int, str]]:
+    """(number, text) of each line, a byte-order mark dropped from the first; a line that is not
+    UTF-8 is counted in `undecodable` and read with replacement characters."""
+    for number, raw in enumerate(lines, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            undecodable.lines += 1
+            undecodable.first = undecodable.first or number
+            line = raw.decode("utf-8", errors="replace")
+        yield number, (line.removeprefix("\ufeff") if number == 1 else line)
 
 
 def _damaged(path: Path, error: BaseException) -> ConfigError:
@@ -151,10 +194,12 @@ def _holds_more_values(word: str, wanted: Collection[str]) -> bool:
     return (first in wanted or first.lower() in wanted) and ends_in_a_value
 
 
-def _header_width(line: str) -> int | None:
-    """The width a word2vec header line ("count dim") announces, if the line is one."""
+def _header(line: str) -> tuple[int, int] | None:
+    """The (words, width) a word2vec header line ("count dim") announces, if the line is one."""
     parts = _fields(line)
-    return int(parts[1]) if len(parts) == 2 and all(part.isdigit() for part in parts) else None
+    return (
+        (int(parts[0]), int(parts[1])) if len(parts) == 2 and all(part.isdigit() for part in parts) else None
+    )
 
 
 def require_vectors_file(path: str | None) -> None:
@@ -182,14 +227,15 @@ def load_vectors(
     for token, token_id in vocabulary.items():
         for priority, key in enumerate(dict.fromkeys(_lookup_keys(token))):
             wanted.setdefault(key, []).append((token_id, priority))
-    best: dict[int, tuple[int, list[float]]] = {}  # token id -> (priority, vector)
-    dim = announced = None
+    best: dict[int, _Found] = {}
+    dim = announced = announced_words = None
     other_width: tuple[int, int] | None = None  # the first line of another width than the first's
     other_widths = read = 0
     longer: tuple[int, int] | None = None  # the first line of a vocabulary word with more values
-    with _open_text(path) as file:
+    undecodable = _Undecodable()
+    with _open_lines(path) as file:
         try:
-            for number, line in enumerate(file, start=1):
+            for number, line in _decoded(file, undecodable):
                 if not line.strip():
                     continue
                 read += 1
@@ -205,11 +251,14 @@ def load_vectors(
                     word = stripped.partition(" ")[0] if spaces <= dim else stripped.rsplit(" ", dim)[0]
                     if spaces > dim and longer is None and _holds_more_values(word, wanted):
                         longer = (number, spaces)
+                    word = _as_texts_read(word)
                     if word not in wanted and word.lower() not in wanted:
                         continue
-                elif number == 1 and (announced := _header_width(line)) is not None:
+                elif number == 1 and (header := _header(line)) is not None:
+                    announced_words, announced = header
                     continue
                 word, vector = _parse_line(line, path, number, dim)
+                word = _as_texts_read(word)
                 if dim is None and announced is not None and announced != len(vector):
                     raise ConfigError(
                         f"line 1 of {path} announces {announced} values a word but line {number} has "
@@ -220,8 +269,8 @@ def load_vectors(
                 # vocabulary's entry too, after the file's own lowercase word if it has one.
                 for key, behind in ((word, 0), (word.lower(), CASE_FOLDED)):
                     for token_id, priority in wanted.get(key, []):
-                        if token_id not in best or priority + behind < best[token_id][0]:
-                            best[token_id] = (priority + behind, vector)
+                        if token_id not in best or priority + behind < best[token_id].priority:
+                            best[token_id] = _Found(priority + behind, vector, number, word)
         except (OSError, EOFError, zlib.error) as error:  # a gzip file cut short or corrupted
             raise _damaged(path, error) from error
     if dim is None:
@@ -239,14 +288,21 @@ def load_vectors(
             "the vectors file is damaged or not a GloVe/word2vec text file"
         )
     if not best:
+        entries = len(vocabulary) - len(special_ids)
+        if undecodable.lines:
+            raise ConfigError(
+                f"none of the {entries:,} vocabulary entries has a vector in {path}, and "
+                f"{undecodable.note(path)}; convert the file to UTF-8 (iconv -f latin1 -t utf-8, with "
+                "its encoding after -f)"
+            )
         raise ConfigError(
-            f"none of the {len(vocabulary) - len(special_ids)} vocabulary entries has a vector in {path}; "
+            f"none of the {entries:,} vocabulary entries has a vector in {path}; "
             "pass vectors of the training texts' language"
         )
     matrix = torch.zeros(len(vocabulary), dim)
     found = torch.zeros(len(vocabulary), dtype=torch.bool)
-    for token_id, (_, vector) in best.items():
-        matrix[token_id] = torch.tensor(vector)
+    for token_id, entry in best.items():
+        matrix[token_id] = torch.tensor(entry.vector)
         found[token_id] = True
     values = matrix[found]
     if values.numel() < 2 or not float(values.std()) > 0:  # one value, or the same one everywhere
@@ -255,7 +311,59 @@ def load_vectors(
             f"({float(values.flatten()[0]):g}) throughout, which tells no word from another; "
             "pass trained vectors (GloVe, word2vec or fastText text)"
         )
-    return PretrainedVectors(matrix=matrix, found=found, path=str(path))
+    _refuse_outlying_lengths(best, path)
+    notes = []
+    if undecodable.lines:
+        notes.append(
+            f"warning: {undecodable.note(path)}, so their words can match no vocabulary entry; convert the "
+            "file to UTF-8 (iconv -f latin1 -t utf-8, with its encoding after -f)"
+        )
+    if announced_words is not None and read - 1 < announced_words:
+        notes.append(
+            f"warning: line 1 of {path} announces {announced_words:,} words but the file holds {read - 1:,}; "
+            "it may be cut short: download or unpack it again, unless it was shortened on purpose"
+        )
+    return PretrainedVectors(matrix=matrix, found=found, path=str(path), notes=tuple(notes))
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A vocabulary entry's vector as found: how good a match it is (lower is better), and where."""
+
+    priority: int
+    vector: list[float]
+    line: int
+    word: str
+
+
+# How many times a typical vector's length one may be before it is taken for damage: one value
+# of 1e6 (a digit too many) made every other vector 1e-5 long once rescaled to the model's scale.
+OUTLYING_LENGTH = 100
+
+
+def _refuse_outlying_lengths(found: dict[int, _Found], path: Path) -> None:
+    """Refuse a vector far longer than the typical one (the median root mean square of the found
+    vectors' values), naming its line: the rescaling to the model's scale is one factor for all."""
+    lengths = {id(entry): _root_mean_square(entry.vector) for entry in found.values()}
+    typical = sorted(lengths.values())[len(lengths) // 2]
+    longest = max(found.values(), key=lambda entry: lengths[id(entry)])
+    times = lengths[id(longest)] / typical if typical > 0 else 0.0  # most zero: the spread check's
+    if times > OUTLYING_LENGTH:
+        raise ConfigError(
+            f"line {longest.line} of {path} ({longest.word!r}) holds a vector {times:,.0f} times as long as "
+            "the typical one, which would shrink every other vector to nothing once they are rescaled "
+            "together; the vectors file is damaged: fix or remove that line"
+        )
+
+
+def _root_mean_square(vector: list[float]) -> float:
+    return math.sqrt(math.fsum(value * value for value in vector) / len(vector))
+
+
+def _as_texts_read(word: str) -> str:
+    """A file's word in the form the tokenizer gives texts (NFKC: "café" with a combining accent is
+    the vocabulary's composed "café")."""
+    return word if word.isascii() else unicodedata.normalize("NFKC", word)
 
 
 def initialise_embeddings(embedding: torch.Tensor, vectors: PretrainedVectors, *, pad_id: int) -> None:

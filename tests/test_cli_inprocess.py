@@ -2,6 +2,7 @@
 what the functions return reaches the user."""
 
 import csv
+import hashlib
 import json
 import re
 import shlex
@@ -196,6 +197,10 @@ def test_train_starts_from_pretrained_vectors_and_keeps_them_frozen(tmp_path):
         "dim": 4,
         "found": 16,
         "of": metrics["embeddings_init"]["of"],
+        # which file it was, from any folder: `info` said only the path as typed
+        "absolute_path": str(vectors.resolve()),
+        "sha256": hashlib.sha256(vectors.read_bytes()).hexdigest(),
+        "bytes": vectors.stat().st_size,
     }
     assert "16 of" in result.output and "(4 dimensions)" in result.output
     # The frozen table is counted apart: the run says how many parameters train.
@@ -218,11 +223,15 @@ def test_train_starts_from_pretrained_vectors_and_keeps_them_frozen(tmp_path):
     assert torch.allclose(rows, table * scale, atol=1e-6)  # copied in, and unchanged by training
     assert weights["embedding_projection.weight"].shape == (32, 4)
     # Trainable, the embeddings without a vector learn, and the low coverage is still said.
+    # (From a .vec whose header announces more words than it holds: a download cut short is said.)
+    cut = tmp_path / "cut.vec"
+    cut.write_text("99 4\n" + vectors.read_text())
     trainable = invoke(
         "train", data, "-o", tmp_path / "trainable", "--epochs", 1, *TINY, "--set", "tokenizer.kind=word",
-        "--set", f"model.embeddings_init={vectors}",
+        "--set", f"model.embeddings_init={cut}",
     )  # fmt: skip
     assert trainable.exit_code == 0, trainable.output
+    assert "announces 99 words but the file holds 16; it may be cut" in " ".join(trainable.output.split())
     assert "trainable)" not in trainable.output  # every parameter trains: one count
     share = f"{16 / metrics['embeddings_init']['of']:.1%}"
     assert f"warning: only {share} of the vocabulary entries have a pretrained vector" in trainable.output

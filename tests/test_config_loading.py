@@ -92,6 +92,29 @@ def test_a_checkpoints_config_json_trains_on_the_data_that_run_read_from_any_fol
     assert load_config(tmp_path / "run.json").data.source == "data"
 
 
+def test_a_checkpoints_config_json_finds_its_pretrained_vectors_from_any_folder(tmp_path, monkeypatch):
+    """`model.embeddings_init vec/good.vec does not exist` from another folder: only the typed path
+    was kept. Its metrics.json now records the absolute path beside it."""
+    import json
+
+    from conftest import save_untrained_checkpoint
+
+    checkpoint = save_untrained_checkpoint(tmp_path / "ckpt")
+    vectors = tmp_path / "project" / "vec" / "good.vec"
+    vectors.parent.mkdir(parents=True)
+    vectors.write_text("word 1 2\n")
+    header = json.loads((checkpoint / "config.json").read_text())
+    header["config"]["model"]["embeddings_init"] = "vec/good.vec"
+    (checkpoint / "config.json").write_text(json.dumps(header))
+    metrics = json.loads((checkpoint / "metrics.json").read_text())
+    record = {"path": "vec/good.vec", "dim": 2, "found": 1, "of": 1, "absolute_path": str(vectors)}
+    (checkpoint / "metrics.json").write_text(json.dumps({**metrics, "embeddings_init": record}))
+    monkeypatch.chdir(tmp_path)
+    assert load_config(checkpoint / "config.json").model.embeddings_init == str(vectors)
+    vectors.unlink()  # gone from there: the path as typed, which training then refuses in one line
+    assert load_config(checkpoint / "config.json").model.embeddings_init == "vec/good.vec"
+
+
 def test_missing_and_malformed_files(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "absent.yaml")

@@ -192,14 +192,16 @@ def test_info_shows_unused_settings_and_the_vectors_coverage(trained, tmp_path):
     import dataclasses
 
     info = describe_checkpoint(trained.output)
-    vectors = {"path": "glove.txt", "dim": 50, "found": 30, "of": 40}
+    vectors = {"path": "glove.txt", "dim": 50, "found": 30, "of": 40, "absolute_path": "/v/glove.txt"}
+    vectors["sha256"] = "0123456789abcdef" * 4
     model = {**info.model, "positional": "sinusoidal", "freeze_embeddings": True}
     shown = dataclasses.replace(
         info, model=model, training=dataclasses.replace(info.training, embeddings_init=vectors)
     )
     text = _rendered(render_info(shown))
     assert "segment_length" in text and "(unused: positional is sinusoidal)" in text
-    assert "30 of 40 vocabulary entries (75.0%) from glove.txt, 50 dimensions, frozen" in text
+    assert "30 of 40 vocabulary entries (75.0%) from glove.txt (/v/glove.txt), 50" in text
+    assert "frozen, sha256 0123456789abcdef…" in text  # the file's, since only its path was shown
     assert describe_checkpoint(trained.output).to_json()["training"]["embeddings_init"] is None
 
 

@@ -198,3 +198,70 @@ def test_a_word_listed_twice_keeps_its_first_vector(tmp_path):
     path = tmp_path / "twice.txt"
     path.write_text("paris 1 2 3\nrome 7 8 9\nparis 4 5 6\n")
     assert load_vectors(path, VOCAB).matrix[2].tolist() == [1, 2, 3]
+
+
+def test_one_vector_far_longer_than_the_rest_is_refused_as_damage_naming_its_line(tmp_path):
+    """One value of 1e6 (a digit too many) shrank every other vector to about 1e-5 once all were
+    rescaled by one factor: frozen, the model scored 24.5% macro-F1 against 62.4%, without a word."""
+    path = tmp_path / "outlier.txt"
+    path.write_text("paris 0.1 0.2 -0.3\nrome 0.3 1e6 0.1\nrun -0.2 0.1 0.4\nzzz 0.2 0.2 0.1\n")
+    with pytest.raises(
+        ConfigError, match=r"line 2 of .* \('rome'\) holds a vector [\d,]+ times as long as the"
+    ):
+        load_vectors(path, VOCAB)
+    # Lengths that vary as trained vectors' do (a frequent word's and a rare one's) load.
+    path.write_text("paris 0.1 0.2 -0.3\nrome 3 4 -2\nrun -0.2 0.1 0.4\nzzz 0.02 0.01 0.01\n")
+    assert load_vectors(path, VOCAB).found.sum() == 4
+
+
+def test_lines_that_are_not_utf8_are_said_and_utf16_is_refused_with_what_to_do(tmp_path):
+    """A cp1252 file was read with replacement characters: its accented words matched nothing, and
+    the error blamed the language; UTF-16 (PowerShell's >) was called a binary word2vec file."""
+    vocabulary = {"[PAD]": 0, "café": 1, "naïve": 2, "paris": 3}
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("café 1 2\nnaïve 3 4\n".encode("cp1252"))
+    refusal = (
+        r"none of the 3 vocabulary entries .* and 2 lines of .* are not UTF-8 text \(the first: line 1\)"
+    )
+    with pytest.raises(ConfigError, match=refusal + r"; convert the file to UTF-8 \(iconv"):
+        load_vectors(latin, vocabulary, special_ids={0})
+    latin.write_bytes(b"paris 1 2\n" + "café 1 2\n".encode("cp1252") + "naïve 3 5\n".encode())
+    vectors = load_vectors(latin, vocabulary, special_ids={0})
+    assert vectors.found.tolist() == [False, False, True, True]
+    assert vectors.notes == (
+        f"warning: 1 line of {latin} is not UTF-8 text (line 2), so their words can match no vocabulary "
+        "entry; convert the file to UTF-8 (iconv -f latin1 -t utf-8, with its encoding after -f)",
+    )
+    for name, data in [
+        ("marked.txt", "paris 1 2\nnaïve 3 4\n".encode("utf-16")),
+        ("unmarked.txt", ("paris 1 2\n" * 20).encode("utf-16-le")),
+    ]:
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ConfigError, match="is UTF-16 text .* convert it \\(iconv -f UTF-16 -t UTF-8\\)"):
+            load_vectors(tmp_path / name, vocabulary)
+
+
+def test_words_written_decomposed_find_the_vocabularys_composed_entries(tmp_path):
+    """Texts are read in NFKC, so the vocabulary holds "café" composed; a file writing it as "e" and a
+    combining accent found 1 of 1,560 entries."""
+    import unicodedata
+
+    path = tmp_path / "nfd.txt"
+    words = ["the", "café", "naïve"]
+    path.write_text("".join(f"{unicodedata.normalize('NFD', w)} {n} 1\n" for n, w in enumerate(words)))
+    vectors = load_vectors(path, {"[PAD]": 0, "café": 1, "naïve": 2, "the": 3}, special_ids={0})
+    assert vectors.found.tolist() == [False, True, True, True]
+    assert vectors.matrix[1].tolist() == [1, 1]
+
+
+def test_a_header_announcing_more_words_than_the_file_holds_is_said(tmp_path):
+    """A plain-text download cut at a line end loaded without a word, where a cut .gz is refused."""
+    path = tmp_path / "cut.vec"
+    path.write_text("5 2\nparis 1 2\nrome 3 4\nrun 5 7\n")
+    vectors = load_vectors(path, VOCAB)
+    assert vectors.notes == (
+        f"warning: line 1 of {path} announces 5 words but the file holds 3; it may be cut short: download "
+        "or unpack it again, unless it was shortened on purpose",
+    )
+    path.write_text("3 2\nparis 1 2\nrome 3 4\nrun 5 7\n")
+    assert load_vectors(path, VOCAB).notes == ()

@@ -80,10 +80,14 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
     if vectors:
         found, of = int(vectors.get("found", 0)), int(vectors.get("of", 0))
         frozen = ", frozen" if info.model.get("freeze_embeddings") else ""
+        path, absolute = vectors.get("path"), vectors.get("absolute_path")
+        where = f"{path} ({absolute})" if absolute and absolute != path else str(path)
+        sha256 = vectors.get("sha256")
+        digest = f", sha256 {sha256[:16]}…" if isinstance(sha256, str) else ""
         rows.append((
             "pretrained vectors",
-            f"{found:,} of {of:,} vocabulary entries ({found / max(of, 1):.1%}) from {vectors.get('path')}, "
-            f"{vectors.get('dim')} dimensions{frozen}",
+            f"{found:,} of {of:,} vocabulary entries ({found / max(of, 1):.1%}) from {where}, "
+            f"{vectors.get('dim')} dimensions{frozen}{digest}",
         ))  # fmt: skip
     return rows
 
