@@ -130,8 +130,9 @@ class TrainConfig:
     """Largest gradient norm before clipping (0 turns clipping off)."""
     label_smoothing: float = 0.0
     """Label smoothing of the cross-entropy loss."""
-    class_weights: str | list[float] | None = None
-    """Loss weight per label: auto (inverse frequency in train), a list in label order, or empty (all 1)."""
+    class_weights: str | list[float] | dict[str, float] | None = None
+    """Loss weight per label: auto (inverse frequency in train), a list in label order, a mapping of
+    labels to weights (the others 1), or empty (all 1)."""
     device: str = "auto"
     """auto (cuda, then mps, then cpu), cpu, cuda or mps."""
     precision: str = "auto"
@@ -162,21 +163,31 @@ class TrainConfig:
     tensorboard: bool = False
     """Also write TensorBoard events to OUTPUT/tensorboard (needs pip install 'attncli[tensorboard]')."""
 
+    def _check_class_weights(self) -> None:
+        weights = self.class_weights
+        if isinstance(weights, str) and weights.strip().lower() == "auto":
+            object.__setattr__(self, "class_weights", "auto")
+        elif isinstance(weights, str):
+            # `--set train.class_weights=1,4,1` (no brackets) reads as text
+            listed = re.fullmatch(r"\s*\[?\s*([^\s,\[\]]+(\s*,\s*|\s+))+[^\s,\[\]]+\s*\]?\s*", weights)
+            inside = ", ".join(re.split(r"[\s,]+", weights.strip(" []")))
+            hint = f"; write a list in brackets: --set 'train.class_weights=[{inside}]'" if listed else ""
+            raise ConfigError(
+                "train.class_weights must be auto, a list of weights in label order ([1, 4, 1]), a mapping "
+                f"of labels to weights ({{tech: 4}}, the others 1), or null (all 1), not {weights!r}{hint}"
+            )
+        elif weights is not None:
+            values = list(weights.values()) if isinstance(weights, dict) else weights
+            positive = all(weight > 0 for weight in values)
+            require(positive, f"train.class_weights must all be positive, not {weights}")
+
     def __post_init__(self) -> None:
         require(
             self.epochs is None or self.epochs >= 1, f"train.epochs must be at least 1, not {self.epochs}"
         )
         patience = self.patience
         require(patience is None or patience >= 0, f"train.patience must be 0 or more, not {patience}")
-        if isinstance(self.class_weights, str):
-            require(
-                self.class_weights == "auto", "train.class_weights must be auto, a list of numbers, or empty"
-            )
-        elif self.class_weights is not None:
-            require(
-                all(weight > 0 for weight in self.class_weights),
-                f"train.class_weights must all be positive, not {self.class_weights}",
-            )
+        self._check_class_weights()
         require(self.batch_size >= 1, f"train.batch_size must be at least 1, not {self.batch_size}")
         adversarial = self.adversarial
         require(

@@ -103,7 +103,7 @@ def build_state(
         token_dim = vectors.dim
         if config.model.freeze_embeddings and found < FROZEN_COVERAGE * of:
             reporter.stage(
-                f"warning: model.freeze_embeddings keeps the {of - found} vocabulary entries without a "
+                f"warning: model.freeze_embeddings keeps the {of - found:,} vocabulary entries without a "
                 f"pretrained vector ({1 - found / max(of, 1):.0%}) at their random start for the whole run; "
                 "use vectors of the training texts' language, or leave the embeddings trainable"
             )
@@ -172,4 +172,5 @@ def run_info(prepared: Prepared, state: TrainState) -> RunInfo:
         epochs=prepared.config.train.max_epochs,
         label_counts=prepared.train_targets.bincount(minlength=len(prepared.label_names)).tolist(),
         processes=prepared.distributed.world_size,
+        class_weights=prepared.class_weights,
     )

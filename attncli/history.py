@@ -52,6 +52,9 @@ class TrainingMetrics:
     """Why training ended: "epochs" (the ceiling), "patience" (early stopping) or "interrupted"."""
     embeddings_init: dict[str, Any] | None = None
     """Where pretrained vectors came from and how much of the vocabulary they covered."""
+    class_weights: dict[str, float] | None = None
+    """The loss weight of each label as training applied it (train.class_weights resolved: auto's
+    depend on the validation carve); None where all were 1, or the run predates it."""
     validation_digest: str = ""
     """`data.rows_digest` of the validation rows where training held them out of its train split
     (empty where the data had a validation split of its own)."""
@@ -109,6 +112,8 @@ class TrainingMetrics:
         }
         if self.embeddings_init is not None:
             values["embeddings_init"] = self.embeddings_init
+        if self.class_weights is not None:
+            values["class_weights"] = self.class_weights
         values["processes"] = self.processes
         if self.validation_digest:
             values["validation_digest"] = self.validation_digest
@@ -125,7 +130,7 @@ class TrainingMetrics:
             name: values[name]
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
                          "device", "precision", "peak_memory_mb", "stop_reason", "embeddings_init",
-                         "validation_digest", "refit", "refit_diverged")
+                         "class_weights", "validation_digest", "refit", "refit_diverged")
             if name in values
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]

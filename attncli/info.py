@@ -51,6 +51,10 @@ class TrainingInfo:
     """Why the temperature is what it is: a key of calibration.CALIBRATION_STATES."""
     embeddings_init: dict[str, Any] | None = None
     """Where pretrained vectors came from and how much of the vocabulary they covered."""
+    class_weights: dict[str, float] | None = None
+    """The loss weight of each label as training applied it (None: all 1, or not recorded)."""
+    missed_labels: list[str] | None = None
+    """Labels of which the best epoch recognised no validation row (None: not recorded)."""
     processes: int | None = None
     """The one number of processes that trained the weights (None: it changed on the way, or was
     not recorded, before attn kept it)."""
@@ -147,6 +151,8 @@ class CheckpointInfo:
                 "temperature": training.temperature,
                 "calibration": training.calibration,
                 "embeddings_init": training.embeddings_init,
+                "class_weights": training.class_weights,
+                "missed_labels": training.missed_labels,
                 "processes": training.processes,
                 "epoch_processes": training.epoch_processes,
                 "validation_digest": training.validation_digest,
@@ -247,6 +253,8 @@ def _training(
         stop_reason=metrics.stop_reason or None,
         train_seconds=metrics.train_seconds,
         embeddings_init=metrics.embeddings_init,
+        class_weights=metrics.class_weights,
+        missed_labels=best.missed_labels if best is not None else None,
         processes=metrics.processes,
         epoch_processes=metrics.epoch_processes,
         validation_digest=metrics.validation_digest or None,

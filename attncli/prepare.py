@@ -29,6 +29,7 @@ from attncli.run_warnings import (
 from attncli.settings import changed_settings, settings_text
 from attncli.sizing import counted_words, profile_texts, size_to_data, unsized_keys
 from attncli.splits import rows_digest
+from attncli.streams import one_line
 from attncli.tokenization import pack_ids
 from attncli.tokenizer import (
     SPECIAL_TOKENS,
@@ -37,6 +38,7 @@ from attncli.tokenizer import (
     tokenizer_from_json,
     train_tokenizer,
 )
+from attncli.unknown_labels import look_alike_hint
 
 if TYPE_CHECKING:
     import torch
@@ -44,10 +46,11 @@ if TYPE_CHECKING:
 
 
 def class_weights_of(
-    setting: str | list[float] | None, labels: array, label_names: Sequence[str]
+    setting: str | list[float] | dict[str, float] | None, labels: array, label_names: Sequence[str]
 ) -> list[float] | None:
     """Loss weights per label: `auto` is N / (num_labels * count), so the weights average 1 over the
-    training texts; a list is checked against the labels."""
+    training texts; a list is checked against the labels, and a mapping gives the labels it does
+    not name 1."""
     num_labels = len(label_names)
     if setting is None:
         return None
@@ -57,6 +60,16 @@ def class_weights_of(
             counts[label] += 1
         return [len(labels) / (num_labels * count) if count else 0.0 for count in counts]
     assert not isinstance(setting, str), "TrainConfig accepts no other string than auto"
+    if isinstance(setting, dict):
+        unknown = [name for name in setting if name not in label_names]
+        if unknown:
+            which = "is no label" if len(unknown) == 1 else "are no labels"
+            raise ConfigError(
+                f"train.class_weights names {', '.join(map(repr, unknown[:10]))}, which {which} of the "
+                f"data ({', '.join(map(one_line, label_names[:20]))}{' ...' * (len(label_names) > 20)})"
+                f"{look_alike_hint(unknown, list(label_names))}; give weights by the labels' names"
+            )
+        return [float(setting.get(name, 1.0)) for name in label_names]
     if len(setting) != num_labels:
         raise ConfigError(
             f"train.class_weights has {len(setting)} weights but the data has {num_labels} labels; "
@@ -170,10 +183,11 @@ def prepare(
     )
     train_split, validation_split = splits.splits["train"], splits.splits["validation"]
     class_weights = class_weights_of(config.train.class_weights, train_split.labels, splits.label_names)
-    if config.train.class_weights == "auto" and class_weights is not None:
+    if class_weights is not None:  # which weight went to which label: a list is in label order
         pairs = zip(splits.label_names, class_weights, strict=True)
-        weighted = ", ".join(f"{name} {weight:.3g}" for name, weight in pairs)
-        reporter.stage(f"class weights (auto: inverse frequency in train): {weighted}")
+        weighted = ", ".join(f"{one_line(name)} {weight:.3g}" for name, weight in pairs)
+        how = "auto: inverse frequency in train" if config.train.class_weights == "auto" else "given"
+        reporter.stage(f"class weights ({how}): {weighted}")
     # A tokenizer of the user's (tokenizer.path), loaded once: sizing counts its tokens, and the run uses it.
     supplied = train_tokenizer([], config.tokenizer) if tokenizer is None and config.tokenizer.path else None
     config = _sized(config, train_split.texts, held_out=splits.carved, supplied=supplied, reporter=reporter)

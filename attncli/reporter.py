@@ -33,6 +33,8 @@ class RunInfo:
     """Those the optimizer updates (fewer with model.freeze_embeddings); None: all of them."""
     processes: int = 1
     """How many processes share each batch (`--nproc`)."""
+    class_weights: list[float] | None = None
+    """The loss weight of each label, in label order (train.class_weights resolved); None: all 1."""
 
     @property
     def hardware_text(self) -> str:

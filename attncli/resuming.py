@@ -55,9 +55,10 @@ def _relabel(prepared: Prepared, saved: list[str], position: list[int]) -> None:
     prepared.train_targets = torch.tensor(position, dtype=torch.int64)[prepared.train_targets]
     prepared.validation_labels = array("q", (position[label] for label in prepared.validation_labels))
     prepared.label_names = list(saved)
-    if prepared.config.train.class_weights == "auto":
+    setting = prepared.config.train.class_weights
+    if setting == "auto" or isinstance(setting, dict):  # by label: a list is in the saved run's order
         labels = array("q", prepared.train_targets.tolist())
-        prepared.class_weights = class_weights_of("auto", labels, saved)
+        prepared.class_weights = class_weights_of(setting, labels, saved)
 
 
 def require_same_data(

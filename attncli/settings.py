@@ -143,7 +143,21 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     if value == "auto":  # what sized settings take
         raise ConfigError(f"{key} must be {names}; auto sizes only {', '.join(SIZED_KEYS)}")
     shown = repr(value) if isinstance(value, str) else as_typed(value)  # true, as YAML writes it
-    raise ConfigError(f"{key} must be {names}, not {_shortened(shown)}")
+    raise ConfigError(f"{key} must be {names}, not {_shortened(shown)}{_wrong_item(key, value, options)}")
+
+
+def _wrong_item(key: str, value: Any, options: tuple[Any, ...]) -> str:
+    """Which item of a list is what a list setting cannot hold ("'abc' is not a finite number"),
+    where a list was given for one: the whole list quoted back did not say."""
+    items = [typing.get_args(option)[0] for option in options if typing.get_origin(option) is list]
+    if not isinstance(value, list) or not items:
+        return ""
+    for element in value:
+        try:
+            _coerce_one(key, element, items[0])
+        except ConfigError:
+            return f" ({_shortened(repr(element))} is not {_type_name(items[0])})"
+    return ""
 
 
 # The data of a training run is read from where it is kept, so that the checkpoint can record it.
@@ -168,7 +182,7 @@ def _is_plain(value: Any) -> bool:
     if isinstance(value, list):
         return all(_is_plain(item) for item in value)
     if isinstance(value, dict):
-        return all(isinstance(name, str) and _is_plain(item) for name, item in value.items())
+        return all(isinstance(name, (str, int, float)) and _is_plain(item) for name, item in value.items())
     return False
 
 
@@ -176,6 +190,8 @@ _TYPE_NAMES = {float: "a finite number", int: "a whole number", bool: "true or f
 
 
 def _type_name(annotation: Any) -> str:
+    if typing.get_origin(annotation) is dict:
+        return "a mapping of names to numbers"
     if typing.get_origin(annotation) is list:
         item = typing.get_args(annotation)[0]
         return f"a list of {'numbers' if item in (int, float) else _TYPE_NAMES.get(item, item.__name__)}"
@@ -187,6 +203,10 @@ def _coerce_one(key: str, value: Any, base: Any) -> Any:
         if isinstance(value, list):
             (item,) = typing.get_args(base)
             return [_coerce_one(key, element, item) for element in value]
+    elif typing.get_origin(base) is dict:
+        if isinstance(value, dict):  # names as text: YAML reads the label 1 in {1: 4} as a number
+            _, item = typing.get_args(base)
+            return {str(name): _coerce_one(key, element, item) for name, element in value.items()}
     elif base is bool:
         if isinstance(value, bool):
             return value

@@ -160,7 +160,9 @@ def train(
         require_data_source(config.data.source)
         prepared = prepare(config, reporter=reporter, distributed=distributed)
         state, coverage = _built(prepared, reporter)
-        metrics = TrainingMetrics(embeddings_init=coverage)
+        weights = prepared.class_weights
+        applied = dict(zip(prepared.label_names, weights, strict=True)) if weights is not None else None
+        metrics = TrainingMetrics(embeddings_init=coverage, class_weights=applied)
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
 

@@ -64,6 +64,27 @@ def test_bad_values_are_rejected_with_a_reason(override, message):
         load_config(None, override.split(" "))
 
 
+def test_class_weights_take_a_list_a_mapping_or_auto_and_say_what_a_wrong_one_lacks():
+    assert load_config(None, ["train.class_weights=AUTO"]).train.class_weights == "auto"
+    # a mapping by label name (YAML reads the label 1 as a number; labels are text)
+    assert load_config(None, ["train.class_weights={tech: 4, 1: 2}"]).train.class_weights == {
+        "tech": 4.0,
+        "1": 2.0,
+    }
+    refusals = {
+        # the brackets left out: read as text, and "must be auto, a list of numbers, or empty" said no more
+        "train.class_weights=1,4,1": r"not '1,4,1'; write a list in brackets: --set 'train.class_w",
+        "train.class_weights=1 4 1": r"write a list in brackets: --set 'train.class_weights=\[1, 4, 1\]'$",
+        "train.class_weights=heavy": r"must be auto, a list of weights in label order .*, not 'heavy'$",
+        "train.class_weights={tech: -1}": r"must all be positive, not \{'tech': -1.0\}",
+        # which item of a list is no number, where the list alone was quoted back
+        "train.class_weights=[1, abc, 1]": r"not \[1, abc, 1\] \('abc' is not a finite number\)$",
+    }
+    for override, message in refusals.items():
+        with pytest.raises(ConfigError, match=message):
+            load_config(None, [override])
+
+
 def test_auto_detects_a_column_as_it_sizes_a_setting(tmp_path):
     """`--set data.text_column=auto` looked for a column named 'auto', where `auto` sizes the others."""
     config = load_config(None, ["data.text_column=auto", "data.label_column=auto", "model.embed_dim=auto"])

@@ -93,7 +93,8 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     }  # fmt: skip
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
-        "train_seconds", "holds", "temperature", "calibration", "embeddings_init", "processes",
+        "train_seconds", "holds", "temperature", "calibration", "embeddings_init", "class_weights",
+        "missed_labels", "processes",
         "epoch_processes", "validation_digest", "refit", "no_refit", "history_set_aside",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
@@ -202,6 +203,13 @@ def test_info_shows_unused_settings_and_the_vectors_coverage(trained, tmp_path):
     assert "segment_length" in text and "(unused: positional is sinusoidal)" in text
     assert "30 of 40 vocabulary entries (75.0%) from glove.txt (/v/glove.txt), 50" in text
     assert "frozen, sha256 0123456789abcdef…" in text  # the file's, since only its path was shown
+    # A model that ignores labels, and the weights applied (auto's depend on the validation carve)
+    weighted = dataclasses.replace(
+        info.training, class_weights={"food": 0.5, "tech": 4.25}, missed_labels=["tech"]
+    )
+    text = _rendered(render_info(dataclasses.replace(info, training=weighted)))
+    assert "recognised" in text and "none of the validation rows of tech" in text
+    assert "class weights" in text and "food 0.5, tech 4.25" in text
     assert describe_checkpoint(trained.output).to_json()["training"]["embeddings_init"] is None
 
 

@@ -27,6 +27,20 @@ def test_class_weights_auto_is_inverse_frequency_and_lists_are_checked():
     )
 
 
+def test_class_weights_by_label_name_leave_the_others_at_one_and_name_what_is_no_label():
+    """A list in label order (sorted) gave the README's [1, 4, 1] to the commonest label, unseen."""
+    from array import array
+
+    names = ["business", "sports", "tech"]
+    assert class_weights_of({"tech": 10.0}, array("q", [0, 1, 2]), names) == [1.0, 1.0, 10.0]
+    with pytest.raises(ConfigError) as refused:
+        class_weights_of({"Tech": 10.0, "tehc": 2.0}, array("q", [0, 1, 2]), names)
+    assert str(refused.value) == (
+        "train.class_weights names 'Tech', 'tehc', which are no labels of the data (business, sports, tech) "
+        "('Tech' is 'tech' in another case); give weights by the labels' names"
+    )
+
+
 def test_a_tokenizer_given_by_path_is_said_to_be_used_not_trained(tmp_path):
     from conftest import TINY_MODEL, make_rows, write_csv
 

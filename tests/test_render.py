@@ -559,6 +559,15 @@ def test_class_weights_are_advised_only_for_labels_rare_in_training():
         "--set train.class_weights=auto weighs rare labels up"
     )
     assert _missed_remedy(["c"], True, info([500, 480, 20])) == "more rows of them would help"
+    # Weights given that leave the missed label no heavier than the rows' mean (a list in label
+    # order that weighed up the commonest): "more rows would help" assumed the weighting was sound.
+    weighted = dataclasses.replace(info([20, 480, 500]), class_weights=[1.0, 4.0, 1.0])
+    assert _missed_remedy(["a"], True, weighted) == (
+        "the class weights given do not weigh them up (a 1, against a mean of 2.44 over the training rows); "
+        "--set train.class_weights=auto does"
+    )
+    weighted = dataclasses.replace(info([20, 480, 500]), class_weights=[20.0, 1.0, 1.0])
+    assert _missed_remedy(["a"], True, weighted) == "more rows of them would help"
     # Balanced labels the model has not learnt (a tiny validation split, too few epochs): weights
     # cannot help, and the advice said they would.
     assert _missed_remedy(["a", "b"], False, info([9, 9, 9], validation=3)) == (
@@ -615,12 +624,15 @@ def test_a_best_epoch_at_chance_is_warned_of_with_word_order_as_a_cause_where_it
 
     from attncli.render.training import no_learning_warning
 
-    def result(accuracy, macro_f1, counts=(500, 500), layers=0, adversarial=1.0):
+    def result(accuracy, macro_f1, counts=(500, 500), layers=0, adversarial=1.0, missed=None, weights=None):
         return SimpleNamespace(
             info=SimpleNamespace(label_counts=list(counts), validation_size=200),
-            best=SimpleNamespace(validation_accuracy=accuracy, validation_macro_f1=macro_f1),
+            best=SimpleNamespace(
+                validation_accuracy=accuracy, validation_macro_f1=macro_f1, missed_labels=missed
+            ),
             config=SimpleNamespace(
-                model=SimpleNamespace(num_layers=layers), train=SimpleNamespace(adversarial=adversarial)
+                model=SimpleNamespace(num_layers=layers),
+                train=SimpleNamespace(adversarial=adversarial, class_weights=weights),
             ),
         )
 
@@ -641,6 +653,15 @@ def test_a_best_epoch_at_chance_is_warned_of_with_word_order_as_a_cause_where_it
     # has a macro-F1 above chance's.
     assert no_learning_warning(result(0.95, 0.75, counts=(950, 50))) is None
     assert no_learning_warning(result(0.95, 0.487, counts=(950, 50))) is not None
+    # ... and where it missed the rare label, imbalance leads: word order came first, weights second.
+    imbalanced = no_learning_warning(result(0.95, 0.487, counts=(950, 50), missed=["rare"]))
+    assert imbalanced is not None and imbalanced.endswith(
+        "the model learnt nothing it could show; with one label holding most rows the model answers it "
+        "alone, and --set train.class_weights=auto weighs the others up (the next warning names those it "
+        "missed)"
+    )
+    weighted = no_learning_warning(result(0.95, 0.487, counts=(950, 50), missed=["rare"], weights="auto"))
+    assert weighted is not None and "word order" in weighted
 
 
 def test_a_refit_longer_than_the_training_it_follows_is_warned_of():

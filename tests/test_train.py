@@ -162,6 +162,18 @@ def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
     # 10% of each label is carved for validation: 27 + 27 + 9 training rows.
     assert weights.tolist() == pytest.approx([63 / (3 * 27), 63 / (3 * 27), 63 / (3 * 9)])
     assert "class weights (auto: inverse frequency in train): food 0.778, sport 0.778, tech 2.33" in stages
+    # What was applied is kept: auto's weights depend on the validation carve, so info cannot redo them.
+    metrics = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())
+    assert metrics["class_weights"] == pytest.approx({"food": 63 / 81, "sport": 63 / 81, "tech": 63 / 27})
+    # A list or a mapping is said against the labels too: a list is in label order, which was not shown.
+    for setting in ("[1, 4, 1]", "{tech: 4}"):
+        recorder = StageRecorder()
+        given = load_config(
+            None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", f"train.class_weights={setting}"]
+        )
+        train(given, output=tmp_path / "given", reporter=recorder, overwrite=True)  # type: ignore[arg-type]
+        expected = "food 1, sport 4, tech 1" if setting.startswith("[") else "food 1, sport 1, tech 4"
+        assert f"class weights (given): {expected}" in recorder.lines
 
 
 def _resumable_config(tmp_path):

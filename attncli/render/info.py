@@ -11,6 +11,7 @@ from rich.text import Text
 
 from attncli.render.text import WrappingTable, as_percent, calibration_note, label_list, refit_description
 from attncli.settings import as_typed, settings_text
+from attncli.streams import one_line
 from attncli.unused_settings import unused_model_settings, unused_tokenizer_settings
 
 if TYPE_CHECKING:
@@ -63,6 +64,12 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
                 (f", loss {validation['loss']:.4f}", ""),
             ),
         ))  # fmt: skip
+    if training.missed_labels:  # a model that ignores a label, which its accuracy hides
+        missed = f"none of the validation rows of {label_list(training.missed_labels, limit=10)}"
+        rows.append(("recognised", Text(missed, "attn.bad")))
+    if training.class_weights:
+        pairs = training.class_weights.items()
+        rows.append(("class weights", ", ".join(f"{one_line(name)} {weight:.3g}" for name, weight in pairs)))
     if training.stop_reason is not None:
         rows.append(("stop", STOP_REASONS.get(training.stop_reason, training.stop_reason)))
     if training.refit:

@@ -13,6 +13,7 @@ from rich.text import Text
 from attncli.calibration import calibration_state
 from attncli.data_warnings import SMALL_VALIDATION
 from attncli.render.text import WrappingTable, as_percent, label_list, refit_description
+from attncli.streams import one_line
 
 if TYPE_CHECKING:
     from attncli.history import EpochRecord
@@ -144,7 +145,13 @@ def no_learning_warning(result: TrainResult) -> str | None:
         return None  # a row above either: something learnt
     model, train = result.config.model, result.config.train
     remedy = "more epochs may help, unless the texts do not tell the labels apart"
-    if model.num_layers == 0 and train.adversarial:
+    if getattr(best, "missed_labels", None) and commonest >= 0.5 and train.class_weights is None:
+        # One label holding most rows: the model answers it alone, and word order is the lesser cause.
+        remedy = (
+            "with one label holding most rows the model answers it alone, and --set "
+            "train.class_weights=auto weighs the others up (the next warning names those it missed)"
+        )
+    elif model.num_layers == 0 and train.adversarial:
         remedy = (
             "if word order decides the labels, add a self-attention layer (--set model.num_layers=1) or "
             "turn adversarial training off (--set train.adversarial=0), which keeps a model without one "
@@ -168,6 +175,25 @@ def missed_labels_warning(result: TrainResult) -> str | None:
     return f"warning: the best epoch recognised none of the validation rows of {labels}; {remedy}"
 
 
+def _not_weighted_up(
+    missed: Sequence[str], counts: dict[str, int], weights: list[float] | None
+) -> str | None:
+    """Where the class weights given leave missed labels no heavier than the training rows' mean
+    weight (a list in another order than the labels': [1, 4, 1] weighed up the commonest), say so."""
+    if weights is None or len(weights) != len(counts):
+        return None
+    weight = dict(zip(counts, weights, strict=True))
+    mean = sum(counts[name] * weight[name] for name in counts) / max(sum(counts.values()), 1)
+    light = [name for name in missed if weight[name] <= mean]
+    if not light:
+        return None
+    shown = ", ".join(f"{one_line(name)} {weight[name]:.3g}" for name in light[:10])
+    return (
+        f"the class weights given do not weigh them up ({shown}, against a mean of {mean:.3g} over the "
+        "training rows); --set train.class_weights=auto does"
+    )
+
+
 def _missed_remedy(missed: Sequence[str], weighted: bool, info: RunInfo) -> str:
     """What may help a model that recognised none of some labels' validation rows: class weights
     only where those labels are rare in training (under half an even share); where they are not,
@@ -178,7 +204,9 @@ def _missed_remedy(missed: Sequence[str], weighted: bool, info: RunInfo) -> str:
     even_share = info.train_size / max(len(info.label_names), 1)
     if all(counts[name] < even_share / 2 for name in missed):
         weigh = "--set train.class_weights=auto weighs rare labels up"
-        return "more rows of them would help" if weighted else weigh
+        if not weighted:
+            return weigh
+        return _not_weighted_up(missed, counts, info.class_weights) or "more rows of them would help"
     rows = info.validation_size
     held = f" (and only {rows} validation rows)" if rows < SMALL_VALIDATION else ""
     return (
