@@ -55,12 +55,17 @@ def to_split(
     origin = origin or Origin(split=name)
     labels, skipped = array("q"), array("q")
     first: str | None = None
+    remedy = "fill them in, or use another split"  # for a split of which no row can be used
     for row, text, label in _scan(dataset, columns.text, columns.label):
         problem = row_problem(text, label, feature, columns)
         if row in undecodable:
             problem = f"bytes that are not UTF-8 text in column {columns.text!r}"
         if problem is not None:
-            first = first or f"{origin.locate(row)} has {problem}"
+            if first is None:
+                first, remedy = (
+                    f"{origin.locate(row)} has {problem}",
+                    _remedy_for_every_row(row in undecodable, text),
+                )
             skipped.append(row)
             continue
         if isinstance(label, (list, dict)):
@@ -84,10 +89,7 @@ def to_split(
     if not skipped:
         return Split(texts=TextColumn(dataset, columns.text), labels=labels)
     if len(skipped) == len(dataset):  # leaving them out would leave nothing: no use saying how
-        raise DataError(
-            f"every row of {origin.name} has no text or no label (the first: {first}); "
-            "fill them in, or use another split"
-        )
+        raise DataError(f"every row of {origin.name} has no text or no label (the first: {first}); {remedy}")
     if not drop_invalid:
         others = (
             f" ({len(skipped)} rows of {origin.name} have no text or no label)" if len(skipped) > 1 else ""
@@ -96,6 +98,16 @@ def to_split(
     left_out = set(skipped)
     kept = array("q", (row for row in range(len(dataset)) if row not in left_out))
     return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept)
+
+
+def _remedy_for_every_row(undecodable: bool, text: Any) -> str:
+    """What to do where no row of a split can be used, by its first row's problem: "fill them in"
+    was the advice for texts in another encoding and for a column of numbers too."""
+    if undecodable:
+        return "store the texts as UTF-8 strings, or use another split"
+    if text is not None and not isinstance(text, str):
+        return "name the column that holds the texts (--text-column), or use another split"
+    return "fill them in, or use another split"
 
 
 def text_as_strings(dataset: Any, column: str) -> tuple[Any, frozenset[int]]:

@@ -550,6 +550,23 @@ def test_a_split_with_no_usable_row_is_refused_even_when_leaving_rows_out(tmp_pa
     assert refusal(path) == said
 
 
+def test_a_split_with_no_usable_row_is_told_what_would_make_its_rows_usable(tmp_path):
+    """ "fill them in" was the advice for a column of numbers and for texts in another encoding too."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    numbers = tmp_path / "numbers.jsonl"
+    numbers.write_text("".join(f'{{"text": {n}, "label": "{"ab"[n % 2]}"}}\n' for n in range(6)))
+    assert refusal(numbers, text_column="text").endswith(
+        "(the first: line 1 of " + str(numbers) + " has 0 instead of a text in column 'text'); name the "
+        "column that holds the texts (--text-column), or use another split"
+    )
+    latin = tmp_path / "latin.parquet"
+    pq.write_table(pa.table({"text": [b"caf\xe9", b"th\xe9"] * 3, "label": ["a", "b"] * 3}), latin)
+    assert refusal(latin).endswith("bytes that are not UTF-8 text in column 'text'); store the texts as "
+                                   "UTF-8 strings, or use another split")  # fmt: skip
+
+
 def test_json_lines_in_another_encoding_name_the_line(tmp_path):
     """Arrow's JSON reader accepts bytes that are not UTF-8; the texts then failed to decode later,
     as a UnicodeDecodeError with exit 1."""
