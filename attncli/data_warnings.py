@@ -41,14 +41,19 @@ def few_examples_warning(
     )
 
 
-# Labels that spreadsheets, pandas and databases write for a missing value. Only an empty cell is
-# missing to attn (a label may be "None" on purpose), so these train as classes: said, not dropped.
-MISSING_VALUE_MARKERS = frozenset({"none", "nan", "null", "n/a", "#n/a", "na", "nil", "missing", "undefined"})
+# Labels as spreadsheets, pandas, Python and databases write a missing value, in their own spellings.
+# Only an empty cell is missing to attn, so these train as classes: said, not dropped. The words a
+# class may be named on purpose ("none" of an intent set, "missing" parcels, "na" for North America)
+# are left out in those spellings; Python's "None" and pandas' "NaN" and "<NA>" are kept.
+MISSING_VALUE_MARKERS = frozenset({
+    "None", "NONE", "NaN", "nan", "NAN", "<NA>", "NA", "N/A", "n/a", "#N/A", "NULL", "null", "Null", "nil",
+    "undefined",
+})  # fmt: skip
 
 
 def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
     """A warning naming labels that read as markers of a missing value ("NaN", "None", "N/A")."""
-    markers = [name for name in label_names if folded(name) in MISSING_VALUE_MARKERS]
+    markers = [name for name in label_names if name.strip() in MISSING_VALUE_MARKERS]
     if not markers:
         return []
     shown = ", ".join(repr(name) for name in markers)

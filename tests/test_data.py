@@ -279,6 +279,8 @@ def test_labels_that_read_as_a_missing_value_are_warned_of(tmp_path):
     )
     from attncli.data_warnings import missing_marker_labels_warning
 
+    # A class named so on purpose, in a word's own spelling, is not warned of: "none" of an intent set.
+    assert missing_marker_labels_warning(["none", "missing", "na", "book_flight"]) == []
     assert missing_marker_labels_warning(["NaN", "food"]) == [
         "warning: label 'NaN' reads as a missing value but trains as a class, since only an empty cell has "
         "no label; if it marks rows with no label, empty those cells and pass --set data.drop_invalid=true "
