@@ -169,7 +169,8 @@ class TrainConfig:
             object.__setattr__(self, "class_weights", "auto")
         elif isinstance(weights, str):
             # `--set train.class_weights=1,4,1` (no brackets) reads as text
-            listed = re.fullmatch(r"\s*\[?\s*([^\s,\[\]]+(\s*,\s*|\s+))+[^\s,\[\]]+\s*\]?\s*", weights)
+            number = r"[-+]?[\d.]+(?:[eE][-+]?\d+)?"
+            listed = re.fullmatch(rf"\s*\[?\s*(?:{number}(?:\s*,\s*|\s+))+{number}\s*\]?\s*", weights)
             inside = ", ".join(re.split(r"[\s,]+", weights.strip(" []")))
             hint = f"; write a list in brackets: --set 'train.class_weights=[{inside}]'" if listed else ""
             raise ConfigError(
@@ -177,6 +178,7 @@ class TrainConfig:
                 f"of labels to weights ({{tech: 4}}, the others 1), or null (all 1), not {weights!r}{hint}"
             )
         elif weights is not None:
+            require(len(weights) > 0, "train.class_weights is empty; give weights, or null for all 1")
             values = list(weights.values()) if isinstance(weights, dict) else weights
             positive = all(weight > 0 for weight in values)
             require(positive, f"train.class_weights must all be positive, not {weights}")

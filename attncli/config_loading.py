@@ -97,21 +97,32 @@ def _checkpoint_settings(header: dict[str, Any], path: Path) -> dict[str, Any]:
         settings["data"]["source"] = recorded
     model = settings.get("model")
     vectors = _recorded_vectors_path(path)
-    if isinstance(model, dict) and model.get("embeddings_init") and vectors and Path(vectors).is_file():
+    if isinstance(model, dict) and model.get("embeddings_init") and vectors is not None:
         model["embeddings_init"] = vectors  # likewise the pretrained vectors it started from
     return settings
 
 
 def _recorded_vectors_path(config_path: Path) -> str | None:
     """The absolute path of the pretrained vectors a checkpoint's run read, as its metrics.json
-    records it; None where it records none (saved before attn recorded it) or cannot be read."""
+    records it, where the file there is still the one it read (its size and SHA-256); None where it
+    is not, or where nothing is recorded (saved before attn recorded it) or can be read."""
+    from attncli.checksums import digest_file
+
     try:
         metrics = json.loads(config_path.with_name("metrics.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     record = metrics.get("embeddings_init") if isinstance(metrics, dict) else None
-    recorded = record.get("absolute_path") if isinstance(record, dict) else None
-    return recorded if isinstance(recorded, str) and recorded else None
+    if not isinstance(record, dict):
+        return None
+    recorded, size, sha256 = record.get("absolute_path"), record.get("bytes"), record.get("sha256")
+    if not (isinstance(recorded, str) and recorded and isinstance(sha256, str)):
+        return None
+    try:
+        unchanged = Path(recorded).stat().st_size == size and digest_file(Path(recorded))[0] == sha256
+    except OSError:  # gone, or not readable
+        return None
+    return recorded if unchanged else None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

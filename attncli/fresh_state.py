@@ -7,7 +7,6 @@ import math
 import random
 from typing import TYPE_CHECKING, Any
 
-from attncli.checksums import digest_file
 from attncli.local_paths import local_path
 from attncli.optimizer import AdamW, WarmupDecaySchedule, learning_rate_factor
 from attncli.prepare import Prepared
@@ -90,9 +89,9 @@ def build_state(
         )
         found, of = vectors.coverage(special_ids)
         # Which file it was, wherever attn runs later: `--config RUN/best/config.json` from another
-        # folder, and `attn info`, which says whether the file there now is the one used.
-        sha256, size = digest_file(local_path(vectors.path))
-        where = {"absolute_path": str(local_path(vectors.path).resolve()), "sha256": sha256, "bytes": size}
+        # folder takes it from there while it is unchanged, and `attn info` shows its digest.
+        absolute = str(local_path(vectors.path).resolve())
+        where = {"absolute_path": absolute, "sha256": vectors.sha256, "bytes": vectors.size}
         coverage = {"path": vectors.path, "dim": vectors.dim, "found": found, "of": of, **where}
         reporter.stage(
             f"pretrained vectors: {found:,} of {of:,} vocabulary entries ({found / max(of, 1):.1%}) found "

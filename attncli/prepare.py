@@ -15,6 +15,7 @@ from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError
+from attncli.labels import known_label_key
 from attncli.local_paths import local_path
 from attncli.outliers import outlier_pool
 from attncli.packing import PackedSequences
@@ -61,7 +62,10 @@ def class_weights_of(
         return [len(labels) / (num_labels * count) if count else 0.0 for count in counts]
     assert not isinstance(setting, str), "TrainConfig accepts no other string than auto"
     if isinstance(setting, dict):
-        unknown = [name for name in setting if name not in label_names]
+        # matched as a row's label is (1.0 is 1 where labels are numbers, spaces and accents' forms)
+        known = set(label_names)
+        matched = {known_label_key(None, name, known): weight for name, weight in setting.items()}
+        unknown = [name for name in matched if name not in known]
         if unknown:
             which = "is no label" if len(unknown) == 1 else "are no labels"
             raise ConfigError(
@@ -69,7 +73,7 @@ def class_weights_of(
                 f"data ({', '.join(map(one_line, label_names[:20]))}{' ...' * (len(label_names) > 20)})"
                 f"{look_alike_hint(unknown, list(label_names))}; give weights by the labels' names"
             )
-        return [float(setting.get(name, 1.0)) for name in label_names]
+        return [float(matched.get(name, 1.0)) for name in label_names]
     if len(setting) != num_labels:
         raise ConfigError(
             f"train.class_weights has {len(setting)} weights but the data has {num_labels} labels; "

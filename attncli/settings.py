@@ -111,7 +111,8 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     """Check `value` against the field's type, converting only where nothing is lost (int -> float).
     A union tries its types in order."""
     options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
-    names = " or ".join(_type_name(option) for option in options if option is not type(None))
+    named = " or ".join(_type_name(option) for option in options if option is not type(None))
+    names = KINDS_NAMED.get(key, named)
     if isinstance(value, os.PathLike):  # a Path from Python, as the path it names
         value = os.fspath(value)
     if isinstance(value, tuple):  # a list, from Python
@@ -148,7 +149,12 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
 
 def _wrong_item(key: str, value: Any, options: tuple[Any, ...]) -> str:
     """Which item of a list is what a list setting cannot hold ("'abc' is not a finite number"),
-    where a list was given for one: the whole list quoted back did not say."""
+    where a list was given for one: the whole list quoted back did not say. And a mapping's name
+    with a colon and no value: `{tech:4}`, no space after the colon, is YAML's {"tech:4": null}."""
+    if isinstance(value, dict) and any(":" in str(name) and item is None for name, item in value.items()):
+        return "; put a space after each colon ({tech: 4})"
+    if isinstance(value, dict) and any(isinstance(name, bool) for name in value):
+        return "; quote a name that YAML reads as true or false (yes, no, on, off): {'yes': 4}"
     items = [typing.get_args(option)[0] for option in options if typing.get_origin(option) is list]
     if not isinstance(value, list) or not items:
         return ""
@@ -160,6 +166,8 @@ def _wrong_item(key: str, value: Any, options: tuple[Any, ...]) -> str:
     return ""
 
 
+# What a setting takes, in words, where its type says it less well ("text" for the one text, auto).
+KINDS_NAMED = {"train.class_weights": "auto, a list of numbers or a mapping of labels to numbers"}
 # The data of a training run is read from where it is kept, so that the checkpoint can record it.
 IN_MEMORY_DATA_HINT = (
     "; pass a path or a Hub dataset name: save a Dataset with .save_to_disk(FOLDER), or a pandas "
@@ -206,7 +214,8 @@ def _coerce_one(key: str, value: Any, base: Any) -> Any:
     elif typing.get_origin(base) is dict:
         if isinstance(value, dict):  # names as text: YAML reads the label 1 in {1: 4} as a number
             _, item = typing.get_args(base)
-            return {str(name): _coerce_one(key, element, item) for name, element in value.items()}
+            if not any(isinstance(name, bool) for name in value):  # YAML's yes, no: see _wrong_item
+                return {str(name): _coerce_one(key, element, item) for name, element in value.items()}
     elif base is bool:
         if isinstance(value, bool):
             return value

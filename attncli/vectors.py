@@ -4,6 +4,7 @@ start the token embeddings from. Knows nothing of models: it returns a matrix an
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import math
 import re
@@ -12,8 +13,9 @@ import zlib
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from attncli.checksums import digest_file
 from attncli.errors import ConfigError
 from attncli.local_paths import local_path
 
@@ -35,6 +37,10 @@ class PretrainedVectors:
     path: str
     notes: tuple[str, ...] = ()
     """Warnings about the file: lines that are not UTF-8, fewer words than its header announces."""
+    sha256: str = ""
+    """SHA-256 of the file as it is on disk (hex), which `attn info` shows."""
+    size: int = 0
+    """Its size in bytes."""
 
     @property
     def dim(self) -> int:
@@ -48,6 +54,7 @@ class PretrainedVectors:
 
 GZIP_MAGIC = b"\x1f\x8b"
 UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # the byte-order marks of UTF-16 text
+UTF32_MARKS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")  # of UTF-32, checked first: it starts as UTF-16's
 # Compressed files attn does not open itself, by their first bytes: what they are, and what to do.
 ARCHIVES = (
     (re.compile(rb"PK\x03\x04"), "a zip archive", "unzip it and pass one of the .txt files inside"),
@@ -58,8 +65,10 @@ ARCHIVES = (
     ),
     (re.compile(rb"\xfd7zXZ\x00"), "xz-compressed", "decompress it with unxz, or recompress it with gzip"),
 )
-# How far behind every `_lookup_keys` key a file's word found only once lowercased ranks.
+# How far behind every `_lookup_keys` key a file's word found only once lowercased ranks, and one
+# found only in the form texts are read in (NFKC), behind every lowercased one.
 CASE_FOLDED = 4
+NORMALISED = 2 * CASE_FOLDED
 FLOAT32_MAX = 3.4028234663852886e38
 
 
@@ -84,6 +93,11 @@ def _open_lines(path: Path) -> io.BufferedIOBase:
                 f"model.embeddings_init {path} is {kind}, and attn reads vectors as text, plain or "
                 f"gzip-compressed; {remedy}"
             )
+    if head.startswith(UTF32_MARKS):
+        raise ConfigError(
+            f"model.embeddings_init {path} is UTF-32 text, and attn reads vectors in UTF-8; convert it "
+            "(iconv -f UTF-32 -t UTF-8)"
+        )
     if head.startswith(UTF16_MARKS) or _looks_like_utf16(head):
         raise ConfigError(
             f"model.embeddings_init {path} is UTF-16 text (as Windows PowerShell's > writes), and attn reads "
@@ -93,6 +107,11 @@ def _open_lines(path: Path) -> io.BufferedIOBase:
         raise ConfigError(
             f"model.embeddings_init {path} is a binary file; attn reads vectors as text (GloVe, "
             "word2vec or fastText .txt/.vec): convert a binary word2vec file to text first"
+        )
+    if b"\r" in head and b"\n" not in head:  # classic Mac OS line ends: the whole file one line
+        raise ConfigError(
+            f"model.embeddings_init {path} ends its lines with a carriage return alone; convert them "
+            f"(tr '\\r' '\\n' < {path.name} > fixed{path.suffix or '.txt'}) and pass the converted file"
         )
     return gzip.open(path, "rb") if compressed else path.open("rb")
 
@@ -233,9 +252,11 @@ def load_vectors(
     other_widths = read = 0
     longer: tuple[int, int] | None = None  # the first line of a vocabulary word with more values
     undecodable = _Undecodable()
+    digest = hashlib.sha256()  # of the file as it is on disk, hashed as it is read
     with _open_lines(path) as file:
+        compressed = isinstance(file, gzip.GzipFile)
         try:
-            for number, line in _decoded(file, undecodable):
+            for number, line in _decoded(file if compressed else _hashed(file, digest), undecodable):
                 if not line.strip():
                     continue
                 read += 1
@@ -251,23 +272,21 @@ def load_vectors(
                     word = stripped.partition(" ")[0] if spaces <= dim else stripped.rsplit(" ", dim)[0]
                     if spaces > dim and longer is None and _holds_more_values(word, wanted):
                         longer = (number, spaces)
-                    word = _as_texts_read(word)
                     if word not in wanted and word.lower() not in wanted:
-                        continue
+                        # (its NFKC forms only where it has characters that have one)
+                        if word.isascii() or not any(key in wanted for key, _ in _file_keys(word)[2:]):
+                            continue
                 elif number == 1 and (header := _header(line)) is not None:
                     announced_words, announced = header
                     continue
                 word, vector = _parse_line(line, path, number, dim)
-                word = _as_texts_read(word)
                 if dim is None and announced is not None and announced != len(vector):
                     raise ConfigError(
                         f"line 1 of {path} announces {announced} values a word but line {number} has "
                         f"{len(vector)}; the vectors file is damaged"
                     )
                 dim = dim or len(vector)
-                # A cased file's word ("London", word2vec's and fastText's) serves a lowercased
-                # vocabulary's entry too, after the file's own lowercase word if it has one.
-                for key, behind in ((word, 0), (word.lower(), CASE_FOLDED)):
+                for key, behind in _file_keys(word):
                     for token_id, priority in wanted.get(key, []):
                         if token_id not in best or priority + behind < best[token_id].priority:
                             best[token_id] = _Found(priority + behind, vector, number, word)
@@ -315,15 +334,30 @@ def load_vectors(
     notes = []
     if undecodable.lines:
         notes.append(
-            f"warning: {undecodable.note(path)}, so their words can match no vocabulary entry; convert the "
-            "file to UTF-8 (iconv -f latin1 -t utf-8, with its encoding after -f)"
+            f"warning: {undecodable.note(path)}, so {'its word' if undecodable.lines == 1 else 'their words'}"
+            " can match no vocabulary entry; convert the file to UTF-8 (iconv -f latin1 -t utf-8, with its "
+            "encoding after -f)"
         )
     if announced_words is not None and read - 1 < announced_words:
         notes.append(
             f"warning: line 1 of {path} announces {announced_words:,} words but the file holds {read - 1:,}; "
             "it may be cut short: download or unpack it again, unless it was shortened on purpose"
         )
-    return PretrainedVectors(matrix=matrix, found=found, path=str(path), notes=tuple(notes))
+    sha256 = digest_file(path)[0] if compressed else digest.hexdigest()  # a .gz: its compressed bytes
+    return PretrainedVectors(
+        matrix=matrix,
+        found=found,
+        path=str(path),
+        notes=tuple(notes),
+        sha256=sha256,
+        size=path.stat().st_size,
+    )
+
+
+def _hashed(lines: Iterator[bytes], digest: Any) -> Iterator[bytes]:
+    for line in lines:
+        digest.update(line)
+        yield line
 
 
 @dataclass(frozen=True)
@@ -336,23 +370,29 @@ class _Found:
     word: str
 
 
-# How many times a typical vector's length one may be before it is taken for damage: one value
-# of 1e6 (a digit too many) made every other vector 1e-5 long once rescaled to the model's scale.
-OUTLYING_LENGTH = 100
+# How many times the typical vector's length the spread the rescaling divides by may be before the
+# longest vector is taken for damage: one value of 1e6 (a digit too many) made the spread 431,001
+# times the typical length, so every other vector was rescaled to about 1e-5. Real vectors' lengths
+# vary by a few times between frequent and rare words, which moves the spread far less.
+OUTLYING_SPREAD = 10
 
 
 def _refuse_outlying_lengths(found: dict[int, _Found], path: Path) -> None:
-    """Refuse a vector far longer than the typical one (the median root mean square of the found
-    vectors' values), naming its line: the rescaling to the model's scale is one factor for all."""
-    lengths = {id(entry): _root_mean_square(entry.vector) for entry in found.values()}
-    typical = sorted(lengths.values())[len(lengths) // 2]
-    longest = max(found.values(), key=lambda entry: lengths[id(entry)])
-    times = lengths[id(longest)] / typical if typical > 0 else 0.0  # most zero: the spread check's
-    if times > OUTLYING_LENGTH:
+    """Refuse vectors whose spread (the root mean square of all their values, which the rescaling
+    to the model's scale divides by) is far above the typical vector's length (the median of their
+    root mean squares): a few values out of scale would shrink every other vector. Names the line of
+    the longest."""
+    lengths = sorted((_root_mean_square(entry.vector), entry.line) for entry in found.values())
+    typical = lengths[len(lengths) // 2][0]
+    spread = math.sqrt(math.fsum(length * length for length, _ in lengths) / len(lengths))
+    if typical > 0 and spread > OUTLYING_SPREAD * typical:  # most zero: the spread check's to refuse
+        longest, line = lengths[-1]
+        word = next(entry.word for entry in found.values() if entry.line == line)
         raise ConfigError(
-            f"line {longest.line} of {path} ({longest.word!r}) holds a vector {times:,.0f} times as long as "
-            "the typical one, which would shrink every other vector to nothing once they are rescaled "
-            "together; the vectors file is damaged: fix or remove that line"
+            f"line {line} of {path} ({word!r}) holds a vector {longest / typical:,.0f} times as long as the "
+            f"typical one, which makes the vectors' spread {spread / typical:,.0f} times the typical length, "
+            "so that rescaling them together would shrink every other vector as many times; the file looks "
+            "damaged there: fix or remove that line"
         )
 
 
@@ -360,10 +400,15 @@ def _root_mean_square(vector: list[float]) -> float:
     return math.sqrt(math.fsum(value * value for value in vector) / len(vector))
 
 
-def _as_texts_read(word: str) -> str:
-    """A file's word in the form the tokenizer gives texts (NFKC: "café" with a combining accent is
-    the vocabulary's composed "café")."""
-    return word if word.isascii() else unicodedata.normalize("NFKC", word)
+def _file_keys(word: str) -> list[tuple[str, int]]:
+    """The keys a file's word serves, with how far behind an exact match each ranks: itself; a cased
+    file's word ("London", word2vec's and fastText's) lowercased, behind the file's own lowercase
+    word; and, behind both, its form as the tokenizer reads texts (NFKC: "café" with a combining
+    accent, or full-width "ｐａｒｉｓ"), so that it never takes the vector of the word as written."""
+    keys = [(word, 0), (word.lower(), CASE_FOLDED)]
+    if not word.isascii() and (normal := unicodedata.normalize("NFKC", word)) != word:
+        keys += [(normal, NORMALISED), (normal.lower(), NORMALISED + CASE_FOLDED)]
+    return keys
 
 
 def initialise_embeddings(embedding: torch.Tensor, vectors: PretrainedVectors, *, pad_id: int) -> None:

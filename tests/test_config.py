@@ -79,6 +79,11 @@ def test_class_weights_take_a_list_a_mapping_or_auto_and_say_what_a_wrong_one_la
         "train.class_weights={tech: -1}": r"must all be positive, not \{'tech': -1.0\}",
         # which item of a list is no number, where the list alone was quoted back
         "train.class_weights=[1, abc, 1]": r"not \[1, abc, 1\] \('abc' is not a finite number\)$",
+        # YAML's readings of a mapping: no space after the colon, and yes/no read as true/false
+        "train.class_weights={tech:4}": r"not \{'tech:4': null\}; put a space after each colon",
+        "train.class_weights={yes: 4}": r"not \{true: 4\}; quote a name that YAML reads as true or false",
+        "train.class_weights={}": r"^train.class_weights is empty; give weights, or null for all 1$",
+        "train.class_weights=tech 4": r"not 'tech 4'$",  # no list of numbers to suggest
     }
     for override, message in refusals.items():
         with pytest.raises(ConfigError, match=message):

@@ -94,7 +94,8 @@ def test_a_checkpoints_config_json_trains_on_the_data_that_run_read_from_any_fol
 
 def test_a_checkpoints_config_json_finds_its_pretrained_vectors_from_any_folder(tmp_path, monkeypatch):
     """`model.embeddings_init vec/good.vec does not exist` from another folder: only the typed path
-    was kept. Its metrics.json now records the absolute path beside it."""
+    was kept. Its metrics.json now records the absolute path beside it, and the file's digest."""
+    import hashlib
     import json
 
     from conftest import save_untrained_checkpoint
@@ -108,9 +109,13 @@ def test_a_checkpoints_config_json_finds_its_pretrained_vectors_from_any_folder(
     (checkpoint / "config.json").write_text(json.dumps(header))
     metrics = json.loads((checkpoint / "metrics.json").read_text())
     record = {"path": "vec/good.vec", "dim": 2, "found": 1, "of": 1, "absolute_path": str(vectors)}
+    record |= {"sha256": hashlib.sha256(b"word 1 2\n").hexdigest(), "bytes": 9}
     (checkpoint / "metrics.json").write_text(json.dumps({**metrics, "embeddings_init": record}))
     monkeypatch.chdir(tmp_path)
     assert load_config(checkpoint / "config.json").model.embeddings_init == str(vectors)
+    # Another file there now (its values rewritten, or a newer download): not taken as the run's.
+    vectors.write_text("word 3 4\n")
+    assert load_config(checkpoint / "config.json").model.embeddings_init == "vec/good.vec"
     vectors.unlink()  # gone from there: the path as typed, which training then refuses in one line
     assert load_config(checkpoint / "config.json").model.embeddings_init == "vec/good.vec"
 

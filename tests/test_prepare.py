@@ -33,6 +33,9 @@ def test_class_weights_by_label_name_leave_the_others_at_one_and_name_what_is_no
 
     names = ["business", "sports", "tech"]
     assert class_weights_of({"tech": 10.0}, array("q", [0, 1, 2]), names) == [1.0, 1.0, 10.0]
+    # matched as a row's label is: YAML's {1.0: 4} names the label 1, and spaces are no part of a name
+    assert class_weights_of({"1.0": 4.0}, array("q", [0, 1]), ["1", "2"]) == [4.0, 1.0]
+    assert class_weights_of({" tech ": 3.0}, array("q", [0, 1, 2]), names) == [1.0, 1.0, 3.0]
     with pytest.raises(ConfigError) as refused:
         class_weights_of({"Tech": 10.0, "tehc": 2.0}, array("q", [0, 1, 2]), names)
     assert str(refused.value) == (

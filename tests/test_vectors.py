@@ -209,9 +209,13 @@ def test_one_vector_far_longer_than_the_rest_is_refused_as_damage_naming_its_lin
         ConfigError, match=r"line 2 of .* \('rome'\) holds a vector [\d,]+ times as long as the"
     ):
         load_vectors(path, VOCAB)
-    # Lengths that vary as trained vectors' do (a frequent word's and a rare one's) load.
+    # Lengths that vary as trained vectors' do (a frequent word's and a rare one's) load, and so does
+    # one vector 150 times the typical length among 2,000, which moves the spread 3.5 times only.
     path.write_text("paris 0.1 0.2 -0.3\nrome 3 4 -2\nrun -0.2 0.1 0.4\nzzz 0.02 0.01 0.01\n")
     assert load_vectors(path, VOCAB).found.sum() == 4
+    many = {f"w{n}": n for n in range(2000)}
+    path.write_text("w0 150 -150\n" + "".join(f"w{n} 1 -1\n" for n in range(1, 2000)))
+    assert load_vectors(path, many).found.sum() == 2000
 
 
 def test_lines_that_are_not_utf8_are_said_and_utf16_is_refused_with_what_to_do(tmp_path):
@@ -229,7 +233,7 @@ def test_lines_that_are_not_utf8_are_said_and_utf16_is_refused_with_what_to_do(t
     vectors = load_vectors(latin, vocabulary, special_ids={0})
     assert vectors.found.tolist() == [False, False, True, True]
     assert vectors.notes == (
-        f"warning: 1 line of {latin} is not UTF-8 text (line 2), so their words can match no vocabulary "
+        f"warning: 1 line of {latin} is not UTF-8 text (line 2), so its word can match no vocabulary "
         "entry; convert the file to UTF-8 (iconv -f latin1 -t utf-8, with its encoding after -f)",
     )
     for name, data in [
@@ -265,3 +269,29 @@ def test_a_header_announcing_more_words_than_the_file_holds_is_said(tmp_path):
     )
     path.write_text("3 2\nparis 1 2\nrome 3 4\nrun 5 7\n")
     assert load_vectors(path, VOCAB).notes == ()
+
+
+def test_exact_words_beat_their_nfkc_forms_and_a_vocabulary_not_in_nfkc_is_found_as_it_is(tmp_path):
+    """Full-width "ｐａｒｉｓ" (frequent in CJK fastText files) came first and took "paris"'s vector, and a
+    tokenizer's own entry written decomposed was found no more once every file word was normalised."""
+    import unicodedata
+
+    path = tmp_path / "forms.txt"
+    decomposed = unicodedata.normalize("NFD", "café")
+    path.write_text(f"ｐａｒｉｓ 9 9\nparis 1 2\nﬁne 7 7\n{decomposed} 5 5\n")
+    vectors = load_vectors(
+        path, {"[PAD]": 0, "paris": 1, "fine": 2, decomposed: 3, "café": 4}, special_ids={0}
+    )
+    assert vectors.matrix[1:].tolist() == [[1, 2], [7, 7], [5, 5], [5, 5]]
+
+
+def test_carriage_returns_alone_and_utf32_are_refused_with_how_to_convert(tmp_path):
+    """Lines ended by a carriage return alone read as one: `could not convert string to float: '2\\rrome'`."""
+    mac = tmp_path / "mac.txt"
+    mac.write_bytes(b"paris 1 2\rrome 3 4\r")
+    with pytest.raises(ConfigError, match="ends its lines with a carriage return alone; convert them \\(tr"):
+        load_vectors(mac, VOCAB)
+    wide = tmp_path / "wide.txt"
+    wide.write_bytes("paris 1 2\n".encode("utf-32"))
+    with pytest.raises(ConfigError, match="is UTF-32 text, .* convert it \\(iconv -f UTF-32 -t UTF-8\\)"):
+        load_vectors(wide, VOCAB)
