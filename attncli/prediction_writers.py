@@ -123,7 +123,11 @@ def predicted_columns(
 
 
 def _csv_added(columns: Sequence[str], label_names: Sequence[str]) -> tuple[str, ...]:
-    """CsvWriter's label, score, probability and reason columns, where `columns` has them."""
+    """CsvWriter's label, score, probability and reason columns, where `columns` has them: those of
+    a model with `label_names`, and those of any model, by their layout (a label, then a score, then
+    probability columns): a file predicted by another model, or predicted again by a second one,
+    holds predictions in them all the same."""
+    found: list[str] = []
     probabilities = [f"prob_{label}" for label in label_names]
     for start in range(2, len(columns) - len(probabilities) + 1):
         names = columns[start : start + len(probabilities)]
@@ -132,8 +136,27 @@ def _csv_added(columns: Sequence[str], label_names: Sequence[str]) -> tuple[str,
         ):
             end = start + len(probabilities)
             end += end < len(columns) and _added_as(columns[end], "reason")
-            return tuple(columns[start - 2 : end])
-    return ()
+            found += columns[start - 2 : end]
+            break
+    found += [column for column in _laid_out_as_added(columns) if column not in found]
+    return tuple(sorted(found, key=list(columns).index))  # in the table's order: the first is named
+
+
+def _laid_out_as_added(columns: Sequence[str]) -> list[str]:
+    """Every run of a label column, a score column and one or more probability columns (each as
+    CsvWriter names it, `attn_` prefixed or not), with the reason column after them."""
+    found: list[str] = []
+    for start in range(len(columns) - 2):
+        if not (_added_as(columns[start], "label") and _added_as(columns[start + 1], "score")):
+            continue
+        end = start + 2
+        while end < len(columns) and columns[end].removeprefix("attn_").startswith("prob_"):
+            end += 1
+        if end == start + 2:
+            continue
+        end += end < len(columns) and _added_as(columns[end], "reason")
+        found += columns[start:end]
+    return found
 
 
 def _added_as(column: str, name: str) -> bool:
@@ -142,6 +165,14 @@ def _added_as(column: str, name: str) -> bool:
     return column in (name, prefix) or (
         column.startswith(f"{prefix}_") and column[len(prefix) + 1 :].isdigit()
     )
+
+
+def _all_free(names: Sequence[str], taken: set[str]) -> list[str]:
+    """`names` prefixed alike, `attn_` and then `attn_..._2`, `_3`, until none is `taken`."""
+    prefixed, number = [f"attn_{name}" for name in names], 2
+    while any(name.lower() in taken for name in prefixed):
+        prefixed, number = [f"attn_{name}_{number}" for name in names], number + 1
+    return prefixed
 
 
 class CsvWriter:
@@ -167,14 +198,19 @@ class CsvWriter:
         taken = {column.strip().lower() for column in self.input_columns}
         if detected_label_column(self.input_columns) is not None:
             taken.add("label")
-        self.added = []
-        for name in added:  # compared as the input's names are: ignoring case and edge spaces
-            free = name if name.strip().lower() not in taken else f"attn_{name}"
-            number = 2
-            while free.strip().lower() in taken:
-                free, number = f"attn_{name}_{number}", number + 1
-            taken.add(free.strip().lower())
-            self.added.append(free)
+        if _laid_out_as_added(self.input_columns):
+            # A file predicted before: every column of this prediction is named apart, so that none
+            # of its names (a new label's prob_tech beside another model's prob_sports) mixes the two.
+            self.added = _all_free(added, taken)
+        else:
+            self.added = []
+            for name in added:  # compared as the input's names are: ignoring case and edge spaces
+                free = name if name.strip().lower() not in taken else f"attn_{name}"
+                number = 2
+                while free.strip().lower() in taken:
+                    free, number = f"attn_{name}_{number}", number + 1
+                taken.add(free.strip().lower())
+                self.added.append(free)
         self.stream, self.plain, self.delimiter = stream, not input_columns, delimiter
         if byte_order_mark:
             stream.write("\ufeff")

@@ -537,6 +537,17 @@ def test_an_output_of_predict_run_on_an_output_of_predict_is_never_scored_on_pre
             evaluate(loaded, str(tmp_path / name))
 
 
+def test_the_output_of_predict_by_another_model_is_never_scored_on_its_predictions(loaded, tmp_path):
+    """A labelling loop's model of 5 labels scored 60.1% against the predictions of the model of 4
+    before it (its prob_ columns name other labels), exit 0, with a hedged warning only."""
+    rows = _mislabelled(12, wrong=0)
+    other = tmp_path / "other.csv"
+    header = "text,label,score,prob_north,prob_south,reason\n"
+    other.write_text(header + "".join(f"{row['text']},north,0.9,0.9,0.1,\n" for row in rows))
+    with pytest.raises(DataError, match="other.csv is attn predict's output, whose column 'label' holds"):
+        evaluate(loaded, str(other))
+
+
 def test_eval_reports_its_progress_through_the_rows(loaded):
     calls: list[tuple[int, int]] = []
     result = evaluate(loaded, batch_size=8, on_batch=lambda done, total: calls.append((done, total)))

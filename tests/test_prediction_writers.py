@@ -27,7 +27,17 @@ def test_a_json_array_holds_every_result_in_order_and_an_empty_one_is_still_json
 def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
     columns = ["label", "attn_label", "attn_label_2", "score", "prob_neg"]
     writer = CsvWriter(io.StringIO(), input_columns=columns, label_names=["neg", "pos"])
-    assert writer.added == ["attn_label_3", "attn_score", "attn_prob_neg", "prob_pos", "reason"]
+    # (laid out as predict's output: every added column is numbered alike, below)
+    assert writer.added == [
+        "attn_label_3",
+        "attn_score_3",
+        "attn_prob_neg_3",
+        "attn_prob_pos_3",
+        "attn_reason_3",
+    ]
+    columns = ["label", "attn_label", "attn_label_2", "score_given", "prob_neg"]
+    writer = CsvWriter(io.StringIO(), input_columns=columns, label_names=["neg", "pos"])
+    assert writer.added == ["attn_label_3", "score", "attn_prob_neg", "prob_pos", "reason"]
     header = next(csv.reader(io.StringIO(writer.stream.getvalue())))  # type: ignore[attr-defined]
     assert len(set(header)) == len(header) == 10
     # Two labels that differ only in case: their columns are told apart as the input's would be.
@@ -139,6 +149,32 @@ def test_json_lines_hold_what_json_cannot_spell_as_null_and_replacement_characte
     assert json.loads(first)["fields"] == {"nan": None, "inf": None, "lone": "a\ufffdb", "day": "2026-12-02"}
     assert json.loads(second)["text"] == "é 😀"
     assert (first + second).isascii() == escaped
+
+
+def test_a_file_predicted_before_gets_every_column_of_the_new_prediction_named_apart():
+    """Predicting a model's output again with a model of one more label wrote `attn_label`,
+    `attn_score`, `attn_prob_business` ... beside a plain `prob_tech`: a script taking the `prob_`
+    columns mixed the two models."""
+    before = ["id", "text", "label", "score", "prob_business", "prob_sports", "reason"]
+    writer = CsvWriter(io.StringIO(), input_columns=before, label_names=["business", "sports", "tech"])
+    assert writer.added == [
+        "attn_label", "attn_score", "attn_prob_business", "attn_prob_sports", "attn_prob_tech", "attn_reason",
+    ]  # fmt: skip
+    twice = [*before, *writer.added]
+    again = CsvWriter(io.StringIO(), input_columns=twice, label_names=["business"])
+    assert again.added == ["attn_label_2", "attn_score_2", "attn_prob_business_2", "attn_reason_2"]
+
+
+def test_predicted_columns_are_found_by_their_layout_whichever_model_wrote_them():
+    """eval by a model with another label set read another model's predictions as true labels."""
+    from attncli.prediction_writers import predicted_columns
+
+    before = ["id", "text", "label", "score", "prob_business", "prob_sports", "reason"]
+    twice = [*before, "attn_label", "attn_score", "attn_prob_business", "attn_prob_tech", "attn_reason"]
+    assert predicted_columns(twice, ["business", "tech"]) == tuple(twice[2:])
+    assert predicted_columns(before, ["a", "b", "c"]) == tuple(before[2:])
+    # a score that no probability column follows is a table of the user's own
+    assert predicted_columns(["text", "label", "score", "note"], ["a"]) == ()
 
 
 def test_predicted_columns_are_found_whatever_the_labels_hold_and_at_every_level():
