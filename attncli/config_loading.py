@@ -16,7 +16,7 @@ import yaml
 
 from attncli.config import Config
 from attncli.errors import ConfigError
-from attncli.settings import as_typed, flatten, valid_keys, with_settings
+from attncli.settings import as_typed, flatten, settings_text, valid_keys, with_settings
 from attncli.sized_settings import DETECTED_KEYS, SIZED_KEYS
 
 
@@ -181,6 +181,36 @@ def _require_settings(loaded: dict[Any, Any], path: Path) -> None:
     raise ConfigError(
         f"config file {path} holds no attn settings (its keys: {keys}); pass a YAML file of "
         f"{', '.join(sections[:-1])} and {sections[-1]} sections, or a checkpoint's config.json"
+    )
+
+
+def sized_settings_note(path: Path, config: Config) -> str | None:
+    """Where the config file is a checkpoint's config.json: which of the settings its run sized to
+    its data `config` keeps at their sized values (a labelling loop's next round took the epochs
+    and patience sized for 91 texts to 316, and nothing said so), and how to size them again."""
+    try:
+        header = json.loads(path.read_text(encoding="utf-8"))
+        sized = json.loads(path.with_name("metrics.json").read_text(encoding="utf-8")).get("sized")
+        keys, texts = sized["settings"], int(sized["texts"])
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return None
+    if (
+        not isinstance(header, dict)
+        or not isinstance(header.get("config"), dict)
+        or not isinstance(keys, list)
+    ):
+        return None
+    values, saved = flatten(config.to_dict()), flatten(header["config"])
+    kept = {
+        key: values[key]
+        for key in keys
+        if key in values and values[key] is not None and values[key] == saved.get(key)
+    }
+    if not kept:
+        return None
+    return (
+        f"{path} sized {len(kept)} setting{'s' * (len(kept) != 1)} to its run's {texts:,} training texts, "
+        f"kept here as they were ({settings_text(kept)}); --set KEY=auto sizes one to this data"
     )
 
 

@@ -52,6 +52,10 @@ class TrainingMetrics:
     """Why training ended: "epochs" (the ceiling), "patience" (early stopping) or "interrupted"."""
     embeddings_init: dict[str, Any] | None = None
     """Where pretrained vectors came from and how much of the vocabulary they covered."""
+    sized: dict[str, Any] | None = None
+    """The settings sized to the data ("settings": their keys) and from how many training texts
+    ("texts"); None where none was sized, or the run predates it. `--config RUN/best/config.json`
+    says which it keeps."""
     class_weights: dict[str, float] | None = None
     """The loss weight of each label as training applied it (train.class_weights resolved: auto's
     depend on the validation carve); None where all were 1, or the run predates it."""
@@ -114,6 +118,8 @@ class TrainingMetrics:
             values["embeddings_init"] = self.embeddings_init
         if self.class_weights is not None:
             values["class_weights"] = self.class_weights
+        if self.sized is not None:
+            values["sized"] = self.sized
         values["processes"] = self.processes
         if self.validation_digest:
             values["validation_digest"] = self.validation_digest
@@ -130,7 +136,7 @@ class TrainingMetrics:
             name: values[name]
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
                          "device", "precision", "peak_memory_mb", "stop_reason", "embeddings_init",
-                         "class_weights", "validation_digest", "refit", "refit_diverged")
+                         "class_weights", "sized", "validation_digest", "refit", "refit_diverged")
             if name in values
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]

@@ -55,6 +55,9 @@ class TrainingInfo:
     """The loss weight of each label as training applied it (None: all 1, or not recorded)."""
     missed_labels: list[str] | None = None
     """Labels of which the best epoch recognised no validation row (None: not recorded)."""
+    sized: dict[str, Any] | None = None
+    """Which settings were sized to the data, and from how many training texts (None: none, or
+    not recorded)."""
     processes: int | None = None
     """The one number of processes that trained the weights (None: it changed on the way, or was
     not recorded, before attn kept it)."""
@@ -153,6 +156,7 @@ class CheckpointInfo:
                 "embeddings_init": training.embeddings_init,
                 "class_weights": training.class_weights,
                 "missed_labels": training.missed_labels,
+                "sized": training.sized,
                 "processes": training.processes,
                 "epoch_processes": training.epoch_processes,
                 "validation_digest": training.validation_digest,
@@ -255,6 +259,7 @@ def _training(
         embeddings_init=metrics.embeddings_init,
         class_weights=metrics.class_weights,
         missed_labels=best.missed_labels if best is not None else None,
+        sized=metrics.sized,
         processes=metrics.processes,
         epoch_processes=metrics.epoch_processes,
         validation_digest=metrics.validation_digest or None,

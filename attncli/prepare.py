@@ -8,7 +8,7 @@ import functools
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from attncli.config import Config
 from attncli.data import load_splits
@@ -104,6 +104,8 @@ class Prepared:
     distributed: Distributed = SINGLE_PROCESS
     validation_digest: str = ""
     """`rows_digest` of the validation rows where they were held out of train, else empty."""
+    sized: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The settings sized to the data ("settings": their keys) and from how many texts ("texts")."""
 
     @property
     def pad_id(self) -> int:
@@ -194,7 +196,9 @@ def prepare(
         reporter.stage(f"class weights ({how}): {weighted}")
     # A tokenizer of the user's (tokenizer.path), loaded once: sizing counts its tokens, and the run uses it.
     supplied = train_tokenizer([], config.tokenizer) if tokenizer is None and config.tokenizer.path else None
-    config = _sized(config, train_split.texts, held_out=splits.carved, supplied=supplied, reporter=reporter)
+    config, sized = _sized(
+        config, train_split.texts, held_out=splits.carved, supplied=supplied, reporter=reporter
+    )
     if (segments := one_segment_warning(config.model)) is not None:
         reporter.stage(f"warning: {segments}")
     unused = given_but_unused(config, given, carved=splits.carved)
@@ -257,17 +261,19 @@ def prepare(
         data_path=str(source.resolve()) if source.exists() else None,
         distributed=distributed,
         validation_digest=rows_digest(validation_split, splits.label_names) if splits.carved else "",
+        sized=sized,
     )
 
 
 def _sized(
     config: Config, texts: Sequence[str], *, held_out: bool, supplied: Tokenizer | None, reporter: Reporter
-) -> Config:
+) -> tuple[Config, dict[str, Any]]:
     """`config` with the settings left empty chosen from a profile of the training texts, said in
-    one line; `supplied`, the tokenizer of tokenizer.path, counts the tokens. A resumed run's saved
-    config has none left empty, and skips the profile."""
+    one line, and which were chosen from how many texts (for metrics.json); `supplied`, the tokenizer
+    of tokenizer.path, counts the tokens. A resumed run's saved config has none left empty, and
+    skips the profile."""
     if not unsized_keys(config):
-        return config
+        return config, {}
     count_tokens, cap = None, config.tokenizer.vocab_size - len(SPECIAL_TOKENS)
     if supplied is not None:  # its own pieces: 1.3 a word left 11% of texts cut
         cap = supplied.get_vocab_size()  # not tokenizer.vocab_size, which it does not read
@@ -287,4 +293,4 @@ def _sized(
         f"sized to the data ({profile.texts:,} texts, {profile.words:,} words{within}, {distinct} distinct; "
         f"set any of these to override): {settings}"
     )
-    return config
+    return config, {"settings": sorted(chosen), "texts": profile.texts}

@@ -162,7 +162,9 @@ def train(
         state, coverage = _built(prepared, reporter)
         weights = prepared.class_weights
         applied = dict(zip(prepared.label_names, weights, strict=True)) if weights is not None else None
-        metrics = TrainingMetrics(embeddings_init=coverage, class_weights=applied)
+        metrics = TrainingMetrics(
+            embeddings_init=coverage, class_weights=applied, sized=prepared.sized or None
+        )
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
 

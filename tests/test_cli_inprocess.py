@@ -1044,6 +1044,27 @@ def test_train_json_prints_the_runs_record_for_scripts(tmp_path):
     assert summary["config"]["model"]["dropout"] == 0.1 and summary["config"]["data"]["source"] == str(data)
 
 
+def test_a_runs_config_given_again_says_which_settings_sized_to_its_data_it_keeps(tmp_path):
+    """A labelling loop's next round, `--config runs/r0/best/config.json` on 3.5 times the texts,
+    kept the epochs and patience sized for the first 91, listed as if given, with no word."""
+    first = write_csv(tmp_path / "first.csv", make_rows(60))
+    given = ["--epochs", 2, "--set", "model.embed_dim=16", "--set", "train.refit_epochs=0"]
+    assert invoke("train", first, "-o", tmp_path / "r0", *given).exit_code == 0
+    sized = json.loads((tmp_path / "r0" / "best" / "metrics.json").read_text())["sized"]
+    assert sized["texts"] == 54 and {"tokenizer.kind", "model.max_length"} <= set(sized["settings"])
+    assert "model.embed_dim" not in sized["settings"] and "train.epochs" not in sized["settings"]  # given
+    more = write_csv(tmp_path / "more.csv", make_rows(200, seed=4))
+    config = tmp_path / "r0" / "best" / "config.json"
+    result = invoke(
+        "train", more, "-o", tmp_path / "r1", "--config", config, "--set", "model.max_length=auto"
+    )
+    assert result.exit_code == 0, result.output
+    note = next(line for line in result.stderr.splitlines() if " sized " in line and "note:" in line)
+    assert note.startswith(f"note: {config} sized ") and "to its run's 54 training texts, kept here" in note
+    assert "tokenizer.kind=" in note and "model.max_length=" not in note  # sized again, as asked
+    assert note.endswith("; --set KEY=auto sizes one to this data")
+
+
 def test_an_error_naming_a_file_with_a_line_break_or_bidi_control_stays_one_visible_line(tmp_path):
     checkpoint = save_untrained_checkpoint(tmp_path / "ck")
     result = invoke("predict", checkpoint, "--file", tmp_path / "no\nsuch\u202efile.txt")

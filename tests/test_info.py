@@ -94,7 +94,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
         "train_seconds", "holds", "temperature", "calibration", "embeddings_init", "class_weights",
-        "missed_labels", "processes",
+        "missed_labels", "sized", "processes",
         "epoch_processes", "validation_digest", "refit", "no_refit", "history_set_aside",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
@@ -210,6 +210,12 @@ def test_info_shows_unused_settings_and_the_vectors_coverage(trained, tmp_path):
     text = _rendered(render_info(dataclasses.replace(info, training=weighted)))
     assert "recognised" in text and "none of the validation rows of tech" in text
     assert "class weights" in text and "food 0.5, tech 4.25" in text
+    # Which settings were sized to the data, not given: a run's config.json alone does not say.
+    sized = dataclasses.replace(
+        info.training, sized={"settings": ["model.max_length", "train.epochs"], "texts": 91}
+    )
+    text = _rendered(render_info(dataclasses.replace(info, training=sized)))
+    assert "model.max_length, train.epochs to 91 training texts" in text
     assert describe_checkpoint(trained.output).to_json()["training"]["embeddings_init"] is None
 
 

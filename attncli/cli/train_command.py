@@ -200,7 +200,7 @@ def train(
         return _interrupted_before_training(output, resume, again())
 
     def action() -> None:
-        from attncli.config_loading import load_config, saved_processes_note
+        from attncli.config_loading import load_config, saved_processes_note, sized_settings_note
         from attncli.progress import ProgressReporter
         from attncli.sources import require_data_source
         from attncli.train import resume as resume_training
@@ -232,9 +232,14 @@ def train(
 
         resolved = load_config(config, set_values or [], options)
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
-        note = saved_processes_note(config, world_size) if config is not None else None
-        if note is not None and os.environ.get("RANK", "0") == "0":
-            typer.echo(f"note: {note}", err=True)
+        notes = (
+            [saved_processes_note(config, world_size), sized_settings_note(config, resolved)]
+            if config
+            else []
+        )
+        for note in notes:
+            if note is not None and os.environ.get("RANK", "0") == "0":
+                typer.echo(f"note: {note}", err=True)
         reporter = ProgressReporter()
         reporters.append(reporter)
         result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)

@@ -184,6 +184,13 @@ def render_info(info: CheckpointInfo) -> RenderableType:
         ("data settings", Text(settings_text(info.data), "attn.muted")),
         ("tokenizer settings", _tokenizer_settings(info.tokenizer)),
     ]
+    sized = info.training.sized
+    if sized and isinstance(sized.get("settings"), list):
+        texts = sized.get("texts")
+        counted = f" to {texts:,} training texts" if isinstance(texts, int) else ""
+        training_rows.append(
+            ("sized", Text(f"{', '.join(map(str, sized['settings']))}{counted}", "attn.muted"))
+        )
     parts: list[RenderableType] = [labels, Text(), _key_values("model", model_rows), Text()]
     parts += [_key_values("training", training_rows), Text(), versions, Text(), _file_table(info)]
     return Panel(Group(*parts), title=f"checkpoint {info.path}", title_align="left", expand=False)
