@@ -14,6 +14,7 @@ from attncli.inference import batched_forward
 from attncli.packing import PackedSequences
 from attncli.records import Record, carried_fields, record_of
 from attncli.tokenization import pack_ids, token_ids
+from attncli.tokenizer import unknown_id_of
 
 if TYPE_CHECKING:
     import torch
@@ -41,6 +42,9 @@ class Prediction:
     """Every label's probability, in the checkpoint's label order (empty without a label)."""
     truncated_tokens: int = 0
     """Tokens past the model's max_length, which it did not read."""
+    unknown_tokens: int = 0
+    """Tokens read that are the vocabulary's unknown token: words the model never saw, which carry
+    no evidence (a text of only these gets a low score whatever it says)."""
     reason: str | None = None
     """Why the record got no label (`empty text`, `no text in this row`); None with a label."""
     fields: dict[str, Any] = field(default_factory=dict)
@@ -54,6 +58,7 @@ class Prediction:
             "score": self.score,
             "top_k": [{"label": label, "score": score} for label, score in self.top_k],
             "truncated_tokens": self.truncated_tokens,
+            "unknown_tokens": self.unknown_tokens,
         }
         if self.reason is not None:
             values["reason"] = self.reason
@@ -162,13 +167,14 @@ def predict_records(
     # As Python lists at once: a tensor indexed row by row costs microseconds a row, more than a
     # short text's share of the model.
     names, all_scores, all_indices = checkpoint.label_names, scores.tolist(), indices.tolist()
+    unknown = unknown_id_of(checkpoint.tokenizer)
     results = {}
     for row, (record, row_probabilities) in enumerate(zip(usable, probabilities.tolist(), strict=True)):
         ranked = [(names[i], score) for i, score in zip(all_indices[row], all_scores[row], strict=True)]
         results[record.index] = Prediction(
             index=record.index, text=record.text, label=ranked[0][0], score=ranked[0][1], top_k=ranked,
             probabilities=row_probabilities, truncated_tokens=max(0, encoded[row][1] - max_length),
-            fields=record.fields,
+            unknown_tokens=encoded[row][0].count(unknown) if unknown is not None else 0, fields=record.fields,
         )  # fmt: skip
     predictions = [
         results.get(record.index)

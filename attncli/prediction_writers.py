@@ -98,7 +98,7 @@ def _cell(value: Any) -> str:
 
 
 # What attn predict adds to a JSON row (which keeps the input's own columns under "fields").
-JSON_ADDED = ("label", "score", "top_k", "truncated_tokens", "reason")
+JSON_ADDED = ("label", "score", "top_k", "truncated_tokens", "unknown_tokens", "reason")
 
 
 def predicted_columns(

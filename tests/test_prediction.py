@@ -21,7 +21,12 @@ def test_predictions_are_right_and_probabilities_sum_to_one(loaded):
         assert sum(scores) == pytest.approx(1.0, abs=1e-5)
         assert scores == sorted(scores, reverse=True)
         assert prediction.top_k[0] == (prediction.label, prediction.score)
-    assert set(predictions[0].to_json()) == {"index", "text", "label", "score", "top_k", "truncated_tokens"}
+    keys = {"index", "text", "label", "score", "top_k", "truncated_tokens", "unknown_tokens"}
+    assert set(predictions[0].to_json()) == keys
+    # Words the model never saw are counted: a low score for such a text is the reason, not a doubt
+    # between labels (a labelling loop's 104 tied scores were all headlines of unknown words).
+    unseen = predict(loaded, ["zzqx wwvk pasta", "we had pasta with cheese"])
+    assert [p.unknown_tokens for p in unseen] == [2, 0]
     assert [p.index for p in predictions] == [0, 1, 2]
 
 
