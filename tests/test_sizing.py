@@ -315,7 +315,7 @@ def test_a_given_tokenizer_counts_the_tokens_max_length_is_sized_to(tmp_path):
     pieces = counts[math.ceil(0.99 * len(counts)) - 1]  # room for 99% of the texts
     assert pieces > 20  # far more than 1.3 a word
     config = load_config(None, [f"tokenizer.path={tmp_path / 'letters.json'}"])
-    sized = _sized(config, texts, held_out=True, supplied=letters, reporter=SilentReporter())
+    sized, _ = _sized(config, texts, held_out=True, supplied=letters, reporter=SilentReporter())
     assert sized.model.max_length == math.ceil(pieces / 16) * 16  # it was 16
     words = profile_texts(texts, lowercase=True, distinct_cap=100)
     assert (
