@@ -245,6 +245,12 @@ def test_prediction_rows_put_the_label_first_and_cut_the_text_to_the_width():
     assert len(row) <= 60 and row.endswith("…")
     empty = Prediction(8, "  ", None, None, [], reason="empty text")
     assert "(empty text)" in render_prediction_row(empty, layout).plain
+    # A file's rows show their id before the text: the row number alone did not join them back.
+    identified = Prediction(3, "ok", "pos", 0.9, [("pos", 0.9)], fields={"ticket_id": "0007", "text": "ok"})
+    assert render_prediction_row(identified, prediction_layout(["pos"], top_k=1, width=80)).plain.endswith(
+        "  ticket_id 0007  ok"
+    )
+    assert render_prediction_row(identified, layout).plain.endswith(" 0007  ok")  # narrow: the value alone
     topics = ["business", "entertainment", "politics", "sport", "tech"]
     ranked = [("business", 0.9), ("tech", 0.05), ("sport", 0.03)]
     for width in (50, 60, 80):  # the next labels give way on a narrow terminal: one line a row

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rich.cells import cell_len
 from rich.text import Text
 
-from attncli.render.text import format_probability, safe_text
+from attncli.render.text import format_probability, id_column, safe_text, shown_value
 from attncli.streams import one_line
 
 if TYPE_CHECKING:
@@ -116,6 +116,18 @@ def _cell(text: str, width: int, style: str = "", *, right: bool = False) -> Tex
     return Text.assemble(padding, cell) if right else Text.assemble(cell, padding)
 
 
+def _identity(prediction: Prediction, width: int) -> str | None:
+    """A row's id as shown before its text (`ticket_id 0007`, or `0007` alone where that is too
+    wide), in at most `width` cells, as inspect heads a heatmap: the row number alone does not join
+    a table back to a file's rows."""
+    column = id_column(prediction.fields) if prediction.fields else None
+    if column is None or prediction.fields[column] in (None, ""):
+        return None
+    value = shown_value(prediction.fields[column])
+    named = f"{safe_text(column)} {value}"
+    return named if cell_len(named) <= width else _cut(value, width)
+
+
 def render_prediction_header(layout: PredictionLayout) -> Text:
     parts = [_cell("#", layout.index_width, right=True), Text(" "), _cell("label", layout.label_width)]
     parts += [Text(" "), _cell("score", SCORE_WIDTH, right=True)]
@@ -142,6 +154,8 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
     if layout.others_width:
         parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]
     shown = Text(text)
+    if (identity := _identity(prediction, max(1, layout.text_width // 2 - 2))) is not None:
+        shown = Text.assemble((identity, "attn.muted"), f"  {text}")
     shown.truncate(layout.text_width, overflow="ellipsis")  # the last column: cut, never padded
     parts += [Text("  "), shown]
     return Text.assemble(*parts)
