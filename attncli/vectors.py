@@ -4,7 +4,6 @@ start the token embeddings from. Knows nothing of models: it returns a matrix an
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import math
 import re
@@ -13,7 +12,7 @@ import zlib
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from attncli.checksums import digest_file
 from attncli.errors import ConfigError
@@ -136,18 +135,11 @@ class _Undecodable:
         lines = "1 line" if self.lines == 1 else f"{self.lines:,} lines"
         return f"{lines} of {path} {'is' if self.lines == 1 else 'are'} not UTF-8 text ({first})"
 
-
-def _decoded(lines: Iterator[bytes], undecodable: _Undecodable) -> Iterator[tuple[int, str]]:
-    """(number, text) of each line, a byte-order mark dropped from the first; a line that is not
-    UTF-8 is counted in `undecodable` and read with replacement characters."""
-    for number, raw in enumerate(lines, start=1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            undecodable.lines += 1
-            undecodable.first = undecodable.first or number
-            line = raw.decode("utf-8", errors="replace")
-        yield number, (line.removeprefix("\ufeff") if number == 1 else line)
+    def replaced(self, raw: bytes, number: int) -> str:
+        """A line that is not UTF-8, counted, as text with replacement characters."""
+        self.lines += 1
+        self.first = self.first or number
+        return raw.decode("utf-8", errors="replace")
 
 
 def _damaged(path: Path, error: BaseException) -> ConfigError:
@@ -252,11 +244,16 @@ def load_vectors(
     other_widths = read = 0
     longer: tuple[int, int] | None = None  # the first line of a vocabulary word with more values
     undecodable = _Undecodable()
-    digest = hashlib.sha256()  # of the file as it is on disk, hashed as it is read
     with _open_lines(path) as file:
-        compressed = isinstance(file, gzip.GzipFile)
         try:
-            for number, line in _decoded(file if compressed else _hashed(file, digest), undecodable):
+            for number, raw in enumerate(file, start=1):
+                # decoded here, in the loop: a generator around it cost 0.1 s a 300 MB file
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    line = undecodable.replaced(raw, number)
+                if number == 1:
+                    line = line.removeprefix("\ufeff")  # a byte-order mark
                 if not line.strip():
                     continue
                 read += 1
@@ -330,7 +327,7 @@ def load_vectors(
             f"({float(values.flatten()[0]):g}) throughout, which tells no word from another; "
             "pass trained vectors (GloVe, word2vec or fastText text)"
         )
-    _refuse_outlying_lengths(best, path)
+    _refuse_outlying_lengths(best, matrix, path)
     notes = []
     if undecodable.lines:
         notes.append(
@@ -343,21 +340,11 @@ def load_vectors(
             f"warning: line 1 of {path} announces {announced_words:,} words but the file holds {read - 1:,}; "
             "it may be cut short: download or unpack it again, unless it was shortened on purpose"
         )
-    sha256 = digest_file(path)[0] if compressed else digest.hexdigest()  # a .gz: its compressed bytes
-    return PretrainedVectors(
-        matrix=matrix,
-        found=found,
-        path=str(path),
-        notes=tuple(notes),
-        sha256=sha256,
-        size=path.stat().st_size,
-    )
-
-
-def _hashed(lines: Iterator[bytes], digest: Any) -> Iterator[bytes]:
-    for line in lines:
-        digest.update(line)
-        yield line
+    # Of the file as it is on disk (a .gz's compressed bytes), read again while the system still
+    # caches it: in 1 MB chunks, faster than hashing each line as it was read (0.22 s against 0.38 s
+    # for 300 MB).
+    sha256, size = digest_file(path)
+    return PretrainedVectors(matrix, found, str(path), notes=tuple(notes), sha256=sha256, size=size)
 
 
 @dataclass(frozen=True)
@@ -377,27 +364,23 @@ class _Found:
 OUTLYING_SPREAD = 10
 
 
-def _refuse_outlying_lengths(found: dict[int, _Found], path: Path) -> None:
+def _refuse_outlying_lengths(found: dict[int, _Found], matrix: torch.Tensor, path: Path) -> None:
     """Refuse vectors whose spread (the root mean square of all their values, which the rescaling
     to the model's scale divides by) is far above the typical vector's length (the median of their
     root mean squares): a few values out of scale would shrink every other vector. Names the line of
-    the longest."""
-    lengths = sorted((_root_mean_square(entry.vector), entry.line) for entry in found.values())
-    typical = lengths[len(lengths) // 2][0]
-    spread = math.sqrt(math.fsum(length * length for length, _ in lengths) / len(lengths))
+    the longest. (In float64: a value near float32's largest squares past it.)"""
+    ids = list(found)
+    lengths = matrix[ids].double().pow(2).mean(dim=1).sqrt()
+    typical, spread = float(lengths.median()), float(lengths.pow(2).mean().sqrt())
     if typical > 0 and spread > OUTLYING_SPREAD * typical:  # most zero: the spread check's to refuse
-        longest, line = lengths[-1]
-        word = next(entry.word for entry in found.values() if entry.line == line)
+        longest = int(lengths.argmax())
+        entry, times = found[ids[longest]], float(lengths[longest]) / typical
         raise ConfigError(
-            f"line {line} of {path} ({word!r}) holds a vector {longest / typical:,.0f} times as long as the "
+            f"line {entry.line} of {path} ({entry.word!r}) holds a vector {times:,.0f} times as long as the "
             f"typical one, which makes the vectors' spread {spread / typical:,.0f} times the typical length, "
             "so that rescaling them together would shrink every other vector as many times; the file looks "
             "damaged there: fix or remove that line"
         )
-
-
-def _root_mean_square(vector: list[float]) -> float:
-    return math.sqrt(math.fsum(value * value for value in vector) / len(vector))
 
 
 def _file_keys(word: str) -> list[tuple[str, int]]:
