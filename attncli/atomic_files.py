@@ -162,9 +162,12 @@ def _replaced(path: Path, option: str | None) -> Iterator[IO[str]]:
 def _partial_stem(name: str) -> str:
     """`name` as the temporary file beside it starts: whole, or, where the temporary name would pass
     the file system's 255 bytes, its first 100 characters and a digest of the rest."""
-    if len(name.encode()) <= 200:
+    # As the file system stores it: in a locale that is not UTF-8, a name typed in UTF-8 holds the
+    # bytes Python could not decode as surrogates, which str.encode refuses.
+    stored = os.fsencode(name)
+    if len(stored) <= 200:
         return name
-    return f"{name[:100]}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+    return f"{name[:100]}-{hashlib.sha256(stored).hexdigest()[:12]}"
 
 
 def _remove_orphaned_partials(folder: Path, name: str) -> None:

@@ -69,6 +69,10 @@ def read_checked(
             )
     try:
         data = path.read_bytes()
+    except PermissionError as error:  # not damage: restoring or retraining was the wrong advice
+        raise CheckpointError(
+            f"cannot read {path} (permission denied); give yourself access to it (chmod, chown)"
+        ) from error
     except OSError as error:
         raise CheckpointError(f"cannot read {path} ({error.strerror or error}); {remedy}") from error
     if files is not None and path.name in files:

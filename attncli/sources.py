@@ -73,9 +73,12 @@ def same_source(given: str, recorded: str | None) -> bool:
     if not recorded:
         return False
     path = local_path(given)
-    if not path.exists():
+    try:
+        if not path.exists():
+            return given == recorded
+        return path.resolve() == local_path(recorded).resolve()
+    except UnicodeEncodeError:  # a name this locale's encoding cannot spell (😀 under latin-1): not here
         return given == recorded
-    return path.resolve() == local_path(recorded).resolve()
 
 
 def load_raw(

@@ -243,3 +243,13 @@ def test_a_failed_write_offers_the_option_that_named_the_file():
     full = OSError(errno.ENOSPC, "No space left on device")
     assert str(_write_failed(Path("/tmp/x/heat.html"), full, "--html")).endswith("or pass another --html")
     assert "pass another" not in str(_write_failed(Path("/tmp/x/metrics.jsonl"), full, None))
+
+
+def test_a_file_name_typed_in_another_locale_is_written_atomically(tmp_path):
+    """Under LC_ALL=C with PYTHONUTF8=0, `-o sortie_é.csv` reaches Python as surrogates for its
+    bytes, which str.encode refused: `UnicodeEncodeError ... surrogates not allowed`, exit 1."""
+    from attncli.atomic_files import _partial_stem
+
+    name = "sortie_\udcc3\udca9.csv"  # é's UTF-8 bytes, as a C locale decodes them
+    assert _partial_stem(name) == name
+    assert _partial_stem("\udcc3\udca9" * 150).endswith(tuple("0123456789abcdef"))  # cut, with a digest

@@ -7,6 +7,7 @@ import json
 import re
 import shlex
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -1276,3 +1277,72 @@ def test_a_file_this_user_may_not_read_is_one_line_and_exit_2(capsys):
         "error: perm/unread.jsonl cannot be opened (permission denied); give yourself access to it "
         "(chmod, chown), or pass another path\n",
     )
+
+
+def test_a_checkpoint_this_user_may_not_read_is_said_so_not_called_damaged_or_misplaced(
+    tmp_path, monkeypatch
+):
+    """A best/ of mode 000 was "the checkpoint argument ('runs/perm') cannot be a folder (Permission
+    denied); give the checkpoint first", and an unreadable model.safetensors was to be restored from
+    a backup or trained again (as root, chmod does not stop a read, so the errors are raised here)."""
+    import attncli.checkpoint_folder as folder
+
+    checkpoint = save_untrained_checkpoint(tmp_path / "ck")
+
+    def denied(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(folder, "resolve_checkpoint", denied)
+        _refused(
+            invoke("predict", checkpoint, "text"), f"{checkpoint} cannot be read (permission denied); give"
+        )
+    real = Path.read_bytes
+
+    def unreadable_weights(path):
+        return denied(path) if path.name == "model.safetensors" else real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable_weights)
+    _refused(
+        invoke("predict", checkpoint, "text"),
+        "model.safetensors (permission denied); give yourself access to it (chmod, chown)",
+    )
+
+
+def test_a_summary_standard_output_cannot_take_says_the_run_is_saved(monkeypatch):
+    """`attn train ... >/dev/full` trained and saved the run, then said only `could not write standard
+    output (the disk is full)`, exit 2: a CI job saw a failure and no word of the run it had kept."""
+    from types import SimpleNamespace
+
+    import attncli.cli.train_command as command
+    from attncli.errors import DataError
+
+    def full(result, *, as_json):
+        raise DataError("could not write standard output (the disk is full); free some space")
+
+    monkeypatch.setattr(command, "_print_summary", full)
+    with pytest.raises(DataError) as failed:
+        command._print_train_summary(SimpleNamespace(is_main=True, output=Path("runs/x")), as_json=False)
+    assert str(failed.value) == (
+        "could not write standard output (the disk is full); free some space; the run itself is saved in "
+        "runs/x (attn info runs/x)"
+    )
+
+
+def test_a_limit_on_memory_or_threads_is_said_as_such_in_one_line(capsys):
+    """Under `ulimit -v` tokenizers' thread pool panicked (pyo3's PanicException, a BaseException: a
+    Python traceback), and a shared library failed to map, said as a bare ImportError."""
+
+    class PanicException(BaseException):  # as pyo3_runtime names it
+        pass
+
+    panic = PanicException("The global thread pool has not been initialized.: ThreadPoolBuildError { .. }")
+    unmapped = ImportError("libtokenizers.so: failed to map segment from shared object")
+    for error in (panic, unmapped):
+        status, said = _ended_by(error, capsys)
+        assert status == 1 and said.count("\n") == 1, said
+        assert said.endswith(
+            "(the process is short of memory or threads: raise its limits (ulimit -v, ulimit -u, the "
+            "container's), or set TOKENIZERS_PARALLELISM=false)\n"
+        )
+    assert "rerun with --debug" in _ended_by(ValueError("a bug"), capsys)[1]

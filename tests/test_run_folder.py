@@ -104,6 +104,21 @@ def test_a_second_run_is_refused_and_a_stale_lock_cleared(tmp_path):
     run.release()
 
 
+def test_a_run_that_died_before_its_first_epoch_leaves_a_folder_a_new_run_takes(tmp_path):
+    """An abort under `ulimit -v 1000000` (no chance to clean up) left the lock and an empty
+    metrics.jsonl, and the same command again said `--output is not empty; pass --overwrite`."""
+    died = tmp_path / "died"
+    died.mkdir()
+    (died / LOCK_FILE).write_text(json.dumps({"pid": 2**22 + 7, "host": os.uname().nodename}))
+    (died / "metrics.jsonl").write_text("")
+    run = open_run_folder(died, overwrite=False)
+    assert sorted(child.name for child in died.iterdir()) == [LOCK_FILE]
+    run.release()
+    (died / "metrics.jsonl").write_text('{"epoch": 1}\n')  # an epoch recorded: a run to keep
+    with pytest.raises(CheckpointError, match="is not empty"):
+        open_run_folder(died, overwrite=False)
+
+
 def test_resume_needs_a_last_checkpoint(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(CheckpointError) as caught:

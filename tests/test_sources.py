@@ -41,3 +41,15 @@ def test_a_mistyped_local_path_is_named_at_once_with_what_is_there(tmp_path, mon
     )
     with pytest.raises(DataError, match=f"^{tmp_path} has no nowhere|\\({tmp_path} has no nowhere\\)"):
         load_raw(str(tmp_path / "nowhere" / "train.csv"))
+
+
+def test_a_recorded_path_this_locale_cannot_spell_is_not_here_rather_than_a_crash(tmp_path):
+    """A run trained on `entraînement_😀.jsonl`, evaluated under a latin-1 locale: resolving the
+    recorded path raised UnicodeEncodeError (exit 1), for an eval file of plain ASCII."""
+    from attncli.sources import same_source
+
+    given = tmp_path / "test.jsonl"
+    given.write_text("{}\n")
+    unspellable = str(tmp_path / "data_\ud800.jsonl")  # as a name the file system's encoding refuses
+    assert same_source(str(given), unspellable) is False
+    assert same_source(str(given), str(given)) is True

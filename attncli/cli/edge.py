@@ -97,22 +97,37 @@ def run_command(
         raise typer.Exit(2) from None
     except Exception as error:  # a bug or an environment failure: still one line, unless debugging
         raise _unexpected(error, debug=debug) from None
+    except BaseException as error:
+        # A Rust library's panic (pyo3's PanicException, a BaseException): tokenizers' thread pool
+        # failing to start under `ulimit -v` printed Rust's panic and a Python traceback.
+        if type(error).__name__ != "PanicException":
+            raise
+        raise _unexpected(error, debug=debug) from None
 
 
 # What Python's tempfile says where no folder it tries is writable.
 NO_TEMPORARY_FOLDER = "No usable temporary directory found"
 
 
-def _unexpected(error: Exception, *, debug: bool) -> typer.Exit:
-    """Exit 1, having said `error` in one line (or shown its traceback with --debug)."""
+def _unexpected(error: BaseException, *, debug: bool) -> typer.Exit:
+    """Exit 1, having said `error` in one line (or shown its traceback with --debug), with what to do
+    where the failure is the environment's: a limit on memory or threads."""
     if debug:
         traceback.print_exc()
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    typer.echo(
-        one_line(f"error: {type(error).__name__}: {message} (rerun with --debug for the traceback)"),
-        err=True,
-    )
+    limited = any(sign in message for sign in LIMIT_SIGNS)
+    advice = LIMIT_ADVICE if limited else "rerun with --debug for the traceback"
+    typer.echo(one_line(f"error: {type(error).__name__}: {message} ({advice})"), err=True)
     return typer.Exit(1)
+
+
+# How a library says that the process hit a limit on its address space or threads (`ulimit -v`,
+# `ulimit -u`, a container's): loading a shared library, or starting tokenizers' threads.
+LIMIT_SIGNS = ("failed to map segment", "ThreadPoolBuildError", "Resource temporarily unavailable")
+LIMIT_ADVICE = (
+    "the process is short of memory or threads: raise its limits (ulimit -v, ulimit -u, the "
+    "container's), or set TOKENIZERS_PARALLELISM=false"
+)
 
 
 def stdout_console(*, unwrapped_when_piped: bool = False, **options: Any):
@@ -159,6 +174,10 @@ def load_for_command(
                 f"{path} is not a checkpoint, but {swapped} is; the checkpoint comes first: "
                 f"attn {command} {arguments}"
             )
+        if resolved is None and isinstance(unusable, PermissionError):  # a run this user may not read
+            raise CheckpointError(
+                f"{path} cannot be read (permission denied); give yourself access to it (chmod, chown)"
+            ) from unusable
         if resolved is None:
             start = str(path)[:40] + ("..." if len(str(path)) > 40 else "")
             reason = getattr(unusable, "strerror", None) or unusable

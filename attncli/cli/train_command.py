@@ -6,6 +6,7 @@ import contextlib
 import os
 import shlex
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,7 +25,7 @@ from attncli.cli.options import (
     setting_default,
 )
 from attncli.config import DEVICES, PRECISIONS
-from attncli.errors import ConfigError, TrainingInterrupted
+from attncli.errors import ConfigError, DataError, TrainingInterrupted
 
 
 def _run_folder(value: str) -> Path:
@@ -394,6 +395,15 @@ def _print_train_summary(result: Any, *, as_json: bool) -> None:
     (those sized to the data resolved), so that a sweep can tabulate its runs from this alone."""
     if not result.is_main:
         return
+    try:
+        _print_summary(result, as_json=as_json)
+        sys.stdout.flush()  # here, to say what was kept: at the command's end it said only the failure
+    except DataError as error:  # standard output full or gone: the run was trained and saved all the same
+        shown = shlex.quote(str(result.output))
+        raise DataError(f"{error}; the run itself is saved in {result.output} (attn info {shown})") from None
+
+
+def _print_summary(result: Any, *, as_json: bool) -> None:
     from attncli.render import render_train_summary, summary_warnings
 
     if as_json:
