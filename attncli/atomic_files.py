@@ -167,7 +167,12 @@ def _partial_stem(name: str) -> str:
     stored = os.fsencode(name)
     if len(stored) <= 200:
         return name
-    return f"{name[:100]}-{hashlib.sha256(stored).hexdigest()[:12]}"
+    head = ""
+    for character in name:  # at most 100 bytes: 100 emoji were 400
+        if len(os.fsencode(head + character)) > 100:
+            break
+        head += character
+    return f"{head}-{hashlib.sha256(stored).hexdigest()[:12]}"
 
 
 def _remove_orphaned_partials(folder: Path, name: str) -> None:

@@ -9,6 +9,7 @@ import json
 import shlex
 import types
 import typing
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -184,33 +185,45 @@ def _require_settings(loaded: dict[Any, Any], path: Path) -> None:
     )
 
 
-def sized_settings_note(path: Path, config: Config) -> str | None:
-    """Where the config file is a checkpoint's config.json: which of the settings its run sized to
-    its data `config` keeps at their sized values (a labelling loop's next round took the epochs
-    and patience sized for 91 texts to 316, and nothing said so), and how to size them again."""
+def kept_sized_settings(path: Path, config: Config, given: Collection[str] = ()) -> dict[str, int]:
+    """Where the config file is a checkpoint's config.json: the settings its run sized to its data
+    (or kept as an earlier run sized them) that `config` keeps at those values, each with the
+    number of training texts it was sized to; not those `given` again on the command line. A
+    labelling loop's next round took the epochs and patience sized for 91 texts to 316."""
     try:
         header = json.loads(path.read_text(encoding="utf-8"))
         sized = json.loads(path.with_name("metrics.json").read_text(encoding="utf-8")).get("sized")
-        keys, texts = sized["settings"], int(sized["texts"])
-    except (OSError, ValueError, AttributeError, TypeError, KeyError):
-        return None
+    except (OSError, ValueError, AttributeError):
+        return {}
     if (
         not isinstance(header, dict)
         or not isinstance(header.get("config"), dict)
-        or not isinstance(keys, list)
+        or not isinstance(sized, dict)
     ):
-        return None
+        return {}
     values, saved = flatten(config.to_dict()), flatten(header["config"])
-    kept = {
-        key: values[key]
-        for key in keys
-        if key in values and values[key] is not None and values[key] == saved.get(key)
-    }
+    return {
+        key: texts
+        for key, texts in sized.items()
+        if isinstance(key, str) and type(texts) is int and key not in given
+        and values.get(key) is not None and values.get(key) == saved.get(key)
+    }  # fmt: skip
+
+
+def sized_settings_note(path: Path, kept: dict[str, int], config: Config) -> str | None:
+    """The note naming the `kept` settings (`kept_sized_settings`) and how to size them again."""
     if not kept:
         return None
+    values = flatten(config.to_dict())
+    counts = sorted(set(kept.values()))
+    texts = (
+        f"{counts[0]:,} training texts"
+        if len(counts) == 1
+        else f"{counts[0]:,} to {counts[-1]:,} training texts"
+    )
     return (
-        f"{path} sized {len(kept)} setting{'s' * (len(kept) != 1)} to its run's {texts:,} training texts, "
-        f"kept here as they were ({settings_text(kept)}); --set KEY=auto sizes one to this data"
+        f"{path} sized {len(kept)} setting{'s' * (len(kept) != 1)} to its run's {texts}, kept here as they "
+        f"were ({settings_text({key: values[key] for key in kept})}); --set KEY=auto sizes one to this data"
     )
 
 

@@ -52,10 +52,11 @@ class TrainingMetrics:
     """Why training ended: "epochs" (the ceiling), "patience" (early stopping) or "interrupted"."""
     embeddings_init: dict[str, Any] | None = None
     """Where pretrained vectors came from and how much of the vocabulary they covered."""
-    sized: dict[str, Any] | None = None
-    """The settings sized to the data ("settings": their keys) and from how many training texts
-    ("texts"); None where none was sized, or the run predates it. `--config RUN/best/config.json`
-    says which it keeps."""
+    sized: dict[str, int] | None = None
+    """Each setting sized to the data, with the number of training texts it was sized to: this run's,
+    or an earlier run's whose config.json it was given with `--config` and whose sized value it
+    kept. None where none was, or the run predates it. `--config RUN/best/config.json` says which
+    of them it keeps."""
     class_weights: dict[str, float] | None = None
     """The loss weight of each label as training applied it (train.class_weights resolved: auto's
     depend on the validation carve); None where all were 1, or the run predates it."""

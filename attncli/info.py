@@ -55,9 +55,9 @@ class TrainingInfo:
     """The loss weight of each label as training applied it (None: all 1, or not recorded)."""
     missed_labels: list[str] | None = None
     """Labels of which the best epoch recognised no validation row (None: not recorded)."""
-    sized: dict[str, Any] | None = None
-    """Which settings were sized to the data, and from how many training texts (None: none, or
-    not recorded)."""
+    sized: dict[str, int] | None = None
+    """Each setting sized to the data, with the number of training texts it was sized to (None:
+    none, or not recorded)."""
     processes: int | None = None
     """The one number of processes that trained the weights (None: it changed on the way, or was
     not recorded, before attn kept it)."""

@@ -42,9 +42,10 @@ class Prediction:
     """Every label's probability, in the checkpoint's label order (empty without a label)."""
     truncated_tokens: int = 0
     """Tokens past the model's max_length, which it did not read."""
-    unknown_tokens: int = 0
+    unknown_tokens: int | None = 0
     """Tokens read that are the vocabulary's unknown token: words the model never saw, which carry
-    no evidence (a text of only these gets a low score whatever it says)."""
+    no evidence (a text of only these gets a low score whatever it says); None for a tokenizer with
+    no unknown token (byte-level), where no word is unknown."""
     reason: str | None = None
     """Why the record got no label (`empty text`, `no text in this row`); None with a label."""
     fields: dict[str, Any] = field(default_factory=dict)
@@ -174,7 +175,8 @@ def predict_records(
         results[record.index] = Prediction(
             index=record.index, text=record.text, label=ranked[0][0], score=ranked[0][1], top_k=ranked,
             probabilities=row_probabilities, truncated_tokens=max(0, encoded[row][1] - max_length),
-            unknown_tokens=encoded[row][0].count(unknown) if unknown is not None else 0, fields=record.fields,
+            unknown_tokens=None if unknown is None else encoded[row][0].count(unknown),
+            fields=record.fields,
         )  # fmt: skip
     predictions = [
         results.get(record.index)

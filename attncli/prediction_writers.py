@@ -143,19 +143,18 @@ def _csv_added(columns: Sequence[str], label_names: Sequence[str]) -> tuple[str,
 
 
 def _laid_out_as_added(columns: Sequence[str]) -> list[str]:
-    """Every run of a label column, a score column and one or more probability columns (each as
-    CsvWriter names it, `attn_` prefixed or not), with the reason column after them."""
+    """Every run of a label column, a score column, one or more probability columns and the reason
+    column, each as CsvWriter names it (`attn_` prefixed or not). The reason column is asked for: a
+    table of the user's own may hold a label, an annotator's score and a `prob_agree`."""
     found: list[str] = []
-    for start in range(len(columns) - 2):
+    for start in range(len(columns) - 3):
         if not (_added_as(columns[start], "label") and _added_as(columns[start + 1], "score")):
             continue
         end = start + 2
         while end < len(columns) and columns[end].removeprefix("attn_").startswith("prob_"):
             end += 1
-        if end == start + 2:
-            continue
-        end += end < len(columns) and _added_as(columns[end], "reason")
-        found += columns[start:end]
+        if end > start + 2 and end < len(columns) and _added_as(columns[end], "reason"):
+            found += columns[start : end + 1]
     return found
 
 
@@ -168,11 +167,25 @@ def _added_as(column: str, name: str) -> bool:
 
 
 def _all_free(names: Sequence[str], taken: set[str]) -> list[str]:
-    """`names` prefixed alike, `attn_` and then `attn_..._2`, `_3`, until none is `taken`."""
-    prefixed, number = [f"attn_{name}" for name in names], 2
-    while any(name.lower() in taken for name in prefixed):
-        prefixed, number = [f"attn_{name}_{number}" for name in names], number + 1
-    return prefixed
+    """`names` prefixed alike, `attn_` and then `attn_..._2`, `_3`, until none is `taken` (compared
+    as the input's names are: ignoring case and edge spaces); two of them alike in those terms (the
+    labels `Billing` and `billing`) are told apart by a further number."""
+    number = 1
+    while any(f"attn_{name}{_numbered(number)}".strip().lower() in taken for name in names):
+        number += 1
+    free: list[str] = []
+    seen = set(taken)
+    for name in (f"attn_{name}{_numbered(number)}" for name in names):
+        candidate, extra = name, 2
+        while candidate.strip().lower() in seen:
+            candidate, extra = f"{name}_{extra}", extra + 1
+        seen.add(candidate.strip().lower())
+        free.append(candidate)
+    return free
+
+
+def _numbered(number: int) -> str:
+    return "" if number == 1 else f"_{number}"
 
 
 class CsvWriter:

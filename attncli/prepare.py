@@ -104,8 +104,8 @@ class Prepared:
     distributed: Distributed = SINGLE_PROCESS
     validation_digest: str = ""
     """`rows_digest` of the validation rows where they were held out of train, else empty."""
-    sized: dict[str, Any] = dataclasses.field(default_factory=dict)
-    """The settings sized to the data ("settings": their keys) and from how many texts ("texts")."""
+    sized: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Each setting sized to the data, with the number of training texts it was sized to."""
 
     @property
     def pad_id(self) -> int:
@@ -269,7 +269,7 @@ def _sized(
     config: Config, texts: Sequence[str], *, held_out: bool, supplied: Tokenizer | None, reporter: Reporter
 ) -> tuple[Config, dict[str, Any]]:
     """`config` with the settings left empty chosen from a profile of the training texts, said in
-    one line, and which were chosen from how many texts (for metrics.json); `supplied`, the tokenizer
+    one line, and each chosen with the number of texts (for metrics.json); `supplied`, the tokenizer
     of tokenizer.path, counts the tokens. A resumed run's saved config has none left empty, and
     skips the profile."""
     if not unsized_keys(config):
@@ -293,4 +293,4 @@ def _sized(
         f"sized to the data ({profile.texts:,} texts, {profile.words:,} words{within}, {distinct} distinct; "
         f"set any of these to override): {settings}"
     )
-    return config, {"settings": sorted(chosen), "texts": profile.texts}
+    return config, dict.fromkeys(sorted(chosen), profile.texts)

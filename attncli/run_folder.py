@@ -268,10 +268,17 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
         for folder in (run.best, run.last):
             recover_interrupted_swap(folder)
         others = sorted(child.name for child in path.iterdir() if child.name != LOCK_FILE)
-        if not resume and others == [METRICS_LOG] and (path / METRICS_LOG).stat().st_size == 0:
+        log = path / METRICS_LOG
+        if (
+            not resume
+            and others == [METRICS_LOG]
+            and log.is_file()
+            and not log.is_symlink()
+            and not log.stat().st_size
+        ):
             # A run that died before its first epoch ended (an abort under `ulimit -v`, SIGKILL)
             # left its empty log alone: nothing to keep, and "not empty; pass --overwrite" misled.
-            (path / METRICS_LOG).unlink()
+            log.unlink()
             others = []
         foreign = [name for name in others if not _is_run_entry(name)]  # files attn did not write
         listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")

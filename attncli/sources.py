@@ -77,7 +77,7 @@ def same_source(given: str, recorded: str | None) -> bool:
         if not path.exists():
             return given == recorded
         return path.resolve() == local_path(recorded).resolve()
-    except UnicodeEncodeError:  # a name this locale's encoding cannot spell (😀 under latin-1): not here
+    except ValueError:  # a name this locale's encoding cannot spell (😀 under latin-1), or a NUL: not here
         return given == recorded
 
 

@@ -140,12 +140,19 @@ def _joined(
 
 @keeps_callers_state
 def train(
-    config: Config, *, output: str | Path, overwrite: bool = False, reporter: Reporter | None = None
+    config: Config,
+    *,
+    output: str | Path,
+    overwrite: bool = False,
+    reporter: Reporter | None = None,
+    sized_before: dict[str, int] | None = None,
 ) -> TrainResult:
     """Train a tokenizer and classifier per `config`; the best epoch goes to `output`/best, the last
     to `output`/last. `reporter` hears what the command prints (by default, warnings go to the
-    `attncli` logger). Raises ConfigError, DataError or CheckpointError for bad input, and
-    TrainingInterrupted once Ctrl-C or SIGTERM has stopped it with last/ saved (`resume` goes on)."""
+    `attncli` logger). `sized_before` are the settings `config` keeps as an earlier run sized them
+    (`--config RUN/best/config.json`), with the texts each was sized to, recorded with this run's.
+    Raises ConfigError, DataError or CheckpointError for bad input, and TrainingInterrupted once
+    Ctrl-C or SIGTERM has stopped it with last/ saved (`resume` goes on)."""
     output = Path(output)
     one_thread_in_forked_children()
     with _joined(output, device=config.train.device, overwrite=overwrite, resume=False) as (
@@ -162,9 +169,8 @@ def train(
         state, coverage = _built(prepared, reporter)
         weights = prepared.class_weights
         applied = dict(zip(prepared.label_names, weights, strict=True)) if weights is not None else None
-        metrics = TrainingMetrics(
-            embeddings_init=coverage, class_weights=applied, sized=prepared.sized or None
-        )
+        sized = {**(sized_before or {}), **prepared.sized} or None
+        metrics = TrainingMetrics(embeddings_init=coverage, class_weights=applied, sized=sized)
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
 

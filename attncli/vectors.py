@@ -73,7 +73,7 @@ FLOAT32_MAX = 3.4028234663852886e38
 
 def _open_lines(path: Path) -> io.BufferedIOBase:
     """The file's bytes, decompressed when it is gzip (by its first bytes, whatever its name), for
-    `_decoded` to read line by line. A binary file (word2vec's .bin) is refused: attn reads text
+    `load_vectors` to read line by line. A binary file (word2vec's .bin) is refused: attn reads text
     vectors, in UTF-8."""
     with path.open("rb") as file:
         head = file.read(1 << 16)
@@ -371,7 +371,9 @@ def _refuse_outlying_lengths(found: dict[int, _Found], matrix: torch.Tensor, pat
     the longest. (In float64: a value near float32's largest squares past it.)"""
     ids = list(found)
     lengths = matrix[ids].double().pow(2).mean(dim=1).sqrt()
-    typical, spread = float(lengths.median()), float(lengths.pow(2).mean().sqrt())
+    # the upper of two middle lengths, as a sorted list's [n // 2] (torch's median takes the lower)
+    typical = float(lengths.sort().values[len(ids) // 2])
+    spread = float(lengths.pow(2).mean().sqrt())
     if typical > 0 and spread > OUTLYING_SPREAD * typical:  # most zero: the spread check's to refuse
         longest = int(lengths.argmax())
         entry, times = found[ids[longest]], float(lengths[longest]) / typical

@@ -253,3 +253,14 @@ def test_a_file_name_typed_in_another_locale_is_written_atomically(tmp_path):
     name = "sortie_\udcc3\udca9.csv"  # é's UTF-8 bytes, as a C locale decodes them
     assert _partial_stem(name) == name
     assert _partial_stem("\udcc3\udca9" * 150).endswith(tuple("0123456789abcdef"))  # cut, with a digest
+
+
+def test_an_output_named_in_another_locale_or_with_long_characters_is_written(tmp_path):
+    """The temporary name beside it must be a name the file system takes: one of 60 emoji was cut to
+    100 characters (400 bytes), and `-o` failed with `File name too long`."""
+    from attncli.atomic_files import atomic_output
+
+    for name in ("sortie_\udcc3\udca9.csv", "😀" * 60 + ".csv"):
+        with atomic_output(tmp_path / name) as stream:
+            stream.write("written\n")
+        assert (tmp_path / name).read_text() == "written\n"

@@ -1052,18 +1052,29 @@ def test_a_runs_config_given_again_says_which_settings_sized_to_its_data_it_keep
     given = ["--epochs", 2, "--set", "model.embed_dim=16", "--set", "train.refit_epochs=0"]
     assert invoke("train", first, "-o", tmp_path / "r0", *given).exit_code == 0
     sized = json.loads((tmp_path / "r0" / "best" / "metrics.json").read_text())["sized"]
-    assert sized["texts"] == 54 and {"tokenizer.kind", "model.max_length"} <= set(sized["settings"])
-    assert "model.embed_dim" not in sized["settings"] and "train.epochs" not in sized["settings"]  # given
+    assert sized["tokenizer.kind"] == sized["model.max_length"] == 54  # each with the texts it was sized to
+    assert "model.embed_dim" not in sized and "train.epochs" not in sized  # given
     more = write_csv(tmp_path / "more.csv", make_rows(200, seed=4))
     config = tmp_path / "r0" / "best" / "config.json"
-    result = invoke(
-        "train", more, "-o", tmp_path / "r1", "--config", config, "--set", "model.max_length=auto"
-    )
+    again = ["--set", "model.max_length=auto", "--set", f"model.dropout={sized_value(config, 'dropout')}"]
+    result = invoke("train", more, "-o", tmp_path / "r1", "--config", config, *again)
     assert result.exit_code == 0, result.output
     note = next(line for line in result.stderr.splitlines() if " sized " in line and "note:" in line)
     assert note.startswith(f"note: {config} sized ") and "to its run's 54 training texts, kept here" in note
     assert "tokenizer.kind=" in note and "model.max_length=" not in note  # sized again, as asked
+    assert "model.dropout=" not in note  # given again: the user's now, whatever its value
     assert note.endswith("; --set KEY=auto sizes one to this data")
+    # The next round, from this run's config, still knows what was sized for the first 54 texts.
+    carried = json.loads((tmp_path / "r1" / "best" / "metrics.json").read_text())["sized"]
+    assert (
+        carried["tokenizer.kind"] == 54
+        and carried["model.max_length"] == 179
+        and "model.dropout" not in carried
+    )
+
+
+def sized_value(config: Path, name: str):
+    return json.loads(config.read_text())["config"]["model"][name]
 
 
 def test_an_error_naming_a_file_with_a_line_break_or_bidi_control_stays_one_visible_line(tmp_path):

@@ -292,3 +292,23 @@ def test_settings_of_an_older_attn_in_a_config_file_or_set_say_what_to_do(tmp_pa
         r"\(character n-gram and word-pair vectors\); copy the file without it to train with the rest$"
     )):  # fmt: skip
         load_config(saved)
+
+
+def test_sized_settings_of_a_damaged_metrics_json_are_left_unsaid_not_a_failure(tmp_path):
+    """`"sized": {"x": ["y"]}` or a count of 1e999 in a hand-edited metrics.json stopped the run with
+    `TypeError: unhashable type` (exit 1) before any training."""
+    import json
+
+    from conftest import save_untrained_checkpoint
+
+    from attncli.config_loading import kept_sized_settings
+
+    checkpoint = save_untrained_checkpoint(tmp_path / "ck")
+    config = load_config(checkpoint / "config.json")
+    metrics = json.loads((checkpoint / "metrics.json").read_text())
+    for sized in ({"model.max_length": [54]}, {"model.max_length": 1e999}, ["model.max_length"], "x"):
+        (checkpoint / "metrics.json").write_text(json.dumps({**metrics, "sized": sized}))
+        assert kept_sized_settings(checkpoint / "config.json", config) == {}
+    (checkpoint / "metrics.json").write_text(json.dumps({**metrics, "sized": {"model.max_length": 54}}))
+    assert kept_sized_settings(checkpoint / "config.json", config) == {"model.max_length": 54}
+    assert kept_sized_settings(checkpoint / "config.json", config, given={"model.max_length"}) == {}

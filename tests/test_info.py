@@ -211,11 +211,12 @@ def test_info_shows_unused_settings_and_the_vectors_coverage(trained, tmp_path):
     assert "recognised" in text and "none of the validation rows of tech" in text
     assert "class weights" in text and "food 0.5, tech 4.25" in text
     # Which settings were sized to the data, not given: a run's config.json alone does not say.
-    sized = dataclasses.replace(
-        info.training, sized={"settings": ["model.max_length", "train.epochs"], "texts": 91}
+    sized = {"model.max_length": 91, "train.epochs": 91, "train.patience": 316}  # one kept by a --config run
+    text = _rendered(
+        render_info(dataclasses.replace(info, training=dataclasses.replace(info.training, sized=sized)))
     )
-    text = _rendered(render_info(dataclasses.replace(info, training=sized)))
-    assert "model.max_length, train.epochs to 91 training texts" in text
+    shown = " ".join(text.replace("│", " ").split())
+    assert "model.max_length, train.epochs (to 91 training texts); train.patience (to 316" in shown
     assert describe_checkpoint(trained.output).to_json()["training"]["embeddings_init"] is None
 
 

@@ -30,6 +30,15 @@ def test_predictions_are_right_and_probabilities_sum_to_one(loaded):
     assert [p.index for p in predictions] == [0, 1, 2]
 
 
+def test_a_tokenizer_with_no_unknown_token_counts_none_rather_than_zero(loaded, monkeypatch):
+    """0 read as "no unknown words" for a byte-level tokenizer, where no word can be unknown."""
+    import attncli.prediction as prediction
+
+    monkeypatch.setattr(prediction, "unknown_id_of", lambda tokenizer: None)
+    (only,) = predict(loaded, ["zzqx wwvk pasta"])
+    assert only.unknown_tokens is None and only.to_json()["unknown_tokens"] is None
+
+
 def test_top_k_is_capped_and_order_is_kept(loaded):
     texts = ["robot internet"] + ["soup"] * 70 + ["goal"]  # more than one batch
     predictions = predict(loaded, texts, top_k=10, batch_size=16)

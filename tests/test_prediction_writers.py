@@ -27,17 +27,7 @@ def test_a_json_array_holds_every_result_in_order_and_an_empty_one_is_still_json
 def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
     columns = ["label", "attn_label", "attn_label_2", "score", "prob_neg"]
     writer = CsvWriter(io.StringIO(), input_columns=columns, label_names=["neg", "pos"])
-    # (laid out as predict's output: every added column is numbered alike, below)
-    assert writer.added == [
-        "attn_label_3",
-        "attn_score_3",
-        "attn_prob_neg_3",
-        "attn_prob_pos_3",
-        "attn_reason_3",
-    ]
-    columns = ["label", "attn_label", "attn_label_2", "score_given", "prob_neg"]
-    writer = CsvWriter(io.StringIO(), input_columns=columns, label_names=["neg", "pos"])
-    assert writer.added == ["attn_label_3", "score", "attn_prob_neg", "prob_pos", "reason"]
+    assert writer.added == ["attn_label_3", "attn_score", "attn_prob_neg", "prob_pos", "reason"]
     header = next(csv.reader(io.StringIO(writer.stream.getvalue())))  # type: ignore[attr-defined]
     assert len(set(header)) == len(header) == 10
     # Two labels that differ only in case: their columns are told apart as the input's would be.
@@ -163,6 +153,10 @@ def test_a_file_predicted_before_gets_every_column_of_the_new_prediction_named_a
     twice = [*before, *writer.added]
     again = CsvWriter(io.StringIO(), input_columns=twice, label_names=["business"])
     assert again.added == ["attn_label_2", "attn_score_2", "attn_prob_business_2", "attn_reason_2"]
+    # Labels alike but for case, or edge spaces, still get names of their own in the group.
+    cased = CsvWriter(io.StringIO(), input_columns=before, label_names=["Billing", "billing", "tech "])
+    assert cased.added[2:5] == ["attn_prob_Billing", "attn_prob_billing_2", "attn_prob_tech "]
+    assert len({name.strip().lower() for name in [*before, *cased.added]}) == len(before) + len(cased.added)
 
 
 def test_predicted_columns_are_found_by_their_layout_whichever_model_wrote_them():
@@ -173,8 +167,10 @@ def test_predicted_columns_are_found_by_their_layout_whichever_model_wrote_them(
     twice = [*before, "attn_label", "attn_score", "attn_prob_business", "attn_prob_tech", "attn_reason"]
     assert predicted_columns(twice, ["business", "tech"]) == tuple(twice[2:])
     assert predicted_columns(before, ["a", "b", "c"]) == tuple(before[2:])
-    # a score that no probability column follows is a table of the user's own
+    # a score that no probability column follows, or probabilities with no reason column after
+    # them, make a table of the user's own (an annotator's score, an agreement figure)
     assert predicted_columns(["text", "label", "score", "note"], ["a"]) == ()
+    assert predicted_columns(["text", "label", "score", "prob_agree"], ["a"]) == ()
 
 
 def test_predicted_columns_are_found_whatever_the_labels_hold_and_at_every_level():

@@ -251,6 +251,13 @@ def test_prediction_rows_put_the_label_first_and_cut_the_text_to_the_width():
         "  ticket_id 0007  ok"
     )
     assert render_prediction_row(identified, layout).plain.endswith(" 0007  ok")  # narrow: the value alone
+    # ... and a long one keeps its end, where ids alike at the start differ (ORD-2024-0000001, ...002)
+    orders = [
+        Prediction(n, "ok", "pos", 0.9, [("pos", 0.9)], fields={"id": f"ORD-2024-000000{n}", "text": "ok"})
+        for n in (1, 2)
+    ]
+    shown = [render_prediction_row(order, layout).plain for order in orders]
+    assert shown[0] != shown[1] and shown[0].endswith("1  ok") and "…" in shown[0]
     topics = ["business", "entertainment", "politics", "sport", "tech"]
     ranked = [("business", 0.9), ("tech", 0.05), ("sport", 0.03)]
     for width in (50, 60, 80):  # the next labels give way on a narrow terminal: one line a row

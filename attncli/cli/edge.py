@@ -123,7 +123,7 @@ def _unexpected(error: BaseException, *, debug: bool) -> typer.Exit:
 
 # How a library says that the process hit a limit on its address space or threads (`ulimit -v`,
 # `ulimit -u`, a container's): loading a shared library, or starting tokenizers' threads.
-LIMIT_SIGNS = ("failed to map segment", "ThreadPoolBuildError", "Resource temporarily unavailable")
+LIMIT_SIGNS = ("failed to map segment", "ThreadPoolBuildError", "can't start new thread")
 LIMIT_ADVICE = (
     "the process is short of memory or threads: raise its limits (ulimit -v, ulimit -u, the "
     "container's), or set TOKENIZERS_PARALLELISM=false"
@@ -176,7 +176,8 @@ def load_for_command(
             )
         if resolved is None and isinstance(unusable, PermissionError):  # a run this user may not read
             raise CheckpointError(
-                f"{path} cannot be read (permission denied); give yourself access to it (chmod, chown)"
+                f"{unusable.filename or path} cannot be read (permission denied); give yourself access to it "
+                "(chmod, chown)"
             ) from unusable
         if resolved is None:
             start = str(path)[:40] + ("..." if len(str(path)) > 40 else "")

@@ -201,7 +201,12 @@ def train(
         return _interrupted_before_training(output, resume, again())
 
     def action() -> None:
-        from attncli.config_loading import load_config, saved_processes_note, sized_settings_note
+        from attncli.config_loading import (
+            kept_sized_settings,
+            load_config,
+            saved_processes_note,
+            sized_settings_note,
+        )
         from attncli.progress import ProgressReporter
         from attncli.sources import require_data_source
         from attncli.train import resume as resume_training
@@ -233,8 +238,11 @@ def train(
 
         resolved = load_config(config, set_values or [], options)
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        typed = {key for key, value in options.items() if value is not None}
+        typed |= {override.partition("=")[0].strip() for override in set_values or []}
+        kept = kept_sized_settings(config, resolved, typed) if config else {}
         notes = (
-            [saved_processes_note(config, world_size), sized_settings_note(config, resolved)]
+            [saved_processes_note(config, world_size), sized_settings_note(config, kept, resolved)]
             if config
             else []
         )
@@ -243,7 +251,9 @@ def train(
                 typer.echo(f"note: {note}", err=True)
         reporter = ProgressReporter()
         reporters.append(reporter)
-        result = run_training(resolved, output=output, overwrite=overwrite, reporter=reporter)
+        result = run_training(
+            resolved, output=output, overwrite=overwrite, reporter=reporter, sized_before=kept
+        )
         _print_train_summary(result, as_json=as_json)
 
     def reported() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -99,6 +99,20 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
     return rows
 
 
+def _sized_text(sized: Any) -> str | None:
+    """ "model.max_length, train.epochs (to 91 training texts)": the settings sized to the data, by
+    the number of texts each was sized to (an earlier run's, for those a --config run kept)."""
+    if not isinstance(sized, dict) or not sized:
+        return None
+    by_texts: dict[Any, list[str]] = {}
+    for key, texts in sized.items():
+        by_texts.setdefault(texts, []).append(str(key))
+    return "; ".join(
+        f"{', '.join(keys)} (to {texts:,} training texts)" if isinstance(texts, int) else ", ".join(keys)
+        for texts, keys in by_texts.items()
+    )
+
+
 def _processes_text(counts: list[int] | None) -> str | None:
     """ "2 (rerun with --nproc 2)", or each stretch of epochs with its count where a --resume on
     another --nproc changed it; None for one process throughout (or none recorded). A rerun on
@@ -184,13 +198,8 @@ def render_info(info: CheckpointInfo) -> RenderableType:
         ("data settings", Text(settings_text(info.data), "attn.muted")),
         ("tokenizer settings", _tokenizer_settings(info.tokenizer)),
     ]
-    sized = info.training.sized
-    if sized and isinstance(sized.get("settings"), list):
-        texts = sized.get("texts")
-        counted = f" to {texts:,} training texts" if isinstance(texts, int) else ""
-        training_rows.append(
-            ("sized", Text(f"{', '.join(map(str, sized['settings']))}{counted}", "attn.muted"))
-        )
+    if (sized := _sized_text(info.training.sized)) is not None:
+        training_rows.append(("sized", Text(sized, "attn.muted")))
     parts: list[RenderableType] = [labels, Text(), _key_values("model", model_rows), Text()]
     parts += [_key_values("training", training_rows), Text(), versions, Text(), _file_table(info)]
     return Panel(Group(*parts), title=f"checkpoint {info.path}", title_align="left", expand=False)

@@ -118,14 +118,17 @@ def _cell(text: str, width: int, style: str = "", *, right: bool = False) -> Tex
 
 def _identity(prediction: Prediction, width: int) -> str | None:
     """A row's id as shown before its text (`ticket_id 0007`, or `0007` alone where that is too
-    wide), in at most `width` cells, as inspect heads a heatmap: the row number alone does not join
-    a table back to a file's rows."""
+    wide, and then its start and end), in at most `width` cells, as inspect heads a heatmap: the
+    row number alone does not join a table back to a file's rows."""
     column = id_column(prediction.fields) if prediction.fields else None
     if column is None or prediction.fields[column] in (None, ""):
         return None
     value = shown_value(prediction.fields[column])
     named = f"{safe_text(column)} {value}"
-    return named if cell_len(named) <= width else _cut(value, width)
+    if cell_len(named) <= width:
+        return named
+    # cut in the middle: ids alike at the start (ORD-2024-0000001, ORD-2024-0000002) differ at the end
+    return value if cell_len(value) <= width else _cut_in_middle(value, width, [])
 
 
 def render_prediction_header(layout: PredictionLayout) -> Text:
@@ -154,7 +157,7 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
     if layout.others_width:
         parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]
     shown = Text(text)
-    if (identity := _identity(prediction, max(1, layout.text_width // 2 - 2))) is not None:
+    if (identity := _identity(prediction, max(1, layout.text_width // 3))) is not None:
         shown = Text.assemble((identity, "attn.muted"), f"  {text}")
     shown.truncate(layout.text_width, overflow="ellipsis")  # the last column: cut, never padded
     parts += [Text("  "), shown]
