@@ -1357,3 +1357,13 @@ def test_a_limit_on_memory_or_threads_is_said_as_such_in_one_line(capsys):
             "container's), or set TOKENIZERS_PARALLELISM=false)\n"
         )
     assert "rerun with --debug" in _ended_by(ValueError("a bug"), capsys)[1]
+
+
+def test_top_k_given_for_csv_output_is_said_to_change_nothing(tmp_path):
+    """csv and tsv hold every label's probability: --top-k changed nothing there, without a word."""
+    checkpoint = save_untrained_checkpoint(tmp_path / "ck")
+    given = invoke("predict", checkpoint, "one text", "--format", "csv", "--top-k", 1)
+    assert given.exit_code == 0 and "note: --top-k does not apply to csv output" in given.stderr
+    assert "--top-k" not in invoke("predict", checkpoint, "one text", "--format", "csv").stderr
+    table = invoke("predict", checkpoint, "one text", "--top-k", 1)
+    assert table.exit_code == 0 and "--top-k" not in table.stderr and "next labels" not in table.stdout

@@ -29,6 +29,9 @@ from attncli.cli.options import (
 )
 from attncli.errors import AttnError
 
+# The labels a result lists where --top-k is not given.
+DEFAULT_TOP_K = 3
+
 
 def predict(
     checkpoint: CheckpointArg,
@@ -59,7 +62,12 @@ def predict(
             show_default=False,
         ),
     ] = None,
-    top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many labels to list per text.")] = 3,
+    top_k: Annotated[
+        int | None,
+        typer.Option(
+            "--top-k", min=1, show_default=False, help="How many labels to list per text. [default: 3]"
+        ),
+    ] = None,
     encoding: EncodingOption = "utf-8",
     delimiter: DelimiterOption = None,
     as_json: JsonOption = False,
@@ -69,6 +77,7 @@ def predict(
 ) -> None:
     """Label texts: one result per input line or row, in order, numbered from 0."""
     output = None if is_standard_output(output) else output  # `-o -`: standard output, as --file -
+    top_k_given, top_k = top_k is not None, top_k or DEFAULT_TOP_K  # given: said where it does nothing
 
     def action() -> None:
         from attncli.atomic_files import atomic_output, check_output_file
@@ -79,6 +88,12 @@ def predict(
 
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
+        if top_k_given and chosen in ("csv", "tsv"):  # it changed nothing there, without a word
+            typer.echo(
+                f"note: --top-k does not apply to {chosen} output, which holds every label's probability "
+                "(its prob_ columns)",
+                err=True,
+            )
         check_inputs(texts or [], file, text_column, delimiter, encoding)
         refuse_writing_over_input(output, "--output", texts or [], file)
         loaded = load_for_command(checkpoint, device, command="predict", others=texts or [])
