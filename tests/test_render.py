@@ -258,6 +258,9 @@ def test_prediction_rows_put_the_label_first_and_cut_the_text_to_the_width():
     ]
     shown = [render_prediction_row(order, layout).plain for order in orders]
     assert shown[0] != shown[1] and shown[0].endswith("1  ok") and "…" in shown[0]
+    nested = Prediction(0, "ok", "pos", 0.9, [("pos", 0.9)], fields={"id": {"shop": 7}, "text": "ok"})
+    wide = prediction_layout(["pos"], top_k=1, width=80)
+    assert render_prediction_row(nested, wide).plain.endswith('id {"shop": 7}  ok')  # as JSON, not a repr
     topics = ["business", "entertainment", "politics", "sport", "tech"]
     ranked = [("business", 0.9), ("tech", 0.05), ("sport", 0.03)]
     for width in (50, 60, 80):  # the next labels give way on a narrow terminal: one line a row

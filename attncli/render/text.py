@@ -3,6 +3,7 @@ percentages, probabilities and label lists as people read them."""
 
 from __future__ import annotations
 
+import json
 import math
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -93,8 +94,13 @@ LABEL_ID_PREFIXES = ("label", "class", "category", "target", "intent", "topic")
 
 
 def shown_value(value: Any) -> str:
-    """A cell as a line of text: nothing for a missing one (not "None")."""
-    return "" if value is None else safe_text(str(value))
+    """A cell as a line of text: nothing for a missing one (not "None"); a nested value as JSON, as
+    predict's JSON and csv write it (not Python's `{'a': 1}`)."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return safe_text(json.dumps(value, ensure_ascii=False, default=str))
+    return safe_text(str(value))
 
 
 def identity_of(fields: dict[str, Any]) -> str | None:
@@ -102,7 +108,7 @@ def identity_of(fields: dict[str, Any]) -> str | None:
     column = id_column(fields)
     if column is None or fields[column] in (None, ""):
         return None
-    return safe_text(f"{column} {fields[column]}")
+    return f"{safe_text(column)} {shown_value(fields[column])}"
 
 
 def label_list(names: Sequence[str], *, limit: int | None = None) -> str:
