@@ -48,6 +48,9 @@ class TrainingMetrics:
     precision: str = ""
     peak_memory_mb: float = 0.0
     """Peak memory of the process (resident on the CPU, allocated on a GPU)."""
+    threads: int = 0
+    """torch's threads in each training process (of the session that trained last): another number
+    sums in another order, so a rerun repeats bit for bit only on as many; 0 where not recorded."""
     stop_reason: str = ""
     """Why training ended: "epochs" (the ceiling), "patience" (early stopping) or "interrupted"."""
     embeddings_init: dict[str, Any] | None = None
@@ -113,6 +116,7 @@ class TrainingMetrics:
             "precision": self.precision,
             "peak_memory_mb": self.peak_memory_mb,
             "stop_reason": self.stop_reason,
+            **({"threads": self.threads} if self.threads else {}),
             "history": [dataclasses.asdict(record) for record in self.history],
         }
         if self.embeddings_init is not None:
@@ -136,7 +140,7 @@ class TrainingMetrics:
         plain = {
             name: values[name]
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
-                         "device", "precision", "peak_memory_mb", "stop_reason", "embeddings_init",
+                         "device", "precision", "peak_memory_mb", "threads", "stop_reason", "embeddings_init",
                          "class_weights", "sized", "validation_digest", "refit", "refit_diverged")
             if name in values
         }  # fmt: skip

@@ -139,6 +139,13 @@ def _joined(
 
 
 @keeps_callers_state
+def torch_threads() -> int:
+    """torch's intra-op threads in this process, which order the float sums of every step."""
+    import torch
+
+    return torch.get_num_threads()
+
+
 def train(
     config: Config,
     *,
@@ -171,6 +178,7 @@ def train(
         applied = dict(zip(prepared.label_names, weights, strict=True)) if weights is not None else None
         sized = {**(sized_before or {}), **prepared.sized} or None
         metrics = TrainingMetrics(embeddings_init=coverage, class_weights=applied, sized=sized)
+        metrics.threads = torch_threads()
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
 
@@ -305,6 +313,7 @@ def resume(
                 if state.loss_sum is not None:
                     state.loss_sum = torch.zeros_like(state.loss_sum)
         metrics = TrainingMetrics.from_json(last.metrics)
+        metrics.threads = torch_threads()
         # last/ never holds the refit: best/ says whether its weights are refitted, until a better epoch
         # replaces them.
         metrics.refit = refit_record(folder.best)

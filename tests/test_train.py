@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import torch
 from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
 
 from attncli.checkpoint import load_checkpoint
@@ -164,6 +165,9 @@ def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
     assert "class weights (auto: inverse frequency in train): food 0.778, sport 0.778, tech 2.33" in stages
     # What was applied is kept: auto's weights depend on the validation carve, so info cannot redo them.
     metrics = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())
+    # ... and the threads it trained on, which order every step's float sums (a rerun on another
+    # number is close, not bit for bit)
+    assert metrics["threads"] == torch.get_num_threads()
     assert metrics["class_weights"] == pytest.approx({"food": 63 / 81, "sport": 63 / 81, "tech": 63 / 27})
     # A list or a mapping is said against the labels too: a list is in label order, which was not shown.
     for setting in ("[1, 4, 1]", "{tech: 4}"):
