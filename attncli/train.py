@@ -138,7 +138,6 @@ def _joined(
         shutdown(distributed)
 
 
-@keeps_callers_state
 def torch_threads() -> int:
     """torch's intra-op threads in this process, which order the float sums of every step."""
     import torch
@@ -146,6 +145,7 @@ def torch_threads() -> int:
     return torch.get_num_threads()
 
 
+@keeps_callers_state
 def train(
     config: Config,
     *,
