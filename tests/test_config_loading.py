@@ -113,6 +113,12 @@ def test_a_checkpoints_config_json_finds_its_pretrained_vectors_from_any_folder(
     (checkpoint / "metrics.json").write_text(json.dumps({**metrics, "embeddings_init": record}))
     monkeypatch.chdir(tmp_path)
     assert load_config(checkpoint / "config.json").model.embeddings_init == str(vectors)
+    # A run saved before attn kept the digest: the path as typed, as then.
+    (checkpoint / "metrics.json").write_text(
+        json.dumps({**metrics, "embeddings_init": {"path": "vec/good.vec"}})
+    )
+    assert load_config(checkpoint / "config.json").model.embeddings_init == "vec/good.vec"
+    (checkpoint / "metrics.json").write_text(json.dumps({**metrics, "embeddings_init": record}))
     # Another file there now (its values rewritten, or a newer download): not taken as the run's.
     vectors.write_text("word 3 4\n")
     assert load_config(checkpoint / "config.json").model.embeddings_init == "vec/good.vec"
