@@ -97,23 +97,40 @@ def _checkpoint_settings(header: dict[str, Any], path: Path) -> dict[str, Any]:
     ):
         settings["data"]["source"] = recorded
     model = settings.get("model")
-    vectors = _recorded_vectors_path(path)
+    vectors = _recorded_vectors_path(_metrics_beside(path))
     if isinstance(model, dict) and model.get("embeddings_init") and vectors is not None:
         model["embeddings_init"] = vectors  # likewise the pretrained vectors it started from
     return settings
 
 
-def _recorded_vectors_path(config_path: Path) -> str | None:
-    """The absolute path of the pretrained vectors a checkpoint's run read, as its metrics.json
-    records it, where the file there is still the one it read (its size and SHA-256); None where it
-    is not, or where nothing is recorded (saved before attn recorded it) or can be read."""
-    from attncli.checksums import digest_file
-
+def _metrics_beside(config_path: Path) -> dict[str, Any]:
+    """The metrics.json beside a checkpoint's config.json, as read; empty where there is none, or
+    none that reads as a mapping."""
     try:
         metrics = json.loads(config_path.with_name("metrics.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return {}
+    return metrics if isinstance(metrics, dict) else {}
+
+
+def _checkpoint_header(config_path: Path) -> dict[str, Any] | None:
+    """The file at `config_path` as a checkpoint's config.json (its format_version and settings);
+    None where it is another config file, or does not read."""
+    try:
+        header = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    record = metrics.get("embeddings_init") if isinstance(metrics, dict) else None
+    is_checkpoint = isinstance(header, dict) and "format_version" in header
+    return header if is_checkpoint and isinstance(header.get("config"), dict) else None
+
+
+def _recorded_vectors_path(metrics: dict[str, Any]) -> str | None:
+    """The absolute path of the pretrained vectors a checkpoint's run read, as its `metrics` record
+    it, where the file there is still the one it read (its size and SHA-256); None where it is not,
+    or where nothing is recorded (saved before attn recorded it)."""
+    from attncli.checksums import digest_file
+
+    record = metrics.get("embeddings_init")
     if not isinstance(record, dict):
         return None
     recorded, size, sha256 = record.get("absolute_path"), record.get("bytes"), record.get("sha256")
@@ -190,16 +207,8 @@ def kept_sized_settings(path: Path, config: Config, given: Collection[str] = ())
     (or kept as an earlier run sized them) that `config` keeps at those values, each with the
     number of training texts it was sized to; not those `given` again on the command line. A
     labelling loop's next round took the epochs and patience sized for 91 texts to 316."""
-    try:
-        header = json.loads(path.read_text(encoding="utf-8"))
-        sized = json.loads(path.with_name("metrics.json").read_text(encoding="utf-8")).get("sized")
-    except (OSError, ValueError, AttributeError):
-        return {}
-    if (
-        not isinstance(header, dict)
-        or not isinstance(header.get("config"), dict)
-        or not isinstance(sized, dict)
-    ):
+    header, sized = _checkpoint_header(path), _metrics_beside(path).get("sized")
+    if header is None or not isinstance(sized, dict):
         return {}
     values, saved = flatten(config.to_dict()), flatten(header["config"])
     return {
@@ -230,12 +239,8 @@ def sized_settings_note(path: Path, kept: dict[str, int], config: Config) -> str
 def saved_processes_note(path: Path, world_size: int) -> str | None:
     """Where the config file is a checkpoint's config.json and its metrics.json says the run was
     trained on another number of processes: the --nproc that trains it the same way."""
-    try:
-        saved = json.loads((path.parent / "metrics.json").read_text(encoding="utf-8")).get("processes")
-        is_checkpoint = "format_version" in json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, AttributeError, TypeError):
-        return None
-    if not is_checkpoint or not isinstance(saved, int) or isinstance(saved, bool) or saved == world_size:
+    saved = _metrics_beside(path).get("processes")
+    if _checkpoint_header(path) is None or type(saved) is not int or saved == world_size:
         return None
     processes = f"{saved} process{'es' * (saved != 1)}"
     return (

@@ -8,7 +8,7 @@ import functools
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from attncli.config import Config
 from attncli.data import load_splits
@@ -267,7 +267,7 @@ def prepare(
 
 def _sized(
     config: Config, texts: Sequence[str], *, held_out: bool, supplied: Tokenizer | None, reporter: Reporter
-) -> tuple[Config, dict[str, Any]]:
+) -> tuple[Config, dict[str, int]]:
     """`config` with the settings left empty chosen from a profile of the training texts, said in
     one line, and each chosen with the number of texts (for metrics.json); `supplied`, the tokenizer
     of tokenizer.path, counts the tokens. A resumed run's saved config has none left empty, and

@@ -178,7 +178,6 @@ def train(
         applied = dict(zip(prepared.label_names, weights, strict=True)) if weights is not None else None
         sized = {**(sized_before or {}), **prepared.sized} or None
         metrics = TrainingMetrics(embeddings_init=coverage, class_weights=applied, sized=sized)
-        metrics.threads = torch_threads()
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
 
@@ -313,7 +312,6 @@ def resume(
                 if state.loss_sum is not None:
                     state.loss_sum = torch.zeros_like(state.loss_sum)
         metrics = TrainingMetrics.from_json(last.metrics)
-        metrics.threads = torch_threads()
         # last/ never holds the refit: best/ says whether its weights are refitted, until a better epoch
         # replaces them.
         metrics.refit = refit_record(folder.best)
@@ -442,6 +440,7 @@ def _fit_and_finish(
         info.device,
         info.precision,
     )
+    metrics.threads = torch_threads()  # this session's, as the device is
     reporter.start(info)
     if prepared.distributed.is_main and not resumed:
         folder.clear_previous_run()
