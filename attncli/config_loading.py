@@ -236,6 +236,20 @@ def sized_settings_note(path: Path, kept: dict[str, int], config: Config) -> str
     )
 
 
+def moved_data_note(path: Path, config: Config, given: Collection[str] = ()) -> str | None:
+    """Where the config file is a checkpoint's config.json whose recorded training data (its absolute
+    data_path) is gone, and DATA is not given again: the note that this run reads the path as typed,
+    from here, which may be other data or none."""
+    header = _checkpoint_header(path)
+    recorded = header.get("data_path") if header is not None else None
+    if "data.source" in given or not isinstance(recorded, str) or not recorded or Path(recorded).exists():
+        return None
+    return (
+        f"{path.parent} was trained on {recorded}, which is not there now, so this run reads its data as "
+        f"it was typed, {config.data.source}, from here; pass DATA if that is not the data to train on"
+    )
+
+
 def saved_processes_note(path: Path, world_size: int) -> str | None:
     """Where the config file is a checkpoint's config.json and its metrics.json says the run was
     trained on another number of processes: the --nproc that trains it the same way."""

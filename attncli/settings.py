@@ -122,6 +122,10 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
         isinstance(value, dict)
         or (isinstance(value, list) and not all(isinstance(item, str) for item in value))
     )
+    if isinstance(value, dict) and None in value:  # `{null: 4}`, `{~: 4}` or `{: 4}`, as YAML reads them
+        raise ConfigError(
+            f"{key} names a label null, which is YAML's word for no value; quote the name: {{'null': 4}}"
+        )
     if rows or not _is_plain(value):
         # A DataFrame or a Dataset given to the Python API: it was pandas' "truth value is
         # ambiguous" or YAML's "cannot represent an object".

@@ -85,8 +85,15 @@ def reopen_closed_streams() -> bool:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     if sys.stdout is None:
         os.open(os.devnull, os.O_WRONLY)  # the lowest free descriptor: 1
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (guarded as closed, below)
+        _CLOSED.append(sys.stdout)
         return True
     return False
+
+
+# Standard output as the command was started without it (`>&-`): guard_standard_streams makes its
+# first write an error, so a command whose results go to a file (predict -o) still runs.
+_CLOSED: list[IO[str]] = []
 
 
 def replacement_note() -> str | None:
@@ -156,6 +163,17 @@ class _ResultsDescriptor(_MessagesDescriptor):
             raise DataError(f"could not write {self.shown} ({reason}); {advice}") from None
 
 
+class _ClosedResultsDescriptor(_ResultsDescriptor):
+    """Standard output the command was started without (`>&-`): results written there would be lost,
+    so the first one is an error; a command that writes none (predict -o FILE) is not refused."""
+
+    def write(self, data: Any) -> int:
+        if self.failed or not data:
+            return len(data)
+        self.failed = True
+        raise DataError("standard output is closed (>&-); redirect it to a file or /dev/null")
+
+
 def guard_standard_streams() -> None:
     """Standard output and error, as they are (encoding, error handling, buffering), written through
     descriptors that turn a failed write into an error that says so (output) or nothing (messages)."""
@@ -166,7 +184,8 @@ def guard_standard_streams() -> None:
         except (AttributeError, OSError, ValueError):  # not a real stream (io.StringIO, a test's capture)
             continue
         stream.flush()
-        raw = kind(descriptor, f"<{name}>")
+        closed = name == "stdout" and stream in _CLOSED
+        raw = (_ClosedResultsDescriptor if closed else kind)(descriptor, f"<{name}>")
         # Unbuffered as it was (python -u, PYTHONUNBUFFERED: no BufferedWriter below the text), or
         # training's progress lines waited in a buffer until the end.
         unbuffered = not isinstance(getattr(stream, "buffer", None), io.BufferedIOBase)

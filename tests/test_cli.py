@@ -158,13 +158,20 @@ def test_an_output_whose_encoding_cannot_hold_a_text_gets_question_marks_not_a_c
     )
 
 
-def test_a_closed_standard_output_or_a_removed_folder_is_refused_before_any_work(tmp_path):
-    command = f"{ATTN} info nowhere >&-"
-    closed = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=ENV)
-    assert (closed.returncode, closed.stderr) == (
-        2,
-        "error: standard output is closed (>&-); redirect it to a file or /dev/null\n",
-    )  # it printed nothing and exited 0, or failed on 'NoneType' object has no attribute 'flush'
+def test_a_closed_standard_output_is_refused_where_results_go_there_and_a_removed_folder_at_once(
+    run, tmp_path
+):
+    """A closed standard output printed nothing and exited 0, or failed on 'NoneType' object has no
+    attribute 'flush'; then it was refused even where the results go to a file (predict -o)."""
+    results = tmp_path / "out.jsonl"
+    commands = f"{ATTN} info {run} >&-; echo $?; {ATTN} predict {run} 'Our coach' -o {results} >&-; echo $?"
+    closed = subprocess.run(["bash", "-c", commands], capture_output=True, text=True, env=ENV)
+    assert closed.stdout.split() == ["2", "0"], closed.stderr
+    assert closed.stderr.startswith(
+        "error: standard output is closed (>&-); redirect it to a file or /dev/null\n"
+    )
+    assert closed.stderr.endswith(f"wrote 1 result to {results}\n")
+    assert json.loads(results.read_text())["text"] == "Our coach"
     removed = f"mkdir gone && cd gone && rmdir ../gone && exec {ATTN} info nowhere"
     result = subprocess.run(["bash", "-c", removed], capture_output=True, text=True, env=ENV, cwd=tmp_path)
     assert result.returncode == 2, result.stderr  # torch's import failed on it: "oneMKL FATAL ERROR"

@@ -1359,6 +1359,23 @@ def test_a_limit_on_memory_or_threads_is_said_as_such_in_one_line(capsys):
     assert "rerun with --debug" in _ended_by(ValueError("a bug"), capsys)[1]
 
 
+def test_a_full_disk_met_outside_attns_own_writes_is_said_as_they_say_it(capsys):
+    """A write attn does not wrap (a library's cache file) ended in `OSError: [Errno 28] No space
+    left on device (rerun with --debug ...)` and exit 1, where attn's own writes say exit 2."""
+    import errno
+
+    full = OSError(errno.ENOSPC, "No space left on device", "/cache/datasets/x.arrow")
+    assert _ended_by(full, capsys) == (
+        2,
+        "error: could not write /cache/datasets/x.arrow (the disk is full); "
+        "free some space, then run again\n",
+    )
+    quota = _ended_by(OSError(errno.EDQUOT, "Disk quota exceeded"), capsys)
+    assert quota == (2, "error: a write failed (the disk is full); free some space, then run again\n")
+    status, said = _ended_by(OSError(errno.EIO, "Input/output error"), capsys)  # not a full disk
+    assert status == 1 and said.startswith("error: OSError: [Errno 5] Input/output error (rerun with --debug")
+
+
 def test_top_k_given_for_csv_output_is_said_to_change_nothing(tmp_path):
     """csv and tsv hold every label's probability: --top-k changed nothing there, without a word."""
     checkpoint = save_untrained_checkpoint(tmp_path / "ck")

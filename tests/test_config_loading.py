@@ -77,6 +77,8 @@ def test_a_checkpoints_config_json_trains_on_the_data_that_run_read_from_any_fol
 
     from conftest import save_untrained_checkpoint
 
+    from attncli.config_loading import moved_data_note
+
     data = tmp_path / "project" / "data"
     data.mkdir(parents=True)
     header = json.loads((save_untrained_checkpoint(tmp_path / "ckpt") / "config.json").read_text())
@@ -85,11 +87,19 @@ def test_a_checkpoints_config_json_trains_on_the_data_that_run_read_from_any_fol
     monkeypatch.chdir(tmp_path)
     assert load_config(tmp_path / "run.json").data.source == str(data)
     assert load_config(tmp_path / "run.json", ["data.source=other.csv"]).data.source == "other.csv"
-    data.rmdir()  # moved away since: the source as typed, read from here
-    assert load_config(tmp_path / "run.json").data.source == "data"
+    assert moved_data_note(tmp_path / "run.json", load_config(tmp_path / "run.json")) is None
+    data.rmdir()  # moved away since: the source as typed, read from here, and said
+    config = load_config(tmp_path / "run.json")
+    assert config.data.source == "data"
+    assert moved_data_note(tmp_path / "run.json", config) == (
+        f"{tmp_path} was trained on {data}, which is not there now, so this run reads its data as it was "
+        "typed, data, from here; pass DATA if that is not the data to train on"
+    )
+    assert moved_data_note(tmp_path / "run.json", config, given={"data.source"}) is None  # DATA given
     header["data_path"] = None  # saved before attn recorded it
     (tmp_path / "run.json").write_text(json.dumps(header))
     assert load_config(tmp_path / "run.json").data.source == "data"
+    assert moved_data_note(tmp_path / "run.json", config) is None
 
 
 def test_a_checkpoints_config_json_finds_its_pretrained_vectors_from_any_folder(tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from attncli.errors import AttnError, CheckpointError, TrainingInterrupted
+from attncli.errors import DISK_FULL, AttnError, CheckpointError, TrainingInterrupted, why_unwritten
 from attncli.streams import flush_quietly, one_line, writes_unicode
 
 if TYPE_CHECKING:
@@ -94,6 +94,19 @@ def run_command(
             "point TMPDIR at a folder you can write, for example TMPDIR=$HOME/tmp",
             err=True,
         )
+        raise typer.Exit(2) from None
+    except OSError as error:
+        if error.errno not in DISK_FULL:
+            raise _unexpected(error, debug=debug) from None
+        # A write attn does not wrap itself (a library's cache, a temporary file): said as the
+        # writes it wraps say it, with their exit status, not as an unexpected failure (exit 1).
+        if debug:
+            traceback.print_exc()
+        where = Path(error.filename) if isinstance(error.filename, str) and error.filename else None
+        reason, remedy = why_unwritten(error, where.parent if where is not None else Path.cwd())
+        written = f"could not write {where}" if where is not None else "a write failed"
+        if speaks:
+            typer.echo(one_line(f"error: {written} ({reason}); {remedy}, then run again"), err=True)
         raise typer.Exit(2) from None
     except Exception as error:  # a bug or an environment failure: still one line, unless debugging
         raise _unexpected(error, debug=debug) from None

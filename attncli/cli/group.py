@@ -95,9 +95,7 @@ app.command(short_help="Describe a checkpoint (no torch needed).")(info)
 def main() -> None:
     prefer_huge_pages()  # before anything imports torch
     usable_terminal_size()
-    if reopen_closed_streams():
-        sys.stderr.write("error: standard output is closed (>&-); redirect it to a file or /dev/null\n")
-        raise SystemExit(2)
+    reopen_closed_streams()  # standard output closed: its first write is the error
     try:
         os.getcwd()
     except FileNotFoundError:

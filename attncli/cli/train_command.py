@@ -204,6 +204,7 @@ def train(
         from attncli.config_loading import (
             kept_sized_settings,
             load_config,
+            moved_data_note,
             saved_processes_note,
             sized_settings_note,
         )
@@ -242,7 +243,11 @@ def train(
         typed |= {override.partition("=")[0].strip() for override in set_values or []}
         kept = kept_sized_settings(config, resolved, typed) if config else {}
         notes = (
-            [saved_processes_note(config, world_size), sized_settings_note(config, kept, resolved)]
+            [
+                moved_data_note(config, resolved, typed),
+                saved_processes_note(config, world_size),
+                sized_settings_note(config, kept, resolved),
+            ]
             if config
             else []
         )
