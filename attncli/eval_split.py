@@ -13,12 +13,14 @@ from typing import Any
 from attncli.carving import stratified_split
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.data_files import load_files
+from attncli.data_folders import split_files
 from attncli.data_warnings import rows_seen_in_training
 from attncli.errors import AttnError, DataError
 from attncli.eval_columns import UnlabelledSplit, columns_to_score
 from attncli.history import split_sizes_change
 from attncli.labels import missing_label
-from attncli.raw_data import SPLIT_ALIASES, RawData
+from attncli.local_paths import local_path
+from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData
 from attncli.sources import load_raw, raw_of_datasets, same_source
 from attncli.split_choice import (
     Source,
@@ -26,7 +28,6 @@ from attncli.split_choice import (
     is_carved_by_training,
     pick_split,
     recorded_source,
-    training_folder_files,
 )
 from attncli.split_rows import to_split, with_columns
 from attncli.splits import CHUNK_ROWS, Split, TextColumn, rows_digest
@@ -193,7 +194,7 @@ def _training_side(
             texts = _texts_of(raw.splits["train"], text_column) if "train" in raw.splits else None
             of = described.shown
         else:
-            texts, of = _training_folder_texts(checkpoint, source)
+            texts, of = _training_data_texts(checkpoint)
         return labelled, rows, _Trained(_comparable(texts), f"a row of the 'train' split of {of}")
     kept, carved = stratified_split(labelled.labels, fraction=data.validation_fraction, seed=data.split_seed)
     trained_split, held_out = labelled.select(kept), labelled.select(carved)
@@ -214,28 +215,34 @@ def _training_side(
     return labelled, array("q", (rows[row] for row in side)), trained
 
 
-def _training_folder_texts(
-    checkpoint: LoadedCheckpoint, source: str | Any
-) -> tuple[Sequence[str] | None, str]:
-    """The texts of the train file of the folder the model was trained on, and the folder's name,
-    where `source` is another file inside that folder (its test file named by its path, say), read as
-    training read them; else None. Named by their path, the folder's files are not the training data
-    as given, and eval said nothing of the rows it had trained on. Only the train file is read, and
-    only up to SEEN_CHECK_BYTES: the check must not cost an eval of a small file seconds."""
+def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | None, str]:
+    """The texts of the train split of the local data the model was trained on (the train file of a
+    folder of splits, or the one file it carved its validation rows from), read as training read
+    them, to compare other data with (a file of that folder named by its path, a file anywhere, a
+    Dataset given to the Python API), and its name; None where it is not local. Eval of a test file
+    that shared rows with the training data said nothing of it. Only up to SEEN_CHECK_BYTES are
+    read: the check must not cost an eval seconds."""
     data = checkpoint.config.data
-    if not isinstance(source, str):
-        return None, ""
-    train_files = training_folder_files(checkpoint, source).get("train", [])
     recorded = recorded_source(checkpoint)
     shown = data.source if data.source and recorded and same_source(data.source, recorded) else str(recorded)
-    column = data.text_column
-    if not train_files or not column or sum(file.stat().st_size for file in train_files) > SEEN_CHECK_BYTES:
+    if not recorded or not data.text_column:
+        return None, shown
+    trained = local_path(recorded)
+    if trained.is_dir():
+        train_files = split_files(trained).get("train", [])
+    else:
+        train_files = [trained] if trained.is_file() and trained.suffix.lower() in FILE_BUILDERS else []
+    try:
+        too_large = sum(file.stat().st_size for file in train_files) > SEEN_CHECK_BYTES
+    except OSError:
+        return None, shown
+    if not train_files or too_large:
         return None, shown
     try:
         training = load_files({"train": train_files}, encoding=data.encoding, delimiter=data.delimiter)
     except AttnError:  # changed since: its rows can no longer be told, as for a changed training file
         return None, shown
-    return _texts_of(training.splits["train"], column), shown
+    return _texts_of(training.splits["train"], data.text_column), shown
 
 
 def _comparable(texts: Sequence[str] | None) -> Sequence[str] | None:

@@ -619,9 +619,19 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, m
     monkeypatch.setattr(attncli.eval_split, "SEEN_CHECK_BYTES", (folder / "train.csv").stat().st_size - 1)
     assert evaluate(moved, str(folder / "test.csv")).seen_in_training is None
     monkeypatch.undo()
-    # A file that is not the training data is not compared (nothing to read it against).
+    # A file outside the training folder is compared with its train split too (it said nothing).
     write_csv(tmp_path / "other.csv", repeated)
-    assert evaluate(moved, str(tmp_path / "other.csv")).seen_in_training is None
+    outside = evaluate(moved, str(tmp_path / "other.csv"))
+    assert outside.seen_in_training == 3
+    assert any(note.startswith("3 of the 3 rows evaluated have the same text") for note in outside.notes)
+    # ... and with the one file training carved its validation rows from, where that was the data.
+    assert evaluate(single, str(tmp_path / "other.csv")).seen_in_training == 3
+    # A training source that is not a local file or folder (a Hub name) is not compared.
+    hub = dataclasses.replace(moved, header={**loaded.header, "data_path": None})
+    hub = dataclasses.replace(hub, config=dataclasses.replace(
+        hub.config, data=dataclasses.replace(hub.config.data, source="someone/dataset")
+    ))  # fmt: skip
+    assert evaluate(hub, str(tmp_path / "other.csv")).seen_in_training is None
     # Past SEEN_CHECK_ROWS training rows the count is left out rather than slow every eval.
     import attncli.eval_split
 
