@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -312,3 +314,70 @@ def _table_source(
         notes=found,
         count=count,
     )
+
+
+def json_lines_if_records(
+    source: RecordSource, *, text_column: str | None, trained_column: str | None
+) -> tuple[RecordSource, bool]:
+    """Plain text input that arrives as it is written (standard input, a pipe), read as JSON lines
+    where its first line is a JSON object (`jq -c ... | attn predict RUN`): each line a record, its
+    text from `text_column` (else the column the model was trained on, else the usual names) and its
+    other fields carried to the output, as a .jsonl file's are; blank lines are skipped, as in a
+    file. Else the input as it was, one text per line. Its first line is waited for. Returns the
+    source and whether it is read as JSON lines."""
+    chunks = iter(source.chunks)
+    first_chunk = next(chunks, None)
+    if not first_chunk:
+        return dataclasses.replace(
+            source, chunks=iter([first_chunk] if first_chunk is not None else [])
+        ), False
+    restored = itertools.chain([first_chunk], chunks)
+    first = _json_object(first_chunk[0].text)
+    if first is None:
+        return dataclasses.replace(source, chunks=restored), False
+    require_records(first, Path(source.name))
+    column, found = _text_column(layout_of_record(first), text_column, trained_column, source.name)
+
+    def records() -> Iterator[list[Record]]:
+        index = 0
+        for chunk in restored:
+            read: list[Record] = []
+            for line in chunk:
+                if not (line.text or "").strip():
+                    continue
+                try:
+                    value = json.loads(line.text or "")
+                except json.JSONDecodeError as error:
+                    if read:  # the records before it still get their results
+                        yield read
+                    raise DataError(
+                        f"line {line.index + 1} of {source.name} is not JSON: {json_problem(error)}; its "
+                        "first line was a JSON object, so it is read as JSON lines: give one object per line"
+                    ) from None
+                if isinstance(value, dict):
+                    cell = value_at(value, column)
+                    read.append(
+                        Record(index=index, text=text_of(cell), fields=value, not_text=not_text(cell))
+                    )
+                else:
+                    read.append(Record(index=index, text=value if isinstance(value, str) else None))
+                index += 1
+            if read:
+                yield read
+
+    columns = list(first)
+    return dataclasses.replace(
+        source, chunks=records(), columns=columns, text_column=column, notes=found
+    ), True
+
+
+def _json_object(line: str | None) -> dict[str, Any] | None:
+    """`line` as the JSON object it holds, if it holds one."""
+    stripped = (line or "").strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -177,19 +177,18 @@ def from_file(
         return parquet_source(path, text_column=text_column, trained_column=trained_column)
     if suffix == ".arrow":
         return arrow_source(path, [path], text_column=text_column, trained_column=trained_column)
-    if text_column is not None:
-        raise DataError(
-            f"--text-column needs a data file (csv/tsv/json/jsonl/parquet/arrow); {path} is plain text"
-        )
-
     if is_pipe(path):
         # Read as it arrives, as standard input is: `--file <(tail -f log)` printed nothing until
-        # 2,048 lines had come, or the input ended.
+        # 2,048 lines had come, or the input ended. (JSON lines are told by the first line.)
         return RecordSource(
             name=str(path),
             chunks=_pipe_chunks(path, encoding=encoding),
             streaming=True,
             byte_order_mark=from_windows(path, encoding),
+        )
+    if text_column is not None:
+        raise DataError(
+            f"--text-column needs a data file (csv/tsv/json/jsonl/parquet/arrow); {path} is plain text"
         )
 
     def records() -> Iterator[Record]:

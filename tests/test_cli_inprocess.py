@@ -767,22 +767,61 @@ def test_a_checkpoint_given_as_the_data_is_named_as_one(easy_run, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_records_piped_in_as_lines_are_classified_whole_and_said_to_look_like_records(easy_run):
-    """`head rows.jsonl | attn predict R -f -` classified each line, braces and gold label included,
+def test_a_csv_piped_in_is_classified_a_line_at_a_time_and_said_to_look_like_records(easy_run):
+    """`head rows.csv | attn predict R -f -` classified each line, header and gold label included,
     without a word."""
-    cases = {
-        '{"text": "hot soup", "label": "food"}\n': "a JSON object",
-        "label,text\nfood,hot soup\n": "a csv/tsv header naming the text column 'text'",
-    }
-    for piped, shape in cases.items():
-        result = RUNNER.invoke(app, ["predict", str(easy_run), "-f", "-", "--json"], input=piped)
-        assert result.exit_code == 0 and len(result.stdout.splitlines()) == piped.count("\n")
-        assert result.stderr == (
-            f"note: standard input is read as one text per line, and its first line looks like {shape}; to "
-            "read the records' text column, save them to a file and pass --file FILE.jsonl (or .csv)\n"
-        )
+    piped = "label,text\nfood,hot soup\n"
+    result = RUNNER.invoke(app, ["predict", str(easy_run), "-f", "-", "--json"], input=piped)
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
+    assert result.stderr == (
+        "note: standard input is read as one text per line, and its first line looks like a csv/tsv header "
+        "naming the text column 'text'; to read the records' text column, save them to a file and pass "
+        "--file FILE.jsonl (or .csv)\n"
+    )
     quiet = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="hot soup, with bread\n")
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_json_lines_piped_in_are_read_as_records_with_their_fields(easy_run):
+    """`jq -c ... rows.jsonl | attn predict R` classified each line whole, braces, ids and gold label
+    included (then said to look like records, and to be saved to a file first)."""
+    piped = '{"id": "a1", "body": "hot soup", "label": "food"}\n\n{"id": "a2", "body": "a late goal"}\n'
+    result = RUNNER.invoke(app, ["predict", str(easy_run), "--json", "--text-column", "body"], input=piped)
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(row["index"], row["text"], row["fields"]) for row in rows] == [
+        (0, "hot soup", {"id": "a1", "label": "food"}),  # the blank line skipped, as in a .jsonl file
+        (1, "a late goal", {"id": "a2"}),
+    ]
+    by_file = RUNNER.invoke(
+        app, ["predict", str(easy_run), "--json", "-f", "-", "--text-column", "body"], input=piped
+    )
+    assert by_file.stdout == result.stdout
+    # The text column found as in a file (the model's, else the usual names), and a csv keeps the fields.
+    csv_out = RUNNER.invoke(
+        app, ["predict", str(easy_run), "--format", "csv"], input='{"text": "hot soup", "n": 1}\n'
+    )
+    assert csv_out.exit_code == 0 and csv_out.stdout.splitlines()[0].startswith("text,n,label,score,prob_")
+    assert csv_out.stdout.splitlines()[1].startswith("hot soup,1,")
+    inspected = RUNNER.invoke(
+        app, ["inspect", str(easy_run), "-", "--json", "--text-column", "body"], input=piped
+    )
+    assert [json.loads(line)["text"] for line in inspected.stdout.splitlines()] == ["hot soup", "a late goal"]
+    # A later line that is not JSON: the lines before it get their results, then one error naming it.
+    broken = RUNNER.invoke(
+        app, ["predict", str(easy_run), "--json"], input='{"text": "hot soup"}\nnot json\n'
+    )
+    assert broken.exit_code == 2 and len(broken.stdout.splitlines()) == 1
+    assert broken.stderr.startswith(
+        "error: line 2 of standard input is not JSON: Expecting value at column 1;"
+    )
+    # --text-column over plain lines names what it needs.
+    plain = RUNNER.invoke(app, ["predict", str(easy_run), "--text-column", "body"], input="hot soup\n")
+    assert plain.exit_code == 2 and plain.stderr.startswith(
+        "error: --text-column names a column of JSON lines, and the first line of standard input is no "
+        "JSON object"
+    )
+    _refused(invoke("predict", easy_run, "hot soup", "--text-column", "body"), "TEXT arguments have none")
 
 
 def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from attncli.errors import DataError
 from attncli.lines import as_utf8
 from attncli.record_sources import _arriving_records, from_arguments, from_file
-from attncli.records import carried_fields
+from attncli.records import Record, carried_fields
 
 
 def _records(source):
@@ -449,6 +449,37 @@ def test_standard_input_hands_on_each_line_as_soon_as_it_arrives():
     assert [(r.index, r.text) for r in next(chunks)] == [(2, "third, with no newline")]
     assert next(chunks, None) is None
     os.close(read_end)
+
+
+def test_json_lines_arriving_on_a_pipe_are_records_handed_on_as_they_arrive():
+    """`jq -c ... | attn predict R` classified each JSON line whole; now the first line being a JSON
+    object makes them records, each handed on as it arrives (a stream is not waited to its end)."""
+    from attncli.data_file_records import json_lines_if_records
+    from attncli.records import RecordSource
+
+    read_end, write_end = os.pipe()
+    arriving = RecordSource(name="standard input", chunks=_arriving_records(read_end, encoding="utf-8"))
+    os.write(write_end, b'{"id": 1, "meta": {"body": "hot soup"}}\n')
+    source, as_records = json_lines_if_records(arriving, text_column="meta.body", trained_column="text")
+    chunks = iter(source.chunks)
+    assert as_records and (source.columns, source.text_column) == (["id", "meta"], "meta.body")
+    first = next(chunks)
+    assert [(r.index, r.text, r.fields) for r in first] == [
+        (0, "hot soup", {"id": 1, "meta": {"body": "hot soup"}})
+    ]
+    os.write(write_end, b'\n{"id": 2, "meta": {"body": 7}}\n"a bare string"\n[1]')
+    os.close(write_end)
+    rest = [record for chunk in chunks for record in chunk]
+    assert [(r.index, r.text, r.not_text) for r in rest] == [
+        (1, None, "7"),
+        (2, "a bare string", None),
+        (3, None, None),
+    ]
+    os.close(read_end)
+    # Plain lines stay plain, the first one handed on with the rest.
+    plain = RecordSource(name="standard input", chunks=iter([[Record(0, "{not json}"), Record(1, "b")]]))
+    source, as_records = json_lines_if_records(plain, text_column=None, trained_column="text")
+    assert not as_records and [r.text for chunk in source.chunks for r in chunk] == ["{not json}", "b"]
 
 
 def test_csv_delimiter_is_read_off_the_header_line_or_given(tmp_path):

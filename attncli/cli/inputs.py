@@ -40,9 +40,10 @@ def check_inputs(
         raise ConfigError("pass texts as TEXT arguments or with --file, not both")
     if STDIN in texts and len(texts) > 1:
         raise ConfigError("'-' reads standard input; pass it alone, without other TEXT arguments")
-    if text_column is not None and (file is None or str(file) == STDIN):
+    if text_column is not None and texts and texts != [STDIN]:
         raise ConfigError(
-            "--text-column names a column of --file; TEXT arguments and standard input have none"
+            "--text-column names a column of --file or of JSON lines on standard input; TEXT arguments "
+            "have none"
         )
     if file is not None and not is_utf8(codec_name(encoding)):
         from attncli.arrowfiles import is_saved_dataset
@@ -88,27 +89,38 @@ def record_source(
             typer.echo(f"note: {note}", err=True)
         if source.columns or file.suffix.lower() in FILE_BUILDERS:
             return source
-        # Plain text: a pipe (--file <(cat rows.csv)), or a data file under another suffix.
-        remedy = (
-            SAVE_AS_DATA_FILE
-            if is_pipe(file)
-            else "give the file its format's suffix (.jsonl, .csv) and pass that"
-        )
+        if is_pipe(file):  # read as it arrives, as standard input is (--file <(jq -c ... rows.jsonl))
+            return _streamed(source, text_column=text_column, trained_column=trained_column)
+        # Plain text, or a data file under another suffix.
+        remedy = "give the file its format's suffix (.jsonl, .csv) and pass that"
         chunks = _noting_record_shaped(source.chunks, trained_column, name=str(file), remedy=remedy)
-        remedy = (
-            PIPE_TO_LINE_FEEDS
-            if is_pipe(file)
-            else f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
-        )
+        remedy = f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
         return dataclasses.replace(source, chunks=_refusing_lone_carriage_returns(chunks, str(file), remedy))
     if sys.stdin.isatty():
         typer.echo("reading texts from standard input, one per line (Ctrl-D to end)", err=True)
     source = record_sources.from_stdin(encoding=encoding)
-    chunks = _noting_record_shaped(
-        source.chunks, trained_column, name="standard input", remedy=SAVE_AS_DATA_FILE
-    )
+    return _streamed(source, text_column=text_column, trained_column=trained_column)
+
+
+def _streamed(source: RecordSource, *, text_column: str | None, trained_column: str | None) -> RecordSource:
+    """Plain text input read as it arrives (standard input, a pipe): JSON lines where its first line
+    is a JSON object, else one text per line, with a note where the first line looks like a csv
+    header, and refused at a lone carriage return."""
+    from attncli.data_file_records import json_lines_if_records
+
+    read, as_records = json_lines_if_records(source, text_column=text_column, trained_column=trained_column)
+    if as_records:
+        for note in read.notes:
+            typer.echo(f"note: {note}", err=True)
+        return read
+    if text_column is not None:
+        raise ConfigError(
+            f"--text-column names a column of JSON lines, and the first line of {source.name} is no JSON "
+            "object: it is read as one text per line; drop --text-column, or pass a data file with --file"
+        )
+    chunks = _noting_record_shaped(read.chunks, trained_column, name=source.name, remedy=SAVE_AS_DATA_FILE)
     return dataclasses.replace(
-        source, chunks=_refusing_lone_carriage_returns(chunks, "standard input", PIPE_TO_LINE_FEEDS)
+        read, chunks=_refusing_lone_carriage_returns(chunks, source.name, PIPE_TO_LINE_FEEDS)
     )
 
 
