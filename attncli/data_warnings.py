@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import itertools
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -127,19 +128,26 @@ def text_key(text: str) -> int:
     return hash(folded(text))
 
 
-# Training splits up to this many rows are checked for texts given two labels (the check keeps an
-# entry per distinct text: about 20 MB here).
+# The training rows checked for texts given two labels (the check keeps an entry per distinct text:
+# about 20 MB here) and for validation rows that repeat one: the first so many of a larger split,
+# and the warnings say so (larger splits were not checked at all).
 CONFLICT_CHECK_ROWS = 200_000
+
+
+def _checked_rows(rows: int) -> str:
+    """How a warning names the training rows it compared, where it compared only the first ones."""
+    return (
+        f" (among its first {CONFLICT_CHECK_ROWS:,} rows, of {rows:,})" if rows > CONFLICT_CHECK_ROWS else ""
+    )
 
 
 def conflicting_labels_warning(split: Split, label_names: list[str]) -> list[str]:
     """A warning when texts occur with more than one label (ignoring case and spacing): no model can
     tell such rows apart, and the split's accuracy has a ceiling below 100% because of them."""
-    if len(split) > CONFLICT_CHECK_ROWS:
-        return []
     first: dict[int, int] = {}
     conflicting: dict[int, tuple[str, set[int]]] = {}
-    for text, label in zip(split.texts, split.labels, strict=True):
+    checked = itertools.islice(zip(split.texts, split.labels, strict=True), CONFLICT_CHECK_ROWS)
+    for text, label in checked:
         key = text_key(text)
         seen = first.setdefault(key, label)
         if key in conflicting:
@@ -152,10 +160,10 @@ def conflicting_labels_warning(split: Split, label_names: list[str]) -> list[str
     shown = text if len(text) <= 60 else text[:59] + "…"
     names = ", ".join(one_line(label_names[label]) for label in sorted(labels))
     return [
-        f"warning: {len(conflicting):,} text{'s' * (len(conflicting) != 1)} of the training data "
-        f"{'occur' if len(conflicting) != 1 else 'occurs'} with more than one label (ignoring case, spacing "
-        f"and character forms), such as {shown!r} ({names}); no model can tell such rows apart: relabel "
-        "them, or leave them if the labels are truly ambiguous"
+        f"warning: {len(conflicting):,} text{'s' * (len(conflicting) != 1)} of the training data"
+        f"{_checked_rows(len(split))} {'occur' if len(conflicting) != 1 else 'occurs'} with more than one "
+        f"label (ignoring case, spacing and character forms), such as {shown!r} ({names}); no model can "
+        "tell such rows apart: relabel them, or leave them if the labels are truly ambiguous"
     ]
 
 
@@ -182,17 +190,18 @@ def repeated_in_training_warning(train: Split, validation: Split, *, carved: boo
     validation scores that early stopping, the choice of the best epoch and the calibration rest
     on then measure memory on those rows. Eval said it afterwards (11 of 44 rows in a new user's
     trial, a file with 50 of its rows pasted twice); training said nothing. Counted as eval counts
-    them (`rows_seen_in_training`), up to CONFLICT_CHECK_ROWS training rows."""
-    if len(train) > CONFLICT_CHECK_ROWS or not len(validation):
+    them (`rows_seen_in_training`), against the first CONFLICT_CHECK_ROWS training rows."""
+    if not len(validation):
         return []
-    repeated = rows_seen_in_training(validation.texts, train.texts)
+    repeated = rows_seen_in_training(validation.texts, itertools.islice(train.texts, CONFLICT_CHECK_ROWS))
     if not repeated:
         return []
     where = "the data (its repeats fell on both sides of the carve)" if carved else "the validation split"
     return [
         f"warning: {repeated:,} of the {len(validation):,} validation rows have the same text (ignoring "
-        "case and spacing) as a training row, so validation scores (and with them early stopping, the "
-        f"best epoch and calibration) measure memory on them; remove the repeated rows from {where}"
+        f"case and spacing) as a training row{_checked_rows(len(train))}, so validation scores (and with "
+        "them early stopping, the best epoch and calibration) measure memory on them; remove the "
+        f"repeated rows from {where}"
     ]
 
 

@@ -45,3 +45,30 @@ def test_every_decimal_digit_but_asciis_lies_where_the_folding_table_looks():
         if unicodedata.decimal(chr(code), None) is not None
     ]
     assert beyond == [], f"data_warnings._folding_table must reach {hex(max(beyond))}"
+
+
+def test_training_data_past_the_check_limit_is_checked_on_its_first_rows_and_said_so(monkeypatch):
+    """Past CONFLICT_CHECK_ROWS training rows, neither texts with two labels nor validation rows that
+    repeat one were looked for at all, without a word: the first rows are checked, and the warning
+    says it looked at those."""
+    from array import array
+
+    import attncli.data_warnings
+    from attncli.data_warnings import conflicting_labels_warning, repeated_in_training_warning
+    from attncli.splits import Split
+
+    monkeypatch.setattr(attncli.data_warnings, "CONFLICT_CHECK_ROWS", 4)
+    texts = ["a b", "A  b", "c", "d", "e", "e"]  # a conflict among the first 4 rows, one past them
+    train = Split(texts=texts, labels=array("q", [0, 1, 0, 0, 0, 1]))
+    (warning,) = conflicting_labels_warning(train, ["x", "y"])
+    assert warning.startswith(
+        "warning: 1 text of the training data (among its first 4 rows, of 6) occurs with more than one label"
+    )
+    validation = Split(texts=["c", "E"], labels=array("q", [0, 0]))
+    (repeated,) = repeated_in_training_warning(train, validation, carved=False)
+    assert repeated.startswith(
+        "warning: 1 of the 2 validation rows have the same text (ignoring case and spacing) as a training "
+        "row (among its first 4 rows, of 6), so"
+    )
+    small = Split(texts=texts[:4], labels=array("q", [0, 1, 0, 0]))
+    assert "(among" not in conflicting_labels_warning(small, ["x", "y"])[0]
