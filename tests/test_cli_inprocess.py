@@ -203,7 +203,7 @@ def test_train_starts_from_pretrained_vectors_and_keeps_them_frozen(tmp_path):
         "sha256": hashlib.sha256(vectors.read_bytes()).hexdigest(),
         "bytes": vectors.stat().st_size,
     }
-    assert "16 of" in result.output and "(4 dimensions)" in result.output
+    assert "16 of" in result.output and "(4 dimensions, projected to model.embed_dim 32)" in result.output
     # The frozen table is counted apart: the run says how many parameters train.
     table_size = len(json.loads((output / "best" / "tokenizer.json").read_text())["model"]["vocab"]) * 4
     total = metrics["num_parameters"]
