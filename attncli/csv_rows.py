@@ -55,6 +55,24 @@ def require_unique_columns(names: list[str], path: Path) -> None:
         seen[name] = position
 
 
+def unnamed_apart(names: list[str]) -> list[str]:
+    """A header's empty names, where it has more than one, as pandas names them when training reads
+    the file ('Unnamed: 0', 'Unnamed: 3'): a pandas index column beside Excel's empty columns past
+    the table (`,Text,`) made one name of two, and predict's output carried the last one's values
+    in both. A single empty name stays as it is."""
+    empty = [position for position, name in enumerate(names) if not name.strip()]
+    if len(empty) < 2:
+        return names
+    named, taken = list(names), set(names)
+    for position in empty:
+        name = f"Unnamed: {position}"
+        while name in taken:  # a column truly called so
+            name += "_"
+        named[position] = name
+        taken.add(name)
+    return named
+
+
 def csv_rows(
     path: Path, *, delimiter: str, encoding: str, quoting: Quoting = csv.QUOTE_MINIMAL
 ) -> Iterator[tuple[int, list[str]]]:

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from attncli.arrowfiles import arrow_batches, arrow_rows, arrow_schema
 from attncli.columns import choose_columns, other_than_trained_note
 from attncli.csv_dialect import csv_dialect, delimiter_note
-from attncli.csv_rows import Quoting, allow_long_fields, header_row, ragged_row_error, require_unique_columns
+from attncli.csv_rows import (
+    Quoting,
+    allow_long_fields,
+    header_row,
+    ragged_row_error,
+    require_unique_columns,
+    unnamed_apart,
+)
 from attncli.errors import DataError
 from attncli.jsonfiles import json_problem, require_records
 from attncli.layouts import Layout, layout_of_record, layout_of_schema, value_at
@@ -63,6 +70,7 @@ def csv_source(
         if not header:
             raise DataError(f"{path} is empty; give it a header row and one row per text")
         require_unique_columns(header, path)
+        header = unnamed_apart(header)
         column, found = _text_column(Layout(columns=tuple(header)), text_column, trained_column, str(path))
     except csv.Error as error:
         file.close()

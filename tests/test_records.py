@@ -252,6 +252,24 @@ def test_csv_rows_keep_their_columns_as_written(tmp_path):
     assert carried_fields(records[2].fields, records[2].text, "review_text") == {"id": "009", "stars": "1"}
 
 
+def test_columns_without_a_name_keep_their_own_values(tmp_path):
+    """A pandas index column beside Excel's empty columns past the table (`,Text,`), or two unnamed
+    columns: one name for both, so predict's output carried the last one's values in each (a
+    spreadsheet user's trial lost the index and a comment column)."""
+    path = tmp_path / "rows.csv"
+    path.write_text(",Text,,\r\n0,Shares rose,checked by Ann,x\r\n1,A goal,,y\r\n", encoding="utf-8-sig")
+    source = from_file(path)
+    assert source.columns == ["Unnamed: 0", "Text", "Unnamed: 2", "Unnamed: 3"]  # as pandas names them
+    assert [record.fields for record in _records(source)] == [
+        {"Unnamed: 0": "0", "Text": "Shares rose", "Unnamed: 2": "checked by Ann", "Unnamed: 3": "x"},
+        {"Unnamed: 0": "1", "Text": "A goal", "Unnamed: 2": "", "Unnamed: 3": "y"},
+    ]
+    path.write_text("Unnamed: 2,Text,,\nkept,a,b,c\n", encoding="utf-8")  # a name already taken
+    assert from_file(path).columns == ["Unnamed: 2", "Text", "Unnamed: 2_", "Unnamed: 3"]
+    path.write_text("id,Text,\n7,a,b\n", encoding="utf-8")  # one empty name stays as it was
+    assert _records(from_file(path))[0].fields == {"id": "7", "Text": "a", "": "b"}
+
+
 def test_csv_text_column_follows_training_then_the_usual_names(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text("body,sentence\nfrom body,from sentence\n", encoding="utf-8")
