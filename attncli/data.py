@@ -159,14 +159,22 @@ def load_splits(config: DataConfig) -> Splits:
 
 
 def _dropped_note(splits: dict[str, Split], datasets: dict[str, Any]) -> list[str]:
-    """The line saying how many rows data.drop_invalid left out of each split (none: no line)."""
-    dropped = {name: len(datasets[name]) - len(split) for name, split in splits.items()}
-    if not any(dropped.values()):
-        return []
-    counts = ", ".join(
-        f"{count} of {len(datasets[name])} rows of {name!r}" for name, count in dropped.items()
-    )
-    return [f"left out {counts} for having no text or no label (data.drop_invalid)"]
+    """The lines saying how many empty rows were left out of each split, and how many more
+    data.drop_invalid left out (none: no line)."""
+    empty = {name: split.empty_rows for name, split in splits.items()}
+    dropped = {name: len(datasets[name]) - len(split) - empty[name] for name, split in splits.items()}
+    notes = []
+    if any(empty.values()):
+        counts = ", ".join(
+            f"{count} of {len(datasets[name])} rows of {name!r}" for name, count in empty.items() if count
+        )
+        notes.append(f"left out {counts} that hold neither a text nor a label (empty rows)")
+    if any(dropped.values()):
+        counts = ", ".join(
+            f"{count} of {len(datasets[name])} rows of {name!r}" for name, count in dropped.items() if count
+        )
+        notes.append(f"left out {counts} for having no text or no label (data.drop_invalid)")
+    return notes
 
 
 def _carve(train: Split, config: DataConfig) -> tuple[Split, Split]:

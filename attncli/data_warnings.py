@@ -52,11 +52,40 @@ MISSING_VALUE_MARKERS = frozenset({
 })  # fmt: skip
 
 
+# What a spreadsheet writes into a cell whose formula failed (Excel's, Google Sheets' and LibreOffice
+# Calc's, whose `Err:502` carries a number), exported as the cell's text. Excel's #N/A is also a
+# missing value's marker above, and said as one.
+FORMULA_ERRORS = frozenset({
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#SPILL!", "#CALC!", "#GETTING_DATA",
+    "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#ERROR!",
+})  # fmt: skip
+
+
+def _is_formula_error(name: str) -> bool:
+    name = name.strip()
+    return name.upper() in FORMULA_ERRORS or (name.startswith("Err:") and name[4:].isdigit())
+
+
 def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
-    """A warning naming labels that read as markers of a missing value ("NaN", "None", "N/A")."""
+    """A warning naming labels that read as markers of a missing value ("NaN", "None", "N/A"), and
+    one naming labels that are a spreadsheet's formula errors ("#VALUE!", "#REF!"): both trained as
+    classes, and only #N/A was said."""
+    errors = [name for name in label_names if _is_formula_error(name)]
+    formula_warning = []
+    if errors:
+        shown = ", ".join(repr(name) for name in errors)
+        said = (
+            f"labels {shown} are a spreadsheet's formula errors, not labels, but train as classes"
+            if len(errors) > 1
+            else f"label {shown} is a spreadsheet's formula error, not a label, but trains as a class"
+        )
+        formula_warning = [
+            f"warning: {said}; mend the formulas and export again, or empty those cells and pass --set "
+            "data.drop_invalid=true to leave the rows out"
+        ]
     markers = [name for name in label_names if name.strip() in MISSING_VALUE_MARKERS]
     if not markers:
-        return []
+        return formula_warning
     shown = ", ".join(repr(name) for name in markers)
     if len(markers) == 1:
         said = f"label {shown} reads as a missing value but trains as a class"
@@ -66,7 +95,8 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
         remedy = "if they mark rows with no label, empty those cells"
     return [
         f"warning: {said}, since only an empty cell has no label; {remedy} and pass --set "
-        "data.drop_invalid=true to leave the rows out"
+        "data.drop_invalid=true to leave the rows out",
+        *formula_warning,
     ]
 
 

@@ -54,12 +54,20 @@ def to_split(
     bare = bare_names(index)
     origin = origin or Origin(split=name)
     labels, skipped = array("q"), array("q")
+    empty = 0
     first: str | None = None
     remedy = "fill them in, or use another split"  # for a split of which no row can be used
     for row, text, label in _scan(dataset, columns.text, columns.label):
         problem = row_problem(text, label, feature, columns)
         if row in undecodable:
             problem = f"bytes that are not UTF-8 text in column {columns.text!r}"
+        elif problem is not None and _is_empty_row(text, label, feature):
+            # Neither text nor label (the `,,,` rows a spreadsheet exports past its table): nothing
+            # to read or learn, so always left out, and counted; they stopped training unless
+            # data.drop_invalid, which also drops the rows that lack only one of the two.
+            skipped.append(row)
+            empty += 1
+            continue
         if problem is not None:
             if first is None:
                 first, remedy = (
@@ -89,15 +97,21 @@ def to_split(
     if not skipped:
         return Split(texts=TextColumn(dataset, columns.text), labels=labels)
     if len(skipped) == len(dataset):  # leaving them out would leave nothing: no use saying how
+        first = first or f"{origin.locate(int(skipped[0]))} has no text and no label"
         raise DataError(f"every row of {origin.name} has no text or no label (the first: {first}); {remedy}")
-    if not drop_invalid:
-        others = (
-            f" ({len(skipped)} rows of {origin.name} have no text or no label)" if len(skipped) > 1 else ""
-        )
+    if first is not None and not drop_invalid:
+        unusable = len(skipped) - empty  # the empty rows are left out whatever the setting
+        others = f" ({unusable} rows of {origin.name} have no text or no label)" if unusable > 1 else ""
         raise DataError(f"{first}{others}; fill in or remove such rows, or {drop_hint}")
     left_out = set(skipped)
     kept = array("q", (row for row in range(len(dataset)) if row not in left_out))
-    return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept)
+    return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept, empty_rows=empty)
+
+
+def _is_empty_row(text: Any, label: Any, feature: Any) -> bool:
+    """Whether a row holds neither a text (none, or only spaces) nor a label."""
+    no_text = text is None or (isinstance(text, str) and not text.strip())
+    return no_text and missing_label(feature, label)
 
 
 def _remedy_for_every_row(undecodable: bool, text: Any) -> str:

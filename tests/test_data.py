@@ -286,6 +286,23 @@ def test_labels_that_read_as_a_missing_value_are_warned_of(tmp_path):
         "no label; if it marks rows with no label, empty those cells and pass --set data.drop_invalid=true "
         "to leave the rows out"
     ]
+    # A spreadsheet's formula errors trained as classes without a word (only #N/A was said).
+    warned = missing_marker_labels_warning(["#VALUE!", "#N/A", "Err:502", "food", "#ref!"])
+    assert [warning.split(" ", 4)[:4] for warning in warned] == [
+        ["warning:", "label", "'#N/A'", "reads"],
+        ["warning:", "labels", "'#VALUE!',", "'Err:502',"],
+    ]
+    assert warned[1] == (
+        "warning: labels '#VALUE!', 'Err:502', '#ref!' are a spreadsheet's formula errors, not labels, but "
+        "train as classes; mend the formulas and export again, or empty those cells and pass --set "
+        "data.drop_invalid=true to leave the rows out"
+    )
+    assert missing_marker_labels_warning(["#DIV/0!", "food"]) == [
+        "warning: label '#DIV/0!' is a spreadsheet's formula error, not a label, but trains as a class; mend "
+        "the formulas and export again, or empty those cells and pass --set data.drop_invalid=true to leave "
+        "the rows out"
+    ]
+    assert missing_marker_labels_warning(["#hashtag", "Err:abc", "food"]) == []
 
 
 def test_invisible_marks_around_a_label_are_no_part_of_it_and_look_alikes_are_named(tmp_path):

@@ -364,6 +364,33 @@ def test_a_missing_text_names_the_files_line_or_is_left_out(tmp_path):
     )
 
 
+def test_empty_rows_past_a_spreadsheets_table_are_left_out_and_counted(tmp_path):
+    """Excel, LibreOffice and Sheets export formatted empty rows as `,,` past the table: training
+    stopped at the first (`line 13 ... has no text`), and the way out, data.drop_invalid, also drops
+    the rows that lack only a text or only a label."""
+    path = tmp_path / "sheet.csv"
+    path.write_text(lines("text,label,note", *[row + "," for row in ab_rows()], ",,", " ,,", ",,"))
+    splits = load(path)
+    assert every_text(splits) == sorted(f"t{index}" for index in range(10))
+    assert (
+        splits.notes[0]
+        == "left out 3 of 13 rows of 'train' that hold neither a text nor a label (empty rows)"
+    )
+    # A row that lacks only its text still stops training, counted apart from the empty ones.
+    path.write_text(lines("text,label", *ab_rows(), ",food", ",", ","))
+    assert refusal(path).startswith(f"line 12 of {path} has no text in column 'text'; fill in or remove")
+    both = load(path, drop_invalid=True)
+    assert both.notes[:2] == (
+        "left out 2 of 13 rows of 'train' that hold neither a text nor a label (empty rows)",
+        "left out 1 of 13 rows of 'train' for having no text or no label (data.drop_invalid)",
+    )
+    path.write_text(lines("text,label", ",", ","))
+    assert refusal(path) == (
+        f"every row of {path.name} has no text or no label (the first: line 2 of {path} has no text and no "
+        "label); fill them in, or use another split"
+    )
+
+
 def test_a_missing_label_in_json_lines_names_the_line(tmp_path):
     rows = [{"text": f"t{i}", "label": TWO[i % 2]} for i in range(10)] + [{"text": "x", "label": None}]
     path = write_jsonl(tmp_path / "gaps.jsonl", rows)
