@@ -139,6 +139,41 @@ def require_narrow_encoding(path: Path, encoding: str) -> None:
     require_encoding_fits(head, encoding, source=str(path), convert=convert)
 
 
+# Python's names of the encodings that read the bytes 0x80-0x9F as invisible C1 control characters,
+# where Windows' cp1252, which Excel's "CSV" and Notepad's "ANSI" save, has € ‘ ’ “ ” – — in them.
+C1_CONTROL_CODECS = frozenset({"iso8859-1", "iso8859-15"})
+# How much of a file is looked through for those bytes: where a cp1252 file read so has its first
+# curly quote or euro sign later than this, it is not told.
+C1_SAMPLE_BYTES = 4 << 20
+
+
+def require_cp1252_not_read_as_latin1(path: Path, encoding: str) -> None:
+    """Refuse a file read as latin-1 (ISO 8859-1 or -15) that holds the bytes 0x80-0x9F, which those
+    read as invisible control characters, where it reads as cp1252: such a file is cp1252, and read
+    as latin-1 its curly quotes and euro signs became controls, silently (a spreadsheet user's trial:
+    `€12` gone from the vocabulary, control characters in predict's output file). A file holding one
+    of the five bytes cp1252 leaves undefined is let through."""
+    if codecs.lookup(encoding).name not in C1_CONTROL_CODECS:
+        return
+    with path.open("rb") as file:
+        sample = file.read(C1_SAMPLE_BYTES)
+    found = re.search(rb"[\x80-\x9f]", sample)
+    if found is None:
+        return
+    end = len(sample) if len(sample) < C1_SAMPLE_BYTES else sample.rfind(b"\n") + 1
+    try:
+        sample[:end].decode("cp1252")
+    except UnicodeDecodeError:
+        return
+    line = sample.count(b"\n", 0, found.start()) + 1
+    shown = bytes([sample[found.start()]]).decode("cp1252")
+    raise DataError(
+        f"line {line} of {path} holds the byte 0x{sample[found.start()]:02X}, which {encoding} reads as an "
+        f"invisible control character and Windows' cp1252 as {shown!r}: the file is cp1252 (as Excel's "
+        '"CSV" saves it); pass --encoding cp1252'
+    )
+
+
 # Python's names of the UTF-16 and UTF-32 codecs, the wide encodings attn reads: without a byte
 # order (a byte-order mark tells it), and with one.
 WIDE_CODECS = frozenset(f"utf-{bits}{order}" for bits in (16, 32) for order in ("", "-le", "-be"))
