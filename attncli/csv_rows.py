@@ -115,9 +115,13 @@ def ragged_row_error(
             "it, or export again with Export-Csv -NoTypeInformation"
         )
     if len(header) == 1 and line == 2:
+        # Or the header of a file of one column, whose texts hold the delimiter unquoted (a European
+        # Excel's export, separated by ';', whose texts hold commas).
         return DataError(
             f"line 1 of {path} ({header[0][:60]!r}) has 1 field but line 2 has {fields}; if line 1 is a "
-            "title above the header line, delete it, so that the header is the first line"
+            "title above the header line, delete it, so that the header is the first line; if it is the "
+            f"header of a file of one column whose texts hold {shown(delimiter)}, pass --delimiter with "
+            "what its exports separate columns with (such as ';')"
         )
     return DataError(
         f"line {line} of {path} has {fields} fields but its header line has {len(header)}; put a text "

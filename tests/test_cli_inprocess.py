@@ -836,6 +836,11 @@ def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, 
             "naming the text column 'text'; to read the records' text column, give the file its format's "
             "suffix (.jsonl, .csv) and pass that\n"
         )
+    # Excel's "Unicode Text" saves a table as a .txt of tab-separated lines: a .tsv, said so.
+    rows.write_text("id\ttext\tlabel\n1\thot soup\tfood\n")
+    assert invoke("predict", easy_run, "-f", rows, "--json").stderr.endswith(
+        'text column, rename it rows.tsv (tab-separated, as Excel saves "Unicode Text") and pass that\n'
+    )
 
 
 def test_a_text_argument_naming_a_file_is_labelled_as_text_and_said_to_name_one(

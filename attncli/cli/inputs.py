@@ -93,7 +93,11 @@ def record_source(
             return _streamed(source, text_column=text_column, trained_column=trained_column)
         # Plain text, or a data file under another suffix.
         remedy = "give the file its format's suffix (.jsonl, .csv) and pass that"
-        chunks = _noting_record_shaped(source.chunks, trained_column, name=str(file), remedy=remedy)
+        # Excel's "Unicode Text" and "Text (Tab delimited)" save a table as a .txt of tab-separated lines.
+        tabbed = f'rename it {file.stem}.tsv (tab-separated, as Excel saves "Unicode Text") and pass that'
+        chunks = _noting_record_shaped(
+            source.chunks, trained_column, name=str(file), remedy=remedy, tabbed_remedy=tabbed
+        )
         remedy = f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
         return dataclasses.replace(source, chunks=_refusing_lone_carriage_returns(chunks, str(file), remedy))
     if sys.stdin.isatty():
@@ -132,21 +136,29 @@ SAVE_AS_DATA_FILE = "save them to a file and pass --file FILE.jsonl (or .csv)"
 
 
 def _noting_record_shaped(
-    chunks: Iterator[list[Any]], text_column: str | None, *, name: str, remedy: str
+    chunks: Iterator[list[Any]],
+    text_column: str | None,
+    *,
+    name: str,
+    remedy: str,
+    tabbed_remedy: str | None = None,
 ) -> Iterator[list[Any]]:
     """The chunks, with a note when the first line of plain text input looks like a data file's
-    (each line would be classified whole, braces, ids and gold labels included)."""
+    (each line would be classified whole, braces, ids and gold labels included); `tabbed_remedy`
+    is the remedy where that line is split by tabs."""
     from attncli.record_sources import record_shaped
 
     first = True
     for chunk in chunks:
         if first and chunk:
             first = False
-            shape = record_shaped(chunk[0].text or "", text_column=text_column)
+            line = chunk[0].text or ""
+            shape = record_shaped(line, text_column=text_column)
             if shape is not None:
+                said = tabbed_remedy if tabbed_remedy and "\t" in line and "JSON" not in shape else remedy
                 typer.echo(
                     f"note: {name} is read as one text per line, and its first line looks like {shape}; "
-                    f"to read the records' text column, {remedy}",
+                    f"to read the records' text column, {said}",
                     err=True,
                 )
         yield chunk

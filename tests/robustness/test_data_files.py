@@ -160,6 +160,11 @@ def test_a_title_line_above_the_header_is_named_by_train_and_predict(tmp_path):
     path.write_text(lines("Exported from the CRM, 1 May", "text,label", *ab_rows()).replace(",", "", 1))
     said = f"line 1 of {path} ('Exported from the CRM 1 May') has 1 field but line 2 has 2; if line 1 is a"
     assert refusal(path).startswith(said)
+    # Or a file of one column from a European Excel (';'), whose texts hold commas unquoted.
+    assert refusal(path).endswith(
+        "so that the header is the first line; if it is the header of a file of one column whose texts "
+        "hold ',', pass --delimiter with what its exports separate columns with (such as ';')"
+    )
     checkpoint = save_untrained_checkpoint(tmp_path / "ckpt")
     result = invoke("predict", checkpoint, "--file", path)
     assert result.exit_code == 2 and said in result.stderr
