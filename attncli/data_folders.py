@@ -19,7 +19,7 @@ from attncli.arrowfiles import (
 from attncli.data_files import listed, load_files
 from attncli.errors import DataError
 from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, raw_data_of
-from attncli.textfiles import require_uncompressed
+from attncli.textfiles import OFFICE_FILES, require_uncompressed
 
 # A shard of a split as the Hub names it: train-00000-of-00002.parquet, or with the fingerprint of its
 # data, as `push_to_hub` of older datasets versions wrote it: train-00000-of-00002-6d3c0a9e1f2b4c5d.parquet.
@@ -126,6 +126,11 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
         # train.csv.gz alone (not beside the train.csv `gunzip -k` leaves): compressed, not missing
         inner = child.with_suffix("")
         if inner.suffix.lower() in FILE_BUILDERS and _split_of(inner) is not None and not inner.exists():
+            require_uncompressed(child)
+        # train.xlsx with no train.csv saved from it: a workbook, not a missing split
+        # ("has no train split (splits: test); name one file train.*" beside train.xlsx).
+        office = child.suffix.lower() in OFFICE_FILES and _split_of(child) is not None
+        if office and not any(child.with_suffix(suffix).exists() for suffix in FILE_BUILDERS):
             require_uncompressed(child)
         if not child.is_file() or child.suffix.lower() not in FILE_BUILDERS:
             continue

@@ -672,6 +672,24 @@ def test_shards_named_with_their_fingerprint_are_shards_of_their_split(tmp_path)
     assert str(caught.value).startswith("split 'train' is missing its shard train-00000-of-00002-*.parquet;")
 
 
+def test_a_folders_split_saved_as_a_workbook_is_named_as_one(tmp_path):
+    """train.xlsx beside test.csv was `has no train split (splits: test); name one file train.*`, and
+    alone `holds no split files`: neither said it is a workbook. Beside the csv saved from it, the
+    workbook is left alone."""
+    (tmp_path / "train.xlsx").write_bytes(b"PK\x03\x04")
+    for beside in ([], ["test.csv"]):
+        for name in beside:
+            write_csv(tmp_path / name, make_rows(20))
+        with pytest.raises(DataError) as caught:
+            load_splits(DataConfig(source=str(tmp_path)))
+        assert str(caught.value) == (
+            f"{tmp_path / 'train.xlsx'} is an Excel workbook, not a data file attn reads; save it as CSV "
+            "(UTF-8) and pass that"
+        )
+    write_csv(tmp_path / "train.csv", make_rows(40))
+    assert len(load_splits(DataConfig(source=str(tmp_path))).splits["train"]) == 37  # 3 held out
+
+
 def test_compressed_data_files_are_refused_with_the_command_that_opens_them(tmp_path):
     import gzip
 
