@@ -135,6 +135,13 @@ def _choose(
 ) -> str | None:
     """The column for `role`, or None after adding to `problems`; a loose match is added to `found`."""
     named = role.named
+    if named is not None and named not in layout.columns and named not in layout.paths:
+        # A header's name with spaces around it (a spreadsheet's `Text `), as the usual names are
+        # matched: --text-column Text was refused as "not found (closest: 'Text ')". Spaces are no
+        # part of a name to anyone reading the header, so it is taken without a note.
+        spaced = [column for column in layout.columns if column.strip() == named.strip()]
+        if len(spaced) == 1:
+            named = spaced[0]
     if named is not None:
         if named not in layout.columns and named not in layout.paths:
             problems.append((f"{role.name} column {named!r} not found{_closest(layout, named)}", True))

@@ -345,10 +345,12 @@ def test_columns_are_found_despite_case_spaces_and_longer_names(tmp_path):
 def test_missing_named_columns_are_reported_together_with_what_there_is(tmp_path):
     path = tmp_path / "spaces.csv"
     path.write_text(lines("text ,label", *ab_rows()))
-    assert refusal(path, text_column="text", label_column="lable") == (
-        "text column 'text' not found (closest: 'text '); label column 'lable' not found (closest: 'label'); "
+    assert refusal(path, text_column="TEXT", label_column="lable") == (
+        "text column 'TEXT' not found (closest: 'text '); label column 'lable' not found (closest: 'label'); "
         f"{path} has columns 'text ', 'label'"
     )
+    # A name given without the spaces around it in the header is that column (it was "not found").
+    assert every_text(load(path, text_column="text", label_column=" label")) == [f"t{n}" for n in range(10)]
 
 
 # --- missing values, encodings, rare classes ------------------------------------------------------
