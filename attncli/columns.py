@@ -210,6 +210,11 @@ def _closest(layout: Layout, name: str) -> str:
 COMMA_HEADER = re.compile(r"[^,\s]+(?:,[^,\s]+)+")
 
 
+# How pandas names a csv column whose header cell is empty ("Unnamed: 2"), and predict names such
+# columns where there are several (csv_rows.unnamed_apart).
+UNNAMED = re.compile(r"Unnamed: \d+_*")
+
+
 def _headerless_hint(layout: Layout, where: str) -> str:
     """A hint for a csv or tsv file whose header was split at the wrong delimiter (a column name
     holding `;` or a tab: an Excel export whose header has a comma in a name is not sniffed as
@@ -220,6 +225,14 @@ def _headerless_hint(layout: Layout, where: str) -> str:
     for delimiter, typed in ((";", "';'"), ("\t", "'\\t'"), ("|", "'|'")):
         if any(delimiter in name for name in layout.columns):
             return f" (its column names hold {typed}: if it is {typed}-separated, pass --delimiter {typed})"
+    named = [name for name in layout.columns if name.strip() and not UNNAMED.fullmatch(name)]
+    if len(named) == 1 and len(layout.columns) > 1 and len(named[0].split()) > 1:
+        # A title padded to the table's width, as spreadsheets export it (`Tickets export,,`): the
+        # header is a later line.
+        return (
+            f" (only {named[0][:SENTENCE_CHARACTERS]!r} has a name: if it is a title above the header line, "
+            "delete the lines above the header, so that it is the first line)"
+        )
     if len(layout.columns) == 1 and COMMA_HEADER.fullmatch(layout.columns[0].strip()):
         # A comma-separated header read at another --delimiter ("id,text,label"); a quoted name with
         # a comma in it ("comments, raw") has spaces, and is no such header.

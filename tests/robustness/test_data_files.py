@@ -168,6 +168,15 @@ def test_a_title_line_above_the_header_is_named_by_train_and_predict(tmp_path):
     checkpoint = save_untrained_checkpoint(tmp_path / "ckpt")
     result = invoke("predict", checkpoint, "--file", path)
     assert result.exit_code == 2 and said in result.stderr
+    # A title padded to the table's width, as spreadsheets export it: the columns listed, and why.
+    path.write_text(lines("Tickets export 2024-05-01,,", ",,", "text,label,id", *ab_rows()))
+    assert refusal(path).endswith(
+        f"{path} has columns 'Tickets export 2024-05-01', 'Unnamed: 1', 'Unnamed: 2' (only 'Tickets export "
+        "2024-05-01' has a name: if it is a title above the header line, delete the lines above the header, "
+        "so that it is the first line)"
+    )
+    result = invoke("predict", checkpoint, "--file", path)  # named alike, where predict said '', ''
+    assert result.exit_code == 2 and "'Unnamed: 1', 'Unnamed: 2' (only 'Tickets export" in result.stderr
     # PowerShell 5's Export-Csv writes a type line above the header unless told not to.
     exported = tmp_path / "exported.csv"
     exported.write_text(
