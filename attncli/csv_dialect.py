@@ -36,12 +36,14 @@ def header_line(path: Path, *, encoding: str) -> str:
         text = head[: error.start].decode(encoding)
         if "\n" not in text:  # the bad byte is in the header line itself
             raise DataError(
-                f"line 1 of {path} is not valid {encoding}; pass --encoding (or set data.encoding) with "
+                f"line 1 of {path} is not valid {encoding}; pass --encoding "
+                "(data.encoding in a config file) with "
                 f"the file's encoding{likely_encodings_text(head, besides=encoding)}"
             ) from None
     except UnicodeError as error:  # the file does not start as the encoding must (utf-16 without a BOM)
         raise DataError(
-            f"{path} does not read as {encoding} ({error}); pass --encoding (or set data.encoding) with the "
+            f"{path} does not read as {encoding} ({error}); pass --encoding "
+            "(data.encoding in a config file) with the "
             "file's encoding, for example utf-8"
         ) from None
     if "\r" in text and "\n" not in text:

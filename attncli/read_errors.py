@@ -166,7 +166,8 @@ def decoding_error(path: Path, encoding: str) -> DataError | None:
             "out, or pass --encoding utf-8 where a --config file sets data.encoding"
         )
     return DataError(
-        f"line {line} of {path} is not valid {encoding}; pass --encoding (or set data.encoding) with the "
+        f"line {line} of {path} is not valid {encoding}; pass --encoding "
+        "(data.encoding in a config file) with the "
         f"file's encoding{likely_encodings_text(_bytes_from_line(path, line), besides=encoding)}"
     )
 

@@ -65,7 +65,8 @@ def test_train_and_predict_name_gbk_for_a_gbk_file(tmp_path):
     assert result.exit_code == 2
     error = result.stderr.strip().splitlines()[-1]
     assert error.startswith(
-        f"error: line 2 of {data} is not valid utf-8; pass --encoding (or set data.encoding) with the file's "
+        f"error: line 2 of {data} is not valid utf-8; pass --encoding "
+        "(data.encoding in a config file) with the file's "
         "encoding: its bytes read as text in gbk (Chinese), "
     ), error
     assert "latin-1" not in error and "cp1252" not in error

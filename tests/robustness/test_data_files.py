@@ -418,7 +418,8 @@ def test_non_utf8_bytes_name_the_line_and_load_with_the_right_encoding(tmp_path)
     path = tmp_path / "latin.csv"
     path.write_bytes(lines("text;label", *(f"caf\xe9 {i};{TWO[i % 2]}" for i in range(10))).encode("latin-1"))
     assert refusal(path) == (
-        f"line 2 of {path} is not valid utf-8; pass --encoding (or set data.encoding) with the file's "
+        f"line 2 of {path} is not valid utf-8; pass --encoding "
+        "(data.encoding in a config file) with the file's "
         "encoding: its bytes read as text in cp1252 (Western European) or cp1250 (Central European)"
     )
     assert every_text(load(path, encoding="latin-1"))[0] == "café 0"
