@@ -340,7 +340,8 @@ def json_lines_if_records(
             source, chunks=iter([first_chunk] if first_chunk is not None else [])
         ), False
     restored = itertools.chain([first_chunk], chunks)
-    first = _json_object(first_chunk[0].text)
+    # Blank lines before the first record are skipped, as in a .jsonl file.
+    first = _json_object(next((record.text for record in first_chunk if (record.text or "").strip()), None))
     if first is None:
         return dataclasses.replace(source, chunks=restored), False
     require_records(first, Path(source.name))

@@ -31,6 +31,8 @@ from attncli.sources import FILE_BUILDERS
 from attncli.textfiles import require_readable
 
 STDIN = "-"
+# Data file suffixes a pipe may carry: read as it arrives, one record a line.
+STREAMED_SUFFIXES = (".jsonl", ".ndjson")
 
 
 def _plain(text: str) -> str:
@@ -154,15 +156,25 @@ def from_file(
         )
     suffix = path.suffix.lower()
     if is_pipe(path):
-        if suffix in FILE_BUILDERS:
+        if suffix in FILE_BUILDERS and suffix not in STREAMED_SUFFIXES:
             raise DataError(
                 f"--file {path} is a pipe, and a {suffix} file is read more than once (its header "
-                "first); write it to a file and pass that, or pipe plain text (one text per line)"
+                "first); write it to a file and pass that, or pipe plain text (one text per line) or "
+                "JSON lines"
             )
     else:  # a pipe is read once: what these checks read first would be lost to it
         require_readable(path, encoding)
     if delimiter is not None and suffix not in (".csv", ".tsv"):
         raise DataError(f"--delimiter is for csv/tsv files; {path} is not one")
+    if is_pipe(path):
+        # Read as it arrives, as standard input is: `--file <(tail -f log)` printed nothing until
+        # 2,048 lines had come, or the input ended. JSON lines are told by their first line.
+        return RecordSource(
+            name=str(path),
+            chunks=_pipe_chunks(path, encoding=encoding),
+            streaming=True,
+            byte_order_mark=from_windows(path, encoding),
+        )
     if suffix in (".csv", ".tsv"):
         return csv_source(
             path,
@@ -177,15 +189,6 @@ def from_file(
         return parquet_source(path, text_column=text_column, trained_column=trained_column)
     if suffix == ".arrow":
         return arrow_source(path, [path], text_column=text_column, trained_column=trained_column)
-    if is_pipe(path):
-        # Read as it arrives, as standard input is: `--file <(tail -f log)` printed nothing until
-        # 2,048 lines had come, or the input ended. (JSON lines are told by the first line.)
-        return RecordSource(
-            name=str(path),
-            chunks=_pipe_chunks(path, encoding=encoding),
-            streaming=True,
-            byte_order_mark=from_windows(path, encoding),
-        )
     if text_column is not None:
         raise DataError(
             f"--text-column needs a data file (csv/tsv/json/jsonl/parquet/arrow); {path} is plain text"

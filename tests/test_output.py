@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,40 @@ def test_a_pipe_is_read_as_plain_text_and_a_data_file_suffix_on_one_is_refused(t
     os.mkfifo(tmp_path / "rows.csv")
     with pytest.raises(DataError, match=r"rows.csv is a pipe, and a .csv file is read more than once"):
         from_file(tmp_path / "rows.csv")
+
+
+def test_a_named_pipe_of_json_lines_is_read_as_records_as_they_arrive(tmp_path):
+    """A .jsonl named pipe was refused as "read more than once"; JSON lines are read a line at a time,
+    so it is read as records, as JSON lines on standard input are; one that is not JSON lines is refused."""
+    import os
+    import threading
+
+    from conftest import save_untrained_checkpoint
+    from typer.testing import CliRunner
+
+    from attncli.cli import app
+
+    checkpoint = save_untrained_checkpoint(tmp_path / "ckpt")
+    fifo = tmp_path / "rows.jsonl"
+
+    def predicted(content: str):
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=lambda: fifo.write_text(content))
+        writer.start()
+        result = CliRunner().invoke(app, ["predict", str(checkpoint), "-f", str(fifo), "--json"])
+        writer.join()
+        fifo.unlink()
+        return result
+
+    result = predicted('\n{"id": 7, "text": "hot soup"}\n{"id": 8, "text": "a goal"}\n')
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(row["index"], row["text"], row["fields"]) for row in rows] == [
+        (0, "hot soup", {"id": 7}),
+        (1, "a goal", {"id": 8}),
+    ]
+    refused = predicted("hot soup\n")
+    assert refused.exit_code == 2 and refused.stderr == (
+        f"error: the first line of {fifo} is no JSON object, and its name says JSON lines; give one JSON "
+        "object per line, or a name without .jsonl to read it as plain text\n"
+    )

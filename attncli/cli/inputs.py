@@ -87,10 +87,13 @@ def record_source(
         )  # fmt: skip
         for note in source.notes:
             typer.echo(f"note: {note}", err=True)
+        if is_pipe(file):  # read as it arrives, as standard input is (--file <(jq -c ... rows.jsonl))
+            records_only = file.suffix.lower() in record_sources.STREAMED_SUFFIXES
+            return _streamed(
+                source, text_column=text_column, trained_column=trained_column, records_only=records_only
+            )
         if source.columns or file.suffix.lower() in FILE_BUILDERS:
             return source
-        if is_pipe(file):  # read as it arrives, as standard input is (--file <(jq -c ... rows.jsonl))
-            return _streamed(source, text_column=text_column, trained_column=trained_column)
         # Plain text, or a data file under another suffix.
         remedy = "give the file its format's suffix (.jsonl, .csv) and pass that"
         # Excel's "Unicode Text" and "Text (Tab delimited)" save a table as a .txt of tab-separated lines.
@@ -106,10 +109,13 @@ def record_source(
     return _streamed(source, text_column=text_column, trained_column=trained_column)
 
 
-def _streamed(source: RecordSource, *, text_column: str | None, trained_column: str | None) -> RecordSource:
-    """Plain text input read as it arrives (standard input, a pipe): JSON lines where its first line
-    is a JSON object, else one text per line, with a note where the first line looks like a csv
-    header, and refused at a lone carriage return."""
+def _streamed(
+    source: RecordSource, *, text_column: str | None, trained_column: str | None, records_only: bool = False
+) -> RecordSource:
+    """Input read as it arrives (standard input, a pipe): JSON lines where its first line is a JSON
+    object, else one text per line, with a note where the first line looks like a csv header, and
+    refused at a lone carriage return; `records_only`: a pipe named as JSON lines (rows.jsonl), which
+    must be."""
     from attncli.data_file_records import json_lines_if_records
 
     read, as_records = json_lines_if_records(source, text_column=text_column, trained_column=trained_column)
@@ -117,6 +123,11 @@ def _streamed(source: RecordSource, *, text_column: str | None, trained_column: 
         for note in read.notes:
             typer.echo(f"note: {note}", err=True)
         return read
+    if records_only:
+        raise DataError(
+            f"the first line of {source.name} is no JSON object, and its name says JSON lines; give one JSON "
+            "object per line, or a name without .jsonl to read it as plain text"
+        )
     if text_column is not None:
         raise ConfigError(
             f"--text-column names a column of JSON lines, and the first line of {source.name} is no JSON "
