@@ -92,7 +92,11 @@ def choose_columns(
         problems.append((f"attn classifies one text a row: {_join_advice(pair)}", False))
     if problems:
         listing = (
-            f"; {where} has columns {listed(layout)}{_headerless_hint(layout, where)}"
+            (
+                f"; {where} has columns {listed(layout)}{_headerless_hint(layout, where)}"
+                if layout.columns
+                else f"; {where} has no columns (its first record is empty)"
+            )
             if any(lists for _, lists in problems)
             else ""
         )

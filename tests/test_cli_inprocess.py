@@ -815,6 +815,12 @@ def test_json_lines_piped_in_are_read_as_records_with_their_fields(easy_run):
     assert broken.stderr.startswith(
         "error: line 2 of standard input is not JSON: Expecting value at column 1;"
     )
+    empty = RUNNER.invoke(
+        app, ["predict", str(easy_run)], input="{}\n"
+    )  # it listed "has columns " and nothing
+    assert empty.exit_code == 2 and empty.stderr.endswith(
+        "standard input has no columns (its first record is empty)\n"
+    )
     # --text-column over plain lines names what it needs.
     plain = RUNNER.invoke(app, ["predict", str(easy_run), "--text-column", "body"], input="hot soup\n")
     assert plain.exit_code == 2 and plain.stderr.startswith(
