@@ -10,13 +10,13 @@ from typing import Any
 
 from attncli.csv_dialect import csv_dialect, delimiter_note, header_line
 from attncli.csv_rows import Quoting, first_ragged_row, require_unique_columns, shown
-from attncli.encodings import decodes
+from attncli.encodings import cp1252_read_as_latin1_warning, decodes
 from attncli.errors import DataError
 from attncli.jsonfiles import require_records
 from attncli.origins import Origin
 from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS, RawData
 from attncli.read_errors import decoding_error, error_reason, local_cache_dir, read_error
-from attncli.textfiles import require_readable
+from attncli.textfiles import BINARY_SUFFIXES, require_readable
 
 
 def listed(names: list[str]) -> str:
@@ -79,7 +79,14 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
         if len(shards) > 1:  # rows are named by their place in the split, not in one file
             origins[split] = Origin(split=split)
     notes = tuple(delimiter_note(paths, used) for (_, used), paths in detected.items())
-    return RawData(splits=splits, origins=origins, notes=notes + tuple(quoting_notes))
+    read_as_latin1 = (
+        cp1252_read_as_latin1_warning(path, encoding)
+        for paths in files.values()
+        for path in paths
+        if path.suffix.lower() not in BINARY_SUFFIXES
+    )
+    encoding_notes = tuple(warning for warning in read_as_latin1 if warning is not None)
+    return RawData(splits=splits, origins=origins, notes=notes + tuple(quoting_notes) + encoding_notes)
 
 
 def _joined_shards(shards: list[Any], paths: list[Path]) -> Any:

@@ -147,30 +147,32 @@ C1_CONTROL_CODECS = frozenset({"iso8859-1", "iso8859-15"})
 C1_SAMPLE_BYTES = 4 << 20
 
 
-def require_cp1252_not_read_as_latin1(path: Path, encoding: str) -> None:
-    """Refuse a file read as latin-1 (ISO 8859-1 or -15) that holds the bytes 0x80-0x9F, which those
-    read as invisible control characters, where it reads as cp1252: such a file is cp1252, and read
-    as latin-1 its curly quotes and euro signs became controls, silently (a spreadsheet user's trial:
-    `€12` gone from the vocabulary, control characters in predict's output file). A file holding one
-    of the five bytes cp1252 leaves undefined is let through."""
+def cp1252_read_as_latin1_warning(path: Path, encoding: str) -> str | None:
+    """A warning for a file read as latin-1 (ISO 8859-1 or -15) that holds the bytes 0x80-0x9F, which
+    those read as invisible control characters, where it reads as cp1252: such a file is cp1252, and
+    read as latin-1 its curly quotes and euro signs became controls, silently (a spreadsheet user's
+    trial: `€12` gone from the vocabulary, control characters in predict's output file). A warning,
+    not a refusal: a run trained so reads its data so for eval and --resume, whose validation rows
+    are found again by their texts. None for a file holding one of the five bytes cp1252 leaves
+    undefined, or none of those bytes."""
     if codecs.lookup(encoding).name not in C1_CONTROL_CODECS:
-        return
+        return None
     with path.open("rb") as file:
         sample = file.read(C1_SAMPLE_BYTES)
     found = re.search(rb"[\x80-\x9f]", sample)
     if found is None:
-        return
-    end = len(sample) if len(sample) < C1_SAMPLE_BYTES else sample.rfind(b"\n") + 1
+        return None
     try:
-        sample[:end].decode("cp1252")
+        sample.decode("cp1252")
     except UnicodeDecodeError:
-        return
+        return None
     line = sample.count(b"\n", 0, found.start()) + 1
-    shown = bytes([sample[found.start()]]).decode("cp1252")
-    raise DataError(
-        f"line {line} of {path} holds the byte 0x{sample[found.start()]:02X}, which {encoding} reads as an "
-        f"invisible control character and Windows' cp1252 as {shown!r}: the file is cp1252 (as Excel's "
-        '"CSV" saves it); pass --encoding cp1252'
+    byte = sample[found.start()]
+    shown = bytes([byte]).decode("cp1252")
+    return (
+        f"warning: line {line} of {path} holds the byte 0x{byte:02X}, which {encoding} reads "
+        f"as an invisible control character and Windows' cp1252 as {shown!r}: the file is surely cp1252 (as "
+        'Excel\'s "CSV" saves it); pass --encoding cp1252 to read its quotes, dashes and euro signs'
     )
 
 

@@ -11,7 +11,6 @@ from attncli.encodings import (
     OFFICE_UNDER_ANOTHER_NAME,
     OFFICE_ZIP,
     SAVE_AS_CSV,
-    require_cp1252_not_read_as_latin1,
     require_narrow_encoding,
 )
 from attncli.errors import DataError
@@ -67,4 +66,3 @@ def require_readable(path: Path, encoding: str) -> None:
     require_uncompressed(path)
     if path.suffix.lower() not in BINARY_SUFFIXES:
         require_narrow_encoding(path, encoding)
-        require_cp1252_not_read_as_latin1(path, encoding)

@@ -74,6 +74,7 @@ def record_source(
     The inputs were checked by `check_inputs` before the model loaded."""
     from attncli import record_sources
     from attncli.csv_dialect import line_feeds_command
+    from attncli.encodings import cp1252_read_as_latin1_warning
     from attncli.records import is_pipe
     from attncli.sources import FILE_BUILDERS
 
@@ -87,6 +88,10 @@ def record_source(
         )  # fmt: skip
         for note in source.notes:
             typer.echo(f"note: {note}", err=True)
+        if not is_pipe(file) and file.is_file():
+            warning = cp1252_read_as_latin1_warning(file, encoding)
+            if warning is not None:
+                typer.echo(warning, err=True)
         if is_pipe(file):  # read as it arrives, as standard input is (--file <(jq -c ... rows.jsonl))
             records_only = file.suffix.lower() in record_sources.STREAMED_SUFFIXES
             return _streamed(
