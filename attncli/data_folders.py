@@ -19,7 +19,7 @@ from attncli.arrowfiles import (
 from attncli.data_files import listed, load_files
 from attncli.errors import DataError
 from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, raw_data_of
-from attncli.textfiles import OFFICE_FILES, require_uncompressed
+from attncli.textfiles import require_uncompressed
 
 # A shard of a split as the Hub names it: train-00000-of-00002.parquet, or with the fingerprint of its
 # data, as `push_to_hub` of older datasets versions wrote it: train-00000-of-00002-6d3c0a9e1f2b4c5d.parquet.
@@ -76,6 +76,8 @@ def load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
         inner = _split_files(path / HUB_DATA_FOLDER)
         if inner[0]:  # the notes below then name data/, where the files are
             path, (files, others) = path / HUB_DATA_FOLDER, inner
+    if "train" not in files:  # a train split saved as a workbook, not missing (train.xlsx, no train.csv)
+        _require_no_train_workbook(path)
     found = f" ({listed(others)} {'names' if len(others) == 1 else 'name'} no split)" if others else ""
     if not files and _is_checkpoint(path):
         raise DataError(
@@ -95,6 +97,18 @@ def load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
         "or test"
     )
     return dataclasses.replace(raw, notes=(*raw.notes, left_out))
+
+
+# Spreadsheet files a folder's train split may have been kept in before it was saved as csv.
+WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+
+
+def _require_no_train_workbook(path: Path) -> None:
+    """Refuse a folder whose train split is a workbook (train.xlsx): it was "has no train split
+    (splits: test); name one file train.*" beside a file so named, or "holds no split files"."""
+    for child in sorted(path.iterdir()):
+        if child.suffix.lower() in WORKBOOKS and _split_of(child) == "train" and child.is_file():
+            require_uncompressed(child)
 
 
 def _is_checkpoint(path: Path) -> bool:
@@ -126,11 +140,6 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
         # train.csv.gz alone (not beside the train.csv `gunzip -k` leaves): compressed, not missing
         inner = child.with_suffix("")
         if inner.suffix.lower() in FILE_BUILDERS and _split_of(inner) is not None and not inner.exists():
-            require_uncompressed(child)
-        # train.xlsx with no train.csv saved from it: a workbook, not a missing split
-        # ("has no train split (splits: test); name one file train.*" beside train.xlsx).
-        office = child.suffix.lower() in OFFICE_FILES and _split_of(child) is not None
-        if office and not any(child.with_suffix(suffix).exists() for suffix in FILE_BUILDERS):
             require_uncompressed(child)
         if not child.is_file() or child.suffix.lower() not in FILE_BUILDERS:
             continue

@@ -688,6 +688,12 @@ def test_a_folders_split_saved_as_a_workbook_is_named_as_one(tmp_path):
         )
     write_csv(tmp_path / "train.csv", make_rows(40))
     assert len(load_splits(DataConfig(source=str(tmp_path))).splits["train"]) == 37  # 3 held out
+    # Other Office files beside a train split are left alone: a test workbook, the labelling guide
+    # (training.docx names the train split by its alias).
+    (tmp_path / "test.xlsx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "training.docx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "train.csv").rename(tmp_path / "train-00000-of-00001.csv")
+    assert len(load_splits(DataConfig(source=str(tmp_path))).splits["train"]) == 37
 
 
 def test_compressed_data_files_are_refused_with_the_command_that_opens_them(tmp_path):
