@@ -162,15 +162,20 @@ def test_a_closed_standard_output_is_refused_where_results_go_there_and_a_remove
     run, tmp_path
 ):
     """A closed standard output printed nothing and exited 0, or failed on 'NoneType' object has no
-    attribute 'flush'; then it was refused even where the results go to a file (predict -o)."""
+    attribute 'flush'; then it was refused even where the results go to a file (predict -o). Train
+    and eval are refused before any work, not at their summary."""
     results = tmp_path / "out.jsonl"
     commands = f"{ATTN} info {run} >&-; echo $?; {ATTN} predict {run} 'Our coach' -o {results} >&-; echo $?"
+    commands += (
+        f"; {ATTN} train nowhere -o {tmp_path / 'r'} >&-; echo $?; {ATTN} predict {run} x -o - >&-; echo $?"
+    )
     closed = subprocess.run(["bash", "-c", commands], capture_output=True, text=True, env=ENV)
-    assert closed.stdout.split() == ["2", "0"], closed.stderr
+    assert closed.stdout.split() == ["2", "0", "2", "2"], closed.stderr
+    assert closed.stderr.count("error: standard output is closed (>&-)") == 3  # train: not "nowhere"
     assert closed.stderr.startswith(
         "error: standard output is closed (>&-); redirect it to a file or /dev/null\n"
     )
-    assert closed.stderr.endswith(f"wrote 1 result to {results}\n")
+    assert f"wrote 1 result to {results}\n" in closed.stderr
     assert json.loads(results.read_text())["text"] == "Our coach"
     removed = f"mkdir gone && cd gone && rmdir ../gone && exec {ATTN} info nowhere"
     result = subprocess.run(["bash", "-c", removed], capture_output=True, text=True, env=ENV, cwd=tmp_path)

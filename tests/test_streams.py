@@ -53,3 +53,17 @@ def test_closed_standard_input_reads_as_empty(monkeypatch):
     assert reopen_closed_streams() is False
     assert sys.stdin is not None and sys.stdin.read() == ""
     sys.stdin.close()
+
+
+def test_only_predict_to_a_file_runs_with_standard_output_closed():
+    from attncli.cli.group import _results_to_a_file
+
+    assert _results_to_a_file(["predict", "R", "-f", "a.txt", "-o", "out.csv"])
+    assert _results_to_a_file(["predict", "R", "x", "--output=out.jsonl"])
+    assert _results_to_a_file(["predict", "R", "x", "-oout.csv"])
+    assert not _results_to_a_file(["predict", "R", "x", "-o", "-"])
+    assert not _results_to_a_file(["predict", "R", "x", "--output=/dev/stdout"])
+    assert not _results_to_a_file(["predict", "R", "x"])
+    assert not _results_to_a_file(["inspect", "R", "x", "--html", "page.html"])  # it prints the heatmap too
+    assert not _results_to_a_file(["train", "data.csv", "-o", "runs/x"])  # its -o is a run folder
+    assert not _results_to_a_file([])

@@ -92,10 +92,31 @@ app.command(short_help="Show which tokens the model attends to.")(inspect)
 app.command(short_help="Describe a checkpoint (no torch needed).")(info)
 
 
+def _results_to_a_file(arguments: list[str]) -> bool:
+    """Whether the command line is `predict ... -o FILE` (not `-o -`), whose results need no standard
+    output: with it closed (`>&-`) predict runs, and only a write to it would be an error."""
+    if not arguments or arguments[0] != "predict":
+        return False
+    for position, argument in enumerate(arguments):
+        if argument in ("-o", "--output") and position + 1 < len(arguments):
+            value = arguments[position + 1]
+        elif argument.startswith("--output="):
+            value = argument.removeprefix("--output=")
+        elif argument.startswith("-o") and len(argument) > 2 and not argument.startswith("--"):
+            value = argument[2:]
+        else:
+            continue
+        return value not in ("-", "/dev/stdout")
+    return False
+
+
 def main() -> None:
     prefer_huge_pages()  # before anything imports torch
     usable_terminal_size()
-    reopen_closed_streams()  # standard output closed: its first write is the error
+    if reopen_closed_streams() and not _results_to_a_file(sys.argv[1:]):
+        # Refused before any work: a training or an eval would run to the end, then fail on its summary.
+        sys.stderr.write("error: standard output is closed (>&-); redirect it to a file or /dev/null\n")
+        raise SystemExit(2)
     try:
         os.getcwd()
     except FileNotFoundError:
