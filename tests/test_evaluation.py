@@ -624,8 +624,27 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, m
     outside = evaluate(moved, str(tmp_path / "other.csv"))
     assert outside.seen_in_training == 3
     assert any(note.startswith("3 of the 3 rows evaluated have the same text") for note in outside.notes)
-    # ... and with the one file training carved its validation rows from, where that was the data.
-    assert evaluate(single, str(tmp_path / "other.csv")).seen_in_training == 3
+    # ... and with the one file training carved its validation rows from, where that was the data:
+    # the rows it trained on, so those held out count only where a refit trained on them too.
+    assert not single.refitted
+    write_csv(tmp_path / "carved.csv", [train_rows[row] for row in (*kept[:3], *carved[:2])])
+    outside = evaluate(single, str(tmp_path / "carved.csv"))
+    assert outside.seen_in_training == 3 + 2  # the 2 carved ones repeat a kept row (set up above)
+    write_csv(tmp_path / "held.csv", [train_rows[row] for row in carved[2:6]])
+    assert evaluate(single, str(tmp_path / "held.csv")).seen_in_training == 0  # all 4 counted before
+    refitted = dataclasses.replace(single, metrics={**single.metrics, "refit": {"epochs": 1}})
+    assert evaluate(refitted, str(tmp_path / "held.csv")).seen_in_training == 4
+    said = "rows evaluated have the same text (ignoring case and spacing) as one of the rows of "
+    assert any(said + f"{folder / 'train.csv'} it trained on:" in note for note in outside.notes)
+    # A folder without a validation file likewise: its test file against the kept side of the carve.
+    write_csv(folder / "test.csv", [train_rows[row] for row in carved[2:6]])
+    assert evaluate(moved, str(folder), split="test").seen_in_training == 0
+    assert (
+        evaluate(
+            dataclasses.replace(refitted, header=moved.header), str(folder), split="test"
+        ).seen_in_training
+        == 4
+    )
     # A training source that is not a local file or folder (a Hub name) is not compared.
     hub = dataclasses.replace(moved, header={**loaded.header, "data_path": None})
     hub = dataclasses.replace(hub, config=dataclasses.replace(
