@@ -326,26 +326,33 @@ def _table_source(
 
 def json_lines_if_records(
     source: RecordSource, *, text_column: str | None, trained_column: str | None
-) -> tuple[RecordSource, bool]:
+) -> tuple[RecordSource, bool | None]:
     """Plain text input that arrives as it is written (standard input, a pipe), read as JSON lines
     where its first line is a JSON object (`jq -c ... | attn predict RUN`): each line a record, its
-    text from `text_column` (else the column the model was trained on, else the usual names) and its
-    other fields carried to the output, as a .jsonl file's are; blank lines are skipped, as in a
-    file. Else the input as it was, one text per line. Its first line is waited for. Returns the
-    source and whether it is read as JSON lines."""
+    text from `text_column` (else the column the model was trained on, else the usual names, among
+    the keys of the records that arrived with the first) and its other fields carried to the output,
+    as a .jsonl file's are; blank lines are skipped, as in a file. Else the input as it was, one text
+    per line. Its first line is waited for. Returns the source and whether it is read as JSON lines
+    (None: there was no input at all)."""
     chunks = iter(source.chunks)
     first_chunk = next(chunks, None)
     if not first_chunk:
         return dataclasses.replace(
             source, chunks=iter([first_chunk] if first_chunk is not None else [])
-        ), False
+        ), None
     restored = itertools.chain([first_chunk], chunks)
     # Blank lines before the first record are skipped, as in a .jsonl file.
-    first = _json_object(next((record.text for record in first_chunk if (record.text or "").strip()), None))
+    lines = [record.text for record in first_chunk if (record.text or "").strip()]
+    first = _json_object(lines[0] if lines else None)
     if first is None:
         return dataclasses.replace(source, chunks=restored), False
     require_records(first, Path(source.name))
-    column, found = _text_column(layout_of_record(first), text_column, trained_column, source.name)
+    merged: dict[str, Any] = {}
+    for line in lines:  # a first record without the text key ({"id": 1}) beside later ones with it
+        record = _json_object(line)
+        if record is not None:
+            _merge_into(merged, record)
+    column, found = _text_column(layout_of_record(merged), text_column, trained_column, source.name)
 
     def records() -> Iterator[list[Record]]:
         index = 0
@@ -374,7 +381,7 @@ def json_lines_if_records(
             if read:
                 yield read
 
-    columns = list(first)
+    columns = list(merged)
     return dataclasses.replace(
         source, chunks=records(), columns=columns, text_column=column, notes=found
     ), True

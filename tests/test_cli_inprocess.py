@@ -815,9 +815,14 @@ def test_json_lines_piped_in_are_read_as_records_with_their_fields(easy_run):
     assert broken.stderr.startswith(
         "error: line 2 of standard input is not JSON: Expecting value at column 1;"
     )
-    empty = RUNNER.invoke(
-        app, ["predict", str(easy_run)], input="{}\n"
-    )  # it listed "has columns " and nothing
+    # The text column is looked for among the keys of the records that arrived with the first.
+    late_text = '{"id": 1}\n{"id": 2, "text": "soup"}\n'
+    late = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input=late_text)
+    assert [json.loads(line)["text"] for line in late.stdout.splitlines()] == [None, "soup"]
+    nothing = RUNNER.invoke(app, ["predict", str(easy_run), "--text-column", "body"], input="")
+    assert nothing.exit_code == 0 and "standard input held no texts" in nothing.stderr
+    # it listed "has columns " and nothing
+    empty = RUNNER.invoke(app, ["predict", str(easy_run)], input="{}\n")
     assert empty.exit_code == 2 and empty.stderr.endswith(
         "standard input has no columns (its first record is empty)\n"
     )

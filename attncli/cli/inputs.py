@@ -109,7 +109,7 @@ def record_source(
         remedy = f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
         return dataclasses.replace(source, chunks=_refusing_lone_carriage_returns(chunks, str(file), remedy))
     if sys.stdin.isatty():
-        typer.echo("reading texts from standard input, one per line (Ctrl-D to end)", err=True)
+        typer.echo("reading texts from standard input, one per line, or JSON lines (Ctrl-D to end)", err=True)
     source = record_sources.from_stdin(encoding=encoding)
     return _streamed(source, text_column=text_column, trained_column=trained_column)
 
@@ -127,6 +127,8 @@ def _streamed(
     if as_records:
         for note in read.notes:
             typer.echo(f"note: {note}", err=True)
+        return read
+    if as_records is None:  # no input: said as for any empty input ("held no texts")
         return read
     if records_only:
         raise DataError(

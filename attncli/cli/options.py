@@ -98,7 +98,11 @@ DebugOption = Annotated[
 # predict's and inspect's: their --file may be a data file (training's --text-column is TextColumnOption).
 FileTextColumnOption = Annotated[
     str | None,
-    typer.Option(help="Column of --file holding the text (default: as in training).", callback=_detected),
+    typer.Option(
+        help="Column of --file (or of JSON lines on standard input) holding the text (default: as in "
+        "training).",
+        callback=_detected,
+    ),
 ]
 FileOption = Annotated[
     Path | None,
@@ -107,7 +111,8 @@ FileOption = Annotated[
         "-f",
         help=(
             "Texts to read: one per line, a csv/tsv/json/jsonl/parquet/arrow file, or a save_to_disk "
-            "folder ('-': standard input, one text per line)."
+            "folder ('-': standard input, one text per line, or JSON lines where its first line is a JSON "
+            "object)."
         ),
         show_default=False,
     ),
