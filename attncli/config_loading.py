@@ -244,6 +244,9 @@ def moved_data_note(path: Path, config: Config, given: Collection[str] = ()) -> 
     recorded = header.get("data_path") if header is not None else None
     if "data.source" in given or not isinstance(recorded, str) or not recorded or Path(recorded).exists():
         return None
+    typed = config.data.source
+    if not isinstance(typed, str) or Path(typed).is_absolute() or Path(typed).resolve() == Path(recorded):
+        return None  # the same path as recorded: training's own "not found" says the rest
     return (
         f"{path.parent} was trained on {recorded}, which is not there now, so this run reads its data as "
         f"it was typed, {config.data.source}, from here; pass DATA if that is not the data to train on"

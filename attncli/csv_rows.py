@@ -60,14 +60,15 @@ def unnamed_apart(names: list[str]) -> list[str]:
     the file ('Unnamed: 0', 'Unnamed: 3'): a pandas index column beside Excel's empty columns past
     the table (`,Text,`) made one name of two, and predict's output carried the last one's values
     in both. A single empty name stays as it is."""
-    empty = [position for position, name in enumerate(names) if not name.strip()]
+    empty = [position for position, name in enumerate(names) if not name]  # pandas keeps " " as it is
     if len(empty) < 2:
         return names
     named, taken = list(names), set(names)
     for position in empty:
-        name = f"Unnamed: {position}"
-        while name in taken:  # a column truly called so
-            name += "_"
+        name, copy = f"Unnamed: {position}", 0
+        while name in taken:  # a column truly called so: pandas' next copy, "Unnamed: 2.1"
+            copy += 1
+            name = f"Unnamed: {position}.{copy}"
         named[position] = name
         taken.add(name)
     return named

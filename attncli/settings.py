@@ -123,8 +123,10 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
         or (isinstance(value, list) and not all(isinstance(item, str) for item in value))
     )
     if isinstance(value, dict) and None in value:  # `{null: 4}`, `{~: 4}` or `{: 4}`, as YAML reads them
+        weight = value[None] if isinstance(value[None], (int, float, str)) else 4
         raise ConfigError(
-            f"{key} names a label null, which is YAML's word for no value; quote the name: {{'null': 4}}"
+            f"{key} has a name that is no text (null: YAML reads null, ~ and an empty name so); quote a "
+            f"label named null: {{'null': {weight}}}"
         )
     if rows or not _is_plain(value):
         # A DataFrame or a Dataset given to the Python API: it was pandas' "truth value is

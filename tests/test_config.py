@@ -83,8 +83,8 @@ def test_class_weights_take_a_list_a_mapping_or_auto_and_say_what_a_wrong_one_la
         "train.class_weights={tech:4}": r"not \{'tech:4': null\}; put a space after each colon",
         "train.class_weights={yes: 4}": r"not \{true: 4\}; quote a name that YAML reads as true or false",
         # a label named null (YAML's null, ~ and an empty name), which had the generic "not a dict"
-        "train.class_weights={null: 4}": r"names a label null, which is YAML's word for no value; quote",
-        "train.class_weights={~: 4, tech: 1}": r"quote the name: \{'null': 4\}$",
+        "train.class_weights={null: 4}": r"has a name that is no text \(null: YAML reads null, ~ and",
+        "train.class_weights={~: 2.5, tech: 1}": r"quote a label named null: \{'null': 2.5\}$",
         "train.class_weights={}": r"^train.class_weights is empty; give weights, or null for all 1$",
         "train.class_weights=tech 4": r"not 'tech 4'$",  # no list of numbers to suggest
     }

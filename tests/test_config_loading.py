@@ -96,6 +96,11 @@ def test_a_checkpoints_config_json_trains_on_the_data_that_run_read_from_any_fol
         "typed, data, from here; pass DATA if that is not the data to train on"
     )
     assert moved_data_note(tmp_path / "run.json", config, given={"data.source"}) is None  # DATA given
+    # Typed as the absolute path recorded: nothing else is read "from here", and training says it is gone.
+    absolute = json.loads(json.dumps(header))
+    absolute["config"]["data"]["source"] = str(data)
+    (tmp_path / "absolute.json").write_text(json.dumps(absolute))
+    assert moved_data_note(tmp_path / "absolute.json", load_config(tmp_path / "absolute.json")) is None
     header["data_path"] = None  # saved before attn recorded it
     (tmp_path / "run.json").write_text(json.dumps(header))
     assert load_config(tmp_path / "run.json").data.source == "data"

@@ -265,7 +265,9 @@ def test_columns_without_a_name_keep_their_own_values(tmp_path):
         {"Unnamed: 0": "1", "Text": "A goal", "Unnamed: 2": "", "Unnamed: 3": "y"},
     ]
     path.write_text("Unnamed: 2,Text,,\nkept,a,b,c\n", encoding="utf-8")  # a name already taken
-    assert from_file(path).columns == ["Unnamed: 2", "Text", "Unnamed: 2_", "Unnamed: 3"]
+    assert from_file(path).columns == ["Unnamed: 2", "Text", "Unnamed: 2.1", "Unnamed: 3"]  # as pandas
+    path.write_text(" ,Text,,\n1,a,b,c\n", encoding="utf-8")  # a name of spaces is a name, to pandas too
+    assert from_file(path).columns == [" ", "Text", "Unnamed: 2", "Unnamed: 3"]
     path.write_text("id,Text,\n7,a,b\n", encoding="utf-8")  # one empty name stays as it was
     assert _records(from_file(path))[0].fields == {"id": "7", "Text": "a", "": "b"}
 
