@@ -500,6 +500,22 @@ def test_train_on_an_excel_export_then_eval_rebuilds_the_same_validation_rows(tm
     report = invoke("eval", tmp_path / "run", "--split", "validation", "--json")
     assert report.exit_code == 0, report.output
     assert json.loads(report.stdout)["n"] == 6
+    # Empty rows past the table (`;` lines) are left out whatever data.drop_invalid says, in training
+    # and in eval, which rebuilds the same carve and says them apart from the rows it dropped.
+    path.write_bytes(path.read_bytes() + b";\r\n;\r\n")
+    again = invoke(
+        "train", path, "-o", tmp_path / "again", "--epochs", 1, *TINY, "--set", "data.drop_invalid=true"
+    )
+    assert again.exit_code == 0, again.output
+    assert (
+        "left out 2 of 62 rows of 'train' that hold neither a text nor a label (empty rows)" in again.output
+    )
+    assert "left out 1 of 62 rows of 'train' for having no text or no label" in again.output
+    assert "53 train / 6 validation texts" in again.output  # the same carve
+    report = invoke("eval", tmp_path / "again", "--split", "validation", "--json")
+    assert report.exit_code == 0, report.output
+    assert (json.loads(report.stdout)["n"], json.loads(report.stdout)["left_out_invalid"]) == (6, 1)
+    assert "left out 2 empty rows of split 'train'" in report.stderr
 
 
 def test_eval_names_the_line_and_offers_drop_invalid(tmp_path, checkpoint):
