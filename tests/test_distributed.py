@@ -163,26 +163,34 @@ def test_broadcast_gives_every_process_rank_0s_tensors_in_place(tmp_path):
     mp.spawn(_broadcast_on, args=(str(tmp_path / "init"),), nprocs=2, join=True)
 
 
-def test_the_launcher_waits_for_the_save_and_leaves_ignored_signals_ignored():
+def test_the_launcher_waits_for_the_save_and_leaves_ignored_signals_ignored(monkeypatch):
     """torchrun's launcher would pass every signal it handles on to the processes, an ignored SIGINT
     or SIGHUP (a script's background job, nohup) included, and kill them 30 s after a Ctrl-C,
     whether or not they had written last/ by then."""
     import signal
 
+    from torch.distributed.run import parse_args
+
     from attncli.cli.launch import SHUTDOWN_SECONDS, launcher_environment
 
     environment = launcher_environment(2)
-    assert environment["TORCHELASTIC_SIGNALS_TO_HANDLE"] == "SIGTERM,SIGINT,SIGHUP,SIGQUIT"
+    assert environment["PET_SIGNALS_TO_HANDLE"] == "SIGTERM,SIGINT,SIGHUP,SIGQUIT"
     assert environment["TORCH_ELASTIC_SHUTDOWN_TIMEOUT"] == str(SHUTDOWN_SECONDS) and SHUTDOWN_SECONDS >= 300
     assert environment["OMP_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
     before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGHUP)}
     try:
         for number in before:
             signal.signal(number, signal.SIG_IGN)
-        assert launcher_environment(2)["TORCHELASTIC_SIGNALS_TO_HANDLE"] == "SIGTERM,SIGQUIT"
+        ignoring = launcher_environment(2)
+        assert ignoring["PET_SIGNALS_TO_HANDLE"] == "SIGTERM,SIGQUIT"
     finally:
         for number, handler in before.items():
             signal.signal(number, handler)
+    # torchrun reads it as its --signals-to-handle, which its launcher then sets in the variable its
+    # processes' handlers are installed by (TORCHELASTIC_SIGNALS_TO_HANDLE, set alone, was overwritten
+    # with every signal: `nohup attn train ... --nproc 2` stopped when the terminal closed).
+    monkeypatch.setenv("PET_SIGNALS_TO_HANDLE", ignoring["PET_SIGNALS_TO_HANDLE"])
+    assert parse_args(["--standalone", "--nproc_per_node=2", "x.py"]).signals_to_handle == "SIGTERM,SIGQUIT"
 
 
 def test_a_refusal_on_rank_0_is_one_line_from_every_process(tmp_path):

@@ -35,7 +35,10 @@ def launcher_environment(nproc: int) -> dict[str, str]:
         # torchrun sets one thread a process, with a warning, when it is not set: share the cores.
         "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // nproc)),
         "TORCH_ELASTIC_SHUTDOWN_TIMEOUT": str(SHUTDOWN_SECONDS),
-        "TORCHELASTIC_SIGNALS_TO_HANDLE": ",".join(passed_on),
+        # torchrun's own option (--signals-to-handle, read from PET_SIGNALS_TO_HANDLE) sets the
+        # variable its launcher reads, TORCHELASTIC_SIGNALS_TO_HANDLE, to every signal unless told:
+        # setting only the latter left nohup's SIGHUP handled, and passed on to the processes.
+        "PET_SIGNALS_TO_HANDLE": ",".join(passed_on),
     }
 
 
