@@ -423,7 +423,13 @@ def test_sigterm_saves_last_and_resume_finishes_the_run(tmp_path):
     assert finished.returncode == 0 and "training summary" in finished.stdout
     assert json.loads((output / "last" / "training_state.json").read_text())["epoch"] == state["epoch"] + 2
     refused = in_process("train", "--resume", output, "--lr", "0.1", "--set", "train.patience=2")
-    _one_line_error(refused, 2, "OUTPUT/last, so --set, --lr cannot change them; pass only --epochs")
+    _one_line_error(
+        refused, 2, "OUTPUT/last, so --set train.patience, --lr cannot change them; pass only --epochs"
+    )
+    refused = in_process("train", "--resume", output, "--overwrite")  # "so --overwrite cannot change them"
+    _one_line_error(
+        refused, 2, "--resume carries the run in OUTPUT on, so --overwrite has nothing to replace"
+    )
 
 
 def test_incomplete_checkpoint_and_debug_traceback(run, tmp_path):

@@ -214,7 +214,18 @@ def train(
         from attncli.train import train as run_training
 
         if resume is not None:
-            given = [name for name, value in settings.items() if value is not None and value != []]
+            given = [
+                # each --set by its key: "so --set cannot change them" did not say which was refused
+                ", ".join(f"--set {value.partition('=')[0].strip()}" for value in values)
+                if name == "--set"
+                else name
+                for name, values in settings.items()
+                if values is not None and values != [] and name != "--overwrite"
+            ]
+            if overwrite:
+                raise ConfigError(
+                    "--resume carries the run in OUTPUT on, so --overwrite has nothing to replace; drop it"
+                )
             if given:
                 raise ConfigError(
                     f"--resume takes the data and settings saved in OUTPUT/last, so {', '.join(given)} "
