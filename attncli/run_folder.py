@@ -274,10 +274,11 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
             and others == [METRICS_LOG]
             and log.is_file()
             and not log.is_symlink()
-            and not log.stat().st_size
+            and _no_epoch_in(log)
         ):
-            # A run that died before its first epoch ended (an abort under `ulimit -v`, SIGKILL)
-            # left its empty log alone: nothing to keep, and "not empty; pass --overwrite" misled.
+            # A run that died before its first epoch ended (an abort under `ulimit -v`, SIGKILL) left
+            # its log alone, empty or with that epoch's step lines: nothing to keep, and "not empty;
+            # pass --overwrite" misled.
             log.unlink()
             others = []
         foreign = [name for name in others if not _is_run_entry(name)]  # files attn did not write
@@ -312,6 +313,29 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
     except BaseException:
         run.release()
         raise
+
+
+# A training log larger than this is not read to see whether it records an epoch: it surely does.
+LOG_CHECK_BYTES = 1 << 20
+
+
+def _no_epoch_in(log: Path) -> bool:
+    """Whether a training log records no finished epoch (empty, or step lines of the first epoch
+    alone): what a run killed before its first epoch ended leaves."""
+    import json
+
+    if log.stat().st_size > LOG_CHECK_BYTES:
+        return False
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut by the kill
+        if not isinstance(record, dict) or "step" not in record or "validation_loss" in record:
+            return False
+        if "refit_epoch" in record:
+            return False
+    return True
 
 
 def _unfinished_hint(last: Path) -> str:

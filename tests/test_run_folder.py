@@ -106,7 +106,8 @@ def test_a_second_run_is_refused_and_a_stale_lock_cleared(tmp_path):
 
 def test_a_run_that_died_before_its_first_epoch_leaves_a_folder_a_new_run_takes(tmp_path):
     """An abort under `ulimit -v 1000000` (no chance to clean up) left the lock and an empty
-    metrics.jsonl, and the same command again said `--output is not empty; pass --overwrite`."""
+    metrics.jsonl, and `kill -9` in the first epoch its step lines; the same command again said
+    `--output is not empty; pass --overwrite`."""
     died = tmp_path / "died"
     died.mkdir()
     (died / LOCK_FILE).write_text(json.dumps({"pid": 2**22 + 7, "host": os.uname().nodename}))
@@ -114,9 +115,16 @@ def test_a_run_that_died_before_its_first_epoch_leaves_a_folder_a_new_run_takes(
     run = open_run_folder(died, overwrite=False)
     assert sorted(child.name for child in died.iterdir()) == [LOCK_FILE]
     run.release()
-    (died / "metrics.jsonl").write_text('{"epoch": 1}\n')  # an epoch recorded: a run to keep
-    with pytest.raises(CheckpointError, match="is not empty"):
-        open_run_folder(died, overwrite=False)
+    # SIGKILL in the first epoch left its step lines (the last one cut): nothing to keep either.
+    step = json.dumps({"step": 10, "epoch": 1, "loss": 1.6, "lr": 3e-4, "tokens_per_second": 3298.0})
+    (died / "metrics.jsonl").write_text(step + "\n" + step[:20])
+    open_run_folder(died, overwrite=False).release()
+    assert not (died / "metrics.jsonl").exists()
+    epoch = {"step": 51, "epoch": 1, "train_loss": 1.5, "validation_loss": 1.4}
+    for kept in (epoch, {"step": 60, "refit_epoch": 1, "loss": 0.9}, {"epoch": 1}):  # a run to keep
+        (died / "metrics.jsonl").write_text(step + "\n" + json.dumps(kept) + "\n")
+        with pytest.raises(CheckpointError, match="is not empty"):
+            open_run_folder(died, overwrite=False)
 
 
 def test_resume_needs_a_last_checkpoint(tmp_path):
