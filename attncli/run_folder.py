@@ -320,22 +320,30 @@ LOG_CHECK_BYTES = 1 << 20
 
 
 def _no_epoch_in(log: Path) -> bool:
-    """Whether a training log records no finished epoch (empty, or step lines of the first epoch
-    alone): what a run killed before its first epoch ended leaves."""
+    """Whether a training log is what a run killed in its first epoch leaves: empty, or step lines
+    of epoch 1 alone, one per line, the last maybe cut short by the kill. Anything else (a finished
+    epoch, a refit, a later epoch's steps, a line that is no such record) is a log to keep."""
     import json
 
     if log.stat().st_size > LOG_CHECK_BYTES:
         return False
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+    lines = log.read_bytes().splitlines()
+    for position, line in enumerate(lines):
         try:
             record = json.loads(line)
         except ValueError:
-            continue  # a line cut by the kill
-        if not isinstance(record, dict) or "step" not in record or "validation_loss" in record:
+            if position == len(lines) - 1:
+                continue  # the line the kill cut
             return False
-        if "refit_epoch" in record:
+        if not isinstance(record, dict) or set(record) - STEP_LINE_KEYS or record.get("epoch") != 1:
+            return False
+        if not isinstance(record.get("step"), int):
             return False
     return True
+
+
+# The fields of a training step's line in metrics.jsonl (an epoch's end and a refit's add others).
+STEP_LINE_KEYS = frozenset({"step", "epoch", "loss", "lr", "tokens_per_second"})
 
 
 def _unfinished_hint(last: Path) -> str:

@@ -121,10 +121,22 @@ def test_a_run_that_died_before_its_first_epoch_leaves_a_folder_a_new_run_takes(
     open_run_folder(died, overwrite=False).release()
     assert not (died / "metrics.jsonl").exists()
     epoch = {"step": 51, "epoch": 1, "train_loss": 1.5, "validation_loss": 1.4}
-    for kept in (epoch, {"step": 60, "refit_epoch": 1, "loss": 0.9}, {"epoch": 1}):  # a run to keep
-        (died / "metrics.jsonl").write_text(step + "\n" + json.dumps(kept) + "\n")
+    later = {"step": 900, "epoch": 5, "loss": 0.2, "lr": 1e-4, "tokens_per_second": 3000.0}
+    kept_logs = [  # a run to keep, or something that is no log of a dead first epoch: kept
+        *(
+            step + "\n" + json.dumps(kept) + "\n"
+            for kept in (epoch, later, {"step": 60, "refit_epoch": 1, "loss": 0.9})
+        ),
+        step + "\n" + '{"epoch": 1}' + "\n",
+        '{\n "step": 400,\n "epoch": 7,\n "validation_loss": 0.3\n}\n',  # pretty-printed (jq .)
+        "step,epoch,loss\n10,1,1.6\n",  # a csv
+        step + "\nnot json\n" + step + "\n",  # a line that is no record, not the last
+    ]
+    for content in kept_logs:
+        (died / "metrics.jsonl").write_text(content)
         with pytest.raises(CheckpointError, match="is not empty"):
             open_run_folder(died, overwrite=False)
+        assert (died / "metrics.jsonl").read_text() == content
 
 
 def test_resume_needs_a_last_checkpoint(tmp_path):
