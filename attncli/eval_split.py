@@ -203,7 +203,8 @@ def _training_side(
                 if "train" in raw.splits
                 else None
             )
-            named = f"a row of the 'train' split of {described.shown}"
+            trained_part = _trained_part(checkpoint, carved_by_training)
+            named = f"a row of the 'train' split of {described.shown}{trained_part}"
         else:
             texts, named = _training_data_texts(checkpoint)
         return labelled, rows, _Trained(_comparable(texts), named)
@@ -242,7 +243,7 @@ def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | 
     if trained.is_dir():
         files = split_files(trained)
         train_files, carved = files.get("train", []), "validation" not in files
-        of = f"a row of the 'train' split of {shown}"
+        of = f"a row of the 'train' split of {shown}{_trained_part(checkpoint, carved)}"
     else:
         readable = trained.is_file() and trained.suffix.lower() in FILE_BUILDERS
         train_files, carved, of = (
@@ -269,6 +270,8 @@ def _trained_texts(checkpoint: LoadedCheckpoint, train: Any, *, carved: bool) ->
     (a test file repeating the held-out rows counted them as trained on); else every row. None
     where the carve cannot be rebuilt (the split has changed since, or reads otherwise now)."""
     data = checkpoint.config.data
+    if len(train) > SEEN_CHECK_ROWS:  # not compared (see _comparable): not worth reading through
+        return None
     if not carved or checkpoint.refitted:
         return _texts_of(train, data.text_column or "")
     if not data.text_column or not data.label_column:
@@ -279,10 +282,20 @@ def _trained_texts(checkpoint: LoadedCheckpoint, train: Any, *, carved: bool) ->
             with_columns(train, columns, where="the training data"), name="train", columns=columns,
             label_names=checkpoint.label_names, drop_invalid=data.drop_invalid,
         )  # fmt: skip
+        kept, held_out = stratified_split(
+            split.labels, fraction=data.validation_fraction, seed=data.split_seed
+        )
+        # Rows shuffled or edited since: another carve, whose kept side is not what was trained on.
+        _require_same_carve(checkpoint, "the training data", len(kept), split.select(held_out))
     except AttnError:
         return None
-    kept, _ = stratified_split(split.labels, fraction=data.validation_fraction, seed=data.split_seed)
     return split.select(kept).texts
+
+
+def _trained_part(checkpoint: LoadedCheckpoint, carved: bool) -> str:
+    """What the note adds where only part of the train split was trained on (the kept side of a
+    carve the run did not refit on): rows copied from its held-out side are not counted."""
+    return " it trained on" if carved and not checkpoint.refitted else ""
 
 
 def _comparable(texts: Sequence[str] | None) -> Sequence[str] | None:

@@ -607,7 +607,10 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, m
     by_path = evaluate(moved, str(folder / "test.csv"))
     assert (by_path.n, by_path.seen_in_training) == (3 + len(fresh), 3)
     said = f"3 of the {by_path.n} rows evaluated have the same text (ignoring case and spacing) as a row of "
-    assert any(note.startswith(said + f"the 'train' split of {folder}:") for note in by_path.notes)
+    # (the run carved its validation rows out of it, and did not refit: the rows it trained on)
+    assert any(
+        note.startswith(said + f"the 'train' split of {folder} it trained on:") for note in by_path.notes
+    )
     # The folder's train file by its path is the training data: its carve is rebuilt, and only the
     # rows trained on (and the held-out ones that repeat one) count, as for the folder itself.
     train_by_path = evaluate(moved, str(folder / "train.csv"))
@@ -634,6 +637,13 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, m
     assert evaluate(single, str(tmp_path / "held.csv")).seen_in_training == 0  # all 4 counted before
     refitted = dataclasses.replace(single, metrics={**single.metrics, "refit": {"epochs": 1}})
     assert evaluate(refitted, str(tmp_path / "held.csv")).seen_in_training == 4
+    # The training file changed since (a row added): its carve is another, so no count, where the
+    # rows held out of the new carve were counted as trained on.
+    grown = tmp_path / "grown" / "train.csv"
+    grown.parent.mkdir()
+    write_csv(grown, [*train_rows, *make_rows(5, seed=123)])
+    changed = dataclasses.replace(single, header={**loaded.header, "data_path": str(grown)})
+    assert evaluate(changed, str(tmp_path / "held.csv")).seen_in_training is None
     said = "rows evaluated have the same text (ignoring case and spacing) as one of the rows of "
     assert any(said + f"{folder / 'train.csv'} it trained on:" in note for note in outside.notes)
     # A folder without a validation file likewise: its test file against the kept side of the carve.
