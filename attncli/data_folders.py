@@ -76,8 +76,7 @@ def load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
         inner = _split_files(path / HUB_DATA_FOLDER)
         if inner[0]:  # the notes below then name data/, where the files are
             path, (files, others) = path / HUB_DATA_FOLDER, inner
-    if "train" not in files:  # a train split saved as a workbook, not missing (train.xlsx, no train.csv)
-        _require_no_train_workbook(path)
+    _require_no_split_workbook(path, files)  # train.xlsx or validation.xlsx with no csv saved from it
     found = f" ({listed(others)} {'names' if len(others) == 1 else 'name'} no split)" if others else ""
     if not files and _is_checkpoint(path):
         raise DataError(
@@ -103,11 +102,14 @@ def load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
 WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 
 
-def _require_no_train_workbook(path: Path) -> None:
-    """Refuse a folder whose train split is a workbook (train.xlsx): it was "has no train split
-    (splits: test); name one file train.*" beside a file so named, or "holds no split files"."""
+def _require_no_split_workbook(path: Path, files: dict[str, list[Path]]) -> None:
+    """Refuse a folder whose train or validation split is a workbook (train.xlsx, dev.xlsx) with no
+    data file of that split beside it: the train split's was "has no train split (splits: test);
+    name one file train.*" or "holds no split files", and a validation workbook was passed over for
+    rows carved out of train. A test workbook is left alone: training does not read the test split."""
     for child in sorted(path.iterdir()):
-        if child.suffix.lower() in WORKBOOKS and _split_of(child) == "train" and child.is_file():
+        split = _split_of(child) if child.suffix.lower() in WORKBOOKS else None
+        if split in ("train", "validation") and split not in files and child.is_file():
             require_uncompressed(child)
 
 

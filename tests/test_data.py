@@ -694,6 +694,10 @@ def test_a_folders_split_saved_as_a_workbook_is_named_as_one(tmp_path):
     (tmp_path / "training.docx").write_bytes(b"PK\x03\x04")
     (tmp_path / "train.csv").rename(tmp_path / "train-00000-of-00001.csv")
     assert len(load_splits(DataConfig(source=str(tmp_path))).splits["train"]) == 37
+    # A validation workbook beside the train file was passed over for rows carved out of train.
+    (tmp_path / "dev.xlsx").write_bytes(b"PK\x03\x04")
+    with pytest.raises(DataError, match=r"dev.xlsx is an Excel workbook, not a data file attn reads"):
+        load_splits(DataConfig(source=str(tmp_path)))
 
 
 def test_compressed_data_files_are_refused_with_the_command_that_opens_them(tmp_path):
