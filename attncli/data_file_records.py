@@ -330,7 +330,7 @@ def json_lines_if_records(
     """Plain text input that arrives as it is written (standard input, a pipe), read as JSON lines
     where its first line is a JSON object (`jq -c ... | attn predict RUN`): each line a record, its
     text from `text_column` (else the column the model was trained on, else the usual names, among
-    the keys of the records that arrived with the first) and its other fields carried to the output,
+    the keys of the first record) and its other fields carried to the output,
     as a .jsonl file's are; blank lines are skipped, as in a file. Else the input as it was, one text
     per line. Its first line is waited for. Returns the source and whether it is read as JSON lines
     (None: there was no input at all)."""
@@ -347,12 +347,15 @@ def json_lines_if_records(
     if first is None:
         return dataclasses.replace(source, chunks=restored), False
     require_records(first, Path(source.name))
-    merged: dict[str, Any] = {}
-    for line in lines:  # a first record without the text key ({"id": 1}) beside later ones with it
-        record = _json_object(line)
-        if record is not None:
-            _merge_into(merged, record)
-    column, found = _text_column(layout_of_record(merged), text_column, trained_column, source.name)
+    # The text column is chosen from the first record alone, so that the same input gives the same
+    # column however its lines arrive; one named by --text-column is taken as named, where the first
+    # record lacks it ({"id": 1}, then records with a text).
+    try:
+        column, found = _text_column(layout_of_record(first), text_column, trained_column, source.name)
+    except DataError:
+        if text_column is None:
+            raise
+        column, found = text_column, []
 
     def records() -> Iterator[list[Record]]:
         index = 0
@@ -381,7 +384,7 @@ def json_lines_if_records(
             if read:
                 yield read
 
-    columns = list(merged)
+    columns = list(first)
     return dataclasses.replace(
         source, chunks=records(), columns=columns, text_column=column, notes=found
     ), True

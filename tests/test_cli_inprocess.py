@@ -815,10 +815,13 @@ def test_json_lines_piped_in_are_read_as_records_with_their_fields(easy_run):
     assert broken.stderr.startswith(
         "error: line 2 of standard input is not JSON: Expecting value at column 1;"
     )
-    # The text column is looked for among the keys of the records that arrived with the first.
+    # The text column is found among the first record's keys (the same input gives the same column
+    # however its lines arrive); one named by --text-column is taken as named where it lacks it.
     late_text = '{"id": 1}\n{"id": 2, "text": "soup"}\n'
-    late = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input=late_text)
+    late = RUNNER.invoke(app, ["predict", str(easy_run), "--json", "--text-column", "text"], input=late_text)
     assert [json.loads(line)["text"] for line in late.stdout.splitlines()] == [None, "soup"]
+    unnamed = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input=late_text)
+    assert unnamed.exit_code == 2 and "no text column found (pass --text-column" in unnamed.stderr
     nothing = RUNNER.invoke(app, ["predict", str(easy_run), "--text-column", "body"], input="")
     assert nothing.exit_code == 0 and "standard input held no texts" in nothing.stderr
     # it listed "has columns " and nothing
