@@ -172,7 +172,8 @@ def cp1252_read_as_latin1_warning(path: Path, encoding: str) -> str | None:
     return (
         f"warning: line {line} of {path} holds the byte 0x{byte:02X}, which {encoding} reads "
         f"as an invisible control character and Windows' cp1252 as {shown!r}: the file is surely cp1252 (as "
-        'Excel\'s "CSV" saves it); pass --encoding cp1252 to read its quotes, dashes and euro signs'
+        'Excel\'s "CSV" saves it); pass --encoding cp1252 to read its quotes, dashes and euro signs (a '
+        "run trained on it so goes on reading it so: train it again with --encoding cp1252)"
     )
 
 

@@ -55,6 +55,7 @@ class LabelledData:
     ignored_labels: dict[str, int] = dataclasses.field(default_factory=dict)
     """Rows left out of each label the model never saw (--ignore-unknown-labels), commonest first."""
     left_out_invalid: int = 0
+    left_out_empty: int = 0
     seen_in_training: int | None = None
     """Rows whose text (ignoring case and spacing) is also a training row's (None: not compared)."""
     notes: tuple[str, ...] = ()
@@ -140,6 +141,7 @@ def load_labelled_split(
         rows=rows,
         ignored_labels=ignored_labels,
         left_out_invalid=left_out,
+        left_out_empty=empty,
         seen_in_training=seen,
         notes=(*raw.notes, *said, *notes, *seen_notes),
         source_rows=raw.splits[name],

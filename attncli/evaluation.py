@@ -82,6 +82,9 @@ class EvalResult:
     left_out_invalid: int = 0
     """Rows left out because they have no text or no label (--drop-invalid), counted over the split
     read, before training's validation carve splits it."""
+    left_out_empty: int = 0
+    """Rows left out because they hold neither text nor label (a spreadsheet's empty rows), counted
+    likewise, whatever --drop-invalid says."""
     seen_in_training: int | None = None
     """Rows evaluated whose text (ignoring case and spacing) a row trained on also has; None when
     the rows are not the training data's, so nothing was compared."""
@@ -102,6 +105,7 @@ class EvalResult:
             "ignored_unknown": self.ignored_unknown,
             "ignored_unknown_labels": self.ignored_labels,
             "left_out_invalid": self.left_out_invalid,
+            "left_out_empty": self.left_out_empty,
             "seen_in_training": self.seen_in_training,
             "truncated": self.truncated,
             "accuracy": self.accuracy,
@@ -287,6 +291,7 @@ def evaluate(
         ignored_unknown=sum(data.ignored_labels.values()),
         ignored_labels=data.ignored_labels,
         left_out_invalid=data.left_out_invalid,
+        left_out_empty=data.left_out_empty,
         seen_in_training=data.seen_in_training,
         errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,
         notes=(*moved, *data.notes, *([cut] if cut else []), *([few] if few else [])),

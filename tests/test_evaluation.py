@@ -12,7 +12,7 @@ from attncli.split_choice import choose_split
 
 JSON_KEYS = {
     "checkpoint", "source", "split", "n", "ignored_unknown", "ignored_unknown_labels", "left_out_invalid",
-    "seen_in_training",
+    "left_out_empty", "seen_in_training",
     "truncated", "accuracy", "macro_f1", "weighted_f1", "labels", "per_class", "confusion_matrix",
     "temperature", "calibration", "refitted", "ece", "log_loss", "reliability",
 }  # fmt: skip

@@ -67,3 +67,4 @@ def test_only_predict_to_a_file_runs_with_standard_output_closed():
     assert not _results_to_a_file(["inspect", "R", "x", "--html", "page.html"])  # it prints the heatmap too
     assert not _results_to_a_file(["train", "data.csv", "-o", "runs/x"])  # its -o is a run folder
     assert not _results_to_a_file([])
+    assert not _results_to_a_file(["predict", "R", "--", "-o", "out.csv"])  # two texts, "-o" and "out.csv"

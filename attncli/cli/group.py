@@ -98,6 +98,8 @@ def _results_to_a_file(arguments: list[str]) -> bool:
     if not arguments or arguments[0] != "predict":
         return False
     for position, argument in enumerate(arguments):
+        if argument == "--":  # TEXT arguments from here on, whatever they look like
+            break
         if argument in ("-o", "--output") and position + 1 < len(arguments):
             value = arguments[position + 1]
         elif argument.startswith("--output="):

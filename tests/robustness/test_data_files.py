@@ -444,7 +444,8 @@ def test_a_cp1252_file_read_as_latin1_is_warned_of_where_its_quotes_become_contr
         splits = load(path, encoding=encoding)
         rest = (
             "Windows' cp1252 as '“': the file is surely cp1252 (as Excel's \"CSV\" saves it); pass "
-            "--encoding cp1252 to read its quotes, dashes and euro signs"
+            "--encoding cp1252 to read its quotes, dashes and euro signs (a run trained on it so goes on "
+            "reading it so: train it again with --encoding cp1252)"
         )
         assert said.format(path, encoding) + rest in splits.notes
         assert "Café \x93Año\x94 \x805m" in every_text(splits)  # read as asked, all the same
@@ -514,7 +515,8 @@ def test_train_on_an_excel_export_then_eval_rebuilds_the_same_validation_rows(tm
     assert "53 train / 6 validation texts" in again.output  # the same carve
     report = invoke("eval", tmp_path / "again", "--split", "validation", "--json")
     assert report.exit_code == 0, report.output
-    assert (json.loads(report.stdout)["n"], json.loads(report.stdout)["left_out_invalid"]) == (6, 1)
+    scored = json.loads(report.stdout)
+    assert (scored["n"], scored["left_out_invalid"], scored["left_out_empty"]) == (6, 1, 2)
     assert "left out 2 empty rows of split 'train'" in report.stderr
 
 
