@@ -10,7 +10,7 @@ from typing import Any
 
 from attncli.csv_dialect import csv_dialect, delimiter_note, header_line
 from attncli.csv_rows import Quoting, first_ragged_row, require_unique_columns, shown
-from attncli.encodings import cp1252_read_as_latin1_warning, decodes
+from attncli.encodings import cp1252_read_as_latin1_warning, decodes, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
 from attncli.jsonfiles import require_records
 from attncli.origins import Origin
@@ -40,10 +40,13 @@ def _tab_separated_hint(path: Path, encoding: str) -> str:
 def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | None) -> RawData:
     """Each file on its own, so that one split's column types never have to fit another's (labels
     are compared as text: 1 in one file is "1" in another), nor its format (train.csv beside
-    test.jsonl); the shards of a split, of one format, are joined."""
+    test.jsonl); the shards of a split, of one format, are joined. A file that opens with a UTF-16
+    or UTF-32 byte-order mark is read in that encoding where UTF-8 is asked for (marked_encoding)."""
+    asked = encoding
+    read_in = {path: marked_encoding(path, asked) for paths in files.values() for path in paths}
     for split, paths in files.items():
         for path in paths:
-            require_readable(path, encoding)
+            require_readable(path, read_in[path])
         suffixes = {path.suffix.lower() for path in paths}
         if len(suffixes) > 1:
             raise DataError(
@@ -51,7 +54,7 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
                 "keep those of one download"
             )
         if not suffixes <= set(FILE_BUILDERS):
-            tabs = _tab_separated_hint(paths[0], encoding)
+            tabs = _tab_separated_hint(paths[0], read_in[paths[0]])
             raise DataError(
                 f"cannot read {paths[0].suffix or 'suffix-less'} files ({paths[0].name}); use one of "
                 f"{', '.join(FILE_BUILDERS)}{tabs}"
@@ -63,6 +66,7 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
     for split, paths in files.items():
         shards = []
         for path in paths:
+            encoding = read_in[path]
             used: str | None = None
             quoting: Quoting = csv.QUOTE_MINIMAL
             if path.suffix.lower() in (".csv", ".tsv"):
@@ -80,12 +84,13 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
             origins[split] = Origin(split=split)
     notes = tuple(delimiter_note(paths, used) for (_, used), paths in detected.items())
     read_as_latin1 = (
-        cp1252_read_as_latin1_warning(path, encoding)
+        cp1252_read_as_latin1_warning(path, read_in[path])
         for paths in files.values()
         for path in paths
         if path.suffix.lower() not in BINARY_SUFFIXES
     )
-    encoding_notes = tuple(warning for warning in read_as_latin1 if warning is not None)
+    marked = (marked_encoding_note(path, asked, used) for path, used in read_in.items())
+    encoding_notes = tuple(note for note in (*marked, *read_as_latin1) if note is not None)
     return RawData(splits=splits, origins=origins, notes=notes + tuple(quoting_notes) + encoding_notes)
 
 

@@ -177,6 +177,31 @@ def cp1252_read_as_latin1_warning(path: Path, encoding: str) -> str | None:
     )
 
 
+def marked_encoding(path: Path, encoding: str) -> str:
+    """The encoding to read `path` in: UTF-16 or UTF-32 where it opens with that byte-order mark and
+    UTF-8 (the default) is asked for, since the mark says so as surely as UTF-8's own mark, which is
+    read without being asked (Excel's "Unicode Text" and PowerShell's `>` save such files: every
+    command needed --encoding utf-16); else `encoding`. Not for binary files or pipes."""
+    if not is_utf8(encoding) or path.suffix.lower() in (".parquet", ".arrow") or not path.is_file():
+        return encoding
+    try:
+        with path.open("rb") as file:
+            head = file.read(4)
+    except OSError:
+        return encoding  # the reader says why
+    found = _byte_order(head)
+    if found is None or not found[2]:  # no mark: UTF-16 without one still needs its byte order named
+        return encoding
+    return found[1]  # utf-16 or utf-32: the codec that reads the mark and drops it
+
+
+def marked_encoding_note(path: Path, encoding: str, used: str) -> str | None:
+    """The note saying `path` is read in `used`, which its byte-order mark chose over `encoding`."""
+    if used == encoding:
+        return None
+    return f"{path.name} opens with a {used.upper()} byte-order mark, so it is read as {used}"
+
+
 # Python's names of the UTF-16 and UTF-32 codecs, the wide encodings attn reads: without a byte
 # order (a byte-order mark tells it), and with one.
 WIDE_CODECS = frozenset(f"utf-{bits}{order}" for bits in (16, 32) for order in ("", "-le", "-be"))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from attncli.arrowfiles import is_saved_dataset, saved_dataset_files
 from attncli.data_file_records import arrow_source, csv_source, json_source, parquet_source
-from attncli.encodings import is_utf8, is_wide
+from attncli.encodings import is_utf8, is_wide, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
 from attncli.lines import (
     READ_BYTES,
@@ -138,6 +138,27 @@ def require_input_file(path: Path) -> None:
 
 
 def from_file(
+    path: Path,
+    *,
+    encoding: str = "utf-8",
+    text_column: str | None = None,
+    trained_column: str | None = None,
+    delimiter: str | None = None,
+) -> RecordSource:
+    """`_from_file`, in UTF-16 or UTF-32 where the file opens with that byte-order mark and UTF-8 is
+    asked for (as training reads it), with a note saying so."""
+    readable_encoding(encoding)  # refused before anything is read
+    used = encoding if is_pipe(path) else marked_encoding(path, encoding)
+    source = _from_file(
+        path, encoding=used, text_column=text_column, trained_column=trained_column, delimiter=delimiter
+    )
+    note = marked_encoding_note(path, encoding, used)
+    if note is not None:
+        source.notes.insert(0, note)
+    return source
+
+
+def _from_file(
     path: Path,
     *,
     encoding: str = "utf-8",

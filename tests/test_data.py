@@ -758,14 +758,26 @@ def _assert_wide_file_advice(path, codec, shows):
         assert str(caught.value) == f"{shows}; pass --encoding {codec}, or convert it with {iconv}"
 
 
-def test_a_utf16_file_is_refused_with_how_to_read_it(tmp_path):
+def test_a_utf16_or_utf32_file_with_its_byte_order_mark_is_read_as_such_without_being_asked(tmp_path):
+    """Excel's "Unicode Text" and PowerShell's `>` save UTF-16 with its mark: every command refused
+    it without --encoding utf-16, where a UTF-8 mark is read by itself. Read as marked (train and
+    predict), with a note; a file read as another 8-bit encoding is still refused with the advice."""
     from attncli.record_sources import from_file
 
-    path = tmp_path / "train.csv"
-    path.write_text("text,label\n" + "".join(f"row {n},{n % 2}\n" for n in range(20)), encoding="utf-16")
-    _assert_wide_file_advice(path, "utf-16", f"{path} is UTF-16 (it starts with a UTF-16 byte-order mark)")
-    assert len([record for chunk in from_file(path, encoding="utf-16").chunks for record in chunk]) == 20
-    assert len(load_splits(DataConfig(source=str(path), encoding="utf-16")).splits["train"]) == 18
+    for codec in ("utf-16", "utf-32"):
+        path = tmp_path / f"train-{codec}.csv"
+        path.write_text("text,label\n" + "".join(f"row {n},{n % 2}\n" for n in range(20)), encoding=codec)
+        assert len([record for chunk in from_file(path).chunks for record in chunk]) == 20
+        assert len([record for chunk in from_file(path, encoding=codec).chunks for record in chunk]) == 20
+        splits = load_splits(DataConfig(source=str(path)))
+        assert len(splits.splits["train"]) == 18
+        note = f"{path.name} opens with a {codec.upper()} byte-order mark, so it is read as {codec}"
+        assert note in splits.notes
+        assert note not in load_splits(DataConfig(source=str(path), encoding=codec)).notes
+        with pytest.raises(
+            DataError, match=rf"is {codec.upper()} \(it starts with a {codec.upper()} byte-order"
+        ):
+            load_splits(DataConfig(source=str(path), encoding="cp1252"))
 
 
 def test_utf16_without_a_byte_order_mark_and_on_standard_input_is_refused_with_how_to_read_it(tmp_path):

@@ -51,7 +51,8 @@ WIDE_ENCODINGS = [
 @pytest.mark.parametrize(("option", "codec"), WIDE_ENCODINGS)
 def test_utf16_and_utf32_files_read_as_their_utf8_twins_with_every_field(tmp_path, option, codec):
     """Windows tools (PowerShell's `>` among them) save UTF-16, whose newline is not the byte 0x0A:
-    predict and inspect refused it with advice to convert it, while train and eval read it."""
+    predict and inspect refused it with advice to convert it, while train and eval read it. With its
+    byte-order mark it needs no --encoding (it was refused without one, as UTF-8's mark is not)."""
     texts = ["Shares rose\u2028on profits", "Café, crème \U0001f600", "", "中文 ਗੁਰਮੁਖੀ"]  # U+0A17: a 0x0A byte
     contents = {
         "t.txt": "".join(text + "\r\n" for text in texts),
@@ -71,6 +72,16 @@ def test_utf16_and_utf32_files_read_as_their_utf8_twins_with_every_field(tmp_pat
         assert [(r.index, r.text, r.fields) for r in records] == [(r.index, r.text, r.fields) for r in want]
         assert [r.text or "" for r in records] == texts
         assert wide.count is None or wide.count() == len(texts)
+        if option in ("utf-16", "utf-32"):  # with a byte-order mark, which says the encoding: read by itself
+            unasked = from_file(tmp_path / name)
+            assert [(r.index, r.text, r.fields) for r in _records(unasked)] == [
+                (r.index, r.text, r.fields) for r in want
+            ]
+            assert (
+                unasked.notes[0]
+                == f"{name} opens with a {option.upper()} byte-order mark, so it is read as {option}"
+            )
+            continue
         with pytest.raises(DataError, match=f"is {option.upper()} .*; pass --encoding {option}, or convert"):
             from_file(tmp_path / name)
 
