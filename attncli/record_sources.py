@@ -145,31 +145,24 @@ def from_file(
     trained_column: str | None = None,
     delimiter: str | None = None,
 ) -> RecordSource:
-    """`_from_file`, in UTF-16 or UTF-32 where the file opens with that byte-order mark and UTF-8 is
-    asked for (as training reads it), with a note saying so."""
+    """Records of a file (`_file_records`), in UTF-16 or UTF-32 where the file opens with that
+    byte-order mark and UTF-8 is asked for (as training reads it), with a note saying so."""
     readable_encoding(encoding)  # refused before anything is read
     used = encoding if is_pipe(path) else marked_encoding(path, encoding)
-    source = _from_file(
-        path, encoding=used, text_column=text_column, trained_column=trained_column, delimiter=delimiter
-    )
+    source = _file_records(path, used, (text_column, trained_column), delimiter)
     note = marked_encoding_note(path, encoding, used)
     if note is not None:
         source.notes.insert(0, note)
     return source
 
 
-def _from_file(
-    path: Path,
-    *,
-    encoding: str = "utf-8",
-    text_column: str | None = None,
-    trained_column: str | None = None,
-    delimiter: str | None = None,
+def _file_records(
+    path: Path, encoding: str, columns: tuple[str | None, str | None], delimiter: str | None
 ) -> RecordSource:
-    """Records of a file: a dataset file by its suffix (text from `text_column`, else the column the
-    model was trained on, else the usual names), any other file one text per line. A csv/tsv file
-    is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
-    readable_encoding(encoding)  # refused before anything is read
+    """Records of a file: a dataset file by its suffix (text from the column named, else the column
+    the model was trained on: `columns`, else the usual names), any other file one text per line. A
+    csv/tsv file is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
+    text_column, trained_column = columns
     require_input_file(path)
     if is_saved_dataset(path):
         return arrow_source(
