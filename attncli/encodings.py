@@ -189,7 +189,13 @@ def marked_encoding(path: Path, encoding: str) -> str:
             head = file.read(4)
     except OSError:
         return encoding  # the reader says why
-    found = _byte_order(head)
+    return encoding_marked_by(head, encoding)
+
+
+def encoding_marked_by(head: bytes, encoding: str) -> str:
+    """UTF-16 or UTF-32 where bytes starting with `head` open with that byte-order mark and UTF-8 is
+    asked for; else `encoding`."""
+    found = _byte_order(head) if is_utf8(encoding) else None
     if found is None or not found[2]:  # no mark: UTF-16 without one still needs its byte order named
         return encoding
     return found[1]  # utf-16 or utf-32: the codec that reads the mark and drops it

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from attncli.arrowfiles import is_saved_dataset, saved_dataset_files
 from attncli.data_file_records import arrow_source, csv_source, json_source, parquet_source
-from attncli.encodings import is_utf8, is_wide, marked_encoding, marked_encoding_note
+from attncli.encodings import encoding_marked_by, is_utf8, is_wide, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
 from attncli.lines import (
     READ_BYTES,
@@ -45,8 +46,14 @@ def _arriving_records(
     """Records of standard input (or another pipe) as they arrive: the complete lines of each block
     are handed on at once, so a result can be printed before the input ends."""
     pending, index = b"", 0
+    # UTF-16 or UTF-32 with its byte-order mark (PowerShell's pipes) is read as such, as a file is.
+    arrived = arrivals(descriptor)
+    first = next(arrived, b"")
+    encoding = encoding_marked_by(first, encoding)
     blocks, encoding = line_chunks(
-        narrow(arrivals(descriptor), encoding=encoding, name=name), encoding=encoding, name=name
+        narrow(itertools.chain([first] if first else [], arrived), encoding=encoding, name=name),
+        encoding=encoding,
+        name=name,
     )
     for block in with_end(iter(blocks)):
         if block is None:  # the input ended; a last line without a newline is still a record
