@@ -173,15 +173,19 @@ def _all_free(names: Sequence[str], taken: set[str]) -> list[str]:
     number = 1
     while any(f"attn_{name}{_numbered(number)}".strip().lower() in taken for name in names):
         number += 1
-    free: list[str] = []
     seen = set(taken)
-    for name in (f"attn_{name}{_numbered(number)}" for name in names):
-        candidate, extra = name, 2
-        while candidate.strip().lower() in seen:
-            candidate, extra = f"{name}_{extra}", extra + 1
-        seen.add(candidate.strip().lower())
-        free.append(candidate)
-    return free
+    prefixed = (f"attn_{name}{_numbered(number)}" for name in names)
+    return [_first_free(name, name, seen) for name in prefixed]
+
+
+def _first_free(first: str, base: str, taken: set[str]) -> str:
+    """`first`, or else `base`_2, `base`_3, ..., the first not `taken` (compared ignoring case and
+    edge spaces), which is then taken."""
+    candidate, number = first, 2
+    while candidate.strip().lower() in taken:
+        candidate, number = f"{base}_{number}", number + 1
+    taken.add(candidate.strip().lower())
+    return candidate
 
 
 def _numbered(number: int) -> str:
@@ -216,14 +220,13 @@ class CsvWriter:
             # of its names (a new label's prob_tech beside another model's prob_sports) mixes the two.
             self.added = _all_free(added, taken)
         else:
-            self.added = []
-            for name in added:  # compared as the input's names are: ignoring case and edge spaces
-                free = name if name.strip().lower() not in taken else f"attn_{name}"
-                number = 2
-                while free.strip().lower() in taken:
-                    free, number = f"attn_{name}_{number}", number + 1
-                taken.add(free.strip().lower())
-                self.added.append(free)
+            # Each as it is where free, else `attn_` prefixed, then numbered (attn_label_2).
+            self.added = [
+                _first_free(
+                    name if name.strip().lower() not in taken else f"attn_{name}", f"attn_{name}", taken
+                )
+                for name in added
+            ]
         self.stream, self.plain, self.delimiter = stream, not input_columns, delimiter
         if byte_order_mark:
             stream.write("\ufeff")
