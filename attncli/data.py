@@ -165,16 +165,21 @@ def _dropped_note(splits: dict[str, Split], datasets: dict[str, Any]) -> list[st
     dropped = {name: len(datasets[name]) - len(split) - empty[name] for name, split in splits.items()}
     notes = []
     if any(empty.values()):
-        counts = ", ".join(
-            f"{count} of {len(datasets[name])} rows of {name!r}" for name, count in empty.items() if count
+        notes.append(
+            f"left out {_per_split(empty, datasets)} that hold neither a text nor a label (empty rows)"
         )
-        notes.append(f"left out {counts} that hold neither a text nor a label (empty rows)")
     if any(dropped.values()):
-        counts = ", ".join(
-            f"{count} of {len(datasets[name])} rows of {name!r}" for name, count in dropped.items() if count
+        notes.append(
+            f"left out {_per_split(dropped, datasets)} for having no text or no label (data.drop_invalid)"
         )
-        notes.append(f"left out {counts} for having no text or no label (data.drop_invalid)")
     return notes
+
+
+def _per_split(counts: dict[str, int], datasets: dict[str, Any]) -> str:
+    """`counts` of rows left out, as "3 of 62 rows of 'train'", for the splits with any."""
+    return ", ".join(
+        f"{count} of {len(datasets[name])} rows of {name!r}" for name, count in counts.items() if count
+    )
 
 
 def _carve(train: Split, config: DataConfig) -> tuple[Split, Split]:

@@ -343,7 +343,7 @@ def json_lines_if_records(
     restored = itertools.chain([first_chunk], chunks)
     # Blank lines before the first record are skipped, as in a .jsonl file.
     lines = [record.text for record in first_chunk if (record.text or "").strip()]
-    first = _json_object(lines[0] if lines else None)
+    first = json_object(lines[0] if lines else None)
     if first is None:
         return dataclasses.replace(source, chunks=restored), False
     require_records(first, Path(source.name))
@@ -390,7 +390,7 @@ def json_lines_if_records(
     ), True
 
 
-def _json_object(line: str | None) -> dict[str, Any] | None:
+def json_object(line: str | None) -> dict[str, Any] | None:
     """`line` as the JSON object it holds, if it holds one."""
     stripped = (line or "").strip()
     if not (stripped.startswith("{") and stripped.endswith("}")):

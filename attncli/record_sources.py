@@ -7,13 +7,12 @@ from __future__ import annotations
 import codecs
 import functools
 import itertools
-import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from attncli.arrowfiles import is_saved_dataset, saved_dataset_files
-from attncli.data_file_records import arrow_source, csv_source, json_source, parquet_source
+from attncli.data_file_records import arrow_source, csv_source, json_object, json_source, parquet_source
 from attncli.encodings import encoding_marked_by, is_utf8, is_wide, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
 from attncli.lines import (
@@ -121,13 +120,9 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
 def record_shaped(line: str, *, text_column: str | None) -> str | None:
     """What a line of plain text input looks like when it is rather a record of a data file: a JSON
     object, or a csv/tsv header naming the text column (None: a text like any other)."""
+    if json_object(line) is not None:
+        return "a JSON object"
     stripped = line.strip()
-    if stripped.startswith("{") and stripped.endswith("}"):
-        try:
-            if isinstance(json.loads(stripped), dict):
-                return "a JSON object"
-        except ValueError:
-            pass
     headers = [[name.strip().strip('"') for name in stripped.split(delimiter)] for delimiter in ",;\t"]
     if text_column and any(text_column in names for names in headers):
         return f"a csv/tsv header naming the text column {text_column!r}"

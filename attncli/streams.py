@@ -91,6 +91,8 @@ def reopen_closed_streams() -> bool:
     return False
 
 
+# What a command says where standard output was closed (`>&-`) and results would go there.
+CLOSED_OUTPUT = "standard output is closed (>&-); redirect it to a file or /dev/null"
 # Standard output as the command was started without it (`>&-`): guard_standard_streams makes its
 # first write an error, so a command whose results go to a file (predict -o) still runs.
 _CLOSED: list[IO[str]] = []
@@ -171,7 +173,7 @@ class _ClosedResultsDescriptor(_ResultsDescriptor):
         if self.failed or not data:
             return len(data)
         self.failed = True
-        raise DataError("standard output is closed (>&-); redirect it to a file or /dev/null")
+        raise DataError(CLOSED_OUTPUT)
 
 
 def guard_standard_streams() -> None:

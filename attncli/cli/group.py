@@ -20,6 +20,7 @@ from attncli.cli.train_command import train
 from attncli.cli.usage import run_app
 from attncli.errors import AttnError
 from attncli.streams import (
+    CLOSED_OUTPUT,
     flush_quietly,
     guard_standard_streams,
     reopen_closed_streams,
@@ -117,7 +118,7 @@ def main() -> None:
     usable_terminal_size()
     if reopen_closed_streams() and not _results_to_a_file(sys.argv[1:]):
         # Refused before any work: a training or an eval would run to the end, then fail on its summary.
-        sys.stderr.write("error: standard output is closed (>&-); redirect it to a file or /dev/null\n")
+        sys.stderr.write(f"error: {CLOSED_OUTPUT}\n")
         raise SystemExit(2)
     try:
         os.getcwd()
