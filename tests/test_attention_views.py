@@ -73,6 +73,38 @@ def test_every_view_sums_to_one_over_the_real_tokens(tmp_path, pooling):
             inspect_text(loaded, text, head=1)
 
 
+def test_each_view_shows_the_weights_of_the_layer_and_head_it_names(tmp_path):
+    """The views' weights computed here from the model's own attention matrices: layer 2's head 2,
+    layer 1's heads averaged, and rollout through both layers from the pooling's weights."""
+    import torch
+    from conftest import save_untrained_checkpoint
+
+    loaded = load_checkpoint(save_untrained_checkpoint(tmp_path / "two", num_layers=2, num_heads=2))
+    text = "the coach said football today"
+    with torch.inference_mode():
+        (encoded,) = encode(loaded.tokenizer, [text], max_length=loaded.config.model.length)
+        output = loaded.model(torch.tensor([encoded.ids]), return_attentions=True)
+    first, second = (layer[0].float() for layer in output.attentions)  # (H, T, T) each
+
+    def shown(**view):
+        return torch.tensor([item.weight for item in inspect_text(loaded, text, **view).tokens])
+
+    def received(matrix):  # what each token receives, averaged over the queries
+        return matrix.mean(0) / matrix.mean(0).sum()
+
+    assert torch.allclose(shown(layer=2, head=2), received(second[1]), atol=1e-6)
+    assert torch.allclose(shown(layer=1), received(first.mean(0)), atol=1e-6)
+    assert not torch.allclose(shown(layer=2, head=2), shown(layer=2, head=1), atol=1e-4)
+    assert not torch.allclose(shown(layer=1), shown(layer=2), atol=1e-4)
+    eye = torch.eye(len(encoded.ids))
+    first_mixed, second_mixed = ((0.5 * a.mean(0) + 0.5 * eye) for a in (first, second))
+    first_mixed, second_mixed = (m / m.sum(-1, keepdim=True) for m in (first_mixed, second_mixed))
+    rolled = output.pooling_weights[0].float() @ second_mixed @ first_mixed
+    assert torch.allclose(shown(), rolled / rolled.sum(), atol=1e-6)  # the default view
+    last_only = output.pooling_weights[0].float() @ second_mixed
+    assert not torch.allclose(shown(), last_only / last_only.sum(), atol=1e-4)
+
+
 def test_pooling_heads_are_shown_averaged_and_said_so_or_one_at_a_time(tmp_path):
     """Each pooling head pools its own slice of the states with its own weights: the default view
     is their mean and says so; --head shows the weights one head really used."""

@@ -173,10 +173,14 @@ def test_the_launcher_waits_for_the_save_and_leaves_ignored_signals_ignored(monk
 
     from attncli.cli.launch import SHUTDOWN_SECONDS, launcher_environment
 
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
     environment = launcher_environment(2)
     assert environment["PET_SIGNALS_TO_HANDLE"] == "SIGTERM,SIGINT,SIGHUP,SIGQUIT"
     assert environment["TORCH_ELASTIC_SHUTDOWN_TIMEOUT"] == str(SHUTDOWN_SECONDS) and SHUTDOWN_SECONDS >= 300
-    assert environment["OMP_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
+    assert environment["OMP_NUM_THREADS"] == "8"  # the cores shared between the processes
+    assert launcher_environment(3)["OMP_NUM_THREADS"] == "5"
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one thread each
+    assert launcher_environment(4)["OMP_NUM_THREADS"] == "1"
     before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGHUP)}
     try:
         for number in before:

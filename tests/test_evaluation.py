@@ -1,4 +1,5 @@
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -46,7 +47,11 @@ def test_defaults_to_the_training_datas_test_split(loaded, easy_folder):
     assert set(report) == JSON_KEYS and "errors" not in report
     assert (report["split"], report["ignored_unknown"]) == ("test", 0)
     assert report["checkpoint"] == str(loaded.path)  # which folder was scored: a run folder's best/
-    assert report["temperature"] == float(loaded.header.get("temperature") or 1.0)
+    # The checkpoint's own temperature: 1, since the easy task's validation split had no mistake
+    # to fit one on (tests/test_calibration.py fits them), and the report says so.
+    saved = json.loads((loaded.path / "metrics.json").read_text())
+    assert report["temperature"] == saved["validation"]["temperature"] == 1.0
+    assert saved["validation"]["accuracy"] == 1.0 and report["calibration"] == "no_mistakes"
     # The reliability bins hold every row, and the ECE is their weighted gap.
     bins = result.reliability
     assert sum(item.count for item in bins) == 90

@@ -16,6 +16,7 @@ from attncli.config_loading import load_config
 from attncli.errors import CheckpointError, ConfigError, OutOfMemory, TrainingError, TrainingInterrupted
 from attncli.evaluation import evaluate
 from attncli.fit import INTERRUPT_VARIABLE, record_score
+from attncli.model.classifier import AttentionClassifier
 from attncli.run_folder import open_run_folder
 from attncli.run_writer import RunWriter
 from attncli.train import resume, train
@@ -32,12 +33,17 @@ def test_training_learns_the_easy_task_and_keeps_the_best_epoch(trained):
 def test_training_is_reproducible_with_a_seed(tmp_path):
     # BPE, since WordPiece training in `tokenizers` breaks ties in hash order (huggingface/tokenizers#1794).
     path = write_csv(tmp_path / "d.csv", make_rows(60))
-    config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=2", "tokenizer.kind=bpe"])
+    settings = [*TINY_MODEL, f"data.source={path}", "train.epochs=2", "tokenizer.kind=bpe"]
+    config = load_config(None, settings)
     first = train(config, output=tmp_path / "a")
     second = train(config, output=tmp_path / "b")
     assert [r.train_loss for r in first.history] == [r.train_loss for r in second.history]
     assert [r.validation_macro_f1 for r in first.history] == [r.validation_macro_f1 for r in second.history]
     assert _weights(tmp_path / "a" / "last") == _weights(tmp_path / "b" / "last")
+    # ... and the seed is what fixes them: another seed starts from other weights and batches.
+    other = train(load_config(None, [*settings, "train.seed=1"]), output=tmp_path / "c")
+    assert [r.train_loss for r in other.history] != [r.train_loss for r in first.history]
+    assert _weights(tmp_path / "c" / "last") != _weights(tmp_path / "a" / "last")
 
 
 def _weights(folder):
@@ -46,11 +52,20 @@ def _weights(folder):
     return {name: tensor.tolist() for name, tensor in load_file(str(folder / "model.safetensors")).items()}
 
 
-def test_bf16_autocast_trains_on_cpu(tmp_path):
+def test_bf16_autocast_trains_on_cpu(tmp_path, monkeypatch):
     path = write_csv(tmp_path / "d.csv", make_rows(60))
     config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.precision=bf16"])
+    seen = []  # the autocast state each forward pass of training runs under
+    forward = AttentionClassifier.forward
+
+    def recording_forward(self, *args, **kwargs):
+        seen.append((torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu")))
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(AttentionClassifier, "forward", recording_forward)
     result = train(config, output=tmp_path / "run")
     assert result.info.precision == "bf16" and result.history[0].train_loss > 0
+    assert seen and all(state == (True, torch.bfloat16) for state in seen), set(seen)
 
 
 def test_refusals_happen_before_any_work(tmp_path):
@@ -661,18 +676,44 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
 
 def test_summary_records_padding_and_peak_memory(trained):
     import io
+    import resource
 
     from rich.console import Console
 
     from attncli.render import ATTN_THEME, render_train_summary
 
     assert all(0.0 <= record.padding_fraction < 0.5 for record in trained.history)
-    assert trained.metrics.peak_memory_mb > 50
+    # The process's peak so far, in MB, bounds the peak the run recorded (a KB figure read as MB
+    # would be a thousand times over it).
+    assert 50 < trained.metrics.peak_memory_mb <= resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     log = io.StringIO()  # a log file: 80 columns, every header whole
     Console(file=log, width=80, theme=ATTN_THEME).print(render_train_summary(trained))
     assert max(len(line) for line in log.getvalue().splitlines()) <= 80 and "…" not in log.getvalue()
     assert "accuracy" in log.getvalue() and "macro-F1" in log.getvalue() and "tokens/s" in log.getvalue()
     assert "warning" not in log.getvalue() and trained.best.missed_labels == []
+
+
+def test_padding_fraction_is_the_share_of_padded_positions_in_the_epochs_batches(tmp_path, monkeypatch):
+    import attncli.fit
+
+    planned = []  # (lengths, batches) of each epoch, as the training loop planned them
+    plan = attncli.fit.plan_batches
+
+    def recording_plan(lengths, **kwargs):
+        batches = plan(lengths, **kwargs)
+        planned.append((lengths.clone(), [rows.clone() for rows in batches]))
+        return batches
+
+    monkeypatch.setattr(attncli.fit, "plan_batches", recording_plan)
+    path = write_csv(tmp_path / "d.csv", make_rows(60))
+    settings = [*TINY_MODEL, f"data.source={path}", "train.epochs=2", "train.batch_size=8"]
+    result = train(load_config(None, settings), output=tmp_path / "run")
+    assert len(planned) == len(result.history) == 2
+    for (lengths, batches), record in zip(planned, result.history, strict=True):
+        real = sum(int(lengths[rows].sum()) for rows in batches)
+        padded = sum(len(rows) * int(lengths[rows].max()) for rows in batches)
+        assert padded > real  # texts of several lengths: some padding to count
+        assert record.padding_fraction == pytest.approx(1 - real / padded)
 
 
 def test_resume_refuses_data_that_changed_since_the_run_was_saved(tmp_path, monkeypatch):
