@@ -3,6 +3,7 @@ import json
 import pytest
 import torch
 
+from attncli import calibration
 from attncli.calibration import (
     best_temperature,
     calibration_state,
@@ -19,10 +20,11 @@ def test_grid_holds_exactly_one_and_spans_the_range():
     assert torch.all(grid[1:] > grid[:-1])
 
 
-def test_summed_nll_matches_cross_entropy_at_every_temperature():
+def test_summed_nll_matches_cross_entropy_at_every_temperature(monkeypatch):
     generator = torch.Generator().manual_seed(0)
     logits = torch.randn(50, 4, generator=generator) * 3
     targets = torch.randint(0, 4, (50,), generator=generator)
+    monkeypatch.setattr(calibration, "CHUNK_VALUES", 221 * 4 * 7)  # 7 rows a chunk: 8 chunks summed
     sums = nll_by_temperature(logits, targets)
     for index in (0, 60, 121, 220):
         temperature = temperature_grid()[index].item()
@@ -52,6 +54,46 @@ def test_training_saves_the_best_epochs_temperature(trained):
     # Why it is what it is, recorded beside it: a perfect validation split leaves it at 1.
     expected = "no_mistakes" if best["validation_accuracy"] == 1.0 else "fitted"
     assert header["calibration"] == expected
+
+
+def test_training_fits_the_temperature_with_the_lowest_validation_loss(tmp_path):
+    """A validation split with mistakes (a tenth of its labels moved on): the temperature saved is
+    the grid's with the lowest summed cross-entropy of the best model's validation logits,
+    computed here with torch's own cross-entropy."""
+    from conftest import TINY_MODEL, make_rows, write_csv
+
+    from attncli.checkpoint import load_checkpoint
+    from attncli.config_loading import load_config
+    from attncli.inference import batched_forward
+    from attncli.tokenization import pack_ids
+    from attncli.train import train
+
+    labels = sorted({row["label"] for row in make_rows(3)})
+    validation = make_rows(60, seed=4)
+    for row in validation[::10]:
+        row["label"] = labels[(labels.index(row["label"]) + 1) % len(labels)]
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write_csv(folder / "train.csv", make_rows(150, seed=3))
+    write_csv(folder / "validation.csv", validation)
+    settings = [*TINY_MODEL, f"data.source={folder}", "train.epochs=4", "train.patience=0"]
+    train(load_config(None, settings), output=tmp_path / "run")
+    header = json.loads((tmp_path / "run" / "best" / "config.json").read_text())
+    loaded = load_checkpoint(tmp_path / "run")
+    ids = pack_ids(
+        loaded.tokenizer, [row["text"] for row in validation], max_length=loaded.config.model.length
+    )
+    logits = batched_forward(loaded.model, ids, pad_id=loaded.pad_id, batch_size=16, device=loaded.device)
+    targets = torch.tensor([loaded.label_names.index(row["label"]) for row in validation])
+    assert (logits.argmax(-1) != targets).any()  # mistakes to fit on
+    nll = [
+        torch.nn.functional.cross_entropy(logits.double() / t, targets, reduction="sum").item()
+        for t in temperature_grid().tolist()
+    ]
+    saved = nll[temperature_grid().tolist().index(header["temperature"])]
+    assert saved == pytest.approx(min(nll), rel=1e-6)
+    assert header["temperature"] != 1.0 and header["calibration"] == "fitted"
+    assert saved < nll[temperature_grid().tolist().index(1.0)]  # it lowers the loss
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,18 @@ def test_a_json_array_holds_every_result_in_order_and_an_empty_one_is_still_json
     writer.write([first, Prediction(1, "b", None, None, [], reason="blank")])
     writer.close()
     rows = json.loads(stream.getvalue())
-    assert [(row["index"], row["text"], row["label"]) for row in rows] == [(0, "a", "x"), (1, "b", None)]
+    counts = {"truncated_tokens": 0, "unknown_tokens": 0}
+    assert rows == [
+        {
+            "index": 0,
+            "text": "a",
+            "label": "x",
+            "score": 0.75,
+            "top_k": [{"label": "x", "score": 0.75}],
+            **counts,
+        },
+        {"index": 1, "text": "b", "label": None, "score": None, "top_k": [], **counts, "reason": "blank"},
+    ]
     empty = io.StringIO()
     JsonArrayWriter(empty).close()
     assert json.loads(empty.getvalue()) == []
@@ -137,7 +148,14 @@ def test_json_lines_hold_what_json_cannot_spell_as_null_and_replacement_characte
     )
     first, second = stream.getvalue().splitlines()
     assert json.loads(first)["fields"] == {"nan": None, "inf": None, "lone": "a\ufffdb", "day": "2026-12-02"}
-    assert json.loads(second)["text"] == "é 😀"
+    assert {key: value for key, value in json.loads(first).items() if key != "fields"} == {
+        "index": 0, "text": "café ok", "label": "x", "score": 0.5, "top_k": [{"label": "x", "score": 0.5}],
+        "truncated_tokens": 0, "unknown_tokens": 0,
+    }  # fmt: skip
+    assert json.loads(second) == {
+        "index": 1, "text": "é 😀", "label": None, "score": None, "top_k": [], "truncated_tokens": 0,
+        "unknown_tokens": 0,
+    }  # fmt: skip
     assert (first + second).isascii() == escaped
 
 

@@ -53,6 +53,13 @@ def test_long_data_is_profiled_from_an_evenly_spaced_sample(monkeypatch):
     profile = profile_texts(texts, lowercase=True, distinct_cap=100)
     assert profile.texts == 10_000 and profile.words == pytest.approx(50_000, rel=0.02)
     assert profile.longest_words == 7 and profile.distinct_words == 7
+    # Every tenth text is long: the 1,000 texts read are every tenth one, so the profile sees only
+    # long texts (all 10,000 would make 34,000 words, not 70,000).
+    texts = [
+        "one two three four five six seven" if index % 10 == 0 else "one two three" for index in range(10_000)
+    ]
+    profile = profile_texts(texts, lowercase=True, distinct_cap=100)
+    assert (profile.words, profile.longest_words, profile.word_lengths) == (70_000, 7, ((7, 1_000),))
 
 
 def test_profile_stops_counting_distinct_words_past_the_cap_and_takes_the_99th_percentile():
@@ -61,6 +68,8 @@ def test_profile_stops_counting_distinct_words_past_the_cap_and_takes_the_99th_p
     assert not profile.all_words_fit and profile.distinct_words <= 10 + 5
     assert profile.longest_words == 5  # 100 of 101 texts have 5 words: the 40-word one is the last 1%
     assert profile_texts([], lowercase=True, distinct_cap=10).longest_words == 0
+    spread = profile_texts(["w " * words for words in range(1, 101)], lowercase=True, distinct_cap=10)
+    assert spread.longest_words == 99  # 99 of the 100 texts have at most 99 words
 
 
 def test_small_data_gets_whole_words_a_narrow_model_and_many_epochs():
@@ -124,6 +133,27 @@ def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
     assert huge["train.adversarial"] == 0.0  # large data, and a self-attention block
     middle = sized_settings(Config(), _profile(300_000, distinct=16_000, longest=30))
     assert (middle["train.epochs"], middle["model.num_layers"], middle["train.adversarial"]) == (10, 0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("words", "width", "layers", "adversarial"),
+    [
+        (99_999, 64, 0, 1.0),  # small data: narrow, no self-attention block
+        (100_000, 128, 0, 1.0),
+        (1_999_999, 128, 0, 1.0),
+        (2_000_000, 128, 1, 0.0),  # a self-attention block from 2M words, and no adversarial moves
+        (9_999_999, 128, 1, 0.0),
+        (10_000_000, 256, 1, 0.0),  # wider from 10M
+    ],
+)
+def test_each_threshold_of_the_rule_takes_effect_at_its_word_count(words, width, layers, adversarial):
+    chosen = sized_settings(Config(), _profile(words, distinct=16_000, longest=30, texts=100_000))
+    assert (chosen["model.embed_dim"], chosen["model.num_layers"], chosen["train.adversarial"]) == (
+        width,
+        layers,
+        adversarial,
+    )
+    assert chosen["train.refit_epochs"] == (4 if words < 100_000 else 0)
 
 
 def test_words_past_what_max_length_reads_do_not_size_the_model():

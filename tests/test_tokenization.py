@@ -84,11 +84,24 @@ def test_padding_written_in_a_text_is_an_unknown_word_and_lone_surrogates_are_re
 
 def test_packing_spills_in_chunks_to_a_mapped_file(monkeypatch):
     import attncli.tokenization
+    from attncli.packing import SpilledArray
 
     monkeypatch.setattr(attncli.tokenization, "SPILL_TOKENS", 5)  # a write every few texts
+    written = []  # the size of each chunk of ids written to the file
+    extend = SpilledArray.extend
+
+    def recording_extend(self, values):
+        if values.typecode == "i":
+            written.append(len(values))
+        extend(self, values)
+
+    monkeypatch.setattr(SpilledArray, "extend", recording_extend)
     tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
     texts = [f"{text} {index}" for index, text in enumerate(TEXTS * 7)]
     packed = pack_ids(tokenizer, texts, max_length=6)
+    # Written as each chunk reaches 5 tokens (a text adds at most 6), the rest at the end.
+    assert len(written) > 2 and all(5 <= size < 5 + 6 for size in written[:-1]) and written[-1] < 5 + 6
+    assert sum(written) == packed.ids.numel()
     expected = [encoded.ids for encoded in encode(tokenizer, texts, max_length=6)]
     assert [packed[row].tolist() for row in range(len(texts))] == expected
     assert packed.starts.tolist()[-1] == sum(len(ids) for ids in expected) == packed.ids.numel()

@@ -543,7 +543,13 @@ def test_eval_reads_nested_json_by_dotted_paths(tmp_path, checkpoint):
         "eval", checkpoint, path, "--text-column", "data.text", "--label-column", "data.label", "--json"
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["n"] == 2
+    nested = json.loads(result.stdout)
+    # The same scores as the same rows written flat: the texts and labels were read, not just counted.
+    flat = write_jsonl(tmp_path / "flat.jsonl", [row["data"] for row in rows])
+    expected = json.loads(invoke("eval", checkpoint, flat, "--json").stdout)
+    assert nested["n"] == 2 and sum(map(sum, nested["confusion_matrix"])) == 2
+    for key in ("accuracy", "macro_f1", "labels", "confusion_matrix", "per_class", "log_loss"):
+        assert nested[key] == expected[key], key
 
 
 def test_predict_reads_excel_exports_and_nested_json(tmp_path, checkpoint):

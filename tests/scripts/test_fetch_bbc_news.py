@@ -33,3 +33,11 @@ def test_split_is_stratified_80_20_and_seeded(tmp_path):
     assert sum(a["label"] == "sport" for a in test) == 10 and sum(a["label"] == "tech" for a in test) == 4
     again = fetch_bbc_news.stratified_split(articles, test_fraction=0.2, seed=0)
     assert (train, test) == again
+    texts = [article["text"] for article in articles]
+    assert sorted(a["text"] for a in train + test) == sorted(texts)  # each article once, on one side
+    # Drawn at random by the seed: not each label's first fifth in file order, and another seed
+    # draws another test set.
+    in_order = {label: [a["text"] for a in articles if a["label"] == label] for label in ("sport", "tech")}
+    first_fifth = {*in_order["sport"][:10], *in_order["tech"][:4]}
+    assert {a["text"] for a in test} != first_fifth
+    assert fetch_bbc_news.stratified_split(articles, test_fraction=0.2, seed=1)[1] != test
