@@ -12,7 +12,7 @@ from attncli.csv_dialect import csv_dialect, delimiter_note, header_line
 from attncli.csv_rows import Quoting, first_ragged_row, require_unique_columns, shown
 from attncli.encodings import cp1252_read_as_latin1_warning, decodes, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
-from attncli.jsonfiles import require_records
+from attncli.jsonfiles import readable_values, require_records
 from attncli.origins import Origin
 from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS, RawData
 from attncli.read_errors import decoding_error, error_reason, local_cache_dir, read_error
@@ -169,7 +169,7 @@ def _read_json_rows(path: Path, error: Exception, *, encoding: str) -> Any:
 
     from attncli.data_file_records import json_rows
 
-    rows = [value for _, value in json_rows(path, encoding=encoding)]
+    rows = [readable_values(value) for _, value in json_rows(path, encoding=encoding)]
     if rows:
         require_records(rows[0], path)
     if not rows or not all(isinstance(row, dict) for row in rows):
@@ -192,7 +192,7 @@ def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, enc
 
     from attncli.data_file_records import json_rows  # the reader predict uses for the same files
 
-    rows = [value for _, value in json_rows(path, encoding=encoding)]
+    rows = [readable_values(value) for _, value in json_rows(path, encoding=encoding)]
     if len(rows) != len(dataset):  # not the layout this reading expects: keep what datasets read
         return dataset
     order = list(dataset.column_names)

@@ -6,9 +6,24 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from attncli.errors import DataError
 from attncli.textfiles import BOM, HEADER_BYTES
+from attncli.tokenizer import readable_text
+
+
+def readable_values(value: Any) -> Any:
+    """A JSON value with each lone surrogate in its strings (a "\\ud83d" escape: a tweet cut inside
+    an emoji) replaced by U+FFFD, character for character, as predict reads it: valid JSON, but no
+    UTF-8 text, so Arrow (and every output) refuses it."""
+    if isinstance(value, str):
+        return readable_text(value)
+    if isinstance(value, dict):
+        return {readable_values(key): readable_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [readable_values(item) for item in value]
+    return value
 
 
 def require_records(value: object, path: Path) -> None:

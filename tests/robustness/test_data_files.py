@@ -536,6 +536,29 @@ def test_eval_names_the_line_and_offers_drop_invalid(tmp_path, checkpoint):
     assert "left out 1 row of scored.csv with no text or no label" in accepted.stderr
 
 
+def test_lone_surrogate_escapes_in_json_lines_are_read_as_replacement_characters(tmp_path, checkpoint):
+    """A tweet cut inside an emoji ends in a "\\ud83d" escape: valid JSON, no UTF-8 text. Training
+    and eval stopped with `UnicodeEncodeError ... surrogates not allowed`, where predict read it as
+    U+FFFD."""
+    rows = [
+        {"id": f"i{index}", "text": f"{word} {index}", "label": label}
+        for index, (word, label) in enumerate([("soup", "food"), ("goal", "sport"), ("chip", "tech")] * 2)
+    ]
+    escaped = tmp_path / "cut.jsonl"
+    lines_written = [json.dumps(row) for row in rows]
+    lines_written[0] = lines_written[0].replace('"i0"', '"i0\\ud800"').replace('"soup 0"', '"soup \\ud83d"')
+    escaped.write_text("\n".join(lines_written) + "\n", encoding="utf-8")
+    assert every_text(load(escaped)) == sorted(["soup \ufffd", *(row["text"] for row in rows[1:])])
+    rows[0].update(id="i0\ufffd", text="soup \ufffd")
+    replaced = write_jsonl(tmp_path / "replaced.jsonl", rows)
+    result = invoke("eval", checkpoint, escaped, "--json")
+    assert result.exit_code == 0, result.output
+    expected = json.loads(invoke("eval", checkpoint, replaced, "--json").stdout)
+    assert {key: value for key, value in json.loads(result.stdout).items() if key != "source"} == {
+        key: value for key, value in expected.items() if key != "source"
+    }
+
+
 def test_eval_reads_nested_json_by_dotted_paths(tmp_path, checkpoint):
     rows = [{"data": {"text": "soup", "label": "food"}}, {"data": {"text": "goal", "label": "sport"}}]
     path = write_jsonl(tmp_path / "nested.jsonl", rows)
