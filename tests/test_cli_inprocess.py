@@ -534,6 +534,8 @@ def test_inspect_of_a_long_file_gives_every_record_its_line_in_order(easy_run, t
 
 
 def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
+    from xml.etree import ElementTree
+
     html, svg = tmp_path / "heat.html", tmp_path / "heat.svg"
     result = RUNNER.invoke(
         app,
@@ -548,6 +550,11 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     picture = svg.read_text(encoding="utf-8")
     assert picture.lstrip().startswith("<svg") and 'local("FiraCode-Regular")' in picture
     assert 'url("http' not in picture  # no font fetched from a CDN: the page opens offline
+    ElementTree.fromstring(picture)  # well-formed XML, as browsers need it
+    # U+FFFE and U+FFFF, which XML does not allow, made the whole picture unreadable to a browser.
+    odd = RUNNER.invoke(app, ["inspect", str(easy_run), "soup \ufffe robot \uffff", "--svg", str(svg)])
+    assert odd.exit_code == 0, odd.output
+    ElementTree.fromstring(svg.read_text(encoding="utf-8"))
     as_json = RUNNER.invoke(app, ["inspect", str(easy_run), "-", "--json"], input="soup today\n\n")
     lines = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert set(lines[1]) == set(lines[0]) | {"reason"}  # an empty line has every key, as null or empty

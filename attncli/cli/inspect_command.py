@@ -237,10 +237,10 @@ def _show_inspection(shown: _Shown, inspection: Any, index: int | None, identity
 
 def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:
     from attncli.atomic_files import atomic_output
-    from attncli.render import svg_page
+    from attncli.render import html_page, svg_page
 
     pages = (
-        (html, "--html", lambda: recorder.export_html(clear=False, inline_styles=True)),
+        (html, "--html", lambda: html_page(recorder)),
         (svg, "--svg", lambda: svg_page(recorder)),
     )
     for path, option, page in pages:

@@ -1,7 +1,7 @@
 """Everything people see: functions that turn result dataclasses into rich renderables, a module
 per view. The only package that imports rich; it runs no torch and prints nothing itself."""
 
-from attncli.render.consoles import svg_page
+from attncli.render.consoles import html_page, svg_page
 from attncli.render.evaluation import render_eval
 from attncli.render.heat import HeatScale, heat_color, heat_styles
 from attncli.render.info import render_info
@@ -35,5 +35,6 @@ __all__ = [
     "render_prediction_header",
     "render_prediction_row",
     "render_train_summary",
+    "html_page",
     "svg_page",
 ]

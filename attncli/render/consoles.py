@@ -35,9 +35,19 @@ def output_console(
 FONT_DOWNLOAD = re.compile(r',\s*url\("https?://[^"]*"\)\s*format\("[^"]*"\)')
 
 
+# U+FFFE and U+FFFF are not characters XML allows (the other characters it refuses, controls, are
+# never shown): one of them in a text left the whole SVG unreadable to a browser.
+NOT_XML = str.maketrans({"\ufffe": "\ufffd", "\uffff": "\ufffd"})
+
+
 def svg_page(recorder: Console) -> str:
-    """What `recorder` holds as an SVG page that loads nothing from the network."""
-    return FONT_DOWNLOAD.sub("", recorder.export_svg(clear=False, title="attn inspect"))
+    """What `recorder` holds as an SVG page (well-formed XML) that loads nothing from the network."""
+    return FONT_DOWNLOAD.sub("", recorder.export_svg(clear=False, title="attn inspect")).translate(NOT_XML)
+
+
+def html_page(recorder: Console) -> str:
+    """What `recorder` holds as an HTML page, its styles inline."""
+    return recorder.export_html(clear=False, inline_styles=True).translate(NOT_XML)
 
 
 def recording_console() -> Console:
