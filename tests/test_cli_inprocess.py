@@ -923,6 +923,18 @@ def test_plain_text_with_lines_ended_by_a_carriage_return_alone_is_refused(easy_
     doubled = tmp_path / "doubled.txt"
     doubled.write_bytes(b"hot soup\r\r\n")
     assert len(_ok("predict", easy_run, "-f", doubled, "--json").stdout.splitlines()) == 1
+    # One line ended by a line feed, with a stray carriage return inside it (it was refused as Mac
+    # OS's line ends), in UTF-8 and UTF-16 alike.
+    for name, encoded in (
+        ("stray.txt", b"hot\rsoup\n"),
+        ("stray16.txt", "\ufeffhot\rsoup\n".encode("utf-16-le")),
+    ):
+        stray = tmp_path / name
+        stray.write_bytes(encoded)
+        (result,) = [
+            json.loads(line) for line in _ok("predict", easy_run, "-f", stray, "--json").stdout.splitlines()
+        ]
+        assert result["text"] == "hot\rsoup"
     # The line before one the encoding cannot read still gets its result.
     undecodable = tmp_path / "undecodable.txt"
     undecodable.write_bytes(b"hot\rsoup\n\xff\n")

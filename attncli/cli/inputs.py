@@ -106,6 +106,8 @@ def record_source(
         chunks = _noting_record_shaped(
             source.chunks, trained_column, name=str(file), remedy=remedy, tabbed_remedy=tabbed
         )
+        if _ends_with_a_line_feed(file):  # one line with a stray carriage return, not Mac OS's line ends
+            return dataclasses.replace(source, chunks=chunks)
         remedy = f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
         return dataclasses.replace(source, chunks=_refusing_lone_carriage_returns(chunks, str(file), remedy))
     if sys.stdin.isatty():
@@ -212,6 +214,17 @@ def _names_a_path(text: str) -> bool:
         return path.is_file() or is_saved_dataset(path)
     except (OSError, ValueError):  # too long for a path, or holding a NUL
         return False
+
+
+def _ends_with_a_line_feed(file: Path) -> bool:
+    """Whether a file's last bytes hold a line feed (in UTF-8, UTF-16 or UTF-32): then its lines do
+    not end with a carriage return alone, whatever carriage returns stand inside them."""
+    try:
+        with file.open("rb") as stream:
+            stream.seek(max(0, file.stat().st_size - 4))
+            return b"\n" in stream.read()
+    except OSError:
+        return False  # the reader says why
 
 
 def _refusing_lone_carriage_returns(
