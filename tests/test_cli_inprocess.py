@@ -1348,7 +1348,7 @@ def test_under_torchrun_an_error_only_its_process_met_is_said_by_that_process(ca
         assert ended.value.exit_code == error.exit_code and capsys.readouterr().err == said
 
 
-def _ended_by(error, capsys):
+def _ended_by(error, capsys, *, debug=False):
     """The exit code and standard error of a command body that raises `error`."""
     import typer
 
@@ -1358,7 +1358,7 @@ def _ended_by(error, capsys):
         raise error
 
     with pytest.raises(typer.Exit) as ended:
-        run_command(failing, debug=False)
+        run_command(failing, debug=debug)
     return ended.value.exit_code, capsys.readouterr().err
 
 
@@ -1438,7 +1438,12 @@ def test_a_limit_on_memory_or_threads_is_said_as_such_in_one_line(capsys):
             "(the process is short of memory or threads: raise its limits (ulimit -v, ulimit -u, the "
             "container's), or set TOKENIZERS_PARALLELISM=false)\n"
         )
-    assert "rerun with --debug" in _ended_by(ValueError("a bug"), capsys)[1]
+    assert _ended_by(ValueError("a bug"), capsys)[1] == (
+        "error: ValueError: a bug (rerun with --debug for the traceback)\n"
+    )
+    # With --debug, the traceback, then the same line without the advice to do what was done.
+    said = _ended_by(ValueError("a bug"), capsys, debug=True)[1]
+    assert said.startswith("Traceback") and said.endswith("\nerror: ValueError: a bug\n")
 
 
 def test_a_full_disk_met_outside_attns_own_writes_is_said_as_they_say_it(capsys):

@@ -129,8 +129,9 @@ def _unexpected(error: BaseException, *, debug: bool) -> typer.Exit:
         traceback.print_exc()
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
     limited = any(sign in message for sign in LIMIT_SIGNS)
-    advice = LIMIT_ADVICE if limited else "rerun with --debug for the traceback"
-    typer.echo(one_line(f"error: {type(error).__name__}: {message} ({advice})"), err=True)
+    advice = LIMIT_ADVICE if limited else None if debug else "rerun with --debug for the traceback"
+    said = f"error: {type(error).__name__}: {message}" + (f" ({advice})" if advice else "")
+    typer.echo(one_line(said), err=True)
     return typer.Exit(1)
 
 
