@@ -57,10 +57,34 @@ def test_tokens_unknown_to_the_model_are_said_to_be_so():
     assert (
         "1 of 2 tokens are unknown to the model (not in its vocabulary; marked unknown above): xyzzy" in said
     )
-    assert "xyzzy ([UNK])" in said  # in the top tokens too
+    # Its weight, the unknown token's whatever the word, is said, and the top tokens are the known
+    # ones: a user's trial had two unseen words lead the table, above the one word that decided.
+    assert (
+        "it read each as [UNK], which took 40.0% of the weight, left out of the top tokens: the same token "
+        "whatever the word, so its weight says nothing of which word it was" in said
+    )
+    assert said.endswith("uniform would be 1/2 = 0.5 top tokens weight x known mean soup 0.6000 1.0x")
     coloured = _render(render_inspection(unknown, color_system="truecolor"), color=True)
-    assert "\x1b[4mxyzzy" in coloured  # underlined in the heatmap
-    assert "underlined above): xyzzy" in " ".join(re.sub(r"\x1b\[[0-9;]*m", "", coloured).split())
+    assert "\x1b[4mxyzzy" in coloured  # underlined in the heatmap, uncoloured
+    plain = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", coloured).split())
+    assert "underlined above): xyzzy" in plain and "left uncoloured and out of the top tokens" in plain
+    # The known words are coloured as multiples of their own mean: in a user's trial, "zebra quantum
+    # love" showed the unknown words coloured and the deciding word, below the uniform 1/3, not.
+    outweighed = Inspection(
+        text="zebra quantum love it", label="praise", score=0.99, view="v",
+        tokens=[
+            TokenWeight("[UNK]", 0, 5, 0.35), TokenWeight("[UNK]", 6, 13, 0.35),
+            TokenWeight("love", 14, 18, 0.22), TokenWeight("it", 19, 21, 0.08),
+        ],
+        truncated_tokens=0,
+    )  # fmt: skip
+    shown = _render(render_inspection(outweighed, color_system="truecolor"), color=True)
+    heatmap = shown.split("\n")[1]
+    assert not re.search(r"48;2;[0-9;]*m(zebra|quantum)", heatmap)  # no background on the unknown words
+    assert re.search(r"48;2;[0-9;]*mlove", heatmap)  # 1.47 times the known mean (0.15)
+    plain = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", shown).split())
+    assert "colour: weight as a multiple of the known tokens' mean (0.15), log scale" in plain
+    assert plain.endswith("top tokens weight x known mean love 0.2200 1.5x it 0.0800 0.5x")
     assert "unknown to the model" not in _render(
         render_inspection(INSPECTION, color_system=None), color=False
     )
@@ -75,6 +99,28 @@ def test_tokens_unknown_to_the_model_are_said_to_be_so():
         in said
     )
     assert "): < (3x), > (3x); it read each as [UNK]" in said
+
+
+def test_invisible_tokens_show_their_code_points_and_long_ones_are_cut_in_the_top_tokens():
+    """Found in a user's trial: a zero-width joiner was a weight beside nothing and a blank row of
+    the top tokens, and a 5,000-character token made the table 5,027 characters wide."""
+    long = "y" * 5000
+    text = f"\u200d refund {long}"
+    inspection = Inspection(
+        text=text, label="billing", score=0.9, view="v",
+        tokens=[
+            TokenWeight("\u200d", 0, 1, 0.2),
+            TokenWeight("refund", 2, 8, 0.7),
+            TokenWeight(long, 9, 5009, 0.1),
+        ],
+        truncated_tokens=0,
+    )  # fmt: skip
+    output = _render(render_inspection(inspection, color_system=None), color=False)
+    said = " ".join(output.split())
+    assert "<U+200D>[0.200] refund[0.700]" in said
+    table = said.split("top tokens weight x uniform ")[1]
+    assert table == f"refund 0.7000 2.1x <U+200D> 0.2000 0.6x {'y' * 39}…(5,000 characters) 0.1000 0.3x"
+    assert max(len(line) for line in output.split("top tokens")[1].splitlines()) < 80
 
 
 def test_words_with_an_unknown_piece_are_shown_as_written_and_said_to_be_partly_unknown():
@@ -94,7 +140,8 @@ def test_words_with_an_unknown_piece_are_shown_as_written_and_said_to_be_partly_
         "2 of 3 words are unknown to the model in whole or in part (not in its vocabulary; marked unknown "
         "above): café, zzz; it read each unknown piece as [UNK]"
     ) in said
-    assert "café (partly [UNK])" in said and "zzz ([UNK])" in said
+    # A partly known word keeps its place among the top tokens; a wholly unknown one does not.
+    assert "café (partly [UNK])" in said and "zzz" not in said.split("top tokens")[1]
     coloured = _render(render_inspection(words, color_system="truecolor"), color=True)
     codes = re.search(r"\x1b\[([0-9;]*)m[^\x1b]*café", coloured)  # the style the word is printed in
     assert codes is not None and "4" in codes.group(1).split(";")  # underlined, as a wholly unknown word is

@@ -64,14 +64,23 @@ class HeatScale:
     uniform: float
     top: float
     levels: int
+    known_only: bool = False
+    """Whether `uniform` is the known tokens' mean weight, unknown tokens left out of the scale."""
 
     @classmethod
-    def of(cls, weights: list[float], *, levels: int, positions: int | None = None) -> HeatScale:
+    def of(
+        cls, weights: list[float], *, levels: int, positions: int | None = None, mass: float | None = None
+    ) -> HeatScale:
         """`weights`: each entry's weight per model token; `positions`: how many tokens the model
-        read (more than the entries when words were merged from pieces; default: one per entry)."""
-        uniform = 1.0 / max(1, positions or len(weights))
-        highest = max(weights, default=uniform) / uniform
-        return cls(uniform=uniform, top=max(LEAST_SCALE_TOP, highest), levels=levels)
+        read (more than the entries when words were merged from pieces; default: one per entry);
+        `mass`: the share of the weight those positions hold, where they are the known tokens only
+        (default: all of it, 1)."""
+        uniform = (1.0 if mass is None else mass) / max(1, positions or len(weights))
+        highest = max(weights, default=uniform) / uniform if uniform > 0 else 1.0
+        uniform = uniform if uniform > 0 else 1.0 / max(1, positions or len(weights))
+        return cls(
+            uniform=uniform, top=max(LEAST_SCALE_TOP, highest), levels=levels, known_only=mass is not None
+        )
 
     def level(self, weight: float) -> int:
         ratio = weight / self.uniform
@@ -90,11 +99,12 @@ def as_multiple(value: float) -> str:
 
 def heat_legend(scale: HeatScale, styles: list[Style], *, merged: bool) -> Text:
     what = "weight per model token" if merged else "weight"
-    legend = Text(
-        f"colour: {what} as a multiple of uniform (1/{round(1 / scale.uniform)} = {scale.uniform:.3g}), "
-        "log scale: ",
-        "attn.muted",
+    baseline = (
+        f"the known tokens' mean ({scale.uniform:.3g})"
+        if scale.known_only
+        else f"uniform (1/{round(1 / scale.uniform)} = {scale.uniform:.3g})"
     )
+    legend = Text(f"colour: {what} as a multiple of {baseline}, log scale: ", "attn.muted")
     legend.append(" <=1x ")
     for level, style in enumerate(styles, start=1):
         legend.append(f" >{as_multiple(scale.lower_bound(level))} ", style)

@@ -3,6 +3,7 @@ the unknown words."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -33,13 +34,33 @@ def _per_token(item: TokenWeight) -> float:
     return item.weight / item.pieces
 
 
+def visible(token: str) -> str:
+    """A token made only of characters that show nothing (a zero-width joiner, a no-break space, a
+    word joiner) as their code points, `<U+200D>`: it was a weight beside nothing, and a blank row
+    of the top tokens."""
+    if token and all(unicodedata.category(char) in ("Cf", "Zs") for char in token):
+        return "".join(f"<U+{ord(char):04X}>" for char in token)
+    return token
+
+
+def _known(inspection: Inspection) -> list[TokenWeight]:
+    """The entries the model read as tokens of their own: all but the wholly unknown ones, which it
+    read as the one unknown token whatever their spelling (all of them, where every one is)."""
+    known = [item for item in inspection.tokens if item.token != UNK_TOKEN]
+    return known or list(inspection.tokens)
+
+
 def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:
+    """The highest weights of the known tokens: an unknown word's weight is the unknown token's,
+    which says nothing of the word (a user's trial: two unseen words led the table, above the one
+    word that decided the label)."""
     table = WrappingTable(
-        "top tokens", "weight", "x uniform", box=None, header_style="attn.heading", pad_edge=False
-    )
-    ranked = sorted(inspection.tokens, key=lambda item: item.weight, reverse=True)[:TOP_TOKENS]
+        "top tokens", "weight", "x known mean" if scale.known_only else "x uniform", box=None,
+        header_style="attn.heading", pad_edge=False,
+    )  # fmt: skip
+    ranked = sorted(_known(inspection), key=lambda item: item.weight, reverse=True)[:TOP_TOKENS]
     for item in ranked:
-        shown = safe_text(inspection.text[item.start : item.end]) or item.token
+        shown = _brief(visible(safe_text(inspection.text[item.start : item.end])) or item.token)
         if item.unknown and shown != UNK_TOKEN:
             shown += f" ({UNK_TOKEN})" if item.token == UNK_TOKEN else f" (partly {UNK_TOKEN})"
         table.add_row(shown, f"{item.weight:.4f}", as_multiple(_per_token(item) / scale.uniform))
@@ -64,16 +85,23 @@ def render_inspection(
     positions = sum(item.pieces for item in inspection.tokens)
     # Words where --words merged pieces (or a word has several): "4 of 5 tokens" said tokens of words.
     merged = positions > len(inspection.tokens) or inspection.view.endswith(WORDS_VIEW)
-    scale = HeatScale.of(
-        [_per_token(item) for item in inspection.tokens], levels=len(styles), positions=positions
-    )
+    # The colours spread over the known tokens' weights, as multiples of their mean where unknown
+    # words (left uncoloured) took some of it.
+    known = _known(inspection)
+    per_token = [_per_token(item) for item in known]
+    if len(known) < len(inspection.tokens):
+        known_positions = sum(item.pieces for item in known)
+        mass = sum(item.weight for item in known)
+        scale = HeatScale.of(per_token, levels=len(styles), positions=known_positions, mass=mass)
+    else:
+        scale = HeatScale.of(per_token, levels=len(styles), positions=positions)
     seen_end = max((item.end for item in inspection.tokens), default=0)
     text = safe_text(inspection.text[:seen_end], keep="\n")
     heatmap: Text | WeightedTokens
     if color_system is not None:
         heatmap = Text(text)
         for item in inspection.tokens:
-            level = scale.level(_per_token(item))
+            level = scale.level(_per_token(item)) if item.token != UNK_TOKEN else 0
             if item.end > item.start and level:
                 heatmap.stylize(styles[level - 1], item.start, item.end)
             if item.unknown:  # read as the one unknown token (in part), whatever its spelling
@@ -85,12 +113,17 @@ def render_inspection(
             # A token with no span of its own shows its name; one that shares a character with the
             # token before (NFKC made several of one, as of "㍿") shows only its weight.
             written = text[position : item.end] or (item.token if item.end <= item.start else "")
+            if (
+                position <= item.start < item.end
+                and (shown := visible(text[item.start : item.end])) != text[item.start : item.end]
+            ):
+                written = text[position : item.start] + shown
             flag = (", unknown" if item.token == UNK_TOKEN else ", partly unknown") if item.unknown else ""
             units.append((written, f"[{item.weight:.3f}{flag}]"))
             position = max(position, item.end)
         heatmap = WeightedTokens(units)
         legend = Text(
-            f"[weight] after each token; uniform would be 1/{positions} = {scale.uniform:.3g}"
+            f"[weight] after each token; uniform would be 1/{positions} = {1 / max(1, positions):.3g}"
             + (f" a token, k/{positions} for a word of k pieces" if merged else ""),
             "attn.muted",
         )
@@ -124,6 +157,18 @@ def render_inspection(
             said = (
                 f"{len(unknown)} of {len(inspection.tokens)} tokens are unknown to the model (not in its "
                 f"vocabulary; {marked} above): {listed}; it read each as {UNK_TOKEN}"
+            )
+        wholly = [item for item in inspection.tokens if item.token == UNK_TOKEN]
+        if wholly and len(wholly) < len(inspection.tokens):
+            share = sum(item.weight for item in wholly)
+            said += (
+                f", which took {share:.1%} of the weight"
+                + (
+                    ", left uncoloured and out of the top tokens"
+                    if color_system
+                    else ", left out of the top tokens"
+                )
+                + ": the same token whatever the word, so its weight says nothing of which word it was"
             )
         parts.append(Text(said, "attn.muted"))
     parts += [legend, _top_tokens(inspection, scale), Text()]
