@@ -29,6 +29,7 @@ PAIRED_COLUMNS = (
     ("premise", "hypothesis"),
     ("question", "passage"),
     ("question", "context"),
+    ("question", "sentence"),  # GLUE's QNLI
     ("query", "document"),
 )
 PAIR_SUFFIXES = re.compile(r"^(.*?)[ _]?(1|2|a|b)$", re.IGNORECASE)
@@ -111,7 +112,30 @@ def choose_columns(
         other = pair[1 - pair.index(chosen_text)]
         unread = f"its pair {other!r} is not read (attn classifies one text a row): {_join_advice(pair)}"
         note = f"{note or f'{where}: using text column {chosen_text!r}'}; {unread}"
+    elif (
+        text is None and not text_first and (unread_texts := _other_texts(layout, chosen_text, chosen_label))
+    ):
+        # A title beside a content column (amazon_polarity, dbpedia), or a text beside a sentence: one
+        # is read, silently, and a trial's run on the other stayed at chance.
+        others = " and ".join(repr(name) for name in unread_texts)
+        verb = "is" if len(unread_texts) == 1 else "are"
+        unread = (
+            f"{others} {verb} not read (attn classifies one text a row): join them into one text column "
+            "to read both, or pass --text-column to read another"
+        )
+        note = f"{note or f'{where}: using text column {chosen_text!r}'}; {unread}"
     return Columns(text=chosen_text, label=chosen_label, note=note)
+
+
+def _other_texts(layout: Layout, chosen: str, label: str | None) -> list[str]:
+    """The columns besides `chosen` (and the label) named as text columns are named (text, title,
+    question, ...), holding single values."""
+    names = {name.lower() for name in (*TEXT_COLUMNS, *LAST_RESORT_TEXT_COLUMNS)}
+    return [
+        name
+        for name in layout.columns
+        if name not in (chosen, label) and name.strip().lower() in names and layout.kinds.get(name) is None
+    ]
 
 
 def _text_pair(layout: Layout) -> tuple[str, str] | None:

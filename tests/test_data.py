@@ -422,7 +422,21 @@ def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
         found = choose_columns(Layout(columns=names), where="d.csv", text=None)
         return found.text, found.label, found.note
 
-    assert chosen("content", "text", "label") == ("text", "label", None)  # exact names, in order
+    assert chosen("text", "label") == ("text", "label", None)  # exact names, in order
+    # ... and another text column beside the one read is said not to be read (a trial's run read a
+    # `text` of noise beside the `sentence` that held the signal, silently).
+    assert chosen("content", "text", "label") == (
+        "text",
+        "label",
+        "d.csv: using text column 'text'; 'content' is not read (attn classifies one text a row): join "
+        "them into one text column to read both, or pass --text-column to read another",
+    )
+    assert "'Title' is not read" in str(chosen("Class Index", "Title", "Description")[2])  # AG News
+    qnli = choose_columns(Layout(columns=("question", "sentence", "label", "idx")), where="d", text=None)
+    assert qnli.text == "sentence" and "its pair 'question' is not read" in str(qnli.note)
+    assert (
+        choose_columns(Layout(columns=("title", "content", "label")), where="d", text="content").note is None
+    )
     assert chosen("Text", "Label") == (
         "Text",
         "Label",
