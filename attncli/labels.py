@@ -145,12 +145,33 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
             key=lambda key: (_number(key) or 0.0, key),
         )
         keys = (keys - fractional) | {spelled_whole(key) for key in fractional}
+        _refuse_a_regression_target(keys, label_column, rows=len(train))
         if merged:
             shown = ", ".join(f"{key!r} as {spelled_whole(key)!r}" for key in merged[:5])
             more = f" and {len(merged) - 5} more" if len(merged) > 5 else ""
             notes.append(f"label column {label_column!r} writes whole numbers two ways; read {shown}{more}")
         return sorted(keys, key=lambda key: (_number(key), key)), notes
     return sorted(keys), notes
+
+
+# Labels that are numbers with fractions, this many or more, and this many rows a label or fewer on
+# average: a score to predict (STS-B's similarity, a rating averaged over raters), not classes.
+REGRESSION_LABELS, REGRESSION_ROWS_A_LABEL = 20, 5
+
+
+def _refuse_a_regression_target(keys: set[str], label_column: str, *, rows: int) -> None:
+    """Refuse number labels that are a regression target: training stopped at "too few rows to hold
+    any out for validation (each label has one row)", or listed 4,000 numbers in one line."""
+    fractions = [key for key in keys if "." in key]
+    if len(fractions) < REGRESSION_LABELS or len(keys) * REGRESSION_ROWS_A_LABEL < rows:
+        return
+    numbers = sorted(_number(key) or 0.0 for key in keys)
+    raise DataError(
+        f"label column {label_column!r} holds {len(keys):,} distinct numbers in {rows:,} rows, from "
+        f"{numbers[0]:g} to {numbers[-1]:g}, such as {', '.join(sorted(fractions)[:3])}: a score to predict "
+        "(regression), where attn learns classes; bin the numbers into a few classes first, or name the "
+        "column of classes with --label-column"
+    )
 
 
 def spelled_whole(name: str) -> str:

@@ -89,9 +89,10 @@ def to_split(
                 "relabel this row"
             )
         if key not in index:
+            more = f" and {len(label_names) - 20:,} more" if len(label_names) > 20 else ""
             raise DataError(
                 f"label {key!r} ({origin.locate(row)}) is not among the training labels "
-                f"({', '.join(label_names)}); relabel it, or train on data that has it"
+                f"({', '.join(label_names[:20])}{more}); relabel it, or train on data that has it"
             )
         labels.append(index[key])
     if not skipped:

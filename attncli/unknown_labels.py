@@ -57,10 +57,19 @@ def look_alike_hint(unknown: Sequence[str], label_names: list[str]) -> str:
         return " (" + ", ".join(told) + ")"
     names_are_numbers = any(name.lstrip("-").isdigit() for name in label_names)
     indices = all(label.isascii() and label.isdigit() and int(label) < len(label_names) for label in unknown)
+    shown = ", ".join(f"{index} is {name!r}" for index, name in enumerate(label_names[:10]))
+    more = ", ..." if len(label_names) > 10 else ""
     if not names_are_numbers and indices:
-        shown = ", ".join(f"{index} is {name!r}" for index, name in enumerate(label_names[:10]))
-        more = ", ..." if len(label_names) > 10 else ""
         return f" (if these are indices of the model's labels, write the labels instead: {shown}{more})"
+    numbered = all(name.isascii() and name.isdigit() for name in label_names)
+    if numbered and indices and [int(name) for name in label_names] != list(range(len(label_names))):
+        # Labels named 1-5 (star ratings) exported as ClassLabel indices 0-4: only 0 is unknown, and
+        # every other row's index reads as a name, one class off.
+        return (
+            f" (if these are indices of the model's labels, as a ClassLabel column exports them, every "
+            f"row's label is one of them, and the rows of the labels it knows would be scored as the wrong "
+            f"class: write the labels instead: {shown}{more})"
+        )
     return ""
 
 

@@ -407,6 +407,15 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
         " ('TECH' is 'Tech' or 'tech' in another case, '007' is '7' in another form)"
     )
     assert look_alike_hint(["\u00b2"], ["food", "sport"]) == ""  # a digit int() cannot read: no crash
+    # Star ratings 1-3 as ClassLabel indices 0-2 (a trial's `Dataset.to_csv`): only 0 is unknown,
+    # and the flag the error offers scored the other rows a class off (0% accuracy).
+    assert look_alike_hint(["0"], ["1", "2", "3"]) == (
+        " (if these are indices of the model's labels, as a ClassLabel column exports them, every row's "
+        "label is one of them, and the rows of the labels it knows would be scored as the wrong class: "
+        "write the labels instead: 0 is '1', 1 is '2', 2 is '3')"
+    )
+    assert look_alike_hint(["3"], ["0", "1", "2"]) == ""  # labels named as indices: nothing shifted
+    assert look_alike_hint(["7"], ["1", "2", "3"]) == ""  # not an index of them
     # What was left out is named, with what it may be instead (the flag hid the error's hint)
     assert ignored_note({"Sport": 2, "art": 1}, result.labels) == (
         "ignored 3 rows whose label the model never saw: 'Sport' (2 rows), 'art' (1 row) ('Sport' is "

@@ -317,6 +317,35 @@ def test_list_valued_labels_are_refused_as_multi_label(tmp_path):
     )
 
 
+def test_a_column_of_scores_is_refused_as_a_regression_target_in_one_line(tmp_path):
+    """STS-B's similarity scores: training said "too few rows to hold any out for validation", or,
+    with a validation split, listed 4,000 numbers in one line."""
+    import random
+
+    rng = random.Random(0)
+    rows = [{"sentence": f"words {i}", "label": round(rng.uniform(0, 5), 3)} for i in range(200)]
+    path = write_jsonl(tmp_path / "stsb.jsonl", rows)
+    said = refusal(path)
+    assert said.startswith("label column 'label' holds ") and "distinct numbers in 200 rows, from 0." in said
+    assert said.endswith(
+        ": a score to predict (regression), where attn learns classes; bin the numbers into a few classes "
+        "first, or name the column of classes with --label-column"
+    )
+    # Half-star ratings and a few classes with decimals are classes, trained as such.
+    stars = [
+        {"text": f"t{i} {'good' if i % 2 else 'bad'}", "label": [1.5, 2.5, 3.5][i % 3]} for i in range(60)
+    ]
+    assert load(write_jsonl(tmp_path / "stars.jsonl", stars)).label_names == ["1.5", "2.5", "3.5"]
+    # A validation label not among the training labels is named with the first 20 of them, not all.
+    folder = tmp_path / "many"
+    folder.mkdir()
+    many = [{"text": f"t{i}", "label": f"c{i % 40:02d}"} for i in range(400)]
+    write_jsonl(folder / "train.jsonl", many)
+    write_jsonl(folder / "validation.jsonl", [{"text": "x", "label": "other"}])
+    said = refusal(folder)
+    assert "(c00, c01, c02, c03" in said and "c19 and 20 more); relabel it" in said and "c39" not in said
+
+
 def test_parquet_labels_are_compared_as_text_across_files(tmp_path, checkpoint):
     import pyarrow as pa
     import pyarrow.parquet as pq
