@@ -303,13 +303,26 @@ def _table_source(
     text_column: str | None,
     trained_column: str | None,
 ) -> RecordSource:
-    """Records of a columnar file (parquet, Arrow), read a batch of Arrow rows at a time."""
+    """Records of a columnar file (parquet, Arrow), read a batch of Arrow rows at a time; a
+    ClassLabel column (of a file `datasets` wrote) gives its names, not the indices stored."""
     column, found = _text_column(layout_of_schema(schema), text_column, trained_column, name)
+    named = class_label_names(schema)
+    notes = list(found)
+    if named:
+        listed = "; ".join(
+            f"ClassLabel column {key!r} is written as its names ({', '.join(names[:3])}"
+            f"{', ...' if len(names) > 3 else ''}), not the indices stored"
+            for key, names in named.items()
+        )
+        notes.append(f"{name}: {listed}")
 
     def records() -> Iterator[Record]:
         index = 0
         for batch in batches():
             for row in batch.to_pylist():
+                for key, names in named.items():
+                    if isinstance(value := row.get(key), int) and 0 <= value < len(names):
+                        row[key] = names[value]
                 cell = value_at(row, column)
                 yield Record(index=index, text=text_of(cell), fields=row, not_text=not_text(cell))
                 index += 1
@@ -319,9 +332,29 @@ def _table_source(
         chunks=in_chunks(records()),
         columns=list(schema.names),
         text_column=column,
-        notes=found,
+        notes=notes,
         count=count,
     )
+
+
+def class_label_names(schema: Any) -> dict[str, list[str]]:
+    """The names of each top-level ClassLabel column, from the features `datasets` writes into the
+    schema of its parquet and Arrow files: a predicted label beside the stored index (`business`
+    beside 1) never matched, where eval reads the names."""
+    try:
+        features = json.loads((schema.metadata or {}).get(b"huggingface", b"{}"))["info"]["features"]
+    except (ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(features, dict):
+        return {}
+    return {
+        key: [str(name) for name in feature["names"]]
+        for key, feature in features.items()
+        if key in schema.names
+        and isinstance(feature, dict)
+        and feature.get("_type") == "ClassLabel"
+        and isinstance(feature.get("names"), list)
+    }
 
 
 def json_lines_if_records(

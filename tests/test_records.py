@@ -400,10 +400,18 @@ def test_a_saved_dataset_and_its_arrow_files_are_read_as_records_with_their_fiel
         "sentence",
         ["id", "sentence", "label"],
     )
+    # The ClassLabel column as its names, as eval reads them: "business" was written beside 1.
     assert [(r.index, r.text, r.fields["id"], r.fields["label"]) for r in records[:2]] == [
-        (0, "text 0", 0, 0),
-        (1, "text 1", 1, 1),
+        (0, "text 0", 0, "neg"),
+        (1, "text 1", 1, "pos"),
     ]
+    assert source.notes == [
+        f"{tmp_path / 'one'}: ClassLabel column 'label' is written as its names (neg, pos), not the "
+        "indices stored"
+    ]
+    rows.to_parquet(str(tmp_path / "one.parquet"))
+    parquet = _records(from_file(tmp_path / "one.parquet"))
+    assert [r.fields["label"] for r in parquet] == ["neg", "pos"] * 1250
     assert [r.fields["id"] for r in records] == list(range(2500))
     first = sorted((tmp_path / "one").glob("*.arrow"))[0]
     assert [r.text for r in _records(from_file(first))] == [
