@@ -192,6 +192,16 @@ def _require_every_shard(paths: list[Path], split: str) -> None:
         )
 
 
+# A split name of the Hub's own (validation_matched, test_matched, unsupervised), as its shards
+# give it: MNLI's parquet files name them so.
+HUB_SPLIT = re.compile(r"[A-Za-z]\w*")
+
+
 def _split_of(path: Path) -> str | None:
-    """The split a file's name gives it: train.csv and train-00000-of-00002.csv are both train."""
-    return SPLIT_ALIASES.get(SHARD.sub("", path.stem).lower())
+    """The split a file's name gives it: train.csv and train-00000-of-00002.csv are both train; a
+    shard names any split of its own (test_matched-00000-of-00001.parquet is test_matched)."""
+    bare = SHARD.sub("", path.stem)
+    known = SPLIT_ALIASES.get(bare.lower())
+    if known is None and SHARD.search(path.stem) and HUB_SPLIT.fullmatch(bare):
+        return bare
+    return known

@@ -116,10 +116,12 @@ def pick_split(
         split = "validation"
         if checkpoint.refitted and _find_split(available, "validation") is None:
             # The refit trained on the held-out rows too: no row of the training data is unseen.
+            others = [name for name in available if name.lower().startswith("test")]
+            other = f", or --split {others[0]} (a split of its own)" if others else ""
             raise DataError(
                 f"{source.shown} has no test split, and the refit trained on the validation rows held out "
                 "of train (train.refit_epochs): no row of it is new to the model; pass a labelled file to "
-                "evaluate on (attn eval RUN FILE), or --split validation to score those rows anyway"
+                f"evaluate on (attn eval RUN FILE){other}, or --split validation to score those rows anyway"
             )
     wanted = SPLIT_ALIASES.get(split.lower()) if split is not None else None
     if split is not None and wanted is None and source.whole:

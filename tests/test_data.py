@@ -628,6 +628,32 @@ def test_data_files_that_name_no_split_are_said_to_be_left_out(tmp_path):
         load_splits(DataConfig(source=str(tmp_path)))
 
 
+def test_shards_name_splits_of_their_own_as_the_hub_names_them(tmp_path):
+    """MNLI's parquet files: validation_matched-00000-of-00001.parquet beside train shards was left
+    out as naming no split, so `attn eval RUN --split test_matched` found none."""
+    from conftest import save_untrained_checkpoint
+    from datasets import Dataset
+
+    from attncli.checkpoint import load_checkpoint
+    from attncli.evaluation import evaluate
+    from attncli.sources import load_raw
+
+    (tmp_path / "data").mkdir()
+    Dataset.from_list(make_rows(60)).to_parquet(str(tmp_path / "data" / "train-00000-of-00001.parquet"))
+    for name, seed in (("validation_matched", 3), ("test_matched", 4)):
+        Dataset.from_list(make_rows(12, seed=seed)).to_parquet(
+            str(tmp_path / "data" / f"{name}-00000-of-00001.parquet")
+        )
+    (tmp_path / "data" / "notes-v2.parquet").write_bytes(b"")  # not a shard: names no split
+    raw = load_raw(str(tmp_path))
+    assert sorted(raw.splits) == ["test_matched", "train", "validation_matched"]
+    loaded = load_checkpoint(save_untrained_checkpoint(tmp_path / "run"))
+    result = evaluate(loaded, str(tmp_path), split="test_matched")
+    assert (result.split, result.n) == ("test_matched", 12)
+    splits = load_splits(DataConfig(source=str(tmp_path)))  # training carves its own validation rows
+    assert _split_sizes(splits) == {"train": 54, "validation": 6}
+
+
 def test_shards_of_a_split_as_the_hub_names_them_are_read_together(tmp_path):
     """A dataset repository cloned from the Hub: data/train-00000-of-00002.parquet and so on."""
     from datasets import Dataset
