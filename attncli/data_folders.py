@@ -59,7 +59,80 @@ def holds_one_dataset(path: Path) -> bool:
     return (path / STATE_FILE).is_file() and not (path / DATASET_DICT_FILE).is_file()
 
 
-def load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
+def repository_configs(path: Path) -> dict[str, dict[str, list[str]]] | None:
+    """The configurations a dataset repository cloned from the Hub declares in its README.md (YAML
+    front matter `configs:`), each as its splits' file patterns; None where it declares none."""
+    import yaml
+
+    readme = path / "README.md"
+    try:
+        text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    matched = re.match(r"---\s*\n(.*?)\n---\s*(\n|$)", text, re.DOTALL)
+    try:
+        header = yaml.safe_load(matched.group(1)) if matched else None
+    except yaml.YAMLError:
+        return None
+    entries = header.get("configs") if isinstance(header, dict) else None
+    if not isinstance(entries, list):
+        return None
+    configs: dict[str, dict[str, list[str]]] = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("config_name"), str):
+            continue
+        files = entry.get("data_files")
+        if isinstance(files, str):
+            files = [{"split": "train", "path": files}]
+        splits: dict[str, list[str]] = {}
+        for item in files if isinstance(files, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("split"), str):
+                patterns = item.get("path")
+                splits[item["split"]] = (
+                    [patterns] if isinstance(patterns, str) else [str(p) for p in patterns or []]
+                )
+        configs[entry["config_name"]] = splits
+        if entry.get("default") is True:  # the one `datasets.load_dataset(path)` reads
+            configs = {entry["config_name"]: splits, **configs}
+    return configs or None
+
+
+def _config_files(
+    path: Path, configs: dict[str, dict[str, list[str]]], config_name: str | None
+) -> dict[str, list[Path]]:
+    """The split files of one configuration of a repository: `config_name`, or the only (or the
+    default) one."""
+    names = ", ".join(configs)
+    if config_name is None and len(configs) > 1:
+        raise DataError(
+            f"{path} is a dataset repository with configurations {names} (its README.md); choose one "
+            f"with --set data.config=NAME"
+        )
+    name = config_name or next(iter(configs))
+    if name not in configs:
+        raise DataError(f"{path} has no configuration {name!r}; its README.md names {names}")
+    files: dict[str, list[Path]] = {}
+    for split, patterns in configs[name].items():
+        found = sorted({file for pattern in patterns for file in _matching(path, pattern) if file.is_file()})
+        if not found:
+            raise DataError(
+                f"configuration {name!r} of {path} names split {split!r} as {', '.join(patterns)}, and no "
+                "file there matches; fetch its files (git lfs pull) or choose another configuration"
+            )
+        files[SPLIT_ALIASES.get(split.lower(), split)] = found
+    return files
+
+
+def _matching(path: Path, pattern: str) -> list[Path]:
+    try:
+        return list(path.glob(pattern))
+    except (ValueError, NotImplementedError):  # an absolute or empty pattern: nothing in the folder
+        return []
+
+
+def load_folder(
+    path: Path, *, encoding: str, delimiter: str | None, config_name: str | None = None
+) -> RawData:
     import datasets
 
     if is_saved_dataset(path):
@@ -71,6 +144,9 @@ def load_folder(path: Path, *, encoding: str, delimiter: str | None) -> RawData:
                 f"{path} was saved by datasets' save_to_disk but cannot be read back ({error}); save it again"
             ) from error
         return raw_data_of(dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded})
+    configs = repository_configs(path)
+    if configs is not None:
+        return load_files(_config_files(path, configs, config_name), encoding=encoding, delimiter=delimiter)
     files, others = _split_files(path)
     if not files and (path / HUB_DATA_FOLDER).is_dir():  # a Hub repository's layout: data/train-*.parquet
         inner = _split_files(path / HUB_DATA_FOLDER)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attncli.config import Config, TokenizerConfig
+from attncli.data_folders import repository_configs
 from attncli.local_paths import local_path
 from attncli.model_config import ModelConfig
 from attncli.packing import PackedSequences
@@ -127,7 +128,11 @@ def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = Tr
         why["data.delimiter"] = f"{source.name} is not a csv/tsv file"
     if FILE_BUILDERS.get(source.suffix.lower()) in ("parquet", "arrow"):
         why["data.encoding"] = f"{source.name} is a {source.suffix.lower()[1:]} file, whose texts are UTF-8"
-    if config.data.source and (names_a_local_path(config.data.source) or local_path(source).exists()):
+    if (
+        config.data.source
+        and (names_a_local_path(config.data.source) or local_path(source).exists())
+        and repository_configs(local_path(source)) is None
+    ):
         why["data.config"] = "it names a configuration of a Hub dataset, and the data is a local path"
     if not carved:
         why |= dict.fromkeys(

@@ -93,7 +93,7 @@ def load_raw(
     datasets.disable_progress_bars()
     path = local_path(source)
     if path.is_dir():
-        return load_folder(path, encoding=encoding, delimiter=delimiter)
+        return load_folder(path, encoding=encoding, delimiter=delimiter, config_name=config_name)
     if path.is_file():
         return load_files({"train": [path]}, encoding=encoding, delimiter=delimiter)
     require_data_source(source)

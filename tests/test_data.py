@@ -654,6 +654,44 @@ def test_shards_name_splits_of_their_own_as_the_hub_names_them(tmp_path):
     assert _split_sizes(splits) == {"train": 54, "validation": 6}
 
 
+def test_a_cloned_hub_repository_with_configurations_reads_the_one_named(tmp_path):
+    """`git clone` of a Hub dataset with configurations (README.md's `configs:`, each in a folder of
+    its own): it was refused as holding no split files, and data.config called unused."""
+    from attncli.config_loading import load_config
+    from attncli.run_warnings import given_but_unused
+    from attncli.sources import load_raw
+
+    (tmp_path / "README.md").write_text(
+        "---\nconfigs:\n"
+        "- config_name: small\n  data_files:\n  - split: train\n    path: small/train-*\n"
+        "  - split: test\n    path: small/test-*\n"
+        "- config_name: large\n  data_files:\n  - split: train\n    path: large/train-*\n"
+        "---\n# a dataset\n",
+        encoding="utf-8",
+    )
+    for name, count in (("small", 30), ("large", 60)):
+        (tmp_path / name).mkdir()
+        write_csv(tmp_path / name / "train-00000-of-00001.csv", make_rows(count))
+    write_csv(tmp_path / "small" / "test-00000-of-00001.csv", make_rows(9, seed=3))
+    with pytest.raises(DataError) as refused:
+        load_raw(str(tmp_path))
+    assert str(refused.value) == (
+        f"{tmp_path} is a dataset repository with configurations small, large (its README.md); choose one "
+        "with --set data.config=NAME"
+    )
+    small = load_raw(str(tmp_path), config_name="small")
+    assert {name: len(split.data) for name, split in small.splits.items()} == {"train": 30, "test": 9}
+    assert len(load_raw(str(tmp_path), config_name="large").splits["train"].data) == 60
+    with pytest.raises(DataError, match="has no configuration 'medium'; its README.md names small, large"):
+        load_raw(str(tmp_path), config_name="medium")
+    splits = load_splits(DataConfig(source=str(tmp_path), config="large"))
+    assert sum(_split_sizes(splits).values()) == 60
+    config = load_config(None, [f"data.source={tmp_path}", "data.config=large"])
+    assert given_but_unused(config, {"data.config": "large"}) == []
+    (tmp_path / "README.md").unlink()  # a plain folder: a configuration means nothing there
+    assert given_but_unused(config, {"data.config": "large"})[0].startswith("data.config='large' (it names")
+
+
 def test_shards_of_a_split_as_the_hub_names_them_are_read_together(tmp_path):
     """A dataset repository cloned from the Hub: data/train-00000-of-00002.parquet and so on."""
     from datasets import Dataset
