@@ -90,6 +90,41 @@ def csv_rows(
             start = rows.line_num + 1
 
 
+# What Python's csv module says of a carriage return alone in a cell without quotes (as pandas'
+# to_csv writes a text holding one), and what to say instead.
+UNQUOTED_CARRIAGE_RETURN = "new-line character seen in unquoted field"
+CARRIAGE_RETURN_REMEDY = (
+    "a carriage return (\\r) stands inside a cell that is not in quotes, which ends the row there "
+    "(pandas' to_csv writes such cells); quote every cell (to_csv(..., quoting=csv.QUOTE_NONNUMERIC)) or "
+    "replace the carriage returns"
+)
+
+
+def csv_reason(error: csv.Error) -> str:
+    """Python's csv error in words a user can act on."""
+    return CARRIAGE_RETURN_REMEDY if UNQUOTED_CARRIAGE_RETURN in str(error) else str(error)
+
+
+def unquoted_carriage_return(
+    path: Path, *, delimiter: str, encoding: str, quoting: Quoting = csv.QUOTE_MINIMAL
+) -> int | None:
+    """The line of the first cell holding a carriage return outside quotes, if one does (lines
+    split at line feeds only, as predict reads them): the row breaks there, so training said its
+    first half had no label."""
+    allow_long_fields()
+    try:
+        with path.open(encoding=encoding, newline="\n") as file:
+            rows = csv.reader(file, delimiter=delimiter, quoting=quoting)
+            try:
+                for _ in rows:
+                    pass
+            except csv.Error as error:
+                return rows.line_num if UNQUOTED_CARRIAGE_RETURN in str(error) else None
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
 def first_ragged_row(
     path: Path, *, delimiter: str, encoding: str, quoting: Quoting = csv.QUOTE_MINIMAL
 ) -> DataError | None:

@@ -19,6 +19,7 @@ from attncli.csv_dialect import csv_dialect, delimiter_note
 from attncli.csv_rows import (
     Quoting,
     allow_long_fields,
+    csv_reason,
     header_row,
     ragged_row_error,
     require_unique_columns,
@@ -74,7 +75,7 @@ def csv_source(
         column, found = _text_column(Layout(columns=tuple(header)), text_column, trained_column, str(path))
     except csv.Error as error:
         file.close()
-        raise DataError(f"{path} is not valid csv ({error})") from None
+        raise DataError(f"{path} is not valid csv ({csv_reason(error)})") from None
     except DataError:
         second = _next_row(rows) if len(header) == 1 else None
         file.close()
@@ -103,7 +104,9 @@ def csv_source(
                     yield Record(index=index, text=text, fields=dict(zip(header, row, strict=True)))
                     index += 1
             except csv.Error as error:
-                raise DataError(f"line {rows.line_num} of {path} is not valid csv ({error})") from None
+                raise DataError(
+                    f"line {rows.line_num} of {path} is not valid csv ({csv_reason(error)})"
+                ) from None
 
     def count() -> int | None:
         return _csv_records(path, encoding=encoding, delimiter=dialect.delimiter, quoting=dialect.quoting)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from attncli.columns import Columns
+from attncli.csv_rows import CARRIAGE_RETURN_REMEDY, unquoted_carriage_return
 from attncli.errors import DataError
 from attncli.labels import bare_names, known_label_key, missing_label
 from attncli.origins import Origin
@@ -101,12 +102,26 @@ def to_split(
         first = first or f"{origin.locate(int(skipped[0]))} has no text and no label"
         raise DataError(f"every row of {origin.name} has no text or no label (the first: {first}); {remedy}")
     if first is not None and not drop_invalid:
+        _refuse_a_row_broken_by_a_carriage_return(origin)
         unusable = len(skipped) - empty  # the empty rows are left out whatever the setting
         others = f" ({unusable} rows of {origin.name} have no text or no label)" if unusable > 1 else ""
         raise DataError(f"{first}{others}; fill in or remove such rows, or {drop_hint}")
     left_out = set(skipped)
     kept = array("q", (row for row in range(len(dataset)) if row not in left_out))
     return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept, empty_rows=empty)
+
+
+def _refuse_a_row_broken_by_a_carriage_return(origin: Origin) -> None:
+    """Where a csv's row lacks a text or a label because a carriage return outside quotes broke it
+    in two, say that (training and eval said the first half had no label; predict, which reads
+    with Python's csv, that it was not valid csv)."""
+    if origin.path is None or origin.path.suffix.lower() not in (".csv", ".tsv"):
+        return
+    line = unquoted_carriage_return(
+        origin.path, delimiter=origin.delimiter, encoding=origin.encoding, quoting=origin.quoting
+    )
+    if line is not None:
+        raise DataError(f"line {line} of {origin.path} is not valid csv: {CARRIAGE_RETURN_REMEDY}")
 
 
 def _is_empty_row(text: Any, label: Any, feature: Any) -> bool:

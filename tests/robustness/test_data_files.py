@@ -317,6 +317,33 @@ def test_list_valued_labels_are_refused_as_multi_label(tmp_path):
     )
 
 
+def test_a_carriage_return_in_a_cell_without_quotes_is_named_by_every_command(tmp_path, checkpoint):
+    """pandas' to_csv leaves a cell holding a lone carriage return unquoted: training and eval said
+    the row's first half had no label, and predict quoted Python's "do you need to open the file in
+    universal-newline mode?"."""
+    path = tmp_path / "cr.csv"
+    rows = [f"t{index},{TWO[index % 2]}" for index in range(10)]
+    rows[3] = "refund\rplease,food"
+    path.write_bytes(lines("text,label", *rows).encode())
+    said = (
+        f"line 5 of {path} is not valid csv: a carriage return (\\r) stands inside a cell that is not in "
+        "quotes, which ends the row there (pandas' to_csv writes such cells); quote every cell "
+        "(to_csv(..., quoting=csv.QUOTE_NONNUMERIC)) or replace the carriage returns"
+    )
+    assert refusal(path) == said
+    evaluated = invoke("eval", checkpoint, path)
+    assert evaluated.exit_code == 2 and evaluated.stderr == f"error: {said}\n"
+    predicted = invoke("predict", checkpoint, "-f", path, "--json")
+    assert (
+        predicted.exit_code == 2
+        and "is not valid csv (a carriage return (\\r) stands inside" in predicted.stderr
+    )
+    quoted = tmp_path / "quoted.csv"
+    rows[3] = '"refund\rplease",food'  # in quotes it is the cell's own
+    quoted.write_bytes(lines("text,label", *rows).encode())
+    assert "refund\rplease" in every_text(load(quoted))
+
+
 def test_a_column_of_scores_is_refused_as_a_regression_target_in_one_line(tmp_path):
     """STS-B's similarity scores: training said "too few rows to hold any out for validation", or,
     with a validation split, listed 4,000 numbers in one line."""
