@@ -294,6 +294,11 @@ def test_prediction_rows_put_the_label_first_and_cut_the_text_to_the_width():
     assert len(row) <= 60 and row.endswith("…")
     empty = Prediction(8, "  ", None, None, [], reason="empty text")
     assert "(empty text)" in render_prediction_row(empty, layout).plain
+    # A longer reason spans the next-labels column too, whole, and the text starts where it does
+    # on the other rows ("(no text in this…" was cut beside an empty column).
+    missing = render_prediction_row(Prediction(9, None, None, None, [], reason="no text in this row"), layout)
+    assert "(no text in this row)" in missing.plain and len(missing.plain.rstrip()) <= len(row)
+    assert render_prediction_row(empty, layout).plain[row.index("a a") :] == "  "  # its own blank text
     # A file's rows show their id before the text: the row number alone did not join them back.
     identified = Prediction(3, "ok", "pos", 0.9, [("pos", 0.9)], fields={"ticket_id": "0007", "text": "ok"})
     assert render_prediction_row(identified, prediction_layout(["pos"], top_k=1, width=80)).plain.endswith(

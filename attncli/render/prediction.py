@@ -146,16 +146,18 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
     text = safe_text(prediction.text or "")  # one line per record
     parts = [_cell(str(prediction.index), layout.index_width, "attn.muted", right=True), Text(" ")]
     if prediction.label is None or prediction.score is None:
-        parts += [_cell(f"({prediction.reason})", layout.label_width + SCORE_WIDTH + 1, "attn.muted")]
-        others = ""
+        # The reason spans the label, score and next-labels columns: "(no text in this…" was cut
+        # beside an empty next-labels column.
+        width = layout.label_width + SCORE_WIDTH + 1 + (2 + layout.others_width if layout.others_width else 0)
+        parts += [_cell(f"({prediction.reason})", width, "attn.muted")]
     else:
         parts += [_cell(layout.label(prediction.label), layout.label_width, "attn.label"), Text(" ")]
         parts += [_cell(format_probability(prediction.score), SCORE_WIDTH, "attn.score", right=True)]
         others = ", ".join(
             f"{layout.label(label)} {format_probability(score)}" for label, score in prediction.top_k[1:]
         )
-    if layout.others_width:
-        parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]
+        if layout.others_width:
+            parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]
     shown = Text(text)
     if (identity := _identity(prediction, max(1, layout.text_width // 3))) is not None:
         shown = Text.assemble((identity, "attn.muted"), f"  {text}")
