@@ -136,7 +136,26 @@ def require_input_file(path: Path) -> None:
         saved_dataset_files(path)  # a DatasetDict, or a data file gone: said before the model loads
     elif not path.is_file() and not is_pipe(path):
         problem = "is a folder" if path.is_dir() else "does not exist"
-        raise DataError(f"--file {path} {problem}; pass a text file (one text per line) or a data file")
+        one = _one_split_file(path) if path.is_dir() else None
+        advice = (
+            f"pass one split's file, such as --file {one}"
+            if one
+            else "pass a text file (one text per line) or a data file"
+        )
+        raise DataError(f"--file {path} {problem}{' of split files' if one else ''}; {advice}")
+
+
+def _one_split_file(folder: Path) -> Path | None:
+    """A file of a folder of split files (the test split's first, as eval would read it), at its
+    top or in its data/ folder (a Hub repository's layout)."""
+    from attncli.data_folders import HUB_DATA_FOLDER, split_files
+
+    for place in (folder, folder / HUB_DATA_FOLDER):
+        files = split_files(place) if place.is_dir() else {}
+        for split in ("test", "validation", *files):
+            if files.get(split):
+                return files[split][0]
+    return None
 
 
 def from_file(

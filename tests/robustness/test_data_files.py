@@ -826,6 +826,16 @@ def test_many_unknown_labels_are_listed_ten_at_most_and_a_folder_is_no_file(tmp_
     assert "'0.009' (1 row) and 20 more; it knows" in result.output and "0.010" not in result.output
     folder = CliRunner().invoke(app, ["predict", str(checkpoint), "--file", str(tmp_path)])
     assert folder.exit_code == 2 and f"--file {tmp_path} is a folder; pass a text file" in folder.output
+    # A folder of split files (a Hub repository's data/ shards): one of its files is named.
+    shards = tmp_path / "hub" / "data"
+    shards.mkdir(parents=True)
+    write_jsonl(shards / "train-00000-of-00001.jsonl", rows)
+    write_jsonl(shards / "test-00000-of-00001.jsonl", rows)
+    hub = CliRunner().invoke(app, ["predict", str(checkpoint), "--file", str(tmp_path / "hub")])
+    assert hub.exit_code == 2 and hub.stderr == (
+        f"error: --file {tmp_path / 'hub'} is a folder of split files; pass one split's file, such as "
+        f"--file {shards / 'test-00000-of-00001.jsonl'}\n"
+    )
 
 
 def test_a_tsv_whose_quotes_are_text_keeps_them_and_every_row_in_train_and_predict(tmp_path):
