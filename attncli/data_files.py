@@ -12,6 +12,7 @@ from attncli.csv_dialect import csv_dialect, delimiter_note, header_line
 from attncli.csv_rows import Quoting, first_ragged_row, require_unique_columns, shown
 from attncli.encodings import cp1252_read_as_latin1_warning, decodes, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
+from attncli.fasttext_files import is_fasttext_file, load_fasttext
 from attncli.jsonfiles import readable_values, require_records
 from attncli.origins import Origin
 from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS, RawData
@@ -53,11 +54,13 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
                 f"the shards of split {split!r} mix formats ({', '.join(sorted(suffixes))}); "
                 "keep those of one download"
             )
-        if not suffixes <= set(FILE_BUILDERS):
+        fasttext = all(is_fasttext_file(path, encoding=read_in[path]) for path in paths)
+        if not suffixes <= set(FILE_BUILDERS) and not fasttext:
             tabs = _tab_separated_hint(paths[0], read_in[paths[0]])
             raise DataError(
                 f"cannot read {paths[0].suffix or 'suffix-less'} files ({paths[0].name}); use one of "
-                f"{', '.join(FILE_BUILDERS)}{tabs}"
+                f"{', '.join(FILE_BUILDERS)}, or fastText's format (__label__NAME and the text on each "
+                f"line){tabs}"
             )
     splits: dict[str, Any] = {}
     origins: dict[str, Origin] = {}
@@ -75,7 +78,10 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
                 if dialect.sniffed:
                     detected.setdefault((path.suffix.lower(), used), []).append(path)
                 quoting_notes += [dialect.quoting_note] if dialect.quoting_note else []
-            shards.append(_load_file(path, encoding=encoding, delimiter=used, quoting=quoting))
+            if path.suffix.lower() not in FILE_BUILDERS:  # fastText's format (checked above)
+                shards.append(load_fasttext(path, encoding=encoding))
+            else:
+                shards.append(_load_file(path, encoding=encoding, delimiter=used, quoting=quoting))
             origins[split] = Origin(
                 split=split, path=path, delimiter=used or ",", encoding=encoding, quoting=quoting
             )

@@ -18,6 +18,7 @@ from attncli.arrowfiles import (
 )
 from attncli.data_files import listed, load_files
 from attncli.errors import DataError
+from attncli.fasttext_files import FASTTEXT_SUFFIXES, is_fasttext_file
 from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, raw_data_of
 from attncli.textfiles import require_uncompressed
 
@@ -219,7 +220,9 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
         inner = child.with_suffix("")
         if inner.suffix.lower() in FILE_BUILDERS and _split_of(inner) is not None and not inner.exists():
             require_uncompressed(child)
-        if not child.is_file() or child.suffix.lower() not in FILE_BUILDERS:
+        if not child.is_file():
+            continue
+        if child.suffix.lower() not in FILE_BUILDERS and not _fasttext_split_file(child):
             continue
         split = _split_of(child)
         if split is None:
@@ -271,6 +274,16 @@ def _require_every_shard(paths: list[Path], split: str) -> None:
 # A split name of the Hub's own (validation_matched, test_matched, unsupervised), as its shards
 # give it: MNLI's parquet files name them so.
 HUB_SPLIT = re.compile(r"[A-Za-z]\w*")
+
+
+def _fasttext_split_file(path: Path) -> bool:
+    """A split file in fastText's format: train.txt (or .train, .valid, .test) whose lines open with
+    __label__. Read as UTF-8 here: the folder's files are read in the encoding asked for later."""
+    return (
+        path.suffix.lower() in FASTTEXT_SUFFIXES
+        and _split_of(path) is not None
+        and is_fasttext_file(path, encoding="utf-8")
+    )
 
 
 def _split_of(path: Path) -> str | None:

@@ -1216,7 +1216,8 @@ def test_a_tab_separated_txt_file_is_told_to_be_renamed_tsv(tmp_path):
     with pytest.raises(DataError) as caught:
         load_splits(DataConfig(source=str(path), encoding="utf-16"))
     assert str(caught.value) == (
-        "cannot read .txt files (train.txt); use one of .csv, .tsv, .json, .jsonl, .ndjson, .parquet, .arrow "
+        "cannot read .txt files (train.txt); use one of .csv, .tsv, .json, .jsonl, .ndjson, .parquet, "
+        ".arrow, or fastText's format (__label__NAME and the text on each line) "
         '(its first line holds tabs, as Excel\'s "Unicode Text" saves a table: rename it train.tsv)'
     )
     path.rename(tmp_path / "train.tsv")

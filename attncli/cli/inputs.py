@@ -75,6 +75,7 @@ def record_source(
     from attncli import record_sources
     from attncli.csv_dialect import line_feeds_command
     from attncli.encodings import cp1252_read_as_latin1_warning
+    from attncli.fasttext_files import fasttext_records, is_fasttext_file
     from attncli.records import is_pipe
     from attncli.sources import FILE_BUILDERS
 
@@ -99,6 +100,18 @@ def record_source(
             )
         if source.columns or file.suffix.lower() in FILE_BUILDERS:
             return source
+        if text_column is None and is_fasttext_file(file, encoding=encoding):
+            typer.echo(
+                f"note: {file} is in fastText's format: each line's __label__ is carried as its label "
+                "field, and the rest of the line is the text",
+                err=True,
+            )
+            return dataclasses.replace(
+                source,
+                chunks=fasttext_records(source.chunks, file),
+                columns=["label", "text"],
+                text_column="text",
+            )
         # Plain text, or a data file under another suffix.
         remedy = "give the file its format's suffix (.jsonl, .csv) and pass that"
         # Excel's "Unicode Text" and "Text (Tab delimited)" save a table as a .txt of tab-separated lines.

@@ -1,0 +1,91 @@
+"""fastText's format (`__label__sport Arsenal win`): read by train, eval and predict as a table of
+text and label. A fastText user's first `attn train cooking.train` was refused: "cannot read .train
+files"."""
+
+import json
+
+import pytest
+from conftest import make_rows
+from typer.testing import CliRunner
+
+from attncli.cli import app
+from attncli.config import DataConfig
+from attncli.data import load_splits
+from attncli.errors import DataError
+from attncli.fasttext_files import fasttext_rows, is_fasttext_file
+
+RUNNER = CliRunner()
+
+
+def _fasttext(path, rows):
+    path.write_text("".join(f"__label__{row['label']} {row['text']}\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_each_line_is_its_label_then_its_text_as_written(tmp_path):
+    path = tmp_path / "cooking.train"
+    path.write_bytes(
+        "\ufeff__label__baking  How do I  bake bread?\r\n"
+        "\n"  # blank: no row
+        "  __label__equipment\tWhich knife?\n"
+        "no label on this line\n"
+        "__label__ \n".encode()
+    )
+    assert is_fasttext_file(path, encoding="utf-8")
+    texts, labels = fasttext_rows(path, encoding="utf-8")
+    assert texts == ["How do I  bake bread?", "Which knife?", "no label on this line", ""]
+    assert labels == ["baking", "equipment", None, None]
+    plain = tmp_path / "notes.txt"
+    plain.write_text("\n  a text that mentions __label__x later\n", encoding="utf-8")
+    assert not is_fasttext_file(plain, encoding="utf-8")
+
+
+def test_several_labels_on_a_line_are_refused_as_multi_label(tmp_path):
+    path = tmp_path / "multi.txt"
+    path.write_text("__label__a one\n__label__a __label__b two\n", encoding="utf-8")
+    with pytest.raises(DataError) as refused:
+        fasttext_rows(path, encoding="utf-8")
+    assert str(refused.value) == (
+        f"multi-label data is not supported yet: line 2 of {path} has 2 labels (__label__a __label__b); "
+        "give each text one label"
+    )
+
+
+def test_training_reads_a_file_and_a_folder_of_split_files(tmp_path):
+    rows = make_rows(60)
+    single = load_splits(DataConfig(source=str(_fasttext(tmp_path / "data.train", rows))))
+    assert single.text_column == "text" and single.label_names == sorted({row["label"] for row in rows})
+    read = sorted([*single.splits["train"].texts, *single.splits["validation"].texts])
+    assert read == sorted(row["text"] for row in rows)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    _fasttext(folder / "train.txt", rows)
+    _fasttext(folder / "valid.txt", make_rows(9, seed=3))
+    (folder / "README.txt").write_text("about this data\n", encoding="utf-8")  # names no split
+    splits = load_splits(DataConfig(source=str(folder)))
+    assert (len(splits.splits["train"].texts), len(splits.splits["validation"].texts)) == (60, 9)
+    (folder / "valid.txt").write_text("__label__food soup\nsalad\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"line 2 of .*valid.txt has no label"):
+        load_splits(DataConfig(source=str(folder)))
+
+
+def test_eval_and_predict_read_the_labels_apart_from_the_texts(tmp_path, trained):
+    easy_run = trained.output
+    rows = make_rows(12, seed=5)
+    test = _fasttext(tmp_path / "test.txt", rows)
+    evaluated = RUNNER.invoke(app, ["eval", str(easy_run), str(test), "--json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    report = json.loads(evaluated.stdout)
+    assert report["n"] == 12 and report["accuracy"] >= 0.9
+    predicted = RUNNER.invoke(app, ["predict", str(easy_run), "--file", str(test), "--json"])
+    assert predicted.exit_code == 0, predicted.output
+    results = [json.loads(line) for line in predicted.stdout.splitlines()]
+    assert [(result["text"], result["fields"]) for result in results] == [
+        (row["text"], {"label": row["label"]}) for row in rows
+    ]
+    assert predicted.stderr.startswith(f"note: {test} is in fastText's format: each line's __label__")
+    # Its csv output is a table eval reads, the true labels beside the predicted ones.
+    out = tmp_path / "labelled.csv"
+    assert RUNNER.invoke(app, ["predict", str(easy_run), "--file", str(test), "-o", str(out)]).exit_code == 0
+    again = json.loads(RUNNER.invoke(app, ["eval", str(easy_run), str(out), "--json"]).stdout)
+    assert (again["n"], again["accuracy"]) == (12, report["accuracy"])
