@@ -4,6 +4,7 @@ file's rows that name the line: a column named twice, a row with more fields tha
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
@@ -112,6 +113,8 @@ def unquoted_carriage_return(
     split at line feeds only, as predict reads them): the row breaks there, so training said its
     first half had no label."""
     allow_long_fields()
+    if not _has_lone_carriage_return(path, encoding):  # most files: read at C speed, and done
+        return None
     try:
         with path.open(encoding=encoding, newline="\n") as file:
             rows = csv.reader(file, delimiter=delimiter, quoting=quoting)
@@ -123,6 +126,26 @@ def unquoted_carriage_return(
     except (OSError, UnicodeDecodeError):
         return None
     return None
+
+
+def _has_lone_carriage_return(path: Path, encoding: str) -> bool:
+    """Whether the file holds a carriage return not followed by a line feed (for a UTF-16 or UTF-32
+    file, which this byte scan cannot read: assumed so)."""
+    import codecs
+
+    if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
+        return True
+    try:
+        with path.open("rb") as file:
+            carried = b""  # a carriage return that ended the last chunk: its line feed may be next
+            while chunk := file.read(1 << 22):
+                body = carried + chunk
+                body, carried = (body[:-1], b"\r") if body.endswith(b"\r") else (body, b"")
+                if re.search(rb"\r(?!\n)", body):
+                    return True
+            return carried == b"\r"
+    except OSError:
+        return False
 
 
 def first_ragged_row(

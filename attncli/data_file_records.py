@@ -326,6 +326,8 @@ def _table_source(
                 for key, names in named.items():
                     if isinstance(value := row.get(key), int) and 0 <= value < len(names):
                         row[key] = names[value]
+                    elif value == -1:  # a ClassLabel's "no label" (GLUE's test splits)
+                        row[key] = None
                 cell = value_at(row, column)
                 yield Record(index=index, text=text_of(cell), fields=row, not_text=not_text(cell))
                 index += 1

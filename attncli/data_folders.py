@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from attncli.arrowfiles import (
     DATASET_DICT_FILE,
@@ -60,9 +62,20 @@ def holds_one_dataset(path: Path) -> bool:
     return (path / STATE_FILE).is_file() and not (path / DATASET_DICT_FILE).is_file()
 
 
-def repository_configs(path: Path) -> dict[str, dict[str, list[str]]] | None:
-    """The configurations a dataset repository cloned from the Hub declares in its README.md (YAML
-    front matter `configs:`), each as its splits' file patterns; None where it declares none."""
+@dataclass(frozen=True)
+class RepositoryConfigs:
+    """The configurations a dataset repository cloned from the Hub declares in its README.md: each
+    as its splits' file patterns (relative to the folder), and the default one, if it names one."""
+
+    splits: dict[str, dict[str, list[str]]]
+    default: str | None = None
+
+
+def repository_configs(path: Path) -> RepositoryConfigs | None:
+    """What a README.md's YAML front matter `configs:` declares, in the forms `datasets` reads:
+    `data_files` as one pattern, a list of them (the train split), a list of {split, path} or a
+    mapping of split to patterns, or a `data_dir` of split files; None where it declares none that
+    name any file (the folder is then read as a folder of split files)."""
     import yaml
 
     readme = path / "README.md"
@@ -79,42 +92,73 @@ def repository_configs(path: Path) -> dict[str, dict[str, list[str]]] | None:
     if not isinstance(entries, list):
         return None
     configs: dict[str, dict[str, list[str]]] = {}
+    default = None
     for entry in entries:
-        if not isinstance(entry, dict) or not isinstance(entry.get("config_name"), str):
+        if not isinstance(entry, dict) or entry.get("config_name") is None:
             continue
-        files = entry.get("data_files")
-        if isinstance(files, str):
-            files = [{"split": "train", "path": files}]
-        splits: dict[str, list[str]] = {}
-        for item in files if isinstance(files, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("split"), str):
-                patterns = item.get("path")
-                splits[item["split"]] = (
-                    [patterns] if isinstance(patterns, str) else [str(p) for p in patterns or []]
-                )
-        configs[entry["config_name"]] = splits
+        name = str(entry["config_name"])  # `2020` is a configuration's name too
+        splits = _declared_splits(path, entry)
+        if not splits:
+            continue
+        configs[name] = splits
         if entry.get("default") is True:  # the one `datasets.load_dataset(path)` reads
-            configs = {entry["config_name"]: splits, **configs}
-    return configs or None
+            default = name
+    if default is None and "default" in configs:  # as datasets names its default
+        default = "default"
+    return RepositoryConfigs(configs, default) if configs else None
 
 
-def _config_files(
-    path: Path, configs: dict[str, dict[str, list[str]]], config_name: str | None
-) -> dict[str, list[Path]]:
+def _declared_splits(path: Path, entry: dict[str, Any]) -> dict[str, list[str]]:
+    """Split -> file patterns of one configuration's entry."""
+    files, data_dir = entry.get("data_files"), entry.get("data_dir")
+
+    def patterns(value: Any) -> list[str]:
+        return (
+            [value]
+            if isinstance(value, str)
+            else [str(item) for item in value or [] if isinstance(item, str)]
+        )
+
+    if isinstance(files, str):
+        return {"train": [files]}
+    if isinstance(files, list):
+        splits: dict[str, list[str]] = {}
+        for item in files:
+            if isinstance(item, dict) and item.get("path") is not None:
+                splits.setdefault(str(item.get("split") or "train"), []).extend(patterns(item["path"]))
+            elif isinstance(item, str):  # a pattern alone: the train split's
+                splits.setdefault("train", []).append(item)
+        return splits
+    if isinstance(files, dict):
+        return {str(split): patterns(value) for split, value in files.items() if patterns(value)}
+    if isinstance(data_dir, str):  # a folder of split files: its own names give the splits
+        found = split_files(path / data_dir) if (path / data_dir).is_dir() else {}
+        return {split: [str(file.relative_to(path)) for file in found[split]] for split in found}
+    return {}
+
+
+def _config_files(path: Path, configs: RepositoryConfigs, config_name: str | None) -> dict[str, list[Path]]:
     """The split files of one configuration of a repository: `config_name`, or the only (or the
     default) one."""
-    names = ", ".join(configs)
-    if config_name is None and len(configs) > 1:
+    names = ", ".join(configs.splits)
+    if config_name is None and len(configs.splits) > 1 and configs.default is None:
         raise DataError(
             f"{path} is a dataset repository with configurations {names} (its README.md); choose one "
-            f"with --set data.config=NAME"
+            f"with data.config (train --set data.config=NAME; eval reads the one the run trained on)"
         )
-    name = config_name or next(iter(configs))
-    if name not in configs:
+    name = config_name or configs.default or next(iter(configs.splits))
+    if name not in configs.splits:
         raise DataError(f"{path} has no configuration {name!r}; its README.md names {names}")
     files: dict[str, list[Path]] = {}
-    for split, patterns in configs[name].items():
+    inside = path.resolve()
+    for split, patterns in configs.splits[name].items():
         found = sorted({file for pattern in patterns for file in _matching(path, pattern) if file.is_file()})
+        outside = [file for file in found if not file.resolve().is_relative_to(inside)]
+        if outside:
+            raise DataError(
+                f"configuration {name!r} of {path} names {outside[0]}, outside the folder; copy its files "
+                "into the folder"
+            )
         if not found:
             raise DataError(
                 f"configuration {name!r} of {path} names split {split!r} as {', '.join(patterns)}, and no "

@@ -162,12 +162,23 @@ def _read(
     if not isinstance(source, str):
         return raw_of_datasets(source)
     data = checkpoint.config.data
+    # A copy of the repository the run trained on (a clone elsewhere) has the same configurations.
+    same_config = trained_on or _declares_config(source, data.config)
     return load_raw(
         source,
-        config_name=data.config if trained_on else None,
+        config_name=data.config if same_config else None,
         encoding=encoding or (data.encoding if trained_on else "utf-8"),
         delimiter=delimiter or (data.delimiter if trained_on else None),
     )
+
+
+def _declares_config(source: str, name: str | None) -> bool:
+    """Whether `source` is a local dataset repository whose README.md declares configuration `name`."""
+    from attncli.data_folders import repository_configs
+
+    path = local_path(source)
+    configs = repository_configs(path) if name and path.is_dir() else None
+    return configs is not None and name in configs.splits
 
 
 @dataclass(frozen=True)

@@ -154,8 +154,9 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
     return sorted(keys), notes
 
 
-# Labels that are numbers with fractions, this many or more, and this many rows a label or fewer on
-# average: a score to predict (STS-B's similarity, a rating averaged over raters), not classes.
+# Labels that are numbers with fractions, this many or more, most of them with two decimals or more,
+# and this many rows a label or fewer on average: a score to predict (STS-B's similarity, a rating
+# averaged over raters), not classes.
 REGRESSION_LABELS, REGRESSION_ROWS_A_LABEL = 20, 5
 
 
@@ -165,12 +166,15 @@ def _refuse_a_regression_target(keys: set[str], label_column: str, *, rows: int)
     fractions = [key for key in keys if "." in key]
     if len(fractions) < REGRESSION_LABELS or len(keys) * REGRESSION_ROWS_A_LABEL < rows:
         return
+    # Measurements have digits to spare (2.333, 0.148); codes and versions (1.1 to 3.9) do not.
+    if 2 * sum(len(key.split(".")[1]) >= 2 for key in fractions) < len(fractions):
+        return
     numbers = sorted(_number(key) or 0.0 for key in keys)
     raise DataError(
         f"label column {label_column!r} holds {len(keys):,} distinct numbers in {rows:,} rows, from "
         f"{numbers[0]:g} to {numbers[-1]:g}, such as {', '.join(sorted(fractions)[:3])}: a score to predict "
-        "(regression), where attn learns classes; bin the numbers into a few classes first, or name the "
-        "column of classes with --label-column"
+        "(regression), where attn learns classes; bin the numbers into a few classes first, name the "
+        "column of classes with --label-column, or, if these are the classes, write them as names (c2.33)"
     )
 
 

@@ -154,7 +154,7 @@ def _one_split_file(folder: Path) -> Path | None:
         files = split_files(place) if place.is_dir() else {}
         for split in ("test", "validation", *files):
             if files.get(split):
-                return files[split][0]
+                return files[split][0]  # a shard of several is read alone: --file takes one file
     return None
 
 

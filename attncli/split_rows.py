@@ -101,8 +101,9 @@ def to_split(
     if len(skipped) == len(dataset):  # leaving them out would leave nothing: no use saying how
         first = first or f"{origin.locate(int(skipped[0]))} has no text and no label"
         raise DataError(f"every row of {origin.name} has no text or no label (the first: {first}); {remedy}")
-    if first is not None and not drop_invalid:
+    if first is not None:  # under drop_invalid too: its second half would train as a row
         _refuse_a_row_broken_by_a_carriage_return(origin)
+    if first is not None and not drop_invalid:
         unusable = len(skipped) - empty  # the empty rows are left out whatever the setting
         others = f" ({unusable} rows of {origin.name} have no text or no label)" if unusable > 1 else ""
         raise DataError(f"{first}{others}; fill in or remove such rows, or {drop_hint}")

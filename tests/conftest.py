@@ -116,13 +116,14 @@ def trained(easy_folder, tmp_path_factory):
     return result
 
 
-def save_untrained_checkpoint(path: Path, **model_settings) -> Path:
+def save_untrained_checkpoint(path: Path, data: dict | None = None, **model_settings) -> Path:
     """A checkpoint of a freshly initialised model (seed 0) with a word tokenizer fitted on easy
-    rows: quick to make, for tests of loading, inspecting and shapes rather than accuracy."""
+    rows: quick to make, for tests of loading, inspecting and shapes rather than accuracy; `data`:
+    the data settings it records as trained on."""
     import torch
 
     from attncli.checkpoint_saving import save_checkpoint
-    from attncli.config import Config, TokenizerConfig
+    from attncli.config import Config, DataConfig, TokenizerConfig
     from attncli.model import build_model
     from attncli.model_config import ModelConfig
     from attncli.tokenizer import pad_id_of, train_tokenizer
@@ -130,7 +131,7 @@ def save_untrained_checkpoint(path: Path, **model_settings) -> Path:
     texts = [row["text"] for row in make_rows(60)]
     tokenizer = train_tokenizer(texts, TokenizerConfig(kind="word", vocab_size=100, min_frequency=1))
     settings = {"embed_dim": 16, "num_heads": 2, "ff_dim": 32, "max_length": 32, **model_settings}
-    config = Config(model=ModelConfig(**settings))
+    config = Config(model=ModelConfig(**settings), data=DataConfig(**(data or {})))
     torch.manual_seed(0)
     model = build_model(
         config.model,

@@ -935,6 +935,12 @@ def test_plain_text_with_lines_ended_by_a_carriage_return_alone_is_refused(easy_
             json.loads(line) for line in _ok("predict", easy_run, "-f", stray, "--json").stdout.splitlines()
         ]
         assert result["text"] == "hot\rsoup"
+    # ... but two, or a last line ended by \r\n, are Mac OS's line ends (three texts, one result).
+    for name, ends in (("two.txt", b"hot\rsoup\rgoal\n"), ("crlf.txt", b"hot\rsoup\r\n")):
+        (tmp_path / name).write_bytes(ends)
+        _refused(
+            invoke("predict", easy_run, "-f", tmp_path / name), "ends its lines with a carriage return alone"
+        )
     # The line before one the encoding cannot read still gets its result.
     undecodable = tmp_path / "undecodable.txt"
     undecodable.write_bytes(b"hot\rsoup\n\xff\n")

@@ -677,7 +677,7 @@ def test_a_cloned_hub_repository_with_configurations_reads_the_one_named(tmp_pat
         load_raw(str(tmp_path))
     assert str(refused.value) == (
         f"{tmp_path} is a dataset repository with configurations small, large (its README.md); choose one "
-        "with --set data.config=NAME"
+        "with data.config (train --set data.config=NAME; eval reads the one the run trained on)"
     )
     small = load_raw(str(tmp_path), config_name="small")
     assert {name: len(split.data) for name, split in small.splits.items()} == {"train": 30, "test": 9}
@@ -690,6 +690,64 @@ def test_a_cloned_hub_repository_with_configurations_reads_the_one_named(tmp_pat
     assert given_but_unused(config, {"data.config": "large"}) == []
     (tmp_path / "README.md").unlink()  # a plain folder: a configuration means nothing there
     assert given_but_unused(config, {"data.config": "large"})[0].startswith("data.config='large' (it names")
+
+
+@pytest.mark.parametrize(
+    ("declared", "sizes"),
+    [
+        ("  data_files: small/train-*", {"train": 30}),  # one pattern: the train split
+        ("  data_files:\n  - small/train-*\n  - large/train-*", {"train": 90}),  # patterns alone
+        ("  data_files:\n    train: small/train-*\n    test: small/test-*", {"train": 30, "test": 9}),
+        ("  data_dir: small", {"train": 30, "test": 9}),  # a folder of split files
+    ],
+)
+def test_each_way_a_readme_declares_files_is_read_as_datasets_reads_it(tmp_path, declared, sizes):
+    """A review found lists of patterns, mappings and data_dir read as no splits at all, where the
+    folder had trained before."""
+    from attncli.sources import load_raw
+
+    (tmp_path / "README.md").write_text(
+        f"---\nconfigs:\n- config_name: 2020\n{declared}\n---\n", encoding="utf-8"
+    )
+    for name, count in (("small", 30), ("large", 60)):
+        (tmp_path / name).mkdir()
+        write_csv(tmp_path / name / "train-00000-of-00001.csv", make_rows(count))
+    write_csv(tmp_path / "small" / "test-00000-of-00001.csv", make_rows(9, seed=3))
+    raw = load_raw(str(tmp_path))  # one configuration (named by a number): no need to name it
+    assert {name: len(split.data) for name, split in raw.splits.items()} == sizes
+
+
+def test_the_default_configuration_is_read_without_naming_it_and_eval_reads_the_runs_in_a_copy(tmp_path):
+    import shutil
+
+    from conftest import save_untrained_checkpoint
+
+    from attncli.checkpoint import load_checkpoint
+    from attncli.evaluation import evaluate
+    from attncli.sources import load_raw
+
+    repository = tmp_path / "repo"
+    for name, count in (("a", 30), ("b", 45)):
+        (repository / name).mkdir(parents=True)
+        write_csv(repository / name / "test-00000-of-00001.csv", make_rows(count, seed=4))
+    readme = (
+        "---\nconfigs:\n- config_name: a\n  data_files: a/test-*\n- config_name: b\n  data_files: b/test-*\n"
+    )
+    (repository / "README.md").write_text(readme.replace("b/test-*", "b/test-*\n  default: true") + "---\n")
+    assert len(load_raw(str(repository)).splits["train"].data) == 45
+    (repository / "README.md").write_text(readme.replace("config_name: b", "config_name: default") + "---\n")
+    assert len(load_raw(str(repository)).splits["train"].data) == 45  # datasets' name for its default
+    (repository / "README.md").write_text(readme + "---\n")
+    copy = tmp_path / "copy"
+    shutil.copytree(repository, copy)
+    trained_on = {"source": str(repository), "config": "a", "text_column": "text", "label_column": "label"}
+    run = save_untrained_checkpoint(tmp_path / "run", data=trained_on)
+    assert evaluate(load_checkpoint(run), str(copy), split="train").n == 30  # the run's configuration
+    (copy / "README.md").write_text(readme.replace("a/test-*", "../repo/b/test-*") + "---\n")
+    with pytest.raises(
+        DataError, match="names .*test-00000-of-00001.csv, outside the folder; copy its files"
+    ):
+        load_raw(str(copy), config_name="a")
 
 
 def test_shards_of_a_split_as_the_hub_names_them_are_read_together(tmp_path):

@@ -412,6 +412,11 @@ def test_a_saved_dataset_and_its_arrow_files_are_read_as_records_with_their_fiel
     rows.to_parquet(str(tmp_path / "one.parquet"))
     parquet = _records(from_file(tmp_path / "one.parquet"))
     assert [r.fields["label"] for r in parquet] == ["neg", "pos"] * 1250
+    unlabelled = Dataset.from_dict(
+        {"id": [1, 2], "sentence": ["a", "b"], "label": [-1, 1]}, features=features
+    )
+    unlabelled.to_parquet(str(tmp_path / "glue_test.parquet"))  # GLUE's test splits: -1, no label
+    assert [r.fields["label"] for r in _records(from_file(tmp_path / "glue_test.parquet"))] == [None, "pos"]
     assert [r.fields["id"] for r in records] == list(range(2500))
     first = sorted((tmp_path / "one").glob("*.arrow"))[0]
     assert [r.text for r in _records(from_file(first))] == [

@@ -22,6 +22,7 @@ from attncli.render import (
     render_prediction_header,
     render_prediction_row,
 )
+from attncli.render.inspection import visible
 
 INSPECTION = Inspection(
     text="good film",
@@ -63,7 +64,10 @@ def test_tokens_unknown_to_the_model_are_said_to_be_so():
         "it read each as [UNK], which took 40.0% of the weight, left out of the top tokens: the same token "
         "whatever the word, so its weight says nothing of which word it was" in said
     )
-    assert said.endswith("uniform would be 1/2 = 0.5 top tokens weight x known mean soup 0.6000 1.0x")
+    assert said.endswith(
+        "uniform would be 1/2 = 0.5; x known mean: a weight over the known tokens' mean (0.6) top tokens "
+        "weight x known mean soup 0.6000 1.0x"
+    )
     coloured = _render(render_inspection(unknown, color_system="truecolor"), color=True)
     assert "\x1b[4mxyzzy" in coloured  # underlined in the heatmap, uncoloured
     plain = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", coloured).split())
@@ -118,6 +122,7 @@ def test_invisible_tokens_show_their_code_points_and_long_ones_are_cut_in_the_to
     output = _render(render_inspection(inspection, color_system=None), color=False)
     said = " ".join(output.split())
     assert "<U+200D>[0.200] refund[0.700]" in said
+    assert visible("\u3164") == "<U+3164>" and visible("a\u200d") == "a\u200d"  # a filler; a joiner in a word
     table = said.split("top tokens weight x uniform ")[1]
     assert table == f"refund 0.7000 2.1x <U+200D> 0.2000 0.6x {'y' * 39}…(5,000 characters) 0.1000 0.3x"
     assert max(len(line) for line in output.split("top tokens")[1].splitlines()) < 80

@@ -119,10 +119,11 @@ def record_source(
         chunks = _noting_record_shaped(
             source.chunks, trained_column, name=str(file), remedy=remedy, tabbed_remedy=tabbed
         )
-        if _ends_with_a_line_feed(file):  # one line with a stray carriage return, not Mac OS's line ends
-            return dataclasses.replace(source, chunks=chunks)
         remedy = f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
-        return dataclasses.replace(source, chunks=_refusing_lone_carriage_returns(chunks, str(file), remedy))
+        refusing = _refusing_lone_carriage_returns(
+            chunks, str(file), remedy, one_stray=_ends_with_a_bare_line_feed(file)
+        )
+        return dataclasses.replace(source, chunks=refusing)
     if sys.stdin.isatty():
         typer.echo("reading texts from standard input, one per line, or JSON lines (Ctrl-D to end)", err=True)
     source = record_sources.from_stdin(encoding=encoding)
@@ -229,28 +230,32 @@ def _names_a_path(text: str) -> bool:
         return False
 
 
-def _ends_with_a_line_feed(file: Path) -> bool:
-    """Whether a file's last bytes hold a line feed (in UTF-8, UTF-16 or UTF-32): then its lines do
-    not end with a carriage return alone, whatever carriage returns stand inside them."""
+def _ends_with_a_bare_line_feed(file: Path) -> bool:
+    """Whether a file ends with a line feed that no carriage return comes before (in UTF-8, an 8-bit
+    encoding or UTF-16): its one line, with a carriage return inside, is not Mac OS's lines."""
     try:
         with file.open("rb") as stream:
             stream.seek(max(0, file.stat().st_size - 4))
-            return b"\n" in stream.read()
+            tail = stream.read()
     except OSError:
         return False  # the reader says why
+    return tail.endswith((b"\n", b"\n\x00")) and not tail.endswith((b"\r\n", b"\r\x00\n\x00"))
 
 
 def _refusing_lone_carriage_returns(
-    chunks: Iterator[list[Any]], name: str, remedy: str
+    chunks: Iterator[list[Any]], name: str, remedy: str, *, one_stray: bool = False
 ) -> Iterator[list[Any]]:
     """The chunks of plain text input, refused when the whole input came as one record holding a
     carriage return: its lines end with a carriage return alone (classic Mac OS, some exports), and
     N texts would have become one result. A csv with such line ends is refused alike (csv_dialect).
-    Only a first chunk of one such record waits for the next one, to know."""
+    Only a first chunk of one such record waits for the next one, to know. `one_stray`: a file that
+    ends with a bare line feed, whose one line may hold one carriage return of its own."""
     first = next(chunks, None)
     if first is None:
         return
-    if len(first) == 1 and "\r" in (first[0].text or "").rstrip("\r"):  # "\r\r\n" ends one line
+    inside = (first[0].text or "").rstrip("\r").count("\r") if len(first) == 1 else 0  # "\r\r\n": one line
+    # One carriage return in the one line of a file that ends with a bare line feed is that text's own.
+    if inside and not (one_stray and inside == 1):
         try:
             second = next(chunks, None)
         except DataError:  # a line the encoding cannot read: the first line's result still goes out

@@ -34,11 +34,15 @@ def _per_token(item: TokenWeight) -> float:
     return item.weight / item.pieces
 
 
+# Letters that draw nothing: the Hangul fillers and the blank braille pattern.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
 def visible(token: str) -> str:
     """A token made only of characters that show nothing (a zero-width joiner, a no-break space, a
     word joiner) as their code points, `<U+200D>`: it was a weight beside nothing, and a blank row
     of the top tokens."""
-    if token and all(unicodedata.category(char) in ("Cf", "Zs") for char in token):
+    if token and all(unicodedata.category(char) in ("Cf", "Zs") or char in BLANK_LETTERS for char in token):
         return "".join(f"<U+{ord(char):04X}>" for char in token)
     return token
 
@@ -124,6 +128,11 @@ def render_inspection(
         heatmap = WeightedTokens(units)
         legend = Text(
             f"[weight] after each token; uniform would be 1/{positions} = {1 / max(1, positions):.3g}"
+            + (
+                f"; x known mean: a weight over the known tokens' mean ({scale.uniform:.3g})"
+                if scale.known_only
+                else ""
+            )
             + (f" a token, k/{positions} for a word of k pieces" if merged else ""),
             "attn.muted",
         )

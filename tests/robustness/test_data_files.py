@@ -331,6 +331,7 @@ def test_a_carriage_return_in_a_cell_without_quotes_is_named_by_every_command(tm
         "(to_csv(..., quoting=csv.QUOTE_NONNUMERIC)) or replace the carriage returns"
     )
     assert refusal(path) == said
+    assert refusal(path, drop_invalid=True) == said  # its second half would have trained as a row
     evaluated = invoke("eval", checkpoint, path)
     assert evaluated.exit_code == 2 and evaluated.stderr == f"error: {said}\n"
     predicted = invoke("predict", checkpoint, "-f", path, "--json")
@@ -356,8 +357,12 @@ def test_a_column_of_scores_is_refused_as_a_regression_target_in_one_line(tmp_pa
     assert said.startswith("label column 'label' holds ") and "distinct numbers in 200 rows, from 0." in said
     assert said.endswith(
         ": a score to predict (regression), where attn learns classes; bin the numbers into a few classes "
-        "first, or name the column of classes with --label-column"
+        "first, name the column of classes with --label-column, or, if these are the classes, write them as "
+        "names (c2.33)"
     )
+    # Codes of one decimal (1.1 to 3.9, a review's section numbers), five rows each, are classes.
+    codes = [{"text": f"t{i}", "label": f"{1 + i % 3}.{1 + (i // 3) % 9}"} for i in range(135)]
+    assert len(load(write_jsonl(tmp_path / "codes.jsonl", codes)).label_names) == 27
     # Half-star ratings and a few classes with decimals are classes, trained as such.
     stars = [
         {"text": f"t{i} {'good' if i % 2 else 'bad'}", "label": [1.5, 2.5, 3.5][i % 3]} for i in range(60)
