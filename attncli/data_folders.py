@@ -207,7 +207,8 @@ def load_folder(
     if not files:
         raise DataError(
             f"{path} holds no split files{found}; name them train/validation/test with a suffix among "
-            f"{', '.join(FILE_BUILDERS)} (for example train.csv)"
+            f"{', '.join(FILE_BUILDERS)} (for example train.csv), or, in fastText's format, train.txt or "
+            "cooking.train"
         )
     raw = load_files(files, encoding=encoding, delimiter=delimiter)
     if not others:
@@ -266,9 +267,10 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
             require_uncompressed(child)
         if not child.is_file():
             continue
-        if child.suffix.lower() not in FILE_BUILDERS and not _fasttext_split_file(child):
+        if child.suffix.lower() in FILE_BUILDERS:
+            split = _split_of(child)
+        elif (split := _fasttext_split(child)) is None:
             continue
-        split = _split_of(child)
         if split is None:
             others.append(child.name)
             continue
@@ -320,14 +322,14 @@ def _require_every_shard(paths: list[Path], split: str) -> None:
 HUB_SPLIT = re.compile(r"[A-Za-z]\w*")
 
 
-def _fasttext_split_file(path: Path) -> bool:
-    """A split file in fastText's format: train.txt (or .train, .valid, .test) whose lines open with
-    __label__. Read as UTF-8 here: the folder's files are read in the encoding asked for later."""
-    return (
-        path.suffix.lower() in FASTTEXT_SUFFIXES
-        and _split_of(path) is not None
-        and is_fasttext_file(path, encoding="utf-8")
-    )
+def _fasttext_split(path: Path) -> str | None:
+    """The split of a file in fastText's format (lines that open with __label__): by its name
+    (train.txt), or by its suffix, as fastText's tutorial names them (cooking.train, cooking.valid);
+    None for any other file. Read as UTF-8 here: the folder's files are read in the encoding asked
+    for later."""
+    suffix = path.suffix.lower()
+    split = _split_of(path) if suffix in FASTTEXT_SUFFIXES else SPLIT_ALIASES.get(suffix.removeprefix("."))
+    return split if split is not None and is_fasttext_file(path, encoding="utf-8") else None
 
 
 def _split_of(path: Path) -> str | None:

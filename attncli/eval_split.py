@@ -18,6 +18,7 @@ from attncli.data_folders import split_files
 from attncli.data_warnings import rows_seen_in_training
 from attncli.errors import AttnError, DataError
 from attncli.eval_columns import UnlabelledSplit, columns_to_score
+from attncli.fasttext_files import is_fasttext_file
 from attncli.history import split_sizes_change
 from attncli.labels import missing_label
 from attncli.local_paths import local_path
@@ -258,7 +259,9 @@ def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | 
         train_files, carved = files.get("train", []), "validation" not in files
         of = f"a row of the 'train' split of {shown}{_trained_part(checkpoint, carved)}"
     else:
-        readable = trained.is_file() and trained.suffix.lower() in FILE_BUILDERS
+        readable = trained.is_file() and (
+            trained.suffix.lower() in FILE_BUILDERS or is_fasttext_file(trained, encoding=data.encoding)
+        )
         train_files, carved, of = (
             ([trained] if readable else []),
             True,

@@ -16,8 +16,10 @@ LABEL_PREFIX = "__label__"
 # The suffixes of fastText's files in a folder of splits (train.txt, valid.txt, test.txt). A file
 # passed alone may have any suffix that is not a data file's (fastText's tutorial: cooking.train).
 FASTTEXT_SUFFIXES = (".txt",)
-# How much of a file's start is read to tell whether it is in fastText's format.
+# How much of a file's start is read to tell whether it is in fastText's format, and how many of
+# its first lines, most of which open with a label.
 HEAD_BYTES = 1 << 16
+SAMPLED_LINES = 20
 
 
 def is_fasttext_file(path: Path, *, encoding: str) -> bool:
@@ -29,8 +31,13 @@ def is_fasttext_file(path: Path, *, encoding: str) -> bool:
     except OSError:
         return False
     text = head.decode(encoding, errors="replace").removeprefix("\ufeff")
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    return first.lstrip().startswith(LABEL_PREFIX)
+    # Half the first lines or more: one unlabelled line at the top (a comment) does not hide the format,
+    # and is then named as a line without a label.
+    whole = text.splitlines()
+    whole = whole[:-1] if len(head) == HEAD_BYTES and len(whole) > 1 else whole  # the last may be cut
+    lines = [line for line in whole if line.strip()][:SAMPLED_LINES]
+    labelled = sum(line.lstrip().startswith(LABEL_PREFIX) for line in lines)
+    return labelled > 0 and 2 * labelled >= len(lines)
 
 
 def fasttext_rows(path: Path, *, encoding: str) -> tuple[list[str], list[str | None]]:
@@ -58,6 +65,11 @@ def fasttext_rows(path: Path, *, encoding: str) -> tuple[list[str], list[str | N
 
 # The labels that open a line: words that begin with __label__, each followed by white space.
 LEADING_LABELS = re.compile(rf"\s*((?:{LABEL_PREFIX}\S*(?:\s+|$))+)")
+
+
+def is_fasttext_line(line: str) -> bool:
+    """Whether a line opens with a fastText label (`__label__sport Arsenal win`)."""
+    return LEADING_LABELS.match(line) is not None
 
 
 def _split_line(line: str, *, number: int, path: Path) -> tuple[str | None, str]:

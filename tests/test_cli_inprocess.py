@@ -1477,3 +1477,29 @@ def test_top_k_given_for_csv_output_is_said_to_change_nothing(tmp_path):
     assert "--top-k" not in invoke("predict", checkpoint, "one text", "--format", "csv").stderr
     table = invoke("predict", checkpoint, "one text", "--top-k", 1)
     assert table.exit_code == 0 and "--top-k" not in table.stderr and "next labels" not in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (
+            ["supervised", "-input", "x"],
+            "No such command 'supervised'; fastText's supervised is attn train DATA --output RUN",
+        ),
+        (["test", "run", "x"], "No such command 'test'; fastText's test is attn eval RUN FILE"),
+        (["train", "x", "-epoch", "5"], "No such option: -e; options take two dashes: --epochs (not -epoch)"),
+        (["train", "x", "-lr", "0.5"], "No such option: -l; options take two dashes: --lr (not -lr)"),
+        (["quantize", "run"], "No such command 'quantize'; see attn --help"),
+    ],
+)
+def test_a_fasttext_users_first_commands_are_told_attns_names(monkeypatch, capsys, arguments, said):
+    """A trial by a fastText user: `attn supervised` and `attn test` were "No such command", and
+    `-epoch 5` was "No such option: -e"."""
+    import sys
+
+    from attncli.cli.usage import run_app
+
+    monkeypatch.setattr(sys, "argv", ["attn", *arguments])
+    assert run_app(app) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {said}") and error.count("\n") == 1, error

@@ -89,3 +89,58 @@ def test_eval_and_predict_read_the_labels_apart_from_the_texts(tmp_path, trained
     assert RUNNER.invoke(app, ["predict", str(easy_run), "--file", str(test), "-o", str(out)]).exit_code == 0
     again = json.loads(RUNNER.invoke(app, ["eval", str(easy_run), str(out), "--json"]).stdout)
     assert (again["n"], again["accuracy"]) == (12, report["accuracy"])
+
+
+def test_an_unlabelled_first_line_and_a_tutorials_folder_are_still_fasttexts(tmp_path):
+    """A trial: a comment line at the top made the file "cannot read .train files", and a folder of
+    cooking.train, cooking.valid and cooking.test (fastText's tutorial) held "no split files"."""
+    rows = make_rows(30)
+    path = tmp_path / "commented.train"
+    path.write_text(
+        "# fetched 2026-12-05\n" + _fasttext(tmp_path / "x.txt", rows).read_text(), encoding="utf-8"
+    )
+    assert is_fasttext_file(path, encoding="utf-8")
+    with pytest.raises(DataError, match=r"^line 1 of .*commented.train has no label"):
+        load_splits(DataConfig(source=str(path)))
+    tutorial = tmp_path / "cooking"
+    tutorial.mkdir()
+    _fasttext(tutorial / "cooking.train", rows)
+    _fasttext(tutorial / "cooking.valid", make_rows(9, seed=3))
+    _fasttext(tutorial / "cooking.test", make_rows(6, seed=4))
+    (tutorial / "notes.test").write_text("not labelled\n", encoding="utf-8")  # not fastText's: no split
+    splits = load_splits(DataConfig(source=str(tutorial)))
+    assert (len(splits.splits["train"].texts), len(splits.splits["validation"].texts)) == (30, 9)
+
+
+def test_standard_input_in_fasttexts_format_is_read_as_a_file_of_it_is(trained):
+    """A trial: `attn predict RUN - < test.txt` classified `__label__tech` with the text, and scored
+    2.7 points above `--file test.txt`: the true label leaked into the prediction."""
+    rows = make_rows(5, seed=6)
+    piped = RUNNER.invoke(
+        app, ["predict", str(trained.output), "--json"],
+        input="".join(f"__label__{row['label']} {row['text']}\n" for row in rows),
+    )  # fmt: skip
+    assert piped.exit_code == 0, piped.output
+    results = [json.loads(line) for line in piped.stdout.splitlines()]
+    assert [(result["text"], result["fields"]) for result in results] == [
+        (row["text"], {"label": row["label"]}) for row in rows
+    ]
+    assert piped.stderr.startswith("note: standard input is in fastText's format")
+
+
+def test_eval_counts_the_rows_a_model_trained_on_from_one_fasttext_file(tmp_path):
+    """`seen_in_training` was null for a run trained on a .train file: only data files were read again."""
+    from conftest import TINY_MODEL
+
+    from attncli.checkpoint import load_checkpoint
+    from attncli.config_loading import load_config
+    from attncli.evaluation import evaluate
+    from attncli.train import train
+
+    rows = make_rows(60)
+    data = _fasttext(tmp_path / "news.train", rows)
+    settings = [*TINY_MODEL, f"data.source={data}", "train.epochs=1", "train.refit_epochs=1"]
+    train(load_config(None, settings), output=tmp_path / "run")
+    test = _fasttext(tmp_path / "news.test", [*rows[:7], *make_rows(5, seed=9)])
+    result = evaluate(load_checkpoint(tmp_path / "run"), str(test))
+    assert result.to_json()["seen_in_training"] == 7

@@ -4,6 +4,7 @@ before the model loads, and the output files they refuse to write over their inp
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from attncli.errors import ConfigError, DataError
+from attncli.fasttext_files import fasttext_records, is_fasttext_line
 
 if TYPE_CHECKING:
     from attncli.records import RecordSource
@@ -75,7 +77,7 @@ def record_source(
     from attncli import record_sources
     from attncli.csv_dialect import line_feeds_command
     from attncli.encodings import cp1252_read_as_latin1_warning
-    from attncli.fasttext_files import fasttext_records, is_fasttext_file
+    from attncli.fasttext_files import is_fasttext_file
     from attncli.records import is_pipe
     from attncli.sources import FILE_BUILDERS
 
@@ -101,11 +103,7 @@ def record_source(
         if source.columns or file.suffix.lower() in FILE_BUILDERS:
             return source
         if text_column is None and is_fasttext_file(file, encoding=encoding):
-            typer.echo(
-                f"note: {file} is in fastText's format: each line's __label__ is carried as its label "
-                "field, and the rest of the line is the text",
-                err=True,
-            )
+            typer.echo(_fasttext_note(file), err=True)
             return dataclasses.replace(
                 source,
                 chunks=fasttext_records(source.chunks, file),
@@ -156,9 +154,25 @@ def _streamed(
             f"--text-column names a column of JSON lines, and the first line of {source.name} is no JSON "
             "object: it is read as one text per line; drop --text-column, or pass a data file with --file"
         )
-    chunks = _noting_record_shaped(read.chunks, trained_column, name=source.name, remedy=SAVE_AS_DATA_FILE)
+    first = next(read.chunks, None)
+    arriving = itertools.chain([first] if first is not None else [], read.chunks)
+    if first and is_fasttext_line(first[0].text or ""):  # fastText's test file piped in
+        typer.echo(_fasttext_note(source.name), err=True)
+        return dataclasses.replace(
+            read, chunks=fasttext_records(arriving, Path(source.name)), columns=["label", "text"],
+            text_column="text",
+        )  # fmt: skip
+    chunks = _noting_record_shaped(arriving, trained_column, name=source.name, remedy=SAVE_AS_DATA_FILE)
     return dataclasses.replace(
         read, chunks=_refusing_lone_carriage_returns(chunks, source.name, PIPE_TO_LINE_FEEDS)
+    )
+
+
+def _fasttext_note(name: str | Path) -> str:
+    """Said where input in fastText's format is read: its labels are not classified with the text."""
+    return (
+        f"note: {name} is in fastText's format: each line's __label__ is carried as its label field, and the "
+        "rest of the line is the text"
     )
 
 

@@ -40,7 +40,7 @@ def train(
     data: Annotated[
         str | None,
         typer.Argument(
-            help="Hub dataset name, csv/tsv/json/jsonl/parquet/arrow file, or folder.",
+            help="Hub dataset name, csv/tsv/json/jsonl/parquet/arrow file, fastText file, or folder.",
             metavar="DATA",
             show_default=False,
         ),

@@ -3,6 +3,8 @@ one `error:` line with a hint, where click printed four."""
 
 from __future__ import annotations
 
+import difflib
+import re
 import shlex
 import sys
 from typing import Any, cast
@@ -67,6 +69,46 @@ def _dash_text_hint(error: Any, path: str) -> str | None:
     return f"a text that starts with '-' goes after '--': {path} RUN -- {shlex.quote(given)}"
 
 
+# fastText's commands, for its users' first tries: what attn calls them.
+FASTTEXT_COMMANDS = {
+    "supervised": "attn train DATA --output RUN",
+    "test": "attn eval RUN FILE",
+    "test-label": "attn eval RUN FILE (per-label precision, recall and F1)",
+    "predict-prob": "attn predict RUN --top-k K (with --json for the probabilities)",
+}
+
+
+def _fasttext_command_hint(error: Any) -> str | None:
+    """For `attn supervised ...` or `attn test ...`: fastText's name for an attn command."""
+    if type(error).__name__ != "UsageError" or not str(error.format_message()).startswith("No such command"):
+        return None
+    given = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
+    return f"fastText's {given} is {FASTTEXT_COMMANDS[given]}" if given in FASTTEXT_COMMANDS else None
+
+
+def _single_dash_hint(error: Any, path: str, group: Any) -> str | None:
+    """For `attn train DATA -epoch 5` (fastText's way): click read `-e`, an unknown short option.
+    Named where the word with two dashes is, or is near, an option of the command."""
+    if type(error).__name__ != "NoSuchOption":
+        return None
+    command = group.commands.get(path.removeprefix("attn ")) if hasattr(group, "commands") else None
+    if command is None:
+        return None
+    options = [
+        opt
+        for param in command.params
+        for opt in (*param.opts, *param.secondary_opts)
+        if opt.startswith("--")
+    ]
+    for arg in sys.argv[1:]:
+        word = arg.split("=", 1)[0]
+        if re.fullmatch(r"-[A-Za-z][\w-]+", word) and word.startswith(str(error.option_name)):
+            near = difflib.get_close_matches(f"-{word}", options, n=1, cutoff=0.75)
+            if near:
+                return f"options take two dashes: {near[0]} (not {word}); see {path} --help"
+    return None
+
+
 def _option_of_another_command(error: Any, path: str, group: Any) -> str | None:
     """For `attn inspect RUN text --top-k 2`: an option that other commands have, which this one
     has not (it was taken for a text starting with '-')."""
@@ -115,6 +157,7 @@ def run_app(app: typer.Typer) -> int:
             hint = _option_of_another_command(error, path, command)
             if hint is not None:  # click's near miss, if any, was --help: no help here
                 message = f"No such option: {error.option_name}"
+            hint = hint or _fasttext_command_hint(error) or _single_dash_hint(error, path, command)
             hint = hint or _dash_text_hint(error, path)
             sys.stderr.write(f"error: {message}; {hint or f'see {path} --help'}\n")
         return int(error.exit_code)
