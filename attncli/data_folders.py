@@ -80,7 +80,7 @@ def repository_configs(path: Path) -> RepositoryConfigs | None:
 
     readme = path / "README.md"
     try:
-        text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+        text = readme.read_text(encoding="utf-8-sig") if readme.is_file() else ""  # a mark, as datasets reads
     except (OSError, UnicodeDecodeError):
         return None
     matched = re.match(r"---\s*\n(.*?)\n---\s*(\n|$)", text, re.DOTALL)
@@ -260,6 +260,7 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
     train-00000-of-00002.parquet, ...), and the names of its data files that name no split."""
     files: dict[str, list[Path]] = {}
     others: list[str] = []  # data files that name no split
+    fasttext: dict[str, list[Path]] = {}  # files in fastText's format, by the split they name
     for child in sorted(path.iterdir()):
         # train.csv.gz alone (not beside the train.csv `gunzip -k` leaves): compressed, not missing
         inner = child.with_suffix("")
@@ -269,7 +270,10 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
             continue
         if child.suffix.lower() in FILE_BUILDERS:
             split = _split_of(child)
-        elif (split := _fasttext_split(child)) is None:
+        elif (split := _fasttext_split(child)) is not None:
+            fasttext.setdefault(split, []).append(child)  # unless a data file holds the split (below)
+            continue
+        else:
             continue
         if split is None:
             others.append(child.name)
@@ -288,6 +292,13 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
                 "of the folder (or rename it so that it names no split)"
             )
         earlier.append(child)
+    for split, paths in fasttext.items():
+        # A fastText copy beside a data file of the same split (a baseline's export, old.test) is
+        # not that split: the data file is.
+        if split in files or len(paths) > 1:
+            others += [path.name for path in paths]
+        else:
+            files[split] = paths
     for split, paths in files.items():
         _require_every_shard(paths, split)
     return files, others

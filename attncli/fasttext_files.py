@@ -23,21 +23,31 @@ SAMPLED_LINES = 20
 
 
 def is_fasttext_file(path: Path, *, encoding: str) -> bool:
-    """Whether `path` is a text file whose first line that holds anything starts with a fastText
-    label (`__label__`); a file that cannot be read is not."""
+    """Whether `path` is a text file in fastText's format (`mostly_labelled` of its first lines);
+    read in `encoding`, or as its byte-order mark says; a file that cannot be read is not."""
+    from attncli.encodings import encoding_marked_by
+
     try:
         with path.open("rb") as file:
             head = file.read(HEAD_BYTES)
     except OSError:
         return False
-    text = head.decode(encoding, errors="replace").removeprefix("\ufeff")
-    # Half the first lines or more: one unlabelled line at the top (a comment) does not hide the format,
-    # and is then named as a line without a label.
+    try:
+        text = head.decode(encoding_marked_by(head, encoding), errors="replace").removeprefix("\ufeff")
+    except LookupError:
+        return False
     whole = text.splitlines()
     whole = whole[:-1] if len(head) == HEAD_BYTES and len(whole) > 1 else whole  # the last may be cut
-    lines = [line for line in whole if line.strip()][:SAMPLED_LINES]
-    labelled = sum(line.lstrip().startswith(LABEL_PREFIX) for line in lines)
-    return labelled > 0 and 2 * labelled >= len(lines)
+    return mostly_labelled(whole)
+
+
+def mostly_labelled(lines: list[str]) -> bool:
+    """Whether half of the first lines that hold anything, or more, open with a fastText label: one
+    unlabelled line at the top (a comment) does not hide the format, and is then named as a line
+    without a label."""
+    sampled = [line for line in lines if line.strip()][:SAMPLED_LINES]
+    labelled = sum(line.lstrip().startswith(LABEL_PREFIX) for line in sampled)
+    return labelled > 0 and 2 * labelled >= len(sampled)
 
 
 def fasttext_rows(path: Path, *, encoding: str) -> tuple[list[str], list[str | None]]:
@@ -45,21 +55,30 @@ def fasttext_rows(path: Path, *, encoding: str) -> tuple[list[str], list[str | N
     hold none, as in a JSON-lines file); a line without a label has None."""
     texts: list[str] = []
     labels: list[str | None] = []
+    lines = 0
     try:
         with path.open(encoding=encoding, newline="\n") as file:
             for number, line in enumerate(file, start=1):
                 line = line.rstrip("\r\n").removeprefix("\ufeff") if number == 1 else line.rstrip("\r\n")
+                lines = number
                 if not line.strip():
                     continue
-                label, text = _split_line(line, number=number, path=path)
+                labels_read, text = split_labels(line, number=number, path=path, several=False)
                 texts.append(text)
-                labels.append(label)
+                labels.append(labels_read[0] if labels_read else None)
     except UnicodeDecodeError:
         from attncli.read_errors import decoding_error
 
         raise decoding_error(path, encoding) or DataError(
             f"{path} is not valid {encoding}; pass --encoding"
         ) from None
+    # One line in all, holding labelled lines after carriage returns: classic Mac OS's line ends.
+    if lines == 1 and len(texts) == 1 and re.search(rf"\r\s*{LABEL_PREFIX}", texts[0]):
+        raise DataError(
+            f"{path} ends its lines with a carriage return alone (as classic Mac OS wrote them), so it "
+            f"reads as one line; convert them to line feeds first (tr '\\r' '\\n' < {path.name} > "
+            f"{path.stem}-lf{path.suffix})"
+        )
     return texts, labels
 
 
@@ -67,25 +86,21 @@ def fasttext_rows(path: Path, *, encoding: str) -> tuple[list[str], list[str | N
 LEADING_LABELS = re.compile(rf"\s*((?:{LABEL_PREFIX}\S*(?:\s+|$))+)")
 
 
-def is_fasttext_line(line: str) -> bool:
-    """Whether a line opens with a fastText label (`__label__sport Arsenal win`)."""
-    return LEADING_LABELS.match(line) is not None
-
-
-def _split_line(line: str, *, number: int, path: Path) -> tuple[str | None, str]:
-    """(label, text) of one line: the labels are the words at its start that begin with __label__,
-    the text the rest, as written."""
+def split_labels(line: str, *, number: int, path: Path, several: bool) -> tuple[list[str], str]:
+    """(labels, text) of one line: the labels are the words at its start that begin with __label__
+    (an empty name is none), the text the rest, as written; more than one label is refused unless
+    `several` (prediction only carries them along)."""
     found = LEADING_LABELS.match(line)
     if found is None:
-        return None, line
+        return [], line
     labels = [word.removeprefix(LABEL_PREFIX) for word in found.group(1).split()]
-    if len(labels) > 1:
+    if len(labels) > 1 and not several:
         shown = " ".join(LABEL_PREFIX + label for label in labels[:3])
         raise DataError(
             f"multi-label data is not supported yet: line {number} of {path} has {len(labels)} labels "
             f"({shown}); give each text one label"
         )
-    return labels[0] or None, line[found.end() :]
+    return [label for label in labels if label], line[found.end() :]
 
 
 def load_fasttext(path: Path, *, encoding: str) -> Any:
@@ -99,13 +114,15 @@ def load_fasttext(path: Path, *, encoding: str) -> Any:
 
 def fasttext_records(chunks: Iterator[list[Record]], path: Path) -> Iterator[list[Record]]:
     """Plain text records of a fastText file (`attn predict --file test.txt`) as rows: the text
-    after the label, which is carried as the row's `label` field (it was classified as part of
+    after the labels, which are carried as the row's `label` field (they were classified as part of
     the text, `__label__sport` and all)."""
     from dataclasses import replace
 
     for chunk in chunks:
         rows = []
         for record in chunk:
-            label, text = _split_line(record.text or "", number=record.index + 1, path=path)
+            labels, text = split_labels(record.text or "", number=record.index + 1, path=path, several=True)
+            # Several labels (fastText's multi-label files) are carried along as written, space apart.
+            label = " ".join(labels) or None
             rows.append(replace(record, text=text, fields={"label": label, "text": text}))
         yield rows

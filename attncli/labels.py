@@ -154,9 +154,9 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
     return sorted(keys), notes
 
 
-# Labels that are numbers with fractions, this many or more, most of them with two decimals or more,
-# and this many rows a label or fewer on average: a score to predict (STS-B's similarity, a rating
-# averaged over raters), not classes.
+# Labels that are numbers with fractions, this many or more, most of them with two decimals or more
+# or with whole numbers among them, and this many rows a label or fewer on average: a score to
+# predict (STS-B's similarity, a rating averaged over raters), not classes.
 REGRESSION_LABELS, REGRESSION_ROWS_A_LABEL = 20, 5
 
 
@@ -166,8 +166,10 @@ def _refuse_a_regression_target(keys: set[str], label_column: str, *, rows: int)
     fractions = [key for key in keys if "." in key]
     if len(fractions) < REGRESSION_LABELS or len(keys) * REGRESSION_ROWS_A_LABEL < rows:
         return
-    # Measurements have digits to spare (2.333, 0.148); codes and versions (1.1 to 3.9) do not.
-    if 2 * sum(len(key.split(".")[1]) >= 2 for key in fractions) < len(fractions):
+    # Measurements have digits to spare (2.333, 0.148), or whole numbers among their fractions (the
+    # mean of ten raters: 1.0, 1.1, ... 5.0); codes and versions (1.1 to 3.9) have neither.
+    precise = 2 * sum(len(key.split(".")[1]) >= 2 for key in fractions) >= len(fractions)
+    if not precise and len(fractions) == len(keys):
         return
     numbers = sorted(_number(key) or 0.0 for key in keys)
     raise DataError(

@@ -1488,8 +1488,17 @@ def test_top_k_given_for_csv_output_is_said_to_change_nothing(tmp_path):
         ),
         (["test", "run", "x"], "No such command 'test'; fastText's test is attn eval RUN FILE"),
         (["train", "x", "-epoch", "5"], "No such option: -e; options take two dashes: --epochs (not -epoch)"),
-        (["train", "x", "-lr", "0.5"], "No such option: -l; options take two dashes: --lr (not -lr)"),
+        (["train", "x", "-lr", "0.5"], "options take two dashes: --lr (not -lr); see attn train --help"),
         (["quantize", "run"], "No such command 'quantize'; see attn --help"),
+        (
+            ["train", "x", "-output", "m"],
+            "options take two dashes: --output (not -output); see attn train --help",
+        ),
+        (["train", "-input", "x"], "attn train reads DATA, its first argument, where fastText reads -input"),
+        (
+            ["predict-prob", "run"],
+            "No such command 'predict-prob'; fastText's predict-prob is attn predict RUN",
+        ),
     ],
 )
 def test_a_fasttext_users_first_commands_are_told_attns_names(monkeypatch, capsys, arguments, said):

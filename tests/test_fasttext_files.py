@@ -5,7 +5,7 @@ files"."""
 import json
 
 import pytest
-from conftest import make_rows
+from conftest import make_rows, write_csv
 from typer.testing import CliRunner
 
 from attncli.cli import app
@@ -144,3 +144,47 @@ def test_eval_counts_the_rows_a_model_trained_on_from_one_fasttext_file(tmp_path
     test = _fasttext(tmp_path / "news.test", [*rows[:7], *make_rows(5, seed=9)])
     result = evaluate(load_checkpoint(tmp_path / "run"), str(test))
     assert result.to_json()["seen_in_training"] == 7
+
+
+def test_what_a_review_found_in_fasttext_input(tmp_path, trained):
+    """Mac OS line ends read as one line and one result; a UTF-16 file, or standard input opening
+    with an unlabelled line, classified the labels with the text; a multi-label line stopped
+    predict; a fastText copy beside a csv of the same split stopped training."""
+    run = str(trained.output)
+    mac = tmp_path / "mac.txt"
+    mac.write_bytes(b"__label__sport tennis goal\r__label__food bread soup\r")
+    refused = RUNNER.invoke(app, ["predict", run, "--file", str(mac), "--json"])
+    assert refused.exit_code == 2 and "ends its lines with a carriage return alone" in refused.stderr
+    mac.rename(tmp_path / "mac.train")
+    with pytest.raises(DataError, match="ends its lines with a carriage return alone"):
+        load_splits(DataConfig(source=str(tmp_path / "mac.train")))
+    wide = tmp_path / "wide.txt"
+    wide.write_text("__label__sport tennis goal\n__label__food bread soup\n", encoding="utf-16")
+    read = RUNNER.invoke(app, ["predict", run, "--file", str(wide), "--json"])
+    assert [json.loads(line)["text"] for line in read.stdout.splitlines()] == ["tennis goal", "bread soup"]
+    piped = RUNNER.invoke(
+        app, ["predict", run, "--json"], input="a comment\n__label__sport tennis goal\n__label__food soup\n"
+    )
+    results = [json.loads(line) for line in piped.stdout.splitlines()]
+    assert [(r["text"], r["fields"]) for r in results] == [
+        ("a comment", {"label": None}), ("tennis goal", {"label": "sport"}), ("soup", {"label": "food"})
+    ]  # fmt: skip
+    several = tmp_path / "several.txt"
+    several.write_text("__label__sport tennis\n__label__food __label__tech bread chip\n", encoding="utf-8")
+    carried = RUNNER.invoke(app, ["predict", run, "--file", str(several), "--json"])
+    assert [json.loads(line)["fields"]["label"] for line in carried.stdout.splitlines()] == [
+        "sport",
+        "food tech",
+    ]
+    folder = tmp_path / "csvs"
+    folder.mkdir()
+    write_csv(folder / "train.csv", make_rows(30))
+    _fasttext(folder / "old.test", make_rows(6))  # a baseline's export beside the csv of the split
+    write_csv(folder / "test.csv", make_rows(6, seed=2))
+    assert len(load_splits(DataConfig(source=str(folder))).splits["train"].texts) == 27
+    utf16 = tmp_path / "utf16"
+    utf16.mkdir()
+    (utf16 / "train.txt").write_text(
+        _fasttext(tmp_path / "t.txt", make_rows(30)).read_text(), encoding="utf-16"
+    )
+    assert len(load_splits(DataConfig(source=str(utf16))).splits["train"].texts) == 27

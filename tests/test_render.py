@@ -147,6 +147,10 @@ def test_words_with_an_unknown_piece_are_shown_as_written_and_said_to_be_partly_
     ) in said
     # A partly known word keeps its place among the top tokens; a wholly unknown one does not.
     assert "café (partly [UNK])" in said and "zzz" not in said.split("top tokens")[1]
+    assert (
+        "uniform would be 1/5 = 0.2 a token, k/5 for a word of k pieces; x known mean: a weight over the "
+        "known tokens' mean (0.2)" in said
+    )
     coloured = _render(render_inspection(words, color_system="truecolor"), color=True)
     codes = re.search(r"\x1b\[([0-9;]*)m[^\x1b]*café", coloured)  # the style the word is printed in
     assert codes is not None and "4" in codes.group(1).split(";")  # underlined, as a wholly unknown word is

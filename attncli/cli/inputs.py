@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from attncli.errors import ConfigError, DataError
-from attncli.fasttext_files import fasttext_records, is_fasttext_line
+from attncli.fasttext_files import fasttext_records, mostly_labelled
 
 if TYPE_CHECKING:
     from attncli.records import RecordSource
@@ -104,11 +104,12 @@ def record_source(
             return source
         if text_column is None and is_fasttext_file(file, encoding=encoding):
             typer.echo(_fasttext_note(file), err=True)
+            remedy = (
+                f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
+            )
+            checked = _refusing_lone_carriage_returns(source.chunks, str(file), remedy)
             return dataclasses.replace(
-                source,
-                chunks=fasttext_records(source.chunks, file),
-                columns=["label", "text"],
-                text_column="text",
+                source, chunks=fasttext_records(checked, file), columns=["label", "text"], text_column="text"
             )
         # Plain text, or a data file under another suffix.
         remedy = "give the file its format's suffix (.jsonl, .csv) and pass that"
@@ -156,10 +157,11 @@ def _streamed(
         )
     first = next(read.chunks, None)
     arriving = itertools.chain([first] if first is not None else [], read.chunks)
-    if first and is_fasttext_line(first[0].text or ""):  # fastText's test file piped in
+    if first and mostly_labelled([record.text or "" for record in first]):  # fastText's test file piped in
         typer.echo(_fasttext_note(source.name), err=True)
+        checked = _refusing_lone_carriage_returns(arriving, source.name, PIPE_TO_LINE_FEEDS)
         return dataclasses.replace(
-            read, chunks=fasttext_records(arriving, Path(source.name)), columns=["label", "text"],
+            read, chunks=fasttext_records(checked, Path(source.name)), columns=["label", "text"],
             text_column="text",
         )  # fmt: skip
     chunks = _noting_record_shaped(arriving, trained_column, name=source.name, remedy=SAVE_AS_DATA_FILE)
@@ -245,15 +247,26 @@ def _names_a_path(text: str) -> bool:
 
 
 def _ends_with_a_bare_line_feed(file: Path) -> bool:
-    """Whether a file ends with a line feed that no carriage return comes before (in UTF-8, an 8-bit
-    encoding or UTF-16): its one line, with a carriage return inside, is not Mac OS's lines."""
+    """Whether a file ends with a line feed that no carriage return comes before, in UTF-8, an 8-bit
+    encoding, or UTF-16 or UTF-32 by their byte-order marks: its one line, with a carriage return
+    inside, is not Mac OS's lines."""
+    import codecs
+
+    marks = (  # UTF-32's first: its little-endian mark starts as UTF-16's
+        (codecs.BOM_UTF32_LE, "utf-32-le", 4), (codecs.BOM_UTF32_BE, "utf-32-be", 4),
+        (codecs.BOM_UTF16_LE, "utf-16-le", 2), (codecs.BOM_UTF16_BE, "utf-16-be", 2),
+    )  # fmt: skip
     try:
         with file.open("rb") as stream:
-            stream.seek(max(0, file.stat().st_size - 4))
-            tail = stream.read()
+            head = stream.read(4)
+            codec, unit = next(
+                ((name, size) for mark, name, size in marks if head.startswith(mark)), ("latin-1", 1)
+            )
+            stream.seek(max(0, file.stat().st_size - 2 * unit))
+            last_two = stream.read().decode(codec, errors="replace")  # the last two characters
     except OSError:
         return False  # the reader says why
-    return tail.endswith((b"\n", b"\n\x00")) and not tail.endswith((b"\r\n", b"\r\x00\n\x00"))
+    return last_two.endswith("\n") and not last_two.endswith("\r\n")
 
 
 def _refusing_lone_carriage_returns(

@@ -86,6 +86,31 @@ def _fasttext_command_hint(error: Any) -> str | None:
     return f"fastText's {given} is {FASTTEXT_COMMANDS[given]}" if given in FASTTEXT_COMMANDS else None
 
 
+def _long_option_with_one_dash(group: Any, arguments: list[str]) -> str | None:
+    """For `attn train cooking.train -output model` (fastText's way): click reads `-o utput`, and
+    said "unexpected extra argument (model)". A word that is an option of the command with one dash
+    fewer, or fastText's -input, is named before click reads it."""
+    name = next((arg for arg in arguments if not arg.startswith("-")), None)
+    command = getattr(group, "commands", {}).get(name)
+    if command is None:
+        return None
+    options = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    for argument in arguments:
+        if argument == "--":  # texts from here on
+            break
+        word = argument.split("=", 1)[0]
+        if not re.fullmatch(r"-[a-z][\w-]+", word):
+            continue
+        if f"-{word}" in options:
+            return f"options take two dashes: -{word} (not {word}); see attn {name} --help"
+        if word == "-input" and name == "train":
+            return (
+                "attn train reads DATA, its first argument, where fastText reads -input; "
+                "see attn train --help"
+            )
+    return None
+
+
 def _single_dash_hint(error: Any, path: str, group: Any) -> str | None:
     """For `attn train DATA -epoch 5` (fastText's way): click read `-e`, an unknown short option.
     Named where the word with two dashes is, or is near, an option of the command."""
@@ -141,7 +166,7 @@ def run_app(app: typer.Typer) -> int:
         for name in ("UsageError", "ClickException")
     )
     command: Any = typer.main.get_command(app)  # built once (16 ms): what app() would build
-    repeated = repeated_option(command, sys.argv[1:])
+    repeated = repeated_option(command, sys.argv[1:]) or _long_option_with_one_dash(command, sys.argv[1:])
     if repeated is not None:
         sys.stderr.write(f"error: {repeated}\n")
         return 2
@@ -157,7 +182,10 @@ def run_app(app: typer.Typer) -> int:
             hint = _option_of_another_command(error, path, command)
             if hint is not None:  # click's near miss, if any, was --help: no help here
                 message = f"No such option: {error.option_name}"
-            hint = hint or _fasttext_command_hint(error) or _single_dash_hint(error, path, command)
+            fasttext_name = _fasttext_command_hint(error)
+            if fasttext_name is not None:  # click's "Did you mean" is said better by the hint
+                message = message.split(". Did you mean")[0].split("; Did you mean")[0]
+            hint = hint or fasttext_name or _single_dash_hint(error, path, command)
             hint = hint or _dash_text_hint(error, path)
             sys.stderr.write(f"error: {message}; {hint or f'see {path} --help'}\n")
         return int(error.exit_code)

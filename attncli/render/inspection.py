@@ -128,12 +128,12 @@ def render_inspection(
         heatmap = WeightedTokens(units)
         legend = Text(
             f"[weight] after each token; uniform would be 1/{positions} = {1 / max(1, positions):.3g}"
+            + (f" a token, k/{positions} for a word of k pieces" if merged else "")
             + (
                 f"; x known mean: a weight over the known tokens' mean ({scale.uniform:.3g})"
                 if scale.known_only
                 else ""
-            )
-            + (f" a token, k/{positions} for a word of k pieces" if merged else ""),
+            ),
             "attn.muted",
         )
     parts: list[RenderableType] = [header, heatmap]

@@ -363,6 +363,9 @@ def test_a_column_of_scores_is_refused_as_a_regression_target_in_one_line(tmp_pa
     # Codes of one decimal (1.1 to 3.9, a review's section numbers), five rows each, are classes.
     codes = [{"text": f"t{i}", "label": f"{1 + i % 3}.{1 + (i // 3) % 9}"} for i in range(135)]
     assert len(load(write_jsonl(tmp_path / "codes.jsonl", codes)).label_names) == 27
+    # The mean of ten raters (1.0, 1.1, ... 5.0): one decimal, but whole numbers among the fractions.
+    means = [{"text": f"t{i}", "label": round(1 + rng.randrange(41) / 10, 1)} for i in range(150)]
+    assert "a score to predict (regression)" in refusal(write_jsonl(tmp_path / "means.jsonl", means))
     # Half-star ratings and a few classes with decimals are classes, trained as such.
     stars = [
         {"text": f"t{i} {'good' if i % 2 else 'bad'}", "label": [1.5, 2.5, 3.5][i % 3]} for i in range(60)
