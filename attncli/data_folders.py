@@ -208,7 +208,7 @@ def load_folder(
         raise DataError(
             f"{path} holds no split files{found}; name them train/validation/test with a suffix among "
             f"{', '.join(FILE_BUILDERS)} (for example train.csv), or, in fastText's format, train.txt or "
-            "cooking.train"
+            "news.train"
         )
     raw = load_files(files, encoding=encoding, delimiter=delimiter)
     if not others:
@@ -268,13 +268,11 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
             require_uncompressed(child)
         if not child.is_file():
             continue
-        if child.suffix.lower() in FILE_BUILDERS:
-            split = _split_of(child)
-        elif (split := _fasttext_split(child)) is not None:
-            fasttext.setdefault(split, []).append(child)  # unless a data file holds the split (below)
+        if child.suffix.lower() not in FILE_BUILDERS:
+            if (fasttext_split := _fasttext_split(child)) is not None:  # kept unless a data file holds it
+                fasttext.setdefault(fasttext_split, []).append(child)
             continue
-        else:
-            continue
+        split = _split_of(child)
         if split is None:
             others.append(child.name)
             continue
@@ -336,8 +334,8 @@ HUB_SPLIT = re.compile(r"[A-Za-z]\w*")
 def _fasttext_split(path: Path) -> str | None:
     """The split of a file in fastText's format (lines that open with __label__): by its name
     (train.txt), or by its suffix, as fastText's tutorial names them (cooking.train, cooking.valid);
-    None for any other file. Read as UTF-8 here: the folder's files are read in the encoding asked
-    for later."""
+    None for any other file. Read as UTF-8 here, or as a byte-order mark says: the folder's files
+    are read in the encoding asked for later."""
     suffix = path.suffix.lower()
     split = _split_of(path) if suffix in FASTTEXT_SUFFIXES else SPLIT_ALIASES.get(suffix.removeprefix("."))
     return split if split is not None and is_fasttext_file(path, encoding="utf-8") else None
