@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from attncli.errors import ConfigError, DataError
-from attncli.fasttext_files import fasttext_records, mostly_labelled
+from attncli.fasttext_files import fasttext_records, is_fasttext_file, mostly_labelled
 
 if TYPE_CHECKING:
     from attncli.records import RecordSource
@@ -77,7 +77,6 @@ def record_source(
     from attncli import record_sources
     from attncli.csv_dialect import line_feeds_command
     from attncli.encodings import cp1252_read_as_latin1_warning
-    from attncli.fasttext_files import is_fasttext_file
     from attncli.records import is_pipe
     from attncli.sources import FILE_BUILDERS
 
@@ -102,12 +101,12 @@ def record_source(
             )
         if source.columns or file.suffix.lower() in FILE_BUILDERS:
             return source
+        to_line_feeds = (
+            f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
+        )
         if text_column is None and is_fasttext_file(file, encoding=encoding):
             typer.echo(_fasttext_note(file), err=True)
-            remedy = (
-                f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
-            )
-            checked = _refusing_lone_carriage_returns(source.chunks, str(file), remedy)
+            checked = _refusing_lone_carriage_returns(source.chunks, str(file), to_line_feeds)
             return dataclasses.replace(
                 source, chunks=fasttext_records(checked, file), columns=["label", "text"], text_column="text"
             )
@@ -118,9 +117,8 @@ def record_source(
         chunks = _noting_record_shaped(
             source.chunks, trained_column, name=str(file), remedy=remedy, tabbed_remedy=tabbed
         )
-        remedy = f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
         refusing = _refusing_lone_carriage_returns(
-            chunks, str(file), remedy, one_stray=_ends_with_a_bare_line_feed(file)
+            chunks, str(file), to_line_feeds, one_stray=_ends_with_a_bare_line_feed(file)
         )
         return dataclasses.replace(source, chunks=refusing)
     if sys.stdin.isatty():
