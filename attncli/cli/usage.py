@@ -94,7 +94,7 @@ def _long_option_with_one_dash(group: Any, arguments: list[str]) -> str | None:
     command = getattr(group, "commands", {}).get(name)
     if command is None:
         return None
-    options = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    options = _long_options(command)
     for argument in arguments:
         if argument == "--":  # texts from here on
             break
@@ -111,6 +111,16 @@ def _long_option_with_one_dash(group: Any, arguments: list[str]) -> str | None:
     return None
 
 
+def _long_options(command: Any) -> list[str]:
+    """A command's options with two dashes (--epochs, --no-color)."""
+    return [
+        opt
+        for param in command.params
+        for opt in (*param.opts, *param.secondary_opts)
+        if opt.startswith("--")
+    ]
+
+
 def _single_dash_hint(error: Any, path: str, group: Any) -> str | None:
     """For `attn train DATA -epoch 5` (fastText's way): click read `-e`, an unknown short option.
     Named where the word with two dashes is, or is near, an option of the command."""
@@ -119,12 +129,7 @@ def _single_dash_hint(error: Any, path: str, group: Any) -> str | None:
     command = group.commands.get(path.removeprefix("attn ")) if hasattr(group, "commands") else None
     if command is None:
         return None
-    options = [
-        opt
-        for param in command.params
-        for opt in (*param.opts, *param.secondary_opts)
-        if opt.startswith("--")
-    ]
+    options = _long_options(command)
     for arg in sys.argv[1:]:
         word = arg.split("=", 1)[0]
         if re.fullmatch(r"-[A-Za-z][\w-]+", word) and word.startswith(str(error.option_name)):
