@@ -25,6 +25,7 @@ from attncli.run_warnings import (
     given_but_unused,
     model_warnings,
     one_segment_warning,
+    out_of_scope_warning,
     unknown_tokens_warning,
 )
 from attncli.settings import changed_settings, settings_text
@@ -188,6 +189,8 @@ def prepare(
         ),
     )
     train_split, validation_split = splits.splits["train"], splits.splits["validation"]
+    if (out_of_scope := out_of_scope_warning(splits.label_names, config.train.outlier_rows)) is not None:
+        reporter.stage(f"warning: {out_of_scope}")
     class_weights = class_weights_of(config.train.class_weights, train_split.labels, splits.label_names)
     if class_weights is not None:  # which weight went to which label: a list is in label order
         pairs = zip(splits.label_names, class_weights, strict=True)

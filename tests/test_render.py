@@ -654,6 +654,19 @@ def test_class_weights_are_advised_only_for_labels_rare_in_training():
         "more epochs or rows may, unless the texts do not tell them apart"
     )
     assert _missed_remedy(["a"], False, info(None)) == "more rows of them, or more epochs, may help"
+    # Most missed labels rare, one common (a trial: 38 of 40 with 2-10 rows): weights help those.
+    many = RunInfo(
+        train_size=910, validation_size=200, label_names=["a", "b", "c", "d"], vocab_size=10,
+        num_parameters=1, device="cpu", precision="fp32", epochs=1, label_counts=[600, 300, 5, 5],
+    )  # fmt: skip
+    assert _missed_remedy(["b", "c", "d"], False, many) == (
+        "most are rare in training: --set train.class_weights=auto weighs rare labels up"
+    )
+    # With weights on already, it does not say they would not help.
+    assert _missed_remedy(["a", "b"], True, info([9, 9, 9], validation=3)) == (
+        "they are not rare in training (and only 3 validation rows); more epochs or rows may, unless the "
+        "texts do not tell them apart"
+    )
 
 
 def test_a_summary_of_many_epochs_shows_the_first_the_last_and_the_best():

@@ -87,3 +87,19 @@ def test_a_minimum_frequency_for_a_unigram_tokenizer_is_warned_of_as_unused():
     ]
     bpe = load_config(None, ["data.source=d.csv", "tokenizer.kind=bpe", "tokenizer.min_frequency=50"])
     assert given_but_unused(bpe, given) == []
+
+
+def test_an_out_of_scope_class_is_warned_of_while_made_up_texts_train_towards_no_label():
+    """A trial of 149 intents and `oos`: 0 of 200 unfamiliar questions were labelled `oos`, every one
+    a low-confidence intent; 200 of 200 with train.outlier_rows=0."""
+    from attncli.run_warnings import out_of_scope_warning
+
+    said = out_of_scope_warning(["card_arrival", "OUT_OF_SCOPE", "top_up"], 4)
+    assert said == (
+        "label 'OUT_OF_SCOPE' looks like an out-of-scope class, and train.outlier_rows trains made-up texts "
+        "towards no label at all, so a text unlike every other label gets one of them at low confidence, "
+        "rather than 'OUT_OF_SCOPE' (a trial of 149 intents: 0 of 200 unfamiliar questions); --set "
+        "train.outlier_rows=0 lets them go to 'OUT_OF_SCOPE', as its rows teach (200 of 200 there)"
+    )
+    assert out_of_scope_warning(["oos", "a"], 0) is None  # no made-up texts: nothing to warn of
+    assert out_of_scope_warning(["other", "sport"], 4) is None  # a class of its own in topic data

@@ -202,14 +202,18 @@ def _missed_remedy(missed: Sequence[str], weighted: bool, info: RunInfo) -> str:
         return "more rows of them, or more epochs, may help"
     counts = dict(zip(info.label_names, info.label_counts, strict=True))
     even_share = info.train_size / max(len(info.label_names), 1)
-    if all(counts[name] < even_share / 2 for name in missed):
+    rare = [name for name in missed if counts[name] < even_share / 2]
+    # Most of them rare: a few common ones among 40 rare ones (a trial) said "class weights would not
+    # help" of them all, where weights took macro-F1 from 66 to 72%.
+    if 2 * len(rare) >= len(missed):
         weigh = "--set train.class_weights=auto weighs rare labels up"
         if not weighted:
-            return weigh
-        return _not_weighted_up(missed, counts, info.class_weights) or "more rows of them would help"
+            return weigh if len(rare) == len(missed) else f"most are rare in training: {weigh}"
+        return _not_weighted_up(rare, counts, info.class_weights) or "more rows of them would help"
     rows = info.validation_size
     held = f" (and only {rows} validation rows)" if rows < SMALL_VALIDATION else ""
+    weights = "" if weighted else ", so class weights would not help"
     return (
-        f"they are not rare in training{held}, so class weights would not help; more epochs or rows may, "
-        "unless the texts do not tell them apart"
+        f"they are not rare in training{held}{weights}; more epochs or rows may, unless the texts do not "
+        "tell them apart"
     )
