@@ -104,7 +104,7 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
 
 
 # Underscores, hyphens and spaces between the words of a label, as look-alikes are compared.
-WORD_SEPARATORS = re.compile(r"[\s_-]+")
+WORD_SEPARATORS = re.compile(r"(?<=[^\W_])[\s_-]+(?=[^\W_])")  # between letters or digits only: A- is not A
 
 
 def look_alike_key(name: str) -> str | tuple[int, str, int]:
@@ -113,8 +113,8 @@ def look_alike_key(name: str) -> str | tuple[int, str, int]:
     hyphens between words read as spaces (`card_arrival`, `Card Arrival`, `card-arrival`: a trial's
     class of six rows scored nothing, its rows all predicted as the other spelling)."""
     text = folded(name)
-    words = WORD_SEPARATORS.sub(" ", text).strip() or text
-    if not any(character.isdigit() for character in text):
+    words = WORD_SEPARATORS.sub(" ", text)
+    if not any(character.isdigit() for character in text) or "_" in text:  # Decimal reads 1_2 as 12
         return words
     try:
         number = decimal.Decimal(text)

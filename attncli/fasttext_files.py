@@ -16,6 +16,8 @@ LABEL_PREFIX = "__label__"
 # The suffixes of fastText's files in a folder of splits (train.txt, valid.txt, test.txt). A file
 # passed alone may have any suffix that is not a data file's (fastText's tutorial: cooking.train).
 FASTTEXT_SUFFIXES = (".txt",)
+# A line that opens with a label that has a name.
+LABELLED_LINE = re.compile(rf"\s*{LABEL_PREFIX}\S")
 # How much of a file's start is read to tell whether it is in fastText's format, and how many of
 # its first lines, most of which open with a label.
 HEAD_BYTES = 1 << 16
@@ -46,7 +48,8 @@ def mostly_labelled(lines: list[str]) -> bool:
     unlabelled line at the top (a comment) does not hide the format, and is then named as a line
     without a label."""
     sampled = [line for line in lines if line.strip()][:SAMPLED_LINES]
-    labelled = sum(line.lstrip().startswith(LABEL_PREFIX) for line in sampled)
+    # A label has a name: prose that opens with the word itself ("__label__ is fastText's prefix") is none.
+    labelled = sum(LABELLED_LINE.match(line) is not None for line in sampled)
     return labelled > 0 and 2 * labelled >= len(sampled)
 
 

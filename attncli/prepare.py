@@ -189,7 +189,8 @@ def prepare(
         ),
     )
     train_split, validation_split = splits.splits["train"], splits.splits["validation"]
-    if (out_of_scope := out_of_scope_warning(splits.label_names, config.train.outlier_rows)) is not None:
+    out_of_scope = out_of_scope_warning(splits.label_names, config.train.outlier_rows)
+    if out_of_scope is not None and tokenizer is None:  # a --resume cannot change the setting it names
         reporter.stage(f"warning: {out_of_scope}")
     class_weights = class_weights_of(config.train.class_weights, train_split.labels, splits.label_names)
     if class_weights is not None:  # which weight went to which label: a list is in label order

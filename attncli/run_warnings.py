@@ -170,7 +170,9 @@ def out_of_scope_warning(label_names: list[str], outlier_rows: int) -> str | Non
     if not outlier_rows:
         return None
     named = [
-        name for name in label_names if WORD_SEPARATORS.sub(" ", name.strip().lower()) in OUT_OF_SCOPE_NAMES
+        name
+        for name in label_names
+        if WORD_SEPARATORS.sub(" ", name.strip(" _-").lower()) in OUT_OF_SCOPE_NAMES
     ]
     if not named:
         return None

@@ -248,6 +248,10 @@ def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
     )
     assert "'card_arrival', 'Card Arrival', 'card-arrival'; 'intent_12', 'intent 12'" in said
     assert look_alike_labels_warning(["-5", "5", "top_up", "top_down"]) == []  # a sign is no hyphen
+    # Only between letters or digits: grades A- and A, and 1_2 (a number to Python) and 12, differ.
+    assert (
+        look_alike_labels_warning(["A", "A-", "B", "B-", "_other", "other", "1_2", "12", "-inf", "inf"]) == []
+    )
     # One number written two ways: "2.0" is read as 2 (said apart), "0.50" and "007" are warned of
     numbers = ["0.5", "0.50", "7", "007", "2", "2.0", "3"] * 3
     rows = [{"text": f"text {n}", "label": label} for n, label in enumerate(numbers)]

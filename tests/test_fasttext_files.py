@@ -126,6 +126,9 @@ def test_standard_input_in_fasttexts_format_is_read_as_a_file_of_it_is(trained):
         (row["text"], {"label": row["label"]}) for row in rows
     ]
     assert piped.stderr.startswith("note: standard input is in fastText's format")
+    # Prose that opens with the word itself is no label: read as it is.
+    prose = RUNNER.invoke(app, ["predict", str(trained.output), "--json"], input="__label__ is the prefix\n")
+    assert json.loads(prose.stdout)["text"] == "__label__ is the prefix" and "fastText" not in prose.stderr
 
 
 def test_eval_counts_the_rows_a_model_trained_on_from_one_fasttext_file(tmp_path):

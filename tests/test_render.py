@@ -660,8 +660,10 @@ def test_class_weights_are_advised_only_for_labels_rare_in_training():
         num_parameters=1, device="cpu", precision="fp32", epochs=1, label_counts=[600, 300, 5, 5],
     )  # fmt: skip
     assert _missed_remedy(["b", "c", "d"], False, many) == (
-        "most are rare in training: --set train.class_weights=auto weighs rare labels up"
+        "c, d are rare in training: --set train.class_weights=auto weighs rare labels up; for the others, "
+        "more epochs or rows may, unless the texts do not tell them apart"
     )
+    assert _missed_remedy(["a", "b", "c"], False, many).startswith("c is rare in training: --set")
     # With weights on already, it does not say they would not help.
     assert _missed_remedy(["a", "b"], True, info([9, 9, 9], validation=3)) == (
         "they are not rare in training (and only 3 validation rows); more epochs or rows may, unless the "

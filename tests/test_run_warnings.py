@@ -103,3 +103,30 @@ def test_an_out_of_scope_class_is_warned_of_while_made_up_texts_train_towards_no
     )
     assert out_of_scope_warning(["oos", "a"], 0) is None  # no made-up texts: nothing to warn of
     assert out_of_scope_warning(["other", "sport"], 4) is None  # a class of its own in topic data
+
+
+def test_training_says_the_out_of_scope_warning_on_a_fresh_run_only(tmp_path):
+    from conftest import TINY_MODEL, StageRecorder, write_csv
+
+    from attncli.config_loading import load_config
+    from attncli.run_warnings import out_of_scope_warning
+    from attncli.train import train
+
+    labels = ["oos", "top_up"]
+    rows = [
+        {"text": f"{labels[index % 2]} word{index % 7}", "label": labels[index % 2]} for index in range(60)
+    ]
+    path = write_csv(tmp_path / "intents.csv", rows)
+    recorder = StageRecorder()
+    train(
+        load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1"]),
+        output=tmp_path / "run",
+        reporter=recorder,
+    )
+    assert [line for line in recorder.lines if "out-of-scope" in line] == [
+        "warning: " + out_of_scope_warning(["oos", "top_up"], 4)
+    ]
+    quiet = StageRecorder()
+    settings = [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.outlier_rows=0"]
+    train(load_config(None, settings), output=tmp_path / "quiet", reporter=quiet)
+    assert not [line for line in quiet.lines if "out-of-scope" in line]

@@ -203,17 +203,22 @@ def _missed_remedy(missed: Sequence[str], weighted: bool, info: RunInfo) -> str:
     counts = dict(zip(info.label_names, info.label_counts, strict=True))
     even_share = info.train_size / max(len(info.label_names), 1)
     rare = [name for name in missed if counts[name] < even_share / 2]
-    # Most of them rare: a few common ones among 40 rare ones (a trial) said "class weights would not
-    # help" of them all, where weights took macro-F1 from 66 to 72%.
-    if 2 * len(rare) >= len(missed):
-        weigh = "--set train.class_weights=auto weighs rare labels up"
-        if not weighted:
-            return weigh if len(rare) == len(missed) else f"most are rare in training: {weigh}"
-        return _not_weighted_up(rare, counts, info.class_weights) or "more rows of them would help"
     rows = info.validation_size
     held = f" (and only {rows} validation rows)" if rows < SMALL_VALIDATION else ""
+    advice = "more epochs or rows may, unless the texts do not tell them apart"
+    if rare and weighted:
+        return _not_weighted_up(rare, counts, info.class_weights) or "more rows of them would help"
+    if rare:
+        weigh = "--set train.class_weights=auto weighs rare labels up"
+        if len(rare) == len(missed):
+            return weigh
+        # Some rare, some not: two common ones among 40 rare ones (a trial) said "class weights would
+        # not help" of them all, where weights took macro-F1 from 66 to 72%.
+        named = ", ".join(one_line(name) for name in rare[:5]) + (
+            f" and {len(rare) - 5} more" if len(rare) > 5 else ""
+        )
+        return (
+            f"{named} {'is' if len(rare) == 1 else 'are'} rare in training: {weigh}; for the others, {advice}"
+        )
     weights = "" if weighted else ", so class weights would not help"
-    return (
-        f"they are not rare in training{held}{weights}; more epochs or rows may, unless the texts do not "
-        "tell them apart"
-    )
+    return f"they are not rare in training{held}{weights}; {advice}"
