@@ -622,6 +622,23 @@ def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
     text = _render(render_eval(_diagonal_result(60), width=10_000, piped=True), color=False)
     said = "confusion matrix: 60 labels need 436 columns, more than a report's 400; --json gives it"
     assert said in " ".join(text.split()) and "true \\ predicted" not in text
+    assert "no row was confused with another label" in text
+    # In its place, the pairs most often confused, most first (a trial's 150 intents showed nothing).
+    import dataclasses
+
+    mixed = _diagonal_result(20)
+    matrix = [list(row) for row in mixed.confusion_matrix]
+    matrix[3][7], matrix[3][3] = 4, 6  # class_3: 4 of its 10 rows taken for class_7
+    matrix[12][1], matrix[12][12] = 1, 9
+    said = " ".join(
+        _render(
+            render_eval(dataclasses.replace(mixed, confusion_matrix=matrix), width=80), color=False
+        ).split()
+    )
+    assert (
+        "most confused true label predicted as rows of its rows class_3 class_7 4 40.0% "
+        "class_12 class_1 1 10.0%" in said
+    )
 
 
 def test_class_weights_are_advised_only_for_labels_rare_in_training():

@@ -81,6 +81,39 @@ def _confusion_heatmap(result: EvalResult) -> Table:
     return matrix
 
 
+# Pairs of labels listed where the confusion matrix is too wide to draw.
+CONFUSED_PAIRS = 10
+
+
+def _most_confused(result: EvalResult) -> RenderableType:
+    """The pairs of labels most often confused, where the matrix is too wide to draw: with 150
+    labels, nothing said which classes the model mixed up (a user's trial)."""
+    pairs = sorted(
+        (
+            (count, row, column)
+            for row, counts in enumerate(result.confusion_matrix)
+            for column, count in enumerate(counts)
+            if row != column and count > 0
+        ),
+        key=lambda pair: (-pair[0], pair[1], pair[2]),
+    )
+    if not pairs:
+        return Text("no row was confused with another label", "attn.muted")
+    table = WrappingTable(
+        "true label", "predicted as", "rows", "of its rows", title="most confused", box=None,
+        header_style="attn.heading", pad_edge=False,
+    )  # fmt: skip
+    for count, row, column in pairs[:CONFUSED_PAIRS]:
+        support = sum(result.confusion_matrix[row])
+        table.add_row(
+            one_line(result.labels[row]),
+            one_line(result.labels[column]),
+            str(count),
+            as_percent(count / support),
+        )
+    return table
+
+
 def _reliability(result: EvalResult) -> RenderableType:
     temperature = f"{result.temperature:.2f}" + calibration_note(
         result.temperature, result.calibration, refitted=result.refitted
@@ -251,10 +284,13 @@ def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = F
     matrix: RenderableType = (
         _confusion_heatmap(result)
         if room is None
-        else Text(
-            f"confusion matrix: {len(result.labels)} labels need {matrix_width} columns, {room}; --json "
-            "gives it (confusion_matrix, rows are true labels)",
-            "attn.muted",
+        else Group(
+            Text(
+                f"confusion matrix: {len(result.labels)} labels need {matrix_width} columns, {room}; --json "
+                "gives it (confusion_matrix, rows are true labels)",
+                "attn.muted",
+            ),
+            _most_confused(result),
         )
     )
     parts += [_class_table(result), matrix, _reliability(result)]
