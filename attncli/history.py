@@ -63,6 +63,10 @@ class TrainingMetrics:
     class_weights: dict[str, float] | None = None
     """The loss weight of each label as training applied it (train.class_weights resolved: auto's
     depend on the validation carve); None where all were 1, or the run predates it."""
+    label_counts: dict[str, int] | None = None
+    """Training rows of each label, as the epochs trained on them (after the validation carve; the
+    refit adds the held-out rows): with 150 labels, a warning named 10 rare ones and no file said the
+    rest. None where the run predates it."""
     validation_digest: str = ""
     """`data.rows_digest` of the validation rows where training held them out of its train split
     (empty where the data had a validation split of its own)."""
@@ -123,6 +127,8 @@ class TrainingMetrics:
             values["embeddings_init"] = self.embeddings_init
         if self.class_weights is not None:
             values["class_weights"] = self.class_weights
+        if self.label_counts is not None:
+            values["label_counts"] = self.label_counts
         if self.sized is not None:
             values["sized"] = self.sized
         values["processes"] = self.processes
@@ -141,7 +147,8 @@ class TrainingMetrics:
             name: values[name]
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
                          "device", "precision", "peak_memory_mb", "threads", "stop_reason", "embeddings_init",
-                         "class_weights", "sized", "validation_digest", "refit", "refit_diverged")
+                         "class_weights", "label_counts", "sized", "validation_digest", "refit",
+                         "refit_diverged")
             if name in values
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]

@@ -55,6 +55,8 @@ class TrainingInfo:
     """The loss weight of each label as training applied it (None: all 1, or not recorded)."""
     missed_labels: list[str] | None = None
     """Labels of which the best epoch recognised no validation row (None: not recorded)."""
+    label_counts: dict[str, int] | None = None
+    """Training rows of each label, as the epochs trained on them (None: not recorded)."""
     sized: dict[str, int] | None = None
     """Each setting sized to the data, with the number of training texts it was sized to (None:
     none, or not recorded)."""
@@ -156,6 +158,7 @@ class CheckpointInfo:
                 "embeddings_init": training.embeddings_init,
                 "class_weights": training.class_weights,
                 "missed_labels": training.missed_labels,
+                "label_counts": training.label_counts,
                 "sized": training.sized,
                 "processes": training.processes,
                 "epoch_processes": training.epoch_processes,
@@ -259,6 +262,7 @@ def _training(
         embeddings_init=metrics.embeddings_init,
         class_weights=metrics.class_weights,
         missed_labels=best.missed_labels if best is not None else None,
+        label_counts=metrics.label_counts,
         sized=metrics.sized,
         processes=metrics.processes,
         epoch_processes=metrics.epoch_processes,

@@ -177,7 +177,11 @@ def train(
         weights = prepared.class_weights
         applied = dict(zip(prepared.label_names, weights, strict=True)) if weights is not None else None
         sized = {**(sized_before or {}), **prepared.sized} or None
-        metrics = TrainingMetrics(embeddings_init=coverage, class_weights=applied, sized=sized)
+        counts = prepared.train_targets.bincount(minlength=len(prepared.label_names)).tolist()
+        metrics = TrainingMetrics(
+            embeddings_init=coverage, class_weights=applied, sized=sized,
+            label_counts=dict(zip(prepared.label_names, counts, strict=True)),
+        )  # fmt: skip
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
 

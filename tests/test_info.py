@@ -65,6 +65,9 @@ def test_the_values_of_a_trained_run(trained):
         trained.metrics.validation_digest or None
     )
     assert "processes" not in text  # said only where several trained the run
+    # Every label's training rows, as the epochs trained on them: the easy folder's 300 rows less
+    # the 30 carved for validation, 90 a label.
+    assert training.label_counts == dict.fromkeys(trained.info.label_names, 90)
     assert (info.format_version, info.attn_version) == (2, header["attn_version"])
     assert [(item.name, item.status) for item in info.files or []] == [
         ("config.json", "ok"),  # against the digest of its own values
@@ -94,7 +97,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
         "train_seconds", "holds", "temperature", "calibration", "embeddings_init", "class_weights",
-        "missed_labels", "sized", "processes",
+        "missed_labels", "label_counts", "sized", "processes",
         "epoch_processes", "validation_digest", "refit", "no_refit", "history_set_aside",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
