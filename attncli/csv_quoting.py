@@ -72,12 +72,16 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
 
         def lines() -> Iterator[str]:
             nonlocal read, swallowed
+            after_lone_cr = False  # a carriage return alone split the file here: no new line of it
             for line in file:
                 read += 1
                 if read == 1:
                     line = line.removeprefix(BOM)  # a byte-order mark is no part of the header
-                if fields and read > start and not swallowed:
+                # A quoted cell holding a carriage return (pandas' QUOTE_NONNUMERIC) reads on: the
+                # part after it is the cell's, not a row swallowed by an open quote.
+                if fields and read > start and not swallowed and not after_lone_cr:
                     swallowed = _reads_as_a_row(line, delimiter, fields)
+                after_lone_cr = line.endswith("\r")
                 yield line
 
         rows = csv.reader(lines(), delimiter=delimiter)

@@ -815,3 +815,27 @@ def test_words_view_counts_words_even_where_no_word_has_several_pieces():
     )
     said = " ".join(_render(render_inspection(words, color_system=None), color=False).split())
     assert "1 of 2 words are unknown to the model in whole or in part" in said
+
+
+def test_labels_that_look_like_markup_are_shown_as_written_in_every_eval_table():
+    """A review: a label `[/x]close` ended eval with rich's MarkupError, and `[red]` showed empty."""
+    import dataclasses
+
+    from attncli.render import render_eval
+
+    odd = ["[/x]close", "[red]", *(f"class_{index}" for index in range(18))]
+    result = dataclasses.replace(
+        _diagonal_result(20),
+        labels=odd,
+        per_class=dict(zip(odd, _diagonal_result(20).per_class.values(), strict=True)),
+    )
+    matrix = [list(row) for row in result.confusion_matrix]
+    matrix[0][1], matrix[0][0] = 3, 7
+    result = dataclasses.replace(result, confusion_matrix=matrix)
+    pairs = " ".join(_render(render_eval(result, width=80), color=False).split())  # the most confused pairs
+    assert "│ [/x]close │ 100.0%" in _render(render_eval(result, width=80), color=False)  # the class table
+    assert "rows of its rows [/x]close [red] 3 30.0%" in pairs
+    wide = Console(file=io.StringIO(), width=400, theme=ATTN_THEME, color_system=None)
+    wide.print(render_eval(result, width=400))  # the whole matrix, drawn
+    matrix = wide.file.getvalue().split("true \\ predicted")[1]
+    assert "[red]" in matrix and "[/x]close" in matrix

@@ -38,7 +38,7 @@ def _class_table(result: EvalResult) -> Table:
     table = WrappingTable("label", "precision", "recall", "F1", "support", header_style="attn.heading")
     for label, scores in result.per_class.items():
         table.add_row(
-            one_line(label),
+            Text(one_line(label)),  # as written: `[red]` is a label, not markup
             _defined(scores.precision),
             _defined(scores.recall, "no examples"),
             _defined(scores.f1),
@@ -68,7 +68,7 @@ def _confusion_heatmap(result: EvalResult) -> Table:
     )  # fmt: skip
     matrix.add_column(cell("true \\ predicted"))
     for label in result.labels:
-        matrix.add_column(cell(one_line(label)), justify="right")
+        matrix.add_column(cell(Text(one_line(label))), justify="right")
     for label, row in zip(result.labels, result.confusion_matrix, strict=True):
         total = sum(row)
         counts = [
@@ -77,7 +77,7 @@ def _confusion_heatmap(result: EvalResult) -> Table:
             else cell(Text("0", "attn.muted", justify="right"))
             for count in row
         ]
-        matrix.add_row(cell(one_line(label)), *counts)
+        matrix.add_row(cell(Text(one_line(label))), *counts)
     return matrix
 
 
@@ -106,8 +106,8 @@ def _most_confused(result: EvalResult) -> RenderableType:
     for count, row, column in pairs[:CONFUSED_PAIRS]:
         support = sum(result.confusion_matrix[row])
         table.add_row(
-            one_line(result.labels[row]),
-            one_line(result.labels[column]),
+            Text(one_line(result.labels[row])),
+            Text(one_line(result.labels[column])),
             str(count),
             as_percent(count / support),
         )

@@ -343,6 +343,13 @@ def test_a_carriage_return_in_a_cell_without_quotes_is_named_by_every_command(tm
     rows[3] = '"refund\rplease",food'  # in quotes it is the cell's own
     quoted.write_bytes(lines("text,label", *rows).encode())
     assert "refund\rplease" in every_text(load(quoted))
+    # Every cell quoted, as the error's own advice writes it (QUOTE_NONNUMERIC): the part after the
+    # carriage return, `please","food"`, was taken for a row an open quote had swallowed.
+    every = tmp_path / "every.csv"
+    cells = [(f"t{index}", TWO[index % 2]) for index in range(10)]
+    cells[3] = ("refund\rplease", "food")
+    every.write_bytes(lines('"text","label"', *(f'"{text}","{label}"' for text, label in cells)).encode())
+    assert "refund\rplease" in every_text(load(every))
 
 
 def test_a_column_of_scores_is_refused_as_a_regression_target_in_one_line(tmp_path):
