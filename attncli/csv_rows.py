@@ -131,9 +131,9 @@ def unquoted_carriage_return(
 def _has_lone_carriage_return(path: Path, encoding: str) -> bool:
     """Whether the file holds a carriage return not followed by a line feed (for a UTF-16 or UTF-32
     file, which this byte scan cannot read: assumed so)."""
-    import codecs
+    from attncli.encodings import is_wide
 
-    if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
+    if is_wide(encoding):
         return True
     try:
         with path.open("rb") as file:

@@ -54,8 +54,10 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
                 f"the shards of split {split!r} mix formats ({', '.join(sorted(suffixes))}); "
                 "keep those of one download"
             )
-        fasttext = all(is_fasttext_file(path, encoding=read_in[path]) for path in paths)
-        if not suffixes <= set(FILE_BUILDERS) and not fasttext:
+        # Only a file of no data format is opened to see whether it is fastText's.
+        if not suffixes <= set(FILE_BUILDERS) and not all(
+            is_fasttext_file(path, encoding=read_in[path]) for path in paths
+        ):
             tabs = _tab_separated_hint(paths[0], read_in[paths[0]])
             raise DataError(
                 f"cannot read {paths[0].suffix or 'suffix-less'} files ({paths[0].name}); use one of "

@@ -255,6 +255,13 @@ def _with_last(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
     yield b"", True
 
 
+def marked_codec(head: bytes) -> str | None:
+    """The UTF-16/32 codec, with its byte order ("utf-16-le"), that the byte-order mark opening
+    `head` names; None without such a mark."""
+    found = _byte_order(head)
+    return found[0] if found is not None and found[2] else None
+
+
 def _byte_order(head: bytes) -> tuple[str, str, bool] | None:
     """(codec with its byte order, as --encoding names it, whether a byte-order mark says so) of
     bytes starting with `head` that are UTF-16/32 text, where they show which."""

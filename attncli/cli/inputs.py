@@ -248,18 +248,12 @@ def _ends_with_a_bare_line_feed(file: Path) -> bool:
     """Whether a file ends with a line feed that no carriage return comes before, in UTF-8, an 8-bit
     encoding, or UTF-16 or UTF-32 by their byte-order marks: its one line, with a carriage return
     inside, is not Mac OS's lines."""
-    import codecs
+    from attncli.encodings import marked_codec
 
-    marks = (  # UTF-32's first: its little-endian mark starts as UTF-16's
-        (codecs.BOM_UTF32_LE, "utf-32-le", 4), (codecs.BOM_UTF32_BE, "utf-32-be", 4),
-        (codecs.BOM_UTF16_LE, "utf-16-le", 2), (codecs.BOM_UTF16_BE, "utf-16-be", 2),
-    )  # fmt: skip
     try:
         with file.open("rb") as stream:
-            head = stream.read(4)
-            codec, unit = next(
-                ((name, size) for mark, name, size in marks if head.startswith(mark)), ("latin-1", 1)
-            )
+            codec = marked_codec(stream.read(4)) or "latin-1"
+            unit = 4 if codec.startswith("utf-32") else 2 if codec.startswith("utf-16") else 1
             stream.seek(max(0, file.stat().st_size - 2 * unit))
             last_two = stream.read().decode(codec, errors="replace")  # the last two characters
     except OSError:

@@ -54,7 +54,7 @@ def _known(inspection: Inspection) -> list[TokenWeight]:
     return known or list(inspection.tokens)
 
 
-def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:
+def _top_tokens(inspection: Inspection, known: list[TokenWeight], scale: HeatScale) -> Table:
     """The highest weights of the known tokens: an unknown word's weight is the unknown token's,
     which says nothing of the word (a user's trial: two unseen words led the table, above the one
     word that decided the label)."""
@@ -62,7 +62,7 @@ def _top_tokens(inspection: Inspection, scale: HeatScale) -> Table:
         "top tokens", "weight", "x known mean" if scale.known_only else "x uniform", box=None,
         header_style="attn.heading", pad_edge=False,
     )  # fmt: skip
-    ranked = sorted(_known(inspection), key=lambda item: item.weight, reverse=True)[:TOP_TOKENS]
+    ranked = sorted(known, key=lambda item: item.weight, reverse=True)[:TOP_TOKENS]
     for item in ranked:
         shown = _brief(visible(safe_text(inspection.text[item.start : item.end])) or item.token)
         if item.unknown and shown != UNK_TOKEN:
@@ -180,7 +180,7 @@ def render_inspection(
                 + ": the same token whatever the word, so its weight says nothing of which word it was"
             )
         parts.append(Text(said, "attn.muted"))
-    parts += [legend, _top_tokens(inspection, scale), Text()]
+    parts += [legend, _top_tokens(inspection, known, scale), Text()]
     return Group(*parts)
 
 
