@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
+from attncli.decimals import float32_rows
 from attncli.errors import DataError
 from attncli.inference import batched_forward
 from attncli.packing import PackedSequences
@@ -166,11 +167,11 @@ def predict_records(
     k = min(top_k, len(checkpoint.label_names))
     scores, indices = probabilities.topk(k, dim=-1)
     # As Python lists at once: a tensor indexed row by row costs microseconds a row, more than a
-    # short text's share of the model.
-    names, all_scores, all_indices = checkpoint.label_names, scores.tolist(), indices.tolist()
+    # short text's share of the model. Each probability as a decimal that reads back as its float32.
+    names, all_scores, all_indices = checkpoint.label_names, float32_rows(scores), indices.tolist()
     unknown = unknown_id_of(checkpoint.tokenizer)
     results = {}
-    for row, (record, row_probabilities) in enumerate(zip(usable, probabilities.tolist(), strict=True)):
+    for row, (record, row_probabilities) in enumerate(zip(usable, float32_rows(probabilities), strict=True)):
         ranked = [(names[i], score) for i, score in zip(all_indices[row], all_scores[row], strict=True)]
         results[record.index] = Prediction(
             index=record.index, text=record.text, label=ranked[0][0], score=ranked[0][1], top_k=ranked,

@@ -555,6 +555,18 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     odd = RUNNER.invoke(app, ["inspect", str(easy_run), "soup \ufffe robot \uffff", "--svg", str(svg)])
     assert odd.exit_code == 0, odd.output
     ElementTree.fromstring(svg.read_text(encoding="utf-8"))
+    from attncli.render.heat import HEAT_COLORS
+
+    assert any(shade in html.read_text(encoding="utf-8") for shade in HEAT_COLORS)
+    # Colour refused (--no-color, NO_COLOR) is refused in the saved page too, which then carries each
+    # weight as a number a screen reader or a copied text keeps; a pipe alone does not refuse it.
+    for refusal, environment in ((["--no-color"], {}), ([], {"NO_COLOR": "1"})):
+        plain = RUNNER.invoke(
+            app, ["inspect", str(easy_run), "soup today", "--html", str(html), *refusal], env=environment
+        )
+        assert plain.exit_code == 0, plain.output
+        page = html.read_text(encoding="utf-8")
+        assert re.search(r"soup\[0\.\d{3}\]", page) and not any(shade in page for shade in HEAT_COLORS)
     as_json = RUNNER.invoke(app, ["inspect", str(easy_run), "-", "--json"], input="soup today\n\n")
     lines = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert set(lines[1]) == set(lines[0]) | {"reason"}  # an empty line has every key, as null or empty

@@ -3,6 +3,7 @@ import dataclasses
 import pytest
 
 from attncli.checkpoint import load_checkpoint
+from attncli.decimals import float32_rows
 from attncli.prediction import PredictionStats, predict, predict_probabilities, predict_records
 from attncli.records import Record
 
@@ -28,6 +29,10 @@ def test_predictions_are_right_and_probabilities_sum_to_one(loaded):
     unseen = predict(loaded, ["zzqx wwvk pasta", "we had pasta with cheese"])
     assert [p.unknown_tokens for p in unseen] == [2, 0]
     assert [p.index for p in predictions] == [0, 1, 2]
+    # Each probability is the shortest decimal of the model's float32, not a double's 17 digits of it.
+    exact = predict_probabilities(loaded, texts)
+    assert [p.probabilities for p in predictions] == float32_rows(exact)
+    assert all(len(repr(p.score)) < 14 for p in predictions)  # 0.9998585, not 0.9998584985733032
 
 
 def test_a_tokenizer_with_no_unknown_token_counts_none_rather_than_zero(loaded, monkeypatch):

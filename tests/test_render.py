@@ -22,6 +22,7 @@ from attncli.render import (
     render_prediction_header,
     render_prediction_row,
 )
+from attncli.render.heat import as_multiple, heat_legend
 from attncli.render.inspection import visible
 
 INSPECTION = Inspection(
@@ -34,11 +35,11 @@ INSPECTION = Inspection(
 )
 
 
-def _render(renderable, *, color: bool) -> str:
+def _render(renderable, *, color: bool, width: int = 80) -> str:
     file = io.StringIO()
     console = Console(
         file=file,
-        width=80,
+        width=width,
         theme=ATTN_THEME,
         force_terminal=color,
         color_system="truecolor" if color else None,
@@ -209,9 +210,12 @@ def test_heat_levels_spread_peaked_weights_and_keep_flat_ones_pale():
     ]
     flat_scale = HeatScale.of(flat, levels=7)
     assert max(flat_scale.level(weight) for weight in flat) <= 2  # at most 1.2x uniform on a scale to 4x
-    # Each level starts where the last ended: lower bounds rise from 1x to below the top.
+    # Each level starts where the last ended: lower bounds rise from 1.1x to below the top.
     bounds = [scale.lower_bound(level) for level in range(1, 8)]
-    assert bounds[0] == 1.0 and bounds == sorted(bounds) and bounds[-1] < scale.top
+    assert bounds[0] == 1.1 and bounds == sorted(bounds) and bounds[-1] < scale.top
+    # Up to 1.1x uniform is flat: 1.04x was coloured beside 0.99x, both shown as 1.0x in the table.
+    near = HeatScale.of([0.26, 0.25, 0.245, 0.245], levels=7)
+    assert near.level(0.26) == 0 and near.level(0.276) == 1 and near.level(0.274) == 0
 
 
 def test_a_word_merged_from_pieces_is_judged_by_its_weight_per_piece():
@@ -226,6 +230,27 @@ def test_a_word_merged_from_pieces_is_judged_by_its_weight_per_piece():
     assert "1.0x" in coloured.split("top tokens")[1].split("rule")[0]
     plain = _render(render_inspection(merged, color_system=None), color=False)
     assert "uniform would be 1/4 = 0.25 a token, k/4 for a word of k pieces" in " ".join(plain.split())
+
+
+def test_heat_levels_name_their_text_colour_and_the_legend_shows_each_level_unbroken():
+    """A user's trial: white text on #fc4e2a (level 5) was 1.8-2.7:1, ANSI white being the theme's
+    grey; the legend's swatches were dimmed with its sentence and broken across lines."""
+    from rich.color import Color
+
+    styles = heat_styles("truecolor")
+    assert [style.color for style in styles] == [Color.parse("#000000")] * 5 + [Color.parse("#ffffff")] * 2
+    scale = HeatScale.of([0.85, 0.05, 0.05, 0.05], levels=len(styles))
+    for width in (40, 100):
+        file = io.StringIO()
+        console = Console(
+            file=file, width=width, theme=ATTN_THEME, force_terminal=True, color_system="truecolor"
+        )
+        console.print(heat_legend(scale, styles, merged=False))
+        lines = file.getvalue().splitlines()
+        shown = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines)
+        for level in range(1, 8):
+            assert f" >{as_multiple(scale.lower_bound(level))} " in shown  # each swatch whole on a line
+        assert "\x1b[2;" not in "".join(lines[-2:]) and "38;2;0;0;0;48;2;252;78;42m" in file.getvalue()
 
 
 def test_heat_levels_stay_distinct_on_256_and_16_colour_terminals():
@@ -401,7 +426,7 @@ def _render_eval(result: EvalResult, *, color: bool = False, width: int = 100) -
         force_terminal=color,
         color_system="truecolor" if color else None,
     )
-    console.print(render_eval(result))
+    console.print(render_eval(result, color_system="truecolor" if color else None))
     return file.getvalue()
 
 
@@ -436,7 +461,8 @@ def test_eval_scores_and_a_class_with_no_examples():
         ["0", "2", "0"],
         ["0", "0", "0"],
     )
-    assert "confusion matrix" in output and "shade: share of the row" in output
+    assert "confusion matrix" in output and "shade" not in output  # no colour: no shades to explain
+    assert "shade: each count's share of its row" in _render_eval(EVAL_RESULT, color=True)
 
 
 def test_eval_calibration_and_most_confident_mistakes():
@@ -550,10 +576,20 @@ def test_eval_says_a_refitted_models_temperature_was_fitted_before_the_refit():
 
 def test_confusion_matrix_cells_are_shaded_by_their_share_of_the_row():
     output = _render_eval(EVAL_RESULT, color=True)
-    # pos: 2 of its 2 examples, the darkest shade with light text; neg: half and half, dark text.
-    assert "37;48;2;128;0;38m  2" in output
-    red, green, blue = heat_color(0.5)
-    assert output.count(f"30;48;2;{red};{green};{blue}m  1") == 2
+    # pos: 2 of its 2 examples, the darkest level (#b10026) with white text; neg: half and half,
+    # level 4 of 7 (#fd8d3c) with black text: both named as RGB, which no terminal theme remaps.
+    assert "38;2;255;255;255;48;2;177;0;38m  2" in output
+    assert output.count("38;2;0;0;0;48;2;253;141;60m  1") == 2
+    # On a 16-colour terminal the same levels as inspect's, not a continuous shade that left two
+    # colours there (every mistake bright white).
+    from rich.console import Console
+
+    console = Console(
+        file=io.StringIO(), width=100, theme=ATTN_THEME, force_terminal=True, color_system="standard"
+    )
+    console.print(render_eval(_diagonal_result(3, mistakes=((0, 1, 1), (0, 2, 4))), color_system="standard"))
+    cells = console.file.getvalue()
+    assert "30;103m" in cells and "30;43m" in cells  # 1 of 10 rows: bright yellow; 4 of 10: yellow
 
 
 def test_a_narrow_terminal_wraps_the_numbers_instead_of_cutting_them():
@@ -590,16 +626,20 @@ def test_label_names_are_shown_as_texts_are_and_listed_so_they_can_be_told_apart
     assert label_list([f"c{index}" for index in range(500)], limit=10).endswith("c8, c9 and 490 more")
 
 
-def _diagonal_result(count):
-    """EVAL_RESULT with `count` labels, every row right: a confusion matrix of that width."""
+def _diagonal_result(count, mistakes=()):
+    """EVAL_RESULT with `count` labels of 10 rows each, every row right but the (true, predicted,
+    rows) `mistakes`: a confusion matrix of that width."""
     import dataclasses
 
     labels = [f"class_{index}" for index in range(count)]
+    matrix = [[10 if row == column else 0 for column in range(count)] for row in range(count)]
+    for row, column, rows in mistakes:
+        matrix[row][column], matrix[row][row] = matrix[row][column] + rows, matrix[row][row] - rows
     return dataclasses.replace(
         EVAL_RESULT,
         labels=labels,
         per_class={label: ClassScores(1.0, 1.0, 1.0, 10) for label in labels},
-        confusion_matrix=[[10 if row == column else 0 for column in range(count)] for row in range(count)],
+        confusion_matrix=matrix,
     )
 
 
@@ -609,18 +649,31 @@ def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
 
     wide = _diagonal_result(20)
     text = _render(render_eval(wide, width=80), color=False)
-    said = "confusion matrix: 20 labels need 156 columns, and the terminal has 80; --json gives it"
+    # Numbered columns (the narrowest way to draw it): 1 + 11 + 3 for the row labels ("20 class_19"),
+    # and 20 columns of 2 digits and 3 more.
+    said = "confusion matrix: 20 labels need 115 columns, and the terminal has 80; --json gives it"
     assert said in " ".join(text.split())
     assert "true \\ predicted" not in text
     assert "true \\ predicted" in _render(render_eval(EVAL_RESULT, width=80), color=False)
     assert "labels need" not in _render(render_eval(wide), color=False)  # no width given: drawn
+    # Where the labels are too wide to head their columns (at 160 columns, 20 labels' headings folded
+    # into columns of four letters), the columns are numbered, and each row's label follows its number.
+    numbered = _render(render_eval(wide, width=160), color=False, width=160)
+    assert "columns: the labels numbered as the rows are" in " ".join(numbered.split())
+    heading = next(line for line in numbered.splitlines() if "true \\ predicted" in line)
+    assert _cells(heading) == ["true \\ predicted", *map(str, range(1, 21))]
+    row = next(line for line in numbered.splitlines() if "20 class_19" in line)
+    assert _cells(row) == ["20 class_19", *["0"] * 19, "10"]
+    labelled = _render(render_eval(wide, width=230), color=False, width=230)  # room for labels as headings
+    heading = next(line for line in labelled.splitlines() if "true \\ predicted" in line)
+    assert _cells(heading)[1:] == [f"class_{index}" for index in range(20)]
     # Into a file or pipe, tables take their natural width, up to a report's 400 columns: 1,000 labels
     # wrote 24,000-character lines (10 MB, 64 s of drawing).
     piped = Console(file=io.StringIO(), width=10_000, theme=ATTN_THEME, color_system=None)
     piped.print(render_eval(wide, width=10_000, piped=True))
     assert "true \\ predicted" in piped.file.getvalue()
-    text = _render(render_eval(_diagonal_result(60), width=10_000, piped=True), color=False)
-    said = "confusion matrix: 60 labels need 436 columns, more than a report's 400; --json gives it"
+    text = _render(render_eval(_diagonal_result(100), width=10_000, piped=True), color=False)
+    said = "confusion matrix: 100 labels need 616 columns, more than a report's 400; --json gives it"
     assert said in " ".join(text.split()) and "true \\ predicted" not in text
     assert "no row was confused with another label" in text
     # In its place, the pairs most often confused, most first (a trial's 150 intents showed nothing).
@@ -833,7 +886,8 @@ def test_labels_that_look_like_markup_are_shown_as_written_in_every_eval_table()
     matrix[0][1], matrix[0][0] = 3, 7
     result = dataclasses.replace(result, confusion_matrix=matrix)
     pairs = " ".join(_render(render_eval(result, width=80), color=False).split())  # the most confused pairs
-    assert "│ [/x]close │ 100.0%" in _render(render_eval(result, width=80), color=False)  # the class table
+    shown = _render(render_eval(result, width=80), color=False)
+    assert ["[/x]close", "100.0%", "100.0%", "100.0%", "10"] in map(_cells, shown.splitlines())  # class table
     assert "rows of its rows [/x]close [red] 3 30.0%" in pairs
     wide = Console(file=io.StringIO(), width=400, theme=ATTN_THEME, color_system=None)
     wide.print(render_eval(result, width=400))  # the whole matrix, drawn

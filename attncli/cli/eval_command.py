@@ -109,6 +109,9 @@ def evaluate(
             from attncli.render import render_eval
 
             console = stdout_console(unwrapped_when_piped=True)
-            console.print(render_eval(result, width=console.width, piped=not console.is_terminal))
+            shades = None if console.no_color else console.color_system
+            console.print(
+                render_eval(result, width=console.width, piped=not console.is_terminal, color_system=shades)
+            )
 
     run_command(action, debug=debug)

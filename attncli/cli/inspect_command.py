@@ -3,6 +3,7 @@ and the same heatmaps saved as HTML or SVG."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import unicodedata
@@ -92,7 +93,11 @@ def inspect(
         ),
     ] = None,
     no_color: Annotated[
-        bool, typer.Option("--no-color", help="Print each token's weight as a number instead of colours.")
+        bool,
+        typer.Option(
+            "--no-color",
+            help="Print each token's weight as a number instead of colours (in --html and --svg too).",
+        ),
     ] = False,
     encoding: EncodingOption = "utf-8",
     delimiter: DelimiterOption = None,
@@ -122,9 +127,13 @@ def inspect(
         console = None if page_only else stdout_console(unwrapped_when_piped=True)
         # NO_COLOR keeps color_system: it is read as plain.
         plain = console is None or no_color or console.no_color or not console.is_terminal
+        # Colour refused by the user (not merely a pipe) is refused in --html and --svg too: the page
+        # then carries each weight as a number, which a screen reader and a copied text keep.
+        refused = no_color or os.environ.get("NO_COLOR", "") != ""
         shown = _Shown(
             console=console, recorder=recording_console() if html or svg else None, as_json=as_json,
             color_system=None if plain or console is None else console.color_system,
+            recorded_color_system=None if refused else "truecolor",
             numbered=source.name != "arguments" or len(texts or []) > 1, text_column=source.text_column,
         )  # fmt: skip
         view = {
@@ -177,6 +186,7 @@ class _Shown:
     recorder: Any
     as_json: bool
     color_system: str | None
+    recorded_color_system: str | None
     numbered: bool
     text_column: str | None
 
@@ -231,7 +241,9 @@ def _show_inspection(shown: _Shown, inspection: Any, index: int | None, identity
         shown.console.print(view)
     if shown.recorder is not None:
         shown.recorder.print(
-            render_inspection(inspection, color_system="truecolor", index=index, identity=identity)
+            render_inspection(
+                inspection, color_system=shown.recorded_color_system, index=index, identity=identity
+            )
         )
 
 

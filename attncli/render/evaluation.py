@@ -13,7 +13,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from attncli.metrics import CALIBRATION_BINS
-from attncli.render.heat import heat_style
+from attncli.render.heat import heat_styles, share_level
 from attncli.render.text import (
     WrappingTable,
     as_percent,
@@ -36,6 +36,8 @@ def _defined(value: float | None, undefined: str = "—") -> Text:
 
 def _class_table(result: EvalResult) -> Table:
     table = WrappingTable("label", "precision", "recall", "F1", "support", header_style="attn.heading")
+    for column in table.columns[1:]:
+        column.justify = "right"
     for label, scores in result.per_class.items():
         table.add_row(
             Text(one_line(label)),  # as written: `[red]` is a label, not markup
@@ -47,37 +49,68 @@ def _class_table(result: EvalResult) -> Table:
     return table
 
 
-def _confusion_width(result: EvalResult) -> int:
-    """The fewest terminal columns the confusion matrix can be read in: its label column cut to 12,
-    and a column per label as wide as its largest count (at least 4: rich then wraps the label above
-    it), each with a space either side and a rule."""
+# A row's label in the confusion matrix is cut (…) past this many terminal cells, never wrapped.
+ROW_LABEL_WIDTH = 24
+# The matrix's corner heading may wrap to this width ("true \" above "predicted").
+CORNER_WIDTH = len("predicted")
+
+
+def _row_label_width(result: EvalResult) -> int:
+    return min(ROW_LABEL_WIDTH, max((cell_len(one_line(label)) for label in result.labels), default=0))
+
+
+def _confusion_width(result: EvalResult, *, numbered: bool) -> int:
+    """The terminal columns the confusion matrix takes: each label's column as wide as its heading
+    (or, `numbered`, as its number) and its largest count, with a space either side and a rule, and
+    the column of row labels, unwrapped (numbered: each label after its number)."""
     largest = max((count for row in result.confusion_matrix for count in row), default=0)
-    return 12 + 3 + len(result.labels) * (max(len(str(largest)), 4) + 3) + 1
+    count_width = len(str(largest))
+    if numbered:
+        number_width = len(str(len(result.labels)))
+        row_width = max(CORNER_WIDTH, number_width + 1 + _row_label_width(result))
+        widths = [max(number_width, count_width)] * len(result.labels)
+    else:
+        row_width = max(CORNER_WIDTH, _row_label_width(result))
+        widths = [max(cell_len(one_line(label)), count_width) for label in result.labels]
+    return 1 + row_width + 3 + sum(width + 3 for width in widths)
 
 
-def _confusion_heatmap(result: EvalResult) -> Table:
-    """Counts shaded by their share of the true label's row, so a weak class shows at a glance.
-    Cells carry their own padding so the shade fills the whole cell, not just the digits."""
+def _confusion_heatmap(result: EvalResult, *, numbered: bool, color_system: str | None) -> Table:
+    """Counts shaded by their share of the true label's row, so a weak class shows at a glance, in
+    the heat levels inspect uses (7, or 5 on a 16-colour terminal: a continuous shade left a
+    16-colour terminal two, every mistake the same). Cells carry their own padding so the shade
+    fills the whole cell. `numbered`: the columns are headed by the rows' numbers, where the labels
+    are too wide to head them (folded into columns of a few letters, `ente/rtai/nmen/t_a`)."""
 
     def cell(content: RenderableType, style: Style | str = "") -> Padding:
         return Padding(content, (0, 1), style=style, expand=True)
 
+    styles = heat_styles(color_system)
+    shading = "shade: each count's share of its row (its true label), darker for more"
+    caption = shading if color_system else None
+    if numbered:
+        caption = "columns: the labels numbered as the rows are" + (f"; {caption}" if caption else "")
     matrix = WrappingTable(
-        title="confusion matrix", caption="shade: share of the row", header_style="attn.heading",
-        caption_style="attn.muted", padding=0,
+        title="confusion matrix", caption=caption, header_style="attn.heading", caption_style="attn.muted",
+        padding=0,
     )  # fmt: skip
-    matrix.add_column(cell("true \\ predicted"))
-    for label in result.labels:
-        matrix.add_column(cell(Text(one_line(label))), justify="right")
-    for label, row in zip(result.labels, result.confusion_matrix, strict=True):
+    matrix.add_column(cell("true \\ predicted"), min_width=CORNER_WIDTH + 2)
+    for number, label in enumerate(result.labels, start=1):
+        matrix.add_column(cell(Text(str(number) if numbered else one_line(label))), justify="right")
+    for number, (label, row) in enumerate(zip(result.labels, result.confusion_matrix, strict=True), start=1):
         total = sum(row)
         counts = [
-            cell(Text(str(count), justify="right"), heat_style(count / total))
+            cell(
+                Text(str(count), justify="right"),
+                styles[share_level(count / total, len(styles)) - 1] if color_system else "",
+            )
             if count
             else cell(Text("0", "attn.muted", justify="right"))
             for count in row
         ]
-        matrix.add_row(cell(Text(one_line(label))), *counts)
+        named = Text.assemble((f"{number} ", "attn.muted") if numbered else "", one_line(label))
+        named.no_wrap, named.overflow = True, "ellipsis"
+        matrix.add_row(cell(named), *counts)
     return matrix
 
 
@@ -120,20 +153,22 @@ def _reliability(result: EvalResult) -> RenderableType:
     )
     line = Text.assemble(
         ("expected calibration error (ECE) ", ""),
-        (as_percent(result.ece), "attn.good"),
+        (as_percent(result.ece), "attn.figure"),
         (f" over {CALIBRATION_BINS} confidence bins; temperature {temperature}", "attn.muted"),
     )
     if result.log_loss is not None:
         line.append_text(
             Text.assemble(
                 ("\nlog loss ", ""),
-                (f"{result.log_loss:.4f}", "attn.good"),
+                (f"{result.log_loss:.4f}", "attn.figure"),
                 (" (mean negative log probability of the true labels)", "attn.muted"),
             )
         )
     table = WrappingTable(
         "confidence", "count", "mean confidence", "accuracy", title="reliability", header_style="attn.heading"
     )
+    for column in table.columns[1:]:
+        column.justify = "right"
     for item in result.reliability:
         table.add_row(
             f"({item.lower:.2f}, {item.upper:.2f}]",
@@ -242,28 +277,32 @@ def _mistakes_stacked(errors: list[Mistake], shown_id: str | None) -> Renderable
     return Group(*lines)
 
 
-# The widest confusion matrix a report into a file or pipe draws (about 55 labels): 1,000 labels made
+# The widest confusion matrix a report into a file or pipe draws (60 to 90 labels): 1,000 labels made
 # a 10 MB file of 24,000-character lines, and took 64 s of a 74 s eval to draw.
 PIPED_MATRIX_COLUMNS = 400
 
 
-def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = False) -> RenderableType:
+def render_eval(
+    result: EvalResult, *, width: int | None = None, piped: bool = False, color_system: str | None = None
+) -> RenderableType:
     """The scores, per-class table, confusion heatmap and calibration of an evaluation, and its
     most confident mistakes when they were asked for. A confusion matrix wider than `width` (the
-    terminal's) is left to --json: cut into wrapped cells, its counts could not be read. `piped`:
-    into a pipe or a file, where tables take their natural width rather than the console's, and a
-    matrix is drawn up to PIPED_MATRIX_COLUMNS whatever `width` says."""
+    terminal's) has its columns numbered, and one too wide even so is left to --json: cut into
+    wrapped cells, its counts could not be read. `piped`: into a pipe or a file, where tables take
+    their natural width rather than the console's, and a matrix is drawn up to
+    PIPED_MATRIX_COLUMNS whatever `width` says. `color_system`: the terminal's, for the matrix's
+    shades (None: no colour)."""
     where = f"{result.source} [{result.split}]" if result.split else result.source
     scored = f"{result.checkpoint} on " if result.checkpoint else ""
     summary = Text.assemble(
         (f"{scored}{where}  ", "attn.muted"),
         (f"n={result.n}  ", ""),
         ("accuracy ", ""),
-        (as_percent(result.accuracy), "attn.good"),
+        (as_percent(result.accuracy), "attn.figure"),
         ("  macro-F1 ", ""),
-        (as_percent(result.macro_f1), "attn.good"),
+        (as_percent(result.macro_f1), "attn.figure"),
         ("  weighted-F1 ", ""),
-        (as_percent(result.weighted_f1), "attn.good"),
+        (as_percent(result.weighted_f1), "attn.figure"),
     )
     parts: list[RenderableType] = [summary]
     parts += [Text(note, "attn.muted") for note in result.notes]
@@ -274,25 +313,19 @@ def render_eval(result: EvalResult, *, width: int | None = None, piped: bool = F
             rows = f"{result.ignored_unknown} row" + "s" * (result.ignored_unknown != 1)
             note = f"ignored {rows} whose label the model never saw"
         parts.append(Text(note, "attn.muted"))
-    matrix_width = _confusion_width(result)
-    if piped and matrix_width > PIPED_MATRIX_COLUMNS:
-        room = f"more than a report's {PIPED_MATRIX_COLUMNS}"
-    elif not piped and width is not None and matrix_width > width:
-        room = f"and the terminal has {width}"
+    matrix: RenderableType
+    room = PIPED_MATRIX_COLUMNS if piped else width
+    if room is None or _confusion_width(result, numbered=False) <= room:
+        matrix = _confusion_heatmap(result, numbered=False, color_system=color_system)
+    elif (needed := _confusion_width(result, numbered=True)) <= room:
+        matrix = _confusion_heatmap(result, numbered=True, color_system=color_system)
     else:
-        room = None
-    matrix: RenderableType = (
-        _confusion_heatmap(result)
-        if room is None
-        else Group(
-            Text(
-                f"confusion matrix: {len(result.labels)} labels need {matrix_width} columns, {room}; --json "
-                "gives it (confusion_matrix, rows are true labels)",
-                "attn.muted",
-            ),
-            _most_confused(result),
+        where = f"more than a report's {room}" if piped else f"and the terminal has {room}"
+        said = (
+            f"confusion matrix: {len(result.labels)} labels need {needed} columns, {where}; --json gives it "
+            "(confusion_matrix, rows are true labels)"
         )
-    )
+        matrix = Group(Text(said, "attn.muted"), _most_confused(result))
     parts += [_class_table(result), matrix, _reliability(result)]
     if result.errors is not None:
         parts.append(_mistakes(result, piped=piped, width=width))

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 
 from rich.color import Color
+from rich.columns import Columns
+from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
 
@@ -24,12 +26,6 @@ def heat_color(fraction: float) -> tuple[int, int, int]:
     return tuple(round(a + (b - a) * mix) for a, b in zip(low, high, strict=True))  # type: ignore[return-value]
 
 
-def heat_style(fraction: float) -> Style:
-    # Dark text on the pale half of the scale, light text on the dark half.
-    foreground = "black" if fraction < 0.6 else "white"
-    return Style(color=foreground, bgcolor=Color.from_rgb(*heat_color(fraction)))
-
-
 # Heatmap levels above the uniform weight, light to dark (ColorBrewer YlOrRd, 8 classes less the
 # palest): 7 distinct colours in truecolor and in the 256-colour palette. Level 0 (at or below
 # uniform) is left uncoloured.
@@ -38,28 +34,45 @@ HEAT_COLORS = ["#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c",
 HEAT_COLORS_16 = ["bright_yellow", "yellow", "bright_red", "red", "magenta"]
 
 
+# Text on a level: black where it reads better than white, by contrast (WCAG), on these colours
+# through #fc4e2a (6.3:1 against 3.3:1 for white), white on the two darkest. Named as RGB: a terminal's
+# theme remaps ANSI black and white (xterm's white on #fc4e2a is 2.7:1).
+LIGHT_TEXT_FROM = 5
+DARK_TEXT, LIGHT_TEXT = Color.parse("#000000"), Color.parse("#ffffff")
+LIGHT_TEXT_FROM_16 = 3
+
+
 def heat_styles(color_system: str | None) -> list[Style]:
     """The style of each heat level above uniform, for the terminal's colour system."""
     if color_system in ("standard", "windows"):
         return [
-            Style(color="black" if level < 3 else "bright_white", bgcolor=name)
+            Style(color="black" if level < LIGHT_TEXT_FROM_16 else "bright_white", bgcolor=name)
             for level, name in enumerate(HEAT_COLORS_16)
         ]
     return [
-        Style(color="black" if level < 4 else "white", bgcolor=Color.parse(name))
+        Style(color=DARK_TEXT if level < LIGHT_TEXT_FROM else LIGHT_TEXT, bgcolor=Color.parse(name))
         for level, name in enumerate(HEAT_COLORS)
     ]
+
+
+def share_level(share: float, levels: int) -> int:
+    """The heat level (1 to `levels`) of a share in (0, 1] of a whole, in equal steps: a confusion
+    matrix's count as a share of its row."""
+    return min(levels, max(1, math.ceil(share * levels)))
 
 
 # Weights are shown relative to the uniform weight 1/n on a log scale that reaches at least this
 # multiple, so nearly flat weights stay pale instead of being stretched over the whole scale.
 LEAST_SCALE_TOP = 4.0
+# Weights up to this multiple of uniform stay uncoloured: at 1.0x, a token at 1.04x was coloured
+# beside one at 0.99x, where the top tokens' table showed both as 1.0x (a user's trial).
+FLAT_UP_TO = 1.1
 
 
 @dataclass(frozen=True)
 class HeatScale:
-    """Weight -> heat level: 0 at or below the uniform weight 1/n, then `levels` steps of a log
-    scale from 1/n up to `top` times it."""
+    """Weight -> heat level: 0 up to FLAT_UP_TO times the uniform weight 1/n, then `levels` steps of
+    a log scale from there up to `top` times it."""
 
     uniform: float
     top: float
@@ -84,28 +97,33 @@ class HeatScale:
 
     def level(self, weight: float) -> int:
         ratio = weight / self.uniform
-        if ratio <= 1.0:
+        if ratio <= FLAT_UP_TO:
             return 0
-        return 1 + min(self.levels - 1, int(self.levels * math.log(ratio) / math.log(self.top)))
+        steps = self.levels * math.log(ratio / FLAT_UP_TO) / math.log(self.top / FLAT_UP_TO)
+        return 1 + min(self.levels - 1, int(steps))
 
     def lower_bound(self, level: int) -> float:
         """The multiple of uniform where `level` (>= 1) starts."""
-        return float(self.top ** ((level - 1) / self.levels))
+        return float(FLAT_UP_TO * (self.top / FLAT_UP_TO) ** ((level - 1) / self.levels))
 
 
 def as_multiple(value: float) -> str:
     return f"{value:.1f}x" if value < 10 else f"{value:.0f}x"
 
 
-def heat_legend(scale: HeatScale, styles: list[Style], *, merged: bool) -> Text:
+def heat_legend(scale: HeatScale, styles: list[Style], *, merged: bool) -> RenderableType:
+    """What the colours mean, then a swatch of each level styled as the heatmap styles it (not dimmed
+    with the sentence), a swatch never broken across lines."""
     what = "weight per model token" if merged else "weight"
     baseline = (
         f"the known tokens' mean ({scale.uniform:.3g})"
         if scale.known_only
         else f"uniform (1/{round(1 / scale.uniform)} = {scale.uniform:.3g})"
     )
-    legend = Text(f"colour: {what} as a multiple of {baseline}, log scale: ", "attn.muted")
-    legend.append(" <=1x ")
-    for level, style in enumerate(styles, start=1):
-        legend.append(f" >{as_multiple(scale.lower_bound(level))} ", style)
-    return legend
+    sentence = Text(f"colour: {what} as a multiple of {baseline}, log scale:", "attn.muted")
+    swatches = [Text(f" <={as_multiple(FLAT_UP_TO)} ")]
+    swatches += [
+        Text(f" >{as_multiple(scale.lower_bound(level))} ", style)
+        for level, style in enumerate(styles, start=1)
+    ]
+    return Group(sentence, Columns(swatches, padding=(0, 1)))

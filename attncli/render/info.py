@@ -59,8 +59,8 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         rows.append((
             "validation (best)",
             Text.assemble(
-                ("macro-F1 ", ""), (as_percent(validation["macro_f1"]), "attn.good"),
-                (", accuracy ", ""), (as_percent(validation["accuracy"]), "attn.good"),
+                ("macro-F1 ", ""), (as_percent(validation["macro_f1"]), "attn.figure"),
+                (", accuracy ", ""), (as_percent(validation["accuracy"]), "attn.figure"),
                 (f", loss {validation['loss']:.4f}", ""),
             ),
         ))  # fmt: skip
@@ -140,7 +140,7 @@ def _file_table(info: CheckpointInfo) -> RenderableType:
     table = WrappingTable("file", "bytes", "sha256", "on disk", header_style="attn.heading", box=None)
     for item in info.files:
         if item.status == "ok":
-            status = Text("ok", "attn.good")
+            status = Text("ok", "attn.figure")
         elif item.sound:
             status = Text(f"{item.status} (optional: the training history)", "attn.muted")
         else:

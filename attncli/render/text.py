@@ -28,9 +28,11 @@ class WrappingTable(Table):
 
 ATTN_THEME = Theme(
     {
-        "attn.label": "bold cyan",
-        "attn.score": "green",
-        "attn.good": "bold green",
+        # Bold in the terminal's own colour, which its theme makes readable: cyan and green were
+        # 2-3.5:1 against a white background, and a headline figure was green at 9.7% accuracy too.
+        "attn.label": "bold",
+        "attn.score": "none",
+        "attn.figure": "bold",
         "attn.muted": "dim",
         "attn.heading": "bold",
         "attn.bad": "bold red",

@@ -51,7 +51,7 @@ def render_train_summary(result: TrainResult) -> RenderableType:
             table.add_row("…", style="attn.muted")
             table.caption = f"{len(result.history)} epochs: each is in metrics.jsonl"
             continue
-        style = "attn.good" if record.epoch == result.best_epoch else ""
+        style = "attn.figure" if record.epoch == result.best_epoch else ""
         table.add_row(
             str(record.epoch),
             f"{record.train_loss:.4f}",
@@ -71,9 +71,9 @@ def render_train_summary(result: TrainResult) -> RenderableType:
     }.get(metrics.stop_reason, "")
     footer = Text.assemble(
         (f"best epoch {result.best_epoch}: validation macro-F1 ", ""),
-        (as_percent(result.best.validation_macro_f1), "attn.good"),
+        (as_percent(result.best.validation_macro_f1), "attn.figure"),
         (", accuracy ", ""),
-        (as_percent(result.best.validation_accuracy), "attn.good"),
+        (as_percent(result.best.validation_accuracy), "attn.figure"),
         (
             f"\n{stopped}{info.parameters_text} on {info.hardware_text}; ",
             "attn.muted",
