@@ -29,6 +29,7 @@ from attncli.errors import CheckpointError, ConfigError
 from attncli.history import TrainingMetrics
 from attncli.local_paths import local_path
 from attncli.migrations import migrate_header, migrate_weights
+from attncli.model_config import ModelConfig
 from attncli.out_of_memory import is_out_of_memory, said_when_out_of_memory
 from attncli.tokenizer import pad_id_of, tokenizer_from_json
 
@@ -207,19 +208,22 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
                 saved_weights, version=saved_header["format_version"], target=FORMAT_VERSION, header=header
             )
             # Shapes are compared on the model built (torch's meta device would spare the memory of a
-            # config.json doctored to ask for terabytes, but its first use costs 1.2 s of every start).
-            # The random weights the saved ones replace are drawn from a generator of their own, so
-            # that loading a checkpoint leaves the caller's random numbers where they were.
-            with torch.random.fork_rng(devices=[]):
-                model = build_model(
-                    config.model,
-                    vocab_size=vocab_size,
-                    num_labels=len(label_names),
-                    pad_id=pad_id,
-                    token_dim=token_dim,
-                )
-            misfit = _misfit(model.state_dict(), weights)
+            # config.json doctored to ask for terabytes, but its first use costs 1.2 s of every start:
+            # _far_larger refuses such a config first).
+            misfit = _far_larger(config.model, saved_weights, vocab_size=vocab_size, token_dim=token_dim)
             if misfit is None:
+                # The random weights the saved ones replace are drawn from a generator of their own,
+                # so that loading a checkpoint leaves the caller's random numbers where they were.
+                with torch.random.fork_rng(devices=[]):
+                    model = build_model(
+                        config.model,
+                        vocab_size=vocab_size,
+                        num_labels=len(label_names),
+                        pad_id=pad_id,
+                        token_dim=token_dim,
+                    )
+                misfit = _misfit(model.state_dict(), weights)
+            if misfit is None and model is not None:
                 model.load_state_dict(weights, strict=True)
         except (RuntimeError, KeyError) as error:
             if isinstance(error, RuntimeError) and is_out_of_memory(error):
@@ -312,6 +316,32 @@ def _unsound(weights: dict[str, torch.Tensor]) -> str | None:
         if not bool(torch.isfinite(tensor).all()):
             return f"its {name} holds values that are not numbers (NaN or infinity)"
     return None
+
+
+# Numbers a model's config.json may ask for beyond what its weights file holds: tables that are not
+# saved (the sinusoidal positions), with room to spare, before the model is built and compared.
+UNSAVED_NUMBERS = 10_000_000
+
+
+def _far_larger(
+    model: ModelConfig, saved: dict[str, torch.Tensor], *, vocab_size: int, token_dim: int
+) -> str | None:
+    """Why a model of config.json's sizes cannot be the one the saved weights hold, where it would
+    hold far more numbers than they do (a config.json doctored to max_length 10^7 built a 10 GB
+    position table, and embed_dim 16384 took 1.4 GB, before their shapes were found not to fit); None
+    for any model near the weights' size. An upper bound of what building allocates, not its count."""
+    width, layers = model.width, model.layers
+    requested = (
+        vocab_size * token_dim
+        + token_dim * width
+        + layers * (4 * width * width + 2 * width * model.ff_dim)
+        + (model.length + 2 * model.max_relative_distance) * width
+        + width * width
+    )
+    held = sum(tensor.numel() for tensor in saved.values())
+    if requested <= 8 * held + UNSAVED_NUMBERS:
+        return None
+    return f"its sizes ask for about {requested:,} numbers, and the weights hold {held:,}"
 
 
 def _misfit(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str | None:

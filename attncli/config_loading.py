@@ -173,12 +173,48 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"config file {path} must hold a mapping of sections, not a {type(loaded).__name__}"
         )
+    try:
+        expanded = _expanded_values(loaded, {})
+    except _HoldsItself:
+        raise ConfigError(
+            f"config file {path} holds a value inside itself (a YAML alias within its own anchor, "
+            "`&a [*a]`); pass a file of attn's settings"
+        ) from None
+    if expanded > MAX_EXPANDED_VALUES:
+        raise ConfigError(
+            f"config file {path} uses YAML aliases that expand to over {MAX_EXPANDED_VALUES:,} values; "
+            "attn's settings are a few dozen: pass a file of them"
+        )
     if "format_version" in loaded and isinstance(loaded.get("config"), dict):
         # attn wrote it as JSON, escaping every character past ASCII: YAML reads an escaped emoji
         # (a surrogate pair) as two lone surrogates, JSON as the emoji.
         return _checkpoint_settings(json.loads(path.read_text(encoding="utf-8")), path)
     _require_settings(loaded, path)
     return loaded
+
+
+# Values a config file may expand to through its aliases: `&a [lol x9]` nested 9 deep is 9^9 values
+# in a few lines, which reading the settings walked at 100% of a core for minutes.
+MAX_EXPANDED_VALUES = 100_000
+
+
+class _HoldsItself(Exception):
+    """A value of a YAML file holds itself, through an alias inside its own anchor."""
+
+
+def _expanded_values(value: Any, counted: dict[int, int]) -> int:
+    """How many values `value` holds once each alias is written out: each shared list or mapping is
+    counted once (`counted`, by identity) and its count reused, so this takes as long as the file's
+    own values, not their expansion."""
+    if not isinstance(value, (list, dict)):
+        return 1
+    if counted.get(id(value)) == 0:  # still being counted: it holds itself
+        raise _HoldsItself
+    if id(value) not in counted:
+        counted[id(value)] = 0
+        items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+        counted[id(value)] = 1 + sum(_expanded_values(item, counted) for item in items)
+    return counted[id(value)]
 
 
 def _require_settings(loaded: dict[Any, Any], path: Path) -> None:
@@ -312,6 +348,14 @@ def _parse_override(override: str) -> tuple[str, Any]:
         raise ConfigError(
             f"--set {key.strip()} nests its value too deeply to read; pass a plain value"
         ) from None
+    try:
+        plain = _expanded_values(value, {}) <= MAX_EXPANDED_VALUES
+    except _HoldsItself:
+        plain = False
+    if not plain:  # YAML aliases in one line: `[&a [x, x], &b [*a, *a], ...]`
+        raise ConfigError(
+            f"--set {key.strip()} uses YAML aliases that expand without end; pass a plain value"
+        )
     return key.strip(), value
 
 

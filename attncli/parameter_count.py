@@ -13,6 +13,15 @@ from attncli.migrations import migrate_shapes
 
 # The safetensors format caps its JSON header at 100 MB; a larger length means a damaged file.
 MAX_HEADER_BYTES = 100_000_000
+# What safetensors itself reads as a shape: dimensions that fit in 64 bits, and few of them. A
+# crafted header of 4,000-digit dimensions made `attn info` multiply them for minutes.
+MAX_DIMENSION, MAX_DIMENSIONS = 2**63 - 1, 8
+
+
+def _plausible(shape: list[object]) -> bool:
+    return len(shape) <= MAX_DIMENSIONS and all(
+        type(size) is int and 0 <= size <= MAX_DIMENSION for size in shape
+    )
 
 
 def count_parameters(path: Path, *, format_version: int) -> int | None:
@@ -28,6 +37,8 @@ def count_parameters(path: Path, *, format_version: int) -> int | None:
                 return None
             tensors = json.loads(file.read(length))
         shapes = {name: list(entry["shape"]) for name, entry in tensors.items() if name != "__metadata__"}
+        if not all(_plausible(shape) for shape in shapes.values()):
+            return None
         migrated = migrate_shapes(shapes, version=format_version, target=FORMAT_VERSION)
         return sum(math.prod(shape) for shape in migrated.values())
     except (OSError, struct.error, ValueError, KeyError, TypeError, AttributeError, RecursionError):

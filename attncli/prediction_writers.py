@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -54,10 +55,23 @@ def _json_text(prediction: Prediction, text_column: str | None, escaped: bool) -
     except ValueError:  # NaN or an infinity
         clean = False
     if clean and not escaped:
-        return text
-    return json.dumps(
-        row if clean else json_safe(row), ensure_ascii=escaped, allow_nan=False, default=as_text
+        return c1_escaped(text)
+    return c1_escaped(
+        json.dumps(row if clean else json_safe(row), ensure_ascii=escaped, allow_nan=False, default=as_text)
     )
+
+
+# The C1 control characters, which JSON lets a string hold as they are, and which some UTF-8
+# terminals act on (U+009B opens a control sequence, as ESC [ does): JSON escapes C0 ones itself.
+C1_CONTROL = re.compile("[\x80-\x9f]")
+
+
+def c1_escaped(json_text: str) -> str:
+    """JSON text with each C1 control character written as its \\u escape, which reads back the same:
+    a text holding U+009B sent a control sequence to the terminal `predict --json` printed on."""
+    if C1_CONTROL.search(json_text) is None:
+        return json_text
+    return C1_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", json_text)
 
 
 def as_text(value: Any) -> str:

@@ -162,8 +162,11 @@ def _acquire_lock(folder: Path, option: str = "--output") -> tuple[Path, int]:
     lock = folder / LOCK_FILE
     while True:
         try:
-            descriptor = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+            # Never through a link: one in a run folder from elsewhere had the pid written over its target.
+            descriptor = os.open(lock, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o644)
         except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise CheckpointError(_linked_entry_refusal(lock)) from None
             raise CheckpointError(
                 f"cannot write to {option} {folder} ({error.strerror}); pass a folder you can write to"
             ) from error
@@ -228,6 +231,17 @@ def _as_typed(path: Path, folder: Path) -> Path:
     return folder
 
 
+def _linked_entry_refusal(entry: Path) -> str:
+    """Why a run folder whose own entry is a symbolic link is refused: attn writes, replaces and
+    removes its entries itself, and a run folder received from someone else wrote its metrics.jsonl
+    over the file its link named (a user's file, with exit 0)."""
+    return (
+        f"{entry} is a symbolic link (to {os.readlink(entry)}): attn writes, replaces and removes the "
+        f"entries of a run folder itself, and would write through it; remove the link (rm "
+        f"{shlex.quote(str(entry))}) and run again"
+    )
+
+
 def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> RunFolder:
     """Check that `path` can take this run, create it, and lock it; before any data loads."""
     option = "--resume" if resume else "--output"
@@ -264,6 +278,9 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
     lock, descriptor = _acquire_lock(path, option)
     run = RunFolder(path=path, lock=lock, created=created, lock_descriptor=descriptor, overwrite=overwrite)
     try:
+        linked = sorted(name for name in RUN_ENTRIES if (path / name).is_symlink())
+        if linked:
+            raise CheckpointError(_linked_entry_refusal(path / linked[0]))
         run.put_back = _finish_replacing(path)
         for folder in (run.best, run.last):
             recover_interrupted_swap(folder)

@@ -698,3 +698,49 @@ os.waitpid(child, 0)
         pytest.fail("the forked worker hung at its first prediction")
     assert process.returncode == 0, stderr
     assert stdout.split() == ["1", "True"]
+
+
+@pytest.mark.parametrize(
+    "setting, value", [("max_length", 10**7), ("embed_dim", 16384), ("num_layers", 20_000)]
+)
+def test_a_config_asking_for_a_model_far_larger_than_its_weights_is_refused_before_it_is_built(
+    tmp_path, monkeypatch, setting, value
+):
+    """A security trial: a resealed config.json of max_length 10^7 made `attn predict` build a 10 GB
+    position table, and exit 0; embed_dim 16384 took 1.4 GB before its shapes were found not to fit."""
+    import attncli.model
+
+    folder = _resealed(
+        save_untrained_checkpoint(tmp_path / setting),
+        lambda header: header["config"]["model"].update({setting: value}),
+    )
+    built = []
+    monkeypatch.setattr(attncli.model, "build_model", lambda *args, **kwargs: built.append(1))
+    with pytest.raises(
+        CheckpointError, match="does not fit the model in config.json \\(its sizes ask for about "
+    ):
+        load_checkpoint(folder)
+    assert not built  # refused before any memory was taken
+
+
+def test_a_tokenizer_regex_that_gives_up_on_a_text_is_one_line_and_exit_2(tmp_path):
+    """A security trial: a stranger's tokenizer.json whose normaliser backtracks past Oniguruma's
+    limit (`^(\\w+\\s?)*$`) ended predict in a Rust panic read as an unexpected failure, exit 1."""
+    from typer.testing import CliRunner
+
+    from attncli.cli import app
+
+    folder = save_untrained_checkpoint(tmp_path / "regex")
+    tokenizer = json.loads((folder / "tokenizer.json").read_text())
+    tokenizer["normalizer"] = {"type": "Replace", "pattern": {"Regex": "^(\\w+\\s?)*$"}, "content": ""}
+    (folder / "tokenizer.json").write_text(json.dumps(tokenizer))
+    _resealed(folder)
+    result = CliRunner().invoke(app, ["predict", str(folder), "a" * 40 + "!"], env={"RUST_BACKTRACE": "0"})
+    assert result.exit_code == 2, result.output
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "error: a regular expression in the tokenizer gave up on a text (Oniguruma's retry limit)"
+        )
+    )

@@ -333,3 +333,27 @@ def test_sized_settings_of_a_damaged_metrics_json_are_left_unsaid_not_a_failure(
     (checkpoint / "metrics.json").write_text(json.dumps({**metrics, "sized": {"model.max_length": 54}}))
     assert kept_sized_settings(checkpoint / "config.json", config) == {"model.max_length": 54}
     assert kept_sized_settings(checkpoint / "config.json", config, given={"model.max_length"}) == {}
+
+
+def test_yaml_aliases_that_expand_without_end_are_refused_and_ordinary_anchors_kept(tmp_path):
+    """A security trial: 9 aliases of 9, nested 9 deep, is 9^9 values in three lines, which reading
+    the settings walked at 100% of a core until killed; an alias inside its own anchor recursed."""
+    parts, previous = ['&a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'], "a"
+    for name in "bcdefghi":
+        parts.append(f"&{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+        previous = name
+    bomb = tmp_path / "laughs.yaml"
+    bomb.write_text("data:\n  text_column: [" + ", ".join(parts) + "]\n")
+    with pytest.raises(ConfigError, match="uses YAML aliases that expand to over 100,000 values"):
+        load_config(bomb, [])
+    loop = tmp_path / "loop.yaml"
+    loop.write_text("data:\n  text_column: &a [*a]\n")
+    with pytest.raises(ConfigError, match="holds a value inside itself"):
+        load_config(loop, [])
+    one_line = "[" + ", ".join(parts) + "]"
+    with pytest.raises(ConfigError, match="--set data.text_column uses YAML aliases that expand without end"):
+        load_config(None, [f"data.text_column={one_line}"])
+    shared = tmp_path / "shared.yaml"  # an anchor a section reuses, as the README allows
+    shared.write_text("model:\n  embed_dim: &width 32\n  pooling_heads: 8\ntrain:\n  batch_size: *width\n")
+    config = load_config(shared, [])
+    assert (config.model.embed_dim, config.train.batch_size) == (32, 32)

@@ -289,3 +289,36 @@ def test_a_best_checkpoint_saved_before_a_resume_raised_the_ceiling_says_so(trai
         f"{len(trained.history)} trained, best {trained.best_epoch} (epochs=2 below: the ceiling when this "
         "epoch was saved; a resume raised it)"
     ) in wide.file.getvalue()
+
+
+def test_a_strangers_checkpoint_cannot_drive_the_terminal_or_stall_info(tmp_path):
+    """A security trial: strings from config.json and metrics.json reached the terminal as they were
+    (`\\x1b[2J` cleared it) or as rich markup (`[link=...]` made a hyperlink); a header of 4,000-digit
+    dimensions took 46 s to count; a million labels printed 123,461 lines."""
+    import dataclasses
+    import struct
+
+    path = save_untrained_checkpoint(tmp_path / "model")
+    info = describe_checkpoint(path)
+    training = dataclasses.replace(
+        info.training,
+        data_source="[link=http://evil.example]/data/train.jsonl[/link] \x1b[2J",
+        data_path="/tmp/\x1b]0;TITLE\x07p",
+        stop_reason="\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\",
+    )
+    crafted = dataclasses.replace(
+        info, training=training, attn_version="9\x1b[31m", label_names=[f"l{index}" for index in range(1000)]
+    )
+    console = Console(file=io.StringIO(), width=100, theme=ATTN_THEME, force_terminal=True)
+    console.print(render_info(crafted))
+    shown = console.file.getvalue()
+    assert "\x1b]" not in shown and "\x1b[2J" not in shown and "\x1b[31m" not in shown
+    assert "[link=http://evil.example]/data/train.jsonl[/link] \\x1b[2J" in shown  # as written, escaped
+    plain = " ".join(_rendered(render_info(crafted)).replace("│", " ").split())
+    assert "l199 and 800 more (1,000; --json lists them all)" in plain
+    header = json.dumps({"w": {"dtype": "F32", "shape": [int("9" * 400)] * 2, "data_offsets": [0, 0]}})
+    (path / "model.safetensors").write_bytes(struct.pack("<Q", len(header)) + header.encode())
+    assert count_parameters(path / "model.safetensors", format_version=2) is None  # unreadable, at once
+    deep = json.dumps({"w": {"dtype": "F32", "shape": [1] * 9, "data_offsets": [0, 4]}})
+    (path / "model.safetensors").write_bytes(struct.pack("<Q", len(deep)) + deep.encode())
+    assert count_parameters(path / "model.safetensors", format_version=2) is None

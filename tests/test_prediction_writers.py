@@ -208,3 +208,29 @@ def test_predicted_columns_are_found_whatever_the_labels_hold_and_at_every_level
         *paths[2:],
     )
     assert predicted_columns(["text", "label"], labels) == ()
+
+
+def test_c1_control_characters_are_escaped_in_json_and_read_back_the_same(capsys):
+    """A security trial: a text or label holding U+009B (a one-character ESC [ to some UTF-8
+    terminals) went out raw in `predict --json`, which JSON allows and a terminal acts on."""
+    import json
+
+    from attncli.cli.edge import print_json
+    from attncli.prediction_writers import JsonArrayWriter, JsonLinesWriter
+
+    odd = "te\x9b31mch \x85 caf\u00e9"
+    prediction = Prediction(0, odd, "sci\x9bfi", 0.5, [("sci\x9bfi", 0.5)], fields={"note": "\x80"})
+    for writer_class in (JsonLinesWriter, JsonArrayWriter):
+        stream = io.StringIO()
+        writer = writer_class(stream)
+        writer.write([prediction])
+        if isinstance(writer, JsonArrayWriter):
+            writer.close()
+        written = stream.getvalue()
+        assert not any("\x80" <= char <= "\x9f" for char in written) and "\\u009b" in written
+        row = json.loads(written)[0] if isinstance(writer, JsonArrayWriter) else json.loads(written)
+        assert (row["text"], row["label"], row["fields"]["note"]) == (odd, "sci\x9bfi", "\x80")
+        assert "café" in written  # other characters stay as they are
+    print_json([{"text": odd}])  # inspect's and eval's JSON lines
+    shown = capsys.readouterr().out
+    assert "\\u009b" in shown and json.loads(shown) == {"text": odd}

@@ -287,3 +287,20 @@ def test_an_output_folder_too_long_or_a_link_loop_is_refused_in_words(tmp_path):
     (tmp_path / "dangling").symlink_to("no-such-folder")
     with pytest.raises(CheckpointError, match="is a link to no-such-folder, which does not exist"):
         open_run_folder(tmp_path / "dangling", overwrite=False)
+
+
+@pytest.mark.parametrize("entry", [LOCK_FILE, "metrics.jsonl", "tensorboard", "last"])
+def test_a_run_folder_whose_own_entry_is_a_link_is_refused_and_its_target_kept(tmp_path, entry):
+    """A security trial: a run folder received from someone else, its metrics.jsonl (or its lock
+    file) a link to a file of the user's, had that file written over by `attn train --resume`, with
+    exit 0; an otherwise empty folder holding only such a lock file did the same under -o."""
+    victim = tmp_path / "notes.txt"
+    victim.write_text("the user's own notes\n")
+    run = tmp_path / "received"
+    run.mkdir()
+    (run / entry).symlink_to(victim)
+    for resume, overwrite in ((False, False), (False, True), (True, False)):
+        with pytest.raises(CheckpointError, match=f"^{run / entry} is a symbolic link \\(to {victim}\\)"):
+            open_run_folder(run, overwrite=overwrite, resume=resume)
+    assert victim.read_text() == "the user's own notes\n" and (run / entry).is_symlink()
+    assert not (run / LOCK_FILE).exists() or entry == LOCK_FILE  # no lock left behind

@@ -115,8 +115,24 @@ def run_command(
         # failing to start under `ulimit -v` printed Rust's panic and a Python traceback.
         if type(error).__name__ != "PanicException":
             raise
+        if REGEX_GAVE_UP in str(error):
+            # A tokenizer.json with a pattern of its own (a stranger's checkpoint, a hand edit) that
+            # backtracks past Oniguruma's limit on a text: no pattern attn writes does.
+            if debug:
+                traceback.print_exc()
+            typer.echo(
+                "error: a regular expression in the tokenizer gave up on a text (Oniguruma's retry limit): "
+                "attn's own tokenizers hold none that does, so this tokenizer.json was written elsewhere or "
+                "edited; use a checkpoint you trust, or train one",
+                err=True,
+            )
+            raise typer.Exit(2) from None
         raise _unexpected(error, debug=debug) from None
 
+
+# What tokenizers' panic says where a regular expression of its normaliser or pre-tokenizer
+# backtracked past Oniguruma's limit.
+REGEX_GAVE_UP = "retry-limit-in-match"
 
 # What Python's tempfile says where no folder it tries is writable.
 NO_TEMPORARY_FOLDER = "No usable temporary directory found"
@@ -220,13 +236,13 @@ def load_for_command(
 def print_json(rows: list[dict[str, Any]]) -> None:
     """Each row as one line of JSON; what JSON cannot spell (NaN, a lone surrogate from a data file's
     escapes) as null and U+FFFD, as predict writes them."""
-    from attncli.prediction_writers import as_text, json_safe
+    from attncli.prediction_writers import as_text, c1_escaped, json_safe
 
     for row in rows:
         # A carried-through value JSON has no type for (a date, bytes) as predict writes it.
         ascii_only = not writes_unicode(sys.stdout)
         line = json.dumps(json_safe(row), ensure_ascii=ascii_only, allow_nan=False, default=as_text)
-        sys.stdout.write(line + "\n")
+        sys.stdout.write(c1_escaped(line) + "\n")
     sys.stdout.flush()
 
 

@@ -9,13 +9,23 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from attncli.render.text import WrappingTable, as_percent, calibration_note, label_list, refit_description
+from attncli.render.text import (
+    WrappingTable,
+    as_percent,
+    calibration_note,
+    label_list,
+    refit_description,
+    safe_text,
+)
 from attncli.settings import as_typed, settings_text
 from attncli.streams import one_line
 from attncli.unused_settings import unused_model_settings, unused_tokenizer_settings
 
 if TYPE_CHECKING:
     from attncli.info import CheckpointInfo
+
+# Labels listed by name; a checkpoint of a million (a stranger's config.json) printed 123,461 lines.
+LISTED_LABELS = 200
 
 STOP_REASONS = {
     "epochs": "reached the epoch limit",
@@ -31,8 +41,17 @@ def _key_values(title: str, rows: list[tuple[str, str | Text]]) -> Table:
     table.add_column(style="attn.muted")
     table.add_column()
     for name, value in rows:
-        table.add_row(name, value)
+        table.add_row(name, _shown(value))
     return table
+
+
+def _shown(value: str | Text) -> Text:
+    """A value read from the checkpoint's files as a terminal may show it: never parsed as markup
+    (`[link=...]` in a data source made a hyperlink), each character a terminal would act on (an
+    escape sequence in a stop reason cleared the screen) escaped, or, inside a styled Text, a space."""
+    if isinstance(value, Text):
+        return Text(safe_text(value.plain), style=value.style, spans=value.spans)
+    return Text(one_line(value))
 
 
 def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
@@ -180,16 +199,19 @@ def render_info(info: CheckpointInfo) -> RenderableType:
     """What a checkpoint is: labels, model settings, how it was trained, versions and its files."""
     labels = Text.assemble(
         ("labels ", "attn.muted"),
-        (label_list(info.label_names), "attn.label"),
-        (f" ({len(info.label_names)})", "attn.muted"),
-    )
+        (label_list(info.label_names, limit=LISTED_LABELS), "attn.label"),
+        (f" ({len(info.label_names):,}{'; --json lists them all' * (len(info.label_names) > LISTED_LABELS)})",
+         "attn.muted"),
+    )  # fmt: skip
     model_rows: list[tuple[str, str | Text]] = [
         ("parameters", "unreadable" if info.num_parameters is None else f"{info.num_parameters:,}"),
         ("vocabulary", f"{info.vocab_size:,} tokens ({info.tokenizer_kind or 'unknown'} tokenizer)"),
     ]
     model_rows += [(name, _model_setting(name, value, info.model)) for name, value in info.model.items()]
     versions = Text(
-        f"attn {info.attn_version}, torch {info.torch_version}, checkpoint format {info.format_version}",
+        one_line(
+            f"attn {info.attn_version}, torch {info.torch_version}, checkpoint format {info.format_version}"
+        ),
         "attn.muted",
     )
     training_rows = [
@@ -202,4 +224,5 @@ def render_info(info: CheckpointInfo) -> RenderableType:
         training_rows.append(("sized", Text(sized, "attn.muted")))
     parts: list[RenderableType] = [labels, Text(), _key_values("model", model_rows), Text()]
     parts += [_key_values("training", training_rows), Text(), versions, Text(), _file_table(info)]
-    return Panel(Group(*parts), title=f"checkpoint {info.path}", title_align="left", expand=False)
+    title = Text(one_line(f"checkpoint {info.path}"))  # a folder named `[red]x` is not markup
+    return Panel(Group(*parts), title=title, title_align="left", expand=False)
