@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -213,8 +214,10 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
             misfit = _far_larger(config.model, saved_weights, vocab_size=vocab_size, token_dim=token_dim)
             if misfit is None:
                 # The random weights the saved ones replace are drawn from a generator of their own,
-                # so that loading a checkpoint leaves the caller's random numbers where they were.
-                with torch.random.fork_rng(devices=[]):
+                # so that loading a checkpoint leaves the caller's random numbers where they were; one
+                # load at a time, or each put back the state the other's build had half drawn (two
+                # loads in threads changed the caller's state in 9 runs of 10).
+                with _ONE_BUILD_AT_A_TIME, torch.random.fork_rng(devices=[]):
                     model = build_model(
                         config.model,
                         vocab_size=vocab_size,
@@ -318,30 +321,47 @@ def _unsound(weights: dict[str, torch.Tensor]) -> str | None:
     return None
 
 
-# Numbers a model's config.json may ask for beyond what its weights file holds: tables that are not
-# saved (the sinusoidal positions), with room to spare, before the model is built and compared.
-UNSAVED_NUMBERS = 10_000_000
+_ONE_BUILD_AT_A_TIME = threading.Lock()
+
+
+def _fresh_build_lock() -> None:
+    """In a child forked while another thread was building: that build does not go on there."""
+    global _ONE_BUILD_AT_A_TIME
+    _ONE_BUILD_AT_A_TIME = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_build_lock)
+
+# Numbers a model's config.json may ask for beyond what its weights file holds, past their multiple.
+SAVED_SLACK = 10_000_000
 
 
 def _far_larger(
     model: ModelConfig, saved: dict[str, torch.Tensor], *, vocab_size: int, token_dim: int
 ) -> str | None:
     """Why a model of config.json's sizes cannot be the one the saved weights hold, where it would
-    hold far more numbers than they do (a config.json doctored to max_length 10^7 built a 10 GB
-    position table, and embed_dim 16384 took 1.4 GB, before their shapes were found not to fit); None
-    for any model near the weights' size. An upper bound of what building allocates, not its count."""
+    hold far more numbers than they do (embed_dim 16384 in a doctored config.json took 1.4 GB, and
+    20,000 layers would take terabytes, before their shapes were found not to fit); None for any
+    model near the weights' size. An upper bound of its parameters, not their count. Tables built
+    without being saved (sinusoidal or rotary positions) are bounded by ModelConfig's own check."""
     width, layers = model.width, model.layers
+    head = width // max(1, model.num_heads)
+    saved_positions = {
+        "learned": model.length * width,
+        "relative": layers * (2 * model.max_relative_distance + 1) * head,
+    }
     requested = (
         vocab_size * token_dim
         + token_dim * width
         + layers * (4 * width * width + 2 * width * model.ff_dim)
-        + (model.length + 2 * model.max_relative_distance) * width
         + width * width
+        + saved_positions.get(model.positional, 0)
     )
     held = sum(tensor.numel() for tensor in saved.values())
-    if requested <= 8 * held + UNSAVED_NUMBERS:
-        return None
-    return f"its sizes ask for about {requested:,} numbers, and the weights hold {held:,}"
+    if requested > 8 * held + SAVED_SLACK:
+        return f"its sizes ask for about {requested:,} numbers, and the weights hold {held:,}"
+    return None
 
 
 def _misfit(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str | None:

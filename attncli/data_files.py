@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +120,19 @@ def _joined_shards(shards: list[Any], paths: list[Path]) -> Any:
 PANDAS_INDEX = "__index_level_0__"
 
 
+@contextlib.contextmanager
+def _uncounted(datasets: Any) -> Iterator[None]:
+    """datasets counts each load of its readers ("json", "csv") with a request to the Hub's storage
+    (a HEAD, 3 s timeout) unless offline, for a local file too: a service reading its own files, its
+    outbound traffic filtered, waited on it (a user's trial). A local file is no download to count."""
+    counted = datasets.config.HF_UPDATE_DOWNLOAD_COUNTS
+    datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = False
+    try:
+        yield
+    finally:
+        datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = counted
+
+
 def _load_file(
     path: Path, *, encoding: str, delimiter: str | None, quoting: Quoting = csv.QUOTE_MINIMAL
 ) -> Any:
@@ -137,9 +152,10 @@ def _load_file(
         extra |= {"delimiter": delimiter, "converters": keep_text, "keep_default_na": False}
         extra |= {"na_values": [""], "quoting": quoting}
     try:
-        loaded = datasets.load_dataset(
-            builder, data_files={"train": str(path)}, cache_dir=local_cache_dir(), **extra
-        )
+        with _uncounted(datasets):
+            loaded = datasets.load_dataset(
+                builder, data_files={"train": str(path)}, cache_dir=local_cache_dir(), **extra
+            )
     except Exception as error:
         if builder == "json":  # its fallback for mixed types fails on a blank line: read it ourselves
             return _read_json_rows(path, error, encoding=encoding)

@@ -13,6 +13,7 @@ from typing import Any
 
 from attncli.callers_state import keeps_datasets_state
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
+from attncli.decimals import float32_list
 from attncli.errors import DataError
 from attncli.eval_columns import UnlabelledSplit
 from attncli.eval_split import LabelledData, load_labelled_split
@@ -30,6 +31,7 @@ from attncli.metrics import (
     weighted_f1,
 )
 from attncli.prediction import PredictionStats, predict_probabilities
+from attncli.read_errors import call_cache
 from attncli.sources import names_a_local_path
 from attncli.streams import one_line
 
@@ -125,7 +127,12 @@ class EvalResult:
             "reliability": [asdict(item) for item in self.reliability],
         }
         if self.errors is not None:
-            report["errors"] = [asdict(mistake) for mistake in self.errors]
+            # Each probability as the shortest decimal of its float32, as predict writes them.
+            scores = float32_list([mistake.score for mistake in self.errors])
+            report["errors"] = [
+                {**asdict(mistake), "score": score}
+                for mistake, score in zip(self.errors, scores, strict=True)
+            ]
         return report
 
 
@@ -225,6 +232,29 @@ def evaluate(
     DatasetDict; default: the data it was trained on), with the `errors` most confident mistakes when
     that is above 0; `on_batch(done, total)` follows the model through the rows."""
     require_loaded(checkpoint, "evaluate")
+    with call_cache():  # a service evaluating file after file keeps no Arrow copy of each
+        return _evaluate(
+            checkpoint, source, split=split, text_column=text_column, label_column=label_column,
+            batch_size=batch_size, errors=errors, ignore_unknown_labels=ignore_unknown_labels,
+            encoding=encoding, delimiter=delimiter, drop_invalid=drop_invalid, on_batch=on_batch,
+        )  # fmt: skip
+
+
+def _evaluate(
+    checkpoint: LoadedCheckpoint,
+    source: str | Any | None,
+    *,
+    split: str | None,
+    text_column: str | None,
+    label_column: str | None,
+    batch_size: int,
+    errors: int,
+    ignore_unknown_labels: bool,
+    encoding: str | None,
+    delimiter: str | None,
+    drop_invalid: bool,
+    on_batch: Callable[[int, int], None] | None,
+) -> EvalResult:
     if isinstance(source, os.PathLike):  # a Path from Python, as the path it names
         source = os.fspath(source)
     default_source = source is None

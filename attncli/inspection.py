@@ -4,12 +4,12 @@ from one of several views of the model's attention, each summing to 1 over the t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from attncli.attention_views import view_of_row
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
-from attncli.decimals import float32_decimals, float32_list
+from attncli.decimals import float32_list
 from attncli.inference import MAX_BATCH_TOKENS, forward_batches
 from attncli.prediction import calibrated_probabilities, check_texts, no_label_reason, texts_in_order
 from attncli.records import Record, carried_fields
@@ -70,21 +70,24 @@ class Inspection:
         }
 
     def to_json(self) -> dict[str, Any]:
+        # The score and weights as the shortest decimals of their float32 values (a word's weight, a
+        # sum of its pieces', rounded to float32 first), not a double's 17 digits of them.
+        score, *weights = float32_list([self.score, *(item.weight for item in self.tokens)])
         return {
             "text": self.text,
             "view": self.view,
             "label": self.label,
-            "score": self.score,
+            "score": score,
             "truncated_tokens": self.truncated_tokens,
             "tokens": [
                 {
                     "token": item.token,
                     "start": item.start,
                     "end": item.end,
-                    "weight": item.weight,
+                    "weight": weight,
                     "unknown": item.unknown,
                 }  # fmt: skip
-                for item in self.tokens
+                for item, weight in zip(self.tokens, weights, strict=True)
             ],
         }
 
@@ -225,12 +228,9 @@ def _inspection(
     probabilities = calibrated_probabilities(checkpoint, logits)
     best = int(probabilities.argmax())
     token_texts = [checkpoint.tokenizer.id_to_token(token_id) or "" for token_id in encoded.ids]
-    weight_list = float32_decimals(weights)
+    weight_list = weights.tolist()
     if words:
         tokens = merge_words(encoded, weight_list, text, token_texts)
-        # A word's weight is a sum of its pieces' in Python's doubles: as a float32's decimal too.
-        weighed = float32_list([token.weight for token in tokens])
-        tokens = [replace(token, weight=weight) for token, weight in zip(tokens, weighed, strict=True)]
         view += WORDS_VIEW
     else:
         tokens = [
@@ -240,7 +240,7 @@ def _inspection(
     return Inspection(
         text=text,
         label=checkpoint.label_names[best],
-        score=float32_decimals(probabilities[best])[0],
+        score=float(probabilities[best]),
         view=view,
         tokens=tokens,
         truncated_tokens=max(0, encoded.untruncated_length - len(encoded.ids)),

@@ -12,6 +12,11 @@ from attncli.sized_settings import sized
 ATTENTION_IMPLS = ("fused", "explicit")
 
 
+# The most numbers a model's position tables may hold (400 MB in float32): a config.json doctored
+# to max_length 10^7 built a 10 GB sinusoidal table before its weights were found not to fit.
+MAX_POSITION_NUMBERS = 100_000_000
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     embed_dim: int | None = None
@@ -58,6 +63,18 @@ class ModelConfig:
 
         needs = POSITIONAL.get(self.positional), POOLING.get(self.pooling)
         return bool(needs[0] and needs[0].acts_in_attention) or bool(needs[1] and needs[1].uses_cls_token)
+
+    def position_table_numbers(self) -> int | None:
+        """How many numbers the position tables that grow with max_length hold (a sinusoidal or
+        learned table, a rotary one in each layer); None where a size they need is not known yet."""
+        if self.max_length is None or self.embed_dim is None:
+            return None
+        if self.positional in ("sinusoidal", "learned"):
+            return self.max_length * self.embed_dim
+        if self.positional == "rope":
+            layers = self.num_layers if self.num_layers is not None else 1  # rope's sized to 1 at least
+            return max(1, layers) * self.max_length * (self.embed_dim // self.num_heads)
+        return 0
 
     def __post_init__(self) -> None:
         from attncli.model.registry import POOLING, POSITIONAL, SCORING
@@ -123,6 +140,13 @@ class ModelConfig:
             or (self.embed_dim // self.num_heads) % 2 == 0,
             f"model.positional=rope rotates pairs of dimensions, so each head's width "
             f"({(self.embed_dim or 0) // self.num_heads}) must be even; change embed_dim or num_heads",
+        )
+        table = self.position_table_numbers()
+        require(
+            table is None or table <= MAX_POSITION_NUMBERS,
+            f"model.max_length={self.max_length} with {self.positional} positions builds tables of "
+            f"{table or 0:,} numbers, over the {MAX_POSITION_NUMBERS:,} attn allows; use a shorter "
+            "max_length, or model.positional=alibi, which keeps no table",
         )
         require_path_or_none(
             "model.embeddings_init", self.embeddings_init, "a GloVe or word2vec .txt/.vec file"

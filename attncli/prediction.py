@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
-from attncli.decimals import float32_rows
 from attncli.errors import DataError
 from attncli.inference import batched_forward
 from attncli.packing import PackedSequences
@@ -147,8 +146,8 @@ def predict_records(
     """One prediction per record, in order; records without text (or only spaces) get no label."""
     import torch
 
-    if top_k < 1:
-        raise DataError(f"--top-k must be at least 1, not {top_k}")
+    for name, value in (("top_k", top_k), ("batch_size", batch_size)):
+        require_count(name, value)
     usable = [record for record in records if record.text is not None and record.text.strip()]
     max_length = checkpoint.config.model.length
     encoded = list(
@@ -167,11 +166,11 @@ def predict_records(
     k = min(top_k, len(checkpoint.label_names))
     scores, indices = probabilities.topk(k, dim=-1)
     # As Python lists at once: a tensor indexed row by row costs microseconds a row, more than a
-    # short text's share of the model. Each probability as a decimal that reads back as its float32.
-    names, all_scores, all_indices = checkpoint.label_names, float32_rows(scores), indices.tolist()
+    # short text's share of the model.
+    names, all_scores, all_indices = checkpoint.label_names, scores.tolist(), indices.tolist()
     unknown = unknown_id_of(checkpoint.tokenizer)
     results = {}
-    for row, (record, row_probabilities) in enumerate(zip(usable, float32_rows(probabilities), strict=True)):
+    for row, (record, row_probabilities) in enumerate(zip(usable, probabilities.tolist(), strict=True)):
         ranked = [(names[i], score) for i, score in zip(all_indices[row], all_scores[row], strict=True)]
         results[record.index] = Prediction(
             index=record.index, text=record.text, label=ranked[0][0], score=ranked[0][1], top_k=ranked,
@@ -212,6 +211,16 @@ def predict_stream(
         yield predict_records(checkpoint, chunk, top_k=top_k, batch_size=batch_size, stats=stats)
 
 
+def require_count(name: str, value: Any) -> None:
+    """A count the Python API and the command line take (top_k, --top-k): a whole number, 1 or more.
+    `top_k=None` was a TypeError comparing None with 1, and `batch_size=1.5` was taken."""
+    option = "--" + name.replace("_", "-")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} ({option}) takes a whole number, not {value!r}")
+    if value < 1:
+        raise DataError(f"{name} ({option}) must be at least 1, not {value}")
+
+
 def texts_in_order(texts: Iterable[Any], function: str) -> list[Any]:
     """The Python API's texts as a list, whose positions are the results' indices: any iterable (a
     generator, a numpy array, a pandas Series), but not one text, nor a set, whose order is its
@@ -227,6 +236,8 @@ def texts_in_order(texts: Iterable[Any], function: str) -> list[Any]:
             f"{function} takes a list of texts in the order of its results, not a {kind}, which has no "
             "order; pass a list"
         )
+    if not isinstance(texts, Iterable):  # None, a number: "'NoneType' object is not iterable" said little
+        raise TypeError(f"{function} takes a list of texts, not {texts!r}; pass a list, [] for none")
     return list(texts)
 
 

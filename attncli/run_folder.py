@@ -278,7 +278,10 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
     lock, descriptor = _acquire_lock(path, option)
     run = RunFolder(path=path, lock=lock, created=created, lock_descriptor=descriptor, overwrite=overwrite)
     try:
-        linked = sorted(name for name in RUN_ENTRIES if (path / name).is_symlink())
+        # Every entry attn writes, moves or removes: its own, a run moved aside, a save's staging.
+        linked = sorted(
+            child.name for child in path.iterdir() if _is_run_entry(child.name) and child.is_symlink()
+        )
         if linked:
             raise CheckpointError(_linked_entry_refusal(path / linked[0]))
         run.put_back = _finish_replacing(path)

@@ -701,10 +701,16 @@ os.waitpid(child, 0)
 
 
 @pytest.mark.parametrize(
-    "setting, value", [("max_length", 10**7), ("embed_dim", 16384), ("num_layers", 20_000)]
-)
+    "setting, value, refused",
+    [
+        ("max_length", 10**7, "config.json is damaged \\(model.max_length=10000000 with sinusoidal "
+         "positions builds tables of 160,000,000 numbers, over the 100,000,000 attn allows"),
+        ("embed_dim", 16384, "does not fit the model in config.json \\(its sizes ask for about "),
+        ("num_layers", 20_000, "does not fit the model in config.json \\(its sizes ask for about "),
+    ],
+)  # fmt: skip
 def test_a_config_asking_for_a_model_far_larger_than_its_weights_is_refused_before_it_is_built(
-    tmp_path, monkeypatch, setting, value
+    tmp_path, monkeypatch, setting, value, refused
 ):
     """A security trial: a resealed config.json of max_length 10^7 made `attn predict` build a 10 GB
     position table, and exit 0; embed_dim 16384 took 1.4 GB before its shapes were found not to fit."""
@@ -716,11 +722,23 @@ def test_a_config_asking_for_a_model_far_larger_than_its_weights_is_refused_befo
     )
     built = []
     monkeypatch.setattr(attncli.model, "build_model", lambda *args, **kwargs: built.append(1))
-    with pytest.raises(
-        CheckpointError, match="does not fit the model in config.json \\(its sizes ask for about "
-    ):
+    with pytest.raises(CheckpointError, match=refused):
         load_checkpoint(folder)
     assert not built  # refused before any memory was taken
+
+
+@pytest.mark.parametrize(
+    "positional", ["alibi", "none", "relative", "rope", "learned", "segment", "sinusoidal"]
+)
+def test_a_small_model_with_a_long_max_length_still_loads(tmp_path, positional):
+    """A review: the first bound counted a position table for every kind, so an ALiBi model of
+    max_length 100,000 that attn had trained was refused as not fitting its own weights."""
+    layers = 0 if positional in ("none", "learned", "segment", "sinusoidal") else 1
+    length = 100_000 if positional in ("alibi", "none", "relative") else 20_000
+    folder = save_untrained_checkpoint(
+        tmp_path / positional, positional=positional, max_length=length, num_layers=layers
+    )
+    assert load_checkpoint(folder).config.model.max_length == length
 
 
 def test_a_tokenizer_regex_that_gives_up_on_a_text_is_one_line_and_exit_2(tmp_path):
@@ -744,3 +762,31 @@ def test_a_tokenizer_regex_that_gives_up_on_a_text_is_one_line_and_exit_2(tmp_pa
             "error: a regular expression in the tokenizer gave up on a text (Oniguruma's retry limit)"
         )
     )
+
+
+def test_loads_in_several_threads_at_once_leave_the_callers_random_numbers(tmp_path, monkeypatch):
+    """A user's trial: two or more loads in threads at once each put back the random state the
+    other's build had half drawn, so the caller's torch state changed (9 runs of 10 with two)."""
+    import threading
+    import time
+
+    import attncli.model
+
+    folder = save_untrained_checkpoint(tmp_path / "model")
+    build = attncli.model.build_model
+
+    def slow_build(*args, **kwargs):  # the overlap a large model's build gives, made certain
+        torch.rand(1000)
+        time.sleep(0.05)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(attncli.model, "build_model", slow_build)
+    torch.manual_seed(42)
+    expected = torch.rand(3)
+    torch.manual_seed(42)
+    threads = [threading.Thread(target=load_checkpoint, args=(folder,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert torch.equal(torch.rand(3), expected)

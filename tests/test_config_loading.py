@@ -357,3 +357,18 @@ def test_yaml_aliases_that_expand_without_end_are_refused_and_ordinary_anchors_k
     shared.write_text("model:\n  embed_dim: &width 32\n  pooling_heads: 8\ntrain:\n  batch_size: *width\n")
     config = load_config(shared, [])
     assert (config.model.embed_dim, config.train.batch_size) == (32, 32)
+
+
+def test_a_max_length_whose_position_tables_would_not_fit_is_refused_as_training_and_loading_refuse_it():
+    """A config.json doctored to max_length 10^7 built a 10 GB sinusoidal table; the same bound holds
+    for training, so no run trains what loading would refuse. ALiBi keeps no table."""
+    refused = "builds tables of 640,000,000 numbers, over the 100,000,000 attn allows"
+    with pytest.raises(ConfigError, match=f"model.max_length=10000000 with sinusoidal positions {refused}"):
+        load_config(None, ["model.max_length=10000000", "model.embed_dim=64"])
+    with pytest.raises(ConfigError, match="with rope positions builds tables of 160,000,000 numbers"):
+        load_config(None, ["model.max_length=1000000", "model.embed_dim=64", "model.positional=rope",
+                           "model.num_heads=2", "model.num_layers=5"])  # fmt: skip
+    assert (
+        load_config(None, ["model.max_length=10000000", "model.positional=alibi"]).model.max_length == 10**7
+    )
+    assert load_config(None, ["model.max_length=65536", "model.embed_dim=1024"]).model.max_length == 65536

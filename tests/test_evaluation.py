@@ -7,6 +7,7 @@ import pytest
 from conftest import make_rows, write_csv, write_jsonl
 
 from attncli.checkpoint import load_checkpoint
+from attncli.decimals import float32_list
 from attncli.errors import DataError
 from attncli.evaluation import evaluate
 from attncli.split_choice import choose_split
@@ -468,8 +469,9 @@ def test_errors_are_the_most_confident_mistakes_first(loaded, tmp_path):
     assert top.errors == everything.errors[:3]
     assert top.to_json()["errors"][0] == {
         "index": top.errors[0].index, "text": top.errors[0].text, "label": top.errors[0].label,
-        "predicted": top.errors[0].predicted, "score": top.errors[0].score, "fields": {},
+        "predicted": top.errors[0].predicted, "score": float32_list([top.errors[0].score])[0], "fields": {},
     }  # fmt: skip
+    assert len(repr(top.to_json()["errors"][0]["score"])) < 12  # the float32's decimal, not 17 digits
     # The row's other columns come along, so a mistake is found by its id, not only by its row.
     ids = tmp_path / "ids.csv"
     with ids.open("w", newline="", encoding="utf-8") as file:
@@ -761,3 +763,26 @@ def test_labels_with_few_rows_here_get_a_note(loaded, tmp_path):
     assert "few rows here for tech (2 rows): one row moves their recall by up to 50 points" in "\n".join(
         result.notes
     )
+
+
+def test_a_long_lived_process_evaluating_file_after_file_keeps_no_copy_of_each(loaded, tmp_path, monkeypatch):
+    """A user's trial: `evaluate` kept each file's Arrow copy in the process's temporary folder until
+    the process exited (1 MB a call of the BBC articles, in a service that never exits); and reading
+    a local file asked the Hub's storage to count the load (a HEAD, 3 s timeout) unless offline."""
+    import datasets
+
+    from attncli.read_errors import local_cache_dir
+
+    asked = []
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.load, "get_session", lambda: asked.append(1))
+    monkeypatch.delenv("HF_DATASETS_CACHE", raising=False)
+    cache = Path(local_cache_dir() or "")
+    before = sorted(path.name for path in cache.iterdir())
+    rows = make_rows(30)
+    for index in range(3):
+        path = write_jsonl(tmp_path / f"batch{index}.jsonl", rows[index:])
+        assert evaluate(loaded, str(path)).n == len(rows) - index
+        path.unlink()
+    assert sorted(path.name for path in cache.iterdir()) == before  # nothing left behind
+    assert asked == [] and datasets.config.HF_UPDATE_DOWNLOAD_COUNTS is not False  # and put back

@@ -306,13 +306,19 @@ def test_a_strangers_checkpoint_cannot_drive_the_terminal_or_stall_info(tmp_path
         data_path="/tmp/\x1b]0;TITLE\x07p",
         stop_reason="\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\",
     )
+    files = [dataclasses.replace(item, sha256="\x1b[2J[blink]PWN") for item in info.files or []]
     crafted = dataclasses.replace(
-        info, training=training, attn_version="9\x1b[31m", label_names=[f"l{index}" for index in range(1000)]
+        info,
+        training=training,
+        attn_version="9\x1b[31m",
+        label_names=[f"l{index}" for index in range(1000)],
+        files=files,
     )
     console = Console(file=io.StringIO(), width=100, theme=ATTN_THEME, force_terminal=True)
     console.print(render_info(crafted))
     shown = console.file.getvalue()
     assert "\x1b]" not in shown and "\x1b[2J" not in shown and "\x1b[31m" not in shown
+    assert "\x1b[5m" not in shown and "\\x1b[2J[blink]P" in shown  # a digest is not markup either
     assert "[link=http://evil.example]/data/train.jsonl[/link] \\x1b[2J" in shown  # as written, escaped
     plain = " ".join(_rendered(render_info(crafted)).replace("│", " ").split())
     assert "l199 and 800 more (1,000; --json lists them all)" in plain

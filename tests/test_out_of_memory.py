@@ -45,8 +45,10 @@ def test_the_failed_allocation_is_said_in_binary_units():
 
 @pytest.mark.parametrize("max_length", [512, 100_000_000])
 def test_the_advice_names_the_options_and_their_values_as_the_options_take_them(max_length):
+    # ALiBi keeps no position table, whose size caps max_length with the other kinds.
+    positions = ["model.positional=alibi"] if max_length > 1_000_000 else []
     config = load_config(
-        None, ["train.batch_size=48", f"model.max_length={max_length}", "model.embed_dim=96"]
+        None, ["train.batch_size=48", f"model.max_length={max_length}", "model.embed_dim=96", *positions]
     )
     assert training_advice(config) == (
         f"lower --batch-size (train.batch_size, 48) or --max-length (model.max_length, {max_length})"

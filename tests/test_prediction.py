@@ -1,10 +1,14 @@
+import csv
 import dataclasses
+import io
+import json
 
 import pytest
 
 from attncli.checkpoint import load_checkpoint
 from attncli.decimals import float32_rows
 from attncli.prediction import PredictionStats, predict, predict_probabilities, predict_records
+from attncli.prediction_writers import CsvWriter, JsonLinesWriter
 from attncli.records import Record
 
 
@@ -29,10 +33,20 @@ def test_predictions_are_right_and_probabilities_sum_to_one(loaded):
     unseen = predict(loaded, ["zzqx wwvk pasta", "we had pasta with cheese"])
     assert [p.unknown_tokens for p in unseen] == [2, 0]
     assert [p.index for p in predictions] == [0, 1, 2]
-    # Each probability is the shortest decimal of the model's float32, not a double's 17 digits of it.
+    # The API keeps the model's float32 values exactly; JSON and CSV write each as the shortest
+    # decimal that reads back as it (0.9998585), not a double's 17 digits (0.9998584985733032).
     exact = predict_probabilities(loaded, texts)
-    assert [p.probabilities for p in predictions] == float32_rows(exact)
-    assert all(len(repr(p.score)) < 14 for p in predictions)  # 0.9998585, not 0.9998584985733032
+    assert [p.probabilities for p in predictions] == exact.tolist()
+    lines, table = io.StringIO(), io.StringIO()
+    JsonLinesWriter(lines).write(predictions)
+    CsvWriter(table, input_columns=[], label_names=loaded.label_names).write(predictions)
+    written = [json.loads(line) for line in lines.getvalue().splitlines()]
+    best = float32_rows(exact.topk(3).values)
+    assert [row["score"] for row in written] == [scores[0] for scores in best]
+    assert [[item["score"] for item in row["top_k"]] for row in written] == best
+    rows = list(csv.reader(io.StringIO(table.getvalue())))
+    assert [[float(cell) for cell in row[4:-1]] for row in rows[1:]] == float32_rows(exact)
+    assert max(len(cell) for row in rows[1:] for cell in row[3:-1]) < 16  # 17 digits made 18-24 characters
 
 
 def test_a_tokenizer_with_no_unknown_token_counts_none_rather_than_zero(loaded, monkeypatch):
@@ -181,5 +195,17 @@ def test_the_python_api_says_how_to_load_a_checkpoint_given_as_a_path_and_refuse
             call()
     with pytest.raises(TypeError, match="load_checkpoint\\(path\\) \\(attncli.checkpoint\\), not int"):
         predict(5, ["soup"])  # type: ignore[arg-type]
-    with pytest.raises(DataError, match="^batch_size must be at least 1, not 0$"):
-        predict(load_checkpoint(trained.output), ["soup"], batch_size=0)
+    loaded = load_checkpoint(trained.output)
+    with pytest.raises(DataError, match="^batch_size \\(--batch-size\\) must be at least 1, not 0$"):
+        predict(loaded, ["soup"], batch_size=0)
+    # A user's trial: top_k=0 named only the command line's --top-k, top_k=None was a TypeError
+    # comparing None with 1, batch_size=1.5 was taken, and texts=None "'NoneType' is not iterable".
+    with pytest.raises(DataError, match="^top_k \\(--top-k\\) must be at least 1, not 0$"):
+        predict(loaded, ["soup"], top_k=0)
+    for name, value in (("top_k", None), ("batch_size", 1.5), ("top_k", True)):
+        with pytest.raises(TypeError, match=f"^{name} \\(--.*\\) takes a whole number, not {value!r}$"):
+            predict(loaded, ["soup"], **{name: value})
+    with pytest.raises(
+        TypeError, match="^predict takes a list of texts, not None; pass a list, \\[\\] for none$"
+    ):
+        predict(loaded, None)  # type: ignore[arg-type]

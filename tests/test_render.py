@@ -179,9 +179,10 @@ def test_heat_scale_runs_from_pale_to_dark():
 
 def test_heatmap_colours_tokens_by_their_multiple_of_the_uniform_weight():
     output = _render(render_inspection(INSPECTION, color_system="truecolor"), color=True)
-    # Two tokens: uniform is 0.5; "good" at 1.6x uniform is on the log scale to 4x (the least top),
-    # so level 1 + int(7 * log 1.6 / log 4) = 3; "film" is below uniform and stays uncoloured.
-    red, green, blue = (int("feb24c"[i : i + 2], 16) for i in (0, 2, 4))
+    # Two tokens: uniform is 0.5; "good" at 1.6x uniform is on the log scale from 1.15x to 4x (the
+    # least top), so level 1 + int(7 * log(1.6 / 1.15) / log(4 / 1.15)) = 2; "film" is below uniform
+    # and stays uncoloured.
+    red, green, blue = (int("fed976"[i : i + 2], 16) for i in (0, 2, 4))
     assert f"48;2;{red};{green};{blue}mgood" in output
     assert "48;2;" not in output.split("good")[1].split("film")[0] + output.split("film")[0][-12:]
     assert "pos" in output and "87.5%" in output and "1/2 = 0.5" in output and "top tokens" in output
@@ -190,7 +191,7 @@ def test_heatmap_colours_tokens_by_their_multiple_of_the_uniform_weight():
 def test_heat_levels_spread_peaked_weights_and_keep_flat_ones_pale():
     scale = HeatScale.of([0.85, 0.05, 0.05, 0.05], levels=7)
     assert scale.level(0.85) == 7 and scale.level(0.05) == 0
-    assert HeatScale.of([0.7, 0.1, 0.1, 0.1], levels=7).level(0.7) == 6  # 2.8x on a scale to 4x
+    assert HeatScale.of([0.7, 0.1, 0.1, 0.1], levels=7).level(0.7) == 5  # 2.8x on a scale of 1.15x-4x
     flat = [
         0.054,
         0.078,
@@ -210,12 +211,14 @@ def test_heat_levels_spread_peaked_weights_and_keep_flat_ones_pale():
     ]
     flat_scale = HeatScale.of(flat, levels=7)
     assert max(flat_scale.level(weight) for weight in flat) <= 2  # at most 1.2x uniform on a scale to 4x
-    # Each level starts where the last ended: lower bounds rise from 1.1x to below the top.
+    # Each level starts where the last ended: lower bounds rise from 1.15x to below the top.
     bounds = [scale.lower_bound(level) for level in range(1, 8)]
-    assert bounds[0] == 1.1 and bounds == sorted(bounds) and bounds[-1] < scale.top
-    # Up to 1.1x uniform is flat: 1.04x was coloured beside 0.99x, both shown as 1.0x in the table.
+    assert bounds[0] == 1.15 and bounds == sorted(bounds) and bounds[-1] < scale.top
+    # Up to 1.15x uniform is flat: 1.04x was coloured beside 0.99x, both shown as 1.0x in the table;
+    # what the table shows as 1.1x is uncoloured, and 1.2x coloured.
     near = HeatScale.of([0.26, 0.25, 0.245, 0.245], levels=7)
-    assert near.level(0.26) == 0 and near.level(0.276) == 1 and near.level(0.274) == 0
+    assert near.level(0.26) == 0 and near.level(0.2875) == 0 and near.level(0.29) == 1
+    assert as_multiple(0.2875 / 0.25) == "1.1x" and as_multiple(0.29 / 0.25) == "1.2x"
 
 
 def test_a_word_merged_from_pieces_is_judged_by_its_weight_per_piece():
@@ -664,6 +667,15 @@ def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
     assert _cells(heading) == ["true \\ predicted", *map(str, range(1, 21))]
     row = next(line for line in numbered.splitlines() if "20 class_19" in line)
     assert _cells(row) == ["20 class_19", *["0"] * 19, "10"]
+    # A long label is cut in its row (the width counted), not left to widen the row column until
+    # rich folds the headings (a review: `…for_ever` / `_and_ever` at 120 columns).
+    long = ["x", "y", "an_extremely_long_label_that_goes_on_and_on_for_ever_and_ever"]
+    longer = dataclasses.replace(
+        _diagonal_result(3), labels=long, per_class={label: ClassScores(1.0, 1.0, 1.0, 10) for label in long}
+    )
+    drawn = _render(render_eval(longer, width=120), color=False, width=120).split("confusion matrix")[1]
+    heading = next(line for line in drawn.splitlines() if "true \\ predicted" in line)
+    assert _cells(heading)[1:] == long and "│ an_extremely_long_label… │" in drawn
     labelled = _render(render_eval(wide, width=230), color=False, width=230)  # room for labels as headings
     heading = next(line for line in labelled.splitlines() if "true \\ predicted" in line)
     assert _cells(heading)[1:] == [f"class_{index}" for index in range(20)]
@@ -673,12 +685,10 @@ def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
     piped.print(render_eval(wide, width=10_000, piped=True))
     assert "true \\ predicted" in piped.file.getvalue()
     text = _render(render_eval(_diagonal_result(100), width=10_000, piped=True), color=False)
-    said = "confusion matrix: 100 labels need 616 columns, more than a report's 400; --json gives it"
+    said = "confusion matrix: 100 labels need 517 columns, more than a report's 400; --json gives it"
     assert said in " ".join(text.split()) and "true \\ predicted" not in text
     assert "no row was confused with another label" in text
     # In its place, the pairs most often confused, most first (a trial's 150 intents showed nothing).
-    import dataclasses
-
     mixed = _diagonal_result(20)
     matrix = [list(row) for row in mixed.confusion_matrix]
     matrix[3][7], matrix[3][3] = 4, 6  # class_3: 4 of its 10 rows taken for class_7

@@ -289,18 +289,25 @@ def test_an_output_folder_too_long_or_a_link_loop_is_refused_in_words(tmp_path):
         open_run_folder(tmp_path / "dangling", overwrite=False)
 
 
-@pytest.mark.parametrize("entry", [LOCK_FILE, "metrics.jsonl", "tensorboard", "last"])
+@pytest.mark.parametrize(
+    "entry", [LOCK_FILE, "metrics.jsonl", "tensorboard", "last", ".attn-replaced", ".best.x"]
+)
 def test_a_run_folder_whose_own_entry_is_a_link_is_refused_and_its_target_kept(tmp_path, entry):
     """A security trial: a run folder received from someone else, its metrics.jsonl (or its lock
     file) a link to a file of the user's, had that file written over by `attn train --resume`, with
     exit 0; an otherwise empty folder holding only such a lock file did the same under -o."""
     victim = tmp_path / "notes.txt"
     victim.write_text("the user's own notes\n")
+    if entry.startswith("."):  # a run moved aside, a save's staging: folders attn empties into the run
+        (tmp_path / "thesis").mkdir()
+        victim = tmp_path / "thesis" / "notes.txt"
+        victim.write_text("the user's own notes\n")
     run = tmp_path / "received"
     run.mkdir()
-    (run / entry).symlink_to(victim)
+    (run / entry).symlink_to(victim.parent if entry.startswith(".") else victim)
     for resume, overwrite in ((False, False), (False, True), (True, False)):
-        with pytest.raises(CheckpointError, match=f"^{run / entry} is a symbolic link \\(to {victim}\\)"):
+        target = victim.parent if entry.startswith(".") else victim
+        with pytest.raises(CheckpointError, match=f"^{run / entry} is a symbolic link \\(to {target}\\)"):
             open_run_folder(run, overwrite=overwrite, resume=resume)
     assert victim.read_text() == "the user's own notes\n" and (run / entry).is_symlink()
     assert not (run / LOCK_FILE).exists() or entry == LOCK_FILE  # no lock left behind

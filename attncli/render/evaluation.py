@@ -61,17 +61,18 @@ def _row_label_width(result: EvalResult) -> int:
 
 def _confusion_width(result: EvalResult, *, numbered: bool) -> int:
     """The terminal columns the confusion matrix takes: each label's column as wide as its heading
-    (or, `numbered`, as its number) and its largest count, with a space either side and a rule, and
-    the column of row labels, unwrapped (numbered: each label after its number)."""
-    largest = max((count for row in result.confusion_matrix for count in row), default=0)
-    count_width = len(str(largest))
+    (or, `numbered`, its number) and its largest count, with a space either side and a rule, and
+    the column of row labels, cut at ROW_LABEL_WIDTH (numbered: each label after its number)."""
+    columns = list(zip(*result.confusion_matrix, strict=True)) or [()] * len(result.labels)
+    counts = [len(str(max(column, default=0))) for column in columns]
+    number_width = len(str(len(result.labels)))
     if numbered:
-        number_width = len(str(len(result.labels)))
         row_width = max(CORNER_WIDTH, number_width + 1 + _row_label_width(result))
-        widths = [max(number_width, count_width)] * len(result.labels)
+        headings = [len(str(number)) for number in range(1, len(result.labels) + 1)]
     else:
         row_width = max(CORNER_WIDTH, _row_label_width(result))
-        widths = [max(cell_len(one_line(label)), count_width) for label in result.labels]
+        headings = [cell_len(one_line(label)) for label in result.labels]
+    widths = [max(heading, count) for heading, count in zip(headings, counts, strict=True)]
     return 1 + row_width + 3 + sum(width + 3 for width in widths)
 
 
@@ -108,8 +109,10 @@ def _confusion_heatmap(result: EvalResult, *, numbered: bool, color_system: str 
             else cell(Text("0", "attn.muted", justify="right"))
             for count in row
         ]
-        named = Text.assemble((f"{number} ", "attn.muted") if numbered else "", one_line(label))
-        named.no_wrap, named.overflow = True, "ellipsis"
+        named = Text(one_line(label), no_wrap=True)
+        named.truncate(ROW_LABEL_WIDTH, overflow="ellipsis")  # the width _confusion_width counted
+        if numbered:
+            named = Text.assemble((f"{number:>{len(str(len(result.labels)))}} ", "attn.muted"), named)
         matrix.add_row(cell(named), *counts)
     return matrix
 

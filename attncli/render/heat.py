@@ -65,8 +65,9 @@ def share_level(share: float, levels: int) -> int:
 # multiple, so nearly flat weights stay pale instead of being stretched over the whole scale.
 LEAST_SCALE_TOP = 4.0
 # Weights up to this multiple of uniform stay uncoloured: at 1.0x, a token at 1.04x was coloured
-# beside one at 0.99x, where the top tokens' table showed both as 1.0x (a user's trial).
-FLAT_UP_TO = 1.1
+# beside one at 0.99x, where the top tokens' table showed both as 1.0x (a user's trial). At 1.15,
+# every multiple the table shows as 1.1x or less is uncoloured, and every one from 1.2x coloured.
+FLAT_UP_TO = 1.15
 
 
 @dataclass(frozen=True)

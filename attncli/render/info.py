@@ -49,8 +49,10 @@ def _shown(value: str | Text) -> Text:
     """A value read from the checkpoint's files as a terminal may show it: never parsed as markup
     (`[link=...]` in a data source made a hyperlink), each character a terminal would act on (an
     escape sequence in a stop reason cleared the screen) escaped, or, inside a styled Text, a space."""
-    if isinstance(value, Text):
+    if isinstance(value, Text) and value.spans:  # styled in parts: each character kept in its place
         return Text(safe_text(value.plain), style=value.style, spans=value.spans)
+    if isinstance(value, Text):
+        return Text(one_line(value.plain), style=value.style)
     return Text(one_line(value))
 
 
@@ -164,7 +166,10 @@ def _file_table(info: CheckpointInfo) -> RenderableType:
             status = Text(f"{item.status} (optional: the training history)", "attn.muted")
         else:
             status = Text(item.status, "attn.bad")
-        table.add_row(item.name, f"{item.bytes:,}", f"{item.sha256[:16]}…", status)
+        # The digest is config.json's, as anyone may write it: shown as text, never as markup.
+        table.add_row(
+            Text(one_line(item.name)), f"{item.bytes:,}", Text(one_line(f"{item.sha256[:16]}…")), status
+        )
     return table
 
 

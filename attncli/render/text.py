@@ -120,7 +120,7 @@ def label_list(names: Sequence[str], *, limit: int | None = None) -> str:
     shown = [one_line(name) for name in names[:limit]]
     if any("," in name or name != name.strip() or not name for name in shown):
         shown = [repr(name) for name in names[:limit]]  # which writes a tab out itself, once
-    more = f" and {len(names) - limit} more" if limit is not None and len(names) > limit else ""
+    more = f" and {len(names) - limit:,} more" if limit is not None and len(names) > limit else ""
     return ", ".join(shown) + more
 
 
