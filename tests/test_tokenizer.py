@@ -176,3 +176,24 @@ def test_a_unigram_vocabulary_too_small_for_the_texts_characters_names_the_size_
     )
     tokenizer = train_tokenizer(texts, TokenizerConfig(kind="unigram", vocab_size=characters))
     assert tokenizer.get_vocab_size() >= characters
+
+
+def test_a_texts_words_far_past_what_the_model_reads_train_no_vocabulary():
+    """A user's trial: one line of 200,000 distinct words grew a word vocabulary 13 times, with
+    vectors training never reaches (the model reads max_length tokens of it). Words up to 16 times
+    max_length still count, for subword statistics; the BBC articles lose none."""
+    from attncli.config import TokenizerConfig
+    from attncli.tokenizer import TOKENIZER_WORDS_PER_TOKEN_READ, train_tokenizer, words_up_to
+
+    config = TokenizerConfig(kind="word", vocab_size=1_000_000, min_frequency=1)
+    ordinary = [f"match report number {index % 50} today" for index in range(200)]
+    log = " ".join(f"w{index}" for index in range(200_000))  # a log pasted into one cell
+    whole = train_tokenizer([*ordinary, log], config).get_vocab_size()
+    cut = train_tokenizer([*ordinary, log], config, max_length=16).get_vocab_size()
+    assert whole > 200_000 and cut <= 60 + 16 * TOKENIZER_WORDS_PER_TOKEN_READ
+    assert (
+        train_tokenizer(ordinary, config, max_length=16).get_vocab()
+        == train_tokenizer(ordinary, config).get_vocab()
+    )
+    assert words_up_to("a b  c d", 2) == "a b  " and words_up_to("a b", 2) == "a b"
+    assert words_up_to("超" * 1000, 2) == "超" * 128  # no spaces: characters, 64 a word
