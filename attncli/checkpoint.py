@@ -353,9 +353,9 @@ def _far_larger(
     }
     requested = (
         vocab_size * token_dim
-        + token_dim * width
+        + (token_dim * width if token_dim != width else 0)  # pretrained vectors' projection
         + layers * (4 * width * width + 2 * width * model.ff_dim)
-        + width * width
+        + (width * width if model.pooling == "attention" else 0)  # the pooling's key projection
         + saved_positions.get(model.positional, 0)
     )
     held = sum(tensor.numel() for tensor in saved.values())

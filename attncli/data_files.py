@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,17 +122,41 @@ def _joined_shards(shards: list[Any], paths: list[Path]) -> Any:
 PANDAS_INDEX = "__index_level_0__"
 
 
+# Loads under way in this process's threads, and the setting the first of them found: the last to
+# end puts it back (each putting back what it found left it off for good where two overlapped).
+_counting = threading.Lock()
+_loads_under_way = 0
+_counts_found = True
+
+
 @contextlib.contextmanager
 def _uncounted(datasets: Any) -> Iterator[None]:
     """datasets counts each load of its readers ("json", "csv") with a request to the Hub's storage
     (a HEAD, 3 s timeout) unless offline, for a local file too: a service reading its own files, its
     outbound traffic filtered, waited on it (a user's trial). A local file is no download to count."""
-    counted = datasets.config.HF_UPDATE_DOWNLOAD_COUNTS
-    datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = False
+    global _loads_under_way, _counts_found
+    with _counting:
+        if not _loads_under_way:
+            _counts_found = datasets.config.HF_UPDATE_DOWNLOAD_COUNTS
+            datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = False
+        _loads_under_way += 1
     try:
         yield
     finally:
-        datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = counted
+        with _counting:
+            _loads_under_way -= 1
+            if not _loads_under_way:
+                datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = _counts_found
+
+
+def _forget_loads_under_way() -> None:
+    """In a child forked while another thread was loading: that load does not go on there."""
+    global _counting, _loads_under_way
+    _counting, _loads_under_way = threading.Lock(), 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_loads_under_way)
 
 
 def _load_file(

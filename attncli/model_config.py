@@ -12,8 +12,9 @@ from attncli.sized_settings import sized
 ATTENTION_IMPLS = ("fused", "explicit")
 
 
-# The most numbers a model's position tables may hold (400 MB in float32): a config.json doctored
-# to max_length 10^7 built a 10 GB sinusoidal table before its weights were found not to fit.
+# The most numbers a model's position tables may hold (400 MB in float32, about 1.8 GB at their
+# peak while a sinusoidal one is computed in float64): a config.json doctored to max_length 10^7
+# built a 10 GB sinusoidal table before its weights were found not to fit.
 MAX_POSITION_NUMBERS = 100_000_000
 
 
@@ -71,9 +72,12 @@ class ModelConfig:
             return None
         if self.positional in ("sinusoidal", "learned"):
             return self.max_length * self.embed_dim
-        if self.positional == "rope":
+        if self.positional == "segment":  # a table inside a segment, and a vector for each segment
+            segments = -(-self.max_length // self.segment_length)
+            return (self.segment_length + segments) * self.embed_dim
+        if self.positional == "rope":  # a cosine and a sine table, each a head wide, in every layer
             layers = self.num_layers if self.num_layers is not None else 1  # rope's sized to 1 at least
-            return max(1, layers) * self.max_length * (self.embed_dim // self.num_heads)
+            return 2 * max(1, layers) * self.max_length * (self.embed_dim // self.num_heads)
         return 0
 
     def __post_init__(self) -> None:
@@ -144,7 +148,9 @@ class ModelConfig:
         table = self.position_table_numbers()
         require(
             table is None or table <= MAX_POSITION_NUMBERS,
-            f"model.max_length={self.max_length} with {self.positional} positions builds tables of "
+            f"model.max_length={self.max_length}"
+            + (f" and model.segment_length={self.segment_length}" if self.positional == "segment" else "")
+            + f" with {self.positional} positions builds tables of "
             f"{table or 0:,} numbers, over the {MAX_POSITION_NUMBERS:,} attn allows; use a shorter "
             "max_length, or model.positional=alibi, which keeps no table",
         )

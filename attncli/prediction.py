@@ -3,6 +3,7 @@ input record (an empty record gets no label and says why), in input order."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -215,9 +216,13 @@ def require_count(name: str, value: Any) -> None:
     """A count the Python API and the command line take (top_k, --top-k): a whole number, 1 or more.
     `top_k=None` was a TypeError comparing None with 1, and `batch_size=1.5` was taken."""
     option = "--" + name.replace("_", "-")
-    if not isinstance(value, int) or isinstance(value, bool):
+    try:
+        whole = operator.index(value)  # a numpy integer too
+    except TypeError:
+        whole = None
+    if whole is None or isinstance(value, bool):
         raise TypeError(f"{name} ({option}) takes a whole number, not {value!r}")
-    if value < 1:
+    if whole < 1:
         raise DataError(f"{name} ({option}) must be at least 1, not {value}")
 
 

@@ -279,11 +279,17 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
     run = RunFolder(path=path, lock=lock, created=created, lock_descriptor=descriptor, overwrite=overwrite)
     try:
         # Every entry attn writes, moves or removes: its own, a run moved aside, a save's staging.
+        # A run moved aside is put back entry by entry, links too: one inside it named metrics.jsonl
+        # was then written through, as one at the top was (a review).
+        asides = [path / name for name in ASIDE if (path / name).is_dir() and not (path / name).is_symlink()]
         linked = sorted(
-            child.name for child in path.iterdir() if _is_run_entry(child.name) and child.is_symlink()
+            child
+            for folder in (path, *asides)
+            for child in folder.iterdir()
+            if (folder != path or _is_run_entry(child.name)) and child.is_symlink()
         )
         if linked:
-            raise CheckpointError(_linked_entry_refusal(path / linked[0]))
+            raise CheckpointError(_linked_entry_refusal(linked[0]))
         run.put_back = _finish_replacing(path)
         for folder in (run.best, run.last):
             recover_interrupted_swap(folder)

@@ -727,6 +727,13 @@ def test_a_config_asking_for_a_model_far_larger_than_its_weights_is_refused_befo
     assert not built  # refused before any memory was taken
 
 
+def test_a_wide_model_without_the_parameters_the_bound_once_counted_still_loads(tmp_path):
+    """A review: the bound counted a pretrained vectors' projection where there is none, and the
+    attention pooling's key projection for mean pooling, and refused a mean-pooled width of 3,072."""
+    folder = save_untrained_checkpoint(tmp_path / "wide", embed_dim=3072, num_layers=0, pooling="mean")
+    assert load_checkpoint(folder).config.model.embed_dim == 3072
+
+
 @pytest.mark.parametrize(
     "positional", ["alibi", "none", "relative", "rope", "learned", "segment", "sinusoidal"]
 )

@@ -786,3 +786,30 @@ def test_a_long_lived_process_evaluating_file_after_file_keeps_no_copy_of_each(l
         path.unlink()
     assert sorted(path.name for path in cache.iterdir()) == before  # nothing left behind
     assert asked == [] and datasets.config.HF_UPDATE_DOWNLOAD_COUNTS is not False  # and put back
+
+
+def test_loads_in_threads_at_once_leave_datasets_download_counts_as_they_found_them(monkeypatch):
+    """A review: each load put back the setting it found, so loads overlapping in threads left
+    datasets' download counts off for good (3 runs of 3), or counted one load on the Hub."""
+    import threading
+
+    import datasets
+
+    from attncli.data_files import _uncounted
+
+    monkeypatch.setattr(datasets.config, "HF_UPDATE_DOWNLOAD_COUNTS", True)
+    inside, started, go = [], threading.Barrier(3), threading.Event()
+
+    def load():
+        with _uncounted(datasets):
+            started.wait()
+            go.wait()
+            inside.append(datasets.config.HF_UPDATE_DOWNLOAD_COUNTS)
+
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    go.set()
+    for thread in threads:
+        thread.join()
+    assert inside == [False, False, False] and datasets.config.HF_UPDATE_DOWNLOAD_COUNTS is True

@@ -202,6 +202,9 @@ def test_the_python_api_says_how_to_load_a_checkpoint_given_as_a_path_and_refuse
     # comparing None with 1, batch_size=1.5 was taken, and texts=None "'NoneType' is not iterable".
     with pytest.raises(DataError, match="^top_k \\(--top-k\\) must be at least 1, not 0$"):
         predict(loaded, ["soup"], top_k=0)
+    import numpy
+
+    assert len(predict(loaded, ["soup"], top_k=numpy.int64(2), batch_size=numpy.int32(8))[0].top_k) == 2
     for name, value in (("top_k", None), ("batch_size", 1.5), ("top_k", True)):
         with pytest.raises(TypeError, match=f"^{name} \\(--.*\\) takes a whole number, not {value!r}$"):
             predict(loaded, ["soup"], **{name: value})

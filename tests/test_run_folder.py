@@ -311,3 +311,18 @@ def test_a_run_folder_whose_own_entry_is_a_link_is_refused_and_its_target_kept(t
             open_run_folder(run, overwrite=overwrite, resume=resume)
     assert victim.read_text() == "the user's own notes\n" and (run / entry).is_symlink()
     assert not (run / LOCK_FILE).exists() or entry == LOCK_FILE  # no lock left behind
+
+
+def test_a_link_inside_a_run_moved_aside_is_refused_before_it_is_put_back(tmp_path):
+    """A review: the run --overwrite moves aside is put back entry by entry, links too, so a
+    metrics.jsonl link inside `.attn-replaced/` was put in place and then written through."""
+    victim = tmp_path / "notes.txt"
+    victim.write_text("the user's own notes\n")
+    run = tmp_path / "received"
+    (run / ".attn-replaced" / "best").mkdir(parents=True)
+    (run / ".attn-replaced" / "metrics.jsonl").symlink_to(victim)
+    linked = run / ".attn-replaced" / "metrics.jsonl"
+    with pytest.raises(CheckpointError, match=f"^{linked} is a symbolic link \\(to {victim}\\)"):
+        open_run_folder(run, overwrite=False, resume=True)
+    assert victim.read_text() == "the user's own notes\n" and linked.is_symlink()
+    assert not (run / "metrics.jsonl").exists()  # nothing was put back
