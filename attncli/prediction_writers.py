@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from attncli.column_detection import detected_label_column
-from attncli.decimals import float32_list
+from attncli.decimals import float32_list, float32_list_texts
 from attncli.prediction import Prediction
 from attncli.streams import writes_unicode
 from attncli.tokenizer import LONE_SURROGATE, readable_text
@@ -260,8 +260,10 @@ class CsvWriter:
         # Every probability as the shortest decimal of its float32 value, converted together: a
         # double's 17 digits made a csv of 150 labels' probabilities about twice the size.
         labelled = [prediction for prediction in predictions if prediction.label is not None]
-        numbers = float32_list([value for p in labelled for value in (p.score or 0.0, *p.probabilities)])
-        shortened: dict[int, list[float]] = {}
+        numbers = float32_list_texts(
+            [value for p in labelled for value in (p.score or 0.0, *p.probabilities)]
+        )
+        shortened: dict[int, list[str]] = {}
         start = 0
         for prediction in labelled:
             end = start + 1 + len(prediction.probabilities)
@@ -271,7 +273,7 @@ class CsvWriter:
             values = [_cell(row.get(column)) for column in self.input_columns]
             written = shortened.get(id(prediction), [])
             score = written[0] if written else None
-            cells = [_cell(probability) for probability in written[1:]] or [""] * (len(self.added) - 3)
+            cells = written[1:] or [""] * (len(self.added) - 3)
             self._write_row(
                 [*values, _cell(prediction.label), _cell(score), *cells, _cell(prediction.reason)]
             )
