@@ -211,7 +211,10 @@ def _load_checkpoint_from(path: Path, *, device: str, history_optional: bool) ->
             # Shapes are compared on the model built (torch's meta device would spare the memory of a
             # config.json doctored to ask for terabytes, but its first use costs 1.2 s of every start:
             # _far_larger refuses such a config first).
-            misfit = _far_larger(config.model, saved_weights, vocab_size=vocab_size, token_dim=token_dim)
+            misfit = _far_larger(
+                config.model, saved_weights, vocab_size=vocab_size, token_dim=token_dim,
+                num_labels=len(label_names),
+            )  # fmt: skip
             if misfit is None:
                 # The random weights the saved ones replace are drawn from a generator of their own,
                 # so that loading a checkpoint leaves the caller's random numbers where they were; one
@@ -338,7 +341,7 @@ SAVED_SLACK = 10_000_000
 
 
 def _far_larger(
-    model: ModelConfig, saved: dict[str, torch.Tensor], *, vocab_size: int, token_dim: int
+    model: ModelConfig, saved: dict[str, torch.Tensor], *, vocab_size: int, token_dim: int, num_labels: int
 ) -> str | None:
     """Why a model of config.json's sizes cannot be the one the saved weights hold, where it would
     hold far more numbers than they do (embed_dim 16384 in a doctored config.json took 1.4 GB, and
@@ -357,6 +360,7 @@ def _far_larger(
         + layers * (4 * width * width + 2 * width * model.ff_dim)
         + (width * width if model.pooling == "attention" else 0)  # the pooling's key projection
         + saved_positions.get(model.positional, 0)
+        + num_labels * (width + 1)  # the head: a million labels in config.json built 16 GB of it
     )
     held = sum(tensor.numel() for tensor in saved.values())
     if requested > 8 * held + SAVED_SLACK:

@@ -7,6 +7,7 @@ import contextlib
 import csv
 import json
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,8 +151,12 @@ def _uncounted(datasets: Any) -> Iterator[None]:
 
 
 def _forget_loads_under_way() -> None:
-    """In a child forked while another thread was loading: that load does not go on there."""
+    """In a child forked while another thread was loading: that load does not go on there, so the
+    setting it found is put back now."""
     global _counting, _loads_under_way
+    datasets = sys.modules.get("datasets")
+    if _loads_under_way and datasets is not None:
+        datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = _counts_found
     _counting, _loads_under_way = threading.Lock(), 0
 
 

@@ -27,13 +27,15 @@ def float32_decimals(values: torch.Tensor) -> list[float]:
 def float32_texts(values: torch.Tensor) -> list[str]:
     """The values, flattened, each written as the shortest decimal that reads back as the same
     float32 (`7.5486874e-05`; numpy writes 0.0001 as `1e-04`), for a text format such as csv."""
+    import numpy  # what torch's CPU tensors share memory with, and `datasets` requires
     import torch
 
     flat = values.detach().to("cpu", torch.float32).flatten()
-    # numpy (which torch's CPU tensors share memory with, and `datasets` requires) writes a float32
-    # array's shortest decimals in C, 0.7 microseconds a value; a search by digit count in Python
-    # took 2.3.
-    texts: list[str] = flat.numpy().astype(str).tolist()
+    # numpy writes a float32 array's shortest decimals in C, 0.7 microseconds a value (a search by
+    # digit count in Python took 2.3); under its legacy print mode (a caller's set_printoptions) it
+    # would write 6 digits, so that mode is set aside.
+    with numpy.printoptions(legacy=False):
+        texts: list[str] = flat.numpy().astype(str).tolist()
     return texts
 
 

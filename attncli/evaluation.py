@@ -30,7 +30,7 @@ from attncli.metrics import (
     reliability_bins,
     weighted_f1,
 )
-from attncli.prediction import PredictionStats, predict_probabilities
+from attncli.prediction import PredictionStats, predict_probabilities, require_count
 from attncli.read_errors import call_cache
 from attncli.sources import names_a_local_path
 from attncli.streams import one_line
@@ -232,6 +232,7 @@ def evaluate(
     DatasetDict; default: the data it was trained on), with the `errors` most confident mistakes when
     that is above 0; `on_batch(done, total)` follows the model through the rows."""
     require_loaded(checkpoint, "evaluate")
+    require_count("batch_size", batch_size)
     with call_cache():  # a service evaluating file after file keeps no Arrow copy of each
         return _evaluate(
             checkpoint, source, split=split, text_column=text_column, label_column=label_column,

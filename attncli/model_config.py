@@ -151,8 +151,13 @@ class ModelConfig:
             f"model.max_length={self.max_length}"
             + (f" and model.segment_length={self.segment_length}" if self.positional == "segment" else "")
             + f" with {self.positional} positions builds tables of "
-            f"{table or 0:,} numbers, over the {MAX_POSITION_NUMBERS:,} attn allows; use a shorter "
-            "max_length, or model.positional=alibi, which keeps no table",
+            f"{table or 0:,} numbers, over the {MAX_POSITION_NUMBERS:,} attn allows; "
+            + (
+                "use a shorter segment_length (at most max_length) or max_length"
+                if self.positional == "segment"
+                else "use a shorter max_length"
+            )
+            + ", or model.positional=alibi, which keeps no table",
         )
         require_path_or_none(
             "model.embeddings_init", self.embeddings_init, "a GloVe or word2vec .txt/.vec file"

@@ -727,11 +727,33 @@ def test_a_config_asking_for_a_model_far_larger_than_its_weights_is_refused_befo
     assert not built  # refused before any memory was taken
 
 
+def test_a_config_naming_far_more_labels_than_the_head_holds_is_refused_before_it_is_built(
+    tmp_path, monkeypatch
+):
+    """A review: the bound left out the head, so 50,000 label names at width 4,096 built an 820 MB
+    head before its shape was found not to fit (a million would take 16 GB)."""
+    import attncli.model
+
+    def doctored(header):
+        header["label_names"] = [f"label {index}" for index in range(5000)]
+        header["config"]["model"]["embed_dim"] = 4096
+
+    folder = _resealed(save_untrained_checkpoint(tmp_path / "labels", num_layers=0, pooling="mean"), doctored)
+    built = []
+    monkeypatch.setattr(attncli.model, "build_model", lambda *args, **kwargs: built.append(1))
+    with pytest.raises(
+        CheckpointError, match="does not fit the model in config.json \\(its sizes ask for about "
+    ):
+        load_checkpoint(folder)
+    assert not built
+
+
 def test_a_wide_model_without_the_parameters_the_bound_once_counted_still_loads(tmp_path):
     """A review: the bound counted a pretrained vectors' projection where there is none, and the
     attention pooling's key projection for mean pooling, and refused a mean-pooled width of 3,072."""
-    folder = save_untrained_checkpoint(tmp_path / "wide", embed_dim=3072, num_layers=0, pooling="mean")
-    assert load_checkpoint(folder).config.model.embed_dim == 3072
+    # At 4,096 each of the two terms (16.8M numbers) is over what the bound allows such weights alone.
+    folder = save_untrained_checkpoint(tmp_path / "wide", embed_dim=4096, num_layers=0, pooling="mean")
+    assert load_checkpoint(folder).config.model.embed_dim == 4096
 
 
 @pytest.mark.parametrize(

@@ -790,7 +790,9 @@ def test_a_long_lived_process_evaluating_file_after_file_keeps_no_copy_of_each(l
 
 def test_loads_in_threads_at_once_leave_datasets_download_counts_as_they_found_them(monkeypatch):
     """A review: each load put back the setting it found, so loads overlapping in threads left
-    datasets' download counts off for good (3 runs of 3), or counted one load on the Hub."""
+    datasets' download counts off for good (3 runs of 3), or counted one load on the Hub. The loads
+    here begin one after another and end in the same order, the first (which found the counts on)
+    first: each putting back what it found left them off."""
     import threading
 
     import datasets
@@ -798,18 +800,23 @@ def test_loads_in_threads_at_once_leave_datasets_download_counts_as_they_found_t
     from attncli.data_files import _uncounted
 
     monkeypatch.setattr(datasets.config, "HF_UPDATE_DOWNLOAD_COUNTS", True)
-    inside, started, go = [], threading.Barrier(3), threading.Event()
+    inside: list[bool] = []
+    entered = [threading.Event() for _ in range(3)]
+    leave = [threading.Event() for _ in range(3)]
 
-    def load():
+    def load(turn):
         with _uncounted(datasets):
-            started.wait()
-            go.wait()
             inside.append(datasets.config.HF_UPDATE_DOWNLOAD_COUNTS)
+            entered[turn].set()
+            leave[turn].wait()
+        if turn + 1 < len(leave):
+            leave[turn + 1].set()
 
-    threads = [threading.Thread(target=load) for _ in range(3)]
-    for thread in threads:
+    threads = [threading.Thread(target=load, args=(turn,)) for turn in range(3)]
+    for thread, came_in in zip(threads, entered, strict=True):
         thread.start()
-    go.set()
+        came_in.wait()
+    leave[0].set()
     for thread in threads:
         thread.join()
     assert inside == [False, False, False] and datasets.config.HF_UPDATE_DOWNLOAD_COUNTS is True

@@ -542,6 +542,21 @@ def test_the_launcher_offers_a_resume_only_where_epochs_or_a_refit_are_left(tmp_
         f"there is nothing to resume: {run}/best holds the run's model; rerun with --debug for torchrun's "
         "log\n"
     )
+    # Rank 0 saved the whole run and ended well, and another process aborted as it shut down (gloo's
+    # teardown, SIGABRT, about 1 suite run in 7): the run is complete, exit 0 with a note.
+    monkeypatch.setattr(
+        torchrun,
+        "run",
+        lambda _arguments: (_ for _ in ()).throw(
+            ChildFailedError("attncli", {1: ProcessFailure(1, 1001, -6, "")})
+        ),
+    )
+    assert launch_processes(2, ["train"], debug=False, run_folder=run) == 0
+    assert capsys.readouterr().err == (
+        "note: training process 1 ended by signal 6 (SIGABRT) as it shut down, after the run had finished: "
+        f"the run's epochs are all trained, so there is nothing to resume: {run}/best holds the run's model\n"
+    )
+    monkeypatch.setattr(torchrun, "run", killed)
     with pytest.raises(ConfigError) as refused:
         resume(run)
     assert str(refused.value) == f"{run} already trained 3 epochs; pass a higher --epochs to go on"

@@ -280,7 +280,7 @@ def _mistakes_stacked(errors: list[Mistake], shown_id: str | None) -> Renderable
     return Group(*lines)
 
 
-# The widest confusion matrix a report into a file or pipe draws (60 to 90 labels): 1,000 labels made
+# The widest confusion matrix a report into a file or pipe draws (55 to 80 labels): 1,000 labels made
 # a 10 MB file of 24,000-character lines, and took 64 s of a 74 s eval to draw.
 PIPED_MATRIX_COLUMNS = 400
 
