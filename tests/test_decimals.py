@@ -31,3 +31,17 @@ def test_odd_values_shapes_and_types_keep_what_they_are():
     assert float32_rows(torch.empty(0, 3)) == [] and float32_rows(torch.ones(2, 0)) == [[], []]
     assert float32_rows(torch.tensor([[0.25, 0.75], [1.0, 0.0]])) == [[0.25, 0.75], [1.0, 0.0]]
     assert float32_list([0.1 + 0.2]) == [0.3] and float32_list([]) == []
+
+
+def test_numpys_legacy_print_mode_set_by_a_caller_loses_no_digit():
+    """A review: under `numpy.set_printoptions(legacy="1.13")` numpy writes float32 with 6 digits,
+    so 0.9998585 came out as 0.999858."""
+    import numpy
+
+    before = numpy.get_printoptions()
+    numpy.set_printoptions(legacy="1.13")
+    try:
+        assert float32_decimals(torch.tensor([0.9998585])) == [0.9998585]
+    finally:
+        numpy.set_printoptions(**before)
+    assert numpy.get_printoptions() == before
