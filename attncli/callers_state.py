@@ -19,25 +19,57 @@ import random
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import ParamSpec, TypeVar
+from typing import Generic, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_datasets_lock = threading.Lock()
-_calls_under_way = 0
-_datasets_found: tuple[int, bool] | None = None
+T = TypeVar("T")
 
 
-def _forget_calls_under_way() -> None:
-    """In a child forked while another thread was in a call: that call does not go on there, so it
-    would never end (datasets' settings never put back), and the lock it may hold is never freed."""
-    global _datasets_lock, _calls_under_way
-    _datasets_lock, _calls_under_way = threading.Lock(), 0
+class SharedSetting(Generic[T]):
+    """A setting of the process that calls from several threads share: the first call to begin keeps
+    what it found (and `change` sets the call's own value, if any), the last to end puts it back.
+    Each call putting back what it found left the setting changed for good whenever two overlapped.
+    A child forked while a call was under way starts with none (that call does not go on there, so
+    it would never end, and the lock it may hold would never be freed); `put_back_in_child` puts
+    the setting back there too."""
 
+    def __init__(
+        self,
+        found: Callable[[], T],
+        put_back: Callable[[T], None],
+        *,
+        change: Callable[[], None] | None = None,
+        put_back_in_child: bool = False,
+    ) -> None:
+        self._found, self._put_back, self._change = found, put_back, change
+        self._put_back_in_child = put_back_in_child
+        self.lock, self.under_way = threading.Lock(), 0
+        self.kept: T | None = None
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._forget_calls_under_way)
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_calls_under_way)
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self.lock:
+            if not self.under_way:
+                self.kept = self._found()
+                if self._change is not None:
+                    self._change()
+            self.under_way += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.under_way -= 1
+                if not self.under_way:
+                    self._put_back(self.kept)  # type: ignore[arg-type]
+
+    def _forget_calls_under_way(self) -> None:
+        if self.under_way and self._put_back_in_child:
+            self._put_back(self.kept)  # type: ignore[arg-type]
+        self.lock, self.under_way = threading.Lock(), 0
 
 
 @contextlib.contextmanager
@@ -57,22 +89,10 @@ def callers_state_kept() -> Iterator[None]:
         random.setstate(python_state)
 
 
-@contextlib.contextmanager
-def datasets_state_kept() -> Iterator[None]:
+def datasets_state_kept() -> contextlib.AbstractContextManager[None]:
     """datasets' verbosity and progress bars as they were before the first of the calls under way
     began (its own defaults where a call first imported it), put back when the last of them ends."""
-    global _calls_under_way, _datasets_found
-    with _datasets_lock:
-        if not _calls_under_way:
-            _datasets_found = _datasets_state()
-        _calls_under_way += 1
-    try:
-        yield
-    finally:
-        with _datasets_lock:
-            _calls_under_way -= 1
-            if not _calls_under_way:
-                _put_back_datasets_state(_datasets_found)
+    return DATASETS_STATE.held()
 
 
 def _datasets_state() -> tuple[int, bool] | None:
@@ -97,6 +117,11 @@ def _put_back_datasets_state(state: tuple[int, bool] | None) -> None:
         datasets.enable_progress_bars()
     elif not bars and datasets.is_progress_bar_enabled():
         datasets.disable_progress_bars()
+
+
+DATASETS_STATE: SharedSetting[tuple[int, bool] | None] = SharedSetting(
+    _datasets_state, _put_back_datasets_state
+)
 
 
 def keeps_callers_state(function: Callable[P, R]) -> Callable[P, R]:

@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
-import os
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from attncli.callers_state import SharedSetting
 from attncli.csv_dialect import csv_dialect, delimiter_note, header_line
 from attncli.csv_rows import Quoting, first_ragged_row, require_unique_columns, shown
 from attncli.encodings import cp1252_read_as_latin1_warning, decodes, marked_encoding, marked_encoding_note
@@ -123,45 +120,22 @@ def _joined_shards(shards: list[Any], paths: list[Path]) -> Any:
 PANDAS_INDEX = "__index_level_0__"
 
 
-# Loads under way in this process's threads, and the setting the first of them found: the last to
-# end puts it back (each putting back what it found left it off for good where two overlapped).
-_counting = threading.Lock()
-_loads_under_way = 0
-_counts_found = True
+def _download_counts() -> bool:
+    return bool(sys.modules["datasets"].config.HF_UPDATE_DOWNLOAD_COUNTS)
 
 
-@contextlib.contextmanager
-def _uncounted(datasets: Any) -> Iterator[None]:
-    """datasets counts each load of its readers ("json", "csv") with a request to the Hub's storage
-    (a HEAD, 3 s timeout) unless offline, for a local file too: a service reading its own files, its
-    outbound traffic filtered, waited on it (a user's trial). A local file is no download to count."""
-    global _loads_under_way, _counts_found
-    with _counting:
-        if not _loads_under_way:
-            _counts_found = datasets.config.HF_UPDATE_DOWNLOAD_COUNTS
-            datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = False
-        _loads_under_way += 1
-    try:
-        yield
-    finally:
-        with _counting:
-            _loads_under_way -= 1
-            if not _loads_under_way:
-                datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = _counts_found
+def _count_downloads(on: bool) -> None:
+    if (datasets := sys.modules.get("datasets")) is not None:
+        datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = on
 
 
-def _forget_loads_under_way() -> None:
-    """In a child forked while another thread was loading: that load does not go on there, so the
-    setting it found is put back now."""
-    global _counting, _loads_under_way
-    datasets = sys.modules.get("datasets")
-    if _loads_under_way and datasets is not None:
-        datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = _counts_found
-    _counting, _loads_under_way = threading.Lock(), 0
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_loads_under_way)
+# datasets counts each load of its readers ("json", "csv") with a request to the Hub's storage (a
+# HEAD, 3 s timeout) unless offline, for a local file too: a service reading its own files, its
+# outbound traffic filtered, waited on it (a user's trial). A local file is no download to count:
+# loads hold the counts off, and the last of those under way in any thread puts them back.
+_UNCOUNTED = SharedSetting(
+    _download_counts, _count_downloads, change=lambda: _count_downloads(False), put_back_in_child=True
+)
 
 
 def _load_file(
@@ -183,7 +157,7 @@ def _load_file(
         extra |= {"delimiter": delimiter, "converters": keep_text, "keep_default_na": False}
         extra |= {"na_values": [""], "quoting": quoting}
     try:
-        with _uncounted(datasets):
+        with _UNCOUNTED.held():
             loaded = datasets.load_dataset(
                 builder, data_files={"train": str(path)}, cache_dir=local_cache_dir(), **extra
             )

@@ -20,7 +20,6 @@ def float32_decimals(values: torch.Tensor) -> list[float]:
     """The values, flattened, each as the Python float of the shortest decimal that reads back as the
     same float32 (0.9998585, 7.5486874e-05). The values are rounded to float32 first; NaN and the
     infinities stay as they are."""
-
     return [float(decimal) for decimal in float32_texts(values)]
 
 
@@ -37,13 +36,6 @@ def float32_texts(values: torch.Tensor) -> list[str]:
     with numpy.printoptions(legacy=False):
         texts: list[str] = flat.numpy().astype(str).tolist()
     return texts
-
-
-def float32_rows(values: torch.Tensor) -> list[list[float]]:
-    """A 2-d tensor's rows, as `float32_decimals` writes each value."""
-    rows, width = values.shape
-    flat = float32_decimals(values)
-    return [flat[row * width : (row + 1) * width] for row in range(rows)]
 
 
 def float32_list(values: Sequence[float]) -> list[float]:

@@ -92,7 +92,10 @@ def test_a_child_forked_during_a_call_starts_with_none_under_way():
         child = os.fork()
         if child == 0:  # pragma: no cover (the child's exit code is the test's)
             os._exit(
-                0 if callers_state._calls_under_way == 0 and not callers_state._datasets_lock.locked() else 1
+                0
+                if callers_state.DATASETS_STATE.under_way == 0
+                and not callers_state.DATASETS_STATE.lock.locked()
+                else 1
             )
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0

@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from attncli.decimals import float32_decimals, float32_list, float32_rows
+from attncli.decimals import float32_decimals, float32_list, float32_list_texts
 
 
 def test_each_value_is_the_shortest_decimal_that_reads_back_as_its_float32():
@@ -28,8 +28,9 @@ def test_odd_values_shapes_and_types_keep_what_they_are():
     assert math.isnan(float32_decimals(torch.tensor([math.nan]))[0])
     assert float32_decimals(torch.tensor(0.25)) == [0.25]  # a scalar
     assert float32_decimals(torch.tensor([0.1], dtype=torch.float64)) == [0.1]  # rounded to float32 first
-    assert float32_rows(torch.empty(0, 3)) == [] and float32_rows(torch.ones(2, 0)) == [[], []]
-    assert float32_rows(torch.tensor([[0.25, 0.75], [1.0, 0.0]])) == [[0.25, 0.75], [1.0, 0.0]]
+    assert float32_decimals(torch.empty(0, 3)) == [] and float32_decimals(torch.ones(2, 0)) == []
+    assert float32_decimals(torch.tensor([[0.25, 0.75], [1.0, 0.0]])) == [0.25, 0.75, 1.0, 0.0]  # flattened
+    assert float32_list_texts([0.9998584985733032, 1.0]) == ["0.9998585", "1.0"]  # as the csv writes them
     assert float32_list([0.1 + 0.2]) == [0.3] and float32_list([]) == []
 
 

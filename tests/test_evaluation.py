@@ -797,7 +797,7 @@ def test_loads_in_threads_at_once_leave_datasets_download_counts_as_they_found_t
 
     import datasets
 
-    from attncli.data_files import _uncounted
+    from attncli.data_files import _UNCOUNTED
 
     monkeypatch.setattr(datasets.config, "HF_UPDATE_DOWNLOAD_COUNTS", True)
     inside: list[bool] = []
@@ -805,7 +805,7 @@ def test_loads_in_threads_at_once_leave_datasets_download_counts_as_they_found_t
     leave = [threading.Event() for _ in range(3)]
 
     def load(turn):
-        with _uncounted(datasets):
+        with _UNCOUNTED.held():
             inside.append(datasets.config.HF_UPDATE_DOWNLOAD_COUNTS)
             entered[turn].set()
             leave[turn].wait()

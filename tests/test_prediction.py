@@ -6,7 +6,7 @@ import json
 import pytest
 
 from attncli.checkpoint import load_checkpoint
-from attncli.decimals import float32_rows
+from attncli.decimals import float32_list
 from attncli.prediction import PredictionStats, predict, predict_probabilities, predict_records
 from attncli.prediction_writers import CsvWriter, JsonLinesWriter
 from attncli.records import Record
@@ -41,11 +41,13 @@ def test_predictions_are_right_and_probabilities_sum_to_one(loaded):
     JsonLinesWriter(lines).write(predictions)
     CsvWriter(table, input_columns=[], label_names=loaded.label_names).write(predictions)
     written = [json.loads(line) for line in lines.getvalue().splitlines()]
-    best = float32_rows(exact.topk(3).values)
+    best = [float32_list(row) for row in exact.topk(3).values.tolist()]
     assert [row["score"] for row in written] == [scores[0] for scores in best]
     assert [[item["score"] for item in row["top_k"]] for row in written] == best
     rows = list(csv.reader(io.StringIO(table.getvalue())))
-    assert [[float(cell) for cell in row[4:-1]] for row in rows[1:]] == float32_rows(exact)
+    assert [[float(cell) for cell in row[4:-1]] for row in rows[1:]] == [
+        float32_list(row) for row in exact.tolist()
+    ]
     assert max(len(cell) for row in rows[1:] for cell in row[3:-1]) < 16  # 17 digits made 18-24 characters
 
 

@@ -14,7 +14,6 @@ from attncli.render import (
     ATTN_THEME,
     HeatScale,
     format_probability,
-    heat_color,
     heat_styles,
     prediction_layout,
     render_eval,
@@ -168,13 +167,6 @@ def test_tokens_sharing_one_character_show_it_once_and_long_unknown_words_are_cu
     assert "㍿[0.100, unknown][0.100, unknown][0.100, unknown][0.100, unknown]" in said
     assert "5 of 5 tokens are unknown" in said
     assert f": ㍿, {'x' * 39}…(300 characters); it read each as [UNK]" in said  # listed once, cut
-
-
-def test_heat_scale_runs_from_pale_to_dark():
-    assert heat_color(0.0) == (255, 255, 204)
-    assert heat_color(1.0) == (128, 0, 38)
-    assert heat_color(2.0) == heat_color(1.0)
-    assert sum(heat_color(0.3)) > sum(heat_color(0.7))
 
 
 def test_heatmap_colours_tokens_by_their_multiple_of_the_uniform_weight():

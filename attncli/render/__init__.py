@@ -3,7 +3,7 @@ per view. The only package that imports rich; it runs no torch and prints nothin
 
 from attncli.render.consoles import html_page, svg_page
 from attncli.render.evaluation import render_eval
-from attncli.render.heat import HeatScale, heat_color, heat_styles
+from attncli.render.heat import HeatScale, heat_styles
 from attncli.render.info import render_info
 from attncli.render.inspection import render_inspection
 from attncli.render.prediction import (
@@ -22,7 +22,6 @@ __all__ = [
     "PredictionLayout",
     "distinct_labels",
     "format_probability",
-    "heat_color",
     "heat_styles",
     "identity_of",
     "label_list",

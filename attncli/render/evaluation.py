@@ -65,9 +65,8 @@ def _confusion_width(result: EvalResult, *, numbered: bool) -> int:
     the column of row labels, cut at ROW_LABEL_WIDTH (numbered: each label after its number)."""
     columns = list(zip(*result.confusion_matrix, strict=True)) or [()] * len(result.labels)
     counts = [len(str(max(column, default=0))) for column in columns]
-    number_width = len(str(len(result.labels)))
     if numbered:
-        row_width = max(CORNER_WIDTH, number_width + 1 + _row_label_width(result))
+        row_width = max(CORNER_WIDTH, len(str(len(result.labels))) + 1 + _row_label_width(result))
         headings = [len(str(number)) for number in range(1, len(result.labels) + 1)]
     else:
         row_width = max(CORNER_WIDTH, _row_label_width(result))
@@ -96,6 +95,7 @@ def _confusion_heatmap(result: EvalResult, *, numbered: bool, color_system: str 
         padding=0,
     )  # fmt: skip
     matrix.add_column(cell("true \\ predicted"), min_width=CORNER_WIDTH + 2)
+    number_width = len(str(len(result.labels)))
     for number, label in enumerate(result.labels, start=1):
         matrix.add_column(cell(Text(str(number) if numbered else one_line(label))), justify="right")
     for number, (label, row) in enumerate(zip(result.labels, result.confusion_matrix, strict=True), start=1):
@@ -112,7 +112,7 @@ def _confusion_heatmap(result: EvalResult, *, numbered: bool, color_system: str 
         named = Text(one_line(label), no_wrap=True)
         named.truncate(ROW_LABEL_WIDTH, overflow="ellipsis")  # the width _confusion_width counted
         if numbered:
-            named = Text.assemble((f"{number:>{len(str(len(result.labels)))}} ", "attn.muted"), named)
+            named = Text.assemble((f"{number:>{number_width}} ", "attn.muted"), named)
         matrix.add_row(cell(named), *counts)
     return matrix
 

@@ -12,20 +12,6 @@ from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
 
-# Heatmap scale, low to high weight: pale yellow to dark red (ColorBrewer YlOrRd).
-HEAT_STOPS = [(255, 255, 204), (254, 217, 118), (253, 141, 60), (227, 26, 28), (128, 0, 38)]
-
-
-def heat_color(fraction: float) -> tuple[int, int, int]:
-    """The scale colour at `fraction` in [0, 1], interpolated between neighbouring stops."""
-    fraction = min(1.0, max(0.0, fraction))
-    position = fraction * (len(HEAT_STOPS) - 1)
-    index = min(int(position), len(HEAT_STOPS) - 2)
-    mix = position - index
-    low, high = HEAT_STOPS[index], HEAT_STOPS[index + 1]
-    return tuple(round(a + (b - a) * mix) for a, b in zip(low, high, strict=True))  # type: ignore[return-value]
-
-
 # Heatmap levels above the uniform weight, light to dark (ColorBrewer YlOrRd, 8 classes less the
 # palest): 7 distinct colours in truecolor and in the 256-colour palette. Level 0 (at or below
 # uniform) is left uncoloured.

@@ -167,9 +167,7 @@ def _file_table(info: CheckpointInfo) -> RenderableType:
         else:
             status = Text(item.status, "attn.bad")
         # The digest is config.json's, as anyone may write it: shown as text, never as markup.
-        table.add_row(
-            Text(one_line(item.name)), f"{item.bytes:,}", Text(one_line(f"{item.sha256[:16]}…")), status
-        )
+        table.add_row(_shown(item.name), f"{item.bytes:,}", _shown(f"{item.sha256[:16]}…"), status)
     return table
 
 
