@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from attncli.config import TokenizerConfig
 from attncli.errors import CheckpointError, ConfigError
+from attncli.repeatable_vocabulary import (
+    continuing_pieces,
+    ordered_unigram,
+    without_added_pieces,
+)
 from attncli.sized_settings import UNSIZED_VALUES, min_frequency_for
 
 if TYPE_CHECKING:
@@ -97,9 +103,12 @@ def has_unspaced_text(texts: Sequence[str]) -> bool:
     return UNSPACED_CHARACTERS.search(sample) is not None
 
 
-def build_untrained_tokenizer(config: TokenizerConfig, *, unspaced: bool = True) -> tuple[Tokenizer, Trainer]:
+def build_untrained_tokenizer(
+    config: TokenizerConfig, *, unspaced: bool = True, fixed_pieces: Sequence[str] = ()
+) -> tuple[Tokenizer, Trainer]:
     """The explicit pipeline (normaliser, pre-tokeniser, model) and the trainer that fits it; with
-    `unspaced`, words of scripts written without spaces and emoji are split apart too."""
+    `unspaced`, words of scripts written without spaces and emoji are split apart too. A WordPiece
+    trainer numbers `fixed_pieces` right after the special tokens (attncli/repeatable_vocabulary.py)."""
     from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 
     # Empty kind and min_frequency are chosen by attncli/sizing.py before training; a tokenizer
@@ -111,7 +120,10 @@ def build_untrained_tokenizer(config: TokenizerConfig, *, unspaced: bool = True)
     if kind == "wordpiece":
         tokenizer = Tokenizer(models.WordPiece(unk_token=UNK_TOKEN))
         trainer = trainers.WordPieceTrainer(
-            vocab_size=size, special_tokens=special, min_frequency=frequency, show_progress=False
+            vocab_size=size,
+            special_tokens=[*special, *fixed_pieces],
+            min_frequency=frequency,
+            show_progress=False,
         )
     elif kind == "bpe":
         tokenizer = Tokenizer(models.BPE(unk_token=UNK_TOKEN))
@@ -197,13 +209,22 @@ def train_tokenizer(
     `max_length` (the tokens the model reads), each text's words far past it are left out."""
     if config.path:
         return load_tokenizer(Path(config.path), source="tokenizer.path")
-    tokenizer, trainer = build_untrained_tokenizer(config, unspaced=has_unspaced_text(texts))
-    batches = batched(texts)
-    if max_length is not None:
+    unspaced = has_unspaced_text(texts)
+    kind = config.kind or UNSIZED_VALUES["tokenizer.kind"]
+
+    def batches() -> Iterator[list[str]]:
+        if max_length is None:
+            return batched(texts)
         words = max_length * TOKENIZER_WORDS_PER_TOKEN_READ
-        batches = ([words_up_to(text, words) for text in batch] for batch in batched(texts))
+        return ([words_up_to(text, words) for text in batch] for batch in batched(texts))
+
+    fixed_pieces: list[str] = []
+    if kind == "wordpiece":
+        word_counter, _ = build_untrained_tokenizer(replace(config, kind="word"), unspaced=unspaced)
+        fixed_pieces = continuing_pieces(word_counter, batches())
+    tokenizer, trainer = build_untrained_tokenizer(config, unspaced=unspaced, fixed_pieces=fixed_pieces)
     try:
-        tokenizer.train_from_iterator(batches, trainer=trainer, length=len(texts))
+        tokenizer.train_from_iterator(batches(), trainer=trainer, length=len(texts))
     except Exception as error:  # tokenizers raises a bare Exception
         if UNIGRAM_TOO_SMALL not in str(error):
             raise
@@ -214,6 +235,10 @@ def train_tokenizer(
             f"tokenizer.vocab_size to {characters} or more, or use tokenizer.kind=bpe or wordpiece, whose "
             "vocabulary grows to hold every character"
         ) from None
+    if fixed_pieces:
+        return without_added_pieces(tokenizer, fixed_pieces)
+    if kind == "unigram":
+        return ordered_unigram(tokenizer, SPECIAL_TOKENS)
     return tokenizer
 
 

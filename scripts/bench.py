@@ -581,9 +581,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log("measuring the torch.mm peak")
         results["gemm_peak_gflops"] = {name: gemm_peak_gflops(name, repeats) for name in ("fp32", "bf16")}
         bbc: dict[str, Any] = {}
-        # One run's accuracy moves by a point with the seed (and WordPiece training is not
-        # deterministic, huggingface/tokenizers#1794), so the full run trains attn with seeds 0, 1
-        # and 2 and reports the run of median accuracy, with the spread.
+        # One run's accuracy moves by a point with the seed, so the full run trains attn with seeds
+        # 0, 1 and 2 and reports the run of median accuracy, with the spread.
         runs = []
         for seed in range(1 if args.quick else 3):
             log(f"training attn on BBC News (configs/bbc.yaml), seed {seed}")

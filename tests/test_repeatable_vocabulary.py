@@ -1,0 +1,47 @@
+import json
+import random
+
+import pytest
+
+from attncli.config import TokenizerConfig
+from attncli.tokenizer import SPECIAL_TOKENS, special_ids_of, train_tokenizer
+
+
+def tied_texts() -> list[str]:
+    """Random words over 16 letters, each about as frequent as the next: merges tie at every step.
+    Trained by `tokenizers`' own WordPiece trainer, 8 runs in one process gave 8 vocabularies."""
+    rng = random.Random(0)
+    words = ["".join(rng.choice("abcdefghijklmnop") for _ in range(rng.randint(3, 7))) for _ in range(300)]
+    return [" ".join(rng.choice(words) for _ in range(8)) for _ in range(200)]
+
+
+@pytest.mark.parametrize("kind", ["wordpiece", "unigram", "bpe", "word"])
+def test_every_kind_learns_the_same_vocabulary_under_the_same_ids_in_every_run(kind):
+    texts, config = tied_texts(), TokenizerConfig(kind=kind, vocab_size=200, min_frequency=1)
+    trained = {train_tokenizer(texts, config).to_str() for _ in range(6)}
+    assert len(trained) == 1
+
+
+def test_wordpiece_keeps_its_continuing_pieces_as_pieces_not_as_special_tokens():
+    tokenizer = train_tokenizer(
+        tied_texts(), TokenizerConfig(kind="wordpiece", vocab_size=200, min_frequency=1)
+    )
+    vocabulary = tokenizer.get_vocab()
+    # Every letter continues some word, and its piece comes right after the special tokens, in order.
+    continuing = [f"##{letter}" for letter in "abcdefghijklmnop"]
+    assert [vocabulary[piece] for piece in continuing] == list(range(3, 3 + 16))
+    assert special_ids_of(tokenizer) == {vocabulary[token] for token in SPECIAL_TOKENS}
+    # They split words as any piece does, and text that spells one is read as text, not matched whole
+    # as an added token would be (`#` is punctuation, unknown here).
+    assert tokenizer.encode("ponmlkji").tokens == ["p", "##o", "##nm", "##l", "##k", "##j", "##i"]
+    assert tokenizer.encode("##b pab").tokens == ["[UNK]", "[UNK]", "b", "p", "##a", "##b"]
+
+
+def test_unigram_pieces_are_numbered_by_score_then_spelling_with_rounded_scores():
+    tokenizer = train_tokenizer(tied_texts(), TokenizerConfig(kind="unigram", vocab_size=200))
+    vocab = json.loads(tokenizer.to_str())["model"]["vocab"]
+    assert [piece for piece, _ in vocab[:3]] == SPECIAL_TOKENS
+    keys = [(-score, piece) for piece, score in vocab[3:]]
+    assert keys == sorted(keys)
+    assert all(round(score, 6) == score for _, score in vocab)
+    assert tokenizer.token_to_id("[UNK]") == 1 and json.loads(tokenizer.to_str())["model"]["unk_id"] == 1
