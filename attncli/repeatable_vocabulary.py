@@ -10,7 +10,10 @@ every run, so that a seed fixes a whole training run and not only its model.
 - Unigram: each piece's log-probability is a float sum taken in parallel, whose last digits (1e-14)
   change from run to run, and the pieces are numbered in score order. Scores rounded to 6 decimals
   and numbered by (score, piece) are the same every run.
-BPE and word-level training repeat already (checked by tests/test_repeatable_vocabulary.py)."""
+BPE and word-level training repeat already (checked by tests/test_repeatable_vocabulary.py). One
+source is left: a Unigram trainer that drops characters from its pieces adds them back in hash-set
+order, 1e-4 apart in score; no corpus tried (BBC News at 2,000 to 30,000 pieces among them) made it
+drop any."""
 
 from __future__ import annotations
 

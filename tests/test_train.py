@@ -30,12 +30,11 @@ def test_training_learns_the_easy_task_and_keeps_the_best_epoch(trained):
     assert all(record.tokens_per_second > 0 for record in trained.history)
 
 
-@pytest.mark.parametrize("kind", ["wordpiece", "unigram"])
-def test_training_is_reproducible_with_a_seed(tmp_path, kind):
-    # The two kinds whose training in `tokenizers` alone varies from run to run
-    # (tests/test_repeatable_vocabulary.py).
+def test_training_is_reproducible_with_a_seed(tmp_path):
+    # WordPiece, whose training in `tokenizers` alone varies from run to run, and did on these rows
+    # (tests/test_repeatable_vocabulary.py has each kind's tokenizer alone).
     path = write_csv(tmp_path / "d.csv", make_rows(60))
-    settings = [*TINY_MODEL, f"data.source={path}", "train.epochs=2", f"tokenizer.kind={kind}"]
+    settings = [*TINY_MODEL, f"data.source={path}", "train.epochs=2", "tokenizer.kind=wordpiece"]
     config = load_config(None, settings)
     first = train(config, output=tmp_path / "a")
     second = train(config, output=tmp_path / "b")
