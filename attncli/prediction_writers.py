@@ -12,7 +12,7 @@ from typing import IO, Any
 from attncli.column_detection import detected_label_column
 from attncli.decimals import float32_list, float32_list_texts
 from attncli.prediction import Prediction
-from attncli.streams import writes_unicode
+from attncli.streams import safe_text, writes_unicode
 from attncli.tokenizer import LONE_SURROGATE, readable_text
 
 
@@ -233,8 +233,13 @@ class CsvWriter:
         label_names: Sequence[str],
         delimiter: str = ",",
         byte_order_mark: bool = False,
+        on_terminal: bool = False,
     ) -> None:
         self.input_columns = list(input_columns) or ["index", "text"]
+        # On a terminal a person reads the rows, and an escape sequence in a text would act on the
+        # terminal (clear it, retitle it, rewrite a line): each character a terminal acts on shows
+        # as a space there, as the table shows it; a file or a pipe gets the texts as they are.
+        self.on_terminal = on_terminal
         added = ["label", "score", *(f"prob_{label}" for label in label_names), "reason"]
         taken = {column.strip().lower() for column in self.input_columns}
         if detected_label_column(self.input_columns) is not None:
@@ -283,6 +288,8 @@ class CsvWriter:
         # Python's csv module quotes a field holding "\n" but not one holding a lone "\r" (with
         # "\n" as the line end), which every csv reader, its own included, takes for a line break.
         special = (self.delimiter, '"', "\n", "\r")
+        if self.on_terminal:
+            cells = [safe_text(cell, keep="\n\t") for cell in cells]
         quoted = (
             '"' + cell.replace('"', '""') + '"' if any(mark in cell for mark in special) else cell
             for cell in cells

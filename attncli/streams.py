@@ -31,6 +31,22 @@ def acts_on_terminal(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs") or char in BIDI_CONTROLS
 
 
+def safe_text(text: str, *, keep: str = "") -> str:
+    """`text` with each character a terminal would act on rather than show (an escape sequence, a
+    carriage return, a line break unless in `keep`) as a space, and a lone surrogate (which no
+    terminal can be sent) as U+FFFD, as JSON output shows it: character for character, so token
+    offsets still point at the same places."""
+    if text.isprintable():  # no control, separator, format or surrogate character: the common case
+        return text
+    return "".join(_shown_character(char) if char not in keep else char for char in text)
+
+
+def _shown_character(char: str) -> str:
+    if not acts_on_terminal(char):
+        return char
+    return "\ufffd" if unicodedata.category(char) == "Cs" else " "
+
+
 def one_line(message: str) -> str:
     """`message` with each character a terminal would act on escaped as Python writes it (`\\n`,
     `\\u202e`), so that a file name holding a line break or a bidi control stays visible and on

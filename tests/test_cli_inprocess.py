@@ -624,6 +624,19 @@ def test_an_empty_input_says_there_was_nothing_to_predict_or_inspect(easy_run, t
     assert "held no texts" not in one_line.stderr
 
 
+def test_csv_to_a_terminal_is_shown_safe_and_to_a_file_or_pipe_as_written(easy_run, tmp_path, monkeypatch):
+    from attncli.cli import predict_command
+
+    text = "soup\x1b]0;pwned\x07 today"
+    piped = _ok("predict", easy_run, text, "--format", "csv")
+    assert text in piped.stdout
+    monkeypatch.setattr(predict_command, "writes_to_terminal", lambda stream: True)
+    shown = _ok("predict", easy_run, text, "--format", "csv")
+    assert "\x1b" not in shown.stdout and "soup ]0;pwned  today" in shown.stdout
+    _ok("predict", easy_run, text, "--format", "csv", "-o", tmp_path / "out.csv")  # a file: as written
+    assert text in (tmp_path / "out.csv").read_text(encoding="utf-8")
+
+
 def test_a_dash_for_an_output_file_is_standard_output(easy_run, tmp_path, monkeypatch):
     """`-o -` and `--html -` wrote a file named '-' ('wrote 1 result to -')."""
     monkeypatch.chdir(tmp_path)

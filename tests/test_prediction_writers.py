@@ -234,3 +234,24 @@ def test_c1_control_characters_are_escaped_in_json_and_read_back_the_same(capsys
     print_json([{"text": odd}])  # inspect's and eval's JSON lines
     shown = capsys.readouterr().out
     assert "\\u009b" in shown and json.loads(shown) == {"text": odd}
+
+
+def test_csv_on_a_terminal_shows_each_character_it_would_act_on_as_a_space_and_a_file_gets_them_as_they_are():
+    """`attn predict --format csv` of a stranger's texts to a terminal: ESC [2J cleared the screen, a
+    carriage return hid what the line held, U+009B opened a control sequence, U+202E reversed it."""
+    texts = [
+        "clear\x1b[2Jme",
+        "hidden\rshown",
+        "c1\x9b31m",
+        "bidi\u202eevil",
+        "two\nlines",
+        "tab\there",
+        "café",
+    ]
+    shown = ["clear [2Jme", "hidden shown", "c1 31m", "bidi evil", "two\nlines", "tab\there", "café"]
+    for on_terminal, expected in ((True, shown), (False, texts)):
+        stream = io.StringIO()
+        writer = CsvWriter(stream, input_columns=[], label_names=["a"], on_terminal=on_terminal)
+        writer.write([Prediction(i, text, "a", 1.0, [("a", 1.0)], [1.0]) for i, text in enumerate(texts)])
+        rows = list(csv.reader(io.StringIO(stream.getvalue(), newline="")))
+        assert [row[1] for row in rows[1:]] == expected

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 
@@ -129,6 +129,7 @@ def predict(
                 csv_writer = CsvWriter(
                     stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=separator,
                     byte_order_mark=source.byte_order_mark and output is not None,  # a file, as it came in
+                    on_terminal=output is None and writes_to_terminal(stream),
                 )  # fmt: skip
                 for predictions in chunks:
                     csv_writer.write(predictions)
@@ -172,3 +173,11 @@ def _report_prediction_stats(stats, *, max_length: int) -> None:
         typer.echo(
             f"note: {stats.without_label} of {stats.records} records had no text and got no label", err=True
         )
+
+
+def writes_to_terminal(stream: IO[str]) -> bool:
+    """Whether `stream` is a terminal (a stream without a descriptor, as tests give, is not)."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -14,7 +13,7 @@ from rich.table import Table
 from rich.theme import Theme
 
 from attncli.calibration import CALIBRATION_STATES, GRID_HIGH, GRID_LOW
-from attncli.streams import acts_on_terminal, one_line
+from attncli.streams import one_line, safe_text
 
 
 class WrappingTable(Table):
@@ -61,20 +60,6 @@ def format_probability(value: float) -> str:
         if (value >= 1 or float(shown) < 100) and (value <= 0 or float(shown) > 0):
             return f"{shown}%"
     return ">99.9999%" if value > 0.5 else "<0.0001%"
-
-
-def safe_text(text: str, *, keep: str = "") -> str:
-    """`text` with each character a terminal would act on rather than show (an escape sequence, a
-    carriage return, a line break unless in `keep`) as a space, and a lone surrogate (which no
-    terminal can be sent) as U+FFFD, as JSON output shows it: character for character, so token
-    offsets still point at the same places."""
-    return "".join(_shown_character(char) if char not in keep else char for char in text)
-
-
-def _shown_character(char: str) -> str:
-    if not acts_on_terminal(char):
-        return char
-    return "\ufffd" if unicodedata.category(char) == "Cs" else " "
 
 
 def id_column(columns: Iterable[str]) -> str | None:
