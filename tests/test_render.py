@@ -21,6 +21,7 @@ from attncli.render import (
     render_prediction_header,
     render_prediction_row,
 )
+from attncli.render.evaluation import STACKED_TEXT_LINES
 from attncli.render.heat import as_multiple, heat_legend
 from attncli.render.inspection import visible
 
@@ -486,9 +487,10 @@ def test_eval_calibration_and_most_confident_mistakes():
     assert len(mistake[2]) >= 20 and mistake[1].startswith("5f0c2a3e")
 
 
-def test_mistakes_in_a_terminal_too_narrow_for_their_table_are_listed_whole():
+def test_mistakes_in_a_terminal_too_narrow_for_their_table_are_listed_with_their_first_lines():
     """Found in a user's trial: at 64 columns the text column was one letter wide, and at 60 the
-    predicted label and the probability were cut off the table's right edge."""
+    predicted label and the probability were cut off the table's right edge. Listed below their
+    heading instead, each text was then shown whole: 40 lines for a BBC article at 60 columns."""
     from dataclasses import replace
 
     assert EVAL_RESULT.errors
@@ -503,10 +505,17 @@ def test_mistakes_in_a_terminal_too_narrow_for_their_table_are_listed_whole():
         text_start = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("  "))
         heading = " ".join(line.rstrip() for line in lines[start + 1 : text_start])
         assert heading == "row 7  ticket_id T0113  label entertainment  predicted pos 65.0%"
-        # The text whole, wrapped below it (indented), not cut.
-        assert all(line.startswith("  ") for line in lines[text_start:] if line.strip())
-        assert " ".join(" ".join(lines[text_start:]).split()) == " ".join(("Not good at all, " * 20).split())
+        # The text's first three lines as they wrap, indented below it, then an ellipsis.
+        text_lines = [line for line in lines[text_start:] if line.strip()]
+        assert len(text_lines) == STACKED_TEXT_LINES and all(line.startswith("  ") for line in text_lines)
+        shown = " ".join(" ".join(text_lines).split())
+        assert shown.endswith(" …") and len(shown) > 2 * (width - 4)
+        assert " ".join(("Not good at all, " * 20).split()).startswith(shown.removesuffix(" …"))
         assert all(len(line) <= width for line in lines)
+    short = replace(result, errors=[replace(identified[0], text="Not good at all.")])
+    file = io.StringIO()
+    Console(file=file, width=60, theme=ATTN_THEME, color_system=None).print(render_eval(short, width=60))
+    assert "  Not good at all." in [line.rstrip() for line in file.getvalue().splitlines()]  # whole: it fits
     # Labels of wide characters (two terminal cells each) are measured as the terminal shows them.
     wide = replace(
         EVAL_RESULT,

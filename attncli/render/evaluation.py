@@ -195,7 +195,7 @@ def _mistakes(result: EvalResult, *, piped: bool, width: int | None = None) -> R
     # The row's own id, where it has one, finds it in a file whose quoted texts span lines.
     shown_id = id_column(errors[0].fields)
     if width is not None and not piped and _mistakes_table_width(errors, shown_id) > width:
-        return _mistakes_stacked(errors, shown_id)
+        return _mistakes_stacked(errors, shown_id, width=width)
     # As Text, an id (and its column's name) is never read as markup: "[bold]B-1" stays as written.
     id_header = [Column(header=Text(safe_text(shown_id)), max_width=ID_WIDTH)] if shown_id else []
     table = WrappingTable(
@@ -257,9 +257,15 @@ def _mistakes_table_width(errors: list[Mistake], shown_id: str | None) -> int:
     return sum(widths) + 3 * len(widths) + 1
 
 
-def _mistakes_stacked(errors: list[Mistake], shown_id: str | None) -> RenderableType:
+# Lines of a mistake's text shown where the terminal is too narrow for the table: a BBC article took
+# 40 lines of a 60-column terminal for each mistake (the table cuts it to one line).
+STACKED_TEXT_LINES = 3
+
+
+def _mistakes_stacked(errors: list[Mistake], shown_id: str | None, *, width: int) -> RenderableType:
     """The mistakes for a terminal too narrow for their table (cut there into columns of a letter or
-    two): each as a line of its row, id, labels and probability, then its text, indented."""
+    two): each as a line of its row, id, labels and probability, then its text, indented and cut to
+    to STACKED_TEXT_LINES lines."""
     lines: list[RenderableType] = [Text(_mistakes_title(errors), "attn.heading")]
     for mistake in errors:
         row_id = "" if shown_id is None else _id_of(mistake, shown_id)
@@ -276,8 +282,32 @@ def _mistakes_stacked(errors: list[Mistake], shown_id: str | None) -> Renderable
                 (format_probability(mistake.score), "attn.score"),
             )
         )
-        lines.append(Padding(Text(_one_line(mistake)), (0, 0, 0, 2)))
+        lines.append(Padding(Text(_first_lines(_one_line(mistake), width - 2)), (0, 0, 0, 2)))
     return Group(*lines)
+
+
+def _first_lines(text: str, width: int, count: int = STACKED_TEXT_LINES) -> str:
+    """`text` as it wraps at spaces into lines of `width` terminal cells, cut after `count` of them
+    with an ellipsis; whole where it fits."""
+    width = max(width, 2)
+    lines, line = [], ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if line and cell_len(candidate) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    lines.append(line)
+    if len(lines) <= count and all(cell_len(each) <= width for each in lines):
+        return text
+    last = lines[count - 1] if len(lines) >= count else lines[-1]
+    while " " in last and cell_len(last) + 2 > width:  # room for " …"
+        last = last.rsplit(" ", 1)[0]
+    kept = " ".join([*lines[: count - 1], last])
+    cut = Text(kept + " …")
+    cut.truncate(count * width, overflow="ellipsis")  # a word wider than a line folds over several
+    return cut.plain
 
 
 # The widest confusion matrix a report into a file or pipe draws (55 to 80 labels): 1,000 labels made
