@@ -9,11 +9,11 @@ every run, so that a seed fixes a whole training run and not only its model.
   those pieces up front, in sorted order, fixes their ids and so every merge after them.
 - Unigram: each piece's log-probability is a float sum taken in parallel, whose last digits (1e-14)
   change from run to run, and the pieces are numbered in score order. Scores rounded to 6 decimals
-  and numbered by (score, piece) are the same every run.
-BPE and word-level training repeat already (checked by tests/test_repeatable_vocabulary.py). One
-source is left: a Unigram trainer that drops characters from its pieces adds them back in hash-set
-order, 1e-4 apart in score; no corpus tried (BBC News at 2,000 to 30,000 pieces among them) made it
-drop any."""
+  and numbered by (score, piece) are the same every run. And characters the trainer drops from its
+  pieces it adds back in the order of a hash set, each 1e-4 above the last from the lowest score, so
+  they swapped scores and ids from run to run (200 pieces of 400 short texts): they are given those
+  scores again, in order of spelling.
+BPE and word-level training repeat already (checked by tests/test_repeatable_vocabulary.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ WORDPIECE_PREFIX = "##"
 # score apart only when it lies that close to a rounding boundary (for a 16,000-piece vocabulary, one
 # piece in about 3 runs of 10,000), and no tokenization turns on a millionth of a log-probability.
 UNIGRAM_SCORE_DECIMALS = 6
+# The score step between the characters a Unigram trainer adds back (tokenizers' unigram/trainer.rs).
+UNIGRAM_ADDED_CHARACTER_STEP = 1e-4
 
 
 def continuing_pieces(word_counter: Tokenizer, texts: Iterable[list[str]]) -> list[str]:
@@ -68,7 +70,29 @@ def ordered_unigram(tokenizer: Tokenizer, special_tokens: Sequence[str]) -> Toke
     leading = len(special_tokens)
     if [piece for piece, _ in vocab[:leading]] != list(special_tokens):
         return tokenizer
-    rounded = [(str(piece), round(float(score), UNIGRAM_SCORE_DECIMALS)) for piece, score in vocab[leading:]]
+    scored = _added_characters_in_order([(str(piece), float(score)) for piece, score in vocab[leading:]])
+    rounded = [(piece, round(score, UNIGRAM_SCORE_DECIMALS)) for piece, score in scored]
     rounded.sort(key=lambda entry: (-entry[1], entry[0]))
     model["vocab"] = [*vocab[:leading], *([piece, score] for piece, score in rounded)]
     return Tokenizer.from_str(json.dumps(data))
+
+
+def _added_characters_in_order(pieces: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """`pieces` with the characters the trainer added back (single characters scored at the lowest
+    score, then 1e-4 above it, then 2e-4, ...) scored again in the order of their spelling."""
+    if not pieces:
+        return pieces
+    lowest = min(score for _, score in pieces)
+    steps: dict[int, str] = {}
+    for piece, score in pieces:
+        step = (score - lowest) / UNIGRAM_ADDED_CHARACTER_STEP
+        if len(piece) == 1 and abs(step - round(step)) < 1e-6:
+            steps.setdefault(round(step), piece)
+    added: list[str] = []
+    while len(added) in steps:  # the run 0, 1, 2, ... the trainer gave, each step once
+        added.append(steps[len(added)])
+    if len(added) < 2:
+        return pieces
+    step = UNIGRAM_ADDED_CHARACTER_STEP
+    rescored = {piece: lowest + index * step for index, piece in enumerate(sorted(added))}
+    return [(piece, rescored.get(piece, score)) for piece, score in pieces]

@@ -37,6 +37,31 @@ def test_wordpiece_keeps_its_continuing_pieces_as_pieces_not_as_special_tokens()
     assert tokenizer.encode("##b pab").tokens == ["[UNK]", "[UNK]", "b", "p", "##a", "##b"]
 
 
+def syllable_texts() -> list[str]:
+    """Made-up words of a few syllables: at 200 pieces the Unigram trainer drops characters and adds
+    them back in hash-set order (6 runs in one process gave 6 tokenizers before they were re-scored)."""
+    rng = random.Random(0)
+    syllables = "ka ri to ne mu sa lo pe chi va ru zen qua bel tor ing ed er un re pre".split()
+    common = "the a of and to in is on for with very new big goal data bread bank".split()
+    words = ["".join(rng.sample(syllables, rng.randint(2, 4))) for _ in range(400)]
+    return [" ".join(rng.sample(words, 4) + rng.sample(common, 3)) for _ in range(400)]
+
+
+def test_unigram_characters_the_trainer_adds_back_get_their_scores_in_order_of_spelling():
+    config = TokenizerConfig(kind="unigram", vocab_size=200)
+    trained = {train_tokenizer(syllable_texts(), config).to_str() for _ in range(6)}
+    assert len(trained) == 1
+    vocab = json.loads(trained.pop())["model"]["vocab"]
+    lowest = min(score for _, score in vocab[3:])
+    added = [(piece, score) for piece, score in vocab[3:] if len(piece) == 1 and score < lowest + 0.01]
+    # Scored from the lowest up, 1e-4 apart, in the order of their spelling.
+    assert len(added) >= 2
+    pieces = sorted(piece for piece, _ in added)
+    assert sorted(added, key=lambda entry: entry[1]) == [
+        (piece, round(lowest + index * 1e-4, 6)) for index, piece in enumerate(pieces)
+    ]
+
+
 def test_unigram_pieces_are_numbered_by_score_then_spelling_with_rounded_scores():
     tokenizer = train_tokenizer(tied_texts(), TokenizerConfig(kind="unigram", vocab_size=200))
     vocab = json.loads(tokenizer.to_str())["model"]["vocab"]
