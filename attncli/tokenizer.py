@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -220,8 +219,8 @@ def train_tokenizer(
 
     fixed_pieces: list[str] = []
     if kind == "wordpiece":
-        word_counter, _ = build_untrained_tokenizer(replace(config, kind="word"), unspaced=unspaced)
-        fixed_pieces = continuing_pieces(word_counter, batches())
+        untrained, _ = build_untrained_tokenizer(config, unspaced=unspaced)
+        fixed_pieces = continuing_pieces(untrained, batches())
     tokenizer, trainer = build_untrained_tokenizer(config, unspaced=unspaced, fixed_pieces=fixed_pieces)
     try:
         tokenizer.train_from_iterator(batches(), trainer=trainer, length=len(texts))

@@ -630,11 +630,14 @@ def test_csv_to_a_terminal_is_shown_safe_and_to_a_file_or_pipe_as_written(easy_r
     text = "soup\x1b]0;pwned\x07 today"
     piped = _ok("predict", easy_run, text, "--format", "csv")
     assert text in piped.stdout
+    _ok("predict", easy_run, text, "--format", "csv", "-o", tmp_path / "out.csv")  # a file: as written
+    assert text in (tmp_path / "out.csv").read_text(encoding="utf-8")
+    with (tmp_path / "out.csv").open() as written:
+        assert not predict_command.writes_to_terminal(written)
+    # Whatever stream is a terminal: standard output, or -o /dev/tty.
     monkeypatch.setattr(predict_command, "writes_to_terminal", lambda stream: True)
     shown = _ok("predict", easy_run, text, "--format", "csv")
     assert "\x1b" not in shown.stdout and "soup ]0;pwned  today" in shown.stdout
-    _ok("predict", easy_run, text, "--format", "csv", "-o", tmp_path / "out.csv")  # a file: as written
-    assert text in (tmp_path / "out.csv").read_text(encoding="utf-8")
 
 
 def test_a_dash_for_an_output_file_is_standard_output(easy_run, tmp_path, monkeypatch):

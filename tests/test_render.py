@@ -904,3 +904,25 @@ def test_labels_that_look_like_markup_are_shown_as_written_in_every_eval_table()
     wide.print(render_eval(result, width=400))  # the whole matrix, drawn
     matrix = wide.file.getvalue().split("true \\ predicted")[1]
     assert "[red]" in matrix and "[/x]close" in matrix
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "日本語のテキストはとても長いです" * 8,  # two cells a character: a line can leave one over
+        "see https://example.com/" + "a" * 120 + " and more words after it",  # a word wider than a line
+        "bed fd ffb gdafa " * 12,  # lines one word nearly the whole width
+        "word " * 60,
+    ],
+)
+def test_a_mistakes_text_is_cut_to_three_lines_as_the_terminal_wraps_it(text):
+    from rich.padding import Padding
+
+    from attncli.render.evaluation import FirstLines
+
+    for width in (6, 20, 40, 61):
+        file = io.StringIO()
+        Console(file=file, width=width, color_system=None).print(Padding(FirstLines(text), (0, 0, 0, 2)))
+        lines = [line.rstrip() for line in file.getvalue().splitlines()]
+        assert len(lines) == STACKED_TEXT_LINES and lines[-1].endswith("…")
+        assert all(cell_len(line) <= width for line in lines)

@@ -129,7 +129,7 @@ def predict(
                 csv_writer = CsvWriter(
                     stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=separator,
                     byte_order_mark=source.byte_order_mark and output is not None,  # a file, as it came in
-                    on_terminal=output is None and writes_to_terminal(stream),
+                    on_terminal=writes_to_terminal(stream),  # standard output, or -o /dev/tty
                 )  # fmt: skip
                 for predictions in chunks:
                     csv_writer.write(predictions)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.padding import Padding
 from rich.style import Style
 from rich.table import Column, Table
@@ -195,7 +195,7 @@ def _mistakes(result: EvalResult, *, piped: bool, width: int | None = None) -> R
     # The row's own id, where it has one, finds it in a file whose quoted texts span lines.
     shown_id = id_column(errors[0].fields)
     if width is not None and not piped and _mistakes_table_width(errors, shown_id) > width:
-        return _mistakes_stacked(errors, shown_id, width=width)
+        return _mistakes_stacked(errors, shown_id)
     # As Text, an id (and its column's name) is never read as markup: "[bold]B-1" stays as written.
     id_header = [Column(header=Text(safe_text(shown_id)), max_width=ID_WIDTH)] if shown_id else []
     table = WrappingTable(
@@ -262,10 +262,10 @@ def _mistakes_table_width(errors: list[Mistake], shown_id: str | None) -> int:
 STACKED_TEXT_LINES = 3
 
 
-def _mistakes_stacked(errors: list[Mistake], shown_id: str | None, *, width: int) -> RenderableType:
+def _mistakes_stacked(errors: list[Mistake], shown_id: str | None) -> RenderableType:
     """The mistakes for a terminal too narrow for their table (cut there into columns of a letter or
-    two): each as a line of its row, id, labels and probability, then its text, indented and cut to
-    to STACKED_TEXT_LINES lines."""
+    two): each as a line of its row, id, labels and probability, then its text, indented and cut after
+    STACKED_TEXT_LINES lines."""
     lines: list[RenderableType] = [Text(_mistakes_title(errors), "attn.heading")]
     for mistake in errors:
         row_id = "" if shown_id is None else _id_of(mistake, shown_id)
@@ -282,32 +282,28 @@ def _mistakes_stacked(errors: list[Mistake], shown_id: str | None, *, width: int
                 (format_probability(mistake.score), "attn.score"),
             )
         )
-        lines.append(Padding(Text(_first_lines(_one_line(mistake), width - 2)), (0, 0, 0, 2)))
+        lines.append(Padding(FirstLines(_one_line(mistake)), (0, 0, 0, 2)))
     return Group(*lines)
 
 
-def _first_lines(text: str, width: int, count: int = STACKED_TEXT_LINES) -> str:
-    """`text` as it wraps at spaces into lines of `width` terminal cells, cut after `count` of them
-    with an ellipsis; whole where it fits."""
-    width = max(width, 2)
-    lines, line = [], ""
-    for word in text.split(" "):
-        candidate = f"{line} {word}" if line else word
-        if line and cell_len(candidate) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = candidate
-    lines.append(line)
-    if len(lines) <= count and all(cell_len(each) <= width for each in lines):
-        return text
-    last = lines[count - 1] if len(lines) >= count else lines[-1]
-    while " " in last and cell_len(last) + 2 > width:  # room for " …"
-        last = last.rsplit(" ", 1)[0]
-    kept = " ".join([*lines[: count - 1], last])
-    cut = Text(kept + " …")
-    cut.truncate(count * width, overflow="ellipsis")  # a word wider than a line folds over several
-    return cut.plain
+class FirstLines:
+    """A text as the console wraps it at the width it is given, cut after `count` lines, the last
+    ending in an ellipsis: wrapped by rich itself, so a word wider than a line, or a line of wide
+    characters that leaves a cell over, counts as the lines it takes."""
+
+    def __init__(self, text: str, count: int = STACKED_TEXT_LINES) -> None:
+        self.text, self.count = text, count
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(options.max_width, 2)
+        lines = list(Text(self.text).wrap(console, width))
+        if len(lines) > self.count:
+            last = lines[self.count - 1]
+            last.rstrip()
+            last.truncate(width - 2)  # room for " …"
+            last.rstrip()
+            last.append(" …")
+        yield from lines[: self.count]
 
 
 # The widest confusion matrix a report into a file or pipe draws (55 to 80 labels): 1,000 labels made
