@@ -255,6 +255,13 @@ def resume(
         reporter.stage(f"resuming {folder.path} from {folder.last}")
         prepared = prepare(config, reporter=reporter, tokenizer=last.tokenizer, distributed=distributed)
         require_same_data(prepared, last.label_names, saved_state[1], last.metrics)
+        if not moved and last.config.data.source:
+            # Read from the recorded absolute path, wherever attn runs, and saved as typed: the
+            # resumed run's config.json is then the one the run left alone writes.
+            prepared.config = dataclasses.replace(
+                prepared.config,
+                data=dataclasses.replace(prepared.config.data, source=last.config.data.source),
+            )
         if recorded:
             reporter.stage(recorded)
         state, _ = _built(

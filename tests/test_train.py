@@ -272,6 +272,31 @@ def test_interrupted_and_resumed_run_ends_bit_identical_to_one_left_alone(tmp_pa
     assert (tmp_path / "resumed" / "last" / "config.json").is_file()  # the run is back in place
 
 
+def test_a_resumed_run_saves_the_settings_the_run_left_alone_saves_its_data_source_as_typed(
+    tmp_path, monkeypatch
+):
+    """The resumed run had written the data's absolute path over `data.source` as typed, so its
+    config.json (and config_sha256) differed from the run's left alone (a reproducibility trial)."""
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "d.csv", make_rows(150, seed=5))
+    config = dataclasses.replace(
+        _resumable_config(tmp_path),
+        data=dataclasses.replace(_resumable_config(tmp_path).data, source="d.csv"),
+    )
+    train(config, output=tmp_path / "alone")
+    _interrupted(config, tmp_path / "resumed", monkeypatch)
+    monkeypatch.chdir(tmp_path / "resumed")  # resumed from elsewhere: the recorded path finds the data
+    resume(tmp_path / "resumed")
+    for checkpoint in ("best", "last"):
+        saved = [
+            json.loads((tmp_path / run / checkpoint / "config.json").read_text())
+            for run in ("alone", "resumed")
+        ]
+        assert saved[0]["config"] == saved[1]["config"] and saved[0]["config"]["data"]["source"] == "d.csv"
+        assert saved[0]["data_path"] == saved[1]["data_path"] == str(tmp_path / "d.csv")
+    assert _weights(tmp_path / "alone" / "last") == _weights(tmp_path / "resumed" / "last")
+
+
 def test_an_adversarially_trained_run_interrupted_in_the_warmup_resumes_bit_identical(tmp_path, monkeypatch):
     """The pass that finds the move draws dropout masks too, and its strength rises over the warmup
     (24 of the 27 steps here, step 13 among them): a resumed run must draw and rise as one left alone."""
