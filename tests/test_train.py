@@ -278,11 +278,8 @@ def test_a_resumed_run_saves_the_settings_the_run_left_alone_saves_its_data_sour
     """The resumed run had written the data's absolute path over `data.source` as typed, so its
     config.json (and config_sha256) differed from the run's left alone (a reproducibility trial)."""
     monkeypatch.chdir(tmp_path)
-    write_csv(tmp_path / "d.csv", make_rows(150, seed=5))
-    config = dataclasses.replace(
-        _resumable_config(tmp_path),
-        data=dataclasses.replace(_resumable_config(tmp_path).data, source="d.csv"),
-    )
+    config = _resumable_config(tmp_path)  # writes d.csv there
+    config = dataclasses.replace(config, data=dataclasses.replace(config.data, source="d.csv"))
     train(config, output=tmp_path / "alone")
     _interrupted(config, tmp_path / "resumed", monkeypatch)
     monkeypatch.chdir(tmp_path / "resumed")  # resumed from elsewhere: the recorded path finds the data

@@ -20,10 +20,9 @@ from attncli.render.text import (
     calibration_note,
     format_probability,
     id_column,
-    safe_text,
     shown_value,
 )
-from attncli.streams import one_line
+from attncli.streams import one_line, safe_text
 from attncli.unknown_labels import ignored_note
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from attncli.render.heat import HeatScale, as_multiple, heat_legend, heat_styles
-from attncli.render.text import WrappingTable, format_probability, safe_text
-from attncli.streams import one_line
+from attncli.render.text import WrappingTable, format_probability
+from attncli.streams import one_line, safe_text
 from attncli.tokenizer import UNK_TOKEN
 from attncli.view_choice import WORDS_VIEW
 

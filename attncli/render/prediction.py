@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from rich.cells import cell_len
 from rich.text import Text
 
-from attncli.render.text import format_probability, id_column, safe_text, shown_value
-from attncli.streams import one_line
+from attncli.render.text import format_probability, id_column, shown_value
+from attncli.streams import one_line, safe_text
 
 if TYPE_CHECKING:
     from attncli.prediction import Prediction
