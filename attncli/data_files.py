@@ -232,8 +232,45 @@ def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, enc
 
 def _with_json_column(dataset: Any, name: str, rows: list[Any]) -> Any:
     """`dataset` with column `name` added from `rows`, each value stored as its own JSON, so that
-    it reads back exactly as written ("01" stays a string, 1 a number)."""
+    it reads back exactly as written ("01" stays a string, 1 a number). A column of objects whose
+    keys vary from row to row (an export's optional fields: `"lang"` in some rows' `data`, not in
+    others) is stored as objects with every key instead, a missing one empty, so that its fields
+    are columns (`--text-column data.text`) as in a file whose rows all have the same keys."""
     import datasets
+    import pyarrow as pa  # type: ignore[import-untyped]
 
-    values = [json.dumps(row.get(name) if isinstance(row, dict) else None) for row in rows]
-    return dataset.add_column(name, values, feature=datasets.Json())
+    values = [row.get(name) if isinstance(row, dict) else None for row in rows]
+    if _all_objects(values):
+        try:
+            return dataset.add_column(name, _fields_of_one_type(values))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            pass  # a list holding values of several types: the column stays JSON
+    return dataset.add_column(name, [json.dumps(value) for value in values], feature=datasets.Json())
+
+
+def _all_objects(values: list[Any]) -> bool:
+    return any(value is not None for value in values) and all(
+        value is None or isinstance(value, dict) for value in values
+    )
+
+
+def _fields_of_one_type(objects: list[dict[str, Any] | None]) -> list[dict[str, Any] | None]:
+    """The objects with each field whose values differ in type from row to row (an id that is 1 in
+    one row and "a" in another, which one Arrow column cannot hold) written as text: a string as it
+    is, any other value as its JSON. Nested objects the same, field by field."""
+    names = list(dict.fromkeys(name for value in objects if value is not None for name in value))
+    columns: dict[str, list[Any]] = {}
+    for name in names:
+        values = [value.get(name) if value is not None else None for value in objects]
+        kinds = {float if type(value) is int else type(value) for value in values if value is not None}
+        if _all_objects(values):
+            values = _fields_of_one_type(values)
+        elif len(kinds) > 1:
+            values = [
+                value if value is None or isinstance(value, str) else json.dumps(value) for value in values
+            ]
+        columns[name] = values
+    return [
+        None if value is None else {name: columns[name][row] for name in names}
+        for row, value in enumerate(objects)
+    ]

@@ -309,6 +309,34 @@ def test_nested_json_fields_are_named_with_dotted_paths(tmp_path):
     assert detected.text_column == "data.text" and "text column 'data.text'" in detected.notes[0]
 
 
+def test_nested_json_fields_are_columns_when_the_objects_keys_vary_from_row_to_row(tmp_path):
+    """An export's optional fields: `lang` in some rows' `data`, not in others. datasets stores such
+    a column as JSON, whose fields are no columns: train and eval said "text column 'data.text' not
+    found (closest: 'data')" where predict read the same file."""
+    rows = [{"id": i, "data": {"text": f"t{i}"}, "label": TWO[i % 2]} for i in range(10)]
+    for row in rows[::3]:
+        row["data"]["lang"] = "en"
+    rows[4]["data"] = None  # a row without the object is a row without text
+    path = write_jsonl(tmp_path / "varied.jsonl", rows)
+    splits = load(path, text_column="data.text", drop_invalid=True)
+    assert every_text(splits) == sorted(f"t{i}" for i in range(10) if i != 4)
+    detected = load(path, drop_invalid=True)  # and data.text is found by its words, as predict finds it
+    assert detected.text_column == "data.text"
+    # A field whose values differ in type (an id that is 1 in one row, "a" in another), which one
+    # Arrow column cannot hold, is read as text, so the object's other fields are still columns.
+    rows[4]["data"] = {"text": "t4", "id": "a", "meta": {"n": 1}}
+    rows[5]["data"] |= {"id": 1, "meta": {"n": "x"}}
+    mixed = write_jsonl(tmp_path / "mixed.jsonl", rows)
+    assert every_text(load(mixed, text_column="data.text")) == sorted(f"t{i}" for i in range(10))
+    from attncli.data_files import _fields_of_one_type
+
+    assert _fields_of_one_type([{"id": "a", "m": {"n": 1}}, None, {"id": 1, "m": {"n": 2.5}}]) == [
+        {"id": "a", "m": {"n": 1}},
+        None,
+        {"id": "1", "m": {"n": 2.5}},
+    ]
+
+
 def test_list_valued_labels_are_refused_as_multi_label(tmp_path):
     rows = [{"text": f"t{i}", "labels": ["food", "sport"][: 1 + i % 2]} for i in range(6)]
     path = write_jsonl(tmp_path / "multi.jsonl", rows)
