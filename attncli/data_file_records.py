@@ -46,6 +46,12 @@ def _text_column(
     return chosen.text, [note] if note else []
 
 
+def no_records(path: Path, notes: list[str]) -> RecordSource:
+    """A data file of no rows at all (0 bytes, or blank lines): no result, as standard input with
+    nothing on it gives none; which column would hold the text does not matter."""
+    return RecordSource(name=str(path), chunks=iter(()), notes=notes, count=lambda: 0)
+
+
 def _next_row(rows: Iterator[list[str]]) -> list[str] | None:
     """The next row of a csv reader, or None at the end or where it cannot be read."""
     try:
@@ -68,8 +74,9 @@ def csv_source(
     header: list[str] = []
     try:
         header = header_row(rows) or []
-        if not header:
-            raise DataError(f"{path} is empty; give it a header row and one row per text")
+        if not header:  # nothing to predict, as for a header alone: a filter that matched no row
+            file.close()
+            return no_records(path, notes)
         require_unique_columns(header, path)
         header = unnamed_apart(header)
         column, found = _text_column(Layout(columns=tuple(header)), text_column, trained_column, str(path))
@@ -198,8 +205,8 @@ def json_source(
 ) -> RecordSource:
     rows = json_rows(path, encoding=encoding)
     first = next(rows, None)
-    if first is None:
-        raise DataError(f"{path} holds no rows; give it one JSON object per line")
+    if first is None:  # nothing to predict, as for a csv header alone: `jq` that matched no row
+        return no_records(path, [])
     require_records(first[1], path)
     merged, total = _every_field(path, encoding=encoding) if isinstance(first[1], dict) else ({}, None)
     columns = list(merged)

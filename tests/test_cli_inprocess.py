@@ -620,6 +620,20 @@ def test_an_empty_input_says_there_was_nothing_to_predict_or_inspect(easy_run, t
     from_file = RUNNER.invoke(app, ["predict", str(easy_run), "-f", str(empty), "--format", "jsonl"])
     assert from_file.exit_code == 0 and from_file.stdout == ""
     assert f"note: {empty} held no texts" in from_file.stderr
+    # A dataset file of no rows at all too (`jq ... > today.jsonl` that matched none, in a nightly
+    # job): predict and inspect refused an empty .jsonl or .csv, which column held the text unknown.
+    for name, content in (
+        ("none.jsonl", ""),
+        ("blank.jsonl", "\n\n"),
+        ("none.csv", ""),
+        ("hdr.csv", "text\n"),
+    ):
+        data = tmp_path / name
+        data.write_text(content, encoding="utf-8")
+        for command in ("predict", "inspect"):
+            result = RUNNER.invoke(app, [command, str(easy_run), "-f", str(data), "--json"])
+            assert (result.exit_code, result.stdout) == (0, ""), result.output
+            assert f"note: {data} held no texts" in result.stderr
     one_line = RUNNER.invoke(app, ["predict", str(easy_run), "-", "--json"], input="\n")  # a record
     assert "held no texts" not in one_line.stderr
 
