@@ -32,8 +32,19 @@ def names_a_local_path(source: str) -> bool:
 def require_data_source(source: str | None) -> None:
     """Refuse a local path that does not exist before torch and datasets load (seconds of imports
     for a typo)."""
-    if source and names_a_local_path(source) and not local_path(source).exists():
+    if source and _meant_as_a_local_path(source) and not local_path(source).exists():
         raise DataError(f"{missing_path_message(source)}; pass an existing file, folder or Hub dataset name")
+
+
+def _meant_as_a_local_path(source: str) -> bool:
+    """A local path by its form, or a name with a suffix (`tickets.cvs`, a mistyped data file's)
+    that looks like a file here: it was asked of the Hub, which took half a minute to say nothing of
+    the file meant."""
+    if names_a_local_path(source):
+        return True
+    return (
+        len(Path(source).parts) == 1 and bool(Path(source).suffix) and bool(_suggestion(Path.cwd(), source))
+    )
 
 
 def missing_path_message(source: str) -> str:
@@ -43,6 +54,11 @@ def missing_path_message(source: str) -> str:
     folder, missing = (path if path.is_absolute() else Path.cwd() / path).parent, path.name
     while not folder.is_dir() and folder != folder.parent:
         folder, missing = folder.parent, folder.name
+    return f"{source} does not exist ({folder} has no {missing}{_suggestion(folder, missing)})"
+
+
+def _suggestion(folder: Path, missing: str) -> str:
+    """`; did you mean NAME?` for the names in `folder` that look like `missing`, or nothing."""
     try:
         names = sorted(entry.name for entry in os.scandir(folder) if not entry.name.startswith("."))
     except OSError:
@@ -58,7 +74,7 @@ def missing_path_message(source: str) -> str:
             f"; it has {same[0]}, the same name with its accents written as marks of their own (NFD, as "
             "macOS writes names): pass that name, or rename it (convmv -f utf8 -t utf8 --nfc)"
         )
-    return f"{source} does not exist ({folder} has no {missing}{suggestion})"
+    return suggestion
 
 
 def _comparable(name: str) -> str:

@@ -53,3 +53,26 @@ def test_a_recorded_path_this_locale_cannot_spell_is_not_here_rather_than_a_cras
     unspellable = str(tmp_path / "data_\ud800.jsonl")  # as a name the file system's encoding refuses
     assert same_source(str(given), unspellable) is False
     assert same_source(str(given), str(given)) is True
+
+
+def test_a_data_files_mistyped_suffix_is_named_at_once_not_asked_of_the_hub(tmp_path, monkeypatch):
+    """`tickets.cvs` for tickets.csv has no data file's suffix, so it was asked of the Hub: half a
+    minute of retries without a network, then an error that did not name the file meant."""
+
+    def asks_the_hub(*args, **kwargs):
+        raise AssertionError("a mistyped local file was looked up on the Hub")
+
+    monkeypatch.setattr(datasets, "load_dataset", asks_the_hub)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tickets.csv").write_text("text,label\n")
+    with pytest.raises(DataError) as refused:
+        load_raw("tickets.cvs")
+    assert str(refused.value) == (
+        f"tickets.cvs does not exist ({tmp_path} has no tickets.cvs; did you mean tickets.csv?); "
+        "pass an existing file, folder or Hub dataset name"
+    )
+    # A Hub name with no file like it here is still asked of the Hub.
+    with pytest.raises(
+        DataError, match="^could not load 'wmt.v2' as a local path or from the Hugging Face Hub"
+    ):
+        load_raw("wmt.v2")
