@@ -17,7 +17,7 @@ TEXT_COLUMNS = (
 )
 # Texts too, but of a table with nothing better: a table holding a title and a review_body (or a
 # question and a tweet_text) is classified by the longer text, found by the words in its name.
-LAST_RESORT_TEXT_COLUMNS = ("title", "headline", "question")
+LAST_RESORT_TEXT_COLUMNS = ("title", "headline", "question", "subject")
 LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target")
 # A name with one of these words names something about the text, not the text (review_id, review_date).
 NOT_TEXT_WORDS = frozenset(

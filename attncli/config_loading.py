@@ -289,6 +289,25 @@ def moved_data_note(path: Path, config: Config, given: Collection[str] = ()) -> 
     )
 
 
+def carried_columns_hint(path: Path, config: Config, given: Collection[str], refusal: str) -> str | None:
+    """Where training refused a text or label column that came from the config file, not from the
+    command line (a checkpoint's config.json keeps the columns its data had; other data has others):
+    the hint that says where the name came from and how to find the data's own."""
+    carried = [
+        (option, name)
+        for key, option in (("data.text_column", "--text-column"), ("data.label_column", "--label-column"))
+        if key not in given
+        and isinstance(name := getattr(config.data, key.partition(".")[2]), str)
+        and f"column {name!r} not found" in refusal
+    ]
+    if not carried:
+        return None
+    names = " and ".join(repr(name) for _, name in carried)
+    options = " ".join(f"{option} auto" for option, _ in carried)
+    verb = "is" if len(carried) == 1 else "are"
+    return f"{names} {verb} named by {path}; pass {options} to find this data's own"
+
+
 def saved_processes_note(path: Path, world_size: int) -> str | None:
     """Where the config file is a checkpoint's config.json and its metrics.json says the run was
     trained on another number of processes: the --nproc that trains it the same way."""

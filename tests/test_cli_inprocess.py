@@ -1554,3 +1554,23 @@ def test_a_fasttext_users_first_commands_are_told_attns_names(monkeypatch, capsy
     assert run_app(app) == 2
     error = capsys.readouterr().err
     assert error.startswith(f"error: {said}") and error.count("\n") == 1, error
+
+
+def test_columns_a_config_file_names_that_other_data_lacks_are_said_to_come_from_it(tmp_path):
+    """`attn train new.tsv --config RUN/best/config.json`: the earlier data's columns (`Subject`,
+    `Category `) were refused as not found, with no word that the config file named them."""
+    header = json.loads((save_untrained_checkpoint(tmp_path / "ckpt") / "config.json").read_text())
+    header["config"]["data"] |= {"text_column": "Subject", "label_column": "Category "}
+    config = tmp_path / "earlier.json"
+    config.write_text(json.dumps(header))
+    data = write_csv(tmp_path / "new.csv", make_rows(30))
+    run = tmp_path / "run"
+    both = invoke("train", data, "--config", config, "-o", run)
+    _refused(
+        both,
+        f"'Subject' and 'Category ' are named by {config}; pass --text-column auto --label-column auto to "
+        "find this data's own",
+    )
+    one = invoke("train", data, "--config", config, "--text-column", "text", "-o", run)
+    _refused(one, f"'Category ' is named by {config}; pass --label-column auto to find this data's own")
+    assert not run.exists()

@@ -477,6 +477,12 @@ def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
     assert chosen("headline_id", "review_title", "label")[:2] == ("review_title", "label")
     with pytest.raises(DataError, match="no text column found"):
         chosen("headline_id", "label")
+    # A support ticket's subject likewise (a user's trial: `Subject / Body` and `Subject` alone were
+    # "no text column found"), after a body beside it.
+    assert chosen("Ticket ID", "Subject / Body", "Category ")[:2] == ("Subject / Body", "Category ")
+    assert chosen("Subject", "Category")[:2] == ("Subject", "Category")
+    assert chosen("email_subject", "email_body", "label")[:2] == ("email_body", "label")
+    assert chosen("subject_id", "subject", "label")[:2] == ("subject", "label")
 
 
 def test_a_label_column_named_as_the_texts_column_says_so(tmp_path):

@@ -202,6 +202,7 @@ def train(
 
     def action() -> None:
         from attncli.config_loading import (
+            carried_columns_hint,
             kept_sized_settings,
             load_config,
             moved_data_note,
@@ -267,9 +268,15 @@ def train(
                 typer.echo(f"note: {note}", err=True)
         reporter = ProgressReporter()
         reporters.append(reporter)
-        result = run_training(
-            resolved, output=output, overwrite=overwrite, reporter=reporter, sized_before=kept
-        )
+        try:
+            result = run_training(
+                resolved, output=output, overwrite=overwrite, reporter=reporter, sized_before=kept
+            )
+        except DataError as error:
+            hint = carried_columns_hint(config, resolved, typed, str(error)) if config else None
+            if hint is None:
+                raise
+            raise DataError(f"{error}; {hint}") from error
         _print_train_summary(result, as_json=as_json)
 
     def reported() -> None:
