@@ -317,7 +317,9 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
                     "the --output folder of an earlier attn train"
                 )
             if not (run.last / CONFIG_FILE).is_file():
-                flag = " --overwrite" if others else ""  # -o alone refuses a folder that holds anything
+                # -o alone refuses a folder that holds anything but a log of no whole epoch (above).
+                log_alone = others == [METRICS_LOG] and log.is_file() and _no_epoch_in(log)
+                flag = " --overwrite" if others and not log_alone else ""
                 raise CheckpointError(
                     f"{path} has no last/ checkpoint to resume from; train a run there with attn train DATA "
                     f"-o {shlex.quote(str(path))}{flag}"

@@ -163,6 +163,34 @@ def test_a_second_ctrl_c_while_the_first_saves_says_how_to_carry_the_run_on(tmp_
     assert (run / "last" / "config.json").is_file()
 
 
+def test_a_second_ctrl_c_in_the_first_epoch_says_nothing_was_saved_and_to_start_over(tmp_path, monkeypatch):
+    """A user's trial: it said the folder held what had been saved (`attn info` shows it), where it held
+    only the log, and --resume then asked for --overwrite, which the same command does not need."""
+    from attncli.fit import INTERRUPT_VARIABLE
+
+    def pressed_again(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("attncli.fit._save_interrupted", pressed_again)
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "1")  # the first Ctrl-C, at the first step
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    run = tmp_path / "run"
+    command = ["train", data, "-o", run, "--epochs", 1, *TINY]
+    stopped = invoke(*command)
+    assert (stopped.exit_code, stopped.stderr.splitlines()[-1]) == (
+        130,
+        f"interrupted before the run's first save; {run} holds no checkpoint (at most its log), so run the "
+        "same attn train again to start over",
+    )
+    _refused(
+        invoke("train", "--resume", run),
+        f"{run} has no last/ checkpoint to resume from; train a run there with attn train DATA -o {run}",
+    )
+    assert not invoke("train", "--resume", run).stderr.strip().endswith("--overwrite")
+    monkeypatch.delenv(INTERRUPT_VARIABLE)
+    _ok(*command)  # as it said
+
+
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
     path = save_untrained_checkpoint(tmp_path / "deep", num_layers=2, positional="alibi")
     text = "the coach said football today"

@@ -292,12 +292,19 @@ def _interrupted_in_training(folder: Path, command: str, *, epochs: int | None) 
     """What Ctrl-C says once training has begun, outside the loop's own saving: what the folder
     holds, and the command that carries the run on where it has anything left (a second Ctrl-C
     gave neither)."""
-    from attncli.checkpoint_folder import CONFIG_FILE, LAST
+    from attncli.checkpoint_folder import BEST, CONFIG_FILE, LAST
     from attncli.refit import killed_after_training
 
     shown = shlex.quote(str(folder))
     kept = f"interrupted; {folder} holds what the run had saved by then (attn info {shown} shows it)"
     if not (folder / LAST / CONFIG_FILE).is_file():
+        if not (folder / BEST / CONFIG_FILE).is_file():
+            # A second Ctrl-C stopped the save of the first epoch's step: `attn info` had nothing to
+            # show, and --resume nothing to resume.
+            return (
+                f"interrupted before the run's first save; {folder} holds no checkpoint (at most its "
+                "log), so run the same attn train again to start over"
+            )
         return kept
     finished = killed_after_training(folder, epochs=epochs)
     return f"interrupted; {finished}" if finished is not None else f"{kept}; to carry it on: {command}"
