@@ -129,6 +129,20 @@ def test_invisible_tokens_show_their_code_points_and_long_ones_are_cut_in_the_to
     assert max(len(line) for line in output.split("top tokens")[1].splitlines()) < 80
 
 
+def test_the_top_tokens_list_each_token_once_at_its_highest_weight_with_how_often():
+    """A user's trial: on a long article `"` took four rows of the five, which then said nothing of
+    what decided the label."""
+    text = '"a" "b" cup "c" Cup'
+    spans = [match.span() for match in re.finditer(r'\w+|"', text)]  # " a " " b " cup " c " Cup
+    weights = [0.12, 0.01, 0.11, 0.13, 0.02, 0.1, 0.2, 0.09, 0.01, 0.08, 0.13]
+    tokens = [TokenWeight(text[a:b].lower(), a, b, w) for (a, b), w in zip(spans, weights, strict=True)]
+    inspection = Inspection(text=text, label="x", score=0.6, view="v", tokens=tokens, truncated_tokens=0)
+    said = " ".join(_render(render_inspection(inspection, color_system=None), color=False).split())
+    assert said.split("top tokens weight x uniform ")[1] == (
+        'cup (2 times) 0.2000 2.2x " (6 times) 0.1300 1.4x b 0.0200 0.2x a 0.0100 0.1x c 0.0100 0.1x'
+    )
+
+
 def test_words_with_an_unknown_piece_are_shown_as_written_and_said_to_be_partly_unknown():
     """--words showed `café` (read as c, af, [UNK]) as [UNK] and counted it as an unknown token."""
     words = Inspection(

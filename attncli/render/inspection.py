@@ -57,16 +57,23 @@ def _known(inspection: Inspection) -> list[TokenWeight]:
 def _top_tokens(inspection: Inspection, known: list[TokenWeight], scale: HeatScale) -> Table:
     """The highest weights of the known tokens: an unknown word's weight is the unknown token's,
     which says nothing of the word (a user's trial: two unseen words led the table, above the one
-    word that decided the label)."""
+    word that decided the label). Each token once, at its highest weight, with how many times the
+    text holds it: on a long article `"` took four rows of five."""
     table = WrappingTable(
         "top tokens", "weight", "x known mean" if scale.known_only else "x uniform", box=None,
         header_style="attn.heading", pad_edge=False,
     )  # fmt: skip
-    ranked = sorted(known, key=lambda item: item.weight, reverse=True)[:TOP_TOKENS]
+    ranked = sorted(known, key=lambda item: item.weight, reverse=True)
+    times = Counter(item.token for item in ranked)
+    highest: dict[str, TokenWeight] = {}
     for item in ranked:
+        highest.setdefault(item.token, item)  # in the order of each token's highest weight
+    for item in list(highest.values())[:TOP_TOKENS]:
         shown = _brief(visible(safe_text(inspection.text[item.start : item.end])) or item.token)
         if item.unknown and shown != UNK_TOKEN:
             shown += f" ({UNK_TOKEN})" if item.token == UNK_TOKEN else f" (partly {UNK_TOKEN})"
+        if times[item.token] > 1:
+            shown += f" ({times[item.token]} times)"
         table.add_row(shown, f"{item.weight:.4f}", as_multiple(_per_token(item) / scale.uniform))
     return table
 
