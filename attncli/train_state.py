@@ -42,6 +42,9 @@ class TrainState:
     best_key: tuple[float, float] | None = None
     """(validation macro-F1, -validation loss) of the best epoch: higher is better."""
     epochs_without_improvement: int = 0
+    """Epochs since the one that last restarted the patience (`fit.record_score`)."""
+    progress_key: tuple[float, float] | None = None
+    """(validation macro-F1, -validation loss) of the epoch that last restarted the patience."""
     wrapped: torch.nn.Module | None = None
     """The model wrapped in DistributedDataParallel under torchrun (not saved: rebuilt on resume)."""
 
@@ -76,6 +79,7 @@ class TrainState:
             "best_epoch": self.best_epoch,
             "best_key": list(self.best_key) if self.best_key is not None else None,
             "epochs_without_improvement": self.epochs_without_improvement,
+            "progress_key": list(self.progress_key) if self.progress_key is not None else None,
             "optimizer": optimizer_values,
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
@@ -105,6 +109,10 @@ class TrainState:
         key = values["best_key"]
         self.best_key = (float(key[0]), float(key[1])) if key is not None else None
         self.epochs_without_improvement = _count(values, "epochs_without_improvement")
+        # A run saved before the patience looked past falls of the loss too small to count (attn
+        # 0.2.0 and earlier) had counted from its best epoch.
+        mark = values.get("progress_key", key)
+        self.progress_key = (float(mark[0]), float(mark[1])) if mark is not None else None
 
 
 def _count(values: dict[str, Any], name: str) -> int:

@@ -66,7 +66,7 @@ def render_train_summary(result: TrainResult) -> RenderableType:
     info, metrics = result.info, result.metrics
     patience = result.config.train.epochs_of_patience
     stopped = {
-        "patience": f"stopped early: no better epoch for {patience} epochs after warmup; ",
+        "patience": f"stopped early: no clear improvement for {patience} epochs after warmup; ",
         "epochs": f"reached the epoch limit ({info.epochs}); ",
     }.get(metrics.stop_reason, "")
     footer = Text.assemble(
