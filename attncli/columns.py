@@ -129,8 +129,9 @@ def choose_columns(
 
 def _other_texts(layout: Layout, chosen: str, label: str | None) -> list[str]:
     """The columns besides `chosen` (and the label) named as text columns are named (text, title,
-    question, ...), holding single values."""
-    names = {name.lower() for name in (*TEXT_COLUMNS, *LAST_RESORT_TEXT_COLUMNS)}
+    question, ...), holding single values. Not a `subject`: a text only where nothing else is (a
+    ticket's), beside one it is as often a category (a school subject, a topic)."""
+    names = {name.lower() for name in (*TEXT_COLUMNS, *LAST_RESORT_TEXT_COLUMNS)} - {"subject"}
     return [
         name
         for name in layout.columns

@@ -116,8 +116,9 @@ class TrainConfig:
     (empty: enough passes to see about 3M words, from 4 to 20, or more where 20 passes over small
     data are under 1,000 optimisation steps)."""
     patience: int | None = None
-    """Epochs without a better epoch (higher validation macro-F1, or equal at a lower validation loss)
-    before training stops (0: train every epoch; empty: 3, or as many as make 150 steps on small data)."""
+    """Epochs without a better epoch (higher validation macro-F1, or equal at a validation loss lower by
+    over 1e-4) before training stops (0: train every epoch; empty: 3, or as many as make 150 steps on
+    small data)."""
     batch_size: int = 32
     """Texts per optimisation step."""
     lr: float = 3e-3

@@ -118,6 +118,8 @@ def _joined_shards(shards: list[Any], paths: list[Path]) -> Any:
 
 # The column pandas makes of a csv's first field when each row has one more field than the header.
 PANDAS_INDEX = "__index_level_0__"
+# A placeholder column of the file's number of rows (its name a key no export writes).
+ROWS_COLUMN = "__attn_rows__"
 
 
 def _download_counts() -> bool:
@@ -204,9 +206,16 @@ def _read_json_rows(path: Path, error: Exception, *, encoding: str) -> Any:
     if not rows or not all(isinstance(row, dict) for row in rows):
         raise read_error(path, error, encoding=encoding, delimiter=None) from error
     names = list(dict.fromkeys(name for row in rows for name in row))
-    mixed = [name for name in names if len({type(row.get(name)) for row in rows} - {type(None)}) > 1]
+    mixed = [
+        name
+        for name in names
+        if len({type(row.get(name)) for row in rows} - {type(None)}) > 1
+        or _all_objects([row.get(name) for row in rows])
+    ]
+    # A column of one row's length to add the others beside, in case every column is one of those.
     dataset = datasets.Dataset.from_dict(
-        {name: [row.get(name) for row in rows] for name in names if name not in mixed}
+        {ROWS_COLUMN: [None] * len(rows)}
+        | {name: [row.get(name) for row in rows] for name in names if name not in mixed}
     )
     for name in mixed:
         dataset = _with_json_column(dataset, name, rows)
@@ -226,26 +235,42 @@ def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, enc
         return dataset
     order = list(dataset.column_names)
     for name in columns:
-        dataset = _with_json_column(dataset.remove_columns(name), name, rows)
+        dataset = _with_json_column(dataset, name, rows)
     return dataset.select_columns(order)
 
 
 def _with_json_column(dataset: Any, name: str, rows: list[Any]) -> Any:
-    """`dataset` with column `name` added from `rows`, each value stored as its own JSON, so that
-    it reads back exactly as written ("01" stays a string, 1 a number). A column of objects whose
-    keys vary from row to row (an export's optional fields: `"lang"` in some rows' `data`, not in
-    others) is stored as objects with every key instead, a missing one empty, so that its fields
-    are columns (`--text-column data.text`) as in a file whose rows all have the same keys."""
+    """`dataset` with column `name` (added, or in place of its own) from `rows`, each value stored
+    as its own JSON, so that it reads back exactly as written ("01" stays a string, 1 a number). A
+    column of objects whose keys vary from row to row (an export's optional fields: `"lang"` in some
+    rows' `data`, not in others) is stored as objects with every key instead, a missing one empty,
+    so that its fields are columns (`--text-column data.text`) as in a file whose rows all have the
+    same keys."""
     import datasets
-    import pyarrow as pa  # type: ignore[import-untyped]
 
     values = [row.get(name) if isinstance(row, dict) else None for row in rows]
-    if _all_objects(values):
-        try:
-            return dataset.add_column(name, _fields_of_one_type(values))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
-            pass  # a list holding values of several types: the column stays JSON
-    return dataset.add_column(name, [json.dumps(value) for value in values], feature=datasets.Json())
+    column: list[Any] = [json.dumps(value) for value in values]
+    feature: Any = datasets.Json()
+    if _all_objects(values) and _one_arrow_column(objects := _fields_of_one_type(values)):
+        column, feature = objects, None
+    # Added beside the column it replaces, then renamed: removed first, a dataset of that column
+    # alone ({"data": {...}} a row) had no rows left to add it to.
+    temporary = f"{name} (attn: replacing it)"  # Arrow keeps names to a NUL: none here
+    added = dataset.add_column(temporary, column, feature=feature)
+    if name in dataset.column_names:
+        added = added.remove_columns(name)
+    return added.rename_column(temporary, name)
+
+
+def _one_arrow_column(values: list[Any]) -> bool:
+    """Whether Arrow can store `values` as one column (not: 1 beside "a", [1, "a"], 2**64)."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    try:
+        pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _all_objects(values: list[Any]) -> bool:
@@ -255,9 +280,10 @@ def _all_objects(values: list[Any]) -> bool:
 
 
 def _fields_of_one_type(objects: list[dict[str, Any] | None]) -> list[dict[str, Any] | None]:
-    """The objects with each field whose values differ in type from row to row (an id that is 1 in
-    one row and "a" in another, which one Arrow column cannot hold) written as text: a string as it
-    is, any other value as its JSON. Nested objects the same, field by field."""
+    """The objects with each field that one Arrow column cannot hold written as text: values that
+    differ in type from row to row (an id that is 1 in one row and "a" in another), lists of mixed
+    values, integers past 64 bits; a string as it is, any other value as its JSON. Nested objects
+    the same, field by field."""
     names = list(dict.fromkeys(name for value in objects if value is not None for name in value))
     columns: dict[str, list[Any]] = {}
     for name in names:
@@ -265,7 +291,7 @@ def _fields_of_one_type(objects: list[dict[str, Any] | None]) -> list[dict[str, 
         kinds = {float if type(value) is int else type(value) for value in values if value is not None}
         if _all_objects(values):
             values = _fields_of_one_type(values)
-        elif len(kinds) > 1:
+        elif len(kinds) > 1 or not _one_arrow_column(values):
             values = [
                 value if value is None or isinstance(value, str) else json.dumps(value) for value in values
             ]

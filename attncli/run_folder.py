@@ -190,6 +190,14 @@ def _acquire_lock(folder: Path, option: str = "--output") -> tuple[Path, int]:
         return lock, descriptor
 
 
+def put_back_replaced_run(path: Path) -> bool:
+    """Where `path` holds an earlier run set aside by an --overwrite that saved nothing, put it back,
+    as the next run on the folder would; whether there was one."""
+    if not any((path / name).is_dir() for name in (REPLACED, MOVING_ASIDE)):
+        return False
+    return _finish_replacing(path)
+
+
 def _finish_replacing(path: Path) -> bool:
     """Bring the folder to a whole state after --overwrite's moves, however a process was stopped
     among them: a move aside begun is undone, a run aside whose replacement never saved its best/

@@ -189,6 +189,17 @@ def test_a_second_ctrl_c_in_the_first_epoch_says_nothing_was_saved_and_to_start_
     assert not invoke("train", "--resume", run).stderr.strip().endswith("--overwrite")
     monkeypatch.delenv(INTERRUPT_VARIABLE)
     _ok(*command)  # as it said
+    # Replacing that run (--overwrite), stopped the same way: the earlier run is put back at once.
+    weights = (run / "best" / "model.safetensors").read_bytes()
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "1")
+    again = invoke(*command, "--overwrite", "--seed", 7)
+    assert (again.exit_code, again.stderr.splitlines()[-1]) == (
+        130,
+        f"interrupted before the run's first save; {run} holds the earlier run again, as it was before "
+        "--overwrite",
+    )
+    assert (run / "best" / "model.safetensors").read_bytes() == weights
+    assert sorted(path.name for path in run.iterdir()) == ["best", "last", "metrics.jsonl"]
 
 
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):

@@ -483,6 +483,7 @@ def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
     assert chosen("Subject", "Category")[:2] == ("Subject", "Category")
     assert chosen("email_subject", "email_body", "label")[:2] == ("email_body", "label")
     assert chosen("subject_id", "subject", "label")[:2] == ("subject", "label")
+    assert chosen("text", "label", "subject") == ("text", "label", None)  # a topic, said of as no text
 
 
 def test_a_label_column_named_as_the_texts_column_says_so(tmp_path):

@@ -141,6 +141,15 @@ def test_the_top_tokens_list_each_token_once_at_its_highest_weight_with_how_ofte
     assert said.split("top tokens weight x uniform ")[1] == (
         'cup (2 times) 0.2000 2.2x " (6 times) 0.1300 1.4x b 0.0200 0.2x a 0.0100 0.1x c 0.0100 0.1x'
     )
+    # Where every word is unknown, each is the unknown token: they are told apart by their spelling.
+    text = "zorblax quintar zorblax"
+    spans = [match.span() for match in re.finditer(r"\w+", text)]
+    tokens = [TokenWeight("[UNK]", a, b, w) for (a, b), w in zip(spans, [0.3, 0.5, 0.2], strict=True)]
+    unknown = Inspection(text=text, label="x", score=0.6, view="v", tokens=tokens, truncated_tokens=0)
+    said = " ".join(_render(render_inspection(unknown, color_system=None), color=False).split())
+    assert said.split("top tokens weight x uniform ")[1] == (
+        "quintar ([UNK]) 0.5000 1.5x zorblax ([UNK]) (2 times) 0.3000 0.9x"
+    )
 
 
 def test_words_with_an_unknown_piece_are_shown_as_written_and_said_to_be_partly_unknown():

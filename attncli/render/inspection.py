@@ -64,16 +64,22 @@ def _top_tokens(inspection: Inspection, known: list[TokenWeight], scale: HeatSca
         header_style="attn.heading", pad_edge=False,
     )  # fmt: skip
     ranked = sorted(known, key=lambda item: item.weight, reverse=True)
-    times = Counter(item.token for item in ranked)
+
+    def key(item: TokenWeight) -> str:  # unknown words, all one token where every word is, by spelling
+        return (
+            item.token if item.token != UNK_TOKEN else f"{UNK_TOKEN}{inspection.text[item.start : item.end]}"
+        )
+
+    times = Counter(map(key, ranked))
     highest: dict[str, TokenWeight] = {}
     for item in ranked:
-        highest.setdefault(item.token, item)  # in the order of each token's highest weight
+        highest.setdefault(key(item), item)  # in the order of each token's highest weight
     for item in list(highest.values())[:TOP_TOKENS]:
         shown = _brief(visible(safe_text(inspection.text[item.start : item.end])) or item.token)
         if item.unknown and shown != UNK_TOKEN:
             shown += f" ({UNK_TOKEN})" if item.token == UNK_TOKEN else f" (partly {UNK_TOKEN})"
-        if times[item.token] > 1:
-            shown += f" ({times[item.token]} times)"
+        if times[key(item)] > 1:
+            shown += f" ({times[key(item)]} times)"
         table.add_row(shown, f"{item.weight:.4f}", as_multiple(_per_token(item) / scale.uniform))
     return table
 

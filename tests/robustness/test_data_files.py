@@ -335,6 +335,22 @@ def test_nested_json_fields_are_columns_when_the_objects_keys_vary_from_row_to_r
         None,
         {"id": "1", "m": {"n": 2.5}},
     ]
+    # So are a list of mixed values and an integer past 64 bits (a hash), which Arrow refused.
+    assert _fields_of_one_type([{"tags": [1, "a"], "h": 2**63 + 5}, {"tags": [2], "h": 1}]) == [
+        {"tags": '[1, "a"]', "h": "9223372036854775813"},
+        {"tags": "[2]", "h": "1"},
+    ]
+    rows[0]["data"] |= {"tags": [1, "a"], "h": 2**63 + 5}
+    odd = write_jsonl(tmp_path / "odd.jsonl", rows)
+    assert every_text(load(odd, text_column="data.text")) == sorted(f"t{i}" for i in range(10))
+    # Records nested under one key, the documented `{"data": {"text": ..., "label": ...}}`: that
+    # column alone, replaced, left no rows; and with a blank line, read by attn's own reader.
+    alone = [{"data": {"text": f"t{i}", "label": TWO[i % 2]}} for i in range(10)]
+    alone[0]["data"]["lang"] = "en"
+    path = write_jsonl(tmp_path / "alone.jsonl", alone)
+    assert load(path).text_column == "data.text"
+    path.write_text(path.read_text().replace("\n", "\n\n", 1), encoding="utf-8")
+    assert every_text(load(path, label_column="data.label")) == sorted(f"t{i}" for i in range(10))
 
 
 def test_list_valued_labels_are_refused_as_multi_label(tmp_path):
