@@ -69,10 +69,18 @@ def class_weights_of(
         unknown = [name for name in matched if name not in known]
         if unknown:
             which = "is no label" if len(unknown) == 1 else "are no labels"
+            numbers = [name for name in unknown if _number_of(name) is not None]
+            yaml_hint = (
+                f"; YAML reads a key that is not in quotes as a number, so {numbers[0]!r} may have been "
+                "typed otherwise (010 reads as 8, 0.50 as 0.5): quote each label as it is written "
+                "({'010': 5})"
+                if numbers
+                else ""
+            )
             raise ConfigError(
                 f"train.class_weights names {', '.join(map(repr, unknown[:10]))}, which {which} of the "
                 f"data ({', '.join(map(one_line, label_names[:20]))}{' ...' * (len(label_names) > 20)})"
-                f"{look_alike_hint(unknown, list(label_names))}; give weights by the labels' names"
+                f"{look_alike_hint(unknown, list(label_names))}{yaml_hint}; give weights by the labels' names"
             )
         return [float(matched.get(name, 1.0)) for name in label_names]
     if len(setting) != num_labels:
@@ -81,6 +89,34 @@ def class_weights_of(
             f"give one per label, in this order: {', '.join(label_names)}"
         )
     return list(setting)
+
+
+def _number_of(name: str) -> float | None:
+    try:
+        number = float(name)
+    except ValueError:
+        return None
+    return None if number != number else number  # NaN is no number to compare
+
+
+def number_keys_warning(setting: object, label_names: Sequence[str]) -> str | None:
+    """Where a key of a `train.class_weights` mapping spells a number that several labels spell
+    (`1`, `01`, `1.0`): YAML reads an unquoted `{01: 3}` as `{1: 3}`, and the weight went to `1`
+    without a word (a user's trial)."""
+    if not isinstance(setting, dict):
+        return None
+    for name in setting:
+        number = _number_of(name)
+        alike = [label for label in label_names if number is not None and _number_of(label) == number]
+        if len(alike) > 1:
+            listed = ", ".join(map(repr, alike))
+            return (
+                f"train.class_weights key {name!r} is a number that the labels {listed} all spell; YAML "
+                "reads a key that is not in quotes as a number ({01: 3} as {1: 3}), so if the weight is "
+                "not meant for the label written as the key shows, quote the key as the label is written "
+                "({'01': 3})"
+            )
+    return None
 
 
 @dataclass
@@ -193,6 +229,9 @@ def prepare(
     if out_of_scope is not None and tokenizer is None:  # a --resume cannot change the setting it names
         reporter.stage(f"warning: {out_of_scope}")
     class_weights = class_weights_of(config.train.class_weights, train_split.labels, splits.label_names)
+    number_keys = number_keys_warning(config.train.class_weights, splits.label_names)
+    if number_keys is not None and tokenizer is None:  # said when the run began, not again on --resume
+        reporter.stage(f"warning: {number_keys}")
     if class_weights is not None:  # which weight went to which label: a list is in label order
         pairs = zip(splits.label_names, class_weights, strict=True)
         weighted = ", ".join(f"{one_line(name)} {weight:.3g}" for name, weight in pairs)

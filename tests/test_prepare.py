@@ -44,6 +44,36 @@ def test_class_weights_by_label_name_leave_the_others_at_one_and_name_what_is_no
     )
 
 
+def test_class_weights_keys_yaml_read_as_numbers_are_warned_of_where_labels_spell_them_otherwise():
+    """A user's trial: `{01: 3}` gave the weight to the label 1 beside a label 01, without a word,
+    and `{010: 5}` was refused as naming '8'."""
+    from array import array
+
+    from attncli.config_loading import load_config
+    from attncli.prepare import number_keys_warning
+
+    names = ["01", "1", "2", "010"]
+    weights = load_config(None, ["train.class_weights={01: 3}"]).train.class_weights
+    assert weights == {"1": 3.0}  # what YAML gave: the label as typed is gone
+    assert number_keys_warning(weights, names) == (
+        "train.class_weights key '1' is a number that the labels '01', '1' all spell; YAML reads a key "
+        "that is not in quotes as a number ({01: 3} as {1: 3}), so if the weight is not meant for the "
+        "label written as the key shows, quote the key as the label is written ({'01': 3})"
+    )
+    assert number_keys_warning({"2": 3.0}, names) is None and number_keys_warning("auto", names) is None
+    assert number_keys_warning({"01": 3.0}, ["01", "2"]) is None  # one label spells it: no doubt
+    octal = load_config(None, ["train.class_weights={010: 5}"]).train.class_weights
+    with pytest.raises(ConfigError) as refused:
+        class_weights_of(octal, array("q", [0, 1]), names)
+    assert str(refused.value) == (
+        "train.class_weights names '8', which is no label of the data (01, 1, 2, 010); YAML reads a key "
+        "that is not in quotes as a number, so '8' may have been typed otherwise (010 reads as 8, 0.50 as "
+        "0.5): quote each label as it is written ({'010': 5}); give weights by the labels' names"
+    )
+    quoted = load_config(None, ["train.class_weights={'010': 5}"]).train.class_weights
+    assert class_weights_of(quoted, array("q", [0, 1]), names) == [1.0, 1.0, 1.0, 5.0]
+
+
 def test_a_tokenizer_given_by_path_is_said_to_be_used_not_trained(tmp_path):
     from conftest import TINY_MODEL, make_rows, write_csv
 
