@@ -128,7 +128,6 @@ def _recorded_vectors_path(metrics: dict[str, Any]) -> str | None:
     """The absolute path of the pretrained vectors a checkpoint's run read, as its `metrics` record
     it, where the file there is still the one it read (its size and SHA-256); None where it is not,
     or where nothing is recorded (saved before attn recorded it)."""
-    from attncli.checksums import digest_file
 
     record = metrics.get("embeddings_init")
     if not isinstance(record, dict):
@@ -137,10 +136,26 @@ def _recorded_vectors_path(metrics: dict[str, Any]) -> str | None:
     if not (isinstance(recorded, str) and recorded and isinstance(sha256, str)):
         return None
     try:
-        unchanged = Path(recorded).stat().st_size == size and digest_file(Path(recorded))[0] == sha256
+        unchanged = Path(recorded).stat().st_size == size and _digest(Path(recorded)) == sha256
     except OSError:  # gone, or not readable
         return None
     return recorded if unchanged else None
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def _digest(path: Path) -> str:
+    """The SHA-256 of the file at `path`, read once a process while it is unchanged (size and time of
+    its last change): `changed_vectors_note` checks the file that loading the config just checked,
+    and a GloVe file is gigabytes."""
+    from attncli.checksums import digest_file
+
+    status = path.stat()
+    key = (str(path.resolve()), status.st_size, status.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = digest_file(path)[0]
+    return _DIGESTS[key]
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -306,6 +321,31 @@ def carried_columns_hint(path: Path, config: Config, given: Collection[str], ref
     options = " ".join(f"{option} auto" for option, _ in carried)
     verb = "is" if len(carried) == 1 else "are"
     return f"{names} {verb} named by {path}; pass {options} to find this data's own"
+
+
+def changed_vectors_note(path: Path, config: Config, given: Collection[str] = ()) -> str | None:
+    """Where the config file is a checkpoint's config.json whose run started from pretrained vectors
+    it recorded (size and SHA-256), and the file this run reads is not that file as it was (edited
+    since, or another file at the path as typed): the note that this run starts from other vectors.
+    It trained on them without a word (a user's trial)."""
+    record = _metrics_beside(path).get("embeddings_init") if _checkpoint_header(path) is not None else None
+    vectors = config.model.embeddings_init
+    if "model.embeddings_init" in given or not isinstance(record, dict) or not vectors:
+        return None
+    size, sha256 = record.get("bytes"), record.get("sha256")
+    if not isinstance(sha256, str):
+        return None  # saved before attn recorded it
+    try:
+        same = Path(vectors).stat().st_size == size and _digest(Path(vectors)) == sha256
+    except OSError:
+        return None  # not there: the setting's own check says so
+    if same:
+        return None
+    return (
+        f"{path.parent} started from the vectors {record.get('absolute_path') or vectors} as they were then "
+        f"(SHA-256 {sha256[:12]}...); {vectors} is not that file now, so this run starts from other "
+        "vectors; pass --set model.embeddings_init=PATH if these are not the ones to train with"
+    )
 
 
 def saved_processes_note(path: Path, world_size: int) -> str | None:

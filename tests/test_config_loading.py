@@ -1,3 +1,4 @@
+import os
 import re
 
 import pytest
@@ -135,10 +136,28 @@ def test_a_checkpoints_config_json_finds_its_pretrained_vectors_from_any_folder(
     assert load_config(checkpoint / "config.json").model.embeddings_init == "vec/good.vec"
     (checkpoint / "metrics.json").write_text(json.dumps({**metrics, "embeddings_init": record}))
     # Another file there now (its values rewritten, or a newer download): not taken as the run's.
+    from attncli.config_loading import changed_vectors_note
+
+    config_file = checkpoint / "config.json"
+    assert changed_vectors_note(config_file, load_config(config_file)) is None  # the very file
     vectors.write_text("word 3 4\n")
-    assert load_config(checkpoint / "config.json").model.embeddings_init == "vec/good.vec"
+    assert load_config(config_file).model.embeddings_init == "vec/good.vec"
     vectors.unlink()  # gone from there: the path as typed, which training then refuses in one line
-    assert load_config(checkpoint / "config.json").model.embeddings_init == "vec/good.vec"
+    assert load_config(config_file).model.embeddings_init == "vec/good.vec"
+    assert changed_vectors_note(config_file, load_config(config_file)) is None
+    # A file at the path as typed that is not the one the run read: trained on, and said (it was not).
+    (tmp_path / "vec").mkdir()
+    (tmp_path / "vec" / "good.vec").write_text("word 5 6\n")
+    assert changed_vectors_note(config_file, load_config(config_file)) == (
+        f"{checkpoint} started from the vectors {vectors} as they were then (SHA-256 "
+        f"{record['sha256'][:12]}...); vec/good.vec is not that file now, so this run starts from other "
+        "vectors; pass --set model.embeddings_init=PATH if these are not the ones to train with"
+    )
+    given = {"model.embeddings_init"}
+    assert changed_vectors_note(config_file, load_config(config_file), given) is None
+    (tmp_path / "vec" / "good.vec").write_text("word 1 2\n")  # a copy of it: the same vectors
+    os.utime(tmp_path / "vec" / "good.vec", ns=(1, 1))  # changed, should the clock not have moved
+    assert changed_vectors_note(config_file, load_config(config_file)) is None
 
 
 def test_missing_and_malformed_files(tmp_path):

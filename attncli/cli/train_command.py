@@ -203,6 +203,7 @@ def train(
     def action() -> None:
         from attncli.config_loading import (
             carried_columns_hint,
+            changed_vectors_note,
             kept_sized_settings,
             load_config,
             moved_data_note,
@@ -257,6 +258,7 @@ def train(
         notes = (
             [
                 moved_data_note(config, resolved, typed),
+                changed_vectors_note(config, resolved, typed),
                 saved_processes_note(config, world_size),
                 sized_settings_note(config, kept, resolved),
             ]
