@@ -142,7 +142,7 @@ def _recorded_vectors_path(metrics: dict[str, Any]) -> str | None:
     return recorded if unchanged else None
 
 
-_DIGESTS: dict[tuple[str, int, int], str] = {}
+_DIGESTS: dict[tuple[str, int, int, int, int, int], str] = {}
 
 
 def _digest(path: Path) -> str:
@@ -152,7 +152,15 @@ def _digest(path: Path) -> str:
     from attncli.checksums import digest_file
 
     status = path.stat()
-    key = (str(path.resolve()), status.st_size, status.st_mtime_ns)
+    # The change time too, which no copy that keeps times (cp -p, rsync -t) or touch can set.
+    key = (
+        str(path.resolve()),
+        status.st_dev,
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+    )
     if key not in _DIGESTS:
         _DIGESTS[key] = digest_file(path)[0]
     return _DIGESTS[key]
@@ -325,9 +333,12 @@ def carried_columns_hint(path: Path, config: Config, given: Collection[str], ref
 
 def changed_vectors_note(path: Path, config: Config, given: Collection[str] = ()) -> str | None:
     """Where the config file is a checkpoint's config.json whose run started from pretrained vectors
-    it recorded (size and SHA-256), and the file this run reads is not that file as it was (edited
-    since, or another file at the path as typed): the note that this run starts from other vectors.
-    It trained on them without a word (a user's trial)."""
+    it recorded (size and SHA-256), and the file this run reads is not that file as it was: the note
+    that this run starts from other vectors. It trained on them without a word (a user's trial). The
+    recorded file is read while it is unchanged (`load_config`), so this is where it was edited or
+    removed since, and the path as typed reads another file."""
+    from attncli.local_paths import local_path
+
     record = _metrics_beside(path).get("embeddings_init") if _checkpoint_header(path) is not None else None
     vectors = config.model.embeddings_init
     if "model.embeddings_init" in given or not isinstance(record, dict) or not vectors:
@@ -336,7 +347,8 @@ def changed_vectors_note(path: Path, config: Config, given: Collection[str] = ()
     if not isinstance(sha256, str):
         return None  # saved before attn recorded it
     try:
-        same = Path(vectors).stat().st_size == size and _digest(Path(vectors)) == sha256
+        read = local_path(vectors)  # as training reads it: ~ expanded
+        same = read.stat().st_size == size and _digest(read) == sha256
     except OSError:
         return None  # not there: the setting's own check says so
     if same:

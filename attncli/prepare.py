@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import yaml
+
 from attncli.config import Config
 from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
@@ -69,12 +71,11 @@ def class_weights_of(
         unknown = [name for name in matched if name not in known]
         if unknown:
             which = "is no label" if len(unknown) == 1 else "are no labels"
-            numbers = [name for name in unknown if _number_of(name) is not None]
+            typed = [(name, label) for name in unknown for label in _read_by_yaml_as(name, label_names)]
             yaml_hint = (
-                f"; YAML reads a key that is not in quotes as a number, so {numbers[0]!r} may have been "
-                "typed otherwise (010 reads as 8, 0.50 as 0.5): quote each label as it is written "
-                "({'010': 5})"
-                if numbers
+                f"; YAML reads a key that is not in quotes as a number, and {typed[0][0]!r} is what it "
+                f"makes of the label {typed[0][1]!r}: quote it ({{{typed[0][1]!r}: ...}})"
+                if typed
                 else ""
             )
             raise ConfigError(
@@ -91,32 +92,37 @@ def class_weights_of(
     return list(setting)
 
 
-def _number_of(name: str) -> float | None:
-    try:
-        number = float(name)
-    except ValueError:
-        return None
-    return None if number != number else number  # NaN is no number to compare
+def _read_by_yaml_as(key: str, label_names: Sequence[str]) -> list[str]:
+    """The labels other than `key` that YAML, written unquoted as a mapping key, reads as a number
+    whose text is `key` (`01` as 1, the octal `010` as 8, `0.50` as 0.5): what a user may have typed
+    for `key`. Read by the loader the config itself is read by."""
+    found = []
+    for label in label_names:
+        if label == key or not label.strip() or label.strip()[0] not in "+-.0123456789":
+            continue
+        try:
+            value = yaml.safe_load(label)
+        except yaml.YAMLError:
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and str(value) == key:
+            found.append(label)
+    return found
 
 
 def number_keys_warning(setting: object, label_names: Sequence[str]) -> str | None:
-    """Where a key of a `train.class_weights` mapping spells a number that several labels spell
-    (`1`, `01`, `1.0`): YAML reads an unquoted `{01: 3}` as `{1: 3}`, and the weight went to `1`
-    without a word (a user's trial)."""
+    """Where a key of a `train.class_weights` mapping is a label and also what YAML makes of another
+    label written unquoted (`{01: 3}` is `{1: 3}` beside the labels 1 and 01): the weight went to 1
+    without a word (a user's trial). A quoted key is left alone: YAML changed nothing."""
     if not isinstance(setting, dict):
         return None
-    for name in setting:
-        number = _number_of(name)
-        alike = [label for label in label_names if number is not None and _number_of(label) == number]
-        if len(alike) > 1:
-            listed = ", ".join(map(repr, alike))
-            return (
-                f"train.class_weights key {name!r} is a number that the labels {listed} all spell; YAML "
-                "reads a key that is not in quotes as a number ({01: 3} as {1: 3}), so if the weight is "
-                "not meant for the label written as the key shows, quote the key as the label is written "
-                "({'01': 3})"
-            )
-    return None
+    said = [
+        f"key {name!r} weighs the label {name!r}, but is also what YAML makes of the label {label!r} "
+        f"written without quotes; if it is meant for {label!r}, quote it ({{{label!r}: ...}})"
+        for name in setting
+        if name in label_names
+        for label in _read_by_yaml_as(name, label_names)
+    ]
+    return f"train.class_weights {'; '.join(said)}" if said else None
 
 
 @dataclass

@@ -1613,3 +1613,31 @@ def test_columns_a_config_file_names_that_other_data_lacks_are_said_to_come_from
     one = invoke("train", data, "--config", config, "--text-column", "text", "-o", run)
     _refused(one, f"'Category ' is named by {config}; pass --label-column auto to find this data's own")
     assert not run.exists()
+
+
+def test_train_says_when_a_configs_vectors_changed_and_when_a_weights_key_is_what_yaml_made_of_a_label(
+    tmp_path, monkeypatch
+):
+    """Both were silent (a user's trial): `--config RUN/best/config.json` trained from vectors edited
+    since the run, and `{01: 3}` weighed the label 1 beside a label 01."""
+    monkeypatch.chdir(tmp_path)
+    rows = [{**row, "label": {"food": "01", "sport": "1"}.get(row["label"], "2")} for row in make_rows(60)]
+    data = write_csv(tmp_path / "d.csv", rows)
+    words = sorted({word.strip(".").lower() for row in rows for word in row["text"].split()})
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("".join(f"{word} {index % 7} 1\n" for index, word in enumerate(words)))
+    settings = [*TINY, "--set", "model.embeddings_init=v.txt", "--epochs", 1, "--set", "train.refit_epochs=0"]
+    first = invoke("train", data, "-o", "run", *settings, "--set", "train.class_weights={01: 3}")
+    assert first.exit_code == 0, first.output
+    assert (
+        "warning: train.class_weights key '1' weighs the label '1', but is also what YAML makes of the label "
+        "'01' written without quotes" in " ".join(first.stderr.split())
+    )
+    config = Path("run") / "best" / "config.json"
+    again = invoke("train", data, "-o", "again", "--config", config)
+    assert again.exit_code == 0 and "started from the vectors" not in again.stderr, again.output
+    vectors.write_text(vectors.read_text() + "extra 1 1\n")
+    changed = invoke("train", data, "-o", "changed", "--config", config)
+    assert changed.exit_code == 0, changed.output
+    assert f"note: run/best started from the vectors {vectors} as they were then" in changed.stderr
+    assert "v.txt is not that file now, so this run starts from other vectors" in changed.stderr

@@ -52,26 +52,37 @@ def test_class_weights_keys_yaml_read_as_numbers_are_warned_of_where_labels_spel
     from attncli.config_loading import load_config
     from attncli.prepare import number_keys_warning
 
+    def weights(setting: str):
+        return load_config(None, [f"train.class_weights={setting}"]).train.class_weights
+
     names = ["01", "1", "2", "010"]
-    weights = load_config(None, ["train.class_weights={01: 3}"]).train.class_weights
-    assert weights == {"1": 3.0}  # what YAML gave: the label as typed is gone
-    assert number_keys_warning(weights, names) == (
-        "train.class_weights key '1' is a number that the labels '01', '1' all spell; YAML reads a key "
-        "that is not in quotes as a number ({01: 3} as {1: 3}), so if the weight is not meant for the "
-        "label written as the key shows, quote the key as the label is written ({'01': 3})"
+    assert weights("{01: 3}") == {"1": 3.0}  # what YAML gave: the label as typed is gone
+    assert number_keys_warning(weights("{01: 3}"), names) == (
+        "train.class_weights key '1' weighs the label '1', but is also what YAML makes of the label '01' "
+        "written without quotes; if it is meant for '01', quote it ({'01': ...})"
     )
-    assert number_keys_warning({"2": 3.0}, names) is None and number_keys_warning("auto", names) is None
-    assert number_keys_warning({"01": 3.0}, ["01", "2"]) is None  # one label spells it: no doubt
-    octal = load_config(None, ["train.class_weights={010: 5}"]).train.class_weights
+    # Quoted as the warning says, or a key no other label becomes (star ratings), or not a mapping.
+    assert number_keys_warning(weights("{'01': 3}"), names) is None
+    assert number_keys_warning(weights("{1: 4}"), ["1", "2", "3", "4", "5"]) is None
+    assert number_keys_warning("auto", names) is None
+    # The octal 010 is 8 to YAML, not 10; each key is said.
+    assert number_keys_warning(weights("{010: 5, 01: 2}"), ["010", "8", "01", "1"]) == (
+        "train.class_weights key '8' weighs the label '8', but is also what YAML makes of the label '010' "
+        "written without quotes; if it is meant for '010', quote it ({'010': ...}); key '1' weighs the label "
+        "'1', but is also what YAML makes of the label '01' written without quotes; if it is meant for '01', "
+        "quote it ({'01': ...})"
+    )
     with pytest.raises(ConfigError) as refused:
-        class_weights_of(octal, array("q", [0, 1]), names)
+        class_weights_of(weights("{010: 5}"), array("q", [0, 1]), names)
     assert str(refused.value) == (
         "train.class_weights names '8', which is no label of the data (01, 1, 2, 010); YAML reads a key "
-        "that is not in quotes as a number, so '8' may have been typed otherwise (010 reads as 8, 0.50 as "
-        "0.5): quote each label as it is written ({'010': 5}); give weights by the labels' names"
+        "that is not in quotes as a number, and '8' is what it makes of the label '010': quote it "
+        "({'010': ...}); give weights by the labels' names"
     )
-    quoted = load_config(None, ["train.class_weights={'010': 5}"]).train.class_weights
-    assert class_weights_of(quoted, array("q", [0, 1]), names) == [1.0, 1.0, 1.0, 5.0]
+    with pytest.raises(ConfigError) as refused:  # a number no label becomes: no word of YAML
+        class_weights_of(weights("{6: 2}"), array("q", [0, 1]), ["1", "2"])
+    assert "YAML" not in str(refused.value)
+    assert class_weights_of(weights("{'010': 5}"), array("q", [0, 1]), names) == [1.0, 1.0, 1.0, 5.0]
 
 
 def test_a_tokenizer_given_by_path_is_said_to_be_used_not_trained(tmp_path):
