@@ -114,6 +114,29 @@ def digest_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+_DIGESTS: dict[tuple[str, int, int, int, int, int], tuple[str, int]] = {}
+
+
+def digest_file_once(path: Path) -> tuple[str, int]:
+    """`digest_file`, read once a process while the file is unchanged: `attn train --config
+    RUN/best/config.json` checks its pretrained vectors (gigabytes of GloVe) where loading the
+    config finds them, again for its note, and training records their digest. Keyed by the file's
+    identity, size and both change times, the last of which no copy that keeps times (cp -p,
+    rsync -t) or touch can set."""
+    status = path.stat()
+    key = (
+        str(path.resolve()),
+        status.st_dev,
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+    )
+    if key not in _DIGESTS:
+        _DIGESTS[key] = digest_file(path)
+    return _DIGESTS[key]
+
+
 def status_of(path: Path, record: Any) -> str:
     """Whether the file at `path` is still the one `record` describes: "ok", "changed" or "missing".
     The size first: a file of another size is changed without a byte read (a link to a file of

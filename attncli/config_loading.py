@@ -128,6 +128,7 @@ def _recorded_vectors_path(metrics: dict[str, Any]) -> str | None:
     """The absolute path of the pretrained vectors a checkpoint's run read, as its `metrics` record
     it, where the file there is still the one it read (its size and SHA-256); None where it is not,
     or where nothing is recorded (saved before attn recorded it)."""
+    from attncli.checksums import digest_file_once
 
     record = metrics.get("embeddings_init")
     if not isinstance(record, dict):
@@ -136,34 +137,10 @@ def _recorded_vectors_path(metrics: dict[str, Any]) -> str | None:
     if not (isinstance(recorded, str) and recorded and isinstance(sha256, str)):
         return None
     try:
-        unchanged = Path(recorded).stat().st_size == size and _digest(Path(recorded)) == sha256
+        unchanged = Path(recorded).stat().st_size == size and digest_file_once(Path(recorded))[0] == sha256
     except OSError:  # gone, or not readable
         return None
     return recorded if unchanged else None
-
-
-_DIGESTS: dict[tuple[str, int, int, int, int, int], str] = {}
-
-
-def _digest(path: Path) -> str:
-    """The SHA-256 of the file at `path`, read once a process while it is unchanged (size and time of
-    its last change): `changed_vectors_note` checks the file that loading the config just checked,
-    and a GloVe file is gigabytes."""
-    from attncli.checksums import digest_file
-
-    status = path.stat()
-    # The change time too, which no copy that keeps times (cp -p, rsync -t) or touch can set.
-    key = (
-        str(path.resolve()),
-        status.st_dev,
-        status.st_ino,
-        status.st_size,
-        status.st_mtime_ns,
-        status.st_ctime_ns,
-    )
-    if key not in _DIGESTS:
-        _DIGESTS[key] = digest_file(path)[0]
-    return _DIGESTS[key]
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -337,6 +314,7 @@ def changed_vectors_note(path: Path, config: Config, given: Collection[str] = ()
     that this run starts from other vectors. It trained on them without a word (a user's trial). The
     recorded file is read while it is unchanged (`load_config`), so this is where it was edited or
     removed since, and the path as typed reads another file."""
+    from attncli.checksums import digest_file_once
     from attncli.local_paths import local_path
 
     record = _metrics_beside(path).get("embeddings_init") if _checkpoint_header(path) is not None else None
@@ -348,7 +326,7 @@ def changed_vectors_note(path: Path, config: Config, given: Collection[str] = ()
         return None  # saved before attn recorded it
     try:
         read = local_path(vectors)  # as training reads it: ~ expanded
-        same = read.stat().st_size == size and _digest(read) == sha256
+        same = read.stat().st_size == size and digest_file_once(read)[0] == sha256
     except OSError:
         return None  # not there: the setting's own check says so
     if same:

@@ -247,16 +247,22 @@ def _with_json_column(dataset: Any, name: str, rows: list[Any]) -> Any:
     so that its fields are columns (`--text-column data.text`) as in a file whose rows all have the
     same keys."""
     import datasets
+    import pyarrow as pa  # type: ignore[import-untyped]
 
     values = [row.get(name) if isinstance(row, dict) else None for row in rows]
-    column: list[Any] = [json.dumps(value) for value in values]
-    feature: Any = datasets.Json()
-    if _all_objects(values) and _one_arrow_column(objects := _fields_of_one_type(values)):
-        column, feature = objects, None
     # Added beside the column it replaces, then renamed: removed first, a dataset of that column
     # alone ({"data": {...}} a row) had no rows left to add it to.
     temporary = f"{name} (attn: replacing it)"  # Arrow keeps names to a NUL: none here
-    added = dataset.add_column(temporary, column, feature=feature)
+    added = None
+    if _all_objects(values):
+        try:  # each field was made one Arrow column can hold; datasets may still refuse the whole
+            added = dataset.add_column(temporary, _fields_of_one_type(values))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+            pass
+    if added is None:
+        added = dataset.add_column(
+            temporary, [json.dumps(value) for value in values], feature=datasets.Json()
+        )
     if name in dataset.column_names:
         added = added.remove_columns(name)
     return added.rename_column(temporary, name)

@@ -48,7 +48,7 @@ RUN_ENTRIES = {
 
 # The earlier run's entries on their way aside (--overwrite), and on their way out once the new
 # run has saved its best/: each step is one rename, so a process killed at any moment leaves a
-# state the next run on the folder can finish (`_finish_replacing`).
+# state the next run on the folder can finish (`finish_replacing`).
 MOVING_ASIDE = f"{REPLACED}-moving"
 DROPPING = f"{REPLACED}-dropping"
 ASIDE = (REPLACED, MOVING_ASIDE, DROPPING)
@@ -120,7 +120,7 @@ class RunFolder:
 
     def put_back_replaced_run(self) -> None:
         """Put back the run --overwrite moved aside: this run stopped before its first best/."""
-        _finish_replacing(self.path)
+        finish_replacing(self.path)
 
     def discard_this_run(self) -> None:
         """Remove what this run wrote (it failed before saving a checkpoint: its log) and put back the
@@ -131,7 +131,7 @@ class RunFolder:
                 shutil.rmtree(child)
             else:
                 child.unlink()
-        _finish_replacing(self.path)
+        finish_replacing(self.path)
 
     def release(self) -> None:
         if self.lock_descriptor is None:
@@ -190,19 +190,11 @@ def _acquire_lock(folder: Path, option: str = "--output") -> tuple[Path, int]:
         return lock, descriptor
 
 
-def put_back_replaced_run(path: Path) -> bool:
-    """Where `path` holds an earlier run set aside by an --overwrite that saved nothing, put it back,
-    as the next run on the folder would; whether there was one."""
-    if not any((path / name).is_dir() for name in (REPLACED, MOVING_ASIDE)):
-        return False
-    return _finish_replacing(path)
-
-
-def _finish_replacing(path: Path) -> bool:
+def finish_replacing(path: Path) -> bool:
     """Bring the folder to a whole state after --overwrite's moves, however a process was stopped
     among them: a move aside begun is undone, a run aside whose replacement never saved its best/
     is put back (entry by entry, each replacing its namesake, so a put-back stopped halfway goes on
-    the next time), and one on its way out is removed."""
+    the next time), and one on its way out is removed. Whether a run was put back."""
     shutil.rmtree(path / DROPPING, ignore_errors=True)
     put_back = False
     for aside in (path / MOVING_ASIDE, path / REPLACED):
@@ -298,21 +290,15 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
         )
         if linked:
             raise CheckpointError(_linked_entry_refusal(linked[0]))
-        run.put_back = _finish_replacing(path)
+        run.put_back = finish_replacing(path)
         for folder in (run.best, run.last):
             recover_interrupted_swap(folder)
         others = sorted(child.name for child in path.iterdir() if child.name != LOCK_FILE)
         log = path / METRICS_LOG
-        if (
-            not resume
-            and others == [METRICS_LOG]
-            and log.is_file()
-            and not log.is_symlink()
-            and _no_epoch_in(log)
-        ):
-            # A run that died before its first epoch ended (an abort under `ulimit -v`, SIGKILL) left
-            # its log alone, empty or with that epoch's step lines: nothing to keep, and "not empty;
-            # pass --overwrite" misled.
+        # A run that died before its first epoch ended (an abort under `ulimit -v`, SIGKILL, a second
+        # Ctrl-C) left its log alone, empty or with that epoch's step lines: nothing to keep.
+        log_alone = others == [METRICS_LOG] and log.is_file() and not log.is_symlink() and _no_epoch_in(log)
+        if not resume and log_alone:  # "not empty; pass --overwrite" misled
             log.unlink()
             others = []
         foreign = [name for name in others if not _is_run_entry(name)]  # files attn did not write
@@ -326,7 +312,6 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
                 )
             if not (run.last / CONFIG_FILE).is_file():
                 # -o alone refuses a folder that holds anything but a log of no whole epoch (above).
-                log_alone = others == [METRICS_LOG] and log.is_file() and _no_epoch_in(log)
                 flag = " --overwrite" if others and not log_alone else ""
                 raise CheckpointError(
                     f"{path} has no last/ checkpoint to resume from; train a run there with attn train DATA "

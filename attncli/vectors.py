@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attncli.checksums import digest_file
+from attncli.checksums import digest_file_once
 from attncli.errors import ConfigError
 from attncli.local_paths import local_path
 
@@ -342,8 +342,8 @@ def load_vectors(
         )
     # Of the file as it is on disk (a .gz's compressed bytes), read again while the system still
     # caches it: in 1 MB chunks, faster than hashing each line as it was read (0.22 s against 0.38 s
-    # for 300 MB).
-    sha256, size = digest_file(path)
+    # for 300 MB); not again where `--config` has just checked it.
+    sha256, size = digest_file_once(path)
     return PretrainedVectors(matrix, found, str(path), notes=tuple(notes), sha256=sha256, size=size)
 
 

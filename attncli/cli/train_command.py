@@ -296,7 +296,7 @@ def _interrupted_in_training(folder: Path, command: str, *, epochs: int | None) 
     gave neither)."""
     from attncli.checkpoint_folder import BEST, CONFIG_FILE, LAST
     from attncli.refit import killed_after_training
-    from attncli.run_folder import put_back_replaced_run
+    from attncli.run_folder import finish_replacing
 
     shown = shlex.quote(str(folder))
     kept = f"interrupted; {folder} holds what the run had saved by then (attn info {shown} shows it)"
@@ -305,7 +305,7 @@ def _interrupted_in_training(folder: Path, command: str, *, epochs: int | None) 
             # A second Ctrl-C stopped the save of the first epoch's step: `attn info` had nothing to
             # show, and --resume nothing to resume. An earlier run this one was replacing (--overwrite)
             # is put back, as the first Ctrl-C's save would have.
-            if put_back_replaced_run(folder):
+            if finish_replacing(folder):
                 return (
                     f"interrupted before the run's first save; {folder} holds the earlier run again, as "
                     "it was before --overwrite"
