@@ -18,6 +18,7 @@ from attncli.config import Config
 from attncli.errors import ConfigError
 from attncli.migrations import is_removed_setting, removed_settings_used
 from attncli.sized_settings import DETECTED_KEYS, SIZED_KEYS
+from attncli.streams import acts_on_terminal
 
 
 def valid_keys() -> list[str]:
@@ -30,9 +31,16 @@ def valid_keys() -> list[str]:
 
 
 def as_typed(value: Any) -> str:
-    """A setting's value as `--set` takes it (YAML): true, not Python's True."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20).strip()
-    return text.removesuffix("...").strip()
+    """A setting's value as `--set` takes it (YAML): true, not Python's True. Letters and emoji are
+    written as they are (`café`, not `"caf\\xE9"`), unless the value holds a character a terminal
+    would act on (a bidi control, a line separator), which YAML's escapes then keep visible."""
+    text = _flow_yaml(value, allow_unicode=True)
+    return _flow_yaml(value, allow_unicode=False) if any(map(acts_on_terminal, text)) else text
+
+
+def _flow_yaml(value: Any, *, allow_unicode: bool) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20, allow_unicode=allow_unicode)
+    return text.strip().removesuffix("...").strip()
 
 
 def settings_text(settings: dict[str, Any]) -> str:

@@ -3,6 +3,8 @@ case, indices of the labels), or left out when asked."""
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from array import array
 from collections.abc import Sequence
 from typing import Any
@@ -70,7 +72,24 @@ def look_alike_hint(unknown: Sequence[str], label_names: list[str]) -> str:
             f"row's label is one of them, and the rows of the labels it knows would be scored as the wrong "
             f"class: write the labels instead: {shown}{more})"
         )
-    return ""
+    return _closest_hint(unknown[:10], label_names)
+
+
+def _closest_hint(unknown: Sequence[str], label_names: list[str]) -> str:
+    """The nearest label to each unknown one that is near one at all, by spelling with case and
+    accents set aside: 'cafe' for 'café', 'buisness' for 'business'."""
+    plain = {_without_accents(name): name for name in reversed(label_names)}  # the first one wins
+    told = []
+    for label in unknown:
+        close = difflib.get_close_matches(_without_accents(label), list(plain), n=1, cutoff=0.75)
+        if close:
+            told.append(f"{label!r} may be {plain[close[0]]!r}")
+    return f" ({', '.join(told)})" if told else ""
+
+
+def _without_accents(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def _known(label_names: list[str]) -> str:

@@ -201,6 +201,19 @@ def test_settings_are_shown_as_set_takes_them():
         assert _parse_override(f"key={as_typed(value)}")[1] == value
 
 
+def test_letters_and_emoji_are_shown_as_they_are_and_terminal_controls_escaped():
+    """Found in a trial: class weights for an emoji label were shown as `{"\\U0001F600 happy": 2.0}`."""
+    from attncli.config_loading import _parse_override
+    from attncli.settings import as_typed
+
+    weights = {"😀 happy": 2.0, "café": 1.0, "👩\u200d💻": 3.0}  # a ZWJ sequence is one emoji: kept
+    assert as_typed(weights) == "{café: 1.0, 👩\u200d💻: 3.0, 😀 happy: 2.0}"  # YAML sorts the keys
+    assert as_typed({"a\u202eb": 1}) == '{"a\\u202Eb": 1}'  # a bidi override would reorder the line
+    for value in (weights, {"a\u202eb": 1}, "line\u2028break"):
+        assert _parse_override(f"key={as_typed(value)}")[1] == value
+        assert "\u2028" not in as_typed(value)
+
+
 def test_a_count_below_its_least_says_the_value_given_as_every_check_does():
     """Found in a user's trial: `--max-length 0` said `must be at least 1`, without the value."""
     for setting, message in (

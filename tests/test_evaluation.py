@@ -417,6 +417,10 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
     )
     assert look_alike_hint(["3"], ["0", "1", "2"]) == ""  # labels named as indices: nothing shifted
     assert look_alike_hint(["7"], ["1", "2", "3"]) == ""  # not an index of them
+    # A typo, or a label typed without its accent, gets the nearest label (a trial's class weights)
+    assert look_alike_hint(["cafe", "buisness", "zzz"], ["business", "café", "sad"]) == (
+        " ('cafe' may be 'café', 'buisness' may be 'business')"
+    )
     # What was left out is named, with what it may be instead (the flag hid the error's hint)
     assert ignored_note({"Sport": 2, "art": 1}, result.labels) == (
         "ignored 3 rows whose label the model never saw: 'Sport' (2 rows), 'art' (1 row) ('Sport' is "
