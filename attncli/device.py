@@ -12,6 +12,11 @@ from attncli.errors import ConfigError
 if TYPE_CHECKING:
     import torch
 
+    from attncli.model_config import ModelConfig
+
+# The narrowest self-attention layers for which bf16 on a CPU with AMX trains faster than fp32.
+CPU_BF16_MIN_WIDTH = 256
+
 
 def resolve_device(name: str) -> torch.device:
     """`auto` picks cuda, then mps, then cpu; an explicit device must exist."""
@@ -92,19 +97,27 @@ def cpu_has_amx() -> bool:
     return "amx_bf16" in _cpu_flags()
 
 
-def resolve_precision(name: str, device: torch.device) -> str:
+def resolve_precision(name: str, device: torch.device, model: ModelConfig | None = None) -> str:
     """`auto` is bf16 on a CUDA device that supports it, else fp16 on CUDA; on the CPU, bf16 where
-    the CPU has AMX, else fp32. AVX512-BF16 alone multiplies bf16 faster (415 against 144 GFLOP/s
-    on an AMD EPYC) but gains little in training: an epoch of configs/bbc.yaml took 13.0-13.9 s
-    against 14.0-15.4 s in fp32 (7% faster) on 1.2 GB of memory against 0.8 GB, and the headlines'
-    defaults 3.6-4.3 s against 2.6-2.7 s (40% slower; three of each, alternated), as casting to and
-    from bf16 outweighs the faster multiplies at these widths."""
+    the CPU has AMX and `model` (its sizes settled) is wide enough to gain from it, else fp32.
+
+    bf16 pays for its faster multiplies with casts to and from it around every operation and with
+    memory for both copies of the activations. On an Intel Xeon with AMX (one epoch of the BBC
+    articles, two rounds alternated) it gained only for self-attention layers of width 256: 15.3-15.6
+    s against 19.8-21.3 s with one layer (two layers of 256 with a feed-forward of 1,024: 17 s against
+    29-30 s), where width 256 without layers took 12.7-12.9 s against 13.5-14.2 s on 1.45 GB against
+    0.85 GB, the articles' sized defaults (width 128, no layers) 6.6-7.0 s against 6.1-6.3 s, two
+    layers of 128 16.6-17.6 s against 17.4-17.5 s, configs/bbc.yaml 10.5-10.7 s against 9.6-10.2 s on
+    1.3 GB against 0.85 GB, and the headlines' defaults 3.2-3.4 s of epochs against 2.3-2.4 s. With
+    AVX512-BF16 alone (an AMD EPYC: 415 against 144 GFLOP/s), an epoch of configs/bbc.yaml took
+    13.0-13.9 s against 14.0-15.4 s in fp32 on 1.2 GB against 0.8 GB, and the headlines' defaults
+    3.6-4.3 s against 2.6-2.7 s. `model` None (its sizes not settled yet) checks the name alone."""
     import torch
 
     if name == "auto":
         if device.type == "cuda":
             return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        if device.type == "cpu" and cpu_has_amx():
+        if device.type == "cpu" and model is not None and gains_from_cpu_bf16(model) and cpu_has_amx():
             return "bf16"
         return "fp32"
     if name == "fp16" and device.type != "cuda":
@@ -116,6 +129,11 @@ def resolve_precision(name: str, device: torch.device) -> str:
     if name == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise ConfigError("this CUDA device does not support bf16; use --precision fp16 or fp32")
     return name
+
+
+def gains_from_cpu_bf16(model: ModelConfig) -> bool:
+    """Whether `model` has self-attention layers wide enough for bf16 on AMX to pay (above)."""
+    return bool(model.num_layers) and (model.embed_dim or 0) >= CPU_BF16_MIN_WIDTH
 
 
 def precision_warning(precision: str, device: torch.device) -> str | None:

@@ -74,6 +74,14 @@ class TrainingInfo:
     """Where the refit's loss stopped being a number, where it did."""
     history_set_aside: bool = False
     """metrics.json changed since it was saved: its figures are left out, as eval and predict leave it."""
+    train_size: int | None = None
+    """Texts the epochs trained on (the validation rows left out; None: not recorded)."""
+    validation_size: int | None = None
+    device: str | None = None
+    """The device and precision the run trained in, as `auto` resolved them (None: not recorded)."""
+    precision: str | None = None
+    threads: int | None = None
+    """torch's threads in each training process (None: not recorded)."""
     holds: str | None = None
     """Which state the weights are, for a last/ checkpoint (training_state.json says): the end of an
     epoch, or a place inside one where the run was stopped, whose scores are the epoch before's."""
@@ -152,6 +160,11 @@ class CheckpointInfo:
                 "validation": training.validation,
                 "stop_reason": training.stop_reason,
                 "train_seconds": training.train_seconds,
+                "train_size": training.train_size,
+                "validation_size": training.validation_size,
+                "device": training.device,
+                "precision": training.precision,
+                "threads": training.threads,
                 "holds": training.holds,
                 "temperature": training.temperature,
                 "calibration": training.calibration,
@@ -269,6 +282,11 @@ def _training(
         validation_digest=metrics.validation_digest or None,
         refit=metrics.refit,
         refit_diverged=metrics.refit_diverged,
+        train_size=metrics.train_size or None,
+        validation_size=metrics.validation_size if metrics.train_size else None,
+        device=metrics.device or None,
+        precision=metrics.precision or None,
+        threads=metrics.threads or None,
     )
 
 

@@ -207,8 +207,8 @@ def prepare(
         device = torch.device("cuda", distributed.local_rank)
     elif device.index is not None:  # cuda:N alone: what is made on "cuda" without a number goes there too
         torch.cuda.set_device(device)
-    precision = resolve_precision(config.train.precision, device)
-    warning = precision_warning(precision, device)
+    # The name checked now, before the data loads; `auto` is settled once the model's sizes are.
+    warning = precision_warning(resolve_precision(config.train.precision, device), device)
     if warning:
         reporter.stage(f"warning: {warning}")
     for warning in [*model_warnings(config.model), adversarial_warning(config.train.adversarial)]:
@@ -248,6 +248,7 @@ def prepare(
     config, sized = _sized(
         config, train_split.texts, held_out=splits.carved, supplied=supplied, reporter=reporter
     )
+    precision = resolve_precision(config.train.precision, device, config.model)
     if (segments := one_segment_warning(config.model)) is not None:
         reporter.stage(f"warning: {segments}")
     unused = given_but_unused(config, given, carved=splits.carved)

@@ -68,6 +68,20 @@ def test_the_values_of_a_trained_run(trained):
     # Every label's training rows, as the epochs trained on them: the easy folder's 300 rows less
     # the 30 carved for validation, 90 a label.
     assert training.label_counts == dict.fromkeys(trained.info.label_names, 90)
+    # How many texts, and where and in what precision it trained (auto resolves by machine: a
+    # trial's two runs of one config differed there, which info did not show)
+    assert (training.train_size, training.validation_size) == (270, 30)
+    assert (training.device, training.precision) == ("cpu", trained.metrics.precision)
+    assert training.threads == trained.metrics.threads and training.threads
+    assert "270 to train on (food 90, sport 90, tech 90); 30 for validation" in text
+    threads = f"{training.threads} torch thread{'s' * (training.threads != 1)}"
+    assert f"on cpu in {trained.metrics.precision}, {threads}" in text
+    shown = info.to_json()["training"]
+    assert (shown["train_size"], shown["device"], shown["precision"]) == (
+        270,
+        "cpu",
+        trained.metrics.precision,
+    )
     assert (info.format_version, info.attn_version) == (2, header["attn_version"])
     assert [(item.name, item.status) for item in info.files or []] == [
         ("config.json", "ok"),  # against the digest of its own values
@@ -96,7 +110,8 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     }  # fmt: skip
     assert set(output["training"]) == {
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
-        "train_seconds", "holds", "temperature", "calibration", "embeddings_init", "class_weights",
+        "train_seconds", "train_size", "validation_size", "device", "precision", "threads", "holds",
+        "temperature", "calibration", "embeddings_init", "class_weights",
         "missed_labels", "label_counts", "sized", "processes",
         "epoch_processes", "validation_digest", "refit", "no_refit", "history_set_aside",
     }  # fmt: skip

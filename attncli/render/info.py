@@ -22,7 +22,7 @@ from attncli.streams import one_line
 from attncli.unused_settings import unused_model_settings, unused_tokenizer_settings
 
 if TYPE_CHECKING:
-    from attncli.info import CheckpointInfo
+    from attncli.info import CheckpointInfo, TrainingInfo
 
 # Labels listed by name; a checkpoint of a million (a stranger's config.json) printed 123,461 lines.
 LISTED_LABELS = 200
@@ -85,6 +85,8 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
                 (f", loss {validation['loss']:.4f}", ""),
             ),
         ))  # fmt: skip
+    if (texts := _texts_text(training)) is not None:
+        rows.append(("texts", texts))
     if training.missed_labels:  # a model that ignores a label, which its accuracy hides
         missed = f"none of the validation rows of {label_list(training.missed_labels, limit=10)}"
         rows.append(("recognised", Text(missed, "attn.bad")))
@@ -99,7 +101,7 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         rows.append(("refit", Text(info.no_refit, "attn.muted")))
     if training.train_seconds is not None:
         included = " (the refit included)" if training.refit else ""
-        rows.append(("training time", f"{training.train_seconds:,.1f} s{included}"))
+        rows.append(("training time", f"{training.train_seconds:,.1f} s{included}{_hardware_text(training)}"))
     if (processes := _processes_text(training.epoch_processes)) is not None:
         rows.append(("processes", processes))
     note = calibration_note(training.temperature, training.calibration, refitted=bool(training.refit))
@@ -118,6 +120,29 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
             f"{vectors.get('dim')} dimensions{frozen}{digest}",
         ))  # fmt: skip
     return rows
+
+
+def _texts_text(training: TrainingInfo) -> str | None:
+    """How many texts the epochs trained on, by label, and how many were held out for validation:
+    what changed first between two runs trained from the same, since re-exported, file."""
+    if training.train_size is None:
+        return None
+    counts = training.label_counts or {}
+    by_label = (
+        f" ({', '.join(f'{one_line(name)} {count:,}' for name, count in counts.items())})" if counts else ""
+    )
+    held_out = (
+        f"; {training.validation_size:,} for validation" if training.validation_size is not None else ""
+    )
+    return f"{training.train_size:,} to train on{by_label}{held_out}"
+
+
+def _hardware_text(training: TrainingInfo) -> str:
+    """Where the run trained, as `auto` resolved it: the weights depend on the precision."""
+    if training.device is None:
+        return ""
+    threads = f", {training.threads} torch thread{'s' * (training.threads != 1)}" if training.threads else ""
+    return f" on {training.device} in {training.precision or 'fp32'}{threads}"
 
 
 def _sized_text(sized: Any) -> str | None:
