@@ -182,8 +182,11 @@ def _load_file(
         from attncli.data_file_records import json_rows
 
         require_records(next(value for _, value in json_rows(path, encoding=encoding)), path)
+    if builder != "json":
+        return dataset
     mixed = [name for name, feature in dataset.features.items() if type(feature).__name__ == "Json"]
-    if builder != "json" or not mixed:
+    mixed += _columns_not_as_written(dataset.data.table)
+    if not mixed:
         return dataset
     try:
         return _with_values_as_written(dataset, path, mixed, encoding=encoding)
@@ -218,29 +221,60 @@ def _read_json_rows(path: Path, error: Exception, *, encoding: str) -> Any:
         | {name: [row.get(name) for row in rows] for name in names if name not in mixed}
     )
     for name in mixed:
-        dataset = _with_json_column(dataset, name, rows)
+        dataset = _with_json_column(dataset, name, [row.get(name) for row in rows])
     return dataset.select_columns(names)
+
+
+def _columns_not_as_written(table: Any) -> list[str]:
+    """The columns whose values Arrow's JSON reader changed from what the file holds: strings it took
+    for dates ("2024-04-16" came back as 2024-04-16 00:00:00, "10:55:00+02:00" in UTC without its
+    offset: a label of dates was renamed, eval's rows differed from predict's) and integers past
+    2**53 it stored as floats once one passed 64 bits (an id lost its last digits)."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    def holds_dates(kind: Any) -> bool:
+        if pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_time(kind):
+            return True
+        if pa.types.is_struct(kind):
+            return any(holds_dates(kind.field(index).type) for index in range(kind.num_fields))
+        return (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and holds_dates(kind.value_type)
+
+    changed = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if holds_dates(column.type):
+            changed.append(name)
+        elif pa.types.is_floating(column.type) and column.length() > column.null_count:
+            largest = pc.max(pc.abs(column)).as_py()
+            if largest is not None and largest >= 2**53:  # whole numbers no longer exact
+                changed.append(name)
+    return changed
 
 
 def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, encoding: str) -> Any:
     """`dataset` with its columns of mixed JSON types (1 in one row, "01" in another) read again from
     `path`: `datasets` stores such a column as JSON text but leaves strings that look like JSON
-    unquoted, so "01" came back as the number 1 (merging two labels) and "null" as no text. Each
-    value is stored again as its own JSON, so it reads back exactly as written."""
+    unquoted, so "01" came back as the number 1 (merging two labels) and "null" as no text; and the
+    columns Arrow read as something else than written (`_columns_not_as_written`). Each value is
+    stored again as its own JSON (strings as strings), so it reads back exactly as written."""
 
     from attncli.data_file_records import json_rows  # the reader predict uses for the same files
 
-    rows = [readable_values(value) for _, value in json_rows(path, encoding=encoding)]
-    if len(rows) != len(dataset):  # not the layout this reading expects: keep what datasets read
+    # Only these columns' values are kept: a file of a million rows is not held whole.
+    values: dict[str, list[Any]] = {name: [] for name in columns}
+    for _, row in json_rows(path, encoding=encoding):
+        for name, kept in values.items():
+            kept.append(readable_values(row.get(name)) if isinstance(row, dict) else None)
+    if any(len(kept) != len(dataset) for kept in values.values()):  # not the layout this reading expects
         return dataset
     order = list(dataset.column_names)
-    for name in columns:
-        dataset = _with_json_column(dataset, name, rows)
+    for name, kept in values.items():
+        dataset = _with_json_column(dataset, name, kept)
     return dataset.select_columns(order)
 
 
-def _with_json_column(dataset: Any, name: str, rows: list[Any]) -> Any:
-    """`dataset` with column `name` (added, or in place of its own) from `rows`, each value stored
+def _with_json_column(dataset: Any, name: str, values: list[Any]) -> Any:
+    """`dataset` with column `name` (added, or in place of its own) holding `values`, each stored
     as its own JSON, so that it reads back exactly as written ("01" stays a string, 1 a number). A
     column of objects whose keys vary from row to row (an export's optional fields: `"lang"` in some
     rows' `data`, not in others) is stored as objects with every key instead, a missing one empty,
@@ -249,12 +283,13 @@ def _with_json_column(dataset: Any, name: str, rows: list[Any]) -> Any:
     import datasets
     import pyarrow as pa  # type: ignore[import-untyped]
 
-    values = [row.get(name) if isinstance(row, dict) else None for row in rows]
     # Added beside the column it replaces, then renamed: removed first, a dataset of that column
     # alone ({"data": {...}} a row) had no rows left to add it to.
     temporary = f"{name} (attn: replacing it)"  # Arrow keeps names to a NUL: none here
     added = None
-    if _all_objects(values):
+    if all(value is None or isinstance(value, str) for value in values):  # dates, as written
+        added = dataset.add_column(temporary, values, feature=datasets.Value("string"))
+    elif _all_objects(values):
         try:  # each field was made one Arrow column can hold; datasets may still refuse the whole
             added = dataset.add_column(temporary, _fields_of_one_type(values))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):

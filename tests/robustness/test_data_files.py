@@ -281,6 +281,23 @@ def test_a_json_column_mixing_numbers_and_strings_keeps_every_value_as_written(t
     assert sorted(set(every_text(splits))) == sorted(texts)
 
 
+def test_json_strings_that_look_like_dates_stay_as_written(tmp_path):
+    """Arrow's JSON reader takes such strings for dates: a label column of months trained the labels
+    '2024-01-01 00:00:00' and '2024-02-01 00:00:00', which the same data as csv (and predict's
+    output of it) did not name; a time with an offset was moved to UTC and the offset dropped."""
+    months = ["2024-01-01", "2024-02-01"]
+    rows = [
+        {"text": f"text {i}", "label": months[i % 2], "at": "2024-04-16T10:55:00+02:00"} for i in range(20)
+    ]
+    splits = load(write_jsonl(tmp_path / "months.jsonl", rows))
+    assert splits.label_names == months
+    times = [
+        {"text": f"text {i}", "label": TWO[i % 2], "at": f"2024-04-16 10:55:0{i % 2}"} for i in range(20)
+    ]
+    splits = load(write_jsonl(tmp_path / "times.jsonl", times), label_column="at")
+    assert splits.label_names == ["2024-04-16 10:55:00", "2024-04-16 10:55:01"]
+
+
 def test_a_json_file_mixing_types_reads_past_blank_lines(tmp_path):
     """datasets reads mixed types with pandas, which failed on a blank line ("Expected object or
     value"); attn then reads the file itself, as predict does."""
