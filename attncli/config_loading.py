@@ -308,6 +308,21 @@ def carried_columns_hint(path: Path, config: Config, given: Collection[str], ref
     return f"{names} {verb} named by {path}; pass {options} to find this data's own"
 
 
+def carried_encoding_refusal(path: Path, config: Config, given: Collection[str], refusal: str) -> str | None:
+    """Where training refused the data in an encoding that came from the config file, not from the
+    command line, and advised leaving --encoding out (a checkpoint's config.json keeps the encoding
+    of the export it trained on, cp1252, and today's export is UTF-8): the refusal with the advice
+    that works, and where the encoding came from. Leaving --encoding out kept the config's."""
+    from attncli.encodings import is_utf8
+
+    encoding = config.data.encoding
+    if "data.encoding" in given or is_utf8(encoding) or "leave --encoding out" not in refusal:
+        return None
+    instead = f"pass --encoding utf-8 (data.encoding {encoding} is named by {path})"
+    told = refusal.replace("leave --encoding out (utf-8 is the default)", instead)
+    return told.replace("leave --encoding out for utf-8", instead)
+
+
 def changed_vectors_note(path: Path, config: Config, given: Collection[str] = ()) -> str | None:
     """Where the config file is a checkpoint's config.json whose run started from pretrained vectors
     it recorded (size and SHA-256), and the file this run reads is not that file as it was: the note

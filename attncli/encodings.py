@@ -379,3 +379,11 @@ def first_undecodable_line(path: Path, encoding: str) -> int | None:
             except UnicodeDecodeError:
                 return number
     return None
+
+
+def trained_encoding_hint(trained_encoding: str, refusal: str) -> str | None:
+    """Where a file read as UTF-8 (no --encoding given) is not, and the model's training data was
+    read in another encoding: that encoding, which the same system's exports are likely in."""
+    if is_utf8(trained_encoding) or "is not valid utf-8" not in refusal:
+        return None
+    return f"; the model's training data was read as {trained_encoding} (--encoding {trained_encoding})"

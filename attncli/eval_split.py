@@ -16,6 +16,7 @@ from attncli.columns import Columns
 from attncli.data_files import load_files
 from attncli.data_folders import split_files
 from attncli.data_warnings import rows_seen_in_training
+from attncli.encodings import trained_encoding_hint
 from attncli.errors import AttnError, DataError
 from attncli.eval_columns import UnlabelledSplit, columns_to_score
 from attncli.fasttext_files import is_fasttext_file
@@ -30,6 +31,7 @@ from attncli.split_choice import (
     is_carved_by_training,
     pick_split,
     recorded_source,
+    training_folder_files,
 )
 from attncli.split_rows import to_split, with_columns
 from attncli.splits import CHUNK_ROWS, Split, TextColumn, rows_digest
@@ -165,12 +167,22 @@ def _read(
     data = checkpoint.config.data
     # A copy of the repository the run trained on (a clone elsewhere) has the same configurations.
     same_config = trained_on or _declares_config(source, data.config)
-    return load_raw(
-        source,
-        config_name=data.config if same_config else None,
-        encoding=encoding or (data.encoding if trained_on else "utf-8"),
-        delimiter=delimiter or (data.delimiter if trained_on else None),
-    )
+    # A file of the training folder named by its path is read as training read it (a trial: the
+    # test.csv of a cp1252 folder was refused as not UTF-8 where `attn eval RUN` read it).
+    as_trained = trained_on or bool(training_folder_files(checkpoint, source))
+    try:
+        return load_raw(
+            source,
+            config_name=data.config if same_config else None,
+            encoding=encoding or (data.encoding if as_trained else "utf-8"),
+            delimiter=delimiter or (data.delimiter if as_trained else None),
+        )
+    except DataError as error:
+        told = str(error).replace(" (data.encoding in a config file)", "")  # eval takes no config file
+        hint = trained_encoding_hint(data.encoding, told) if encoding is None else None
+        if hint is None and told == str(error):
+            raise
+        raise DataError(f"{told}{hint or ''}") from error
 
 
 def _declares_config(source: str, name: str | None) -> bool:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shlex
+import shutil
 import time
 from pathlib import Path
 
@@ -1613,6 +1614,43 @@ def test_columns_a_config_file_names_that_other_data_lacks_are_said_to_come_from
     one = invoke("train", data, "--config", config, "--text-column", "text", "-o", run)
     _refused(one, f"'Category ' is named by {config}; pass --label-column auto to find this data's own")
     assert not run.exists()
+
+
+def test_an_encoding_the_run_was_trained_in_is_named_where_a_file_is_not_utf8(tmp_path):
+    """A trial's day-1 export was cp1252, day 2's "CSV UTF-8": `--config RUN/best/config.json` was
+    refused with "leave --encoding out", which kept the config's cp1252; eval of the training
+    folder's test.csv by its path was refused as not UTF-8 where `attn eval RUN` read it; and
+    another cp1252 export to eval or predict named no encoding the run knew."""
+    header = json.loads((save_untrained_checkpoint(tmp_path / "ckpt") / "config.json").read_text())
+    header["config"]["data"] |= {"encoding": "cp1252"}
+    config = tmp_path / "earlier.json"
+    config.write_text(json.dumps(header))
+    rows = [{**row, "text": row["text"] + " café"} for row in make_rows(30)]
+    today = write_csv(tmp_path / "today.csv", rows)
+    today.write_bytes(b"\xef\xbb\xbf" + today.read_bytes())  # Excel's "CSV UTF-8"
+    refused = invoke("train", today, "--config", config, "-o", tmp_path / "run")
+    _refused(
+        refused,
+        f"{today} starts with a UTF-8 byte-order mark, so it is UTF-8, not cp1252; pass --encoding utf-8 "
+        f"(data.encoding cp1252 is named by {config})",
+    )
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("train.csv", "test.csv"):
+        (folder / name).write_bytes(today.read_bytes()[3:].decode().encode("cp1252"))
+    run = tmp_path / "cp1252"
+    trained = invoke("train", folder, "-o", run, "--encoding", "cp1252", *TINY, "--epochs", 1)
+    assert trained.exit_code == 0, trained.output
+    by_path = invoke("eval", run, folder / "test.csv", "--json")
+    assert by_path.exit_code == 0 and json.loads(by_path.stdout)["n"] == 30, by_path.output
+    other = tmp_path / "other.csv"
+    shutil.copy(folder / "test.csv", other)
+    hint = "; the model's training data was read as cp1252 (--encoding cp1252)"
+    for command in (("eval", run, other), ("predict", run, "-f", other), ("inspect", run, "-f", other)):
+        result = invoke(*command)
+        assert result.exit_code == 2 and result.stderr.strip().endswith(hint), result.output
+        assert "config file" not in result.stderr  # eval takes none
+    assert invoke("predict", run, "-f", other, "--encoding", "cp1252").exit_code == 0
 
 
 def test_train_says_when_a_configs_vectors_changed_and_when_a_weights_key_is_what_yaml_made_of_a_label(

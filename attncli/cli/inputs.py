@@ -71,9 +71,52 @@ def record_source(
     text_column: str | None,
     trained_column: str | None,
     delimiter: str | None = None,
+    trained_encoding: str = "utf-8",
 ) -> RecordSource:
     """Where the records come from: TEXT arguments, --file, or standard input ('-' or nothing).
-    The inputs were checked by `check_inputs` before the model loaded."""
+    The inputs were checked by `check_inputs` before the model loaded. A file that is not UTF-8,
+    read as UTF-8, is refused with the encoding the model's training data was read in
+    (`trained_encoding`), which the same system's exports are likely in."""
+    try:
+        source = _record_source(
+            texts, file, encoding=encoding, text_column=text_column, trained_column=trained_column,
+            delimiter=delimiter,
+        )  # fmt: skip
+    except DataError as error:
+        hinted = _with_trained_encoding(error, encoding, trained_encoding)
+        if hinted is None:
+            raise
+        raise hinted from error
+    return dataclasses.replace(source, chunks=_hinting(source.chunks, encoding, trained_encoding))
+
+
+def _hinting(chunks: Iterator[Any], encoding: str, trained_encoding: str) -> Iterator[Any]:
+    try:
+        yield from chunks
+    except DataError as error:
+        hinted = _with_trained_encoding(error, encoding, trained_encoding)
+        if hinted is None:
+            raise
+        raise hinted from error
+
+
+def _with_trained_encoding(error: DataError, encoding: str, trained_encoding: str) -> DataError | None:
+    from attncli.encodings import is_utf8, trained_encoding_hint
+    from attncli.lines import codec_name
+
+    hint = trained_encoding_hint(trained_encoding, str(error)) if is_utf8(codec_name(encoding)) else None
+    return None if hint is None else DataError(f"{error}{hint}")
+
+
+def _record_source(
+    texts: list[str],
+    file: Path | None,
+    *,
+    encoding: str,
+    text_column: str | None,
+    trained_column: str | None,
+    delimiter: str | None,
+) -> RecordSource:
     from attncli import record_sources
     from attncli.csv_dialect import line_feeds_command
     from attncli.encodings import cp1252_read_as_latin1_warning

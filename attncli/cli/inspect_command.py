@@ -121,6 +121,7 @@ def inspect(
         source = record_source(
             texts or [], file, encoding=encoding, text_column=text_column,
             trained_column=loaded.config.data.text_column, delimiter=checked_delimiter(delimiter),
+            trained_encoding=loaded.config.data.encoding,
         )  # fmt: skip
         # `--html -` or `--svg -` sends the page to standard output, in place of the terminal's view.
         page_only = is_standard_output(html) or is_standard_output(svg)

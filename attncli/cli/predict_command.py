@@ -100,6 +100,7 @@ def predict(
         source = record_source(
             texts or [], file, encoding=encoding, text_column=text_column,
             trained_column=loaded.config.data.text_column, delimiter=checked_delimiter(delimiter),
+            trained_encoding=loaded.config.data.encoding,
         )  # fmt: skip
         stats = PredictionStats()
         counted = counted_chunks(source.chunks, streaming=source.streaming, count=source.count)

@@ -203,6 +203,7 @@ def train(
     def action() -> None:
         from attncli.config_loading import (
             carried_columns_hint,
+            carried_encoding_refusal,
             changed_vectors_note,
             kept_sized_settings,
             load_config,
@@ -275,10 +276,11 @@ def train(
                 resolved, output=output, overwrite=overwrite, reporter=reporter, sized_before=kept
             )
         except DataError as error:
+            told = carried_encoding_refusal(config, resolved, typed, str(error)) if config else None
             hint = carried_columns_hint(config, resolved, typed, str(error)) if config else None
-            if hint is None:
+            if told is None and hint is None:
                 raise
-            raise DataError(f"{error}; {hint}") from error
+            raise DataError("; ".join(filter(None, [told or str(error), hint]))) from error
         _print_train_summary(result, as_json=as_json)
 
     def reported() -> None:
