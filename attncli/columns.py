@@ -119,9 +119,12 @@ def choose_columns(
         # is read, silently, and a trial's run on the other stayed at chance.
         others = " and ".join(repr(name) for name in unread_texts)
         verb = "is" if len(unread_texts) == 1 else "are"
+        # A ticket's subject is often its most telling text (a trial: "Refund not received" went
+        # unread without a word), but beside a text it may as well be a topic (a school subject).
+        where_text = "where it holds text, not a topic, " if _is_subject(unread_texts) else ""
         unread = (
-            f"{others} {verb} not read (attn classifies one text a row): join them into one text column "
-            "to read both, or pass --text-column to read another"
+            f"{others} {verb} not read (attn classifies one text a row): {where_text}join them into one "
+            "text column to read both, or pass --text-column to read another"
         )
         note = f"{note or f'{where}: using text column {chosen_text!r}'}; {unread}"
     return Columns(text=chosen_text, label=chosen_label, note=note)
@@ -129,14 +132,22 @@ def choose_columns(
 
 def _other_texts(layout: Layout, chosen: str, label: str | None) -> list[str]:
     """The columns besides `chosen` (and the label) named as text columns are named (text, title,
-    question, ...), holding single values. Not a `subject`: a text only where nothing else is (a
-    ticket's), beside one it is as often a category (a school subject, a topic)."""
-    names = {name.lower() for name in (*TEXT_COLUMNS, *LAST_RESORT_TEXT_COLUMNS)} - {"subject"}
+    question, subject, ...), holding single values."""
+    names = {name.lower() for name in (*TEXT_COLUMNS, *LAST_RESORT_TEXT_COLUMNS)}
+    # Beside a nested text (message.body), the fields of the same record (message.subject)
+    parent = chosen.rpartition(".")[0] if chosen not in layout.columns else ""
+    siblings = [path for path in layout.paths if parent and path.rpartition(".")[0] == parent]
     return [
         name
-        for name in layout.columns
-        if name not in (chosen, label) and name.strip().lower() in names and layout.kinds.get(name) is None
+        for name in (*layout.columns, *siblings)
+        if name not in (chosen, label)
+        and name.rpartition(".")[2].strip().lower() in names
+        and layout.kinds.get(name) is None
     ]
+
+
+def _is_subject(names: list[str]) -> bool:
+    return all(name.strip().lower().rpartition(".")[2] == "subject" for name in names)
 
 
 def _text_pair(layout: Layout) -> tuple[str, str] | None:

@@ -483,7 +483,27 @@ def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
     assert chosen("Subject", "Category")[:2] == ("Subject", "Category")
     assert chosen("email_subject", "email_body", "label")[:2] == ("email_body", "label")
     assert chosen("subject_id", "subject", "label")[:2] == ("subject", "label")
-    assert chosen("text", "label", "subject") == ("text", "label", None)  # a topic, said of as no text
+    # Beside a text, a subject is said not to be read: a ticket's is often its most telling text
+    # (a trial's went unread without a word), though it may be a topic
+    assert chosen("text", "label", "subject") == (
+        "text",
+        "label",
+        "d.csv: using text column 'text'; 'subject' is not read (attn classifies one text a row): where it "
+        "holds text, not a topic, join them into one text column to read both, or pass --text-column to "
+        "read another",
+    )
+    # ... and so is one beside a nested text, in the same record (a trial's message.subject)
+    nested = Layout(
+        columns=("id", "message", "category"),
+        paths=("message.subject", "message.body"),
+        kinds={"message": "records"},
+    )
+    note = choose_columns(nested, where="t.jsonl", text=None).note
+    assert (
+        note is not None
+        and "'message.subject' is not read" in note
+        and "using text column 'message.body'" in note
+    )
 
 
 def test_a_label_column_named_as_the_texts_column_says_so(tmp_path):
