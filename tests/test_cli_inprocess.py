@@ -935,7 +935,7 @@ def test_json_lines_piped_in_are_read_as_records_with_their_fields(easy_run):
 def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, tmp_path):
     """As standard input is; a pipe (`--file <(cat rows.csv)`) is plain text too, and told the same."""
     rows = tmp_path / "rows.txt"
-    rows.write_text("label,text\nfood,hot soup\n")
+    rows.write_text("text\nhot soup\n")  # a header of the text column alone may be a text: noted
     for command in ("predict", "inspect"):
         result = invoke(command, easy_run, "-f", rows, "--json")
         assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
@@ -944,6 +944,20 @@ def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, 
             "naming the text column 'text'; to read the records' text column, give the file its format's "
             "suffix (.jsonl, .csv) and pass that\n"
         )
+    # A table's header, or JSON lines, read as lines labelled the header and each row's ids and gold
+    # label with its text, exit 0 (a trial): refused before any result, no output file written.
+    out = tmp_path / "out.csv"
+    rows.write_text("label,text\nfood,hot soup\n")
+    for command in ("predict", "inspect"):
+        _refused(
+            invoke(command, easy_run, "-f", rows, *(["-o", out] if command == "predict" else [])),
+            f"the first line of {rows} looks like a csv/tsv header naming the text column 'text', so it "
+            "holds records, not one text a line; to read the records' text column, give the file its "
+            "format's suffix (.jsonl, .csv) and pass that",
+        )
+    assert not out.exists()
+    rows.write_text('{"text": "hot soup"}\n')
+    assert "looks like a JSON object, so it holds records" in invoke("predict", easy_run, "-f", rows).stderr
     # Excel's "Unicode Text" saves a table as a .txt of tab-separated lines: a .tsv, said so.
     rows.write_text("id\ttext\tlabel\n1\thot soup\tfood\n")
     assert invoke("predict", easy_run, "-f", rows, "--json").stderr.endswith(

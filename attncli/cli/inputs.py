@@ -158,7 +158,12 @@ def _record_source(
         # Excel's "Unicode Text" and "Text (Tab delimited)" save a table as a .txt of tab-separated lines.
         tabbed = f'rename it {file.stem}.tsv (tab-separated, as Excel saves "Unicode Text") and pass that'
         chunks = _noting_record_shaped(
-            source.chunks, trained_column, name=str(file), remedy=remedy, tabbed_remedy=tabbed
+            source.chunks,
+            trained_column,
+            name=str(file),
+            remedy=remedy,
+            tabbed_remedy=tabbed,
+            refuse_tables=True,
         )
         refusing = _refusing_lone_carriage_returns(
             chunks, str(file), to_line_feeds, one_stray=_ends_with_a_bare_line_feed(file)
@@ -233,10 +238,12 @@ def _noting_record_shaped(
     name: str,
     remedy: str,
     tabbed_remedy: str | None = None,
+    refuse_tables: bool = False,
 ) -> Iterator[list[Any]]:
     """The chunks, with a note when the first line of plain text input looks like a data file's
     (each line would be classified whole, braces, ids and gold labels included); `tabbed_remedy`
-    is the remedy where that line is split by tabs."""
+    is the remedy where that line is split by tabs; `refuse_tables`: refused instead where the line
+    is a JSON object or a header of several columns."""
     from attncli.record_sources import record_shaped
 
     first = True
@@ -247,11 +254,20 @@ def _noting_record_shaped(
             shape = record_shaped(line, text_column=text_column)
             if shape is not None:
                 said = tabbed_remedy if tabbed_remedy and "\t" in line and "JSON" not in shape else remedy
-                typer.echo(
-                    f"note: {name} is read as one text per line, and its first line looks like {shape}; "
-                    f"to read the records' text column, {said}",
-                    err=True,
+                told = (
+                    f"{name} is read as one text per line, and its first line looks like {shape}; to read "
+                    f"the records' text column, {said}"
                 )
+                # A file's table (a header of several columns, or JSON lines) read as lines labels
+                # each whole line, header, ids and gold labels included: refused before any result
+                # (a trial's Excel "Unicode Text" .txt gave its header a label at 97%, exit 0). A
+                # header of the text column alone may be a text, and is noted.
+                if refuse_tables and ("JSON" in shape or any(mark in line for mark in ",;\t")):
+                    raise DataError(
+                        f"the first line of {name} looks like {shape}, so it holds records, not one text a "
+                        f"line; to read the records' text column, {said}"
+                    )
+                typer.echo(f"note: {told}", err=True)
         yield chunk
 
 
