@@ -178,8 +178,11 @@ def _choose(
     if named is not None and named not in layout.columns and named not in layout.paths:
         # A header's name with spaces around it (a spreadsheet's `Text `), as the usual names are
         # matched: --text-column Text was refused as "not found (closest: 'Text ')". Spaces are no
-        # part of a name to anyone reading the header, so it is taken without a note.
+        # part of a name to anyone reading the header, so it is taken without a note; and so is the
+        # name in another case where no other column has it (--label-column rating for `Rating`).
         spaced = [column for column in layout.columns if column.strip() == named.strip()]
+        if not spaced:
+            spaced = [column for column in layout.columns if column.strip().lower() == named.strip().lower()]
         if len(spaced) == 1:
             named = spaced[0]
     if named is not None:

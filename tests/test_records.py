@@ -579,12 +579,18 @@ def test_text_column_found_loosely_is_said(tmp_path):
     assert source.notes == [
         f"{path}: using text column 'Review Body ', chosen by name (--text-column chooses another)"
     ]
+    # Named in another case, it is the one column of that name to anyone reading the header (a
+    # trial's --label-column rating for `Rating` was refused); another name is refused as before
+    assert from_file(path, text_column="review body").text_column == "Review Body "
     with pytest.raises(DataError) as refused:
-        from_file(path, text_column="review body")
+        from_file(path, text_column="review bodies")
     assert str(refused.value) == (
-        f"text column 'review body' not found (closest: 'Review Body '); {path} has columns 'review_id', "
+        f"text column 'review bodies' not found (closest: 'Review Body '); {path} has columns 'review_id', "
         "'Review Body '"
     )
+    path.write_text("Text,text,label\na,b,c\n", encoding="utf-8")  # two in other cases: neither taken
+    with pytest.raises(DataError, match="text column 'TEXT' not found"):
+        from_file(path, text_column="TEXT")
 
 
 def test_a_text_column_read_in_place_of_the_trained_one_is_said(tmp_path):
