@@ -587,6 +587,11 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     page = html.read_text(encoding="utf-8")
     assert "soup" in page and "robot" in page and "background-color" in page
     assert "#1  (empty text)" in page  # the empty line keeps its entry in the saved picture too
+    assert f"<title>attn inspect {easy_run}</title>" in page  # a browser's tab said nothing (a trial)
+    braces = tmp_path / "{a} <b>"  # a title is escaped, and braces are no template's fields
+    shutil.copytree(easy_run, braces)
+    _ok("inspect", braces, "soup", "--html", html)
+    assert f"<title>attn inspect {tmp_path}/{{a}} &lt;b&gt;</title>" in html.read_text(encoding="utf-8")
     picture = svg.read_text(encoding="utf-8")
     assert picture.lstrip().startswith("<svg") and 'local("FiraCode-Regular")' in picture
     assert 'url("http' not in picture  # no font fetched from a CDN: the page opens offline

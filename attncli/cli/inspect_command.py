@@ -148,7 +148,8 @@ def inspect(
         require_some_text(source, records=read, without_text=read - with_text)
         note_when_nothing_read(source, records=read, verb="inspect")
         if shown.recorder is not None:
-            _save_recording(shown.recorder, html=html, svg=svg)
+            from_file = f" -f {file}" if file is not None else ""
+            _save_recording(shown.recorder, html=html, svg=svg, title=f"attn inspect {checkpoint}{from_file}")
 
     run_command(action, debug=debug)
 
@@ -248,13 +249,13 @@ def _show_inspection(shown: _Shown, inspection: Any, index: int | None, identity
         )
 
 
-def _save_recording(recorder, *, html: Path | None, svg: Path | None) -> None:
+def _save_recording(recorder, *, html: Path | None, svg: Path | None, title: str) -> None:
     from attncli.atomic_files import atomic_output
     from attncli.render import html_page, svg_page
 
     pages = (
-        (html, "--html", lambda: html_page(recorder)),
-        (svg, "--svg", lambda: svg_page(recorder)),
+        (html, "--html", lambda: html_page(recorder, title)),
+        (svg, "--svg", lambda: svg_page(recorder, title)),
     )
     for path, option, page in pages:
         if path is None:

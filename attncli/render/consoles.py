@@ -3,6 +3,7 @@ in full colour for --html and --svg."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 from rich.console import Console
 
 from attncli.render.text import ATTN_THEME
+from attncli.streams import one_line
 
 # Lines printed into a pipe or a file are not wrapped at rich's 80 columns: grep finds a score or a
 # token's weight on the line it belongs to. Tables keep their natural width.
@@ -40,14 +42,22 @@ FONT_DOWNLOAD = re.compile(r',\s*url\("https?://[^"]*"\)\s*format\("[^"]*"\)')
 NOT_XML = str.maketrans({"\ufffe": "\ufffd", "\uffff": "\ufffd"})
 
 
-def svg_page(recorder: Console) -> str:
-    """What `recorder` holds as an SVG page (well-formed XML) that loads nothing from the network."""
-    return FONT_DOWNLOAD.sub("", recorder.export_svg(clear=False, title="attn inspect")).translate(NOT_XML)
+def svg_page(recorder: Console, title: str = "attn inspect") -> str:
+    """What `recorder` holds as an SVG page (well-formed XML) that loads nothing from the network,
+    titled `title` in its window bar."""
+    page = recorder.export_svg(clear=False, title=one_line(title).translate(NOT_XML))
+    return FONT_DOWNLOAD.sub("", page).translate(NOT_XML)
 
 
-def html_page(recorder: Console) -> str:
-    """What `recorder` holds as an HTML page, its styles inline."""
-    return recorder.export_html(clear=False, inline_styles=True).translate(NOT_XML)
+def html_page(recorder: Console, title: str = "attn inspect") -> str:
+    """What `recorder` holds as an HTML page, its styles inline, titled `title` (a browser's tab
+    and a report's link show it; rich's page has no title)."""
+    from rich._export_format import CONSOLE_HTML_FORMAT
+
+    shown = html.escape(one_line(title).translate(NOT_XML)).replace("{", "{{").replace("}", "}}")
+    charset = '<meta charset="UTF-8">\n'
+    page = CONSOLE_HTML_FORMAT.replace(charset, f"{charset}<title>{shown}</title>\n", 1)
+    return recorder.export_html(clear=False, inline_styles=True, code_format=page).translate(NOT_XML)
 
 
 def recording_console() -> Console:
