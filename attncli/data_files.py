@@ -240,15 +240,22 @@ def _columns_not_as_written(table: Any) -> list[str]:
             return any(holds_dates(kind.field(index).type) for index in range(kind.num_fields))
         return (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and holds_dates(kind.value_type)
 
-    changed = []
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        if holds_dates(column.type):
-            changed.append(name)
-        elif pa.types.is_floating(column.type) and column.length() > column.null_count:
-            largest = pc.max(pc.abs(column)).as_py()
-            if largest is not None and largest >= 2**53:  # whole numbers no longer exact
-                changed.append(name)
-    return changed
+    def holds_past_exact(values: Any) -> bool:  # integers past 2**53 as floats: no longer exact
+        kind = values.type
+        if pa.types.is_floating(kind):
+            largest = pc.max(pc.abs(values)).as_py() if len(values) > values.null_count else None
+            return largest is not None and largest >= 2**53
+        if pa.types.is_struct(kind):
+            return any(holds_past_exact(values.field(index)) for index in range(kind.num_fields))
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            return holds_past_exact(values.flatten())
+        return False
+
+    return [
+        name
+        for name, column in zip(table.column_names, table.columns, strict=True)
+        if holds_dates(column.type) or any(holds_past_exact(chunk) for chunk in column.chunks)
+    ]
 
 
 def _with_values_as_written(dataset: Any, path: Path, columns: list[str], *, encoding: str) -> Any:
@@ -296,11 +303,23 @@ def _with_json_column(dataset: Any, name: str, values: list[Any]) -> Any:
             pass
     if added is None:
         added = dataset.add_column(
-            temporary, [json.dumps(value) for value in values], feature=datasets.Json()
+            temporary, [json.dumps(_readable_json(value)) for value in values], feature=datasets.Json()
         )
     if name in dataset.column_names:
         added = added.remove_columns(name)
     return added.rename_column(temporary, name)
+
+
+def _readable_json(value: Any) -> Any:
+    """`value` with each integer past 64 bits as its digits in a string: `datasets` reads its JSON
+    column back with ujson, which refuses such a number ("Value is too big!") and ended the run."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
+        return str(value)
+    if isinstance(value, list):
+        return [_readable_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _readable_json(item) for key, item in value.items()}
+    return value
 
 
 def _one_arrow_column(values: list[Any]) -> bool:

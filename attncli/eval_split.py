@@ -16,7 +16,7 @@ from attncli.columns import Columns
 from attncli.data_files import load_files
 from attncli.data_folders import split_files
 from attncli.data_warnings import rows_seen_in_training
-from attncli.encodings import trained_encoding_hint
+from attncli.encodings import decodes, is_utf8, trained_encoding_hint
 from attncli.errors import AttnError, DataError
 from attncli.eval_columns import UnlabelledSplit, columns_to_score
 from attncli.fasttext_files import is_fasttext_file
@@ -168,18 +168,25 @@ def _read(
     # A copy of the repository the run trained on (a clone elsewhere) has the same configurations.
     same_config = trained_on or _declares_config(source, data.config)
     # A file of the training folder named by its path is read as training read it (a trial: the
-    # test.csv of a cp1252 folder was refused as not UTF-8 where `attn eval RUN` read it).
-    as_trained = trained_on or bool(training_folder_files(checkpoint, source))
+    # test.csv of a cp1252 folder was refused as not UTF-8 where `attn eval RUN` read it), unless it
+    # is UTF-8 (exported again since): no 8-bit text with an accent is valid UTF-8.
+    in_folder = not trained_on and bool(training_folder_files(checkpoint, source))
+    as_trained = trained_on or (in_folder and not decodes(local_path(source), "utf-8"))
+    used = encoding or (data.encoding if as_trained else "utf-8")
     try:
         return load_raw(
             source,
             config_name=data.config if same_config else None,
-            encoding=encoding or (data.encoding if as_trained else "utf-8"),
-            delimiter=delimiter or (data.delimiter if as_trained else None),
+            encoding=used,
+            delimiter=delimiter or (data.delimiter if trained_on or in_folder else None),
         )
     except DataError as error:
         told = str(error).replace(" (data.encoding in a config file)", "")  # eval takes no config file
-        hint = trained_encoding_hint(data.encoding, told) if encoding is None else None
+        if encoding is None and used != "utf-8":  # the run's encoding, which leaving --encoding out keeps
+            instead = f"pass --encoding utf-8 (the run's data was read as {used})"
+            told = told.replace("leave --encoding out (utf-8 is the default)", instead)
+            told = told.replace("leave --encoding out for utf-8", instead)
+        hint = trained_encoding_hint(data.encoding, told) if is_utf8(used) else None
         if hint is None and told == str(error):
             raise
         raise DataError(f"{told}{hint or ''}") from error

@@ -35,12 +35,16 @@ def as_typed(value: Any) -> str:
     written as they are (`café`, not `"caf\\xE9"`), unless the value holds a character a terminal
     would act on (a bidi control, a line separator), which YAML's escapes then keep visible."""
     text = _flow_yaml(value, allow_unicode=True)
-    return _flow_yaml(value, allow_unicode=False) if any(map(acts_on_terminal, text)) else text
+    # A space YAML does not count as one (U+00A0, U+3000) at either end of the text is written
+    # plainly and would be lost to the reader's strip: escaped, as a terminal control is.
+    if any(map(acts_on_terminal, text)) or text != text.strip():
+        return _flow_yaml(value, allow_unicode=False)
+    return text
 
 
 def _flow_yaml(value: Any, *, allow_unicode: bool) -> str:
     text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20, allow_unicode=allow_unicode)
-    return text.strip().removesuffix("...").strip()
+    return text.removesuffix("\n").removesuffix("\n...").removesuffix("\n")
 
 
 def settings_text(settings: dict[str, Any]) -> str:

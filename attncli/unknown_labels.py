@@ -77,14 +77,27 @@ def look_alike_hint(unknown: Sequence[str], label_names: list[str]) -> str:
 
 def _closest_hint(unknown: Sequence[str], label_names: list[str]) -> str:
     """The nearest label to each unknown one that is near one at all, by spelling with case and
-    accents set aside: 'cafe' for 'café', 'buisness' for 'business'."""
+    accents set aside: 'cafe' for 'café', 'buisness' for 'business'; a typo, so a letter longer or
+    shorter at most ('unhappy' is no 'happy'). Not between numbers: '2024' is no slip for '2023'."""
+    if any(_is_number(name) for name in label_names):
+        return ""
     plain = {_without_accents(name): name for name in reversed(label_names)}  # the first one wins
     told = []
     for label in unknown:
-        close = difflib.get_close_matches(_without_accents(label), list(plain), n=1, cutoff=0.75)
+        key = _without_accents(label)
+        near = [name for name in plain if abs(len(name) - len(key)) <= 1]
+        close = difflib.get_close_matches(key, near, n=1, cutoff=0.75)
         if close:
             told.append(f"{label!r} may be {plain[close[0]]!r}")
     return f" ({', '.join(told)})" if told else ""
+
+
+def _is_number(name: str) -> bool:
+    try:
+        float(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _without_accents(name: str) -> str:

@@ -600,7 +600,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         flops = attn["train_flops_per_token"]
         attn["train_gflops_per_s"] = flops * attn["tokens_per_s"] / 1e9
         # Judged against the peak of the precision training ran in (bf16 where `auto` picks it:
-        # CUDA, or a CPU with AMX).
+        # CUDA, or a CPU with AMX for self-attention layers of width 256 or more).
         attn["mfu"] = attn["train_gflops_per_s"] / results["gemm_peak_gflops"][attn["precision"]]
         # Batch prediction runs in fp32; its physical limit is the fp32 peak over the forward FLOPs
         # of an average test document.

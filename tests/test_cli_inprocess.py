@@ -593,6 +593,7 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     _ok("inspect", braces, "soup", "--html", html)
     assert f"<title>attn inspect {tmp_path}/{{a}} &lt;b&gt;</title>" in html.read_text(encoding="utf-8")
     picture = svg.read_text(encoding="utf-8")
+    assert f"attn inspect {easy_run}".replace(" ", "&#160;") in picture  # the SVG's window bar
     assert picture.lstrip().startswith("<svg") and 'local("FiraCode-Regular")' in picture
     assert 'url("http' not in picture  # no font fetched from a CDN: the page opens offline
     ElementTree.fromstring(picture)  # well-formed XML, as browsers need it
@@ -949,7 +950,7 @@ def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, 
             "naming the text column 'text'; to read the records' text column, give the file its format's "
             "suffix (.jsonl, .csv) and pass that\n"
         )
-    # A table's header, or JSON lines, read as lines labelled the header and each row's ids and gold
+    # A table's header over its rows, read as lines, labelled the header and each row's ids and gold
     # label with its text, exit 0 (a trial): refused before any result, no output file written.
     out = tmp_path / "out.csv"
     rows.write_text("label,text\nfood,hot soup\n")
@@ -961,8 +962,13 @@ def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, 
             "format's suffix (.jsonl, .csv) and pass that",
         )
     assert not out.exists()
-    rows.write_text('{"text": "hot soup"}\n')
-    assert "looks like a JSON object, so it holds records" in invoke("predict", easy_run, "-f", rows).stderr
+    # A text that merely starts with the column's name, or JSON to classify whole, is only noted
+    for first in ("text, images and video are all supported", "text;", '{"text": "hot soup"}'):
+        rows.write_text(f"{first}\nhot soup\n")
+        noted = invoke("predict", easy_run, "-f", rows, "--json")
+        assert (
+            noted.exit_code == 0 and noted.stderr.startswith("note: ") and len(noted.stdout.splitlines()) == 2
+        )
     # Excel's "Unicode Text" saves a table as a .txt of tab-separated lines: a .tsv, said so.
     rows.write_text("id\ttext\tlabel\n1\thot soup\tfood\n")
     assert invoke("predict", easy_run, "-f", rows, "--json").stderr.endswith(
@@ -1670,6 +1676,15 @@ def test_an_encoding_the_run_was_trained_in_is_named_where_a_file_is_not_utf8(tm
         assert result.exit_code == 2 and result.stderr.strip().endswith(hint), result.output
         assert "config file" not in result.stderr  # eval takes none
     assert invoke("predict", run, "-f", other, "--encoding", "cp1252").exit_code == 0
+    # Standard input: the lines before the one not in UTF-8 keep their results, then the hint
+    streamed = RUNNER.invoke(app, ["predict", str(run), "--json"], input=b"hot soup\ncaf\xe9 au lait\n")
+    assert streamed.exit_code == 2 and len(streamed.stdout.splitlines()) == 1, streamed.output
+    assert streamed.stderr.strip().endswith(hint)
+    # The folder's test.csv exported again in UTF-8 is read as such, by its path (a review: it was
+    # refused as not cp1252); the whole folder, read as the run read it, is told how to read it.
+    (folder / "test.csv").write_bytes(today.read_bytes()[3:])
+    assert invoke("eval", run, folder / "test.csv").exit_code == 0
+    _refused(invoke("eval", run), "pass --encoding utf-8 (the run's data was read as cp1252)")
 
 
 def test_train_says_when_a_configs_vectors_changed_and_when_a_weights_key_is_what_yaml_made_of_a_label(

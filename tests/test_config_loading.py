@@ -398,3 +398,23 @@ def test_a_max_length_whose_position_tables_would_not_fit_is_refused_as_training
         load_config(None, ["model.max_length=10000000", "model.positional=alibi"]).model.max_length == 10**7
     )
     assert load_config(None, ["model.max_length=65536", "model.embed_dim=1024"]).model.max_length == 65536
+
+
+def test_an_encoding_a_config_file_gives_is_named_where_leaving_encoding_out_would_keep_it(tmp_path):
+    from attncli.config_loading import carried_encoding_refusal
+
+    config = load_config(None, ["data.encoding=cp1252"])
+    path = tmp_path / "run" / "best" / "config.json"
+    for refusal in (
+        "F is UTF-8 (its bytes above 0x7F all form UTF-8 characters), not cp1252; leave --encoding out "
+        "(utf-8 is the default)",
+        "F is not cp1252 (it has line ends but no zero bytes); leave --encoding out for utf-8, or pass the "
+        "encoding it is in (such as cp1252)",
+    ):
+        told = carried_encoding_refusal(path, config, (), refusal)
+        assert told is not None and "leave --encoding out" not in told
+        assert f"pass --encoding utf-8 (data.encoding cp1252 is named by {path})" in told
+        # Typed on the command line, the advice stands; so does any refusal about something else
+        assert carried_encoding_refusal(path, config, {"data.encoding"}, refusal) is None
+    assert carried_encoding_refusal(path, config, (), "line 3 of F has no label") is None
+    assert carried_encoding_refusal(path, load_config(None, []), (), "leave --encoding out") is None

@@ -421,6 +421,8 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
     assert look_alike_hint(["cafe", "buisness", "zzz"], ["business", "café", "sad"]) == (
         " ('cafe' may be 'café', 'buisness' may be 'business')"
     )
+    assert look_alike_hint(["unhappy"], ["happy", "sad"]) == ""  # no typo of it
+    assert look_alike_hint(["2024"], ["2020", "2021", "2022", "2023"]) == ""  # another number, not a slip
     # What was left out is named, with what it may be instead (the flag hid the error's hint)
     assert ignored_note({"Sport": 2, "art": 1}, result.labels) == (
         "ignored 3 rows whose label the model never saw: 'Sport' (2 rows), 'art' (1 row) ('Sport' is "

@@ -251,6 +251,7 @@ def _noting_record_shaped(
         if first and chunk:
             first = False
             line = chunk[0].text or ""
+            following = chunk[1].text or "" if len(chunk) > 1 else None
             shape = record_shaped(line, text_column=text_column)
             if shape is not None:
                 said = tabbed_remedy if tabbed_remedy and "\t" in line and "JSON" not in shape else remedy
@@ -258,17 +259,28 @@ def _noting_record_shaped(
                     f"{name} is read as one text per line, and its first line looks like {shape}; to read "
                     f"the records' text column, {said}"
                 )
-                # A file's table (a header of several columns, or JSON lines) read as lines labels
-                # each whole line, header, ids and gold labels included: refused before any result
-                # (a trial's Excel "Unicode Text" .txt gave its header a label at 97%, exit 0). A
-                # header of the text column alone may be a text, and is noted.
-                if refuse_tables and ("JSON" in shape or any(mark in line for mark in ",;\t")):
+                # A file's table read as lines labels each whole line, header, ids and gold labels
+                # included: refused before any result (a trial's Excel "Unicode Text" .txt gave its
+                # header a label at 97%, exit 0). Only a header of several columns over a row of as
+                # many is taken for one: a text may begin "text, images and video", or be JSON.
+                if refuse_tables and following is not None and _table_header(line, following):
                     raise DataError(
                         f"the first line of {name} looks like {shape}, so it holds records, not one text a "
                         f"line; to read the records' text column, {said}"
                     )
                 typer.echo(f"note: {told}", err=True)
         yield chunk
+
+
+def _table_header(line: str, following: str) -> bool:
+    """Whether `line` splits at a delimiter into several named cells, and the line after it into as
+    many: a table's header over its first row."""
+    for delimiter in ("\t", ";", ","):
+        cells = line.split(delimiter)
+        if len(cells) >= 2 and all(cell.strip() for cell in cells):
+            if len(following.split(delimiter)) == len(cells):
+                return True
+    return False
 
 
 def _note_texts_naming_paths(texts: list[str]) -> None:

@@ -55,7 +55,7 @@ def html_page(recorder: Console, title: str = "attn inspect") -> str:
     from rich._export_format import CONSOLE_HTML_FORMAT
 
     shown = html.escape(one_line(title).translate(NOT_XML)).replace("{", "{{").replace("}", "}}")
-    charset = '<meta charset="UTF-8">\n'
+    charset = '<meta charset="UTF-8">\n'  # rich's template: where it changes, the page has no title
     page = CONSOLE_HTML_FORMAT.replace(charset, f"{charset}<title>{shown}</title>\n", 1)
     return recorder.export_html(clear=False, inline_styles=True, code_format=page).translate(NOT_XML)
 

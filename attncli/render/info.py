@@ -122,15 +122,19 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
     return rows
 
 
+# Labels whose training texts are counted in the table (the labels row lists up to LISTED_LABELS).
+LISTED_COUNTS = 20
+
+
 def _texts_text(training: TrainingInfo) -> str | None:
     """How many texts the epochs trained on, by label, and how many were held out for validation:
     what changed first between two runs trained from the same, since re-exported, file."""
     if training.train_size is None:
         return None
-    counts = training.label_counts or {}
-    by_label = (
-        f" ({', '.join(f'{one_line(name)} {count:,}' for name, count in counts.items())})" if counts else ""
-    )
+    counts = list((training.label_counts or {}).items())
+    shown = ", ".join(f"{one_line(name)} {count:,}" for name, count in counts[:LISTED_COUNTS])
+    more = f" and {len(counts) - LISTED_COUNTS:,} labels more" if len(counts) > LISTED_COUNTS else ""
+    by_label = f" ({shown}{more})" if counts else ""
     held_out = (
         f"; {training.validation_size:,} for validation" if training.validation_size is not None else ""
     )

@@ -298,6 +298,21 @@ def test_json_strings_that_look_like_dates_stay_as_written(tmp_path):
     assert splits.label_names == ["2024-04-16 10:55:00", "2024-04-16 10:55:01"]
 
 
+def test_integers_past_64_bits_at_any_depth_keep_every_digit(tmp_path):
+    """Arrow stored them as floats (the last digits lost, eval's rows unlike predict's); in a list,
+    read as JSON, datasets' reader refused them ("Value is too big!") and the run ended."""
+    from attncli.data_files import _load_file
+
+    rows = [
+        {"text": f"t{i}", "label": TWO[i % 2], "meta": {"id": 2**64 + i}, "ids": [2**64 + i, i]}
+        for i in range(10)
+    ]
+    dataset = _load_file(write_jsonl(tmp_path / "ids.jsonl", rows), encoding="utf-8", delimiter=None)
+    assert [(row["meta"]["id"], row["ids"]) for row in dataset] == [
+        (str(2**64 + i), [str(2**64 + i), i]) for i in range(10)
+    ]
+
+
 def test_a_json_file_mixing_types_reads_past_blank_lines(tmp_path):
     """datasets reads mixed types with pandas, which failed on a blank line ("Expected object or
     value"); attn then reads the file itself, as predict does."""
@@ -486,12 +501,14 @@ def test_columns_are_found_despite_case_spaces_and_longer_names(tmp_path):
 def test_missing_named_columns_are_reported_together_with_what_there_is(tmp_path):
     path = tmp_path / "spaces.csv"
     path.write_text(lines("text ,label", *ab_rows()))
-    assert refusal(path, text_column="TEXT", label_column="lable") == (
-        "text column 'TEXT' not found (closest: 'text '); label column 'lable' not found (closest: 'label'); "
+    assert refusal(path, text_column="TXT", label_column="lable") == (
+        "text column 'TXT' not found (closest: 'text '); label column 'lable' not found (closest: 'label'); "
         f"{path} has columns 'text ', 'label'"
     )
-    # A name given without the spaces around it in the header is that column (it was "not found").
+    # A name given without the spaces around it in the header is that column (it was "not found"),
+    # and so is one in another case that no other column has.
     assert every_text(load(path, text_column="text", label_column=" label")) == [f"t{n}" for n in range(10)]
+    assert every_text(load(path, text_column="TEXT", label_column="Label")) == [f"t{n}" for n in range(10)]
 
 
 # --- missing values, encodings, rare classes ------------------------------------------------------
