@@ -33,7 +33,8 @@ def saved_dataset_files(path: Path) -> list[Path]:
             if splits
             else ""
         )
-        raise DataError(f"{path} is a saved DatasetDict of several splits ({shown}){example}")
+        of = "of one split" if len(splits) == 1 else "of several splits"
+        raise DataError(f"{path} is a saved DatasetDict {of} ({shown}){example}")
     try:
         files = listed_data_files(path)
     except UNREADABLE_STATE as error:

@@ -162,7 +162,7 @@ class TrainConfig:
     calibrate: bool = True
     """Fit a temperature on the validation split so that predicted probabilities match accuracy."""
     tensorboard: bool = False
-    """Also write TensorBoard events to OUTPUT/tensorboard (needs pip install 'attncli[tensorboard]')."""
+    """Also write TensorBoard events to OUTPUT/tensorboard (needs pip install 'tensorboard>=2.14')."""
 
     def _check_class_weights(self) -> None:
         weights = self.class_weights

@@ -40,11 +40,21 @@ def _tab_separated_hint(path: Path, encoding: str) -> str:
     )
 
 
+def quiet_datasets() -> None:
+    """No log lines or progress bars from `datasets`: every failure becomes a DataError that says
+    what to do, and a bar per file read is noise (the Python API puts both back as they were)."""
+    import datasets
+
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
+    datasets.disable_progress_bars()
+
+
 def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | None) -> RawData:
     """Each file on its own, so that one split's column types never have to fit another's (labels
     are compared as text: 1 in one file is "1" in another), nor its format (train.csv beside
     test.jsonl); the shards of a split, of one format, are joined. A file that opens with a UTF-16
     or UTF-32 byte-order mark is read in that encoding where UTF-8 is asked for (marked_encoding)."""
+    quiet_datasets()
     asked = encoding
     read_in = {path: marked_encoding(path, asked) for paths in files.values() for path in paths}
     for split, paths in files.items():

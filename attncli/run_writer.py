@@ -213,7 +213,7 @@ def require_tensorboard(config: Config, *, resuming: bool = False) -> None:
             )
             raise ConfigError(
                 "train.tensorboard needs the tensorboard package; install it with "
-                f"pip install 'attncli[tensorboard]'{way_out}"
+                f"pip install 'tensorboard>=2.14'{way_out}"
             ) from None
 
 

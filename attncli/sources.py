@@ -11,7 +11,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from attncli.data_files import load_files
+from attncli.data_files import load_files, quiet_datasets
 from attncli.data_folders import load_folder
 from attncli.errors import DataError
 from attncli.local_paths import local_path
@@ -104,9 +104,7 @@ def load_raw(
     suffix's, or the one the header line shows)."""
     import datasets
 
-    # Every failure becomes a DataError that says what to do; datasets' own log lines would repeat it.
-    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
-    datasets.disable_progress_bars()
+    quiet_datasets()
     path = local_path(source)
     if path.is_dir():
         return load_folder(path, encoding=encoding, delimiter=delimiter, config_name=config_name)

@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 if ! "$PYTHON" -c "import torch" >/dev/null 2>&1; then
-  "$PYTHON" -m pip install --quiet "torch==2.13.0"
+  # From PyTorch's CPU index (PyPI's torch is the CUDA build); pip's configured sources (a local
+  # mirror, find-links) are searched beside it, and alone where that index cannot be reached.
+  "$PYTHON" -m pip install --quiet --retries 0 --index-url https://download.pytorch.org/whl/cpu \
+    "torch==2.13.0" 2>/dev/null || "$PYTHON" -m pip install --quiet "torch==2.13.0"
 fi
 target="."
 if [ -n "${1:-}" ]; then target=".[$1]"; fi

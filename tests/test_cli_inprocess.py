@@ -464,9 +464,7 @@ def test_predict_and_inspect_read_a_saved_dataset_as_its_parquet_twin(easy_run, 
             _ok(command, easy_run, "-f", tmp_path / "rows.parquet", "--text-column", "auto", "--json").stdout
             == want
         )
-    _refused(
-        invoke("predict", easy_run, "-f", tmp_path / "saved"), "saved DatasetDict of several splits (test)"
-    )
+    _refused(invoke("predict", easy_run, "-f", tmp_path / "saved"), "saved DatasetDict of one split (test)")
     out = tmp_path / "labelled.csv"
     _ok("predict", easy_run, "-f", tmp_path / "saved" / "test", "-o", out)
     labelled = list(csv.DictReader(out.open(encoding="utf-8")))

@@ -845,3 +845,26 @@ def test_loads_in_threads_at_once_leave_datasets_download_counts_as_they_found_t
     for thread in threads:
         thread.join()
     assert inside == [False, False, False] and datasets.config.HF_UPDATE_DOWNLOAD_COUNTS is True
+
+
+def test_evaluating_a_dataset_object_reads_the_training_data_without_progress_bars(loaded, monkeypatch):
+    """A review of the README: `evaluate(ckpt, Dataset.from_list(rows))` printed datasets' bar
+    'Generating train split' as it read the training data to count repeats; the bars are put back."""
+    import datasets
+
+    bars_while_reading = []
+    load_dataset = datasets.load_dataset
+
+    def recording(*args, **kwargs):
+        bars_while_reading.append(datasets.is_progress_bar_enabled())
+        return load_dataset(*args, **kwargs)
+
+    monkeypatch.setattr(datasets, "load_dataset", recording)
+    datasets.enable_progress_bars()
+    try:
+        result = evaluate(loaded, datasets.Dataset.from_list(_mislabelled(12, wrong=0)))
+        assert result.n == 12 and result.seen_in_training is not None  # the training data was read
+        assert bars_while_reading and not any(bars_while_reading)
+        assert datasets.is_progress_bar_enabled()
+    finally:
+        datasets.disable_progress_bars()

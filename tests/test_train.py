@@ -715,7 +715,7 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", without_tensorboard)
-    with pytest.raises(ConfigError, match=r"pip install 'attncli\[tensorboard\]', or drop the setting"):
+    with pytest.raises(ConfigError, match=r"pip install 'tensorboard>=2.14', or drop the setting"):
         train(config, output=tmp_path / "refused")
     assert not (tmp_path / "refused").exists()
     from attncli.run_writer import require_tensorboard
@@ -724,7 +724,7 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
         require_tensorboard(config, resuming=True)
     assert str(resuming.value) == (
         "train.tensorboard needs the tensorboard package; install it with pip install "
-        "'attncli[tensorboard]' (the run was started with it, and a resumed run keeps its settings)"
+        "'tensorboard>=2.14' (the run was started with it, and a resumed run keeps its settings)"
     )
     monkeypatch.setattr(builtins, "__import__", real_import)
     pytest.importorskip("tensorboard")

@@ -147,6 +147,13 @@ def _option_of_another_command(error: Any, path: str, group: Any) -> str | None:
     if type(error).__name__ != "NoSuchOption" or near_misses:
         return None
     option = str(error.option_name)
+    context = getattr(error, "ctx", None)
+    named = getattr(group, "commands", {}).get(path.removeprefix("attn "))
+    if context is not None and context.command is group and named is not None:
+        # `attn --debug info RUN`: an option before the command word, where the group has none; it
+        # was said to be another command's only.
+        if any(option in [*param.opts, *param.secondary_opts] for param in named.params):
+            return f"options go after the command: {path} {option} ..."
     having = [
         name
         for name, other in getattr(group, "commands", {}).items()
