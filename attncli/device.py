@@ -48,8 +48,18 @@ def device_to_resume_on(name: str) -> tuple[str, str | None]:
     0), since --resume takes no --device."""
     import torch
 
-    if not ONE_GPU.fullmatch(name) or not torch.cuda.is_available():
-        return name, None  # no CUDA at all: resolve_device says so
+    kind = name.split(":")[0]
+    there = torch.cuda.is_available() if kind == "cuda" else torch.backends.mps.is_available()
+    if kind in ("cuda", "mps") and not there:
+        # resolve_device's advice, --device cpu, is an option --resume does not take.
+        raise ConfigError(
+            f"the run was trained on {name} (train.device), and this machine has no "
+            f"{'CUDA' if kind == 'cuda' else 'MPS'} device: --resume goes on on the run's device, so "
+            "resume it where there is one, or start a run of the same settings on the CPU (attn train "
+            "--config RUN/last/config.json --device cpu -o NEW)"
+        )
+    if not ONE_GPU.fullmatch(name):
+        return name, None
     count = torch.cuda.device_count()
     if int(name.split(":")[1]) < count:
         return name, None

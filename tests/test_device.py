@@ -116,6 +116,15 @@ def test_a_run_trained_on_one_gpu_resumes_on_cuda_where_that_gpu_is_not(monkeypa
     from attncli.device import device_to_resume_on
 
     assert device_to_resume_on("cpu") == ("cpu", None)
+    # No GPU here: the way out is not the --device that resolve_device names, which --resume refuses
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ConfigError) as refused:
+        device_to_resume_on("cuda:0")
+    assert str(refused.value) == (
+        "the run was trained on cuda:0 (train.device), and this machine has no CUDA device: --resume goes "
+        "on on the run's device, so resume it where there is one, or start a run of the same settings on "
+        "the CPU (attn train --config RUN/last/config.json --device cpu -o NEW)"
+    )
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     assert device_to_resume_on("cuda:1") == ("cuda:1", None)

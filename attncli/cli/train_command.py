@@ -359,7 +359,7 @@ def _check_processes_fit(
     one the processes will take: --device, --set or the config file's, or the resumed run's."""
     from attncli.checkpoint_folder import LAST, read_header, resolve_checkpoint, saved_device
     from attncli.config_loading import load_config
-    from attncli.device import resolve_device
+    from attncli.device import device_to_resume_on, resolve_device
     from attncli.distributed import require_a_gpu_each, require_no_gpu_number
     from attncli.errors import AttnError
 
@@ -379,6 +379,8 @@ def _check_processes_fit(
             "pass --device cuda, and choose the GPUs with CUDA_VISIBLE_DEVICES (for example "
             f"CUDA_VISIBLE_DEVICES=2,3 attn train ... --nproc {nproc})",
         )
+    if resume is not None:
+        name = device_to_resume_on(name)[0]  # a run of a GPU this machine lacks is refused in its words
     if resolve_device(name).type == "cuda":
         # --resume takes its device from the run, so only a new run can move to the CPU.
         cpu = "" if resume is not None else ", or --device cpu to train on CPU processes"
