@@ -47,6 +47,13 @@ def look_alike_hint(unknown: Sequence[str], label_names: list[str]) -> str:
     """What the unknown labels (commonest first) may be instead: known ones in another case
     ('Business') or written another way ('007' for 7), or, where the model's labels are names,
     indices of them (0, 1, 2, as a ClassLabel column exports them)."""
+    dated = [(label, f"{label} 00:00:00") for label in unknown[:10] if f"{label} 00:00:00" in label_names]
+    if dated:  # a checkpoint trained on JSON before its dates were read as written
+        renamed = ", ".join(f"{label!r} is {name!r}" for label, name in dated)
+        return (
+            f" ({renamed}: attn read dates in JSON with a time until 2026-12-05; train again to name the "
+            "labels as written)"
+        )
     known = look_alike_groups(label_names)
     keys = [(label, look_alike_key(label)) for label in unknown[:10]]
     in_case = [(label, known[key]) for label, key in keys if key in known]

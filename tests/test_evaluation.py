@@ -422,6 +422,12 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
         " ('cafe' may be 'café', 'buisness' may be 'business')"
     )
     assert look_alike_hint(["unhappy"], ["happy", "sad"]) == ""  # no typo of it
+    # A checkpoint trained on JSON whose dates were read with a time (until 2026-12-05): the labels
+    # of its own data are unknown to it now, and the error says why and what to do
+    assert look_alike_hint(["2024-01-01"], ["2024-01-01 00:00:00", "2024-02-01 00:00:00"]) == (
+        " ('2024-01-01' is '2024-01-01 00:00:00': attn read dates in JSON with a time until 2026-12-05; "
+        "train again to name the labels as written)"
+    )
     assert look_alike_hint(["2024"], ["2020", "2021", "2022", "2023"]) == ""  # another number, not a slip
     # What was left out is named, with what it may be instead (the flag hid the error's hint)
     assert ignored_note({"Sport": 2, "art": 1}, result.labels) == (
