@@ -6,7 +6,9 @@ chose to ignore (`nohup`, a script's background job), which stays ignored."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
@@ -41,3 +43,27 @@ def termination_raises() -> contextlib.AbstractContextManager[None]:
         raise SystemExit(128 + number)
 
     return handled((signal.SIGTERM, signal.SIGHUP), terminate)
+
+
+# The signals that stop a command, held while a module that must not be left half-imported loads.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def import_whole(name: str) -> None:
+    """Import module `name` with Ctrl-C, SIGTERM and SIGHUP held until it has loaded, then delivered:
+    one that came in the middle of torch's import (numpy's, under it) was lost, the run training to
+    its end with exit 0, or left numpy half-imported, the run failing at its first save with exit 1
+    (`module 'numpy' has no attribute 'multiply'`). Held, it stops the command as it does a moment
+    later. Where signals cannot be held (another thread, a platform without the call), a plain import."""
+    if name in sys.modules:
+        return
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        importlib.import_module(name)
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        importlib.import_module(name)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)

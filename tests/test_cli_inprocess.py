@@ -1711,3 +1711,50 @@ def test_train_says_when_a_configs_vectors_changed_and_when_a_weights_key_is_wha
     assert changed.exit_code == 0, changed.output
     assert f"note: run/best started from the vectors {vectors} as they were then" in changed.stderr
     assert "v.txt is not that file now, so this run starts from other vectors" in changed.stderr
+
+
+def test_an_empty_path_or_data_argument_is_refused_as_an_unset_variable(easy_run):
+    """An ops trial: `attn predict "$RUN" x` with RUN unset predicted with whatever run the working
+    folder was (exit 0); `-o ""`, `--file ""`, `--html ""` said `.` was a folder; `eval RUN ""` said
+    the run records no data. As `train -o ""` already was, each is refused as empty."""
+    for command, name in (
+        (("predict", "", "soup"), "'CHECKPOINT'"),
+        (("info", ""), "'CHECKPOINT'"),
+        (("predict", easy_run, "soup", "-o", ""), "'--output' / '-o'"),
+        (("predict", easy_run, "--file", ""), "'--file' / '-f'"),
+        (("inspect", easy_run, "soup", "--html", ""), "'--html'"),
+        (("inspect", easy_run, "soup", "--svg", " "), "'--svg'"),
+        (("eval", easy_run, ""), "'DATA'"),
+    ):
+        result = invoke(*command)  # click's own layout in-process; one error line from `attn` itself
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for {name}: is empty (an unset shell variable?)" in result.output
+
+
+def test_predict_and_eval_of_a_run_whose_training_has_not_ended_say_so(easy_run, tmp_path, monkeypatch):
+    """An ops trial: eval of a run stopped at epoch 2 scored 53% (the finished run 85%), and a
+    nightly --overwrite retrain killed halfway served its half-trained best/, exit 0 and no word."""
+    from attncli.fit import INTERRUPT_VARIABLE
+
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "7")  # Ctrl-C in epoch 3 (3 steps an epoch)
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    run = tmp_path / "run"
+    assert invoke("train", data, "-o", run, "--epochs", 5, *TINY).exit_code == 130
+    monkeypatch.delenv(INTERRUPT_VARIABLE)
+    told = (
+        "note: the training of {} has not ended (it was interrupted after epoch 2): these weights are epoch "
+    )
+    for command in (("predict", run, "soup"), ("eval", run, data), ("inspect", run, "soup")):
+        result = invoke(*command)
+        assert result.exit_code == 0 and told.format(run) in result.stderr, result.output
+    assert "has not ended" not in invoke("predict", easy_run, "soup").stderr  # a finished run
+    from attncli.cli.edge import unfinished_note
+
+    assert unfinished_note(run, {"history": [{"epoch": 1}], "best_epoch": 1}) is None  # before runs said why
+    killed = unfinished_note(
+        run, {"stop_reason": "", "history": [{"epoch": 1}, {"epoch": 2}], "best_epoch": 1}
+    )
+    assert killed == (
+        f"note: the training of {run} has not ended (it is still training, or was stopped after epoch 2): "
+        f"these weights are epoch 1's, the best so far (attn info {run} says more)"
+    )

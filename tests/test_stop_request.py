@@ -1,3 +1,6 @@
+import pytest
+
+
 def test_a_signal_the_user_ignored_stays_ignored_while_training():
     """A run started with SIGINT ignored (a background job of a script) is not stopped by Ctrl-C
     once training starts, as it was not while its data loaded; SIGTERM, not ignored, still stops it."""
@@ -45,3 +48,33 @@ def test_a_process_whose_launcher_died_is_asked_to_stop(monkeypatch):
         assert request.requested() == "the launcher stopped"
     with stop_request.StopRequest() as alone:  # one process: its parent is the shell, not a launcher
         assert alone.launcher is None and alone.requested() is None
+
+
+def test_a_stop_signal_in_the_middle_of_a_heavy_import_is_held_until_it_has_loaded(monkeypatch):
+    """An ops trial: a SIGINT or SIGTERM about 0.45 s into `attn train`, as it imported torch (and
+    numpy under it), was lost (the run trained to its end, exit 0) or left numpy half-imported (exit
+    1 at the first save). Held, it comes once the import is whole: Ctrl-C raises after it, not in it."""
+    import importlib
+    import os
+    import signal
+    import sys
+
+    from attncli.signals import import_whole
+
+    seen = []
+
+    def slow_import(name):
+        os.kill(os.getpid(), signal.SIGINT)  # arrives in the middle of the import
+        seen.append((name, signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+        return None
+
+    monkeypatch.setattr(importlib, "import_module", slow_import)
+    monkeypatch.delitem(sys.modules, "heavy_module_of_the_test", raising=False)
+    with pytest.raises(KeyboardInterrupt):
+        import_whole("heavy_module_of_the_test")
+        for _ in range(1000):  # the handler runs at the next bytecode once the signal is let through
+            pass
+    assert seen == [("heavy_module_of_the_test", True)]  # held through the whole import
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # and let through after it
+    import_whole("sys")  # already loaded: nothing held, nothing imported again
+    assert seen == [("heavy_module_of_the_test", True)]

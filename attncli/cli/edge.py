@@ -188,6 +188,9 @@ def load_for_command(
 ) -> LoadedCheckpoint:
     """The one loading path of eval, predict and inspect; `others` are the command's other
     arguments, one of which may be the checkpoint given second (`attn predict "text" runs/news`)."""
+    from attncli.signals import import_whole
+
+    import_whole("torch")  # a Ctrl-C in the middle of it is held until it has loaded
     from attncli.checkpoint import load_checkpoint
     from attncli.checkpoint_folder import CONFIG_FILE, LAST, read_header, read_steadily, resolve_checkpoint
     from attncli.device import resolve_device
@@ -230,7 +233,27 @@ def load_for_command(
     loaded = load_checkpoint(path, device=str(resolve_device(device)), history_optional=True)
     for warning in loaded.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    if (unfinished := unfinished_note(path, loaded.metrics)) is not None:
+        typer.echo(unfinished, err=True)
     return loaded
+
+
+def unfinished_note(path: Path, metrics: Any) -> str | None:
+    """Where the weights are a run's whose training has not ended (still training, interrupted, or
+    killed; its metrics.json records no reason it ended): the note that they are the best of the
+    epochs so far. An ops trial's eval of a run killed at epoch 2 scored 53% against the finished
+    run's 85%, exit 0 and no word, as did a nightly --overwrite retrain killed halfway."""
+    if not isinstance(metrics, dict) or metrics.get("stop_reason") not in ("", "interrupted"):
+        return None  # ended, or saved before runs recorded why they ended
+    history = metrics.get("history") or []
+    epochs = [record.get("epoch") for record in history if isinstance(record, dict)]
+    trained = max((epoch for epoch in epochs if isinstance(epoch, int)), default=0)
+    interrupted = metrics.get("stop_reason") == "interrupted"
+    how = "was interrupted" if interrupted else "is still training, or was stopped"
+    return (
+        f"note: the training of {path} has not ended (it {how} after epoch {trained}): these weights are "
+        f"epoch {metrics.get('best_epoch')}'s, the best so far (attn info {shlex.quote(str(path))} says more)"
+    )
 
 
 def print_json(rows: list[dict[str, Any]]) -> None:

@@ -18,6 +18,7 @@ from attncli.cli.options import (
     LabelColumnOption,
     TextColumnOption,
     checked_delimiter,
+    given_source,
 )
 from attncli.errors import DataError
 
@@ -32,6 +33,7 @@ def evaluate(
             "A single file is evaluated whole.",
             metavar="DATA",
             show_default=False,
+            parser=given_source,
         ),
     ] = None,
     split: Annotated[

@@ -32,6 +32,7 @@ from attncli.cli.options import (
     FileTextColumnOption,
     JsonOption,
     checked_delimiter,
+    given_path,
 )
 from attncli.errors import ConfigError
 
@@ -82,6 +83,7 @@ def inspect(
             "--html",
             help="Also save the heatmaps as an HTML page (-: to standard output, in place of the view).",
             show_default=False,
+            parser=given_path,
         ),
     ] = None,
     svg: Annotated[
@@ -90,6 +92,7 @@ def inspect(
             "--svg",
             help="Also save the heatmaps as an SVG picture (-: to standard output, in place of the view).",
             show_default=False,
+            parser=given_path,
         ),
     ] = None,
     no_color: Annotated[

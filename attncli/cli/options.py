@@ -28,10 +28,28 @@ def complete_from(values: tuple[str, ...]) -> Callable[[str], list[str]]:
     return lambda incomplete: [value for value in values if value.startswith(incomplete)]
 
 
+def given_path(value: str) -> Path:
+    """A path argument or option as given: an empty one (`attn predict "$RUN"` with RUN unset) was
+    the current folder, where predict used whatever run was there, or said what the folder is not."""
+    if not value.strip():
+        raise typer.BadParameter("is empty (an unset shell variable?); pass a path")
+    return Path(value)
+
+
+def given_source(value: str) -> str:
+    """DATA as given, refused where empty as a path is (`attn eval RUN "$DATA"` with DATA unset)."""
+    if not value.strip():
+        raise typer.BadParameter("is empty (an unset shell variable?); pass the data, or leave DATA out")
+    return value
+
+
 CheckpointArg = Annotated[
     Path,
     typer.Argument(
-        help="Checkpoint folder written by `attn train`.", metavar="CHECKPOINT", show_default=False
+        help="Checkpoint folder written by `attn train`.",
+        metavar="CHECKPOINT",
+        show_default=False,
+        parser=given_path,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object per line instead of tables.")]
@@ -115,6 +133,7 @@ FileOption = Annotated[
             "object)."
         ),
         show_default=False,
+        parser=given_path,
     ),
 ]
 

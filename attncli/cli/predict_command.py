@@ -26,6 +26,7 @@ from attncli.cli.options import (
     FileTextColumnOption,
     JsonOption,
     checked_delimiter,
+    given_path,
 )
 from attncli.errors import AttnError
 
@@ -60,6 +61,7 @@ def predict(
             "-o",
             help="Write results to this file (it appears once complete); - is standard output.",
             show_default=False,
+            parser=given_path,
         ),
     ] = None,
     top_k: Annotated[

@@ -212,6 +212,7 @@ def train(
             sized_settings_note,
         )
         from attncli.progress import ProgressReporter
+        from attncli.signals import import_whole
         from attncli.sources import require_data_source
         from attncli.train import resume as resume_training
         from attncli.train import train as run_training
@@ -236,6 +237,7 @@ def train(
                     "data has moved, with it"
                 )
             reporters.append(ProgressReporter())
+            import_whole("torch")  # a stop signal in the middle of it is held until it has loaded
             result = resume_training(resume, epochs=epochs, data=data, reporter=reporters[-1])
             _print_train_summary(result, as_json=as_json)
             return
@@ -251,6 +253,7 @@ def train(
             )
         require_data_source(data)  # at once: the config's checks import torch (seconds)
 
+        import_whole("torch")  # a stop signal in the middle of it is held until it has loaded
         resolved = load_config(config, set_values or [], options)
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         typed = {key for key, value in options.items() if value is not None}
