@@ -8,7 +8,9 @@ import contextlib
 import errno
 import glob
 import hashlib
+import itertools
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -175,16 +177,35 @@ def _partial_stem(name: str) -> str:
     return f"{head}-{hashlib.sha256(stored).hexdigest()[:12]}"
 
 
+# A temporary file `_replaced` makes: .NAME.PID.XXXXXXXX.partial (mkstemp's 8 random characters).
+PARTIAL_FILE = re.compile(r"\..+\.(?P<writer>\d+)\.[a-z0-9_]{8}\.partial")
+
+
 def _remove_orphaned_partials(folder: Path, name: str) -> None:
-    """Remove the temporary files that earlier writes of `name` left when their process was killed
-    (SIGKILL leaves no time to clean up): those whose writing process is gone. A write still going
-    on in another process keeps its own; this machine's processes only are seen, so two machines
-    writing one name in a shared folder at once could lose one's partial file (and its write)."""
+    """Remove the temporary files that earlier writes into `folder` left when their process was
+    killed (SIGKILL leaves no time to clean up): those whose writing process is gone, whatever name
+    they were writing (a cron job's dated names, out-01.csv, out-02.csv, never wrote one twice, and
+    its partial files piled up). A write still going on in another process keeps its own; this
+    machine's processes only are seen, so two machines writing into a shared folder at once could
+    lose one's partial file (and its write). `name`: the file about to be written, whose own are
+    found even in a folder too large to list."""
     for partial in folder.glob(f".{glob.escape(name)}.*.partial"):
         writer = partial.name[len(name) + 2 :].split(".", 1)[0]
         if writer.isdigit() and not _alive(int(writer)):
             with contextlib.suppress(OSError):
                 partial.unlink()
+    with contextlib.suppress(OSError):
+        with os.scandir(folder) as entries:
+            for entry in itertools.islice(entries, 10_000):  # a huge folder is not read whole
+                if entry.name.startswith(".") and entry.name.endswith(".partial"):
+                    _remove_if_orphaned(Path(entry.path))
+
+
+def _remove_if_orphaned(partial: Path) -> None:
+    matched = PARTIAL_FILE.fullmatch(partial.name)
+    if matched is not None and not _alive(int(matched["writer"])):
+        with contextlib.suppress(OSError):
+            partial.unlink()
 
 
 def _alive(pid: int) -> bool:

@@ -123,12 +123,19 @@ def test_a_partial_file_a_killed_write_left_is_removed_by_the_next_write(tmp_pat
     orphan.write_text("half")
     ongoing = tmp_path / f".out.jsonl.{os.getppid()}.x9q1.partial"  # a writer still running keeps its own
     ongoing.write_text("half")
-    other = tmp_path / f".other.jsonl.{gone.stdout.strip()}.a1b2.partial"
+    # A killed write of another name goes too (an ops trial: a cron job's dated names, out-01.csv,
+    # out-02.csv, never wrote one twice, and their partial files piled up); a file of the user's
+    # that is no such partial file, and another name's write still going on, stay.
+    other = tmp_path / f".other.jsonl.{gone.stdout.strip()}.a1b2c_d4.partial"
     other.write_text("half")
+    running = tmp_path / f".other.jsonl.{os.getppid()}.a1b2c_d4.partial"
+    running.write_text("half")
+    users = tmp_path / ".notes.partial"
+    users.write_text("mine")
     with atomic_output(tmp_path / "out.jsonl") as stream:
         stream.write("new\n")
     left = sorted(path.name for path in tmp_path.iterdir())
-    assert left == sorted(["out.jsonl", ongoing.name, other.name])  # the orphan stayed for good
+    assert left == sorted(["out.jsonl", ongoing.name, running.name, users.name])
 
 
 def test_an_output_name_near_the_file_systems_limit_is_written(tmp_path):
