@@ -349,3 +349,19 @@ def test_a_strangers_checkpoint_cannot_drive_the_terminal_or_stall_info(tmp_path
     deep = json.dumps({"w": {"dtype": "F32", "shape": [1] * 9, "data_offsets": [0, 4]}})
     (path / "model.safetensors").write_bytes(struct.pack("<Q", len(deep)) + deep.encode())
     assert count_parameters(path / "model.safetensors", format_version=2) is None
+
+
+def test_a_run_folder_without_best_is_shown_from_last_and_exits_2(trained, tmp_path):
+    """An ops trial: `attn info "$RUN" && deploy "$RUN"` passed a run with no best/, which predict
+    and eval refuse."""
+    run = tmp_path / "run"
+    shutil.copytree(trained.output, run)
+    shutil.rmtree(run / "best")
+    shown = CliRunner().invoke(app, ["info", str(run)])
+    assert shown.exit_code == 2 and "holds" in shown.stdout  # last/ says which state it holds
+    assert shown.stderr.strip() == (
+        f"error: {run} has no best/ (no epoch has finished, or it was removed), so predict and eval refuse "
+        f"it; shown above is its last/ (attn train --resume {run} goes on with it)"
+    )
+    assert CliRunner().invoke(app, ["info", str(run / "last")]).exit_code == 0  # named: what it is
+    assert CliRunner().invoke(app, ["info", str(trained.output)]).exit_code == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from attncli.cli.edge import print_json, run_command, stdout_console
 from attncli.cli.options import CheckpointArg, DebugOption, JsonReportOption
 from attncli.errors import CheckpointError
@@ -11,6 +13,7 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
     """Show what a checkpoint is: labels, model, training, versions and whether its files are intact."""
 
     def action() -> None:
+        from attncli.checkpoint_folder import LAST
         from attncli.info import describe_checkpoint
 
         described = describe_checkpoint(checkpoint)
@@ -24,6 +27,14 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
             raise CheckpointError(
                 f"{described.path} is not as it was saved ({', '.join(described.damaged)}, as the checksums "
                 "in config.json tell); restore those files from a backup, or train again"
+            )
+        if described.path != checkpoint and described.path.name == LAST:
+            # A run folder with no best/: described from last/, which predict and eval refuse to use
+            # (a gate `attn info "$RUN" && deploy "$RUN"` passed it, an ops trial found).
+            raise CheckpointError(
+                f"{checkpoint} has no best/ (no epoch has finished, or it was removed), so predict and eval "
+                f"refuse it; shown above is its last/ (attn train --resume {shlex.quote(str(checkpoint))} "
+                "goes on with it)"
             )
 
     run_command(action, debug=debug)
