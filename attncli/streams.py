@@ -11,6 +11,7 @@ import io
 import os
 import sys
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -238,3 +239,21 @@ def flush_quietly() -> None:
     command ends): the interpreter's own flush at exit printed a traceback."""
     with contextlib.suppress(DataError, OSError):
         sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def in_utf8(stream: IO[str]) -> Iterator[IO[str]]:
+    """`stream`, or where its encoding cannot hold every character (PYTHONIOENCODING=ascii, a C
+    locale without UTF-8 mode), its bytes written as UTF-8: a csv on standard output is data for
+    a program, and was written with '?' for every accent, exit 0, where -o FILE writes UTF-8."""
+    buffer = getattr(stream, "buffer", None)
+    if writes_unicode(stream) or buffer is None:
+        yield stream
+        return
+    stream.flush()
+    wrapper = io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=True)
+    try:
+        yield wrapper
+    finally:
+        wrapper.flush()
+        wrapper.detach()  # standard output stays open for what follows

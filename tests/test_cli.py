@@ -157,6 +157,16 @@ def test_an_output_whose_encoding_cannot_hold_a_text_gets_question_marks_not_a_c
         "note: some characters were written as '?', which the output's encoding (ascii) cannot hold; "
         "set PYTHONIOENCODING=utf-8 to keep them (the files attn writes are always UTF-8)"
     )
+    # A csv is data for a program: UTF-8 on standard output too (an ops trial got '?' for every
+    # accent, exit 0, where -o FILE wrote them)
+    table = subprocess.run(
+        [*ATTN.split(), "predict", str(run), "--format", "csv"],
+        input="Café 足球 😀\n".encode(),
+        capture_output=True,
+        env={**ENV, "PYTHONIOENCODING": "ascii"},
+    )
+    assert table.returncode == 0 and "Café 足球 😀" in table.stdout.decode("utf-8"), table.stderr
+    assert b"written as '?'" not in table.stderr
 
 
 def test_a_closed_standard_output_is_refused_where_results_go_there_and_a_removed_folder_at_once(

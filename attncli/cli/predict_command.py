@@ -29,6 +29,7 @@ from attncli.cli.options import (
     given_path,
 )
 from attncli.errors import AttnError
+from attncli.streams import in_utf8
 
 # The labels a result lists where --top-k is not given.
 DEFAULT_TOP_K = 3
@@ -129,13 +130,15 @@ def predict(
                 # standard output, read by scripts, stays comma-separated.
                 kept = source.delimiter if output is not None else None
                 separator = "\t" if chosen == "tsv" else (kept or ",")
-                csv_writer = CsvWriter(
-                    stream, input_columns=source.columns, label_names=loaded.label_names, delimiter=separator,
-                    byte_order_mark=source.byte_order_mark and output is not None,  # a file, as it came in
-                    on_terminal=writes_to_terminal(stream),  # standard output, or -o /dev/tty
-                )  # fmt: skip
-                for predictions in chunks:
-                    csv_writer.write(predictions)
+                with in_utf8(stream) as utf8:  # data, whatever the terminal's encoding
+                    csv_writer = CsvWriter(
+                        utf8, input_columns=source.columns, label_names=loaded.label_names,
+                        delimiter=separator,
+                        byte_order_mark=source.byte_order_mark and output is not None,  # a file, as came in
+                        on_terminal=writes_to_terminal(stream),  # standard output, or -o /dev/tty
+                    )  # fmt: skip
+                    for predictions in chunks:
+                        csv_writer.write(predictions)
             else:
                 _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
             require_some_text(source, records=stats.records, without_text=stats.without_label)
