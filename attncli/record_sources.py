@@ -96,6 +96,13 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
     import sys
 
     readable_encoding(encoding)  # refused before anything is read
+    from attncli.streams import input_closed
+
+    if sys.stdin is None or input_closed():  # started with descriptor 0 closed (`<&-`)
+        # It read as an empty input, exit 0: a script whose texts were lost reported success.
+        raise DataError(
+            "standard input is closed (<&-); pass the texts as arguments or with --file, or pipe them in"
+        )
     try:
         descriptor = sys.stdin.fileno()
     except (AttributeError, ValueError, io.UnsupportedOperation):  # replaced by a test or an embedding host

@@ -95,9 +95,11 @@ def reopen_closed_streams() -> bool:
     """Give each standard stream the command was started without (`<&-`, `>&-`, `2>&-`) /dev/null as
     its descriptor, which a file attn opens would otherwise take, and then receive what was meant
     for the stream: closed input reads as empty, closed error goes nowhere. Returns whether standard
-    output was closed, which the command refuses: its results would be lost."""
+    output was closed, which the command refuses: its results would be lost. Closed input is
+    refused where the command reads its texts there (`input_closed`)."""
     if sys.stdin is None:
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 (for the whole command)
+        _CLOSED_INPUT.append(sys.stdin)
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     if sys.stdout is None:
@@ -106,6 +108,16 @@ def reopen_closed_streams() -> bool:
         _CLOSED.append(sys.stdout)
         return True
     return False
+
+
+# Standard input as the command was started without it (`<&-`).
+_CLOSED_INPUT: list[IO[str]] = []
+
+
+def input_closed() -> bool:
+    """Whether the command was started with standard input closed (`<&-`): where it reads its texts
+    there, an ops trial's script that lost its texts read none and reported success, exit 0."""
+    return bool(_CLOSED_INPUT) and sys.stdin is _CLOSED_INPUT[0]
 
 
 # What a command says where standard output was closed (`>&-`) and results would go there.

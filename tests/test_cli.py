@@ -182,6 +182,15 @@ def test_a_closed_standard_output_is_refused_where_results_go_there_and_a_remove
     )
     closed = subprocess.run(["bash", "-c", commands], capture_output=True, text=True, env=ENV)
     assert closed.stdout.split() == ["2", "0", "2", "2"], closed.stderr
+    # Closed standard input, where the texts are read from it, is refused too (an ops trial: it read
+    # as empty, exit 0, where a script had lost its texts); an empty one is still no texts, exit 0.
+    reading = f"{ATTN} predict {run} --json <&-; echo $?; {ATTN} predict {run} --json </dev/null; echo $?"
+    reading += f"; {ATTN} predict {run} 'Our coach' --json <&- >/dev/null; echo $?"
+    closed_input = subprocess.run(["bash", "-c", reading], capture_output=True, text=True, env=ENV)
+    assert closed_input.stdout.split() == ["2", "0", "0"], closed_input.stderr
+    assert closed_input.stderr.startswith(
+        "error: standard input is closed (<&-); pass the texts as arguments or with --file, or pipe them in\n"
+    )
     assert closed.stderr.count("error: standard output is closed (>&-)") == 3  # train: not "nowhere"
     assert closed.stderr.startswith(
         "error: standard output is closed (>&-); redirect it to a file or /dev/null\n"

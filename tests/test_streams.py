@@ -49,9 +49,13 @@ def test_closed_standard_input_reads_as_empty(monkeypatch):
 
     from attncli.streams import reopen_closed_streams
 
+    from attncli.streams import input_closed
+
+    assert not input_closed()
     monkeypatch.setattr(sys, "stdin", None)  # started with <&-: predict failed on None.isatty
     assert reopen_closed_streams() is False
     assert sys.stdin is not None and sys.stdin.read() == ""
+    assert input_closed()  # which predict and inspect refuse where they read their texts there
     sys.stdin.close()
 
 
