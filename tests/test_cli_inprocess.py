@@ -1360,6 +1360,11 @@ def test_eval_and_inspect_into_a_pipe_keep_each_line_whole(tmp_path):
     mistakes = _ok("eval", checkpoint, data, "--errors", 3).stdout.splitlines()
     assert "most confident mistakes" in "\n".join(mistakes)
     assert max(map(len, mistakes)) < 300  # the mistakes table filled all 10,000 columns of a pipe
+    # info too (an ops trial: its values were wrapped inside the panel at 80 columns, or cut without
+    # a mark at COLUMNS=20, so grep missed them)
+    described = _ok("info", checkpoint).stdout.splitlines()
+    assert any("lr=" in line and "tensorboard=false" in line for line in described), described
+    assert max(map(len, described)) < 2_000
 
 
 def test_inspect_refuses_to_save_its_heatmap_over_the_file_it_reads(tmp_path):

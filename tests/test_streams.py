@@ -47,9 +47,7 @@ def test_a_terminal_width_of_zero_or_nonsense_is_forgotten(monkeypatch):
 def test_closed_standard_input_reads_as_empty(monkeypatch):
     import sys
 
-    from attncli.streams import reopen_closed_streams
-
-    from attncli.streams import input_closed
+    from attncli.streams import input_closed, reopen_closed_streams
 
     assert not input_closed()
     monkeypatch.setattr(sys, "stdin", None)  # started with <&-: predict failed on None.isatty

@@ -22,7 +22,7 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
         else:
             from attncli.render import render_info
 
-            stdout_console().print(render_info(described))
+            stdout_console(unwrapped_when_piped=True).print(render_info(described))
         if described.damaged:  # shown in full above; the exit code lets a script tell too
             raise CheckpointError(
                 f"{described.path} is not as it was saved ({', '.join(described.damaged)}, as the checksums "
