@@ -1763,3 +1763,13 @@ def test_predict_and_eval_of_a_run_whose_training_has_not_ended_say_so(easy_run,
         f"note: the training of {run} has not ended (it is still training, or was stopped after epoch 2): "
         f"these weights are epoch 1's, the best so far (attn info {run} says more)"
     )
+
+
+def test_records_without_text_are_counted_in_a_note_with_thousands_separated(easy_run, tmp_path):
+    """An ops trial's 100,000 empty lines were `100000 of 100000 records` where every other count
+    attn prints reads 1,603."""
+    blank = tmp_path / "blank.txt"
+    blank.write_text("soup\n" + "\n" * 1_200)
+    result = invoke("predict", easy_run, "-f", blank, "--json")
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 1_201
+    assert "note: 1,200 of 1,201 records had no text and got no label" in result.stderr

@@ -177,7 +177,8 @@ def _report_prediction_stats(stats, *, max_length: int) -> None:
         typer.echo(note, err=True)
     if stats.without_label:
         typer.echo(
-            f"note: {stats.without_label} of {stats.records} records had no text and got no label", err=True
+            f"note: {stats.without_label:,} of {stats.records:,} records had no text and got no label",
+            err=True,
         )
 
 
