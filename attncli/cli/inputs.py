@@ -243,7 +243,7 @@ def _noting_record_shaped(
     """The chunks, with a note when the first line of plain text input looks like a data file's
     (each line would be classified whole, braces, ids and gold labels included); `tabbed_remedy`
     is the remedy where that line is split by tabs; `refuse_tables`: refused instead where the line
-    is a JSON object or a header of several columns."""
+    is a header of several columns over a line of as many."""
     from attncli.record_sources import record_shaped
 
     first = True
@@ -251,7 +251,7 @@ def _noting_record_shaped(
         if first and chunk:
             first = False
             line = chunk[0].text or ""
-            following = chunk[1].text or "" if len(chunk) > 1 else None
+            following = (chunk[1].text or "") if len(chunk) > 1 else None
             shape = record_shaped(line, text_column=text_column)
             if shape is not None:
                 said = tabbed_remedy if tabbed_remedy and "\t" in line and "JSON" not in shape else remedy
