@@ -14,6 +14,7 @@ import re
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -185,10 +186,11 @@ def _remove_orphaned_partials(folder: Path, name: str) -> None:
     """Remove the temporary files that earlier writes into `folder` left when their process was
     killed (SIGKILL leaves no time to clean up): those whose writing process is gone, whatever name
     they were writing (a cron job's dated names, out-01.csv, out-02.csv, never wrote one twice, and
-    its partial files piled up). A write still going on in another process keeps its own; this
-    machine's processes only are seen, so two machines writing into a shared folder at once could
-    lose one's partial file (and its write). `name`: the file about to be written, whose own are
-    found even in a folder too large to list."""
+    its partial files piled up), another name's once it has not been written to for an hour. A
+    write still going on in another process keeps its own; this process's view of processes only is
+    seen, so a write of the same name from another machine or container at the same moment could
+    lose its partial file (and its write). `name`: the file about to be written, whose own are found
+    even in a folder too large to list."""
     for partial in folder.glob(f".{glob.escape(name)}.*.partial"):
         writer = partial.name[len(name) + 2 :].split(".", 1)[0]
         if writer.isdigit() and not _alive(int(writer)):
@@ -201,10 +203,20 @@ def _remove_orphaned_partials(folder: Path, name: str) -> None:
                     _remove_if_orphaned(Path(entry.path))
 
 
+# Another name's partial file is left alone until it has not been written to for this long: its
+# writer may be alive where this process cannot see it (another PID namespace: a container writing
+# into the same folder), which a write of that same name alone risked before.
+OTHER_NAMES_IDLE_SECONDS = 3600
+# Linux's largest process id (pid_max at most 2**22): a larger number is no writer of attn's.
+LARGEST_PID = 2**22
+
+
 def _remove_if_orphaned(partial: Path) -> None:
     matched = PARTIAL_FILE.fullmatch(partial.name)
-    if matched is not None and not _alive(int(matched["writer"])):
-        with contextlib.suppress(OSError):
+    if matched is None or int(matched["writer"]) > LARGEST_PID or _alive(int(matched["writer"])):
+        return
+    with contextlib.suppress(OSError):
+        if time.time() - partial.stat().st_mtime > OTHER_NAMES_IDLE_SECONDS:
             partial.unlink()
 
 
@@ -213,7 +225,7 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
+    except (PermissionError, OverflowError):  # another user's process; no process id at all
         return True
     return True
 

@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 if ! "$PYTHON" -c "import torch" >/dev/null 2>&1; then
-  # From PyTorch's CPU index (PyPI's torch is the CUDA build); pip's configured sources (a local
-  # mirror, find-links) are searched beside it, and alone where that index cannot be reached.
+  # From PyTorch's CPU index (PyPI's torch is the CUDA build), with pip's configured find-links and
+  # extra indexes beside it; where that fails (no way to it), from pip's configured sources alone.
   "$PYTHON" -m pip install --quiet --retries 0 --index-url https://download.pytorch.org/whl/cpu \
     "torch==2.13.0" 2>/dev/null || "$PYTHON" -m pip install --quiet "torch==2.13.0"
 fi

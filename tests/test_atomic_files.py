@@ -115,6 +115,7 @@ def test_a_partial_file_a_killed_write_left_is_removed_by_the_next_write(tmp_pat
     import os
     import subprocess
     import sys
+    import time
 
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
@@ -126,16 +127,24 @@ def test_a_partial_file_a_killed_write_left_is_removed_by_the_next_write(tmp_pat
     # A killed write of another name goes too (an ops trial: a cron job's dated names, out-01.csv,
     # out-02.csv, never wrote one twice, and their partial files piled up); a file of the user's
     # that is no such partial file, and another name's write still going on, stay.
+    # Another name's only once it has not been written to for an hour: its writer may be alive
+    # where this process cannot see it (a container writing into the same folder, a review found).
     other = tmp_path / f".other.jsonl.{gone.stdout.strip()}.a1b2c_d4.partial"
     other.write_text("half")
+    os.utime(other, (time.time() - 7200, time.time() - 7200))
+    recent = tmp_path / f".recent.jsonl.{gone.stdout.strip()}.a1b2c_d4.partial"
+    recent.write_text("half")
     running = tmp_path / f".other.jsonl.{os.getppid()}.a1b2c_d4.partial"
     running.write_text("half")
     users = tmp_path / ".notes.partial"
     users.write_text("mine")
+    no_pid = tmp_path / ".x.99999999999999999999.abcdefgh.partial"  # os.kill's OverflowError
+    no_pid.write_text("mine")
+    os.utime(no_pid, (time.time() - 7200, time.time() - 7200))
     with atomic_output(tmp_path / "out.jsonl") as stream:
         stream.write("new\n")
     left = sorted(path.name for path in tmp_path.iterdir())
-    assert left == sorted(["out.jsonl", ongoing.name, running.name, users.name])
+    assert left == sorted(["out.jsonl", ongoing.name, recent.name, running.name, users.name, no_pid.name])
 
 
 def test_an_output_name_near_the_file_systems_limit_is_written(tmp_path):

@@ -1753,6 +1753,10 @@ def test_predict_and_eval_of_a_run_whose_training_has_not_ended_say_so(easy_run,
         result = invoke(*command)
         assert result.exit_code == 0 and told.format(run) in result.stderr, result.output
     assert "has not ended" not in invoke("predict", easy_run, "soup").stderr  # a finished run
+    named_last = invoke("predict", run / "last", "soup")  # where the run stopped, not a validated epoch
+    assert "has not ended (it was interrupted after epoch 2): these weights are as the run left them" in (
+        named_last.stderr
+    )
     from attncli.cli.edge import unfinished_note
 
     assert unfinished_note(run, {"history": [{"epoch": 1}], "best_epoch": 1}) is None  # before runs said why

@@ -233,16 +233,17 @@ def load_for_command(
     loaded = load_checkpoint(path, device=str(resolve_device(device)), history_optional=True)
     for warning in loaded.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    if (unfinished := unfinished_note(path, loaded.metrics)) is not None:
+    if (unfinished := unfinished_note(path, loaded.metrics, last=loaded.path.name == LAST)) is not None:
         typer.echo(unfinished, err=True)
     return loaded
 
 
-def unfinished_note(path: Path, metrics: Any) -> str | None:
+def unfinished_note(path: Path, metrics: Any, *, last: bool = False) -> str | None:
     """Where the weights are a run's whose training has not ended (still training, interrupted, or
     killed; its metrics.json records no reason it ended): the note that they are the best of the
-    epochs so far. An ops trial's eval of a run killed at epoch 2 scored 53% against the finished
-    run's 85%, exit 0 and no word, as did a nightly --overwrite retrain killed halfway."""
+    epochs so far, or for a `last/` (`last`), as the run left them. An ops trial's eval of a run
+    killed at epoch 2 scored 53% against the finished run's 85%, exit 0 and no word, as did a
+    nightly --overwrite retrain killed halfway."""
     if not isinstance(metrics, dict) or metrics.get("stop_reason") not in ("", "interrupted"):
         return None  # ended, or saved before runs recorded why they ended
     history = metrics.get("history") or []
@@ -250,9 +251,12 @@ def unfinished_note(path: Path, metrics: Any) -> str | None:
     trained = max((epoch for epoch in epochs if isinstance(epoch, int)), default=0)
     interrupted = metrics.get("stop_reason") == "interrupted"
     how = "was interrupted" if interrupted else "is still training, or was stopped"
+    weights = (
+        "as the run left them (last/)" if last else f"epoch {metrics.get('best_epoch')}'s, the best so far"
+    )
     return (
         f"note: the training of {path} has not ended (it {how} after epoch {trained}): these weights are "
-        f"epoch {metrics.get('best_epoch')}'s, the best so far (attn info {shlex.quote(str(path))} says more)"
+        f"{weights} (attn info {shlex.quote(str(path))} says more)"
     )
 
 
