@@ -313,14 +313,12 @@ def carried_encoding_refusal(path: Path, config: Config, given: Collection[str],
     command line, and advised leaving --encoding out (a checkpoint's config.json keeps the encoding
     of the export it trained on, cp1252, and today's export is UTF-8): the refusal with the advice
     that works, and where the encoding came from. Leaving --encoding out kept the config's."""
-    from attncli.encodings import is_utf8
+    from attncli.encodings import is_utf8, utf8_advice_instead
 
     encoding = config.data.encoding
-    if "data.encoding" in given or is_utf8(encoding) or "leave --encoding out" not in refusal:
+    if "data.encoding" in given or is_utf8(encoding):
         return None
-    instead = f"pass --encoding utf-8 (data.encoding {encoding} is named by {path})"
-    told = refusal.replace("leave --encoding out (utf-8 is the default)", instead)
-    return told.replace("leave --encoding out for utf-8", instead)
+    return utf8_advice_instead(refusal, f"data.encoding {encoding} is named by {path}")
 
 
 def changed_vectors_note(path: Path, config: Config, given: Collection[str] = ()) -> str | None:

@@ -112,6 +112,22 @@ def unknown_encoding_advice(encoding: str) -> str:
     return "pass --encoding with a Python codec name such as utf-8, utf-16, latin-1 or cp1252"
 
 
+# Refusals' advice for UTF-8 read as another encoding. Where that encoding came from a config file
+# or a run rather than --encoding, leaving --encoding out keeps it: `utf8_advice_instead`.
+LEAVE_OUT = "leave --encoding out (utf-8 is the default)"
+LEAVE_OUT_FOR_UTF8 = "leave --encoding out for utf-8"
+
+
+def utf8_advice_instead(refusal: str, origin: str) -> str | None:
+    """`refusal` with its advice to leave --encoding out as `pass --encoding utf-8 (ORIGIN)`, where
+    the encoding it was read in came from `origin` (a config file, the run), not --encoding; None
+    where it gives no such advice."""
+    if LEAVE_OUT not in refusal and LEAVE_OUT_FOR_UTF8 not in refusal:
+        return None
+    instead = f"pass --encoding utf-8 ({origin})"
+    return refusal.replace(LEAVE_OUT, instead).replace(LEAVE_OUT_FOR_UTF8, instead)
+
+
 def is_utf8(encoding: str) -> bool:
     """Whether `encoding` (a known codec) is UTF-8, in any spelling, utf-8-sig included."""
     return codecs.lookup(encoding).name.startswith("utf-8")
@@ -123,8 +139,7 @@ def require_utf8_read_as_utf8(head: bytes, encoding: str, *, source: str) -> Non
     column's name) and every accent two letters ('CafÃ©'), without a word."""
     if head.startswith(codecs.BOM_UTF8) and not is_utf8(encoding):
         raise DataError(
-            f"{source} starts with a UTF-8 byte-order mark, so it is UTF-8, not {encoding}; leave "
-            "--encoding out (utf-8 is the default)"
+            f"{source} starts with a UTF-8 byte-order mark, so it is UTF-8, not {encoding}; {LEAVE_OUT}"
         )
 
 
@@ -292,7 +307,7 @@ def encoding_advice(line: bytes, encoding: str) -> str:
     """What to pass for a line that is not valid `encoding`: utf-8 where it is UTF-8 (the advice
     named cp1252 to a user who had passed cp1252 for a UTF-8 file), else the encodings it reads in."""
     if not is_utf8(encoding) and _reads_as_utf8(line):
-        return "it is valid UTF-8: leave --encoding out (utf-8 is the default)"
+        return f"it is valid UTF-8: {LEAVE_OUT}"
     return "pass --encoding with the file's encoding" + likely_encodings_text(line, besides=encoding)
 
 
@@ -309,8 +324,8 @@ def require_encoding_fits(head: bytes, encoding: str, *, source: str, convert: s
             # Notepad's UTF-8 has no mark; read as cp1252 or latin-1, 'café' became 'cafÃ©'. Text in
             # an 8-bit or East Asian encoding is all but never valid UTF-8 once it has a byte above 0x7F.
             raise DataError(
-                f"{source} is UTF-8 (its bytes above 0x7F all form UTF-8 characters), not {encoding}; leave "
-                "--encoding out (utf-8 is the default)"
+                f"{source} is UTF-8 (its bytes above 0x7F all form UTF-8 characters), not {encoding}; "
+                f"{LEAVE_OUT}"
             )
         wide = wide_encoding(head)
         if wide is not None:
@@ -331,7 +346,7 @@ def require_encoding_fits(head: bytes, encoding: str, *, source: str, convert: s
         if len(head) >= 64 and head.count(b"\n") >= 2 and b"\x00" not in head:
             raise DataError(
                 f"{source} is not {encoding} (it has line ends but no zero bytes, which UTF-16 and UTF-32 "
-                "line ends hold); leave --encoding out for utf-8, or pass the encoding it is in (such as "
+                f"line ends hold); {LEAVE_OUT_FOR_UTF8}, or pass the encoding it is in (such as "
                 "cp1252)"
             )
         return

@@ -16,7 +16,7 @@ from attncli.columns import Columns
 from attncli.data_files import load_files
 from attncli.data_folders import split_files
 from attncli.data_warnings import rows_seen_in_training
-from attncli.encodings import decodes, is_utf8, trained_encoding_hint
+from attncli.encodings import decodes, is_utf8, trained_encoding_hint, utf8_advice_instead
 from attncli.errors import AttnError, DataError
 from attncli.eval_columns import UnlabelledSplit, columns_to_score
 from attncli.fasttext_files import is_fasttext_file
@@ -183,9 +183,7 @@ def _read(
     except DataError as error:
         told = str(error).replace(" (data.encoding in a config file)", "")  # eval takes no config file
         if encoding is None and used != "utf-8":  # the run's encoding, which leaving --encoding out keeps
-            instead = f"pass --encoding utf-8 (the run's data was read as {used})"
-            told = told.replace("leave --encoding out (utf-8 is the default)", instead)
-            told = told.replace("leave --encoding out for utf-8", instead)
+            told = utf8_advice_instead(told, f"the run's data was read as {used}") or told
         hint = trained_encoding_hint(data.encoding, told) if is_utf8(used) else None
         if hint is None and told == str(error):
             raise

@@ -92,7 +92,8 @@ def known_label_key(
     return next((candidate for candidate in candidates if candidate and candidate in known), key)
 
 
-def _number(key: str) -> float | None:
+def number_of(key: str) -> float | None:
+    """The label `key` as a finite number, or None where it is no number (nan, inf are names)."""
     try:
         value = float(key)
     except ValueError:
@@ -130,7 +131,7 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
         if not missing_label(feature, value):
             keys.add(label_key(feature, value))
     notes = []
-    if all(_number(key) is not None for key in keys):
+    if all(number_of(key) is not None for key in keys):
         # Whole numbers written with a zero fraction ("1.0", as pandas writes a column with gaps
         # into a csv) are the numbers themselves, so a test file that writes 1 finds the label 1,
         # and a file joined from two exports (1 in one, 1.0 in the other) has one label 1, not two.
@@ -142,7 +143,7 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
         # Said where one number is written two ways or more: "1" and "1.0", or "1.0" and "1.00".
         merged = sorted(
             (key for key in fractional if len(spellings[spelled_whole(key)]) > 1),
-            key=lambda key: (_number(key) or 0.0, key),
+            key=lambda key: (number_of(key) or 0.0, key),
         )
         keys = (keys - fractional) | {spelled_whole(key) for key in fractional}
         _refuse_a_regression_target(keys, label_column, rows=len(train))
@@ -150,7 +151,7 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
             shown = ", ".join(f"{key!r} as {spelled_whole(key)!r}" for key in merged[:5])
             more = f" and {len(merged) - 5} more" if len(merged) > 5 else ""
             notes.append(f"label column {label_column!r} writes whole numbers two ways; read {shown}{more}")
-        return sorted(keys, key=lambda key: (_number(key), key)), notes
+        return sorted(keys, key=lambda key: (number_of(key), key)), notes
     return sorted(keys), notes
 
 
@@ -171,7 +172,7 @@ def _refuse_a_regression_target(keys: set[str], label_column: str, *, rows: int)
     precise = 2 * sum(len(key.split(".")[1]) >= 2 for key in fractions) >= len(fractions)
     if not precise and len(fractions) == len(keys):
         return
-    numbers = sorted(_number(key) or 0.0 for key in keys)
+    numbers = sorted(number_of(key) or 0.0 for key in keys)
     raise DataError(
         f"label column {label_column!r} holds {len(keys):,} distinct numbers in {rows:,} rows, from "
         f"{numbers[0]:g} to {numbers[-1]:g}, such as {', '.join(sorted(fractions)[:3])}: a score to predict "

@@ -12,7 +12,7 @@ from typing import Any
 from attncli.columns import Columns
 from attncli.data_warnings import look_alike_groups, look_alike_key
 from attncli.errors import DataError
-from attncli.labels import bare_names, known_label_key, missing_label
+from attncli.labels import bare_names, known_label_key, missing_label, number_of
 from attncli.split_rows import row_problem
 from attncli.splits import CHUNK_ROWS
 
@@ -86,7 +86,7 @@ def _closest_hint(unknown: Sequence[str], label_names: list[str]) -> str:
     """The nearest label to each unknown one that is near one at all, by spelling with case and
     accents set aside: 'cafe' for 'café', 'buisness' for 'business'; a typo, so a letter longer or
     shorter at most ('unhappy' is no 'happy'). Not between numbers: '2024' is no slip for '2023'."""
-    if any(_is_number(name) for name in label_names):
+    if any(number_of(name) is not None for name in label_names):
         return ""
     plain = {_without_accents(name): name for name in reversed(label_names)}  # the first one wins
     told = []
@@ -97,14 +97,6 @@ def _closest_hint(unknown: Sequence[str], label_names: list[str]) -> str:
         if close:
             told.append(f"{label!r} may be {plain[close[0]]!r}")
     return f" ({', '.join(told)})" if told else ""
-
-
-def _is_number(name: str) -> bool:
-    try:
-        float(name)
-    except ValueError:
-        return False
-    return True
 
 
 def _without_accents(name: str) -> str:

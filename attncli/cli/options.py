@@ -28,19 +28,22 @@ def complete_from(values: tuple[str, ...]) -> Callable[[str], list[str]]:
     return lambda incomplete: [value for value in values if value.startswith(incomplete)]
 
 
-def given_path(value: str) -> Path:
-    """A path argument or option as given: an empty one (`attn predict "$RUN"` with RUN unset) was
-    the current folder, where predict used whatever run was there, or said what the folder is not."""
+def not_empty(value: str, remedy: str) -> str:
+    """`value` as given, refused where empty or blank (an unset shell variable): as a path it is the
+    current folder, where predict used whatever run was there and train wrote its run."""
     if not value.strip():
-        raise typer.BadParameter("is empty (an unset shell variable?); pass a path")
-    return Path(value)
+        raise typer.BadParameter(f"is empty (an unset shell variable?); {remedy}")
+    return value
+
+
+def given_path(value: str) -> Path:
+    """A path argument or option as given, refused where empty."""
+    return Path(not_empty(value, "pass a path"))
 
 
 def given_source(value: str) -> str:
-    """DATA as given, refused where empty as a path is (`attn eval RUN "$DATA"` with DATA unset)."""
-    if not value.strip():
-        raise typer.BadParameter("is empty (an unset shell variable?); pass the data, or leave DATA out")
-    return value
+    """DATA as given, refused where empty (`attn eval RUN "$DATA"` with DATA unset)."""
+    return not_empty(value, "pass the data, or leave DATA out")
 
 
 CheckpointArg = Annotated[

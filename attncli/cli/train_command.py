@@ -22,6 +22,7 @@ from attncli.cli.options import (
     LabelColumnOption,
     TextColumnOption,
     complete_from,
+    not_empty,
     setting_default,
 )
 from attncli.config import DEVICES, PRECISIONS
@@ -31,9 +32,7 @@ from attncli.errors import ConfigError, DataError, TrainingInterrupted
 def _run_folder(value: str) -> Path:
     """--output or --resume as given: an empty one (`-o "$OUT"` with OUT unset) was the current
     folder, where a run was trained without a word."""
-    if not value.strip():
-        raise typer.BadParameter("is empty (an unset shell variable?); pass the run's folder")
-    return Path(value)
+    return Path(not_empty(value, "pass the run's folder"))
 
 
 def train(
