@@ -34,7 +34,8 @@ RECORDED_FILES = frozenset((WEIGHTS_FILE, TOKENIZER_FILE, METRICS_FILE, STATE_TE
 BEST, LAST = "best", "last"
 # The lock an attn train holds on its output folder while it runs (run_folder.py).
 LOCK_FILE = ".attn-train.lock"
-# Where `attn train --overwrite` keeps the run it replaces until it has saved a checkpoint of its own.
+# Where `attn train --overwrite` keeps the run it replaces until it has finished: eval, predict, inspect
+# and info read the run there meanwhile.
 REPLACED = ".attn-replaced"
 # Files other tools save weights in: pickles, which attn never loads (unpickling can run any code).
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
@@ -55,9 +56,10 @@ def resolve_checkpoint(path: Path) -> Path:
     """The checkpoint folder `path` names: a run's output folder means its `best/` (its `last/` when
     a run stopped before any epoch ended); `best/`, `last/` or a folder written by an earlier attn
     (files at the top) mean themselves. Where a process was killed halfway through replacing a
-    checkpoint, the previous copy it moved aside is used; where an --overwrite run has saved nothing
-    yet, the run it is replacing."""
-    for folder in (path / BEST, path, path / LAST, path / REPLACED / BEST, path / REPLACED / LAST):
+    checkpoint, the previous copy it moved aside is used; where an --overwrite run has not finished
+    (still training, stopped or killed), the best/ of the run it is replacing, which stays in use until
+    it has: a nightly retrain killed halfway served its first epochs' model."""
+    for folder in (path / REPLACED / BEST, path / BEST, path, path / LAST, path / REPLACED / LAST):
         if (folder / CONFIG_FILE).is_file():
             return folder
         survivors = [old for old in retired(folder) if (old / CONFIG_FILE).is_file()]

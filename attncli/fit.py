@@ -22,7 +22,7 @@ from attncli.history import EpochRecord, TrainingMetrics
 from attncli.outliers import outlier_batch
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
-from attncli.run_folder import resume_command
+from attncli.run_folder import replaced_kept, resume_command
 from attncli.run_writer import RunWriter, epoch_sums
 from attncli.stop_request import StopRequest
 from attncli.train_state import TrainState
@@ -253,7 +253,8 @@ def record_score(
 def _save_interrupted(state: TrainState, run: RunWriter, metrics: TrainingMetrics, signal_name: str) -> None:
     """Keep last/ at this step (rank 0 writes, every process waits for it), then stop. A run that
     replaces an earlier one (--overwrite) and has no best epoch yet gives the earlier run back
-    instead: less than an epoch is lost, not a whole run."""
+    instead: less than an epoch is lost, not a whole run; one with a best epoch keeps the earlier
+    run aside, in use, until a --resume finishes it."""
     distributed = run.prepared.distributed
     replacing = run.enabled and run.folder.replaces_a_run()  # rank 0 knows; every rank must agree
     if not state.best_epoch and not distributed.agree(not replacing, device=run.prepared.device):
@@ -274,7 +275,7 @@ def _save_interrupted(state: TrainState, run: RunWriter, metrics: TrainingMetric
     command = resume_command(run.folder.path, run.prepared.distributed.world_size)
     raise TrainingInterrupted(
         f"{signal_name}: stopped at epoch {state.epoch}, step {state.step}; {run.folder.last} holds this "
-        f"state{best}; resume with: {command}",
+        f"state{best}{replaced_kept(run.folder) if replacing else ''}; resume with: {command}",
         resume=command,
     )
 

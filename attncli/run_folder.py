@@ -97,9 +97,22 @@ class RunFolder:
     def clear_previous_run(self) -> None:
         """With --overwrite, move the earlier run's entries aside (into .attn-replaced/) once this run
         is ready to train, so nothing of the old run is mistaken for the new one; data or settings
-        that fail to load before this leave the earlier run as it was. They are removed once this run
-        has saved its best/ (`drop_replaced_run`); a run stopped before that gets them back."""
+        that fail to load before this leave the earlier run as it was. eval, predict and inspect read
+        the run aside until this one finishes (`resolve_checkpoint`), and it is removed then
+        (`drop_replaced_run`); a run that fails or is stopped before saving a best/ of its own gets it
+        back, and one stopped or killed after keeps it aside, for a --resume to finish the run."""
         if not self.overwrite:
+            return
+        if (self.path / REPLACED).is_dir():
+            # The folder holds an --overwrite run that did not finish (`finish_replacing` left it): that
+            # run is what this one replaces, and the finished run it was replacing stays aside until a
+            # run here finishes. best/ goes first, so a process killed halfway leaves no best/, and
+            # the next run on the folder puts the earlier run back.
+            dropping = self.path / DROPPING
+            dropping.mkdir()
+            for child in sorted(_run_entries(self.path), key=lambda entry: entry.name != BEST):
+                child.rename(dropping / child.name)
+            shutil.rmtree(dropping)
             return
         moving = self.path / MOVING_ASIDE
         moving.mkdir()
@@ -108,14 +121,11 @@ class RunFolder:
         moving.rename(self.path / REPLACED)
 
     def drop_replaced_run(self) -> None:
-        """Remove the run --overwrite moved aside: this run has a best/ of its own now."""
-        aside = self.path / REPLACED
-        if aside.exists():
-            aside.rename(self.path / DROPPING)
-            shutil.rmtree(self.path / DROPPING)
+        """Remove the run --overwrite moved aside: this run has finished, and replaces it now."""
+        _drop_aside(self.path)
 
     def replaces_a_run(self) -> bool:
-        """Whether an earlier run waits aside for this one's first best/ (--overwrite)."""
+        """Whether an earlier run waits aside for this one to finish (--overwrite)."""
         return (self.path / REPLACED).is_dir()
 
     def put_back_replaced_run(self) -> None:
@@ -145,6 +155,13 @@ class RunFolder:
         with contextlib.suppress(OSError):
             if self.created and not any(self.path.iterdir()):
                 self.path.rmdir()
+
+
+def replaced_kept(folder: RunFolder) -> str:
+    """Where the run an unfinished --overwrite replaces stays meanwhile, for the words that say what
+    a stopped or failed run keeps."""
+    aside = folder.path / REPLACED
+    return f"; the run it replaces stays in use ({aside}) until a run in {folder.path} finishes"
 
 
 def _holder(lock: Path) -> str:
@@ -190,18 +207,35 @@ def _acquire_lock(folder: Path, option: str = "--output") -> tuple[Path, int]:
         return lock, descriptor
 
 
+def _drop_aside(path: Path) -> None:
+    """Remove the run --overwrite moved aside in `path`, in one rename out of readers' sight first."""
+    if (path / REPLACED).exists():
+        (path / REPLACED).rename(path / DROPPING)
+        shutil.rmtree(path / DROPPING)
+
+
 def finish_replacing(path: Path) -> bool:
     """Bring the folder to a whole state after --overwrite's moves, however a process was stopped
     among them: a move aside begun is undone, a run aside whose replacement never saved its best/
     is put back (entry by entry, each replacing its namesake, so a put-back stopped halfway goes on
-    the next time), and one on its way out is removed. Whether a run was put back."""
+    the next time), and one on its way out is removed. A run aside whose replacement has a best/
+    stays aside while that run has work left (a --resume finishes it), and goes once it has none
+    (killed between its end and the removal). Whether a run was put back."""
     shutil.rmtree(path / DROPPING, ignore_errors=True)
+    if (path / REPLACED).is_dir() and (path / BEST / CONFIG_FILE).is_file():
+        from attncli.resuming import work_left
+
+        if work_left(path / LAST) is False:
+            _drop_aside(path)
+        return False
     put_back = False
     for aside in (path / MOVING_ASIDE, path / REPLACED):
         if not aside.is_dir():
             continue
         put_back = True
-        for child in aside.iterdir():
+        # best/ last: a put-back stopped halfway leaves no best/ at the top, which would read as the
+        # replacing run's own (above), and the next run goes on with it.
+        for child in sorted(aside.iterdir(), key=lambda entry: entry.name == BEST):
             target = path / child.name
             if target.is_dir():
                 shutil.rmtree(target)
@@ -290,6 +324,10 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
         )
         if linked:
             raise CheckpointError(_linked_entry_refusal(linked[0]))
+        # Swaps first: a best/ that a kill left as .best.old-* is the replacing run's own, which keeps
+        # the run aside from being put back over it; then those of the entries a put-back brought.
+        for folder in (run.best, run.last):
+            recover_interrupted_swap(folder)
         run.put_back = finish_replacing(path)
         for folder in (run.best, run.last):
             recover_interrupted_swap(folder)
@@ -373,9 +411,15 @@ def _unfinished_hint(last: Path) -> str:
     where last/ does not read."""
     from attncli.resuming import work_left
 
-    return (
-        f"; its run is unfinished, and {resume_command(last.parent)} carries it on" if work_left(last) else ""
-    )
+    if not work_left(last):
+        return ""
+    folder = last.parent
+    if (folder / REPLACED).is_dir():  # an --overwrite stopped after its first epoch
+        return (
+            f"; its run is an --overwrite that has not finished, and {resume_command(folder)} carries it on "
+            f"(the run it replaces is kept in {folder / REPLACED} until then)"
+        )
+    return f"; its run is unfinished, and {resume_command(folder)} carries it on"
 
 
 def resume_command(path: Path, world_size: int = 1, *, epochs: int | None = None) -> str:

@@ -158,8 +158,6 @@ class RunWriter:
             ),
         )  # fmt: skip
         self._saved(path, state, metrics)
-        if path == self.folder.best:  # the earlier run --overwrite kept aside can go now
-            self.folder.drop_replaced_run()
 
     def _saved(self, path: Path, state: TrainState, metrics: TrainingMetrics) -> None:
         if path == self.folder.last and state.history:

@@ -18,6 +18,7 @@ from attncli.checkpoint_folder import (
     CONFIG_FILE,
     LAST,
     LOCK_FILE,
+    REPLACED,
     read_header,
     resolve_checkpoint,
     saved_device,
@@ -64,7 +65,7 @@ from attncli.resuming import (
     require_same_data,
     restore_rank_random_state,
 )
-from attncli.run_folder import RunFolder, open_run_folder, resume_command
+from attncli.run_folder import RunFolder, open_run_folder, replaced_kept, resume_command
 from attncli.run_writer import RunWriter, require_tensorboard
 from attncli.sources import names_a_local_path, require_data_source, same_source
 from attncli.tokenizer import require_tokenizer_file
@@ -421,6 +422,20 @@ def _built(
     return built
 
 
+def _replace_the_earlier_run(folder: RunFolder, reporter: Reporter) -> None:
+    """The run has finished: the run --overwrite kept aside, which eval and predict read until now,
+    goes. Kept until here, not dropped at the first best/, so that a nightly retrain killed halfway
+    leaves the earlier model in use rather than an epoch of the new one, and no run is lost."""
+    try:
+        folder.drop_replaced_run()
+    except OSError as error:  # the run is saved whole: say it, do not fail it
+        aside = folder.path / REPLACED
+        reporter.stage(
+            f"warning: could not remove {aside}, the run this one replaces ({error.strerror or error}); "
+            f"eval and predict read it until it is removed: rm -r {shlex.quote(str(aside))}"
+        )
+
+
 def _say_put_back(folder: RunFolder, reporter: Reporter) -> None:
     if folder.put_back:
         reporter.stage(
@@ -471,15 +486,16 @@ def _fit_and_finish(
             run.close()
         if resumed or (folder.last / CONFIG_FILE).is_file() or not prepared.distributed.is_main:
             raise  # last/ holds a state to resume from, and the message says so
-        # No last/ to resume from. A best/ of this run is kept (the run --overwrite replaced is gone
-        # once it was saved), and training again needs --overwrite; with nothing saved, the folder is
-        # put back as it was, so the same command works.
+        # No last/ to resume from. A best/ of this run is kept (the run --overwrite replaces stays
+        # aside, in use, until a run here finishes), and training again needs --overwrite; with
+        # nothing saved, the folder is put back as it was, so the same command works.
         reason = f"could not write {failed.what} {failed.path} ({failed.reason})"
         if (folder.best / CONFIG_FILE).is_file():
             epoch = metrics.best_epoch
+            aside = replaced_kept(folder) if folder.replaces_a_run() else ""
             raise CheckpointError(
                 f"{reason}; {folder.best} holds epoch {epoch}, the best so far, but without last/ the run "
-                f"cannot be resumed; {failed.remedy}, then run the same command with --overwrite"
+                f"cannot be resumed{aside}; {failed.remedy}, then run the same command with --overwrite"
             ) from None
         kept = nothing_kept(folder, prepared)
         raise CheckpointError(f"{reason}; {kept}; {failed.remedy}, then run the same command again") from None
@@ -525,6 +541,8 @@ def _fit_and_finish(
         replace_metrics(
             folder.best, metrics.to_json(), data_source=(str(prepared.config.data.source), prepared.data_path)
         )
+    if prepared.distributed.is_main:
+        _replace_the_earlier_run(folder, reporter)
     result = TrainResult(
         output=folder.path,
         config=prepared.config,

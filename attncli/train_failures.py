@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from attncli.prepare import Prepared
-from attncli.run_folder import RunFolder
+from attncli.run_folder import RunFolder, replaced_kept
 from attncli.run_writer import RunWriter
 
 
@@ -15,15 +15,17 @@ def keep_what_was_saved(prepared: Prepared, folder: RunFolder, run: RunWriter, *
     words, from what `run` saved whole (a save that failed midway left the one before). A run that
     saved nothing of its own leaves the folder as it was, its earlier run put back after
     --overwrite, so the same command can be run again once its cause is fixed."""
+    # A run that replaces an earlier one (--overwrite) and saved a best/ keeps the earlier run aside.
+    aside = replaced_kept(folder) if prepared.distributed.is_main and folder.replaces_a_run() else ""
     if run.saved_last_epoch is not None:
-        epoch = run.saved_last_epoch
-        return f"{folder.last} holds the state at the end of epoch {epoch}, {folder.best} the best epoch"
+        epoch, best = run.saved_last_epoch, folder.best
+        return f"{folder.last} holds the state at the end of epoch {epoch}, {best} the best epoch{aside}"
     if resumed:
-        return f"{folder.last} holds the state the run resumed from"
-    if run.saved_best_epoch is not None:  # the run --overwrite replaced went when it was saved
+        return f"{folder.last} holds the state the run resumed from{aside}"
+    if run.saved_best_epoch is not None:
         return (
             f"{folder.best} holds epoch {run.saved_best_epoch}, the best so far, but without last/ the run "
-            "cannot be resumed"
+            f"cannot be resumed{aside}"
         )
     return nothing_kept(folder, prepared)
 

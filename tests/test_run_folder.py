@@ -186,7 +186,7 @@ def test_overwrite_clears_the_earlier_run_only_when_training_starts(tmp_path):
         "best", "last", "metrics.jsonl", "tensorboard",
     ]  # fmt: skip
     (run_path / "best" / "config.json").write_text("{}")
-    run.clear_previous_run()  # moved aside until the new run saves a checkpoint of its own
+    run.clear_previous_run()  # moved aside until the new run finishes
     assert sorted(path.name for path in run_path.iterdir()) == [".attn-replaced", LOCK_FILE]
     assert resolve_checkpoint(run_path) == run_path / ".attn-replaced" / "best"  # eval meanwhile
     (run_path / "metrics.jsonl").write_text("new")
@@ -226,9 +226,9 @@ def test_a_process_killed_among_the_overwrite_moves_leaves_a_whole_run(tmp_path,
     if stopped == "moving aside":  # killed after best/ went aside, before last/ and the log did
         (run_path / ".attn-replaced-moving").mkdir()
         (run_path / "best").rename(run_path / ".attn-replaced-moving" / "best")
-    elif stopped == "putting back":  # the new run's log written; best/ put back, last/ and log not yet
+    elif stopped == "putting back":  # the new run's log written; last/ put back, best/ and log not yet
         (run_path / ".attn-replaced").mkdir()
-        for name in ("last", "metrics.jsonl"):
+        for name in ("best", "metrics.jsonl"):
             (run_path / name).rename(run_path / ".attn-replaced" / name)
         (run_path / "metrics.jsonl").write_text("new")
     else:  # the new run had saved its best/: the earlier run was on its way out
@@ -247,6 +247,58 @@ def test_a_process_killed_among_the_overwrite_moves_leaves_a_whole_run(tmp_path,
             "old last",
         ]
         assert (run_path / "metrics.jsonl").read_text() == "old"
+
+
+def test_an_overwrite_with_a_best_of_its_own_keeps_the_earlier_run_aside_until_it_finishes(
+    tmp_path, monkeypatch
+):
+    """The run --overwrite replaces stays aside, and is what eval and predict read, until the new run
+    finishes: a kill after its first epoch lost it (a nightly retrain killed halfway)."""
+    run_path = tmp_path / "run"
+    aside = run_path / ".attn-replaced"
+
+    def make_pending() -> None:
+        for folder, tag in ((aside, "old"), (run_path, "new")):
+            for name in ("best", "last"):
+                (folder / name).mkdir(parents=True, exist_ok=True)
+                (folder / name / "config.json").write_text(f"{tag} {name}")
+            (folder / "metrics.jsonl").write_text(tag)
+
+    def held() -> list[tuple[str, str]]:
+        return sorted(
+            (str(path.relative_to(run_path)), path.read_text())
+            for path in run_path.rglob("*")
+            if path.is_file() and path.name != LOCK_FILE
+        )
+
+    make_pending()
+    pending = held()
+    assert resolve_checkpoint(run_path) == aside / "best"
+    monkeypatch.setattr("attncli.resuming.work_left", lambda last, epochs=None: True)
+    open_run_folder(run_path, overwrite=False, resume=True).release()  # --resume carries the new run on
+    assert held() == pending
+    run = open_run_folder(run_path, overwrite=True)  # another --overwrite replaces the unfinished run ...
+    assert held() == pending
+    run.clear_previous_run()
+    assert sorted(path.name for path in run_path.iterdir()) == [".attn-replaced", LOCK_FILE]
+    run.release()  # ... and, killed before a best/ of its own, gives back the finished one
+    back = open_run_folder(run_path, overwrite=False, resume=True)
+    back.release()
+    assert back.put_back
+    assert held() == [
+        ("best/config.json", "old best"),
+        ("last/config.json", "old last"),
+        ("metrics.jsonl", "old"),
+    ]
+    make_pending()  # killed between the new run's end and the removal of the run aside: removed next
+    monkeypatch.setattr("attncli.resuming.work_left", lambda last, epochs=None: False)
+    open_run_folder(run_path, overwrite=True).release()
+    assert held() == [
+        ("best/config.json", "new best"),
+        ("last/config.json", "new last"),
+        ("metrics.jsonl", "new"),
+    ]
+    assert resolve_checkpoint(run_path) == run_path / "best"
 
 
 def test_a_lock_that_cannot_be_removed_does_not_hide_why_the_run_ended(tmp_path, monkeypatch):

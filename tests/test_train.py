@@ -1010,6 +1010,57 @@ def test_ctrl_c_before_the_first_epoch_of_an_overwrite_run_gives_the_earlier_run
     assert (tmp_path / "r" / "best" / "config.json").read_bytes() != earlier["config.json"]
 
 
+def test_an_overwrite_stopped_after_its_first_epoch_keeps_the_earlier_run_in_use_until_it_finishes(
+    tmp_path, monkeypatch
+):
+    """A nightly --overwrite retrain stopped or killed halfway lost the earlier run once its first
+    epoch was saved, and eval and predict read that epoch's model; the earlier run now stays in use
+    until the new one finishes (here by --resume)."""
+    from typer.testing import CliRunner
+
+    from attncli.checkpoint_folder import resolve_checkpoint
+    from attncli.cli import app
+
+    config = _resumable_config(tmp_path)
+    run = tmp_path / "r"
+    train(dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=1)), output=run)
+    earlier = _weights(run / "best")
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "13")  # epoch 2, step 4
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train(config, output=run, overwrite=True)
+    monkeypatch.delenv(INTERRUPT_VARIABLE)
+    aside = run / ".attn-replaced"
+    assert str(stopped.value).endswith(
+        f" the best epoch (1); the run it replaces stays in use ({aside}) until a run in {run} finishes; "
+        f"resume with: attn train --resume {run}"
+    )
+    assert resolve_checkpoint(run) == aside / "best" and _weights(aside / "best") == earlier
+    assert _weights(run / "best") != earlier  # the new run's best epoch so far, kept for its --resume
+    predicted = CliRunner().invoke(app, ["predict", str(run), "pasta and pizza", "--json"])
+    assert predicted.exit_code == 0, predicted.output
+    assert predicted.stderr == (
+        f"note: an attn train --overwrite into {run} has not finished (it is still training, or was stopped; "
+        f"{run / 'best'} holds its best epoch so far): these are the weights of the run it replaces, in use "
+        "until it finishes\n"
+    )
+    described = CliRunner().invoke(app, ["info", str(run), "--json"])
+    assert described.exit_code == 0 and json.loads(described.stdout)["path"] == str(aside / "best")
+    assert described.stderr == predicted.stderr
+    held = sorted(path.name for path in run.iterdir())
+    with pytest.raises(CheckpointError) as refused:  # -o alone touches neither run
+        train(config, output=run)
+    assert str(refused.value).endswith(
+        f"; its run is an --overwrite that has not finished, and attn train --resume {run} carries it on "
+        f"(the run it replaces is kept in {aside} until then)"
+    )
+    assert sorted(path.name for path in run.iterdir()) == held
+    resume(run)  # finishes the new run, which replaces the earlier one now
+    assert not aside.exists() and resolve_checkpoint(run) == run / "best"
+    assert _weights(run / "best") != earlier
+    alone = train(config, output=tmp_path / "alone")  # the same run, left alone, for comparison
+    assert _weights(run / "best") == _weights(alone.output / "best")
+
+
 def test_a_label_the_best_epoch_never_recognises_is_warned_of_in_the_summary(tmp_path):
     import io
 

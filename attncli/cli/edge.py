@@ -233,9 +233,31 @@ def load_for_command(
     loaded = load_checkpoint(path, device=str(resolve_device(device)), history_optional=True)
     for warning in loaded.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    if (unfinished := unfinished_note(path, loaded.metrics, last=loaded.path.name == LAST)) is not None:
+    if (replacing := replacement_note(path, loaded.path)) is not None:
+        typer.echo(replacing, err=True)
+    elif (unfinished := unfinished_note(path, loaded.metrics, last=loaded.path.name == LAST)) is not None:
         typer.echo(unfinished, err=True)
     return loaded
+
+
+def replacement_note(path: Path, resolved: Path) -> str | None:
+    """Where `path` is a run folder that an attn train --overwrite has not finished replacing, and
+    the run it replaces was read in its place (`resolve_checkpoint`): the note that says so, and
+    where the new run's best epoch so far is."""
+    from attncli.checkpoint_folder import BEST, CONFIG_FILE, REPLACED
+
+    if resolved.parent.name != REPLACED or resolved.parent.parent.resolve() != path.resolve():
+        return None
+    new = path / BEST
+    done = (
+        f"finished (it is still training, or was stopped; {new} holds its best epoch so far)"
+        if (new / CONFIG_FILE).is_file()
+        else "ended an epoch (it is still training, or was stopped)"
+    )
+    return (
+        f"note: an attn train --overwrite into {path} has not {done}: these are the weights of the run "
+        "it replaces, in use until it finishes"
+    )
 
 
 def unfinished_note(path: Path, metrics: Any, *, last: bool = False) -> str | None:

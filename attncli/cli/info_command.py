@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shlex
 
-from attncli.cli.edge import print_json, run_command, stdout_console
+import typer
+
+from attncli.cli.edge import print_json, replacement_note, run_command, stdout_console
 from attncli.cli.options import CheckpointArg, DebugOption, JsonReportOption
 from attncli.errors import CheckpointError
 
@@ -17,6 +19,8 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
         from attncli.info import describe_checkpoint
 
         described = describe_checkpoint(checkpoint)
+        if (replacing := replacement_note(checkpoint, described.path)) is not None:
+            typer.echo(replacing, err=True)
         if as_json:
             print_json([described.to_json()])
         else:

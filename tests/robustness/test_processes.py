@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -105,13 +106,18 @@ def test_a_full_disk_at_the_first_checkpoint_leaves_the_folder_as_it_was(tmp_pat
         assert f"kept, and {earlier} is as it was" in fresh.stderr
         assert not earlier.exists()  # the run made the folder, and leaves none
         assert invoke(*arguments[:3], earlier, *arguments[4:]).exit_code == 0  # the same command works
-    else:  # its best epoch saved and kept, though it cannot be resumed
+    else:  # its best epoch saved and kept, though it cannot be resumed; the earlier run still in use
         assert replacing.stderr.splitlines()[-1] == error + (
             f"{run / 'best'} holds epoch 1, the best so far, but without last/ the run cannot be resumed; "
+            f"the run it replaces stays in use ({run / '.attn-replaced'}) until a run in {run} finishes; "
             "free some space, then run the same command with --overwrite"
         )
-        assert load_checkpoint(run).metrics["history"][-1]["epoch"] == 1 and not (run / "last").exists()
+        assert (
+            load_checkpoint(run / "best").metrics["history"][-1]["epoch"] == 1 and not (run / "last").exists()
+        )
+        assert contents(run / ".attn-replaced", "best") == earlier_files
         assert invoke(*arguments, "--overwrite").exit_code == 0
+        assert not (run / ".attn-replaced").exists() and contents(run, "best") != earlier_files
 
 
 def _log_filling_up(monkeypatch, *, lines):
@@ -267,3 +273,35 @@ def test_a_folder_in_use_is_refused_and_the_lock_of_a_killed_run_taken_over(tmp_
     taken = open_run_folder(run, overwrite=False)
     assert taken.lock_descriptor is not None
     taken.release()
+
+
+def test_an_overwrite_retrain_killed_after_its_first_epoch_leaves_the_earlier_run_in_use(tmp_path):
+    """A nightly `attn train --overwrite` killed by the OOM killer (SIGKILL) after its first epoch:
+    the earlier run was removed when that epoch was saved, and predict served the new run's first
+    epoch. It is kept aside now, read in the run's place, until a run in the folder finishes."""
+    data = write_csv(tmp_path / "d.csv", make_rows(300, seed=9))
+    run, aside = tmp_path / "run", tmp_path / "run" / ".attn-replaced"
+    assert invoke("train", data, "-o", run, "--epochs", 1, *TINY).exit_code == 0
+    earlier = contents(run, "best")
+    command = [sys.executable, "-m", "attncli", "train", str(data), "-o", str(run), "--overwrite"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    retrain = subprocess.Popen(
+        [*command, "--epochs", "40", "--set", "train.patience=0", *TINY], env=env, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        # The earlier run moved aside, then the new run's first epoch saved (best/, then last/).
+        while (
+            not (aside.is_dir() and (run / "last" / "config.json").is_file()) and time.monotonic() < deadline
+        ):
+            time.sleep(0.02)
+    finally:
+        retrain.send_signal(signal.SIGKILL)
+        retrain.wait()
+    assert (run / "last" / "config.json").is_file() and contents(aside, "best") == earlier
+    predicted = invoke("predict", run, "pasta and pizza", "--json")
+    in_place = invoke("predict", aside, "pasta and pizza", "--json")
+    assert predicted.exit_code == 0 and predicted.stdout == in_place.stdout
+    assert predicted.stderr.startswith(f"note: an attn train --overwrite into {run} has not finished")
+    assert invoke("train", data, "-o", run, "--overwrite", "--epochs", 1, *TINY).exit_code == 0
+    assert not aside.exists() and contents(run, "best") != earlier
