@@ -185,6 +185,11 @@ class TrainConfig:
             require(positive, f"train.class_weights must all be positive, not {weights}")
 
     def __post_init__(self) -> None:
+        # Names read in any case, as --format's are: `--precision FP32` was refused where `--format
+        # CSV` was taken (a trial).
+        for name in ("device", "precision"):
+            if isinstance(value := getattr(self, name), str):
+                object.__setattr__(self, name, value.lower())
         require(
             self.epochs is None or self.epochs >= 1, f"train.epochs must be at least 1, not {self.epochs}"
         )

@@ -112,6 +112,9 @@ def test_a_value_written_another_way_is_taken_where_nothing_is_lost(tmp_path):
     assert (config.train.epochs, config.train.patience) == (2, 3)
     assert type(config.train.epochs) is int and type(config.train.patience) is int
     assert config.train.calibrate is False and config.train.tensorboard is True
+    # Names in another case, as --format takes them (`--precision FP32` was refused).
+    config = load_config(None, ["train.precision=FP32", "train.device=CUDA:1"])
+    assert (config.train.precision, config.train.device) == ("fp32", "cuda:1")
     for override, message in [
         ("train.epochs=2.5", "train.epochs must be a whole number, not 2.5"),
         ('train.epochs="2 epochs"', "train.epochs must be a whole number, not '2 epochs'"),
