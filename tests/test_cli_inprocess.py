@@ -1365,6 +1365,9 @@ def test_eval_and_inspect_into_a_pipe_keep_each_line_whole(tmp_path):
     described = _ok("info", checkpoint).stdout.splitlines()
     assert any("lr=" in line and "tensorboard=false" in line for line in described), described
     assert max(map(len, described)) < 2_000
+    # ... and without the panel, whose border and padding made every line as long as the longest
+    assert described[0] == f"checkpoint {checkpoint}" and not any(line.endswith(" ") for line in described)
+    assert [len(line) < 40 for line in described if line.startswith(" embed_dim ")] == [True]
 
 
 def test_inspect_refuses_to_save_its_heatmap_over_the_file_it_reads(tmp_path):

@@ -26,7 +26,14 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
         else:
             from attncli.render import render_info
 
-            stdout_console(unwrapped_when_piped=True).print(render_info(described))
+            console = stdout_console(unwrapped_when_piped=True)
+            if console.is_terminal:
+                console.print(render_info(described))
+            else:  # each line as long as what it says: a table pads its rows to its widest
+                with console.capture() as captured:
+                    console.print(render_info(described, boxed=False))
+                lines = [line.rstrip() for line in captured.get().splitlines()]
+                console.file.write("".join(f"{line}\n" for line in lines))
         if described.damaged:  # shown in full above; the exit code lets a script tell too
             raise CheckpointError(
                 f"{described.path} is not as it was saved ({', '.join(described.damaged)}, as the checksums "

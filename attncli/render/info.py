@@ -227,8 +227,10 @@ def _tokenizer_settings(tokenizer: dict[str, object]) -> Text:
     return Text("; ".join(parts), "attn.muted")
 
 
-def render_info(info: CheckpointInfo) -> RenderableType:
-    """What a checkpoint is: labels, model settings, how it was trained, versions and its files."""
+def render_info(info: CheckpointInfo, *, boxed: bool = True) -> RenderableType:
+    """What a checkpoint is: labels, model settings, how it was trained, versions and its files; in a
+    panel titled with its path (`boxed`), or under a line that names it (for a pipe: a panel as wide
+    as its longest line padded every line of `attn info R | grep` to 900 characters)."""
     labels = Text.assemble(
         ("labels ", "attn.muted"),
         (label_list(info.label_names, limit=LISTED_LABELS), "attn.label"),
@@ -257,4 +259,6 @@ def render_info(info: CheckpointInfo) -> RenderableType:
     parts: list[RenderableType] = [labels, Text(), _key_values("model", model_rows), Text()]
     parts += [_key_values("training", training_rows), Text(), versions, Text(), _file_table(info)]
     title = Text(one_line(f"checkpoint {info.path}"))  # a folder named `[red]x` is not markup
+    if not boxed:
+        return Group(title, Text(), *parts)
     return Panel(Group(*parts), title=title, title_align="left", expand=False)
