@@ -64,6 +64,24 @@ def training_folder_files(checkpoint: LoadedCheckpoint, source: str) -> dict[str
     return split_files(folder)
 
 
+def training_file_encoding(checkpoint: LoadedCheckpoint, file: Path | None) -> str | None:
+    """The encoding the run read its data in, for a `file` that is that data or a file of its
+    training folder, named by its path, and is not UTF-8 (one exported again since, in UTF-8, is
+    read as UTF-8): predict and inspect read it as eval does. None for any other file, and where
+    the run's data was UTF-8."""
+    from attncli.encodings import decodes, is_utf8
+    from attncli.lines import codec_name
+    from attncli.record_sources import STDIN
+
+    encoding = checkpoint.config.data.encoding
+    if file is None or str(file) == STDIN or is_utf8(codec_name(encoding)) or not file.is_file():
+        return None
+    source = str(file)
+    if not (_is_training_data(checkpoint, source) or training_folder_files(checkpoint, source)):
+        return None
+    return None if decodes(file, "utf-8") else encoding
+
+
 def _is_carved_train_file(checkpoint: LoadedCheckpoint, source: str) -> bool:
     """Whether `source` is the one train file of the folder the model trained on, a folder without a
     validation file (training carved its validation rows out of this file): named by its path, it is

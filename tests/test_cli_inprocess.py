@@ -1674,6 +1674,12 @@ def test_an_encoding_the_run_was_trained_in_is_named_where_a_file_is_not_utf8(tm
     assert trained.exit_code == 0, trained.output
     by_path = invoke("eval", run, folder / "test.csv", "--json")
     assert by_path.exit_code == 0 and json.loads(by_path.stdout)["n"] == 30, by_path.output
+    # predict and inspect read it so too (they refused it, naming cp1252), and --encoding still rules
+    predicted = invoke("predict", run, "-f", folder / "test.csv", "--format", "csv")
+    assert predicted.exit_code == 0 and predicted.stdout.count(" café,") == 30, predicted.output
+    inspected = invoke("inspect", run, "-f", folder / "test.csv", "--json")
+    assert inspected.exit_code == 0 and len(inspected.stdout.splitlines()) == 30, inspected.output
+    _refused(invoke("predict", run, "-f", folder / "test.csv", "--encoding", "utf-8"), "is not valid utf-8")
     other = tmp_path / "other.csv"
     shutil.copy(folder / "test.csv", other)
     hint = "; the model's training data was read as cp1252 (--encoding cp1252)"

@@ -102,7 +102,7 @@ def inspect(
             help="Print each token's weight as a number instead of colours (in --html and --svg too).",
         ),
     ] = False,
-    encoding: EncodingOption = "utf-8",
+    encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     as_json: JsonOption = False,
     device: DeviceOption = "auto",
@@ -112,9 +112,10 @@ def inspect(
 
     def action() -> None:
         from attncli.render.consoles import recording_console
+        from attncli.split_choice import training_file_encoding
         from attncli.view_choice import check_view, default_layer, default_view
 
-        check_inputs(texts or [], file, text_column, delimiter, encoding)
+        check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8")
         _check_pages(html, svg, as_json=as_json, texts=texts or [], file=file)
         loaded = load_for_command(checkpoint, device, command="inspect", others=texts or [])
         config = loaded.config.model
@@ -122,7 +123,8 @@ def inspect(
         shown_layer = default_layer(config, layer=layer, rollout=shown_rollout, pooling=pooling)
         check_view(config, layer=shown_layer, head=head, rollout=shown_rollout, pooling=pooling)
         source = record_source(
-            texts or [], file, encoding=encoding, text_column=text_column,
+            texts or [], file, encoding=encoding or training_file_encoding(loaded, file) or "utf-8",
+            text_column=text_column,
             trained_column=loaded.config.data.text_column, delimiter=checked_delimiter(delimiter),
             trained_encoding=loaded.config.data.encoding,
         )  # fmt: skip

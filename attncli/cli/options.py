@@ -93,8 +93,13 @@ LabelColumnOption = Annotated[
     ),
 ]
 EncodingOption = Annotated[
-    str,
-    typer.Option("--encoding", help="Encoding of --file or standard input (e.g. cp1252, latin-1, utf-16)."),
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Encoding of --file or standard input (e.g. cp1252, latin-1, utf-16); a file of the model's "
+        "training data is read in the encoding training read it in, unless it is UTF-8.",
+        show_default="utf-8",
+    ),
 ]
 DataEncodingOption = Annotated[
     str | None,

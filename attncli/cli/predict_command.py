@@ -71,7 +71,7 @@ def predict(
             "--top-k", min=1, show_default=False, help="How many labels to list per text. [default: 3]"
         ),
     ] = None,
-    encoding: EncodingOption = "utf-8",
+    encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     as_json: JsonOption = False,
     batch_size: BatchOption = 64,
@@ -88,6 +88,7 @@ def predict(
         from attncli.prediction import PredictionStats, predict_stream
         from attncli.prediction_writers import CsvWriter, JsonArrayWriter, JsonLinesWriter
         from attncli.progress import counted_chunks
+        from attncli.split_choice import training_file_encoding
 
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
@@ -97,11 +98,12 @@ def predict(
                 "(its prob_ columns)",
                 err=True,
             )
-        check_inputs(texts or [], file, text_column, delimiter, encoding)
+        check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8")
         refuse_writing_over_input(output, "--output", texts or [], file)
         loaded = load_for_command(checkpoint, device, command="predict", others=texts or [])
         source = record_source(
-            texts or [], file, encoding=encoding, text_column=text_column,
+            texts or [], file, encoding=encoding or training_file_encoding(loaded, file) or "utf-8",
+            text_column=text_column,
             trained_column=loaded.config.data.text_column, delimiter=checked_delimiter(delimiter),
             trained_encoding=loaded.config.data.encoding,
         )  # fmt: skip
