@@ -257,14 +257,15 @@ def test_a_usage_error_or_a_repeated_option_is_one_error_line_and_attn_alone_sti
         other = subprocess.run([*ATTN.split(), *arguments], capture_output=True, text=True, env=ENV)
         assert other.returncode == 2 and said in other.stderr and "Possible" not in other.stderr, other.stderr
     # An option of the command given before its name: said to go after it (it was said to be other
-    # commands' only, although `attn info --debug` works)
-    before = subprocess.run(
-        [*ATTN.split(), "--debug", "info", "nowhere"], capture_output=True, text=True, env=ENV
-    )
-    assert (before.returncode, before.stderr) == (
-        2,
-        "error: No such option: --debug; options go after the command: attn info --debug ...\n",
-    )
+    # commands' only, although `attn info --debug` works; --json was a near miss of --version)
+    for option in ("--debug", "--json"):
+        before = subprocess.run(
+            [*ATTN.split(), option, "info", "nowhere"], capture_output=True, text=True, env=ENV
+        )
+        assert (before.returncode, before.stderr) == (
+            2,
+            f"error: No such option: {option}; options go after the command: attn info {option} ...\n",
+        )
 
 
 def test_predict_and_inspect_refuse_to_write_over_the_file_on_their_standard_input(tmp_path):

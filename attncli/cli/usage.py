@@ -144,16 +144,18 @@ def _option_of_another_command(error: Any, path: str, group: Any) -> str | None:
     has not (it was taken for a text starting with '-')."""
     # click's near misses, but --help: every command has it, and it is near any short option.
     near_misses = set(getattr(error, "possibilities", None) or ()) - {"--help"}
-    if type(error).__name__ != "NoSuchOption" or near_misses:
+    if type(error).__name__ != "NoSuchOption":
         return None
     option = str(error.option_name)
     context = getattr(error, "ctx", None)
     named = getattr(group, "commands", {}).get(path.removeprefix("attn "))
     if context is not None and context.command is group and named is not None:
         # `attn --debug info RUN`: an option before the command word, where the group has none; it
-        # was said to be another command's only.
+        # was said to be another command's only (and `attn --json info RUN` a near miss of --version).
         if any(option in [*param.opts, *param.secondary_opts] for param in named.params):
             return f"options go after the command: {path} {option} ..."
+    if near_misses:
+        return None
     having = [
         name
         for name, other in getattr(group, "commands", {}).items()
