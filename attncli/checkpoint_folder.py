@@ -35,8 +35,9 @@ BEST, LAST = "best", "last"
 # The lock an attn train holds on its output folder while it runs (run_folder.py).
 LOCK_FILE = ".attn-train.lock"
 # Where `attn train --overwrite` keeps the run it replaces until it has finished: eval, predict, inspect
-# and info read the run there meanwhile.
+# and info read the run there meanwhile; and where its entries are on their way there.
 REPLACED = ".attn-replaced"
+MOVING_ASIDE = f"{REPLACED}-moving"
 # Files other tools save weights in: pickles, which attn never loads (unpickling can run any code).
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 # A checkpoint that a training run replaces while it is read is read again, this often at most: up
@@ -59,7 +60,14 @@ def resolve_checkpoint(path: Path) -> Path:
     checkpoint, the previous copy it moved aside is used; where an --overwrite run has not finished
     (still training, stopped or killed), the best/ of the run it is replacing, which stays in use until
     it has: a nightly retrain killed halfway served its first epochs' model."""
-    for folder in (path / REPLACED / BEST, path / BEST, path, path / LAST, path / REPLACED / LAST):
+    for folder in (
+        path / REPLACED / BEST,
+        path / MOVING_ASIDE / BEST,  # the few milliseconds of the move aside, or a kill among them
+        path / BEST,
+        path,
+        path / LAST,
+        path / REPLACED / LAST,
+    ):
         if (folder / CONFIG_FILE).is_file():
             return folder
         survivors = [old for old in retired(folder) if (old / CONFIG_FILE).is_file()]

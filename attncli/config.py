@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attncli.config_checks import require, require_choice, require_path_or_none
+from attncli.config_checks import require, require_choice, require_path_or_none, typed_fields
 from attncli.errors import ConfigError
 from attncli.model_config import ModelConfig
 from attncli.sized_settings import sized
@@ -59,6 +59,7 @@ class DataConfig:
     of stopping at the first."""
 
     def __post_init__(self) -> None:
+        typed_fields(self, "data")
         if self.delimiter in ("\\t", "tab"):  # how a tab is typed on a command line
             object.__setattr__(self, "delimiter", "\t")
         require(
@@ -96,6 +97,7 @@ class TokenizerConfig:
     """An existing tokenizer.json to use instead of training one."""
 
     def __post_init__(self) -> None:
+        typed_fields(self, "tokenizer")
         if self.kind is not None:
             require_choice("tokenizer.kind", self.kind, TOKENIZER_KINDS)
         require(
@@ -185,6 +187,7 @@ class TrainConfig:
             require(positive, f"train.class_weights must all be positive, not {weights}")
 
     def __post_init__(self) -> None:
+        typed_fields(self, "train")
         # Names read in any case, as --format's are: `--precision FP32` was refused where `--format
         # CSV` was taken (a trial).
         for name in ("device", "precision"):

@@ -3,7 +3,23 @@ the setting and what it must be."""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from attncli.errors import ConfigError
+
+
+def typed_fields(section: Any, name: str) -> None:
+    """Each field of the settings section `section` (named `name`: `train`) checked and typed as a
+    config file's or --set's value is (2.0 epochs as 2, a Path as its text, True refused as a seed),
+    so that one built in Python is refused where it is built: `TrainConfig(epochs=2.5)` trained, and
+    its checkpoint was then refused as damaged; a Path as data.source ended in YAML's error."""
+    from attncli.settings import field_types, typed_setting
+
+    types = field_types(type(section))
+    for item in dataclasses.fields(section):
+        value = typed_setting(f"{name}.{item.name}", getattr(section, item.name), types[item.name])
+        object.__setattr__(section, item.name, value)
 
 
 def require(condition: bool, message: str) -> None:

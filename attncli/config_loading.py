@@ -27,6 +27,8 @@ def load_config(
     options: dict[str, Any] | None = None,
 ) -> Config:
     """Defaults, then the YAML file at `path`, then `key=value` overrides, then `options`."""
+    if isinstance(overrides, str):  # read letter by letter, it was refused as the setting 't'
+        raise TypeError(f"overrides is a list of 'key=value' settings; pass [{overrides!r}]")
     values: dict[str, Any] = {}
     if path is not None:
         values.update(flatten(_read_yaml(Path(path))))

@@ -275,7 +275,7 @@ def _save_interrupted(state: TrainState, run: RunWriter, metrics: TrainingMetric
     command = resume_command(run.folder.path, run.prepared.distributed.world_size)
     raise TrainingInterrupted(
         f"{signal_name}: stopped at epoch {state.epoch}, step {state.step}; {run.folder.last} holds this "
-        f"state{best}{replaced_kept(run.folder) if replacing else ''}; resume with: {command}",
+        f"state{best}{replaced_kept(run.folder.path) if replacing else ''}; resume with: {command}",
         resume=command,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from attncli.config_checks import require, require_choice, require_path_or_none
+from attncli.config_checks import require, require_choice, require_path_or_none, typed_fields
 from attncli.migrations import OLD_POOLING_SCORINGS
 from attncli.sized_settings import sized
 
@@ -81,6 +81,7 @@ class ModelConfig:
         return 0
 
     def __post_init__(self) -> None:
+        typed_fields(self, "model")
         from attncli.model.registry import POOLING, POSITIONAL, SCORING
 
         for name in (

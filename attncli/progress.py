@@ -9,12 +9,15 @@ import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tqdm import tqdm
 
 from attncli.history import EpochRecord
 from attncli.reporter import RunInfo, epoch_text
+
+if TYPE_CHECKING:
+    from attncli.train import TrainResult
 
 # Where standard error is no terminal (a log file, `nohup`, CI), there is no bar: a line this often
 # says how far the epoch is instead (a 25-minute epoch of long texts was silent from end to end).
@@ -43,6 +46,9 @@ class ProgressReporter:
 
     def stage(self, message: str) -> None:
         tqdm.write(message, file=sys.stderr)
+
+    def finished(self, result: TrainResult) -> None:
+        """Nothing: `attn train` prints the run's warnings beside its summary."""
 
     def start(self, info: RunInfo) -> None:
         self.epochs = info.epochs

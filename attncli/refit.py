@@ -32,7 +32,7 @@ from attncli.history import TrainingMetrics
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
 from attncli.resuming import refit_due, without_refit, work_left
-from attncli.run_folder import resume_command
+from attncli.run_folder import mend, replaced_kept, resume_command
 from attncli.run_writer import RunWriter
 from attncli.stop_request import StopRequest
 from attncli.train_failures import peer_error_text, peer_lost
@@ -121,6 +121,9 @@ def refit(
     sum_dtype = torch.float64 if counting == prepared.device else torch.float32
     started = time.perf_counter()
     kept = without_refit(run.folder.best, state.best_epoch)
+    # Where the refit stops unfinished, best/ is not in use yet after --overwrite: the run it replaces
+    # is. (A refit that diverges ends the run, which then replaces it.)
+    unfinished = kept + (replaced_kept(run.folder.path) if run.enabled else "")
     # The run's epochs are all in last/, and best/ is not yet refitted: a --resume does the refit.
     command = resume_command(run.folder.path, distributed.world_size)
     # Its steps reach a reporter that shows the refit's epochs as it shows training's (a bar, a line a
@@ -128,7 +131,7 @@ def refit(
     # whose every attribute is callable has both.)
     epoch_begins = getattr(reporter, "refit_epoch_start", None)
     epoch_ends = getattr(reporter, "refit_epoch_end", reporter.stage)
-    with StopRequest(watch_launcher=distributed.active) as stop_request, _peer_lost(kept, command):
+    with StopRequest(watch_launcher=distributed.active) as stop_request, _peer_lost(unfinished, command):
         for epoch in range(1, epochs + 1):
             epoch_started = time.perf_counter()
             batches = plan_batches(
@@ -163,8 +166,8 @@ def refit(
                     if not distributed.agree(stop_request.requested() is None, device=prepared.device):
                         signal_name = stop_request.signal_name or StopRequest.ANOTHER_PROCESS
                         _stop(
-                            run, metrics, signal_name, epoch=epoch, step=step, kept=kept, command=command,
-                            seconds=time.perf_counter() - started,
+                            run, metrics, signal_name, epoch=epoch, step=step, kept=unfinished,
+                            command=command, seconds=time.perf_counter() - started,
                         )  # fmt: skip
                 if epoch_begins is not None:  # the run's tokens: every process's share of the batch
                     reporter.step(tokens=int(every_row.train_lengths[batch].sum()), loss=shown)
@@ -199,7 +202,7 @@ def refit(
         except CheckpointWriteFailed as failed:  # best/ is left as it was: the write is staged
             metrics.refit = None
             raise CheckpointError(
-                f"could not write the refitted model to {run.folder.best} ({failed.reason}); {kept}; "
+                f"could not write the refitted model to {run.folder.best} ({failed.reason}); {unfinished}; "
                 f"{failed.remedy}, then refit it with: {command}"
             ) from None
         came = stop_request.requested()
@@ -218,7 +221,10 @@ def killed_after_training(folder: Path, *, epochs: int | None = None) -> str | N
     """What the run in `folder` keeps, for a process killed where it could not say it (the OOM
     killer's SIGKILL) once the run had nothing left to do, where last/ has nothing to resume; None
     where it has epochs or a refit left (a --resume does them), or where last/ does not read
-    (resuming then says what is wrong). `epochs`: the --epochs of a --resume, its ceiling."""
+    (resuming then says what is wrong). `epochs`: the --epochs of a --resume, its ceiling. What the
+    kill left half done is finished first: a swap of best/ (the refit's, whose refit is then left),
+    and the run an --overwrite kept aside, which a finished run replaces."""
+    mend(folder)
     if work_left(folder / LAST, epochs) is not False:
         return None
     return f"{NOTHING_TO_RESUME}: {folder / BEST} holds the run's model"

@@ -60,10 +60,12 @@ class RunInfo:
 
 
 class Reporter(Protocol):
-    """What a run says as it goes. Two methods are optional, each on its own, so that reporters
-    written before the refit still work: with `refit_epoch_start(epoch, epochs, num_batches)`, the
+    """What a run says as it goes. Three methods are optional, each on its own, so that reporters
+    written before them still work: with `refit_epoch_start(epoch, epochs, num_batches)`, the
     refit's steps (attncli/refit.py) come to `step` as training's do; with `refit_epoch_end(text)`,
-    each refit epoch's line comes there rather than to `stage`."""
+    each refit epoch's line comes there rather than to `stage`; with `finished(result)`, the
+    finished run's TrainResult comes there, and without it the warnings `attn train` prints beside
+    its summary come to `stage`, each starting "warning:"."""
 
     def stage(self, message: str) -> None: ...
     def start(self, info: RunInfo) -> None: ...
@@ -94,6 +96,9 @@ class SilentReporter:
         pass
 
     def refit_epoch_end(self, text: str) -> None:
+        pass
+
+    def finished(self, result: TrainResult) -> None:
         pass
 
 

@@ -21,6 +21,7 @@ from attncli.checkpoint_folder import (
     LAST,
     LOCK_FILE,
     METRICS_FILE,
+    MOVING_ASIDE,
     REPLACED,
     REQUIRED_FILES,
     STATE_FILE,
@@ -46,10 +47,9 @@ RUN_ENTRIES = {
 }
 
 
-# The earlier run's entries on their way aside (--overwrite), and on their way out once the new
-# run has saved its best/: each step is one rename, so a process killed at any moment leaves a
+# The earlier run's entries on their way aside (--overwrite, MOVING_ASIDE), and on their way out once
+# the new run has finished: each step is one rename, so a process killed at any moment leaves a
 # state the next run on the folder can finish (`finish_replacing`).
-MOVING_ASIDE = f"{REPLACED}-moving"
 DROPPING = f"{REPLACED}-dropping"
 ASIDE = (REPLACED, MOVING_ASIDE, DROPPING)
 
@@ -114,9 +114,12 @@ class RunFolder:
                 child.rename(dropping / child.name)
             shutil.rmtree(dropping)
             return
+        entries = _run_entries(self.path)
+        if not entries:  # a new or empty folder: no run to keep aside (an empty one read as a run)
+            return
         moving = self.path / MOVING_ASIDE
         moving.mkdir()
-        for child in _run_entries(self.path):
+        for child in entries:
             child.rename(moving / child.name)
         moving.rename(self.path / REPLACED)
 
@@ -126,7 +129,7 @@ class RunFolder:
 
     def replaces_a_run(self) -> bool:
         """Whether an earlier run waits aside for this one to finish (--overwrite)."""
-        return (self.path / REPLACED).is_dir()
+        return _holds_a_run_aside(self.path)
 
     def put_back_replaced_run(self) -> None:
         """Put back the run --overwrite moved aside: this run stopped before its first best/."""
@@ -157,11 +160,20 @@ class RunFolder:
                 self.path.rmdir()
 
 
-def replaced_kept(folder: RunFolder) -> str:
-    """Where the run an unfinished --overwrite replaces stays meanwhile, for the words that say what
-    a stopped or failed run keeps."""
-    aside = folder.path / REPLACED
-    return f"; the run it replaces stays in use ({aside}) until a run in {folder.path} finishes"
+def mend(path: Path) -> None:
+    """Finish in `path` what a stopped or killed run left half done (a swap of best/ or last/, an
+    --overwrite's moves), where no other run holds it: for a command that reports a run with nothing
+    left to do, whose run aside must then go (`finish_replacing`)."""
+    with contextlib.suppress(CheckpointError, OSError):
+        open_run_folder(path, overwrite=False, resume=True).release()
+
+
+def replaced_kept(path: Path) -> str:
+    """Where the run an unfinished --overwrite into `path` replaces stays meanwhile, for the words that
+    say what a stopped or failed run keeps; nothing where no run waits aside."""
+    if not _holds_a_run_aside(path):
+        return ""
+    return f"; the run it replaces stays in use ({path / REPLACED}) until a run in {path} finishes"
 
 
 def _holder(lock: Path) -> str:
@@ -207,6 +219,13 @@ def _acquire_lock(folder: Path, option: str = "--output") -> tuple[Path, int]:
         return lock, descriptor
 
 
+def _holds_a_run_aside(path: Path) -> bool:
+    """Whether `path` keeps a run aside for an --overwrite (an empty folder aside, left by a kill
+    between a put-back's last move and its removal, keeps none)."""
+    aside = path / REPLACED
+    return aside.is_dir() and any(aside.iterdir())
+
+
 def _drop_aside(path: Path) -> None:
     """Remove the run --overwrite moved aside in `path`, in one rename out of readers' sight first."""
     if (path / REPLACED).exists():
@@ -222,7 +241,9 @@ def finish_replacing(path: Path) -> bool:
     stays aside while that run has work left (a --resume finishes it), and goes once it has none
     (killed between its end and the removal). Whether a run was put back."""
     shutil.rmtree(path / DROPPING, ignore_errors=True)
-    if (path / REPLACED).is_dir() and (path / BEST / CONFIG_FILE).is_file():
+    with contextlib.suppress(OSError):  # one that is empty keeps nothing
+        (path / REPLACED).rmdir()
+    if _holds_a_run_aside(path) and (path / BEST / CONFIG_FILE).is_file():
         from attncli.resuming import work_left
 
         if work_left(path / LAST) is False:
@@ -232,10 +253,11 @@ def finish_replacing(path: Path) -> bool:
     for aside in (path / MOVING_ASIDE, path / REPLACED):
         if not aside.is_dir():
             continue
-        put_back = True
         # best/ last: a put-back stopped halfway leaves no best/ at the top, which would read as the
         # replacing run's own (above), and the next run goes on with it.
-        for child in sorted(aside.iterdir(), key=lambda entry: entry.name == BEST):
+        entries = sorted(aside.iterdir(), key=lambda entry: entry.name == BEST)
+        put_back = put_back or bool(entries)  # an empty one (a kill before its first move) put back nothing
+        for child in entries:
             target = path / child.name
             if target.is_dir():
                 shutil.rmtree(target)
@@ -414,7 +436,7 @@ def _unfinished_hint(last: Path) -> str:
     if not work_left(last):
         return ""
     folder = last.parent
-    if (folder / REPLACED).is_dir():  # an --overwrite stopped after its first epoch
+    if _holds_a_run_aside(folder):  # an --overwrite stopped after its first epoch
         return (
             f"; its run is an --overwrite that has not finished, and {resume_command(folder)} carries it on "
             f"(the run it replaces is kept in {folder / REPLACED} until then)"

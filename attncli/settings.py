@@ -104,19 +104,32 @@ def with_settings(config: Config, values: dict[str, Any]) -> Config:
     sections = {}
     for section_name, changes in by_section.items():
         section = getattr(config, section_name)
-        hints = typing.get_type_hints(type(section))
+        hints = field_types(type(section))
         typed = {
-            # `--set model.embed_dim=auto`: the empty value, which sizes the setting to the data
-            # (or, for a column, finds it in the data).
-            name: None
-            if isinstance(value, str)
-            and value == "auto"
-            and f"{section_name}.{name}" in (*SIZED_KEYS, *DETECTED_KEYS)
-            else _coerce(f"{section_name}.{name}", value, hints[name])
+            name: typed_setting(f"{section_name}.{name}", value, hints[name])
             for name, value in changes.items()
         }
         sections[section_name] = dataclasses.replace(section, **typed)
     return dataclasses.replace(config, **sections)
+
+
+def typed_setting(key: str, value: Any, annotation: Any) -> Any:
+    """`value` of the setting `key` (whose type is `annotation`), checked and typed as --set types it."""
+    if isinstance(value, str) and value == "auto" and key in (*SIZED_KEYS, *DETECTED_KEYS):
+        # `--set model.embed_dim=auto`: the empty value, which sizes the setting to the data (or,
+        # for a column, finds it in the data).
+        return None
+    return _coerce(key, value, annotation)
+
+
+def field_types(section: type) -> dict[str, Any]:
+    """The types of a settings section's fields, as `typing` resolves their annotations (once)."""
+    if section not in _FIELD_TYPES:
+        _FIELD_TYPES[section] = typing.get_type_hints(section)
+    return _FIELD_TYPES[section]
+
+
+_FIELD_TYPES: dict[type, dict[str, Any]] = {}
 
 
 def _coerce(key: str, value: Any, annotation: Any) -> Any:

@@ -65,7 +65,7 @@ from attncli.resuming import (
     require_same_data,
     restore_rank_random_state,
 )
-from attncli.run_folder import RunFolder, open_run_folder, replaced_kept, resume_command
+from attncli.run_folder import DROPPING, RunFolder, open_run_folder, replaced_kept, resume_command
 from attncli.run_writer import RunWriter, require_tensorboard
 from attncli.sources import names_a_local_path, require_data_source, same_source
 from attncli.tokenizer import require_tokenizer_file
@@ -204,14 +204,14 @@ def resume(
     last_path = resolve_checkpoint(output / LAST)
     saved = read_header(last_path) if last_path.is_dir() else {}
     device, moved_device = device_to_resume_on(saved_device(saved))
-    # A run with no epoch left passes only for its refit (stopped or killed in it): that alone is left.
-    refit_only = refuse_finished(last_path, saved, epochs)
     with _joined(output, device=device, overwrite=False, resume=True) as (distributed, folder):
         reporter = (reporter or LoggingReporter()) if distributed.is_main else SilentReporter()
         _say_put_back(folder, reporter)
-        if folder.put_back:  # the run checked above was the --overwrite's, which is gone
-            put_back = resolve_checkpoint(folder.last)
-            refit_only = refuse_finished(put_back, read_header(put_back) if put_back.is_dir() else {}, epochs)
+        # Checked once rank 0 has taken the folder and mended what a kill left in it (a swap of best/
+        # or last/, an --overwrite's moves, a run aside whose replacement had finished): a run with no
+        # epoch left passes only for its refit (stopped or killed in it), which alone is then left.
+        last_path = resolve_checkpoint(folder.last)
+        refit_only = refuse_finished(last_path, read_header(last_path) if last_path.is_dir() else {}, epochs)
         last = load_checkpoint(folder.last)
         saved_state = load_training_state(folder.last)  # checked before any data loads
         config = last.config
@@ -379,9 +379,12 @@ def _out_of_memory(
         # best/ holds the best epoch, whole; the refit alone is left, which --resume does.
         if run is not None:
             run.close()
+        # Ready to use, unless an --overwrite's earlier run stays in use until the refit is done.
+        aside = replaced_kept(folder.path) if prepared.distributed.is_main else ""
+        usable = aside or ", ready to use"
         message = (
             f"out of memory {_where(prepared)} while refitting the best epoch on every training row "
-            f"{allocation}; {folder.best} holds the best epoch, not refitted, ready to use; to refit it, "
+            f"{allocation}; {folder.best} holds the best epoch, not refitted{usable}; to refit it, "
             f"free memory and resume: {resume_command(folder.path, prepared.distributed.world_size)}"
         )
     else:
@@ -430,9 +433,11 @@ def _replace_the_earlier_run(folder: RunFolder, reporter: Reporter) -> None:
         folder.drop_replaced_run()
     except OSError as error:  # the run is saved whole: say it, do not fail it
         aside = folder.path / REPLACED
+        read = "; eval and predict read it until it is removed" if aside.exists() else ""
+        left = aside if aside.exists() else folder.path / DROPPING  # renamed, then not all removed
         reporter.stage(
-            f"warning: could not remove {aside}, the run this one replaces ({error.strerror or error}); "
-            f"eval and predict read it until it is removed: rm -r {shlex.quote(str(aside))}"
+            f"warning: could not remove {left}, the run this one replaces ({error.strerror or error}){read}: "
+            f"rm -r {shlex.quote(str(left))}"
         )
 
 
@@ -492,7 +497,7 @@ def _fit_and_finish(
         reason = f"could not write {failed.what} {failed.path} ({failed.reason})"
         if (folder.best / CONFIG_FILE).is_file():
             epoch = metrics.best_epoch
-            aside = replaced_kept(folder) if folder.replaces_a_run() else ""
+            aside = replaced_kept(folder.path)
             raise CheckpointError(
                 f"{reason}; {folder.best} holds epoch {epoch}, the best so far, but without last/ the run "
                 f"cannot be resumed{aside}; {failed.remedy}, then run the same command with --overwrite"
@@ -550,6 +555,19 @@ def _fit_and_finish(
         metrics=metrics,
         is_main=prepared.distributed.is_main,
     )
-    if isinstance(reporter, LoggingReporter):  # the command prints these beside its summary
-        reporter.finished(result)
+    _say_summary_warnings(reporter, result)
     return result
+
+
+def _say_summary_warnings(reporter: Reporter, result: TrainResult) -> None:
+    """The warnings `attn train` prints beside its summary (a best epoch that learnt nothing, labels
+    it never recognised), to a reporter's `finished`, or else, one by one, to its `stage`: a
+    reporter of the caller's own heard none of them."""
+    finished = getattr(reporter, "finished", None)
+    if finished is not None:
+        finished(result)
+        return
+    from attncli.render.training import summary_warnings
+
+    for warning in summary_warnings(result):
+        reporter.stage(warning)

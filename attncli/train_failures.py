@@ -16,7 +16,7 @@ def keep_what_was_saved(prepared: Prepared, folder: RunFolder, run: RunWriter, *
     saved nothing of its own leaves the folder as it was, its earlier run put back after
     --overwrite, so the same command can be run again once its cause is fixed."""
     # A run that replaces an earlier one (--overwrite) and saved a best/ keeps the earlier run aside.
-    aside = replaced_kept(folder) if prepared.distributed.is_main and folder.replaces_a_run() else ""
+    aside = replaced_kept(folder.path) if prepared.distributed.is_main else ""
     if run.saved_last_epoch is not None:
         epoch, best = run.saved_last_epoch, folder.best
         return f"{folder.last} holds the state at the end of epoch {epoch}, {best} the best epoch{aside}"

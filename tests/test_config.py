@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,25 @@ def test_a_count_below_its_least_says_the_value_given_as_every_check_does():
         with pytest.raises(ConfigError) as refused:
             load_config(None, [setting])
         assert message in str(refused.value)
+
+
+def test_a_config_built_in_python_is_checked_and_typed_where_it_is_built(tmp_path):
+    """`TrainConfig(epochs=2.5)` trained, and its checkpoint was then refused as damaged; a Path as
+    data.source ended in YAML's RepresenterError; `seed=True` was taken (a Python API trial)."""
+    from attncli.config import DataConfig, TrainConfig
+    from attncli.model_config import ModelConfig
+
+    for built, message in [
+        (lambda: TrainConfig(epochs=2.5), "train.epochs must be a whole number, not 2.5"),
+        (lambda: TrainConfig(seed=True), "train.seed must be a whole number, not true"),
+        (lambda: TrainConfig(lr="fast"), "train.lr must be a finite number, not 'fast'"),
+        (lambda: ModelConfig(attention_dropout=None), "model.attention_dropout needs a value"),
+    ]:
+        with pytest.raises(ConfigError, match=f"^{re.escape(message)}"):
+            built()
+    config = Config(data=DataConfig(source=tmp_path / "d.csv"), train=TrainConfig(epochs=2.0, lr=1))
+    assert config.data.source == str(tmp_path / "d.csv") and type(config.train.epochs) is int
+    assert type(config.train.lr) is float and Config.from_dict(config.to_dict()) == config
+    assert TrainConfig(epochs="auto").epochs is None  # the empty value, as --set takes it
+    with pytest.raises(TypeError, match=r"pass \['train.epochs=2'\]"):  # it was read letter by letter
+        load_config(None, "train.epochs=2")

@@ -57,3 +57,13 @@ def test_the_python_api_example_runs_and_prints_what_it_says(easy_folder, tmp_pa
     predicted = predict(load_checkpoint(tmp_path / "runs" / "api"), [row["text"] for row in rows])
     right = sum(p.label == row["label"] for p, row in zip(predicted, rows, strict=True))
     assert accuracy == pytest.approx(right / len(rows))
+
+
+def test_attn_ships_its_type_hints_as_the_readme_says():
+    """A user's `mypy --strict` saw no types in attn: 'missing library stubs or py.typed marker'."""
+    import attncli
+
+    assert (Path(attncli.__file__).parent / "py.typed").is_file()
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    assert '[tool.setuptools.package-data]\nattncli = ["py.typed"]' in pyproject  # into the wheel
+    assert "attn ships its type hints (`py.typed`)" in README.read_text().replace("\n", " ")

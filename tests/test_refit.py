@@ -564,3 +564,34 @@ def test_the_launcher_offers_a_resume_only_where_epochs_or_a_refit_are_left(tmp_
     train(_config(tmp_path), output=plain)  # no refit asked for: none to miss
     assert launch_processes(2, ["train"], debug=False, run_folder=plain) == 1
     assert f"nothing to resume: {plain}/best holds the run's model;" in capsys.readouterr().err
+
+
+def test_an_overwrite_stopped_in_its_refit_keeps_the_earlier_run_in_use_and_says_so(tmp_path, monkeypatch):
+    """best/ holds the new run's best epoch, not refitted: not in use yet, since the run --overwrite
+    replaces stays in use until the refit is done (the message said best/ was ready)."""
+    import attncli.refit
+    from attncli.checkpoint_folder import resolve_checkpoint
+    from attncli.train import resume
+
+    run, aside = tmp_path / "run", tmp_path / "run" / ".attn-replaced"
+    train(_config(tmp_path), output=run)
+    earlier = _weights(run / "best")
+    real_step, steps = attncli.refit.train_step, []
+
+    def interrupted_step(*args, **kwargs):
+        steps.append(1)
+        if len(steps) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_step(*args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(attncli.refit, "train_step", interrupted_step)
+        with pytest.raises(TrainingInterrupted) as stopped:
+            train(_config(tmp_path, "train.refit_epochs=2", "train.seed=1"), output=run, overwrite=True)
+    assert (
+        f"without the refit; the run it replaces stays in use ({aside}) until a run in {run} finishes; "
+        in (str(stopped.value))
+    )
+    assert resolve_checkpoint(run) == aside / "best" and _weights(aside / "best") == earlier
+    resume(run)
+    assert not aside.exists() and _metrics(run / "best")["refit"]["epochs"] == 2

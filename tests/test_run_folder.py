@@ -217,7 +217,7 @@ def test_overwrite_clears_the_earlier_run_only_when_training_starts(tmp_path):
 @pytest.mark.parametrize("stopped", ["moving aside", "putting back", "dropping"])
 def test_a_process_killed_among_the_overwrite_moves_leaves_a_whole_run(tmp_path, stopped):
     """Each move is one rename, and the next run on the folder finishes what was begun: the earlier
-    run comes back whole unless the new one had saved its best/, and nothing is half-removed."""
+    run comes back whole unless the new one had finished, and nothing is half-removed."""
     run_path = tmp_path / "run"
     for name in ("best", "last"):
         (run_path / name).mkdir(parents=True)
@@ -231,7 +231,7 @@ def test_a_process_killed_among_the_overwrite_moves_leaves_a_whole_run(tmp_path,
         for name in ("best", "metrics.jsonl"):
             (run_path / name).rename(run_path / ".attn-replaced" / name)
         (run_path / "metrics.jsonl").write_text("new")
-    else:  # the new run had saved its best/: the earlier run was on its way out
+    else:  # the new run had finished: the earlier run was on its way out
         (run_path / ".attn-replaced-dropping").mkdir()
         (run_path / ".attn-replaced-dropping" / "old").write_text("old")
     open_run_folder(run_path, overwrite=True).release()
@@ -299,6 +299,29 @@ def test_an_overwrite_with_a_best_of_its_own_keeps_the_earlier_run_aside_until_i
         ("metrics.jsonl", "new"),
     ]
     assert resolve_checkpoint(run_path) == run_path / "best"
+
+
+def test_an_overwrite_into_an_empty_folder_keeps_nothing_aside_and_an_empty_aside_is_no_run(tmp_path):
+    """An empty .attn-replaced/ (a first --overwrite into a new folder; a kill before a put-back's
+    rmdir) was taken for a run aside: a later --overwrite then threw the unfinished run away, saying
+    the folder held the earlier run again (a review)."""
+    run_path = tmp_path / "run"
+    run = open_run_folder(run_path, overwrite=True)
+    run.clear_previous_run()
+    assert not run.replaces_a_run() and sorted(path.name for path in run_path.iterdir()) == [LOCK_FILE]
+    (run_path / "best").mkdir()
+    (run_path / "best" / "config.json").write_text("new best")
+    (run_path / ".attn-replaced").mkdir()
+    run.release()
+    again = open_run_folder(run_path, overwrite=True)
+    assert not again.put_back and not again.replaces_a_run()
+    assert sorted(path.name for path in run_path.iterdir()) == [LOCK_FILE, "best"]
+    again.release()
+    # Readers take the earlier run's best/ while it is on its way aside, too (a kill among the moves).
+    (run_path / ".attn-replaced-moving" / "best").mkdir(parents=True)
+    (run_path / ".attn-replaced-moving" / "best" / "config.json").write_text("old best")
+    (run_path / "best").rename(run_path / "last")
+    assert resolve_checkpoint(run_path) == run_path / ".attn-replaced-moving" / "best"
 
 
 def test_a_lock_that_cannot_be_removed_does_not_hide_why_the_run_ended(tmp_path, monkeypatch):

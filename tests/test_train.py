@@ -1061,6 +1061,25 @@ def test_an_overwrite_stopped_after_its_first_epoch_keeps_the_earlier_run_in_use
     assert _weights(run / "best") == _weights(alone.output / "best")
 
 
+def test_a_run_killed_between_its_end_and_the_removal_of_the_run_it_replaces_is_mended_by_the_next_train(
+    tmp_path, monkeypatch
+):
+    """The earlier run was left aside, read in the finished run's place, and --resume refused the run
+    as finished without removing it (a review)."""
+    from attncli.checkpoint_folder import resolve_checkpoint
+
+    config = _resumable_config(tmp_path)
+    run, aside = tmp_path / "r", tmp_path / "r" / ".attn-replaced"
+    train(dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=1)), output=run)
+    with monkeypatch.context() as patched:  # as if killed just before the removal
+        patched.setattr("attncli.run_folder.RunFolder.drop_replaced_run", lambda folder: None)
+        train(config, output=run, overwrite=True)
+    assert resolve_checkpoint(run) == aside / "best"
+    with pytest.raises(ConfigError, match="already trained 3 epochs"):
+        resume(run)
+    assert not aside.exists() and resolve_checkpoint(run) == run / "best"
+
+
 def test_a_label_the_best_epoch_never_recognises_is_warned_of_in_the_summary(tmp_path):
     import io
 
@@ -1076,8 +1095,23 @@ def test_a_label_the_best_epoch_never_recognises_is_warned_of_in_the_summary(tmp
     ]
     path = write_csv(tmp_path / "d.csv", rows)
     config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1"])
-    result = train(config, output=tmp_path / "run")
+
+    class OwnReporter:  # the Reporter protocol's methods alone: it heard none of the summary's warnings
+        def __init__(self):
+            self.stages = []
+
+        def stage(self, message):
+            self.stages.append(message)
+
+        def start(self, info): ...
+        def epoch_start(self, epoch, num_batches, *, done=0): ...
+        def step(self, *, tokens, loss): ...
+        def epoch_end(self, record): ...
+
+    own = OwnReporter()
+    result = train(config, output=tmp_path / "run", reporter=own)
     assert result.best.missed_labels == ["rare"]
+    assert own.stages[-1].startswith("warning: the best epoch recognised none of the validation rows of rare")
     log = io.StringIO()
     Console(file=log, width=200, theme=ATTN_THEME).print(render_train_summary(result))
     assert (

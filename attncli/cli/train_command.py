@@ -300,10 +300,16 @@ def _interrupted_in_training(folder: Path, command: str, *, epochs: int | None) 
     gave neither)."""
     from attncli.checkpoint_folder import BEST, CONFIG_FILE, LAST
     from attncli.refit import killed_after_training
-    from attncli.run_folder import finish_replacing
+    from attncli.run_folder import finish_replacing, replaced_kept
 
     shown = shlex.quote(str(folder))
     kept = f"interrupted; {folder} holds what the run had saved by then (attn info {shown} shows it)"
+    if aside := replaced_kept(folder):  # `attn info R` shows that run, in use until this one finishes
+        best = folder / BEST
+        kept = (
+            f"interrupted; {best} and {folder / LAST} hold what the run had saved by then (attn info "
+            f"{shlex.quote(str(best))} shows it){aside}"
+        )
     if not (folder / LAST / CONFIG_FILE).is_file():
         if not (folder / BEST / CONFIG_FILE).is_file():
             # A second Ctrl-C stopped the save of the first epoch's step: `attn info` had nothing to
