@@ -238,19 +238,11 @@ def test_a_validation_split_of_the_datas_own_is_not_trained_on(tmp_path):
     )
 
 
-def test_a_refit_stopped_by_ctrl_c_leaves_best_as_training_chose_it_and_a_resume_refits(
-    tmp_path, monkeypatch
-):
+def _stopped_in_the_refit(monkeypatch, training):
+    """Run `training` with a SIGINT sent at the refit's third step."""
     import attncli.refit
-    from attncli.info import describe_checkpoint
-    from attncli.train import resume
 
-    config = _config(tmp_path)
-    plain = train(config, output=tmp_path / "plain")
-    asked = _config(tmp_path, "train.refit_epochs=2")
-    train(asked, output=tmp_path / "alone")
-    real_step = attncli.refit.train_step
-    steps = []
+    real_step, steps = attncli.refit.train_step, []
 
     def interrupted_step(*args, **kwargs):
         steps.append(1)
@@ -260,8 +252,21 @@ def test_a_refit_stopped_by_ctrl_c_leaves_best_as_training_chose_it_and_a_resume
 
     with monkeypatch.context() as patched:
         patched.setattr(attncli.refit, "train_step", interrupted_step)
-        with pytest.raises(TrainingInterrupted) as stopped:
-            train(asked, output=tmp_path / "run")
+        training()
+
+
+def test_a_refit_stopped_by_ctrl_c_leaves_best_as_training_chose_it_and_a_resume_refits(
+    tmp_path, monkeypatch
+):
+    from attncli.info import describe_checkpoint
+    from attncli.train import resume
+
+    config = _config(tmp_path)
+    plain = train(config, output=tmp_path / "plain")
+    asked = _config(tmp_path, "train.refit_epochs=2")
+    train(asked, output=tmp_path / "alone")
+    with pytest.raises(TrainingInterrupted) as stopped:
+        _stopped_in_the_refit(monkeypatch, lambda: train(asked, output=tmp_path / "run"))
     message, command = str(stopped.value), f"attn train --resume {tmp_path / 'run'}"
     assert message.startswith("SIGINT: stopped in refit epoch 1, step 3;") and stopped.value.exit_code == 130
     assert re.search(
@@ -569,25 +574,15 @@ def test_the_launcher_offers_a_resume_only_where_epochs_or_a_refit_are_left(tmp_
 def test_an_overwrite_stopped_in_its_refit_keeps_the_earlier_run_in_use_and_says_so(tmp_path, monkeypatch):
     """best/ holds the new run's best epoch, not refitted: not in use yet, since the run --overwrite
     replaces stays in use until the refit is done (the message said best/ was ready)."""
-    import attncli.refit
     from attncli.checkpoint_folder import resolve_checkpoint
     from attncli.train import resume
 
     run, aside = tmp_path / "run", tmp_path / "run" / ".attn-replaced"
     train(_config(tmp_path), output=run)
     earlier = _weights(run / "best")
-    real_step, steps = attncli.refit.train_step, []
-
-    def interrupted_step(*args, **kwargs):
-        steps.append(1)
-        if len(steps) == 3:
-            os.kill(os.getpid(), signal.SIGINT)
-        return real_step(*args, **kwargs)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(attncli.refit, "train_step", interrupted_step)
-        with pytest.raises(TrainingInterrupted) as stopped:
-            train(_config(tmp_path, "train.refit_epochs=2", "train.seed=1"), output=run, overwrite=True)
+    asked = _config(tmp_path, "train.refit_epochs=2", "train.seed=1")
+    with pytest.raises(TrainingInterrupted) as stopped:
+        _stopped_in_the_refit(monkeypatch, lambda: train(asked, output=run, overwrite=True))
     assert (
         f"without the refit; the run it replaces stays in use ({aside}) until a run in {run} finishes; "
         in (str(stopped.value))
