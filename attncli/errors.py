@@ -58,6 +58,13 @@ class CheckpointError(AttnError):
     exit_code = 2
 
 
+class InspectError(AttnError):
+    """The view of attention asked for (a layer, head, rollout, the pooling's) does not exist in
+    this model."""
+
+    exit_code = 2
+
+
 class TrainingError(AttnError):
     """Training failed while running (for example the loss became NaN)."""
 

@@ -3,15 +3,8 @@ with what to do instead, of a view the model does not have (InspectError)."""
 
 from __future__ import annotations
 
-from attncli.errors import AttnError
+from attncli.errors import InspectError  # defined here until 2026-12-05: still importable from here
 from attncli.model_config import ModelConfig
-
-
-class InspectError(AttnError):
-    """The view asked for does not exist in this model."""
-
-    exit_code = 2
-
 
 # What a view's name gains with --words; the heatmap then counts words, not tokens.
 WORDS_VIEW = ", pieces merged into words"

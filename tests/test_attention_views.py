@@ -111,9 +111,9 @@ def test_pooling_heads_are_shown_averaged_and_said_so_or_one_at_a_time(tmp_path)
     import torch
     from conftest import save_untrained_checkpoint
 
+    from attncli.errors import InspectError
     from attncli.packing import pad_batch
     from attncli.tokenization import encode
-    from attncli.view_choice import InspectError
 
     path = save_untrained_checkpoint(tmp_path / "heads", num_layers=0, pooling="attention", pooling_heads=4)
     loaded = load_checkpoint(path)

@@ -7,7 +7,7 @@ from attncli.inspection import inspect_text
 def test_views_a_model_lacks_are_refused_with_what_to_do(tmp_path):
     from conftest import save_untrained_checkpoint
 
-    from attncli.view_choice import InspectError
+    from attncli.errors import InspectError
 
     mean = load_checkpoint(save_untrained_checkpoint(tmp_path / "mean", num_layers=1, pooling="mean"))
     with pytest.raises(InspectError, match="pools by mean, which has no pooling weights"):
