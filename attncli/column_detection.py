@@ -1,30 +1,43 @@
-"""Finding a text or label column by its name: the usual names (text, review, label, category, ...)
-tried exactly, then ignoring case and surrounding spaces, then by the words in a name (review_body,
+"""Finding a text or label column by its name: the usual names (text, review, label, category, ...,
+and theirs in Spanish, Portuguese, French, German and Italian) tried exactly, then ignoring case,
+accents, Unicode forms and surrounding spaces, then by the words in a name (review_body,
 sentiment_label), where words that name something else rule a column out (review_id) or put it last."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from attncli.layouts import LISTS, RECORDS, Layout
 
-# Best first.
+# Best first; the other languages' after English, without their accents (matched without them):
+# a helpdesk export's `Descripción` and `Categoría` were found by neither (a user's trial).
 TEXT_COLUMNS = (
     *("text", "sentence", "content", "review", "document", "body", "tweet", "comment", "utterance"),
     *("message", "post", "description", "abstract"),
+    *("texto", "texte", "testo", "descripcion", "descricao", "beschreibung", "descrizione"),
+    *("mensaje", "mensagem", "nachricht", "messaggio", "comentario", "commentaire", "kommentar"),
+    *("commento", "contenido", "conteudo", "contenu", "inhalt", "contenuto", "resena", "avis"),
 )
 # Texts too, but of a table with nothing better: a table holding a title and a review_body (or a
 # question and a tweet_text) is classified by the longer text, found by the words in its name.
 LAST_RESORT_TEXT_COLUMNS = ("title", "headline", "question", "subject")
-LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target")
+LABEL_COLUMNS = (
+    *("label", "labels", "category", "class", "sentiment", "target"),
+    *("categoria", "categorie", "kategorie", "etiqueta", "etiquette", "etichetta", "rotulo"),
+    *("clase", "classe", "klasse", "sentimiento", "sentimento"),
+)
 # A name with one of these words names something about the text, not the text (review_id, review_date).
 NOT_TEXT_WORDS = frozenset(
     {"id", "ids", "uuid", "key", "date", "time", "timestamp", "url", "link", "title", "headline"}
     | {"summary", "subject", "lang", "language", "count", "length", "len", "type", *LABEL_COLUMNS}
 )
-NOT_LABEL_WORDS = frozenset({"text", "sentence", "content", "document", "body"})
+NOT_LABEL_WORDS = frozenset(
+    {"text", "sentence", "content", "document", "body", "texto", "texte", "testo", "contenido", "conteudo"}
+    | {"contenu", "inhalt", "contenuto"}
+)
 # A label column named with one of these (category_id beside category_name) holds codes for labels:
 # taken only where no other column names the labels (the model's labels would read 0, 1, 2).
 CODE_WORDS = frozenset({"id", "ids", "idx", "index", "code", "num", "number", "no"})
@@ -99,10 +112,18 @@ def _by_name(known: Sequence[str], candidates: list[str]) -> tuple[str | None, b
         if name in candidates:
             return name, True
     for name in known:
-        loose = next((column for column in candidates if column.strip().lower() == name.lower()), None)
+        loose = next((column for column in candidates if name_key(column) == name_key(name)), None)
         if loose is not None:
             return loose, False
     return None, False
+
+
+def name_key(name: str) -> str:
+    """A column name as a person reads it: without case, accents, surrounding spaces or the
+    difference between Unicode's composed and decomposed forms (a header saved on a Mac spells
+    `Descripción` with a combining accent, and was "not found (closest: 'Descripción')")."""
+    decomposed = unicodedata.normalize("NFKD", name.strip())
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
 def _known_word(word: str, known: list[str]) -> int | None:
@@ -114,8 +135,9 @@ def _known_word(word: str, known: list[str]) -> int | None:
 
 
 def _words(name: str) -> list[str]:
-    """The words of a column name: review_body, reviewBody and "Review Body" all give review, body."""
-    return re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).lower())
+    """The words of a column name: review_body, reviewBody and "Review Body" all give review, body;
+    `Descripción_Ticket` gives descripcion, ticket."""
+    return re.findall(r"[^\W_]+", name_key(re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)))
 
 
 def is_text_word(base: str) -> bool:

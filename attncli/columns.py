@@ -20,6 +20,7 @@ from attncli.column_detection import (
     column_by_words,
     detect,
     is_text_word,
+    name_key,
 )
 from attncli.layouts import LISTED_COLUMNS, LISTS, RECORDS, Layout, listed
 
@@ -181,8 +182,8 @@ def _choose(
         # part of a name to anyone reading the header, so it is taken without a note; and so is the
         # name in another case where no other column has it (--label-column rating for `Rating`).
         spaced = [column for column in layout.columns if column.strip() == named.strip()]
-        if not spaced:
-            spaced = [column for column in layout.columns if column.strip().lower() == named.strip().lower()]
+        if not spaced:  # and in another case, or Unicode form, or without its accents (name_key)
+            spaced = [column for column in layout.columns if name_key(column) == name_key(named)]
         if len(spaced) == 1:
             named = spaced[0]
     if named is not None:
@@ -241,11 +242,11 @@ def _kind_problem(layout: Layout, role: str, name: str) -> str | None:
 
 def _closest(layout: Layout, name: str) -> str:
     names = [*layout.columns, *layout.paths]
-    loose = [column for column in names if column.strip().lower() == name.strip().lower()]
+    loose = [column for column in names if name_key(column) == name_key(name)]
     if not loose:
-        lowered = {column.strip().lower(): column for column in names}
-        close = difflib.get_close_matches(name.strip().lower(), list(lowered), n=1, cutoff=0.5)
-        loose = [lowered[close[0]]] if close else []
+        keyed = {name_key(column): column for column in names}
+        close = difflib.get_close_matches(name_key(name), list(keyed), n=1, cutoff=0.5)
+        loose = [keyed[close[0]]] if close else []
     return f" (closest: {loose[0]!r})" if loose else ""
 
 

@@ -39,3 +39,32 @@ def test_a_text_column_found_in_a_pair_says_its_pair_is_not_read():
     assert choose_columns(Layout(columns=("text", "id1", "id2", "label")), where="D", text=None).note is None
     assert _text_pair(Layout(columns=("id1", "id2", "label"))) is None
     assert _text_pair(Layout(columns=("Sentence A", "sentence B", "label"))) == ("Sentence A", "sentence B")
+
+
+@pytest.mark.parametrize(
+    "columns, text, label",
+    [
+        (("ID", "Prioridad", "Asunto", "Descripción", "Categoría"), "Descripción", "Categoría"),
+        (("id", "Descrição", "Categoria"), "Descrição", "Categoria"),
+        (("texte", "étiquette"), "texte", "étiquette"),
+        (("Beschreibung", "Kategorie"), "Beschreibung", "Kategorie"),
+        (("descrizione_ticket", "etichetta"), "descrizione_ticket", "etichetta"),
+    ],
+)
+def test_the_usual_names_in_other_languages_are_found(columns, text, label):
+    """A Spanish helpdesk export's `Descripción` and `Categoría` were found by neither (a trial)."""
+    chosen = choose_columns(Layout(columns=columns), where="D", text=None)
+    assert (chosen.text, chosen.label) == (text, label)
+
+
+def test_a_name_in_another_unicode_form_or_without_its_accents_is_the_column():
+    """A header saved on a Mac spells `Descripción` with a combining accent: `--text-column
+    Descripción` was "not found (closest: 'Descripción')", the same name to the eye."""
+    decomposed = ("ID", "Descripcio\u0301n", "Categori\u0301a")
+    chosen = choose_columns(Layout(columns=decomposed), where="D", text="Descripción", label="Categoría")
+    assert (chosen.text, chosen.label) == ("Descripcio\u0301n", "Categori\u0301a")
+    assert choose_columns(Layout(columns=decomposed), where="D", text="descripcion").text == decomposed[1]
+    with pytest.raises(
+        DataError, match="text column 'Descripciones' not found \\(closest: 'Descripcio\u0301n'\\)"
+    ):
+        choose_columns(Layout(columns=decomposed), where="D", text="Descripciones")
