@@ -93,6 +93,10 @@ class TokenizerConfig:
     """Rarest a token may be (in training texts) to enter the vocabulary (empty: 1 for word, else 2)."""
     lowercase: bool = True
     """Lowercase text after NFKC normalisation."""
+    strip_accents: bool = False
+    """Read Latin and Greek letters without their accents (devolución as devolucion), so that a text
+    typed without them (on a phone, say) reads the same words; off by default, since in some
+    languages written in Latin letters (Vietnamese) the accents tell words apart."""
     path: str | None = None
     """An existing tokenizer.json to use instead of training one."""
 

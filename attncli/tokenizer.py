@@ -53,6 +53,10 @@ MARKS = (
     r"\x{05C4}\x{05C5}\x{05C7}]"
 )
 CONTROL = r"\p{Cc}"
+# The accents of Latin and Greek letters once decomposed (tokenizer.strip_accents): the combining
+# marks after such a letter. Those of other scripts stay: a Devanagari vowel sign or the breve of
+# Cyrillic й is part of the letter, not an accent one may leave out.
+ACCENTS = r"(?<=[\p{Latin}\p{Greek}])\p{Mn}+"
 # What tokenizers' unigram trainer raises (a bare Exception) when vocab_size cannot hold every character.
 UNIGRAM_TOO_SMALL = "The vocabulary is not large enough to contain all chars"
 # A zero-width space marks a word break (in Thai or Khmer text, say): it becomes a space.
@@ -155,6 +159,8 @@ def build_untrained_tokenizer(
     ]
     if config.lowercase:
         steps += [normalizers.Lowercase(), *(normalizers.Replace(a, b) for a, b in CASE_FOLDS)]
+    if config.strip_accents:  # decomposed, the accents dropped, composed again
+        steps += [normalizers.NFD(), normalizers.Replace(Regex(ACCENTS), ""), normalizers.NFC()]
     tokenizer.normalizer = normalizers.Sequence(steps)
     # Splitting on whitespace and punctuation keeps every token's offsets inside one word.
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()

@@ -36,7 +36,7 @@ def unused_tokenizer_settings(tokenizer: dict[str, object]) -> dict[str, str]:
     unused: dict[str, str] = {}
     if tokenizer.get("path") is not None:
         decides = "the tokenizer in tokenizer.path is used as it is"
-        unused = dict.fromkeys(("kind", "vocab_size", "min_frequency", "lowercase"), decides)
+        unused = dict.fromkeys(("kind", "vocab_size", "min_frequency", "lowercase", "strip_accents"), decides)
     elif tokenizer.get("kind") == "unigram":
         unused = {"min_frequency": "the unigram trainer takes no minimum frequency"}
     return {name: why for name, why in unused.items() if name in tokenizer}

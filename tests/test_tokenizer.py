@@ -132,6 +132,28 @@ def test_vowel_marks_stretching_and_emoji_selectors_leave_a_word_the_same_word()
     assert [marked[2][start:end] for start, end in written[2].offsets] == ["כַּדּוּרֶגֶל", "היום"]
 
 
+def test_strip_accents_reads_latin_and_greek_letters_without_them_and_no_other_script_s_marks():
+    """A support team's tickets typed on phones without accents (`devolucion del articulo`) were
+    unknown words beside the trained `devolución del artículo` (a user's trial): with
+    tokenizer.strip_accents they are the same words. Off by default: Vietnamese tells words apart by
+    them. A Devanagari vowel sign and Cyrillic й are letters, not accents, and stay."""
+    trained = ["devolución del artículo", "τρόπος việt", "йогурт हिन्दी"]
+    config = TokenizerConfig(kind="word", min_frequency=1, strip_accents=True)
+    tokenizer = train_tokenizer(trained * 3, config)
+    typed = ["Devolucion del ARTICULO", "τροπος viet", "йогурт हिन्दी"]
+    assert [item.ids for item in encode(tokenizer, typed, max_length=10)] == [
+        item.ids for item in encode(tokenizer, trained, max_length=10)
+    ]
+    assert tokenizer.token_to_id("[UNK]") not in encode(tokenizer, typed, max_length=10)[0].ids
+    assert "иогурт" not in tokenizer.get_vocab() and "йогурт" in tokenizer.get_vocab()
+    (written,) = encode(tokenizer, ["Devolución del artículo"], max_length=10)
+    assert [trained[0].capitalize()[start:end] for start, end in written.offsets] == [
+        "Devolución", "del", "artículo",
+    ]  # fmt: skip  # each token's span is the word as written, accents included
+    plain = train_tokenizer(trained * 3, TokenizerConfig(kind="word", min_frequency=1))  # the default
+    assert plain.token_to_id("[UNK]") in encode(plain, ["devolucion"], max_length=10)[0].ids
+
+
 def test_lowercasing_folds_what_letter_by_letter_lowercasing_leaves_apart():
     """ΟΔΟΣ is οδος, ŞEHİRLİ is şehirli and STRAßE is strasse, as Python's casefold has it."""
     tokenizer = train_tokenizer(["οδος şehirli strasse"] * 3, TokenizerConfig(kind="word", min_frequency=1))
