@@ -12,6 +12,7 @@ from attncli.config import DataConfig
 from attncli.data_warnings import (
     conflicting_labels_warning,
     few_examples_warning,
+    label_conflicts,
     look_alike_labels_warning,
     missing_marker_labels_warning,
     repeated_in_training_warning,
@@ -131,7 +132,8 @@ def load_splits(config: DataConfig) -> Splits:
     notes += [warning] if warning else []
     notes += look_alike_labels_warning(label_names)
     notes += missing_marker_labels_warning(label_names)
-    notes += conflicting_labels_warning(splits["train"], label_names)
+    conflicts = label_conflicts(splits["train"], label_names)
+    notes += conflicting_labels_warning(conflicts)
     carved = "validation" not in splits
     if carved:
         splits["train"], splits["validation"] = _carve(splits["train"], config)
@@ -155,6 +157,7 @@ def load_splits(config: DataConfig) -> Splits:
         label_column=columns.label or "",
         notes=tuple(notes),
         carved=carved,
+        label_conflicts=conflicts.listed,
     )
 
 

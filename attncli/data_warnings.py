@@ -11,6 +11,8 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from attncli.splits import Split
 from attncli.streams import one_line
@@ -181,29 +183,62 @@ def _checked_rows(rows: int) -> str:
     )
 
 
-def conflicting_labels_warning(split: Split, label_names: list[str]) -> list[str]:
-    """A warning when texts occur with more than one label (ignoring case and spacing): no model can
-    tell such rows apart, and the split's accuracy has a ceiling below 100% because of them."""
-    first: dict[int, int] = {}
-    conflicting: dict[int, tuple[str, set[int]]] = {}
-    checked = itertools.islice(zip(split.texts, split.labels, strict=True), CONFLICT_CHECK_ROWS)
-    for text, label in checked:
+@dataclass(frozen=True)
+class LabelConflicts:
+    """Texts of the training data that occur with more than one label (ignoring case, spacing and
+    character forms), each with its rows' labels counted: most rows first, at most LISTED_CONFLICTS."""
+
+    listed: list[dict[str, Any]]
+    """{"text": the text as first written (cut to CONFLICT_TEXT_CHARACTERS), "labels": {label: rows}}."""
+    count: int
+    """How many such texts there are, listed or not."""
+    rows: int
+    """The split's rows (the first CONFLICT_CHECK_ROWS of them compared)."""
+
+
+# Texts a run's metrics.json lists with their labels (`attn info RUN --json`: label_conflicts), and
+# how much of each: a trial's 63 were named by one example alone, and no file said the rest.
+LISTED_CONFLICTS = 500
+CONFLICT_TEXT_CHARACTERS = 200
+
+
+def label_conflicts(split: Split, label_names: list[str]) -> LabelConflicts:
+    """The texts of `split` that occur with more than one label: no model can tell such rows apart,
+    and the split's accuracy has a ceiling below 100% because of them."""
+    first: dict[int, int] = {}  # each text's first label
+    conflicting: dict[int, str] = {}  # each such text, as the row that gave it another label wrote it
+    for text, label in itertools.islice(zip(split.texts, split.labels, strict=True), CONFLICT_CHECK_ROWS):
         key = text_key(text)
-        seen = first.setdefault(key, label)
-        if key in conflicting:
-            conflicting[key][1].add(label)
-        elif seen != label:
-            conflicting[key] = (text, {seen, label})
-    if not conflicting:
+        if first.setdefault(key, label) != label and key not in conflicting:
+            conflicting[key] = text
+    counts: dict[int, Counter[str]] = {key: Counter() for key in conflicting}
+    if conflicting:  # a second pass counts each one's labels (a few texts: kept, not every row)
+        for text, label in itertools.islice(zip(split.texts, split.labels, strict=True), CONFLICT_CHECK_ROWS):
+            if (key := text_key(text)) in counts:
+                counts[key][label_names[label]] += 1
+    ranked = sorted(conflicting, key=lambda key: -sum(counts[key].values()))  # stable: first seen first
+    listed = [
+        {"text": conflicting[key][:CONFLICT_TEXT_CHARACTERS], "labels": dict(counts[key].most_common())}
+        for key in ranked[:LISTED_CONFLICTS]
+    ]
+    return LabelConflicts(listed=listed, count=len(conflicting), rows=len(split))
+
+
+def conflicting_labels_warning(conflicts: LabelConflicts) -> list[str]:
+    """The warning that texts occur with more than one label, with the one most repeated."""
+    if not conflicts.count:
         return []
-    text, labels = next(iter(conflicting.values()))
+    worst = conflicts.listed[0]
+    text = worst["text"]
     shown = text if len(text) <= 60 else text[:59] + "…"
-    names = ", ".join(one_line(label_names[label]) for label in sorted(labels))
+    names = ", ".join(one_line(name) for name in sorted(worst["labels"]))
+    many = conflicts.count != 1
     return [
-        f"warning: {len(conflicting):,} text{'s' * (len(conflicting) != 1)} of the training data"
-        f"{_checked_rows(len(split))} {'occur' if len(conflicting) != 1 else 'occurs'} with more than one "
-        f"label (ignoring case, spacing and character forms), such as {shown!r} ({names}); no model can "
-        "tell such rows apart: relabel them, or leave them if the labels are truly ambiguous"
+        f"warning: {conflicts.count:,} text{'s' * many} of the training data{_checked_rows(conflicts.rows)} "
+        f"{'occur' if many else 'occurs'} with more than one label (ignoring case, spacing and character "
+        f"forms), such as {shown!r} ({names}); no model can tell such rows apart: relabel them, or leave "
+        f"them if the labels are truly ambiguous (attn info RUN --json lists {'them' if many else 'it'}: "
+        "label_conflicts)"
     ]
 
 

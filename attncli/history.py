@@ -67,6 +67,9 @@ class TrainingMetrics:
     """Training rows of each label, as the epochs trained on them (after the validation carve; the
     refit adds the held-out rows): with 150 labels, a warning named 10 rare ones and no file said the
     rest. None where the run predates it."""
+    label_conflicts: list[dict[str, Any]] | None = None
+    """Texts of the training data given more than one label, each with its labels' rows
+    (data_warnings.label_conflicts): the warning names one. None where there are none."""
     validation_digest: str = ""
     """`data.rows_digest` of the validation rows where training held them out of its train split
     (empty where the data had a validation split of its own)."""
@@ -129,6 +132,8 @@ class TrainingMetrics:
             values["class_weights"] = self.class_weights
         if self.label_counts is not None:
             values["label_counts"] = self.label_counts
+        if self.label_conflicts:
+            values["label_conflicts"] = self.label_conflicts
         if self.sized is not None:
             values["sized"] = self.sized
         values["processes"] = self.processes
@@ -147,8 +152,8 @@ class TrainingMetrics:
             name: values[name]
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
                          "device", "precision", "peak_memory_mb", "threads", "stop_reason", "embeddings_init",
-                         "class_weights", "label_counts", "sized", "validation_digest", "refit",
-                         "refit_diverged")
+                         "class_weights", "label_counts", "label_conflicts", "sized", "validation_digest",
+                         "refit", "refit_diverged")
             if name in values
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]

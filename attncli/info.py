@@ -57,6 +57,8 @@ class TrainingInfo:
     """Labels of which the best epoch recognised no validation row (None: not recorded)."""
     label_counts: dict[str, int] | None = None
     """Training rows of each label, as the epochs trained on them (None: not recorded)."""
+    label_conflicts: list[dict[str, Any]] | None = None
+    """Training texts given more than one label, with their labels' rows (None: none, or not recorded)."""
     sized: dict[str, int] | None = None
     """Each setting sized to the data, with the number of training texts it was sized to (None:
     none, or not recorded)."""
@@ -172,6 +174,7 @@ class CheckpointInfo:
                 "class_weights": training.class_weights,
                 "missed_labels": training.missed_labels,
                 "label_counts": training.label_counts,
+                "label_conflicts": training.label_conflicts,
                 "sized": training.sized,
                 "processes": training.processes,
                 "epoch_processes": training.epoch_processes,
@@ -276,6 +279,7 @@ def _training(
         class_weights=metrics.class_weights,
         missed_labels=best.missed_labels if best is not None else None,
         label_counts=metrics.label_counts,
+        label_conflicts=metrics.label_conflicts,
         sized=metrics.sized,
         processes=metrics.processes,
         epoch_processes=metrics.epoch_processes,

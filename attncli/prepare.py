@@ -8,7 +8,7 @@ import functools
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -149,6 +149,8 @@ class Prepared:
     """`rows_digest` of the validation rows where they were held out of train, else empty."""
     sized: dict[str, int] = dataclasses.field(default_factory=dict)
     """Each setting sized to the data, with the number of training texts it was sized to."""
+    label_conflicts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """Training texts given more than one label, with their labels' rows (for metrics.json)."""
 
     @property
     def pad_id(self) -> int:
@@ -314,6 +316,7 @@ def prepare(
         distributed=distributed,
         validation_digest=rows_digest(validation_split, splits.label_names) if splits.carved else "",
         sized=sized,
+        label_conflicts=splits.label_conflicts,
     )
 
 

@@ -182,6 +182,7 @@ def train(
         metrics = TrainingMetrics(
             embeddings_init=coverage, class_weights=applied, sized=sized,
             label_counts=dict(zip(prepared.label_names, counts, strict=True)),
+            label_conflicts=prepared.label_conflicts or None,
         )  # fmt: skip
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 

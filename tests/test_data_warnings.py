@@ -54,13 +54,17 @@ def test_training_data_past_the_check_limit_is_checked_on_its_first_rows_and_sai
     from array import array
 
     import attncli.data_warnings
-    from attncli.data_warnings import conflicting_labels_warning, repeated_in_training_warning
+    from attncli.data_warnings import (
+        conflicting_labels_warning,
+        label_conflicts,
+        repeated_in_training_warning,
+    )
     from attncli.splits import Split
 
     monkeypatch.setattr(attncli.data_warnings, "CONFLICT_CHECK_ROWS", 4)
     texts = ["a b", "A  b", "c", "d", "e", "e"]  # a conflict among the first 4 rows, one past them
     train = Split(texts=texts, labels=array("q", [0, 1, 0, 0, 0, 1]))
-    (warning,) = conflicting_labels_warning(train, ["x", "y"])
+    (warning,) = conflicting_labels_warning(label_conflicts(train, ["x", "y"]))
     assert warning.startswith(
         "warning: 1 text of the training data (among its first 4 rows, of 6) occurs with more than one label"
     )
@@ -71,7 +75,7 @@ def test_training_data_past_the_check_limit_is_checked_on_its_first_rows_and_sai
         "row (among its first 4 rows, of 6), so"
     )
     small = Split(texts=texts[:4], labels=array("q", [0, 1, 0, 0]))
-    assert "(among" not in conflicting_labels_warning(small, ["x", "y"])[0]
+    assert "(among" not in conflicting_labels_warning(label_conflicts(small, ["x", "y"]))[0]
 
 
 def test_the_rarest_classes_are_named_first_where_many_have_too_few_examples():

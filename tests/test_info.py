@@ -118,7 +118,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
         "train_seconds", "train_size", "validation_size", "device", "precision", "threads", "holds",
         "temperature", "calibration", "embeddings_init", "class_weights",
-        "missed_labels", "label_counts", "sized", "processes",
+        "missed_labels", "label_counts", "label_conflicts", "sized", "processes",
         "epoch_processes", "validation_digest", "refit", "no_refit", "history_set_aside",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
@@ -365,3 +365,20 @@ def test_a_run_folder_without_best_is_shown_from_last_and_exits_2(trained, tmp_p
     )
     assert CliRunner().invoke(app, ["info", str(run / "last")]).exit_code == 0  # named: what it is
     assert CliRunner().invoke(app, ["info", str(trained.output)]).exit_code == 0
+
+
+def test_the_texts_given_more_than_one_label_are_listed_in_the_json(tmp_path):
+    """Training warned of 63 such texts with one example, and nothing listed the rest (a trial)."""
+    from conftest import TINY_MODEL, make_rows, write_csv
+
+    from attncli.config_loading import load_config
+    from attncli.train import train
+
+    rows = make_rows(60)
+    rows += [{"text": "Refund please", "label": "food"}] * 2 + [{"text": "refund  please", "label": "tech"}]
+    data = write_csv(tmp_path / "d.csv", rows)
+    train(load_config(None, [*TINY_MODEL, f"data.source={data}", "train.epochs=1"]), output=tmp_path / "run")
+    described = CliRunner().invoke(app, ["info", str(tmp_path / "run"), "--json"])
+    assert json.loads(described.stdout)["training"]["label_conflicts"] == [
+        {"text": "refund  please", "labels": {"food": 2, "tech": 1}}
+    ]
