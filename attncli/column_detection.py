@@ -13,22 +13,28 @@ from dataclasses import dataclass
 from attncli.layouts import LISTS, RECORDS, Layout
 
 # Best first; the other languages' after English, without their accents (matched without them):
-# a helpdesk export's `Descripción` and `Categoría` were found by neither (a user's trial).
+# a helpdesk export's `Descripción` and `Categoría` were found by neither (a user's trial). None is
+# an English word (French `étiquette` is), nor read as one's singular: `classes` is no `classe`.
+FOREIGN_TEXT_COLUMNS = (
+    *("texto", "texte", "testo", "descripcion", "descricao", "beschreibung", "descrizione"),
+    *("mensaje", "mensagem", "nachricht", "messaggio", "comentario", "commentaire", "kommentar"),
+    *("commento", "contenido", "conteudo", "contenu", "inhalt", "contenuto", "resena"),
+)
 TEXT_COLUMNS = (
     *("text", "sentence", "content", "review", "document", "body", "tweet", "comment", "utterance"),
     *("message", "post", "description", "abstract"),
-    *("texto", "texte", "testo", "descripcion", "descricao", "beschreibung", "descrizione"),
-    *("mensaje", "mensagem", "nachricht", "messaggio", "comentario", "commentaire", "kommentar"),
-    *("commento", "contenido", "conteudo", "contenu", "inhalt", "contenuto", "resena", "avis"),
+    *FOREIGN_TEXT_COLUMNS,
 )
 # Texts too, but of a table with nothing better: a table holding a title and a review_body (or a
 # question and a tweet_text) is classified by the longer text, found by the words in its name.
 LAST_RESORT_TEXT_COLUMNS = ("title", "headline", "question", "subject")
-LABEL_COLUMNS = (
-    *("label", "labels", "category", "class", "sentiment", "target"),
-    *("categoria", "categorie", "kategorie", "etiqueta", "etiquette", "etichetta", "rotulo"),
+FOREIGN_LABEL_COLUMNS = (
+    *("categoria", "categorie", "kategorie", "etiqueta", "etichetta", "rotulo"),
     *("clase", "classe", "klasse", "sentimiento", "sentimento"),
 )
+LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target", *FOREIGN_LABEL_COLUMNS)
+# Known only as written, not as a plural's singular: English plurals end in s.
+SINGULAR_ONLY = frozenset((*FOREIGN_TEXT_COLUMNS, *FOREIGN_LABEL_COLUMNS))
 # A name with one of these words names something about the text, not the text (review_id, review_date).
 NOT_TEXT_WORDS = frozenset(
     {"id", "ids", "uuid", "key", "date", "time", "timestamp", "url", "link", "title", "headline"}
@@ -76,7 +82,7 @@ def detect(layout: Layout, role: Role, taken: str | None) -> tuple[str | None, b
     found = _by_name(known, candidates)
     if found[0] is not None:
         return found
-    words_known = [name.lower() for name in known if name.isalpha()]
+    words_known = [name_key(name) for name in known if name.isalpha()]
     by_words = column_by_words(candidates, words_known, role.excluded_words, role.demoted_words)
     if by_words is not None:
         return by_words, False
@@ -127,17 +133,20 @@ def name_key(name: str) -> str:
 
 
 def _known_word(word: str, known: list[str]) -> int | None:
-    """The place of `word` (or its singular: reviews, texts) among the known words."""
-    for form in (word, word.removesuffix("s")):
-        if form in known:
-            return known.index(form)
+    """The place of `word` (or its English singular: reviews, texts) among the known words."""
+    if word in known:
+        return known.index(word)
+    singular = word.removesuffix("s")
+    if singular in known and singular not in SINGULAR_ONLY:
+        return known.index(singular)
     return None
 
 
 def _words(name: str) -> list[str]:
     """The words of a column name: review_body, reviewBody and "Review Body" all give review, body;
     `Descripción_Ticket` gives descripcion, ticket."""
-    return re.findall(r"[^\W_]+", name_key(re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)))
+    # ASCII runs apart from others: `text文本` is text and 文本.
+    return re.findall(r"[a-z0-9]+|[^\W_a-z0-9]+", name_key(re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)))
 
 
 def is_text_word(base: str) -> bool:

@@ -134,7 +134,7 @@ def choose_columns(
 def _other_texts(layout: Layout, chosen: str, label: str | None) -> list[str]:
     """The columns besides `chosen` (and the label) named as text columns are named (text, title,
     question, subject, ...), holding single values."""
-    names = {name.lower() for name in (*TEXT_COLUMNS, *LAST_RESORT_TEXT_COLUMNS)}
+    names = {name_key(name) for name in (*TEXT_COLUMNS, *LAST_RESORT_TEXT_COLUMNS)}
     # Beside a nested text (message.body), the fields of the same record (message.subject)
     parent = chosen.rpartition(".")[0] if chosen not in layout.columns else ""
     siblings = [path for path in layout.paths if parent and path.rpartition(".")[0] == parent]
@@ -142,7 +142,7 @@ def _other_texts(layout: Layout, chosen: str, label: str | None) -> list[str]:
         name
         for name in (*layout.columns, *siblings)
         if name not in (chosen, label)
-        and name.rpartition(".")[2].strip().lower() in names
+        and name_key(name.rpartition(".")[2]) in names
         and layout.kinds.get(name) is None
     ]
 

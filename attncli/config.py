@@ -266,6 +266,19 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
+    def __post_init__(self) -> None:
+        # `Config(train={"epochs": 2})` went unchecked into training: each section is its own class.
+        sections: dict[str, type] = {
+            "data": DataConfig, "tokenizer": TokenizerConfig, "model": ModelConfig, "train": TrainConfig,
+        }  # fmt: skip
+        for name, kind in sections.items():
+            if not isinstance(getattr(self, name), kind):
+                given = type(getattr(self, name)).__name__
+                raise TypeError(
+                    f"Config.{name} takes a {kind.__name__}, not a {given}; pass {kind.__name__}(...), "
+                    "or build the whole config with Config.from_dict or load_config"
+                )
+
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return dataclasses.asdict(self)
 

@@ -16,7 +16,7 @@ from attncli.columns import Columns
 from attncli.data_files import load_files
 from attncli.data_folders import split_files
 from attncli.data_warnings import rows_seen_in_training
-from attncli.encodings import decodes, is_utf8, trained_encoding_hint, utf8_advice_instead
+from attncli.encodings import is_utf8, trained_encoding_hint, utf8_advice_instead
 from attncli.errors import AttnError, DataError
 from attncli.eval_columns import UnlabelledSplit, columns_to_score
 from attncli.fasttext_files import is_fasttext_file
@@ -29,9 +29,10 @@ from attncli.split_choice import (
     Source,
     describe_source,
     is_carved_by_training,
+    is_training_split_file,
     pick_split,
     recorded_source,
-    training_folder_files,
+    training_file_encoding,
 )
 from attncli.split_rows import to_split, with_columns
 from attncli.splits import CHUNK_ROWS, Split, TextColumn, rows_digest
@@ -167,11 +168,12 @@ def _read(
     data = checkpoint.config.data
     # A copy of the repository the run trained on (a clone elsewhere) has the same configurations.
     same_config = trained_on or _declares_config(source, data.config)
-    # A file of the training folder named by its path is read as training read it (a trial: the
-    # test.csv of a cp1252 folder was refused as not UTF-8 where `attn eval RUN` read it), unless it
-    # is UTF-8 (exported again since): no 8-bit text with an accent is valid UTF-8.
-    in_folder = not trained_on and bool(training_folder_files(checkpoint, source))
-    as_trained = trained_on or (in_folder and not decodes(local_path(source), "utf-8"))
+    # A split file of the training folder named by its path is read as training read it (a trial:
+    # the test.csv of a cp1252 folder was refused as not UTF-8 where `attn eval RUN` read it), unless
+    # it is UTF-8 (exported again since: no 8-bit text with an accent is valid UTF-8) or a byte-order
+    # mark says what it is (training_file_encoding).
+    in_folder = not trained_on and is_training_split_file(checkpoint, source)
+    as_trained = trained_on or (in_folder and bool(training_file_encoding(checkpoint, local_path(source))))
     used = encoding or (data.encoding if as_trained else "utf-8")
     try:
         return load_raw(

@@ -34,9 +34,11 @@ class Prediction:
     text: str | None
     """The record's text as given (None where it had none)."""
     label: str | None
-    """None when the record had no text to classify (see `reason`)."""
+    """None when the record had no text to classify, or its best label scored below `min_score`
+    (see `reason`)."""
     score: float | None
-    """The label's calibrated probability (None without a label)."""
+    """The label's calibrated probability; below `min_score`, the best label's, which it was not
+    given (None for a record without a text)."""
     top_k: list[tuple[str, float]]
     """The most probable labels with their probabilities, most probable first."""
     probabilities: list[float] = field(default_factory=list)
@@ -48,7 +50,8 @@ class Prediction:
     no evidence (a text of only these gets a low score whatever it says); None for a tokenizer with
     no unknown token (byte-level), where no word is unknown."""
     reason: str | None = None
-    """Why the record got no label (`empty text`, `no text in this row`); None with a label."""
+    """Why the record got no label (`empty text`, `no text in this row`, `below --min-score 0.5`);
+    None with a label."""
     fields: dict[str, Any] = field(default_factory=dict)
     """The input row's columns (dataset files), carried through so results join back to rows."""
 
@@ -124,6 +127,9 @@ class PredictionStats:
 
     records: int = 0
     without_label: int = 0
+    """Records with no text, which got no label."""
+    below_min_score: int = 0
+    """Records whose best label scored below the --min-score asked for, which got no label."""
     truncated: int = 0
     """Texts longer than the model's max_length."""
 
@@ -143,12 +149,15 @@ def predict_records(
     top_k: int = 3,
     batch_size: int = 64,
     stats: PredictionStats | None = None,
+    min_score: float | None = None,
 ) -> list[Prediction]:
-    """One prediction per record, in order; records without text (or only spaces) get no label."""
+    """One prediction per record, in order; records without text (or only spaces) get no label, nor
+    those whose best label's probability is below `min_score` (its score and probabilities kept)."""
     import torch
 
     for name, value in (("top_k", top_k), ("batch_size", batch_size)):
         require_count(name, value)
+    require_min_score(min_score)
     usable = [record for record in records if record.text is not None and record.text.strip()]
     max_length = checkpoint.config.model.length
     encoded = list(
@@ -173,11 +182,13 @@ def predict_records(
     results = {}
     for row, (record, row_probabilities) in enumerate(zip(usable, probabilities.tolist(), strict=True)):
         ranked = [(names[i], score) for i, score in zip(all_indices[row], all_scores[row], strict=True)]
+        unsure = min_score is not None and ranked[0][1] < min_score
         results[record.index] = Prediction(
-            index=record.index, text=record.text, label=ranked[0][0], score=ranked[0][1], top_k=ranked,
-            probabilities=row_probabilities, truncated_tokens=max(0, encoded[row][1] - max_length),
+            index=record.index, text=record.text, label=None if unsure else ranked[0][0], score=ranked[0][1],
+            top_k=ranked, probabilities=row_probabilities,
+            truncated_tokens=max(0, encoded[row][1] - max_length),
             unknown_tokens=None if unknown is None else encoded[row][0].count(unknown),
-            fields=record.fields,
+            reason=f"below --min-score {min_score:g}" if unsure else None, fields=record.fields,
         )  # fmt: skip
     predictions = [
         results.get(record.index)
@@ -195,6 +206,7 @@ def predict_records(
     if stats is not None:
         stats.records += len(predictions)
         stats.without_label += len(records) - len(usable)
+        stats.below_min_score += sum(1 for result in results.values() if result.label is None)
         stats.truncated += sum(1 for prediction in predictions if prediction.truncated_tokens)
     return predictions
 
@@ -206,10 +218,23 @@ def predict_stream(
     top_k: int = 3,
     batch_size: int = 64,
     stats: PredictionStats | None = None,
+    min_score: float | None = None,
 ) -> Iterator[list[Prediction]]:
     """Predictions chunk by chunk, each as soon as its records are read."""
     for chunk in chunks:
-        yield predict_records(checkpoint, chunk, top_k=top_k, batch_size=batch_size, stats=stats)
+        yield predict_records(
+            checkpoint, chunk, top_k=top_k, batch_size=batch_size, stats=stats, min_score=min_score
+        )
+
+
+def require_min_score(min_score: float | None) -> None:
+    """A probability below which a record gets no label: between 0 and 1, or None for none."""
+    if min_score is None:
+        return
+    if isinstance(min_score, bool) or not isinstance(min_score, int | float):
+        raise TypeError(f"min_score (--min-score) takes a probability, not {min_score!r}")
+    if not 0.0 <= min_score <= 1.0:
+        raise DataError(f"min_score (--min-score) must be between 0 and 1 (a probability), not {min_score}")
 
 
 def require_count(name: str, value: Any) -> None:
@@ -247,11 +272,17 @@ def texts_in_order(texts: Iterable[Any], function: str) -> list[Any]:
 
 
 def predict(
-    checkpoint: LoadedCheckpoint, texts: Iterable[Any], *, top_k: int = 3, batch_size: int = 64
+    checkpoint: LoadedCheckpoint,
+    texts: Iterable[Any],
+    *,
+    top_k: int = 3,
+    batch_size: int = 64,
+    min_score: float | None = None,
 ) -> list[Prediction]:
-    """The Python API: one prediction per text, in order (an empty text gets label None)."""
+    """The Python API: one prediction per text, in order (an empty text gets label None, and so does
+    one whose best label's probability is below `min_score`)."""
     require_loaded(checkpoint, "predict")
     # What is not a text (None, NaN: a missing cell of a column; a number) gets label None and a
     # reason, as such a cell of a file does.
     records = [record_of(index, value) for index, value in enumerate(texts_in_order(texts, "predict"))]
-    return predict_records(checkpoint, records, top_k=top_k, batch_size=batch_size)
+    return predict_records(checkpoint, records, top_k=top_k, batch_size=batch_size, min_score=min_score)

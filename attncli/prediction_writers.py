@@ -264,7 +264,7 @@ class CsvWriter:
     def write(self, predictions: Sequence[Prediction]) -> None:
         # Every probability as the shortest decimal of its float32 value, converted together: a
         # double's 17 digits made a csv of 150 labels' probabilities about twice the size.
-        labelled = [prediction for prediction in predictions if prediction.label is not None]
+        labelled = [prediction for prediction in predictions if prediction.probabilities]
         numbers = float32_list_texts(
             [value for p in labelled for value in (p.score or 0.0, *p.probabilities)]
         )

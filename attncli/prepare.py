@@ -337,8 +337,9 @@ def _sized(
             return [len(encoding.ids) for encoding in supplied.encode_batch(batch, add_special_tokens=False)]
 
     profile = profile_texts(
-        texts, lowercase=config.tokenizer.lowercase, distinct_cap=cap, count_tokens=count_tokens
-    )
+        texts, lowercase=config.tokenizer.lowercase, strip_accents=config.tokenizer.strip_accents,
+        distinct_cap=cap, count_tokens=count_tokens,
+    )  # fmt: skip
     read = counted_words(config, profile)  # what the rule counts: the words the model reads, at most
     config, chosen = size_to_data(config, profile, held_out=held_out)
     distinct = f"{profile.distinct_words:,}" if profile.all_words_fit else f"over {profile.distinct_cap:,}"

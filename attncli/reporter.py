@@ -98,9 +98,6 @@ class SilentReporter:
     def refit_epoch_end(self, text: str) -> None:
         pass
 
-    def finished(self, result: TrainResult) -> None:
-        pass
-
 
 def epoch_text(record: EpochRecord, epochs: int) -> str:
     """An epoch's line: its losses, validation accuracy and macro-F1, time and speed."""

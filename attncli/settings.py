@@ -140,6 +140,8 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     names = KINDS_NAMED.get(key, named)
     if isinstance(value, os.PathLike):  # a Path from Python, as the path it names
         value = os.fspath(value)
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):  # np.int64(2), from a sweep's grid
+        value = value.item()
     if isinstance(value, tuple):  # a list, from Python
         value = list(value)
     # Rows in memory, from Python (a list of file names, from a config file, is only the wrong type).

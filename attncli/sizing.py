@@ -92,6 +92,7 @@ def profile_texts(
     *,
     lowercase: bool,
     distinct_cap: int,
+    strip_accents: bool = False,
     count_tokens: Callable[[list[str]], list[int]] | None = None,
 ) -> DataProfile:
     """Read evenly spaced texts, about PROFILE_CHARACTERS of them (all of small data), and scale the
@@ -99,7 +100,9 @@ def profile_texts(
     `distinct_cap`, the lengths as a histogram). `count_tokens` gives the tokens of each text of a
     list where a tokenizer is given, whose pieces no rule of thumb can foresee."""
     total_texts = len(texts)
-    split = word_splitter(TokenizerConfig(lowercase=lowercase), unspaced=has_unspaced_text(texts))
+    # Words as the tokenizer will read them: accented and bare forms are one word with strip_accents.
+    config = TokenizerConfig(lowercase=lowercase, strip_accents=strip_accents)
+    split = word_splitter(config, unspaced=has_unspaced_text(texts))
     probe = [texts[index] for index in _evenly_spaced(total_texts, 1000)]
     mean_characters = sum(map(len, probe)) / max(len(probe), 1)
     sample_size = min(total_texts, max(1000, int(PROFILE_CHARACTERS / max(mean_characters, 1.0))))

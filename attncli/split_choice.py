@@ -64,12 +64,22 @@ def training_folder_files(checkpoint: LoadedCheckpoint, source: str) -> dict[str
     return split_files(folder)
 
 
+def is_training_split_file(checkpoint: LoadedCheckpoint, source: str) -> bool:
+    """Whether `source` names one of the split files of the folder the model was trained on (not
+    merely a file inside it: a day's new export saved there is data of its own)."""
+    path = local_path(source).resolve()
+    files = training_folder_files(checkpoint, source).values()
+    return any(path == file.resolve() for split in files for file in split)
+
+
 def training_file_encoding(checkpoint: LoadedCheckpoint, file: Path | None) -> str | None:
-    """The encoding the run read its data in, for a `file` that is that data or a file of its
+    """The encoding the run read its data in, for a `file` that is that data or a split file of its
     training folder, named by its path, and is not UTF-8 (one exported again since, in UTF-8, is
-    read as UTF-8): predict and inspect read it as eval does. None for any other file, and where
-    the run's data was UTF-8."""
-    from attncli.encodings import decodes, is_utf8
+    read as UTF-8, and one a byte-order mark says is UTF-8, 16 or 32 as the mark says): predict and
+    inspect read it as eval does. None for any other file, and where the run's data was UTF-8."""
+    import codecs
+
+    from attncli.encodings import decodes, is_utf8, marked_codec
     from attncli.lines import codec_name
     from attncli.record_sources import STDIN
 
@@ -77,7 +87,11 @@ def training_file_encoding(checkpoint: LoadedCheckpoint, file: Path | None) -> s
     if file is None or str(file) == STDIN or is_utf8(codec_name(encoding)) or not file.is_file():
         return None
     source = str(file)
-    if not (_is_training_data(checkpoint, source) or training_folder_files(checkpoint, source)):
+    if not (_is_training_data(checkpoint, source) or is_training_split_file(checkpoint, source)):
+        return None
+    with file.open("rb") as opened:
+        head = opened.read(4)
+    if head.startswith(codecs.BOM_UTF8) or marked_codec(head) is not None:
         return None
     return None if decodes(file, "utf-8") else encoding
 

@@ -3,6 +3,7 @@ special tokens), the ids of its padding and unknown tokens, and the text it can 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from attncli.sized_settings import UNSIZED_VALUES, min_frequency_for
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
+    from tokenizers.normalizers import Normalizer
     from tokenizers.trainers import Trainer
 
 
@@ -57,6 +59,27 @@ CONTROL = r"\p{Cc}"
 # marks after such a letter. Those of other scripts stay: a Devanagari vowel sign or the breve of
 # Cyrillic й is part of the letter, not an accent one may leave out.
 ACCENTS = r"(?<=[\p{Latin}\p{Greek}])\p{Mn}+"
+
+
+def accent_steps() -> list[Normalizer]:
+    """tokenizer.strip_accents's normaliser steps: decomposed, the accents dropped, composed again."""
+    from tokenizers import Regex, normalizers
+
+    return [normalizers.NFD(), normalizers.Replace(Regex(ACCENTS), ""), normalizers.NFC()]
+
+
+def without_accents(text: str) -> str:
+    """`text` as tokenizer.strip_accents reads it: Latin and Greek letters without their accents."""
+    return _accents_stripper().normalize_str(text)
+
+
+@functools.cache
+def _accents_stripper() -> Normalizer:
+    from tokenizers import normalizers
+
+    return normalizers.Sequence(accent_steps())
+
+
 # What tokenizers' unigram trainer raises (a bare Exception) when vocab_size cannot hold every character.
 UNIGRAM_TOO_SMALL = "The vocabulary is not large enough to contain all chars"
 # A zero-width space marks a word break (in Thai or Khmer text, say): it becomes a space.
@@ -159,8 +182,8 @@ def build_untrained_tokenizer(
     ]
     if config.lowercase:
         steps += [normalizers.Lowercase(), *(normalizers.Replace(a, b) for a, b in CASE_FOLDS)]
-    if config.strip_accents:  # decomposed, the accents dropped, composed again
-        steps += [normalizers.NFD(), normalizers.Replace(Regex(ACCENTS), ""), normalizers.NFC()]
+    if config.strip_accents:
+        steps += accent_steps()
     tokenizer.normalizer = normalizers.Sequence(steps)
     # Splitting on whitespace and punctuation keeps every token's offsets inside one word.
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()

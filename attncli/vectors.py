@@ -68,6 +68,9 @@ ARCHIVES = (
 # found only in the form texts are read in (NFKC), behind every lowercased one.
 CASE_FOLDED = 4
 NORMALISED = 2 * CASE_FOLDED
+# ... and one found only without its accents (tokenizer.strip_accents reads `devolución` as
+# `devolucion`), behind every other.
+UNACCENTED = 2 * NORMALISED
 FLOAT32_MAX = 3.4028234663852886e38
 
 
@@ -389,10 +392,16 @@ def _file_keys(word: str) -> list[tuple[str, int]]:
     """The keys a file's word serves, with how far behind an exact match each ranks: itself; a cased
     file's word ("London", word2vec's and fastText's) lowercased, behind the file's own lowercase
     word; and, behind both, its form as the tokenizer reads texts (NFKC: "café" with a combining
-    accent, or full-width "ｐａｒｉｓ"), so that it never takes the vector of the word as written."""
+    accent, or full-width "ｐａｒｉｓ"), so that it never takes the vector of the word as written; and,
+    behind all, without its Latin and Greek accents (for tokenizer.strip_accents)."""
     keys = [(word, 0), (word.lower(), CASE_FOLDED)]
     if not word.isascii() and (normal := unicodedata.normalize("NFKC", word)) != word:
         keys += [(normal, NORMALISED), (normal.lower(), NORMALISED + CASE_FOLDED)]
+    if not word.isascii():
+        from attncli.tokenizer import without_accents
+
+        if (bare := without_accents(unicodedata.normalize("NFKC", word))) != word:
+            keys += [(bare, UNACCENTED), (bare.lower(), UNACCENTED + CASE_FOLDED)]
     return keys
 
 

@@ -283,6 +283,24 @@ def easy_run(trained):
     return trained.output
 
 
+def test_predict_min_score_gives_no_label_below_it_and_says_how_many(easy_run):
+    """A support team routing tickets wanted the unsure ones left for a person (a trial)."""
+    sure = json.loads(_ok("predict", easy_run, "we had pasta with cheese", "--json").stdout)["score"]
+    shown = _ok("predict", easy_run, "we had pasta with cheese", "zzqx wwvk", "--min-score", sure - 1e-3)
+    lines = shown.stdout.splitlines()
+    assert " food " in lines[1] and re.search(
+        r"\(below --min-score [0-9.]+: \w+ [0-9.]+%\)\s+zzqx wwvk$", lines[2]
+    )
+    assert shown.stderr.endswith(
+        "note: 1 of 2 records scored below --min-score and got no label (their score and probabilities "
+        "are kept)\n"
+    )
+    _refused(
+        invoke("predict", easy_run, "x", "--min-score", "1.5"),
+        "min_score (--min-score) must be between 0 and 1 (a probability), not 1.5",
+    )
+
+
 def test_predict_joins_back_to_csv_rows_and_writes_the_file_whole(easy_run, tmp_path):
     rows = tmp_path / "rows.csv"
     rows.write_text('id,text\n007,"pasta, cheese\nand bread"\n008,\n009,a tennis match\n', encoding="utf-8")
@@ -1697,6 +1715,10 @@ def test_an_encoding_the_run_was_trained_in_is_named_where_a_file_is_not_utf8(tm
     (folder / "test.csv").write_bytes(today.read_bytes()[3:])
     assert invoke("eval", run, folder / "test.csv").exit_code == 0
     _refused(invoke("eval", run), "pass --encoding utf-8 (the run's data was read as cp1252)")
+    # ... and as UTF-16 where its byte-order mark says so (a review: refused as cp1252, naming utf-16)
+    (folder / "test.csv").write_bytes(today.read_bytes()[3:].decode().encode("utf-16"))
+    wide = invoke("predict", run, "-f", folder / "test.csv", "--format", "csv")
+    assert wide.exit_code == 0 and wide.stdout.count(" café,") == 30, wide.output
 
 
 def test_train_says_when_a_configs_vectors_changed_and_when_a_weights_key_is_what_yaml_made_of_a_label(

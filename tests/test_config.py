@@ -249,5 +249,9 @@ def test_a_config_built_in_python_is_checked_and_typed_where_it_is_built(tmp_pat
     assert config.data.source == str(tmp_path / "d.csv") and type(config.train.epochs) is int
     assert type(config.train.lr) is float and Config.from_dict(config.to_dict()) == config
     assert TrainConfig(epochs="auto").epochs is None  # the empty value, as --set takes it
+    numpy = pytest.importorskip("numpy")  # a sweep's grid: np.int64(3) was YAML's error at the save
+    assert type(TrainConfig(epochs=numpy.int64(3)).epochs) is int
+    with pytest.raises(TypeError, match="Config.train takes a TrainConfig, not a dict"):
+        Config(train={"epochs": 2})
     with pytest.raises(TypeError, match=r"pass \['train.epochs=2'\]"):  # it was read letter by letter
         load_config(None, "train.epochs=2")

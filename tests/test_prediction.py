@@ -7,6 +7,7 @@ import pytest
 
 from attncli.checkpoint import load_checkpoint
 from attncli.decimals import float32_list
+from attncli.errors import DataError
 from attncli.prediction import PredictionStats, predict, predict_probabilities, predict_records
 from attncli.prediction_writers import CsvWriter, JsonLinesWriter
 from attncli.records import Record
@@ -91,6 +92,36 @@ def test_empty_and_blank_texts_get_no_label_and_keep_their_place(loaded):
         (6, None, "7 instead of a text"),
         (7, None, '{"text": "x"} instead of a text'),
     ]
+
+
+def test_a_best_label_below_min_score_is_not_given_and_its_scores_are_kept(loaded):
+    """Routing tickets, a trial gave 'Saludos, Juan' a label at 26.8%, with no way to abstain."""
+    texts = ["we had pasta with cheese", "zzqx wwvk", ""]
+    plain, stats = predict(loaded, texts), PredictionStats()
+    cut = plain[0].score - 1e-3  # just under the sure text's score, well above the unknown one's
+    unsure = predict_records(loaded, [Record(i, t) for i, t in enumerate(texts)], min_score=cut, stats=stats)
+    assert [(p.label, p.reason) for p in unsure] == [
+        ("food", None),
+        (None, f"below --min-score {cut:g}"),
+        (None, "empty text"),
+    ]
+    assert (unsure[1].score, unsure[1].top_k, unsure[1].probabilities) == (
+        plain[1].score, plain[1].top_k, plain[1].probabilities,
+    )  # fmt: skip
+    assert (stats.below_min_score, stats.without_label) == (1, 1)
+    table = io.StringIO()
+    CsvWriter(table, input_columns=[], label_names=loaded.label_names).write(unsure)
+    rows = list(csv.reader(io.StringIO(table.getvalue())))
+    assert (
+        rows[2][2] == ""
+        and float(rows[2][3]) == pytest.approx(plain[1].score)
+        and rows[2][-1] == unsure[1].reason
+    )
+    assert [p.label for p in predict(loaded, texts, min_score=0.0)] == [p.label for p in plain]
+    with pytest.raises(DataError, match=r"min_score \(--min-score\) must be between 0 and 1"):
+        predict(loaded, texts, min_score=1.5)
+    with pytest.raises(TypeError, match="takes a probability, not '0.5'"):
+        predict(loaded, texts, min_score="0.5")
 
 
 def test_a_row_whose_text_is_no_string_keeps_its_value_in_the_output(loaded):

@@ -32,6 +32,10 @@ def test_profile_counts_words_as_the_pre_tokenizer_splits_them():
     assert profile.distinct_words == 5 + 7  # hello , world ! again + the ideographs
     assert profile.all_words_fit
     assert profile_texts(texts, lowercase=False, distinct_cap=100).distinct_words == 13  # Hello != hello
+    # Words as tokenizer.strip_accents reads them: devolución and devolucion are one (a review)
+    accented = ["devolución devolucion", "artículo"]
+    assert profile_texts(accented, lowercase=True, distinct_cap=100).distinct_words == 3
+    assert profile_texts(accented, lowercase=True, strip_accents=True, distinct_cap=100).distinct_words == 2
 
 
 def test_profile_splits_like_the_tokenizer_on_underscores_marks_and_symbols():

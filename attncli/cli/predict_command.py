@@ -71,6 +71,15 @@ def predict(
             "--top-k", min=1, show_default=False, help="How many labels to list per text. [default: 3]"
         ),
     ] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option(
+            "--min-score",
+            show_default=False,
+            help="Give no label where the best label's probability is below this (0 to 1); such a "
+            "result keeps its score and says why.",
+        ),
+    ] = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     as_json: JsonOption = False,
@@ -85,7 +94,7 @@ def predict(
     def action() -> None:
         from attncli.atomic_files import atomic_output, check_output_file
         from attncli.output import choose_format
-        from attncli.prediction import PredictionStats, predict_stream
+        from attncli.prediction import PredictionStats, predict_stream, require_min_score
         from attncli.prediction_writers import CsvWriter, JsonArrayWriter, JsonLinesWriter
         from attncli.progress import counted_chunks
         from attncli.split_choice import training_file_encoding
@@ -98,6 +107,7 @@ def predict(
                 "(its prob_ columns)",
                 err=True,
             )
+        require_min_score(min_score)  # before the model loads
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8")
         refuse_writing_over_input(output, "--output", texts or [], file)
         loaded = load_for_command(checkpoint, device, command="predict", others=texts or [])
@@ -109,7 +119,9 @@ def predict(
         )  # fmt: skip
         stats = PredictionStats()
         counted = counted_chunks(source.chunks, streaming=source.streaming, count=source.count)
-        chunks = predict_stream(loaded, counted, top_k=top_k, batch_size=batch_size, stats=stats)
+        chunks = predict_stream(
+            loaded, counted, top_k=top_k, batch_size=batch_size, stats=stats, min_score=min_score
+        )
         with atomic_output(output) as stream:
             if chosen == "jsonl":
                 json_writer = JsonLinesWriter(stream, text_column=source.text_column)
@@ -180,6 +192,12 @@ def _report_prediction_stats(stats, *, max_length: int) -> None:
     if stats.without_label:
         typer.echo(
             f"note: {stats.without_label:,} of {stats.records:,} records had no text and got no label",
+            err=True,
+        )
+    if stats.below_min_score:
+        typer.echo(
+            f"note: {stats.below_min_score:,} of {stats.records:,} records scored below --min-score and got "
+            "no label (their score and probabilities are kept)",
             err=True,
         )
 

@@ -149,7 +149,12 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
         # The reason spans the label, score and next-labels columns: "(no text in this…" was cut
         # beside an empty next-labels column.
         width = layout.label_width + SCORE_WIDTH + 1 + (2 + layout.others_width if layout.others_width else 0)
-        parts += [_cell(f"({prediction.reason})", width, "attn.muted")]
+        best = (  # below --min-score: the label it was not given, and its probability
+            f": {layout.label(prediction.top_k[0][0])} {format_probability(prediction.top_k[0][1])}"
+            if prediction.top_k
+            else ""
+        )
+        parts += [_cell(f"({prediction.reason}{best})", width, "attn.muted")]
     else:
         parts += [_cell(layout.label(prediction.label), layout.label_width, "attn.label"), Text(" ")]
         parts += [_cell(format_probability(prediction.score), SCORE_WIDTH, "attn.score", right=True)]
