@@ -14,7 +14,7 @@ from attncli.layouts import LISTS, RECORDS, Layout
 
 # Best first; the other languages' after English, without their accents (matched without them):
 # a helpdesk export's `Descripción` and `Categoría` were found by neither (a user's trial). None is
-# an English word (French `étiquette` is), nor read as one's singular: `classes` is no `classe`.
+# an English word (French `étiquette` is).
 FOREIGN_TEXT_COLUMNS = (
     *("texto", "texte", "testo", "descripcion", "descricao", "beschreibung", "descrizione"),
     *("mensaje", "mensagem", "nachricht", "messaggio", "comentario", "commentaire", "kommentar"),
@@ -33,8 +33,9 @@ FOREIGN_LABEL_COLUMNS = (
     *("clase", "classe", "klasse", "sentimiento", "sentimento"),
 )
 LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target", *FOREIGN_LABEL_COLUMNS)
-# Known only as written, not as a plural's singular: English plurals end in s.
-SINGULAR_ONLY = frozenset((*FOREIGN_TEXT_COLUMNS, *FOREIGN_LABEL_COLUMNS))
+# Other languages' names that an English plural less its s spells (classes, categories): known only
+# as written. The rest are found in the plural too (Comentarios, Categorías, etiquetas).
+SINGULAR_ONLY = frozenset({"classe", "categorie"})
 # A name with one of these words names something about the text, not the text (review_id, review_date).
 NOT_TEXT_WORDS = frozenset(
     {"id", "ids", "uuid", "key", "date", "time", "timestamp", "url", "link", "title", "headline"}

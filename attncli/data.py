@@ -157,7 +157,7 @@ def load_splits(config: DataConfig) -> Splits:
         label_column=columns.label or "",
         notes=tuple(notes),
         carved=carved,
-        label_conflicts=conflicts.listed,
+        label_conflicts=conflicts.to_json(),
     )
 
 

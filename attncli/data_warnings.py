@@ -190,6 +190,11 @@ class LabelConflicts:
 
     listed: list[dict[str, Any]]
     """{"text": the text as first written (cut to CONFLICT_TEXT_CHARACTERS), "labels": {label: rows}}."""
+
+    def to_json(self) -> dict[str, Any] | None:
+        """As metrics.json keeps them: how many, and those listed; None where there are none."""
+        return {"count": self.count, "listed": self.listed} if self.count else None
+
     count: int
     """How many such texts there are, listed or not."""
     rows: int
@@ -206,16 +211,17 @@ def label_conflicts(split: Split, label_names: list[str]) -> LabelConflicts:
     """The texts of `split` that occur with more than one label: no model can tell such rows apart,
     and the split's accuracy has a ceiling below 100% because of them."""
     first: dict[int, int] = {}  # each text's first label
-    conflicting: dict[int, str] = {}  # each such text, as the row that gave it another label wrote it
+    conflicting: dict[int, str] = {}  # each such text, as first written (the second pass finds it)
     for text, label in itertools.islice(zip(split.texts, split.labels, strict=True), CONFLICT_CHECK_ROWS):
         key = text_key(text)
-        if first.setdefault(key, label) != label and key not in conflicting:
-            conflicting[key] = text
+        if first.setdefault(key, label) != label:
+            conflicting[key] = ""
     counts: dict[int, Counter[str]] = {key: Counter() for key in conflicting}
     if conflicting:  # a second pass counts each one's labels (a few texts: kept, not every row)
         for text, label in itertools.islice(zip(split.texts, split.labels, strict=True), CONFLICT_CHECK_ROWS):
             if (key := text_key(text)) in counts:
                 counts[key][label_names[label]] += 1
+                conflicting[key] = conflicting[key] or text
     ranked = sorted(conflicting, key=lambda key: -sum(counts[key].values()))  # stable: first seen first
     listed = [
         {"text": conflicting[key][:CONFLICT_TEXT_CHARACTERS], "labels": dict(counts[key].most_common())}
@@ -233,12 +239,14 @@ def conflicting_labels_warning(conflicts: LabelConflicts) -> list[str]:
     shown = text if len(text) <= 60 else text[:59] + "…"
     names = ", ".join(one_line(name) for name in sorted(worst["labels"]))
     many = conflicts.count != 1
+    listed = "them" if many else "it"
+    if conflicts.count > len(conflicts.listed):
+        listed = f"the {len(conflicts.listed):,} with the most rows"
     return [
         f"warning: {conflicts.count:,} text{'s' * many} of the training data{_checked_rows(conflicts.rows)} "
         f"{'occur' if many else 'occurs'} with more than one label (ignoring case, spacing and character "
         f"forms), such as {shown!r} ({names}); no model can tell such rows apart: relabel them, or leave "
-        f"them if the labels are truly ambiguous (attn info RUN --json lists {'them' if many else 'it'}: "
-        "label_conflicts)"
+        f"them if the labels are truly ambiguous (attn info RUN --json lists {listed}: label_conflicts)"
     ]
 
 

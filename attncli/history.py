@@ -67,9 +67,10 @@ class TrainingMetrics:
     """Training rows of each label, as the epochs trained on them (after the validation carve; the
     refit adds the held-out rows): with 150 labels, a warning named 10 rare ones and no file said the
     rest. None where the run predates it."""
-    label_conflicts: list[dict[str, Any]] | None = None
-    """Texts of the training data given more than one label, each with its labels' rows
-    (data_warnings.label_conflicts): the warning names one. None where there are none."""
+    label_conflicts: dict[str, Any] | None = None
+    """Texts of the training data given more than one label: `count`, and `listed`, the 500 with the
+    most rows, each with its labels' rows (data_warnings.label_conflicts; the warning names one).
+    None where there are none."""
     validation_digest: str = ""
     """`data.rows_digest` of the validation rows where training held them out of its train split
     (empty where the data had a validation split of its own)."""

@@ -57,8 +57,9 @@ class TrainingInfo:
     """Labels of which the best epoch recognised no validation row (None: not recorded)."""
     label_counts: dict[str, int] | None = None
     """Training rows of each label, as the epochs trained on them (None: not recorded)."""
-    label_conflicts: list[dict[str, Any]] | None = None
-    """Training texts given more than one label, with their labels' rows (None: none, or not recorded)."""
+    label_conflicts: dict[str, Any] | None = None
+    """Training texts given more than one label: how many, and the most repeated with their labels'
+    rows (None: none, or not recorded)."""
     sized: dict[str, int] | None = None
     """Each setting sized to the data, with the number of training texts it was sized to (None:
     none, or not recorded)."""

@@ -157,7 +157,7 @@ def predict_records(
 
     for name, value in (("top_k", top_k), ("batch_size", batch_size)):
         require_count(name, value)
-    require_min_score(min_score)
+    min_score = require_min_score(min_score)
     usable = [record for record in records if record.text is not None and record.text.strip()]
     max_length = checkpoint.config.model.length
     encoded = list(
@@ -227,14 +227,20 @@ def predict_stream(
         )
 
 
-def require_min_score(min_score: float | None) -> None:
-    """A probability below which a record gets no label: between 0 and 1, or None for none."""
+def require_min_score(min_score: Any) -> float | None:
+    """A probability below which a record gets no label, as a float (numpy's and torch's numbers
+    too: a threshold taken from the model's own float32 scores), between 0 and 1; None for none."""
     if min_score is None:
-        return
-    if isinstance(min_score, bool) or not isinstance(min_score, int | float):
-        raise TypeError(f"min_score (--min-score) takes a probability, not {min_score!r}")
-    if not 0.0 <= min_score <= 1.0:
+        return None
+    try:
+        if isinstance(min_score, bool | str | bytes):
+            raise TypeError
+        value = float(min_score)
+    except (TypeError, ValueError):
+        raise TypeError(f"min_score (--min-score) takes a probability, not {min_score!r}") from None
+    if not 0.0 <= value <= 1.0:  # NaN too
         raise DataError(f"min_score (--min-score) must be between 0 and 1 (a probability), not {min_score}")
+    return value
 
 
 def require_count(name: str, value: Any) -> None:

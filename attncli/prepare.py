@@ -149,8 +149,8 @@ class Prepared:
     """`rows_digest` of the validation rows where they were held out of train, else empty."""
     sized: dict[str, int] = dataclasses.field(default_factory=dict)
     """Each setting sized to the data, with the number of training texts it was sized to."""
-    label_conflicts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    """Training texts given more than one label, with their labels' rows (for metrics.json)."""
+    label_conflicts: dict[str, Any] | None = None
+    """Training texts given more than one label: how many, and the most repeated (for metrics.json)."""
 
     @property
     def pad_id(self) -> int:

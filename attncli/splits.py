@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 # Rows read at a time when a column is scanned, so no split is ever copied into Python objects whole.
@@ -90,5 +90,6 @@ class Splits:
     """Lines for the user: what was decided while loading (a delimiter, a column) and warnings."""
     carved: bool = True
     """Whether the validation rows were held out of train (the data has no validation split)."""
-    label_conflicts: list[dict[str, Any]] = field(default_factory=list)
-    """Texts of train given more than one label, with their labels' rows (data_warnings.label_conflicts)."""
+    label_conflicts: dict[str, Any] | None = None
+    """Texts of train given more than one label: how many, and the most repeated with their labels'
+    rows (data_warnings.LabelConflicts.to_json); None where there are none."""

@@ -182,7 +182,7 @@ def train(
         metrics = TrainingMetrics(
             embeddings_init=coverage, class_weights=applied, sized=sized,
             label_counts=dict(zip(prepared.label_names, counts, strict=True)),
-            label_conflicts=prepared.label_conflicts or None,
+            label_conflicts=prepared.label_conflicts,
         )  # fmt: skip
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
@@ -325,6 +325,8 @@ def resume(
                 if state.loss_sum is not None:
                     state.loss_sum = torch.zeros_like(state.loss_sum)
         metrics = TrainingMetrics.from_json(last.metrics)
+        # A run saved before they were recorded gets them now, as the warning just said.
+        metrics.label_conflicts = metrics.label_conflicts or prepared.label_conflicts
         # last/ never holds the refit: best/ says whether its weights are refitted, until a better epoch
         # replaces them.
         metrics.refit = refit_record(folder.best)

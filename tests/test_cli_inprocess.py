@@ -286,11 +286,13 @@ def easy_run(trained):
 def test_predict_min_score_gives_no_label_below_it_and_says_how_many(easy_run):
     """A support team routing tickets wanted the unsure ones left for a person (a trial)."""
     sure = json.loads(_ok("predict", easy_run, "we had pasta with cheese", "--json").stdout)["score"]
-    shown = _ok("predict", easy_run, "we had pasta with cheese", "zzqx wwvk", "--min-score", sure - 1e-3)
-    lines = shown.stdout.splitlines()
-    assert " food " in lines[1] and re.search(
-        r"\(below --min-score [0-9.]+: \w+ [0-9.]+%\)\s+zzqx wwvk$", lines[2]
-    )
+    for top_k in (3, 1):  # with no next-labels column the reason was cut: "(below --min-s…"
+        texts = ("we had pasta with cheese", "zzqx wwvk")
+        shown = _ok("predict", easy_run, *texts, "--min-score", sure - 1e-3, "--top-k", top_k)
+        lines = shown.stdout.splitlines()
+        assert " food " in lines[1] and re.search(
+            r"\(below --min-score [0-9.]+: \w+ [0-9.]+%\)\s+zzqx wwvk$", lines[2]
+        )
     assert shown.stderr.endswith(
         "note: 1 of 2 records scored below --min-score and got no label (their score and probabilities "
         "are kept)\n"

@@ -49,6 +49,9 @@ def test_a_text_column_found_in_a_pair_says_its_pair_is_not_read():
         (("texte", "catégorie"), "texte", "catégorie"),
         (("Beschreibung", "Kategorie"), "Beschreibung", "Kategorie"),
         (("descrizione_ticket", "etichetta"), "descrizione_ticket", "etichetta"),
+        (("Comentarios", "Categorías"), "Comentarios", "Categorías"),  # plurals (a review)
+        (("mensajes", "clases"), "mensajes", "clases"),
+        (("comentarios_cliente", "categorias_ticket"), "comentarios_cliente", "categorias_ticket"),
     ],
 )
 def test_the_usual_names_in_other_languages_are_found(columns, text, label):

@@ -65,6 +65,10 @@ def test_training_data_past_the_check_limit_is_checked_on_its_first_rows_and_sai
     texts = ["a b", "A  b", "c", "d", "e", "e"]  # a conflict among the first 4 rows, one past them
     train = Split(texts=texts, labels=array("q", [0, 1, 0, 0, 0, 1]))
     (warning,) = conflicting_labels_warning(label_conflicts(train, ["x", "y"]))
+    monkeypatch.setattr(attncli.data_warnings, "LISTED_CONFLICTS", 1)  # more than are listed: said
+    two = Split(texts=["a", "a", "b", "b"], labels=array("q", [0, 1, 0, 1]))
+    (cut,) = conflicting_labels_warning(label_conflicts(two, ["x", "y"]))
+    assert cut.endswith("(attn info RUN --json lists the 1 with the most rows: label_conflicts)")
     assert warning.startswith(
         "warning: 1 text of the training data (among its first 4 rows, of 6) occurs with more than one label"
     )

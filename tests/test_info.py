@@ -379,6 +379,7 @@ def test_the_texts_given_more_than_one_label_are_listed_in_the_json(tmp_path):
     data = write_csv(tmp_path / "d.csv", rows)
     train(load_config(None, [*TINY_MODEL, f"data.source={data}", "train.epochs=1"]), output=tmp_path / "run")
     described = CliRunner().invoke(app, ["info", str(tmp_path / "run"), "--json"])
-    assert json.loads(described.stdout)["training"]["label_conflicts"] == [
-        {"text": "refund  please", "labels": {"food": 2, "tech": 1}}
-    ]
+    assert json.loads(described.stdout)["training"]["label_conflicts"] == {
+        "count": 1,
+        "listed": [{"text": "Refund please", "labels": {"food": 2, "tech": 1}}],
+    }

@@ -122,6 +122,8 @@ def test_a_best_label_below_min_score_is_not_given_and_its_scores_are_kept(loade
         predict(loaded, texts, min_score=1.5)
     with pytest.raises(TypeError, match="takes a probability, not '0.5'"):
         predict(loaded, texts, min_score="0.5")
+    numpy = pytest.importorskip("numpy")  # a threshold taken from the model's own float32 scores
+    assert [p.label for p in predict(loaded, texts, min_score=numpy.float32(cut))] == ["food", None, None]
 
 
 def test_a_row_whose_text_is_no_string_keeps_its_value_in_the_output(loaded):

@@ -1324,3 +1324,34 @@ def test_a_resealed_training_state_with_values_no_run_saved_is_refused_in_one_li
     )) as refused:  # fmt: skip
         resume(tmp_path / "run", epochs=2)
     assert refused.value.exit_code == 2
+
+
+def test_a_run_resumed_from_before_label_conflicts_were_recorded_records_them(tmp_path, monkeypatch):
+    """The resume warned of texts with two labels and said `attn info RUN --json` lists them, but a
+    run saved before they were recorded kept none (a review)."""
+    from attncli.history import TrainingMetrics
+
+    rows = [*make_rows(150, seed=5), {"text": "refund please", "label": "food"}]
+    rows.append({"text": "Refund  please", "label": "tech"})
+    data = write_csv(tmp_path / "d.csv", rows)
+    settings = [
+        *TINY_MODEL,
+        f"data.source={data}",
+        "train.epochs=3",
+        "train.patience=0",
+        "tokenizer.kind=word",
+    ]
+    real = TrainingMetrics.to_json
+
+    def as_before(metrics):
+        values = real(metrics)
+        values.pop("label_conflicts", None)
+        return values
+
+    monkeypatch.setattr(TrainingMetrics, "to_json", as_before)
+    _interrupted(load_config(None, settings), tmp_path / "run", monkeypatch)
+    monkeypatch.setattr(TrainingMetrics, "to_json", real)
+    assert "label_conflicts" not in json.loads((tmp_path / "run" / "last" / "metrics.json").read_text())
+    resume(tmp_path / "run")
+    conflicts = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())["label_conflicts"]
+    assert conflicts == {"count": 1, "listed": [{"text": "refund please", "labels": {"food": 1, "tech": 1}}]}

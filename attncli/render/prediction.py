@@ -145,16 +145,20 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
     to the terminal width. A record without a label shows why."""
     text = safe_text(prediction.text or "")  # one line per record
     parts = [_cell(str(prediction.index), layout.index_width, "attn.muted", right=True), Text(" ")]
+    # The reason spans the label, score and next-labels columns: "(no text in this…" was cut beside
+    # an empty next-labels column.
+    width = layout.label_width + SCORE_WIDTH + 1 + (2 + layout.others_width if layout.others_width else 0)
+    if prediction.label is None and prediction.top_k:
+        # Below --min-score: the reason with the label not given and its probability, whole, then
+        # the text in what is left ("(below --min-s…" was all a narrow table showed of it).
+        label, score = prediction.top_k[0]
+        said = f"({prediction.reason}: {layout.label(label)} {format_probability(score)})"
+        reason = Text(said, "attn.muted")
+        reason.pad_right(max(0, width - reason.cell_len))
+        left = max(1, layout.text_width - (reason.cell_len - width))
+        return Text.assemble(*parts, reason, "  ", _shown_text(prediction, text, left))
     if prediction.label is None or prediction.score is None:
-        # The reason spans the label, score and next-labels columns: "(no text in this…" was cut
-        # beside an empty next-labels column.
-        width = layout.label_width + SCORE_WIDTH + 1 + (2 + layout.others_width if layout.others_width else 0)
-        best = (  # below --min-score: the label it was not given, and its probability
-            f": {layout.label(prediction.top_k[0][0])} {format_probability(prediction.top_k[0][1])}"
-            if prediction.top_k
-            else ""
-        )
-        parts += [_cell(f"({prediction.reason}{best})", width, "attn.muted")]
+        parts += [_cell(f"({prediction.reason})", width, "attn.muted")]
     else:
         parts += [_cell(layout.label(prediction.label), layout.label_width, "attn.label"), Text(" ")]
         parts += [_cell(format_probability(prediction.score), SCORE_WIDTH, "attn.score", right=True)]
@@ -163,9 +167,15 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
         )
         if layout.others_width:
             parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]
-    shown = Text(text)
-    if (identity := _identity(prediction, max(1, layout.text_width // 3))) is not None:
-        shown = Text.assemble((identity, "attn.muted"), f"  {text}")
-    shown.truncate(layout.text_width, overflow="ellipsis")  # the last column: cut, never padded
-    parts += [Text("  "), shown]
+    parts += [Text("  "), _shown_text(prediction, text, layout.text_width)]
     return Text.assemble(*parts)
+
+
+def _shown_text(prediction: Prediction, text: str, width: int) -> Text:
+    """The row's text, after its id where its input row has one, cut to `width` (the last column:
+    cut, never padded)."""
+    shown = Text(text)
+    if (identity := _identity(prediction, max(1, width // 3))) is not None:
+        shown = Text.assemble((identity, "attn.muted"), f"  {text}")
+    shown.truncate(width, overflow="ellipsis")
+    return shown
