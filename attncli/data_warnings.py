@@ -190,15 +190,14 @@ class LabelConflicts:
 
     listed: list[dict[str, Any]]
     """{"text": the text as first written (cut to CONFLICT_TEXT_CHARACTERS), "labels": {label: rows}}."""
-
-    def to_json(self) -> dict[str, Any] | None:
-        """As metrics.json keeps them: how many, and those listed; None where there are none."""
-        return {"count": self.count, "listed": self.listed} if self.count else None
-
     count: int
     """How many such texts there are, listed or not."""
     rows: int
     """The split's rows (the first CONFLICT_CHECK_ROWS of them compared)."""
+
+    def to_json(self) -> dict[str, Any] | None:
+        """As metrics.json keeps them: how many, and those listed; None where there are none."""
+        return {"count": self.count, "listed": self.listed} if self.count else None
 
 
 # Texts a run's metrics.json lists with their labels (`attn info RUN --json`: label_conflicts), and

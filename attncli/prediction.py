@@ -232,12 +232,13 @@ def require_min_score(min_score: Any) -> float | None:
     too: a threshold taken from the model's own float32 scores), between 0 and 1; None for none."""
     if min_score is None:
         return None
+    refusal = f"min_score (--min-score) takes a probability, not {min_score!r}"
+    if isinstance(min_score, bool | str | bytes):  # float("0.5") and float(True) would take them
+        raise TypeError(refusal)
     try:
-        if isinstance(min_score, bool | str | bytes):
-            raise TypeError
         value = float(min_score)
     except (TypeError, ValueError):
-        raise TypeError(f"min_score (--min-score) takes a probability, not {min_score!r}") from None
+        raise TypeError(refusal) from None
     if not 0.0 <= value <= 1.0:  # NaN too
         raise DataError(f"min_score (--min-score) must be between 0 and 1 (a probability), not {min_score}")
     return value
