@@ -101,15 +101,8 @@ def with_settings(config: Config, values: dict[str, Any]) -> Config:
             raise ConfigError(f"unknown setting {key!r}; {hint}")
         section, name = key.split(".", 1)
         by_section.setdefault(section, {})[name] = value
-    sections = {}
-    for section_name, changes in by_section.items():
-        section = getattr(config, section_name)
-        hints = field_types(type(section))
-        typed = {
-            name: typed_setting(f"{section_name}.{name}", value, hints[name])
-            for name, value in changes.items()
-        }
-        sections[section_name] = dataclasses.replace(section, **typed)
+    # Each section checks and types its values as it is built (config_checks.typed_fields).
+    sections = {name: dataclasses.replace(getattr(config, name), **new) for name, new in by_section.items()}
     return dataclasses.replace(config, **sections)
 
 
