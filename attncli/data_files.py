@@ -165,7 +165,7 @@ def _load_file(
         )
         require_unique_columns(names, path)
         width = len(names)
-        keep_text = dict.fromkeys(range(width), str)  # by position: pandas renames repeated names
+        keep_text = dict.fromkeys(range(width), _text_or_missing)  # by position: pandas renames repeats
         extra |= {"delimiter": delimiter, "converters": keep_text, "keep_default_na": False}
         extra |= {"na_values": [""], "quoting": quoting}
     try:
@@ -318,6 +318,13 @@ def _with_json_column(dataset: Any, name: str, values: list[Any]) -> Any:
     if name in dataset.column_names:
         added = added.remove_columns(name)
     return added.rename_column(temporary, name)
+
+
+def _text_or_missing(cell: str) -> str | None:
+    """A csv cell as written, or missing where it is empty. pandas before 3.1 passes an empty cell
+    through a converter as "" (ignoring na_values), so a row without a text was "an empty text" there
+    and "no text" with 3.1; each empty cell is now missing with either."""
+    return cell if cell != "" else None
 
 
 def _readable_json(value: Any) -> Any:

@@ -25,6 +25,15 @@ ASCII_TEXTS = [
 ]
 
 
+def _normaliser_steps(tokenizer) -> list[str]:
+    """The kinds of `tokenizer`'s normaliser steps, from its JSON (iterating the normaliser itself
+    never ends in tokenizers 0.20)."""
+    import json
+
+    normalizer = json.loads(tokenizer.to_str())["normalizer"]
+    return [step["type"] for step in normalizer["normalizers"]]
+
+
 def _ascii_texts(seed: int, count: int) -> list[str]:
     import random
 
@@ -43,7 +52,7 @@ def test_ascii_texts_read_without_the_steps_that_leave_them_alone_encode_the_sam
     )
     reader = ascii_reader(tokenizer)
     assert reader is not None
-    assert [step.__class__.__name__ for step in reader.normalizer] == ["Replace", "Lowercase"]
+    assert _normaliser_steps(reader) == ["Replace", "Lowercase"]
     texts = ASCII_TEXTS + _ascii_texts(seed=0, count=300)
     assert _plain(reader, texts) == _plain(tokenizer, texts)
     # And through attn's own encoding, in order, with texts that are not ASCII among them.

@@ -53,6 +53,14 @@ def _weights(folder):
     return {name: tensor.tolist() for name, tensor in load_file(str(folder / "model.safetensors")).items()}
 
 
+def _cpu_autocast() -> tuple[bool, torch.dtype]:
+    """Whether autocast is on for the CPU, and its dtype (torch before 2.4 has CPU-only names)."""
+    try:
+        return torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu")
+    except TypeError:  # torch before 2.4: is_autocast_enabled() takes no device
+        return torch.is_autocast_cpu_enabled(), torch.get_autocast_cpu_dtype()
+
+
 def test_bf16_autocast_trains_on_cpu(tmp_path, monkeypatch):
     path = write_csv(tmp_path / "d.csv", make_rows(60))
     config = load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.precision=bf16"])
@@ -60,7 +68,7 @@ def test_bf16_autocast_trains_on_cpu(tmp_path, monkeypatch):
     forward = AttentionClassifier.forward
 
     def recording_forward(self, *args, **kwargs):
-        seen.append((torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu")))
+        seen.append(_cpu_autocast())
         return forward(self, *args, **kwargs)
 
     monkeypatch.setattr(AttentionClassifier, "forward", recording_forward)
