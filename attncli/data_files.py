@@ -176,7 +176,9 @@ def _load_file(
     except Exception as error:
         if builder == "json":  # its fallback for mixed types fails on a blank line: read it ourselves
             return _read_json_rows(path, error, encoding=encoding)
-        raise read_error(path, error, encoding=encoding, delimiter=delimiter, quoting=quoting) from error
+        loaded = _csv_as_text_columns(path, names, extra) if delimiter is not None else None
+        if loaded is None:
+            raise read_error(path, error, encoding=encoding, delimiter=delimiter, quoting=quoting) from error
     if builder == "json" and not decodes(path, encoding):  # Arrow's JSON reader does not check
         raise decoding_error(path, encoding) or DataError(f"{path} is not valid {encoding}; pass --encoding")
     dataset = loaded["train"]
@@ -318,6 +320,29 @@ def _with_json_column(dataset: Any, name: str, values: list[Any]) -> Any:
     if name in dataset.column_names:
         added = added.remove_columns(name)
     return added.rename_column(temporary, name)
+
+
+def _csv_as_text_columns(path: Path, names: list[str], extra: dict[str, Any]) -> Any | None:
+    """`path` read again with every column typed as text, or None where that fails too. datasets
+    types each column from its first 10,000 rows, and a column empty in all of them (a notes column
+    an export filled only lately) was "null", so its first value refused the whole file, a column
+    attn never reads among them. Only after that failure: with the types given, a row of more fields
+    than the header would fail here too, rather than read as pandas' index and be named (below)."""
+    import warnings
+
+    import datasets
+
+    # pandas names a column without a name by its position, as training and predict show it.
+    columns = [name if name != "" else f"Unnamed: {index}" for index, name in enumerate(names)]
+    features = datasets.Features({name: datasets.Value("string") for name in columns})
+    try:
+        with _UNCOUNTED.held(), warnings.catch_warnings():
+            # The types become pandas' dtype beside the converters, which pandas says it ignores.
+            warnings.filterwarnings("ignore", message="Both a converter and dtype were specified")
+            files, cache = {"train": str(path)}, local_cache_dir()
+            return datasets.load_dataset("csv", data_files=files, cache_dir=cache, features=features, **extra)
+    except Exception:
+        return None
 
 
 def _text_or_missing(cell: str) -> str | None:

@@ -332,6 +332,7 @@ def fit(
                         os.kill(os.getpid(), signal.SIGINT)
                     finite = distributed.agree(_finite(shown), device=prepared.device)
                     if not finite:
+                        distributed.barrier()  # every rank has the answer before any leaves (train._joined)
                         raise TrainingError(
                             f"the loss became {shown} at epoch {state.epoch}, step {state.step}; "
                             f"{_non_finite_remedy(prepared)}"

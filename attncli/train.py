@@ -126,6 +126,10 @@ def _joined(
                 refused = error
         # Every rank learns whether rank 0 took the folder, so none waits for a rank that gave up.
         if not distributed.agree(refused is None, device=resolve_device(device)):
+            # Every rank has the answer before any tears the group down: with torch 2.3's gloo, a
+            # rank that destroyed it while another was still in the agreement left both waiting, 30 s
+            # or for good (1 refusal in 4).
+            distributed.barrier()
             # Exit 2 as rank 0 does: the launcher may see this process end first.
             raise refused or ConfigError(f"rank 0 could not take --output {output}; see its message")
         try:
@@ -423,6 +427,7 @@ def _built(
             refused = ModelTooLarge(does_not_fit("the model", _where(prepared), error, advice))
         refused.__cause__ = error  # the allocation's traceback, for --debug
     if not prepared.distributed.agree(refused is None, device=prepared.device):
+        prepared.distributed.barrier()  # every rank has the answer before any leaves (see _joined)
         raise refused or ConfigError("another training process could not build the model; see its message")
     wrap_for_processes(built[0], prepared)
     return built

@@ -8,6 +8,7 @@ import ast
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
@@ -17,19 +18,29 @@ PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 OF_THEIR_TIME = ["numpy<2", "pyarrow==21.0.0"]
 
 
+def _dependencies(pyproject: Path) -> list[Any]:
+    """[project] dependencies of `pyproject`: by tomllib where Python has it (3.11), else from the
+    array's text, a list of plain strings and so a Python literal too."""
+    text = pyproject.read_text(encoding="utf-8")
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        listed = re.search(r"^dependencies = (\[.*?\n\])", text, re.M | re.S)
+        if listed is None:
+            raise ValueError(f"{pyproject} lists no dependencies") from None
+        return list(ast.literal_eval(listed[1]))
+    return list(tomllib.loads(text)["project"]["dependencies"])
+
+
 def oldest_pins(pyproject: Path = PYPROJECT) -> list[str]:
-    """`name==bound` for each runtime dependency of `pyproject` with a `>=` bound, then OF_THEIR_TIME;
-    a dependency without one is refused, since its oldest release is not stated."""
-    # Read without tomllib, which Python 3.10 lacks: the list is of plain strings, a Python literal too.
-    listed = re.search(r"^dependencies = (\[.*?\])", pyproject.read_text(encoding="utf-8"), re.M | re.S)
-    if listed is None:
-        raise ValueError(f"{pyproject} lists no dependencies")
-    dependencies = ast.literal_eval(listed[1])
+    """`name==bound` for each runtime dependency of `pyproject` with a `>=` bound, then OF_THEIR_TIME.
+    A dependency without one, or with extras or an environment marker (which a pin would drop), is
+    refused: its oldest release is not stated, or not for every machine."""
     pins = []
-    for requirement in dependencies:
-        match = re.fullmatch(r"\s*([A-Za-z0-9._-]+)\s*>=\s*([0-9][0-9A-Za-z.]*)\s*(?:,.*)?", requirement)
+    for requirement in _dependencies(pyproject):
+        match = re.fullmatch(r"\s*([A-Za-z0-9._-]+)\s*>=\s*([0-9][0-9A-Za-z.]*)\s*(?:,[^;\[]*)?", requirement)
         if match is None:
-            raise ValueError(f"{requirement!r} in {pyproject} has no '>=' bound to test")
+            raise ValueError(f"{requirement!r} in {pyproject} has no plain '>=' bound to test")
         pins.append(f"{match[1]}=={match[2]}")
     return pins + OF_THEIR_TIME
 

@@ -529,6 +529,25 @@ def test_a_missing_text_names_the_files_line_or_is_left_out(tmp_path):
     )
 
 
+def test_an_empty_csv_cell_is_missing_whatever_pandas_makes_of_it():
+    """pandas before 3.1 hands an empty cell to a converter as "" whatever na_values says, so a row
+    without a text was "an empty text" there and "no text" with 3.1 (scripts/test_oldest.sh runs
+    the tests below with pandas 3.0)."""
+    from attncli.data_files import _text_or_missing
+
+    assert [_text_or_missing(cell) for cell in ["", " ", "007", "NA", '""']] == [None, " ", "007", "NA", '""']
+
+
+def test_a_csv_column_empty_in_its_first_10000_rows_is_read_as_text(tmp_path):
+    """datasets types a column from its first 10,000 rows: a notes column filled only in the last
+    rows was "null", and its first value refused the whole file (`its type in this file is null`)."""
+    path = tmp_path / "tickets.csv"
+    rows = [f"t{index},{TWO[index % 2]}," for index in range(10_010)]
+    rows += [f"t{index},{TWO[index % 2]},called back" for index in range(10_010, 10_030)]
+    path.write_text(lines("text,label,note", *rows))
+    assert len(every_text(load(path))) == 10_030
+
+
 def test_empty_rows_past_a_spreadsheets_table_are_left_out_and_counted(tmp_path):
     """Excel, LibreOffice and Sheets export formatted empty rows as `,,` past the table: training
     stopped at the first (`line 13 ... has no text`), and the way out, data.drop_invalid, also drops
