@@ -63,6 +63,8 @@ def as_utf8(chunks: Iterable[bytes], *, encoding: str, name: str) -> Iterator[by
     try:
         yield from wide_as_utf8(chunks, encoding=encoding)
     except UndecodableLine as error:
+        if error.reason.endswith("does not start with BOM"):  # Python 3.13 and later say it so
+            raise _no_byte_order_mark(name, encoding) from None
         if error.reason == "truncated data":
             raise DataError(
                 f"{name} ends inside a character of line {error.line}, which is not whole {encoding}: was "
@@ -72,12 +74,16 @@ def as_utf8(chunks: Iterable[bytes], *, encoding: str, name: str) -> Iterator[by
             f"line {error.line} of {name} is not valid {encoding} ({error.reason}); pass --encoding with the "
             "encoding it is in"
         ) from None
-    except UnicodeError:  # no byte-order mark to tell the byte order by
-        family = codecs.lookup(encoding).name  # utf-16, which iconv and Python both know as utf-16le
-        raise DataError(
-            f"{name} has no byte-order mark to tell {encoding}'s byte order by; pass --encoding "
-            f"{family}le or {family}be, as it was written"
-        ) from None
+    except UnicodeError:  # no byte-order mark to tell the byte order by (Python before 3.13)
+        raise _no_byte_order_mark(name, encoding) from None
+
+
+def _no_byte_order_mark(name: str, encoding: str) -> DataError:
+    family = codecs.lookup(encoding).name  # utf-16, which iconv and Python both know as utf-16le
+    return DataError(
+        f"{name} has no byte-order mark to tell {encoding}'s byte order by; pass --encoding "
+        f"{family}le or {family}be, as it was written"
+    )
 
 
 def line_chunks(chunks: Iterable[bytes], *, encoding: str, name: str) -> tuple[Iterable[bytes], str]:

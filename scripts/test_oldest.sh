@@ -10,6 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 VENV="${OLDEST_VENV:-.venv-oldest}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info >= (3, 13))'; then
+  echo "error: $PYTHON is Python 3.13 or later, for which torch 2.3 has no build; pass PYTHON=python3.12 (or 3.10, 3.11)" >&2
+  exit 2
+fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 VENV="$(cd "$VENV" && pwd)"
 constraints="$VENV/oldest-constraints.txt"
