@@ -176,7 +176,12 @@ def _load_file(
     except Exception as error:
         if builder == "json":  # its fallback for mixed types fails on a blank line: read it ourselves
             return _read_json_rows(path, error, encoding=encoding)
-        loaded = _csv_as_text_columns(path, names, extra) if delimiter is not None else None
+        loaded = None
+        if delimiter is not None and _typed_null(error):
+            # Not where a row has more fields than the header: with the types given, datasets keeps
+            # the named columns and drops pandas' index column, which shifted every text (below).
+            if first_ragged_row(path, delimiter=delimiter, encoding=encoding, quoting=quoting) is None:
+                loaded = _csv_as_text_columns(path, names, extra)
         if loaded is None:
             raise read_error(path, error, encoding=encoding, delimiter=delimiter, quoting=quoting) from error
     if builder == "json" and not decodes(path, encoding):  # Arrow's JSON reader does not check
@@ -322,12 +327,23 @@ def _with_json_column(dataset: Any, name: str, values: list[Any]) -> Any:
     return added.rename_column(temporary, name)
 
 
+def _typed_null(error: BaseException) -> bool:
+    """Whether `error` is datasets refusing a value in a column it typed "null" (its first 10,000
+    values missing): `Couldn't cast array of type large_string to null` (datasets 5.0) or
+    `Couldn't write column 'note': its type in this file is null` (5.2)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, TypeError) and "null" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _csv_as_text_columns(path: Path, names: list[str], extra: dict[str, Any]) -> Any | None:
     """`path` read again with every column typed as text, or None where that fails too. datasets
     types each column from its first 10,000 rows, and a column empty in all of them (a notes column
     an export filled only lately) was "null", so its first value refused the whole file, a column
-    attn never reads among them. Only after that failure: with the types given, a row of more fields
-    than the header would fail here too, rather than read as pandas' index and be named (below)."""
+    attn never reads among them."""
     import warnings
 
     import datasets

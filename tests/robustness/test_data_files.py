@@ -546,6 +546,10 @@ def test_a_csv_column_empty_in_its_first_10000_rows_is_read_as_text(tmp_path):
     rows += [f"t{index},{TWO[index % 2]},called back" for index in range(10_010, 10_030)]
     path.write_text(lines("text,label,note", *rows))
     assert len(every_text(load(path))) == 10_030
+    # Each row a field over the header (a trailing comma): refused, not read with shifted columns,
+    # which the column types given would do (pandas' index column dropped, labels read as texts).
+    path.write_text(lines("text,label,note", *(row + "," for row in rows)))
+    assert refusal(path).startswith(f"line 2 of {path} has 4 fields but its header line has 3")
 
 
 def test_empty_rows_past_a_spreadsheets_table_are_left_out_and_counted(tmp_path):
