@@ -128,7 +128,7 @@ def _joined(
         if not distributed.agree(refused is None, device=resolve_device(device)):
             # Every rank has the answer before any tears the group down: with torch 2.3's gloo, a
             # rank that destroyed it while another was still in the agreement left both waiting, 30 s
-            # or for good (1 refusal in 4).
+            # more or for good (5 refusals in 8).
             distributed.barrier()
             # Exit 2 as rank 0 does: the launcher may see this process end first.
             raise refused or ConfigError(f"rank 0 could not take --output {output}; see its message")
