@@ -10,8 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 VENV="${OLDEST_VENV:-.venv-oldest}"
-if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info >= (3, 13))'; then
-  echo "error: $PYTHON is Python 3.13 or later, for which torch 2.3 has no build; pass PYTHON=python3.12 (or 3.10, 3.11)" >&2
+# The Python the tests will run on: an existing venv's own, else the one it is to be made with.
+runs_on="$PYTHON"
+[ -x "$VENV/bin/python" ] && runs_on="$VENV/bin/python"
+if ! "$runs_on" -c 'import sys; sys.exit(sys.version_info >= (3, 13))'; then
+  echo "error: $runs_on is Python 3.13 or later, for which torch 2.3 has no build; pass PYTHON=python3.12 (or 3.10, 3.11) and a new OLDEST_VENV" >&2
   exit 2
 fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
