@@ -88,6 +88,13 @@ def wide_encoding(head: bytes) -> tuple[str, str] | None:
     sample = head[:WIDE_SAMPLE_BYTES]
     if len(sample) < 8:
         return None
+    # UTF-32's characters are four bytes, the highest always zero and the next zero for every
+    # character but emoji and rarer ones; its lowest byte is the character's own. Told before UTF-16,
+    # whose Latin-script text it would otherwise pass for (every other byte zero).
+    zero_shares = [sample[place::4].count(0) / len(sample[place::4]) for place in range(4)]
+    for high, low, name in (((2, 3), 0, "utf-32le"), ((1, 0), 3, "utf-32be")):
+        if all(zero_shares[place] >= 0.9 for place in high) and zero_shares[low] <= 0.1:
+            return name, "it has no byte-order mark, but each character is four bytes, the high ones zero"
     even, odd = sample[0::2].count(0) / len(sample[0::2]), sample[1::2].count(0) / len(sample[1::2])
     for zeros, others, name in ((odd, even, "utf-16le"), (even, odd, "utf-16be")):
         if zeros >= 0.4 and others <= 0.05:
@@ -291,7 +298,7 @@ def _byte_order(head: bytes) -> tuple[str, str, bool] | None:
     wide = wide_encoding(head)
     if wide is None:
         return None
-    return {"utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}[wide[0]], wide[0], False
+    return wide[0][:6] + "-" + wide[0][6:], wide[0], False
 
 
 def _reads_as_utf8(head: bytes) -> bool:
@@ -354,8 +361,9 @@ def require_encoding_fits(head: bytes, encoding: str, *, source: str, convert: s
     if name == codec or (marked and name == codec[:6]):
         return
     written = codec.replace("-le", "le").replace("-be", "be").upper()  # UTF-16LE
-    if name == codec[:6]:  # utf-16, which needs a mark to tell the byte order, for text without one
-        shows = "it has no byte-order mark, but every other byte is zero"
+    wide = wide_encoding(head)
+    if name == codec[:6] and wide is not None:  # utf-16 or utf-32, which need a mark to tell the byte order
+        shows = wide[1]
     elif marked:
         shows = f"it starts with a {written} byte-order mark"
     else:

@@ -956,7 +956,7 @@ def test_a_utf16_or_utf32_file_with_its_byte_order_mark_is_read_as_such_without_
             load_splits(DataConfig(source=str(path), encoding="cp1252"))
 
 
-def test_utf16_without_a_byte_order_mark_and_on_standard_input_is_refused_with_how_to_read_it(tmp_path):
+def test_utf16_or_utf32_without_a_byte_order_mark_or_on_standard_input_is_refused_with_what_to_do(tmp_path):
     """UTF-16LE without a mark read as utf-8 gave 'S h a r e s' texts and a record of a lone NUL,
     exit 0; on standard input a UTF-16 mark got the advice to pass --encoding latin-1, which read
     garbage (now a mark is read as it says; a replaced stdin with no descriptor still refuses it)."""
@@ -975,6 +975,16 @@ def test_utf16_without_a_byte_order_mark_and_on_standard_input_is_refused_with_h
     big_endian.write_bytes("Shares rose\nGoal\n".encode("utf-16-be"))
     with pytest.raises(DataError, match="is UTF-16BE .*; pass --encoding utf-16be, or convert it with iconv"):
         from_file(big_endian)
+    # UTF-32 without a mark was 'UTF-16 without a byte-order mark' to the advice, or binary data.
+    big_endian.write_bytes("Shares rose\nGoal\n".encode("utf-32-be"))
+    with pytest.raises(DataError, match="is UTF-32BE .*; pass --encoding utf-32be, or convert it with iconv"):
+        from_file(big_endian)
+    (tmp_path / "utf32").mkdir()
+    wide = tmp_path / "utf32" / "train.csv"
+    wide.write_bytes(("text,label\n" + texts).encode("utf-32-le"))
+    four = "it has no byte-order mark, but each character is four bytes, the high ones zero"
+    _assert_wide_file_advice(wide, "utf-32le", f"{wide} is UTF-32LE ({four})")
+    assert len(load_splits(DataConfig(source=str(wide), encoding="utf-32-le")).splits["train"]) == 18
 
     def from_pipe(data: bytes) -> list[str]:
         reading, writing = os.pipe()

@@ -142,6 +142,15 @@ def test_text_not_in_the_utf16_or_byte_order_it_is_read_as_is_refused_naming_the
         ("Shares rose\n".encode("utf-32"), "utf-16"): (
             "is UTF-32 (it starts with a UTF-32LE byte-order mark), not utf-16; pass --encoding utf-32"
         ),
+        # UTF-32 without a mark: its zero bytes made it UTF-16 or binary data, or 'code point not in
+        # range' of line 1 where told utf-32.
+        ("Shares rose\nGoal\n".encode("utf-32-be"), "utf-32"): (
+            "is UTF-32BE (it has no byte-order mark, but each character is four bytes, the high ones zero), "
+            "not utf-32; pass --encoding utf-32be"
+        ),
+        ("上海股市\n".encode("utf-32-le"), "utf-16le"): (
+            "is UTF-32LE (its zero bytes are where UTF-32LE has them), not utf-16le; pass --encoding utf-32le"
+        ),
         (b"Shares rose on strong profits\nGoals in the last minute of the final\nA vote\n", "utf-16le"): (
             "is not utf-16le (it has line ends but no zero bytes, which UTF-16 and UTF-32 line ends hold); "
             "leave --encoding out for utf-8, or pass the encoding it is in (such as cp1252)"
