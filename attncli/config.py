@@ -137,7 +137,9 @@ class TrainConfig:
     """Largest gradient norm before clipping (0 turns clipping off)."""
     label_smoothing: float = 0.0
     """Label smoothing of the cross-entropy loss."""
-    class_weights: str | list[float] | dict[str, float] | None = None
+    # Left out of the hash (not of ==): a list or a mapping cannot be hashed, and every other
+    # setting can, so that a Config of given weights is a dict key and a cache argument as any is.
+    class_weights: str | list[float] | dict[str, float] | None = field(default=None, hash=False)
     """Loss weight per label: auto (inverse frequency in train), a list in label order, a mapping of
     labels to weights (the others 1), or empty (all 1)."""
     device: str = "auto"

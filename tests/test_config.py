@@ -255,3 +255,18 @@ def test_a_config_built_in_python_is_checked_and_typed_where_it_is_built(tmp_pat
         Config(train={"epochs": 2})
     with pytest.raises(TypeError, match=r"pass \['train.epochs=2'\]"):  # it was read letter by letter
         load_config(None, "train.epochs=2")
+
+
+def test_a_config_of_any_class_weights_hashes_as_a_frozen_dataclass_promises():
+    """A Config of class weights given as a list or a mapping was `unhashable type: 'dict'`, so it
+    could not key a dict of results or be a cached function's argument (a Python API trial)."""
+    from attncli.config import TrainConfig
+
+    weighted = [
+        Config(train=TrainConfig(class_weights=weights)) for weights in ([1.0, 2.0], {"a": 2.0}, "auto")
+    ]
+    results = {config: n for n, config in enumerate(weighted)}
+    assert [results[config] for config in weighted] == [0, 1, 2]
+    assert weighted[1] == Config(train=TrainConfig(class_weights={"a": 2.0}))
+    assert weighted[1] != Config(train=TrainConfig(class_weights={"a": 3.0}))
+    assert hash(weighted[1]) == hash(Config(train=TrainConfig(class_weights={"a": 2.0})))
