@@ -222,8 +222,8 @@ def json_source(
             elif isinstance(value, dict):
                 cell = value_at(value, column) if column is not None else None
                 yield Record(index=index, text=text_of(cell), fields=value, not_text=not_text(cell))
-            else:
-                yield Record(index=index, text=None)
+            else:  # a line of JSON lines that is no record: 42 or [1, 2] is no text, and is said so
+                yield Record(index=index, text=None, not_text=not_text(value))
 
     return RecordSource(
         name=str(path),
@@ -423,8 +423,8 @@ def json_lines_if_records(
                     read.append(
                         Record(index=index, text=text_of(cell), fields=value, not_text=not_text(cell))
                     )
-                else:
-                    read.append(Record(index=index, text=value if isinstance(value, str) else None))
+                else:  # a string is a text; any other value gets its reason ([1, 2] instead of a text)
+                    read.append(Record(index=index, text=text_of(value), not_text=not_text(value)))
                 index += 1
             if read:
                 yield read

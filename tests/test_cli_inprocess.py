@@ -980,8 +980,8 @@ def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, 
             "format's suffix (.jsonl, .csv) and pass that",
         )
     assert not out.exists()
-    # A text that merely starts with the column's name, or JSON to classify whole, is only noted
-    for first in ("text, images and video are all supported", "text;", '{"text": "hot soup"}'):
+    # A text that merely starts with the column's name is only noted.
+    for first in ("text, images and video are all supported", "text;"):
         rows.write_text(f"{first}\nhot soup\n")
         noted = invoke("predict", easy_run, "-f", rows, "--json")
         assert (
@@ -992,6 +992,47 @@ def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, 
     assert invoke("predict", easy_run, "-f", rows, "--json").stderr.endswith(
         'text column, rename it rows.tsv (tab-separated, as Excel saves "Unicode Text") and pass that\n'
     )
+
+
+def test_json_lines_under_a_plain_text_name_are_read_as_records_and_non_records_get_a_reason(
+    easy_run, tmp_path
+):
+    """A trial's `export.txt` of JSON lines: with one comma a line it was labelled line by line, braces
+    and keys included, exit 0; with as many commas on its first two lines it was refused as a table.
+    Piped in, the same lines were records. And a JSON line that is no record (an array, a number)
+    got `no text in this row`, as if it had been an object without the text."""
+    texts = ["hot soup", "a goal, late"]
+    for commas in (0, 1):
+        rows = tmp_path / f"export{commas}.txt"
+        lines = [{"id": n, "text": text} if commas else {"text": text} for n, text in enumerate(texts)]
+        rows.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        for command in ("predict", "inspect"):
+            result = invoke(command, easy_run, "-f", rows, "--json")
+            assert result.exit_code == 0, result.output
+            assert result.stderr.startswith(
+                f"note: the first line of {rows} is a JSON object, so it is read as JSON lines, one record "
+                "a line"
+            )
+            assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == texts
+        predicted = [
+            json.loads(line) for line in invoke("predict", easy_run, "-f", rows, "--json").stdout.splitlines()
+        ]
+        assert [row.get("fields", {}).get("id") for row in predicted] == ([0, 1] if commas else [None, None])
+    # Lines that are JSON but no record: a string is a text, the others said for what they are.
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text('{"id": 1, "text": "hot soup"}\n[1, 2]\n"a goal"\n42\nnull\n')
+    for given in (["-f", odd], ["-f", "-"]):
+        stdin = odd.read_text() if given[1] == "-" else None
+        result = CliRunner().invoke(app, ["predict", str(easy_run), *map(str, given), "--json"], input=stdin)
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [(row["text"], row["reason"] if row["label"] is None else "labelled") for row in rows] == [
+            ("hot soup", "labelled"),
+            (None, "[1, 2] instead of a text"),
+            ("a goal", "labelled"),
+            (None, "42 instead of a text"),
+            (None, "no text in this row"),
+        ]
 
 
 def test_a_text_argument_naming_a_file_is_labelled_as_text_and_said_to_name_one(

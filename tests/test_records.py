@@ -526,7 +526,7 @@ def test_json_lines_arriving_on_a_pipe_are_records_handed_on_as_they_arrive():
     assert [(r.index, r.text, r.not_text) for r in rest] == [
         (1, None, "7"),
         (2, "a bare string", None),
-        (3, None, None),
+        (3, None, "[1]"),  # no record, and said so (it was a record without a text, 'no text in this row')
     ]
     os.close(read_end)
     # Plain lines stay plain, the first one handed on with the rest.
