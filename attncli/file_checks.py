@@ -18,8 +18,11 @@ class FileCheck:
     name: str
     sha256: str
     bytes: int
+    """The size recorded at saving (config.json's: its size now, as nothing records it)."""
     status: str
     """"ok", "changed" or "missing"."""
+    bytes_on_disk: int | None = None
+    """The file's size now (None where it is missing): a file cut short shows here."""
     required: bool = True
     """Whether eval and predict need the file: metrics.json (the training history) may be missing,
     or changed, which they set aside with a warning."""
@@ -46,6 +49,7 @@ def file_checks(path: Path, header: dict[str, Any]) -> list[FileCheck] | None:
                 sha256=str(header.get(HEADER_DIGEST_KEY)),
                 bytes=(path / CONFIG_FILE).stat().st_size,
                 status=own,
+                bytes_on_disk=(path / CONFIG_FILE).stat().st_size,
             )
         ]
         if own is not None
@@ -58,6 +62,15 @@ def file_checks(path: Path, header: dict[str, Any]) -> list[FileCheck] | None:
             bytes=int(record.get("bytes", 0)),
             status=status_of(path / name, record),
             required=name != METRICS_FILE,
+            bytes_on_disk=_size_on_disk(path / name),
         )
         for name, record in (files or {}).items()
     ]
+
+
+def _size_on_disk(path: Path) -> int | None:
+    """The size of the file at `path`, or None where there is none (a link to a folder included)."""
+    try:
+        return path.stat().st_size if path.is_file() else None
+    except OSError:
+        return None

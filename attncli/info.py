@@ -197,6 +197,7 @@ class CheckpointInfo:
                 item.name: {
                     "sha256": item.sha256,
                     "bytes": item.bytes,
+                    "bytes_on_disk": item.bytes_on_disk,
                     "status": item.status,
                     "required": item.required,
                 }

@@ -3,6 +3,7 @@
 import dataclasses
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -131,8 +132,25 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
         "metrics.json": ("missing", False),
     }
     assert output["num_parameters"] == count_parameters(path / "model.safetensors", format_version=2) > 0
+    saved = {name: (file["bytes"], file["bytes_on_disk"]) for name, file in output["files"].items()}
+    size = (path / "model.safetensors").stat().st_size
+    assert saved["model.safetensors"] == (size, size) and saved["metrics.json"][1] is None
     text = _rendered(render_info(describe_checkpoint(path)))
     assert "changed" in text and "missing (optional: the training history)" in text
+    # A file cut short shows its size on disk, and the size it was saved at: its saved size alone,
+    # beside "changed", hid that it was cut (a trial's truncated tokenizer.json).
+    tokenizer = path / "tokenizer.json"
+    whole = tokenizer.read_bytes()
+    tokenizer.write_bytes(whole[:100])
+    cut = json.loads(CliRunner().invoke(app, ["info", str(path), "--json"]).stdout)["files"]["tokenizer.json"]
+    assert (cut["bytes"], cut["bytes_on_disk"], cut["status"]) == (len(whole), 100, "changed")
+    row = next(
+        line
+        for line in _rendered(render_info(describe_checkpoint(path))).splitlines()
+        if "tokenizer.json" in line
+    )
+    assert re.search(rf"tokenizer\.json +100 .*changed \({len(whole):,} bytes when saved\)", row), row
+    tokenizer.write_bytes(whole)
     assert "food, sport, tech" in text
     (path / "model.safetensors").write_bytes(
         bytes(weights[:-5] + bytearray([weights[-5] ^ 0xFF]) + weights[-4:])
@@ -154,7 +172,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     assert reported["training"]["best_epoch"] is None and reported["training"]["validation"] is None
     assert reported["training"]["history_set_aside"] is True
     shown = _rendered(render_info(describe_checkpoint(path)))
-    assert "changed (optional: the training history)" in shown
+    assert re.search(r"changed \([0-9,]+ bytes when saved; optional: the", shown)
     assert "set aside: metrics.json changed since it was saved" in shown and "99.0%" not in shown
     predicted = CliRunner().invoke(app, ["predict", str(path), "some text", "--device", "cpu"])
     assert predicted.exit_code == 0 and predicted.stderr.startswith(

@@ -189,14 +189,19 @@ def _file_table(info: CheckpointInfo) -> RenderableType:
         return Text("no checksums recorded (saved by an attn before they were)", "attn.muted")
     table = WrappingTable("file", "bytes", "sha256", "on disk", header_style="attn.heading", box=None)
     for item in info.files:
+        # The size on disk, with the size saved where they differ: a file cut short (a copy that
+        # failed) showed the size it was saved at beside "changed".
+        notes = [] if item.bytes_on_disk in (None, item.bytes) else [f"{item.bytes:,} bytes when saved"]
+        if item.status != "ok" and item.sound:
+            notes.append("optional: the training history")
+        described = f"{item.status} ({'; '.join(notes)})" if notes else item.status
         if item.status == "ok":
             status = Text("ok", "attn.figure")
-        elif item.sound:
-            status = Text(f"{item.status} (optional: the training history)", "attn.muted")
         else:
-            status = Text(item.status, "attn.bad")
+            status = Text(described, "attn.muted" if item.sound else "attn.bad")
+        size = "none" if item.bytes_on_disk is None else f"{item.bytes_on_disk:,}"
         # The digest is config.json's, as anyone may write it: shown as text, never as markup.
-        table.add_row(_shown(item.name), f"{item.bytes:,}", _shown(f"{item.sha256[:16]}…"), status)
+        table.add_row(_shown(item.name), size, _shown(f"{item.sha256[:16]}…"), status)
     return table
 
 
