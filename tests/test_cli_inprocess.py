@@ -631,6 +631,9 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
         assert plain.exit_code == 0, plain.output
         page = html.read_text(encoding="utf-8")
         assert re.search(r"\[0\.\d{3}\]", page) and not any(shade in page for shade in HEAT_COLORS)
+        # NO_COLOR, which a report job's environment may set for every program, is said (a trial).
+        told = f"note: NO_COLOR is set, so {html} shows each token's weight as a number, not as a colour"
+        assert (told in plain.stderr) == bool(environment), plain.stderr
     as_json = RUNNER.invoke(app, ["inspect", str(easy_run), "-", "--json"], input="soup today\n\n")
     lines = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert set(lines[1]) == set(lines[0]) | {"reason"}  # an empty line has every key, as null or empty

@@ -135,7 +135,8 @@ def inspect(
         plain = console is None or no_color or console.no_color or not console.is_terminal
         # Colour refused by the user (not merely a pipe) is refused in --html and --svg too: the page
         # then carries each weight as a number, which a screen reader and a copied text keep.
-        refused = no_color or os.environ.get("NO_COLOR", "") != ""
+        refused_by_environment = not no_color and os.environ.get("NO_COLOR", "") != ""
+        refused = no_color or refused_by_environment
         shown = _Shown(
             console=console, recorder=recording_console() if html or svg else None, as_json=as_json,
             color_system=None if plain or console is None else console.color_system,
@@ -154,7 +155,10 @@ def inspect(
         note_when_nothing_read(source, records=read, verb="inspect")
         if shown.recorder is not None:
             from_file = f" -f {file}" if file is not None else ""
-            _save_recording(shown.recorder, html=html, svg=svg, title=f"attn inspect {checkpoint}{from_file}")
+            _save_recording(
+                shown.recorder, html=html, svg=svg, title=f"attn inspect {checkpoint}{from_file}",
+                numbers_for_no_color=refused_by_environment,
+            )  # fmt: skip
 
     run_command(action, debug=debug)
 
@@ -254,7 +258,12 @@ def _show_inspection(shown: _Shown, inspection: Any, index: int | None, identity
         )
 
 
-def _save_recording(recorder, *, html: Path | None, svg: Path | None, title: str) -> None:
+def _save_recording(
+    recorder, *, html: Path | None, svg: Path | None, title: str, numbers_for_no_color: bool = False
+) -> None:
+    """Write the pages asked for; `numbers_for_no_color`: NO_COLOR in the environment (not
+    --no-color) made them carry numbers in place of colours, which is said, since a report job's
+    environment may set it for every program (a trial's "heatmap" had no colour)."""
     from attncli.atomic_files import atomic_output
     from attncli.render import html_page, svg_page
 
@@ -272,6 +281,12 @@ def _save_recording(recorder, *, html: Path | None, svg: Path | None, title: str
         with atomic_output(path, option) as stream:
             stream.write(page())
         typer.echo(f"saved {path}", err=True)
+        if numbers_for_no_color:
+            typer.echo(
+                f"note: NO_COLOR is set, so {path} shows each token's weight as a number, not as a colour; "
+                "run with NO_COLOR unset (env -u NO_COLOR attn inspect ...) for a coloured page",
+                err=True,
+            )
     if svg is not None and _laid_out_as_written(recorder.export_text(clear=False)):
         typer.echo(
             "note: an SVG puts each character in a cell of its own, so right-to-left text, letters "
