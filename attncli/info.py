@@ -232,11 +232,12 @@ def _holds(path: Path) -> str | None:
         return None
     epoch, step = state["epoch"], state.get("step")
     if isinstance(step, int) and step > 0:
-        scores = f"those of epoch {epoch - 1}" if epoch > 1 else "none yet"
-        return (
-            f"epoch {epoch} after its step {step}: stopped inside the epoch, so the validation scores "
-            f"and temperature here are {scores}"
+        scores = (
+            f"the validation scores and temperature here are those of epoch {epoch - 1}"
+            if epoch > 1
+            else "there are no validation scores or temperature here yet"
         )
+        return f"epoch {epoch} after its step {step}: stopped inside the epoch, so {scores}"
     return f"the end of epoch {epoch - 1}"
 
 

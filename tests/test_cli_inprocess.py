@@ -602,6 +602,7 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "#0" in result.stdout and "#1  (empty text)" in result.stdout and "#2" in result.stdout
+    assert "note: 1 of 3 records had no text to inspect" in result.stderr
     page = html.read_text(encoding="utf-8")
     assert "soup" in page and "robot" in page and "background-color" in page
     assert "#1  (empty text)" in page  # the empty line keeps its entry in the saved picture too
@@ -836,7 +837,9 @@ def test_bad_input_gets_one_line_and_exit_code_2(easy_run, tmp_path):
     _refused(invoke("train"), "pass --output FOLDER (where the run is written) and DATA (a file, folder")
     _refused(invoke("train", "--set", f"data.source={data}"), "(where the run is written), or --resume")
     blank = invoke("inspect", easy_run, "   ")
-    assert blank.exit_code == 0 and blank.stdout.strip() == "#0  (empty text)"
+    # Unnumbered, as a single TEXT's heatmap is (it was "#0"), and counted as predict counts it.
+    assert blank.exit_code == 0 and blank.stdout.strip() == "(empty text)"
+    assert blank.stderr == "note: 1 of 1 records had no text to inspect\n"
     _refused(invoke("predict", easy_run, "--file", tmp_path / "absent.txt"), "does not exist")
     if not torch.cuda.is_available():
         _refused(invoke("train", data, "-o", tmp_path / "x", "--device", "cuda"), "no CUDA device")
@@ -1843,6 +1846,12 @@ def test_predict_and_eval_of_a_run_whose_training_has_not_ended_say_so(easy_run,
     assert killed == (
         f"note: the training of {run} has not ended (it is still training, or was stopped after epoch 2): "
         f"these weights are epoch 1's, the best so far (attn info {run} says more)"
+    )
+    # Stopped inside its first epoch (last/ holds the weights): no "after epoch 0" (a trial).
+    first = unfinished_note(run, {"stop_reason": "interrupted", "history": [], "best_epoch": None}, last=True)
+    assert first == (
+        f"note: the training of {run} has not ended (it was interrupted before its first epoch ended): these "
+        f"weights are as the run left them (last/) (attn info {run} says more)"
     )
 
 

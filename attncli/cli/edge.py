@@ -276,8 +276,10 @@ def unfinished_note(path: Path, metrics: Any, *, last: bool = False) -> str | No
     weights = (
         "as the run left them (last/)" if last else f"epoch {metrics.get('best_epoch')}'s, the best so far"
     )
+    # Stopped inside its first epoch, a run has no epoch to be after ("after epoch 0", a trial).
+    when = f"after epoch {trained}" if trained else "before its first epoch ended"
     return (
-        f"note: the training of {path} has not ended (it {how} after epoch {trained}): these weights are "
+        f"note: the training of {path} has not ended (it {how} {when}): these weights are "
         f"{weights} (attn info {shlex.quote(str(path))} says more)"
     )
 

@@ -153,6 +153,8 @@ def inspect(
         read, with_text = _inspect_records(loaded, source.chunks, view, shown)
         require_some_text(source, records=read, without_text=read - with_text)
         note_when_nothing_read(source, records=read, verb="inspect")
+        if read > with_text and not as_json:  # as predict says it (--json gives each its reason)
+            typer.echo(f"note: {read - with_text:,} of {read:,} records had no text to inspect", err=True)
         if shown.recorder is not None:
             from_file = f" -f {file}" if file is not None else ""
             _save_recording(
@@ -234,7 +236,9 @@ def _show_record(record: Any, inspection: Any, shown: _Shown) -> None:
         print_json([record_json(record, inspection, text_column=shown.text_column)])
     elif inspection is None:
         named = f"{identity}  " if (identity := identity_of(record.fields)) is not None else ""
-        line = f"#{record.index}  {named}({no_label_reason(record)})"
+        # Numbered as the heatmaps are: a single TEXT's is not (`inspect R ""` printed `#0`).
+        number = f"#{record.index}  " if shown.numbered else ""
+        line = f"{number}{named}({no_label_reason(record)})"
         if shown.console is not None:
             shown.console.print(line, style="attn.muted", markup=False)
         if shown.recorder is not None:  # the saved picture keeps it too: no gaps in numbering
