@@ -219,7 +219,9 @@ def prepare(
     given = changed_settings(config)
     rest = "the rest default, or sized to the data below" if unsized_keys(config) else "the rest default"
     # A resumed run (its tokenizer given) goes on with the settings it saved, sized ones included.
-    which = "settings of the run, as saved" if tokenizer is not None else "settings given"
+    # Those that differ from the defaults: one given at its default value is not listed, which
+    # "settings given" left a trial to wonder at (configs/bbc.yaml's num_heads: 4, lr: 0.003).
+    which = "settings of the run, as saved" if tokenizer is not None else "settings not at their defaults"
     reporter.stage(f"{which} ({rest}; the full config is saved): {settings_text(given) or 'none'}")
     if config.data.source:
         reporter.stage(f"loading {config.data.source}")

@@ -232,7 +232,7 @@ def train(
             if given:
                 raise ConfigError(
                     f"--resume takes the data and settings saved in OUTPUT/last, so {', '.join(given)} "
-                    "cannot change them; pass only --epochs (to raise the ceiling), and DATA where the run's "
+                    "cannot change them; pass only --epochs (to move the ceiling), and DATA where the run's "
                     "data has moved, with it"
                 )
             reporters.append(ProgressReporter())
