@@ -245,6 +245,10 @@ def test_info_shows_unused_settings_and_the_vectors_coverage(trained, tmp_path):
     assert "segment_length" in text and "(unused: positional is sinusoidal)" in text
     assert "30 of 40 vocabulary entries (75.0%) from glove.txt (/v/glove.txt), 50" in text
     assert "frozen, sha256 0123456789abcdef…" in text  # the file's, since only its path was shown
+    # Vectors of another width than the model's shrink or grow its token table (a trial's comparison).
+    flat = " ".join(text.replace("│", " ").split())
+    width = info.model["embed_dim"]
+    assert f"50 dimensions (the token table is that wide, projected to embed_dim {width})" in flat
     # A model that ignores labels, and the weights applied (auto's depend on the validation carve)
     weighted = dataclasses.replace(
         info.training, class_weights={"food": 0.5, "tech": 4.25}, missed_labels=["tech"]

@@ -114,10 +114,18 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         where = f"{path} ({absolute})" if absolute and absolute != path else str(path)
         sha256 = vectors.get("sha256")
         digest = f", sha256 {sha256[:16]}…" if isinstance(sha256, str) else ""
+        # The table is the vectors' width, projected to the model's: 50-dimension vectors under
+        # embed_dim 64 make a smaller model than the same run without them (a trial's comparison).
+        width = info.model.get("embed_dim")
+        projected = (
+            f" (the token table is that wide, projected to embed_dim {width})"
+            if isinstance(width, int) and vectors.get("dim") not in (None, width)
+            else ""
+        )
         rows.append((
             "pretrained vectors",
             f"{found:,} of {of:,} vocabulary entries ({found / max(of, 1):.1%}) from {where}, "
-            f"{vectors.get('dim')} dimensions{frozen}{digest}",
+            f"{vectors.get('dim')} dimensions{projected}{frozen}{digest}",
         ))  # fmt: skip
     return rows
 
