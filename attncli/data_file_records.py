@@ -217,8 +217,8 @@ def json_source(
 
     def records() -> Iterator[Record]:
         for index, (_, value) in enumerate(_chain(first, rows)):
-            if isinstance(value, str):
-                yield Record(index=index, text=value)
+            if isinstance(value, str):  # a bare string is the record's text: its text column's too
+                yield Record(index=index, text=value, fields={column: value} if column in columns else {})
             elif isinstance(value, dict):
                 cell = value_at(value, column) if column is not None else None
                 yield Record(index=index, text=text_of(cell), fields=value, not_text=not_text(cell))
@@ -423,8 +423,12 @@ def json_lines_if_records(
                     read.append(
                         Record(index=index, text=text_of(cell), fields=value, not_text=not_text(cell))
                     )
-                else:  # a string is a text; any other value gets its reason ([1, 2] instead of a text)
-                    read.append(Record(index=index, text=text_of(value), not_text=not_text(value)))
+                elif isinstance(value, str):  # the record's text, and its text column's (a csv keeps it)
+                    read.append(
+                        Record(index=index, text=value, fields={column: value} if column in first else {})
+                    )
+                else:  # no record and no text: said for what it is ([1, 2] instead of a text)
+                    read.append(Record(index=index, text=None, not_text=not_text(value)))
                 index += 1
             if read:
                 yield read

@@ -8,6 +8,7 @@ import codecs
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Literal
 
 from attncli.encoding_guess import likely_encodings_text
 from attncli.errors import DataError
@@ -91,10 +92,18 @@ def wide_encoding(head: bytes) -> tuple[str, str] | None:
     # UTF-32's characters are four bytes, the highest always zero and the next zero for every
     # character but emoji and rarer ones; its lowest byte is the character's own. Told before UTF-16,
     # whose Latin-script text it would otherwise pass for (every other byte zero).
+    # An array of small 32-bit integers (token ids, numpy's int32) looks the same; text has a space
+    # or a line end among its first thousand characters, and such numbers almost never do.
     zero_shares = [sample[place::4].count(0) / len(sample[place::4]) for place in range(4)]
-    for high, low, name in (((2, 3), 0, "utf-32le"), ((1, 0), 3, "utf-32be")):
+    orders: tuple[tuple[tuple[int, int], int, str, Literal["little", "big"]], ...] = (
+        ((2, 3), 0, "utf-32le", "little"),
+        ((1, 0), 3, "utf-32be", "big"),
+    )
+    for high, low, name, order in orders:
         if all(zero_shares[place] >= 0.9 for place in high) and zero_shares[low] <= 0.1:
-            return name, "it has no byte-order mark, but each character is four bytes, the high ones zero"
+            units = {int.from_bytes(sample[at : at + 4], order) for at in range(0, len(sample) - 3, 4)}
+            if units & {0x0A, 0x20, 0x3000}:  # a line end, a space, an ideographic space
+                return name, "it has no byte-order mark, but each character is four bytes, the high ones zero"
     even, odd = sample[0::2].count(0) / len(sample[0::2]), sample[1::2].count(0) / len(sample[1::2])
     for zeros, others, name in ((odd, even, "utf-16le"), (even, odd, "utf-16be")):
         if zeros >= 0.4 and others <= 0.05:

@@ -231,6 +231,15 @@ def _file_records(
         return parquet_source(path, text_column=text_column, trained_column=trained_column)
     if suffix == ".arrow":
         return arrow_source(path, [path], text_column=text_column, trained_column=trained_column)
+    if _opens_with_a_json_object(path, encoding):
+        # JSON lines under a plain-text name (`jq -c ... > export.txt`) are read as a .jsonl file is,
+        # and as the same lines piped in are: each line was labelled whole, braces and keys
+        # included, exit 0, or the file was refused as a table by the commas of its first two lines.
+        source = json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
+        source.notes.insert(
+            0, f"the first line of {path} is a JSON object, so it is read as JSON lines, as a .jsonl file is"
+        )
+        return source
     if text_column is not None:
         raise DataError(
             f"--text-column needs a data file (csv/tsv/json/jsonl/parquet/arrow); {path} is plain text"
@@ -248,6 +257,19 @@ def _file_records(
         count=functools.partial(_lines_in, path, encoding=encoding),
         byte_order_mark=from_windows(path, encoding),
     )
+
+
+def _opens_with_a_json_object(path: Path, encoding: str) -> bool:
+    """Whether the first line of `path` that is not blank is a JSON object (a byte-order mark
+    aside); a first line that does not decode is the plain reader's to name."""
+    try:
+        with path.open("rb") as file:
+            for line in decoded_lines(file_chunks(file), encoding=encoding, name=str(path)):
+                if line.strip():
+                    return json_object(line.lstrip("\ufeff")) is not None
+    except (DataError, UnicodeError):
+        return False
+    return False
 
 
 def _pipe_chunks(path: Path, *, encoding: str) -> Iterator[list[Record]]:

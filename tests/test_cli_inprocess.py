@@ -632,10 +632,20 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
         assert plain.exit_code == 0, plain.output
         page = html.read_text(encoding="utf-8")
         assert re.search(r"\[0\.\d{3}\]", page) and not any(shade in page for shade in HEAT_COLORS)
-        # NO_COLOR, which a report job's environment may set for every program, is said (a trial).
+        # NO_COLOR, which a report job's environment may set for every program, is said (a trial),
+        # of a page on standard output too (a review).
         told = f"note: NO_COLOR is set, so {html} shows each token's weight as a number, not as a colour"
         assert (told in plain.stderr) == bool(environment), plain.stderr
+        piped = RUNNER.invoke(
+            app, ["inspect", str(easy_run), "soup", "--html", "-", *refusal], env=environment
+        )
+        assert piped.stdout.lstrip().startswith("<!DOCTYPE html>") and re.search(
+            r"\[\d\.\d{3}\]", piped.stdout
+        )
+        told = "note: NO_COLOR is set, so the page on standard output (--html) shows each token's weight"
+        assert (told in piped.stderr) == bool(environment), piped.stderr
     as_json = RUNNER.invoke(app, ["inspect", str(easy_run), "-", "--json"], input="soup today\n\n")
+    assert as_json.stderr == "note: 1 of 2 records had no text to inspect\n"  # as predict --json says it
     lines = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert set(lines[1]) == set(lines[0]) | {"reason"}  # an empty line has every key, as null or empty
     assert (lines[1]["label"], lines[1]["tokens"], lines[1]["reason"]) == (None, [], "empty text")
@@ -1000,13 +1010,10 @@ def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, 
     )
 
 
-def test_json_lines_under_a_plain_text_name_are_read_as_records_and_non_records_get_a_reason(
-    easy_run, tmp_path
-):
+def test_json_lines_under_a_plain_text_name_are_read_as_a_jsonl_file_is(easy_run, tmp_path):
     """A trial's `export.txt` of JSON lines: with one comma a line it was labelled line by line, braces
     and keys included, exit 0; with as many commas on its first two lines it was refused as a table.
-    Piped in, the same lines were records. And a JSON line that is no record (an array, a number)
-    got `no text in this row`, as if it had been an object without the text."""
+    Now read as the same file named .jsonl is: --text-column, columns from every record, a csv."""
     texts = ["hot soup", "a goal, late"]
     for commas in (0, 1):
         rows = tmp_path / f"export{commas}.txt"
@@ -1016,15 +1023,32 @@ def test_json_lines_under_a_plain_text_name_are_read_as_records_and_non_records_
             result = invoke(command, easy_run, "-f", rows, "--json")
             assert result.exit_code == 0, result.output
             assert result.stderr.startswith(
-                f"note: the first line of {rows} is a JSON object, so it is read as JSON lines, one record "
-                "a line"
+                f"note: the first line of {rows} is a JSON object, so it is read as JSON lines, as a .jsonl "
+                "file is"
             )
             assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == texts
         predicted = [
             json.loads(line) for line in invoke("predict", easy_run, "-f", rows, "--json").stdout.splitlines()
         ]
         assert [row.get("fields", {}).get("id") for row in predicted] == ([0, 1] if commas else [None, None])
-    # Lines that are JSON but no record: a string is a text, the others said for what they are.
+    # As its .jsonl twin: a text column named, or found in a later record; every record's columns
+    # in a csv (a review found the first record's alone, and --text-column refused for plain text).
+    body = tmp_path / "body.txt"
+    body.write_text('{"id": 1}\n{"id": 2, "body": "hot soup", "gold": "food"}\n')
+    twin = tmp_path / "body.jsonl"
+    twin.write_text(body.read_text())
+    for given in (body, twin):
+        table = invoke(
+            "predict", easy_run, "-f", given, "--text-column", "body", "--format", "csv", "-o", "-"
+        )
+        assert table.exit_code == 0, table.output
+        assert list(csv.reader(table.stdout.splitlines()))[0][:3] == ["id", "body", "gold"]
+        assert [row[:3] for row in list(csv.reader(table.stdout.splitlines()))[1:]] == [
+            ["1", "", ""],
+            ["2", "hot soup", "food"],
+        ]
+    # Lines that are JSON but no record: a string is a text (in a csv's text column too), the others
+    # said for what they are (they were `no text in this row`, as an object without the text).
     odd = tmp_path / "odd.jsonl"
     odd.write_text('{"id": 1, "text": "hot soup"}\n[1, 2]\n"a goal"\n42\nnull\n')
     for given in (["-f", odd], ["-f", "-"]):
@@ -1039,6 +1063,11 @@ def test_json_lines_under_a_plain_text_name_are_read_as_records_and_non_records_
             (None, "42 instead of a text"),
             (None, "no text in this row"),
         ]
+        arguments = ["predict", str(easy_run), *map(str, given), "--format", "csv", "-o", "-"]
+        table = CliRunner().invoke(app, arguments, input=stdin)
+        assert [row[1] for row in list(csv.reader(table.stdout.splitlines()))[1:]] == [
+            "hot soup", "", "a goal", "", ""
+        ]  # fmt: skip
 
 
 def test_a_text_argument_naming_a_file_is_labelled_as_text_and_said_to_name_one(

@@ -979,6 +979,14 @@ def test_utf16_or_utf32_without_a_byte_order_mark_or_on_standard_input_is_refuse
     big_endian.write_bytes("Shares rose\nGoal\n".encode("utf-32-be"))
     with pytest.raises(DataError, match="is UTF-32BE .*; pass --encoding utf-32be, or convert it with iconv"):
         from_file(big_endian)
+    # 32-bit integers under 65,536 (token ids, numpy's int32) have its zero bytes, and no space or
+    # line end: binary data still, not UTF-32 to read as told (a review).
+    ids = tmp_path / "ids.bin"
+    ids.write_bytes(
+        b"".join(number.to_bytes(4, "little") for number in range(1, 2000, 3) if number not in (10, 32))
+    )
+    with pytest.raises(DataError, match="is not text in an 8-bit encoding or UTF-8 .*: binary data"):
+        from_file(ids)
     (tmp_path / "utf32").mkdir()
     wide = tmp_path / "utf32" / "train.csv"
     wide.write_bytes(("text,label\n" + texts).encode("utf-32-le"))

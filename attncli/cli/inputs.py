@@ -119,7 +119,6 @@ def _record_source(
 ) -> RecordSource:
     from attncli import record_sources
     from attncli.csv_dialect import line_feeds_command
-    from attncli.data_file_records import json_lines_if_records
     from attncli.encodings import cp1252_read_as_latin1_warning
     from attncli.records import is_pipe
     from attncli.sources import FILE_BUILDERS
@@ -154,22 +153,6 @@ def _record_source(
             return dataclasses.replace(
                 source, chunks=fasttext_records(checked, file), columns=["label", "text"], text_column="text"
             )
-        # JSON lines under a plain-text name (`jq -c ... > export.txt`) are read as records, as the same
-        # lines piped in are: each line was labelled whole, braces and keys included, exit 0, or the
-        # file was refused as a table where its first two lines split into as many cells at commas.
-        read, as_records = json_lines_if_records(
-            source, text_column=text_column, trained_column=trained_column
-        )
-        if as_records:
-            typer.echo(
-                f"note: the first line of {file} is a JSON object, so it is read as JSON lines, one record a "
-                "line, as a .jsonl file is",
-                err=True,
-            )
-            for note in read.notes:
-                typer.echo(f"note: {note}", err=True)
-            return read
-        source = read
         # Plain text, or a data file under another suffix.
         remedy = "give the file its format's suffix (.jsonl, .csv) and pass that"
         # Excel's "Unicode Text" and "Text (Tab delimited)" save a table as a .txt of tab-separated lines.

@@ -153,7 +153,7 @@ def inspect(
         read, with_text = _inspect_records(loaded, source.chunks, view, shown)
         require_some_text(source, records=read, without_text=read - with_text)
         note_when_nothing_read(source, records=read, verb="inspect")
-        if read > with_text and not as_json:  # as predict says it (--json gives each its reason)
+        if read > with_text:  # as predict says it, --json included
             typer.echo(f"note: {read - with_text:,} of {read:,} records had no text to inspect", err=True)
         if shown.recorder is not None:
             from_file = f" -f {file}" if file is not None else ""
@@ -281,14 +281,16 @@ def _save_recording(
         if is_standard_output(path):
             sys.stdout.write(page())
             sys.stdout.flush()
-            continue
-        with atomic_output(path, option) as stream:
-            stream.write(page())
-        typer.echo(f"saved {path}", err=True)
+            written = f"the page on standard output ({option})"
+        else:
+            with atomic_output(path, option) as stream:
+                stream.write(page())
+            typer.echo(f"saved {path}", err=True)
+            written = str(path)
         if numbers_for_no_color:
             typer.echo(
-                f"note: NO_COLOR is set, so {path} shows each token's weight as a number, not as a colour; "
-                "run with NO_COLOR unset (env -u NO_COLOR attn inspect ...) for a coloured page",
+                f"note: NO_COLOR is set, so {written} shows each token's weight as a number, not as a "
+                "colour; run with NO_COLOR unset (env -u NO_COLOR attn inspect ...) for a coloured page",
                 err=True,
             )
     if svg is not None and _laid_out_as_written(recorder.export_text(clear=False)):

@@ -199,7 +199,7 @@ def _file_table(info: CheckpointInfo) -> RenderableType:
     for item in info.files:
         # The size on disk, with the size saved where they differ: a file cut short (a copy that
         # failed) showed the size it was saved at beside "changed".
-        notes = [] if item.bytes_on_disk in (None, item.bytes) else [f"{item.bytes:,} bytes when saved"]
+        notes = [] if item.bytes_on_disk == item.bytes else [f"{item.bytes:,} bytes when saved"]
         if item.status != "ok" and item.sound:
             notes.append("optional: the training history")
         described = f"{item.status} ({'; '.join(notes)})" if notes else item.status
