@@ -237,7 +237,7 @@ def _file_records(
         # included, exit 0, or the file was refused as a table by the commas of its first two lines.
         source = json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
         source.notes.insert(
-            0, f"the first line of {path} is a JSON object, so it is read as JSON lines, as a .jsonl file is"
+            0, f"the lines of {path} are JSON objects, so it is read as JSON lines, as a .jsonl file is"
         )
         return source
     if text_column is not None:
@@ -259,17 +259,28 @@ def _file_records(
     )
 
 
+# Lines of a plain-text name looked at to tell JSON lines: a text file whose first line merely is
+# a JSON object, its others prose, stays text (noted), not a refusal at its second line.
+JSON_LINES_LOOKED_AT = 20
+
+
 def _opens_with_a_json_object(path: Path, encoding: str) -> bool:
-    """Whether the first line of `path` that is not blank is a JSON object (a byte-order mark
-    aside); a first line that does not decode is the plain reader's to name."""
+    """Whether the first lines of `path` that are not blank (up to JSON_LINES_LOOKED_AT) are each
+    a JSON object (a byte-order mark aside); lines that do not decode are the plain reader's to name."""
+    looked_at = 0
     try:
         with path.open("rb") as file:
             for line in decoded_lines(file_chunks(file), encoding=encoding, name=str(path)):
-                if line.strip():
-                    return json_object(line.lstrip("\ufeff")) is not None
+                if not line.strip():
+                    continue
+                if json_object(line.lstrip("\ufeff")) is None:
+                    return False
+                looked_at += 1
+                if looked_at == JSON_LINES_LOOKED_AT:
+                    break
     except (DataError, UnicodeError):
         return False
-    return False
+    return looked_at > 0
 
 
 def _pipe_chunks(path: Path, *, encoding: str) -> Iterator[list[Record]]:

@@ -996,8 +996,9 @@ def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, 
             "format's suffix (.jsonl, .csv) and pass that",
         )
     assert not out.exists()
-    # A text that merely starts with the column's name is only noted.
-    for first in ("text, images and video are all supported", "text;"):
+    # A text that merely starts with the column's name, or a JSON object over lines that are none
+    # (text, not JSON lines: its second line was a refusal for a while), is only noted.
+    for first in ("text, images and video are all supported", "text;", '{"text": "hot soup"}'):
         rows.write_text(f"{first}\nhot soup\n")
         noted = invoke("predict", easy_run, "-f", rows, "--json")
         assert (
@@ -1023,7 +1024,7 @@ def test_json_lines_under_a_plain_text_name_are_read_as_a_jsonl_file_is(easy_run
             result = invoke(command, easy_run, "-f", rows, "--json")
             assert result.exit_code == 0, result.output
             assert result.stderr.startswith(
-                f"note: the first line of {rows} is a JSON object, so it is read as JSON lines, as a .jsonl "
+                f"note: the lines of {rows} are JSON objects, so it is read as JSON lines, as a .jsonl "
                 "file is"
             )
             assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == texts
