@@ -180,6 +180,14 @@ def _parse_line(line: str, path: Path, number: int, dim: int | None) -> tuple[st
     try:
         vector = [float(value) for value in parts[cut:]]
     except ValueError as error:
+        if any(character == "\ufffd" or character < " " for value in parts[cut:] for character in value):
+            # A small binary word2vec file may hold no zero byte in its head: its floats as bytes
+            # that decode to garbage here, which the message quoted (a trial).
+            raise ConfigError(
+                f"line {number} of {path} holds bytes that are no text after its word, as a binary word2vec "
+                "file's vectors are; attn reads vectors as text (GloVe, word2vec or fastText .txt/.vec): "
+                "convert a binary word2vec file to text first"
+            ) from error
         raise ConfigError(
             f"line {number} of {path} is not 'word value value ...' ({error}); "
             "model.embeddings_init takes a GloVe or word2vec text file"

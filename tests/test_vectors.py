@@ -245,6 +245,28 @@ def test_lines_that_are_not_utf8_are_said_and_utf16_is_refused_with_what_to_do(t
             load_vectors(tmp_path / name, vocabulary)
 
 
+def test_a_small_binary_word2vec_file_is_named_as_one(tmp_path):
+    """Its floats held no zero byte in the head read: `line 2 of vec.bin is not 'word value value ...'
+    (could not convert string to float: '��:>��…')`, garbage quoted (a trial)."""
+    import struct
+
+    path = tmp_path / "vec.bin"
+    vectors = {"paris": (0.1234567, -0.7654321), "win": (0.3141593, 2.7182817)}  # no zero byte, no 0x0A
+    path.write_bytes(
+        b"2 2\n" + b"".join(f"{w} ".encode() + struct.pack("<2f", *v) for w, v in vectors.items())
+    )
+    assert b"\x00" not in path.read_bytes()
+    with pytest.raises(
+        ConfigError, match="^line 2 of .*vec.bin holds bytes that are no text after its word, as a binary"
+    ):
+        load_vectors(path, {"[PAD]": 0, "paris": 1}, special_ids={0})
+    path.write_text("2 2\nparis 1.5 x\n")  # text, only wrong: told as before
+    with pytest.raises(
+        ConfigError, match="is not 'word value value ...' \\(could not convert string to float"
+    ):
+        load_vectors(path, {"[PAD]": 0, "paris": 1}, special_ids={0})
+
+
 def test_words_written_decomposed_find_the_vocabularys_composed_entries(tmp_path):
     """Texts are read in NFKC, so the vocabulary holds "café" composed; a file writing it as "e" and a
     combining accent found 1 of 1,560 entries."""
