@@ -93,6 +93,28 @@ def test_small_data_gets_whole_words_a_narrow_model_and_many_epochs():
     }
 
 
+def test_korean_and_arabic_get_bpe_pieces_whatever_their_size():
+    """Their words carry particles and prefixes attached (환불을, والشحن): a trial's keywords with a
+    particle training lacked were at chance with whole words (20%) and WordPiece (23-59%), and read
+    by BPE (88-96%). Text that only holds a few such words keeps the rule's choice."""
+    korean = [f"주문 {n}번 환불을 요청합니다 배송이 늦어요" for n in range(300)]
+    arabic = [f"أريد استرداد المبلغ والشحن متأخر {n}" for n in range(300)]
+    english = [f"please refund order {n}, the parcel is late 환불" for n in range(300)]
+    for texts, kind, share in ((korean, "bpe", 1.0), (arabic, "bpe", 1.0), (english, "word", 2 / 34)):
+        profile = profile_texts(texts, lowercase=True, distinct_cap=15997)
+        assert math.isclose(profile.affixed_share, share, abs_tol=0.01), profile.affixed_share
+        chosen = sized_settings(Config(), profile)
+        assert (chosen["tokenizer.kind"], chosen["tokenizer.min_frequency"]) == (
+            kind,
+            2 if kind == "bpe" else 1,
+        )
+    # A kind given is kept.
+    given = sized_settings(
+        load_config(None, ["tokenizer.kind=word"]), profile_texts(korean, lowercase=True, distinct_cap=15997)
+    )
+    assert "tokenizer.kind" not in given
+
+
 def test_small_data_gets_enough_steps_and_patience_counted_in_steps():
     """20 passes over 90 texts are 60 steps: the keyword task of 100 rows reached 80.5% on test, and
     a validation row of 10 flipping stopped it; with 1,000 steps and 150 steps of patience, 100%."""
