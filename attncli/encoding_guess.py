@@ -11,10 +11,12 @@ import unicodedata
 
 # (codec, its language, the script most of its letters beyond ASCII are in). Latin-1 is not among
 # them: it reads any bytes, as garbage. Where two read a text equally well, the first named wins.
+# Chinese as gb18030, which reads every GBK file as gbk does, and the emoji and rarer characters
+# that only it holds (a trial's GB18030 export got cp1255, Hebrew, as its advice).
 LIKELY_ENCODINGS = (
     ("cp1252", "Western European", "LATIN"), ("cp1250", "Central European", "LATIN"),
     ("cp949", "Korean", "HANGUL"), ("cp932", "Japanese", "KANA"), ("euc-jp", "Japanese", "KANA"),
-    ("gbk", "Chinese", "HAN"), ("big5", "traditional Chinese", "HAN"), ("cp1251", "Cyrillic", "CYRILLIC"),
+    ("gb18030", "Chinese", "HAN"), ("big5", "traditional Chinese", "HAN"), ("cp1251", "Cyrillic", "CYRILLIC"),
     ("koi8-r", "Russian", "CYRILLIC"), ("cp1253", "Greek", "GREEK"), ("cp1255", "Hebrew", "HEBREW"),
     ("cp1256", "Arabic", "ARABIC"), ("cp874", "Thai", "THAI"),
 )  # fmt: skip
@@ -35,7 +37,7 @@ ASCII_BEFORE = 64
 
 
 def likely_encodings_text(sample: bytes, *, besides: str) -> str:
-    """': its bytes read as text in gbk (Chinese) or big5 (traditional Chinese)', for the encodings
+    """': its bytes read as text in gb18030 (Chinese) or big5 (traditional Chinese)', for the encodings
     `sample` reads as plausible text in (other than `besides`), or where none does, an example."""
     found = likely_encodings(sample, besides=besides)
     if not found:
@@ -97,7 +99,10 @@ def _odd_share(text: str) -> float | None:
         category = unicodedata.category(character)
         if not character.isascii() and category[0] not in "LM":
             units += 1
-            if category[0] == "C" or (category[0] == "S" and _against_a_letter(text, index)):
+            # A symbol beyond the BMP (an emoji: 退货了👍) is none that a wrong legacy codec
+            # makes, all of whose characters are in it; only gb18030 and the UTFs reach it.
+            astral = ord(character) > 0xFFFF
+            if category[0] == "C" or (category[0] == "S" and not astral and _against_a_letter(text, index)):
                 odd += 1
     return odd / units if units else None
 
