@@ -85,3 +85,32 @@ def test_train_and_predict_name_gbk_for_a_gbk_file(tmp_path):
     assert predicted.exit_code == 2 and predicted.stderr.strip().endswith(
         "pass --encoding with the file's encoding: its bytes read as text in gb18030 (Chinese)"
     ), predicted.stderr
+
+
+def test_a_file_that_decodes_to_garbage_in_the_encoding_given_is_warned_of(tmp_path):
+    """Arabic exported as cp1256 and read as cp1252 decoded without an error: training took 'ÇáãäÊÌ'
+    for its words without a word, and the model scored 19% on Arabic (a trial). Text each codec
+    reads as itself is not warned of."""
+    from attncli.config import DataConfig
+    from attncli.data import load_splits
+    from attncli.encoding_guess import garbled_reading_warning
+
+    rows = ["text,label"] + [
+        f"طلبي رقم {n} أريد استرداد المبلغ,refund" if n % 2 else f"تأخر الشحن {n},shipping" for n in range(40)
+    ]
+    data = tmp_path / "arabic.csv"
+    data.write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1256"))
+    warning = garbled_reading_warning(data, "cp1252")
+    assert warning is not None and warning.startswith(f"warning: {data} read as cp1252 looks garbled (")
+    advice = "its bytes read as text in cp1256 (Arabic): pass --encoding cp1256 (a run trained on it so goes"
+    assert advice in warning and warning.endswith("train it again with the right --encoding)")
+    assert garbled_reading_warning(data, "cp1256") is None and garbled_reading_warning(data, "utf-8") is None
+    notes = load_splits(DataConfig(source=str(data), encoding="cp1252")).notes
+    assert any(note.startswith(f"warning: {data} read as cp1252 looks garbled") for note in notes), notes
+    checkpoint = save_untrained_checkpoint(tmp_path / "ck")
+    predicted = CliRunner().invoke(app, ["predict", str(checkpoint), "-f", str(data), "--encoding", "cp1252"])
+    assert predicted.exit_code == 0 and "looks garbled" in predicted.stderr, predicted.output
+    for codec, text in TEXTS.items():  # each language in its own codec reads as itself
+        own = tmp_path / f"{codec}.txt"
+        own.write_bytes(((text + "\n") * 3).encode(codec))
+        assert garbled_reading_warning(own, codec) is None, codec
