@@ -231,7 +231,7 @@ def _file_records(
         return parquet_source(path, text_column=text_column, trained_column=trained_column)
     if suffix == ".arrow":
         return arrow_source(path, [path], text_column=text_column, trained_column=trained_column)
-    if _opens_with_a_json_object(path, encoding):
+    if _holds_json_lines(path, encoding):
         # JSON lines under a plain-text name (`jq -c ... > export.txt`) are read as a .jsonl file is,
         # and as the same lines piped in are: each line was labelled whole, braces and keys
         # included, exit 0, or the file was refused as a table by the commas of its first two lines.
@@ -264,7 +264,7 @@ def _file_records(
 JSON_LINES_LOOKED_AT = 20
 
 
-def _opens_with_a_json_object(path: Path, encoding: str) -> bool:
+def _holds_json_lines(path: Path, encoding: str) -> bool:
     """Whether the first lines of `path` that are not blank (up to JSON_LINES_LOOKED_AT) are each
     a JSON object (a byte-order mark aside); lines that do not decode are the plain reader's to name."""
     looked_at = 0
