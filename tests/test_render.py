@@ -949,3 +949,25 @@ def test_a_mistakes_text_is_cut_to_three_lines_as_the_terminal_wraps_it(text):
         lines = [line.rstrip() for line in file.getvalue().splitlines()]
         assert len(lines) == STACKED_TEXT_LINES and lines[-1].endswith("…")
         assert all(cell_len(line) <= width for line in lines)
+
+
+def test_an_svg_draws_wide_characters_two_cells_wide_as_their_boxes():
+    """rich gave each character one cell of text width (`textLength`) where its box and the next
+    run's place count two for CJK, kana and emoji: a trial's Chinese was squeezed to half its width
+    over its own boxes. Each run is now as wide as the cells it fills; narrow text is left alone."""
+    import html
+    from xml.etree import ElementTree
+
+    from attncli.render import svg_page
+    from attncli.render.consoles import recording_console
+
+    recorder = recording_console()
+    recorder.print("[bold]亲，我买的[/bold]iPhone 15[red]坏了😡[/red] ｷｬﾝｾﾙ ok")
+    page = svg_page(recorder)
+    ElementTree.fromstring(page)
+    runs = re.findall(r'<text [^>]*?x="([0-9.]+)"[^>]*?textLength="([0-9.]+)"[^>]*>([^<]*)</text>', page)
+    shown = [(float(length), html.unescape(text)) for _, length, text in runs]
+    shown = [(length, text) for length, text in shown if cell_len(text.strip("\xa0"))]
+    widths = {round(length / cell_len(text), 6) for length, text in shown}
+    assert len(widths) == 1, shown  # one cell's width throughout, wide characters two of them
+    assert any(cell_len(text) > len(text) for _, text in shown)

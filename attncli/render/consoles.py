@@ -42,11 +42,33 @@ FONT_DOWNLOAD = re.compile(r',\s*url\("https?://[^"]*"\)\s*format\("[^"]*"\)')
 NOT_XML = str.maketrans({"\ufffe": "\ufffd", "\uffff": "\ufffd"})
 
 
+# rich sizes each run of text to one cell a character (`textLength`, its width in the picture),
+# where its boxes and positions count two for a wide one (CJK, kana, emoji): a trial's Chinese was
+# drawn squeezed to half its width over its own boxes (Textualize/rich#2742).
+TEXT_RUN = re.compile(r'(<text [^>]*?textLength=")([0-9.]+)("[^>]*>)([^<]*)(</text>)')
+
+
+def _cell_widths(page: str) -> str:
+    """`page` with each run of text as wide as the cells it fills."""
+    from rich.cells import cell_len
+
+    def widened(match: re.Match[str]) -> str:
+        start, length, middle, escaped, end = match.groups()
+        text = html.unescape(escaped)
+        cells = cell_len(text)
+        if not text or cells == len(text):
+            return match.group(0)
+        width = float(length) / len(text) * cells
+        return f"{start}{width:.6g}{middle}{escaped}{end}"
+
+    return TEXT_RUN.sub(widened, page)
+
+
 def svg_page(recorder: Console, title: str = "attn inspect") -> str:
     """What `recorder` holds as an SVG page (well-formed XML) that loads nothing from the network,
-    titled `title` in its window bar."""
+    titled `title` in its window bar, its wide characters two cells wide as on a terminal."""
     page = recorder.export_svg(clear=False, title=one_line(title).translate(NOT_XML))
-    return FONT_DOWNLOAD.sub("", page).translate(NOT_XML)
+    return _cell_widths(FONT_DOWNLOAD.sub("", page)).translate(NOT_XML)
 
 
 def html_page(recorder: Console, title: str = "attn inspect") -> str:
