@@ -9,7 +9,7 @@ import csv
 import dataclasses
 import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -217,13 +217,7 @@ def json_source(
 
     def records() -> Iterator[Record]:
         for index, (_, value) in enumerate(_chain(first, rows)):
-            if isinstance(value, str):  # a bare string is the record's text: its text column's too
-                yield Record(index=index, text=value, fields={column: value} if column in columns else {})
-            elif isinstance(value, dict):
-                cell = value_at(value, column) if column is not None else None
-                yield Record(index=index, text=text_of(cell), fields=value, not_text=not_text(cell))
-            else:  # a line of JSON lines that is no record: 42 or [1, 2] is no text, and is said so
-                yield Record(index=index, text=None, not_text=not_text(value))
+            yield json_record(index, value, column, columns)
 
     return RecordSource(
         name=str(path),
@@ -234,6 +228,20 @@ def json_source(
         count=None if total is None else lambda: total,
         byte_order_mark=from_windows(path, encoding),
     )
+
+
+def json_record(index: int, value: Any, column: str | None, columns: Collection[str]) -> Record:
+    """The record of one value of a JSON-lines file or JSON array (a file, or lines piped in): an
+    object's text from `column`, its fields carried; a bare string its own text, and its text
+    column's where the records have one (a csv written from them keeps it); any other value no
+    text, said for what it is (`[1, 2] instead of a text`)."""
+    if isinstance(value, dict):
+        cell = value_at(value, column) if column is not None else None
+        return Record(index=index, text=text_of(cell), fields=value, not_text=not_text(cell))
+    if isinstance(value, str):
+        carried = {column: value} if column is not None and column in columns else {}
+        return Record(index=index, text=value, fields=carried)
+    return Record(index=index, text=None, not_text=not_text(value))
 
 
 def _first_line_whole(content: str, error: json.JSONDecodeError) -> bool:
@@ -418,17 +426,7 @@ def json_lines_if_records(
                         f"line {line.index + 1} of {source.name} is not JSON: {json_problem(error)}; its "
                         "first line was a JSON object, so it is read as JSON lines: give one object per line"
                     ) from None
-                if isinstance(value, dict):
-                    cell = value_at(value, column)
-                    read.append(
-                        Record(index=index, text=text_of(cell), fields=value, not_text=not_text(cell))
-                    )
-                elif isinstance(value, str):  # the record's text, and its text column's (a csv keeps it)
-                    read.append(
-                        Record(index=index, text=value, fields={column: value} if column in first else {})
-                    )
-                else:  # no record and no text: said for what it is ([1, 2] instead of a text)
-                    read.append(Record(index=index, text=None, not_text=not_text(value)))
+                read.append(json_record(index, value, column, first))
                 index += 1
             if read:
                 yield read
