@@ -26,6 +26,7 @@ from attncli.file_checks import FileCheck, file_checks
 from attncli.history import TrainingMetrics
 from attncli.migrations import migrate_header
 from attncli.parameter_count import count_parameters
+from attncli.run_folder import resume_command
 from attncli.unused_settings import unused_model_settings, unused_tokenizer_settings
 
 # tokenizer.json's model type -> the tokenizer.kind setting that trains it.
@@ -143,6 +144,19 @@ class CheckpointInfo:
             "and refits them"
         )
 
+    @property
+    def resume_command(self) -> str | None:
+        """The command that carries on an interrupted run from its last/ (None where the run was
+        not interrupted, or its last/ is gone): a run stopped by Ctrl-C or SIGTERM said it once, as
+        it stopped, and `attn info` on it later showed only "interrupted"."""
+        if self.training.stop_reason != "interrupted":
+            return None
+        run = self.path.parent if self.path.name in ("best", "last") else self.path
+        if not (run / "last" / STATE_FILE).is_file():
+            return None
+        processes = self.training.epoch_processes
+        return resume_command(run, processes[-1] if processes else 1)
+
     def to_json(self) -> dict[str, Any]:
         training = self.training
         return {
@@ -182,6 +196,7 @@ class CheckpointInfo:
                 "validation_digest": training.validation_digest,
                 "refit": training.refit,
                 "no_refit": self.no_refit,
+                "resume_command": self.resume_command,
                 "history_set_aside": training.history_set_aside,
             },
             "versions": {

@@ -122,8 +122,12 @@ class LoggingReporter(SilentReporter):
         self.epochs = 0
 
     def stage(self, message: str) -> None:
-        level = logging.WARNING if message.startswith("warning:") else logging.INFO
-        self.logger.log(level, "%s", message)
+        if message.startswith("warning: "):
+            # The record's level says it is a warning: a caller's logging format that shows the level
+            # would print "WARNING:attncli:warning: ..." with the prefix kept.
+            self.logger.warning("%s", message.removeprefix("warning: "))
+        else:
+            self.logger.info("%s", message)
 
     def start(self, info: RunInfo) -> None:
         self.epochs = info.epochs

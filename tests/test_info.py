@@ -120,7 +120,8 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
         "train_seconds", "train_size", "validation_size", "device", "precision", "threads", "holds",
         "temperature", "calibration", "embeddings_init", "class_weights",
         "missed_labels", "label_counts", "label_conflicts", "sized", "processes",
-        "epoch_processes", "validation_digest", "refit", "no_refit", "history_set_aside",
+        "epoch_processes", "validation_digest", "refit", "no_refit", "resume_command",
+        "history_set_aside",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
     assert output["training"]["epochs_trained"] is None and output["training"]["temperature"] == 1.0
@@ -406,3 +407,24 @@ def test_the_texts_given_more_than_one_label_are_listed_in_the_json(tmp_path):
         "count": 1,
         "listed": [{"text": "Refund please", "labels": {"food": 2, "tech": 1}}],
     }
+
+
+def test_an_interrupted_run_says_how_to_resume_it(trained, tmp_path):
+    """A run stopped by Ctrl-C said `resume with: attn train --resume RUN` once, as it stopped;
+    `attn info` on it later said only "interrupted"."""
+    info = describe_checkpoint(trained.output)
+    assert info.resume_command is None  # finished: nothing to resume
+    interrupted = dataclasses.replace(info.training, stop_reason="interrupted")
+    stopped = dataclasses.replace(info, training=interrupted)
+    assert stopped.resume_command == f"attn train --resume {trained.output}"
+    wide = Console(file=io.StringIO(), width=240, theme=ATTN_THEME)  # the row on one line
+    wide.print(render_info(stopped))
+    rows = [line.strip("│ ") for line in wide.file.getvalue().splitlines()]
+    assert f"stop                interrupted; resume with: attn train --resume {trained.output}" in rows
+    assert stopped.to_json()["training"]["resume_command"] == stopped.resume_command
+    on_two = dataclasses.replace(stopped, training=dataclasses.replace(interrupted, epoch_processes=[2, 2]))
+    assert on_two.resume_command == f"attn train --resume {trained.output} --nproc 2"
+    # best/ alone, its last/ deleted or never copied: nothing to resume from, so no command.
+    shutil.copytree(trained.output / "best", tmp_path / "copy" / "best")
+    copied = describe_checkpoint(tmp_path / "copy")
+    assert dataclasses.replace(copied, training=stopped.training).resume_command is None

@@ -1256,8 +1256,9 @@ def test_the_python_api_takes_str_folders_logs_the_warnings_and_leaves_the_calle
         datasets.logging.set_verbosity_warning()
     assert result.output == tmp_path / "run" and (tmp_path / "run" / "best" / "model.safetensors").is_file()
     warned = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
-    assert any(line.startswith("warning: train.adversarial=1.5 moves each text's") for line in warned), warned
-    assert warned[-1] == "warning: summary" and seen == [result]
+    # The level says "warning": a logging format that shows it printed "WARNING:attncli:warning: ...".
+    assert any(line.startswith("train.adversarial=1.5 moves each text's") for line in warned), warned
+    assert warned[-1] == "summary" and seen == [result]
     told = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
     assert any(line.startswith("epoch 1/1: train loss ") for line in told), told
     assert any("train / " in line and "validation texts" in line for line in told), told

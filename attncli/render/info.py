@@ -94,7 +94,10 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         pairs = training.class_weights.items()
         rows.append(("class weights", ", ".join(f"{one_line(name)} {weight:.3g}" for name, weight in pairs)))
     if training.stop_reason is not None:
-        rows.append(("stop", STOP_REASONS.get(training.stop_reason, training.stop_reason)))
+        stop = STOP_REASONS.get(training.stop_reason, training.stop_reason)
+        if info.resume_command is not None:
+            stop += f"; resume with: {info.resume_command}"
+        rows.append(("stop", stop))
     if training.refit:
         rows.append(("refit", refit_description(training.refit)))
     elif info.no_refit is not None:
