@@ -119,13 +119,8 @@ def merge_words(encoded: Encoded, weights: list[float], text: str, tokens: list[
     ):
         unknown = int(token == UNK_TOKEN)
         if merged and (word == previous_word or start < merged[-1].end):
-            last = merged[-1]
-            pieces, unknown_pieces = last.pieces + 1, last.unknown_pieces + unknown
-            end = max(end, last.end)
-            shown = UNK_TOKEN if unknown_pieces == pieces else text[last.start : end]
-            merged[-1] = TokenWeight(
-                shown, last.start, end, last.weight + weight, pieces=pieces, unknown_pieces=unknown_pieces
-            )
+            piece = TokenWeight(token, start, end, weight, unknown_pieces=unknown)
+            merged[-1] = _joined(merged[-1], piece, text)
         else:
             merged.append(
                 TokenWeight(
@@ -138,6 +133,35 @@ def merge_words(encoded: Encoded, weights: list[float], text: str, tokens: list[
             )
         previous_word = word
     return merged
+
+
+def merge_shared_characters(tokens: list[TokenWeight], text: str) -> list[TokenWeight]:
+    """Tokens that share a character of `text` with the entry before joined into one entry, for a
+    heatmap, which colours each character once: NFKC writes some characters as several (Thai's
+    SARA AM, in ทำ and น้ำ, as NIKHAHIT and SARA AA; "½" as three), and the pieces after the first
+    showed a weight with no text of their own, as often as the character occurs."""
+    merged: list[TokenWeight] = []
+    for item in tokens:
+        if merged and item.start < merged[-1].end:
+            merged[-1] = _joined(merged[-1], item, text)
+        else:
+            merged.append(item)
+    return merged
+
+
+def _joined(first: TokenWeight, then: TokenWeight, text: str) -> TokenWeight:
+    """One entry of two: their weights summed, their span the text they cover together, written
+    as the text has it (the unknown token where every piece of both was unknown)."""
+    pieces, unknown_pieces = first.pieces + then.pieces, _unknown_pieces(first) + _unknown_pieces(then)
+    end = max(first.end, then.end)
+    shown = UNK_TOKEN if unknown_pieces == pieces else text[first.start : end]
+    return TokenWeight(shown, first.start, end, first.weight + then.weight, pieces, unknown_pieces)
+
+
+def _unknown_pieces(item: TokenWeight) -> int:
+    """How many of an entry's pieces the model read as the unknown token (a token view's entry
+    counts none: its token says it)."""
+    return item.pieces if item.token == UNK_TOKEN else item.unknown_pieces
 
 
 def inspect_text(

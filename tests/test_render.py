@@ -188,9 +188,30 @@ def test_tokens_sharing_one_character_show_it_once_and_long_unknown_words_are_cu
     inspection = Inspection(text=text, label="a", score=0.9, view="v", tokens=tokens, truncated_tokens=0)
     said = " ".join(_render(render_inspection(inspection, color_system=None), color=False).split())
     assert said.count("[UNK][") == 0  # the heatmap showed "[UNK]" text that is not in the input
-    assert "㍿[0.100, unknown][0.100, unknown][0.100, unknown][0.100, unknown]" in said
-    assert "5 of 5 tokens are unknown" in said
-    assert f": ㍿, {'x' * 39}…(300 characters); it read each as [UNK]" in said  # listed once, cut
+    # One entry for the one character, its weight the four tokens' (each weight had no text of its own).
+    assert "㍿[0.400, unknown] xxx" in said
+    assert "2 of 2 words are unknown" in said
+    assert f": ㍿, {'x' * 39}…(300 characters); it read each unknown piece as [UNK]" in said  # once, cut
+
+
+def test_thai_sara_am_which_nfkc_reads_as_two_tokens_is_one_entry_of_the_heatmap():
+    """NFKC writes ำ as ํ and า: in every ทำ and น้ำ the second token showed a weight of its own with no
+    text ("ทำ[0.169][0.131]"), and the top tokens counted it apart; --json keeps the model's tokens."""
+    text = "ทำ น้ำ ดี"
+    tokens = [
+        TokenWeight("ทํ", 0, 2, 0.35), TokenWeight("า", 1, 2, 0.25), TokenWeight("น้ํ", 3, 6, 0.1),
+        TokenWeight("า", 5, 6, 0.1), TokenWeight("ดี", 7, 9, 0.2),
+    ]  # fmt: skip
+    inspection = Inspection(text=text, label="a", score=0.9, view="v", tokens=tokens, truncated_tokens=0)
+    said = " ".join(_render(render_inspection(inspection, color_system=None), color=False).split())
+    assert "ทำ[0.600] น้ำ[0.200] ดี[0.200]" in said
+    assert "uniform would be 1/5 = 0.2 a token, k/5 for a word of k pieces" in said
+    top = said.split("top tokens")[1]
+    assert "ทำ 0.6000 1.5x" in top and "า" not in top.replace("ทำ", "").replace("น้ำ", "")
+    coloured = _render(render_inspection(inspection, color_system="truecolor"), color=True)
+    assert "ทำ" in re.sub(r"\x1b\[[0-9;]*m", "", coloured)
+    assert re.search("\x1b\\[[0-9;]*mทำ", coloured)  # one style over the whole character pair
+    assert [item["token"] for item in inspection.to_json()["tokens"]] == ["ทํ", "า", "น้ํ", "า", "ดี"]
 
 
 def test_heatmap_colours_tokens_by_their_multiple_of_the_uniform_weight():

@@ -3,6 +3,7 @@ the unknown words."""
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -98,6 +99,11 @@ def render_inspection(
         (f" ({format_probability(inspection.score)})", "attn.score"),
         (f"; showing {inspection.view}", "attn.muted"),
     )
+    from attncli.inspection import merge_shared_characters
+
+    # Each character is coloured once: tokens NFKC made of one character (Thai's ำ) make one entry.
+    shared = merge_shared_characters(inspection.tokens, inspection.text)
+    inspection = dataclasses.replace(inspection, tokens=shared)
     styles = heat_styles(color_system)
     positions = sum(item.pieces for item in inspection.tokens)
     # Words where --words merged pieces (or a word has several): "4 of 5 tokens" said tokens of words.
@@ -127,8 +133,8 @@ def render_inspection(
     else:
         units, position = [], 0
         for item in inspection.tokens:
-            # A token with no span of its own shows its name; one that shares a character with the
-            # token before (NFKC made several of one, as of "㍿") shows only its weight.
+            # A token with no span of its own shows its name (tokens that share a character were
+            # joined into one entry above).
             written = text[position : item.end] or (item.token if item.end <= item.start else "")
             if (
                 position <= item.start < item.end
