@@ -162,6 +162,8 @@ def garbled_reading_warning(path: Path, encoding: str) -> str | None:
     sample = head[max(0, beyond.start() - ASCII_BEFORE) : beyond.start() + GUESS_BYTES]
     text = sample.decode(encoding, errors="replace")
     odd = _odd_share(text)
+    if odd is not None and odd <= MOST_ODD and name != codecs.lookup("cp949").name:
+        return _korean_read_as_chinese_warning(path, encoding, sample, text)
     if odd is None or odd <= MOST_ODD:
         return None
     found = likely_encodings(sample, besides=encoding)
@@ -175,3 +177,47 @@ def garbled_reading_warning(path: Path, encoding: str) -> str | None:
         f"--encoding {codec} (a run trained on it so goes on reading it so: train it again with the "
         "right --encoding)"
     )
+
+
+# Korean's share of Hangul among its letters beyond ASCII (Hanja are rare in it); Chinese read as
+# cp949 reads about 70% Hangul, and the rest Hanja, so a few Chinese names might read as Hangul.
+HANGUL_AT_LEAST = 0.9
+HANGUL_TO_TELL = 20
+
+
+def _korean_read_as_chinese_warning(path: Path, encoding: str, sample: bytes, text: str) -> str | None:
+    """A warning for Korean in cp949 (EUC-KR) read in a Chinese encoding: each syllable's two bytes
+    are a common Chinese character there (EUC-KR's Hangul, B0A1-C8FE, is GB2312's first level), so
+    no word is odd, and a run trains on Chinese characters nobody wrote (a trial's Korean, read as
+    gbk, as '前龙捞'). It is Korean where the text as read is Chinese characters alone and cp949 reads
+    the same bytes as Hangul, nine letters in ten."""
+    as_read = _letters_beyond_ascii(text)
+    if not as_read or sum(name.startswith("CJK") for name in as_read) < HANGUL_AT_LEAST * len(as_read):
+        return None
+    try:
+        korean = sample.decode("cp949")
+    except UnicodeDecodeError as error:
+        if error.end < len(sample):  # not a character cut at the end of the sample
+            return None
+        korean = sample[: error.start].decode("cp949")
+    hangul = _letters_beyond_ascii(korean)
+    if len(hangul) < HANGUL_TO_TELL or sum(
+        name.startswith("HANGUL") for name in hangul
+    ) < HANGUL_AT_LEAST * len(hangul):
+        return None
+    read = next((word for word in LETTERS.findall(text) if not word.isascii()), "")
+    written = next((word for word in LETTERS.findall(korean) if not word.isascii()), "")
+    return (
+        f"warning: {path} read as {encoding} is Chinese characters (such as {read!r}) whose bytes read "
+        f"as Korean in cp949 (such as {written!r}): if it is Korean, pass --encoding cp949 (a run trained "
+        "on it so goes on reading it so: train it again with the right --encoding)"
+    )
+
+
+def _letters_beyond_ascii(text: str) -> list[str]:
+    """The Unicode names of `text`'s letters beyond ASCII."""
+    return [
+        unicodedata.name(character, "?")
+        for character in text
+        if not character.isascii() and unicodedata.category(character)[0] == "L"
+    ]

@@ -114,3 +114,31 @@ def test_a_file_that_decodes_to_garbage_in_the_encoding_given_is_warned_of(tmp_p
         own = tmp_path / f"{codec}.txt"
         own.write_bytes(((text + "\n") * 3).encode(codec))
         assert garbled_reading_warning(own, codec) is None, codec
+
+
+def test_korean_read_in_a_chinese_encoding_is_warned_of(tmp_path):
+    """EUC-KR's Hangul is GB2312's first level of Chinese characters: Korean read as gbk decoded
+    without an error or an odd word, and a run trained on '前龙捞' for '품질이' without a word (a
+    trial's Korean export). Chinese read so, and Korean read as Korean, are not warned of."""
+    from attncli.encoding_guess import garbled_reading_warning
+
+    korean = tmp_path / "korean.csv"
+    korean.write_bytes(("text,label\n" + f"{TEXTS['cp949']},a\n" * 3).encode("cp949"))
+    for codec in ("gbk", "gb18030", "euc-jp"):
+        warning = garbled_reading_warning(korean, codec)
+        assert warning == (
+            f"warning: {korean} read as {codec} is Chinese characters (such as "
+            f"{'이'.encode('cp949').decode(codec)!r}) whose bytes read as Korean in cp949 (such as '이'): "
+            "if it is Korean, pass --encoding cp949 (a run trained on it so goes on reading it so: train it "
+            "again with the right --encoding)"
+        ), codec
+    assert (
+        garbled_reading_warning(korean, "cp949") is None and garbled_reading_warning(korean, "euc-kr") is None
+    )
+    for name, text in [("plain", TEXTS["gbk"]), ("segmented", "我们 非常 喜欢 这个 产品 ， 质量 很 好 。")]:
+        chinese = tmp_path / f"{name}.csv"  # about 70% of it reads as Hangul in cp949, the rest Hanja
+        chinese.write_bytes(("text,label\n" + f"{text},a\n" * 3).encode("gbk"))
+        assert (
+            garbled_reading_warning(chinese, "gbk") is None
+            and garbled_reading_warning(chinese, "gb18030") is None
+        )
