@@ -19,10 +19,13 @@ FOREIGN_TEXT_COLUMNS = (
     *("texto", "texte", "testo", "descripcion", "descricao", "beschreibung", "descrizione"),
     *("mensaje", "mensagem", "nachricht", "messaggio", "comentario", "commentaire", "kommentar"),
     *("commento", "contenido", "conteudo", "contenu", "inhalt", "contenuto", "resena"),
+    *("respuesta", "resposta", "reponse", "antwort", "risposta"),
 )
 TEXT_COLUMNS = (
     *("text", "sentence", "content", "review", "document", "body", "tweet", "comment", "utterance"),
     *("message", "post", "description", "abstract"),
+    # What survey tools head the answers to an open question with (a survey export's `Response`).
+    *("response", "answer", "feedback", "verbatim"),
     *FOREIGN_TEXT_COLUMNS,
 )
 # Texts too, but of a table with nothing better: a table holding a title and a review_body (or a

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -93,9 +94,10 @@ def choose_columns(
     if pair is not None and any(problem.startswith("no text column found") for problem, _ in problems):
         problems.append((f"attn classifies one text a row: {_join_advice(pair)}", False))
     if problems:
+        text_missing = any(problem.startswith("no text column found") for problem, _ in problems)
         listing = (
             (
-                f"; {where} has columns {listed(layout)}{_headerless_hint(layout, where)}"
+                f"; {where} has columns {listed(layout)}{_headerless_hint(layout, where, text_missing)}"
                 if layout.columns
                 else f"; {where} has no columns (its first record is empty)"
             )
@@ -259,11 +261,13 @@ COMMA_HEADER = re.compile(r"[^,\s]+(?:,[^,\s]+)+")
 UNNAMED = re.compile(r"Unnamed: \d+_*")
 
 
-def _headerless_hint(layout: Layout, where: str) -> str:
+def _headerless_hint(layout: Layout, where: str, text_missing: bool = True) -> str:
     """A hint for a csv or tsv file whose header was split at the wrong delimiter (a column name
     holding `;` or a tab: an Excel export whose header has a comma in a name is not sniffed as
     `;`-separated), or without a header line, whose first row was taken for column names: a column
-    named like a sentence."""
+    named like a sentence. Such a name ending as a question or a prompt does may be a form's, which
+    heads its answers (a survey export's `What is the ONE thing we could improve?`): where no text
+    column was found, the hint says how to name it too."""
     if not DELIMITED_FILE.search(where):
         return ""
     for delimiter, typed in ((";", "';'"), ("\t", "'\\t'"), ("|", "'|'")):
@@ -294,9 +298,15 @@ def _headerless_hint(layout: Layout, where: str) -> str:
     shown = sentence
     if len(sentence) > SENTENCE_CHARACTERS:  # cut at a space, where there is one
         shown = sentence[:SENTENCE_CHARACTERS].rsplit(" ", 1)[0] + "..."
+    named_so = (
+        f"if it is the name of the column of texts, as a form's question heads its answers, pass "
+        f"--text-column {shlex.quote(sentence)}; "
+        if text_missing and sentence.rstrip().endswith(("?", ":", "？", "："))
+        else ""
+    )
     return (
-        f" ({shown!r} reads as a text, not a column name: if the file has no header line, add one naming "
-        "its columns, such as text and label, as its first line)"
+        f" ({shown!r} reads as a text, not a column name: {named_so}if the file has no header line, add one "
+        "naming its columns, such as text and label, as its first line)"
     )
 
 

@@ -52,6 +52,8 @@ def test_a_text_column_found_in_a_pair_says_its_pair_is_not_read():
         (("Comentarios", "Categorías"), "Comentarios", "Categorías"),  # plurals (a review)
         (("mensajes", "clases"), "mensajes", "clases"),
         (("comentarios_cliente", "categorias_ticket"), "comentarios_cliente", "categorias_ticket"),
+        (("Respuesta", "Categoría"), "Respuesta", "Categoría"),
+        (("Antwort", "Kategorie"), "Antwort", "Kategorie"),
     ],
 )
 def test_the_usual_names_in_other_languages_are_found(columns, text, label):
@@ -63,7 +65,8 @@ def test_the_usual_names_in_other_languages_are_found(columns, text, label):
 @pytest.mark.parametrize(
     "columns, text, label",
     [
-        (("etiquette_question", "answer", "label"), "etiquette_question", "label"),  # English etiquette
+        (("etiquette_question", "answer", "label"), "answer", "label"),  # English etiquette, no label
+        (("etiquette_question", "reply", "label"), "etiquette_question", "label"),
         (("text文本", "label标签"), "text文本", "label标签"),  # ASCII words apart from the others
         (("text", "topic_categories", "label_id"), "text", "label_id"),  # no French singular of categories
         (("text", "label", "categories"), "text", "label"),
@@ -87,3 +90,21 @@ def test_a_name_in_another_unicode_form_or_without_its_accents_is_the_column():
         DataError, match="text column 'Descripciones' not found \\(closest: 'Descripcio\u0301n'\\)"
     ):
         choose_columns(Layout(columns=decomposed), where="D", text="Descripciones")
+
+
+@pytest.mark.parametrize(
+    "columns, text",
+    [
+        (("Respondent ID", "Date", " Response ", "Category"), " Response "),
+        (("id", "Answer", "Code"), "Answer"),
+        (("customer_feedback", "sentiment"), "customer_feedback"),
+        (("Verbatim", "Theme"), "Verbatim"),
+        (("Response", "Comment", "Category"), "Comment"),  # a comment before a response (a Likert score)
+        (("response_time", "response_id", "message", "label"), "message"),
+    ],
+)
+def test_a_survey_exports_answers_are_its_text_column(columns, text):
+    """Survey tools head the answers to an open question `Response`, `Answer` or `Verbatim`: a
+    trial's export was refused with "no text column found" until --text-column named it."""
+    chosen = choose_columns(Layout(columns=columns), where="D", text=None, with_label=False)
+    assert chosen.text == text

@@ -1189,6 +1189,18 @@ def test_a_csv_without_a_header_line_gets_a_hint_in_train_and_predict(tmp_path):
     keyed = tmp_path / "keyed.jsonl"
     write_jsonl(keyed, [{"the comment as the customer typed it in": "soup", "outcome": "food"}] * 4)
     assert "has columns" in refusal(keyed) and "header line" not in refusal(keyed)
+    # A form's question heads its answers (a survey export): the hint names the option as well.
+    form = tmp_path / "form.csv"
+    question = "What is the ONE thing we could improve?"
+    form.write_text(
+        lines(f"Timestamp,{question},Category", *(f"2024-01-0{i},{row}" for i, row in enumerate(ab_rows())))
+    )
+    assert refusal(form).endswith(
+        f"('{question}' reads as a text, not a column name: if it is the name of the column of texts, as "
+        f"a form's question heads its answers, pass --text-column '{question}'; if the file has no header "
+        "line, add one naming its columns, such as text and label, as its first line)"
+    )
+    assert every_text(load(form, text_column=question)) == sorted(row.split(",")[0] for row in ab_rows())
 
 
 def test_a_csv_with_carriage_returns_alone_for_line_ends_is_refused_in_train_and_predict(tmp_path):
