@@ -78,6 +78,7 @@ def csv_source(
             file.close()
             return no_records(path, notes)
         require_unique_columns(header, path)
+        written = header
         header = unnamed_apart(header)
         column, found = _text_column(Layout(columns=tuple(header)), text_column, trained_column, str(path))
     except csv.Error as error:
@@ -120,7 +121,8 @@ def csv_source(
 
     return RecordSource(
         name=str(path), chunks=in_chunks(records()), columns=header, text_column=column, notes=notes + found,
-        count=count, byte_order_mark=from_windows(path, encoding),
+        written_columns=written if written != header else None, count=count,
+        byte_order_mark=from_windows(path, encoding),
         delimiter=dialect.delimiter if path.suffix.lower() == ".csv" else None,
     )  # fmt: skip
 

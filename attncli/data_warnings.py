@@ -272,7 +272,8 @@ def repeated_in_training_warning(train: Split, validation: Split, *, carved: boo
     validation scores that early stopping, the choice of the best epoch and the calibration rest
     on then measure memory on those rows. Eval said it afterwards (11 of 44 rows in a new user's
     trial, a file with 50 of its rows pasted twice); training said nothing. Counted as eval counts
-    them (`rows_seen_in_training`), against the first CONFLICT_CHECK_ROWS training rows."""
+    them (`rows_seen_in_training`), against the first CONFLICT_CHECK_ROWS training rows. Repeats
+    people really write (a survey's "nothing") are no mistake: the advice says when to keep them."""
     if not len(validation):
         return []
     repeated = rows_seen_in_training(validation.texts, itertools.islice(train.texts, CONFLICT_CHECK_ROWS))
@@ -283,7 +284,8 @@ def repeated_in_training_warning(train: Split, validation: Split, *, carved: boo
         f"warning: {repeated:,} of the {len(validation):,} validation rows have the same text (ignoring "
         f"case and spacing) as a training row{_checked_rows(len(train))}, so validation scores (and with "
         "them early stopping, the best epoch and calibration) measure memory on them; remove the "
-        f"repeated rows from {where}"
+        f"repeated rows from {where} where they are copies (rows pasted twice), or keep them where people "
+        "write these texts alike (short answers), as new texts will repeat them too"
     ]
 
 

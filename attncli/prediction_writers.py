@@ -234,6 +234,7 @@ class CsvWriter:
         delimiter: str = ",",
         byte_order_mark: bool = False,
         on_terminal: bool = False,
+        written_columns: Sequence[str] | None = None,
     ) -> None:
         self.input_columns = list(input_columns) or ["index", "text"]
         # On a terminal a person reads the rows, and an escape sequence in a text would act on the
@@ -259,7 +260,10 @@ class CsvWriter:
         self.stream, self.plain, self.delimiter = stream, not input_columns, delimiter
         if byte_order_mark:
             stream.write("\ufeff")
-        self._write_row([_cell(name) for name in [*self.input_columns, *self.added]])
+        # The input's columns headed as its header heads them: empty cells stay empty (they were
+        # written 'Unnamed: 5', the name they are kept apart by).
+        headed = list(written_columns) if written_columns is not None else self.input_columns
+        self._write_row([_cell(name) for name in [*headed, *self.added]])
 
     def write(self, predictions: Sequence[Prediction]) -> None:
         # Every probability as the shortest decimal of its float32 value, converted together: a

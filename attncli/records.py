@@ -52,6 +52,9 @@ class RecordSource:
     chunks: Iterator[list[Record]]
     columns: list[str] = field(default_factory=list)
     """A dataset file's columns in order (empty for plain text)."""
+    written_columns: list[str] | None = None
+    """The columns as the file's header writes them, where `columns` names some apart (a csv's
+    empty header cells, 'Unnamed: 5'), for a csv written from it to head them as the user did."""
     text_column: str | None = None
     streaming: bool = False
     """Records are handed on as they arrive (standard input), not in full chunks."""

@@ -319,6 +319,24 @@ def test_predict_joins_back_to_csv_rows_and_writes_the_file_whole(easy_run, tmp_
     )
 
 
+def test_a_csv_written_from_one_with_empty_header_cells_heads_them_as_it_did(easy_run, tmp_path):
+    """Excel's empty columns past a table (a survey export's trailing commas) came back headed
+    `Unnamed: 2,Unnamed: 3`, names the user never gave; each column keeps its own values."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("id,text,,\n1,pasta and cheese,a,\n2,a tennis match,,b\n", encoding="utf-8")
+    out = tmp_path / "labelled.csv"
+    _ok("predict", easy_run, "--file", rows, "--output", out)
+    written = list(csv.reader(out.open(encoding="utf-8")))
+    assert written[0][:5] == ["id", "text", "", "", "label"]
+    assert [row[:5] for row in written[1:]] == [
+        ["1", "pasta and cheese", "a", "", "food"],
+        ["2", "a tennis match", "", "b", "sport"],
+    ]
+    # --json keeps them apart by the names pandas gives them, as a dict needs.
+    first = json.loads(_ok("predict", easy_run, "--file", rows, "--json").stdout.splitlines()[0])
+    assert first["fields"] == {"id": "1", "Unnamed: 2": "a", "Unnamed: 3": ""}
+
+
 def test_a_parquet_text_column_of_utf8_bytes_is_read_as_its_text_everywhere(easy_run, tmp_path):
     """Found in a user's trial: a binary text column (as Spark writes strings unless told otherwise)
     gave every row "b'...' instead of a text" in predict, and eval and train refused every row."""

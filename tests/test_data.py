@@ -1272,7 +1272,8 @@ def test_validation_rows_that_repeat_a_training_text_are_warned_of_when_training
         f"warning: {repeated} of the {len(validation)} validation rows have the same text (ignoring case "
         "and spacing) as a training row, so validation scores (and with them early stopping, the best "
         "epoch and calibration) measure memory on them; remove the repeated rows from the data (its "
-        "repeats fell on both sides of the carve)"
+        "repeats fell on both sides of the carve) where they are copies (rows pasted twice), or keep them "
+        "where people write these texts alike (short answers), as new texts will repeat them too"
     ) in splits.notes
     # A validation split of the user's own: the repeats are in it.
     folder = tmp_path / "folder"
@@ -1283,7 +1284,9 @@ def test_validation_rows_that_repeat_a_training_text_are_warned_of_when_training
     assert [note for note in given.notes if "validation rows have the same text" in note] == [
         "warning: 2 of the 22 validation rows have the same text (ignoring case and spacing) as a training "
         "row, so validation scores (and with them early stopping, the best epoch and calibration) measure "
-        "memory on them; remove the repeated rows from the validation split"
+        "memory on them; remove the repeated rows from the validation split where they are copies (rows "
+        "pasted twice), or keep them where people write these texts alike (short answers), as new texts "
+        "will repeat them too"
     ]
 
 

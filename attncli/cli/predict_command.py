@@ -150,6 +150,7 @@ def predict(
                         delimiter=separator,
                         byte_order_mark=source.byte_order_mark and output is not None,  # a file, as came in
                         on_terminal=writes_to_terminal(stream),  # standard output, or -o /dev/tty
+                        written_columns=source.written_columns,
                     )  # fmt: skip
                     for predictions in chunks:
                         csv_writer.write(predictions)
