@@ -19,6 +19,9 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 if "HF_DATASETS_CACHE" not in os.environ:
     _TESTS_CACHE = tempfile.TemporaryDirectory(prefix="attn-tests-hf-", ignore_cleanup_errors=True)
     os.environ["HF_DATASETS_CACHE"] = _TESTS_CACHE.name
+# The tests read commands' output as a pipe gives it: a width the shell exported (COLUMNS) would
+# wrap it, as attn then does for the user who asked for it.
+os.environ.pop("COLUMNS", None)
 # A suite started with SIGINT, SIGQUIT or SIGHUP ignored (a background job of a script, nohup) would pass that
 # on to every run it starts, and attn keeps a signal ignored at launch ignored: the tests that stop a
 # run with SIGINT would find it carrying on. Exec resets a handler, not an ignore, so this reaches the

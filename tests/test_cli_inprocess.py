@@ -1463,7 +1463,8 @@ def test_lines_read_before_an_undecodable_one_get_their_results_and_json_stays_w
     assert [row["text"] for row in json.loads(stopped.stdout)] == ["soup", "bread"]
 
 
-def test_eval_and_inspect_into_a_pipe_keep_each_line_whole(tmp_path):
+def test_eval_and_inspect_into_a_pipe_keep_each_line_whole(tmp_path, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)  # a width asked for (below)
     checkpoint = save_untrained_checkpoint(tmp_path / "ck")
     long_text = " ".join(["soup bread goal chip"] * 8)
     shown = _ok("inspect", checkpoint, long_text).stdout.splitlines()
@@ -1475,6 +1476,12 @@ def test_eval_and_inspect_into_a_pipe_keep_each_line_whole(tmp_path):
     mistakes = _ok("eval", checkpoint, data, "--errors", 3).stdout.splitlines()
     assert "most confident mistakes" in "\n".join(mistakes)
     assert max(map(len, mistakes)) < 300  # the mistakes table filled all 10,000 columns of a pipe
+    assert max(map(len, mistakes)) > 100
+    # COLUMNS set asks for a width, a pipe's too (`COLUMNS=100 attn eval ... | less`): it was ignored.
+    monkeypatch.setenv("COLUMNS", "100")
+    asked = _ok("eval", checkpoint, data, "--errors", 3).stdout.splitlines()
+    assert max(map(len, asked)) <= 100 and "most confident mistakes" in "\n".join(asked)
+    monkeypatch.delenv("COLUMNS")
     # info too (an ops trial: its values were wrapped inside the panel at 80 columns, or cut without
     # a mark at COLUMNS=20, so grep missed them)
     described = _ok("info", checkpoint).stdout.splitlines()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +27,9 @@ def output_console(
     where rich's own handling would exit with status 1."""
     console = Console(theme=ATTN_THEME, highlight=False, **options)
     console.on_broken_pipe = on_broken_pipe  # type: ignore[method-assign]
-    if unwrapped_when_piped and not console.is_terminal and "width" not in options:
+    # COLUMNS set is a width asked for (`COLUMNS=100 attn eval ... | less`), which rich reads itself.
+    asked = (os.environ.get("COLUMNS") or "").strip().isdigit()
+    if unwrapped_when_piped and not console.is_terminal and "width" not in options and not asked:
         console.width = PIPED_WIDTH
     return console
 
