@@ -97,6 +97,11 @@ class EvalResult:
     """The checkpoint folder scored (a run folder's best/, or last/ where it has none)."""
     truncated: int = 0
     """Rows whose text was longer than the model's max_length: it read their first tokens only."""
+    tokens: int = 0
+    """Tokens the model read over the rows evaluated."""
+    unknown_tokens: int | None = None
+    """Of those, the ones read as the unknown token (None: the tokenizer has none, or not counted)."""
+    rows_with_unknown_tokens: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         report: dict[str, Any] = {
@@ -110,6 +115,9 @@ class EvalResult:
             "left_out_empty": self.left_out_empty,
             "seen_in_training": self.seen_in_training,
             "truncated": self.truncated,
+            "tokens": self.tokens,
+            "unknown_tokens": self.unknown_tokens,
+            "rows_with_unknown_tokens": self.rows_with_unknown_tokens,
             "accuracy": self.accuracy,
             "macro_f1": self.macro_f1,
             "weighted_f1": self.weighted_f1,
@@ -293,6 +301,7 @@ def _evaluate(
         checkpoint, data.labelled.texts, batch_size=batch_size, on_batch=on_batch, stats=stats
     )
     cut = stats.truncation_note(checkpoint.config.model.length)
+    unknown = stats.unknown_note()
     top = probabilities.max(-1)
     confidences, predicted = top.values.tolist(), top.indices.tolist()
     names = list(checkpoint.label_names)
@@ -325,7 +334,16 @@ def _evaluate(
         left_out_empty=data.left_out_empty,
         seen_in_training=data.seen_in_training,
         errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,
-        notes=(*moved, *data.notes, *([cut] if cut else []), *([few] if few else [])),
+        notes=(
+            *moved,
+            *data.notes,
+            *([cut] if cut else []),
+            *([unknown] if unknown else []),
+            *([few] if few else []),
+        ),
         checkpoint=str(checkpoint.path),
         truncated=stats.truncated,
+        tokens=stats.tokens,
+        unknown_tokens=stats.unknown_tokens,
+        rows_with_unknown_tokens=None if stats.unknown_tokens is None else stats.texts_with_unknown,
     )

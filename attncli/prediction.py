@@ -110,6 +110,7 @@ def predict_probabilities(
     if stats is not None:
         stats.records += len(sequences)
         stats.truncated += sequences.truncated
+        stats.count_unknown(sequences, unknown_id_of(checkpoint.tokenizer))
     logits = batched_forward(
         checkpoint.model,
         sequences,
@@ -119,6 +120,10 @@ def predict_probabilities(
         on_batch=on_batch,
     )
     return calibrated_probabilities(checkpoint, logits)
+
+
+# The share of unknown tokens eval notes: below it, a few rare names.
+UNKNOWN_NOTED = 0.01
 
 
 @dataclass
@@ -132,6 +137,37 @@ class PredictionStats:
     """Records whose best label scored below the --min-score asked for, which got no label."""
     truncated: int = 0
     """Texts longer than the model's max_length."""
+    tokens: int = 0
+    """Tokens the model read (counted where the texts were packed: eval's)."""
+    unknown_tokens: int | None = 0
+    """Of those, the unknown token's; None for a tokenizer without one (byte-level)."""
+    texts_with_unknown: int = 0
+    """Texts with at least one unknown token."""
+
+    def count_unknown(self, sequences: PackedSequences, unknown: int | None) -> None:
+        """Add the tokens of `sequences`, and how many of them, and of the texts, are `unknown`."""
+        import torch
+
+        self.tokens += int(sequences.starts[-1] - sequences.starts[0])
+        if unknown is None or self.unknown_tokens is None:
+            self.unknown_tokens = None
+            return
+        hits = torch.cat([torch.zeros(1, dtype=torch.int64), (sequences.ids == unknown).cumsum(0)])
+        per_text = hits[sequences.starts[1:]] - hits[sequences.starts[:-1]]
+        self.unknown_tokens += int(per_text.sum())
+        self.texts_with_unknown += int((per_text > 0).sum())
+
+    def unknown_note(self) -> str | None:
+        """How much of what the model read it did not know: the share of tokens read as the unknown
+        token (words new to it, or too rare in training to get an entry), and in how many texts."""
+        if not self.unknown_tokens or self.unknown_tokens < UNKNOWN_NOTED * self.tokens:
+            return None
+        share = self.unknown_tokens / self.tokens
+        return (
+            f"unknown to the model: {share:.1%} of the {self.tokens:,} tokens read, in "
+            f"{self.texts_with_unknown:,} of the {self.records:,} texts (each read as the unknown token: "
+            "words training never saw, or saw too rarely to keep)"
+        )
 
     def truncation_note(self, max_length: int) -> str | None:
         if not self.truncated:

@@ -15,7 +15,8 @@ from attncli.split_choice import choose_split
 JSON_KEYS = {
     "checkpoint", "source", "split", "n", "ignored_unknown", "ignored_unknown_labels", "left_out_invalid",
     "left_out_empty", "seen_in_training",
-    "truncated", "accuracy", "macro_f1", "weighted_f1", "labels", "per_class", "confusion_matrix",
+    "truncated", "tokens", "unknown_tokens", "rows_with_unknown_tokens",
+    "accuracy", "macro_f1", "weighted_f1", "labels", "per_class", "confusion_matrix",
     "temperature", "calibration", "refitted", "ece", "log_loss", "reliability",
 }  # fmt: skip
 
@@ -361,6 +362,29 @@ def test_texts_cut_at_max_length_are_counted_in_a_note(loaded, tmp_path):
         "tokens were read",
     )  # predict said so; eval of the same texts did not
     assert result.to_json()["truncated"] == 3
+
+
+def test_the_share_of_tokens_the_model_did_not_know_is_counted_and_noted(loaded, tmp_path):
+    """Eval gave no hint that 60% of a test set's tokens were unknown to a model trained on 150
+    headlines: its low accuracy read as a poor model rather than a vocabulary that missed the data."""
+    from attncli.tokenization import token_ids
+    from attncli.tokenizer import UNK_TOKEN
+
+    rows = make_rows(10, seed=9)
+    for row in rows[:4]:
+        row["text"] += " zqxj wvkp"  # two words no training row has
+    result = evaluate(loaded, str(write_csv(tmp_path / "new.csv", rows)))
+    ids = [ids for ids, _ in token_ids(loaded.tokenizer, [row["text"] for row in rows], max_length=32)]
+    unknown = loaded.tokenizer.token_to_id(UNK_TOKEN)
+    expected = sum(sequence.count(unknown) for sequence in ids)
+    assert expected >= 8 and result.unknown_tokens == expected and result.tokens == sum(map(len, ids))
+    assert result.rows_with_unknown_tokens == 4 and result.to_json()["unknown_tokens"] == expected
+    assert result.notes == (
+        f"unknown to the model: {expected / result.tokens:.1%} of the {result.tokens} tokens read, in 4 of "
+        "the 10 texts (each read as the unknown token: words training never saw, or saw too rarely to keep)",
+    )
+    known = evaluate(loaded, str(write_csv(tmp_path / "known.csv", make_rows(10, seed=9))))
+    assert known.unknown_tokens == 0 and known.rows_with_unknown_tokens == 0 and known.notes == ()
 
 
 def test_split_aliases_name_a_folders_validation_split(loaded, tmp_path):
