@@ -62,13 +62,24 @@ def _relabel(prepared: Prepared, saved: list[str], position: list[int]) -> None:
 
 
 def require_same_data(
-    prepared: Prepared, label_names: list[str], state: dict[str, Any], metrics: dict[str, Any]
+    prepared: Prepared,
+    label_names: list[str],
+    state: dict[str, Any],
+    metrics: dict[str, Any],
+    *,
+    run_source: str | None = None,
 ) -> None:
     """Refuse to resume on data other than the run's: new labels would not fit the model, and other
     rows would move the validation carve and the batches. last/ written before the digest was kept
-    is checked by its labels and split sizes."""
+    is checked by its labels and split sizes. `run_source`: where the run's data was, where DATA
+    named another place (its refusal says the data is not the run's, not that it changed)."""
     source = prepared.config.data.source
     remedy = "put back the data the run started on, or train a new run on this data with another --output"
+    if run_source is not None:
+        remedy = (
+            f"pass the run's data (it trained on {run_source}), or train a new run on this data with another "
+            "--output"
+        )
     positions = label_positions(prepared.label_names, label_names)
     if positions == list(range(len(label_names))):
         # A run saved before labels such as 1.0 were read as 1 (or decomposed accents composed):
@@ -93,6 +104,8 @@ def require_same_data(
         what = "the same number of texts, but other texts or labels"
     else:
         return
+    if run_source is not None:
+        raise ConfigError(f"{source} is not the run's data ({what}); {remedy}")
     raise ConfigError(f"{source} has changed since the run was saved ({what}); {remedy}")
 
 

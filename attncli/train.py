@@ -243,7 +243,9 @@ def resume(
             config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs))
         source, moved = last.training_data()
         recorded = None  # said once the data there is found to be the run's
+        run_source = None  # where the run's data was, where DATA names another place
         if data is not None and not same_source(data, source):
+            run_source = source
             source, moved = data, f"reading the run's data from {data} (it recorded {source})"
             recorded = (
                 f"note: {data} holds the run's data, and the run records it, so attn eval "
@@ -260,7 +262,7 @@ def resume(
         require_tensorboard(config, resuming=True)
         reporter.stage(f"resuming {folder.path} from {folder.last}")
         prepared = prepare(config, reporter=reporter, tokenizer=last.tokenizer, distributed=distributed)
-        require_same_data(prepared, last.label_names, saved_state[1], last.metrics)
+        require_same_data(prepared, last.label_names, saved_state[1], last.metrics, run_source=run_source)
         if not moved and last.config.data.source:
             # Read from the recorded absolute path, wherever attn runs, and saved as typed: the
             # resumed run's config.json is then the one the run left alone writes.

@@ -808,6 +808,15 @@ def test_resume_refuses_data_that_changed_since_the_run_was_saved(tmp_path, monk
         with pytest.raises(ConfigError, match=message):
             resume(tmp_path / "run")
     data.write_text(original)
+    # Other data named as DATA is not the run's: it has not "changed since the run was saved".
+    other = tmp_path / "other.csv"
+    other.write_text("".join(lines[:-10]))
+    with pytest.raises(ConfigError) as refused:
+        resume(tmp_path / "run", data=str(other))
+    assert str(refused.value) == (
+        f"{other} is not the run's data (125 training and 15 validation texts now, 135 and 15 then); pass "
+        f"the run's data (it trained on {data}), or train a new run on this data with another --output"
+    )
     shutil.rmtree(tmp_path / "run" / "best")  # removed by hand: said, not left to be found later
     recorder = StageRecorder()
     assert resume(tmp_path / "run", reporter=recorder).history[-1].epoch == 3  # type: ignore[arg-type]

@@ -208,6 +208,7 @@ def train(
             load_config,
             moved_data_note,
             saved_processes_note,
+            sized_along,
             sized_settings_note,
         )
         from attncli.progress import ProgressReporter
@@ -257,9 +258,11 @@ def train(
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         typed = {key for key, value in options.items() if value is not None}
         typed |= {override.partition("=")[0].strip() for override in set_values or []}
+        resolved, along = sized_along(config, resolved, typed) if config else (resolved, None)
         kept = kept_sized_settings(config, resolved, typed) if config else {}
         notes = (
             [
+                along,
                 moved_data_note(config, resolved, typed),
                 changed_vectors_note(config, resolved, typed),
                 saved_processes_note(config, world_size),
