@@ -22,7 +22,7 @@ from attncli.errors import DataError
 from attncli.labels import labels_of
 from attncli.layouts import layout_of_schema, listed
 from attncli.raw_data import RawData
-from attncli.sources import load_raw
+from attncli.sources import NO_DATASET, load_raw
 from attncli.split_rows import to_split, with_columns, without_labels_of_rows_left_out
 from attncli.splits import Split, Splits
 
@@ -64,7 +64,7 @@ def _require_labels_not_texts(
 def load_splits(config: DataConfig) -> Splits:
     """Load `config.source` into train and validation splits (validation carved when missing)."""
     if not config.source:
-        raise DataError("no dataset given; pass DATA (a file, folder or Hub name) or set data.source")
+        raise DataError(NO_DATASET)
     raw = load_raw(
         config.source, config_name=config.config, encoding=config.encoding, delimiter=config.delimiter
     )

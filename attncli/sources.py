@@ -29,6 +29,9 @@ def names_a_local_path(source: str) -> bool:
     return len(parts) > 2 or (len(parts) == 2 and Path(parts[0]).is_dir())
 
 
+NO_DATASET = "no dataset given; pass DATA (a file, folder or Hub name) or set data.source"
+
+
 def require_data_source(source: str | None) -> None:
     """Refuse a local path that does not exist before torch and datasets load (seconds of imports
     for a typo)."""

@@ -864,6 +864,10 @@ def test_bad_input_gets_one_line_and_exit_code_2(easy_run, tmp_path):
     _ok("predict", easy_run, "soup", "--encoding", "UTF-8-SIG")  # UTF-8 in any spelling
     _refused(invoke("train"), "pass --output FOLDER (where the run is written) and DATA (a file, folder")
     _refused(invoke("train", "--set", f"data.source={data}"), "(where the run is written), or --resume")
+    # An output folder and no data: the error alone (it came after "settings not at their defaults: none").
+    nothing = invoke("train", "-o", tmp_path / "q")
+    _refused(nothing, "no dataset given; pass DATA (a file, folder or Hub name) or set data.source")
+    assert "settings" not in nothing.stderr and not (tmp_path / "q").exists()
     blank = invoke("inspect", easy_run, "   ")
     # Unnumbered, as a single TEXT's heatmap is (it was "#0"), and counted as predict counts it.
     assert blank.exit_code == 0 and blank.stdout.strip() == "(empty text)"
@@ -928,8 +932,12 @@ def test_a_csv_piped_in_is_classified_a_line_at_a_time_and_said_to_look_like_rec
     assert result.stderr == (
         "note: standard input is read as one text per line, and its first line looks like a csv/tsv header "
         "naming the text column 'text'; to read the records' text column, save them to a file and pass "
-        "--file FILE.jsonl (or .csv)\n"
+        "--file FILE.csv\n"
+    )  # it said FILE.jsonl (or .csv), for rows of a csv
+    tabbed = RUNNER.invoke(
+        app, ["predict", str(easy_run), "-f", "-", "--json"], input="label\ttext\nfood\tsoup\n"
     )
+    assert tabbed.exit_code == 0 and tabbed.stderr.endswith("save them to a file and pass --file FILE.tsv\n")
     quiet = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="hot soup, with bread\n")
     assert quiet.exit_code == 0 and quiet.stderr == ""
 
@@ -1742,7 +1750,8 @@ def test_top_k_given_for_csv_output_is_said_to_change_nothing(tmp_path):
             "No such command 'supervised'; fastText's supervised is attn train DATA --output RUN",
         ),
         (["test", "run", "x"], "No such command 'test'; fastText's test is attn eval RUN FILE"),
-        (["train", "x", "-epoch", "5"], "No such option: -e; options take two dashes: --epochs (not -epoch)"),
+        # Not "No such option: -e; ...": a letter the user never typed alone.
+        (["train", "x", "-epoch", "5"], "options take two dashes: --epochs (not -epoch); see attn train"),
         (["train", "x", "-lr", "0.5"], "options take two dashes: --lr (not -lr); see attn train --help"),
         (["quantize", "run"], "No such command 'quantize'; see attn --help"),
         (

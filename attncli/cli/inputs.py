@@ -7,7 +7,7 @@ import dataclasses
 import itertools
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -211,7 +211,7 @@ def _streamed(
             read, chunks=fasttext_records(checked, Path(source.name)), columns=["label", "text"],
             text_column="text",
         )  # fmt: skip
-    chunks = _noting_record_shaped(arriving, trained_column, name=source.name, remedy=SAVE_AS_DATA_FILE)
+    chunks = _noting_record_shaped(arriving, trained_column, name=source.name, remedy=save_as_data_file)
     return dataclasses.replace(
         read, chunks=_refusing_lone_carriage_returns(chunks, source.name, PIPE_TO_LINE_FEEDS)
     )
@@ -228,8 +228,12 @@ def _fasttext_note(name: str | Path) -> str:
 # How a pipe's lone carriage returns become line ends.
 PIPE_TO_LINE_FEEDS = "convert them to line feeds first, for example by piping it through tr '\\r' '\\n'"
 
-# What reads records that came as plain text (standard input, a pipe) by their text column.
-SAVE_AS_DATA_FILE = "save them to a file and pass --file FILE.jsonl (or .csv)"
+
+def save_as_data_file(shape: str, line: str) -> str:
+    """What reads records that came as plain text (standard input, a pipe) by their text column: a
+    file of their format's suffix (a csv's rows were told to be saved as FILE.jsonl)."""
+    suffix = ".jsonl" if "JSON" in shape else ".tsv" if "\t" in line else ".csv"
+    return f"save them to a file and pass --file FILE{suffix}"
 
 
 def _noting_record_shaped(
@@ -237,7 +241,7 @@ def _noting_record_shaped(
     text_column: str | None,
     *,
     name: str,
-    remedy: str,
+    remedy: str | Callable[[str, str], str],
     tabbed_remedy: str | None = None,
     refuse_tables: bool = False,
 ) -> Iterator[list[Any]]:
@@ -255,7 +259,9 @@ def _noting_record_shaped(
             following = (chunk[1].text or "") if len(chunk) > 1 else None
             shape = record_shaped(line, text_column=text_column)
             if shape is not None:
-                said = tabbed_remedy if tabbed_remedy and "\t" in line and "JSON" not in shape else remedy
+                said = remedy(shape, line) if callable(remedy) else remedy
+                if tabbed_remedy and "\t" in line and "JSON" not in shape:
+                    said = tabbed_remedy
                 told = (
                     f"{name} is read as one text per line, and its first line looks like {shape}; to read "
                     f"the records' text column, {said}"

@@ -213,7 +213,7 @@ def train(
         )
         from attncli.progress import ProgressReporter
         from attncli.signals import import_whole
-        from attncli.sources import require_data_source
+        from attncli.sources import NO_DATASET, require_data_source
         from attncli.train import resume as resume_training
         from attncli.train import train as run_training
 
@@ -255,6 +255,8 @@ def train(
 
         import_whole("torch")  # a stop signal in the middle of it is held until it has loaded
         resolved = load_config(config, set_values or [], options)
+        if not resolved.data.source:  # before the settings line, which named none ("none")
+            raise DataError(NO_DATASET)
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         typed = {key for key, value in options.items() if value is not None}
         typed |= {override.partition("=")[0].strip() for override in set_values or []}

@@ -199,9 +199,11 @@ def run_app(app: typer.Typer) -> int:
             fasttext_name = _fasttext_command_hint(error)
             if fasttext_name is not None:  # click's "Did you mean" is said better by the hint
                 message = message.split(". Did you mean")[0].split("; Did you mean")[0]
-            hint = hint or fasttext_name or _single_dash_hint(error, path, command)
-            hint = hint or _dash_text_hint(error, path)
-            sys.stderr.write(f"error: {message}; {hint or f'see {path} --help'}\n")
+            single_dash = None if hint or fasttext_name else _single_dash_hint(error, path, command)
+            hint = hint or fasttext_name or single_dash or _dash_text_hint(error, path)
+            # `-epoch 5`: click's "No such option: -e" named a letter the user never typed alone.
+            said = f"{hint}" if single_dash else f"{message}; {hint or f'see {path} --help'}"
+            sys.stderr.write(f"error: {said}\n")
         return int(error.exit_code)
     except click_exception as caught:
         other: Any = caught
