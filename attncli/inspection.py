@@ -11,8 +11,14 @@ from attncli.attention_views import view_of_row
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.decimals import float32_list
 from attncli.inference import MAX_BATCH_TOKENS, forward_batches
-from attncli.prediction import calibrated_probabilities, check_texts, no_label_reason, texts_in_order
-from attncli.records import Record, carried_fields
+from attncli.prediction import (
+    calibrated_probabilities,
+    check_texts,
+    no_label_reason,
+    texts_in_order,
+    whole_number,
+)
+from attncli.records import Record, carried_fields, text_of
 from attncli.tokenization import Encoded, encode
 from attncli.tokenizer import UNK_TOKEN, readable_text
 from attncli.view_choice import WORDS_VIEW, check_view, default_layer, default_view
@@ -204,10 +210,18 @@ def inspect_texts(
     keep every layer's weights), as predict's do: a text's weights are those it gets alone, since
     padding is masked out of every softmax."""
     require_loaded(checkpoint, "inspect_texts")
-    texts = texts_in_order(texts, "inspect_texts")
+    # UTF-8 bytes are their text, as predict reads them (inspect refused what predict labelled).
+    texts = [
+        read if isinstance(text, (bytes, bytearray)) and (read := text_of(text)) is not None else text
+        for text in texts_in_order(texts, "inspect_texts")
+    ]
     check_texts(texts)
     readable = [readable_text(text) for text in texts]  # what the tokenizer reads, so spans quote it
     config = checkpoint.config.model
+    # Whole numbers, as top_k's are: layer=1.0 was "list indices must be integers", head="2" a
+    # comparison of int and str, and layer=True was taken for layer 1.
+    layer = None if layer is None else whole_number("layer", layer)
+    head = None if head is None else whole_number("head", head)
     if rollout is None:
         rollout = default_view(config, layer=layer, pooling=pooling)
     layer = default_layer(config, layer=layer, rollout=rollout, pooling=pooling)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
+from attncli.decimals import float32_list
 from attncli.errors import DataError
 from attncli.inference import batched_forward
 from attncli.packing import PackedSequences
@@ -55,13 +56,21 @@ class Prediction:
     fields: dict[str, Any] = field(default_factory=dict)
     """The input row's columns (dataset files), carried through so results join back to rows."""
 
-    def to_json(self, *, text_column: str | None = None) -> dict[str, Any]:
+    def to_json(self, *, text_column: str | None = None, shortest: bool = True) -> dict[str, Any]:
+        """The record's JSON object, as `attn predict --json` writes it: its scores the shortest
+        decimals of their float32 values (0.9985012, where a double printed 0.998501181602478, and
+        the Python API's JSON differed from the command's); `shortest=False` leaves them doubles,
+        for a caller that converts many records' together."""
+        scores = [self.score, *(score for _, score in self.top_k)] if self.score is not None else []
+        if shortest and scores:
+            scores = float32_list(scores)
+        top_k = [(label, score) for (label, _), score in zip(self.top_k, scores[1:], strict=True)]
         values: dict[str, Any] = {
             "index": self.index,
             "text": self.text,
             "label": self.label,
-            "score": self.score,
-            "top_k": [{"label": label, "score": score} for label, score in self.top_k],
+            "score": scores[0] if scores else self.score,
+            "top_k": [{"label": label, "score": score} for label, score in top_k],
             "truncated_tokens": self.truncated_tokens,
             "unknown_tokens": self.unknown_tokens,
         }
@@ -283,15 +292,25 @@ def require_min_score(min_score: Any) -> float | None:
 def require_count(name: str, value: Any) -> None:
     """A count the Python API and the command line take (top_k, --top-k): a whole number, 1 or more.
     `top_k=None` was a TypeError comparing None with 1, and `batch_size=1.5` was taken."""
-    option = "--" + name.replace("_", "-")
+    if whole_number(name, value) < 1:
+        raise DataError(f"{name} ({option_of(name)}) must be at least 1, not {value}")
+
+
+def whole_number(name: str, value: Any) -> int:
+    """`value` as an int (a numpy integer too), or a TypeError naming the argument and its option
+    where it is no whole number (a float, a string, a bool)."""
     try:
-        whole = operator.index(value)  # a numpy integer too
+        whole = operator.index(value)
     except TypeError:
         whole = None
     if whole is None or isinstance(value, bool):
-        raise TypeError(f"{name} ({option}) takes a whole number, not {value!r}")
-    if whole < 1:
-        raise DataError(f"{name} ({option}) must be at least 1, not {value}")
+        raise TypeError(f"{name} ({option_of(name)}) takes a whole number, not {value!r}")
+    return whole
+
+
+def option_of(name: str) -> str:
+    """The command-line option of a Python API argument: top_k is --top-k."""
+    return "--" + name.replace("_", "-")
 
 
 def texts_in_order(texts: Iterable[Any], function: str) -> list[Any]:

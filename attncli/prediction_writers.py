@@ -49,7 +49,7 @@ class JsonArrayWriter:
 def _json_rows(predictions: Sequence[Prediction], text_column: str | None) -> list[dict[str, Any]]:
     """Each prediction's JSON object, its scores the shortest decimals of their float32 values
     (0.9998585, where a double printed 0.9998584985733032), converted together."""
-    rows = [prediction.to_json(text_column=text_column) for prediction in predictions]
+    rows = [prediction.to_json(text_column=text_column, shortest=False) for prediction in predictions]
     holders = [holder for row in rows if row["score"] is not None for holder in (row, *row["top_k"])]
     for holder, score in zip(holders, float32_list([holder["score"] for holder in holders]), strict=True):
         holder["score"] = score

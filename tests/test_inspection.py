@@ -81,6 +81,10 @@ def test_texts_inspected_together_get_the_weights_each_gets_alone(tmp_path, pool
         inspect_texts(loaded, ["football", "  "])
     with pytest.raises(TypeError, match=r"^text 0 \(counting from 0\) is NoneType, not a str$"):
         inspect_text(loaded, None)
+    # UTF-8 bytes are their text, as predict reads them (inspect refused what predict labelled).
+    assert inspect_text(loaded, "football".encode()).tokens == inspect_text(loaded, "football").tokens
+    with pytest.raises(TypeError, match=r"^text 0 \(counting from 0\) is bytes, not a str$"):
+        inspect_text(loaded, b"\xff football")
     with pytest.raises(TypeError, match="a list of texts, not one text"):
         inspect_texts(loaded, "football")
     # Any iterable in order, as predict takes (a generator was `object of type 'generator' has no
@@ -92,6 +96,24 @@ def test_texts_inspected_together_get_the_weights_each_gets_alone(tmp_path, pool
         match="^inspect_texts takes a list of texts in the order of its results, not a set, which has no",
     ):
         inspect_texts(loaded, {"football"})
+
+
+def test_layer_and_head_are_whole_numbers_as_top_k_is(tmp_path):
+    """layer=1.0 was "list indices must be integers or slices, not float", head="2" a comparison of
+    int and str, and layer=True was read as layer 1."""
+    import numpy
+    from conftest import save_untrained_checkpoint
+
+    loaded = load_checkpoint(save_untrained_checkpoint(tmp_path / "ck", num_layers=2))
+    for given, said in (
+        ({"layer": 1.0}, r"^layer \(--layer\) takes a whole number, not 1\.0$"),
+        ({"layer": True}, r"^layer \(--layer\) takes a whole number, not True$"),
+        ({"layer": 1, "head": "2"}, r"^head \(--head\) takes a whole number, not '2'$"),
+    ):
+        with pytest.raises(TypeError, match=said):
+            inspect_text(loaded, "football", **given)
+    by_numpy = inspect_text(loaded, "football", layer=numpy.int64(2), head=numpy.int64(1))
+    assert by_numpy.tokens == inspect_text(loaded, "football", layer=2, head=1).tokens
 
 
 def test_words_merge_pieces_and_sum_their_weights(loaded):

@@ -29,6 +29,16 @@ def test_predictions_are_right_and_probabilities_sum_to_one(loaded):
         assert prediction.top_k[0] == (prediction.label, prediction.score)
     keys = {"index", "text", "label", "score", "top_k", "truncated_tokens", "unknown_tokens"}
     assert set(predictions[0].to_json()) == keys
+    # The scores as the command writes them, the shortest decimals of their float32 values (the
+    # Python API's JSON gave a double's 17 digits where the command's gave 0.9985012).
+    import numpy
+
+    shown = predictions[0].to_json()
+    assert shown["score"] == float(str(numpy.float32(predictions[0].score)))
+    assert [item["score"] for item in shown["top_k"]] == [
+        float(str(numpy.float32(s))) for _, s in predictions[0].top_k
+    ]
+    assert predictions[0].to_json(shortest=False)["score"] == predictions[0].score
     # Words the model never saw are counted: a low score for such a text is the reason, not a doubt
     # between labels (a labelling loop's 104 tied scores were all headlines of unknown words).
     unseen = predict(loaded, ["zzqx wwvk pasta", "we had pasta with cheese"])

@@ -48,6 +48,9 @@ def test_a_long_text_is_encoded_in_pieces_to_the_same_ids_spans_and_length(kind,
     # Words, then a run without whitespace at the head's end: the head ends at the last space before
     # it, too few tokens there, so the whole text (the run's one token kept its whole span).
     blob = "fox " * 7 + "x" * 2000
+    # Chinese without spaces: each ideograph is a word of its own, so a piece may end before any of
+    # them (20 MB of it was encoded whole: 52 s and 7.5 GB for the model's first 32 tokens).
+    chinese = "中文日本語，好的。" * 1500
     encoded_lengths = []
     encodings = attncli.tokenization._encodings
 
@@ -56,7 +59,7 @@ def test_a_long_text_is_encoded_in_pieces_to_the_same_ids_spans_and_length(kind,
         return encodings(tokenizer, reader, texts, offsets=offsets)
 
     monkeypatch.setattr(attncli.tokenization, "_encodings", measured)
-    for text, max_length in ((long, 4), (hidden, 4), ("fox " * 10, 4), (blob, 8)):
+    for text, max_length in ((long, 4), (hidden, 4), ("fox " * 10, 4), (blob, 8), (chinese, 4)):
         whole = tokenizer.encode(readable_text(text), add_special_tokens=False)
         expected = whole.ids[:max_length]
         assert list(token_ids(tokenizer, [text], max_length=max_length)) == [(expected, len(whole.ids))]
@@ -65,8 +68,8 @@ def test_a_long_text_is_encoded_in_pieces_to_the_same_ids_spans_and_length(kind,
         assert encoded.offsets == [tuple(span) for span in whole.offsets[:max_length]]
         packed = pack_ids(tokenizer, [text], max_length=max_length)
         assert packed[0].tolist() == expected and packed.truncated == (len(whole.ids) > max_length)
-        if text is long:  # encoded in pieces, never whole
-            assert len(long) > 10_000 and max(encoded_lengths) <= 512 + 1024
+        if text is long or text is chinese:  # encoded in pieces, never whole
+            assert len(text) > 10_000 and max(encoded_lengths) <= 512 + 1024
         encoded_lengths.clear()
 
 

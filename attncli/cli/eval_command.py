@@ -39,9 +39,10 @@ def evaluate(
     split: Annotated[
         str | None,
         typer.Option(
-            help="Split of a folder or Hub dataset to evaluate: train, validation (or dev, valid, val), test, "
-            "or a split its files or shards name (test_matched) (default: test, else validation). Where "
-            "training carved its validation rows out of train, train and validation mean those two parts."
+            help="Split of a folder or Hub dataset to evaluate: train, validation (or dev, valid, val), "
+            "test, or a split its files or shards name (test_matched) (default: test, else validation). "
+            "Where training carved its validation rows out of train, train and validation mean those two "
+            "parts."
         ),
     ] = None,
     text_column: TextColumnOption = None,
