@@ -26,7 +26,7 @@ from attncli.checkpoint_folder import (
 )
 from attncli.checksums import RESTORE_OR_RETRAIN, read_checked, read_checked_json, recorded_files
 from attncli.config import Config
-from attncli.errors import CheckpointError, ConfigError
+from attncli.errors import ArgumentError, CheckpointError, ConfigError
 from attncli.history import TrainingMetrics
 from attncli.local_paths import local_path
 from attncli.migrations import migrate_header, migrate_weights
@@ -130,6 +130,11 @@ def load_checkpoint(
     from attncli.device import resolve_device
     from attncli.forking import one_thread_in_forked_children
 
+    if not isinstance(path, (str, os.PathLike)):  # None was os.fspath's "expected str, bytes or ..."
+        kind = type(path).__name__
+        raise ArgumentError(
+            f"load_checkpoint takes the path of a checkpoint folder (a str or Path), not {kind}"
+        )
     one_thread_in_forked_children()
     # A device that is not there is a ConfigError that says so, as --device's is (it was torch's
     # AssertionError, and `auto` was refused).
@@ -269,11 +274,11 @@ def require_loaded(checkpoint: object, function: str) -> None:
     if isinstance(checkpoint, LoadedCheckpoint):
         return
     if isinstance(checkpoint, (str, os.PathLike)):
-        raise TypeError(
+        raise ArgumentError(
             f"{function} takes a loaded checkpoint, not the path {os.fspath(checkpoint)!r}; pass "
             f"load_checkpoint({os.fspath(checkpoint)!r}) (attncli.checkpoint), and reuse it for every call"
         )
-    raise TypeError(
+    raise ArgumentError(
         f"{function} takes a checkpoint loaded by load_checkpoint(path) (attncli.checkpoint), not "
         f"{type(checkpoint).__name__}"
     )

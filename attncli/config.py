@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from attncli.config_checks import require, require_choice, require_path_or_none, typed_fields
-from attncli.errors import ConfigError
+from attncli.errors import ArgumentError, ConfigError
 from attncli.model_config import ModelConfig
 from attncli.sized_settings import sized
 
@@ -276,7 +276,7 @@ class Config:
         for name, kind in sections.items():
             if not isinstance(getattr(self, name), kind):
                 given = type(getattr(self, name)).__name__
-                raise TypeError(
+                raise ArgumentError(
                     f"Config.{name} takes a {kind.__name__}, not a {given}; pass {kind.__name__}(...), "
                     "or build the whole config with Config.from_dict or load_config"
                 )

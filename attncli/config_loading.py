@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from attncli.config import Config
-from attncli.errors import ConfigError
+from attncli.errors import ArgumentError, ConfigError
 from attncli.settings import as_typed, flatten, settings_text, valid_keys, with_settings
 from attncli.sized_settings import DETECTED_KEYS, SIZED_KEYS
 
@@ -28,7 +28,7 @@ def load_config(
 ) -> Config:
     """Defaults, then the YAML file at `path`, then `key=value` overrides, then `options`."""
     if isinstance(overrides, str):  # read letter by letter, it was refused as the setting 't'
-        raise TypeError(f"overrides is a list of 'key=value' settings; pass [{overrides!r}]")
+        raise ArgumentError(f"overrides is a list of 'key=value' settings; pass [{overrides!r}]")
     values: dict[str, Any] = {}
     if path is not None:
         values.update(flatten(_read_yaml(Path(path))))

@@ -52,6 +52,15 @@ class DataError(AttnError):
     exit_code = 2
 
 
+class ArgumentError(AttnError, TypeError):
+    """A Python API argument of the wrong kind (a path where a loaded checkpoint goes, one text where
+    a list of them goes, 1.0 for a count). A TypeError, as Python's own are, and an AttnError, so
+    that a service's one `except AttnError` maps every bad input it is given to an answer (a trial
+    had to catch TypeError apart)."""
+
+    exit_code = 2
+
+
 class CheckpointError(AttnError):
     """A checkpoint folder is missing, incomplete, or would overwrite existing work."""
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.decimals import float32_list
-from attncli.errors import DataError
+from attncli.errors import ArgumentError, DataError
 from attncli.inference import batched_forward
 from attncli.packing import PackedSequences
 from attncli.records import Record, carried_fields, record_of
@@ -94,7 +94,7 @@ def check_texts(texts: Sequence[str]) -> None:
         raise DataError("no text given; pass TEXT arguments, --file, or lines on standard input")
     for index, text in enumerate(texts):  # counted from 0, as every result's index is
         if not isinstance(text, str):
-            raise TypeError(f"text {index} (counting from 0) is {type(text).__name__}, not a str")
+            raise ArgumentError(f"text {index} (counting from 0) is {type(text).__name__}, not a str")
         if not text.strip():
             raise DataError(f"text {index} (counting from 0) is empty; give every text at least one word")
 
@@ -279,11 +279,11 @@ def require_min_score(min_score: Any) -> float | None:
         return None
     refusal = f"min_score (--min-score) takes a probability, not {min_score!r}"
     if isinstance(min_score, bool | str | bytes):  # float("0.5") and float(True) would take them
-        raise TypeError(refusal)
+        raise ArgumentError(refusal)
     try:
         value = float(min_score)
     except (TypeError, ValueError):
-        raise TypeError(refusal) from None
+        raise ArgumentError(refusal) from None
     if not 0.0 <= value <= 1.0:  # NaN too
         raise DataError(f"min_score (--min-score) must be between 0 and 1 (a probability), not {min_score}")
     return value
@@ -304,7 +304,7 @@ def whole_number(name: str, value: Any) -> int:
     except TypeError:
         whole = None
     if whole is None or isinstance(value, bool):
-        raise TypeError(f"{name} ({option_of(name)}) takes a whole number, not {value!r}")
+        raise ArgumentError(f"{name} ({option_of(name)}) takes a whole number, not {value!r}")
     return whole
 
 
@@ -318,18 +318,18 @@ def texts_in_order(texts: Iterable[Any], function: str) -> list[Any]:
     generator, a numpy array, a pandas Series), but not one text, nor a set, whose order is its
     hashes', nor a mapping or a DataFrame, whose texts would be its keys or its column names."""
     if isinstance(texts, str | bytes):  # a sequence of one-character texts: never what was meant
-        raise TypeError(f"{function} takes a list of texts, not one text; pass it in a list: [text]")
+        raise ArgumentError(f"{function} takes a list of texts, not one text; pass it in a list: [text]")
     kind = type(texts).__name__
     if isinstance(texts, Mapping) or hasattr(texts, "columns"):  # a DataFrame iterates its column names
         column = "a column of it, df['text']" if hasattr(texts, "columns") else "list(texts.values())"
-        raise TypeError(f"{function} takes a list of texts, not a {kind}; pass {column}")
+        raise ArgumentError(f"{function} takes a list of texts, not a {kind}; pass {column}")
     if isinstance(texts, AbstractSet):
-        raise TypeError(
+        raise ArgumentError(
             f"{function} takes a list of texts in the order of its results, not a {kind}, which has no "
             "order; pass a list"
         )
     if not isinstance(texts, Iterable):  # None, a number: "'NoneType' object is not iterable" said little
-        raise TypeError(f"{function} takes a list of texts, not {texts!r}; pass a list, [] for none")
+        raise ArgumentError(f"{function} takes a list of texts, not {texts!r}; pass a list, [] for none")
     return list(texts)
 
 

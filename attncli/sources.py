@@ -13,7 +13,7 @@ from typing import Any
 
 from attncli.data_files import load_files, quiet_datasets
 from attncli.data_folders import load_folder
-from attncli.errors import DataError
+from attncli.errors import ArgumentError, DataError
 from attncli.local_paths import local_path
 from attncli.raw_data import FILE_BUILDERS, RawData, raw_data_of
 from attncli.read_errors import error_reason
@@ -165,7 +165,7 @@ def raw_of_datasets(given: Any) -> RawData:
         return raw_data_of(dict(given))
     if isinstance(given, datasets.Dataset):
         return raw_data_of({"train": given})
-    raise TypeError(
+    raise ArgumentError(
         f"the data must be a path, a Hub dataset name, a Dataset or a DatasetDict, not {type(given).__name__}"
     )
 

@@ -82,7 +82,8 @@ def test_texts_inspected_together_get_the_weights_each_gets_alone(tmp_path, pool
     with pytest.raises(TypeError, match=r"^text 0 \(counting from 0\) is NoneType, not a str$"):
         inspect_text(loaded, None)
     # UTF-8 bytes are their text, as predict reads them (inspect refused what predict labelled).
-    assert inspect_text(loaded, "football".encode()).tokens == inspect_text(loaded, "football").tokens
+    written = "football café"
+    assert inspect_text(loaded, written.encode()).tokens == inspect_text(loaded, written).tokens
     with pytest.raises(TypeError, match=r"^text 0 \(counting from 0\) is bytes, not a str$"):
         inspect_text(loaded, b"\xff football")
     with pytest.raises(TypeError, match="a list of texts, not one text"):

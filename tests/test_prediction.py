@@ -199,6 +199,21 @@ def test_the_python_api_refuses_one_text_given_as_a_string(loaded):
     ):
         predict(loaded, "Shares rose")
     assert len(predict(loaded, ["Shares rose"])) == 1
+    # An AttnError too, so that one `except AttnError` catches every bad input (a service's trial
+    # caught TypeError apart); a TypeError still, as Python's own for an argument of the wrong kind.
+    from attncli.errors import ArgumentError, AttnError
+
+    for wrong in ("Shares rose", None, 5):
+        with pytest.raises(AttnError) as refused:
+            predict(loaded, wrong)
+        assert isinstance(refused.value, TypeError) and isinstance(refused.value, ArgumentError)
+    with pytest.raises(AttnError, match="top_k"):
+        predict(loaded, ["Shares rose"], top_k=1.5)
+    with pytest.raises(
+        ArgumentError,
+        match=r"^load_checkpoint takes the path of a checkpoint folder \(a str or Path\), not NoneType$",
+    ):
+        load_checkpoint(None)
     # A set's order is its hashes', and a dict's texts would be its keys: both were taken silently.
     with pytest.raises(
         TypeError, match="^predict takes a list of texts in the order of its results, not a set, "
