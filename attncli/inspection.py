@@ -36,10 +36,16 @@ ATTENTION_BATCH_TOKENS = 2048
 
 @dataclass(frozen=True)
 class TokenWeight:
+    """One token the model read (or, with `words`, one word of its pieces) and its attention weight."""
+
     token: str
+    """The token as the vocabulary has it (`##ing`, `[UNK]`); a merged word's text as written."""
     start: int
+    """Where it begins in the inspected text (a character index into `Inspection.text`)."""
     end: int
+    """Where it ends (exclusive): `text[start:end]` is what it covers, nothing for a stand-in token."""
     weight: float
+    """Its share of the view's weights, which sum to 1 over a text's tokens."""
     pieces: int = 1
     """How many of the model's tokens this entry is (more than 1 for a word merged from pieces)."""
     unknown_pieces: int = 0
@@ -53,9 +59,14 @@ class TokenWeight:
 
 @dataclass(frozen=True)
 class Inspection:
+    """One text's prediction and the attention weights of its tokens, as `attn inspect` shows them."""
+
     text: str
+    """The text as given (a lone surrogate, which no output can hold, as U+FFFD), which spans index."""
     label: str
+    """The predicted label."""
     score: float
+    """Its calibrated probability."""
     view: str
     """What the weights are, in words (for example "attention pooling weights")."""
     tokens: list[TokenWeight]
