@@ -279,23 +279,24 @@ def sized_along(path: Path, config: Config, given: Collection[str] = ()) -> tupl
     if header is None or not isinstance(sized, dict):
         return config, None
     values, saved = flatten(config.to_dict()), flatten(header["config"])
-    asked = sorted(key for key in given if key in SIZED_WITH and values.get(key) is None)
-    along: list[str] = []
-    pending = list(asked)
-    while pending:
-        for key in SIZED_WITH[pending.pop()]:
-            if key in given or key in along or key not in sized or values.get(key) is None:
-                continue
-            if values.get(key) == saved.get(key):
-                along.append(key)
-                pending.append(key)
+    along: dict[str, list[str]] = {}  # each key asked for, with the keys sized along with it
+    for asked in sorted(key for key in given if key in SIZED_WITH and values.get(key) is None):
+        pending = [asked]
+        while pending:
+            for key in SIZED_WITH[pending.pop()]:
+                taken = any(key in keys for keys in along.values())
+                if key in given or taken or key not in sized or values.get(key) is None:
+                    continue
+                if values.get(key) == saved.get(key):
+                    along.setdefault(asked, []).append(key)
+                    pending.append(key)
     if not along:
         return config, None
-    note = (
-        f"{' and '.join(f'{key}=auto' for key in asked)} sizes {', '.join(along)} to this data too, as one "
-        "rule sizes them together; --set one to keep the run's value"
+    said = "; ".join(
+        f"{asked}=auto sizes {', '.join(keys)} to this data too" for asked, keys in along.items()
     )
-    return with_settings(config, dict.fromkeys(along)), note
+    note = f"{said}, as one rule sizes them together; --set one to keep the run's value"
+    return with_settings(config, dict.fromkeys(key for keys in along.values() for key in keys)), note
 
 
 def sized_settings_note(path: Path, kept: dict[str, int], config: Config) -> str | None:
