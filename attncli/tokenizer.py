@@ -59,13 +59,22 @@ CONTROL = r"\p{Cc}"
 # marks after such a letter. Those of other scripts stay: a Devanagari vowel sign or the breve of
 # Cyrillic й is part of the letter, not an accent one may leave out.
 ACCENTS = r"(?<=[\p{Latin}\p{Greek}])\p{Mn}+"
+# Latin letters whose stroke or missing dot no decomposition takes off, as typed on a keyboard
+# without them: Vietnamese đ (`dang nhap` for `đăng nhập` read `dang` as unknown), Polish ł, Danish
+# and Norwegian ø, Maltese ħ, Turkish dotless ı (`ILIK` lowercases to `ilik`, not `ılık`).
+BARE_LETTERS = (
+    ("đ", "d"), ("Đ", "D"), ("ł", "l"), ("Ł", "L"), ("ø", "o"), ("Ø", "O"), ("ħ", "h"), ("Ħ", "H"),
+    ("ı", "i"),
+)  # fmt: skip
 
 
 def accent_steps() -> list[Normalizer]:
-    """tokenizer.strip_accents's normaliser steps: decomposed, the accents dropped, composed again."""
+    """tokenizer.strip_accents's normaliser steps: decomposed, the accents dropped, composed again,
+    and the letters of BARE_LETTERS written bare."""
     from tokenizers import Regex, normalizers
 
-    return [normalizers.NFD(), normalizers.Replace(Regex(ACCENTS), ""), normalizers.NFC()]
+    bare = [normalizers.Replace(letter, plain) for letter, plain in BARE_LETTERS]
+    return [normalizers.NFD(), normalizers.Replace(Regex(ACCENTS), ""), normalizers.NFC(), *bare]
 
 
 def without_accents(text: str) -> str:

@@ -152,6 +152,17 @@ def test_strip_accents_reads_latin_and_greek_letters_without_them_and_no_other_s
     ]  # fmt: skip  # each token's span is the word as written, accents included
     plain = train_tokenizer(trained * 3, TokenizerConfig(kind="word", min_frequency=1))  # the default
     assert plain.token_to_id("[UNK]") in encode(plain, ["devolucion"], max_length=10)[0].ids
+    # Letters no decomposition strips, as typed without them: Vietnamese đ (`dang nhap` read `dang`
+    # as unknown), Polish ł, Norwegian ø, Maltese ħ, Turkish dotless ı (ILIK lowercases to ilik).
+    barred = ["đăng nhập", "łódź", "ørsted", "ħobż", "ılık"]
+    bare = train_tokenizer(barred * 3, config)
+    typed_bare = ["dang nhap", "LODZ", "orsted", "hobz", "ILIK"]
+    assert [item.ids for item in encode(bare, typed_bare, max_length=10)] == [
+        item.ids for item in encode(bare, barred, max_length=10)
+    ]
+    assert bare.token_to_id("[UNK]") not in [
+        i for item in encode(bare, typed_bare, max_length=10) for i in item.ids
+    ]
 
 
 def test_lowercasing_folds_what_letter_by_letter_lowercasing_leaves_apart():
