@@ -3,6 +3,7 @@ from one of several views of the model's attention, each summing to 1 over the t
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -156,14 +157,26 @@ def merge_shared_characters(tokens: list[TokenWeight], text: str) -> list[TokenW
     """Tokens that share a character of `text` with the entry before joined into one entry, for a
     heatmap, which colours each character once: NFKC writes some characters as several (Thai's
     SARA AM, in ทำ and น้ำ, as NIKHAHIT and SARA AA; "½" as three), and the pieces after the first
-    showed a weight with no text of their own, as often as the character occurs."""
+    showed a weight with no text of their own, as often as the character occurs. So is a token that
+    begins with a combining mark, right after the entry before: a subword tokenizer may make a
+    Devanagari or Tamil vowel sign a piece of its own (`डिल` `ी`), which drawn alone sat on no
+    letter (a trial's Hindi heatmap led its top tokens with a bare `ं`)."""
     merged: list[TokenWeight] = []
     for item in tokens:
-        if merged and item.start < merged[-1].end:
+        if merged and (item.start < merged[-1].end or _continues_entry(item, merged[-1], text)):
             merged[-1] = _joined(merged[-1], item, text)
         else:
             merged.append(item)
     return merged
+
+
+def _continues_entry(item: TokenWeight, before: TokenWeight, text: str) -> bool:
+    """Whether `item` starts with a combining mark right where the entry `before` ends."""
+    return (
+        item.start == before.end > before.start
+        and item.start < len(text)
+        and unicodedata.category(text[item.start]).startswith("M")
+    )
 
 
 def _joined(first: TokenWeight, then: TokenWeight, text: str) -> TokenWeight:

@@ -625,6 +625,8 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     assert "soup" in page and "robot" in page and "background-color" in page
     assert "#1  (empty text)" in page  # the empty line keeps its entry in the saved picture too
     assert f"<title>attn inspect {easy_run}</title>" in page  # a browser's tab said nothing (a trial)
+    # Each line takes its direction from its first letter: a Hebrew heatmap reads right to left.
+    assert '<pre style="unicode-bidi:plaintext;' in page
     braces = tmp_path / "{a} <b>"  # a title is escaped, and braces are no template's fields
     shutil.copytree(easy_run, braces)
     _ok("inspect", braces, "soup", "--html", html)

@@ -1,6 +1,7 @@
 import dataclasses
 import io
 import re
+import unicodedata
 
 import pytest
 from rich.cells import cell_len
@@ -212,6 +213,23 @@ def test_thai_sara_am_which_nfkc_reads_as_two_tokens_is_one_entry_of_the_heatmap
     assert "ทำ" in re.sub(r"\x1b\[[0-9;]*m", "", coloured)
     assert re.search("\x1b\\[[0-9;]*mทำ", coloured)  # one style over the whole character pair
     assert [item["token"] for item in inspection.to_json()["tokens"]] == ["ทํ", "า", "น้ํ", "า", "ดี"]
+
+
+def test_a_vowel_sign_a_subword_tokenizer_made_a_piece_of_its_own_joins_its_letter():
+    """A trial's Hindi heatmap under wordpiece: `डिल[0.053]ी[0.047]व...`, each vowel sign drawn on no
+    letter, and a bare `ं` led the top tokens."""
+    text = "डिलीवरी में"
+    tokens = [
+        TokenWeight("डिल", 0, 3, 0.2), TokenWeight("##ी", 3, 4, 0.1), TokenWeight("##व", 4, 5, 0.1),
+        TokenWeight("##र", 5, 6, 0.1), TokenWeight("##ी", 6, 7, 0.2), TokenWeight("म", 8, 9, 0.1),
+        TokenWeight("##ें", 9, 11, 0.2),
+    ]  # fmt: skip
+    assert [unicodedata.category(text[start]) for start in (3, 6, 9)] == ["Mc", "Mc", "Mn"]
+    inspection = Inspection(text=text, label="a", score=0.9, view="v", tokens=tokens, truncated_tokens=0)
+    said = " ".join(_render(render_inspection(inspection, color_system=None), color=False).split())
+    assert "डिली[0.300]व[0.100]री[0.300] में[0.300]" in said
+    top = said.split("top tokens")[1]
+    assert not re.search(r"(^| )[\u093e-\u094d\u0900-\u0903]", top)  # no line starts with a bare sign
 
 
 def test_heatmap_colours_tokens_by_their_multiple_of_the_uniform_weight():
