@@ -84,7 +84,7 @@ def html_page(recorder: Console, title: str = "attn inspect") -> str:
     page = CONSOLE_HTML_FORMAT.replace(charset, f"{charset}<title>{shown}</title>\n", 1)
     # Each line takes its direction from its own first letter: a Hebrew or Arabic heatmap reads right
     # to left, its legend and tables left to right (the page set every line left to right).
-    page = page.replace("<pre style=\"", "<pre style=\"unicode-bidi:plaintext;", 1)
+    page = page.replace('<pre style="', '<pre style="unicode-bidi:plaintext;', 1)
     return recorder.export_html(clear=False, inline_styles=True, code_format=page).translate(NOT_XML)
 
 
