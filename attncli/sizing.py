@@ -50,7 +50,8 @@ ADVERSARIAL_EPSILON = 1.0
 # refit epoch was within their noise (mean 98.15% against 98.1% over 8 seeds) for 9 s more a run.
 REFIT_EPOCHS = 4
 SUBWORDS_PER_WORD = 1.3  # a subword tokenizer splits rare words: room for that in max_length
-# Texts whose letters are mostly Hangul or Arabic get BPE pieces (`_affixed_share`).
+# Texts whose letters are mostly Hangul, Arabic, Hebrew or an Indian script get BPE pieces
+# (`_affixed_share`).
 AFFIXED_MAJORITY = 0.5
 LONGEST_MAX_LENGTH = 512
 # The profile reads evenly spaced texts up to about this many characters: a million short texts
@@ -76,8 +77,9 @@ class DataProfile:
     word_lengths: tuple[tuple[int, int], ...] = ()
     """(words in a text, texts of that many) over the texts read, for `words_read`."""
     affixed_share: float = 0.0
-    """The share of the letters read that are Hangul or Arabic: scripts whose words carry particles
-    and prefixes attached (환불을, والشحن), so that whole words miss the forms training lacked."""
+    """The share of the letters read that are Hangul, Arabic, Hebrew or of an Indian script: scripts
+    whose words carry particles, prefixes and case endings attached (환불을, والشحن, והמשלוח, ডেলিভারির),
+    so that whole words miss the forms training lacked."""
 
     def words_read(self, max_length: int) -> int:
         """The training words a model of `max_length` tokens reads, at most: a text's words past its
@@ -137,10 +139,13 @@ def profile_texts(
     )
 
 
-# Hangul (syllables and jamo) and Arabic (with its supplements and presentation forms).
+# Hangul (syllables and jamo), Arabic (with its supplements and presentation forms), Hebrew, and
+# the scripts of India (Devanagari to Malayalam): their words carry particles, prefixes or case
+# endings written on them.
 AFFIXED_LETTERS = re.compile(
-    r"(?=[^\W\d_])"  # letters only: not Arabic's vowel marks, tatweel, or U+FEFF
-    "[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]"
+    r"(?=[^\W\d_])"  # letters only: not Arabic's vowel marks, tatweel, Indic vowel signs, or U+FEFF
+    "[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
+    "\u0590-\u05ff\ufb1d-\ufb4f\u0900-\u0d7f]"
 )
 LETTERS = re.compile(r"[^\W\d_]")
 # Characters of each text read for the share: the start of a thousand articles, not all of them.
@@ -148,8 +153,8 @@ AFFIXED_SAMPLE_CHARACTERS = 400
 
 
 def _affixed_share(texts: Sequence[str]) -> float:
-    """The share of the letters of `texts` (their first AFFIXED_SAMPLE_CHARACTERS) that are Hangul
-    or Arabic."""
+    """The share of the letters of `texts` (their first AFFIXED_SAMPLE_CHARACTERS) that are of
+    AFFIXED_LETTERS' scripts."""
     sample = "\n".join(text[:AFFIXED_SAMPLE_CHARACTERS] for text in texts)
     letters = len(LETTERS.findall(sample))
     return len(AFFIXED_LETTERS.findall(sample)) / letters if letters else 0.0
@@ -207,7 +212,8 @@ def sized_settings(config: Config, profile: DataProfile, *, held_out: bool = Tru
         # lost 2.5; there and past the vocabulary size, pieces share what they can. Korean and
         # Arabic attach particles and prefixes to their words: whole words and WordPiece left a
         # trial's keywords with an unseen particle at chance (20% and 23-59% over 5 labels), BPE
-        # read them (88-96%).
+        # read them (88-96%). So with Hebrew's prefixes and the case endings of Hindi, Bengali and
+        # Tamil (another trial's keywords in forms training lacked: 31-52% whole, 41-100% BPE).
         if profile.affixed_share >= AFFIXED_MAJORITY:
             chosen["tokenizer.kind"] = "bpe"
         else:
