@@ -166,10 +166,14 @@ def test_strip_accents_reads_latin_and_greek_letters_without_them_and_no_other_s
 
 
 def test_lowercasing_folds_what_letter_by_letter_lowercasing_leaves_apart():
-    """ΟΔΟΣ is οδος, ŞEHİRLİ is şehirli and STRAßE is strasse, as Python's casefold has it."""
-    tokenizer = train_tokenizer(["οδος şehirli strasse"] * 3, TokenizerConfig(kind="word", min_frequency=1))
-    written, capitals = encode(tokenizer, ["οδος şehirli strasse", "ΟΔΟΣ ŞEHİRLİ STRAßE"], max_length=10)
+    """ΟΔΟΣ is οδος, ŞEHİRLİ is şehirli and STRAßE is strasse, as Python's casefold has it; and
+    ΚΩΔΙΚΟΣ, written in capitals without its tonos, is κωδικός (a trial's Greek in capitals was 2 of
+    12 right), while the dialytika, which capitals keep, stays."""
+    words = "οδος şehirli strasse κωδικός Ελλάδα προϊόν"
+    tokenizer = train_tokenizer([words] * 3, TokenizerConfig(kind="word", min_frequency=1))
+    written, capitals = encode(tokenizer, [words, "ΟΔΟΣ ŞEHİRLİ STRAßE ΚΩΔΙΚΟΣ ΕΛΛΑΔΑ ΠΡΟΪΟΝ"], max_length=10)
     assert written.ids == capitals.ids and tokenizer.token_to_id("[UNK]") not in capitals.ids
+    assert "προϊον" in tokenizer.get_vocab() and "προιον" not in tokenizer.get_vocab()
 
 
 def test_the_split_for_unspaced_scripts_is_kept_only_for_data_that_needs_it():
