@@ -234,3 +234,16 @@ def test_a_texts_words_far_past_what_the_model_reads_train_no_vocabulary():
     )
     assert words_up_to("a b  c d", 2) == "a b  " and words_up_to("a b", 2) == "a b"
     assert words_up_to("超" * 1000, 2) == "超" * 128  # no spaces: characters, 64 a word
+
+
+def test_persian_typed_with_the_arabic_kaf_and_yeh_reads_as_persian():
+    """Persian typed on an Arabic keyboard: كنسل (Arabic kaf) was an unknown word beside the trained
+    کنسل (a trial: 0 of 4 right). Alef maksura stays a letter of its own."""
+    trained = ["کنسل سفارش", "یک بسته", "على"]
+    tokenizer = train_tokenizer(trained * 3, TokenizerConfig(kind="word", min_frequency=1))
+    arabic_forms = ["\u0643نسل سفارش", "\u064aک بسته", "على"]
+    assert [item.ids for item in encode(tokenizer, arabic_forms, max_length=10)] == [
+        item.ids for item in encode(tokenizer, trained, max_length=10)
+    ]
+    assert tokenizer.token_to_id("[UNK]") not in encode(tokenizer, arabic_forms, max_length=10)[0].ids
+    assert tokenizer.normalizer.normalize_str("على") != tokenizer.normalizer.normalize_str("علی")
