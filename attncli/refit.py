@@ -68,7 +68,7 @@ def refit(
     as best/. Ctrl-C or SIGTERM stops it and leaves best/ as training chose it; a --resume then
     does the refit."""
     import torch
-    from safetensors.torch import load_file
+    from safetensors.torch import load
 
     config, distributed = prepared.config.train, prepared.distributed
     if not refit_due(config.refit_epoch_count, prepared.validation_digest):
@@ -98,7 +98,10 @@ def refit(
         reporter.stage(f"note: no refit, as {run.folder.best} is gone, and with it the model to start from")
         return
     if distributed.is_main:
-        state.model.load_state_dict(load_file(str(weights_file), device=str(prepared.device)))
+        # From the file's bytes, as loading a checkpoint reads them: safetensors takes a path only
+        # as UTF-8, and a run folder named in another encoding ended the run at its refit.
+        saved = load(weights_file.read_bytes())
+        state.model.load_state_dict({name: tensor.to(prepared.device) for name, tensor in saved.items()})
     distributed.broadcast_tensors(state.model.state_dict().values())
     every_row = with_held_out_rows(prepared)
     rows = len(every_row.train_ids)

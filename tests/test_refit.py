@@ -182,6 +182,14 @@ def test_best_holds_the_refitted_model_with_the_best_epochs_scores_and_temperatu
     )
 
 
+def test_a_run_folder_named_in_another_encoding_than_utf8_is_refitted(tmp_path):
+    """safetensors takes a path only as UTF-8: `-o runs/lat\\xe9` (a Latin-1 name) trained every
+    epoch, then ended at the refit ("Path ... is not valid UTF-8"), its best/ never refitted."""
+    run = tmp_path / os.fsdecode(b"lat\xe9")
+    result = train(_config(tmp_path, "train.refit_epochs=1", "train.epochs=1"), output=run)
+    assert _metrics(run / "best")["refit"]["epochs"] == 1 and result.output == run
+
+
 def test_info_and_eval_say_the_weights_are_refitted_and_the_held_out_rows_trained_on(tmp_path):
     from attncli.checkpoint import load_checkpoint
     from attncli.evaluation import evaluate
