@@ -15,6 +15,8 @@ def why_unwritten(error: OSError, folder: Path) -> tuple[str, str]:
         return "the file size limit was reached", "raise the limit (ulimit -f) or write elsewhere"
     if error.errno in DISK_FULL:
         return "the disk is full", "free some space"
+    if error.errno in (errno.EMFILE, errno.ENFILE):  # no folder to blame: the process's limit
+        return "too many files are open", "raise the limit on open files (ulimit -n 4096)"
     return error.strerror or str(error), f"make sure {folder} can be written"
 
 

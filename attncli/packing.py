@@ -4,12 +4,14 @@ memory-mapped temporary file while they are packed, and padded into a batch (`pa
 from __future__ import annotations
 
 import contextlib
+import errno
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attncli.errors import AttnError
+from attncli.errors import DataError, why_unwritten
 
 if TYPE_CHECKING:
     import torch
@@ -82,9 +84,13 @@ def _temporary_file_errors() -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        raise AttnError(
-            f"could not write token ids to a temporary file in {tempfile.gettempdir()} "
-            f"({error.strerror or error}); point TMPDIR at a writable folder with free space"
+        folder = tempfile.gettempdir()
+        reason, remedy = why_unwritten(error, Path(folder))
+        if error.errno not in (errno.EMFILE, errno.ENFILE):  # another folder would do as well
+            remedy += ", or point TMPDIR at a writable folder with free space"
+        # A write that failed, as every other (exit 2): under `ulimit -n 10` the advice was TMPDIR's.
+        raise DataError(
+            f"could not write token ids to a temporary file in {folder} ({reason}); {remedy}"
         ) from error
 
 

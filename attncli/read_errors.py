@@ -71,7 +71,9 @@ def local_cache_dir() -> str | None:
         return str(folders[-1])
     if _RUN_CACHE is None:
         remove_abandoned_caches(Path(tempfile.gettempdir()))
-        _RUN_CACHE = tempfile.TemporaryDirectory(prefix=RUN_CACHE_PREFIX)
+        # A cleanup that fails at exit (under a low `ulimit -n`) printed a traceback; the folder is
+        # left, unlocked, for the next run to remove.
+        _RUN_CACHE = tempfile.TemporaryDirectory(prefix=RUN_CACHE_PREFIX, ignore_cleanup_errors=True)
         lock = (Path(_RUN_CACHE.name) / RUN_LOCK).open("w")
         _lock(lock)  # held until the exit handler below closes it
         lock.write(socket.gethostname())
@@ -96,9 +98,24 @@ def remove_abandoned_caches(folder: Path) -> None:
                 # Another host's run: a TMPDIR on NFS may lock per host, where its lock looks free.
                 if lock.read() != socket.gethostname() or _lock(lock) is None:
                     continue  # its run is alive, or may be
-                shutil.rmtree(cache, ignore_errors=True)
+                _remove_lock_last(cache)
         except OSError:  # no lock file, not ours to open, or gone meanwhile
             continue
+
+
+def _remove_lock_last(cache: Path) -> None:
+    """Remove an abandoned run's folder, its lock file last: a removal that fails halfway (too many
+    open files) left a folder without its lock, which no later run would touch again."""
+    for entry in cache.iterdir():
+        if entry.name == RUN_LOCK:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    if any(entry.name != RUN_LOCK for entry in cache.iterdir()):
+        return  # the next run tries again
+    shutil.rmtree(cache, ignore_errors=True)
 
 
 def _lock(file: Any) -> Any:

@@ -75,3 +75,23 @@ def test_a_killed_runs_arrow_copies_are_removed_by_the_next_run_and_a_live_runs_
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
         [alive.name, older.name, young.name, elsewhere.name]
     )
+
+
+def test_an_abandoned_folder_keeps_its_lock_until_the_rest_is_removed(tmp_path, monkeypatch):
+    """A removal that failed halfway (too many open files, in an ops trial) took the lock file first:
+    the folder, unlocked, was skipped by every later run, for good."""
+    import shutil
+
+    import attncli.read_errors as read_errors
+
+    cache = tmp_path / f"{read_errors.RUN_CACHE_PREFIX}dead"
+    (cache / "json" / "deep").mkdir(parents=True)
+    (cache / "json" / "deep" / "part.arrow").write_bytes(b"x")
+    (cache / read_errors.RUN_LOCK).write_text("host")
+    removing = shutil.rmtree
+    monkeypatch.setattr(read_errors.shutil, "rmtree", lambda *args, **kwargs: None)  # fails, silently
+    read_errors._remove_lock_last(cache)
+    assert (cache / read_errors.RUN_LOCK).is_file() and (cache / "json").is_dir()
+    monkeypatch.setattr(read_errors.shutil, "rmtree", removing)
+    read_errors._remove_lock_last(cache)  # the next run's sweep
+    assert not cache.exists()

@@ -117,8 +117,24 @@ def test_an_unwritable_temporary_folder_is_explained(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "absent"))
     tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))
-    with pytest.raises(AttnError, match=r"temporary file in .*absent .*point TMPDIR at a writable folder"):
+    with pytest.raises(
+        AttnError, match=r"temporary file in .*absent .*point TMPDIR at a writable folder"
+    ) as refused:
         pack_ids(tokenizer, TEXTS, max_length=6)
+    assert refused.value.exit_code == 2  # a write that failed, as every other (it was 1)
+    # Under a low `ulimit -n` the folder is not to blame: the advice was to move TMPDIR.
+    import errno
+
+    def too_many(*args, **kwargs):
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(tempfile, "TemporaryFile", too_many)
+    with pytest.raises(AttnError) as limited:
+        pack_ids(tokenizer, TEXTS, max_length=6)
+    assert str(limited.value).endswith(
+        "(too many files are open); raise the limit on open files (ulimit -n 4096)"
+    ), str(limited.value)
 
 
 @pytest.mark.parametrize("kind", ["word", "wordpiece"])
