@@ -819,3 +819,26 @@ def test_loads_in_several_threads_at_once_leave_the_callers_random_numbers(tmp_p
     for thread in threads:
         thread.join()
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_run_folder_that_cannot_be_looked_into_is_named_as_such(tmp_path, monkeypatch):
+    """A retrain under umask 077 left runs/x at 0700, and a service's user was told
+    `runs/x/.attn-replaced/best/config.json cannot be opened`, a folder the run never had (an ops
+    trial). The root of these tests can read anything: a denied look inside is simulated."""
+    run = tmp_path / "run"
+    save_untrained_checkpoint(run / "best")
+    real_stat = Path.stat
+
+    def denied(self, *args, **kwargs):
+        if str(self).startswith(f"{run}/"):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", denied)
+    said = f"{run} cannot be read (permission denied); give yourself access to it (chmod, chown)"
+    with pytest.raises(CheckpointError) as refused:
+        resolve_checkpoint(run)
+    assert str(refused.value) == said
+    with pytest.raises(CheckpointError) as loading:
+        load_checkpoint(run)
+    assert str(loading.value) == said
