@@ -1712,6 +1712,11 @@ def test_a_limit_on_memory_or_threads_is_said_as_such_in_one_line(capsys):
     assert _ended_by(ValueError("a bug"), capsys)[1] == (
         "error: ValueError: a bug (rerun with --debug for the traceback)\n"
     )
+    # Python's bare MemoryError says nothing: "error: MemoryError:  (rerun with --debug ...)".
+    assert _ended_by(MemoryError(), capsys)[1] == (
+        "error: MemoryError: out of memory (the process is short of memory or threads: raise its limits "
+        "(ulimit -v, ulimit -u, the container's), or set TOKENIZERS_PARALLELISM=false)\n"
+    )
     # With --debug, the traceback, then the same line without the advice to do what was done.
     said = _ended_by(ValueError("a bug"), capsys, debug=True)[1]
     assert said.startswith("Traceback") and said.endswith("\nerror: ValueError: a bug\n")

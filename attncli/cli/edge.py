@@ -144,7 +144,11 @@ def _unexpected(error: BaseException, *, debug: bool) -> typer.Exit:
     if debug:
         traceback.print_exc()
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    limited = any(sign in message for sign in LIMIT_SIGNS)
+    # A bare MemoryError (Python could not allocate, under `ulimit -v` or a container's limit) says
+    # nothing: it printed "error: MemoryError:  (rerun with --debug ...)" (an ops trial).
+    limited = isinstance(error, MemoryError) or any(sign in message for sign in LIMIT_SIGNS)
+    if isinstance(error, MemoryError) and not message:
+        message = "out of memory"
     advice = LIMIT_ADVICE if limited else None if debug else "rerun with --debug for the traceback"
     said = f"error: {type(error).__name__}: {message}" + (f" ({advice})" if advice else "")
     typer.echo(one_line(said), err=True)
