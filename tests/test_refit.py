@@ -293,6 +293,20 @@ def test_a_refit_stopped_by_ctrl_c_leaves_best_as_training_chose_it_and_a_resume
     )
     assert describe_checkpoint(tmp_path / "run" / "last").no_refit is None  # last/ never holds it
     assert describe_checkpoint(tmp_path / "plain").no_refit is None  # none asked for
+    # predict says so too (it said nothing: an ops trial), and nothing of a run that needs no refit.
+    from typer.testing import CliRunner
+
+    from attncli.cli import app
+
+    runner = CliRunner()
+    said = runner.invoke(app, ["predict", str(tmp_path / "run"), "soup"]).stderr
+    assert (
+        f"note: the refit of {tmp_path / 'run'} did not finish (it was stopped): these weights are epoch "
+        f"{plain.best_epoch}'s, not trained on the held-out rows; attn train --resume {tmp_path / 'run'} "
+        "refits them"
+    ) in said.splitlines()
+    for quiet in ("plain", "alone", "run/last"):
+        assert "refit" not in runner.invoke(app, ["predict", str(tmp_path / quiet), "soup"]).stderr, quiet
     # The resume trains no epoch (they are all in last/) and refits best/ as a run left alone did.
     reporter = StageRecorder()
     resumed = resume(tmp_path / "run", reporter=reporter)  # type: ignore[arg-type]

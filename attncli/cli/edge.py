@@ -241,7 +241,27 @@ def load_for_command(
         typer.echo(replacing, err=True)
     elif (unfinished := unfinished_note(path, loaded.metrics, last=loaded.path.name == LAST)) is not None:
         typer.echo(unfinished, err=True)
+    elif loaded.path.name != LAST and (unrefitted := unrefitted_note(path, loaded)) is not None:
+        typer.echo(unrefitted, err=True)
     return loaded
+
+
+def unrefitted_note(path: Path, loaded: LoadedCheckpoint) -> str | None:
+    """Where a run's training ended and the refit it asked for (train.refit_epochs) did not, stopped
+    or killed: the note that these weights are the best epoch's, not refitted, as `attn info` says.
+    An ops trial's predict of such a run said nothing."""
+    metrics, asked = loaded.metrics, loaded.config.train.refit_epochs
+    if not isinstance(metrics, dict) or not isinstance(asked, int) or asked <= 0:
+        return None
+    if metrics.get("stop_reason") not in ("epochs", "patience") or metrics.get("refit"):
+        return None  # not ended (its own note), or refitted
+    if not metrics.get("validation_digest") or metrics.get("refit_diverged"):
+        return None  # no refit due: a validation split of the data's own, or one that diverged
+    return (
+        f"note: the refit of {path} did not finish (it was stopped): these weights are epoch "
+        f"{metrics.get('best_epoch')}'s, not trained on the held-out rows; attn train --resume "
+        f"{shlex.quote(str(path))} refits them"
+    )
 
 
 def replacement_note(path: Path, resolved: Path) -> str | None:
