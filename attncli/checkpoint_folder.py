@@ -177,8 +177,11 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
         )
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         # Another program's JSON, or one written over attn's: no newer attn reads it either.
+        absent = not isinstance(header, dict) or "format_version" not in header
+        # JSON's words for what it holds: "{}" said "its format_version is None", Python's spelling.
+        said = "it has no format_version" if absent else f"its format_version is {json.dumps(version)}"
         raise CheckpointError(
-            f"{path / CONFIG_FILE} is not the config.json attn wrote (its format_version is {version!r}); "
+            f"{path / CONFIG_FILE} is not the config.json attn wrote ({said}); "
             "restore the file from a backup of the checkpoint, or train it again"
         )
     if complete:

@@ -50,10 +50,15 @@ def test_a_config_json_that_attn_did_not_write_is_not_said_to_need_a_newer_attn(
         (folder / "config.json").write_text(json.dumps(written))
         with pytest.raises(CheckpointError) as refused:
             load_checkpoint(folder)
+        # In JSON's words, as the file has it ("{}" was said as "its format_version is None").
+        said = (
+            f"its format_version is {json.dumps(written['format_version'])}"
+            if written.get("format_version")
+            else "it has no format_version"
+        )
         assert str(refused.value) == (
-            f"{folder / 'config.json'} is not the config.json attn wrote (its format_version is "
-            f"{written.get('format_version')!r}); restore the file from a backup of the checkpoint, or train "
-            "it again"
+            f"{folder / 'config.json'} is not the config.json attn wrote ({said}); restore the file from a "
+            "backup of the checkpoint, or train it again"
         )
 
 
