@@ -257,12 +257,11 @@ def kept_sized_settings(path: Path, config: Config, given: Collection[str] = ())
     }  # fmt: skip
 
 
-# Settings one sizing rule chooses together, or from each other (README, "Defaults sized to the
-# data"): the tokenizer's kind and its minimum frequency; the pooling heads from the width; the
-# dropout from adversarial training, and that from the layers.
+# The settings the sizing rule chooses from another (README, "Defaults sized to the data"): the
+# tokenizer's minimum frequency from its kind; the pooling heads from the width; the dropout from
+# adversarial training, and that from the layers.
 SIZED_WITH = {
     "tokenizer.kind": ("tokenizer.min_frequency",),
-    "tokenizer.min_frequency": ("tokenizer.kind",),
     "model.embed_dim": ("model.pooling_heads",),
     "model.num_layers": ("train.adversarial",),
     "train.adversarial": ("model.dropout",),
@@ -283,7 +282,7 @@ def sized_along(path: Path, config: Config, given: Collection[str] = ()) -> tupl
     for asked in sorted(key for key in given if key in SIZED_WITH and values.get(key) is None):
         pending = [asked]
         while pending:
-            for key in SIZED_WITH[pending.pop()]:
+            for key in SIZED_WITH.get(pending.pop(), ()):  # pooling_heads and dropout size no other
                 taken = any(key in keys for keys in along.values())
                 if key in given or taken or key not in sized or values.get(key) is None:
                     continue

@@ -1409,6 +1409,24 @@ def test_a_runs_config_given_again_says_which_settings_sized_to_its_data_it_keep
         ]
         == 3
     )
+    # Each key the rule sizes another from; the others (pooling heads, dropout, minimum frequency)
+    # size none along (they were a KeyError, and min_frequency=auto re-sized the kind).
+    from attncli.config_loading import load_config, sized_along
+    from attncli.settings import flatten
+
+    chains = {
+        "model.embed_dim": ["model.pooling_heads"],
+        "model.num_layers": ["train.adversarial", "model.dropout"],
+        "train.adversarial": ["model.dropout"],
+        "model.pooling_heads": [], "model.dropout": [], "tokenizer.min_frequency": [],
+    }  # fmt: skip
+    for key, along in chains.items():
+        resolved, note = sized_along(config, load_config(config, [f"{key}=auto"]), {key})
+        values = flatten(resolved.to_dict())
+        expected = [name for name in along if name in sized]
+        assert len(expected) == len(along), (key, sized)  # the first run sized them all
+        assert [name for name in chains if name != key and values.get(name) is None] == expected, key
+        assert (note is None) == (not expected) and values["tokenizer.kind"] is not None, key
 
 
 def sized_value(config: Path, name: str):
