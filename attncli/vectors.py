@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from attncli.checksums import digest_file_once
 from attncli.errors import ConfigError
 from attncli.local_paths import local_path
+from attncli.tokenizer import ARABIC_KAF_AND_YEH, BARE_LETTERS, CASE_FOLDS, GREEK_TONOS
 
 if TYPE_CHECKING:
     import torch
@@ -407,14 +408,28 @@ def _file_keys(word: str) -> list[tuple[str, int]]:
         return keys
     if (normal := unicodedata.normalize("NFKC", word)) != word:
         keys += [(normal, NORMALISED), (normal.lower(), NORMALISED + CASE_FOLDED)]
-    # Only a word with a character that decomposes can have an accent to leave out: the tokenizer's
-    # normaliser (1.7 us a word) is not asked of the rest (a file's Chinese or Arabic words).
-    if unicodedata.normalize("NFD", normal) != normal:
+    # ... and as the tokenizer's lowercasing and letter folds write it: Arabic's kaf and yeh as
+    # Persian's (every such word of an Arabic vector file missed a tokenizer that folds them), Greek
+    # without its tonos, final sigma, ß.
+    if (folded := _folded(normal.lower())) != normal.lower():
+        keys.append((folded, NORMALISED + CASE_FOLDED))
+    # Only a word with a character that decomposes, or a letter written bare (đ, ł), can have an
+    # accent to leave out: the tokenizer's normaliser (1.7 us a word) is not asked of the rest (a
+    # file's Chinese or Arabic words).
+    if unicodedata.normalize("NFD", normal) != normal or any(letter in normal for letter, _ in BARE_LETTERS):
         from attncli.tokenizer import without_accents
 
         if (bare := without_accents(normal)) != word:
             keys += [(bare, UNACCENTED), (bare.lower(), UNACCENTED + CASE_FOLDED)]
     return keys
+
+
+def _folded(word: str) -> str:
+    """`word` (lowercased) with the letter folds of attn's normaliser: CASE_FOLDS, GREEK_TONOS and
+    ARABIC_KAF_AND_YEH."""
+    for letter, written in (*CASE_FOLDS, *GREEK_TONOS, *ARABIC_KAF_AND_YEH):
+        word = word.replace(letter, written)
+    return word
 
 
 def initialise_embeddings(embedding: torch.Tensor, vectors: PretrainedVectors, *, pad_id: int) -> None:

@@ -285,6 +285,18 @@ def test_words_written_decomposed_find_the_vocabularys_composed_entries(tmp_path
     assert bare.found.tolist() == [False, True, True] and bare.matrix[1:].tolist() == [[1, 1], [9, 9]]
 
 
+def test_a_files_words_find_a_vocabulary_written_with_the_tokenizers_letter_folds(tmp_path):
+    """attn's normaliser writes Arabic's kaf and yeh as Persian's, Greek without its tonos, and with
+    strip_accents đ and ł bare: an Arabic vector file's words with ك or ي found none of theirs (a
+    review), nor `προϊόν` its `προϊον`, nor `đi` its `di`."""
+    path = tmp_path / "folds.vec"
+    path.write_text("\u0643تاب 1 1\nفي 2 2\nπροϊόν 3 3\nđi 4 4\n", encoding="utf-8")
+    vocabulary = {"[PAD]": 0, "\u06a9تاب": 1, "ف\u06cc": 2, "προϊον": 3, "di": 4}
+    vectors = load_vectors(path, vocabulary, special_ids={0})
+    assert vectors.found.tolist() == [False, True, True, True, True]
+    assert vectors.matrix[1:].tolist() == [[1, 1], [2, 2], [3, 3], [4, 4]]
+
+
 def test_a_header_announcing_more_words_than_the_file_holds_is_said(tmp_path):
     """A plain-text download cut at a line end loaded without a word, where a cut .gz is refused."""
     path = tmp_path / "cut.vec"
