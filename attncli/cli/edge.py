@@ -257,10 +257,15 @@ def unrefitted_note(path: Path, loaded: LoadedCheckpoint) -> str | None:
         return None  # not ended (its own note), or refitted
     if not metrics.get("validation_digest") or metrics.get("refit_diverged"):
         return None  # no refit due: a validation split of the data's own, or one that diverged
+    from attncli.checkpoint_folder import BEST
+
+    # --resume takes the run folder, not its best/ (the command given for `predict RUN/best` was
+    # refused), and the refit may still be under way.
+    run = loaded.path.parent if loaded.path.name == BEST else loaded.path
     return (
-        f"note: the refit of {path} did not finish (it was stopped): these weights are epoch "
-        f"{metrics.get('best_epoch')}'s, not trained on the held-out rows; attn train --resume "
-        f"{shlex.quote(str(path))} refits them"
+        f"note: the refit of {run} has not finished (it was stopped, or is still running): these "
+        f"weights are epoch {metrics.get('best_epoch')}'s, not trained on the held-out rows; attn train "
+        f"--resume {shlex.quote(str(run))} refits a stopped one"
     )
 
 
