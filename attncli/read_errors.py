@@ -72,7 +72,7 @@ def local_cache_dir() -> str | None:
     if _RUN_CACHE is None:
         remove_abandoned_caches(Path(tempfile.gettempdir()))
         # A cleanup that fails at exit (under a low `ulimit -n`) printed a traceback; the folder is
-        # left, unlocked, for the next run to remove.
+        # left, its lock file last, for the next run to remove (`_remove_run_cache`).
         _RUN_CACHE = tempfile.TemporaryDirectory(prefix=RUN_CACHE_PREFIX, ignore_cleanup_errors=True)
         lock = (Path(_RUN_CACHE.name) / RUN_LOCK).open("w")
         _lock(lock)  # held until the exit handler below closes it
@@ -82,7 +82,7 @@ def local_cache_dir() -> str | None:
         # (a traceback under PYTHONWARNINGS=error); the lock closed after (exit handlers run last
         # registered first), so no other run finds it free meanwhile.
         atexit.register(lock.close)
-        atexit.register(_RUN_CACHE.cleanup)
+        atexit.register(_remove_run_cache, _RUN_CACHE)
     return _RUN_CACHE.name
 
 
@@ -101,6 +101,18 @@ def remove_abandoned_caches(folder: Path) -> None:
                 _remove_lock_last(cache)
         except OSError:  # no lock file, not ours to open, or gone meanwhile
             continue
+
+
+def _remove_run_cache(cache: tempfile.TemporaryDirectory[str]) -> None:
+    """Remove this run's folder as it exits, its lock file last (`_remove_lock_last`): a removal in
+    the folder's listing order may take the lock first and then fail (too many open files), and an
+    unlocked folder is never swept."""
+    with contextlib.suppress(OSError):
+        _remove_lock_last(Path(cache.name))
+    if not os.path.exists(cache.name):
+        cache.cleanup()  # nothing left to remove: it only stops the finalizer warning at shutdown
+    else:
+        cache._finalizer.detach()  # type: ignore[attr-defined]  # left, locked, for the next sweep
 
 
 def _remove_lock_last(cache: Path) -> None:

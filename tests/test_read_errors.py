@@ -95,3 +95,22 @@ def test_an_abandoned_folder_keeps_its_lock_until_the_rest_is_removed(tmp_path, 
     monkeypatch.setattr(read_errors.shutil, "rmtree", removing)
     read_errors._remove_lock_last(cache)  # the next run's sweep
     assert not cache.exists()
+    # A run's own folder as it exits: the same order; left whole, locked, where it fails, and no
+    # finalizer warns of it at shutdown.
+    import tempfile
+    import warnings
+
+    own = tempfile.TemporaryDirectory(prefix=read_errors.RUN_CACHE_PREFIX, dir=tmp_path)
+    (Path(own.name) / "json").mkdir()
+    (Path(own.name) / read_errors.RUN_LOCK).write_text("host")
+    monkeypatch.setattr(read_errors.shutil, "rmtree", lambda *args, **kwargs: None)
+    read_errors._remove_run_cache(own)
+    assert (Path(own.name) / read_errors.RUN_LOCK).is_file()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        del own  # its finalizer was detached: no ResourceWarning
+    monkeypatch.setattr(read_errors.shutil, "rmtree", removing)
+    again = tempfile.TemporaryDirectory(prefix=read_errors.RUN_CACHE_PREFIX, dir=tmp_path)
+    (Path(again.name) / read_errors.RUN_LOCK).write_text("host")
+    read_errors._remove_run_cache(again)
+    assert not Path(again.name).exists()
