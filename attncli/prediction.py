@@ -93,6 +93,10 @@ def check_texts(texts: Sequence[str]) -> None:
     if not texts:
         raise DataError("no text given; pass TEXT arguments, --file, or lines on standard input")
     for index, text in enumerate(texts):  # counted from 0, as every result's index is
+        if isinstance(text, (bytes, bytearray)):  # UTF-8 bytes were read as their text already
+            raise ArgumentError(
+                f"text {index} (counting from 0) is bytes that are not UTF-8; decode them first"
+            )
         if not isinstance(text, str):
             raise ArgumentError(f"text {index} (counting from 0) is {type(text).__name__}, not a str")
         if not text.strip():

@@ -84,7 +84,8 @@ def test_texts_inspected_together_get_the_weights_each_gets_alone(tmp_path, pool
     # UTF-8 bytes are their text, as predict reads them (inspect refused what predict labelled).
     written = "football café"
     assert inspect_text(loaded, written.encode()).tokens == inspect_text(loaded, written).tokens
-    with pytest.raises(TypeError, match=r"^text 0 \(counting from 0\) is bytes, not a str$"):
+    not_utf8 = r"^text 0 \(counting from 0\) is bytes that are not UTF-8; decode them first$"
+    with pytest.raises(TypeError, match=not_utf8):
         inspect_text(loaded, b"\xff football")
     with pytest.raises(TypeError, match="a list of texts, not one text"):
         inspect_texts(loaded, "football")

@@ -28,7 +28,7 @@ def output_console(
     console = Console(theme=ATTN_THEME, highlight=False, **options)
     console.on_broken_pipe = on_broken_pipe  # type: ignore[method-assign]
     # COLUMNS set is a width asked for (`COLUMNS=100 attn eval ... | less`), which rich reads itself.
-    asked = (os.environ.get("COLUMNS") or "").strip().isdigit()
+    asked = (os.environ.get("COLUMNS") or "").isdigit()  # as rich reads it: " 60" is no width to it
     if unwrapped_when_piped and not console.is_terminal and "width" not in options and not asked:
         console.width = PIPED_WIDTH
     return console
