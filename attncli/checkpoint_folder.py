@@ -60,16 +60,17 @@ def resolve_checkpoint(path: Path) -> Path:
     checkpoint, the previous copy it moved aside is used; where an --overwrite run has not finished
     (still training, stopped or killed), the best/ of the run it is replacing, which stays in use until
     it has: a nightly retrain killed halfway served its first epochs' model."""
-    try:
-        (path / CONFIG_FILE).stat()  # whether `path` lets us look inside it at all
-    except PermissionError:
-        # Every place inside looked missing, and the error named the last one tried, a folder the
-        # run did not have (`RUN/.attn-replaced/best/config.json`: an ops trial's 0700 run folder).
-        raise CheckpointError(
-            f"{path} cannot be read (permission denied); give yourself access to it (chmod, chown)"
-        ) from None
-    except OSError:
-        pass
+    for inside in (path, path / BEST):  # whether we may look inside the folder, and its best/
+        try:
+            (inside / CONFIG_FILE).stat()
+        except PermissionError:
+            # Every place inside looked missing, and the error named the last one tried, a folder
+            # the run did not have (`RUN/.attn-replaced/best/config.json`: an ops trial's 0700 run).
+            raise CheckpointError(
+                f"{inside} cannot be read (permission denied); give yourself access to it (chmod, chown)"
+            ) from None
+        except OSError:
+            pass
     for folder in (
         path / REPLACED / BEST,
         path / MOVING_ASIDE / BEST,  # the few milliseconds of the move aside, or a kill among them

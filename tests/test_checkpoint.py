@@ -842,3 +842,17 @@ def test_a_run_folder_that_cannot_be_looked_into_is_named_as_such(tmp_path, monk
     with pytest.raises(CheckpointError) as loading:
         load_checkpoint(run)
     assert str(loading.value) == said
+    # A run folder we may look into, whose best/ we may not (a review).
+    monkeypatch.setattr(Path, "stat", real_stat)
+    best = run / "best"
+
+    def denied_best(self, *args, **kwargs):
+        if str(self).startswith(f"{best}/"):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", denied_best)
+    with pytest.raises(
+        CheckpointError, match=f"^{re.escape(str(best))} cannot be read \\(permission denied\\)"
+    ):
+        resolve_checkpoint(run)
