@@ -12,8 +12,7 @@ from typing import Any
 from attncli.callers_state import SharedSetting
 from attncli.csv_dialect import csv_dialect, delimiter_note, header_line
 from attncli.csv_rows import Quoting, first_ragged_row, require_unique_columns, shown
-from attncli.encoding_guess import garbled_reading_warning
-from attncli.encodings import cp1252_read_as_latin1_warning, decodes, marked_encoding, marked_encoding_note
+from attncli.encodings import decodes, marked_encoding, marked_encoding_note, misread_warning
 from attncli.errors import DataError
 from attncli.fasttext_files import is_fasttext_file, load_fasttext
 from attncli.jsonfiles import readable_values, require_records
@@ -104,14 +103,14 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
         if len(shards) > 1:  # rows are named by their place in the split, not in one file
             origins[split] = Origin(split=split)
     notes = tuple(delimiter_note(paths, used) for (_, used), paths in detected.items())
-    read_as_latin1 = (
-        cp1252_read_as_latin1_warning(path, read_in[path]) or garbled_reading_warning(path, read_in[path])
+    misread = (
+        misread_warning(path, read_in[path])
         for paths in files.values()
         for path in paths
         if path.suffix.lower() not in BINARY_SUFFIXES
     )
     marked = (marked_encoding_note(path, asked, used) for path, used in read_in.items())
-    encoding_notes = tuple(note for note in (*marked, *read_as_latin1) if note is not None)
+    encoding_notes = tuple(note for note in (*marked, *misread) if note is not None)
     return RawData(splits=splits, origins=origins, notes=notes + tuple(quoting_notes) + encoding_notes)
 
 

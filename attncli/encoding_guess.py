@@ -62,16 +62,24 @@ def likely_encodings(sample: bytes, *, besides: str = "ascii") -> list[tuple[str
     for order, (codec, language, script) in enumerate(LIKELY_ENCODINGS):
         if codecs.lookup(codec).name == codecs.lookup(besides).name:
             continue
-        try:
-            text = sample.decode(codec)
-        except UnicodeDecodeError as error:
-            if error.end < len(sample):  # not a character cut at the end of the sample
-                continue
-            text = sample[: error.start].decode(codec)
+        text = _decoded(sample, codec)
+        if text is None:
+            continue
         odd, fit = _odd_share(text), _fit(text, script)
         if odd is not None and odd <= MOST_ODD and fit:
             found.append((odd, -fit, order, codec, language))
     return [(codec, language) for *_, codec, language in sorted(found)[:NAMED_AT_MOST]]
+
+
+def _decoded(sample: bytes, codec: str) -> str | None:
+    """`sample` (bytes of a file, a character maybe cut at its end) as text in `codec`, or None where
+    it holds bytes `codec` does not read."""
+    try:
+        return sample.decode(codec)
+    except UnicodeDecodeError as error:
+        if error.end < len(sample):  # not a character cut at the end of the sample
+            return None
+        return sample[: error.start].decode(codec)
 
 
 def _script(character: str) -> str:
@@ -121,11 +129,7 @@ def _fit(text: str, script: str) -> int:
     Japanese shows kana: Chinese characters alone are more likely Chinese, and Korean read as Chinese
     is Chinese characters alone too. KANA takes half-width kana, but not
     mostly them without other kana, as GBK read as cp932 gives."""
-    names = [
-        unicodedata.name(character, "?")
-        for character in text
-        if not character.isascii() and unicodedata.category(character)[0] == "L"
-    ]
+    names = _letters_beyond_ascii(text)
     han = sum(name.startswith("CJK") for name in names)
     half_width = sum(name.startswith("HALFWIDTH KATAKANA") for name in names)
     kana = sum(name.startswith(("HIRAGANA", "KATAKANA")) for name in names)
@@ -194,12 +198,9 @@ def _korean_read_as_chinese_warning(path: Path, encoding: str, sample: bytes, te
     as_read = _letters_beyond_ascii(text)
     if not as_read or sum(name.startswith("CJK") for name in as_read) < HANGUL_AT_LEAST * len(as_read):
         return None
-    try:
-        korean = sample.decode("cp949")
-    except UnicodeDecodeError as error:
-        if error.end < len(sample):  # not a character cut at the end of the sample
-            return None
-        korean = sample[: error.start].decode("cp949")
+    korean = _decoded(sample, "cp949")
+    if korean is None:
+        return None
     hangul = _letters_beyond_ascii(korean)
     if len(hangul) < HANGUL_TO_TELL or sum(
         name.startswith("HANGUL") for name in hangul

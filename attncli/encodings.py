@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
-from attncli.encoding_guess import likely_encodings_text
+from attncli.encoding_guess import garbled_reading_warning, likely_encodings_text
 from attncli.errors import DataError
 
 # The first bytes of each compressed format, for a compressed file whose name does not say so.
@@ -206,6 +206,13 @@ def cp1252_read_as_latin1_warning(path: Path, encoding: str) -> str | None:
         'Excel\'s "CSV" saves it); pass --encoding cp1252 to read its quotes, dashes and euro signs (a '
         "run trained on it so goes on reading it so: train it again with --encoding cp1252)"
     )
+
+
+def misread_warning(path: Path, encoding: str) -> str | None:
+    """The warning for a file read in an encoding it was not written in, though it decodes: cp1252
+    read as latin-1, or a legacy export decoded to garbage or to another script's letters. What
+    train, eval, predict and inspect all say of a file they read."""
+    return cp1252_read_as_latin1_warning(path, encoding) or garbled_reading_warning(path, encoding)
 
 
 def marked_encoding(path: Path, encoding: str) -> str:

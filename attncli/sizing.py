@@ -14,7 +14,7 @@ from typing import Any
 from attncli.config import Config, TokenizerConfig
 from attncli.settings import with_settings
 from attncli.sized_settings import SIZED_KEYS, min_frequency_for
-from attncli.tokenizer import batched, has_folded_letters, has_unspaced_text, word_splitter
+from attncli.tokenizer import batched, optional_steps, word_splitter
 
 # Below SMALL_DATA training words, a narrow, strongly regularised model with whole-word tokens won;
 # from DEEP_DATA up a self-attention block is assumed worth its cost; from WIDE_DATA a wider model.
@@ -110,7 +110,8 @@ def profile_texts(
     total_texts = len(texts)
     # Words as the tokenizer will read them: accented and bare forms are one word with strip_accents.
     config = TokenizerConfig(lowercase=lowercase, strip_accents=strip_accents)
-    split = word_splitter(config, unspaced=has_unspaced_text(texts), letter_folds=has_folded_letters(texts))
+    unspaced, letter_folds = optional_steps(texts)
+    split = word_splitter(config, unspaced=unspaced, letter_folds=letter_folds)
     probe = [texts[index] for index in _evenly_spaced(total_texts, 1000)]
     mean_characters = sum(map(len, probe)) / max(len(probe), 1)
     sample_size = min(total_texts, max(1000, int(PROFILE_CHARACTERS / max(mean_characters, 1.0))))

@@ -143,28 +143,19 @@ def batched(texts: Sequence[str], size: int = 1000) -> Iterator[list[str]]:
         yield list(texts[start : start + size])
 
 
-def has_unspaced_text(texts: Sequence[str]) -> bool:
-    """Whether `texts` (up to UNSPACED_SCAN_TEXTS of them, evenly spaced) hold a character of a
-    script written without spaces (beside CJK ideographs) or an emoji."""
-    return _holds(texts, UNSPACED_CHARACTERS)
-
-
 # The scripts GREEK_TONOS and ARABIC_KAF_AND_YEH fold letters of (Persian data too, whose users may
 # type the Arabic forms): their steps, a fifth more normaliser time on texts beyond ASCII (BBC
 # articles with their vowels accented: 0.19 s against 0.16 s), are kept for data in those scripts.
 FOLDED_LETTERS = re.compile("[\u0370-\u03ff\u1f00-\u1fff\u0600-\u06ff]")
 
 
-def has_folded_letters(texts: Sequence[str]) -> bool:
-    """Whether `texts` (sampled as `has_unspaced_text` samples them) hold Greek or Arabic-script
-    letters, some of which the normaliser folds."""
-    return _holds(texts, FOLDED_LETTERS)
-
-
-def _holds(texts: Sequence[str], pattern: re.Pattern[str]) -> bool:
+def optional_steps(texts: Sequence[str]) -> tuple[bool, bool]:
+    """Whether `texts` (up to UNSPACED_SCAN_TEXTS of them, evenly spaced) need the normaliser's
+    steps kept for data that holds their characters: the split of scripts written without spaces
+    (beside CJK ideographs) and of emoji, and the Greek and Arabic-script letter folds."""
     step = max(1, len(texts) // UNSPACED_SCAN_TEXTS)
     sample = "\n".join(texts[index] for index in range(0, len(texts), step))
-    return pattern.search(sample) is not None
+    return UNSPACED_CHARACTERS.search(sample) is not None, FOLDED_LETTERS.search(sample) is not None
 
 
 def build_untrained_tokenizer(
@@ -283,7 +274,7 @@ def train_tokenizer(
     `max_length` (the tokens the model reads), each text's words far past it are left out."""
     if config.path:
         return load_tokenizer(Path(config.path), source="tokenizer.path")
-    unspaced, letter_folds = has_unspaced_text(texts), has_folded_letters(texts)
+    unspaced, letter_folds = optional_steps(texts)
     kind = config.kind or UNSIZED_VALUES["tokenizer.kind"]
 
     def batches() -> Iterator[list[str]]:

@@ -250,14 +250,18 @@ def unrefitted_note(path: Path, loaded: LoadedCheckpoint) -> str | None:
     """Where a run's training ended and the refit it asked for (train.refit_epochs) did not, stopped
     or killed: the note that these weights are the best epoch's, not refitted, as `attn info` says.
     An ops trial's predict of such a run said nothing."""
-    metrics, asked = loaded.metrics, loaded.config.train.refit_epochs
-    if not isinstance(metrics, dict) or not isinstance(asked, int) or asked <= 0:
+    from attncli.checkpoint_folder import BEST
+    from attncli.resuming import refit_due
+
+    metrics = loaded.metrics
+    if not isinstance(metrics, dict):
         return None
+    if not refit_due(loaded.config.train.refit_epoch_count, metrics.get("validation_digest")):
+        return None  # none asked for, or a validation split of the data's own, never trained on
     if metrics.get("stop_reason") not in ("epochs", "patience") or metrics.get("refit"):
         return None  # not ended (its own note), or refitted
-    if not metrics.get("validation_digest") or metrics.get("refit_diverged"):
-        return None  # no refit due: a validation split of the data's own, or one that diverged
-    from attncli.checkpoint_folder import BEST
+    if metrics.get("refit_diverged"):
+        return None  # tried, and said so as it ended
 
     # --resume takes the run folder, not its best/ (the command given for `predict RUN/best` was
     # refused), and the refit may still be under way.

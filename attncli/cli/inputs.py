@@ -119,8 +119,7 @@ def _record_source(
 ) -> RecordSource:
     from attncli import record_sources
     from attncli.csv_dialect import line_feeds_command
-    from attncli.encoding_guess import garbled_reading_warning
-    from attncli.encodings import cp1252_read_as_latin1_warning
+    from attncli.encodings import misread_warning
     from attncli.records import is_pipe
     from attncli.sources import FILE_BUILDERS
 
@@ -135,7 +134,7 @@ def _record_source(
         for note in source.notes:
             typer.echo(f"note: {note}", err=True)
         if not is_pipe(file) and file.is_file():
-            warning = cp1252_read_as_latin1_warning(file, encoding) or garbled_reading_warning(file, encoding)
+            warning = misread_warning(file, encoding)
             if warning is not None:
                 typer.echo(warning, err=True)
         if is_pipe(file):  # read as it arrives, as standard input is (--file <(jq -c ... rows.jsonl))
