@@ -150,6 +150,12 @@ class TrainConfig:
     """Seed for weight initialisation, dropout and shuffling."""
     token_dropout: float = 0.0
     """Share of training tokens replaced by the unknown token at each step (0: none)."""
+    subword_dropout: float | None = None
+    """Chance, at each training step, that a piece of a subword tokenizer is split into the two
+    pieces it was made from (and those again), so that every piece's embedding is trained and a
+    word form training lacked is read through the pieces it shares with those it had (BPE-dropout;
+    0: none; no effect on a word tokenizer; empty: 0.1 on texts mostly in scripts that attach
+    affixes to their words, Korean, Arabic, Hebrew and those of India, else 0)."""
     adversarial: float | None = None
     """Adversarial training on the token embeddings (Miyato et al., 2017): each step also trains on
     its texts with their embeddings moved, by this many times a typical token embedding's length in
@@ -227,6 +233,8 @@ class TrainConfig:
         require(self.grad_clip >= 0, "train.grad_clip must be 0 or more")
         require(0.0 <= self.label_smoothing < 1.0, "train.label_smoothing must be in [0, 1)")
         require(0.0 <= self.token_dropout < 1.0, "train.token_dropout must be in [0, 1)")
+        subword = self.subword_dropout
+        require(subword is None or 0.0 <= subword < 1.0, "train.subword_dropout must be in [0, 1)")
         require(self.weight_decay >= 0, "train.weight_decay must be 0 or more")
         require(
             is_device_name(self.device),
@@ -249,6 +257,11 @@ class TrainConfig:
     def adversarial_epsilon(self) -> float:
         """adversarial, as the training step reads it: sized, or UNSIZED_VALUES' where empty."""
         return float(sized(self.adversarial, "train.adversarial"))
+
+    @property
+    def subword_dropout_rate(self) -> float:
+        """subword_dropout, as the training step reads it: sized, or UNSIZED_VALUES' where empty."""
+        return float(sized(self.subword_dropout, "train.subword_dropout"))
 
     @property
     def refit_epoch_count(self) -> int:

@@ -261,7 +261,7 @@ def kept_sized_settings(path: Path, config: Config, given: Collection[str] = ())
 # tokenizer's minimum frequency from its kind; the pooling heads from the width; the dropout from
 # adversarial training, and that from the layers.
 SIZED_WITH = {
-    "tokenizer.kind": ("tokenizer.min_frequency",),
+    "tokenizer.kind": ("tokenizer.min_frequency", "train.subword_dropout"),
     "model.embed_dim": ("model.pooling_heads",),
     "model.num_layers": ("train.adversarial",),
     "train.adversarial": ("model.dropout",),
@@ -292,7 +292,9 @@ def sized_along(path: Path, config: Config, given: Collection[str] = ()) -> tupl
     if not along:
         return config, None
     said = "; ".join(
-        f"{asked}=auto sizes {', '.join(keys)} to this data too" for asked, keys in along.items()
+        f"{asked}=auto sizes {' and '.join([', '.join(keys[:-1]), keys[-1]] if len(keys) > 1 else keys)} to "
+        "this data too"
+        for asked, keys in along.items()
     )
     note = f"{said}, as one rule sizes them together; --set one to keep the run's value"
     return with_settings(config, dict.fromkeys(key for keys in along.values() for key in keys)), note

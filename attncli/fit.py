@@ -25,6 +25,7 @@ from attncli.reporter import Reporter
 from attncli.run_folder import replaced_kept, resume_command
 from attncli.run_writer import RunWriter, epoch_sums
 from attncli.stop_request import StopRequest
+from attncli.subword_dropout import split_pieces
 from attncli.train_state import TrainState
 
 if TYPE_CHECKING:
@@ -87,6 +88,11 @@ def train_step(
 
     config, device = prepared.config.train, prepared.device
     input_ids = prepared.train_ids.padded(rows, pad_id=prepared.pad_id)
+    if config.subword_dropout_rate and prepared.piece_splits is not None:  # see attncli/subword_dropout.py
+        input_ids = split_pieces(
+            input_ids, prepared.piece_splits, rate=config.subword_dropout_rate, pad_id=prepared.pad_id,
+            max_length=prepared.config.model.length,
+        )  # fmt: skip
     if config.token_dropout:
         # Hiding random words behind the unknown token: the model cannot lean on any one of them.
         hidden = (torch.rand(input_ids.shape) < config.token_dropout) & (input_ids != prepared.pad_id)

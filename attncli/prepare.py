@@ -34,6 +34,7 @@ from attncli.settings import changed_settings, settings_text
 from attncli.sizing import counted_words, profile_texts, size_to_data, unsized_keys
 from attncli.splits import rows_digest
 from attncli.streams import one_line
+from attncli.subword_dropout import piece_splits
 from attncli.tokenization import pack_ids
 from attncli.tokenizer import (
     SPECIAL_TOKENS,
@@ -162,6 +163,11 @@ class Prepared:
     def unknown_id(self) -> int:
         """The token that train.token_dropout puts in place of the tokens it hides."""
         return fallback_id_of(self.tokenizer)
+
+    @functools.cached_property
+    def piece_splits(self) -> torch.Tensor | None:
+        """What train.subword_dropout splits each piece into (see attncli/subword_dropout.py)."""
+        return piece_splits(self.tokenizer) if self.config.train.subword_dropout_rate else None
 
     @functools.cached_property
     def data_digest(self) -> str:

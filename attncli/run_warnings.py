@@ -143,6 +143,8 @@ def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = Tr
             why["train.refit_epochs"] = "the data has a validation split, which training does not learn from"
     if config.train.outlier_rows == 0:
         why["train.outlier_weight"] = "train.outlier_rows is 0"
+    if config.tokenizer.kind == "word" and config.tokenizer.path is None:
+        why["train.subword_dropout"] = "a word tokenizer's tokens are whole words, made of no pieces"
     return [f"{key}={given[key]!r} ({why[key]})" for key in given if key in why]
 
 

@@ -20,6 +20,7 @@ UNSIZED_VALUES: dict[str, Any] = {
     "train.patience": 3,
     "train.adversarial": 0.0,
     "train.refit_epochs": 0,
+    "train.subword_dropout": 0.0,
 }
 SIZED_KEYS = tuple(UNSIZED_VALUES)
 # The settings found in the data where they are empty; `auto` asks for that too, as for sized ones.

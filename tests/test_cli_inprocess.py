@@ -1395,11 +1395,16 @@ def test_a_runs_config_given_again_says_which_settings_sized_to_its_data_it_keep
     kind = invoke("train", more, "-o", tmp_path / "r2", "--config", config, "--set", "tokenizer.kind=auto")
     assert kind.exit_code == 0, kind.output
     assert (
-        "note: tokenizer.kind=auto sizes tokenizer.min_frequency to this data too, as one rule sizes them "
-        "together; --set one to keep the run's value"
+        "note: tokenizer.kind=auto sizes tokenizer.min_frequency and train.subword_dropout to this data too, "
+        "as one rule sizes them together; --set one to keep the run's value"
     ) in kind.stderr.splitlines()
     resized = json.loads((tmp_path / "r2" / "best" / "metrics.json").read_text())["sized"]
-    assert resized["tokenizer.kind"] == resized["tokenizer.min_frequency"] == 179
+    assert (
+        resized["tokenizer.kind"]
+        == resized["tokenizer.min_frequency"]
+        == resized["train.subword_dropout"]
+        == 179
+    )
     both = ["--set", "tokenizer.kind=auto", "--set", "tokenizer.min_frequency=3"]
     kept = invoke("train", more, "-o", tmp_path / "r3", "--config", config, *both, "--epochs", 1)
     assert kept.exit_code == 0 and "sizes tokenizer.min_frequency" not in kept.stderr
@@ -1415,10 +1420,11 @@ def test_a_runs_config_given_again_says_which_settings_sized_to_its_data_it_keep
     from attncli.settings import flatten
 
     chains = {
+        "tokenizer.kind": ["tokenizer.min_frequency", "train.subword_dropout"],
         "model.embed_dim": ["model.pooling_heads"],
         "model.num_layers": ["train.adversarial", "model.dropout"],
         "train.adversarial": ["model.dropout"],
-        "model.pooling_heads": [], "model.dropout": [], "tokenizer.min_frequency": [],
+        "model.pooling_heads": [], "model.dropout": [], "tokenizer.min_frequency": [], "train.subword_dropout": [],
     }  # fmt: skip
     for key, along in chains.items():
         resolved, note = sized_along(config, load_config(config, [f"{key}=auto"]), {key})
@@ -1426,7 +1432,9 @@ def test_a_runs_config_given_again_says_which_settings_sized_to_its_data_it_keep
         expected = [name for name in along if name in sized]
         assert len(expected) == len(along), (key, sized)  # the first run sized them all
         assert [name for name in chains if name != key and values.get(name) is None] == expected, key
-        assert (note is None) == (not expected) and values["tokenizer.kind"] is not None, key
+        assert (note is None) == (not expected) and (values["tokenizer.kind"] is None) == (
+            key == "tokenizer.kind"
+        ), key
 
 
 def sized_value(config: Path, name: str):

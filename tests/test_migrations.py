@@ -73,6 +73,9 @@ def test_runs_saved_before_outlier_exposure_carry_on_without_it():
         assert "outlier_rows" not in header["config"]["train"]
         migrated = migrate_header(header, 2)
         assert Config.from_dict(migrated["config"]).train.outlier_rows == 0
+        # and subword dropout came later still
+        assert "subword_dropout" not in header["config"]["train"]
+        assert Config.from_dict(migrated["config"]).train.subword_dropout == 0.0
 
 
 @pytest.mark.parametrize(

@@ -130,3 +130,16 @@ def test_training_says_the_out_of_scope_warning_on_a_fresh_run_only(tmp_path):
     settings = [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.outlier_rows=0"]
     train(load_config(None, settings), output=tmp_path / "quiet", reporter=quiet)
     assert not [line for line in quiet.lines if "out-of-scope" in line]
+
+
+def test_subword_dropout_for_a_word_tokenizer_is_warned_of_as_unused():
+    from attncli.config_loading import load_config
+    from attncli.run_warnings import given_but_unused
+
+    given = {"train.subword_dropout": 0.1}
+    word = load_config(None, ["data.source=d.csv", "tokenizer.kind=word", "train.subword_dropout=0.1"])
+    assert given_but_unused(word, given) == [
+        "train.subword_dropout=0.1 (a word tokenizer's tokens are whole words, made of no pieces)"
+    ]
+    bpe = load_config(None, ["data.source=d.csv", "tokenizer.kind=bpe", "train.subword_dropout=0.1"])
+    assert given_but_unused(bpe, given) == []

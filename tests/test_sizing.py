@@ -90,6 +90,7 @@ def test_small_data_gets_whole_words_a_narrow_model_and_many_epochs():
         "train.patience": 3,
         "train.adversarial": 1.0,
         "train.refit_epochs": 4,  # the 178 held-out rows: +0.7 points of mean on the headlines
+        "train.subword_dropout": 0.0,  # whole words have no pieces to split
     }
 
 
@@ -112,11 +113,16 @@ def test_korean_arabic_hebrew_and_indian_scripts_get_bpe_pieces_whatever_their_s
             kind,
             2 if kind == "bpe" else 1,
         )
-    # A kind given is kept.
+        # Their pieces are split while training, so that the pieces of forms training lacked are trained.
+        assert chosen["train.subword_dropout"] == (0.1 if kind == "bpe" else 0.0)
+    # A kind given is kept; whole words have no pieces to split.
     given = sized_settings(
         load_config(None, ["tokenizer.kind=word"]), profile_texts(korean, lowercase=True, distinct_cap=15997)
     )
-    assert "tokenizer.kind" not in given
+    assert "tokenizer.kind" not in given and given["train.subword_dropout"] == 0.0
+    pieces = load_config(None, ["tokenizer.kind=wordpiece", "train.subword_dropout=0.2"])
+    korean_profile = profile_texts(korean, lowercase=True, distinct_cap=9)
+    assert "train.subword_dropout" not in sized_settings(pieces, korean_profile)
 
 
 def test_small_data_gets_enough_steps_and_patience_counted_in_steps():
@@ -153,6 +159,7 @@ def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
         "train.patience": 3,
         "train.adversarial": 1.0,  # +0.4 points of mean on the articles, at 2.2 times the time
         "train.refit_epochs": 0,  # not measured there, and four epochs cost more than on headlines
+        "train.subword_dropout": 0.0,  # English: few word forms are new at prediction
     }
     medium = sized_settings(Config(), _profile(300_000, distinct=9_000, longest=30))
     assert medium["tokenizer.kind"] == "wordpiece"  # every word fits, but whole words won on small data only
@@ -272,7 +279,7 @@ def test_auto_on_the_command_line_means_sized():
     given = ["tokenizer.kind=bpe", "tokenizer.min_frequency=3", "model.embed_dim=32",
              "model.num_layers=2", "model.dropout=0.2", "model.pooling_heads=2", "model.max_length=64",
              "train.epochs=3", "train.patience=5", "train.adversarial=0.5",
-             "train.refit_epochs=2"]  # fmt: skip
+             "train.refit_epochs=2", "train.subword_dropout=0.2"]  # fmt: skip
     assert [key.split("=")[0] for key in given] == list(SIZED_KEYS)
     assert unsized_keys(load_config(None, given)) == []
     config = load_config(None, [*given, *(f"{key}=auto" for key in SIZED_KEYS)])
@@ -317,7 +324,7 @@ def test_training_sizes_the_run_says_so_and_saves_the_sizes(tmp_path):
     assert "model.embed_dim" not in line and "train.epochs" not in line  # given, so not sized
     assert line.endswith(
         "model.dropout=0.3 model.pooling_heads=4 model.max_length=16 train.patience=50 train.adversarial=1.0 "
-        "train.refit_epochs=4"
+        "train.refit_epochs=4 train.subword_dropout=0.0"
     )
     saved = load_checkpoint(tmp_path / "run").config
     assert saved == result.config and unsized_keys(saved) == []
