@@ -70,6 +70,21 @@ def test_split_files_may_each_have_a_format_of_their_own(tmp_path):
     write_jsonl(shards / "train-00001-of-00002.jsonl", make_rows(10, seed=2))
     with pytest.raises(DataError, match=r"the shards of split 'train' mix formats \(.csv, .jsonl\)"):
         load_raw(str(shards))
+    # And one header: an export beside another language's re-save lost its rows as "empty" ones.
+    (shards / "train-00001-of-00002.jsonl").unlink()
+    write_csv(
+        shards / "train-00001-of-00002.csv",
+        make_rows(10),
+        text_column="Beschreibung",
+        label_column="Kategorie",
+    )
+    with pytest.raises(DataError) as refused:
+        load_raw(str(shards))
+    assert str(refused.value) == (
+        "the shards of split 'train' hold different columns: train-00000-of-00002.csv has 'text', 'label', "
+        "train-00001-of-00002.csv has 'Beschreibung', 'Kategorie'; give every shard of a split the same "
+        "header, or keep files of other columns apart (a split of their own)"
+    )
     with pytest.raises(
         DataError, match=r"data.xlsx is an Excel workbook, not a data file attn reads; save it as"
     ):
