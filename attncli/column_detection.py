@@ -109,7 +109,7 @@ def column_by_words(
     known word, then the leftmost, among those holding none of `excluded_words`."""
     ranked = []
     for position, name in enumerate(candidates):
-        words = _words(name)
+        words = name_words(name)
         hits = [index for word in words if (index := _known_word(word, known_words)) is not None]
         if hits and not excluded_words.intersection(words):
             ranked.append((-len(hits), bool(demoted_words.intersection(words)), min(hits), position, name))
@@ -146,7 +146,7 @@ def _known_word(word: str, known: list[str]) -> int | None:
     return None
 
 
-def _words(name: str) -> list[str]:
+def name_words(name: str) -> list[str]:
     """The words of a column name: review_body, reviewBody and "Review Body" all give review, body;
     `Descripción_Ticket` gives descripcion, ticket."""
     # ASCII runs apart from others: `text文本` is text and 文本.
@@ -154,7 +154,7 @@ def _words(name: str) -> list[str]:
 
 
 def is_text_word(base: str) -> bool:
-    return any(word in (*TEXT_COLUMNS, *LAST_RESORT_TEXT_COLUMNS) for word in _words(base))
+    return any(word in (*TEXT_COLUMNS, *LAST_RESORT_TEXT_COLUMNS) for word in name_words(base))
 
 
 def detected_label_column(columns: Sequence[str]) -> str | None:

@@ -8,6 +8,7 @@ import codecs
 import functools
 import itertools
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -126,14 +127,44 @@ def from_stdin(*, encoding: str = "utf-8") -> RecordSource:
 
 def record_shaped(line: str, *, text_column: str | None) -> str | None:
     """What a line of plain text input looks like when it is rather a record of a data file: a JSON
-    object, or a csv/tsv header naming the text column (None: a text like any other)."""
+    object, or a csv/tsv header naming the text column, or one whose names are a text column's and an
+    id's or label's (None: a text like any other)."""
     if json_object(line) is not None:
         return "a JSON object"
     stripped = line.strip()
     headers = [[name.strip().strip('"') for name in stripped.split(delimiter)] for delimiter in ",;\t"]
     if text_column and any(text_column in names for names in headers):
         return f"a csv/tsv header naming the text column {text_column!r}"
+    for names in headers:
+        texts = _named_text_column(names)
+        if texts is not None:
+            return f"a csv/tsv header with a text column ({texts!r})"
     return None
+
+
+# A header's cell: a name of at most three words, not a number or a sentence.
+HEADER_NAME = re.compile(r"[^\W\d][\w .#/()-]{0,39}")
+
+
+def _named_text_column(names: list[str]) -> str | None:
+    """The text column of a header whose names are all short, one of which a text column's name and
+    another an id's or a label's (ticket_id,created_at,message_body: a helpdesk export piped in was
+    read as 593 texts, header and signature lines included, where the model was trained on another
+    column name and nothing was said). A sentence with a comma ("text, images and video") is none."""
+    from attncli.column_detection import (
+        CODE_WORDS,
+        NOT_TEXT_WORDS,
+        detected_label_column,
+        is_text_word,
+        name_words,
+    )
+
+    if len(names) < 2 or not all(HEADER_NAME.fullmatch(name) and len(name.split()) <= 3 for name in names):
+        return None
+    texts = [name for name in names if is_text_word(name)]
+    others = [name for name in names if name not in texts]
+    described = any(set(name_words(name)) & (NOT_TEXT_WORDS | CODE_WORDS) for name in others)
+    return texts[0] if texts and others and (described or detected_label_column(others)) else None
 
 
 def require_input_file(path: Path) -> None:
