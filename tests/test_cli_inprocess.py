@@ -1435,7 +1435,8 @@ def test_a_runs_config_given_again_says_which_settings_sized_to_its_data_it_keep
         "model.embed_dim": ["model.pooling_heads"],
         "model.num_layers": ["train.adversarial", "model.dropout"],
         "train.adversarial": ["model.dropout"],
-        "model.pooling_heads": [], "model.dropout": [], "tokenizer.min_frequency": [], "train.subword_dropout": [],
+        "model.pooling_heads": [], "model.dropout": [], "tokenizer.min_frequency": [],
+        "train.subword_dropout": [],
     }  # fmt: skip
     for key, along in chains.items():
         resolved, note = sized_along(config, load_config(config, [f"{key}=auto"]), {key})
