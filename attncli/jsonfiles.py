@@ -4,6 +4,7 @@ as arrays), the first line that is not a JSON object, and where on its line a JS
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ def readable_values(value: Any) -> Any:
     return value
 
 
+# The words of the keys an API's page holds beside its records (next_page, total_count, has_more).
+PAGING_WORDS = frozenset({"page", "pages", "count", "total", "next", "previous", "prev", "more", "offset"})
+PAGING_WORDS |= {"limit", "cursor", "after", "before", "size", "per"}
+
+
 def require_records(value: object, path: Path) -> None:
     """Refuse a JSON file that is one object holding whole columns (pandas' `to_json()` default:
     {"text": {"0": ..., "1": ...}, ...}, or {"text": [...], ...}) or holding the records under one
@@ -44,10 +50,24 @@ def require_records(value: object, path: Path) -> None:
             f"{path} holds pandas' 'split' layout (columns, data), not records; write one record per "
             "line (pandas: df.to_json(path, orient='records', lines=True))"
         )
-    if len(value) == 1 and isinstance(cells[0], list) and cells[0] and isinstance(cells[0][0], dict):
+    listed = [
+        key for key, cell in value.items() if isinstance(cell, list) and cell and isinstance(cell[0], dict)
+    ]
+    others = [key for key in value if key not in listed]
+    # Beside the records, an API's page holds only its paging (Zendesk's next_page, count); a record
+    # of its own with a list of records in a field (a ticket's attachments) is one row.
+    paging = all(
+        isinstance(value[key], (str, int, float, bool, type(None)))
+        and PAGING_WORDS.intersection(re.split(r"[^a-z]+", str(key).lower()))
+        for key in others
+    )
+    if len(listed) == 1 and paging:
+        beside = f" (beside {', '.join(repr(key) for key in others[:3])})" if others else ""
+        key = listed[0]
+        jq_path = f".{key}" if key.isidentifier() else f".[{json.dumps(key)}]"
         raise DataError(
-            f"{path} holds its records under the key {next(iter(value))!r}; write the list itself, "
-            "as a JSON array or one record per line"
+            f"{path} holds its records under the key {key!r}{beside}; write the list itself, as a JSON "
+            f"array or one record per line (jq -c '{jq_path}[]' {path.name} > rows.jsonl)"
         )
     if all(isinstance(cell, (dict, list)) for cell in cells) and len({len(cell) for cell in cells}) == 1:
         # pandas' columns are keyed by the row index ("0", "1", ...); a record nested under one key

@@ -903,6 +903,13 @@ def test_a_spreadsheets_empty_columns_past_the_table_are_read_past(tmp_path, che
     assert predicted.exit_code == 0 and len(predicted.stdout.splitlines()) == 11
 
 
+def test_one_record_holding_a_list_of_records_in_a_field_is_one_row(tmp_path):
+    from attncli.jsonfiles import require_records
+
+    ticket = {"text": "soup", "label": "food", "attachments": [{"name": "a.png"}], "count": 1}
+    require_records(ticket, tmp_path / "ticket.json")  # no error: a ticket, not an API's page
+
+
 @pytest.mark.parametrize(
     ("layout", "expected"),
     [
@@ -915,7 +922,13 @@ def test_a_spreadsheets_empty_columns_past_the_table_are_read_past(tmp_path, che
             {"columns": ["text", "label"], "index": [0, 1], "data": [["soup", "food"]]},
             "pandas' 'split' layout",
         ),
-        ({"data": [{"text": "soup", "label": "food"}]}, "holds its records under the key 'data'"),
+        ({"data": [{"text": "soup", "label": "food"}]}, "holds its records under the key 'data'; write"),
+        # An API's page: the records beside its paging (it said "no text column found")
+        (
+            {"tickets": [{"text": "soup", "label": "food"}], "next_page": None, "count": 1},
+            "holds its records under the key 'tickets' (beside 'next_page', 'count'); write the list itself, "
+            "as a JSON array or one record per line (jq -c '.tickets[]' frame.json > rows.jsonl)",
+        ),
     ],
 )
 def test_json_that_is_not_records_is_refused_by_train_eval_and_predict(
