@@ -597,6 +597,10 @@ def test_the_id_column_is_the_rows_id_not_a_labels_or_a_key():
     assert id_column(["text", "ticket_id", "label"]) == "ticket_id"
     assert id_column(["label_id", "review_id", "ID"]) == "ID"  # an exact id first
     assert id_column(["label_id", "class_id", "review-id"]) == "review-id"  # labels' numbers are no ids
+    # Other languages' exports name no id: a German helpdesk's Ticket-Nr was not found (a trial).
+    for name in ("Ticket-Nr", "Ticket No.", "Ticket #", "Número", "Nº", "order_number", "#"):
+        assert id_column(["Beschreibung", name, "Kategorie"]) == name, name
+    assert id_column(["text", "category_no", "Notes", "Nora"]) is None  # a label's, or a mere beginning
     assert id_column(["key", "text"]) is None and id_column(["text"]) is None
     assert identity_of({"id": None, "x": 1}) is None and identity_of({"id": "T1"}) == "id T1"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -64,8 +65,9 @@ def format_probability(value: float) -> str:
 
 def id_column(columns: Iterable[str]) -> str | None:
     """The column that holds the rows' ids, if any: `id` or `uuid` (any case), else the first whose
-    name ends in `_id`, `-id` or ` id` (`ticket_id`) and is not a label's (`label_id`, `class_id`).
-    Shown beside a row's number, which a quoted text spanning lines makes hard to find by."""
+    name ends in `_id`, `-id` or ` id` (`ticket_id`) and is not a label's (`label_id`, `class_id`),
+    else the first named a number in English or another language (`Ticket-Nr`, `Ticket No.`, `Ticket
+    #`, `Número`). Shown beside a row's number, which a quoted text spanning lines makes hard to find by."""
     names = {column: column.strip().lower() for column in columns}
     exact = [column for column, name in names.items() if name in ("id", "uuid")]
     suffixed = [
@@ -73,7 +75,16 @@ def id_column(columns: Iterable[str]) -> str | None:
         for column, name in names.items()
         if name.endswith(("_id", "-id", " id")) and not name.startswith(LABEL_ID_PREFIXES)
     ]
-    return next(iter(exact + suffixed), None)
+    numbered = [
+        column
+        for column, name in names.items()
+        if NUMBER_NAME.search(name) and not name.startswith(LABEL_ID_PREFIXES)
+    ]
+    return next(iter(exact + suffixed + numbered), None)
+
+
+# A name that ends in a word for "number" (a German export's Ticket-Nr; nothing ends in `_id` there).
+NUMBER_NAME = re.compile(r"(?:^|[\s_.-])(?:nr|no|nº|n°|num|number|nummer|numero|número|numéro|#)\.?$|^#$")
 
 
 # Columns ending in "_id" that number the classes, not the rows.
