@@ -126,7 +126,7 @@ def delimiter_note(paths: list[Path], delimiter: str) -> str:
     """The line that says a delimiter was read off the header lines of `paths` (of one suffix)."""
     expected = suffix_delimiter(paths[0])
     return (
-        f"{', '.join(path.name for path in paths)}: the header line has no {DELIMITER_NAMES[expected]} "
+        f"{', '.join(str(path) for path in paths)}: the header line has no {DELIMITER_NAMES[expected]} "
         f"but has {DELIMITER_NAMES[delimiter]}, so it is read as {shown(delimiter)}-separated "
         "(--delimiter chooses another)"
     )

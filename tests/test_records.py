@@ -541,7 +541,7 @@ def test_csv_delimiter_is_read_off_the_header_line_or_given(tmp_path):
     source = from_file(path)
     assert [(r.text, r.fields["id"]) for r in _records(source)] == [("soup, bread", "1"), ("goal", "2")]
     assert source.notes == [
-        "excel.csv: the header line has no commas but has semicolons, so it is read as ';'-separated "
+        f"{path}: the header line has no commas but has semicolons, so it is read as ';'-separated "
         "(--delimiter chooses another)"
     ]
     named = from_file(path, delimiter=";")

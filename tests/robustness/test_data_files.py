@@ -92,7 +92,7 @@ def test_excel_export_is_read_as_semicolon_separated_and_says_so(tmp_path):
     assert every_text(splits) == sorted(row["text"] for row in rows)  # commas stay inside the texts
     assert splits.label_names == TWO
     assert splits.notes[0] == (
-        "excel.csv: the header line has no commas but has semicolons, so it is read as ';'-separated "
+        f"{path}: the header line has no commas but has semicolons, so it is read as ';'-separated "
         "(--delimiter chooses another)"
     )
     named = load(path, delimiter=";")
@@ -752,7 +752,8 @@ def test_predict_reads_excel_exports_and_nested_json(tmp_path, checkpoint):
     result = invoke("predict", checkpoint, "-f", path, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout.splitlines()[0])["text"] == "soup, bread"
-    assert "note: excel.csv: the header line has no commas but has semicolons" in result.stderr
+    # The file as named, as the lines after it name it (it said excel.csv alone: a trial)
+    assert f"note: {path}: the header line has no commas but has semicolons" in result.stderr
     # A csv written from an Excel export keeps its byte-order mark, so that Excel reads "crème" again,
     # and its semicolons, so that the spreadsheet that wrote it opens it in columns (it got commas).
     out, plain_out = tmp_path / "labelled.csv", tmp_path / "plain_labelled.csv"
