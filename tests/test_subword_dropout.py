@@ -105,3 +105,29 @@ def test_training_with_subword_dropout_trains_the_pieces_no_training_text_was_cu
     # With it, (nearly) every one of them was trained away from its initial value.
     moved = (embeddings[0.2, 2][unused] - embeddings[0.0, 2][unused]).norm(dim=1)
     assert (moved > 1e-3).float().mean() > 0.9
+
+
+def test_a_run_with_subword_dropout_interrupted_and_resumed_ends_as_one_left_alone(tmp_path, monkeypatch):
+    """The splits are drawn from torch's generator, whose state last/ keeps: the resumed steps split
+    as the run left alone split them."""
+    from conftest import TINY_MODEL, write_csv
+    from safetensors.torch import load_file
+
+    from attncli.config_loading import load_config
+    from attncli.errors import TrainingInterrupted
+    from attncli.fit import INTERRUPT_VARIABLE
+    from attncli.train import resume, train
+
+    path = write_csv(tmp_path / "d.csv", make_rows(100, seed=5))
+    settings = [*TINY_MODEL, f"data.source={path}", "train.epochs=2", "train.patience=0",
+                "tokenizer.kind=bpe", "train.subword_dropout=0.3"]  # fmt: skip
+    config = load_config(None, settings)
+    train(config, output=tmp_path / "alone")
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "8")  # epoch 2 of 6-step epochs, mid-way
+    with pytest.raises(TrainingInterrupted):
+        train(config, output=tmp_path / "resumed")
+    monkeypatch.delenv(INTERRUPT_VARIABLE)
+    resume(tmp_path / "resumed")
+    alone = load_file(str(tmp_path / "alone" / "last" / "model.safetensors"))
+    resumed = load_file(str(tmp_path / "resumed" / "last" / "model.safetensors"))
+    assert alone.keys() == resumed.keys() and all(torch.equal(alone[name], resumed[name]) for name in alone)
