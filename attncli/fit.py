@@ -172,6 +172,8 @@ def _end_epoch(
     state: TrainState, prepared: Prepared, run: RunWriter, metrics: TrainingMetrics, reporter: Reporter
 ) -> bool:
     """Validate, record, keep best/ and last/; True when training should stop."""
+    import torch
+
     config = prepared.config.train
     validation_loss, validation_accuracy, validation_f1, temperature, missed = validate(state, prepared)
     train_loss_sum, tokens_seen, padded_tokens = epoch_sums(state, prepared)
@@ -187,6 +189,7 @@ def _end_epoch(
         temperature=temperature,
         missed_labels=missed,
         processes=prepared.distributed.world_size,
+        threads=torch.get_num_threads(),
     )
     state.history.append(record)
     run.write_log(step=state.global_step, **dataclasses.asdict(record))

@@ -27,6 +27,9 @@ class EpochRecord:
     processes: int = 0
     """How many processes trained the epoch (`--nproc`; the session that ended it, for an epoch a
     --resume finished); 0 where the record predates it."""
+    threads: int = 0
+    """torch's threads in each process that trained the epoch (the session that ended it); 0 where
+    the record predates it."""
 
     @classmethod
     def from_json(cls, values: dict[str, Any]) -> EpochRecord:
@@ -97,6 +100,17 @@ class TrainingMetrics:
         return counts
 
     @property
+    def trained_threads(self) -> int | None:
+        """The one number of torch threads that trained the best epoch and those before it: None
+        where it changed on the way (a --resume on another number: its sums took another order from
+        there, a trial); the last session's where the epochs predate their own record."""
+        last = self.best_epoch or max((record.epoch for record in self.history), default=0)
+        counts = [record.threads for record in self.history if record.epoch <= last]
+        if counts and all(type(count) is int and count >= 1 for count in counts):
+            return counts[0] if len(set(counts)) == 1 else None
+        return self.threads or None
+
+    @property
     def processes(self) -> int | None:
         """The one number of processes that trained the best epoch and those before it; None where
         it changed on the way (a --resume on another --nproc) or is not recorded."""
@@ -124,7 +138,7 @@ class TrainingMetrics:
             "precision": self.precision,
             "peak_memory_mb": self.peak_memory_mb,
             "stop_reason": self.stop_reason,
-            **({"threads": self.threads} if self.threads else {}),
+            **({"threads": self.trained_threads} if self.threads else {}),
             "history": [dataclasses.asdict(record) for record in self.history],
         }
         if self.embeddings_init is not None:

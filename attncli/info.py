@@ -85,7 +85,7 @@ class TrainingInfo:
     """The device and precision the run trained in, as `auto` resolved them (None: not recorded)."""
     precision: str | None = None
     threads: int | None = None
-    """torch's threads in each training process (None: not recorded)."""
+    """torch's threads in each training process (None: not recorded, or changed by a --resume)."""
     holds: str | None = None
     """Which state the weights are, for a last/ checkpoint (training_state.json says): the end of an
     epoch, or a place inside one where the run was stopped, whose scores are the epoch before's."""
@@ -308,7 +308,7 @@ def _training(
         validation_size=metrics.validation_size if metrics.train_size else None,
         device=metrics.device or None,
         precision=metrics.precision or None,
-        threads=metrics.threads or None,
+        threads=metrics.trained_threads,
     )
 
 

@@ -309,6 +309,14 @@ def resume(
                 "each process's batches and dropout now differ from the run left alone's, and so will the "
                 f"result; to carry on exactly: {resume_command(folder.path, saved_by)}"
             )
+        saved_threads, threads = (last.metrics or {}).get("threads"), torch_threads()
+        if isinstance(saved_threads, int) and saved_threads != threads:
+            reporter.stage(
+                f"note: the run trained on {saved_threads} torch thread{'s' * (saved_threads != 1)} a "
+                f"process and resumes on {threads}: its sums take another order from here, so it ends close "
+                "to, not the same as, the run left alone; to carry on exactly, set "
+                f"OMP_NUM_THREADS={saved_threads}"
+            )
         if state.best_epoch and not folder.best.exists():
             best_f1 = state.best_key[0] if state.best_key else 0.0
             reporter.stage(
