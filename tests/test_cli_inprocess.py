@@ -1248,13 +1248,18 @@ def test_existing_work_is_not_overwritten(tmp_path):
     _refused(invoke("train", data, "-o", tmp_path / "texts.txt" / "model"), "is a file")
 
 
-def test_a_run_with_no_best_yet_is_refused_and_its_last_is_used_when_named(easy_run, easy_folder, tmp_path):
+def test_a_run_with_no_best_yet_is_refused_and_its_last_is_used_when_named(
+    easy_run, easy_folder, tmp_path, monkeypatch
+):
     """A run stopped in its first epoch has no validated model: predict used last/ with a note and
     exit 0 (chance accuracy, for a cron job that never read the note)."""
-    import shutil
+    from attncli.fit import INTERRUPT_VARIABLE
 
     run = tmp_path / "run"
-    shutil.copytree(easy_run / "last", run / "last")  # stopped before an epoch ended
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "2")  # stopped before an epoch ended
+    assert invoke("train", easy_folder, "-o", run, "--epochs", 2, *TINY).exit_code == 130
+    monkeypatch.delenv(INTERRUPT_VARIABLE)
+    assert not (run / "best").exists()
     for command in (["predict", run, "soup and bread", "--json"], ["eval", run, easy_folder]):
         _refused(
             invoke(*command),
@@ -1263,6 +1268,17 @@ def test_a_run_with_no_best_yet_is_refused_and_its_last_is_used_when_named(easy_
             "left it",
         )
     result = _ok("predict", run / "last", "soup and bread", "--json")
+    assert "has not ended (it was interrupted before its first epoch ended)" in result.stderr
+    # A finished run whose best/ was removed: a --resume is refused, and would not write it again.
+    finished = tmp_path / "finished"
+    shutil.copytree(easy_run / "last", finished / "last")
+    _refused(
+        invoke("predict", finished, "soup"),
+        f"{finished} has no best/ (it was removed, and the run has finished: a --resume would not write it "
+        f"again), so no validated model; pass {finished / 'last'} to use the last epoch's model, or train "
+        "the run again",
+    )
+    result = _ok("predict", finished / "last", "soup and bread", "--json")
     assert json.loads(result.stdout)["label"] == "food" and "note:" not in result.stderr
 
 

@@ -384,9 +384,17 @@ def test_a_run_folder_without_best_is_shown_from_last_and_exits_2(trained, tmp_p
     shown = CliRunner().invoke(app, ["info", str(run)])
     assert shown.exit_code == 2 and "holds" in shown.stdout  # last/ says which state it holds
     assert shown.stderr.strip() == (
-        f"error: {run} has no best/ (no epoch has finished, or it was removed), so predict and eval refuse "
-        f"it; shown above is its last/ (attn train --resume {run} goes on with it)"
-    )
+        f"error: {run} has no best/ (it was removed, and the run has finished: a --resume would not write it "
+        f"again), so predict and eval refuse it; shown above is its last/ (pass {run / 'last'} to use it)"
+    )  # it said --resume goes on with it, which a finished run refuses (a trial)
+    (tmp_path / "d.csv").write_text("text,label\nsoup,food\n", encoding="utf-8")
+    for command in (["predict", str(run), "soup"], ["eval", str(run), str(tmp_path / "d.csv")]):
+        refused = CliRunner().invoke(app, command)
+        assert refused.exit_code == 2 and refused.stderr.strip() == (
+            f"error: {run} has no best/ (it was removed, and the run has finished: a --resume would not "
+            f"write it again), so no validated model; pass {run / 'last'} to use the last epoch's model, or "
+            "train the run again"
+        )
     assert CliRunner().invoke(app, ["info", str(run / "last")]).exit_code == 0  # named: what it is
     assert CliRunner().invoke(app, ["info", str(trained.output)]).exit_code == 0
 

@@ -228,6 +228,15 @@ def load_for_command(
         # A run stopped (or still) in its first epoch: last/ (or the copy a swap or an --overwrite
         # kept) is a model no epoch has validated, at chance accuracy early on. Used with a note, it
         # gave a cron job's predictions with exit 0.
+        from attncli.resuming import work_left
+
+        if resolved.name == LAST and work_left(resolved) is False:
+            # A finished run's --resume is refused (nothing left to train): it cannot write best/ again.
+            raise CheckpointError(
+                f"{path} has no best/ (it was removed, and the run has finished: a --resume would not "
+                f"write it again), so no validated model; pass {shlex.quote(str(resolved))} to use the last "
+                "epoch's model, or train the run again"
+            )
         raise CheckpointError(
             f"{path} has no best/ (no epoch has finished, or it was removed), so no validated model; "
             f"resume the run (attn train --resume {shlex.quote(str(path))}), or pass "

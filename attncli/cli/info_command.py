@@ -42,6 +42,14 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
         if described.path != checkpoint and described.path.name == LAST:
             # A run folder with no best/: described from last/, which predict and eval refuse to use
             # (a gate `attn info "$RUN" && deploy "$RUN"` passed it, an ops trial found).
+            from attncli.resuming import work_left
+
+            if work_left(described.path) is False:  # finished: a --resume is refused, best/ stays gone
+                raise CheckpointError(
+                    f"{checkpoint} has no best/ (it was removed, and the run has finished: a --resume would "
+                    "not write it again), so predict and eval refuse it; shown above is its last/ (pass "
+                    f"{shlex.quote(str(described.path))} to use it)"
+                )
             raise CheckpointError(
                 f"{checkpoint} has no best/ (no epoch has finished, or it was removed), so predict and eval "
                 f"refuse it; shown above is its last/ (attn train --resume {shlex.quote(str(checkpoint))} "
