@@ -26,7 +26,7 @@ from attncli.file_checks import FileCheck, file_checks
 from attncli.history import TrainingMetrics
 from attncli.migrations import migrate_header
 from attncli.parameter_count import count_parameters
-from attncli.run_folder import resume_command
+from attncli.run_folder import resume_command, training_now
 from attncli.unused_settings import unused_model_settings, unused_tokenizer_settings
 
 # tokenizer.json's model type -> the tokenizer.kind setting that trains it.
@@ -148,14 +148,28 @@ class CheckpointInfo:
     def resume_command(self) -> str | None:
         """The command that carries on an interrupted run from its last/ (None where the run was
         not interrupted, or its last/ is gone): a run stopped by Ctrl-C or SIGTERM said it once, as
-        it stopped, and `attn info` on it later showed only "interrupted"."""
-        if self.training.stop_reason != "interrupted":
-            return None
+        it stopped, and `attn info` on it later showed only "interrupted". A run killed (kill -9, a
+        machine that stopped) recorded no stop at all: where no attn train holds its folder and its
+        last/ has epochs left, that is one too, which info showed as a finished short run (a trial)."""
         run = self.path.parent if self.path.name in ("best", "last") else self.path
+        if self.training.stop_reason != "interrupted" and not self.killed:
+            return None
         if not (run / "last" / STATE_FILE).is_file():
             return None
         processes = self.training.epoch_processes
         return resume_command(run, processes[-1] if processes else 1)
+
+    @property
+    def killed(self) -> bool:
+        """Whether the run stopped without recording why (killed) with epochs left: no stop reason,
+        no attn train holding its folder, and a last/ that a --resume would go on from."""
+        from attncli.resuming import work_left
+
+        if self.training.stop_reason is not None or self.training.epochs_trained is None:
+            return False
+        run = self.path.parent if self.path.name in ("best", "last") else self.path
+        last = run / "last"
+        return (last / STATE_FILE).is_file() and not training_now(run) and work_left(last) is True
 
     def to_json(self) -> dict[str, Any]:
         training = self.training

@@ -185,6 +185,24 @@ def _holder(lock: Path) -> str:
         return "a process that is still starting"
 
 
+def training_now(folder: Path) -> bool:
+    """Whether an attn train holds the lock of the run folder `folder` now (read only: a lock file a
+    killed run left is held by none)."""
+    try:
+        descriptor = os.open(folder / LOCK_FILE, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(descriptor)  # which releases a lock taken
+    return False
+
+
 def _acquire_lock(folder: Path, option: str = "--output") -> tuple[Path, int]:
     """Lock `folder` for this run: an flock on its lock file, which the kernel releases however the
     process ends, so a lock file left by a killed run is simply taken over."""

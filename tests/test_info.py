@@ -436,3 +436,51 @@ def test_an_interrupted_run_says_how_to_resume_it(trained, tmp_path):
     shutil.copytree(trained.output / "best", tmp_path / "copy" / "best")
     copied = describe_checkpoint(tmp_path / "copy")
     assert dataclasses.replace(copied, training=stopped.training).resume_command is None
+
+
+def test_a_killed_run_with_epochs_left_says_how_to_resume_it_unless_it_is_training_now(tmp_path, monkeypatch):
+    """kill -9 (or a machine that stopped) records no stop: info showed such a run as a finished
+    short one, with neither a stop reason nor a resume command (a trial)."""
+    import fcntl
+    import os
+
+    from conftest import TINY_MODEL, make_rows, write_csv
+
+    import attncli.fit
+    from attncli.config_loading import load_config
+    from attncli.run_folder import LOCK_FILE
+    from attncli.train import train
+
+    validate, calls = attncli.fit.validate, []
+
+    def dies_in_epoch_two(*args, **kwargs):  # as a kill leaves it: last/ of epoch 1, nothing said
+        calls.append(1)
+        if len(calls) == 2:
+            raise SystemExit(137)
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(attncli.fit, "validate", dies_in_epoch_two)
+    data = write_csv(tmp_path / "d.csv", make_rows(60))
+    config = load_config(None, [*TINY_MODEL, f"data.source={data}", "train.epochs=3", "train.patience=0"])
+    run = tmp_path / "run"
+    with pytest.raises(SystemExit):
+        train(config, output=run)
+    info = describe_checkpoint(run)
+    assert info.training.stop_reason is None and info.resume_command == f"attn train --resume {run}"
+    shown = CliRunner().invoke(app, ["info", str(run)])
+    assert (
+        "not recorded: the run was killed (or its machine stopped) with epochs left; resume with: attn train "
+        f"--resume {run}"
+    ) in " ".join(shown.stdout.split())
+    assert (
+        json.loads(CliRunner().invoke(app, ["info", str(run), "--json"]).stdout)["training"]["resume_command"]
+        == f"attn train --resume {run}"
+    )
+    # While an attn train holds the folder, it is training, not killed.
+    descriptor = os.open(run / LOCK_FILE, os.O_CREAT | os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        assert describe_checkpoint(run).resume_command is None
+    finally:
+        os.close(descriptor)
+    assert describe_checkpoint(run).resume_command is not None

@@ -93,8 +93,12 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
     if training.class_weights:
         pairs = training.class_weights.items()
         rows.append(("class weights", ", ".join(f"{one_line(name)} {weight:.3g}" for name, weight in pairs)))
-    if training.stop_reason is not None:
-        stop = STOP_REASONS.get(training.stop_reason, training.stop_reason)
+    if training.stop_reason is not None or info.resume_command is not None:
+        stop = (
+            STOP_REASONS.get(training.stop_reason, training.stop_reason)
+            if training.stop_reason is not None
+            else "not recorded: the run was killed (or its machine stopped) with epochs left"
+        )
         if info.resume_command is not None:
             stop += f"; resume with: {info.resume_command}"
         rows.append(("stop", stop))
