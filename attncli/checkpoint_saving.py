@@ -123,6 +123,7 @@ def save_checkpoint(
             "format_version": FORMAT_VERSION,
             "attn_version": __version__,
             "torch_version": torch.__version__,
+            "library_versions": library_versions(),
             "label_names": label_names,
             "vocab_size": tokenizer.get_vocab_size(with_added_tokens=True),
             "pad_id": pad_id_of(tokenizer),
@@ -168,6 +169,21 @@ def replace_metrics(
         if HEADER_DIGEST_KEY in header:  # one saved without (an earlier attn's) stays without
             header = sealed(header)
         write_file_durably(staging / CONFIG_FILE, json_bytes(header))
+
+
+def library_versions() -> dict[str, str]:
+    """The versions beside attn's and torch's that shaped a checkpoint (the tokenizer's trainer, the
+    data reader, Python's float formatting), for whoever must say how a model was made."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for name in ("tokenizers", "datasets", "safetensors"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:  # a runtime dependency, but say nothing rather than fail a save
+            continue
+    return versions
 
 
 @contextlib.contextmanager

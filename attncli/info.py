@@ -5,7 +5,7 @@ model.safetensors alone, so it imports no torch, safetensors or tokenizers and a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,9 @@ class CheckpointInfo:
     format_version: int
     files: list[FileCheck] | None
     """None for a checkpoint written before attn recorded checksums."""
+    library_versions: dict[str, str] = field(default_factory=dict)
+    """Python's and the libraries' beside torch (tokenizers, datasets, safetensors) that saved it;
+    empty for a checkpoint saved before attn recorded them."""
 
     @property
     def damaged(self) -> list[str]:
@@ -216,6 +219,7 @@ class CheckpointInfo:
             "versions": {
                 "attn": self.attn_version,
                 "torch": self.torch_version,
+                **self.library_versions,
                 "format": self.format_version,
             },
             "unused_settings": unused_model_settings(self.model),
@@ -326,6 +330,15 @@ def _training(
     )
 
 
+def _library_versions(value: Any) -> dict[str, str]:
+    """config.json's library_versions, as text (a stranger's may hold anything)."""
+    if not isinstance(value, dict):
+        return {}
+    return {
+        str(name): str(version) for name, version in value.items() if name not in ("attn", "torch", "format")
+    }
+
+
 def describe_checkpoint(path: str | Path) -> CheckpointInfo:
     """What the checkpoint at `path` is (any path eval and predict accept: a run folder, best/,
     last/ or a folder written by an earlier attn)."""
@@ -361,6 +374,7 @@ def _describe(path: Path) -> CheckpointInfo:
             ),
             attn_version=str(saved.get("attn_version")),
             torch_version=str(saved.get("torch_version")),
+            library_versions=_library_versions(saved.get("library_versions")),
             format_version=int(saved["format_version"]),
             files=files,
         )

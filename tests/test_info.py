@@ -100,6 +100,12 @@ def test_the_values_of_a_trained_run(trained):
     assert {item.name for item in last.files or []} >= {"training_state.safetensors", "training_state.json"}
 
 
+def torch_version() -> str:
+    import torch
+
+    return torch.__version__
+
+
 def test_json_keys_and_a_changed_or_missing_file(tmp_path):
     path = save_untrained_checkpoint(tmp_path / "model")
     weights = bytearray((path / "model.safetensors").read_bytes())
@@ -124,6 +130,21 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
         "history_set_aside",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
+    # The libraries beside torch that shaped it, for whoever must say how a model was made (a trial).
+    import platform
+    from importlib.metadata import version
+
+    assert output["versions"] == {
+        "attn": output["versions"]["attn"], "torch": torch_version(),
+        "python": platform.python_version(), "tokenizers": version("tokenizers"),
+        "datasets": version("datasets"), "safetensors": version("safetensors"), "format": 2,
+    }  # fmt: skip
+    shown = " ".join(CliRunner().invoke(app, ["info", str(path)]).stdout.split())
+    assert f"tokenizers {version('tokenizers')}, datasets {version('datasets')}" in shown
+    old = json.loads(
+        CliRunner().invoke(app, ["info", str(FIXTURES / "v1_additive_learned"), "--json"]).stdout
+    )
+    assert set(old["versions"]) == {"attn", "torch", "format"}  # saved before they were recorded
     assert output["training"]["epochs_trained"] is None and output["training"]["temperature"] == 1.0
     assert output["training"]["calibration"] in {"fitted", "no_mistakes"}
     assert {name: (file["status"], file["required"]) for name, file in output["files"].items()} == {

@@ -264,7 +264,9 @@ def render_info(info: CheckpointInfo, *, boxed: bool = True) -> RenderableType:
     model_rows += [(name, _model_setting(name, value, info.model)) for name, value in info.model.items()]
     versions = Text(
         one_line(
-            f"attn {info.attn_version}, torch {info.torch_version}, checkpoint format {info.format_version}"
+            f"attn {info.attn_version}, torch {info.torch_version}, "
+            + "".join(f"{name} {version}, " for name, version in info.library_versions.items())
+            + f"checkpoint format {info.format_version}"
         ),
         "attn.muted",
     )
