@@ -154,8 +154,9 @@ class TrainConfig:
     """Chance, at each training step, that a piece of a subword tokenizer is split into the two
     pieces it was made from (and those again), so that every piece's embedding is trained and a
     word form training lacked is read through the pieces it shares with those it had (BPE-dropout;
-    0: none; no effect on a word tokenizer; empty: 0.1 on texts mostly in scripts that attach
-    affixes to their words, Korean, Arabic, Hebrew and those of India, else 0)."""
+    0: none; no effect on a word tokenizer; empty: 0.1 where a quarter of the letters or more are
+    of scripts that attach affixes to their words, Korean, Arabic, Hebrew and those of India, else
+    0)."""
     adversarial: float | None = None
     """Adversarial training on the token embeddings (Miyato et al., 2017): each step also trains on
     its texts with their embeddings moved, by this many times a typical token embedding's length in

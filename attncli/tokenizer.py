@@ -185,7 +185,9 @@ def build_untrained_tokenizer(
             show_progress=False,
         )
     elif kind == "bpe":
-        tokenizer = Tokenizer(models.BPE(unk_token=UNK_TOKEN))
+        # One unknown token for a run of characters training never held (a Latin brand name in an
+        # Arabic model was six, and pushed the Arabic past max_length: a trial).
+        tokenizer = Tokenizer(models.BPE(unk_token=UNK_TOKEN, fuse_unk=True))
         trainer = trainers.BpeTrainer(
             vocab_size=size, special_tokens=special, min_frequency=frequency, show_progress=False
         )

@@ -62,6 +62,20 @@ def test_scripts_without_one_letter_words_and_with_one_character_words_still_get
     assert set(alphabet_of(tokenizer)) == set("今天的比赛很好看股票市场上涨了新电脑快球队赢")
 
 
+def test_a_bpe_tokenizer_gets_outliers_it_reads_as_unknown():
+    """BPE reads every made-up word of its own letters, so its unknown token was never trained: a
+    Korean model of 4 labels gave "hello world" 75% (a trial). Half its outliers are now spelt with
+    letters it never saw, each run of them one unknown token."""
+    korean = [f"{word}을 확인해 주세요 {word}이 늦어요" for word in ("환불", "배송", "결제", "계정")] * 20
+    bpe = train_tokenizer(korean, TokenizerConfig(kind="bpe", vocab_size=300, min_frequency=1))
+    pool = outlier_pool(bpe, seed=0, max_length=16)
+    assert pool is not None and len(pool) == 4096
+    unknown = bpe.token_to_id("[UNK]")
+    rows = [pool[index].tolist() for index in range(len(pool))]
+    assert sum(unknown in row for row in rows) == 2048  # the second half
+    assert bpe.encode("hello iPhone 환불").tokens == ["[UNK]", "[UNK]", "환불"]  # a run is one unknown
+
+
 def test_outliers_of_someone_elses_word_tokenizer_follow_its_own_unknown_token():
     """A tokenizer.path WordLevel whose unknown token is `<unk>` had every outlier seen as known (the
     lookup was of "[UNK]" alone), so half were respelt; one that cannot read an unknown word at all
