@@ -120,14 +120,18 @@ def _joined_shards(shards: list[Any], paths: list[Path], split: str) -> Any:
     400 (Beschreibung, Kategorie) gave rows with neither text column, left out as "empty" (a trial)."""
     import datasets
 
-    first = shards[0].column_names
-    for shard, path in zip(shards[1:], paths[1:], strict=True):
-        if set(shard.column_names) != set(first):
+    columns = [set(shard.column_names) for shard in shards]
+    for index, own in enumerate(columns):
+        others = columns[:index] + columns[index + 1 :]
+        # A header renamed (Description as Beschreibung), not a column added (notes): refused.
+        lacks = set.intersection(*others) - own
+        if lacks and own - set.union(*others):
+            odd = index or next(position for position, names in enumerate(columns) if lacks <= names)
             raise DataError(
-                f"the shards of split {split!r} hold different columns: {paths[0].name} has "
-                f"{listed([repr(name) for name in first])}, {path.name} has "
-                f"{listed([repr(name) for name in shard.column_names])}; give every shard of a split the "
-                "same header, or keep files of other columns apart (a split of their own)"
+                f"the shards of split {split!r} hold different columns: {paths[0]} has "
+                f"{listed([repr(name) for name in shards[0].column_names])}, {paths[odd]} has "
+                f"{listed([repr(name) for name in shards[odd].column_names])}; give every shard of a split "
+                "the same header, or keep files of other columns apart (a split of their own)"
             )
     try:
         return datasets.concatenate_datasets(shards)

@@ -30,6 +30,8 @@ def readable_values(value: Any) -> Any:
 # The words of the keys an API's page holds beside its records (next_page, total_count, has_more).
 PAGING_WORDS = frozenset({"page", "pages", "count", "total", "next", "previous", "prev", "more", "offset"})
 PAGING_WORDS |= {"limit", "cursor", "after", "before", "size", "per"}
+# One of which a page's keys hold at least (next_page, has_more, next_cursor).
+PAGE_WORDS = frozenset({"page", "pages", "cursor", "next", "previous", "prev", "more"})
 
 
 def require_records(value: object, path: Path) -> None:
@@ -56,11 +58,13 @@ def require_records(value: object, path: Path) -> None:
     others = [key for key in value if key not in listed]
     # Beside the records, an API's page holds only its paging (Zendesk's next_page, count); a record
     # of its own with a list of records in a field (a ticket's attachments) is one row.
+    words = [set(re.split(r"[^a-z]+", str(key).lower())) for key in others]
     paging = all(
-        isinstance(value[key], (str, int, float, bool, type(None)))
-        and PAGING_WORDS.intersection(re.split(r"[^a-z]+", str(key).lower()))
-        for key in others
-    )
+        isinstance(value[key], (str, int, float, bool, type(None))) and PAGING_WORDS & named
+        for key, named in zip(others, words, strict=True)
+    ) and (
+        not others or any(PAGE_WORDS & named for named in words)
+    )  # {"total": 12.5, "items": [...]}: an order
     if len(listed) == 1 and paging:
         beside = f" (beside {', '.join(repr(key) for key in others[:3])})" if others else ""
         key = listed[0]

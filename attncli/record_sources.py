@@ -138,10 +138,13 @@ def record_shaped(line: str, *, text_column: str | None) -> str | None:
     for names in headers:
         texts = _named_text_column(names)
         if texts is not None:
-            return f"a csv/tsv header with a text column ({texts!r})"
+            return f"{GUESSED_HEADER} ({texts!r})"
     return None
 
 
+# What record_shaped says of a header it guessed by its names (noted, never refused: "Order status,
+# delivery message, refund category" may be a text).
+GUESSED_HEADER = "a csv/tsv header with a text column"
 # A header's cell: a name of at most three words, not a number or a sentence.
 HEADER_NAME = re.compile(r"[^\W\d][\w .#/()-]{0,39}")
 

@@ -309,7 +309,10 @@ def resume(
                 "each process's batches and dropout now differ from the run left alone's, and so will the "
                 f"result; to carry on exactly: {resume_command(folder.path, saved_by)}"
             )
-        saved_threads, threads = (last.metrics or {}).get("threads"), torch_threads()
+        # The last epoch's session's (metrics.json's own is the best epoch's, null where mixed).
+        saved_epochs = (last.metrics or {}).get("history") or [{}]
+        saved_threads = saved_epochs[-1].get("threads") if isinstance(saved_epochs[-1], dict) else None
+        saved_threads, threads = saved_threads or (last.metrics or {}).get("threads"), torch_threads()
         if isinstance(saved_threads, int) and saved_threads != threads:
             reporter.stage(
                 f"note: the run trained on {saved_threads} torch thread{'s' * (saved_threads != 1)} a "

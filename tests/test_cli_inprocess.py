@@ -1013,6 +1013,14 @@ def test_json_lines_piped_in_are_read_as_records_with_their_fields(easy_run):
 
 def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, tmp_path):
     """As standard input is; a pipe (`--file <(cat rows.csv)`) is plain text too, and told the same."""
+    # A header guessed by its names alone is noted, never refused: it may be a text (a review).
+    notes = tmp_path / "notes.txt"
+    notes.write_text(
+        "Order status, delivery message, refund category\nWhere is my order, please help, thanks\n"
+    )
+    guessed = invoke("predict", easy_run, "-f", notes, "--json")
+    assert guessed.exit_code == 0 and len(guessed.stdout.splitlines()) == 2
+    assert "looks like a csv/tsv header with a text column ('delivery message')" in guessed.stderr
     rows = tmp_path / "rows.txt"
     rows.write_text("text\nhot soup\n")  # a header of the text column alone may be a text: noted
     for command in ("predict", "inspect"):

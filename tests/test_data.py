@@ -81,10 +81,16 @@ def test_split_files_may_each_have_a_format_of_their_own(tmp_path):
     with pytest.raises(DataError) as refused:
         load_raw(str(shards))
     assert str(refused.value) == (
-        "the shards of split 'train' hold different columns: train-00000-of-00002.csv has 'text', 'label', "
-        "train-00001-of-00002.csv has 'Beschreibung', 'Kategorie'; give every shard of a split the same "
-        "header, or keep files of other columns apart (a split of their own)"
+        f"the shards of split 'train' hold different columns: {shards / 'train-00000-of-00002.csv'} has "
+        f"'text', 'label', {shards / 'train-00001-of-00002.csv'} has 'Beschreibung', 'Kategorie'; give every "
+        "shard of a split the same header, or keep files of other columns apart (a split of their own)"
     )
+    # A column added to one shard (notes) is joined, as before: its rows keep their text and label.
+    rows = [{**row, "notes": "n"} for row in make_rows(10, seed=3)]
+    (shards / "train-00001-of-00002.csv").write_text(
+        "text,label,notes\n" + "".join(f"{r['text']},{r['label']},n\n" for r in rows), encoding="utf-8"
+    )
+    assert len(load_raw(str(shards)).splits["train"]) == 20
     with pytest.raises(
         DataError, match=r"data.xlsx is an Excel workbook, not a data file attn reads; save it as"
     ):

@@ -600,6 +600,8 @@ def test_the_id_column_is_the_rows_id_not_a_labels_or_a_key():
     # Other languages' exports name no id: a German helpdesk's Ticket-Nr was not found (a trial).
     for name in ("Ticket-Nr", "Ticket No.", "Ticket #", "Número", "Nº", "order_number", "#"):
         assert id_column(["Beschreibung", name, "Kategorie"]) == name, name
+    for other in ("yes_no", "phone_no", "Version No.", "Kategorie-Nr", "Klasse-Nr", "Telefon-Nr"):
+        assert id_column(["text", other]) is None, other  # numbers of something else than the row
     assert id_column(["text", "category_no", "Notes", "Nora"]) is None  # a label's, or a mere beginning
     assert id_column(["key", "text"]) is None and id_column(["text"]) is None
     assert identity_of({"id": None, "x": 1}) is None and identity_of({"id": "T1"}) == "id T1"

@@ -248,7 +248,7 @@ def _noting_record_shaped(
     (each line would be classified whole, braces, ids and gold labels included); `tabbed_remedy`
     is the remedy where that line is split by tabs; `refuse_tables`: refused instead where the line
     is a header of several columns over a line of as many."""
-    from attncli.record_sources import record_shaped
+    from attncli.record_sources import GUESSED_HEADER, record_shaped
 
     first = True
     for chunk in chunks:
@@ -269,7 +269,8 @@ def _noting_record_shaped(
                 # included: refused before any result (a trial's Excel "Unicode Text" .txt gave its
                 # header a label at 97%, exit 0). Only a header of several columns over a row of as
                 # many is taken for one: a text may begin "text, images and video", or be JSON.
-                if refuse_tables and following is not None and _table_header(line, following):
+                guessed = shape.startswith(GUESSED_HEADER)
+                if refuse_tables and not guessed and following is not None and _table_header(line, following):
                     raise DataError(
                         f"the first line of {name} looks like {shape}, so it holds records, not one text a "
                         f"line; to read the records' text column, {said}"

@@ -78,7 +78,9 @@ def id_column(columns: Iterable[str]) -> str | None:
     numbered = [
         column
         for column, name in names.items()
-        if NUMBER_NAME.search(name) and not name.startswith(LABEL_ID_PREFIXES)
+        if NUMBER_NAME.search(name)
+        and not name.startswith(LABEL_ID_PREFIXES)
+        and not NOT_ROW_NUMBERS.intersection(re.findall(r"[^\W_]+", name))
     ]
     return next(iter(exact + suffixed + numbered), None)
 
@@ -87,8 +89,13 @@ def id_column(columns: Iterable[str]) -> str | None:
 NUMBER_NAME = re.compile(r"(?:^|[\s_.-])(?:nr|no|nº|n°|num|number|nummer|numero|número|numéro|#)\.?$|^#$")
 
 
-# Columns ending in "_id" that number the classes, not the rows.
-LABEL_ID_PREFIXES = ("label", "class", "category", "target", "intent", "topic")
+# Columns ending in "_id" (or a number's name) that number the classes, not the rows.
+LABEL_ID_PREFIXES = (
+    *("label", "class", "category", "target", "intent", "topic"),
+    *("kategorie", "klasse", "categoria", "categoría", "clase", "classe", "etiqueta"),
+)
+# Words of a column named a number that numbers something else than the row (yes_no, phone_no).
+NOT_ROW_NUMBERS = frozenset({"yes", "phone", "telefon", "tel", "version", "page", "seite", "line", "zeile"})
 
 
 def shown_value(value: Any) -> str:

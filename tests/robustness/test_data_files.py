@@ -909,6 +909,8 @@ def test_one_record_holding_a_list_of_records_in_a_field_is_one_row(tmp_path):
 
     ticket = {"text": "soup", "label": "food", "attachments": [{"name": "a.png"}], "count": 1}
     require_records(ticket, tmp_path / "ticket.json")  # no error: a ticket, not an API's page
+    require_records({"total": 12.5, "items": [{"sku": "a", "text": "x"}]}, tmp_path / "order.json")
+    require_records({"size": "M", "responses": [{"text": "ok"}]}, tmp_path / "form.json")
 
 
 @pytest.mark.parametrize(
