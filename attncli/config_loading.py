@@ -292,8 +292,8 @@ def sized_along(path: Path, config: Config, given: Collection[str] = ()) -> tupl
     if not along:
         return config, None
     said = "; ".join(
-        f"{asked}=auto sizes {' and '.join([', '.join(keys[:-1]), keys[-1]] if len(keys) > 1 else keys)} to "
-        "this data too"
+        f"{asked}=auto sizes {', '.join(keys[:-1]) + ' and ' if len(keys) > 1 else ''}{keys[-1]} to this "
+        "data too"
         for asked, keys in along.items()
     )
     note = f"{said}, as one rule sizes them together; --set one to keep the run's value"

@@ -178,3 +178,10 @@ def peak_memory_mb(device: torch.device) -> float:
         return torch.cuda.max_memory_allocated(device) / 2**20
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux, bytes on macOS
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def torch_threads() -> int:
+    """torch's intra-op threads in this process, which order the float sums of every step."""
+    import torch
+
+    return torch.get_num_threads()

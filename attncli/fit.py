@@ -15,7 +15,7 @@ from attncli.adversarial import embedding_shift
 from attncli.allocator import release_free_memory
 from attncli.batching import plan_batches
 from attncli.checkpoint_saving import replace_metrics
-from attncli.device import autocast, counting_device
+from attncli.device import autocast, counting_device, torch_threads
 from attncli.epoch_validation import validate
 from attncli.errors import TrainingError, TrainingInterrupted
 from attncli.history import EpochRecord, TrainingMetrics
@@ -172,8 +172,6 @@ def _end_epoch(
     state: TrainState, prepared: Prepared, run: RunWriter, metrics: TrainingMetrics, reporter: Reporter
 ) -> bool:
     """Validate, record, keep best/ and last/; True when training should stop."""
-    import torch
-
     config = prepared.config.train
     validation_loss, validation_accuracy, validation_f1, temperature, missed = validate(state, prepared)
     train_loss_sum, tokens_seen, padded_tokens = epoch_sums(state, prepared)
@@ -189,7 +187,7 @@ def _end_epoch(
         temperature=temperature,
         missed_labels=missed,
         processes=prepared.distributed.world_size,
-        threads=torch.get_num_threads(),
+        threads=torch_threads(),
     )
     state.history.append(record)
     run.write_log(step=state.global_step, **dataclasses.asdict(record))

@@ -93,8 +93,13 @@ class TrainingMetrics:
         """The processes that trained each epoch up to the best one (every epoch where none is best
         yet): a rerun with another number draws other dropout masks, so trains another model.
         None where an epoch's count is not recorded, or not a count."""
+        return self._counts_to_best("processes")
+
+    def _counts_to_best(self, name: str) -> list[int] | None:
+        """Each epoch's `name` (processes, threads) up to the best one (every epoch where none is
+        best yet); None where an epoch's is not recorded, or not a count."""
         last = self.best_epoch or max((record.epoch for record in self.history), default=0)
-        counts = [record.processes for record in self.history if record.epoch <= last]
+        counts = [getattr(record, name) for record in self.history if record.epoch <= last]
         if not counts or not all(type(count) is int and count >= 1 for count in counts):
             return None
         return counts
@@ -104,11 +109,17 @@ class TrainingMetrics:
         """The one number of torch threads that trained the best epoch and those before it: None
         where it changed on the way (a --resume on another number: its sums took another order from
         there, a trial); the last session's where the epochs predate their own record."""
-        last = self.best_epoch or max((record.epoch for record in self.history), default=0)
-        counts = [record.threads for record in self.history if record.epoch <= last]
-        if counts and all(type(count) is int and count >= 1 for count in counts):
-            return counts[0] if len(set(counts)) == 1 else None
-        return self.threads or None
+        counts = self._counts_to_best("threads")
+        if counts is None:
+            return self.threads or None
+        return counts[0] if len(set(counts)) == 1 else None
+
+    @property
+    def last_threads(self) -> int | None:
+        """torch's threads in the session that ended the last epoch recorded (the run's where the
+        epochs predate their own record): what a --resume compares its own with."""
+        recorded = self.history[-1].threads if self.history else 0
+        return recorded if type(recorded) is int and recorded >= 1 else (self.threads or None)
 
     @property
     def processes(self) -> int | None:

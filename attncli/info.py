@@ -154,13 +154,17 @@ class CheckpointInfo:
         it stopped, and `attn info` on it later showed only "interrupted". A run killed (kill -9, a
         machine that stopped) recorded no stop at all: where no attn train holds its folder and its
         last/ has epochs left, that is one too, which info showed as a finished short run (a trial)."""
-        run = self.path.parent if self.path.name in ("best", "last") else self.path
         if self.training.stop_reason != "interrupted" and not self.killed:
             return None
-        if not (run / "last" / STATE_FILE).is_file():
+        if not (self.run_folder / "last" / STATE_FILE).is_file():
             return None
         processes = self.training.epoch_processes
-        return resume_command(run, processes[-1] if processes else 1)
+        return resume_command(self.run_folder, processes[-1] if processes else 1)
+
+    @property
+    def run_folder(self) -> Path:
+        """The run folder the checkpoint is in (itself where it is not a best/ or last/)."""
+        return self.path.parent if self.path.name in ("best", "last") else self.path
 
     @property
     def killed(self) -> bool:
@@ -170,9 +174,8 @@ class CheckpointInfo:
 
         if self.training.stop_reason is not None or self.training.epochs_trained is None:
             return False
-        run = self.path.parent if self.path.name in ("best", "last") else self.path
-        last = run / "last"
-        return (last / STATE_FILE).is_file() and not training_now(run) and work_left(last) is True
+        last = self.run_folder / "last"
+        return (last / STATE_FILE).is_file() and not training_now(self.run_folder) and work_left(last) is True
 
     def to_json(self) -> dict[str, Any]:
         training = self.training

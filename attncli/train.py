@@ -26,7 +26,7 @@ from attncli.checkpoint_folder import (
 from attncli.checkpoint_saving import CheckpointWriteFailed, replace_metrics
 from attncli.checksums import saved_by_at_least
 from attncli.config import Config
-from attncli.device import device_to_resume_on, resolve_device
+from attncli.device import device_to_resume_on, resolve_device, torch_threads
 from attncli.distributed import (
     Distributed,
     init_distributed,
@@ -141,13 +141,6 @@ def _joined(
             folder.release()
     finally:
         shutdown(distributed)
-
-
-def torch_threads() -> int:
-    """torch's intra-op threads in this process, which order the float sums of every step."""
-    import torch
-
-    return torch.get_num_threads()
 
 
 @keeps_callers_state
@@ -309,11 +302,10 @@ def resume(
                 "each process's batches and dropout now differ from the run left alone's, and so will the "
                 f"result; to carry on exactly: {resume_command(folder.path, saved_by)}"
             )
+        metrics = TrainingMetrics.from_json(last.metrics)
         # The last epoch's session's (metrics.json's own is the best epoch's, null where mixed).
-        saved_epochs = (last.metrics or {}).get("history") or [{}]
-        saved_threads = saved_epochs[-1].get("threads") if isinstance(saved_epochs[-1], dict) else None
-        saved_threads, threads = saved_threads or (last.metrics or {}).get("threads"), torch_threads()
-        if isinstance(saved_threads, int) and saved_threads != threads:
+        saved_threads, threads = metrics.last_threads, torch_threads()
+        if saved_threads is not None and saved_threads != threads:
             reporter.stage(
                 f"note: the run trained on {saved_threads} torch thread{'s' * (saved_threads != 1)} a "
                 f"process and resumes on {threads}: its sums take another order from here, so it ends close "
@@ -341,7 +333,6 @@ def resume(
                 state.tokens_seen = state.padded_tokens = 0
                 if state.loss_sum is not None:
                     state.loss_sum = torch.zeros_like(state.loss_sum)
-        metrics = TrainingMetrics.from_json(last.metrics)
         # A run saved before they were recorded gets them now, as the warning just said.
         metrics.label_conflicts = metrics.label_conflicts or prepared.label_conflicts
         # last/ never holds the refit: best/ says whether its weights are refitted, until a better epoch

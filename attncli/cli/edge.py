@@ -228,17 +228,14 @@ def load_for_command(
         # A run stopped (or still) in its first epoch: last/ (or the copy a swap or an --overwrite
         # kept) is a model no epoch has validated, at chance accuracy early on. Used with a note, it
         # gave a cron job's predictions with exit 0.
-        from attncli.resuming import work_left
-
-        if resolved.name == LAST and work_left(resolved) is False:
-            # A finished run's --resume is refused (nothing left to train): it cannot write best/ again.
+        why, finished = missing_best(resolved)
+        if finished:
             raise CheckpointError(
-                f"{path} has no best/ (it was removed, and the run has finished: a --resume would not "
-                f"write it again), so no validated model; pass {shlex.quote(str(resolved))} to use the last "
-                "epoch's model, or train the run again"
+                f"{path} has no best/ ({why}), so no validated model; pass {shlex.quote(str(resolved))} to "
+                "use the last epoch's model, or train the run again"
             )
         raise CheckpointError(
-            f"{path} has no best/ (no epoch has finished, or it was removed), so no validated model; "
+            f"{path} has no best/ ({why}), so no validated model; "
             f"resume the run (attn train --resume {shlex.quote(str(path))}), or pass "
             f"{shlex.quote(str(resolved))} to use the model as the run left it"
         )
@@ -253,6 +250,17 @@ def load_for_command(
     elif loaded.path.name != LAST and (unrefitted := unrefitted_note(path, loaded)) is not None:
         typer.echo(unrefitted, err=True)
     return loaded
+
+
+def missing_best(last: Path) -> tuple[str, bool]:
+    """Why the run folder of `last` has no best/, and whether its run has finished: a finished run's
+    --resume is refused (nothing left to train), so it cannot write best/ again."""
+    from attncli.checkpoint_folder import LAST
+    from attncli.resuming import work_left
+
+    if last.name == LAST and work_left(last) is False:
+        return "it was removed, and the run has finished: a --resume would not write it again", True
+    return "no epoch has finished, or it was removed", False
 
 
 def unrefitted_note(path: Path, loaded: LoadedCheckpoint) -> str | None:

@@ -6,7 +6,7 @@ import shlex
 
 import typer
 
-from attncli.cli.edge import print_json, replacement_note, run_command, stdout_console
+from attncli.cli.edge import missing_best, print_json, replacement_note, run_command, stdout_console
 from attncli.cli.options import CheckpointArg, DebugOption, JsonReportOption
 from attncli.errors import CheckpointError
 
@@ -42,18 +42,15 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
         if described.path != checkpoint and described.path.name == LAST:
             # A run folder with no best/: described from last/, which predict and eval refuse to use
             # (a gate `attn info "$RUN" && deploy "$RUN"` passed it, an ops trial found).
-            from attncli.resuming import work_left
-
-            if work_left(described.path) is False:  # finished: a --resume is refused, best/ stays gone
-                raise CheckpointError(
-                    f"{checkpoint} has no best/ (it was removed, and the run has finished: a --resume would "
-                    "not write it again), so predict and eval refuse it; shown above is its last/ (pass "
-                    f"{shlex.quote(str(described.path))} to use it)"
-                )
+            why, finished = missing_best(described.path)
+            then = (
+                f"pass {shlex.quote(str(described.path))} to use it"
+                if finished
+                else f"attn train --resume {shlex.quote(str(checkpoint))} goes on with it"
+            )
             raise CheckpointError(
-                f"{checkpoint} has no best/ (no epoch has finished, or it was removed), so predict and eval "
-                f"refuse it; shown above is its last/ (attn train --resume {shlex.quote(str(checkpoint))} "
-                "goes on with it)"
+                f"{checkpoint} has no best/ ({why}), so predict and eval refuse it; shown above is its last/ "
+                f"({then})"
             )
 
     run_command(action, debug=debug)
