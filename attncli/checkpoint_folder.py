@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +44,8 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 # A checkpoint that a training run replaces while it is read is read again, this often at most: up
 # to 2 s of epochs a fraction of a second long (small data). One that stays in place is read once.
 READ_ATTEMPTS, READ_RETRY_SECONDS = 40, 0.05
+# Its own generator: a read during training must not move the seeded global one.
+_RETRY_JITTER = random.Random()
 # The files a save writes: a reader watches these for a swap or a copy, not a user's notes beside them.
 CHECKPOINT_FILES = frozenset((*REQUIRED_FILES, METRICS_FILE, STATE_TENSORS_FILE, STATE_FILE))
 T = TypeVar("T")
@@ -214,7 +217,9 @@ def read_steadily(path: Path, read: Callable[[Path], T]) -> T:
         else:
             if attempt == READ_ATTEMPTS or _identity(resolve_checkpoint(path)) == before:
                 return result
-        time.sleep(READ_RETRY_SECONDS)
+        # Half to one and a half times the pause: a writer that saves on a fixed beat (a loop of
+        # cp or rsync, a test) would otherwise meet every attempt at the same point of its beat.
+        time.sleep(READ_RETRY_SECONDS * (0.5 + _RETRY_JITTER.random()))
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 

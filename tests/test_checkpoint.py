@@ -670,8 +670,8 @@ def test_a_worker_forked_after_loading_predicts_rather_than_hangs(tmp_path):
     do not survive a fork, and the child's first prediction waited forever for them."""
     import torch
 
-    if not torch.backends.openmp.is_available() or torch.get_num_threads() < 2:
-        pytest.skip("torch runs on one thread or not on OpenMP here: nothing to hang")
+    if not torch.backends.openmp.is_available() or (os.cpu_count() or 1) < 2:
+        pytest.skip("torch runs on one core or not on OpenMP here: nothing to hang")
     checkpoint = save_untrained_checkpoint(tmp_path / "ckpt")
     script = f"""
 import os, torch
@@ -688,7 +688,7 @@ os.waitpid(child, 0)
     # A session of its own, so that a hung child (the regression) goes with it at the timeout.
     process = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
+        start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "2"},  # the suite runs on one
     )  # fmt: skip
     try:
         stdout, stderr = process.communicate(timeout=60)
