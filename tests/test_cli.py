@@ -525,14 +525,25 @@ def test_help_reads_as_people_write_and_imports_neither_torch_nor_datasets():
 
 
 def test_a_mistyped_data_path_is_refused_before_torch_or_datasets_load(run, tmp_path):
-    """Seconds of imports (5-9 s on this machine) before being told of a typo."""
+    """Seconds of imports (5-9 s on this machine) before being told of a typo: in a data path, and
+    in a checkpoint's (predict, eval and inspect imported torch before looking at it)."""
+    data = tmp_path / "rows.csv"
+    data.write_text("text,label\nsoup,food\n", encoding="utf-8")
+    absent = tmp_path / "runs" / "absent"
     for command in (
         ["train", tmp_path / "absent.csv", "-o", tmp_path / "x"],
         ["eval", run, tmp_path / "absent.csv"],
+        ["predict", absent, "soup and bread"],
+        ["inspect", absent, "soup and bread"],
+        ["eval", absent, data],
     ):
         _, heavy = _heavy_imports(*command)
         assert heavy == "[]", (command, heavy)
     assert not (tmp_path / "x").exists()
+    refused = in_process("predict", absent, "soup and bread")
+    assert (refused.returncode, refused.stderr) == (
+        2, f"error: checkpoint {absent} does not exist; pass a folder written by `attn train`\n"
+    )  # fmt: skip
 
 
 def test_predicting_texts_given_as_arguments_does_not_import_datasets(run):

@@ -192,12 +192,8 @@ def load_for_command(
 ) -> LoadedCheckpoint:
     """The one loading path of eval, predict and inspect; `others` are the command's other
     arguments, one of which may be the checkpoint given second (`attn predict "text" runs/news`)."""
-    from attncli.signals import import_whole
-
-    import_whole("torch")  # a Ctrl-C in the middle of it is held until it has loaded
-    from attncli.checkpoint import load_checkpoint
     from attncli.checkpoint_folder import CONFIG_FILE, LAST, read_header, read_steadily, resolve_checkpoint
-    from attncli.device import resolve_device
+    from attncli.signals import import_whole
 
     try:
         resolved: Path | None = resolve_checkpoint(path)
@@ -239,6 +235,12 @@ def load_for_command(
             f"resume the run (attn train --resume {shlex.quote(str(path))}), or pass "
             f"{shlex.quote(str(resolved))} to use the model as the run left it"
         )
+    # Torch only now, once the checkpoint is one (its import takes seconds; a mistyped path is told
+    # at once), with a Ctrl-C in the middle of it held until it has loaded.
+    import_whole("torch")
+    from attncli.checkpoint import load_checkpoint
+    from attncli.device import resolve_device
+
     # The path as given: a run folder is resolved again if a training run replaces its best/ meanwhile.
     loaded = load_checkpoint(path, device=str(resolve_device(device)), history_optional=True)
     for warning in loaded.warnings:
