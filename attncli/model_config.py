@@ -104,10 +104,12 @@ class ModelConfig:
             # Without self-attention layers num_heads is unused: training sizes the pooling's heads
             # when they are not given (only checkpoints saved before that count them by num_heads,
             # and were checked when saved). With the layers left to sizing, it is checked once sized,
-            # unless the positions or the pooling need a layer whatever the data.
-            unused = name == "num_heads" and (
-                self.num_layers == 0 or (self.num_layers is None and not self.needs_a_layer())
-            )
+            # unless the positions or the pooling need a layer whatever the data. Pooling heads
+            # beside mean, max or cls pooling are read by nothing (and warned of as unused).
+            unused = (
+                name == "num_heads"
+                and (self.num_layers == 0 or (self.num_layers is None and not self.needs_a_layer()))
+            ) or (name == "pooling_heads" and self.pooling != "attention")
             require(
                 heads is None or self.embed_dim is None or unused or self.embed_dim % heads == 0,
                 f"model.embed_dim ({self.embed_dim}) must be divisible by model.{name} ({heads})",

@@ -69,13 +69,24 @@ def model_warnings(model: ModelConfig) -> list[str]:
             f"model.pooling_attention={model.pooling_attention} scores attention pooling only; "
             f"model.pooling={model.pooling} does not use it"
         )
-    if model.positional == "alibi" and model.num_heads % 2:
+    if model.positional == "alibi" and model.num_heads == 1:
+        # The paper's slope for one head is its gentlest, 2^-8: on an order task (the label set by
+        # which of two words comes first) a one-head model stayed at chance, two heads reached 100%.
+        reach = (
+            f"a score moves by at most {(model.max_length - 1) / 256:.2g} over {model.max_length} tokens, so "
+            if model.max_length
+            else "a score moves by 0.004 a token, so "
+        )
+        warnings.append(
+            "model.positional=alibi with model.num_heads=1: its one head gets the paper's slope for one "
+            f"head, 1/256, and penalises only keys on its left; {reach}the model hardly sees word order; "
+            "use an even number of heads (2 or more)"
+        )
+    elif model.positional == "alibi" and model.num_heads % 2:
         warnings.append(
             f"model.positional=alibi pairs heads (one penalises keys on the left, the next keys on the "
             f"right); with model.num_heads={model.num_heads} the last head has no partner and measures "
-            "distance only to keys on its left"
-            + (", the model's only sense of order" if model.num_heads == 1 else "")
-            + "; use an even number of heads"
+            "distance only to keys on its left; use an even number of heads"
         )
     if model.positional == "rope" and model.attention == "additive":
         warnings.append(
@@ -143,7 +154,10 @@ def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = Tr
             why["train.refit_epochs"] = "the data has a validation split, which training does not learn from"
     if config.train.outlier_rows == 0:
         why["train.outlier_weight"] = "train.outlier_rows is 0"
-    if config.tokenizer.kind == "word" and config.tokenizer.path is None:
+    # 0 says what the run does anyway: a run's own config.json given again (--resume, --config)
+    # holds the 0 the rule sized, and was warned of as given.
+    word_level = config.tokenizer.kind == "word" and config.tokenizer.path is None
+    if word_level and config.train.subword_dropout_rate:
         why["train.subword_dropout"] = "a word tokenizer's tokens are whole words, made of no pieces"
     return [f"{key}={given[key]!r} ({why[key]})" for key in given if key in why]
 

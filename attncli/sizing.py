@@ -188,11 +188,12 @@ def _width(words: int, config: Config, *, layers: int) -> int:
     are sized too, by the pooling heads' width 4."""
     model = config.model
     base = 64 if words < SMALL_DATA else 128 if words < WIDE_DATA else 256
-    sized_pooling = POOLING_HEAD_WIDTH if model.pooling == "attention" else 1
-    # Without layers num_heads is read by nothing (attention pooling's heads are sized): a
-    # num_heads=3 given there made the width 72, not 64.
+    # Heads a setting names but nothing reads are no reason to widen: without layers num_heads (a
+    # num_heads=3 given there made the width 72, not 64), and pooling_heads beside mean, max or cls
+    # pooling (pooling_heads=7 with max pooling, warned of as unused, made it 84).
+    pooling_heads = (model.pooling_heads or POOLING_HEAD_WIDTH) if model.pooling == "attention" else 1
     attention_heads = model.num_heads * (2 if model.positional == "rope" else 1) if layers else 1
-    unit = math.lcm(attention_heads, model.pooling_heads or sized_pooling)
+    unit = math.lcm(attention_heads, pooling_heads)
     return math.ceil(base / unit) * unit
 
 

@@ -1417,6 +1417,10 @@ def test_a_runs_config_given_again_says_which_settings_sized_to_its_data_it_keep
     assert "tokenizer.kind=" in note and "model.max_length=" not in note  # sized again, as asked
     assert "model.dropout=" not in note  # given again: the user's now, whatever its value
     assert note.endswith("; --set KEY=auto sizes one to this data")
+    # The 0 the rule gave a word tokenizer's subword dropout is what such a run does: no warning
+    # that a setting the user never typed goes unused (every --resume and --config gave one).
+    assert json.loads(config.read_text())["config"]["train"]["subword_dropout"] == 0.0
+    assert "does not use" not in result.stderr, result.stderr
     # The next round, from this run's config, still knows what was sized for the first 54 texts.
     carried = json.loads((tmp_path / "r1" / "best" / "metrics.json").read_text())["sized"]
     assert (
@@ -1573,6 +1577,15 @@ def test_eval_and_inspect_into_a_pipe_keep_each_line_whole(tmp_path, monkeypatch
     monkeypatch.setenv("COLUMNS", "100")
     asked = _ok("eval", checkpoint, data, "--errors", 3).stdout.splitlines()
     assert max(map(len, asked)) <= 100 and "most confident mistakes" in "\n".join(asked)
+    # ... the confusion matrix too: it was drawn for a report's width and wrapped at 32 columns
+    # (headings cut in two, the last label's column gone), where a terminal numbers its columns.
+    monkeypatch.setenv("COLUMNS", "32")
+    narrow = _ok("eval", checkpoint, data).stdout.splitlines()
+    assert any(line.startswith("columns: the labels numbered") for line in narrow)
+    assert max(map(len, narrow)) <= 32
+    assert [line for line in narrow if re.fullmatch(r"│ [123] (food|sport|tech) +(│ \d ){3}│", line)] == [
+        line for line in narrow if re.match(r"│ [123] ", line)
+    ] and len([line for line in narrow if re.match(r"│ [123] ", line)]) == 3
     monkeypatch.delenv("COLUMNS")
     # info too (an ops trial: its values were wrapped inside the panel at 80 columns, or cut without
     # a mark at COLUMNS=20, so grep missed them)

@@ -7,10 +7,15 @@ def test_settings_that_train_but_not_as_named_are_warned_of():
     from attncli.run_warnings import model_warnings
 
     assert model_warnings(ModelConfig(positional="alibi", num_heads=4, embed_dim=16)) == []
-    (one,) = model_warnings(ModelConfig(positional="alibi", num_heads=1, embed_dim=16))
-    assert (
-        "model.num_heads=1 the last head has no partner" in one and "the model's only sense of order" in one
+    # One head: the paper's gentlest slope, too gentle to order a short text's words.
+    (one,) = model_warnings(ModelConfig(positional="alibi", num_heads=1, embed_dim=16, max_length=16))
+    assert one == (
+        "model.positional=alibi with model.num_heads=1: its one head gets the paper's slope for one head, "
+        "1/256, and penalises only keys on its left; a score moves by at most 0.059 over 16 tokens, so the "
+        "model hardly sees word order; use an even number of heads (2 or more)"
     )
+    (unsized,) = model_warnings(ModelConfig(positional="alibi", num_heads=1, embed_dim=16))
+    assert "a score moves by 0.004 a token, so the model hardly sees word order" in unsized
     (three,) = model_warnings(ModelConfig(positional="alibi", num_heads=3, embed_dim=12))
     assert three.endswith("distance only to keys on its left; use an even number of heads")
     (rope,) = model_warnings(ModelConfig(positional="rope", attention="additive", num_heads=2, embed_dim=16))
@@ -143,3 +148,6 @@ def test_subword_dropout_for_a_word_tokenizer_is_warned_of_as_unused():
     ]
     bpe = load_config(None, ["data.source=d.csv", "tokenizer.kind=bpe", "train.subword_dropout=0.1"])
     assert given_but_unused(bpe, given) == []
+    # 0, as the rule sizes it for words and a run's config.json then gives it again: what the run does.
+    off = load_config(None, ["data.source=d.csv", "tokenizer.kind=word", "train.subword_dropout=0"])
+    assert given_but_unused(off, {"train.subword_dropout": 0.0}) == []

@@ -249,6 +249,13 @@ def test_settings_given_are_kept_and_the_rest_fit_around_them():
     # (with a layer); 5 rope heads.
     pooled = load_config(None, ["model.num_heads=3", "model.pooling_heads=8", "model.num_layers=1"])
     assert size_to_data(pooled, _profile(5_000))[0].model.embed_dim == 72
+    # ... and not those it does not use: pooling heads beside max or cls pooling (warned of as unused,
+    # they made the width 84 and 80).
+    for pooling, layers in (("max", 0), ("cls", 1)):
+        unread = load_config(
+            None, [f"model.pooling={pooling}", "model.pooling_heads=7", f"model.num_layers={layers}"]
+        )
+        assert size_to_data(unread, _profile(5_000))[0].model.embed_dim == 64
     rotary = load_config(None, ["model.num_heads=5", "model.positional=rope"])
     assert size_to_data(rotary, _profile(5_000))[0].model.embed_dim == 80  # heads of width 16, 20 pooling
     # A width given that 4 does not divide: the most pooling heads of width 4 or more that divide it.

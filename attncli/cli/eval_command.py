@@ -110,11 +110,13 @@ def evaluate(
             print_json([result.to_json()])
         else:
             from attncli.render import render_eval
+            from attncli.render.consoles import width_asked
 
             console = stdout_console(unwrapped_when_piped=True)
             shades = None if console.no_color else console.color_system
-            console.print(
-                render_eval(result, width=console.width, piped=not console.is_terminal, color_system=shades)
-            )
+            # Piped with COLUMNS set, the console wraps at that width: the matrix must fit it too
+            # (it was drawn for a report's width, then wrapped into unreadable cells).
+            piped = not console.is_terminal and not width_asked()
+            console.print(render_eval(result, width=console.width, piped=piped, color_system=shades))
 
     run_command(action, debug=debug)

@@ -27,11 +27,15 @@ def output_console(
     where rich's own handling would exit with status 1."""
     console = Console(theme=ATTN_THEME, highlight=False, **options)
     console.on_broken_pipe = on_broken_pipe  # type: ignore[method-assign]
-    # COLUMNS set is a width asked for (`COLUMNS=100 attn eval ... | less`), which rich reads itself.
-    asked = (os.environ.get("COLUMNS") or "").isdigit()  # as rich reads it: " 60" is no width to it
-    if unwrapped_when_piped and not console.is_terminal and "width" not in options and not asked:
+    if unwrapped_when_piped and not console.is_terminal and "width" not in options and not width_asked():
         console.width = PIPED_WIDTH
     return console
+
+
+def width_asked() -> bool:
+    """Whether COLUMNS asks for a width (`COLUMNS=100 attn eval ... | less`), which rich reads
+    itself, piped or not: output then fits it as a terminal's would."""
+    return (os.environ.get("COLUMNS") or "").isdigit()  # as rich reads it: " 60" is no width to it
 
 
 # rich's SVG page asks a CDN for its font (Fira Code) after the reader's own copy: a report opened
