@@ -281,9 +281,10 @@ def repeated_in_training_warning(train: Split, validation: Split, *, carved: boo
         return []
     where = "the data (its repeats fell on both sides of the carve)" if carved else "the validation split"
     return [
-        f"warning: {repeated:,} of the {len(validation):,} validation rows have the same text (ignoring "
-        f"case and spacing) as a training row{_checked_rows(len(train))}, so validation scores (and with "
-        "them early stopping, the best epoch and calibration) measure memory on them; remove the "
+        f"warning: {repeated:,} of the {len(validation):,} validation rows "
+        f"{'has' if repeated == 1 else 'have'} the same text (ignoring case and spacing) as a training "
+        f"row{_checked_rows(len(train))}, so validation scores (and with them early stopping, the best "
+        "epoch and calibration) measure memory on them; remove the "
         f"repeated rows from {where} where they are copies (rows pasted twice), or keep them where people "
         "write these texts alike (short answers), as new texts will repeat them too"
     ]

@@ -192,4 +192,5 @@ def split_sizes_change(metrics: dict[str, Any], train_size: int, validation_size
     then = (metrics.get("train_size"), metrics.get("validation_size"))
     if not all(isinstance(size, int) and size > 0 for size in then) or then == (train_size, validation_size):
         return None
-    return f"{train_size} training and {validation_size} validation texts now, {then[0]} and {then[1]} then"
+    now = f"{train_size:,} training and {validation_size:,} validation texts now"
+    return f"{now}, {then[0]:,} and {then[1]:,} then"

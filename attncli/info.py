@@ -307,9 +307,12 @@ def _training(
             "accuracy": best.validation_accuracy,
             "macro_f1": best.validation_macro_f1,
         }
+    epochs_trained = max((record.epoch for record in metrics.history), default=0)
+    if not metrics.stop_reason:  # training has not ended: last/ may be epochs ahead of best/
+        epochs_trained = max(epochs_trained, _epochs_in_last(path))
     return TrainingInfo(
         **common,
-        epochs_trained=max((record.epoch for record in metrics.history), default=0),
+        epochs_trained=epochs_trained,
         best_epoch=metrics.best_epoch or None,  # epochs count from 1
         validation=validation,
         stop_reason=metrics.stop_reason or None,
@@ -331,6 +334,25 @@ def _training(
         precision=metrics.precision or None,
         threads=metrics.trained_threads,
     )
+
+
+def _epochs_in_last(path: Path) -> int:
+    """The epochs the last/ beside a best/ at `path` records (0: none, or no such last/). A run
+    killed or still training wrote best/ at its best epoch and last/ at each epoch since: a killed
+    run's info said "13 trained" where last/ held 15, and --resume then said 15."""
+    if path.name != "best":
+        return 0
+    try:
+        history = json.loads((path.parent / "last" / METRICS_FILE).read_text(encoding="utf-8")).get("history")
+        return max((record["epoch"] for record in history if isinstance(record.get("epoch"), int)), default=0)
+    except (
+        OSError,
+        ValueError,
+        AttributeError,
+        TypeError,
+        KeyError,
+    ):  # absent or not attn's: best/'s count stands
+        return 0
 
 
 def _library_versions(value: Any) -> dict[str, str]:

@@ -94,16 +94,58 @@ def with_settings(config: Config, values: dict[str, Any]) -> Config:
                 )
             continue
         if key not in known:
-            # A setting's own name without its section (`lr`, `epochs`) finds it too.
-            named = [valid for valid in known if valid.rpartition(".")[2] == key.rpartition(".")[2]]
-            close = named or difflib.get_close_matches(key, known, n=3, cutoff=0.5)
-            hint = f"did you mean {', '.join(close)}?" if close else "see configs/default.yaml"
-            raise ConfigError(f"unknown setting {key!r}; {hint}")
+            raise ConfigError(f"unknown setting {key!r}; {_unknown_hint(key, known)}")
         section, name = key.split(".", 1)
         by_section.setdefault(section, {})[name] = value
     # Each section checks and types its values as it is built (config_checks.typed_fields).
     sections = {name: dataclasses.replace(getattr(config, name), **new) for name, new in by_section.items()}
     return dataclasses.replace(config, **sections)
+
+
+# What other trainers call attn's settings (Hugging Face, PyTorch, fastText, Keras): spelling is
+# not what stands between `train.learning_rate` and `train.lr`, which closeness of letters missed
+# (it offered train.calibrate, train.warmup_ratio, train.adversarial: a trial).
+OTHER_NAMES = {
+    "train.lr": ("learning_rate", "learningrate", "lr_rate", "eta"),
+    "train.epochs": ("num_epochs", "n_epochs", "max_epochs", "num_train_epochs", "epoch"),
+    "train.batch_size": ("bs", "batch", "train_batch_size", "per_device_train_batch_size"),
+    "train.patience": ("early_stopping", "early_stopping_patience"),
+    "train.weight_decay": ("wd", "decay", "l2"),
+    "train.grad_clip": ("clip", "max_grad_norm", "gradient_clipping", "clip_grad_norm"),
+    "train.warmup_ratio": ("warmup", "warmup_steps", "warmup_proportion"),
+    "train.precision": ("fp16", "bf16", "amp", "mixed_precision"),
+    "train.seed": ("random_seed", "random_state"),
+    "model.embed_dim": (
+        "hidden_size", "hidden_dim", "d_model", "dim", "embedding_dim", "emb_dim", "embedding_size", "width",
+    ),
+    "model.num_heads": ("n_heads", "heads", "nhead", "num_attention_heads", "attention_heads"),
+    "model.num_layers": ("n_layers", "layers", "nlayers", "num_hidden_layers", "depth"),
+    "model.ff_dim": ("ffn_dim", "intermediate_size", "dim_feedforward", "feedforward_dim"),
+    "model.embeddings_init": (
+        "vectors", "pretrained", "pretrained_vectors", "pretrained_embeddings", "embeddings", "word_vectors",
+        "glove", "word2vec", "fasttext",
+    ),
+    "model.positional": (
+        "rope", "alibi", "position", "positions", "positional_encoding", "pos_encoding",
+        "position_embeddings",
+    ),
+    "model.max_length": ("max_len", "max_seq_length", "max_seq_len", "seq_len", "sequence_length"),
+    "tokenizer.min_frequency": ("min_count", "min_freq"),
+    "data.validation_fraction": ("val_fraction", "validation_split", "val_split", "dev_fraction"),
+}  # fmt: skip
+
+
+def _unknown_hint(key: str, known: list[str]) -> str:
+    """What `key`, a setting attn does not have, may have meant."""
+    name = key.rpartition(".")[2]
+    if key in {item.name for item in dataclasses.fields(Config)}:  # `--set model=rope`
+        return f"{key} is a section, not a setting; give {key}.NAME=VALUE (configs/default.yaml lists them)"
+    # A setting's own name without its section (`lr`, `epochs`) finds it too, as do other tools' names.
+    named = [valid for valid in known if valid.rpartition(".")[2] == name]
+    spelled = name.lower().replace("-", "_")
+    named += [valid for valid, others in OTHER_NAMES.items() if spelled in others and valid not in named]
+    close = named or difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+    return f"did you mean {', '.join(close)}?" if close else "see configs/default.yaml"
 
 
 def typed_setting(key: str, value: Any, annotation: Any) -> Any:
@@ -170,7 +212,15 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     if value == "auto":  # what sized settings take
         raise ConfigError(f"{key} must be {names}; auto sizes only {', '.join(SIZED_KEYS)}")
     shown = repr(value) if isinstance(value, str) else as_typed(value)  # true, as YAML writes it
-    raise ConfigError(f"{key} must be {names}, not {_shortened(shown)}{_wrong_item(key, value, options)}")
+    # `positional: no` in a config file is YAML's false, not the word: say why a word became a boolean.
+    quoting = (
+        " (YAML reads an unquoted yes, no, on or off as true or false: put the word in quotes)"
+        if isinstance(value, bool) and str in options
+        else ""
+    )
+    raise ConfigError(
+        f"{key} must be {names}, not {_shortened(shown)}{_wrong_item(key, value, options)}{quoting}"
+    )
 
 
 def _wrong_item(key: str, value: Any, options: tuple[Any, ...]) -> str:

@@ -23,6 +23,32 @@ def test_unknown_key_suggests_the_closest():
         load_config(None, ["model.embeddim=3"])
     with pytest.raises(ConfigError, match=r"unknown setting 'lr'; did you mean train.lr\?$"):
         load_config(None, ["lr=0.01"])  # its name without its section
+    # Other tools' names for attn's settings, which closeness of letters missed (a trial).
+    for given, meant in (
+        ("train.learning_rate", "train.lr"),
+        ("model.hidden_size", "model.embed_dim"),
+        ("model.vectors", "model.embeddings_init"),
+        ("model.rope", "model.positional"),
+        ("model.Max-Seq-Length", "model.max_length"),
+    ):
+        with pytest.raises(ConfigError, match=rf"^unknown setting '{given}'; did you mean {meant}\?$"):
+            load_config(None, [f"{given}=1"])
+    with pytest.raises(ConfigError, match=r"^unknown setting 'model'; model is a section, not a setting; "):
+        load_config(None, ["model=rope"])
+
+
+def test_a_word_yaml_reads_as_a_boolean_is_told_to_be_quoted(tmp_path):
+    """`positional: no` is YAML's false: "must be text, not false" left the user to guess why."""
+    config = tmp_path / "c.yaml"
+    config.write_text("model:\n  positional: no\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_config(config, [])
+    assert str(refused.value) == (
+        "model.positional must be text, not false (YAML reads an unquoted yes, no, on or off as true or "
+        "false: put the word in quotes)"
+    )
+    with pytest.raises(ConfigError, match=r"^train.epochs must be a whole number, not false$"):
+        load_config(None, ["train.epochs=no"])  # a number: quoting would not help
 
 
 @pytest.mark.parametrize(

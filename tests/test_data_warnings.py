@@ -75,7 +75,7 @@ def test_training_data_past_the_check_limit_is_checked_on_its_first_rows_and_sai
     validation = Split(texts=["c", "E"], labels=array("q", [0, 0]))
     (repeated,) = repeated_in_training_warning(train, validation, carved=False)
     assert repeated.startswith(
-        "warning: 1 of the 2 validation rows have the same text (ignoring case and spacing) as a training "
+        "warning: 1 of the 2 validation rows has the same text (ignoring case and spacing) as a training "
         "row (among its first 4 rows, of 6), so"
     )
     small = Split(texts=texts[:4], labels=array("q", [0, 1, 0, 0]))

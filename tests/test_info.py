@@ -459,18 +459,31 @@ def test_an_interrupted_run_says_how_to_resume_it(trained, tmp_path):
     assert dataclasses.replace(copied, training=stopped.training).resume_command is None
 
 
+def _killed_run(tmp_path, *, epochs):
+    """The run folder of a training of `epochs` epochs that a patched validation ends with SystemExit."""
+    from conftest import TINY_MODEL, make_rows, write_csv
+
+    from attncli.config_loading import load_config
+    from attncli.train import train
+
+    data = write_csv(tmp_path / "d.csv", make_rows(60))
+    config = load_config(
+        None, [*TINY_MODEL, f"data.source={data}", f"train.epochs={epochs}", "train.patience=0"]
+    )
+    run = tmp_path / "run"
+    with pytest.raises(SystemExit):
+        train(config, output=run)
+    return run
+
+
 def test_a_killed_run_with_epochs_left_says_how_to_resume_it_unless_it_is_training_now(tmp_path, monkeypatch):
     """kill -9 (or a machine that stopped) records no stop: info showed such a run as a finished
     short one, with neither a stop reason nor a resume command (a trial)."""
     import fcntl
     import os
 
-    from conftest import TINY_MODEL, make_rows, write_csv
-
     import attncli.fit
-    from attncli.config_loading import load_config
     from attncli.run_folder import LOCK_FILE
-    from attncli.train import train
 
     validate, calls = attncli.fit.validate, []
 
@@ -481,11 +494,7 @@ def test_a_killed_run_with_epochs_left_says_how_to_resume_it_unless_it_is_traini
         return validate(*args, **kwargs)
 
     monkeypatch.setattr(attncli.fit, "validate", dies_in_epoch_two)
-    data = write_csv(tmp_path / "d.csv", make_rows(60))
-    config = load_config(None, [*TINY_MODEL, f"data.source={data}", "train.epochs=3", "train.patience=0"])
-    run = tmp_path / "run"
-    with pytest.raises(SystemExit):
-        train(config, output=run)
+    run = _killed_run(tmp_path, epochs=3)
     info = describe_checkpoint(run)
     assert info.training.stop_reason is None and info.resume_command == f"attn train --resume {run}"
     shown = CliRunner().invoke(app, ["info", str(run)])
@@ -505,3 +514,31 @@ def test_a_killed_run_with_epochs_left_says_how_to_resume_it_unless_it_is_traini
     finally:
         os.close(descriptor)
     assert describe_checkpoint(run).resume_command is not None
+
+
+def test_a_killed_run_counts_the_epochs_its_last_holds_past_its_best(tmp_path, monkeypatch):
+    """best/ is written at the best epoch and last/ at every epoch: a killed run's info said "13
+    trained" from best/ where last/ held 15, and its --resume then said 15 (a README audit)."""
+
+    import attncli.fit
+
+    validate, calls = attncli.fit.validate, []
+
+    def worse_after_epoch_one_and_killed_in_epoch_three(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise SystemExit(137)
+        loss, accuracy, macro_f1, temperature, missed = validate(*args, **kwargs)
+        return (
+            (loss, accuracy, macro_f1, temperature, missed)
+            if len(calls) == 1
+            else (9.0, 0.0, 0.0, 1.0, missed)
+        )
+
+    monkeypatch.setattr(attncli.fit, "validate", worse_after_epoch_one_and_killed_in_epoch_three)
+    run = _killed_run(tmp_path, epochs=4)
+    assert len(json.loads((run / "best" / "metrics.json").read_text())["history"]) == 1
+    for path in (run, run / "best", run / "last"):
+        info = describe_checkpoint(path)
+        assert (info.training.epochs_trained, info.training.best_epoch) == (2, 1), path
+    assert "2 trained, best 1" in CliRunner().invoke(app, ["info", str(run)]).stdout
