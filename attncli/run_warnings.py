@@ -14,6 +14,7 @@ from attncli.local_paths import local_path
 from attncli.model_config import ModelConfig
 from attncli.packing import PackedSequences
 from attncli.raw_data import FILE_BUILDERS
+from attncli.settings import as_typed
 from attncli.sources import names_a_local_path
 from attncli.tokenizer import unknown_id_of
 from attncli.unused_settings import unused_model_settings, unused_tokenizer_settings
@@ -159,7 +160,8 @@ def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = Tr
     word_level = config.tokenizer.kind == "word" and config.tokenizer.path is None
     if word_level and config.train.subword_dropout_rate:
         why["train.subword_dropout"] = "a word tokenizer's tokens are whole words, made of no pieces"
-    return [f"{key}={given[key]!r} ({why[key]})" for key in given if key in why]
+    # As --set takes them (explicit, not Python's 'explicit'), as the other settings are shown.
+    return [f"{key}={as_typed(given[key])} ({why[key]})" for key in given if key in why]
 
 
 # Label names an out-of-scope class goes by in intent data (CLINC150's `oos`, chatbots' fallbacks),

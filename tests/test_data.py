@@ -750,7 +750,7 @@ def test_a_cloned_hub_repository_with_configurations_reads_the_one_named(tmp_pat
     config = load_config(None, [f"data.source={tmp_path}", "data.config=large"])
     assert given_but_unused(config, {"data.config": "large"}) == []
     (tmp_path / "README.md").unlink()  # a plain folder: a configuration means nothing there
-    assert given_but_unused(config, {"data.config": "large"})[0].startswith("data.config='large' (it names")
+    assert given_but_unused(config, {"data.config": "large"})[0].startswith("data.config=large (it names")
 
 
 @pytest.mark.parametrize(

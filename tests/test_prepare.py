@@ -110,7 +110,7 @@ def test_a_tokenizer_given_by_path_is_said_to_be_used_not_trained(tmp_path):
     assert f"using the tokenizer in {tmp_path / 't.json'}" in stages
     said = [stage for stage in stages if "validation rows" not in stage]  # 4: too few to choose by
     unused = [stage for stage in said if stage.startswith("warning: settings given that this run does not")]
-    assert len(unused) == 1 and "tokenizer.kind='wordpiece' (the tokenizer in tokenizer.path" in unused[0]
+    assert len(unused) == 1 and "tokenizer.kind=wordpiece (the tokenizer in tokenizer.path" in unused[0]
     said.remove(unused[0])
     assert not any(stage.startswith("training the") or "warning" in stage for stage in said)
     # A setting the chosen pooling does not use is said to be ignored.
@@ -205,9 +205,9 @@ def test_settings_given_that_the_run_does_not_use_are_warned_of(tmp_path):
     assert prepared.config.model.num_layers == 0  # sized: so ff_dim has no layer to size
     warned = [line for line in recorder.lines if line.startswith("warning: settings given")]
     assert warned == [
-        "warning: settings given that this run does not use: data.config='foo' (it names a configuration "
-        "of a Hub dataset, and the data is a local path); data.delimiter=';' (d.jsonl is not a csv/tsv "
-        "file); tokenizer.kind='bpe' (the tokenizer in tokenizer.path is used as it is); "
+        "warning: settings given that this run does not use: data.config=foo (it names a configuration "
+        "of a Hub dataset, and the data is a local path); data.delimiter=; (d.jsonl is not a csv/tsv "
+        "file); tokenizer.kind=bpe (the tokenizer in tokenizer.path is used as it is); "
         "tokenizer.vocab_size=50 (the tokenizer in tokenizer.path is used as it is); model.ff_dim=999 "
         "(no self-attention layers); train.outlier_weight=0.5 (train.outlier_rows is 0)"
     ]  # each was accepted, saved and silently ignored

@@ -73,7 +73,7 @@ def test_an_encoding_for_a_parquet_or_arrow_file_is_warned_of_as_unused():
     for source, kind in (("d.parquet", "parquet"), ("d.arrow", "arrow")):
         config = load_config(None, [f"data.source={source}", "data.encoding=latin-1"])
         assert given_but_unused(config, {"data.encoding": "latin-1"}) == [
-            f"data.encoding='latin-1' ({source} is a {kind} file, whose texts are UTF-8)"
+            f"data.encoding=latin-1 ({source} is a {kind} file, whose texts are UTF-8)"
         ]
     config = load_config(None, ["data.source=d.csv", "data.encoding=latin-1"])
     assert given_but_unused(config, {"data.encoding": "latin-1"}) == []
