@@ -41,8 +41,9 @@ REPLACED = ".attn-replaced"
 MOVING_ASIDE = f"{REPLACED}-moving"
 # Files other tools save weights in: pickles, which attn never loads (unpickling can run any code).
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
-# A checkpoint that a training run replaces while it is read is read again, this often at most: up
-# to 2 s of epochs a fraction of a second long (small data). One that stays in place is read once.
+# A checkpoint that a training run replaces while it is read is read again, this often at most: about
+# 2 s of epochs a fraction of a second long (small data; each pause is jittered, 1-3 s in all). One
+# that stays in place is read once.
 READ_ATTEMPTS, READ_RETRY_SECONDS = 40, 0.05
 # Its own generator: a read during training must not move the seeded global one.
 _RETRY_JITTER = random.Random()
@@ -210,7 +211,7 @@ def read_steadily(path: Path, read: Callable[[Path], T]) -> T:
             if attempt == READ_ATTEMPTS:  # still being written: not damaged, and not readable yet
                 seconds = READ_ATTEMPTS * READ_RETRY_SECONDS
                 raise CheckpointError(
-                    f"{folder} kept changing while attn read it, for {seconds:.0f} s (is a copy or a "
+                    f"{folder} kept changing while attn read it, for about {seconds:.0f} s (is a copy or a "
                     "training run writing it?); wait until it ends; to replace a checkpoint in use, copy the "
                     "new one beside it and rename it into place"
                 ) from error

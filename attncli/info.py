@@ -307,15 +307,15 @@ def _training(
             "accuracy": best.validation_accuracy,
             "macro_f1": best.validation_macro_f1,
         }
-    epochs_trained = max((record.epoch for record in metrics.history), default=0)
-    if not metrics.stop_reason:  # training has not ended: last/ may be epochs ahead of best/
-        epochs_trained = max(epochs_trained, _epochs_in_last(path))
+    epochs_trained, stop_reason = _last_epoch(metrics), metrics.stop_reason or None
+    if (ahead := _last_ahead(path, epochs_trained)) is not None:
+        epochs_trained, stop_reason = _last_epoch(ahead), ahead.stop_reason or None
     return TrainingInfo(
         **common,
         epochs_trained=epochs_trained,
         best_epoch=metrics.best_epoch or None,  # epochs count from 1
         validation=validation,
-        stop_reason=metrics.stop_reason or None,
+        stop_reason=stop_reason,
         train_seconds=metrics.train_seconds,
         embeddings_init=metrics.embeddings_init,
         class_weights=metrics.class_weights,
@@ -336,23 +336,25 @@ def _training(
     )
 
 
-def _epochs_in_last(path: Path) -> int:
-    """The epochs the last/ beside a best/ at `path` records (0: none, or no such last/). A run
-    killed or still training wrote best/ at its best epoch and last/ at each epoch since: a killed
-    run's info said "13 trained" where last/ held 15, and --resume then said 15."""
+def _last_epoch(metrics: TrainingMetrics) -> int:
+    """The newest epoch `metrics` record (0: none)."""
+    return max((record.epoch for record in metrics.history), default=0)
+
+
+def _last_ahead(path: Path, epochs: int) -> TrainingMetrics | None:
+    """The metrics of the last/ beside a best/ at `path`, where they record epochs past `epochs`
+    (None: not so, or no readable last/). best/ is written at the best epoch and when a run ends,
+    last/ at every epoch: a run killed or still training, or one resumed for more epochs and then
+    killed, said "13 trained" (and "reached the epoch limit") from best/ where last/ held 15, which
+    --resume then went on from."""
     if path.name != "best":
-        return 0
+        return None
     try:
-        history = json.loads((path.parent / "last" / METRICS_FILE).read_text(encoding="utf-8")).get("history")
-        return max((record["epoch"] for record in history if isinstance(record.get("epoch"), int)), default=0)
-    except (
-        OSError,
-        ValueError,
-        AttributeError,
-        TypeError,
-        KeyError,
-    ):  # absent or not attn's: best/'s count stands
-        return 0
+        recorded = json.loads((path.parent / "last" / METRICS_FILE).read_text(encoding="utf-8"))
+        ahead = TrainingMetrics.from_json(recorded)
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):  # absent, or not attn's
+        return None
+    return ahead if _last_epoch(ahead) > epochs else None
 
 
 def _library_versions(value: Any) -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from array import array
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -198,9 +198,12 @@ def prepare(
     reporter: Reporter,
     tokenizer: Tokenizer | None = None,
     distributed: Distributed = SINGLE_PROCESS,
+    sized_before: Collection[str] = (),
 ) -> Prepared:
     """Load the data, train (or take) the tokenizer and pack the token ids. Under torchrun every
-    process loads the data; only rank 0 trains the tokenizer, and the others receive it."""
+    process loads the data; only rank 0 trains the tokenizer, and the others receive it.
+    `sized_before`: settings `config` holds as an earlier run sized them (a resumed run's, or those
+    of a run's config.json given again), which the user did not give."""
     import torch
 
     if config.train.batch_size < distributed.world_size:
@@ -261,7 +264,10 @@ def prepare(
     precision = resolve_precision(config.train.precision, device, config.model)
     if (segments := one_segment_warning(config.model)) is not None:
         reporter.stage(f"warning: {segments}")
-    unused = given_but_unused(config, given, carved=splits.carved)
+    # A value the rule chose for the earlier run is not the user's: the 0 it sized for a word
+    # tokenizer's subword dropout, the 2 for a unigram tokenizer's minimum frequency.
+    chosen = {key: value for key, value in given.items() if key not in sized_before}
+    unused = given_but_unused(config, chosen, carved=splits.carved)
     if unused:
         reporter.stage(f"warning: settings given that this run does not use: {'; '.join(unused)}")
     fresh = tokenizer is None

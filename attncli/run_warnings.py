@@ -4,6 +4,7 @@ given that the run never reads, and a vocabulary that reads most training words 
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,15 +74,10 @@ def model_warnings(model: ModelConfig) -> list[str]:
     if model.positional == "alibi" and model.num_heads == 1:
         # The paper's slope for one head is its gentlest, 2^-8: on an order task (the label set by
         # which of two words comes first) a one-head model stayed at chance, two heads reached 100%.
-        reach = (
-            f"a score moves by at most {(model.max_length - 1) / 256:.2g} over {model.max_length} tokens, so "
-            if model.max_length
-            else "a score moves by 0.004 a token, so "
-        )
         warnings.append(
             "model.positional=alibi with model.num_heads=1: its one head gets the paper's slope for one "
-            f"head, 1/256, and penalises only keys on its left; {reach}the model hardly sees word order; "
-            "use an even number of heads (2 or more)"
+            "head, 1/256 a token (two heads get 1/16), and penalises only keys on its left, so the model "
+            "hardly sees word order; use an even number of heads (2 or more)"
         )
     elif model.positional == "alibi" and model.num_heads % 2:
         warnings.append(
@@ -155,13 +151,17 @@ def given_but_unused(config: Config, given: dict[str, Any], *, carved: bool = Tr
             why["train.refit_epochs"] = "the data has a validation split, which training does not learn from"
     if config.train.outlier_rows == 0:
         why["train.outlier_weight"] = "train.outlier_rows is 0"
-    # 0 says what the run does anyway: a run's own config.json given again (--resume, --config)
-    # holds the 0 the rule sized, and was warned of as given.
     word_level = config.tokenizer.kind == "word" and config.tokenizer.path is None
-    if word_level and config.train.subword_dropout_rate:
+    if word_level and config.train.subword_dropout_rate:  # 0 says what the run does anyway
         why["train.subword_dropout"] = "a word tokenizer's tokens are whole words, made of no pieces"
-    # As --set takes them (explicit, not Python's 'explicit'), as the other settings are shown.
-    return [f"{key}={as_typed(given[key])} ({why[key]})" for key in given if key in why]
+    return [f"{key}={_shown(given[key])} ({why[key]})" for key in given if key in why]
+
+
+def _shown(value: Any) -> str:
+    """A setting's value as --set takes it (explicit, not Python's 'explicit'), as other settings are
+    shown; in quotes where it holds the "; " that joins the warning's list (data.delimiter=";")."""
+    text = as_typed(value)
+    return json.dumps(value, ensure_ascii=False) if ";" in text and isinstance(value, str) else text
 
 
 # Label names an out-of-scope class goes by in intent data (CLINC150's `oos`, chatbots' fallbacks),

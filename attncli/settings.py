@@ -212,9 +212,10 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     if value == "auto":  # what sized settings take
         raise ConfigError(f"{key} must be {names}; auto sizes only {', '.join(SIZED_KEYS)}")
     shown = repr(value) if isinstance(value, str) else as_typed(value)  # true, as YAML writes it
-    # `positional: no` in a config file is YAML's false, not the word: say why a word became a boolean.
+    # `positional: no` in a config file is YAML's false, not the word: say why a word became a
+    # boolean (which values the setting takes, the message's start says).
     quoting = (
-        " (YAML reads an unquoted yes, no, on or off as true or false: put the word in quotes)"
+        " (YAML reads an unquoted yes, no, on or off as true or false)"
         if isinstance(value, bool) and str in options
         else ""
     )

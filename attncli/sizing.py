@@ -190,7 +190,8 @@ def _width(words: int, config: Config, *, layers: int) -> int:
     base = 64 if words < SMALL_DATA else 128 if words < WIDE_DATA else 256
     # Heads a setting names but nothing reads are no reason to widen: without layers num_heads (a
     # num_heads=3 given there made the width 72, not 64), and pooling_heads beside mean, max or cls
-    # pooling (pooling_heads=7 with max pooling, warned of as unused, made it 84).
+    # pooling (pooling_heads=7 beside max pooling, warned of as unused, made it 70, and 84 beside a
+    # layer of 4 heads).
     pooling_heads = (model.pooling_heads or POOLING_HEAD_WIDTH) if model.pooling == "attention" else 1
     attention_heads = model.num_heads * (2 if model.positional == "rope" else 1) if layers else 1
     unit = math.lcm(attention_heads, pooling_heads)

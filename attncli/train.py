@@ -170,7 +170,9 @@ def train(
         require_vectors_file(config.model.embeddings_init)
         require_tokenizer_file(config.tokenizer.path)
         require_data_source(config.data.source)
-        prepared = prepare(config, reporter=reporter, distributed=distributed)
+        prepared = prepare(
+            config, reporter=reporter, distributed=distributed, sized_before=sized_before or ()
+        )
         state, coverage = _built(prepared, reporter)
         weights = prepared.class_weights
         applied = dict(zip(prepared.label_names, weights, strict=True)) if weights is not None else None
@@ -254,7 +256,14 @@ def resume(
         config = dataclasses.replace(config, data=dataclasses.replace(config.data, source=source))
         require_tensorboard(config, resuming=True)
         reporter.stage(f"resuming {folder.path} from {folder.last}")
-        prepared = prepare(config, reporter=reporter, tokenizer=last.tokenizer, distributed=distributed)
+        sized_by_run = TrainingMetrics.from_json(last.metrics).sized or {}
+        prepared = prepare(
+            config,
+            reporter=reporter,
+            tokenizer=last.tokenizer,
+            distributed=distributed,
+            sized_before=sized_by_run,
+        )
         require_same_data(prepared, last.label_names, saved_state[1], last.metrics, run_source=run_source)
         if not moved and last.config.data.source:
             # Read from the recorded absolute path, wherever attn runs, and saved as typed: the

@@ -9,8 +9,8 @@ export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 "$PYTHON" -m ruff check attncli tests scripts
 "$PYTHON" -m ruff format --check attncli tests scripts
 "$PYTHON" -m mypy
-# One test file a worker, as many workers as cores (pytest-xdist), each on one thread: torch's
-# threads of two workers fought over 2 cores (6 min in all), where one thread each takes half the
-# serial suite's time. Tests that need more threads set them for their own processes.
+# As many workers as cores (pytest-xdist), each test file whole on one of them (its module
+# fixtures built once), each worker's torch on one thread: torch's threads of two workers fought
+# over 2 cores (6 min in all), where one thread each takes half the serial suite's time. Tests that need more threads set them for their own processes.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 "$PYTHON" -m pytest -q --numprocesses auto --dist loadfile "$@"

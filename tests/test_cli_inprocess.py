@@ -1398,6 +1398,30 @@ def test_train_json_prints_the_runs_record_for_scripts(tmp_path):
     assert summary["config"]["model"]["dropout"] == 0.1 and summary["config"]["data"]["source"] == str(data)
 
 
+def test_settings_an_earlier_run_sized_are_not_warned_of_as_given_and_unused(tmp_path):
+    """The rule sizes a unigram tokenizer's minimum frequency (2), which its trainer never reads:
+    unsaid for the run itself, it was warned of as given and unused by every --resume and every
+    --config RUN/best/config.json (a review)."""
+    first = write_csv(tmp_path / "first.csv", make_rows(60))
+    trained = invoke("train", first, "-o", tmp_path / "r0", "--epochs", 1, "--set", "tokenizer.kind=unigram")
+    assert trained.exit_code == 0, trained.output
+    assert (
+        "tokenizer.min_frequency"
+        in json.loads((tmp_path / "r0" / "best" / "metrics.json").read_text())["sized"]
+    )
+    config = tmp_path / "r0" / "best" / "config.json"
+    again = invoke("train", first, "-o", tmp_path / "r1", "--config", config, "--epochs", 1)
+    resumed = invoke("train", "--resume", tmp_path / "r0", "--epochs", 2)
+    for result in (trained, again, resumed):
+        assert result.exit_code == 0 and "does not use" not in result.stderr, result.stderr
+    # Given by the user, it is still said to go unused.
+    given = invoke(
+        "train", first, "-o", tmp_path / "r2", "--epochs", 1, "--set", "tokenizer.kind=unigram",
+        "--set", "tokenizer.min_frequency=3",
+    )  # fmt: skip
+    assert "tokenizer.min_frequency=3 (the unigram trainer takes no minimum frequency)" in given.stderr
+
+
 def test_a_runs_config_given_again_says_which_settings_sized_to_its_data_it_keeps(tmp_path):
     """A labelling loop's next round, `--config runs/r0/best/config.json` on 3.5 times the texts,
     kept the epochs and patience sized for the first 91, listed as if given, with no word."""

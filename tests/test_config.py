@@ -38,14 +38,15 @@ def test_unknown_key_suggests_the_closest():
 
 
 def test_a_word_yaml_reads_as_a_boolean_is_told_to_be_quoted(tmp_path):
-    """`positional: no` is YAML's false: "must be text, not false" left the user to guess why."""
+    """`positional: no` is YAML's false: "must be text, not false" left the user to guess why (the
+    choices themselves are checked once it is text: 'no' is none of them)."""
     config = tmp_path / "c.yaml"
     config.write_text("model:\n  positional: no\n", encoding="utf-8")
     with pytest.raises(ConfigError) as refused:
         load_config(config, [])
     assert str(refused.value) == (
         "model.positional must be text, not false (YAML reads an unquoted yes, no, on or off as true or "
-        "false: put the word in quotes)"
+        "false)"
     )
     with pytest.raises(ConfigError, match=r"^train.epochs must be a whole number, not false$"):
         load_config(None, ["train.epochs=no"])  # a number: quoting would not help

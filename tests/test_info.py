@@ -542,3 +542,38 @@ def test_a_killed_run_counts_the_epochs_its_last_holds_past_its_best(tmp_path, m
         info = describe_checkpoint(path)
         assert (info.training.epochs_trained, info.training.best_epoch) == (2, 1), path
     assert "2 trained, best 1" in CliRunner().invoke(app, ["info", str(run)]).stdout
+
+
+def test_a_finished_run_resumed_for_more_epochs_and_killed_counts_its_last_and_is_resumable(
+    tmp_path, monkeypatch
+):
+    """best/ of a finished run records its stop ("reached the epoch limit"); resumed with more epochs
+    and killed, its last/ went on: info said "2 trained" and offered no resume (a review)."""
+    from conftest import TINY_MODEL, make_rows, write_csv
+
+    import attncli.fit
+    from attncli.config_loading import load_config
+    from attncli.train import resume, train
+
+    data = write_csv(tmp_path / "d.csv", make_rows(60))
+    run = tmp_path / "run"
+    train(
+        load_config(None, [*TINY_MODEL, f"data.source={data}", "train.epochs=2", "train.patience=0"]),
+        output=run,
+    )
+    assert describe_checkpoint(run).training.stop_reason == "epochs"
+    validate, calls = attncli.fit.validate, []
+
+    def worse_then_killed(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise SystemExit(137)
+        missed = validate(*args, **kwargs)[-1]
+        return 9.0, 0.0, 0.0, 1.0, missed
+
+    monkeypatch.setattr(attncli.fit, "validate", worse_then_killed)
+    with pytest.raises(SystemExit):
+        resume(run, epochs=5)
+    info = describe_checkpoint(run)
+    assert (info.training.epochs_trained, info.training.best_epoch, info.training.stop_reason) == (3, 2, None)
+    assert info.resume_command == f"attn train --resume {run}"

@@ -206,7 +206,7 @@ def test_settings_given_that_the_run_does_not_use_are_warned_of(tmp_path):
     warned = [line for line in recorder.lines if line.startswith("warning: settings given")]
     assert warned == [
         "warning: settings given that this run does not use: data.config=foo (it names a configuration "
-        "of a Hub dataset, and the data is a local path); data.delimiter=; (d.jsonl is not a csv/tsv "
+        'of a Hub dataset, and the data is a local path); data.delimiter=";" (d.jsonl is not a csv/tsv '
         "file); tokenizer.kind=bpe (the tokenizer in tokenizer.path is used as it is); "
         "tokenizer.vocab_size=50 (the tokenizer in tokenizer.path is used as it is); model.ff_dim=999 "
         "(no self-attention layers); train.outlier_weight=0.5 (train.outlier_rows is 0)"

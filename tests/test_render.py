@@ -715,7 +715,7 @@ def _diagonal_result(count, mistakes=()):
     )
 
 
-def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
+def test_a_confusion_matrix_too_wide_to_read_is_left_to_json(monkeypatch):
     """20 labels in 80 columns: cut into wrapped cells, headers and counts could not be read."""
     from attncli.render import render_eval
 
@@ -725,6 +725,10 @@ def test_a_confusion_matrix_too_wide_to_read_is_left_to_json():
     # and 20 columns of 2 digits and 3 more.
     said = "confusion matrix: 20 labels need 115 columns, and the terminal has 80; --json gives it"
     assert said in " ".join(text.split())
+    with monkeypatch.context() as asked:  # the width COLUMNS asks for, a pipe's too: no terminal there
+        asked.setenv("COLUMNS", "80")
+        text = _render(render_eval(wide, width=80), color=False)
+    assert "20 labels need 115 columns, and COLUMNS is 80; --json gives it" in " ".join(text.split())
     assert "true \\ predicted" not in text
     assert "true \\ predicted" in _render(render_eval(EVAL_RESULT, width=80), color=False)
     assert "labels need" not in _render(render_eval(wide), color=False)  # no width given: drawn

@@ -11,11 +11,12 @@ def test_settings_that_train_but_not_as_named_are_warned_of():
     (one,) = model_warnings(ModelConfig(positional="alibi", num_heads=1, embed_dim=16, max_length=16))
     assert one == (
         "model.positional=alibi with model.num_heads=1: its one head gets the paper's slope for one head, "
-        "1/256, and penalises only keys on its left; a score moves by at most 0.059 over 16 tokens, so the "
-        "model hardly sees word order; use an even number of heads (2 or more)"
+        "1/256 a token (two heads get 1/16), and penalises only keys on its left, so the model hardly sees "
+        "word order; use an even number of heads (2 or more)"
     )
-    (unsized,) = model_warnings(ModelConfig(positional="alibi", num_heads=1, embed_dim=16))
-    assert "a score moves by 0.004 a token, so the model hardly sees word order" in unsized
+    from attncli.model.alibi import alibi_slopes
+
+    assert alibi_slopes(1).tolist() == [1 / 256] and alibi_slopes(2).tolist()[0] == 1 / 16  # as it says
     (three,) = model_warnings(ModelConfig(positional="alibi", num_heads=3, embed_dim=12))
     assert three.endswith("distance only to keys on its left; use an even number of heads")
     (rope,) = model_warnings(ModelConfig(positional="rope", attention="additive", num_heads=2, embed_dim=16))

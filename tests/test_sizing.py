@@ -250,7 +250,7 @@ def test_settings_given_are_kept_and_the_rest_fit_around_them():
     pooled = load_config(None, ["model.num_heads=3", "model.pooling_heads=8", "model.num_layers=1"])
     assert size_to_data(pooled, _profile(5_000))[0].model.embed_dim == 72
     # ... and not those it does not use: pooling heads beside max or cls pooling (warned of as unused,
-    # they made the width 84 and 80).
+    # they made the width 70 and 84).
     for pooling, layers in (("max", 0), ("cls", 1)):
         unread = load_config(
             None, [f"model.pooling={pooling}", "model.pooling_heads=7", f"model.num_layers={layers}"]

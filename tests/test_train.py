@@ -602,7 +602,7 @@ def test_a_model_too_large_for_the_memory_is_refused_before_the_folder_is_touche
     def refused(*args, **kwargs):
         raise RuntimeError(CPU_REFUSAL)
 
-    # As the sinusoidal table of --max-length 100000000 (25.6 GB of float64 at width 32) fails: it
+    # As an allocation too large for the machine fails (a table, a matrix: --set model.embed_dim=100000): it
     # was torch's words and exit 1, where a setting is the cause.
     monkeypatch.setattr("attncli.model.positional.sinusoidal_table", refused)
     with pytest.raises(ConfigError) as failed:

@@ -13,6 +13,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from attncli.metrics import CALIBRATION_BINS
+from attncli.render.consoles import width_asked
 from attncli.render.heat import heat_styles, share_level
 from attncli.render.text import (
     WrappingTable,
@@ -348,7 +349,13 @@ def render_eval(
     elif (needed := _confusion_width(result, numbered=True)) <= room:
         matrix = _confusion_heatmap(result, numbered=True, color_system=color_system)
     else:
-        where = f"more than a report's {room}" if piped else f"and the terminal has {room}"
+        where = (
+            f"more than a report's {room}"
+            if piped
+            else f"and COLUMNS is {room}"
+            if width_asked()  # piped or not, the width asked for
+            else f"and the terminal has {room}"
+        )
         said = (
             f"confusion matrix: {len(result.labels)} labels need {needed} columns, {where}; --json gives it "
             "(confusion_matrix, rows are true labels)"
