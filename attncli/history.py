@@ -95,10 +95,15 @@ class TrainingMetrics:
         None where an epoch's count is not recorded, or not a count."""
         return self._counts_to_best("processes")
 
+    @property
+    def newest_epoch(self) -> int:
+        """The newest epoch recorded (0: none)."""
+        return max((record.epoch for record in self.history), default=0)
+
     def _counts_to_best(self, name: str) -> list[int] | None:
         """Each epoch's `name` (processes, threads) up to the best one (every epoch where none is
         best yet); None where an epoch's is not recorded, or not a count."""
-        last = self.best_epoch or max((record.epoch for record in self.history), default=0)
+        last = self.best_epoch or self.newest_epoch
         counts = [getattr(record, name) for record in self.history if record.epoch <= last]
         if not counts or not all(type(count) is int and count >= 1 for count in counts):
             return None

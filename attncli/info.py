@@ -307,9 +307,9 @@ def _training(
             "accuracy": best.validation_accuracy,
             "macro_f1": best.validation_macro_f1,
         }
-    epochs_trained, stop_reason = _last_epoch(metrics), metrics.stop_reason or None
+    epochs_trained, stop_reason = metrics.newest_epoch, metrics.stop_reason or None
     if (ahead := _last_ahead(path, epochs_trained)) is not None:
-        epochs_trained, stop_reason = _last_epoch(ahead), ahead.stop_reason or None
+        epochs_trained, stop_reason = ahead.newest_epoch, ahead.stop_reason or None
     return TrainingInfo(
         **common,
         epochs_trained=epochs_trained,
@@ -336,11 +336,6 @@ def _training(
     )
 
 
-def _last_epoch(metrics: TrainingMetrics) -> int:
-    """The newest epoch `metrics` record (0: none)."""
-    return max((record.epoch for record in metrics.history), default=0)
-
-
 def _last_ahead(path: Path, epochs: int) -> TrainingMetrics | None:
     """The metrics of the last/ beside a best/ at `path`, where they record epochs past `epochs`
     (None: not so, or no readable last/). best/ is written at the best epoch and when a run ends,
@@ -354,7 +349,7 @@ def _last_ahead(path: Path, epochs: int) -> TrainingMetrics | None:
         ahead = TrainingMetrics.from_json(recorded)
     except (OSError, ValueError, AttributeError, TypeError, KeyError):  # absent, or not attn's
         return None
-    return ahead if _last_epoch(ahead) > epochs else None
+    return ahead if ahead.newest_epoch > epochs else None
 
 
 def _library_versions(value: Any) -> dict[str, str]:

@@ -21,6 +21,11 @@ from attncli.sized_settings import DETECTED_KEYS, SIZED_KEYS
 from attncli.streams import acts_on_terminal
 
 
+def section_names() -> frozenset[str]:
+    """The sections settings belong to: data, tokenizer, model, train."""
+    return frozenset(item.name for item in dataclasses.fields(Config))
+
+
 def valid_keys() -> list[str]:
     """Every settable dotted key, such as `model.embed_dim`."""
     return [
@@ -65,7 +70,7 @@ def flatten(values: dict[str, Any]) -> dict[str, Any]:
     for section, entries in values.items():
         if isinstance(entries, dict):
             pairs = [(f"{section}.{key}", value) for key, value in entries.items()]
-        elif str(section) in {item.name for item in dataclasses.fields(Config)}:
+        elif str(section) in section_names():
             raise ConfigError(
                 f"section {section!r} must be a mapping of settings (indented `name: value` lines "
                 f"under `{section}:`), not {as_typed(entries)}"
@@ -138,7 +143,7 @@ OTHER_NAMES = {
 def _unknown_hint(key: str, known: list[str]) -> str:
     """What `key`, a setting attn does not have, may have meant."""
     name = key.rpartition(".")[2]
-    if key in {item.name for item in dataclasses.fields(Config)}:  # `--set model=rope`
+    if key in section_names():  # `--set model=rope`
         return f"{key} is a section, not a setting; give {key}.NAME=VALUE (configs/default.yaml lists them)"
     # A setting's own name without its section (`lr`, `epochs`) finds it too, as do other tools' names.
     named = [valid for valid in known if valid.rpartition(".")[2] == name]

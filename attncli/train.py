@@ -256,13 +256,13 @@ def resume(
         config = dataclasses.replace(config, data=dataclasses.replace(config.data, source=source))
         require_tensorboard(config, resuming=True)
         reporter.stage(f"resuming {folder.path} from {folder.last}")
-        sized_by_run = TrainingMetrics.from_json(last.metrics).sized or {}
+        metrics = TrainingMetrics.from_json(last.metrics)
         prepared = prepare(
             config,
             reporter=reporter,
             tokenizer=last.tokenizer,
             distributed=distributed,
-            sized_before=sized_by_run,
+            sized_before=metrics.sized or {},
         )
         require_same_data(prepared, last.label_names, saved_state[1], last.metrics, run_source=run_source)
         if not moved and last.config.data.source:
@@ -311,7 +311,6 @@ def resume(
                 "each process's batches and dropout now differ from the run left alone's, and so will the "
                 f"result; to carry on exactly: {resume_command(folder.path, saved_by)}"
             )
-        metrics = TrainingMetrics.from_json(last.metrics)
         # The last epoch's session's (metrics.json's own is the best epoch's, null where mixed).
         saved_threads, threads = metrics.last_threads, torch_threads()
         if saved_threads is not None and saved_threads != threads:

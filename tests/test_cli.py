@@ -497,30 +497,26 @@ print("HEAVY", sorted(name for name in ("torch", "datasets") if name in sys.modu
 """
 
 
-def _heavy_imports(*args, errors=False):
-    """(standard output, the heavy modules imported), and with `errors` the error lines too."""
+def _heavy_imports(*args):
+    """(standard output, the heavy modules imported, the error lines)."""
     result = subprocess.run(
         [sys.executable, "-c", IMPORTS_AFTER, *map(str, args)], capture_output=True, text=True, env=ENV
     )
     line = [line for line in result.stderr.splitlines() if line.startswith("HEAVY")][-1]
     said = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    return (
-        (result.stdout, line.removeprefix("HEAVY "), said)
-        if errors
-        else (result.stdout, line.removeprefix("HEAVY "))
-    )
+    return result.stdout, line.removeprefix("HEAVY "), said
 
 
 def test_help_reads_as_people_write_and_imports_neither_torch_nor_datasets():
     for command in ([], ["train"], ["eval"], ["predict"], ["inspect"], ["info"]):
-        text, heavy = _heavy_imports(*command, "--help")
+        text, heavy, _ = _heavy_imports(*command, "--help")
         assert heavy == "[]", (command, heavy)
         assert "{" not in text.splitlines()[0] and "<" not in text, text  # no {CHECKPOINT}, no <path>
         assert "LIST[" not in text, text  # --config takes one file, not a list
-    text, _ = _heavy_imports("predict", "--help")
+    text, _, _ = _heavy_imports("predict", "--help")
     assert text.startswith("Usage: attn predict [OPTIONS] CHECKPOINT [TEXT]...")
     assert "-f, --file PATH" in text
-    listing, _ = _heavy_imports("--help")
+    listing, _, _ = _heavy_imports("--help")
     assert "..." not in listing.split("Commands:")[1]  # command descriptions are not cut off
     for command in ([], ["train"], ["predict"]):  # -h was "No such option"
         assert in_process(*command, "-h").stdout == in_process(*command, "--help").stdout
@@ -544,13 +540,13 @@ def test_a_mistyped_data_path_is_refused_before_torch_or_datasets_load(run, tmp_
         (["inspect", absent, "soup and bread"], gone),
         (["eval", absent, data], gone),
     ):
-        _, heavy, said = _heavy_imports(*command, errors=True)
+        _, heavy, said = _heavy_imports(*command)
         assert heavy == "[]" and len(said) == 1 and error in said[0], (command, heavy, said)
     assert not (tmp_path / "x").exists()
 
 
 def test_predicting_texts_given_as_arguments_does_not_import_datasets(run):
-    text, heavy = _heavy_imports("predict", run, "soup and bread", "--json")
+    text, heavy, _ = _heavy_imports("predict", run, "soup and bread", "--json")
     assert json.loads(text)["label"] == "food" and heavy == "['torch']"
 
 
