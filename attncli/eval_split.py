@@ -364,7 +364,10 @@ def _holds_no_label(dataset: Any, label_column: str) -> bool:
 
 
 def _texts_of(dataset: Any, column: str) -> Sequence[str]:
-    """A split's texts, read in chunks; none when it lacks the column."""
+    """A split's texts, read in chunks; none when it lacks the column. A dotted path (`doc.body`,
+    a field of nested records) is read from the split flattened, as training read it."""
+    if column not in dataset.column_names:
+        dataset = dataset.flatten()
     return TextColumn(dataset, column) if column in dataset.column_names else ()
 
 

@@ -898,3 +898,38 @@ def test_evaluating_a_dataset_object_reads_the_training_data_without_progress_ba
         assert datasets.is_progress_bar_enabled()
     finally:
         datasets.disable_progress_bars()
+
+
+def test_rows_trained_on_are_counted_where_the_text_is_a_nested_field(loaded, tmp_path):
+    """A model trained on JSON lines whose text is a nested field (`doc.body`, found by itself) is
+    compared with its training rows too: a user's trial scored 30 training essays again and was told
+    that none of them had been trained on."""
+    import dataclasses
+
+    def nested(rows: list[dict[str, str]]) -> list[dict]:
+        return [
+            {"doc": {"body": row["text"], "id": number}, "label": row["label"]}
+            for number, row in enumerate(rows)
+        ]
+
+    train_rows = make_rows(300, seed=1)
+    train_file = tmp_path / "train.jsonl"
+    train_file.write_text("".join(json.dumps(row) + "\n" for row in nested(train_rows)), encoding="utf-8")
+    fresh = [row for row in make_rows(40, seed=77) if row["text"] not in {r["text"] for r in train_rows}]
+    test_file = tmp_path / "test.jsonl"
+    test_file.write_text(
+        "".join(json.dumps(row) + "\n" for row in nested(train_rows[:3] + fresh)), encoding="utf-8"
+    )
+    data = dataclasses.replace(loaded.config.data, source=str(train_file), text_column="doc.body")
+    moved = dataclasses.replace(
+        loaded,
+        header={**loaded.header, "data_path": str(train_file)},
+        config=dataclasses.replace(loaded.config, data=data),
+        metrics={**{key: value for key, value in loaded.metrics.items() if key != "validation_digest"},
+                 "refit": {"epochs": 1}},
+    )  # fmt: skip
+    assert moved.refitted
+    result = evaluate(moved, str(test_file))
+    assert (result.n, result.seen_in_training) == (3 + len(fresh), 3)
+    said = f"3 of the {result.n} rows evaluated have the same text"
+    assert any(note.startswith(said) for note in result.notes)
