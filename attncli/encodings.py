@@ -317,7 +317,7 @@ def _byte_order(head: bytes) -> tuple[str, str, bool] | None:
     return wide[0][:6] + "-" + wide[0][6:], wide[0], False
 
 
-def _reads_as_utf8(head: bytes) -> bool:
+def reads_as_utf8(head: bytes) -> bool:
     """Whether `head` is UTF-8 text (a character cut at its end waits in the decoder)."""
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head)
@@ -326,12 +326,69 @@ def _reads_as_utf8(head: bytes) -> bool:
     return True
 
 
-def encoding_advice(line: bytes, encoding: str) -> str:
+def encoding_advice(line: bytes, encoding: str, *, utf8_before: bool = False) -> str:
     """What to pass for a line that is not valid `encoding`: utf-8 where it is UTF-8 (the advice
-    named cp1252 to a user who had passed cp1252 for a UTF-8 file), else the encodings it reads in."""
-    if not is_utf8(encoding) and _reads_as_utf8(line):
+    named cp1252 to a user who had passed cp1252 for a UTF-8 file), what to retype where a UTF-8 file
+    holds a few bytes of another encoding (`utf8_before`: the lines before it hold UTF-8 characters),
+    else the encodings it reads in."""
+    if not is_utf8(encoding) and reads_as_utf8(line):
         return f"it is valid UTF-8: {LEAVE_OUT}"
+    stray = stray_bytes_advice(line, utf8_before=utf8_before) if is_utf8(encoding) else None
+    if stray is not None:
+        return stray
     return "pass --encoding with the file's encoding" + likely_encodings_text(line, besides=encoding)
+
+
+# Characters of a line shown around its first stray byte.
+STRAY_CONTEXT = 24
+# Bytes of a line that are not UTF-8, at most, for it to be told as a UTF-8 line holding a few
+# characters of another encoding.
+MOST_STRAY_BYTES = 8
+
+
+def stray_bytes_advice(line: bytes, *, utf8_before: bool) -> str | None:
+    """For a line that is not valid UTF-8 in a file that otherwise is (the line's other characters
+    above 0x7F are UTF-8, or `utf8_before`: the lines before it hold UTF-8 characters): the bytes
+    that are not, read as cp1252, and what to retype. A curly apostrophe pasted from Word into a
+    UTF-8 csv (byte 0x92) was told to be cp1252, and `--encoding cp1252` was then refused as UTF-8:
+    no way forward (a spreadsheet user's trial). None where the line gives no sign of UTF-8."""
+    strays, start = [], 0
+    while True:
+        try:
+            line[start:].decode("utf-8")
+            break
+        except UnicodeDecodeError as error:
+            strays.append(start + error.start)
+            start += error.start + 1
+    text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+    # Text in another multi-byte encoding (GBK) has bytes that happen to form UTF-8 characters
+    # here and there, among many that do not: a few stray bytes, beside more UTF-8 characters (or
+    # after lines of them), are what a pasted character leaves.
+    utf8_characters = sum(ord(character) > 0x7F and character != "\ufffd" for character in text)
+    if not strays or len(strays) > MOST_STRAY_BYTES or not (utf8_before or utf8_characters >= len(strays)):
+        return None
+    named = sorted({line[position] for position in strays})
+    shown = ", ".join(
+        f"0x{byte:02X}" + (f" ({bytes([byte]).decode('cp1252')!r} in cp1252)" if _cp1252(byte) else "")
+        for byte in named[:3]
+    ) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+    where = len(line[: strays[0]].decode("utf-8", errors="replace"))
+    excerpt = text[max(0, where - STRAY_CONTEXT) : where + STRAY_CONTEXT]
+    elsewhere = "the lines before it" if utf8_before else "the rest of the line"
+    characters = "that character" if len(strays) == 1 else "those characters"
+    return (
+        f"{'byte' if len(named) == 1 else 'bytes'} {shown} in {excerpt!r}, where {elsewhere} "
+        f"{'are' if utf8_before else 'is'} UTF-8: the file mixes encodings (text pasted from another "
+        f"program can), so no --encoding reads it whole; retype {characters} and save the file as UTF-8"
+    )
+
+
+def _cp1252(byte: int) -> bool:
+    try:
+        bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def require_encoding_fits(head: bytes, encoding: str, *, source: str, convert: str) -> None:
@@ -343,12 +400,15 @@ def require_encoding_fits(head: bytes, encoding: str, *, source: str, convert: s
     require_utf8_read_as_utf8(head, encoding, source=source)
     name = codecs.lookup(encoding).name
     if name not in WIDE_CODECS:
-        if not is_utf8(name) and not head.isascii() and _reads_as_utf8(head):
+        if not is_utf8(name) and not head.isascii() and reads_as_utf8(head):
             # Notepad's UTF-8 has no mark; read as cp1252 or latin-1, 'café' became 'cafÃ©'. Text in
             # an 8-bit or East Asian encoding is all but never valid UTF-8 once it has a byte above 0x7F.
+            # Only the head is read: a later line may still hold a byte of another encoding.
+            first = next(character for character in head.decode("utf-8", "ignore") if ord(character) > 0x7F)
             raise DataError(
-                f"{source} is UTF-8 (its bytes above 0x7F all form UTF-8 characters), not {encoding}; "
-                f"{LEAVE_OUT}"
+                f"{source} is UTF-8 (its first bytes above 0x7F form UTF-8 characters, such as {first!r}), "
+                f"not {encoding}; {LEAVE_OUT}, and where a line is then said not to be UTF-8, retype "
+                "the character named"
             )
         wide = wide_encoding(head)
         if wide is not None:

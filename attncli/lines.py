@@ -93,13 +93,16 @@ def line_chunks(chunks: Iterable[bytes], *, encoding: str, name: str) -> tuple[I
     return as_utf8(chunks, encoding=encoding, name=name), "utf-8"
 
 
-def decode(line: bytes, *, encoding: str, number: int, name: str) -> str:
+def decode(line: bytes, *, encoding: str, number: int, name: str, utf8_before: bool = False) -> str:
+    """`line` decoded; where it is not valid, an error naming it. `utf8_before`: lines before it held
+    characters above 0x7F (in a UTF-8 file: UTF-8 ones), which tells a stray byte from a file in
+    another encoding."""
     try:
         return line.decode(encoding)
     except UnicodeDecodeError as error:
         raise DataError(
             f"line {number} of {name} is not valid {encoding} (byte {error.start + 1} of the line); "
-            + encoding_advice(line, encoding)
+            + encoding_advice(line, encoding, utf8_before=utf8_before)
         ) from None
 
 
@@ -118,8 +121,10 @@ def complete_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
 def decoded_lines(chunks: Iterable[bytes], *, encoding: str, name: str) -> Iterator[str]:
     """Decoded lines (newline kept), a byte-order mark dropped from the first, errors naming the line."""
     chunks, encoding = line_chunks(chunks, encoding=encoding, name=name)
+    beyond_ascii = False
     for number, line in enumerate(complete_lines(chunks), start=1):
-        text = decode(line, encoding=encoding, number=number, name=name)
+        text = decode(line, encoding=encoding, number=number, name=name, utf8_before=beyond_ascii)
+        beyond_ascii = beyond_ascii or not line.isascii()
         yield text.removeprefix("\ufeff") if number == 1 else text
 
 

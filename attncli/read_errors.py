@@ -20,7 +20,14 @@ from typing import Any
 
 from attncli.csv_rows import Quoting, first_ragged_row
 from attncli.encoding_guess import GUESS_BYTES, likely_encodings_text
-from attncli.encodings import decodes, first_undecodable_line, is_wide
+from attncli.encodings import (
+    decodes,
+    first_undecodable_line,
+    is_utf8,
+    is_wide,
+    reads_as_utf8,
+    stray_bytes_advice,
+)
 from attncli.errors import DISK_FULL, DataError, why_unwritten
 from attncli.jsonfiles import first_bad_json_line, is_json_array
 from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS
@@ -224,19 +231,37 @@ def decoding_error(path: Path, encoding: str) -> DataError | None:
             f"line {line} of {path} is not valid {encoding}, but the file is valid UTF-8: leave --encoding "
             "out, or pass --encoding utf-8 where a --config file sets data.encoding"
         )
+    sample, beyond_ascii = _bytes_from_line(path, line)
+    if is_utf8(encoding):
+        stray = stray_bytes_advice(sample.split(b"\n", 1)[0], utf8_before=beyond_ascii)
+        if stray is not None:
+            return DataError(f"line {line} of {path} is not valid {encoding}: {stray}")
+    elif not is_wide(encoding) and reads_as_utf8(sample.split(b"\n", 1)[0]):
+        # A UTF-8 file with a pasted byte of another encoding, which the UTF-8 check of its first
+        # bytes did not see as UTF-8 (the byte was among them): name the line that is not UTF-8.
+        utf8_line = first_undecodable_line(path, "utf-8") or 0  # the file is not all UTF-8 (above)
+        utf8_sample, utf8_before = _bytes_from_line(path, utf8_line)
+        stray = stray_bytes_advice(utf8_sample.split(b"\n", 1)[0], utf8_before=utf8_before)
+        if utf8_line and stray is not None:
+            return DataError(
+                f"line {line} of {path} is not valid {encoding} but is UTF-8, as the file is apart from line "
+                f"{utf8_line}: {stray}"
+            )
     return DataError(
         f"line {line} of {path} is not valid {encoding}; pass --encoding "
         "(data.encoding in a config file) with the "
-        f"file's encoding{likely_encodings_text(_bytes_from_line(path, line), besides=encoding)}"
+        f"file's encoding{likely_encodings_text(sample, besides=encoding)}"
     )
 
 
-def _bytes_from_line(path: Path, number: int) -> bytes:
-    """What the encodings are guessed by: bytes of `path` from the start of its line `number`."""
+def _bytes_from_line(path: Path, number: int) -> tuple[bytes, bool]:
+    """What the encodings are guessed by: bytes of `path` from the start of its line `number`, and
+    whether a line before it holds a byte above 0x7F."""
+    beyond_ascii = False
     with path.open("rb") as file:
         for _ in range(number - 1):
-            file.readline()
-        return file.read(GUESS_BYTES)
+            beyond_ascii = not file.readline().isascii() or beyond_ascii
+        return file.read(GUESS_BYTES), beyond_ascii
 
 
 def error_reason(error: BaseException) -> str:

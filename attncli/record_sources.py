@@ -45,7 +45,7 @@ def _arriving_records(
 ) -> Iterator[list[Record]]:
     """Records of standard input (or another pipe) as they arrive: the complete lines of each block
     are handed on at once, so a result can be printed before the input ends."""
-    pending, index = b"", 0
+    pending, index, beyond_ascii = b"", 0, False
     # UTF-16 or UTF-32 with its byte-order mark (PowerShell's pipes) is read as such, as a file is.
     arrived = arrivals(descriptor)
     first = next(arrived, b"")
@@ -63,11 +63,12 @@ def _arriving_records(
         records: list[Record] = []
         for line in complete:
             try:
-                text = decode(line, encoding=encoding, number=index + 1, name=name)
+                text = decode(line, encoding=encoding, number=index + 1, name=name, utf8_before=beyond_ascii)
             except DataError:
                 if records:  # the lines before it, read whole, still get their results
                     yield records
                 raise
+            beyond_ascii = beyond_ascii or not line.isascii()
             text = text.removeprefix("\ufeff") if index == 0 else text
             records.append(Record(index=index, text=text.removesuffix("\r")))
             index += 1

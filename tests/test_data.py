@@ -1342,8 +1342,9 @@ def test_utf8_read_as_an_8_bit_encoding_is_told_to_leave_encoding_out(tmp_path):
         with pytest.raises(DataError) as caught:
             load_splits(DataConfig(source=str(path), encoding=encoding))
         assert str(caught.value) == (
-            f"{path} is UTF-8 (its bytes above 0x7F all form UTF-8 characters), not {encoding}; leave "
-            "--encoding out (utf-8 is the default)"
+            f"{path} is UTF-8 (its first bytes above 0x7F form UTF-8 characters, such as 'é'), not "
+            f"{encoding}; leave --encoding out (utf-8 is the default), and where a line is then said not to "
+            "be UTF-8, retype the character named"
         )
     from attncli.record_sources import from_file
 
@@ -1405,3 +1406,45 @@ def test_a_variable_in_a_data_setting_is_said_to_be_unexpanded(tmp_path, monkeyp
     for source in ("$HOME/trial_data", "${HOME}/trial_data"):
         with pytest.raises(DataError, match=r"attn does not expand environment variables such as \$HOME"):
             load_raw(source)
+
+
+def test_a_utf8_file_holding_a_pasted_windows_byte_names_the_line_and_the_character_to_retype(tmp_path):
+    """One tweet pasted from Word into a UTF-8 csv (’ saved as the byte 0x92): training advised
+    cp1252, and --encoding cp1252 was then refused as UTF-8, in a loop (a spreadsheet user's trial).
+    Now the line and the byte are named, and cp1252's refusal says what a later line may still hold."""
+    rows = "".join(f"love it 😍 number {n},{n % 2}\r\n" for n in range(20))
+    path = tmp_path / "train.csv"
+    path.write_bytes(("text,label\r\n" + rows).encode() + b"I\x92m happy,1\r\n")
+    with pytest.raises(DataError) as caught:
+        load_splits(DataConfig(source=str(path)))
+    assert str(caught.value) == (
+        f"line 22 of {path} is not valid utf-8: byte 0x92 ('’' in cp1252) in 'I\ufffdm happy,1', where the "
+        "lines before it are UTF-8: the file mixes encodings (text pasted from another program can), so no "
+        "--encoding reads it whole; retype that character and save the file as UTF-8"
+    )
+    # Read as cp1252, the UTF-8 lines are named as such, and the line to retype.
+    with pytest.raises(DataError) as caught:
+        load_splits(DataConfig(source=str(path), encoding="cp1252"))
+    assert str(caught.value) == (
+        f"line 2 of {path} is not valid cp1252 but is UTF-8, as the file is apart from line 22: byte 0x92 "
+        "('’' in cp1252) in 'I\ufffdm happy,1', where the lines before it are UTF-8: the file mixes "
+        "encodings (text pasted from another program can), so no --encoding reads it whole; retype that "
+        "character and save the file as UTF-8"
+    )
+    # Where the byte is past the first bytes looked at, those are found UTF-8: so said, with what to do
+    # where a line then is not.
+    path.write_bytes(("text,label\r\n" + rows * 500).encode() + b"I\x92m happy,1\r\n")
+    with pytest.raises(DataError) as caught:
+        load_splits(DataConfig(source=str(path), encoding="cp1252"))
+    assert str(caught.value) == (
+        f"{path} is UTF-8 (its first bytes above 0x7F form UTF-8 characters, such as '😍'), not cp1252; "
+        "leave --encoding out (utf-8 is the default), and where a line is then said not to be UTF-8, retype "
+        "the character named"
+    )
+    # A file of cp1252 all through is still told its encoding.
+    path.write_bytes(
+        ("text,label\r\n" + "".join(f"café “{n}”,{n % 2}\r\n" for n in range(20))).encode("cp1252")
+    )
+    with pytest.raises(DataError) as caught:
+        load_splits(DataConfig(source=str(path)))
+    assert "with the file's encoding: its bytes read as text in cp1252" in str(caught.value)

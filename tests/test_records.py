@@ -165,8 +165,9 @@ def test_text_not_in_the_utf16_or_byte_order_it_is_read_as_is_refused_naming_the
         ),
         # Notepad's UTF-8, without a mark, read as cp1252: 'café' became 'cafÃ©'.
         ("Thanou – café\n".encode(), "cp1252"): (
-            "is UTF-8 (its bytes above 0x7F all form UTF-8 characters), not cp1252; leave --encoding out "
-            "(utf-8 is the default)"
+            "is UTF-8 (its first bytes above 0x7F form UTF-8 characters, such as '–'), not cp1252; leave "
+            "--encoding out (utf-8 is the default), and where a line is then said not to be UTF-8, retype "
+            "the character named"
         ),
     }
     path = tmp_path / "texts.txt"
@@ -632,3 +633,26 @@ def test_a_csv_files_records_are_counted_for_the_progress_bar_as_they_are_read(t
     path.write_text('id,text\n1,"two\nlines"\n\n2,plain\n   \n3,"a ""quoted"" one"\n4,\n')
     source = from_file(path)
     assert source.count is not None and source.count() == len(_records(source)) == 4
+
+
+def test_a_pasted_windows_byte_in_utf8_lines_is_named_from_a_file_and_from_a_pipe(tmp_path):
+    """The lines before it tell a UTF-8 file holding one byte of cp1252 from a cp1252 file: the byte is
+    named with what to retype, for a file and for standard input alike."""
+    data = "café ok\nfine\n".encode() + b"I\x92m fine\n"
+    said = (
+        "line 3 of {} is not valid utf-8 (byte 2 of the line); byte 0x92 ('’' in cp1252) in 'I\ufffdm fine', "
+        "where the lines before it are UTF-8: the file mixes encodings"
+    )
+    path = tmp_path / "texts.txt"
+    path.write_bytes(data)
+    with pytest.raises(DataError) as caught:
+        _records(from_file(path))
+    assert str(caught.value).startswith(said.format(path))
+    with pytest.raises(DataError) as caught:
+        list(_arriving_records(_pipe_holding(data), encoding="utf-8"))
+    assert str(caught.value).startswith(said.format("standard input"))
+    # Without UTF-8 before it, the line is told the encodings it reads in.
+    path.write_bytes(b"ok\nI\x92m fine\n")
+    with pytest.raises(DataError) as caught:
+        _records(from_file(path))
+    assert "pass --encoding with the file's encoding: its bytes read as text in cp1252" in str(caught.value)
