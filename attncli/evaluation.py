@@ -17,6 +17,7 @@ from attncli.decimals import float32_list
 from attncli.errors import DataError
 from attncli.eval_columns import UnlabelledSplit
 from attncli.eval_split import LabelledData, load_labelled_split
+from attncli.labels import number_of
 from attncli.local_paths import local_path
 from attncli.metrics import (
     ClassScores,
@@ -26,14 +27,20 @@ from attncli.metrics import (
     expected_calibration_error,
     log_loss,
     macro_f1,
+    mean_absolute_error,
     per_class_scores,
     reliability_bins,
+    share_within,
     weighted_f1,
 )
 from attncli.prediction import PredictionStats, predict_probabilities, require_count
 from attncli.read_errors import call_cache
 from attncli.sources import names_a_local_path
 from attncli.streams import one_line
+
+# Number labels get a distance from the truth where there are at least this many: with two (0 and 1,
+# as many sentiment sets write them), it is the error rate again, and every row is within one.
+ORDINAL_LABELS = 3
 
 # Labels with fewer rows than this in the evaluated data get a note: their scores move in big steps.
 FEW_ROWS, FEW_ROWS_DATA = 5, 50
@@ -102,6 +109,11 @@ class EvalResult:
     unknown_tokens: int | None = None
     """Of those, the ones read as the unknown token (None: the tokenizer has none, or not counted)."""
     rows_with_unknown_tokens: int | None = None
+    mean_absolute_error: float | None = None
+    """Where every label is a number (grades 1-5), and there are ORDINAL_LABELS or more: the mean
+    distance between the predicted label's number and the true one's; None otherwise."""
+    within_one: float | None = None
+    """Likewise: the share of rows predicted at most 1 from the true number."""
 
     def to_json(self) -> dict[str, Any]:
         report: dict[str, Any] = {
@@ -121,6 +133,8 @@ class EvalResult:
             "accuracy": self.accuracy,
             "macro_f1": self.macro_f1,
             "weighted_f1": self.weighted_f1,
+            "mean_absolute_error": self.mean_absolute_error,
+            "within_one": self.within_one,
             "labels": self.labels,
             "per_class": {
                 label: {"precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
@@ -194,6 +208,16 @@ def _other_columns(data: LabelledData, rows: list[int]) -> list[dict[str, Any]]:
         {key: value for key, value in values.items() if key not in data.scored_columns}
         for values in data.source_rows.select(rows).to_list()
     ]
+
+
+def label_values(names: list[str]) -> list[float] | None:
+    """The labels as the numbers they name, where every one names a number and there are at least
+    ORDINAL_LABELS (grades, star ratings: a 5 predicted as 1 is further off than one predicted as
+    4); None otherwise."""
+    values = [number_of(name) for name in names]
+    if len(values) < ORDINAL_LABELS or None in values:
+        return None
+    return [value for value in values if value is not None]
 
 
 def few_rows_note(per_class: dict[str, ClassScores]) -> str | None:
@@ -312,6 +336,7 @@ def _evaluate(
     )
     per_class = dict(zip(names, per_class_scores(matrix), strict=True))
     few = few_rows_note(per_class)
+    values = label_values(names)
     return EvalResult(
         source=source if isinstance(source, str) else f"the {type(source).__name__} given",
         split=data.split,
@@ -319,6 +344,8 @@ def _evaluate(
         accuracy=accuracy(truth, predicted),
         macro_f1=macro_f1(matrix),
         weighted_f1=weighted_f1(matrix),
+        mean_absolute_error=None if values is None else mean_absolute_error(matrix, values),
+        within_one=None if values is None else share_within(matrix, values),
         labels=names,
         per_class=per_class,
         confusion_matrix=matrix,

@@ -101,6 +101,39 @@ def weighted_f1(matrix: list[list[int]]) -> float:
     return weighted / total if total else 0.0
 
 
+# Label values this close are one apart: 2.2 - 1.2 is 1.0000000000000002 in floats.
+WITHIN_TOLERANCE = 1e-9
+
+
+def mean_absolute_error(matrix: list[list[int]], values: Sequence[float]) -> float | None:
+    """Mean distance |predicted - true| over the rows of a confusion matrix whose labels are the
+    numbers `values` (grades, star ratings), in the labels' own units; None for no rows."""
+    total = sum(map(sum, matrix))
+    if not total:
+        return None
+    distance = sum(
+        count * abs(values[predicted] - values[true])
+        for true, row in enumerate(matrix)
+        for predicted, count in enumerate(row)
+    )
+    return distance / total
+
+
+def share_within(matrix: list[list[int]], values: Sequence[float], distance: float = 1.0) -> float | None:
+    """Share of the rows of a confusion matrix whose predicted value is at most `distance` from the
+    true one, the labels being the numbers `values`; None for no rows."""
+    total = sum(map(sum, matrix))
+    if not total:
+        return None
+    near = sum(
+        count
+        for true, row in enumerate(matrix)
+        for predicted, count in enumerate(row)
+        if abs(values[predicted] - values[true]) <= distance + WITHIN_TOLERANCE
+    )
+    return near / total
+
+
 def reliability_bins(
     confidences: Sequence[float], correct: Sequence[bool], *, num_bins: int = CALIBRATION_BINS
 ) -> list[ReliabilityBin]:

@@ -16,7 +16,8 @@ JSON_KEYS = {
     "checkpoint", "source", "split", "n", "ignored_unknown", "ignored_unknown_labels", "left_out_invalid",
     "left_out_empty", "seen_in_training",
     "truncated", "tokens", "unknown_tokens", "rows_with_unknown_tokens",
-    "accuracy", "macro_f1", "weighted_f1", "labels", "per_class", "confusion_matrix",
+    "accuracy", "macro_f1", "weighted_f1", "mean_absolute_error", "within_one", "labels", "per_class",
+    "confusion_matrix",
     "temperature", "calibration", "refitted", "ece", "log_loss", "reliability",
 }  # fmt: skip
 
@@ -48,6 +49,8 @@ def test_defaults_to_the_training_datas_test_split(loaded, easy_folder):
     report = result.to_json()
     assert set(report) == JSON_KEYS and "errors" not in report
     assert (report["split"], report["ignored_unknown"]) == ("test", 0)
+    # Labels that are words have no distance between them.
+    assert (report["mean_absolute_error"], report["within_one"]) == (None, None)
     assert report["checkpoint"] == str(loaded.path)  # which folder was scored: a run folder's best/
     # The checkpoint's own temperature: 1, since the easy task's validation split had no mistake
     # to fit one on (tests/test_calibration.py fits them), and the report says so.
@@ -933,3 +936,42 @@ def test_rows_trained_on_are_counted_where_the_text_is_a_nested_field(loaded, tm
     assert (result.n, result.seen_in_training) == (3 + len(fresh), 3)
     said = f"3 of the {result.n} rows evaluated have the same text"
     assert any(note.startswith(said) for note in result.notes)
+
+
+def test_number_labels_are_scored_by_how_far_off_the_predictions_are(tmp_path):
+    """Grades 1-3 (the easy task's labels renamed): the mean distance between predicted and true
+    grade, and the share within one, as counted row by row from the model's own predictions."""
+    from conftest import TINY_MODEL
+
+    from attncli.config_loading import load_config
+    from attncli.evaluation import label_values
+    from attncli.prediction import predict_probabilities
+    from attncli.train import train
+
+    grades = {"food": "1", "sport": "2", "tech": "3"}
+
+    def graded(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [{**row, "label": grades[row["label"]]} for row in rows]
+
+    source = write_csv(tmp_path / "grades.csv", graded(make_rows(150, seed=3)))
+    settings = [*TINY_MODEL, f"data.source={source}", "train.epochs=4", "train.patience=0"]
+    checkpoint = load_checkpoint(train(load_config(None, settings), output=tmp_path / "r").output)
+    assert checkpoint.label_names == ["1", "2", "3"]
+    # Food texts graded 3: two grades off where the model reads them right.
+    rows = graded(make_rows(60, seed=5))
+    for row in rows[:20:3]:
+        row["label"] = "3"
+    result = evaluate(checkpoint, str(write_csv(tmp_path / "test.csv", rows)))
+    top = predict_probabilities(checkpoint, [row["text"] for row in rows]).argmax(-1).tolist()
+    names = checkpoint.label_names
+    off = [abs(int(names[guess]) - int(row["label"])) for guess, row in zip(top, rows, strict=True)]
+    assert 2 in off  # a grade two off, which accuracy counts as it counts one off
+    assert result.mean_absolute_error == pytest.approx(sum(off) / 60)
+    assert result.within_one == pytest.approx(sum(distance <= 1 for distance in off) / 60)
+    report = result.to_json()
+    assert report["mean_absolute_error"] == result.mean_absolute_error
+    assert report["within_one"] == result.within_one
+    # Only labels that are all numbers, three or more: 0 and 1 would give the error rate again.
+    assert label_values(["1", "2.5", "-3"]) == [1.0, 2.5, -3.0]
+    assert label_values(["1", "2", "many"]) is None and label_values(["0", "1"]) is None
+    assert label_values(["1", "2", "nan"]) is None

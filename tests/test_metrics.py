@@ -7,8 +7,10 @@ from attncli.metrics import (
     expected_calibration_error,
     log_loss,
     macro_f1,
+    mean_absolute_error,
     per_class_scores,
     reliability_bins,
+    share_within,
     weighted_f1,
 )
 
@@ -98,3 +100,21 @@ def test_log_loss_is_the_mean_negative_log_of_the_true_labels_probability():
     assert log_loss([1.0]) == 0.0
     assert log_loss([0.0]) == pytest.approx(-math.log(1e-12))  # an underflowed probability stays finite
     assert log_loss([]) is None
+
+
+def test_distances_of_number_labels_computed_by_hand():
+    # Grades 1-5; rows (true, predicted): (5, 1), (5, 4), (3, 3), (1, 2), (2, 4), (4, 4).
+    truth, predicted = [4, 4, 2, 0, 1, 3], [0, 3, 2, 1, 3, 3]
+    matrix = confusion_matrix(truth, predicted, 5)
+    grades = [1.0, 2.0, 3.0, 4.0, 5.0]
+    # Distances 4, 1, 0, 1, 2, 0: 8 over 6 rows; within one: 4 of 6 (a 5 as 1 and a 2 as 4 are not).
+    assert mean_absolute_error(matrix, grades) == pytest.approx(8 / 6)
+    assert share_within(matrix, grades) == pytest.approx(4 / 6)
+    assert share_within(matrix, grades, distance=2) == pytest.approx(5 / 6)
+    # In the labels' own units: ratings 0, 10, ..., 40 put the same rows 10 times as far apart.
+    assert mean_absolute_error(matrix, [0.0, 10.0, 20.0, 30.0, 40.0]) == pytest.approx(80 / 6)
+    assert share_within(matrix, [0.0, 10.0, 20.0, 30.0, 40.0]) == pytest.approx(2 / 6)  # the exact ones
+    # 2.2 - 1.2 is 1.0000000000000002 in floats: still within one.
+    assert share_within(confusion_matrix([1], [2], 3), [0.2, 1.2, 2.2]) == 1.0
+    assert mean_absolute_error(confusion_matrix([], [], 3), [1.0, 2.0, 3.0]) is None
+    assert share_within(confusion_matrix([], [], 3), [1.0, 2.0, 3.0]) is None

@@ -523,6 +523,16 @@ def test_eval_scores_and_a_class_with_no_examples():
     assert "shade: each count's share of its row" in _render_eval(EVAL_RESULT, color=True)
 
 
+def test_eval_says_how_far_off_predictions_of_number_labels_are():
+    graded = dataclasses.replace(EVAL_RESULT, mean_absolute_error=1 / 3, within_one=0.875)
+    lines = _render_eval(graded, width=200).splitlines()
+    assert lines[1] == (
+        "mean absolute error 0.33  within one 87.5%  (labels read as numbers: how far the predicted label "
+        "is from the true one)"
+    )
+    assert "mean absolute error" not in _render_eval(EVAL_RESULT)  # labels that are words
+
+
 def test_eval_calibration_and_most_confident_mistakes():
     output = _render_eval(EVAL_RESULT)
     assert "expected calibration error (ECE) 21.2% over 15 confidence bins; temperature 1.50" in output

@@ -311,6 +311,18 @@ class FirstLines:
 PIPED_MATRIX_COLUMNS = 400
 
 
+def _distance(mean_absolute_error: float, within_one: float) -> Text:
+    """How far off the predictions are where the labels are numbers (grades 1-5): accuracy counts a 5
+    predicted as 1 as it counts one predicted as 4."""
+    return Text.assemble(
+        ("mean absolute error ", ""),
+        (f"{mean_absolute_error:.2f}", "attn.figure"),
+        ("  within one ", ""),
+        (as_percent(within_one), "attn.figure"),
+        ("  (labels read as numbers: how far the predicted label is from the true one)", "attn.muted"),
+    )
+
+
 def render_eval(
     result: EvalResult, *, width: int | None = None, piped: bool = False, color_system: str | None = None
 ) -> RenderableType:
@@ -334,6 +346,8 @@ def render_eval(
         (as_percent(result.weighted_f1), "attn.figure"),
     )
     parts: list[RenderableType] = [summary]
+    if result.mean_absolute_error is not None and result.within_one is not None:
+        parts.append(_distance(result.mean_absolute_error, result.within_one))
     parts += [Text(note, "attn.muted") for note in result.notes]
     if result.ignored_unknown:
         if result.ignored_labels:
