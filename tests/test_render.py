@@ -329,6 +329,35 @@ def test_without_colour_each_token_is_followed_by_its_weight():
     assert "good[0.800] film[0.200]" in output
 
 
+def test_a_long_texts_weights_keep_two_significant_digits(tmp_path):
+    """A trial's 512-token essay: at 3 decimals, whose uniform weight is 0.00195, nearly every token
+    showed [0.000]. Each weight now keeps 2 significant digits, within 5% of the model's own."""
+    from conftest import FILLER, save_untrained_checkpoint
+
+    from attncli.checkpoint import load_checkpoint
+    from attncli.inspection import inspect_text
+    from attncli.render.inspection import format_weight
+
+    loaded = load_checkpoint(save_untrained_checkpoint(tmp_path / "ck", max_length=512))
+    text = " ".join(FILLER[index % len(FILLER)] for index in range(400))
+    inspection = inspect_text(loaded, text)
+    assert len(inspection.tokens) == 400 and inspection.truncated_tokens == 0
+    output = _render(render_inspection(inspection, color_system=None), color=False, width=10_000)
+    shown = re.findall(r"\[([0-9.]+)\]", output.splitlines()[1])
+    assert len(shown) == 400 and all(float(number) > 0 for number in shown)
+    for number, item in zip(shown, inspection.tokens, strict=True):
+        assert number == format_weight(item.weight)
+        assert float(number) == pytest.approx(item.weight, rel=0.05)
+        assert len(number.lstrip("0.")) >= 2  # 0.0025, not 0.002 or 0.003
+    assert "uniform would be 1/400 = 0.0025" in output
+    # Short texts' weights keep 3 decimals, and the top tokens 4.
+    assert [format_weight(weight) for weight in (0.556, 0.067, 0.0123, 0.00996, 0.00195, 0.0)] == [
+        "0.556", "0.067", "0.012", "0.010", "0.0019", "0.000",
+    ]  # fmt: skip
+    assert [format_weight(weight, 4) for weight in (0.8, 0.00195, 0.00049)] == ["0.8000", "0.0019", "0.00049"]
+    assert format_weight(4e-6) == "0.000004" and format_weight(1e-8) == "<0.000001"
+
+
 def test_text_keeps_its_joiners_and_loses_what_a_terminal_would_act_on():
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
     persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0645"

@@ -4,6 +4,7 @@ the unknown words."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -27,6 +28,21 @@ UNKNOWN_LISTED = 10
 
 
 TOP_TOKENS = 5
+# A weight is shown to at most this many decimals; one that rounds to nothing there is "<0.000001".
+WEIGHT_DECIMALS = 6
+
+
+def format_weight(weight: float, least_decimals: int = 3) -> str:
+    """A weight to `least_decimals` decimals, or to 2 significant digits where that takes more: on a
+    512-token essay, whose uniform weight is 0.00195, 3 decimals showed nearly every token as 0.000.
+    A text of up to 100 tokens or so keeps 3 decimals throughout (`0.556`, `0.067`, `0.012`)."""
+    if weight <= 0:
+        return f"{0:.{least_decimals}f}"
+    decimals = min(WEIGHT_DECIMALS, max(least_decimals, 1 - math.floor(math.log10(weight))))
+    shown = f"{weight:.{decimals}f}"
+    if decimals > least_decimals and float(shown) == 10.0 ** (2 - decimals):  # 0.00996: "0.010", not "0.0100"
+        shown = f"{weight:.{decimals - 1}f}"
+    return shown if float(shown) > 0 else f"<{10.0**-WEIGHT_DECIMALS:.{WEIGHT_DECIMALS}f}"
 
 
 def _per_token(item: TokenWeight) -> float:
@@ -81,7 +97,7 @@ def _top_tokens(inspection: Inspection, known: list[TokenWeight], scale: HeatSca
             shown += f" ({UNK_TOKEN})" if item.token == UNK_TOKEN else f" (partly {UNK_TOKEN})"
         if times[key(item)] > 1:
             shown += f" ({times[key(item)]} times)"
-        table.add_row(shown, f"{item.weight:.4f}", as_multiple(_per_token(item) / scale.uniform))
+        table.add_row(shown, format_weight(item.weight, 4), as_multiple(_per_token(item) / scale.uniform))
     return table
 
 
@@ -142,7 +158,7 @@ def render_inspection(
             ):
                 written = text[position : item.start] + shown
             flag = (", unknown" if item.token == UNK_TOKEN else ", partly unknown") if item.unknown else ""
-            units.append((written, f"[{item.weight:.3f}{flag}]"))
+            units.append((written, f"[{format_weight(item.weight)}{flag}]"))
             position = max(position, item.end)
         heatmap = WeightedTokens(units)
         legend = Text(
