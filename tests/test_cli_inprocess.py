@@ -623,6 +623,8 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
     assert "note: 1 of 3 records had no text to inspect" in result.stderr
     page = html.read_text(encoding="utf-8")
     assert "soup" in page and "robot" in page and "background-color" in page
+    # Each token has its weight as its title, which a browser shows on hover.
+    assert re.search(r'<span title="0\.[0-9]+">soup</span>', page) and "attn-weight" not in page
     assert "#1  (empty text)" in page  # the empty line keeps its entry in the saved picture too
     assert f"<title>attn inspect {easy_run}</title>" in page  # a browser's tab said nothing (a trial)
     # Each line takes its direction from its first letter: a Hebrew heatmap reads right to left.

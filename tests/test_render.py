@@ -358,6 +358,28 @@ def test_a_long_texts_weights_keep_two_significant_digits(tmp_path):
     assert format_weight(4e-6) == "0.000004" and format_weight(1e-8) == "<0.000001"
 
 
+def test_an_html_page_gives_each_token_its_weight_as_a_title():
+    """Hovering over a token of a saved page shows its weight, as the view without colour prints it."""
+    from attncli.render.consoles import html_page, recording_console
+
+    inspection = Inspection(
+        text="good film zz", label="pos", score=0.9, view="v", truncated_tokens=0,
+        tokens=[
+            TokenWeight("good", 0, 4, 0.8), TokenWeight("film", 5, 9, 0.1999999),
+            TokenWeight("[UNK]", 10, 12, 0.00012, unknown_pieces=1),
+        ],
+    )  # fmt: skip
+    recorder = recording_console()
+    recorder.print(render_inspection(inspection, color_system="truecolor", weight_titles=True))
+    page = html_page(recorder)
+    assert re.search(r'background-color: #[0-9a-f]{6}"><span title="0.800">good</span></span>', page)
+    assert '<span title="0.200">film</span>' in page
+    assert '<span title="0.00012, unknown">zz</span>' in page and "attn-weight" not in page
+    # The terminal's view carries no titles: they would be hyperlinks there.
+    shown = _render(render_inspection(inspection, color_system="truecolor"), color=True)
+    assert "\x1b]8" not in shown and "attn-weight" not in shown
+
+
 def test_text_keeps_its_joiners_and_loses_what_a_terminal_would_act_on():
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
     persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0645"

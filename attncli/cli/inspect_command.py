@@ -257,7 +257,11 @@ def _show_inspection(shown: _Shown, inspection: Any, index: int | None, identity
     if shown.recorder is not None:
         shown.recorder.print(
             render_inspection(
-                inspection, color_system=shown.recorded_color_system, index=index, identity=identity
+                inspection,
+                color_system=shown.recorded_color_system,
+                index=index,
+                identity=identity,
+                weight_titles=True,
             )
         )
 

@@ -71,6 +71,18 @@ def _cell_widths(page: str) -> str:
     return TEXT_RUN.sub(widened, page)
 
 
+# A heatmap token's weight rides into the recording as a link of this scheme (rich's HTML export writes a
+# style's link and nothing else of it: no title); html_page turns each such link into a title, which a
+# browser shows on hover. Only the recording gets them: a terminal would show them as hyperlinks.
+WEIGHT_LINK = "attn-weight:"
+WEIGHT_ANCHOR = re.compile(r'<a href="attn-weight:([^"]*)">([^<]*)</a>')
+
+
+def _weight_titles(page: str) -> str:
+    """`page` with each weight's link as a span titled with the weight."""
+    return WEIGHT_ANCHOR.sub(lambda match: f'<span title="{html.escape(match[1])}">{match[2]}</span>', page)
+
+
 def svg_page(recorder: Console, title: str = "attn inspect") -> str:
     """What `recorder` holds as an SVG page (well-formed XML) that loads nothing from the network,
     titled `title` in its window bar, its wide characters two cells wide as on a terminal."""
@@ -80,7 +92,8 @@ def svg_page(recorder: Console, title: str = "attn inspect") -> str:
 
 def html_page(recorder: Console, title: str = "attn inspect") -> str:
     """What `recorder` holds as an HTML page, its styles inline, titled `title` (a browser's tab
-    and a report's link show it; rich's page has no title)."""
+    and a report's link show it; rich's page has no title), each heatmap token with its weight as
+    its title, shown on hover."""
     from rich._export_format import CONSOLE_HTML_FORMAT
 
     shown = html.escape(one_line(title).translate(NOT_XML)).replace("{", "{{").replace("}", "}}")
@@ -89,7 +102,8 @@ def html_page(recorder: Console, title: str = "attn inspect") -> str:
     # Each line takes its direction from its own first letter: a Hebrew or Arabic heatmap reads right
     # to left, its legend and tables left to right (the page set every line left to right).
     page = page.replace('<pre style="', '<pre style="unicode-bidi:plaintext;', 1)
-    return recorder.export_html(clear=False, inline_styles=True, code_format=page).translate(NOT_XML)
+    exported = recorder.export_html(clear=False, inline_styles=True, code_format=page)
+    return _weight_titles(exported).translate(NOT_XML)
 
 
 def recording_console() -> Console:

@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from attncli.render.consoles import WEIGHT_LINK
 from attncli.render.heat import HeatScale, as_multiple, heat_legend, heat_styles
 from attncli.render.text import WrappingTable, format_probability
 from attncli.streams import one_line, safe_text
@@ -101,12 +103,24 @@ def _top_tokens(inspection: Inspection, known: list[TokenWeight], scale: HeatSca
     return table
 
 
+def _weight_label(item: TokenWeight) -> str:
+    """A token's weight as shown beside it without colour (and as its title in an HTML page)."""
+    flag = (", unknown" if item.token == UNK_TOKEN else ", partly unknown") if item.unknown else ""
+    return f"{format_weight(item.weight)}{flag}"
+
+
 def render_inspection(
-    inspection: Inspection, *, color_system: str | None, index: int | None = None, identity: str | None = None
+    inspection: Inspection,
+    *,
+    color_system: str | None,
+    index: int | None = None,
+    identity: str | None = None,
+    weight_titles: bool = False,
 ) -> RenderableType:
     """The text as far as the model read it, each token's background coloured by its weight, with
     a legend and the top tokens; without colour, each token followed by its weight in brackets.
-    `index` and `identity` ("ticket_id T0042") head the record of a file it came from."""
+    `index` and `identity` ("ticket_id T0042") head the record of a file it came from;
+    `weight_titles`: each coloured token carries its weight for html_page to make its title."""
     header = Text.assemble(
         (f"#{index}  " if index is not None else "", "attn.muted"),
         (f"{identity}  " if identity is not None else "", "attn.muted"),
@@ -145,6 +159,8 @@ def render_inspection(
                 heatmap.stylize(styles[level - 1], item.start, item.end)
             if item.unknown:  # read as the one unknown token (in part), whatever its spelling
                 heatmap.stylize("underline", item.start, item.end)
+            if weight_titles and item.end > item.start:
+                heatmap.stylize(Style(link=f"{WEIGHT_LINK}{_weight_label(item)}"), item.start, item.end)
         legend = heat_legend(scale, styles, merged=merged)
     else:
         units, position = [], 0
@@ -157,8 +173,7 @@ def render_inspection(
                 and (shown := visible(text[item.start : item.end])) != text[item.start : item.end]
             ):
                 written = text[position : item.start] + shown
-            flag = (", unknown" if item.token == UNK_TOKEN else ", partly unknown") if item.unknown else ""
-            units.append((written, f"[{format_weight(item.weight)}{flag}]"))
+            units.append((written, f"[{_weight_label(item)}]"))
             position = max(position, item.end)
         heatmap = WeightedTokens(units)
         legend = Text(
