@@ -172,19 +172,22 @@ def _named_text_column(names: list[str]) -> str | None:
 
 
 def require_input_file(path: Path) -> None:
-    """Refuse a --file that is a folder (but one datasets' save_to_disk wrote) or does not exist; a
-    pipe (`<(zcat texts.gz)`, /dev/stdin, a named pipe) is read as plain text."""
+    """Refuse a --file that does not exist, or is a folder of split files (a folder datasets'
+    save_to_disk wrote is read as a dataset, any other as texts, a file each); a pipe (`<(zcat
+    texts.gz)`, /dev/stdin, a named pipe) is read as plain text."""
     if is_saved_dataset(path):
         saved_dataset_files(path)  # a DatasetDict, or a data file gone: said before the model loads
+    elif path.is_dir():
+        one = _one_split_file(path)
+        if one:
+            raise DataError(
+                f"--file {path} is a folder of split files; pass one split's file, such as --file {one}"
+            )
     elif not path.is_file() and not is_pipe(path):
-        problem = "is a folder" if path.is_dir() else "does not exist"
-        one = _one_split_file(path) if path.is_dir() else None
-        advice = (
-            f"pass one split's file, such as --file {one}"
-            if one
-            else "pass a text file (one text per line) or a data file"
+        raise DataError(
+            f"--file {path} does not exist; pass a text file (one text per line), a folder of text files (a "
+            "text each) or a data file"
         )
-        raise DataError(f"--file {path} {problem}{' of split files' if one else ''}; {advice}")
 
 
 def _one_split_file(folder: Path) -> Path | None:

@@ -319,6 +319,57 @@ def test_predict_joins_back_to_csv_rows_and_writes_the_file_whole(easy_run, tmp_
     )
 
 
+def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run, tmp_path):
+    """An essay with blank lines between its paragraphs, read a text a line, was 48 records, 22 of
+    them empty, and predict gave each a label (a teacher's trial): a folder's files, and a file or
+    standard input given --whole-file, are one text each, named by their file."""
+    essays = tmp_path / "essays"
+    essays.mkdir()
+    (essays / "b.txt").write_text("Fresh pasta with cheese.\n\nAnd bread, and soup.\n", encoding="utf-8")
+    (essays / "a.md").write_bytes("A tennis match.\r\n\r\nThe team won.\r\n".encode("utf-16"))
+    (essays / ".DS_Store").write_bytes(b"\x00\x01binary")
+    lines = [
+        json.loads(line) for line in _ok("predict", easy_run, "-f", essays, "--json").stdout.splitlines()
+    ]
+    assert [(line["index"], line["fields"], line["label"]) for line in lines] == [
+        (0, {"file": "a.md"}, "sport"),
+        (1, {"file": "b.txt"}, "food"),
+    ]
+    assert lines[0]["text"] == "A tennis match.\r\n\r\nThe team won."  # a UTF-16 file by its mark
+    assert lines[1]["text"] == "Fresh pasta with cheese.\n\nAnd bread, and soup."
+    table = _ok("predict", easy_run, "-f", essays).stdout
+    assert "file a.md" in table and "file b.txt" in table
+    out = tmp_path / "labelled.csv"
+    _ok("predict", easy_run, "-f", essays, "-o", out)
+    written = list(csv.DictReader(out.open(encoding="utf-8-sig", newline="")))
+    assert [(row["file"], row["text"], row["label"]) for row in written] == [
+        ("a.md", "A tennis match.\r\n\r\nThe team won.", "sport"),
+        ("b.txt", "Fresh pasta with cheese.\n\nAnd bread, and soup.", "food"),
+    ]
+    # One file, or standard input, read whole.
+    whole = json.loads(_ok("predict", easy_run, "-f", essays / "b.txt", "--whole-file", "--json").stdout)
+    assert (whole["index"], whole["text"], whole["fields"]) == (0, lines[1]["text"], {"file": "b.txt"})
+    piped = RUNNER.invoke(app, ["predict", str(easy_run), "--whole-file", "--json"], input="soup\n\nbread\n")
+    assert piped.exit_code == 0, piped.output
+    assert [json.loads(line)["text"] for line in piped.stdout.splitlines()] == ["soup\n\nbread"]
+    inspected = _ok("inspect", easy_run, "-f", essays / "b.txt", "--whole-file", "--json").stdout.splitlines()
+    assert len(inspected) == 1 and json.loads(inspected[0])["text"] == lines[1]["text"]
+    # Refused before the model loads: a folder of data files, an empty one, a data file read whole,
+    # TEXT arguments read whole, a text column of a whole file.
+    (tmp_path / "tables").mkdir()
+    write_csv(tmp_path / "tables" / "rows.csv", [{"text": "soup", "label": "food"}])
+    (tmp_path / "empty").mkdir()
+    for args, said in (
+        (["-f", tmp_path / "tables"], "holds data files (rows.csv), whose rows are texts of their own"),
+        (["-f", tmp_path / "empty"], "is a folder with no files; pass a folder of text files"),
+        (["-f", tmp_path / "tables" / "rows.csv", "--whole-file"], "rows.csv is a csv file, whose rows are"),
+        (["soup", "--whole-file"], "--whole-file reads --file or standard input as one text"),
+        (["-f", essays, "--text-column", "body"], "a whole text file has none"),
+    ):
+        result = invoke("predict", tmp_path / "no-such-run", *args)
+        assert result.exit_code == 2 and said in result.stderr, (args, result.output)
+
+
 def test_a_csv_written_from_one_with_empty_header_cells_heads_them_as_it_did(easy_run, tmp_path):
     """Excel's empty columns past a table (a survey export's trailing commas) came back headed
     `Unnamed: 2,Unnamed: 3`, names the user never gave; each column keeps its own values."""
@@ -1134,7 +1185,8 @@ def test_a_text_argument_naming_a_file_is_labelled_as_text_and_said_to_name_one(
         assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["notes.txt"]
         assert result.stderr == (
             "note: TEXT 'notes.txt' names a file here, and is labelled as text; to read a "
-            "file's lines (or a data file's rows), pass it with --file\n"
+            "file's lines (or a data file's rows), pass it with --file, and a file whole as one text with "
+            "--file FILE --whole-file (a folder's files with --file FOLDER)\n"
         )
     (tmp_path / "also.txt").write_text("soup\n")
     several = invoke("predict", easy_run, "notes.txt", "hot soup", "more", "also.txt", ".", "--json")

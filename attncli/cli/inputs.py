@@ -26,6 +26,7 @@ def check_inputs(
     text_column: str | None,
     delimiter: str | None = None,
     encoding: str = "utf-8",
+    whole_file: bool = False,
 ) -> None:
     """Refuse contradictory inputs before the model loads."""
     from attncli.encodings import is_utf8
@@ -59,8 +60,27 @@ def check_inputs(
             )
     if delimiter is not None and (file is None or file.suffix.lower() not in (".csv", ".tsv")):
         raise ConfigError("--delimiter splits the columns of a csv/tsv --file; pass one, or drop --delimiter")
+    if whole_file and texts and texts != [STDIN]:
+        raise ConfigError("--whole-file reads --file or standard input as one text; TEXT arguments are texts")
+    if (whole_file or _is_folder_of_texts(file)) and text_column is not None:
+        raise ConfigError("--text-column names a column of a data file; a whole text file has none")
     if file is not None and str(file) != STDIN:
         require_input_file(file)
+    if file is not None and _is_folder_of_texts(file):
+        from attncli.documents import folder_files
+
+        folder_files(file)  # a folder with no files, or data files: said before the model loads
+    elif whole_file and file is not None and str(file) != STDIN:
+        from attncli.documents import require_text_file
+
+        require_text_file(file)
+
+
+def _is_folder_of_texts(file: Path | None) -> bool:
+    """A --file that is a folder of texts, a file each (not a save_to_disk folder)."""
+    from attncli.arrowfiles import is_saved_dataset
+
+    return file is not None and file.is_dir() and not is_saved_dataset(file)
 
 
 def record_source(
@@ -72,15 +92,17 @@ def record_source(
     trained_column: str | None,
     delimiter: str | None = None,
     trained_encoding: str = "utf-8",
+    whole_file: bool = False,
 ) -> RecordSource:
-    """Where the records come from: TEXT arguments, --file, or standard input ('-' or nothing).
+    """Where the records come from: TEXT arguments, --file, or standard input ('-' or nothing); a
+    folder's files, or with `whole_file` the file or standard input, each one text.
     The inputs were checked by `check_inputs` before the model loaded. A file that is not UTF-8,
     read as UTF-8, is refused with the encoding the model's training data was read in
     (`trained_encoding`), which the same system's exports are likely in."""
     try:
         source = _record_source(
             texts, file, encoding=encoding, text_column=text_column, trained_column=trained_column,
-            delimiter=delimiter,
+            delimiter=delimiter, whole_file=whole_file,
         )  # fmt: skip
     except DataError as error:
         hinted = _with_trained_encoding(error, encoding, trained_encoding)
@@ -116,8 +138,9 @@ def _record_source(
     text_column: str | None,
     trained_column: str | None,
     delimiter: str | None,
+    whole_file: bool,
 ) -> RecordSource:
-    from attncli import record_sources
+    from attncli import documents, record_sources
     from attncli.csv_dialect import line_feeds_command
     from attncli.encodings import misread_warning
     from attncli.records import is_pipe
@@ -126,6 +149,12 @@ def _record_source(
     if texts and texts != [record_sources.STDIN]:
         _note_texts_naming_paths(texts)
         return record_sources.from_arguments(texts)
+    if _is_folder_of_texts(file):
+        return documents.from_folder(file, encoding=encoding)  # type: ignore[arg-type]
+    if whole_file and file is not None and str(file) != record_sources.STDIN:
+        return documents.from_whole_file(file, encoding=encoding)
+    if whole_file:
+        return documents.from_whole_stdin(encoding=encoding)
     if file is not None and str(file) != record_sources.STDIN:
         source = record_sources.from_file(
             file, encoding=encoding, text_column=text_column, trained_column=trained_column,
@@ -303,7 +332,8 @@ def _note_texts_naming_paths(texts: list[str]) -> None:
     what = "names a file here, and is" if len(named) == 1 else "name files here, and are"
     typer.echo(
         f"note: TEXT {shown} {what} labelled as text; to read a file's lines (or a data file's rows), "
-        "pass it with --file",
+        "pass it with --file, and a file whole as one text with --file FILE --whole-file (a folder's files "
+        "with --file FOLDER)",
         err=True,
     )
 

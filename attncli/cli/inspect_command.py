@@ -31,6 +31,7 @@ from attncli.cli.options import (
     FileOption,
     FileTextColumnOption,
     JsonOption,
+    WholeFileOption,
     checked_delimiter,
     given_path,
 )
@@ -52,6 +53,7 @@ def inspect(
     ] = None,
     file: FileOption = None,
     text_column: FileTextColumnOption = None,
+    whole_file: WholeFileOption = False,
     layer: Annotated[
         int | None,
         typer.Option(help="Show the attention each token receives in this self-attention layer (1 = first)."),
@@ -115,7 +117,7 @@ def inspect(
         from attncli.split_choice import training_file_encoding
         from attncli.view_choice import check_view, default_layer, default_view
 
-        check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8")
+        check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
         _check_pages(html, svg, as_json=as_json, texts=texts or [], file=file)
         loaded = load_for_command(checkpoint, device, command="inspect", others=texts or [])
         config = loaded.config.model
@@ -126,7 +128,7 @@ def inspect(
             texts or [], file, encoding=encoding or training_file_encoding(loaded, file) or "utf-8",
             text_column=text_column,
             trained_column=loaded.config.data.text_column, delimiter=checked_delimiter(delimiter),
-            trained_encoding=loaded.config.data.encoding,
+            trained_encoding=loaded.config.data.encoding, whole_file=whole_file,
         )  # fmt: skip
         # `--html -` or `--svg -` sends the page to standard output, in place of the terminal's view.
         page_only = is_standard_output(html) or is_standard_output(svg)

@@ -136,12 +136,22 @@ FileOption = Annotated[
         "--file",
         "-f",
         help=(
-            "Texts to read: one per line, a csv/tsv/json/jsonl/parquet/arrow file, or a save_to_disk "
-            "folder ('-': standard input, one text per line, or JSON lines where its first line is a JSON "
-            "object)."
+            "Texts to read: one per line, a csv/tsv/json/jsonl/parquet/arrow file, a save_to_disk "
+            "folder, or a folder of text files, one text each ('-': standard input, one text per line, or "
+            "JSON lines where its first line is a JSON object)."
         ),
         show_default=False,
         parser=given_path,
+    ),
+]
+
+
+WholeFileOption = Annotated[
+    bool,
+    typer.Option(
+        "--whole-file",
+        help="Read --file (or standard input) whole, as one text: an essay or article with blank lines "
+        "between its paragraphs. A folder given to --file is read so, a text each file.",
     ),
 ]
 

@@ -25,6 +25,7 @@ from attncli.cli.options import (
     FileOption,
     FileTextColumnOption,
     JsonOption,
+    WholeFileOption,
     checked_delimiter,
     given_path,
 )
@@ -47,6 +48,7 @@ def predict(
     ] = None,
     file: FileOption = None,
     text_column: FileTextColumnOption = None,
+    whole_file: WholeFileOption = False,
     output_format: Annotated[
         str | None,
         typer.Option(
@@ -108,14 +110,14 @@ def predict(
                 err=True,
             )
         require_min_score(min_score)  # before the model loads
-        check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8")
+        check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
         refuse_writing_over_input(output, "--output", texts or [], file)
         loaded = load_for_command(checkpoint, device, command="predict", others=texts or [])
         source = record_source(
             texts or [], file, encoding=encoding or training_file_encoding(loaded, file) or "utf-8",
             text_column=text_column,
             trained_column=loaded.config.data.text_column, delimiter=checked_delimiter(delimiter),
-            trained_encoding=loaded.config.data.encoding,
+            trained_encoding=loaded.config.data.encoding, whole_file=whole_file,
         )  # fmt: skip
         stats = PredictionStats()
         counted = counted_chunks(source.chunks, streaming=source.streaming, count=source.count)

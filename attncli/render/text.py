@@ -64,12 +64,14 @@ def format_probability(value: float) -> str:
 
 
 def id_column(columns: Iterable[str]) -> str | None:
-    """The column that holds the rows' ids, if any: `id` or `uuid` (any case), else the first whose
+    """The column that holds the rows' ids, if any: `id` or `uuid` (any case), else `file` or
+    `filename` (a document's, as predict names the files of a folder it reads), else the first whose
     name ends in `_id`, `-id` or ` id` (`ticket_id`) and is not a label's (`label_id`, `class_id`),
     else the first named a number in English or another language (`Ticket-Nr`, `Ticket No.`, `Ticket
     #`, `Número`). Shown beside a row's number, which a quoted text spanning lines makes hard to find by."""
     names = {column: column.strip().lower() for column in columns}
     exact = [column for column, name in names.items() if name in ("id", "uuid")]
+    exact += [column for column, name in names.items() if name in ("file", "filename")]
     suffixed = [
         column
         for column, name in names.items()

@@ -957,7 +957,8 @@ def test_many_unknown_labels_are_listed_ten_at_most_and_a_folder_is_no_file(tmp_
     assert "labels the model never saw: '0.000' (2 rows), '0.001' (1 row)," in result.output
     assert "'0.009' (1 row) and 20 more; it knows" in result.output and "0.010" not in result.output
     folder = CliRunner().invoke(app, ["predict", str(checkpoint), "--file", str(tmp_path)])
-    assert folder.exit_code == 2 and f"--file {tmp_path} is a folder; pass a text file" in folder.output
+    # A folder is read as text files, one text each: one holding data files is refused.
+    assert folder.exit_code == 2 and f"--file {tmp_path} holds data files (numbers.jsonl)" in folder.output
     # A folder of split files (a Hub repository's data/ shards): one of its files is named.
     shards = tmp_path / "hub" / "data"
     shards.mkdir(parents=True)

@@ -1,0 +1,114 @@
+"""Whole files as texts, for predict and inspect: each file of a folder (`--file essays/`), or one
+file or standard input read whole (`--whole-file`). An essay or an article with blank lines between
+its paragraphs is one text, where one text a line made a 1,200-word essay 48 records, 22 of them
+empty (a teacher's trial)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from attncli.encodings import marked_encoding
+from attncli.errors import ConfigError, DataError
+from attncli.lines import decoded_lines, file_chunks
+from attncli.record_sources import from_stdin
+from attncli.records import Record, RecordSource, from_windows, in_chunks
+from attncli.sources import FILE_BUILDERS
+from attncli.textfiles import require_readable
+
+# The field that names each whole file's record: carried to --json's fields and csv's columns.
+FILE_FIELD = "file"
+# Data files listed in a refusal, at most.
+NAMED_AT_MOST = 3
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """The files of a folder of texts, by name (hidden ones, such as .DS_Store, left out); refused
+    where it has none, or holds data files, whose rows would be read as one text."""
+    files = sorted(
+        (path for path in folder.iterdir() if path.is_file() and not path.name.startswith(".")),
+        key=lambda path: path.name,
+    )
+    if not files:
+        raise DataError(
+            f"--file {folder} is a folder with no files; pass a folder of text files, one text each"
+        )
+    data_files = [path.name for path in files if path.suffix.lower() in FILE_BUILDERS]
+    if data_files:
+        named = ", ".join(data_files[:NAMED_AT_MOST]) + (", ..." if len(data_files) > NAMED_AT_MOST else "")
+        raise DataError(
+            f"--file {folder} holds data files ({named}), whose rows are texts of their own; pass one of "
+            "them with --file, or a folder of text files only (each file one text)"
+        )
+    return files
+
+
+def whole_text(path: Path, *, encoding: str) -> str:
+    """A file's text, as lines are read (a byte-order mark naming UTF-16 or UTF-32 heeded, a byte not
+    in the encoding refused naming its line), without the line end that closes its last line."""
+    used = marked_encoding(path, encoding)
+    require_readable(path, used)
+    with path.open("rb") as file:
+        text = "".join(decoded_lines(file_chunks(file), encoding=used, name=str(path)))
+    return _without_last_line_end(text)
+
+
+def _without_last_line_end(text: str) -> str:
+    return text.removesuffix("\n").removesuffix("\r")
+
+
+def from_folder(folder: Path, *, encoding: str) -> RecordSource:
+    """Each file of `folder` one record, in the order of their names, named in its `file` field."""
+    files = folder_files(folder)
+
+    def records() -> Iterator[Record]:
+        for index, path in enumerate(files):
+            text = whole_text(path, encoding=encoding)
+            yield Record(index=index, text=text, fields={FILE_FIELD: path.name, "text": text})
+
+    return RecordSource(
+        name=str(folder),
+        chunks=in_chunks(records(), size=DOCUMENTS_AT_ONCE),
+        columns=[FILE_FIELD, "text"],
+        text_column="text",
+        count=lambda: len(files),
+        byte_order_mark=any(from_windows(path, encoding) for path in files[:1]),
+    )
+
+
+# Whole files handed on at a time: each may be long, and their results are printed as they come.
+DOCUMENTS_AT_ONCE = 64
+
+
+def require_text_file(path: Path) -> None:
+    """Refuse --whole-file for a data file, whose rows are texts of their own."""
+    if path.suffix.lower() in FILE_BUILDERS:
+        raise ConfigError(
+            f"--whole-file reads a text file as one text; {path.name} is a {path.suffix.lower()[1:]} file, "
+            "whose rows are texts of their own: drop --whole-file"
+        )
+
+
+def from_whole_file(path: Path, *, encoding: str) -> RecordSource:
+    """`path` read whole as one record, named in its `file` field."""
+    require_text_file(path)
+    text = whole_text(path, encoding=encoding)
+    record = Record(index=0, text=text, fields={FILE_FIELD: path.name, "text": text})
+    return RecordSource(
+        name=str(path),
+        chunks=iter([[record]]),
+        columns=[FILE_FIELD, "text"],
+        text_column="text",
+        byte_order_mark=from_windows(path, encoding),
+    )
+
+
+def from_whole_stdin(*, encoding: str) -> RecordSource:
+    """Standard input read to its end as one record (`cat essay.txt | attn predict RUN --whole-file`)."""
+    lines = from_stdin(encoding=encoding)
+    text = "\n".join(record.text or "" for chunk in lines.chunks for record in chunk)
+    return RecordSource(
+        name="standard input",
+        chunks=iter([[Record(index=0, text=text)]]),
+        byte_order_mark=lines.byte_order_mark,
+    )
