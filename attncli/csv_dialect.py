@@ -46,7 +46,7 @@ def header_line(path: Path, *, encoding: str) -> str:
             "(data.encoding in a config file) with the "
             "file's encoding, for example utf-8"
         ) from None
-    if "\r" in text and "\n" not in text:
+    if _ends_lines_with_lone_carriage_return(text.removeprefix(BOM)):
         raise DataError(
             f'{path} ends its lines with a carriage return alone (as Excel for Mac\'s "CSV (Macintosh)" '
             "writes them); convert them to line feeds first, for example with "
@@ -56,6 +56,22 @@ def header_line(path: Path, *, encoding: str) -> str:
     # pandas skips blank lines (spaces alone included) above the header, and so do attn's own
     # readers (`header_row`).
     return next((line.removesuffix("\r") for line in lines if line.strip()), "")
+
+
+# From the start of a file to its first line end that is not inside quotes, and that line end.
+FIRST_LINE_END = re.compile(r'(?:"[^"]*"|[^"\r\n])*(\r\n?|\n)?')
+
+
+def _ends_lines_with_lone_carriage_return(head: str) -> bool:
+    """Whether the first line of `head` (a file's first bytes, decoded) ends with a carriage return
+    alone. Not merely "no line feed anywhere": Excel for Mac keeps a line break typed in a cell as a
+    line feed, in quotes, so a file of such line ends may hold line feeds all the same."""
+    if "\r" in head and "\n" not in head:
+        return True
+    found = FIRST_LINE_END.match(head)
+    assert found is not None  # the pattern matches the empty string
+    # A carriage return that ends `head` may have its line feed just past what was read.
+    return found.group(1) == "\r" and found.end() < len(head)
 
 
 def line_feeds_command(path: Path, encoding: str) -> str:

@@ -1248,6 +1248,31 @@ def test_a_csv_with_carriage_returns_alone_for_line_ends_is_refused_in_train_and
         )
 
 
+def test_a_mac_csv_whose_cell_keeps_a_line_feed_is_refused_as_one_with_carriage_returns_alone(tmp_path):
+    """Excel for Mac keeps a line break typed in a cell as a line feed, in quotes: that line feed hid
+    the carriage-return line ends, and train and eval stopped on the csv module's words (exit 1)
+    while predict said a carriage return stood in a cell not in quotes."""
+    from attncli.record_sources import from_file
+
+    path = tmp_path / "mac.csv"
+    rows = b"".join(b"%d,row %d,%s\r" % (i, i, TWO[i % 2].encode()) for i in range(20))
+    path.write_bytes(b'id,text,label\r0,"love it\nreally",food\r' + rows)
+    expected = (
+        f'{path} ends its lines with a carriage return alone (as Excel for Mac\'s "CSV (Macintosh)" writes '
+        f"them); convert them to line feeds first, for example with tr '\\r' '\\n' < {path} > mac-lf.csv"
+    )
+    assert refusal(path) == expected
+    with pytest.raises(DataError) as refused:
+        from_file(path)
+    assert str(refused.value) == expected
+    # The advice works: the line feed stays a line break inside its quoted cell.
+    path.write_bytes(path.read_bytes().replace(b"\r", b"\n"))
+    assert "love it\nreally" in every_text(load(path))
+    # Line feeds ending the lines, and a carriage return in a quoted cell or header name, are no such file.
+    path.write_bytes(b'id,"text\rbody",label\r\n0,"love\rit",food\r\n' + rows.replace(b"\r", b"\r\n"))
+    assert "love\rit" in every_text(load(path, text_column="text\rbody"))
+
+
 def test_a_json_line_left_open_is_said_to_end_too_soon_not_to_fail_at_column_1(tmp_path):
     from attncli.record_sources import from_file
 
