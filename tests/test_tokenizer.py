@@ -132,6 +132,38 @@ def test_vowel_marks_stretching_and_emoji_selectors_leave_a_word_the_same_word()
     assert [marked[2][start:end] for start, end in written[2].offsets] == ["כַּדּוּרֶגֶל", "היום"]
 
 
+def test_a_skin_tone_leaves_an_emoji_the_same_word_in_new_tokenizers_only():
+    """A user's trial: "👍🏽" was an unknown word where training held "👍", while "❤️" read as "❤".
+    A checkpoint keeps its tokenizer.json, whose normaliser holds the pattern it was trained with:
+    one trained before keeps reading the skin tone as written."""
+    from attncli.ascii_reader import ascii_reader
+    from attncli.tokenizer import MARKS, MARKS_WITH_SKIN_TONES, tokenizer_from_json
+
+    tokenizer = train_tokenizer(
+        ["👍 lol", "so 😡"] * 3, TokenizerConfig(kind="word", vocab_size=200, min_frequency=1)
+    )
+    toned = ["👍🏽 lol", "so 😡\U0001f3fb", "👍\U0001f3fb\U0001f3ff lol"]
+    plain = encode(tokenizer, ["👍 lol", "so 😡"], max_length=10)
+    written = encode(tokenizer, toned, max_length=10)
+    assert [item.ids for item in written] == [plain[0].ids, plain[1].ids, plain[0].ids]
+    # Each token's span still covers the emoji as written, its skin tone included.
+    assert [toned[0][start:end] for start, end in written[0].offsets] == ["👍🏽", "lol"]
+    before = tokenizer_from_json(
+        tokenizer.to_str().replace(json_string(MARKS), json_string(MARKS_WITH_SKIN_TONES)), origin="test"
+    )
+    assert tokenizer.token_to_id("[UNK]") in encode(before, toned, max_length=10)[0].ids
+    # Its ASCII texts still skip the steps that leave them alone, that one among them.
+    reader = ascii_reader(before)
+    assert reader is not None and json_string(MARKS_WITH_SKIN_TONES) not in reader.to_str()
+
+
+def json_string(text: str) -> str:
+    """`text` as a JSON file writes it, without its quotes."""
+    import json
+
+    return json.dumps(text)[1:-1]
+
+
 def test_strip_accents_reads_latin_and_greek_letters_without_them_and_no_other_script_s_marks():
     """A support team's tickets typed on phones without accents (`devolucion del articulo`) were
     unknown words beside the trained `devolución del artículo` (a user's trial): with
