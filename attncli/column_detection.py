@@ -26,6 +26,8 @@ TEXT_COLUMNS = (
     *("message", "post", "description", "abstract"),
     # What survey tools head the answers to an open question with (a survey export's `Response`).
     *("response", "answer", "feedback", "verbatim"),
+    # A teacher's export of students' writing (student_id,essay,grade found neither column).
+    "essay",
     *FOREIGN_TEXT_COLUMNS,
 )
 # Texts too, but of a table with nothing better: a table holding a title and a review_body (or a
@@ -36,6 +38,12 @@ FOREIGN_LABEL_COLUMNS = (
     *("clase", "classe", "klasse", "sentimiento", "sentimento"),
 )
 LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target", *FOREIGN_LABEL_COLUMNS)
+# Labels too (a teacher's `grade`, a review's `rating` or `stars`), but of a table with nothing
+# better, exactly or by a word in its name: each also heads numbers that are no classes (an
+# annotator's score beside a label, predict's own `score`), so `label` beside `score` is `label`, and
+# one taken is said in a note. Other languages' words are left out: `note`, `nota` (a grade in French,
+# Spanish, German) is a text column's name too.
+LAST_RESORT_LABEL_COLUMNS = ("grade", "rating", "stars", "mark", "score")
 # Other languages' names that an English plural less its s spells (classes, categories): known only
 # as written. The rest are found in the plural too (Comentarios, Categorías, etiquetas).
 SINGULAR_ONLY = frozenset({"classe", "categorie"})
@@ -43,6 +51,7 @@ SINGULAR_ONLY = frozenset({"classe", "categorie"})
 NOT_TEXT_WORDS = frozenset(
     {"id", "ids", "uuid", "key", "date", "time", "timestamp", "url", "link", "title", "headline"}
     | {"summary", "subject", "lang", "language", "count", "length", "len", "type", *LABEL_COLUMNS}
+    | set(LAST_RESORT_LABEL_COLUMNS)
 )
 NOT_LABEL_WORDS = frozenset(
     {"text", "sentence", "content", "document", "body", "texto", "texte", "testo", "contenido", "conteudo"}
@@ -71,6 +80,13 @@ class Role:
     """Words that make a column found by the words in its name come after those without them."""
 
 
+def label_role(named: str | None, label_first: Sequence[str] = ()) -> Role:
+    """How a label column is found: `named`, else `label_first`, the usual names, then the
+    last-resort ones."""
+    known = (*label_first, *LABEL_COLUMNS)
+    return Role("label", named, known, NOT_LABEL_WORDS, LAST_RESORT_LABEL_COLUMNS, CODE_WORDS)
+
+
 def detect(layout: Layout, role: Role, taken: str | None) -> tuple[str | None, bool]:
     """The column a `role` most likely is, and whether its name was exactly a known one. Tried in
     turn: exact names, names equal but for case and surrounding spaces, then names holding a known
@@ -96,7 +112,7 @@ def detect(layout: Layout, role: Role, taken: str | None) -> tuple[str | None, b
     if last_resort is not None or not role.last_resort:
         return last_resort, False
     lenient = role.excluded_words.difference(role.last_resort)
-    return column_by_words(candidates, [*words_known, *role.last_resort], lenient), False
+    return column_by_words(candidates, [*words_known, *role.last_resort], lenient, role.demoted_words), False
 
 
 def column_by_words(
@@ -159,6 +175,7 @@ def is_text_word(base: str) -> bool:
 
 def detected_label_column(columns: Sequence[str]) -> str | None:
     """The column label detection would take for true labels among `columns`, if any: by its name
-    (label, category, ...; ignoring case and spaces) or by a word in it (sentiment_label)."""
-    role = Role("label", None, LABEL_COLUMNS, NOT_LABEL_WORDS)
+    (label, category, ...; ignoring case and spaces) or by a word in it (sentiment_label), else a
+    last-resort name (grade, rating, ...)."""
+    role = label_role(None)
     return detect(Layout(columns=tuple(columns)), role, taken=None)[0]

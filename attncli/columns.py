@@ -11,16 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from attncli.column_detection import (
-    CODE_WORDS,
     LABEL_COLUMNS,
     LAST_RESORT_TEXT_COLUMNS,
-    NOT_LABEL_WORDS,
     NOT_TEXT_WORDS,
     TEXT_COLUMNS,
     Role,
     column_by_words,
     detect,
     is_text_word,
+    label_role,
     name_key,
 )
 from attncli.layouts import LISTED_COLUMNS, LISTS, RECORDS, Layout, listed
@@ -86,8 +85,9 @@ def choose_columns(
             ]
     chosen_label = None
     if with_label:
-        label_role = Role("label", label, (*label_first, *LABEL_COLUMNS), NOT_LABEL_WORDS, (), CODE_WORDS)
-        chosen_label = _choose(layout, label_role, taken=chosen_text or text, problems=problems, found=found)
+        chosen_label = _choose(
+            layout, label_role(label, label_first), taken=chosen_text or text, problems=problems, found=found
+        )
     if with_label and text is not None and text == label:
         problems.append((f"text and label are both column {text!r}; name two different columns", False))
     pair = _text_pair(layout)

@@ -108,3 +108,29 @@ def test_a_survey_exports_answers_are_its_text_column(columns, text):
     trial's export was refused with "no text column found" until --text-column named it."""
     chosen = choose_columns(Layout(columns=columns), where="D", text=None, with_label=False)
     assert chosen.text == text
+
+
+@pytest.mark.parametrize(
+    "columns, text, label",
+    [
+        (("student_id", "essay", "grade"), "essay", "grade"),
+        (("review", "rating"), "review", "rating"),
+        (("comment", "stars"), "comment", "stars"),
+        (("pupil", "answer", "Mark"), "answer", "Mark"),
+        (("essay_id", "essay", "domain1_score"), "essay", "domain1_score"),  # by a word in its name
+        (("id", "review_stars", "review_body"), "review_body", "review_stars"),  # never the text
+        # Where a usual label name is there, exactly or by a word in it, the last-resort names lose.
+        (("text", "score", "label"), "text", "label"),
+        (("essay", "grade", "category"), "essay", "category"),
+        (("text", "rating", "sentiment_label"), "text", "sentiment_label"),
+        (("review", "stars", "rating"), "review", "rating"),  # among them, in their order
+    ],
+)
+def test_grades_ratings_and_scores_are_label_columns_where_no_usual_name_is(columns, text, label):
+    """A teacher's student_id,essay,grade was 'no text column found ... no label column found'. A
+    score also heads numbers that are no classes (an annotator's, predict's own), so it is a guess,
+    said in a note, and `label` beside `score` is `label`, as before."""
+    chosen = choose_columns(Layout(columns=columns), where="D", text=None)
+    assert (chosen.text, chosen.label) == (text, label)
+    guessed = f"label column {label!r}, chosen by name"
+    assert (guessed in (chosen.note or "")) == (label not in ("label", "category"))

@@ -104,6 +104,33 @@ def _touched(path: Path) -> Path:
     return path
 
 
+def test_a_teachers_essays_and_grades_are_read_and_a_score_beside_a_label_is_not(tmp_path):
+    """A teacher's student_id,essay,grade was "no text column found ... no label column found"."""
+    rows = make_rows(40)
+    teacher = tmp_path / "class.csv"
+    teacher.write_text(
+        "student_id,essay,grade\n"
+        + "".join(f's{i},"{row["text"]}",{row["label"]}\n' for i, row in enumerate(rows)),
+        encoding="utf-8",
+    )
+    splits = load_splits(DataConfig(source=str(teacher)))
+    assert splits.label_names == sorted({row["label"] for row in rows})
+    texts = sorted(text for split in splits.splits.values() for text in split.texts)
+    assert texts == sorted(row["text"] for row in rows)
+    assert (
+        f"{teacher}: using label column 'grade', chosen by name (--label-column chooses another)"
+        in splits.notes
+    )
+    # An annotator's score beside the labels is no label column.
+    scored = tmp_path / "scored.csv"
+    scored.write_text(
+        "text,score,label\n"
+        + "".join(f'"{row["text"]}",0.{i},{row["label"]}\n' for i, row in enumerate(rows)),
+        encoding="utf-8",
+    )
+    assert load_splits(DataConfig(source=str(scored))).label_names == splits.label_names
+
+
 def test_a_whole_number_written_with_a_fraction_is_the_label_it_spells(tmp_path):
     known = {"1", "2", "10", "007"}
     assert [known_label_key(None, value, known) for value in ("2.0", "10.00", 2.0, "2", "7", "2.5", "x")] == [

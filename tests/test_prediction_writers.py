@@ -54,7 +54,9 @@ def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
     [
         (["text", "category"], ["attn_label", "score"]),  # true labels by another name: eval reads "label"
         (["TEXT", "Label"], ["attn_label", "score"]),  # a name that differs only in case
-        (["text", "Score"], ["label", "attn_score"]),
+        # A score, a grade or a rating, which eval reads where no label column is found, are such names.
+        (["text", "Score"], ["attn_label", "attn_score"]),
+        (["student_id", "essay", "grade"], ["attn_label", "score"]),
         (["text", "note"], ["label", "score"]),
         (["review_body", "sentiment_label"], ["attn_label", "score"]),  # found by a word in its name
     ],
