@@ -57,7 +57,7 @@ MARKS = (
 )
 # MARKS as tokenizers trained before 2026-12-06 saved it, skin tones kept: their tokenizer.json holds
 # this pattern, and still reads a skin tone as written.
-MARKS_WITH_SKIN_TONES = (
+MARKS_KEEPING_SKIN_TONES = (
     r"[\x{FE00}-\x{FE0F}\x{0640}\x{064B}-\x{065F}\x{0670}\x{0591}-\x{05BD}\x{05BF}\x{05C1}\x{05C2}"
     r"\x{05C4}\x{05C5}\x{05C7}]"
 )

@@ -137,7 +137,7 @@ def test_a_skin_tone_leaves_an_emoji_the_same_word_in_new_tokenizers_only():
     A checkpoint keeps its tokenizer.json, whose normaliser holds the pattern it was trained with:
     one trained before keeps reading the skin tone as written."""
     from attncli.ascii_reader import ascii_reader
-    from attncli.tokenizer import MARKS, MARKS_WITH_SKIN_TONES, tokenizer_from_json
+    from attncli.tokenizer import MARKS, MARKS_KEEPING_SKIN_TONES, tokenizer_from_json
 
     tokenizer = train_tokenizer(
         ["👍 lol", "so 😡"] * 3, TokenizerConfig(kind="word", vocab_size=200, min_frequency=1)
@@ -149,12 +149,12 @@ def test_a_skin_tone_leaves_an_emoji_the_same_word_in_new_tokenizers_only():
     # Each token's span still covers the emoji as written, its skin tone included.
     assert [toned[0][start:end] for start, end in written[0].offsets] == ["👍🏽", "lol"]
     before = tokenizer_from_json(
-        tokenizer.to_str().replace(json_string(MARKS), json_string(MARKS_WITH_SKIN_TONES)), origin="test"
+        tokenizer.to_str().replace(json_string(MARKS), json_string(MARKS_KEEPING_SKIN_TONES)), origin="test"
     )
     assert tokenizer.token_to_id("[UNK]") in encode(before, toned, max_length=10)[0].ids
     # Its ASCII texts still skip the steps that leave them alone, that one among them.
     reader = ascii_reader(before)
-    assert reader is not None and json_string(MARKS_WITH_SKIN_TONES) not in reader.to_str()
+    assert reader is not None and json_string(MARKS_KEEPING_SKIN_TONES) not in reader.to_str()
 
 
 def json_string(text: str) -> str:
