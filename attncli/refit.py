@@ -74,6 +74,11 @@ def refit(
     if not refit_due(config.refit_epoch_count, prepared.validation_digest):
         return
     epochs = config.refit_epoch_count
+    if "train.refit_epochs" in (metrics.sized or {}):
+        # Sized, it trains no longer than the model it starts from did: four epochs on a model of
+        # three left the validation scores and temperature describing another model, and the run
+        # warned of its own default (a trial's noisy posts, best at epoch 3).
+        epochs = min(epochs, state.best_epoch)
     if metrics.refit_diverged:
         # Its refit diverged at the end of an earlier session, and would again from the same start.
         reporter.stage(

@@ -613,3 +613,25 @@ def test_an_overwrite_stopped_in_its_refit_keeps_the_earlier_run_in_use_and_says
     assert resolve_checkpoint(run) == aside / "best" and _weights(aside / "best") == earlier
     resume(run)
     assert not aside.exists() and _metrics(run / "best")["refit"]["epochs"] == 2
+
+
+def test_a_sized_refit_trains_no_more_epochs_than_the_best_epoch_had(tmp_path):
+    """Four refit epochs on a model of three left its validation scores and temperature describing
+    another model, and the run warned of its own default (a trial's noisy posts): sized, the refit
+    takes at most the best epoch's number; given, as many as asked."""
+    sized = train(
+        _config(tmp_path, "train.epochs=2", "train.refit_epochs=auto"),
+        output=tmp_path / "sized",
+        reporter=StageRecorder(),
+    )
+    assert sized.best_epoch <= 2 and sized.metrics.sized and "train.refit_epochs" in sized.metrics.sized
+    assert _metrics(tmp_path / "sized" / "best")["refit"]["epochs"] == sized.best_epoch
+    given = train(
+        _config(tmp_path, "train.epochs=2", "train.refit_epochs=4"),
+        output=tmp_path / "given",
+        reporter=StageRecorder(),
+    )
+    assert _metrics(tmp_path / "given" / "best")["refit"]["epochs"] == 4
+    from attncli.render.training import long_refit_warning
+
+    assert long_refit_warning(sized) is None and long_refit_warning(given) is not None
