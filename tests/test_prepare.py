@@ -183,6 +183,20 @@ def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
         f"note: {cut} of 54 training texts are longer than model.max_length (32 tokens); training reads "
         "only their first 32 tokens"
     ) in recorder.lines
+    # Where the rule sized it to its most, 512, the note says how to read more (a teacher's essays:
+    # 170 of 193 cut, and nothing said what to do).
+    for row in rows:
+        row["text"] = " ".join([row["text"]] * 200)  # about 1,000 words
+    sized = [setting for setting in TINY_MODEL if not setting.startswith("model.max_length")]
+    config = load_config(None, [*sized, f"data.source={write_csv(tmp_path / 'long.csv', rows)}"])
+    recorder = StageRecorder()
+    prepared = prepare(config, reporter=recorder)  # type: ignore[arg-type]
+    assert prepared.config.model.max_length == 512 and prepared.train_ids.truncated == 54
+    assert (
+        "note: 54 of 54 training texts are longer than model.max_length (512 tokens); training reads only "
+        "their first 512 tokens; --max-length 1024 reads up to twice as much of each, and takes at least "
+        "twice the time a text"
+    ) in recorder.lines
 
 
 def test_settings_given_that_the_run_does_not_use_are_warned_of(tmp_path):
