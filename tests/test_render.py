@@ -885,6 +885,39 @@ def test_class_weights_are_advised_only_for_labels_rare_in_training():
     )
 
 
+def test_missed_labels_of_a_run_stopped_at_its_best_by_the_epoch_limit_are_advised_more_epochs_first():
+    """A trial's run, its validation loss still falling at its last epoch, was told only that more
+    rows of a label of 49 would help."""
+    from types import SimpleNamespace
+
+    from attncli.render.training import missed_labels_warning
+    from attncli.reporter import RunInfo
+
+    info = RunInfo(
+        train_size=180, validation_size=20, label_names=["a", "b", "c"], vocab_size=10, num_parameters=1,
+        device="cpu", precision="fp32", epochs=8, label_counts=[12, 119, 49], class_weights=[5.0, 0.5, 1.2],
+    )  # fmt: skip
+
+    def result(best_epoch, newest_epoch, stop_reason):
+        return SimpleNamespace(
+            best=SimpleNamespace(missed_labels=["a"]),
+            best_epoch=best_epoch,
+            metrics=SimpleNamespace(newest_epoch=newest_epoch, stop_reason=stop_reason),
+            config=SimpleNamespace(train=SimpleNamespace(class_weights="auto")),
+            info=info,
+        )
+
+    assert missed_labels_warning(result(8, 8, "epochs")) == (
+        "warning: the best epoch recognised none of the validation rows of a; it was still improving at its "
+        "last epoch: --epochs 16 may help first; else more rows of them would help"
+    )
+    for best, newest, stop in ((5, 8, "epochs"), (5, 8, "patience"), (1, 1, "epochs")):
+        assert missed_labels_warning(result(best, newest, stop)) == (
+            "warning: the best epoch recognised none of the validation rows of a; more rows of them would "
+            "help"
+        )
+
+
 def test_a_summary_of_many_epochs_shows_the_first_the_last_and_the_best():
     from attncli.history import EpochRecord
     from attncli.render.training import _epochs_shown

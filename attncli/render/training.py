@@ -172,6 +172,12 @@ def missed_labels_warning(result: TrainResult) -> str | None:
         return None
     remedy = _missed_remedy(missed, result.config.train.class_weights is not None, result.info)
     labels = label_list(missed, limit=10)
+    epochs = result.metrics.newest_epoch
+    if result.metrics.stop_reason == "epochs" and result.best_epoch == epochs > 1:
+        # Stopped by the epoch limit at its best: a trial's run, its validation loss still falling,
+        # was told only that more rows of a label of 49 would help.
+        first = f"it was still improving at its last epoch: --epochs {2 * epochs} may help first"
+        remedy = f"{first}; else {remedy}"
     return f"warning: the best epoch recognised none of the validation rows of {labels}; {remedy}"
 
 
