@@ -978,21 +978,28 @@ def test_a_checkpoint_given_as_the_data_is_named_as_one(easy_run, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_a_csv_piped_in_is_classified_a_line_at_a_time_and_said_to_look_like_records(easy_run):
+def test_a_csv_piped_in_is_refused_as_a_table_or_said_to_look_like_records(easy_run, tmp_path):
     """`head rows.csv | attn predict R -f -` classified each line, header and gold label included,
-    without a word."""
-    piped = "label,text\nfood,hot soup\n"
-    result = RUNNER.invoke(app, ["predict", str(easy_run), "-f", "-", "--json"], input=piped)
-    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
+    without a word; then with a note, and `type test.csv | attn predict R -o out.csv` (Windows) still
+    wrote a csv of 419 results for 400 rows, exit 0 (a trial). A header naming the text column over a
+    row of as many cells is refused, as such a file is; nothing is written."""
+    piped, out = "label,text\nfood,hot soup\n", tmp_path / "out.csv"
+    result = RUNNER.invoke(app, ["predict", str(easy_run), "-f", "-", "-o", str(out)], input=piped)
+    assert result.exit_code == 2 and not out.exists()
     assert result.stderr == (
-        "note: standard input is read as one text per line, and its first line looks like a csv/tsv header "
-        "naming the text column 'text'; to read the records' text column, save them to a file and pass "
-        "--file FILE.csv\n"
+        "error: the first line of standard input looks like a csv/tsv header naming the text column 'text', "
+        "so it holds records, not one text a line; to read the records' text column, save them to a file "
+        "and pass --file FILE.csv\n"
     )  # it said FILE.jsonl (or .csv), for rows of a csv
     tabbed = RUNNER.invoke(
         app, ["predict", str(easy_run), "-f", "-", "--json"], input="label\ttext\nfood\tsoup\n"
     )
-    assert tabbed.exit_code == 0 and tabbed.stderr.endswith("save them to a file and pass --file FILE.tsv\n")
+    assert tabbed.exit_code == 2 and tabbed.stderr.endswith("save them to a file and pass --file FILE.tsv\n")
+    # A header alone, or over a line of other cells, is noted: a text may begin "label, text".
+    alone = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="label,text\n")
+    assert alone.exit_code == 0 and alone.stderr.startswith(
+        "note: standard input is read as one text per line"
+    )
     quiet = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="hot soup, with bread\n")
     assert quiet.exit_code == 0 and quiet.stderr == ""
     # A header of other names than the model's column: a helpdesk export's 122 tickets were read as

@@ -239,7 +239,11 @@ def _streamed(
             read, chunks=fasttext_records(checked, Path(source.name)), columns=["label", "text"],
             text_column="text",
         )  # fmt: skip
-    chunks = _noting_record_shaped(arriving, trained_column, name=source.name, remedy=save_as_data_file)
+    # A table piped in (`type test.csv | attn predict ...` on Windows) is refused as a file's is: each
+    # line, header and gold labels included, was labelled, and a csv written of them, exit 0.
+    chunks = _noting_record_shaped(
+        arriving, trained_column, name=source.name, remedy=save_as_data_file, refuse_tables=True
+    )
     return dataclasses.replace(
         read, chunks=_refusing_lone_carriage_returns(chunks, source.name, PIPE_TO_LINE_FEEDS)
     )
