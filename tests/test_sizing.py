@@ -145,6 +145,14 @@ def test_small_data_gets_enough_steps_and_patience_counted_in_steps():
     assert (headlines["train.epochs"], headlines["train.patience"]) == (20, 3)
     bigger_batches = sized_settings(load_config(None, ["train.batch_size=128"]), _profile(9_425, texts=1_603))
     assert (bigger_batches["train.epochs"], bigger_batches["train.patience"]) == (77, 12)
+    # Few long texts: 193 essays (7 steps a pass, 97,703 words) got the 31 passes that see 3M words,
+    # 217 steps, and never told two grades apart; small data takes 1,000 steps however long its texts.
+    essays = sized_settings(Config(), _profile(97_703, texts=193))
+    assert (essays["train.epochs"], essays["train.patience"]) == (143, 22)
+    medium = sized_settings(Config(), _profile(75_000, texts=500))  # 16 steps a pass: 47 passes see 3M words
+    assert medium["train.epochs"] == 63
+    articles = sized_settings(Config(), _profile(750_000, texts=1_603))  # not small: the words decide
+    assert articles["train.epochs"] == 4
     given = sized_settings(load_config(None, ["train.epochs=5", "train.patience=0"]), _profile(900, texts=90))
     assert "train.epochs" not in given and "train.patience" not in given
 
