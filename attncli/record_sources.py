@@ -184,9 +184,13 @@ def require_input_file(path: Path) -> None:
                 f"--file {path} is a folder of split files; pass one split's file, such as --file {one}"
             )
     elif not path.is_file() and not is_pipe(path):
+        from attncli.sources import missing_path_message
+
+        # Where it was looked for, and a name there that looks like it, as train says (a trial's
+        # `--file tst.csv` was offered nothing, where train offered test.csv).
         raise DataError(
-            f"--file {path} does not exist; pass a text file (one text per line), a folder of text files (a "
-            "text each) or a data file"
+            f"--file {missing_path_message(str(path))}; pass a text file (one text per line), a folder of "
+            "text files (a text each) or a data file"
         )
 
 

@@ -928,6 +928,13 @@ def test_bad_input_gets_one_line_and_exit_code_2(easy_run, tmp_path):
     assert blank.exit_code == 0 and blank.stdout.strip() == "(empty text)"
     assert blank.stderr == "note: 1 of 1 records had no text to inspect\n"
     _refused(invoke("predict", easy_run, "--file", tmp_path / "absent.txt"), "does not exist")
+    # A name that looks like one there is offered, as train offers it (predict offered nothing).
+    write_csv(tmp_path / "test.csv", [{"text": "soup", "label": "food"}])
+    _refused(
+        invoke("inspect", easy_run, "--file", tmp_path / "tst.csv"),
+        f"--file {tmp_path / 'tst.csv'} does not exist ({tmp_path} has no tst.csv; did you mean test.csv?); "
+        "pass a text file",
+    )
     if not torch.cuda.is_available():
         _refused(invoke("train", data, "-o", tmp_path / "x", "--device", "cuda"), "no CUDA device")
         _refused(invoke("predict", easy_run, "soup", "--device", "cuda"), "no CUDA device")
