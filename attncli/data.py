@@ -162,15 +162,13 @@ def load_splits(config: DataConfig) -> Splits:
 
 
 def _dropped_note(splits: dict[str, Split], datasets: dict[str, Any]) -> list[str]:
-    """The lines saying how many empty rows were left out of each split, and how many more
-    data.drop_invalid left out (none: no line)."""
+    """The lines saying how many empty rows (every cell empty) were left out of each split, and how
+    many more data.drop_invalid left out (none: no line)."""
     empty = {name: split.empty_rows for name, split in splits.items()}
     dropped = {name: len(datasets[name]) - len(split) - empty[name] for name, split in splits.items()}
     notes = []
     if any(empty.values()):
-        notes.append(
-            f"left out {_per_split(empty, datasets)} that hold neither a text nor a label (empty rows)"
-        )
+        notes.append(f"left out {_per_split(empty, datasets)} whose every cell is empty (empty rows)")
     if any(dropped.values()):
         notes.append(
             f"left out {_per_split(dropped, datasets)} for having no text or no label (data.drop_invalid)"

@@ -115,14 +115,14 @@ def load_labelled_split(
         dataset, name=name, columns=columns, label_names=checkpoint.label_names, origin=origin,
         drop_invalid=drop_invalid, drop_hint=EVAL_DROP_HINT,
     )  # fmt: skip
-    # Rows with neither text nor label (a spreadsheet's empty rows) are said apart, and are not
+    # Rows whose every cell is empty (a spreadsheet's empty rows) are said apart, and are not
     # counted as rows --drop-invalid left out.
     empty = labelled.empty_rows
     left_out = len(dataset) - len(labelled) - empty
     if labelled.rows is not None:
         rows = array("q", (rows[row] for row in labelled.rows))
         if empty:
-            notes += (f"left out {empty} empty row{'s' * (empty != 1)} of {where} (no text and no label)",)
+            notes += (f"left out {empty} empty row{'s' * (empty != 1)} of {where} (every cell empty)",)
         if left_out:
             notes += (f"left out {left_out} row{'s' * (left_out != 1)} of {where} with no text or no label",)
     labelled, rows, trained = _training_side(

@@ -92,7 +92,7 @@ class EvalResult:
     """Rows left out because they have no text or no label (--drop-invalid), counted over the split
     read, before training's validation carve splits it."""
     left_out_empty: int = 0
-    """Rows left out because they hold neither text nor label (a spreadsheet's empty rows), counted
+    """Rows left out because every cell of them is empty (a spreadsheet's empty rows), counted
     likewise, whatever --drop-invalid says."""
     seen_in_training: int | None = None
     """Rows evaluated whose text (ignoring case and spacing) a row trained on also has; None when

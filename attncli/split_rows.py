@@ -3,6 +3,7 @@ row's text and label checked, and rows with no text or no label left out where a
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -58,17 +59,22 @@ def to_split(
     empty = 0
     first: str | None = None
     remedy = "fill them in, or use another split"  # for a split of which no row can be used
-    for row, text, label in _scan(dataset, columns.text, columns.label):
+    for row, text, label, blank in _scan(dataset, columns.text, columns.label, feature):
         problem = row_problem(text, label, feature, columns)
         if row in undecodable:
             problem = f"bytes that are not UTF-8 text in column {columns.text!r}"
-        elif problem is not None and _is_empty_row(text, label, feature):
-            # Neither text nor label (the `,,,` rows a spreadsheet exports past its table): nothing
-            # to read or learn, so always left out, and counted; they stopped training unless
-            # data.drop_invalid, which also drops the rows that lack only one of the two.
+        elif blank:
+            # Every cell empty (the `,,,` rows a spreadsheet exports past its table): nothing to read
+            # or learn, so always left out, and counted; they stopped training unless
+            # data.drop_invalid, which also drops the rows that lack only a text or a label.
             skipped.append(row)
             empty += 1
             continue
+        elif problem is not None and _is_empty_row(text, label, feature):
+            # Other cells filled (an id, a date) but no text and no label: a record half filled in,
+            # not debris, so it is invalid like any row lacking one of the two (it was left out as
+            # an "empty row" whatever data.drop_invalid said, a trial).
+            problem += f" and no label in column {columns.label!r}"
         if problem is not None:
             if first is None:
                 first, remedy = (
@@ -194,13 +200,50 @@ def without_labels_of_rows_left_out(
     return [label_names[position] for position in present], relabelled, left_out
 
 
-def _scan(dataset: Any, text_column: str, label_column: str) -> Iterator[tuple[int, Any, Any]]:
-    """(row, text, label) of every row, read CHUNK_ROWS at a time."""
+def _scan(
+    dataset: Any, text_column: str, label_column: str, feature: Any
+) -> Iterator[tuple[int, Any, Any, bool]]:
+    """(row, text, label, whether every cell of the row is empty) of every row, read CHUNK_ROWS at a
+    time; the other columns are read only for the rows with neither text nor label."""
     columns = dataset.select_columns([text_column, label_column])
+    others = [name for name in dataset.column_names if name not in (text_column, label_column)]
     for start in range(0, len(columns), CHUNK_ROWS):
         chunk = columns[start : start + CHUNK_ROWS]
-        for offset, (text, label) in enumerate(zip(chunk[text_column], chunk[label_column], strict=True)):
-            yield start + offset, text, label
+        pairs = list(zip(chunk[text_column], chunk[label_column], strict=True))
+        bare = [
+            start + offset
+            for offset, (text, label) in enumerate(pairs)
+            if _is_empty_row(text, label, feature)
+        ]
+        blank = set(bare) - _rows_with_other_cells(dataset, others, bare)
+        for offset, (text, label) in enumerate(pairs):
+            yield start + offset, text, label, start + offset in blank
+
+
+def _rows_with_other_cells(dataset: Any, others: list[str], rows: list[int]) -> set[int]:
+    """Those of `rows` with a value in a column besides the text and label ones."""
+    if not others or not rows:
+        return set()
+    values = dataset.select_columns(others)[rows]
+    return {
+        row
+        for position, row in enumerate(rows)
+        if any(not _is_blank(values[name][position]) for name in others)
+    }
+
+
+def _is_blank(value: Any) -> bool:
+    """Whether a cell is empty: missing (None, a NaN), spaces only, or a record or list of such
+    cells (a JSON record's missing object, as `datasets` fills it in). 0 and False are values."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    if isinstance(value, (str, bytes)):
+        return not value.strip()
+    if isinstance(value, dict):
+        return all(_is_blank(cell) for cell in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_is_blank(cell) for cell in value)
+    return False
 
 
 def with_columns(dataset: Any, columns: Columns, *, where: str) -> Any:

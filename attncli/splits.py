@@ -52,8 +52,8 @@ class Split:
     rows: array | None = None
     """The row of the source split each example is, when rows were left out (None: example i is row i)."""
     empty_rows: int = 0
-    """Rows of the source split left out for holding neither text nor label (a spreadsheet's empty
-    rows past its table), as `to_split` found them; the other rows left out, data.drop_invalid's."""
+    """Rows of the source split left out for having every cell empty (a spreadsheet's empty rows past
+    its table), as `to_split` found them; the other rows left out, data.drop_invalid's."""
 
     def __len__(self) -> int:
         return len(self.texts)

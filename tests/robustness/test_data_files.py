@@ -560,16 +560,13 @@ def test_empty_rows_past_a_spreadsheets_table_are_left_out_and_counted(tmp_path)
     path.write_text(lines("text,label,note", *[row + "," for row in ab_rows()], ",,", " ,,", ",,"))
     splits = load(path)
     assert every_text(splits) == sorted(f"t{index}" for index in range(10))
-    assert (
-        splits.notes[0]
-        == "left out 3 of 13 rows of 'train' that hold neither a text nor a label (empty rows)"
-    )
+    assert splits.notes[0] == "left out 3 of 13 rows of 'train' whose every cell is empty (empty rows)"
     # A row that lacks only its text still stops training, counted apart from the empty ones.
     path.write_text(lines("text,label", *ab_rows(), ",food", ",", ","))
     assert refusal(path).startswith(f"line 12 of {path} has no text in column 'text'; fill in or remove")
     both = load(path, drop_invalid=True)
     assert both.notes[:2] == (
-        "left out 2 of 13 rows of 'train' that hold neither a text nor a label (empty rows)",
+        "left out 2 of 13 rows of 'train' whose every cell is empty (empty rows)",
         "left out 1 of 13 rows of 'train' for having no text or no label (data.drop_invalid)",
     )
     path.write_text(lines("text,label", ",", ","))
@@ -577,6 +574,41 @@ def test_empty_rows_past_a_spreadsheets_table_are_left_out_and_counted(tmp_path)
         f"every row of {path.name} has no text or no label (the first: line 2 of {path} has no text and no "
         "label); fill them in, or use another split"
     )
+
+
+def test_a_row_with_other_cells_but_no_text_and_no_label_is_invalid_not_empty(tmp_path, checkpoint):
+    """A record half filled in (`T10040,13/06/2024,Facebook,,`: an id, a date and a channel) was left
+    out as an "empty row", whatever data.drop_invalid said, as the `,,,,` debris past a table is."""
+    path = tmp_path / "posts.csv"
+    good = [f"T{index},01/06/2024,Web,{row}" for index, row in enumerate(ab_rows())]
+    path.write_text(
+        lines("id,date,channel,text,label", *good[:5], "T10040,13/06/2024,Facebook,,", *good[5:], ",,,,")
+    )
+    assert refusal(path) == (
+        f"line 7 of {path} has no text in column 'text' and no label in column 'label'; fill in or remove "
+        "such rows, or pass --set data.drop_invalid=true to leave such rows out"
+    )
+    assert said(load(path, drop_invalid=True))[:2] == (
+        "left out 1 of 12 rows of 'train' whose every cell is empty (empty rows)",
+        "left out 1 of 12 rows of 'train' for having no text or no label (data.drop_invalid)",
+    )
+    # Cells of spaces, or a record with only empty values, are empty cells; 0 is a value.
+    path.write_text(lines("id,text,label", *(f"i,{row}" for row in ab_rows()), " , ,", "0,,"))
+    assert refusal(path).startswith(f"line 13 of {path} has no text in column 'text' and no label")
+    rows = [{"id": 1, "meta": {"lang": "en"}, "text": f"t{i}", "label": TWO[i % 2]} for i in range(10)]
+    records = write_jsonl(tmp_path / "posts.jsonl", [*rows, {"meta": {"lang": None}}, {"id": 11}])
+    assert refusal(records).startswith(f"line 12 of {records} has no text in column 'text' and no label")
+    # eval: stopped on it too, or left out with --drop-invalid and counted as invalid, not empty.
+    test = tmp_path / "test.csv"
+    test.write_text(lines("id,text,label", "1,soup,food", "2,,", "3,goal,sport", ",,"))
+    refused = invoke("eval", checkpoint, test)
+    assert refused.exit_code == 2
+    assert f"error: line 3 of {test} has no text in column 'text' and no label" in refused.output
+    accepted = invoke("eval", checkpoint, test, "--drop-invalid", "--json")
+    assert accepted.exit_code == 0, accepted.output
+    report = json.loads(accepted.stdout)
+    assert (report["n"], report["left_out_invalid"], report["left_out_empty"]) == (2, 1, 1)
+    assert "left out 1 empty row of test.csv (every cell empty)" in accepted.stderr
 
 
 def test_a_missing_label_in_json_lines_names_the_line(tmp_path):
@@ -680,9 +712,7 @@ def test_train_on_an_excel_export_then_eval_rebuilds_the_same_validation_rows(tm
         "train", path, "-o", tmp_path / "again", "--epochs", 1, *TINY, "--set", "data.drop_invalid=true"
     )
     assert again.exit_code == 0, again.output
-    assert (
-        "left out 2 of 62 rows of 'train' that hold neither a text nor a label (empty rows)" in again.output
-    )
+    assert "left out 2 of 62 rows of 'train' whose every cell is empty (empty rows)" in again.output
     assert "left out 1 of 62 rows of 'train' for having no text or no label" in again.output
     assert "53 train / 6 validation texts" in again.output  # the same carve
     report = invoke("eval", tmp_path / "again", "--split", "validation", "--json")
