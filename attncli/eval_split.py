@@ -23,6 +23,7 @@ from attncli.fasttext_files import is_fasttext_file
 from attncli.history import split_sizes_change
 from attncli.labels import missing_label
 from attncli.local_paths import local_path
+from attncli.origins import Origin
 from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData
 from attncli.sources import load_raw, raw_of_datasets, same_source
 from attncli.split_choice import (
@@ -68,6 +69,8 @@ class LabelledData:
     a mistake's other columns (an id, a date) are read; None where it is not kept."""
     scored_columns: tuple[str, ...] = ()
     """The text and label columns of `source_rows`."""
+    origin: Origin | None = None
+    """Where `source_rows` came from, to name a row by the line of its file."""
 
 
 def load_labelled_split(
@@ -150,6 +153,7 @@ def load_labelled_split(
         notes=(*raw.notes, *said, *notes, *seen_notes),
         source_rows=raw.splits[name],
         scored_columns=(columns.text, columns.label or columns.text),
+        origin=raw.origins[name],
     )
 
 

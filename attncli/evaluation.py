@@ -59,6 +59,9 @@ class Mistake:
     """The predicted label's probability."""
     fields: dict[str, Any] = field(default_factory=dict)
     """The row's other columns (an id, a date), by which to find it in the data."""
+    line: int | None = None
+    """The line of the file the row starts on (a quoted text's line breaks counted), as every other
+    message names a row; None for data without lines (parquet, a Hub or save_to_disk dataset)."""
 
 
 @dataclass(frozen=True)
@@ -151,8 +154,8 @@ class EvalResult:
         if self.errors is not None:
             # Each probability as the shortest decimal of its float32, as predict writes them.
             scores = float32_list([mistake.score for mistake in self.errors])
-            report["errors"] = [
-                {**asdict(mistake), "score": score}
+            report["errors"] = [  # "line" beside "index", the row from 0 that scripts read
+                {"index": mistake.index, "line": mistake.line, **asdict(mistake), "score": score}
                 for mistake, score in zip(self.errors, scores, strict=True)
             ]
         return report
@@ -185,17 +188,21 @@ def _most_confident_mistakes(
     truth = data.labelled.labels
     wrong = (position for position, label in enumerate(truth) if label != predicted[position])
     chosen = heapq.nlargest(count, wrong, key=lambda position: (confidences[position], -position))
-    others = _other_columns(data, [int(data.rows[position]) for position in chosen])
+    rows = [int(data.rows[position]) for position in chosen]
+    others = _other_columns(data, rows)
+    # An analyst finds a row by its line: a row number is off by every quoted line break before it.
+    lines = data.origin.lines_of(rows) if data.origin is not None else {}
     return [
         Mistake(
-            index=int(data.rows[position]),
+            index=row,
             text=data.labelled.texts[position],
             label=label_names[truth[position]],
             predicted=label_names[predicted[position]],
             score=confidences[position],
             fields=fields,
+            line=lines.get(row),
         )
-        for position, fields in zip(chosen, others, strict=True)
+        for position, row, fields in zip(chosen, rows, others, strict=True)
     ]
 
 

@@ -4,7 +4,7 @@ a csv or JSON-lines file it starts on, else its row number."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,12 +34,30 @@ class Origin:
 
     def locate(self, row: int) -> str:
         """Row `row` (from 0) of the split as a place in the file: "line 5 of train.csv"."""
-        row = self.rows[row] if self.rows is not None else row
+        line = self.lines_of([row]).get(row)
+        if line is not None:
+            return f"line {line} of {self.path}"
+        file_row = self.rows[row] if self.rows is not None else row
+        where = f"split {self.split!r}" if self.path is None else str(self.path)
+        counting = "" if self.has_lines() else " (counting from 1)"
+        return f"row {file_row + 1} of {where}{counting}"
+
+    def has_lines(self) -> bool:
+        """Whether each row starts on a line of a file: a csv, tsv or JSON-lines file's do, and not
+        a parquet's, a JSON array's, a Hub dataset's or a save_to_disk folder's."""
         suffix = self.path.suffix.lower() if self.path is not None else ""
-        if self.path is None or suffix in BINARY_SUFFIXES or (suffix == ".json" and is_json_array(self.path)):
-            where = f"split {self.split!r}" if self.path is None else str(self.path)
-            return f"row {row + 1} of {where} (counting from 1)"
-        if suffix in (".csv", ".tsv"):
+        return not (
+            self.path is None or suffix in BINARY_SUFFIXES or (suffix == ".json" and is_json_array(self.path))
+        )
+
+    def lines_of(self, rows: Collection[int]) -> dict[int, int]:
+        """The line of the file each of `rows` (from 0, of the split) starts on, read in one pass that
+        stops at the last one asked for; none where rows have no lines (`has_lines`)."""
+        if not rows or self.path is None or not self.has_lines():
+            return {}
+        in_file = {row: self.rows[row] if self.rows is not None else row for row in rows}
+        wanted, last = set(in_file.values()), max(in_file.values())
+        if self.path.suffix.lower() in (".csv", ".tsv"):
             lines: Iterator[int] = (
                 line
                 for line, _ in csv_rows(
@@ -48,5 +66,10 @@ class Origin:
             )
         else:
             lines = json_lines(self.path, encoding=self.encoding)
-        line = next((line for index, line in enumerate(lines) if index == row), None)
-        return f"line {line} of {self.path}" if line is not None else f"row {row + 1} of {self.path}"
+        found: dict[int, int] = {}
+        for index, line in enumerate(lines):
+            if index in wanted:
+                found[index] = line
+            if index >= last:
+                break
+        return {row: found[file_row] for row, file_row in in_file.items() if file_row in found}

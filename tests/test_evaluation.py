@@ -507,7 +507,8 @@ def test_errors_are_the_most_confident_mistakes_first(loaded, tmp_path):
     top = evaluate(loaded, str(path), errors=3)
     assert top.errors == everything.errors[:3]
     assert top.to_json()["errors"][0] == {
-        "index": top.errors[0].index, "text": top.errors[0].text, "label": top.errors[0].label,
+        "index": top.errors[0].index, "line": top.errors[0].index + 2, "text": top.errors[0].text,
+        "label": top.errors[0].label,
         "predicted": top.errors[0].predicted, "score": float32_list([top.errors[0].score])[0], "fields": {},
     }  # fmt: skip
     assert len(repr(top.to_json()["errors"][0]["score"])) < 12  # the float32's decimal, not 17 digits
@@ -540,6 +541,34 @@ def test_errors_are_the_most_confident_mistakes_first(loaded, tmp_path):
         for m in written
     ]
     assert {m.index % 2 for m in written} == {0, 1}
+
+
+def test_mistakes_are_named_by_the_line_their_row_starts_on(loaded, tmp_path):
+    """An analyst went to row 305 of a sheet for a mistake listed as "row 305", which quoted texts
+    of several lines before it put on a later line: the line is given beside the row, as every
+    other message names a row; data without lines (parquet) keeps the row alone."""
+    import pandas as pd
+
+    spanning = [{"text": f"{row['text']}\nsecond line\nthird", "label": row["label"]} for row in make_rows(6)]
+    rows = [*spanning, *_mislabelled(30, wrong=8)]
+    path = write_csv(tmp_path / "quoted.csv", rows)
+    starts = [2 + 3 * min(row, 6) + max(row - 6, 0) for row in range(len(rows))]  # 6 rows of 3 lines
+    assert path.read_text().count("\n") == starts[-1]  # as written: header, 6 x 3 lines, 30 x 1
+    result = evaluate(loaded, str(path), errors=10)
+    assert result.errors and any(mistake.index >= 6 for mistake in result.errors)
+    assert [mistake.line for mistake in result.errors] == [starts[mistake.index] for mistake in result.errors]
+    reported = result.to_json()["errors"]
+    assert [(entry["index"], entry["line"]) for entry in reported] == [
+        (mistake.index, starts[mistake.index]) for mistake in result.errors
+    ]
+    records = write_jsonl(tmp_path / "quoted.jsonl", rows)
+    records.write_text("\n" + records.read_text().replace("\n", "\n\n", 3))  # blank lines hold no record
+    lines = [mistake.line for mistake in evaluate(loaded, str(records), errors=10).errors or []]
+    assert lines == [row + 2 + min(row, 3) for row in (mistake.index for mistake in result.errors)]
+    pd.DataFrame(rows).to_parquet(tmp_path / "quoted.parquet")
+    stored = evaluate(loaded, str(tmp_path / "quoted.parquet"), errors=10)
+    assert stored.errors and [mistake.index for mistake in stored.errors] == [m.index for m in result.errors]
+    assert all(entry["line"] is None for entry in stored.to_json()["errors"])
 
 
 def test_choose_split():

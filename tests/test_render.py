@@ -610,6 +610,31 @@ def test_eval_calibration_and_most_confident_mistakes():
     assert len(mistake[2]) >= 20 and mistake[1].startswith("5f0c2a3e")
 
 
+def test_mistakes_of_a_file_with_lines_are_listed_by_the_line_each_starts_on():
+    """Row 7 of a csv whose quoted texts span lines starts on a later line than 9 (header, row from
+    0): the line is what an editor or every other message names, so it is shown where it is known."""
+    from dataclasses import replace
+
+    assert EVAL_RESULT.errors
+    on_line = [replace(EVAL_RESULT.errors[0], line=12, fields={"ticket_id": "T0113"})]
+    output = _render_eval(replace(EVAL_RESULT, errors=on_line))
+    assert "1 most confident mistake (by the line of the file each starts on)" in output
+    heading = next(_cells(line) for line in output.splitlines() if "ticket_id" in line)
+    assert heading[:3] == ["line", "ticket_id", "text"]
+    (mistake,) = [_cells(line) for line in output.splitlines() if "Not good" in line]
+    assert mistake[:2] == ["12", "T0113"] and mistake[3:] == ["neg", "pos", "65.0%"]
+    file = io.StringIO()
+    Console(file=file, width=60, theme=ATTN_THEME, color_system=None).print(
+        render_eval(replace(EVAL_RESULT, errors=on_line), width=60)
+    )
+    assert "line 12  ticket_id T0113  label neg  predicted pos 65.0%" in file.getvalue()
+    # One mistake without its line (not found in a file changed since): every one by its row.
+    unknown = [*on_line, replace(EVAL_RESULT.errors[0], index=8)]
+    output = _render_eval(replace(EVAL_RESULT, errors=unknown))
+    assert "2 most confident mistakes (rows of the data, counting from 0)" in output
+    assert [_cells(line)[0] for line in output.splitlines() if "Not good" in line] == ["7", "8"]
+
+
 def test_mistakes_in_a_terminal_too_narrow_for_their_table_are_listed_with_their_first_lines():
     """Found in a user's trial: at 64 columns the text column was one letter wide, and at 60 the
     predicted label and the probability were cut off the table's right edge. Listed below their

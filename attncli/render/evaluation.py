@@ -194,12 +194,13 @@ def _mistakes(result: EvalResult, *, piped: bool, width: int | None = None) -> R
         return Text("no mistakes to list", "attn.muted")
     # The row's own id, where it has one, finds it in a file whose quoted texts span lines.
     shown_id = id_column(errors[0].fields)
+    by_line = _by_line(errors)
     if width is not None and not piped and _mistakes_table_width(errors, shown_id) > width:
         return _mistakes_stacked(errors, shown_id)
     # As Text, an id (and its column's name) is never read as markup: "[bold]B-1" stays as written.
     id_header = [Column(header=Text(safe_text(shown_id)), max_width=ID_WIDTH)] if shown_id else []
     table = WrappingTable(
-        "row", *id_header, "text", "label", "predicted", "probability",
+        _place_heading(by_line), *id_header, "text", "label", "predicted", "probability",
         title=_mistakes_title(errors),
         header_style="attn.heading", expand=not piped,
     )  # fmt: skip
@@ -209,7 +210,7 @@ def _mistakes(result: EvalResult, *, piped: bool, width: int | None = None) -> R
             text = text[: PIPED_TEXT - 1] + "…"
         identity = [] if shown_id is None else [Text(_id_of(mistake, shown_id), overflow="fold")]
         table.add_row(
-            str(mistake.index),
+            _place(mistake, by_line),
             *identity,
             Text(text, overflow="ellipsis", no_wrap=True),
             Text(one_line(mistake.label), "attn.label"),
@@ -234,11 +235,27 @@ def _id_of(mistake: Mistake, shown_id: str) -> str:
     return shown_value(mistake.fields.get(shown_id))
 
 
+def _by_line(errors: list[Mistake]) -> bool:
+    """Whether the mistakes are named by the line of the file each starts on, as every other message
+    names a row (a csv's, a JSON-lines file's), else by their row from 0 (parquet, a Hub dataset)."""
+    return all(mistake.line is not None for mistake in errors)
+
+
+def _place_heading(by_line: bool) -> str:
+    return "line" if by_line else "row"
+
+
+def _place(mistake: Mistake, by_line: bool) -> str:
+    """Where the mistake is: its line, else its row (an analyst went to row 305 of a sheet for a
+    mistake on line 307, past a quoted text of three lines)."""
+    return str(mistake.line) if by_line else str(mistake.index)
+
+
 def _mistakes_title(errors: list[Mistake]) -> str:
-    return (
-        f"{len(errors)} most confident {'mistake' if len(errors) == 1 else 'mistakes'} (rows of the data, "
-        "counting from 0)"
+    where = (
+        "by the line of the file each starts on" if _by_line(errors) else "rows of the data, counting from 0"
     )
+    return f"{len(errors)} most confident {'mistake' if len(errors) == 1 else 'mistakes'} ({where})"
 
 
 def _mistakes_table_width(errors: list[Mistake], shown_id: str | None) -> int:
@@ -246,8 +263,9 @@ def _mistakes_table_width(errors: list[Mistake], shown_id: str | None) -> int:
     MISTAKE_TEXT_WIDTH: each column's widest cell (in terminal cells: a CJK character takes two), its
     padding and its rule."""
     ids = [_id_of(mistake, shown_id) for mistake in errors] if shown_id else []
+    by_line = _by_line(errors)
     widths = [
-        max(len("row"), *(len(str(mistake.index)) for mistake in errors)),
+        max(len(_place_heading(by_line)), *(len(_place(mistake, by_line)) for mistake in errors)),
         *([min(ID_WIDTH, max(cell_len(safe_text(str(shown_id))), *map(cell_len, ids)))] if shown_id else []),
         MISTAKE_TEXT_WIDTH,
         max(len("label"), *(cell_len(one_line(mistake.label)) for mistake in errors)),
@@ -267,12 +285,13 @@ def _mistakes_stacked(errors: list[Mistake], shown_id: str | None) -> Renderable
     two): each as a line of its row, id, labels and probability, then its text, indented and cut after
     STACKED_TEXT_LINES lines."""
     lines: list[RenderableType] = [Text(_mistakes_title(errors), "attn.heading")]
+    by_line = _by_line(errors)
     for mistake in errors:
         row_id = "" if shown_id is None else _id_of(mistake, shown_id)
         identity = [(f"{safe_text(str(shown_id))} {row_id}  ", "")] if row_id else []
         lines.append(
             Text.assemble(
-                (f"row {mistake.index}  ", "attn.muted"),
+                (f"{_place_heading(by_line)} {_place(mistake, by_line)}  ", "attn.muted"),
                 *identity,
                 ("label ", "attn.muted"),
                 (one_line(mistake.label), "attn.label"),
