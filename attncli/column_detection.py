@@ -60,6 +60,9 @@ NOT_LABEL_WORDS = frozenset(
 # A label column named with one of these (category_id beside category_name) holds codes for labels:
 # taken only where no other column names the labels (the model's labels would read 0, 1, 2).
 CODE_WORDS = frozenset({"id", "ids", "idx", "index", "code", "num", "number", "no"})
+# The columns predict adds besides a prob_<label> for each label (prediction_writers.CsvWriter),
+# prefixed attn_ beside an input's own.
+ADDED_BY_PREDICT = ("label", "score", "reason")
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,9 @@ def detect(layout: Layout, role: Role, taken: str | None) -> tuple[str | None, b
         if name != taken
         and layout.kinds.get(name) != RECORDS
         and (role.name == "label" or layout.kinds.get(name) != LISTS)
+        # predict's own attn_label holds its predictions: a trimmed output (essay,grade,attn_label)
+        # was scored against itself. A run trained on such a column by name still finds it first.
+        and not (role.name == "label" and written_by_predict(name) and name not in role.known)
     ]
     known = role.known
     found = _by_name(known, candidates)
@@ -113,6 +119,14 @@ def detect(layout: Layout, role: Role, taken: str | None) -> tuple[str | None, b
         return last_resort, False
     lenient = role.excluded_words.difference(role.last_resort)
     return column_by_words(candidates, [*words_known, *role.last_resort], lenient, role.demoted_words), False
+
+
+def written_by_predict(column: str) -> bool:
+    """Whether `column` is named as attn predict names a column it adds beside an input column of
+    that name or a label-like one: attn_label, attn_label_2, attn_score, attn_prob_<label>,
+    attn_reason (as prediction_writers' `_added_as` reads them)."""
+    base = column.removeprefix("attn_")
+    return base != column and (base.startswith("prob_") or re.sub(r"_\d+$", "", base) in ADDED_BY_PREDICT)
 
 
 def column_by_words(

@@ -21,6 +21,7 @@ from attncli.column_detection import (
     is_text_word,
     label_role,
     name_key,
+    written_by_predict,
 )
 from attncli.layouts import LISTED_COLUMNS, LISTS, RECORDS, Layout, listed
 
@@ -199,7 +200,16 @@ def _choose(
         return named
     detected, exact = detect(layout, role, taken)
     if detected is None:
-        problems.append((f"no {role.name} column found (pass --{role.name}-column to name one)", True))
+        # A trimmed predict output's label column is predict's own: say why it is not taken.
+        predicted = [
+            name
+            for name in layout.columns
+            if role.name == "label" and name.startswith("attn_label") and written_by_predict(name)
+        ]
+        passed = f"; {predicted[0]!r} holds attn predict's predictions, not true labels" if predicted else ""
+        problems.append(
+            (f"no {role.name} column found (pass --{role.name}-column to name one){passed}", True)
+        )
         return None
     problem = _kind_problem(layout, role.name, detected)
     if problem:
@@ -213,6 +223,7 @@ def _choose(
             name
             for name in layout.columns
             if name not in (detected, taken)
+            and not written_by_predict(name)
             and (name in LABEL_COLUMNS or column_by_words([name], list(LABEL_COLUMNS), role.excluded_words))
         ]
         if role.name == "label"

@@ -134,3 +134,36 @@ def test_grades_ratings_and_scores_are_label_columns_where_no_usual_name_is(colu
     assert (chosen.text, chosen.label) == (text, label)
     guessed = f"label column {label!r}, chosen by name"
     assert (guessed in (chosen.note or "")) == (label not in ("label", "category"))
+
+
+@pytest.mark.parametrize(
+    "columns, label",
+    [
+        (("essay", "grade", "attn_label"), "grade"),  # predict's output of a teacher's file, trimmed
+        (("text", "sentiment_label", "attn_label_2"), "sentiment_label"),
+        (("text", "attn_score", "stars"), "stars"),
+        (("text", "attn_labels"), "attn_labels"),  # no name predict gives: the user's own
+    ],
+)
+def test_a_column_predict_added_is_never_taken_for_the_true_labels(columns, label):
+    """predict heads its prediction attn_label beside a label-like column; detection took it by the
+    word "label" in its name, so a trimmed output was scored against its own predictions."""
+    chosen = choose_columns(Layout(columns=columns), where="D", text=None)
+    assert chosen.label == label
+    assert " over " not in (chosen.note or "")  # not named as a column passed over either
+
+
+def test_a_table_whose_only_label_column_is_predicts_says_so():
+    with pytest.raises(DataError) as refused:
+        choose_columns(Layout(columns=("text", "attn_label")), where="D", text=None)
+    assert str(refused.value) == (
+        "no label column found (pass --label-column to name one); 'attn_label' holds attn predict's "
+        "predictions, not true labels; D has columns 'text', 'attn_label'"
+    )
+    named = choose_columns(Layout(columns=("text", "attn_label")), where="D", text=None, label="attn_label")
+    assert named.label == "attn_label"
+    # A run trained on predict's labels by name finds them first, as eval passes them.
+    trained = choose_columns(
+        Layout(columns=("text", "attn_label")), where="D", text=None, label_first=["attn_label"]
+    )
+    assert trained.label == "attn_label"

@@ -640,6 +640,33 @@ def test_an_output_of_predict_run_on_an_output_of_predict_is_never_scored_on_pre
             evaluate(loaded, str(tmp_path / name))
 
 
+def test_a_trimmed_output_of_predict_is_scored_on_the_true_labels_not_its_attn_label(loaded, tmp_path):
+    """predict heads its label attn_label beside a label-like column; label detection took it by the
+    word "label" in its name, so essay,grade,attn_label was scored against its own predictions."""
+    rows = _mislabelled(30, wrong=8)
+    truth = evaluate(loaded, str(write_csv(tmp_path / "truth.csv", rows))).to_json() | {"source": None}
+    trimmed = tmp_path / "trimmed.csv"
+    with trimmed.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["essay", "grade", "attn_label"])
+        writer.writerows([row["text"], row["label"], "food"] for row in rows)
+    report = evaluate(loaded, str(trimmed))
+    assert report.to_json() | {"source": None} == truth
+    assert "trimmed.csv: using label column 'grade', chosen by name (--label-column chooses another)" in (
+        report.notes
+    )
+    alone = tmp_path / "alone.csv"
+    alone.write_text("text,attn_label\n" + "".join(f"{row['text']},food\n" for row in rows))
+    with pytest.raises(DataError) as refused:
+        evaluate(loaded, str(alone))
+    assert str(refused.value) == (
+        "no label column found (pass --label-column to name one); 'attn_label' holds attn predict's "
+        "predictions, not true labels; alone.csv has columns 'text', 'attn_label'"
+    )
+    named = evaluate(loaded, str(alone), label_column="attn_label")  # named, it is read all the same
+    assert named.n == 30 and named.per_class["food"].support == 30
+
+
 def test_the_output_of_predict_by_another_model_is_never_scored_on_its_predictions(loaded, tmp_path):
     """A labelling loop's model of 5 labels scored 60.1% against the predictions of the model of 4
     before it (its prob_ columns name other labels), exit 0, with a hedged warning only."""

@@ -59,6 +59,8 @@ def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
         (["student_id", "essay", "grade"], ["attn_label", "score"]),
         (["text", "note"], ["label", "score"]),
         (["review_body", "sentiment_label"], ["attn_label", "score"]),  # found by a word in its name
+        # Predict's own label column holds no true labels, so it leaves "label" free.
+        (["text", "attn_label"], ["label", "score"]),
     ],
 )
 def test_the_predicted_label_never_takes_a_name_eval_would_read_as_the_true_labels(columns, added):
