@@ -27,7 +27,14 @@ from attncli.csv_rows import (
 )
 from attncli.errors import DataError
 from attncli.jsonfiles import json_problem, require_records
-from attncli.layouts import Layout, layout_of_record, layout_of_schema, value_at
+from attncli.layouts import (
+    Layout,
+    flat_columns,
+    layout_of_record,
+    layout_of_schema,
+    schema_fields,
+    value_at,
+)
 from attncli.lines import READ_BYTES, decoded_lines, file_chunks
 from attncli.records import CHUNK_RECORDS, Record, RecordSource, from_windows, in_chunks, not_text, text_of
 
@@ -210,8 +217,11 @@ def json_source(
     if first is None:  # nothing to predict, as for a csv header alone: `jq` that matched no row
         return no_records(path, [])
     require_records(first[1], path)
-    merged, total = _every_field(path, encoding=encoding) if isinstance(first[1], dict) else ({}, None)
-    columns = list(merged)
+    merged, mixed, total = (
+        _every_field(path, encoding=encoding) if isinstance(first[1], dict) else ({}, set(), None)
+    )
+    # A csv written from them has a column for each nested field, as datasets' flatten() names it.
+    columns = flat_columns(merged, whole=mixed)
     column: str | None = None
     found: list[str] = []
     if columns:
@@ -259,28 +269,34 @@ def _first_line_whole(content: str, error: json.JSONDecodeError) -> bool:
     return isinstance(first, list) and not any(isinstance(item, dict) for item in first)
 
 
-def _every_field(path: Path, *, encoding: str) -> tuple[dict[str, Any], int]:
+def _every_field(path: Path, *, encoding: str) -> tuple[dict[str, Any], set[str], int]:
     """Every key the file's records hold, in the order first met, each with its first value that is
-    not null, and how many records there are: records need not all hold the same keys, the text
-    column is chosen among them all (not only the first record's), and a csv written from them keeps
-    each (a pass over the file of its own, before predicting)."""
+    not null; the dotted names of those that hold a record in one row and another value in another;
+    and how many records there are: records need not all hold the same keys, the text column is
+    chosen among them all (not only the first record's), and a csv written from them keeps each (a
+    pass over the file of its own, before predicting)."""
     fields: dict[str, Any] = {}
+    mixed: set[str] = set()
     count = 0
     for _, value in json_rows(path, encoding=encoding):
         count += 1
         if isinstance(value, dict):
-            _merge_into(fields, value)
-    return fields, count
+            _merge_into(fields, value, mixed)
+    return fields, mixed, count
 
 
-def _merge_into(fields: dict[str, Any], record: dict[str, Any]) -> None:
+def _merge_into(fields: dict[str, Any], record: dict[str, Any], mixed: set[str], prefix: str = "") -> None:
     """`record`'s keys added to `fields` where missing or null, nested records merged the same way
-    (a nested text path that only later records hold is found too)."""
+    (a nested text path that only later records hold is found too); a key holding a record here and
+    another value (not null) there is added to `mixed`, so that a csv keeps it one column, whole."""
     for key, value in record.items():
-        if isinstance(fields.get(key), dict) and isinstance(value, dict):
-            _merge_into(fields[key], value)
-        elif fields.get(key) is None:
+        known = fields.get(key)
+        if isinstance(known, dict) and isinstance(value, dict):
+            _merge_into(known, value, mixed, f"{prefix}{key}.")
+        elif known is None:
             fields[key] = dict(value) if isinstance(value, dict) else value
+        elif value is not None and isinstance(known, dict) != isinstance(value, dict):
+            mixed.add(f"{prefix}{key}")
 
 
 def _chain(first: tuple[int, Any], rest: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
@@ -352,7 +368,7 @@ def _table_source(
     return RecordSource(
         name=name,
         chunks=in_chunks(records()),
-        columns=list(schema.names),
+        columns=flat_columns(schema_fields(schema)),
         text_column=column,
         notes=notes,
         count=count,
@@ -428,12 +444,12 @@ def json_lines_if_records(
                         f"line {line.index + 1} of {source.name} is not JSON: {json_problem(error)}; its "
                         "first line was a JSON object, so it is read as JSON lines: give one object per line"
                     ) from None
-                read.append(json_record(index, value, column, first))
+                read.append(json_record(index, value, column, columns))
                 index += 1
             if read:
                 yield read
 
-    columns = list(first)
+    columns = flat_columns(first)  # a nested record's fields each a column, as in a .jsonl file's csv
     return dataclasses.replace(
         source, chunks=records(), columns=columns, text_column=column, notes=found
     ), True

@@ -4,6 +4,8 @@ the value at such a path, and the columns listed for a message."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +71,51 @@ def layout_of_record(record: dict[str, Any]) -> Layout:
     for key, value in record.items():
         visit(str(key), value, False)
     return Layout(columns=tuple(str(key) for key in record), paths=tuple(paths), kinds=kinds)
+
+
+def flat_columns(record: dict[str, Any], *, whole: Collection[str] = ()) -> list[str]:
+    """The columns of a table of records like `record` (one record, or every record's keys merged), as
+    datasets' flatten() names them: a field of nested records is a dotted column (`student.id`), a
+    list one column. A record is kept one column (written as JSON) where it has no fields, where it
+    is named in `whole` (some rows hold another value there), or where a field's dotted name is
+    another column's (`a.b` beside `a: {b: ...}`), so that no two columns share a name."""
+    kept = set(whole)
+    while True:
+        columns = _flattened(record, kept, "")
+        clashing = {name for name, count in Counter(columns).items() if count > 1}
+        expanded = {
+            str(key)
+            for key, value in record.items()
+            if isinstance(value, dict) and str(key) not in kept
+            and any(name.startswith(f"{key}.") for name in clashing)
+        }  # fmt: skip
+        if not expanded:
+            return columns
+        kept |= expanded
+
+
+def _flattened(record: dict[str, Any], kept: Collection[str], prefix: str) -> list[str]:
+    columns: list[str] = []
+    for key, value in record.items():
+        name = prefix + str(key)
+        if isinstance(value, dict) and value and name not in kept:
+            columns += _flattened(value, kept, f"{name}.")
+        else:
+            columns.append(name)
+    return columns
+
+
+def schema_fields(schema: Any) -> dict[str, Any]:
+    """A pyarrow schema as a record of its columns (a struct's as a nested record, any other None),
+    for flat_columns."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    def fields(kind: Any) -> Any:
+        if not pa.types.is_struct(kind):
+            return None
+        return {kind.field(index).name: fields(kind.field(index).type) for index in range(kind.num_fields)}
+
+    return {item.name: fields(item.type) for item in schema}
 
 
 def value_at(record: dict[str, Any], name: str) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import IO, Any
 
 from attncli.column_detection import detected_label_column
@@ -132,7 +132,9 @@ def predicted_columns(
     label, score and probability columns), or none where the table is not such an output. `paths`
     are the dotted paths into records: an output of predict run on an output of predict holds the
     first one's row under "fields", whose label is a prediction too (JSON's or the csv's), and so
-    on down."""
+    on down. A csv's dotted columns (`fields.label`, as CsvWriter heads a nested record's fields) are
+    read as the paths they were."""
+    paths = [*paths, *(column for column in columns if "." in column and column not in paths)]
     names, found, prefix = set(columns) | set(paths), [], ""
     level = list(columns)
     while True:
@@ -216,8 +218,23 @@ def _numbered(number: int) -> str:
     return "" if number == 1 else f"_{number}"
 
 
+def flat_row(row: dict[str, Any], columns: Collection[str], prefix: str = "") -> dict[str, Any]:
+    """A row's values by column, its nested records' fields under their dotted names (`student.id`)
+    as layouts.flat_columns names them; a record whose name is one of the `columns` stays whole."""
+    flat: dict[str, Any] = {}
+    for key, value in row.items():
+        name = prefix + str(key)
+        if isinstance(value, dict) and name not in columns:
+            flat.update(flat_row(value, columns, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
 class CsvWriter:
-    """The input's columns (for plain text: index and text), then `label`, `score`, one
+    """The input's columns (for plain text: index and text; a nested record's fields each a dotted
+    column, `student.id`, as the source's columns name them, so eval finds them again; a list one
+    cell of JSON), then `label`, `score`, one
     `prob_<label>` column per label and `reason` (why a row has no label: no text, an empty one).
     A name that clashes with an input column (ignoring case, as spreadsheets and SQL do) is prefixed
     `attn_`, and numbered as well (`attn_label_2`) while that too is taken, so every column has its
@@ -237,6 +254,7 @@ class CsvWriter:
         written_columns: Sequence[str] | None = None,
     ) -> None:
         self.input_columns = list(input_columns) or ["index", "text"]
+        self.named = set(self.input_columns)
         # On a terminal a person reads the rows, and an escape sequence in a text would act on the
         # terminal (clear it, retitle it, rewrite a line): each character a terminal acts on shows
         # as a space there, as the table shows it; a file or a pipe gets the texts as they are.
@@ -278,7 +296,11 @@ class CsvWriter:
             end = start + 1 + len(prediction.probabilities)
             shortened[id(prediction)], start = numbers[start:end], end
         for prediction in predictions:
-            row = {"index": prediction.index, "text": prediction.text} if self.plain else prediction.fields
+            row = (
+                {"index": prediction.index, "text": prediction.text}
+                if self.plain
+                else flat_row(prediction.fields, self.named)
+            )
             values = [_cell(row.get(column)) for column in self.input_columns]
             written = shortened.get(id(prediction), [])
             score = written[0] if written else None

@@ -455,6 +455,69 @@ def test_records_nested_under_one_key_are_read_by_predict_as_by_train_and_eval(e
             _refused(invoke(*command), "holds one JSON object of columns, not records")
 
 
+def test_a_csv_predicted_from_nested_json_has_a_column_a_field_and_is_evaluated(tmp_path):
+    """A teacher's trial: the csv predicted from {"student": {"id": ...}, "essay": {"body": ...}} held
+    each record as JSON ("{""id"": ""S000""}"), so student.id was no column, and eval found no
+    essay.body in it (it blamed the label column). The fields are columns as datasets' flatten()
+    names them, and eval reads the text from essay.body and the labels from grade."""
+    grades = {"food": 1, "sport": 2, "tech": 3}
+
+    def essays(count: int, seed: int) -> list[dict]:
+        return [
+            {"student": {"id": f"S{index:03}"}, "essay": {"body": row["text"]}, "grade": grades[row["label"]]}
+            for index, row in enumerate(make_rows(count, seed=seed))
+        ]
+
+    run, tested = tmp_path / "run", essays(30, 2)
+    _ok("train", write_jsonl(tmp_path / "essays.jsonl", essays(150, 1)), "-o", run, "--epochs", 4, *TINY)
+    nested, out = write_jsonl(tmp_path / "essays_nested.jsonl", tested), tmp_path / "preds.csv"
+    _ok("predict", run, "--file", nested, "-o", out)
+    with out.open(encoding="utf-8", newline="") as file:
+        header, *rows = list(csv.reader(file))
+    assert header == [
+        "student.id", "essay.body", "grade", "attn_label", "score", "prob_1", "prob_2", "prob_3", "reason"
+    ]  # fmt: skip
+    assert [row[:3] for row in rows] == [
+        [essay["student"]["id"], essay["essay"]["body"], str(essay["grade"])] for essay in tested
+    ]
+    right = sum(row[2] == row[3] for row in rows)
+    evaluated = _ok("eval", run, out, "--json")
+    report = json.loads(evaluated.stdout)
+    assert (report["n"], report["accuracy"]) == (30, pytest.approx(right / 30))
+    assert "using text column" not in evaluated.stderr  # essay.body, as trained: not found loosely
+    direct = json.loads(_ok("eval", run, nested, "--json").stdout)
+    assert report["confusion_matrix"] == direct["confusion_matrix"]
+
+
+def test_a_csv_predicted_from_nested_json_keeps_lists_and_records_of_mixed_rows_whole(tmp_path):
+    """Lists stay one cell of JSON; the columns are every field any record holds; a record that is
+    another value in some row (mixed), that has no fields (meta), or whose field's dotted name is
+    another column's (a.b) stays one column of JSON, so nothing is lost and no two columns share a name."""
+    checkpoint = save_untrained_checkpoint(tmp_path / "ck")
+    records = [
+        {
+            "id": 1,
+            "who": {"name": "Ann", "tags": ["a", "b"]},
+            "meta": {},
+            "text": "soup",
+            "a.b": 1,
+            "a": {"b": 2},
+        },
+        {"id": 2, "who": {"name": "Bo", "school": {"city": "Oslo"}}, "text": "goal", "mixed": {"x": 1}},
+        {"id": 3, "text": "robot", "mixed": "plain"},
+    ]
+    out = tmp_path / "out.csv"
+    _ok("predict", checkpoint, "-f", write_jsonl(tmp_path / "rows.jsonl", records), "-o", out)
+    with out.open(encoding="utf-8", newline="") as file:
+        header, *rows = [row[:9] for row in csv.reader(file)]
+    assert header == ["id", "who.name", "who.tags", "who.school.city", "meta", "text", "a.b", "a", "mixed"]
+    assert rows == [
+        ["1", "Ann", '["a", "b"]', "", "{}", "soup", "1", '{"b": 2}', ""],
+        ["2", "Bo", "", "Oslo", "", "goal", "", "", '{"x": 1}'],
+        ["3", "", "", "", "", "robot", "", "", "plain"],
+    ]
+
+
 def test_predict_jsonl_carries_the_other_fields_and_numbers_every_record(easy_run, tmp_path):
     rows = write_jsonl(
         tmp_path / "rows.jsonl",

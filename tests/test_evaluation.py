@@ -611,7 +611,7 @@ def test_an_output_of_predict_run_on_an_output_of_predict_is_never_scored_on_pre
     loaded, trained, tmp_path
 ):
     """Its "fields.label" is the first run's prediction; the true label is a level further down
-    (JSON), or only inside a cell of JSON text (csv): scored on the truth, or refused."""
+    (JSON, or a csv's column fields.fields.label): scored on the truth, or refused."""
     from typer.testing import CliRunner
 
     from attncli.cli import app
@@ -628,13 +628,23 @@ def test_an_output_of_predict_run_on_an_output_of_predict_is_never_scored_on_pre
                     app, ["predict", str(trained.output), "-f", str(read), "-o", str(tmp_path / written)]
                 )
                 assert result.exit_code == 0, result.output
+    # A third run, into a csv: fields.label holds the first run's predictions, fields.fields.label the truth.
+    thrice = CliRunner().invoke(
+        app,
+        [
+            "predict",
+            str(trained.output),
+            "-f",
+            str(tmp_path / "twice.jsonl"),
+            "-o",
+            str(tmp_path / "thrice.csv"),
+        ],
+    )
+    assert thrice.exit_code == 0, thrice.output
     expected = evaluate(loaded, str(truth)).to_json() | {"source": None}
-    for name in ("twice.jsonl", "csv_then.jsonl"):
+    for name in ("twice.jsonl", "csv_then.jsonl", "twice.csv", "thrice.csv"):
+        # A csv's nested fields are columns (fields.label): its truth is read, never a prediction.
         assert evaluate(loaded, str(tmp_path / name)).to_json() | {"source": None} == expected, name
-    with pytest.raises(
-        DataError, match="twice.csv is attn predict's output, whose column 'attn_label' holds"
-    ):
-        evaluate(loaded, str(tmp_path / "twice.csv"))
     for name in ("plain_twice.jsonl", "plain_twice.csv", "plain_csv_then.jsonl"):
         with pytest.raises(DataError, match=f"{name} is attn predict's output, whose column .*label"):
             evaluate(loaded, str(tmp_path / name))

@@ -211,6 +211,9 @@ def test_predicted_columns_are_found_whatever_the_labels_hold_and_at_every_level
         "truncated_tokens",
         *paths[2:],
     )
+    # ... and a csv written from those JSON lines, whose nested fields are dotted columns.
+    flat = [*json_columns[:-1], *paths]
+    assert predicted_columns(flat, labels) == ("label", "score", "top_k", "truncated_tokens", *paths[2:])
     assert predicted_columns(["text", "label"], labels) == ()
 
 

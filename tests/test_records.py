@@ -516,7 +516,8 @@ def test_json_lines_arriving_on_a_pipe_are_records_handed_on_as_they_arrive():
     os.write(write_end, b'{"id": 1, "meta": {"body": "hot soup"}}\n')
     source, as_records = json_lines_if_records(arriving, text_column="meta.body", trained_column="text")
     chunks = iter(source.chunks)
-    assert as_records and (source.columns, source.text_column) == (["id", "meta"], "meta.body")
+    # A csv written from them has the nested field as a column of its own, as eval finds it again.
+    assert as_records and (source.columns, source.text_column) == (["id", "meta.body"], "meta.body")
     first = next(chunks)
     assert [(r.index, r.text, r.fields) for r in first] == [
         (0, "hot soup", {"id": 1, "meta": {"body": "hot soup"}})
@@ -529,6 +530,7 @@ def test_json_lines_arriving_on_a_pipe_are_records_handed_on_as_they_arrive():
         (2, "a bare string", None),
         (3, None, "[1]"),  # no record, and said so (it was a record without a text, 'no text in this row')
     ]
+    assert rest[1].fields == {"meta.body": "a bare string"}  # its text column's, in a csv written
     os.close(read_end)
     # Plain lines stay plain, the first one handed on with the rest.
     plain = RecordSource(name="standard input", chunks=iter([[Record(0, "{not json}"), Record(1, "b")]]))
@@ -579,6 +581,8 @@ def test_dotted_paths_reach_into_nested_json_and_parquet(tmp_path):
     table = tmp_path / "rows.parquet"
     pq.write_table(pa.Table.from_pylist(rows), table)
     assert [r.text for r in _records(from_file(table, text_column="data.text"))] == ["soup", None, None]
+    # A csv written from either has the field as a column of its own, as datasets' flatten() names it.
+    assert source.columns == from_file(table, text_column="data.text").columns == ["id", "data.text"]
 
 
 def test_text_column_found_loosely_is_said(tmp_path):
