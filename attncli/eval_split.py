@@ -109,14 +109,16 @@ def load_labelled_split(
     if carve is None and columns.label is not None and _holds_no_label(dataset, columns.label):
         raise UnlabelledSplit(where)
     drop_invalid = drop_invalid or data.drop_invalid
-    dataset, rows, ignored_labels = drop_unknown_labels(
+    known = drop_unknown_labels(
         dataset, columns, checkpoint.label_names, where=where, ignore=ignore_unknown_labels,
         drop_invalid=drop_invalid,
     )  # fmt: skip
+    dataset, rows, ignored_labels = known.dataset, known.rows, known.ignored
+    notes += (known.note,) if known.note else ()
     origin = dataclasses.replace(raw.origins[name], rows=rows if ignored_labels else None)
     labelled = to_split(
         dataset, name=name, columns=columns, label_names=checkpoint.label_names, origin=origin,
-        drop_invalid=drop_invalid, drop_hint=EVAL_DROP_HINT,
+        drop_invalid=drop_invalid, drop_hint=EVAL_DROP_HINT, read_as=known.read_as,
     )  # fmt: skip
     # Rows whose every cell is empty (a spreadsheet's empty rows) are said apart, and are not
     # counted as rows --drop-invalid left out.

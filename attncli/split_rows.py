@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -45,10 +45,12 @@ def to_split(
     drop_invalid: bool = False,
     drop_hint: str = DROP_HINT,
     left_out_labels: Sequence[str] = (),
+    read_as: Mapping[str, str] | None = None,
 ) -> Split:
     """Convert one `datasets.Dataset` into a `Split`, checking every text and label. A row with no
     text or no label stops it, naming the row's line, unless `drop_invalid` leaves such rows out.
-    The texts stay in Arrow; the label indices go into a compact array."""
+    The texts stay in Arrow; the label indices go into a compact array. `read_as` reads labels as
+    others (eval's `Praise` as the model's `praise`)."""
     assert columns.label is not None
     dataset, undecodable = text_as_strings(dataset, columns.text)
     feature = dataset.features[columns.label]
@@ -89,6 +91,8 @@ def to_split(
                 f"in column {columns.label!r}; give each text one label"
             )
         key = known_label_key(feature, label, index, bare)
+        if read_as:
+            key = read_as.get(key, key)
         if key in left_out_labels:
             raise DataError(
                 f"label {key!r} ({origin.locate(row)}) is written in train only on rows with no text, "

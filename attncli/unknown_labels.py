@@ -1,5 +1,6 @@
-"""Rows whose label the model never saw: found, refused with what they may be instead (another
-case, indices of the labels), or left out when asked."""
+"""Rows whose label the model never saw: read as the model's label they are in another case, where
+that is one label; else refused with what they may be instead (another case, indices of the
+labels), or left out when asked."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import difflib
 import unicodedata
 from array import array
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from attncli.columns import Columns
-from attncli.data_warnings import look_alike_groups, look_alike_key
+from attncli.data_warnings import folded, look_alike_groups, look_alike_key
 from attncli.errors import DataError
 from attncli.labels import bare_names, known_label_key, missing_label, number_of
 from attncli.split_rows import row_problem
@@ -64,6 +66,12 @@ def look_alike_hint(unknown: Sequence[str], label_names: list[str]) -> str:
             for label, names in in_case
         ]
         return " (" + ", ".join(told) + ")"
+    return _indices_hint(unknown, label_names) or _closest_hint(unknown[:10], label_names)
+
+
+def _indices_hint(unknown: Sequence[str], label_names: list[str]) -> str:
+    """The hint for unknown labels that may be indices of the model's labels (0, 1, 2, as a
+    ClassLabel column exports them), or none."""
     names_are_numbers = any(name.lstrip("-").isdigit() for name in label_names)
     indices = all(label.isascii() and label.isdigit() and int(label) < len(label_names) for label in unknown)
     shown = ", ".join(f"{index} is {name!r}" for index, name in enumerate(label_names[:10]))
@@ -79,7 +87,7 @@ def look_alike_hint(unknown: Sequence[str], label_names: list[str]) -> str:
             f"row's label is one of them, and the rows of the labels it knows would be scored as the wrong "
             f"class: write the labels instead: {shown}{more})"
         )
-    return _closest_hint(unknown[:10], label_names)
+    return ""
 
 
 def _closest_hint(unknown: Sequence[str], label_names: list[str]) -> str:
@@ -127,22 +135,39 @@ def ignored_note(counts: dict[str, int], label_names: list[str]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class KnownRows:
+    """The rows of a split whose labels the model knows, and how their labels are read."""
+
+    dataset: Any
+    rows: Sequence[int]
+    """The original row of each kept row."""
+    ignored: dict[str, int] = field(default_factory=dict)
+    """The rows left out of each unknown label, commonest first (--ignore-unknown-labels)."""
+    read_as: dict[str, str] = field(default_factory=dict)
+    """Labels read as the model's label they are in another case (`Praise` as `praise`)."""
+    note: str | None = None
+    """The line saying which labels were read so, and on how many rows."""
+
+
 def drop_unknown_labels(
     dataset: Any, columns: Columns, label_names: list[str], *, where: str, ignore: bool, drop_invalid: bool
-) -> tuple[Any, Sequence[int], dict[str, int]]:
-    """`dataset` without rows whose label the model never saw (an error unless `ignore`), the
-    original row of each kept row, and the rows dropped of each unknown label, commonest first."""
+) -> KnownRows:
+    """`dataset` without rows whose label the model never saw (an error unless `ignore`); a label
+    that is one of the model's in another case is read as that one, and said."""
     unknown = _unknown_label_rows(dataset, columns, label_names, drop_invalid=drop_invalid)
+    read_as = labels_in_another_case(list(unknown), label_names)
+    read_rows = {label: len(unknown.pop(label)) for label in read_as}  # known now, as the model's
+    note = _read_as_note(where, read_as, read_rows)
     if not unknown:
-        return dataset, range(len(dataset)), {}
+        return KnownRows(dataset, range(len(dataset)), read_as=read_as, note=note)
     ranked = sorted(unknown.items(), key=lambda item: (-len(item[1]), item[0]))  # commonest first
     counts = {label: len(rows) for label, rows in ranked}
     listing = unknown_labels_listing(counts) + look_alike_hint(list(counts), label_names)
     if not ignore:
         raise DataError(
             f"{where} has labels the model never saw: {listing}; "
-            f"it knows {_known(label_names)}. Pass --ignore-unknown-labels to evaluate without those "
-            "rows, or retrain with data that has them"
+            f"it knows {_known(label_names)}. {_remedy(list(counts), label_names)}"
         )
     if sum(counts.values()) == len(dataset):
         raise DataError(
@@ -151,4 +176,51 @@ def drop_unknown_labels(
         )
     skipped = {row for rows in unknown.values() for row in rows}
     kept = array("q", (row for row in range(len(dataset)) if row not in skipped))
-    return dataset.select(kept), kept, counts
+    return KnownRows(dataset.select(kept), kept, ignored=counts, read_as=read_as, note=note)
+
+
+def labels_in_another_case(unknown: Sequence[str], label_names: list[str]) -> dict[str, str]:
+    """Each unknown label that is exactly one of the model's labels once case, spacing and the form
+    of its characters are set aside (`folded`, as training's look-alike warning compares them), with
+    that label: `Praise` is `praise`. One that two of the model's labels fold to (`Praise` and
+    `praise`, two classes) is left unknown: which one it means is not for attn to guess."""
+    by_folded: dict[str, list[str]] = {}
+    for name in label_names:
+        by_folded.setdefault(folded(name), []).append(name)
+    matches = {label: by_folded.get(folded(label), []) for label in unknown}
+    return {label: names[0] for label, names in matches.items() if len(names) == 1}
+
+
+def _read_as_note(where: str, read_as: dict[str, str], rows: dict[str, int]) -> str | None:
+    """The line naming the labels read as the model's, commonest first, with their rows."""
+    if not read_as:
+        return None
+    ranked = sorted(read_as, key=lambda label: (-rows[label], label))
+    said: list[str] = []
+    for label in ranked[:10]:
+        whose = "" if said else "the model's "
+        said.append(f"{label!r} as {whose}{read_as[label]!r} ({rows[label]} row{'s' * (rows[label] != 1)})")
+    more = f" and {len(ranked) - 10} more labels" if len(ranked) > 10 else ""
+    only_case = all(label.casefold() == read_as[label].casefold() for label in read_as)
+    compared = "ignoring case" if only_case else "ignoring case, spacing and the form of characters"
+    return f"{where}: read {', '.join(said)}{more}, labels compared {compared}"
+
+
+def _remedy(unknown: Sequence[str], label_names: list[str]) -> str:
+    """What to do about rows of unknown labels: write the labels as the model does, where each is
+    one of its labels written another way (`TECH` beside its `Tech` and `tech`; indices of its
+    labels), else leave the rows out or train on data that has them."""
+    known = look_alike_groups(label_names)
+    alike = [label for label in unknown if look_alike_key(label) in known]
+    if len(alike) == len(unknown) or _indices_hint(unknown, label_names):
+        return (
+            "Write each of those labels as the model writes it, or pass --ignore-unknown-labels to "
+            "evaluate without those rows"
+        )
+    if alike:
+        return (
+            "Write the labels that are the model's written another way as the model writes them; pass "
+            "--ignore-unknown-labels to evaluate without the rows of the others, or retrain with data "
+            "that has them"
+        )
+    return "Pass --ignore-unknown-labels to evaluate without those rows, or retrain with data that has them"

@@ -936,6 +936,28 @@ def test_inspect_defaults_point_at_the_deciding_word(tmp_path):
         assert weights[keyword] >= 2 * max(others), weights
 
 
+def test_eval_reads_labels_in_another_case_as_the_models_and_says_so(easy_run, tmp_path):
+    """A trial: a model of praise, complaint, ... refused a file of Praise, Complaint, advising to
+    retrain (or --ignore-unknown-labels, which dropped every row)."""
+    rows = make_rows(12, seed=4)
+    for row in rows[:3]:  # sure mistakes
+        row["label"] = {"food": "sport", "sport": "tech", "tech": "food"}[row["label"]]
+    exact = json.loads(_ok("eval", easy_run, write_csv(tmp_path / "exact.csv", rows), "--json").stdout)
+    cased = write_csv(tmp_path / "cased.csv", [{**row, "label": row["label"].title()} for row in rows])
+    result = _ok("eval", easy_run, cased, "--json")
+    report = json.loads(result.stdout)
+    assert (report["n"], report["accuracy"], report["ignored_unknown"]) == (12, pytest.approx(9 / 12), 0)
+    assert report["confusion_matrix"] == exact["confusion_matrix"]
+    counts = {label: sum(row["label"] == label for row in rows) for label in ("food", "sport", "tech")}
+    ranked = sorted(counts, key=lambda label: (-counts[label], label.title()))
+    said = [f"{label.title()!r} as {label!r} ({counts[label]} rows)" for label in ranked]
+    said[0] = said[0].replace(" as ", " as the model's ", 1)  # the first names whose labels they are
+    read = f"cased.csv: read {', '.join(said)}, labels compared ignoring case"
+    assert read in " ".join(result.stderr.split())
+    shown = _ok("eval", easy_run, cased).stdout
+    assert "accuracy 75.0%" in shown.splitlines()[0]
+
+
 def test_eval_reads_another_encoding_when_told(easy_run, tmp_path):
     rows = tmp_path / "latin.csv"
     rows.write_bytes(
