@@ -166,9 +166,17 @@ def _dropped_note(splits: dict[str, Split], datasets: dict[str, Any]) -> list[st
     many more data.drop_invalid left out (none: no line)."""
     empty = {name: split.empty_rows for name, split in splits.items()}
     dropped = {name: len(datasets[name]) - len(split) - empty[name] for name, split in splits.items()}
+    half_filled = {name: split.half_filled_rows for name, split in splits.items()}
+    blank = {name: empty[name] - half_filled[name] for name in splits}
     notes = []
-    if any(empty.values()):
-        notes.append(f"left out {_per_split(empty, datasets)} whose every cell is empty (empty rows)")
+    if any(blank.values()):
+        notes.append(f"left out {_per_split(blank, datasets)} whose every cell is empty (empty rows)")
+    if any(half_filled.values()):
+        first = next(split.first_half_filled for split in splits.values() if split.half_filled_rows)
+        notes.append(
+            f"warning: left out {_per_split(half_filled, datasets)} that have other cells filled but neither "
+            f"a text nor a label (the first: {first}); fill in their text and label to train on them"
+        )
     if any(dropped.values()):
         notes.append(
             f"left out {_per_split(dropped, datasets)} for having no text or no label (data.drop_invalid)"

@@ -126,8 +126,15 @@ def load_labelled_split(
     left_out = len(dataset) - len(labelled) - empty
     if labelled.rows is not None:
         rows = array("q", (rows[row] for row in labelled.rows))
-        if empty:
-            notes += (f"left out {empty} empty row{'s' * (empty != 1)} of {where} (every cell empty)",)
+        half_filled = labelled.half_filled_rows
+        if empty - half_filled:
+            blank = empty - half_filled
+            notes += (f"left out {blank} empty row{'s' * (blank != 1)} of {where} (every cell empty)",)
+        if half_filled:
+            notes += (
+                f"left out {half_filled} row{'s' * (half_filled != 1)} of {where} with other cells filled "
+                f"but neither a text nor a label (the first: {labelled.first_half_filled})",
+            )
         if left_out:
             notes += (f"left out {left_out} row{'s' * (left_out != 1)} of {where} with no text or no label",)
     labelled, rows, trained = _training_side(

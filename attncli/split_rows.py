@@ -58,8 +58,9 @@ def to_split(
     bare = bare_names(index)
     origin = origin or Origin(split=name)
     labels, skipped = array("q"), array("q")
-    empty = 0
+    empty = half_filled = 0
     first: str | None = None
+    first_half_filled = ""
     remedy = "fill them in, or use another split"  # for a split of which no row can be used
     for row, text, label, blank in _scan(dataset, columns.text, columns.label, feature):
         problem = row_problem(text, label, feature, columns)
@@ -74,9 +75,14 @@ def to_split(
             continue
         elif problem is not None and _is_empty_row(text, label, feature):
             # Other cells filled (an id, a date) but no text and no label: a record half filled in,
-            # not debris, so it is invalid like any row lacking one of the two (it was left out as
-            # an "empty row" whatever data.drop_invalid said, a trial).
-            problem += f" and no label in column {columns.label!r}"
+            # not debris. Left out whatever data.drop_invalid says, as it always was, so that a run
+            # trained on such data resumes and is evaluated on the same rows; but told apart from
+            # the empty rows, with the first one's line (it was counted among them, a trial).
+            skipped.append(row)
+            empty += 1
+            half_filled += 1
+            first_half_filled = first_half_filled or origin.locate(row)
+            continue
         if problem is not None:
             if first is None:
                 first, remedy = (
@@ -119,7 +125,10 @@ def to_split(
         raise DataError(f"{first}{others}; fill in or remove such rows, or {drop_hint}")
     left_out = set(skipped)
     kept = array("q", (row for row in range(len(dataset)) if row not in left_out))
-    return Split(texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept, empty_rows=empty)
+    return Split(
+        texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept, empty_rows=empty,
+        half_filled_rows=half_filled, first_half_filled=first_half_filled,
+    )  # fmt: skip
 
 
 def _refuse_a_row_broken_by_a_carriage_return(origin: Origin) -> None:

@@ -52,8 +52,13 @@ class Split:
     rows: array | None = None
     """The row of the source split each example is, when rows were left out (None: example i is row i)."""
     empty_rows: int = 0
-    """Rows of the source split left out for having every cell empty (a spreadsheet's empty rows past
-    its table), as `to_split` found them; the other rows left out, data.drop_invalid's."""
+    """Rows of the source split left out whatever data.drop_invalid says, for having neither a text
+    nor a label: every cell empty (a spreadsheet's empty rows past its table), or other cells only
+    (`half_filled_rows` of them), as `to_split` found them; the other rows left out, data.drop_invalid's."""
+    half_filled_rows: int = 0
+    """Of `empty_rows`, those with other cells filled (an id, a date): a record half filled in."""
+    first_half_filled: str = ""
+    """Where the first of those is (`line 7 of F`), for the note that says so."""
 
     def __len__(self) -> int:
         return len(self.texts)

@@ -576,39 +576,57 @@ def test_empty_rows_past_a_spreadsheets_table_are_left_out_and_counted(tmp_path)
     )
 
 
-def test_a_row_with_other_cells_but_no_text_and_no_label_is_invalid_not_empty(tmp_path, checkpoint):
+def test_a_row_with_other_cells_but_no_text_and_no_label_is_left_out_and_warned_of_apart(
+    tmp_path, checkpoint
+):
     """A record half filled in (`T10040,13/06/2024,Facebook,,`: an id, a date and a channel) was left
-    out as an "empty row", whatever data.drop_invalid said, as the `,,,,` debris past a table is."""
+    out as one of the "empty rows", as the `,,,,` debris past a table is (a trial). It is still left
+    out whatever data.drop_invalid says, so that a run trained on such data resumes and is evaluated
+    on the same rows, but warned of apart, with its line."""
     path = tmp_path / "posts.csv"
     good = [f"T{index},01/06/2024,Web,{row}" for index, row in enumerate(ab_rows())]
     path.write_text(
         lines("id,date,channel,text,label", *good[:5], "T10040,13/06/2024,Facebook,,", *good[5:], ",,,,")
     )
-    assert refusal(path) == (
-        f"line 7 of {path} has no text in column 'text' and no label in column 'label'; fill in or remove "
-        "such rows, or pass --set data.drop_invalid=true to leave such rows out"
-    )
-    assert said(load(path, drop_invalid=True))[:2] == (
-        "left out 1 of 12 rows of 'train' whose every cell is empty (empty rows)",
-        "left out 1 of 12 rows of 'train' for having no text or no label (data.drop_invalid)",
-    )
+    for drop_invalid in (False, True):
+        assert said(load(path, drop_invalid=drop_invalid))[:2] == (
+            "left out 1 of 12 rows of 'train' whose every cell is empty (empty rows)",
+            "warning: left out 1 of 12 rows of 'train' that have other cells filled but neither a text nor a "
+            f"label (the first: line 7 of {path}); fill in their text and label to train on them",
+        )
     # Cells of spaces, or a record with only empty values, are empty cells; 0 is a value.
     path.write_text(lines("id,text,label", *(f"i,{row}" for row in ab_rows()), " , ,", "0,,"))
-    assert refusal(path).startswith(f"line 13 of {path} has no text in column 'text' and no label")
+    assert said(load(path))[:2] == (
+        "left out 1 of 12 rows of 'train' whose every cell is empty (empty rows)",
+        "warning: left out 1 of 12 rows of 'train' that have other cells filled but neither a text nor a "
+        f"label (the first: line 13 of {path}); fill in their text and label to train on them",
+    )
     rows = [{"id": 1, "meta": {"lang": "en"}, "text": f"t{i}", "label": TWO[i % 2]} for i in range(10)]
     records = write_jsonl(tmp_path / "posts.jsonl", [*rows, {"meta": {"lang": None}}, {"id": 11}])
-    assert refusal(records).startswith(f"line 12 of {records} has no text in column 'text' and no label")
-    # eval: stopped on it too, or left out with --drop-invalid and counted as invalid, not empty.
+    assert said(load(records))[1].endswith(
+        f"(the first: line 12 of {records}); fill in their text and label to train on them"
+    )
+    # A run trained on such data resumes on the same rows (with them invalid, it could not: --resume
+    # refuses data.drop_invalid, which the refusal advised, a review).
+    path.write_text(
+        lines("id,date,channel,text,label", *good[:5], "T10040,13/06/2024,Facebook,,", *good[5:], ",,,,")
+    )
+    first = invoke("train", path, "-o", tmp_path / "run", "--epochs", 1, *TINY)
+    assert first.exit_code == 0, first.output
+    resumed = invoke("train", "--resume", tmp_path / "run", "--epochs", 2)
+    assert resumed.exit_code == 0, resumed.output
+    # eval: left out and counted with the empty ones (left_out_empty), said apart.
     test = tmp_path / "test.csv"
     test.write_text(lines("id,text,label", "1,soup,food", "2,,", "3,goal,sport", ",,"))
-    refused = invoke("eval", checkpoint, test)
-    assert refused.exit_code == 2
-    assert f"error: line 3 of {test} has no text in column 'text' and no label" in refused.output
-    accepted = invoke("eval", checkpoint, test, "--drop-invalid", "--json")
+    accepted = invoke("eval", checkpoint, test, "--json")
     assert accepted.exit_code == 0, accepted.output
     report = json.loads(accepted.stdout)
-    assert (report["n"], report["left_out_invalid"], report["left_out_empty"]) == (2, 1, 1)
+    assert (report["n"], report["left_out_invalid"], report["left_out_empty"]) == (2, 0, 2)
     assert "left out 1 empty row of test.csv (every cell empty)" in accepted.stderr
+    assert (
+        "left out 1 row of test.csv with other cells filled but neither a text nor a label (the first: "
+        f"line 3 of {test})" in accepted.stderr
+    )
 
 
 def test_a_missing_label_in_json_lines_names_the_line(tmp_path):
