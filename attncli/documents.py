@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from attncli.encodings import marked_encoding
+from attncli.encodings import encoding_marked_by, marked_encoding
 from attncli.errors import ConfigError, DataError
-from attncli.lines import decoded_lines, file_chunks
+from attncli.lines import decoded_lines, narrow
 from attncli.record_sources import from_stdin
-from attncli.records import Record, RecordSource, from_windows, in_chunks
+from attncli.records import Record, RecordSource, from_windows, in_chunks, is_pipe
 from attncli.sources import FILE_BUILDERS
 from attncli.textfiles import require_readable
 
@@ -22,9 +22,11 @@ FILE_FIELD = "file"
 NAMED_AT_MOST = 3
 
 
-def folder_files(folder: Path) -> list[Path]:
+def folder_files(folder: Path, *, encoding: str = "utf-8") -> list[Path]:
     """The files of a folder of texts, by name (hidden ones, such as .DS_Store, left out); refused
-    where it has none, or holds data files, whose rows would be read as one text."""
+    where it has none, or holds data files, whose rows would be read as one text, or a file that is
+    no text (a Word document, an archive) or not in `encoding`, before any is read: a .docx among
+    essays stopped the run after the results of the files before it."""
     files = sorted(
         (path for path in folder.iterdir() if path.is_file() and not path.name.startswith(".")),
         key=lambda path: path.name,
@@ -40,16 +42,35 @@ def folder_files(folder: Path) -> list[Path]:
             f"--file {folder} holds data files ({named}), whose rows are texts of their own; pass one of "
             "them with --file, or a folder of text files only (each file one text)"
         )
+    for path in files:
+        try:
+            require_readable(path, marked_encoding(path, encoding))
+        except DataError as error:
+            found = str(error).split("; ", 1)[0]  # what it is, without advice for a data file
+            raise DataError(
+                f"{found}; each file of --file {folder} is read as one plain text: save it as a text file "
+                "(.txt), or move it out"
+            ) from None
     return files
 
 
 def whole_text(path: Path, *, encoding: str) -> str:
     """A file's text, as lines are read (a byte-order mark naming UTF-16 or UTF-32 heeded, a byte not
-    in the encoding refused naming its line), without the line end that closes its last line."""
-    used = marked_encoding(path, encoding)
-    require_readable(path, used)
-    with path.open("rb") as file:
-        text = "".join(decoded_lines(file_chunks(file), encoding=used, name=str(path)))
+    in the encoding refused naming its line), without the line end that closes its last line. A pipe
+    (`--file <(zcat essay.txt.gz)`) is read once, and checked on what it holds: the checks of a file
+    read its head first, which a pipe hands over only once (its first 4,096 bytes were lost)."""
+    if is_pipe(path):
+        with path.open("rb") as file:
+            held = file.read()
+        used = encoding_marked_by(held[:4], encoding)
+        blocks = narrow(iter([held] if held else []), encoding=used, name=str(path))
+    else:
+        used = marked_encoding(path, encoding)
+        require_readable(path, used)
+        with path.open("rb") as file:
+            held = file.read()
+        blocks = iter([held] if held else [])
+    text = "".join(decoded_lines(blocks, encoding=used, name=str(path)))
     return _without_last_line_end(text)
 
 
@@ -59,7 +80,7 @@ def _without_last_line_end(text: str) -> str:
 
 def from_folder(folder: Path, *, encoding: str) -> RecordSource:
     """Each file of `folder` one record, in the order of their names, named in its `file` field."""
-    files = folder_files(folder)
+    files = folder_files(folder, encoding=encoding)
 
     def records() -> Iterator[Record]:
         for index, path in enumerate(files):

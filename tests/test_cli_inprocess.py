@@ -359,12 +359,18 @@ def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run
     (tmp_path / "tables").mkdir()
     write_csv(tmp_path / "tables" / "rows.csv", [{"text": "soup", "label": "food"}])
     (tmp_path / "empty").mkdir()
+    # A Word document among essays stopped the run after the results of the files before it, advised to
+    # save it as CSV (a review): refused first, with advice for a folder of texts.
+    (tmp_path / "office").mkdir()
+    (tmp_path / "office" / "a.txt").write_text("soup\n")
+    (tmp_path / "office" / "b.docx").write_bytes(b"PK\x03\x04" + b"x" * 26 + b"[Content_Types].xml")
     for args, said in (
         (["-f", tmp_path / "tables"], "holds data files (rows.csv), whose rows are texts of their own"),
         (["-f", tmp_path / "empty"], "is a folder with no files; pass a folder of text files"),
         (["-f", tmp_path / "tables" / "rows.csv", "--whole-file"], "rows.csv is a csv file, whose rows are"),
         (["soup", "--whole-file"], "--whole-file reads --file or standard input as one text"),
         (["-f", essays, "--text-column", "body"], "a whole text file has none"),
+        (["-f", tmp_path / "office"], "is a Word document, not a data file attn reads; each file of --file "),
     ):
         result = invoke("predict", tmp_path / "no-such-run", *args)
         assert result.exit_code == 2 and said in result.stderr, (args, result.output)

@@ -69,7 +69,8 @@ def check_inputs(
     if file is not None and _is_folder_of_texts(file):
         from attncli.documents import folder_files
 
-        folder_files(file)  # a folder with no files, or data files: said before the model loads
+        # A folder with no files, data files or a file that is no text: said before the model loads.
+        folder_files(file, encoding=encoding)
     elif whole_file and file is not None and str(file) != STDIN:
         from attncli.documents import require_text_file
 
