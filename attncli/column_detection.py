@@ -51,8 +51,10 @@ SINGULAR_ONLY = frozenset({"classe", "categorie"})
 NOT_TEXT_WORDS = frozenset(
     {"id", "ids", "uuid", "key", "date", "time", "timestamp", "url", "link", "title", "headline"}
     | {"summary", "subject", "lang", "language", "count", "length", "len", "type", *LABEL_COLUMNS}
-    | set(LAST_RESORT_LABEL_COLUMNS)
 )
+# A text column's name holding one of these comes after one without: review_body before review_stars.
+# Not ruled out, as a rating_comment or a comment_score is a text column (a review).
+NOT_TEXT_FIRST_WORDS = frozenset(LAST_RESORT_LABEL_COLUMNS)
 NOT_LABEL_WORDS = frozenset(
     {"text", "sentence", "content", "document", "body", "texto", "texte", "testo", "contenido", "conteudo"}
     | {"contenu", "inhalt", "contenuto"}

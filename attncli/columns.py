@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from attncli.column_detection import (
     LABEL_COLUMNS,
     LAST_RESORT_TEXT_COLUMNS,
+    NOT_TEXT_FIRST_WORDS,
     NOT_TEXT_WORDS,
     TEXT_COLUMNS,
     Role,
@@ -67,7 +68,14 @@ def choose_columns(
 
     problems: list[tuple[str, bool]] = []  # each problem, and whether listing the columns helps fix it
     found: list[str] = []
-    text_role = Role("text", text, (*text_first, *TEXT_COLUMNS), NOT_TEXT_WORDS, LAST_RESORT_TEXT_COLUMNS)
+    text_role = Role(
+        "text",
+        text,
+        (*text_first, *TEXT_COLUMNS),
+        NOT_TEXT_WORDS,
+        LAST_RESORT_TEXT_COLUMNS,
+        NOT_TEXT_FIRST_WORDS,
+    )
     chosen_text = _choose(layout, text_role, taken=label, problems=problems, found=found)
     if chosen_text is None and text is None and label is not None:
         # The label named is the column that holds the texts (`--label-column text`): say that, not

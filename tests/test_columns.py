@@ -118,7 +118,10 @@ def test_a_survey_exports_answers_are_its_text_column(columns, text):
         (("comment", "stars"), "comment", "stars"),
         (("pupil", "answer", "Mark"), "answer", "Mark"),
         (("essay_id", "essay", "domain1_score"), "essay", "domain1_score"),  # by a word in its name
-        (("id", "review_stars", "review_body"), "review_body", "review_stars"),  # never the text
+        (("id", "review_stars", "review_body"), "review_body", "review_stars"),  # after the text
+        # A text column's name may hold one of them (a review's rating_comment was 'no text column').
+        (("rating_comment", "label"), "rating_comment", "label"),
+        (("comment_score", "category"), "comment_score", "category"),
         # Where a usual label name is there, exactly or by a word in it, the last-resort names lose.
         (("text", "score", "label"), "text", "label"),
         (("essay", "grade", "category"), "essay", "category"),
