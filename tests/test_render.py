@@ -579,7 +579,7 @@ def test_eval_says_how_far_off_predictions_of_number_labels_are():
     lines = _render_eval(graded, width=200).splitlines()
     assert lines[1] == (
         "mean absolute error 0.33  within one 87.5%  (labels read as numbers: how far the predicted label "
-        "is from the true one)"
+        "is from the true one, where their order means something, as grades' does; class ids' does not)"
     )
     assert "mean absolute error" not in _render_eval(EVAL_RESULT)  # labels that are words
 

@@ -338,7 +338,11 @@ def _distance(mean_absolute_error: float, within_one: float) -> Text:
         (f"{mean_absolute_error:.2f}", "attn.figure"),
         ("  within one ", ""),
         (as_percent(within_one), "attn.figure"),
-        ("  (labels read as numbers: how far the predicted label is from the true one)", "attn.muted"),
+        (
+            "  (labels read as numbers: how far the predicted label is from the true one, where their order "
+            "means something, as grades' does; class ids' does not)",
+            "attn.muted",
+        ),
     )
 
 
