@@ -346,12 +346,24 @@ STRAY_CONTEXT = 24
 MOST_STRAY_BYTES = 8
 
 
-def stray_bytes_advice(line: bytes, *, utf8_before: bool) -> str | None:
+def mostly_utf8(data: bytes) -> bool:
+    """Whether bytes hold UTF-8 characters above 0x7F and no more bytes that are not UTF-8 than such
+    characters (a character cut at the end waits in the decoder): a UTF-8 file with a few pasted
+    bytes of another encoding. Text in an 8-bit encoding or in GBK has few such characters, all by
+    chance, among many bytes that are not UTF-8."""
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(data)
+    strays = text.count("\ufffd")
+    utf8_characters = sum(ord(character) > 0x7F for character in text) - strays
+    return utf8_characters > 0 and strays <= utf8_characters
+
+
+def stray_bytes_advice(line: bytes, *, utf8_before: bool, utf8_after: bool = False) -> str | None:
     """For a line that is not valid UTF-8 in a file that otherwise is (the line's other characters
     above 0x7F are UTF-8, or `utf8_before`: the lines before it hold UTF-8 characters): the bytes
     that are not, read as cp1252, and what to retype. A curly apostrophe pasted from Word into a
     UTF-8 csv (byte 0x92) was told to be cp1252, and `--encoding cp1252` was then refused as UTF-8:
-    no way forward (a spreadsheet user's trial). None where the line gives no sign of UTF-8."""
+    no way forward (a spreadsheet user's trial). `utf8_after`: the lines after it show UTF-8 where
+    nothing before it does. None where the line gives no sign of UTF-8."""
     strays, start = [], 0
     while True:
         try:
@@ -365,7 +377,8 @@ def stray_bytes_advice(line: bytes, *, utf8_before: bool) -> str | None:
     # here and there, among many that do not: a few stray bytes, beside more UTF-8 characters (or
     # after lines of them), are what a pasted character leaves.
     utf8_characters = sum(ord(character) > 0x7F and character != "\ufffd" for character in text)
-    if not strays or len(strays) > MOST_STRAY_BYTES or not (utf8_before or utf8_characters >= len(strays)):
+    elsewhere_utf8 = utf8_before or utf8_after
+    if not strays or len(strays) > MOST_STRAY_BYTES or not (elsewhere_utf8 or utf8_characters >= len(strays)):
         return None
     named = sorted({line[position] for position in strays})
     shown = ", ".join(
@@ -374,13 +387,34 @@ def stray_bytes_advice(line: bytes, *, utf8_before: bool) -> str | None:
     ) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
     where = len(line[: strays[0]].decode("utf-8", errors="replace"))
     excerpt = text[max(0, where - STRAY_CONTEXT) : where + STRAY_CONTEXT]
-    elsewhere = "the lines before it" if utf8_before else "the rest of the line"
+    elsewhere = (
+        "the lines before it are"
+        if utf8_before
+        else "the lines after it are"
+        if utf8_after
+        else "the rest of the line is"
+    )
     characters = "that character" if len(strays) == 1 else "those characters"
     return (
         f"{'byte' if len(named) == 1 else 'bytes'} {shown} in {excerpt!r}, where {elsewhere} "
-        f"{'are' if utf8_before else 'is'} UTF-8: the file mixes encodings (text pasted from another "
+        f"UTF-8: the file mixes encodings (text pasted from another "
         f"program can), so no --encoding reads it whole; retype {characters} and save the file as UTF-8"
     )
+
+
+def _mixed_head_refusal(head: bytes, source: str, encoding: str) -> str:
+    """The refusal of a file read in an 8-bit encoding whose first bytes are UTF-8 but for a few: the
+    line of the first that is not, and what to retype."""
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head)
+    before = text[: text.index("\ufffd")]
+    line = before.count("\n")  # lines before the first byte that is not UTF-8
+    held = head.split(b"\n")[line]
+    # The UTF-8 characters that show it are on the lines before that one, or after it.
+    lines_before = before[: len(before) - len(before.split("\n")[-1])]
+    utf8_before = any(ord(character) > 0x7F for character in lines_before)
+    advice = stray_bytes_advice(held, utf8_before=utf8_before, utf8_after=not utf8_before)
+    advice = advice or f"retype it, and {LEAVE_OUT}"
+    return f"{source} is UTF-8 apart from line {line + 1}, not {encoding}: {advice}"
 
 
 def _cp1252(byte: int) -> bool:
@@ -400,15 +434,18 @@ def require_encoding_fits(head: bytes, encoding: str, *, source: str, convert: s
     require_utf8_read_as_utf8(head, encoding, source=source)
     name = codecs.lookup(encoding).name
     if name not in WIDE_CODECS:
+        if not is_utf8(name) and not head.isascii() and not reads_as_utf8(head) and mostly_utf8(head):
+            raise DataError(_mixed_head_refusal(head, source, encoding))
         if not is_utf8(name) and not head.isascii() and reads_as_utf8(head):
             # Notepad's UTF-8 has no mark; read as cp1252 or latin-1, 'café' became 'cafÃ©'. Text in
             # an 8-bit or East Asian encoding is all but never valid UTF-8 once it has a byte above 0x7F.
-            # Only the head is read: a later line may still hold a byte of another encoding.
+            # Only the head is read, and a few bytes of another encoding may be in it (a pasted
+            # character): a line may still not be UTF-8, and the error on reading it says which.
             first = next(character for character in head.decode("utf-8", "ignore") if ord(character) > 0x7F)
             raise DataError(
-                f"{source} is UTF-8 (its first bytes above 0x7F form UTF-8 characters, such as {first!r}), "
-                f"not {encoding}; {LEAVE_OUT}, and where a line is then said not to be UTF-8, retype "
-                "the character named"
+                f"{source} is UTF-8 (bytes above 0x7F among its first form UTF-8 characters, such as "
+                f"{first!r}), not {encoding}; {LEAVE_OUT}, and where a line is then said not to be UTF-8, "
+                "retype the character named"
             )
         wide = wide_encoding(head)
         if wide is not None:

@@ -25,6 +25,7 @@ from attncli.encodings import (
     first_undecodable_line,
     is_utf8,
     is_wide,
+    mostly_utf8,
     reads_as_utf8,
     stray_bytes_advice,
 )
@@ -233,7 +234,10 @@ def decoding_error(path: Path, encoding: str) -> DataError | None:
         )
     sample, beyond_ascii = _bytes_from_line(path, line)
     if is_utf8(encoding):
-        stray = stray_bytes_advice(sample.split(b"\n", 1)[0], utf8_before=beyond_ascii)
+        first, _, after = sample.partition(b"\n")
+        # Where nothing before it shows UTF-8, what follows it may (a pasted byte on line 3 of a
+        # UTF-8 file): advised cp1252, it was then read as such, 'café' as 'cafÃ©', exit 0 (a review).
+        stray = stray_bytes_advice(first, utf8_before=beyond_ascii, utf8_after=mostly_utf8(after))
         if stray is not None:
             return DataError(f"line {line} of {path} is not valid {encoding}: {stray}")
     elif not is_wide(encoding) and reads_as_utf8(sample.split(b"\n", 1)[0]):

@@ -406,7 +406,7 @@ def test_an_encoding_a_config_file_gives_is_named_where_leaving_encoding_out_wou
     config = load_config(None, ["data.encoding=cp1252"])
     path = tmp_path / "run" / "best" / "config.json"
     for refusal in (
-        "F is UTF-8 (its first bytes above 0x7F form UTF-8 characters, such as 'é'), not cp1252; leave "
+        "F is UTF-8 (bytes above 0x7F among its first form UTF-8 characters, such as 'é'), not cp1252; leave "
         "--encoding out (utf-8 is the default), and where a line is then said not to be UTF-8, retype the "
         "character named",
         "F is not cp1252 (it has line ends but no zero bytes); leave --encoding out for utf-8, or pass the "

@@ -1369,7 +1369,7 @@ def test_utf8_read_as_an_8_bit_encoding_is_told_to_leave_encoding_out(tmp_path):
         with pytest.raises(DataError) as caught:
             load_splits(DataConfig(source=str(path), encoding=encoding))
         assert str(caught.value) == (
-            f"{path} is UTF-8 (its first bytes above 0x7F form UTF-8 characters, such as 'é'), not "
+            f"{path} is UTF-8 (bytes above 0x7F among its first form UTF-8 characters, such as 'é'), not "
             f"{encoding}; leave --encoding out (utf-8 is the default), and where a line is then said not to "
             "be UTF-8, retype the character named"
         )
@@ -1453,7 +1453,7 @@ def test_a_utf8_file_holding_a_pasted_windows_byte_names_the_line_and_the_charac
     with pytest.raises(DataError) as caught:
         load_splits(DataConfig(source=str(path), encoding="cp1252"))
     assert str(caught.value) == (
-        f"line 2 of {path} is not valid cp1252 but is UTF-8, as the file is apart from line 22: byte 0x92 "
+        f"{path} is UTF-8 apart from line 22, not cp1252: byte 0x92 "
         "('’' in cp1252) in 'I\ufffdm happy,1', where the lines before it are UTF-8: the file mixes "
         "encodings (text pasted from another program can), so no --encoding reads it whole; retype that "
         "character and save the file as UTF-8"
@@ -1464,10 +1464,22 @@ def test_a_utf8_file_holding_a_pasted_windows_byte_names_the_line_and_the_charac
     with pytest.raises(DataError) as caught:
         load_splits(DataConfig(source=str(path), encoding="cp1252"))
     assert str(caught.value) == (
-        f"{path} is UTF-8 (its first bytes above 0x7F form UTF-8 characters, such as '😍'), not cp1252; "
-        "leave --encoding out (utf-8 is the default), and where a line is then said not to be UTF-8, retype "
-        "the character named"
+        f"{path} is UTF-8 (bytes above 0x7F among its first form UTF-8 characters, such as '😍'), "
+        "not cp1252; leave --encoding out (utf-8 is the default), and where a line is then said "
+        "not to be UTF-8, retype the character named"
     )
+    # A stray byte before any UTF-8 character: the lines after it tell (it was advised cp1252, which
+    # then read 'café' as 'cafÃ©', exit 0: a review).
+    path.write_bytes(b"text,label\nI\x92m happy,1\n" + rows.encode())
+    for encoding, said in (
+        ("utf-8", f"line 2 of {path} is not valid utf-8: byte 0x92 ('’' in cp1252) in 'I\ufffdm happy,1', "),
+        ("cp1252", f"{path} is UTF-8 apart from line 2, not cp1252: byte 0x92 ('’' in cp1252) in "),
+    ):
+        with pytest.raises(DataError) as caught:
+            load_splits(DataConfig(source=str(path), encoding=encoding))
+        assert str(caught.value).startswith(said) and "where the lines after it are UTF-8" in str(
+            caught.value
+        )
     # A file of cp1252 all through is still told its encoding.
     path.write_bytes(
         ("text,label\r\n" + "".join(f"café “{n}”,{n % 2}\r\n" for n in range(20))).encode("cp1252")

@@ -165,9 +165,9 @@ def test_text_not_in_the_utf16_or_byte_order_it_is_read_as_is_refused_naming_the
         ),
         # Notepad's UTF-8, without a mark, read as cp1252: 'café' became 'cafÃ©'.
         ("Thanou – café\n".encode(), "cp1252"): (
-            "is UTF-8 (its first bytes above 0x7F form UTF-8 characters, such as '–'), not cp1252; leave "
-            "--encoding out (utf-8 is the default), and where a line is then said not to be UTF-8, retype "
-            "the character named"
+            "is UTF-8 (bytes above 0x7F among its first form UTF-8 characters, such as '–'), "
+            "not cp1252; leave --encoding out (utf-8 is the default), and where a line is then said "
+            "not to be UTF-8, retype the character named"
         ),
     }
     path = tmp_path / "texts.txt"
