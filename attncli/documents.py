@@ -5,7 +5,6 @@ empty (a teacher's trial)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 from attncli.encodings import encoding_marked_by, marked_encoding
@@ -22,11 +21,9 @@ FILE_FIELD = "file"
 NAMED_AT_MOST = 3
 
 
-def folder_files(folder: Path, *, encoding: str = "utf-8") -> list[Path]:
+def folder_files(folder: Path) -> list[Path]:
     """The files of a folder of texts, by name (hidden ones, such as .DS_Store, left out); refused
-    where it has none, or holds data files, whose rows would be read as one text, or a file that is
-    no text (a Word document, an archive) or not in `encoding`, before any is read: a .docx among
-    essays stopped the run after the results of the files before it."""
+    where it has none, or holds data files, whose rows would be read as one text."""
     files = sorted(
         (path for path in folder.iterdir() if path.is_file() and not path.name.startswith(".")),
         key=lambda path: path.name,
@@ -42,7 +39,14 @@ def folder_files(folder: Path, *, encoding: str = "utf-8") -> list[Path]:
             f"--file {folder} holds data files ({named}), whose rows are texts of their own; pass one of "
             "them with --file, or a folder of text files only (each file one text)"
         )
-    for path in files:
+    return files
+
+
+def require_folder_of_texts(folder: Path, *, encoding: str) -> None:
+    """Refuse, before the model loads, a folder `folder_files` refuses, or one holding a file that is
+    no text (a Word document, an archive) or UTF-16 read as another encoding: a .docx among essays
+    stopped the run after the results of the files before it, advised to save it as CSV."""
+    for path in folder_files(folder):
         try:
             require_readable(path, marked_encoding(path, encoding))
         except DataError as error:
@@ -51,7 +55,6 @@ def folder_files(folder: Path, *, encoding: str = "utf-8") -> list[Path]:
                 f"{found}; each file of --file {folder} is read as one plain text: save it as a text file "
                 "(.txt), or move it out"
             ) from None
-    return files
 
 
 def whole_text(path: Path, *, encoding: str) -> str:
@@ -78,22 +81,24 @@ def _without_last_line_end(text: str) -> str:
     return text.removesuffix("\n").removesuffix("\r")
 
 
+def _file_record(index: int, path: Path, *, encoding: str) -> Record:
+    """`path` read whole as record `index`, named in its `file` field."""
+    text = whole_text(path, encoding=encoding)
+    return Record(index=index, text=text, fields={FILE_FIELD: path.name, "text": text})
+
+
 def from_folder(folder: Path, *, encoding: str) -> RecordSource:
-    """Each file of `folder` one record, in the order of their names, named in its `file` field."""
-    files = folder_files(folder, encoding=encoding)
-
-    def records() -> Iterator[Record]:
-        for index, path in enumerate(files):
-            text = whole_text(path, encoding=encoding)
-            yield Record(index=index, text=text, fields={FILE_FIELD: path.name, "text": text})
-
+    """Each file of `folder` one record, in the order of their names, named in its `file` field
+    (checked by `require_folder_of_texts` before the model loaded)."""
+    files = folder_files(folder)
+    records = (_file_record(index, path, encoding=encoding) for index, path in enumerate(files))
     return RecordSource(
         name=str(folder),
-        chunks=in_chunks(records(), size=DOCUMENTS_AT_ONCE),
+        chunks=in_chunks(records, size=DOCUMENTS_AT_ONCE),
         columns=[FILE_FIELD, "text"],
         text_column="text",
         count=lambda: len(files),
-        byte_order_mark=any(from_windows(path, encoding) for path in files[:1]),
+        byte_order_mark=from_windows(files[0], encoding),  # the first file tells where they came from
     )
 
 
@@ -113,11 +118,9 @@ def require_text_file(path: Path) -> None:
 def from_whole_file(path: Path, *, encoding: str) -> RecordSource:
     """`path` read whole as one record, named in its `file` field."""
     require_text_file(path)
-    text = whole_text(path, encoding=encoding)
-    record = Record(index=0, text=text, fields={FILE_FIELD: path.name, "text": text})
     return RecordSource(
         name=str(path),
-        chunks=iter([[record]]),
+        chunks=iter([[_file_record(0, path, encoding=encoding)]]),
         columns=[FILE_FIELD, "text"],
         text_column="text",
         byte_order_mark=from_windows(path, encoding),

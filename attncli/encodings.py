@@ -346,12 +346,17 @@ STRAY_CONTEXT = 24
 MOST_STRAY_BYTES = 8
 
 
+def _replacing_strays(data: bytes) -> str:
+    """`data` as UTF-8, each byte that is not UTF-8 a U+FFFD; a character cut at the end is left out."""
+    return codecs.getincrementaldecoder("utf-8")(errors="replace").decode(data)
+
+
 def mostly_utf8(data: bytes) -> bool:
     """Whether bytes hold UTF-8 characters above 0x7F and no more bytes that are not UTF-8 than such
     characters (a character cut at the end waits in the decoder): a UTF-8 file with a few pasted
     bytes of another encoding. Text in an 8-bit encoding or in GBK has few such characters, all by
     chance, among many bytes that are not UTF-8."""
-    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(data)
+    text = _replacing_strays(data)
     strays = text.count("\ufffd")
     utf8_characters = sum(ord(character) > 0x7F for character in text) - strays
     return utf8_characters > 0 and strays <= utf8_characters
@@ -387,13 +392,9 @@ def stray_bytes_advice(line: bytes, *, utf8_before: bool, utf8_after: bool = Fal
     ) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
     where = len(line[: strays[0]].decode("utf-8", errors="replace"))
     excerpt = text[max(0, where - STRAY_CONTEXT) : where + STRAY_CONTEXT]
-    elsewhere = (
-        "the lines before it are"
-        if utf8_before
-        else "the lines after it are"
-        if utf8_after
-        else "the rest of the line is"
-    )
+    elsewhere = "the rest of the line is"
+    if elsewhere_utf8:
+        elsewhere = f"the lines {'before' if utf8_before else 'after'} it are"
     characters = "that character" if len(strays) == 1 else "those characters"
     return (
         f"{'byte' if len(named) == 1 else 'bytes'} {shown} in {excerpt!r}, where {elsewhere} "
@@ -405,7 +406,7 @@ def stray_bytes_advice(line: bytes, *, utf8_before: bool, utf8_after: bool = Fal
 def _mixed_head_refusal(head: bytes, source: str, encoding: str) -> str:
     """The refusal of a file read in an 8-bit encoding whose first bytes are UTF-8 but for a few: the
     line of the first that is not, and what to retype."""
-    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head)
+    text = _replacing_strays(head)
     before = text[: text.index("\ufffd")]
     line = before.count("\n")  # lines before the first byte that is not UTF-8
     held = head.split(b"\n")[line]
@@ -434,19 +435,20 @@ def require_encoding_fits(head: bytes, encoding: str, *, source: str, convert: s
     require_utf8_read_as_utf8(head, encoding, source=source)
     name = codecs.lookup(encoding).name
     if name not in WIDE_CODECS:
-        if not is_utf8(name) and not head.isascii() and not reads_as_utf8(head) and mostly_utf8(head):
-            raise DataError(_mixed_head_refusal(head, source, encoding))
-        if not is_utf8(name) and not head.isascii() and reads_as_utf8(head):
+        if not is_utf8(name) and not head.isascii():
             # Notepad's UTF-8 has no mark; read as cp1252 or latin-1, 'café' became 'cafÃ©'. Text in
             # an 8-bit or East Asian encoding is all but never valid UTF-8 once it has a byte above 0x7F.
             # Only the head is read, and a few bytes of another encoding may be in it (a pasted
             # character): a line may still not be UTF-8, and the error on reading it says which.
-            first = next(character for character in head.decode("utf-8", "ignore") if ord(character) > 0x7F)
-            raise DataError(
-                f"{source} is UTF-8 (bytes above 0x7F among its first form UTF-8 characters, such as "
-                f"{first!r}), not {encoding}; {LEAVE_OUT}, and where a line is then said not to be UTF-8, "
-                "retype the character named"
-            )
+            if reads_as_utf8(head):
+                first = next(char for char in head.decode("utf-8", "ignore") if ord(char) > 0x7F)
+                raise DataError(
+                    f"{source} is UTF-8 (bytes above 0x7F among its first form UTF-8 characters, such as "
+                    f"{first!r}), not {encoding}; {LEAVE_OUT}, and where a line is then said not to be "
+                    "UTF-8, retype the character named"
+                )
+            if mostly_utf8(head):
+                raise DataError(_mixed_head_refusal(head, source, encoding))
         wide = wide_encoding(head)
         if wide is not None:
             codec, shows = wide

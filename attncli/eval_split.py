@@ -127,8 +127,8 @@ def load_labelled_split(
     if labelled.rows is not None:
         rows = array("q", (rows[row] for row in labelled.rows))
         half_filled = labelled.half_filled_rows
-        if empty - half_filled:
-            blank = empty - half_filled
+        blank = empty - half_filled
+        if blank:
             notes += (f"left out {blank} empty row{'s' * (blank != 1)} of {where} (every cell empty)",)
         if half_filled:
             notes += (

@@ -62,26 +62,22 @@ def to_split(
     first: str | None = None
     first_half_filled = ""
     remedy = "fill them in, or use another split"  # for a split of which no row can be used
-    for row, text, label, blank in _scan(dataset, columns.text, columns.label, feature):
+    for row, text, label, neither in _scan(dataset, columns.text, columns.label, feature):
         problem = row_problem(text, label, feature, columns)
         if row in undecodable:
             problem = f"bytes that are not UTF-8 text in column {columns.text!r}"
-        elif blank:
-            # Every cell empty (the `,,,` rows a spreadsheet exports past its table): nothing to read
-            # or learn, so always left out, and counted; they stopped training unless
-            # data.drop_invalid, which also drops the rows that lack only a text or a label.
+        elif neither is not None:
+            # Neither text nor label: nothing to read or learn, so always left out, and counted (they
+            # stopped training unless data.drop_invalid, which also drops the rows that lack only a
+            # text or a label). Every cell empty, they are the `,,,` rows a spreadsheet exports past
+            # its table; with other cells filled (an id, a date), a record half filled in, not debris,
+            # told apart with the first one's line (it was counted among the empty rows, a trial),
+            # and still left out, so that a run trained on such data resumes on the same rows.
             skipped.append(row)
             empty += 1
-            continue
-        elif problem is not None and _is_empty_row(text, label, feature):
-            # Other cells filled (an id, a date) but no text and no label: a record half filled in,
-            # not debris. Left out whatever data.drop_invalid says, as it always was, so that a run
-            # trained on such data resumes and is evaluated on the same rows; but told apart from
-            # the empty rows, with the first one's line (it was counted among them, a trial).
-            skipped.append(row)
-            empty += 1
-            half_filled += 1
-            first_half_filled = first_half_filled or origin.locate(row)
+            if neither == HALF_FILLED:
+                half_filled += 1
+                first_half_filled = first_half_filled or origin.locate(row)
             continue
         if problem is not None:
             if first is None:
@@ -213,11 +209,16 @@ def without_labels_of_rows_left_out(
     return [label_names[position] for position in present], relabelled, left_out
 
 
+# What _scan says of a row with neither a text nor a label: every cell empty, or other cells filled.
+BLANK, HALF_FILLED = "blank", "half filled"
+
+
 def _scan(
     dataset: Any, text_column: str, label_column: str, feature: Any
-) -> Iterator[tuple[int, Any, Any, bool]]:
-    """(row, text, label, whether every cell of the row is empty) of every row, read CHUNK_ROWS at a
-    time; the other columns are read only for the rows with neither text nor label."""
+) -> Iterator[tuple[int, Any, Any, str | None]]:
+    """(row, text, label, and for a row with neither a text nor a label BLANK or HALF_FILLED, else
+    None) of every row, read CHUNK_ROWS at a time; the other columns are read only for the rows with
+    neither text nor label."""
     columns = dataset.select_columns([text_column, label_column])
     others = [name for name in dataset.column_names if name not in (text_column, label_column)]
     for start in range(0, len(columns), CHUNK_ROWS):
@@ -228,9 +229,11 @@ def _scan(
             for offset, (text, label) in enumerate(pairs)
             if _is_empty_row(text, label, feature)
         ]
-        blank = set(bare) - _rows_with_other_cells(dataset, others, bare)
+        filled, neither_rows = _rows_with_other_cells(dataset, others, bare), set(bare)
         for offset, (text, label) in enumerate(pairs):
-            yield start + offset, text, label, start + offset in blank
+            row = start + offset
+            neither = None if row not in neither_rows else HALF_FILLED if row in filled else BLANK
+            yield row, text, label, neither
 
 
 def _rows_with_other_cells(dataset: Any, others: list[str], rows: list[int]) -> set[int]:

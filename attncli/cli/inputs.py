@@ -67,10 +67,10 @@ def check_inputs(
     if file is not None and str(file) != STDIN:
         require_input_file(file)
     if file is not None and _is_folder_of_texts(file):
-        from attncli.documents import folder_files
+        from attncli.documents import require_folder_of_texts
 
         # A folder with no files, data files or a file that is no text: said before the model loads.
-        folder_files(file, encoding=encoding)
+        require_folder_of_texts(file, encoding=encoding)
     elif whole_file and file is not None and str(file) != STDIN:
         from attncli.documents import require_text_file
 
