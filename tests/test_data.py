@@ -1442,22 +1442,19 @@ def test_a_utf8_file_holding_a_pasted_windows_byte_names_the_line_and_the_charac
     rows = "".join(f"love it 😍 number {n},{n % 2}\r\n" for n in range(20))
     path = tmp_path / "train.csv"
     path.write_bytes(("text,label\r\n" + rows).encode() + b"I\x92m happy,1\r\n")
-    with pytest.raises(DataError) as caught:
-        load_splits(DataConfig(source=str(path)))
-    assert str(caught.value) == (
-        f"line 22 of {path} is not valid utf-8: byte 0x92 ('’' in cp1252) in 'I\ufffdm happy,1', where the "
-        "lines before it are UTF-8: the file mixes encodings (text pasted from another program can), so no "
-        "--encoding reads it whole; retype that character and save the file as UTF-8"
+    stray = (
+        "byte 0x92 ('’' in cp1252) in 'I\ufffdm happy,1', where the lines before it are UTF-8: the file "
+        "mixes encodings (text pasted from another program can), so no --encoding reads it whole; retype "
+        "that character and save the file as UTF-8"
     )
-    # Read as cp1252, the UTF-8 lines are named as such, and the line to retype.
-    with pytest.raises(DataError) as caught:
-        load_splits(DataConfig(source=str(path), encoding="cp1252"))
-    assert str(caught.value) == (
-        f"{path} is UTF-8 apart from line 22, not cp1252: byte 0x92 "
-        "('’' in cp1252) in 'I\ufffdm happy,1', where the lines before it are UTF-8: the file mixes "
-        "encodings (text pasted from another program can), so no --encoding reads it whole; retype that "
-        "character and save the file as UTF-8"
-    )
+    # Read as UTF-8, the line is named; read as cp1252, the file is UTF-8 apart from that line.
+    for encoding, said in (
+        ("utf-8", f"line 22 of {path} is not valid utf-8: "),
+        ("cp1252", f"{path} is UTF-8 apart from line 22, not cp1252: "),
+    ):
+        with pytest.raises(DataError) as caught:
+            load_splits(DataConfig(source=str(path), encoding=encoding))
+        assert str(caught.value) == said + stray
     # Where the byte is past the first bytes looked at, those are found UTF-8: so said, with what to do
     # where a line then is not.
     path.write_bytes(("text,label\r\n" + rows * 500).encode() + b"I\x92m happy,1\r\n")

@@ -1268,14 +1268,11 @@ def test_a_csv_without_a_header_line_gets_a_hint_in_train_and_predict(tmp_path):
     assert every_text(load(form, text_column=question)) == sorted(row.split(",")[0] for row in ab_rows())
 
 
-def test_a_csv_with_carriage_returns_alone_for_line_ends_is_refused_in_train_and_predict(tmp_path):
-    """Excel for Mac's "CSV (Macintosh)": train and eval stopped on the csv module's own words
-    ("new-line character seen in unquoted field - do you need to open the file in universal-newline
-    mode?") with exit 1."""
+def _refused_as_carriage_return_ended(path):
+    """Train and predict both refuse `path` as a csv whose lines end with a carriage return alone,
+    with the tr command that mends it."""
     from attncli.record_sources import from_file
 
-    path = tmp_path / "mac.csv"
-    path.write_bytes(b"text,label\r" + b"".join(b"row %d,%s\r" % (i, TWO[i % 2].encode()) for i in range(20)))
     expected = (
         f'{path} ends its lines with a carriage return alone (as Excel for Mac\'s "CSV (Macintosh)" writes '
         f"them); convert them to line feeds first, for example with tr '\\r' '\\n' < {path} > mac-lf.csv"
@@ -1284,6 +1281,17 @@ def test_a_csv_with_carriage_returns_alone_for_line_ends_is_refused_in_train_and
     with pytest.raises(DataError) as refused:
         from_file(path)
     assert str(refused.value) == expected
+
+
+def test_a_csv_with_carriage_returns_alone_for_line_ends_is_refused_in_train_and_predict(tmp_path):
+    """Excel for Mac's "CSV (Macintosh)": train and eval stopped on the csv module's own words
+    ("new-line character seen in unquoted field - do you need to open the file in universal-newline
+    mode?") with exit 1."""
+    from attncli.record_sources import from_file
+
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"text,label\r" + b"".join(b"row %d,%s\r" % (i, TWO[i % 2].encode()) for i in range(20)))
+    _refused_as_carriage_return_ended(path)
     # tr works on bytes, and in UTF-16 would turn č (U+010D) into Ċ (U+010A): through utf-8 first,
     # with the encoding's name as iconv knows it (utf-16-le failed to start, and left an empty file).
     for encoding, written, iconv in (("utf-16", "utf-16", "utf-16"), ("utf-16le", "utf-16-le", "utf-16le")):
@@ -1300,19 +1308,11 @@ def test_a_mac_csv_whose_cell_keeps_a_line_feed_is_refused_as_one_with_carriage_
     """Excel for Mac keeps a line break typed in a cell as a line feed, in quotes: that line feed hid
     the carriage-return line ends, and train and eval stopped on the csv module's words (exit 1)
     while predict said a carriage return stood in a cell not in quotes."""
-    from attncli.record_sources import from_file
 
     path = tmp_path / "mac.csv"
     rows = b"".join(b"%d,row %d,%s\r" % (i, i, TWO[i % 2].encode()) for i in range(20))
     path.write_bytes(b'id,text,label\r0,"love it\nreally",food\r' + rows)
-    expected = (
-        f'{path} ends its lines with a carriage return alone (as Excel for Mac\'s "CSV (Macintosh)" writes '
-        f"them); convert them to line feeds first, for example with tr '\\r' '\\n' < {path} > mac-lf.csv"
-    )
-    assert refusal(path) == expected
-    with pytest.raises(DataError) as refused:
-        from_file(path)
-    assert str(refused.value) == expected
+    _refused_as_carriage_return_ended(path)
     # The advice works: the line feed stays a line break inside its quoted cell.
     path.write_bytes(path.read_bytes().replace(b"\r", b"\n"))
     assert "love it\nreally" in every_text(load(path))
