@@ -79,6 +79,13 @@ def refit(
         # three left the validation scores and temperature describing another model, and the run
         # warned of its own default (a trial's noisy posts, best at epoch 3).
         epochs = min(epochs, state.best_epoch)
+        if epochs < config.refit_epoch_count:
+            # Saved with best/ (and returned) as the number that ran: `attn info --json` and train's
+            # said 4 where 3 ran, and a run replayed from their settings refitted 4 (a nightly job's
+            # trial). last/ keeps the rule's ceiling, which a resume for more epochs sizes again.
+            prepared.config = dataclasses.replace(
+                prepared.config, train=dataclasses.replace(config, refit_epochs=epochs)
+            )
     if metrics.refit_diverged:
         # Its refit diverged at the end of an earlier session, and would again from the same start.
         reporter.stage(

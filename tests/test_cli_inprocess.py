@@ -668,23 +668,41 @@ def test_inspect_json_lines_join_back_to_their_rows_as_predicts_do(easy_run, tmp
 
 def test_a_text_column_with_no_text_in_any_record_is_an_error_and_writes_no_file(easy_run, tmp_path):
     """`--text-column id` (numbers) gave a "no text" result for every record and exit 0, which a
-    pipeline took for success; a plain text file of blank lines still gets one result a line."""
+    pipeline took for success, and then, refused at the end, still a null result for each record on
+    standard output (a nightly job's `... | attn predict RUN --json | jq`): nothing goes out until a
+    record has a text. A plain text file of blank lines still gets one result a line."""
     rows = write_jsonl(
         tmp_path / "rows.jsonl", [{"id": 1, "text": "soup"}, {"id": 2, "text": "a tennis match"}]
     )
     out = tmp_path / "labelled.csv"
-    for command in (["predict", "-o", out], ["predict", "--json"], ["inspect", "--json"]):
-        result = invoke(command[0], easy_run, "-f", rows, "--text-column", "id", *command[1:])
-        _refused(
-            result,
-            f"no record of {rows} has a text in column 'id' (2 read); if another column holds the texts",
-        )
-        if command[0] == "predict" and "--json" in command:
-            assert [json.loads(line)["reason"] for line in result.stdout.splitlines()] == [
-                "1 instead of a text",
-                "2 instead of a text",
-            ]  # each record still got its line before the error
+    piped = rows.read_text()
+    for command in (["predict", "-o", out], ["predict", "--json"], ["inspect", "--json"], ["inspect"]):
+        for source in ("-f", "-"):
+            args = [command[0], str(easy_run), "--text-column", "id", *map(str, command[1:])]
+            args += ["-f", str(rows)] if source == "-f" else ["-"]
+            result = RUNNER.invoke(app, args, input=piped if source == "-" else None)
+            name = rows if source == "-f" else "standard input"
+            _refused(
+                result,
+                f"no record of {name} has a text in column 'id' (2 read); if another column holds the texts",
+            )
+            assert result.stdout == ""
     assert not out.exists()
+    # Records without a text before the first with one are held, then go out in order.
+    late = write_jsonl(
+        tmp_path / "late.jsonl", [{"id": 1}, {"id": 2, "body": " "}, {"id": 3, "body": "soup"}]
+    )
+    for source in ("-f", "-"):
+        args = ["predict", str(easy_run), "--text-column", "body", "--json"]
+        args += ["-f", str(late)] if source == "-f" else ["-"]
+        result = RUNNER.invoke(app, args, input=late.read_text() if source == "-" else None)
+        assert result.exit_code == 0, result.output
+        lines = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [(line["index"], line.get("reason"), line["label"] is None) for line in lines] == [
+            (0, "no text in this row", True),
+            (1, "empty text", True),
+            (2, None, False),
+        ]
     blank = tmp_path / "blank.txt"
     blank.write_text("\n \n")
     result = invoke("predict", easy_run, "-f", blank, "--json")

@@ -626,6 +626,13 @@ def test_a_sized_refit_trains_no_more_epochs_than_the_best_epoch_had(tmp_path):
     )
     assert sized.best_epoch <= 2 and sized.metrics.sized and "train.refit_epochs" in sized.metrics.sized
     assert _metrics(tmp_path / "sized" / "best")["refit"]["epochs"] == sized.best_epoch
+    # ... and says so where its settings are read back: best/'s config, info, and train's result
+    # (a nightly job replayed them and refitted the rule's 4)
+    from attncli.info import describe_checkpoint
+
+    saved = json.loads((tmp_path / "sized" / "best" / "config.json").read_text())
+    assert saved["config"]["train"]["refit_epochs"] == sized.best_epoch == sized.config.train.refit_epochs
+    assert describe_checkpoint(tmp_path / "sized").to_json()["train"]["refit_epochs"] == sized.best_epoch
     given = train(
         _config(tmp_path, "train.epochs=2", "train.refit_epochs=4"),
         output=tmp_path / "given",

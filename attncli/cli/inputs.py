@@ -17,7 +17,7 @@ from attncli.errors import ConfigError, DataError
 from attncli.fasttext_files import fasttext_records, is_fasttext_file, mostly_labelled
 
 if TYPE_CHECKING:
-    from attncli.records import RecordSource
+    from attncli.records import Record, RecordSource
 
 
 def check_inputs(
@@ -110,7 +110,8 @@ def record_source(
         if hinted is None:
             raise
         raise hinted from error
-    return dataclasses.replace(source, chunks=_hinting(source.chunks, encoding, trained_encoding))
+    hinting = _hinting(source.chunks, encoding, trained_encoding)
+    return dataclasses.replace(source, chunks=_held_until_some_text(hinting, source.name, source.text_column))
 
 
 def _hinting(chunks: Iterator[Any], encoding: str, trained_encoding: str) -> Iterator[Any]:
@@ -405,15 +406,40 @@ def _refusing_lone_carriage_returns(
     yield from chunks
 
 
-def require_some_text(source: RecordSource, *, records: int, without_text: int) -> None:
-    """Refuse a data file none of whose records has a text in the column read: a wrong
-    --text-column (numbers, or nothing) gave a row of "no text" for each record, and exit 0, which a
-    pipeline took for success. Raised inside the output's block, so an --output file is not written.
-    A plain text file of blank lines is not refused: each line still gets its result."""
-    if records and without_text == records and source.text_column is not None:
+# Records held back while none has a text in the column read, at most this many.
+HELD_WITHOUT_TEXT = 10_000
+
+
+def _held_until_some_text(
+    chunks: Iterator[list[Record]], name: str, column: str | None
+) -> Iterator[list[Record]]:
+    """Records of a data file or JSON lines, held back while none so far has a text in `column`: a
+    wrong --text-column (numbers, or nothing) gave a "no text" result for each record, and exit 0,
+    which a pipeline took for success, and later, refused at the end, still sent 200 null results
+    down `... | attn predict RUN --json | jq` (a nightly job's trial). Refused once the input ends, or
+    HELD_WITHOUT_TEXT records have come, with none; handed on together, and from then on as they
+    come, once one has. Plain text (`column` None) is handed on as it comes: a blank line is a
+    record of its own."""
+    held: list[list[Record]] | None = []
+    count = 0
+    for chunk in chunks:
+        if held is None or column is None:
+            yield chunk
+            continue
+        held.append(chunk)
+        count += len(chunk)
+        if any(record.text is not None and record.text.strip() for record in chunk):
+            yield from held
+            held = None
+        elif count >= HELD_WITHOUT_TEXT:
+            raise DataError(
+                f"the first {count:,} records of {name} have no text in column {column!r}; if another "
+                "column holds the texts, pass --text-column with its name"
+            )
+    if held:
         raise DataError(
-            f"no record of {source.name} has a text in column {source.text_column!r} ({records:,} read); "
-            "if another column holds the texts, pass --text-column with its name"
+            f"no record of {name} has a text in column {column!r} ({count:,} read); if another column "
+            "holds the texts, pass --text-column with its name"
         )
 
 

@@ -20,7 +20,6 @@ from attncli.cli.inputs import (
     note_when_nothing_read,
     record_source,
     refuse_writing_over_input,
-    require_some_text,
 )
 from attncli.cli.options import (
     CheckpointArg,
@@ -153,7 +152,6 @@ def inspect(
             "words": words,
         }
         read, with_text = _inspect_records(loaded, source.chunks, view, shown)
-        require_some_text(source, records=read, without_text=read - with_text)
         note_when_nothing_read(source, records=read, verb="inspect")
         if read > with_text:  # as predict says it, --json included
             typer.echo(f"note: {read - with_text:,} of {read:,} records had no text to inspect", err=True)

@@ -13,7 +13,6 @@ from attncli.cli.inputs import (
     note_when_nothing_read,
     record_source,
     refuse_writing_over_input,
-    require_some_text,
 )
 from attncli.cli.options import (
     BatchOption,
@@ -158,7 +157,6 @@ def predict(
                         csv_writer.write(predictions)
             else:
                 _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
-            require_some_text(source, records=stats.records, without_text=stats.without_label)
         note_when_nothing_read(source, records=stats.records, verb="predict")
         _report_prediction_stats(stats, max_length=loaded.config.model.length)
         if output is not None:
