@@ -154,7 +154,7 @@ class CheckpointInfo:
         it stopped, and `attn info` on it later showed only "interrupted". A run killed (kill -9, a
         machine that stopped) recorded no stop at all: where no attn train holds its folder and its
         last/ has epochs left, that is one too, which info showed as a finished short run (a trial)."""
-        if self.training.stop_reason != "interrupted" and not self.killed:
+        if self.training.stop_reason != "interrupted" and not self.killed and not self.refit_left:
             return None
         if not (self.run_folder / "last" / STATE_FILE).is_file():
             return None
@@ -173,6 +173,18 @@ class CheckpointInfo:
         from attncli.resuming import work_left
 
         if self.training.stop_reason is not None or self.training.epochs_trained is None:
+            return False
+        last = self.run_folder / "last"
+        return (last / STATE_FILE).is_file() and not training_now(self.run_folder) and work_left(last) is True
+
+    @property
+    def refit_left(self) -> bool:
+        """Whether the run's epochs all ended (its ceiling, early stopping) and the refit it asked for
+        did not (Ctrl-C, SIGTERM or a kill in it): info said no resume command, and a nightly job that
+        resumes where there is one would have shipped weights without the refit (a trial)."""
+        from attncli.resuming import work_left
+
+        if self.training.stop_reason in (None, "interrupted"):
             return False
         last = self.run_folder / "last"
         return (last / STATE_FILE).is_file() and not training_now(self.run_folder) and work_left(last) is True

@@ -293,6 +293,11 @@ def test_a_refit_stopped_by_ctrl_c_leaves_best_as_training_chose_it_and_a_resume
     )
     assert describe_checkpoint(tmp_path / "run" / "last").no_refit is None  # last/ never holds it
     assert describe_checkpoint(tmp_path / "plain").no_refit is None  # none asked for
+    # ... and gives the resume command, as for a run stopped in its epochs (null: a nightly job that
+    # resumes where there is one shipped the weights without their refit)
+    for named in ("run", "run/best", "run/last"):
+        assert describe_checkpoint(tmp_path / named).to_json()["training"]["resume_command"] == command
+    assert describe_checkpoint(tmp_path / "alone").to_json()["training"]["resume_command"] is None
     # predict says so too (it said nothing: an ops trial), and nothing of a run that needs no refit.
     from typer.testing import CliRunner
 
@@ -318,6 +323,7 @@ def test_a_refit_stopped_by_ctrl_c_leaves_best_as_training_chose_it_and_a_resume
     assert _weights(tmp_path / "run" / "best") == _weights(tmp_path / "alone" / "best")
     assert _weights(tmp_path / "run" / "last") == _weights(tmp_path / "alone" / "last")
     assert describe_checkpoint(tmp_path / "run").no_refit is None
+    assert describe_checkpoint(tmp_path / "run").to_json()["training"]["resume_command"] is None
 
 
 def test_a_signal_as_the_refit_ends_keeps_the_refitted_model(tmp_path, monkeypatch):
