@@ -221,6 +221,8 @@ class _Trained:
     texts: Sequence[str] | None
     """None where the rows evaluated are not the training data's, or it is too large to compare."""
     rows: str
+    unread: str = ""
+    """Why the training data could not be read to compare with, where it could not."""
 
 
 def _training_side(
@@ -252,7 +254,8 @@ def _training_side(
             trained_part = _trained_part(checkpoint, carved_by_training)
             named = f"a row of the 'train' split of {described.shown}{trained_part}"
         else:
-            texts, named = _training_data_texts(checkpoint)
+            texts, named, unread = _training_data_texts(checkpoint)
+            return labelled, rows, _Trained(_comparable(texts), named, unread)
         return labelled, rows, _Trained(_comparable(texts), named)
     kept, carved = stratified_split(labelled.labels, fraction=data.validation_fraction, seed=data.split_seed)
     trained_split, held_out = labelled.select(kept), labelled.select(carved)
@@ -273,18 +276,19 @@ def _training_side(
     return labelled, array("q", (rows[row] for row in side)), trained
 
 
-def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | None, str]:
+def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | None, str, str]:
     """The texts of the local data the model was trained on (the train file of a folder of splits,
     or the one file it carved its validation rows from), read as training read them, to compare
     other data with (a file of that folder named by its path, a file anywhere, a Dataset given to
-    the Python API), and how the note names them; None where it is not local. Eval of a test file
+    the Python API), how the note names them, and why they could not be read, where they could
+    not; None where it is not local. Eval of a test file
     that shared rows with the training data said nothing of it. Only up to SEEN_CHECK_BYTES are
     read: the check must not cost an eval seconds."""
     data = checkpoint.config.data
     recorded = recorded_source(checkpoint)
     shown = data.source if data.source and recorded and same_source(data.source, recorded) else str(recorded)
     if not recorded or not data.text_column:
-        return None, ""
+        return None, "", ""
     trained = local_path(recorded)
     if trained.is_dir():
         files = split_files(trained)
@@ -302,14 +306,16 @@ def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | 
     try:
         too_large = sum(file.stat().st_size for file in train_files) > SEEN_CHECK_BYTES
     except OSError:
-        return None, of
+        return None, of, ""
     if not train_files or too_large:
-        return None, of
+        return None, of, ""
     try:
         training = load_files({"train": train_files}, encoding=data.encoding, delimiter=data.delimiter)
-    except AttnError:  # changed since: its rows can no longer be told, as for a changed training file
-        return None, of
-    return _trained_texts(checkpoint, training.splits["train"], carved=carved), of
+    except AttnError as error:
+        # Changed since, or a datasets cache it cannot write: said, where the count was left out
+        # without a word (a check for leaks gated on it passed: a trial's read-only HF_DATASETS_CACHE).
+        return None, of, str(error)
+    return _trained_texts(checkpoint, training.splits["train"], carved=carved), of, ""
 
 
 def _trained_texts(checkpoint: LoadedCheckpoint, train: Any, *, carved: bool) -> Sequence[str] | None:
@@ -358,6 +364,10 @@ def _seen_in_training(
     """How many evaluated rows have a training text (None: not compared), and a note saying so,
     unless the training rows were asked for."""
     seen = None if trained.texts is None else rows_seen_in_training(labelled.texts, trained.texts)
+    if trained.unread:
+        return None, (
+            f"rows also in training not counted: the data trained on could not be read ({trained.unread})",
+        )
     if not seen or not said_too:
         return seen, ()
     return seen, (

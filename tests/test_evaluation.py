@@ -816,6 +816,24 @@ def test_rows_whose_text_was_trained_on_are_counted_and_said(loaded, tmp_path, m
     outside = evaluate(moved, str(tmp_path / "other.csv"))
     assert outside.seen_in_training == 3
     assert any(note.startswith("3 of the 3 rows evaluated have the same text") for note in outside.notes)
+    # Training data that does not read now (a datasets cache it cannot write, a trial's read-only
+    # HF_DATASETS_CACHE) leaves the count out with a note saying why; it said nothing.
+    from attncli.errors import DataError
+
+    def unreadable(*args, **kwargs):
+        raise DataError("could not write the Arrow copy of train.csv to HF_DATASETS_CACHE=/ro (Read-only)")
+
+    monkeypatch.setattr(attncli.eval_split, "load_files", unreadable)
+    unread = evaluate(moved, str(tmp_path / "other.csv"))
+    assert (
+        unread.seen_in_training is None
+        and (
+            "rows also in training not counted: the data trained on could not be read (could not write the "
+            "Arrow copy of train.csv to HF_DATASETS_CACHE=/ro (Read-only))"
+        )
+        in unread.notes
+    )
+    monkeypatch.undo()
     # ... and with the one file training carved its validation rows from, where that was the data:
     # the rows it trained on, so those held out count only where a refit trained on them too.
     assert not single.refitted
