@@ -205,7 +205,7 @@ def _end_epoch(
     metrics.history, metrics.best_epoch, metrics.stop_reason = list(state.history), state.best_epoch, stop
     if improved:
         # A refit of an earlier best/ (a resumed run's), or its divergence, no longer describes it.
-        metrics.refit, metrics.refit_diverged = None, ""
+        metrics.refit, metrics.refit_diverged, metrics.refit_skipped = None, "", ""
         run.save(run.folder.best, state, metrics, with_state=False)
     state.epoch, state.step, state.loss_sum = state.epoch + 1, 0, None
     state.tokens_seen, state.padded_tokens, state.epoch_seconds, state.epoch_generator_state = 0, 0, 0.0, None

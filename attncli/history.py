@@ -83,6 +83,9 @@ class TrainingMetrics:
     refit_diverged: str = ""
     """Where the refit's loss stopped being a number (empty where it did not): best/ is then the best
     epoch's, and a --resume would only diverge again."""
+    refit_skipped: str = ""
+    """Why the refit asked for was not done (empty where it was, or was not due): the best epoch
+    learnt nothing validation could show (`learnt_nothing`)."""
 
     @property
     def best(self) -> EpochRecord | None:
@@ -174,6 +177,8 @@ class TrainingMetrics:
             values["refit"] = self.refit
         if self.refit_diverged:
             values["refit_diverged"] = self.refit_diverged
+        if self.refit_skipped:
+            values["refit_skipped"] = self.refit_skipped
         return values
 
     @classmethod
@@ -184,11 +189,23 @@ class TrainingMetrics:
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
                          "device", "precision", "peak_memory_mb", "threads", "stop_reason", "embeddings_init",
                          "class_weights", "label_counts", "label_conflicts", "sized", "validation_digest",
-                         "refit", "refit_diverged")
+                         "refit", "refit_diverged", "refit_skipped")
             if name in values
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]
         return cls(history=history, **plain)
+
+
+def learnt_nothing(label_counts: list[int], validation_rows: int, best: EpochRecord) -> bool:
+    """Whether the best epoch scored no more than a validation row above always answering the
+    commonest training label, in accuracy and in macro-F1: the model learnt nothing it could show."""
+    if not label_counts or not sum(label_counts) or not validation_rows:
+        return False
+    commonest, row = max(label_counts) / sum(label_counts), 1 / validation_rows
+    # What answering the commonest label, or guessing, scores: its macro-F1 is that label's F1 (2p /
+    # (1 + p)) over the labels, a guess's about one over them.
+    chance_f1 = max(1 / len(label_counts), 2 * commonest / (1 + commonest) / len(label_counts))
+    return best.validation_accuracy <= commonest + row and best.validation_macro_f1 <= chance_f1 + row
 
 
 def split_sizes_change(metrics: dict[str, Any], train_size: int, validation_size: int) -> str | None:

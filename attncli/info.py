@@ -76,6 +76,8 @@ class TrainingInfo:
     """What the refit after early stopping did (epochs, rows, losses), where the weights are refitted."""
     refit_diverged: str = ""
     """Where the refit's loss stopped being a number, where it did."""
+    refit_skipped: str = ""
+    """Why the refit asked for was not done, where it was left out."""
     history_set_aside: bool = False
     """metrics.json changed since it was saved: its figures are left out, as eval and predict leave it."""
     train_size: int | None = None
@@ -132,6 +134,8 @@ class CheckpointInfo:
             return None
         if training.epochs_trained is None:  # no training history to tell by
             return None
+        if training.refit_skipped:
+            return f"none: {training.refit_skipped}"
         if training.refit_diverged:
             return (
                 f"none: the refit diverged ({training.refit_diverged}); to refit, train again with "
@@ -340,6 +344,7 @@ def _training(
         validation_digest=metrics.validation_digest or None,
         refit=metrics.refit,
         refit_diverged=metrics.refit_diverged,
+        refit_skipped=metrics.refit_skipped,
         train_size=metrics.train_size or None,
         validation_size=metrics.validation_size if metrics.train_size else None,
         device=metrics.device or None,

@@ -28,7 +28,7 @@ from attncli.device import counting_device
 from attncli.errors import CheckpointError, TrainingError, TrainingInterrupted
 from attncli.fit import LOG_EVERY, shard_loss_scale, summed_over_processes, train_step
 from attncli.fresh_state import fresh_optimizer
-from attncli.history import TrainingMetrics
+from attncli.history import TrainingMetrics, learnt_nothing
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
 from attncli.resuming import refit_due, without_refit, work_left
@@ -79,19 +79,24 @@ def refit(
         # three left the validation scores and temperature describing another model, and the run
         # warned of its own default (a trial's noisy posts, best at epoch 3).
         epochs = min(epochs, state.best_epoch)
-        if epochs < config.refit_epoch_count:
-            # Saved with best/ (and returned) as the number that ran: `attn info --json` and train's
-            # said 4 where 3 ran, and a run replayed from their settings refitted 4 (a nightly job's
-            # trial). last/ keeps the rule's ceiling, which a resume for more epochs sizes again.
-            prepared.config = dataclasses.replace(
-                prepared.config, train=dataclasses.replace(config, refit_epochs=epochs)
-            )
     if metrics.refit_diverged:
         # Its refit diverged at the end of an earlier session, and would again from the same start.
         reporter.stage(
             f"note: no refit: {run.folder.best} holds epoch {state.best_epoch}, whose refit diverged "
             f"({metrics.refit_diverged}); to refit, train again with --overwrite and a lower train.lr"
         )
+        return
+    best = metrics.best
+    label_counts = prepared.train_targets.bincount(minlength=len(prepared.label_names)).tolist()
+    if best is not None and learnt_nothing(label_counts, len(prepared.validation_ids), best):
+        # A refit of a model validation found at chance is a model no validation scored: a trial's
+        # word-order task, at chance by its best epoch, learnt in the refit, and kept the temperature
+        # fitted on chance (14.3): 96.7% accurate on test, every score 50-57%, ECE 45%.
+        metrics.refit_skipped = (
+            f"epoch {state.best_epoch}, the best, learnt nothing validation could show, and a refit of "
+            "it would be a model no validation scored"
+        )
+        reporter.stage(f"note: no refit: {metrics.refit_skipped}")
         return
     if metrics.refit is not None:
         # A finished run resumed with a higher --epochs whose new epochs did not beat the best one:
@@ -115,6 +120,13 @@ def refit(
         saved = load(weights_file.read_bytes())
         state.model.load_state_dict({name: tensor.to(prepared.device) for name, tensor in saved.items()})
     distributed.broadcast_tensors(state.model.state_dict().values())
+    if epochs < config.refit_epoch_count:
+        # Saved with best/ (and returned) as the number that ran: `attn info --json` and train's said
+        # 4 where 3 ran, and a run replayed from their settings refitted 4 (a nightly job's trial).
+        # last/ keeps the rule's ceiling, which a resume for more epochs sizes again.
+        prepared.config = dataclasses.replace(
+            prepared.config, train=dataclasses.replace(config, refit_epochs=epochs)
+        )
     every_row = with_held_out_rows(prepared)
     rows = len(every_row.train_ids)
     steps_per_epoch = math.ceil(rows / config.batch_size)

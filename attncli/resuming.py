@@ -194,14 +194,15 @@ def without_refit(best: Path, epoch: int | str) -> str:
 
 
 def refit_state(best: Path) -> dict[str, Any] | None:
-    """What best/'s metrics.json says of its refit ("refit", "refit_diverged"; empty where neither),
-    or None where it does not read whole (checked against the checksums config.json records)."""
+    """What best/'s metrics.json says of its refit ("refit", "refit_diverged", "refit_skipped"; empty
+    where none), or None where it does not read whole (checked against the checksums config.json
+    records)."""
     try:
         files = recorded_files(read_header(best, complete=False), best)
         values = read_checked_json(best / METRICS_FILE, files, required=True)
     except (AttnError, OSError):
         return None
-    return {key: values[key] for key in ("refit", "refit_diverged") if values.get(key)}
+    return {key: values[key] for key in ("refit", "refit_diverged", "refit_skipped") if values.get(key)}
 
 
 def refit_record(best: Path) -> dict[str, Any] | None:

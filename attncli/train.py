@@ -346,7 +346,9 @@ def resume(
         # last/ never holds the refit: best/ says whether its weights are refitted, until a better epoch
         # replaces them.
         metrics.refit = refit_record(folder.best)
-        metrics.refit_diverged = str((refit_state(folder.best) or {}).get("refit_diverged", ""))
+        refitted = refit_state(folder.best) or {}
+        metrics.refit_diverged = str(refitted.get("refit_diverged", ""))
+        metrics.refit_skipped = str(refitted.get("refit_skipped", ""))
         return _fit_and_finish(
             state, prepared, folder, metrics, reporter=reporter, resumed=True, refit_only=refit_only
         )

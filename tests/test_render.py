@@ -1028,6 +1028,10 @@ def test_a_best_epoch_at_chance_is_warned_of_with_word_order_as_a_cause_where_it
     )
     weighted = no_learning_warning(result(0.95, 0.487, counts=(950, 50), missed=["rare"], weights="auto"))
     assert weighted is not None and "word order" in weighted
+    # Labels nearly even (697 against 653, a trial's word-order task) are no imbalance to weigh up,
+    # even where the model at chance answers one label alone.
+    even = no_learning_warning(result(0.51, 0.34, counts=(697, 653), missed=["b"]))
+    assert even is not None and "class_weights" not in even and "word order" in even
 
 
 def test_a_refit_longer_than_the_training_it_follows_is_warned_of():

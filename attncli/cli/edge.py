@@ -279,8 +279,8 @@ def unrefitted_note(path: Path, loaded: LoadedCheckpoint) -> str | None:
         return None  # none asked for, or a validation split of the data's own, never trained on
     if metrics.get("stop_reason") not in ("epochs", "patience") or metrics.get("refit"):
         return None  # not ended (its own note), or refitted
-    if metrics.get("refit_diverged"):
-        return None  # tried, and said so as it ended
+    if metrics.get("refit_diverged") or metrics.get("refit_skipped"):
+        return None  # tried, or left out, and said so as it ended
 
     # --resume takes the run folder, not its best/ (the command given for `predict RUN/best` was
     # refused), and the refit may still be under way.
