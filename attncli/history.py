@@ -4,6 +4,7 @@ dataclasses that read and write the JSON of `metrics.json`. No torch."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,6 +207,23 @@ def learnt_nothing(label_counts: list[int], validation_rows: int, best: EpochRec
     # (1 + p)) over the labels, a guess's about one over them.
     chance_f1 = max(1 / len(label_counts), 2 * commonest / (1 + commonest) / len(label_counts))
     return best.validation_accuracy <= commonest + row and best.validation_macro_f1 <= chance_f1 + row
+
+
+def nothing_to_refit(label_counts: list[int], validation_rows: int, best: EpochRecord) -> bool:
+    """Whether the best epoch learnt nothing validation could show (`learnt_nothing`) and its
+    validation loss is no better than answering every row with the training labels' shares: one
+    row of 15 is 6.7 points, and a model a row above chance there may still have learnt something,
+    which its loss then shows."""
+    total = sum(label_counts)
+    if not total or not learnt_nothing(label_counts, validation_rows, best):
+        return False
+    prior = -sum(count / total * math.log(count / total) for count in label_counts if count)
+    return best.validation_loss >= PRIOR_LOSS_SHARE * prior
+
+
+# Of the loss of answering the label shares, the least a model that learnt nothing is taken to
+# reach (noise on a small validation split).
+PRIOR_LOSS_SHARE = 0.98
 
 
 def split_sizes_change(metrics: dict[str, Any], train_size: int, validation_size: int) -> str | None:

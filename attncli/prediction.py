@@ -207,7 +207,7 @@ def predict_records(
     for name, value in (("top_k", top_k), ("batch_size", batch_size)):
         require_count(name, value)
     min_score = require_min_score(min_score)
-    usable = [record for record in records if record.text is not None and record.text.strip()]
+    usable = [record for record in records if record.has_text]
     max_length = checkpoint.config.model.length
     encoded = list(
         token_ids(checkpoint.tokenizer, [record.text or "" for record in usable], max_length=max_length)

@@ -41,8 +41,13 @@ class JsonArrayWriter:
             self.separator = ",\n"
         self.stream.flush()
 
+    @property
+    def started(self) -> bool:
+        """Whether the array holds a result yet."""
+        return self.separator != "[\n"
+
     def close(self) -> None:
-        self.stream.write("[]\n" if self.separator == "[\n" else "\n]\n")
+        self.stream.write("\n]\n" if self.started else "[]\n")
         self.stream.flush()
 
 
@@ -276,14 +281,29 @@ class CsvWriter:
                 for name in added
             ]
         self.stream, self.plain, self.delimiter = stream, not input_columns, delimiter
-        if byte_order_mark:
-            stream.write("\ufeff")
+        self.byte_order_mark = byte_order_mark
         # The input's columns headed as its header heads them: empty cells stay empty (they were
         # written 'Unnamed: 5', the name they are kept apart by).
         headed = list(written_columns) if written_columns is not None else self.input_columns
-        self._write_row([_cell(name) for name in [*headed, *self.added]])
+        self.header: list[str] | None = [_cell(name) for name in [*headed, *self.added]]
+
+    def _start(self) -> None:
+        """The header, with the first rows or at `finish`: input refused before any result (a wrong
+        --text-column) left a csv of the header alone on standard output."""
+        if self.header is None:
+            return
+        if self.byte_order_mark:
+            self.stream.write("\ufeff")
+        self._write_row(self.header)
+        self.header = None
+
+    def finish(self) -> None:
+        """End the csv: its header, where no rows came (an empty input)."""
+        self._start()
+        self.stream.flush()
 
     def write(self, predictions: Sequence[Prediction]) -> None:
+        self._start()
         # Every probability as the shortest decimal of its float32 value, converted together: a
         # double's 17 digits made a csv of 150 labels' probabilities about twice the size.
         labelled = [prediction for prediction in predictions if prediction.probabilities]

@@ -30,6 +30,11 @@ class Record:
     not_text: str | None = None
     """What the text column held instead of a text (a number, true), shown, where it held one."""
 
+    @property
+    def has_text(self) -> bool:
+        """Whether there is a text to label: not none, not only whitespace."""
+        return self.text is not None and bool(self.text.strip())
+
 
 def carried_fields(fields: dict[str, Any], text: str | None, text_column: str | None) -> dict[str, Any]:
     """A row's columns as `--json` carries them beside its "text": the text column left out, unless

@@ -28,7 +28,7 @@ from attncli.device import counting_device
 from attncli.errors import CheckpointError, TrainingError, TrainingInterrupted
 from attncli.fit import LOG_EVERY, shard_loss_scale, summed_over_processes, train_step
 from attncli.fresh_state import fresh_optimizer
-from attncli.history import TrainingMetrics, learnt_nothing
+from attncli.history import TrainingMetrics, nothing_to_refit
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
 from attncli.resuming import refit_due, without_refit, work_left
@@ -74,7 +74,8 @@ def refit(
     if not refit_due(config.refit_epoch_count, prepared.validation_digest):
         return
     epochs = config.refit_epoch_count
-    if "train.refit_epochs" in (metrics.sized or {}):
+    sized = "train.refit_epochs" in (metrics.sized or {})
+    if sized:
         # Sized, it trains no longer than the model it starts from did: four epochs on a model of
         # three left the validation scores and temperature describing another model, and the run
         # warned of its own default (a trial's noisy posts, best at epoch 3).
@@ -86,18 +87,6 @@ def refit(
             f"({metrics.refit_diverged}); to refit, train again with --overwrite and a lower train.lr"
         )
         return
-    best = metrics.best
-    label_counts = prepared.train_targets.bincount(minlength=len(prepared.label_names)).tolist()
-    if best is not None and learnt_nothing(label_counts, len(prepared.validation_ids), best):
-        # A refit of a model validation found at chance is a model no validation scored: a trial's
-        # word-order task, at chance by its best epoch, learnt in the refit, and kept the temperature
-        # fitted on chance (14.3): 96.7% accurate on test, every score 50-57%, ECE 45%.
-        metrics.refit_skipped = (
-            f"epoch {state.best_epoch}, the best, learnt nothing validation could show, and a refit of "
-            "it would be a model no validation scored"
-        )
-        reporter.stage(f"note: no refit: {metrics.refit_skipped}")
-        return
     if metrics.refit is not None:
         # A finished run resumed with a higher --epochs whose new epochs did not beat the best one:
         # best/ was refitted at the end of the earlier session, and a second refit would train on
@@ -106,6 +95,21 @@ def refit(
             f"note: no refit: {run.folder.best} holds epoch {state.best_epoch} refitted already, and no "
             "later epoch beat it"
         )
+        refitted = metrics.refit.get("epochs")
+        if sized and isinstance(refitted, int):
+            _say_refit_epochs(prepared, refitted)  # as best/'s config says them
+        return
+    best = metrics.best
+    label_counts = prepared.train_targets.bincount(minlength=len(prepared.label_names)).tolist()
+    if best is not None and nothing_to_refit(label_counts, len(prepared.validation_ids), best):
+        # A refit of a model validation found at chance is a model no validation scored: a trial's
+        # word-order task, at chance by its best epoch, learnt in the refit, and kept the temperature
+        # fitted on chance (14.3): 96.7% accurate on test, every score 50-57%, ECE 45%.
+        metrics.refit_skipped = (
+            f"epoch {state.best_epoch}, the best, learnt nothing validation could show, and a refit of "
+            "it would be a model no validation scored"
+        )
+        reporter.stage(f"note: no refit: {metrics.refit_skipped}")
         return
     # Rank 0 wrote best/ and reads it back; the others take its weights from rank 0, so they need
     # not see the same file system (nor a fresh view of it).
@@ -120,13 +124,6 @@ def refit(
         saved = load(weights_file.read_bytes())
         state.model.load_state_dict({name: tensor.to(prepared.device) for name, tensor in saved.items()})
     distributed.broadcast_tensors(state.model.state_dict().values())
-    if epochs < config.refit_epoch_count:
-        # Saved with best/ (and returned) as the number that ran: `attn info --json` and train's said
-        # 4 where 3 ran, and a run replayed from their settings refitted 4 (a nightly job's trial).
-        # last/ keeps the rule's ceiling, which a resume for more epochs sizes again.
-        prepared.config = dataclasses.replace(
-            prepared.config, train=dataclasses.replace(config, refit_epochs=epochs)
-        )
     every_row = with_held_out_rows(prepared)
     rows = len(every_row.train_ids)
     steps_per_epoch = math.ceil(rows / config.batch_size)
@@ -224,6 +221,8 @@ def refit(
             "train_loss": losses,
             "seconds": time.perf_counter() - started,
         }
+        if epochs < config.refit_epoch_count:
+            _say_refit_epochs(prepared, epochs)
         try:
             run.save(run.folder.best, state, metrics, with_state=False)
         except CheckpointWriteFailed as failed:  # best/ is left as it was: the write is staged
@@ -238,6 +237,14 @@ def refit(
                 f"note: {came} came as the refit ended: the refitted model is saved in "
                 f"{run.folder.best}, so nothing was lost"
             )
+
+
+def _say_refit_epochs(prepared: Prepared, epochs: int) -> None:
+    """Save the sized refit's epochs with best/ (and return them) as the number that ran: `attn info
+    --json` and train's said 4 where 3 ran, and a run replayed from their settings refitted 4 (a
+    nightly job's trial). last/ keeps the rule's ceiling, which a resume for more epochs sizes again."""
+    train = dataclasses.replace(prepared.config.train, refit_epochs=epochs)
+    prepared.config = dataclasses.replace(prepared.config, train=train)
 
 
 # Said where a process was killed once the run had done all it had to.

@@ -676,7 +676,9 @@ def test_a_text_column_with_no_text_in_any_record_is_an_error_and_writes_no_file
     )
     out = tmp_path / "labelled.csv"
     piped = rows.read_text()
-    for command in (["predict", "-o", out], ["predict", "--json"], ["inspect", "--json"], ["inspect"]):
+    commands = (["predict", "-o", out], ["predict", "--json"], ["inspect", "--json"], ["inspect"])
+    formats = (["predict", "--format", "csv"], ["predict", "--format", "json"])
+    for command in (*commands, *formats):
         for source in ("-f", "-"):
             args = [command[0], str(easy_run), "--text-column", "id", *map(str, command[1:])]
             args += ["-f", str(rows)] if source == "-f" else ["-"]
@@ -688,6 +690,24 @@ def test_a_text_column_with_no_text_in_any_record_is_an_error_and_writes_no_file
             )
             assert result.stdout == ""
     assert not out.exists()
+    # A stream says that its first records wait; and 10,000 in a row without a text are refused there.
+    import attncli.cli.inputs
+
+    piped = RUNNER.invoke(app, ["predict", str(easy_run), "--text-column", "id", "-"], input=piped)
+    assert "note: the first records of standard input have no text in column 'id'; their results " in (
+        piped.stderr
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(attncli.cli.inputs, "HELD_WITHOUT_TEXT", 2)
+        _refused(
+            invoke("predict", easy_run, "-f", rows, "--text-column", "id", "--json"),
+            f"the first 2 records of {rows} have no text in column 'id'; if another column holds the texts",
+        )
+    # A line that does not read after held records: they get their results before the error.
+    broken = RUNNER.invoke(
+        app, ["predict", str(easy_run), "--text-column", "body", "--json", "-"], input='{"id": 1}\nnot json\n'
+    )
+    assert broken.exit_code == 2 and [json.loads(line)["index"] for line in broken.stdout.splitlines()] == [0]
     # Records without a text before the first with one are held, then go out in order.
     late = write_jsonl(
         tmp_path / "late.jsonl", [{"id": 1}, {"id": 2, "body": " "}, {"id": 3, "body": "soup"}]

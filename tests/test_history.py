@@ -33,3 +33,19 @@ def test_info_says_which_processes_trained_which_epochs():
     assert _processes_text([2, 2, 1, 4]) == (
         "2 for epochs 1-2, 1 for epoch 3, 4 for epoch 4: a --resume changed them, so no one rerun repeats it"
     )
+
+
+def test_a_best_epoch_is_left_unrefitted_only_where_its_accuracy_and_its_loss_show_nothing_learnt():
+    """At chance by accuracy and macro-F1 (within a validation row), and a loss no better than
+    answering the training labels' shares (ln 2 for two even labels): one row of 15 is 6.7 points, and
+    a model a row above chance there may have learnt something, which its loss then shows."""
+    from attncli.history import nothing_to_refit
+
+    def best(accuracy, loss):
+        return EpochRecord(3, 0.5, loss, accuracy, accuracy, 1.0, 100.0)
+
+    assert nothing_to_refit([50, 50], 15, best(0.5, 0.70))
+    assert nothing_to_refit([50, 50], 15, best(0.56, 0.69))  # 0.98 of ln 2 (0.679) or more
+    assert not nothing_to_refit([50, 50], 15, best(0.56, 0.60))  # its probabilities learnt something
+    assert not nothing_to_refit([50, 50], 15, best(0.7, 0.9))  # two rows above chance
+    assert not nothing_to_refit([], 15, best(0.5, 0.7)) and not nothing_to_refit([50, 50], 0, best(0.5, 0.7))

@@ -39,6 +39,8 @@ def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
     columns = ["label", "attn_label", "attn_label_2", "score", "prob_neg"]
     writer = CsvWriter(io.StringIO(), input_columns=columns, label_names=["neg", "pos"])
     assert writer.added == ["attn_label_3", "attn_score", "attn_prob_neg", "prob_pos", "reason"]
+    assert writer.stream.getvalue() == ""  # type: ignore[attr-defined]  # the header comes with the rows
+    writer.finish()  # ... or at the end, where none came
     header = next(csv.reader(io.StringIO(writer.stream.getvalue())))  # type: ignore[attr-defined]
     assert len(set(header)) == len(header) == 10
     # Two labels that differ only in case: their columns are told apart as the input's would be.

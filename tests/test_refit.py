@@ -621,7 +621,7 @@ def test_an_overwrite_stopped_in_its_refit_keeps_the_earlier_run_in_use_and_says
     assert not aside.exists() and _metrics(run / "best")["refit"]["epochs"] == 2
 
 
-def test_a_sized_refit_trains_no_more_epochs_than_the_best_epoch_had(tmp_path):
+def test_a_sized_refit_trains_no_more_epochs_than_the_best_epoch_had(tmp_path, monkeypatch):
     """Four refit epochs on a model of three left its validation scores and temperature describing
     another model, and the run warned of its own default (a trial's noisy posts): sized, the refit
     takes at most the best epoch's number; given, as many as asked."""
@@ -639,6 +639,18 @@ def test_a_sized_refit_trains_no_more_epochs_than_the_best_epoch_had(tmp_path):
     saved = json.loads((tmp_path / "sized" / "best" / "config.json").read_text())
     assert saved["config"]["train"]["refit_epochs"] == sized.best_epoch == sized.config.train.refit_epochs
     assert describe_checkpoint(tmp_path / "sized").to_json()["train"]["refit_epochs"] == sized.best_epoch
+    # Resumed for more epochs, none better: not refitted again, and the result says what best/ says.
+    import attncli.fit
+    from attncli.train import resume
+
+    def never_better(state, *, validation_f1, validation_loss, warming_up):
+        state.epochs_without_improvement += 1
+        return False
+
+    with monkeypatch.context() as patched:
+        patched.setattr(attncli.fit, "record_score", never_better)
+        resumed = resume(tmp_path / "sized", epochs=3, reporter=StageRecorder())  # type: ignore[arg-type]
+    assert resumed.config.train.refit_epochs == sized.best_epoch
     given = train(
         _config(tmp_path, "train.epochs=2", "train.refit_epochs=4"),
         output=tmp_path / "given",

@@ -70,17 +70,6 @@ def test_tokens_unknown_to_the_model_are_said_to_be_so():
         "uniform would be 1/2 = 0.5; x known mean: a weight over the known tokens' mean (0.6) top tokens "
         "weight x known mean soup 0.6000 1.0x"
     )
-    # Every token unknown: no table ranking spellings the model never read (`GM ([UNK])` led one).
-    every_one = Inspection(
-        text="GM hit", label="food", score=0.6, view="v",
-        tokens=[TokenWeight("[UNK]", 0, 2, 0.5), TokenWeight("[UNK]", 3, 6, 0.5)], truncated_tokens=0,
-    )  # fmt: skip
-    said = " ".join(_render(render_inspection(every_one, color_system=None), color=False).split())
-    assert "top tokens" in said and "weight x" not in said and "GM (" not in said
-    assert said.endswith(
-        "it read each as [UNK]: the same token whatever the word, so the weights say nothing of which "
-        "word, and no top tokens are listed [weight] after each token; uniform would be 1/2 = 0.5"
-    )
     coloured = _render(render_inspection(unknown, color_system="truecolor"), color=True)
     assert "\x1b[4mxyzzy" in coloured  # underlined in the heatmap, uncoloured
     plain = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", coloured).split())

@@ -111,7 +111,8 @@ def record_source(
             raise
         raise hinted from error
     hinting = _hinting(source.chunks, encoding, trained_encoding)
-    return dataclasses.replace(source, chunks=_held_until_some_text(hinting, source.name, source.text_column))
+    held = _held_until_some_text(hinting, source.name, source.text_column, streaming=source.streaming)
+    return dataclasses.replace(source, chunks=held)
 
 
 def _hinting(chunks: Iterator[Any], encoding: str, trained_encoding: str) -> Iterator[Any]:
@@ -411,7 +412,7 @@ HELD_WITHOUT_TEXT = 10_000
 
 
 def _held_until_some_text(
-    chunks: Iterator[list[Record]], name: str, column: str | None
+    chunks: Iterator[list[Record]], name: str, column: str | None, *, streaming: bool = False
 ) -> Iterator[list[Record]]:
     """Records of a data file or JSON lines, held back while none so far has a text in `column`: a
     wrong --text-column (numbers, or nothing) gave a "no text" result for each record, and exit 0,
@@ -419,19 +420,34 @@ def _held_until_some_text(
     down `... | attn predict RUN --json | jq` (a nightly job's trial). Refused once the input ends, or
     HELD_WITHOUT_TEXT records have come, with none; handed on together, and from then on as they
     come, once one has. Plain text (`column` None) is handed on as it comes: a blank line is a
-    record of its own."""
+    record of its own. A stream (`streaming`) says once that it holds them, where a person watching
+    would see nothing; a record that does not read hands the held ones on before its error."""
     held: list[list[Record]] | None = []
     count = 0
-    for chunk in chunks:
+    while True:
+        try:
+            chunk = next(chunks, None)
+        except DataError:
+            yield from held or []  # the input failed after them: they keep their results
+            raise
+        if chunk is None:
+            break
         if held is None or column is None:
             yield chunk
             continue
+        if any(record.has_text for record in chunk):
+            yield from [*held, chunk]
+            held = None
+            continue
+        if streaming and not held:
+            typer.echo(
+                f"note: the first records of {name} have no text in column {column!r}; their results "
+                "wait for a record that has one",
+                err=True,
+            )
         held.append(chunk)
         count += len(chunk)
-        if any(record.text is not None and record.text.strip() for record in chunk):
-            yield from held
-            held = None
-        elif count >= HELD_WITHOUT_TEXT:
+        if count >= HELD_WITHOUT_TEXT:
             raise DataError(
                 f"the first {count:,} records of {name} have no text in column {column!r}; if another "
                 "column holds the texts, pass --text-column with its name"

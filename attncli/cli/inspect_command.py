@@ -217,7 +217,7 @@ def _inspect_records(
     pieces = (chunk[start : start + INSPECT_SHOWN_RECORDS] for chunk in chunks
               for start in range(0, len(chunk), INSPECT_SHOWN_RECORDS))  # fmt: skip
     for piece in pieces:
-        usable = [record for record in piece if record.text is not None and record.text.strip()]
+        usable = [record for record in piece if record.has_text]
         read, with_text = read + len(piece), with_text + len(usable)
         found = inspect_texts(loaded, [record.text or "" for record in usable], **view) if usable else []
         inspections = {record.index: inspection for record, inspection in zip(usable, found, strict=True)}

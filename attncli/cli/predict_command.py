@@ -135,8 +135,9 @@ def predict(
                         array_writer.write(predictions)
                 except (AttnError, KeyboardInterrupt, SystemExit):
                     # An input that fails halfway, Ctrl-C, SIGTERM or SIGHUP still leave standard
-                    # output one array (a file is not written at all).
-                    if output is None:
+                    # output one array (a file is not written at all); one that fails before any
+                    # result, nothing, as the other formats do.
+                    if output is None and array_writer.started:
                         array_writer.close()
                     raise
                 array_writer.close()
@@ -155,6 +156,7 @@ def predict(
                     )  # fmt: skip
                     for predictions in chunks:
                         csv_writer.write(predictions)
+                    csv_writer.finish()
             else:
                 _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
         note_when_nothing_read(source, records=stats.records, verb="predict")

@@ -218,12 +218,7 @@ def render_inspection(
                 f"vocabulary; {marked} above): {listed}; it read each as {UNK_TOKEN}"
             )
         wholly = [item for item in inspection.tokens if item.token == UNK_TOKEN]
-        if len(wholly) == len(inspection.tokens):
-            said += (
-                ": the same token whatever the word, so the weights say nothing of which word, and no top "
-                "tokens are listed"
-            )
-        elif wholly:
+        if wholly and len(wholly) < len(inspection.tokens):
             share = sum(item.weight for item in wholly)
             said += (
                 f", which took {share:.1%} of the weight"
@@ -235,10 +230,7 @@ def render_inspection(
                 + ": the same token whatever the word, so its weight says nothing of which word it was"
             )
         parts.append(Text(said, "attn.muted"))
-    # Where every token is the unknown one, a table of them ranked by weight (`GM ([UNK])` first, a
-    # trial) would rank spellings the model never read.
-    every_one_unknown = all(item.token == UNK_TOKEN for item in inspection.tokens)
-    parts += [legend, *([] if every_one_unknown else [_top_tokens(inspection, known, scale)]), Text()]
+    parts += [legend, _top_tokens(inspection, known, scale), Text()]
     return Group(*parts)
 
 

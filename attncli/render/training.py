@@ -142,7 +142,7 @@ def no_learning_warning(result: TrainResult) -> str | None:
     remedy = "more epochs may help, unless the texts do not tell the labels apart"
     # Only where the labels are unbalanced (2 to 1 or more): on 697 rows against 653 the model at
     # chance was told to weigh the others up, and the next warning that weights would not help.
-    unbalanced = commonest >= 0.5 and max(counts) >= 2 * min(counts)
+    unbalanced = commonest >= 0.5 and max(counts) >= 2 * min(count for count in counts if count)
     if getattr(best, "missed_labels", None) and unbalanced and train.class_weights is None:
         # One label holding most rows: the model answers it alone, and word order is the lesser cause.
         remedy = (
