@@ -157,7 +157,8 @@ class CheckpointInfo:
         not interrupted, or its last/ is gone): a run stopped by Ctrl-C or SIGTERM said it once, as
         it stopped, and `attn info` on it later showed only "interrupted". A run killed (kill -9, a
         machine that stopped) recorded no stop at all: where no attn train holds its folder and its
-        last/ has epochs left, that is one too, which info showed as a finished short run (a trial)."""
+        last/ has epochs left, that is one too, which info showed as a finished short run (a trial);
+        and so is a run whose epochs ended but whose refit was stopped (`refit_left`)."""
         if self.training.stop_reason != "interrupted" and not self.killed and not self.refit_left:
             return None
         if not (self.run_folder / "last" / STATE_FILE).is_file():
@@ -174,22 +175,21 @@ class CheckpointInfo:
     def killed(self) -> bool:
         """Whether the run stopped without recording why (killed) with epochs left: no stop reason,
         no attn train holding its folder, and a last/ that a --resume would go on from."""
-        from attncli.resuming import work_left
-
         if self.training.stop_reason is not None or self.training.epochs_trained is None:
             return False
-        last = self.run_folder / "last"
-        return (last / STATE_FILE).is_file() and not training_now(self.run_folder) and work_left(last) is True
+        return self._resumable()
 
     @property
     def refit_left(self) -> bool:
         """Whether the run's epochs all ended (its ceiling, early stopping) and the refit it asked for
         did not (Ctrl-C, SIGTERM or a kill in it): info said no resume command, and a nightly job that
         resumes where there is one would have shipped weights without the refit (a trial)."""
+        return self.training.stop_reason not in (None, "interrupted") and self._resumable()
+
+    def _resumable(self) -> bool:
+        """Whether no attn train holds the run's folder and its last/ has work a --resume would do."""
         from attncli.resuming import work_left
 
-        if self.training.stop_reason in (None, "interrupted"):
-            return False
         last = self.run_folder / "last"
         return (last / STATE_FILE).is_file() and not training_now(self.run_folder) and work_left(last) is True
 
