@@ -426,7 +426,11 @@ def test_a_parquet_text_column_of_utf8_bytes_is_read_as_its_text_everywhere(easy
         f"row 1 of {damaged} (counting from 1) has bytes that are not UTF-8 text in column 'text'; fill in "
         "or remove such rows, or pass --drop-invalid",
     )
-    assert json.loads(_ok("eval", easy_run, damaged, "--drop-invalid", "--json").stdout)["n"] == 29
+    left_out = _ok("eval", easy_run, damaged, "--drop-invalid", "--json")
+    assert json.loads(left_out.stdout)["n"] == 29
+    # Beside JSON the notes go to standard error, each marked as other commands mark theirs.
+    notes = left_out.stderr.splitlines()
+    assert notes and all(line.startswith(("note: ", "warning: ")) for line in notes), notes
     # A label column of bytes names its labels as text ("b'food'" was a label the model never saw).
     byte_labels = tmp_path / "byte_labels.parquet"
     pq.write_table(pa.table({"text": texts, "label": [label.encode() for label in labels]}), byte_labels)

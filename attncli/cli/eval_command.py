@@ -105,8 +105,8 @@ def evaluate(
                 on_batch=on_batch,
             )
         if as_json:
-            for note in result.notes:  # the table shows them; beside JSON they go to stderr
-                typer.echo(note, err=True)
+            for note in result.notes:  # the table shows them; beside JSON they go to stderr, marked
+                typer.echo(note if note.startswith(("note: ", "warning: ")) else f"note: {note}", err=True)
             print_json([result.to_json()])
         else:
             from attncli.render import render_eval
