@@ -37,6 +37,8 @@ SUGGESTED = {"gbk": "gb18030"}
         ("cp949", "이 제품은 정말 좋아요.", "cp949"),
         ("gbk", "很好满意", "gb18030"),  # GBK's superset, which reads it alike
         ("gb18030", "订单退货了👍", "gb18030"),  # an emoji only GB18030 holds: it was cp1255, Hebrew
+        # A Japanese word quoted in Chinese (GBK holds kana): it was advised cp1252, which garbled it.
+        ("gbk", TEXTS["gbk"] + "外观很カワイイ，" + TEXTS["gbk"], "gb18030"),
     ],
 )
 def test_short_texts_name_their_encoding(codec, text, first):
