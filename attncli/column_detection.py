@@ -1,5 +1,5 @@
 """Finding a text or label column by its name: the usual names (text, review, label, category, ...,
-and theirs in Spanish, Portuguese, French, German and Italian) tried exactly, then ignoring case,
+and theirs in Spanish, Portuguese, French, German, Italian and Chinese) tried exactly, then ignoring case,
 accents, Unicode forms and surrounding spaces, then by the words in a name (review_body,
 sentiment_label), where words that name something else rule a column out (review_id) or put it last."""
 
@@ -20,6 +20,8 @@ FOREIGN_TEXT_COLUMNS = (
     *("mensaje", "mensagem", "nachricht", "messaggio", "comentario", "commentaire", "kommentar"),
     *("commento", "contenido", "conteudo", "contenu", "inhalt", "contenuto", "resena"),
     *("respuesta", "resposta", "reponse", "antwort", "risposta"),
+    # Chinese, simplified and traditional: a review export's 评论 beside 情感 was found by neither.
+    *("文本", "内容", "內容", "评论", "評論", "评价", "評價", "正文", "留言", "描述"),
 )
 TEXT_COLUMNS = (
     *("text", "sentence", "content", "review", "document", "body", "tweet", "comment", "utterance"),
@@ -36,6 +38,7 @@ LAST_RESORT_TEXT_COLUMNS = ("title", "headline", "question", "subject")
 FOREIGN_LABEL_COLUMNS = (
     *("categoria", "categorie", "kategorie", "etiqueta", "etichetta", "rotulo"),
     *("clase", "classe", "klasse", "sentimiento", "sentimento"),
+    *("标签", "標籤", "类别", "類別", "分类", "分類", "情感"),
 )
 LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target", *FOREIGN_LABEL_COLUMNS)
 # Labels too (a teacher's `grade`, a review's `rating` or `stars`), but of a table with nothing

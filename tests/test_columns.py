@@ -54,6 +54,8 @@ def test_a_text_column_found_in_a_pair_says_its_pair_is_not_read():
         (("comentarios_cliente", "categorias_ticket"), "comentarios_cliente", "categorias_ticket"),
         (("Respuesta", "Categoría"), "Respuesta", "Categoría"),
         (("Antwort", "Kategorie"), "Antwort", "Kategorie"),
+        (("编号", "评论", "情感", "主题"), "评论", "情感"),  # a Chinese review export (a trial)
+        (("內容", "類別"), "內容", "類別"),
     ],
 )
 def test_the_usual_names_in_other_languages_are_found(columns, text, label):
