@@ -86,13 +86,15 @@ class Role:
     """Names tried (exactly, then ignoring case and spaces) when nothing else is found."""
     demoted_words: frozenset[str] = frozenset()
     """Words that make a column found by the words in its name come after those without them."""
+    trained: Sequence[str] = ()
+    """The names the model was trained on, tried first (eval's label column, say)."""
 
 
 def label_role(named: str | None, label_first: Sequence[str] = ()) -> Role:
     """How a label column is found: `named`, else `label_first`, the usual names, then the
     last-resort ones."""
     known = (*label_first, *LABEL_COLUMNS)
-    return Role("label", named, known, NOT_LABEL_WORDS, LAST_RESORT_LABEL_COLUMNS, CODE_WORDS)
+    return Role("label", named, known, NOT_LABEL_WORDS, LAST_RESORT_LABEL_COLUMNS, CODE_WORDS, label_first)
 
 
 def detect(layout: Layout, role: Role, taken: str | None) -> tuple[str | None, bool]:

@@ -172,3 +172,14 @@ def test_a_table_whose_only_label_column_is_predicts_says_so():
         Layout(columns=("text", "attn_label")), where="D", text=None, label_first=["attn_label"]
     )
     assert trained.label == "attn_label"
+
+
+def test_the_column_the_model_was_trained_on_is_said_to_be_so_not_guessed_by_name():
+    """Eval of a file holding topic and sentiment, for a model trained on topic, said topic was
+    "chosen by name" over sentiment (a trial): it is the model's own."""
+    layout = Layout(columns=("text", "sentiment", "topic"))
+    chosen = choose_columns(layout, where="D", text=None, label_first=("topic",))
+    assert chosen.label == "topic" and chosen.note is not None
+    assert "label column 'topic' (the one the model was trained on) over 'sentiment'" in chosen.note
+    guessed = choose_columns(Layout(columns=("text", "sentiment", "class")), where="D", text=None)
+    assert guessed.note is not None and "trained on" not in guessed.note
