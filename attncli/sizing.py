@@ -56,6 +56,13 @@ SUBWORDS_PER_WORD = 1.3  # a subword tokenizer splits rare words: room for that 
 # bad service`, a third of the letters Arabic), and whole words read a trial's Arabic keywords with
 # prefixes or suffixes training lacked at 23-29%, BPE with subword dropout at 100%.
 AFFIXED_SHARE = 0.25
+# Texts of which at least a quarter of the letters are CJK ideographs (Chinese, Japanese kanji) get a
+# self-attention layer (`_ideograph_share`): each ideograph is a word of its own, and without a layer
+# the model reads a bag of characters, in which 手感 (feel, a quality word) is 手 of the filler 手机壳
+# and 感: on a trial's 3,000 Chinese reviews by topic, 95.5, 95.8, 95.9% without one (seeds 0-2), 98.6,
+# 98.6, 98.9% with it, against 97.2% for TF-IDF character 1-3-grams with a linear SVM, at 35-39 s a
+# run against 20-27 s.
+IDEOGRAPH_SHARE = 0.25
 # train.subword_dropout where the texts are mostly of those scripts (attncli/subword_dropout.py).
 SUBWORD_DROPOUT = 0.1
 LONGEST_MAX_LENGTH = 512
@@ -85,6 +92,8 @@ class DataProfile:
     """The share of the letters read that are Hangul, Arabic, Hebrew or of an Indian script: scripts
     whose words carry particles, prefixes and case endings attached (환불을, والشحن, והמשלוח, ডেলিভারির),
     so that whole words miss the forms training lacked."""
+    ideograph_share: float = 0.0
+    """The share of the letters read that are CJK ideographs, each a word of its own."""
 
     def words_read(self, max_length: int) -> int:
         """The training words a model of `max_length` tokens reads, at most: a text's words past its
@@ -135,6 +144,7 @@ def profile_texts(
             token_lengths[count] = token_lengths.get(count, 0) + 1
     return DataProfile(
         affixed_share=_affixed_share(probe),
+        ideograph_share=_letter_share(probe, IDEOGRAPHS),
         texts=total_texts,
         words=round(words * total_texts / read) if read else 0,
         distinct_words=len(distinct),
@@ -158,12 +168,24 @@ LETTERS = re.compile(r"[^\W\d_]")
 AFFIXED_SAMPLE_CHARACTERS = 400
 
 
+# CJK ideographs, as the normaliser makes each a word of its own (BertNormalizer's ranges).
+IDEOGRAPHS = re.compile(
+    "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df\U0002a700-\U0002ceaf\U0002f800-\U0002fa1f]"
+)
+
+
 def _affixed_share(texts: Sequence[str]) -> float:
     """The share of the letters of `texts` (their first AFFIXED_SAMPLE_CHARACTERS) that are of
     AFFIXED_LETTERS' scripts."""
+    return _letter_share(texts, AFFIXED_LETTERS)
+
+
+def _letter_share(texts: Sequence[str], letters_of: re.Pattern[str]) -> float:
+    """The share of the letters of `texts` (their first AFFIXED_SAMPLE_CHARACTERS) that `letters_of`
+    matches."""
     sample = "\n".join(text[:AFFIXED_SAMPLE_CHARACTERS] for text in texts)
     letters = len(LETTERS.findall(sample))
-    return len(AFFIXED_LETTERS.findall(sample)) / letters if letters else 0.0
+    return len(letters_of.findall(sample)) / letters if letters else 0.0
 
 
 def _evenly_spaced(total: int, count: int) -> range | list[int]:
@@ -230,7 +252,8 @@ def sized_settings(config: Config, profile: DataProfile, *, held_out: bool = Tru
     if tokenizer.min_frequency is None and kind is not None:
         chosen["tokenizer.min_frequency"] = min_frequency_for(kind)
     if model.num_layers is None:
-        chosen["model.num_layers"] = 1 if model.needs_a_layer() or words >= DEEP_DATA else 0
+        ideographs = profile.ideograph_share >= IDEOGRAPH_SHARE
+        chosen["model.num_layers"] = 1 if model.needs_a_layer() or words >= DEEP_DATA or ideographs else 0
     layers = model.num_layers if model.num_layers is not None else chosen["model.num_layers"]
     width = model.embed_dim or _width(words, config, layers=layers)
     if model.embed_dim is None:

@@ -408,3 +408,24 @@ def test_a_given_tokenizer_counts_the_tokens_max_length_is_sized_to(tmp_path):
         words.longest_tokens is None
         and sized_settings(load_config(None, []), words)["model.max_length"] == 16
     )
+
+
+def test_text_mostly_of_cjk_ideographs_gets_a_self_attention_layer():
+    """Each ideograph is a word of its own: without a layer the model reads a bag of characters, where
+    手感 (feel) is 手 of 手机壳 and 感. On a trial's Chinese reviews by topic, 95.5-95.9% without one,
+    98.6-98.9% with it (TF-IDF character n-grams with a linear SVM: 97.2%). A few ideographs among
+    English words keep the rule's choice."""
+    chinese = [f"收到货了。手感感觉没得说。发货一般 {n}" for n in range(300)]
+    japanese = [f"この商品の手触りは最高です 配送 {n}" for n in range(300)]  # kanji and kana
+    english = [f"please refund order {n}, the parcel is late 退货" for n in range(300)]
+    for texts, share, layers in ((chinese, 1.0, 1), (japanese, 8 / 15, 1), (english, 2 / 33, 0)):
+        profile = profile_texts(texts, lowercase=True, distinct_cap=15997)
+        assert math.isclose(profile.ideograph_share, share, abs_tol=0.01), profile.ideograph_share
+        chosen = sized_settings(Config(), profile)
+        assert chosen["model.num_layers"] == layers
+        assert chosen["train.adversarial"] == (0.0 if layers else 1.0)  # as for any model with a layer
+    # A number of layers given is kept.
+    zero = sized_settings(
+        load_config(None, ["model.num_layers=0"]), profile_texts(chinese, lowercase=True, distinct_cap=15997)
+    )
+    assert "model.num_layers" not in zero
