@@ -383,8 +383,10 @@ def stray_bytes_advice(line: bytes, *, utf8_before: bool, utf8_after: bool = Fal
     # after lines of them), are what a pasted character leaves.
     utf8_characters = sum(ord(character) > 0x7F and character != "\ufffd" for character in text)
     elsewhere_utf8 = utf8_before or utf8_after
-    if not strays or len(strays) > MOST_STRAY_BYTES or not (elsewhere_utf8 or utf8_characters >= len(strays)):
+    if not strays or not (elsewhere_utf8 or utf8_characters >= len(strays)):
         return None
+    if len(strays) > MOST_STRAY_BYTES:
+        return _pasted_row_advice(line) if utf8_before else None
     named = sorted({line[position] for position in strays})
     shown = ", ".join(
         f"0x{byte:02X}" + (f" ({bytes([byte]).decode('cp1252')!r} in cp1252)" if _cp1252(byte) else "")
@@ -400,6 +402,24 @@ def stray_bytes_advice(line: bytes, *, utf8_before: bool, utf8_after: bool = Fal
         f"{'byte' if len(named) == 1 else 'bytes'} {shown} in {excerpt!r}, where {elsewhere} "
         f"UTF-8: the file mixes encodings (text pasted from another "
         f"program can), so no --encoding reads it whole; retype {characters} and save the file as UTF-8"
+    )
+
+
+def _pasted_row_advice(line: bytes) -> str | None:
+    """For a line wholly in another encoding after lines of UTF-8 (rows of a GBK export pasted into a
+    UTF-8 csv): the encoding it reads in, and that the file mixes them. A trial's such file was
+    advised gb18030, which was then refused as UTF-8, whose refusal advised an encoding again: a
+    circle. None where the line reads as no likely encoding."""
+    from attncli.encoding_guess import likely_encodings
+
+    found = likely_encodings(line, besides="utf-8")
+    if not found:
+        return None
+    codec, language = found[0]
+    return (
+        f"it reads as {codec} ({language}), where the lines before it are UTF-8: the file mixes encodings "
+        "(rows pasted from another export can), so no --encoding reads it whole; convert those rows to "
+        "UTF-8 (or export them again as UTF-8) and save the file as UTF-8"
     )
 
 

@@ -47,3 +47,30 @@ def test_a_file_in_another_encoding_is_still_told_the_encodings_it_reads_in():
     )
     # Another encoding than UTF-8 is never told of stray bytes.
     assert encoding_advice(b"\x81\xff\n", "cp1252", utf8_before=True).startswith("pass --encoding")
+
+
+def test_a_row_wholly_in_another_encoding_after_utf8_rows_is_told_as_a_mixed_file(tmp_path):
+    """Rows of a GBK export pasted into a UTF-8 csv were advised gb18030, which was then refused as
+    UTF-8, whose refusal advised an encoding again: a circle (a trial). The row is named as reading
+    in gb18030 in a file that mixes encodings; a GBK file whose lines before are not UTF-8 is still
+    advised gb18030."""
+    row = "R201,收到货了，手感感觉没得说，发货一般，包装很好,好评\n".encode("gbk")
+    assert stray_bytes_advice(row, utf8_before=True) == (
+        "it reads as gb18030 (Chinese), where the lines before it are UTF-8: the file mixes encodings "
+        "(rows pasted from another export can), so no --encoding reads it whole; convert those rows to "
+        "UTF-8 (or export them again as UTF-8) and save the file as UTF-8"
+    )
+    assert stray_bytes_advice(row, utf8_before=False) is None
+    from conftest import save_untrained_checkpoint
+    from typer.testing import CliRunner
+
+    from attncli.cli import app
+
+    checkpoint = save_untrained_checkpoint(tmp_path / "ck")
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes("id,text\nR1,质量很好，物流很快\n".encode() + row.replace(b",\xba\xc3\xc6\xc0", b""))
+    said = CliRunner().invoke(app, ["predict", str(checkpoint), "-f", str(mixed), "--json"])
+    assert (
+        said.exit_code == 2
+        and "it reads as gb18030 (Chinese), where the lines before it are UTF-8" in said.stderr
+    )
