@@ -252,11 +252,10 @@ def _training_side(
                 else None
             )
             trained_part = _trained_part(checkpoint, carved_by_training)
-            named = f"a row of the 'train' split of {described.shown}{trained_part}"
+            named, unread = f"a row of the 'train' split of {described.shown}{trained_part}", ""
         else:
             texts, named, unread = _training_data_texts(checkpoint)
-            return labelled, rows, _Trained(_comparable(texts), named, unread)
-        return labelled, rows, _Trained(_comparable(texts), named)
+        return labelled, rows, _Trained(_comparable(texts), named, unread)
     kept, carved = stratified_split(labelled.labels, fraction=data.validation_fraction, seed=data.split_seed)
     trained_split, held_out = labelled.select(kept), labelled.select(carved)
     texts = None
