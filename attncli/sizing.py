@@ -52,7 +52,7 @@ ADVERSARIAL_EPSILON = 1.0
 REFIT_EPOCHS = 4
 SUBWORDS_PER_WORD = 1.3  # a subword tokenizer splits rare words: room for that in max_length
 # Texts of which at least a quarter of the letters are Hangul, Arabic, Hebrew or an Indian script get
-# BPE pieces (`_affixed_share`): Gulf customers write Arabic between English words (`hi الطرد very
+# BPE pieces (`_script_shares`): Gulf customers write Arabic between English words (`hi الطرد very
 # bad service`, a third of the letters Arabic), and whole words read a trial's Arabic keywords with
 # prefixes or suffixes training lacked at 23-29%, BPE with subword dropout at 100%.
 AFFIXED_SHARE = 0.25
@@ -142,9 +142,10 @@ def profile_texts(
                 distinct.update(found)
         for count in count_tokens(batch) if count_tokens is not None else []:
             token_lengths[count] = token_lengths.get(count, 0) + 1
+    affixed_share, ideograph_share = _script_shares(probe)
     return DataProfile(
-        affixed_share=_affixed_share(probe),
-        ideograph_share=_letter_share(probe, IDEOGRAPHS),
+        affixed_share=affixed_share,
+        ideograph_share=ideograph_share,
         texts=total_texts,
         words=round(words * total_texts / read) if read else 0,
         distinct_words=len(distinct),
@@ -164,8 +165,8 @@ AFFIXED_LETTERS = re.compile(
     "\u0590-\u05ff\ufb1d-\ufb4f\u0900-\u0d7f]"
 )
 LETTERS = re.compile(r"[^\W\d_]")
-# Characters of each text read for the share: the start of a thousand articles, not all of them.
-AFFIXED_SAMPLE_CHARACTERS = 400
+# Characters of each text read for the shares: the start of a thousand articles, not all of them.
+SHARE_SAMPLE_CHARACTERS = 400
 
 
 # CJK ideographs, as the normaliser makes each a word of its own (BertNormalizer's ranges).
@@ -174,18 +175,14 @@ IDEOGRAPHS = re.compile(
 )
 
 
-def _affixed_share(texts: Sequence[str]) -> float:
-    """The share of the letters of `texts` (their first AFFIXED_SAMPLE_CHARACTERS) that are of
-    AFFIXED_LETTERS' scripts."""
-    return _letter_share(texts, AFFIXED_LETTERS)
-
-
-def _letter_share(texts: Sequence[str], letters_of: re.Pattern[str]) -> float:
-    """The share of the letters of `texts` (their first AFFIXED_SAMPLE_CHARACTERS) that `letters_of`
-    matches."""
-    sample = "\n".join(text[:AFFIXED_SAMPLE_CHARACTERS] for text in texts)
+def _script_shares(texts: Sequence[str]) -> tuple[float, float]:
+    """The shares of the letters of `texts` (their first SHARE_SAMPLE_CHARACTERS) that are of
+    AFFIXED_LETTERS' scripts, and that are IDEOGRAPHS: one sample, its letters counted once."""
+    sample = "\n".join(text[:SHARE_SAMPLE_CHARACTERS] for text in texts)
     letters = len(LETTERS.findall(sample))
-    return len(letters_of.findall(sample)) / letters if letters else 0.0
+    if not letters:
+        return 0.0, 0.0
+    return len(AFFIXED_LETTERS.findall(sample)) / letters, len(IDEOGRAPHS.findall(sample)) / letters
 
 
 def _evenly_spaced(total: int, count: int) -> range | list[int]:

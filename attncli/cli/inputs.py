@@ -424,6 +424,7 @@ def _held_until_some_text(
     would see nothing; a record that does not read hands the held ones on before its error."""
     held: list[list[Record]] | None = []
     count = 0
+    remedy = "if another column holds the texts, pass --text-column with its name"
     while True:
         try:
             chunk = next(chunks, None)
@@ -449,14 +450,10 @@ def _held_until_some_text(
         count += len(chunk)
         if count >= HELD_WITHOUT_TEXT:
             raise DataError(
-                f"the first {count:,} records of {name} have no text in column {column!r}; if another "
-                "column holds the texts, pass --text-column with its name"
+                f"the first {count:,} records of {name} have no text in column {column!r}; {remedy}"
             )
     if held:
-        raise DataError(
-            f"no record of {name} has a text in column {column!r} ({count:,} read); if another column "
-            "holds the texts, pass --text-column with its name"
-        )
+        raise DataError(f"no record of {name} has a text in column {column!r} ({count:,} read); {remedy}")
 
 
 def note_when_nothing_read(source: RecordSource, *, records: int, verb: str) -> None:
