@@ -179,4 +179,5 @@ def run_info(prepared: Prepared, state: TrainState) -> RunInfo:
         label_counts=prepared.train_targets.bincount(minlength=len(prepared.label_names)).tolist(),
         processes=prepared.distributed.world_size,
         class_weights=prepared.class_weights,
+        patience=prepared.config.train.epochs_of_patience,
     )

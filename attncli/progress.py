@@ -6,6 +6,7 @@ once the work has taken a second."""
 from __future__ import annotations
 
 import contextlib
+import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 # says how far the epoch is instead (a 25-minute epoch of long texts was silent from end to end).
 PROGRESS_LINE_SECONDS = 60.0
 
+# The epochs left are said at the end of an epoch where they would take at least this long: a run
+# of 300k texts said only how long the current epoch had left, not when the run would end.
+RUN_LEFT_SECONDS = 60.0
+
 
 def _duration(seconds: float) -> str:
     """About how long: "40 s", "12 min", "2 h 5 min"."""
@@ -36,6 +41,7 @@ class ProgressReporter:
     def __init__(self, *, clock: Callable[[], float] = time.perf_counter) -> None:
         self.clock = clock  # seconds, for the lines' pace and time left
         self.epochs = 0
+        self.patience = 0
         self.bar: tqdm | None = None
         self.tokens = 0
         self.started = 0.0
@@ -43,6 +49,7 @@ class ProgressReporter:
         self.title = ""  # "epoch 3/20", or "refit epoch 1/4"
         self.loss: float | None = None
         self.next_line = 0.0
+        self.epoch_seconds: list[float] = []  # the training epochs this process ran, for the run's end
 
     def stage(self, message: str) -> None:
         tqdm.write(message, file=sys.stderr)
@@ -51,7 +58,7 @@ class ProgressReporter:
         """Nothing: `attn train` prints the run's warnings beside its summary."""
 
     def start(self, info: RunInfo) -> None:
-        self.epochs = info.epochs
+        self.epochs, self.patience = info.epochs, info.patience
         tqdm.write(info.summary_text, file=sys.stderr)
 
     def epoch_start(self, epoch: int, num_batches: int, *, done: int = 0) -> None:
@@ -103,7 +110,20 @@ class ProgressReporter:
     def epoch_end(self, record: EpochRecord) -> None:
         if self.bar is not None:
             self.bar.close()
-        tqdm.write(epoch_text(record, self.epochs), file=sys.stderr)
+        self.epoch_seconds.append(record.seconds)
+        tqdm.write(epoch_text(record, self.epochs) + self._run_left(record.epoch), file=sys.stderr)
+
+    def _run_left(self, epoch: int) -> str:
+        """How long the epochs up to the ceiling would take at this run's pace (the median epoch this
+        process ran: a first epoch may be slower), where that is long enough to plan around."""
+        left = self.epochs - epoch
+        if left <= 0 or not self.epoch_seconds:
+            return ""
+        seconds = left * statistics.median(self.epoch_seconds)
+        if seconds < RUN_LEFT_SECONDS:
+            return ""
+        sooner = ", unless early stopping ends the run sooner" if self.patience else ""
+        return f"; about {_duration(seconds)} to epoch {self.epochs}{sooner}"
 
     def refit_epoch_end(self, text: str) -> None:
         if self.bar is not None:

@@ -35,6 +35,8 @@ class RunInfo:
     """How many processes share each batch (`--nproc`)."""
     class_weights: list[float] | None = None
     """The loss weight of each label, in label order (train.class_weights resolved); None: all 1."""
+    patience: int = 0
+    """Epochs without improvement that end the run (train.patience as sized); 0: no early stopping."""
 
     @property
     def hardware_text(self) -> str:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from attncli.history import EpochRecord
 from attncli.progress import ProgressReporter, _duration
 
 
@@ -49,3 +50,37 @@ def test_a_refit_epoch_shows_its_progress_as_a_training_epoch_does(capsys):
 )
 def test_durations_are_said_as_a_person_would(seconds, said):
     assert _duration(seconds) == said
+
+
+def _record(epoch: int, seconds: float) -> EpochRecord:
+    return EpochRecord(epoch, 0.5, 0.6, 0.8, 0.75, seconds, 1_000.0)
+
+
+def test_an_epoch_line_says_how_long_the_epochs_left_would_take_where_that_is_long(capsys):
+    """A run of 300k texts said how long its current epoch had left, never when the run would end."""
+    reporter = ProgressReporter()
+    reporter.epochs, reporter.patience = 5, 3
+    reporter.epoch_end(_record(1, 400.0))  # a slow first epoch
+    reporter.epoch_end(_record(2, 200.0))
+    reporter.epoch_end(_record(3, 210.0))
+    reporter.epoch_end(_record(5, 205.0))  # the last: nothing left
+    lines = capsys.readouterr().err.splitlines()
+    suffixes = [line.partition(" tokens/s)")[2] for line in lines]
+    # 4 epochs left at 400 s; 3 left at the median of 400 and 200 (300 s); 2 at 210 s; none.
+    assert suffixes == [
+        "; about 27 min to epoch 5, unless early stopping ends the run sooner",
+        "; about 15 min to epoch 5, unless early stopping ends the run sooner",
+        "; about 7 min to epoch 5, unless early stopping ends the run sooner",
+        "",
+    ]
+
+
+def test_a_short_run_or_one_without_early_stopping_says_no_more_than_it_should(capsys):
+    reporter = ProgressReporter()
+    reporter.epochs, reporter.patience = 20, 3
+    reporter.epoch_end(_record(1, 3.0))  # 19 epochs of 3 s: under a minute, not said
+    reporter.patience = 0
+    reporter.epoch_end(_record(2, 30.0))  # no early stopping: the ceiling is when the run ends
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].endswith("tokens/s)")
+    assert lines[1].endswith("tokens/s); about 5 min to epoch 20")  # 18 x the median, 16.5 s
