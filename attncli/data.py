@@ -17,6 +17,7 @@ from attncli.data_warnings import (
     missing_marker_labels_warning,
     repeated_in_training_warning,
     small_validation_warning,
+    unvalidated_labels_error,
 )
 from attncli.errors import DataError
 from attncli.labels import labels_of
@@ -135,6 +136,14 @@ def load_splits(config: DataConfig) -> Splits:
     conflicts = label_conflicts(splits["train"], label_names)
     notes += conflicting_labels_warning(conflicts)
     carved = "validation" not in splits
+    unvalidated = None
+    if not carved:
+        train_path = raw.origins["train"].path
+        places = (str(train_path) if train_path else "its train split", raw.origins["validation"].name)
+        unvalidated = unvalidated_labels_error(
+            splits["train"], label_names, validation=splits["validation"],
+            fraction=config.validation_fraction, places=places,
+        )  # fmt: skip
     if carved:
         splits["train"], splits["validation"] = _carve(splits["train"], config)
         held = len(splits["validation"])
@@ -158,6 +167,7 @@ def load_splits(config: DataConfig) -> Splits:
         notes=tuple(notes),
         carved=carved,
         label_conflicts=conflicts.to_json(),
+        unvalidated=unvalidated,
     )
 
 

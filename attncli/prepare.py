@@ -16,7 +16,7 @@ from attncli.config import Config
 from attncli.data import load_splits
 from attncli.device import precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
-from attncli.errors import ConfigError
+from attncli.errors import ConfigError, DataError
 from attncli.labels import known_label_key
 from attncli.local_paths import local_path
 from attncli.outliers import outlier_pool
@@ -235,6 +235,10 @@ def prepare(
     if config.data.source:
         reporter.stage(f"loading {config.data.source}")
     splits = load_splits(config.data)
+    if splits.unvalidated and tokenizer is None:
+        # A new run only: one resumed (its tokenizer given) was started before attn refused such data,
+        # and keeps the warning it had.
+        raise DataError(splits.unvalidated)
     for note in splits.notes:
         reporter.stage(note)
     config = dataclasses.replace(

@@ -98,3 +98,6 @@ class Splits:
     label_conflicts: dict[str, Any] | None = None
     """Texts of train given more than one label: how many, and the most repeated with their labels'
     rows (data_warnings.LabelConflicts.to_json); None where there are none."""
+    unvalidated: str | None = None
+    """Why a new run is refused where a validation split of the data's own has no rows of labels
+    training has enough of to hold some out (data_warnings.unvalidated_labels_error); None: it has."""

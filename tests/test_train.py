@@ -13,7 +13,15 @@ from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
 
 from attncli.checkpoint import load_checkpoint
 from attncli.config_loading import load_config
-from attncli.errors import CheckpointError, ConfigError, OutOfMemory, TrainingError, TrainingInterrupted
+from attncli.data import load_splits
+from attncli.errors import (
+    CheckpointError,
+    ConfigError,
+    DataError,
+    OutOfMemory,
+    TrainingError,
+    TrainingInterrupted,
+)
 from attncli.evaluation import evaluate
 from attncli.fit import INTERRUPT_VARIABLE, record_score
 from attncli.model.classifier import AttentionClassifier
@@ -1400,3 +1408,48 @@ def test_a_run_resumed_from_before_label_conflicts_were_recorded_records_them(tm
     resume(tmp_path / "run")
     conflicts = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())["label_conflicts"]
     assert conflicts == {"count": 1, "listed": [{"text": "refund please", "labels": {"food": 1, "tech": 1}}]}
+
+
+def test_a_validation_split_with_no_rows_of_a_label_is_refused_for_a_new_run_and_resumed_as_before(
+    tmp_path, monkeypatch
+):
+    """A trial's spam filter, its validation file all ham: every epoch that flagged a row scored
+    49.8% macro-F1 against epoch 1's 100%, so the run kept epoch 1, which found none of 70 spam
+    messages in test. A run started before attn refused such data resumes, with the warning."""
+    import attncli.data
+
+    rows = make_rows(150, seed=5)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write_csv(folder / "train.csv", rows)
+    write_csv(folder / "validation.csv", [row for row in make_rows(40, seed=6) if row["label"] != "sport"])
+    config = load_config(
+        None,
+        [*TINY_MODEL, f"data.source={folder}", "train.epochs=2", "train.patience=0", "tokenizer.kind=word"],
+    )
+    with pytest.raises(DataError) as refused:
+        train(config, output=tmp_path / "run")
+    sport_rows = sum(row["label"] == "sport" for row in rows)
+    assert str(refused.value) == (
+        f"the validation split (validation.csv) has no rows of 'sport' ({sport_rows} training rows), so the "
+        "best epoch would be chosen on the other labels alone, which favours a model that never predicts it; "
+        f"add rows of it to the validation split, or train on {folder / 'train.csv'} alone, of which attn "
+        "holds out a stratified 10% of each label for validation"
+    )
+    assert not (tmp_path / "run").exists()  # nothing written
+    # A label under ten training rows (none held out by a carve at 10%) is warned of, not refused.
+    sport = [row for row in rows if row["label"] == "sport"]
+    write_csv(folder / "train.csv", [row for row in rows if row["label"] != "sport"] + sport[:9])
+    assert "'sport' has 9 in train and 0 in validation" in " ".join(load_splits(config.data).notes)
+    # The same data under a run started before: resumed as it was trained.
+    write_csv(folder / "train.csv", rows)
+    monkeypatch.setattr(attncli.data, "unvalidated_labels_error", lambda *args, **kwargs: None)
+    train(
+        dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=1)),
+        output=tmp_path / "old",
+    )
+    monkeypatch.undo()
+    stages = StageRecorder()
+    resumed = resume(tmp_path / "old", epochs=2, reporter=stages)
+    assert [record.epoch for record in resumed.history] == [1, 2]
+    assert any("'sport' has" in line and "0 in validation" in line for line in stages.lines)
