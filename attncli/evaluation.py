@@ -23,6 +23,7 @@ from attncli.metrics import (
     ClassScores,
     ReliabilityBin,
     accuracy,
+    average_precision,
     confusion_matrix,
     expected_calibration_error,
     log_loss,
@@ -37,6 +38,7 @@ from attncli.prediction import PredictionStats, predict_probabilities, require_c
 from attncli.read_errors import call_cache
 from attncli.sources import names_a_local_path
 from attncli.streams import one_line
+from attncli.thresholds import decide
 
 # Number labels get a distance from the truth where there are at least this many: with two (0 and 1,
 # as many sentiment sets write them), it is the error rate again, and every row is within one.
@@ -117,6 +119,11 @@ class EvalResult:
     distance between the predicted label's number and the true one's; None otherwise."""
     within_one: float | None = None
     """Likewise: the share of rows predicted at most 1 from the true number."""
+    average_precision: dict[str, float | None] = field(default_factory=dict)
+    """Each label's average precision (metrics.average_precision): how well its probability ranks
+    its rows first, whatever the threshold; None for a label without rows."""
+    thresholds: dict[str, float] = field(default_factory=dict)
+    """The --threshold of each label given one, by which the labels scored were decided."""
 
     def to_json(self) -> dict[str, Any]:
         report: dict[str, Any] = {
@@ -140,9 +147,16 @@ class EvalResult:
             "within_one": self.within_one,
             "labels": self.labels,
             "per_class": {
-                label: {"precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
+                label: {
+                    "precision": s.precision,
+                    "recall": s.recall,
+                    "f1": s.f1,
+                    "support": s.support,
+                    "average_precision": self.average_precision.get(label),
+                }
                 for label, s in self.per_class.items()
             },
+            "thresholds": self.thresholds,
             "confusion_matrix": self.confusion_matrix,
             "temperature": self.temperature,
             "calibration": self.calibration,
@@ -266,10 +280,13 @@ def evaluate(
     delimiter: str | None = None,
     drop_invalid: bool = False,
     on_batch: Callable[[int, int], None] | None = None,
+    thresholds: dict[int, float] | None = None,
 ) -> EvalResult:
     """Metrics of `checkpoint` on one split of `source` (a path, a Hub dataset name, or a Dataset or
     DatasetDict; default: the data it was trained on), with the `errors` most confident mistakes when
-    that is above 0; `on_batch(done, total)` follows the model through the rows."""
+    that is above 0; `on_batch(done, total)` follows the model through the rows. `thresholds`
+    ({label index: probability}) decide the labels scored as predict decides them
+    (thresholds.decide); calibration is of the most probable label whatever they are."""
     require_loaded(checkpoint, "evaluate")
     require_count("batch_size", batch_size)
     with call_cache():  # a service evaluating file after file keeps no Arrow copy of each
@@ -277,6 +294,7 @@ def evaluate(
             checkpoint, source, split=split, text_column=text_column, label_column=label_column,
             batch_size=batch_size, errors=errors, ignore_unknown_labels=ignore_unknown_labels,
             encoding=encoding, delimiter=delimiter, drop_invalid=drop_invalid, on_batch=on_batch,
+            thresholds=thresholds or {},
         )  # fmt: skip
 
 
@@ -294,6 +312,7 @@ def _evaluate(
     delimiter: str | None,
     drop_invalid: bool,
     on_batch: Callable[[int, int], None] | None,
+    thresholds: dict[int, float],
 ) -> EvalResult:
     if isinstance(source, os.PathLike):  # a Path from Python, as the path it names
         source = os.fspath(source)
@@ -334,13 +353,22 @@ def _evaluate(
     cut = stats.truncation_note(checkpoint.config.model.length)
     unknown = stats.unknown_note()
     top = probabilities.max(-1)
-    confidences, predicted = top.values.tolist(), top.indices.tolist()
+    confidences, most_probable = top.values.tolist(), top.indices.tolist()
+    decided = decide(probabilities, thresholds)
+    predicted = decided.tolist()
+    chosen_probabilities = probabilities.gather(-1, decided.unsqueeze(-1)).squeeze(-1).tolist()
     names = list(checkpoint.label_names)
     matrix = confusion_matrix(truth, predicted, len(names))
     true_label_probabilities = probabilities[list(range(len(truth))), list(truth)].tolist()
+    # Calibration: whether the most probable label is right as often as its probability says, a
+    # property of the probabilities, whichever label a threshold gives.
     bins = reliability_bins(
-        confidences, [label == guess for label, guess in zip(truth, predicted, strict=True)]
+        confidences, [label == guess for label, guess in zip(truth, most_probable, strict=True)]
     )
+    ranking = {
+        name: average_precision(column, [label == index for label in truth])
+        for index, (name, column) in enumerate(zip(names, probabilities.T.tolist(), strict=True))
+    }
     per_class = dict(zip(names, per_class_scores(matrix), strict=True))
     few = few_rows_note(per_class)
     values = label_values(names)
@@ -367,7 +395,13 @@ def _evaluate(
         left_out_invalid=data.left_out_invalid,
         left_out_empty=data.left_out_empty,
         seen_in_training=data.seen_in_training,
-        errors=_most_confident_mistakes(data, predicted, confidences, names, errors) if errors > 0 else None,
+        errors=(
+            _most_confident_mistakes(data, predicted, chosen_probabilities, names, errors)
+            if errors > 0
+            else None
+        ),
+        average_precision=ranking,
+        thresholds={names[index]: value for index, value in thresholds.items()},
         notes=(
             *moved,
             *data.notes,

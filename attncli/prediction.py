@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.decimals import float32_list
-from attncli.errors import ArgumentError, DataError
+from attncli.errors import ArgumentError, ConfigError, DataError
 from attncli.inference import batched_forward
 from attncli.packing import PackedSequences
 from attncli.records import Record, carried_fields, record_of
@@ -199,14 +199,21 @@ def predict_records(
     batch_size: int = 64,
     stats: PredictionStats | None = None,
     min_score: float | None = None,
+    thresholds: dict[int, float] | None = None,
 ) -> list[Prediction]:
     """One prediction per record, in order; records without text (or only spaces) get no label, nor
-    those whose best label's probability is below `min_score` (its score and probabilities kept)."""
+    those whose best label's probability is below `min_score` (its score and probabilities kept).
+    `thresholds` ({label index: probability}, thresholds.parse_thresholds): a label given one is
+    the prediction wherever its probability reaches it (thresholds.decide)."""
     import torch
+
+    from attncli.thresholds import decide
 
     for name, value in (("top_k", top_k), ("batch_size", batch_size)):
         require_count(name, value)
     min_score = require_min_score(min_score)
+    if thresholds and min_score is not None:
+        raise ConfigError("--min-score and --threshold decide labels two ways; give one")
     usable = [record for record in records if record.has_text]
     max_length = checkpoint.config.model.length
     encoded = list(
@@ -227,13 +234,17 @@ def predict_records(
     # As Python lists at once: a tensor indexed row by row costs microseconds a row, more than a
     # short text's share of the model.
     names, all_scores, all_indices = checkpoint.label_names, scores.tolist(), indices.tolist()
+    decided = decide(probabilities, thresholds).tolist() if thresholds else None
     unknown = unknown_id_of(checkpoint.tokenizer)
     results = {}
     for row, (record, row_probabilities) in enumerate(zip(usable, probabilities.tolist(), strict=True)):
         ranked = [(names[i], score) for i, score in zip(all_indices[row], all_scores[row], strict=True)]
         unsure = min_score is not None and ranked[0][1] < min_score
+        label, score = (
+            ranked[0] if decided is None else (names[decided[row]], row_probabilities[decided[row]])
+        )
         results[record.index] = Prediction(
-            index=record.index, text=record.text, label=None if unsure else ranked[0][0], score=ranked[0][1],
+            index=record.index, text=record.text, label=None if unsure else label, score=score,
             top_k=ranked, probabilities=row_probabilities,
             truncated_tokens=max(0, encoded[row][1] - max_length),
             unknown_tokens=None if unknown is None else encoded[row][0].count(unknown),
@@ -268,12 +279,14 @@ def predict_stream(
     batch_size: int = 64,
     stats: PredictionStats | None = None,
     min_score: float | None = None,
+    thresholds: dict[int, float] | None = None,
 ) -> Iterator[list[Prediction]]:
     """Predictions chunk by chunk, each as soon as its records are read."""
     for chunk in chunks:
         yield predict_records(
-            checkpoint, chunk, top_k=top_k, batch_size=batch_size, stats=stats, min_score=min_score
-        )
+            checkpoint, chunk, top_k=top_k, batch_size=batch_size, stats=stats, min_score=min_score,
+            thresholds=thresholds,
+        )  # fmt: skip
 
 
 def require_min_score(min_score: Any) -> float | None:

@@ -303,6 +303,38 @@ def test_predict_min_score_gives_no_label_below_it_and_says_how_many(easy_run):
     )
 
 
+def test_a_threshold_decides_labels_alike_in_predict_and_eval(easy_run, tmp_path):
+    """Flag a label at a probability below the best label's (a spam filter at P(spam) 0.2), choose
+    the threshold on eval's report, and predict with the same decisions."""
+    rows = make_rows(30, seed=11)
+    path = write_csv(tmp_path / "t.csv", rows)
+    before = [
+        json.loads(line) for line in _ok("predict", easy_run, "--file", path, "--json").stdout.splitlines()
+    ]
+    tech = [next(item["score"] for item in result["top_k"] if item["label"] == "tech") for result in before]
+    # tech where P(tech) reaches its highest on a row whose best label is another
+    cut = max(score for score, result in zip(tech, before, strict=True) if result["label"] != "tech")
+    threshold = f"tech={cut!r}"
+    decided = _ok("predict", easy_run, "--file", path, "--json", "--threshold", threshold)
+    after = [json.loads(line) for line in decided.stdout.splitlines()]
+    expected = [
+        "tech" if score >= cut else result["label"] for score, result in zip(tech, before, strict=True)
+    ]
+    assert [result["label"] for result in after] == expected != [result["label"] for result in before]
+    report = json.loads(_ok("eval", easy_run, path, "--json", "--threshold", threshold).stdout)
+    truth = [row["label"] for row in rows]
+    assert report["accuracy"] == pytest.approx(sum(map(str.__eq__, truth, expected)) / len(rows))
+    assert report["thresholds"] == {"tech": cut}
+    table = _ok("eval", easy_run, path, "--threshold", threshold).stdout
+    assert f"labels decided by --threshold tech {cut:g}, else the most probable label without one" in table
+    assert "avg precision" in table
+    _refused(invoke("eval", easy_run, path, "--threshold", "tehc=0.2"), "did you mean tech?")
+    _refused(
+        invoke("predict", easy_run, "x", "--threshold", "tech=0.2", "--min-score", "0.5"),
+        "--min-score and --threshold decide labels two ways; give one",
+    )
+
+
 def test_predict_joins_back_to_csv_rows_and_writes_the_file_whole(easy_run, tmp_path):
     rows = tmp_path / "rows.csv"
     rows.write_text('id,text\n007,"pasta, cheese\nand bread"\n008,\n009,a tennis match\n', encoding="utf-8")

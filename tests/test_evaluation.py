@@ -19,7 +19,7 @@ JSON_KEYS = {
     "truncated", "tokens", "unknown_tokens", "rows_with_unknown_tokens",
     "accuracy", "macro_f1", "weighted_f1", "mean_absolute_error", "within_one", "labels", "per_class",
     "confusion_matrix",
-    "temperature", "calibration", "refitted", "ece", "log_loss", "reliability",
+    "temperature", "calibration", "refitted", "ece", "log_loss", "reliability", "thresholds",
 }  # fmt: skip
 
 
@@ -1108,3 +1108,41 @@ def test_number_labels_are_scored_by_how_far_off_the_predictions_are(tmp_path):
     assert label_values(["1", "2.5", "-3"]) == [1.0, 2.5, -3.0]
     assert label_values(["1", "2", "many"]) is None and label_values(["0", "1"]) is None
     assert label_values(["1", "2", "nan"]) is None
+
+
+def test_thresholds_decide_the_labels_scored_and_each_label_s_ranking_is_reported(loaded, tmp_path):
+    """An imbalanced-data trial's rare label found 5 of 9 rows at the most probable label and 8 of 9
+    at P >= 0.2, which eval could not show; nor how well the probabilities rank a label's rows."""
+    import torch
+
+    from attncli.metrics import average_precision
+    from attncli.prediction import predict_probabilities
+
+    rows = _mislabelled(60, wrong=6)
+    path = write_csv(tmp_path / "t.csv", rows)
+    plain = evaluate(loaded, str(path))
+    texts = [row["text"] for row in rows]
+    probabilities = predict_probabilities(loaded, texts)
+    names = loaded.label_names
+    truth = [names.index(row["label"]) for row in rows]
+    for index, name in enumerate(names):
+        expected = average_precision(probabilities[:, index].tolist(), [label == index for label in truth])
+        assert plain.average_precision[name] == pytest.approx(expected)
+        assert plain.to_json()["per_class"][name]["average_precision"] == pytest.approx(expected)
+    # tech wherever P(tech) reaches the highest it has on a row whose most probable label is another
+    # (the most probable label without a threshold elsewhere)
+    tech = names.index("tech")
+    cut = probabilities[probabilities.argmax(-1) != tech, tech].max().item()
+    decided = evaluate(loaded, str(path), thresholds={tech: cut})
+    expected = [
+        tech if row[tech] >= cut else max((i for i in range(len(names)) if i != tech), key=lambda i: row[i])
+        for row in probabilities.tolist()
+    ]
+    matrix = [[0] * len(names) for _ in names]
+    for true, guess in zip(truth, expected, strict=True):
+        matrix[true][guess] += 1
+    assert decided.confusion_matrix == matrix
+    assert torch.tensor(expected).ne(probabilities.argmax(-1)).any()  # the threshold changed labels
+    assert decided.to_json()["thresholds"] == {"tech": cut} and plain.to_json()["thresholds"] == {}
+    # calibration is of the most probable label, whichever label a threshold gives
+    assert (decided.ece, decided.reliability) == (plain.ece, plain.reliability)

@@ -272,3 +272,31 @@ def test_the_python_api_says_how_to_load_a_checkpoint_given_as_a_path_and_refuse
         TypeError, match="^predict takes a list of texts, not None; pass a list, \\[\\] for none$"
     ):
         predict(loaded, None)  # type: ignore[arg-type]
+
+
+def test_a_thresholded_label_is_predicted_where_its_probability_reaches_the_threshold(loaded):
+    """A spam filter flags a message at P(spam) 0.2: `--min-score` (of the best label) could not."""
+    from attncli.errors import ConfigError
+    from attncli.render.prediction import prediction_layout, render_prediction_row
+    from attncli.render.text import format_probability
+
+    texts = ["we had pasta with cheese and a laptop", "the coach watched the match", "a new chip"]
+    records = [Record(i, t) for i, t in enumerate(texts)]
+    plain = predict_records(loaded, records)
+    tech = loaded.label_names.index("tech")
+    # the highest P(tech) among the texts whose most probable label is another
+    cut = max(p.probabilities[tech] for p in plain if p.label != "tech")
+    decided = predict_records(loaded, records, thresholds={tech: cut})
+    for before, after in zip(plain, decided, strict=True):
+        expected = "tech" if before.probabilities[tech] >= cut else before.label
+        assert after.label == expected
+        assert after.score == before.probabilities[loaded.label_names.index(expected)]
+        assert (after.top_k, after.probabilities) == (before.top_k, before.probabilities)
+    changed = [after for before, after in zip(plain, decided, strict=True) if after.label != before.label]
+    assert changed  # the text most like tech among the others now is
+    # The table's next labels are the labels other than the one given (the most probable among them).
+    row = render_prediction_row(changed[0], prediction_layout(loaded.label_names, top_k=3, width=200)).plain
+    most_probable, score = changed[0].top_k[0]
+    assert row.count("tech") == 1 and f"{most_probable} {format_probability(score)}" in row
+    with pytest.raises(ConfigError, match="--min-score and --threshold decide labels two ways; give one"):
+        predict_records(loaded, records, thresholds={tech: 0.2}, min_score=0.5)

@@ -17,6 +17,7 @@ from attncli.cli.options import (
     JsonReportOption,
     LabelColumnOption,
     TextColumnOption,
+    ThresholdOption,
     checked_delimiter,
     given_source,
 )
@@ -67,6 +68,7 @@ def evaluate(
             "(default: as the run was trained, data.drop_invalid).",
         ),
     ] = False,
+    thresholds: ThresholdOption = None,
     as_json: JsonReportOption = False,
     batch_size: BatchOption = 64,
     device: DeviceOption = "auto",
@@ -79,6 +81,7 @@ def evaluate(
         from attncli.evaluation import evaluate as run_evaluation
         from attncli.progress import rows_progress
         from attncli.sources import require_data_source
+        from attncli.thresholds import parse_thresholds
 
         if data == "-":
             raise DataError(
@@ -89,6 +92,7 @@ def evaluate(
         if encoding is not None:
             DataConfig(encoding=encoding)  # refused as training refuses it, before the model loads
         loaded = load_for_command(checkpoint, device, command="eval", others=[data] if data else [])
+        decided_by = parse_thresholds(thresholds or [], loaded.label_names)
         with rows_progress() as on_batch:
             result = run_evaluation(
                 loaded,
@@ -103,6 +107,7 @@ def evaluate(
                 delimiter=checked_delimiter(delimiter),
                 drop_invalid=drop_invalid,
                 on_batch=on_batch,
+                thresholds=decided_by,
             )
         if as_json:
             for note in result.notes:  # the table shows them; beside JSON they go to stderr, marked

@@ -60,6 +60,18 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 JsonReportOption = Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")]
 
 
+ThresholdOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--threshold",
+        metavar="LABEL=P",
+        show_default=False,
+        help="Give LABEL wherever its probability reaches P (spam=0.2), else the most probable label "
+        "without a threshold; repeat for more labels. predict and eval decide alike.",
+    ),
+]
+
+
 DeviceOption = Annotated[
     str,
     typer.Option(

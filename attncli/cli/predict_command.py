@@ -24,11 +24,12 @@ from attncli.cli.options import (
     FileOption,
     FileTextColumnOption,
     JsonOption,
+    ThresholdOption,
     WholeFileOption,
     checked_delimiter,
     given_path,
 )
-from attncli.errors import AttnError
+from attncli.errors import AttnError, ConfigError
 from attncli.streams import in_utf8
 
 # The labels a result lists where --top-k is not given.
@@ -81,6 +82,7 @@ def predict(
             "result keeps its score and says why.",
         ),
     ] = None,
+    thresholds: ThresholdOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     as_json: JsonOption = False,
@@ -99,6 +101,7 @@ def predict(
         from attncli.prediction_writers import CsvWriter, JsonArrayWriter, JsonLinesWriter
         from attncli.progress import counted_chunks
         from attncli.split_choice import training_file_encoding
+        from attncli.thresholds import parse_thresholds
 
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
@@ -111,7 +114,10 @@ def predict(
         require_min_score(min_score)  # before the model loads
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
         refuse_writing_over_input(output, "--output", texts or [], file)
+        if thresholds and min_score is not None:
+            raise ConfigError("--min-score and --threshold decide labels two ways; give one")
         loaded = load_for_command(checkpoint, device, command="predict", others=texts or [])
+        decided_by = parse_thresholds(thresholds or [], loaded.label_names)
         source = record_source(
             texts or [], file, encoding=encoding or training_file_encoding(loaded, file) or "utf-8",
             text_column=text_column,
@@ -121,8 +127,9 @@ def predict(
         stats = PredictionStats()
         counted = counted_chunks(source.chunks, streaming=source.streaming, count=source.count)
         chunks = predict_stream(
-            loaded, counted, top_k=top_k, batch_size=batch_size, stats=stats, min_score=min_score
-        )
+            loaded, counted, top_k=top_k, batch_size=batch_size, stats=stats, min_score=min_score,
+            thresholds=decided_by,
+        )  # fmt: skip
         with atomic_output(output) as stream:
             if chosen == "jsonl":
                 json_writer = JsonLinesWriter(stream, text_column=source.text_column)

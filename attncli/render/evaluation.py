@@ -35,16 +35,22 @@ def _defined(value: float | None, undefined: str = "—") -> Text:
 
 
 def _class_table(result: EvalResult) -> Table:
-    table = WrappingTable("label", "precision", "recall", "F1", "support", header_style="attn.heading")
+    # avg precision: how well a label's probability ranks its rows first, at any threshold (a rare
+    # label's F1 at the most probable label says little of what a lower threshold would find).
+    headings = ["label", "precision", "recall", "F1", "support"]
+    ranked = bool(result.average_precision)  # a result made without them (the Python API) has none
+    table = WrappingTable(*headings, *(["avg precision"] if ranked else []), header_style="attn.heading")
     for column in table.columns[1:]:
         column.justify = "right"
     for label, scores in result.per_class.items():
+        ranking = [_defined(result.average_precision.get(label))] if ranked else []
         table.add_row(
             Text(one_line(label)),  # as written: `[red]` is a label, not markup
             _defined(scores.precision),
             _defined(scores.recall, "no examples"),
             _defined(scores.f1),
             str(scores.support),
+            *ranking,
         )
     return table
 
@@ -369,6 +375,10 @@ def render_eval(
         (as_percent(result.weighted_f1), "attn.figure"),
     )
     parts: list[RenderableType] = [summary]
+    if result.thresholds:
+        given = ", ".join(f"{one_line(label)} {value:g}" for label, value in result.thresholds.items())
+        said = f"labels decided by --threshold {given}, else the most probable label without one"
+        parts.append(Text(said, "attn.muted"))
     if result.mean_absolute_error is not None and result.within_one is not None:
         parts.append(_distance(result.mean_absolute_error, result.within_one))
     parts += [Text(note, "attn.muted") for note in result.notes]

@@ -162,8 +162,11 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
     else:
         parts += [_cell(layout.label(prediction.label), layout.label_width, "attn.label"), Text(" ")]
         parts += [_cell(format_probability(prediction.score), SCORE_WIDTH, "attn.score", right=True)]
+        # The labels after the one given: the first of top_k but where --threshold gave another.
         others = ", ".join(
-            f"{layout.label(label)} {format_probability(score)}" for label, score in prediction.top_k[1:]
+            f"{layout.label(label)} {format_probability(score)}"
+            for label, score in prediction.top_k
+            if label != prediction.label
         )
         if layout.others_width:
             parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]
