@@ -15,6 +15,7 @@ from attncli.data_warnings import (
     label_conflicts,
     look_alike_labels_warning,
     missing_marker_labels_warning,
+    rare_in_validation_warning,
     repeated_in_training_warning,
     small_validation_warning,
     unvalidated_labels_error,
@@ -158,6 +159,9 @@ def load_splits(config: DataConfig) -> Splits:
             f"{config.split_seed}), as there is no validation split"
         )
     notes += small_validation_warning(len(splits["validation"]), carved=carved)
+    notes += rare_in_validation_warning(
+        splits["validation"], label_names, carved=carved, fraction=config.validation_fraction
+    )
     notes += repeated_in_training_warning(splits["train"], splits["validation"], carved=carved)
     return Splits(
         splits=splits,

@@ -100,3 +100,33 @@ def test_the_rarest_classes_are_named_first_where_many_have_too_few_examples():
     assert said.endswith(
         "class 'intent_04' has 7 (1 held out for validation) and 5 more; add examples if you can"
     )
+
+
+def test_a_label_with_few_validation_rows_among_labels_with_many_is_warned_of():
+    """An imbalanced-data trial: 4 tech rows among 150 validation rows chose the best epoch."""
+    from attncli.data_warnings import rare_in_validation_warning
+    from attncli.splits import Split
+
+    def validation(*counts: int) -> Split:
+        labels = [index for index, count in enumerate(counts) for _ in range(count)]
+        return Split(texts=["t"] * len(labels), labels=labels)
+
+    said = rare_in_validation_warning(validation(146, 4), ["other", "tech"], carved=True, fraction=0.1)
+    assert said == [
+        "warning: validation holds few rows of 'tech' 4, against a median of 146 for the other labels: the "
+        "best epoch is chosen on them with the rest, and one row moves such a label's recall by 25 points; "
+        "--set data.validation_fraction=0.2 holds out more of each label; for a rare label, a --threshold "
+        "chosen on rows the model did not train on may find more of it"
+    ]
+    given = rare_in_validation_warning(validation(40, 2, 38, 3), list("abcd"), carved=False, fraction=0.1)
+    assert given[0].startswith("warning: validation holds few rows of 'b' 2, 'd' 3, against a median of 39 ")
+    assert "more rows of them in the validation split make it reliable" in given[0]
+    # Not: labels equally few (150 intents of 3 rows each), a few rows among few, a small split.
+    assert (
+        rare_in_validation_warning(
+            validation(*[3] * 150), [str(i) for i in range(150)], carved=True, fraction=0.1
+        )
+        == []
+    )
+    assert rare_in_validation_warning(validation(30, 8), ["a", "b"], carved=True, fraction=0.1) == []
+    assert rare_in_validation_warning(validation(20, 2), ["a", "b"], carved=True, fraction=0.1) == []
