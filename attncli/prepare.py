@@ -14,7 +14,7 @@ import yaml
 
 from attncli.config import Config
 from attncli.data import load_splits
-from attncli.device import precision_warning, resolve_device, resolve_precision
+from attncli.device import cpu_has_native_bf16, precision_warning, resolve_device, resolve_precision
 from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError, DataError
 from attncli.labels import known_label_key
@@ -199,11 +199,13 @@ def prepare(
     tokenizer: Tokenizer | None = None,
     distributed: Distributed = SINGLE_PROCESS,
     sized_before: Collection[str] = (),
+    resumed_precision: str | None = None,
 ) -> Prepared:
     """Load the data, train (or take) the tokenizer and pack the token ids. Under torchrun every
     process loads the data; only rank 0 trains the tokenizer, and the others receive it.
     `sized_before`: settings `config` holds as an earlier run sized them (a resumed run's, or those
-    of a run's config.json given again), which the user did not give."""
+    of a run's config.json given again), which the user did not give. `resumed_precision`: the
+    precision a resumed run trained in on the CPU, which its `auto` keeps."""
     import torch
 
     if config.train.batch_size < distributed.world_size:
@@ -266,6 +268,22 @@ def prepare(
         config, train_split.texts, held_out=splits.carved, supplied=supplied, reporter=reporter
     )
     precision = resolve_precision(config.train.precision, device, config.model)
+    if config.train.precision == "auto" and device.type == "cpu" and resumed_precision in ("bf16", "fp32"):
+        # What auto picks on a CPU changed (bf16 on AMX for every model until 2026-12-05, only for wide
+        # self-attention layers since): a run goes on as it trained, as a migration never changes an
+        # old model (a trial's run of bf16 epochs resumed in fp32, and info then called it fp32).
+        if resumed_precision == "bf16" != precision and not cpu_has_native_bf16():  # about 10x slower
+            reporter.stage(
+                "note: the run trained in bf16 (precision auto, as attn chose it where it trained), which "
+                "this CPU does not multiply natively: it carries on in fp32, so it ends close to, not the "
+                "same as, the run left alone"
+            )
+        elif resumed_precision != precision:
+            reporter.stage(
+                f"note: the run trained in {resumed_precision} (precision auto, as attn chose it where it "
+                f"trained) and carries on in it; a new run of its settings would train in {precision}"
+            )
+            precision = resumed_precision
     if (segments := one_segment_warning(config.model)) is not None:
         reporter.stage(f"warning: {segments}")
     # A value the rule chose for the earlier run is not the user's: the 0 it sized for a word

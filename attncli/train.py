@@ -263,6 +263,7 @@ def resume(
             tokenizer=last.tokenizer,
             distributed=distributed,
             sized_before=metrics.sized or {},
+            resumed_precision=metrics.precision if metrics.device == "cpu" else None,
         )
         require_same_data(prepared, last.label_names, saved_state[1], last.metrics, run_source=run_source)
         if not moved and last.config.data.source:

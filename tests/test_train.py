@@ -1453,3 +1453,38 @@ def test_a_validation_split_with_no_rows_of_a_label_is_refused_for_a_new_run_and
     resumed = resume(tmp_path / "old", epochs=2, reporter=stages)
     assert [record.epoch for record in resumed.history] == [1, 2]
     assert any("'sport' has" in line and "0 in validation" in line for line in stages.lines)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_run_auto_trained_in_bf16_on_the_cpu_resumes_in_it_where_the_cpu_multiplies_it(
+    tmp_path, monkeypatch, native
+):
+    """What auto picks on a CPU changed (bf16 on AMX for every model until 2026-12-05): a trial's
+    older run of bf16 epochs resumed in fp32 without a word, and info then called the run fp32."""
+    import attncli.prepare
+    from attncli.checkpoint_saving import replace_metrics
+
+    config = _resumable_config(tmp_path)
+    first = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=1, precision="auto"))
+    train(first, output=tmp_path / "run")
+    saved = tmp_path / "run" / "last" / "metrics.json"
+    record = json.loads(saved.read_text())
+    assert (record["precision"], record["device"], first.train.precision) == ("fp32", "cpu", "auto")
+    replace_metrics(
+        tmp_path / "run" / "last", {**record, "precision": "bf16"}
+    )  # as an older attn recorded it
+    monkeypatch.setattr(attncli.prepare, "cpu_has_native_bf16", lambda: native)
+    stages = StageRecorder()
+    resumed = resume(tmp_path / "run", epochs=2, reporter=stages)
+    notes = [line for line in stages.lines if line.startswith("note: the run trained in bf16")]
+    if native:
+        assert resumed.metrics.precision == "bf16"
+        assert notes == [
+            "note: the run trained in bf16 (precision auto, as attn chose it where it trained) and carries "
+            "on in it; a new run of its settings would train in fp32"
+        ]
+    else:
+        assert resumed.metrics.precision == "fp32"
+        assert notes and notes[0].endswith(
+            "it carries on in fp32, so it ends close to, not the same as, the run left alone"
+        )
