@@ -353,6 +353,17 @@ def _training(
     )
 
 
+def _train_settings(saved: dict[str, Any], training: TrainingInfo) -> dict[str, Any]:
+    """The run's train settings, its sized refit epochs as many as ran: runs saved on 2026-12-06
+    between 12:35 and 13:54 capped the refit at the best epoch but wrote the rule's number (4 where
+    3 ran), and a run replayed from info's settings would refit 4 (a compatibility trial)."""
+    train = dict(saved)
+    ran = (training.refit or {}).get("epochs")
+    if isinstance(ran, int) and "train.refit_epochs" in (training.sized or {}):
+        train["refit_epochs"] = ran
+    return train
+
+
 def _last_ahead(path: Path, epochs: int) -> TrainingMetrics | None:
     """The metrics of the last/ beside a best/ at `path`, where they record epochs past `epochs`
     (None: not so, or no readable last/). best/ is written at the best epoch and when a run ends,
@@ -398,19 +409,18 @@ def _describe(path: Path) -> CheckpointInfo:
         # A training history changed since it was saved is left out, as eval and predict leave it:
         # its epochs and scores are whatever the edit made them.
         set_aside = any(item.name == METRICS_FILE and item.status == "changed" for item in files or [])
+        training = _training(path, header, None if set_aside else _read_json(path / METRICS_FILE), set_aside)
         return CheckpointInfo(
             path=path,
             label_names=[str(name) for name in labels] if changed else checked_label_names(labels),
             model=dict(header["config"]["model"]),
-            train=dict(header["config"].get("train", {})),
+            train=_train_settings(header["config"].get("train", {}), training),
             data=dict(header["config"].get("data", {})),
             tokenizer=dict(header["config"].get("tokenizer", {})),
             num_parameters=count_parameters(path / WEIGHTS_FILE, format_version=int(saved["format_version"])),
             vocab_size=int(header["vocab_size"]),
             tokenizer_kind=_tokenizer_kind(path / TOKENIZER_FILE),
-            training=_training(
-                path, header, None if set_aside else _read_json(path / METRICS_FILE), set_aside
-            ),
+            training=training,
             attn_version=str(saved.get("attn_version")),
             torch_version=str(saved.get("torch_version")),
             library_versions=_library_versions(saved.get("library_versions")),

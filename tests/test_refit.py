@@ -693,3 +693,24 @@ def test_a_best_epoch_that_learnt_nothing_is_not_refitted(tmp_path):
     assert info["training"]["resume_command"] is None  # nothing is left to do
     predicted = CliRunner().invoke(app, ["predict", str(tmp_path / "run"), "words"])
     assert predicted.exit_code == 0 and "refit" not in predicted.stderr
+
+
+def test_info_gives_the_refit_epochs_that_ran_for_a_run_saved_with_the_rule_s_number(tmp_path, monkeypatch):
+    """Runs saved on 2026-12-06 between 12:35 and 13:54 capped the sized refit at the best epoch but
+    wrote the rule's 4 into best/'s config: info listed refit_epochs=4 beside a refit of 2 (a
+    compatibility trial), and a run replayed from its settings would refit 4."""
+    import attncli.refit
+    from attncli.info import describe_checkpoint
+
+    monkeypatch.setattr(attncli.refit, "_say_refit_epochs", lambda prepared, epochs: None)  # as they did
+    run = train(
+        _config(tmp_path, "train.epochs=2", "train.refit_epochs=auto"),
+        output=tmp_path / "run",
+        reporter=StageRecorder(),
+    )
+    saved = json.loads((tmp_path / "run" / "best" / "config.json").read_text())
+    ran = _metrics(tmp_path / "run" / "best")["refit"]["epochs"]
+    assert (saved["config"]["train"]["refit_epochs"], ran) == (4, run.best_epoch) and ran < 4
+    assert describe_checkpoint(tmp_path / "run").to_json()["train"]["refit_epochs"] == ran
+    # last/ never holds the refit: it keeps the rule's ceiling
+    assert describe_checkpoint(tmp_path / "run" / "last").to_json()["train"]["refit_epochs"] == 4
