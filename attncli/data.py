@@ -140,11 +140,15 @@ def load_splits(config: DataConfig) -> Splits:
     unvalidated = None
     if not carved:
         train_path = raw.origins["train"].path
-        places = (str(train_path) if train_path else "its train split", raw.origins["validation"].name)
-        unvalidated = unvalidated_labels_error(
-            splits["train"], label_names, validation=splits["validation"],
-            fraction=config.validation_fraction, places=places,
-        )  # fmt: skip
+        places = (str(train_path) if train_path else None, raw.origins["validation"].name)
+        said = unvalidated_labels_error(
+            splits["train"], label_names, validation=splits["validation"], places=places
+        )
+        if train_path is None and said:
+            # A Hub or save_to_disk dataset's splits are what the dataset is: no file to train on alone.
+            notes.append(f"warning: {said}")
+        else:
+            unvalidated = said
     if carved:
         splits["train"], splits["validation"] = _carve(splits["train"], config)
         held = len(splits["validation"])
@@ -160,7 +164,7 @@ def load_splits(config: DataConfig) -> Splits:
         )
     notes += small_validation_warning(len(splits["validation"]), carved=carved)
     notes += rare_in_validation_warning(
-        splits["validation"], label_names, carved=carved, fraction=config.validation_fraction
+        splits["train"], splits["validation"], label_names, carved=carved, fraction=config.validation_fraction
     )
     notes += repeated_in_training_warning(splits["train"], splits["validation"], carved=carved)
     return Splits(

@@ -33,7 +33,8 @@ def few_examples_warning(
     # among the "85 more" (a trial).
     for index, name in sorted(enumerate(label_names), key=lambda item: counts[item[0]]):
         count = counts[index]
-        if held is not None and (count < 2 or held[index] == 0):
+        # (none in validation of a label of VALIDATED_FROM_ROWS or more: unvalidated_labels_error)
+        if held is not None and (count < 2 or (held[index] == 0 and count < VALIDATED_FROM_ROWS)):
             parts.append(f"class {name!r} has {count} in train and {held[index]} in validation")
         elif held is None and count * fraction < 1:
             parts.append(
@@ -48,26 +49,27 @@ def few_examples_warning(
     )
 
 
+# A label with at least this many training rows and none in a validation split of the data's own
+# cannot be left out of choosing the model: a carve at the default 10% holds one out from here.
+VALIDATED_FROM_ROWS = 10
+
+
 def unvalidated_labels_error(
-    train: Split,
-    label_names: list[str],
-    *,
-    validation: Split,
-    fraction: float,
-    places: tuple[str, str],
+    train: Split, label_names: list[str], *, validation: Split, places: tuple[str | None, str]
 ) -> str | None:
     """Why a validation split of the data's own cannot choose the model, where it has no rows of a
-    label training has enough rows of for a carve at `fraction` to hold one out; None where it can.
-    Every epoch's macro-F1 counts a prediction of such a label as a class scored 0, and its loss
-    rises with each, so the best epoch is one that never predicts it: a trial's spam filter, its
-    validation file all ham, kept epoch 1 (100% against 49.8% for the epochs that flagged a row) and
-    found none of 70 spam messages in test. Rarer labels are warned of (few_examples_warning)."""
+    label with VALIDATED_FROM_ROWS or more training rows; None where it can. `places`: the train
+    split's file (None for a Hub or save_to_disk dataset) and the validation split's name. Every
+    epoch's macro-F1 counts a prediction of such a label as a class scored 0, and its loss rises
+    with each, so the best epoch is one that never predicts it: a trial's spam filter, its
+    validation file all ham, kept epoch 1 (100% against 49.8% for the epochs that flagged a row)
+    and found none of 70 spam messages in test. Rarer labels are warned of (few_examples_warning)."""
     counts = Counter(train.labels)
     held = Counter(validation.labels)
     missing = [
         (name, counts[index])
         for index, name in sorted(enumerate(label_names), key=lambda item: -counts[item[0]])
-        if held[index] == 0 and counts[index] * fraction >= 1
+        if held[index] == 0 and counts[index] >= VALIDATED_FROM_ROWS
     ]
     if not missing:
         return None
@@ -75,12 +77,17 @@ def unvalidated_labels_error(
     named = ", ".join(f"{one_line(name)!r} ({count:,} training rows)" for name, count in missing[:10])
     more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
     them = "it" if one else "them"
-    train_place, validation_place = places
+    train_file, validation_place = places
+    alone = (
+        f", or train on {train_file} alone, of which attn holds out a stratified share of each label for "
+        "validation (data.validation_fraction)"
+        if train_file
+        else ""
+    )
     return (
         f"the validation split ({validation_place}) has no rows of {named}{more}, so the best epoch "
         f"would be chosen on the other labels alone, which favours a model that never predicts {them}; "
-        f"add rows of {them} to the validation split, or train on {train_place} alone, of which attn "
-        f"holds out a stratified {fraction:.0%} of each label for validation"
+        f"add rows of {them} to the validation split{alone}"
     )
 
 
@@ -356,40 +363,42 @@ RARE_IN_VALIDATION = 5
 
 
 def rare_in_validation_warning(
-    validation: Split, label_names: list[str], *, carved: bool, fraction: float
+    train: Split, validation: Split, label_names: list[str], *, carved: bool, fraction: float
 ) -> list[str]:
-    """A warning naming labels of which validation holds only a few rows while the other labels have
-    many (an imbalanced-data trial, 4 tech rows among 150 validation rows: on BBC articles validation
-    macro-F1 moved 49 -> 74 -> 69 -> 66% a row at a time; on their headlines the best epoch found
-    none of the 9 tech headlines in test). Small validation splits, and many labels equally few, have
-    warnings of their own."""
+    """A warning naming labels of which validation holds under RARE_IN_VALIDATION rows while the
+    other labels have five times as many (an imbalanced-data trial, 4 tech rows among 150
+    validation rows: on BBC articles validation macro-F1 moved 49 -> 74 -> 69 -> 66% a row at a
+    time; on their headlines the best epoch found none of the 9 tech headlines in test). Small
+    validation splits, many labels equally few, and labels too rare to hold out more than one row
+    (few_examples_warning) have warnings of their own."""
     if len(validation) < SMALL_VALIDATION:
         return []
-    held = Counter(validation.labels)
-    median = statistics.median(held.values())
+    counts, held = Counter(train.labels), Counter(validation.labels)
+    few = {index for index in held if held[index] < RARE_IN_VALIDATION}
+    others = [held[index] for index in held if index not in few]
+    if not others:
+        return []
+    median = statistics.median(others)
     rare = [
-        (name, held[index])
-        for index, name in sorted(enumerate(label_names), key=lambda item: held[item[0]])
-        if 0 < held[index] < RARE_IN_VALIDATION and held[index] * 5 <= median
+        (label_names[index], held[index])
+        for index in sorted(few, key=lambda index: held[index])
+        if held[index] * 5 <= median and not (carved and counts[index] * fraction < 1)  # said already
     ]
     if not rare:
         return []
     named = ", ".join(f"{one_line(name)!r} {count}" for name, count in rare[:10])
     more = f" and {len(rare) - 10} more" if len(rare) > 10 else ""
-    fewest = rare[0][1]
-    others = statistics.median(
-        held[index] for index, name in enumerate(label_names) if (name, held[index]) not in rare
-    )
+    larger = min(0.5, 2 * fraction)
     remedy = (
-        f"--set data.validation_fraction={min(0.5, 2 * fraction):g} holds out more of each label"
-        if carved
+        f"--set data.validation_fraction={larger:g} holds out more of each label"
+        if carved and larger > fraction
         else "more rows of them in the validation split make it reliable"
     )
     return [
-        f"warning: validation holds few rows of {named}{more}, against a median of {others:g} for the other "
+        f"warning: validation holds few rows of {named}{more}, against a median of {median:g} for the other "
         f"labels: the best epoch is chosen on them with the rest, and one row moves such a label's recall by "
-        f"{100 / fewest:.0f} points; {remedy}; for a rare label, a --threshold chosen on rows the model did "
-        "not train on may find more of it"
+        f"{100 / rare[0][1]:.0f} points; {remedy}; for a rare label, a --threshold chosen on rows the model "
+        "never trained on may find more of it (README: Decision thresholds)"
     ]
 
 

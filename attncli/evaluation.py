@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from attncli.metrics import (
     ClassScores,
     ReliabilityBin,
     accuracy,
-    average_precision,
     confusion_matrix,
     expected_calibration_error,
     log_loss,
@@ -35,10 +34,11 @@ from attncli.metrics import (
     weighted_f1,
 )
 from attncli.prediction import PredictionStats, predict_probabilities, require_count
+from attncli.ranking import average_precisions
 from attncli.read_errors import call_cache
 from attncli.sources import names_a_local_path
 from attncli.streams import one_line
-from attncli.thresholds import decide
+from attncli.thresholds import decide, resolve_thresholds
 
 # Number labels get a distance from the truth where there are at least this many: with two (0 and 1,
 # as many sentiment sets write them), it is the error rate again, and every row is within one.
@@ -280,21 +280,22 @@ def evaluate(
     delimiter: str | None = None,
     drop_invalid: bool = False,
     on_batch: Callable[[int, int], None] | None = None,
-    thresholds: dict[int, float] | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> EvalResult:
     """Metrics of `checkpoint` on one split of `source` (a path, a Hub dataset name, or a Dataset or
     DatasetDict; default: the data it was trained on), with the `errors` most confident mistakes when
     that is above 0; `on_batch(done, total)` follows the model through the rows. `thresholds`
-    ({label index: probability}) decide the labels scored as predict decides them
-    (thresholds.decide); calibration is of the most probable label whatever they are."""
+    ({label: probability}) decide the labels scored as predict decides them (thresholds.decide);
+    calibration is of the most probable label whatever they are."""
     require_loaded(checkpoint, "evaluate")
     require_count("batch_size", batch_size)
+    by_index = resolve_thresholds(thresholds, checkpoint.label_names)
     with call_cache():  # a service evaluating file after file keeps no Arrow copy of each
         return _evaluate(
             checkpoint, source, split=split, text_column=text_column, label_column=label_column,
             batch_size=batch_size, errors=errors, ignore_unknown_labels=ignore_unknown_labels,
             encoding=encoding, delimiter=delimiter, drop_invalid=drop_invalid, on_batch=on_batch,
-            thresholds=thresholds or {},
+            thresholds=by_index,
         )  # fmt: skip
 
 
@@ -365,10 +366,7 @@ def _evaluate(
     bins = reliability_bins(
         confidences, [label == guess for label, guess in zip(truth, most_probable, strict=True)]
     )
-    ranking = {
-        name: average_precision(column, [label == index for label in truth])
-        for index, (name, column) in enumerate(zip(names, probabilities.T.tolist(), strict=True))
-    }
+    ranking = dict(zip(names, average_precisions(probabilities, truth), strict=True))
     per_class = dict(zip(names, per_class_scores(matrix), strict=True))
     few = few_rows_note(per_class)
     values = label_values(names)

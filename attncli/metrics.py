@@ -86,31 +86,6 @@ def per_class_scores(matrix: list[list[int]]) -> list[ClassScores]:
     return scores
 
 
-def average_precision(scores: Sequence[float], positive: Sequence[bool]) -> float | None:
-    """How well `scores` rank the positive rows first, whatever the threshold: the precision at each
-    positive row's score, averaged over the positive rows (the area under the precision-recall
-    curve as a step function, as scikit-learn's average_precision_score computes it; rows of one
-    score are one threshold). A label's AP against its share of the rows (what a random ranking
-    gets) tells how well the model ranks a rare label, which accuracy and F1 at the most probable
-    label do not. None where there is no positive row."""
-    total_positive = sum(positive)
-    if not total_positive:
-        return None
-    ranked = sorted(zip(scores, positive, strict=True), key=lambda row: -row[0])
-    found = seen = 0
-    area = 0.0
-    start = 0
-    while start < len(ranked):
-        end = start
-        while end < len(ranked) and ranked[end][0] == ranked[start][0]:
-            end += 1
-        tied = sum(is_positive for _, is_positive in ranked[start:end])
-        found, seen = found + tied, seen + end - start
-        area += tied * found / seen  # the recall gained, times the precision at this threshold
-        start = end
-    return area / total_positive
-
-
 def macro_f1(matrix: list[list[int]]) -> float:
     """Mean F1 over the labels that occur in the truth or the predictions; a label absent from
     both says nothing about this data, so it does not drag the mean to 0."""

@@ -199,21 +199,22 @@ def predict_records(
     batch_size: int = 64,
     stats: PredictionStats | None = None,
     min_score: float | None = None,
-    thresholds: dict[int, float] | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> list[Prediction]:
     """One prediction per record, in order; records without text (or only spaces) get no label, nor
     those whose best label's probability is below `min_score` (its score and probabilities kept).
-    `thresholds` ({label index: probability}, thresholds.parse_thresholds): a label given one is
-    the prediction wherever its probability reaches it (thresholds.decide)."""
+    `thresholds` ({label: probability}): a label given one is the prediction wherever its
+    probability reaches it (thresholds.decide)."""
     import torch
 
-    from attncli.thresholds import decide
+    from attncli.thresholds import decide, resolve_thresholds
 
     for name, value in (("top_k", top_k), ("batch_size", batch_size)):
         require_count(name, value)
     min_score = require_min_score(min_score)
     if thresholds and min_score is not None:
         raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+    by_index = resolve_thresholds(thresholds, checkpoint.label_names)
     usable = [record for record in records if record.has_text]
     max_length = checkpoint.config.model.length
     encoded = list(
@@ -234,7 +235,7 @@ def predict_records(
     # As Python lists at once: a tensor indexed row by row costs microseconds a row, more than a
     # short text's share of the model.
     names, all_scores, all_indices = checkpoint.label_names, scores.tolist(), indices.tolist()
-    decided = decide(probabilities, thresholds).tolist() if thresholds else None
+    decided = decide(probabilities, by_index).tolist() if by_index else None
     unknown = unknown_id_of(checkpoint.tokenizer)
     results = {}
     for row, (record, row_probabilities) in enumerate(zip(usable, probabilities.tolist(), strict=True)):
@@ -279,7 +280,7 @@ def predict_stream(
     batch_size: int = 64,
     stats: PredictionStats | None = None,
     min_score: float | None = None,
-    thresholds: dict[int, float] | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> Iterator[list[Prediction]]:
     """Predictions chunk by chunk, each as soon as its records are read."""
     for chunk in chunks:
@@ -357,11 +358,15 @@ def predict(
     top_k: int = 3,
     batch_size: int = 64,
     min_score: float | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> list[Prediction]:
     """The Python API: one prediction per text, in order (an empty text gets label None, and so does
-    one whose best label's probability is below `min_score`)."""
+    one whose best label's probability is below `min_score`); `thresholds` ({label: probability})
+    give a label wherever its probability reaches its threshold, as `--threshold` does."""
     require_loaded(checkpoint, "predict")
     # What is not a text (None, NaN: a missing cell of a column; a number) gets label None and a
     # reason, as such a cell of a file does.
     records = [record_of(index, value) for index, value in enumerate(texts_in_order(texts, "predict"))]
-    return predict_records(checkpoint, records, top_k=top_k, batch_size=batch_size, min_score=min_score)
+    return predict_records(
+        checkpoint, records, top_k=top_k, batch_size=batch_size, min_score=min_score, thresholds=thresholds
+    )

@@ -238,11 +238,11 @@ def prepare(
         reporter.stage(f"loading {config.data.source}")
     splits = load_splits(config.data)
     if splits.unvalidated and tokenizer is None:
-        # A new run only: one resumed (its tokenizer given) was started before attn refused such data,
-        # and keeps the warning it had.
         raise DataError(splits.unvalidated)
     for note in splits.notes:
         reporter.stage(note)
+    if splits.unvalidated:  # a resumed run (its tokenizer given), started before attn refused such data
+        reporter.stage(f"warning: {splits.unvalidated}")
     config = dataclasses.replace(
         config,
         data=dataclasses.replace(

@@ -1,32 +1,32 @@
-"""Decision thresholds (`--threshold LABEL=P`): a label given one is predicted wherever its
-probability reaches it, as a spam filter flags a message at P(spam) 0.2 where the most probable
-label would need 0.5; predict and eval decide alike, so a threshold chosen on eval's report is the
-one predict applies."""
+"""Decision thresholds (`--threshold LABEL=P`; `thresholds={label: P}` in the Python API): a label
+given one is predicted wherever its probability reaches it, as a spam filter flags a message at
+P(spam) 0.2 where the most probable label would need 0.5; predict and eval decide alike, so a
+threshold chosen on eval's report is the one predict applies."""
 
 from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from attncli.errors import ConfigError, DataError
+from attncli.errors import ArgumentError, ConfigError, DataError
+from attncli.labels import known_label_key
 from attncli.streams import one_line
 
 if TYPE_CHECKING:
     import torch
 
 
-def parse_thresholds(given: Sequence[str], label_names: Sequence[str]) -> dict[int, float]:
-    """Each `LABEL=P` given, as {label index: P}; a label is matched as written, else ignoring case.
-    Refused: a label the model does not know, a P not between 0 and 1, a label given twice, and a
-    threshold on every label (where none reaches its own there would be no label to give)."""
-    thresholds: dict[int, float] = {}
+def parse_threshold_options(given: Sequence[str]) -> dict[str, float]:
+    """Each `LABEL=P` of the command line as {label: P}, checked before the model loads: the form,
+    and P a probability. A label may hold "=": the number after the last one is P."""
+    thresholds: dict[str, float] = {}
     for value in given:
-        name, equals, number = value.rpartition("=")  # a label may hold "=", the number cannot
+        name, equals, number = value.rpartition("=")
         if not equals or not name:
             raise ConfigError(f"--threshold takes LABEL=PROBABILITY (spam=0.2), not {value!r}")
-        index = _label_index(name, label_names)
         try:
             threshold = float(number)
         except ValueError:
@@ -35,23 +35,53 @@ def parse_thresholds(given: Sequence[str], label_names: Sequence[str]) -> dict[i
             raise ConfigError(
                 f"--threshold {value}: the threshold must be a probability, 0 to 1, not {number!r}"
             )
-        if index in thresholds:
+        if name in thresholds:
+            raise ConfigError(f"--threshold is given twice for label {name!r}; give it once")
+        thresholds[name] = threshold
+    return thresholds
+
+
+def resolve_thresholds(thresholds: Mapping[str, Any] | None, label_names: Sequence[str]) -> dict[int, float]:
+    """`thresholds` ({label: P}) as {label index: P}, each label matched as eval matches a true
+    label (2.0 is 2; a decomposed é is é), else ignoring case where that names one label. Refused in
+    one line: a label the model does not know, one named twice, a P that is no probability, and a
+    threshold on every label (where none reaches its own there would be no label to give)."""
+    if not thresholds:
+        return {}
+    if not isinstance(thresholds, Mapping):
+        raise ArgumentError(f"thresholds takes a mapping of labels to probabilities, not {thresholds!r}")
+    known = set(label_names)
+    positions = {name: index for index, name in enumerate(label_names)}
+    resolved: dict[int, float] = {}
+    for name, value in thresholds.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ArgumentError(f"--threshold {name}: the threshold takes a probability, not {value!r}")
+        if not 0.0 <= float(value) <= 1.0:
+            raise ConfigError(f"--threshold {name}: the threshold must be a probability, 0 to 1, not {value}")
+        index = positions.get(known_label_key(None, name, known))
+        if index is None:
+            index = _folded_match(str(name), label_names)
+        if index in resolved:
             raise ConfigError(f"--threshold is given twice for label {label_names[index]!r}; give it once")
-        thresholds[index] = threshold
-    if thresholds and len(thresholds) == len(label_names):
+        resolved[index] = float(value)
+    if len(resolved) == len(label_names):
         raise ConfigError(
             "--threshold is given for every label; leave at least one without, which is predicted where no "
             "label reaches its threshold (--min-score gives no label below a probability)"
         )
-    return thresholds
+    return resolved
 
 
-def _label_index(name: str, label_names: Sequence[str]) -> int:
-    if name in label_names:
-        return list(label_names).index(name)
+def _folded_match(name: str, label_names: Sequence[str]) -> int:
+    """The one label `name` is, ignoring case; refused where it is none or several."""
     folded = [index for index, label in enumerate(label_names) if label.casefold() == name.casefold()]
     if len(folded) == 1:
         return folded[0]
+    if folded:
+        both = " and ".join(repr(label_names[index]) for index in folded)
+        raise DataError(
+            f"--threshold names label {name!r}, which is {both} ignoring case; write it as one is"
+        )
     close = difflib.get_close_matches(name, label_names, n=3)
     if close:
         said = ", ".join(map(one_line, close))
@@ -66,13 +96,14 @@ def _label_index(name: str, label_names: Sequence[str]) -> int:
 
 
 def decide(probabilities: torch.Tensor, thresholds: dict[int, float]) -> torch.Tensor:
-    """The label of each row: of the labels with a threshold, the most probable one that reaches
-    it; where none does, the most probable label without a threshold. No thresholds: the most
-    probable label."""
+    """The label of each row: of the labels with a threshold ({label index: P}, resolve_thresholds),
+    the most probable one that reaches it; where none does, the most probable label without a
+    threshold. No thresholds: the most probable label."""
     import torch
 
     if not thresholds:
         return probabilities.argmax(-1)
+    assert len(thresholds) < probabilities.shape[-1], "resolve_thresholds leaves a label without one"
     columns = torch.tensor(list(thresholds), dtype=torch.long)
     limits = torch.tensor(list(thresholds.values()), dtype=probabilities.dtype)
     reached = torch.zeros_like(probabilities, dtype=torch.bool)

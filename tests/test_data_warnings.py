@@ -107,26 +107,49 @@ def test_a_label_with_few_validation_rows_among_labels_with_many_is_warned_of():
     from attncli.data_warnings import rare_in_validation_warning
     from attncli.splits import Split
 
-    def validation(*counts: int) -> Split:
+    def split(*counts: int) -> Split:
         labels = [index for index, count in enumerate(counts) for _ in range(count)]
         return Split(texts=["t"] * len(labels), labels=labels)
 
-    said = rare_in_validation_warning(validation(146, 4), ["other", "tech"], carved=True, fraction=0.1)
+    said = rare_in_validation_warning(
+        split(1460, 40), split(146, 4), ["other", "tech"], carved=True, fraction=0.1
+    )
     assert said == [
         "warning: validation holds few rows of 'tech' 4, against a median of 146 for the other labels: the "
         "best epoch is chosen on them with the rest, and one row moves such a label's recall by 25 points; "
         "--set data.validation_fraction=0.2 holds out more of each label; for a rare label, a --threshold "
-        "chosen on rows the model did not train on may find more of it"
+        "chosen on rows the model never trained on may find more of it (README: Decision thresholds)"
     ]
-    given = rare_in_validation_warning(validation(40, 2, 38, 3), list("abcd"), carved=False, fraction=0.1)
+    names = list("abcdefg")
+    given = rare_in_validation_warning(
+        split(*[90] * 4), split(40, 2, 38, 3), names[:4], carved=False, fraction=0.1
+    )
     assert given[0].startswith("warning: validation holds few rows of 'b' 2, 'd' 3, against a median of 39 ")
     assert "more rows of them in the validation split make it reliable" in given[0]
+    # Half the labels rare or more: still against the others (100 each), not the median of them all.
+    many = rare_in_validation_warning(
+        split(*[900] * 7), split(100, 100, 100, 4, 4, 4, 4), names, carved=True, fraction=0.1
+    )
+    assert many and "'d' 4, 'e' 4, 'f' 4, 'g' 4, against a median of 100" in many[0]
+    # A label that holds out one row only because it has under ten is said elsewhere (few_examples_warning).
+    rare = rare_in_validation_warning(
+        split(300, 300, 40, 9), split(30, 30, 2, 1), list("abcd"), carved=True, fraction=0.1
+    )
+    assert rare and "few rows of 'c' 2, against a median of 30" in rare[0] and "'d'" not in rare[0]
+    # At a fraction of 0.5 no larger one is offered.
+    half = rare_in_validation_warning(
+        split(60, 60, 4), split(60, 60, 4), list("abc"), carved=True, fraction=0.5
+    )
+    assert half and "validation_fraction" not in half[0]
     # Not: labels equally few (150 intents of 3 rows each), a few rows among few, a small split.
+    equal = split(*[3] * 150)
     assert (
-        rare_in_validation_warning(
-            validation(*[3] * 150), [str(i) for i in range(150)], carved=True, fraction=0.1
-        )
+        rare_in_validation_warning(equal, equal, [str(i) for i in range(150)], carved=True, fraction=0.1)
         == []
     )
-    assert rare_in_validation_warning(validation(30, 8), ["a", "b"], carved=True, fraction=0.1) == []
-    assert rare_in_validation_warning(validation(20, 2), ["a", "b"], carved=True, fraction=0.1) == []
+    assert (
+        rare_in_validation_warning(split(300, 80), split(30, 8), ["a", "b"], carved=True, fraction=0.1) == []
+    )
+    assert (
+        rare_in_validation_warning(split(200, 20), split(20, 2), ["a", "b"], carved=True, fraction=0.1) == []
+    )

@@ -1115,8 +1115,8 @@ def test_thresholds_decide_the_labels_scored_and_each_label_s_ranking_is_reporte
     at P >= 0.2, which eval could not show; nor how well the probabilities rank a label's rows."""
     import torch
 
-    from attncli.metrics import average_precision
     from attncli.prediction import predict_probabilities
+    from attncli.ranking import average_precisions
 
     rows = _mislabelled(60, wrong=6)
     path = write_csv(tmp_path / "t.csv", rows)
@@ -1125,15 +1125,14 @@ def test_thresholds_decide_the_labels_scored_and_each_label_s_ranking_is_reporte
     probabilities = predict_probabilities(loaded, texts)
     names = loaded.label_names
     truth = [names.index(row["label"]) for row in rows]
-    for index, name in enumerate(names):
-        expected = average_precision(probabilities[:, index].tolist(), [label == index for label in truth])
-        assert plain.average_precision[name] == pytest.approx(expected)
+    for name, expected in zip(names, average_precisions(probabilities, truth), strict=True):
+        assert expected is not None and plain.average_precision[name] == pytest.approx(expected)
         assert plain.to_json()["per_class"][name]["average_precision"] == pytest.approx(expected)
     # tech wherever P(tech) reaches the highest it has on a row whose most probable label is another
     # (the most probable label without a threshold elsewhere)
     tech = names.index("tech")
     cut = probabilities[probabilities.argmax(-1) != tech, tech].max().item()
-    decided = evaluate(loaded, str(path), thresholds={tech: cut})
+    decided = evaluate(loaded, str(path), thresholds={"tech": cut})
     expected = [
         tech if row[tech] >= cut else max((i for i in range(len(names)) if i != tech), key=lambda i: row[i])
         for row in probabilities.tolist()

@@ -118,16 +118,3 @@ def test_distances_of_number_labels_computed_by_hand():
     assert share_within(confusion_matrix([1], [2], 3), [0.2, 1.2, 2.2]) == 1.0
     assert mean_absolute_error(confusion_matrix([], [], 3), [1.0, 2.0, 3.0]) is None
     assert share_within(confusion_matrix([], [], 3), [1.0, 2.0, 3.0]) is None
-
-
-def test_average_precision_is_the_precision_at_each_positive_row_averaged_with_ties_one_threshold():
-    from attncli.metrics import average_precision
-
-    # ranked: +, -, +, - : precision 1/1 at the first positive, 2/3 at the second
-    assert average_precision([0.9, 0.8, 0.7, 0.1], [True, False, True, False]) == pytest.approx(
-        (1 + 2 / 3) / 2
-    )
-    # a tie of a positive and a negative at the top is one threshold: precision 1/2 there
-    assert average_precision([0.9, 0.9, 0.2], [True, False, True]) == pytest.approx((0.5 + 2 / 3) / 2)
-    assert average_precision([0.3, 0.2], [False, False]) is None  # no positive row: undefined
-    assert average_precision([0.1, 0.9], [True, False]) == pytest.approx(0.5)

@@ -286,7 +286,8 @@ def test_a_thresholded_label_is_predicted_where_its_probability_reaches_the_thre
     tech = loaded.label_names.index("tech")
     # the highest P(tech) among the texts whose most probable label is another
     cut = max(p.probabilities[tech] for p in plain if p.label != "tech")
-    decided = predict_records(loaded, records, thresholds={tech: cut})
+    decided = predict_records(loaded, records, thresholds={"tech": cut})
+    assert [p.label for p in predict(loaded, texts, thresholds={"tech": cut})] == [p.label for p in decided]
     for before, after in zip(plain, decided, strict=True):
         expected = "tech" if before.probabilities[tech] >= cut else before.label
         assert after.label == expected
@@ -299,4 +300,11 @@ def test_a_thresholded_label_is_predicted_where_its_probability_reaches_the_thre
     most_probable, score = changed[0].top_k[0]
     assert row.count("tech") == 1 and f"{most_probable} {format_probability(score)}" in row
     with pytest.raises(ConfigError, match="--min-score and --threshold decide labels two ways; give one"):
-        predict_records(loaded, records, thresholds={tech: 0.2}, min_score=0.5)
+        predict_records(loaded, records, thresholds={"tech": 0.2}, min_score=0.5)
+    # A label given outside top_k: the next labels column still holds top_k less one (it overflowed).
+    outside = dataclasses.replace(changed[0], label="x", score=0.01, top_k=changed[0].top_k[:2])
+    row = render_prediction_row(
+        outside, prediction_layout([*loaded.label_names, "x"], top_k=2, width=200)
+    ).plain
+    first, second = outside.top_k
+    assert f"{first[0]} {format_probability(first[1])}" in row and f"{second[0]} " not in row

@@ -84,3 +84,24 @@ def test_a_short_run_or_one_without_early_stopping_says_no_more_than_it_should(c
     lines = capsys.readouterr().err.splitlines()
     assert lines[0].endswith("tokens/s)")
     assert lines[1].endswith("tokens/s); about 5 min to epoch 20")  # 18 x the median, 16.5 s
+
+
+def test_training_tells_the_reporter_its_patience(tmp_path):
+    """The epoch line's 'unless early stopping ends the run sooner' rests on it."""
+    from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
+
+    from attncli.config_loading import load_config
+    from attncli.train import train
+
+    class Started(StageRecorder):
+        def start(self, info):
+            self.patience = info.patience
+
+    path = write_csv(tmp_path / "d.csv", make_rows(60))
+    reporter = Started()
+    train(
+        load_config(None, [*TINY_MODEL, f"data.source={path}", "train.epochs=1", "train.patience=2"]),
+        output=tmp_path / "run",
+        reporter=reporter,
+    )
+    assert reporter.patience == 2

@@ -1434,13 +1434,29 @@ def test_a_validation_split_with_no_rows_of_a_label_is_refused_for_a_new_run_and
         f"the validation split (validation.csv) has no rows of 'sport' ({sport_rows} training rows), so the "
         "best epoch would be chosen on the other labels alone, which favours a model that never predicts it; "
         f"add rows of it to the validation split, or train on {folder / 'train.csv'} alone, of which attn "
-        "holds out a stratified 10% of each label for validation"
+        "holds out a stratified share of each label for validation (data.validation_fraction)"
     )
     assert not (tmp_path / "run").exists()  # nothing written
     # A label under ten training rows (none held out by a carve at 10%) is warned of, not refused.
     sport = [row for row in rows if row["label"] == "sport"]
     write_csv(folder / "train.csv", [row for row in rows if row["label"] != "sport"] + sport[:9])
-    assert "'sport' has 9 in train and 0 in validation" in " ".join(load_splits(config.data).notes)
+    nine = load_splits(config.data)
+    assert nine.unvalidated is None and "'sport' has 9 in train and 0 in validation" in " ".join(nine.notes)
+    # A save_to_disk dataset has no file to train on alone: warned of, with the first remedy only.
+    from datasets import Dataset, DatasetDict
+
+    saved = tmp_path / "saved"
+    DatasetDict({
+        "train": Dataset.from_list(rows),
+        "validation": Dataset.from_list([row for row in make_rows(40, seed=6) if row["label"] != "sport"]),
+    }).save_to_disk(saved)  # fmt: skip
+    warned = load_splits(dataclasses.replace(config.data, source=str(saved)))
+    assert warned.unvalidated is None
+    assert (
+        f"warning: the validation split (split 'validation') has no rows of 'sport' ({sport_rows} training "
+        in (" ".join(warned.notes))
+        and " ".join(warned.notes).count("'sport'") == 1
+    )
     # The same data under a run started before: resumed as it was trained.
     write_csv(folder / "train.csv", rows)
     monkeypatch.setattr(attncli.data, "unvalidated_labels_error", lambda *args, **kwargs: None)
@@ -1452,7 +1468,7 @@ def test_a_validation_split_with_no_rows_of_a_label_is_refused_for_a_new_run_and
     stages = StageRecorder()
     resumed = resume(tmp_path / "old", epochs=2, reporter=stages)
     assert [record.epoch for record in resumed.history] == [1, 2]
-    assert any("'sport' has" in line and "0 in validation" in line for line in stages.lines)
+    assert f"warning: {str(refused.value)}" in stages.lines
 
 
 @pytest.mark.parametrize("native", [True, False])

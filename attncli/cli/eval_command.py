@@ -81,7 +81,7 @@ def evaluate(
         from attncli.evaluation import evaluate as run_evaluation
         from attncli.progress import rows_progress
         from attncli.sources import require_data_source
-        from attncli.thresholds import parse_thresholds
+        from attncli.thresholds import parse_threshold_options
 
         if data == "-":
             raise DataError(
@@ -91,8 +91,8 @@ def evaluate(
         require_data_source(data)  # a mistyped DATA is said at once, not after loading the model
         if encoding is not None:
             DataConfig(encoding=encoding)  # refused as training refuses it, before the model loads
+        decided_by = parse_threshold_options(thresholds or [])  # before the model loads
         loaded = load_for_command(checkpoint, device, command="eval", others=[data] if data else [])
-        decided_by = parse_thresholds(thresholds or [], loaded.label_names)
         with rows_progress() as on_batch:
             result = run_evaluation(
                 loaded,

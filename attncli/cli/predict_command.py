@@ -101,7 +101,7 @@ def predict(
         from attncli.prediction_writers import CsvWriter, JsonArrayWriter, JsonLinesWriter
         from attncli.progress import counted_chunks
         from attncli.split_choice import training_file_encoding
-        from attncli.thresholds import parse_thresholds
+        from attncli.thresholds import parse_threshold_options, resolve_thresholds
 
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
@@ -114,10 +114,11 @@ def predict(
         require_min_score(min_score)  # before the model loads
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
         refuse_writing_over_input(output, "--output", texts or [], file)
-        if thresholds and min_score is not None:
+        decided_by = parse_threshold_options(thresholds or [])  # before the model loads
+        if decided_by and min_score is not None:
             raise ConfigError("--min-score and --threshold decide labels two ways; give one")
         loaded = load_for_command(checkpoint, device, command="predict", others=texts or [])
-        decided_by = parse_thresholds(thresholds or [], loaded.label_names)
+        resolve_thresholds(decided_by, loaded.label_names)  # before any input is read
         source = record_source(
             texts or [], file, encoding=encoding or training_file_encoding(loaded, file) or "utf-8",
             text_column=text_column,

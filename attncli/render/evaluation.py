@@ -376,7 +376,7 @@ def render_eval(
     )
     parts: list[RenderableType] = [summary]
     if result.thresholds:
-        given = ", ".join(f"{one_line(label)} {value:g}" for label, value in result.thresholds.items())
+        given = ", ".join(f"{one_line(label)} {value!r}" for label, value in result.thresholds.items())
         said = f"labels decided by --threshold {given}, else the most probable label without one"
         parts.append(Text(said, "attn.muted"))
     if result.mean_absolute_error is not None and result.within_one is not None:

@@ -162,12 +162,12 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
     else:
         parts += [_cell(layout.label(prediction.label), layout.label_width, "attn.label"), Text(" ")]
         parts += [_cell(format_probability(prediction.score), SCORE_WIDTH, "attn.score", right=True)]
-        # The labels after the one given: the first of top_k but where --threshold gave another.
-        others = ", ".join(
-            f"{layout.label(label)} {format_probability(score)}"
-            for label, score in prediction.top_k
-            if label != prediction.label
-        )
+        # The labels after the one given: top_k's after the first, or, where --threshold gave another,
+        # as many of top_k's others (the column is sized for top_k less one).
+        following = [item for item in prediction.top_k if item[0] != prediction.label][
+            : len(prediction.top_k) - 1
+        ]
+        others = ", ".join(f"{layout.label(label)} {format_probability(score)}" for label, score in following)
         if layout.others_width:
             parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]
     parts += [Text("  "), _shown_text(prediction, text, layout.text_width)]
