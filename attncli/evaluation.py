@@ -120,7 +120,7 @@ class EvalResult:
     within_one: float | None = None
     """Likewise: the share of rows predicted at most 1 from the true number."""
     average_precision: dict[str, float | None] = field(default_factory=dict)
-    """Each label's average precision (metrics.average_precision): how well its probability ranks
+    """Each label's average precision (ranking.average_precisions): how well its probability ranks
     its rows first, whatever the threshold; None for a label without rows."""
     thresholds: dict[str, float] = field(default_factory=dict)
     """The --threshold of each label given one, by which the labels scored were decided."""
