@@ -20,6 +20,12 @@ from attncli.streams import one_line
 from attncli.tokenizer import INVISIBLE_CHARACTERS
 
 
+def held_out_only_by_the_minimum(count: int, fraction: float) -> bool:
+    """Whether a label of `count` training rows has a validation row only because a carve holds at
+    least one of each label (or none, under two rows), not by its share `fraction`."""
+    return count * fraction < 1
+
+
 def few_examples_warning(
     train: Split, label_names: list[str], *, validation: Split | None, fraction: float
 ) -> str | None:
@@ -36,7 +42,7 @@ def few_examples_warning(
         # (none in validation of a label of VALIDATED_FROM_ROWS or more: unvalidated_labels_error)
         if held is not None and (count < 2 or (held[index] == 0 and count < VALIDATED_FROM_ROWS)):
             parts.append(f"class {name!r} has {count} in train and {held[index]} in validation")
-        elif held is None and count * fraction < 1:
+        elif held is None and held_out_only_by_the_minimum(count, fraction):
             parts.append(
                 f"class {name!r} has {count} ({'none' if count < 2 else '1'} held out for validation)"
             )
@@ -382,7 +388,8 @@ def rare_in_validation_warning(
     rare = [
         (label_names[index], held[index])
         for index in sorted(few, key=lambda index: held[index])
-        if held[index] * 5 <= median and not (carved and counts[index] * fraction < 1)  # said already
+        if held[index] * 5 <= median
+        and not (carved and held_out_only_by_the_minimum(counts[index], fraction))  # few_examples_warning's
     ]
     if not rare:
         return []

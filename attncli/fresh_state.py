@@ -176,7 +176,7 @@ def run_info(prepared: Prepared, state: TrainState) -> RunInfo:
         device=str(prepared.device),
         precision=prepared.precision,
         epochs=prepared.config.train.max_epochs,
-        label_counts=prepared.train_targets.bincount(minlength=len(prepared.label_names)).tolist(),
+        label_counts=prepared.label_counts,
         processes=prepared.distributed.world_size,
         class_weights=prepared.class_weights,
         patience=prepared.config.train.epochs_of_patience,

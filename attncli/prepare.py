@@ -159,6 +159,11 @@ class Prepared:
         assert pad_id is not None, "load_tokenizer and train_tokenizer always add a padding token"
         return pad_id
 
+    @property
+    def label_counts(self) -> list[int]:
+        """The training rows of each label, in label order."""
+        return self.train_targets.bincount(minlength=len(self.label_names)).tolist()
+
     @functools.cached_property
     def unknown_id(self) -> int:
         """The token that train.token_dropout puts in place of the tokens it hides."""

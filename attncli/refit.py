@@ -100,8 +100,7 @@ def refit(
             _say_refit_epochs(prepared, refitted)  # as best/'s config says them
         return
     best = metrics.best
-    label_counts = prepared.train_targets.bincount(minlength=len(prepared.label_names)).tolist()
-    if best is not None and nothing_to_refit(label_counts, len(prepared.validation_ids), best):
+    if best is not None and nothing_to_refit(prepared.label_counts, len(prepared.validation_ids), best):
         # A refit of a model validation found at chance is a model no validation scored: a trial's
         # word-order task, at chance by its best epoch, learnt in the refit, and kept the temperature
         # fitted on chance (14.3): 96.7% accurate on test, every score 50-57%, ECE 45%.
@@ -240,7 +239,7 @@ def refit(
 
 
 def _say_refit_epochs(prepared: Prepared, epochs: int) -> None:
-    """Save the sized refit's epochs with best/ (and return them) as the number that ran: `attn info
+    """Save the sized refit's epochs with best/ as the number that ran: `attn info
     --json` and train's said 4 where 3 ran, and a run replayed from their settings refitted 4 (a
     nightly job's trial). last/ keeps the rule's ceiling, which a resume for more epochs sizes again."""
     train = dataclasses.replace(prepared.config.train, refit_epochs=epochs)

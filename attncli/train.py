@@ -177,7 +177,7 @@ def train(
         weights = prepared.class_weights
         applied = dict(zip(prepared.label_names, weights, strict=True)) if weights is not None else None
         sized = {**(sized_before or {}), **prepared.sized} or None
-        counts = prepared.train_targets.bincount(minlength=len(prepared.label_names)).tolist()
+        counts = prepared.label_counts
         metrics = TrainingMetrics(
             embeddings_init=coverage, class_weights=applied, sized=sized,
             label_counts=dict(zip(prepared.label_names, counts, strict=True)),
