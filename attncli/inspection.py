@@ -104,6 +104,8 @@ class Inspection:
                     "end": item.end,
                     "weight": weight,
                     "unknown": item.unknown,
+                    "pieces": item.pieces,
+                    "unknown_pieces": item.unknown_pieces,
                 }  # fmt: skip
                 for item, weight in zip(self.tokens, weights, strict=True)
             ],

@@ -215,6 +215,14 @@ def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
         assert sum(token["weight"] for token in output["tokens"]) == pytest.approx(1.0, abs=1e-5)
         views[str(flags)] = output["view"]
     assert len(set(views.values())) == 4 and "layer 2 (head 1)" in views["['--layer', 2, '--head', 1]"]
+    # A text past max_length (32) is said to be cut on standard error, as predict --json says it
+    # (inspect --json said nothing: only each line's truncated_tokens told).
+    cut = invoke("inspect", path, text, " ".join([text] * 8), "--json")
+    assert [json.loads(line)["truncated_tokens"] for line in cut.stdout.splitlines()] == [0, 8]
+    assert cut.stderr == (
+        "note: 1 of 2 texts were longer than the model's max_length (32 tokens); only their first 32 tokens "
+        "were read\n"
+    )
     refused = invoke("inspect", path, text, "--layer", 3)
     assert refused.exit_code == 2 and "--layer 3: the model has 2 layers, numbered from 1" in refused.output
 

@@ -180,6 +180,10 @@ def test_words_with_an_unknown_piece_are_shown_as_written_and_said_to_be_partly_
     codes = re.search(r"\x1b\[([0-9;]*)m[^\x1b]*café", coloured)  # the style the word is printed in
     assert codes is not None and "4" in codes.group(1).split(";")  # underlined, as a wholly unknown word is
     assert [item["unknown"] for item in words.to_json()["tokens"]] == [True, False, True]
+    # --json carries how many pieces each word is and how many the model did not know, which a page
+    # needs to draw the k/n scale and tell a partly unknown word from a wholly unknown one (a trial).
+    counts = [(item["pieces"], item["unknown_pieces"]) for item in words.to_json()["tokens"]]
+    assert counts == [(3, 1), (1, 0), (1, 1)]
 
 
 def test_tokens_sharing_one_character_show_it_once_and_long_unknown_words_are_cut():
@@ -306,8 +310,10 @@ def test_heat_levels_name_their_text_colour_and_the_legend_shows_each_level_unbr
         console.print(heat_legend(scale, styles, merged=False))
         lines = file.getvalue().splitlines()
         shown = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines)
-        for level in range(1, 8):
+        for level in range(2, 8):
             assert f" >{as_multiple(scale.lower_bound(level))} " in shown  # each swatch whole on a line
+        # The flat bound as it is: to one decimal it read "<=1.1x" beside ">1.1x" (a trial).
+        assert " <=1.15x " in shown and " >1.15x " in shown and "1.1x" not in shown
         assert "\x1b[2;" not in "".join(lines[-2:]) and "38;2;0;0;0;48;2;252;78;42m" in file.getvalue()
 
 
@@ -369,7 +375,7 @@ def test_an_html_page_gives_each_token_its_weight_as_a_title():
             TokenWeight("[UNK]", 10, 12, 0.00012, unknown_pieces=1),
         ],
     )  # fmt: skip
-    recorder = recording_console()
+    recorder = recording_console("html")
     recorder.print(render_inspection(inspection, color_system="truecolor", weight_titles=True))
     page = html_page(recorder)
     assert re.search(r'background-color: #[0-9a-f]{6}"><span title="0.800">good</span></span>', page)
@@ -378,6 +384,47 @@ def test_an_html_page_gives_each_token_its_weight_as_a_title():
     # The terminal's view carries no titles: they would be hyperlinks there.
     shown = _render(render_inspection(inspection, color_system="truecolor"), color=True)
     assert "\x1b]8" not in shown and "attn-weight" not in shown
+
+
+def _contrast(first: str, second: str) -> float:
+    """WCAG's contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_an_html_page_leaves_lines_to_the_browser_and_its_notes_readable():
+    """A trial's report column showed a heatmap cut into lines of 100 characters, copied with line
+    breaks of its own, and its notes in #7f7f7f (4.0:1 on the page's white; the SVG's 3.3:1 on its
+    dark grey). The HTML page keeps each line whole for the browser to wrap; the SVG, a terminal's
+    picture, keeps 100 columns; both mute their notes in a grey of at least 4.5:1."""
+    from attncli.render import svg_page
+    from attncli.render.consoles import html_page, recording_console
+
+    words = [f"word{n}" for n in range(60)]
+    text = " ".join(words)
+    spans = [(text.index(word), text.index(word) + len(word)) for word in words]
+    inspection = Inspection(
+        text=text, label="pos", score=0.9, view="v", truncated_tokens=3,
+        tokens=[TokenWeight(word, *span, 1 / 60) for word, span in zip(words, spans, strict=True)],
+    )  # fmt: skip
+    pages = {}
+    for kind in ("html", "svg"):
+        recorder = recording_console(kind)
+        recorder.print(render_inspection(inspection, color_system="truecolor", weight_titles=True))
+        lines = recorder.export_text(clear=False).splitlines()
+        assert (text in lines) == (kind == "html") and (max(map(len, lines)) <= 100) == (kind == "svg")
+        pages[kind] = html_page(recorder) if kind == "html" else svg_page(recorder)
+    assert "white-space:pre-wrap;" in pages["html"]
+    notes = re.search(r"color: (#[0-9a-f]{6})[^>]*>[^<]*cut at max_length", pages["html"])
+    assert notes is not None and _contrast(notes[1], "#ffffff") >= 4.5
+    muted = re.findall(r"\.terminal-[0-9a-z-]+ \{ fill: (#[0-9a-f]{6})", pages["svg"])
+    assert "#999999" in muted and _contrast("#999999", "#292929") >= 4.5  # on the SVG's background
 
 
 def test_text_keeps_its_joiners_and_loses_what_a_terminal_would_act_on():
@@ -1133,7 +1180,7 @@ def test_an_svg_draws_wide_characters_two_cells_wide_as_their_boxes():
     from attncli.render import svg_page
     from attncli.render.consoles import recording_console
 
-    recorder = recording_console()
+    recorder = recording_console("svg")
     recorder.print("[bold]亲，我买的[/bold]iPhone 15[red]坏了😡[/red] ｷｬﾝｾﾙ ok")
     page = svg_page(recorder)
     ElementTree.fromstring(page)

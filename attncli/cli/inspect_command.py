@@ -112,6 +112,7 @@ def inspect(
     """Show each text with its tokens coloured by how much the model attends to them."""
 
     def action() -> None:
+        from attncli.prediction import PredictionStats
         from attncli.render.consoles import recording_console
         from attncli.split_choice import training_file_encoding
         from attncli.view_choice import check_view, default_layer, default_view
@@ -139,7 +140,8 @@ def inspect(
         refused_by_environment = not no_color and os.environ.get("NO_COLOR", "") != ""
         refused = no_color or refused_by_environment
         shown = _Shown(
-            console=console, recorder=recording_console() if html or svg else None, as_json=as_json,
+            console=console, html_recorder=recording_console("html") if html else None,
+            svg_recorder=recording_console("svg") if svg else None, as_json=as_json,
             color_system=None if plain or console is None else console.color_system,
             recorded_color_system=None if refused else "truecolor",
             numbered=source.name != "arguments" or len(texts or []) > 1, text_column=source.text_column,
@@ -151,14 +153,20 @@ def inspect(
             "pooling": pooling,
             "words": words,
         }
-        read, with_text = _inspect_records(loaded, source.chunks, view, shown)
-        note_when_nothing_read(source, records=read, verb="inspect")
-        if read > with_text:  # as predict says it, --json included
-            typer.echo(f"note: {read - with_text:,} of {read:,} records had no text to inspect", err=True)
-        if shown.recorder is not None:
+        stats = PredictionStats()
+        _inspect_records(loaded, source.chunks, view, shown, stats)
+        note_when_nothing_read(source, records=stats.records, verb="inspect")
+        # As predict says them, --json included (where no heatmap says a text was cut).
+        if (note := stats.truncation_note(loaded.config.model.length)) is not None:
+            typer.echo(note, err=True)
+        if stats.without_label:
+            typer.echo(
+                f"note: {stats.without_label:,} of {stats.records:,} records had no text to inspect", err=True
+            )
+        if html or svg:
             from_file = f" -f {file}" if file is not None else ""
             _save_recording(
-                shown.recorder, html=html, svg=svg, title=f"attn inspect {checkpoint}{from_file}",
+                shown, html=html, svg=svg, title=f"attn inspect {checkpoint}{from_file}",
                 numbers_for_no_color=refused_by_environment,
             )  # fmt: skip
 
@@ -193,37 +201,43 @@ def _check_pages(
 @dataclass(frozen=True)
 class _Shown:
     """Where and how each record's heatmap goes: the terminal (None for --html - or --svg -), the
-    recording for --html and --svg, or JSON lines."""
+    recordings for --html and --svg, or JSON lines."""
 
     console: Any
-    recorder: Any
+    html_recorder: Any
+    svg_recorder: Any
     as_json: bool
     color_system: str | None
     recorded_color_system: str | None
     numbered: bool
     text_column: str | None
 
+    @property
+    def recorders(self) -> list[Any]:
+        return [recorder for recorder in (self.html_recorder, self.svg_recorder) if recorder is not None]
+
 
 def _inspect_records(
-    loaded: Any, chunks: Iterable[list[Any]], view: dict[str, Any], shown: _Shown
-) -> tuple[int, int]:
-    """Inspect and show every record, in order; how many were read, and how many had a text.
-    Records go in pieces of a few batches: each piece's texts go through the model together, as
-    predict's do, and are shown before the next piece (a chunk of a file is 2,048 records, which
-    held every text's weights and showed nothing for seconds)."""
+    loaded: Any, chunks: Iterable[list[Any]], view: dict[str, Any], shown: _Shown, stats: Any
+) -> None:
+    """Inspect and show every record, in order, counting in `stats` (a PredictionStats) the records
+    read, those without a text, and the texts cut at max_length. Records go in pieces of a few
+    batches: each piece's texts go through the model together, as predict's do, and are shown before
+    the next piece (a chunk of a file is 2,048 records, which held every text's weights and showed
+    nothing for seconds)."""
     from attncli.inspection import inspect_texts
 
-    read = with_text = 0
     pieces = (chunk[start : start + INSPECT_SHOWN_RECORDS] for chunk in chunks
               for start in range(0, len(chunk), INSPECT_SHOWN_RECORDS))  # fmt: skip
     for piece in pieces:
         usable = [record for record in piece if record.has_text]
-        read, with_text = read + len(piece), with_text + len(usable)
         found = inspect_texts(loaded, [record.text or "" for record in usable], **view) if usable else []
+        stats.records += len(piece)
+        stats.without_label += len(piece) - len(usable)
+        stats.truncated += sum(inspection.truncated_tokens > 0 for inspection in found)
         inspections = {record.index: inspection for record, inspection in zip(usable, found, strict=True)}
         for record in piece:
             _show_record(record, inspections.get(record.index), shown)
-    return read, with_text
 
 
 def _show_record(record: Any, inspection: Any, shown: _Shown) -> None:
@@ -241,8 +255,8 @@ def _show_record(record: Any, inspection: Any, shown: _Shown) -> None:
         line = f"{number}{named}({no_label_reason(record)})"
         if shown.console is not None:
             shown.console.print(line, style="attn.muted", markup=False)
-        if shown.recorder is not None:  # the saved picture keeps it too: no gaps in numbering
-            shown.recorder.print(line, style="attn.muted", markup=False)
+        for recorder in shown.recorders:  # the saved picture keeps it too: no gaps in numbering
+            recorder.print(line, style="attn.muted", markup=False)
     else:
         index = record.index if shown.numbered else None
         _show_inspection(shown, inspection, index, identity_of(record.fields))
@@ -254,8 +268,8 @@ def _show_inspection(shown: _Shown, inspection: Any, index: int | None, identity
     if shown.console is not None:  # None: --html - or --svg -, the page alone
         view = render_inspection(inspection, color_system=shown.color_system, index=index, identity=identity)
         shown.console.print(view)
-    if shown.recorder is not None:
-        shown.recorder.print(
+    for recorder in shown.recorders:
+        recorder.print(
             render_inspection(
                 inspection,
                 color_system=shown.recorded_color_system,
@@ -267,7 +281,7 @@ def _show_inspection(shown: _Shown, inspection: Any, index: int | None, identity
 
 
 def _save_recording(
-    recorder, *, html: Path | None, svg: Path | None, title: str, numbers_for_no_color: bool = False
+    shown: _Shown, *, html: Path | None, svg: Path | None, title: str, numbers_for_no_color: bool = False
 ) -> None:
     """Write the pages asked for; `numbers_for_no_color`: NO_COLOR in the environment (not
     --no-color) made them carry numbers in place of colours, which is said, since a report job's
@@ -276,8 +290,8 @@ def _save_recording(
     from attncli.render import html_page, svg_page
 
     pages = (
-        (html, "--html", lambda: html_page(recorder, title)),
-        (svg, "--svg", lambda: svg_page(recorder, title)),
+        (html, "--html", lambda: html_page(shown.html_recorder, title)),
+        (svg, "--svg", lambda: svg_page(shown.svg_recorder, title)),
     )
     for path, option, page in pages:
         if path is None:
@@ -297,7 +311,7 @@ def _save_recording(
                 "colour; run with NO_COLOR unset (env -u NO_COLOR attn inspect ...) for a coloured page",
                 err=True,
             )
-    if svg is not None and _laid_out_as_written(recorder.export_text(clear=False)):
+    if svg is not None and _laid_out_as_written(shown.svg_recorder.export_text(clear=False)):
         typer.echo(
             "note: an SVG puts each character in a cell of its own, so right-to-left text, letters "
             "with marks (Arabic, Hebrew, Hindi, decomposed accents) and emoji joined into one (👨‍👩‍👧) "

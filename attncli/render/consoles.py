@@ -8,9 +8,10 @@ import io
 import os
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
+from rich.theme import Theme
 
 from attncli.render.text import ATTN_THEME
 from attncli.streams import one_line
@@ -101,14 +102,27 @@ def html_page(recorder: Console, title: str = "attn inspect") -> str:
     page = CONSOLE_HTML_FORMAT.replace(charset, f"{charset}<title>{shown}</title>\n", 1)
     # Each line takes its direction from its own first letter: a Hebrew or Arabic heatmap reads right
     # to left, its legend and tables left to right (the page set every line left to right).
-    page = page.replace('<pre style="', '<pre style="unicode-bidi:plaintext;', 1)
+    # Lines wrap to the browser's window, as a page's text does: the recording breaks none (a report's
+    # narrow column showed a heatmap cut at 100 characters, copied with line breaks of its own).
+    wrapped = "unicode-bidi:plaintext;white-space:pre-wrap;overflow-wrap:anywhere;"
+    page = page.replace('<pre style="', f'<pre style="{wrapped}', 1)
     exported = recorder.export_html(clear=False, inline_styles=True, code_format=page)
     return _weight_titles(exported).translate(NOT_XML)
 
 
-def recording_console() -> Console:
-    """A console that renders in full colour into memory, for --html and --svg."""
+# The width a page is recorded at: an SVG is a terminal's picture of 100 columns; an HTML page's lines
+# are left whole, for the browser to wrap.
+RECORDED_WIDTH = {"html": PIPED_WIDTH, "svg": 100}
+# Notes and the legend's sentence, muted on a terminal by `dim`, which blends the text's colour half
+# into the background: 4.0:1 against the HTML page's white and 3.3:1 against the SVG's dark grey,
+# under the 4.5:1 that WCAG asks of text. Saved pages give them a grey of their own: 5.7:1 and 5.1:1.
+RECORDED_MUTED = {"html": "#666666", "svg": "#999999"}
+
+
+def recording_console(page: Literal["html", "svg"]) -> Console:
+    """A console that renders in full colour into memory, for the `page` --html or --svg saves."""
+    theme = Theme({**ATTN_THEME.styles, "attn.muted": RECORDED_MUTED[page]})
     return Console(
-        file=io.StringIO(), record=True, theme=ATTN_THEME, highlight=False, color_system="truecolor",
-        force_terminal=True, width=100,
+        file=io.StringIO(), record=True, theme=theme, highlight=False, color_system="truecolor",
+        force_terminal=True, width=RECORDED_WIDTH[page],
     )  # fmt: skip

@@ -108,9 +108,9 @@ def heat_legend(scale: HeatScale, styles: list[Style], *, merged: bool) -> Rende
         else f"uniform (1/{round(1 / scale.uniform)} = {scale.uniform:.3g})"
     )
     sentence = Text(f"colour: {what} as a multiple of {baseline}, log scale:", "attn.muted")
-    swatches = [Text(f" <={as_multiple(FLAT_UP_TO)} ")]
-    swatches += [
-        Text(f" >{as_multiple(scale.lower_bound(level))} ", style)
-        for level, style in enumerate(styles, start=1)
-    ]
+    # The flat bound as it is, 1.15x: to one decimal the legend read "<=1.1x" beside ">1.1x" (a trial).
+    higher = (as_multiple(scale.lower_bound(level)) for level in range(2, len(styles) + 1))
+    bounds = [f"{FLAT_UP_TO:g}x", *higher]
+    swatches = [Text(f" <={bounds[0]} ")]
+    swatches += [Text(f" >{bound} ", style) for bound, style in zip(bounds, styles, strict=True)]
     return Group(sentence, Columns(swatches, padding=(0, 1)))
