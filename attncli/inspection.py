@@ -4,7 +4,7 @@ from one of several views of the model's attention, each summing to 1 over the t
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -205,13 +205,15 @@ def inspect_text(
     rollout: bool | None = None,
     pooling: bool = False,
     words: bool = False,
+    thresholds: Mapping[str, float] | None = None,
 ) -> Inspection:
     """Predict `text` and weigh each of its tokens by one view of the model's attention (see
     `inspect_texts`)."""
     require_loaded(checkpoint, "inspect_text")
     (inspection,) = inspect_texts(
-        checkpoint, [text], layer=layer, head=head, rollout=rollout, pooling=pooling, words=words
-    )
+        checkpoint, [text], layer=layer, head=head, rollout=rollout, pooling=pooling, words=words,
+        thresholds=thresholds,
+    )  # fmt: skip
     return inspection
 
 
@@ -225,6 +227,7 @@ def inspect_texts(
     pooling: bool = False,
     words: bool = False,
     max_tokens: int | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> list[Inspection]:
     """Predict each text and weigh each of its tokens by one view of the model's attention: by
     default attention rollout from the pooling through every layer (the pooling weights themselves
@@ -234,8 +237,12 @@ def inspect_texts(
     `words`, subword pieces are merged into words. The texts run through the model in padded
     batches of similar length (about `max_tokens` positions each, by default fewer for views that
     keep every layer's weights), as predict's do: a text's weights are those it gets alone, since
-    padding is masked out of every softmax."""
+    padding is masked out of every softmax. `thresholds` ({label: probability}) decide the label
+    shown as predict's do (thresholds.decide)."""
+    from attncli.thresholds import resolve_thresholds
+
     require_loaded(checkpoint, "inspect_texts")
+    by_index = resolve_thresholds(thresholds, checkpoint.label_names)
     # UTF-8 bytes are their text, as predict reads them (inspect refused what predict labelled).
     texts = [
         read if isinstance(text, (bytes, bytearray)) and (read := text_of(text)) is not None else text
@@ -272,8 +279,9 @@ def inspect_texts(
                 head=head, rollout=rollout,
             )  # fmt: skip
             inspections[row] = _inspection(
-                checkpoint, readable[row], encoded[row], logits, weights, view, words=words
-            )
+                checkpoint, readable[row], encoded[row], logits, weights, view, words=words,
+                thresholds=by_index,
+            )  # fmt: skip
     assert all(inspection is not None for inspection in inspections)  # every row is in one batch
     return inspections  # type: ignore[return-value]
 
@@ -287,10 +295,13 @@ def _inspection(
     view: str,
     *,
     words: bool,
+    thresholds: dict[int, float],
 ) -> Inspection:
     """One text's prediction and token weights, as inspect shows them."""
+    from attncli.thresholds import decide
+
     probabilities = calibrated_probabilities(checkpoint, logits)
-    best = int(probabilities.argmax())
+    best = int(decide(probabilities[None], thresholds)[0])
     token_texts = [checkpoint.tokenizer.id_to_token(token_id) or "" for token_id in encoded.ids]
     weight_list = weights.tolist()
     if words:

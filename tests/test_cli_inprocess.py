@@ -336,7 +336,11 @@ def test_a_threshold_decides_labels_alike_in_predict_and_eval(easy_run, tmp_path
     table = _ok("eval", easy_run, path, "--threshold", threshold).stdout
     assert f"labels decided by --threshold tech {cut:g}, else the most probable label without one" in table
     assert "avg precision" in table
+    # inspect heads each heatmap with the label predict gives (it showed the most probable label).
+    shown = _ok("inspect", easy_run, "--file", path, "--json", "--threshold", threshold).stdout.splitlines()
+    assert [json.loads(line)["label"] for line in shown] == expected
     _refused(invoke("eval", easy_run, path, "--threshold", "tehc=0.2"), "did you mean tech?")
+    _refused(invoke("inspect", easy_run, "x", "--threshold", "tehc=0.2"), "did you mean tech?")
     _refused(
         invoke("predict", easy_run, "x", "--threshold", "tech=0.2", "--min-score", "0.5"),
         "--min-score and --threshold decide labels two ways; give one",

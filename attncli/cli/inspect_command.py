@@ -30,6 +30,7 @@ from attncli.cli.options import (
     FileOption,
     FileTextColumnOption,
     JsonOption,
+    ThresholdOption,
     WholeFileOption,
     checked_delimiter,
     given_path,
@@ -103,6 +104,7 @@ def inspect(
             help="Print each token's weight as a number instead of colours (in --html and --svg too).",
         ),
     ] = False,
+    thresholds: ThresholdOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     as_json: JsonOption = False,
@@ -115,11 +117,14 @@ def inspect(
         from attncli.prediction import PredictionStats
         from attncli.render.consoles import recording_console
         from attncli.split_choice import training_file_encoding
+        from attncli.thresholds import parse_threshold_options, resolve_thresholds
         from attncli.view_choice import check_view, default_layer, default_view
 
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
         _check_pages(html, svg, as_json=as_json, texts=texts or [], file=file)
+        decided_by = parse_threshold_options(thresholds or [])  # before the model loads
         loaded = load_for_command(checkpoint, device, command="inspect", others=texts or [])
+        resolve_thresholds(decided_by, loaded.label_names)  # before any input is read
         config = loaded.config.model
         shown_rollout = rollout or default_view(config, layer=layer, pooling=pooling)
         shown_layer = default_layer(config, layer=layer, rollout=shown_rollout, pooling=pooling)
@@ -152,6 +157,7 @@ def inspect(
             "rollout": shown_rollout,
             "pooling": pooling,
             "words": words,
+            "thresholds": decided_by,
         }
         stats = PredictionStats()
         _inspect_records(loaded, source.chunks, view, shown, stats)

@@ -67,7 +67,7 @@ ThresholdOption = Annotated[
         metavar="LABEL=P",
         show_default=False,
         help="Give LABEL wherever its probability reaches P (spam=0.2), else the most probable label "
-        "without a threshold; repeat for more labels. predict and eval decide alike.",
+        "without a threshold; repeat for more labels. predict, eval and inspect decide alike.",
     ),
 ]
 
