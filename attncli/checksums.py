@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +123,12 @@ def digest_file_once(path: Path) -> tuple[str, int]:
     RUN/best/config.json` checks its pretrained vectors (gigabytes of GloVe) where loading the
     config finds them, again for its note, and training records their digest. Keyed by the file's
     identity, size and both change times, the last of which no copy that keeps times (cp -p,
-    rsync -t) or touch can set."""
+    rsync -t) or touch can set. A path that is no regular file is an OSError: /dev/zero (size 0)
+    named by a stranger's metrics.json as the vectors its run read was hashed without end, and a
+    FIFO waited forever for a writer (a trial)."""
     status = path.stat()
+    if not stat.S_ISREG(status.st_mode):
+        raise OSError(f"{path} is not a regular file")
     key = (
         str(path.resolve()),
         status.st_dev,

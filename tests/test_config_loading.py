@@ -158,6 +158,14 @@ def test_a_checkpoints_config_json_finds_its_pretrained_vectors_from_any_folder(
     (tmp_path / "vec" / "good.vec").write_text("word 1 2\n")  # a copy of it: the same vectors
     os.utime(tmp_path / "vec" / "good.vec", ns=(1, 1))  # changed, should the clock not have moved
     assert changed_vectors_note(config_file, load_config(config_file)) is None
+    # A path that is no regular file, named by a stranger's metrics.json: /dev/zero (size 0, as
+    # recorded) was hashed without end, and a FIFO waited forever for a writer (a trial).
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for named in ("/dev/zero", str(fifo)):
+        empty = {**record, "absolute_path": named, "bytes": 0}
+        (checkpoint / "metrics.json").write_text(json.dumps({**metrics, "embeddings_init": empty}))
+        assert load_config(config_file).model.embeddings_init == "vec/good.vec"
 
 
 def test_missing_and_malformed_files(tmp_path):
