@@ -26,7 +26,7 @@ from attncli.csv_rows import (
     unnamed_apart,
 )
 from attncli.errors import DataError
-from attncli.jsonfiles import json_problem, require_records
+from attncli.jsonfiles import json_depth, json_problem, require_records, too_deep
 from attncli.layouts import (
     Layout,
     flat_columns,
@@ -184,6 +184,8 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
             try:
                 content = file.read().decode(encoding).removeprefix("\ufeff")
                 values = json.loads(content)
+            except RecursionError:
+                raise too_deep(path, None, json_depth(content)) from None
             except json.JSONDecodeError as error:
                 if not _first_line_whole(content, error):
                     raise DataError(f"{path} is not valid JSON ({error})") from None
@@ -201,12 +203,15 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                yield number, json.loads(line)
+                value = json.loads(line)
+            except RecursionError:
+                raise too_deep(path, number, json_depth(line)) from None
             except json.JSONDecodeError as error:
                 raise DataError(
                     f"line {number} of {path} is not JSON: {json_problem(error)}; "
                     "give one JSON object per line"
                 ) from None
+            yield number, value
 
 
 def json_source(

@@ -15,7 +15,7 @@ from attncli.csv_rows import Quoting, first_ragged_row, require_unique_columns, 
 from attncli.encodings import decodes, marked_encoding, marked_encoding_note, misread_warning
 from attncli.errors import DataError
 from attncli.fasttext_files import is_fasttext_file, load_fasttext
-from attncli.jsonfiles import readable_values, require_records
+from attncli.jsonfiles import readable_values, require_records, require_shallow_json
 from attncli.origins import Origin
 from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS, RawData
 from attncli.read_errors import decoding_error, error_reason, local_cache_dir, read_error
@@ -184,6 +184,8 @@ def _load_file(
         keep_text = dict.fromkeys(range(width), _text_or_missing)  # by position: pandas renames repeats
         extra |= {"delimiter": delimiter, "converters": keep_text, "keep_default_na": False}
         extra |= {"na_values": [""], "quoting": quoting}
+    if builder == "json":
+        require_shallow_json(path, encoding=encoding)  # before Arrow's reader recurses into it
     try:
         with _UNCOUNTED.held():
             loaded = datasets.load_dataset(
@@ -191,7 +193,10 @@ def _load_file(
             )
     except Exception as error:
         if builder == "json":  # its fallback for mixed types fails on a blank line: read it ourselves
-            return _read_json_rows(path, error, encoding=encoding)
+            try:
+                return _read_json_rows(path, error, encoding=encoding)
+            except Exception as failure:
+                raise _nested_too_deep(path, failure, encoding=encoding) or failure from error
         loaded = None
         if delimiter is not None and _typed_null(error):
             # Not where a row has more fields than the header: with the types given, datasets keeps
@@ -225,6 +230,19 @@ def _load_file(
         return _with_values_as_written(dataset, path, mixed, encoding=encoding)
     except (DataError, ValueError):  # a layout this reading does not follow: as datasets read it
         return dataset
+
+
+def _nested_too_deep(path: Path, error: BaseException, *, encoding: str) -> DataError | None:
+    """The error naming the line nested too deeply for Arrow's types, where `error` (or its cause)
+    is the recursion that nesting made: Arrow's ArrowInvalid, or Python's RecursionError."""
+    from attncli.jsonfiles import ARROW_JSON_LEVELS, deepest_line, too_deep
+
+    causes = [error, error.__cause__, error.__context__]
+    recursed = any(
+        isinstance(cause, RecursionError) or "Recursion level" in str(cause) for cause in causes if cause
+    )
+    deepest = deepest_line(path, encoding=encoding, beyond=ARROW_JSON_LEVELS) if recursed else None
+    return too_deep(path, *deepest) if deepest is not None else None
 
 
 def _read_json_rows(path: Path, error: Exception, *, encoding: str) -> Any:

@@ -27,6 +27,100 @@ def readable_values(value: Any) -> Any:
     return value
 
 
+# Arrays and objects within each other deeper than this are refused before a reader sees them:
+# Arrow's JSON reader crashed the process on a line 12,000 deep (a segmentation fault on a thread
+# of its own: exit 139, nothing said), and Python's stops from about 1,000 (RecursionError) (a trial).
+MOST_JSON_LEVELS = 1000
+# Nesting that Arrow's types hold: arrays within arrays 63 deep were its ArrowInvalid ("Recursion
+# level in ArrowSchema struct exceeded"), objects 350 deep a RecursionError of datasets'.
+ARROW_JSON_LEVELS = 60
+JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def require_shallow_json(path: Path, *, encoding: str) -> None:
+    """Refuse a JSON or JSON-lines file with a line nested over MOST_JSON_LEVELS deep, before a
+    reader recurses into it. A line is at most as deep as the brackets it opens, which a pass over
+    the bytes counts; only a file with a line that opens that many is read line by line."""
+    if _opens_many_on_a_line(path, encoding=encoding):
+        deepest = deepest_line(path, encoding=encoding, beyond=MOST_JSON_LEVELS)
+        if deepest is not None:
+            raise too_deep(path, *deepest)
+
+
+def deepest_line(path: Path, *, encoding: str, beyond: int) -> tuple[int, int] | None:
+    """The number and depth of the most deeply nested line of the JSON (lines) file at `path`,
+    where it is deeper than `beyond`; None where none is."""
+    from attncli.lines import decoded_lines, file_chunks
+
+    found: tuple[int, int] | None = None
+    with path.open("rb") as file:
+        lines = decoded_lines(file_chunks(file), encoding=encoding, name=str(path))
+        for number, line in enumerate(lines, start=1):
+            if line.count("{") + line.count("[") > max(beyond, found[1] if found else 0):
+                depth = json_depth(line)
+                if depth > max(beyond, found[1] if found else 0):
+                    found = (number, depth)
+    return found
+
+
+def too_deep(path: Path, number: int | None, depth: int | None = None) -> DataError:
+    where = f"line {number} of {path}" if number is not None else str(path)
+    levels = f"{depth:,} levels deep" if depth is not None else f"over {MOST_JSON_LEVELS:,} levels deep"
+    return DataError(
+        f"{where} nests arrays and objects {levels}, more than attn's JSON readers follow (Arrow's, "
+        f"which reads it for training and eval, {ARROW_JSON_LEVELS}); flatten that value, or leave its "
+        "field out of the file"
+    )
+
+
+def json_depth(line: str) -> int:
+    """How deeply the arrays and objects of a JSON text nest (brackets inside strings left out)."""
+    depth = deepest = 0
+    for bracket in JSON_BRACKET.findall(JSON_STRING.sub("", line)):
+        depth = depth + 1 if bracket in "[{" else max(0, depth - 1)
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _opens_many_on_a_line(path: Path, *, encoding: str) -> bool:
+    """Whether a line of the file at `path` may open over MOST_JSON_LEVELS brackets: counted a block
+    at a time, the part of a line carried from block to block as a count, not as its text."""
+    from attncli.lines import file_chunks, line_chunks
+
+    opened = 0  # by the line under way when a block ends
+    with path.open("rb") as file:
+        blocks, _ = line_chunks(file_chunks(file), encoding=encoding, name=str(path))
+        for block in blocks:
+            first, last = block.find(b"\n"), block.rfind(b"\n")
+            opened += _opens(block, 0, len(block) if first < 0 else first)
+            if opened > MOST_JSON_LEVELS:
+                return True
+            if first < 0:
+                continue
+            if _a_line_opens_many(block, first + 1, last + 1):
+                return True
+            opened = _opens(block, last + 1, len(block))
+    return opened > MOST_JSON_LEVELS
+
+
+def _opens(block: bytes, start: int, end: int) -> int:
+    return block.count(b"{", start, end) + block.count(b"[", start, end)
+
+
+def _a_line_opens_many(block: bytes, start: int, end: int) -> bool:
+    """Whether one of the whole lines in block[start:end] opens over MOST_JSON_LEVELS brackets:
+    halved at a line break until a part opens fewer, or is one line."""
+    if _opens(block, start, end) <= MOST_JSON_LEVELS:
+        return False
+    middle = block.find(b"\n", (start + end) // 2, end - 1)
+    if middle < 0:
+        middle = block.rfind(b"\n", start, (start + end) // 2)
+    if middle < 0 or middle + 1 in (start, end):  # one line
+        return True
+    return _a_line_opens_many(block, start, middle + 1) or _a_line_opens_many(block, middle + 1, end)
+
+
 # The words of the keys an API's page holds beside its records (next_page, total_count, has_more).
 PAGING_WORDS = frozenset({"page", "pages", "count", "total", "next", "previous", "prev", "more", "offset"})
 PAGING_WORDS |= {"limit", "cursor", "after", "before", "size", "per"}

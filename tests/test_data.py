@@ -42,6 +42,56 @@ def test_single_files_of_every_format(tmp_path, suffix):
     ]
 
 
+def test_json_nested_too_deep_for_a_reader_is_refused_naming_its_line(tmp_path):
+    """A trial's JSON lines, 60 rows and one whose metadata nested 12,000 objects deep (87 KB):
+    Arrow's reader crashed the process (a segmentation fault, exit 139, nothing said); from 63
+    arrays or 350 objects deep, training and eval stopped with ArrowInvalid or RecursionError, exit
+    1. Each is refused in one line, as data, naming the line and its depth."""
+    import json
+    import random
+
+    from attncli.jsonfiles import ARROW_JSON_LEVELS, MOST_JSON_LEVELS, _opens_many_on_a_line, json_depth
+    from attncli.record_sources import from_file
+
+    rows = [json.dumps(row) for row in make_rows(60)]
+
+    def with_meta(value: str) -> str:
+        return f'{{"text": "x", "label": "food", "meta": {value}}}'
+
+    for depth, value in (
+        (12_001, '{"a": ' * 12_000 + "1" + "}" * 12_000),
+        (2_001, '{"a": ' * 2_000 + "1" + "}" * 2_000),
+        (400, '{"a": ' * 399 + "1" + "}" * 399),
+        (64, "[" * 63 + "1" + "]" * 63),
+    ):
+        path = tmp_path / f"deep{depth}.jsonl"
+        path.write_text("\n".join([*rows[:30], with_meta(value), *rows[30:]]))
+        expected = f"line 31 of {path} nests arrays and objects {depth:,} levels deep, more than attn's"
+        with pytest.raises(DataError, match=expected):
+            load_splits(DataConfig(source=str(path)))
+        if depth > MOST_JSON_LEVELS:  # predict reads JSON lines with Python's reader, which follows fewer
+            with pytest.raises(DataError, match=f"line 31 of {path} nests arrays and objects"):
+                [record for chunk in from_file(path).chunks for record in chunk]
+    # As deep as Arrow's types hold, and brackets in strings, which open nothing: read.
+    shallow = with_meta("[" * (ARROW_JSON_LEVELS - 1) + "1" + "]" * (ARROW_JSON_LEVELS - 1))
+    brackets = json.dumps({"text": "[{" * 1200, "label": "tech"})
+    path = tmp_path / "shallow.jsonl"
+    path.write_text("\n".join([*rows, shallow, brackets]) + "\n")
+    assert len(load_splits(DataConfig(source=str(path))).splits["train"].texts) == 56  # 62 rows, 6 held out
+    assert json_depth(brackets) == 1 and json_depth(shallow) == ARROW_JSON_LEVELS
+    # The pass that finds the lines worth reading misses none, however the lines fall in its blocks.
+    generator = random.Random(0)
+    for _ in range(100):
+        lines = [
+            "[" * (opened := generator.choice([0, 3, 1000, 1001, 1600])) + "]" * opened
+            + "x" * generator.choice([10, 3_000, 200_000])
+            for _ in range(generator.randint(1, 30))
+        ]  # fmt: skip
+        path.write_text("\n".join(lines) + generator.choice(["", "\n"]))
+        expected = any(line.count("[") > MOST_JSON_LEVELS for line in lines)
+        assert _opens_many_on_a_line(path, encoding="utf-8") == expected
+
+
 def test_folder_of_split_files_maps_names(tmp_path):
     write_csv(tmp_path / "train.csv", make_rows(30))
     write_csv(tmp_path / "dev.csv", make_rows(9, seed=5))
