@@ -399,6 +399,23 @@ def _load_tokenizer_of(
             f"{found[1]} where the model in config.json has {vocab_size:,} and {pad_id}; copy back the "
             "tokenizer.json saved with this model, or train the checkpoint again"
         )
+    # As many entries as the model has rows, but not the same tokenizer (edited, or crafted): an id
+    # past the rows was IndexError at prediction, an unknown token missing from the vocabulary the
+    # library's "Missing [UNK] token", both exit 1 (a trial).
+    beyond = max(tokenizer.get_vocab(with_added_tokens=True).values(), default=0)
+    unknown = getattr(tokenizer.model, "unk_token", None)
+    problem = (
+        f"its token id {beyond:,} is past the model's {vocab_size:,} rows"
+        if beyond >= vocab_size
+        else f"its unknown token {unknown!r} is not in its vocabulary"
+        if unknown is not None and tokenizer.token_to_id(unknown) is None
+        else None
+    )
+    if problem is not None:
+        raise CheckpointError(
+            f"{tokenizer_path} is damaged: {problem}; copy back the tokenizer.json saved with this model, or "
+            "train the checkpoint again"
+        )
     return tokenizer
 
 

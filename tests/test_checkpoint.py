@@ -329,6 +329,32 @@ def test_a_tokenizer_from_another_checkpoint_is_named(trained, tmp_path):
         load_checkpoint(path)
 
 
+def test_a_tokenizer_of_the_model_s_size_that_cannot_feed_it_is_damaged(tmp_path):
+    """A trial's crafted tokenizer.json, resealed, as many entries as the model has rows: a token
+    id past the rows was IndexError at prediction, and a vocabulary without its unknown token the
+    library's "Missing [UNK] token", both exit 1."""
+    path = save_untrained_checkpoint(tmp_path / "model")
+    _forget_checksums(path)  # as resealed: checksums vouch for nothing made on purpose
+    original = json.loads((path / "tokenizer.json").read_text())
+
+    def unknown_renamed(crafted: dict) -> None:  # its id given to another word, as added token too
+        crafted["model"]["vocab"]["zz"] = crafted["model"]["vocab"].pop("[UNK]")
+        crafted["added_tokens"] = [token for token in crafted["added_tokens"] if token["content"] != "[UNK]"]
+
+    for change, problem in (
+        (
+            lambda crafted: crafted["model"]["vocab"].update(soup=10_000),
+            "its token id 10,000 is past the model's",
+        ),
+        (unknown_renamed, "its unknown token '\\[UNK\\]' is not in its vocabulary"),
+    ):
+        crafted = json.loads(json.dumps(original))
+        change(crafted)
+        (path / "tokenizer.json").write_text(json.dumps(crafted))
+        with pytest.raises(CheckpointError, match=rf"tokenizer\.json is damaged: {problem}"):
+            load_checkpoint(path)
+
+
 def test_a_checkpoint_without_checksums_loads_unchecked(tmp_path):
     path = save_untrained_checkpoint(tmp_path / "model")
     expected = predict_probabilities(load_checkpoint(path), TEXTS)
