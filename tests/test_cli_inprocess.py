@@ -2298,3 +2298,25 @@ def test_records_without_text_are_counted_in_a_note_with_thousands_separated(eas
     result = invoke("predict", easy_run, "-f", blank, "--json")
     assert result.exit_code == 0 and len(result.stdout.splitlines()) == 1_201
     assert "note: 1,200 of 1,201 records had no text and got no label" in result.stderr
+
+
+def test_names_holding_escape_sequences_reach_no_terminal_as_commands(tmp_path):
+    """A trial's file and folder names held `ESC ] 0 ; PWNED BEL` (a window title) and `ESC [ 2 J`
+    (clear the screen): errors and info escaped them, but `wrote N results to`, `saved`, eval's
+    heading and notes, and train's `loading` and `saved to` lines sent them to the terminal raw."""
+    odd = "x\x1b]0;PWNED\x07\x1b[2Jy"
+    folder = tmp_path / f"d{odd}"
+    folder.mkdir()
+    data = write_csv(folder / f"train{odd}.csv", make_rows(60))
+    run = tmp_path / f"run{odd}"
+    outputs = [
+        _ok("train", data, "-o", run, "--epochs", 1, *TINY),
+        _ok("eval", run, data),
+        _ok("predict", run, "-f", data, "-o", tmp_path / f"p{odd}.csv"),
+        _ok("inspect", run, "soup", "--html", tmp_path / f"h{odd}.html"),
+        _ok("info", run),
+    ]
+    for result in outputs:
+        for stream in (result.stdout, result.stderr):
+            assert "\x1b" not in stream and "\x07" not in stream, stream
+    assert "\\x1b]0;PWNED\\x07\\x1b[2Jy.csv" in outputs[2].stderr  # shown escaped, as errors show it

@@ -16,13 +16,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from attncli.errors import DISK_FULL, AttnError, CheckpointError, TrainingInterrupted, why_unwritten
-from attncli.streams import flush_quietly, one_line, writes_unicode
+from attncli.streams import flush_quietly, one_line, terminal_safe, writes_unicode
 
 if TYPE_CHECKING:
     from attncli.checkpoint import LoadedCheckpoint
 
 
 T = TypeVar("T")
+
+
+def say(message: str) -> None:
+    """A note, warning or error on standard error, each character a terminal would act on escaped."""
+    typer.echo(terminal_safe(message), err=True)
 
 
 def run_command(
@@ -50,14 +55,14 @@ def run_command(
             return action()
     except TrainingInterrupted as stopped:
         if speaks:
-            typer.echo(str(stopped), err=True)
+            say(str(stopped))
         raise typer.Exit(stopped.exit_code) from None
     except AttnError as error:
         flush_quietly()  # results before the error go out; a failure to write them is this error's
         if debug:
             traceback.print_exc()
         if speaks or error.rank_local:
-            typer.echo(one_line(f"error: {error}"), err=True)
+            say(one_line(f"error: {error}"))
         raise typer.Exit(error.exit_code) from None
     except BrokenPipeError:
         # The reader went away (`attn predict ... | head`): stop quietly, as cat does, with the
@@ -66,7 +71,7 @@ def run_command(
         raise typer.Exit(128 + signal.SIGPIPE) from None
     except KeyboardInterrupt:
         if speaks:
-            typer.echo(interrupted() if callable(interrupted) else interrupted, err=True)
+            say(interrupted() if callable(interrupted) else interrupted)
         raise typer.Exit(130) from None
     except PermissionError as error:
         if not error.filename:
@@ -76,12 +81,11 @@ def run_command(
         if debug:
             traceback.print_exc()
         if speaks:
-            typer.echo(
+            say(
                 one_line(
                     f"error: {error.filename} cannot be opened (permission denied); give yourself "
                     "access to it (chmod, chown), or pass another path"
-                ),
-                err=True,
+                )
             )
         raise typer.Exit(2) from None
     except FileNotFoundError as error:
@@ -89,10 +93,9 @@ def run_command(
             raise _unexpected(error, debug=debug) from None
         # Python's tempfile found no folder it can write (a read-only root file system): importing
         # torch needs one (dill asks for it), so every command ended in exit 1 on this message.
-        typer.echo(
+        say(
             "error: no writable temporary folder (TMPDIR, /tmp and /var/tmp are missing or read-only); "
-            "point TMPDIR at a folder you can write, for example TMPDIR=$HOME/tmp",
-            err=True,
+            "point TMPDIR at a folder you can write, for example TMPDIR=$HOME/tmp"
         )
         raise typer.Exit(2) from None
     except OSError as error:
@@ -106,7 +109,7 @@ def run_command(
         reason, remedy = why_unwritten(error, where.parent if where is not None else Path.cwd())
         written = f"could not write {where}" if where is not None else "a write failed"
         if speaks:
-            typer.echo(one_line(f"error: {written} ({reason}); {remedy}, then run again"), err=True)
+            say(one_line(f"error: {written} ({reason}); {remedy}, then run again"))
         raise typer.Exit(2) from None
     except Exception as error:  # a bug or an environment failure: still one line, unless debugging
         raise _unexpected(error, debug=debug) from None
@@ -120,11 +123,10 @@ def run_command(
             # backtracks past Oniguruma's limit on a text: no pattern attn writes does.
             if debug:
                 traceback.print_exc()
-            typer.echo(
+            say(
                 "error: a regular expression in the tokenizer gave up on a text (Oniguruma's retry limit): "
                 "attn's own tokenizers hold none that does, so this tokenizer.json was written elsewhere or "
-                "edited; use a checkpoint you trust, or train one",
-                err=True,
+                "edited; use a checkpoint you trust, or train one"
             )
             raise typer.Exit(2) from None
         raise _unexpected(error, debug=debug) from None
@@ -151,7 +153,7 @@ def _unexpected(error: BaseException, *, debug: bool) -> typer.Exit:
         message = "out of memory"
     advice = LIMIT_ADVICE if limited else None if debug else "rerun with --debug for the traceback"
     said = f"error: {type(error).__name__}: {message}" + (f" ({advice})" if advice else "")
-    typer.echo(one_line(said), err=True)
+    say(one_line(said))
     return typer.Exit(1)
 
 
@@ -244,13 +246,13 @@ def load_for_command(
     # The path as given: a run folder is resolved again if a training run replaces its best/ meanwhile.
     loaded = load_checkpoint(path, device=str(resolve_device(device)), history_optional=True)
     for warning in loaded.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        say(f"warning: {warning}")
     if (replacing := replacement_note(path, loaded.path)) is not None:
-        typer.echo(replacing, err=True)
+        say(replacing)
     elif (unfinished := unfinished_note(path, loaded.metrics, last=loaded.path.name == LAST)) is not None:
-        typer.echo(unfinished, err=True)
+        say(unfinished)
     elif loaded.path.name != LAST and (unrefitted := unrefitted_note(path, loaded)) is not None:
-        typer.echo(unrefitted, err=True)
+        say(unrefitted)
     return loaded
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-import typer
-
-from attncli.cli.edge import missing_best, print_json, replacement_note, run_command, stdout_console
+from attncli.cli.edge import missing_best, print_json, replacement_note, run_command, say, stdout_console
 from attncli.cli.options import CheckpointArg, DebugOption, JsonReportOption
 from attncli.errors import CheckpointError
 
@@ -20,7 +18,7 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
 
         described = describe_checkpoint(checkpoint)
         if (replacing := replacement_note(checkpoint, described.path)) is not None:
-            typer.echo(replacing, err=True)
+            say(replacing)
         if as_json:
             print_json([described.to_json()])
         else:

@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
+from attncli.cli.edge import say
 from attncli.errors import ConfigError, DataError
 from attncli.fasttext_files import fasttext_records, is_fasttext_file, mostly_labelled
 
@@ -164,11 +163,11 @@ def _record_source(
             delimiter=delimiter,
         )  # fmt: skip
         for note in source.notes:
-            typer.echo(f"note: {note}", err=True)
+            say(f"note: {note}")
         if not is_pipe(file) and file.is_file():
             warning = misread_warning(file, encoding)
             if warning is not None:
-                typer.echo(warning, err=True)
+                say(warning)
         if is_pipe(file):  # read as it arrives, as standard input is (--file <(jq -c ... rows.jsonl))
             records_only = file.suffix.lower() in record_sources.STREAMED_SUFFIXES
             return _streamed(
@@ -180,7 +179,7 @@ def _record_source(
             f"convert them to line feeds first, for example with {line_feeds_command(file, encoding)}"
         )
         if text_column is None and is_fasttext_file(file, encoding=encoding):
-            typer.echo(_fasttext_note(file), err=True)
+            say(_fasttext_note(file))
             checked = _refusing_lone_carriage_returns(source.chunks, str(file), to_line_feeds)
             return dataclasses.replace(
                 source, chunks=fasttext_records(checked, file), columns=["label", "text"], text_column="text"
@@ -202,7 +201,7 @@ def _record_source(
         )
         return dataclasses.replace(source, chunks=refusing)
     if sys.stdin.isatty():
-        typer.echo("reading texts from standard input, one per line, or JSON lines (Ctrl-D to end)", err=True)
+        say("reading texts from standard input, one per line, or JSON lines (Ctrl-D to end)")
     source = record_sources.from_stdin(encoding=encoding)
     return _streamed(source, text_column=text_column, trained_column=trained_column)
 
@@ -219,7 +218,7 @@ def _streamed(
     read, as_records = json_lines_if_records(source, text_column=text_column, trained_column=trained_column)
     if as_records:
         for note in read.notes:
-            typer.echo(f"note: {note}", err=True)
+            say(f"note: {note}")
         return read
     if as_records is None:  # no input: said as for any empty input ("held no texts")
         return read
@@ -236,7 +235,7 @@ def _streamed(
     first = next(read.chunks, None)
     arriving = itertools.chain([first] if first is not None else [], read.chunks)
     if first and mostly_labelled([record.text or "" for record in first]):  # fastText's test file piped in
-        typer.echo(_fasttext_note(source.name), err=True)
+        say(_fasttext_note(source.name))
         checked = _refusing_lone_carriage_returns(arriving, source.name, PIPE_TO_LINE_FEEDS)
         return dataclasses.replace(
             read, chunks=fasttext_records(checked, Path(source.name)), columns=["label", "text"],
@@ -311,7 +310,7 @@ def _noting_record_shaped(
                         f"the first line of {name} looks like {shape}, so it holds records, not one text a "
                         f"line; to read the records' text column, {said}"
                     )
-                typer.echo(f"note: {told}", err=True)
+                say(f"note: {told}")
         yield chunk
 
 
@@ -337,11 +336,10 @@ def _note_texts_naming_paths(texts: list[str]) -> None:
         f" and {len(named) - 3:,} more" if len(named) > 3 else ""
     )
     what = "names a file here, and is" if len(named) == 1 else "name files here, and are"
-    typer.echo(
+    say(
         f"note: TEXT {shown} {what} labelled as text; to read a file's lines (or a data file's rows), "
         "pass it with --file, and a file whole as one text with --file FILE --whole-file (a folder's files "
-        "with --file FOLDER)",
-        err=True,
+        "with --file FOLDER)"
     )
 
 
@@ -441,10 +439,9 @@ def _held_until_some_text(
             held = None
             continue
         if streaming and not held:
-            typer.echo(
+            say(
                 f"note: the first records of {name} have no text in column {column!r}; their results "
-                "wait for a record that has one",
-                err=True,
+                "wait for a record that has one"
             )
         held.append(chunk)
         count += len(chunk)
@@ -460,7 +457,7 @@ def note_when_nothing_read(source: RecordSource, *, records: int, verb: str) -> 
     """Say on standard error that the input held no records: an empty file or pipe gave no result and
     no word (exit 0 stays right for a pipeline whose input is empty)."""
     if records == 0:
-        typer.echo(f"note: {source.name} held no texts, so there was nothing to {verb}", err=True)
+        say(f"note: {source.name} held no texts, so there was nothing to {verb}")
 
 
 def refuse_writing_over_input(output: Path | None, option: str, texts: list[str], file: Path | None) -> None:

@@ -14,7 +14,14 @@ from typing import Annotated, Any
 
 import typer
 
-from attncli.cli.edge import is_standard_output, load_for_command, print_json, run_command, stdout_console
+from attncli.cli.edge import (
+    is_standard_output,
+    load_for_command,
+    print_json,
+    run_command,
+    say,
+    stdout_console,
+)
 from attncli.cli.inputs import (
     check_inputs,
     note_when_nothing_read,
@@ -164,11 +171,9 @@ def inspect(
         note_when_nothing_read(source, records=stats.records, verb="inspect")
         # As predict says them, --json included (where no heatmap says a text was cut).
         if (note := stats.truncation_note(loaded.config.model.length)) is not None:
-            typer.echo(note, err=True)
+            say(note)
         if stats.without_label:
-            typer.echo(
-                f"note: {stats.without_label:,} of {stats.records:,} records had no text to inspect", err=True
-            )
+            say(f"note: {stats.without_label:,} of {stats.records:,} records had no text to inspect")
         if html or svg:
             from_file = f" -f {file}" if file is not None else ""
             _save_recording(
@@ -309,20 +314,18 @@ def _save_recording(
         else:
             with atomic_output(path, option) as stream:
                 stream.write(page())
-            typer.echo(f"saved {path}", err=True)
+            say(f"saved {path}")
             written = str(path)
         if numbers_for_no_color:
-            typer.echo(
+            say(
                 f"note: NO_COLOR is set, so {written} shows each token's weight as a number, not as a "
-                "colour; run with NO_COLOR unset (env -u NO_COLOR attn inspect ...) for a coloured page",
-                err=True,
+                "colour; run with NO_COLOR unset (env -u NO_COLOR attn inspect ...) for a coloured page"
             )
     if svg is not None and _laid_out_as_written(shown.svg_recorder.export_text(clear=False)):
-        typer.echo(
+        say(
             "note: an SVG puts each character in a cell of its own, so right-to-left text, letters "
             "with marks (Arabic, Hebrew, Hindi, decomposed accents) and emoji joined into one (👨‍👩‍👧) "
-            "show out of place there; --html shows them as a browser lays them out",
-            err=True,
+            "show out of place there; --html shows them as a browser lays them out"
         )
 
 

@@ -8,7 +8,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-import typer
+from attncli.cli.edge import say
 
 
 def has_gpu() -> bool:
@@ -108,10 +108,9 @@ def launch_processes(
                     # Rank 0 saved the whole run and ended well; another process died as it shut
                     # down (gloo's threads torn down at exit abort it, SIGABRT, in about 1 run in 7
                     # of the test suite): the run is complete, and said to be with exit 0.
-                    typer.echo(
+                    say(
                         f"note: training process {rank} ended by signal {number} ({name}) as it shut "
-                        f"down, after the run had finished: {finished}",
-                        err=True,
+                        f"down, after the run had finished: {finished}"
                     )
                     return 0
                 kept = (
@@ -120,10 +119,9 @@ def launch_processes(
                     else f"; {run_folder / LAST} keeps the newest state saved: resume with "
                     f"{resume_command(run_folder, nproc, epochs=resume_epochs)}"
                 )
-            typer.echo(
+            say(
                 f"error: training process {rank} was killed by signal {number} ({name}){kept}; rerun with "
-                "--debug for torchrun's log",
-                err=True,
+                "--debug for torchrun's log"
             )
         if codes.get(0, 0) > 0:
             return codes[0]  # rank 0 printed why
@@ -132,7 +130,7 @@ def launch_processes(
     except Exception as error:  # the launcher itself: a port taken, a rendezvous that failed
         if debug:
             traceback.print_exc()
-        typer.echo(f"error: could not start {nproc} processes: {error}", err=True)
+        say(f"error: could not start {nproc} processes: {error}")
         return 1
     finally:
         if log_folder is not None:

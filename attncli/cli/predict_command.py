@@ -7,7 +7,7 @@ from typing import IO, Annotated
 
 import typer
 
-from attncli.cli.edge import is_standard_output, load_for_command, run_command, stdout_console
+from attncli.cli.edge import is_standard_output, load_for_command, run_command, say, stdout_console
 from attncli.cli.inputs import (
     check_inputs,
     note_when_nothing_read,
@@ -106,10 +106,9 @@ def predict(
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
         if top_k_given and chosen in ("csv", "tsv"):  # it changed nothing there, without a word
-            typer.echo(
+            say(
                 f"note: --top-k does not apply to {chosen} output, which holds every label's probability "
-                "(its prob_ columns)",
-                err=True,
+                "(its prob_ columns)"
             )
         require_min_score(min_score)  # before the model loads
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
@@ -170,7 +169,7 @@ def predict(
         note_when_nothing_read(source, records=stats.records, verb="predict")
         _report_prediction_stats(stats, max_length=loaded.config.model.length)
         if output is not None:
-            typer.echo(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}", err=True)
+            say(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}")
 
     run_command(action, debug=debug)
 
@@ -199,17 +198,13 @@ def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, strea
 def _report_prediction_stats(stats, *, max_length: int) -> None:
     """A closing note on standard error (standard output stays results only)."""
     if (note := stats.truncation_note(max_length)) is not None:
-        typer.echo(note, err=True)
+        say(note)
     if stats.without_label:
-        typer.echo(
-            f"note: {stats.without_label:,} of {stats.records:,} records had no text and got no label",
-            err=True,
-        )
+        say(f"note: {stats.without_label:,} of {stats.records:,} records had no text and got no label")
     if stats.below_min_score:
-        typer.echo(
+        say(
             f"note: {stats.below_min_score:,} of {stats.records:,} records scored below --min-score and got "
-            "no label (their score and probabilities are kept)",
-            err=True,
+            "no label (their score and probabilities are kept)"
         )
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from attncli.cli.edge import print_json, run_command, stdout_console
+from attncli.cli.edge import print_json, run_command, say, stdout_console
 from attncli.cli.launch import has_gpu, launch_processes
 from attncli.cli.options import (
     DataEncodingOption,
@@ -275,7 +275,7 @@ def train(
         )
         for note in notes:
             if note is not None and os.environ.get("RANK", "0") == "0":
-                typer.echo(f"note: {note}", err=True)
+                say(f"note: {note}")
         reporter = ProgressReporter()
         reporters.append(reporter)
         try:
@@ -417,19 +417,17 @@ def _launch(
     cores = os.cpu_count() or 1
     on_cpu = device in (None, "auto", "cpu") and not has_gpu()
     if on_cpu and nproc > cores:
-        typer.echo(
+        say(
             f"warning: {nproc} processes on {cores} CPU cores: each gets less than a core, so expect the "
-            "run to be slower than with fewer processes",
-            err=True,
+            "run to be slower than with fewer processes"
         )
     elif on_cpu and nproc > 1:
         # Measured in a user's trial (300,000 short texts, an AMD EPYC of 2 cores): 26,400 tokens/s
         # with --nproc 2 against 41,500 for one process, at 2.3 times the memory.
-        typer.echo(
+        say(
             f"note: --nproc {nproc} on the CPU shares its {cores} cores among {nproc} processes, which also "
             "exchange their gradients every step: one process with every core is likely faster; --nproc "
-            "pays with a GPU a process",
-            err=True,
+            "pays with a GPU a process"
         )
     return launch_processes(nproc, arguments, debug=debug, run_folder=run_folder, resume_epochs=resume_epochs)
 
@@ -477,7 +475,7 @@ def _print_summary(result: Any, *, as_json: bool) -> None:
         record = {**folders, "last": str(result.output / "last"), **result.metrics.to_json()}
         print_json([{**record, "config": result.config.to_dict()}])
         for warning in summary_warnings(result):  # for the person, beside the JSON
-            typer.echo(warning, err=True)
+            say(warning)
         return
 
     stdout_console().print(render_train_summary(result))

@@ -23,7 +23,7 @@ from attncli.render.text import (
     id_column,
     shown_value,
 )
-from attncli.streams import one_line, safe_text
+from attncli.streams import one_line, safe_text, terminal_safe
 from attncli.unknown_labels import ignored_note
 
 if TYPE_CHECKING:
@@ -362,8 +362,9 @@ def render_eval(
     their natural width rather than the console's, and a matrix is drawn up to
     PIPED_MATRIX_COLUMNS whatever `width` says. `color_system`: the terminal's, for the matrix's
     shades (None: no colour)."""
-    where = f"{result.source} [{result.split}]" if result.split else result.source
-    scored = f"{result.checkpoint} on " if result.checkpoint else ""
+    # Paths as one line, their escape sequences escaped: a file's name cleared a trial's screen.
+    where = one_line(f"{result.source} [{result.split}]" if result.split else result.source)
+    scored = one_line(f"{result.checkpoint} on ") if result.checkpoint else ""
     summary = Text.assemble(
         (f"{scored}{where}  ", "attn.muted"),
         (f"n={result.n}  ", ""),
@@ -381,7 +382,7 @@ def render_eval(
         parts.append(Text(said, "attn.muted"))
     if result.mean_absolute_error is not None and result.within_one is not None:
         parts.append(_distance(result.mean_absolute_error, result.within_one))
-    parts += [Text(note, "attn.muted") for note in result.notes]
+    parts += [Text(terminal_safe(note), "attn.muted") for note in result.notes]
     if result.ignored_unknown:
         if result.ignored_labels:
             note = ignored_note(result.ignored_labels, result.labels)

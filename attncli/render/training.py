@@ -87,8 +87,9 @@ def render_train_summary(result: TrainResult) -> RenderableType:
         ),
         (f"\nrefit: {refit_description(metrics.refit)}" if metrics.refit else "", "attn.muted"),
         (
-            f"\nsaved to {result.output / 'best'} (best epoch{', refitted' if metrics.refit else ''}) "
-            f"and {result.output / 'last'}",
+            f"\nsaved to {one_line(str(result.output / 'best'))} "
+            f"(best epoch{', refitted' if metrics.refit else ''}) "
+            f"and {one_line(str(result.output / 'last'))}",
             "attn.muted",
         ),
     )
