@@ -56,6 +56,11 @@ def check_output_file(
         )
     if (why := unusable_path(path)) is not None:
         raise DataError(f"cannot write {option} {path} ({why}); pass another {option}")
+    if _planted_link(path):
+        raise DataError(
+            f"{option} {path} is a symbolic link of another user's in a folder anyone may write to (as "
+            f"/tmp), which the system does not follow for you, and nor does attn; pass another {option}"
+        )
     if folder.exists() and not folder.is_dir():
         raise DataError(f"{folder} is a file, not a folder; pass another {option}")
     if not folder.is_dir():
@@ -85,6 +90,20 @@ def _writable(path: Path) -> bool:
         return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
     except OSError:
         return True
+
+
+def _planted_link(path: Path) -> bool:
+    """Whether `path` is a symbolic link that Linux's protected_symlinks would not follow for this
+    user: in a sticky folder anyone may write to, owned neither by this user nor by the folder's
+    owner. attn resolves links itself to replace their target whole (a rename the kernel does not
+    check), so someone else's link in /tmp redirected an --html onto a file of the user's (a trial)."""
+    try:
+        link = path.lstat()
+        folder = (path.parent if str(path.parent) else Path(".")).stat()
+    except OSError:
+        return False
+    shared = folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
+    return bool(stat.S_ISLNK(link.st_mode) and shared and link.st_uid not in (os.geteuid(), folder.st_uid))
 
 
 def _is_device_path(path: Path) -> bool:

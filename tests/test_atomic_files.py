@@ -189,6 +189,33 @@ def test_a_link_is_followed_and_a_pipe_is_written_into_not_replaced(tmp_path):
     assert received == ["through the pipe\n"] and pipe.is_fifo()  # still a pipe, not a file
 
 
+def test_another_user_s_link_in_a_shared_folder_is_not_written_through(tmp_path):
+    """Linux's protected_symlinks does not follow, in a sticky folder anyone may write to (/tmp),
+    a link owned neither by the user nor by the folder's owner; attn resolved links itself and
+    renamed its file over the target, so such a link redirected an --html onto the user's file (a
+    trial). Refused as the system would refuse it; one's own link there is followed."""
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("making a link of another user's takes root")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine\n")
+    planted = shared / "report.html"
+    planted.symlink_to(victim)
+    os.lchown(planted, 54321, 54321)
+    with pytest.raises(DataError, match=r"--html .*report\.html is a symbolic link of another user's"):
+        with atomic_output(planted, "--html") as stream:
+            stream.write("<html>")
+    assert victim.read_text() == "mine\n"
+    os.lchown(planted, os.geteuid(), os.getegid())  # one's own link: followed, as before
+    with atomic_output(planted, "--html") as stream:
+        stream.write("<html>")
+    assert victim.read_text() == "<html>"
+
+
 def test_sigterm_while_writing_leaves_the_old_file_and_no_partial_file(tmp_path):
     import os
     import signal
