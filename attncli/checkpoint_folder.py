@@ -118,6 +118,11 @@ def saved_device(header: dict[str, Any]) -> str:
     return str(header.get("config", {}).get("train", {}).get("device", "auto"))
 
 
+# config.json holds the settings and the label names: a million labels of 40 characters make 45 MB.
+# A larger one was made by no attn: a trial's 1 GB config.json took 3.2 GB and 16 s to be read.
+MOST_CONFIG_BYTES = 64 << 20
+
+
 def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
     """config.json of the checkpoint at `path`, after checking the folder is complete and its values
     are those saved (`complete` False: that config.json is there and reads; `attn info` reports the
@@ -160,6 +165,13 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
         )
         raise CheckpointError(
             f"checkpoint {path} is incomplete (missing {', '.join(missing)}{refused}); {instead}"
+        )
+    size = (path / CONFIG_FILE).stat().st_size
+    if size > MOST_CONFIG_BYTES:
+        raise CheckpointError(
+            f"{path / CONFIG_FILE} is not config.json as attn writes it ({size:,} bytes, over the "
+            f"{MOST_CONFIG_BYTES >> 20} MB attn reads: it holds settings and label names, a few kilobytes "
+            "for most models); train the checkpoint again"
         )
     try:
         # utf-8-sig: an editor that saves with a byte-order mark (Notepad) changes no value, and the

@@ -152,15 +152,16 @@ class ModelConfig:
         require(
             table is None or table <= MAX_POSITION_NUMBERS,
             f"model.max_length={self.max_length}"
-            + (f" and model.segment_length={self.segment_length}" if self.positional == "segment" else "")
-            + f" with {self.positional} positions builds tables of "
-            f"{table or 0:,} numbers, over the {MAX_POSITION_NUMBERS:,} attn allows; "
+            + (f", model.segment_length={self.segment_length}" if self.positional == "segment" else "")
+            # The width too: an embed_dim of ten million was blamed on a max_length of 16 (a trial).
+            + f" and model.embed_dim={self.embed_dim or 0:,} with {self.positional} positions build "
+            f"tables of {table or 0:,} numbers, over the {MAX_POSITION_NUMBERS:,} attn allows; "
             + (
                 "use a shorter segment_length (at most max_length) or max_length"
                 if self.positional == "segment"
                 else "use a shorter max_length"
             )
-            + ", or model.positional=alibi, which keeps no table",
+            + ", a smaller embed_dim, or model.positional=alibi, which keeps no table",
         )
         require_path_or_none(
             "model.embeddings_init", self.embeddings_init, "a GloVe or word2vec .txt/.vec file"

@@ -113,9 +113,11 @@ def _without_accents(name: str) -> str:
 
 
 def _known(label_names: list[str]) -> str:
-    """The model's labels, the first 20 of them (a model of 600 labels listed them all)."""
-    more = f" and {len(label_names) - 20} more" if len(label_names) > 20 else ""
-    return ", ".join(label_names[:20]) + more
+    """The model's labels, the first 20 of them (a model of 600 labels listed them all), quoted
+    where one is empty or holds a comma (a trial's empty label read "it knows , entertainment")."""
+    from attncli.render.text import label_list
+
+    return label_list(label_names, limit=20)
 
 
 def unknown_labels_listing(counts: dict[str, int]) -> str:

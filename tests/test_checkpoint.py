@@ -669,6 +669,13 @@ def test_files_are_read_only_where_they_are_the_checkpoints_own_regular_files(tm
         CheckpointError, match="is not config.json as attn writes it \\(JSON nested too deeply"
     ):
         load_checkpoint(nested)
+    # A config.json far larger than attn writes is refused unread (a trial's 1 GB one took 3.2 GB and
+    # 16 s to read, and was then refused by its checksum); sparse, so the test writes nothing.
+    with (nested / "config.json").open("r+b") as file:
+        file.truncate(1 << 30)
+    monkeypatch.setattr(Path, "read_text", lambda *args, **kwargs: pytest.fail("read a 1 GB config.json"))
+    with pytest.raises(CheckpointError, match="1,073,741,824 bytes, over the 64 MB attn reads"):
+        load_checkpoint(nested)
 
 
 def test_a_resealed_config_json_that_makes_no_model_is_damage_not_a_failure(tmp_path):
@@ -731,8 +738,8 @@ os.waitpid(child, 0)
 @pytest.mark.parametrize(
     "setting, value, refused",
     [
-        ("max_length", 10**7, "config.json is damaged \\(model.max_length=10000000 with sinusoidal "
-         "positions builds tables of 160,000,000 numbers, over the 100,000,000 attn allows"),
+        ("max_length", 10**7, "config.json is damaged \\(model.max_length=10000000 and model.embed_dim=16 "
+         "with sinusoidal positions build tables of 160,000,000 numbers, over the 100,000,000 attn allows"),
         ("embed_dim", 16384, "does not fit the model in config.json \\(its sizes ask for about "),
         ("num_layers", 20_000, "does not fit the model in config.json \\(its sizes ask for about "),
     ],

@@ -389,17 +389,27 @@ def test_yaml_aliases_that_expand_without_end_are_refused_and_ordinary_anchors_k
 def test_a_max_length_whose_position_tables_would_not_fit_is_refused_as_training_and_loading_refuse_it():
     """A config.json doctored to max_length 10^7 built a 10 GB sinusoidal table; the same bound holds
     for training, so no run trains what loading would refuse. ALiBi keeps no table."""
-    refused = "builds tables of 640,000,000 numbers, over the 100,000,000 attn allows"
-    with pytest.raises(ConfigError, match=f"model.max_length=10000000 with sinusoidal positions {refused}"):
+    refused = "build tables of 640,000,000 numbers, over the 100,000,000 attn allows"
+    with pytest.raises(
+        ConfigError,
+        match=f"model.max_length=10000000 and model.embed_dim=64 with sinusoidal positions {refused}",
+    ):
         load_config(None, ["model.max_length=10000000", "model.embed_dim=64"])
+    # The width is named with the length: an embed_dim of ten million was blamed on a max_length of 16.
+    with pytest.raises(
+        ConfigError, match="max_length=16 and model.embed_dim=10,000,000 .*a smaller embed_dim"
+    ):
+        load_config(None, ["model.max_length=16", "model.embed_dim=10000000"])
     # A cosine and a sine table a head wide in each of 5 layers: 2 x 5 x 10^6 x 32.
-    with pytest.raises(ConfigError, match="with rope positions builds tables of 320,000,000 numbers"):
+    with pytest.raises(ConfigError, match="with rope positions build tables of 320,000,000 numbers"):
         load_config(None, ["model.max_length=1000000", "model.embed_dim=64", "model.positional=rope",
                            "model.num_heads=2", "model.num_layers=5"])  # fmt: skip
     # Segments: a table inside a segment and a vector for each segment (a review: a segment_length of
     # 10^7 took 20 GB before the weights were found not to fit).
     for length, segment in ((512, 10**7), (2 * 10**8, 64)):
-        with pytest.raises(ConfigError, match=f"and model.segment_length={segment} with segment positions"):
+        with pytest.raises(
+            ConfigError, match=f", model.segment_length={segment} and model.embed_dim=64 with segment"
+        ):
             load_config(None, [f"model.max_length={length}", f"model.segment_length={segment}",
                                "model.positional=segment", "model.embed_dim=64"])  # fmt: skip
     assert (

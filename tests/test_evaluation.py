@@ -1145,3 +1145,19 @@ def test_thresholds_decide_the_labels_scored_and_each_label_s_ranking_is_reporte
     assert decided.to_json()["thresholds"] == {"tech": cut} and plain.to_json()["thresholds"] == {}
     # calibration is of the most probable label, whichever label a threshold gives
     assert (decided.ece, decided.reliability) == (plain.ece, plain.reliability)
+
+
+def test_the_labels_a_model_knows_are_quoted_where_one_is_empty():
+    """A trial's checkpoint had an empty label: `it knows , entertainment, politics` read as a list
+    with a stray comma. The list is quoted as other label lists are where one is empty or holds one."""
+    from datasets import Dataset
+
+    from attncli.columns import Columns
+    from attncli.unknown_labels import drop_unknown_labels
+
+    rows = Dataset.from_dict({"text": ["a", "b"], "label": ["sport", "weather"]})
+    with pytest.raises(DataError, match=r"it knows '', 'sport', 'tech, science'\. "):
+        drop_unknown_labels(
+            rows, Columns("text", "label"), ["", "sport", "tech, science"], where="t.csv", ignore=False,
+            drop_invalid=False,
+        )  # fmt: skip
