@@ -185,7 +185,7 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
                 content = file.read().decode(encoding).removeprefix("\ufeff")
                 values = json.loads(content)
             except RecursionError:
-                raise too_deep(path, None, json_depth(content)) from None
+                raise too_deep(path, None, json_depth(content.encode("utf-8"))) from None
             except json.JSONDecodeError as error:
                 if not _first_line_whole(content, error):
                     raise DataError(f"{path} is not valid JSON ({error})") from None
@@ -205,7 +205,7 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
             try:
                 value = json.loads(line)
             except RecursionError:
-                raise too_deep(path, number, json_depth(line)) from None
+                raise too_deep(path, number, json_depth(line.encode("utf-8"))) from None
             except json.JSONDecodeError as error:
                 raise DataError(
                     f"line {number} of {path} is not JSON: {json_problem(error)}; "

@@ -309,7 +309,9 @@ def _inspection(
         view += WORDS_VIEW
     else:
         tokens = [
-            TokenWeight(token=token, start=start, end=end, weight=weight)
+            TokenWeight(
+                token=token, start=start, end=end, weight=weight, unknown_pieces=int(token == UNK_TOKEN)
+            )
             for token, (start, end), weight in zip(token_texts, encoded.offsets, weight_list, strict=True)
         ]
     return Inspection(

@@ -240,7 +240,7 @@ def prepare(
     which = "settings of the run, as saved" if tokenizer is not None else "settings not at their defaults"
     reporter.stage(f"{which} ({rest}; the full config is saved): {settings_text(given) or 'none'}")
     if config.data.source:
-        reporter.stage(f"loading {config.data.source}")
+        reporter.stage(f"loading {one_line(config.data.source)}")
     splits = load_splits(config.data)
     if splits.unvalidated and tokenizer is None:
         raise DataError(splits.unvalidated)

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from attncli.history import EpochRecord
 from attncli.reporter import RunInfo, epoch_text
-from attncli.streams import terminal_safe
+from attncli.streams import one_line
 
 if TYPE_CHECKING:
     from attncli.train import TrainResult
@@ -53,14 +53,14 @@ class ProgressReporter:
         self.epoch_seconds: list[float] = []  # the training epochs this process ran, for the run's end
 
     def stage(self, message: str) -> None:
-        tqdm.write(terminal_safe(message), file=sys.stderr)  # it names files and folders
+        tqdm.write(one_line(message), file=sys.stderr)  # it names files and folders: on one line, escaped
 
     def finished(self, result: TrainResult) -> None:
         """Nothing: `attn train` prints the run's warnings beside its summary."""
 
     def start(self, info: RunInfo) -> None:
         self.epochs, self.patience = info.epochs, info.patience
-        tqdm.write(terminal_safe(info.summary_text), file=sys.stderr)
+        tqdm.write(one_line(info.summary_text), file=sys.stderr)
 
     def epoch_start(self, epoch: int, num_batches: int, *, done: int = 0) -> None:
         self._begin(f"epoch {epoch}/{self.epochs}", num_batches, done=done)

@@ -57,13 +57,6 @@ def one_line(message: str) -> str:
     )
 
 
-def terminal_safe(message: str) -> str:
-    """`message` as one_line writes it, its own line breaks kept: a note or a line that names a file
-    or a folder (`wrote 444 results to X`) sent a name's escape sequences to the terminal, which
-    took them as commands (a title set, the screen cleared: a trial)."""
-    return "\n".join(map(one_line, message.split("\n")))
-
-
 def writes_unicode(stream: IO[str] | Any) -> bool:
     """Whether `stream`'s encoding holds every character (a UTF encoding)."""
     encoding = getattr(stream, "encoding", None) or "utf-8"

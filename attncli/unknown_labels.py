@@ -14,7 +14,7 @@ from typing import Any
 from attncli.columns import Columns
 from attncli.data_warnings import folded, look_alike_groups, look_alike_key
 from attncli.errors import DataError
-from attncli.labels import bare_names, known_label_key, missing_label, number_of
+from attncli.labels import bare_names, known_label_key, label_list, missing_label, number_of
 from attncli.split_rows import row_problem
 from attncli.splits import CHUNK_ROWS
 
@@ -115,8 +115,6 @@ def _without_accents(name: str) -> str:
 def _known(label_names: list[str]) -> str:
     """The model's labels, the first 20 of them (a model of 600 labels listed them all), quoted
     where one is empty or holds a comma (a trial's empty label read "it knows , entertainment")."""
-    from attncli.render.text import label_list
-
     return label_list(label_names, limit=20)
 
 

@@ -215,6 +215,11 @@ def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
         assert sum(token["weight"] for token in output["tokens"]) == pytest.approx(1.0, abs=1e-5)
         views[str(flags)] = output["view"]
     assert len(set(views.values())) == 4 and "layer 2 (head 1)" in views["['--layer', 2, '--head', 1]"]
+    # pieces and unknown_pieces in the token view too: an unknown token is 1 and 1, as --words has it.
+    for flags in ([], ["--words"]):
+        unknown = json.loads(_ok("inspect", path, "zzqx football", "--json", *flags).stdout)["tokens"]
+        counts = [(token["unknown"], token["pieces"], token["unknown_pieces"]) for token in unknown]
+        assert counts == [(True, 1, 1), (False, 1, 0)], flags
     # A text past max_length (32) is said to be cut on standard error, as predict --json says it
     # (inspect --json said nothing: only each line's truncated_tokens told).
     cut = invoke("inspect", path, text, " ".join([text] * 8), "--json")
@@ -223,6 +228,8 @@ def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
         "note: 1 of 2 texts were longer than the model's max_length (32 tokens); only their first 32 tokens "
         "were read\n"
     )
+    shown = invoke("inspect", path, " ".join([text] * 8))  # the heatmap says it, once
+    assert "cut at max_length" in shown.stdout and "max_length" not in shown.stderr
     refused = invoke("inspect", path, text, "--layer", 3)
     assert refused.exit_code == 2 and "--layer 3: the model has 2 layers, numbered from 1" in refused.output
 
@@ -2304,7 +2311,7 @@ def test_names_holding_escape_sequences_reach_no_terminal_as_commands(tmp_path):
     """A trial's file and folder names held `ESC ] 0 ; PWNED BEL` (a window title) and `ESC [ 2 J`
     (clear the screen): errors and info escaped them, but `wrote N results to`, `saved`, eval's
     heading and notes, and train's `loading` and `saved to` lines sent them to the terminal raw."""
-    odd = "x\x1b]0;PWNED\x07\x1b[2Jy"
+    odd = "x\x1b]0;PWNED\x07\x1b[2J\nerror: y"
     folder = tmp_path / f"d{odd}"
     folder.mkdir()
     data = write_csv(folder / f"train{odd}.csv", make_rows(60))
@@ -2319,4 +2326,6 @@ def test_names_holding_escape_sequences_reach_no_terminal_as_commands(tmp_path):
     for result in outputs:
         for stream in (result.stdout, result.stderr):
             assert "\x1b" not in stream and "\x07" not in stream, stream
-    assert "\\x1b]0;PWNED\\x07\\x1b[2Jy.csv" in outputs[2].stderr  # shown escaped, as errors show it
+        # A line break in a name printed a line of its own, which read as attn's.
+        assert not any(line.startswith("error: y") for line in result.output.splitlines())
+    assert "\\x1b]0;PWNED\\x07\\x1b[2J\\nerror: y.csv" in outputs[2].stderr  # escaped, as errors show it

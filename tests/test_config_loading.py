@@ -160,12 +160,24 @@ def test_a_checkpoints_config_json_finds_its_pretrained_vectors_from_any_folder(
     assert changed_vectors_note(config_file, load_config(config_file)) is None
     # A path that is no regular file, named by a stranger's metrics.json: /dev/zero (size 0, as
     # recorded) was hashed without end, and a FIFO waited forever for a writer (a trial).
+    import signal
+
+    def hung(*_: object) -> None:
+        raise AssertionError("reading the recorded vectors' path did not return")
+
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    for named in ("/dev/zero", str(fifo)):
-        empty = {**record, "absolute_path": named, "bytes": 0}
-        (checkpoint / "metrics.json").write_text(json.dumps({**metrics, "embeddings_init": empty}))
-        assert load_config(config_file).model.embeddings_init == "vec/good.vec"
+    previous = signal.signal(signal.SIGALRM, hung)  # a failure, not a hang, should it read them again
+    try:
+        for named in ("/dev/zero", str(fifo)):
+            empty = {**record, "absolute_path": named, "bytes": 0}
+            (checkpoint / "metrics.json").write_text(json.dumps({**metrics, "embeddings_init": empty}))
+            signal.alarm(20)
+            assert load_config(config_file).model.embeddings_init == "vec/good.vec"
+            signal.alarm(0)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_missing_and_malformed_files(tmp_path):

@@ -58,18 +58,18 @@ def test_json_nested_too_deep_for_a_reader_is_refused_naming_its_line(tmp_path):
     def with_meta(value: str) -> str:
         return f'{{"text": "x", "label": "food", "meta": {value}}}'
 
-    for depth, value in (
-        (12_001, '{"a": ' * 12_000 + "1" + "}" * 12_000),
-        (2_001, '{"a": ' * 2_000 + "1" + "}" * 2_000),
-        (400, '{"a": ' * 399 + "1" + "}" * 399),
-        (64, "[" * 63 + "1" + "]" * 63),
+    for levels, value in (
+        ("over 1,000", '{"a": ' * 12_000 + "1" + "}" * 12_000),
+        ("over 1,000", '{"a": ' * 2_000 + "1" + "}" * 2_000),
+        ("400", '{"a": ' * 399 + "1" + "}" * 399),
+        ("64", "[" * 63 + "1" + "]" * 63),
     ):
-        path = tmp_path / f"deep{depth}.jsonl"
+        path = tmp_path / f"deep{len(value)}.jsonl"
         path.write_text("\n".join([*rows[:30], with_meta(value), *rows[30:]]))
-        expected = f"line 31 of {path} nests arrays and objects {depth:,} levels deep, more than attn's"
+        expected = f"line 31 of {path} nests arrays and objects {levels} levels deep, more than attn's"
         with pytest.raises(DataError, match=expected):
             load_splits(DataConfig(source=str(path)))
-        if depth > MOST_JSON_LEVELS:  # predict reads JSON lines with Python's reader, which follows fewer
+        if levels.startswith("over"):  # predict reads JSON lines with Python's reader, which follows fewer
             with pytest.raises(DataError, match=f"line 31 of {path} nests arrays and objects"):
                 [record for chunk in from_file(path).chunks for record in chunk]
     # As deep as Arrow's types hold, and brackets in strings, which open nothing: read.
@@ -78,7 +78,24 @@ def test_json_nested_too_deep_for_a_reader_is_refused_naming_its_line(tmp_path):
     path = tmp_path / "shallow.jsonl"
     path.write_text("\n".join([*rows, shallow, brackets]) + "\n")
     assert len(load_splits(DataConfig(source=str(path))).splits["train"].texts) == 56  # 62 rows, 6 held out
-    assert json_depth(brackets) == 1 and json_depth(shallow) == ARROW_JSON_LEVELS
+    assert json_depth(brackets.encode()) == 1 and json_depth(shallow.encode()) == ARROW_JSON_LEVELS
+    # Its depth at C speed, the pairs innermost first; what is left unclosed counts too.
+    assert [json_depth(text) for text in (b"[{}, [1, {}]]", b'{"a": "]]]}"}', b"[[[", b"[{]}", b"")] == [
+        3,
+        1,
+        3,
+        2,
+        0,
+    ]
+    assert json_depth(b'["\\"]", ["\\\\"]]') == 2 and json_depth(b'["]", "["]') == 1
+    assert json_depth(b"[" * 5000 + b"]" * 5000) == MOST_JSON_LEVELS + 1  # counted no further
+    # Nesting that spans lines (an indented document: one bracket a line) is said for the file.
+    indented = tmp_path / "indented.json"
+    indented.write_text(
+        "[\n" + ",\n".join([*rows, with_meta("\n".join(["["] * 99 + ["1"] + ["]"] * 99))]) + "\n]\n"
+    )
+    with pytest.raises(DataError, match=f"^{indented} nests arrays and objects 101 levels deep"):
+        load_splits(DataConfig(source=str(indented)))
     # The pass that finds the lines worth reading misses none, however the lines fall in its blocks.
     generator = random.Random(0)
     for _ in range(100):

@@ -406,12 +406,12 @@ def test_an_html_page_leaves_lines_to_the_browser_and_its_notes_readable():
     from attncli.render import svg_page
     from attncli.render.consoles import html_page, recording_console
 
-    words = [f"word{n}" for n in range(60)]
+    words = [f"word{n}" for n in range(2_000)]  # 16,889 characters: over 10,000 columns too
     text = " ".join(words)
     spans = [(text.index(word), text.index(word) + len(word)) for word in words]
     inspection = Inspection(
         text=text, label="pos", score=0.9, view="v", truncated_tokens=3,
-        tokens=[TokenWeight(word, *span, 1 / 60) for word, span in zip(words, spans, strict=True)],
+        tokens=[TokenWeight(word, *span, 1 / 2_000) for word, span in zip(words, spans, strict=True)],
     )  # fmt: skip
     pages = {}
     for kind in ("html", "svg"):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from attncli.errors import DISK_FULL, AttnError, CheckpointError, TrainingInterrupted, why_unwritten
-from attncli.streams import flush_quietly, one_line, terminal_safe, writes_unicode
+from attncli.streams import flush_quietly, one_line, writes_unicode
 
 if TYPE_CHECKING:
     from attncli.checkpoint import LoadedCheckpoint
@@ -26,8 +26,10 @@ T = TypeVar("T")
 
 
 def say(message: str) -> None:
-    """A note, warning or error on standard error, each character a terminal would act on escaped."""
-    typer.echo(terminal_safe(message), err=True)
+    """A note, warning or error on standard error, on one line, each character a terminal would act
+    on escaped: a file named with an escape sequence retitled a trial's window through `wrote N
+    results to NAME`, and one named with a line break printed a line of its own (`error: ...`)."""
+    typer.echo(one_line(message), err=True)
 
 
 def run_command(

@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -43,6 +43,9 @@ from attncli.cli.options import (
     given_path,
 )
 from attncli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from attncli.prediction import PredictionStats
 
 # Records inspect runs through the model together and shows before reading on: a few batches.
 INSPECT_SHOWN_RECORDS = 128
@@ -169,8 +172,10 @@ def inspect(
         stats = PredictionStats()
         _inspect_records(loaded, source.chunks, view, shown, stats)
         note_when_nothing_read(source, records=stats.records, verb="inspect")
-        # As predict says them, --json included (where no heatmap says a text was cut).
-        if (note := stats.truncation_note(loaded.config.model.length)) is not None:
+        # As predict says them, --json included. Texts cut at max_length are said where no heatmap
+        # on the terminal says it under each: with --json, or with the page alone (--html -).
+        note = stats.truncation_note(loaded.config.model.length)
+        if note is not None and (as_json or console is None):
             say(note)
         if stats.without_label:
             say(f"note: {stats.without_label:,} of {stats.records:,} records had no text to inspect")
@@ -229,7 +234,7 @@ class _Shown:
 
 
 def _inspect_records(
-    loaded: Any, chunks: Iterable[list[Any]], view: dict[str, Any], shown: _Shown, stats: Any
+    loaded: Any, chunks: Iterable[list[Any]], view: dict[str, Any], shown: _Shown, stats: PredictionStats
 ) -> None:
     """Inspect and show every record, in order, counting in `stats` (a PredictionStats) the records
     read, those without a text, and the texts cut at max_length. Records go in pieces of a few

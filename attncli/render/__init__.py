@@ -1,6 +1,7 @@
 """Everything people see: functions that turn result dataclasses into rich renderables, a module
 per view. The only package that imports rich; it runs no torch and prints nothing itself."""
 
+from attncli.labels import label_list
 from attncli.render.consoles import html_page, svg_page
 from attncli.render.evaluation import render_eval
 from attncli.render.heat import HeatScale, heat_styles
@@ -13,7 +14,7 @@ from attncli.render.prediction import (
     render_prediction_header,
     render_prediction_row,
 )
-from attncli.render.text import ATTN_THEME, format_probability, identity_of, label_list
+from attncli.render.text import ATTN_THEME, format_probability, identity_of
 from attncli.render.training import missed_labels_warning, render_train_summary, summary_warnings
 
 __all__ = [

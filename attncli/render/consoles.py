@@ -111,8 +111,9 @@ def html_page(recorder: Console, title: str = "attn inspect") -> str:
 
 
 # The width a page is recorded at: an SVG is a terminal's picture of 100 columns; an HTML page's lines
-# are left whole, for the browser to wrap.
-RECORDED_WIDTH = {"html": PIPED_WIDTH, "svg": 100}
+# are left whole, for the browser to wrap (a million columns: at 10,000, a long text's heatmap with its
+# weights written out was still cut in two).
+RECORDED_WIDTH = {"html": 1 << 20, "svg": 100}
 # Notes and the legend's sentence, muted on a terminal by `dim`, which blends the text's colour half
 # into the background: 4.0:1 against the HTML page's white and 3.3:1 against the SVG's dark grey,
 # under the 4.5:1 that WCAG asks of text. Saved pages give them a grey of their own: 5.7:1 and 5.1:1.

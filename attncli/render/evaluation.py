@@ -23,7 +23,7 @@ from attncli.render.text import (
     id_column,
     shown_value,
 )
-from attncli.streams import one_line, safe_text, terminal_safe
+from attncli.streams import one_line, safe_text
 from attncli.unknown_labels import ignored_note
 
 if TYPE_CHECKING:
@@ -382,7 +382,7 @@ def render_eval(
         parts.append(Text(said, "attn.muted"))
     if result.mean_absolute_error is not None and result.within_one is not None:
         parts.append(_distance(result.mean_absolute_error, result.within_one))
-    parts += [Text(terminal_safe(note), "attn.muted") for note in result.notes]
+    parts += [Text(one_line(note), "attn.muted") for note in result.notes]
     if result.ignored_unknown:
         if result.ignored_labels:
             note = ignored_note(result.ignored_labels, result.labels)

@@ -9,11 +9,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from attncli.labels import label_list
 from attncli.render.text import (
     WrappingTable,
     as_percent,
     calibration_note,
-    label_list,
     refit_description,
     safe_text,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import OverflowMethod
@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.theme import Theme
 
 from attncli.calibration import CALIBRATION_STATES, GRID_HIGH, GRID_LOW
-from attncli.streams import one_line, safe_text
+from attncli.streams import safe_text
 
 
 class WrappingTable(Table):
@@ -116,17 +116,6 @@ def identity_of(fields: dict[str, Any]) -> str | None:
     if column is None or fields[column] in (None, ""):
         return None
     return f"{safe_text(column)} {shown_value(fields[column])}"
-
-
-def label_list(names: Sequence[str], *, limit: int | None = None) -> str:
-    """Label names as a list a reader can take apart: as they are, with a tab or line break in one
-    written `\\t` or `\\n` (as a space, "sci\\tfi" read as "sci fi" beside it), unless one has a comma,
-    an empty or padded name (`sport ` beside `sport`), when each is quoted; cut after `limit`."""
-    shown = [one_line(name) for name in names[:limit]]
-    if any("," in name or name != name.strip() or not name for name in shown):
-        shown = [repr(name) for name in names[:limit]]  # which writes a tab out itself, once
-    more = f" and {len(names) - limit:,} more" if limit is not None and len(names) > limit else ""
-    return ", ".join(shown) + more
 
 
 def calibration_note(temperature: float, state: str, *, refitted: bool = False) -> str:

@@ -13,7 +13,8 @@ from rich.text import Text
 from attncli.calibration import calibration_state
 from attncli.data_warnings import SMALL_VALIDATION
 from attncli.history import learnt_nothing
-from attncli.render.text import WrappingTable, as_percent, label_list, refit_description
+from attncli.labels import label_list
+from attncli.render.text import WrappingTable, as_percent, refit_description
 from attncli.streams import one_line
 
 if TYPE_CHECKING:
