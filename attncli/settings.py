@@ -147,8 +147,11 @@ def _unknown_hint(key: str, known: list[str]) -> str:
         return f"{key} is a section, not a setting; give {key}.NAME=VALUE (configs/default.yaml lists them)"
     # A setting's own name without its section (`lr`, `epochs`) finds it too, as do other tools' names.
     named = [valid for valid in known if valid.rpartition(".")[2] == name]
-    spelled = name.lower().replace("-", "_")
-    named += [valid for valid, others in OTHER_NAMES.items() if spelled in others and valid not in named]
+    # camelCase as snake_case too: fastText's pretrainedVectors and minCount (a trial).
+    spellings = {name.lower().replace("-", "_"), re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()}
+    named += [
+        valid for valid, others in OTHER_NAMES.items() if spellings & set(others) and valid not in named
+    ]
     close = named or difflib.get_close_matches(key, known, n=3, cutoff=0.5)
     return f"did you mean {', '.join(close)}?" if close else "see configs/default.yaml"
 

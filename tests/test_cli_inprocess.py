@@ -2110,7 +2110,21 @@ def test_top_k_given_for_csv_output_is_said_to_change_nothing(tmp_path):
         (["test", "run", "x"], "No such command 'test'; fastText's test is attn eval RUN FILE"),
         # Not "No such option: -e; ...": a letter the user never typed alone.
         (["train", "x", "-epoch", "5"], "options take two dashes: --epochs (not -epoch); see attn train"),
-        (["train", "x", "-lr", "0.5"], "options take two dashes: --lr (not -lr); see attn train --help"),
+        # fastText's learning rate is on another scale: 0.5 diverged without a word (a trial).
+        (
+            ["train", "x", "-lr", "0.5"],
+            "fastText's -lr is --lr in attn, the learning rate of AdamW (0.003 by",
+        ),
+        # Options attn names otherwise, or has no need of: "No such option: -d" (-w, -m, -p, -t).
+        (["train", "x", "-dim", "100"], "fastText's -dim is --set model.embed_dim=N (sized to the data when"),
+        (
+            ["train", "x", "-minCount", "2"],
+            "fastText's -minCount is --set tokenizer.min_frequency=N; see attn",
+        ),
+        (["train", "x", "-pretrainedVectors", "v.vec"], "fastText's -pretrainedVectors is --set model.emb"),
+        (["train", "x", "-wordNgrams", "2"], "fastText's -wordNgrams is not needed in attn: its attention"),
+        (["train", "x", "-thread", "4"], "fastText's -thread is OMP_NUM_THREADS=N in attn's environment"),
+        (["predict", "run", "-k", "2"], "fastText's -k is --top-k K in attn; see attn predict --help"),
         (["quantize", "run"], "No such command 'quantize'; see attn --help"),
         (
             ["train", "x", "-output", "m"],

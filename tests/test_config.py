@@ -30,6 +30,8 @@ def test_unknown_key_suggests_the_closest():
         ("model.vectors", "model.embeddings_init"),
         ("model.rope", "model.positional"),
         ("model.Max-Seq-Length", "model.max_length"),
+        ("pretrainedVectors", "model.embeddings_init"),  # fastText's, in camelCase
+        ("minCount", "tokenizer.min_frequency"),
     ):
         with pytest.raises(ConfigError, match=rf"^unknown setting '{given}'; did you mean {meant}\?$"):
             load_config(None, [f"{given}=1"])

@@ -78,6 +78,23 @@ FASTTEXT_COMMANDS = {
 }
 
 
+# fastText's options that attn has under another name, or has not, for `attn train DATA -dim 100`
+# (click's "No such option: -d" named a letter the user never typed; a trial).
+FASTTEXT_OPTIONS = {
+    "-dim": "--set model.embed_dim=N (sized to the data when not given)",
+    "-minCount": "--set tokenizer.min_frequency=N",
+    "-pretrainedVectors": "--set model.embeddings_init=FILE.vec",
+    "-wordNgrams": "not needed in attn: its attention reads each word with its position",
+    "-minn": "not in attn: --set tokenizer.kind=wordpiece splits rare words into known pieces",
+    "-maxn": "not in attn: --set tokenizer.kind=wordpiece splits rare words into known pieces",
+    "-loss": "not needed in attn: it trains with softmax cross-entropy, fastText's -loss softmax",
+    "-thread": "OMP_NUM_THREADS=N in attn's environment (torch's threads)",
+    "-label": "not in attn: it reads fastText's labels by their __label__ prefix",
+    "-lr": "--lr in attn, the learning rate of AdamW (0.003 by default, where fastText's is 0.1 to 1)",
+    "-k": "--top-k K in attn",
+}
+
+
 def _fasttext_command_hint(error: Any) -> str | None:
     """For `attn supervised ...` or `attn test ...`: fastText's name for an attn command."""
     if type(error).__name__ != "UsageError" or not str(error.format_message()).startswith("No such command"):
@@ -101,6 +118,8 @@ def _long_option_with_one_dash(group: Any, arguments: list[str]) -> str | None:
         word = argument.split("=", 1)[0]
         if not re.fullmatch(r"-[a-z][\w-]+", word):
             continue
+        if word in FASTTEXT_OPTIONS:  # -lr: the option, on another scale
+            return f"fastText's {word} is {FASTTEXT_OPTIONS[word]}; see attn {name} --help"
         if f"-{word}" in options:
             return f"options take two dashes: -{word} (not {word}); see attn {name} --help"
         if word == "-input" and name == "train":
@@ -132,6 +151,8 @@ def _single_dash_hint(error: Any, path: str, group: Any) -> str | None:
     options = _long_options(command)
     for arg in sys.argv[1:]:
         word = arg.split("=", 1)[0]
+        if word in FASTTEXT_OPTIONS and word.startswith(str(error.option_name)):
+            return f"fastText's {word} is {FASTTEXT_OPTIONS[word]}; see {path} --help"
         if re.fullmatch(r"-[A-Za-z][\w-]+", word) and word.startswith(str(error.option_name)):
             near = difflib.get_close_matches(f"-{word}", options, n=1, cutoff=0.75)
             if near:
