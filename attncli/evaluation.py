@@ -34,7 +34,7 @@ from attncli.metrics import (
     weighted_f1,
 )
 from attncli.prediction import PredictionStats, predict_probabilities, require_count
-from attncli.ranking import average_precisions
+from attncli.ranking import average_precisions, top_k_accuracy
 from attncli.read_errors import call_cache
 from attncli.sources import names_a_local_path
 from attncli.streams import one_line
@@ -124,6 +124,9 @@ class EvalResult:
     its rows first, whatever the threshold; None for a label without rows."""
     thresholds: dict[str, float] = field(default_factory=dict)
     """The --threshold of each label given one, by which the labels scored were decided."""
+    top_k_accuracy: dict[int, float] = field(default_factory=dict)
+    """Where asked for (--top-k K): the share of rows whose label is among the K most probable,
+    fastText's R@K for one label a row (its P@K is that over K)."""
 
     def to_json(self) -> dict[str, Any]:
         report: dict[str, Any] = {
@@ -143,6 +146,7 @@ class EvalResult:
             "accuracy": self.accuracy,
             "macro_f1": self.macro_f1,
             "weighted_f1": self.weighted_f1,
+            "top_k_accuracy": {str(k): value for k, value in self.top_k_accuracy.items()},
             "mean_absolute_error": self.mean_absolute_error,
             "within_one": self.within_one,
             "labels": self.labels,
@@ -281,21 +285,29 @@ def evaluate(
     drop_invalid: bool = False,
     on_batch: Callable[[int, int], None] | None = None,
     thresholds: Mapping[str, float] | None = None,
+    top_k: int | None = None,
 ) -> EvalResult:
     """Metrics of `checkpoint` on one split of `source` (a path, a Hub dataset name, or a Dataset or
     DatasetDict; default: the data it was trained on), with the `errors` most confident mistakes when
     that is above 0; `on_batch(done, total)` follows the model through the rows. `thresholds`
     ({label: probability}) decide the labels scored as predict decides them (thresholds.decide);
-    calibration is of the most probable label whatever they are."""
+    calibration is of the most probable label whatever they are. `top_k`: also the share of rows
+    whose label is among the `top_k` most probable."""
     require_loaded(checkpoint, "evaluate")
     require_count("batch_size", batch_size)
+    if top_k is not None:
+        require_count("top_k", top_k)
+        if top_k > len(checkpoint.label_names):
+            raise DataError(
+                f"--top-k {top_k}: the model has {len(checkpoint.label_names)} labels; give at most that"
+            )
     by_index = resolve_thresholds(thresholds, checkpoint.label_names)
     with call_cache():  # a service evaluating file after file keeps no Arrow copy of each
         return _evaluate(
             checkpoint, source, split=split, text_column=text_column, label_column=label_column,
             batch_size=batch_size, errors=errors, ignore_unknown_labels=ignore_unknown_labels,
             encoding=encoding, delimiter=delimiter, drop_invalid=drop_invalid, on_batch=on_batch,
-            thresholds=by_index,
+            thresholds=by_index, top_k=top_k,
         )  # fmt: skip
 
 
@@ -314,6 +326,7 @@ def _evaluate(
     drop_invalid: bool,
     on_batch: Callable[[int, int], None] | None,
     thresholds: dict[int, float],
+    top_k: int | None,
 ) -> EvalResult:
     if isinstance(source, os.PathLike):  # a Path from Python, as the path it names
         source = os.fspath(source)
@@ -400,6 +413,7 @@ def _evaluate(
         ),
         average_precision=ranking,
         thresholds={names[index]: value for index, value in thresholds.items()},
+        top_k_accuracy={} if top_k is None else {top_k: top_k_accuracy(probabilities, truth, top_k)},
         notes=(
             *moved,
             *data.notes,

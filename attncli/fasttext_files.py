@@ -1,6 +1,7 @@
 """fastText's training format: one example a line, its label first as `__label__NAME`, then the text
-(`__label__sport Arsenal win the cup`), in a .txt (or .train, .valid, .test) file. A fastText user's
-data, read as a table of `text` and `label` for training and evaluation."""
+(`__label__sport Arsenal win the cup`), or the text first and its label last, as fastText reads it
+too, in a .txt (or .train, .valid, .test) file. A fastText user's data, read as a table of `text` and
+`label` for training and evaluation."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ LABEL_PREFIX = "__label__"
 # The suffixes of fastText's files in a folder of splits (train.txt, valid.txt, test.txt). A file
 # passed alone may have any suffix that is not a data file's (fastText's tutorial: cooking.train).
 FASTTEXT_SUFFIXES = (".txt",)
-# A line that opens with a label that has a name.
+# A line that opens with a label that has a name, or ends with one.
 LABELLED_LINE = re.compile(rf"\s*{LABEL_PREFIX}\S")
+LABELLED_END = re.compile(rf"(?:^|\s){LABEL_PREFIX}\S+\s*$")
 # How much of a file's start is read to tell whether it is in fastText's format, and how many of
 # its first lines, most of which open with a label.
 HEAD_BYTES = 1 << 16
@@ -44,12 +46,14 @@ def is_fasttext_file(path: Path, *, encoding: str) -> bool:
 
 
 def mostly_labelled(lines: list[str]) -> bool:
-    """Whether half of the first lines that hold anything, or more, open with a fastText label: one
-    unlabelled line at the top (a comment) does not hide the format, and is then named as a line
-    without a label."""
+    """Whether half of the first lines that hold anything, or more, open or end with a fastText
+    label: one unlabelled line at the top (a comment) does not hide the format, and is then named as
+    a line without a label."""
     sampled = [line for line in lines if line.strip()][:SAMPLED_LINES]
     # A label has a name: prose that opens with the word itself ("__label__ is fastText's prefix") is none.
-    labelled = sum(LABELLED_LINE.match(line) is not None for line in sampled)
+    labelled = sum(
+        LABELLED_LINE.match(line) is not None or LABELLED_END.search(line) is not None for line in sampled
+    )
     return labelled > 0 and 2 * labelled >= len(sampled)
 
 
@@ -85,25 +89,31 @@ def fasttext_rows(path: Path, *, encoding: str) -> tuple[list[str], list[str | N
     return texts, labels
 
 
-# The labels that open a line: words that begin with __label__, each followed by white space.
+# The labels that open a line: words that begin with __label__, each followed by white space; and
+# those that end it, each after white space (`Arsenal win the cup __label__sport`: a trial's file of
+# them was refused as "cannot read .txt files", where fastText reads it).
 LEADING_LABELS = re.compile(rf"\s*((?:{LABEL_PREFIX}\S*(?:\s+|$))+)")
+TRAILING_LABELS = re.compile(rf"(?:\s+{LABEL_PREFIX}\S*)+\s*$")
 
 
 def split_labels(line: str, *, number: int, path: Path, several: bool) -> tuple[list[str], str]:
     """(labels, text) of one line: the labels are the words at its start that begin with __label__
-    (an empty name is none), the text the rest, as written; more than one label is refused unless
-    `several` (prediction only carries them along)."""
-    found = LEADING_LABELS.match(line)
-    if found is None:
+    (an empty name is none), or else those at its end, the text the rest, as written; more than one
+    label is refused unless `several` (prediction only carries them along)."""
+    if (leading := LEADING_LABELS.match(line)) is not None:
+        words, text = leading.group(1), line[leading.end() :]
+    elif (trailing := TRAILING_LABELS.search(line)) is not None:
+        words, text = trailing.group(0), line[: trailing.start()]
+    else:
         return [], line
-    labels = [word.removeprefix(LABEL_PREFIX) for word in found.group(1).split()]
+    labels = [word.removeprefix(LABEL_PREFIX) for word in words.split()]
     if len(labels) > 1 and not several:
         shown = " ".join(LABEL_PREFIX + label for label in labels[:3])
         raise DataError(
             f"multi-label data is not supported yet: line {number} of {path} has {len(labels)} labels "
             f"({shown}); give each text one label"
         )
-    return [label for label in labels if label], line[found.end() :]
+    return [label for label in labels if label], text
 
 
 def load_fasttext(path: Path, *, encoding: str) -> Any:

@@ -1,5 +1,6 @@
-"""How well each label's probability ranks that label's rows first, whatever the threshold: average
-precision, as eval reports it for every label."""
+"""How well the probabilities rank: each label's rows first, whatever the threshold (average
+precision, as eval reports it for every label), and each row's label among its most probable (top-k
+accuracy, fastText's R@k)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,14 @@ def average_precisions(probabilities: torch.Tensor, truth: Sequence[int]) -> lis
     totals = found[-1]
     area = (gained * precision).sum(0)
     return [float(a / t) if t > 0 else None for a, t in zip(area.tolist(), totals.tolist(), strict=True)]
+
+
+def top_k_accuracy(probabilities: torch.Tensor, truth: Sequence[int], k: int) -> float:
+    """The share of rows whose true label is among their `k` most probable (ties counted in)."""
+    import torch
+
+    if not len(truth):
+        return 0.0
+    true_probability = probabilities[torch.arange(len(truth)), torch.tensor(list(truth))]
+    above = (probabilities > true_probability.unsqueeze(-1)).sum(-1)
+    return float((above < k).double().mean())

@@ -343,6 +343,17 @@ def test_a_threshold_decides_labels_alike_in_predict_and_eval(easy_run, tmp_path
     table = _ok("eval", easy_run, path, "--threshold", threshold).stdout
     assert f"labels decided by --threshold tech {cut:g}, else the most probable label without one" in table
     assert "avg precision" in table
+    # Top-K accuracy, fastText's R@K: at K=1 the accuracy of the most probable label; at K=3 (every
+    # label) all rows; the number of labels at most.
+    ranked = json.loads(_ok("eval", easy_run, path, "--json", "--top-k", 1).stdout)
+    assert ranked["top_k_accuracy"] == {"1": ranked["accuracy"]}
+    assert json.loads(_ok("eval", easy_run, path, "--json", "--top-k", 3).stdout)["top_k_accuracy"] == {
+        "3": 1.0
+    }
+    assert "top-2 accuracy " in _ok("eval", easy_run, path, "--top-k", 2).stdout.splitlines()[0]
+    _refused(
+        invoke("eval", easy_run, path, "--top-k", 4), "--top-k 4: the model has 3 labels; give at most that"
+    )
     # inspect heads each heatmap with the label predict gives (it showed the most probable label).
     shown = _ok("inspect", easy_run, "--file", path, "--json", "--threshold", threshold).stdout.splitlines()
     assert [json.loads(line)["label"] for line in shown] == expected

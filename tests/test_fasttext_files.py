@@ -40,6 +40,33 @@ def test_each_line_is_its_label_then_its_text_as_written(tmp_path):
     assert not is_fasttext_file(plain, encoding="utf-8")
 
 
+def test_labels_at_the_end_of_each_line_are_read_as_fasttext_reads_them(tmp_path):
+    """A trial's file with each label after its text (`Renault boss hails great year __label__business`):
+    refused as "cannot read .txt files", or, with some lines so, "line 50 has no label in column
+    'label'", where fastText reads it."""
+    path = tmp_path / "ends.txt"
+    path.write_text(
+        "Renault boss hails 'great year' __label__business\n"
+        "__label__sport Arsenal win the cup\n"
+        "a text that mentions __label__x in passing\n"
+        "Chelsea sign a keeper\t__label__sport  \n",
+        encoding="utf-8",
+    )
+    assert is_fasttext_file(path, encoding="utf-8")
+    texts, labels = fasttext_rows(path, encoding="utf-8")
+    assert texts == [
+        "Renault boss hails 'great year'",
+        "Arsenal win the cup",
+        "a text that mentions __label__x in passing",
+        "Chelsea sign a keeper",
+    ]
+    assert labels == ["business", "sport", None, "sport"]
+    ended = tmp_path / "all_ends.txt"
+    ended.write_text("".join(f"{row['text']} __label__{row['label']}\n" for row in make_rows(30)))
+    splits = load_splits(DataConfig(source=str(ended)))
+    assert splits.label_names == ["food", "sport", "tech"] and "__label__" not in "".join(splits.label_names)
+
+
 def test_several_labels_on_a_line_are_refused_as_multi_label(tmp_path):
     path = tmp_path / "multi.txt"
     path.write_text("__label__a one\n__label__a __label__b two\n", encoding="utf-8")

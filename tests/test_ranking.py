@@ -41,3 +41,29 @@ def test_average_precision_is_the_precision_at_each_positive_row_averaged_with_t
         truth = [rng.randrange(labels) for _ in range(rows)]
         expected = [_reference([row[j] for row in scores], [t == j for t in truth]) for j in range(labels)]
         assert average_precisions(torch.tensor(scores), truth) == pytest.approx(expected)
+
+
+def test_top_k_accuracy_counts_the_rows_whose_label_is_among_the_k_most_probable():
+    """fastText's R@k for one label a row (a fastText user's trial: eval had no P@k or R@k)."""
+    import random
+
+    import torch
+
+    from attncli.ranking import top_k_accuracy
+
+    probabilities = torch.tensor([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3], [0.4, 0.4, 0.2], [0.2, 0.3, 0.5]])
+    truth = [0, 2, 1, 0]  # first; second; tied for first; third
+    assert [top_k_accuracy(probabilities, truth, k) for k in (1, 2, 3)] == [0.5, 0.75, 1.0]
+    generator = random.Random(0)
+    for _ in range(50):  # against counting each row's rank by hand
+        rows, labels = generator.randint(1, 30), generator.randint(2, 6)
+        scores = torch.tensor(
+            [[generator.choice([0.1, 0.2, 0.3, 0.5]) for _ in range(labels)] for _ in range(rows)]
+        )
+        truth = [generator.randrange(labels) for _ in range(rows)]
+        for k in range(1, labels + 1):
+            hits = sum(
+                sum(value > row[label] for value in row.tolist()) < k
+                for row, label in zip(scores, truth, strict=True)
+            )
+            assert top_k_accuracy(scores, truth, k) == hits / rows

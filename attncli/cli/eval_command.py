@@ -69,6 +69,17 @@ def evaluate(
         ),
     ] = False,
     thresholds: ThresholdOption = None,
+    top_k: Annotated[
+        int | None,
+        typer.Option(
+            "--top-k",
+            min=1,
+            metavar="K",
+            show_default=False,
+            help="Also report top-K accuracy: the share of rows whose label is among the K most probable "
+            "(fastText's R@K; its P@K is that over K).",
+        ),
+    ] = None,
     as_json: JsonReportOption = False,
     batch_size: BatchOption = 64,
     device: DeviceOption = "auto",
@@ -108,6 +119,7 @@ def evaluate(
                 drop_invalid=drop_invalid,
                 on_batch=on_batch,
                 thresholds=decided_by,
+                top_k=top_k,
             )
         if as_json:
             for note in result.notes:  # the table shows them; beside JSON they go to stderr, marked

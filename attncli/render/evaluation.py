@@ -374,6 +374,11 @@ def render_eval(
         (as_percent(result.macro_f1), "attn.figure"),
         ("  weighted-F1 ", ""),
         (as_percent(result.weighted_f1), "attn.figure"),
+        *(
+            part
+            for k, value in result.top_k_accuracy.items()
+            for part in ((f"  top-{k} accuracy ", ""), (as_percent(value), "attn.figure"))
+        ),
     )
     parts: list[RenderableType] = [summary]
     if result.thresholds:
