@@ -244,8 +244,8 @@ def test_a_usage_error_or_a_repeated_option_is_one_error_line_and_attn_alone_sti
     )
     assert (other.returncode, other.stderr) == (
         2,
-        "error: No such option: --top-k; attn inspect has no --top-k (attn predict has it); see attn "
-        "inspect --help\n",
+        "error: No such option: --top-k; attn inspect has no --top-k (attn eval and predict have it); see "
+        "attn inspect --help\n",
     )
     for arguments, said in (  # click's near miss --help hid the hint; several commands are listed
         (
