@@ -17,7 +17,8 @@ JSON_KEYS = {
     "checkpoint", "source", "split", "n", "ignored_unknown", "ignored_unknown_labels", "left_out_invalid",
     "left_out_empty", "seen_in_training",
     "truncated", "tokens", "unknown_tokens", "rows_with_unknown_tokens",
-    "accuracy", "macro_f1", "weighted_f1", "top_k_accuracy", "mean_absolute_error", "within_one", "labels", "per_class",
+    "accuracy", "macro_f1", "weighted_f1", "top_k_accuracy", "mean_absolute_error", "within_one", "labels",
+    "per_class",
     "confusion_matrix",
     "temperature", "calibration", "refitted", "ece", "log_loss", "reliability", "thresholds",
 }  # fmt: skip
