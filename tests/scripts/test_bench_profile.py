@@ -49,15 +49,22 @@ def test_profiled_work_is_split_by_kind_with_its_flops():
 
 
 def test_the_memory_probe_sees_the_steps_and_the_peak():
+    """The largest resident set between steps is kept: the one with 64 MB held, not the later one.
+    Judged against the resident set read beside it, not against `ready` + 64 MB, which a process
+    whose malloc already held freed memory (a full suite's worker) does not grow by (CI: 46.6 MB)."""
+    from bench_profile import _status_mb
+
     probe = MemoryProbe()
     probe.start(None)
     held = b"x" * (64 * 2**20)
+    holding = _status_mb("VmRSS")
     probe.step(tokens=1, loss=None)
     del held
     probe.step(tokens=1, loss=None)
     summary = probe.summary()
-    assert summary["imports_mb"] > 1
-    assert summary["between_steps_mb"] >= summary["ready_mb"] + 50  # the 64 MB held at the first step
+    assert summary["imports_mb"] > 1 and holding > summary["ready_mb"]
+    assert summary["between_steps_mb"] >= holding - 1  # the 64 MB held at the first step
+    assert summary["peak_mb"] >= summary["between_steps_mb"]
 
 
 def test_memory_freed_inside_the_heap_counts_as_held_free():
