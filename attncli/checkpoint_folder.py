@@ -4,6 +4,7 @@ its config.json read and checked (`read_header`), and reads done again while a r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -128,6 +129,14 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
     are those saved (`complete` False: that config.json is there and reads; `attn info` reports the
     state of every file, config.json's own included, itself)."""
     if path.is_file():
+        from attncli.vectors import FASTTEXT_MAGIC
+
+        with contextlib.suppress(OSError), path.open("rb") as file:
+            if file.read(4) == FASTTEXT_MAGIC:  # a fastText user's first try (a trial)
+                raise CheckpointError(
+                    f"{path} is a fastText model, which attn cannot load; train attn on the same data "
+                    "(attn train DATA -o RUN) and pass RUN"
+                )
         raise CheckpointError(
             f"{path} is a file, not a checkpoint; pass the folder `attn train` wrote (its --output)"
         )

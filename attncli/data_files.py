@@ -80,6 +80,7 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
     origins: dict[str, Origin] = {}
     detected: dict[tuple[str, str], list[Path]] = {}  # (suffix, delimiter read) -> files
     quoting_notes: list[str] = []
+    fasttext_read: list[Path] = []
     for split, paths in files.items():
         shards = []
         for path in paths:
@@ -94,6 +95,7 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
                 quoting_notes += [dialect.quoting_note] if dialect.quoting_note else []
             if path.suffix.lower() not in FILE_BUILDERS:  # fastText's format (checked above)
                 shards.append(load_fasttext(path, encoding=encoding))
+                fasttext_read.append(path)
             else:
                 shards.append(_load_file(path, encoding=encoding, delimiter=used, quoting=quoting))
             origins[split] = Origin(
@@ -103,6 +105,12 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
         if len(shards) > 1:  # rows are named by their place in the split, not in one file
             origins[split] = Origin(split=split)
     notes = tuple(delimiter_note(paths, used) for (_, used), paths in detected.items())
+    if fasttext_read:  # said, as predict says it: a .txt of another layout read so would surprise
+        named = ", ".join(str(path) for path in fasttext_read)
+        notes += (
+            f"{named} read in fastText's format: each line's __label__NAME, where it opens or ends the "
+            "line, is its label, and the rest of the line its text",
+        )
     misread = (
         misread_warning(path, read_in[path])
         for paths in files.values()

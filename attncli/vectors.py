@@ -75,6 +75,10 @@ UNACCENTED = 2 * NORMALISED
 FLOAT32_MAX = 3.4028234663852886e38
 
 
+# The first bytes of a fastText model (.bin): its magic number, as a little-endian int32.
+FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")
+
+
 def _open_lines(path: Path) -> io.BufferedIOBase:
     """The file's bytes, decompressed when it is gzip (by its first bytes, whatever its name), for
     `load_vectors` to read line by line. A binary file (word2vec's .bin) is refused: attn reads text
@@ -105,6 +109,11 @@ def _open_lines(path: Path) -> io.BufferedIOBase:
         raise ConfigError(
             f"model.embeddings_init {path} is UTF-16 text (as Windows PowerShell's > writes), and attn reads "
             "vectors in UTF-8; convert it (iconv -f UTF-16 -t UTF-8), or save it with Out-File -Encoding utf8"
+        )
+    if head.startswith(FASTTEXT_MAGIC):
+        raise ConfigError(
+            f"model.embeddings_init {path} is a fastText model (.bin); attn reads vectors as text: pass the "
+            ".vec file fastText writes beside it (fasttext supervised/skipgram -output NAME writes NAME.vec)"
         )
     if b"\x00" in head:
         raise ConfigError(

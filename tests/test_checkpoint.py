@@ -105,6 +105,9 @@ def test_incomplete_or_missing_checkpoints(trained, tmp_path):
     (tmp_path / "data.csv").write_text("text,label\n")
     with pytest.raises(CheckpointError, match="data.csv is a file, not a checkpoint; pass the folder"):
         load_checkpoint(tmp_path / "data.csv")
+    (tmp_path / "model.bin").write_bytes(b"\xba\x16\x4f\x2f\x0c\x00\x00\x00")  # fastText's magic number
+    with pytest.raises(CheckpointError, match="model.bin is a fastText model, which attn cannot load; train"):
+        load_checkpoint(tmp_path / "model.bin")
     broken = tmp_path / "broken"
     broken.mkdir()
     for name in ("config.json", "tokenizer.json", "metrics.json"):

@@ -104,6 +104,8 @@ def test_eval_and_predict_read_the_labels_apart_from_the_texts(tmp_path, trained
     assert evaluated.exit_code == 0, evaluated.output
     report = json.loads(evaluated.stdout)
     assert report["n"] == 12 and report["accuracy"] >= 0.9
+    # Said, as predict says it (train and eval read the format without a word: a trial).
+    assert f"note: {test} read in fastText's format: each line's __label__NAME" in evaluated.stderr
     predicted = RUNNER.invoke(app, ["predict", str(easy_run), "--file", str(test), "--json"])
     assert predicted.exit_code == 0, predicted.output
     results = [json.loads(line) for line in predicted.stdout.splitlines()]

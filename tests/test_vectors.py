@@ -90,6 +90,8 @@ def test_real_world_layouts_load(tmp_path):
         (b"paris inf 2 3\n", "line 1 of .* holds inf, not a finite"),
         (b"2 300\nparis 1 2 3\n", "line 1 of .* announces 300 values a word but line 2 has 3"),
         (b"1 3\nparis \x00\x80\x3f\x00\x00\x00\x40\x00\n", "is a binary file; attn reads vectors as text"),
+        # fastText's model: its .vec, written beside it, is the file to pass (a fastText user's trial)
+        (b"\xba\x16\x4f\x2f\x0c\x00\x00\x00", "is a fastText model [(].bin[)]; .* pass the .vec file"),
         # [PAD] and [UNK] are not entries a vector could be for: counted as the coverage line counts
         (b"other 1 2\nzebra 3 4\n", "none of the 5 vocabulary entries has a vector in"),
         # A short first line fixed the width, and every other line was skipped as not a word
