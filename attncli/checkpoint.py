@@ -61,6 +61,14 @@ class LoadedCheckpoint:
     warnings: list[str] = field(default_factory=list)
     """What loading set aside, for the user (a metrics.json changed since it was saved)."""
 
+    def __repr__(self) -> str:
+        # A notebook showed the model's modules and the tokenizer's vocabulary: 11,600 characters.
+        labels = ", ".join(map(repr, self.label_names[:10])) + (", ..." if len(self.label_names) > 10 else "")
+        return (
+            f"LoadedCheckpoint(path={str(self.path)!r}, labels=[{labels}] ({len(self.label_names)}), "
+            f"device={str(self.device)!r})"
+        )
+
     @property
     def pad_id(self) -> int:
         return int(self.header["pad_id"])
@@ -129,7 +137,9 @@ def load_checkpoint(
     must be whole)."""
     from attncli.device import resolve_device
     from attncli.forking import one_thread_in_forked_children
+    from attncli.signals import import_whole
 
+    import_whole("torch")  # a Ctrl-C in a first call's imports leaves none half-made
     if not isinstance(path, (str, os.PathLike)):  # None was os.fspath's "expected str, bytes or ..."
         kind = type(path).__name__
         raise ArgumentError(

@@ -74,6 +74,14 @@ class Inspection:
     truncated_tokens: int
     """Tokens past the model's max_length, which it never saw."""
 
+    def __repr__(self) -> str:
+        # An article's every token made 31,500 characters in a notebook.
+        text = self.text if len(self.text) <= 60 else f"{self.text[:59]}…"
+        return (
+            f"Inspection(text={text!r}, label={self.label!r}, score={self.score:.4f}, view={self.view!r}, "
+            f"tokens={len(self.tokens)})"
+        )
+
     @staticmethod
     def empty_json(reason: str) -> dict[str, Any]:
         """What --json prints for a record with no text: every key of `to_json`, empty, and why."""

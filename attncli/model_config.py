@@ -82,6 +82,9 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         typed_fields(self, "model")
+        from attncli.signals import import_whole
+
+        import_whole("torch")  # which the registry imports: a Ctrl-C in its import leaves it whole
         from attncli.model.registry import POOLING, POSITIONAL, SCORING
 
         for name in (

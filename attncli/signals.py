@@ -51,19 +51,24 @@ STOP_SIGNALS = tuple(
 )
 
 
-def import_whole(name: str) -> None:
-    """Import module `name` with Ctrl-C, SIGTERM and SIGHUP held until it has loaded, then delivered:
-    one that came in the middle of torch's import (numpy's, under it) was lost, the run training to
-    its end with exit 0, or left numpy half-imported, the run failing at its first save with exit 1
-    (`module 'numpy' has no attribute 'multiply'`). Held, it stops the command as it does a moment
-    later. Where signals cannot be held (another thread, a platform without the call), a plain import."""
-    if name in sys.modules:
+def import_whole(*names: str) -> None:
+    """Import the modules `names` with Ctrl-C, SIGTERM and SIGHUP held until they have loaded, then
+    delivered: one that came in the middle of torch's import (numpy's, under it) was lost, the run
+    training to its end with exit 0, or left numpy half-imported, the run failing at its first save
+    with exit 1 (`module 'numpy' has no attribute 'multiply'`); a notebook interrupted in the first
+    `train` call's imports failed in every later cell (`partially initialized module 'torch'`) until
+    its kernel restarted (a trial). Held, it stops the command or call as it does a moment later.
+    Where signals cannot be held (another thread, a platform without the call), a plain import."""
+    missing = [name for name in names if name not in sys.modules]
+    if not missing:
         return
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
-        importlib.import_module(name)
+        for name in missing:
+            importlib.import_module(name)
         return
     before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
-        importlib.import_module(name)
+        for name in missing:
+            importlib.import_module(name)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)

@@ -67,6 +67,7 @@ from attncli.resuming import (
 )
 from attncli.run_folder import DROPPING, RunFolder, open_run_folder, replaced_kept, resume_command
 from attncli.run_writer import RunWriter, require_tensorboard
+from attncli.signals import import_whole
 from attncli.sources import names_a_local_path, require_data_source, same_source
 from attncli.tokenizer import require_tokenizer_file
 from attncli.train_failures import keep_what_was_saved, nothing_kept, peer_error_text, peer_lost
@@ -86,6 +87,16 @@ class TrainResult:
     metrics: TrainingMetrics = field(default_factory=TrainingMetrics)
     is_main: bool = True
     """False on torchrun's other ranks, which print nothing."""
+
+    def __repr__(self) -> str:
+        # What a notebook shows of it: the config, the run's facts and every epoch made 6,600 characters.
+        if not self.metrics.history:
+            return f"TrainResult(output={str(self.output)!r}, epochs=0)"
+        return (
+            f"TrainResult(output={str(self.output)!r}, best_epoch={self.best_epoch}, "
+            f"validation_accuracy={self.best.validation_accuracy:.4f}, "
+            f"validation_macro_f1={self.best.validation_macro_f1:.4f}, epochs={len(self.history)})"
+        )
 
     @property
     def history(self) -> list[EpochRecord]:
@@ -158,6 +169,7 @@ def train(
     (`--config RUN/best/config.json`), with the texts each was sized to, recorded with this run's.
     Raises ConfigError, DataError or CheckpointError for bad input, and TrainingInterrupted once
     Ctrl-C or SIGTERM has stopped it with last/ saved (`resume` goes on)."""
+    import_whole("torch", "datasets")  # a Ctrl-C in a first call's imports leaves none half-made
     output = Path(output)
     one_thread_in_forked_children()
     with _joined(output, device=config.train.device, overwrite=overwrite, resume=False) as (
@@ -197,6 +209,7 @@ def resume(
     """Continue the run in `output` from its last/ checkpoint: its data and settings (with `epochs`
     as a new ceiling, if given), model, optimizer, schedule, random states and place in the epoch.
     `data` is where the run's data is now, if it moved: the same data, which the run checks."""
+    import_whole("torch", "datasets")  # a Ctrl-C in a first call's imports leaves none half-made
     import torch
 
     output, data = Path(output), (os.fspath(data) if data is not None else None)

@@ -1162,3 +1162,52 @@ def test_the_labels_a_model_knows_are_quoted_where_one_is_empty():
             rows, Columns("text", "label"), ["", "sport", "tech, science"], where="t.csv", ignore=False,
             drop_invalid=False,
         )  # fmt: skip
+
+
+def test_the_api_s_results_show_their_headline_figures_in_a_notebook(trained, loaded):
+    """A notebook shows a cell's last value by its repr: a checkpoint's was its modules and
+    vocabulary (11,600 characters), a run's every epoch (6,600), a report's every class and bin,
+    an inspection's every token (31,500 for an article). Each is now one short line of what it is."""
+    import re
+
+    from attncli.inspection import inspect_text
+
+    report = evaluate(loaded, split="validation")
+    inspection = inspect_text(loaded, "a tennis match " * 40)
+    shown = {
+        "TrainResult": repr(trained),
+        "LoadedCheckpoint": repr(loaded),
+        "EvalResult": repr(report),
+        "Inspection": repr(inspection),
+    }
+    assert all(len(text) < 300 and text.startswith(f"{name}(") for name, text in shown.items()), shown
+    assert f"best_epoch={trained.best_epoch}, validation_accuracy=" in shown["TrainResult"]
+    assert "labels=['food', 'sport', 'tech'] (3)" in shown["LoadedCheckpoint"]
+    assert re.search(rf"n={report.n}, accuracy={report.accuracy:.4f}, macro_f1=", shown["EvalResult"])
+    assert f"label={inspection.label!r}" in shown["Inspection"] and "tokens=" in shown["Inspection"]
+
+
+def test_the_api_sends_what_the_commands_note_to_the_attncli_logger(loaded, caplog, tmp_path):
+    """A notebook's evaluate and predict said nothing of rows also trained on or of texts cut at
+    max_length, which `attn eval` and `attn predict` note (a trial): they go to the attncli logger at
+    INFO, as training's notes do."""
+    import logging
+
+    from attncli.prediction import predict
+
+    long_text = "a tennis match " * 40
+    with caplog.at_level(logging.INFO, logger="attncli"):
+        predict(loaded, ["soup", long_text])
+    said = [record.getMessage() for record in caplog.records if record.name == "attncli"]
+    assert said == [
+        "1 of 2 texts were longer than the model's max_length (32 tokens); only their first 32 tokens "
+        "were read"
+    ]
+    caplog.clear()
+    rows = write_csv(tmp_path / "cut.csv", [{"text": long_text, "label": "sport"}, *make_rows(5)])
+    with caplog.at_level(logging.INFO, logger="attncli"):
+        report = evaluate(loaded, rows)
+    said = [record.getMessage() for record in caplog.records if record.name == "attncli"]
+    assert said == [note.removeprefix("note: ") for note in report.notes] and any(
+        "max_length" in s for s in said
+    )

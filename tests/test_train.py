@@ -1504,3 +1504,40 @@ def test_a_run_auto_trained_in_bf16_on_the_cpu_resumes_in_it_where_the_cpu_multi
         assert notes and notes[0].endswith(
             "it carries on in fp32, so it ends close to, not the same as, the run left alone"
         )
+
+
+def test_ctrl_c_in_a_first_train_calls_imports_leaves_no_module_half_made(tmp_path):
+    """A notebook interrupted in its first `train` call's first seconds (torch, numpy and datasets
+    loading inside it) failed in every later cell, `partially initialized module 'torch'`, until its
+    kernel restarted (a trial). The signal is held until the imports are whole: the call stops, and
+    the next one trains. Here the signal comes as numpy starts loading under torch's import."""
+    import subprocess
+    import sys
+
+    data = write_csv(tmp_path / "rows.csv", make_rows(60))
+    script = f"""
+import os, signal, sys
+from attncli.config_loading import load_config
+from attncli.train import train
+
+class InterruptAtNumpy:
+    sent = False
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy" and not self.sent:
+            self.sent = True
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, InterruptAtNumpy())
+settings = ["data.source={data}", "train.epochs=1", *{TINY_MODEL!r}]
+try:
+    train(load_config(None, settings), output="{tmp_path / "first"}")
+    print("first: trained")
+except KeyboardInterrupt:
+    print("first: KeyboardInterrupt")
+result = train(load_config(None, settings), output="{tmp_path / "second"}")
+print("second:", result.best_epoch)
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines() == ["first: KeyboardInterrupt", "second: 1"], run.stdout

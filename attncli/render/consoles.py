@@ -125,5 +125,5 @@ def recording_console(page: Literal["html", "svg"]) -> Console:
     theme = Theme({**ATTN_THEME.styles, "attn.muted": RECORDED_MUTED[page]})
     return Console(
         file=io.StringIO(), record=True, theme=theme, highlight=False, color_system="truecolor",
-        force_terminal=True, width=RECORDED_WIDTH[page],
+        force_terminal=True, force_jupyter=False, width=RECORDED_WIDTH[page],
     )  # fmt: skip
