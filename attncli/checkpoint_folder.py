@@ -129,7 +129,7 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
     are those saved (`complete` False: that config.json is there and reads; `attn info` reports the
     state of every file, config.json's own included, itself)."""
     if path.is_file():
-        from attncli.vectors import FASTTEXT_MAGIC
+        from attncli.fasttext_files import FASTTEXT_MAGIC
 
         with contextlib.suppress(OSError), path.open("rb") as file:
             if file.read(4) == FASTTEXT_MAGIC:  # a fastText user's first try (a trial)

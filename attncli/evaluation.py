@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -37,6 +36,7 @@ from attncli.metrics import (
 from attncli.prediction import PredictionStats, predict_probabilities, require_count
 from attncli.ranking import average_precisions, top_k_accuracy
 from attncli.read_errors import call_cache
+from attncli.reporter import log_note
 from attncli.signals import import_whole
 from attncli.sources import names_a_local_path
 from attncli.streams import one_line
@@ -323,7 +323,7 @@ def evaluate(
     # What `attn eval` notes (rows also trained on, texts cut, unknown words), to the attncli logger
     # as training's notes go: a notebook saw none of them unless it read `notes` (a trial).
     for note in result.notes:
-        logging.getLogger("attncli").info("%s", note.removeprefix("note: "))
+        log_note(note)
     return result
 
 

@@ -14,6 +14,8 @@ from attncli.errors import DataError
 from attncli.records import Record
 
 LABEL_PREFIX = "__label__"
+# The first bytes of a fastText model (.bin): its magic number, as a little-endian int32.
+FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")
 # The suffixes of fastText's files in a folder of splits (train.txt, valid.txt, test.txt). A file
 # passed alone may have any suffix that is not a data file's (fastText's tutorial: cooking.train).
 FASTTEXT_SUFFIXES = (".txt",)

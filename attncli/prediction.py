@@ -3,7 +3,6 @@ input record (an empty record gets no label and says why), in input order."""
 
 from __future__ import annotations
 
-import logging
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -16,6 +15,7 @@ from attncli.errors import ArgumentError, ConfigError, DataError
 from attncli.inference import batched_forward
 from attncli.packing import PackedSequences
 from attncli.records import Record, carried_fields, record_of
+from attncli.reporter import log_note
 from attncli.tokenization import pack_ids, token_ids
 from attncli.tokenizer import unknown_id_of
 
@@ -377,5 +377,5 @@ def predict(
     # of articles cut 19 of 50 without a word: a trial).
     for note in (stats.truncation_note(checkpoint.config.model.length), stats.unknown_note()):
         if note is not None:
-            logging.getLogger("attncli").info("%s", note.removeprefix("note: "))
+            log_note(note)
     return predictions

@@ -112,6 +112,17 @@ def epoch_text(record: EpochRecord, epochs: int) -> str:
     )
 
 
+def log_note(message: str) -> None:
+    """A note or warning the commands print, as a record of the `attncli` logger, for the Python
+    API's evaluate and predict: a warning at WARNING, the rest at INFO, without the prefix the
+    record's level says."""
+    logger = logging.getLogger("attncli")
+    if message.startswith("warning: "):
+        logger.warning("%s", message.removeprefix("warning: "))
+    else:
+        logger.info("%s", message.removeprefix("note: "))
+
+
 class LoggingReporter(SilentReporter):
     """What `attn train` prints, as records of the `attncli` logger: its warnings at WARNING, which
     Python shows on standard error where the program sets up no logging (a notebook, a script), and

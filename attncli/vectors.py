@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from attncli.checksums import digest_file_once
 from attncli.errors import ConfigError
+from attncli.fasttext_files import FASTTEXT_MAGIC
 from attncli.local_paths import local_path
 from attncli.tokenizer import ARABIC_KAF_AND_YEH, BARE_LETTERS, CASE_FOLDS, GREEK_TONOS
 
@@ -73,10 +74,6 @@ NORMALISED = 2 * CASE_FOLDED
 # `devolucion`), behind every other.
 UNACCENTED = 2 * NORMALISED
 FLOAT32_MAX = 3.4028234663852886e38
-
-
-# The first bytes of a fastText model (.bin): its magic number, as a little-endian int32.
-FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")
 
 
 def _open_lines(path: Path) -> io.BufferedIOBase:
