@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from attncli.attention_views import view_of_row
@@ -73,6 +73,9 @@ class Inspection:
     tokens: list[TokenWeight]
     truncated_tokens: int
     """Tokens past the model's max_length, which it never saw."""
+    probabilities: dict[str, float] = field(default_factory=dict)
+    """Every label's calibrated probability, in the model's label order (the heatmap's weights say
+    where the model looked, not for which label: these say how the labels stood)."""
 
     def __repr__(self) -> str:
         # An article's every token made 31,500 characters in a notebook.
@@ -90,6 +93,7 @@ class Inspection:
             "view": None,
             "label": None,
             "score": None,
+            "probabilities": None,
             "truncated_tokens": 0,
             "tokens": [],
             "reason": reason,
@@ -99,11 +103,14 @@ class Inspection:
         # The score and weights as the shortest decimals of their float32 values (a word's weight, a
         # sum of its pieces', rounded to float32 first), not a double's 17 digits of them.
         score, *weights = float32_list([self.score, *(item.weight for item in self.tokens)])
+        labels, chances = list(self.probabilities), float32_list(list(self.probabilities.values()))
+        probabilities = dict(zip(labels, chances, strict=True))
         return {
             "text": self.text,
             "view": self.view,
             "label": self.label,
             "score": score,
+            "probabilities": probabilities,
             "truncated_tokens": self.truncated_tokens,
             "tokens": [
                 {
@@ -329,4 +336,5 @@ def _inspection(
         view=view,
         tokens=tokens,
         truncated_tokens=max(0, encoded.untruncated_length - len(encoded.ids)),
+        probabilities=dict(zip(checkpoint.label_names, probabilities.tolist(), strict=True)),
     )

@@ -112,11 +112,11 @@ def epoch_text(record: EpochRecord, epochs: int) -> str:
     )
 
 
-def log_note(message: str) -> None:
+def log_note(message: str, logger: logging.Logger | None = None) -> None:
     """A note or warning the commands print, as a record of the `attncli` logger, for the Python
-    API's evaluate and predict: a warning at WARNING, the rest at INFO, without the prefix the
-    record's level says."""
-    logger = logging.getLogger("attncli")
+    API: a warning at WARNING, the rest at INFO, without the prefix the record's level says (a
+    caller's logging format that shows the level would print "WARNING:attncli:warning: ...")."""
+    logger = logger or logging.getLogger("attncli")
     if message.startswith("warning: "):
         logger.warning("%s", message.removeprefix("warning: "))
     else:
@@ -135,12 +135,7 @@ class LoggingReporter(SilentReporter):
         self.epochs = 0
 
     def stage(self, message: str) -> None:
-        if message.startswith("warning: "):
-            # The record's level says it is a warning: a caller's logging format that shows the level
-            # would print "WARNING:attncli:warning: ..." with the prefix kept.
-            self.logger.warning("%s", message.removeprefix("warning: "))
-        else:
-            self.logger.info("%s", message)
+        log_note(message, self.logger)
 
     def start(self, info: RunInfo) -> None:
         self.epochs = info.epochs

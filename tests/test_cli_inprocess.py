@@ -718,6 +718,11 @@ def test_inspect_json_lines_join_back_to_their_rows_as_predicts_do(easy_run, tmp
         assert [[r.get(k) for k in keys] for r in lines] == [[r.get(k) for k in keys] for r in predicted]
     assert [r["fields"] for r in lines] == [{"id": "a7"}, {"id": "b8"}, {"id": "c9", "text": 5}]
     first = lines[0]
+    # Every label's probability, as predict gives its top labels' (the weights say for none of them).
+    assert first["probabilities"] == {item["label"]: item["score"] for item in predicted[0]["top_k"]}
+    assert first["probabilities"][first["label"]] == first["score"]
+    assert sum(first["probabilities"].values()) == pytest.approx(1, abs=1e-5)
+    assert lines[1]["probabilities"] is None
     assert (
         "".join(first["text"][t["start"] : t["end"]] for t in first["tokens"]) == "hotsoup"
     )  # offsets index it
