@@ -158,16 +158,34 @@ def load_raw(
 
 
 def raw_of_datasets(given: Any) -> RawData:
-    """A Dataset or DatasetDict object (given to the Python API), read as a saved one is."""
+    """A Dataset or DatasetDict object (given to the Python API), read as a saved one is; a pandas
+    DataFrame as the Dataset it makes (a notebook's data is one more often than not)."""
     import datasets
 
     if isinstance(given, datasets.DatasetDict):
         return raw_data_of(dict(given))
     if isinstance(given, datasets.Dataset):
         return raw_data_of({"train": given})
+    if _is_a_dataframe(given):
+        try:
+            # Its index is the frame's, not a column of the data (it would be carried as __index_level_0__).
+            frame = datasets.Dataset.from_pandas(given, preserve_index=False)
+        except (TypeError, ValueError) as error:  # pyarrow's ArrowInvalid/ArrowTypeError among them
+            raise DataError(
+                f"the DataFrame given cannot be read as a table of texts ({error_reason(error)}); "
+                "give its text and label columns as strings"
+            ) from error
+        return raw_data_of({"train": frame})
     raise ArgumentError(
-        f"the data must be a path, a Hub dataset name, a Dataset or a DatasetDict, not {type(given).__name__}"
+        "the data must be a path, a Hub dataset name, a Dataset, a DatasetDict or a pandas DataFrame, "
+        f"not {type(given).__name__}"
     )
+
+
+def _is_a_dataframe(given: Any) -> bool:
+    # By name, so that nothing imports pandas to ask (datasets depends on it, attn does not).
+    kinds = type(given).__mro__
+    return any(kind.__module__.split(".")[0] == "pandas" and kind.__name__ == "DataFrame" for kind in kinds)
 
 
 def _unexpanded_hint(source: str) -> str | None:

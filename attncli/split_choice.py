@@ -121,9 +121,11 @@ class Source:
 
 
 def describe_source(checkpoint: LoadedCheckpoint, source: Any, *, default_source: bool) -> Source:
-    if not isinstance(source, str):  # a Dataset or DatasetDict, from the Python API
+    if not isinstance(source, str):  # a Dataset, DatasetDict or DataFrame, from the Python API
+        import datasets
+
         kind = type(source).__name__
-        single = not hasattr(source, "keys")
+        single = not isinstance(source, datasets.DatasetDict)  # a DataFrame has keys: its columns
         return Source(f"the {kind} given", f"one {kind}" if single else None, f"the {kind} given", False)
     path = local_path(source)
     single = not default_source and holds_one_dataset(path)

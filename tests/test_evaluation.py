@@ -353,8 +353,29 @@ def test_the_python_api_evaluates_a_dataset_object_as_its_saved_twin(loaded, tmp
     )
     with pytest.raises(DataError, match="^no split 'validation' in the DatasetDict given"):
         evaluate(loaded, both, split="validation")
-    with pytest.raises(TypeError, match="a Dataset or a DatasetDict, not list$"):
+    with pytest.raises(TypeError, match="a DatasetDict or a pandas DataFrame, not list$"):
         evaluate(loaded, [{"text": "soup", "label": "food"}])
+
+
+def test_the_python_api_evaluates_a_dataframe_as_the_dataset_it_makes(loaded):
+    """A notebook's test rows are a DataFrame more often than not: it was refused."""
+    import pandas as pd
+    from datasets import Dataset
+
+    rows = _mislabelled(30, wrong=4)
+    frame = pd.DataFrame(rows)
+    expected = evaluate(loaded, Dataset.from_list(rows), errors=2).to_json()
+    given = evaluate(loaded, frame, errors=2).to_json()
+    assert given["source"] == "the DataFrame given"
+    assert {**given, "source": expected["source"]} == expected
+    # A filtered frame keeps its index, which is no column of the data.
+    kept = frame[frame.index % 2 == 1]
+    report = evaluate(loaded, kept, errors=30)
+    assert report.n == 15
+    assert "__index_level_0__" not in json.dumps(report.to_json())
+    mixed = pd.DataFrame({"text": ["soup", 5], "label": ["food", "food"]})
+    with pytest.raises(DataError, match="^the DataFrame given cannot be read as a table of texts"):
+        evaluate(loaded, mixed)
 
 
 def test_texts_cut_at_max_length_are_counted_in_a_note(loaded, tmp_path):
