@@ -14,7 +14,7 @@ from attncli.decimals import float32_list
 from attncli.errors import ArgumentError, ConfigError, DataError
 from attncli.inference import batched_forward
 from attncli.packing import PackedSequences
-from attncli.records import Record, carried_fields, record_of
+from attncli.records import Record, carried_fields, is_blank, record_of
 from attncli.reporter import log_note
 from attncli.tokenization import pack_ids, token_ids
 from attncli.tokenizer import unknown_id_of
@@ -100,7 +100,7 @@ def check_texts(texts: Sequence[str]) -> None:
             )
         if not isinstance(text, str):
             raise ArgumentError(f"text {index} (counting from 0) is {type(text).__name__}, not a str")
-        if not text.strip():
+        if is_blank(text):
             raise DataError(f"text {index} (counting from 0) is empty; give every text at least one word")
 
 

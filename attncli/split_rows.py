@@ -14,7 +14,7 @@ from attncli.csv_rows import CARRIAGE_RETURN_REMEDY, unquoted_carriage_return
 from attncli.errors import DataError
 from attncli.labels import bare_names, known_label_key, missing_label
 from attncli.origins import Origin
-from attncli.records import text_of
+from attncli.records import is_blank, text_of
 from attncli.splits import CHUNK_ROWS, Split, TextColumn
 
 
@@ -25,8 +25,9 @@ def row_problem(text: Any, label: Any, feature: Any, columns: Columns) -> str | 
         return f"no text in column {columns.text!r}"
     if not isinstance(text, str):
         return f"{repr(text)[:40]} instead of a text in column {columns.text!r}"
-    if not text.strip():
-        return f"an empty text in column {columns.text!r}"
+    if is_blank(text):
+        blank = "an empty text" if not text.strip() else "a text of invisible characters alone"
+        return f"{blank} in column {columns.text!r}"
     if missing_label(feature, label):
         return f"no label in column {columns.label!r}"
     return None
@@ -142,7 +143,7 @@ def _refuse_a_row_broken_by_a_carriage_return(origin: Origin) -> None:
 
 def _is_empty_row(text: Any, label: Any, feature: Any) -> bool:
     """Whether a row holds neither a text (none, or only spaces) nor a label."""
-    no_text = text is None or (isinstance(text, str) and not text.strip())
+    no_text = text is None or (isinstance(text, str) and is_blank(text))
     return no_text and missing_label(feature, label)
 
 

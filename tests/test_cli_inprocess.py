@@ -1198,6 +1198,14 @@ def test_a_csv_piped_in_is_refused_as_a_table_or_said_to_look_like_records(easy_
         "so it holds records, not one text a line; to read the records' text column, save them to a file "
         "and pass --file FILE.csv\n"
     )  # it said FILE.jsonl (or .csv), for rows of a csv
+    # A row's text with a comma in quotes, or a line break: a social post's (a trial's piped csv was
+    # labelled, header included, exit 0).
+    for row in ('food,"hot soup, with bread"\n', 'food,"hot soup\nwith bread"\n', '"food","soup"\n'):
+        quoted = RUNNER.invoke(
+            app, ["predict", str(easy_run), "-f", "-", "-o", str(out)], input=f"label,text\n{row}"
+        )
+        assert quoted.exit_code == 2 and quoted.stderr == result.stderr, row
+    assert not out.exists()
     tabbed = RUNNER.invoke(
         app, ["predict", str(easy_run), "-f", "-", "--json"], input="label\ttext\nfood\tsoup\n"
     )

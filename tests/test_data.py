@@ -675,6 +675,14 @@ def test_missing_text_and_unseen_validation_label(tmp_path):
     write_jsonl(tmp_path / "train.jsonl", [{"text": "a", "label": "x"}, {"text": " \t", "label": "y"}])
     with pytest.raises(DataError, match=r"line 2 of .*train.jsonl has an empty text"):
         load_splits(DataConfig(source=str(tmp_path)))
+    # As predict gives such a text no label, training learns none for it.
+    write_jsonl(
+        tmp_path / "train.jsonl", [{"text": "a", "label": "x"}, {"text": "\u200b\ufe0f", "label": "y"}]
+    )
+    with pytest.raises(
+        DataError, match=r"line 2 of .*train.jsonl has a text of invisible characters alone in"
+    ):
+        load_splits(DataConfig(source=str(tmp_path)))
     write_jsonl(tmp_path / "train.jsonl", [{"text": "a", "label": "x"}, {"text": "b", "label": "y"}])
     write_jsonl(tmp_path / "validation.jsonl", [{"text": "c", "label": "z"}])
     with pytest.raises(DataError, match="label 'z'"):

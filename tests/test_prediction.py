@@ -88,6 +88,24 @@ def test_empty_and_blank_texts_get_no_label_and_keep_their_place(loaded):
         (3, "sport", None),
     ]
     assert predictions[1].to_json()["score"] is None and predictions[1].top_k == []
+    # Characters with nothing to read are blank too: a zero-width space, joiner or direction mark, a
+    # soft hyphen, an emoji's variation selector, a keycap mark or a skin tone alone (a social-media
+    # trial's got a label at 57%); beside a word they are part of a text.
+    invisible = [
+        "\u200b",
+        "\u200d \u200e",
+        "\u2060\u00ad",
+        "\ufe0f\ufe0f",
+        "\u20e3",
+        "\U0001f3fd",
+        "\u3000\x00",
+    ]
+    read = predict(loaded, [*invisible, "soup\u200b", "\U0001f44d\U0001f3fd"])
+    assert [p.reason for p in read] == ["empty text"] * len(invisible) + [None, None]
+    from attncli.inspection import inspect_text
+
+    with pytest.raises(DataError, match=r"^text 0 \(counting from 0\) is empty"):
+        inspect_text(loaded, "\u200b")
     # What a data scientist's list holds where a cell was missing (None, NaN), or a number: each gets
     # its place and a reason, as a file's cells do (NaN was an AttributeError).
     import numpy

@@ -316,11 +316,18 @@ def _noting_record_shaped(
 
 def _table_header(line: str, following: str) -> bool:
     """Whether `line` splits at a delimiter into several named cells, and the line after it into as
-    many: a table's header over its first row."""
+    many: a table's header over its first row. The row's cells are read as csv quotes them (a post
+    `"id,text"` is one cell), and a row whose quoted cell goes on to the next line (a text of several
+    lines) is taken for one of as many cells where it has no more than the header: a social post's
+    comma or line break left the refusal to almost no real file (a trial)."""
+    import csv
+
     for delimiter in ("\t", ";", ","):
         cells = line.split(delimiter)
         if len(cells) >= 2 and all(cell.strip() for cell in cells):
-            if len(following.split(delimiter)) == len(cells):
+            row = next(csv.reader([following], delimiter=delimiter), [])
+            cut_in_a_cell = following.count('"') % 2 == 1
+            if len(row) == len(cells) or (cut_in_a_cell and 1 < len(row) <= len(cells)):
                 return True
     return False
 
