@@ -15,6 +15,19 @@ if TYPE_CHECKING:
 # validation split the model classifies perfectly pulls T towards 0 without end; sharpening more
 # than 4x is that overfitting rather than a model honestly underconfident, so the grid stops there.
 GRID_LOW, GRID_HIGH, GRID_POINTS = 0.25, 20.0, 221
+# Sharpening (T below 1) is held back by a Gaussian prior on log T of this width, added to the
+# summed validation loss; softening is not. A validation split with few mistakes asks to sharpen
+# without end, and a split shows only texts like its own: a social-media trial's 299 right of 300
+# fitted T = 0.25, under which gibberish posts got a median confidence of 0.991 (0.679 at T = 1) and
+# a harder test set's log loss rose from 0.28 to 0.45. With the prior (2026-12-06, Intel Xeon, the
+# sized defaults, seeds 0-2): that split fits 0.83, the hard set's loss is 0.28, gibberish 0.75; the
+# BBC headlines' and articles' test loss and ECE move by 0.001 at most (the articles' T 0.88 becomes
+# 0.91); of 16 runs on 150 and 300 headlines, 14 fit the same T and two sharpen a little less (0.81
+# and 0.25 become 0.86 and 0.27; their test ECE 23.6% and 7.5% become 22.0% and 6.8%); and the
+# trial's test posts with one unseen name added lost a little (log loss 0.13 to 0.17, still right
+# 96-99% of the time). Softening only makes a model less sure, which a small split's overconfident
+# model needs most.
+SHARPENING_PRIOR_WIDTH = 0.5
 # Rows are scaled in chunks of at most this many float64 values (2 MB), whatever the number of
 # rows and labels.
 CHUNK_VALUES = 1 << 18
@@ -54,6 +67,11 @@ def temperature_grid() -> torch.Tensor:
     return grid
 
 
+def sharpening_penalty(temperatures: torch.Tensor) -> torch.Tensor:
+    """What each temperature adds to the summed loss: the prior's -log density on log T below 0."""
+    return temperatures.log().clamp(max=0) ** 2 / (2 * SHARPENING_PRIOR_WIDTH**2)
+
+
 def nll_by_temperature(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """logits (N, C), targets (N,) -> (GRID_POINTS,) summed negative log-likelihood of the targets
     under softmax(logits / T) for every T of the grid (float64)."""
@@ -73,13 +91,15 @@ def nll_by_temperature(logits: torch.Tensor, targets: torch.Tensor) -> torch.Ten
 
 
 def best_temperature(nll_sums: torch.Tensor) -> float:
-    """The grid temperature with the lowest summed negative log-likelihood (ties: the one nearest 1)."""
+    """The grid temperature with the lowest summed negative log-likelihood, sharpening held back by
+    the prior above (ties: the one nearest 1)."""
     import torch
 
     grid = temperature_grid()
     finite = torch.isfinite(nll_sums)
     if not bool(finite.any()):  # logits that are no numbers (a model diverging): nothing to fit
         return 1.0
-    lowest = nll_sums[finite].min()
-    tied = (finite & (nll_sums <= lowest)).nonzero().flatten()
+    penalised = nll_sums + sharpening_penalty(grid)
+    lowest = penalised[finite].min()
+    tied = (finite & (penalised <= lowest)).nonzero().flatten()
     return float(grid[tied[(grid[tied].log()).abs().argmin()]])

@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 import torch
@@ -41,6 +42,27 @@ def test_the_fitted_temperature_undoes_known_overconfidence(true_temperature):
     targets = torch.multinomial(calibrated.softmax(-1), 1, generator=generator).squeeze(1)
     fitted = best_temperature(nll_by_temperature(calibrated * true_temperature, targets))
     assert fitted == pytest.approx(true_temperature, rel=0.06)
+
+
+def test_a_split_with_few_mistakes_sharpens_little_and_softening_is_free():
+    """299 right of 300, confidently, and one mistake of a small margin: the loss alone asks for
+    about the sharpest temperature of the grid (a social-media trial's split fitted 0.25, under which
+    its gibberish got 99%); the prior on sharpening holds it back. A model overconfident on many
+    rows is softened as before, and one underconfident on many rows is still sharpened."""
+    right = torch.tensor([[3.0, 0.0, 0.0]]).repeat(299, 1)
+    logits = torch.cat([right, torch.tensor([[0.05, 0.0, 0.0]])])
+    targets = torch.cat([torch.zeros(299, dtype=torch.long), torch.tensor([1])])
+    sums = nll_by_temperature(logits, targets)
+    grid = temperature_grid()
+    assert float(grid[sums.argmin()]) < 0.27  # what the loss alone chooses: near the grid's end
+    prior = sums + calibration.sharpening_penalty(grid)
+    assert best_temperature(sums) == float(grid[prior.argmin()]) == pytest.approx(0.42, abs=0.01)
+    assert calibration.sharpening_penalty(grid[grid >= 1]).abs().max() == 0
+    generator = torch.Generator().manual_seed(2)
+    calibrated = torch.randn(3_000, 4, generator=generator) * 2
+    drawn = torch.multinomial(calibrated.softmax(-1), 1, generator=generator).squeeze(1)
+    assert best_temperature(nll_by_temperature(calibrated * 3, drawn)) == pytest.approx(3, rel=0.1)
+    assert best_temperature(nll_by_temperature(calibrated / 3, drawn)) == pytest.approx(1 / 3, rel=0.1)
 
 
 def test_training_saves_the_best_epochs_temperature(trained):
@@ -88,6 +110,7 @@ def test_training_fits_the_temperature_with_the_lowest_validation_loss(tmp_path)
     assert (logits.argmax(-1) != targets).any()  # mistakes to fit on
     nll = [
         torch.nn.functional.cross_entropy(logits.double() / t, targets, reduction="sum").item()
+        + (min(math.log(t), 0) ** 2 / (2 * 0.5**2))  # sharpening's prior: a Gaussian on log T, width 0.5
         for t in temperature_grid().tolist()
     ]
     saved = nll[temperature_grid().tolist().index(header["temperature"])]
