@@ -21,6 +21,7 @@ from attncli.errors import TrainingError, TrainingInterrupted
 from attncli.history import EpochRecord, TrainingMetrics
 from attncli.outliers import outlier_batch
 from attncli.prepare import Prepared
+from attncli.rare_words import hide_rare_words
 from attncli.reporter import Reporter
 from attncli.run_folder import replaced_kept, resume_command
 from attncli.run_writer import RunWriter, epoch_sums
@@ -88,6 +89,13 @@ def train_step(
 
     config, device = prepared.config.train, prepared.device
     input_ids = prepared.train_ids.padded(rows, pad_id=prepared.pad_id)
+    if config.rare_word_dropout:  # see attncli/rare_words.py
+        # Before subword dropout: the pieces it splits a token into have no count of their own in
+        # training, and would all be hidden.
+        input_ids = hide_rare_words(
+            input_ids, prepared.token_counts, alpha=config.rare_word_dropout, pad_id=prepared.pad_id,
+            unknown_id=prepared.unknown_id,
+        )  # fmt: skip
     if config.subword_dropout_rate and prepared.piece_splits is not None:  # see attncli/subword_dropout.py
         input_ids = split_pieces(
             input_ids, prepared.piece_splits, rate=config.subword_dropout_rate, pad_id=prepared.pad_id,

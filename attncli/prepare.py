@@ -21,6 +21,7 @@ from attncli.labels import known_label_key
 from attncli.local_paths import local_path
 from attncli.outliers import outlier_pool
 from attncli.packing import PackedSequences
+from attncli.rare_words import token_counts
 from attncli.reporter import Reporter
 from attncli.run_warnings import (
     adversarial_warning,
@@ -168,6 +169,11 @@ class Prepared:
     def unknown_id(self) -> int:
         """The token that train.token_dropout puts in place of the tokens it hides."""
         return fallback_id_of(self.tokenizer)
+
+    @functools.cached_property
+    def token_counts(self) -> torch.Tensor:
+        """How often each token occurs in the training texts, for train.rare_word_dropout."""
+        return token_counts(self.train_ids.ids, self.tokenizer.get_vocab_size())
 
     @functools.cached_property
     def piece_splits(self) -> torch.Tensor | None:

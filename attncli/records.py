@@ -48,14 +48,19 @@ _SKIN_TONES = range(0x1F3FB, 0x1F400)
 
 def is_blank(text: str) -> bool:
     """Whether `text` holds nothing to read: only whitespace and the invisible characters above."""
-    if text.isascii():
-        return not text.strip()
-    return all(
-        character.isspace()
-        or unicodedata.category(character) in _BLANK_CATEGORIES
-        or ord(character) in _SKIN_TONES
-        for character in text
-    )
+    # Most texts begin with a letter once stripped: the loop stops at their first character.
+    for character in text.strip():
+        if character.isascii():
+            if character <= " " or character == "\x7f":  # spaces and control characters (NUL)
+                continue
+            return False
+        if not (
+            character.isspace()
+            or unicodedata.category(character) in _BLANK_CATEGORIES
+            or ord(character) in _SKIN_TONES
+        ):
+            return False
+    return True
 
 
 def carried_fields(fields: dict[str, Any], text: str | None, text_column: str | None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from attncli.cli import app
 from attncli.inspection import inspect_text
 from attncli.prediction import EMPTY_TEXT, predict
 from attncli.prediction_writers import CsvWriter, JsonLinesWriter
+from attncli.records import is_blank
 from attncli.render import ATTN_THEME, prediction_layout, render_inspection, render_prediction_row
 
 RUNNER = CliRunner()
@@ -67,8 +68,8 @@ def json_lines(output: str) -> list:
 
 def assert_valid(prediction, text: str) -> None:
     """A label with finite probabilities summing to 1, its score the largest; or, for a text with
-    nothing but whitespace, no label and the reason."""
-    if not text.strip():
+    nothing to read (whitespace, zero-width and control characters), no label and the reason."""
+    if is_blank(text):
         assert (prediction.label, prediction.score, prediction.reason) == (None, None, EMPTY_TEXT)
         return
     assert prediction.label in LABELS and prediction.reason is None
@@ -106,7 +107,7 @@ def test_predict_gives_any_texts_valid_results_and_writable_output(loaded, texts
 
 
 @SETTINGS
-@given(text=TEXTS.filter(str.strip))
+@given(text=TEXTS.filter(lambda text: not is_blank(text)))
 def test_inspect_weighs_the_tokens_of_any_text(loaded, text):
     inspection = inspect_text(loaded, text)
     assert inspection.label in LABELS and math.isfinite(inspection.score)
@@ -131,7 +132,9 @@ def test_padding_like_texts_get_a_finite_score_and_whitespace_no_label(loaded, t
     result = invoke("predict", loaded.path, "--file", path, "--format", "jsonl")
     assert result.exit_code == 0, result.stderr
     rows = json_lines(result.stdout)
-    assert [row["score"] is None for row in rows] == [not text.strip() for text in texts]
+    assert [row["score"] is None for row in rows] == [is_blank(text) for text in texts]
+    # "\u200b\u200b\u200b", "\ufeff", "\u2060\u200d" and "\x00\x00" among them: nothing to read
+    assert sum(map(is_blank, PADDING_LIKE)) == 4
     inspected = invoke("inspect", loaded.path, "--file", path, "--json")
     assert inspected.exit_code == 0, inspected.stderr
     for row in json_lines(inspected.stdout):
