@@ -63,6 +63,20 @@ def _require_labels_not_texts(
     )
 
 
+def _refuse_predictions_as_labels(train: Any, label: str | None, where: str) -> None:
+    """Refuse to learn from the label column of attn predict's output unless it is named: it holds the
+    model's guesses, as `attn eval` will not score against them (train took them for true labels
+    without a word, where eval of the same file refused: an annotation workflow's trial). Corrected by
+    hand, they are labels: naming the column says so."""
+    from attncli.prediction_writers import predicted_label_columns
+
+    if label is not None and label in predicted_label_columns(list(train.column_names)):
+        raise DataError(
+            f"{where} is attn predict's output, whose column {label!r} holds its predictions, not true "
+            f"labels; where they were checked or corrected by hand, name it: --label-column {label}"
+        )
+
+
 def load_splits(config: DataConfig) -> Splits:
     """Load `config.source` into train and validation splits (validation carved when missing)."""
     if not config.source:
@@ -79,6 +93,8 @@ def load_splits(config: DataConfig) -> Splits:
     columns = choose_columns(
         layout_of_schema(train.data.schema), where=where, text=config.text_column, label=config.label_column
     )
+    if config.label_column is None:
+        _refuse_predictions_as_labels(train, columns.label, where)
     # test is for `attn eval`; Hub test splits are often unlabelled
     used = {
         name: with_columns(dataset, columns, where=where_is(raw, name, config.source))

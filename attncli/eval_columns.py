@@ -49,10 +49,12 @@ def columns_to_score(
         )  # fmt: skip
     except DataError as error:
         if predicted:
+            # The error names the table's columns without those predict added: a misleading list.
             raise DataError(
                 f"{where} is attn predict's output, whose column {predicted[0]!r} holds its predictions, "
-                f"not true labels: {error}"
-            ) from None
+                f"not true labels, and it has no other label column; where they were checked or "
+                f"corrected by hand, name it: --label-column {predicted[0]}"
+            ) from error
         if label_column is None and _has_text_column(layout, where, text_column, data.text_column):
             # A test split of texts alone (a competition's): no label column to find.
             raise UnlabelledSplit(where, no_label_column=str(error)) from None

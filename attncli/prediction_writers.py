@@ -3,6 +3,7 @@ the JSON form of the values a row carries, and the columns predict adds, by whic
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -186,6 +187,24 @@ def _laid_out_as_added(columns: Sequence[str]) -> list[str]:
             end += 1
         if end > start + 2 and end < len(columns) and _added_as(columns[end], "reason"):
             found += columns[start : end + 1]
+    return found
+
+
+def predicted_label_columns(columns: Sequence[str]) -> list[str]:
+    """The label columns of a table laid out as attn predict's output whatever model wrote it: a
+    JSON row's (beside its top_k and truncated_tokens), or a csv's label column followed by a score
+    and two or more probability columns, as CsvWriter writes them. Stricter than predicted_columns'
+    reading of a model's own output: a table's "label, score" alone may be a review's stars."""
+    if {"top_k", "truncated_tokens"} <= set(columns):
+        return [column for column in columns if _added_as(column, "label")]
+    found = []
+    for start in range(len(columns) - 3):
+        if _added_as(columns[start], "label") and _added_as(columns[start + 1], "score"):
+            probabilities = itertools.takewhile(
+                lambda column: column.removeprefix("attn_").startswith("prob_"), columns[start + 2 :]
+            )
+            if len(list(probabilities)) >= 2:
+                found.append(columns[start])
     return found
 
 

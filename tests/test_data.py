@@ -1,3 +1,4 @@
+import csv
 import os
 from pathlib import Path
 
@@ -687,6 +688,42 @@ def test_missing_text_and_unseen_validation_label(tmp_path):
     write_jsonl(tmp_path / "validation.jsonl", [{"text": "c", "label": "z"}])
     with pytest.raises(DataError, match="label 'z'"):
         load_splits(DataConfig(source=str(tmp_path)))
+
+
+def test_predict_output_is_no_training_data_unless_its_label_column_is_named(tmp_path):
+    """A file attn predict labelled (an annotator's pre-labelled rows) was trained on without a
+    word, its predictions taken for true labels, where eval of it refused to score them."""
+    predicted = [
+        {"id": i, "text": f"text {i}", "label": "ab"[i % 2], "score": 0.9, "prob_a": 0.9, "prob_b": 0.1}
+        for i in range(20)
+    ]
+    path = tmp_path / "prelabelled.csv"
+    with path.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(predicted[0]))
+        writer.writeheader()
+        writer.writerows(predicted)
+    with pytest.raises(DataError) as refused:
+        load_splits(DataConfig(source=str(path)))
+    assert str(refused.value) == (
+        f"{path} is attn predict's output, whose column 'label' holds its predictions, not true labels; "
+        "where they were checked or corrected by hand, name it: --label-column label"
+    )
+    assert load_splits(DataConfig(source=str(path), label_column="label")).label_names == ["a", "b"]
+    as_json = write_jsonl(
+        tmp_path / "prelabelled.jsonl",
+        [
+            {"index": i, "text": f"t {i}", "label": "ab"[i % 2], "top_k": [], "truncated_tokens": 0}
+            for i in range(20)
+        ],
+    )
+    with pytest.raises(DataError, match="prelabelled.jsonl is attn predict's output"):
+        load_splits(DataConfig(source=str(as_json)))
+    # A label and a score of another kind (a review's stars) is a table of the user's own.
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text(
+        "text,label,score\n" + "".join(f"text {i},{'ab'[i % 2]},{i % 5 + 1}\n" for i in range(20))
+    )
+    assert load_splits(DataConfig(source=str(reviews))).label_names == ["a", "b"]
 
 
 def test_missing_paths_and_unreachable_hub(tmp_path, monkeypatch):

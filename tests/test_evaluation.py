@@ -674,8 +674,15 @@ def test_attn_predicts_output_is_scored_against_its_true_labels_never_its_predic
     assert scored.to_json() | {"source": None} == evaluate(loaded, str(truth)).to_json() | {"source": None}
     assert scored.accuracy < 1 and scored.notes[-1].startswith(f"scored.{suffix} is attn predict's output")
     # Output of texts without labels holds none: refused, never scored as 100%.
-    with pytest.raises(DataError, match=f"plain.{suffix} is attn predict's output, whose column .*label"):
+    with pytest.raises(
+        DataError, match=f"plain.{suffix} is attn predict's output, whose column .*label"
+    ) as refused:
         evaluate(loaded, str(tmp_path / f"plain.{suffix}"))
+    # It names the column to pass where an annotator corrected the predictions, not a list of the
+    # table's columns without the ones predict added (a trial: "has columns 'id', 'text'").
+    assert str(refused.value).endswith(
+        "where they were checked or corrected by hand, name it: --label-column label"
+    )
 
 
 def test_an_output_of_predict_run_on_an_output_of_predict_is_never_scored_on_predictions(
