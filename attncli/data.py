@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from attncli.annotation_exports import label_studio_hint, refuse_rejected_answers
 from attncli.carving import stratified_split
 from attncli.columns import Columns, choose_columns
 from attncli.config import DataConfig
@@ -90,11 +91,21 @@ def load_splits(config: DataConfig) -> Splits:
         )
     where = where_is(raw, "train", config.source)
     train = raw.splits["train"]
-    columns = choose_columns(
-        layout_of_schema(train.data.schema), where=where, text=config.text_column, label=config.label_column
-    )
+    try:
+        columns = choose_columns(
+            layout_of_schema(train.data.schema),
+            where=where,
+            text=config.text_column,
+            label=config.label_column,
+        )
+    except DataError as error:
+        hint = label_studio_hint(list(train.column_names))
+        if hint is None:
+            raise
+        raise DataError(f"{error}; {hint}") from None
     if config.label_column is None:
         _refuse_predictions_as_labels(train, columns.label, where)
+    refuse_rejected_answers(train, label=columns.label, where=where)
     # test is for `attn eval`; Hub test splits are often unlabelled
     used = {
         name: with_columns(dataset, columns, where=where_is(raw, name, config.source))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from attncli.annotation_exports import label_studio_hint, refuse_rejected_answers
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.columns import Columns, choose_columns, other_than_trained_note
 from attncli.errors import DataError
@@ -55,10 +56,14 @@ def columns_to_score(
                 f"not true labels, and it has no other label column; where they were checked or "
                 f"corrected by hand, name it: --label-column {predicted[0]}"
             ) from error
+        hint = label_studio_hint(list(dataset.column_names))
+        if hint is not None:
+            raise DataError(f"{error}; {hint}") from None
         if label_column is None and _has_text_column(layout, where, text_column, data.text_column):
             # A test split of texts alone (a competition's): no label column to find.
             raise UnlabelledSplit(where, no_label_column=str(error)) from None
         raise
+    refuse_rejected_answers(dataset, label=columns.label, where=where)
     notes += _like_predict_output_note(where, dataset, columns.label) if not predicted else ()
     other = other_than_trained_note(where, columns.text, trained=data.text_column, named=text_column)
     if other is not None and columns.note is not None and f"text column {columns.text!r}" in columns.note:

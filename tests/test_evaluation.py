@@ -1239,3 +1239,10 @@ def test_the_api_sends_what_the_commands_note_to_the_attncli_logger(loaded, capl
     assert said == [note.removeprefix("note: ") for note in report.notes] and any(
         "max_length" in s for s in said
     )
+
+
+def test_eval_refuses_a_prodigy_export_with_rejected_answers(loaded, tmp_path):
+    """Scored as true labels, the labels turned down make the model look wrong where it is right."""
+    rows = [{"text": "hot soup", "label": "food", "answer": answer} for answer in ("accept", "reject")]
+    with pytest.raises(DataError, match="^binary.jsonl looks like a Prodigy export: its column 'answer'"):
+        evaluate(loaded, str(write_jsonl(tmp_path / "binary.jsonl", rows)))
