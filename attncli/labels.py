@@ -122,7 +122,8 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
             for start in range(0, len(column), CHUNK_ROWS)
             for value in column[start : start + CHUNK_ROWS][label_column]
         )
-    keys = set()
+    keys: set[str] = set()
+    truth_values: set[str] = set()
     for value in values:
         if isinstance(value, (list, dict)):
             raise DataError(
@@ -130,8 +131,16 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
                 "records; give each text one label"
             )
         if not missing_label(feature, value):
-            keys.add(label_key(feature, value))
+            (truth_values if isinstance(value, bool) else keys).add(label_key(feature, value))
     notes = []
+    # JSON's true beside the text "true" in one column (a file joined from two tools' exports) is one
+    # label, spelt as the text spells it (it was two classes, "True" and "true", and a warning naming
+    # a spelling the file never held); true alone is "True", as Python writes it and eval matches.
+    spelt = {key.lower(): key for key in keys if key.lower() in ("true", "false")}
+    if truth_values and spelt:
+        shown = ", ".join(f"{value.lower()} as {spelt[value.lower()]!r}" for value in sorted(truth_values))
+        notes.append(f"label column {label_column!r} holds truth values and their text; read {shown}")
+    keys |= {spelt.get(value.lower(), value) for value in truth_values}
     if all(number_of(key) is not None for key in keys):
         # Whole numbers written with a zero fraction ("1.0", as pandas writes a column with gaps
         # into a csv) are the numbers themselves, so a test file that writes 1 finds the label 1,

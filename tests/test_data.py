@@ -1596,3 +1596,22 @@ def test_a_utf8_file_holding_a_pasted_windows_byte_names_the_line_and_the_charac
     with pytest.raises(DataError) as caught:
         load_splits(DataConfig(source=str(path)))
     assert "with the file's encoding: its bytes read as text in cp1252" in str(caught.value)
+
+
+def test_json_truth_values_beside_their_text_are_one_label_spelt_as_the_text(tmp_path):
+    """true and "true" in one JSON-lines column were two classes, "True" and "true", with a warning
+    of look-alike labels naming a spelling the file never held (an annotation workflow's trial)."""
+    rows = [{"text": f"row {i}", "label": [True, "true", False, "false"][i % 4]} for i in range(40)]
+    splits = load_splits(DataConfig(source=str(write_jsonl(tmp_path / "joined.jsonl", rows))))
+    assert splits.label_names == ["false", "true"]
+    assert (
+        "label column 'label' holds truth values and their text; read false as 'false', true as 'true'"
+        in (splits.notes)
+    )
+    labels = [splits.label_names[label] for split in splits.splits.values() for label in split.labels]
+    assert sorted(labels) == ["false"] * 20 + ["true"] * 20
+    alone = [{"text": f"row {i}", "label": i % 2 == 0} for i in range(20)]
+    assert load_splits(DataConfig(source=str(write_jsonl(tmp_path / "bool.jsonl", alone)))).label_names == [
+        "False",
+        "True",
+    ]
