@@ -27,8 +27,10 @@ from attncli.origins import Origin
 from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData
 from attncli.sources import load_raw, raw_of_datasets, same_source
 from attncli.split_choice import (
+    VALIDATION_FALLBACK_NOTE,
     Source,
     describe_source,
+    falls_back_to_validation,
     is_carved_by_training,
     is_training_split_file,
     pick_split,
@@ -97,6 +99,8 @@ def load_labelled_split(
     name, shown, carve, notes = pick_split(
         checkpoint, described, list(raw.splits), split, default_source=default_source
     )
+    if falls_back_to_validation(list(raw.splits), split, default_source=default_source):
+        notes = (*notes, VALIDATION_FALLBACK_NOTE)
     dataset = raw.splits[name]
     where = described.whole_name if shown is None else f"split {name!r} of {described.shown}"
     if len(dataset) == 0:

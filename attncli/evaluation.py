@@ -279,6 +279,31 @@ def few_rows_note(per_class: dict[str, ClassScores]) -> str | None:
     )
 
 
+# Rows predicted as the label after theirs, this share or more, where the labels are numbers: the
+# file's labels are likely a ClassLabel's indices (0 for "1", 1 for "2", ...), read as names.
+SHIFTED_SHARE = 0.8
+
+
+def shifted_labels_warning(matrix: list[list[int]], names: list[str]) -> str | None:
+    """A warning where the model's labels are numbers that are not their own indices (1-5 stars)
+    and nearly every row was predicted as the label after its own: the file's labels are likely the
+    indices a ClassLabel column exports them as (0 for "1"), read as the names they spell. Without a
+    0 among them no row was refused as unknown, and a trial's eval scored 0.0% without a word."""
+    numbered = all(name.isascii() and name.isdigit() for name in names)
+    if not numbered or [int(name) for name in names] == list(range(len(names))):
+        return None
+    total = sum(map(sum, matrix))
+    after = sum(matrix[row][row + 1] for row in range(len(names) - 1))
+    if not total or after < SHIFTED_SHARE * total:
+        return None
+    shown = ", ".join(f"{index} for {name!r}" for index, name in enumerate(names[:5]))
+    return (
+        f"warning: {after:,} of {total:,} rows were predicted as the label after theirs; if the file's "
+        f"labels are a ClassLabel's indices ({shown}{', ...' if len(names) > 5 else ''}), they are read "
+        "as the labels they spell: write the labels instead"
+    )
+
+
 @keeps_datasets_state
 def evaluate(
     checkpoint: LoadedCheckpoint,
@@ -398,6 +423,7 @@ def _evaluate(
     ranking = dict(zip(names, average_precisions(probabilities, truth), strict=True))
     per_class = dict(zip(names, per_class_scores(matrix), strict=True))
     few = few_rows_note(per_class)
+    shifted = shifted_labels_warning(matrix, names)
     values = label_values(names)
     return EvalResult(
         source=source if isinstance(source, str) else f"the {type(source).__name__} given",
@@ -436,6 +462,7 @@ def _evaluate(
             *([cut] if cut else []),
             *([unknown] if unknown else []),
             *([few] if few else []),
+            *([shifted] if shifted else []),
         ),
         checkpoint=str(checkpoint.path),
         truncated=stats.truncated,

@@ -134,6 +134,19 @@ def describe_source(checkpoint: LoadedCheckpoint, source: Any, *, default_source
     return Source(source, whole, path.name, trained_on)
 
 
+# Said where eval of the training data falls back to its validation split.
+VALIDATION_FALLBACK_NOTE = (
+    "note: the data has no test split, so these are validation scores: those rows chose the best "
+    "epoch and fitted the temperature, which flatters them; pass a labelled test file for scores of "
+    "new data"
+)
+
+
+def falls_back_to_validation(available: list[str], split: str | None, *, default_source: bool) -> bool:
+    """Whether eval of the training data, with no split asked for, scores its validation split."""
+    return split is None and default_source and _find_split(available, "test") is None
+
+
 def pick_split(
     checkpoint: LoadedCheckpoint,
     source: Source,
@@ -144,7 +157,7 @@ def pick_split(
 ) -> tuple[str, str | None, str | None, tuple[str, ...]]:
     """The split to read, the name to show (None: a single file, whole), which side of training's
     validation carve to keep ("train", "validation" or None for every row), and notes for the user."""
-    if split is None and default_source and _find_split(available, "test") is None:
+    if falls_back_to_validation(available, split, default_source=default_source):
         # DATA left out means the training data; without a test split, score the held-out
         # validation rows, never the rows the model was trained on.
         split = "validation"

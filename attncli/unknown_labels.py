@@ -66,7 +66,22 @@ def look_alike_hint(unknown: Sequence[str], label_names: list[str]) -> str:
             for label, names in in_case
         ]
         return " (" + ", ".join(told) + ")"
-    return _indices_hint(unknown, label_names) or _closest_hint(unknown[:10], label_names)
+    return (
+        _indices_hint(unknown, label_names)
+        or _truth_values_hint(unknown, label_names)
+        or _closest_hint(unknown[:10], label_names)
+    )
+
+
+def _truth_values_hint(unknown: Sequence[str], label_names: list[str]) -> str:
+    """For a model of 0 and 1 given truth values (True, false), as the reverse is told 0 is 'False'."""
+    if (
+        sorted(label_names) != ["0", "1"]
+        or not unknown
+        or any(label.lower() not in ("true", "false") for label in unknown)
+    ):
+        return ""
+    return " (if these are truth values of the model's 0 and 1, write them so: false is 0, true is 1)"
 
 
 def _indices_hint(unknown: Sequence[str], label_names: list[str]) -> str:

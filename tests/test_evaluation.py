@@ -11,7 +11,7 @@ from attncli.checkpoint import load_checkpoint
 from attncli.decimals import float32_list
 from attncli.errors import DataError
 from attncli.evaluation import evaluate
-from attncli.split_choice import choose_split
+from attncli.split_choice import VALIDATION_FALLBACK_NOTE, choose_split
 
 JSON_KEYS = {
     "checkpoint", "source", "split", "n", "ignored_unknown", "ignored_unknown_labels", "left_out_invalid",
@@ -190,7 +190,11 @@ def test_the_training_data_is_found_by_its_recorded_path_before_a_namesake_here(
     monkeypatch.chdir(tmp_path / "elsewhere")
     checkpoint = load_checkpoint(tmp_path / "r")
     report = evaluate(checkpoint)
-    assert report.source == str(tmp_path / "trained" / "d.csv") and report.notes == ()
+    # Its validation rows, as it has no test split: said to flatter the model (an annotation
+    # workflow's trial read them as new data's scores).
+    assert report.source == str(tmp_path / "trained" / "d.csv") and report.notes == (
+        VALIDATION_FALLBACK_NOTE,
+    )
     assert (report.split, report.n) == ("validation", result.info.validation_size)
     (tmp_path / "trained" / "d.csv").unlink()
     moved = evaluate(checkpoint)
@@ -1246,3 +1250,25 @@ def test_eval_refuses_a_prodigy_export_with_rejected_answers(loaded, tmp_path):
     rows = [{"text": "hot soup", "label": "food", "answer": answer} for answer in ("accept", "reject")]
     with pytest.raises(DataError, match="^binary.jsonl looks like a Prodigy export: its column 'answer'"):
         evaluate(loaded, str(write_jsonl(tmp_path / "binary.jsonl", rows)))
+
+
+def test_number_labels_read_one_off_are_warned_of_and_truth_values_of_0_and_1_hinted():
+    """A model of labels 1-3 (a ClassLabel's names) scored on its indices 1 and 2 (0 absent, so no row
+    was refused as unknown): 0.0% without a word (an annotation workflow's trial)."""
+    from attncli.evaluation import shifted_labels_warning
+    from attncli.unknown_labels import look_alike_hint
+
+    shifted = [[0, 25, 0], [0, 0, 15], [0, 0, 0]]
+    assert shifted_labels_warning(shifted, ["1", "2", "3"]) == (
+        "warning: 40 of 40 rows were predicted as the label after theirs; if the file's labels are a "
+        "ClassLabel's indices (0 for '1', 1 for '2', 2 for '3'), they are read as the labels they spell: "
+        "write the labels instead"
+    )
+    assert shifted_labels_warning(shifted, ["0", "1", "2"]) is None  # names that are their indices
+    assert shifted_labels_warning(shifted, ["a", "b", "c"]) is None
+    assert shifted_labels_warning([[20, 5, 0], [0, 15, 0], [0, 0, 0]], ["1", "2", "3"]) is None
+    # The reverse of "0 is 'False', 1 is 'True'": truth values given to a model of 0 and 1.
+    assert look_alike_hint(["False", "True"], ["0", "1"]) == (
+        " (if these are truth values of the model's 0 and 1, write them so: false is 0, true is 1)"
+    )
+    assert look_alike_hint(["False", "maybe"], ["0", "1"]) == ""
