@@ -25,23 +25,34 @@ def refuse_rejected_answers(dataset: Any, *, label: str | None, where: str) -> N
     answers = Counter(value.strip().lower() for value in sample if isinstance(value, str))
     if not answers or set(answers) - PRODIGY_ANSWERS or sum(answers.values()) != len(sample):
         return
-    turned_down = answers["reject"] + answers["ignore"]
-    if not turned_down:
+    rejected, skipped = answers["reject"], answers["ignore"]
+    if not rejected and not skipped:
         return
+    told = " and ".join(
+        f"{verb} {count:,}" for verb, count in (("rejects", rejected), ("skips", skipped)) if count
+    )
     raise DataError(
-        f"{where} looks like a Prodigy export: its column 'answer' rejects or ignores {turned_down:,} of "
-        f"{len(sample):,} rows, whose {label!r} was proposed and turned down, not the text's label; keep "
-        f"the accepted rows (jq -c 'select(.answer == \"accept\")' for JSON lines) and pass that file"
+        f"{where} looks like a Prodigy export: its column 'answer' {told} of {len(sample):,} rows, "
+        f"whose {label!r} is a label turned down or not decided, not the text's; keep the accepted rows "
+        f"(jq -c 'select(.answer == \"accept\")' for JSON lines) and pass that file"
     )
 
 
-def label_studio_hint(columns: list[str]) -> str | None:
-    """What to do with Label Studio's full JSON export (`data` and `annotations` columns), whose labels
-    lie in a list of annotations that no column or dotted path reaches; None for other tables."""
-    if not {"data", "annotations"} <= set(columns):
-        return None
-    return (
-        "it looks like Label Studio's full JSON export, whose labels lie in each task's list of "
-        "annotations; export the project as JSON-MIN or CSV instead, which hold each text and its choice "
-        "in a row"
-    )
+def export_hint(columns: list[str]) -> str | None:
+    """What to do with a table with no label column found that is an annotation tool's export: Label
+    Studio's full JSON export (`data` and `annotations` columns), whose labels lie in a list of
+    annotations that no column or dotted path reaches, or Prodigy's choice answers (`accept`, a list
+    of the options chosen, beside `answer`); None for other tables."""
+    if {"data", "annotations"} <= set(columns):
+        return (
+            "it looks like Label Studio's full JSON export, whose labels lie in each task's list of "
+            "annotations; export the project as JSON-MIN or CSV instead, which hold each text and its "
+            "choice in a row (the choice's column named as your Choices tag: --label-column NAME)"
+        )
+    if {"accept", "answer"} <= set(columns):
+        return (
+            "it looks like a Prodigy export of choices, whose 'accept' lists the options chosen; keep the "
+            'texts of one option with it as their label (jq -c \'select(.answer == "accept" and '
+            "(.accept | length) == 1) | {text, label: .accept[0]}') and pass that file"
+        )
+    return None

@@ -1,7 +1,8 @@
 """Temperature scaling (Guo et al., 2017): one number T that divides the logits so that the
 softmax's confidence matches how often the model is right. Fitted on the validation split by
-minimising the negative log-likelihood over a fixed grid of temperatures, which is deterministic and
-lets every process of a distributed run add up its share of the sums before the choice."""
+minimising the negative log-likelihood (sharpening held back by a prior) over a fixed grid of
+temperatures, which is deterministic and lets every process of a distributed run add up its share
+of the sums before the choice."""
 
 from __future__ import annotations
 

@@ -131,7 +131,7 @@ def detect(layout: Layout, role: Role, taken: str | None) -> tuple[str | None, b
 def written_by_predict(column: str) -> bool:
     """Whether `column` is named as attn predict names a column it adds beside an input column of
     that name or a label-like one: attn_label, attn_label_2, attn_score, attn_prob_<label>,
-    attn_reason (as prediction_writers' `_added_as` reads them)."""
+    attn_reason (as added_columns' `added_as` reads them)."""
     base = column.removeprefix("attn_")
     return base != column and (base.startswith("prob_") or re.sub(r"_\d+$", "", base) in ADDED_BY_PREDICT)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from attncli.annotation_exports import label_studio_hint, refuse_rejected_answers
+from attncli.added_columns import predicted_label_columns
+from attncli.annotation_exports import export_hint, refuse_rejected_answers
 from attncli.carving import stratified_split
 from attncli.columns import Columns, choose_columns
 from attncli.config import DataConfig
@@ -69,8 +70,6 @@ def _refuse_predictions_as_labels(train: Any, label: str | None, where: str) -> 
     model's guesses, as `attn eval` will not score against them (train took them for true labels
     without a word, where eval of the same file refused: an annotation workflow's trial). Corrected by
     hand, they are labels: naming the column says so."""
-    from attncli.prediction_writers import predicted_label_columns
-
     if label is not None and label in predicted_label_columns(list(train.column_names)):
         raise DataError(
             f"{where} is attn predict's output, whose column {label!r} holds its predictions, not true "
@@ -99,13 +98,16 @@ def load_splits(config: DataConfig) -> Splits:
             label=config.label_column,
         )
     except DataError as error:
-        hint = label_studio_hint(list(train.column_names))
+        hint = export_hint(list(train.column_names))
         if hint is None:
             raise
         raise DataError(f"{error}; {hint}") from None
     if config.label_column is None:
         _refuse_predictions_as_labels(train, columns.label, where)
-    refuse_rejected_answers(train, label=columns.label, where=where)
+    for name in ("train", "validation"):
+        if name in raw.splits:
+            split_where = where if name == "train" else where_is(raw, name, config.source)
+            refuse_rejected_answers(raw.splits[name], label=columns.label, where=split_where)
     # test is for `attn eval`; Hub test splits are often unlabelled
     used = {
         name: with_columns(dataset, columns, where=where_is(raw, name, config.source))

@@ -277,10 +277,10 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
             others.append(child.name)
             continue
         earlier = files.setdefault(split, [])
-        if earlier and not (SHARD.search(child.stem) and SHARD.search(earlier[0].stem)):
+        if earlier and not (_is_shard(child) and _is_shard(earlier[0])):
             first, second = earlier[0].name, child.name
-            if SHARD.search(child.stem) or SHARD.search(earlier[0].stem):  # a whole file beside shards
-                whole = second if SHARD.search(earlier[0].stem) else first
+            if _is_shard(child) or _is_shard(earlier[0]):  # a whole file beside shards
+                whole = second if _is_shard(earlier[0]) else first
                 raise DataError(
                     f"{path} holds split {split!r} twice: {whole}, and shards such as "
                     f"{first if whole == second else second}; move {whole} or the shards out of the folder"
@@ -343,9 +343,24 @@ def _fasttext_split(path: Path) -> str | None:
 
 def _split_of(path: Path) -> str | None:
     """The split a file's name gives it: train.csv and train-00000-of-00002.csv are both train; a
-    shard names any split of its own (test_matched-00000-of-00001.parquet is test_matched)."""
+    shard names any split of its own (test_matched-00000-of-00001.parquet is test_matched); and, as
+    `datasets` reads a folder, a name holding one split's word among others (data-train-00000.parquet,
+    bbc_test.csv; not contest.csv) is that split."""
     bare = SHARD.sub("", path.stem)
     known = SPLIT_ALIASES.get(bare.lower())
     if known is None and SHARD.search(path.stem) and HUB_SPLIT.fullmatch(bare):
         return bare
-    return known
+    return known or _split_word_of(path.stem)
+
+
+def _split_word_of(stem: str) -> str | None:
+    """The one split that the words of a file's name name (its runs of letters), or None where they
+    name none or several (train_test.csv)."""
+    named = {SPLIT_ALIASES[word] for word in re.findall(r"[a-z]+", stem.lower()) if word in SPLIT_ALIASES}
+    return named.pop() if len(named) == 1 else None
+
+
+def _is_shard(path: Path) -> bool:
+    """Whether a file is one part of its split: the Hub's numbered shards, and every file named by a
+    split's word among others (data-train-00000.parquet, data-train-00001.parquet), read together."""
+    return bool(SHARD.search(path.stem)) or SPLIT_ALIASES.get(SHARD.sub("", path.stem).lower()) is None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from attncli.annotation_exports import label_studio_hint, refuse_rejected_answers
+from attncli.annotation_exports import export_hint, refuse_rejected_answers
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.columns import Columns, choose_columns, other_than_trained_note
 from attncli.errors import DataError
@@ -27,7 +27,8 @@ def columns_to_score(
     what the choice says of itself, then notes on the columns. The label column of attn predict's
     output holds predictions, never true labels: it is passed over."""
     data = checkpoint.config.data
-    layout = layout_of_schema(dataset.data.schema)
+    layout = whole = layout_of_schema(dataset.data.schema)
+    text_first = [data.text_column] if data.text_column else []
     predicted = (
         predicted_columns(layout.columns, checkpoint.label_names, layout.paths)
         if label_column is None
@@ -44,19 +45,25 @@ def columns_to_score(
         )
     try:
         columns = choose_columns(
-            layout, where=where, text=text_column, label=label_column,
-            text_first=[data.text_column] if data.text_column else [],
+            layout, where=where, text=text_column, label=label_column, text_first=text_first,
             label_first=[data.label_column] if data.label_column else [],
         )  # fmt: skip
     except DataError as error:
         if predicted:
-            # The error names the table's columns without those predict added: a misleading list.
-            raise DataError(
+            said = (
                 f"{where} is attn predict's output, whose column {predicted[0]!r} holds its predictions, "
-                f"not true labels, and it has no other label column; where they were checked or "
-                f"corrected by hand, name it: --label-column {predicted[0]}"
-            ) from error
-        hint = label_studio_hint(list(dataset.column_names))
+                "not true labels, and no other label column was found"
+            )
+            try:  # the text column too? Said as the whole table's columns name it (the error
+                # above lists them without those predict added: a misleading list)
+                choose_columns(
+                    whole, where=where, text=text_column, label=predicted[0], text_first=text_first
+                )
+            except DataError as text_error:
+                raise DataError(f"{said}; and {text_error}") from error
+            remedy = f"where they were checked or corrected by hand, name it: --label-column {predicted[0]}"
+            raise DataError(f"{said}; {remedy}") from error
+        hint = export_hint(list(dataset.column_names))
         if hint is not None:
             raise DataError(f"{error}; {hint}") from None
         if label_column is None and _has_text_column(layout, where, text_column, data.text_column):

@@ -27,10 +27,8 @@ from attncli.origins import Origin
 from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData
 from attncli.sources import load_raw, raw_of_datasets, same_source
 from attncli.split_choice import (
-    VALIDATION_FALLBACK_NOTE,
     Source,
     describe_source,
-    falls_back_to_validation,
     is_carved_by_training,
     is_training_split_file,
     pick_split,
@@ -99,8 +97,6 @@ def load_labelled_split(
     name, shown, carve, notes = pick_split(
         checkpoint, described, list(raw.splits), split, default_source=default_source
     )
-    if falls_back_to_validation(list(raw.splits), split, default_source=default_source):
-        notes = (*notes, VALIDATION_FALLBACK_NOTE)
     dataset = raw.splits[name]
     where = described.whole_name if shown is None else f"split {name!r} of {described.shown}"
     if len(dataset) == 0:
@@ -113,9 +109,10 @@ def load_labelled_split(
     if carve is None and columns.label is not None and _holds_no_label(dataset, columns.label):
         raise UnlabelledSplit(where)
     drop_invalid = drop_invalid or data.drop_invalid
+    column_said = _label_column_said(columns.label, data.label_column, label_column)
     known = drop_unknown_labels(
         dataset, columns, checkpoint.label_names, where=where, ignore=ignore_unknown_labels,
-        drop_invalid=drop_invalid,
+        drop_invalid=drop_invalid, column_said=column_said,
     )  # fmt: skip
     dataset, rows, ignored_labels = known.dataset, known.rows, known.ignored
     notes += (known.note,) if known.note else ()
@@ -421,5 +418,18 @@ def _require_same_carve(
     if change is not None:
         raise DataError(
             f"{source} has changed since the run was trained ({change}), so the validation rows it held "
-            "out cannot be found again; put back the data it trained on, or evaluate on a file of its own"
+            "out cannot be found again; put back the data it trained on, or evaluate on a file of its own "
+            "(if the data is as it was, this attn reads it otherwise than the one that trained the run)"
         )
+
+
+def _label_column_said(chosen: str | None, trained: str | None, named: str | None) -> str:
+    """Which column the unknown labels came from, for the error that lists them, where it is not the
+    model's own label column: one found by its name where that is absent (a `score_manual` beside
+    no `target`) was read without a word, and its values refused as labels the model never saw."""
+    if chosen is None or named is not None or trained is None or chosen == trained:
+        return ""
+    return (
+        f" in column {chosen!r} (taken for the labels by its name, as the model's label column "
+        f"{trained!r} is not here; --label-column names the one to read)"
+    )

@@ -322,12 +322,12 @@ def evaluate(
     thresholds: Mapping[str, float] | None = None,
     top_k: int | None = None,
 ) -> EvalResult:
-    """Metrics of `checkpoint` on one split of `source` (a path, a Hub dataset name, or a Dataset or
-    DatasetDict; default: the data it was trained on), with the `errors` most confident mistakes when
-    that is above 0; `on_batch(done, total)` follows the model through the rows. `thresholds`
-    ({label: probability}) decide the labels scored as predict decides them (thresholds.decide);
-    calibration is of the most probable label whatever they are. `top_k`: also the share of rows
-    whose label is among the `top_k` most probable."""
+    """Metrics of `checkpoint` on one split of `source` (a path, a Hub dataset name, a Dataset, a
+    pandas DataFrame or a DatasetDict; default: the data it was trained on), with the `errors` most
+    confident mistakes when that is above 0; `on_batch(done, total)` follows the model through the
+    rows. `thresholds` ({label: probability}) decide the labels scored as predict decides them
+    (thresholds.decide); calibration is of the most probable label whatever they are. `top_k`: also
+    the share of rows whose label is among the `top_k` most probable."""
     require_loaded(checkpoint, "evaluate")
     import_whole("datasets")  # a Ctrl-C in a first call's imports leaves none half-made
     require_count("batch_size", batch_size)

@@ -89,7 +89,7 @@ def train_step(
 
     config, device = prepared.config.train, prepared.device
     input_ids = prepared.train_ids.padded(rows, pad_id=prepared.pad_id)
-    if config.rare_word_dropout:  # see attncli/rare_words.py
+    if config.rare_word_dropout and prepared.hides_words:  # see attncli/rare_words.py
         # Before subword dropout: the pieces it splits a token into have no count of their own in
         # training, and would all be hidden.
         input_ids = hide_rare_words(

@@ -193,6 +193,17 @@ def require_records(value: object, path: Path) -> None:
             f"{path} holds its records under the key {key!r}{beside}; write the list itself, as a JSON "
             f"array or one record per line (jq -c '{jq_path}[]' {path.name} > rows.jsonl)"
         )
+    if (
+        len(value) > 1
+        and all(str(key).isdigit() for key in value)
+        and all(isinstance(cell, dict) for cell in cells)
+    ):
+        # pandas' orient='index': each record under its row number ({"0": {"text": ..., "label": ...}}),
+        # read as one row whose columns are records (a trial's "the train split has only one class").
+        raise DataError(
+            f"{path} holds one JSON object of records keyed by their row numbers, not records; write one "
+            "record per line (pandas: df.to_json(path, orient='records', lines=True))"
+        )
     if all(isinstance(cell, (dict, list)) for cell in cells) and len({len(cell) for cell in cells}) == 1:
         # pandas' columns are keyed by the row index ("0", "1", ...); a record nested under one key
         # ({"data": {"text": ..., "label": ...}}, which a dotted path reads) is keyed by its fields.

@@ -136,9 +136,14 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
     # JSON's true beside the text "true" in one column (a file joined from two tools' exports) is one
     # label, spelt as the text spells it (it was two classes, "True" and "true", and a warning naming
     # a spelling the file never held); true alone is "True", as Python writes it and eval matches.
-    spelt = {key.lower(): key for key in keys if key.lower() in ("true", "false")}
-    if truth_values and spelt:
-        shown = ", ".join(f"{value.lower()} as {spelt[value.lower()]!r}" for value in sorted(truth_values))
+    # Of several spellings ("true" and "TRUE"), the one eval's known_label_key tries first.
+    spelt: dict[str, str] = {}
+    for key in sorted(keys, key=lambda key: (key != key.lower(), key != key.capitalize(), key)):
+        if key.lower() in ("true", "false"):
+            spelt.setdefault(key.lower(), key)
+    merged = sorted(value for value in truth_values if value.lower() in spelt)
+    if merged:
+        shown = ", ".join(f"{value.lower()} as {spelt[value.lower()]!r}" for value in merged)
         notes.append(f"label column {label_column!r} holds truth values and their text; read {shown}")
     keys |= {spelt.get(value.lower(), value) for value in truth_values}
     if all(number_of(key) is not None for key in keys):

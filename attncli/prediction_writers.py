@@ -3,13 +3,13 @@ the JSON form of the values a row carries, and the columns predict adds, by whic
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import re
 from collections.abc import Collection, Sequence
 from typing import IO, Any
 
+from attncli.added_columns import added_as
 from attncli.column_detection import detected_label_column
 from attncli.decimals import float32_list, float32_list_texts
 from attncli.prediction import Prediction
@@ -163,11 +163,11 @@ def _csv_added(columns: Sequence[str], label_names: Sequence[str]) -> tuple[str,
     probabilities = [f"prob_{label}" for label in label_names]
     for start in range(2, len(columns) - len(probabilities) + 1):
         names = columns[start : start + len(probabilities)]
-        if all(_added_as(name, wanted) for name, wanted in zip(names, probabilities, strict=True)) and (
-            _added_as(columns[start - 1], "score") and _added_as(columns[start - 2], "label")
+        if all(added_as(name, wanted) for name, wanted in zip(names, probabilities, strict=True)) and (
+            added_as(columns[start - 1], "score") and added_as(columns[start - 2], "label")
         ):
             end = start + len(probabilities)
-            end += end < len(columns) and _added_as(columns[end], "reason")
+            end += end < len(columns) and added_as(columns[end], "reason")
             found += columns[start - 2 : end]
             break
     found += [column for column in _laid_out_as_added(columns) if column not in found]
@@ -180,40 +180,14 @@ def _laid_out_as_added(columns: Sequence[str]) -> list[str]:
     table of the user's own may hold a label, an annotator's score and a `prob_agree`."""
     found: list[str] = []
     for start in range(len(columns) - 3):
-        if not (_added_as(columns[start], "label") and _added_as(columns[start + 1], "score")):
+        if not (added_as(columns[start], "label") and added_as(columns[start + 1], "score")):
             continue
         end = start + 2
         while end < len(columns) and columns[end].removeprefix("attn_").startswith("prob_"):
             end += 1
-        if end > start + 2 and end < len(columns) and _added_as(columns[end], "reason"):
+        if end > start + 2 and end < len(columns) and added_as(columns[end], "reason"):
             found += columns[start : end + 1]
     return found
-
-
-def predicted_label_columns(columns: Sequence[str]) -> list[str]:
-    """The label columns of a table laid out as attn predict's output whatever model wrote it: a
-    JSON row's (beside its top_k and truncated_tokens), or a csv's label column followed by a score
-    and two or more probability columns, as CsvWriter writes them. Stricter than predicted_columns'
-    reading of a model's own output: a table's "label, score" alone may be a review's stars."""
-    if {"top_k", "truncated_tokens"} <= set(columns):
-        return [column for column in columns if _added_as(column, "label")]
-    found = []
-    for start in range(len(columns) - 3):
-        if _added_as(columns[start], "label") and _added_as(columns[start + 1], "score"):
-            probabilities = itertools.takewhile(
-                lambda column: column.removeprefix("attn_").startswith("prob_"), columns[start + 2 :]
-            )
-            if len(list(probabilities)) >= 2:
-                found.append(columns[start])
-    return found
-
-
-def _added_as(column: str, name: str) -> bool:
-    """Whether `column` is CsvWriter's name for its column `name` (name, attn_name, attn_name_2, ...)."""
-    prefix = f"attn_{name}"
-    return column in (name, prefix) or (
-        column.startswith(f"{prefix}_") and column[len(prefix) + 1 :].isdigit()
-    )
 
 
 def _all_free(names: Sequence[str], taken: set[str]) -> list[str]:

@@ -43,6 +43,7 @@ from attncli.tokenizer import (
     pad_id_of,
     tokenizer_from_json,
     train_tokenizer,
+    unknown_id_of,
 )
 from attncli.unknown_labels import look_alike_hint
 
@@ -169,6 +170,12 @@ class Prepared:
     def unknown_id(self) -> int:
         """The token that train.token_dropout puts in place of the tokens it hides."""
         return fallback_id_of(self.tokenizer)
+
+    @functools.cached_property
+    def hides_words(self) -> bool:
+        """Whether the tokenizer has an unknown token to hide words behind (train.rare_word_dropout):
+        a byte-level one given by tokenizer.path has none, and reads every word through its bytes."""
+        return unknown_id_of(self.tokenizer) is not None
 
     @functools.cached_property
     def token_counts(self) -> torch.Tensor:
@@ -332,6 +339,15 @@ def prepare(
             f"note: {train_ids.truncated:,} of {len(train_ids):,} training texts are longer than "
             f"model.max_length ({config.model.length} tokens); training reads only their first "
             f"{config.model.length} tokens{more}"
+        )
+    if (
+        "train.rare_word_dropout" in chosen
+        and config.train.rare_word_dropout
+        and unknown_id_of(tokenizer) is None
+    ):
+        reporter.stage(
+            f"warning: settings given that this run does not use: train.rare_word_dropout="
+            f"{config.train.rare_word_dropout:g} (the tokenizer has no unknown token to hide words behind)"
         )
     # Said when the tokenizer is new to the run: a --resume cannot change it.
     if fresh and (unknown := unknown_tokens_warning(tokenizer, train_ids, config.tokenizer)) is not None:

@@ -37,13 +37,16 @@ class Record:
         return self.text is not None and not is_blank(self.text)
 
 
-# What a text of nothing else is blank for: whitespace, control and format characters (zero-width
-# space and joiner, bidirectional marks, soft hyphen, byte-order mark), marks with no letter to sit
-# on (an emoji's variation selector, a keycap's enclosing mark), and skin tones alone, all of which
-# the tokenizer drops or reads as no word. A post of a zero-width space got a label at 57% (a trial)
-# where one of spaces got none; training refuses both alike.
+# What a text of nothing else is blank for, a policy of what shows nothing to read: whitespace,
+# control and format characters (zero-width space and joiner, bidirectional marks, soft hyphen,
+# byte-order mark), marks with no letter to sit on (an emoji's variation selector, a keycap's
+# enclosing mark), skin tones alone, and the letters that show as blanks, which posts use to look
+# empty (the Hangul fillers, the blank braille pattern). The tokenizer drops some of them and reads
+# others as an unknown word. A post of a zero-width space got a label at 57% (a trial) where one of
+# spaces got none; training refuses both alike.
 _BLANK_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me"})
 _SKIN_TONES = range(0x1F3FB, 0x1F400)
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def is_blank(text: str) -> bool:
@@ -58,6 +61,7 @@ def is_blank(text: str) -> bool:
             character.isspace()
             or unicodedata.category(character) in _BLANK_CATEGORIES
             or ord(character) in _SKIN_TONES
+            or character in _BLANK_LETTERS
         ):
             return False
     return True

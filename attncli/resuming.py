@@ -106,7 +106,12 @@ def require_same_data(
         return
     if run_source is not None:
         raise ConfigError(f"{source} is not the run's data ({what}); {remedy}")
-    raise ConfigError(f"{source} has changed since the run was saved ({what}); {remedy}")
+    # Or attn reads the same file otherwise now (since 2026-12-06: texts of invisible characters
+    # alone are blank, JSON's true beside "true" is one label): the remedy says so.
+    raise ConfigError(
+        f"{source} has changed since the run was saved ({what}); {remedy} (if the data is as it was, "
+        "this attn reads it otherwise than the one that saved the run: train a new run)"
+    )
 
 
 def refuse_finished(last: Path, header: dict[str, Any], epochs: int | None) -> bool:

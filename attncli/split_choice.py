@@ -137,7 +137,7 @@ def describe_source(checkpoint: LoadedCheckpoint, source: Any, *, default_source
 # Said where eval of the training data falls back to its validation split.
 VALIDATION_FALLBACK_NOTE = (
     "note: the data has no test split, so these are validation scores: those rows chose the best "
-    "epoch and fitted the temperature, which flatters them; pass a labelled test file for scores of "
+    "epoch (and fitted the temperature), which flatters them; pass a labelled test file for scores of "
     "new data"
 )
 
@@ -157,7 +157,9 @@ def pick_split(
 ) -> tuple[str, str | None, str | None, tuple[str, ...]]:
     """The split to read, the name to show (None: a single file, whole), which side of training's
     validation carve to keep ("train", "validation" or None for every row), and notes for the user."""
-    if falls_back_to_validation(available, split, default_source=default_source):
+    fallback = falls_back_to_validation(available, split, default_source=default_source)
+    said = (VALIDATION_FALLBACK_NOTE,) if fallback else ()
+    if fallback:
         # DATA left out means the training data; without a test split, score the held-out
         # validation rows, never the rows the model was trained on.
         split = "validation"
@@ -179,7 +181,7 @@ def pick_split(
     # Training carved validation out of train when the data had none; the same seed rebuilds both sides.
     carved_by_training = is_carved_by_training(available, trained_on=source.trained_on)
     if carved_by_training and wanted in ("train", "validation"):
-        return "train", wanted, wanted, ()
+        return "train", wanted, wanted, said
     if source.whole:
         if carved_by_training and wanted == "test":
             raise DataError(
@@ -211,7 +213,7 @@ def pick_split(
         raise DataError(
             f"no split {split!r}; the data has {', '.join(choices)}; pass --split with one of them"
         ) from None
-    return name, name, None, ()
+    return name, name, None, said
 
 
 def is_carved_by_training(available: Iterable[str], *, trained_on: bool) -> bool:

@@ -245,11 +245,11 @@ def _rows_with_other_cells(dataset: Any, others: list[str], rows: list[int]) -> 
     return {
         row
         for position, row in enumerate(rows)
-        if any(not _is_blank(values[name][position]) for name in others)
+        if any(not _is_empty_cell(values[name][position]) for name in others)
     }
 
 
-def _is_blank(value: Any) -> bool:
+def _is_empty_cell(value: Any) -> bool:
     """Whether a cell is empty: missing (None, a NaN), spaces only, or a record or list of such
     cells (a JSON record's missing object, as `datasets` fills it in). 0 and False are values."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -257,9 +257,9 @@ def _is_blank(value: Any) -> bool:
     if isinstance(value, (str, bytes)):
         return not value.strip()
     if isinstance(value, dict):
-        return all(_is_blank(cell) for cell in value.values())
+        return all(_is_empty_cell(cell) for cell in value.values())
     if isinstance(value, (list, tuple)):
-        return all(_is_blank(cell) for cell in value)
+        return all(_is_empty_cell(cell) for cell in value)
     return False
 
 

@@ -166,10 +166,18 @@ class KnownRows:
 
 
 def drop_unknown_labels(
-    dataset: Any, columns: Columns, label_names: list[str], *, where: str, ignore: bool, drop_invalid: bool
+    dataset: Any,
+    columns: Columns,
+    label_names: list[str],
+    *,
+    where: str,
+    ignore: bool,
+    drop_invalid: bool,
+    column_said: str = "",
 ) -> KnownRows:
     """`dataset` without rows whose label the model never saw (an error unless `ignore`); a label
-    that is one of the model's in another case is read as that one, and said."""
+    that is one of the model's in another case is read as that one, and said. `column_said` names
+    the label column in the error (" in column 'grade'")."""
     unknown = _unknown_label_rows(dataset, columns, label_names, drop_invalid=drop_invalid)
     read_as = labels_in_another_case(list(unknown), label_names)
     read_rows = {label: len(unknown.pop(label)) for label in read_as}  # known now, as the model's
@@ -181,7 +189,7 @@ def drop_unknown_labels(
     listing = unknown_labels_listing(counts) + look_alike_hint(list(counts), label_names)
     if not ignore:
         raise DataError(
-            f"{where} has labels the model never saw: {listing}; "
+            f"{where} has labels the model never saw{column_said}: {listing}; "
             f"it knows {_known(label_names)}. {_remedy(list(counts), label_names)}"
         )
     if sum(counts.values()) == len(dataset):

@@ -22,12 +22,21 @@ def test_a_prodigy_export_with_rejected_answers_is_refused_and_one_of_accepted_a
     with pytest.raises(DataError) as refused:
         load_splits(DataConfig(source=str(mixed)))
     assert str(refused.value) == (
-        f"{mixed} looks like a Prodigy export: its column 'answer' rejects or ignores 10 of 20 rows, whose "
-        "'label' was proposed and turned down, not the text's label; keep the accepted rows "
+        f"{mixed} looks like a Prodigy export: its column 'answer' rejects 5 and skips 5 of 20 rows, whose "
+        "'label' is a label turned down or not decided, not the text's; keep the accepted rows "
         "(jq -c 'select(.answer == \"accept\")' for JSON lines) and pass that file"
     )
     accepted = write_jsonl(tmp_path / "accepted.jsonl", _prodigy(["accept"] * 20))
     assert load_splits(DataConfig(source=str(accepted))).label_names == ["a", "b"]
+    # A validation file of the export's is read so too.
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    write_jsonl(folder / "train.jsonl", _prodigy(["accept"] * 20))
+    write_jsonl(folder / "validation.jsonl", _prodigy(["accept", "reject"] * 5))
+    with pytest.raises(
+        DataError, match="validation.*looks like a Prodigy export: its column 'answer' rejects 5 of"
+    ):
+        load_splits(DataConfig(source=str(folder)))
     # An "answer" column of other values (a Q&A table's answers) is no sign of it.
     rows = [{**row, "answer": f"an answer {i}"} for i, row in enumerate(_prodigy(["x"] * 20))]
     assert load_splits(DataConfig(source=str(write_jsonl(tmp_path / "qa.jsonl", rows)))).label_names == [
@@ -47,3 +56,19 @@ def test_a_label_studio_json_export_says_which_export_to_use(tmp_path):
         DataError, match=r"no label column found .*; it looks like Label Studio's full JSON export"
     ):
         load_splits(DataConfig(source=str(path)))
+
+
+def test_a_prodigy_choice_export_says_how_to_flatten_it(tmp_path):
+    """Its `accept` holds a list of the options chosen, which no label column is: "no label column
+    found" said nothing of what to do (an annotation workflow's trial)."""
+    rows = [
+        {"text": f"text number {i}", "options": [{"id": "a"}, {"id": "b"}], "accept": ["ab"[i % 2]],
+         "answer": "accept"}
+        for i in range(20)
+    ]  # fmt: skip
+    path = write_jsonl(tmp_path / "choice.jsonl", rows)
+    with pytest.raises(
+        DataError, match=r"; it looks like a Prodigy export of choices, whose 'accept' lists"
+    ) as said:
+        load_splits(DataConfig(source=str(path)))
+    assert str(said.value).endswith("| {text, label: .accept[0]}') and pass that file")

@@ -531,6 +531,11 @@ def test_records_nested_under_one_key_are_read_by_predict_as_by_train_and_eval(e
         columns.write_text(json.dumps({"text": {index: "hot soup"}, "label": {index: "food"}}))
         for command in (["predict", easy_run, "-f", columns], ["eval", easy_run, columns]):
             _refused(invoke(*command), "holds one JSON object of columns, not records")
+    # pandas' orient='index', each record under its row number: "the train split has only one class".
+    columns.write_text(json.dumps({str(index): row for index, row in enumerate(rows)}))
+    for command in (["predict", easy_run, "-f", columns], ["eval", easy_run, columns]):
+        _refused(invoke(*command), "holds one JSON object of records keyed by their row numbers, not records")
+    _refused(invoke("train", columns, "-o", tmp_path / "run"), "keyed by their row numbers")
 
 
 def test_a_csv_predicted_from_nested_json_has_a_column_a_field_and_is_evaluated(tmp_path):
@@ -1211,6 +1216,16 @@ def test_a_csv_piped_in_is_refused_as_a_table_or_said_to_look_like_records(easy_
             app, ["predict", str(easy_run), "-f", "-", "-o", str(out)], input=f"label,text\n{row}"
         )
         assert quoted.exit_code == 2 and quoted.stderr == result.stderr, row
+    # Three columns over a row whose text goes on to the next line: two cells on the first.
+    cut = RUNNER.invoke(
+        app, ["predict", str(easy_run), "-f", "-"], input='id,text,label\n1,"hot soup\nbread",food\n'
+    )
+    assert cut.exit_code == 2 and "looks like a csv/tsv header naming the text column 'text'" in cut.stderr
+    # A quote that opens no cell (5'10") is no cell cut at the line's end: the line is a text.
+    inch = RUNNER.invoke(
+        app, ["predict", str(easy_run), "--json"], input="id,text,label\n5'10\" tall, brown hair\n"
+    )
+    assert inch.exit_code == 0, inch.output
     assert not out.exists()
     tabbed = RUNNER.invoke(
         app, ["predict", str(easy_run), "-f", "-", "--json"], input="label\ttext\nfood\tsoup\n"

@@ -823,9 +823,11 @@ def test_data_files_that_name_no_split_are_said_to_be_left_out(tmp_path):
         f"left out eval.jsonl in {tmp_path}: a split file is named train, validation (valid, val, dev) "
         "or test" in splits.notes
     )
-    (tmp_path / "train.jsonl").rename(tmp_path / "training-data.jsonl")
-    with pytest.raises(DataError, match=r"holds no split files \(eval.jsonl, training-data.jsonl name no"):
+    (tmp_path / "train.jsonl").rename(tmp_path / "trainingdata.jsonl")  # no split's word among others
+    with pytest.raises(DataError, match=r"holds no split files \(eval.jsonl, trainingdata.jsonl name no"):
         load_splits(DataConfig(source=str(tmp_path)))
+    (tmp_path / "trainingdata.jsonl").rename(tmp_path / "training-data.jsonl")  # as datasets reads it: train
+    assert sum(_split_sizes(load_splits(DataConfig(source=str(tmp_path)))).values()) == 40
 
 
 def test_shards_name_splits_of_their_own_as_the_hub_names_them(tmp_path):
@@ -988,6 +990,30 @@ def test_shards_of_a_split_as_the_hub_names_them_are_read_together(tmp_path):
         f"{two} holds two files for split 'validation': dev.jsonl and validation.jsonl; move one of them out "
         "of the folder (or rename it so that it names no split)"
     )
+
+
+def test_files_named_by_a_split_word_among_others_are_that_split_as_datasets_reads_them(tmp_path):
+    """data-train-00000.parquet beside data-test-00000.parquet were said to name no split, where
+    `datasets.load_dataset(folder)` reads them as train and test (an annotation workflow's trial)."""
+    from datasets import Dataset
+
+    rows = make_rows(90)
+    for number, part in enumerate((rows[:40], rows[40:])):
+        Dataset.from_list(part).to_parquet(str(tmp_path / f"data-train-0000{number}.parquet"))
+    Dataset.from_list(make_rows(12, seed=5)).to_parquet(str(tmp_path / "data-test-00000.parquet"))
+    (tmp_path / "contest.csv").write_text("not,a split\n")  # a word holding "test" is not "test"
+    splits = load_splits(DataConfig(source=str(tmp_path)))
+    assert _split_sizes(splits) == {"train": 81, "validation": 9}
+    named = tmp_path / "named"
+    named.mkdir()
+    write_jsonl(named / "bbc_train.jsonl", rows)
+    write_jsonl(named / "bbc_dev.jsonl", make_rows(12, seed=6))
+    assert _split_sizes(load_splits(DataConfig(source=str(named)))) == {"train": 90, "validation": 12}
+    write_jsonl(named / "train.jsonl", rows)  # a split's own name beside a file naming it among others
+    with pytest.raises(
+        DataError, match="holds split 'train' twice: train.jsonl, and shards such as bbc_train"
+    ):
+        load_splits(DataConfig(source=str(named)))
 
 
 def test_shards_named_with_their_fingerprint_are_shards_of_their_split(tmp_path):
@@ -1610,6 +1636,16 @@ def test_json_truth_values_beside_their_text_are_one_label_spelt_as_the_text(tmp
     )
     labels = [splits.label_names[label] for split in splits.splits.values() for label in split.labels]
     assert sorted(labels) == ["false"] * 20 + ["true"] * 20
+    # One truth value with its text, the other without (a review found a KeyError there).
+    half = [{"text": f"row {i}", "label": [True, False, "false"][i % 3]} for i in range(30)]
+    read = load_splits(DataConfig(source=str(write_jsonl(tmp_path / "half.jsonl", half))))
+    assert read.label_names == ["True", "false"]
+    assert "label column 'label' holds truth values and their text; read false as 'false'" in read.notes
+    odd = [{"text": f"row {i}", "label": [True, "false"][i % 2]} for i in range(20)]
+    assert load_splits(DataConfig(source=str(write_jsonl(tmp_path / "odd.jsonl", odd)))).label_names == [
+        "True",
+        "false",
+    ]
     alone = [{"text": f"row {i}", "label": i % 2 == 0} for i in range(20)]
     assert load_splits(DataConfig(source=str(write_jsonl(tmp_path / "bool.jsonl", alone)))).label_names == [
         "False",

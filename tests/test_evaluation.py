@@ -166,7 +166,7 @@ def test_training_data_without_a_test_split_is_scored_on_held_out_rows(tmp_path,
             f"{path} has changed since the run was trained (72 training and 8 validation texts now, "
             f"{result.info.train_size} and {result.info.validation_size} then), so the validation rows it "
             "held out cannot be found again; put back the data it trained on, or evaluate on a file of its "
-            "own"
+            "own (if the data is as it was, this attn reads it otherwise than the one that trained the run)"
         )
     assert evaluate(checkpoint, str(path)).n == 80  # named whole, it is a file like any other
 
@@ -687,6 +687,10 @@ def test_attn_predicts_output_is_scored_against_its_true_labels_never_its_predic
     assert str(refused.value).endswith(
         "where they were checked or corrected by hand, name it: --label-column label"
     )
+    # With the text column wrong too, naming the label column would not do: the text's problem is said.
+    with pytest.raises(DataError, match=r"no other label column was found; and .*'body'") as refused:
+        evaluate(loaded, str(tmp_path / f"plain.{suffix}"), text_column="body")
+    assert "--label-column label" not in str(refused.value)
 
 
 def test_an_output_of_predict_run_on_an_output_of_predict_is_never_scored_on_predictions(
@@ -1248,7 +1252,9 @@ def test_the_api_sends_what_the_commands_note_to_the_attncli_logger(loaded, capl
 def test_eval_refuses_a_prodigy_export_with_rejected_answers(loaded, tmp_path):
     """Scored as true labels, the labels turned down make the model look wrong where it is right."""
     rows = [{"text": "hot soup", "label": "food", "answer": answer} for answer in ("accept", "reject")]
-    with pytest.raises(DataError, match="^binary.jsonl looks like a Prodigy export: its column 'answer'"):
+    with pytest.raises(
+        DataError, match="^binary.jsonl looks like a Prodigy export: its column 'answer' rejects 1 of 2"
+    ):
         evaluate(loaded, str(write_jsonl(tmp_path / "binary.jsonl", rows)))
 
 
@@ -1272,3 +1278,16 @@ def test_number_labels_read_one_off_are_warned_of_and_truth_values_of_0_and_1_hi
         " (if these are truth values of the model's 0 and 1, write them so: false is 0, true is 1)"
     )
     assert look_alike_hint(["False", "maybe"], ["0", "1"]) == ""
+
+
+def test_unknown_labels_of_a_column_found_by_its_name_say_which_column(loaded, tmp_path):
+    """The model's label column absent, a `grade` column was read as the labels, and its values
+    refused without naming it (an annotation workflow's trial: a `score_manual` beside no `target`)."""
+    rows = [{"text": "hot soup", "label": "A"}, {"text": "a tennis match", "label": "B"}]
+    path = write_csv(tmp_path / "graded.csv", rows, label_column="grade")
+    with pytest.raises(DataError) as refused:
+        evaluate(loaded, str(path))
+    assert str(refused.value).startswith(
+        "graded.csv has labels the model never saw in column 'grade' (taken for the labels by its name, as "
+        "the model's label column 'label' is not here; --label-column names the one to read): 'A' (1 row)"
+    )

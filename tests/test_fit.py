@@ -59,3 +59,38 @@ def test_adversarial_training_rises_with_the_learning_rate_over_the_warmup():
     no_warmup = TrainConfig(epochs=10, warmup_ratio=0.0, adversarial=0.7)
     assert adversarial_epsilon_at(no_warmup, 1, 100) == 0.7
     assert adversarial_epsilon_at(TrainConfig(epochs=10, adversarial=0.0), 500, 100) == 0.0
+
+
+def test_rare_words_are_hidden_before_subword_dropout_splits_pieces(prepared, monkeypatch):
+    """The pieces subword dropout splits a token into have no count of their own in training: hidden
+    after it, every one of them would be hidden. And with the setting at 0 nothing is drawn, so runs
+    saved before it resume on the random numbers they left off with."""
+    import attncli.fit as fit
+
+    seen: list[str] = []
+    hidden_ids: list[torch.Tensor] = []
+    real_hide = fit.hide_rare_words
+
+    def hide(input_ids, *args, **kwargs):
+        seen.append("hide")
+        hidden_ids.append(real_hide(input_ids, *args, **kwargs))
+        return hidden_ids[-1]
+
+    def split(input_ids, *args, **kwargs):
+        seen.append("split")
+        assert input_ids is hidden_ids[-1]  # it splits what was hidden, not the other way round
+        return input_ids
+
+    monkeypatch.setattr(fit, "hide_rare_words", hide)
+    monkeypatch.setattr(fit, "split_pieces", split)
+    monkeypatch.setattr(type(prepared), "piece_splits", torch.zeros(1), raising=False)
+    _step(prepared, rare_word_dropout=0.25, subword_dropout=0.1)
+    assert seen == ["hide", "split"]
+    seen.clear()
+    torch.manual_seed(3)
+    _step(prepared, rare_word_dropout=0.0, subword_dropout=0.0, adversarial=0.0, outlier_rows=0)
+    after_without = torch.rand(1)
+    assert seen == []
+    torch.manual_seed(3)
+    _step(prepared, rare_word_dropout=0.25, subword_dropout=0.0, adversarial=0.0, outlier_rows=0)
+    assert not torch.equal(torch.rand(1), after_without)  # hiding draws, and only when it is on

@@ -321,12 +321,14 @@ def _table_header(line: str, following: str) -> bool:
     lines) is taken for one of as many cells where it has no more than the header: a social post's
     comma or line break left the refusal to almost no real file (a trial)."""
     import csv
+    import re
 
     for delimiter in ("\t", ";", ","):
         cells = line.split(delimiter)
         if len(cells) >= 2 and all(cell.strip() for cell in cells):
             row = next(csv.reader([following], delimiter=delimiter), [])
-            cut_in_a_cell = following.count('"') % 2 == 1
+            # A cell that opens with a quote never closed on this line (not any quote: 5'10" tall)
+            cut_in_a_cell = re.search(f'(?:^|{re.escape(delimiter)})"(?:[^"]|"")*$', following) is not None
             if len(row) == len(cells) or (cut_in_a_cell and 1 < len(row) <= len(cells)):
                 return True
     return False
