@@ -150,10 +150,11 @@ class TrainConfig:
     """Seed for weight initialisation, dropout and shuffling."""
     token_dropout: float = 0.0
     """Share of training tokens replaced by the unknown token at each step (0: none)."""
-    rare_word_dropout: float = 0.25
+    rare_word_dropout: float | None = None
     """alpha of rare-word dropout: each training occurrence of a token seen c times in training is
     read as the unknown token with probability alpha / (alpha + c), so that an unseen word among
-    known ones is read as no evidence (0: none; see attncli/rare_words.py)."""
+    known ones is read as no evidence (0: none; empty: 0.25 for models without self-attention
+    blocks, else 0; see attncli/rare_words.py)."""
     subword_dropout: float | None = None
     """Chance, at each training step, that a piece of a subword tokenizer is split into the two
     pieces it was made from (and those again), so that every piece's embedding is trained and a
@@ -238,9 +239,9 @@ class TrainConfig:
         require(self.grad_clip >= 0, "train.grad_clip must be 0 or more")
         require(0.0 <= self.label_smoothing < 1.0, "train.label_smoothing must be in [0, 1)")
         require(0.0 <= self.token_dropout < 1.0, "train.token_dropout must be in [0, 1)")
+        rare = self.rare_word_dropout
         require(
-            0.0 <= self.rare_word_dropout < math.inf,
-            f"train.rare_word_dropout must be 0 or more, not {self.rare_word_dropout}",
+            rare is None or 0.0 <= rare < math.inf, f"train.rare_word_dropout must be 0 or more, not {rare}"
         )
         subword = self.subword_dropout
         require(subword is None or 0.0 <= subword < 1.0, "train.subword_dropout must be in [0, 1)")
@@ -266,6 +267,11 @@ class TrainConfig:
     def adversarial_epsilon(self) -> float:
         """adversarial, as the training step reads it: sized, or UNSIZED_VALUES' where empty."""
         return float(sized(self.adversarial, "train.adversarial"))
+
+    @property
+    def rare_word_alpha(self) -> float:
+        """rare_word_dropout, as the training step reads it: sized, or UNSIZED_VALUES' where empty."""
+        return float(sized(self.rare_word_dropout, "train.rare_word_dropout"))
 
     @property
     def subword_dropout_rate(self) -> float:

@@ -259,11 +259,11 @@ def kept_sized_settings(path: Path, config: Config, given: Collection[str] = ())
 
 # The settings the sizing rule chooses from another (README, "Defaults sized to the data"): the
 # tokenizer's minimum frequency from its kind; the pooling heads from the width; the dropout from
-# adversarial training, and that from the layers.
+# adversarial training, and that and rare-word dropout from the layers.
 SIZED_WITH = {
     "tokenizer.kind": ("tokenizer.min_frequency", "train.subword_dropout"),
     "model.embed_dim": ("model.pooling_heads",),
-    "model.num_layers": ("train.adversarial",),
+    "model.num_layers": ("train.adversarial", "train.rare_word_dropout"),
     "train.adversarial": ("model.dropout",),
 }
 

@@ -89,11 +89,11 @@ def train_step(
 
     config, device = prepared.config.train, prepared.device
     input_ids = prepared.train_ids.padded(rows, pad_id=prepared.pad_id)
-    if config.rare_word_dropout and prepared.hides_words:  # see attncli/rare_words.py
+    if config.rare_word_alpha and prepared.hides_words:  # see attncli/rare_words.py
         # Before subword dropout: the pieces it splits a token into have no count of their own in
         # training, and would all be hidden.
         input_ids = hide_rare_words(
-            input_ids, prepared.token_counts, alpha=config.rare_word_dropout, pad_id=prepared.pad_id,
+            input_ids, prepared.token_counts, alpha=config.rare_word_alpha, pad_id=prepared.pad_id,
             unknown_id=prepared.unknown_id,
         )  # fmt: skip
     if config.subword_dropout_rate and prepared.piece_splits is not None:  # see attncli/subword_dropout.py

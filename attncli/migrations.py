@@ -98,7 +98,6 @@ def migrate_header(header: dict[str, Any], target: int) -> dict[str, Any]:
     train = config.get("train")
     if isinstance(train, dict):
         train.setdefault("outlier_rows", 0)  # outlier exposure came after those runs
-        train.setdefault("rare_word_dropout", 0.0)  # and rare-word dropout after them (2026-12-06)
     # A run saves its sized settings resolved, so an empty one was saved before sizing (or by a
     # library call) and meant the fixed default of its day; and an empty model.pooling_heads meant
     # one head per attention head, where a new run sizes it to heads of width 4.

@@ -342,12 +342,12 @@ def prepare(
         )
     if (
         "train.rare_word_dropout" in chosen
-        and config.train.rare_word_dropout
+        and config.train.rare_word_alpha
         and unknown_id_of(tokenizer) is None
     ):
         reporter.stage(
             f"warning: settings given that this run does not use: train.rare_word_dropout="
-            f"{config.train.rare_word_dropout:g} (the tokenizer has no unknown token to hide words behind)"
+            f"{config.train.rare_word_alpha:g} (the tokenizer has no unknown token to hide words behind)"
         )
     # Said when the tokenizer is new to the run: a --resume cannot change it.
     if fresh and (unknown := unknown_tokens_warning(tokenizer, train_ids, config.tokenizer)) is not None:

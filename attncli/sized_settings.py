@@ -21,6 +21,7 @@ UNSIZED_VALUES: dict[str, Any] = {
     "train.adversarial": 0.0,
     "train.refit_epochs": 0,
     "train.subword_dropout": 0.0,
+    "train.rare_word_dropout": 0.0,
 }
 SIZED_KEYS = tuple(UNSIZED_VALUES)
 # The settings found in the data where they are empty; `auto` asks for that too, as for sized ones.

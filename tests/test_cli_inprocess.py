@@ -1782,10 +1782,10 @@ def test_a_runs_config_given_again_says_which_settings_sized_to_its_data_it_keep
     chains = {
         "tokenizer.kind": ["tokenizer.min_frequency", "train.subword_dropout"],
         "model.embed_dim": ["model.pooling_heads"],
-        "model.num_layers": ["train.adversarial", "model.dropout"],
+        "model.num_layers": ["train.adversarial", "model.dropout", "train.rare_word_dropout"],
         "train.adversarial": ["model.dropout"],
         "model.pooling_heads": [], "model.dropout": [], "tokenizer.min_frequency": [],
-        "train.subword_dropout": [],
+        "train.subword_dropout": [], "train.rare_word_dropout": [],
     }  # fmt: skip
     for key, along in chains.items():
         resolved, note = sized_along(config, load_config(config, [f"{key}=auto"]), {key})

@@ -79,7 +79,7 @@ def test_runs_saved_before_outlier_exposure_carry_on_without_it():
         # and rare-word dropout later again: a run resumed, or one trained with its config, is as it was
         assert "rare_word_dropout" not in header["config"]["train"]
         assert Config.from_dict(migrated["config"]).train.rare_word_dropout == 0.0
-    assert Config().train.rare_word_dropout == 0.25
+    assert Config().train.rare_word_dropout is None and Config().train.rare_word_alpha == 0.0  # sized
 
 
 @pytest.mark.parametrize(

@@ -91,6 +91,7 @@ def test_small_data_gets_whole_words_a_narrow_model_and_many_epochs():
         "train.adversarial": 1.0,
         "train.refit_epochs": 4,  # the 178 held-out rows: +0.7 points of mean on the headlines
         "train.subword_dropout": 0.0,  # whole words have no pieces to split
+        "train.rare_word_dropout": 0.25,  # no blocks: an unseen word among known ones is no evidence
     }
 
 
@@ -172,11 +173,13 @@ def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
         "train.adversarial": 1.0,  # +0.4 points of mean on the articles, at 2.2 times the time
         "train.refit_epochs": 0,  # not measured there, and four epochs cost more than on headlines
         "train.subword_dropout": 0.0,  # English: few word forms are new at prediction
+        "train.rare_word_dropout": 0.25,
     }
     medium = sized_settings(Config(), _profile(300_000, distinct=9_000, longest=30))
     assert medium["tokenizer.kind"] == "wordpiece"  # every word fits, but whole words won on small data only
     huge = sized_settings(Config(), _profile(20_000_000, distinct=16_000, longest=40))
     assert (huge["model.embed_dim"], huge["model.num_layers"], huge["model.pooling_heads"]) == (256, 1, 64)
+    assert huge["train.rare_word_dropout"] == 0.0  # a self-attention block: not measured with it
     assert huge["model.max_length"] == 64  # 40 words x 1.3 pieces a word, up to a multiple of 16
     assert huge["train.epochs"] == 4
     assert huge["train.adversarial"] == 0.0  # large data, and a self-attention block
@@ -298,7 +301,7 @@ def test_auto_on_the_command_line_means_sized():
     given = ["tokenizer.kind=bpe", "tokenizer.min_frequency=3", "model.embed_dim=32",
              "model.num_layers=2", "model.dropout=0.2", "model.pooling_heads=2", "model.max_length=64",
              "train.epochs=3", "train.patience=5", "train.adversarial=0.5",
-             "train.refit_epochs=2", "train.subword_dropout=0.2"]  # fmt: skip
+             "train.refit_epochs=2", "train.subword_dropout=0.2", "train.rare_word_dropout=0.5"]  # fmt: skip
     assert [key.split("=")[0] for key in given] == list(SIZED_KEYS)
     assert unsized_keys(load_config(None, given)) == []
     config = load_config(None, [*given, *(f"{key}=auto" for key in SIZED_KEYS)])
@@ -343,7 +346,7 @@ def test_training_sizes_the_run_says_so_and_saves_the_sizes(tmp_path):
     assert "model.embed_dim" not in line and "train.epochs" not in line  # given, so not sized
     assert line.endswith(
         "model.dropout=0.3 model.pooling_heads=4 model.max_length=16 train.patience=50 train.adversarial=1.0 "
-        "train.refit_epochs=4 train.subword_dropout=0.0"
+        "train.refit_epochs=4 train.subword_dropout=0.0 train.rare_word_dropout=0.25"
     )
     saved = load_checkpoint(tmp_path / "run").config
     assert saved == result.config and unsized_keys(saved) == []
