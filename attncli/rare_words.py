@@ -20,9 +20,8 @@ def token_counts(ids: torch.Tensor, vocabulary_size: int) -> torch.Tensor:
     """(vocabulary_size,) float64: how often each token id occurs in `ids` (every training token)."""
     import torch
 
-    return torch.bincount(
-        ids, minlength=vocabulary_size
-    ).double()  # int32 as packed: no copy of 8 bytes a token
+    # int32, as packed: bincount takes it, where .long() copied every token at 8 bytes
+    return torch.bincount(ids, minlength=vocabulary_size).double()
 
 
 def hide_rare_words(
