@@ -261,6 +261,7 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
     files: dict[str, list[Path]] = {}
     others: list[str] = []  # data files that name no split
     fasttext: dict[str, list[Path]] = {}  # files in fastText's format, by the split they name
+    worded: dict[str, list[Path]] = {}  # files naming a split's word among others (data-train-00000)
     for child in sorted(path.iterdir()):
         # train.csv.gz alone (not beside the train.csv `gunzip -k` leaves): compressed, not missing
         inner = child.with_suffix("")
@@ -276,6 +277,9 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
         if split is None:
             others.append(child.name)
             continue
+        if _named_by_word(child):  # kept unless a file names the split itself
+            worded.setdefault(split, []).append(child)
+            continue
         earlier = files.setdefault(split, [])
         if earlier and not (_is_shard(child) and _is_shard(earlier[0])):
             first, second = earlier[0].name, child.name
@@ -290,6 +294,13 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
                 "of the folder (or rename it so that it names no split)"
             )
         earlier.append(child)
+    for split, paths in worded.items():
+        # test_predictions.csv beside test.csv (predict's output kept with the data) is no part of
+        # test: test.csv is, and the other is left out with a note, as before such names were read.
+        if split in files:
+            others += [path.name for path in paths]
+        else:
+            files[split] = paths
     for split, paths in fasttext.items():
         # A fastText copy beside a data file of the same split (a baseline's export, old.test) is
         # not that split: the data file is.
@@ -361,6 +372,15 @@ def _split_word_of(stem: str) -> str | None:
 
 
 def _is_shard(path: Path) -> bool:
-    """Whether a file is one part of its split: the Hub's numbered shards, and every file named by a
-    split's word among others (data-train-00000.parquet, data-train-00001.parquet), read together."""
-    return bool(SHARD.search(path.stem)) or SPLIT_ALIASES.get(SHARD.sub("", path.stem).lower()) is None
+    """Whether a file is one of the Hub's numbered shards of its split."""
+    return bool(SHARD.search(path.stem))
+
+
+def _named_by_word(path: Path) -> bool:
+    """Whether a file's split comes from a split's word among others in its name (bbc_test.csv,
+    data-train-00000.parquet), not from the name itself or a Hub shard's: such files of one split
+    are read together."""
+    bare = SHARD.sub("", path.stem)
+    return SPLIT_ALIASES.get(bare.lower()) is None and not (
+        SHARD.search(path.stem) and HUB_SPLIT.fullmatch(bare)
+    )
