@@ -294,13 +294,13 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
                 "of the folder (or rename it so that it names no split)"
             )
         earlier.append(child)
-    for split, paths in worded.items():
-        # test_predictions.csv beside test.csv (predict's output kept with the data) is no part of
-        # test: test.csv is, and the other is left out with a note, as before such names were read.
-        if split in files:
-            others += [path.name for path in paths]
-        else:
-            files[split] = paths
+    # Only where no file names a split itself: beside train.csv and test.csv, test_predictions.csv
+    # (predict's output kept with the data) or val_notes.csv is no split, and is left out with a note,
+    # as before such names were read.
+    if files:
+        others += [path.name for paths in worded.values() for path in paths]
+    else:
+        files = worded
     for split, paths in fasttext.items():
         # A fastText copy beside a data file of the same split (a baseline's export, old.test) is
         # not that split: the data file is.

@@ -1009,12 +1009,14 @@ def test_files_named_by_a_split_word_among_others_are_that_split_as_datasets_rea
     write_jsonl(named / "bbc_train.jsonl", rows)
     write_jsonl(named / "bbc_dev.jsonl", make_rows(12, seed=6))
     assert _split_sizes(load_splits(DataConfig(source=str(named)))) == {"train": 90, "validation": 12}
-    # A file named for the split itself wins, and the other is left out with a note, as before such
-    # names were read: predict's output kept beside the data (test_predictions.csv) is no part of test.
+    # Beside a file named for a split itself they are left out with a note, as before such names were
+    # read: predict's output kept beside the data (test_predictions.csv) is no part of test.
     write_jsonl(named / "train.jsonl", make_rows(30, seed=8))
     splits = load_splits(DataConfig(source=str(named)))
-    assert _split_sizes(splits) == {"train": 30, "validation": 12}
-    assert any(note.startswith("left out bbc_train.jsonl in") for note in splits.notes), splits.notes
+    assert _split_sizes(splits) == {"train": 27, "validation": 3}  # validation carved from train.jsonl
+    assert any(note.startswith("left out bbc_dev.jsonl, bbc_train.jsonl in") for note in splits.notes), (
+        splits.notes
+    )
 
 
 def test_shards_named_with_their_fingerprint_are_shards_of_their_split(tmp_path):
