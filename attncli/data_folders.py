@@ -277,14 +277,14 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
         if split is None:
             others.append(child.name)
             continue
-        if _named_by_word(child):  # kept unless a file names the split itself
+        if _named_split(child) is None:  # named by a word among others: kept unless a file names a split
             worded.setdefault(split, []).append(child)
             continue
         earlier = files.setdefault(split, [])
-        if earlier and not (_is_shard(child) and _is_shard(earlier[0])):
+        if earlier and not (SHARD.search(child.stem) and SHARD.search(earlier[0].stem)):
             first, second = earlier[0].name, child.name
-            if _is_shard(child) or _is_shard(earlier[0]):  # a whole file beside shards
-                whole = second if _is_shard(earlier[0]) else first
+            if SHARD.search(child.stem) or SHARD.search(earlier[0].stem):  # a whole file beside shards
+                whole = second if SHARD.search(earlier[0].stem) else first
                 raise DataError(
                     f"{path} holds split {split!r} twice: {whole}, and shards such as "
                     f"{first if whole == second else second}; move {whole} or the shards out of the folder"
@@ -357,11 +357,16 @@ def _split_of(path: Path) -> str | None:
     shard names any split of its own (test_matched-00000-of-00001.parquet is test_matched); and, as
     `datasets` reads a folder, a name holding one split's word among others (data-train-00000.parquet,
     bbc_test.csv; not contest.csv) is that split."""
+    return _named_split(path) or _split_word_of(path.stem)
+
+
+def _named_split(path: Path) -> str | None:
+    """The split a file's name is, itself or as a Hub shard of it; None for other names."""
     bare = SHARD.sub("", path.stem)
     known = SPLIT_ALIASES.get(bare.lower())
     if known is None and SHARD.search(path.stem) and HUB_SPLIT.fullmatch(bare):
         return bare
-    return known or _split_word_of(path.stem)
+    return known
 
 
 def _split_word_of(stem: str) -> str | None:
@@ -369,18 +374,3 @@ def _split_word_of(stem: str) -> str | None:
     name none or several (train_test.csv)."""
     named = {SPLIT_ALIASES[word] for word in re.findall(r"[a-z]+", stem.lower()) if word in SPLIT_ALIASES}
     return named.pop() if len(named) == 1 else None
-
-
-def _is_shard(path: Path) -> bool:
-    """Whether a file is one of the Hub's numbered shards of its split."""
-    return bool(SHARD.search(path.stem))
-
-
-def _named_by_word(path: Path) -> bool:
-    """Whether a file's split comes from a split's word among others in its name (bbc_test.csv,
-    data-train-00000.parquet), not from the name itself or a Hub shard's: such files of one split
-    are read together."""
-    bare = SHARD.sub("", path.stem)
-    return SPLIT_ALIASES.get(bare.lower()) is None and not (
-        SHARD.search(path.stem) and HUB_SPLIT.fullmatch(bare)
-    )

@@ -142,11 +142,6 @@ VALIDATION_FALLBACK_NOTE = (
 )
 
 
-def falls_back_to_validation(available: list[str], split: str | None, *, default_source: bool) -> bool:
-    """Whether eval of the training data, with no split asked for, scores its validation split."""
-    return split is None and default_source and _find_split(available, "test") is None
-
-
 def pick_split(
     checkpoint: LoadedCheckpoint,
     source: Source,
@@ -157,7 +152,7 @@ def pick_split(
 ) -> tuple[str, str | None, str | None, tuple[str, ...]]:
     """The split to read, the name to show (None: a single file, whole), which side of training's
     validation carve to keep ("train", "validation" or None for every row), and notes for the user."""
-    fallback = falls_back_to_validation(available, split, default_source=default_source)
+    fallback = split is None and default_source and _find_split(available, "test") is None
     said = (VALIDATION_FALLBACK_NOTE,) if fallback else ()
     if fallback:
         # DATA left out means the training data; without a test split, score the held-out
