@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import random
+import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -152,10 +153,19 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
         )
         if len(missing) == len(REQUIRED_FILES):
             if (path / LOCK_FILE).exists():
+                from attncli.run_folder import training_now
+
+                if training_now(path):
+                    raise CheckpointError(
+                        f"{path} holds no checkpoint yet: the attn train running there has not saved its "
+                        "first epoch; pass it again once its best/ is written"
+                    )
+                # Killed before then (by the system's out-of-memory killer, say, which leaves no
+                # word): "pass it again once its best/ is written" read as if it were still running.
                 raise CheckpointError(
-                    f"{path} holds no checkpoint yet: the attn train started there has not saved its "
-                    "first epoch (or was stopped before it did, saving nothing); pass it again once its "
-                    "best/ is written"
+                    f"{path} holds no checkpoint: the attn train started there stopped before its first "
+                    f"epoch ended, saving nothing (killed, for memory or by a signal); train it again "
+                    f"with attn train DATA -o {shlex.quote(str(path))}"
                 )
             inside = _runs_inside(path)
             raise CheckpointError(

@@ -28,6 +28,8 @@ class PackedSequences:
     """(num_sequences + 1,) int64: sequence i is ids[starts[i]:starts[i + 1]]."""
     truncated: int = 0
     """Texts that were longer than max_length, cut to it."""
+    longest: int = 0
+    """The most tokens one of those had before it was cut (0: none was cut)."""
 
     @classmethod
     def of_lists(cls, sequences: Sequence[Sequence[int]]) -> PackedSequences:
@@ -49,7 +51,10 @@ class PackedSequences:
         end, other_start, other_end = int(self.starts[-1]), int(other.starts[0]), int(other.starts[-1])
         starts = torch.cat([self.starts, other.starts[1:] - other_start + end])
         ids = torch.cat([self.ids[:end], other.ids[other_start:other_end]])
-        return PackedSequences(ids=ids, starts=starts, truncated=self.truncated + other.truncated)
+        return PackedSequences(
+            ids=ids, starts=starts, truncated=self.truncated + other.truncated,
+            longest=max(self.longest, other.longest),
+        )  # fmt: skip
 
     def __len__(self) -> int:
         return self.starts.numel() - 1

@@ -337,8 +337,8 @@ def prepare(
         )
         reporter.stage(
             f"note: {train_ids.truncated:,} of {len(train_ids):,} training texts are longer than "
-            f"model.max_length ({config.model.length} tokens); training reads only their first "
-            f"{config.model.length} tokens{more}"
+            f"model.max_length ({config.model.length} tokens; the longest has {train_ids.longest:,}); "
+            f"training reads only their first {config.model.length} tokens{more}"
         )
     if (
         "train.rare_word_dropout" in chosen

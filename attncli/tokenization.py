@@ -201,9 +201,10 @@ def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> 
 
     ids, starts = SpilledArray(), SpilledArray()
     starts.extend(array("q", [0]))
-    chunk_ids, chunk_starts, truncated = array("i"), array("q"), 0
+    chunk_ids, chunk_starts, truncated, longest = array("i"), array("q"), 0, 0
     for sequence, length, _ in _truncated(tokenizer, texts, max_length=max_length, offsets=False):
-        truncated += length > max_length
+        if length > max_length:
+            truncated, longest = truncated + 1, max(longest, length)
         chunk_ids.extend(sequence)
         chunk_starts.append(ids.count + len(chunk_ids))
         if len(chunk_ids) >= SPILL_TOKENS:
@@ -213,5 +214,6 @@ def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> 
     ids.extend(chunk_ids)
     starts.extend(chunk_starts)
     return PackedSequences(
-        ids=ids.to_tensor(torch.int32), starts=starts.to_tensor(torch.int64), truncated=truncated
-    )
+        ids=ids.to_tensor(torch.int32), starts=starts.to_tensor(torch.int64), truncated=truncated,
+        longest=longest,
+    )  # fmt: skip

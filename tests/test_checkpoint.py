@@ -239,7 +239,8 @@ def test_a_folder_of_other_files_is_not_a_checkpoint(tmp_path):
 
 
 def test_a_run_folder_before_its_first_epoch_is_said_to_hold_no_checkpoint_yet(tmp_path):
-    """predict on a run still in its first epoch was told the folder is not an attn checkpoint."""
+    """predict on a run still in its first epoch was told the folder is not an attn checkpoint; on a
+    run killed in it, that it was still to be written."""
     from attncli.run_folder import open_run_folder
 
     run = open_run_folder(tmp_path / "run", overwrite=False)
@@ -249,9 +250,22 @@ def test_a_run_folder_before_its_first_epoch_is_said_to_hold_no_checkpoint_yet(t
     finally:
         run.release()
     assert str(refused.value) == (
-        f"{tmp_path / 'run'} holds no checkpoint yet: the attn train started there has not saved its first "
-        "epoch (or was stopped before it did, saving nothing); pass it again once its best/ is written"
+        f"{tmp_path / 'run'} holds no checkpoint yet: the attn train running there has not saved its first "
+        "epoch; pass it again once its best/ is written"
     )
+    # Killed in its first epoch (SIGKILL from the out-of-memory killer leaves the lock file and an
+    # empty log): it was told the same, as if still running.
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / ".attn-train.lock").write_text('{"pid": 1, "host": "h"}')
+    (tmp_path / "run" / "metrics.jsonl").write_text("")
+    with pytest.raises(CheckpointError) as refused:
+        load_checkpoint(tmp_path / "run")
+    assert str(refused.value) == (
+        f"{tmp_path / 'run'} holds no checkpoint: the attn train started there stopped before its first "
+        f"epoch ended, saving nothing (killed, for memory or by a signal); train it again with attn train "
+        f"DATA -o {tmp_path / 'run'}"
+    )
+    open_run_folder(tmp_path / "run", overwrite=False).release()  # as that advice does: no --overwrite
 
 
 def test_a_folder_of_runs_passed_for_a_run_names_them_newest_first(tmp_path):

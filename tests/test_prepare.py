@@ -177,11 +177,14 @@ def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
     config = load_config(None, [*TINY_MODEL, f"data.source={write_csv(tmp_path / 'd.csv', rows)}"])
     recorder = StageRecorder()
     prepared = prepare(config, reporter=recorder)  # type: ignore[arg-type]
-    cut = prepared.train_ids.truncated
+    cut, longest = prepared.train_ids.truncated, prepared.train_ids.longest
     assert 20 <= cut <= 30  # of the 54 rows left in train after the validation carve
+    # How long the texts are, which a long-document trial's note did not say: ten times a row's words.
+    words = max(len(row["text"].split()) for row in rows)
+    assert words < longest <= 2 * words  # words and their punctuation
     assert (
-        f"note: {cut} of 54 training texts are longer than model.max_length (32 tokens); training reads "
-        "only their first 32 tokens"
+        f"note: {cut} of 54 training texts are longer than model.max_length (32 tokens; the longest has "
+        f"{longest}); training reads only their first 32 tokens"
     ) in recorder.lines
     # Where the rule sized it to its most, 512, the note says how to read more (a teacher's essays:
     # 170 of 193 cut, and nothing said what to do).
@@ -193,9 +196,9 @@ def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
     prepared = prepare(config, reporter=recorder)  # type: ignore[arg-type]
     assert prepared.config.model.max_length == 512 and prepared.train_ids.truncated == 54
     assert (
-        "note: 54 of 54 training texts are longer than model.max_length (512 tokens); training reads only "
-        "their first 512 tokens; --max-length 1024 reads up to twice as much of each, and takes at least "
-        "twice the time a text"
+        f"note: 54 of 54 training texts are longer than model.max_length (512 tokens; the longest has "
+        f"{prepared.train_ids.longest:,}); training reads only their first 512 tokens; --max-length 1024 "
+        "reads up to twice as much of each, and takes at least twice the time a text"
     ) in recorder.lines
 
 

@@ -153,7 +153,14 @@ def test_small_data_gets_enough_steps_and_patience_counted_in_steps():
     medium = sized_settings(Config(), _profile(75_000, texts=500))  # 16 steps a pass: 47 passes see 3M words
     assert medium["train.epochs"] == 63
     articles = sized_settings(Config(), _profile(750_000, texts=1_603))  # not small: the words decide
-    assert articles["train.epochs"] == 4
+    assert articles["train.epochs"] == 4  # 51 steps a pass: 204 steps
+    # Few long texts of larger data: 270 contracts read at 8,192 tokens (1.2M words, 9 steps a pass)
+    # got the 4 passes that see 3M words, 36 steps, and 38% on test; they take 20 passes now, the
+    # most larger data gets, as do 300 texts of 120k words (which took the 25 passes that see 3M).
+    contracts = sized_settings(Config(), _profile(1_200_000, texts=270))
+    assert (contracts["train.epochs"], contracts["train.patience"]) == (20, 17)
+    assert sized_settings(Config(), _profile(120_000, texts=300))["train.epochs"] == 20
+    assert sized_settings(Config(), _profile(1_200_000, texts=1_000))["train.epochs"] == 7  # 32 steps a pass
     given = sized_settings(load_config(None, ["train.epochs=5", "train.patience=0"]), _profile(900, texts=90))
     assert "train.epochs" not in given and "train.patience" not in given
 
@@ -177,7 +184,7 @@ def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
     }
     medium = sized_settings(Config(), _profile(300_000, distinct=9_000, longest=30))
     assert medium["tokenizer.kind"] == "wordpiece"  # every word fits, but whole words won on small data only
-    huge = sized_settings(Config(), _profile(20_000_000, distinct=16_000, longest=40))
+    huge = sized_settings(Config(), _profile(20_000_000, distinct=16_000, longest=40, texts=600_000))
     assert (huge["model.embed_dim"], huge["model.num_layers"], huge["model.pooling_heads"]) == (256, 1, 64)
     assert huge["train.rare_word_dropout"] == 0.0  # a self-attention block: not measured with it
     assert huge["model.max_length"] == 64  # 40 words x 1.3 pieces a word, up to a multiple of 16
