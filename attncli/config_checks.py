@@ -27,8 +27,28 @@ def require(condition: bool, message: str) -> None:
         raise ConfigError(message)
 
 
+# The literature's other names for choices attn spells its own way: `rotary`, as the README calls
+# it, was refused with the list alone (a trial).
+OTHER_NAMES = {
+    "rotary": "rope", "roformer": "rope", "sinusoid": "sinusoidal", "sine": "sinusoidal",
+    "absolute": "learned", "bahdanau": "additive", "luong": "dot", "scaled": "scaled_dot",
+    "scaled_dot_product": "scaled_dot", "dot_product": "dot",
+    "mean_pooling": "mean", "average": "mean", "avg": "mean", "wordlevel": "word", "sentencepiece": "unigram",
+}  # fmt: skip
+
+
 def require_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    require(value in choices, f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    if value in choices:
+        return
+    import difflib
+
+    folded = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    meant = OTHER_NAMES.get(folded) or OTHER_NAMES.get(folded.replace("_", ""))
+    if meant not in choices:
+        close = difflib.get_close_matches(folded, choices, n=1, cutoff=0.75)
+        meant = close[0] if close else (folded if folded in choices else None)
+    hint = f" (did you mean {meant}?)" if meant else ""
+    raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}{hint}")
 
 
 def require_path_or_none(key: str, path: str | None, what: str) -> None:

@@ -409,6 +409,29 @@ def saved_processes_note(path: Path, world_size: int) -> str | None:
     )
 
 
+def raised_ceiling_note(path: Path, config: Config) -> str | None:
+    """Where the config file is a checkpoint's config.json whose run a `--resume --epochs N` carried
+    past the ceiling it started with, and this run keeps N: the schedule follows the ceiling, so
+    this run, with N from its start, trains another model (a model-selection trial's rerun of an
+    extended run's config gave 81.1% where the run had 73.0%)."""
+    changes = _metrics_beside(path).get("ceilings")
+    if _checkpoint_header(path) is None or not isinstance(changes, list) or not changes:
+        return None
+    if (
+        not all(isinstance(change, dict) for change in changes)
+        or changes[-1].get("to") != config.train.epochs
+    ):
+        return None
+    steps = ", ".join(
+        f"to {change.get('to')} by a --resume after epoch {change.get('after_epoch')}" for change in changes
+    )
+    return (
+        f"{path.parent} was trained with train.epochs={changes[0].get('from')}, changed {steps}; the "
+        f"learning rate's schedule follows the ceiling, so this run, with {config.train.epochs} from its "
+        "start, trains another model"
+    )
+
+
 class _DuplicateKey(Exception):
     """A mapping of a YAML file names one key twice."""
 

@@ -17,6 +17,7 @@ from attncli.decimals import float32_list
 from attncli.errors import DataError
 from attncli.eval_columns import UnlabelledSplit
 from attncli.eval_split import LabelledData, load_labelled_split
+from attncli.history import training_ended
 from attncli.labels import number_of
 from attncli.local_paths import local_path
 from attncli.metrics import (
@@ -88,6 +89,10 @@ class EvalResult:
     """What the checkpoint divides its logits by before the softmax (1.0: unchanged)."""
     calibration: str = "fitted"
     """Why the temperature is what it is: a key of calibration.CALIBRATION_STATES."""
+    training_ended: bool | None = None
+    """Whether the run's training had ended (history.training_ended): False for a run still training,
+    interrupted or killed, whose scores are its best epoch's so far (a sweep's `eval --json` put such
+    runs in its table, with the note on standard error alone); None where not recorded."""
     refitted: bool = False
     """Whether the weights were refitted after early stopping (train.refit_epochs): the temperature
     was then fitted before the refit, to the model it started from."""
@@ -175,6 +180,7 @@ class EvalResult:
             "temperature": self.temperature,
             "calibration": self.calibration,
             "refitted": self.refitted,
+            "training_ended": self.training_ended,
             "ece": self.ece,
             "log_loss": self.log_loss,
             "reliability": [asdict(item) for item in self.reliability],
@@ -443,6 +449,7 @@ def _evaluate(
         temperature=checkpoint.temperature,
         calibration=checkpoint.calibration,
         refitted=checkpoint.refitted,
+        training_ended=training_ended(checkpoint.metrics),
         ignored_unknown=sum(data.ignored_labels.values()),
         ignored_labels=data.ignored_labels,
         left_out_invalid=data.left_out_invalid,

@@ -87,6 +87,11 @@ class TrainingMetrics:
     refit_skipped: str = ""
     """Why the refit asked for was not done (empty where it was, or was not due): the best epoch
     learnt nothing validation could show (`learnt_nothing`)."""
+    ceilings: list[dict[str, int]] | None = None
+    """Each change a `--resume --epochs N` made to the epoch ceiling, in order: `after_epoch` (the
+    epochs the run had recorded), `from` and `to`. The schedule follows the ceiling, so config.json's
+    epochs alone would train another model from the start (a model-selection trial). None where none
+    was changed, or the run predates it."""
 
     @property
     def best(self) -> EpochRecord | None:
@@ -180,6 +185,8 @@ class TrainingMetrics:
             values["refit_diverged"] = self.refit_diverged
         if self.refit_skipped:
             values["refit_skipped"] = self.refit_skipped
+        if self.ceilings:
+            values["ceilings"] = self.ceilings
         return values
 
     @classmethod
@@ -190,11 +197,20 @@ class TrainingMetrics:
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
                          "device", "precision", "peak_memory_mb", "threads", "stop_reason", "embeddings_init",
                          "class_weights", "label_counts", "label_conflicts", "sized", "validation_digest",
-                         "refit", "refit_diverged", "refit_skipped")
+                         "refit", "refit_diverged", "refit_skipped", "ceilings")
             if name in values
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]
         return cls(history=history, **plain)
+
+
+def training_ended(metrics: Any) -> bool | None:
+    """Whether the training whose metrics.json reads `metrics` has ended (its ceiling, early
+    stopping): False for a run still training, interrupted or killed, whose weights are the best
+    of the epochs so far; None where the run predates the record of why training ended."""
+    if not isinstance(metrics, dict) or not isinstance(metrics.get("stop_reason"), str):
+        return None
+    return metrics["stop_reason"] not in ("", "interrupted")
 
 
 def learnt_nothing(label_counts: list[int], validation_rows: int, best: EpochRecord) -> bool:

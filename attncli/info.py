@@ -88,6 +88,8 @@ class TrainingInfo:
     precision: str | None = None
     threads: int | None = None
     """torch's threads in each training process (None: not recorded, or changed by a --resume)."""
+    ceilings: list[dict[str, int]] | None = None
+    """Each change of the epoch ceiling a --resume made (history.TrainingMetrics.ceilings)."""
     holds: str | None = None
     """Which state the weights are, for a last/ checkpoint (training_state.json says): the end of an
     epoch, or a place inside one where the run was stopped, whose scores are the epoch before's."""
@@ -219,6 +221,7 @@ class CheckpointInfo:
                 "precision": training.precision,
                 "threads": training.threads,
                 "holds": training.holds,
+                "ceilings": training.ceilings,
                 "temperature": training.temperature,
                 "calibration": training.calibration,
                 "embeddings_init": training.embeddings_init,
@@ -324,8 +327,10 @@ def _training(
             "macro_f1": best.validation_macro_f1,
         }
     epochs_trained, stop_reason = metrics.newest_epoch, metrics.stop_reason or None
+    ceilings = metrics.ceilings
     if (ahead := _last_ahead(path, epochs_trained)) is not None:
         epochs_trained, stop_reason = ahead.newest_epoch, ahead.stop_reason or None
+        ceilings = ahead.ceilings
     return TrainingInfo(
         **common,
         epochs_trained=epochs_trained,
@@ -350,6 +355,7 @@ def _training(
         device=metrics.device or None,
         precision=metrics.precision or None,
         threads=metrics.trained_threads,
+        ceilings=ceilings if isinstance(ceilings, list) else None,
     )
 
 

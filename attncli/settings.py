@@ -158,11 +158,23 @@ def _unknown_hint(key: str, known: list[str]) -> str:
 
 def typed_setting(key: str, value: Any, annotation: Any) -> Any:
     """`value` of the setting `key` (whose type is `annotation`), checked and typed as --set types it."""
-    if isinstance(value, str) and value == "auto" and key in (*SIZED_KEYS, *DETECTED_KEYS):
-        # `--set model.embed_dim=auto`: the empty value, which sizes the setting to the data (or,
-        # for a column, finds it in the data).
+    # `--set model.embed_dim=auto`: the empty value, which sizes the setting to the data (or, for a
+    # column, finds it in the data); a sized one's AUTO too, which was "must be a whole number" (a
+    # column may be named Auto).
+    if isinstance(value, str) and (
+        (value == "auto" and key in DETECTED_KEYS) or (value.strip().lower() == "auto" and key in SIZED_KEYS)
+    ):
         return None
-    return _coerce(key, value, annotation)
+    try:
+        return _coerce(key, value, annotation)
+    except ConfigError as error:
+        if (
+            key in SIZED_KEYS
+            and isinstance(value, str)
+            and value.strip().lower() in ("none", "null", "default")
+        ):
+            raise ConfigError(f"{error}; {key}=auto sizes it to the data") from None
+        raise
 
 
 def field_types(section: type) -> dict[str, Any]:

@@ -270,6 +270,11 @@ def resume(
         require_tensorboard(config, resuming=True)
         reporter.stage(f"resuming {folder.path} from {folder.last}")
         metrics = TrainingMetrics.from_json(last.metrics)
+        if last.config.train.max_epochs != config.train.max_epochs:
+            # Recorded, as config.json keeps the new ceiling alone: a rerun of it trains another model.
+            change = {"after_epoch": metrics.newest_epoch, "from": last.config.train.max_epochs,
+                      "to": config.train.max_epochs}  # fmt: skip
+            metrics.ceilings = [*(metrics.ceilings or []), change]
         prepared = prepare(
             config,
             reporter=reporter,

@@ -2334,6 +2334,9 @@ def test_predict_and_eval_of_a_run_whose_training_has_not_ended_say_so(easy_run,
         result = invoke(*command)
         assert result.exit_code == 0 and told.format(run) in result.stderr, result.output
     assert "has not ended" not in invoke("predict", easy_run, "soup").stderr  # a finished run
+    # eval --json says it in the JSON too: a sweep's `2>/dev/null | jq` put such runs in its table.
+    assert json.loads(invoke("eval", run, data, "--json").stdout)["training_ended"] is False
+    assert json.loads(invoke("eval", easy_run, data, "--json").stdout)["training_ended"] is True
     named_last = invoke("predict", run / "last", "soup")  # where the run stopped, not a validated epoch
     assert "has not ended (it was interrupted after epoch 2): these weights are as the run left them" in (
         named_last.stderr

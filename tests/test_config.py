@@ -65,6 +65,13 @@ def test_a_word_yaml_reads_as_a_boolean_is_told_to_be_quoted(tmp_path):
         ("train.device=gpu", "train.device must be one of"),
         ("train.device=cuda:x", r"must be one of auto, cpu, cuda, mps or cuda:N \(one GPU by its number\)"),
         ("model.positional=wavy", "model.positional must be one of"),
+        # The literature's names for attn's choices, and slips of the hand (`rotary` was the list alone).
+        ("model.positional=rotary", r"alibi, not 'rotary' \(did you mean rope\?\)$"),
+        ("model.positional=Rope", r"not 'Rope' \(did you mean rope\?\)$"),
+        ("model.attention=bahdanau", r"not 'bahdanau' \(did you mean additive\?\)$"),
+        ("model.attention=scaled-dot", r"not 'scaled-dot' \(did you mean scaled_dot\?\)$"),
+        ("model.positional=sinusodial", r"\(did you mean sinusoidal\?\)$"),
+        ("model.positional=wavy", r"not 'wavy'$"),
         # Past torch's 64 bits it was "ValueError: Overflow when unpacking long long", exit 1.
         (
             "train.seed=18446744073709551616",
@@ -132,6 +139,13 @@ def test_auto_detects_a_column_as_it_sizes_a_setting(tmp_path):
     assert (load_config(path).data.text_column, load_config(path).data.label_column) == (None, "topic")
     with pytest.raises(ConfigError, match=r"pass one, or data.label_column=auto to detect it$"):
         load_config(None, ["data.label_column="])
+    # A sized setting's AUTO as auto (it was "must be a whole number, not 'AUTO'"); a column's is a name.
+    upper = load_config(None, ["model.embed_dim=AUTO", "data.text_column=Auto"])
+    assert (upper.model.embed_dim, upper.data.text_column) == (None, "Auto")
+    with pytest.raises(
+        ConfigError, match=r"^model.embed_dim must be a whole number, not 'None'; model.embed_dim=auto"
+    ):
+        load_config(None, ["model.embed_dim=None"])
 
 
 def test_a_value_written_another_way_is_taken_where_nothing_is_lost(tmp_path):

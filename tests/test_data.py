@@ -830,6 +830,25 @@ def test_data_files_that_name_no_split_are_said_to_be_left_out(tmp_path):
     assert sum(_split_sizes(load_splits(DataConfig(source=str(tmp_path)))).values()) == 40
 
 
+def test_a_misspelt_split_file_is_warned_of_with_its_right_name(tmp_path):
+    """validaton.jsonl was left out with a plain line, and rows carved out of train instead: a
+    model-selection trial's own validation split was replaced without a warning to search for."""
+    write_jsonl(tmp_path / "train.jsonl", make_rows(40))
+    write_jsonl(tmp_path / "validaton.jsonl", make_rows(10))
+    write_jsonl(tmp_path / "tests.jsonl", make_rows(10))
+    write_jsonl(tmp_path / "text.jsonl", make_rows(10))  # a word of its own, not a split's misspelt
+    notes = load_splits(DataConfig(source=str(tmp_path))).notes
+    assert [note for note in notes if note.startswith("warning:") and "names no split" in note] == [
+        f"warning: {tmp_path / 'tests.jsonl'} names no split, so it is not read; if it is the test split, "
+        "rename it test.jsonl",
+        f"warning: {tmp_path / 'validaton.jsonl'} names no split, so its rows are carved out of train "
+        "instead; if it is the validation split, rename it validation.jsonl",
+    ]
+    write_jsonl(tmp_path / "dev.jsonl", make_rows(10))  # the folder has its validation split
+    notes = load_splits(DataConfig(source=str(tmp_path))).notes
+    assert not [note for note in notes if "validaton" in note and note.startswith("warning:")]
+
+
 def test_shards_name_splits_of_their_own_as_the_hub_names_them(tmp_path):
     """MNLI's parquet files: validation_matched-00000-of-00001.parquet beside train shards was left
     out as naming no split, so `attn eval RUN --split test_matched` found none."""

@@ -20,7 +20,8 @@ JSON_KEYS = {
     "accuracy", "macro_f1", "weighted_f1", "top_k_accuracy", "mean_absolute_error", "within_one", "labels",
     "per_class",
     "confusion_matrix",
-    "temperature", "calibration", "refitted", "ece", "log_loss", "reliability", "thresholds",
+    "temperature", "calibration", "refitted", "training_ended", "ece", "log_loss", "reliability",
+    "thresholds",
 }  # fmt: skip
 
 

@@ -127,7 +127,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
         "temperature", "calibration", "embeddings_init", "class_weights",
         "missed_labels", "label_counts", "label_conflicts", "sized", "processes",
         "epoch_processes", "validation_digest", "refit", "no_refit", "resume_command",
-        "history_set_aside",
+        "history_set_aside", "ceilings",
     }  # fmt: skip
     assert output["versions"]["format"] == 2 and output["tokenizer"] == "word"
     # The libraries beside torch that shaped it, for whoever must say how a model was made (a trial).

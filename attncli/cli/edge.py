@@ -322,7 +322,9 @@ def unfinished_note(path: Path, metrics: Any, *, last: bool = False) -> str | No
     epochs so far, or for a `last/` (`last`), as the run left them. An ops trial's eval of a run
     killed at epoch 2 scored 53% against the finished run's 85%, exit 0 and no word, as did a
     nightly --overwrite retrain killed halfway."""
-    if not isinstance(metrics, dict) or metrics.get("stop_reason") not in ("", "interrupted"):
+    from attncli.history import training_ended
+
+    if training_ended(metrics) is not False:
         return None  # ended, or saved before runs recorded why they ended
     history = metrics.get("history") or []
     epochs = [record.get("epoch") for record in history if isinstance(record, dict)]

@@ -207,6 +207,7 @@ def train(
             kept_sized_settings,
             load_config,
             moved_data_note,
+            raised_ceiling_note,
             saved_processes_note,
             sized_along,
             sized_settings_note,
@@ -268,6 +269,7 @@ def train(
                 moved_data_note(config, resolved, typed),
                 changed_vectors_note(config, resolved, typed),
                 saved_processes_note(config, world_size),
+                raised_ceiling_note(config, resolved),
                 sized_settings_note(config, kept, resolved),
             ]
             if config

@@ -69,7 +69,14 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
     else:
         epochs = f"{training.epochs_trained} trained, best {training.best_epoch or '—'}"
         ceiling = info.train.get("epochs")
-        if isinstance(ceiling, int) and training.epochs_trained > ceiling:
+        changes = [change for change in training.ceilings or () if isinstance(change, dict)]
+        if changes:
+            epochs += "; " + "; ".join(
+                f"ceiling {change.get('from')}, then {change.get('to')} from a resume after epoch "
+                f"{change.get('after_epoch')}"
+                for change in changes
+            )
+        elif isinstance(ceiling, int) and training.epochs_trained > ceiling:
             # best/ keeps the config it was saved with; a resume with a higher --epochs went on after it.
             epochs += f" (epochs={ceiling} below: the ceiling when this epoch was saved; a resume raised it)"
         rows.append(("epochs", epochs))
