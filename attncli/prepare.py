@@ -32,7 +32,14 @@ from attncli.run_warnings import (
     unknown_tokens_warning,
 )
 from attncli.settings import changed_settings, settings_text
-from attncli.sizing import LONGEST_MAX_LENGTH, counted_words, profile_texts, size_to_data, unsized_keys
+from attncli.sizing import (
+    LONGEST_MAX_LENGTH,
+    counted_words,
+    layer_note,
+    profile_texts,
+    size_to_data,
+    unsized_keys,
+)
 from attncli.splits import rows_digest
 from attncli.streams import one_line
 from attncli.subword_dropout import piece_splits
@@ -412,6 +419,7 @@ def _sized(
         distinct_cap=cap, count_tokens=count_tokens,
     )  # fmt: skip
     read = counted_words(config, profile)  # what the rule counts: the words the model reads, at most
+    given = config
     config, chosen = size_to_data(config, profile, held_out=held_out)
     distinct = f"{profile.distinct_words:,}" if profile.all_words_fit else f"over {profile.distinct_cap:,}"
     within = f" ({read:,} within max_length)" if read < 0.99 * profile.words else ""
@@ -420,4 +428,6 @@ def _sized(
         f"sized to the data ({profile.texts:,} texts, {profile.words:,} words{within}, {distinct} distinct; "
         f"set any of these to override): {settings}"
     )
+    if (layered := layer_note(given, profile, chosen, held_out=held_out)) is not None:
+        reporter.stage(layered)
     return config, dict.fromkeys(sorted(chosen), profile.texts)

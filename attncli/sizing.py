@@ -233,9 +233,13 @@ def _pooling_heads(width: int) -> int:
     return max(heads for heads in range(1, max(1, width // POOLING_HEAD_WIDTH) + 1) if width % heads == 0)
 
 
-def sized_settings(config: Config, profile: DataProfile, *, held_out: bool = True) -> dict[str, Any]:
+def sized_settings(
+    config: Config, profile: DataProfile, *, held_out: bool = True, data_layers: bool = False
+) -> dict[str, Any]:
     """The value the rule gives each setting that `config` leaves empty, as dotted keys. `held_out`:
-    whether the validation rows are held out of train (else the data has its own validation split)."""
+    whether the validation rows are held out of train (else the data has its own validation split).
+    `data_layers`: size self-attention layers by the data alone, as if the positions and pooling
+    needed none (what `layer_note` compares with)."""
 
     model, tokenizer = config.model, config.tokenizer
     chosen: dict[str, Any] = {}
@@ -259,7 +263,8 @@ def sized_settings(config: Config, profile: DataProfile, *, held_out: bool = Tru
         chosen["tokenizer.min_frequency"] = min_frequency_for(kind)
     if model.num_layers is None:
         ideographs = profile.ideograph_share >= IDEOGRAPH_SHARE
-        chosen["model.num_layers"] = 1 if model.needs_a_layer() or words >= DEEP_DATA or ideographs else 0
+        needed = model.needs_a_layer() and not data_layers
+        chosen["model.num_layers"] = 1 if needed or words >= DEEP_DATA or ideographs else 0
     layers = model.num_layers if model.num_layers is not None else chosen["model.num_layers"]
     width = model.embed_dim or _width(words, config, layers=layers)
     if model.embed_dim is None:
@@ -336,6 +341,37 @@ def unsized_keys(config: Config) -> list[str]:
             continue
         empty.append(key)
     return empty
+
+
+def layer_note(
+    config: Config, profile: DataProfile, chosen: dict[str, Any], *, held_out: bool = True
+) -> str | None:
+    """Where the positions or the pooling alone gave the run a self-attention layer that the data
+    would not: which settings sized for a model with layers changed with it. A model-selection
+    trial compared positional encodings at 3 epochs and found rope, alibi and relative 25 points
+    ahead, with a layer, a dropout and no adversarial training of their own, listed in the sizing
+    line among a dozen settings."""
+    if chosen.get("model.num_layers") != 1:
+        return None
+    alone = sized_settings(config, profile, held_out=held_out, data_layers=True)
+    if alone.get("model.num_layers") != 0:
+        return None
+    from attncli.model.registry import POSITIONAL
+
+    model = config.model
+    position = POSITIONAL.get(model.positional)
+    acts_in_attention = bool(position and position.acts_in_attention)
+    why = f"model.positional={model.positional}" if acts_in_attention else f"model.pooling={model.pooling}"
+    changed = [
+        f"{key}={chosen[key]} ({alone[key]} without)"
+        for key in chosen
+        if key != "model.num_layers" and chosen[key] != alone.get(key)
+    ]
+    followed = f", and with it {', '.join(changed)}" if changed else ""
+    return (
+        f"note: {why} needs a self-attention layer, so this run has one (model.num_layers=1) where the "
+        f"data alone sizes none{followed}; give the runs you compare it with the same settings"
+    )
 
 
 def size_to_data(

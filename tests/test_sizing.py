@@ -165,6 +165,33 @@ def test_small_data_gets_enough_steps_and_patience_counted_in_steps():
     assert "train.epochs" not in given and "train.patience" not in given
 
 
+def test_positions_that_need_a_layer_say_which_sized_settings_came_with_it():
+    """A model-selection trial compared positional encodings: rope, alibi and relative came with a
+    layer, a dropout and no adversarial training of their own, listed among a dozen settings."""
+    from attncli.sizing import layer_note
+
+    headlines = _profile(9_425, texts=1_603)
+    config = load_config(None, ["model.positional=rope"])
+    assert layer_note(config, headlines, sized_settings(config, headlines)) == (
+        "note: model.positional=rope needs a self-attention layer, so this run has one (model.num_layers=1) "
+        "where the data alone sizes none, and with it model.dropout=0.5 (0.3 without), train.adversarial=0.0 "
+        "(1.0 without), train.rare_word_dropout=0.0 (0.25 without); give the runs you compare it with the "
+        "same settings"
+    )
+    cls = load_config(None, ["model.pooling=cls", "train.adversarial=0", "train.rare_word_dropout=0"])
+    assert layer_note(cls, headlines, sized_settings(cls, headlines)) == (
+        "note: model.pooling=cls needs a self-attention layer, so this run has one (model.num_layers=1) "
+        "where the data alone sizes none; give the runs you compare it with the same settings"
+    )  # what came with the layer is given: the layer alone differs
+    for settings, profile in (
+        (["model.positional=sinusoidal"], headlines),  # no layer
+        (["model.positional=rope", "model.num_layers=2"], headlines),  # the layers are given
+        (["model.positional=rope"], _profile(3_000_000, texts=100_000)),  # the data sizes a layer anyway
+    ):
+        config = load_config(None, settings)
+        assert layer_note(config, profile, sized_settings(config, profile)) is None, settings
+
+
 def test_large_data_gets_subwords_a_wider_deeper_model_and_few_epochs():
     articles = sized_settings(Config(), _profile(750_000, distinct=16_000, longest=1_100, texts=1_603))
     assert articles == {
