@@ -34,6 +34,8 @@ OTHER_NAMES = {
     "absolute": "learned", "bahdanau": "additive", "luong": "dot", "scaled": "scaled_dot",
     "scaled_dot_product": "scaled_dot", "dot_product": "dot",
     "mean_pooling": "mean", "average": "mean", "avg": "mean", "wordlevel": "word", "sentencepiece": "unigram",
+    "nope": "none", "no_position": "none", "max_pooling": "max", "cls_pooling": "cls",
+    "attention_pooling": "attention", "relative_position": "relative", "relative_positions": "relative",
 }  # fmt: skip
 
 

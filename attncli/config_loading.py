@@ -417,10 +417,10 @@ def raised_ceiling_note(path: Path, config: Config) -> str | None:
     changes = _metrics_beside(path).get("ceilings")
     if _checkpoint_header(path) is None or not isinstance(changes, list) or not changes:
         return None
-    if (
-        not all(isinstance(change, dict) for change in changes)
-        or changes[-1].get("to") != config.train.epochs
-    ):
+    # Any ceiling the run took, not only the last: best/ saved under the second of three keeps it.
+    if not all(isinstance(change, dict) for change in changes) or config.train.epochs not in {
+        change.get("to") for change in changes
+    }:
         return None
     steps = ", ".join(
         f"to {change.get('to')} by a --resume after epoch {change.get('after_epoch')}" for change in changes

@@ -72,6 +72,8 @@ def test_a_word_yaml_reads_as_a_boolean_is_told_to_be_quoted(tmp_path):
         ("model.attention=scaled-dot", r"not 'scaled-dot' \(did you mean scaled_dot\?\)$"),
         ("model.positional=sinusodial", r"\(did you mean sinusoidal\?\)$"),
         ("model.positional=wavy", r"not 'wavy'$"),
+        ("model.positional=nope", r"\(did you mean none\?\)$"),  # NoPE: no positions, not rope
+        ("model.pooling=max_pooling", r"\(did you mean max\?\)$"),
         # Past torch's 64 bits it was "ValueError: Overflow when unpacking long long", exit 1.
         (
             "train.seed=18446744073709551616",

@@ -841,8 +841,8 @@ def test_a_misspelt_split_file_is_warned_of_with_its_right_name(tmp_path):
     assert [note for note in notes if note.startswith("warning:") and "names no split" in note] == [
         f"warning: {tmp_path / 'tests.jsonl'} names no split, so it is not read; if it is the test split, "
         "rename it test.jsonl",
-        f"warning: {tmp_path / 'validaton.jsonl'} names no split, so its rows are carved out of train "
-        "instead; if it is the validation split, rename it validation.jsonl",
+        f"warning: {tmp_path / 'validaton.jsonl'} names no split, so it is not read; if it is the "
+        "validation split, rename it validation.jsonl",
     ]
     write_jsonl(tmp_path / "dev.jsonl", make_rows(10))  # the folder has its validation split
     notes = load_splits(DataConfig(source=str(tmp_path))).notes

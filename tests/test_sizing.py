@@ -154,11 +154,11 @@ def test_small_data_gets_enough_steps_and_patience_counted_in_steps():
     assert medium["train.epochs"] == 63
     articles = sized_settings(Config(), _profile(750_000, texts=1_603))  # not small: the words decide
     assert articles["train.epochs"] == 4  # 51 steps a pass: 204 steps
-    # Few long texts of larger data: 270 contracts read at 8,192 tokens (1.2M words, 9 steps a pass)
-    # got the 4 passes that see 3M words, 36 steps, and 38% on test; they take 20 passes now, the
-    # most larger data gets, as do 300 texts of 120k words (which took the 25 passes that see 3M).
-    contracts = sized_settings(Config(), _profile(1_200_000, texts=270))
-    assert (contracts["train.epochs"], contracts["train.patience"]) == (20, 17)
+    # Few long texts of larger data: 300 contracts read at 8,192 tokens (1.3M words, 10 steps a pass)
+    # got the 4 passes that see 3M words, 40 steps, and 38% on test; they take the 20 passes that make
+    # 200 steps now (100%), as do 300 texts of 120k words (which took the 25 passes that see 3M).
+    contracts = sized_settings(Config(), _profile(1_295_749, texts=300))
+    assert (contracts["train.epochs"], contracts["train.patience"]) == (20, 15)
     assert sized_settings(Config(), _profile(120_000, texts=300))["train.epochs"] == 20
     assert sized_settings(Config(), _profile(1_200_000, texts=1_000))["train.epochs"] == 7  # 32 steps a pass
     given = sized_settings(load_config(None, ["train.epochs=5", "train.patience=0"]), _profile(900, texts=90))

@@ -952,6 +952,18 @@ def test_a_higher_epoch_ceiling_on_resume_says_the_schedule_is_spread_over_it(tm
         "trains another model"
     )
     assert raised_ceiling_note(saved, load_config(saved, ["train.epochs=3"])) is None  # as it started
+    # A best/ saved under the second of three ceilings keeps that one (a review: said only for the last).
+    metrics = json.loads((saved.parent / "metrics.json").read_text())
+    metrics["ceilings"].append({"after_epoch": 4, "from": 5, "to": 7})
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "config.json").write_text(saved.read_text())
+    (tmp_path / "copy" / "metrics.json").write_text(json.dumps(metrics))
+    copied = tmp_path / "copy" / "config.json"
+    assert raised_ceiling_note(copied, load_config(copied, [])) == (
+        f"{tmp_path / 'copy'} was trained with train.epochs=3, changed to 5 by a --resume after epoch 1, "
+        "to 7 by a --resume after epoch 4; the learning rate's schedule follows the ceiling, so this run, "
+        "with 5 from its start, trains another model"
+    )
     # A run resumed without a new ceiling records none.
     _interrupted(config, tmp_path / "plain", monkeypatch)
     resume(tmp_path / "plain")

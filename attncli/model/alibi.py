@@ -40,12 +40,20 @@ class ALiBiPositionalEncoding(AttentionPosition):
         length = q.size(-2)
         made = self._made
         if made is None or made[:3] != (length, q.device, q.dtype):
-            positions = torch.arange(length, dtype=torch.float32, device=q.device)
-            distance = positions[None, :] - positions[:, None]  # (T, T): j - i
-            left = (-distance).clamp(min=0)  # how far key j lies to the left of query i
-            right = distance.clamp(min=0)
-            heads = self.slopes.numel()
-            is_left_head = (torch.arange(heads, device=q.device) % 2 == 0)[:, None, None]  # (H, 1, 1)
-            table = -self.slopes[:, None, None] * torch.where(is_left_head, left, right)  # (H, T, T)
-            made = self._made = (length, q.device, q.dtype, table.to(q.dtype))
+            with torch.inference_mode(False):  # made in validation, it is kept for training too
+                table = self._table(length, q)
+            made = self._made = (length, q.device, q.dtype, table)
         return made[3]
+
+    def _table(self, length: int, q: torch.Tensor) -> torch.Tensor:
+        """The (H, T, T) penalty for texts of `length` tokens, in q's dtype and on its device: a
+        table made under inference mode (in validation) went unbatched into a training step's
+        kernel, which cannot save an inference tensor for its backward (a review)."""
+        positions = torch.arange(length, dtype=torch.float32, device=q.device)
+        distance = positions[None, :] - positions[:, None]  # (T, T): j - i
+        left = (-distance).clamp(min=0)  # how far key j lies to the left of query i
+        right = distance.clamp(min=0)
+        heads = self.slopes.numel()
+        is_left_head = (torch.arange(heads, device=q.device) % 2 == 0)[:, None, None]  # (H, 1, 1)
+        table = -self.slopes[:, None, None] * torch.where(is_left_head, left, right)  # (H, T, T)
+        return table.to(q.dtype)

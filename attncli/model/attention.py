@@ -33,8 +33,9 @@ def attention_mask(key_mask: torch.Tensor, bias: torch.Tensor | None, dtype: tor
     """key_mask: (B, 1, 1, T) True for real keys; bias: (H, T, T), (B, H, T, T) or None ->
     the boolean mask itself, or the bias with -inf at padded keys (B, H, T, T). A bias the same for
     every text (ALiBi's) stays (1, H, T, T) in a batch without padding (long texts all cut at
-    max_length): a (B, H, T, T) copy of it took 537 MB at 8 x 2,048 tokens, and a fifth more time
-    in a forward and backward."""
+    max_length, in prediction and validation; training batches hold outlier texts, padded): a
+    (B, H, T, T) copy of it took 537 MB at 8 x 2,048 tokens, and a fifth more time in a forward and
+    backward."""
     if bias is None:
         return key_mask
     if bias.dim() == 3 and bool(key_mask.all()):

@@ -101,3 +101,11 @@ def test_a_bias_shared_by_every_text_is_not_copied_for_each_in_a_batch_without_p
     full = torch.ones(3, 5, dtype=torch.bool)
     explicit, _ = attention(x, full, need_weights=True)
     assert torch.allclose(attention(x, full)[0], explicit, atol=1e-5)
+    # A table made in validation (inference mode) serves a training step of that length: it went
+    # to the kernel unbatched, which cannot save an inference tensor for the backward (a review).
+    with torch.inference_mode():
+        attention(x, full)
+    attention.train()
+    trained, _ = attention(x.clone().requires_grad_(), full)
+    trained.sum().backward()
+    assert all(parameter.grad is not None for parameter in attention.parameters())
