@@ -41,6 +41,26 @@ def _in_units(size: int) -> str:
     return f"{size} bytes"
 
 
+def available_memory(device: Any) -> int | None:
+    """Bytes the device can still give: the GPU's free memory, or on Linux the system's available
+    memory and free swap; None where not known (another system's CPU)."""
+    if getattr(device, "type", "cpu") == "cuda":
+        import torch
+
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            fields = dict(line.split(":", 1) for line in meminfo if ":" in line)
+        return sum(int(fields[name].split()[0]) * 1024 for name in ("MemAvailable", "SwapFree"))
+    except (OSError, KeyError, ValueError, IndexError):
+        return None
+
+
+def in_units(size: int) -> str:
+    """`size` bytes in GiB, MiB or KiB, one decimal."""
+    return _in_units(size)
+
+
 def failed_allocation(error: BaseException) -> str:
     """The allocation that failed, in words: "an allocation of 23.8 GiB" where the error says its size."""
     text = str(error)

@@ -19,6 +19,7 @@ from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError, DataError
 from attncli.labels import known_label_key
 from attncli.local_paths import local_path
+from attncli.out_of_memory import available_memory
 from attncli.outliers import outlier_pool
 from attncli.packing import PackedSequences
 from attncli.rare_words import token_counts
@@ -29,6 +30,7 @@ from attncli.run_warnings import (
     model_warnings,
     one_segment_warning,
     out_of_scope_warning,
+    score_memory_warning,
     unknown_tokens_warning,
 )
 from attncli.settings import changed_settings, settings_text
@@ -292,6 +294,9 @@ def prepare(
     config, sized = _sized(
         config, train_split.texts, held_out=splits.carved, supplied=supplied, reporter=reporter
     )
+    available = available_memory(device)
+    if (memory := score_memory_warning(config.model, config.train.batch_size, available)) is not None:
+        reporter.stage(f"warning: {memory}")
     precision = resolve_precision(config.train.precision, device, config.model)
     if config.train.precision == "auto" and device.type == "cpu" and resumed_precision in ("bf16", "fp32"):
         # What auto picks on a CPU changed (bf16 on AMX for every model until 2026-12-05, only for wide

@@ -94,6 +94,44 @@ def model_warnings(model: ModelConfig) -> list[str]:
     return warnings
 
 
+# (B, H, T, T) tensors of scores a self-attention layer holds at once in a training step where the
+# fused kernel cannot keep them blockwise: relative positions' bias, ALiBi's mask of a padded batch,
+# or the explicit path's scores, weights and dropout. One relative layer at 8 x 2,048 tokens peaked
+# at 2,004 MB, 3.7 such tensors of 537 MB with the rest of its step.
+SCORE_TENSORS_A_LAYER = 3
+
+
+def score_memory_warning(model: ModelConfig, batch_size: int, available: int | None) -> str | None:
+    """Where a training step's attention scores alone would take more memory than the device has:
+    the system's out-of-memory killer then ends the run without a word (a long-document trial's
+    relative positions at 4,096 tokens, killed at 24.4 GB, printed nothing)."""
+    from attncli.out_of_memory import in_units
+
+    layers = model.num_layers or 0
+    additive = model.attention == "additive"  # no fused kernel: (B, H, T, T, hd) before its sum
+    explicit = model.attention_impl == "explicit" or additive
+    if not layers or available is None or not (explicit or model.positional in ("relative", "alibi")):
+        return None
+    per_score = 4 * (model.width // model.num_heads if additive else 1)  # float32
+    scores = batch_size * model.num_heads * model.length**2 * per_score
+    needed = SCORE_TENSORS_A_LAYER * layers * scores
+    if needed <= available:
+        return None
+    if model.attention_impl == "explicit":
+        why, instead = "model.attention_impl=explicit", "model.attention_impl=fused"
+    elif additive:
+        why, instead = "model.attention=additive", "scaled_dot attention"
+    else:
+        why, instead = f"model.positional={model.positional}", "positions the fused kernel takes (rope)"
+    where = "its layer" if layers == 1 else f"each of its {layers} layers"
+    return (
+        f"{why} keeps every score of a text in memory: a training step's attention holds about "
+        f"{in_units(needed)} ({SCORE_TENSORS_A_LAYER} tables of {batch_size} texts x {model.num_heads} heads "
+        f"x {model.length:,}² scores in {where}), where {in_units(available)} is available, so the system "
+        f"may end the run without a word; lower --batch-size or --max-length, or use {instead}"
+    )
+
+
 def one_segment_warning(model: ModelConfig) -> str | None:
     """Segment positions whose segments are no shorter than the texts (64 against headlines sized
     to 16 tokens): every text is one segment, so the model is sinusoidal positions plus one learned

@@ -316,3 +316,25 @@ def test_auto_precision_on_a_cpu_with_amx_follows_the_sized_model(tmp_path, monk
     assert prepare(wide, reporter=StageRecorder()).precision == "bf16"  # type: ignore[arg-type]
     given = load_config(None, [f"data.source={data}", "train.precision=bf16"])
     assert prepare(given, reporter=StageRecorder()).precision == "bf16"  # type: ignore[arg-type]
+
+
+def test_a_run_whose_attention_scores_would_not_fit_is_warned_of_before_it_trains(tmp_path, monkeypatch):
+    """The warning comes with the run's resolved model and batch (run_warnings.score_memory_warning)."""
+    from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
+
+    import attncli.prepare
+    from attncli.config_loading import load_config
+    from attncli.prepare import prepare
+
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    config = load_config(None, [*TINY_MODEL, f"data.source={data}", "model.positional=relative"])
+    monkeypatch.setattr(attncli.prepare, "available_memory", lambda device: 1000)
+    recorder = StageRecorder()
+    prepare(config, reporter=recorder)  # type: ignore[arg-type]
+    (warning,) = [line for line in recorder.lines if "keeps every score of a text in memory" in line]
+    assert warning.startswith("warning: model.positional=relative keeps every score")
+    assert "where 1000 bytes is available" in warning
+    monkeypatch.setattr(attncli.prepare, "available_memory", lambda device: 2**40)
+    recorder = StageRecorder()
+    prepare(config, reporter=recorder)  # type: ignore[arg-type]
+    assert not [line for line in recorder.lines if "keeps every score" in line]

@@ -152,3 +152,37 @@ def test_subword_dropout_for_a_word_tokenizer_is_warned_of_as_unused():
     # 0, as the rule sizes it for words and a run's config.json then gives it again: what the run does.
     off = load_config(None, ["data.source=d.csv", "tokenizer.kind=word", "train.subword_dropout=0"])
     assert given_but_unused(off, {"train.subword_dropout": 0.0}) == []
+
+
+def test_attention_scores_larger_than_the_memory_available_are_warned_of_before_training():
+    """A long-document trial's relative positions at 4,096 tokens were killed by the system at
+    24.4 GB, printing nothing; rope, whose scores the fused kernel keeps blockwise, is not warned of."""
+    from attncli.config_loading import load_config
+    from attncli.out_of_memory import available_memory
+    from attncli.run_warnings import score_memory_warning
+
+    def model(*settings):
+        base = ["model.num_layers=1", "model.max_length=4096", "model.embed_dim=128"]
+        return load_config(None, [*base, *settings]).model
+
+    relative = model("model.positional=relative")
+    assert score_memory_warning(relative, 32, 20 * 2**30) == (
+        "model.positional=relative keeps every score of a text in memory: a training step's attention "
+        "holds about 24.0 GiB (3 tables of 32 texts x 4 heads x 4,096² scores in its layer), where 20.0 GiB "
+        "is available, so the system may end the run without a word; lower --batch-size or --max-length, "
+        "or use positions the fused kernel takes (rope)"
+    )
+    assert score_memory_warning(relative, 32, 25 * 2**30) is None  # it fits
+    assert score_memory_warning(relative, 8, 20 * 2**30) is None  # 6 GiB
+    assert score_memory_warning(relative, 32, None) is None  # not known on this system
+    assert score_memory_warning(model("model.positional=rope"), 32, 2**30) is None
+    assert score_memory_warning(model("model.positional=sinusoidal", "model.num_layers=0"), 32, 1) is None
+    additive = score_memory_warning(model("model.attention=additive", "model.num_layers=2"), 32, 20 * 2**30)
+    assert additive is not None and additive.startswith("model.attention=additive keeps every score")
+    assert "about 1536.0 GiB" in additive and "in each of its 2 layers" in additive  # x32, the head width
+    assert additive.endswith("or use scaled_dot attention")
+    # What the machine has: the system's available memory and free swap, a positive count of bytes.
+    import torch
+
+    available = available_memory(torch.device("cpu"))
+    assert available is None or available > 0
