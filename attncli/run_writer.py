@@ -19,6 +19,7 @@ from attncli.errors import ConfigError, why_unwritten
 from attncli.history import TrainingMetrics
 from attncli.prepare import Prepared
 from attncli.run_folder import TENSORBOARD_FOLDER, RunFolder
+from attncli.settings import as_typed, flatten
 from attncli.train_state import TrainState
 
 if TYPE_CHECKING:
@@ -35,6 +36,20 @@ def _event_tag(name: str, *, per_epoch: bool) -> str:
     if name.startswith("validation_"):
         return f"validation/{name.removeprefix('validation_')}"
     return f"epoch/{name}"
+
+
+# The scalars TensorBoard's HParams dashboard sets beside each run's settings.
+COMPARED_METRICS = ("validation/accuracy", "validation/macro_f1", "validation/loss")
+
+
+def hyperparameters(config: Config) -> dict[str, bool | int | float | str]:
+    """Every setting of the run, for TensorBoard's HParams dashboard, which compares runs by them (a
+    model-selection trial found scalars alone): numbers, booleans and text as they are, the rest
+    (null, lists, mappings) as a config file writes them."""
+    return {
+        key: value if isinstance(value, (bool, int, float, str)) else as_typed(value)
+        for key, value in flatten(config.to_dict()).items()
+    }
 
 
 def _keep_log_until(log: Path, step: int) -> None:
@@ -101,6 +116,13 @@ class RunWriter:
             # logs again: TensorBoard hides those from `purge_step` on, as metrics.jsonl drops them.
             purge_step = resumed_at + 1 if resumed_at is not None else None
             self.events = SummaryWriter(str(folder.path / TENSORBOARD_FOLDER), purge_step=purge_step)
+            if resumed_at is None:  # in the run's first event file, which a resumed run keeps
+                from torch.utils.tensorboard.summary import hparams
+
+                # In the run's own folder: SummaryWriter.add_hparams writes a run of its own beside it.
+                summaries = hparams(hyperparameters(prepared.config), dict.fromkeys(COMPARED_METRICS, 0.0))
+                for summary in summaries:
+                    self.events.file_writer.add_summary(summary)
 
     def write_log(self, **values: Any) -> None:
         """One line of metrics.jsonl (and its numbers as TensorBoard scalars, when asked for)."""

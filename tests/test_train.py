@@ -780,6 +780,27 @@ def test_tensorboard_events_or_a_message_saying_how_to_install(tmp_path, monkeyp
     tags = set(EventAccumulator(str(events[0])).Reload().Tags()["scalars"])
     assert {"train/loss", "train/tokens_per_second", "epoch/tokens_per_second", "validation/macro_f1"} <= tags
     assert "tokens_per_second" not in tags  # one series a chart: steps and epochs apart
+    # Every setting for the HParams dashboard, which compares runs by them (a trial found scalars alone).
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    accumulator = EventAccumulator(str(events[0])).Reload()
+    content = accumulator.PluginTagToContent("hparams")
+    started = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"])
+    recorded = started.session_start_info.hparams
+    assert recorded["train.batch_size"].number_value == 4 and recorded["model.positional"].string_value == (
+        config.model.positional
+    )
+    assert recorded["train.tensorboard"].number_value == 1  # torch writes a boolean as a number
+    assert (
+        recorded["data.source"].string_value == str(path)
+        and recorded["train.class_weights"].string_value == "null"
+    )
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"]).experiment
+    assert (
+        {info.name.tag for info in experiment.metric_infos}
+        == {"validation/accuracy", "validation/macro_f1", "validation/loss"}
+        <= set(accumulator.Tags()["scalars"])
+    )
 
 
 def test_summary_records_padding_and_peak_memory(trained):
