@@ -985,8 +985,18 @@ def test_a_higher_epoch_ceiling_on_resume_says_the_schedule_is_spread_over_it(tm
         "to 7 by a --resume after epoch 4; the learning rate's schedule follows the ceiling, so this run, "
         "with 5 from its start, trains another model"
     )
-    # A run resumed without a new ceiling records none.
+    # A run resumed without a new ceiling records none; and one copied first (cp -r, as README says,
+    # to keep the run as it was) resumes in the copy, the original untouched.
     _interrupted(config, tmp_path / "plain", monkeypatch)
+    import shutil
+
+    shutil.copytree(tmp_path / "plain", tmp_path / "longer")
+    before = sorted((path.name, path.stat().st_mtime_ns) for path in (tmp_path / "plain").rglob("*"))
+    resume(tmp_path / "longer", epochs=4)
+    assert sorted((path.name, path.stat().st_mtime_ns) for path in (tmp_path / "plain").rglob("*")) == before
+    assert json.loads((tmp_path / "longer" / "last" / "metrics.json").read_text())["ceilings"] == [
+        {"after_epoch": 1, "from": 3, "to": 4}
+    ]
     resume(tmp_path / "plain")
     assert "ceilings" not in json.loads((tmp_path / "plain" / "last" / "metrics.json").read_text())
 
