@@ -149,3 +149,18 @@ def test_settings_of_a_removed_experiment_are_dropped_at_their_defaults_and_refu
     assert not set(unused) & set(header["config"]["model"])
     with pytest.raises(CheckpointError, match="trained with model.char_ngrams, which attn no longer has"):
         migrate_header(_format_2_header(model={**unused, "char_ngrams": 100_000}), FORMAT_VERSION)
+
+
+def test_runs_saved_before_ceilings_and_stop_reasons_were_recorded_read_as_not_recorded():
+    """metrics.json gained `ceilings` (a --resume's changes of the epoch ceiling) on 2026-12-06; a
+    run saved before reads as none changed, and one saved before stop reasons as not recorded
+    (eval --json's training_ended null, not false)."""
+    from attncli.history import TrainingMetrics, training_ended
+    from attncli.info import describe_checkpoint
+
+    for name in ("v1_additive_learned", "v1_scaled_dot_sinusoidal"):
+        metrics = json.loads((FIXTURES / name / "metrics.json").read_text())
+        assert "ceilings" not in metrics and TrainingMetrics.from_json(metrics).ceilings is None
+        assert training_ended(metrics) is None
+        training = describe_checkpoint(FIXTURES / name).to_json()["training"]
+        assert training["ceilings"] is None and training["epochs_trained"] == len(metrics["history"])
