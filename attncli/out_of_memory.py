@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from attncli.config import Config
@@ -41,19 +42,30 @@ def _in_units(size: int) -> str:
     return f"{size} bytes"
 
 
-def available_memory(device: Any) -> int | None:
-    """Bytes the device can still give: the GPU's free memory, or on Linux the system's available
-    memory and free swap; None where not known (another system's CPU)."""
-    if getattr(device, "type", "cpu") == "cuda":
-        import torch
+# A container's memory limit and use (cgroup v2, then v1): /proc/meminfo shows the host's.
+CGROUP_LIMITS = (
+    ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+    ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+)
 
-        return int(torch.cuda.mem_get_info(device)[0])
+
+def available_memory() -> int | None:
+    """Bytes the CPU's processes can still take: on Linux the system's available memory and free
+    swap, within a container's limit; None where not known (another system)."""
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
             fields = dict(line.split(":", 1) for line in meminfo if ":" in line)
-        return sum(int(fields[name].split()[0]) * 1024 for name in ("MemAvailable", "SwapFree"))
+        available = sum(int(fields[name].split()[0]) * 1024 for name in ("MemAvailable", "SwapFree"))
     except (OSError, KeyError, ValueError, IndexError):
         return None
+    for limit_file, usage_file in CGROUP_LIMITS:
+        try:
+            limit = int(Path(limit_file).read_text().strip())  # "max" (no limit) is no number
+            usage = int(Path(usage_file).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        return max(0, min(available, limit - usage))
+    return available
 
 
 def in_units(size: int) -> str:

@@ -294,7 +294,8 @@ def prepare(
     config, sized = _sized(
         config, train_split.texts, held_out=splits.carved, supplied=supplied, reporter=reporter
     )
-    available = available_memory(device)
+    # On the CPU alone: a GPU's running out is an error, which attn words with what to lower.
+    available = available_memory() if device.type == "cpu" else None
     if (memory := score_memory_warning(config.model, config.train.batch_size, available)) is not None:
         reporter.stage(f"warning: {memory}")
     precision = resolve_precision(config.train.precision, device, config.model)

@@ -102,8 +102,9 @@ SCORE_TENSORS_A_LAYER = 3
 
 
 def score_memory_warning(model: ModelConfig, batch_size: int, available: int | None) -> str | None:
-    """Where a training step's attention scores alone would take more memory than the device has:
-    the system's out-of-memory killer then ends the run without a word (a long-document trial's
+    """Where a training step's attention scores alone would take more memory than the CPU's machine
+    has (a GPU's running out is an error attn words itself): the system's out-of-memory killer then
+    ends the run without a word (a long-document trial's
     relative positions at 4,096 tokens, killed at 24.4 GB, printed nothing)."""
     from attncli.out_of_memory import in_units
 
@@ -117,18 +118,24 @@ def score_memory_warning(model: ModelConfig, batch_size: int, available: int | N
     needed = SCORE_TENSORS_A_LAYER * layers * scores
     if needed <= available:
         return None
-    if model.attention_impl == "explicit":
-        why, instead = "model.attention_impl=explicit", "model.attention_impl=fused"
-    elif additive:
-        why, instead = "model.attention=additive", "scaled_dot attention"
-    else:
-        why, instead = f"model.positional={model.positional}", "positions the fused kernel takes (rope)"
+    causes, remedies = [], []
+    if model.positional in ("relative", "alibi"):
+        causes.append(f"model.positional={model.positional}")
+        remedies.append("positions the fused kernel takes (rope)")
+    if additive:
+        causes.append("model.attention=additive")
+        remedies.append("scaled_dot attention")
+    elif model.attention_impl == "explicit":
+        causes.append("model.attention_impl=explicit")
+        remedies.append("model.attention_impl=fused")
     where = "its layer" if layers == 1 else f"each of its {layers} layers"
+    width = f" x {per_score // 4} (additive scores a head's whole width)" if additive else ""
     return (
-        f"{why} keeps every score of a text in memory: a training step's attention holds about "
-        f"{in_units(needed)} ({SCORE_TENSORS_A_LAYER} tables of {batch_size} texts x {model.num_heads} heads "
-        f"x {model.length:,}² scores in {where}), where {in_units(available)} is available, so the system "
-        f"may end the run without a word; lower --batch-size or --max-length, or use {instead}"
+        f"{' and '.join(causes)} {'keep' if len(causes) > 1 else 'keeps'} every score of a text in memory: a "
+        f"training step's attention holds about {in_units(needed)} ({SCORE_TENSORS_A_LAYER} tables of "
+        f"{batch_size} texts x {model.num_heads} heads x {model.length:,}² scores{width} in {where}), where "
+        f"{in_units(available)} is available, so the system may end the run without a word; lower "
+        f"--batch-size or --max-length, or use {' and '.join(remedies)}"
     )
 
 

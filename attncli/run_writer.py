@@ -44,11 +44,13 @@ COMPARED_METRICS = ("validation/accuracy", "validation/macro_f1", "validation/lo
 
 def hyperparameters(config: Config) -> dict[str, bool | int | float | str]:
     """Every setting of the run, for TensorBoard's HParams dashboard, which compares runs by them (a
-    model-selection trial found scalars alone): numbers, booleans and text as they are, the rest
-    (null, lists, mappings) as a config file writes them."""
+    model-selection trial found scalars alone): numbers, booleans and text as they are, lists and
+    mappings as a config file writes them; an empty one left out, as text beside another run's
+    number would make the dashboard's column text for all."""
     return {
         key: value if isinstance(value, (bool, int, float, str)) else as_typed(value)
         for key, value in flatten(config.to_dict()).items()
+        if value is not None
     }
 
 
@@ -116,10 +118,11 @@ class RunWriter:
             # logs again: TensorBoard hides those from `purge_step` on, as metrics.jsonl drops them.
             purge_step = resumed_at + 1 if resumed_at is not None else None
             self.events = SummaryWriter(str(folder.path / TENSORBOARD_FOLDER), purge_step=purge_step)
-            if resumed_at is None:  # in the run's first event file, which a resumed run keeps
+            if resumed_at is None:
                 from torch.utils.tensorboard.summary import hparams
 
-                # In the run's own folder: SummaryWriter.add_hparams writes a run of its own beside it.
+                # In the run's own folder (SummaryWriter.add_hparams writes a run of its own beside
+                # it), once: TensorBoard keeps a run's first settings, so a --resume's are not shown.
                 summaries = hparams(hyperparameters(prepared.config), dict.fromkeys(COMPARED_METRICS, 0.0))
                 for summary in summaries:
                     self.events.file_writer.add_summary(summary)

@@ -69,3 +69,19 @@ def test_the_model_advice_leaves_out_what_the_run_does_not_read(tmp_path):
     )
     # The width is the vectors', the vocabulary the given tokenizer's: only max_length is the user's.
     assert model_advice(config, 30_000) == "lower --max-length (model.max_length, 64)"
+
+
+def test_the_memory_available_is_held_within_a_containers_limit(tmp_path, monkeypatch):
+    """/proc/meminfo shows the host's memory: a container's limit (cgroup) bounds what a run may take."""
+    import attncli.out_of_memory as out_of_memory
+
+    host = out_of_memory.available_memory()
+    if host is None:
+        pytest.skip("no /proc/meminfo here")
+    (tmp_path / "memory.max").write_text("1073741824\n")
+    (tmp_path / "memory.current").write_text("268435456\n")
+    limits = ((str(tmp_path / "memory.max"), str(tmp_path / "memory.current")),)
+    monkeypatch.setattr(out_of_memory, "CGROUP_LIMITS", limits)
+    assert out_of_memory.available_memory() == min(host, 805306368)  # 1 GiB less the 256 MiB in use
+    (tmp_path / "memory.max").write_text("max\n")  # no limit
+    assert abs(out_of_memory.available_memory() - host) < 2**30

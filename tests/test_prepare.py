@@ -328,13 +328,13 @@ def test_a_run_whose_attention_scores_would_not_fit_is_warned_of_before_it_train
 
     data = write_csv(tmp_path / "d.csv", make_rows(40))
     config = load_config(None, [*TINY_MODEL, f"data.source={data}", "model.positional=relative"])
-    monkeypatch.setattr(attncli.prepare, "available_memory", lambda device: 1000)
+    monkeypatch.setattr(attncli.prepare, "available_memory", lambda: 1000)
     recorder = StageRecorder()
     prepare(config, reporter=recorder)  # type: ignore[arg-type]
     (warning,) = [line for line in recorder.lines if "keeps every score of a text in memory" in line]
     assert warning.startswith("warning: model.positional=relative keeps every score")
     assert "where 1000 bytes is available" in warning
-    monkeypatch.setattr(attncli.prepare, "available_memory", lambda device: 2**40)
+    monkeypatch.setattr(attncli.prepare, "available_memory", lambda: 2**40)
     recorder = StageRecorder()
     prepare(config, reporter=recorder)  # type: ignore[arg-type]
     assert not [line for line in recorder.lines if "keeps every score" in line]

@@ -180,9 +180,14 @@ def test_attention_scores_larger_than_the_memory_available_are_warned_of_before_
     additive = score_memory_warning(model("model.attention=additive", "model.num_layers=2"), 32, 20 * 2**30)
     assert additive is not None and additive.startswith("model.attention=additive keeps every score")
     assert "about 1536.0 GiB" in additive and "in each of its 2 layers" in additive  # x32, the head width
+    assert "4,096² scores x 32 (additive scores a head's whole width)" in additive  # the figures multiply
     assert additive.endswith("or use scaled_dot attention")
-    # What the machine has: the system's available memory and free swap, a positive count of bytes.
-    import torch
-
-    available = available_memory(torch.device("cpu"))
+    # Each cause named with its remedy (the explicit path of relative positions: fused would not help).
+    both = score_memory_warning(model("model.positional=alibi", "model.attention_impl=explicit"), 32, 1)
+    assert both is not None and both.startswith(
+        "model.positional=alibi and model.attention_impl=explicit keep"
+    )
+    assert both.endswith("or use positions the fused kernel takes (rope) and model.attention_impl=fused")
+    # What the machine has: the system's available memory and free swap, within a container's limit.
+    available = available_memory()
     assert available is None or available > 0
