@@ -167,7 +167,9 @@ def _csv_added(columns: Sequence[str], label_names: Sequence[str]) -> tuple[str,
             added_as(columns[start - 1], "score") and added_as(columns[start - 2], "label")
         ):
             end = start + len(probabilities)
-            end += end < len(columns) and added_as(columns[end], "reason")
+            if end < len(columns) and added_as(columns[end], "reason"):
+                end += 1  # and the tokens cut at max_length, where attn wrote them (from 2026-12-06)
+                end += end < len(columns) and added_as(columns[end], "truncated_tokens")
             found += columns[start - 2 : end]
             break
     found += [column for column in _laid_out_as_added(columns) if column not in found]
@@ -186,6 +188,7 @@ def _laid_out_as_added(columns: Sequence[str]) -> list[str]:
         while end < len(columns) and columns[end].removeprefix("attn_").startswith("prob_"):
             end += 1
         if end > start + 2 and end < len(columns) and added_as(columns[end], "reason"):
+            end += end + 1 < len(columns) and added_as(columns[end + 1], "truncated_tokens")
             found += columns[start : end + 1]
     return found
 
@@ -233,8 +236,10 @@ class CsvWriter:
     """The input's columns (for plain text: index and text; a nested record's fields each a dotted
     column, `student.id`, as the source's columns name them, so eval finds them again; a list one
     cell of JSON), then `label`, `score`, one
-    `prob_<label>` column per label and `reason` (why a row has no label: no text, an empty one).
-    A name that clashes with an input column (ignoring case, as spreadsheets and SQL do) is prefixed
+    `prob_<label>` column per label, `reason` (why a row has no label: no text, an empty one) and
+    `truncated_tokens` (the tokens past max_length the model did not read, which JSON gave alone:
+    a long-document trial wanted in its spreadsheet how much of each contract was read). A name
+    that clashes with an input column (ignoring case, as spreadsheets and SQL do) is prefixed
     `attn_`, and numbered as well (`attn_label_2`) while that too is taken, so every column has its
     own name. So is `label` wherever the input has a column eval could take for true labels
     (`category`, `sentiment_label`; also `label_count`, to be safe): an evaluation by a model whose
@@ -257,7 +262,7 @@ class CsvWriter:
         # terminal (clear it, retitle it, rewrite a line): each character a terminal acts on shows
         # as a space there, as the table shows it; a file or a pipe gets the texts as they are.
         self.on_terminal = on_terminal
-        added = ["label", "score", *(f"prob_{label}" for label in label_names), "reason"]
+        added = ["label", "score", *(f"prob_{label}" for label in label_names), "reason", "truncated_tokens"]
         taken = {column.strip().lower() for column in self.input_columns}
         if detected_label_column(self.input_columns) is not None:
             taken.add("label")
@@ -317,10 +322,9 @@ class CsvWriter:
             values = [_cell(row.get(column)) for column in self.input_columns]
             written = shortened.get(id(prediction), [])
             score = written[0] if written else None
-            cells = written[1:] or [""] * (len(self.added) - 3)
-            self._write_row(
-                [*values, _cell(prediction.label), _cell(score), *cells, _cell(prediction.reason)]
-            )
+            cells = written[1:] or [""] * (len(self.added) - 4)
+            label, reason = _cell(prediction.label), _cell(prediction.reason)
+            self._write_row([*values, label, _cell(score), *cells, reason, str(prediction.truncated_tokens)])
         self.stream.flush()
 
     def _write_row(self, cells: Sequence[str]) -> None:

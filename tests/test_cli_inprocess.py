@@ -558,7 +558,8 @@ def test_a_csv_predicted_from_nested_json_has_a_column_a_field_and_is_evaluated(
     with out.open(encoding="utf-8", newline="") as file:
         header, *rows = list(csv.reader(file))
     assert header == [
-        "student.id", "essay.body", "grade", "attn_label", "score", "prob_1", "prob_2", "prob_3", "reason"
+        "student.id", "essay.body", "grade", "attn_label", "score", "prob_1", "prob_2", "prob_3", "reason",
+        "truncated_tokens",
     ]  # fmt: skip
     assert [row[:3] for row in rows] == [
         [essay["student"]["id"], essay["essay"]["body"], str(essay["grade"])] for essay in tested

@@ -56,7 +56,7 @@ def test_predictions_are_right_and_probabilities_sum_to_one(loaded):
     assert [row["score"] for row in written] == [scores[0] for scores in best]
     assert [[item["score"] for item in row["top_k"]] for row in written] == best
     rows = list(csv.reader(io.StringIO(table.getvalue())))
-    assert [[float(cell) for cell in row[4:-1]] for row in rows[1:]] == [
+    assert [[float(cell) for cell in row[4:-2]] for row in rows[1:]] == [
         float32_list(row) for row in exact.tolist()
     ]
     assert max(len(cell) for row in rows[1:] for cell in row[3:-1]) < 16  # 17 digits made 18-24 characters
@@ -144,7 +144,7 @@ def test_a_best_label_below_min_score_is_not_given_and_its_scores_are_kept(loade
     assert (
         rows[2][2] == ""
         and float(rows[2][3]) == pytest.approx(plain[1].score)
-        and rows[2][-1] == unsure[1].reason
+        and rows[2][-2:] == [unsure[1].reason, "0"]
     )
     assert [p.label for p in predict(loaded, texts, min_score=0.0)] == [p.label for p in plain]
     with pytest.raises(DataError, match=r"min_score \(--min-score\) must be between 0 and 1"):

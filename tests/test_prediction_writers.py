@@ -38,17 +38,24 @@ def test_a_json_array_holds_every_result_in_order_and_an_empty_one_is_still_json
 def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
     columns = ["label", "attn_label", "attn_label_2", "score", "prob_neg"]
     writer = CsvWriter(io.StringIO(), input_columns=columns, label_names=["neg", "pos"])
-    assert writer.added == ["attn_label_3", "attn_score", "attn_prob_neg", "prob_pos", "reason"]
+    assert writer.added == [
+        "attn_label_3",
+        "attn_score",
+        "attn_prob_neg",
+        "prob_pos",
+        "reason",
+        "truncated_tokens",
+    ]
     assert writer.stream.getvalue() == ""  # type: ignore[attr-defined]  # the header comes with the rows
     writer.finish()  # ... or at the end, where none came
     header = next(csv.reader(io.StringIO(writer.stream.getvalue())))  # type: ignore[attr-defined]
-    assert len(set(header)) == len(header) == 10
+    assert len(set(header)) == len(header) == 11
     # Two labels that differ only in case: their columns are told apart as the input's would be.
     cased = CsvWriter(io.StringIO(), input_columns=[], label_names=["Billing", "billing", "bug"])
-    assert cased.added == ["label", "score", "prob_Billing", "attn_prob_billing", "prob_bug", "reason"]
+    assert cased.added[:6] == ["label", "score", "prob_Billing", "attn_prob_billing", "prob_bug", "reason"]
     # ... and a label's edge spaces count no more than an input column's do.
     spaced = CsvWriter(io.StringIO(), input_columns=["text", "prob_billing"], label_names=["billing "])
-    assert spaced.added == ["label", "score", "attn_prob_billing ", "reason"]
+    assert spaced.added == ["label", "score", "attn_prob_billing ", "reason", "truncated_tokens"]
 
 
 @pytest.mark.parametrize(
@@ -76,14 +83,15 @@ def test_csv_output_adds_label_score_and_probabilities_to_the_input_columns():
     first = {"id": "007", "text": "nice", "label": "pos"}
     second = {"id": "008", "text": "", "label": "neg"}
     writer.write([
-        Prediction(0, "nice", "pos", 0.75, [("pos", 0.75)], [0.25, 0.75], fields=first),
+        Prediction(0, "nice", "pos", 0.75, [("pos", 0.75)], [0.25, 0.75], fields=first, truncated_tokens=31),
         Prediction(1, "", None, None, [], reason="empty text", fields=second),
     ])  # fmt: skip
     rows = list(csv.reader(io.StringIO(stream.getvalue())))
+    # The tokens past max_length, as JSON gives them (a long-document trial wanted them in its sheet).
     assert rows == [
-        ["id", "text", "label", "attn_label", "score", "prob_neg", "prob_pos", "reason"],  # "label" taken
-        ["007", "nice", "pos", "pos", "0.75", "0.25", "0.75", ""],
-        ["008", "", "neg", "", "", "", "", "empty text"],  # why it has no label, as JSON says
+        ["id", "text", "label", "attn_label", "score", "prob_neg", "prob_pos", "reason", "truncated_tokens"],
+        ["007", "nice", "pos", "pos", "0.75", "0.25", "0.75", "", "31"],  # "label" was taken
+        ["008", "", "neg", "", "", "", "", "empty text", "0"],  # why it has no label, as JSON says
     ]
 
 
@@ -127,7 +135,7 @@ def test_csv_output_quotes_every_text_a_reader_would_split_a_lone_carriage_retur
     ])  # fmt: skip
     rows = list(csv.reader(io.StringIO(stream.getvalue(), newline=""), delimiter=delimiter))
     assert [row[:2] for row in rows[1:]] == [[str(i), text] for i, text in enumerate(texts)]
-    assert stream.getvalue().splitlines()[-1] == delimiter.join(["5", "plain", "a", "1.0", "1.0", ""])
+    assert stream.getvalue().splitlines()[-1] == delimiter.join(["5", "plain", "a", "1.0", "1.0", "", "0"])
 
 
 @pytest.mark.parametrize("escaped", [False, True])
@@ -173,10 +181,13 @@ def test_a_file_predicted_before_gets_every_column_of_the_new_prediction_named_a
     writer = CsvWriter(io.StringIO(), input_columns=before, label_names=["business", "sports", "tech"])
     assert writer.added == [
         "attn_label", "attn_score", "attn_prob_business", "attn_prob_sports", "attn_prob_tech", "attn_reason",
+        "attn_truncated_tokens",
     ]  # fmt: skip
     twice = [*before, *writer.added]
     again = CsvWriter(io.StringIO(), input_columns=twice, label_names=["business"])
-    assert again.added == ["attn_label_2", "attn_score_2", "attn_prob_business_2", "attn_reason_2"]
+    assert again.added == [
+        "attn_label_2", "attn_score_2", "attn_prob_business_2", "attn_reason_2", "attn_truncated_tokens_2"
+    ]  # fmt: skip
     # Labels alike but for case, or edge spaces, still get names of their own in the group.
     cased = CsvWriter(io.StringIO(), input_columns=before, label_names=["Billing", "billing", "tech "])
     assert cased.added[2:5] == ["attn_prob_Billing", "attn_prob_billing_2", "attn_prob_tech "]
@@ -191,6 +202,11 @@ def test_predicted_columns_are_found_by_their_layout_whichever_model_wrote_them(
     twice = [*before, "attn_label", "attn_score", "attn_prob_business", "attn_prob_tech", "attn_reason"]
     assert predicted_columns(twice, ["business", "tech"]) == tuple(twice[2:])
     assert predicted_columns(before, ["a", "b", "c"]) == tuple(before[2:])
+    # ... and as attn writes them from 2026-12-06, with the tokens cut at max_length after the reason.
+    cut = [*before, "truncated_tokens", "attn_label", "attn_score", "attn_prob_tech", "attn_reason"]
+    cut += ["attn_truncated_tokens"]
+    assert predicted_columns(cut, ["tech"]) == tuple(cut[2:])
+    assert predicted_columns(cut, ["a", "b", "c"]) == tuple(cut[2:])
     # a score that no probability column follows, or probabilities with no reason column after
     # them, make a table of the user's own (an annotator's score, an agreement figure)
     assert predicted_columns(["text", "label", "score", "note"], ["a"]) == ()
