@@ -35,7 +35,8 @@ def is_out_of_memory(error: BaseException) -> bool:
     return isinstance(error, RuntimeError) and any(words in str(error).lower() for words in REFUSALS)
 
 
-def _in_units(size: int) -> str:
+def in_units(size: int) -> str:
+    """`size` bytes in GiB, MiB or KiB, one decimal."""
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if size >= scale:
             return f"{size / scale:.1f} {unit}"
@@ -68,17 +69,12 @@ def available_memory() -> int | None:
     return available
 
 
-def in_units(size: int) -> str:
-    """`size` bytes in GiB, MiB or KiB, one decimal."""
-    return _in_units(size)
-
-
 def failed_allocation(error: BaseException) -> str:
     """The allocation that failed, in words: "an allocation of 23.8 GiB" where the error says its size."""
     text = str(error)
     found = _BYTES.search(text)
     if found is not None:
-        return f"an allocation of {_in_units(int(found.group(1)))}"
+        return f"an allocation of {in_units(int(found.group(1)))}"
     found = _SIZE.search(text)
     return f"an allocation of {found.group(1)}" if found is not None else "an allocation"
 

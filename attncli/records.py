@@ -46,7 +46,8 @@ class Record:
 # spaces got none; training refuses both alike.
 _BLANK_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me"})
 _SKIN_TONES = range(0x1F3FB, 0x1F400)
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Letters that draw nothing: the Hangul fillers and the blank braille pattern (inspect shows them too).
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def is_blank(text: str) -> bool:
@@ -61,7 +62,7 @@ def is_blank(text: str) -> bool:
             character.isspace()
             or unicodedata.category(character) in _BLANK_CATEGORIES
             or ord(character) in _SKIN_TONES
-            or character in _BLANK_LETTERS
+            or character in BLANK_LETTERS
         ):
             return False
     return True

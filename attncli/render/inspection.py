@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from attncli.records import BLANK_LETTERS
 from attncli.render.consoles import WEIGHT_LINK
 from attncli.render.heat import HeatScale, as_multiple, heat_legend, heat_styles
 from attncli.render.text import WrappingTable, format_probability
@@ -51,10 +52,6 @@ def _per_token(item: TokenWeight) -> float:
     """An entry's weight per model token: a word merged from k pieces would get k times the uniform
     weight under flat attention, so it is judged by its weight over k."""
     return item.weight / item.pieces
-
-
-# Letters that draw nothing: the Hangul fillers and the blank braille pattern.
-BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def visible(token: str) -> str:
