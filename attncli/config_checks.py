@@ -36,6 +36,8 @@ OTHER_NAMES = {
     "mean_pooling": "mean", "average": "mean", "avg": "mean", "wordlevel": "word", "sentencepiece": "unigram",
     "nope": "none", "no_position": "none", "max_pooling": "max", "cls_pooling": "cls",
     "attention_pooling": "attention", "relative_position": "relative", "relative_positions": "relative",
+    "head_tail": "head+tail", "headtail": "head+tail", "head_and_tail": "head+tail", "both": "head+tail",
+    "start": "head", "first": "head", "end": "tail", "last": "tail",
 }  # fmt: skip
 
 

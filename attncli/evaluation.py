@@ -115,7 +115,7 @@ class EvalResult:
     checkpoint: str | None = None
     """The checkpoint folder scored (a run folder's best/, or last/ where it has none)."""
     truncated: int = 0
-    """Rows whose text was longer than the model's max_length: it read their first tokens only."""
+    """Rows whose text was longer than the model's max_length: it read the tokens model.truncation keeps."""
     tokens: int = 0
     """Tokens the model read over the rows evaluated."""
     unknown_tokens: int | None = None
@@ -411,7 +411,7 @@ def _evaluate(
     probabilities = predict_probabilities(
         checkpoint, data.labelled.texts, batch_size=batch_size, on_batch=on_batch, stats=stats
     )
-    cut = stats.truncation_note(checkpoint.config.model.length)
+    cut = stats.truncation_note(checkpoint.config.model.length, checkpoint.config.model.truncation)
     unknown = stats.unknown_note()
     top = probabilities.max(-1)
     confidences, most_probable = top.values.tolist(), top.indices.tolist()

@@ -72,10 +72,14 @@ class Inspection:
     """What the weights are, in words (for example "attention pooling weights")."""
     tokens: list[TokenWeight]
     truncated_tokens: int
-    """Tokens past the model's max_length, which it never saw."""
+    """Tokens beyond the model's max_length (those model.truncation leaves out), which it never saw."""
     probabilities: dict[str, float] = field(default_factory=dict)
     """Every label's calibrated probability, in the model's label order (the heatmap's weights say
     where the model looked, not for which label: these say how the labels stood)."""
+    cut: tuple[int, int] | None = None
+    """The characters of `text` the model never saw, between the tokens it read before the cut and
+    those after (model.truncation: the text's end for head, its start for tail, its middle for
+    head+tail); None where it read every token."""
 
     def __repr__(self) -> str:
         # An article's every token made 31,500 characters in a notebook.
@@ -95,6 +99,7 @@ class Inspection:
             "score": None,
             "probabilities": None,
             "truncated_tokens": 0,
+            "cut": None,
             "tokens": [],
             "reason": reason,
         }
@@ -112,6 +117,7 @@ class Inspection:
             "score": score,
             "probabilities": probabilities,
             "truncated_tokens": self.truncated_tokens,
+            "cut": list(self.cut) if self.cut is not None else None,
             "tokens": [
                 {
                     "token": item.token,
@@ -280,7 +286,7 @@ def inspect_texts(
         max_tokens = ATTENTION_BATCH_TOKENS if need_attentions else MAX_BATCH_TOKENS
     offset = int(checkpoint.model.has_cls_token)  # the classification token's position, when present
     tokenizer = checkpoint.tokenizer
-    encoded = encode(tokenizer, readable, max_length=config.length)
+    encoded = encode(tokenizer, readable, max_length=config.length, truncation=config.truncation)
     inspections: list[Inspection | None] = [None] * len(texts)
     batches = forward_batches(
         checkpoint.model, [item.ids for item in encoded], pad_id=checkpoint.pad_id,
@@ -337,4 +343,5 @@ def _inspection(
         tokens=tokens,
         truncated_tokens=max(0, encoded.untruncated_length - len(encoded.ids)),
         probabilities=dict(zip(checkpoint.label_names, probabilities.tolist(), strict=True)),
+        cut=encoded.cut,
     )

@@ -10,6 +10,8 @@ from attncli.migrations import OLD_POOLING_SCORINGS
 from attncli.sized_settings import sized
 
 ATTENTION_IMPLS = ("fused", "explicit")
+TRUNCATIONS = ("head", "tail", "head+tail")
+"""Which tokens of a text longer than max_length the model reads (`attncli.tokenization.kept_ends`)."""
 
 
 # The most numbers a model's position tables may hold (400 MB in float32, about 1.8 GB at their
@@ -36,6 +38,9 @@ class ModelConfig:
     max_length: int | None = None
     """Longest input in tokens; longer texts are truncated (empty: room for 99% of the training
     texts, at most 512)."""
+    truncation: str = "head"
+    """Which tokens of a text longer than max_length are read: head (its first max_length), tail (its
+    last) or head+tail (a quarter from its start, the rest from its end)."""
     positional: str = "sinusoidal"
     """Positional encoding: none, sinusoidal, learned, segment, relative, rope or alibi."""
     max_relative_distance: int = 16
@@ -120,6 +125,7 @@ class ModelConfig:
         for name in ("dropout", "attention_dropout"):
             value = getattr(self, name)
             require(value is None or 0.0 <= value < 1.0, f"model.{name} must be in [0, 1), not {value}")
+        require_choice("model.truncation", self.truncation, TRUNCATIONS)
         require_choice("model.positional", self.positional, tuple(POSITIONAL))
         require_choice("model.attention", self.attention, tuple(SCORING))
         if self.pooling_attention is not None:

@@ -16,7 +16,7 @@ from attncli.inference import batched_forward
 from attncli.packing import PackedSequences
 from attncli.records import Record, carried_fields, is_blank, record_of
 from attncli.reporter import log_note
-from attncli.tokenization import pack_ids, token_ids
+from attncli.tokenization import pack_ids, token_ids, tokens_read
 from attncli.tokenizer import unknown_id_of
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class Prediction:
     probabilities: list[float] = field(default_factory=list)
     """Every label's probability, in the checkpoint's label order (empty without a label)."""
     truncated_tokens: int = 0
-    """Tokens past the model's max_length, which it did not read."""
+    """Tokens beyond the model's max_length (those model.truncation leaves out), which it did not read."""
     unknown_tokens: int | None = 0
     """Tokens read that are the vocabulary's unknown token: words the model never saw, which carry
     no evidence (a text of only these gets a low score whatever it says); None for a tokenizer with
@@ -120,7 +120,12 @@ def predict_probabilities(
     """Calibrated probabilities, shape (len(texts), num_labels), in the order of `texts`;
     `on_batch(done, total)` follows the model's progress through them, and `stats` counts the
     texts and those cut at max_length."""
-    sequences = pack_ids(checkpoint.tokenizer, texts, max_length=checkpoint.config.model.length)
+    sequences = pack_ids(
+        checkpoint.tokenizer,
+        texts,
+        max_length=checkpoint.config.model.length,
+        truncation=checkpoint.config.model.truncation,
+    )
     if stats is not None:
         stats.records += len(sequences)
         stats.truncated += sequences.truncated
@@ -183,12 +188,12 @@ class PredictionStats:
             "words training never saw, or saw too rarely to keep)"
         )
 
-    def truncation_note(self, max_length: int) -> str | None:
+    def truncation_note(self, max_length: int, truncation: str = "head") -> str | None:
         if not self.truncated:
             return None
         return (
             f"note: {self.truncated:,} of {self.records:,} texts were longer than the model's max_length "
-            f"({max_length} tokens); only their first {max_length} tokens were read"
+            f"({max_length} tokens); only their {tokens_read(max_length, truncation)} tokens were read"
         )
 
 
@@ -219,7 +224,12 @@ def predict_records(
     usable = [record for record in records if record.has_text]
     max_length = checkpoint.config.model.length
     encoded = list(
-        token_ids(checkpoint.tokenizer, [record.text or "" for record in usable], max_length=max_length)
+        token_ids(
+            checkpoint.tokenizer,
+            [record.text or "" for record in usable],
+            max_length=max_length,
+            truncation=checkpoint.config.model.truncation,
+        )
     )
     probabilities = torch.empty(0, len(checkpoint.label_names))
     if usable:

@@ -45,7 +45,7 @@ from attncli.sizing import (
 from attncli.splits import rows_digest
 from attncli.streams import one_line
 from attncli.subword_dropout import piece_splits
-from attncli.tokenization import pack_ids
+from attncli.tokenization import pack_ids, tokens_read
 from attncli.tokenizer import (
     SPECIAL_TOKENS,
     fallback_id_of,
@@ -337,7 +337,9 @@ def prepare(
             )
         shared = distributed.broadcast_text(trained.to_str() if trained else None, device=device)
         tokenizer = trained or tokenizer_from_json(shared, origin="the tokenizer rank 0 trained")
-    train_ids = pack_ids(tokenizer, train_split.texts, max_length=config.model.length)
+    train_ids = pack_ids(
+        tokenizer, train_split.texts, max_length=config.model.length, truncation=config.model.truncation
+    )
     train_lengths = train_ids.lengths().int()  # int32: 4 bytes a row
     if train_ids.truncated:
         # The rule stops at LONGEST_MAX_LENGTH: where it cut most texts (a teacher's essays: 170 of
@@ -348,10 +350,13 @@ def prepare(
             if "model.max_length" in sized and config.model.length == LONGEST_MAX_LENGTH
             else ""
         )
+        if config.model.truncation == "head":  # a text's end is often where it decides (a contract's terms)
+            more += "; --set model.truncation=head+tail reads each one's end as well"
         reporter.stage(
             f"note: {train_ids.truncated:,} of {len(train_ids):,} training texts are longer than "
             f"model.max_length ({config.model.length} tokens; the longest has {train_ids.longest:,}); "
-            f"training reads only their first {config.model.length} tokens{more}"
+            f"training reads only their {tokens_read(config.model.length, config.model.truncation)} "
+            f"tokens{more}"
         )
     if (
         "train.rare_word_dropout" in chosen
@@ -391,7 +396,12 @@ def prepare(
         train_ids=train_ids,
         train_lengths=train_lengths,
         train_targets=torch.frombuffer(train_split.labels, dtype=torch.int64),  # a view, not a copy
-        validation_ids=pack_ids(tokenizer, validation_split.texts, max_length=config.model.length),
+        validation_ids=pack_ids(
+            tokenizer,
+            validation_split.texts,
+            max_length=config.model.length,
+            truncation=config.model.truncation,
+        ),
         validation_labels=validation_split.labels,
         device=device,
         precision=precision,

@@ -22,6 +22,23 @@ if TYPE_CHECKING:
 SPILL_TOKENS = 1 << 20
 
 
+def kept_ends(max_length: int, truncation: str) -> tuple[int, int]:
+    """How many tokens of a text longer than `max_length` are kept from its start and from its end.
+    head+tail keeps a quarter from the start and the rest from the end, as Sun et al. (2019, "How to
+    fine-tune BERT for text classification") found best on long reviews and news (128 and 382 of 510)."""
+    if truncation == "tail":
+        return 0, max_length
+    if truncation == "head+tail":
+        return max_length // 4, max_length - max_length // 4
+    return max_length, 0
+
+
+def tokens_read(max_length: int, truncation: str) -> str:
+    """Which tokens of a longer text the model reads, in words: "first 512", "first 128 and last 384"."""
+    head, tail = kept_ends(max_length, truncation)
+    return " and ".join(f"{end} {count}" for end, count in (("first", head), ("last", tail)) if count)
+
+
 @dataclass(frozen=True)
 class Encoded:
     """Token ids of one text (truncated), each token's character span in the text, and the index
@@ -31,13 +48,31 @@ class Encoded:
     offsets: list[tuple[int, int]]
     word_ids: list[int]
     untruncated_length: int
+    cut: tuple[int, int] | None = None
+    """The characters between the tokens read (at max_length), which the model never saw."""
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """One text's ids as the model reads them, its length in tokens before the cut, and (where asked
+    for) each id's character span and word index."""
+
+    ids: list[int]
+    length: int
+    offsets: list[tuple[int, int]] | None
+    word_ids: list[int] | None
 
 
 def _truncated(
-    tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int, offsets: bool = True
-) -> Iterator[tuple[list[int], int, Encoding]]:
-    """(ids, length, encoding) of each text: encoded without special tokens, truncated to
-    `max_length`, with its length in tokens before the cut. With `offsets=False` the encodings'
+    tokenizer: Tokenizer,
+    texts: Sequence[str],
+    *,
+    max_length: int,
+    truncation: str = "head",
+    offsets: bool = True,
+) -> Iterator[_Tokens]:
+    """Each text encoded without special tokens and truncated to `max_length` as `truncation` says
+    (`kept_ends`), with its length in tokens before the cut. With `offsets=False` the encodings'
     offsets are left empty, where `tokenizers` can skip them (`encode_batch_fast`, from 0.21: BBC
     articles encode in 0.13 s instead of 0.16 s).
 
@@ -45,33 +80,85 @@ def _truncated(
     least one position to attend to; "[PAD]" written in a text is an unknown token too, never
     padding (which the model would not read: a text of only "[PAD]" had nothing to attend to).
 
-    A text over LONG_TEXT characters is encoded in pieces cut at word breaks: its encoding is its
-    head's, and the rest is only counted. A whole 21 MB line took 1.6 GB (tokenizers keeps tens of
-    bytes of alignment a character) to give the model its first few hundred tokens. The count is
-    exact for a tokenizer that splits words at whitespace and CJK ideographs (attn's own) where the
-    cuts find them; a tokenizer that marks a text's start (a prepended "▁"), or joins ideographs
-    into words, or a cut in a run of 65,536 characters without a break, may count a token more or
-    less a piece.
+    A text over LONG_TEXT characters is encoded in pieces cut at word breaks: its head (and, where
+    its end is read, its tail) is encoded, and the rest only counted. A whole 21 MB line took 1.6 GB
+    (tokenizers keeps tens of bytes of alignment a character) to give the model its first few hundred
+    tokens. The count is exact for a tokenizer that splits words at whitespace and CJK ideographs
+    (attn's own) where the cuts find them; a tokenizer that marks a text's start (a prepended "▁"),
+    or joins ideographs into words, or a cut in a run of 65,536 characters without a break, may count
+    a token more or less a piece.
     """
     fallback, pad_id = fallback_id_of(tokenizer), pad_id_of(tokenizer)
     reader = ascii_reader(tokenizer)
+    head_kept, tail_kept = kept_ends(max_length, truncation)
     for batch in batched(texts, 4096):
         batch = [readable_text(text) for text in batch]
         heads = [_head(text, max_length) for text in batch]
         for text, head, encoding in zip(
             batch, heads, _encodings(tokenizer, reader, heads, offsets=offsets), strict=True
         ):
-            length = len(encoding.ids)
-            if len(head) < len(text):
-                if length >= max_length:
-                    length += _token_count(tokenizer, reader, text, start=len(head))
-                else:  # characters the normaliser drops filled the head: the whole text, then
-                    encoding = _encodings(tokenizer, reader, [text], offsets=offsets)[0]
-                    length = len(encoding.ids)
-            ids = encoding.ids[:max_length]
+            pieces, length = _pieces(
+                tokenizer, reader, text, head, encoding, max_length=max_length, tail_kept=tail_kept,
+                offsets=offsets,
+            )  # fmt: skip
+            ends = (head_kept, tail_kept) if length > max_length else (length, 0)
+            ids, spans, words = _kept(pieces, *ends, offsets=offsets)
             if pad_id in ids:
                 ids = [fallback if token == pad_id else token for token in ids]
-            yield ids or [fallback], length, encoding
+            yield _Tokens(ids or [fallback], length, spans, words)
+
+
+def _pieces(
+    tokenizer: Tokenizer,
+    reader: Tokenizer | None,
+    text: str,
+    head: str,
+    encoding: Encoding,
+    *,
+    max_length: int,
+    tail_kept: int,
+    offsets: bool,
+) -> tuple[list[tuple[int, Encoding]], int]:
+    """The encoded pieces of `text` the kept tokens come from, each with the character it starts at,
+    and the text's length in tokens: the whole text's encoding, or for a long text its head's (and
+    its tail's, where `tail_kept` tokens of its end are read), the rest only counted."""
+    if len(head) == len(text):
+        return [(0, encoding)], len(encoding.ids)
+    if len(encoding.ids) >= max_length:  # else characters the normaliser drops filled the head
+        if not tail_kept:
+            return [(0, encoding)], len(encoding.ids) + _token_count(tokenizer, reader, text, start=len(head))
+        tail_start = _tail_start(text, max_length)
+        if tail_start > len(head):
+            tail = _encodings(tokenizer, reader, [text[tail_start:]], offsets=offsets)[0]
+            if len(tail.ids) >= tail_kept:
+                middle = _token_count(tokenizer, reader, text, start=len(head), end=tail_start)
+                return [(0, encoding), (tail_start, tail)], len(encoding.ids) + middle + len(tail.ids)
+    encoding = _encodings(tokenizer, reader, [text], offsets=offsets)[0]
+    return [(0, encoding)], len(encoding.ids)
+
+
+def _kept(
+    pieces: list[tuple[int, Encoding]], head_kept: int, tail_kept: int, *, offsets: bool
+) -> tuple[list[int], list[tuple[int, int]] | None, list[int] | None]:
+    """The ids (and spans and word indices) of the first `head_kept` tokens of the first piece and
+    the last `tail_kept` of the last. A tail's word indices continue the head's: `attn inspect
+    --words` joins the pieces of one word, and the words on either side of the cut are not one."""
+    (_, first), (tail_start, last) = pieces[0], pieces[-1]
+    tail_from = len(last.ids) - tail_kept
+    ids = first.ids[:head_kept] + last.ids[tail_from:] if tail_kept else first.ids[:head_kept]
+    if not offsets:
+        return ids, None, None
+    spans = first.offsets[:head_kept]
+    words = [position if word is None else word for position, word in enumerate(first.word_ids[:head_kept])]
+    if tail_kept:
+        spans = spans + [(start + tail_start, end + tail_start) for start, end in last.offsets[tail_from:]]
+        tail_words = [
+            position if word is None else word
+            for position, word in enumerate(last.word_ids[tail_from:], start=tail_from)
+        ]
+        shift = max(words) + 1 - tail_words[0] if words and tail_words and tail_words[0] <= max(words) else 0
+        words += [word + shift for word in tail_words]
+    return ids, spans, words
 
 
 # Characters of a text encoded at once; a longer text is encoded in pieces of this size, cut at
@@ -109,13 +196,26 @@ def _head(text: str, max_length: int) -> str:
     return text[:end] if at_break else text
 
 
-def _token_count(tokenizer: Tokenizer, reader: Tokenizer | None, text: str, *, start: int) -> int:
-    """The tokens of `text` from `start` on, counted piece by piece."""
+def _tail_start(text: str, max_length: int) -> int:
+    """Where the last piece of a long text begins: as many characters from its end as `_head` takes
+    from its start, at a word break (the first one after that point), or 0 where there is none."""
+    size = max(LONG_TEXT, 128 * max_length)
+    if len(text) <= size:
+        return 0
+    found = _WORD_BREAK.search(text, len(text) - size)
+    return found.start() if found is not None else 0
+
+
+def _token_count(
+    tokenizer: Tokenizer, reader: Tokenizer | None, text: str, *, start: int, end: int | None = None
+) -> int:
+    """The tokens of `text[start:end]`, counted piece by piece."""
+    text = text[:end] if end is not None else text
     pieces, count = [], 0
     while start < len(text):
-        end, _ = _piece_end(text, start, LONG_TEXT)  # within a word where it must: a count, not ids
-        pieces.append(text[start:end])
-        start = end
+        cut, _ = _piece_end(text, start, LONG_TEXT)  # within a word where it must: a count, not ids
+        pieces.append(text[start:cut])
+        start = cut
         if len(pieces) == PIECES_AT_ONCE or start == len(text):
             count += sum(
                 len(encoding.ids) for encoding in _encodings(tokenizer, reader, pieces, offsets=False)
@@ -148,25 +248,39 @@ def _encodings(
 
 
 def token_ids(
-    tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int
+    tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int, truncation: str = "head"
 ) -> Iterator[tuple[list[int], int]]:
     """(ids cut to `max_length`, length before the cut) of each text, for prediction."""
-    for ids, length, _ in _truncated(tokenizer, texts, max_length=max_length, offsets=False):
-        yield ids, length
+    for tokens in _truncated(tokenizer, texts, max_length=max_length, truncation=truncation, offsets=False):
+        yield tokens.ids, tokens.length
 
 
-def encode(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> list[Encoded]:
+def encode(
+    tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int, truncation: str = "head"
+) -> list[Encoded]:
     """Token ids with each token's character span, for showing tokens (`attn inspect`)."""
     encoded = []
-    for text, (ids, length, encoding) in zip(
-        texts, _truncated(tokenizer, texts, max_length=max_length), strict=True
+    head_kept, _ = kept_ends(max_length, truncation)
+    for text, tokens in zip(
+        texts, _truncated(tokenizer, texts, max_length=max_length, truncation=truncation), strict=True
     ):
+        assert tokens.offsets is not None and tokens.word_ids is not None  # asked for by offsets=True
         # The stand-in token of an empty text covers no characters.
-        offsets = _whole_characters(text, encoding.offsets[:max_length]) or [(0, 0)]
-        word_ids = [
-            position if word is None else word for position, word in enumerate(encoding.word_ids[:max_length])
-        ] or [0]
-        encoded.append(Encoded(ids=ids, offsets=offsets, word_ids=word_ids, untruncated_length=length))
+        offsets = _whole_characters(text, tokens.offsets) or [(0, 0)]
+        cut = None
+        if tokens.length > len(tokens.ids):  # the characters between the last token read before the
+            # cut and the first after it (the text's end for head, its start for tail)
+            before = offsets[head_kept - 1][1] if head_kept else 0
+            cut = (before, offsets[head_kept][0] if head_kept < len(offsets) else len(text))
+        encoded.append(
+            Encoded(
+                ids=tokens.ids,
+                offsets=offsets,
+                word_ids=tokens.word_ids or [0],
+                untruncated_length=tokens.length,
+                cut=cut,
+            )  # fmt: skip
+        )
     return encoded
 
 
@@ -194,7 +308,9 @@ def _whole_characters(text: str, offsets: Sequence[tuple[int, int]]) -> list[tup
     return widened
 
 
-def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> PackedSequences:
+def pack_ids(
+    tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int, truncation: str = "head"
+) -> PackedSequences:
     """The ids `encode` gives, without offsets, packed end to end as they come (for training and
     prediction), in a memory-mapped temporary file rather than in the process's own memory."""
     import torch
@@ -202,10 +318,10 @@ def pack_ids(tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int) -> 
     ids, starts = SpilledArray(), SpilledArray()
     starts.extend(array("q", [0]))
     chunk_ids, chunk_starts, truncated, longest = array("i"), array("q"), 0, 0
-    for sequence, length, _ in _truncated(tokenizer, texts, max_length=max_length, offsets=False):
-        if length > max_length:
-            truncated, longest = truncated + 1, max(longest, length)
-        chunk_ids.extend(sequence)
+    for tokens in _truncated(tokenizer, texts, max_length=max_length, truncation=truncation, offsets=False):
+        if tokens.length > max_length:
+            truncated, longest = truncated + 1, max(longest, tokens.length)
+        chunk_ids.extend(tokens.ids)
         chunk_starts.append(ids.count + len(chunk_ids))
         if len(chunk_ids) >= SPILL_TOKENS:
             ids.extend(chunk_ids)

@@ -213,7 +213,12 @@ def child_attn(data: str, output: str, repeats: str, seed: str) -> dict[str, Any
     model, num_labels = result.config.model.__dict__, len(result.info.label_names)  # as sized
 
     def lengths_of(texts: list[str]) -> list[int]:
-        encoded = token_ids(checkpoint.tokenizer, texts, max_length=config.model.max_length)
+        encoded = token_ids(
+            checkpoint.tokenizer,
+            texts,
+            max_length=config.model.max_length,
+            truncation=config.model.truncation,
+        )
         return [len(ids) for ids, _ in encoded]
 
     lengths, test_lengths = lengths_of(train_texts), lengths_of(texts)

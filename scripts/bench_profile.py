@@ -138,7 +138,10 @@ def profile_prediction(checkpoint: LoadedCheckpoint, texts: list[str]) -> dict[s
 
     max_length = checkpoint.config.model.length
     started = time.perf_counter()
-    encoded = [ids for ids, _ in token_ids(checkpoint.tokenizer, texts, max_length=max_length)]
+    truncation = checkpoint.config.model.truncation
+    encoded = [
+        ids for ids, _ in token_ids(checkpoint.tokenizer, texts, max_length=max_length, truncation=truncation)
+    ]
     tokenize_s = time.perf_counter() - started
 
     def forward() -> None:

@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import KEYWORDS, TINY_MODEL, make_rows, save_untrained_checkpoint, write_csv, write_jsonl
+from conftest import (
+    FILLER,
+    KEYWORDS,
+    TINY_MODEL,
+    make_rows,
+    save_untrained_checkpoint,
+    write_csv,
+    write_jsonl,
+)
 from typer.testing import CliRunner
 
 from attncli.cli import app
@@ -201,6 +209,39 @@ def test_a_second_ctrl_c_in_the_first_epoch_says_nothing_was_saved_and_to_start_
     )
     assert (run / "best" / "model.safetensors").read_bytes() == weights
     assert sorted(path.name for path in run.iterdir()) == ["best", "last", "metrics.jsonl"]
+
+
+def test_head_and_tail_truncation_reads_the_end_where_a_long_text_decides(tmp_path):
+    """model.truncation=head+tail: texts whose keyword comes only after 30 filler words, read at 16
+    tokens, are learnt from their last 12 (a head-only model reads fillers alone, and cannot); eval,
+    predict and inspect read them the same way, and say which tokens they read."""
+    import random
+
+    rng = random.Random(0)
+    rows = []
+    for index in range(150):
+        label = list(KEYWORDS)[index % 3]
+        words = [rng.choice(FILLER) for _ in range(30)] + [rng.choice(KEYWORDS[label]), "today"]
+        rows.append({"text": " ".join(words), "label": label})
+    source = write_jsonl(tmp_path / "long.jsonl", rows)
+    tiny = [arg for setting in TINY_MODEL if "max_length" not in setting for arg in ("--set", setting)]
+    trained = _ok(
+        "train", source, "-o", tmp_path / "run", "--epochs", 8, "--max-length", 16,
+        "--set", "model.truncation=head+tail", *tiny,
+    )  # fmt: skip
+    assert "training reads only their first 4 and last 12 tokens" in " ".join(trained.stderr.split())
+    report = json.loads(_ok("eval", tmp_path / "run", source, "--json").stdout)
+    assert report["truncated"] == 150 and report["accuracy"] >= 0.9  # head alone: 0.48, from memory
+    text = rows[0]["text"]
+    predicted = invoke("predict", tmp_path / "run", text, "--json")
+    assert json.loads(predicted.stdout)["label"] == rows[0]["label"]
+    assert "only their first 4 and last 12 tokens were read" in predicted.stderr
+    inspected = json.loads(_ok("inspect", tmp_path / "run", text, "--json").stdout)
+    spans = [(token["start"], token["end"]) for token in inspected["tokens"]]
+    assert len(spans) == 16 and inspected["cut"] == [spans[3][1], spans[4][0]]
+    assert text[spans[-2][0] : spans[-2][1]] == text.split()[-2]  # the keyword, read
+    heatmap = " ".join(_ok("inspect", tmp_path / "run", text, "--no-color").stdout.split())
+    assert f"[… {inspected['truncated_tokens']} tokens not read …]" in heatmap
 
 
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):

@@ -74,6 +74,11 @@ def test_a_word_yaml_reads_as_a_boolean_is_told_to_be_quoted(tmp_path):
         ("model.positional=wavy", r"not 'wavy'$"),
         ("model.positional=nope", r"\(did you mean none\?\)$"),  # NoPE: no positions, not rope
         ("model.pooling=max_pooling", r"\(did you mean max\?\)$"),
+        (
+            "model.truncation=head_tail",
+            r"one of head, tail, head\+tail, not 'head_tail' \(did you mean head\+tail\?\)$",
+        ),
+        ("model.truncation=end", r"\(did you mean tail\?\)$"),
         # Past torch's 64 bits it was "ValueError: Overflow when unpacking long long", exit 1.
         (
             "train.seed=18446744073709551616",

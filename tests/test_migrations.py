@@ -164,3 +164,28 @@ def test_runs_saved_before_ceilings_and_stop_reasons_were_recorded_read_as_not_r
         assert training_ended(metrics) is None
         training = describe_checkpoint(FIXTURES / name).to_json()["training"]
         assert training["ceilings"] is None and training["epochs_trained"] == len(metrics["history"])
+
+
+def test_runs_saved_before_truncation_was_a_setting_read_the_head_of_a_long_text():
+    """model.truncation (head, tail, head+tail) came on 2026-12-06; a checkpoint without it reads a
+    long text's first max_length tokens, as every run did before, and says so."""
+    from attncli.prediction import PredictionStats
+    from attncli.tokenization import token_ids
+
+    for name in ("v1_additive_learned", "v1_scaled_dot_sinusoidal"):
+        assert (
+            "truncation" not in json.loads((FIXTURES / name / "config.json").read_text())["config"]["model"]
+        )
+        loaded = load_checkpoint(FIXTURES / name)
+        model = loaded.config.model
+        assert model.truncation == "head"
+        long = " ".join(EXPECTED["texts"] * 40)
+        ((ids, length),) = token_ids(
+            loaded.tokenizer, [long], max_length=model.length, truncation=model.truncation
+        )
+        assert length > model.length and ids == loaded.tokenizer.encode(long).ids[: model.length]
+        stats = PredictionStats()
+        predict_probabilities(loaded, [long], stats=stats)
+        assert f"only their first {model.length} tokens were read" in stats.truncation_note(
+            model.length, model.truncation
+        )

@@ -184,8 +184,14 @@ def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
     assert words < longest <= 2 * words  # words and their punctuation
     assert (
         f"note: {cut} of 54 training texts are longer than model.max_length (32 tokens; the longest has "
-        f"{longest}); training reads only their first 32 tokens"
+        f"{longest}); training reads only their first 32 tokens; --set model.truncation=head+tail reads "
+        "each one's end as well"
     ) in recorder.lines
+    # Given, the note says which tokens it reads, and no more advice.
+    given = load_config(None, [*TINY_MODEL, "model.truncation=tail", f"data.source={tmp_path / 'd.csv'}"])
+    recorder = StageRecorder()
+    prepare(given, reporter=recorder)  # type: ignore[arg-type]
+    assert any(line.endswith("training reads only their last 32 tokens") for line in recorder.lines)
     # Where the rule sized it to its most, 512, the note says how to read more (a teacher's essays:
     # 170 of 193 cut, and nothing said what to do).
     for row in rows:
@@ -198,7 +204,8 @@ def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
     assert (
         f"note: 54 of 54 training texts are longer than model.max_length (512 tokens; the longest has "
         f"{prepared.train_ids.longest:,}); training reads only their first 512 tokens; --max-length 1024 "
-        "reads up to twice as much of each, and takes at least twice the time a text"
+        "reads up to twice as much of each, and takes at least twice the time a text; --set "
+        "model.truncation=head+tail reads each one's end as well"
     ) in recorder.lines
 
 

@@ -455,6 +455,31 @@ def test_truncated_text_shows_only_what_the_model_read():
     assert "the 3 shown (as 2 words) are all the model read" in " ".join(output.split())
 
 
+def test_a_text_cut_in_its_middle_or_at_its_start_marks_what_the_model_did_not_read():
+    """model.truncation head+tail and tail: the characters between the tokens read are replaced by
+    a bracketed count, and the tokens after them keep their weights and colours."""
+    text = "good film but far too long in the middle, sadly bad ending"
+    ending, bad = text.index("ending"), text.index("bad")
+    tokens = [TokenWeight("good", 0, 4, 0.2), TokenWeight("bad", bad, bad + 3, 0.7)]
+    tokens.append(TokenWeight("ending", ending, ending + 6, 0.1))
+    middle = Inspection(
+        text=text, label="neg", score=0.9, view="v", tokens=tokens, truncated_tokens=9, cut=(4, bad)
+    )
+    output = " ".join(_render(render_inspection(middle, color_system=None), color=False).split())
+    assert "good[0.200] [… 9 tokens not read …] bad[0.700] ending[0.100]" in output
+    assert "far too long" not in output
+    assert "9 tokens were cut at max_length where the brackets stand" in output
+    assert "the 3 shown are all the model read" in output
+    coloured = _render(render_inspection(middle, color_system="truecolor"), color=True)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", coloured)
+    assert "good [… 9 tokens not read …] bad ending" in plain
+    # The top tokens still quote the tokens after the cut by their own spans.
+    assert re.search(r"bad\s+0\.7000", plain)
+    start = dataclasses.replace(middle, tokens=tokens[1:], cut=(0, bad), truncated_tokens=10)
+    output = " ".join(_render(render_inspection(start, color_system=None), color=False).split())
+    assert "[… 10 tokens not read …] bad[0.700] ending[0.100]" in output and "good" not in output
+
+
 def test_probabilities_keep_enough_digits():
     assert format_probability(0.99994) == "99.99%"
     assert format_probability(0.999996) == "99.9996%"

@@ -3,7 +3,7 @@ import torch
 
 from attncli.config import TokenizerConfig
 from attncli.errors import AttnError
-from attncli.tokenization import encode, pack_ids, token_ids
+from attncli.tokenization import encode, kept_ends, pack_ids, token_ids
 from attncli.tokenizer import pad_id_of, readable_text, train_tokenizer
 
 TEXTS = ["The quick brown fox jumps over the lazy dog.", "Café prices rose, the ﬁnance report said."] * 20
@@ -34,9 +34,11 @@ def test_prediction_and_training_ids_skip_offsets_yet_match_inspect(kind):
 
 
 @pytest.mark.parametrize("kind", ["wordpiece", "bpe", "unigram", "word"])
-def test_a_long_text_is_encoded_in_pieces_to_the_same_ids_spans_and_length(kind, monkeypatch):
-    """A 21 MB line took 1.6 GB to encode whole for its first tokens; pieces give the same result.
-    Pieces of 100 characters here, so that a text of a few thousand makes dozens of them."""
+@pytest.mark.parametrize("truncation", ["head", "tail", "head+tail"])
+def test_a_long_text_is_encoded_in_pieces_to_the_same_ids_spans_and_length(kind, truncation, monkeypatch):
+    """A 21 MB line took 1.6 GB to encode whole for its first tokens; pieces give the same result,
+    from its start, its end or both (model.truncation). Pieces of 100 characters here, so that a
+    text of a few thousand makes dozens of them."""
     import attncli.tokenization
 
     tokenizer = train_tokenizer(TEXTS, TokenizerConfig(kind=kind, vocab_size=120, min_frequency=1))
@@ -61,12 +63,21 @@ def test_a_long_text_is_encoded_in_pieces_to_the_same_ids_spans_and_length(kind,
     monkeypatch.setattr(attncli.tokenization, "_encodings", measured)
     for text, max_length in ((long, 4), (hidden, 4), ("fox " * 10, 4), (blob, 8), (chinese, 4)):
         whole = tokenizer.encode(readable_text(text), add_special_tokens=False)
-        expected = whole.ids[:max_length]
-        assert list(token_ids(tokenizer, [text], max_length=max_length)) == [(expected, len(whole.ids))]
-        (encoded,) = encode(tokenizer, [text], max_length=max_length)
+        head, tail = kept_ends(max_length, truncation) if len(whole.ids) > max_length else (max_length, 0)
+        kept = [*range(head), *range(len(whole.ids) - tail, len(whole.ids))]
+        expected = [whole.ids[position] for position in kept]
+        cut = {"truncation": truncation, "max_length": max_length}
+        assert list(token_ids(tokenizer, [text], **cut)) == [(expected, len(whole.ids))]
+        (encoded,) = encode(tokenizer, [text], **cut)
         assert (encoded.ids, encoded.untruncated_length) == (expected, len(whole.ids))
-        assert encoded.offsets == [tuple(span) for span in whole.offsets[:max_length]]
-        packed = pack_ids(tokenizer, [text], max_length=max_length)
+        assert encoded.offsets == [tuple(whole.offsets[position]) for position in kept]
+        # Word indices tell words apart across the cut, and the characters between are the cut.
+        assert encoded.word_ids == sorted(encoded.word_ids)
+        if len(whole.ids) > max_length:
+            assert not (head and tail) or encoded.word_ids[head - 1] < encoded.word_ids[head]
+            before = encoded.offsets[head - 1][1] if head else 0
+            assert encoded.cut == (before, encoded.offsets[head][0] if tail else len(readable_text(text)))
+        packed = pack_ids(tokenizer, [text], **cut)
         assert packed[0].tolist() == expected and packed.truncated == (len(whole.ids) > max_length)
         if text is long or text is chinese:  # encoded in pieces, never whole
             assert len(text) > 10_000 and max(encoded_lengths) <= 512 + 1024

@@ -174,7 +174,7 @@ def inspect(
         note_when_nothing_read(source, records=stats.records, verb="inspect")
         # As predict says them, --json included. Texts cut at max_length are said where no heatmap
         # on the terminal says it under each: with --json, or with the page alone (--html -).
-        note = stats.truncation_note(loaded.config.model.length)
+        note = stats.truncation_note(loaded.config.model.length, loaded.config.model.truncation)
         if note is not None and (as_json or console is None):
             say(note)
         if stats.without_label:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
@@ -31,6 +31,9 @@ from attncli.cli.options import (
 )
 from attncli.errors import AttnError, ConfigError
 from attncli.streams import in_utf8
+
+if TYPE_CHECKING:
+    from attncli.model_config import ModelConfig
 
 # The labels a result lists where --top-k is not given.
 DEFAULT_TOP_K = 3
@@ -167,7 +170,7 @@ def predict(
             else:
                 _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
         note_when_nothing_read(source, records=stats.records, verb="predict")
-        _report_prediction_stats(stats, max_length=loaded.config.model.length)
+        _report_prediction_stats(stats, model=loaded.config.model)
         if output is not None:
             say(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}")
 
@@ -195,9 +198,9 @@ def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, strea
         console.print(render_prediction_header(layout))
 
 
-def _report_prediction_stats(stats, *, max_length: int) -> None:
+def _report_prediction_stats(stats, *, model: ModelConfig) -> None:
     """A closing note on standard error (standard output stays results only)."""
-    if (note := stats.truncation_note(max_length)) is not None:
+    if (note := stats.truncation_note(model.length, model.truncation)) is not None:
         say(note)
     if stats.without_label:
         say(f"note: {stats.without_label:,} of {stats.records:,} records had no text and got no label")

@@ -130,7 +130,7 @@ def render_inspection(
 
     # Each character is coloured once: tokens NFKC made of one character (Thai's ำ) make one entry.
     shared = merge_shared_characters(inspection.tokens, inspection.text)
-    inspection = dataclasses.replace(inspection, tokens=shared)
+    inspection, marker = _cut_marked(dataclasses.replace(inspection, tokens=shared))
     styles = heat_styles(color_system)
     positions = sum(item.pieces for item in inspection.tokens)
     # Words where --words merged pieces (or a word has several): "4 of 5 tokens" said tokens of words.
@@ -150,6 +150,8 @@ def render_inspection(
     heatmap: Text | WeightedTokens
     if color_system is not None:
         heatmap = Text(text)
+        if marker is not None:
+            heatmap.stylize("attn.muted", *marker)
         for item in inspection.tokens:
             level = scale.level(_per_token(item)) if item.token != UNK_TOKEN else 0
             if item.end > item.start and level:
@@ -185,14 +187,15 @@ def render_inspection(
         )
     parts: list[RenderableType] = [header, heatmap]
     if cut := inspection.truncated_tokens:
-        parts.append(
-            Text(
-                f"... and {cut} more token{'s' * (cut != 1)}, cut at max_length: the "
-                f"{positions} shown{f' (as {len(inspection.tokens)} words)' if merged else ''} are all the "
-                "model read",
-                "attn.muted",
-            )
+        as_words = f" (as {len(inspection.tokens)} words)" if merged else ""
+        shown = f"the {positions} shown{as_words} are all the model read"
+        said = (
+            f"{cut:,} token{'s were' if cut != 1 else ' was'} cut at max_length where the brackets stand: "
+            + shown
+            if marker is not None
+            else f"... and {cut:,} more token{'s' * (cut != 1)}, cut at max_length: {shown}"
         )
+        parts.append(Text(said, "attn.muted"))
     unknown = [item for item in inspection.tokens if item.unknown]
     if unknown:  # shown in their own spelling, but the model read each as the one unknown token
         spans = dict.fromkeys((item.start, item.end, item.token) for item in unknown)  # one per word
@@ -229,6 +232,26 @@ def render_inspection(
         parts.append(Text(said, "attn.muted"))
     parts += [legend, _top_tokens(inspection, known, scale), Text()]
     return Group(*parts)
+
+
+def _cut_marked(inspection: Inspection) -> tuple[Inspection, tuple[int, int] | None]:
+    """The inspection with the characters the model never saw replaced by a bracketed count, where
+    they lie before or between tokens it read (model.truncation tail or head+tail), and where the
+    count lies in the new text; a text cut at its end (head) is shown up to its last token read."""
+    if inspection.cut is None or inspection.cut[1] >= len(inspection.text):
+        return inspection, None
+    start, end = inspection.cut
+    count = inspection.truncated_tokens
+    marker = f"{' ' * bool(start)}[… {count:,} token{'s' * (count != 1)} not read …] "
+    moved = len(marker) - (end - start)
+    tokens = [
+        item
+        if item.end <= start
+        else dataclasses.replace(item, start=item.start + moved, end=item.end + moved)
+        for item in inspection.tokens
+    ]
+    text = inspection.text[:start] + marker + inspection.text[end:]
+    return dataclasses.replace(inspection, text=text, tokens=tokens), (start, start + len(marker))
 
 
 class WeightedTokens:
