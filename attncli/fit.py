@@ -99,7 +99,7 @@ def train_step(
     if config.subword_dropout_rate and prepared.piece_splits is not None:  # see attncli/subword_dropout.py
         input_ids = split_pieces(
             input_ids, prepared.piece_splits, rate=config.subword_dropout_rate, pad_id=prepared.pad_id,
-            max_length=prepared.config.model.length,
+            max_length=prepared.config.model.length, truncation=prepared.config.model.truncation,
         )  # fmt: skip
     if config.token_dropout:
         # Hiding random words behind the unknown token: the model cannot lean on any one of them.

@@ -188,7 +188,7 @@ class PredictionStats:
             "words training never saw, or saw too rarely to keep)"
         )
 
-    def truncation_note(self, max_length: int, truncation: str = "head") -> str | None:
+    def truncation_note(self, max_length: int, truncation: str) -> str | None:
         if not self.truncated:
             return None
         return (
@@ -385,7 +385,10 @@ def predict(
     )  # fmt: skip
     # What `attn predict` notes, to the attncli logger as training's notes go (a notebook's predictions
     # of articles cut 19 of 50 without a word: a trial).
-    for note in (stats.truncation_note(checkpoint.config.model.length), stats.unknown_note()):
+    for note in (
+        stats.truncation_note(checkpoint.config.model.length, checkpoint.config.model.truncation),
+        stats.unknown_note(),
+    ):
         if note is not None:
             log_note(note)
     return predictions

@@ -333,8 +333,9 @@ def prepare(
         trained = None
         if distributed.is_main:
             trained = supplied or train_tokenizer(
-                train_split.texts, config.tokenizer, max_length=config.model.length
-            )
+                train_split.texts, config.tokenizer, max_length=config.model.length,
+                truncation=config.model.truncation,
+            )  # fmt: skip
         shared = distributed.broadcast_text(trained.to_str() if trained else None, device=device)
         tokenizer = trained or tokenizer_from_json(shared, origin="the tokenizer rank 0 trained")
     train_ids = pack_ids(

@@ -64,12 +64,23 @@ def piece_splits(tokenizer: Tokenizer) -> torch.Tensor | None:
 
 
 def split_pieces(
-    input_ids: torch.Tensor, splits: torch.Tensor, *, rate: float, pad_id: int, max_length: int
+    input_ids: torch.Tensor,
+    splits: torch.Tensor,
+    *,
+    rate: float,
+    pad_id: int,
+    max_length: int,
+    truncation: str = "head",
 ) -> torch.Tensor:
     """(B, T) padded ids -> (B, T') with each splittable piece split into its two parts at `rate`,
-    over ROUNDS rounds; rows are cut to `max_length` (the end of a text that grew past it) and the
+    over ROUNDS rounds; a row that grew past `max_length` is cut as a text is (`truncation`: its end
+    goes for head, its start for tail, the tokens between its first and last for head+tail) and the
     batch padded to its longest row. Draws from torch's default generator."""
     import torch
+
+    from attncli.tokenization import kept_ends
+
+    head, _ = kept_ends(max_length, truncation)
 
     for _ in range(ROUNDS):
         parts = splits[input_ids]  # (B, T, 2)
@@ -85,10 +96,13 @@ def split_pieces(
         # Each row's real tokens, now longer; padding (at each row's end) stays padding.
         row_ends = counts.sum(1).cumsum(0)
         row_starts = row_ends - counts.sum(1)
-        lengths = ((input_ids != pad_id).long() + chosen.long()).sum(1).clamp(max=max_length)
+        grown = ((input_ids != pad_id).long() + chosen.long()).sum(1)
+        lengths = grown.clamp(max=max_length)
         width = int(lengths.max())
         columns = torch.arange(width)
         inside = columns[None, :] < lengths[:, None]
-        gathered = flat[(row_starts[:, None] + columns[None, :]).clamp(max=flat.numel() - 1)]
+        # Past the head's tokens, a row over max_length skips its excess, so that its last tokens stay.
+        skipped = torch.where(columns[None, :] >= head, (grown - max_length).clamp(min=0)[:, None], 0)
+        gathered = flat[(row_starts[:, None] + columns[None, :] + skipped).clamp(max=flat.numel() - 1)]
         input_ids = torch.where(inside, gathered, torch.full_like(gathered, pad_id))
     return input_ids

@@ -26,10 +26,11 @@ def kept_ends(max_length: int, truncation: str) -> tuple[int, int]:
     """How many tokens of a text longer than `max_length` are kept from its start and from its end.
     head+tail keeps a quarter from the start and the rest from the end, as Sun et al. (2019, "How to
     fine-tune BERT for text classification") found best on long reviews and news (128 and 382 of 510)."""
-    if truncation == "tail":
+    if truncation == "tail" or (truncation == "head+tail" and max_length == 1):
         return 0, max_length
     if truncation == "head+tail":
-        return max_length // 4, max_length - max_length // 4
+        head = max(1, max_length // 4)
+        return head, max_length - head
     return max_length, 0
 
 
@@ -271,7 +272,9 @@ def encode(
         if tokens.length > len(tokens.ids):  # the characters between the last token read before the
             # cut and the first after it (the text's end for head, its start for tail)
             before = offsets[head_kept - 1][1] if head_kept else 0
-            cut = (before, offsets[head_kept][0] if head_kept < len(offsets) else len(text))
+            after = offsets[head_kept][0] if head_kept < len(offsets) else len(text)
+            # Tokens NFKC made of one character ("…" as three dots) may sit on both sides of the cut.
+            cut = (before, max(before, after))
         encoded.append(
             Encoded(
                 ids=tokens.ids,

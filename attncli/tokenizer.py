@@ -276,11 +276,38 @@ def words_up_to(text: str, words: int) -> str:
     return cut[: words * CHARACTERS_PER_WORD]
 
 
+def words_from_end(text: str, words: int) -> str:
+    """`text` from its last `words` whitespace-separated words on (as `words_up_to` from its start),
+    and at most `words` x CHARACTERS_PER_WORD characters."""
+    if len(text) <= words:
+        return text
+    parts = text.rsplit(maxsplit=words)
+    cut = text if len(parts) <= words else text[len(parts[0]) :]
+    return cut[-words * CHARACTERS_PER_WORD :]
+
+
+def words_read(text: str, words: int, truncation: str) -> str:
+    """The words of `text` near those a model of `truncation` (model.truncation) reads: up to `words`
+    of them from its start (head), its end (tail), or each (head+tail, joined by a space)."""
+    if truncation == "tail":
+        return words_from_end(text, words)
+    head = words_up_to(text, words)
+    if truncation != "head+tail" or len(head) == len(text):
+        return head
+    tail = words_from_end(text, words)
+    return text if len(head) + len(tail) >= len(text) else f"{head} {tail}"
+
+
 def train_tokenizer(
-    texts: Sequence[str], config: TokenizerConfig, *, max_length: int | None = None
+    texts: Sequence[str],
+    config: TokenizerConfig,
+    *,
+    max_length: int | None = None,
+    truncation: str = "head",
 ) -> Tokenizer:
     """Fit a tokenizer on `texts` (the training split only), or load `config.path` if given; with
-    `max_length` (the tokens the model reads), each text's words far past it are left out."""
+    `max_length` (the tokens the model reads), each text's words far from those it reads (past them,
+    or before them for `truncation` tail and head+tail) are left out."""
     if config.path:
         return load_tokenizer(Path(config.path), source="tokenizer.path")
     unspaced, letter_folds = optional_steps(texts)
@@ -290,7 +317,7 @@ def train_tokenizer(
         if max_length is None:
             return batched(texts)
         words = max_length * TOKENIZER_WORDS_PER_TOKEN_READ
-        return ([words_up_to(text, words) for text in batch] for batch in batched(texts))
+        return ([words_read(text, words, truncation) for text in batch] for batch in batched(texts))
 
     fixed_pieces: list[str] = []
     if kind == "wordpiece":

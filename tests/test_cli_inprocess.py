@@ -211,7 +211,7 @@ def test_a_second_ctrl_c_in_the_first_epoch_says_nothing_was_saved_and_to_start_
     assert sorted(path.name for path in run.iterdir()) == ["best", "last", "metrics.jsonl"]
 
 
-def test_head_and_tail_truncation_reads_the_end_where_a_long_text_decides(tmp_path):
+def test_head_and_tail_truncation_reads_the_end_where_a_long_text_decides(tmp_path, caplog):
     """model.truncation=head+tail: texts whose keyword comes only after 30 filler words, read at 16
     tokens, are learnt from their last 12 (a head-only model reads fillers alone, and cannot); eval,
     predict and inspect read them the same way, and say which tokens they read."""
@@ -242,6 +242,16 @@ def test_head_and_tail_truncation_reads_the_end_where_a_long_text_decides(tmp_pa
     assert text[spans[-2][0] : spans[-2][1]] == text.split()[-2]  # the keyword, read
     heatmap = " ".join(_ok("inspect", tmp_path / "run", text, "--no-color").stdout.split())
     assert f"[… {inspected['truncated_tokens']} tokens not read …]" in heatmap
+    # The Python API's note says so too (it said "first 16").
+    import logging
+
+    from attncli.checkpoint import load_checkpoint
+    from attncli.prediction import predict
+
+    with caplog.at_level(logging.INFO, logger="attncli"):
+        (prediction,) = predict(load_checkpoint(tmp_path / "run"), [text])
+    assert prediction.label == rows[0]["label"]
+    assert "only their first 4 and last 12 tokens were read" in caplog.text
 
 
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):

@@ -480,6 +480,34 @@ def test_a_text_cut_in_its_middle_or_at_its_start_marks_what_the_model_did_not_r
     assert "[… 10 tokens not read …] bad[0.700] ending[0.100]" in output and "good" not in output
 
 
+def test_a_cut_marked_inside_a_word_or_a_shared_character_adds_no_space_and_no_repeat():
+    text = "unbelievably long"
+    cut = Inspection(
+        text=text,
+        label="x",
+        score=0.5,
+        view="v",
+        truncated_tokens=2,
+        cut=(2, 4),
+        tokens=[
+            TokenWeight("un", 0, 2, 0.5),
+            TokenWeight("##lie", 4, 7, 0.3),
+            TokenWeight("long", 13, 17, 0.2),
+        ],
+    )
+    output = " ".join(_render(render_inspection(cut, color_system=None), color=False).split())
+    assert "un[0.500][… 2 tokens not read …]lie" in output
+    # "…" read as three dots, two before the cut and one after (cut (5, 5)): shown once.
+    text = "fox … dog dog"
+    dots = [TokenWeight(".", 4, 5, 0.1), TokenWeight(".", 4, 5, 0.1), TokenWeight(".", 4, 5, 0.1)]
+    shared = Inspection(
+        text=text, label="x", score=0.5, view="v", truncated_tokens=1, cut=(5, 5),
+        tokens=[TokenWeight("fox", 0, 3, 0.2), *dots, TokenWeight("dog", 10, 13, 0.5)],
+    )  # fmt: skip
+    output = " ".join(_render(render_inspection(shared, color_system=None), color=False).split())
+    assert "fox[0.200] …[0.300] [… 1 token not read …] dog dog[0.500]" in output
+
+
 def test_probabilities_keep_enough_digits():
     assert format_probability(0.99994) == "99.99%"
     assert format_probability(0.999996) == "99.9996%"

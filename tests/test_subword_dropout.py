@@ -66,6 +66,11 @@ def test_split_pieces_keeps_each_texts_spelling_and_padding_and_cuts_at_max_leng
     assert letters.size(1) == 6
     assert _spelling(tokenizer, letters[0].tolist()) == "search"
     assert _spelling(tokenizer, [i for i in letters[1].tolist() if i != pad]) == "search"
+    # A text the model reads from its end (model.truncation) keeps its end: "searched" grown to its
+    # 8 letters is cut to its last 6, or to its first 1 and last 5; its end was lost.
+    for truncation, kept in (("tail", "arched"), ("head+tail", "srched")):
+        letters = split_pieces(input_ids, splits, rate=0.999, pad_id=pad, max_length=6, truncation=truncation)
+        assert _spelling(tokenizer, [i for i in letters[1].tolist() if i != pad]) == kept
     # Drawn from torch's generator: a seed repeats the split.
     torch.manual_seed(1)
     first = split_pieces(input_ids, splits, rate=0.3, pad_id=pad, max_length=64)

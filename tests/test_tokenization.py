@@ -84,6 +84,21 @@ def test_a_long_text_is_encoded_in_pieces_to_the_same_ids_spans_and_length(kind,
         encoded_lengths.clear()
 
 
+def test_head_and_tail_keep_a_quarter_from_the_start_and_at_least_one_token_of_each_end():
+    assert [kept_ends(length, "head+tail") for length in (1, 2, 3, 8, 512)] == [
+        (0, 1), (1, 1), (1, 2), (2, 6), (128, 384),
+    ]  # fmt: skip
+    assert kept_ends(8, "head") == (8, 0) and kept_ends(8, "tail") == (0, 8)
+
+
+def test_the_cut_is_never_backwards_where_one_character_is_tokens_on_both_sides_of_it():
+    """NFKC writes "…" as three dots: with two of them before the cut and one after, the characters
+    between the tokens read ran backwards, (5, 4), and inspect showed "…" on both sides of the cut."""
+    tokenizer = train_tokenizer(TEXTS, TokenizerConfig(kind="word", vocab_size=120, min_frequency=1))
+    (encoded,) = encode(tokenizer, ["fox … dog dog dog dog dog"], max_length=8, truncation="head+tail")
+    assert encoded.offsets[:3] == [(0, 3), (4, 5), (4, 5)] and encoded.cut == (5, 5)
+
+
 def test_padding_written_in_a_text_is_an_unknown_word_and_lone_surrogates_are_read():
     """A text of "[PAD]" once became padding only, which the model cannot attend to (NaN scores)."""
     tokenizer = train_tokenizer(TEXTS, TokenizerConfig(vocab_size=120, min_frequency=1))

@@ -252,7 +252,13 @@ def test_a_texts_words_far_past_what_the_model_reads_train_no_vocabulary():
     vectors training never reaches (the model reads max_length tokens of it). Words up to 16 times
     max_length still count, for subword statistics; the BBC articles lose none."""
     from attncli.config import TokenizerConfig
-    from attncli.tokenizer import TOKENIZER_WORDS_PER_TOKEN_READ, train_tokenizer, words_up_to
+    from attncli.tokenizer import (
+        TOKENIZER_WORDS_PER_TOKEN_READ,
+        train_tokenizer,
+        words_from_end,
+        words_read,
+        words_up_to,
+    )
 
     config = TokenizerConfig(kind="word", vocab_size=1_000_000, min_frequency=1)
     ordinary = [f"match report number {index % 50} today" for index in range(200)]
@@ -266,6 +272,17 @@ def test_a_texts_words_far_past_what_the_model_reads_train_no_vocabulary():
     )
     assert words_up_to("a b  c d", 2) == "a b  " and words_up_to("a b", 2) == "a b"
     assert words_up_to("超" * 1000, 2) == "超" * 128  # no spaces: characters, 64 a word
+    # A model that reads a text's end (model.truncation) has a tokenizer that knows its words: the
+    # deciding word at the end of a long text was the unknown token to a tail model.
+    assert words_from_end("a b  c d", 2) == "  c d" and words_from_end("超" * 1000, 2) == "超" * 128
+    assert (
+        words_read("a b c d e f", 2, "head+tail").split() == ["a", "b", "e", "f"]
+        and words_read("a b c d", 2, "head+tail") == "a b c d"
+    )
+    verdicts = [" ".join(["filler"] * 400 + [f"verdict{index % 2}"]) for index in range(20)]
+    for truncation, known in (("head", False), ("tail", True), ("head+tail", True)):
+        vocabulary = train_tokenizer(verdicts, config, max_length=8, truncation=truncation).get_vocab()
+        assert ("verdict0" in vocabulary) == known, truncation
 
 
 def test_persian_typed_with_the_arabic_kaf_and_yeh_reads_as_persian():

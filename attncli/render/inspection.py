@@ -242,16 +242,22 @@ def _cut_marked(inspection: Inspection) -> tuple[Inspection, tuple[int, int] | N
         return inspection, None
     start, end = inspection.cut
     count = inspection.truncated_tokens
-    marker = f"{' ' * bool(start)}[… {count:,} token{'s' * (count != 1)} not read …] "
+    text = inspection.text
+    # Spaced as the text is at the cut: a cut inside a word or between CJK characters adds none.
+    before = " " if start > 0 and (start == end or text[start].isspace()) else ""
+    after = " " if end > start and text[end - 1].isspace() else ""
+    marker = f"{before}[… {count:,} token{'s' * (count != 1)} not read …]{after}"
     moved = len(marker) - (end - start)
+    # Tokens from the cut's end on move past the marker; a token NFKC made of the character before
+    # the cut as well (a "…" read as three dots, some before the cut and some after) stays with it.
     tokens = [
         item
-        if item.end <= start
+        if item.start < end
         else dataclasses.replace(item, start=item.start + moved, end=item.end + moved)
         for item in inspection.tokens
     ]
-    text = inspection.text[:start] + marker + inspection.text[end:]
-    return dataclasses.replace(inspection, text=text, tokens=tokens), (start, start + len(marker))
+    marked = text[:start] + marker + text[end:]
+    return dataclasses.replace(inspection, text=marked, tokens=tokens), (start, start + len(marker))
 
 
 class WeightedTokens:
