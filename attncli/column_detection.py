@@ -40,7 +40,11 @@ FOREIGN_LABEL_COLUMNS = (
     *("clase", "classe", "klasse", "sentimiento", "sentimento"),
     *("标签", "標籤", "类别", "類別", "分类", "分類", "情感"),
 )
-LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target", *FOREIGN_LABEL_COLUMNS)
+# `intent`: what CLINC150, SNIPS and Rasa's data call a chatbot's labels (an intent trial's was not found).
+LABEL_COLUMNS = (
+    *("label", "labels", "category", "class", "sentiment", "target", "intent"),
+    *FOREIGN_LABEL_COLUMNS,
+)
 # Labels too (a teacher's `grade`, a review's `rating` or `stars`), but of a table with nothing
 # better, exactly or by a word in its name: each also heads numbers that are no classes (an
 # annotator's score beside a label, predict's own `score`), so `label` beside `score` is `label`, and

@@ -382,7 +382,10 @@ def rare_in_validation_warning(
     counts, held = Counter(train.labels), Counter(validation.labels)
     few = {index for index in held if held[index] < RARE_IN_VALIDATION}
     others = [held[index] for index in held if index not in few]
-    if not others:
+    # Nearly every label few beside one or two large ones (an intent trial's 161 intents of 1-2
+    # validation rows beside its out-of-scope class, "against a median of 40"): few is the norm there,
+    # and no label is rare against the rest.
+    if len(others) * 4 < len(held):
         return []
     median = statistics.median(others)
     rare = [

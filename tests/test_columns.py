@@ -129,6 +129,9 @@ def test_a_survey_exports_answers_are_its_text_column(columns, text):
         (("essay", "grade", "category"), "essay", "category"),
         (("text", "rating", "sentiment_label"), "text", "sentiment_label"),
         (("review", "stars", "rating"), "review", "rating"),  # among them, in their order
+        # A chatbot's intents (CLINC150, SNIPS, Rasa): a usual name, not a guess.
+        (("text", "intent"), "text", "intent"),
+        (("utterance", "score", "intent"), "utterance", "intent"),
     ],
 )
 def test_grades_ratings_and_scores_are_label_columns_where_no_usual_name_is(columns, text, label):
@@ -138,7 +141,7 @@ def test_grades_ratings_and_scores_are_label_columns_where_no_usual_name_is(colu
     chosen = choose_columns(Layout(columns=columns), where="D", text=None)
     assert (chosen.text, chosen.label) == (text, label)
     guessed = f"label column {label!r}, chosen by name"
-    assert (guessed in (chosen.note or "")) == (label not in ("label", "category"))
+    assert (guessed in (chosen.note or "")) == (label not in ("label", "category", "intent"))
 
 
 @pytest.mark.parametrize(

@@ -141,7 +141,13 @@ def test_a_label_with_few_validation_rows_among_labels_with_many_is_warned_of():
         split(60, 60, 4), split(60, 60, 4), list("abc"), carved=True, fraction=0.5
     )
     assert half and "validation_fraction" not in half[0]
-    # Not: labels equally few (150 intents of 3 rows each), a few rows among few, a small split.
+    # Not: labels equally few (150 intents of 3 rows each, or 161 of 1-2 beside a large out-of-scope
+    # class), a few rows among few, a small split.
+    beside_one = rare_in_validation_warning(
+        split(400, *[15] * 161), split(40, *[1, 2] * 80, 2), [str(i) for i in range(162)], carved=False,
+        fraction=0.1,
+    )  # fmt: skip
+    assert beside_one == []
     equal = split(*[3] * 150)
     assert (
         rare_in_validation_warning(equal, equal, [str(i) for i in range(150)], carved=True, fraction=0.1)
