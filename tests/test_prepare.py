@@ -345,3 +345,25 @@ def test_a_run_whose_attention_scores_would_not_fit_is_warned_of_before_it_train
     recorder = StageRecorder()
     prepare(config, reporter=recorder)  # type: ignore[arg-type]
     assert not [line for line in recorder.lines if "keeps every score" in line]
+
+
+def test_preparing_many_labels_of_few_rows_each_notes_what_more_epochs_did(tmp_path):
+    from conftest import TINY_MODEL, StageRecorder, write_csv
+
+    from attncli.config_loading import load_config
+    from attncli.prepare import prepare
+
+    rows = [
+        {"text": f"please help with thing{label} now {index}", "label": f"intent{label}"}
+        for label in range(60)
+        for index in range(25)
+    ]
+    config = load_config(None, [*TINY_MODEL, f"data.source={write_csv(tmp_path / 'd.csv', rows)}"])
+    recorder = StageRecorder()
+    prepared = prepare(config, reporter=recorder)  # type: ignore[arg-type]
+    assert prepared.config.train.epochs == 20
+    assert any(line.startswith("note: 60 labels of about 2") for line in recorder.lines), recorder.lines
+    given = load_config(None, [*TINY_MODEL, "train.epochs=20", f"data.source={tmp_path / 'd.csv'}"])
+    recorder = StageRecorder()
+    prepare(given, reporter=recorder)  # type: ignore[arg-type]
+    assert not any("labels of about" in line for line in recorder.lines)

@@ -466,3 +466,20 @@ def test_text_mostly_of_cjk_ideographs_gets_a_self_attention_layer():
         load_config(None, ["model.num_layers=0"]), profile_texts(chinese, lowercase=True, distinct_cap=15997)
     )
     assert "model.num_layers" not in zero
+
+
+def test_many_labels_of_few_rows_each_are_told_that_more_epochs_helped_a_trial():
+    """An intent trial (161 intents of 10-20 utterances): the sized 20 epochs read 92.9% of test on
+    average, --epochs 40 94.1%; the note says so where the data looks like it."""
+    from attncli.sizing import many_labels_note
+
+    intents = [label for label in range(162) for _ in range(15)]
+    said = many_labels_note(20, intents, 162)
+    assert said is not None and said.startswith(
+        "note: 162 labels of about 15 training rows each (the median)"
+    )
+    assert "--epochs 40 read 94.1% of test on average" in said
+    assert many_labels_note(None, intents, 162) is None  # epochs given
+    assert many_labels_note(40, intents, 162) is None  # more than the rule's 20 already
+    assert many_labels_note(20, [label % 5 for label in range(1600)], 5) is None  # the headlines
+    assert many_labels_note(20, [label for label in range(60) for _ in range(40)], 60) is None  # 40 rows each
