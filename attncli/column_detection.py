@@ -57,7 +57,9 @@ SINGULAR_ONLY = frozenset({"classe", "categorie"})
 # A name with one of these words names something about the text, not the text (review_id, review_date).
 NOT_TEXT_WORDS = frozenset(
     {"id", "ids", "uuid", "key", "date", "time", "timestamp", "url", "link", "title", "headline"}
-    | {"summary", "subject", "lang", "language", "count", "length", "len", "type", *LABEL_COLUMNS}
+    | {"summary", "subject", "lang", "language", "count", "length", "len", "type"}
+    # Not `intent`, a word of many a text column's name too (intent_description, user_intent_message).
+    | {name for name in LABEL_COLUMNS if name != "intent"}
 )
 # A text column's name holding one of these comes after one without: review_body before review_stars.
 # Not ruled out, as a rating_comment or a comment_score is a text column (a review).

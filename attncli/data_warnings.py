@@ -368,6 +368,12 @@ def small_validation_warning(rows: int, *, carved: bool) -> list[str]:
 RARE_IN_VALIDATION = 5
 
 
+# Labels in validation from which a few large ones beside the rest are no longer rare labels among
+# common ones (a chatbot's intents beside its out-of-scope class); fewer, as an imbalanced task's 4
+# rare labels beside 1 common one, are.
+MANY_LABELS_HELD = 20
+
+
 def rare_in_validation_warning(
     train: Split, validation: Split, label_names: list[str], *, carved: bool, fraction: float
 ) -> list[str]:
@@ -385,7 +391,7 @@ def rare_in_validation_warning(
     # Nearly every label few beside one or two large ones (an intent trial's 161 intents of 1-2
     # validation rows beside its out-of-scope class, "against a median of 40"): few is the norm there,
     # and no label is rare against the rest.
-    if len(others) * 4 < len(held):
+    if len(held) >= MANY_LABELS_HELD and len(others) * 4 < len(held):
         return []
     median = statistics.median(others)
     rare = [

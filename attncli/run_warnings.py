@@ -245,6 +245,7 @@ def out_of_scope_warning(label_names: list[str], outlier_rows: int) -> str | Non
         f"label {named[0]!r} looks like an out-of-scope class, and train.outlier_rows trains made-up texts "
         f"towards no label at all, so a text unlike every other label may get one of them at low confidence "
         f"rather than {named[0]!r}; --set train.outlier_rows=0 took a trial's unfamiliar questions from 0 to "
-        f"200 of 200 into {named[0]!r}, and left another's at 45%, where --min-score caught more by their "
-        "low scores: try both on unfamiliar texts of your own"
+        f"200 of 200 into {named[0]!r}, and left another's at 45%, where keeping the made-up texts kept "
+        "their scores low enough for predict's --min-score to catch more: try both on unfamiliar texts of "
+        "your own"
     )

@@ -132,6 +132,9 @@ def test_a_survey_exports_answers_are_its_text_column(columns, text):
         # A chatbot's intents (CLINC150, SNIPS, Rasa): a usual name, not a guess.
         (("text", "intent"), "text", "intent"),
         (("utterance", "score", "intent"), "utterance", "intent"),
+        # ... and a text column's name may hold the word (found as a text before the commit that added it).
+        (("intent_description", "label"), "intent_description", "label"),
+        (("user_intent_message", "intent"), "user_intent_message", "intent"),
     ],
 )
 def test_grades_ratings_and_scores_are_label_columns_where_no_usual_name_is(columns, text, label):

@@ -148,6 +148,11 @@ def test_a_label_with_few_validation_rows_among_labels_with_many_is_warned_of():
         fraction=0.1,
     )  # fmt: skip
     assert beside_one == []
+    # ... while a few rare labels beside one common label still are (an imbalanced task's).
+    imbalanced = rare_in_validation_warning(
+        split(1460, 40, 40, 40, 40), split(146, 4, 4, 4, 4), list("abcde"), carved=False, fraction=0.1
+    )
+    assert imbalanced and "'b' 4, 'c' 4, 'd' 4, 'e' 4, against a median of 146" in imbalanced[0]
     equal = split(*[3] * 150)
     assert (
         rare_in_validation_warning(equal, equal, [str(i) for i in range(150)], carved=True, fraction=0.1)

@@ -506,6 +506,14 @@ def test_a_cut_marked_inside_a_word_or_a_shared_character_adds_no_space_and_no_r
     )  # fmt: skip
     output = " ".join(_render(render_inspection(shared, color_system=None), color=False).split())
     assert "fox[0.200] …[0.300] [… 1 token not read …] dog dog[0.500]" in output
+    # A cut that begins at a punctuation mark, or ends before a word with no space: set off by spaces.
+    text = "alpha. beta gamma,delta"
+    punctuation = Inspection(
+        text=text, label="x", score=0.5, view="v", truncated_tokens=3, cut=(5, 18),
+        tokens=[TokenWeight("alpha", 0, 5, 0.5), TokenWeight("delta", 18, 23, 0.5)],
+    )  # fmt: skip
+    output = " ".join(_render(render_inspection(punctuation, color_system=None), color=False).split())
+    assert "alpha[0.500] [… 3 tokens not read …] delta[0.500]" in output
 
 
 def test_probabilities_keep_enough_digits():

@@ -105,8 +105,9 @@ def test_an_out_of_scope_class_is_warned_of_while_made_up_texts_train_towards_no
         "label 'OUT_OF_SCOPE' looks like an out-of-scope class, and train.outlier_rows trains made-up texts "
         "towards no label at all, so a text unlike every other label may get one of them at low confidence "
         "rather than 'OUT_OF_SCOPE'; --set train.outlier_rows=0 took a trial's unfamiliar questions from 0 "
-        "to 200 of 200 into 'OUT_OF_SCOPE', and left another's at 45%, where --min-score caught more by "
-        "their low scores: try both on unfamiliar texts of your own"
+        "to 200 of 200 into 'OUT_OF_SCOPE', and left another's at 45%, where keeping the made-up texts kept "
+        "their scores low enough for predict's --min-score to catch more: try both on unfamiliar texts of "
+        "your own"
     )
     assert out_of_scope_warning(["oos", "a"], 0) is None  # no made-up texts: nothing to warn of
     assert out_of_scope_warning(["other", "sport"], 4) is None  # a class of its own in topic data

@@ -483,3 +483,6 @@ def test_many_labels_of_few_rows_each_are_told_that_more_epochs_helped_a_trial()
     assert many_labels_note(40, intents, 162) is None  # more than the rule's 20 already
     assert many_labels_note(20, [label % 5 for label in range(1600)], 5) is None  # the headlines
     assert many_labels_note(20, [label for label in range(60) for _ in range(40)], 60) is None  # 40 rows each
+    # The median of an even count is between its middle two: 25 labels of 10 rows and 25 of 40 make 25.
+    halves = [label for label in range(50) for _ in range(10 if label < 25 else 40)]
+    assert (said := many_labels_note(20, halves, 50)) is not None and "about 25 training rows" in said

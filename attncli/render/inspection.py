@@ -243,9 +243,10 @@ def _cut_marked(inspection: Inspection) -> tuple[Inspection, tuple[int, int] | N
     start, end = inspection.cut
     count = inspection.truncated_tokens
     text = inspection.text
-    # Spaced as the text is at the cut: a cut inside a word or between CJK characters adds none.
-    before = " " if start > 0 and (start == end or text[start].isspace()) else ""
-    after = " " if end > start and text[end - 1].isspace() else ""
+    # Set off by a space from the text on each side, unless the text has one there or the cut falls
+    # inside a word or between CJK characters (letters on both sides), which it would split.
+    before = " " if start > 0 and not text[start - 1].isspace() and not _inside_word(text, start) else ""
+    after = " " if end < len(text) and not text[end].isspace() and not _inside_word(text, end) else ""
     marker = f"{before}[… {count:,} token{'s' * (count != 1)} not read …]{after}"
     moved = len(marker) - (end - start)
     # Tokens from the cut's end on move past the marker; a token NFKC made of the character before
@@ -258,6 +259,11 @@ def _cut_marked(inspection: Inspection) -> tuple[Inspection, tuple[int, int] | N
     ]
     marked = text[:start] + marker + text[end:]
     return dataclasses.replace(inspection, text=marked, tokens=tokens), (start, start + len(marker))
+
+
+def _inside_word(text: str, at: int) -> bool:
+    """Whether the characters on both sides of position `at` of `text` are letters or digits."""
+    return 0 < at < len(text) and text[at - 1].isalnum() and text[at].isalnum()
 
 
 class WeightedTokens:
