@@ -155,9 +155,12 @@ def test_anonymous_peak_sees_memory_the_process_owns():
     assert before is not None and before > 1
     with AnonymousPeak() as peak:
         held = b"x" * (64 * 2**20)  # 64 MB, written, so resident and owned
-        time.sleep(0.1)
+        time.sleep(0.2)
         del held
-    assert peak.peak_mb >= before + 50
+    after = anonymous_rss_mb()
+    # Against the lower of before and after: memory the process freed meanwhile (another test's, in a
+    # shared worker) once left the peak 49.8 MB over `before` alone (CI, 2026-12-07).
+    assert after is not None and peak.peak_mb >= min(before, after) + 50
 
 
 def test_the_sequence_length_child_runs_the_model():
