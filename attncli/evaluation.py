@@ -14,7 +14,7 @@ from typing import Any
 from attncli.callers_state import keeps_datasets_state
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.decimals import float32_list
-from attncli.errors import DataError
+from attncli.errors import ConfigError, DataError
 from attncli.eval_columns import UnlabelledSplit
 from attncli.eval_split import LabelledData, load_labelled_split
 from attncli.history import training_ended
@@ -34,14 +34,14 @@ from attncli.metrics import (
     share_within,
     weighted_f1,
 )
-from attncli.prediction import PredictionStats, predict_probabilities, require_count
+from attncli.prediction import PredictionStats, predict_probabilities, require_count, require_min_score
 from attncli.ranking import average_precisions, top_k_accuracy
 from attncli.read_errors import call_cache
 from attncli.reporter import log_note
 from attncli.signals import import_whole
 from attncli.sources import names_a_local_path
 from attncli.streams import one_line
-from attncli.thresholds import decide, resolve_thresholds
+from attncli.thresholds import decide, decided_with_fallback, resolve_fallback, resolve_thresholds
 
 # Number labels get a distance from the truth where there are at least this many: with two (0 and 1,
 # as many sentiment sets write them), it is the error rate again, and every row is within one.
@@ -134,6 +134,12 @@ class EvalResult:
     top_k_accuracy: dict[int, float] = field(default_factory=dict)
     """Where asked for (--top-k K): the share of rows whose label is among the K most probable,
     fastText's R@K for one label a row (its P@K is that over K)."""
+    min_score: float | None = None
+    """With `fallback`: the probability under which a row's best label gave way to it."""
+    fallback: str | None = None
+    """The label scored wherever the best label's probability was under `min_score` (--fallback)."""
+    fallback_rows: int = 0
+    """Rows given the fallback label so."""
 
     def __repr__(self) -> str:
         # The headline figures: every class, bin and mistake made 3,300 to 12,300 characters.
@@ -176,6 +182,9 @@ class EvalResult:
                 for label, s in self.per_class.items()
             },
             "thresholds": self.thresholds,
+            "min_score": self.min_score,
+            "fallback": self.fallback,
+            "fallback_rows": self.fallback_rows,
             "confusion_matrix": self.confusion_matrix,
             "temperature": self.temperature,
             "calibration": self.calibration,
@@ -327,13 +336,17 @@ def evaluate(
     on_batch: Callable[[int, int], None] | None = None,
     thresholds: Mapping[str, float] | None = None,
     top_k: int | None = None,
+    min_score: float | None = None,
+    fallback: str | None = None,
 ) -> EvalResult:
     """Metrics of `checkpoint` on one split of `source` (a path, a Hub dataset name, a Dataset, a
     pandas DataFrame or a DatasetDict; default: the data it was trained on), with the `errors` most
     confident mistakes when that is above 0; `on_batch(done, total)` follows the model through the
     rows. `thresholds` ({label: probability}) decide the labels scored as predict decides them
     (thresholds.decide); calibration is of the most probable label whatever they are. `top_k`: also
-    the share of rows whose label is among the `top_k` most probable."""
+    the share of rows whose label is among the `top_k` most probable. `min_score` and `fallback`: the
+    `fallback` label is scored wherever the best label's probability is below `min_score`, as
+    `attn predict --min-score P --fallback LABEL` gives it."""
     require_loaded(checkpoint, "evaluate")
     import_whole("datasets")  # a Ctrl-C in a first call's imports leaves none half-made
     require_count("batch_size", batch_size)
@@ -344,12 +357,21 @@ def evaluate(
                 f"--top-k {top_k}: the model has {len(checkpoint.label_names)} labels; give at most that"
             )
     by_index = resolve_thresholds(thresholds, checkpoint.label_names)
+    min_score = require_min_score(min_score)
+    if min_score is not None and fallback is None:
+        raise ConfigError(
+            "eval scores a label for every row: --min-score needs --fallback LABEL, the label a row whose "
+            "best label's probability is below it is scored as (as predict --fallback gives it)"
+        )
+    if by_index and min_score is not None:
+        raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+    otherwise = resolve_fallback(fallback, min_score, checkpoint.label_names)
     with call_cache():  # a service evaluating file after file keeps no Arrow copy of each
         result = _evaluate(
             checkpoint, source, split=split, text_column=text_column, label_column=label_column,
             batch_size=batch_size, errors=errors, ignore_unknown_labels=ignore_unknown_labels,
             encoding=encoding, delimiter=delimiter, drop_invalid=drop_invalid, on_batch=on_batch,
-            thresholds=by_index, top_k=top_k,
+            thresholds=by_index, top_k=top_k, min_score=min_score, fallback=otherwise,
         )  # fmt: skip
     # What `attn eval` notes (rows also trained on, texts cut, unknown words), to the attncli logger
     # as training's notes go: a notebook saw none of them unless it read `notes` (a trial).
@@ -374,6 +396,8 @@ def _evaluate(
     on_batch: Callable[[int, int], None] | None,
     thresholds: dict[int, float],
     top_k: int | None,
+    min_score: float | None = None,
+    fallback: int | None = None,
 ) -> EvalResult:
     if isinstance(source, os.PathLike):  # a Path from Python, as the path it names
         source = os.fspath(source)
@@ -415,7 +439,8 @@ def _evaluate(
     unknown = stats.unknown_note()
     top = probabilities.max(-1)
     confidences, most_probable = top.values.tolist(), top.indices.tolist()
-    decided = decide(probabilities, thresholds)
+    decided = decided_with_fallback(decide(probabilities, thresholds), probabilities, min_score, fallback)
+    fallback_rows = 0 if min_score is None else int((top.values < min_score).sum())
     predicted = decided.tolist()
     chosen_probabilities = probabilities.gather(-1, decided.unsqueeze(-1)).squeeze(-1).tolist()
     names = list(checkpoint.label_names)
@@ -462,6 +487,9 @@ def _evaluate(
         ),
         average_precision=ranking,
         thresholds={names[index]: value for index, value in thresholds.items()},
+        min_score=min_score if fallback is not None else None,
+        fallback=names[fallback] if fallback is not None else None,
+        fallback_rows=fallback_rows,
         top_k_accuracy={} if top_k is None else {top_k: top_k_accuracy(probabilities, truth, top_k)},
         notes=(
             *moved,

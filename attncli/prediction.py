@@ -37,10 +37,10 @@ class Prediction:
     """The record's text as given (None where it had none)."""
     label: str | None
     """None when the record had no text to classify, or its best label scored below `min_score`
-    (see `reason`)."""
+    (see `reason`), unless a `fallback` label was given for those."""
     score: float | None
     """The label's calibrated probability; below `min_score`, the best label's, which it was not
-    given (None for a record without a text)."""
+    given, or the fallback's (None for a record without a text)."""
     top_k: list[tuple[str, float]]
     """The most probable labels with their probabilities, most probable first."""
     probabilities: list[float] = field(default_factory=list)
@@ -52,8 +52,8 @@ class Prediction:
     no evidence (a text of only these gets a low score whatever it says); None for a tokenizer with
     no unknown token (byte-level), where no word is unknown."""
     reason: str | None = None
-    """Why the record got no label (`empty text`, `no text in this row`, `below --min-score 0.5`);
-    None with a label."""
+    """Why the record got no label (`empty text`, `no text in this row`, `below --min-score 0.5`),
+    or the fallback label (`below --min-score 0.5`); None with a label of its own."""
     fields: dict[str, Any] = field(default_factory=dict)
     """The input row's columns (dataset files), carried through so results join back to rows."""
 
@@ -206,14 +206,16 @@ def predict_records(
     stats: PredictionStats | None = None,
     min_score: float | None = None,
     thresholds: Mapping[str, float] | None = None,
+    fallback: str | None = None,
 ) -> list[Prediction]:
     """One prediction per record, in order; records without text (or only spaces) get no label, nor
-    those whose best label's probability is below `min_score` (its score and probabilities kept).
+    those whose best label's probability is below `min_score` (its score and probabilities kept),
+    which get the `fallback` label instead where one is given (its probability their score).
     `thresholds` ({label: probability}): a label given one is the prediction wherever its
     probability reaches it (thresholds.decide)."""
     import torch
 
-    from attncli.thresholds import decide, resolve_thresholds
+    from attncli.thresholds import decide, resolve_fallback, resolve_thresholds
 
     for name, value in (("top_k", top_k), ("batch_size", batch_size)):
         require_count(name, value)
@@ -221,6 +223,7 @@ def predict_records(
     if thresholds and min_score is not None:
         raise ConfigError("--min-score and --threshold decide labels two ways; give one")
     by_index = resolve_thresholds(thresholds, checkpoint.label_names)
+    otherwise = resolve_fallback(fallback, min_score, checkpoint.label_names)
     usable = [record for record in records if record.has_text]
     max_length = checkpoint.config.model.length
     encoded = list(
@@ -255,13 +258,19 @@ def predict_records(
         label, score = (
             ranked[0] if decided is None else (names[decided[row]], row_probabilities[decided[row]])
         )
+        if unsure:  # no label, or the fallback, whose probability is then the score; the reason says why
+            label, score = (
+                (None, score) if otherwise is None else (names[otherwise], row_probabilities[otherwise])
+            )
         results[record.index] = Prediction(
-            index=record.index, text=record.text, label=None if unsure else label, score=score,
+            index=record.index, text=record.text, label=label, score=score,
             top_k=ranked, probabilities=row_probabilities,
             truncated_tokens=max(0, encoded[row][1] - max_length),
             unknown_tokens=None if unknown is None else encoded[row][0].count(unknown),
             reason=f"below --min-score {min_score:g}" if unsure else None, fields=record.fields,
         )  # fmt: skip
+        if stats is not None and unsure:
+            stats.below_min_score += 1
     predictions = [
         results.get(record.index)
         or Prediction(
@@ -278,7 +287,6 @@ def predict_records(
     if stats is not None:
         stats.records += len(predictions)
         stats.without_label += len(records) - len(usable)
-        stats.below_min_score += sum(1 for result in results.values() if result.label is None)
         stats.truncated += sum(1 for prediction in predictions if prediction.truncated_tokens)
     return predictions
 
@@ -292,12 +300,13 @@ def predict_stream(
     stats: PredictionStats | None = None,
     min_score: float | None = None,
     thresholds: Mapping[str, float] | None = None,
+    fallback: str | None = None,
 ) -> Iterator[list[Prediction]]:
     """Predictions chunk by chunk, each as soon as its records are read."""
     for chunk in chunks:
         yield predict_records(
             checkpoint, chunk, top_k=top_k, batch_size=batch_size, stats=stats, min_score=min_score,
-            thresholds=thresholds,
+            thresholds=thresholds, fallback=fallback,
         )  # fmt: skip
 
 
@@ -370,10 +379,12 @@ def predict(
     batch_size: int = 64,
     min_score: float | None = None,
     thresholds: Mapping[str, float] | None = None,
+    fallback: str | None = None,
 ) -> list[Prediction]:
     """The Python API: one prediction per text, in order (an empty text gets label None, and so does
-    one whose best label's probability is below `min_score`); `thresholds` ({label: probability})
-    give a label wherever its probability reaches its threshold, as `--threshold` does."""
+    one whose best label's probability is below `min_score`, or the `fallback` label where one is
+    given); `thresholds` ({label: probability}) give a label wherever its probability reaches its
+    threshold, as `--threshold` does."""
     require_loaded(checkpoint, "predict")
     # What is not a text (None, NaN: a missing cell of a column; a number) gets label None and a
     # reason, as such a cell of a file does.
@@ -381,7 +392,7 @@ def predict(
     stats = PredictionStats()
     predictions = predict_records(
         checkpoint, records, top_k=top_k, batch_size=batch_size, min_score=min_score, thresholds=thresholds,
-        stats=stats,
+        stats=stats, fallback=fallback,
     )  # fmt: skip
     # What `attn predict` notes, to the attncli logger as training's notes go (a notebook's predictions
     # of articles cut 19 of 50 without a word: a trial).

@@ -72,26 +72,52 @@ def resolve_thresholds(thresholds: Mapping[str, Any] | None, label_names: Sequen
     return resolved
 
 
-def _folded_match(name: str, label_names: Sequence[str]) -> int:
+def resolve_fallback(fallback: Any, min_score: float | None, label_names: Sequence[str]) -> int | None:
+    """The index of the `--fallback` label, given where the best label's probability is below
+    `--min-score` (an intent model's `oos` for what it is unsure of, in place of no label), matched as
+    a --threshold label is; None for none. Refused without --min-score, and for a label the model
+    does not know."""
+    if fallback is None:
+        return None
+    if not isinstance(fallback, str):
+        raise ArgumentError(f"fallback takes a label of the model, not {fallback!r}")
+    if min_score is None:
+        raise ConfigError(
+            f"--fallback {fallback} is the label given where the best label's probability is below "
+            "--min-score; give --min-score too"
+        )
+    index = {name: index for index, name in enumerate(label_names)}.get(
+        known_label_key(None, fallback, set(label_names))
+    )
+    return index if index is not None else _folded_match(fallback, label_names, option="--fallback")
+
+
+def decided_with_fallback(
+    decided: torch.Tensor, probabilities: torch.Tensor, min_score: float | None, fallback: int | None
+) -> torch.Tensor:
+    """`decided` (each row's label index), with the `fallback` label wherever the best label's
+    probability is below `min_score`."""
+    if fallback is None or min_score is None:
+        return decided
+    return decided.masked_fill(probabilities.max(-1).values < min_score, fallback)
+
+
+def _folded_match(name: str, label_names: Sequence[str], *, option: str = "--threshold") -> int:
     """The one label `name` is, ignoring case; refused where it is none or several."""
     folded = [index for index, label in enumerate(label_names) if label.casefold() == name.casefold()]
     if len(folded) == 1:
         return folded[0]
     if folded:
         both = " and ".join(repr(label_names[index]) for index in folded)
-        raise DataError(
-            f"--threshold names label {name!r}, which is {both} ignoring case; write it as one is"
-        )
+        raise DataError(f"{option} names label {name!r}, which is {both} ignoring case; write it as one is")
     close = difflib.get_close_matches(name, label_names, n=3)
     if close:
         said = ", ".join(map(one_line, close))
-        raise DataError(
-            f"--threshold names label {name!r}, which the model does not know; did you mean {said}?"
-        )
+        raise DataError(f"{option} names label {name!r}, which the model does not know; did you mean {said}?")
     known = ", ".join(one_line(label) for label in label_names[:20])
     more = f" and {len(label_names) - 20} more" if len(label_names) > 20 else ""
     raise DataError(
-        f"--threshold names label {name!r}, which the model does not know; its labels are {known}{more}"
+        f"{option} names label {name!r}, which the model does not know; its labels are {known}{more}"
     )
 
 

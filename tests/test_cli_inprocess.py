@@ -369,6 +369,39 @@ def test_predict_min_score_gives_no_label_below_it_and_says_how_many(easy_run):
     )
 
 
+def test_a_fallback_label_below_min_score_is_given_by_predict_and_scored_by_eval(easy_run, easy_folder):
+    """An intent trial wanted unsure utterances sent to its `oos` intent, and eval to score that
+    policy; predict gave no label, and eval had no --min-score."""
+    texts = ["we had pasta with cheese", "zzqx wwvk"]
+    plain = [json.loads(line) for line in _ok("predict", easy_run, *texts, "--json").stdout.splitlines()]
+    sure, other = plain[0]["score"], next(label for label in ("sport", "tech") if label != plain[1]["label"])
+    given = invoke("predict", easy_run, *texts, "--json", "--min-score", sure - 1e-3, "--fallback", other)
+    assert given.exit_code == 0, given.output
+    first, second = (json.loads(line) for line in given.stdout.splitlines())
+    assert first["label"] == "food" and "reason" not in first
+    assert (second["label"], second["reason"]) == (other, f"below --min-score {sure - 1e-3:g}")
+    score = {item["label"]: item["score"] for item in plain[1]["top_k"]}[other]
+    assert second["score"] == score and second["top_k"] == plain[1]["top_k"]  # the fallback's own score
+    assert f"1 of 2 records scored below --min-score and got label {other!r} (--fallback" in given.stderr
+    # eval scores the same labels: every row below 1.0 (all of them) is scored as sport.
+    test = easy_folder / "test.csv"
+    report = json.loads(
+        _ok("eval", easy_run, test, "--json", "--min-score", "1", "--fallback", "sport").stdout
+    )
+    assert (report["min_score"], report["fallback"], report["fallback_rows"]) == (1.0, "sport", 90)
+    assert report["accuracy"] == pytest.approx(1 / 3)  # 30 of the 90 rows are sport
+    table = _ok("eval", easy_run, test, "--min-score", "0", "--fallback", "sport").stdout
+    assert "label sport scored where the best label's probability is below --min-score 0 (0 rows)" in table
+    _refused(
+        invoke("eval", easy_run, test, "--min-score", "0.5"), "--min-score and --fallback LABEL go together"
+    )
+    _refused(invoke("predict", easy_run, "x", "--fallback", "sport"), "give --min-score too")
+    _refused(
+        invoke("predict", easy_run, "x", "--min-score", "0.5", "--fallback", "spor"),
+        "--fallback names label 'spor', which the model does not know; did you mean sport?",
+    )
+
+
 def test_a_threshold_decides_labels_alike_in_predict_and_eval(easy_run, tmp_path):
     """Flag a label at a probability below the best label's (a spam filter at P(spam) 0.2), choose
     the threshold on eval's report, and predict with the same decisions."""

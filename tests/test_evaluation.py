@@ -9,7 +9,7 @@ from conftest import make_rows, write_csv, write_jsonl
 
 from attncli.checkpoint import load_checkpoint
 from attncli.decimals import float32_list
-from attncli.errors import DataError
+from attncli.errors import ConfigError, DataError
 from attncli.evaluation import evaluate
 from attncli.split_choice import VALIDATION_FALLBACK_NOTE, choose_split
 
@@ -21,7 +21,7 @@ JSON_KEYS = {
     "per_class",
     "confusion_matrix",
     "temperature", "calibration", "refitted", "training_ended", "ece", "log_loss", "reliability",
-    "thresholds",
+    "thresholds", "min_score", "fallback", "fallback_rows",
 }  # fmt: skip
 
 
@@ -1292,3 +1292,21 @@ def test_unknown_labels_of_a_column_found_by_its_name_say_which_column(loaded, t
         "graded.csv has labels the model never saw in column 'grade' (taken for the labels by its name, as "
         "the model's label column 'label' is not here; --label-column names the one to read): 'A' (1 row)"
     )
+
+
+def test_the_python_api_scores_and_gives_a_fallback_label_below_min_score(loaded, easy_folder):
+    """evaluate(min_score=, fallback=) scores what predict(min_score=, fallback=) gives."""
+    from attncli.prediction import predict
+
+    test = str(easy_folder / "test.csv")
+    plain = evaluate(loaded, test)
+    scored = evaluate(loaded, test, min_score=0.0, fallback="tech")  # no row is below 0
+    assert (scored.accuracy, scored.fallback_rows, scored.fallback) == (plain.accuracy, 0, "tech")
+    every = evaluate(loaded, test, min_score=1.0, fallback="tech")
+    assert every.fallback_rows == every.n and every.per_class["tech"].recall == 1.0
+    (prediction,) = predict(loaded, ["we had pasta"], min_score=1.0, fallback="tech")
+    assert prediction.label == "tech" and prediction.reason == "below --min-score 1"
+    with pytest.raises(ConfigError, match="--min-score needs --fallback LABEL"):
+        evaluate(loaded, test, min_score=0.5)
+    with pytest.raises(ConfigError, match="give --min-score too"):
+        predict(loaded, ["x"], fallback="tech")

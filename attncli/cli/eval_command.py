@@ -14,6 +14,7 @@ from attncli.cli.options import (
     DebugOption,
     DelimiterOption,
     DeviceOption,
+    FallbackOption,
     JsonReportOption,
     LabelColumnOption,
     TextColumnOption,
@@ -21,7 +22,7 @@ from attncli.cli.options import (
     checked_delimiter,
     given_source,
 )
-from attncli.errors import DataError
+from attncli.errors import ConfigError, DataError
 
 
 def evaluate(
@@ -69,6 +70,16 @@ def evaluate(
         ),
     ] = False,
     thresholds: ThresholdOption = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option(
+            "--min-score",
+            show_default=False,
+            help="With --fallback: score the fallback label where the best label's probability is below "
+            "this (0 to 1), as predict gives it.",
+        ),
+    ] = None,
+    fallback: FallbackOption = None,
     top_k: Annotated[
         int | None,
         typer.Option(
@@ -90,6 +101,7 @@ def evaluate(
     def action() -> None:
         from attncli.config import DataConfig
         from attncli.evaluation import evaluate as run_evaluation
+        from attncli.prediction import require_min_score
         from attncli.progress import rows_progress
         from attncli.sources import require_data_source
         from attncli.thresholds import parse_threshold_options
@@ -103,6 +115,14 @@ def evaluate(
         if encoding is not None:
             DataConfig(encoding=encoding)  # refused as training refuses it, before the model loads
         decided_by = parse_threshold_options(thresholds or [])  # before the model loads
+        require_min_score(min_score)
+        if (min_score is None) != (fallback is None):
+            raise ConfigError(
+                "--min-score and --fallback LABEL go together in eval: the fallback label is scored where "
+                "the best label's probability is below --min-score"
+            )
+        if decided_by and min_score is not None:
+            raise ConfigError("--min-score and --threshold decide labels two ways; give one")
         loaded = load_for_command(checkpoint, device, command="eval", others=[data] if data else [])
         with rows_progress() as on_batch:
             result = run_evaluation(
@@ -120,6 +140,8 @@ def evaluate(
                 on_batch=on_batch,
                 thresholds=decided_by,
                 top_k=top_k,
+                min_score=min_score,
+                fallback=fallback,
             )
         if as_json:
             for note in result.notes:  # the table shows them; beside JSON they go to stderr, marked

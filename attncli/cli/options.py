@@ -72,6 +72,18 @@ ThresholdOption = Annotated[
 ]
 
 
+FallbackOption = Annotated[
+    str | None,
+    typer.Option(
+        "--fallback",
+        metavar="LABEL",
+        show_default=False,
+        help="With --min-score: give LABEL (a label of the model, such as an intent set's oos) where the "
+        "best label's probability is below it, instead of no label.",
+    ),
+]
+
+
 DeviceOption = Annotated[
     str,
     typer.Option(

@@ -21,6 +21,7 @@ from attncli.cli.options import (
     DelimiterOption,
     DeviceOption,
     EncodingOption,
+    FallbackOption,
     FileOption,
     FileTextColumnOption,
     JsonOption,
@@ -86,6 +87,7 @@ def predict(
         ),
     ] = None,
     thresholds: ThresholdOption = None,
+    fallback: FallbackOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     as_json: JsonOption = False,
@@ -104,7 +106,7 @@ def predict(
         from attncli.prediction_writers import CsvWriter, JsonArrayWriter, JsonLinesWriter
         from attncli.progress import counted_chunks
         from attncli.split_choice import training_file_encoding
-        from attncli.thresholds import parse_threshold_options, resolve_thresholds
+        from attncli.thresholds import parse_threshold_options, resolve_fallback, resolve_thresholds
 
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
@@ -119,8 +121,11 @@ def predict(
         decided_by = parse_threshold_options(thresholds or [])  # before the model loads
         if decided_by and min_score is not None:
             raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+        if fallback is not None and min_score is None:
+            resolve_fallback(fallback, None, [])  # its error, before the model loads
         loaded = load_for_command(checkpoint, device, command="predict", others=texts or [])
         resolve_thresholds(decided_by, loaded.label_names)  # before any input is read
+        resolve_fallback(fallback, min_score, loaded.label_names)
         source = record_source(
             texts or [], file, encoding=encoding or training_file_encoding(loaded, file) or "utf-8",
             text_column=text_column,
@@ -131,7 +136,7 @@ def predict(
         counted = counted_chunks(source.chunks, streaming=source.streaming, count=source.count)
         chunks = predict_stream(
             loaded, counted, top_k=top_k, batch_size=batch_size, stats=stats, min_score=min_score,
-            thresholds=decided_by,
+            thresholds=decided_by, fallback=fallback,
         )  # fmt: skip
         with atomic_output(output) as stream:
             if chosen == "jsonl":
@@ -170,7 +175,7 @@ def predict(
             else:
                 _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
         note_when_nothing_read(source, records=stats.records, verb="predict")
-        _report_prediction_stats(stats, model=loaded.config.model)
+        _report_prediction_stats(stats, model=loaded.config.model, fallback=fallback)
         if output is not None:
             say(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}")
 
@@ -198,17 +203,20 @@ def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, strea
         console.print(render_prediction_header(layout))
 
 
-def _report_prediction_stats(stats, *, model: ModelConfig) -> None:
+def _report_prediction_stats(stats, *, model: ModelConfig, fallback: str | None = None) -> None:
     """A closing note on standard error (standard output stays results only)."""
     if (note := stats.truncation_note(model.length, model.truncation)) is not None:
         say(note)
     if stats.without_label:
         say(f"note: {stats.without_label:,} of {stats.records:,} records had no text and got no label")
     if stats.below_min_score:
-        say(
-            f"note: {stats.below_min_score:,} of {stats.records:,} records scored below --min-score and got "
-            "no label (their score and probabilities are kept)"
+        got = (
+            f"label {fallback!r} (--fallback; their probabilities are kept)"
+            if fallback is not None
+            else "no label (their score and probabilities are kept)"
         )
+        below = f"{stats.below_min_score:,} of {stats.records:,} records"
+        say(f"note: {below} scored below --min-score and got {got}")
 
 
 def writes_to_terminal(stream: IO[str]) -> bool:

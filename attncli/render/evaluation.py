@@ -385,6 +385,13 @@ def render_eval(
         given = ", ".join(f"{one_line(label)} {value!r}" for label, value in result.thresholds.items())
         said = f"labels decided by --threshold {given}, else the most probable label without one"
         parts.append(Text(said, "attn.muted"))
+    if result.fallback is not None and result.min_score is not None:
+        rows = f"{result.fallback_rows:,} row{'s' * (result.fallback_rows != 1)}"
+        said = (
+            f"label {one_line(result.fallback)} scored where the best label's probability is below "
+            f"--min-score {result.min_score:g} ({rows}), else the most probable label"
+        )
+        parts.append(Text(said, "attn.muted"))
     if result.mean_absolute_error is not None and result.within_one is not None:
         parts.append(_distance(result.mean_absolute_error, result.within_one))
     parts += [Text(one_line(note), "attn.muted") for note in result.notes]
