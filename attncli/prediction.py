@@ -153,7 +153,8 @@ class PredictionStats:
     without_label: int = 0
     """Records with no text, which got no label."""
     below_min_score: int = 0
-    """Records whose best label scored below the --min-score asked for, which got no label."""
+    """Records whose best label scored below the --min-score asked for, which got no label (or the
+    --fallback label)."""
     truncated: int = 0
     """Texts longer than the model's max_length."""
     tokens: int = 0
@@ -224,6 +225,9 @@ def predict_records(
         raise ConfigError("--min-score and --threshold decide labels two ways; give one")
     by_index = resolve_thresholds(thresholds, checkpoint.label_names)
     otherwise = resolve_fallback(fallback, min_score, checkpoint.label_names)
+    # Compared as float32, as eval compares the probabilities' tensor (and --threshold's): a score
+    # printed by predict and given back as --min-score is below it in neither.
+    limit = None if min_score is None else float(torch.tensor(min_score, dtype=torch.float32))
     usable = [record for record in records if record.has_text]
     max_length = checkpoint.config.model.length
     encoded = list(
@@ -254,7 +258,7 @@ def predict_records(
     results = {}
     for row, (record, row_probabilities) in enumerate(zip(usable, probabilities.tolist(), strict=True)):
         ranked = [(names[i], score) for i, score in zip(all_indices[row], all_scores[row], strict=True)]
-        unsure = min_score is not None and ranked[0][1] < min_score
+        unsure = limit is not None and ranked[0][1] < limit
         label, score = (
             ranked[0] if decided is None else (names[decided[row]], row_probabilities[decided[row]])
         )

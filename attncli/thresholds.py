@@ -79,7 +79,7 @@ def resolve_fallback(fallback: Any, min_score: float | None, label_names: Sequen
     does not know."""
     if fallback is None:
         return None
-    if not isinstance(fallback, str):
+    if isinstance(fallback, bool) or not isinstance(fallback, str | numbers.Real):  # 2 names label "2"
         raise ArgumentError(f"fallback takes a label of the model, not {fallback!r}")
     if min_score is None:
         raise ConfigError(
@@ -89,7 +89,7 @@ def resolve_fallback(fallback: Any, min_score: float | None, label_names: Sequen
     index = {name: index for index, name in enumerate(label_names)}.get(
         known_label_key(None, fallback, set(label_names))
     )
-    return index if index is not None else _folded_match(fallback, label_names, option="--fallback")
+    return index if index is not None else _folded_match(str(fallback), label_names, option="--fallback")
 
 
 def decided_with_fallback(
@@ -99,6 +99,7 @@ def decided_with_fallback(
     probability is below `min_score`."""
     if fallback is None or min_score is None:
         return decided
+    # In the probabilities' float32, as predict compares them.
     return decided.masked_fill(probabilities.max(-1).values < min_score, fallback)
 
 

@@ -375,7 +375,10 @@ def test_a_fallback_label_below_min_score_is_given_by_predict_and_scored_by_eval
     texts = ["we had pasta with cheese", "zzqx wwvk"]
     plain = [json.loads(line) for line in _ok("predict", easy_run, *texts, "--json").stdout.splitlines()]
     sure, other = plain[0]["score"], next(label for label in ("sport", "tech") if label != plain[1]["label"])
-    given = invoke("predict", easy_run, *texts, "--json", "--min-score", sure - 1e-3, "--fallback", other)
+    # Named in another case, the label is the model's, in the results and the note.
+    given = invoke(
+        "predict", easy_run, *texts, "--json", "--min-score", sure - 1e-3, "--fallback", other.upper()
+    )
     assert given.exit_code == 0, given.output
     first, second = (json.loads(line) for line in given.stdout.splitlines())
     assert first["label"] == "food" and "reason" not in first
@@ -383,6 +386,23 @@ def test_a_fallback_label_below_min_score_is_given_by_predict_and_scored_by_eval
     score = {item["label"]: item["score"] for item in plain[1]["top_k"]}[other]
     assert second["score"] == score and second["top_k"] == plain[1]["top_k"]  # the fallback's own score
     assert f"1 of 2 records scored below --min-score and got label {other!r} (--fallback" in given.stderr
+    # The table says why the fallback row has its label, with or without a column of next labels.
+    for top_k in ("3", "1"):
+        table = _ok(
+            "predict", easy_run, *texts, "--min-score", sure - 1e-3, "--fallback", other, "--top-k", top_k
+        )
+        row = table.stdout.splitlines()[2]
+        assert (
+            f" {other} " in row
+            and f"(below --min-score {sure - 1e-3:g})" in row
+            and row.endswith("zzqx wwvk")
+        )
+    # A score predict printed, given back as --min-score, is not below it, in predict as in eval (float32).
+    tie = plain[1]["score"]
+    same = json.loads(
+        _ok("predict", easy_run, texts[1], "--json", "--min-score", tie, "--fallback", other).stdout
+    )
+    assert same["label"] == plain[1]["label"] and "reason" not in same
     # eval scores the same labels: every row below 1.0 (all of them) is scored as sport.
     test = easy_folder / "test.csv"
     report = json.loads(

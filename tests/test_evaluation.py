@@ -1294,7 +1294,7 @@ def test_unknown_labels_of_a_column_found_by_its_name_say_which_column(loaded, t
     )
 
 
-def test_the_python_api_scores_and_gives_a_fallback_label_below_min_score(loaded, easy_folder):
+def test_the_python_api_scores_and_gives_a_fallback_label_below_min_score(loaded, easy_folder, tmp_path):
     """evaluate(min_score=, fallback=) scores what predict(min_score=, fallback=) gives."""
     from attncli.prediction import predict
 
@@ -1310,3 +1310,12 @@ def test_the_python_api_scores_and_gives_a_fallback_label_below_min_score(loaded
         evaluate(loaded, test, min_score=0.5)
     with pytest.raises(ConfigError, match="give --min-score too"):
         predict(loaded, ["x"], fallback="tech")
+    # At the score predict gives, eval keeps the best label as predict does (both compare in float32).
+    (best,) = predict(loaded, ["we had pasta"])
+    assert best.score is not None and best.label is not None
+    # A hair above it in float64, the same float32 (as a printed score read back is): not below either.
+    hair = best.score * (1 + 2**-26)
+    assert hair > best.score
+    assert predict(loaded, ["we had pasta"], min_score=hair, fallback="tech")[0].label == best.label
+    rows = write_csv(tmp_path / "one.csv", [{"text": "we had pasta", "label": best.label}])
+    assert evaluate(loaded, str(rows), min_score=hair, fallback="tech").fallback_rows == 0

@@ -125,7 +125,8 @@ def predict(
             resolve_fallback(fallback, None, [])  # its error, before the model loads
         loaded = load_for_command(checkpoint, device, command="predict", others=texts or [])
         resolve_thresholds(decided_by, loaded.label_names)  # before any input is read
-        resolve_fallback(fallback, min_score, loaded.label_names)
+        given = resolve_fallback(fallback, min_score, loaded.label_names)
+        fallback_label = None if given is None else loaded.label_names[given]  # as the model writes it
         source = record_source(
             texts or [], file, encoding=encoding or training_file_encoding(loaded, file) or "utf-8",
             text_column=text_column,
@@ -175,7 +176,7 @@ def predict(
             else:
                 _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
         note_when_nothing_read(source, records=stats.records, verb="predict")
-        _report_prediction_stats(stats, model=loaded.config.model, fallback=fallback)
+        _report_prediction_stats(stats, model=loaded.config.model, fallback=fallback_label)
         if output is not None:
             say(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}")
 

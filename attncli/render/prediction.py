@@ -168,8 +168,17 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
             : len(prediction.top_k) - 1
         ]
         others = ", ".join(f"{layout.label(label)} {format_probability(score)}" for label, score in following)
+        text_width = layout.text_width
+        if prediction.reason is not None:  # the --fallback label, given below --min-score: why
+            said = f"({prediction.reason})"
+            others = f"{said} {others}" if others else said
+            if not layout.others_width:  # no column for it: before the text, which gives way
+                parts += [Text("  "), Text(said, "attn.muted")]
+                text_width = max(1, text_width - len(said) - 2)
         if layout.others_width:
             parts += [Text("  "), _cell(others, layout.others_width, "attn.muted")]
+        parts += [Text("  "), _shown_text(prediction, text, text_width)]
+        return Text.assemble(*parts)
     parts += [Text("  "), _shown_text(prediction, text, layout.text_width)]
     return Text.assemble(*parts)
 
