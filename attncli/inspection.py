@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 from attncli.attention_views import view_of_row
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.decimals import float32_list
+from attncli.errors import ConfigError
 from attncli.inference import MAX_BATCH_TOKENS, forward_batches
 from attncli.prediction import (
     calibrated_probabilities,
     check_texts,
     no_label_reason,
+    require_min_score,
     texts_in_order,
     whole_number,
 )
@@ -227,13 +229,15 @@ def inspect_text(
     pooling: bool = False,
     words: bool = False,
     thresholds: Mapping[str, float] | None = None,
+    min_score: float | None = None,
+    fallback: str | None = None,
 ) -> Inspection:
     """Predict `text` and weigh each of its tokens by one view of the model's attention (see
     `inspect_texts`)."""
     require_loaded(checkpoint, "inspect_text")
     (inspection,) = inspect_texts(
         checkpoint, [text], layer=layer, head=head, rollout=rollout, pooling=pooling, words=words,
-        thresholds=thresholds,
+        thresholds=thresholds, min_score=min_score, fallback=fallback,
     )  # fmt: skip
     return inspection
 
@@ -249,6 +253,8 @@ def inspect_texts(
     words: bool = False,
     max_tokens: int | None = None,
     thresholds: Mapping[str, float] | None = None,
+    min_score: float | None = None,
+    fallback: str | None = None,
 ) -> list[Inspection]:
     """Predict each text and weigh each of its tokens by one view of the model's attention: by
     default attention rollout from the pooling through every layer (the pooling weights themselves
@@ -259,11 +265,22 @@ def inspect_texts(
     batches of similar length (about `max_tokens` positions each, by default fewer for views that
     keep every layer's weights), as predict's do: a text's weights are those it gets alone, since
     padding is masked out of every softmax. `thresholds` ({label: probability}) decide the label
-    shown as predict's do (thresholds.decide)."""
-    from attncli.thresholds import resolve_thresholds
+    shown as predict's do (thresholds.decide), and so do `min_score` with `fallback` (the label shown
+    where the best label's probability is below `min_score`: both or neither, since inspect shows a
+    label for every text)."""
+    from attncli.thresholds import resolve_fallback, resolve_thresholds
 
     require_loaded(checkpoint, "inspect_texts")
     by_index = resolve_thresholds(thresholds, checkpoint.label_names)
+    min_score = require_min_score(min_score)
+    if min_score is not None and fallback is None:
+        raise ConfigError(
+            "inspect shows a label for every text: --min-score needs --fallback LABEL, the label shown where "
+            "the best label's probability is below it"
+        )
+    if by_index and min_score is not None:
+        raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+    otherwise = resolve_fallback(fallback, min_score, checkpoint.label_names)
     # UTF-8 bytes are their text, as predict reads them (inspect refused what predict labelled).
     texts = [
         read if isinstance(text, (bytes, bytearray)) and (read := text_of(text)) is not None else text
@@ -301,7 +318,7 @@ def inspect_texts(
             )  # fmt: skip
             inspections[row] = _inspection(
                 checkpoint, readable[row], encoded[row], logits, weights, view, words=words,
-                thresholds=by_index,
+                thresholds=by_index, min_score=min_score, fallback=otherwise,
             )  # fmt: skip
     assert all(inspection is not None for inspection in inspections)  # every row is in one batch
     return inspections  # type: ignore[return-value]
@@ -317,12 +334,17 @@ def _inspection(
     *,
     words: bool,
     thresholds: dict[int, float],
+    min_score: float | None = None,
+    fallback: int | None = None,
 ) -> Inspection:
     """One text's prediction and token weights, as inspect shows them."""
-    from attncli.thresholds import decide
+    from attncli.thresholds import decide, decided_with_fallback
 
-    probabilities = calibrated_probabilities(checkpoint, logits)
-    best = int(decide(probabilities[None], thresholds)[0])
+    probabilities = calibrated_probabilities(checkpoint, logits)[None]
+    best = int(
+        decided_with_fallback(decide(probabilities, thresholds), probabilities, min_score, fallback)[0]
+    )
+    probabilities = probabilities[0]
     token_texts = [checkpoint.tokenizer.id_to_token(token_id) or "" for token_id in encoded.ids]
     weight_list = weights.tolist()
     if words:

@@ -415,6 +415,14 @@ def test_a_fallback_label_below_min_score_is_given_by_predict_and_scored_by_eval
     _refused(
         invoke("eval", easy_run, test, "--min-score", "0.5"), "--min-score and --fallback LABEL go together"
     )
+    # inspect shows the label predict gives (as it does with --threshold).
+    below = ("--json", "--min-score", sure - 1e-3, "--fallback", other)
+    shown = json.loads(_ok("inspect", easy_run, texts[1], *below).stdout)
+    assert shown["label"] == other and shown["score"] == pytest.approx(score, abs=1e-5)  # another batch
+    assert json.loads(_ok("inspect", easy_run, texts[0], *below).stdout)["label"] == "food"
+    _refused(
+        invoke("inspect", easy_run, "x", "--fallback", other), "--min-score and --fallback LABEL go together"
+    )
     _refused(invoke("predict", easy_run, "x", "--fallback", "sport"), "give --min-score too")
     _refused(
         invoke("predict", easy_run, "x", "--min-score", "0.5", "--fallback", "spor"),

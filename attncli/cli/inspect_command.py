@@ -34,6 +34,7 @@ from attncli.cli.options import (
     DelimiterOption,
     DeviceOption,
     EncodingOption,
+    FallbackOption,
     FileOption,
     FileTextColumnOption,
     JsonOption,
@@ -115,6 +116,16 @@ def inspect(
         ),
     ] = False,
     thresholds: ThresholdOption = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option(
+            "--min-score",
+            show_default=False,
+            help="With --fallback: show the fallback label where the best label's probability is below "
+            "this (0 to 1), as predict gives it.",
+        ),
+    ] = None,
+    fallback: FallbackOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     as_json: JsonOption = False,
@@ -124,17 +135,26 @@ def inspect(
     """Show each text with its tokens coloured by how much the model attends to them."""
 
     def action() -> None:
-        from attncli.prediction import PredictionStats
+        from attncli.prediction import PredictionStats, require_min_score
         from attncli.render.consoles import recording_console
         from attncli.split_choice import training_file_encoding
-        from attncli.thresholds import parse_threshold_options, resolve_thresholds
+        from attncli.thresholds import parse_threshold_options, resolve_fallback, resolve_thresholds
         from attncli.view_choice import check_view, default_layer, default_view
 
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
         _check_pages(html, svg, as_json=as_json, texts=texts or [], file=file)
         decided_by = parse_threshold_options(thresholds or [])  # before the model loads
+        require_min_score(min_score)
+        if (min_score is None) != (fallback is None):
+            raise ConfigError(
+                "--min-score and --fallback LABEL go together in inspect: the fallback label is shown where "
+                "the best label's probability is below --min-score"
+            )
+        if decided_by and min_score is not None:
+            raise ConfigError("--min-score and --threshold decide labels two ways; give one")
         loaded = load_for_command(checkpoint, device, command="inspect", others=texts or [])
         resolve_thresholds(decided_by, loaded.label_names)  # before any input is read
+        resolve_fallback(fallback, min_score, loaded.label_names)
         config = loaded.config.model
         shown_rollout = rollout or default_view(config, layer=layer, pooling=pooling)
         shown_layer = default_layer(config, layer=layer, rollout=shown_rollout, pooling=pooling)
@@ -168,6 +188,8 @@ def inspect(
             "pooling": pooling,
             "words": words,
             "thresholds": decided_by,
+            "min_score": min_score,
+            "fallback": fallback,
         }
         stats = PredictionStats()
         _inspect_records(loaded, source.chunks, view, shown, stats)
