@@ -14,7 +14,7 @@ from typing import Any
 from attncli.callers_state import keeps_datasets_state
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.decimals import float32_list
-from attncli.errors import ConfigError, DataError
+from attncli.errors import DataError
 from attncli.eval_columns import UnlabelledSplit
 from attncli.eval_split import LabelledData, load_labelled_split
 from attncli.history import training_ended
@@ -41,7 +41,13 @@ from attncli.reporter import log_note
 from attncli.signals import import_whole
 from attncli.sources import names_a_local_path
 from attncli.streams import one_line
-from attncli.thresholds import decide, decided_with_fallback, resolve_fallback, resolve_thresholds
+from attncli.thresholds import (
+    decide,
+    decided_with_fallback,
+    require_paired_fallback,
+    resolve_fallback,
+    resolve_thresholds,
+)
 
 # Number labels get a distance from the truth where there are at least this many: with two (0 and 1,
 # as many sentiment sets write them), it is the error rate again, and every row is within one.
@@ -358,13 +364,7 @@ def evaluate(
             )
     by_index = resolve_thresholds(thresholds, checkpoint.label_names)
     min_score = require_min_score(min_score)
-    if min_score is not None and fallback is None:
-        raise ConfigError(
-            "eval scores a label for every row: --min-score needs --fallback LABEL, the label a row whose "
-            "best label's probability is below it is scored as (as predict --fallback gives it)"
-        )
-    if by_index and min_score is not None:
-        raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+    require_paired_fallback(min_score, fallback, by_index, command="eval", verb="scored")
     otherwise = resolve_fallback(fallback, min_score, checkpoint.label_names)
     with call_cache():  # a service evaluating file after file keeps no Arrow copy of each
         result = _evaluate(

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from attncli.attention_views import view_of_row
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.decimals import float32_list
-from attncli.errors import ConfigError
 from attncli.inference import MAX_BATCH_TOKENS, forward_batches
 from attncli.prediction import (
     calibrated_probabilities,
@@ -268,18 +267,12 @@ def inspect_texts(
     shown as predict's do (thresholds.decide), and so do `min_score` with `fallback` (the label shown
     where the best label's probability is below `min_score`: both or neither, since inspect shows a
     label for every text)."""
-    from attncli.thresholds import resolve_fallback, resolve_thresholds
+    from attncli.thresholds import require_paired_fallback, resolve_fallback, resolve_thresholds
 
     require_loaded(checkpoint, "inspect_texts")
     by_index = resolve_thresholds(thresholds, checkpoint.label_names)
     min_score = require_min_score(min_score)
-    if min_score is not None and fallback is None:
-        raise ConfigError(
-            "inspect shows a label for every text: --min-score needs --fallback LABEL, the label shown where "
-            "the best label's probability is below it"
-        )
-    if by_index and min_score is not None:
-        raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+    require_paired_fallback(min_score, fallback, by_index, command="inspect", verb="shown")
     otherwise = resolve_fallback(fallback, min_score, checkpoint.label_names)
     # UTF-8 bytes are their text, as predict reads them (inspect refused what predict labelled).
     texts = [

@@ -92,6 +92,20 @@ def resolve_fallback(fallback: Any, min_score: float | None, label_names: Sequen
     return index if index is not None else _folded_match(str(fallback), label_names, option="--fallback")
 
 
+def require_paired_fallback(
+    min_score: float | None, fallback: Any, thresholds: Any, *, command: str, verb: str
+) -> None:
+    """eval and inspect give every text a label: --min-score and --fallback come together there, or
+    neither (predict gives no label below --min-score alone); and neither with --threshold."""
+    if (min_score is None) != (fallback is None):
+        raise ConfigError(
+            f"--min-score and --fallback LABEL go together in {command}: the fallback label is {verb} where "
+            "the best label's probability is below --min-score"
+        )
+    if thresholds and min_score is not None:
+        raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+
+
 def decided_with_fallback(
     decided: torch.Tensor, probabilities: torch.Tensor, min_score: float | None, fallback: int | None
 ) -> torch.Tensor:

@@ -1306,7 +1306,7 @@ def test_the_python_api_scores_and_gives_a_fallback_label_below_min_score(loaded
     assert every.fallback_rows == every.n and every.per_class["tech"].recall == 1.0
     (prediction,) = predict(loaded, ["we had pasta"], min_score=1.0, fallback="tech")
     assert prediction.label == "tech" and prediction.reason == "below --min-score 1"
-    with pytest.raises(ConfigError, match="--min-score needs --fallback LABEL"):
+    with pytest.raises(ConfigError, match="--min-score and --fallback LABEL go together in eval"):
         evaluate(loaded, test, min_score=0.5)
     with pytest.raises(ConfigError, match="give --min-score too"):
         predict(loaded, ["x"], fallback="tech")

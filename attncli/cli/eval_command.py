@@ -22,7 +22,7 @@ from attncli.cli.options import (
     checked_delimiter,
     given_source,
 )
-from attncli.errors import ConfigError, DataError
+from attncli.errors import DataError
 
 
 def evaluate(
@@ -104,7 +104,7 @@ def evaluate(
         from attncli.prediction import require_min_score
         from attncli.progress import rows_progress
         from attncli.sources import require_data_source
-        from attncli.thresholds import parse_threshold_options
+        from attncli.thresholds import parse_threshold_options, require_paired_fallback
 
         if data == "-":
             raise DataError(
@@ -116,13 +116,7 @@ def evaluate(
             DataConfig(encoding=encoding)  # refused as training refuses it, before the model loads
         decided_by = parse_threshold_options(thresholds or [])  # before the model loads
         require_min_score(min_score)
-        if (min_score is None) != (fallback is None):
-            raise ConfigError(
-                "--min-score and --fallback LABEL go together in eval: the fallback label is scored where "
-                "the best label's probability is below --min-score"
-            )
-        if decided_by and min_score is not None:
-            raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+        require_paired_fallback(min_score, fallback, decided_by, command="eval", verb="scored")
         loaded = load_for_command(checkpoint, device, command="eval", others=[data] if data else [])
         with rows_progress() as on_batch:
             result = run_evaluation(

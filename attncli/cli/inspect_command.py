@@ -138,20 +138,19 @@ def inspect(
         from attncli.prediction import PredictionStats, require_min_score
         from attncli.render.consoles import recording_console
         from attncli.split_choice import training_file_encoding
-        from attncli.thresholds import parse_threshold_options, resolve_fallback, resolve_thresholds
+        from attncli.thresholds import (
+            parse_threshold_options,
+            require_paired_fallback,
+            resolve_fallback,
+            resolve_thresholds,
+        )
         from attncli.view_choice import check_view, default_layer, default_view
 
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
         _check_pages(html, svg, as_json=as_json, texts=texts or [], file=file)
         decided_by = parse_threshold_options(thresholds or [])  # before the model loads
         require_min_score(min_score)
-        if (min_score is None) != (fallback is None):
-            raise ConfigError(
-                "--min-score and --fallback LABEL go together in inspect: the fallback label is shown where "
-                "the best label's probability is below --min-score"
-            )
-        if decided_by and min_score is not None:
-            raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+        require_paired_fallback(min_score, fallback, decided_by, command="inspect", verb="shown")
         loaded = load_for_command(checkpoint, device, command="inspect", others=texts or [])
         resolve_thresholds(decided_by, loaded.label_names)  # before any input is read
         resolve_fallback(fallback, min_score, loaded.label_names)
