@@ -333,11 +333,9 @@ def _inspection(
     """One text's prediction and token weights, as inspect shows them."""
     from attncli.thresholds import decide, decided_with_fallback
 
-    probabilities = calibrated_probabilities(checkpoint, logits)[None]
-    best = int(
-        decided_with_fallback(decide(probabilities, thresholds), probabilities, min_score, fallback)[0]
-    )
-    probabilities = probabilities[0]
+    probabilities = calibrated_probabilities(checkpoint, logits)
+    batch = probabilities[None]  # decide takes rows
+    best = int(decided_with_fallback(decide(batch, thresholds), batch, min_score, fallback)[0])
     token_texts = [checkpoint.tokenizer.id_to_token(token_id) or "" for token_id in encoded.ids]
     weight_list = weights.tolist()
     if words:

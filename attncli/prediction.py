@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.decimals import float32_list
-from attncli.errors import ArgumentError, ConfigError, DataError
+from attncli.errors import ArgumentError, DataError
 from attncli.inference import batched_forward
 from attncli.packing import PackedSequences
 from attncli.records import Record, carried_fields, is_blank, record_of
@@ -216,13 +216,12 @@ def predict_records(
     probability reaches it (thresholds.decide)."""
     import torch
 
-    from attncli.thresholds import decide, resolve_fallback, resolve_thresholds
+    from attncli.thresholds import decide, refuse_two_decisions, resolve_fallback, resolve_thresholds
 
     for name, value in (("top_k", top_k), ("batch_size", batch_size)):
         require_count(name, value)
     min_score = require_min_score(min_score)
-    if thresholds and min_score is not None:
-        raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+    refuse_two_decisions(thresholds, min_score)
     by_index = resolve_thresholds(thresholds, checkpoint.label_names)
     otherwise = resolve_fallback(fallback, min_score, checkpoint.label_names)
     # Compared as float32, as eval compares the probabilities' tensor (and --threshold's): a score

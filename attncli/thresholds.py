@@ -92,6 +92,12 @@ def resolve_fallback(fallback: Any, min_score: float | None, label_names: Sequen
     return index if index is not None else _folded_match(str(fallback), label_names, option="--fallback")
 
 
+def refuse_two_decisions(thresholds: Any, min_score: float | None) -> None:
+    """--threshold and --min-score each decide the labels; given together they are refused."""
+    if thresholds and min_score is not None:
+        raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+
+
 def require_paired_fallback(
     min_score: float | None, fallback: Any, thresholds: Any, *, command: str, verb: str
 ) -> None:
@@ -102,8 +108,7 @@ def require_paired_fallback(
             f"--min-score and --fallback LABEL go together in {command}: the fallback label is {verb} where "
             "the best label's probability is below --min-score"
         )
-    if thresholds and min_score is not None:
-        raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+    refuse_two_decisions(thresholds, min_score)
 
 
 def decided_with_fallback(

@@ -30,7 +30,7 @@ from attncli.cli.options import (
     checked_delimiter,
     given_path,
 )
-from attncli.errors import AttnError, ConfigError
+from attncli.errors import AttnError
 from attncli.streams import in_utf8
 
 if TYPE_CHECKING:
@@ -106,7 +106,12 @@ def predict(
         from attncli.prediction_writers import CsvWriter, JsonArrayWriter, JsonLinesWriter
         from attncli.progress import counted_chunks
         from attncli.split_choice import training_file_encoding
-        from attncli.thresholds import parse_threshold_options, resolve_fallback, resolve_thresholds
+        from attncli.thresholds import (
+            parse_threshold_options,
+            refuse_two_decisions,
+            resolve_fallback,
+            resolve_thresholds,
+        )
 
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
@@ -119,8 +124,7 @@ def predict(
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
         refuse_writing_over_input(output, "--output", texts or [], file)
         decided_by = parse_threshold_options(thresholds or [])  # before the model loads
-        if decided_by and min_score is not None:
-            raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+        refuse_two_decisions(decided_by, min_score)
         if fallback is not None and min_score is None:
             resolve_fallback(fallback, None, [])  # its error, before the model loads
         loaded = load_for_command(checkpoint, device, command="predict", others=texts or [])
