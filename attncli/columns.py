@@ -4,6 +4,7 @@ a pair of texts to join, the closest column name, a csv header split at the wron
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import shlex
@@ -24,6 +25,7 @@ from attncli.column_detection import (
     name_key,
     written_by_predict,
 )
+from attncli.joined_columns import SEPARATOR, is_joined, parts_of
 from attncli.layouts import LISTED_COLUMNS, LISTS, RECORDS, Layout, listed
 
 # Columns that hold two texts of one example (NLI, paraphrase, question answering), which attn, one
@@ -100,9 +102,17 @@ def choose_columns(
         )
     if with_label and text is not None and text == label:
         problems.append((f"text and label are both column {text!r}; name two different columns", False))
+    elif chosen_label is not None and chosen_text is not None and chosen_label in parts_of(chosen_text):
+        problems.append(
+            (
+                f"label column {chosen_label!r} is one of the text columns {chosen_text!r} joins; name "
+                "two different columns",
+                False,
+            )
+        )
     pair = _text_pair(layout)
     if pair is not None and any(problem.startswith("no text column found") for problem, _ in problems):
-        problems.append((f"attn classifies one text a row: {_join_advice(pair)}", False))
+        problems.append((f"{pair[0]!r} and {pair[1]!r} hold a pair of texts: {_join_advice(pair)}", False))
     if problems:
         text_missing = any(problem.startswith("no text column found") for problem, _ in problems)
         listing = (
@@ -123,7 +133,7 @@ def choose_columns(
         note = f"{where}: using {' and '.join(found)}, chosen by name ({options} {choose})"
     if pair is not None and chosen_text in pair and text is None:
         other = pair[1 - pair.index(chosen_text)]
-        unread = f"its pair {other!r} is not read (attn classifies one text a row): {_join_advice(pair)}"
+        unread = f"its pair {other!r} is not read: {_join_advice(pair)}"
         note = f"{note or f'{where}: using text column {chosen_text!r}'}; {unread}"
     elif (
         text is None and not text_first and (unread_texts := _other_texts(layout, chosen_text, chosen_label))
@@ -135,9 +145,12 @@ def choose_columns(
         # A ticket's subject is often its most telling text (a trial: "Refund not received" went
         # unread without a word), but beside a text it may as well be a topic (a school subject).
         where_text = "where it holds text, not a topic, " if _is_subject(unread_texts) else ""
+        both = [
+            name for name in (*layout.columns, *layout.paths) if name == chosen_text or name in unread_texts
+        ]
         unread = (
-            f"{others} {verb} not read (attn classifies one text a row): {where_text}join them into one "
-            "text column to read both, or pass --text-column to read another"
+            f"{others} {verb} not read: {where_text}--text-column {shlex.quote(SEPARATOR.join(both))} reads "
+            f"{'both' if len(both) == 2 else 'them all'}, a line each"
         )
         note = f"{note or f'{where}: using text column {chosen_text!r}'}; {unread}"
     return Columns(text=chosen_text, label=chosen_label, note=note)
@@ -179,8 +192,42 @@ def _text_pair(layout: Layout) -> tuple[str, str] | None:
     return (pairs[0][0], pairs[0][1]) if pairs else None
 
 
+def _choose_joined(
+    layout: Layout,
+    role: Role,
+    named: str,
+    *,
+    taken: str | None,
+    problems: list[tuple[str, bool]],
+    found: list[str],
+) -> str | None:
+    """The columns `named` joins (`title,body`), each found as a named column is (spaces around a
+    header's name, another case), written back as one name; None after adding to `problems`."""
+    parts = parts_of(named)
+    if any(not part for part in parts):
+        problems.append(
+            (f"--text-column {named!r} has an empty column name; name the columns to join: title,body", False)
+        )
+        return None
+    chosen: list[str] = []
+    for part in parts:
+        column = _choose(
+            layout, dataclasses.replace(role, named=part), taken=taken, problems=problems, found=found
+        )
+        if column is None:
+            return None
+        chosen.append(column)
+    repeated = sorted({column for column in chosen if chosen.count(column) > 1})
+    if repeated:
+        problems.append(
+            (f"--text-column {named!r} names column {repeated[0]!r} twice; name each column once", False)
+        )
+        return None
+    return SEPARATOR.join(chosen)
+
+
 def _join_advice(pair: tuple[str, str]) -> str:
-    return f"join {pair[0]!r} and {pair[1]!r} into one text column to classify them together"
+    return f"--text-column {shlex.quote(SEPARATOR.join(pair))} reads both as one text, a line each"
 
 
 def _choose(
@@ -188,6 +235,14 @@ def _choose(
 ) -> str | None:
     """The column for `role`, or None after adding to `problems`; a loose match is added to `found`."""
     named = role.named
+    names = (*layout.columns, *layout.paths)
+    if role.name == "text" and is_joined(named, names):
+        return _choose_joined(layout, role, named or "", taken=taken, problems=problems, found=found)
+    if named is None and role.name == "text":
+        # The columns a model was trained on joined (title,body), where the data holds them all.
+        for trained in role.trained:
+            if is_joined(trained, names) and all(part in names for part in parts_of(trained)):
+                return trained
     if named is not None and named not in layout.columns and named not in layout.paths:
         # A header's name with spaces around it (a spreadsheet's `Text `), as the usual names are
         # matched: --text-column Text was refused as "not found (closest: 'Text ')". Spaces are no
@@ -338,6 +393,11 @@ def other_than_trained_note(where: str, chosen: str, *, trained: str | None, nam
     one the model was trained on, which the data lacks: predict and eval said nothing of it."""
     if named is not None or not trained or chosen == trained:
         return None
+    if is_joined(trained, ()):
+        return (
+            f"{where}: using text column {chosen!r}, as it has not every one of the columns the model was "
+            f"trained on joined, {trained!r}; --text-column chooses others"
+        )
     return (
         f"{where}: using text column {chosen!r}, as it has none named {trained!r} (the column the model "
         "was trained on); --text-column chooses another"

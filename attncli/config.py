@@ -17,6 +17,7 @@ from typing import Any
 
 from attncli.config_checks import require, require_choice, require_path_or_none, typed_fields
 from attncli.errors import ArgumentError, ConfigError
+from attncli.joined_columns import SEPARATOR
 from attncli.model_config import ModelConfig
 from attncli.sized_settings import sized
 
@@ -42,7 +43,9 @@ class DataConfig:
     config: str | None = None
     """The Hub dataset's configuration name, for datasets that have several."""
     text_column: str | None = None
-    """Column holding the text (data.text: a field of nested JSON records); detected when left empty."""
+    """Column holding the text (data.text: a field of nested JSON records); detected when left empty.
+    Several, comma-separated (title,body) or a list in a config file, are read as one text, joined
+    in that order, a line each."""
     label_column: str | None = None
     """Column holding the label (a dotted path like text_column); detected when left empty."""
     validation_fraction: float = 0.1
@@ -59,6 +62,11 @@ class DataConfig:
     of stopping at the first."""
 
     def __post_init__(self) -> None:
+        if isinstance(self.text_column, (list, tuple)) and all(
+            isinstance(name, str) for name in self.text_column
+        ):
+            # text_column: [title, body] in a config file, as --text-column title,body writes it
+            object.__setattr__(self, "text_column", SEPARATOR.join(name.strip() for name in self.text_column))
         typed_fields(self, "data")
         if self.delimiter in ("\\t", "tab"):  # how a tab is typed on a command line
             object.__setattr__(self, "delimiter", "\t")

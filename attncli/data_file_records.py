@@ -26,6 +26,7 @@ from attncli.csv_rows import (
     unnamed_apart,
 )
 from attncli.errors import DataError
+from attncli.joined_columns import is_joined, text_cell
 from attncli.jsonfiles import json_depth, json_problem, require_records, too_deep
 from attncli.layouts import (
     Layout,
@@ -33,7 +34,6 @@ from attncli.layouts import (
     layout_of_record,
     layout_of_schema,
     schema_fields,
-    value_at,
 )
 from attncli.lines import READ_BYTES, decoded_lines, file_chunks
 from attncli.records import CHUNK_RECORDS, Record, RecordSource, from_windows, in_chunks, not_text, text_of
@@ -49,7 +49,9 @@ def _text_column(
     chosen = choose_columns(
         layout, where=name, text=requested, with_label=False, text_first=(trained,) if trained else ()
     )
-    note = chosen.note or other_than_trained_note(name, chosen.text, trained=trained, named=requested)
+    other = other_than_trained_note(name, chosen.text, trained=trained, named=requested)
+    # Where the model read columns joined, that some are missing matters more than how one was found.
+    note = other if other is not None and is_joined(trained, ()) else chosen.note or other
     return chosen.text, [note] if note else []
 
 
@@ -99,7 +101,6 @@ def csv_source(
                 path, line=rows.line_num, fields=len(second), header=header, delimiter=dialect.delimiter
             ) from None
         raise
-    position = header.index(column)
 
     def records() -> Iterator[Record]:
         index, start = 0, rows.line_num + 1
@@ -114,9 +115,10 @@ def csv_source(
                     if not _is_record(row, last_line[0]):
                         continue
                     row += [""] * (len(header) - len(row))  # a short (ragged) row: missing cells are empty
+                    fields = dict(zip(header, row, strict=True))
                     # An empty cell is a missing value, as training reads it (pandas' NA).
-                    text = row[position] or None
-                    yield Record(index=index, text=text, fields=dict(zip(header, row, strict=True)))
+                    text = text_cell(fields, column) or None
+                    yield Record(index=index, text=text, fields=fields)
                     index += 1
             except csv.Error as error:
                 raise DataError(
@@ -253,7 +255,7 @@ def json_record(index: int, value: Any, column: str | None, columns: Collection[
     column's where the records have one (a csv written from them keeps it); any other value no
     text, said for what it is (`[1, 2] instead of a text`)."""
     if isinstance(value, dict):
-        cell = value_at(value, column) if column is not None else None
+        cell = text_cell(value, column) if column is not None else None
         return Record(index=index, text=text_of(cell), fields=value, not_text=not_text(cell))
     if isinstance(value, str):
         carried = {column: value} if column is not None and column in columns else {}
@@ -366,7 +368,7 @@ def _table_source(
                         row[key] = names[value]
                     elif value == -1:  # a ClassLabel's "no label" (GLUE's test splits)
                         row[key] = None
-                cell = value_at(row, column)
+                cell = text_cell(row, column)
                 yield Record(index=index, text=text_of(cell), fields=row, not_text=not_text(cell))
                 index += 1
 

@@ -11,6 +11,7 @@ from attncli.annotation_exports import export_hint, refuse_rejected_answers
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.columns import Columns, choose_columns, other_than_trained_note
 from attncli.errors import DataError
+from attncli.joined_columns import is_joined
 from attncli.layouts import layout_of_schema
 from attncli.prediction_writers import predicted_columns
 
@@ -73,9 +74,12 @@ def columns_to_score(
     refuse_rejected_answers(dataset, label=columns.label, where=where)
     notes += _like_predict_output_note(where, dataset, columns.label) if not predicted else ()
     other = other_than_trained_note(where, columns.text, trained=data.text_column, named=text_column)
+    shown: tuple[str | None, ...] = (columns.note, other)
     if other is not None and columns.note is not None and f"text column {columns.text!r}" in columns.note:
-        other = None  # the loose match's own line already names it
-    return columns, tuple(note for note in (columns.note, other) if note), notes
+        # The loose match's own line already names it, unless columns the model joined are missing,
+        # which matters more than how this one was found.
+        shown = (other,) if is_joined(data.text_column, ()) else (columns.note,)
+    return columns, tuple(note for note in shown if note), notes
 
 
 class UnlabelledSplit(DataError):

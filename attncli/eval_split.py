@@ -21,6 +21,7 @@ from attncli.errors import AttnError, DataError
 from attncli.eval_columns import UnlabelledSplit, columns_to_score
 from attncli.fasttext_files import is_fasttext_file
 from attncli.history import split_sizes_change
+from attncli.joined_columns import with_joined_text
 from attncli.labels import missing_label
 from attncli.local_paths import local_path
 from attncli.origins import Origin
@@ -388,7 +389,12 @@ def _holds_no_label(dataset: Any, label_column: str) -> bool:
 
 def _texts_of(dataset: Any, column: str) -> Sequence[str]:
     """A split's texts, read in chunks; none when it lacks the column. A dotted path (`doc.body`,
-    a field of nested records) is read from the split flattened, as training read it."""
+    a field of nested records) is read from the split flattened, and columns joined (title,body)
+    joined, as training read them."""
+    try:
+        dataset = with_joined_text(dataset, column, where="the training data")
+    except DataError:  # changed since: nothing to compare with
+        return ()
     if column not in dataset.column_names:
         dataset = dataset.flatten()
     return TextColumn(dataset, column) if column in dataset.column_names else ()

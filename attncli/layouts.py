@@ -5,7 +5,7 @@ the value at such a path, and the columns listed for a message."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,7 +118,7 @@ def schema_fields(schema: Any) -> dict[str, Any]:
     return {item.name: fields(item.type) for item in schema}
 
 
-def value_at(record: dict[str, Any], name: str) -> Any:
+def value_at(record: Mapping[str, Any], name: str) -> Any:
     """The value of column `name` of a record, following a dotted path into nested records."""
     if name in record:
         return record[name]

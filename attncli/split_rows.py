@@ -12,6 +12,7 @@ from typing import Any
 from attncli.columns import Columns
 from attncli.csv_rows import CARRIAGE_RETURN_REMEDY, unquoted_carriage_return
 from attncli.errors import DataError
+from attncli.joined_columns import missing_column, with_joined_text
 from attncli.labels import bare_names, known_label_key, missing_label
 from attncli.origins import Origin
 from attncli.records import is_blank, text_of
@@ -265,14 +266,12 @@ def _is_empty_cell(value: Any) -> bool:
 
 def with_columns(dataset: Any, columns: Columns, *, where: str) -> Any:
     """`dataset` with the chosen columns at its top level: nested records are flattened when a
-    dotted path (data.text) was chosen."""
+    dotted path (data.text) was chosen, and the columns a text joins (title,body) joined into one."""
+    dataset = with_joined_text(dataset, columns.text, where=where)
     wanted = [name for name in (columns.text, columns.label) if name is not None]
     if any(name not in dataset.column_names for name in wanted):
         dataset = dataset.flatten()
     missing = [name for name in wanted if name not in dataset.column_names]
     if missing:
-        raise DataError(
-            f"{where} has no column {missing[0]!r} (the training data has it); give every split "
-            "the same columns"
-        )
+        raise missing_column(where, missing[0])
     return dataset

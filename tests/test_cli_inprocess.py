@@ -254,6 +254,81 @@ def test_head_and_tail_truncation_reads_the_end_where_a_long_text_decides(tmp_pa
     assert "only their first 4 and last 12 tokens were read" in caplog.text
 
 
+def _title_and_body_rows(count: int, seed: int) -> list[dict[str, str]]:
+    """Rows whose label's keyword is in the title for half of them and in the body for the others,
+    some bodies empty: only a model that reads both columns can label them all."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        label = list(KEYWORDS)[index % 3]
+        title, body = [rng.choice(FILLER) for _ in range(4)], [rng.choice(FILLER) for _ in range(8)]
+        (title if index % 2 else body).append(rng.choice(KEYWORDS[label]))
+        empty_body = index % 2 and index % 5 == 0
+        rows.append(
+            {
+                "id": f"r{index}",
+                "title": " ".join(title),
+                "body": "" if empty_body else " ".join(body),
+                "label": label,
+            }
+        )
+    return rows
+
+
+def _write_rows_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_several_text_columns_are_read_as_one_text_by_every_command(tmp_path):
+    """--text-column title,body: training joins each row's texts, a line each, and the checkpoint
+    keeps the names, so that eval, predict and inspect of a file join the same columns."""
+    rows = _title_and_body_rows(180, seed=0)
+    source = _write_rows_csv(tmp_path / "train.csv", rows)
+    test = _title_and_body_rows(60, seed=1)
+    _ok(
+        "train", source, "-o", tmp_path / "run", "--text-column", "title, body", "--epochs", 15, "--lr", 0.01,
+        "--precision", "fp32",
+    )  # fmt: skip
+    saved = json.loads((tmp_path / "run" / "best" / "config.json").read_text())
+    assert saved["config"]["data"]["text_column"] == "title,body"
+    report = json.loads(
+        _ok("eval", tmp_path / "run", write_jsonl(tmp_path / "test.jsonl", test), "--json").stdout
+    )
+    # Half the keywords are in the title, half in the body: either column alone scores far less.
+    assert report["accuracy"] >= 0.9, report["accuracy"]
+    predicted = [
+        json.loads(line)
+        for line in _ok(
+            "predict", tmp_path / "run", "-f", tmp_path / "test.jsonl", "--json"
+        ).stdout.splitlines()
+    ]
+    assert [row["text"] for row in predicted] == [
+        f"{row['title']}\n{row['body']}" if row["body"] else row["title"] for row in test
+    ]
+    assert predicted[0]["fields"] == test[0]  # the row's columns come through, as they are
+    inspected = json.loads(
+        _ok(
+            "inspect", tmp_path / "run", "-f", _write_rows_csv(tmp_path / "test.csv", test[:1]), "--json"
+        ).stdout
+    )
+    assert inspected["text"] == predicted[0]["text"] and inspected["label"] == predicted[0]["label"]
+    # A file without one of them reads another column, and says why.
+    titles = write_jsonl(
+        tmp_path / "titles.jsonl", [{"id": row["id"], "title": row["title"]} for row in test]
+    )
+    partial = _ok("predict", tmp_path / "run", "-f", titles, "--json")
+    assert (
+        "using text column 'title', as it has not every one of the columns the model was trained on joined"
+        in " ".join(partial.stderr.split())
+    )
+
+
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
     path = save_untrained_checkpoint(tmp_path / "deep", num_layers=2, positional="alibi")
     text = "the coach said football today"

@@ -18,8 +18,9 @@ def test_a_pair_of_text_columns_is_told_to_be_joined(columns):
     with pytest.raises(DataError) as refused:
         choose_columns(Layout(columns=columns), where="D", text=None)
     assert str(refused.value).startswith(
-        "no text column found (pass --text-column to name one); attn classifies one text a row: join "
-        f"{columns[0]!r} and {columns[1]!r} into one text column to classify them together; D has columns"
+        f"no text column found (pass --text-column to name one); {columns[0]!r} and {columns[1]!r} hold a "
+        f"pair of texts: --text-column {columns[0]},{columns[1]} reads both as one text, a line each; D has "
+        "columns"
     )
 
 
@@ -28,8 +29,7 @@ def test_a_text_column_found_in_a_pair_says_its_pair_is_not_read():
     assert (chosen.text, chosen.note) == (
         "question",
         "D: using text column 'question', chosen by name (--text-column chooses another); its pair 'passage' "
-        "is not read (attn classifies one text a row): join 'question' and 'passage' into one text column to "
-        "classify them together",
+        "is not read: --text-column question,passage reads both as one text, a line each",
     )
     # Named by the user: their choice, said nothing of; numbered columns that hold no texts are no pair.
     assert (
@@ -189,3 +189,36 @@ def test_the_column_the_model_was_trained_on_is_said_to_be_so_not_guessed_by_nam
     assert "label column 'topic' (the one the model was trained on) over 'sentiment'" in chosen.note
     guessed = choose_columns(Layout(columns=("text", "sentiment", "class")), where="D", text=None)
     assert guessed.note is not None and "trained on" not in guessed.note
+
+
+def test_several_text_columns_named_together_are_chosen_as_one():
+    layout = Layout(columns=("id", "Title ", "Description", "label"))
+    # Each name found as one named alone is (spaces around a header's name, another case), in order.
+    chosen = choose_columns(layout, where="D", text="title, description")
+    assert (chosen.text, chosen.label, chosen.note) == ("Title ,Description", "label", None)
+    with pytest.raises(DataError, match=r"text column 'descripton' not found \(closest: 'Description'"):
+        choose_columns(Layout(columns=("title", "Description", "label")), where="D", text="title,descripton")
+    with pytest.raises(DataError, match="names column 'title' twice"):
+        choose_columns(Layout(columns=("title", "body", "label")), where="D", text="title,body,Title")
+    with pytest.raises(DataError, match="has an empty column name"):
+        choose_columns(Layout(columns=("title", "body", "label")), where="D", text="title,")
+    with pytest.raises(
+        DataError, match="label column 'label' is one of the text columns 'title,label' joins"
+    ):
+        choose_columns(Layout(columns=("title", "label")), where="D", text="title,label", label="label")
+    # A name the data holds whole, comma and all, is that one column.
+    assert choose_columns(Layout(columns=("a,b", "label")), where="D", text="a,b").text == "a,b"
+
+
+def test_the_columns_a_model_joined_are_found_again_where_all_are_there():
+    """predict and eval of a file find the trained columns first (text_first): joined where the file
+    holds every one, else the usual names, which the caller's note then explains."""
+    trained = ("title,body",)
+    both = Layout(columns=("id", "body", "title"))
+    assert (
+        choose_columns(both, where="D", text=None, with_label=False, text_first=trained).text == "title,body"
+    )
+    alone = choose_columns(
+        Layout(columns=("id", "title")), where="D", text=None, with_label=False, text_first=trained
+    )
+    assert alone.text == "title"

@@ -320,3 +320,14 @@ def test_a_config_of_any_class_weights_hashes_as_a_frozen_dataclass_promises():
     assert weighted[1] == Config(train=TrainConfig(class_weights={"a": 2.0}))
     assert weighted[1] != Config(train=TrainConfig(class_weights={"a": 3.0}))
     assert hash(weighted[1]) == hash(Config(train=TrainConfig(class_weights={"a": 2.0})))
+
+
+def test_several_text_columns_are_one_setting_as_a_list_or_comma_separated(tmp_path):
+    """text_column: [title, body] in a config file is --text-column title,body: the names joined
+    by commas, which the checkpoint keeps and every command reads the same way."""
+    path = tmp_path / "c.yaml"
+    path.write_text("data:\n  text_column: [title, ' body']\n")
+    assert load_config(path).data.text_column == "title,body"
+    assert load_config(None, ["data.text_column=title,body"]).data.text_column == "title,body"
+    with pytest.raises(ConfigError, match="text_column"):
+        load_config(None, ["data.text_column=[1, 2]"])

@@ -557,8 +557,8 @@ def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
     assert chosen("content", "text", "label") == (
         "text",
         "label",
-        "d.csv: using text column 'text'; 'content' is not read (attn classifies one text a row): join "
-        "them into one text column to read both, or pass --text-column to read another",
+        "d.csv: using text column 'text'; 'content' is not read: --text-column content,text reads both, a "
+        "line each",
     )
     assert "'Title' is not read" in str(chosen("Class Index", "Title", "Description")[2])  # AG News
     qnli = choose_columns(Layout(columns=("question", "sentence", "label", "idx")), where="d", text=None)
@@ -604,9 +604,8 @@ def test_detection_ignores_case_and_spaces_then_reads_words_and_says_so():
     assert chosen("text", "label", "subject") == (
         "text",
         "label",
-        "d.csv: using text column 'text'; 'subject' is not read (attn classifies one text a row): where it "
-        "holds text, not a topic, join them into one text column to read both, or pass --text-column to "
-        "read another",
+        "d.csv: using text column 'text'; 'subject' is not read: where it holds text, not a topic, "
+        "--text-column text,subject reads both, a line each",
     )
     # ... and so is one beside a nested text, in the same record (a trial's message.subject)
     nested = Layout(

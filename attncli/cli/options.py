@@ -104,7 +104,7 @@ TextColumnOption = Annotated[
     str | None,
     typer.Option(
         help="Column holding the text (detected if not given, or auto); a dotted path (data.text) reaches "
-        "nested JSON.",
+        "nested JSON; several, comma-separated (title,body), are read as one text, a line each.",
         callback=_detected,
     ),
 ]
@@ -150,7 +150,7 @@ FileTextColumnOption = Annotated[
     str | None,
     typer.Option(
         help="Column of --file (or of JSON lines on standard input) holding the text (default: as in "
-        "training).",
+        "training); several, comma-separated (title,body), are joined as training joins them.",
         callback=_detected,
     ),
 ]

@@ -1,0 +1,104 @@
+"""A text read from several columns of a row, a title and its description: `--text-column
+title,description` names them, joined in that order, a line each (as transformers' text
+classification example joins its `text_column_names`). A name the data holds whole, comma and all,
+stays one column. Training, eval, predict and inspect read a row's text through `text_cell`, or a
+dataset's through `with_joined_text`, so that every command joins alike."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from attncli.errors import DataError
+from attncli.layouts import value_at
+
+SEPARATOR = ","
+# Each column's text on a line of its own: the heatmap shows them as the row holds them, and the
+# model reads the same words whatever joins them.
+JOINER = "\n"
+
+
+def parts_of(spec: str) -> list[str]:
+    """The columns `spec` names, in order (one, for a name without a comma)."""
+    return [part.strip() for part in spec.split(SEPARATOR)] if SEPARATOR in spec else [spec]
+
+
+def is_joined(spec: str | None, names: Collection[str]) -> bool:
+    """Whether `spec` names several columns: it holds a comma, and no column of `names` is so named."""
+    return spec is not None and SEPARATOR in spec and spec not in names
+
+
+def _missing(value: Any) -> bool:
+    """A cell with nothing in it: null, a NaN (pandas' missing value), or a csv's empty cell."""
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def joined_value(values: Sequence[Any]) -> Any:
+    """The text of a row's columns `values`: their texts a line each, a missing or blank one left
+    out (a row whose description is empty is its title); a blank text where every one is blank, and
+    None where every one is missing, so that the row is refused or labelled as one column's would
+    be; and the first value that is no text (a number), as it is, so that it is said as one column's
+    is."""
+    from attncli.records import is_blank, text_of
+
+    texts: list[str] = []
+    for value in values:
+        if _missing(value):
+            continue
+        text = text_of(value)
+        if text is None:
+            return value
+        texts.append(text)
+    kept = [text for text in texts if not is_blank(text)]
+    if kept:
+        return JOINER.join(kept)
+    return texts[0] if texts else None
+
+
+def text_cell(record: Mapping[str, Any], spec: str) -> Any:
+    """The value of text column `spec` in `record` (a dotted path reaches into nested records), the
+    columns it joins joined."""
+    if not is_joined(spec, record):
+        return value_at(record, spec)
+    return joined_value([value_at(record, part) for part in parts_of(spec)])
+
+
+def missing_column(where: str, name: str) -> DataError:
+    """The error for a split (`where`) that lacks column `name`, which training read."""
+    return DataError(
+        f"{where} has no column {name!r} (the training data has it); give every split the same columns"
+    )
+
+
+def with_joined_text(dataset: Any, spec: str, *, where: str) -> Any:
+    """`dataset` (a `datasets.Dataset`) with a column named `spec` holding each row's joined text,
+    where `spec` joins several columns (dotted paths read from the dataset flattened); else the
+    dataset as it is. A column that holds no text (numbers) is refused: joined as text, its values
+    would be words."""
+    if not is_joined(spec, dataset.column_names):
+        return dataset
+    parts = parts_of(spec)
+    if any(part not in dataset.column_names for part in parts):
+        dataset = dataset.flatten()
+    missing = [part for part in parts if part not in dataset.column_names]
+    if missing:
+        raise missing_column(where, missing[0])
+    for part in parts:
+        dtype = getattr(dataset.features[part], "dtype", None)
+        if dtype not in ("string", "large_string", "binary", "large_binary", "null"):
+            kind = f"{dtype} values" if isinstance(dtype, str) else "values that are not text"
+            raise DataError(
+                f"column {part!r} of {where} holds {kind}, not text; --text-column {spec} joins text "
+                "columns: leave it out of them"
+            )
+    from datasets import Value
+
+    features = dataset.features.copy()
+    features[spec] = Value("string")
+
+    def joined(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        columns = [batch[part] for part in parts]
+        return {spec: [joined_value(values) for values in zip(*columns, strict=True)]}
+
+    return dataset.map(joined, batched=True, features=features, load_from_cache_file=False)

@@ -1,0 +1,55 @@
+import math
+
+import pytest
+
+from attncli.errors import DataError
+from attncli.joined_columns import is_joined, joined_value, parts_of, text_cell, with_joined_text
+
+
+def test_parts_are_the_names_between_commas_in_order():
+    assert parts_of("title, body") == ["title", "body"]
+    assert parts_of("text") == ["text"]
+    assert is_joined("title,body", ["title", "body"])
+    # A column the data holds whole, comma and all, is one column; so is a name without a comma.
+    assert not is_joined("Price, in EUR", ["Price, in EUR", "label"])
+    assert not is_joined("text", ["title"]) and not is_joined(None, [])
+
+
+def test_a_rows_texts_are_joined_a_line_each_leaving_out_empty_ones():
+    assert joined_value(["Cup final tonight", "The team won."]) == "Cup final tonight\nThe team won."
+    # A missing or blank description leaves the title alone: a row is textless only where all are.
+    assert joined_value(["Cup final", None]) == "Cup final"
+    assert joined_value(["Cup final", ""]) == "Cup final"
+    assert joined_value([math.nan, "body only"]) == "body only"
+    assert joined_value(["  ", "body"]) == "body"
+    assert joined_value([None, None]) is None
+    assert joined_value(["", " "]) == " "  # blank, as one blank column's value is
+    assert joined_value([b"caf\xc3\xa9", "au lait"]) == "café\nau lait"  # UTF-8 bytes are text
+    # A value that is no text stays itself, so that it is refused or said as one column's would be.
+    assert joined_value(["title", 3]) == 3
+
+
+def test_text_cell_reads_one_column_or_joins_several():
+    record = {"id": 7, "title": "Cup final", "body": "The team won.", "meta": {"summary": "sport"}}
+    assert text_cell(record, "title") == "Cup final"
+    assert text_cell(record, "title,body") == "Cup final\nThe team won."
+    assert text_cell(record, "meta.summary,title") == "sport\nCup final"  # dotted paths are parts too
+    assert text_cell({"a,b": "whole"}, "a,b") == "whole"
+
+
+def test_a_dataset_gets_the_joined_column_and_refuses_numbers():
+    from datasets import Dataset
+
+    dataset = Dataset.from_dict(
+        {"title": ["A", None, "C"], "body": ["a", "b", None], "stars": [1, 2, 3], "label": ["x", "y", "x"]}
+    )
+    joined = with_joined_text(dataset, "title,body", where="train.csv")
+    assert joined["title,body"] == ["A\na", "b", "C"]
+    assert joined.column_names[:4] == ["title", "body", "stars", "label"]  # the row's own columns kept
+    assert with_joined_text(dataset, "title", where="train.csv") is dataset
+    with pytest.raises(DataError, match=r"column 'stars' of train.csv holds int64 values, not text"):
+        with_joined_text(dataset, "title,stars", where="train.csv")
+    with pytest.raises(DataError, match=r"test.csv has no column 'summary'"):
+        with_joined_text(dataset, "title,summary", where="test.csv")
+    nested = Dataset.from_list([{"doc": {"head": "H", "body": "B"}, "label": "x"}])
+    assert with_joined_text(nested, "doc.head,doc.body", where="d")["doc.head,doc.body"] == ["H\nB"]
