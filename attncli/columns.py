@@ -255,7 +255,8 @@ def _choose(
             named = spaced[0]
     if named is not None:
         if named not in layout.columns and named not in layout.paths:
-            problems.append((f"{role.name} column {named!r} not found{_closest(layout, named)}", True))
+            closest = _closest(layout, named, role=role, taken=taken)
+            problems.append((f"{role.name} column {named!r} not found{closest}", True))
             return None
         problem = _kind_problem(layout, role.name, named)
         if problem:
@@ -320,14 +321,20 @@ def _kind_problem(layout: Layout, role: str, name: str) -> str | None:
     return None
 
 
-def _closest(layout: Layout, name: str) -> str:
-    names = [*layout.columns, *layout.paths]
+def _closest(layout: Layout, name: str, *, role: Role, taken: str | None) -> str:
+    """The column most like `name` in spelling, other than the one the other role took; else the one
+    this role finds by name. `--label-column target` beside text and label columns was told
+    "closest: 'text'", the column of the texts."""
+    names = [column for column in (*layout.columns, *layout.paths) if column != taken]
     loose = [column for column in names if name_key(column) == name_key(name)]
     if not loose:
         keyed = {name_key(column): column for column in names}
         close = difflib.get_close_matches(name_key(name), list(keyed), n=1, cutoff=0.5)
         loose = [keyed[close[0]]] if close else []
-    return f" (closest: {loose[0]!r})" if loose else ""
+    if loose:
+        return f" (closest: {loose[0]!r})"
+    found, _ = detect(layout, role, taken)
+    return f" (the {role.name} column found by name: {found!r})" if found is not None else ""
 
 
 # A csv header's names joined by commas, as one column's name: "id,text,label".

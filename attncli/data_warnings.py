@@ -135,8 +135,8 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
             else f"label {shown} is a spreadsheet's formula error, not a label, but trains as a class"
         )
         formula_warning = [
-            f"warning: {said}; mend the formulas and export again, or empty those cells and pass --set "
-            "data.drop_invalid=true to leave the rows out"
+            f"warning: {said}; mend the formulas and export again, or empty those cells and pass "
+            "--drop-invalid to leave the rows out"
         ]
     markers = [name for name in label_names if name.strip() in MISSING_VALUE_MARKERS]
     if not markers:
@@ -149,8 +149,8 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
         said = f"labels {shown} read as a missing value but train as classes"
         remedy = "if they mark rows with no label, empty those cells"
     return [
-        f"warning: {said}, since only an empty cell has no label; {remedy} and pass --set "
-        "data.drop_invalid=true to leave the rows out",
+        f"warning: {said}, since only an empty cell has no label; {remedy} and pass --drop-invalid "
+        "to leave the rows out",
         *formula_warning,
     ]
 

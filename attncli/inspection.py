@@ -273,7 +273,7 @@ def inspect_texts(
     by_index = resolve_thresholds(thresholds, checkpoint.label_names)
     min_score = require_min_score(min_score)
     require_paired_fallback(min_score, fallback, by_index, command="inspect", verb="shown")
-    otherwise = resolve_fallback(fallback, min_score, checkpoint.label_names)
+    otherwise = resolve_fallback(fallback, checkpoint.label_names)
     # UTF-8 bytes are their text, as predict reads them (inspect refused what predict labelled).
     texts = [
         read if isinstance(text, (bytes, bytearray)) and (read := text_of(text)) is not None else text

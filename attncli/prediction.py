@@ -40,7 +40,7 @@ class Prediction:
     (see `reason`), unless a `fallback` label was given for those."""
     score: float | None
     """The label's calibrated probability; below `min_score`, the best label's, which it was not
-    given, or the fallback's (None for a record without a text)."""
+    given, or the fallback's (None for a record without a text, fallback or not)."""
     top_k: list[tuple[str, float]]
     """The most probable labels with their probabilities, most probable first."""
     probabilities: list[float] = field(default_factory=list)
@@ -210,8 +210,9 @@ def predict_records(
     fallback: str | None = None,
 ) -> list[Prediction]:
     """One prediction per record, in order; records without text (or only spaces) get no label, nor
-    those whose best label's probability is below `min_score` (its score and probabilities kept),
-    which get the `fallback` label instead where one is given (its probability their score).
+    those whose best label's probability is below `min_score` (its score and probabilities kept);
+    both get the `fallback` label instead where one is given (below `min_score`, its probability
+    their score; without a text, no score), the reason kept.
     `thresholds` ({label: probability}): a label given one is the prediction wherever its
     probability reaches it (thresholds.decide)."""
     import torch
@@ -223,7 +224,7 @@ def predict_records(
     min_score = require_min_score(min_score)
     refuse_two_decisions(thresholds, min_score)
     by_index = resolve_thresholds(thresholds, checkpoint.label_names)
-    otherwise = resolve_fallback(fallback, min_score, checkpoint.label_names)
+    otherwise = resolve_fallback(fallback, checkpoint.label_names)
     # Compared as float32, as eval compares the probabilities' tensor (and --threshold's): a score
     # printed by predict and given back as --min-score is below it in neither.
     limit = None if min_score is None else float(torch.tensor(min_score, dtype=torch.float32))
@@ -274,12 +275,15 @@ def predict_records(
         )  # fmt: skip
         if stats is not None and unsure:
             stats.below_min_score += 1
+    # A record with no text gets the fallback label, where one is given, with no score: a
+    # competition's submission needs a label on every row (five blank tests rows were left empty).
+    textless = None if otherwise is None else names[otherwise]
     predictions = [
         results.get(record.index)
         or Prediction(
             index=record.index,
             text=record.text,
-            label=None,
+            label=textless,
             score=None,
             top_k=[],
             reason=no_label_reason(record),

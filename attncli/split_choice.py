@@ -142,6 +142,16 @@ VALIDATION_FALLBACK_NOTE = (
 )
 
 
+def refit_saw_validation(other: str = "") -> str:
+    """Why a refitted model's training data holds no row to score it on, and what to do: the refit
+    trained on the validation rows held out of train too. `other`: another split to name."""
+    return (
+        "the refit trained on the validation rows held out of train (train.refit_epochs): no row of the "
+        "training data is new to the model; pass a labelled file to evaluate on (attn eval RUN FILE)"
+        f"{other}, or --split validation to score those rows anyway"
+    )
+
+
 def pick_split(
     checkpoint: LoadedCheckpoint,
     source: Source,
@@ -162,11 +172,7 @@ def pick_split(
             # The refit trained on the held-out rows too: no row of the training data is unseen.
             others = [name for name in available if name.lower().startswith("test")]
             other = f", or --split {others[0]} (a split of its own)" if others else ""
-            raise DataError(
-                f"{source.shown} has no test split, and the refit trained on the validation rows held out "
-                "of train (train.refit_epochs): no row of it is new to the model; pass a labelled file to "
-                f"evaluate on (attn eval RUN FILE){other}, or --split validation to score those rows anyway"
-            )
+            raise DataError(f"{source.shown} has no test split, and {refit_saw_validation(other)}")
     wanted = SPLIT_ALIASES.get(split.lower()) if split is not None else None
     if split is not None and wanted is None and source.whole:
         raise DataError(

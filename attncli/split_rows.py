@@ -34,7 +34,7 @@ def row_problem(text: Any, label: Any, feature: Any, columns: Columns) -> str | 
     return None
 
 
-DROP_HINT = "pass --set data.drop_invalid=true to leave such rows out"
+DROP_HINT = "pass --drop-invalid (data.drop_invalid) to leave such rows out"
 
 
 def to_split(

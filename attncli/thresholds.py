@@ -72,20 +72,14 @@ def resolve_thresholds(thresholds: Mapping[str, Any] | None, label_names: Sequen
     return resolved
 
 
-def resolve_fallback(fallback: Any, min_score: float | None, label_names: Sequence[str]) -> int | None:
-    """The index of the `--fallback` label, given where the best label's probability is below
-    `--min-score` (an intent model's `oos` for what it is unsure of, in place of no label), matched as
-    a --threshold label is; None for none. Refused without --min-score, and for a label the model
-    does not know."""
+def resolve_fallback(fallback: Any, label_names: Sequence[str]) -> int | None:
+    """The index of the `--fallback` label, given to records that get no label of their own (an
+    intent model's `oos` for what it is unsure of, a competition's most common class for an empty
+    row), matched as a --threshold label is; None for none. Refused for a label the model does not
+    know."""
     if fallback is None:
         return None
-    if isinstance(fallback, bool) or not isinstance(fallback, str | numbers.Real):  # 2 names label "2"
-        raise ArgumentError(f"fallback takes a label of the model, not {fallback!r}")
-    if min_score is None:
-        raise ConfigError(
-            f"--fallback {fallback} is the label given where the best label's probability is below "
-            "--min-score; give --min-score too"
-        )
+    require_fallback_label(fallback)
     index = {name: index for index, name in enumerate(label_names)}.get(
         known_label_key(None, fallback, set(label_names))
     )
@@ -96,6 +90,12 @@ def refuse_two_decisions(thresholds: Any, min_score: float | None) -> None:
     """--threshold and --min-score each decide the labels; given together they are refused."""
     if thresholds and min_score is not None:
         raise ConfigError("--min-score and --threshold decide labels two ways; give one")
+
+
+def require_fallback_label(fallback: Any) -> None:
+    """Refuse a fallback that cannot name a label (a label of 2 is named by the number 2)."""
+    if isinstance(fallback, bool) or not isinstance(fallback, str | numbers.Real):
+        raise ArgumentError(f"fallback takes a label of the model, not {fallback!r}")
 
 
 def require_paired_fallback(

@@ -444,7 +444,9 @@ def test_predict_min_score_gives_no_label_below_it_and_says_how_many(easy_run):
     )
 
 
-def test_a_fallback_label_below_min_score_is_given_by_predict_and_scored_by_eval(easy_run, easy_folder):
+def test_a_fallback_label_below_min_score_is_given_by_predict_and_scored_by_eval(
+    easy_run, easy_folder, tmp_path
+):
     """An intent trial wanted unsure utterances sent to its `oos` intent, and eval to score that
     policy; predict gave no label, and eval had no --min-score."""
     texts = ["we had pasta with cheese", "zzqx wwvk"]
@@ -498,7 +500,18 @@ def test_a_fallback_label_below_min_score_is_given_by_predict_and_scored_by_eval
     _refused(
         invoke("inspect", easy_run, "x", "--fallback", other), "--min-score and --fallback LABEL go together"
     )
-    _refused(invoke("predict", easy_run, "x", "--fallback", "sport"), "give --min-score too")
+    # Without --min-score, the fallback labels the records that get none for want of a text (a
+    # competition's submission left its blank rows unlabelled, with no way to fill them).
+    blanks = tmp_path / "blanks.csv"
+    blanks.write_text(f"id,text\n1,{texts[0]}\n2,\n3,   \n")
+    filled = _ok("predict", easy_run, "-f", blanks, "--json", "--fallback", "sport")
+    rows = [json.loads(line) for line in filled.stdout.splitlines()]
+    assert [(row["label"], row["score"], row.get("reason")) for row in rows[1:]] == [
+        ("sport", None, "no text in this row"),
+        ("sport", None, "empty text"),
+    ]
+    assert rows[0]["label"] == plain[0]["label"] and "reason" not in rows[0]  # a text keeps its own
+    assert "2 of 3 records had no text and got label 'sport' (--fallback)" in filled.stderr
     _refused(
         invoke("predict", easy_run, "x", "--min-score", "0.5", "--fallback", "spor"),
         "--fallback names label 'spor', which the model does not know; did you mean sport?",

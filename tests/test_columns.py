@@ -222,3 +222,14 @@ def test_the_columns_a_model_joined_are_found_again_where_all_are_there():
         Layout(columns=("id", "title")), where="D", text=None, with_label=False, text_first=trained
     )
     assert alone.text == "title"
+
+
+def test_a_label_column_not_found_is_never_pointed_at_the_text_column():
+    """--label-column target beside text and label was told "closest: 'text'" (a Kaggle trial)."""
+    layout = Layout(columns=("id", "text", "label"))
+    with pytest.raises(DataError, match=r"'target' not found \(the label column found by name: 'label'\)"):
+        choose_columns(layout, where="D", text=None, label="target")
+    with pytest.raises(DataError, match=r"'labl' not found \(closest: 'label'\)"):
+        choose_columns(layout, where="D", text=None, label="labl")
+    with pytest.raises(DataError, match=r"'txt' not found \(closest: 'text'\)"):
+        choose_columns(layout, where="D", text="txt")

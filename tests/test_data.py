@@ -412,8 +412,8 @@ def test_labels_that_read_as_a_missing_value_are_warned_of(tmp_path):
     assert missing_marker_labels_warning(["none", "missing", "na", "book_flight"]) == []
     assert missing_marker_labels_warning(["NaN", "food"]) == [
         "warning: label 'NaN' reads as a missing value but trains as a class, since only an empty cell has "
-        "no label; if it marks rows with no label, empty those cells and pass --set data.drop_invalid=true "
-        "to leave the rows out"
+        "no label; if it marks rows with no label, empty those cells and pass --drop-invalid to leave the "
+        "rows out"
     ]
     # A spreadsheet's formula errors trained as classes without a word (only #N/A was said).
     warned = missing_marker_labels_warning(["#VALUE!", "#N/A", "Err:502", "food", "#ref!"])
@@ -423,13 +423,12 @@ def test_labels_that_read_as_a_missing_value_are_warned_of(tmp_path):
     ]
     assert warned[1] == (
         "warning: labels '#VALUE!', 'Err:502', '#ref!' are a spreadsheet's formula errors, not labels, but "
-        "train as classes; mend the formulas and export again, or empty those cells and pass --set "
-        "data.drop_invalid=true to leave the rows out"
+        "train as classes; mend the formulas and export again, or empty those cells and pass "
+        "--drop-invalid to leave the rows out"
     )
     assert missing_marker_labels_warning(["#DIV/0!", "food"]) == [
         "warning: label '#DIV/0!' is a spreadsheet's formula error, not a label, but trains as a class; mend "
-        "the formulas and export again, or empty those cells and pass --set data.drop_invalid=true to leave "
-        "the rows out"
+        "the formulas and export again, or empty those cells and pass --drop-invalid to leave the rows out"
     ]
     assert missing_marker_labels_warning(["#hashtag", "Err:abc", "food"]) == []
 

@@ -1308,8 +1308,13 @@ def test_the_python_api_scores_and_gives_a_fallback_label_below_min_score(loaded
     assert prediction.label == "tech" and prediction.reason == "below --min-score 1"
     with pytest.raises(ConfigError, match="--min-score and --fallback LABEL go together in eval"):
         evaluate(loaded, test, min_score=0.5)
-    with pytest.raises(ConfigError, match="give --min-score too"):
-        predict(loaded, ["x"], fallback="tech")
+    # Without --min-score it labels only the records with no text, with no score.
+    assert predict(loaded, ["we had pasta"], fallback="tech")[0].label == "food"
+    from attncli.prediction import predict_records
+    from attncli.records import Record
+
+    (empty,) = predict_records(loaded, [Record(index=0, text=" ")], fallback="tech")
+    assert (empty.label, empty.score, empty.reason) == ("tech", None, "empty text")
     # At the score predict gives, eval keeps the best label as predict does (both compare in float32).
     (best,) = predict(loaded, ["we had pasta"])
     assert best.score is not None and best.label is not None

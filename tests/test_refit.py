@@ -216,12 +216,40 @@ def test_info_and_eval_say_the_weights_are_refitted_and_the_held_out_rows_traine
     assert "on the validation split, before the refit" in shown  # (here at the grid's lowest)
     assert not any("rows evaluated have the same text" in note for note in on_validation.notes)  # once
     # With no data given, no test split and the held-out rows trained on, nothing unseen is left.
-    with pytest.raises(DataError, match="no row of it is new to the model; pass a labelled file"):
+    with pytest.raises(
+        DataError, match="no row of the training data is new to the model; pass a labelled file"
+    ):
         evaluate(checkpoint)
     assert evaluate(load_checkpoint(tmp_path / "run" / "last")).split == "validation"  # not refitted
     assert not any(said in note for note in evaluate(checkpoint, split="train").notes)
     # The training file evaluated whole: every row was trained on, the held-out ones too.
     assert evaluate(checkpoint, str(tmp_path / "d.csv")).seen_in_training == 150
+
+
+def test_eval_of_a_folder_whose_test_split_has_no_labels_refuses_the_refitted_rows(tmp_path):
+    """A competition's folder: train.csv and a test.csv without labels. Eval with no data fell back
+    to the validation rows, which the refit had trained on, and reported them (97.2% where 95.6% was
+    the score before the refit), exit 0; the same model trained on train.csv alone was refused."""
+    from attncli.checkpoint import load_checkpoint
+    from attncli.evaluation import evaluate
+
+    folder = tmp_path / "competition"
+    folder.mkdir()
+    write_csv(folder / "train.csv", make_rows(150, seed=5))
+    (folder / "test.csv").write_text("id,text\n1,the coach said football today\n2,fresh bread\n")
+    settings = [
+        *TINY_MODEL,
+        f"data.source={folder}",
+        "train.epochs=2",
+        "train.patience=0",
+        "train.refit_epochs=1",
+    ]
+    train(load_config(None, settings), output=tmp_path / "run")
+    with pytest.raises(DataError, match=r"split 'test' of .* has no label column, and the refit trained on"):
+        evaluate(load_checkpoint(tmp_path / "run"))
+    # Named, the held-out rows are scored, under the note that says what they are.
+    named = evaluate(load_checkpoint(tmp_path / "run"), split="validation")
+    assert any("the refit after training trained on these held-out rows" in note for note in named.notes)
 
 
 def test_a_validation_split_of_the_datas_own_is_not_trained_on(tmp_path):

@@ -153,7 +153,7 @@ def inspect(
         require_paired_fallback(min_score, fallback, decided_by, command="inspect", verb="shown")
         loaded = load_for_command(checkpoint, device, command="inspect", others=texts or [])
         resolve_thresholds(decided_by, loaded.label_names)  # before any input is read
-        resolve_fallback(fallback, min_score, loaded.label_names)
+        resolve_fallback(fallback, loaded.label_names)
         config = loaded.config.model
         shown_rollout = rollout or default_view(config, layer=layer, pooling=pooling)
         shown_layer = default_layer(config, layer=layer, rollout=shown_rollout, pooling=pooling)

@@ -82,6 +82,17 @@ FallbackOption = Annotated[
         "best label's probability is below it, instead of no label.",
     ),
 ]
+# predict's: its records without a text get no label either, which a submission cannot leave empty.
+PredictFallbackOption = Annotated[
+    str | None,
+    typer.Option(
+        "--fallback",
+        metavar="LABEL",
+        show_default=False,
+        help="Give LABEL (a label of the model, such as an intent set's oos) to records that get none: "
+        "empty ones, and with --min-score those whose best label's probability is below it.",
+    ),
+]
 
 
 DeviceOption = Annotated[

@@ -21,10 +21,10 @@ from attncli.cli.options import (
     DelimiterOption,
     DeviceOption,
     EncodingOption,
-    FallbackOption,
     FileOption,
     FileTextColumnOption,
     JsonOption,
+    PredictFallbackOption,
     ThresholdOption,
     WholeFileOption,
     checked_delimiter,
@@ -87,7 +87,7 @@ def predict(
         ),
     ] = None,
     thresholds: ThresholdOption = None,
-    fallback: FallbackOption = None,
+    fallback: PredictFallbackOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     as_json: JsonOption = False,
@@ -109,6 +109,7 @@ def predict(
         from attncli.thresholds import (
             parse_threshold_options,
             refuse_two_decisions,
+            require_fallback_label,
             resolve_fallback,
             resolve_thresholds,
         )
@@ -125,11 +126,11 @@ def predict(
         refuse_writing_over_input(output, "--output", texts or [], file)
         decided_by = parse_threshold_options(thresholds or [])  # before the model loads
         refuse_two_decisions(decided_by, min_score)
-        if fallback is not None and min_score is None:
-            resolve_fallback(fallback, None, [])  # its error, before the model loads
+        if fallback is not None:
+            require_fallback_label(fallback)  # before the model loads
         loaded = load_for_command(checkpoint, device, command="predict", others=texts or [])
         resolve_thresholds(decided_by, loaded.label_names)  # before any input is read
-        given = resolve_fallback(fallback, min_score, loaded.label_names)
+        given = resolve_fallback(fallback, loaded.label_names)
         fallback_label = None if given is None else loaded.label_names[given]  # as the model writes it
         source = record_source(
             texts or [], file, encoding=encoding or training_file_encoding(loaded, file) or "utf-8",
@@ -213,7 +214,8 @@ def _report_prediction_stats(stats, *, model: ModelConfig, fallback: str | None 
     if (note := stats.truncation_note(model.length, model.truncation)) is not None:
         say(note)
     if stats.without_label:
-        say(f"note: {stats.without_label:,} of {stats.records:,} records had no text and got no label")
+        got = f"label {fallback!r} (--fallback)" if fallback is not None else "no label"
+        say(f"note: {stats.without_label:,} of {stats.records:,} records had no text and got {got}")
     if stats.below_min_score:
         got = (
             f"label {fallback!r} (--fallback; their probabilities are kept)"

@@ -76,6 +76,14 @@ def train(
     label_column: LabelColumnOption = None,
     encoding: DataEncodingOption = None,
     delimiter: DelimiterOption = None,
+    drop_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--drop-invalid",
+            help="Leave out rows with no text or no label (and say how many) instead of stopping "
+            "(data.drop_invalid).",
+        ),
+    ] = False,
     epochs: Annotated[
         int | None,
         typer.Option(
@@ -142,8 +150,9 @@ def train(
     settings: dict[str, Any] = {
         "--output": output, "--config": config, "--set": set_values, "--text-column": text_column,
         "--label-column": label_column, "--encoding": encoding, "--delimiter": delimiter,
-        "--batch-size": batch_size, "--lr": lr, "--max-length": max_length, "--device": device,
-        "--precision": precision, "--seed": seed, "--overwrite": overwrite or None,
+        "--drop-invalid": drop_invalid or None, "--batch-size": batch_size, "--lr": lr,
+        "--max-length": max_length, "--device": device, "--precision": precision, "--seed": seed,
+        "--overwrite": overwrite or None,
     }  # fmt: skip
     # The settings of the command-line options, over the config file's and --set's.
     options = {
@@ -152,6 +161,7 @@ def train(
         "data.label_column": label_column,
         "data.encoding": encoding,
         "data.delimiter": delimiter,
+        "data.drop_invalid": drop_invalid or None,
         "train.epochs": epochs,
         "train.batch_size": batch_size,
         "train.lr": lr,

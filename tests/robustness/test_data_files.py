@@ -129,7 +129,7 @@ def test_quoted_newlines_stay_in_the_text_and_later_lines_are_numbered_right(tmp
     path.write_text(lines("text,label", '"first line\nsecond line",food', *ab_rows(), "late,"))
     assert refusal(path) == (
         f"line 14 of {path} has no label in column 'label'; fill in or remove such rows, or pass "
-        "--set data.drop_invalid=true to leave such rows out"
+        "--drop-invalid (data.drop_invalid) to leave such rows out"
     )
     splits = load(path, drop_invalid=True)
     assert "first line\nsecond line" in every_text(splits)
@@ -519,7 +519,8 @@ def test_a_missing_text_names_the_files_line_or_is_left_out(tmp_path):
     path.write_text(lines("text,label", *ab_rows(), ",food", "   ,sport"))
     assert refusal(path) == (
         f"line 12 of {path} has no text in column 'text' (2 rows of gaps.csv have no text or no "
-        "label); fill in or remove such rows, or pass --set data.drop_invalid=true to leave such rows out"
+        "label); fill in or remove such rows, or pass --drop-invalid (data.drop_invalid) to leave such rows "
+        "out"
     )
     splits = load(path, drop_invalid=True)
     assert every_text(splits) == sorted(f"t{index}" for index in range(10))
@@ -707,16 +708,17 @@ def test_train_refuses_bad_files_with_exit_code_2(tmp_path):
     assert f"error: line 12 of {path} has no text in column 'text'" in refused.output
     refused = invoke("train", path, "-o", tmp_path / "run", "--text-column", "body", "--label-column", "y")
     assert refused.exit_code == 2
-    assert "text column 'body' not found; label column 'y' not found; " in refused.output
+    assert (
+        "text column 'body' not found (the text column found by name: 'text'); label column 'y' not found "
+        "(the label column found by name: 'label'); " in refused.output
+    )
 
 
 def test_train_on_an_excel_export_then_eval_rebuilds_the_same_validation_rows(tmp_path):
     rows = make_rows(60, labels=("food", "sport"))
     rows[7]["text"] = ""  # a gap in the sheet
     path = excel_export(tmp_path / "excel.csv", rows)
-    trained = invoke(
-        "train", path, "-o", tmp_path / "run", "--epochs", 1, *TINY, "--set", "data.drop_invalid=true"
-    )
+    trained = invoke("train", path, "-o", tmp_path / "run", "--epochs", 1, *TINY, "--drop-invalid")
     assert trained.exit_code == 0, trained.output
     assert "read as ';'-separated" in trained.output and "left out 1 of 60 rows of 'train'" in trained.output
     assert "53 train / 6 validation texts" in trained.output  # 59 rows: 30 food, 29 sport, 3 of each held out
