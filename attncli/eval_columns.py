@@ -94,7 +94,14 @@ class UnlabelledSplit(DataError):
             "labels are withheld, as GLUE's are)"
         )
         remedy = "evaluate a split with labels (--split NAME) or a file of them"
-        super().__init__(no_label_column or f"{self.unlabelled}; {remedy}")
+        # A competition's test file of texts alone is for predict (a trial ran eval on it first).
+        hint = "; to label texts that have none, use attn predict RUN --file FILE"
+        said = (
+            f"{no_label_column}{hint if 'attn predict' not in no_label_column else ''}"
+            if no_label_column
+            else ""
+        )
+        super().__init__(said or f"{self.unlabelled}; {remedy}")
 
 
 def _has_text_column(layout: Any, where: str, named: str | None, trained: str | None) -> bool:

@@ -72,6 +72,8 @@ class LabelledData:
     """The text and label columns of `source_rows`."""
     origin: Origin | None = None
     """Where `source_rows` came from, to name a row by the line of its file."""
+    refitted_on: bool = False
+    """The rows are those training held out for validation, which the refit trained on too."""
 
 
 def load_labelled_split(
@@ -165,6 +167,7 @@ def load_labelled_split(
         source_rows=raw.splits[name],
         scored_columns=(columns.text, columns.label or columns.text),
         origin=raw.origins[name],
+        refitted_on=refitted_on,
     )
 
 

@@ -425,14 +425,14 @@ def _evaluate(
         # The split chosen for the user (test) has its labels withheld: the validation split instead.
         if split is not None:
             raise
-        if checkpoint.refitted:
-            # Its scores would be of rows the refit trained on: a competition folder's unlabelled
-            # test.csv gave 97.2% "validation" accuracy, exit 0, where 95.6% was the score before it.
-            raise DataError(f"{unlabelled.unlabelled}, and {refit_saw_validation()}") from None
         try:
             data = labelled_split("validation")
         except DataError:
             raise unlabelled from None
+        if data.refitted_on:
+            # Its scores would be of rows the refit trained on: a competition folder's unlabelled
+            # test.csv gave 97.2% "validation" accuracy, exit 0, where 95.6% was the score before it.
+            raise DataError(f"{unlabelled.unlabelled}, and {refit_saw_validation()}") from None
         note = f"{unlabelled.unlabelled}; evaluated the validation split instead"
         data = dataclasses.replace(data, notes=(note, *data.notes))
     truth = data.labelled.labels

@@ -247,6 +247,11 @@ def test_eval_of_a_folder_whose_test_split_has_no_labels_refuses_the_refitted_ro
     train(load_config(None, settings), output=tmp_path / "run")
     with pytest.raises(DataError, match=r"split 'test' of .* has no label column, and the refit trained on"):
         evaluate(load_checkpoint(tmp_path / "run"))
+    # The test file named: it has no labels, which is for predict (not the refit's rows: none read).
+    with pytest.raises(
+        DataError, match=r"no label column found .*; to label texts that have none, use attn predict"
+    ):
+        evaluate(load_checkpoint(tmp_path / "run"), str(folder / "test.csv"))
     # Named, the held-out rows are scored, under the note that says what they are.
     named = evaluate(load_checkpoint(tmp_path / "run"), split="validation")
     assert any("the refit after training trained on these held-out rows" in note for note in named.notes)
