@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from attncli.joined_columns import is_taken
 from attncli.layouts import LISTS, RECORDS, Layout
 
 # Best first; the other languages' after English, without their accents (matched without them):
@@ -110,7 +111,7 @@ def detect(layout: Layout, role: Role, taken: str | None) -> tuple[str | None, b
     candidates = [
         name
         for name in (*layout.columns, *layout.paths)
-        if name != taken
+        if not is_taken(name, taken)
         and layout.kinds.get(name) != RECORDS
         and (role.name == "label" or layout.kinds.get(name) != LISTS)
         # predict's own attn_label holds its predictions: a trimmed output (essay,grade,attn_label)

@@ -25,7 +25,7 @@ from attncli.column_detection import (
     name_key,
     written_by_predict,
 )
-from attncli.joined_columns import SEPARATOR, is_joined, parts_of
+from attncli.joined_columns import SEPARATOR, is_joined, is_taken, parts_of
 from attncli.layouts import LISTED_COLUMNS, LISTS, RECORDS, Layout, listed
 
 # Columns that hold two texts of one example (NLI, paraphrase, question answering), which attn, one
@@ -204,7 +204,7 @@ def _choose_joined(
     """The columns `named` joins (`title,body`), each found as a named column is (spaces around a
     header's name, another case), written back as one name; None after adding to `problems`."""
     parts = parts_of(named)
-    if any(not part for part in parts):
+    if any(not part.strip() for part in parts):
         problems.append(
             (f"--text-column {named!r} has an empty column name; name the columns to join: title,body", False)
         )
@@ -239,10 +239,13 @@ def _choose(
     if role.name == "text" and is_joined(named, names):
         return _choose_joined(layout, role, named or "", taken=taken, problems=problems, found=found)
     if named is None and role.name == "text":
-        # The columns a model was trained on joined (title,body), where the data holds them all.
+        # The columns a model was trained on joined (title,body), where the data holds them all, each
+        # found as a named one is (`Title,Body` in another export).
         for trained in role.trained:
-            if is_joined(trained, names) and all(part in names for part in parts_of(trained)):
-                return trained
+            if is_joined(trained, names):
+                joined = _choose_joined(layout, role, trained, taken=taken, problems=[], found=[])
+                if joined is not None:
+                    return joined
     if named is not None and named not in layout.columns and named not in layout.paths:
         # A header's name with spaces around it (a spreadsheet's `Text `), as the usual names are
         # matched: --text-column Text was refused as "not found (closest: 'Text ')". Spaces are no
@@ -325,7 +328,7 @@ def _closest(layout: Layout, name: str, *, role: Role, taken: str | None) -> str
     """The column most like `name` in spelling, other than the one the other role took; else the one
     this role finds by name. `--label-column target` beside text and label columns was told
     "closest: 'text'", the column of the texts."""
-    names = [column for column in (*layout.columns, *layout.paths) if column != taken]
+    names = [column for column in (*layout.columns, *layout.paths) if not is_taken(column, taken)]
     loose = [column for column in names if name_key(column) == name_key(name)]
     if not loose:
         keyed = {name_key(column): column for column in names}

@@ -62,11 +62,15 @@ class DataConfig:
     of stopping at the first."""
 
     def __post_init__(self) -> None:
-        if isinstance(self.text_column, (list, tuple)) and all(
-            isinstance(name, str) for name in self.text_column
-        ):
+        names = self.text_column
+        if isinstance(names, (list, tuple)) and all(isinstance(name, str) for name in names):
             # text_column: [title, body] in a config file, as --text-column title,body writes it
-            object.__setattr__(self, "text_column", SEPARATOR.join(name.strip() for name in self.text_column))
+            require(
+                bool(names) and not any(SEPARATOR in name or not name.strip() for name in names),
+                f"data.text_column {list(names)!r}: list the text columns to join by their names, none of "
+                "them empty or holding a comma (a column of that name cannot be joined with others)",
+            )
+            object.__setattr__(self, "text_column", SEPARATOR.join(name.strip() for name in names))
         typed_fields(self, "data")
         if self.delimiter in ("\\t", "tab"):  # how a tab is typed on a command line
             object.__setattr__(self, "delimiter", "\t")

@@ -17,6 +17,7 @@ import yaml
 
 from attncli.config import Config
 from attncli.errors import ArgumentError, ConfigError
+from attncli.joined_columns import parts_of
 from attncli.settings import as_typed, flatten, settings_text, valid_keys, with_settings
 from attncli.sized_settings import DETECTED_KEYS, SIZED_KEYS
 
@@ -343,7 +344,7 @@ def carried_columns_hint(path: Path, config: Config, given: Collection[str], ref
         for key, option in (("data.text_column", "--text-column"), ("data.label_column", "--label-column"))
         if key not in given
         and isinstance(name := getattr(config.data, key.partition(".")[2]), str)
-        and f"column {name!r} not found" in refusal
+        and any(f"column {part!r} not found" in refusal for part in {name, *parts_of(name)})
     ]
     if not carried:
         return None

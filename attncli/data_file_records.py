@@ -26,7 +26,7 @@ from attncli.csv_rows import (
     unnamed_apart,
 )
 from attncli.errors import DataError
-from attncli.joined_columns import is_joined, text_cell
+from attncli.joined_columns import is_joined, parts_of, text_cell
 from attncli.jsonfiles import json_depth, json_problem, require_records, too_deep
 from attncli.layouts import (
     Layout,
@@ -428,12 +428,19 @@ def json_lines_if_records(
     # The text column is chosen from the first record alone, so that the same input gives the same
     # column however its lines arrive; one named by --text-column is taken as named, where the first
     # record lacks it ({"id": 1}, then records with a text).
+    layout = layout_of_record(first)
     try:
-        column, found = _text_column(layout_of_record(first), text_column, trained_column, source.name)
+        column, found = _text_column(layout, text_column, trained_column, source.name)
     except DataError:
         if text_column is None:
             raise
         column, found = text_column, []
+    if text_column is None and trained_column and is_joined(trained_column, layout.columns):
+        # Records that leave out their empty keys ({"title": ...} first, then one with a body) are
+        # read by the columns the model joined where the first has any of them, as a file is.
+        names = (*layout.columns, *layout.paths)
+        if column != trained_column and any(part in names for part in parts_of(trained_column)):
+            column, found = trained_column, []
 
     def records() -> Iterator[list[Record]]:
         index = 0

@@ -7,6 +7,7 @@ dataset's through `with_joined_text`, so that every command joins alike."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -14,19 +15,28 @@ from attncli.errors import DataError
 from attncli.layouts import value_at
 
 SEPARATOR = ","
+NUMBERS = re.compile(r"(u?int|float|bool|decimal)")
 # Each column's text on a line of its own: the heatmap shows them as the row holds them, and the
 # model reads the same words whatever joins them.
 JOINER = "\n"
 
 
 def parts_of(spec: str) -> list[str]:
-    """The columns `spec` names, in order (one, for a name without a comma)."""
-    return [part.strip() for part in spec.split(SEPARATOR)] if SEPARATOR in spec else [spec]
+    """The columns `spec` names, in order (one, for a name without a comma), each as written: a
+    header's name with spaces around it (`id, title, body`) keeps them, as the data does; the
+    names a user types are found loosely (columns.choose_columns) and written back so."""
+    return spec.split(SEPARATOR) if SEPARATOR in spec else [spec]
 
 
 def is_joined(spec: str | None, names: Collection[str]) -> bool:
     """Whether `spec` names several columns: it holds a comma, and no column of `names` is so named."""
     return spec is not None and SEPARATOR in spec and spec not in names
+
+
+def is_taken(column: str, taken: str | None) -> bool:
+    """Whether `column` is the column `taken` by the other role, or one of those it joins: a label
+    is never found among the text's columns."""
+    return taken is not None and (column == taken or (SEPARATOR in taken and column in parts_of(taken)))
 
 
 def _missing(value: Any) -> bool:
@@ -85,9 +95,12 @@ def with_joined_text(dataset: Any, spec: str, *, where: str) -> Any:
     if missing:
         raise missing_column(where, missing[0])
     for part in parts:
-        dtype = getattr(dataset.features[part], "dtype", None)
-        if dtype not in ("string", "large_string", "binary", "large_binary", "null"):
-            kind = f"{dtype} values" if isinstance(dtype, str) else "values that are not text"
+        feature = dataset.features[part]
+        dtype = getattr(feature, "dtype", None)
+        # A column of numbers or label indices holds no text in any row; one of mixed values (JSON's
+        # texts and a stray number) is read row by row, as a single text column is.
+        if hasattr(feature, "names") or (isinstance(dtype, str) and NUMBERS.match(dtype)):
+            kind = "ClassLabel values (label indices)" if hasattr(feature, "names") else f"{dtype} values"
             raise DataError(
                 f"column {part!r} of {where} holds {kind}, not text; --text-column {spec} joins text "
                 "columns: leave it out of them"
@@ -99,6 +112,9 @@ def with_joined_text(dataset: Any, spec: str, *, where: str) -> Any:
 
     def joined(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
         columns = [batch[part] for part in parts]
-        return {spec: [joined_value(values) for values in zip(*columns, strict=True)]}
+        # A row holding no text in any column, or a value that is none (a number, bytes that are not
+        # UTF-8), has no text: refused, or left out by data.drop_invalid, as predict gives it no label.
+        texts = (joined_value(values) for values in zip(*columns, strict=True))
+        return {spec: [text if isinstance(text, str) else None for text in texts]}
 
     return dataset.map(joined, batched=True, features=features, load_from_cache_file=False)

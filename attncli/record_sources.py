@@ -16,6 +16,7 @@ from attncli.arrowfiles import is_saved_dataset, saved_dataset_files
 from attncli.data_file_records import arrow_source, csv_source, json_object, json_source, parquet_source
 from attncli.encodings import encoding_marked_by, is_utf8, is_wide, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
+from attncli.joined_columns import parts_of
 from attncli.lines import (
     READ_BYTES,
     arrivals,
@@ -134,7 +135,7 @@ def record_shaped(line: str, *, text_column: str | None) -> str | None:
         return "a JSON object"
     stripped = line.strip()
     headers = [[name.strip().strip('"') for name in stripped.split(delimiter)] for delimiter in ",;\t"]
-    if text_column and any(text_column in names for names in headers):
+    if text_column and any(all(part.strip() in names for part in parts_of(text_column)) for names in headers):
         return f"a csv/tsv header naming the text column {text_column!r}"
     for names in headers:
         texts = _named_text_column(names)

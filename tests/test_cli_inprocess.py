@@ -318,6 +318,26 @@ def test_several_text_columns_are_read_as_one_text_by_every_command(tmp_path):
         ).stdout
     )
     assert inspected["text"] == predicted[0]["text"] and inspected["label"] == predicted[0]["label"]
+    # JSON lines piped in whose first record leaves out its empty body are read as a file is.
+    lines = [
+        {"id": "a", "title": test[0]["title"]},
+        {"id": "b", "title": test[1]["title"], "body": test[1]["body"]},
+    ]
+    piped = RUNNER.invoke(
+        app,
+        ["predict", str(tmp_path / "run"), "--json"],
+        input="".join(json.dumps(line) + "\n" for line in lines),
+    )
+    assert piped.exit_code == 0, piped.output
+    assert [json.loads(line)["text"] for line in piped.stdout.splitlines()] == [
+        test[0]["title"],
+        predicted[1]["text"],
+    ]
+    # A table piped in is refused as a single text column's is (its header was labelled as a text).
+    table = RUNNER.invoke(
+        app, ["predict", str(tmp_path / "run")], input="title,body,source\nCup final,They won,web\n"
+    )
+    assert table.exit_code == 2 and "csv/tsv header naming the text column" in table.output
     # A file without one of them reads another column, and says why.
     titles = write_jsonl(
         tmp_path / "titles.jsonl", [{"id": row["id"], "title": row["title"]} for row in test]

@@ -233,3 +233,14 @@ def test_a_label_column_not_found_is_never_pointed_at_the_text_column():
         choose_columns(layout, where="D", text=None, label="labl")
     with pytest.raises(DataError, match=r"'txt' not found \(closest: 'text'\)"):
         choose_columns(layout, where="D", text="txt")
+
+
+def test_joined_text_columns_found_loosely_and_never_taken_for_the_label():
+    # The columns a model joined, in another export's case: found as a named column is.
+    again = choose_columns(
+        Layout(columns=("Title", "Body")), where="D", text=None, with_label=False, text_first=("title,body",)
+    )
+    assert again.text == "Title,Body"
+    # Label detection passes over the columns the text joins (it blamed the user for naming one).
+    with pytest.raises(DataError, match="no label column found"):
+        choose_columns(Layout(columns=("text", "category")), where="D", text="text,category")

@@ -331,3 +331,11 @@ def test_several_text_columns_are_one_setting_as_a_list_or_comma_separated(tmp_p
     assert load_config(None, ["data.text_column=title,body"]).data.text_column == "title,body"
     with pytest.raises(ConfigError, match="text_column"):
         load_config(None, ["data.text_column=[1, 2]"])
+
+
+@pytest.mark.parametrize("names", ["[]", "['a,b', c]", "[title, '  ']"])
+def test_a_list_of_text_columns_names_each_one_once_plainly(tmp_path, names):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"data:\n  text_column: {names}\n")
+    with pytest.raises(ConfigError, match="list the text columns to join by their names"):
+        load_config(path)

@@ -449,3 +449,16 @@ def test_an_encoding_a_config_file_gives_is_named_where_leaving_encoding_out_wou
         assert carried_encoding_refusal(path, config, {"data.encoding"}, refusal) is None
     assert carried_encoding_refusal(path, config, (), "line 3 of F has no label") is None
     assert carried_encoding_refusal(path, load_config(None, []), (), "leave --encoding out") is None
+
+
+def test_columns_a_config_file_names_are_said_to_come_from_it_when_joined_too(tmp_path):
+    """A checkpoint's config.json reused on other data: the refusal of one of the text columns it
+    joins says where the names came from, as for one column."""
+    from attncli.config_loading import carried_columns_hint
+
+    config = load_config(None, ["data.text_column=title,body"])
+    refusal = "text column 'title' not found; D has columns 'text', 'label'"
+    hint = carried_columns_hint(tmp_path / "config.json", config, set(), refusal)
+    named = tmp_path / "config.json"
+    assert hint == f"'title,body' is named by {named}; pass --text-column auto to find this data's own"
+    assert carried_columns_hint(tmp_path / "config.json", config, {"data.text_column"}, refusal) is None

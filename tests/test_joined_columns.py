@@ -7,7 +7,7 @@ from attncli.joined_columns import is_joined, joined_value, parts_of, text_cell,
 
 
 def test_parts_are_the_names_between_commas_in_order():
-    assert parts_of("title, body") == ["title", "body"]
+    assert parts_of("title, body") == ["title", " body"]  # as written: choose_columns finds them loosely
     assert parts_of("text") == ["text"]
     assert is_joined("title,body", ["title", "body"])
     # A column the data holds whole, comma and all, is one column; so is a name without a comma.
@@ -53,3 +53,39 @@ def test_a_dataset_gets_the_joined_column_and_refuses_numbers():
         with_joined_text(dataset, "title,summary", where="test.csv")
     nested = Dataset.from_list([{"doc": {"head": "H", "body": "B"}, "label": "x"}])
     assert with_joined_text(nested, "doc.head,doc.body", where="d")["doc.head,doc.body"] == ["H\nB"]
+
+
+def test_header_names_with_spaces_around_them_are_joined_as_the_data_writes_them():
+    """A csv headed `id, title, body, label`: the names found loosely are written back as the data
+    has them, and read so (they were stripped again, and training found no column 'title')."""
+    from datasets import Dataset
+
+    from attncli.columns import choose_columns
+    from attncli.layouts import Layout
+
+    chosen = choose_columns(Layout(columns=("id", " title", " body", " label")), where="D", text="title,body")
+    assert chosen.text == " title, body" and parts_of(chosen.text) == [" title", " body"]
+    assert text_cell({" title": "Cup", " body": "won"}, chosen.text) == "Cup\nwon"
+    dataset = Dataset.from_dict({" title": ["Cup"], " body": ["won"], " label": ["x"]})
+    assert with_joined_text(dataset, chosen.text, where="D")[chosen.text] == ["Cup\nwon"]
+
+
+def test_a_value_that_is_no_text_leaves_the_row_without_one_in_a_dataset():
+    """A JSON column of texts and a stray number (datasets types it Json), or bytes that are not
+    UTF-8 in a binary column: that row has no text, to refuse or leave out as one column's row is
+    (the whole column was refused, and bad bytes ended in Arrow's own error)."""
+    from datasets import Dataset, Features, Value
+
+    binary = Dataset.from_dict(
+        {"title": [b"Cup", b"\xff\xfe"], "body": [b"won", b"lost"]},
+        features=Features({"title": Value("binary"), "body": Value("binary")}),
+    )
+    assert with_joined_text(binary, "title,body", where="D")["title,body"] == ["Cup\nwon", None]
+    with pytest.raises(DataError, match="holds ClassLabel values"):
+        from datasets import ClassLabel
+
+        labelled = Dataset.from_dict(
+            {"title": ["a"], "topic": [0]},
+            features=Features({"title": Value("string"), "topic": ClassLabel(names=["x"])}),
+        )
+        with_joined_text(labelled, "title,topic", where="D")
