@@ -18,6 +18,7 @@ from typing import Any
 from attncli.config_checks import require, require_choice, require_path_or_none, typed_fields
 from attncli.errors import ArgumentError, ConfigError
 from attncli.joined_columns import SEPARATOR
+from attncli.local_paths import local_path
 from attncli.model_config import ModelConfig
 from attncli.sized_settings import sized
 
@@ -48,6 +49,10 @@ class DataConfig:
     in that order, a line each."""
     label_column: str | None = None
     """Column holding the label (a dotted path like text_column); detected when left empty."""
+    validation_file: str | None = None
+    """A file of validation rows (csv/tsv/json/jsonl/parquet/arrow, read as the data is) for data with
+    no validation split of its own: early stopping, the best epoch and the temperature are chosen on
+    it, where they are otherwise chosen on a share of train held out."""
     validation_fraction: float = 0.1
     """Share of train carved out (stratified) as validation when the data has no validation split."""
     split_seed: int = 0
@@ -72,6 +77,11 @@ class DataConfig:
             )
             object.__setattr__(self, "text_column", SEPARATOR.join(name.strip() for name in names))
         typed_fields(self, "data")
+        require_path_or_none("data.validation_file", self.validation_file, "a file of validation rows")
+        if self.validation_file is not None and (where := local_path(self.validation_file)).is_file():
+            # Kept whole, so that eval finds the file from any folder (data.source's absolute path is
+            # the checkpoint's data_path).
+            object.__setattr__(self, "validation_file", str(where.resolve()))
         if self.delimiter in ("\\t", "tab"):  # how a tab is typed on a command line
             object.__setattr__(self, "delimiter", "\t")
         require(

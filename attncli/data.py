@@ -82,8 +82,9 @@ def load_splits(config: DataConfig) -> Splits:
     if not config.source:
         raise DataError(NO_DATASET)
     raw = load_raw(
-        config.source, config_name=config.config, encoding=config.encoding, delimiter=config.delimiter
-    )
+        config.source, config_name=config.config, encoding=config.encoding, delimiter=config.delimiter,
+        validation=config.validation_file,
+    )  # fmt: skip
     if "train" not in raw.splits:
         raise DataError(
             f"{config.source} has no train split (splits: {', '.join(raw.splits)}); name one file train.*"
@@ -190,6 +191,11 @@ def load_splits(config: DataConfig) -> Splits:
         notes.append(
             f"validation: {held:,} rows held out of train (a stratified {shown}, data.split_seed "
             f"{config.split_seed}), as there is no validation split"
+        )
+    if config.validation_file is not None:
+        notes.append(
+            f"validation: the {len(splits['validation']):,} rows of {config.validation_file} "
+            "(data.validation_file)"
         )
     notes += small_validation_warning(len(splits["validation"]), carved=carved)
     notes += rare_in_validation_warning(

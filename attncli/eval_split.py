@@ -193,12 +193,20 @@ def _read(
     in_folder = not trained_on and is_training_split_file(checkpoint, source)
     as_trained = trained_on or (in_folder and bool(training_file_encoding(checkpoint, local_path(source))))
     used = encoding or (data.encoding if as_trained else "utf-8")
+    # The training data's validation rows are the run's validation file, where it had one and it is
+    # still there (gone, the data has no validation split, which eval then says).
+    validation = (
+        data.validation_file
+        if trained_on and data.validation_file and local_path(data.validation_file).is_file()
+        else None
+    )
     try:
         return load_raw(
             source,
             config_name=data.config if same_config else None,
             encoding=used,
             delimiter=delimiter or (data.delimiter if trained_on or in_folder else None),
+            validation=validation,
         )
     except DataError as error:
         told = str(error).replace(" (data.encoding in a config file)", "")  # eval takes no config file
@@ -247,7 +255,9 @@ def _training_side(
     kept (`carve`), or, evaluated whole, the kept side is what was trained on; else the train split
     of the training data, or nothing to compare with."""
     data = checkpoint.config.data
-    carved_by_training = is_carved_by_training(raw.splits, trained_on=described.trained_on)
+    carved_by_training = is_carved_by_training(
+        raw.splits, trained_on=described.trained_on, checkpoint=checkpoint
+    )
     whole_training_file = carve is None and name == "train" and carved_by_training
     if carve is None and not whole_training_file:
         if described.trained_on:
@@ -296,7 +306,7 @@ def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | 
     trained = local_path(recorded)
     if trained.is_dir():
         files = split_files(trained)
-        train_files, carved = files.get("train", []), "validation" not in files
+        train_files, carved = files.get("train", []), "validation" not in files and not data.validation_file
         of = f"a row of the 'train' split of {shown}{_trained_part(checkpoint, carved)}"
     else:
         readable = trained.is_file() and (
@@ -304,7 +314,7 @@ def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | 
         )
         train_files, carved, of = (
             ([trained] if readable else []),
-            True,
+            not data.validation_file,
             f"one of the rows of {shown} it trained on",
         )
     try:

@@ -101,10 +101,40 @@ def same_source(given: str, recorded: str | None) -> bool:
 
 
 def load_raw(
-    source: str, *, config_name: str | None = None, encoding: str = "utf-8", delimiter: str | None = None
+    source: str,
+    *,
+    config_name: str | None = None,
+    encoding: str = "utf-8",
+    delimiter: str | None = None,
+    validation: str | None = None,
 ) -> RawData:
     """Load `source`; local text files are read in `encoding`, csv/tsv with `delimiter` (None: the
-    suffix's, or the one the header line shows)."""
+    suffix's, or the one the header line shows); `validation`, a file, is its validation split."""
+    raw = _load_raw(source, config_name=config_name, encoding=encoding, delimiter=delimiter)
+    if validation is None:
+        return raw
+    if "validation" in raw.splits:
+        raise DataError(
+            f"{source} has a validation split of its own ({raw.origins['validation'].name}); drop "
+            "--validation (data.validation_file), or train on its train file alone"
+        )
+    path = local_path(validation)
+    if not path.is_file():
+        raise DataError(
+            f"--validation {validation} (data.validation_file) is not a file; pass a csv/tsv/json/jsonl/"
+            "parquet/arrow file of validation rows"
+        )
+    held = load_files({"validation": [path]}, encoding=encoding, delimiter=delimiter)
+    return RawData(
+        splits={**raw.splits, **held.splits},
+        origins={**raw.origins, **held.origins},
+        notes=raw.notes + held.notes,
+    )
+
+
+def _load_raw(
+    source: str, *, config_name: str | None = None, encoding: str = "utf-8", delimiter: str | None = None
+) -> RawData:
     import datasets
 
     quiet_datasets()

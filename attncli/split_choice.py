@@ -103,7 +103,12 @@ def _is_carved_train_file(checkpoint: LoadedCheckpoint, source: str) -> bool:
     files = training_folder_files(checkpoint, source)
     train = files.get("train", [])
     path = local_path(source)
-    return "validation" not in files and len(train) == 1 and train[0].resolve() == path.resolve()
+    return (
+        "validation" not in files
+        and not checkpoint.config.data.validation_file
+        and len(train) == 1
+        and train[0].resolve() == path.resolve()
+    )
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,7 @@ def pick_split(
             "or name train, validation or test"
         )
     # Training carved validation out of train when the data had none; the same seed rebuilds both sides.
-    carved_by_training = is_carved_by_training(available, trained_on=source.trained_on)
+    carved_by_training = is_carved_by_training(available, trained_on=source.trained_on, checkpoint=checkpoint)
     if carved_by_training and wanted in ("train", "validation"):
         return "train", wanted, wanted, said
     if source.whole:
@@ -217,8 +222,16 @@ def pick_split(
     return name, name, None, said
 
 
-def is_carved_by_training(available: Iterable[str], *, trained_on: bool) -> bool:
+def is_carved_by_training(
+    available: Iterable[str], *, trained_on: bool, checkpoint: LoadedCheckpoint
+) -> bool:
     """Whether training carved its validation rows out of this data's train split: it is the data
-    the model trained on, and that has a train split but no validation split."""
+    the model trained on, and that has a train split but no validation split, nor had a validation
+    file of its own (data.validation_file)."""
     names = list(available)
-    return trained_on and "train" in names and _find_split(names, "validation") is None
+    return (
+        trained_on
+        and not checkpoint.config.data.validation_file
+        and "train" in names
+        and _find_split(names, "validation") is None
+    )

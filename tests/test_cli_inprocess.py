@@ -349,6 +349,19 @@ def test_several_text_columns_are_read_as_one_text_by_every_command(tmp_path):
     )
 
 
+def test_train_validates_on_a_file_given_and_eval_finds_it_again(tmp_path):
+    """train --validation FILE chooses the best epoch on that file's rows (none held out of train,
+    so no refit on them either), and eval with no data scores them as the validation split."""
+    source = write_csv(tmp_path / "trn.csv", make_rows(90, seed=1))
+    held = write_csv(tmp_path / "hold.csv", make_rows(24, seed=2))
+    trained = _ok("train", source, "-o", tmp_path / "run", "--validation", held, "--epochs", 2, *TINY)
+    assert "90 train / 24 validation texts" in trained.stderr
+    assert f"validation: the 24 rows of {held} (data.validation_file)" in " ".join(trained.stderr.split())
+    report = json.loads(_ok("eval", tmp_path / "run", "--json").stdout)
+    assert (report["split"], report["n"]) == ("validation", 24)
+    assert json.loads(_ok("eval", tmp_path / "run", "--split", "train", "--json").stdout)["n"] == 90  # whole
+
+
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
     path = save_untrained_checkpoint(tmp_path / "deep", num_layers=2, positional="alibi")
     text = "the coach said football today"

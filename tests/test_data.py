@@ -1671,3 +1671,27 @@ def test_json_truth_values_beside_their_text_are_one_label_spelt_as_the_text(tmp
         "False",
         "True",
     ]
+
+
+def test_a_validation_file_is_the_validation_split_of_data_without_one(tmp_path, monkeypatch):
+    """--validation FILE: the rows to choose the best epoch on, in place of a carve out of train
+    (a Kaggle-style trial had only a folder of train.csv and validation.csv to do so)."""
+    train, held = write_csv(tmp_path / "trn.csv", make_rows(60, seed=1)), make_rows(21, seed=2)
+    write_jsonl(tmp_path / "hold.jsonl", held)  # any format the data may be in
+    monkeypatch.chdir(tmp_path)
+    config = DataConfig(source=str(train), validation_file="hold.jsonl")
+    assert config.validation_file == str(tmp_path / "hold.jsonl")  # kept whole, for eval from elsewhere
+    splits = load_splits(config)
+    assert (len(splits.splits["train"]), len(splits.splits["validation"]), splits.carved) == (60, 21, False)
+    assert list(splits.splits["validation"].texts) == [row["text"] for row in held]
+    assert f"validation: the 21 rows of {tmp_path / 'hold.jsonl'} (data.validation_file)" in splits.notes
+    folder = tmp_path / "split"
+    folder.mkdir()
+    write_csv(folder / "train.csv", make_rows(30, seed=3))
+    write_csv(folder / "validation.csv", make_rows(9, seed=4))
+    with pytest.raises(
+        DataError, match=r"has a validation split of its own \(validation.csv\); drop --validation"
+    ):
+        load_splits(DataConfig(source=str(folder), validation_file=str(tmp_path / "hold.jsonl")))
+    with pytest.raises(DataError, match="--validation gone.csv .data.validation_file. is not a file"):
+        load_splits(DataConfig(source=str(train), validation_file="gone.csv"))

@@ -76,6 +76,16 @@ def train(
     label_column: LabelColumnOption = None,
     encoding: DataEncodingOption = None,
     delimiter: DelimiterOption = None,
+    validation: Annotated[
+        str | None,
+        typer.Option(
+            "--validation",
+            metavar="FILE",
+            help="File of validation rows (data.validation_file), for data without a validation split: the "
+            "best epoch is chosen on it rather than on a share of train held out.",
+            show_default=False,
+        ),
+    ] = None,
     drop_invalid: Annotated[
         bool,
         typer.Option(
@@ -150,8 +160,8 @@ def train(
     settings: dict[str, Any] = {
         "--output": output, "--config": config, "--set": set_values, "--text-column": text_column,
         "--label-column": label_column, "--encoding": encoding, "--delimiter": delimiter,
-        "--drop-invalid": drop_invalid or None, "--batch-size": batch_size, "--lr": lr,
-        "--max-length": max_length, "--device": device, "--precision": precision, "--seed": seed,
+        "--validation": validation, "--drop-invalid": drop_invalid or None, "--batch-size": batch_size,
+        "--lr": lr, "--max-length": max_length, "--device": device, "--precision": precision, "--seed": seed,
         "--overwrite": overwrite or None,
     }  # fmt: skip
     # The settings of the command-line options, over the config file's and --set's.
@@ -161,6 +171,7 @@ def train(
         "data.label_column": label_column,
         "data.encoding": encoding,
         "data.delimiter": delimiter,
+        "data.validation_file": validation,
         "data.drop_invalid": drop_invalid or None,
         "train.epochs": epochs,
         "train.batch_size": batch_size,
