@@ -26,7 +26,7 @@ from attncli.labels import missing_label
 from attncli.local_paths import local_path
 from attncli.origins import Origin
 from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData
-from attncli.sources import load_raw, raw_of_datasets, same_source
+from attncli.sources import load_raw, raw_of_datasets, same_source, with_validation_file
 from attncli.split_choice import (
     Source,
     describe_source,
@@ -193,21 +193,17 @@ def _read(
     in_folder = not trained_on and is_training_split_file(checkpoint, source)
     as_trained = trained_on or (in_folder and bool(training_file_encoding(checkpoint, local_path(source))))
     used = encoding or (data.encoding if as_trained else "utf-8")
-    # The training data's validation rows are the run's validation file, where it had one and it is
-    # still there (gone, the data has no validation split, which eval then says).
-    validation = (
-        data.validation_file
-        if trained_on and data.validation_file and local_path(data.validation_file).is_file()
-        else None
-    )
+    read_with = delimiter or (data.delimiter if trained_on or in_folder else None)
     try:
-        return load_raw(
-            source,
-            config_name=data.config if same_config else None,
-            encoding=used,
-            delimiter=delimiter or (data.delimiter if trained_on or in_folder else None),
-            validation=validation,
+        raw = load_raw(
+            source, config_name=data.config if same_config else None, encoding=used, delimiter=read_with
         )
+        # The training data's validation rows are the run's validation file, where it had one, the
+        # data has none of its own since, and the file is still there (gone: pick_split says so).
+        validation = data.validation_file if trained_on else None
+        if validation and "validation" not in raw.splits and local_path(validation).is_file():
+            raw = with_validation_file(raw, source, validation, encoding=used, delimiter=read_with)
+        return raw
     except DataError as error:
         told = str(error).replace(" (data.encoding in a config file)", "")  # eval takes no config file
         if encoding is None and used != "utf-8":  # the run's encoding, which leaving --encoding out keeps

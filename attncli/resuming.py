@@ -74,6 +74,8 @@ def require_same_data(
     is checked by its labels and split sizes. `run_source`: where the run's data was, where DATA
     named another place (its refusal says the data is not the run's, not that it changed)."""
     source = prepared.config.data.source
+    if prepared.config.data.validation_file is not None:  # its rows are the run's data too
+        source = f"{source} (with the validation file {prepared.config.data.validation_file})"
     remedy = "put back the data the run started on, or train a new run on this data with another --output"
     if run_source is not None:
         remedy = (

@@ -118,12 +118,28 @@ def load_raw(
             f"{source} has a validation split of its own ({raw.origins['validation'].name}); drop "
             "--validation (data.validation_file), or train on its train file alone"
         )
+    return with_validation_file(raw, source, validation, encoding=encoding, delimiter=delimiter)
+
+
+def with_validation_file(
+    raw: RawData, source: str, validation: str, *, encoding: str, delimiter: str | None
+) -> RawData:
+    """`raw` with the file `validation` as its validation split, read in the same `encoding` and
+    with the same `delimiter` as the data (None: its suffix's, or its header line's). One of the
+    data's own split files is refused: its test file as validation rows chose the best epoch, and
+    eval then scored it as test."""
     path = local_path(validation)
     if not path.is_file():
         raise DataError(
             f"--validation {validation} (data.validation_file) is not a file; pass a csv/tsv/json/jsonl/"
             "parquet/arrow file of validation rows"
         )
+    for origin in raw.origins.values():
+        if origin.path is not None and origin.path.resolve() == path.resolve():
+            raise DataError(
+                f"--validation {validation} is the {origin.split!r} split of {source}; pass a file of "
+                "validation rows of its own"
+            )
     held = load_files({"validation": [path]}, encoding=encoding, delimiter=delimiter)
     return RawData(
         splits={**raw.splits, **held.splits},

@@ -188,6 +188,22 @@ def pick_split(
     carved_by_training = is_carved_by_training(available, trained_on=source.trained_on, checkpoint=checkpoint)
     if carved_by_training and wanted in ("train", "validation"):
         return "train", wanted, wanted, said
+    validation_file = checkpoint.config.data.validation_file
+    if (
+        wanted == "validation"
+        and validation_file
+        and (source.whole or (source.trained_on and _find_split(available, "validation") is None))
+    ):
+        # The run's validation rows were a file of their own (--validation): not in this data.
+        there = (
+            "; evaluate that file (attn eval RUN FILE)"
+            if local_path(validation_file).is_file()
+            else ", which is not there now; put it back and evaluate it (attn eval RUN FILE)"
+        )
+        raise DataError(
+            f"the run's validation rows are its validation file, {validation_file} (data.validation_file)"
+            + there
+        )
     if source.whole:
         if carved_by_training and wanted == "test":
             raise DataError(

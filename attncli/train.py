@@ -198,17 +198,38 @@ def train(
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
 
+def _validation_file_now(config: Config, validation: str | None, output: Path) -> Config:
+    """`config` with the run's validation file where it is now: `validation`, where it moved (the
+    same rows, which the run checks with the rest of its data), else where the run recorded it."""
+    recorded = config.data.validation_file
+    if validation is not None:
+        if recorded is None:
+            raise ConfigError(
+                f"the run in {output} had no validation file (data.validation_file): its validation rows "
+                "were held out of train; drop --validation"
+            )
+        return dataclasses.replace(config, data=dataclasses.replace(config.data, validation_file=validation))
+    if recorded is not None and not local_path(recorded).is_file():
+        raise DataError(
+            f"the run's validation file {recorded} is gone; put it back, or pass where it is now: attn "
+            f"train --resume {shlex.quote(str(output))} --validation FILE"
+        )
+    return config
+
+
 @keeps_callers_state
 def resume(
     output: str | Path,
     *,
     epochs: int | None = None,
     data: str | None = None,
+    validation: str | None = None,
     reporter: Reporter | None = None,
 ) -> TrainResult:
     """Continue the run in `output` from its last/ checkpoint: its data and settings (with `epochs`
     as a new ceiling, if given), model, optimizer, schedule, random states and place in the epoch.
-    `data` is where the run's data is now, if it moved: the same data, which the run checks."""
+    `data` is where the run's data is now, if it moved: the same data, which the run checks; and
+    `validation` where its validation file (data.validation_file) is now."""
     import_whole("torch", "datasets")  # a Ctrl-C in a first call's imports leaves none half-made
     import torch
 
@@ -267,6 +288,7 @@ def resume(
         if moved:
             reporter.stage(f"note: {moved}")
         config = dataclasses.replace(config, data=dataclasses.replace(config.data, source=source))
+        config = _validation_file_now(config, validation, output)
         require_tensorboard(config, resuming=True)
         reporter.stage(f"resuming {folder.path} from {folder.last}")
         metrics = TrainingMetrics.from_json(last.metrics)

@@ -354,12 +354,32 @@ def test_train_validates_on_a_file_given_and_eval_finds_it_again(tmp_path):
     so no refit on them either), and eval with no data scores them as the validation split."""
     source = write_csv(tmp_path / "trn.csv", make_rows(90, seed=1))
     held = write_csv(tmp_path / "hold.csv", make_rows(24, seed=2))
-    trained = _ok("train", source, "-o", tmp_path / "run", "--validation", held, "--epochs", 2, *TINY)
+    trained = _ok("train", source, "-o", tmp_path / "run", "--validation", held, "--epochs", 1, *TINY)
     assert "90 train / 24 validation texts" in trained.stderr
     assert f"validation: the 24 rows of {held} (data.validation_file)" in " ".join(trained.stderr.split())
     report = json.loads(_ok("eval", tmp_path / "run", "--json").stdout)
     assert (report["split"], report["n"]) == ("validation", 24)
     assert json.loads(_ok("eval", tmp_path / "run", "--split", "train", "--json").stdout)["n"] == 90  # whole
+    # The train file named with --split validation: the validation rows are not in it (it scored them all).
+    _refused(
+        invoke("eval", tmp_path / "run", source, "--split", "validation"),
+        f"the run's validation rows are its validation file, {held} (data.validation_file); evaluate that",
+    )
+    # Moved: eval says it is gone, resume asks where it is now and goes on from there.
+    moved = held.rename(tmp_path / "dev.csv")
+    _refused(invoke("eval", tmp_path / "run"), "which is not there now; put it back and evaluate it")
+    _refused(invoke("train", "--resume", tmp_path / "run", "--epochs", 2), "pass where it is now")
+    resumed = _ok("train", "--resume", tmp_path / "run", "--epochs", 2, "--validation", moved)
+    assert "continuing at the start of epoch 2" in resumed.stderr
+    # The data's own test file is no validation file: its rows would choose the epoch, then be scored.
+    folder = tmp_path / "competition"
+    folder.mkdir()
+    write_csv(folder / "train.csv", make_rows(30, seed=3))
+    own = write_csv(folder / "test.csv", make_rows(9, seed=4))
+    _refused(
+        invoke("train", folder, "-o", tmp_path / "own", "--validation", own, *TINY),
+        f"--validation {own} is the 'test' split of {folder}",
+    )
 
 
 def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
@@ -545,6 +565,8 @@ def test_a_fallback_label_below_min_score_is_given_by_predict_and_scored_by_eval
     ]
     assert rows[0]["label"] == plain[0]["label"] and "reason" not in rows[0]  # a text keeps its own
     assert "2 of 3 records had no text and got label 'sport' (--fallback)" in filled.stderr
+    table = _ok("predict", easy_run, "-f", blanks, "--fallback", "sport").stdout
+    assert "sport (no text in this row)" in table and "sport (empty text)" in table  # the label shown
     _refused(
         invoke("predict", easy_run, "x", "--min-score", "0.5", "--fallback", "spor"),
         "--fallback names label 'spor', which the model does not know; did you mean sport?",

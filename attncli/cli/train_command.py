@@ -81,8 +81,8 @@ def train(
         typer.Option(
             "--validation",
             metavar="FILE",
-            help="File of validation rows (data.validation_file), for data without a validation split: the "
-            "best epoch is chosen on it rather than on a share of train held out.",
+            help="File of validation rows (data.validation_file), read as DATA is, for data without a "
+            "validation split: the best epoch is chosen on it rather than on a share of train held out.",
             show_default=False,
         ),
     ] = None,
@@ -246,7 +246,7 @@ def train(
                 if name == "--set"
                 else name
                 for name, values in settings.items()
-                if values is not None and values != [] and name != "--overwrite"
+                if values is not None and values != [] and name not in ("--overwrite", "--validation")
             ]
             if overwrite:
                 raise ConfigError(
@@ -255,12 +255,14 @@ def train(
             if given:
                 raise ConfigError(
                     f"--resume takes the data and settings saved in OUTPUT/last, so {', '.join(given)} "
-                    "cannot change them; pass only --epochs (to move the ceiling), and DATA where the run's "
-                    "data has moved, with it"
+                    "cannot change them; pass only --epochs (to move the ceiling), and DATA or --validation "
+                    "where the run's data or validation file has moved, with it"
                 )
             reporters.append(ProgressReporter())
             import_whole("torch")  # a stop signal in the middle of it is held until it has loaded
-            result = resume_training(resume, epochs=epochs, data=data, reporter=reporters[-1])
+            result = resume_training(
+                resume, epochs=epochs, data=data, validation=validation, reporter=reporters[-1]
+            )
             _print_train_summary(result, as_json=as_json)
             return
         if output is None:

@@ -157,7 +157,11 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
         reason.pad_right(max(0, width - reason.cell_len))
         left = max(1, layout.text_width - (reason.cell_len - width))
         return Text.assemble(*parts, reason, "  ", _shown_text(prediction, text, left))
-    if prediction.label is None or prediction.score is None:
+    if prediction.label is not None and prediction.score is None:
+        # The --fallback label of a record with no text: the label, and why it has no score.
+        parts += [_cell(layout.label(prediction.label), layout.label_width, "attn.label"), Text(" ")]
+        parts += [_cell(f"({prediction.reason})", width - layout.label_width - 1, "attn.muted")]
+    elif prediction.label is None or prediction.score is None:
         parts += [_cell(f"({prediction.reason})", width, "attn.muted")]
     else:
         parts += [_cell(layout.label(prediction.label), layout.label_width, "attn.label"), Text(" ")]
