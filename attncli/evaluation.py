@@ -461,8 +461,14 @@ def _evaluate(
     few = few_rows_note(per_class)
     shifted = shifted_labels_warning(matrix, names)
     values = label_values(names)
+    shown = source if isinstance(source, str) else f"the {type(source).__name__} given"
+    validation_file = checkpoint.config.data.validation_file
+    if data.split == "validation" and data.origin is not None and data.origin.path is not None:
+        # The run's validation file (--validation), not the training data it was read beside.
+        if validation_file and str(data.origin.path.resolve()) == validation_file:
+            shown = validation_file
     return EvalResult(
-        source=source if isinstance(source, str) else f"the {type(source).__name__} given",
+        source=shown,
         split=data.split,
         n=len(data.labelled),
         accuracy=accuracy(truth, predicted),

@@ -358,7 +358,7 @@ def test_train_validates_on_a_file_given_and_eval_finds_it_again(tmp_path):
     assert "90 train / 24 validation texts" in trained.stderr
     assert f"validation: the 24 rows of {held} (data.validation_file)" in " ".join(trained.stderr.split())
     report = json.loads(_ok("eval", tmp_path / "run", "--json").stdout)
-    assert (report["split"], report["n"]) == ("validation", 24)
+    assert (report["source"], report["split"], report["n"]) == (str(held), "validation", 24)  # named so
     assert json.loads(_ok("eval", tmp_path / "run", "--split", "train", "--json").stdout)["n"] == 90  # whole
     # The train file named with --split validation: the validation rows are not in it (it scored them all).
     _refused(
