@@ -145,16 +145,24 @@ def save_checkpoint(
 
 
 def replace_metrics(
-    path: Path, metrics: dict[str, Any], *, data_source: tuple[str, str | None] | None = None
+    path: Path,
+    metrics: dict[str, Any],
+    *,
+    data_source: tuple[str, str | None] | None = None,
+    validation_file: str | None = None,
 ) -> None:
     """Give the checkpoint at `path` a new metrics.json, and config.json its new checksum. The folder
     is rebuilt beside it (the other files hard-linked) and swapped in as a save is, so a kill leaves
     the old checkpoint or the new one, each matching its checksums. `data_source`: (data.source, the
-    absolute data_path) where the run's data is now, recorded too (a resumed run whose data moved)."""
+    absolute data_path) where the run's data is now, and `validation_file` where its validation file
+    is, recorded too (a resumed run whose data moved)."""
     header, data = read_header(path), json_bytes(metrics)
+    saved_data = header.get("config", {}).get("data")
     if data_source is not None and data_source[1] != header.get("data_path"):  # moved since saved
-        if isinstance(header.get("config", {}).get("data"), dict):
-            header["config"]["data"]["source"], header["data_path"] = data_source
+        if isinstance(saved_data, dict):
+            saved_data["source"], header["data_path"] = data_source
+    if validation_file is not None and isinstance(saved_data, dict):
+        saved_data["validation_file"] = validation_file
     with _staged(path) as staging:
         for source in path.iterdir():
             if source.is_file() and source.name not in (CONFIG_FILE, METRICS_FILE):

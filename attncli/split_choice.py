@@ -192,7 +192,8 @@ def pick_split(
     if (
         wanted == "validation"
         and validation_file
-        and (source.whole or (source.trained_on and _find_split(available, "validation") is None))
+        and source.trained_on
+        and (source.whole or _find_split(available, "validation") is None)
     ):
         # The run's validation rows were a file of their own (--validation): not in this data.
         there = (

@@ -208,7 +208,13 @@ def _validation_file_now(config: Config, validation: str | None, output: Path) -
                 f"the run in {output} had no validation file (data.validation_file): its validation rows "
                 "were held out of train; drop --validation"
             )
-        return dataclasses.replace(config, data=dataclasses.replace(config.data, validation_file=validation))
+        moved = dataclasses.replace(config, data=dataclasses.replace(config.data, validation_file=validation))
+        if moved.data.validation_file != recorded and local_path(recorded).is_file():
+            raise ConfigError(
+                f"--validation names where the run's validation file has moved, and it is still where the "
+                f"run recorded it, {recorded}; drop --validation"
+            )
+        return moved
     if recorded is not None and not local_path(recorded).is_file():
         raise DataError(
             f"the run's validation file {recorded} is gone; put it back, or pass where it is now: attn "
@@ -606,9 +612,11 @@ def _fit_and_finish(
     # no epoch of a resumed run has beaten it)
     if prepared.distributed.is_main and folder.best.is_dir():
         # ... and where the data is now: a resumed run told where it moved says that eval reads it there.
+        data = prepared.config.data
         replace_metrics(
-            folder.best, metrics.to_json(), data_source=(str(prepared.config.data.source), prepared.data_path)
-        )
+            folder.best, metrics.to_json(), data_source=(str(data.source), prepared.data_path),
+            validation_file=data.validation_file,
+        )  # fmt: skip
     if prepared.distributed.is_main:
         _replace_the_earlier_run(folder, reporter)
     result = TrainResult(

@@ -371,6 +371,18 @@ def test_train_validates_on_a_file_given_and_eval_finds_it_again(tmp_path):
     _refused(invoke("train", "--resume", tmp_path / "run", "--epochs", 2), "pass where it is now")
     resumed = _ok("train", "--resume", tmp_path / "run", "--epochs", 2, "--validation", moved)
     assert "continuing at the start of epoch 2" in resumed.stderr
+    # best/ records where it is now too, whichever epoch it holds: eval reads it there.
+    assert json.loads(_ok("eval", tmp_path / "run", "--json").stdout)["source"] == str(moved)
+    # Another file while the recorded one is still there is no move.
+    other = write_csv(tmp_path / "other.csv", make_rows(12, seed=5))
+    _refused(
+        invoke("train", "--resume", tmp_path / "run", "--epochs", 3, "--validation", other),
+        f"it is still where the run recorded it, {moved}; drop --validation",
+    )
+    # A file of other rows is evaluated whole as before, --split validation or not.
+    assert (
+        json.loads(_ok("eval", tmp_path / "run", other, "--split", "validation", "--json").stdout)["n"] == 12
+    )
     # The data's own test file is no validation file: its rows would choose the epoch, then be scored.
     folder = tmp_path / "competition"
     folder.mkdir()

@@ -550,6 +550,12 @@ def test_prediction_rows_put_the_label_first_and_cut_the_text_to_the_width():
     missing = render_prediction_row(Prediction(9, None, None, None, [], reason="no text in this row"), layout)
     assert "(no text in this row)" in missing.plain and len(missing.plain.rstrip()) <= len(row)
     assert render_prediction_row(empty, layout).plain[row.index("a a") :] == "  "  # its own blank text
+    # The --fallback label of a record with no text, with its reason whole where no next-labels
+    # column leaves room (a narrow table cut it to "sport (empty t…").
+    narrow = prediction_layout(["sport", "food"], top_k=1, width=50)
+    fallback = Prediction(4, " ", "sport", None, [], reason="no text in this row")
+    for shown in (narrow, layout):
+        assert "sport (no text in this row)" in render_prediction_row(fallback, shown).plain
     # A file's rows show their id before the text: the row number alone did not join them back.
     identified = Prediction(3, "ok", "pos", 0.9, [("pos", 0.9)], fields={"ticket_id": "0007", "text": "ok"})
     assert render_prediction_row(identified, prediction_layout(["pos"], top_k=1, width=80)).plain.endswith(

@@ -206,6 +206,7 @@ def train(
 
         command = resume_command(resume, int(os.environ.get("WORLD_SIZE", "1")))
         command += f" --epochs {epochs}" if epochs is not None else ""
+        command += f" --validation {shlex.quote(validation)}" if validation is not None else ""
         return command + (f" {shlex.quote(data)}" if data else "")
 
     def interrupted() -> str:

@@ -158,10 +158,15 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
         left = max(1, layout.text_width - (reason.cell_len - width))
         return Text.assemble(*parts, reason, "  ", _shown_text(prediction, text, left))
     if prediction.label is not None and prediction.score is None:
-        # The --fallback label of a record with no text: the label, and why it has no score.
-        parts += [_cell(layout.label(prediction.label), layout.label_width, "attn.label"), Text(" ")]
-        parts += [_cell(f"({prediction.reason})", width - layout.label_width - 1, "attn.muted")]
-    elif prediction.label is None or prediction.score is None:
+        # The --fallback label of a record with no text, and why it has no score, whole, then the
+        # text in what is left (a narrow table cut it to "sport (empty t…").
+        given = Text.assemble(
+            (layout.label(prediction.label), "attn.label"), " ", (f"({prediction.reason})", "attn.muted")
+        )
+        given.pad_right(max(0, width - given.cell_len))
+        left = max(1, layout.text_width - (given.cell_len - width))
+        return Text.assemble(*parts, given, "  ", _shown_text(prediction, text, left))
+    if prediction.label is None or prediction.score is None:
         parts += [_cell(f"({prediction.reason})", width, "attn.muted")]
     else:
         parts += [_cell(layout.label(prediction.label), layout.label_width, "attn.label"), Text(" ")]
