@@ -404,6 +404,14 @@ def other_than_trained_note(where: str, chosen: str, *, trained: str | None, nam
     if named is not None or not trained or chosen == trained:
         return None
     if is_joined(trained, ()):
+        if SEPARATOR in chosen and list(map(name_key, parts_of(chosen))) == list(
+            map(name_key, parts_of(trained))
+        ):
+            # The same columns, headed in another case or with spaces around the names.
+            return (
+                f"{where}: using text columns {chosen!r}, those the model was trained on joined, but for "
+                "case or spaces"
+            )
         return (
             f"{where}: using text column {chosen!r}, as it has not every one of the columns the model was "
             f"trained on joined, {trained!r}; --text-column chooses others"

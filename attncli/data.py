@@ -23,6 +23,7 @@ from attncli.data_warnings import (
     unvalidated_labels_error,
 )
 from attncli.errors import DataError
+from attncli.joined_columns import missing_parts_note
 from attncli.labels import labels_of
 from attncli.layouts import layout_of_schema, listed
 from attncli.raw_data import RawData
@@ -150,6 +151,8 @@ def load_splits(config: DataConfig) -> Splits:
     layout = layout_of_schema(train.data.schema)
     _require_labels_not_texts(splits["train"], label_names, columns, feature, where, layout)
     notes = [*raw.notes, *([columns.note] if columns.note else []), *label_notes]
+    partial = missing_parts_note(used["train"], columns.text, where=where)
+    notes += [partial] if partial else []
     notes += _dropped_note(splits, used)
     # A Hub or saved dataset's own split names (a split file's name names no other: data_folders.py).
     unused = [raw.origins[name].split for name in raw.splits if name not in ("train", "validation", "test")]

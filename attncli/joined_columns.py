@@ -118,3 +118,28 @@ def with_joined_text(dataset: Any, spec: str, *, where: str) -> Any:
         return {spec: [text if isinstance(text, str) else None for text in texts]}
 
     return dataset.map(joined, batched=True, features=features, load_from_cache_file=False)
+
+
+def missing_parts_note(dataset: Any, spec: str, *, where: str) -> str | None:
+    """How many rows of `dataset` have nothing in some of the columns `spec` joins, which are read by
+    the others alone (a trial's 396 of 1,581 training rows without a description, and a test file's
+    without, cost 2.5 points unsaid); None where none lack any, or `spec` is one column."""
+    parts = parts_of(spec)
+    if SEPARATOR not in spec or any(part not in dataset.column_names for part in parts):
+        return None
+    import pyarrow  # type: ignore[import-untyped]
+    import pyarrow.compute as compute  # type: ignore[import-untyped]
+
+    counts = []
+    for part in parts:
+        column = dataset.data.column(part)
+        empty = compute.is_null(column)
+        if pyarrow.types.is_string(column.type) or pyarrow.types.is_large_string(column.type):
+            blank = compute.equal(compute.utf8_trim_whitespace(column), "")
+            empty = compute.or_kleene(empty, compute.fill_null(blank, True))
+        count = compute.sum(compute.cast(empty, "int64")).as_py() or 0
+        if count:
+            counts.append(f"{count:,} of {len(dataset):,} without {part!r}")
+    if not counts:
+        return None
+    return f"{where}: rows with nothing in a column joined are read by the others alone: {', '.join(counts)}"

@@ -116,7 +116,8 @@ def load_raw(
     if "validation" in raw.splits:
         raise DataError(
             f"{source} has a validation split of its own ({raw.origins['validation'].name}); drop "
-            "--validation (data.validation_file), or train on its train file alone"
+            "--validation (from a config file: --set data.validation_file=null), or train on its train file "
+            "alone"
         )
     return with_validation_file(raw, source, validation, encoding=encoding, delimiter=delimiter)
 

@@ -9,10 +9,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from attncli.column_detection import name_key
 from attncli.columns import Columns
 from attncli.csv_rows import CARRIAGE_RETURN_REMEDY, unquoted_carriage_return
 from attncli.errors import DataError
-from attncli.joined_columns import missing_column, with_joined_text
+from attncli.joined_columns import is_joined, missing_column, parts_of, with_joined_text
 from attncli.labels import bare_names, known_label_key, missing_label
 from attncli.origins import Origin
 from attncli.records import is_blank, text_of
@@ -266,7 +267,15 @@ def _is_empty_cell(value: Any) -> bool:
 
 def with_columns(dataset: Any, columns: Columns, *, where: str) -> Any:
     """`dataset` with the chosen columns at its top level: nested records are flattened when a
-    dotted path (data.text) was chosen, and the columns a text joins (title,body) joined into one."""
+    dotted path (data.text) was chosen, and the columns a text joins (title,body) joined into one.
+    A split's column named as the train split's but for case, accents or the spaces around it (a
+    validation file headed `Title` beside a train file's `title`) is read as that column, as eval
+    and predict find it."""
+    text = parts_of(columns.text) if is_joined(columns.text, dataset.column_names) else [columns.text]
+    for name in [*text, *([columns.label] if columns.label is not None else [])]:
+        loose = [column for column in dataset.column_names if name_key(column) == name_key(name)]
+        if name not in dataset.column_names and len(loose) == 1:
+            dataset = dataset.rename_column(loose[0], name)
     dataset = with_joined_text(dataset, columns.text, where=where)
     wanted = [name for name in (columns.text, columns.label) if name is not None]
     if any(name not in dataset.column_names for name in wanted):

@@ -244,3 +244,15 @@ def test_joined_text_columns_found_loosely_and_never_taken_for_the_label():
     # Label detection passes over the columns the text joins (it blamed the user for naming one).
     with pytest.raises(DataError, match="no label column found"):
         choose_columns(Layout(columns=("text", "category")), where="D", text="text,category")
+
+
+def test_the_note_for_joined_columns_read_in_another_case_says_so():
+    from attncli.columns import other_than_trained_note
+
+    assert other_than_trained_note("D", "Title,Description", trained="title,description", named=None) == (
+        "D: using text columns 'Title,Description', those the model was trained on joined, but for case or "
+        "spaces"
+    )
+    assert "has not every one of the columns" in str(
+        other_than_trained_note("D", "title", trained="title,description", named=None)
+    )

@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import os
 from pathlib import Path
 
@@ -1695,3 +1696,24 @@ def test_a_validation_file_is_the_validation_split_of_data_without_one(tmp_path,
         load_splits(DataConfig(source=str(folder), validation_file=str(tmp_path / "hold.jsonl")))
     with pytest.raises(DataError, match="--validation gone.csv .data.validation_file. is not a file"):
         load_splits(DataConfig(source=str(train), validation_file="gone.csv"))
+
+
+def test_a_validation_split_headed_in_another_case_is_read_by_the_train_splits_columns(tmp_path):
+    """A dev file headed `Title,Description,Label` beside a train file's `title,description,label`
+    was "no column 'title'", where eval and predict read such a file (a trial); and so was a
+    folder's validation.csv."""
+    train = [
+        {"title": row["text"], "description": "more words", "label": row["label"]} for row in make_rows(40)
+    ]
+    held = [
+        {" Title": row["text"], "DESCRIPTION": "", "Label": row["label"]} for row in make_rows(12, seed=7)
+    ]
+    with (tmp_path / "dev.csv").open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(held[0]))
+        writer.writeheader()
+        writer.writerows(held)
+    write_jsonl(tmp_path / "train.jsonl", train)
+    config = DataConfig(source=str(tmp_path / "train.jsonl"), validation_file=str(tmp_path / "dev.csv"))
+    splits = load_splits(dataclasses.replace(config, text_column="title,description"))
+    assert list(splits.splits["validation"].texts) == [row[" Title"] for row in held]  # descriptions empty
+    assert len(load_splits(dataclasses.replace(config, text_column="title")).splits["validation"]) == 12

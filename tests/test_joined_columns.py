@@ -3,7 +3,14 @@ import math
 import pytest
 
 from attncli.errors import DataError
-from attncli.joined_columns import is_joined, joined_value, parts_of, text_cell, with_joined_text
+from attncli.joined_columns import (
+    is_joined,
+    joined_value,
+    missing_parts_note,
+    parts_of,
+    text_cell,
+    with_joined_text,
+)
 
 
 def test_parts_are_the_names_between_commas_in_order():
@@ -89,3 +96,18 @@ def test_a_value_that_is_no_text_leaves_the_row_without_one_in_a_dataset():
             features=Features({"title": Value("string"), "topic": ClassLabel(names=["x"])}),
         )
         with_joined_text(labelled, "title,topic", where="D")
+
+
+def test_rows_missing_a_joined_column_are_counted():
+    from datasets import Dataset
+
+    dataset = Dataset.from_dict({"title": ["A", None, "C", " "], "body": ["a", "b", "", None]})
+    assert missing_parts_note(
+        with_joined_text(dataset, "title,body", where="D"), "title,body", where="D"
+    ) == (
+        "D: rows with nothing in a column joined are read by the others alone: 2 of 4 without 'title', "
+        "2 of 4 without 'body'"
+    )
+    full = Dataset.from_dict({"title": ["A"], "body": ["a"]})
+    assert missing_parts_note(full, "title,body", where="D") is None
+    assert missing_parts_note(full, "title", where="D") is None
