@@ -407,10 +407,10 @@ def other_than_trained_note(where: str, chosen: str, *, trained: str | None, nam
         if SEPARATOR in chosen and list(map(name_key, parts_of(chosen))) == list(
             map(name_key, parts_of(trained))
         ):
-            # The same columns, headed in another case or with spaces around the names.
+            # The same columns, headed in another case, without accents or with spaces around them.
             return (
                 f"{where}: using text columns {chosen!r}, those the model was trained on joined, but for "
-                "case or spaces"
+                "case, accents or spaces"
             )
         return (
             f"{where}: using text column {chosen!r}, as it has not every one of the columns the model was "

@@ -274,7 +274,8 @@ def with_columns(dataset: Any, columns: Columns, *, where: str) -> Any:
     text = parts_of(columns.text) if is_joined(columns.text, dataset.column_names) else [columns.text]
     for name in [*text, *([columns.label] if columns.label is not None else [])]:
         loose = [column for column in dataset.column_names if name_key(column) == name_key(name)]
-        if name not in dataset.column_names and len(loose) == 1:
+        # A dotted path (data.text) is reached by flattening, never through a top-level look-alike.
+        if name not in dataset.column_names and "." not in name and len(loose) == 1:
             dataset = dataset.rename_column(loose[0], name)
     dataset = with_joined_text(dataset, columns.text, where=where)
     wanted = [name for name in (columns.text, columns.label) if name is not None]

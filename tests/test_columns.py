@@ -250,8 +250,8 @@ def test_the_note_for_joined_columns_read_in_another_case_says_so():
     from attncli.columns import other_than_trained_note
 
     assert other_than_trained_note("D", "Title,Description", trained="title,description", named=None) == (
-        "D: using text columns 'Title,Description', those the model was trained on joined, but for case or "
-        "spaces"
+        "D: using text columns 'Title,Description', those the model was trained on joined, but for case, "
+        "accents or spaces"
     )
     assert "has not every one of the columns" in str(
         other_than_trained_note("D", "title", trained="title,description", named=None)

@@ -1717,3 +1717,15 @@ def test_a_validation_split_headed_in_another_case_is_read_by_the_train_splits_c
     splits = load_splits(dataclasses.replace(config, text_column="title,description"))
     assert list(splits.splits["validation"].texts) == [row[" Title"] for row in held]  # descriptions empty
     assert len(load_splits(dataclasses.replace(config, text_column="title")).splits["validation"]) == 12
+
+
+def test_a_dotted_path_is_never_read_from_a_top_level_look_alike():
+    """A split holding `Data.Text` beside the nested data.text read the look-alike (a review)."""
+    from datasets import Dataset
+
+    from attncli.columns import Columns
+    from attncli.split_rows import with_columns
+
+    rows = Dataset.from_list([{"data": {"text": "nested"}, "Data.Text": "unrelated", "label": "x"}])
+    read = with_columns(rows, Columns(text="data.text", label="label"), where="D")
+    assert read["data.text"] == ["nested"]

@@ -99,15 +99,22 @@ def test_a_value_that_is_no_text_leaves_the_row_without_one_in_a_dataset():
 
 
 def test_rows_missing_a_joined_column_are_counted():
-    from datasets import Dataset
+    """Rows read by the other columns alone are counted; a row with nothing in any is not (it has no
+    text, to refuse or leave out), and a binary column's empty bytes are empty too."""
+    from datasets import Dataset, Features, Value
 
     dataset = Dataset.from_dict({"title": ["A", None, "C", " "], "body": ["a", "b", "", None]})
     assert missing_parts_note(
         with_joined_text(dataset, "title,body", where="D"), "title,body", where="D"
     ) == (
-        "D: rows with nothing in a column joined are read by the others alone: 2 of 4 without 'title', "
-        "2 of 4 without 'body'"
+        "D: rows with nothing in a column joined are read by the others alone: 1 of 4 without 'title', "
+        "1 of 4 without 'body'"
     )
+    binary = Dataset.from_dict(
+        {"title": [b"A", b"B"], "body": [b"", b"b"]},
+        features=Features({"title": Value("binary"), "body": Value("binary")}),
+    )
+    assert "1 of 2 without 'body'" in str(missing_parts_note(binary, "title,body", where="D"))
     full = Dataset.from_dict({"title": ["A"], "body": ["a"]})
     assert missing_parts_note(full, "title,body", where="D") is None
     assert missing_parts_note(full, "title", where="D") is None
