@@ -6,17 +6,16 @@ dataset's through `with_joined_text`, so that every command joins alike."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from attncli.errors import DataError
 from attncli.layouts import value_at
+from attncli.records import is_blank, is_missing, text_of
+from attncli.splits import CHUNK_ROWS
 
 SEPARATOR = ","
-# Rows read at a time where a whole split is counted.
-CHUNK_ROWS = 10_000
 NUMBERS = re.compile(r"(u?int|float|bool|decimal)")
 # Each column's text on a line of its own: the heatmap shows them as the row holds them, and the
 # model reads the same words whatever joins them.
@@ -42,8 +41,9 @@ def is_taken(column: str, taken: str | None) -> bool:
 
 
 def _missing(value: Any) -> bool:
-    """A cell with nothing in it: null, a NaN (pandas' missing value), or a csv's empty cell."""
-    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+    """A cell with nothing in it: missing as training reads a cell (null, a NaN, pandas' NA), or a
+    csv's empty cell."""
+    return (isinstance(value, str) and value == "") or is_missing(value)
 
 
 def joined_value(values: Sequence[Any]) -> Any:
@@ -52,8 +52,6 @@ def joined_value(values: Sequence[Any]) -> Any:
     None where every one is missing, so that the row is refused or labelled as one column's would
     be; and the first value that is no text (a number), as it is, so that it is said as one column's
     is."""
-    from attncli.records import is_blank, text_of
-
     texts: list[str] = []
     for value in values:
         if _missing(value):
@@ -130,7 +128,6 @@ def missing_parts_note(dataset: Any, spec: str, *, where: str) -> str | None:
     parts = parts_of(spec)
     if SEPARATOR not in spec or any(part not in dataset.column_names for part in parts):
         return None
-    from attncli.records import is_blank, text_of
 
     def empty(value: Any) -> bool:
         return _missing(value) or ((text := text_of(value)) is not None and is_blank(text))

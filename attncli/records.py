@@ -148,7 +148,7 @@ def from_windows(path: Path, encoding: str) -> bool:
         return start.read(4).startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
     """None, a NaN of any float type (Python's, numpy's), or pandas' NA: what a missing cell becomes."""
     if value is None:
         return True
@@ -179,7 +179,7 @@ def text_of(value: Any) -> str | None:
 
 def not_text(value: Any) -> str | None:
     """A value of the text column that is neither a text nor missing, shown as the file wrote it."""
-    if isinstance(value, str) or _is_missing(value) or text_of(value) is not None:
+    if isinstance(value, str) or is_missing(value) or text_of(value) is not None:
         return None
     if isinstance(value, (bytes, bytearray)):
         return "bytes that are not UTF-8"

@@ -148,24 +148,22 @@ def render_prediction_row(prediction: Prediction, layout: PredictionLayout) -> T
     # The reason spans the label, score and next-labels columns: "(no text in this…" was cut beside
     # an empty next-labels column.
     width = layout.label_width + SCORE_WIDTH + 1 + (2 + layout.others_width if layout.others_width else 0)
+    # Shown whole, then the text in what is left: the reason below --min-score with the label not
+    # given and its probability ("(below --min-s…" was all a narrow table showed of it), or the
+    # --fallback label of a record with no text and why it has no score ("sport (empty t…").
+    spanning = None
     if prediction.label is None and prediction.top_k:
-        # Below --min-score: the reason with the label not given and its probability, whole, then
-        # the text in what is left ("(below --min-s…" was all a narrow table showed of it).
         label, score = prediction.top_k[0]
         said = f"({prediction.reason}: {layout.label(label)} {format_probability(score)})"
-        reason = Text(said, "attn.muted")
-        reason.pad_right(max(0, width - reason.cell_len))
-        left = max(1, layout.text_width - (reason.cell_len - width))
-        return Text.assemble(*parts, reason, "  ", _shown_text(prediction, text, left))
-    if prediction.label is not None and prediction.score is None:
-        # The --fallback label of a record with no text, and why it has no score, whole, then the
-        # text in what is left (a narrow table cut it to "sport (empty t…").
-        given = Text.assemble(
+        spanning = Text(said, "attn.muted")
+    elif prediction.label is not None and prediction.score is None:
+        spanning = Text.assemble(
             (layout.label(prediction.label), "attn.label"), " ", (f"({prediction.reason})", "attn.muted")
         )
-        given.pad_right(max(0, width - given.cell_len))
-        left = max(1, layout.text_width - (given.cell_len - width))
-        return Text.assemble(*parts, given, "  ", _shown_text(prediction, text, left))
+    if spanning is not None:
+        spanning.pad_right(max(0, width - spanning.cell_len))
+        left = max(1, layout.text_width - (spanning.cell_len - width))
+        return Text.assemble(*parts, spanning, "  ", _shown_text(prediction, text, left))
     if prediction.label is None or prediction.score is None:
         parts += [_cell(f"({prediction.reason})", width, "attn.muted")]
     else:
