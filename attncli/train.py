@@ -364,8 +364,8 @@ def resume(
             reporter.stage(
                 f"note: the run trained on {saved_threads} torch thread{'s' * (saved_threads != 1)} a "
                 f"process and resumes on {threads}: its sums take another order from here, so it ends close "
-                "to, not the same as, the run left alone; to carry on exactly, set "
-                f"OMP_NUM_THREADS={saved_threads}"
+                "to, not the same as, the run left alone; to carry on exactly, resume with "
+                f"--threads {saved_threads}"
             )
         if state.best_epoch and not folder.best.exists():
             best_f1 = state.best_key[0] if state.best_key else 0.0

@@ -201,6 +201,28 @@ def test_the_launcher_waits_for_the_save_and_leaves_ignored_signals_ignored(monk
         assert parsed.signals_to_handle == "SIGTERM,SIGQUIT"
 
 
+def test_threads_reach_every_process_and_are_put_back(monkeypatch, tmp_path):
+    """`attn train --nproc 2 --threads 3`: each process computes on 3 threads (the launcher keeps a
+    variable already set), and the command's own environment is as it was afterwards."""
+    from typer.testing import CliRunner
+
+    from attncli.cli import app
+
+    seen = []
+
+    def launched(nproc, arguments, **kwargs):
+        seen.append((nproc, os.environ.get("OMP_NUM_THREADS"), os.environ.get("RAYON_NUM_THREADS")))
+        return 0
+
+    monkeypatch.setattr("attncli.cli.train_command.launch_processes", launched)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    result = CliRunner().invoke(
+        app, ["train", "data.csv", "-o", str(tmp_path / "run"), "--nproc", "2", "--threads", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert seen == [(2, "3", "3")] and os.environ["OMP_NUM_THREADS"] == "1"
+
+
 def test_a_refusal_on_rank_0_is_one_line_from_every_process(tmp_path):
     data = write_csv(tmp_path / "d.csv", make_rows(40))
     taken = tmp_path / "taken"

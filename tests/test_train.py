@@ -349,8 +349,8 @@ def test_a_run_resumed_on_another_number_of_threads_says_so_and_records_no_one_n
         torch.set_num_threads(threads)
     assert (
         "note: the run trained on 1 torch thread a process and resumes on 2: its sums take another order "
-        "from here, so it ends close to, not the same as, the run left alone; to carry on exactly, set "
-        "OMP_NUM_THREADS=1"
+        "from here, so it ends close to, not the same as, the run left alone; to carry on exactly, resume "
+        "with --threads 1"
     ) in reporter.lines
     metrics = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())
     assert [record["threads"] for record in metrics["history"]] == [1, 2, 2]

@@ -38,23 +38,30 @@ def run_command(
     debug: bool,
     interrupted: str | Callable[[], str] = "interrupted",
     terminable: bool = True,
+    threads: int | None = None,
 ) -> T:
     """Run a command body; turn attn's errors into one line on stderr and an exit code. `interrupted`
     is what Ctrl-C outside a training loop says. SIGTERM and SIGHUP end the command with 128 + the
     signal after its cleanups ran (a `timeout` around eval left its temporary Arrow copies behind),
-    unless `terminable` is False: `attn train` stops on them as on Ctrl-C, with handlers of its own."""
+    unless `terminable` is False: `attn train` stops on them as on Ctrl-C, with handlers of its own.
+    `threads`: --threads, the CPU threads the body may take (None: as the environment says)."""
     from attncli.signals import termination_raises
+    from attncli.threads import limited_threads, too_many_threads_note
 
     debug = debug or os.environ.get("ATTN_DEBUG", "") not in ("", "0")
     # Under torchrun every process meets the same error; rank 0 alone says it, unless the error is
     # one only its own process met (memory run out on its GPU), which that process says.
     rank = int(os.environ.get("RANK", "0") or 0)
     speaks = rank == 0
+    note = too_many_threads_note(threads) if threads is not None else None
+    if note is not None and speaks:
+        say(note)
     try:
-        if not terminable:
-            return action()
-        with termination_raises():
-            return action()
+        with limited_threads(threads):
+            if not terminable:
+                return action()
+            with termination_raises():
+                return action()
     except TrainingInterrupted as stopped:
         if speaks:
             say(str(stopped))

@@ -18,6 +18,7 @@ from attncli.cli.options import (
     JsonReportOption,
     LabelColumnOption,
     TextColumnOption,
+    ThreadsOption,
     ThresholdOption,
     checked_delimiter,
     given_source,
@@ -94,6 +95,7 @@ def evaluate(
     as_json: JsonReportOption = False,
     batch_size: BatchOption = 64,
     device: DeviceOption = "auto",
+    threads: ThreadsOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Report accuracy, macro- and weighted-F1, per-class scores, the confusion matrix and calibration."""
@@ -152,4 +154,4 @@ def evaluate(
             piped = not console.is_terminal and not width_asked()
             console.print(render_eval(result, width=console.width, piped=piped, color_system=shades))
 
-    run_command(action, debug=debug)
+    run_command(action, debug=debug, threads=threads)

@@ -38,6 +38,7 @@ from attncli.cli.options import (
     FileOption,
     FileTextColumnOption,
     JsonOption,
+    ThreadsOption,
     ThresholdOption,
     WholeFileOption,
     checked_delimiter,
@@ -130,6 +131,7 @@ def inspect(
     delimiter: DelimiterOption = None,
     as_json: JsonOption = False,
     device: DeviceOption = "auto",
+    threads: ThreadsOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Show each text with its tokens coloured by how much the model attends to them."""
@@ -207,7 +209,7 @@ def inspect(
                 numbers_for_no_color=refused_by_environment,
             )  # fmt: skip
 
-    run_command(action, debug=debug)
+    run_command(action, debug=debug, threads=threads)
 
 
 def _check_pages(

@@ -103,6 +103,18 @@ DeviceOption = Annotated[
 ]
 
 
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        min=1,
+        metavar="N",
+        help="CPU threads to compute with (fastText's -thread).",
+        show_default="OMP_NUM_THREADS, else one per core",
+    ),
+]
+
+
 BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")]
 
 

@@ -25,6 +25,7 @@ from attncli.cli.options import (
     FileTextColumnOption,
     JsonOption,
     PredictFallbackOption,
+    ThreadsOption,
     ThresholdOption,
     WholeFileOption,
     checked_delimiter,
@@ -93,6 +94,7 @@ def predict(
     as_json: JsonOption = False,
     batch_size: BatchOption = 64,
     device: DeviceOption = "auto",
+    threads: ThreadsOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Label texts: one result per input line or row, in order, numbered from 0."""
@@ -185,7 +187,7 @@ def predict(
         if output is not None:
             say(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}")
 
-    run_command(action, debug=debug)
+    run_command(action, debug=debug, threads=threads)
 
 
 def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, stream) -> None:

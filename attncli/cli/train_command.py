@@ -27,6 +27,7 @@ from attncli.cli.options import (
 )
 from attncli.config import DEVICES, PRECISIONS
 from attncli.errors import ConfigError, DataError, TrainingInterrupted
+from attncli.threads import limited_threads
 
 
 def _run_folder(value: str) -> Path:
@@ -119,6 +120,16 @@ def train(
             autocompletion=complete_from(DEVICES),
         ),
     ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            min=1,
+            metavar="N",
+            help="CPU threads to compute with (fastText's -thread); with --nproc, each process's.",
+            show_default="OMP_NUM_THREADS, else one per core",
+        ),
+    ] = None,
     precision: Annotated[
         str | None,
         typer.Option(
@@ -185,8 +196,8 @@ def train(
         run_command(lambda: _check_processes_fit(nproc, config, set_values, options, resume), debug=debug)
         given = {**settings, "--resume": resume, "--epochs": epochs, "--json": as_json or None}
         arguments = ["train", *([data] if data else []), *_as_arguments({**given, "--debug": debug or None})]
-        raise typer.Exit(
-            _launch(
+        with limited_threads(threads):  # the processes inherit the variables it sets
+            exit_code = _launch(
                 nproc,
                 arguments,
                 device=device,
@@ -194,7 +205,7 @@ def train(
                 run_folder=output or resume,
                 resume_epochs=epochs if resume is not None else None,
             )  # fmt: skip
-        )
+        raise typer.Exit(exit_code)
 
     reporters: list[Any] = []  # the run's progress reporter, once made: it knows whether training began
 
@@ -322,7 +333,7 @@ def train(
             action()
 
     with _termination_interrupts():
-        run_command(reported, debug=debug, interrupted=interrupted, terminable=False)
+        run_command(reported, debug=debug, interrupted=interrupted, terminable=False, threads=threads)
 
 
 def _interrupted_in_training(folder: Path, command: str, *, epochs: int | None) -> str:

@@ -88,7 +88,7 @@ FASTTEXT_OPTIONS = {
     "-minn": "not in attn: --set tokenizer.kind=wordpiece splits rare words into known pieces",
     "-maxn": "not in attn: --set tokenizer.kind=wordpiece splits rare words into known pieces",
     "-loss": "not needed in attn: it trains with softmax cross-entropy, fastText's -loss softmax",
-    "-thread": "OMP_NUM_THREADS=N in attn's environment (torch's threads)",
+    "-thread": "--threads N in attn",
     "-label": "not in attn: it reads fastText's labels by their __label__ prefix",
     "-lr": "--lr in attn, the learning rate of AdamW (0.003 by default, where fastText's is 0.1 to 1)",
     "-k": "--top-k K in attn",

@@ -23,7 +23,8 @@ def order_task(count: int, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return ids, (places[:, 0] < places[:, 1]).long()
 
 
-def accuracy_after_training(positional: str, *, steps: int = 120, batch: int = 64) -> float:
+def accuracy_after_training(positional: str, *, steps: int = 200, batch: int = 64) -> float:
+    # 200 steps: at 120, segment positions reached 93.6% on one thread of an AMD EPYC (99.6% on two).
     torch.manual_seed(0)
     config = ModelConfig(
         embed_dim=32, num_heads=4, ff_dim=64, num_layers=1, max_length=16, positional=positional,
