@@ -7,6 +7,7 @@ import math
 import random
 from typing import TYPE_CHECKING, Any
 
+from attncli.device import torch_threads
 from attncli.local_paths import local_path
 from attncli.optimizer import AdamW, WarmupDecaySchedule, learning_rate_factor
 from attncli.prepare import Prepared
@@ -180,4 +181,5 @@ def run_info(prepared: Prepared, state: TrainState) -> RunInfo:
         processes=prepared.distributed.world_size,
         class_weights=prepared.class_weights,
         patience=prepared.config.train.epochs_of_patience,
+        threads=torch_threads(),
     )

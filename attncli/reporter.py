@@ -37,12 +37,17 @@ class RunInfo:
     """The loss weight of each label, in label order (train.class_weights resolved); None: all 1."""
     patience: int = 0
     """Epochs without improvement that end the run (train.patience as sized); 0: no early stopping."""
+    threads: int = 0
+    """torch's threads in each process (--threads), shown for the CPU; 0: not known."""
 
     @property
     def hardware_text(self) -> str:
-        """ "cpu fp32", and how many processes where there are several."""
+        """ "cpu fp32, 2 threads" (the threads on the CPU, which order its sums: a run repeats on as
+        many), and how many processes where there are several."""
         processes = f" x {self.processes} processes" if self.processes > 1 else ""
-        return f"{self.device} {self.precision}{processes}"
+        on_cpu = self.threads and self.device == "cpu"
+        threads = f", {self.threads} thread{'s' * (self.threads != 1)}" if on_cpu else ""
+        return f"{self.device} {self.precision}{processes}{threads}"
 
     @property
     def summary_text(self) -> str:

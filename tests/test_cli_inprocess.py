@@ -2675,8 +2675,11 @@ def test_threads_are_what_each_command_computes_with_and_the_run_records(
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        _ok("train", easy_folder, "-o", tmp_path / "run", "--epochs", 1, "--threads", 2, *TINY)
+        trained = _ok("train", easy_folder, "-o", tmp_path / "run", "--epochs", 1, "--threads", 2, *TINY)
         assert torch.get_num_threads() == 1  # put back: the command's count was its own
+        # Said before the first epoch and in the summary: a run repeats on as many threads.
+        assert re.search(r"parameters, cpu fp32, 2 threads\n", trained.stderr)
+        assert "on cpu fp32, 2 threads;" in " ".join(trained.stdout.replace("│", " ").split())
         assert json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())["threads"] == 2
         seen = []
         loading = edge.load_for_command

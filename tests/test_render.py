@@ -381,6 +381,16 @@ def test_an_html_page_gives_each_token_its_weight_as_a_title():
     assert re.search(r'background-color: #[0-9a-f]{6}"><span title="0.800">good</span></span>', page)
     assert '<span title="0.200">film</span>' in page
     assert '<span title="0.00012, unknown">zz</span>' in page and "attn-weight" not in page
+    # Neighbours of the same weight and colour keep a title each: `!!!` of three tokens was one
+    # span titled with one weight (a trial).
+    shouted = Inspection(
+        text="AVOID!!!", label="neg", score=0.9, view="v", truncated_tokens=0,
+        tokens=[TokenWeight("avoid", 0, 5, 0.4), *(TokenWeight("!", at, at + 1, 0.2) for at in (5, 6, 7))],
+    )  # fmt: skip
+    recorder = recording_console("html")
+    recorder.print(render_inspection(shouted, color_system="truecolor", weight_titles=True))
+    page = html_page(recorder)
+    assert page.count('<span title="0.200">!</span>') == 3 and "attn-weight" not in page
     # The terminal's view carries no titles: they would be hyperlinks there.
     shown = _render(render_inspection(inspection, color_system="truecolor"), color=True)
     assert "\x1b]8" not in shown and "attn-weight" not in shown

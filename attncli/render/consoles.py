@@ -72,11 +72,12 @@ def _cell_widths(page: str) -> str:
     return TEXT_RUN.sub(widened, page)
 
 
-# A heatmap token's weight rides into the recording as a link of this scheme (rich's HTML export writes a
-# style's link and nothing else of it: no title); html_page turns each such link into a title, which a
-# browser shows on hover. Only the recording gets them: a terminal would show them as hyperlinks.
+# A heatmap token's weight rides into the recording as a link of this scheme, after the token's number
+# (rich's HTML export writes a style's link and nothing else of it: no title); html_page turns each
+# such link into a title, which a browser shows on hover. Only the recording gets them: a terminal
+# would show them as hyperlinks.
 WEIGHT_LINK = "attn-weight:"
-WEIGHT_ANCHOR = re.compile(r'<a href="attn-weight:([^"]*)">([^<]*)</a>')
+WEIGHT_ANCHOR = re.compile(r'<a href="attn-weight:[0-9]+:([^"]*)">([^<]*)</a>')
 
 
 def _weight_titles(page: str) -> str:

@@ -152,14 +152,17 @@ def render_inspection(
         heatmap = Text(text)
         if marker is not None:
             heatmap.stylize("attn.muted", *marker)
-        for item in inspection.tokens:
+        for number, item in enumerate(inspection.tokens):
             level = scale.level(_per_token(item)) if item.token != UNK_TOKEN else 0
             if item.end > item.start and level:
                 heatmap.stylize(styles[level - 1], item.start, item.end)
             if item.unknown:  # read as the one unknown token (in part), whatever its spelling
                 heatmap.stylize("underline", item.start, item.end)
             if weight_titles and item.end > item.start:
-                heatmap.stylize(Style(link=f"{WEIGHT_LINK}{_weight_label(item)}"), item.start, item.end)
+                # Numbered: rich joins neighbours of equal style into one span, which gave `!!!` of
+                # three tokens one title (a trial).
+                link = f"{WEIGHT_LINK}{number}:{_weight_label(item)}"
+                heatmap.stylize(Style(link=link), item.start, item.end)
         legend = heat_legend(scale, styles, merged=merged)
     else:
         units, position = [], 0
