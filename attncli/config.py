@@ -119,6 +119,10 @@ class TokenizerConfig:
     """Read Latin and Greek letters without their accents (devolución as devolucion), so that a text
     typed without them (on a phone, say) reads the same words; off by default, since in some
     languages written in Latin letters (Vietnamese) the accents tell words apart."""
+    strip_html: bool = False
+    """Read HTML left in scraped text as what it shows: each tag (`<br />`, `<i>`) as a space, each
+    common character reference (`&amp;`, `&#39;`, `&nbsp;`) as its character; the heatmap still
+    shows the text as written. Off by default, since markup can tell texts apart (a spam filter's)."""
     path: str | None = None
     """An existing tokenizer.json to use instead of training one."""
 
@@ -135,6 +139,11 @@ class TokenizerConfig:
             f"tokenizer.min_frequency must be at least 1, not {self.min_frequency}",
         )
         require_path_or_none("tokenizer.path", self.path, "a tokenizer.json")
+        require(
+            not (self.strip_html and self.path),
+            "tokenizer.strip_html shapes a tokenizer attn trains, and tokenizer.path's is used as it is; "
+            "drop one of them",
+        )
 
 
 @dataclass(frozen=True)

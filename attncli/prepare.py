@@ -19,6 +19,7 @@ from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError, DataError
 from attncli.labels import known_label_key
 from attncli.local_paths import local_path
+from attncli.markup import markup_note
 from attncli.out_of_memory import available_memory
 from attncli.outliers import outlier_pool
 from attncli.packing import PackedSequences
@@ -290,6 +291,9 @@ def prepare(
         weighted = ", ".join(f"{one_line(name)} {weight:.3g}" for name, weight in pairs)
         how = "auto: inverse frequency in train" if config.train.class_weights == "auto" else "given"
         reporter.stage(f"class weights ({how}): {weighted}")
+    trains_tokenizer = tokenizer is None and not config.tokenizer.path
+    if trains_tokenizer and not config.tokenizer.strip_html and (markup := markup_note(train_split.texts)):
+        reporter.stage(markup)
     # A tokenizer of the user's (tokenizer.path), loaded once: sizing counts its tokens, and the run uses it.
     supplied = train_tokenizer([], config.tokenizer) if tokenizer is None and config.tokenizer.path else None
     config, sized = _sized(
@@ -437,7 +441,7 @@ def _sized(
 
     profile = profile_texts(
         texts, lowercase=config.tokenizer.lowercase, strip_accents=config.tokenizer.strip_accents,
-        distinct_cap=cap, count_tokens=count_tokens,
+        strip_html=config.tokenizer.strip_html, distinct_cap=cap, count_tokens=count_tokens,
     )  # fmt: skip
     read = counted_words(config, profile)  # what the rule counts: the words the model reads, at most
     given = config

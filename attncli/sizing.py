@@ -126,6 +126,7 @@ def profile_texts(
     lowercase: bool,
     distinct_cap: int,
     strip_accents: bool = False,
+    strip_html: bool = False,
     count_tokens: Callable[[list[str]], list[int]] | None = None,
 ) -> DataProfile:
     """Read evenly spaced texts, about PROFILE_CHARACTERS of them (all of small data), and scale the
@@ -134,7 +135,7 @@ def profile_texts(
     list where a tokenizer is given, whose pieces no rule of thumb can foresee."""
     total_texts = len(texts)
     # Words as the tokenizer will read them: accented and bare forms are one word with strip_accents.
-    config = TokenizerConfig(lowercase=lowercase, strip_accents=strip_accents)
+    config = TokenizerConfig(lowercase=lowercase, strip_accents=strip_accents, strip_html=strip_html)
     unspaced, letter_folds = optional_steps(texts)
     split = word_splitter(config, unspaced=unspaced, letter_folds=letter_folds)
     probe = [texts[index] for index in _evenly_spaced(total_texts, 1000)]

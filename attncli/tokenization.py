@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from attncli.ascii_reader import ascii_reader
+from attncli.markup import whole_references
 from attncli.packing import PackedSequences, SpilledArray
 from attncli.tokenizer import batched, fallback_id_of, pad_id_of, readable_text
 
@@ -267,7 +268,7 @@ def encode(
     ):
         assert tokens.offsets is not None and tokens.word_ids is not None  # asked for by offsets=True
         # The stand-in token of an empty text covers no characters.
-        offsets = _whole_characters(text, tokens.offsets) or [(0, 0)]
+        offsets = whole_references(text, _whole_characters(text, tokens.offsets)) or [(0, 0)]
         cut = None
         if tokens.length > len(tokens.ids):  # the characters between the last token read before the
             # cut and the first after it (the text's end for head, its start for tail)

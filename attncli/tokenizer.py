@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from attncli.config import TokenizerConfig
 from attncli.errors import CheckpointError, ConfigError
+from attncli.markup import markup_steps
 from attncli.repeatable_vocabulary import (
     continuing_pieces,
     ordered_unigram,
@@ -209,6 +210,9 @@ def build_untrained_tokenizer(
             vocab_size=size, special_tokens=special, min_frequency=frequency, show_progress=False
         )
     steps = [
+        # First: the steps after it read what a reference stands for as they read it typed (&eacute;'s é
+        # lowercased, and stripped of its accent with strip_accents).
+        *(markup_steps() if config.strip_html else []),
         normalizers.NFKC(),
         normalizers.Replace(Regex(INVISIBLE), ""),
         normalizers.Replace(Regex(MARKS), ""),

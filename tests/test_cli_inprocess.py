@@ -2701,3 +2701,38 @@ def test_threads_are_what_each_command_computes_with_and_the_run_records(
         assert seen == [2, 2, 3] and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_scraped_html_is_read_as_what_it_shows_with_strip_html(tmp_path):
+    """A trial's scraped reviews: `<br /><br />` was four tokens and 18% of all, training said
+    nothing of it, and a review of markup alone got a confident label."""
+    rows = make_rows(240, seed=7)
+    for number, row in enumerate(rows):
+        if number % 2:
+            row["text"] = row["text"].replace(" ", " <br /><br /> ", 1) + " &amp; <i>so</i>"
+    data = write_jsonl(tmp_path / "reviews.jsonl", rows)
+    plain = _ok("train", data, "-o", tmp_path / "plain", "--epochs", 2, *TINY)
+    assert (
+        "training texts hold HTML markup (<br />, &amp;, <i>), which is read as words; --set " in plain.stderr
+    )
+    stripped = _ok(
+        "train", data, "-o", tmp_path / "stripped", "--epochs", 2, "--set", "tokenizer.strip_html=true", *TINY
+    )
+    assert "HTML markup" not in stripped.stderr
+    assert json.loads((tmp_path / "stripped" / "best" / "config.json").read_text())["config"]["tokenizer"][
+        "strip_html"
+    ]
+    # Markup alone is no text to the model, as an empty review is; the rest reads as it shows.
+    texts = ("<br /><br />", "&nbsp;", "hot soup &amp; bread")
+    results = [
+        json.loads(line)
+        for line in _ok("predict", tmp_path / "stripped", *texts, "--json").stdout.splitlines()
+    ]
+    assert [(result["label"], result.get("reason")) for result in results[:2]] == [(None, "empty text")] * 2
+    assert results[2]["label"] is not None and results[2].get("reason") is None
+    shown = json.loads(_ok("inspect", tmp_path / "stripped", "hot <b>soup</b> &amp; bread", "--json").stdout)
+    spans = [shown["text"][token["start"] : token["end"]] for token in shown["tokens"]]
+    assert "&amp;" in spans and not any("<" in span or ">" in span for span in spans)
+    # Without the setting the same review is read tag by tag.
+    shown = json.loads(_ok("inspect", tmp_path / "plain", "hot <b>soup</b>", "--json").stdout)
+    assert {"<", ">", "/"} <= {token["token"] for token in shown["tokens"]}

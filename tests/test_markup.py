@@ -1,0 +1,59 @@
+"""tokenizer.strip_html: scraped HTML read as what it shows, and the note for texts that hold it."""
+
+import pytest
+
+from attncli.config import TokenizerConfig
+from attncli.errors import ConfigError
+from attncli.markup import markup_note, whole_references
+from attncli.tokenizer import build_untrained_tokenizer
+
+
+def _normalised(text: str, *, strip_html: bool = True) -> str:
+    tokenizer, _ = build_untrained_tokenizer(TokenizerConfig(strip_html=strip_html))
+    return tokenizer.normalizer.normalize_str(text)
+
+
+def test_tags_read_as_spaces_and_references_as_their_characters():
+    assert _normalised("Great <i>film</i>!<br /><br />It&#39;s &amp; &quot;fun&quot;&nbsp;&rsquo;") == (
+        'great  film !  it\'s & "fun" ’'
+    )
+    # Attributes, quoted values holding '>', comments; tags whose name is not a letter are text.
+    assert _normalised("<a href=\"x>y\" class='z'>link</a><!-- a -- b -->ok") == " link  ok"
+    assert _normalised("i <3 it, a < b and c > d, x<-y, 1<2") == "i <3 it, a < b and c > d, x<-y, 1<2"
+    # Accented letters' references are letters, which the later steps fold as they fold typed ones.
+    assert _normalised("caf&eacute;") == "café"
+    # Off (the default), markup is read as written.
+    assert _normalised("<br />&amp;", strip_html=False) == "<br />&amp;"
+
+
+def test_the_tokenizer_of_another_is_not_stripped():
+    with pytest.raises(ConfigError, match="tokenizer.strip_html shapes a tokenizer attn trains"):
+        TokenizerConfig(strip_html=True, path="tokenizer.json")
+
+
+def test_texts_holding_markup_get_a_note_naming_its_commonest_forms():
+    texts = ["good film<br /><br />really", "bad &amp; boring", "fine", "ok <i>x</i>"] + ["plain"] * 16
+    assert markup_note(texts) == (
+        "note: 3 of the 20 training texts hold HTML markup (<br />, &amp;, <i>), which is read as words; "
+        "--set tokenizer.strip_html=true reads each tag as a space and each character reference (&amp;) as "
+        "its character, where the markup does not tell the labels apart"
+    )
+    # Under 5% of the texts: a stray reference is not worth a setting; nor is text that only looks so.
+    assert markup_note(["a &amp; b"] + ["plain"] * 20) is None
+    assert markup_note(["i <3 you", "a < b > c", "R&D; costs"] * 5) is None
+    assert markup_note([]) is None
+    # Many texts: evenly spaced ones are read, and the share is said as such.
+    many = ["x<br>y", "plain"] * 5000
+    assert (markup_note(many) or "").startswith(
+        "note: about 50% of the 10,000 training texts hold HTML markup (<br>)"
+    )
+
+
+def test_a_references_token_spans_the_whole_reference_unless_markup_is_read_as_words():
+    text = "a &amp; b"
+    # Stripped: `&` is the token, its span the reference's last character as the normaliser gives it.
+    assert whole_references(text, [(0, 1), (6, 7), (8, 9)]) == [(0, 1), (2, 7), (8, 9)]
+    # Read as words: `&`, `amp` and `;` are tokens of their own, each keeping its span.
+    as_words = [(0, 1), (2, 3), (3, 6), (6, 7), (8, 9)]
+    assert whole_references(text, as_words) == as_words
+    assert whole_references("x; y", [(0, 1), (1, 2), (3, 4)]) == [(0, 1), (1, 2), (3, 4)]
