@@ -89,6 +89,27 @@ def markup_note(texts: Sequence[str]) -> str | None:
     )
 
 
+# A text of nothing but tags, spaces and references to spaces: read as no text with the setting. The
+# match fails at a text's first character outside them, so a review costs what its first word does.
+_MARKUP_ALONE = re.compile(r"(?:\s|" + TAG + r"|&nbsp;|&#160;|&#xa0;)*")
+
+
+def markup_alone_warning(texts: Sequence[str]) -> str | None:
+    """With tokenizer.strip_html: a warning where training texts hold nothing but markup, which the
+    tokenizer reads as no text (trained as the unknown token with their label, where predict gives
+    such a text no label, as it gives a blank one); else None."""
+    alone = [
+        text for text in texts if isinstance(text, str) and text.strip() and _MARKUP_ALONE.fullmatch(text)
+    ]
+    if not alone:
+        return None
+    return (
+        f"warning: {len(alone):,} of the {len(texts):,} training texts hold nothing but HTML markup (such "
+        f"as {alone[0].strip()[:40]!r}), which tokenizer.strip_html reads as no text: each trains as the "
+        "unknown token with its label, where predict gives such a text no label; remove them from the data"
+    )
+
+
 def _form(markup: str) -> str:
     """A piece of markup as the note names it: a tag by its name (`<br />`, `<i>`, `</i>`), a
     reference as written."""

@@ -19,7 +19,7 @@ from attncli.distributed import SINGLE_PROCESS, Distributed
 from attncli.errors import ConfigError, DataError
 from attncli.labels import known_label_key
 from attncli.local_paths import local_path
-from attncli.markup import markup_note
+from attncli.markup import markup_alone_warning, markup_note
 from attncli.out_of_memory import available_memory
 from attncli.outliers import outlier_pool
 from attncli.packing import PackedSequences
@@ -291,9 +291,11 @@ def prepare(
         weighted = ", ".join(f"{one_line(name)} {weight:.3g}" for name, weight in pairs)
         how = "auto: inverse frequency in train" if config.train.class_weights == "auto" else "given"
         reporter.stage(f"class weights ({how}): {weighted}")
-    trains_tokenizer = tokenizer is None and not config.tokenizer.path
-    if trains_tokenizer and not config.tokenizer.strip_html and (markup := markup_note(train_split.texts)):
-        reporter.stage(markup)
+    if tokenizer is None and not config.tokenizer.path:  # the tokenizer this run trains: HTML in its texts
+        strips = config.tokenizer.strip_html
+        markup = (markup_alone_warning if strips else markup_note)(train_split.texts)
+        if markup is not None:
+            reporter.stage(markup)
     # A tokenizer of the user's (tokenizer.path), loaded once: sizing counts its tokens, and the run uses it.
     supplied = train_tokenizer([], config.tokenizer) if tokenizer is None and config.tokenizer.path else None
     config, sized = _sized(

@@ -2719,6 +2719,13 @@ def test_scraped_html_is_read_as_what_it_shows_with_strip_html(tmp_path):
         "train", data, "-o", tmp_path / "stripped", "--epochs", 2, "--set", "tokenizer.strip_html=true", *TINY
     )
     assert "HTML markup" not in stripped.stderr
+    for row in rows[:10]:  # reviews of markup alone: no text to the model
+        row["text"] = "<br /><br />"
+    alone = _ok(
+        "train", write_jsonl(tmp_path / "alone.jsonl", rows), "-o", tmp_path / "alone", "--epochs", 1,
+        "--set", "tokenizer.strip_html=true", *TINY,
+    )  # fmt: skip
+    assert "training texts hold nothing but HTML markup (such as '<br /><br />')" in alone.stderr
     assert json.loads((tmp_path / "stripped" / "best" / "config.json").read_text())["config"]["tokenizer"][
         "strip_html"
     ]

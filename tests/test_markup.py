@@ -4,7 +4,7 @@ import pytest
 
 from attncli.config import TokenizerConfig
 from attncli.errors import ConfigError
-from attncli.markup import markup_note, whole_references
+from attncli.markup import markup_alone_warning, markup_note, whole_references
 from attncli.tokenizer import build_untrained_tokenizer
 
 
@@ -57,3 +57,15 @@ def test_a_references_token_spans_the_whole_reference_unless_markup_is_read_as_w
     as_words = [(0, 1), (2, 3), (3, 6), (6, 7), (8, 9)]
     assert whole_references(text, as_words) == as_words
     assert whole_references("x; y", [(0, 1), (1, 2), (3, 4)]) == [(0, 1), (1, 2), (3, 4)]
+
+
+def test_training_texts_of_markup_alone_are_warned_of_with_the_setting():
+    """A trial's scraped reviews held `<br /><br />` labelled positive and `&nbsp;` negative: read
+    as no text, each trains as the unknown token, where predict gives such a text no label."""
+    texts = ["<br /><br />", "good film", " &nbsp; ", "<i></i>", "a &amp; b", "<3", "x <br> y"]
+    assert markup_alone_warning(texts) == (
+        "warning: 3 of the 7 training texts hold nothing but HTML markup (such as '<br /><br />'), which "
+        "tokenizer.strip_html reads as no text: each trains as the unknown token with its label, where "
+        "predict gives such a text no label; remove them from the data"
+    )
+    assert markup_alone_warning(["good film", "a &amp; b"]) is None
