@@ -82,6 +82,12 @@ class Inspection:
     those after (model.truncation: the text's end for head, its start for tail, its middle for
     head+tail); None where it read every token."""
 
+    @property
+    def reads_nothing(self) -> bool:
+        """Whether the tokenizer read no token in the text (tokenizer.strip_html's `<br /><br />`), so
+        that the model read the stand-in unknown token alone, which covers no characters."""
+        return len(self.tokens) == 1 and self.tokens[0].end <= self.tokens[0].start
+
     def __repr__(self) -> str:
         # An article's every token made 31,500 characters in a notebook.
         text = self.text if len(self.text) <= 60 else f"{self.text[:59]}…"

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tokenizers import Tokenizer
     from tokenizers.normalizers import Normalizer
 
 # A start or end tag with its attributes (quoted values may hold `>`), or a comment. A tag name
@@ -24,13 +25,15 @@ if TYPE_CHECKING:
 TAG = r"""<(?:/?[A-Za-z][A-Za-z0-9:-]*(?:\s(?:[^<>"']|"[^"]*"|'[^']*')*)?/?|!--(?:[^-]|-(?!->))*--)>"""
 
 # Character references as each is read: those of scraped reviews and exports (a replacement per
-# reference: the normaliser has no general decoding). Those written as ASCII come first.
-ASCII_REFERENCES = {
-    "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&nbsp;": " ",
-    "&#39;": "'", "&#039;": "'", "&#x27;": "'", "&#34;": '"', "&#x22;": '"', "&#38;": "&",
-    "&#160;": " ", "&#xa0;": " ",
+# reference: the normaliser has no general decoding). Those written in ASCII are read before the
+# tokenizer's other steps, the others after them (as those steps leave the character typed), so that
+# an ASCII text keeps the tokenizer's fast path (ascii_reader.py); `&amp;` is read last of all, so
+# that `&amp;lt;` reads as the `&lt;` a browser shows, not as `<`.
+LEADING_REFERENCES = {
+    "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&nbsp;": " ", "&#39;": "'", "&#039;": "'",
+    "&#x27;": "'", "&#34;": '"', "&#x22;": '"', "&#160;": " ", "&#xa0;": " ",
 }  # fmt: skip
-OTHER_REFERENCES = {
+TRAILING_REFERENCES = {
     "&ndash;": "–", "&mdash;": "—", "&lsquo;": "‘", "&rsquo;": "’", "&ldquo;": "“", "&rdquo;": "”",
     "&hellip;": "…", "&laquo;": "«", "&raquo;": "»", "&copy;": "©", "&reg;": "®", "&trade;": "™",
     "&deg;": "°", "&euro;": "€", "&pound;": "£", "&yen;": "¥", "&cent;": "¢", "&middot;": "·",
@@ -39,9 +42,12 @@ OTHER_REFERENCES = {
     "&ouml;": "ö", "&auml;": "ä", "&szlig;": "ß", "&#8217;": "’", "&#8216;": "‘", "&#8220;": "“",
     "&#8221;": "”", "&#8211;": "–", "&#8212;": "—", "&#8230;": "…",
 }  # fmt: skip
+AMPERSANDS = ("&amp;", "&#38;")
+READ_REFERENCES = (*LEADING_REFERENCES, *TRAILING_REFERENCES, *AMPERSANDS)
 
-# What the note counts as markup: a tag, or any character reference (named, decimal or hex).
-MARKUP = re.compile(TAG + r"|&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+# What the note counts as markup: a tag, or a character reference the setting reads (a `&#233;` it
+# leaves as written is not worth recommending it for).
+MARKUP = re.compile(TAG + "|" + "|".join(re.escape(reference) for reference in READ_REFERENCES))
 # The share of the texts read that must hold markup for the note: a stray `&amp;` in a few is not
 # worth a setting.
 NOTE_SHARE = 0.05
@@ -49,16 +55,34 @@ NOTE_SHARE = 0.05
 NOTE_TEXTS = 2000
 
 
-def markup_steps() -> list[Normalizer]:
-    """tokenizer.strip_html's normaliser steps, to run before every other: tags as spaces, then the
-    character references as their characters."""
+def with_markup_steps(steps: list[Normalizer]) -> list[Normalizer]:
+    """A tokenizer's normaliser `steps` with tokenizer.strip_html's around them: tags as spaces and
+    the ASCII references first, the others after the steps, each as those steps leave the character
+    it stands for typed (`&hellip;` as NFKC's "...", `&eacute;` as an "e" where accents are
+    stripped), and `&amp;` last."""
     from tokenizers import Regex, normalizers
 
-    references = {**ASCII_REFERENCES, **OTHER_REFERENCES}
+    typed = normalizers.Sequence(steps)
     return [
         normalizers.Replace(Regex(TAG), " "),
-        *(normalizers.Replace(reference, character) for reference, character in references.items()),
+        *(normalizers.Replace(reference, character) for reference, character in LEADING_REFERENCES.items()),
+        *steps,
+        *(
+            normalizers.Replace(reference, typed.normalize_str(character))
+            for reference, character in TRAILING_REFERENCES.items()
+        ),
+        *(normalizers.Replace(reference, "&") for reference in AMPERSANDS),
     ]
+
+
+def strips_markup(tokenizer: Tokenizer) -> bool:
+    """Whether `tokenizer` reads HTML as tokenizer.strip_html makes it (its normaliser's first step)."""
+    normalizer = tokenizer.normalizer
+    return normalizer is not None and _TAG_STEP in normalizer.__getstate__()
+
+
+# tokenizer.strip_html's first step as tokenizer.json writes it.
+_TAG_STEP = b'{"type":"Replace","pattern":{"Regex":"<(?:/?[A-Za-z]'
 
 
 def markup_note(texts: Sequence[str]) -> str | None:
@@ -84,8 +108,8 @@ def markup_note(texts: Sequence[str]) -> str | None:
     commonest = ", ".join(form for form, _ in forms.most_common(3))
     return (
         f"note: {held} hold HTML markup ({commonest}), which is read as words; --set "
-        "tokenizer.strip_html=true reads each tag as a space and each character reference (&amp;) as its "
-        "character, where the markup does not tell the labels apart"
+        "tokenizer.strip_html=true reads each tag as a space and the common character references (&amp;, "
+        "&#39;, &nbsp;) as their characters, where the markup does not tell the labels apart"
     )
 
 
@@ -127,18 +151,24 @@ _REFERENCE_BEFORE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX]
 
 
 def whole_references(text: str, offsets: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Token spans with a character reference's token spanning the whole reference: the normaliser
-    gives the character it reads `&amp;` as the span of its last character alone, so the heatmap
-    coloured the `;` and the top tokens listed `;`. A `;` read as itself (markup read as words: `&`,
-    `amp`, `;`) follows a token inside the reference, and keeps its span."""
+    """Token spans of a tokenizer that strips markup, each token that starts at a character
+    reference's `;` starting at its `&`: the normaliser gives the character it reads `&amp;` as the
+    span of the reference's last character alone, so the heatmap coloured the `;` (and `&eacute;cole`
+    was `;cole`). Where another token reaches into the reference (one the setting leaves as written,
+    `&#233;` read as `&`, `#`, `233`, `;`), the spans are kept."""
     spans = list(offsets)
     for index, (start, end) in enumerate(spans):
-        if end != start + 1 or text[start] != ";":
+        if not (start < end and text[start] == ";"):
             continue
-        found = _REFERENCE_BEFORE.search(text, max(0, end - 40), end)
+        found = _REFERENCE_BEFORE.search(text, max(0, start - 40), start + 1)
         if found is None:
             continue
-        previous_end = spans[index - 1][1] if index else 0
-        if previous_end <= found.start():
+        # Tokens before this one inside the reference: those widened already (NFKC's three dots of
+        # &hellip;'s character share its span) start at its `&`.
+        blocked = any(
+            earlier_end > found.start() and earlier_start != found.start()
+            for earlier_start, earlier_end in spans[max(0, index - 8) : index]
+        )
+        if not blocked:
             spans[index] = (found.start(), end)
     return spans

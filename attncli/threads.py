@@ -3,15 +3,12 @@
 torch's intra-op threads are most of a command's work on the CPU; the tokenizer's threads (rayon's
 pool, sized from RAYON_NUM_THREADS when it starts) and Arrow's (sized from OMP_NUM_THREADS) read
 and tokenize the data. Each pool is sized once, when first used: the variables are set for those
-not started yet and for the processes `attn train --nproc` starts, and torch, if already imported
-(a notebook, a test's in-process command), is told directly. OpenMP caps the variable at the cores,
-so a count above them loads torch at once to tell it."""
+not started yet, and torch is told directly."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import Iterator
 
 # What each thread pool reads when it starts: OpenMP's (torch's, and Arrow's CPU pool) and rayon's
@@ -26,38 +23,41 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def too_many_threads_note(count: int) -> str | None:
-    """A note where --threads asks for more threads than the process has cores: they take turns on
-    the cores, and each step waits for the slowest."""
+def too_many_threads_note(count: int, processes: int = 1) -> str | None:
+    """A note where --threads (in each of `processes`, --nproc) asks for more threads than the
+    process has cores: they take turns on the cores, and each step waits for the slowest."""
     cores = usable_cores()
-    if count <= cores:
+    if count * processes <= cores:
         return None
-    return (
-        f"note: --threads {count} is more than the {cores} CPU core{'s' * (cores != 1)} this process may "
-        f"use: threads beyond them take turns and slow each other; --threads {cores} or fewer is faster"
+    on = f"the {cores} CPU core{'s' * (cores != 1)} this process may use"
+    asked = (
+        f"--threads {count} is more than {on}"
+        if processes == 1
+        else f"--nproc {processes} --threads {count} puts {count * processes} threads on {on}"
     )
+    fewer = (
+        f"--threads {cores // processes} or fewer is faster"
+        if cores >= processes
+        else f"--nproc {cores} or fewer with --threads 1 is faster"
+    )
+    return f"note: {asked}: threads beyond them take turns and slow each other; {fewer}"
 
 
 @contextlib.contextmanager
 def limited_threads(count: int | None) -> Iterator[None]:
     """Run the block with `count` CPU threads (None: as the environment says, one a core by default).
-    The variables are put back afterwards, and so is torch's count where torch was imported before."""
+    torch is loaded at once to be told (OpenMP caps the variable at the cores, and a count read from
+    it could not be put back), and the variables and torch's count are put back afterwards."""
     if count is None:
         yield
         return
+    import torch
+
     saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
-    torch = sys.modules.get("torch")
-    torch_threads = torch.get_num_threads() if torch is not None else None
+    torch_threads = torch.get_num_threads()
     for name in THREAD_VARIABLES:
         os.environ[name] = str(count)
-    if torch is None and count > usable_cores():
-        # OpenMP reads the variable when torch loads, but caps it at the cores: asked for more (the
-        # note says what that costs), torch is loaded now and told.
-        import torch
-
-        torch_threads = None  # loaded for this block: its count is the block's from here on
-    if torch is not None:
-        torch.set_num_threads(count)
+    torch.set_num_threads(count)
     try:
         yield
     finally:
@@ -66,5 +66,4 @@ def limited_threads(count: int | None) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        if torch is not None and torch_threads is not None:
-            torch.set_num_threads(torch_threads)
+        torch.set_num_threads(torch_threads)

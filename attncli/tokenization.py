@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from attncli.ascii_reader import ascii_reader
-from attncli.markup import whole_references
+from attncli.markup import strips_markup, whole_references
 from attncli.packing import PackedSequences, SpilledArray
 from attncli.tokenizer import batched, fallback_id_of, pad_id_of, readable_text
 
@@ -263,12 +263,15 @@ def encode(
     """Token ids with each token's character span, for showing tokens (`attn inspect`)."""
     encoded = []
     head_kept, _ = kept_ends(max_length, truncation)
+    strips = strips_markup(tokenizer)
     for text, tokens in zip(
         texts, _truncated(tokenizer, texts, max_length=max_length, truncation=truncation), strict=True
     ):
         assert tokens.offsets is not None and tokens.word_ids is not None  # asked for by offsets=True
         # The stand-in token of an empty text covers no characters.
-        offsets = whole_references(text, _whole_characters(text, tokens.offsets)) or [(0, 0)]
+        offsets = _whole_characters(text, tokens.offsets) or [(0, 0)]
+        if strips:
+            offsets = whole_references(text, offsets)
         cut = None
         if tokens.length > len(tokens.ids):  # the characters between the last token read before the
             # cut and the first after it (the text's end for head, its start for tail)

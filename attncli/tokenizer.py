@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from attncli.config import TokenizerConfig
 from attncli.errors import CheckpointError, ConfigError
-from attncli.markup import markup_steps
+from attncli.markup import with_markup_steps
 from attncli.repeatable_vocabulary import (
     continuing_pieces,
     ordered_unigram,
@@ -210,9 +210,6 @@ def build_untrained_tokenizer(
             vocab_size=size, special_tokens=special, min_frequency=frequency, show_progress=False
         )
     steps = [
-        # First: the steps after it read what a reference stands for as they read it typed (&eacute;'s é
-        # lowercased, and stripped of its accent with strip_accents).
-        *(markup_steps() if config.strip_html else []),
         normalizers.NFKC(),
         normalizers.Replace(Regex(INVISIBLE), ""),
         normalizers.Replace(Regex(MARKS), ""),
@@ -232,6 +229,8 @@ def build_untrained_tokenizer(
         steps += [normalizers.Lowercase(), *(normalizers.Replace(a, b) for a, b in folds)]
     if config.strip_accents:
         steps += accent_steps()
+    if config.strip_html:
+        steps = with_markup_steps(steps)
     tokenizer.normalizer = normalizers.Sequence(steps)
     # Splitting on whitespace and punctuation keeps every token's offsets inside one word.
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()

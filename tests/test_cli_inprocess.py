@@ -2737,6 +2737,8 @@ def test_scraped_html_is_read_as_what_it_shows_with_strip_html(tmp_path):
     ]
     assert [(result["label"], result.get("reason")) for result in results[:2]] == [(None, "empty text")] * 2
     assert results[2]["label"] is not None and results[2].get("reason") is None
+    empty = json.loads(_ok("inspect", tmp_path / "stripped", "<br /><br />", "--json").stdout)
+    assert (empty["label"], empty["reason"], empty["tokens"]) == (None, "empty text", [])
     shown = json.loads(_ok("inspect", tmp_path / "stripped", "hot <b>soup</b> &amp; bread", "--json").stdout)
     spans = [shown["text"][token["start"] : token["end"]] for token in shown["tokens"]]
     assert "&amp;" in spans and not any("<" in span or ">" in span for span in spans)

@@ -201,26 +201,32 @@ def test_the_launcher_waits_for_the_save_and_leaves_ignored_signals_ignored(monk
         assert parsed.signals_to_handle == "SIGTERM,SIGQUIT"
 
 
-def test_threads_reach_every_process_and_are_put_back(monkeypatch, tmp_path):
-    """`attn train --nproc 2 --threads 3`: each process computes on 3 threads (the launcher keeps a
-    variable already set), and the command's own environment is as it was afterwards."""
+def test_threads_reach_every_process_with_a_note_where_they_outnumber_the_cores(monkeypatch, tmp_path):
+    """`attn train --nproc 2 --threads 3`: each process is given --threads 3 (the variable alone is
+    capped at the cores by OpenMP), and 6 threads on 2 cores are noted."""
     from typer.testing import CliRunner
 
+    from attncli import threads
     from attncli.cli import app
 
     seen = []
 
     def launched(nproc, arguments, **kwargs):
-        seen.append((nproc, os.environ.get("OMP_NUM_THREADS"), os.environ.get("RAYON_NUM_THREADS")))
+        seen.append((nproc, arguments))
         return 0
 
     monkeypatch.setattr("attncli.cli.train_command.launch_processes", launched)
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
     result = CliRunner().invoke(
         app, ["train", "data.csv", "-o", str(tmp_path / "run"), "--nproc", "2", "--threads", "3"]
     )
     assert result.exit_code == 0, result.output
-    assert seen == [(2, "3", "3")] and os.environ["OMP_NUM_THREADS"] == "1"
+    ((nproc, arguments),) = seen
+    assert nproc == 2 and arguments[arguments.index("--threads") + 1] == "3"
+    assert result.stderr.startswith(
+        "note: --nproc 2 --threads 3 puts 6 threads on the 2 CPU cores this process may use: threads beyond "
+        "them take turns and slow each other; --threads 1 or fewer is faster"
+    )
 
 
 def test_a_refusal_on_rank_0_is_one_line_from_every_process(tmp_path):

@@ -20,8 +20,12 @@ def test_tags_read_as_spaces_and_references_as_their_characters():
     # Attributes, quoted values holding '>', comments; tags whose name is not a letter are text.
     assert _normalised("<a href=\"x>y\" class='z'>link</a><!-- a -- b -->ok") == " link  ok"
     assert _normalised("i <3 it, a < b and c > d, x<-y, 1<2") == "i <3 it, a < b and c > d, x<-y, 1<2"
-    # Accented letters' references are letters, which the later steps fold as they fold typed ones.
-    assert _normalised("caf&eacute;") == "café"
+    # References read after the other steps are read as those steps read the character typed
+    # (NFKC's three dots, lowercase, accents where stripped); `&amp;` is read once, last.
+    assert _normalised("caf&eacute; &hellip; &trade; &rsquo;") == "café ... tm ’"
+    assert _normalised("&amp;lt; &amp;nbsp; &amp;eacute; &amp;amp;") == "&lt; &nbsp; &eacute; &amp;"
+    stripped, _ = build_untrained_tokenizer(TokenizerConfig(strip_html=True, strip_accents=True))
+    assert stripped.normalizer.normalize_str("&eacute;cole caf&eacute;") == "ecole cafe"
     # Off (the default), markup is read as written.
     assert _normalised("<br />&amp;", strip_html=False) == "<br />&amp;"
 
@@ -35,9 +39,11 @@ def test_texts_holding_markup_get_a_note_naming_its_commonest_forms():
     texts = ["good film<br /><br />really", "bad &amp; boring", "fine", "ok <i>x</i>"] + ["plain"] * 16
     assert markup_note(texts) == (
         "note: 3 of the 20 training texts hold HTML markup (<br />, &amp;, <i>), which is read as words; "
-        "--set tokenizer.strip_html=true reads each tag as a space and each character reference (&amp;) as "
-        "its character, where the markup does not tell the labels apart"
+        "--set tokenizer.strip_html=true reads each tag as a space and the common character references "
+        "(&amp;, &#39;, &nbsp;) as their characters, where the markup does not tell the labels apart"
     )
+    # References the setting leaves as written are not counted: it would not read them.
+    assert markup_note(["caf&#233; au lait"] * 10) is None
     # Under 5% of the texts: a stray reference is not worth a setting; nor is text that only looks so.
     assert markup_note(["a &amp; b"] + ["plain"] * 20) is None
     assert markup_note(["i <3 you", "a < b > c", "R&D; costs"] * 5) is None
@@ -57,6 +63,32 @@ def test_a_references_token_spans_the_whole_reference_unless_markup_is_read_as_w
     as_words = [(0, 1), (2, 3), (3, 6), (6, 7), (8, 9)]
     assert whole_references(text, as_words) == as_words
     assert whole_references("x; y", [(0, 1), (1, 2), (3, 4)]) == [(0, 1), (1, 2), (3, 4)]
+    # A word that starts with one (`&eacute;cole` is one token, école), and tokens that share one
+    # character (NFKC's three dots of &hellip;'s).
+    assert whole_references("&eacute;cole", [(7, 12)]) == [(0, 12)]
+    assert whole_references("wait&hellip;", [(0, 4), (11, 12), (11, 12), (11, 12)]) == [
+        (0, 4), (4, 12), (4, 12), (4, 12),
+    ]  # fmt: skip
+
+
+def test_the_fast_reader_of_ascii_text_reads_markup_as_the_whole_tokenizer_does():
+    from attncli.ascii_reader import ascii_reader
+    from attncli.markup import strips_markup
+    from attncli.tokenizer import train_tokenizer
+
+    texts = [
+        "Great <i>film</i>!<br /><br />It&#39;s &amp; more&hellip; &rsquo;ok&rsquo; caf&eacute; &amp;lt;",
+        "&eacute;cole &nbsp;&trade; <a href='x>y'>link</a> a < b &#233; x<br/>y",
+    ]
+    for kind in ("word", "wordpiece"):
+        tokenizer = train_tokenizer(texts * 3, TokenizerConfig(kind=kind, min_frequency=1, strip_html=True))
+        reader = ascii_reader(tokenizer)
+        assert reader is not None and strips_markup(tokenizer)
+        for text in texts:
+            whole, fast = tokenizer.encode(text), reader.encode(text)
+            assert (fast.ids, fast.offsets) == (whole.ids, whole.offsets)
+    plain = train_tokenizer(texts, TokenizerConfig(kind="word", min_frequency=1))
+    assert not strips_markup(plain)
 
 
 def test_training_texts_of_markup_alone_are_warned_of_with_the_setting():

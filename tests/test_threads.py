@@ -64,3 +64,7 @@ def test_more_threads_than_cores_get_a_note(monkeypatch):
     )
     monkeypatch.setattr(threads, "usable_cores", lambda: 1)
     assert "than the 1 CPU core this" in (too_many_threads_note(2) or "")
+    assert too_many_threads_note(1, processes=2) == (
+        "note: --nproc 2 --threads 1 puts 2 threads on the 1 CPU core this process may use: threads beyond "
+        "them take turns and slow each other; --nproc 1 or fewer with --threads 1 is faster"
+    )

@@ -271,6 +271,9 @@ def _inspect_records(
     for piece in pieces:
         usable = [record for record in piece if record.has_text]
         found = inspect_texts(loaded, [record.text or "" for record in usable], **view) if usable else []
+        if any(inspection.reads_nothing for inspection in found):  # empty to the model, as predict says
+            read = [pair for pair in zip(usable, found, strict=True) if not pair[1].reads_nothing]
+            usable, found = [record for record, _ in read], [inspection for _, inspection in read]
         stats.records += len(piece)
         stats.without_label += len(piece) - len(usable)
         stats.truncated += sum(inspection.truncated_tokens > 0 for inspection in found)

@@ -27,7 +27,7 @@ from attncli.cli.options import (
 )
 from attncli.config import DEVICES, PRECISIONS
 from attncli.errors import ConfigError, DataError, TrainingInterrupted
-from attncli.threads import limited_threads
+from attncli.threads import too_many_threads_note
 
 
 def _run_folder(value: str) -> Path:
@@ -194,10 +194,15 @@ def train(
     }
     if nproc is not None and nproc > 1:
         run_command(lambda: _check_processes_fit(nproc, config, set_values, options, resume), debug=debug)
-        given = {**settings, "--resume": resume, "--epochs": epochs, "--json": as_json or None}
+        given = {
+            **settings, "--resume": resume, "--epochs": epochs, "--json": as_json or None,
+            "--threads": threads,
+        }  # fmt: skip
         arguments = ["train", *([data] if data else []), *_as_arguments({**given, "--debug": debug or None})]
-        with limited_threads(threads):  # the processes inherit the variables it sets
-            exit_code = _launch(
+        if threads is not None and (note := too_many_threads_note(threads, nproc)) is not None:
+            say(note)  # each process is told its --threads
+        raise typer.Exit(
+            _launch(
                 nproc,
                 arguments,
                 device=device,
@@ -205,7 +210,7 @@ def train(
                 run_folder=output or resume,
                 resume_epochs=epochs if resume is not None else None,
             )  # fmt: skip
-        raise typer.Exit(exit_code)
+        )
 
     reporters: list[Any] = []  # the run's progress reporter, once made: it knows whether training began
 
