@@ -442,6 +442,7 @@ def _evaluate(
     )
     cut = stats.truncation_note(checkpoint.config.model.length, checkpoint.config.model.truncation)
     unknown = stats.unknown_note()
+    nothing = stats.read_nothing_note()
     top = probabilities.max(-1)
     confidences, most_probable = top.values.tolist(), top.indices.tolist()
     decided = decided_with_fallback(decide(probabilities, thresholds), probabilities, min_score, fallback)
@@ -507,6 +508,7 @@ def _evaluate(
             *data.notes,
             *([cut] if cut else []),
             *([unknown] if unknown else []),
+            *([nothing] if nothing else []),
             *([few] if few else []),
             *([shifted] if shifted else []),
         ),

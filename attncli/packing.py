@@ -30,6 +30,9 @@ class PackedSequences:
     """Texts that were longer than max_length, cut to it."""
     longest: int = 0
     """The most tokens one of those had before it was cut (0: none was cut)."""
+    read_nothing: int = 0
+    """Texts the tokenizer read no token in (tokenizer.strip_html's `<br /><br />`), each packed as
+    the stand-in unknown token."""
 
     @classmethod
     def of_lists(cls, sequences: Sequence[Sequence[int]]) -> PackedSequences:
@@ -53,7 +56,7 @@ class PackedSequences:
         ids = torch.cat([self.ids[:end], other.ids[other_start:other_end]])
         return PackedSequences(
             ids=ids, starts=starts, truncated=self.truncated + other.truncated,
-            longest=max(self.longest, other.longest),
+            longest=max(self.longest, other.longest), read_nothing=self.read_nothing + other.read_nothing,
         )  # fmt: skip
 
     def __len__(self) -> int:

@@ -129,6 +129,7 @@ def predict_probabilities(
     if stats is not None:
         stats.records += len(sequences)
         stats.truncated += sequences.truncated
+        stats.read_nothing += sequences.read_nothing
         stats.count_unknown(sequences, unknown_id_of(checkpoint.tokenizer))
     logits = batched_forward(
         checkpoint.model,
@@ -163,6 +164,19 @@ class PredictionStats:
     """Of those, the unknown token's; None for a tokenizer without one (byte-level)."""
     texts_with_unknown: int = 0
     """Texts with at least one unknown token."""
+    read_nothing: int = 0
+    """Texts the tokenizer read no token in, scored through the stand-in unknown token (eval's)."""
+
+    def read_nothing_note(self) -> str | None:
+        """Eval's note of rows the tokenizer read no token in: predict gives such a text no label, as it
+        gives a blank one, where eval scores the row as training reads it."""
+        if not self.read_nothing:
+            return None
+        return (
+            f"{self.read_nothing:,} of the {self.records:,} rows evaluated hold no token the model reads "
+            "(markup alone, with tokenizer.strip_html): each was scored through the stand-in unknown token, "
+            "where predict gives such a text no label; leave them out of the data to score without them"
+        )
 
     def count_unknown(self, sequences: PackedSequences, unknown: int | None) -> None:
         """Add the tokens of `sequences`, and how many of them, and of the texts, are `unknown`."""

@@ -324,10 +324,11 @@ def pack_ids(
 
     ids, starts = SpilledArray(), SpilledArray()
     starts.extend(array("q", [0]))
-    chunk_ids, chunk_starts, truncated, longest = array("i"), array("q"), 0, 0
+    chunk_ids, chunk_starts, truncated, longest, read_nothing = array("i"), array("q"), 0, 0, 0
     for tokens in _truncated(tokenizer, texts, max_length=max_length, truncation=truncation, offsets=False):
         if tokens.length > max_length:
             truncated, longest = truncated + 1, max(longest, tokens.length)
+        read_nothing += tokens.length == 0
         chunk_ids.extend(tokens.ids)
         chunk_starts.append(ids.count + len(chunk_ids))
         if len(chunk_ids) >= SPILL_TOKENS:
@@ -338,5 +339,5 @@ def pack_ids(
     starts.extend(chunk_starts)
     return PackedSequences(
         ids=ids.to_tensor(torch.int32), starts=starts.to_tensor(torch.int64), truncated=truncated,
-        longest=longest,
+        longest=longest, read_nothing=read_nothing,
     )  # fmt: skip

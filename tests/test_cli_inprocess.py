@@ -2737,6 +2737,11 @@ def test_scraped_html_is_read_as_what_it_shows_with_strip_html(tmp_path):
     ]
     assert [(result["label"], result.get("reason")) for result in results[:2]] == [(None, "empty text")] * 2
     assert results[2]["label"] is not None and results[2].get("reason") is None
+    # eval scores such a labelled row as training reads it, and says so.
+    scored = [{"text": "<br /><br />", "label": rows[1]["label"]}, *rows[100:102]]
+    evaluated = _ok("eval", tmp_path / "stripped", write_jsonl(tmp_path / "scored.jsonl", scored))
+    said = " ".join(evaluated.output.split())
+    assert "1 of the 3 rows evaluated hold no token the model reads (markup alone, with tokenizer." in said
     empty = json.loads(_ok("inspect", tmp_path / "stripped", "<br /><br />", "--json").stdout)
     assert (empty["label"], empty["reason"], empty["tokens"]) == (None, "empty text", [])
     shown = json.loads(_ok("inspect", tmp_path / "stripped", "hot <b>soup</b> &amp; bread", "--json").stdout)
