@@ -20,6 +20,7 @@ from attncli.eval_split import LabelledData, load_labelled_split
 from attncli.history import training_ended
 from attncli.labels import number_of
 from attncli.local_paths import local_path
+from attncli.markup import strips_markup
 from attncli.metrics import (
     ClassScores,
     ReliabilityBin,
@@ -442,7 +443,7 @@ def _evaluate(
     )
     cut = stats.truncation_note(checkpoint.config.model.length, checkpoint.config.model.truncation)
     unknown = stats.unknown_note()
-    nothing = stats.read_nothing_note()
+    nothing = stats.read_nothing_note(strips_markup=strips_markup(checkpoint.tokenizer))
     top = probabilities.max(-1)
     confidences, most_probable = top.values.tolist(), top.indices.tolist()
     decided = decided_with_fallback(decide(probabilities, thresholds), probabilities, min_score, fallback)

@@ -71,7 +71,8 @@ def with_markup_steps(steps: list[Normalizer]) -> list[Normalizer]:
             normalizers.Replace(reference, typed.normalize_str(character))
             for reference, character in TRAILING_REFERENCES.items()
         ),
-        *(normalizers.Replace(reference, "&") for reference in AMPERSANDS),
+        # One pass for both spellings: `&amp;#38;` is the `&#38;` a browser shows.
+        normalizers.Replace(Regex("|".join(AMPERSANDS)), "&"),
     ]
 
 
@@ -146,8 +147,12 @@ def _form(markup: str) -> str:
     return f"{name.group(0) if name else '<'}{closing}"
 
 
-# A character reference ending a text: the one a token's `;` closes.
-_REFERENCE_BEFORE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});\Z")
+# A reference the setting reads, ending a text: the one a token's `;` closes (in capitals too, which
+# the steps after lowercasing read). One it leaves is read as words, its `;` a token of its own, which
+# keeps its span, also where truncation cut the tokens before it.
+_REFERENCE_BEFORE = re.compile(
+    "(?:" + "|".join(re.escape(reference) for reference in READ_REFERENCES) + r")\Z", re.IGNORECASE
+)
 
 
 def whole_references(text: str, offsets: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -157,18 +162,20 @@ def whole_references(text: str, offsets: Sequence[tuple[int, int]]) -> list[tupl
     was `;cole`). Where another token reaches into the reference (one the setting leaves as written,
     `&#233;` read as `&`, `#`, `233`, `;`), the spans are kept."""
     spans = list(offsets)
+    widened: set[int] = set()
     for index, (start, end) in enumerate(spans):
         if not (start < end and text[start] == ";"):
             continue
-        found = _REFERENCE_BEFORE.search(text, max(0, start - 40), start + 1)
+        found = _REFERENCE_BEFORE.search(text, max(0, start - 12), start + 1)
         if found is None:
             continue
-        # Tokens before this one inside the reference: those widened already (NFKC's three dots of
-        # &hellip;'s character share its span) start at its `&`.
+        # A token before this one inside the reference (not one widened here: NFKC's three dots of
+        # &hellip;'s character share its span) reads it as words.
         blocked = any(
-            earlier_end > found.start() and earlier_start != found.start()
-            for earlier_start, earlier_end in spans[max(0, index - 8) : index]
+            spans[earlier][1] > found.start() and earlier not in widened
+            for earlier in range(max(0, index - 8), index)
         )
         if not blocked:
             spans[index] = (found.start(), end)
+            widened.add(index)
     return spans

@@ -167,15 +167,20 @@ class PredictionStats:
     read_nothing: int = 0
     """Texts the tokenizer read no token in, scored through the stand-in unknown token (eval's)."""
 
-    def read_nothing_note(self) -> str | None:
+    def read_nothing_note(self, *, strips_markup: bool) -> str | None:
         """Eval's note of rows the tokenizer read no token in: predict gives such a text no label, as it
-        gives a blank one, where eval scores the row as training reads it."""
+        gives a blank one, where eval scores the row as training reads it. `strips_markup`: whether
+        the tokenizer reads HTML as tokenizer.strip_html makes it, which names the likely cause."""
         if not self.read_nothing:
             return None
+        holds = "holds" if self.read_nothing == 1 else "hold"
+        cause = "characters its tokenizer drops"
+        if strips_markup:
+            cause = "markup alone, with tokenizer.strip_html"
         return (
-            f"{self.read_nothing:,} of the {self.records:,} rows evaluated hold no token the model reads "
-            "(markup alone, with tokenizer.strip_html): each was scored through the stand-in unknown token, "
-            "where predict gives such a text no label; leave them out of the data to score without them"
+            f"{self.read_nothing:,} of the {self.records:,} rows evaluated {holds} no token the model reads "
+            f"({cause}): each was scored through the stand-in unknown token, where predict gives such a text "
+            "no label; leave them out of the data to score without them"
         )
 
     def count_unknown(self, sequences: PackedSequences, unknown: int | None) -> None:

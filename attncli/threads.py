@@ -29,7 +29,7 @@ def too_many_threads_note(count: int, processes: int = 1) -> str | None:
     cores = usable_cores()
     if count * processes <= cores:
         return None
-    on = f"the {cores} CPU core{'s' * (cores != 1)} this process may use"
+    on = f"the {cores} CPU core{'s' * (cores != 1)} {'this process' if processes == 1 else 'they'} may use"
     asked = (
         f"--threads {count} is more than {on}"
         if processes == 1

@@ -576,7 +576,7 @@ def test_a_fallback_label_below_min_score_is_given_by_predict_and_scored_by_eval
         ("sport", None, "empty text"),
     ]
     assert rows[0]["label"] == plain[0]["label"] and "reason" not in rows[0]  # a text keeps its own
-    assert "2 of 3 records had no text and got label 'sport' (--fallback)" in filled.stderr
+    assert "2 of 3 records had no text to read and got label 'sport' (--fallback)" in filled.stderr
     table = _ok("predict", easy_run, "-f", blanks, "--fallback", "sport").stdout
     assert "sport (no text in this row)" in table and "sport (empty text)" in table  # the label shown
     _refused(
@@ -2637,7 +2637,7 @@ def test_records_without_text_are_counted_in_a_note_with_thousands_separated(eas
     blank.write_text("soup\n" + "\n" * 1_200)
     result = invoke("predict", easy_run, "-f", blank, "--json")
     assert result.exit_code == 0 and len(result.stdout.splitlines()) == 1_201
-    assert "note: 1,200 of 1,201 records had no text and got no label" in result.stderr
+    assert "note: 1,200 of 1,201 records had no text to read and got no label" in result.stderr
 
 
 def test_names_holding_escape_sequences_reach_no_terminal_as_commands(tmp_path):
@@ -2741,7 +2741,7 @@ def test_scraped_html_is_read_as_what_it_shows_with_strip_html(tmp_path):
     scored = [{"text": "<br /><br />", "label": rows[1]["label"]}, *rows[100:102]]
     evaluated = _ok("eval", tmp_path / "stripped", write_jsonl(tmp_path / "scored.jsonl", scored))
     said = " ".join(evaluated.output.split())
-    assert "1 of the 3 rows evaluated hold no token the model reads (markup alone, with tokenizer." in said
+    assert "1 of the 3 rows evaluated holds no token the model reads (markup alone, with tokenizer." in said
     empty = json.loads(_ok("inspect", tmp_path / "stripped", "<br /><br />", "--json").stdout)
     assert (empty["label"], empty["reason"], empty["tokens"]) == (None, "empty text", [])
     shown = json.loads(_ok("inspect", tmp_path / "stripped", "hot <b>soup</b> &amp; bread", "--json").stdout)

@@ -224,7 +224,7 @@ def test_threads_reach_every_process_with_a_note_where_they_outnumber_the_cores(
     ((nproc, arguments),) = seen
     assert nproc == 2 and arguments[arguments.index("--threads") + 1] == "3"
     assert result.stderr.startswith(
-        "note: --nproc 2 --threads 3 puts 6 threads on the 2 CPU cores this process may use: threads beyond "
+        "note: --nproc 2 --threads 3 puts 6 threads on the 2 CPU cores they may use: threads beyond "
         "them take turns and slow each other; --threads 1 or fewer is faster"
     )
 

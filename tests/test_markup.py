@@ -23,7 +23,9 @@ def test_tags_read_as_spaces_and_references_as_their_characters():
     # References read after the other steps are read as those steps read the character typed
     # (NFKC's three dots, lowercase, accents where stripped); `&amp;` is read once, last.
     assert _normalised("caf&eacute; &hellip; &trade; &rsquo;") == "café ... tm ’"
-    assert _normalised("&amp;lt; &amp;nbsp; &amp;eacute; &amp;amp;") == "&lt; &nbsp; &eacute; &amp;"
+    assert _normalised("&amp;lt; &amp;nbsp; &amp;eacute; &amp;amp; &amp;#38;") == (
+        "&lt; &nbsp; &eacute; &amp; &#38;"
+    )
     stripped, _ = build_untrained_tokenizer(TokenizerConfig(strip_html=True, strip_accents=True))
     assert stripped.normalizer.normalize_str("&eacute;cole caf&eacute;") == "ecole cafe"
     # Off (the default), markup is read as written.
@@ -66,6 +68,10 @@ def test_a_references_token_spans_the_whole_reference_unless_markup_is_read_as_w
     # A word that starts with one (`&eacute;cole` is one token, école), and tokens that share one
     # character (NFKC's three dots of &hellip;'s).
     assert whole_references("&eacute;cole", [(7, 12)]) == [(0, 12)]
+    # A reference the setting leaves is read as words: its `;` keeps its span, also where truncation
+    # cut the tokens before it (`&`, `#`, `233`), and the same in capitals where it is read.
+    assert whole_references("&#233; word", [(5, 6), (7, 11)]) == [(5, 6), (7, 11)]
+    assert whole_references("&AMP; b", [(4, 5), (6, 7)]) == [(0, 5), (6, 7)]
     assert whole_references("wait&hellip;", [(0, 4), (11, 12), (11, 12), (11, 12)]) == [
         (0, 4), (4, 12), (4, 12), (4, 12),
     ]  # fmt: skip

@@ -65,6 +65,20 @@ def test_more_threads_than_cores_get_a_note(monkeypatch):
     monkeypatch.setattr(threads, "usable_cores", lambda: 1)
     assert "than the 1 CPU core this" in (too_many_threads_note(2) or "")
     assert too_many_threads_note(1, processes=2) == (
-        "note: --nproc 2 --threads 1 puts 2 threads on the 1 CPU core this process may use: threads beyond "
+        "note: --nproc 2 --threads 1 puts 2 threads on the 1 CPU core they may use: threads beyond "
         "them take turns and slow each other; --nproc 1 or fewer with --threads 1 is faster"
     )
+
+
+def test_a_process_of_nproc_leaves_the_note_to_the_command_that_launched_it(monkeypatch, capsys):
+    """`--nproc 2 --threads 3`: the launching command says it of every process; rank 0 said the
+    one-process note after it, which contradicted it."""
+    from attncli.cli.edge import run_command
+
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    run_command(lambda: None, debug=False, threads=3)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    run_command(lambda: None, debug=False, threads=3)
+    assert capsys.readouterr().err.startswith("note: --threads 3 is more than the 2 CPU cores")

@@ -54,7 +54,8 @@ def run_command(
     rank = int(os.environ.get("RANK", "0") or 0)
     speaks = rank == 0
     note = too_many_threads_note(threads) if threads is not None else None
-    if note is not None and speaks:
+    # Under --nproc the launching command said it of every process, once.
+    if note is not None and speaks and int(os.environ.get("WORLD_SIZE", "1") or 1) == 1:
         say(note)
     try:
         with limited_threads(threads):

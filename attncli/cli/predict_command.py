@@ -217,7 +217,7 @@ def _report_prediction_stats(stats, *, model: ModelConfig, fallback: str | None 
         say(note)
     if stats.without_label:
         got = f"label {fallback!r} (--fallback)" if fallback is not None else "no label"
-        say(f"note: {stats.without_label:,} of {stats.records:,} records had no text and got {got}")
+        say(f"note: {stats.without_label:,} of {stats.records:,} records had no text to read and got {got}")
     if stats.below_min_score:
         got = (
             f"label {fallback!r} (--fallback; their probabilities are kept)"
