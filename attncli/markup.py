@@ -20,9 +20,15 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
     from tokenizers.normalizers import Normalizer
 
-# A start or end tag with its attributes (quoted values may hold `>`), or a comment. A tag name
-# starts with a letter, so `<3`, `a < b` and `x<-y` are text, as a browser reads them.
-TAG = r"""<(?:/?[A-Za-z][A-Za-z0-9:-]*(?:\s(?:[^<>"']|"[^"]*"|'[^']*')*)?/?|!--(?:[^-]|-(?!->))*--)>"""
+# A script or style element whole (code, not text), a start or end tag with its attributes (quoted
+# values may hold `>`), a comment, a declaration (`<!DOCTYPE html>`) or a processing instruction
+# (`<?xml ...?>`). A tag name starts with a letter, so `<3`, `a < b` and `x<-y` are text, as a
+# browser reads them. No group captures: the note's findall reads whole matches.
+TAG = (
+    r"""<(?:(?i:script|style)\b[^>]*>[\s\S]*?</(?i:script|style)\s*"""
+    r"""|/?[A-Za-z][A-Za-z0-9:-]*(?:\s(?:[^<>"']|"[^"]*"|'[^']*')*)?/?"""
+    r"""|!--(?:[^-]|-(?!->))*--|![A-Za-z][^<>]*|\?[^<>]*\?)>"""
+)
 
 # Character references as each is read: those of scraped reviews and exports (a replacement per
 # reference: the normaliser has no general decoding). Those written in ASCII are read before the
@@ -82,8 +88,8 @@ def strips_markup(tokenizer: Tokenizer) -> bool:
     return normalizer is not None and _TAG_STEP in normalizer.__getstate__()
 
 
-# tokenizer.strip_html's first step as tokenizer.json writes it.
-_TAG_STEP = b'{"type":"Replace","pattern":{"Regex":"<(?:/?[A-Za-z]'
+# A piece of tokenizer.strip_html's first step as tokenizer.json writes it (its comments' pattern).
+_TAG_STEP = b"|!--(?:[^-]|-(?!->))*--"
 
 
 def markup_note(texts: Sequence[str]) -> str | None:
@@ -142,6 +148,8 @@ def _form(markup: str) -> str:
         return markup
     if markup.startswith("<!--"):
         return "<!-- -->"
+    if markup.startswith(("<!", "<?")):
+        return markup[:40]
     name = re.match(r"</?[A-Za-z][A-Za-z0-9:-]*", markup)
     closing = " />" if markup.endswith("/>") else ">"
     return f"{name.group(0) if name else '<'}{closing}"

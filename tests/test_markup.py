@@ -20,6 +20,11 @@ def test_tags_read_as_spaces_and_references_as_their_characters():
     # Attributes, quoted values holding '>', comments; tags whose name is not a letter are text.
     assert _normalised("<a href=\"x>y\" class='z'>link</a><!-- a -- b -->ok") == " link  ok"
     assert _normalised("i <3 it, a < b and c > d, x<-y, 1<2") == "i <3 it, a < b and c > d, x<-y, 1<2"
+    # A page saved whole: its declaration, its scripts and styles (code, not text) go, in any case.
+    page = '<!DOCTYPE html><head><style>p{x:y}</style><SCRIPT type="t">if (a<b) f();</script></head>Good'
+    assert _normalised(page).split() == ["good"]
+    assert _normalised('<?xml version="1.0"?><r>ok</r>').split() == ["ok"]
+    assert _normalised("<script>never closed, so a tag").split() == ["never", "closed,", "so", "a", "tag"]
     # References read after the other steps are read as those steps read the character typed
     # (NFKC's three dots, lowercase, accents where stripped); `&amp;` is read once, last.
     assert _normalised("caf&eacute; &hellip; &trade; &rsquo;") == "café ... tm ’"
@@ -85,6 +90,7 @@ def test_the_fast_reader_of_ascii_text_reads_markup_as_the_whole_tokenizer_does(
     texts = [
         "Great <i>film</i>!<br /><br />It&#39;s &amp; more&hellip; &rsquo;ok&rsquo; caf&eacute; &amp;lt;",
         "&eacute;cole &nbsp;&trade; <a href='x>y'>link</a> a < b &#233; x<br/>y",
+        "<!DOCTYPE html><style>p{x:y}</style><script>var a=1;</script><p>Good &amp;lt; film</p>",
     ]
     for kind in ("word", "wordpiece"):
         tokenizer = train_tokenizer(texts * 3, TokenizerConfig(kind=kind, min_frequency=1, strip_html=True))
