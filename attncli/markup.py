@@ -95,10 +95,11 @@ _TAG_STEP = b"|!--(?:[^-]|-(?!->))*--"
 def markup_note(texts: Sequence[str]) -> str | None:
     """A note where at least NOTE_SHARE of the training texts (evenly spaced ones, for many) hold
     HTML markup, naming the commonest forms and the setting that reads it as text; else None."""
+    from attncli.sizing import evenly_spaced  # here: sizing reads the tokenizer, which reads this module
+
     if not texts:
         return None
-    step = max(1, len(texts) // NOTE_TEXTS)
-    read = [texts[index] for index in range(0, len(texts), step)][:NOTE_TEXTS]
+    read = [texts[index] for index in evenly_spaced(len(texts), NOTE_TEXTS)]
     forms: Counter[str] = Counter()
     holding = 0
     for text in read:

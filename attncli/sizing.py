@@ -138,14 +138,14 @@ def profile_texts(
     config = TokenizerConfig(lowercase=lowercase, strip_accents=strip_accents, strip_html=strip_html)
     unspaced, letter_folds = optional_steps(texts)
     split = word_splitter(config, unspaced=unspaced, letter_folds=letter_folds)
-    probe = [texts[index] for index in _evenly_spaced(total_texts, 1000)]
+    probe = [texts[index] for index in evenly_spaced(total_texts, 1000)]
     mean_characters = sum(map(len, probe)) / max(len(probe), 1)
     sample_size = min(total_texts, max(1000, int(PROFILE_CHARACTERS / max(mean_characters, 1.0))))
     distinct: set[str] = set()
     lengths: dict[int, int] = {}
     token_lengths: dict[int, int] = {}
     read = words = 0
-    for batch in batched([texts[index] for index in _evenly_spaced(total_texts, sample_size)]):
+    for batch in batched([texts[index] for index in evenly_spaced(total_texts, sample_size)]):
         for text in batch:
             found = split(text)
             read, words = read + 1, words + len(found)
@@ -197,7 +197,7 @@ def _script_shares(texts: Sequence[str]) -> tuple[float, float]:
     return len(AFFIXED_LETTERS.findall(sample)) / letters, len(IDEOGRAPHS.findall(sample)) / letters
 
 
-def _evenly_spaced(total: int, count: int) -> range | list[int]:
+def evenly_spaced(total: int, count: int) -> range | list[int]:
     """`count` indices spread evenly over range(total) (all of them when count >= total)."""
     if count >= total:
         return range(total)
