@@ -26,6 +26,38 @@ def holds_cells(row: list[str]) -> bool:
     return len(row) > 1 or (len(row) == 1 and bool(row[0].strip()))
 
 
+def table_delimiter(line: str, following: str, delimiters: Sequence[str] = ("\t", ";", ",")) -> str | None:
+    """The delimiter at which `line` splits into several named cells, and the line after it into as
+    many: a table's header over its first row (None: no table). The row's cells are read as csv
+    quotes them (a post `"id,text"` is one cell), and a row whose quoted cell goes on to the next line
+    (a text of several lines) is taken for one of as many cells where it has no more than the header:
+    a social post's comma or line break left the refusal to almost no real file (a trial)."""
+    for delimiter in delimiters:
+        cells = line.split(delimiter)
+        if len(cells) >= 2 and all(cell.strip() for cell in cells):
+            row = next(csv.reader([following], delimiter=delimiter), [])
+            # A cell that opens with a quote never closed on this line (not any quote: 5'10" tall)
+            cut_in_a_cell = re.search(f'(?:^|{re.escape(delimiter)})"(?:[^"]|"")*$', following) is not None
+            if len(row) == len(cells) or (cut_in_a_cell and 1 < len(row) <= len(cells)):
+                return delimiter
+    return None
+
+
+def header_naming(line: str, column: str, delimiter: str | None) -> str:
+    """The delimiters at which `line` splits into several names among which are `column`'s (each
+    of a joined column's parts), as a csv header's: empty where none does."""
+    from attncli.joined_columns import parts_of
+
+    if "\r" in line:  # lines ended by a carriage return alone, which their own check refuses
+        return ""
+    named = ""
+    for candidate in (delimiter,) if delimiter else ("\t", ";", ","):
+        names = next(csv.reader([line], delimiter=candidate), [])
+        if len(names) >= 2 and all(part in names for part in parts_of(column)):
+            named += candidate
+    return named
+
+
 def header_row(rows: Iterator[list[str]]) -> list[str] | None:
     """The header of a csv reader's rows, past the blank lines (or spaces alone) pandas skips
     above it; None when there is none."""

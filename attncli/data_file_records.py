@@ -20,9 +20,12 @@ from attncli.csv_rows import (
     Quoting,
     allow_long_fields,
     csv_reason,
+    header_naming,
     header_row,
+    holds_cells,
     ragged_row_error,
     require_unique_columns,
+    table_delimiter,
     unnamed_apart,
 )
 from attncli.errors import DataError
@@ -467,6 +470,85 @@ def json_lines_if_records(
     return dataclasses.replace(
         source, chunks=records(), columns=columns, text_column=column, notes=found
     ), True
+
+
+def csv_rows_if_table(
+    source: RecordSource, *, text_column: str | None, trained_column: str | None, delimiter: str | None
+) -> tuple[RecordSource, bool]:
+    """Plain text input that arrives as it is written (standard input, a pipe), read as csv rows
+    where its first line is a header naming the text column (`text_column`, else the one the model
+    was trained on) over a row of as many cells: `head rows.csv | attn predict RUN --format csv`
+    (each line was labelled whole, header and gold labels included, then refused). Each row is a
+    record with its other columns carried, and its result goes out as soon as the row has arrived.
+    The delimiter is `delimiter`, else the one the two lines share. Else the input as it was, and
+    False."""
+    column = text_column or trained_column
+    chunks = iter(source.chunks)
+    held: list[Record] = []
+    for chunk in chunks:  # the header, and the line after it that tells a table from a text
+        held += chunk
+        if len(held) >= 2 or not (column and header_naming(held[0].text or "", column, delimiter)):
+            break
+    restored = itertools.chain([held] if held else [], chunks)
+    as_text = dataclasses.replace(source, chunks=restored)
+    first = held[0].text or "" if held else ""
+    named_at = header_naming(first, column, delimiter) if column else ""
+    if column is None or not named_at:
+        return as_text, False
+    if len(held) == 1:  # a header alone (a filter that matched no row): no text, as a csv file's
+        found: str | None = named_at[0]
+    else:
+        found = table_delimiter(first, held[1].text or "", (delimiter,) if delimiter else ("\t", ";", ","))
+    if found is None or found not in named_at:
+        return as_text, False
+    header = unnamed_apart(next(csv.reader([first], delimiter=found)))
+    require_unique_columns(header, Path(source.name))
+    end_of_arrival = [False]
+
+    def lines() -> Iterator[str]:
+        for chunk in restored:
+            for position, record in enumerate(chunk):
+                end_of_arrival[0] = position == len(chunk) - 1
+                yield (record.text or "") + "\n"
+
+    def records() -> Iterator[list[Record]]:
+        rows = csv.reader(lines(), delimiter=found)
+        next(rows)  # the header
+        arrived: list[Record] = []
+        index, start = 0, 2
+        try:
+            for row in rows:
+                if len(row) > len(header):
+                    if arrived:  # the rows before it still get their results
+                        yield arrived
+                    raise ragged_row_error(
+                        Path(source.name), line=start, fields=len(row), header=header, delimiter=found
+                    )
+                start = rows.line_num + 1
+                if holds_cells(row):
+                    fields = dict(zip(header, row + [""] * (len(header) - len(row)), strict=True))
+                    arrived.append(Record(index=index, text=text_cell(fields, column) or None, fields=fields))
+                    index += 1
+                if arrived and end_of_arrival[0]:
+                    yield arrived
+                    arrived = []
+        except csv.Error as error:
+            if arrived:
+                yield arrived
+            raise DataError(
+                f"line {rows.line_num} of {source.name} is not valid csv ({csv_reason(error)})"
+            ) from None
+        if arrived:
+            yield arrived
+
+    note = (
+        f"{source.name} opens with a csv header naming the text column {column!r}, so it is read as csv "
+        "rows, each with its columns"
+    )
+    return dataclasses.replace(
+        source, chunks=records(), columns=header, text_column=column, notes=[note],
+        delimiter=found if found != "\t" else None,
+    ), True  # fmt: skip
 
 
 def json_object(line: str | None) -> dict[str, Any] | None:

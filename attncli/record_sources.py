@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from attncli.arrowfiles import is_saved_dataset, saved_dataset_files
+from attncli.csv_rows import header_naming, shown, table_delimiter
 from attncli.data_file_records import arrow_source, csv_source, json_object, json_source, parquet_source
 from attncli.encodings import encoding_marked_by, is_utf8, is_wide, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
@@ -249,8 +250,6 @@ def _file_records(
             )
     else:  # a pipe is read once: what these checks read first would be lost to it
         require_readable(path, encoding)
-    if delimiter is not None and suffix not in (".csv", ".tsv"):
-        raise DataError(f"--delimiter is for csv/tsv files; {path} is not one")
     if is_pipe(path):
         # Read as it arrives, as standard input is: `--file <(tail -f log)` printed nothing until
         # 2,048 lines had come, or the input ended. JSON lines are told by their first line.
@@ -260,6 +259,30 @@ def _file_records(
             streaming=True,
             byte_order_mark=from_windows(path, encoding),
         )
+    table = (
+        None
+        if suffix in FILE_BUILDERS
+        else _table_delimiter(path, encoding, text_column or trained_column, delimiter)
+    )
+    if delimiter is not None and suffix not in (".csv", ".tsv") and table is None:
+        column = text_column or trained_column
+        raise DataError(
+            f"--delimiter {shown(delimiter)} splits csv rows, and the first line of {path} is no csv header "
+            f"naming the text column{f' {column!r}' if column else ''} at it over a row of as many cells; "
+            "name the text column with --text-column, or give the file a .csv suffix"
+        )
+    if table is not None:
+        # A table under a plain-text name (Excel's "Unicode Text" and "Text (Tab delimited)" save one
+        # as a .txt): read as a csv file is, said so; each line, header included, was labelled whole.
+        source = csv_source(
+            path, encoding=encoding, text_column=text_column, trained_column=trained_column, delimiter=table
+        )
+        source.notes.insert(
+            0,
+            f"{path} opens with a csv header naming the text column {source.text_column!r}, so it is read "
+            "as csv rows, each with its columns",
+        )
+        return source
     if suffix in (".csv", ".tsv"):
         return csv_source(
             path,
@@ -305,6 +328,25 @@ def _file_records(
 # Lines of a plain-text name looked at to tell JSON lines: a text file whose first line merely is
 # a JSON object, its others prose, stays text (noted), not a refusal at its second line.
 JSON_LINES_LOOKED_AT = 20
+
+
+def _table_delimiter(path: Path, encoding: str, column: str | None, delimiter: str | None) -> str | None:
+    """The delimiter of the table a plain-text file holds: its first line a header naming `column`
+    (given by --text-column, else the model's) at `delimiter` (else at a tab, ';' or ','), over a
+    line of as many cells (None: no such table)."""
+    if column is None:
+        return None
+    with path.open("rb") as file:
+        lines = decoded_lines(file_chunks(file), encoding=encoding, name=str(path))
+        try:
+            first, following = (
+                _plain(line) for line in itertools.islice(itertools.chain(lines, ["", ""]), 2)
+            )
+        except DataError:  # a line not in the encoding: the reading of its lines says so, in order
+            return None
+    named = header_naming(first, column, delimiter)
+    found = table_delimiter(first, following, tuple(named)) if named and following else None
+    return found
 
 
 def _holds_json_lines(path: Path, encoding: str) -> bool:

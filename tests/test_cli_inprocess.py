@@ -333,11 +333,13 @@ def test_several_text_columns_are_read_as_one_text_by_every_command(tmp_path):
         test[0]["title"],
         predicted[1]["text"],
     ]
-    # A table piped in is refused as a single text column's is (its header was labelled as a text).
+    # A table piped in is read as csv rows, its columns joined as a file's are (its header was
+    # labelled as a text, then refused).
     table = RUNNER.invoke(
-        app, ["predict", str(tmp_path / "run")], input="title,body,source\nCup final,They won,web\n"
+        app, ["predict", str(tmp_path / "run"), "--json"], input="title,body,source\nCup final,They won,web\n"
     )
-    assert table.exit_code == 2 and "csv/tsv header naming the text column" in table.output
+    assert table.exit_code == 0 and "csv header naming the text column 'title,body'" in table.stderr
+    assert [json.loads(line)["text"] for line in table.stdout.splitlines()] == ["Cup final\nThey won"]
     # A file without one of them reads another column, and says why.
     titles = write_jsonl(
         tmp_path / "titles.jsonl", [{"id": row["id"], "title": row["title"]} for row in test]
@@ -1467,59 +1469,77 @@ def test_a_checkpoint_given_as_the_data_is_named_as_one(easy_run, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_a_csv_piped_in_is_refused_as_a_table_or_said_to_look_like_records(easy_run, tmp_path):
+def test_a_csv_piped_in_is_read_as_csv_rows_or_said_to_look_like_records(easy_run, tmp_path):
     """`head rows.csv | attn predict R -f -` classified each line, header and gold label included,
     without a word; then with a note, and `type test.csv | attn predict R -o out.csv` (Windows) still
-    wrote a csv of 419 results for 400 rows, exit 0 (a trial). A header naming the text column over a
-    row of as many cells is refused, as such a file is; nothing is written."""
+    wrote a csv of 419 results for 400 rows, exit 0 (a trial); then it was refused. A header naming
+    the text column over a row of as many cells is now read as a csv file is: each row a record, its
+    other columns carried, quoted texts with commas and line breaks whole."""
     piped, out = "label,text\nfood,hot soup\n", tmp_path / "out.csv"
     result = RUNNER.invoke(app, ["predict", str(easy_run), "-f", "-", "-o", str(out)], input=piped)
-    assert result.exit_code == 2 and not out.exists()
+    assert result.exit_code == 0, result.output
     assert result.stderr == (
-        "error: the first line of standard input looks like a csv/tsv header naming the text column 'text', "
-        "so it holds records, not one text a line; to read the records' text column, save them to a file "
-        "and pass --file FILE.csv\n"
-    )  # it said FILE.jsonl (or .csv), for rows of a csv
-    # A row's text with a comma in quotes, or a line break: a social post's (a trial's piped csv was
-    # labelled, header included, exit 0).
-    for row in ('food,"hot soup, with bread"\n', 'food,"hot soup\nwith bread"\n', '"food","soup"\n'):
-        quoted = RUNNER.invoke(
-            app, ["predict", str(easy_run), "-f", "-", "-o", str(out)], input=f"label,text\n{row}"
-        )
-        assert quoted.exit_code == 2 and quoted.stderr == result.stderr, row
-    # Three columns over a row whose text goes on to the next line: two cells on the first.
-    cut = RUNNER.invoke(
-        app, ["predict", str(easy_run), "-f", "-"], input='id,text,label\n1,"hot soup\nbread",food\n'
+        "note: standard input opens with a csv header naming the text column 'text', so it is read as csv "
+        f"rows, each with its columns\nwrote 1 result to {out}\n"
     )
-    assert cut.exit_code == 2 and "looks like a csv/tsv header naming the text column 'text'" in cut.stderr
-    # A quote that opens no cell (5'10") is no cell cut at the line's end: the line is a text.
+    with out.open(newline="") as written:
+        rows = list(csv.DictReader(written))
+    assert [(row["label"], row["text"], row["attn_label"]) for row in rows] == [("food", "hot soup", "food")]
+    # A row's text with a comma in quotes, or a line break: a social post's.
+    for row, text in (
+        ('food,"hot soup, with bread"\n', "hot soup, with bread"),
+        ('food,"hot soup\nwith bread"\n', "hot soup\nwith bread"),
+        ('"food","soup"\n', "soup"),
+    ):
+        quoted = RUNNER.invoke(
+            app, ["predict", str(easy_run), "-f", "-", "--json"], input=f"label,text\n{row}"
+        )
+        assert quoted.exit_code == 0, row
+        assert [
+            (line["index"], line["text"], line["fields"])
+            for line in map(json.loads, quoted.stdout.splitlines())
+        ] == [(0, text, {"label": "food"})]
+    # Three columns over a row whose text goes on to the next line (two cells on the first), a
+    # semicolon's, a tab's; a blank line is no row, and the numbers stay the records'.
+    cut = RUNNER.invoke(
+        app,
+        ["predict", str(easy_run), "--json"],
+        input='id;text;label\n1;"hot soup\nbread";food\n\n2;goal;sport\n',
+    )
+    assert [
+        (line["index"], line["text"], line["fields"]["id"])
+        for line in map(json.loads, cut.stdout.splitlines())
+    ] == [(0, "hot soup\nbread", "1"), (1, "goal", "2")]
+    tabbed = RUNNER.invoke(app, ["inspect", str(easy_run), "-", "--json"], input="id\ttext\n7\thot soup\n")
+    assert tabbed.exit_code == 0 and json.loads(tabbed.stdout)["text"] == "hot soup"
+    # --text-column and --delimiter name another column and separator; a header alone is no row.
+    named = RUNNER.invoke(
+        app, ["predict", str(easy_run), "--json", "--text-column", "body", "--delimiter", "|"],
+        input="id|body\n1|hot soup\n",
+    )  # fmt: skip
+    assert json.loads(named.stdout)["fields"] == {"id": "1"}
+    alone = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="label,text\n")
+    assert (alone.exit_code, alone.stdout) == (0, "") and "standard input held no texts" in alone.stderr
+    # A row with more cells than the header names its line, after the rows before it got theirs.
+    ragged = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="id,text\n1,soup\n2,a, b\n")
+    assert ragged.exit_code == 2 and len(ragged.stdout.splitlines()) == 1
+    assert "line 3 of standard input has 3 fields but its header line has 2" in ragged.stderr
+    # A header over a line of other cells is text, noted; so is a quote that opens no cell (5'10").
+    noted = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="label,text\nhot soup\n")
+    assert noted.exit_code == 0 and len(noted.stdout.splitlines()) == 2
+    assert noted.stderr.startswith(
+        "note: standard input is read as one text per line, and its first line looks"
+    )
     inch = RUNNER.invoke(
         app, ["predict", str(easy_run), "--json"], input="id,text,label\n5'10\" tall, brown hair\n"
     )
-    assert inch.exit_code == 0, inch.output
-    assert not out.exists()
-    tabbed = RUNNER.invoke(
-        app, ["predict", str(easy_run), "-f", "-", "--json"], input="label\ttext\nfood\tsoup\n"
+    assert inch.exit_code == 0 and len(inch.stdout.splitlines()) == 2
+    # --delimiter asks for csv rows: refused where the input holds none, as TEXT arguments are.
+    lines = RUNNER.invoke(app, ["predict", str(easy_run), "--delimiter", ";"], input="hot soup\n")
+    assert lines.exit_code == 2 and lines.stderr.startswith(
+        "error: --delimiter ';' splits csv rows, and the first line of standard input is no csv header"
     )
-    assert tabbed.exit_code == 2 and tabbed.stderr.endswith("save them to a file and pass --file FILE.tsv\n")
-    # A header alone, or over a line of other cells, is noted: a text may begin "label, text".
-    alone = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="label,text\n")
-    assert alone.exit_code == 0 and alone.stderr.startswith(
-        "note: standard input is read as one text per line"
-    )
-    quiet = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="hot soup, with bread\n")
-    assert quiet.exit_code == 0 and quiet.stderr == ""
-    # A header of other names than the model's column: a helpdesk export's 122 tickets were read as
-    # 593 texts, header and signature lines included, without a word.
-    export = "ticket_id,created,prio,message_body\n000001,2024-01-11,Normal,hot soup\n"
-    other = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input=export)
-    assert other.exit_code == 0 and other.stderr == (
-        "note: standard input is read as one text per line, and its first line looks like a csv/tsv header "
-        "with a text column ('message_body'); to read the records' text column, save them to a file and "
-        "pass --file FILE.csv\n"
-    )
-    for text in ("Body, images and video\n", "Great answer, thank you\n", "Review, 5 stars\n"):
-        assert RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input=text).stderr == "", text
+    _refused(invoke("predict", easy_run, "hot soup", "--delimiter", ";"), "--delimiter splits the columns of")
 
 
 def test_json_lines_piped_in_are_read_as_records_with_their_fields(easy_run):
@@ -1572,8 +1592,8 @@ def test_json_lines_piped_in_are_read_as_records_with_their_fields(easy_run):
     # --text-column over plain lines names what it needs.
     plain = RUNNER.invoke(app, ["predict", str(easy_run), "--text-column", "body"], input="hot soup\n")
     assert plain.exit_code == 2 and plain.stderr.startswith(
-        "error: --text-column names a column of JSON lines, and the first line of standard input is no "
-        "JSON object"
+        "error: --text-column names a column of JSON lines or csv rows, and the first line of standard "
+        "input is neither a JSON object nor a csv header naming 'body'"
     )
     _refused(invoke("predict", easy_run, "hot soup", "--text-column", "body"), "TEXT arguments have none")
 
@@ -1599,17 +1619,15 @@ def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, 
             "suffix (.jsonl, .csv) and pass that\n"
         )
     # A table's header over its rows, read as lines, labelled the header and each row's ids and gold
-    # label with its text, exit 0 (a trial): refused before any result, no output file written.
-    out = tmp_path / "out.csv"
+    # label with its text, exit 0 (a trial), then was refused: read as the csv file it is, said so.
     rows.write_text("label,text\nfood,hot soup\n")
     for command in ("predict", "inspect"):
-        _refused(
-            invoke(command, easy_run, "-f", rows, *(["-o", out] if command == "predict" else [])),
-            f"the first line of {rows} looks like a csv/tsv header naming the text column 'text', so it "
-            "holds records, not one text a line; to read the records' text column, give the file its "
-            "format's suffix (.jsonl, .csv) and pass that",
+        table = invoke(command, easy_run, "-f", rows, "--json")
+        assert table.exit_code == 0 and table.stderr == (
+            f"note: {rows} opens with a csv header naming the text column 'text', so it is read as csv rows, "
+            "each with its columns\n"
         )
-    assert not out.exists()
+        assert json.loads(table.stdout)["text"] == "hot soup"
     # A text that merely starts with the column's name, or a JSON object over lines that are none
     # (text, not JSON lines: its second line was a refusal for a while), is only noted.
     for first in ("text, images and video are all supported", "text;", '{"text": "hot soup"}'):
@@ -1618,11 +1636,10 @@ def test_a_data_file_under_a_plain_text_name_is_said_to_look_like_one(easy_run, 
         assert (
             noted.exit_code == 0 and noted.stderr.startswith("note: ") and len(noted.stdout.splitlines()) == 2
         )
-    # Excel's "Unicode Text" saves a table as a .txt of tab-separated lines: a .tsv, said so.
-    rows.write_text("id\ttext\tlabel\n1\thot soup\tfood\n")
-    assert invoke("predict", easy_run, "-f", rows, "--json").stderr.endswith(
-        'text column, rename it rows.tsv (tab-separated, as Excel saves "Unicode Text") and pass that\n'
-    )
+    # Excel's "Unicode Text" saves a table as a .txt of tab-separated lines (UTF-16): its rows, too.
+    rows.write_text("id\ttext\tlabel\n1\thot soup\tfood\n", encoding="utf-16")
+    tabbed = invoke("predict", easy_run, "-f", rows, "--json")
+    assert json.loads(tabbed.stdout)["fields"] == {"id": "1", "label": "food"}
 
 
 def test_json_lines_under_a_plain_text_name_are_read_as_a_jsonl_file_is(easy_run, tmp_path):
@@ -1907,7 +1924,9 @@ def test_more_processes_than_cores_on_the_cpu_is_warned_of(monkeypatch, tmp_path
     )
     monkeypatch.setattr("attncli.cli.train_command.has_gpu", lambda: False)
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)  # --device auto is the CPU
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    # The cores this process may use (its affinity), not the machine's.
+    monkeypatch.setattr("os.cpu_count", lambda: 64)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
     result = invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "--nproc", 4)
     assert (result.exit_code, launched) == (
         0,

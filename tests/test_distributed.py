@@ -174,13 +174,15 @@ def test_the_launcher_waits_for_the_save_and_leaves_ignored_signals_ignored(monk
 
     from attncli.cli.launch import SHUTDOWN_SECONDS, launcher_environment
 
-    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    # The cores the process may use (its affinity: a container's share), not the machine's.
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
     environment = launcher_environment(2)
     assert environment["PET_SIGNALS_TO_HANDLE"] == "SIGTERM,SIGINT,SIGHUP,SIGQUIT"
     assert environment["TORCH_ELASTIC_SHUTDOWN_TIMEOUT"] == str(SHUTDOWN_SECONDS) and SHUTDOWN_SECONDS >= 300
     assert environment["OMP_NUM_THREADS"] == "8"  # the cores shared between the processes
     assert launcher_environment(3)["OMP_NUM_THREADS"] == "5"
-    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one thread each
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)  # fewer cores: one each
     assert launcher_environment(4)["OMP_NUM_THREADS"] == "1"
     before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGHUP)}
     try:

@@ -538,6 +538,48 @@ def test_json_lines_arriving_on_a_pipe_are_records_handed_on_as_they_arrive():
     assert not as_records and [r.text for chunk in source.chunks for r in chunk] == ["{not json}", "b"]
 
 
+def test_csv_rows_arriving_on_a_pipe_are_records_handed_on_as_their_rows_complete():
+    """`head rows.csv | attn predict R` labelled each line whole, then was refused; now a header naming
+    the text column over a row of as many cells makes the lines csv rows, each record handed on once
+    the lines that hold its row have arrived, and no line read before it is needed."""
+    from attncli.data_file_records import csv_rows_if_table
+    from attncli.records import RecordSource
+
+    pulled: list[int] = []
+
+    def arrivals():
+        for number, lines in enumerate([["id,text"], ['1,"hot'], ['soup, bread"', "2,goal"], ["", "3,x"]]):
+            pulled.append(number)
+            yield [Record(0, line) for line in lines]  # numbers of plain lines, which rows renumber
+
+    source, as_rows = csv_rows_if_table(
+        RecordSource(name="standard input", chunks=arrivals()), text_column=None, trained_column="text",
+        delimiter=None,
+    )  # fmt: skip
+    assert as_rows and (source.columns, source.text_column, source.delimiter) == (["id", "text"], "text", ",")
+    assert pulled == [0, 1]  # the header and the line after it, which tells a table from a text
+    chunks = iter(source.chunks)
+    first = next(chunks)
+    assert [(r.index, r.text, r.fields) for r in first] == [
+        (0, "hot\nsoup, bread", {"id": "1", "text": "hot\nsoup, bread"}),
+        (1, "goal", {"id": "2", "text": "goal"}),
+    ]
+    assert pulled == [0, 1, 2]
+    assert [(r.index, r.text) for r in next(chunks)] == [(2, "x")] and next(chunks, None) is None
+    # Plain lines stay plain: a header over a line of other cells, a header naming another column,
+    # or none to name (a model of no text column, no --text-column).
+    for lines, trained in (
+        (["id,text", "hot soup"], "text"),
+        (["id,body", "1,soup"], "text"),
+        (["a,b", "1,2"], None),
+    ):
+        plain = RecordSource(
+            name="standard input", chunks=iter([[Record(n, line) for n, line in enumerate(lines)]])
+        )
+        kept, as_rows = csv_rows_if_table(plain, text_column=None, trained_column=trained, delimiter=None)
+        assert not as_rows and [r.text for chunk in kept.chunks for r in chunk] == lines
+
+
 def test_csv_delimiter_is_read_off_the_header_line_or_given(tmp_path):
     path = tmp_path / "excel.csv"
     path.write_bytes("\ufeffid;text\r\n1;soup, bread\r\n2;goal\r\n".encode())
@@ -554,8 +596,20 @@ def test_csv_delimiter_is_read_off_the_header_line_or_given(tmp_path):
         from_file(path)
     plain = tmp_path / "texts.txt"
     plain.write_text("soup\n", encoding="utf-8")
-    with pytest.raises(DataError, match="--delimiter is for csv/tsv files"):
-        from_file(plain, delimiter=";")
+    with pytest.raises(
+        DataError, match="--delimiter ';' splits csv rows, and the first line of .*texts.txt is no"
+    ):
+        from_file(plain, delimiter=";", trained_column="text")
+    # A table under a plain-text name is read as a csv file is, at the delimiter given.
+    plain.write_text("id|text\n1|soup, bread\n", encoding="utf-8")
+    table = from_file(plain, delimiter="|", trained_column="text")
+    assert [(r.text, r.fields) for r in _records(table)] == [
+        ("soup, bread", {"id": "1", "text": "soup, bread"})
+    ]
+    assert table.notes[0].endswith(
+        "texts.txt opens with a csv header naming the text column 'text', so it is read as csv rows, each "
+        "with its columns"
+    )
 
 
 def test_a_csv_row_with_more_fields_than_the_header_names_its_line(tmp_path):

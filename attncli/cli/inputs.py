@@ -44,8 +44,8 @@ def check_inputs(
         raise ConfigError("'-' reads standard input; pass it alone, without other TEXT arguments")
     if text_column is not None and texts and texts != [STDIN]:
         raise ConfigError(
-            "--text-column names a column of --file or of JSON lines on standard input; TEXT arguments "
-            "have none"
+            "--text-column names a column of --file or of JSON lines or csv rows on standard input; TEXT "
+            "arguments have none"
         )
     if file is not None and not is_utf8(codec_name(encoding)):
         from attncli.arrowfiles import is_saved_dataset
@@ -57,8 +57,13 @@ def check_inputs(
                 f"--encoding {encoding} reads text files; {file.name} is {kind}, whose texts are UTF-8: "
                 "drop --encoding"
             )
-    if delimiter is not None and (file is None or file.suffix.lower() not in (".csv", ".tsv")):
-        raise ConfigError("--delimiter splits the columns of a csv/tsv --file; pass one, or drop --delimiter")
+    if delimiter is not None and (
+        (texts and texts != [STDIN]) or (file is not None and file.suffix.lower() in _UNDELIMITED_SUFFIXES)
+    ):
+        raise ConfigError(
+            "--delimiter splits the columns of csv/tsv rows (a --file, or standard input that opens with a "
+            "header); pass such rows, or drop --delimiter"
+        )
     if whole_file and texts and texts != [STDIN]:
         raise ConfigError("--whole-file reads --file or standard input as one text; TEXT arguments are texts")
     if (whole_file or _is_folder_of_texts(file)) and text_column is not None:
@@ -74,6 +79,10 @@ def check_inputs(
         from attncli.documents import require_text_file
 
         require_text_file(file)
+
+
+# Formats whose records have no delimiter to choose.
+_UNDELIMITED_SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet", ".arrow")
 
 
 def _is_folder_of_texts(file: Path | None) -> bool:
@@ -171,8 +180,9 @@ def _record_source(
         if is_pipe(file):  # read as it arrives, as standard input is (--file <(jq -c ... rows.jsonl))
             records_only = file.suffix.lower() in record_sources.STREAMED_SUFFIXES
             return _streamed(
-                source, text_column=text_column, trained_column=trained_column, records_only=records_only
-            )
+                source, text_column=text_column, trained_column=trained_column, delimiter=delimiter,
+                records_only=records_only,
+            )  # fmt: skip
         if source.columns or file.suffix.lower() in FILE_BUILDERS:
             return source
         to_line_feeds = (
@@ -203,17 +213,23 @@ def _record_source(
     if sys.stdin.isatty():
         say("reading texts from standard input, one per line, or JSON lines (Ctrl-D to end)")
     source = record_sources.from_stdin(encoding=encoding)
-    return _streamed(source, text_column=text_column, trained_column=trained_column)
+    return _streamed(source, text_column=text_column, trained_column=trained_column, delimiter=delimiter)
 
 
 def _streamed(
-    source: RecordSource, *, text_column: str | None, trained_column: str | None, records_only: bool = False
+    source: RecordSource,
+    *,
+    text_column: str | None,
+    trained_column: str | None,
+    delimiter: str | None,
+    records_only: bool = False,
 ) -> RecordSource:
     """Input read as it arrives (standard input, a pipe): JSON lines where its first line is a JSON
-    object, else one text per line, with a note where the first line looks like a csv header, and
-    refused at a lone carriage return; `records_only`: a pipe named as JSON lines (rows.jsonl), which
-    must be."""
-    from attncli.data_file_records import json_lines_if_records
+    object, csv rows where it is a header naming the text column over a row of as many cells, else
+    one text per line, with a note where the first line looks like a csv header, and refused at a
+    lone carriage return; `records_only`: a pipe named as JSON lines (rows.jsonl), which must be."""
+    from attncli.csv_rows import shown
+    from attncli.data_file_records import csv_rows_if_table, json_lines_if_records
 
     read, as_records = json_lines_if_records(source, text_column=text_column, trained_column=trained_column)
     if as_records:
@@ -227,10 +243,24 @@ def _streamed(
             f"the first line of {source.name} is no JSON object, and its name says JSON lines; give one JSON "
             "object per line, or a name without .jsonl to read it as plain text"
         )
+    read, as_rows = csv_rows_if_table(
+        read, text_column=text_column, trained_column=trained_column, delimiter=delimiter
+    )
+    if as_rows:
+        for note in read.notes:
+            say(f"note: {note}")
+        return read
     if text_column is not None:
         raise ConfigError(
-            f"--text-column names a column of JSON lines, and the first line of {source.name} is no JSON "
-            "object: it is read as one text per line; drop --text-column, or pass a data file with --file"
+            f"--text-column names a column of JSON lines or csv rows, and the first line of {source.name} is "
+            f"neither a JSON object nor a csv header naming {text_column!r} over a row of as many cells: it "
+            "is read as one text per line; drop --text-column, or pass a data file with --file"
+        )
+    if delimiter is not None:
+        raise ConfigError(
+            f"--delimiter {shown(delimiter)} splits csv rows, and the first line of {source.name} is no csv "
+            f"header naming {trained_column or 'the text column'!r} at it over a row of as many cells: it is "
+            "read as one text per line; drop --delimiter, or pass a data file with --file"
         )
     first = next(read.chunks, None)
     arriving = itertools.chain([first] if first is not None else [], read.chunks)
@@ -283,6 +313,7 @@ def _noting_record_shaped(
     (each line would be classified whole, braces, ids and gold labels included); `tabbed_remedy`
     is the remedy where that line is split by tabs; `refuse_tables`: refused instead where the line
     is a header of several columns over a line of as many."""
+    from attncli.csv_rows import table_delimiter
     from attncli.record_sources import GUESSED_HEADER, record_shaped
 
     first = True
@@ -305,33 +336,14 @@ def _noting_record_shaped(
                 # header a label at 97%, exit 0). Only a header of several columns over a row of as
                 # many is taken for one: a text may begin "text, images and video", or be JSON.
                 guessed = shape.startswith(GUESSED_HEADER)
-                if refuse_tables and not guessed and following is not None and _table_header(line, following):
+                table = following is not None and table_delimiter(line, following) is not None
+                if refuse_tables and not guessed and table:
                     raise DataError(
                         f"the first line of {name} looks like {shape}, so it holds records, not one text a "
                         f"line; to read the records' text column, {said}"
                     )
                 say(f"note: {told}")
         yield chunk
-
-
-def _table_header(line: str, following: str) -> bool:
-    """Whether `line` splits at a delimiter into several named cells, and the line after it into as
-    many: a table's header over its first row. The row's cells are read as csv quotes them (a post
-    `"id,text"` is one cell), and a row whose quoted cell goes on to the next line (a text of several
-    lines) is taken for one of as many cells where it has no more than the header: a social post's
-    comma or line break left the refusal to almost no real file (a trial)."""
-    import csv
-    import re
-
-    for delimiter in ("\t", ";", ","):
-        cells = line.split(delimiter)
-        if len(cells) >= 2 and all(cell.strip() for cell in cells):
-            row = next(csv.reader([following], delimiter=delimiter), [])
-            # A cell that opens with a quote never closed on this line (not any quote: 5'10" tall)
-            cut_in_a_cell = re.search(f'(?:^|{re.escape(delimiter)})"(?:[^"]|"")*$', following) is not None
-            if len(row) == len(cells) or (cut_in_a_cell and 1 < len(row) <= len(cells)):
-                return True
-    return False
 
 
 def _note_texts_naming_paths(texts: list[str]) -> None:

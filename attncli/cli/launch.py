@@ -9,6 +9,7 @@ import traceback
 from pathlib import Path
 
 from attncli.cli.edge import say
+from attncli.threads import usable_cores
 
 
 def has_gpu() -> bool:
@@ -33,7 +34,7 @@ def launcher_environment(nproc: int) -> dict[str, str]:
     ]
     return {
         # torchrun sets one thread a process, with a warning, when it is not set: share the cores.
-        "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // nproc)),
+        "OMP_NUM_THREADS": str(max(1, usable_cores() // nproc)),
         "TORCH_ELASTIC_SHUTDOWN_TIMEOUT": str(SHUTDOWN_SECONDS),
         # torchrun's own option (--signals-to-handle, read from PET_SIGNALS_TO_HANDLE) sets the
         # variable its launcher reads, TORCHELASTIC_SIGNALS_TO_HANDLE, to every signal unless told:

@@ -163,6 +163,16 @@ DelimiterOption = Annotated[
         show_default=False,
     ),
 ]
+# predict's and inspect's: csv rows may come on standard input too.
+InputDelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        help="Column separator of csv/tsv rows (--file, or standard input that opens with a header), e.g. "
+        "';' or '\\t' (default: ',' or tab, or what the header line shows).",
+        show_default=False,
+    ),
+]
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Show the full traceback of an error (or set ATTN_DEBUG=1).")
 ]
@@ -172,8 +182,8 @@ DebugOption = Annotated[
 FileTextColumnOption = Annotated[
     str | None,
     typer.Option(
-        help="Column of --file (or of JSON lines on standard input) holding the text (default: as in "
-        "training); several, comma-separated (title,body), are joined as training joins them.",
+        help="Column of --file (or of JSON lines or csv rows on standard input) holding the text (default: "
+        "as in training); several, comma-separated (title,body), are joined as training joins them.",
         callback=_detected,
     ),
 ]

@@ -27,7 +27,7 @@ from attncli.cli.options import (
 )
 from attncli.config import DEVICES, PRECISIONS
 from attncli.errors import ConfigError, DataError, TrainingInterrupted
-from attncli.threads import too_many_threads_note
+from attncli.threads import too_many_threads_note, usable_cores
 
 
 def _run_folder(value: str) -> Path:
@@ -456,7 +456,7 @@ def _launch(
 ) -> int:
     """`attn train` on `nproc` processes, with a warning where they are more than the CPU's cores, and
     a note on the CPU that one process is likely faster."""
-    cores = os.cpu_count() or 1
+    cores = usable_cores()  # the cores this process may use (a container's or taskset's share)
     on_cpu = device in (None, "auto", "cpu") and not has_gpu()
     if on_cpu and nproc > cores:
         say(

@@ -842,7 +842,10 @@ def test_predict_refuses_a_ragged_row_and_a_delimiter_for_plain_text(tmp_path, c
     plain = tmp_path / "texts.txt"
     plain.write_text("soup\n")
     refused = invoke("predict", checkpoint, "-f", plain, "--delimiter", ";")
-    assert refused.exit_code == 2 and "--delimiter splits the columns of a csv/tsv --file" in refused.output
+    assert refused.exit_code == 2 and (
+        f"--delimiter ';' splits csv rows, and the first line of {plain} is no csv header naming the text "
+        "column" in refused.output
+    )
 
 
 # --- size ------------------------------------------------------------------------------------------
