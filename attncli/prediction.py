@@ -209,11 +209,20 @@ class PredictionStats:
         )
 
     def truncation_note(self, max_length: int, truncation: str) -> str | None:
+        """How many texts were cut at max_length, and which of their tokens were read; for a model
+        that reads their start alone, what reads their end too (a log trial's stack trace, whose
+        cause is on its last line, was labelled by its first 160 tokens; head+tail read it right)."""
         if not self.truncated:
             return None
+        end = (
+            " (where a text's end decides, as a stack trace's cause or a letter's closing request does, "
+            "train with --set model.truncation=head+tail to read it too)"
+            if truncation == "head"
+            else ""
+        )
         return (
             f"note: {self.truncated:,} of {self.records:,} texts were longer than the model's max_length "
-            f"({max_length} tokens); only their {tokens_read(max_length, truncation)} tokens were read"
+            f"({max_length} tokens); only their {tokens_read(max_length, truncation)} tokens were read{end}"
         )
 
 

@@ -170,6 +170,7 @@ def _csv_added(columns: Sequence[str], label_names: Sequence[str]) -> tuple[str,
             if end < len(columns) and added_as(columns[end], "reason"):
                 end += 1  # and the tokens cut at max_length, where attn wrote them (from 2026-12-06)
                 end += end < len(columns) and added_as(columns[end], "truncated_tokens")
+                end = _past_ranked(columns, end)
             found += columns[start - 2 : end]
             break
     found += [column for column in _laid_out_as_added(columns) if column not in found]
@@ -189,8 +190,19 @@ def _laid_out_as_added(columns: Sequence[str]) -> list[str]:
             end += 1
         if end > start + 2 and end < len(columns) and added_as(columns[end], "reason"):
             end += end + 1 < len(columns) and added_as(columns[end + 1], "truncated_tokens")
-            found += columns[start : end + 1]
+            found += columns[start : _past_ranked(columns, end + 1)]
     return found
+
+
+def _past_ranked(columns: Sequence[str], start: int) -> int:
+    """Where the next best labels' columns that begin at `start` end (top2_label, top2_score, ...,
+    as --top-k writes them), or `start` where there are none."""
+    end, rank = start, 2
+    while end + 1 < len(columns) and added_as(columns[end], f"top{rank}_label"):
+        if not added_as(columns[end + 1], f"top{rank}_score"):
+            break
+        end, rank = end + 2, rank + 1
+    return end
 
 
 def _all_free(names: Sequence[str], taken: set[str]) -> list[str]:
@@ -243,7 +255,9 @@ class CsvWriter:
     `attn_`, and numbered as well (`attn_label_2`) while that too is taken, so every column has its
     own name. So is `label` wherever the input has a column eval could take for true labels
     (`category`, `sentiment_label`; also `label_count`, to be safe): an evaluation by a model whose
-    labels the output's `prob_` columns do not name would take a `label` column for them."""
+    labels the output's `prob_` columns do not name would take a `label` column for them. With
+    `top_k` of 2 or more (--top-k given), the next best labels follow, `top2_label`, `top2_score`,
+    and so on: a shop's 396 categories made the probability columns no place to read them from."""
 
     def __init__(
         self,
@@ -255,14 +269,17 @@ class CsvWriter:
         byte_order_mark: bool = False,
         on_terminal: bool = False,
         written_columns: Sequence[str] | None = None,
+        top_k: int = 0,
     ) -> None:
         self.input_columns = list(input_columns) or ["index", "text"]
+        self.labels, self.ranks = len(label_names), range(2, min(top_k, len(label_names)) + 1)
         self.named = set(self.input_columns)
         # On a terminal a person reads the rows, and an escape sequence in a text would act on the
         # terminal (clear it, retitle it, rewrite a line): each character a terminal acts on shows
         # as a space there, as the table shows it; a file or a pipe gets the texts as they are.
         self.on_terminal = on_terminal
         added = ["label", "score", *(f"prob_{label}" for label in label_names), "reason", "truncated_tokens"]
+        added += [name for rank in self.ranks for name in (f"top{rank}_label", f"top{rank}_score")]
         taken = {column.strip().lower() for column in self.input_columns}
         if detected_label_column(self.input_columns) is not None:
             taken.add("label")
@@ -306,12 +323,12 @@ class CsvWriter:
         # double's 17 digits made a csv of 150 labels' probabilities about twice the size.
         labelled = [prediction for prediction in predictions if prediction.probabilities]
         numbers = float32_list_texts(
-            [value for p in labelled for value in (p.score or 0.0, *p.probabilities)]
+            [value for p in labelled for value in (p.score or 0.0, *p.probabilities, *self._next_scores(p))]
         )
         shortened: dict[int, list[str]] = {}
         start = 0
         for prediction in labelled:
-            end = start + 1 + len(prediction.probabilities)
+            end = start + 1 + len(prediction.probabilities) + len(self._next_scores(prediction))
             shortened[id(prediction)], start = numbers[start:end], end
         for prediction in predictions:
             row = (
@@ -322,10 +339,26 @@ class CsvWriter:
             values = [_cell(row.get(column)) for column in self.input_columns]
             written = shortened.get(id(prediction), [])
             score = written[0] if written else None
-            cells = written[1:] or [""] * (len(self.added) - 4)
+            cells = written[1 : 1 + self.labels] or [""] * self.labels
+            next_scores = iter(written[1 + self.labels :])
+            ranked = [
+                cell
+                for rank in self.ranks
+                for cell in (
+                    (_cell(prediction.top_k[rank - 1][0]), next(next_scores))
+                    if rank <= len(prediction.top_k) and written
+                    else ("", "")
+                )
+            ]
             label, reason = _cell(prediction.label), _cell(prediction.reason)
-            self._write_row([*values, label, _cell(score), *cells, reason, str(prediction.truncated_tokens)])
+            self._write_row(
+                [*values, label, _cell(score), *cells, reason, str(prediction.truncated_tokens), *ranked]
+            )
         self.stream.flush()
+
+    def _next_scores(self, prediction: Prediction) -> list[float]:
+        """The probabilities of the prediction's next best labels, as far as the columns go."""
+        return [score for _, score in prediction.top_k[1 : self.ranks.stop - 1]]
 
     def _write_row(self, cells: Sequence[str]) -> None:
         # Python's csv module quotes a field holding "\n" but not one holding a lone "\r" (with

@@ -39,7 +39,6 @@ from attncli.sizing import (
     LONGEST_MAX_LENGTH,
     counted_words,
     layer_note,
-    many_labels_note,
     profile_texts,
     size_to_data,
     unsized_keys,
@@ -301,9 +300,6 @@ def prepare(
     config, sized = _sized(
         config, train_split.texts, held_out=splits.carved, supplied=supplied, reporter=reporter
     )
-    epochs = config.train.epochs if "train.epochs" in sized else None
-    if (many := many_labels_note(epochs, train_split.labels, len(splits.label_names))) is not None:
-        reporter.stage(many)
     # On the CPU alone: a GPU's running out is an error, which attn words with what to lower.
     available = available_memory() if device.type == "cpu" else None
     if (memory := score_memory_warning(config.model, config.train.batch_size, available)) is not None:

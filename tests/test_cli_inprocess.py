@@ -3,6 +3,7 @@ what the functions return reaches the user."""
 
 import csv
 import hashlib
+import io
 import json
 import re
 import shlex
@@ -340,6 +341,15 @@ def test_several_text_columns_are_read_as_one_text_by_every_command(tmp_path):
     )
     assert table.exit_code == 0 and "csv header naming the text column 'title,body'" in table.stderr
     assert [json.loads(line)["text"] for line in table.stdout.splitlines()] == ["Cup final\nThey won"]
+    # Plain lines, and TEXT arguments, are read in place of both columns, and said so (a trial's log
+    # lines went to a model of four joined columns without a word).
+    lines = RUNNER.invoke(app, ["predict", str(tmp_path / "run"), "--json"], input="Cup final\n")
+    assert lines.exit_code == 0 and lines.stderr == (
+        "note: the model was trained on the columns title and body joined into one text, a line each; each "
+        "line of standard input is read in place of them all: pass a data file with those columns (--file) "
+        "to read them as training did\n"
+    )
+    assert "each text given is read in place" in invoke("predict", tmp_path / "run", "Cup final").stderr
     # A file without one of them reads another column, and says why.
     titles = write_jsonl(
         tmp_path / "titles.jsonl", [{"id": row["id"], "title": row["title"]} for row in test]
@@ -419,7 +429,8 @@ def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
     assert [json.loads(line)["truncated_tokens"] for line in cut.stdout.splitlines()] == [0, 8]
     assert cut.stderr == (
         "note: 1 of 2 texts were longer than the model's max_length (32 tokens); only their first 32 tokens "
-        "were read\n"
+        "were read (where a text's end decides, as a stack trace's cause or a letter's closing request "
+        "does, train with --set model.truncation=head+tail to read it too)\n"
     )
     shown = invoke("inspect", path, " ".join([text] * 8))  # the heatmap says it, once
     assert "cut at max_length" in shown.stdout and "max_length" not in shown.stderr
@@ -1120,6 +1131,23 @@ def test_inspect_of_a_long_file_gives_every_record_its_line_in_order(easy_run, t
     assert [line["index"] for line in lines] == list(range(count))
     assert [line["text"] or "" for line in lines] == texts
     assert [line["label"] is None for line in lines] == [not text for text in texts]
+
+
+def test_inspect_of_labelled_rows_says_each_rows_label_beside_the_prediction(easy_run, tmp_path):
+    """A trial's report of 400 labelled log lines showed what was predicted, and no way to tell the
+    mistakes: a file with the column the model learnt its labels from gives each row's label."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("id,text,label\n1,hot soup with bread,food\n2,hot soup with bread,sport\n3,hot soup,\n")
+    html = tmp_path / "report.html"
+    shown = _ok("inspect", easy_run, "-f", rows, "--no-color", "--html", html).stdout
+    headers = [line for line in shown.splitlines() if line.startswith("#")]
+    assert [re.sub(r"\(\d+\.\d%\)", "(P)", line.split(";")[0]) for line in headers] == [
+        "#0  id 1  predicted food (P), labelled food",
+        "#1  id 2  predicted food (P), labelled sport (wrong)",
+        "#2  id 3  predicted food (P)",  # no label in the row: nothing to say
+    ]
+    page = html.read_text(encoding="utf-8")  # the saved report too, where the mistakes are looked for
+    assert page.count(">, labelled </span>") == 2 and page.count("(wrong)") == 1
 
 
 def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
@@ -2425,12 +2453,35 @@ def test_a_full_disk_met_outside_attns_own_writes_is_said_as_they_say_it(capsys)
     assert status == 1 and said.startswith("error: OSError: [Errno 5] Input/output error (rerun with --debug")
 
 
-def test_top_k_given_for_csv_output_is_said_to_change_nothing(tmp_path):
-    """csv and tsv hold every label's probability: --top-k changed nothing there, without a word."""
+def test_top_k_given_for_csv_output_adds_the_next_best_labels(tmp_path):
+    """csv and tsv hold every label's probability: --top-k changed nothing there, with a note; a shop
+    of 396 categories wanted its top 5 in its spreadsheet (a trial). With --top-k, the next best labels
+    follow the other columns, and eval still knows the table for predict's output."""
     checkpoint = save_untrained_checkpoint(tmp_path / "ck")
-    given = invoke("predict", checkpoint, "one text", "--format", "csv", "--top-k", 1)
-    assert given.exit_code == 0 and "note: --top-k does not apply to csv output" in given.stderr
-    assert "--top-k" not in invoke("predict", checkpoint, "one text", "--format", "csv").stderr
+    given = invoke("predict", checkpoint, "one text", "--format", "csv", "--top-k", 3)
+    assert given.exit_code == 0 and given.stderr == ""
+    rows = list(csv.DictReader(io.StringIO(given.stdout)))
+    assert list(rows[0])[-6:] == [
+        "reason",
+        "truncated_tokens",
+        "top2_label",
+        "top2_score",
+        "top3_label",
+        "top3_score",
+    ]
+    predicted = json.loads(invoke("predict", checkpoint, "one text", "--json", "--top-k", 3).stdout)["top_k"]
+    assert [
+        (rows[0]["label"], float(rows[0]["score"])),
+        *[(rows[0][f"top{n}_label"], float(rows[0][f"top{n}_score"])) for n in (2, 3)],
+    ] == [(entry["label"], pytest.approx(entry["score"], abs=1e-7)) for entry in predicted]
+    assert (
+        "top2_label" not in invoke("predict", checkpoint, "one text", "--format", "csv").stdout
+    )  # as before
+    from attncli.prediction_writers import predicted_columns
+
+    assert predicted_columns(list(rows[0]), list(KEYWORDS))[-4:] == (
+        "top2_label", "top2_score", "top3_label", "top3_score"
+    )  # fmt: skip
     table = invoke("predict", checkpoint, "one text", "--top-k", 1)
     assert table.exit_code == 0 and "--top-k" not in table.stderr and "next labels" not in table.stdout
 

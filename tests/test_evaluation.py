@@ -390,7 +390,8 @@ def test_texts_cut_at_max_length_are_counted_in_a_note(loaded, tmp_path):
     result = evaluate(loaded, str(write_csv(tmp_path / "long.csv", rows)))
     assert result.notes == (
         "note: 3 of 10 texts were longer than the model's max_length (32 tokens); only their first 32 "
-        "tokens were read",
+        "tokens were read (where a text's end decides, as a stack trace's cause or a letter's closing "
+        "request does, train with --set model.truncation=head+tail to read it too)",
     )  # predict said so; eval of the same texts did not
     assert result.to_json()["truncated"] == 3
 
@@ -477,6 +478,14 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
         " ('cafe' may be 'café', 'buisness' may be 'business')"
     )
     assert look_alike_hint(["unhappy"], ["happy", "sad"]) == ""  # no typo of it
+    # Spacing set aside too; a sibling of a long shared path is no slip (a trial of 396 labels was
+    # told '... > Storage Boxes' may be '... > Shoe Racks', and a new leaf 'Herbal Tea' 'Black Tea').
+    shelves = ["Home > Storage > Shoe Racks", "Home > Storage > Storage Boxes", "Drinks > Tea > Black Tea"]
+    assert look_alike_hint(["Home>Storage>Storage Boxes", "Home > Storage > Shoe Rack"], shelves) == (
+        " ('Home>Storage>Storage Boxes' may be 'Home > Storage > Storage Boxes', "
+        "'Home > Storage > Shoe Rack' may be 'Home > Storage > Shoe Racks')"
+    )
+    assert look_alike_hint(["Home > Storage > Storage Bins", "Drinks > Tea > Herbal Tea"], shelves) == ""
     # A checkpoint trained on JSON whose dates were read with a time (until 2026-12-05): the labels
     # of its own data are unknown to it now, and the error says why and what to do
     assert look_alike_hint(["2024-01-01"], ["2024-01-01 00:00:00", "2024-02-01 00:00:00"]) == (
@@ -1238,7 +1247,8 @@ def test_the_api_sends_what_the_commands_note_to_the_attncli_logger(loaded, capl
     said = [record.getMessage() for record in caplog.records if record.name == "attncli"]
     assert said == [
         "1 of 2 texts were longer than the model's max_length (32 tokens); only their first 32 tokens "
-        "were read"
+        "were read (where a text's end decides, as a stack trace's cause or a letter's closing request "
+        "does, train with --set model.truncation=head+tail to read it too)"
     ]
     caplog.clear()
     rows = write_csv(tmp_path / "cut.csv", [{"text": long_text, "label": "sport"}, *make_rows(5)])

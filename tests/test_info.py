@@ -388,6 +388,13 @@ def test_a_strangers_checkpoint_cannot_drive_the_terminal_or_stall_info(tmp_path
     assert "[link=http://evil.example]/data/train.jsonl[/link] \\x1b[2J" in shown  # as written, escaped
     plain = " ".join(_rendered(render_info(crafted)).replace("│", " ").split())
     assert "l199 and 800 more (1,000; --json lists them all)" in plain
+    # Long labels are listed as far as about 1,500 characters go (a shop's 396 categories took 95
+    # lines before the model's settings).
+    paths = [f"Home & Kitchen > Storage & Organisation > Boxes {index:03d}" for index in range(396)]
+    listed = " ".join(
+        _rendered(render_info(dataclasses.replace(info, label_names=paths))).replace("│", " ").split()
+    )
+    assert "Boxes 027 and 368 more (396; --json lists them all)" in listed and "Boxes 028" not in listed
     header = json.dumps({"w": {"dtype": "F32", "shape": [int("9" * 400)] * 2, "data_offsets": [0, 0]}})
     (path / "model.safetensors").write_bytes(struct.pack("<Q", len(header)) + header.encode())
     assert count_parameters(path / "model.safetensors", format_version=2) is None  # unreadable, at once

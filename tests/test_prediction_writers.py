@@ -207,6 +207,10 @@ def test_predicted_columns_are_found_by_their_layout_whichever_model_wrote_them(
     cut += ["attn_truncated_tokens"]
     assert predicted_columns(cut, ["tech"]) == tuple(cut[2:])
     assert predicted_columns(cut, ["a", "b", "c"]) == tuple(cut[2:])
+    # ... and the next best labels --top-k adds after them, by another model too.
+    ranked = [*before, "truncated_tokens", "top2_label", "top2_score", "top3_label", "top3_score", "note"]
+    assert predicted_columns(ranked, ["business", "sports"]) == tuple(ranked[2:-1])
+    assert predicted_columns(ranked, ["a", "b", "c"]) == tuple(ranked[2:-1])
     # a score that no probability column follows, or probabilities with no reason column after
     # them, make a table of the user's own (an annotator's score, an agreement figure)
     assert predicted_columns(["text", "label", "score", "note"], ["a"]) == ()

@@ -619,6 +619,14 @@ def test_long_labels_stay_whole_where_they_fit_and_distinct_where_they_are_cut()
     cuts = distinct_labels([*teams, "News and current affairs coverage"], 26)
     assert cuts[teams[0]] == "…ers / billing / general …" and cuts[teams[1]] == "…ers / refund / general i…"
     assert cuts["News and current affairs coverage"] == "News and current affairs …"
+    # A path of categories keeps its leaf, the part that tells it from its siblings (a shop's
+    # taxonomy showed `Sports & Outdoors > Fitness > Kettlebel…`), even where its end cut is unique.
+    shop = ["Sports & Outdoors > Fitness > Kettlebells", "news/sport/football-results", "a > b"]
+    assert distinct_labels(shop, 24) == {
+        "Sports & Outdoors > Fitness > Kettlebells": "Sports &…s > Kettlebells",
+        "news/sport/football-results": "news/spo…ootball-results",
+        "a > b": "a > b",
+    }
     # Cut at the end where that keeps them apart; CJK widths in cells.
     assert distinct_labels(["entertainment", "economy"], 6) == {
         "entertainment": "enter…",
@@ -807,6 +815,12 @@ def test_the_id_column_is_the_rows_id_not_a_labels_or_a_key():
     assert id_column(["text", "ticket_id", "label"]) == "ticket_id"
     assert id_column(["label_id", "review_id", "ID"]) == "ID"  # an exact id first
     assert id_column(["label_id", "class_id", "review-id"]) == "review-id"  # labels' numbers are no ids
+    # A shop's products are keyed by their SKU (a trial's `sku,title,category_path` showed none).
+    assert [id_column(["title", name, "category_id"]) for name in ("SKU", "asin", "GUID")] == [
+        "SKU",
+        "asin",
+        "GUID",
+    ]
     # Other languages' exports name no id: a German helpdesk's Ticket-Nr was not found (a trial).
     for name in ("Ticket-Nr", "Ticket No.", "Ticket #", "Número", "Nº", "order_number", "#"):
         assert id_column(["Beschreibung", name, "Kategorie"]) == name, name
@@ -1186,6 +1200,33 @@ def test_a_refit_longer_than_the_training_it_follows_is_warned_of():
     assert (
         uncalibrated is not None and "so the validation scores, measured before it, may not" in uncalibrated
     )
+
+
+def test_more_epochs_are_suggested_after_training_only_where_the_best_epoch_came_late():
+    """The note for many labels of few rows each is said with the summary, from the run's sized
+    epochs, label counts and best epoch (before training, it told a taxonomy trial that stopped at
+    epoch 11 of 20 to train for 40)."""
+    from types import SimpleNamespace
+
+    from attncli.render.training import more_epochs_note
+
+    def result(best_epoch, sized=True):
+        return SimpleNamespace(
+            metrics=SimpleNamespace(
+                refit=None, sized={"train.epochs": 2430} if sized else {"model.embed_dim": 2430},
+                label_counts={f"intent{n}": 15 for n in range(162)}, stop_reason="epochs",
+            ),
+            best_epoch=best_epoch,
+            best=SimpleNamespace(temperature=1.2, validation_accuracy=0.9, missed_labels=[]),
+            config=SimpleNamespace(train=SimpleNamespace(epochs=20, calibrate=True)),
+            history=[SimpleNamespace(validation_accuracy=0.9)],
+        )  # fmt: skip
+
+    late = more_epochs_note(result(19))
+    assert late is not None and late.startswith(
+        "note: 162 labels of about 15 training rows each (the median), and the best epoch 19 of the sized 20"
+    )
+    assert more_epochs_note(result(11)) is None and more_epochs_note(result(20, sized=False)) is None
 
 
 def test_words_view_counts_words_even_where_no_word_has_several_pieces():

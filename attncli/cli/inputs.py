@@ -85,6 +85,23 @@ def check_inputs(
 _UNDELIMITED_SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet", ".arrow")
 
 
+def _note_plain_text_for_joined_columns(name: str, trained_column: str | None) -> None:
+    """Say where plain text goes to a model trained on columns joined into one text: each text is
+    read in place of them all (a trial's log lines, piped to a model of four columns, got labels
+    without a word, where a csv lacking those columns gets a note)."""
+    from attncli.joined_columns import is_joined, parts_of
+
+    if not is_joined(trained_column, ()):
+        return
+    parts = parts_of(trained_column or "")
+    shown = ", ".join(parts[:-1]) + f" and {parts[-1]}"
+    said = "each text given is" if name == "arguments" else f"each line of {name} is"
+    say(
+        f"note: the model was trained on the columns {shown} joined into one text, a line each; {said} "
+        "read in place of them all: pass a data file with those columns (--file) to read them as training did"
+    )
+
+
 def _is_folder_of_texts(file: Path | None) -> bool:
     """A --file that is a folder of texts, a file each (not a save_to_disk folder)."""
     from attncli.arrowfiles import is_saved_dataset
@@ -118,6 +135,8 @@ def record_source(
         if hinted is None:
             raise
         raise hinted from error
+    if not source.columns and not whole_file and not _is_folder_of_texts(file):
+        _note_plain_text_for_joined_columns(source.name, trained_column)
     hinting = _hinting(source.chunks, encoding, trained_encoding)
     held = _held_until_some_text(hinting, source.name, source.text_column, streaming=source.streaming)
     return dataclasses.replace(source, chunks=held)

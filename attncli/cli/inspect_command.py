@@ -181,6 +181,7 @@ def inspect(
             color_system=None if plain or console is None else console.color_system,
             recorded_color_system=None if refused else "truecolor",
             numbered=source.name != "arguments" or len(texts or []) > 1, text_column=source.text_column,
+            label_column=loaded.config.data.label_column,
         )  # fmt: skip
         view = {
             "layer": shown_layer,
@@ -250,6 +251,8 @@ class _Shown:
     recorded_color_system: str | None
     numbered: bool
     text_column: str | None
+    label_column: str | None
+    """The column the model was trained on the labels of: a file of labelled rows shows each one's."""
 
     @property
     def recorders(self) -> list[Any]:
@@ -301,14 +304,32 @@ def _show_record(record: Any, inspection: Any, shown: _Shown) -> None:
             recorder.print(line, style="attn.muted", markup=False)
     else:
         index = record.index if shown.numbered else None
-        _show_inspection(shown, inspection, index, identity_of(record.fields))
+        _show_inspection(shown, inspection, index, identity_of(record.fields), _labelled(record, shown))
 
 
-def _show_inspection(shown: _Shown, inspection: Any, index: int | None, identity: str | None) -> None:
+def _labelled(record: Any, shown: _Shown) -> str | None:
+    """The row's own label, where the input has the column the model was trained on the labels of
+    (a trial's report of 400 log lines showed what was predicted, and no way to see which were wrong)."""
+    from attncli.layouts import value_at
+    from attncli.records import is_missing
+
+    if shown.label_column is None or not record.fields:
+        return None
+    value = value_at(record.fields, shown.label_column)
+    if value is None or is_missing(value) or isinstance(value, (dict, list)) or not str(value).strip():
+        return None
+    return str(value)
+
+
+def _show_inspection(
+    shown: _Shown, inspection: Any, index: int | None, identity: str | None, labelled: str | None = None
+) -> None:
     from attncli.render import render_inspection
 
     if shown.console is not None:  # None: --html - or --svg -, the page alone
-        view = render_inspection(inspection, color_system=shown.color_system, index=index, identity=identity)
+        view = render_inspection(
+            inspection, color_system=shown.color_system, index=index, identity=identity, labelled=labelled
+        )
         shown.console.print(view)
     for recorder in shown.recorders:
         recorder.print(
@@ -318,6 +339,7 @@ def _show_inspection(shown: _Shown, inspection: Any, index: int | None, identity
                 index=index,
                 identity=identity,
                 weight_titles=True,
+                labelled=labelled,
             )
         )
 

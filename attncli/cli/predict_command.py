@@ -118,11 +118,6 @@ def predict(
 
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
-        if top_k_given and chosen in ("csv", "tsv"):  # it changed nothing there, without a word
-            say(
-                f"note: --top-k does not apply to {chosen} output, which holds every label's probability "
-                "(its prob_ columns)"
-            )
         require_min_score(min_score)  # before the model loads
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
         refuse_writing_over_input(output, "--output", texts or [], file)
@@ -176,6 +171,7 @@ def predict(
                         byte_order_mark=source.byte_order_mark and output is not None,  # a file, as came in
                         on_terminal=writes_to_terminal(stream),  # standard output, or -o /dev/tty
                         written_columns=source.written_columns,
+                        top_k=top_k if top_k_given else 0,  # else the columns stay as they were
                     )  # fmt: skip
                     for predictions in chunks:
                         csv_writer.write(predictions)

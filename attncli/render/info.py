@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 # Labels listed by name; a checkpoint of a million (a stranger's config.json) printed 123,461 lines.
 LISTED_LABELS = 200
+LISTED_CHARACTERS = 1500
 
 STOP_REASONS = {
     "epochs": "reached the epoch limit",
@@ -254,14 +256,27 @@ def _tokenizer_settings(tokenizer: dict[str, object]) -> Text:
     return Text("; ".join(parts), "attn.muted")
 
 
+def _listed_labels(names: Sequence[str]) -> int:
+    """How many of the labels the description lists: up to LISTED_LABELS, as long as they take at
+    most LISTED_CHARACTERS (a shop's 396 categories of about 50 characters took 95 lines before the
+    model's settings)."""
+    length = 0
+    for count, name in enumerate(names[:LISTED_LABELS]):
+        length += len(name) + 2
+        if length > LISTED_CHARACTERS:
+            return max(count, 1)
+    return min(len(names), LISTED_LABELS)
+
+
 def render_info(info: CheckpointInfo, *, boxed: bool = True) -> RenderableType:
     """What a checkpoint is: labels, model settings, how it was trained, versions and its files; in a
     panel titled with its path (`boxed`), or under a line that names it (for a pipe: a panel as wide
     as its longest line padded every line of `attn info R | grep` to 900 characters)."""
+    listed = _listed_labels(info.label_names)
     labels = Text.assemble(
         ("labels ", "attn.muted"),
-        (label_list(info.label_names, limit=LISTED_LABELS), "attn.label"),
-        (f" ({len(info.label_names):,}{'; --json lists them all' * (len(info.label_names) > LISTED_LABELS)})",
+        (label_list(info.label_names, limit=listed), "attn.label"),
+        (f" ({len(info.label_names):,}{'; --json lists them all' * (len(info.label_names) > listed)})",
          "attn.muted"),
     )  # fmt: skip
     model_rows: list[tuple[str, str | Text]] = [

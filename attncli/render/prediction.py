@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,10 @@ LABEL_WIDTH = 24
 MIN_TEXT_WIDTH = 16
 
 
+# What separates the levels of a label that is a path of categories.
+PATH_SEPARATOR = re.compile(r"\s[>/|»›]\s|::|(?<=\w)[>/](?=\w)")
+
+
 def _cut_in_middle(text: str, width: int, others: Sequence[str]) -> str:
     """`text` in `width` cells: its first third and its end, with an ellipsis between."""
     head = ""
@@ -68,11 +73,21 @@ def _cut_from_difference(text: str, width: int, others: Sequence[str]) -> str:
 
 
 def distinct_labels(label_names: Sequence[str], width: int) -> dict[str, str]:
-    """Each label as shown in `width` terminal cells: whole where it fits, else cut at the end; a
-    label whose cut would look like another's (Support > Complaint > billing and ... > refund) is
-    cut in the middle, keeping its end, or, alike at both ends too, shown from where it differs."""
+    """Each label as shown in `width` terminal cells: whole where it fits, else cut at the end, or,
+    a path of categories (`Home > Kitchen > Frying Pans`, `news/sport`), in the middle, keeping the
+    leaf that tells it from its siblings (a shop's taxonomy showed `Sports & Outdoors > Fitness >
+    Kettlebel…`); a label whose cut would look like another's (Support > Complaint > billing and
+    ... > refund) is cut in the middle, keeping its end, or, alike at both ends too, shown from where
+    it differs."""
     shown = {name: one_line(name) for name in label_names}
-    cuts = {name: text if cell_len(text) <= width else _cut(text, width) for name, text in shown.items()}
+    cuts = {
+        name: text
+        if cell_len(text) <= width
+        else _cut_in_middle(text, width, ())
+        if PATH_SEPARATOR.search(text)
+        else _cut(text, width)
+        for name, text in shown.items()
+    }
     for cutter in (_cut_in_middle, _cut_from_difference):
         counts = Counter(cuts.values())
         alike = [name for name, cut in cuts.items() if counts[cut] > 1 and cell_len(shown[name]) > width]

@@ -64,13 +64,14 @@ def format_probability(value: float) -> str:
 
 
 def id_column(columns: Iterable[str]) -> str | None:
-    """The column that holds the rows' ids, if any: `id` or `uuid` (any case), else `file` or
+    """The column that holds the rows' ids, if any: `id`, `uuid`, `guid` or a product's `sku`, `asin`
+    or `isbn` (any case), else `file` or
     `filename` (a document's, as predict names the files of a folder it reads), else the first whose
     name ends in `_id`, `-id` or ` id` (`ticket_id`) and is not a label's (`label_id`, `class_id`),
     else the first named a number in English or another language (`Ticket-Nr`, `Ticket No.`, `Ticket
     #`, `Número`). Shown beside a row's number, which a quoted text spanning lines makes hard to find by."""
     names = {column: column.strip().lower() for column in columns}
-    exact = [column for column, name in names.items() if name in ("id", "uuid")]
+    exact = [column for column, name in names.items() if name in ROW_KEY_NAMES]
     exact += [column for column, name in names.items() if name in ("file", "filename")]
     suffixed = [
         column
@@ -85,6 +86,10 @@ def id_column(columns: Iterable[str]) -> str | None:
         and not NOT_ROW_NUMBERS.intersection(re.findall(r"[^\W_]+", name))
     ]
     return next(iter(exact + suffixed + numbered), None)
+
+
+# Names of a column of keys, each naming one row (a shop's export keys its products by `sku`).
+ROW_KEY_NAMES = ("id", "uuid", "guid", "sku", "asin", "isbn")
 
 
 # A name that ends in a word for "number" (a German export's Ticket-Nr; nothing ends in `_id` there).

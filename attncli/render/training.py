@@ -95,14 +95,29 @@ def render_train_summary(result: TrainResult) -> RenderableType:
         ),
     )
     for warning in summary_warnings(result):
-        footer.append_text(Text(f"\n{warning}", "attn.bad"))
+        footer.append_text(Text(f"\n{warning}", "attn.bad" if warning.startswith("warning:") else ""))
     return Panel(Group(table, footer), title="training summary", expand=False)
 
 
 def summary_warnings(result: TrainResult) -> list[str]:
     """What the person should know of a finished run's best epoch, beside its scores."""
-    warnings = (no_learning_warning(result), missed_labels_warning(result), long_refit_warning(result))
+    warnings = (
+        no_learning_warning(result),
+        missed_labels_warning(result),
+        long_refit_warning(result),
+        more_epochs_note(result),
+    )
     return [warning for warning in warnings if warning]
+
+
+def more_epochs_note(result: TrainResult) -> str | None:
+    """More epochs for many labels of few rows each, where the best epoch came late (`many_labels_note`)."""
+    from attncli.sizing import many_labels_note
+
+    metrics = result.metrics
+    sized = result.config.train.epochs if metrics.sized and "train.epochs" in metrics.sized else None
+    counts = list((metrics.label_counts or {}).values())
+    return many_labels_note(sized, counts, result.best_epoch) if counts else None
 
 
 def long_refit_warning(result: TrainResult) -> str | None:
