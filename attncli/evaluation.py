@@ -278,6 +278,10 @@ def label_values(names: list[str]) -> list[float] | None:
     return [value for value in values if value is not None]
 
 
+# The most characters of label names and counts the few-rows note lists.
+FEW_ROWS_LISTED = 240
+
+
 def few_rows_note(per_class: dict[str, ClassScores]) -> str | None:
     """A note on labels with so few rows here that their recall and F1 move in big steps (1 row:
     0% or 100%), which macro-F1 weighs as much as any other label's; None when there are none, or
@@ -291,11 +295,16 @@ def few_rows_note(per_class: dict[str, ClassScores]) -> str | None:
         low, high = min(few.values()), max(few.values())
         counted = f"every label ({low if low == high else f'{low}-{high}'} row{'s' * (high != 1)} each)"
     else:
-        shown = list(few.items())[:10]
-        counted = ", ".join(
-            f"{one_line(name)} ({support} row{'s' * (support != 1)})" for name, support in shown
-        )
-        counted += f" and {len(few) - 10} more labels" if len(few) > 10 else ""
+        # Ten at most, and no more than FEW_ROWS_LISTED characters of them: a shop's 148 categories
+        # of 50 characters made the note a line of 791.
+        shown: list[str] = []
+        for name, support in few.items():
+            item = f"{one_line(name)} ({support} row{'s' * (support != 1)})"
+            if shown and (len(shown) == 10 or sum(map(len, shown)) + len(item) > FEW_ROWS_LISTED):
+                break
+            shown.append(item)
+        counted = ", ".join(shown)
+        counted += f" and {len(few) - len(shown)} more labels" if len(few) > len(shown) else ""
     return (
         f"few rows here for {counted}: one row moves their recall by up to {100 / min(few.values()):.0f} "
         "points, and macro-F1 weighs them as much as the others; more rows of them make the scores firmer"

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from attncli.history import EpochRecord
 from attncli.reporter import RunInfo, epoch_text
 from attncli.streams import one_line
+from attncli.verbosity import is_quiet, speaks
 
 if TYPE_CHECKING:
     from attncli.train import TrainResult
@@ -53,14 +54,16 @@ class ProgressReporter:
         self.epoch_seconds: list[float] = []  # the training epochs this process ran, for the run's end
 
     def stage(self, message: str) -> None:
-        tqdm.write(one_line(message), file=sys.stderr)  # it names files and folders: on one line, escaped
+        if speaks(message):  # it names files and folders: on one line, escaped
+            tqdm.write(one_line(message), file=sys.stderr)
 
     def finished(self, result: TrainResult) -> None:
         """Nothing: `attn train` prints the run's warnings beside its summary."""
 
     def start(self, info: RunInfo) -> None:
         self.epochs, self.patience = info.epochs, info.patience
-        tqdm.write(one_line(info.summary_text), file=sys.stderr)
+        if not is_quiet():
+            tqdm.write(one_line(info.summary_text), file=sys.stderr)
 
     def epoch_start(self, epoch: int, num_batches: int, *, done: int = 0) -> None:
         self._begin(f"epoch {epoch}/{self.epochs}", num_batches, done=done)
@@ -72,7 +75,7 @@ class ProgressReporter:
     def _begin(self, title: str, num_batches: int, *, done: int) -> None:
         # disable=None turns the bar off when standard error is not a terminal.
         self.bar = tqdm(
-            total=num_batches, initial=done, desc=title, file=sys.stderr, disable=None, leave=False
+            total=num_batches, initial=done, desc=title, file=sys.stderr, disable=_off(), leave=False
         )
         self.tokens, self.started, self.title = 0, self.clock(), title
         self.num_batches, self.done, self.steps, self.loss = num_batches, done, 0, None
@@ -95,7 +98,7 @@ class ProgressReporter:
     def _progress_line(self) -> None:
         """Now and then, where there is no bar: the epoch's step, loss, speed and time left."""
         now = self.clock()
-        if now < self.next_line or self.done >= self.num_batches:
+        if now < self.next_line or self.done >= self.num_batches or is_quiet():
             return
         self.next_line = now + PROGRESS_LINE_SECONDS
         elapsed = max(now - self.started, 1e-9)
@@ -112,7 +115,8 @@ class ProgressReporter:
         if self.bar is not None:
             self.bar.close()
         self.epoch_seconds.append(record.seconds)
-        tqdm.write(epoch_text(record, self.epochs) + self._run_left(record.epoch), file=sys.stderr)
+        if not is_quiet():
+            tqdm.write(epoch_text(record, self.epochs) + self._run_left(record.epoch), file=sys.stderr)
 
     def _run_left(self, epoch: int) -> str:
         """How long the epochs up to the ceiling would take at this run's pace (the median epoch this
@@ -129,10 +133,16 @@ class ProgressReporter:
     def refit_epoch_end(self, text: str) -> None:
         if self.bar is not None:
             self.bar.close()
-        tqdm.write(text, file=sys.stderr)
+        if not is_quiet():
+            tqdm.write(text, file=sys.stderr)
 
 
 T = TypeVar("T")
+
+
+def _off() -> bool | None:
+    """tqdm's `disable`: off under --quiet, else off where standard error is no terminal (None)."""
+    return True if is_quiet() else None
 
 
 @contextlib.contextmanager
@@ -144,7 +154,7 @@ def rows_progress() -> Iterator[Callable[[int, int], None]]:
     def advance(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, unit=" texts", delay=1.0, leave=False, file=sys.stderr, disable=None)
+            bar = tqdm(total=total, unit=" texts", delay=1.0, leave=False, file=sys.stderr, disable=_off())
         bar.update(done - bar.n)
 
     try:
@@ -159,7 +169,7 @@ def counted_chunks(
 ) -> Iterator[Sequence[T]]:
     """`chunks` as they come, counted on a bar while a file is read (not standard input, whose
     results stream out as they are read), towards the records `count` finds where it is given."""
-    if streaming or not sys.stderr.isatty():
+    if streaming or not sys.stderr.isatty() or is_quiet():
         yield from chunks
         return
     total = count() if count is not None else None

@@ -138,6 +138,27 @@ def test_sigterm_or_sighup_while_training_is_prepared_stops_as_ctrl_c_does(
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)) == before
 
 
+def test_quiet_says_only_warnings_and_errors_and_leaves_the_results_as_they_are(easy_run, tmp_path):
+    """A nightly job's log should hold what needs a person: --quiet leaves out notes, stages and
+    progress, and keeps warnings, errors and everything on standard output."""
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    loud = _ok("train", data, "-o", tmp_path / "loud", "--epochs", 1, *TINY)
+    quiet = _ok("train", data, "-o", tmp_path / "quiet", "--epochs", 1, *TINY, "-q")
+    warnings = [line for line in loud.stderr.splitlines() if line.startswith("warning:")]
+    assert len(loud.stderr.splitlines()) > len(warnings) and warnings  # stages and notes, and a warning
+    assert quiet.stderr.splitlines() == warnings and "training summary" in quiet.stdout
+    texts = tmp_path / "texts.txt"
+    texts.write_text("hot soup\n\na tennis match\n")
+    said = _ok("predict", easy_run, "-f", texts, "--json")
+    unsaid = _ok("predict", easy_run, "-f", texts, "--json", "--quiet")
+    assert said.stderr.startswith("note: 1 of 3 records had no text") and unsaid.stderr == ""
+    assert unsaid.stdout == said.stdout
+    assert _ok("inspect", easy_run, "-f", texts, "-q").stderr == ""
+    _refused(invoke("predict", tmp_path / "none", "soup", "-q"), "does not exist")  # errors are said
+    # The next command of the same process says its notes again.
+    assert _ok("predict", easy_run, "-f", texts, "--json").stderr == said.stderr
+
+
 def test_ctrl_c_after_training_does_not_say_nothing_was_written(tmp_path, monkeypatch):
     def pressed(*args, **kwargs):
         raise KeyboardInterrupt
@@ -1970,6 +1991,9 @@ def test_more_processes_than_cores_on_the_cpu_is_warned_of(monkeypatch, tmp_path
         "gradients every step: one process with every core is likely faster; --nproc pays with a GPU a "
         "process\n"
     )
+    # --quiet leaves the launching command's note unsaid, as each process's (it reaches them).
+    assert invoke("train", tmp_path / "d.csv", "-o", tmp_path / "run", "--nproc", 2, "-q").stderr == ""
+    assert launched[-1][1][-1] == "--quiet"
     # Every option reaches the processes as given: a repeated --set once for each value, flags alone.
     given = ["--set", "train.lr=0.01", "--set", "model.embed_dim=32", "--seed", "3", "--overwrite", "--json"]
     launched.clear()

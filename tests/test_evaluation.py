@@ -989,6 +989,14 @@ def test_labels_with_few_rows_here_get_a_note(loaded, tmp_path):
         "few rows here for c0 (1 row), c1 (1 row), c2 (1 row), c3 (1 row), c4 (1 row), c5 (1 row), "
         "c6 (1 row), c7 (1 row), c8 (1 row), c9 (1 row) and 2 more labels: one row moves"
     )
+    # Long names: as many as about 240 characters hold (148 categories of 50 made a line of 791).
+    paths = {
+        f"Home & Kitchen > Storage & Organisation > Boxes {i:03d}": ClassScores(1.0, 1.0, 1.0, 1)
+        for i in range(12)
+    }
+    listed = few_rows_note({"food": ClassScores(1.0, 1.0, 1.0, 60), **paths})
+    assert listed is not None and "Boxes 003 (1 row) and 8 more labels: one row moves" in listed
+    assert len(listed) < 420
     every = {f"c{i}": ClassScores(1.0, 1.0, 1.0, 1 + i % 2) for i in range(300)}
     assert few_rows_note(every).startswith("few rows here for every label (1-2 rows each): one row")  # type: ignore[union-attr]
     small = {"food": ClassScores(1.0, 1.0, 1.0, 20), "tech": ClassScores(1.0, 1.0, 1.0, 2)}

@@ -17,6 +17,7 @@ import typer
 
 from attncli.errors import DISK_FULL, AttnError, CheckpointError, TrainingInterrupted, why_unwritten
 from attncli.streams import flush_quietly, one_line, writes_unicode
+from attncli.verbosity import quietened, speaks
 
 if TYPE_CHECKING:
     from attncli.checkpoint import LoadedCheckpoint
@@ -28,8 +29,10 @@ T = TypeVar("T")
 def say(message: str) -> None:
     """A note, warning or error on standard error, on one line, each character a terminal would act
     on escaped: a file named with an escape sequence retitled a trial's window through `wrote N
-    results to NAME`, and one named with a line break printed a line of its own (`error: ...`)."""
-    typer.echo(one_line(message), err=True)
+    results to NAME`, and one named with a line break printed a line of its own (`error: ...`).
+    Under --quiet, only warnings and errors are said."""
+    if speaks(message):
+        typer.echo(one_line(message), err=True)
 
 
 def run_command(
@@ -39,12 +42,28 @@ def run_command(
     interrupted: str | Callable[[], str] = "interrupted",
     terminable: bool = True,
     threads: int | None = None,
+    quiet: bool = False,
 ) -> T:
     """Run a command body; turn attn's errors into one line on stderr and an exit code. `interrupted`
     is what Ctrl-C outside a training loop says. SIGTERM and SIGHUP end the command with 128 + the
     signal after its cleanups ran (a `timeout` around eval left its temporary Arrow copies behind),
     unless `terminable` is False: `attn train` stops on them as on Ctrl-C, with handlers of its own.
-    `threads`: --threads, the CPU threads the body may take (None: as the environment says)."""
+    `threads`: --threads, the CPU threads the body may take (None: as the environment says);
+    `quiet`: --quiet, under which only warnings and errors are said on standard error."""
+    with quietened(quiet):
+        return _run_command(
+            action, debug=debug, interrupted=interrupted, terminable=terminable, threads=threads
+        )
+
+
+def _run_command(
+    action: Callable[[], T],
+    *,
+    debug: bool,
+    interrupted: str | Callable[[], str],
+    terminable: bool,
+    threads: int | None,
+) -> T:
     from attncli.signals import termination_raises
     from attncli.threads import limited_threads, too_many_threads_note
 

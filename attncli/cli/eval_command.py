@@ -17,6 +17,7 @@ from attncli.cli.options import (
     FallbackOption,
     JsonReportOption,
     LabelColumnOption,
+    QuietOption,
     TextColumnOption,
     ThreadsOption,
     ThresholdOption,
@@ -96,6 +97,7 @@ def evaluate(
     batch_size: BatchOption = 64,
     device: DeviceOption = "auto",
     threads: ThreadsOption = None,
+    quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Report accuracy, macro- and weighted-F1, per-class scores, the confusion matrix and calibration."""
@@ -154,4 +156,4 @@ def evaluate(
             piped = not console.is_terminal and not width_asked()
             console.print(render_eval(result, width=console.width, piped=piped, color_system=shades))
 
-    run_command(action, debug=debug, threads=threads)
+    run_command(action, debug=debug, threads=threads, quiet=quiet)

@@ -38,6 +38,7 @@ from attncli.cli.options import (
     FileTextColumnOption,
     InputDelimiterOption,
     JsonOption,
+    QuietOption,
     ThreadsOption,
     ThresholdOption,
     WholeFileOption,
@@ -132,6 +133,7 @@ def inspect(
     as_json: JsonOption = False,
     device: DeviceOption = "auto",
     threads: ThreadsOption = None,
+    quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Show each text with its tokens coloured by how much the model attends to them."""
@@ -210,7 +212,7 @@ def inspect(
                 numbers_for_no_color=refused_by_environment,
             )  # fmt: skip
 
-    run_command(action, debug=debug, threads=threads)
+    run_command(action, debug=debug, threads=threads, quiet=quiet)
 
 
 def _check_pages(

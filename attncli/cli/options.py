@@ -115,6 +115,17 @@ ThreadsOption = Annotated[
 ]
 
 
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Say only warnings and errors on standard error: no notes, stages or progress (results "
+        "still go to standard output).",
+    ),
+]
+
+
 BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")]
 
 

@@ -25,6 +25,7 @@ from attncli.cli.options import (
     InputDelimiterOption,
     JsonOption,
     PredictFallbackOption,
+    QuietOption,
     ThreadsOption,
     ThresholdOption,
     WholeFileOption,
@@ -95,6 +96,7 @@ def predict(
     batch_size: BatchOption = 64,
     device: DeviceOption = "auto",
     threads: ThreadsOption = None,
+    quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Label texts: one result per input line or row, in order, numbered from 0."""
@@ -183,7 +185,7 @@ def predict(
         if output is not None:
             say(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}")
 
-    run_command(action, debug=debug, threads=threads)
+    run_command(action, debug=debug, threads=threads, quiet=quiet)
 
 
 def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, stream) -> None:

@@ -20,6 +20,7 @@ from attncli.cli.options import (
     DebugOption,
     DelimiterOption,
     LabelColumnOption,
+    QuietOption,
     TextColumnOption,
     complete_from,
     not_empty,
@@ -28,6 +29,7 @@ from attncli.cli.options import (
 from attncli.config import DEVICES, PRECISIONS
 from attncli.errors import ConfigError, DataError, TrainingInterrupted
 from attncli.threads import too_many_threads_note, usable_cores
+from attncli.verbosity import quietened
 
 
 def _run_folder(value: str) -> Path:
@@ -163,10 +165,11 @@ def train(
             help="Print the summary as one JSON object (metrics.json's record, paths, settings used).",
         ),
     ] = False,
+    quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Train a tokenizer and an attention classifier; the best epoch goes to OUTPUT/best."""
-    config = run_command(lambda: _one_config_file(config_files), debug=debug)
+    config = run_command(lambda: _one_config_file(config_files), debug=debug, quiet=quiet)
     # The run's settings as given on the command line (None: not given), each under its option.
     settings: dict[str, Any] = {
         "--output": output, "--config": config, "--set": set_values, "--text-column": text_column,
@@ -193,24 +196,26 @@ def train(
         "train.seed": seed,
     }
     if nproc is not None and nproc > 1:
-        run_command(lambda: _check_processes_fit(nproc, config, set_values, options, resume), debug=debug)
+        run_command(
+            lambda: _check_processes_fit(nproc, config, set_values, options, resume), debug=debug, quiet=quiet
+        )
         given = {
             **settings, "--resume": resume, "--epochs": epochs, "--json": as_json or None,
-            "--threads": threads,
+            "--threads": threads, "--quiet": quiet or None,
         }  # fmt: skip
         arguments = ["train", *([data] if data else []), *_as_arguments({**given, "--debug": debug or None})]
-        if threads is not None and (note := too_many_threads_note(threads, nproc)) is not None:
-            say(note)  # each process is told its --threads
-        raise typer.Exit(
-            _launch(
+        with quietened(quiet):  # the launching command's own notes, as the processes' are
+            if threads is not None and (note := too_many_threads_note(threads, nproc)) is not None:
+                say(note)  # each process is told its --threads
+            launched = _launch(
                 nproc,
                 arguments,
                 device=device,
                 debug=debug,
                 run_folder=output or resume,
                 resume_epochs=epochs if resume is not None else None,
-            )  # fmt: skip
-        )
+            )
+        raise typer.Exit(launched)
 
     reporters: list[Any] = []  # the run's progress reporter, once made: it knows whether training began
 
@@ -338,7 +343,9 @@ def train(
             action()
 
     with _termination_interrupts():
-        run_command(reported, debug=debug, interrupted=interrupted, terminable=False, threads=threads)
+        run_command(
+            reported, debug=debug, interrupted=interrupted, terminable=False, threads=threads, quiet=quiet
+        )
 
 
 def _interrupted_in_training(folder: Path, command: str, *, epochs: int | None) -> str:

@@ -1,0 +1,31 @@
+"""--quiet: whether a command says only its warnings and errors on standard error, for a scheduled
+job whose log should hold what needs a person (its results still go to standard output)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+_quiet = False
+
+
+def is_quiet() -> bool:
+    """Whether notes, stages and progress are left unsaid."""
+    return _quiet
+
+
+def speaks(message: str) -> bool:
+    """Whether `message` is said: always a warning or an error, anything else unless quiet."""
+    return not _quiet or message.lstrip().startswith(("warning:", "error:"))
+
+
+@contextlib.contextmanager
+def quietened(quiet: bool) -> Iterator[None]:
+    """The block with --quiet as given, put back afterwards (a command run in-process, in a test or a
+    notebook, leaves the next one as it was)."""
+    global _quiet
+    before, _quiet = _quiet, quiet
+    try:
+        yield
+    finally:
+        _quiet = before
