@@ -90,18 +90,18 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
                 last_spans = rows.line_num > start
                 if not fields and holds_cells(row):  # the header, past the lines pandas skips
                     if last_spans and _is_last(rows):
-                        raise DataError(_open_quote_message(path, start, read, to_the_end=True))
+                        raise DataError(open_quote_message(path, start, read, to_the_end=True))
                     fields = len(row)
                 elif last_spans and (len(row) != fields or swallowed):
                     stopped = rows.line_num
-                    raise DataError(_open_quote_message(path, start, stopped, to_the_end=_is_last(rows)))
+                    raise DataError(open_quote_message(path, start, stopped, to_the_end=_is_last(rows)))
                 last_start, start, swallowed = start, rows.line_num + 1, False
         except csv.Error:  # a field over the size limit, a NUL byte (Python 3.10)
             if rows.line_num > start:
-                raise DataError(_open_quote_message(path, start, rows.line_num, to_the_end=False)) from None
+                raise DataError(open_quote_message(path, start, rows.line_num, to_the_end=False)) from None
             return
     if last_spans and _ends_inside_quote(path, encoding=encoding, delimiter=delimiter, start=last_start):
-        raise DataError(_open_quote_message(path, last_start, read, to_the_end=True))
+        raise DataError(open_quote_message(path, last_start, read, to_the_end=True))
 
 
 def _reads_as_a_row(line: str, delimiter: str, fields: int) -> bool:
@@ -126,6 +126,17 @@ def _ends_inside_quote(path: Path, *, encoding: str, delimiter: str, start: int)
     return False
 
 
+def ends_inside_quote(lines: list[str], *, delimiter: str) -> bool:
+    """Whether `lines`, read by csv's strict rules, end inside a quote (the csv module's own reader
+    reads such a field to the end without a word)."""
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as error:
+        return "end of data" in str(error)
+    return False
+
+
 def _is_last(rows: Iterator[list[str]]) -> bool:
     """Whether `rows` has no row left (a row it cannot read is one left)."""
     try:
@@ -134,7 +145,7 @@ def _is_last(rows: Iterator[list[str]]) -> bool:
         return False
 
 
-def _open_quote_message(path: Path, start: int, stopped: int, *, to_the_end: bool) -> str:
+def open_quote_message(path: Path | str, start: int, stopped: int, *, to_the_end: bool) -> str:
     if to_the_end:
         joined = "every line after it"
     else:

@@ -32,29 +32,50 @@ def table_delimiter(line: str, following: str, delimiters: Sequence[str] = ("\t"
     quotes them (a post `"id,text"` is one cell), and a row whose quoted cell goes on to the next line
     (a text of several lines) is taken for one of as many cells where it has no more than the header:
     a social post's comma or line break left the refusal to almost no real file (a trial)."""
+    allow_long_fields()  # a first line of 200,000 characters is a text too
     for delimiter in delimiters:
         cells = line.split(delimiter)
         if len(cells) >= 2 and all(cell.strip() for cell in cells):
             row = next(csv.reader([following], delimiter=delimiter), [])
-            # A cell that opens with a quote never closed on this line (not any quote: 5'10" tall)
+            # A cell that opens with a quote never closed on this line (not any quote: 5'10" tall);
+            # the first cell's, a row of one cell so far.
             cut_in_a_cell = re.search(f'(?:^|{re.escape(delimiter)})"(?:[^"]|"")*$', following) is not None
-            if len(row) == len(cells) or (cut_in_a_cell and 1 < len(row) <= len(cells)):
+            fewest = 1 if following.startswith('"') else 2
+            if len(row) == len(cells) or (cut_in_a_cell and fewest <= len(row) <= len(cells)):
                 return delimiter
     return None
 
 
-def header_naming(line: str, column: str, delimiter: str | None) -> str:
-    """The delimiters at which `line` splits into several names among which are `column`'s (each
-    of a joined column's parts), as a csv header's: empty where none does."""
+# A header's cell: a name of at most three words, not a number or a sentence.
+HEADER_NAME = re.compile(r"[^\W\d][\w .#/()-]{0,39}")
+
+
+def header_naming(line: str, column: str, delimiter: str | None) -> dict[str, str]:
+    """Each delimiter at which `line` splits into several short names, as a csv header's, among
+    which is `column` (in any case, with spaces around it; each part of a joined column, as named),
+    with the column as that header names it: empty where none does. A sentence that starts with the
+    column's name (`text, images and video are great`) is no header: its other cell is no name."""
     from attncli.joined_columns import parts_of
 
     if "\r" in line:  # lines ended by a carriage return alone, which their own check refuses
-        return ""
-    named = ""
+        return {}
+    allow_long_fields()
+    named: dict[str, str] = {}
     for candidate in (delimiter,) if delimiter else ("\t", ";", ","):
         names = next(csv.reader([line], delimiter=candidate), [])
-        if len(names) >= 2 and all(part in names for part in parts_of(column)):
-            named += candidate
+        if len(names) < 2 or not all(
+            HEADER_NAME.fullmatch(name.strip()) and len(name.split()) <= 3 for name in names
+        ):
+            continue
+        parts = parts_of(column)
+        if len(parts) > 1:  # joined: each part as named, as the text is read through them
+            found = column if all(part in names for part in parts) else None
+        elif column in names:
+            found = column
+        else:
+            found = next((name for name in names if name.strip().casefold() == column.casefold()), None)
+        if found is not None:
+            named[candidate] = found
     return named
 
 

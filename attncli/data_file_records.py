@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from attncli.arrowfiles import arrow_batches, arrow_rows, arrow_schema
 from attncli.columns import choose_columns, other_than_trained_note
 from attncli.csv_dialect import csv_dialect, delimiter_note
+from attncli.csv_quoting import ends_inside_quote, open_quote_message
 from attncli.csv_rows import (
     Quoting,
     allow_long_fields,
@@ -476,55 +477,75 @@ def csv_rows_if_table(
     source: RecordSource, *, text_column: str | None, trained_column: str | None, delimiter: str | None
 ) -> tuple[RecordSource, bool]:
     """Plain text input that arrives as it is written (standard input, a pipe), read as csv rows
-    where its first line is a header naming the text column (`text_column`, else the one the model
-    was trained on) over a row of as many cells: `head rows.csv | attn predict RUN --format csv`
-    (each line was labelled whole, header and gold labels included, then refused). Each row is a
-    record with its other columns carried, and its result goes out as soon as the row has arrived.
-    The delimiter is `delimiter`, else the one the two lines share. Else the input as it was, and
-    False."""
+    where its first line (past blank ones) is a header of short names naming the text column
+    (`text_column`, else the one the model was trained on; in any case) over a row of as many cells:
+    `head rows.csv | attn predict RUN --format csv` (each line was labelled whole, header and gold
+    labels included, then refused). Each row is a record with its other columns carried, and its
+    result goes out as soon as the row has arrived; a quote opened and never closed is refused as in
+    a csv file. The delimiter is `delimiter`, else the one the two lines share. Else the input as it
+    was, and False."""
     column = text_column or trained_column
     chunks = iter(source.chunks)
     held: list[Record] = []
     for chunk in chunks:  # the header, and the line after it that tells a table from a text
         held += chunk
-        if len(held) >= 2 or not (column and header_naming(held[0].text or "", column, delimiter)):
+        lines_held = [record.text or "" for record in held if (record.text or "").strip()]
+        if len(lines_held) >= 2 or not (
+            column and lines_held and header_naming(lines_held[0], column, delimiter)
+        ):
             break
     restored = itertools.chain([held] if held else [], chunks)
     as_text = dataclasses.replace(source, chunks=restored)
-    first = held[0].text or "" if held else ""
-    named_at = header_naming(first, column, delimiter) if column else ""
+    written = [record.text or "" for record in held if (record.text or "").strip()]
+    named_at = header_naming(written[0], column, delimiter) if column and written else {}
     if column is None or not named_at:
         return as_text, False
-    if len(held) == 1:  # a header alone (a filter that matched no row): no text, as a csv file's
-        found: str | None = named_at[0]
+    if len(written) == 1:  # a header alone (a filter that matched no row): no text, as a csv file's
+        found: str | None = next(iter(named_at))
     else:
-        found = table_delimiter(first, held[1].text or "", (delimiter,) if delimiter else ("\t", ";", ","))
-    if found is None or found not in named_at:
+        found = table_delimiter(written[0], written[1], tuple(named_at))
+    if found is None:
         return as_text, False
-    header = unnamed_apart(next(csv.reader([first], delimiter=found)))
+    column = named_at[found]  # as the header names it (Text, for the model's text)
+    header = unnamed_apart(next(csv.reader([written[0]], delimiter=found)))
     require_unique_columns(header, Path(source.name))
     end_of_arrival = [False]
+    row_lines: list[str] = []  # the lines of the row being read, for a quote left open at the end
 
     def lines() -> Iterator[str]:
         for chunk in restored:
             for position, record in enumerate(chunk):
                 end_of_arrival[0] = position == len(chunk) - 1
-                yield (record.text or "") + "\n"
+                row_lines.append((record.text or "") + "\n")
+                yield row_lines[-1]
 
     def records() -> Iterator[list[Record]]:
         rows = csv.reader(lines(), delimiter=found)
-        next(rows)  # the header
+        for row in rows:  # the header, past blank lines
+            if holds_cells(row):
+                break
+        row_lines.clear()
         arrived: list[Record] = []
-        index, start = 0, 2
+        index, start = 0, rows.line_num + 1
         try:
             for row in rows:
-                if len(row) > len(header):
+                spans = rows.line_num > start
+                if len(row) > len(header) or (spans and len(row) != len(header)):
                     if arrived:  # the rows before it still get their results
                         yield arrived
+                    if spans:  # a quote that opened a cell, and closed none: the rows after it read in
+                        raise DataError(
+                            open_quote_message(source.name, start, rows.line_num, to_the_end=False)
+                        )
                     raise ragged_row_error(
                         Path(source.name), line=start, fields=len(row), header=header, delimiter=found
                     )
+                if spans and ends_inside_quote(row_lines, delimiter=found):  # read on to the input's end
+                    if arrived:
+                        yield arrived
+                    raise DataError(open_quote_message(source.name, start, rows.line_num, to_the_end=True))
                 start = rows.line_num + 1
+                row_lines.clear()
                 if holds_cells(row):
                     fields = dict(zip(header, row + [""] * (len(header) - len(row)), strict=True))
                     arrived.append(Record(index=index, text=text_cell(fields, column) or None, fields=fields))

@@ -256,8 +256,9 @@ class CsvWriter:
     own name. So is `label` wherever the input has a column eval could take for true labels
     (`category`, `sentiment_label`; also `label_count`, to be safe): an evaluation by a model whose
     labels the output's `prob_` columns do not name would take a `label` column for them. With
-    `top_k` of 2 or more (--top-k given), the next best labels follow, `top2_label`, `top2_score`,
-    and so on: a shop's 396 categories made the probability columns no place to read them from."""
+    `top_k` of 2 or more (--top-k given), the labels after the one given follow, most probable first,
+    `top2_label`, `top2_score`, and so on: a shop's 396 categories made the probability columns no
+    place to read them from."""
 
     def __init__(
         self,
@@ -340,15 +341,12 @@ class CsvWriter:
             written = shortened.get(id(prediction), [])
             score = written[0] if written else None
             cells = written[1 : 1 + self.labels] or [""] * self.labels
-            next_scores = iter(written[1 + self.labels :])
+            following = [label for label, _ in self._following(prediction)] if written else []
+            scores = written[1 + self.labels :]
             ranked = [
                 cell
-                for rank in self.ranks
-                for cell in (
-                    (_cell(prediction.top_k[rank - 1][0]), next(next_scores))
-                    if rank <= len(prediction.top_k) and written
-                    else ("", "")
-                )
+                for place in range(len(self.ranks))
+                for cell in ((_cell(following[place]), scores[place]) if place < len(following) else ("", ""))
             ]
             label, reason = _cell(prediction.label), _cell(prediction.reason)
             self._write_row(
@@ -357,8 +355,14 @@ class CsvWriter:
         self.stream.flush()
 
     def _next_scores(self, prediction: Prediction) -> list[float]:
-        """The probabilities of the prediction's next best labels, as far as the columns go."""
-        return [score for _, score in prediction.top_k[1 : self.ranks.stop - 1]]
+        """The probabilities of the labels after the one given, as far as the columns go."""
+        return [score for _, score in self._following(prediction)]
+
+    def _following(self, prediction: Prediction) -> list[tuple[str, float]]:
+        """The labels after the one given, most probable first, as the table lists them: the one given
+        left out, which --threshold may make another than the most probable, and --fallback one below
+        --min-score (a review: `top2_label` repeated the label, and the most probable was in none)."""
+        return [item for item in prediction.top_k if item[0] != prediction.label][: len(self.ranks)]
 
     def _write_row(self, cells: Sequence[str]) -> None:
         # Python's csv module quotes a field holding "\n" but not one holding a lone "\r" (with

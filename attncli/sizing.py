@@ -364,7 +364,7 @@ def many_labels_note(sized_epochs: int | None, rows_per_label: Sequence[int], be
     the training rows of each label."""
     if sized_epochs is None or sized_epochs > EPOCHS_RANGE[1] or len(rows_per_label) < MANY_LABELS:
         return None
-    if best_epoch < LATE_BEST * sized_epochs:
+    if best_epoch <= LATE_BEST * sized_epochs:  # the last quarter: epochs 16-20 of 20
         return None
     median = statistics.median(rows_per_label)
     if median >= FEW_ROWS_A_LABEL:

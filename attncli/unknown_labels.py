@@ -109,18 +109,23 @@ def _closest_hint(unknown: Sequence[str], label_names: list[str]) -> str:
     'cafe' for 'café', 'buisness' for 'business', 'Home>Tools' for 'Home > Tools'; a slip is one
     letter added, dropped, changed or swapped with the next ('unhappy' is no 'happy'). Labels that
     share a long path differ in more than a letter: a close ratio of their spellings named a wrong
-    sibling ('... > Storage Boxes' may be '... > Shoe Racks', a trial of 396 labels). Not between
-    numbers: '2024' is no slip for '2023'."""
+    sibling ('... > Storage Boxes' may be '... > Shoe Racks', a trial of 396 labels); so does a letter
+    in a name of three ('neu' for 'neg'). Not between numbers: '2024' is no slip for '2023'."""
     if any(number_of(name) is not None for name in label_names):
         return ""
     plain = {_spelling(name): name for name in reversed(label_names)}  # the first one wins
     told = []
     for label in unknown:
         key = _spelling(label)
-        slips = [name for name in plain if _one_slip(key, name)]
+        # A slip of a letter in a short name makes another word ('neu' is no slip for 'neg').
+        slips = [name for name in plain if name == key or (len(key) >= SLIP_LENGTH and _one_slip(key, name))]
         if slips:
             told.append(f"{label!r} may be {plain[min(slips, key=lambda name: name != key)]!r}")
     return f" ({', '.join(told)})" if told else ""
+
+
+# The fewest letters a label's spelling holds for a letter's difference to be taken for a slip.
+SLIP_LENGTH = 4
 
 
 def _spelling(name: str) -> str:

@@ -1158,12 +1158,12 @@ def test_inspect_of_labelled_rows_says_each_rows_label_beside_the_prediction(eas
     """A trial's report of 400 labelled log lines showed what was predicted, and no way to tell the
     mistakes: a file with the column the model learnt its labels from gives each row's label."""
     rows = tmp_path / "rows.csv"
-    rows.write_text("id,text,label\n1,hot soup with bread,food\n2,hot soup with bread,sport\n3,hot soup,\n")
+    rows.write_text("id,text,label\n1,hot soup with bread, Food\n2,hot soup with bread,sport\n3,hot soup,\n")
     html = tmp_path / "report.html"
     shown = _ok("inspect", easy_run, "-f", rows, "--no-color", "--html", html).stdout
     headers = [line for line in shown.splitlines() if line.startswith("#")]
     assert [re.sub(r"\(\d+\.\d%\)", "(P)", line.split(";")[0]) for line in headers] == [
-        "#0  id 1  predicted food (P), labelled food",
+        "#0  id 1  predicted food (P), labelled  Food",  # as written; read as food, as eval reads it
         "#1  id 2  predicted food (P), labelled sport (wrong)",
         "#2  id 3  predicted food (P)",  # no label in the row: nothing to say
     ]
@@ -1583,7 +1583,42 @@ def test_a_csv_piped_in_is_read_as_csv_rows_or_said_to_look_like_records(easy_ru
         app, ["predict", str(easy_run), "--json"], input="id,text,label\n5'10\" tall, brown hair\n"
     )
     assert inch.exit_code == 0 and len(inch.stdout.splitlines()) == 2
+    # A quote opened and never closed swallowed the rows after it, exit 0: refused, as in a file,
+    # after the rows before it got their results.
+    opened = RUNNER.invoke(
+        app, ["predict", str(easy_run), "--json"], input='text,id\nsoup,1\n"goal,2\nrun,3\n'
+    )
+    assert opened.exit_code == 2 and len(opened.stdout.splitlines()) == 1
+    assert "line 3 of standard input opens a double quote that its field does not close" in opened.stderr
+    last = RUNNER.invoke(
+        app, ["predict", str(easy_run), "--json"], input='text,id\nsoup,1\nrun,"goal\nmore\n'
+    )
+    assert last.exit_code == 2 and len(last.stdout.splitlines()) == 1
+    assert (
+        "line 3 of standard input opens a double quote that its field does not close, so every line"
+        in last.stderr
+    )
+    # A header in another case past a blank line, a first cell that goes on to the next line, and a
+    # text of 200,000 characters (the csv module's limit is 131,072: it crashed the reading).
+    cased = RUNNER.invoke(
+        app, ["predict", str(easy_run), "--json"], input=f'\nText,Id\n"hot\nsoup",1\n{"soup " * 40000},2\n'
+    )
+    assert [(line["text"][:8], line["fields"]) for line in map(json.loads, cased.stdout.splitlines())] == [
+        ("hot\nsoup", {"Id": "1"}),
+        ("soup sou", {"Id": "2"}),
+    ]
+    assert RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="soup " * 40000).exit_code == 0
+    # A sentence that starts with the column's name is no header: two texts, noted.
+    sentence = RUNNER.invoke(
+        app, ["predict", str(easy_run), "--json"], input="text, images and video are great\nhello, world\n"
+    )
+    assert sentence.exit_code == 0 and len(sentence.stdout.splitlines()) == 2
     # --delimiter asks for csv rows: refused where the input holds none, as TEXT arguments are.
+    for given, piped in (
+        (["--delimiter", ";"], '{"text": "soup"}\n'),
+        (["--delimiter", ";", "--whole-file"], "soup\n"),
+    ):
+        assert RUNNER.invoke(app, ["predict", str(easy_run), *given], input=piped).exit_code == 2, given
     lines = RUNNER.invoke(app, ["predict", str(easy_run), "--delimiter", ";"], input="hot soup\n")
     assert lines.exit_code == 2 and lines.stderr.startswith(
         "error: --delimiter ';' splits csv rows, and the first line of standard input is no csv header"
@@ -2501,6 +2536,17 @@ def test_top_k_given_for_csv_output_adds_the_next_best_labels(tmp_path):
     assert (
         "top2_label" not in invoke("predict", checkpoint, "one text", "--format", "csv").stdout
     )  # as before
+    # The labels after the one given: a --threshold that gives another than the most probable (a
+    # review: top2_label repeated the label, and the most probable was in no column).
+    second = rows[0]["top2_label"]
+    moved = invoke(
+        "predict", checkpoint, "one text", "--format", "csv", "--top-k", 3, "--threshold", f"{second}=0.01"
+    )
+    (given,) = csv.DictReader(io.StringIO(moved.stdout))
+    assert given["label"] == second and (given["top2_label"], given["top3_label"]) == (
+        rows[0]["label"],
+        rows[0]["top3_label"],
+    )
     from attncli.prediction_writers import predicted_columns
 
     assert predicted_columns(list(rows[0]), list(KEYWORDS))[-4:] == (

@@ -486,6 +486,9 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
         "'Home > Storage > Shoe Rack' may be 'Home > Storage > Shoe Racks')"
     )
     assert look_alike_hint(["Home > Storage > Storage Bins", "Drinks > Tea > Herbal Tea"], shelves) == ""
+    # A letter's difference in a short name is another word: 'neu' is no 'neg', 'hr' no 'hw'.
+    assert look_alike_hint(["neu", "hr", "D"], ["pos", "neg", "hw", "C"]) == ""
+    assert look_alike_hint(["tach"], ["tech", "food"]) == " ('tach' may be 'tech')"
     # A checkpoint trained on JSON whose dates were read with a time (until 2026-12-05): the labels
     # of its own data are unknown to it now, and the error says why and what to do
     assert look_alike_hint(["2024-01-01"], ["2024-01-01 00:00:00", "2024-02-01 00:00:00"]) == (

@@ -64,6 +64,8 @@ def check_inputs(
             "--delimiter splits the columns of csv/tsv rows (a --file, or standard input that opens with a "
             "header); pass such rows, or drop --delimiter"
         )
+    if delimiter is not None and (whole_file or _is_folder_of_texts(file)):
+        raise ConfigError("--delimiter splits csv rows; a text read whole has none: drop --delimiter")
     if whole_file and texts and texts != [STDIN]:
         raise ConfigError("--whole-file reads --file or standard input as one text; TEXT arguments are texts")
     if (whole_file or _is_folder_of_texts(file)) and text_column is not None:
@@ -251,6 +253,11 @@ def _streamed(
     from attncli.data_file_records import csv_rows_if_table, json_lines_if_records
 
     read, as_records = json_lines_if_records(source, text_column=text_column, trained_column=trained_column)
+    if as_records and delimiter is not None:
+        raise ConfigError(
+            f"--delimiter splits csv rows, and {source.name} holds JSON lines (its first line is a JSON "
+            "object); drop --delimiter"
+        )
     if as_records:
         for note in read.notes:
             say(f"note: {note}")
@@ -332,7 +339,7 @@ def _noting_record_shaped(
     (each line would be classified whole, braces, ids and gold labels included); `tabbed_remedy`
     is the remedy where that line is split by tabs; `refuse_tables`: refused instead where the line
     is a header of several columns over a line of as many."""
-    from attncli.csv_rows import table_delimiter
+    from attncli.csv_rows import header_naming, table_delimiter
     from attncli.record_sources import GUESSED_HEADER, record_shaped
 
     first = True
@@ -355,7 +362,10 @@ def _noting_record_shaped(
                 # header a label at 97%, exit 0). Only a header of several columns over a row of as
                 # many is taken for one: a text may begin "text, images and video", or be JSON.
                 guessed = shape.startswith(GUESSED_HEADER)
-                table = following is not None and table_delimiter(line, following) is not None
+                # Of short names, as a header's: "text, images and video are great" over "hello,
+                # world" is two texts (a review of the csv reading that took them for a table).
+                named = bool(text_column and header_naming(line, text_column, None))
+                table = following is not None and named and table_delimiter(line, following) is not None
                 if refuse_tables and not guessed and table:
                     raise DataError(
                         f"the first line of {name} looks like {shape}, so it holds records, not one text a "

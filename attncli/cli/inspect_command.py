@@ -183,7 +183,7 @@ def inspect(
             color_system=None if plain or console is None else console.color_system,
             recorded_color_system=None if refused else "truecolor",
             numbered=source.name != "arguments" or len(texts or []) > 1, text_column=source.text_column,
-            label_column=loaded.config.data.label_column,
+            label_column=loaded.config.data.label_column, label_names=list(loaded.label_names),
         )  # fmt: skip
         view = {
             "layer": shown_layer,
@@ -255,6 +255,7 @@ class _Shown:
     text_column: str | None
     label_column: str | None
     """The column the model was trained on the labels of: a file of labelled rows shows each one's."""
+    label_names: list[str]
 
     @property
     def recorders(self) -> list[Any]:
@@ -306,25 +307,37 @@ def _show_record(record: Any, inspection: Any, shown: _Shown) -> None:
             recorder.print(line, style="attn.muted", markup=False)
     else:
         index = record.index if shown.numbered else None
-        _show_inspection(shown, inspection, index, identity_of(record.fields), _labelled(record, shown))
+        labelled = _labelled(record, shown)
+        _show_inspection(shown, inspection, index, identity_of(record.fields), labelled)
 
 
-def _labelled(record: Any, shown: _Shown) -> str | None:
+def _labelled(record: Any, shown: _Shown) -> tuple[str, str] | None:
     """The row's own label, where the input has the column the model was trained on the labels of
-    (a trial's report of 400 log lines showed what was predicted, and no way to see which were wrong)."""
+    (a trial's report of 400 log lines showed what was predicted, and no way to see which were wrong):
+    as written, and as the model's label it is read as, as eval reads it (` food` is `food`, `Sport`
+    `sport`)."""
+    from attncli.labels import known_label_key
     from attncli.layouts import value_at
     from attncli.records import is_missing
+    from attncli.unknown_labels import labels_in_another_case
 
     if shown.label_column is None or not record.fields:
         return None
     value = value_at(record.fields, shown.label_column)
     if value is None or is_missing(value) or isinstance(value, (dict, list)) or not str(value).strip():
         return None
-    return str(value)
+    key = known_label_key(None, value, set(shown.label_names))
+    if key not in shown.label_names:
+        key = labels_in_another_case([key], shown.label_names).get(key, key)
+    return str(value), key
 
 
 def _show_inspection(
-    shown: _Shown, inspection: Any, index: int | None, identity: str | None, labelled: str | None = None
+    shown: _Shown,
+    inspection: Any,
+    index: int | None,
+    identity: str | None,
+    labelled: tuple[str, str] | None = None,
 ) -> None:
     from attncli.render import render_inspection
 

@@ -113,22 +113,24 @@ def render_inspection(
     index: int | None = None,
     identity: str | None = None,
     weight_titles: bool = False,
-    labelled: str | None = None,
+    labelled: tuple[str, str] | None = None,
 ) -> RenderableType:
     """The text as far as the model read it, each token's background coloured by its weight, with
     a legend and the top tokens; without colour, each token followed by its weight in brackets.
     `index` and `identity` ("ticket_id T0042") head the record of a file it came from;
     `weight_titles`: each coloured token carries its weight for html_page to make its title;
-    `labelled`: the row's own label, where its file has one, said beside the prediction."""
-    wrong = labelled is not None and labelled != inspection.label
+    `labelled`: the row's own label, where its file has one, as written and as the model's label it
+    is read as, said beside the prediction."""
+    written, read_as = labelled if labelled is not None else (None, None)
+    wrong = read_as is not None and read_as != inspection.label
     header = Text.assemble(
         (f"#{index}  " if index is not None else "", "attn.muted"),
         (f"{identity}  " if identity is not None else "", "attn.muted"),
         ("predicted ", "attn.muted"),
         (one_line(inspection.label), "attn.label"),
         (f" ({format_probability(inspection.score)})", "attn.score"),
-        (", labelled " if labelled is not None else "", "attn.muted"),
-        (one_line(labelled or ""), "attn.bad" if wrong else "attn.label"),
+        (", labelled " if written is not None else "", "attn.muted"),
+        (one_line(written or ""), "attn.bad" if wrong else "attn.label"),
         (" (wrong)" if wrong else "", "attn.bad"),
         (f"; showing {inspection.view}", "attn.muted"),
     )
