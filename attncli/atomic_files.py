@@ -67,6 +67,13 @@ def check_output_file(
         raise DataError(f"folder {folder} does not exist; create it or pass another {option}")
     if path.is_dir():
         raise DataError(f"{path} is a folder; pass {option} the name of a file, such as one inside it")
+    if not _is_device_path(path) and not os.access(folder, os.W_OK | os.X_OK):
+        # The file appears by a rename in its folder, so the folder must take a new file: refused at
+        # once, where inspect --html computed 500 heatmaps before failing to save them (a trial).
+        raise DataError(
+            f"cannot write {option} {path}: this user may not add files to {folder} (read-only, or "
+            f"another user's); pass another {option}"
+        )
     if path.is_file() and not _is_device_path(path) and not _writable(path):
         # Replacing it by a rename would succeed, as the folder is writable; the shell's `>` and cp
         # refuse a file its owner made read-only, and so does attn.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from attncli.csv_rows import Quoting, allow_long_fields, holds_cells
@@ -115,18 +115,12 @@ def _reads_as_a_row(line: str, delimiter: str, fields: int) -> bool:
 
 
 def _ends_inside_quote(path: Path, *, encoding: str, delimiter: str, start: int) -> bool:
-    """Whether the rows from line `start` on, read by csv's strict rules, run to the end of the file
-    inside a quote (the csv module's own reader reads such a field to the end without a word)."""
+    """Whether the rows from line `start` on run to the end of the file inside a quote."""
     with path.open(encoding=encoding, newline="") as file:
-        try:
-            for _ in csv.reader(itertools.islice(file, start - 1, None), delimiter=delimiter, strict=True):
-                pass
-        except csv.Error as error:
-            return "end of data" in str(error)
-    return False
+        return ends_inside_quote(itertools.islice(file, start - 1, None), delimiter=delimiter)
 
 
-def ends_inside_quote(lines: list[str], *, delimiter: str) -> bool:
+def ends_inside_quote(lines: Iterable[str], *, delimiter: str) -> bool:
     """Whether `lines`, read by csv's strict rules, end inside a quote (the csv module's own reader
     reads such a field to the end without a word)."""
     try:

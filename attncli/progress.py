@@ -17,7 +17,7 @@ from tqdm import tqdm
 from attncli.history import EpochRecord
 from attncli.reporter import RunInfo, epoch_text
 from attncli.streams import one_line
-from attncli.verbosity import is_quiet, speaks
+from attncli.verbosity import is_quiet, said_under_quiet
 
 if TYPE_CHECKING:
     from attncli.train import TrainResult
@@ -54,7 +54,7 @@ class ProgressReporter:
         self.epoch_seconds: list[float] = []  # the training epochs this process ran, for the run's end
 
     def stage(self, message: str) -> None:
-        if speaks(message):  # it names files and folders: on one line, escaped
+        if said_under_quiet(message):  # it names files and folders: on one line, escaped
             tqdm.write(one_line(message), file=sys.stderr)
 
     def finished(self, result: TrainResult) -> None:

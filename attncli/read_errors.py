@@ -8,6 +8,7 @@ import atexit
 import codecs
 import contextlib
 import csv
+import errno
 import os
 import shutil
 import socket
@@ -163,8 +164,13 @@ def read_error(
     """What went wrong reading `path`, with the line where the file can say it."""
     builder = FILE_BUILDERS[path.suffix.lower()]
     reason = error_reason(error)
+    # `datasets` wraps what failed writing its copy (a full disk, an unwritable cache) in errors of
+    # its own: a container's full temporary folder was said to be the data file's fault (a trial).
+    error = _os_error_within(error) or error
+    if "Not enough disk space" in str(error):  # `datasets`' own check of the room its copy needs
+        error = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     cache = os.environ.get("HF_DATASETS_CACHE")
-    if cache and isinstance(error, OSError) and _inside(error.filename, Path(cache).expanduser()):
+    if cache and isinstance(error, OSError) and _on_the_way(error.filename, Path(cache).expanduser()):
         # `datasets` writes its Arrow copy of the file there: the cache failed, not the file.
         return DataError(
             f"could not write the Arrow copy of {path.name} to HF_DATASETS_CACHE={cache} "
@@ -215,11 +221,30 @@ def _holds_no_rows(path: Path, builder: str) -> bool:
         return False
 
 
-def _inside(filename: Any, folder: Path) -> bool:
-    """Whether the file an OSError names is `folder` or in it (both made absolute)."""
+# What a folder that may not be written says.
+UNWRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def _on_the_way(filename: Any, folder: Path) -> bool:
+    """Whether the file an OSError names is `folder`, in it, or a folder above it that it would be
+    made in (HF_DATASETS_CACHE=/nonexistent/hf was refused at /nonexistent), all made absolute."""
     if not filename:
         return False
-    return Path(os.path.abspath(filename)).is_relative_to(os.path.abspath(folder))
+    named, cache = Path(os.path.abspath(filename)), Path(os.path.abspath(folder))
+    return named.is_relative_to(cache) or cache.is_relative_to(named)
+
+
+def _os_error_within(error: BaseException) -> OSError | None:
+    """The failed write an error was raised from, itself or through the errors that wrap it: a full
+    disk or quota, or a folder it may not write (a missing file met on the way is no such cause)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError) and current.errno in (*DISK_FULL, *UNWRITABLE):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def decoding_error(path: Path, encoding: str) -> DataError | None:

@@ -14,7 +14,7 @@ def is_quiet() -> bool:
     return _quiet
 
 
-def speaks(message: str) -> bool:
+def said_under_quiet(message: str) -> bool:
     """Whether `message` is said: always a warning or an error, anything else unless quiet."""
     return not _quiet or message.lstrip().startswith(("warning:", "error:"))
 

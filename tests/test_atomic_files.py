@@ -25,6 +25,22 @@ def test_an_output_path_that_is_a_folder_or_in_no_folder_is_refused_before_any_w
     check_output_file(None)
 
 
+def test_an_output_in_a_folder_this_user_may_not_write_is_refused_before_any_work(tmp_path, monkeypatch):
+    """inspect --html into a folder of root's computed 500 heatmaps, then failed to save them (a
+    container trial, as another user); root passes any permission check, so the check is faked."""
+    import os
+
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: real(path, mode) and Path(path) != tmp_path)
+    with pytest.raises(DataError) as refused:
+        check_output_file(tmp_path / "page.html", "--html")
+    assert str(refused.value) == (
+        f"cannot write --html {tmp_path / 'page.html'}: this user may not add files to {tmp_path} "
+        "(read-only, or another user's); pass another --html"
+    )
+    check_output_file(Path("/dev/stdout"), "--html")  # standard output is written, not made
+
+
 def test_no_output_goes_into_a_checkpoint_or_over_a_file_of_another_kind(tmp_path):
     """`inspect --html run/best/config.json` replaced the checkpoint's config (it loaded no more), and
     `--html notes.txt` the notes."""

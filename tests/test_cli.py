@@ -312,6 +312,10 @@ def test_eval_ended_by_sigterm_or_sighup_removes_its_temporary_arrow_copies(
     )
     assert finished.returncode == 128 + getattr(signal, signal_name), finished.stderr
     assert list(temporary.iterdir()) == []
+    # Said as the last line, which a scheduler shows of its job's log (it said nothing).
+    assert finished.stderr.splitlines()[-1] == (
+        f"stopped by {signal_name}; the files it was writing were left as they were"
+    )
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")

@@ -1298,6 +1298,18 @@ def test_an_empty_input_says_there_was_nothing_to_predict_or_inspect(easy_run, t
             assert f"note: {data} held no texts" in result.stderr
     one_line = RUNNER.invoke(app, ["predict", str(easy_run), "-", "--json"], input="\n")  # a record
     assert "held no texts" not in one_line.stderr
+    # An empty input replacing a file of results is warned of: a nightly job given cron's /dev/null
+    # lost yesterday's results with exit 0 and a note (a container trial). A new file is no loss.
+    results = tmp_path / "results.csv"
+    new = RUNNER.invoke(app, ["predict", str(easy_run), "-o", str(results)], input="")
+    assert new.exit_code == 0 and new.stderr.startswith("note: standard input held no texts")
+    _ok("predict", easy_run, "hot soup", "-o", results)
+    replaced = RUNNER.invoke(app, ["predict", str(easy_run), "-o", str(results)], input="")
+    assert replaced.exit_code == 0 and replaced.stderr.startswith(
+        f"warning: standard input held no texts, so {results}, which held results, now holds none\n"
+    )
+    again = RUNNER.invoke(app, ["predict", str(easy_run), "-o", str(results), "-q"], input="")
+    assert again.stderr == ""  # a header alone holds no results to lose (and --quiet says no note)
 
 
 def test_csv_to_a_terminal_is_shown_safe_and_to_a_file_or_pipe_as_written(easy_run, tmp_path, monkeypatch):
@@ -2482,6 +2494,15 @@ def test_a_limit_on_memory_or_threads_is_said_as_such_in_one_line(capsys):
             "(the process is short of memory or threads: raise its limits (ulimit -v, ulimit -u, the "
             "container's), or set TOKENIZERS_PARALLELISM=false)\n"
         )
+    # numpy's ImportError opens with a banner, the cause lines below it (a trial's `ulimit -v`).
+    banner = ImportError(
+        "\n\nIMPORTANT: PLEASE READ THIS FOR ADVICE ON HOW TO SOLVE THIS ISSUE!\n\nImporting the numpy "
+        "C-extensions failed.\nOriginal error was: libopenblas.so: failed to map segment from shared object\n"
+    )
+    assert _ended_by(banner, capsys)[1].startswith(
+        "error: ImportError: Original error was: libopenblas.so: failed to map segment from shared object "
+        "(the process is short of memory or threads"
+    )
     assert _ended_by(ValueError("a bug"), capsys)[1] == (
         "error: ValueError: a bug (rerun with --debug for the traceback)\n"
     )

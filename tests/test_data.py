@@ -1275,6 +1275,35 @@ def test_a_full_temporary_folder_is_named_not_blamed_on_the_data(tmp_path, monke
         f"could not write the Arrow copy of d.csv to {tmp_path / 'cache'} (the disk is full); free some "
         "space, or point HF_DATASETS_CACHE elsewhere"
     )
+    # As `datasets` raises them in a container (a trial): the full disk wrapped in an error of its
+    # own, its own check of the room needed, and a cache whose parent may not be made.
+    from datasets.exceptions import DatasetGenerationError
+
+    def wrapped(*args, **kwargs):
+        try:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError as full:
+            raise DatasetGenerationError("An error occurred while generating the dataset") from full
+
+    def no_room(*args, **kwargs):
+        raise OSError("Not enough disk space. Needed: Unknown size (download: Unknown size, generated: ...")
+
+    for failing in (wrapped, no_room):
+        monkeypatch.setattr(datasets, "load_dataset", failing)
+        with pytest.raises(
+            DataError, match=r"^could not write the Arrow copy of d.csv to .*\(the disk is full\)"
+        ):
+            load_raw(str(data))
+
+    def parent_refused(*args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/nonexistent")
+
+    monkeypatch.setattr(datasets, "load_dataset", parent_refused)
+    monkeypatch.setenv("HF_DATASETS_CACHE", "/nonexistent/hf")
+    with pytest.raises(
+        DataError, match="^could not write the Arrow copy of d.csv to HF_DATASETS_CACHE=/nonexistent/hf"
+    ):
+        load_raw(str(data))
 
 
 def test_a_nan_label_is_no_label_not_a_class_named_nan(tmp_path):

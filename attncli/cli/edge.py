@@ -17,7 +17,7 @@ import typer
 
 from attncli.errors import DISK_FULL, AttnError, CheckpointError, TrainingInterrupted, why_unwritten
 from attncli.streams import flush_quietly, one_line, writes_unicode
-from attncli.verbosity import quietened, speaks
+from attncli.verbosity import quietened, said_under_quiet
 
 if TYPE_CHECKING:
     from attncli.checkpoint import LoadedCheckpoint
@@ -31,7 +31,7 @@ def say(message: str) -> None:
     on escaped: a file named with an escape sequence retitled a trial's window through `wrote N
     results to NAME`, and one named with a line break printed a line of its own (`error: ...`).
     Under --quiet, only warnings and errors are said."""
-    if speaks(message):
+    if said_under_quiet(message):
         typer.echo(one_line(message), err=True)
 
 
@@ -81,7 +81,13 @@ def _run_command(
             if not terminable:
                 return action()
             with termination_raises():
-                return action()
+                try:
+                    return action()
+                except SystemExit as stopped:  # SIGTERM or SIGHUP: a scheduler's log showed no line
+                    if stopped.code in STOPPED_BY and speaks:
+                        name = STOPPED_BY[stopped.code]
+                        say(f"stopped by {name}; the files it was writing were left as they were")
+                    raise
     except TrainingInterrupted as stopped:
         if speaks:
             say(str(stopped))
@@ -176,14 +182,21 @@ def _unexpected(error: BaseException, *, debug: bool) -> typer.Exit:
         traceback.print_exc()
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
     # A bare MemoryError (Python could not allocate, under `ulimit -v` or a container's limit) says
-    # nothing: it printed "error: MemoryError:  (rerun with --debug ...)" (an ops trial).
-    limited = isinstance(error, MemoryError) or any(sign in message for sign in LIMIT_SIGNS)
+    # nothing: it printed "error: MemoryError:  (rerun with --debug ...)" (an ops trial). numpy's
+    # ImportError says the cause a few lines below a banner, which was all the line showed (a trial).
+    signed = [line for line in str(error).splitlines() if any(sign in line for sign in LIMIT_SIGNS)]
+    limited = isinstance(error, MemoryError) or bool(signed)
+    message = signed[0].strip() if signed else message
     if isinstance(error, MemoryError) and not message:
         message = "out of memory"
     advice = LIMIT_ADVICE if limited else None if debug else "rerun with --debug for the traceback"
     said = f"error: {type(error).__name__}: {message}" + (f" ({advice})" if advice else "")
     say(one_line(said))
     return typer.Exit(1)
+
+
+# The exit statuses termination_raises gives, by the signal's name.
+STOPPED_BY = {128 + signal.SIGTERM: "SIGTERM", 128 + signal.SIGHUP: "SIGHUP"}
 
 
 # How a library says that the process hit a limit on its address space or threads (`ulimit -v`,

@@ -138,6 +138,9 @@ def predict(
             trained_encoding=loaded.config.data.encoding, whole_file=whole_file,
         )  # fmt: skip
         stats = PredictionStats()
+        # A file of results this run replaces: replaced by none, a job whose input came empty (cron's
+        # /dev/null) lost yesterday's results with exit 0 and a note (a container trial).
+        replacing = output is not None and _holds_results(output, chosen)
         counted = counted_chunks(source.chunks, streaming=source.streaming, count=source.count)
         chunks = predict_stream(
             loaded, counted, top_k=top_k, batch_size=batch_size, stats=stats, min_score=min_score,
@@ -180,7 +183,10 @@ def predict(
                     csv_writer.finish()
             else:
                 _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
-        note_when_nothing_read(source, records=stats.records, verb="predict")
+        if replacing and stats.records == 0:
+            say(f"warning: {source.name} held no texts, so {output}, which held results, now holds none")
+        else:
+            note_when_nothing_read(source, records=stats.records, verb="predict")
         _report_prediction_stats(stats, model=loaded.config.model, fallback=fallback_label)
         if output is not None:
             say(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}")
@@ -224,6 +230,20 @@ def _report_prediction_stats(stats, *, model: ModelConfig, fallback: str | None 
         )
         below = f"{stats.below_min_score:,} of {stats.records:,} records"
         say(f"note: {below} scored below --min-score and got {got}")
+
+
+def _holds_results(path: Path, output_format: str) -> bool:
+    """Whether the file at `path` holds results of `output_format` (past a csv's or a table's header
+    line; an empty JSON array is none), judged from its start."""
+    try:
+        with path.open("rb") as file:
+            start = file.read(1 << 16)
+    except OSError:  # not a file, or not readable: nothing said of it
+        return False
+    if output_format == "json":
+        return start.strip() not in (b"", b"[]")
+    lines = [line for line in start.splitlines() if line.strip()]
+    return len(lines) >= (1 if output_format == "jsonl" else 2)
 
 
 def writes_to_terminal(stream: IO[str]) -> bool:
