@@ -54,7 +54,8 @@ def header_naming(line: str, column: str, delimiter: str | None) -> dict[str, st
     """Each delimiter at which `line` splits into several short names, as a csv header's, among
     which is `column` (in any case, with spaces around it; each part of a joined column, as named),
     with the column as that header names it: empty where none does. A sentence that starts with the
-    column's name (`text, images and video are great`) is no header: its other cell is no name."""
+    column's name (`text, images and video are great`) is no header: its other cell is no name
+    (a stricter rule, names of word characters alone, left `is_spam?` and `2023 score` unread)."""
     from attncli.joined_columns import parts_of
 
     if "\r" in line:  # lines ended by a carriage return alone, which their own check refuses
@@ -63,9 +64,7 @@ def header_naming(line: str, column: str, delimiter: str | None) -> dict[str, st
     named: dict[str, str] = {}
     for candidate in (delimiter,) if delimiter else ("\t", ";", ","):
         names = next(csv.reader([line], delimiter=candidate), [])
-        if len(names) < 2 or not all(
-            HEADER_NAME.fullmatch(name.strip()) and len(name.split()) <= 3 for name in names
-        ):
+        if len(names) < 2 or not all(_names_a_column(name) for name in names):
             continue
         parts = parts_of(column)
         if len(parts) > 1:  # joined: each part as named, as the text is read through them
@@ -77,6 +76,12 @@ def header_naming(line: str, column: str, delimiter: str | None) -> dict[str, st
         if found is not None:
             named[candidate] = found
     return named
+
+
+def _names_a_column(name: str) -> bool:
+    """Whether a header's cell reads as a column's name, not a sentence: at most 40 characters and
+    four words (`is_spam?`, `2023 score`, `Unnamed: 0`; not `images and video are great`)."""
+    return len(name.strip()) <= 40 and len(name.split()) <= 4
 
 
 def header_row(rows: Iterator[list[str]]) -> list[str] | None:

@@ -490,9 +490,9 @@ def csv_rows_if_table(
     for chunk in chunks:  # the header, and the line after it that tells a table from a text
         held += chunk
         lines_held = [record.text or "" for record in held if (record.text or "").strip()]
-        if len(lines_held) >= 2 or not (
-            column and lines_held and header_naming(lines_held[0], column, delimiter)
-        ):
+        if not lines_held:  # blank lines alone so far: the header is still to come
+            continue
+        if len(lines_held) >= 2 or not (column and header_naming(lines_held[0], column, delimiter)):
             break
     restored = itertools.chain([held] if held else [], chunks)
     as_text = dataclasses.replace(source, chunks=restored)
@@ -530,7 +530,7 @@ def csv_rows_if_table(
         try:
             for row in rows:
                 spans = rows.line_num > start
-                if len(row) > len(header) or (spans and len(row) != len(header)):
+                if len(row) > len(header):
                     if arrived:  # the rows before it still get their results
                         yield arrived
                     if spans:  # a quote that opened a cell, and closed none: the rows after it read in

@@ -300,7 +300,7 @@ def few_rows_note(per_class: dict[str, ClassScores]) -> str | None:
         shown: list[str] = []
         for name, support in few.items():
             item = f"{one_line(name)} ({support} row{'s' * (support != 1)})"
-            if shown and (len(shown) == 10 or sum(map(len, shown)) + len(item) > FEW_ROWS_LISTED):
+            if shown and (len(shown) == 10 or len(", ".join([*shown, item])) > FEW_ROWS_LISTED):
                 break
             shown.append(item)
         counted = ", ".join(shown)

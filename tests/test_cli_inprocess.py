@@ -159,6 +159,19 @@ def test_quiet_says_only_warnings_and_errors_and_leaves_the_results_as_they_are(
     assert _ok("predict", easy_run, "-f", texts, "--json").stderr == said.stderr
 
 
+def test_quiet_still_says_how_a_command_was_stopped_and_what_resumes_it(tmp_path, monkeypatch):
+    """A review: under -q a training stopped by Ctrl-C (or a scheduler's SIGTERM) left no word, where
+    its line names what resumes it."""
+
+    def pressed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("attncli.render.render_train_summary", pressed)  # as the summary is printed
+    data = write_csv(tmp_path / "d.csv", make_rows(40))
+    stopped = invoke("train", data, "-o", tmp_path / "run", "--epochs", 1, *TINY, "-q")
+    assert stopped.exit_code == 130 and stopped.stderr.splitlines()[-1].startswith("interrupted; ")
+
+
 def test_ctrl_c_after_training_does_not_say_nothing_was_written(tmp_path, monkeypatch):
     def pressed(*args, **kwargs):
         raise KeyboardInterrupt
@@ -1620,6 +1633,12 @@ def test_a_csv_piped_in_is_read_as_csv_rows_or_said_to_look_like_records(easy_ru
         ("soup sou", {"Id": "2"}),
     ]
     assert RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="soup " * 40000).exit_code == 0
+    # Names of any characters are a header's (`is_spam?`, `2023 score`), and a row whose quoted text
+    # spans lines may leave its last cells out, as on one line (a review: both were text, refused).
+    marked = RUNNER.invoke(
+        app, ["predict", str(easy_run), "--json"], input='text,is_spam?,2023 score\n"hot\nsoup"\ngoal,0,1\n'
+    )
+    assert [line["text"] for line in map(json.loads, marked.stdout.splitlines())] == ["hot\nsoup", "goal"]
     # A sentence that starts with the column's name is no header: two texts, noted.
     sentence = RUNNER.invoke(
         app, ["predict", str(easy_run), "--json"], input="text, images and video are great\nhello, world\n"

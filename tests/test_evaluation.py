@@ -998,7 +998,7 @@ def test_labels_with_few_rows_here_get_a_note(loaded, tmp_path):
         for i in range(12)
     }
     listed = few_rows_note({"food": ClassScores(1.0, 1.0, 1.0, 60), **paths})
-    assert listed is not None and "Boxes 003 (1 row) and 8 more labels: one row moves" in listed
+    assert listed is not None and "Boxes 002 (1 row) and 9 more labels: one row moves" in listed
     assert len(listed) < 420
     every = {f"c{i}": ClassScores(1.0, 1.0, 1.0, 1 + i % 2) for i in range(300)}
     assert few_rows_note(every).startswith("few rows here for every label (1-2 rows each): one row")  # type: ignore[union-attr]

@@ -566,6 +566,14 @@ def test_csv_rows_arriving_on_a_pipe_are_records_handed_on_as_their_rows_complet
     ]
     assert pulled == [0, 1, 2]
     assert [(r.index, r.text) for r in next(chunks)] == [(2, "x")] and next(chunks, None) is None
+    # A blank line that arrives on its own before the header is passed over, as in a file.
+    blank_first = RecordSource(
+        name="standard input", chunks=iter([[Record(0, "")], [Record(1, "id,text")], [Record(2, "1,soup")]])
+    )
+    read, as_rows = csv_rows_if_table(blank_first, text_column=None, trained_column="text", delimiter=None)
+    assert as_rows and [(r.text, r.fields) for chunk in read.chunks for r in chunk] == [
+        ("soup", {"id": "1", "text": "soup"})
+    ]
     # Plain lines stay plain: a header over a line of other cells, a header naming another column,
     # or none to name (a model of no text column, no --text-column).
     for lines, trained in (

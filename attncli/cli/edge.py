@@ -26,12 +26,13 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def say(message: str) -> None:
+def say(message: str, *, always: bool = False) -> None:
     """A note, warning or error on standard error, on one line, each character a terminal would act
     on escaped: a file named with an escape sequence retitled a trial's window through `wrote N
     results to NAME`, and one named with a line break printed a line of its own (`error: ...`).
-    Under --quiet, only warnings and errors are said."""
-    if said_under_quiet(message):
+    Under --quiet, only warnings and errors are said, and what is `always` said: how a command was
+    stopped, and what resumes it (a scheduled job's SIGTERM left no word in its log)."""
+    if always or said_under_quiet(message):
         typer.echo(one_line(message), err=True)
 
 
@@ -86,11 +87,13 @@ def _run_command(
                 except SystemExit as stopped:  # SIGTERM or SIGHUP: a scheduler's log showed no line
                     if stopped.code in STOPPED_BY and speaks:
                         name = STOPPED_BY[stopped.code]
-                        say(f"stopped by {name}; the files it was writing were left as they were")
+                        say(
+                            f"stopped by {name}; the files it was writing were left as they were", always=True
+                        )
                     raise
     except TrainingInterrupted as stopped:
         if speaks:
-            say(str(stopped))
+            say(str(stopped), always=True)
         raise typer.Exit(stopped.exit_code) from None
     except AttnError as error:
         flush_quietly()  # results before the error go out; a failure to write them is this error's
@@ -106,7 +109,7 @@ def _run_command(
         raise typer.Exit(128 + signal.SIGPIPE) from None
     except KeyboardInterrupt:
         if speaks:
-            say(interrupted() if callable(interrupted) else interrupted)
+            say(interrupted() if callable(interrupted) else interrupted, always=True)
         raise typer.Exit(130) from None
     except PermissionError as error:
         if not error.filename:

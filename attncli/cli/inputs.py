@@ -232,7 +232,8 @@ def _record_source(
         )
         return dataclasses.replace(source, chunks=refusing)
     if sys.stdin.isatty():
-        say("reading texts from standard input, one per line, or JSON lines (Ctrl-D to end)")
+        # Said under --quiet too: a prompt, without which the command looks hung.
+        say("reading texts from standard input, one per line, or JSON lines (Ctrl-D to end)", always=True)
     source = record_sources.from_stdin(encoding=encoding)
     return _streamed(source, text_column=text_column, trained_column=trained_column, delimiter=delimiter)
 

@@ -120,8 +120,8 @@ QuietOption = Annotated[
     typer.Option(
         "--quiet",
         "-q",
-        help="Say only warnings and errors on standard error: no notes, stages or progress (results "
-        "still go to standard output).",
+        help="Say only warnings, errors and how a command was stopped on standard error: no notes, "
+        "stages or progress (results still go to standard output).",
     ),
 ]
 
