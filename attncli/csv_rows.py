@@ -46,10 +46,6 @@ def table_delimiter(line: str, following: str, delimiters: Sequence[str] = ("\t"
     return None
 
 
-# A header's cell: a name of at most three words, not a number or a sentence.
-HEADER_NAME = re.compile(r"[^\W\d][\w .#/()-]{0,39}")
-
-
 def header_naming(line: str, column: str, delimiter: str | None) -> dict[str, str]:
     """Each delimiter at which `line` splits into several short names, as a csv header's, among
     which is `column` (in any case, with spaces around it; each part of a joined column, as named),

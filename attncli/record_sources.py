@@ -8,11 +8,12 @@ import codecs
 import functools
 import itertools
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from attncli.arrowfiles import is_saved_dataset, saved_dataset_files
-from attncli.csv_rows import HEADER_NAME, header_naming, shown, table_delimiter
+from attncli.csv_rows import header_naming, shown, table_delimiter
 from attncli.data_file_records import arrow_source, csv_source, json_object, json_source, parquet_source
 from attncli.encodings import encoding_marked_by, is_utf8, is_wide, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
@@ -147,6 +148,11 @@ def record_shaped(line: str, *, text_column: str | None) -> str | None:
 # What record_shaped says of a header it guessed by its names (noted, never refused: "Order status,
 # delivery message, refund category" may be a text).
 GUESSED_HEADER = "a csv/tsv header with a text column"
+
+
+# A header's cell, where a header is guessed by its names: a name of at most three words, not a
+# number or a sentence.
+HEADER_NAME = re.compile(r"[^\W\d][\w .#/()-]{0,39}")
 
 
 def _named_text_column(names: list[str]) -> str | None:

@@ -234,7 +234,9 @@ def _report_prediction_stats(stats, *, model: ModelConfig, fallback: str | None 
 
 def _holds_results(path: Path, output_format: str) -> bool:
     """Whether the file at `path` holds results of `output_format` (past a csv's or a table's header
-    line; an empty JSON array is none), judged from its start."""
+    line; an empty JSON array is none), judged from its start; a device (/dev/tty) is not read."""
+    if not path.is_file():
+        return False
     try:
         with path.open("rb") as file:
             start = file.read(1 << 16)
