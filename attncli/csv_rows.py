@@ -74,6 +74,20 @@ def header_naming(line: str, column: str, delimiter: str | None) -> dict[str, st
     return named
 
 
+def table_header(
+    line: str, following: str | None, column: str, delimiter: str | None
+) -> tuple[str, str] | None:
+    """The delimiter of a table whose header `line` names `column` (`header_naming`) over the line
+    `following` of as many cells (`table_delimiter`), with the column as the header names it; None
+    where there is no such table. `following` None: the header came alone (a filter that matched no
+    row), a table of no rows."""
+    named = header_naming(line, column, delimiter)
+    if not named:
+        return None
+    found = next(iter(named)) if following is None else table_delimiter(line, following, tuple(named))
+    return (found, named[found]) if found is not None else None
+
+
 def _names_a_column(name: str) -> bool:
     """Whether a header's cell reads as a column's name, not a sentence: at most 40 characters and
     four words (`is_spam?`, `2023 score`, `Unnamed: 0`; not `images and video are great`)."""

@@ -26,7 +26,7 @@ from attncli.csv_rows import (
     holds_cells,
     ragged_row_error,
     require_unique_columns,
-    table_delimiter,
+    table_header,
     unnamed_apart,
 )
 from attncli.errors import DataError
@@ -487,26 +487,25 @@ def csv_rows_if_table(
     column = text_column or trained_column
     chunks = iter(source.chunks)
     held: list[Record] = []
+    written: list[str] = []  # the lines held that are not blank
     for chunk in chunks:  # the header, and the line after it that tells a table from a text
         held += chunk
-        lines_held = [record.text or "" for record in held if (record.text or "").strip()]
-        if not lines_held:  # blank lines alone so far: the header is still to come
+        written = [record.text or "" for record in held if (record.text or "").strip()]
+        if not written:  # blank lines alone so far: the header is still to come
             continue
-        if len(lines_held) >= 2 or not (column and header_naming(lines_held[0], column, delimiter)):
+        if len(written) >= 2 or not (column and header_naming(written[0], column, delimiter)):
             break
     restored = itertools.chain([held] if held else [], chunks)
     as_text = dataclasses.replace(source, chunks=restored)
-    written = [record.text or "" for record in held if (record.text or "").strip()]
-    named_at = header_naming(written[0], column, delimiter) if column and written else {}
-    if column is None or not named_at:
+    # A header alone (a filter that matched no row) is a table of no rows, as a csv file's is.
+    table = (
+        table_header(written[0], written[1] if len(written) > 1 else None, column, delimiter)
+        if column and written
+        else None
+    )
+    if table is None:
         return as_text, False
-    if len(written) == 1:  # a header alone (a filter that matched no row): no text, as a csv file's
-        found: str | None = next(iter(named_at))
-    else:
-        found = table_delimiter(written[0], written[1], tuple(named_at))
-    if found is None:
-        return as_text, False
-    column = named_at[found]  # as the header names it (Text, for the model's text)
+    found, column = table  # the column as the header names it (Text, for the model's text)
     header = unnamed_apart(next(csv.reader([written[0]], delimiter=found)))
     require_unique_columns(header, Path(source.name))
     end_of_arrival = [False]

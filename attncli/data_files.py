@@ -13,7 +13,7 @@ from attncli.callers_state import SharedSetting
 from attncli.csv_dialect import csv_dialect, delimiter_note, header_line
 from attncli.csv_rows import Quoting, first_ragged_row, require_unique_columns, shown
 from attncli.encodings import decodes, marked_encoding, marked_encoding_note, misread_warning
-from attncli.errors import DataError
+from attncli.errors import DataError, error_chain
 from attncli.fasttext_files import is_fasttext_file, load_fasttext
 from attncli.jsonfiles import readable_values, require_records, require_shallow_json
 from attncli.origins import Origin
@@ -373,12 +373,7 @@ def _typed_null(error: BaseException) -> bool:
     """Whether `error` is datasets refusing a value in a column it typed "null" (its first 10,000
     values missing): `Couldn't cast array of type large_string to null` (datasets 5.0) or
     `Couldn't write column 'note': its type in this file is null` (5.2)."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, TypeError) and "null" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(isinstance(cause, TypeError) and "null" in str(cause) for cause in error_chain(error))
 
 
 def _csv_as_text_columns(path: Path, names: list[str], extra: dict[str, Any]) -> Any | None:

@@ -2,10 +2,22 @@
 
 import errno
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 # What a full disk or a quota raises while writing.
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def error_chain(error: BaseException) -> Iterator[BaseException]:
+    """`error`, then the errors it was raised from or while handling, each once (a chain of causes
+    may loop back on itself): where a library wraps the error that says what went wrong."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        yield current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
 
 
 def why_unwritten(error: OSError, folder: Path) -> tuple[str, str]:

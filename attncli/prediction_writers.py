@@ -323,13 +323,18 @@ class CsvWriter:
         # Every probability as the shortest decimal of its float32 value, converted together: a
         # double's 17 digits made a csv of 150 labels' probabilities about twice the size.
         labelled = [prediction for prediction in predictions if prediction.probabilities]
+        following = {id(prediction): self._following(prediction) for prediction in labelled}
         numbers = float32_list_texts(
-            [value for p in labelled for value in (p.score or 0.0, *p.probabilities, *self._next_scores(p))]
+            [
+                value
+                for p in labelled
+                for value in (p.score or 0.0, *p.probabilities, *(score for _, score in following[id(p)]))
+            ]
         )
         shortened: dict[int, list[str]] = {}
         start = 0
         for prediction in labelled:
-            end = start + 1 + len(prediction.probabilities) + len(self._next_scores(prediction))
+            end = start + 1 + len(prediction.probabilities) + len(following[id(prediction)])
             shortened[id(prediction)], start = numbers[start:end], end
         for prediction in predictions:
             row = (
@@ -341,22 +346,18 @@ class CsvWriter:
             written = shortened.get(id(prediction), [])
             score = written[0] if written else None
             cells = written[1 : 1 + self.labels] or [""] * self.labels
-            following = [label for label, _ in self._following(prediction)] if written else []
+            after = [label for label, _ in following.get(id(prediction), [])]
             scores = written[1 + self.labels :]
             ranked = [
                 cell
                 for place in range(len(self.ranks))
-                for cell in ((_cell(following[place]), scores[place]) if place < len(following) else ("", ""))
+                for cell in ((_cell(after[place]), scores[place]) if place < len(after) else ("", ""))
             ]
             label, reason = _cell(prediction.label), _cell(prediction.reason)
             self._write_row(
                 [*values, label, _cell(score), *cells, reason, str(prediction.truncated_tokens), *ranked]
             )
         self.stream.flush()
-
-    def _next_scores(self, prediction: Prediction) -> list[float]:
-        """The probabilities of the labels after the one given, as far as the columns go."""
-        return [score for _, score in self._following(prediction)]
 
     def _following(self, prediction: Prediction) -> list[tuple[str, float]]:
         """The labels after the one given, most probable first, as the table lists them: the one given

@@ -30,7 +30,7 @@ from attncli.encodings import (
     reads_as_utf8,
     stray_bytes_advice,
 )
-from attncli.errors import DISK_FULL, DataError, why_unwritten
+from attncli.errors import DISK_FULL, DataError, error_chain, why_unwritten
 from attncli.jsonfiles import first_bad_json_line, is_json_array
 from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS
 
@@ -237,14 +237,14 @@ def _on_the_way(filename: Any, folder: Path) -> bool:
 def _os_error_within(error: BaseException) -> OSError | None:
     """The failed write an error was raised from, itself or through the errors that wrap it: a full
     disk or quota, or a folder it may not write (a missing file met on the way is no such cause)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, OSError) and current.errno in (*DISK_FULL, *UNWRITABLE):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
+    return next(
+        (
+            cause
+            for cause in error_chain(error)
+            if isinstance(cause, OSError) and cause.errno in (*DISK_FULL, *UNWRITABLE)
+        ),
+        None,
+    )
 
 
 def decoding_error(path: Path, encoding: str) -> DataError | None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from attncli.arrowfiles import is_saved_dataset, saved_dataset_files
-from attncli.csv_rows import header_naming, shown, table_delimiter
+from attncli.csv_rows import shown, table_header
 from attncli.data_file_records import arrow_source, csv_source, json_object, json_source, parquet_source
 from attncli.encodings import encoding_marked_by, is_utf8, is_wide, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
@@ -347,9 +347,8 @@ def _table_delimiter(path: Path, encoding: str, column: str | None, delimiter: s
             )
         except DataError:  # a line not in the encoding: the reading of its lines says so, in order
             return None
-    named = header_naming(first, column, delimiter)
-    found = table_delimiter(first, following, tuple(named)) if named and following else None
-    return found
+    table = table_header(first, following, column, delimiter) if following else None
+    return table[0] if table is not None else None
 
 
 def _holds_json_lines(path: Path, encoding: str) -> bool:

@@ -5,6 +5,7 @@ dataset, a save_to_disk folder or a folder of split files (data_folders.py), or 
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 import re
 import unicodedata
@@ -13,7 +14,7 @@ from typing import Any
 
 from attncli.data_files import load_files, quiet_datasets
 from attncli.data_folders import load_folder
-from attncli.errors import ArgumentError, DataError
+from attncli.errors import ArgumentError, DataError, error_chain
 from attncli.local_paths import local_path
 from attncli.raw_data import FILE_BUILDERS, RawData, raw_data_of
 from attncli.read_errors import error_reason
@@ -264,10 +265,7 @@ def _offline_hint() -> str | None:
 def _unreachable_hint(error: BaseException) -> str | None:
     """What to do when the Hub could not be reached (no network, a name server that does not answer):
     the Hub client's LocalEntryNotFoundError, after half a minute of retries, spoke only of the name."""
-    seen: BaseException | None = error
-    for _ in range(20):  # a chain of causes may loop back on itself
-        if seen is None:
-            break
+    for seen in itertools.islice(error_chain(error), 20):
         if type(seen).__name__ in (
             "LocalEntryNotFoundError",
             "ConnectionError",
@@ -279,7 +277,6 @@ def _unreachable_hint(error: BaseException) -> str | None:
                 "cache; check the connection, or pass a local file or folder (HF_HUB_OFFLINE=1 skips asking "
                 "the Hub)"
             )
-        seen = seen.__cause__ or seen.__context__
     return None
 
 
