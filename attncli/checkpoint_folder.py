@@ -54,6 +54,14 @@ CHECKPOINT_FILES = frozenset((*REQUIRED_FILES, METRICS_FILE, STATE_TENSORS_FILE,
 T = TypeVar("T")
 
 
+def is_checkpoint_or_run(path: Path) -> bool:
+    """Whether `path` is a checkpoint folder or a run's output folder (best/, last/): `attn eval R R`
+    read it as data."""
+    if (path / CONFIG_FILE).is_file() and (path / WEIGHTS_FILE).is_file():
+        return True
+    return any((path / kept / CONFIG_FILE).is_file() for kept in (BEST, LAST))
+
+
 def retired(folder: Path) -> list[Path]:
     """Previous copies of `folder` that a swap moved aside, newest first."""
     return sorted(folder.parent.glob(f".{folder.name}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True)

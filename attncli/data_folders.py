@@ -18,9 +18,11 @@ from attncli.arrowfiles import (
     listed_data_files,
     require_data_files,
 )
+from attncli.checkpoint_folder import is_checkpoint_or_run
 from attncli.data_files import listed, load_files
 from attncli.errors import DataError
 from attncli.fasttext_files import FASTTEXT_SUFFIXES, is_fasttext_file
+from attncli.label_folders import LabelFolders, label_folders, load_label_folders
 from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, raw_data_of
 from attncli.textfiles import require_uncompressed
 
@@ -55,11 +57,26 @@ def _require_saved_data_files(path: Path) -> None:
 
 
 def holds_one_dataset(path: Path) -> bool:
-    """Whether `path` is one file, or a save_to_disk folder of one Dataset (not a DatasetDict): data
-    that is evaluated whole, since `datasets` calls its one split "train", which it need not be."""
+    """Whether `path` is one file, a save_to_disk folder of one Dataset (not a DatasetDict), or one
+    set of label folders (no split folders above them): data that is evaluated whole, since
+    `datasets` calls its one split "train", which it need not be."""
     if path.is_file():
         return True
-    return (path / STATE_FILE).is_file() and not (path / DATASET_DICT_FILE).is_file()
+    if (path / STATE_FILE).is_file():
+        return not (path / DATASET_DICT_FILE).is_file()
+    layout = label_layout(path)
+    return layout is not None and layout.whole
+
+
+def label_layout(path: Path) -> LabelFolders | None:
+    """`path` as a folder of label folders, where `load_folder` reads it as one: not a folder
+    save_to_disk wrote, nor a Hub repository's (configurations declared, split files at its top or
+    in its data/ folder)."""
+    if not path.is_dir() or is_saved_dataset(path) or repository_configs(path) is not None:
+        return None
+    if split_files(path) or ((path / HUB_DATA_FOLDER).is_dir() and split_files(path / HUB_DATA_FOLDER)):
+        return None
+    return label_folders(path)
 
 
 @dataclass(frozen=True)
@@ -199,11 +216,14 @@ def load_folder(
             path, (files, others) = path / HUB_DATA_FOLDER, inner
     _require_no_split_workbook(path, files)  # train.xlsx or validation.xlsx with no csv saved from it
     found = f" ({listed(others)} {'names' if len(others) == 1 else 'name'} no split)" if others else ""
-    if not files and _is_checkpoint(path):
+    if not files and is_checkpoint_or_run(path):
         raise DataError(
             f"{path} is an attn checkpoint (a run's output), not data; pass the data to read (a file, a "
             "folder of split files or a Hub name)"
         )
+    layout = label_folders(path) if not files else None  # neither saved, nor a Hub repository's
+    if layout is not None:
+        return load_label_folders(layout, encoding=encoding)
     if not files:
         raise DataError(
             f"{path} holds no split files{found}; name them train/validation/test with a suffix among "
@@ -259,15 +279,6 @@ def _require_no_split_workbook(path: Path, files: dict[str, list[Path]]) -> None
         split = _split_of(child) if child.suffix.lower() in WORKBOOKS else None
         if split in ("train", "validation") and split not in files and child.is_file():
             require_uncompressed(child)
-
-
-def _is_checkpoint(path: Path) -> bool:
-    """A run's output folder (best/, last/) or a checkpoint folder: `attn eval R R` read it as data."""
-    from attncli.checkpoint_folder import BEST, CONFIG_FILE, LAST, WEIGHTS_FILE
-
-    if (path / CONFIG_FILE).is_file() and (path / WEIGHTS_FILE).is_file():
-        return True
-    return any((path / kept / CONFIG_FILE).is_file() for kept in (BEST, LAST))
 
 
 def split_files(path: Path) -> dict[str, list[Path]]:

@@ -166,8 +166,14 @@ def require_narrow_encoding(path: Path, encoding: str) -> None:
     order."""
     with path.open("rb") as file:
         head = file.read(WIDE_SAMPLE_BYTES)
+    require_narrow_head(head, path, encoding)
+
+
+def require_narrow_head(held: bytes, path: Path, encoding: str) -> None:
+    """`require_narrow_encoding`'s check of `path`, made on bytes of it read already (its first
+    WIDE_SAMPLE_BYTES are looked at)."""
     convert = f"convert it with iconv -f {{codec}} -t utf-8 {path} > {path.stem}-utf8{path.suffix}"
-    require_encoding_fits(head, encoding, source=str(path), convert=convert)
+    require_encoding_fits(held[:WIDE_SAMPLE_BYTES], encoding, source=str(path), convert=convert)
 
 
 # Python's names of the encodings that read the bytes 0x80-0x9F as invisible C1 control characters,

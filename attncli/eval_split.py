@@ -14,7 +14,7 @@ from attncli.carving import stratified_split
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.columns import Columns
 from attncli.data_files import load_files
-from attncli.data_folders import split_files
+from attncli.data_folders import label_layout, split_files
 from attncli.data_warnings import rows_seen_in_training
 from attncli.encodings import is_utf8, trained_encoding_hint, utf8_advice_instead
 from attncli.errors import AttnError, DataError
@@ -22,6 +22,7 @@ from attncli.eval_columns import UnlabelledSplit, columns_to_score
 from attncli.fasttext_files import is_fasttext_file
 from attncli.history import split_sizes_change
 from attncli.joined_columns import with_joined_text
+from attncli.label_folders import load_label_folders
 from attncli.labels import missing_label
 from attncli.local_paths import local_path
 from attncli.origins import Origin
@@ -300,7 +301,12 @@ def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | 
     if not recorded or not data.text_column:
         return None, "", ""
     trained = local_path(recorded)
-    if trained.is_dir():
+    layout = label_layout(trained)
+    if layout is not None:
+        train_files = [file for files in layout.splits["train"].values() for file in files]
+        carved = "validation" not in layout.splits and not data.validation_file
+        of = f"a text of the 'train' split of {shown}{_trained_part(checkpoint, carved)}"
+    elif trained.is_dir():
         files = split_files(trained)
         train_files, carved = files.get("train", []), "validation" not in files and not data.validation_file
         of = f"a row of the 'train' split of {shown}{_trained_part(checkpoint, carved)}"
@@ -320,7 +326,11 @@ def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | 
     if not train_files or too_large:
         return None, of, ""
     try:
-        training = load_files({"train": train_files}, encoding=data.encoding, delimiter=data.delimiter)
+        training = (
+            load_label_folders(layout.train_only(), encoding=data.encoding)
+            if layout is not None
+            else load_files({"train": train_files}, encoding=data.encoding, delimiter=data.delimiter)
+        )
     except AttnError as error:
         # Changed since, or a datasets cache it cannot write: said, where the count was left out
         # without a word (a check for leaks gated on it passed: a trial's read-only HF_DATASETS_CACHE).

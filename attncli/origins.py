@@ -26,6 +26,8 @@ class Origin:
     """The file's rows this split holds when only some are (None: all of them, in order)."""
     quoting: Quoting = csv.QUOTE_MINIMAL
     """How a csv/tsv file's double quotes were read (`quoting_of`)."""
+    files: Sequence[Path] | None = None
+    """The file each row was read from, where each is a file of its own (a folder of label folders)."""
 
     @property
     def name(self) -> str:
@@ -38,6 +40,8 @@ class Origin:
         if line is not None:
             return f"line {line} of {self.path}"
         file_row = self.rows[row] if self.rows is not None else row
+        if self.files is not None:
+            return str(self.files[file_row])
         where = f"split {self.split!r}" if self.path is None else str(self.path)
         counting = "" if self.has_lines() else " (counting from 1)"
         return f"row {file_row + 1} of {where}{counting}"

@@ -29,8 +29,8 @@ from attncli.lines import (
     readable_encoding,
     with_end,
 )
+from attncli.raw_data import FILE_BUILDERS
 from attncli.records import Record, RecordSource, from_windows, in_chunks, is_pipe
-from attncli.sources import FILE_BUILDERS
 from attncli.textfiles import require_readable
 
 STDIN = "-"

@@ -12,6 +12,7 @@ from attncli.encodings import (
     OFFICE_ZIP,
     SAVE_AS_CSV,
     require_narrow_encoding,
+    require_narrow_head,
 )
 from attncli.errors import DataError
 
@@ -37,6 +38,19 @@ def require_uncompressed(path: Path) -> None:
     """Refuse a compressed file (train.csv.gz) by name, or by its first bytes where the name does
     not say so (a gzip file named data.csv read as text was 'not valid utf-8; pass --encoding'),
     before its bytes are taken for text."""
+    _require_uncompressed_name(path)
+    if path.suffix.lower() in BINARY_SUFFIXES or not path.is_file():
+        return  # parquet's own pages may be compressed; a pipe is read once
+    with path.open("rb") as file:
+        head = file.read(MAGIC_BYTES)
+    _require_uncompressed_head(path, head)
+
+
+# The first bytes of a file that say whether it is compressed or an Office document.
+MAGIC_BYTES = 64
+
+
+def _require_uncompressed_name(path: Path) -> None:
     office = OFFICE_FILES.get(path.suffix.lower())
     if office is not None:  # zip archives inside: 'run unzip -p' gave XML, not rows
         raise DataError(f"{path} is {office}, not a data file attn reads; {SAVE_AS_CSV}")
@@ -46,10 +60,9 @@ def require_uncompressed(path: Path) -> None:
             f"{path} is compressed ({path.suffix}), and attn reads data files uncompressed; run "
             f"`{command} {path}` and pass the file it gives"
         )
-    if path.suffix.lower() in BINARY_SUFFIXES or not path.is_file():
-        return  # parquet's own pages may be compressed; a pipe is read once
-    with path.open("rb") as file:
-        head = file.read(64)
+
+
+def _require_uncompressed_head(path: Path, head: bytes) -> None:
     if OFFICE_ZIP.match(head):  # a zip too, whose unzip gives XML, not rows
         raise DataError(f"{path} is {OFFICE_UNDER_ANOTHER_NAME}, not a data file attn reads; {SAVE_AS_CSV}")
     for magic, (kind, decompress) in COMPRESSED_MAGIC.items():
@@ -66,3 +79,12 @@ def require_readable(path: Path, encoding: str) -> None:
     require_uncompressed(path)
     if path.suffix.lower() not in BINARY_SUFFIXES:
         require_narrow_encoding(path, encoding)
+
+
+def require_readable_text(path: Path, held: bytes, encoding: str) -> None:
+    """`require_readable`'s checks of a text file, made on its bytes read already: one opening of
+    each file, not three (a folder of 50,000 reviews took 8.6 s to read, 5.3 s of it in the files'
+    openings)."""
+    _require_uncompressed_name(path)
+    _require_uncompressed_head(path, held[:MAGIC_BYTES])
+    require_narrow_head(held, path, encoding)

@@ -69,6 +69,30 @@ def test_every_kind_of_local_data_trains_and_evaluates(kind, tmp_path):
     assert report["checkpoint"] == str(tmp_path / "run" / "best")  # the run folder is its best/, and says so
 
 
+def test_a_folder_of_label_folders_trains_and_evaluates_with_its_rows_named_by_file(tmp_path):
+    """aclImdb's layout (train/pos/0_9.txt, test/neg/..., train/unsup/ without labels) was refused
+    as a folder with no split files."""
+    data = tmp_path / "reviews"
+    for split, rows in (("train", make_rows(240, seed=3)), ("test", make_rows(60, seed=4))):
+        for index, row in enumerate(rows):
+            folder = data / split / row["label"]
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{index}.txt").write_text(row["text"] + "\n", encoding="utf-8")
+    (data / "train" / "unsup").mkdir()
+    (data / "train" / "unsup" / "0.txt").write_text("no label")
+    trained = _ok("train", data, "-o", tmp_path / "run", "--epochs", 8, *TINY)
+    assert "read a folder of label folders" in trained.output and "left out unsup" in trained.output
+    report = json.loads(_ok("eval", tmp_path / "run", "--json", "--errors", 60).stdout)
+    assert (report["split"], report["n"]) == ("test", 60) and report["accuracy"] >= 0.8
+    assert all(error["fields"]["file"].count("/") == 1 for error in report["errors"])
+    # One split's folder is evaluated whole, headed by its name, not by the "train" datasets calls it.
+    whole = _ok("eval", tmp_path / "run", data / "test")
+    assert whole.stdout.splitlines()[0].startswith(f"{tmp_path / 'run' / 'best'} on {data / 'test'}  n=60")
+    seen = _ok("eval", tmp_path / "run", data / "train")
+    # Those it trained on are counted: all but the 24 it held out for validation (no refit here).
+    assert "216 of the 240 rows evaluated have the same text" in seen.stdout
+
+
 def test_an_output_that_is_a_folder_is_refused_before_the_checkpoint_loads(tmp_path):
     absent = tmp_path / "no-checkpoint-here"  # never reached: the output is checked first
     _refused(invoke("predict", absent, "text", "--output", tmp_path, "--format", "csv"), "is a folder")
@@ -710,9 +734,15 @@ def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run
     (essays / "b.txt").write_text("Fresh pasta with cheese.\n\nAnd bread, and soup.\n", encoding="utf-8")
     (essays / "a.md").write_bytes("A tennis match.\r\n\r\nThe team won.\r\n".encode("utf-16"))
     (essays / ".DS_Store").write_bytes(b"\x00\x01binary")
-    lines = [
-        json.loads(line) for line in _ok("predict", easy_run, "-f", essays, "--json").stdout.splitlines()
-    ]
+    (essays / "drafts").mkdir()
+    (essays / "drafts" / "c.txt").write_text("An older draft.\n")
+    predicted = _ok("predict", easy_run, "-f", essays, "--json")
+    # Its folders' files are no texts of its own, and are said to be left out.
+    assert (
+        f"note: left out the folders drafts in {essays}: --file reads the files directly in it"
+        in predicted.stderr
+    )
+    lines = [json.loads(line) for line in predicted.stdout.splitlines()]
     assert [(line["index"], line["fields"], line["label"]) for line in lines] == [
         (0, {"file": "a.md"}, "sport"),
         (1, {"file": "b.txt"}, "food"),
@@ -741,6 +771,9 @@ def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run
     (tmp_path / "tables").mkdir()
     write_csv(tmp_path / "tables" / "rows.csv", [{"text": "soup", "label": "food"}])
     (tmp_path / "empty").mkdir()
+    for label in ("neg", "pos"):
+        (tmp_path / "labelled" / label).mkdir(parents=True)
+        (tmp_path / "labelled" / label / "0.txt").write_text(label)
     # A Word document among essays stopped the run after the results of the files before it, advised to
     # save it as CSV (a review): refused first, with advice for a folder of texts.
     (tmp_path / "office").mkdir()
@@ -749,6 +782,7 @@ def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run
     for args, said in (
         (["-f", tmp_path / "tables"], "holds data files (rows.csv), whose rows are texts of their own"),
         (["-f", tmp_path / "empty"], "is a folder with no files; pass a folder of text files"),
+        (["-f", tmp_path / "labelled"], "holds folders (neg, pos) and no files; --file reads the text files"),
         (["-f", tmp_path / "tables" / "rows.csv", "--whole-file"], "rows.csv is a csv file, whose rows are"),
         (["soup", "--whole-file"], "--whole-file reads --file or standard input as one text"),
         (["-f", essays, "--text-column", "body"], "a whole text file has none"),

@@ -182,7 +182,10 @@ def _record_source(
         _note_texts_naming_paths(texts)
         return record_sources.from_arguments(texts)
     if _is_folder_of_texts(file):
-        return documents.from_folder(file, encoding=encoding)  # type: ignore[arg-type]
+        folder = documents.from_folder(file, encoding=encoding)  # type: ignore[arg-type]
+        for note in folder.notes:
+            say(f"note: {note}")
+        return folder
     if whole_file and file is not None and str(file) != record_sources.STDIN:
         return documents.from_whole_file(file, encoding=encoding)
     if whole_file:

@@ -1,0 +1,119 @@
+from pathlib import Path
+
+import pytest
+
+from attncli.data_folders import holds_one_dataset, load_folder
+from attncli.errors import DataError
+from attncli.label_folders import label_folders
+
+
+def _write(folder: Path, texts: dict[str, list[str]]) -> None:
+    """`texts`: label -> its texts, each written to a file of the label's folder."""
+    for label, items in texts.items():
+        (folder / label).mkdir(parents=True)
+        for index, text in enumerate(items):
+            (folder / label / f"{index:03}.txt").write_text(text, encoding="utf-8")
+
+
+def test_split_folders_of_label_folders_are_read_as_aclimdb_is_laid_out(tmp_path):
+    """IMDB's aclImdb: train/ and test/ each hold pos/ and neg/, a file a review; train/unsup holds
+    reviews without labels, and each split folder and the top hold files that are no reviews."""
+    _write(tmp_path / "train", {"pos": ["a fine film", "great"], "neg": ["dull\n"]})
+    _write(tmp_path / "test", {"pos": ["lovely"], "neg": ["awful", "bad"]})
+    _write(tmp_path / "train", {"unsup": ["no label here"]})
+    (tmp_path / "train" / "urls_pos.txt").write_text("http://example.com\n")
+    (tmp_path / "train" / ".DS_Store").write_bytes(b"\x00\x01")
+    (tmp_path / "README").write_text("read me")
+    (tmp_path / "notes").mkdir()
+    raw = load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    assert list(raw.splits) == ["train", "test"]
+    train = raw.splits["train"]
+    assert train.column_names == ["file", "text", "label"]
+    assert sorted(zip(train["file"], train["text"], train["label"], strict=True)) == [
+        (
+            "neg/000.txt",
+            "dull",
+            "neg",
+        ),  # read whole, as predict reads a folder's file: its last line end dropped
+        ("pos/000.txt", "a fine film", "pos"),
+        ("pos/001.txt", "great", "pos"),
+    ]
+    assert sorted(raw.splits["test"]["text"]) == ["awful", "bad", "lovely"]
+    assert raw.notes[0] == (
+        "read a folder of label folders: each file one text, its folder's name its label (train 3 files "
+        "in 2; test 3 files in 2 label folders)"
+    )
+    assert f"left out unsup in {tmp_path / 'train'}: texts without labels" in raw.notes
+    assert f"left out urls_pos.txt in {tmp_path / 'train'}: a text is a file of a label's folder" in raw.notes
+    assert any(note.startswith(f"left out notes, README in {tmp_path}: the splits are") for note in raw.notes)
+    # A row is named by its file in messages, as a csv row by its line.
+    row = train["file"].index("pos/001.txt")
+    assert raw.origins["train"].locate(row) == str(tmp_path / "train" / "pos" / "001.txt")
+    assert not holds_one_dataset(tmp_path)  # its splits are chosen from, not evaluated whole
+
+
+def test_one_set_of_label_folders_is_a_train_split_evaluated_whole(tmp_path):
+    """The BBC's articles as published: business/001.txt, sport/001.txt, ..., beside a README."""
+    _write(tmp_path, {"business": ["Shares rose."], "sport": ["A win.", "A draw."]})
+    (tmp_path / "README.TXT").write_text("BBC articles")
+    (tmp_path / "empty").mkdir()
+    # Beside them, a folder of data files and a run's output are no labels.
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "rows.csv").write_text("text,label\nShares fell.,business\n")
+    (tmp_path / "run" / "best").mkdir(parents=True)
+    (tmp_path / "run" / "best" / "config.json").write_text("{}")
+    (tmp_path / "run" / "train_log.txt").write_text("epoch 1")
+    raw = load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    assert list(raw.splits) == ["train"] and sorted(raw.splits["train"]["label"]) == [
+        "business",
+        "sport",
+        "sport",
+    ]
+    assert raw.notes[0].endswith("its folder's name its label (3 files in 2 label folders)")
+    assert f"left out empty in {tmp_path}: folders with no files" in raw.notes
+    assert f"left out exports, run in {tmp_path}: data files or a checkpoint, not texts" in raw.notes
+    assert holds_one_dataset(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        {"pos": ["one"]},  # one label folder: no classification, and likely something else
+        {"train/a": [], "test/b": []},  # split folders whose folders hold no files
+    ],
+)
+def test_folders_that_are_no_folder_of_label_folders_are_not_read_as_one(tmp_path, layout):
+    for name, texts in layout.items():
+        (tmp_path / name).mkdir(parents=True)
+        for index, text in enumerate(texts):
+            (tmp_path / name / f"{index}.txt").write_text(text)
+    assert label_folders(tmp_path) is None
+    with pytest.raises(DataError, match="holds no split files"):
+        load_folder(tmp_path, encoding="utf-8", delimiter=None)
+
+
+def test_flat_split_folders_are_not_taken_for_labels_named_train_and_test(tmp_path):
+    _write(tmp_path, {"train": ["a text"], "test": ["another"]})
+    assert label_folders(tmp_path) is None
+
+
+def test_a_file_valid_as_utf8_is_read_as_utf8_where_an_8_bit_encoding_is_asked_for(tmp_path):
+    """The BBC's articles: 646 in UTF-8 beyond ASCII, one in cp1252. UTF-8, the default, refuses the
+    one, naming it; --encoding cp1252, which it needs, garbled the 646 ('â€™' for '’')."""
+    (tmp_path / "tech").mkdir()
+    (tmp_path / "sport").mkdir()
+    (tmp_path / "tech" / "001.txt").write_bytes("It’s a phone.".encode())
+    (tmp_path / "sport" / "001.txt").write_bytes("A 2–1 win, 5° below.".encode("cp1252"))
+    with pytest.raises(DataError, match=r"sport/001.txt is not valid utf-8 .*pass --encoding"):
+        load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    raw = load_folder(tmp_path, encoding="cp1252", delimiter=None)
+    texts = dict(zip(raw.splits["train"]["file"], raw.splits["train"]["text"], strict=True))
+    assert texts == {"sport/001.txt": "A 2–1 win, 5° below.", "tech/001.txt": "It’s a phone."}
+    assert raw.notes[0].endswith("; 1 file valid UTF-8 read as UTF-8, not as cp1252")
+
+
+def test_a_data_file_among_a_labels_texts_is_refused(tmp_path):
+    _write(tmp_path, {"pos": ["good"], "neg": ["bad"]})
+    (tmp_path / "pos" / "more.csv").write_text("text,label\nfine,pos\n")
+    with pytest.raises(DataError, match=r"holds data files \(more.csv\) among the texts of label 'pos'"):
+        load_folder(tmp_path, encoding="utf-8", delimiter=None)
