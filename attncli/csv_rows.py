@@ -35,7 +35,7 @@ def table_delimiter(line: str, following: str, delimiters: Sequence[str] = ("\t"
     allow_long_fields()  # a first line of 200,000 characters is a text too
     for delimiter in delimiters:
         cells = line.split(delimiter)
-        if len(cells) >= 2 and all(cell.strip() for cell in cells):
+        if _named_between_empty_edges(cells):
             row = next(csv.reader([following], delimiter=delimiter), [])
             # A cell that opens with a quote never closed on this line (not any quote: 5'10" tall);
             # the first cell's, a row of one cell so far.
@@ -44,6 +44,17 @@ def table_delimiter(line: str, following: str, delimiters: Sequence[str] = ("\t"
             if len(row) == len(cells) or (cut_in_a_cell and fewest <= len(row) <= len(cells)):
                 return delimiter
     return None
+
+
+def _named_between_empty_edges(cells: list[str]) -> bool:
+    """Whether a header line's cells name at least two columns, with empty cells at most first (the
+    index pandas' `to_csv` writes, `,text,label`) or last (a spreadsheet's empty columns past the
+    table, `text;label;;`): a header so written, piped in, was read as a text a line (a trial)."""
+    named = [cell.strip() for cell in cells]
+    named = named[1:] if named and not named[0] else named
+    while named and not named[-1]:
+        named.pop()
+    return len(named) >= 2 and all(named)
 
 
 def header_naming(line: str, column: str, delimiter: str | None) -> dict[str, str]:

@@ -506,7 +506,8 @@ def csv_rows_if_table(
     if table is None:
         return as_text, False
     found, column = table  # the column as the header names it (Text, for the model's text)
-    header = unnamed_apart(next(csv.reader([written[0]], delimiter=found)))
+    headed = next(csv.reader([written[0]], delimiter=found))
+    header = unnamed_apart(headed)
     require_unique_columns(header, Path(source.name))
     end_of_arrival = [False]
     row_lines: list[str] = []  # the lines of the row being read, for a quote left open at the end
@@ -567,7 +568,7 @@ def csv_rows_if_table(
     )
     return dataclasses.replace(
         source, chunks=records(), columns=header, text_column=column, notes=[note],
-        delimiter=found if found != "\t" else None,
+        written_columns=headed if headed != header else None, delimiter=found if found != "\t" else None,
     ), True  # fmt: skip
 
 

@@ -1607,6 +1607,15 @@ def test_a_csv_piped_in_is_read_as_csv_rows_or_said_to_look_like_records(easy_ru
             (line["index"], line["text"], line["fields"])
             for line in map(json.loads, quoted.stdout.splitlines())
         ] == [(0, text, {"label": "food"})]
+    # pandas' `to_csv` with its index (an empty first name), a spreadsheet's empty columns past the
+    # table: read, and written back headed as they were, as from a file.
+    for piped, header in (
+        (",text,label\n0,hot soup,food\n", ",text,label"),
+        ("text;label;;\nhot soup;food;;\n", "text,label,,"),
+    ):
+        written = RUNNER.invoke(app, ["predict", str(easy_run), "--format", "csv"], input=piped)
+        assert written.exit_code == 0, written.output
+        assert written.stdout.splitlines()[0].startswith(f"{header},attn_label,score"), written.stdout
     # Three columns over a row whose text goes on to the next line (two cells on the first), a
     # semicolon's, a tab's; a blank line is no row, and the numbers stay the records'.
     cut = RUNNER.invoke(

@@ -34,7 +34,7 @@ def evaluate(
         typer.Argument(
             help="Data to evaluate on (default: the training data's test split, else its validation split, "
             "unless the run's refit trained on it). "
-            "A single file is evaluated whole.",
+            "A single file, or one folder per label of text files, is evaluated whole.",
             metavar="DATA",
             show_default=False,
             parser=given_source,
