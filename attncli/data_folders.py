@@ -22,8 +22,8 @@ from attncli.checkpoint_folder import is_checkpoint_or_run
 from attncli.data_files import listed, load_files
 from attncli.errors import DataError
 from attncli.fasttext_files import FASTTEXT_SUFFIXES, is_fasttext_file
-from attncli.label_folders import LabelFolders, label_folders, load_label_folders
-from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, raw_data_of
+from attncli.label_folders import LabelFolders, label_folders, load_label_folders, near_miss
+from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, raw_data_of, split_word_of
 from attncli.textfiles import require_uncompressed
 
 # A shard of a split as the Hub names it: train-00000-of-00002.parquet, or with the fingerprint of its
@@ -225,10 +225,11 @@ def load_folder(
     if layout is not None:
         return load_label_folders(layout, encoding=encoding)
     if not files:
+        folders = near_miss(path)
         raise DataError(
             f"{path} holds no split files{found}; name them train/validation/test with a suffix among "
             f"{', '.join(FILE_BUILDERS)} (for example train.csv), or, in fastText's format, train.txt or "
-            "news.train"
+            f"news.train{f'; or {folders}' if folders else ''}"
         )
     raw = load_files(files, encoding=encoding, delimiter=delimiter)
     if not others:
@@ -394,7 +395,7 @@ def _split_of(path: Path) -> str | None:
     shard names any split of its own (test_matched-00000-of-00001.parquet is test_matched); and, as
     `datasets` reads a folder, a name holding one split's word among others (data-train-00000.parquet,
     bbc_test.csv; not contest.csv) is that split."""
-    return _named_split(path) or _split_word_of(path.stem)
+    return _named_split(path) or split_word_of(path.stem)
 
 
 def _named_split(path: Path) -> str | None:
@@ -404,10 +405,3 @@ def _named_split(path: Path) -> str | None:
     if known is None and SHARD.search(path.stem) and HUB_SPLIT.fullmatch(bare):
         return bare
     return known
-
-
-def _split_word_of(stem: str) -> str | None:
-    """The one split that the words of a file's name name (its runs of letters), or None where they
-    name none or several (train_test.csv)."""
-    named = {SPLIT_ALIASES[word] for word in re.findall(r"[a-z]+", stem.lower()) if word in SPLIT_ALIASES}
-    return named.pop() if len(named) == 1 else None

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from attncli.encodings import encoding_marked_by, is_utf8, is_wide, marked_encoding
+from attncli.encodings import encoding_marked_by, is_utf8, is_wide
 from attncli.errors import ConfigError, DataError
 from attncli.lines import decoded_lines, narrow
 from attncli.raw_data import FILE_BUILDERS
 from attncli.record_sources import from_stdin
 from attncli.records import Record, RecordSource, from_windows, in_chunks, is_pipe
-from attncli.textfiles import require_readable, require_readable_text
+from attncli.textfiles import require_readable_text
 
 # The field that names each whole file's record: carried to --json's fields and csv's columns.
 FILE_FIELD = "file"
@@ -21,23 +21,48 @@ FILE_FIELD = "file"
 NAMED_AT_MOST = 3
 
 
-def folder_files(folder: Path) -> list[Path]:
-    """The files of a folder of texts, by name (hidden ones, such as .DS_Store, left out); refused
-    where it has none, or holds data files, whose rows would be read as one text."""
-    files = sorted(
-        (path for path in folder.iterdir() if path.is_file() and not path.name.startswith(".")),
-        key=lambda path: path.name,
+# Files an operating system leaves in folders, which are no texts (hidden ones, .DS_Store, too).
+SYSTEM_FILES = ("thumbs.db", "desktop.ini")
+
+
+def is_visible(path: Path) -> bool:
+    """Whether a file or folder of a folder of texts is one of its own: not hidden (.DS_Store), nor a
+    file the system leaves (Thumbs.db, desktop.ini: read as a text, or refused as not UTF-8)."""
+    return not path.name.startswith(".") and path.name.lower() not in SYSTEM_FILES
+
+
+def visible_children(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The visible files and folders of `folder`, each by name."""
+    children = sorted(
+        (child for child in folder.iterdir() if is_visible(child)), key=lambda child: child.name
     )
+    return [child for child in children if child.is_file()], [child for child in children if child.is_dir()]
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """The files of a folder of texts, by name (hidden and system ones left out); refused where it
+    has none, or holds data files, whose rows would be read as one text, or folders of files beside
+    its files, which are a folder of label folders' texts as train and eval read it (its README or
+    urls_pos.txt was predicted, and its thousands of texts passed over with a note)."""
+    files, folders = visible_children(folder)
+    with_files = [inner.name for inner in folders if visible_children(inner)[0]]
+    to_eval = (
+        f"score a folder of label folders (one folder a label, a text a file) with attn eval RUN {folder}"
+    )
+    if not files and folders:
+        raise DataError(
+            f"--file {folder} holds folders ({_named([inner.name for inner in folders])}) and no files; "
+            f"--file reads the text files directly in a folder: pass one of those folders, or {to_eval}"
+        )
     if not files:
-        inner = _subfolders(folder)
-        if inner:
-            raise DataError(
-                f"--file {folder} holds folders ({_named(inner)}) and no files; --file reads the text files "
-                "directly in a folder: pass one of those folders, or score a folder of label folders (one "
-                f"folder a label, a text a file) with attn eval RUN {folder}"
-            )
         raise DataError(
             f"--file {folder} is a folder with no files; pass a folder of text files, one text each"
+        )
+    if len(with_files) >= FOLDERS_OF_TEXTS:
+        raise DataError(
+            f"--file {folder} holds folders of files ({_named(with_files)}) beside its files "
+            f"({_named([file.name for file in files])}); --file reads the files directly in a folder: move "
+            f"the folders out, pass one of them, or {to_eval}"
         )
     data_files = [path.name for path in files if path.suffix.lower() in FILE_BUILDERS]
     if data_files:
@@ -48,9 +73,8 @@ def folder_files(folder: Path) -> list[Path]:
     return files
 
 
-def _subfolders(folder: Path) -> list[str]:
-    """The names of the folders in `folder` (hidden ones left out), by name."""
-    return sorted(path.name for path in folder.iterdir() if path.is_dir() and not path.name.startswith("."))
+# Folders of files beside a folder's files that make it a folder of label folders, as train reads one.
+FOLDERS_OF_TEXTS = 2
 
 
 def _named(names: list[str]) -> str:
@@ -62,14 +86,20 @@ def require_folder_of_texts(folder: Path, *, encoding: str) -> None:
     no text (a Word document, an archive) or UTF-16 read as another encoding: a .docx among essays
     stopped the run after the results of the files before it, advised to save it as CSV."""
     for path in folder_files(folder):
-        try:
-            require_readable(path, marked_encoding(path, encoding))
-        except DataError as error:
-            found = str(error).split("; ", 1)[0]  # what it is, without advice for a data file
-            raise DataError(
-                f"{found}; each file of --file {folder} is read as one plain text: save it as a text file "
-                "(.txt), or move it out"
-            ) from None
+        held = path.read_bytes()
+        _require_text_in_folder(path, held, folder_file_encoding(held, encoding), f"--file {folder}")
+
+
+def _require_text_in_folder(path: Path, held: bytes, encoding: str, folder: str) -> None:
+    """`require_readable_text`, with advice for a file of a folder of texts, not for a data file."""
+    try:
+        require_readable_text(path, held, encoding)
+    except DataError as error:
+        found = str(error).split("; ", 1)[0]  # what it is, without advice for a data file
+        raise DataError(
+            f"{found}; each file of {folder} is read as one plain text: save it as plain text (UTF-8), or "
+            "move it out"
+        ) from None
 
 
 def whole_text(path: Path, *, encoding: str) -> str:
@@ -87,17 +117,26 @@ def whole_text(path: Path, *, encoding: str) -> str:
     return _text_of(held, path, encoding_marked_by(held[:4], encoding))
 
 
-def folder_file_text(path: Path, *, encoding: str) -> tuple[str, str]:
-    """A file of a folder of texts read whole (`whole_text`), and the encoding it was read in: UTF-8
-    where an 8-bit `encoding` is asked for and the file is valid UTF-8 beyond ASCII. A folder's files
-    were often saved by different programs (the BBC's 2,225 articles: 646 in UTF-8 beyond ASCII, one
-    in cp1252), and bytes that are valid UTF-8 beyond ASCII are almost never meant as an 8-bit
-    encoding's: `--encoding cp1252`, which the one file needed, garbled the 646 ('â€™' for '’')."""
+def folder_file_text(path: Path, *, encoding: str, folder: str) -> tuple[str, str]:
+    """A file of a folder of texts read whole (`whole_text`), and the encoding it was read in
+    (`folder_file_encoding`); `folder`: the folder as a refusal names it."""
     held = path.read_bytes()
+    used = folder_file_encoding(held, encoding)
+    _require_text_in_folder(path, held, used, folder)
+    return _decoded(held, path, used), used
+
+
+def folder_file_encoding(held: bytes, encoding: str) -> str:
+    """The encoding to read a file of a folder of texts in, from its bytes: as its byte-order mark
+    says, and UTF-8 where an 8-bit `encoding` is asked for and the file is valid UTF-8 beyond ASCII.
+    A folder's files were often saved by different programs (the BBC's 2,225 articles: 646 in UTF-8
+    beyond ASCII, one in cp1252), and bytes that are valid UTF-8 beyond ASCII are almost never meant
+    as an 8-bit encoding's: `--encoding cp1252`, which the one file needed, garbled the 646 ('â€™'
+    for '’')."""
     used = encoding_marked_by(held[:4], encoding)
     if not (is_utf8(used) or is_wide(used) or held.isascii()) and _valid_utf8(held):
-        used = "utf-8"
-    return _text_of(held, path, used), used
+        return "utf-8"
+    return used
 
 
 def _valid_utf8(held: bytes) -> bool:
@@ -110,10 +149,15 @@ def _valid_utf8(held: bytes) -> bool:
 
 def _text_of(held: bytes, path: Path, encoding: str) -> str:
     """The bytes of file `path` as text in `encoding`, checked as a data file's are (not compressed,
-    not UTF-16 read as 8-bit, ...), decoded at once: line by line only to name the line a bad byte is
-    on (a folder of 50,000 reviews, each file opened three times and decoded a line at a time, took
-    8.6 s to read)."""
+    not UTF-16 read as 8-bit, ...), and decoded (`_decoded`)."""
     require_readable_text(path, held, encoding)
+    return _decoded(held, path, encoding)
+
+
+def _decoded(held: bytes, path: Path, encoding: str) -> str:
+    """The bytes of file `path` as text in `encoding`, decoded at once: line by line only to name the
+    line a bad byte is on (a folder of 50,000 reviews, each file opened three times and decoded a
+    line at a time, took 8.6 s to read)."""
     try:
         text = held.decode(encoding)
     except UnicodeDecodeError:
@@ -135,10 +179,10 @@ def from_folder(folder: Path, *, encoding: str) -> RecordSource:
     (checked by `require_folder_of_texts` before the model loaded)."""
     files = folder_files(folder)
     records = (
-        _file_record(index, path, folder_file_text(path, encoding=encoding)[0])
+        _file_record(index, path, folder_file_text(path, encoding=encoding, folder=f"--file {folder}")[0])
         for index, path in enumerate(files)
     )
-    inner = _subfolders(folder)
+    inner = [path.name for path in visible_children(folder)[1]]
     # Said, where the files of its folders were passed over without a word (a folder of label folders
     # beside a README: one text read of thousands).
     notes = [f"left out the folders {_named(inner)} in {folder}: --file reads the files directly in it"]

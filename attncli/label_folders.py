@@ -10,15 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from attncli.checkpoint_folder import is_checkpoint_or_run
-from attncli.documents import FILE_FIELD, folder_file_text
+from attncli.documents import FILE_FIELD, folder_file_text, visible_children
 from attncli.errors import DataError
 from attncli.origins import Origin
-from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData
+from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, split_word_of
 
 # Folders of texts without labels, as aclImdb's train/unsup: read as a label, 50,000 reviews of it.
 UNLABELLED = ("unsup", "unsupervised", "unlabeled", "unlabelled")
-# Files an operating system leaves in folders, which are no texts (hidden ones, .DS_Store, are left out too).
-SYSTEM_FILES = ("thumbs.db", "desktop.ini")
 # Names listed in a note, at most.
 LISTED_AT_MOST = 4
 # The order splits are read and named in.
@@ -44,10 +42,6 @@ class LabelFolders:
         return LabelFolders(splits={"train": self.splits["train"]}, whole=self.whole)
 
 
-def _visible(path: Path) -> bool:
-    return not path.name.startswith(".") and path.name.lower() not in SYSTEM_FILES
-
-
 def _listed(names: list[str]) -> str:
     shown = ", ".join(names[:LISTED_AT_MOST])
     return shown + (f" and {len(names) - LISTED_AT_MOST} more" if len(names) > LISTED_AT_MOST else "")
@@ -56,12 +50,21 @@ def _listed(names: list[str]) -> str:
 def _children(folder: Path) -> tuple[list[Path], list[Path]]:
     """The visible files and folders of `folder`, by name."""
     try:
-        children = sorted(
-            (child for child in folder.iterdir() if _visible(child)), key=lambda child: child.name
-        )
+        return visible_children(folder)
     except OSError:
         return [], []
-    return [child for child in children if child.is_file()], [child for child in children if child.is_dir()]
+
+
+def _listed_children(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The visible files and folders of a label's folder, which must be readable: one the user may
+    not list was refused as a 'config.json cannot be opened' that was not there."""
+    try:
+        return visible_children(folder)
+    except PermissionError:
+        raise DataError(
+            f"{folder} cannot be read (permission denied); give yourself access to it (chmod, chown), or "
+            "move it out"
+        ) from None
 
 
 def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
@@ -71,7 +74,7 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
     labels: dict[str, list[Path]] = {}
     empty, unlabelled, nested, no_texts = [], [], [], []
     for label_folder in folders:
-        texts, inner = _children(label_folder)
+        texts, inner = _listed_children(label_folder)
         if label_folder.name.lower() in UNLABELLED:
             unlabelled.append(label_folder.name)
         elif is_checkpoint_or_run(label_folder) or (texts and all(map(_is_data_file, texts))):
@@ -104,32 +107,79 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
 def label_folders(path: Path) -> LabelFolders | None:
     """`path` read as a folder of label folders (FOLDER/LABEL/FILE), or of split folders that each
     are one (FOLDER/train/LABEL/FILE); None where it is neither."""
-    _, folders = _children(path)
-    split_folders = {
-        SPLIT_ALIASES[folder.name.lower()]: folder
-        for folder in folders
-        if folder.name.lower() in SPLIT_ALIASES
-    }
+    files, folders = _children(path)
+    split_folders = _split_folders(folders)
     left_out: list[str] = []
     if split_folders:
         splits = {split: _labels_in(folder, left_out) for split, folder in split_folders.items()}
         splits = {split: labels for split, labels in splits.items() if labels}
         if "train" not in splits or len(splits["train"]) < FEWEST_LABELS:
-            return None
-        others = [folder.name for folder in folders if folder.name.lower() not in SPLIT_ALIASES]
-        others += [folder.name for split, folder in split_folders.items() if split not in splits]
-        files = [child.name for child in _children(path)[0]]
-        if others or files:
+            # Labels whose names hold a split's word (training, dev-ops) beside others (sales) are
+            # labels; split folders of texts alone (train/ and test/ each holding its files) are not.
+            if set(split_folders.values()) >= {folder for folder in folders if _children(folder)[0]}:
+                return None
+            return _labels_alone(path)
+        read = {folder for split, folder in split_folders.items() if split in splits}
+        others = [child.name for child in [*folders, *files] if child not in read]
+        if others:
             left_out.append(
-                f"left out {_listed(sorted(others) + files)} in {path}: the splits are the folders named "
-                "train, validation (valid, val, dev) and test"
+                f"left out {_listed(others)} in {path}: the splits are the folders named train, validation "
+                "(valid, val, dev) and test, or with one of those words in their names (20news-bydate-train)"
             )
-        ordered = {split: splits[split] for split in SPLIT_ORDER if split in splits}
-        return LabelFolders(splits=ordered, whole=False, left_out=left_out)
+        return LabelFolders(splits=splits, whole=False, left_out=left_out)
+    return _labels_alone(path)
+
+
+def _labels_alone(path: Path) -> LabelFolders | None:
+    """`path` as one set of label folders, with no split folders above them."""
+    left_out: list[str] = []
     labels = _labels_in(path, left_out)
     if len(labels) < FEWEST_LABELS:
         return None
     return LabelFolders(splits={"train": labels}, whole=True, left_out=left_out)
+
+
+def _split_folders(folders: list[Path]) -> dict[str, Path]:
+    """The folders of splits among `folders`, in the order train, validation, test: those named for a
+    split (train, dev), else those whose names hold one split's word among others, as 20 Newsgroups'
+    20news-bydate-train and 20news-bydate-test (as datasets reads such files: bbc_train.csv)."""
+    named = {
+        SPLIT_ALIASES[folder.name.lower()]: folder
+        for folder in folders
+        if folder.name.lower() in SPLIT_ALIASES
+    }
+    if not named:
+        worded = [(split_word_of(folder.name), folder) for folder in folders]
+        splits = [split for split, _ in worded if split is not None]
+        if len(splits) == len(set(splits)):  # a split named twice (train-a, train-b) is none
+            named = {split: folder for split, folder in worded if split is not None}
+    return {split: named[split] for split in SPLIT_ORDER if split in named}
+
+
+def near_miss(path: Path) -> str | None:
+    """What keeps `path`, a folder holding folders, from being read as a folder of label folders,
+    with what to do: said where it was refused as holding no split files, which told a user with 20
+    Newsgroups' folders to save csv files."""
+    files, folders = _children(path)
+    if not folders:
+        return None
+    inner = next((folder for folder in folders if label_folders(folder) is not None), None)
+    if inner is not None:
+        return f"{inner} is a folder of label folders (one folder a label, a text a file): pass it"
+    split_folders = _split_folders(folders)
+    for split_folder in split_folders.values():
+        if _children(split_folder)[0] and not _labels_in(split_folder, []):
+            return (
+                f"{split_folder.name}/ holds its texts directly: to read texts from files, put each label's "
+                f"in a folder of its own ({split_folder.name}/LABEL/FILE)"
+            )
+    labels = _labels_in(split_folders.get("train", path), [])
+    if len(labels) == 1:
+        return (
+            f"to read texts from files, each label needs a folder of its own, and only {next(iter(labels))}/ "
+            "holds texts"
+        )
+    return None
 
 
 def _is_data_file(path: Path) -> bool:
@@ -163,7 +213,7 @@ def load_label_folders(layout: LabelFolders, *, encoding: str) -> RawData:
         for label, paths in labels.items():
             _require_texts(label, paths)
             for path in paths:
-                text, used = folder_file_text(path, encoding=encoding)
+                text, used = folder_file_text(path, encoding=encoding, folder="a label's folder")
                 texts.append(text)
                 read_as_utf8 += used != encoding and used == "utf-8"
             names += [label] * len(paths)

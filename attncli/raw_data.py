@@ -3,6 +3,7 @@ their rows came from), the split names and their aliases, and the data-file suff
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,13 @@ SPLIT_ALIASES = {
     "test": "test",
     "testing": "test",
 }
+
+
+def split_word_of(name: str) -> str | None:
+    """The one split that the words of a file's or folder's name name (its runs of letters:
+    bbc_train.csv, 20news-bydate-test), or None where they name none or several (train_test.csv)."""
+    named = {SPLIT_ALIASES[word] for word in re.findall(r"[a-z]+", name.lower()) if word in SPLIT_ALIASES}
+    return named.pop() if len(named) == 1 else None
 
 
 @dataclass(frozen=True)

@@ -734,6 +734,7 @@ def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run
     (essays / "b.txt").write_text("Fresh pasta with cheese.\n\nAnd bread, and soup.\n", encoding="utf-8")
     (essays / "a.md").write_bytes("A tennis match.\r\n\r\nThe team won.\r\n".encode("utf-16"))
     (essays / ".DS_Store").write_bytes(b"\x00\x01binary")
+    (essays / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")  # Windows' thumbnails: no text, passed over
     (essays / "drafts").mkdir()
     (essays / "drafts" / "c.txt").write_text("An older draft.\n")
     predicted = _ok("predict", easy_run, "-f", essays, "--json")
@@ -758,6 +759,20 @@ def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run
         ("a.md", "A tennis match.\r\n\r\nThe team won.", "sport"),
         ("b.txt", "Fresh pasta with cheese.\n\nAnd bread, and soup.", "food"),
     ]
+    # A folder's files saved by different programs: under --encoding cp1252 a UTF-8 one is read as UTF-8
+    # (it was refused as UTF-8, not cp1252, which the other file needs).
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "a.txt").write_bytes("Café soup’s hot.".encode())
+    (mixed / "b.txt").write_bytes("Café match – won.".encode("cp1252"))
+    read = _ok("predict", easy_run, "-f", mixed, "--encoding", "cp1252", "--json").stdout.splitlines()
+    assert [json.loads(line)["text"] for line in read] == ["Café soup’s hot.", "Café match – won."]
+    # Read a text a line, an essay's blank lines are records with no text, and --whole-file is named.
+    lined = _ok("predict", easy_run, "-f", essays / "b.txt")
+    assert (
+        "1 of 3 records had no text to read and got no label; plain text is read a text a line: "
+        in lined.stderr
+    )
     # One file, or standard input, read whole.
     whole = json.loads(_ok("predict", easy_run, "-f", essays / "b.txt", "--whole-file", "--json").stdout)
     assert (whole["index"], whole["text"], whole["fields"]) == (0, lines[1]["text"], {"file": "b.txt"})
@@ -774,6 +789,8 @@ def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run
     for label in ("neg", "pos"):
         (tmp_path / "labelled" / label).mkdir(parents=True)
         (tmp_path / "labelled" / label / "0.txt").write_text(label)
+    shutil.copytree(tmp_path / "labelled", tmp_path / "with_readme")
+    (tmp_path / "with_readme" / "README").write_text("The reviews, one folder a label.")
     # A Word document among essays stopped the run after the results of the files before it, advised to
     # save it as CSV (a review): refused first, with advice for a folder of texts.
     (tmp_path / "office").mkdir()
@@ -783,6 +800,10 @@ def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run
         (["-f", tmp_path / "tables"], "holds data files (rows.csv), whose rows are texts of their own"),
         (["-f", tmp_path / "empty"], "is a folder with no files; pass a folder of text files"),
         (["-f", tmp_path / "labelled"], "holds folders (neg, pos) and no files; --file reads the text files"),
+        (
+            ["-f", tmp_path / "with_readme"],
+            "holds folders of files (neg, pos) beside its files (README); --file",
+        ),
         (["-f", tmp_path / "tables" / "rows.csv", "--whole-file"], "rows.csv is a csv file, whose rows are"),
         (["soup", "--whole-file"], "--whole-file reads --file or standard input as one text"),
         (["-f", essays, "--text-column", "body"], "a whole text file has none"),
@@ -1276,7 +1297,10 @@ def test_inspect_reads_several_texts_and_saves_html_and_svg(easy_run, tmp_path):
         told = "note: NO_COLOR is set, so the page on standard output (--html) shows each token's weight"
         assert (told in piped.stderr) == bool(environment), piped.stderr
     as_json = RUNNER.invoke(app, ["inspect", str(easy_run), "-", "--json"], input="soup today\n\n")
-    assert as_json.stderr == "note: 1 of 2 records had no text to inspect\n"  # as predict --json says it
+    assert as_json.stderr == (  # as predict --json says it
+        "note: 1 of 2 records had no text to inspect; plain text is read a text a line: --whole-file reads "
+        "a file as one text\n"
+    )
     lines = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert set(lines[1]) == set(lines[0]) | {"reason"}  # an empty line has every key, as null or empty
     assert (lines[1]["label"], lines[1]["tokens"], lines[1]["reason"]) == (None, [], "empty text")

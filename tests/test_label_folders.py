@@ -117,3 +117,85 @@ def test_a_data_file_among_a_labels_texts_is_refused(tmp_path):
     (tmp_path / "pos" / "more.csv").write_text("text,label\nfine,pos\n")
     with pytest.raises(DataError, match=r"holds data files \(more.csv\) among the texts of label 'pos'"):
         load_folder(tmp_path, encoding="utf-8", delimiter=None)
+
+
+def test_split_folders_named_by_a_word_among_others_are_read_as_20_newsgroups_publishes_them(tmp_path):
+    _write(tmp_path / "20news-bydate-train", {"sci.space": ["orbit"], "rec.autos": ["engine"]})
+    _write(tmp_path / "20news-bydate-test", {"sci.space": ["moon"], "rec.autos": ["brakes"]})
+    (tmp_path / "20news-bydate-test" / "notes.txt").write_text("stray")
+    (tmp_path / "20news-bydate-train" / "notes.txt").write_text("stray")
+    raw = load_folder(tmp_path, encoding="latin-1", delimiter=None)
+    assert list(raw.splits) == ["train", "test"] and sorted(raw.splits["test"]["text"]) == ["brakes", "moon"]
+    left_out = [note for note in raw.notes if note.startswith("left out notes.txt")]
+    assert [note.split(" in ")[1] for note in left_out] == [  # said in the splits' order
+        f"{tmp_path / '20news-bydate-train'}: a text is a file of a label's folder",
+        f"{tmp_path / '20news-bydate-test'}: a text is a file of a label's folder",
+    ]
+
+
+def test_labels_whose_names_hold_a_split_word_are_labels_beside_others(tmp_path):
+    """A support team's folders: training/ (requests for training) beside sales/ and billing/."""
+    _write(tmp_path, {"training": ["a course"], "sales": ["a quote"], "billing": ["an invoice"]})
+    raw = load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    assert sorted(raw.splits["train"]["label"]) == ["billing", "sales", "training"]
+
+
+@pytest.mark.parametrize(
+    ("layout", "said"),
+    [
+        (
+            {"train/1.txt": "a", "test/1.txt": "b"},
+            "; or train/ holds its texts directly: to read texts from files, put",
+        ),
+        ({"pos/1.txt": "good", "README/x.txt": ""}, ""),  # two folders of texts: read, no refusal
+        (
+            {"pos/1.txt": "good"},
+            "; or to read texts from files, each label needs a folder of its own, and only pos/",
+        ),
+        (
+            {"aclImdb/train/pos/1.txt": "good", "aclImdb/train/neg/1.txt": "bad"},
+            "aclImdb is a folder of label folders",
+        ),
+    ],
+)
+def test_a_folder_almost_of_label_folders_is_refused_saying_what_keeps_it_from_being_one(
+    tmp_path, layout, said
+):
+    """20 Newsgroups' folders one level down, train/ and test/ holding their texts, one label's
+    folder: each was told to name csv split files, and no more."""
+    for name, text in layout.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    if not said:
+        assert load_folder(tmp_path, encoding="utf-8", delimiter=None).splits["train"].num_rows == 2
+        return
+    with pytest.raises(DataError, match="holds no split files") as refused:
+        load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    assert said in str(refused.value)
+
+
+def test_a_label_folder_that_cannot_be_read_or_a_file_that_is_no_text_is_refused_by_name(
+    tmp_path, monkeypatch
+):
+    import attncli.label_folders as label_folders_module
+
+    _write(tmp_path, {"pos": ["good"], "neg": ["bad"]})
+    (tmp_path / "neg" / "scan.docx").write_bytes(b"PK\x03\x04" + b"x" * 26 + b"[Content_Types].xml")
+    with pytest.raises(
+        DataError,
+        match=r"scan.docx is a Word document.*; each file of a label's folder is read as one plain text",
+    ):
+        load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    (tmp_path / "neg" / "scan.docx").unlink()
+    listed = label_folders_module.visible_children
+
+    def unreadable(folder):
+        if folder.name == "neg":  # as chmod 000 leaves it to a user who is not root
+            raise PermissionError(13, "Permission denied", str(folder))
+        return listed(folder)
+
+    monkeypatch.setattr(label_folders_module, "visible_children", unreadable)
+    with pytest.raises(
+        DataError, match=rf"^{tmp_path / 'neg'} cannot be read \(permission denied\); give yourself"
+    ):
+        load_folder(tmp_path, encoding="utf-8", delimiter=None)

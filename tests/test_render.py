@@ -740,6 +740,13 @@ def test_eval_calibration_and_most_confident_mistakes():
     output = _render_eval(replace(EVAL_RESULT, errors=long_id), width=80)
     (mistake,) = [_cells(line) for line in output.splitlines() if "Not good" in line]
     assert len(mistake[2]) >= 20 and mistake[1].startswith("5f0c2a3e")
+    # On a wide terminal an id of 13-32 characters, a file of a label's folder, stays whole.
+    filed = [replace(EVAL_RESULT.errors[0], fields={"file": "rec.sport.hockey/50722"})]
+    for width, whole in ((160, True), (100, False)):
+        console = Console(file=io.StringIO(), width=width, theme=ATTN_THEME)
+        console.print(render_eval(replace(EVAL_RESULT, errors=filed), width=width))
+        (mistake,) = [_cells(line) for line in console.file.getvalue().splitlines() if "Not good" in line]
+        assert (mistake[1] == "rec.sport.hockey/50722") is whole, (width, mistake)
 
 
 def test_mistakes_of_a_file_with_lines_are_listed_by_the_line_each_starts_on():

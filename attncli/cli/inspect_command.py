@@ -23,6 +23,7 @@ from attncli.cli.edge import (
     stdout_console,
 )
 from attncli.cli.inputs import (
+    blank_lines_hint,
     check_inputs,
     note_when_nothing_read,
     record_source,
@@ -204,7 +205,8 @@ def inspect(
         if note is not None and (as_json or console is None):
             say(note)
         if stats.without_label:
-            say(f"note: {stats.without_label:,} of {stats.records:,} records had no text to inspect")
+            hint = blank_lines_hint(source, whole_file=whole_file)
+            say(f"note: {stats.without_label:,} of {stats.records:,} records had no text to inspect{hint}")
         if html or svg:
             from_file = f" -f {file}" if file is not None else ""
             _save_recording(

@@ -162,7 +162,9 @@ EncodingOption = Annotated[
 DataEncodingOption = Annotated[
     str | None,
     typer.Option(
-        "--encoding", help="Encoding of local csv/tsv/json/jsonl files (default utf-8; e.g. cp1252, utf-16)."
+        "--encoding",
+        help="Encoding of local csv/tsv/json/jsonl and text files (default utf-8; e.g. cp1252, utf-16); a "
+        "folder's text files that are valid UTF-8 are read as UTF-8.",
     ),
 ]
 DelimiterOption = Annotated[

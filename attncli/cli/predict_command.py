@@ -9,6 +9,7 @@ import typer
 
 from attncli.cli.edge import is_standard_output, load_for_command, run_command, say, stdout_console
 from attncli.cli.inputs import (
+    blank_lines_hint,
     check_inputs,
     note_when_nothing_read,
     record_source,
@@ -187,7 +188,10 @@ def predict(
             say(f"warning: {source.name} held no texts, so {output}, which held results, now holds none")
         else:
             note_when_nothing_read(source, records=stats.records, verb="predict")
-        _report_prediction_stats(stats, model=loaded.config.model, fallback=fallback_label)
+        _report_prediction_stats(
+            stats, model=loaded.config.model, fallback=fallback_label,
+            hint=blank_lines_hint(source, whole_file=whole_file),
+        )  # fmt: skip
         if output is not None:
             say(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}")
 
@@ -215,13 +219,17 @@ def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, strea
         console.print(render_prediction_header(layout))
 
 
-def _report_prediction_stats(stats, *, model: ModelConfig, fallback: str | None = None) -> None:
-    """A closing note on standard error (standard output stays results only)."""
+def _report_prediction_stats(
+    stats, *, model: ModelConfig, fallback: str | None = None, hint: str = ""
+) -> None:
+    """A closing note on standard error (standard output stays results only); `hint`: what to do
+    about records with no text."""
     if (note := stats.truncation_note(model.length, model.truncation)) is not None:
         say(note)
     if stats.without_label:
         got = f"label {fallback!r} (--fallback)" if fallback is not None else "no label"
-        say(f"note: {stats.without_label:,} of {stats.records:,} records had no text to read and got {got}")
+        empty = f"{stats.without_label:,} of {stats.records:,} records had no text to read"
+        say(f"note: {empty} and got {got}{hint}")
     if stats.below_min_score:
         got = (
             f"label {fallback!r} (--fallback; their probabilities are kept)"

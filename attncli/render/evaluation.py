@@ -190,8 +190,15 @@ def _reliability(result: EvalResult) -> RenderableType:
 
 # Into a pipe, where no terminal width cuts them, mistaken texts are cut at this many characters.
 PIPED_TEXT = 120
-# A mistake's text keeps at least this width beside a long id, which folds at its own.
+# A mistake's text keeps at least this width beside a long id, which folds at its own; on a terminal
+# of WIDE_TERMINAL columns or more, at WIDE_ID_WIDTH (a file of a label's folder, rec.sport.hockey/50722,
+# folded at 12 however wide the terminal).
 MISTAKE_TEXT_WIDTH, ID_WIDTH = 20, 12
+WIDE_TERMINAL, WIDE_ID_WIDTH = 120, 32
+
+
+def _id_width(width: int | None) -> int:
+    return WIDE_ID_WIDTH if width is not None and width >= WIDE_TERMINAL else ID_WIDTH
 
 
 def _mistakes(result: EvalResult, *, piped: bool, width: int | None = None) -> RenderableType:
@@ -201,10 +208,10 @@ def _mistakes(result: EvalResult, *, piped: bool, width: int | None = None) -> R
     # The row's own id, where it has one, finds it in a file whose quoted texts span lines.
     shown_id = id_column(errors[0].fields)
     by_line = _by_line(errors)
-    if width is not None and not piped and _mistakes_table_width(errors, shown_id) > width:
+    if width is not None and not piped and _mistakes_table_width(errors, shown_id, width) > width:
         return _mistakes_stacked(errors, shown_id)
     # As Text, an id (and its column's name) is never read as markup: "[bold]B-1" stays as written.
-    id_header = [Column(header=Text(safe_text(shown_id)), max_width=ID_WIDTH)] if shown_id else []
+    id_header = [Column(header=Text(safe_text(shown_id)), max_width=_id_width(width))] if shown_id else []
     table = WrappingTable(
         _place_heading(by_line), *id_header, "text", "label", "predicted", "probability",
         title=_mistakes_title(errors),
@@ -264,7 +271,7 @@ def _mistakes_title(errors: list[Mistake]) -> str:
     return f"{len(errors)} most confident {'mistake' if len(errors) == 1 else 'mistakes'} ({where})"
 
 
-def _mistakes_table_width(errors: list[Mistake], shown_id: str | None) -> int:
+def _mistakes_table_width(errors: list[Mistake], shown_id: str | None, width: int) -> int:
     """The fewest terminal columns the mistakes' table takes with each text kept at
     MISTAKE_TEXT_WIDTH: each column's widest cell (in terminal cells: a CJK character takes two), its
     padding and its rule."""
@@ -272,7 +279,11 @@ def _mistakes_table_width(errors: list[Mistake], shown_id: str | None) -> int:
     by_line = _by_line(errors)
     widths = [
         max(len(_place_heading(by_line)), *(len(_place(mistake, by_line)) for mistake in errors)),
-        *([min(ID_WIDTH, max(cell_len(safe_text(str(shown_id))), *map(cell_len, ids)))] if shown_id else []),
+        *(
+            [min(_id_width(width), max(cell_len(safe_text(str(shown_id))), *map(cell_len, ids)))]
+            if shown_id
+            else []
+        ),
         MISTAKE_TEXT_WIDTH,
         max(len("label"), *(cell_len(one_line(mistake.label)) for mistake in errors)),
         max(len("predicted"), *(cell_len(one_line(mistake.predicted)) for mistake in errors)),
