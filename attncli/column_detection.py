@@ -46,12 +46,13 @@ LABEL_COLUMNS = (
     *("label", "labels", "category", "class", "sentiment", "target", "intent"),
     *FOREIGN_LABEL_COLUMNS,
 )
-# Labels too (a teacher's `grade`, a review's `rating` or `stars`), but of a table with nothing
+# Labels too (a teacher's `grade`, a review's `rating` or `stars`, or `overall` in Amazon's review
+# dumps), but of a table with nothing
 # better, exactly or by a word in its name: each also heads numbers that are no classes (an
 # annotator's score beside a label, predict's own `score`), so `label` beside `score` is `label`, and
 # one taken is said in a note. Other languages' words are left out: `note`, `nota` (a grade in French,
 # Spanish, German) is a text column's name too.
-LAST_RESORT_LABEL_COLUMNS = ("grade", "rating", "stars", "mark", "score")
+LAST_RESORT_LABEL_COLUMNS = ("grade", "rating", "stars", "overall", "mark", "score")
 # Other languages' names that an English plural less its s spells (classes, categories): known only
 # as written. The rest are found in the plural too (Comentarios, Categorías, etiquetas).
 SINGULAR_ONLY = frozenset({"classe", "categorie"})

@@ -35,26 +35,30 @@ def table_delimiter(line: str, following: str, delimiters: Sequence[str] = ("\t"
     allow_long_fields()  # a first line of 200,000 characters is a text too
     for delimiter in delimiters:
         cells = line.split(delimiter)
-        if _named_between_empty_edges(cells):
+        named = _named_cells(cells)
+        if named is not None:
             row = next(csv.reader([following], delimiter=delimiter), [])
             # A cell that opens with a quote never closed on this line (not any quote: 5'10" tall);
             # the first cell's, a row of one cell so far.
             cut_in_a_cell = re.search(f'(?:^|{re.escape(delimiter)})"(?:[^"]|"")*$', following) is not None
             fewest = 1 if following.startswith('"') else 2
-            if len(row) == len(cells) or (cut_in_a_cell and fewest <= len(row) <= len(cells)):
+            # A row may leave out the empty columns past the named ones (text,label,, over good,pos),
+            # as a csv file's rows may.
+            if named <= len(row) <= len(cells) or (cut_in_a_cell and fewest <= len(row) <= len(cells)):
                 return delimiter
     return None
 
 
-def _named_between_empty_edges(cells: list[str]) -> bool:
-    """Whether a header line's cells name at least two columns, with empty cells at most first (the
-    index pandas' `to_csv` writes, `,text,label`) or last (a spreadsheet's empty columns past the
-    table, `text;label;;`): a header so written, piped in, was read as a text a line (a trial)."""
-    named = [cell.strip() for cell in cells]
-    named = named[1:] if named and not named[0] else named
-    while named and not named[-1]:
-        named.pop()
-    return len(named) >= 2 and all(named)
+def _named_cells(cells: list[str]) -> int | None:
+    """How many of a header line's cells there are up to its last name, where they name at least two
+    columns with empty cells at most first (the index pandas' `to_csv` writes, `,text,label`) or last
+    (a spreadsheet's empty columns past the table, `text;label;;`); None where they do not. A header
+    so written, piped in, was read as a text a line (a trial)."""
+    names = [cell.strip() for cell in cells]
+    while names and not names[-1]:
+        names.pop()
+    named = names[1:] if names and not names[0] else names
+    return len(names) if len(named) >= 2 and all(named) else None
 
 
 def header_naming(line: str, column: str, delimiter: str | None) -> dict[str, str]:

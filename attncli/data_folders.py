@@ -221,7 +221,7 @@ def load_folder(
             f"{path} is an attn checkpoint (a run's output), not data; pass the data to read (a file, a "
             "folder of split files or a Hub name)"
         )
-    layout = label_folders(path) if not files else None  # neither saved, nor a Hub repository's
+    layout = None if files else label_layout(path)
     if layout is not None:
         return load_label_folders(layout, encoding=encoding)
     if not files:

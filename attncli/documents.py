@@ -5,9 +5,12 @@ empty (a teacher's trial)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import NamedTuple
 
-from attncli.encodings import encoding_marked_by, is_utf8, is_wide
+from attncli.data_files import listed
+from attncli.encodings import encoding_marked_by
 from attncli.errors import ConfigError, DataError
 from attncli.lines import decoded_lines, narrow
 from attncli.raw_data import FILE_BUILDERS
@@ -17,8 +20,6 @@ from attncli.textfiles import require_readable_text
 
 # The field that names each whole file's record: carried to --json's fields and csv's columns.
 FILE_FIELD = "file"
-# Data files listed in a refusal, at most.
-NAMED_AT_MOST = 3
 
 
 # Files an operating system leaves in folders, which are no texts (hidden ones, .DS_Store, too).
@@ -31,12 +32,32 @@ def is_visible(path: Path) -> bool:
     return not path.name.startswith(".") and path.name.lower() not in SYSTEM_FILES
 
 
-def visible_children(folder: Path) -> tuple[list[Path], list[Path]]:
-    """The visible files and folders of `folder`, each by name."""
+class Children(NamedTuple):
+    """The visible entries of a folder, each kind by name."""
+
+    files: list[Path]
+    folders: list[Path]
+    others: list[Path]
+    """Neither a file nor a folder: a link to nothing, a pipe, a socket."""
+
+
+def visible_children(folder: Path) -> Children:
+    """The visible files, folders and other entries of `folder`."""
     children = sorted(
         (child for child in folder.iterdir() if is_visible(child)), key=lambda child: child.name
     )
-    return [child for child in children if child.is_file()], [child for child in children if child.is_dir()]
+    files, folders, others = Children([], [], [])
+    for child in children:
+        (files if child.is_file() else folders if child.is_dir() else others).append(child)
+    return Children(files, folders, others)
+
+
+def _holds_files(folder: Path) -> bool:
+    """Whether `folder` holds visible files; one that cannot be listed (lost+found) holds none."""
+    try:
+        return bool(visible_children(folder).files)
+    except OSError:
+        return False
 
 
 def folder_files(folder: Path) -> list[Path]:
@@ -44,14 +65,14 @@ def folder_files(folder: Path) -> list[Path]:
     has none, or holds data files, whose rows would be read as one text, or folders of files beside
     its files, which are a folder of label folders' texts as train and eval read it (its README or
     urls_pos.txt was predicted, and its thousands of texts passed over with a note)."""
-    files, folders = visible_children(folder)
-    with_files = [inner.name for inner in folders if visible_children(inner)[0]]
+    files, folders, _ = visible_children(folder)
+    with_files = [inner.name for inner in folders if _holds_files(inner)]
     to_eval = (
         f"score a folder of label folders (one folder a label, a text a file) with attn eval RUN {folder}"
     )
     if not files and folders:
         raise DataError(
-            f"--file {folder} holds folders ({_named([inner.name for inner in folders])}) and no files; "
+            f"--file {folder} holds folders ({listed([inner.name for inner in folders])}) and no files; "
             f"--file reads the text files directly in a folder: pass one of those folders, or {to_eval}"
         )
     if not files:
@@ -60,25 +81,28 @@ def folder_files(folder: Path) -> list[Path]:
         )
     if len(with_files) >= FOLDERS_OF_TEXTS:
         raise DataError(
-            f"--file {folder} holds folders of files ({_named(with_files)}) beside its files "
-            f"({_named([file.name for file in files])}); --file reads the files directly in a folder: move "
+            f"--file {folder} holds folders of files ({listed(with_files)}) beside its files "
+            f"({listed([file.name for file in files])}); --file reads the files directly in a folder: move "
             f"the folders out, pass one of them, or {to_eval}"
         )
-    data_files = [path.name for path in files if path.suffix.lower() in FILE_BUILDERS]
+    data_files = [path.name for path in files if is_data_file(path)]
     if data_files:
         raise DataError(
-            f"--file {folder} holds data files ({_named(data_files)}), whose rows are texts of their own; "
+            f"--file {folder} holds data files ({listed(data_files)}), whose rows are texts of their own; "
             "pass one of them with --file, or a folder of text files only (each file one text)"
         )
     return files
 
 
+def is_data_file(path: Path) -> bool:
+    """Whether `path` is named as a data file (rows.csv): its rows are texts of their own."""
+    return path.suffix.lower() in FILE_BUILDERS
+
+
+# Why an entry of a folder that is neither a file nor a folder is left out.
+NO_FILE = "neither a file nor a folder (a link to nothing, a pipe)"
 # Folders of files beside a folder's files that make it a folder of label folders, as train reads one.
 FOLDERS_OF_TEXTS = 2
-
-
-def _named(names: list[str]) -> str:
-    return ", ".join(names[:NAMED_AT_MOST]) + (", ..." if len(names) > NAMED_AT_MOST else "")
 
 
 def require_folder_of_texts(folder: Path, *, encoding: str) -> None:
@@ -134,9 +158,18 @@ def folder_file_encoding(held: bytes, encoding: str) -> str:
     as an 8-bit encoding's: `--encoding cp1252`, which the one file needed, garbled the 646 ('â€™'
     for '’')."""
     used = encoding_marked_by(held[:4], encoding)
-    if not (is_utf8(used) or is_wide(used) or held.isascii()) and _valid_utf8(held):
+    if _single_byte(used) and not held.isascii() and _valid_utf8(held):
         return "utf-8"
     return used
+
+
+@functools.cache
+def _single_byte(encoding: str) -> bool:
+    """Whether `encoding` reads each byte as one character (cp1252, latin-1, koi8-r): not UTF-8/16/32,
+    nor GBK or Big5, whose two-byte characters are valid UTF-8 often enough ('同学' in GBK reads as
+    UTF-8 'ͬѧ') that a short text in them would be taken for UTF-8."""
+    high = bytes(range(0x80, 0x100))
+    return len(high.decode(encoding, errors="replace")) == len(high)
 
 
 def _valid_utf8(held: bytes) -> bool:
@@ -182,13 +215,21 @@ def from_folder(folder: Path, *, encoding: str) -> RecordSource:
         _file_record(index, path, folder_file_text(path, encoding=encoding, folder=f"--file {folder}")[0])
         for index, path in enumerate(files)
     )
-    inner = [path.name for path in visible_children(folder)[1]]
+    _, folders, others = visible_children(folder)
     # Said, where the files of its folders were passed over without a word (a folder of label folders
     # beside a README: one text read of thousands).
-    notes = [f"left out the folders {_named(inner)} in {folder}: --file reads the files directly in it"]
+    notes = (
+        [
+            f"left out the folders {listed([inner.name for inner in folders])} in {folder}: --file reads the "
+            "files directly in it"
+        ]
+        if folders
+        else []
+    )
+    notes += [f"left out {listed([other.name for other in others])} in {folder}: {NO_FILE}"] if others else []
     return RecordSource(
         name=str(folder),
-        notes=notes if inner else [],
+        notes=notes,
         chunks=in_chunks(records, size=DOCUMENTS_AT_ONCE),
         columns=[FILE_FIELD, "text"],
         text_column="text",

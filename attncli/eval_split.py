@@ -305,7 +305,7 @@ def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | 
     if layout is not None:
         train_files = [file for files in layout.splits["train"].values() for file in files]
         carved = "validation" not in layout.splits and not data.validation_file
-        of = f"a text of the 'train' split of {shown}{_trained_part(checkpoint, carved)}"
+        of = f"a row of the 'train' split of {shown}{_trained_part(checkpoint, carved)}"
     elif trained.is_dir():
         files = split_files(trained)
         train_files, carved = files.get("train", []), "validation" not in files and not data.validation_file

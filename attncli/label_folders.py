@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from attncli.checkpoint_folder import is_checkpoint_or_run
-from attncli.documents import FILE_FIELD, folder_file_text, visible_children
+from attncli.data_files import listed
+from attncli.documents import FILE_FIELD, NO_FILE, Children, folder_file_text, is_data_file, visible_children
 from attncli.errors import DataError
 from attncli.origins import Origin
-from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, split_word_of
+from attncli.raw_data import SPLIT_ALIASES, RawData, split_word_of
 
 # Folders of texts without labels, as aclImdb's train/unsup: read as a label, 50,000 reviews of it.
 UNLABELLED = ("unsup", "unsupervised", "unlabeled", "unlabelled")
-# Names listed in a note, at most.
-LISTED_AT_MOST = 4
 # The order splits are read and named in.
 SPLIT_ORDER = ("train", "validation", "test")
 # The fewest label folders that make a folder of them (one is no classification, and a folder of
@@ -42,22 +41,18 @@ class LabelFolders:
         return LabelFolders(splits={"train": self.splits["train"]}, whole=self.whole)
 
 
-def _listed(names: list[str]) -> str:
-    shown = ", ".join(names[:LISTED_AT_MOST])
-    return shown + (f" and {len(names) - LISTED_AT_MOST} more" if len(names) > LISTED_AT_MOST else "")
-
-
-def _children(folder: Path) -> tuple[list[Path], list[Path]]:
-    """The visible files and folders of `folder`, by name."""
+def _children(folder: Path) -> Children:
+    """The visible entries of `folder`, none where it cannot be listed: for telling what a folder is."""
     try:
         return visible_children(folder)
     except OSError:
-        return [], []
+        return Children([], [], [])
 
 
-def _listed_children(folder: Path) -> tuple[list[Path], list[Path]]:
-    """The visible files and folders of a label's folder, which must be readable: one the user may
-    not list was refused as a 'config.json cannot be opened' that was not there."""
+def _listed_children(folder: Path) -> Children:
+    """The visible entries of a folder whose texts are read, which must be readable: a label's folder
+    the user may not list was refused as a 'config.json cannot be opened' that was not there, and a
+    split folder so was left out as naming no split."""
     try:
         return visible_children(folder)
     except PermissionError:
@@ -67,67 +62,79 @@ def _listed_children(folder: Path) -> tuple[list[Path], list[Path]]:
         ) from None
 
 
+def _holds_split_files(files: list[Path]) -> bool:
+    """Whether `files` hold a data file named for a split (train.csv, bbc_test.jsonl): a dataset's
+    folder, not a label's."""
+    return any(is_data_file(file) and split_word_of(file.stem) is not None for file in files)
+
+
 def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
     """The label folders of `folder` (those holding files), each with its files; what else it holds
     goes to `left_out`."""
-    files, folders = _children(folder)
+    files, folders, others = _listed_children(folder)
     labels: dict[str, list[Path]] = {}
-    empty, unlabelled, nested, no_texts = [], [], [], []
+    empty: list[str] = []
+    unlabelled: list[str] = []
+    nested: list[str] = []
+    no_texts: list[str] = []
     for label_folder in folders:
-        texts, inner = _listed_children(label_folder)
+        texts, inner, strange = _listed_children(label_folder)
         if label_folder.name.lower() in UNLABELLED:
             unlabelled.append(label_folder.name)
-        elif is_checkpoint_or_run(label_folder) or (texts and all(map(_is_data_file, texts))):
-            no_texts.append(label_folder.name)  # a run's output, or a Hub repository's data/ of parquet
-        elif texts:
+        elif is_checkpoint_or_run(label_folder) or _holds_split_files(texts) or all(map(is_data_file, texts)):
+            (no_texts if texts else empty).append(label_folder.name)  # a run, a dataset, Hub parquet
+        else:
             labels[label_folder.name] = texts
             nested += [f"{label_folder.name}/{child.name}" for child in inner]
-        else:
-            empty.append(label_folder.name)
+            others += strange
     if not labels:
         return labels
     where = f"in {folder}"
     if unlabelled:
-        left_out.append(f"left out {_listed(unlabelled)} {where}: texts without labels")
+        left_out.append(f"left out {listed(unlabelled)} {where}: texts without labels")
     if no_texts:
-        left_out.append(f"left out {_listed(no_texts)} {where}: data files or a checkpoint, not texts")
+        left_out.append(f"left out {listed(no_texts)} {where}: data files or a checkpoint, not texts")
     if empty:
-        left_out.append(f"left out {_listed(empty)} {where}: folders with no files")
+        left_out.append(f"left out {listed(empty)} {where}: folders with no files")
     if files:
         left_out.append(
-            f"left out {_listed([file.name for file in files])} {where}: a text is a file of a label's folder"
+            f"left out {listed([file.name for file in files])} {where}: a text is a file of a label's folder"
         )
     if nested:
         left_out.append(
-            f"left out {_listed(nested)} {where}: only the files directly in a label's folder are read"
+            f"left out {listed(nested)} {where}: only the files directly in a label's folder are read"
         )
+    if others:
+        shown = [str(other.relative_to(folder).as_posix()) for other in others]
+        left_out.append(f"left out {listed(shown)} {where}: {NO_FILE}")
     return labels
 
 
 def label_folders(path: Path) -> LabelFolders | None:
     """`path` read as a folder of label folders (FOLDER/LABEL/FILE), or of split folders that each
     are one (FOLDER/train/LABEL/FILE); None where it is neither."""
-    files, folders = _children(path)
-    split_folders = _split_folders(folders)
+    files, folders, _ = _children(path)
+    split_folders = _split_folders(path, folders)
+    if not split_folders:
+        return _labels_alone(path)
     left_out: list[str] = []
-    if split_folders:
-        splits = {split: _labels_in(folder, left_out) for split, folder in split_folders.items()}
-        splits = {split: labels for split, labels in splits.items() if labels}
-        if "train" not in splits or len(splits["train"]) < FEWEST_LABELS:
-            # Labels whose names hold a split's word (training, dev-ops) beside others (sales) are
-            # labels; split folders of texts alone (train/ and test/ each holding its files) are not.
-            if set(split_folders.values()) >= {folder for folder in folders if _children(folder)[0]}:
-                return None
-            return _labels_alone(path)
-        read = {folder for split, folder in split_folders.items() if split in splits}
-        others = [child.name for child in [*folders, *files] if child not in read]
-        if others:
-            left_out.append(
-                f"left out {_listed(others)} in {path}: the splits are the folders named train, validation "
-                "(valid, val, dev) and test, or with one of those words in their names (20news-bydate-train)"
-            )
-        return LabelFolders(splits=splits, whole=False, left_out=left_out)
-    return _labels_alone(path)
+    splits = {split: _labels_in(folder, left_out) for split, folder in split_folders.items()}
+    splits = {split: labels for split, labels in splits.items() if labels}
+    if "train" not in splits or len(splits["train"]) < FEWEST_LABELS:
+        # Labels whose names hold a split's word (training, dev-ops) beside others (sales) are labels;
+        # split folders of texts alone (train/ and test/ each holding its files) are not.
+        if set(split_folders.values()) >= {folder for folder in folders if _children(folder).files}:
+            return None
+        return _labels_alone(path)
+    read = {folder for split, folder in split_folders.items() if split in splits}
+    others = [child.name for child in [*folders, *files] if child not in read]
+    if others:
+        left_out.append(
+            f"left out {listed(others)} in {path}: the splits are the folders named train, validation "
+            "(valid, val, dev) and test, or, where none is, with one of those words in their names "
+            "(20news-bydate-train)"
+        )
+    return LabelFolders(splits=splits, whole=False, left_out=left_out)
 
 
 def _labels_alone(path: Path) -> LabelFolders | None:
@@ -139,60 +146,67 @@ def _labels_alone(path: Path) -> LabelFolders | None:
     return LabelFolders(splits={"train": labels}, whole=True, left_out=left_out)
 
 
-def _split_folders(folders: list[Path]) -> dict[str, Path]:
+def _split_folders(path: Path, folders: list[Path]) -> dict[str, Path]:
     """The folders of splits among `folders`, in the order train, validation, test: those named for a
     split (train, dev), else those whose names hold one split's word among others, as 20 Newsgroups'
-    20news-bydate-train and 20news-bydate-test (as datasets reads such files: bbc_train.csv)."""
-    named = {
-        SPLIT_ALIASES[folder.name.lower()]: folder
-        for folder in folders
-        if folder.name.lower() in SPLIT_ALIASES
-    }
-    if not named:
-        worded = [(split_word_of(folder.name), folder) for folder in folders]
-        splits = [split for split, _ in worded if split is not None]
-        if len(splits) == len(set(splits)):  # a split named twice (train-a, train-b) is none
-            named = {split: folder for split, folder in worded if split is not None}
-    return {split: named[split] for split in SPLIT_ORDER if split in named}
+    20news-bydate-train and 20news-bydate-test (as datasets reads such files: bbc_train.csv). A split
+    named by two folders (dev and validation, Train and train) is refused, as two files are."""
+    named = [(SPLIT_ALIASES.get(folder.name.lower()), folder) for folder in folders]
+    if not any(split for split, _ in named):
+        named = [(split_word_of(folder.name), folder) for folder in folders]
+    found: dict[str, Path] = {}
+    for split, folder in named:
+        if split is None:
+            continue
+        if split in found:
+            raise DataError(
+                f"{path} holds two folders for split {split!r}: {found[split].name} and {folder.name}; move "
+                "one of them out of the folder (or rename it so that it names no split)"
+            )
+        found[split] = folder
+    return {split: found[split] for split in SPLIT_ORDER if split in found}
 
 
 def near_miss(path: Path) -> str | None:
     """What keeps `path`, a folder holding folders, from being read as a folder of label folders,
     with what to do: said where it was refused as holding no split files, which told a user with 20
     Newsgroups' folders to save csv files."""
-    files, folders = _children(path)
+    _, folders, _ = _children(path)
     if not folders:
         return None
-    inner = next((folder for folder in folders if label_folders(folder) is not None), None)
-    if inner is not None:
-        return f"{inner} is a folder of label folders (one folder a label, a text a file): pass it"
-    split_folders = _split_folders(folders)
+    split_folders = _split_folders(path, folders)
     for split_folder in split_folders.values():
-        if _children(split_folder)[0] and not _labels_in(split_folder, []):
+        if _children(split_folder).files and not _labels_in(split_folder, []):
             return (
                 f"{split_folder.name}/ holds its texts directly: to read texts from files, put each label's "
                 f"in a folder of its own ({split_folder.name}/LABEL/FILE)"
             )
     labels = _labels_in(split_folders.get("train", path), [])
     if len(labels) == 1:
+        where = f"{split_folders['train'].name}/" if "train" in split_folders else "it"
         return (
             f"to read texts from files, each label needs a folder of its own, and only {next(iter(labels))}/ "
-            "holds texts"
+            f"in {where} holds texts"
         )
+    for folder in folders:
+        try:
+            inner = label_folders(folder)
+        except DataError:  # what is wrong inside it is said where it is passed
+            inner = None
+        if inner is not None:
+            return f"{folder} is a folder of label folders (one folder a label, a text a file): pass it"
+        if _holds_split_files(_children(folder).files):
+            return f"{folder} is a folder of split files: pass it"
     return None
-
-
-def _is_data_file(path: Path) -> bool:
-    return path.suffix.lower() in FILE_BUILDERS
 
 
 def _require_texts(label: str, files: list[Path]) -> None:
     """Refuse a data file among a label's texts: its rows are texts of their own, and read whole it
     would be one text of that label."""
-    data_files = [file.name for file in files if _is_data_file(file)]
+    data_files = [file.name for file in files if is_data_file(file)]
     if data_files:
         raise DataError(
-            f"{files[0].parent} holds data files ({_listed(data_files)}) among the texts of label {label!r}; "
+            f"{files[0].parent} holds data files ({listed(data_files)}) among the texts of label {label!r}; "
             "each file of a label's folder is read as one text: move them out"
         )
 
@@ -218,9 +232,9 @@ def load_label_folders(layout: LabelFolders, *, encoding: str) -> RawData:
                 read_as_utf8 += used != encoding and used == "utf-8"
             names += [label] * len(paths)
             files += paths
-        # Each row's file, relative to the folder of its labels, names it as predict names the files
-        # of a folder (an id column: eval's mistakes are listed by it).
-        shown = [str(path.relative_to(path.parent.parent)) for path in files]
+        # Each row's file, relative to the folder of its labels (with / on Windows too), names it as
+        # predict names the files of a folder (an id column: eval's mistakes are listed by it).
+        shown = [path.relative_to(path.parent.parent).as_posix() for path in files]
         splits[split] = datasets.Dataset.from_dict({FILE_FIELD: shown, "text": texts, "label": names})
         origins[split] = Origin(split=split, encoding=encoding, files=files)
         counts.append(f"{'' if layout.whole else f'{split} '}{len(files):,} files in {len(labels)}")

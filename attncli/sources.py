@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from attncli.data_files import load_files, quiet_datasets
-from attncli.data_folders import load_folder
+from attncli.data_folders import label_layout, load_folder
 from attncli.errors import ArgumentError, DataError, error_chain
 from attncli.local_paths import local_path
 from attncli.raw_data import FILE_BUILDERS, RawData, raw_data_of
@@ -132,9 +132,16 @@ def with_validation_file(
     eval then scored it as test."""
     path = local_path(validation)
     if not path.is_file():
+        # Label folders' own validation rows are a split folder of theirs (a user's trial).
+        folders = (
+            "; a folder of label folders gives its validation rows as a validation/ (or dev/) folder of "
+            "label folders beside train/ in DATA"
+            if label_layout(path) is not None
+            else ""
+        )
         raise DataError(
             f"--validation {validation} (data.validation_file) is not a file; pass a csv/tsv/json/jsonl/"
-            "parquet/arrow file of validation rows"
+            f"parquet/arrow file of validation rows{folders}"
         )
     for origin in raw.origins.values():
         if origin.path is not None and origin.path.resolve() == path.resolve():

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from attncli.arrowfiles import is_saved_dataset
 from attncli.checkpoint import LoadedCheckpoint
 from attncli.data_folders import holds_one_dataset, split_files
 from attncli.errors import DataError
@@ -41,6 +42,10 @@ def choose_split(available: list[str], requested: str | None) -> str:
         if found is not None:
             return found
     raise DataError(f"the data has no test or validation split ({', '.join(available)}); pass --split")
+
+
+def _trained_kind(source: Source) -> str:
+    return "file" if source.whole == "a single file" else "data"
 
 
 def recorded_source(checkpoint: LoadedCheckpoint) -> str | None:
@@ -134,7 +139,11 @@ def describe_source(checkpoint: LoadedCheckpoint, source: Any, *, default_source
         return Source(f"the {kind} given", f"one {kind}" if single else None, f"the {kind} given", False)
     path = local_path(source)
     single = not default_source and holds_one_dataset(path)
-    whole = ("a single file" if path.is_file() else "one saved dataset") if single else None
+    if path.is_file():
+        kind = "a single file"
+    else:
+        kind = "one saved dataset" if is_saved_dataset(path) else "one folder of label folders"
+    whole = kind if single else None
     trained_on = default_source or _is_training_data(checkpoint, source)
     return Source(source, whole, path.name, trained_on)
 
@@ -208,8 +217,9 @@ def pick_split(
     if source.whole:
         if carved_by_training and wanted == "test":
             raise DataError(
-                f"no split 'test': {source.whole_name} is the file this model was trained on, and its "
-                "rows are train and validation; evaluate on another file, or pass --split validation"
+                f"no split 'test': {source.whole_name} is the {_trained_kind(source)} this model was trained "
+                "on, and its rows are train and validation; evaluate on other data, or pass --split "
+                "validation"
             )
         folders = f"--split {split} is for folders of splits"
         note = f"{source.whole_name} is {source.whole}, evaluated whole ({folders})"

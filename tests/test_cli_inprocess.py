@@ -80,14 +80,17 @@ def test_a_folder_of_label_folders_trains_and_evaluates_with_its_rows_named_by_f
             (folder / f"{index}.txt").write_text(row["text"] + "\n", encoding="utf-8")
     (data / "train" / "unsup").mkdir()
     (data / "train" / "unsup" / "0.txt").write_text("no label")
+    # A sport text filed under food: a mistake for eval to name by its file.
+    sport = next(row["text"] for row in make_rows(3, seed=9) if row["label"] == "sport")
+    (data / "test" / "food" / "misfiled.txt").write_text(sport)
     trained = _ok("train", data, "-o", tmp_path / "run", "--epochs", 8, *TINY)
     assert "read a folder of label folders" in trained.output and "left out unsup" in trained.output
-    report = json.loads(_ok("eval", tmp_path / "run", "--json", "--errors", 60).stdout)
-    assert (report["split"], report["n"]) == ("test", 60) and report["accuracy"] >= 0.8
-    assert all(error["fields"]["file"].count("/") == 1 for error in report["errors"])
+    report = json.loads(_ok("eval", tmp_path / "run", "--json", "--errors", 61).stdout)
+    assert (report["split"], report["n"]) == ("test", 61) and report["accuracy"] >= 0.8
+    assert "food/misfiled.txt" in [error["fields"]["file"] for error in report["errors"]]
     # One split's folder is evaluated whole, headed by its name, not by the "train" datasets calls it.
     whole = _ok("eval", tmp_path / "run", data / "test")
-    assert whole.stdout.splitlines()[0].startswith(f"{tmp_path / 'run' / 'best'} on {data / 'test'}  n=60")
+    assert whole.stdout.splitlines()[0].startswith(f"{tmp_path / 'run' / 'best'} on {data / 'test'}  n=61")
     seen = _ok("eval", tmp_path / "run", data / "train")
     # Those it trained on are counted: all but the 24 it held out for validation (no refit here).
     assert "216 of the 240 rows evaluated have the same text" in seen.stdout
@@ -685,7 +688,7 @@ def test_a_threshold_decides_labels_alike_in_predict_and_eval(easy_run, tmp_path
     assert report["accuracy"] == pytest.approx(sum(map(str.__eq__, truth, expected)) / len(rows))
     assert report["thresholds"] == {"tech": cut}
     table = _ok("eval", easy_run, path, "--threshold", threshold).stdout
-    assert f"labels decided by --threshold tech {cut:g}, else the most probable label without one" in table
+    assert f"labels decided by --threshold tech={cut:g}, else the most probable label without one" in table
     assert "avg precision" in table
     # Top-K accuracy, fastText's R@K: at K=1 the accuracy of the most probable label; at K=3 (every
     # label) all rows; the number of labels at most.
@@ -1636,6 +1639,7 @@ def test_a_csv_piped_in_is_read_as_csv_rows_or_said_to_look_like_records(easy_ru
     for piped, header in (
         (",text,label\n0,hot soup,food\n", ",text,label"),
         ("text;label;;\nhot soup;food;;\n", "text,label,,"),
+        ("text,label,,\nhot soup,food\n", "text,label,,"),  # its rows without the empty cells
     ):
         written = RUNNER.invoke(app, ["predict", str(easy_run), "--format", "csv"], input=piped)
         assert written.exit_code == 0, written.output

@@ -118,6 +118,7 @@ def test_a_survey_exports_answers_are_its_text_column(columns, text):
         (("student_id", "essay", "grade"), "essay", "grade"),
         (("review", "rating"), "review", "rating"),
         (("comment", "stars"), "comment", "stars"),
+        (("review_id", "reviewText", "overall", "helpful_votes"), "reviewText", "overall"),  # Amazon's
         (("pupil", "answer", "Mark"), "answer", "Mark"),
         (("essay_id", "essay", "domain1_score"), "essay", "domain1_score"),  # by a word in its name
         (("id", "review_stars", "review_body"), "review_body", "review_stars"),  # after the text

@@ -27,3 +27,22 @@ def test_a_file_read_whole_drops_only_its_last_line_end(tmp_path):
     path = tmp_path / "essay.txt"
     path.write_bytes(b"First paragraph.\r\n\r\nSecond.\r\n")
     assert whole_text(path, encoding="utf-8") == "First paragraph.\r\n\r\nSecond."
+
+
+def test_a_folder_of_texts_is_read_though_a_folder_in_it_cannot_be_listed(tmp_path, monkeypatch):
+    """A lost+found its user may not list stopped predict --file FOLDER (a review): the folders in a
+    folder of texts are only looked into to tell a folder of label folders."""
+    import attncli.documents as documents
+    from attncli.documents import folder_files
+
+    (tmp_path / "a.txt").write_text("soup")
+    (tmp_path / "lost+found").mkdir()
+    listed = documents.visible_children
+
+    def unlistable(folder):
+        if folder.name == "lost+found":
+            raise PermissionError(13, "Permission denied", str(folder))
+        return listed(folder)
+
+    monkeypatch.setattr(documents, "visible_children", unlistable)
+    assert folder_files(tmp_path) == [tmp_path / "a.txt"]

@@ -75,14 +75,14 @@ def test_the_values_of_a_trained_run(trained):
     assert (training.train_size, training.validation_size) == (270, 30)
     assert (training.device, training.precision) == ("cpu", trained.metrics.precision)
     assert training.threads == trained.metrics.threads and training.threads
-    assert "270 to train on (food 90, sport 90, tech 90); 30 for validation" in text
+    assert "270 to train on (food: 90, sport: 90, tech: 90); 30 for validation" in text
     threads = f"{training.threads} torch thread{'s' * (training.threads != 1)}"
     assert f"on cpu in {trained.metrics.precision}, {threads}" in text
     # Counts of 20 labels at most: a checkpoint may have a million (a review of the change)
     from attncli.render.info import _texts_text
 
     many = dataclasses.replace(training, label_counts={f"l{index}": 1 for index in range(25)})
-    assert (_texts_text(many) or "").endswith("l19 1 and 5 labels more); 30 for validation")
+    assert (_texts_text(many) or "").endswith("l19: 1 and 5 labels more); 30 for validation")
     shown = info.to_json()["training"]
     assert (shown["train_size"], shown["device"], shown["precision"]) == (
         270,

@@ -199,3 +199,98 @@ def test_a_label_folder_that_cannot_be_read_or_a_file_that_is_no_text_is_refused
         DataError, match=rf"^{tmp_path / 'neg'} cannot be read \(permission denied\); give yourself"
     ):
         load_folder(tmp_path, encoding="utf-8", delimiter=None)
+
+
+def test_gbk_text_is_not_taken_for_utf8_where_gbk_is_asked_for(tmp_path):
+    """Two-byte GBK characters are valid UTF-8 often enough ('同学' reads as UTF-8 'ͬѧ') that the
+    rule for 8-bit encodings would garble a short text: it is for encodings of one byte a character."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "1.txt").write_bytes("同学们好，今天我们学习中文。".encode("gbk"))
+    (tmp_path / "b" / "1.txt").write_bytes("这本小说的故事非常有意思。".encode("gbk"))
+    raw = load_folder(tmp_path, encoding="gbk", delimiter=None)
+    assert sorted(raw.splits["train"]["text"]) == sorted(
+        ["同学们好，今天我们学习中文。", "这本小说的故事非常有意思。"]
+    )
+    assert "read as UTF-8" not in raw.notes[0]
+    # A text so short that its GBK bytes are valid UTF-8 is refused as a data file's would be, not garbled.
+    (tmp_path / "b" / "2.txt").write_bytes("同学".encode("gbk"))
+    with pytest.raises(DataError, match=r"b/2.txt is UTF-8 .*, not gbk"):
+        load_folder(tmp_path, encoding="gbk", delimiter=None)
+
+
+def test_a_split_named_by_two_folders_is_refused_as_two_files_are(tmp_path):
+    _write(tmp_path / "train", {"pos": ["good"], "neg": ["bad"]})
+    _write(tmp_path / "dev", {"pos": ["fine"], "neg": ["poor"]})
+    _write(tmp_path / "validation", {"pos": ["nice"], "neg": ["awful"]})
+    with pytest.raises(
+        DataError, match="holds two folders for split 'validation': dev and validation; move one"
+    ):
+        load_folder(tmp_path, encoding="utf-8", delimiter=None)
+
+
+def test_what_is_neither_a_file_nor_a_folder_is_said_to_be_left_out(tmp_path):
+    _write(tmp_path, {"pos": ["good"], "neg": ["bad"]})
+    (tmp_path / "pos" / "gone.txt").symlink_to(tmp_path / "nowhere.txt")  # a link to nothing
+    raw = load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    assert raw.splits["train"].num_rows == 2
+    assert (
+        f"left out pos/gone.txt in {tmp_path}: neither a file nor a folder (a link to nothing, a pipe)"
+        in raw.notes
+    )
+
+
+def test_a_split_folder_that_cannot_be_read_is_refused_not_left_out(tmp_path, monkeypatch):
+    import attncli.label_folders as label_folders_module
+
+    _write(tmp_path / "train", {"pos": ["good"], "neg": ["bad"]})
+    _write(tmp_path / "test", {"pos": ["fine"], "neg": ["poor"]})
+    listed = label_folders_module.visible_children
+
+    def unreadable(folder):
+        if folder.name == "test":
+            raise PermissionError(13, "Permission denied", str(folder))
+        return listed(folder)
+
+    monkeypatch.setattr(label_folders_module, "visible_children", unreadable)
+    with pytest.raises(DataError, match=rf"^{tmp_path / 'test'} cannot be read \(permission denied\)"):
+        load_folder(tmp_path, encoding="utf-8", delimiter=None)
+
+
+@pytest.mark.parametrize(
+    ("layout", "said"),
+    [
+        # train/ with one label's folder beside a test/ of two: train/ is what to mend.
+        (
+            {"train/pos/1.txt": "good", "test/pos/1.txt": "fine", "test/neg/1.txt": "bad"},
+            "each label needs a folder of its own, and only pos/ in train/ holds texts",
+        ),
+        # A folder of datasets: each its own.
+        (
+            {"bbc/train.csv": "text,label\na,b\n", "bbc/README.md": "x"},
+            "bbc is a folder of split files: pass it",
+        ),
+    ],
+)
+def test_near_misses_name_the_folder_to_mend_or_pass(tmp_path, layout, said):
+    for name, text in layout.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    with pytest.raises(DataError, match="holds no split files") as refused:
+        load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    assert said in str(refused.value)
+
+
+def test_validation_given_as_a_folder_of_label_folders_is_told_where_such_rows_go(tmp_path):
+    from attncli.sources import with_validation_file
+
+    _write(tmp_path / "train", {"pos": ["good"], "neg": ["bad"]})
+    _write(tmp_path / "held", {"pos": ["fine"], "neg": ["poor"]})
+    raw = load_folder(tmp_path / "train", encoding="utf-8", delimiter=None)
+    with pytest.raises(
+        DataError,
+        match=r"is not a file; .*; a folder of label folders gives its validation rows as a validation/",
+    ):
+        with_validation_file(
+            raw, str(tmp_path / "train"), str(tmp_path / "held"), encoding="utf-8", delimiter=None
+        )

@@ -393,7 +393,8 @@ def render_eval(
     )
     parts: list[RenderableType] = [summary]
     if result.thresholds:
-        given = ", ".join(f"{one_line(label)} {value!r}" for label, value in result.thresholds.items())
+        # As given (2=0.3): "--threshold 2 0.3" read as two numbers for a star rating's label.
+        given = ", ".join(f"{one_line(label)}={value!r}" for label, value in result.thresholds.items())
         said = f"labels decided by --threshold {given}, else the most probable label without one"
         parts.append(Text(said, "attn.muted"))
     if result.fallback is not None and result.min_score is not None:

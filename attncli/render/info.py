@@ -156,7 +156,8 @@ def _texts_text(training: TrainingInfo) -> str | None:
     if training.train_size is None:
         return None
     counts = list((training.label_counts or {}).items())
-    shown = ", ".join(f"{one_line(name)} {count:,}" for name, count in counts[:LISTED_COUNTS])
+    # "5: 10,807", where "5 10,807" ran a numeric label into its count (star ratings: "1 2,143, 2 913").
+    shown = ", ".join(f"{one_line(name)}: {count:,}" for name, count in counts[:LISTED_COUNTS])
     more = f" and {len(counts) - LISTED_COUNTS:,} labels more" if len(counts) > LISTED_COUNTS else ""
     by_label = f" ({shown}{more})" if counts else ""
     held_out = (
