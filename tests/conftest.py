@@ -162,3 +162,16 @@ class StageRecorder:
 
     def __getattr__(self, name: str):
         return lambda *args, **kwargs: None
+
+
+def deny_listing(monkeypatch, module, folder_name: str) -> None:
+    """`module.visible_children` refusing to list the folder named `folder_name`, as `chmod 000` leaves
+    it to a user who is not root (these tests may run as root, whom it does not stop)."""
+    listed = module.visible_children
+
+    def refusing(folder):
+        if folder.name == folder_name:
+            raise PermissionError(13, "Permission denied", str(folder))
+        return listed(folder)
+
+    monkeypatch.setattr(module, "visible_children", refusing)

@@ -1,6 +1,8 @@
 import os
 import threading
 
+from conftest import deny_listing
+
 from attncli.documents import whole_text
 
 
@@ -37,12 +39,5 @@ def test_a_folder_of_texts_is_read_though_a_folder_in_it_cannot_be_listed(tmp_pa
 
     (tmp_path / "a.txt").write_text("soup")
     (tmp_path / "lost+found").mkdir()
-    listed = documents.visible_children
-
-    def unlistable(folder):
-        if folder.name == "lost+found":
-            raise PermissionError(13, "Permission denied", str(folder))
-        return listed(folder)
-
-    monkeypatch.setattr(documents, "visible_children", unlistable)
+    deny_listing(monkeypatch, documents, "lost+found")
     assert folder_files(tmp_path) == [tmp_path / "a.txt"]

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from conftest import deny_listing
 
 from attncli.data_folders import holds_one_dataset, load_folder
 from attncli.errors import DataError
@@ -187,14 +188,7 @@ def test_a_label_folder_that_cannot_be_read_or_a_file_that_is_no_text_is_refused
     ):
         load_folder(tmp_path, encoding="utf-8", delimiter=None)
     (tmp_path / "neg" / "scan.docx").unlink()
-    listed = label_folders_module.visible_children
-
-    def unreadable(folder):
-        if folder.name == "neg":  # as chmod 000 leaves it to a user who is not root
-            raise PermissionError(13, "Permission denied", str(folder))
-        return listed(folder)
-
-    monkeypatch.setattr(label_folders_module, "visible_children", unreadable)
+    deny_listing(monkeypatch, label_folders_module, "neg")
     with pytest.raises(
         DataError, match=rf"^{tmp_path / 'neg'} cannot be read \(permission denied\); give yourself"
     ):
@@ -245,14 +239,7 @@ def test_a_split_folder_that_cannot_be_read_is_refused_not_left_out(tmp_path, mo
 
     _write(tmp_path / "train", {"pos": ["good"], "neg": ["bad"]})
     _write(tmp_path / "test", {"pos": ["fine"], "neg": ["poor"]})
-    listed = label_folders_module.visible_children
-
-    def unreadable(folder):
-        if folder.name == "test":
-            raise PermissionError(13, "Permission denied", str(folder))
-        return listed(folder)
-
-    monkeypatch.setattr(label_folders_module, "visible_children", unreadable)
+    deny_listing(monkeypatch, label_folders_module, "test")
     with pytest.raises(DataError, match=rf"^{tmp_path / 'test'} cannot be read \(permission denied\)"):
         load_folder(tmp_path, encoding="utf-8", delimiter=None)
 
