@@ -5,12 +5,13 @@ empty (a teacher's trial)."""
 
 from __future__ import annotations
 
+import codecs
 import functools
 from pathlib import Path
 from typing import NamedTuple
 
 from attncli.data_files import listed
-from attncli.encodings import encoding_marked_by
+from attncli.encodings import encoding_marked_by, is_utf8, is_wide
 from attncli.errors import ConfigError, DataError
 from attncli.lines import decoded_lines, narrow
 from attncli.raw_data import FILE_BUILDERS
@@ -158,7 +159,10 @@ def folder_file_encoding(held: bytes, encoding: str) -> str:
     as an 8-bit encoding's: `--encoding cp1252`, which the one file needed, garbled the 646 ('â€™'
     for '’')."""
     used = encoding_marked_by(held[:4], encoding)
-    if _single_byte(used) and not held.isascii() and _valid_utf8(held):
+    if is_utf8(used) or is_wide(used):
+        return used
+    # UTF-8's byte-order mark leaves no doubt, in any encoding asked for (GBK's).
+    if held.startswith(codecs.BOM_UTF8) or (_single_byte(used) and not held.isascii() and _valid_utf8(held)):
         return "utf-8"
     return used
 

@@ -301,7 +301,10 @@ def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | 
     if not recorded or not data.text_column:
         return None, "", ""
     trained = local_path(recorded)
-    layout = label_layout(trained)
+    try:
+        layout = label_layout(trained)
+    except DataError as error:  # changed since into what is refused: said, not raised for other data
+        return None, f"one of the rows of {shown} it trained on", str(error)
     if layout is not None:
         train_files = [file for files in layout.splits["train"].values() for file in files]
         carved = "validation" not in layout.splits and not data.validation_file

@@ -63,9 +63,17 @@ def _listed_children(folder: Path) -> Children:
 
 
 def _holds_split_files(files: list[Path]) -> bool:
-    """Whether `files` hold a data file named for a split (train.csv, bbc_test.jsonl): a dataset's
-    folder, not a label's."""
-    return any(is_data_file(file) and split_word_of(file.stem) is not None for file in files)
+    """Whether `files` are a dataset's: a data file named for a split (train.csv, bbc_test.jsonl)
+    among no more other files than data files (a README beside them). A label's texts with such a
+    file among them are a label's, whose data file is refused."""
+    data_files = [file for file in files if is_data_file(file)]
+    named = any(split_word_of(file.stem) is not None for file in data_files)
+    return named and len(files) - len(data_files) <= len(data_files)
+
+
+def _holds_label_folders(folder: Path) -> bool:
+    """Whether `folder` holds a folder of files: one that may be a split's folder of label folders."""
+    return any(_children(inner).files for inner in _children(folder).folders)
 
 
 def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
@@ -113,7 +121,7 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
 def label_folders(path: Path) -> LabelFolders | None:
     """`path` read as a folder of label folders (FOLDER/LABEL/FILE), or of split folders that each
     are one (FOLDER/train/LABEL/FILE); None where it is neither."""
-    files, folders, _ = _children(path)
+    files, folders, strange = _children(path)
     split_folders = _split_folders(path, folders)
     if not split_folders:
         return _labels_alone(path)
@@ -134,6 +142,8 @@ def label_folders(path: Path) -> LabelFolders | None:
             "(valid, val, dev) and test, or, where none is, with one of those words in their names "
             "(20news-bydate-train)"
         )
+    if strange:
+        left_out.append(f"left out {listed([other.name for other in strange])} in {path}: {NO_FILE}")
     return LabelFolders(splits=splits, whole=False, left_out=left_out)
 
 
@@ -149,21 +159,30 @@ def _labels_alone(path: Path) -> LabelFolders | None:
 def _split_folders(path: Path, folders: list[Path]) -> dict[str, Path]:
     """The folders of splits among `folders`, in the order train, validation, test: those named for a
     split (train, dev), else those whose names hold one split's word among others, as 20 Newsgroups'
-    20news-bydate-train and 20news-bydate-test (as datasets reads such files: bbc_train.csv). A split
-    named by two folders (dev and validation, Train and train) is refused, as two files are."""
+    20news-bydate-train and 20news-bydate-test (as datasets reads such files: bbc_train.csv), where no
+    two name the same split (train_booking and train_schedule are labels). A split named by two
+    folders of label folders (dev and validation, Train and train) is refused, as two files are."""
     named = [(SPLIT_ALIASES.get(folder.name.lower()), folder) for folder in folders]
     if not any(split for split, _ in named):
-        named = [(split_word_of(folder.name), folder) for folder in folders]
+        worded = [(split_word_of(folder.name), folder) for folder in folders]
+        splits = [split for split, _ in worded if split is not None]
+        named_once = {split: folder for split, folder in worded if split is not None}
+        return _in_split_order(named_once if len(splits) == len(set(splits)) else {})
     found: dict[str, Path] = {}
     for split, folder in named:
         if split is None:
             continue
-        if split in found:
+        if split in found and _holds_label_folders(found[split]) and _holds_label_folders(folder):
             raise DataError(
                 f"{path} holds two folders for split {split!r}: {found[split].name} and {folder.name}; move "
                 "one of them out of the folder (or rename it so that it names no split)"
             )
-        found[split] = folder
+        if split not in found or _holds_label_folders(folder):
+            found[split] = folder
+    return _in_split_order(found)
+
+
+def _in_split_order(found: dict[str, Path]) -> dict[str, Path]:
     return {split: found[split] for split in SPLIT_ORDER if split in found}
 
 
@@ -172,8 +191,9 @@ def near_miss(path: Path) -> str | None:
     with what to do: said where it was refused as holding no split files, which told a user with 20
     Newsgroups' folders to save csv files."""
     _, folders, _ = _children(path)
-    if not folders:
-        return None
+    datasets = [folder for folder in folders if _holds_split_files(_children(folder).files)]
+    if datasets:
+        return f"{datasets[0]} is a folder of split files: pass it"
     split_folders = _split_folders(path, folders)
     for split_folder in split_folders.values():
         if _children(split_folder).files and not _labels_in(split_folder, []):
@@ -181,22 +201,21 @@ def near_miss(path: Path) -> str | None:
                 f"{split_folder.name}/ holds its texts directly: to read texts from files, put each label's "
                 f"in a folder of its own ({split_folder.name}/LABEL/FILE)"
             )
-    labels = _labels_in(split_folders.get("train", path), [])
+    if "train" not in split_folders:
+        for folder in folders:
+            try:
+                inner = label_folders(folder)
+            except DataError:  # what is wrong inside it is said where it is passed
+                inner = None
+            if inner is not None:
+                return f"{folder} is a folder of label folders (one folder a label, a text a file): pass it"
+    within = split_folders.get("train", path)
+    labels = _labels_in(within, [])
     if len(labels) == 1:
-        where = f"{split_folders['train'].name}/" if "train" in split_folders else "it"
         return (
             f"to read texts from files, each label needs a folder of its own, and only {next(iter(labels))}/ "
-            f"in {where} holds texts"
+            f"in {within} holds texts"
         )
-    for folder in folders:
-        try:
-            inner = label_folders(folder)
-        except DataError:  # what is wrong inside it is said where it is passed
-            inner = None
-        if inner is not None:
-            return f"{folder} is a folder of label folders (one folder a label, a text a file): pass it"
-        if _holds_split_files(_children(folder).files):
-            return f"{folder} is a folder of split files: pass it"
     return None
 
 

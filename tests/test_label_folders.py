@@ -1,3 +1,4 @@
+import codecs
 from pathlib import Path
 
 import pytest
@@ -250,12 +251,17 @@ def test_a_split_folder_that_cannot_be_read_is_refused_not_left_out(tmp_path, mo
         # train/ with one label's folder beside a test/ of two: train/ is what to mend.
         (
             {"train/pos/1.txt": "good", "test/pos/1.txt": "fine", "test/neg/1.txt": "bad"},
-            "each label needs a folder of its own, and only pos/ in train/ holds texts",
+            "each label needs a folder of its own, and only pos/ in {tmp_path}/train holds texts",
         ),
-        # A folder of datasets: each its own.
+        # A folder of datasets: each its own, said before a label's folder beside it.
         (
-            {"bbc/train.csv": "text,label\na,b\n", "bbc/README.md": "x"},
-            "bbc is a folder of split files: pass it",
+            {"bbc/train.csv": "text,label\na,b\n", "bbc/README.md": "x", "notes/a.txt": "x"},
+            "{tmp_path}/bbc is a folder of split files: pass it",
+        ),
+        # dev/ and validation/ each holding split files: no split named twice, and no label folders.
+        (
+            {"dev/train.csv": "text,label\na,b\n", "validation/train.csv": "text,label\na,b\n"},
+            "{tmp_path}/dev is a folder of split files: pass it",
         ),
     ],
 )
@@ -265,7 +271,7 @@ def test_near_misses_name_the_folder_to_mend_or_pass(tmp_path, layout, said):
         (tmp_path / name).write_text(text)
     with pytest.raises(DataError, match="holds no split files") as refused:
         load_folder(tmp_path, encoding="utf-8", delimiter=None)
-    assert said in str(refused.value)
+    assert said.format(tmp_path=tmp_path) in str(refused.value)
 
 
 def test_validation_given_as_a_folder_of_label_folders_is_told_where_such_rows_go(tmp_path):
@@ -281,3 +287,40 @@ def test_validation_given_as_a_folder_of_label_folders_is_told_where_such_rows_g
         with_validation_file(
             raw, str(tmp_path / "train"), str(tmp_path / "held"), encoding="utf-8", delimiter=None
         )
+
+
+def test_labels_sharing_a_split_word_are_labels_and_a_data_file_among_texts_is_still_refused(tmp_path):
+    """An intent set's train_booking and train_schedule were refused as two folders for the train split
+    (a review); a label's folder holding test_scores.csv among its texts was left out as a dataset's."""
+    _write(
+        tmp_path / "intents",
+        {"train_booking": ["book"], "train_schedule": ["when"], "flight_booking": ["fly"]},
+    )
+    raw = load_folder(tmp_path / "intents", encoding="utf-8", delimiter=None)
+    assert sorted(raw.splits["train"]["label"]) == ["flight_booking", "train_booking", "train_schedule"]
+    _write(tmp_path / "scores", {"food": ["soup", "bread"], "sport": ["goal", "match"]})
+    (tmp_path / "scores" / "sport" / "test_scores.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(
+        DataError, match=r"holds data files \(test_scores.csv\) among the texts of label 'sport'"
+    ):
+        load_folder(tmp_path / "scores", encoding="utf-8", delimiter=None)
+
+
+def test_utf8_asked_for_says_nothing_of_utf8_and_its_mark_is_heeded_under_any_encoding(tmp_path):
+    _write(tmp_path, {"pos": [], "neg": []})
+    (tmp_path / "pos" / "1.txt").write_bytes(codecs.BOM_UTF8 + "Café".encode())
+    (tmp_path / "neg" / "1.txt").write_bytes("Thé".encode())
+    raw = load_folder(tmp_path, encoding="UTF-8", delimiter=None)
+    assert "read as UTF-8" not in raw.notes[0] and sorted(raw.splits["train"]["text"]) == ["Café", "Thé"]
+    (tmp_path / "neg" / "1.txt").write_bytes("同学们好，今天我们学习中文。".encode("gbk"))
+    raw = load_folder(tmp_path, encoding="gbk", delimiter=None)
+    assert sorted(raw.splits["train"]["text"]) == ["Café", "同学们好，今天我们学习中文。"]
+
+
+def test_a_link_to_nothing_beside_split_folders_is_said_to_be_left_out(tmp_path):
+    _write(tmp_path / "train", {"pos": ["good"], "neg": ["bad"]})
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    raw = load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    assert (
+        f"left out gone in {tmp_path}: neither a file nor a folder (a link to nothing, a pipe)" in raw.notes
+    )
