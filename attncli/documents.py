@@ -53,12 +53,13 @@ def visible_children(folder: Path) -> Children:
     return Children(files, folders, others)
 
 
-def _holds_files(folder: Path) -> bool:
-    """Whether `folder` holds visible files; one that cannot be listed (lost+found) holds none."""
+def readable_children(folder: Path) -> Children:
+    """The visible entries of `folder`, none where it cannot be listed (lost+found): for telling what
+    a folder is, not for reading its texts."""
     try:
-        return bool(visible_children(folder).files)
+        return visible_children(folder)
     except OSError:
-        return False
+        return Children([], [], [])
 
 
 def folder_files(folder: Path) -> list[Path]:
@@ -67,7 +68,7 @@ def folder_files(folder: Path) -> list[Path]:
     its files, which are a folder of label folders' texts as train and eval read it (its README or
     urls_pos.txt was predicted, and its thousands of texts passed over with a note)."""
     files, folders, _ = visible_children(folder)
-    with_files = [inner.name for inner in folders if _holds_files(inner)]
+    with_files = [inner.name for inner in folders if readable_children(inner).files]
     to_eval = (
         f"score a folder of label folders (one folder a label, a text a file) with attn eval RUN {folder}"
     )
@@ -248,7 +249,7 @@ DOCUMENTS_AT_ONCE = 64
 
 def require_text_file(path: Path) -> None:
     """Refuse --whole-file for a data file, whose rows are texts of their own."""
-    if path.suffix.lower() in FILE_BUILDERS:
+    if is_data_file(path):
         raise ConfigError(
             f"--whole-file reads a text file as one text; {path.name} is a {path.suffix.lower()[1:]} file, "
             "whose rows are texts of their own: drop --whole-file"

@@ -305,12 +305,8 @@ def _training_data_texts(checkpoint: LoadedCheckpoint) -> tuple[Sequence[str] | 
         layout = label_layout(trained)
     except DataError as error:  # changed since into what is refused: said, not raised for other data
         return None, f"one of the rows of {shown} it trained on", str(error)
-    if layout is not None:
-        train_files = [file for files in layout.splits["train"].values() for file in files]
-        carved = "validation" not in layout.splits and not data.validation_file
-        of = f"a row of the 'train' split of {shown}{_trained_part(checkpoint, carved)}"
-    elif trained.is_dir():
-        files = split_files(trained)
+    if trained.is_dir():
+        files = layout.files_by_split() if layout is not None else split_files(trained)
         train_files, carved = files.get("train", []), "validation" not in files and not data.validation_file
         of = f"a row of the 'train' split of {shown}{_trained_part(checkpoint, carved)}"
     else:

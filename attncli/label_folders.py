@@ -11,7 +11,15 @@ from typing import Any
 
 from attncli.checkpoint_folder import is_checkpoint_or_run
 from attncli.data_files import listed
-from attncli.documents import FILE_FIELD, NO_FILE, Children, folder_file_text, is_data_file, visible_children
+from attncli.documents import (
+    FILE_FIELD,
+    NO_FILE,
+    Children,
+    folder_file_text,
+    is_data_file,
+    readable_children,
+    visible_children,
+)
 from attncli.errors import DataError
 from attncli.origins import Origin
 from attncli.raw_data import SPLIT_ALIASES, RawData, split_word_of
@@ -36,17 +44,16 @@ class LabelFolders:
     left_out: list[str] = field(default_factory=list)
     """Notes: what is in the folders but read as no text of any label."""
 
+    def files_by_split(self) -> dict[str, list[Path]]:
+        """Each split's files, its labels' together."""
+        return {
+            split: [file for files in labels.values() for file in files]
+            for split, labels in self.splits.items()
+        }
+
     def train_only(self) -> LabelFolders:
         """Its train split alone, with nothing to say of what was left out."""
         return LabelFolders(splits={"train": self.splits["train"]}, whole=self.whole)
-
-
-def _children(folder: Path) -> Children:
-    """The visible entries of `folder`, none where it cannot be listed: for telling what a folder is."""
-    try:
-        return visible_children(folder)
-    except OSError:
-        return Children([], [], [])
 
 
 def _listed_children(folder: Path) -> Children:
@@ -73,7 +80,7 @@ def _holds_split_files(files: list[Path]) -> bool:
 
 def _holds_label_folders(folder: Path) -> bool:
     """Whether `folder` holds a folder of files: one that may be a split's folder of label folders."""
-    return any(_children(inner).files for inner in _children(folder).folders)
+    return any(readable_children(inner).files for inner in readable_children(folder).folders)
 
 
 def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
@@ -121,7 +128,7 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
 def label_folders(path: Path) -> LabelFolders | None:
     """`path` read as a folder of label folders (FOLDER/LABEL/FILE), or of split folders that each
     are one (FOLDER/train/LABEL/FILE); None where it is neither."""
-    files, folders, strange = _children(path)
+    files, folders, strange = readable_children(path)
     split_folders = _split_folders(path, folders)
     if not split_folders:
         return _labels_alone(path)
@@ -131,7 +138,7 @@ def label_folders(path: Path) -> LabelFolders | None:
     if "train" not in splits or len(splits["train"]) < FEWEST_LABELS:
         # Labels whose names hold a split's word (training, dev-ops) beside others (sales) are labels;
         # split folders of texts alone (train/ and test/ each holding its files) are not.
-        if set(split_folders.values()) >= {folder for folder in folders if _children(folder).files}:
+        if set(split_folders.values()) >= {folder for folder in folders if readable_children(folder).files}:
             return None
         return _labels_alone(path)
     read = {folder for split, folder in split_folders.items() if split in splits}
@@ -190,13 +197,13 @@ def near_miss(path: Path) -> str | None:
     """What keeps `path`, a folder holding folders, from being read as a folder of label folders,
     with what to do: said where it was refused as holding no split files, which told a user with 20
     Newsgroups' folders to save csv files."""
-    _, folders, _ = _children(path)
-    datasets = [folder for folder in folders if _holds_split_files(_children(folder).files)]
+    _, folders, _ = readable_children(path)
+    datasets = [folder for folder in folders if _holds_split_files(readable_children(folder).files)]
     if datasets:
         return f"{datasets[0]} is a folder of split files: pass it"
     split_folders = _split_folders(path, folders)
     for split_folder in split_folders.values():
-        if _children(split_folder).files and not _labels_in(split_folder, []):
+        if readable_children(split_folder).files and not _labels_in(split_folder, []):
             return (
                 f"{split_folder.name}/ holds its texts directly: to read texts from files, put each label's "
                 f"in a folder of its own ({split_folder.name}/LABEL/FILE)"
