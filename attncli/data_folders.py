@@ -56,16 +56,17 @@ def _require_saved_data_files(path: Path) -> None:
         require_data_files(data_files, split)
 
 
-def holds_one_dataset(path: Path) -> bool:
-    """Whether `path` is one file, a save_to_disk folder of one Dataset (not a DatasetDict), or one
-    set of label folders (no split folders above them): data that is evaluated whole, since
-    `datasets` calls its one split "train", which it need not be."""
+def whole_kind(path: Path) -> str | None:
+    """What `path` is, where it is one file ("a single file"), a save_to_disk folder of one Dataset,
+    not a DatasetDict ("one saved dataset"), or one set of label folders with no split folders above
+    them ("one folder of label folders"): data that is evaluated whole, since `datasets` calls its one
+    split "train", which it need not be. None for data of several splits."""
     if path.is_file():
-        return True
+        return "a single file"
     if (path / STATE_FILE).is_file():
-        return not (path / DATASET_DICT_FILE).is_file()
+        return None if (path / DATASET_DICT_FILE).is_file() else "one saved dataset"
     layout = label_layout(path)
-    return layout is not None and layout.whole
+    return "one folder of label folders" if layout is not None and layout.whole else None
 
 
 def label_layout(path: Path) -> LabelFolders | None:

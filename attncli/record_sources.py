@@ -34,6 +34,8 @@ from attncli.records import Record, RecordSource, from_windows, in_chunks, is_pi
 from attncli.textfiles import require_readable
 
 STDIN = "-"
+# The name of the records of TEXT arguments, as messages give it.
+ARGUMENTS = "arguments"
 # Data file suffixes a pipe may carry: read as it arrives, one record a line.
 STREAMED_SUFFIXES = (".jsonl", ".ndjson")
 
@@ -80,7 +82,7 @@ def _arriving_records(
 
 def from_arguments(texts: list[str]) -> RecordSource:
     records = [Record(index=index, text=argument_text(text)) for index, text in enumerate(texts)]
-    return RecordSource(name="arguments", chunks=iter([records]))
+    return RecordSource(name=ARGUMENTS, chunks=iter([records]))
 
 
 def argument_text(text: str) -> str:

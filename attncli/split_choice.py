@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from attncli.arrowfiles import is_saved_dataset
 from attncli.checkpoint import LoadedCheckpoint
-from attncli.data_folders import holds_one_dataset, split_files
+from attncli.data_folders import split_files, whole_kind
 from attncli.errors import DataError
 from attncli.local_paths import local_path
 from attncli.raw_data import SPLIT_ALIASES
@@ -138,12 +137,7 @@ def describe_source(checkpoint: LoadedCheckpoint, source: Any, *, default_source
         single = not isinstance(source, datasets.DatasetDict)  # a DataFrame has keys: its columns
         return Source(f"the {kind} given", f"one {kind}" if single else None, f"the {kind} given", False)
     path = local_path(source)
-    single = not default_source and holds_one_dataset(path)
-    if path.is_file():
-        kind = "a single file"
-    else:
-        kind = "one saved dataset" if is_saved_dataset(path) else "one folder of label folders"
-    whole = kind if single else None
+    whole = None if default_source else whole_kind(path)
     trained_on = default_source or _is_training_data(checkpoint, source)
     return Source(source, whole, path.name, trained_on)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from conftest import deny_listing
 
-from attncli.data_folders import holds_one_dataset, load_folder
+from attncli.data_folders import load_folder, whole_kind
 from attncli.errors import DataError
 from attncli.label_folders import label_folders
 
@@ -51,7 +51,7 @@ def test_split_folders_of_label_folders_are_read_as_aclimdb_is_laid_out(tmp_path
     # A row is named by its file in messages, as a csv row by its line.
     row = train["file"].index("pos/001.txt")
     assert raw.origins["train"].locate(row) == str(tmp_path / "train" / "pos" / "001.txt")
-    assert not holds_one_dataset(tmp_path)  # its splits are chosen from, not evaluated whole
+    assert whole_kind(tmp_path) is None  # its splits are chosen from, not evaluated whole
 
 
 def test_one_set_of_label_folders_is_a_train_split_evaluated_whole(tmp_path):
@@ -74,7 +74,7 @@ def test_one_set_of_label_folders_is_a_train_split_evaluated_whole(tmp_path):
     assert raw.notes[0].endswith("its folder's name its label (3 files in 2 label folders)")
     assert f"left out empty in {tmp_path}: folders with no files" in raw.notes
     assert f"left out exports, run in {tmp_path}: data files or a checkpoint, not texts" in raw.notes
-    assert holds_one_dataset(tmp_path)
+    assert whole_kind(tmp_path) == "one folder of label folders"
 
 
 @pytest.mark.parametrize(

@@ -92,12 +92,13 @@ def _note_plain_text_for_joined_columns(name: str, trained_column: str | None) -
     read in place of them all (a trial's log lines, piped to a model of four columns, got labels
     without a word, where a csv lacking those columns gets a note)."""
     from attncli.joined_columns import is_joined, parts_of
+    from attncli.record_sources import ARGUMENTS
 
     if not is_joined(trained_column, ()):
         return
     parts = parts_of(trained_column or "")
     shown = ", ".join(parts[:-1]) + f" and {parts[-1]}"
-    said = "each text given is" if name == "arguments" else f"each line of {name} is"
+    said = "each text given is" if name == ARGUMENTS else f"each line of {name} is"
     say(
         f"note: the model was trained on the columns {shown} joined into one text, a line each; {said} "
         "read in place of them all: pass a data file with those columns (--file) to read them as training did"
@@ -518,7 +519,9 @@ def blank_lines_hint(source: RecordSource, *, whole_file: bool) -> str:
     """Said after the count of records with no text where they are blank lines of plain text, which
     may be a document's paragraph breaks: an article given to --file was read as 19 records, 9 of
     them empty, with no word of --whole-file (a trial)."""
-    if whole_file or source.columns or source.name == "arguments":
+    from attncli.record_sources import ARGUMENTS
+
+    if whole_file or source.columns or source.name == ARGUMENTS:
         return ""
     return "; plain text is read a text a line: --whole-file reads a file as one text"
 

@@ -141,6 +141,7 @@ def inspect(
 
     def action() -> None:
         from attncli.prediction import PredictionStats, require_min_score
+        from attncli.record_sources import ARGUMENTS
         from attncli.render.consoles import recording_console
         from attncli.split_choice import training_file_encoding
         from attncli.thresholds import (
@@ -183,7 +184,7 @@ def inspect(
             svg_recorder=recording_console("svg") if svg else None, as_json=as_json,
             color_system=None if plain or console is None else console.color_system,
             recorded_color_system=None if refused else "truecolor",
-            numbered=source.name != "arguments" or len(texts or []) > 1, text_column=source.text_column,
+            numbered=source.name != ARGUMENTS or len(texts or []) > 1, text_column=source.text_column,
             label_column=loaded.config.data.label_column, label_names=list(loaded.label_names),
         )  # fmt: skip
         view = {
