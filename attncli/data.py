@@ -14,6 +14,7 @@ from attncli.config import DataConfig
 from attncli.data_warnings import (
     conflicting_labels_warning,
     few_examples_warning,
+    joined_labels_warning,
     label_conflicts,
     look_alike_labels_warning,
     missing_marker_labels_warning,
@@ -166,6 +167,7 @@ def load_splits(config: DataConfig) -> Splits:
     )
     notes += [warning] if warning else []
     notes += look_alike_labels_warning(label_names)
+    notes += joined_labels_warning(label_names)
     notes += missing_marker_labels_warning(label_names)
     conflicts = label_conflicts(splits["train"], label_names)
     notes += conflicting_labels_warning(conflicts)

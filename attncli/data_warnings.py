@@ -418,6 +418,43 @@ def rare_in_validation_warning(
     ]
 
 
+# The marks exports join a text's several labels with ("sport,money", "a|b"). A slash is not among
+# them: it writes a hierarchy ("Electronics/Phones") or one class's name (AG News' "Sci/Tech").
+LABEL_JOINERS = (",", ";", "|")
+
+
+def joined_labels_warning(label_names: list[str]) -> list[str]:
+    """A warning where labels are other labels joined (a multi-label export: "sport,money" beside
+    "sport" and "money", or beside "money,sport"): each combination trains as a class of its own, in
+    each order apart, where the user meant a text to have several labels. Said only on that evidence,
+    so that a name with a comma of its own ("Arts, Culture") is not taken for two labels."""
+    known = {folded(name) for name in label_names}
+    for joiner in LABEL_JOINERS:
+        joined: dict[str, tuple[str, ...]] = {}
+        for name in label_names:
+            parts = tuple(folded(part) for part in name.split(joiner))
+            if len(parts) > 1 and all(parts):
+                joined[name] = parts
+        orders = Counter(frozenset(parts) for parts in joined.values() if len(set(parts)) == len(parts))
+        evidence = [
+            name
+            for name, parts in joined.items()
+            if all(part in known for part in parts) or orders[frozenset(parts)] > 1
+        ]
+        if not evidence:
+            continue
+        shown = ", ".join(repr(name) for name in evidence[:3])
+        more = f" and {len(evidence) - 3} more" if len(evidence) > 3 else ""
+        many = len(evidence) > 1
+        reordered = ", and each order of one apart" if max(orders.values(), default=0) > 1 else ""
+        return [
+            f"warning: label{'s' * many} {shown}{more} {'are' if many else 'is'} other labels joined with "
+            f"{joiner!r}: attn gives each text one label, so each combination trains as a class of its "
+            f"own{reordered} (multi-label data is not supported yet); give each text its one label"
+        ]
+    return []
+
+
 def look_alike_labels_warning(label_names: list[str]) -> list[str]:
     """A warning naming labels that differ only in case, surrounding spaces, the form of their
     characters ("Sport", "sport ", "ｓｐｏｒｔ"), invisible characters ("❤️", "❤"), the script of their

@@ -397,6 +397,37 @@ def test_numbers_are_look_alikes_by_their_exact_value():
     )
 
 
+def test_labels_joined_from_other_labels_are_warned_of_as_multi_label_data(tmp_path):
+    """A multi-label export's csv ("sport,money" in a quoted cell) trained each combination, in each
+    order, as a class of its own without a word."""
+    labels = ["sport", "money", "sport,money", "money,sport", "tech"] * 4
+    rows = [{"text": f"text {n}", "label": label} for n, label in enumerate(labels)]
+    splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
+    assert (
+        "warning: labels 'money,sport', 'sport,money' are other labels joined with ',': attn gives each text "
+        "one label, so each combination trains as a class of its own, and each order of one apart"
+    ) in "\n".join(splits.notes)
+    from attncli.data_warnings import joined_labels_warning
+
+    (said,) = joined_labels_warning(["money", "sport", "tech", "money,sport", "sport, money", "tech|sport"])
+    assert said == (
+        "warning: labels 'money,sport', 'sport, money' are other labels joined with ',': attn gives each "
+        "text one label, so each combination trains as a class of its own, and each order of one apart "
+        "(multi-label data is not supported yet); give each text its one label"
+    )
+    # Every text with two labels: no part is a label alone, but the orders give the sets away.
+    (said,) = joined_labels_warning(["a;b", "b;a", "c;d"])
+    assert said.startswith("warning: labels 'a;b', 'b;a' are other labels joined with ';'")
+    (said,) = joined_labels_warning(["Sport", "Money", "sport|money"])
+    assert said.startswith("warning: label 'sport|money' is other labels joined with '|': ")
+    assert "each order" not in said
+    # A name with a comma of its own, a hierarchy, a class named with a slash: no other labels joined.
+    assert joined_labels_warning(["Arts, Culture", "Science, Tech", "World"]) == []
+    assert joined_labels_warning(["Electronics", "Electronics|Phones", "Electronics|Laptops"]) == []
+    assert joined_labels_warning(["World", "Sports", "Business", "Sci/Tech", "Sci", "Tech"]) == []
+    assert joined_labels_warning(["a,", ",a", "a"]) == []  # an empty part joins nothing
+
+
 def test_labels_that_read_as_a_missing_value_are_warned_of(tmp_path):
     """A spreadsheet's N/A or pandas' NaN written into a csv trains as a class (only an empty cell has
     no label); the only word was 'add examples if you can'."""
