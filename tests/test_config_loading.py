@@ -187,6 +187,14 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("model:\n  embed_dim: 64\n  things: [1, 2\ntrain:\n  lr: 3\n")
     with pytest.raises(ConfigError, match="not valid YAML at line 4, column 6: expected ',' or ']'"):
         load_config(bad)
+    tabbed = tmp_path / "tabbed.yaml"  # an editor's tab as indentation
+    tabbed.write_text("train:\n\tepochs: 3\n")
+    with pytest.raises(ConfigError) as refused:
+        load_config(tabbed)
+    assert str(refused.value) == (
+        f"config file {tabbed} is not valid YAML at line 2, column 1: found character '\\t' that cannot "
+        "start any token; YAML indents with spaces: replace the tabs with spaces"
+    )
     listing = tmp_path / "list.yaml"
     listing.write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="mapping"):
