@@ -245,7 +245,7 @@ def _dropped_note(splits: dict[str, Split], datasets: dict[str, Any]) -> list[st
 def _per_split(counts: dict[str, int], datasets: dict[str, Any]) -> str:
     """`counts` of rows left out, as "3 of 62 rows of 'train'", for the splits with any."""
     return ", ".join(
-        f"{count} of {len(datasets[name])} rows of {name!r}" for name, count in counts.items() if count
+        f"{count:,} of {len(datasets[name]):,} rows of {name!r}" for name, count in counts.items() if count
     )
 
 

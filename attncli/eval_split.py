@@ -134,14 +134,16 @@ def load_labelled_split(
         half_filled = labelled.half_filled_rows
         blank = empty - half_filled
         if blank:
-            notes += (f"left out {blank} empty row{'s' * (blank != 1)} of {where} (every cell empty)",)
+            notes += (f"left out {blank:,} empty row{'s' * (blank != 1)} of {where} (every cell empty)",)
         if half_filled:
             notes += (
-                f"left out {half_filled} row{'s' * (half_filled != 1)} of {where} with other cells filled "
+                f"left out {half_filled:,} row{'s' * (half_filled != 1)} of {where} with other cells filled "
                 f"but neither a text nor a label (the first: {labelled.first_half_filled})",
             )
         if left_out:
-            notes += (f"left out {left_out} row{'s' * (left_out != 1)} of {where} with no text or no label",)
+            notes += (
+                f"left out {left_out:,} row{'s' * (left_out != 1)} of {where} with no text or no label",
+            )
     labelled, rows, trained = _training_side(
         checkpoint, source, described, raw, name=name, carve=carve, labelled=labelled, rows=rows,
         text_column=columns.text,
@@ -390,7 +392,7 @@ def _seen_in_training(
     if not seen or not said_too:
         return seen, ()
     return seen, (
-        f"{seen} of the {len(labelled)} rows evaluated have the same text (ignoring case and spacing) "
+        f"{seen:,} of the {len(labelled):,} rows evaluated have the same text (ignoring case and spacing) "
         f"as {trained.rows}: scores on them show what the model remembers, not how it does on new text",
     )
 

@@ -299,7 +299,7 @@ def few_rows_note(per_class: dict[str, ClassScores]) -> str | None:
         # of 50 characters made the note a line of 791.
         shown: list[str] = []
         for name, support in few.items():
-            item = f"{one_line(name)} ({support} row{'s' * (support != 1)})"
+            item = f"{one_line(name)} ({support:,} row{'s' * (support != 1)})"
             if shown and (len(shown) == 10 or len(", ".join([*shown, item])) > FEW_ROWS_LISTED):
                 break
             shown.append(item)

@@ -120,7 +120,7 @@ def to_split(
         _refuse_a_row_broken_by_a_carriage_return(origin)
     if first is not None and not drop_invalid:
         unusable = len(skipped) - empty  # the empty rows are left out whatever the setting
-        others = f" ({unusable} rows of {origin.name} have no text or no label)" if unusable > 1 else ""
+        others = f" ({unusable:,} rows of {origin.name} have no text or no label)" if unusable > 1 else ""
         raise DataError(f"{first}{others}; fill in or remove such rows, or {drop_hint}")
     left_out = set(skipped)
     kept = array("q", (row for row in range(len(dataset)) if row not in left_out))

@@ -168,7 +168,7 @@ def _known(label_names: list[str]) -> str:
 def unknown_labels_listing(counts: dict[str, int]) -> str:
     """The unknown labels with their rows, commonest first, the first 10 of them."""
     shown = list(counts.items())[:10]
-    listing = ", ".join(f"{label!r} ({rows} row{'s' * (rows != 1)})" for label, rows in shown)
+    listing = ", ".join(f"{label!r} ({rows:,} row{'s' * (rows != 1)})" for label, rows in shown)
     return listing + (f" and {len(counts) - 10} more" if len(counts) > 10 else "")
 
 
@@ -177,7 +177,7 @@ def ignored_note(counts: dict[str, int], label_names: list[str]) -> str:
     each, and what they may be instead."""
     dropped = sum(counts.values())
     return (
-        f"ignored {dropped} row{'s' * (dropped != 1)} whose label the model never saw: "
+        f"ignored {dropped:,} row{'s' * (dropped != 1)} whose label the model never saw: "
         f"{unknown_labels_listing(counts)}{look_alike_hint(list(counts), label_names)}"
     )
 

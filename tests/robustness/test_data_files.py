@@ -528,6 +528,11 @@ def test_a_missing_text_names_the_files_line_or_is_left_out(tmp_path):
         splits.notes[0]
         == "left out 2 of 12 rows of 'train' for having no text or no label (data.drop_invalid)"
     )
+    many = tmp_path / "many.csv"  # counts written as every other count is: 1,203, not 1203
+    many.write_text(lines("text,label", *ab_rows(1200), ",food", "   ,sport", "t,"))
+    assert load(many, drop_invalid=True).notes[0] == (
+        "left out 3 of 1,203 rows of 'train' for having no text or no label (data.drop_invalid)"
+    )
 
 
 def test_an_empty_csv_cell_is_missing_whatever_pandas_makes_of_it():
