@@ -14,10 +14,7 @@ from attncli.config import DataConfig
 from attncli.data_warnings import (
     conflicting_labels_warning,
     few_examples_warning,
-    joined_labels_warning,
     label_conflicts,
-    look_alike_labels_warning,
-    missing_marker_labels_warning,
     rare_in_validation_warning,
     repeated_in_training_warning,
     small_validation_warning,
@@ -25,6 +22,11 @@ from attncli.data_warnings import (
 )
 from attncli.errors import DataError
 from attncli.joined_columns import missing_parts_note
+from attncli.label_warnings import (
+    joined_labels_warning,
+    look_alike_labels_warning,
+    missing_marker_labels_warning,
+)
 from attncli.labels import labels_of
 from attncli.layouts import layout_of_schema, listed
 from attncli.raw_data import RawData

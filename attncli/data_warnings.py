@@ -1,13 +1,11 @@
-"""Warnings about the training data, as lines for the user: classes with too few examples,
-look-alike labels, texts with two labels, validation rows repeating training texts, a tiny
-validation split; and the folding of texts by which look-alikes and repeats are compared."""
+"""Warnings about the training data, as lines for the user: classes with too few examples, texts
+with two labels, validation rows repeating training texts, a tiny validation split; and the folding
+of texts by which repeats and look-alike labels (attncli/label_warnings.py) are compared."""
 
 from __future__ import annotations
 
-import decimal
 import functools
 import itertools
-import re
 import statistics
 import unicodedata
 from collections import Counter
@@ -95,99 +93,6 @@ def unvalidated_labels_error(
         f"would be chosen on the other labels alone, which favours a model that never predicts {them}; "
         f"add rows of {them} to the validation split{alone}"
     )
-
-
-# Labels as spreadsheets, pandas, Python and databases write a missing value, in their own spellings.
-# Only an empty cell is missing to attn, so these train as classes: said, not dropped. The words a
-# class may be named on purpose ("none" of an intent set, "missing" parcels, "na" for North America)
-# are left out in those spellings; Python's "None" and pandas' "NaN" and "<NA>" are kept.
-MISSING_VALUE_MARKERS = frozenset({
-    "None", "NONE", "NaN", "nan", "NAN", "<NA>", "NA", "N/A", "n/a", "#N/A", "NULL", "null", "Null", "nil",
-    "undefined",
-})  # fmt: skip
-
-
-# What a spreadsheet writes into a cell whose formula failed (Excel's, Google Sheets' and LibreOffice
-# Calc's, whose `Err:502` carries a number), exported as the cell's text. Excel's #N/A is also a
-# missing value's marker above, and said as one.
-FORMULA_ERRORS = frozenset({
-    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#SPILL!", "#CALC!", "#GETTING_DATA",
-    "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#ERROR!",
-})  # fmt: skip
-
-
-def _is_formula_error(name: str) -> bool:
-    name = name.strip()
-    return name.upper() in FORMULA_ERRORS or (name.startswith("Err:") and name[4:].isdigit())
-
-
-def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
-    """A warning naming labels that read as markers of a missing value ("NaN", "None", "N/A"), and
-    one naming labels that are a spreadsheet's formula errors ("#VALUE!", "#REF!"): both trained as
-    classes, and only #N/A was said."""
-    errors = [name for name in label_names if _is_formula_error(name)]
-    formula_warning = []
-    if errors:
-        shown = ", ".join(repr(name) for name in errors)
-        said = (
-            f"labels {shown} are a spreadsheet's formula errors, not labels, but train as classes"
-            if len(errors) > 1
-            else f"label {shown} is a spreadsheet's formula error, not a label, but trains as a class"
-        )
-        formula_warning = [
-            f"warning: {said}; mend the formulas and export again, or empty those cells and pass "
-            "--drop-invalid to leave the rows out"
-        ]
-    markers = [name for name in label_names if name.strip() in MISSING_VALUE_MARKERS]
-    if not markers:
-        return formula_warning
-    shown = ", ".join(repr(name) for name in markers)
-    if len(markers) == 1:
-        said = f"label {shown} reads as a missing value but trains as a class"
-        remedy = "if it marks rows with no label, empty those cells"
-    else:
-        said = f"labels {shown} read as a missing value but train as classes"
-        remedy = "if they mark rows with no label, empty those cells"
-    return [
-        f"warning: {said}, since only an empty cell has no label; {remedy} and pass --drop-invalid "
-        "to leave the rows out",
-        *formula_warning,
-    ]
-
-
-# Underscores, hyphens and spaces between the words of a label, as look-alikes are compared.
-WORD_SEPARATORS = re.compile(r"(?<=[^\W_])[\s_-]+(?=[^\W_])")  # between letters or digits only: A- is not A
-
-
-def look_alike_key(name: str) -> str | tuple[int, str, int]:
-    """What look-alike labels share: a number's exact value ("0.50", "0.5", "+.5" and "5e-1" are one;
-    a 31-digit number is not rounded to another), else the label `folded`, with underscores and
-    hyphens between words read as spaces (`card_arrival`, `Card Arrival`, `card-arrival`: a trial's
-    class of six rows scored nothing, its rows all predicted as the other spelling)."""
-    text = folded(name)
-    words = WORD_SEPARATORS.sub(" ", text)
-    if not any(character.isdigit() for character in text) or "_" in text:  # Decimal reads 1_2 as 12
-        return words
-    try:
-        number = decimal.Decimal(text)
-    except decimal.DecimalException:
-        return words
-    if not number.is_finite():
-        return words
-    sign, digits, exponent = number.as_tuple()
-    shown = "".join(map(str, digits))
-    significant = shown.rstrip("0")
-    if not significant:  # zero, -0 and 0.00 alike
-        return (0, "0", 0)
-    return (sign, significant, int(exponent) + len(shown) - len(significant))
-
-
-def look_alike_groups(label_names: Iterable[str]) -> dict[object, list[str]]:
-    """The label names by what look-alikes share (`look_alike_key`), in their order."""
-    groups: dict[object, list[str]] = {}
-    for name in label_names:
-        groups.setdefault(look_alike_key(name), []).append(name)
-    return groups
 
 
 def folded(text: str) -> str:
@@ -415,59 +320,4 @@ def rare_in_validation_warning(
         f"labels: the best epoch is chosen on them with the rest, and one row moves such a label's recall by "
         f"{100 / rare[0][1]:.0f} points; {remedy}; for a rare label, a --threshold chosen on rows the model "
         "never trained on may find more of it (README: Decision thresholds)"
-    ]
-
-
-# The marks exports join a text's several labels with ("sport,money", "a|b"). A slash is not among
-# them: it writes a hierarchy ("Electronics/Phones") or one class's name (AG News' "Sci/Tech").
-LABEL_JOINERS = (",", ";", "|")
-
-
-def joined_labels_warning(label_names: list[str]) -> list[str]:
-    """A warning where labels are other labels joined (a multi-label export: "sport,money" beside
-    "sport" and "money", or beside "money,sport"): each combination trains as a class of its own, in
-    each order apart, where the user meant a text to have several labels. Said only on that evidence,
-    so that a name with a comma of its own ("Arts, Culture") is not taken for two labels."""
-    known = {folded(name) for name in label_names}
-    for joiner in LABEL_JOINERS:
-        joined: dict[str, tuple[str, ...]] = {}
-        for name in label_names:
-            parts = tuple(folded(part) for part in name.split(joiner))
-            if len(parts) > 1 and all(parts):
-                joined[name] = parts
-        orders = Counter(frozenset(parts) for parts in joined.values() if len(set(parts)) == len(parts))
-        evidence = [
-            name
-            for name, parts in joined.items()
-            if all(part in known for part in parts) or orders[frozenset(parts)] > 1
-        ]
-        if not evidence:
-            continue
-        shown = ", ".join(repr(name) for name in evidence[:3])
-        more = f" and {len(evidence) - 3} more" if len(evidence) > 3 else ""
-        many = len(evidence) > 1
-        reordered = ", and each order of one apart" if max(orders.values(), default=0) > 1 else ""
-        return [
-            f"warning: label{'s' * many} {shown}{more} {'are' if many else 'is'} other labels joined with "
-            f"{joiner!r}: attn gives each text one label, so each combination trains as a class of its "
-            f"own{reordered} (multi-label data is not supported yet); give each text its one label"
-        ]
-    return []
-
-
-def look_alike_labels_warning(label_names: list[str]) -> list[str]:
-    """A warning naming labels that differ only in case, surrounding spaces, the form of their
-    characters ("Sport", "sport ", "ｓｐｏｒｔ"), invisible characters ("❤️", "❤"), the script of their
-    digits ("1", "١") or the way a number is written ("0.5", "0.50"; "007", "7"): each is a class of its
-    own, which is rarely what a hand-made file means."""
-    alike = [names for names in look_alike_groups(label_names).values() if len(names) > 1]
-    if not alike:
-        return []
-    shown = "; ".join(", ".join(repr(name) for name in names) for names in alike[:5])
-    more = f" and {len(alike) - 5} more groups" if len(alike) > 5 else ""
-    return [
-        "warning: labels that differ only in case, inner spaces, underscores or hyphens, character forms, "
-        "invisible characters, the script of their digits or the way a number is written are separate "
-        f"classes (spaces around a label are no part of it): {shown}{more}; write each label one way if "
-        "they mean the same"
     ]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from attncli.config import Config, TokenizerConfig
 from attncli.data_folders import repository_configs
-from attncli.data_warnings import WORD_SEPARATORS
+from attncli.label_warnings import WORD_SEPARATORS
 from attncli.local_paths import local_path
 from attncli.model_config import ModelConfig
 from attncli.packing import PackedSequences

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from attncli.columns import Columns
-from attncli.data_warnings import folded, look_alike_groups, look_alike_key
+from attncli.data_warnings import folded
 from attncli.errors import DataError
+from attncli.label_warnings import look_alike_groups, look_alike_key
 from attncli.labels import bare_names, known_label_key, label_list, missing_label, number_of
 from attncli.split_rows import row_problem
 from attncli.splits import CHUNK_ROWS
@@ -169,7 +170,7 @@ def unknown_labels_listing(counts: dict[str, int]) -> str:
     """The unknown labels with their rows, commonest first, the first 10 of them."""
     shown = list(counts.items())[:10]
     listing = ", ".join(f"{label!r} ({rows:,} row{'s' * (rows != 1)})" for label, rows in shown)
-    return listing + (f" and {len(counts) - 10} more" if len(counts) > 10 else "")
+    return listing + (f" and {len(counts) - 10:,} more" if len(counts) > 10 else "")
 
 
 def ignored_note(counts: dict[str, int], label_names: list[str]) -> str:
@@ -254,8 +255,8 @@ def _read_as_note(where: str, read_as: dict[str, str], rows: dict[str, int]) -> 
     said: list[str] = []
     for label in ranked[:10]:
         whose = "" if said else "the model's "
-        said.append(f"{label!r} as {whose}{read_as[label]!r} ({rows[label]} row{'s' * (rows[label] != 1)})")
-    more = f" and {len(ranked) - 10} more labels" if len(ranked) > 10 else ""
+        said.append(f"{label!r} as {whose}{read_as[label]!r} ({rows[label]:,} row{'s' * (rows[label] != 1)})")
+    more = f" and {len(ranked) - 10:,} more labels" if len(ranked) > 10 else ""
     only_case = all(label.casefold() == read_as[label].casefold() for label in read_as)
     compared = "ignoring case" if only_case else "ignoring case, spacing and the form of characters"
     return f"{where}: read {', '.join(said)}{more}, labels compared {compared}"
