@@ -225,6 +225,12 @@ def learnt_nothing(label_counts: list[int], validation_rows: int, best: EpochRec
     return best.validation_accuracy <= commonest + row and best.validation_macro_f1 <= chance_f1 + row
 
 
+def refit_due(refit_epochs: int | None, validation_digest: str | None) -> bool:
+    """Whether a run refits: train.refit_epochs asks for it and the validation rows were held out of
+    train (`validation_digest` records them; a validation split of the data's own is not trained on)."""
+    return bool(refit_epochs) and bool(validation_digest)
+
+
 def nothing_to_refit(label_counts: list[int], validation_rows: int, best: EpochRecord) -> bool:
     """Whether the best epoch learnt nothing validation could show (`learnt_nothing`) and its
     validation loss is no better than answering every row with the training labels' shares: one

@@ -28,10 +28,10 @@ from attncli.device import counting_device
 from attncli.errors import CheckpointError, TrainingError, TrainingInterrupted
 from attncli.fit import LOG_EVERY, shard_loss_scale, summed_over_processes, train_step
 from attncli.fresh_state import fresh_optimizer
-from attncli.history import TrainingMetrics, nothing_to_refit
+from attncli.history import TrainingMetrics, nothing_to_refit, refit_due
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
-from attncli.resuming import refit_due, without_refit, work_left
+from attncli.resuming import without_refit, work_left
 from attncli.run_folder import mend, replaced_kept, resume_command
 from attncli.run_writer import RunWriter
 from attncli.stop_request import StopRequest

@@ -12,7 +12,7 @@ from attncli.checkpoint_folder import BEST, METRICS_FILE, STATE_FILE, WEIGHTS_FI
 from attncli.checksums import read_checked_json, recorded_files
 from attncli.distributed import Distributed
 from attncli.errors import AttnError, ConfigError
-from attncli.history import split_sizes_change
+from attncli.history import refit_due, split_sizes_change
 from attncli.labels import label_positions
 from attncli.prepare import Prepared
 from attncli.sized_settings import UNSIZED_VALUES
@@ -173,12 +173,6 @@ def epochs_done_reason(last: Path, header: dict[str, Any], epochs: int | None) -
             f"{last.parent} already trained {done} epoch{'s' * (done != 1)}; pass a higher --epochs to go on"
         )
     return None
-
-
-def refit_due(refit_epochs: int | None, validation_digest: str | None) -> bool:
-    """Whether a run refits: train.refit_epochs asks for it and the validation rows were held out of
-    train (`validation_digest` records them; a validation split of the data's own is not trained on)."""
-    return bool(refit_epochs) and bool(validation_digest)
 
 
 def refit_left(last: Path, header: dict[str, Any]) -> bool:

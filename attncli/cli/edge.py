@@ -317,7 +317,7 @@ def unrefitted_note(path: Path, loaded: LoadedCheckpoint) -> str | None:
     or killed: the note that these weights are the best epoch's, not refitted, as `attn info` says.
     An ops trial's predict of such a run said nothing."""
     from attncli.checkpoint_folder import BEST
-    from attncli.resuming import refit_due
+    from attncli.history import refit_due
 
     metrics = loaded.metrics
     if not isinstance(metrics, dict):
@@ -337,6 +337,20 @@ def unrefitted_note(path: Path, loaded: LoadedCheckpoint) -> str | None:
         f"weights are epoch {metrics.get('best_epoch')}'s, not trained on the held-out rows; attn train "
         f"--resume {shlex.quote(str(run))} refits a stopped one"
     )
+
+
+def file_encoding(loaded: LoadedCheckpoint, file: Path | None, given: str | None) -> str:
+    """The encoding predict and inspect read `file` in: the one given, else the run's own where the
+    file is its training data (split_choice.training_file_encoding), else UTF-8. split_choice and the
+    data-folder modules it imports are loaded only where a file is read: a prediction of a sentence
+    given as an argument is timed from a fresh process."""
+    if given:
+        return given
+    if file is None:
+        return "utf-8"
+    from attncli.split_choice import training_file_encoding
+
+    return training_file_encoding(loaded, file) or "utf-8"
 
 
 def replacement_note(path: Path, resolved: Path) -> str | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from attncli.cli.edge import (
+    file_encoding,
     is_standard_output,
     load_for_command,
     print_json,
@@ -143,7 +144,6 @@ def inspect(
         from attncli.prediction import PredictionStats, require_min_score
         from attncli.record_sources import ARGUMENTS
         from attncli.render.consoles import recording_console
-        from attncli.split_choice import training_file_encoding
         from attncli.thresholds import (
             parse_threshold_options,
             require_paired_fallback,
@@ -165,7 +165,7 @@ def inspect(
         shown_layer = default_layer(config, layer=layer, rollout=shown_rollout, pooling=pooling)
         check_view(config, layer=shown_layer, head=head, rollout=shown_rollout, pooling=pooling)
         source = record_source(
-            texts or [], file, encoding=encoding or training_file_encoding(loaded, file) or "utf-8",
+            texts or [], file, encoding=file_encoding(loaded, file, encoding),
             text_column=text_column,
             trained_column=loaded.config.data.text_column, delimiter=checked_delimiter(delimiter),
             trained_encoding=loaded.config.data.encoding, whole_file=whole_file,

@@ -7,7 +7,14 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from attncli.cli.edge import is_standard_output, load_for_command, run_command, say, stdout_console
+from attncli.cli.edge import (
+    file_encoding,
+    is_standard_output,
+    load_for_command,
+    run_command,
+    say,
+    stdout_console,
+)
 from attncli.cli.inputs import (
     blank_lines_hint,
     check_inputs,
@@ -110,7 +117,6 @@ def predict(
         from attncli.prediction import PredictionStats, predict_stream, require_min_score
         from attncli.prediction_writers import CsvWriter, JsonArrayWriter, JsonLinesWriter
         from attncli.progress import counted_chunks
-        from attncli.split_choice import training_file_encoding
         from attncli.thresholds import (
             parse_threshold_options,
             refuse_two_decisions,
@@ -133,7 +139,7 @@ def predict(
         given = resolve_fallback(fallback, loaded.label_names)
         fallback_label = None if given is None else loaded.label_names[given]  # as the model writes it
         source = record_source(
-            texts or [], file, encoding=encoding or training_file_encoding(loaded, file) or "utf-8",
+            texts or [], file, encoding=file_encoding(loaded, file, encoding),
             text_column=text_column,
             trained_column=loaded.config.data.text_column, delimiter=checked_delimiter(delimiter),
             trained_encoding=loaded.config.data.encoding, whole_file=whole_file,
