@@ -169,8 +169,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        if "'\\t'" in problem:  # an editor's tab, which YAML refuses before a key or a value
-            problem += "; YAML takes no tabs before a key or a value: replace them with spaces"
+        if "'\\t'" in problem:  # an editor's tab, which YAML refuses outside quotes
+            problem += "; YAML takes no tabs outside quotes: replace them with spaces"
         raise ConfigError(f"config file {path} is not valid YAML{where}: {problem}") from error
     if loaded is None:
         return {}

@@ -46,7 +46,7 @@ def few_examples_warning(
             )
     if not parts:
         return None
-    more = f" and {len(parts) - 10} more" if len(parts) > 10 else ""
+    more = f" and {len(parts) - 10:,} more" if len(parts) > 10 else ""
     return (
         f"warning: too few examples to learn or validate reliably: {', '.join(parts[:10])}{more}; "
         "add examples if you can"
@@ -79,7 +79,7 @@ def unvalidated_labels_error(
         return None
     one = len(missing) == 1
     named = ", ".join(f"{one_line(name)!r} ({count:,} training rows)" for name, count in missing[:10])
-    more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+    more = f" and {len(missing) - 10:,} more" if len(missing) > 10 else ""
     them = "it" if one else "them"
     train_file, validation_place = places
     alone = (
@@ -308,7 +308,7 @@ def rare_in_validation_warning(
     if not rare:
         return []
     named = ", ".join(f"{one_line(name)!r} {count}" for name, count in rare[:10])
-    more = f" and {len(rare) - 10} more" if len(rare) > 10 else ""
+    more = f" and {len(rare) - 10:,} more" if len(rare) > 10 else ""
     larger = min(0.5, 2 * fraction)
     remedy = (
         f"--set data.validation_fraction={larger:g} holds out more of each label"

@@ -304,7 +304,7 @@ def few_rows_note(per_class: dict[str, ClassScores]) -> str | None:
                 break
             shown.append(item)
         counted = ", ".join(shown)
-        counted += f" and {len(few) - len(shown)} more labels" if len(few) > len(shown) else ""
+        counted += f" and {len(few) - len(shown):,} more labels" if len(few) > len(shown) else ""
     return (
         f"few rows here for {counted}: one row moves their recall by up to {100 / min(few.values()):.0f} "
         "points, and macro-F1 weighs them as much as the others; more rows of them make the scores firmer"

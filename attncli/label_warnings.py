@@ -110,19 +110,22 @@ LABEL_JOINERS = (",", ";", "|")
 
 
 def joined_labels_warning(label_names: list[str]) -> list[str]:
-    """A warning where labels look like several labels joined (a multi-label export: "sport,money"
-    beside "sport" and "money", or beside "money,sport"): each combination trains as a class of its
-    own, in each order apart, where the user meant a text to have several labels. Said only on that
-    evidence, so that a name with a comma of its own ("Arts, Culture") is not taken for two labels,
-    nor a rating with a decimal comma ("2,5" beside "2" and "5")."""
+    """A warning, one a joiner, where labels look like several labels joined (a multi-label export:
+    "sport,money" beside "sport" and "money", or beside "money,sport"): each combination trains as a
+    class of its own, in each order apart, where the user meant a text to have several labels. Said
+    only on that evidence, so that a name with a comma of its own ("Arts, Culture") is not taken for
+    two labels, nor a rating with a decimal comma ("2,5" beside "2" and "5")."""
     known = {folded(name) for name in label_names}
+    warnings = []
     for joiner in LABEL_JOINERS:
         joined: dict[str, tuple[str, ...]] = {}
         for name in label_names:
             parts = tuple(folded(part) for part in name.split(joiner))
-            # Numbers are left out: "2,5" is a rating with a decimal comma as often as two labels.
-            if len(parts) > 1 and all(parts) and not all(part.isdigit() for part in parts):
-                joined[name] = parts
+            if len(parts) < 2 or not all(parts):
+                continue
+            if joiner == "," and len(parts) == 2 and all(part.isdigit() for part in parts):
+                continue  # a decimal comma as often as two labels
+            joined[name] = parts
         # Each combination counted once however it is spelled ("Sport,Money" and "sport,money").
         orders = Counter(frozenset(parts) for parts in set(joined.values()) if len(set(parts)) == len(parts))
         evidence = [
@@ -130,26 +133,30 @@ def joined_labels_warning(label_names: list[str]) -> list[str]:
             for name, parts in joined.items()
             if orders[frozenset(parts)] > 1 or all(part in known for part in parts)
         ]
-        if not evidence:
-            continue
-        apart = ""
-        first_of: dict[frozenset[str], str] = {}  # each combination's first name, to show another order
-        for name in evidence:
-            first = first_of.setdefault(frozenset(joined[name]), name)
-            if joined[first] != joined[name]:
-                apart = f" ({first!r} apart from {name!r})"
-                break
-        many = len(evidence) > 1
-        # Quoted, whatever the names hold: "labels a;b, b;a" reads as three.
-        shown = ", ".join(map(repr, evidence[:3]))
-        shown += f" and {len(evidence) - 3:,} more" if len(evidence) > 3 else ""
-        return [
-            f"warning: label{'s' * many} {shown} look{'s' * (not many)} like "
-            f"several labels joined with {joiner!r}: attn gives each text one label, so each combination "
-            f"trains as a class of its own{apart} (multi-label data is not supported yet); give each text "
-            "one label"
-        ]
-    return []
+        if evidence:
+            warnings.append(_joined_warning(evidence, joined, joiner))
+    return warnings
+
+
+def _joined_warning(evidence: list[str], joined: dict[str, tuple[str, ...]], joiner: str) -> str:
+    """The warning for the labels of `evidence`, joined with `joiner`, with two orders of one
+    combination where there are."""
+    apart = ""
+    first_of: dict[frozenset[str], str] = {}  # each combination's first name, to show another order
+    for name in evidence:
+        first = first_of.setdefault(frozenset(joined[name]), name)
+        if joined[first] != joined[name]:
+            apart = f" ({first!r} apart from {name!r})"
+            break
+    many = len(evidence) > 1
+    # Quoted, whatever the names hold: "labels a;b, b;a" reads as three.
+    shown = ", ".join(map(repr, evidence[:3]))
+    shown += f" and {len(evidence) - 3:,} more" if len(evidence) > 3 else ""
+    return (
+        f"warning: label{'s' * many} {shown} look{'s' * (not many)} like several labels joined with "
+        f"{joiner!r}: attn gives each text one label, so each combination trains as a class of its "
+        f"own{apart} (multi-label data is not supported yet); give each text one label"
+    )
 
 
 def look_alike_labels_warning(label_names: list[str]) -> list[str]:
@@ -161,7 +168,7 @@ def look_alike_labels_warning(label_names: list[str]) -> list[str]:
     if not alike:
         return []
     shown = "; ".join(", ".join(repr(name) for name in names) for names in alike[:5])
-    more = f" and {len(alike) - 5} more groups" if len(alike) > 5 else ""
+    more = f" and {len(alike) - 5:,} more groups" if len(alike) > 5 else ""
     return [
         "warning: labels that differ only in case, inner spaces, underscores or hyphens, character forms, "
         "invisible characters, the script of their digits or the way a number is written are separate "

@@ -498,17 +498,26 @@ try:
 except SystemExit:
     pass
 print("HEAVY", sorted(name for name in ("torch", "datasets") if name in sys.modules), file=sys.stderr)
+training = ("attncli.prepare", "attncli.resuming", "attncli.sizing", "attncli.split_choice")
+print("TRAINING", sorted(name for name in training if name in sys.modules), file=sys.stderr)
 """
+
+
+def _imports_after(*args):
+    """(standard output, the heavy modules imported, the training modules imported, the error lines)."""
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTS_AFTER, *map(str, args)], capture_output=True, text=True, env=ENV
+    )
+    lines = result.stderr.splitlines()
+    heavy = [line for line in lines if line.startswith("HEAVY")][-1].removeprefix("HEAVY ")
+    training = [line for line in lines if line.startswith("TRAINING")][-1].removeprefix("TRAINING ")
+    return result.stdout, heavy, training, [line for line in lines if line.startswith("error: ")]
 
 
 def _heavy_imports(*args):
     """(standard output, the heavy modules imported, the error lines)."""
-    result = subprocess.run(
-        [sys.executable, "-c", IMPORTS_AFTER, *map(str, args)], capture_output=True, text=True, env=ENV
-    )
-    line = [line for line in result.stderr.splitlines() if line.startswith("HEAVY")][-1]
-    said = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    return result.stdout, line.removeprefix("HEAVY "), said
+    text, heavy, _, said = _imports_after(*args)
+    return text, heavy, said
 
 
 def test_help_reads_as_people_write_and_imports_neither_torch_nor_datasets():
@@ -550,8 +559,10 @@ def test_a_mistyped_data_path_is_refused_before_torch_or_datasets_load(run, tmp_
 
 
 def test_predicting_texts_given_as_arguments_does_not_import_datasets(run):
-    text, heavy, _ = _heavy_imports("predict", run, "soup and bread", "--json")
-    assert json.loads(text)["label"] == "food" and heavy == "['torch']"
+    """Nor the training modules: a note's check of the refit imported resuming, and with it prepare,
+    sizing and the data modules, into every prediction of a sentence."""
+    text, heavy, training, _ = _imports_after("predict", run, "soup and bread", "--json")
+    assert json.loads(text)["label"] == "food" and heavy == "['torch']" and training == "[]"
 
 
 def test_shell_completion_script_is_printed():

@@ -193,7 +193,7 @@ def test_missing_and_malformed_files(tmp_path):
         load_config(tabbed)
     assert str(refused.value) == (
         f"config file {tabbed} is not valid YAML at line 2, column 1: found character '\\t' that cannot "
-        "start any token; YAML takes no tabs before a key or a value: replace them with spaces"
+        "start any token; YAML takes no tabs outside quotes: replace them with spaces"
     )
     listing = tmp_path / "list.yaml"
     listing.write_text("- 1\n- 2\n")

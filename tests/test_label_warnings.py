@@ -2,7 +2,9 @@ from attncli.label_warnings import joined_labels_warning
 
 
 def test_labels_that_are_other_labels_joined_are_warned_of():
-    (said,) = joined_labels_warning(["money", "sport", "tech", "money,sport", "sport, money", "tech|sport"])
+    labels = ["money", "sport", "tech", "money,sport", "sport, money", "tech|sport"]
+    said, piped = joined_labels_warning(labels)
+    assert piped.startswith("warning: label 'tech|sport' looks like several labels joined with '|'")
     assert said == (
         "warning: labels 'money,sport', 'sport, money' look like several labels joined with ',': attn gives "
         "each text one label, so each combination trains as a class of its own ('money,sport' apart from "
@@ -14,6 +16,13 @@ def test_labels_that_are_other_labels_joined_are_warned_of():
         "label, so each combination trains as a class of its own (multi-label data is not supported yet); "
         "give each text one label"
     )
+    # Numeric ids of a multi-label export (GoEmotions' "0,6"): only two numbers joined by a comma may
+    # be a decimal; each joiner with evidence has a line of its own.
+    said = joined_labels_warning(["0", "3", "6", "15", "27", "0,6", "3,27,15", "6|27", "Arts, Culture"])
+    assert [line.split(" look")[0] for line in said] == [
+        "warning: label '3,27,15'",
+        "warning: label '6|27'",
+    ]
     many = [f"tag{n}" for n in range(6)] + [f"tag{n};tag{n + 1}" for n in range(5)]
     (said,) = joined_labels_warning(many)
     assert said.startswith("warning: labels 'tag0;tag1', 'tag1;tag2', 'tag2;tag3' and 2 more look like ")
@@ -34,6 +43,8 @@ def test_names_with_a_joiner_of_their_own_are_not_taken_for_joined_labels():
     # class named with a slash; ratings with a decimal comma, in either order; an empty part.
     assert joined_labels_warning(["Arts, Culture", "Science, Tech", "World"]) == []
     assert joined_labels_warning(["Arts, Culture", "Arts", "World"]) == []
+    (said,) = joined_labels_warning(["Arts, Culture", "Arts", "Culture"])  # beside both of its parts
+    assert said.startswith("warning: label 'Arts, Culture' looks like several labels joined with ','")
     assert joined_labels_warning(["Electronics", "Electronics|Phones", "Electronics|Laptops"]) == []
     assert joined_labels_warning(["World", "Sports", "Business", "Sci/Tech", "Sci", "Tech"]) == []
     assert joined_labels_warning(["1", "1,5", "2", "2,5", "3", "5"]) == []
