@@ -14,10 +14,11 @@ from attncli.data_warnings import folded
 # Labels as spreadsheets, pandas, Python and databases write a missing value, in their own spellings.
 # Only an empty cell is missing to attn, so these train as classes: said, not dropped. The words a
 # class may be named on purpose ("none" of an intent set, "missing" parcels, "na" for North America)
-# are left out in those spellings; Python's "None" and pandas' "NaN" and "<NA>" are kept.
+# are left out in those spellings; Python's "None" and pandas' "NaN" and "<NA>" are kept, and the
+# NULL of MySQL's and PostgreSQL's text dumps, \N.
 MISSING_VALUE_MARKERS = frozenset({
     "None", "NONE", "NaN", "nan", "NAN", "<NA>", "NA", "N/A", "n/a", "#N/A", "NULL", "null", "Null", "nil",
-    "undefined",
+    "undefined", "\\N",
 })  # fmt: skip
 
 

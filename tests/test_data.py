@@ -424,6 +424,11 @@ def test_labels_that_read_as_a_missing_value_are_warned_of(tmp_path):
 
     # A class named so on purpose, in a word's own spelling, is not warned of: "none" of an intent set.
     assert missing_marker_labels_warning(["none", "missing", "na", "book_flight"]) == []
+    # The NULL of a MySQL or PostgreSQL text dump (SELECT ... INTO OUTFILE, COPY) trained as a class
+    # with only the few-examples warning.
+    assert missing_marker_labels_warning(["\\N", "food"])[0].startswith(
+        "warning: label '\\\\N' reads as a missing value but trains as a class"
+    )
     assert missing_marker_labels_warning(["NaN", "food"]) == [
         "warning: label 'NaN' reads as a missing value but trains as a class, since only an empty cell has "
         "no label; if it marks rows with no label, empty those cells and pass --drop-invalid to leave the "
