@@ -63,11 +63,18 @@ def readable_children(folder: Path) -> Children:
 
 
 def folder_files(folder: Path) -> list[Path]:
-    """The files of a folder of texts, by name (hidden and system ones left out); refused where it
-    has none, or holds data files, whose rows would be read as one text, or folders of files beside
-    its files, which are a folder of label folders' texts as train and eval read it (its README or
-    urls_pos.txt was predicted, and its thousands of texts passed over with a note)."""
-    files, folders, _ = visible_children(folder)
+    """The files of a folder of texts, by name (hidden and system ones left out), refused as
+    `_checked_children` refuses them."""
+    return _checked_children(folder).files
+
+
+def _checked_children(folder: Path) -> Children:
+    """The visible entries of a folder of texts; refused where it has no files, or holds data files,
+    whose rows would be read as one text, or folders of files beside its files, which are a folder of
+    label folders' texts as train and eval read it (its README or urls_pos.txt was predicted, and its
+    thousands of texts passed over with a note)."""
+    children = visible_children(folder)
+    files, folders, _ = children
     with_files = [inner.name for inner in folders if readable_children(inner).files]
     to_eval = (
         f"score a folder of label folders (one folder a label, a text a file) with attn eval RUN {folder}"
@@ -93,7 +100,7 @@ def folder_files(folder: Path) -> list[Path]:
             f"--file {folder} holds data files ({listed(data_files)}), whose rows are texts of their own; "
             "pass one of them with --file, or a folder of text files only (each file one text)"
         )
-    return files
+    return children
 
 
 def is_data_file(path: Path) -> bool:
@@ -215,12 +222,11 @@ def _file_record(index: int, path: Path, text: str) -> Record:
 def from_folder(folder: Path, *, encoding: str) -> RecordSource:
     """Each file of `folder` one record, in the order of their names, named in its `file` field
     (checked by `require_folder_of_texts` before the model loaded)."""
-    files = folder_files(folder)
+    files, folders, others = _checked_children(folder)  # one listing, for its files and its notes
     records = (
         _file_record(index, path, folder_file_text(path, encoding=encoding, folder=f"--file {folder}")[0])
         for index, path in enumerate(files)
     )
-    _, folders, others = visible_children(folder)
     # Said, where the files of its folders were passed over without a word (a folder of label folders
     # beside a README: one text read of thousands).
     notes = (
