@@ -322,10 +322,56 @@ def parquet_source(path: Path, *, text_column: str | None, trained_column: str |
         file = parquet.ParquetFile(path)
     except Exception as error:  # pyarrow raises its own error types for a damaged file
         raise DataError(f"could not read {path} as parquet ({error})") from None
+    schema, batches = file.schema_arrow, lambda: file.iter_batches(batch_size=CHUNK_RECORDS)
+    index = _range_index(schema)
+    if index is not None:
+        schema, batches = _with_range_index(schema, batches, *index)
     return _table_source(
-        str(path), file.schema_arrow, lambda: file.iter_batches(batch_size=CHUNK_RECORDS),
-        count=lambda: file.metadata.num_rows, text_column=text_column, trained_column=trained_column,
+        str(path), schema, batches, count=lambda: file.metadata.num_rows, text_column=text_column,
+        trained_column=trained_column,
     )  # fmt: skip
+
+
+# The column pandas reads an unnamed index into, as `to_parquet` stores one that is not a range.
+PANDAS_INDEX_COLUMN = "__index_level_0__"
+
+
+def _range_index(schema: Any) -> tuple[str, int, int] | None:
+    """The column name, start and step of the index pandas stored as a range in a parquet file's
+    metadata, not as a column (`df.set_index("id").to_parquet(...)` of consecutive ids), where that
+    index is named or is not the rows' own numbers: a file's ids were dropped from predict's output
+    without a word. None for a file with no such index."""
+    try:
+        stored = json.loads((schema.metadata or {}).get(b"pandas", b"{}")).get("index_columns", [])
+    except (ValueError, AttributeError):
+        return None
+    ranges = [index for index in stored if isinstance(index, dict) and index.get("kind") == "range"]
+    if len(stored) != 1 or len(ranges) != 1:
+        return None
+    index = ranges[0]
+    name, start, step = index.get("name"), index.get("start"), index.get("step")
+    if not (isinstance(start, int) and isinstance(step, int)) or (name is None and (start, step) == (0, 1)):
+        return None
+    column = str(name) if name is not None else PANDAS_INDEX_COLUMN
+    return None if column in schema.names else (column, start, step)
+
+
+def _with_range_index(
+    schema: Any, batches: Callable[[], Iterable[Any]], column: str, start: int, step: int
+) -> tuple[Any, Callable[[], Iterable[Any]]]:
+    """`schema` and `batches` with the range index as their first column, as pandas reads it back."""
+    import pyarrow
+
+    def indexed() -> Iterator[Any]:
+        row = 0
+        for batch in batches():
+            values = pyarrow.array(range(start + row * step, start + (row + len(batch)) * step, step))
+            yield pyarrow.RecordBatch.from_arrays(
+                [values, *batch.columns], names=[column, *batch.schema.names]
+            )
+            row += len(batch)
+
+    return schema.insert(0, pyarrow.field(column, pyarrow.int64())), indexed
 
 
 def arrow_source(

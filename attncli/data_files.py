@@ -18,7 +18,7 @@ from attncli.fasttext_files import is_fasttext_file, load_fasttext
 from attncli.jsonfiles import readable_values, require_records, require_shallow_json
 from attncli.origins import Origin
 from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS, RawData
-from attncli.read_errors import decoding_error, error_reason, local_cache_dir, read_error
+from attncli.read_errors import decoding_error, error_reason, holds_no_rows, local_cache_dir, read_error
 from attncli.textfiles import BINARY_SUFFIXES, require_readable
 
 
@@ -76,6 +76,8 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
                 f"{', '.join(FILE_BUILDERS)}, or fastText's format (__label__NAME and the text on each "
                 f"line){tabs}"
             )
+    empty_shards: list[Path] = []
+    files = {split: shards_with_rows(paths, empty_shards) for split, paths in files.items()}
     splits: dict[str, Any] = {}
     origins: dict[str, Origin] = {}
     detected: dict[tuple[str, str], list[Path]] = {}  # (suffix, delimiter read) -> files
@@ -105,6 +107,8 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
         if len(shards) > 1:  # rows are named by their place in the split, not in one file
             origins[split] = Origin(split=split)
     notes = tuple(delimiter_note(paths, used) for (_, used), paths in detected.items())
+    if empty_shards:
+        notes += (f"left out {listed([str(path) for path in empty_shards])}: shards that hold no rows",)
     if fasttext_read:  # said, as predict says it: a .txt of another layout read so would surprise
         named = ", ".join(str(path) for path in fasttext_read)
         notes += (
@@ -120,6 +124,19 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
     marked = (marked_encoding_note(path, asked, used) for path, used in read_in.items())
     encoding_notes = tuple(note for note in (*marked, *misread) if note is not None)
     return RawData(splits=splits, origins=origins, notes=notes + tuple(quoting_notes) + encoding_notes)
+
+
+def shards_with_rows(paths: list[Path], left_out: list[Path]) -> list[Path]:
+    """The shards of a split that hold rows, where some do, those that hold none added to `left_out`:
+    Spark writes a part file of no rows for an empty partition, and one such shard failed the whole
+    split as "empty" (datasets' parquet reader refuses a file of no rows)."""
+    if len(paths) < 2:
+        return paths
+    kept = [path for path in paths if not holds_no_rows(path, FILE_BUILDERS.get(path.suffix.lower(), "text"))]
+    if not kept:  # every shard empty: the first one's error says so
+        return paths
+    left_out += [path for path in paths if path not in kept]
+    return kept
 
 
 def _joined_shards(shards: list[Any], paths: list[Path], split: str) -> Any:

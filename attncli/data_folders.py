@@ -1,5 +1,6 @@
 """Reading a folder: a save_to_disk dataset, or a folder of split files named train, validation
-and test (or Hub shards such as train-00000-of-00002.parquet), each split's files found and checked."""
+and test (or Hub shards such as train-00000-of-00002.parquet, or a Spark job's part files: spark_folders),
+each split's files found and checked."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from attncli.errors import DataError
 from attncli.fasttext_files import FASTTEXT_SUFFIXES, is_fasttext_file
 from attncli.label_folders import LabelFolders, label_folders, load_label_folders, near_miss
 from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, raw_data_of, split_word_of
+from attncli.spark_folders import is_job_output, require_no_column_partitions, spark_splits
 from attncli.textfiles import require_uncompressed
 
 # A shard of a split as the Hub names it: train-00000-of-00002.parquet, or with the fingerprint of its
@@ -57,12 +59,15 @@ def _require_saved_data_files(path: Path) -> None:
 
 
 def whole_kind(path: Path) -> str | None:
-    """What `path` is, where it is one file ("a single file"), a save_to_disk folder of one Dataset,
-    not a DatasetDict ("one saved dataset"), or one set of label folders with no split folders above
-    them ("one folder of label folders"): data that is evaluated whole, since `datasets` calls its one
-    split "train", which it need not be. None for data of several splits."""
+    """What `path` is, where it is one file ("a single file"), a job's output folder of part files, a
+    save_to_disk folder of one Dataset, not a DatasetDict ("one saved dataset"), or one set of label
+    folders with no split folders above them ("one folder of label folders"): data that is evaluated
+    whole, since `datasets` calls its one split "train", which it need not be. None for data of several
+    splits."""
     if path.is_file():
         return "a single file"
+    if is_job_output(path):
+        return "one job's output folder (its part files)"
     if (path / STATE_FILE).is_file():
         return None if (path / DATASET_DICT_FILE).is_file() else "one saved dataset"
     layout = label_layout(path)
@@ -75,6 +80,7 @@ def label_layout(path: Path) -> LabelFolders | None:
     in its data/ folder)."""
     if not path.is_dir() or is_saved_dataset(path) or repository_configs(path) is not None:
         return None
+    require_no_column_partitions(path)  # label=sport/ is a column's partition, not a label's texts
     if split_files(path) or ((path / HUB_DATA_FOLDER).is_dir() and split_files(path / HUB_DATA_FOLDER)):
         return None
     return label_folders(path)
@@ -349,6 +355,8 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
             files[split] = paths
     for split, paths in files.items():
         _require_every_shard(paths, split)
+    if not files and (spark := spark_splits(path)):  # part-00000-....parquet, or train/ of them
+        return spark, []
     return files, others
 
 

@@ -32,9 +32,12 @@ SAVE_AS_CSV = "save it as CSV (UTF-8) and pass that"
 BINARY_MAGIC = {
     re.compile(rb"ARROW1\x00\x00|\xff\xff\xff\xff[\x00-\xff]{4}\x10\x00\x00\x00"): (
         "an Arrow file",
-        "give it the suffix .arrow, or pass the folder save_to_disk wrote",
+        "pass it as a file named with the suffix .arrow, or pass the folder save_to_disk wrote",
     ),
-    re.compile(rb"PAR1[\x00-\xff]*\x00"): ("a parquet file", "give it the suffix .parquet"),
+    re.compile(rb"PAR1[\x00-\xff]*\x00"): (
+        "a parquet file",
+        "pass it as a file named with the suffix .parquet",
+    ),
     re.compile(rb"%PDF-\d\.\d"): ("a PDF", "export its texts to a text or csv file"),
     re.compile(rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"): ("an old Office document (.xls, .doc)", SAVE_AS_CSV),
 }

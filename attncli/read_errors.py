@@ -184,7 +184,7 @@ def read_error(
         return DataError(
             f"could not write the Arrow copy of {path.name} to {where} ({why}); {remedy}, or {elsewhere}"
         )
-    if _holds_no_rows(path, builder):  # each reader said so its own way: StopIteration, "BatchSize ..."
+    if holds_no_rows(path, builder):  # each reader said so its own way: StopIteration, "BatchSize ..."
         return DataError(f"{path.name} is empty (no rows); give it labelled rows")
     decoding = decoding_error(path, encoding) if builder not in BINARY_BUILDERS else None
     if decoding is not None:  # `datasets` hides a decoding error behind a generic one
@@ -203,9 +203,9 @@ def read_error(
     return DataError(f"could not read {path.name} as {path.suffix[1:]}: {reason}")
 
 
-def _holds_no_rows(path: Path, builder: str) -> bool:
-    """Whether a data file that failed to load holds nothing: no bytes but whitespace, or a parquet
-    file of no rows."""
+def holds_no_rows(path: Path, builder: str) -> bool:
+    """Whether a data file holds nothing: no bytes but whitespace, or a parquet or Arrow file of no
+    rows (`builder`: its reader's name, FILE_BUILDERS')."""
     try:
         if builder == "parquet":
             import pyarrow.parquet as parquet  # type: ignore[import-untyped]

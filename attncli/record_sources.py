@@ -5,6 +5,7 @@ Lines end at "\\n" (or "\\r\\n") only. Plain Python readers: no `datasets`, no t
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import functools
 import itertools
 import os
@@ -31,6 +32,7 @@ from attncli.lines import (
 )
 from attncli.raw_data import FILE_BUILDERS
 from attncli.records import Record, RecordSource, from_windows, in_chunks, is_pipe
+from attncli.spark_folders import part_files
 from attncli.textfiles import require_readable
 
 STDIN = "-"
@@ -180,15 +182,19 @@ def _named_text_column(names: list[str]) -> str | None:
 
 def require_input_file(path: Path) -> None:
     """Refuse a --file that does not exist, or is a folder of split files (a folder datasets'
-    save_to_disk wrote is read as a dataset, any other as texts, a file each); a pipe (`<(zcat
+    save_to_disk wrote is read as a dataset, a job's output folder as its part files' rows, any other
+    as texts, a file each); a pipe (`<(zcat
     texts.gz)`, /dev/stdin, a named pipe) is read as plain text."""
     if is_saved_dataset(path):
         saved_dataset_files(path)  # a DatasetDict, or a data file gone: said before the model loads
+    elif path.is_dir() and part_files(path):
+        return  # a job's output folder: its part files' rows
     elif path.is_dir():
         one = _one_split_file(path)
         if one:
             raise DataError(
-                f"--file {path} is a folder of split files; pass one split's file, such as --file {one}"
+                f"--file {path} is a folder of split files; pass one split's "
+                f"{'folder' if one.is_dir() else 'file'}, such as --file {one}"
             )
     elif not path.is_file() and not is_pipe(path):
         from attncli.sources import missing_path_message
@@ -203,14 +209,16 @@ def require_input_file(path: Path) -> None:
 
 def _one_split_file(folder: Path) -> Path | None:
     """A file of a folder of split files (the test split's first, as eval would read it), at its
-    top or in its data/ folder (a Hub repository's layout)."""
+    top or in its data/ folder (a Hub repository's layout), or the folder of a split's part files
+    (test/ of a Spark job's output), which --file reads whole."""
     from attncli.data_folders import HUB_DATA_FOLDER, split_files
 
     for place in (folder, folder / HUB_DATA_FOLDER):
         files = split_files(place) if place.is_dir() else {}
         for split in ("test", "validation", *files):
             if files.get(split):
-                return files[split][0]  # a shard of several is read alone: --file takes one file
+                first = files[split][0]  # a shard of several is read alone: --file takes one file
+                return first.parent if first.parent != place else first
     return None
 
 
@@ -240,6 +248,9 @@ def _file_records(
     the model was trained on: `columns`, else the usual names), any other file one text per line. A
     csv/tsv file is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
     text_column, trained_column = columns
+    parts = part_files(path) if path.is_dir() else None
+    if parts:
+        return _job_output_records(path, parts, encoding, columns, delimiter)
     require_input_file(path)
     if is_saved_dataset(path):
         return arrow_source(
@@ -328,6 +339,49 @@ def _file_records(
         count=functools.partial(_lines_in, path, encoding=encoding),
         byte_order_mark=from_windows(path, encoding),
     )
+
+
+def _job_output_records(
+    folder: Path,
+    parts: list[Path],
+    encoding: str,
+    columns: tuple[str | None, str | None],
+    delimiter: str | None,
+) -> RecordSource:
+    """Records of a job's output folder (Spark's part-00000-....parquet and the rest), its part files'
+    one after another as one file's, numbered on across them; parts that hold no rows (an empty
+    partition's) are left out where others hold some."""
+    from attncli.data_files import shards_with_rows
+
+    empty: list[Path] = []
+    kept = shards_with_rows(parts, empty)
+    sources = [_file_records(part, encoding, columns, delimiter) for part in kept]
+    first = sources[0]
+    for part, source in zip(kept[1:], sources[1:], strict=True):
+        if source.columns != first.columns:
+            raise DataError(
+                f"the part files of {folder} hold different columns: {kept[0].name} has "
+                f"{', '.join(map(repr, first.columns))}, {part.name} has "
+                f"{', '.join(map(repr, source.columns))}; give every part the same columns"
+            )
+
+    def chunks() -> Iterator[list[Record]]:
+        offset = 0
+        for source in sources:
+            last = -1
+            for chunk in source.chunks:
+                yield [dataclasses.replace(record, index=record.index + offset) for record in chunk]
+                last = chunk[-1].index if chunk else last
+            offset += last + 1
+
+    def count() -> int | None:
+        counts = [source.count() if source.count is not None else None for source in sources]
+        return None if None in counts else sum(counted for counted in counts if counted is not None)
+
+    notes = list(dict.fromkeys(note for source in sources for note in source.notes))
+    if empty:
+        notes.append(f"left out {', '.join(str(part) for part in empty)}: part files that hold no rows")
+    return dataclasses.replace(first, name=str(folder), chunks=chunks(), count=count, notes=notes)
 
 
 # Lines of a plain-text name looked at to tell JSON lines: a text file whose first line merely is

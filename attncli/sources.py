@@ -55,10 +55,21 @@ def missing_path_message(source: str) -> str:
     """`source does not exist (where it was looked for, and what is there that looks like it)`: the
     deepest folder of the path that exists, from the working folder for a relative path."""
     path = local_path(source)
+    if WILDCARDS.search(path.name) and path.parent.is_dir():
+        # 'spark_train/*.parquet', quoted so that no shell expanded it, was "does not exist (spark_train
+        # has no *.parquet)", beside three .parquet files.
+        return (
+            f"{source} is a wildcard pattern, which attn does not expand: it reads a file, or a folder whole "
+            f"({path.parent} as a folder of part files or of split files)"
+        )
     folder, missing = (path if path.is_absolute() else Path.cwd() / path).parent, path.name
     while not folder.is_dir() and folder != folder.parent:
         folder, missing = folder.parent, folder.name
     return f"{source} does not exist ({folder} has no {missing}{_suggestion(folder, missing)})"
+
+
+# The characters of a shell's wildcard pattern.
+WILDCARDS = re.compile(r"[*?[]")
 
 
 def _suggestion(folder: Path, missing: str) -> str:

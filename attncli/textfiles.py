@@ -4,6 +4,7 @@ mark and the header gulp every reader of a csv or JSON file shares."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from attncli.encodings import (
@@ -55,11 +56,18 @@ def _require_uncompressed_name(path: Path) -> None:
     if office is not None:  # zip archives inside: 'run unzip -p' gave XML, not rows
         raise DataError(f"{path} is {office}, not a data file attn reads; {SAVE_AS_CSV}")
     command = DECOMPRESS.get(path.suffix.lower())
-    if command is not None:
+    if command is None:
+        return
+    plain = path.with_suffix("")
+    if plain.is_file():  # where `gunzip -k` would refuse to overwrite it
         raise DataError(
-            f"{path} is compressed ({path.suffix}), and attn reads data files uncompressed; run "
-            f"`{command} {path}` and pass the file it gives"
+            f"{path} is compressed ({path.suffix}), and attn reads data files uncompressed; {plain.name} "
+            f"beside it may be the same data uncompressed: pass {shlex.quote(str(plain))}"
         )
+    raise DataError(
+        f"{path} is compressed ({path.suffix}), and attn reads data files uncompressed; run "
+        f"`{command} {shlex.quote(str(path))}` and pass the file it gives"
+    )
 
 
 def _require_uncompressed_head(path: Path, head: bytes) -> None:
@@ -69,7 +77,8 @@ def _require_uncompressed_head(path: Path, head: bytes) -> None:
         if magic.match(head):
             raise DataError(
                 f"{path} is {kind}-compressed, though its name does not say so, and attn reads data files "
-                f"uncompressed; run `{decompress} {path} > {path.stem}-plain{path.suffix}` and pass that file"
+                f"uncompressed; run `{decompress} {shlex.quote(str(path))} > "
+                f"{shlex.quote(f'{path.stem}-plain{path.suffix}')}` and pass that file"
             )
 
 

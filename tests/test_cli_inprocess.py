@@ -69,6 +69,54 @@ def test_every_kind_of_local_data_trains_and_evaluates(kind, tmp_path):
     assert report["checkpoint"] == str(tmp_path / "run" / "best")  # the run folder is its best/, and says so
 
 
+def test_a_spark_jobs_split_partitions_train_evaluate_and_predict_by_id(tmp_path):
+    """A data lake's layout (split=train/part-00000-<uuid>-c000.snappy.parquet beside _SUCCESS and .crc
+    files, an empty partition's part file among them) was "holds no split files", and its test
+    partition, passed to predict --file, "holds data files ... pass one of them" (a trial)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "lake"
+    ids = iter(range(5000, 6000))
+    for split, chunks in (
+        ("train", [make_rows(120, seed=3), [], make_rows(120, seed=5)]),
+        ("test", [make_rows(30, seed=4)] * 2),
+    ):
+        folder = data / f"split={split}"
+        folder.mkdir(parents=True)
+        for index, rows in enumerate(chunks):
+            table = pa.table(
+                {
+                    "id": [next(ids) for _ in rows],
+                    **{key: [row[key] for row in rows] for key in ("text", "label")},
+                }
+            )
+            name = f"part-{index:05d}-9c1f-c000.snappy.parquet"
+            pq.write_table(
+                table
+                if rows
+                else pa.table(
+                    {
+                        "id": pa.array([], pa.int64()),
+                        "text": pa.array([], pa.string()),
+                        "label": pa.array([], pa.string()),
+                    }
+                ),
+                folder / name,
+            )
+            (folder / f".{name}.crc").write_bytes(b"\x00")
+        (folder / "_SUCCESS").write_bytes(b"")
+    trained = _ok("train", data, "-o", tmp_path / "run", "--epochs", 8, *TINY)
+    assert "shards that hold no rows" in trained.stderr
+    report = json.loads(_ok("eval", tmp_path / "run", "--json").stdout)
+    assert report["split"] == "test" and report["n"] == 60 and report["accuracy"] >= 0.8
+    predicted = _ok("predict", tmp_path / "run", "--file", data / "split=test", "--format", "jsonl").stdout
+    results = [json.loads(line) for line in predicted.splitlines()]
+    assert [result["index"] for result in results] == list(range(60))
+    assert [result["fields"]["id"] for result in results] == list(range(5240, 5300))
+    _refused(invoke("predict", tmp_path / "run", data / "split=test"), "names a folder of data files here")
+
+
 def test_a_folder_of_label_folders_trains_and_evaluates_with_its_rows_named_by_file(tmp_path):
     """aclImdb's layout (train/pos/0_9.txt, test/neg/..., train/unsup/ without labels) was refused
     as a folder with no split files."""
@@ -1912,6 +1960,14 @@ def test_a_text_argument_naming_a_file_is_labelled_as_text_and_said_to_name_one(
     assert several.stderr.startswith("note: TEXT 'notes.txt', 'also.txt' name files here, and are")
     quiet = invoke("predict", easy_run, "hot soup", "a goal", "--json")
     assert quiet.exit_code == 0 and quiet.stderr == ""
+    # A data file's name is no text: a CI job's `attn predict RUN rows.parquet` got one label, exit 0.
+    write_csv(tmp_path / "my rows.csv", make_rows(3))
+    for command in ("predict", "inspect"):
+        _refused(
+            invoke(command, easy_run, "hot soup", "my rows.csv"),
+            "TEXT 'my rows.csv' names a data file here, whose rows are the texts: pass it with --file "
+            "'my rows.csv' (to label the name itself as a text, give it on standard input)",
+        )
 
 
 def test_plain_text_with_lines_ended_by_a_carriage_return_alone_is_refused(easy_run, tmp_path):

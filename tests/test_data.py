@@ -1106,21 +1106,29 @@ def test_compressed_data_files_are_refused_with_the_command_that_opens_them(tmp_
 
     from attncli.record_sources import from_file
 
-    plain = write_jsonl(tmp_path / "train.jsonl", make_rows(40))
-    packed = tmp_path / "train.jsonl.gz"
+    (tmp_path / "lake dir").mkdir()
+    plain = write_jsonl(tmp_path / "lake dir" / "train.jsonl", make_rows(40))
+    packed = tmp_path / "lake dir" / "train.jsonl.gz"
     packed.write_bytes(gzip.compress(plain.read_bytes()))
-    expected = (
-        f"{packed} is compressed (.gz), and attn reads data files uncompressed; run `gunzip -k {packed}` "
+    # Beside the file it was made from (where `gunzip -k` would refuse to write over it), that file.
+    beside = (
+        f"{packed} is compressed (.gz), and attn reads data files uncompressed; train.jsonl beside it may be "
+        f"the same data uncompressed: pass '{plain}'"
+    )
+    # Else the command, its path quoted so that it can be pasted (a data lake's folder had a space).
+    alone = (
+        f"{packed} is compressed (.gz), and attn reads data files uncompressed; run `gunzip -k '{packed}'` "
         "and pass the file it gives"
     )
-    for read in (lambda: load_splits(DataConfig(source=str(packed))), lambda: from_file(packed)):
-        with pytest.raises(DataError) as caught:
-            read()
-        assert str(caught.value) == expected
-    assert len(load_splits(DataConfig(source=str(tmp_path))).splits["train"]) == 37  # beside its original
-    plain.unlink()
+    assert len(load_splits(DataConfig(source=str(plain.parent))).splits["train"]) == 37  # beside its original
+    for expected in (beside, alone):
+        for read in (lambda: load_splits(DataConfig(source=str(packed))), lambda: from_file(packed)):
+            with pytest.raises(DataError) as caught:
+                read()
+            assert str(caught.value) == expected
+        plain.unlink(missing_ok=True)
     with pytest.raises(DataError, match=r"is compressed \(.gz\)"):
-        load_splits(DataConfig(source=str(tmp_path)))
+        load_splits(DataConfig(source=str(plain.parent)))
 
     # Compressed under a plain name: it was "not valid utf-8; pass --encoding (latin-1)".
     import bz2

@@ -454,7 +454,12 @@ def test_a_saved_dataset_and_its_arrow_files_are_read_as_records_with_their_fiel
         ),
         (
             b"\xff\xff\xff\xff\x50\x01\x00\x00\x10\x00\x00\x00" + bytes(200),
-            "an Arrow file, not text; give",
+            "an Arrow file, not text; pass it as a file named with the suffix .arrow",
+            None,
+        ),
+        (  # standard input cannot be given a suffix: it was "give it the suffix .parquet" (a trial)
+            b"PAR1\x15\x04\x15\xe0\x12\x15" + bytes(200),
+            "a parquet file, not text; pass it as a file named with the suffix .parquet",
             None,
         ),
         (b"%PDF-1.7\n" + bytes(range(256)) * 4, "a PDF, not text", None),
@@ -464,7 +469,7 @@ def test_a_saved_dataset_and_its_arrow_files_are_read_as_records_with_their_fiel
             None,
         ),
     ],
-    ids=["zip", "arrow", "pdf", "zeros"],
+    ids=["zip", "arrow", "parquet", "pdf", "zeros"],
 )
 def test_binary_data_read_as_text_is_refused_not_advised_an_8bit_encoding(tmp_path, head, said, file_said):
     """Such bytes were 'not valid utf-8; pass --encoding (latin-1)', which then gave garbage texts."""

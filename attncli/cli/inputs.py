@@ -40,6 +40,7 @@ def check_inputs(
 
     if texts and file is not None:
         raise ConfigError("pass texts as TEXT arguments or with --file, not both")
+    _require_no_data_file_as_text(texts)
     if STDIN in texts and len(texts) > 1:
         raise ConfigError("'-' reads standard input; pass it alone, without other TEXT arguments")
     if text_column is not None and texts and texts != [STDIN]:
@@ -106,10 +107,12 @@ def _note_plain_text_for_joined_columns(name: str, trained_column: str | None) -
 
 
 def _is_folder_of_texts(file: Path | None) -> bool:
-    """A --file that is a folder of texts, a file each (not a save_to_disk folder)."""
+    """A --file that is a folder of texts, a file each (not a save_to_disk folder, nor a job's output
+    folder of part files, whose rows are records)."""
     from attncli.arrowfiles import is_saved_dataset
+    from attncli.spark_folders import is_job_output
 
-    return file is not None and file.is_dir() and not is_saved_dataset(file)
+    return file is not None and file.is_dir() and not is_saved_dataset(file) and not is_job_output(file)
 
 
 def record_source(
@@ -398,16 +401,38 @@ def _note_texts_naming_paths(texts: list[str]) -> None:
     )
 
 
-def _names_a_path(text: str) -> bool:
+def _require_no_data_file_as_text(texts: list[str]) -> None:
+    """Refuse a TEXT argument that names a data file here (rows.parquet, a save_to_disk folder) or a
+    job's output folder of part files: no text is the name of a data file, and a CI job's `attn predict
+    RUN rows.parquet` got one label for the name, exit 0, and a note it did not read (a trial). A name
+    to label as a text still can be, on standard input."""
+    import shlex
+
+    from attncli.raw_data import FILE_BUILDERS
+    from attncli.spark_folders import is_job_output
+
+    for text in texts:
+        if not _names_a_path(text, also=is_job_output):
+            continue
+        path = Path(text)
+        if path.is_dir() or path.suffix.lower() in FILE_BUILDERS:
+            kind = "a folder of data files" if path.is_dir() else "a data file"
+            raise ConfigError(
+                f"TEXT {text!r} names {kind} here, whose rows are the texts: pass it with --file "
+                f"{shlex.quote(text)} (to label the name itself as a text, give it on standard input)"
+            )
+
+
+def _names_a_path(text: str, also: Callable[[Path], bool] | None = None) -> bool:
     """Whether `text` names what --file reads: a file, or a save_to_disk folder (not any folder:
-    "." or "/" as a text is no slip that --file would put right)."""
+    "." or "/" as a text is no slip that --file would put right), or a folder that is `also`."""
     from attncli.arrowfiles import is_saved_dataset
 
     if not text.strip() or "\n" in text or len(text) > 4096:
         return False
     try:
         path = Path(text)
-        return path.is_file() or is_saved_dataset(path)
+        return path.is_file() or is_saved_dataset(path) or (also is not None and also(path))
     except (OSError, ValueError):  # too long for a path, or holding a NUL
         return False
 
