@@ -117,6 +117,47 @@ def test_a_spark_jobs_split_partitions_train_evaluate_and_predict_by_id(tmp_path
     _refused(invoke("predict", tmp_path / "run", data / "split=test"), "names a folder of data files here")
 
 
+def test_auto_resume_starts_a_run_resumes_it_once_stopped_and_leaves_it_once_finished(tmp_path, monkeypatch):
+    """One command a scheduler may run again (Slurm's requeue, torchrun's restarts): -o alone
+    refused the stopped run's folder as not empty at every restart. (That a resumed run ends as one
+    left alone: tests/test_train.py.)"""
+    from attncli.fit import INTERRUPT_VARIABLE
+
+    data = write_csv(tmp_path / "d.csv", make_rows(100, seed=5))
+    run = tmp_path / "run"
+    command = ["train", data, "-o", run, "--auto-resume", *TINY, "--epochs", 2, "--set", "train.patience=0"]
+    monkeypatch.setenv(INTERRUPT_VARIABLE, "4")  # SIGINT in epoch 1
+    assert invoke(*command).exit_code == 130
+    monkeypatch.delenv(INTERRUPT_VARIABLE)
+    _refused(
+        invoke(*command, "--seed", 7, "--set", "model.dropout=0.2"),
+        f"--auto-resume found a run stopped before its end in {run}, trained with other settings than this "
+        f"command's: model.dropout=0.2 (the run has 0.1), train.seed=7 (the run has 0); resume it as it was "
+        f"with attn train --resume {run}",
+    )
+    resumed = _ok(*command, "--json")
+    said = f"note: --auto-resume: resuming the run in {run}, which has epochs (or its refit) left\n"
+    assert said in resumed.stderr
+    trained = json.loads(resumed.stdout)
+    assert [epoch["epoch"] for epoch in trained["history"]] == [1, 2] and trained["stop_reason"] == "epochs"
+    weights = (run / "best" / "model.safetensors").read_bytes()
+    finished = _ok(*command, "--json")
+    assert finished.stderr == (
+        f"note: --auto-resume trains nothing: {run} already trained 2 epochs; pass a higher --epochs to go "
+        "on\n"
+    )
+    record = json.loads(finished.stdout)
+    assert record["auto_resume"] == "finished" and record["best"] == str(run / "best")
+    assert (
+        record["history"] == trained["history"]
+        and (run / "best" / "model.safetensors").read_bytes() == weights
+    )
+    _refused(
+        invoke(*command, "--overwrite"), "--auto-resume starts or resumes the run in --output as it finds"
+    )
+    _refused(invoke("train", data, "--auto-resume"), "--auto-resume needs --output FOLDER")
+
+
 def test_a_folder_of_label_folders_trains_and_evaluates_with_its_rows_named_by_file(tmp_path):
     """aclImdb's layout (train/pos/0_9.txt, test/neg/..., train/unsup/ without labels) was refused
     as a folder with no split files."""

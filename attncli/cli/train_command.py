@@ -150,6 +150,15 @@ def train(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the earlier attn run in --output.")
     ] = False,
+    auto_resume: Annotated[
+        bool,
+        typer.Option(
+            "--auto-resume",
+            help="With --output: resume the run there where one stopped before its end, start it where "
+            "there is none, and leave a finished one as it is: one command a scheduler may run again "
+            "(Slurm's requeue, torchrun's restarts).",
+        ),
+    ] = False,
     nproc: Annotated[
         int | None,
         typer.Option(
@@ -196,6 +205,17 @@ def train(
         "train.precision": precision,
         "train.seed": seed,
     }
+    if auto_resume:
+        decided = run_command(
+            lambda: _auto_resumed(output, resume, overwrite, epochs, config, set_values, options, as_json),
+            debug=debug,
+            quiet=quiet,
+        )
+        if decided is None:  # a finished run: nothing to train
+            raise typer.Exit(0)
+        if decided == "resume":  # as `attn train [DATA] --resume OUTPUT [--epochs N]`: the run's settings
+            resume, output, config, set_values = output, None, None, None
+            settings = {**dict.fromkeys(settings), "--validation": validation}
     if nproc is not None and nproc > 1:
         run_command(
             lambda: _check_processes_fit(nproc, config, set_values, options, resume), debug=debug, quiet=quiet
@@ -501,6 +521,45 @@ def _interruption_as_json(
         if speaks:
             print_json([{**record, "message": interrupted(), "resume": again()}])
         raise
+
+
+def _auto_resumed(
+    output: Path | None,
+    resume: Path | None,
+    overwrite: bool,
+    epochs: int | None,
+    config: Path | None,
+    set_values: list[str] | None,
+    options: dict[str, Any],
+    as_json: bool,
+) -> str | None:
+    """What --auto-resume makes of this command: "start" (as given), "resume" (the run in OUTPUT),
+    or None where that run is finished, which is said (and, with --json, its record printed)."""
+    from attncli.auto_resume import auto_resume_action, finished_note, finished_record, require_same_settings
+
+    if resume is not None or overwrite:
+        given = "--resume" if resume is not None else "--overwrite"
+        raise ConfigError(
+            f"--auto-resume starts or resumes the run in --output as it finds it, so {given} has no place "
+            "beside it; drop one of them"
+        )
+    if output is None:
+        raise ConfigError("--auto-resume needs --output FOLDER, the run to start there or to resume")
+    action = auto_resume_action(output, epochs)
+    if action.action == "resume":
+        from attncli.config_loading import load_config
+
+        require_same_settings(output, load_config(config, set_values or [], options))
+        if os.environ.get("RANK", "0") == "0":
+            say(f"note: --auto-resume: resuming the run in {output}, which has epochs (or its refit) left")
+        return "resume"
+    if action.action == "start":
+        return "start"
+    if os.environ.get("RANK", "0") == "0":
+        say(finished_note(action.finished))
+        if as_json:
+            print_json([finished_record(output)])
+    return None
 
 
 def _print_train_summary(result: Any, *, as_json: bool) -> None:

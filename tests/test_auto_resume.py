@@ -1,0 +1,26 @@
+"""What --auto-resume makes of a run folder, from what is on disk alone (the commands' start,
+resume and finished cases: tests/test_cli_inprocess.py)."""
+
+from attncli.auto_resume import AutoResume, auto_resume_action, finished_note, finished_record
+
+
+def test_a_folder_with_no_run_in_it_is_started(tmp_path):
+    assert auto_resume_action(tmp_path / "new", None) == AutoResume("start")
+    (tmp_path / "died").mkdir()  # a run killed before its first epoch ended left its log alone
+    (tmp_path / "died" / "metrics.jsonl").write_text('{"step": 1, "loss": 1.2}\n')
+    assert auto_resume_action(tmp_path / "died", None) == AutoResume("start")
+    (tmp_path / "data").mkdir()  # files attn did not write: -o refuses them, as without --auto-resume
+    (tmp_path / "data" / "train.csv").write_text("text,label\n")
+    assert auto_resume_action(tmp_path / "data", 3) == AutoResume("start")
+
+
+def test_a_finished_run_whose_files_do_not_read_is_named_by_its_folders_alone(tmp_path):
+    (tmp_path / "run" / "best").mkdir(parents=True)
+    (tmp_path / "run" / "best" / "metrics.json").write_text("{not json")
+    assert finished_record(tmp_path / "run") == {
+        "output": str(tmp_path / "run"),
+        "best": str(tmp_path / "run" / "best"),
+        "last": str(tmp_path / "run" / "last"),
+        "auto_resume": "finished",
+    }
+    assert finished_note(None) == "note: --auto-resume trains nothing: the run has nothing left to train"
