@@ -40,6 +40,7 @@ from attncli.layouts import (
     schema_fields,
 )
 from attncli.lines import READ_BYTES, decoded_lines, file_chunks
+from attncli.raw_data import PANDAS_INDEX
 from attncli.records import CHUNK_RECORDS, Record, RecordSource, from_windows, in_chunks, not_text, text_of
 
 if TYPE_CHECKING:
@@ -315,7 +316,11 @@ def _chain(first: tuple[int, Any], rest: Iterator[tuple[int, Any]]) -> Iterator[
     yield from rest
 
 
-def parquet_source(path: Path, *, text_column: str | None, trained_column: str | None) -> RecordSource:
+def parquet_source(
+    path: Path, *, text_column: str | None, trained_column: str | None, pandas_index: bool = True
+) -> RecordSource:
+    """Records of a parquet file, with the range index pandas stored in its metadata as the column
+    pandas reads it back as, where `pandas_index` and the file has one (`_range_index`)."""
     import pyarrow.parquet as parquet  # type: ignore[import-untyped]
 
     try:
@@ -323,7 +328,7 @@ def parquet_source(path: Path, *, text_column: str | None, trained_column: str |
     except Exception as error:  # pyarrow raises its own error types for a damaged file
         raise DataError(f"could not read {path} as parquet ({error})") from None
     schema, batches = file.schema_arrow, lambda: file.iter_batches(batch_size=CHUNK_RECORDS)
-    index = _range_index(schema)
+    index = _range_index(schema, file.metadata.num_rows) if pandas_index else None
     if index is not None:
         schema, batches = _with_range_index(schema, batches, *index)
     return _table_source(
@@ -332,15 +337,12 @@ def parquet_source(path: Path, *, text_column: str | None, trained_column: str |
     )  # fmt: skip
 
 
-# The column pandas reads an unnamed index into, as `to_parquet` stores one that is not a range.
-PANDAS_INDEX_COLUMN = "__index_level_0__"
-
-
-def _range_index(schema: Any) -> tuple[str, int, int] | None:
+def _range_index(schema: Any, rows: int) -> tuple[str, int, int] | None:
     """The column name, start and step of the index pandas stored as a range in a parquet file's
     metadata, not as a column (`df.set_index("id").to_parquet(...)` of consecutive ids), where that
     index is named or is not the rows' own numbers: a file's ids were dropped from predict's output
-    without a word. None for a file with no such index."""
+    without a word. None for a file with no such index, or one of another length than its `rows`
+    (rows filtered after it was stored, which pandas drops it for too)."""
     try:
         stored = json.loads((schema.metadata or {}).get(b"pandas", b"{}")).get("index_columns", [])
     except (ValueError, AttributeError):
@@ -349,10 +351,12 @@ def _range_index(schema: Any) -> tuple[str, int, int] | None:
     if len(stored) != 1 or len(ranges) != 1:
         return None
     index = ranges[0]
-    name, start, step = index.get("name"), index.get("start"), index.get("step")
-    if not (isinstance(start, int) and isinstance(step, int)) or (name is None and (start, step) == (0, 1)):
+    name, start, stop, step = (index.get(key) for key in ("name", "start", "stop", "step"))
+    if not (isinstance(start, int) and isinstance(stop, int) and isinstance(step, int)) or step == 0:
         return None
-    column = str(name) if name is not None else PANDAS_INDEX_COLUMN
+    if len(range(start, stop, step)) != rows or (name is None and (start, step) == (0, 1)):
+        return None
+    column = str(name) if name is not None else PANDAS_INDEX
     return None if column in schema.names else (column, start, step)
 
 

@@ -17,7 +17,7 @@ from attncli.errors import DataError, error_chain
 from attncli.fasttext_files import is_fasttext_file, load_fasttext
 from attncli.jsonfiles import readable_values, require_records, require_shallow_json
 from attncli.origins import Origin
-from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS, RawData
+from attncli.raw_data import BINARY_BUILDERS, FILE_BUILDERS, PANDAS_INDEX, RawData
 from attncli.read_errors import decoding_error, error_reason, holds_no_rows, local_cache_dir, read_error
 from attncli.textfiles import BINARY_SUFFIXES, require_readable
 
@@ -108,7 +108,7 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
             origins[split] = Origin(split=split)
     notes = tuple(delimiter_note(paths, used) for (_, used), paths in detected.items())
     if empty_shards:
-        notes += (f"left out {listed([str(path) for path in empty_shards])}: shards that hold no rows",)
+        notes += (empty_shards_note(empty_shards),)
     if fasttext_read:  # said, as predict says it: a .txt of another layout read so would surprise
         named = ", ".join(str(path) for path in fasttext_read)
         notes += (
@@ -139,25 +139,40 @@ def shards_with_rows(paths: list[Path], left_out: list[Path]) -> list[Path]:
     return kept
 
 
+def renamed_shard(columns: list[list[str]]) -> int | None:
+    """The shard (by its place; not the first) whose columns are a header renamed (Description as
+    Beschreibung: it lacks a column every other shard has, and has one none of them has), where one
+    is; a column added (notes) or columns in another order are not."""
+    names = [set(shard) for shard in columns]
+    for index, own in enumerate(names):
+        others = names[:index] + names[index + 1 :]
+        if not others:
+            return None
+        lacks = set.intersection(*others) - own
+        if lacks and own - set().union(*others):
+            return index or next(position for position, held in enumerate(names) if lacks <= held)
+    return None
+
+
+def empty_shards_note(paths: list[Path]) -> str:
+    """Said of the shards (or part files) of a split left out for holding no rows."""
+    return f"left out {listed([str(path) for path in paths])}: shards that hold no rows"
+
+
 def _joined_shards(shards: list[Any], paths: list[Path], split: str) -> Any:
     """The shards of one split as one dataset; shards of other columns are refused, as `datasets`
     joins them into the union of their columns: an English export's 302 rows beside a German re-save's
     400 (Beschreibung, Kategorie) gave rows with neither text column, left out as "empty" (a trial)."""
     import datasets
 
-    columns = [set(shard.column_names) for shard in shards]
-    for index, own in enumerate(columns):
-        others = columns[:index] + columns[index + 1 :]
-        # A header renamed (Description as Beschreibung), not a column added (notes): refused.
-        lacks = set.intersection(*others) - own
-        if lacks and own - set.union(*others):
-            odd = index or next(position for position, names in enumerate(columns) if lacks <= names)
-            raise DataError(
-                f"the shards of split {split!r} hold different columns: {paths[0]} has "
-                f"{listed([repr(name) for name in shards[0].column_names])}, {paths[odd]} has "
-                f"{listed([repr(name) for name in shards[odd].column_names])}; give every shard of a split "
-                "the same header, or keep files of other columns apart (a split of their own)"
-            )
+    odd = renamed_shard([shard.column_names for shard in shards])
+    if odd is not None:
+        raise DataError(
+            f"the shards of split {split!r} hold different columns: {paths[0]} has "
+            f"{listed([repr(name) for name in shards[0].column_names])}, {paths[odd]} has "
+            f"{listed([repr(name) for name in shards[odd].column_names])}; give every shard of a split "
+            "the same header, or keep files of other columns apart (a split of their own)"
+        )
     try:
         return datasets.concatenate_datasets(shards)
     except ValueError as error:
@@ -167,8 +182,6 @@ def _joined_shards(shards: list[Any], paths: list[Path], split: str) -> Any:
         ) from None
 
 
-# The column pandas makes of a csv's first field when each row has one more field than the header.
-PANDAS_INDEX = "__index_level_0__"
 # A placeholder column of the file's number of rows (its name a key no export writes).
 ROWS_COLUMN = "__attn_rows__"
 

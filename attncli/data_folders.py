@@ -80,9 +80,9 @@ def label_layout(path: Path) -> LabelFolders | None:
     in its data/ folder)."""
     if not path.is_dir() or is_saved_dataset(path) or repository_configs(path) is not None:
         return None
-    require_no_column_partitions(path)  # label=sport/ is a column's partition, not a label's texts
     if split_files(path) or ((path / HUB_DATA_FOLDER).is_dir() and split_files(path / HUB_DATA_FOLDER)):
         return None
+    require_no_column_partitions(path)  # label=sport/ is a column's partition, not a label's texts
     return label_folders(path)
 
 

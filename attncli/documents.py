@@ -80,6 +80,9 @@ def _checked_children(folder: Path) -> Children:
         f"score a folder of label folders (one folder a label, a text a file) with attn eval RUN {folder}"
     )
     if not files and folders:
+        from attncli.spark_folders import require_no_column_partitions
+
+        require_no_column_partitions(folder)  # label=sport/: a column's partitions, not label folders
         raise DataError(
             f"--file {folder} holds folders ({listed([inner.name for inner in folders])}) and no files; "
             f"--file reads the text files directly in a folder: pass one of those folders, or {to_eval}"

@@ -14,6 +14,9 @@ FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json"
 FILE_BUILDERS |= {".parquet": "parquet", ".arrow": "arrow"}
 # Formats whose files are binary: no text encoding, no lines.
 BINARY_BUILDERS = ("parquet", "arrow")
+# The column pandas reads an unnamed index into: a csv's first field where each row has one more
+# than the header, and an index `to_parquet` stored.
+PANDAS_INDEX = "__index_level_0__"
 
 
 SPLIT_ALIASES = {

@@ -32,7 +32,7 @@ from attncli.lines import (
 )
 from attncli.raw_data import FILE_BUILDERS
 from attncli.records import Record, RecordSource, from_windows, in_chunks, is_pipe
-from attncli.spark_folders import part_files
+from attncli.spark_folders import is_job_output, part_files
 from attncli.textfiles import require_readable
 
 STDIN = "-"
@@ -187,7 +187,7 @@ def require_input_file(path: Path) -> None:
     texts.gz)`, /dev/stdin, a named pipe) is read as plain text."""
     if is_saved_dataset(path):
         saved_dataset_files(path)  # a DatasetDict, or a data file gone: said before the model loads
-    elif path.is_dir() and part_files(path):
+    elif is_job_output(path):
         return  # a job's output folder: its part files' rows
     elif path.is_dir():
         one = _one_split_file(path)
@@ -218,7 +218,7 @@ def _one_split_file(folder: Path) -> Path | None:
         for split in ("test", "validation", *files):
             if files.get(split):
                 first = files[split][0]  # a shard of several is read alone: --file takes one file
-                return first.parent if first.parent != place else first
+                return first.parent if is_job_output(first.parent) and first.parent != place else first
     return None
 
 
@@ -242,14 +242,19 @@ def from_file(
 
 
 def _file_records(
-    path: Path, encoding: str, columns: tuple[str | None, str | None], delimiter: str | None
+    path: Path,
+    encoding: str,
+    columns: tuple[str | None, str | None],
+    delimiter: str | None,
+    *,
+    pandas_index: bool = True,
 ) -> RecordSource:
     """Records of a file: a dataset file by its suffix (text from the column named, else the column
     the model was trained on: `columns`, else the usual names), any other file one text per line. A
     csv/tsv file is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
     text_column, trained_column = columns
     parts = part_files(path) if path.is_dir() else None
-    if parts:
+    if parts:  # `pandas_index`: where a range index stored in a parquet file's metadata is carried
         return _job_output_records(path, parts, encoding, columns, delimiter)
     require_input_file(path)
     if is_saved_dataset(path):
@@ -310,7 +315,9 @@ def _file_records(
     if suffix in (".json", ".jsonl", ".ndjson"):
         return json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
     if suffix == ".parquet":
-        return parquet_source(path, text_column=text_column, trained_column=trained_column)
+        return parquet_source(
+            path, text_column=text_column, trained_column=trained_column, pandas_index=pandas_index
+        )
     if suffix == ".arrow":
         return arrow_source(path, [path], text_column=text_column, trained_column=trained_column)
     if _holds_json_lines(path, encoding):
@@ -349,39 +356,57 @@ def _job_output_records(
     delimiter: str | None,
 ) -> RecordSource:
     """Records of a job's output folder (Spark's part-00000-....parquet and the rest), its part files'
-    one after another as one file's, numbered on across them; parts that hold no rows (an empty
-    partition's) are left out where others hold some."""
-    from attncli.data_files import shards_with_rows
+    one after another as one file's, numbered on across them, as training reads them: of one format,
+    a part of no rows left out where others hold some, columns in another order or one added, not a
+    header renamed. Each part is opened as it is read (Spark writes hundreds; a process may hold 256
+    files), and a pandas range index is not made up for each part alone (as pandas reads such a folder)."""
+    from attncli.data_files import empty_shards_note, renamed_shard, shards_with_rows
 
+    suffixes = sorted({part.suffix.lower() for part in parts})
+    if len(suffixes) > 1:
+        raise DataError(
+            f"the part files of {folder} mix formats ({', '.join(suffixes)}); keep those of one job"
+        )
     empty: list[Path] = []
     kept = shards_with_rows(parts, empty)
-    sources = [_file_records(part, encoding, columns, delimiter) for part in kept]
-    first = sources[0]
-    for part, source in zip(kept[1:], sources[1:], strict=True):
-        if source.columns != first.columns:
-            raise DataError(
-                f"the part files of {folder} hold different columns: {kept[0].name} has "
-                f"{', '.join(map(repr, first.columns))}, {part.name} has "
-                f"{', '.join(map(repr, source.columns))}; give every part the same columns"
-            )
+
+    def opened(part: Path) -> RecordSource:
+        return _file_records(part, encoding, columns, delimiter, pandas_index=False)
+
+    heads = [(source.columns, source.text_column) for source in map(opened, kept)]  # each closed at once
+    odd = renamed_shard([names for names, _ in heads])
+    if odd is not None:
+        shown = [", ".join(map(repr, heads[index][0])) for index in (0, odd)]
+        raise DataError(
+            f"the part files of {folder} hold different columns: {kept[0].name} has {shown[0]}, "
+            f"{kept[odd].name} has {shown[1]}; give every part the same columns"
+        )
+    texts = {text for _, text in heads}
+    if len(texts) > 1:
+        raise DataError(
+            f"the part files of {folder} hold their texts in different columns "
+            f"({', '.join(map(repr, sorted(map(str, texts))))}); name the one with --text-column"
+        )
 
     def chunks() -> Iterator[list[Record]]:
         offset = 0
-        for source in sources:
+        for part in kept:
             last = -1
-            for chunk in source.chunks:
+            for chunk in opened(part).chunks:
                 yield [dataclasses.replace(record, index=record.index + offset) for record in chunk]
                 last = chunk[-1].index if chunk else last
             offset += last + 1
 
     def count() -> int | None:
-        counts = [source.count() if source.count is not None else None for source in sources]
+        counts = [source.count() if source.count is not None else None for source in map(opened, kept)]
         return None if None in counts else sum(counted for counted in counts if counted is not None)
 
-    notes = list(dict.fromkeys(note for source in sources for note in source.notes))
-    if empty:
-        notes.append(f"left out {', '.join(str(part) for part in empty)}: part files that hold no rows")
-    return dataclasses.replace(first, name=str(folder), chunks=chunks(), count=count, notes=notes)
+    first = opened(kept[0])
+    notes = first.notes + ([empty_shards_note(empty)] if empty else [])
+    every_column = list(dict.fromkeys(name for names, _ in heads for name in names))
+    return dataclasses.replace(
+        first, name=str(folder), chunks=chunks(), count=count, notes=notes, columns=every_column
+    )
 
 
 # Lines of a plain-text name looked at to tell JSON lines: a text file whose first line merely is

@@ -8,6 +8,7 @@ import difflib
 import itertools
 import os
 import re
+import shlex
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -55,12 +56,12 @@ def missing_path_message(source: str) -> str:
     """`source does not exist (where it was looked for, and what is there that looks like it)`: the
     deepest folder of the path that exists, from the working folder for a relative path."""
     path = local_path(source)
-    if WILDCARDS.search(path.name) and path.parent.is_dir():
+    if _matches_as_a_pattern(path):
         # 'spark_train/*.parquet', quoted so that no shell expanded it, was "does not exist (spark_train
         # has no *.parquet)", beside three .parquet files.
         return (
-            f"{source} is a wildcard pattern, which attn does not expand: it reads a file, or a folder whole "
-            f"({path.parent} as a folder of part files or of split files)"
+            f"{shlex.quote(source)} is a wildcard pattern, which attn does not expand: pass a file, or a "
+            "folder, which attn reads whole (a folder of split files, or of a job's part files)"
         )
     folder, missing = (path if path.is_absolute() else Path.cwd() / path).parent, path.name
     while not folder.is_dir() and folder != folder.parent:
@@ -70,6 +71,20 @@ def missing_path_message(source: str) -> str:
 
 # The characters of a shell's wildcard pattern.
 WILDCARDS = re.compile(r"[*?[]")
+
+
+def _matches_as_a_pattern(path: Path) -> bool:
+    """Whether `path`, which does not exist, is a wildcard pattern that names files that do (in any of
+    its parts: 'exports/*/*.parquet'); a name that merely holds '[' or '?' (data[1].csv) is not."""
+    if not WILDCARDS.search(str(path)):
+        return False
+    anchor, pattern = (
+        (Path(path.anchor), path.relative_to(path.anchor)) if path.is_absolute() else (Path.cwd(), path)
+    )
+    try:
+        return any(True for _ in anchor.glob(str(pattern)))
+    except (ValueError, OSError, NotImplementedError):
+        return False
 
 
 def _suggestion(folder: Path, missing: str) -> str:

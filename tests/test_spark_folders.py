@@ -2,6 +2,9 @@
 (train/, split=train/) as splits, and a folder partitioned by another column refused, naming it."""
 
 import json
+import shlex
+import subprocess
+import sys
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -13,7 +16,7 @@ from attncli.data_folders import load_folder, split_files, whole_kind
 from attncli.errors import DataError
 from attncli.record_sources import from_file
 from attncli.sources import missing_path_message
-from attncli.spark_folders import part_files, require_no_column_partitions, spark_splits
+from attncli.spark_folders import is_job_output, part_files, require_no_column_partitions, spark_splits
 
 SPARK_PART = "part-{:05d}-259cc21c-71f2-431b-9be5-09a5b985054d-c000.snappy.parquet"
 
@@ -127,25 +130,30 @@ def test_predict_reads_a_job_output_folder_as_one_file_numbered_across_its_parts
     assert [record.fields["id"] for record in records] == list(range(100, 112))
     assert [record.text for record in records] == [row["text"] for row in rows]
     assert source.count() == 12 and source.name == str(job)
-    assert source.notes == [f"left out {job / SPARK_PART.format(1)}: part files that hold no rows"]
+    assert source.notes == [f"left out {job / SPARK_PART.format(1)}: shards that hold no rows"]
 
 
-def test_part_files_of_other_columns_are_refused_for_predict(tmp_path):
+def test_part_files_with_a_header_renamed_are_refused_for_predict(tmp_path):
     job = write_job_output(tmp_path / "job", [make_rows(3)])
-    pq.write_table(
-        pa.table({"id": [9], "text": ["a"], "label": ["b"], "extra": [1]}), job / SPARK_PART.format(1)
-    )
-    with pytest.raises(DataError, match="the part files of .*job hold different columns"):
+    pq.write_table(pa.table({"id": [9], "body": ["a"], "label": ["b"]}), job / SPARK_PART.format(1))
+    with pytest.raises(DataError) as refused:
         from_file(job)
+    assert str(refused.value) == (
+        f"the part files of {job} hold different columns: {SPARK_PART.format(0)} has 'id', 'text', 'label', "
+        f"{SPARK_PART.format(1)} has 'id', 'body', 'label'; give every part the same columns"
+    )
 
 
 def test_a_wildcard_pattern_is_said_to_be_one_not_missing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    write_job_output(tmp_path / "job", [make_rows(3)])
-    assert missing_path_message("job/*.parquet") == (
-        "job/*.parquet is a wildcard pattern, which attn does not expand: it reads a file, or a folder "
-        "whole (job as a folder of part files or of split files)"
-    )
+    write_job_output(tmp_path / "exports" / "day 1", [make_rows(3)])
+    for pattern in ("exports/day 1/*.parquet", "exports/*/*.parquet", str(tmp_path / "exports" / "*")):
+        assert missing_path_message(pattern) == (
+            f"{shlex.quote(pattern)} is a wildcard pattern, which attn does not expand: pass a file, or a "
+            "folder, which attn reads whole (a folder of split files, or of a job's part files)"
+        )
+    # A name that merely holds a wildcard's character, or a pattern that names nothing, is missing.
+    assert missing_path_message("data[1].csv").startswith("data[1].csv does not exist")
     assert missing_path_message("jobs/*.parquet").startswith("jobs/*.parquet does not exist")
 
 
@@ -166,3 +174,92 @@ def test_a_pandas_range_index_is_carried_as_the_column_pandas_reads_it_back_as(t
     assert [fields["__index_level_0__"] for fields in written("filtered", filtered)] == [5, 6, 7]
     plain = {"kind": "range", "name": None, "start": 0, "stop": 3, "step": 1}  # the rows' own numbers
     assert written("plain", plain)[0] == {"text": "a goal"}
+
+
+def test_a_range_index_of_another_length_than_the_rows_or_of_each_part_alone_is_not_made_up(tmp_path):
+    """pandas drops a stored range index whose length is not the file's rows (rows filtered after it
+    was stored), and one that each part of a folder stores for itself alone: made up, it gave wrong ids,
+    or 0-99 once for each part (a review)."""
+    filtered = {"kind": "range", "name": "id", "start": 0, "stop": 6, "step": 1}
+    table = pa.table({"text": ["a goal", "a film", "a vote"]})
+    pandas = {"index_columns": [filtered], "columns": []}
+    pq.write_table(
+        table.replace_schema_metadata({b"pandas": json.dumps(pandas).encode()}), tmp_path / "f.parquet"
+    )
+    assert [record.fields for chunk in from_file(tmp_path / "f.parquet").chunks for record in chunk][0] == {
+        "text": "a goal"
+    }
+    job = tmp_path / "job"
+    job.mkdir()
+    own = {"kind": "range", "name": "id", "start": 0, "stop": 3, "step": 1}
+    meta = {b"pandas": json.dumps({"index_columns": [own], "columns": []}).encode()}
+    for index in range(2):
+        pq.write_table(table.replace_schema_metadata(meta), job / f"part-{index}.parquet")
+    assert [list(record.fields) for chunk in from_file(job).chunks for record in chunk] == [["text"]] * 6
+
+
+def test_part_files_are_read_as_training_reads_shards(tmp_path):
+    """Columns in another order (Spark's JSON writer leaves null fields out) or one column added
+    are read, as training reads such shards; mixed formats and a renamed header are refused by both."""
+    job = tmp_path / "job"
+    job.mkdir()
+    pq.write_table(pa.table({"id": [1], "text": ["a goal"], "label": ["sport"]}), job / "part-0.parquet")
+    pq.write_table(pa.table({"text": ["a vote"], "label": ["politics"], "id": [2]}), job / "part-1.parquet")
+    pq.write_table(
+        pa.table({"text": ["a film"], "label": ["arts"], "id": [3], "extra": [1]}), job / "part-2.parquet"
+    )
+    source = from_file(job)
+    assert [record.fields["id"] for chunk in source.chunks for record in chunk] == [1, 2, 3]
+    assert source.columns == ["id", "text", "label", "extra"]
+    assert len(load_folder(job, encoding="utf-8", delimiter=None).splits["train"]) == 3
+    (job / "part-3.csv").write_text("text,label,id\na tax,money,4\n")
+    for read in (lambda: from_file(job), lambda: load_folder(job, encoding="utf-8", delimiter=None)):
+        with pytest.raises(DataError, match=r"mix formats \(.csv, .parquet\)"):
+            read()
+
+
+def test_a_job_output_folder_of_hundreds_of_parts_is_read_a_part_at_a_time(tmp_path):
+    """Every part was opened before the first was read: 1,200 parts ran out of a process's files."""
+    job = tmp_path / "job"
+    job.mkdir()
+    for index in range(120):
+        pq.write_table(
+            pa.table({"id": [index], "text": [f"text {index}"]}), job / f"part-{index:05d}.parquet"
+        )
+    script = (
+        "import resource, sys; from pathlib import Path; "
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64)); "
+        "from attncli.record_sources import from_file; "
+        "source = from_file(Path(sys.argv[1])); "
+        "print(sum(len(chunk) for chunk in source.chunks), source.count())"
+    )
+    read = subprocess.run([sys.executable, "-c", script, str(job)], capture_output=True, text=True)
+    assert read.stdout.split() == ["120", "120"], read.stderr
+
+
+def test_delta_tables_label_partitions_named_like_splits_and_compressed_parts_are_refused(tmp_path):
+    delta = write_job_output(tmp_path / "delta", [make_rows(3)])
+    (delta / "_delta_log").mkdir()
+    with pytest.raises(DataError, match=r"delta is a Delta table \(_delta_log/\)"):
+        load_folder(delta, encoding="utf-8", delimiter=None)
+    labels = tmp_path / "labels"  # label=train/ is a label's partition, not the train split
+    for label in ("train", "test"):
+        write_job_output(labels / f"label={label}", [[{"text": "a goal", "label": label}]])
+    assert spark_splits(labels) == {}
+    with pytest.raises(DataError, match="partitioned by the column 'label'"):
+        load_folder(labels, encoding="utf-8", delimiter=None)
+    packed = tmp_path / "packed"
+    packed.mkdir()
+    (packed / "part-00000-1a2b-c000.csv.gz").write_bytes(b"\x1f\x8b\x08\x00")
+    assert is_job_output(packed)
+    with pytest.raises(DataError, match=r"part-00000-1a2b-c000.csv.gz is compressed \(.gz\)"):
+        load_folder(packed, encoding="utf-8", delimiter=None)
+
+
+def test_a_folder_of_split_files_beside_a_partition_folder_is_read_as_before(tmp_path):
+    """A column partition among split files was refused once whole_kind looked at the folder (a review)."""
+    data = tmp_path / "data"
+    write_job_output(data / "date=2024-01-01", [make_rows(3)])
+    (data / "train.csv").write_text("text,label\na goal,sport\n")
+    (data / "test.csv").write_text("text,label\na vote,politics\n")
+    assert whole_kind(data) is None and sorted(split_files(data)) == ["test", "train"]
