@@ -307,7 +307,8 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
     others: list[str] = []  # data files that name no split
     fasttext: dict[str, list[Path]] = {}  # files in fastText's format, by the split they name
     worded: dict[str, list[Path]] = {}  # files naming a split's word among others (data-train-00000)
-    for child in sorted(path.iterdir()):
+    children = sorted(path.iterdir())
+    for child in children:
         # train.csv.gz alone (not beside the train.csv `gunzip -k` leaves): compressed, not missing
         inner = child.with_suffix("")
         if inner.suffix.lower() in FILE_BUILDERS and _split_of(inner) is not None and not inner.exists():
@@ -355,7 +356,7 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
             files[split] = paths
     for split, paths in files.items():
         _require_every_shard(paths, split)
-    if not files and (spark := spark_splits(path)):  # part-00000-....parquet, or train/ of them
+    if not files and (spark := spark_splits(path, children)):  # part-00000-....parquet, or train/ of them
         return spark, []
     return files, others
 

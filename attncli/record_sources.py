@@ -187,10 +187,8 @@ def require_input_file(path: Path) -> None:
     texts.gz)`, /dev/stdin, a named pipe) is read as plain text."""
     if is_saved_dataset(path):
         saved_dataset_files(path)  # a DatasetDict, or a data file gone: said before the model loads
-    elif is_job_output(path):
-        return  # a job's output folder: its part files' rows
     elif path.is_dir():
-        one = _one_split_file(path)
+        one = _one_split_file(path)  # none for a job's output folder: its part files' rows are read
         if one:
             raise DataError(
                 f"--file {path} is a folder of split files; pass one split's "
@@ -210,11 +208,13 @@ def require_input_file(path: Path) -> None:
 def _one_split_file(folder: Path) -> Path | None:
     """A file of a folder of split files (the test split's first, as eval would read it), at its
     top or in its data/ folder (a Hub repository's layout), or the folder of a split's part files
-    (test/ of a Spark job's output), which --file reads whole."""
+    (test/ of a Spark job's output), which --file reads whole; none for a job's output folder itself."""
     from attncli.data_folders import HUB_DATA_FOLDER, split_files
 
     for place in (folder, folder / HUB_DATA_FOLDER):
         files = split_files(place) if place.is_dir() else {}
+        if place == folder and list(files) == ["train"] and is_job_output(folder):
+            return None  # spark_splits' one split of a job's part files
         for split in ("test", "validation", *files):
             if files.get(split):
                 first = files[split][0]  # a shard of several is read alone: --file takes one file

@@ -78,12 +78,17 @@ def is_job_output(folder: Path) -> bool:
     return folder.is_dir() and part_files(folder) is not None
 
 
-def spark_splits(folder: Path) -> dict[str, list[Path]]:
+def spark_splits(folder: Path, children: list[Path] | None = None) -> dict[str, list[Path]]:
     """The splits of a folder Spark wrote: its own part files as the train split, or its split folders
     (train/, validation/, test/ and their other names, or Hive's split=train/), each of part files or
-    of data files alone, other files beside them left alone (README.md); none for any other folder."""
+    of data files alone, other files beside them left alone (README.md); none for any other folder.
+    `children`: the folder's entries, where the caller has listed them."""
     _require_not_delta(folder)
-    entries = _entries(folder)
+    entries = (
+        _entries(folder)
+        if children is None
+        else sorted((child for child in children if not is_bookkeeping(child)), key=lambda child: child.name)
+    )
     if not entries:
         return {}
     parts = _parts_among(entries)

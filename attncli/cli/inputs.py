@@ -69,7 +69,7 @@ def check_inputs(
         raise ConfigError("--delimiter splits csv rows; a text read whole has none: drop --delimiter")
     if whole_file and texts and texts != [STDIN]:
         raise ConfigError("--whole-file reads --file or standard input as one text; TEXT arguments are texts")
-    if (whole_file or _is_folder_of_texts(file)) and text_column is not None:
+    if text_column is not None and (whole_file or _is_folder_of_texts(file)):
         raise ConfigError("--text-column names a column of a data file; a whole text file has none")
     if file is not None and str(file) != STDIN:
         require_input_file(file)
@@ -141,7 +141,11 @@ def record_source(
         if hinted is None:
             raise
         raise hinted from error
-    if not source.columns and not whole_file and not _is_folder_of_texts(file):
+    from attncli.joined_columns import is_joined
+
+    # Joined-ness first: it is cheap, where telling a folder of texts lists the folder.
+    plain = not source.columns and not whole_file
+    if plain and is_joined(trained_column, ()) and not _is_folder_of_texts(file):
         _note_plain_text_for_joined_columns(source.name, trained_column)
     hinting = _hinting(source.chunks, encoding, trained_encoding)
     held = _held_until_some_text(hinting, source.name, source.text_column, streaming=source.streaming)
