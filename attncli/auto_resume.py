@@ -1,21 +1,29 @@
 """`attn train DATA -o RUN --auto-resume`: one command a scheduler may run again and again (Slurm's
 requeue after preemption, torchrun's restarts, a spot instance's next start), as litgpt's `--resume
-auto` is. It starts the run where RUN holds none, resumes one stopped before its end, and leaves a
-finished one as it is; a stopped run whose settings differ from the command's is refused, naming them."""
+auto` is. It starts the run where RUN holds none, resumes one with work left, and leaves a finished one
+as it is; a run trained with other settings than the command sets is refused, naming them."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 from attncli.checkpoint_folder import BEST, CONFIG_FILE, LAST, METRICS_FILE, resolve_checkpoint
 from attncli.config import Config
-from attncli.errors import ConfigError
-from attncli.settings import as_typed, changed_settings, flatten
+from attncli.errors import AttnError, ConfigError
+from attncli.settings import as_typed
 
-# Settings a resume may be given anew: the data and validation file where they have moved (the run
-# checks that they hold its rows), and the ceiling of epochs.
-MOVABLE_ON_RESUME = ("data.source", "data.validation_file", "train.epochs")
+# Settings not compared with the run's: where its data and validation file are now (a resume checks
+# that they hold its rows), the columns named in them (matched loosely, saved as the data spells them),
+# the files it started from (their vectors or vocabulary are in the run now), and the ceiling of epochs,
+# which a resume may move.
+NOT_COMPARED = (
+    "data.source", "data.validation_file", "data.text_column", "data.label_column",
+    "model.embeddings_init", "tokenizer.path", "train.epochs",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -23,41 +31,69 @@ class AutoResume:
     """What --auto-resume does with the run folder: "start" a run, "resume" the one there, or leave
     the "finished" one as it is (`finished`: why it has nothing left to do)."""
 
-    action: str
+    action: Literal["start", "resume", "finished"]
     finished: str | None = None
 
 
 def auto_resume_action(output: Path, epochs: int | None) -> AutoResume:
     """What --auto-resume does with `output`, decided from what is on disk alone (every process of a
-    run decides before any writes: torchrun's processes agree). `epochs`: the command's --epochs,
-    a ceiling a finished run may be resumed to."""
-    from attncli.resuming import finished_reason, read_header, work_left
+    run decides before any writes: torchrun's processes agree). `epochs`: the command's ceiling, to
+    which a run that reached its own is resumed where it is higher; a lower one is left to the resume,
+    which refuses it as --resume does."""
+    from attncli.checkpoint_folder import read_header
+    from attncli.resuming import finished_reason
 
     last = resolve_checkpoint(output / LAST) if output.is_dir() else output / LAST
     if not (last / CONFIG_FILE).is_file():
         return AutoResume("start")  # a folder holding anything else is refused as -o refuses it
-    if work_left(last, epochs) is not False:  # work left, or a last/ that resuming says is damaged
-        return AutoResume("resume")
-    return AutoResume("finished", finished_reason(last, read_header(last, complete=False), epochs))
+    try:
+        header = read_header(last, complete=False)
+        done = finished_reason(last, header, None)
+        if done is not None and epochs is not None:  # a higher ceiling than the run reached
+            done = finished_reason(last, header, epochs) and done
+    except (AttnError, OSError, KeyError, ValueError, TypeError):
+        return AutoResume("resume")  # the resume says what is wrong with last/
+    return AutoResume("resume") if done is None else AutoResume("finished", done)
 
 
-def require_same_settings(output: Path, asked: Config) -> None:
-    """Refuse to resume the run in `output` where the command asks for settings it was not trained
-    with (a script edited between a job's starts): the run would go on with its own."""
-    from attncli.config_loading import load_config
+def require_same_settings(output: Path, asked: Config, typed: Collection[str]) -> None:
+    """Refuse to go on with the run in `output` where the command sets (`typed`: the dotted settings it
+    gives) other values than the run was trained with: a script edited between a job's starts, whose
+    run would go on, or stay, with its own."""
+    from attncli.checkpoint_folder import FORMAT_VERSION, read_header
+    from attncli.config_loading import setting_value
+    from attncli.migrations import migrate_header
 
-    saved = flatten(load_config(resolve_checkpoint(output / LAST) / CONFIG_FILE).to_dict())
-    differ = [
-        f"{key}={as_typed(value)} (the run has {as_typed(saved[key])})"
-        for key, value in changed_settings(asked).items()
-        if key not in MOVABLE_ON_RESUME and saved[key] != value
-    ]
+    header = migrate_header(read_header(resolve_checkpoint(output / LAST), complete=False), FORMAT_VERSION)
+    saved = header.get("config") or {}
+    differ = []
+    for key in sorted(set(typed) - set(NOT_COMPARED)):
+        section, name = key.split(".", 1)
+        if name not in saved.get(section, {}):
+            continue  # a setting newer than the run: migrations give it the value the run had
+        value, had = getattr(getattr(asked, section), name), setting_value(key, saved[section][name])
+        if value != had:
+            differ.append(f"{key}={as_typed(value)} (the run has {as_typed(had)})")
     if differ:
         raise ConfigError(
-            f"--auto-resume found a run stopped before its end in {output}, trained with other settings "
-            f"than this command's: {', '.join(differ)}; resume it as it was with attn train --resume "
-            f"{output}, or train the new settings with --overwrite (or into another folder)"
+            f"--auto-resume found a run in {output} trained with other settings than this command's: "
+            f"{', '.join(differ)}; go on with it as it was with attn train --resume {output}, or train "
+            "the new settings with --overwrite (or into another folder)"
         )
+
+
+def typed_settings(
+    config_file: Path | None, set_values: list[str], options: dict[str, Any], sized: Collection[str]
+) -> set[str]:
+    """The dotted settings a command sets: its options and --set's, and its config file's but those
+    sized to the data (`sized`: a run's config.json given as --config holds them sized to its own)."""
+    from attncli.config_loading import config_file_keys
+
+    typed = {key for key, value in options.items() if value is not None}
+    typed |= {override.partition("=")[0].strip() for override in set_values}
+    if config_file is not None:
+        typed |= config_file_keys(config_file) - set(sized)
+    return typed
 
 
 def finished_note(why: str | None) -> str:
@@ -68,8 +104,6 @@ def finished_note(why: str | None) -> str:
 def finished_record(output: Path) -> dict[str, object]:
     """What `attn train --json` printed when the finished run in `output` ended: its folders,
     metrics.json's record and its settings, as its best/ keeps them, marked as found finished."""
-    import json
-
     record: dict[str, object] = {"output": str(output), "best": str(output / BEST)}
     record["last"] = str(output / LAST)
     try:

@@ -42,7 +42,7 @@ def load_config(
     for key, value in (options or {}).items():
         if value is None:
             continue
-        if key in overridden and _typed(key, overridden[key]) != _typed(key, value):
+        if key in overridden and setting_value(key, overridden[key]) != setting_value(key, value):
             # Neither can be taken silently: the user typed both and meant one of them.
             # attn train's options are named after their setting's last part (--lr, --max-length).
             given = "DATA" if key == "data.source" else "--" + key.rsplit(".", 1)[-1].replace("_", "-")
@@ -55,10 +55,15 @@ def load_config(
     return with_settings(Config(), values)
 
 
-def _typed(key: str, value: Any) -> Any:
+def setting_value(key: str, value: Any) -> Any:
     """`value` as setting `key` holds it (--set train.lr=1e-3 and --lr 0.001 are one value)."""
     section, name = key.split(".", 1)
     return getattr(getattr(with_settings(Config(), {key: value}), section), name)
+
+
+def config_file_keys(path: str | Path) -> set[str]:
+    """The dotted settings a config file sets (a checkpoint's config.json sets them all)."""
+    return set(flatten(_read_yaml(Path(path))))
 
 
 def _checkpoint_settings(header: dict[str, Any], path: Path) -> dict[str, Any]:

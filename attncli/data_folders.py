@@ -25,7 +25,12 @@ from attncli.errors import DataError
 from attncli.fasttext_files import FASTTEXT_SUFFIXES, is_fasttext_file
 from attncli.label_folders import LabelFolders, label_folders, load_label_folders, near_miss
 from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, raw_data_of, split_word_of
-from attncli.spark_folders import is_job_output, require_no_column_partitions, spark_splits
+from attncli.spark_folders import (
+    is_job_output,
+    require_no_column_partitions,
+    require_uncompressed_parts,
+    spark_splits,
+)
 from attncli.textfiles import require_uncompressed
 
 # A shard of a split as the Hub names it: train-00000-of-00002.parquet, or with the fingerprint of its
@@ -357,6 +362,8 @@ def _split_files(path: Path) -> tuple[dict[str, list[Path]], list[str]]:
     for split, paths in files.items():
         _require_every_shard(paths, split)
     if not files and (spark := spark_splits(path, children)):  # part-00000-....parquet, or train/ of them
+        for parts in spark.values():
+            require_uncompressed_parts(parts)
         return spark, []
     return files, others
 

@@ -32,7 +32,7 @@ from attncli.lines import (
 )
 from attncli.raw_data import FILE_BUILDERS
 from attncli.records import Record, RecordSource, from_windows, in_chunks, is_pipe
-from attncli.spark_folders import is_job_output, part_files
+from attncli.spark_folders import is_job_output, part_files, require_uncompressed_parts
 from attncli.textfiles import require_readable
 
 STDIN = "-"
@@ -251,10 +251,12 @@ def _file_records(
 ) -> RecordSource:
     """Records of a file: a dataset file by its suffix (text from the column named, else the column
     the model was trained on: `columns`, else the usual names), any other file one text per line. A
-    csv/tsv file is split at `delimiter`, else at its suffix's, else at the one its header line shows."""
+    csv/tsv file is split at `delimiter`, else at its suffix's, else at the one its header line shows.
+    `pandas_index`: whether a range index stored in a parquet file's metadata is carried (not for a
+    part of a folder alone, as pandas reads such a folder)."""
     text_column, trained_column = columns
     parts = part_files(path) if path.is_dir() else None
-    if parts:  # `pandas_index`: where a range index stored in a parquet file's metadata is carried
+    if parts:
         return _job_output_records(path, parts, encoding, columns, delimiter)
     require_input_file(path)
     if is_saved_dataset(path):
@@ -362,6 +364,7 @@ def _job_output_records(
     files), and a pandas range index is not made up for each part alone (as pandas reads such a folder)."""
     from attncli.data_files import empty_shards_note, renamed_shard, shards_with_rows
 
+    require_uncompressed_parts(parts)
     suffixes = sorted({part.suffix.lower() for part in parts})
     if len(suffixes) > 1:
         raise DataError(
@@ -373,15 +376,16 @@ def _job_output_records(
     def opened(part: Path) -> RecordSource:
         return _file_records(part, encoding, columns, delimiter, pandas_index=False)
 
-    heads = [(source.columns, source.text_column) for source in map(opened, kept)]  # each closed at once
-    odd = renamed_shard([names for names, _ in heads])
+    sources = map(opened, kept)  # each dropped, and its file closed, once its head is taken
+    heads = [(source.columns, source.text_column, source.notes) for source in sources]
+    odd = renamed_shard([names for names, _, _ in heads])
     if odd is not None:
         shown = [", ".join(map(repr, heads[index][0])) for index in (0, odd)]
         raise DataError(
             f"the part files of {folder} hold different columns: {kept[0].name} has {shown[0]}, "
             f"{kept[odd].name} has {shown[1]}; give every part the same columns"
         )
-    texts = {text for _, text in heads}
+    texts = {text for _, text, _ in heads}
     if len(texts) > 1:
         raise DataError(
             f"the part files of {folder} hold their texts in different columns "
@@ -402,8 +406,9 @@ def _job_output_records(
         return None if None in counts else sum(counted for counted in counts if counted is not None)
 
     first = opened(kept[0])
-    notes = first.notes + ([empty_shards_note(empty)] if empty else [])
-    every_column = list(dict.fromkeys(name for names, _ in heads for name in names))
+    notes = list(dict.fromkeys(note for _, _, said in heads for note in said))
+    notes += [empty_shards_note(empty)] if empty else []
+    every_column = list(dict.fromkeys(name for names, _, _ in heads for name in names))
     return dataclasses.replace(
         first, name=str(folder), chunks=chunks(), count=count, notes=notes, columns=every_column
     )

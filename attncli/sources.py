@@ -60,8 +60,8 @@ def missing_path_message(source: str) -> str:
         # 'spark_train/*.parquet', quoted so that no shell expanded it, was "does not exist (spark_train
         # has no *.parquet)", beside three .parquet files.
         return (
-            f"{shlex.quote(source)} is a wildcard pattern, which attn does not expand: pass a file, or a "
-            "folder, which attn reads whole (a folder of split files, or of a job's part files)"
+            f"{shlex.quote(source)} is a wildcard pattern, which attn does not expand: it reads a file, or a "
+            "folder whole (a folder of split files, or of a job's part files)"
         )
     folder, missing = (path if path.is_absolute() else Path.cwd() / path).parent, path.name
     while not folder.is_dir() and folder != folder.parent:
@@ -76,7 +76,7 @@ WILDCARDS = re.compile(r"[*?[]")
 def _matches_as_a_pattern(path: Path) -> bool:
     """Whether `path`, which does not exist, is a wildcard pattern that names files that do (in any of
     its parts: 'exports/*/*.parquet'); a name that merely holds '[' or '?' (data[1].csv) is not."""
-    if not WILDCARDS.search(str(path)):
+    if not WILDCARDS.search(str(path)) or "**" in str(path):  # '**' walks whole trees: not on an error's way
         return False
     anchor, pattern = (
         (Path(path.anchor), path.relative_to(path.anchor)) if path.is_absolute() else (Path.cwd(), path)

@@ -12,15 +12,18 @@ from pathlib import Path
 from attncli.errors import DataError
 from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES
 
-# A part file of a job's output, by name: Spark's part-00000-<uuid>-c000.snappy.parquet, pandas' and
-# pyarrow's part-0.parquet (a data suffix is asked for beside it: part-00000 alone is no data file).
-PART_FILE = re.compile(r"part-\d+(?=[-_.])", re.IGNORECASE)
+# A part file of a job's output, by name: Spark's part-00000-<uuid>-c000.snappy.parquet, Hadoop's and
+# parquet-mr's part-r-00000.snappy.parquet, pandas' and pyarrow's part-0.parquet (a data suffix is asked
+# for beside it: part-00000 alone is no data file).
+PART_FILE = re.compile(r"part-(?:[rm]-)?\d+(?=[-_.])", re.IGNORECASE)
 # A folder of a Hive-style partition: its rows' value of one column, which their files do not hold.
 PARTITION = re.compile(r"(?P<column>[^=]+)=(?P<value>.*)")
 # The partition columns whose values are splits (split=train/): any other column is data.
 SPLIT_COLUMNS = ("split", "subset", "set")
-# Suffixes of compressed part files (Spark's compression=gzip writes part-00000-....csv.gz).
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".deflate", ".lz4", ".snappy")
+# Suffixes of compressed part files (Spark's compression=gzip writes part-00000-....csv.gz), each with
+# the command that decompresses them in place (each part there once, not beside its compressed copy).
+DECOMPRESS_IN_PLACE = {".gz": "gunzip", ".bz2": "bunzip2", ".xz": "unxz", ".zst": "unzstd --rm"}
+COMPRESSED_SUFFIXES = (*DECOMPRESS_IN_PLACE, ".deflate", ".lz4", ".snappy")
 # Where a Delta table keeps its log of which part files hold its rows.
 DELTA_LOG = "_delta_log"
 
@@ -136,4 +139,27 @@ def require_no_column_partitions(folder: Path) -> None:
         f"{folder} is partitioned by the column {column!r} ({shown}), as Spark's partitionBy writes it: "
         f"its rows hold no {column!r}, which attn does not read from folder names; write the data "
         f"without partitionBy({column!r}) (or partition it by split: split=train/, split=test/)"
+    )
+
+
+def require_uncompressed_parts(parts: list[Path]) -> None:
+    """Refuse part files of which some are compressed, for the folder as a whole: one part's command
+    (`gunzip -k part-00000.csv.gz`) read half the rows, then the copies beside them mixed formats."""
+    packed = [part for part in parts if part.suffix.lower() in COMPRESSED_SUFFIXES]
+    if not packed:
+        return
+    import shlex
+
+    folder = packed[0].parent
+    command = DECOMPRESS_IN_PLACE.get(packed[0].suffix.lower())
+    how = (
+        f"run `{command} {shlex.quote(str(folder))}/*{packed[0].suffix}` (each part then is there once, "
+        "uncompressed)"
+        if command is not None
+        else "decompress each in place"
+    )
+    more = f" and {len(packed) - 1:,} more" if len(packed) > 1 else ""
+    raise DataError(
+        f"{folder} holds compressed part files ({packed[0].name}{more}), and attn reads them uncompressed; "
+        f"{how}, and pass the folder"
     )

@@ -32,6 +32,20 @@ for _signal in (signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
 # The scripts are not a package; tests/scripts imports them from their folder.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
+# The test files that take longest (each a minute or more of the suite's time on 2 cores), run first:
+# pytest-xdist hands whole files to its workers in collection order (--dist loadfile), and one of
+# them begun last kept the other worker idle for most of a minute.
+SLOWEST_FIRST = ("test_cli.py", "test_distributed.py", "test_cli_inprocess.py", "test_train.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: each file's tests, and the other files, keep their order
+
+
 KEYWORDS = {
     "food": ["pasta", "bread", "cheese", "soup", "salad"],
     "sport": ["football", "tennis", "goal", "match", "coach"],

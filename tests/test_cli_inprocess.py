@@ -125,15 +125,16 @@ def test_auto_resume_starts_a_run_resumes_it_once_stopped_and_leaves_it_once_fin
 
     data = write_csv(tmp_path / "d.csv", make_rows(100, seed=5))
     run = tmp_path / "run"
-    command = ["train", data, "-o", run, "--auto-resume", *TINY, "--epochs", 2, "--set", "train.patience=0"]
+    command = ["train", data, "-o", run, "--auto-resume", *TINY, "--set", "train.epochs=2"]
+    command += ["--set", "train.patience=0"]
     monkeypatch.setenv(INTERRUPT_VARIABLE, "4")  # SIGINT in epoch 1
     assert invoke(*command).exit_code == 130
     monkeypatch.delenv(INTERRUPT_VARIABLE)
     _refused(
         invoke(*command, "--seed", 7, "--set", "model.dropout=0.2"),
-        f"--auto-resume found a run stopped before its end in {run}, trained with other settings than this "
-        f"command's: model.dropout=0.2 (the run has 0.1), train.seed=7 (the run has 0); resume it as it was "
-        f"with attn train --resume {run}",
+        f"--auto-resume found a run in {run} trained with other settings than this command's: "
+        f"model.dropout=0.2 (the run has 0.1), train.seed=7 (the run has 0); go on with it as it was with "
+        f"attn train --resume {run}",
     )
     resumed = _ok(*command, "--json")
     said = f"note: --auto-resume: resuming the run in {run}, which has epochs (or its refit) left\n"
@@ -152,6 +153,11 @@ def test_auto_resume_starts_a_run_resumes_it_once_stopped_and_leaves_it_once_fin
         record["history"] == trained["history"]
         and (run / "best" / "model.safetensors").read_bytes() == weights
     )
+    # A finished run the command would train otherwise is refused too: its model would stay without a word.
+    _refused(invoke(*command, "--seed", 9), "trained with other settings than this command's: train.seed=9")
+    # A higher ceiling, from --set as from --epochs, resumes it to that.
+    longer = json.loads(_ok(*command, "--set", "train.epochs=3", "--json").stdout)
+    assert [epoch["epoch"] for epoch in longer["history"]] == [1, 2, 3]
     _refused(
         invoke(*command, "--overwrite"), "--auto-resume starts or resumes the run in --output as it finds"
     )

@@ -149,8 +149,8 @@ def test_a_wildcard_pattern_is_said_to_be_one_not_missing(tmp_path, monkeypatch)
     write_job_output(tmp_path / "exports" / "day 1", [make_rows(3)])
     for pattern in ("exports/day 1/*.parquet", "exports/*/*.parquet", str(tmp_path / "exports" / "*")):
         assert missing_path_message(pattern) == (
-            f"{shlex.quote(pattern)} is a wildcard pattern, which attn does not expand: pass a file, or a "
-            "folder, which attn reads whole (a folder of split files, or of a job's part files)"
+            f"{shlex.quote(pattern)} is a wildcard pattern, which attn does not expand: it reads a file, or "
+            "a folder whole (a folder of split files, or of a job's part files)"
         )
     # A name that merely holds a wildcard's character, or a pattern that names nothing, is missing.
     assert missing_path_message("data[1].csv").startswith("data[1].csv does not exist")
@@ -250,10 +250,23 @@ def test_delta_tables_label_partitions_named_like_splits_and_compressed_parts_ar
         load_folder(labels, encoding="utf-8", delimiter=None)
     packed = tmp_path / "packed"
     packed.mkdir()
-    (packed / "part-00000-1a2b-c000.csv.gz").write_bytes(b"\x1f\x8b\x08\x00")
+    for index in range(3):  # compression=gzip; after `gunzip -k` on one, its copy beside it
+        (packed / f"part-0000{index}-1a2b-c000.csv.gz").write_bytes(b"\x1f\x8b\x08\x00")
+    (packed / "part-00000-1a2b-c000.csv").write_text("text,label\na goal,sport\n")
     assert is_job_output(packed)
-    with pytest.raises(DataError, match=r"part-00000-1a2b-c000.csv.gz is compressed \(.gz\)"):
-        load_folder(packed, encoding="utf-8", delimiter=None)
+    for read in (lambda: load_folder(packed, encoding="utf-8", delimiter=None), lambda: from_file(packed)):
+        with pytest.raises(DataError) as refused:
+            read()
+        assert str(refused.value) == (
+            f"{packed} holds compressed part files (part-00000-1a2b-c000.csv.gz and 2 more), and attn reads "
+            f"them uncompressed; run `gunzip {packed}/*.gz` (each part then is there once, uncompressed), "
+            "and pass the folder"
+        )
+    hadoop = tmp_path / "hadoop"  # Hadoop's and parquet-mr's names
+    hadoop.mkdir()
+    pq.write_table(pa.Table.from_pylist(make_rows(4)), hadoop / "part-r-00000.snappy.parquet")
+    (hadoop / "_SUCCESS").write_bytes(b"")
+    assert len(load_folder(hadoop, encoding="utf-8", delimiter=None).splits["train"]) == 4
 
 
 def test_a_folder_of_split_files_beside_a_partition_folder_is_read_as_before(tmp_path):

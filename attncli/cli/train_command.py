@@ -206,15 +206,17 @@ def train(
         "train.seed": seed,
     }
     if auto_resume:
-        decided = run_command(
-            lambda: _auto_resumed(output, resume, overwrite, epochs, config, set_values, options, as_json),
+        decided, ceiling = run_command(
+            lambda: _auto_resumed(output, resume, overwrite, config, set_values or [], options, as_json),
             debug=debug,
             quiet=quiet,
         )
-        if decided is None:  # a finished run: nothing to train
+        if decided == "finished":
             raise typer.Exit(0)
-        if decided == "resume":  # as `attn train [DATA] --resume OUTPUT [--epochs N]`: the run's settings
-            resume, output, config, set_values = output, None, None, None
+        if decided == "resume":
+            # Carried on as `attn train [DATA] --resume OUTPUT [--epochs N]` would: the settings given
+            # are the run's own (checked above), which --resume refuses to be given again.
+            resume, output, config, set_values, epochs = output, None, None, None, ceiling
             settings = {**dict.fromkeys(settings), "--validation": validation}
     if nproc is not None and nproc > 1:
         run_command(
@@ -527,15 +529,22 @@ def _auto_resumed(
     output: Path | None,
     resume: Path | None,
     overwrite: bool,
-    epochs: int | None,
     config: Path | None,
-    set_values: list[str] | None,
+    set_values: list[str],
     options: dict[str, Any],
     as_json: bool,
-) -> str | None:
-    """What --auto-resume makes of this command: "start" (as given), "resume" (the run in OUTPUT),
-    or None where that run is finished, which is said (and, with --json, its record printed)."""
-    from attncli.auto_resume import auto_resume_action, finished_note, finished_record, require_same_settings
+) -> tuple[str, int | None]:
+    """What --auto-resume makes of this command ("start", "resume" or "finished", which is said, and
+    with --json its record printed), and the ceiling of epochs it gives (--epochs, --set or --config)."""
+    from attncli.auto_resume import (
+        auto_resume_action,
+        finished_note,
+        finished_record,
+        require_same_settings,
+        typed_settings,
+    )
+    from attncli.config_loading import load_config
+    from attncli.sized_settings import SIZED_KEYS
 
     if resume is not None or overwrite:
         given = "--resume" if resume is not None else "--overwrite"
@@ -545,21 +554,23 @@ def _auto_resumed(
         )
     if output is None:
         raise ConfigError("--auto-resume needs --output FOLDER, the run to start there or to resume")
-    action = auto_resume_action(output, epochs)
-    if action.action == "resume":
-        from attncli.config_loading import load_config
-
-        require_same_settings(output, load_config(config, set_values or [], options))
-        if os.environ.get("RANK", "0") == "0":
-            say(f"note: --auto-resume: resuming the run in {output}, which has epochs (or its refit) left")
-        return "resume"
+    typed = typed_settings(config, set_values, options, SIZED_KEYS)
+    asked = load_config(config, set_values, options)
+    ceiling = asked.train.epochs if "train.epochs" in typed else None
+    action = auto_resume_action(output, ceiling)
     if action.action == "start":
-        return "start"
-    if os.environ.get("RANK", "0") == "0":
+        return "start", ceiling
+    require_same_settings(output, asked, typed)
+    main = os.environ.get("RANK", "0") == "0"
+    if action.action == "resume":
+        if main:
+            say(f"note: --auto-resume: resuming the run in {output}, which has epochs (or its refit) left")
+        return "resume", ceiling
+    if main:
         say(finished_note(action.finished))
         if as_json:
             print_json([finished_record(output)])
-    return None
+    return "finished", ceiling
 
 
 def _print_train_summary(result: Any, *, as_json: bool) -> None:
