@@ -72,6 +72,8 @@ def require_same_settings(output: Path, asked: Config, typed: Collection[str]) -
         if name not in saved.get(section, {}):
             continue  # a setting newer than the run: migrations give it the value the run had
         value, had = getattr(getattr(asked, section), name), setting_value(key, saved[section][name])
+        if value is None and had is not None:
+            continue  # `auto` (or a sized setting left to the rule): the run's sized value is its answer
         if value != had:
             differ.append(f"{key}={as_typed(value)} (the run has {as_typed(had)})")
     if differ:

@@ -24,3 +24,26 @@ def test_a_finished_run_whose_files_do_not_read_is_named_by_its_folders_alone(tm
         "auto_resume": "finished",
     }
     assert finished_note(None) == "note: --auto-resume trains nothing: the run has nothing left to train"
+
+
+def test_only_settings_the_command_sets_away_from_the_run_are_refused(tmp_path):
+    """A setting given as `auto` (or a path, or a column matched loosely) is the run's sized answer,
+    not another setting: an identical rerun was refused for them (a review)."""
+    import json
+
+    import pytest
+
+    from attncli.auto_resume import require_same_settings
+    from attncli.checkpoint_folder import FORMAT_VERSION
+    from attncli.config_loading import load_config
+    from attncli.errors import ConfigError
+
+    last = tmp_path / "run" / "last"
+    last.mkdir(parents=True)
+    saved = load_config(None, ["model.num_layers=0", "data.text_column=Text", "train.seed=3"]).to_dict()
+    (last / "config.json").write_text(json.dumps({"format_version": FORMAT_VERSION, "config": saved}))
+    given = ["model.num_layers=auto", "data.text_column=text", "train.seed=3", "model.embeddings_init=v.vec"]
+    keys = {setting.partition("=")[0] for setting in given}
+    require_same_settings(tmp_path / "run", load_config(None, given), keys)
+    with pytest.raises(ConfigError, match=r"train.seed=4 \(the run has 3\)"):
+        require_same_settings(tmp_path / "run", load_config(None, ["train.seed=4"]), {"train.seed"})
