@@ -1,6 +1,6 @@
-"""Which format `attn predict` writes its results in: --format (table, jsonl, json, csv or tsv), else
---json, else the output file's suffix, else a table; the suffix of a data format it only reads is
-refused."""
+"""Which format `attn predict` writes its results in: --format (table, jsonl, json, csv, tsv or
+parquet), else --json, else the output file's suffix, else a table; the suffix of a data format it only
+reads is refused, and parquet, a binary file, on standard output."""
 
 from __future__ import annotations
 
@@ -9,16 +9,27 @@ from pathlib import Path
 
 from attncli.errors import DataError
 
-FORMATS = ("table", "jsonl", "json", "csv", "tsv")
+FORMATS = ("table", "jsonl", "json", "csv", "tsv", "parquet")
 # A .json file is read whole by most tools (json.load, pandas.read_json): it gets one JSON array.
 SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "json", ".ndjson": "jsonl"}
+SUFFIX_FORMATS[".parquet"] = "parquet"  # a data lake's: the input's types kept (a trial)
 # Data formats read as input but not written: a csv or jsonl written under such a name would be
 # taken for one by the next tool to open it.
-UNWRITTEN_SUFFIXES = (".parquet", ".arrow", ".xlsx", ".xls")
+UNWRITTEN_SUFFIXES = (".arrow", ".xlsx", ".xls")
 
 
 def choose_format(requested: str | None, *, as_json: bool, output: Path | None) -> str:
     """--format (in any case: CSV is csv), else --json, else the output file's suffix, else a table."""
+    chosen = _chosen_format(requested, as_json=as_json, output=output)
+    if chosen == "parquet" and output is None:
+        raise DataError(
+            "--format parquet writes a binary file; pass --output FILE.parquet (standard output takes "
+            "jsonl, json, csv or tsv)"
+        )
+    return chosen
+
+
+def _chosen_format(requested: str | None, *, as_json: bool, output: Path | None) -> str:
     requested = requested.lower() if requested is not None else None
     if requested is not None and requested not in FORMATS:
         raise DataError(f"--format must be one of {', '.join(FORMATS)}, not {requested!r}")
@@ -50,8 +61,8 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
         chosen = SUFFIX_FORMATS.get(output.suffix.lower())
         if chosen is None:
             raise DataError(
-                f"cannot tell the format of {output} from its suffix (.jsonl, .ndjson, .json, .csv or "
-                ".tsv); pass --format table, jsonl, json, csv or tsv"
+                f"cannot tell the format of {output} from its suffix (.jsonl, .ndjson, .json, .csv, .tsv "
+                "or .parquet); pass --format table, jsonl, json, csv, tsv or parquet"
             )
         return chosen
     return "table"

@@ -376,3 +376,68 @@ class CsvWriter:
             for cell in cells
         )
         self.stream.write(self.delimiter.join(quoted) + "\n")
+
+
+class ParquetWriter(CsvWriter):
+    """The csv's columns, named as CsvWriter names them, in a parquet file, each value as the input
+    held it (ids as integers, dates as timestamps; a column of mixed types as text) and each score and
+    probability a float. Parquet is written whole, from every row, when `finish` is called (a file
+    of row groups would need each column's type before the rows that give it)."""
+
+    def __init__(
+        self, stream: IO[str], *, input_columns: Sequence[str], label_names: Sequence[str], top_k: int = 0
+    ) -> None:
+        super().__init__(stream, input_columns=input_columns, label_names=label_names, top_k=top_k)
+        self.values: dict[str, list[Any]] = {column: [] for column in [*self.input_columns, *self.added]}
+
+    def write(self, predictions: Sequence[Prediction]) -> None:
+        for prediction in predictions:
+            row = (
+                {"index": prediction.index, "text": prediction.text}
+                if self.plain
+                else flat_row(prediction.fields, self.named)
+            )
+            following = self._following(prediction)
+            ranked: list[Any] = [
+                value
+                for place in range(len(self.ranks))
+                for value in (following[place] if place < len(following) else (None, None))
+            ]
+            probabilities: list[Any] = list(prediction.probabilities) or [None] * self.labels
+            added = [prediction.label, prediction.score, *probabilities, prediction.reason]
+            added += [prediction.truncated_tokens, *ranked]
+            for column in self.input_columns:
+                self.values[column].append(row.get(column))
+            for column, value in zip(self.added, added, strict=True):
+                self.values[column].append(value)
+
+    def finish(self) -> None:
+        import pyarrow.parquet as parquet  # type: ignore[import-untyped]
+
+        table = _arrow_table(self.values)
+        self.stream.flush()
+        parquet.write_table(table, self.stream.buffer)  # type: ignore[attr-defined]
+        self.stream.buffer.flush()  # type: ignore[attr-defined]
+
+
+def _arrow_table(columns: dict[str, list[Any]]) -> Any:
+    """The columns as one Arrow table, each typed from its values, as text where they mix types (a
+    JSON field that is a number in one record and a word in another)."""
+    import pyarrow
+
+    arrays = {}
+    for name, values in columns.items():
+        try:
+            arrays[name] = pyarrow.array(values)
+        except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError, OverflowError):
+            arrays[name] = pyarrow.array(
+                [None if value is None else _as_cell_text(value) for value in values]
+            )
+    return pyarrow.table(arrays)
+
+
+def _as_cell_text(value: Any) -> str:
+    """A value of a mixed column as text: a record or a list as JSON, anything else as its text."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(json_safe(value), ensure_ascii=False, default=as_text)
+    return as_text(value)

@@ -114,6 +114,14 @@ def test_a_spark_jobs_split_partitions_train_evaluate_and_predict_by_id(tmp_path
     results = [json.loads(line) for line in predicted.splitlines()]
     assert [result["index"] for result in results] == list(range(60))
     assert [result["fields"]["id"] for result in results] == list(range(5240, 5300))
+    # Written as parquet, the ids stay the integers they were, beside the labels and probabilities.
+    _ok("predict", tmp_path / "run", "--file", data / "split=test", "-o", tmp_path / "labelled.parquet")
+    labelled = pq.read_table(tmp_path / "labelled.parquet")
+    assert (
+        labelled.column("id").to_pylist() == list(range(5240, 5300))
+        and str(labelled.schema.field("id").type) == "int64"
+    )
+    assert labelled.column("attn_label").to_pylist() == [result["label"] for result in results]
     _refused(invoke("predict", tmp_path / "run", data / "split=test"), "names a folder of data files here")
 
 

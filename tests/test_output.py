@@ -29,15 +29,24 @@ def test_format_comes_from_the_option_then_json_then_the_suffix():
         choose_format("csv", as_json=True, output=None)
     # A data format attn reads but does not write is said to be one ('cannot tell the format').
     with pytest.raises(
-        DataError, match=r"^attn predict does not write .parquet files; write a csv or jsonl file"
+        DataError, match=r"^attn predict does not write .arrow files; write a csv or jsonl file"
     ):
-        choose_format(None, as_json=False, output=Path("preds.parquet"))
+        choose_format(None, as_json=False, output=Path("preds.arrow"))
     for requested, as_json in (("csv", False), (None, True)):
-        with pytest.raises(DataError, match=r"^attn predict does not write .parquet files"):
-            choose_format(requested, as_json=as_json, output=Path("preds.parquet"))
+        with pytest.raises(DataError, match=r"^attn predict does not write .arrow files"):
+            choose_format(requested, as_json=as_json, output=Path("preds.arrow"))
+    # Parquet, a data lake's format, is written to a file, never to standard output (binary).
+    assert choose_format(None, as_json=False, output=Path("preds.parquet")) == "parquet"
+    assert choose_format("parquet", as_json=False, output=Path("preds.parquet")) == "parquet"
+    with pytest.raises(
+        DataError, match=r"^--format parquet writes a binary file; pass --output FILE.parquet"
+    ):
+        choose_format("parquet", as_json=False, output=None)
+    with pytest.raises(DataError, match=r"^--format csv does not write the parquet that the name"):
+        choose_format("csv", as_json=False, output=Path("preds.parquet"))
     with pytest.raises(
         DataError,
-        match=r"out.txt from its suffix \(.jsonl, .ndjson, .json, .csv or .tsv\); pass --format table",
+        match=r"out.txt from its suffix \(.jsonl, .ndjson, .json, .csv, .tsv or .parquet\); pass --format",
     ):
         choose_format(None, as_json=False, output=Path("out.txt"))
     assert choose_format(None, as_json=False, output=Path("out.json")) == "json"

@@ -284,3 +284,46 @@ def test_csv_on_a_terminal_shows_each_character_it_would_act_on_as_a_space_and_a
         writer.write([Prediction(i, text, "a", 1.0, [("a", 1.0)], [1.0]) for i, text in enumerate(texts)])
         rows = list(csv.reader(io.StringIO(stream.getvalue(), newline="")))
         assert [row[1] for row in rows[1:]] == expected
+
+
+def test_parquet_output_keeps_the_inputs_types_beside_the_csvs_columns(tmp_path):
+    """A data lake's join keys and dates came back as text through csv (a trial); parquet keeps them."""
+    import datetime
+
+    import pyarrow.parquet as pq
+
+    from attncli.prediction_writers import ParquetWriter
+
+    when = datetime.datetime(2024, 1, 1, 9, 30)
+    rows = [
+        {"id": 7, "text": "nice", "at": when, "meta": {"source": "web"}, "mixed": 3},
+        {"id": 8, "text": "", "at": when, "meta": {"source": "app"}, "mixed": "three"},
+    ]
+    with (tmp_path / "out.parquet").open("w", encoding="utf-8") as stream:
+        writer = ParquetWriter(
+            stream,
+            input_columns=["id", "text", "at", "meta.source", "mixed"],
+            label_names=["neg", "pos"],
+            top_k=2,
+        )
+        writer.write(
+            [
+                Prediction(
+                    0, "nice", "pos", 0.75, [("pos", 0.75), ("neg", 0.25)], [0.25, 0.75], fields=rows[0]
+                ),
+                Prediction(1, "", None, None, [], reason="empty text", fields=rows[1]),
+            ]
+        )
+        writer.finish()
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.column_names == [
+        "id", "text", "at", "meta.source", "mixed", "label", "score", "prob_neg", "prob_pos", "reason",
+        "truncated_tokens", "top2_label", "top2_score",
+    ]  # fmt: skip
+    assert table.to_pylist()[0] == {
+        "id": 7, "text": "nice", "at": when, "meta.source": "web", "mixed": "3", "label": "pos",
+        "score": 0.75, "prob_neg": 0.25, "prob_pos": 0.75, "reason": None, "truncated_tokens": 0,
+        "top2_label": "neg", "top2_score": 0.25,
+    }  # fmt: skip
+    assert table.to_pylist()[1]["reason"] == "empty text" and table.to_pylist()[1]["prob_pos"] is None
+    assert str(table.schema.field("id").type) == "int64"  # a join key stays a number

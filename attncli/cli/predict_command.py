@@ -67,7 +67,8 @@ def predict(
         str | None,
         typer.Option(
             "--format",
-            help="table, jsonl, json (one array), csv or tsv (default: from --output's suffix, else table).",
+            help="table, jsonl, json (one array), csv, tsv or parquet (to a file) (default: from --output's "
+            "suffix, else table).",
             show_default=False,
         ),
     ] = None,
@@ -115,7 +116,7 @@ def predict(
         from attncli.atomic_files import atomic_output, check_output_file
         from attncli.output import choose_format
         from attncli.prediction import PredictionStats, predict_stream, require_min_score
-        from attncli.prediction_writers import CsvWriter, JsonArrayWriter, JsonLinesWriter
+        from attncli.prediction_writers import CsvWriter, JsonArrayWriter, JsonLinesWriter, ParquetWriter
         from attncli.progress import counted_chunks
         from attncli.thresholds import (
             parse_threshold_options,
@@ -171,6 +172,14 @@ def predict(
                         array_writer.close()
                     raise
                 array_writer.close()
+            elif chosen == "parquet":
+                parquet_writer = ParquetWriter(
+                    stream, input_columns=source.columns, label_names=loaded.label_names,
+                    top_k=top_k if top_k_given else 0,
+                )  # fmt: skip
+                for predictions in chunks:
+                    parquet_writer.write(predictions)
+                parquet_writer.finish()
             elif chosen in ("csv", "tsv"):
                 # A csv file keeps the delimiter of the csv it came from (`;` in many Excel locales);
                 # standard output, read by scripts, stays comma-separated.
@@ -258,8 +267,20 @@ def _holds_results(path: Path, output_format: str) -> bool:
         return False
     if output_format == "json":
         return start.strip() not in (b"", b"[]")
+    if output_format == "parquet":
+        return _parquet_rows(path) > 0
     lines = [line for line in start.splitlines() if line.strip()]
     return len(lines) >= (1 if output_format == "jsonl" else 2)
+
+
+def _parquet_rows(path: Path) -> int:
+    """The rows of a parquet file, none where it is no parquet file that reads."""
+    import pyarrow.parquet as parquet  # type: ignore[import-untyped]
+
+    try:
+        return int(parquet.ParquetFile(path).metadata.num_rows)
+    except Exception:  # pyarrow's own errors for a file that is not parquet
+        return 0
 
 
 def writes_to_terminal(stream: IO[str]) -> bool:
