@@ -89,10 +89,9 @@ def typed_settings(
 ) -> set[str]:
     """The dotted settings a command sets: its options and --set's, and its config file's but those
     sized to the data (`sized`: a run's config.json given as --config holds them sized to its own)."""
-    from attncli.config_loading import config_file_keys
+    from attncli.config_loading import config_file_keys, given_settings
 
-    typed = {key for key, value in options.items() if value is not None}
-    typed |= {override.partition("=")[0].strip() for override in set_values}
+    typed = given_settings(set_values, options)
     if config_file is not None:
         typed |= config_file_keys(config_file) - set(sized)
     return typed

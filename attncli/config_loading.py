@@ -61,6 +61,13 @@ def setting_value(key: str, value: Any) -> Any:
     return getattr(getattr(with_settings(Config(), {key: value}), section), name)
 
 
+def given_settings(overrides: list[str] | tuple[str, ...], options: dict[str, Any]) -> set[str]:
+    """The dotted settings a command gives on its command line: its options' (those given) and its
+    --set's."""
+    given = {key for key, value in options.items() if value is not None}
+    return given | {override.partition("=")[0].strip() for override in overrides}
+
+
 def config_file_keys(path: str | Path) -> set[str]:
     """The dotted settings a config file sets (a checkpoint's config.json sets them all)."""
     return set(flatten(_read_yaml(Path(path))))

@@ -60,12 +60,8 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
     for split, paths in files.items():
         for path in paths:
             require_readable(path, read_in[path])
+        require_one_format(paths, f"the shards of split {split!r}", "keep those of one download")
         suffixes = {path.suffix.lower() for path in paths}
-        if len(suffixes) > 1:
-            raise DataError(
-                f"the shards of split {split!r} mix formats ({', '.join(sorted(suffixes))}); "
-                "keep those of one download"
-            )
         # Only a file of no data format is opened to see whether it is fastText's.
         if not suffixes <= set(FILE_BUILDERS) and not all(
             is_fasttext_file(path, encoding=read_in[path]) for path in paths
@@ -124,6 +120,13 @@ def load_files(files: dict[str, list[Path]], *, encoding: str, delimiter: str | 
     marked = (marked_encoding_note(path, asked, used) for path, used in read_in.items())
     encoding_notes = tuple(note for note in (*marked, *misread) if note is not None)
     return RawData(splits=splits, origins=origins, notes=notes + tuple(quoting_notes) + encoding_notes)
+
+
+def require_one_format(paths: list[Path], shards: str, remedy: str) -> None:
+    """Refuse `shards` (a split's shards, a job's part files) of more than one format, by suffix."""
+    suffixes = sorted({path.suffix.lower() for path in paths})
+    if len(suffixes) > 1:
+        raise DataError(f"{shards} mix formats ({', '.join(suffixes)}); {remedy}")
 
 
 def shards_with_rows(paths: list[Path], left_out: list[Path]) -> list[Path]:

@@ -362,22 +362,21 @@ def _job_output_records(
     a part of no rows left out where others hold some, columns in another order or one added, not a
     header renamed. Each part is opened as it is read (Spark writes hundreds; a process may hold 256
     files), and a pandas range index is not made up for each part alone (as pandas reads such a folder)."""
-    from attncli.data_files import empty_shards_note, renamed_shard, shards_with_rows
+    from attncli.data_files import empty_shards_note, renamed_shard, require_one_format, shards_with_rows
 
     require_uncompressed_parts(parts)
-    suffixes = sorted({part.suffix.lower() for part in parts})
-    if len(suffixes) > 1:
-        raise DataError(
-            f"the part files of {folder} mix formats ({', '.join(suffixes)}); keep those of one job"
-        )
+    require_one_format(parts, f"the part files of {folder}", "keep those of one job")
     empty: list[Path] = []
     kept = shards_with_rows(parts, empty)
 
     def opened(part: Path) -> RecordSource:
         return _file_records(part, encoding, columns, delimiter, pandas_index=False)
 
-    sources = map(opened, kept)  # each dropped, and its file closed, once its head is taken
-    heads = [(source.columns, source.text_column, source.notes) for source in sources]
+    first = opened(kept[0])  # kept for the source's own attributes (its delimiter, byte-order mark)
+    others = map(opened, kept[1:])  # each dropped, and its file closed, once its head is taken
+    heads = [
+        (source.columns, source.text_column, source.notes) for source in itertools.chain([first], others)
+    ]
     odd = renamed_shard([names for names, _, _ in heads])
     if odd is not None:
         shown = [", ".join(map(repr, heads[index][0])) for index in (0, odd)]
@@ -405,7 +404,6 @@ def _job_output_records(
         counts = [source.count() if source.count is not None else None for source in map(opened, kept)]
         return None if None in counts else sum(counted for counted in counts if counted is not None)
 
-    first = opened(kept[0])
     notes = list(dict.fromkeys(note for _, _, said in heads for note in said))
     notes += [empty_shards_note(empty)] if empty else []
     every_column = list(dict.fromkeys(name for names, _, _ in heads for name in names))

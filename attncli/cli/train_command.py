@@ -270,6 +270,7 @@ def train(
             carried_columns_hint,
             carried_encoding_refusal,
             changed_vectors_note,
+            given_settings,
             kept_sized_settings,
             load_config,
             moved_data_note,
@@ -327,8 +328,7 @@ def train(
         if not resolved.data.source:  # before the settings line, which named none ("none")
             raise DataError(NO_DATASET)
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
-        typed = {key for key, value in options.items() if value is not None}
-        typed |= {override.partition("=")[0].strip() for override in set_values or []}
+        typed = given_settings(set_values or [], options)
         resolved, along = sized_along(config, resolved, typed) if config else (resolved, None)
         kept = kept_sized_settings(config, resolved, typed) if config else {}
         notes = (
