@@ -75,7 +75,24 @@ def _reader(path: Path) -> Any:
     try:
         return arrow.ipc.open_file(source)
     except arrow.ArrowInvalid as error:
-        raise DataError(f"could not read {path} as an Arrow file ({error})") from None
+        raise feather_v1_error(path) or DataError(
+            f"could not read {path} as an Arrow file ({error})"
+        ) from None
+
+
+def feather_v1_error(path: Path) -> DataError | None:
+    """The error for a file of Feather's first version (written before Arrow 0.17, or asked for with
+    version 1), which is not an Arrow IPC file: none where `path` is not one."""
+    try:
+        with path.open("rb") as file:
+            if file.read(4) != b"FEA1":
+                return None
+    except OSError:
+        return None
+    return DataError(
+        f"{path} is a Feather file of its first version, which Arrow no longer reads as its own; write it "
+        "again as version 2, write_feather's default (R's arrow::write_feather, pandas' to_feather)"
+    )
 
 
 def arrow_schema(files: list[Path]) -> Any:

@@ -28,6 +28,7 @@ def quoting_of(path: Path, *, delimiter: str, encoding: str) -> tuple[Quoting, s
     if not _holds_quote(path):
         return csv.QUOTE_MINIMAL, None
     allow_long_fields()
+    _refuse_backslash_escapes(path, delimiter=delimiter, encoding=encoding)
     if delimiter == "\t":
         return _tab_quoting(path, encoding=encoding)
     try:
@@ -35,6 +36,39 @@ def quoting_of(path: Path, *, delimiter: str, encoding: str) -> tuple[Quoting, s
     except UnicodeDecodeError:  # the reader that follows names the line
         pass
     return csv.QUOTE_MINIMAL, None
+
+
+def _refuse_backslash_escapes(path: Path, *, delimiter: str, encoding: str) -> None:
+    """Raise a DataError where the file writes a quote inside a quoted text as a backslash and a quote,
+    as R's write.table does by default (its qmethod "escape"): read as csv, the quote ends the text, and
+    a tab-separated file of such rows was read with its quotes as text, training on labels in quotes.
+    Only a file that csv's strict rules read with backslash escapes and not without them is refused:
+    a Windows path before a closing quote ("C:\\temp\\") is csv as it stands."""
+    if not _holds(path, b'\\"') or _reads_strictly(path, delimiter=delimiter, encoding=encoding):
+        return
+    if not _reads_strictly(path, delimiter=delimiter, encoding=encoding, escapechar="\\"):
+        return
+    with path.open(encoding=encoding, newline="") as file:
+        line = next((number for number, text in enumerate(file, 1) if '\\"' in text), 1)
+    raise DataError(
+        f"{path} writes a double quote inside a quoted text as \\\" (line {line}), as R's write.table does "
+        'by default, where csv writes it as two (""): write it again with write.table(..., qmethod = '
+        '"double", row.names = FALSE), write.csv or readr\'s write_csv/write_tsv'
+    )
+
+
+def _reads_strictly(path: Path, *, delimiter: str, encoding: str, escapechar: str | None = None) -> bool:
+    """Whether csv's strict rules read the whole file, with `escapechar` escaping quotes where given."""
+    try:
+        with path.open(encoding=encoding, newline="") as file:
+            rows = csv.reader(
+                file, delimiter=delimiter, strict=True, escapechar=escapechar, doublequote=escapechar is None
+            )
+            for _ in rows:
+                pass
+    except (csv.Error, UnicodeDecodeError):
+        return False
+    return True
 
 
 def _tab_quoting(path: Path, *, encoding: str) -> tuple[Quoting, str | None]:
@@ -60,14 +94,17 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
     things gives the open quote away: the row ends with another number of fields than the header;
     one of its later lines reads on its own as a whole row of the header's width with a field that
     opens with a quote (the next rows, `"two",b` or `b,"two"`, their quotes taken for the closing
-    one); or it runs to the end of the file inside its quote (the one sign left when the file has a
-    single column). A quoted text whose later lines hold stray quotes but read as no row
-    (`He said "hi" there",a`, `"Best movie" I said.",pos`) is read as pandas reads it."""
+    one), unless the row's lines read as one row by csv's strict rules, as R's `write.csv` writes a
+    text of several lines after a column of its own (`"1","Hello\nWe won, they lost","sport"`);
+    or it runs to the end of the file inside its quote (the one sign left when the file has a single
+    column). A quoted text whose later lines hold stray quotes but read as no row (`He said "hi"
+    there",a`, `"Best movie" I said.",pos`) is read as pandas reads it."""
     read = 0  # lines read so far
     start = 1  # the line the row being read starts on
     fields = 0  # the header's fields, once it is read
     swallowed = False  # whether a later line of the row being read reads as a row of its own
     last_spans, last_start = False, 1  # whether the last row read spans lines, and its first line
+    row_lines: list[str] = []  # the lines of the row being read
     with path.open(encoding=encoding, newline="") as file:
 
         def lines() -> Iterator[str]:
@@ -82,6 +119,7 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
                 if fields and read > start and not swallowed and not after_lone_cr:
                     swallowed = _reads_as_a_row(line, delimiter, fields)
                 after_lone_cr = line.endswith("\r")
+                row_lines.append(line)
                 yield line
 
         rows = csv.reader(lines(), delimiter=delimiter)
@@ -92,16 +130,30 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
                     if last_spans and _is_last(rows):
                         raise DataError(open_quote_message(path, start, read, to_the_end=True))
                     fields = len(row)
-                elif last_spans and (len(row) != fields or swallowed):
+                elif last_spans and (
+                    len(row) != fields or swallowed and not _one_strict_row(row_lines, delimiter, fields)
+                ):
                     stopped = rows.line_num
                     raise DataError(open_quote_message(path, start, stopped, to_the_end=_is_last(rows)))
                 last_start, start, swallowed = start, rows.line_num + 1, False
+                row_lines.clear()
         except csv.Error:  # a field over the size limit, a NUL byte (Python 3.10)
             if rows.line_num > start:
                 raise DataError(open_quote_message(path, start, rows.line_num, to_the_end=False)) from None
             return
     if last_spans and _ends_inside_quote(path, encoding=encoding, delimiter=delimiter, start=last_start):
         raise DataError(open_quote_message(path, last_start, read, to_the_end=True))
+
+
+def _one_strict_row(lines: list[str], delimiter: str, fields: int) -> bool:
+    """Whether `lines` read as one row of `fields` fields by csv's strict rules: every quote that
+    opens a field closes it right before a delimiter or the line's end, as no open quote does where
+    the next row's opening quote takes its place (`"one,a\n"two",b`)."""
+    try:
+        parsed = list(csv.reader(lines, delimiter=delimiter, strict=True))
+    except csv.Error:
+        return False
+    return len(parsed) == 1 and len(parsed[0]) == fields
 
 
 def _reads_as_a_row(line: str, delimiter: str, fields: int) -> bool:
@@ -152,5 +204,15 @@ def open_quote_message(path: Path | str, start: int, stopped: int, *, to_the_end
 
 
 def _holds_quote(path: Path) -> bool:
+    return _holds(path, b'"')
+
+
+def _holds(path: Path, sought: bytes) -> bool:
+    """Whether the file's bytes hold `sought` (read in chunks that overlap by its length less one)."""
+    tail = b""
     with path.open("rb") as file:
-        return any(b'"' in chunk for chunk in iter(lambda: file.read(1 << 22), b""))
+        for chunk in iter(lambda: file.read(1 << 22), b""):
+            if sought in tail + chunk:
+                return True
+            tail = chunk[1 - len(sought) :] if len(sought) > 1 else b""
+    return False

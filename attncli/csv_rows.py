@@ -265,6 +265,13 @@ def ragged_row_error(
             f"header of a file of one column whose texts hold {shown(delimiter)}, pass --delimiter with "
             "what its exports separate columns with (such as ';')"
         )
+    if line == 2 and fields == len(header) + 1:
+        return DataError(
+            f"line 2 of {path} has {fields} fields but its header line has {len(header)}; if each row starts "
+            "with a row name, as R's write.table writes one with no column name above it, write the file "
+            f"with row.names = FALSE; else put a text that holds {shown(delimiter)} in double quotes, or "
+            "pass --delimiter if another character separates the columns"
+        )
     return DataError(
         f"line {line} of {path} has {fields} fields but its header line has {len(header)}; put a text "
         f"that holds {shown(delimiter)} in double quotes, or pass --delimiter if another character "

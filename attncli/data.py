@@ -15,6 +15,7 @@ from attncli.data_warnings import (
     conflicting_labels_warning,
     few_examples_warning,
     label_conflicts,
+    missing_marker_texts_warning,
     rare_in_validation_warning,
     repeated_in_training_warning,
     small_validation_warning,
@@ -171,6 +172,7 @@ def load_splits(config: DataConfig) -> Splits:
     notes += look_alike_labels_warning(label_names)
     notes += joined_labels_warning(label_names)
     notes += missing_marker_labels_warning(label_names)
+    notes += missing_marker_texts_warning(splits["train"])
     conflicts = label_conflicts(splits["train"], label_names)
     notes += conflicting_labels_warning(conflicts)
     carved = "validation" not in splits

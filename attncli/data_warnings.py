@@ -1,5 +1,6 @@
 """Warnings about the training data, as lines for the user: classes with too few examples, texts
-with two labels, validation rows repeating training texts, a tiny validation split; and the folding
+with two labels, texts that are a missing value's marker, validation rows repeating training texts,
+a tiny validation split; and the folding
 of texts by which repeats and look-alike labels (attncli/label_warnings.py) are compared."""
 
 from __future__ import annotations
@@ -16,6 +17,17 @@ from typing import Any
 from attncli.splits import Split
 from attncli.streams import one_line
 from attncli.tokenizer import INVISIBLE_CHARACTERS
+
+# A missing value as spreadsheets, R, pandas, Python and databases write one, in their own spellings.
+# Only an empty cell is missing to attn, so a label or a text of these trains as written: said, not
+# dropped. The words a
+# class may be named on purpose ("none" of an intent set, "missing" parcels, "na" for North America)
+# are left out in those spellings; Python's "None" and pandas' "NaN" and "<NA>" are kept, and the
+# NULL of MySQL's and PostgreSQL's text dumps, \N.
+MISSING_VALUE_MARKERS = frozenset({
+    "None", "NONE", "NaN", "nan", "NAN", "<NA>", "NA", "N/A", "n/a", "#N/A", "NULL", "null", "Null", "nil",
+    "undefined", "\\N",
+})  # fmt: skip
 
 
 def held_out_only_by_the_minimum(count: int, fraction: float) -> bool:
@@ -321,3 +333,31 @@ def rare_in_validation_warning(
         f"{100 / rare[0][1]:.0f} points; {remedy}; for a rare label, a --threshold chosen on rows the model "
         "never trained on may find more of it (README: Decision thresholds)"
     ]
+
+
+def missing_marker_texts(texts: Iterable[str]) -> Counter[str]:
+    """How many of `texts` are a missing value's marker alone ("NA", as R's write.csv writes a missing
+    text), by marker."""
+    return Counter(
+        marker for text in texts if len(text) < 12 and (marker := text.strip()) in MISSING_VALUE_MARKERS
+    )
+
+
+def missing_marker_texts_warning(split: Split) -> list[str]:
+    """The warning that training texts are a missing value's marker alone: they train as that word,
+    where an empty cell leaves the row out (with --drop-invalid) or stops training."""
+    markers = missing_marker_texts(itertools.islice(split.texts, CONFLICT_CHECK_ROWS))
+    if not markers:
+        return []
+    count = sum(markers.values())
+    return [
+        f"warning: {count:,} text{'s' * (count > 1)} of the training data{_checked_rows(len(split))} "
+        f"{'are' if count > 1 else 'is'} only {shown_markers(markers)}, as R and pandas write a missing "
+        "value, and train as that word; if they mark rows with no text, empty those cells (R: write.csv(..., "
+        'na = "")) and pass --drop-invalid to leave the rows out'
+    ]
+
+
+def shown_markers(markers: Counter[str]) -> str:
+    """The markers met, the commonest first: 'NA' or 'NA', 'NULL'."""
+    return ", ".join(repr(marker) for marker, _ in markers.most_common())

@@ -23,6 +23,9 @@ COMPRESSED_MAGIC = {
     re.compile(rb"\x28\xb5\x2f\xfd"): ("zstd", "unzstd -c"),
     re.compile(rb"PK\x03\x04"): ("zip", "unzip -p"),
 }
+# Data files that are binary, with no text encoding and no lines: parquet, and Arrow's IPC files
+# (`datasets`' .arrow, and the .feather that R's and pandas' write_feather write).
+BINARY_SUFFIXES = (".parquet", ".arrow", ".feather")
 # Office Open XML files (.xlsx, .docx) are zip archives whose first entry is this one.
 OFFICE_ZIP = re.compile(rb"PK\x03\x04[\x00-\xff]{26}\[Content_Types\]\.xml")
 OFFICE_UNDER_ANOTHER_NAME = "an Office document (such as an Excel workbook) under another name"
@@ -229,7 +232,7 @@ def marked_encoding(path: Path, encoding: str) -> str:
     UTF-8 (the default) is asked for, since the mark says so as surely as UTF-8's own mark, which is
     read without being asked (Excel's "Unicode Text" and PowerShell's `>` save such files: every
     command needed --encoding utf-16); else `encoding`. Not for binary files or pipes."""
-    if not is_utf8(encoding) or path.suffix.lower() in (".parquet", ".arrow") or not path.is_file():
+    if not is_utf8(encoding) or path.suffix.lower() in BINARY_SUFFIXES or not path.is_file():
         return encoding
     try:
         with path.open("rb") as file:

@@ -453,6 +453,7 @@ def _evaluate(
     cut = stats.truncation_note(checkpoint.config.model.length, checkpoint.config.model.truncation)
     unknown = stats.unknown_note()
     nothing = stats.read_nothing_note(strips_markup=strips_markup(checkpoint.tokenizer))
+    missing = stats.missing_marker_note(evaluated=True)
     top = probabilities.max(-1)
     confidences, most_probable = top.values.tolist(), top.indices.tolist()
     decided = decided_with_fallback(decide(probabilities, thresholds), probabilities, min_score, fallback)
@@ -519,6 +520,7 @@ def _evaluate(
             *([cut] if cut else []),
             *([unknown] if unknown else []),
             *([nothing] if nothing else []),
+            *([missing] if missing else []),
             *([few] if few else []),
             *([shifted] if shifted else []),
         ),

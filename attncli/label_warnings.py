@@ -9,18 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from attncli.data_warnings import folded
-
-# Labels as spreadsheets, pandas, Python and databases write a missing value, in their own spellings.
-# Only an empty cell is missing to attn, so these train as classes: said, not dropped. The words a
-# class may be named on purpose ("none" of an intent set, "missing" parcels, "na" for North America)
-# are left out in those spellings; Python's "None" and pandas' "NaN" and "<NA>" are kept, and the
-# NULL of MySQL's and PostgreSQL's text dumps, \N.
-MISSING_VALUE_MARKERS = frozenset({
-    "None", "NONE", "NaN", "nan", "NAN", "<NA>", "NA", "N/A", "n/a", "#N/A", "NULL", "null", "Null", "nil",
-    "undefined", "\\N",
-})  # fmt: skip
-
+from attncli.data_warnings import MISSING_VALUE_MARKERS, folded
 
 # What a spreadsheet writes into a cell whose formula failed (Excel's, Google Sheets' and LibreOffice
 # Calc's, whose `Err:502` carries a number), exported as the cell's text. Excel's #N/A is also a
@@ -63,6 +52,7 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
     else:
         said = f"labels {shown} read as a missing value but train as classes"
         remedy = "if they mark rows with no label, empty those cells"
+    remedy += ' (R: write.csv(..., na = ""))'  # R writes NA for a missing value
     return [
         f"warning: {said}, since only an empty cell has no label; {remedy} and pass --drop-invalid "
         "to leave the rows out",

@@ -15,7 +15,7 @@ SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jso
 SUFFIX_FORMATS[".parquet"] = "parquet"  # a data lake's: the input's types kept (a trial)
 # Data formats read as input but not written: a csv or jsonl written under such a name would be
 # taken for one by the next tool to open it.
-UNWRITTEN_SUFFIXES = (".arrow", ".xlsx", ".xls")
+UNWRITTEN_SUFFIXES = (".arrow", ".feather", ".xlsx", ".xls")
 
 
 def choose_format(requested: str | None, *, as_json: bool, output: Path | None) -> str:

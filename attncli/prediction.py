@@ -4,12 +4,14 @@ input record (an empty record gets no label and says why), in input order."""
 from __future__ import annotations
 
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
+from attncli.data_warnings import missing_marker_texts, shown_markers
 from attncli.decimals import float32_list
 from attncli.errors import ArgumentError, DataError
 from attncli.inference import batched_forward
@@ -131,6 +133,7 @@ def predict_probabilities(
         stats.truncated += sequences.truncated
         stats.read_nothing += sequences.read_nothing
         stats.count_unknown(sequences, unknown_id_of(checkpoint.tokenizer))
+        stats.missing_markers += missing_marker_texts(texts)
     logits = batched_forward(
         checkpoint.model,
         sequences,
@@ -166,6 +169,23 @@ class PredictionStats:
     """Texts with at least one unknown token."""
     read_nothing: int = 0
     """Texts the tokenizer read no token in, scored through the stand-in unknown token (eval's)."""
+    missing_markers: Counter[str] = field(default_factory=Counter)
+    """Texts that are a missing value's marker alone ("NA", as R writes one), by marker: labelled."""
+
+    def missing_marker_note(self, *, evaluated: bool = False) -> str | None:
+        """The warning that texts a file wrote for missing ones ("NA") got labels as that word, or
+        (`evaluated`: eval's rows) were scored so."""
+        if not self.missing_markers:
+            return None
+        count = sum(self.missing_markers.values())
+        rows, fate = ("rows evaluated", "were scored") if evaluated else ("records", "got labels")
+        remedy = "and pass --drop-invalid to leave them out" if evaluated else "to give them no label"
+        return (
+            f"warning: {count:,} of {self.records:,} {rows} {'are' if count > 1 else 'is'} only "
+            f"{shown_markers(self.missing_markers)}, as R and pandas write a missing text, and {fate} as "
+            'that word; if they mark rows with no text, empty those cells (R: write.csv(..., na = "")) '
+            + remedy
+        )
 
     def read_nothing_note(self, *, strips_markup: bool) -> str | None:
         """Eval's note of rows the tokenizer read no token in: predict gives such a text no label, as it
@@ -327,6 +347,9 @@ def predict_records(
     if stats is not None:
         stats.records += len(predictions)
         stats.without_label += len(records) - len(usable)
+        stats.missing_markers += missing_marker_texts(
+            prediction.text or "" for prediction in results.values()
+        )
         stats.truncated += sum(1 for prediction in predictions if prediction.truncated_tokens)
     return predictions
 

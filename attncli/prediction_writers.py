@@ -118,6 +118,8 @@ def _cell(value: Any) -> str:
     JSON writers write them (bytes were written as Python's b'caf\\xc3\\xa9')."""
     if value is None:
         return ""
+    if isinstance(value, bool):  # as R and pandas both read a truth value: True was text to R
+        return "true" if value else "false"
     if isinstance(value, (dict, list)):
         return readable_text(
             json.dumps(json_safe(value), ensure_ascii=False, allow_nan=False, default=as_text)
@@ -389,6 +391,11 @@ class ParquetWriter(CsvWriter):
     ) -> None:
         super().__init__(stream, input_columns=input_columns, label_names=label_names, top_k=top_k)
         self.values: dict[str, list[Any]] = {column: [] for column in [*self.input_columns, *self.added]}
+        # The added columns' types, given: a column of no values (no record with a reason) was of
+        # Arrow's null type, so one output's schema was not the next one's.
+        ranked = ["string", "float64"] * len(self.ranks)
+        types = ["string", "float64", *["float64"] * self.labels, "string", "int64", *ranked]
+        self.types = dict(zip(self.added, types, strict=True))
 
     def write(self, predictions: Sequence[Prediction]) -> None:
         for prediction in predictions:
@@ -414,21 +421,22 @@ class ParquetWriter(CsvWriter):
     def finish(self) -> None:
         import pyarrow.parquet as parquet  # type: ignore[import-untyped]
 
-        table = _arrow_table(self.values)
+        table = _arrow_table(self.values, self.types)
         self.stream.flush()
         parquet.write_table(table, self.stream.buffer)  # type: ignore[attr-defined]
         self.stream.buffer.flush()  # type: ignore[attr-defined]
 
 
-def _arrow_table(columns: dict[str, list[Any]]) -> Any:
-    """The columns as one Arrow table, each typed from its values, as text where they mix types (a
-    JSON field that is a number in one record and a word in another)."""
+def _arrow_table(columns: dict[str, list[Any]], types: dict[str, str]) -> Any:
+    """The columns as one Arrow table, each of its type in `types` (Arrow's names) or else typed from
+    its values, as text where they mix types (a JSON field that is a number in one record and a word
+    in another)."""
     import pyarrow
 
     arrays = {}
     for name, values in columns.items():
         try:
-            arrays[name] = pyarrow.array(values)
+            arrays[name] = pyarrow.array(values, type=types.get(name))
         except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError, OverflowError):
             arrays[name] = pyarrow.array(
                 [None if value is None else _as_cell_text(value) for value in values]

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from attncli.arrowfiles import feather_v1_error
 from attncli.csv_rows import Quoting, first_ragged_row
 from attncli.encoding_guess import GUESS_BYTES, likely_encodings_text
 from attncli.encodings import (
@@ -194,6 +195,8 @@ def read_error(
     )
     if ragged is not None:
         return ragged
+    if builder == "arrow" and (old := feather_v1_error(path)) is not None:
+        return old
     if builder == "json":
         bad = first_bad_json_line(path, encoding=encoding)
         if bad is not None and not is_json_array(path):

@@ -320,7 +320,7 @@ def _file_records(
         return parquet_source(
             path, text_column=text_column, trained_column=trained_column, pandas_index=pandas_index
         )
-    if suffix == ".arrow":
+    if suffix in (".arrow", ".feather"):
         return arrow_source(path, [path], text_column=text_column, trained_column=trained_column)
     if _holds_json_lines(path, encoding):
         # JSON lines under a plain-text name (`jq -c ... > export.txt`) are read as a .jsonl file is,

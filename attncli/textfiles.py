@@ -8,6 +8,7 @@ import shlex
 from pathlib import Path
 
 from attncli.encodings import (
+    BINARY_SUFFIXES,
     COMPRESSED_MAGIC,
     OFFICE_UNDER_ANOTHER_NAME,
     OFFICE_ZIP,
@@ -26,13 +27,21 @@ BOM = "\ufeff"
 DECOMPRESS = {".gz": "gunzip -k", ".bz2": "bunzip2 -k", ".xz": "unxz -k", ".zst": "unzstd", ".zip": "unzip"}
 
 
-# Data files that are binary, with no text encoding and no lines.
-BINARY_SUFFIXES = (".parquet", ".arrow")
 # Office files, which are zip archives (or, the old ones, binary): saved as CSV, they are data.
 OFFICE_FILES = {
     ".xlsx": "an Excel workbook", ".xlsm": "an Excel workbook", ".xls": "an Excel workbook",
     ".ods": "a spreadsheet", ".numbers": "a Numbers spreadsheet", ".docx": "a Word document",
 }  # fmt: skip
+# Statistics programs' own files (R's saveRDS and save, Stata's, SPSS's, SAS's): a gzip-compressed
+# .rds was told to be decompressed, and the result was "binary data, or UTF-16" (an R user's trial).
+STATISTICS_FILES = {
+    ".rds": "an R data file (saveRDS)", ".rda": "an R data file (save)", ".rdata": "an R data file (save)",
+    ".dta": "a Stata data file", ".sav": "an SPSS data file", ".sas7bdat": "a SAS data file",
+}  # fmt: skip
+EXPORT_FROM_STATISTICS = (
+    "export the table as csv or parquet (in R: write.csv(df, 'data.csv', row.names = FALSE), or "
+    "arrow::write_parquet(df, 'data.parquet')) and pass that"
+)
 
 
 def require_uncompressed(path: Path) -> None:
@@ -55,6 +64,9 @@ def _require_uncompressed_name(path: Path) -> None:
     office = OFFICE_FILES.get(path.suffix.lower())
     if office is not None:  # zip archives inside: 'run unzip -p' gave XML, not rows
         raise DataError(f"{path} is {office}, not a data file attn reads; {SAVE_AS_CSV}")
+    statistics = STATISTICS_FILES.get(path.suffix.lower())
+    if statistics is not None:
+        raise DataError(f"{path} is {statistics}, not a data file attn reads; {EXPORT_FROM_STATISTICS}")
     command = DECOMPRESS.get(path.suffix.lower())
     if command is None:
         return

@@ -279,6 +279,45 @@ def test_arrow_files_are_data_files_as_parquet_files_are(tmp_path):
     assert len(load_raw(str(arrow)).splits["train"]) == 40
 
 
+def test_feather_files_are_arrow_files_and_statistics_programs_files_are_named(tmp_path):
+    """R's arrow::write_feather and pandas' to_feather write Arrow IPC files named .feather, which were
+    'an Arrow file, not text; pass it as a file named with the suffix .arrow'; Feather's first
+    version is no Arrow file, and R's .rds was told to be gunzipped, then called UTF-16."""
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    from attncli.record_sources import from_file
+
+    rows = make_rows(40)
+    table = pa.table({
+        "id": pa.array(range(40), pa.int32()),
+        "text": [row["text"] for row in rows],
+        "label": pa.array([row["label"] for row in rows]).dictionary_encode(),  # an R factor
+    })  # fmt: skip
+    feather.write_feather(table, tmp_path / "train.feather", compression="lz4")
+    splits = load_splits(DataConfig(source=str(tmp_path / "train.feather")))
+    every = [*splits.splits["train"].texts, *splits.splits["validation"].texts]
+    assert sorted(every) == sorted(row["text"] for row in rows)
+    records = [record for chunk in from_file(tmp_path / "train.feather").chunks for record in chunk]
+    assert [(record.text, record.fields["id"]) for record in records] == [
+        (row["text"], n) for n, row in enumerate(rows)
+    ]
+    old = tmp_path / "old.feather"
+    old.write_bytes(b"FEA1" + bytes(60))  # Feather version 1's magic (pyarrow deprecates writing it)
+    message = f"{old} is a Feather file of its first version, which Arrow no longer reads as its own"
+    with pytest.raises(DataError, match=message):
+        from_file(old)
+    with pytest.raises(DataError, match=message.replace(str(old), "old.feather")):
+        load_splits(DataConfig(source=str(old)))
+    for name in ("train.rds", "survey.RData", "wave1.dta", "poll.sav"):
+        (tmp_path / name).write_bytes(b"\x1f\x8b\x08" + bytes(40))
+        said = f"{tmp_path / name} is an? (R|Stata|SPSS) data file.*, not a data file attn reads; export the"
+        with pytest.raises(DataError, match=said):
+            from_file(tmp_path / name)
+        with pytest.raises(DataError, match=said):
+            load_splits(DataConfig(source=str(tmp_path / name)))
+
+
 def test_splits_of_a_saved_dataset_that_attn_does_not_use_are_said_to_be_left_out(tmp_path):
     """A DatasetDict with `holdout` and `eval` splits: they were dropped without a word."""
     from datasets import Dataset, DatasetDict
@@ -410,6 +449,22 @@ def test_labels_joined_from_other_labels_are_warned_of_as_multi_label_data(tmp_p
     ) in splits.notes
 
 
+def test_texts_that_read_as_a_missing_value_are_warned_of(tmp_path):
+    """R's write.csv writes a missing text as NA: those rows trained as the word, said only by the
+    warning that 'NA' occurs with several labels."""
+    texts = ["NA", "soup", "NA", "goal", "<NA>", "NA today"] * 3
+    rows = [{"text": text, "label": "ab"[n % 2]} for n, text in enumerate(texts)]
+    splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
+    assert (
+        "warning: 9 texts of the training data are only 'NA', '<NA>', as R and pandas write a missing value, "
+        "and train as that word; if they mark rows with no text, empty those cells (R: write.csv(..., na = "
+        '"")) and pass --drop-invalid to leave the rows out'
+    ) in splits.notes
+    clean = [{"text": f"text {n}", "label": "ab"[n % 2]} for n in range(10)]
+    splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "clean.csv", clean))))
+    assert not [note for note in splits.notes if "missing value" in note]
+
+
 def test_labels_that_read_as_a_missing_value_are_warned_of(tmp_path):
     """A spreadsheet's N/A or pandas' NaN written into a csv trains as a class (only an empty cell has
     no label); the only word was 'add examples if you can'."""
@@ -431,8 +486,8 @@ def test_labels_that_read_as_a_missing_value_are_warned_of(tmp_path):
     )
     assert missing_marker_labels_warning(["NaN", "food"]) == [
         "warning: label 'NaN' reads as a missing value but trains as a class, since only an empty cell has "
-        "no label; if it marks rows with no label, empty those cells and pass --drop-invalid to leave the "
-        "rows out"
+        'no label; if it marks rows with no label, empty those cells (R: write.csv(..., na = "")) and pass '
+        "--drop-invalid to leave the rows out"
     ]
     # A spreadsheet's formula errors trained as classes without a word (only #N/A was said).
     warned = missing_marker_labels_warning(["#VALUE!", "#N/A", "Err:502", "food", "#ref!"])
@@ -1610,7 +1665,7 @@ def test_a_tab_separated_txt_file_is_told_to_be_renamed_tsv(tmp_path):
         load_splits(DataConfig(source=str(path), encoding="utf-16"))
     assert str(caught.value) == (
         "cannot read .txt files (train.txt); use one of .csv, .tsv, .json, .jsonl, .ndjson, .parquet, "
-        ".arrow, or fastText's format (__label__NAME and the text on each line) "
+        ".arrow, .feather, or fastText's format (__label__NAME and the text on each line) "
         '(its first line holds tabs, as Excel\'s "Unicode Text" saves a table: rename it train.tsv)'
     )
     path.rename(tmp_path / "train.tsv")

@@ -203,6 +203,23 @@ def test_long_texts_say_how_many_tokens_were_cut(loaded):
     assert (stats.records, stats.truncated, stats.without_label) == (2, 1, 0)
 
 
+def test_texts_written_for_a_missing_value_are_labelled_and_warned_of(loaded):
+    """R's write.csv writes a missing text as NA, which reads as the word: such records got labels like
+    any other, said nowhere (an R user's trial). They keep their labels (NA may be a text), with a
+    warning naming the markers met; a text that only holds one among others is no marker."""
+    stats = PredictionStats()
+    texts = ["NA", "bread", " NA ", "NULL", "NA is a word here", "na"]
+    predictions = predict_records(loaded, [Record(i, text) for i, text in enumerate(texts)], stats=stats)
+    assert all(prediction.label is not None for prediction in predictions)
+    assert stats.missing_markers == {"NA": 2, "NULL": 1}
+    assert stats.missing_marker_note() == (
+        "warning: 3 of 6 records are only 'NA', 'NULL', as R and pandas write a missing text, and got "
+        "labels as that word; if they mark rows with no text, empty those cells (R: write.csv(..., na = "
+        '"")) to give them no label'
+    )
+    assert PredictionStats().missing_marker_note() is None
+
+
 def test_text_the_model_cannot_read_gets_no_confident_label(loaded):
     # Training adds made-up gibberish with equal-probability targets (train.outlier_rows, on by
     # default), so gibberish lands near 1/3 on this three-label task, below a real text.

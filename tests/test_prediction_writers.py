@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import io
 
 import pytest
@@ -117,6 +118,11 @@ def test_csv_cells_of_bytes_dates_and_nested_values_read_as_the_json_writers_wri
     JsonLinesWriter(lines).write([prediction])
     carried = json.loads(lines.getvalue())["fields"]
     assert row[:4] == ["café", "2026-12-04", '{"raw": "x\ufffdy", "gap": null}', "nice"]
+    # A truth value as R and pandas both read one (R reads True as text).
+    flagged = dataclasses.replace(prediction, fields={"flag": True, "text": "nice", "off": False})
+    stream = io.StringIO()
+    CsvWriter(stream, input_columns=["flag", "text", "off"], label_names=["a"]).write([flagged])
+    assert list(csv.reader(io.StringIO(stream.getvalue())))[1][:3] == ["true", "nice", "false"]
     assert [carried["id"], carried["day"], carried["tags"]] == [
         "café",
         "2026-12-04",
@@ -327,3 +333,13 @@ def test_parquet_output_keeps_the_inputs_types_beside_the_csvs_columns(tmp_path)
     }  # fmt: skip
     assert table.to_pylist()[1]["reason"] == "empty text" and table.to_pylist()[1]["prob_pos"] is None
     assert str(table.schema.field("id").type) == "int64"  # a join key stays a number
+    # Each added column has its type whatever the rows hold: with no reason given, 'reason' was of
+    # Arrow's null type, and an output's schema was not the next one's (an R user's trial).
+    with (tmp_path / "plain.parquet").open("w", encoding="utf-8") as stream:
+        writer = ParquetWriter(stream, input_columns=[], label_names=["neg", "pos"], top_k=2)
+        writer.write([Prediction(0, "nice", "pos", 0.75, [("pos", 0.75), ("neg", 0.25)], [0.25, 0.75])])
+        writer.finish()
+    added = pq.read_table(tmp_path / "plain.parquet").schema
+    assert [str(added.field(name).type) for name in added.names] == [
+        "int64", "string", "string", "double", "double", "double", "string", "int64", "string", "double",
+    ]  # fmt: skip

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attncli.cli.edge import say
+from attncli.encodings import BINARY_SUFFIXES
 from attncli.errors import ConfigError, DataError
 from attncli.fasttext_files import fasttext_records, is_fasttext_file, mostly_labelled
 
@@ -53,7 +54,7 @@ def check_inputs(
 
         suffix, saved = file.suffix.lower(), is_saved_dataset(file)
         kind = "a save_to_disk folder" if saved else f"a {suffix[1:]} file"
-        if saved or suffix in (".parquet", ".arrow"):
+        if saved or suffix in BINARY_SUFFIXES:
             raise ConfigError(
                 f"--encoding {encoding} reads text files; {file.name} is {kind}, whose texts are UTF-8: "
                 "drop --encoding"
@@ -85,7 +86,7 @@ def check_inputs(
 
 
 # Formats whose records have no delimiter to choose.
-_UNDELIMITED_SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet", ".arrow")
+_UNDELIMITED_SUFFIXES = (".json", ".jsonl", ".ndjson", *BINARY_SUFFIXES)
 
 
 def _note_plain_text_for_joined_columns(name: str, trained_column: str | None) -> None:

@@ -245,6 +245,8 @@ def _report_prediction_stats(
         got = f"label {fallback!r} (--fallback)" if fallback is not None else "no label"
         empty = f"{stats.without_label:,} of {stats.records:,} records had no text to read"
         say(f"note: {empty} and got {got}{hint}")
+    if (warning := stats.missing_marker_note()) is not None:
+        say(warning)
     if stats.below_min_score:
         got = (
             f"label {fallback!r} (--fallback; their probabilities are kept)"

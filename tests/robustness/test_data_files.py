@@ -150,9 +150,39 @@ def test_every_row_one_field_over_the_header_is_refused_not_cut_into_an_index(tm
     path = tmp_path / "commas.csv"
     path.write_text(lines("text,label", *(f"soup, t{index},{TWO[index % 2]}" for index in range(10))))
     assert refusal(path) == (
-        f"line 2 of {path} has 3 fields but its header line has 2; put a text that holds ',' in double "
-        "quotes, or pass --delimiter if another character separates the columns"
+        f"line 2 of {path} has 3 fields but its header line has 2; if each row starts with a row name, as "
+        "R's write.table writes one with no column name above it, write the file with row.names = FALSE; "
+        "else put a text that holds ',' in double quotes, or pass --delimiter if another character "
+        "separates the columns"
     )
+
+
+def test_r_write_table_files_get_the_r_options_that_write_them_readable(tmp_path, checkpoint):
+    """R's write.table writes row names under no header field, and a quote inside a quoted text as a
+    backslash and a quote (qmethod "escape"): the first was told to quote its tabs, and the second,
+    tab-separated, trained on labels in quotes ('"sport"'). Both are refused in train and predict
+    with the R options that write them as csv."""
+    escaped = tmp_path / "escaped.tsv"
+    rows = [f'"Shares rose {i}"\t"{TWO[i % 2]}"' for i in range(10)]
+    rows[3] = '"He said \\"hi\\" today"\t"a"'
+    escaped.write_text(lines('"text"\t"label"', *rows), encoding="utf-8")
+    message = (
+        f"{escaped} writes a double quote inside a quoted text as \\\" (line 5), as R's write.table does by "
+        'default, where csv writes it as two (""): write it again with write.table(..., qmethod = '
+        '"double", row.names = FALSE), write.csv or readr\'s write_csv/write_tsv'
+    )
+    assert refusal(escaped) == message
+    predicted = CliRunner().invoke(app, ["predict", str(checkpoint), "-f", str(escaped)])
+    assert predicted.exit_code == 2 and message in " ".join(predicted.stderr.split())
+    named = tmp_path / "row_names.tsv"
+    named.write_text(lines('"text"\t"label"', *(f'"{i}"\t{row}' for i, row in enumerate(rows[:3]))))
+    assert "as R's write.table writes one with no column name above it, write the file with row.names" in (
+        refusal(named)
+    )
+    # A Windows path before a closing quote is csv as it stands, and read as such.
+    path = tmp_path / "paths.csv"
+    path.write_text(lines("text,label", *(f'"saved in C:\\temp\\",{TWO[i % 2]}' for i in range(10))))
+    assert every_text(load(path)) == ["saved in C:\\temp\\"] * 10
 
 
 def test_a_title_line_above_the_header_is_named_by_train_and_predict(tmp_path):
@@ -1147,6 +1177,22 @@ def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and
             'I loved it.\nBest movie" I said."',
             "plain",
         ], before
+
+
+def test_r_write_csv_texts_of_several_lines_after_a_column_are_read_by_train_and_predict(tmp_path):
+    """R's write.csv quotes every field and writes row names first: a later line of a text that holds
+        a comma (`We won, they lost","sport"`) reads on its own as a whole row with a quoted field, which
+        the open-quote check took for the next row swallowed, refusing every article R had saved. (A quote
+    left open before such a line is still refused: the test above.)"""
+    from attncli.record_sources import from_file
+
+    texts = [f"Shares rose {i}\nWe won, they lost" if i % 3 == 0 else f"Plain text {i}" for i in range(30)]
+    written = tmp_path / "r_export.csv"
+    rows = [f'"{i + 1}","{text}","{"ab"[i % 2]}"\n' for i, text in enumerate(texts)]
+    written.write_text('"","text","label"\n' + "".join(rows), encoding="utf-8")
+    assert every_text(load(written)) == sorted(texts)
+    source = from_file(written)
+    assert [record.text for chunk in source.chunks for record in chunk] == texts
 
 
 def test_blank_lines_above_a_csv_header_are_skipped_by_train_eval_and_predict_alike(tmp_path):
