@@ -28,10 +28,11 @@ NOT_COMPARED = (
 
 @dataclass(frozen=True)
 class AutoResume:
-    """What --auto-resume does with the run folder: "start" a run, "resume" the one there, or leave
-    the "finished" one as it is (`finished`: why it has nothing left to do)."""
+    """What --auto-resume does with the run folder: "start" a run, "restart" the one there, which
+    stopped before it saved a last/ to resume from, "resume" the one there, or leave the "finished"
+    one as it is (`finished`: why it has nothing left to do)."""
 
-    action: Literal["start", "resume", "finished"]
+    action: Literal["start", "restart", "resume", "finished"]
     finished: str | None = None
 
 
@@ -45,7 +46,7 @@ def auto_resume_action(output: Path, epochs: int | None) -> AutoResume:
 
     last = resolve_checkpoint(output / LAST) if output.is_dir() else output / LAST
     if not (last / CONFIG_FILE).is_file():
-        return AutoResume("start")  # a folder holding anything else is refused as -o refuses it
+        return AutoResume("restart" if _stopped_before_last(output) else "start")
     try:
         header = read_header(last, complete=False)
         done = finished_reason(last, header, None)
@@ -54,6 +55,51 @@ def auto_resume_action(output: Path, epochs: int | None) -> AutoResume:
     except (AttnError, OSError, KeyError, ValueError, TypeError):
         return AutoResume("resume")  # the resume says what is wrong with last/
     return AutoResume("resume") if done is None else AutoResume("finished", done)
+
+
+def _stopped_before_last(output: Path) -> bool:
+    """Whether `output` holds a run that stopped before it saved a last/ to resume from (a kill in
+    its first epoch's saving left best/, or metrics.jsonl with that epoch's record, and the requeued
+    command was refused as a folder not empty, whose --overwrite --auto-resume refuses): one to train
+    again from its start. A run whose best/ records its end is not one; nor is a folder holding files
+    attn did not write, which -o refuses."""
+    from attncli.history import training_ended
+    from attncli.run_folder import METRICS_LOG, no_epoch_in, run_entries_and_others
+
+    if not output.is_dir():
+        return False
+    entries, others = run_entries_and_others(output)
+    if not entries or others:
+        return False
+    if entries == [METRICS_LOG]:  # killed in its first epoch (which -o clears), or in saving its end
+        return not no_epoch_in(output / METRICS_LOG)
+    try:
+        metrics = json.loads((output / BEST / METRICS_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return True  # no best/ either: killed in its first save of best/
+    except (OSError, ValueError):
+        return False
+    return training_ended(metrics) is False
+
+
+def require_same_source(output: Path, source: str | None) -> None:
+    """Refuse to call the finished run in `output` this command's where the command names other data
+    than the run was trained on: a job array's typo in -o, or two experiments given one folder,
+    exited 0 with another dataset's results. Only the path is compared, with no data read: data
+    moved since is refused too, and the message says how to go on."""
+    from attncli.checkpoint_folder import read_header
+    from attncli.sources import same_source
+
+    if source is None:
+        return
+    header = read_header(resolve_checkpoint(output / LAST), complete=False)
+    recorded = header.get("data_path") or (header.get("config") or {}).get("data", {}).get("source")
+    if recorded is None or same_source(source, recorded):
+        return
+    raise ConfigError(
+        f"--auto-resume found the run in {output} finished, trained on {recorded}, not on {source}; train "
+        f"{source} into another --output (were it the run's data moved, the run has nothing left to train)"
+    )
 
 
 def require_same_settings(output: Path, asked: Config, typed: Collection[str]) -> None:

@@ -67,6 +67,14 @@ def _run_entries(path: Path) -> list[Path]:
     ]
 
 
+def run_entries_and_others(path: Path) -> tuple[list[str], list[str]]:
+    """The names in a run folder of what a run wrote there (`_run_entries`), and of the rest but its
+    lock: files attn did not write, or a run moved aside by an --overwrite."""
+    names = [child.name for child in path.iterdir() if child.name != LOCK_FILE]
+    entries = [name for name in names if name not in ASIDE and _is_run_entry(name)]
+    return entries, [name for name in names if name not in entries]
+
+
 @dataclass
 class RunFolder:
     path: Path
@@ -375,7 +383,7 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
         log = path / METRICS_LOG
         # A run that died before its first epoch ended (an abort under `ulimit -v`, SIGKILL, a second
         # Ctrl-C) left its log alone, empty or with that epoch's step lines: nothing to keep.
-        log_alone = others == [METRICS_LOG] and log.is_file() and not log.is_symlink() and _no_epoch_in(log)
+        log_alone = others == [METRICS_LOG] and log.is_file() and not log.is_symlink() and no_epoch_in(log)
         if not resume and log_alone:  # "not empty; pass --overwrite" misled
             log.unlink()
             others = []
@@ -418,7 +426,7 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
 LOG_CHECK_BYTES = 1 << 20
 
 
-def _no_epoch_in(log: Path) -> bool:
+def no_epoch_in(log: Path) -> bool:
     """Whether a training log is what a run killed in its first epoch leaves: empty, or step lines
     of epoch 1 alone, one per line, the last maybe cut short by the kill. Anything else (a finished
     epoch, a refit, a later epoch's steps, a line that is no such record) is a log to keep."""

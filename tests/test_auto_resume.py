@@ -7,11 +7,34 @@ from attncli.auto_resume import AutoResume, auto_resume_action, finished_note, f
 def test_a_folder_with_no_run_in_it_is_started(tmp_path):
     assert auto_resume_action(tmp_path / "new", None) == AutoResume("start")
     (tmp_path / "died").mkdir()  # a run killed before its first epoch ended left its log alone
-    (tmp_path / "died" / "metrics.jsonl").write_text('{"step": 1, "loss": 1.2}\n')
+    (tmp_path / "died" / "metrics.jsonl").write_text('{"step": 1, "epoch": 1, "loss": 1.2}\n')
     assert auto_resume_action(tmp_path / "died", None) == AutoResume("start")
     (tmp_path / "data").mkdir()  # files attn did not write: -o refuses them, as without --auto-resume
     (tmp_path / "data" / "train.csv").write_text("text,label\n")
     assert auto_resume_action(tmp_path / "data", 3) == AutoResume("start")
+
+
+def test_a_run_stopped_before_its_first_last_checkpoint_is_trained_again(tmp_path):
+    """A kill while the first epoch's last/ was saved left best/ alone, and one while its best/ was
+    saved left the log with that epoch's record: each requeue was refused as a folder not empty, and
+    --overwrite is refused beside --auto-resume (an HPC user's trial)."""
+    import json
+
+    run = tmp_path / "run"
+    (run / "best").mkdir(parents=True)
+    (run / "metrics.jsonl").write_text('{"epoch": 1, "train_loss": 1.2}\n')
+    (run / "best" / "metrics.json").write_text(json.dumps({"stop_reason": ""}))
+    assert auto_resume_action(run, None) == AutoResume("restart")
+    (run / "best" / "metrics.json").unlink()  # a best/ cut short: no record that it ended
+    assert auto_resume_action(run, None) == AutoResume("restart")
+    (run / "best").rmdir()
+    assert auto_resume_action(run, None) == AutoResume("restart")  # the log's epoch record alone
+    (run / "best").mkdir()
+    (run / "best" / "metrics.json").write_text(json.dumps({"stop_reason": "epochs"}))
+    assert auto_resume_action(run, None) == AutoResume("start")  # a finished best/ is not replaced
+    (run / "best" / "metrics.json").write_text(json.dumps({"stop_reason": ""}))
+    (run / "notes.txt").write_text("mine")  # a file attn did not write: -o refuses the folder
+    assert auto_resume_action(run, None) == AutoResume("start")
 
 
 def test_a_finished_run_whose_files_do_not_read_is_named_by_its_folders_alone(tmp_path):

@@ -72,6 +72,10 @@ def run(easy_folder, tmp_path_factory):
     )
     assert result.returncode == 0, result.stderr
     assert "training summary" in result.stdout and "epoch 8/8" in result.stderr
+    # Into a pipe, as into a scheduler's log, each line whole and unpadded: a path was cut in two.
+    lines = result.stdout.splitlines()
+    assert lines[0] == "training summary" and not [line for line in lines if line != line.rstrip()]
+    assert f"saved to {output / 'best'} (best epoch) and {output / 'last'}" in lines
     return output
 
 

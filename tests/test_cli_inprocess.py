@@ -149,6 +149,7 @@ def test_auto_resume_starts_a_run_resumes_it_once_stopped_and_leaves_it_once_fin
     assert said in resumed.stderr
     trained = json.loads(resumed.stdout)
     assert [epoch["epoch"] for epoch in trained["history"]] == [1, 2] and trained["stop_reason"] == "epochs"
+    assert trained["auto_resume"] == "resume"  # as a finished run's record says "finished"
     weights = (run / "best" / "model.safetensors").read_bytes()
     finished = _ok(*command, "--json")
     assert finished.stderr == (
@@ -170,6 +171,25 @@ def test_auto_resume_starts_a_run_resumes_it_once_stopped_and_leaves_it_once_fin
         invoke(*command, "--overwrite"), "--auto-resume starts or resumes the run in --output as it finds"
     )
     _refused(invoke("train", data, "--auto-resume"), "--auto-resume needs --output FOLDER")
+    # A finished run given other data: exit 0 with the other dataset's results (an HPC user's trial).
+    other = write_csv(tmp_path / "other.csv", make_rows(100, seed=6))
+    _refused(
+        invoke("train", other, *command[2:]),
+        f"--auto-resume found the run in {run} finished, trained on {data}, not on {other}; train",
+    )
+    # A run killed while saving its first epoch's last/ (best/ saved, no last/): each requeue was
+    # refused as a folder not empty, whose --overwrite --auto-resume refuses. It trains again.
+    shutil.rmtree(run / "last")
+    metrics = json.loads((run / "best" / "metrics.json").read_text())
+    (run / "best" / "metrics.json").write_text(json.dumps({**metrics, "stop_reason": ""}))
+    again = _ok(*command, "--json")
+    assert (
+        f"note: --auto-resume trains the run in {run} again from its start: it stopped before it saved a "
+        "last/ checkpoint to resume from"
+    ) in " ".join(again.stderr.split())
+    restarted = json.loads(again.stdout)
+    assert restarted["stop_reason"] == "epochs" and restarted["auto_resume"] == "restart"
+    assert (run / "last" / "config.json").is_file()
 
 
 def test_a_folder_of_label_folders_trains_and_evaluates_with_its_rows_named_by_file(tmp_path):
@@ -2667,7 +2687,7 @@ def test_a_summary_standard_output_cannot_take_says_the_run_is_saved(monkeypatch
     import attncli.cli.train_command as command
     from attncli.errors import DataError
 
-    def full(result, *, as_json):
+    def full(result, *, as_json, auto_resumed):
         raise DataError("could not write standard output (the disk is full); free some space")
 
     monkeypatch.setattr(command, "_print_summary", full)

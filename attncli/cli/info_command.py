@@ -23,15 +23,13 @@ def info(checkpoint: CheckpointArg, as_json: JsonReportOption = False, debug: De
             print_json([described.to_json()])
         else:
             from attncli.render import render_info
+            from attncli.render.consoles import print_unpadded
 
             console = stdout_console(unwrapped_when_piped=True)
             if console.is_terminal:
                 console.print(render_info(described))
-            else:  # each line as long as what it says: a table pads its rows to its widest
-                with console.capture() as captured:
-                    console.print(render_info(described, boxed=False))
-                lines = [line.rstrip() for line in captured.get().splitlines()]
-                console.file.write("".join(f"{line}\n" for line in lines))
+            else:  # each line as long as what it says
+                print_unpadded(console, render_info(described, boxed=False))
         if described.damaged:  # shown in full above; the exit code lets a script tell too
             raise CheckpointError(
                 f"{described.path} is not as it was saved ({', '.join(described.damaged)}, as the checksums "

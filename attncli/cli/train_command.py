@@ -205,6 +205,7 @@ def train(
         "train.precision": precision,
         "train.seed": seed,
     }
+    decided: str | None = None  # what --auto-resume made of the command, for its --json record
     if auto_resume:
         decided, ceiling = run_command(
             lambda: _auto_resumed(output, resume, overwrite, config, set_values or [], options, as_json),
@@ -213,6 +214,9 @@ def train(
         )
         if decided == "finished":
             raise typer.Exit(0)
+        if decided == "restart":  # the run there has no last/ to resume: replaced as --overwrite does
+            overwrite = True
+            settings["--overwrite"] = True
         if decided == "resume":
             # Carried on as `attn train [DATA] --resume OUTPUT [--epochs N]` would: the settings given
             # are the run's own (checked above), which --resume refuses to be given again.
@@ -309,7 +313,7 @@ def train(
             result = resume_training(
                 resume, epochs=epochs, data=data, validation=validation, reporter=reporters[-1]
             )
-            _print_train_summary(result, as_json=as_json)
+            _print_train_summary(result, as_json=as_json, auto_resumed=decided)
             return
         if output is None:
             named = (
@@ -358,7 +362,7 @@ def train(
             if told is None and hint is None:
                 raise
             raise DataError("; ".join(filter(None, [told or str(error), hint]))) from error
-        _print_train_summary(result, as_json=as_json)
+        _print_train_summary(result, as_json=as_json, auto_resumed=decided)
 
     def reported() -> None:
         # From the first moment (loading the config imports torch: a second and more) to the end.
@@ -534,13 +538,15 @@ def _auto_resumed(
     options: dict[str, Any],
     as_json: bool,
 ) -> tuple[str, int | None]:
-    """What --auto-resume makes of this command ("start", "resume" or "finished", which is said, and
-    with --json its record printed), and the ceiling of epochs it gives (--epochs, --set or --config)."""
+    """What --auto-resume makes of this command ("start", "restart", "resume" or "finished", which is
+    said, and with --json its record printed), and the ceiling of epochs it gives (--epochs, --set or
+    --config)."""
     from attncli.auto_resume import (
         auto_resume_action,
         finished_note,
         finished_record,
         require_same_settings,
+        require_same_source,
         typed_settings,
     )
     from attncli.config_loading import load_config
@@ -558,14 +564,20 @@ def _auto_resumed(
     asked = load_config(config, set_values, options)
     ceiling = asked.train.epochs if "train.epochs" in typed else None
     action = auto_resume_action(output, ceiling)
-    if action.action == "start":
-        return "start", ceiling
-    require_same_settings(output, asked, typed)
     main = os.environ.get("RANK", "0") == "0"
+    if action.action == "restart" and main:
+        say(
+            f"note: --auto-resume trains the run in {output} again from its start: it stopped before it "
+            "saved a last/ checkpoint to resume from"
+        )
+    if action.action in ("start", "restart"):
+        return action.action, ceiling
+    require_same_settings(output, asked, typed)
     if action.action == "resume":
         if main:
             say(f"note: --auto-resume: resuming the run in {output}, which has epochs (or its refit) left")
         return "resume", ceiling
+    require_same_source(output, asked.data.source)
     if main:
         say(finished_note(action.finished))
         if as_json:
@@ -573,32 +585,39 @@ def _auto_resumed(
     return "finished", ceiling
 
 
-def _print_train_summary(result: Any, *, as_json: bool) -> None:
+def _print_train_summary(result: Any, *, as_json: bool, auto_resumed: str | None = None) -> None:
     """The summary of a finished run on stdout (by the first process alone under torchrun): a table,
     or one JSON object for scripts, metrics.json's record with the run's folders and its settings
     (those sized to the data resolved), so that a sweep can tabulate its runs from this alone."""
     if not result.is_main:
         return
     try:
-        _print_summary(result, as_json=as_json)
+        _print_summary(result, as_json=as_json, auto_resumed=auto_resumed)
         sys.stdout.flush()  # here, to say what was kept: at the command's end it said only the failure
     except DataError as error:  # standard output full or gone: the run was trained and saved all the same
         shown = shlex.quote(str(result.output))
         raise DataError(f"{error}; the run itself is saved in {result.output} (attn info {shown})") from None
 
 
-def _print_summary(result: Any, *, as_json: bool) -> None:
+def _print_summary(result: Any, *, as_json: bool, auto_resumed: str | None) -> None:
     from attncli.render import render_train_summary, summary_warnings
 
     if as_json:
         folders = {"output": str(result.output), "best": str(result.output / "best")}
         record = {**folders, "last": str(result.output / "last"), **result.metrics.to_json()}
-        print_json([{**record, "config": result.config.to_dict()}])
+        resumed = {"auto_resume": auto_resumed} if auto_resumed is not None else {}  # as "finished" is
+        print_json([{**record, "config": result.config.to_dict(), **resumed}])
         for warning in summary_warnings(result):  # for the person, beside the JSON
             say(warning)
         return
 
-    stdout_console().print(render_train_summary(result))
+    from attncli.render.consoles import print_unpadded
+
+    console = stdout_console(unwrapped_when_piped=True)
+    if console.is_terminal:
+        console.print(render_train_summary(result))
+    else:  # into a log (a scheduler's job output), a line each: `grep saved job.out` found half a path
+        print_unpadded(console, render_train_summary(result, boxed=False))
 
 
 def _termination_interrupts() -> contextlib.AbstractContextManager[None]:

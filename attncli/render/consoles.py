@@ -33,6 +33,14 @@ def output_console(
     return console
 
 
+def print_unpadded(console: Console, renderable: Any) -> None:
+    """Print `renderable` with no line ending in spaces, for a pipe or a file: a table pads its rows
+    to its widest, and a panel every line to its longest (900 characters of settings)."""
+    with console.capture() as captured:
+        console.print(renderable)
+    console.file.write("".join(f"{line.rstrip()}\n" for line in captured.get().splitlines()))
+
+
 def width_asked() -> bool:
     """Whether COLUMNS asks for a width (`COLUMNS=100 attn eval ... | less`), which rich reads
     itself, piped or not: output then fits it as a terminal's would."""

@@ -42,7 +42,9 @@ def _epochs_shown(history: Sequence[EpochRecord], *, best: int) -> list[EpochRec
     return shown
 
 
-def render_train_summary(result: TrainResult) -> RenderableType:
+def render_train_summary(result: TrainResult, *, boxed: bool = True) -> RenderableType:
+    """The table of epochs and the lines under it, in a panel (`boxed`), or under a line that names
+    them (for a pipe or a file)."""
     # Two-line headers and no column rules: the table fits 80 columns, the width of a log file.
     table = WrappingTable(
         "epoch", "train\nloss", "val\nloss", "val\naccuracy", "val\nmacro-F1", "seconds", "tokens/s",
@@ -96,6 +98,8 @@ def render_train_summary(result: TrainResult) -> RenderableType:
     )
     for warning in summary_warnings(result):
         footer.append_text(Text(f"\n{warning}", "attn.bad" if warning.startswith("warning:") else ""))
+    if not boxed:  # for a pipe or a file: under a line that names it, as attn info prints there
+        return Group(Text("training summary"), table, footer)
     return Panel(Group(table, footer), title="training summary", expand=False)
 
 
