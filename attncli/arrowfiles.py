@@ -90,8 +90,8 @@ def feather_v1_error(path: Path) -> DataError | None:
     except OSError:
         return None
     return DataError(
-        f"{path} is a Feather file of its first version, which Arrow no longer reads as its own; write it "
-        "again as version 2, write_feather's default (R's arrow::write_feather, pandas' to_feather)"
+        f"{path} is a Feather file of its first version, not an Arrow IPC file as later versions are; "
+        "write it again as version 2, write_feather's default (R's arrow::write_feather, pandas' to_feather)"
     )
 
 

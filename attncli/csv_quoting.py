@@ -28,7 +28,6 @@ def quoting_of(path: Path, *, delimiter: str, encoding: str) -> tuple[Quoting, s
     if not _holds_quote(path):
         return csv.QUOTE_MINIMAL, None
     allow_long_fields()
-    _refuse_backslash_escapes(path, delimiter=delimiter, encoding=encoding)
     if delimiter == "\t":
         return _tab_quoting(path, encoding=encoding)
     try:
@@ -38,15 +37,14 @@ def quoting_of(path: Path, *, delimiter: str, encoding: str) -> tuple[Quoting, s
     return csv.QUOTE_MINIMAL, None
 
 
-def _refuse_backslash_escapes(path: Path, *, delimiter: str, encoding: str) -> None:
-    """Raise a DataError where the file writes a quote inside a quoted text as a backslash and a quote,
-    as R's write.table does by default (its qmethod "escape"): read as csv, the quote ends the text, and
-    a tab-separated file of such rows was read with its quotes as text, training on labels in quotes.
-    Only a file that csv's strict rules read with backslash escapes and not without them is refused:
-    a Windows path before a closing quote ("C:\\temp\\") is csv as it stands."""
-    if not _holds(path, b'\\"') or _reads_strictly(path, delimiter=delimiter, encoding=encoding):
-        return
-    if not _reads_strictly(path, delimiter=delimiter, encoding=encoding, escapechar="\\"):
+def _refuse_backslash_escapes(path: Path, *, encoding: str) -> None:
+    """Raise a DataError where a tab-separated file that csv's strict rules do not read writes a quote
+    inside a quoted text as a backslash and a quote, as R's write.table does by default (its qmethod
+    "escape"): read with its quotes as text, it trained on labels in quotes ('"sport"'). Only where
+    the strict rules read the file with backslash escapes: a stray quote elsewhere ("Great" movie)
+    keeps the file as it was read. (In a comma-separated file the same escapes leave the labels
+    whole; its texts are read as pandas reads them.)"""
+    if not _holds(path, b'\\"') or not _reads_strictly(path, delimiter="\t", encoding=encoding):
         return
     with path.open(encoding=encoding, newline="") as file:
         line = next((number for number, text in enumerate(file, 1) if '\\"' in text), 1)
@@ -57,13 +55,12 @@ def _refuse_backslash_escapes(path: Path, *, delimiter: str, encoding: str) -> N
     )
 
 
-def _reads_strictly(path: Path, *, delimiter: str, encoding: str, escapechar: str | None = None) -> bool:
-    """Whether csv's strict rules read the whole file, with `escapechar` escaping quotes where given."""
+def _reads_strictly(path: Path, *, delimiter: str, encoding: str) -> bool:
+    """Whether csv's strict rules read the whole file with a backslash escaping a quote (a quote may
+    still be written as two: without them, the strict rules read no text after a closing quote)."""
     try:
         with path.open(encoding=encoding, newline="") as file:
-            rows = csv.reader(
-                file, delimiter=delimiter, strict=True, escapechar=escapechar, doublequote=escapechar is None
-            )
+            rows = csv.reader(file, delimiter=delimiter, strict=True, escapechar="\\")
             for _ in rows:
                 pass
     except (csv.Error, UnicodeDecodeError):
@@ -81,6 +78,7 @@ def _tab_quoting(path: Path, *, encoding: str) -> tuple[Quoting, str | None]:
     except UnicodeDecodeError:
         return csv.QUOTE_MINIMAL, None
     except csv.Error:
+        _refuse_backslash_escapes(path, encoding=encoding)
         return csv.QUOTE_NONE, (
             f"{path.name}: the row on line {start} opens a double quote that csv quoting cannot close, "
             "so double quotes are read as part of the texts of this tab-separated file"
@@ -94,15 +92,18 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
     things gives the open quote away: the row ends with another number of fields than the header;
     one of its later lines reads on its own as a whole row of the header's width with a field that
     opens with a quote (the next rows, `"two",b` or `b,"two"`, their quotes taken for the closing
-    one), unless the row's lines read as one row by csv's strict rules, as R's `write.csv` writes a
-    text of several lines after a column of its own (`"1","Hello\nWe won, they lost","sport"`);
-    or it runs to the end of the file inside its quote (the one sign left when the file has a single
-    column). A quoted text whose later lines hold stray quotes but read as no row (`He said "hi"
-    there",a`, `"Best movie" I said.",pos`) is read as pandas reads it."""
+    one), unless the row's lines read as one row by csv's strict rules and that line's first quote
+    closes a field rather than opening one, as R's `write.csv` writes a text of several lines after
+    a column of its own (`"1","Hello\nWe won, they lost","sport"`); or it runs to the end of the
+    file inside its quote (the one sign left when the file has a single column). A row of one field
+    more than the header that the strict rules read is left to the check of rows too long (R's
+    write.table writes row names so, which that check names). A quoted text whose later lines hold
+    stray quotes but read as no row (`He said "hi" there",a`, `"Best movie" I said.",pos`) is read
+    as pandas reads it."""
     read = 0  # lines read so far
     start = 1  # the line the row being read starts on
     fields = 0  # the header's fields, once it is read
-    swallowed = False  # whether a later line of the row being read reads as a row of its own
+    swallowed = ""  # a later line of the row being read that reads as a row of its own
     last_spans, last_start = False, 1  # whether the last row read spans lines, and its first line
     row_lines: list[str] = []  # the lines of the row being read
     with path.open(encoding=encoding, newline="") as file:
@@ -117,7 +118,7 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
                 # A quoted cell holding a carriage return (pandas' QUOTE_NONNUMERIC) reads on: the
                 # part after it is the cell's, not a row swallowed by an open quote.
                 if fields and read > start and not swallowed and not after_lone_cr:
-                    swallowed = _reads_as_a_row(line, delimiter, fields)
+                    swallowed = line if _reads_as_a_row(line, delimiter, fields) else ""
                 after_lone_cr = line.endswith("\r")
                 row_lines.append(line)
                 yield line
@@ -130,12 +131,10 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
                     if last_spans and _is_last(rows):
                         raise DataError(open_quote_message(path, start, read, to_the_end=True))
                     fields = len(row)
-                elif last_spans and (
-                    len(row) != fields or swallowed and not _one_strict_row(row_lines, delimiter, fields)
-                ):
+                elif last_spans and _swallows(row, row_lines, swallowed, delimiter=delimiter, fields=fields):
                     stopped = rows.line_num
                     raise DataError(open_quote_message(path, start, stopped, to_the_end=_is_last(rows)))
-                last_start, start, swallowed = start, rows.line_num + 1, False
+                last_start, start, swallowed = start, rows.line_num + 1, ""
                 row_lines.clear()
         except csv.Error:  # a field over the size limit, a NUL byte (Python 3.10)
             if rows.line_num > start:
@@ -143,6 +142,19 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
             return
     if last_spans and _ends_inside_quote(path, encoding=encoding, delimiter=delimiter, start=last_start):
         raise DataError(open_quote_message(path, last_start, read, to_the_end=True))
+
+
+def _swallows(row: list[str], lines: list[str], swallowed: str, *, delimiter: str, fields: int) -> bool:
+    """Whether a row read across `lines` shows a quote left open (`_refuse_open_quote`'s signs)."""
+    if len(row) == fields + 1 and _one_strict_row(lines, delimiter, fields + 1):
+        return False  # row names, as R's write.table writes them: named by the check of long rows
+    if len(row) != fields:
+        return True
+    if not swallowed:
+        return False
+    first_quote = swallowed.find('"')
+    closes = first_quote > 0 and swallowed[first_quote - 1] != delimiter
+    return not (closes and _one_strict_row(lines, delimiter, fields))
 
 
 def _one_strict_row(lines: list[str], delimiter: str, fields: int) -> bool:

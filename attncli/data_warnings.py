@@ -352,8 +352,8 @@ def missing_marker_texts_warning(split: Split) -> list[str]:
     count = sum(markers.values())
     return [
         f"warning: {count:,} text{'s' * (count > 1)} of the training data{_checked_rows(len(split))} "
-        f"{'are' if count > 1 else 'is'} only {shown_markers(markers)}, as R and pandas write a missing "
-        "value, and train as that word; if they mark rows with no text, empty those cells (R: write.csv(..., "
+        f"{'are' if count > 1 else 'is'} only {shown_markers(markers)}, as R writes a missing text, and "
+        "train as that word; if they mark rows with no text, empty those cells (R: write.csv(..., "
         'na = "")) and pass --drop-invalid to leave the rows out'
     ]
 

@@ -173,18 +173,18 @@ class PredictionStats:
     """Texts that are a missing value's marker alone ("NA", as R writes one), by marker: labelled."""
 
     def missing_marker_note(self, *, evaluated: bool = False) -> str | None:
-        """The warning that texts a file wrote for missing ones ("NA") got labels as that word, or
-        (`evaluated`: eval's rows) were scored so."""
+        """The warning that texts a file wrote for missing ones ("NA") were read as that word: given
+        labels, or (`evaluated`: eval's rows) scored so."""
         if not self.missing_markers:
             return None
         count = sum(self.missing_markers.values())
-        rows, fate = ("rows evaluated", "were scored") if evaluated else ("records", "got labels")
-        remedy = "and pass --drop-invalid to leave them out" if evaluated else "to give them no label"
+        rows, remedy = ("records", "to give them no label")
+        if evaluated:
+            rows, remedy = ("rows evaluated", "and pass --drop-invalid to leave them out")
         return (
             f"warning: {count:,} of {self.records:,} {rows} {'are' if count > 1 else 'is'} only "
-            f"{shown_markers(self.missing_markers)}, as R and pandas write a missing text, and {fate} as "
-            'that word; if they mark rows with no text, empty those cells (R: write.csv(..., na = "")) '
-            + remedy
+            f"{shown_markers(self.missing_markers)}, as R writes a missing text, and were read as that word; "
+            f'if they mark missing texts, leave them empty (R: write.csv(..., na = "")) {remedy}'
         )
 
     def read_nothing_note(self, *, strips_markup: bool) -> str | None:
@@ -462,6 +462,7 @@ def predict(
     for note in (
         stats.truncation_note(checkpoint.config.model.length, checkpoint.config.model.truncation),
         stats.unknown_note(),
+        stats.missing_marker_note(),
     ):
         if note is not None:
             log_note(note)

@@ -354,8 +354,10 @@ def open_run_folder(path: Path, *, overwrite: bool, resume: bool = False) -> Run
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         reason = "a part of the path is a file" if error.errno == errno.ENOTDIR else error.strerror
+        # Where a relative path leads: a scheduled job runs in a folder of the scheduler's choosing.
+        within = "" if path.is_absolute() else f" in {Path.cwd()}"
         raise CheckpointError(
-            f"cannot create --output {path} ({reason}); pass a folder you can write to"
+            f"cannot create --output {path}{within} ({reason}); pass a folder you can write to"
         ) from error
     lock, descriptor = _acquire_lock(path, option)
     run = RunFolder(path=path, lock=lock, created=created, lock_descriptor=descriptor, overwrite=overwrite)

@@ -207,6 +207,26 @@ def test_a_closed_standard_output_is_refused_where_results_go_there_and_a_remove
     assert result.stderr.endswith("error: the current folder no longer exists; cd into one that does\n")
 
 
+def test_a_refused_value_is_shown_and_an_option_taken_for_it_is_said_to_be_one():
+    """`attn train D -o R --seed $SEED --auto-resume` with SEED unset: click's `Input should be a valid
+    integer` showed no value, where --auto-resume had been taken for the seed (an HPC trial)."""
+    from types import SimpleNamespace
+
+    from attncli.cli.usage import _value_given
+
+    class BadParameter(Exception):
+        param = SimpleNamespace(opts=["--seed"])
+
+    error = BadParameter()
+    assert _value_given(error, ["train", "d.csv", "--seed", "--auto-resume"]) == (
+        " (given '--auto-resume', the next option: is --seed's value missing, an unset shell variable?)"
+    )
+    assert _value_given(error, ["train", "--seed=1.5"]) == " (given '1.5')"
+    assert _value_given(error, ["train", "--seed", "abc", "-o", "r"]) == " (given 'abc')"
+    assert _value_given(error, ["train", "-o", "r"]) == ""
+    assert _value_given(ValueError(), ["--seed", "x"]) == ""
+
+
 def test_a_usage_error_or_a_repeated_option_is_one_error_line_and_attn_alone_still_shows_the_help():
     """click printed four lines (Usage, Try, a blank, `Error: ...`) where every other refusal is one
     `error:` line; one shell runs them all, as each process takes a second to start."""
@@ -232,6 +252,8 @@ def test_a_usage_error_or_a_repeated_option_is_one_error_line_and_attn_alone_sti
     for error, (named, command) in zip(errors, said, strict=True):
         assert error.startswith("error: ") and error.count("\n") == 1 and named in error, error
         assert error.endswith(f"; see attn {command} --help\n".replace("  ", " ")), error
+    # The value refused is shown (click leaves it out), and an option taken for it said to be one.
+    assert "(given '0'); see attn predict --help" in errors[0] and "(given 'x'); see attn eval" in errors[3]
     assert alone.startswith("Usage: attn [OPTIONS] COMMAND [ARGS]...") and "Commands:" in alone
     # A text that starts with '-' is taken for an unknown option: the error says where texts go.
     dash = subprocess.run(

@@ -304,7 +304,7 @@ def test_feather_files_are_arrow_files_and_statistics_programs_files_are_named(t
     ]
     old = tmp_path / "old.feather"
     old.write_bytes(b"FEA1" + bytes(60))  # Feather version 1's magic (pyarrow deprecates writing it)
-    message = f"{old} is a Feather file of its first version, which Arrow no longer reads as its own"
+    message = f"{old} is a Feather file of its first version, not an Arrow IPC file as later versions are"
     with pytest.raises(DataError, match=message):
         from_file(old)
     with pytest.raises(DataError, match=message.replace(str(old), "old.feather")):
@@ -456,7 +456,7 @@ def test_texts_that_read_as_a_missing_value_are_warned_of(tmp_path):
     rows = [{"text": text, "label": "ab"[n % 2]} for n, text in enumerate(texts)]
     splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
     assert (
-        "warning: 9 texts of the training data are only 'NA', '<NA>', as R and pandas write a missing value, "
+        "warning: 9 texts of the training data are only 'NA', '<NA>', as R writes a missing text, "
         "and train as that word; if they mark rows with no text, empty those cells (R: write.csv(..., na = "
         '"")) and pass --drop-invalid to leave the rows out'
     ) in splits.notes

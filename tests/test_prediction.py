@@ -213,10 +213,11 @@ def test_texts_written_for_a_missing_value_are_labelled_and_warned_of(loaded):
     assert all(prediction.label is not None for prediction in predictions)
     assert stats.missing_markers == {"NA": 2, "NULL": 1}
     assert stats.missing_marker_note() == (
-        "warning: 3 of 6 records are only 'NA', 'NULL', as R and pandas write a missing text, and got "
-        "labels as that word; if they mark rows with no text, empty those cells (R: write.csv(..., na = "
-        '"")) to give them no label'
+        "warning: 3 of 6 records are only 'NA', 'NULL', as R writes a missing text, and were read as that "
+        'word; if they mark missing texts, leave them empty (R: write.csv(..., na = "")) to give them no '
+        "label"
     )
+    assert "rows evaluated are only 'NA', 'NULL'" in stats.missing_marker_note(evaluated=True)
     assert PredictionStats().missing_marker_note() is None
 
 

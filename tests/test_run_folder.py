@@ -19,7 +19,7 @@ def test_a_new_folder_is_created_locked_and_removed_if_left_empty(tmp_path):
     assert not (tmp_path / "a" / "b").exists()
 
 
-def test_unwritable_outputs_fail_at_once(tmp_path):
+def test_unwritable_outputs_fail_at_once(tmp_path, monkeypatch):
     (tmp_path / "texts.txt").write_text("x")
     with pytest.raises(CheckpointError, match="texts.txt is a file"):
         open_run_folder(tmp_path / "texts.txt", overwrite=False)
@@ -27,6 +27,12 @@ def test_unwritable_outputs_fail_at_once(tmp_path):
         open_run_folder(tmp_path / "texts.txt" / "model", overwrite=False)
     with pytest.raises(CheckpointError, match="cannot create --output /proc/attn-x"):
         open_run_folder(Path("/proc/attn-x"), overwrite=False)
+    # A relative path says where it leads: a scheduled job starts in a folder of the scheduler's choosing.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        CheckpointError, match=f"cannot create --output texts.txt/model in {tmp_path} \\(a part"
+    ):
+        open_run_folder(Path("texts.txt/model"), overwrite=False)
 
 
 def test_overwrite_replaces_only_an_attn_run(tmp_path):

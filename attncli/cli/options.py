@@ -206,7 +206,7 @@ FileOption = Annotated[
         "--file",
         "-f",
         help=(
-            "Texts to read: one per line, a csv/tsv/json/jsonl/parquet/arrow file, a save_to_disk "
+            "Texts to read: one per line, a csv/tsv/json/jsonl/parquet/arrow/feather file, a save_to_disk "
             "folder, or a folder of text files, one text each ('-': standard input, one text per line, or "
             "JSON lines where its first line is a JSON object)."
         ),

@@ -42,8 +42,8 @@ def train(
     data: Annotated[
         str | None,
         typer.Argument(
-            help="Hub dataset name, csv/tsv/json/jsonl/parquet/arrow file, fastText file, or folder (of "
-            "split files, save_to_disk, or one folder per label of text files).",
+            help="Hub dataset name, csv/tsv/json/jsonl/parquet/arrow/feather file, fastText file, or folder "
+            "(of split files, save_to_disk, or one folder per label of text files).",
             metavar="DATA",
             show_default=False,
         ),

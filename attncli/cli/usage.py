@@ -69,6 +69,26 @@ def _dash_text_hint(error: Any, path: str) -> str | None:
     return f"a text that starts with '-' goes after '--': {path} RUN -- {shlex.quote(given)}"
 
 
+def _value_given(error: Any, arguments: list[str]) -> str:
+    """For a value an option refused (`--seed abc`): the value as given, which click's message leaves
+    out, and where it is the next option (`--seed $SEED --auto-resume` with SEED unset), that the
+    value is missing. Nothing where the option is not found as typed."""
+    if type(error).__name__ != "BadParameter" or getattr(error, "param", None) is None:
+        return ""
+    names = [name for name in error.param.opts if name.startswith("-")]
+    for position, argument in enumerate(arguments):
+        name, equals, value = argument.partition("=")
+        if name in names and equals:
+            return f" (given {value!r})"
+        if argument in names and position + 1 < len(arguments):
+            value = arguments[position + 1]
+            if value.startswith("--"):
+                missing = f"is {argument}'s value missing, an unset shell variable?"
+                return f" (given {value!r}, the next option: {missing})"
+            return f" (given {value!r})"
+    return ""
+
+
 # fastText's commands, for its users' first tries: what attn calls them.
 FASTTEXT_COMMANDS = {
     "supervised": "attn train DATA --output RUN",
@@ -220,6 +240,7 @@ def run_app(app: typer.Typer) -> int:
             fasttext_name = _fasttext_command_hint(error)
             if fasttext_name is not None:  # click's "Did you mean" is said better by the hint
                 message = message.split(". Did you mean")[0].split("; Did you mean")[0]
+            message += _value_given(error, sys.argv[1:])
             single_dash = None if hint or fasttext_name else _single_dash_hint(error, path, command)
             hint = hint or fasttext_name or single_dash or _dash_text_hint(error, path)
             # `-epoch 5`: click's "No such option: -e" named a letter the user never typed alone.

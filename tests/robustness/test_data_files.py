@@ -179,10 +179,34 @@ def test_r_write_table_files_get_the_r_options_that_write_them_readable(tmp_path
     assert "as R's write.table writes one with no column name above it, write the file with row.names" in (
         refusal(named)
     )
+    # ... the row names of a text of several lines in a comma-separated file too (taken for a quote
+    # left open), which R's write.table(sep = ",") writes.
+    spanning = tmp_path / "row_names.csv"
+    spanning.write_text('"text","label"\n"1","Film wins","a"\n"2","Stocks fall\nthen rose","b"\n')
+    assert "as R's write.table writes one with no column name above it" in refusal(spanning)
     # A Windows path before a closing quote is csv as it stands, and read as such.
     path = tmp_path / "paths.csv"
     path.write_text(lines("text,label", *(f'"saved in C:\\temp\\",{TWO[i % 2]}' for i in range(10))))
     assert every_text(load(path)) == ["saved in C:\\temp\\"] * 10
+    # A tab-separated file of stray quotes that also holds a backslash before a quote is read as
+    # before (its quotes as text), as is a comma-separated one: only R's escapes are refused (a review).
+    stray = tmp_path / "stray.tsv"
+    stray.write_text(
+        lines(
+            "text\tlabel",
+            '"Great" movie\tsport',
+            '{"msg": "say \\"hi\\""}\tfood',
+            *(row.replace(",", "\t") for row in ab_rows(8)),
+        )
+    )
+    assert '{"msg": "say \\"hi\\""}' in every_text(load(stray))
+    json_cell = tmp_path / "json_cell.csv"
+    json_cell.write_text(
+        lines(
+            "text,label", '"payload {""msg"": ""say \\""hi\\""""}",food', '"Parasite" wins,sport', *ab_rows(8)
+        )
+    )
+    assert 'payload {"msg": "say \\"hi\\""}' in every_text(load(json_cell))
 
 
 def test_a_title_line_above_the_header_is_named_by_train_and_predict(tmp_path):
@@ -1130,7 +1154,11 @@ def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and
     escaped_next.write_text('text,label\n"open,a\n"""Quoted"" text",b\nc,d\n', encoding="utf-8")
     header = tmp_path / "header.csv"
     header.write_text('text,"label\na,b\nc,d\n', encoding="utf-8")
+    # The next row an empty quoted text (R writes "" so): csv's strict rules read the lines as one row.
+    empty_next = tmp_path / "empty_next.csv"
+    empty_next.write_text('text,label\n"Great movie,a\n"",b\nbad film",b\nok,a\n', encoding="utf-8")
     expected = {
+        empty_next: f"line 2 of {empty_next} opens a double quote that its field does not close, so lines 3",
         label_first: f"line 2 of {label_first} opens a double quote that its field does not close, so line 3",
         escaped_next: f"line 2 of {escaped_next} opens a double quote that its field does not close, so line",
         header: f"line 1 of {header} opens a double quote that its field does not close, so every line after",
