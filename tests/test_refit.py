@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 
 import pytest
@@ -544,6 +545,11 @@ def test_a_best_that_does_not_read_whole_is_not_refitted_by_a_resume(tmp_path, m
     (run / "best" / "model.safetensors").unlink()
     assert not refit_left(run / "last", header)
     (run / "best" / "model.safetensors").write_bytes(weights)
+    # The run's own ceiling, as a requeued job's command gives it again, is not said to be unused.
+    shutil.copytree(run, tmp_path / "requeued")
+    reporter = StageRecorder()
+    resume(tmp_path / "requeued", epochs=3, reporter=reporter)  # type: ignore[arg-type]
+    assert not [line for line in reporter.lines if "is unused" in line]
     reporter = StageRecorder()
     resumed = resume(run, epochs=2, reporter=reporter)  # type: ignore[arg-type]
     assert (
