@@ -170,10 +170,16 @@ def read_header(path: Path, *, complete: bool = True) -> dict[str, Any]:
                     )
                 # Killed before then (by the system's out-of-memory killer, say, which leaves no
                 # word): "pass it again once its best/ is written" read as if it were still running.
+                # Killed while saving it, the log holds that epoch, and -o alone refuses the folder.
+                from attncli.run_folder import METRICS_LOG, no_epoch_in
+
+                log = path / METRICS_LOG
+                saving = log.is_file() and not no_epoch_in(log)
+                when = "while it saved its first epoch" if saving else "before its first epoch ended"
                 raise CheckpointError(
-                    f"{path} holds no checkpoint: the attn train started there stopped before its first "
-                    f"epoch ended, saving nothing (killed, for memory or by a signal); train it again "
-                    f"with attn train DATA -o {shlex.quote(str(path))}"
+                    f"{path} holds no checkpoint: the attn train started there stopped {when}, saving "
+                    f"nothing (killed, for memory or by a signal); train it again with attn train DATA -o "
+                    f"{shlex.quote(str(path))}{' --overwrite' if saving else ''}"
                 )
             inside = _runs_inside(path)
             raise CheckpointError(

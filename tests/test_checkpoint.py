@@ -266,6 +266,19 @@ def test_a_run_folder_before_its_first_epoch_is_said_to_hold_no_checkpoint_yet(t
         f"DATA -o {tmp_path / 'run'}"
     )
     open_run_folder(tmp_path / "run", overwrite=False).release()  # as that advice does: no --overwrite
+    # Killed while it saved its first epoch (an HPC trial): its log holds the epoch, which -o alone
+    # refuses to train over, and "stopped before its first epoch ended" was not so.
+    (tmp_path / "run" / ".attn-train.lock").write_text('{"pid": 1, "host": "h"}')
+    (tmp_path / "run" / "metrics.jsonl").write_text(
+        '{"epoch": 1, "train_loss": 1.2, "validation_loss": 1.1}\n'
+    )
+    with pytest.raises(CheckpointError) as refused:
+        load_checkpoint(tmp_path / "run")
+    assert str(refused.value) == (
+        f"{tmp_path / 'run'} holds no checkpoint: the attn train started there stopped while it saved its "
+        f"first epoch, saving nothing (killed, for memory or by a signal); train it again with attn train "
+        f"DATA -o {tmp_path / 'run'} --overwrite"
+    )
 
 
 def test_a_folder_of_runs_passed_for_a_run_names_them_newest_first(tmp_path):
