@@ -12,6 +12,7 @@ from typing import IO, Any
 from attncli.added_columns import added_as
 from attncli.column_detection import detected_label_column
 from attncli.decimals import float32_list, float32_list_texts
+from attncli.labels import WHOLE_NUMBER
 from attncli.prediction import Prediction
 from attncli.streams import safe_text, writes_unicode
 from attncli.tokenizer import LONE_SURROGATE, readable_text
@@ -396,6 +397,8 @@ class ParquetWriter(CsvWriter):
         ranked = ["string", "float64"] * len(self.ranks)
         types = ["string", "float64", *["float64"] * self.labels, "string", "int64", *ranked]
         self.types = dict(zip(self.added, types, strict=True))
+        self.label_columns = [self.added[0], *self.added[self.labels + 4 :: 2]]  # label, top2_label, ...
+        self.whole_number_labels = all(WHOLE_NUMBER.fullmatch(name) for name in label_names)
 
     def write(self, predictions: Sequence[Prediction]) -> None:
         for prediction in predictions:
@@ -421,10 +424,25 @@ class ParquetWriter(CsvWriter):
     def finish(self) -> None:
         import pyarrow.parquet as parquet  # type: ignore[import-untyped]
 
+        if self._labels_are_numbers_here():
+            for column in self.label_columns:
+                self.values[column] = [None if name is None else int(name) for name in self.values[column]]
+                self.types[column] = "int64"
         table = _arrow_table(self.values, self.types)
         self.stream.flush()
         parquet.write_table(table, self.stream.buffer)  # type: ignore[attr-defined]
         self.stream.buffer.flush()  # type: ignore[attr-defined]
+
+    def _labels_are_numbers_here(self) -> bool:
+        """Whether the predicted labels are written as integers: where the model's labels are whole
+        numbers and the input's true labels are integers (a star rating, a GLUE label), so that the
+        two columns compare (`df.label == df.attn_label` was False on every row: text against
+        integers, a trial). Elsewhere they are text, as the model names them."""
+        truth = detected_label_column(self.input_columns)
+        if truth is None or not self.whole_number_labels:
+            return False
+        given = [value for value in self.values[truth] if value is not None]
+        return bool(given) and all(type(value) is int for value in given)
 
 
 def _arrow_table(columns: dict[str, list[Any]], types: dict[str, str]) -> Any:

@@ -339,6 +339,23 @@ def test_parquet_output_keeps_the_inputs_types_beside_the_csvs_columns(tmp_path)
         writer = ParquetWriter(stream, input_columns=[], label_names=["neg", "pos"], top_k=2)
         writer.write([Prediction(0, "nice", "pos", 0.75, [("pos", 0.75), ("neg", 0.25)], [0.25, 0.75])])
         writer.finish()
+    # Whole-number labels beside the input's integer labels are integers, so that the two compare
+    # (`df.label == df.attn_label` was False on every row: an R user's trial); beside text, text.
+    for truth, written in ((3, 3), ("3", "3")):
+        with (tmp_path / "stars.parquet").open("w", encoding="utf-8") as stream:
+            writer = ParquetWriter(stream, input_columns=["text", "label"], label_names=["3", "5"], top_k=2)
+            fields = {"text": "fine", "label": truth}
+            ranked = [("3", 0.75), ("5", 0.25)]
+            writer.write([Prediction(0, "fine", "3", 0.75, ranked, [0.75, 0.25], fields=fields)])
+            writer.write([Prediction(1, "", None, None, [], reason="empty text", fields={"label": None})])
+            writer.finish()
+        stars = pq.read_table(tmp_path / "stars.parquet").to_pylist()
+        assert [stars[0]["label"], stars[0]["attn_label"], stars[0]["top2_label"]] == [
+            written,
+            written,
+            5 if truth == 3 else "5",
+        ]
+        assert stars[1]["attn_label"] is None
     added = pq.read_table(tmp_path / "plain.parquet").schema
     assert [str(added.field(name).type) for name in added.names] == [
         "int64", "string", "string", "double", "double", "double", "string", "int64", "string", "double",
