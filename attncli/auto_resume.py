@@ -6,6 +6,7 @@ as it is; a run trained with other settings than the command sets is refused, na
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,15 +62,15 @@ def _stopped_before_last(output: Path) -> bool:
     """Whether `output` holds a run that stopped before it saved a last/ to resume from (a kill in
     its first epoch's saving left best/, or metrics.jsonl with that epoch's record, and the requeued
     command was refused as a folder not empty, whose --overwrite --auto-resume refuses): one to train
-    again from its start. A run whose best/ records its end is not one; nor is a folder holding files
-    attn did not write, which -o refuses."""
-    from attncli.history import training_ended
-    from attncli.run_folder import METRICS_LOG, no_epoch_in, run_entries_and_others
+    again from its start. A run whose best/ records its end, or an interruption (its last/ since
+    gone), is not one; nor is a folder holding files attn did not write, which -o refuses. An earlier
+    run set aside by such a restart (itself killed so) is kept aside as --overwrite keeps it."""
+    from attncli.run_folder import ASIDE, METRICS_LOG, no_epoch_in, run_entries_and_others
 
     if not output.is_dir():
         return False
     entries, others = run_entries_and_others(output)
-    if not entries or others:
+    if not entries or set(others) - set(ASIDE):
         return False
     if entries == [METRICS_LOG]:  # killed in its first epoch (which -o clears), or in saving its end
         return not no_epoch_in(output / METRICS_LOG)
@@ -79,7 +80,12 @@ def _stopped_before_last(output: Path) -> bool:
         return True  # no best/ either: killed in its first save of best/
     except (OSError, ValueError):
         return False
-    return training_ended(metrics) is False
+    # Saved in its first epoch and stopped by no signal: a Ctrl-C's "interrupted" run is one to keep.
+    return (
+        isinstance(metrics, dict)
+        and metrics.get("stop_reason") == ""
+        and len(metrics.get("history", [])) <= 1
+    )
 
 
 def require_same_source(output: Path, source: str | None) -> None:
@@ -93,8 +99,12 @@ def require_same_source(output: Path, source: str | None) -> None:
     if source is None:
         return
     header = read_header(resolve_checkpoint(output / LAST), complete=False)
-    recorded = header.get("data_path") or (header.get("config") or {}).get("data", {}).get("source")
-    if recorded is None or same_source(source, recorded):
+    typed = (header.get("config") or {}).get("data", {}).get("source")
+    recorded = header.get("data_path") or typed
+    # Where the data is gone since, the path as the run recorded it, absolute, or as it was typed.
+    if recorded is None or same_source(source, recorded) or source in (typed, recorded):
+        return
+    if os.path.abspath(source) == recorded:
         return
     raise ConfigError(
         f"--auto-resume found the run in {output} finished, trained on {recorded}, not on {source}; train "

@@ -96,10 +96,10 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
     closes a field rather than opening one, as R's `write.csv` writes a text of several lines after
     a column of its own (`"1","Hello\nWe won, they lost","sport"`); or it runs to the end of the
     file inside its quote (the one sign left when the file has a single column). A row of one field
-    more than the header that the strict rules read is left to the check of rows too long (R's
-    write.table writes row names so, which that check names). A quoted text whose later lines hold
-    stray quotes but read as no row (`He said "hi" there",a`, `"Best movie" I said.",pos`) is read
-    as pandas reads it."""
+    more than the header, the first a number, that the strict rules read is left to the check of
+    rows too long (R's write.table writes row names so, which that check names). A quoted text
+    whose later lines hold stray quotes but read as no row (`He said "hi" there",a`, `"Best movie" I
+    said.",pos`) is read as pandas reads it."""
     read = 0  # lines read so far
     start = 1  # the line the row being read starts on
     fields = 0  # the header's fields, once it is read
@@ -146,8 +146,8 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
 
 def _swallows(row: list[str], lines: list[str], swallowed: str, *, delimiter: str, fields: int) -> bool:
     """Whether a row read across `lines` shows a quote left open (`_refuse_open_quote`'s signs)."""
-    if len(row) == fields + 1 and _one_strict_row(lines, delimiter, fields + 1):
-        return False  # row names, as R's write.table writes them: named by the check of long rows
+    if len(row) == fields + 1 and row[0].strip().isdigit() and _one_strict_row(lines, delimiter, fields + 1):
+        return False  # a row name, as R's write.table writes one: named by the check of long rows
     if len(row) != fields:
         return True
     if not swallowed:

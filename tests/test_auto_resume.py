@@ -32,7 +32,15 @@ def test_a_run_stopped_before_its_first_last_checkpoint_is_trained_again(tmp_pat
     (run / "best").mkdir()
     (run / "best" / "metrics.json").write_text(json.dumps({"stop_reason": "epochs"}))
     assert auto_resume_action(run, None) == AutoResume("start")  # a finished best/ is not replaced
-    (run / "best" / "metrics.json").write_text(json.dumps({"stop_reason": ""}))
+    # A run Ctrl-C stopped, or one of several epochs, whose last/ is gone since, is a run to keep (a review).
+    (run / "best" / "metrics.json").write_text(json.dumps({"stop_reason": "interrupted"}))
+    assert auto_resume_action(run, None) == AutoResume("start")
+    (run / "best" / "metrics.json").write_text(json.dumps({"stop_reason": "", "history": [{}, {}]}))
+    assert auto_resume_action(run, None) == AutoResume("start")
+    # A restart killed the same way keeps the run it set aside, and is restarted again (a review).
+    (run / "best" / "metrics.json").write_text(json.dumps({"stop_reason": "", "history": [{}]}))
+    (run / ".attn-replaced").mkdir()
+    assert auto_resume_action(run, None) == AutoResume("restart")
     (run / "notes.txt").write_text("mine")  # a file attn did not write: -o refuses the folder
     assert auto_resume_action(run, None) == AutoResume("start")
 
@@ -70,3 +78,30 @@ def test_only_settings_the_command_sets_away_from_the_run_are_refused(tmp_path):
     require_same_settings(tmp_path / "run", load_config(None, given), keys)
     with pytest.raises(ConfigError, match=r"train.seed=4 \(the run has 3\)"):
         require_same_settings(tmp_path / "run", load_config(None, ["train.seed=4"]), {"train.seed"})
+
+
+def test_a_finished_run_is_matched_to_its_data_as_typed_or_recorded_even_once_that_is_gone(
+    tmp_path, monkeypatch
+):
+    """A finished run given other data exited 0 with the other data's results (an HPC trial); the
+    same command, its relative DATA deleted since, was then refused (a review)."""
+    import json
+
+    import pytest
+
+    from attncli.auto_resume import require_same_source
+    from attncli.errors import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    last = tmp_path / "run" / "last"
+    last.mkdir(parents=True)
+    from attncli.checkpoint_folder import FORMAT_VERSION
+
+    header = {"format_version": FORMAT_VERSION, "data_path": str(tmp_path / "gone" / "bbc")}
+    header["config"] = {"data": {"source": "gone/bbc"}}
+    (last / "config.json").write_text(json.dumps(header))
+    for same in ("gone/bbc", str(tmp_path / "gone" / "bbc"), "./gone/bbc", None):
+        require_same_source(tmp_path / "run", same)
+    (tmp_path / "other.csv").write_text("text,label\n")
+    with pytest.raises(ConfigError, match=f"trained on {tmp_path / 'gone' / 'bbc'}, not on other.csv; train"):
+        require_same_source(tmp_path / "run", "other.csv")

@@ -224,6 +224,8 @@ def test_a_refused_value_is_shown_and_an_option_taken_for_it_is_said_to_be_one()
     assert _value_given(error, ["train", "--seed=1.5"]) == " (given '1.5')"
     assert _value_given(error, ["train", "--seed", "abc", "-o", "r"]) == " (given 'abc')"
     assert _value_given(error, ["train", "-o", "r"]) == ""
+    assert "the next option: is --seed's value missing" in _value_given(error, ["--seed", "-o", "r"])
+    assert _value_given(error, ["--seed", "-1.5"]) == " (given '-1.5')"  # a negative number is a value
     assert _value_given(ValueError(), ["--seed", "x"]) == ""
 
 

@@ -82,7 +82,7 @@ def _value_given(error: Any, arguments: list[str]) -> str:
             return f" (given {value!r})"
         if argument in names and position + 1 < len(arguments):
             value = arguments[position + 1]
-            if value.startswith("--"):
+            if value.startswith("-") and not value.lstrip("-").replace(".", "", 1).isdigit():
                 missing = f"is {argument}'s value missing, an unset shell variable?"
                 return f" (given {value!r}, the next option: {missing})"
             return f" (given {value!r})"

@@ -184,6 +184,12 @@ def test_r_write_table_files_get_the_r_options_that_write_them_readable(tmp_path
     spanning = tmp_path / "row_names.csv"
     spanning.write_text('"text","label"\n"1","Film wins","a"\n"2","Stocks fall\nthen rose","b"\n')
     assert "as R's write.table writes one with no column name above it" in refusal(spanning)
+    # ... but a quote left open that takes in a line of one field more is still an open quote (a review).
+    opened = tmp_path / "opened.csv"
+    opened.write_text('text,label\n"He said, hi,sport\nnext text",news,x\n')
+    assert refusal(opened).startswith(
+        f"line 2 of {opened} opens a double quote that its field does not close"
+    )
     # A Windows path before a closing quote is csv as it stands, and read as such.
     path = tmp_path / "paths.csv"
     path.write_text(lines("text,label", *(f'"saved in C:\\temp\\",{TWO[i % 2]}' for i in range(10))))
