@@ -81,11 +81,9 @@ def _stopped_before_last(output: Path) -> bool:
     except (OSError, ValueError):
         return False
     # Saved in its first epoch and stopped by no signal: a Ctrl-C's "interrupted" run is one to keep.
-    return (
-        isinstance(metrics, dict)
-        and metrics.get("stop_reason") == ""
-        and len(metrics.get("history", [])) <= 1
-    )
+    if not isinstance(metrics, dict):
+        return False
+    return metrics.get("stop_reason") == "" and len(metrics.get("history") or []) <= 1
 
 
 def require_same_source(output: Path, source: str | None) -> None:
@@ -102,9 +100,9 @@ def require_same_source(output: Path, source: str | None) -> None:
     typed = (header.get("config") or {}).get("data", {}).get("source")
     recorded = header.get("data_path") or typed
     # Where the data is gone since, the path as the run recorded it, absolute, or as it was typed.
-    if recorded is None or same_source(source, recorded) or source in (typed, recorded):
+    if recorded is None or same_source(source, recorded) or os.path.abspath(source) == recorded:
         return
-    if os.path.abspath(source) == recorded:
+    if source == typed:
         return
     raise ConfigError(
         f"--auto-resume found the run in {output} finished, trained on {recorded}, not on {source}; train "

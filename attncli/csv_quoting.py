@@ -44,7 +44,7 @@ def _refuse_backslash_escapes(path: Path, *, encoding: str) -> None:
     the strict rules read the file with backslash escapes: a stray quote elsewhere ("Great" movie)
     keeps the file as it was read. (In a comma-separated file the same escapes leave the labels
     whole; its texts are read as pandas reads them.)"""
-    if not _holds(path, b'\\"') or not _reads_strictly(path, delimiter="\t", encoding=encoding):
+    if not _holds(path, b'\\"') or not _reads_with_backslash_escapes(path, delimiter="\t", encoding=encoding):
         return
     with path.open(encoding=encoding, newline="") as file:
         line = next((number for number, text in enumerate(file, 1) if '\\"' in text), 1)
@@ -55,7 +55,7 @@ def _refuse_backslash_escapes(path: Path, *, encoding: str) -> None:
     )
 
 
-def _reads_strictly(path: Path, *, delimiter: str, encoding: str) -> bool:
+def _reads_with_backslash_escapes(path: Path, *, delimiter: str, encoding: str) -> bool:
     """Whether csv's strict rules read the whole file with a backslash escaping a quote (a quote may
     still be written as two: without them, the strict rules read no text after a closing quote)."""
     try:

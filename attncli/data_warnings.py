@@ -20,10 +20,9 @@ from attncli.tokenizer import INVISIBLE_CHARACTERS
 
 # A missing value as spreadsheets, R, pandas, Python and databases write one, in their own spellings.
 # Only an empty cell is missing to attn, so a label or a text of these trains as written: said, not
-# dropped. The words a
-# class may be named on purpose ("none" of an intent set, "missing" parcels, "na" for North America)
-# are left out in those spellings; Python's "None" and pandas' "NaN" and "<NA>" are kept, and the
-# NULL of MySQL's and PostgreSQL's text dumps, \N.
+# dropped. The words a class may be named on purpose ("none" of an intent set, "missing" parcels,
+# "na" for North America) are left out in those spellings; Python's "None" and pandas' "NaN" and
+# "<NA>" are kept, and the NULL of MySQL's and PostgreSQL's text dumps, \N.
 MISSING_VALUE_MARKERS = frozenset({
     "None", "NONE", "NaN", "nan", "NAN", "<NA>", "NA", "N/A", "n/a", "#N/A", "NULL", "null", "Null", "nil",
     "undefined", "\\N",
