@@ -284,11 +284,15 @@ def train(
             sized_settings_note,
         )
         from attncli.progress import ProgressReporter
+        from attncli.scratch import scratch_warnings
         from attncli.signals import import_whole
         from attncli.sources import NO_DATASET, require_data_source
         from attncli.train import resume as resume_training
         from attncli.train import train as run_training
 
+        if os.environ.get("RANK", "0") == "0":  # before any data is read, which they hold copies of
+            for warning in scratch_warnings():
+                say(warning)
         if resume is not None:
             given = [
                 # each --set by its key: "so --set cannot change them" did not say which was refused
