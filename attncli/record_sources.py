@@ -320,7 +320,7 @@ def _file_records(
         return parquet_source(
             path, text_column=text_column, trained_column=trained_column, pandas_index=pandas_index
         )
-    if suffix in (".arrow", ".feather"):
+    if FILE_BUILDERS.get(suffix) == "arrow":  # .arrow, and .feather, which is the same format
         return arrow_source(path, [path], text_column=text_column, trained_column=trained_column)
     if _holds_json_lines(path, encoding):
         # JSON lines under a plain-text name (`jq -c ... > export.txt`) are read as a .jsonl file is,

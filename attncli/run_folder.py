@@ -60,16 +60,13 @@ def _is_run_entry(name: str) -> bool:
 
 def _run_entries(path: Path) -> list[Path]:
     """What a run wrote in its folder: everything attn's but the lock and a run moved aside."""
-    return [
-        child
-        for child in path.iterdir()
-        if child.name != LOCK_FILE and child.name not in ASIDE and _is_run_entry(child.name)
-    ]
+    return [path / name for name in run_entries_and_others(path)[0]]
 
 
 def run_entries_and_others(path: Path) -> tuple[list[str], list[str]]:
-    """The names in a run folder of what a run wrote there (`_run_entries`), and of the rest but its
-    lock: files attn did not write, or a run moved aside by an --overwrite."""
+    """The names in a run folder of what a run wrote there (everything attn's but the lock and a run
+    moved aside), and of the rest but its lock: files attn did not write, or a run moved aside by an
+    --overwrite."""
     names = [child.name for child in path.iterdir() if child.name != LOCK_FILE]
     entries = [name for name in names if name not in ASIDE and _is_run_entry(name)]
     return entries, [name for name in names if name not in entries]

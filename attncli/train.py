@@ -261,10 +261,10 @@ def resume(
         if refit_only and epochs is not None:
             # The run's own ceiling, as a requeued job's command gives it again, is no news.
             if epochs != config.train.max_epochs:
-                unused = (
-                    f"--epochs {epochs} is unused: the run's epochs are all trained, and its refit is left"
+                reporter.stage(
+                    f"note: --epochs {epochs} is unused: the run's epochs are all trained, and its refit "
+                    "is left"
                 )
-                reporter.stage(f"note: {unused}")
             epochs = None
         if epochs is not None:
             if epochs < config.train.max_epochs:
