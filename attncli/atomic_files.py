@@ -95,7 +95,7 @@ def _writable(path: Path) -> bool:
         return True
     try:
         return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
         return True
 
 
@@ -104,6 +104,8 @@ def _planted_link(path: Path) -> bool:
     user: in a sticky folder anyone may write to, owned neither by this user nor by the folder's
     owner. attn resolves links itself to replace their target whole (a rename the kernel does not
     check), so someone else's link in /tmp redirected an --html onto a file of the user's (a trial)."""
+    if not hasattr(os, "geteuid"):  # Windows: no sticky folders, no owners by number
+        return False
     try:
         link = path.lstat()
         folder = (path.parent if str(path.parent) else Path(".")).stat()
@@ -247,6 +249,8 @@ def _remove_if_orphaned(partial: Path) -> None:
 
 
 def _alive(pid: int) -> bool:
+    if sys.platform == "win32":  # where os.kill(pid, 0) is no probe: it ends the process
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -168,14 +168,18 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
 
 
 def peak_memory_mb(device: torch.device) -> float:
-    """The process's peak memory so far: allocated on a CUDA device, resident on the CPU."""
-    import resource
+    """The process's peak memory so far: allocated on a CUDA device, resident on the CPU; 0 where
+    this system does not tell (Windows, which has no `resource` module)."""
     import sys
 
     import torch
 
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
+    try:
+        import resource
+    except ImportError:
+        return 0.0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux, bytes on macOS
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 

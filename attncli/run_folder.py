@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import shlex
@@ -29,6 +28,7 @@ from attncli.checkpoint_folder import (
 )
 from attncli.checkpoint_saving import recover_interrupted_swap
 from attncli.errors import CheckpointError, unusable_path
+from attncli.file_locks import NO_FOLLOW, try_lock
 
 METRICS_LOG = "metrics.jsonl"
 TENSORBOARD_FOLDER = "tensorboard"
@@ -158,7 +158,7 @@ class RunFolder:
         # run takes over as stale; failing here would hide the error that ended this run.
         with contextlib.suppress(OSError):
             self.lock.unlink(missing_ok=True)
-        os.close(self.lock_descriptor)  # releases the flock
+        os.close(self.lock_descriptor)  # releases the lock
         self.lock_descriptor = None
         with contextlib.suppress(OSError):
             if self.created and not any(self.path.iterdir()):
@@ -194,37 +194,32 @@ def training_now(folder: Path) -> bool:
     """Whether an attn train holds the lock of the run folder `folder` now (read only: a lock file a
     killed run left is held by none)."""
     try:
-        descriptor = os.open(folder / LOCK_FILE, os.O_RDONLY | os.O_NOFOLLOW)
+        descriptor = os.open(folder / LOCK_FILE, os.O_RDONLY | NO_FOLLOW)
     except OSError:
         return False
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
+        return not try_lock(descriptor, shared=True)
     except OSError:
         return False
     finally:
         os.close(descriptor)  # which releases a lock taken
-    return False
 
 
 def _acquire_lock(folder: Path, option: str = "--output") -> tuple[Path, int]:
-    """Lock `folder` for this run: an flock on its lock file, which the kernel releases however the
-    process ends, so a lock file left by a killed run is simply taken over."""
+    """Lock `folder` for this run: a lock on its lock file (attncli/file_locks.py), which the system
+    releases however the process ends, so a lock file left by a killed run is simply taken over."""
     lock = folder / LOCK_FILE
     while True:
         try:
             # Never through a link: one in a run folder from elsewhere had the pid written over its target.
-            descriptor = os.open(lock, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o644)
+            descriptor = os.open(lock, os.O_CREAT | os.O_RDWR | NO_FOLLOW, 0o644)
         except OSError as error:
             if error.errno == errno.ELOOP:
                 raise CheckpointError(_linked_entry_refusal(lock)) from None
             raise CheckpointError(
                 f"cannot write to {option} {folder} ({error.strerror}); pass a folder you can write to"
             ) from error
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not try_lock(descriptor):
             os.close(descriptor)
             raise CheckpointError(
                 f"{option} {folder} is in use by another attn train ({_holder(lock)}); wait for it to "

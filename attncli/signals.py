@@ -42,13 +42,19 @@ def termination_raises() -> contextlib.AbstractContextManager[None]:
     def terminate(number: int, frame: FrameType | None) -> None:
         raise SystemExit(128 + number)
 
-    return handled((signal.SIGTERM, signal.SIGHUP), terminate)
+    return handled(TERMINATION_SIGNALS, terminate)
 
 
+def present(*names: str) -> tuple[signal.Signals, ...]:
+    """The signals of `names` that this system has: Windows has no SIGHUP, SIGPIPE or SIGQUIT, and
+    attn failed there at its first import (a trial)."""
+    return tuple(getattr(signal, name) for name in names if hasattr(signal, name))
+
+
+# What a scheduler, `timeout` or a closed terminal sends to end a command.
+TERMINATION_SIGNALS = present("SIGTERM", "SIGHUP")
 # The signals that stop a command, held while a module that must not be left half-imported loads.
-STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
+STOP_SIGNALS = present("SIGINT", "SIGTERM", "SIGHUP")
 
 
 def import_whole(*names: str) -> None:

@@ -7,7 +7,7 @@ import os
 import signal
 from typing import Any
 
-from attncli.signals import handled
+from attncli.signals import STOP_SIGNALS, handled
 
 
 class StopRequest:
@@ -19,7 +19,7 @@ class StopRequest:
 
     def __init__(self, *, watch_launcher: bool = False) -> None:
         self.signal_name: str | None = None
-        self.handlers = handled((signal.SIGINT, signal.SIGTERM, signal.SIGHUP), self._handle)
+        self.handlers = handled(STOP_SIGNALS, self._handle)
         self.launcher = os.getppid() if watch_launcher else None
 
     # What stopped this process when another training process received the signal first: the

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from attncli.errors import DISK_FULL, AttnError, CheckpointError, TrainingInterrupted, why_unwritten
+from attncli.signals import TERMINATION_SIGNALS
 from attncli.streams import flush_quietly, one_line, writes_unicode
 from attncli.verbosity import quietened, said_under_quiet
 
@@ -106,7 +107,7 @@ def _run_command(
         # The reader went away (`attn predict ... | head`): stop quietly, as cat does, with the
         # status of a process ended by SIGPIPE. Output still buffered must not fail again at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise typer.Exit(128 + signal.SIGPIPE) from None
+        raise typer.Exit(PIPE_CLOSED) from None
     except KeyboardInterrupt:
         if speaks:
             say(interrupted() if callable(interrupted) else interrupted, always=True)
@@ -199,7 +200,9 @@ def _unexpected(error: BaseException, *, debug: bool) -> typer.Exit:
 
 
 # The exit statuses termination_raises gives, by the signal's name.
-STOPPED_BY = {128 + signal.SIGTERM: "SIGTERM", 128 + signal.SIGHUP: "SIGHUP"}
+STOPPED_BY = {128 + number: number.name for number in TERMINATION_SIGNALS}
+# The status of a process ended by SIGPIPE (13 where the system has none: Windows).
+PIPE_CLOSED = 128 + getattr(signal, "SIGPIPE", 13)
 
 
 # How a library says that the process hit a limit on its address space or threads (`ulimit -v`,

@@ -19,6 +19,7 @@ from attncli.cli.predict_command import predict
 from attncli.cli.train_command import train
 from attncli.cli.usage import run_app
 from attncli.errors import AttnError
+from attncli.signals import STOP_SIGNALS
 from attncli.streams import (
     CLOSED_OUTPUT,
     flush_quietly,
@@ -143,6 +144,5 @@ def main() -> None:
         # The command is over and its exit status chosen; a SIGTERM, SIGHUP or Ctrl-C while the
         # interpreter shuts down (torch's teardown takes a moment: 0.7 s after a training's summary)
         # would report a finished run as killed (143, 130) beside its summary.
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for stopping in STOP_SIGNALS:
+            signal.signal(stopping, signal.SIG_IGN)

@@ -245,7 +245,8 @@ def _record_source(
         return dataclasses.replace(source, chunks=refusing)
     if sys.stdin.isatty():
         # Said under --quiet too: a prompt, without which the command looks hung.
-        say("reading texts from standard input, one per line, or JSON lines (Ctrl-D to end)", always=True)
+        end = "Ctrl-Z then Enter" if sys.platform == "win32" else "Ctrl-D"
+        say(f"reading texts from standard input, one per line, or JSON lines ({end} to end)", always=True)
     source = record_sources.from_stdin(encoding=encoding)
     return _streamed(source, text_column=text_column, trained_column=trained_column, delimiter=delimiter)
 

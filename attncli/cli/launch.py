@@ -30,7 +30,9 @@ def launcher_environment(nproc: int) -> dict[str, str]:
     on, which leaves out those this process was started with ignored (a script's background job
     ignores SIGINT, nohup SIGHUP): ignored, they stay ignored in every process, as with one."""
     passed_on = [
-        name for name in LAUNCHER_SIGNALS if signal.getsignal(getattr(signal, name)) != signal.SIG_IGN
+        name
+        for name in LAUNCHER_SIGNALS
+        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) != signal.SIG_IGN
     ]
     return {
         # torchrun sets one thread a process, with a warning, when it is not set: share the cores.

@@ -631,14 +631,14 @@ def _termination_interrupts() -> contextlib.AbstractContextManager[None]:
     model are prepared, nothing is left behind (without it the process died at once, leaving a lock
     file in a new folder). Once is enough: a second signal during that cleanup is ignored. A signal
     the user ignored (nohup's SIGHUP) stays ignored."""
-    from attncli.signals import handled
+    from attncli.signals import TERMINATION_SIGNALS, handled
 
     def interrupt(number: int, frame: Any) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        for terminating in TERMINATION_SIGNALS:
+            signal.signal(terminating, signal.SIG_IGN)
         raise KeyboardInterrupt
 
-    return handled((signal.SIGTERM, signal.SIGHUP), interrupt)
+    return handled(TERMINATION_SIGNALS, interrupt)
 
 
 def _one_config_file(files: list[Path] | None) -> Path | None:

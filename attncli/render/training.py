@@ -84,8 +84,8 @@ def render_train_summary(result: TrainResult, *, boxed: bool = True) -> Renderab
         ),
         (
             # The loading, the tokenizer and start-up before the first epoch are not counted.
-            f"{result.train_seconds:.1f} s in the epochs{', the refit included' if metrics.refit else ''}; "
-            f"peak memory {metrics.peak_memory_mb:,.0f} MB",
+            f"{result.train_seconds:.1f} s in the epochs{', the refit included' if metrics.refit else ''}"
+            + (f"; peak memory {metrics.peak_memory_mb:,.0f} MB" if metrics.peak_memory_mb else ""),
             "attn.muted",
         ),
         (f"\nrefit: {refit_description(metrics.refit)}" if metrics.refit else "", "attn.muted"),
