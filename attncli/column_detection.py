@@ -52,7 +52,8 @@ LABEL_COLUMNS = (
 # annotator's score beside a label, predict's own `score`), so `label` beside `score` is `label`, and
 # one taken is said in a note. Other languages' words are left out: `note`, `nota` (a grade in French,
 # Spanish, German) is a text column's name too.
-LAST_RESORT_LABEL_COLUMNS = ("grade", "rating", "stars", "overall", "mark", "score")
+# A news classifier's `topic` is one too, found last: a forum's `topic` may hold a thread's title.
+LAST_RESORT_LABEL_COLUMNS = ("grade", "rating", "stars", "overall", "mark", "score", "topic")
 # Other languages' names that an English plural less its s spells (classes, categories): known only
 # as written. The rest are found in the plural too (Comentarios, Categorías, etiquetas).
 SINGULAR_ONLY = frozenset({"classe", "categorie"})

@@ -31,7 +31,14 @@ from attncli.csv_rows import (
 )
 from attncli.errors import DataError
 from attncli.joined_columns import is_joined, parts_of, text_cell
-from attncli.jsonfiles import json_depth, json_problem, require_records, too_deep
+from attncli.jsonfiles import (
+    broken_json,
+    json_depth,
+    json_problem,
+    require_records,
+    too_deep,
+    whole_json_values,
+)
 from attncli.layouts import (
     Layout,
     flat_columns,
@@ -179,7 +186,9 @@ def _is_record(row: list[str], line: str) -> bool:
 
 
 def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
-    """(line number, value) of a JSON-lines file, or of a file holding one JSON array."""
+    """(line number, value) of a JSON-lines file, or of a file read whole: one JSON array, or records
+    written over several lines each (`jq .`, PowerShell's ConvertTo-Json of one object), whose
+    values come with line number 0."""
     with path.open("rb") as file:
         # A character cut at the end of the block waits in the decoder; only the start matters here.
         try:
@@ -187,16 +196,26 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
         except UnicodeError:  # UTF-16 without a byte-order mark: the line reader below says so
             first = ""
         file.seek(0)
-        if first.lstrip("\ufeff \t\r\n").startswith("["):
+        start = first.lstrip("\ufeff \t\r\n")
+        # An object over several lines: its first line is no whole object (a first line longer than
+        # the block read is taken for one, and read a line at a time as JSON lines are).
+        spread = start.startswith("{") and "\n" in start and json_object(start.split("\n", 1)[0]) is None
+        if start.startswith("[") or spread:
             try:
                 content = file.read().decode(encoding).removeprefix("\ufeff")
-                values = json.loads(content)
+                values = (
+                    json.loads(content) if start.startswith("[") else whole_json_values(content, str(path))
+                )
             except RecursionError:
                 raise too_deep(path, None, json_depth(content.encode("utf-8"))) from None
             except json.JSONDecodeError as error:
                 if not _first_line_whole(content, error):
-                    raise DataError(f"{path} is not valid JSON ({error})") from None
+                    raise DataError(broken_json(content, error, str(path))) from None
                 values = None  # one JSON value a line, the first an array: JSON lines
+            except DataError:
+                if start.split("\n", 1)[0].strip() == "{":
+                    raise
+                values = None  # a JSON-lines file whose first line is broken: said of that line below
             except UnicodeDecodeError as error:
                 raise DataError(
                     f"{path} is not valid JSON ({error}); pass --encoding if it is not {encoding}"
@@ -224,33 +243,49 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
 def json_source(
     path: Path, *, encoding: str, text_column: str | None, trained_column: str | None
 ) -> RecordSource:
-    rows = json_rows(path, encoding=encoding)
+    return _json_values_source(
+        path,
+        lambda: (value for _, value in json_rows(path, encoding=encoding)),
+        columns=(text_column, trained_column),
+        byte_order_mark=from_windows(path, encoding),
+    )
+
+
+def _json_values_source(
+    path: Path,
+    values: Callable[[], Iterator[Any]],
+    *,
+    columns: tuple[str | None, str | None],
+    byte_order_mark: bool,
+) -> RecordSource:
+    """Records of the JSON values `values()` gives (read twice: once for every field, once to
+    predict), each object's text from the text column chosen among every record's fields."""
+    text_column, trained_column = columns
+    rows = values()
     first = next(rows, None)
     if first is None:  # nothing to predict, as for a csv header alone: `jq` that matched no row
         return no_records(path, [])
-    require_records(first[1], path)
-    merged, mixed, total = (
-        _every_field(path, encoding=encoding) if isinstance(first[1], dict) else ({}, set(), None)
-    )
+    require_records(first, path)
+    merged, mixed, total = _every_field(values()) if isinstance(first, dict) else ({}, set(), None)
     # A csv written from them has a column for each nested field, as datasets' flatten() names it.
-    columns = flat_columns(merged, whole=mixed)
+    flat = flat_columns(merged, whole=mixed)
     column: str | None = None
     found: list[str] = []
-    if columns:
+    if flat:
         column, found = _text_column(layout_of_record(merged), text_column, trained_column, str(path))
 
     def records() -> Iterator[Record]:
-        for index, (_, value) in enumerate(_chain(first, rows)):
-            yield json_record(index, value, column, columns)
+        for index, value in enumerate(itertools.chain([first], rows)):
+            yield json_record(index, value, column, flat)
 
     return RecordSource(
         name=str(path),
         chunks=in_chunks(records()),
-        columns=columns,
+        columns=flat,
         text_column=column,
         notes=found,
         count=None if total is None else lambda: total,
-        byte_order_mark=from_windows(path, encoding),
+        byte_order_mark=byte_order_mark,
     )
 
 
@@ -281,16 +316,16 @@ def _first_line_whole(content: str, error: json.JSONDecodeError) -> bool:
     return isinstance(first, list) and not any(isinstance(item, dict) for item in first)
 
 
-def _every_field(path: Path, *, encoding: str) -> tuple[dict[str, Any], set[str], int]:
-    """Every key the file's records hold, in the order first met, each with its first value that is
-    not null; the dotted names of those that hold a record in one row and another value in another;
-    and how many records there are: records need not all hold the same keys, the text column is
-    chosen among them all (not only the first record's), and a csv written from them keeps each (a
-    pass over the file of its own, before predicting)."""
+def _every_field(values: Iterable[Any]) -> tuple[dict[str, Any], set[str], int]:
+    """Every key the records hold, in the order first met, each with its first value that is not
+    null; the dotted names of those that hold a record in one row and another value in another; and
+    how many records there are: records need not all hold the same keys, the text column is chosen
+    among them all (not only the first record's), and a csv written from them keeps each (a pass
+    over a file of its own, before predicting)."""
     fields: dict[str, Any] = {}
     mixed: set[str] = set()
     count = 0
-    for _, value in json_rows(path, encoding=encoding):
+    for value in values:
         count += 1
         if isinstance(value, dict):
             _merge_into(fields, value, mixed)
@@ -309,11 +344,6 @@ def _merge_into(fields: dict[str, Any], record: dict[str, Any], mixed: set[str],
             fields[key] = dict(value) if isinstance(value, dict) else value
         elif value is not None and isinstance(known, dict) != isinstance(value, dict):
             mixed.add(f"{prefix}{key}")
-
-
-def _chain(first: tuple[int, Any], rest: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
-    yield first
-    yield from rest
 
 
 def parquet_source(
@@ -521,6 +551,48 @@ def json_lines_if_records(
     return dataclasses.replace(
         source, chunks=records(), columns=columns, text_column=column, notes=found
     ), True
+
+
+def whole_json_if_begun(
+    source: RecordSource, *, text_column: str | None, trained_column: str | None
+) -> tuple[RecordSource, bool]:
+    """Plain text input that arrives as it is written (standard input, a pipe), read to its end as JSON
+    where its first line (past blank ones) begins JSON that is not one object a line: `[` or `{`
+    alone, an array of records begun (`[{`), or a line opening an array or object that may go on
+    below it (`["`, `{"`). A JSON array piped in (Scrapy's feed, PowerShell's ConvertTo-Json) or
+    records written over several lines each (`jq .`) had each line labelled as a text, `[` and `{`
+    included, exit 0 (two trials). Where the first line only may be JSON (`{"quoted"} words`) and the
+    whole is none, the lines are texts as before, read whole first. Returns the source and whether it
+    is read as JSON."""
+    chunks = iter(source.chunks)
+    first_chunk = next(chunks, None)
+    restored = itertools.chain([first_chunk] if first_chunk is not None else [], chunks)
+    lines = [record.text or "" for record in first_chunk or [] if (record.text or "").strip()]
+    first = lines[0].strip() if lines else ""
+    alone = first in ("[", "{") or first.startswith("[{")
+    if not (alone or first.startswith(('["', '{"'))):
+        return dataclasses.replace(source, chunks=restored), False
+    arrived = [record for chunk in restored for record in chunk]
+    try:
+        values = whole_json_values("\n".join(record.text or "" for record in arrived), source.name)
+    except DataError:
+        if alone:
+            raise
+        return dataclasses.replace(source, chunks=in_chunks(iter(arrived))), False
+    except RecursionError:
+        raise too_deep(Path(source.name), None) from None
+    read = _json_values_source(
+        Path(source.name),
+        lambda: iter(values),
+        columns=(text_column, trained_column),
+        byte_order_mark=source.byte_order_mark,
+    )
+    read.notes.insert(
+        0,
+        f"{source.name} holds JSON read whole (an array, or records over several lines), so no result "
+        "comes before its end",
+    )
+    return dataclasses.replace(read, streaming=source.streaming), True
 
 
 def csv_rows_if_table(

@@ -150,8 +150,10 @@ def _a_line_opens_many(block: bytes, start: int, end: int) -> bool:
 # The words of the keys an API's page holds beside its records (next_page, total_count, has_more).
 PAGING_WORDS = frozenset({"page", "pages", "count", "total", "next", "previous", "prev", "more", "offset"})
 PAGING_WORDS |= {"limit", "cursor", "after", "before", "size", "per"}
-# One of which a page's keys hold at least (next_page, has_more, next_cursor).
-PAGE_WORDS = frozenset({"page", "pages", "cursor", "next", "previous", "prev", "more"})
+# What a search API's response says beside its records (NewsAPI's status and totalResults).
+PAGING_WORDS |= {"status", "results", "ok", "success", "took"}
+# One of which a page's keys hold at least (next_page, has_more, next_cursor, totalResults).
+PAGE_WORDS = frozenset({"page", "pages", "cursor", "next", "previous", "prev", "more", "results"})
 
 
 def require_records(value: object, path: Path) -> None:
@@ -177,8 +179,10 @@ def require_records(value: object, path: Path) -> None:
     ]
     others = [key for key in value if key not in listed]
     # Beside the records, an API's page holds only its paging (Zendesk's next_page, count); a record
-    # of its own with a list of records in a field (a ticket's attachments) is one row.
-    words = [set(re.split(r"[^a-z]+", str(key).lower())) for key in others]
+    # of its own with a list of records in a field (a ticket's attachments) is one row. Words are
+    # split at a capital too (NewsAPI's totalResults).
+    spaced = [re.sub("([a-z])([A-Z])", r"\1 \2", str(key)).lower() for key in others]
+    words = [set(re.split(r"[^a-z]+", key)) for key in spaced]
     paging = all(
         isinstance(value[key], (str, int, float, bool, type(None))) and PAGING_WORDS & named
         for key, named in zip(others, words, strict=True)
@@ -221,6 +225,94 @@ def require_records(value: object, path: Path) -> None:
                 f"{path} holds one JSON object of columns, not records; write one record per line "
                 "(pandas: df.to_json(path, orient='records', lines=True))"
             )
+
+
+def whole_json_values(content: str, name: str) -> list[Any]:
+    """The values of JSON text read whole: one array's items, or values written one after another over
+    any number of lines each (`jq .` writes records so, PowerShell's ConvertTo-Json one object alone).
+    A DataError says what is wrong where it can tell (`broken_json`); RecursionError where the
+    nesting is too deep for Python's reader."""
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    position = _past_space(content, 0)
+    while position < len(content):
+        try:
+            value, end = decoder.raw_decode(content, position)
+        except json.JSONDecodeError as error:
+            raise DataError(broken_json(content, error, name)) from None
+        if (isinstance(value, list) and values) or (values and isinstance(values[0], list)):
+            # Two arrays, or an array and more: what a second run adds to a feed file (Scrapy's -o).
+            raise DataError(_arrays_in_a_row(content, position, name))
+        values.append(value)
+        position = _past_space(content, end)
+    if len(values) == 1 and isinstance(values[0], list):
+        return values[0]
+    return values
+
+
+def broken_json(content: str, error: json.JSONDecodeError, name: str) -> str:
+    """What is wrong with JSON text read whole, in words where it is a common breakage: a comma
+    before a closing bracket (JavaScript allows it, JSON does not), text cut short (a crawl or an
+    export stopped while writing), two arrays one after another; else the reader's own message."""
+    before = content[: error.pos].rstrip()
+    at = content[error.pos : error.pos + 1]
+    if at in ("]", "}") and before.endswith(","):
+        return (
+            f"{name} has a comma before the {at} on line {error.lineno}, which JSON does not allow "
+            "(JavaScript does); remove it"
+        )
+    stripped = content.strip().removeprefix("\ufeff")
+    closing = {"[": "]", "{": "}"}.get(stripped[:1])
+    if closing is not None and not stripped.endswith(closing):
+        whole = f", after {_whole_items(content):,} whole records" if closing == "]" else ""
+        return (
+            f"{name} ends inside its JSON{whole}, as a file does whose writing stopped before its end (a "
+            f"crawl or export killed); end it with {closing} after the last whole record, or write it again"
+        )
+    if error.msg == "Extra data" and content[error.pos :].lstrip().startswith("["):
+        return _arrays_in_a_row(content, error.pos, name)
+    return f"{name} is not valid JSON ({error})"
+
+
+def _arrays_in_a_row(content: str, position: int, name: str) -> str:
+    line = content.count("\n", 0, position) + 1
+    joined = (
+        "pipe it through jq -c '.[]'"
+        if name == STANDARD_INPUT
+        else f"jq -c '.[]' {Path(name).name} > rows.jsonl"
+    )
+    return (
+        f"{name} holds more than one JSON value, the second from line {line}, where a JSON file holds one "
+        "array (Scrapy's -o adds a run's array to the end of the file; -O replaces it); keep one, or read "
+        f"every record as JSON lines ({joined})"
+    )
+
+
+# The name of standard input in messages (record_sources.py's).
+STANDARD_INPUT = "standard input"
+
+
+def _past_space(content: str, position: int) -> int:
+    return _SPACE.match(content, position).end()  # type: ignore[union-attr]
+
+
+_SPACE = re.compile("[ \t\r\n\ufeff]*")  # JSON's whitespace, and a byte-order mark at the start
+
+
+def _whole_items(content: str) -> int:
+    """How many items of a JSON array cut short are whole: those before the first that is not."""
+    decoder = json.JSONDecoder()
+    position, count = content.index("[") + 1, 0
+    while True:
+        try:
+            _, position = decoder.raw_decode(content, _past_space(content, position))
+        except (json.JSONDecodeError, RecursionError):
+            return count
+        count += 1
+        position = _past_space(content, position)
+        if content[position : position + 1] != ",":
+            return count
+        position += 1
 
 
 def json_problem(error: json.JSONDecodeError) -> str:

@@ -12,6 +12,7 @@ from attncli.errors import DataError
 FORMATS = ("table", "jsonl", "json", "csv", "tsv", "parquet")
 # A .json file is read whole by most tools (json.load, pandas.read_json): it gets one JSON array.
 SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "json", ".ndjson": "jsonl"}
+SUFFIX_FORMATS |= {".jl": "jsonl"}
 SUFFIX_FORMATS[".parquet"] = "parquet"  # a data lake's: the input's types kept (a trial)
 # Data formats read as input but not written: a csv or jsonl written under such a name would be
 # taken for one by the next tool to open it.

@@ -11,6 +11,7 @@ from attncli.origins import Origin
 
 # File suffix -> the `datasets` builder that reads it.
 FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
+FILE_BUILDERS |= {".jl": "json"}  # JSON lines as Scrapy's feeds name them
 FILE_BUILDERS |= {".parquet": "parquet", ".arrow": "arrow", ".feather": "arrow"}
 # Formats whose files are binary: no text encoding, no lines.
 BINARY_BUILDERS = ("parquet", "arrow")

@@ -39,7 +39,7 @@ STDIN = "-"
 # The name of the records of TEXT arguments, as messages give it.
 ARGUMENTS = "arguments"
 # Data file suffixes a pipe may carry: read as it arrives, one record a line.
-STREAMED_SUFFIXES = (".jsonl", ".ndjson")
+STREAMED_SUFFIXES = (".jsonl", ".ndjson", ".jl")
 
 
 def _plain(text: str) -> str:
@@ -314,7 +314,7 @@ def _file_records(
             trained_column=trained_column,
             delimiter=delimiter,
         )
-    if suffix in (".json", ".jsonl", ".ndjson"):
+    if FILE_BUILDERS.get(suffix) == "json":
         return json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
     if suffix == ".parquet":
         return parquet_source(
@@ -330,6 +330,10 @@ def _file_records(
         source.notes.insert(
             0, f"the lines of {path} are JSON objects, so it is read as JSON lines, as a .jsonl file is"
         )
+        return source
+    if _opens_whole_json(path, encoding):
+        source = json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
+        source.notes.insert(0, f"{path} holds JSON over several lines, so it is read as a .json file is")
         return source
     if text_column is not None:
         raise DataError(
@@ -452,6 +456,18 @@ def _holds_json_lines(path: Path, encoding: str) -> bool:
     except (DataError, UnicodeError):
         return False
     return looked_at > 0
+
+
+def _opens_whole_json(path: Path, encoding: str) -> bool:
+    """Whether the first line of `path` that is not blank opens JSON written over several lines: `[`
+    or `{` alone, or an array of records begun (`jq . > export.txt`, a JSON array saved as .txt)."""
+    try:
+        with path.open("rb") as file:
+            lines = decoded_lines(file_chunks(file), encoding=encoding, name=str(path))
+            first = next((line for line in lines if line.strip()), "").strip().lstrip("\ufeff")
+    except (DataError, UnicodeError):
+        return False
+    return first in ("[", "{") or first.startswith("[{")
 
 
 def _pipe_chunks(path: Path, *, encoding: str) -> Iterator[list[Record]]:

@@ -1852,6 +1852,98 @@ def test_a_csv_piped_in_is_read_as_csv_rows_or_said_to_look_like_records(easy_ru
     _refused(invoke("predict", easy_run, "hot soup", "--delimiter", ";"), "--delimiter splits the columns of")
 
 
+def test_json_written_over_lines_is_read_whole_from_a_pipe_or_a_file(easy_run, tmp_path):
+    """Scrapy's JSON feed piped in (`[`, then a record a line), `jq .`'s records over several lines,
+    PowerShell's ConvertTo-Json of one object and its -Compress array: each line was labelled as a
+    text, `[` and `{` included, exit 0 (two trials). Read whole, a record each, fields carried."""
+    rows = [
+        {"url": f"https://n.example/{n}", "body": text} for n, text in enumerate(["hot soup", "a late goal"])
+    ]
+    scrapy = "[\n" + ",\n".join(json.dumps(row) for row in rows) + "\n]\n"
+    layouts = {
+        "scrapy": scrapy,
+        "pretty": json.dumps(rows, indent=4).replace("\n", "\r\n"),
+        "jq": "".join(json.dumps(row, indent=2) + "\n" for row in rows),
+        "compressed": json.dumps(rows),
+    }
+    for name, piped in layouts.items():
+        result = RUNNER.invoke(
+            app, ["predict", str(easy_run), "--json", "--text-column", "body"], input=piped
+        )
+        assert result.exit_code == 0, (name, result.output)
+        assert "standard input holds JSON read whole" in result.stderr
+        got = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [(row["index"], row["text"], row["fields"]["url"]) for row in got] == [
+            (0, "hot soup", "https://n.example/0"),
+            (1, "a late goal", "https://n.example/1"),
+        ], name
+        saved = tmp_path / f"{name}.txt"  # a plain-text name: read as JSON too
+        saved.write_text(piped)
+        from_file = RUNNER.invoke(
+            app, ["predict", str(easy_run), "--json", "-f", str(saved), "--text-column", "body"]
+        )
+        assert [json.loads(line)["text"] for line in from_file.stdout.splitlines()] == [
+            "hot soup",
+            "a late goal",
+        ]
+    alone = json.dumps(rows[0], indent=4).replace("\n", "\r\n")  # ConvertTo-Json of one item
+    (tmp_path / "one.json").write_text(alone)
+    for arguments, given in ((["-f", tmp_path / "one.json"], None), ([], alone)):
+        one = RUNNER.invoke(app, ["predict", str(easy_run), "--json", *map(str, arguments)], input=given)
+        assert one.exit_code == 0, one.output
+        assert [json.loads(line)["fields"] for line in one.stdout.splitlines()] == [
+            {"url": "https://n.example/0"}
+        ]
+    # A line that only may open JSON, in a text that is none, is a text as before; a log line too.
+    texts = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input='{"quoted"} words\n[12:00] soup\n')
+    assert [json.loads(line)["text"] for line in texts.stdout.splitlines()] == [
+        '{"quoted"} words',
+        "[12:00] soup",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            '[{"text": "soup"},\n{"text": "goal"},\n]',
+            "has a comma before the ] on line 3, which JSON does not allow",
+        ),
+        (
+            '[{"text": "soup"},\n{"text": "goal"},\n{"text": "go',
+            "ends inside its JSON, after 2 whole records, as",
+        ),
+        ('{\n  "text": "soup",\n', "ends inside its JSON, as a file does whose writing stopped"),
+        (
+            '[{"text": "soup"}]\n[{"text": "goal"}]\n',
+            "holds more than one JSON value, the second from line 2",
+        ),
+    ],
+)
+def test_broken_json_is_refused_saying_how_it_is_broken(easy_run, tmp_path, content, expected):
+    """A trailing comma, a crawl killed mid-write, `scrapy crawl -o` run twice: "not valid JSON
+    (Expecting value: line 1 column 101868 (char 101867))" said none of it (a trial)."""
+    path = tmp_path / "items.json"
+    path.write_text(content)
+    for arguments in (["predict", easy_run, "-f", path], ["eval", easy_run, path]):
+        _refused(invoke(*arguments), f"{path} {expected}")
+    piped = RUNNER.invoke(app, ["predict", str(easy_run)], input=content)
+    _refused(piped, f"standard input {expected}")
+    if "more than one" in expected:
+        assert "jq -c '.[]' items.json > rows.jsonl" in invoke("predict", easy_run, "-f", path).stderr
+        assert "pipe it through jq -c '.[]'" in piped.stderr
+
+
+def test_scrapy_json_lines_named_jl_are_read_by_every_command(easy_run, tmp_path):
+    """Scrapy names its JSON-lines feed .jl: predict read it, train and eval refused the suffix."""
+    path = tmp_path / "items.jl"
+    path.write_text("".join(json.dumps({"text": text, "label": label}) + "\n" for text, label in [
+        ("hot soup with bread", "food"), ("a late goal", "sport")]))  # fmt: skip
+    assert _ok("eval", easy_run, path, "--json").stdout.startswith("{")
+    predicted = _ok("predict", easy_run, "-f", path, "--json").stdout.splitlines()
+    assert [json.loads(line)["text"] for line in predicted] == ["hot soup with bread", "a late goal"]
+
+
 def test_json_lines_piped_in_are_read_as_records_with_their_fields(easy_run):
     """`jq -c ... rows.jsonl | attn predict R` classified each line whole, braces, ids and gold label
     included (then said to look like records, and to be saved to a file first)."""

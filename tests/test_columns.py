@@ -136,6 +136,9 @@ def test_a_survey_exports_answers_are_its_text_column(columns, text):
         # ... and a text column's name may hold the word (found as a text before the commit that added it).
         (("intent_description", "label"), "intent_description", "label"),
         (("user_intent_message", "intent"), "user_intent_message", "intent"),
+        # A news classifier's topic, found last (a forum's `topic` may be a title beside a label).
+        (("url", "text", "topic"), "text", "topic"),
+        (("body", "topic", "label"), "body", "label"),
     ],
 )
 def test_grades_ratings_and_scores_are_label_columns_where_no_usual_name_is(columns, text, label):

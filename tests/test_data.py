@@ -595,16 +595,19 @@ def test_a_label_with_composed_or_decomposed_accents_is_one_label_in_training_an
 
 
 def test_requested_columns_and_suggestions(tmp_path):
-    path = write_csv(tmp_path / "d.csv", make_rows(20), text_column="body_text", label_column="topic")
-    splits = load_splits(DataConfig(source=str(path), text_column="body_text", label_column="topic"))
+    path = write_csv(tmp_path / "d.csv", make_rows(20), text_column="body_text", label_column="section")
+    splits = load_splits(DataConfig(source=str(path), text_column="body_text", label_column="section"))
     assert len(splits.splits["train"]) + len(splits.splits["validation"]) == 20
     with pytest.raises(DataError) as refused:
         load_splits(DataConfig(source=str(path)))
     assert str(refused.value) == (
-        f"no label column found (pass --label-column to name one); {path} has columns 'body_text', 'topic'"
+        f"no label column found (pass --label-column to name one); {path} has columns 'body_text', 'section'"
     )
-    with pytest.raises(DataError, match=r"label column 'topics' not found \(closest: 'topic'\)"):
-        load_splits(DataConfig(source=str(path), text_column="body_text", label_column="topics"))
+    with pytest.raises(DataError, match=r"label column 'sections' not found \(closest: 'section'\)"):
+        load_splits(DataConfig(source=str(path), text_column="body_text", label_column="sections"))
+    # A news classifier's `topic` is found, as a last resort.
+    topics = write_csv(tmp_path / "t.csv", make_rows(20), text_column="body_text", label_column="topic")
+    assert load_splits(DataConfig(source=str(topics))).label_column == "topic"
 
 
 def test_a_label_column_of_codes_comes_after_the_one_naming_the_labels_and_is_said_passed_over():
@@ -1664,7 +1667,7 @@ def test_a_tab_separated_txt_file_is_told_to_be_renamed_tsv(tmp_path):
     with pytest.raises(DataError) as caught:
         load_splits(DataConfig(source=str(path), encoding="utf-16"))
     assert str(caught.value) == (
-        "cannot read .txt files (train.txt); use one of .csv, .tsv, .json, .jsonl, .ndjson, .parquet, "
+        "cannot read .txt files (train.txt); use one of .csv, .tsv, .json, .jsonl, .ndjson, .jl, .parquet, "
         ".arrow, .feather, or fastText's format (__label__NAME and the text on each line) "
         '(its first line holds tabs, as Excel\'s "Unicode Text" saves a table: rename it train.tsv)'
     )

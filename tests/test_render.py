@@ -822,6 +822,9 @@ def test_the_id_column_is_the_rows_id_not_a_labels_or_a_key():
     assert id_column(["text", "ticket_id", "label"]) == "ticket_id"
     assert id_column(["label_id", "review_id", "ID"]) == "ID"  # an exact id first
     assert id_column(["label_id", "class_id", "review-id"]) == "review-id"  # labels' numbers are no ids
+    # Scraped pages are keyed by their address, taken where nothing else names the row.
+    assert id_column(["url", "body", "topic"]) == "url"
+    assert id_column(["Link", "post_id", "body"]) == "post_id"
     # A shop's products are keyed by their SKU (a trial's `sku,title,category_path` showed none).
     assert [id_column(["title", name, "category_id"]) for name in ("SKU", "asin", "GUID")] == [
         "SKU",

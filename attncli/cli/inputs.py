@@ -86,7 +86,7 @@ def check_inputs(
 
 
 # Formats whose records have no delimiter to choose.
-_UNDELIMITED_SUFFIXES = (".json", ".jsonl", ".ndjson", *BINARY_SUFFIXES)
+_UNDELIMITED_SUFFIXES = (".json", ".jsonl", ".ndjson", ".jl", *BINARY_SUFFIXES)
 
 
 def _note_plain_text_for_joined_columns(name: str, trained_column: str | None) -> None:
@@ -264,7 +264,7 @@ def _streamed(
     one text per line, with a note where the first line looks like a csv header, and refused at a
     lone carriage return; `records_only`: a pipe named as JSON lines (rows.jsonl), which must be."""
     from attncli.csv_rows import shown
-    from attncli.data_file_records import csv_rows_if_table, json_lines_if_records
+    from attncli.data_file_records import csv_rows_if_table, json_lines_if_records, whole_json_if_begun
 
     read, as_records = json_lines_if_records(source, text_column=text_column, trained_column=trained_column)
     if as_records and delimiter is not None:
@@ -277,6 +277,11 @@ def _streamed(
             say(f"note: {note}")
         return read
     if as_records is None:  # no input: said as for any empty input ("held no texts")
+        return read
+    read, as_json = whole_json_if_begun(read, text_column=text_column, trained_column=trained_column)
+    if as_json:
+        for note in read.notes:
+            say(f"note: {note}")
         return read
     if records_only:
         raise DataError(

@@ -69,7 +69,8 @@ def id_column(columns: Iterable[str]) -> str | None:
     `filename` (a document's, as predict names the files of a folder it reads), else the first whose
     name ends in `_id`, `-id` or ` id` (`ticket_id`) and is not a label's (`label_id`, `class_id`),
     else the first named a number in English or another language (`Ticket-Nr`, `Ticket No.`, `Ticket
-    #`, `Número`). Shown beside a row's number, which a quoted text spanning lines makes hard to find by."""
+    #`, `Número`), else a web page's address (`url`, `link`, `permalink`: a scraper's rows are keyed
+    so). Shown beside a row's number, which a quoted text spanning lines makes hard to find by."""
     names = {column: column.strip().lower() for column in columns}
     exact = [column for column, name in names.items() if name in ROW_KEY_NAMES]
     exact += [column for column, name in names.items() if name in ("file", "filename")]
@@ -85,11 +86,14 @@ def id_column(columns: Iterable[str]) -> str | None:
         and not name.startswith(LABEL_ID_PREFIXES)
         and not NOT_ROW_NUMBERS.intersection(re.findall(r"[^\W_]+", name))
     ]
-    return next(iter(exact + suffixed + numbered), None)
+    addresses = [column for column, name in names.items() if name in ADDRESS_NAMES]
+    return next(iter(exact + suffixed + numbered + addresses), None)
 
 
 # Names of a column of keys, each naming one row (a shop's export keys its products by `sku`).
 ROW_KEY_NAMES = ("id", "uuid", "guid", "sku", "asin", "isbn")
+# Names of a column of web addresses, which key scraped pages.
+ADDRESS_NAMES = ("url", "link", "permalink", "uri")
 
 
 # A name that ends in a word for "number" (a German export's Ticket-Nr; nothing ends in `_id` there).

@@ -1050,6 +1050,11 @@ def test_one_record_holding_a_list_of_records_in_a_field_is_one_row(tmp_path):
             "holds its records under the key 'tickets' (beside 'next_page', 'count'); write the list itself, "
             "as a JSON array or one record per line (jq -c '.tickets[]' frame.json > rows.jsonl)",
         ),
+        # A news API's response (NewsAPI): its status and totalResults beside the articles.
+        (
+            {"status": "ok", "totalResults": 1, "articles": [{"text": "soup", "label": "food"}]},
+            "holds its records under the key 'articles' (beside 'status', 'totalResults')",
+        ),
     ],
 )
 def test_json_that_is_not_records_is_refused_by_train_eval_and_predict(
