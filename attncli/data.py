@@ -15,6 +15,7 @@ from attncli.data_warnings import (
     conflicting_labels_warning,
     few_examples_warning,
     label_conflicts,
+    lost_letters_warning,
     missing_marker_texts_warning,
     rare_in_validation_warning,
     repeated_in_training_warning,
@@ -32,7 +33,7 @@ from attncli.labels import labels_of
 from attncli.layouts import layout_of_schema, listed
 from attncli.raw_data import RawData
 from attncli.sources import NO_DATASET, load_raw
-from attncli.split_rows import to_split, with_columns, without_labels_of_rows_left_out
+from attncli.split_rows import refuse_header_copies, to_split, with_columns, without_labels_of_rows_left_out
 from attncli.splits import Split, Splits
 
 # Up to this many labels a training set may have however few rows it has (a small hand-made task).
@@ -120,6 +121,8 @@ def load_splits(config: DataConfig) -> Splits:
         for name, dataset in raw.splits.items()
         if name in ("train", "validation")
     }
+    for name, dataset in used.items():
+        refuse_header_copies(dataset, columns, raw.origins[name])
     if len(used["train"]) == 0:
         raise DataError(f"the train split of {config.source} is empty; give it labelled rows")
     label_names, label_notes = labels_of(used["train"], columns.label or "")
@@ -173,6 +176,7 @@ def load_splits(config: DataConfig) -> Splits:
     notes += joined_labels_warning(label_names)
     notes += missing_marker_labels_warning(label_names)
     notes += missing_marker_texts_warning(splits["train"])
+    notes += lost_letters_warning(splits["train"])
     conflicts = label_conflicts(splits["train"], label_names)
     notes += conflicting_labels_warning(conflicts)
     carved = "validation" not in splits

@@ -37,7 +37,7 @@ from attncli.split_choice import (
     recorded_source,
     training_file_encoding,
 )
-from attncli.split_rows import to_split, with_columns
+from attncli.split_rows import refuse_header_copies, to_split, with_columns
 from attncli.splits import CHUNK_ROWS, Split, TextColumn, rows_digest
 from attncli.unknown_labels import drop_unknown_labels
 
@@ -110,6 +110,7 @@ def load_labelled_split(
     )
     notes += column_notes
     dataset = with_columns(dataset, columns, where=where)
+    refuse_header_copies(dataset, columns, raw.origins[name])
     if carve is None and columns.label is not None and _holds_no_label(dataset, columns.label):
         raise UnlabelledSplit(where)
     drop_invalid = drop_invalid or data.drop_invalid

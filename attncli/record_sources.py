@@ -142,10 +142,18 @@ def record_shaped(line: str, *, text_column: str | None) -> str | None:
     headers = [[name.strip().strip('"') for name in stripped.split(delimiter)] for delimiter in ",;\t"]
     if text_column and any(all(part.strip() in names for part in parts_of(text_column)) for names in headers):
         return f"a csv/tsv header naming the text column {text_column!r}"
-    for names in headers:
-        texts = _named_text_column(names)
+    texts = header_text_column(line)
+    return f"{GUESSED_HEADER} ({texts!r})" if texts is not None else None
+
+
+def header_text_column(line: str) -> str | None:
+    """The text column of a line that reads as a csv/tsv header by its names (`_named_text_column`),
+    pandas' unnamed index column first allowed (`,url,text,topic`); None where it reads as none."""
+    for delimiter in ",;\t":
+        names = [name.strip().strip('"') for name in line.strip().split(delimiter)]
+        texts = _named_text_column(names[1:] if names[:1] == [""] else names)
         if texts is not None:
-            return f"{GUESSED_HEADER} ({texts!r})"
+            return texts
     return None
 
 

@@ -285,3 +285,32 @@ def with_columns(dataset: Any, columns: Columns, *, where: str) -> Any:
     if missing:
         raise missing_column(where, missing[0])
     return dataset
+
+
+def refuse_header_copies(dataset: Any, columns: Columns, origin: Origin) -> None:
+    """Refuse rows that repeat the header line: their text the text column's name and their label the
+    label column's, what files joined with their header lines leave (`cat a.csv b.csv`, Windows'
+    `copy a.csv+b.csv`, PowerShell's `Get-Content a.csv,b.csv`). Such a row trained a class named
+    after the label column, with no more than a warning about its one example (a trial)."""
+    import pyarrow as arrow  # type: ignore[import-untyped]
+    import pyarrow.compute as compute  # type: ignore[import-untyped]
+
+    if columns.label is None or is_joined(columns.text, ()):
+        return
+    table = dataset.with_format("arrow")
+    matches = None
+    for column in (columns.text, columns.label):
+        values = table[column]
+        if not arrow.types.is_string(values.type) and not arrow.types.is_large_string(values.type):
+            return  # a column of numbers holds no header's name
+        equal = compute.equal(compute.utf8_trim_whitespace(values), column)
+        matches = equal if matches is None else compute.and_(matches, equal)
+    copies = compute.indices_nonzero(compute.fill_null(matches, False)).to_pylist()
+    if not copies:
+        return
+    more = f" (and {len(copies) - 1:,} more rows like it)" if len(copies) > 1 else ""
+    raise DataError(
+        f"{origin.locate(copies[0])} repeats the header line ({columns.text!r} and {columns.label!r} in "
+        f"those columns){more}, as files joined with their header lines do (cat a.csv b.csv, copy "
+        "a.csv+b.csv); delete those lines, or join the files without the second header"
+    )

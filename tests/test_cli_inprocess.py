@@ -1944,6 +1944,21 @@ def test_scrapy_json_lines_named_jl_are_read_by_every_command(easy_run, tmp_path
     assert [json.loads(line)["text"] for line in predicted] == ["hot soup with bread", "a late goal"]
 
 
+def test_a_csv_piped_in_is_read_by_a_usual_text_column_where_it_lacks_the_trained_one(easy_run):
+    """`url,body,topic` piped to a model trained on `text` (and pandas' to_csv header, with its empty
+    index name first): every line, header included, was labelled whole, where JSON lines and files
+    fall back to the usual text column names with a note (a trial)."""
+    for header, row in (
+        ("url,body,topic", "http://a,hot soup,food"),
+        (",url,body,topic", "0,http://a,hot soup,food"),
+    ):
+        result = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input=f"{header}\n{row}\n")
+        assert result.exit_code == 0, result.output
+        assert "standard input: using text column 'body', as it has none named 'text'" in result.stderr
+        (only,) = [json.loads(line) for line in result.stdout.splitlines()]
+        assert only["text"] == "hot soup" and only["fields"]["url"] == "http://a"
+
+
 def test_json_lines_piped_in_are_read_as_records_with_their_fields(easy_run):
     """`jq -c ... rows.jsonl | attn predict R` classified each line whole, braces, ids and gold label
     included (then said to look like records, and to be saved to a file first)."""

@@ -164,3 +164,20 @@ def test_a_label_with_few_validation_rows_among_labels_with_many_is_warned_of():
     assert (
         rare_in_validation_warning(split(200, 20), split(20, 2), ["a", "b"], carved=True, fraction=0.1) == []
     )
+
+
+def test_letters_an_ascii_export_lost_are_warned_of_and_questions_and_addresses_are_not():
+    from array import array
+
+    from attncli.data_warnings import lost_letters_warning
+    from attncli.splits import Split
+
+    lost = ["R?sum? of Jos? M?ller", "caf? na?ve", "the se?or won"] + ["plain words here"] * 97
+    warning = lost_letters_warning(Split(texts=lost, labels=array("q", [0] * 100)))
+    assert len(warning) == 1 and warning[0].startswith(
+        "warning: 3 of the training texts hold a ? between letters ('R?sum?', 'M?ller', 'na?ve'), as a file "
+        "saved in ASCII writes each letter it cannot hold (Windows PowerShell 5.1 does by default)"
+    )
+    # Questions, web addresses, and a typo in a few texts of many are no lost letters.
+    fine = ["Is it over? yes", "see example.com/page?id=3", "what?now", "why?so", "how?come"] + ["x"] * 995
+    assert lost_letters_warning(Split(texts=fine, labels=array("q", [0] * 1000))) == []

@@ -263,6 +263,7 @@ def _streamed(
     object, csv rows where it is a header naming the text column over a row of as many cells, else
     one text per line, with a note where the first line looks like a csv header, and refused at a
     lone carriage return; `records_only`: a pipe named as JSON lines (rows.jsonl), which must be."""
+    from attncli.columns import other_than_trained_note
     from attncli.csv_rows import shown
     from attncli.data_file_records import csv_rows_if_table, json_lines_if_records, whole_json_if_begun
 
@@ -291,6 +292,17 @@ def _streamed(
     read, as_rows = csv_rows_if_table(
         read, text_column=text_column, trained_column=trained_column, delimiter=delimiter
     )
+    if not as_rows and text_column is None:
+        # A header that names no column the model was trained on, but one of the usual text names
+        # (`url,text,topic` where the model read `body`): read by that column, as JSON lines are.
+        read, guessed = _header_text_column(read)
+        if guessed is not None:
+            read, as_rows = csv_rows_if_table(
+                read, text_column=guessed, trained_column=trained_column, delimiter=delimiter
+            )
+            other = other_than_trained_note(source.name, guessed, trained=trained_column, named=None)
+            if as_rows and other is not None:
+                read.notes.append(other)
     if as_rows:
         for note in read.notes:
             say(f"note: {note}")
@@ -324,6 +336,21 @@ def _streamed(
     return dataclasses.replace(
         read, chunks=_refusing_lone_carriage_returns(chunks, source.name, PIPE_TO_LINE_FEEDS)
     )
+
+
+def _header_text_column(source: RecordSource) -> tuple[RecordSource, str | None]:
+    """`source` as it was, and the text column its first line (past blank ones) names where that
+    line reads as a csv header by its names (record_sources.header_text_column); its first chunk is
+    waited for."""
+    from attncli.record_sources import header_text_column
+
+    chunks = iter(source.chunks)
+    first = next(chunks, None)
+    restored = dataclasses.replace(
+        source, chunks=itertools.chain([first] if first is not None else [], chunks)
+    )
+    line = next((record.text or "" for record in first or [] if (record.text or "").strip()), None)
+    return restored, header_text_column(line) if line is not None else None
 
 
 def _fasttext_note(name: str | Path) -> str:

@@ -70,6 +70,25 @@ def checkpoint(tmp_path_factory):
 # --- csv: byte-order mark, line ends, delimiters, quoting, ragged rows -----------------------------
 
 
+def test_a_header_line_repeated_inside_a_file_is_refused_naming_its_line(tmp_path, checkpoint):
+    """Two exports joined with their headers (`copy a.csv+b.csv`, PowerShell's `Get-Content
+    a.csv,b.csv`): the second header trained a class 'label' with a warning about its one example,
+    and eval refused it as a label the model never saw, naming no line (a trial)."""
+    first = ['"text","label"', *(f'"hot soup {n}","food"' for n in range(6))]
+    second = ['"text","label"', *(f'"a late goal {n}","sport"' for n in range(6))]
+    path = tmp_path / "joined.csv"
+    path.write_text(lines(*first, *second, end="\r\n"))
+    expected = (
+        f"line 8 of {path} repeats the header line ('text' and 'label' in those columns), as files joined"
+    )
+    assert refusal(path).startswith(expected)
+    result = CliRunner().invoke(app, ["eval", str(checkpoint), str(path)])
+    assert result.exit_code == 2 and expected in result.output, result.output
+    # A text that only is the word, beside a label that is no column's name, is a row like any other.
+    path.write_text(lines("text,label", *(f"soup {n},food" for n in range(5)), "text,sport", "goal,sport"))
+    assert every_text(load(path)).count("text") == 1
+
+
 def test_csv_with_a_byte_order_mark_keeps_its_first_column_name(tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes(("\ufeff" + lines("text,label", *ab_rows())).encode("utf-8"))
