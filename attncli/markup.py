@@ -11,6 +11,7 @@ tells texts apart (a spam filter's `<font>` and `<a href>`)."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -51,9 +52,25 @@ TRAILING_REFERENCES = {
 AMPERSANDS = ("&amp;", "&#38;")
 READ_REFERENCES = (*LEADING_REFERENCES, *TRAILING_REFERENCES, *AMPERSANDS)
 
-# What the note counts as markup: a tag, or a character reference the setting reads (a `&#233;` it
-# leaves as written is not worth recommending it for).
-MARKUP = re.compile(TAG + "|" + "|".join(re.escape(reference) for reference in READ_REFERENCES))
+# Every other reference a browser reads: by number (`&#233;`, `&#xE9;`, `&#8217s` without its `;`) or
+# by any of HTML's names (`&iuml;`, `&ensp;`), which the normaliser's list above left as written
+# (`l&#233;gislatives` was five unknown tokens: a trial). The normaliser cannot compute a character
+# from a number, so attn reads these in Python before the tokenizer (`read_references`), each as its
+# character followed by FILLER up to the reference's length, which keeps every offset into the text
+# as written, and the normaliser removes the filler (a noncharacter, which no text holds). Only a
+# tokenizer whose normaliser has that step is given text so read (`reads_references`): one trained
+# before it reads references as it was trained to.
+FILLER = "\ufdd0"
+REFERENCE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]{1,31};)")
+
+# What the note counts as markup: a tag, or a character reference the normaliser's list reads or one by
+# number (a name outside the list may be text: `R&Dept;`).
+MARKUP = re.compile(
+    TAG
+    + "|"
+    + "|".join(re.escape(reference) for reference in READ_REFERENCES)
+    + r"|&#[0-9]{1,7};|&#[xX][0-9a-fA-F]{1,6};"
+)
 # The share of the texts read that must hold markup for the note: a stray `&amp;` in a few is not
 # worth a setting.
 NOTE_SHARE = 0.05
@@ -72,6 +89,8 @@ def with_markup_steps(steps: list[Normalizer]) -> list[Normalizer]:
     return [
         normalizers.Replace(Regex(TAG), " "),
         *(normalizers.Replace(reference, character) for reference, character in LEADING_REFERENCES.items()),
+        # After the tags: a `<` read from `&#60;`, its filler still after it, opens no tag.
+        normalizers.Replace(FILLER, ""),
         *steps,
         *(
             normalizers.Replace(reference, typed.normalize_str(character))
@@ -80,6 +99,59 @@ def with_markup_steps(steps: list[Normalizer]) -> list[Normalizer]:
         # One pass for both spellings: `&amp;#38;` is the `&#38;` a browser shows.
         normalizers.Replace(Regex("|".join(AMPERSANDS)), "&"),
     ]
+
+
+def reads_references(tokenizer: Tokenizer) -> bool:
+    """Whether `tokenizer` is given text with its character references read (`read_references`):
+    its normaliser removes FILLER (tokenizer.strip_html, since attn read every reference)."""
+    normalizer = tokenizer.normalizer
+    return normalizer is not None and FILLER.encode("utf-8") in normalizer.__getstate__()
+
+
+def read_references(text: str) -> str:
+    """`text` with each character reference (REFERENCE) the normaliser's own list does not read, and
+    a browser would, replaced by its character and FILLER to the reference's length. A reference to
+    `&` (`&#38;`) is left to the normaliser's last step, which reads `&amp;` so too: read first, the
+    `&` it gives would join what follows (`&#38;lt;`) into a reference a browser does not read."""
+    if "&" not in text:
+        return text
+    return REFERENCE.sub(_read, text)
+
+
+def _read(reference: re.Match[str]) -> str:
+    written = reference.group()
+    character = html.unescape(written)
+    if character == written or character == "&" or written in _LISTED or len(character) > len(written):
+        return written
+    return character + FILLER * (len(written) - len(character))
+
+
+_LISTED = frozenset(READ_REFERENCES)
+
+
+def reference_spans(text: str) -> list[tuple[int, int]]:
+    """Where `read_references` read a reference in `text`: the spans of the references as written."""
+    if "&" not in text:
+        return []
+    return [match.span() for match in REFERENCE.finditer(text) if _read(match) != match.group()]
+
+
+def spans_over_references(text: str, offsets: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Token spans of a tokenizer given text with its references read (`read_references`), each
+    widened over the whole of a reference it ends or starts inside: the filler after a reference's
+    character, which the normaliser removes, is left out of the span (`caf&#233;` was `caf&`)."""
+    references = reference_spans(text)
+    if not references:
+        return list(offsets)
+    widened = []
+    for start, end in offsets:
+        for first, last in references:
+            if first < end < last:
+                end = last
+            if first < start < last:
+                start = first
+        widened.append((start, end))
+    return widened
 
 
 def strips_markup(tokenizer: Tokenizer) -> bool:
@@ -116,8 +188,8 @@ def markup_note(texts: Sequence[str]) -> str | None:
     commonest = ", ".join(form for form, _ in forms.most_common(3))
     return (
         f"note: {held} hold HTML markup ({commonest}), which is read as words; --set "
-        "tokenizer.strip_html=true reads each tag as a space and the common character references (&amp;, "
-        "&#39;, &nbsp;) as their characters, where the markup does not tell the labels apart"
+        "tokenizer.strip_html=true reads each tag as a space and each character reference (&amp;, &#39;, "
+        "&nbsp;, &#233;) as its character, where the markup does not tell the labels apart"
     )
 
 

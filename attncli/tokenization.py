@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from attncli.ascii_reader import ascii_reader
-from attncli.markup import strips_markup, whole_references
+from attncli.markup import (
+    read_references,
+    reads_references,
+    spans_over_references,
+    strips_markup,
+    whole_references,
+)
 from attncli.packing import PackedSequences, SpilledArray
 from attncli.tokenizer import batched, fallback_id_of, pad_id_of, readable_text
 
@@ -93,8 +99,11 @@ def _truncated(
     fallback, pad_id = fallback_id_of(tokenizer), pad_id_of(tokenizer)
     reader = ascii_reader(tokenizer)
     head_kept, tail_kept = kept_ends(max_length, truncation)
+    references = reads_references(tokenizer)
     for batch in batched(texts, 4096):
         batch = [readable_text(text) for text in batch]
+        if references:  # each character reference as its character, and filler: the same offsets
+            batch = [read_references(text) for text in batch]
         heads = [_head(text, max_length) for text in batch]
         for text, head, encoding in zip(
             batch, heads, _encodings(tokenizer, reader, heads, offsets=offsets), strict=True
@@ -263,7 +272,7 @@ def encode(
     """Token ids with each token's character span, for showing tokens (`attn inspect`)."""
     encoded = []
     head_kept, _ = kept_ends(max_length, truncation)
-    strips = strips_markup(tokenizer)
+    strips, references = strips_markup(tokenizer), reads_references(tokenizer)
     for text, tokens in zip(
         texts, _truncated(tokenizer, texts, max_length=max_length, truncation=truncation), strict=True
     ):
@@ -272,6 +281,8 @@ def encode(
         offsets = _whole_characters(text, tokens.offsets) or [(0, 0)]
         if strips:
             offsets = whole_references(text, offsets)
+        if references:
+            offsets = spans_over_references(text, offsets)
         cut = None
         if tokens.length > len(tokens.ids):  # the characters between the last token read before the
             # cut and the first after it (the text's end for head, its start for tail)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from attncli.config import TokenizerConfig
 from attncli.errors import CheckpointError, ConfigError
-from attncli.markup import with_markup_steps
+from attncli.markup import read_references, reads_references, with_markup_steps
 from attncli.repeatable_vocabulary import (
     continuing_pieces,
     ordered_unigram,
@@ -250,11 +250,11 @@ def word_splitter(
     into pieces. What attncli/sizing.py counts."""
     tokenizer, _ = build_untrained_tokenizer(config, unspaced=unspaced, letter_folds=letter_folds)
     normalizer, pre_tokenizer = tokenizer.normalizer, tokenizer.pre_tokenizer
+    read = read_references if config.strip_html else str
 
     def words(text: str) -> list[str]:
-        return [
-            word for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(readable_text(text)))
-        ]
+        written = normalizer.normalize_str(read(readable_text(text)))
+        return [word for word, _ in pre_tokenizer.pre_tokenize_str(written)]
 
     return words
 
@@ -316,11 +316,13 @@ def train_tokenizer(
     unspaced, letter_folds = optional_steps(texts)
     kind = config.kind or UNSIZED_VALUES["tokenizer.kind"]
 
+    read = read_references if config.strip_html else str
+
     def batches() -> Iterator[list[str]]:
         if max_length is None:
-            return batched(texts)
+            return ([read(text) for text in batch] for batch in batched(texts))
         words = max_length * TOKENIZER_WORDS_PER_TOKEN_READ
-        return ([words_read(text, words, truncation) for text in batch] for batch in batched(texts))
+        return ([read(words_read(text, words, truncation)) for text in batch] for batch in batched(texts))
 
     fixed_pieces: list[str] = []
     if kind == "wordpiece":
@@ -354,8 +356,9 @@ def distinct_characters(tokenizer: Tokenizer, texts: Sequence[str]) -> int:
     normalizer, pre_tokenizer = tokenizer.normalizer, tokenizer.pre_tokenizer
     assert normalizer is not None and pre_tokenizer is not None
     seen: set[str] = set()
+    read = read_references if reads_references(tokenizer) else str
     for text in texts:
-        for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(readable_text(text))):
+        for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(read(readable_text(text)))):
             seen.update(word)
     return len(seen)
 

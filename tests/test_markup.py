@@ -46,11 +46,12 @@ def test_texts_holding_markup_get_a_note_naming_its_commonest_forms():
     texts = ["good film<br /><br />really", "bad &amp; boring", "fine", "ok <i>x</i>"] + ["plain"] * 16
     assert markup_note(texts) == (
         "note: 3 of the 20 training texts hold HTML markup (<br />, &amp;, <i>), which is read as words; "
-        "--set tokenizer.strip_html=true reads each tag as a space and the common character references "
-        "(&amp;, &#39;, &nbsp;) as their characters, where the markup does not tell the labels apart"
+        "--set tokenizer.strip_html=true reads each tag as a space and each character reference (&amp;, "
+        "&#39;, &nbsp;, &#233;) as its character, where the markup does not tell the labels apart"
     )
-    # References the setting leaves as written are not counted: it would not read them.
-    assert markup_note(["caf&#233; au lait"] * 10) is None
+    # References by number are counted (the setting reads them); a name outside its list may be text.
+    assert (markup_note(["caf&#233; au lait"] * 10) or "").startswith("note: 10 of the 10 training texts")
+    assert markup_note(["R&Dept; costs"] * 10) is None
     # Under 5% of the texts: a stray reference is not worth a setting; nor is text that only looks so.
     assert markup_note(["a &amp; b"] + ["plain"] * 20) is None
     assert markup_note(["i <3 you", "a < b > c", "R&D; costs"] * 5) is None
@@ -80,6 +81,61 @@ def test_a_references_token_spans_the_whole_reference_unless_markup_is_read_as_w
     assert whole_references("wait&hellip;", [(0, 4), (11, 12), (11, 12), (11, 12)]) == [
         (0, 4), (4, 12), (4, 12), (4, 12),
     ]  # fmt: skip
+
+
+def test_every_reference_a_browser_reads_is_read_as_its_character_and_its_token_spans_it_whole():
+    """A scraped French page's `l&#233;gislatives` was `l`, `&`, `#`, `233`, `;`, `gislatives`: only
+    the references of a fixed list were read (a trial). Now every one a browser reads is, by number
+    in either base or by any of HTML's names, read in Python before the tokenizer with the offsets
+    kept; the tokens a reference is read into span it whole in the heatmap."""
+    from attncli.markup import read_references, reads_references
+    from attncli.tokenization import encode, token_ids
+    from attncli.tokenizer import train_tokenizer, unknown_id_of
+
+    def ids(texts: list[str]) -> list[list[int]]:
+        return [read for read, _ in token_ids(tokenizer, texts, max_length=16)]
+
+    texts = ["<p>Les élections législatives</p>", "caf\u00e9 naïve", "l’économie"] * 3
+    tokenizer = train_tokenizer(texts, TokenizerConfig(kind="word", min_frequency=1, strip_html=True))
+    assert reads_references(tokenizer)
+    spellings = [
+        "<p>Les élections législatives</p>",
+        "<p>Les &eacute;lections l&eacute;gislatives</p>",
+        "<p>Les &#233;lections l&#233;gislatives</p>",
+        "<p>Les &#xE9;lections l&#XE9;gislatives</p>",
+        "<p>Les &#x00e9;lections l&#0233;gislatives</p>",
+    ]
+    (known,) = ids(spellings[:1])
+    assert ids(spellings) == [known] * len(spellings)
+    unknown = unknown_id_of(tokenizer)
+    assert unknown not in known  # every word is in the vocabulary
+    assert ids(["caf&#233; na&iuml;ve l&#x2019;&eacute;conomie"]) == ids(["café naïve l’économie"])
+    (shown,) = encode(tokenizer, ["caf&#233; na&iuml;ve"], max_length=16, truncation="head")
+    assert list(shown.offsets) == [(0, 9), (10, 20)]  # `caf&#233;`, not `caf&`
+    # As a browser shows them: `&#38;` and `&amp;` are `&` for what follows them to stay as written,
+    # `&#60;b&#62;` is text, not a tag, and a number past Unicode is the replacement character.
+    read = tokenizer.normalizer.normalize_str(
+        read_references("&#38;eacute; &amp;lt; &#60;b&#62; &#99999999;")
+    )
+    assert read == "&eacute; &lt; <b> \ufffd"
+    # Read the same length as written, so every offset still points into the text as written.
+    assert len(read_references("caf&#233; &iuml;")) == len("caf&#233; &iuml;")
+    # A tokenizer trained before attn read them (its normaliser lacks the filler's step) is given
+    # the text as written, and reads it as it was trained to.
+    import json
+
+    from tokenizers import Tokenizer
+
+    data = json.loads(tokenizer.to_str())
+    data["normalizer"]["normalizers"] = [
+        step
+        for step in data["normalizer"]["normalizers"]
+        if "\ufdd0" not in json.dumps(step, ensure_ascii=False)
+    ]
+    earlier = Tokenizer.from_str(json.dumps(data))
+    assert not reads_references(earlier)
+    ((read_earlier, _),) = token_ids(earlier, ["l&#233;gislatives"], max_length=16)
+    assert unknown in read_earlier
 
 
 def test_the_fast_reader_of_ascii_text_reads_markup_as_the_whole_tokenizer_does():
