@@ -245,17 +245,32 @@ def first_ragged_row(
     return None
 
 
+def is_type_line(line: str) -> bool:
+    """Whether `line` is the type line Windows PowerShell 5.1's Export-Csv and ConvertTo-Csv write
+    above a table's header (`#TYPE System.Management.Automation.PSCustomObject`): `#TYPE` and a .NET
+    type's dotted name, where a text may begin "#TYPE of thing"."""
+    return TYPE_LINE.fullmatch(line.lstrip("\ufeff").strip()) is not None
+
+
+TYPE_LINE = re.compile(r"#TYPE [\w`+\[\],]+(?:\.[\w`+\[\],]+)+")
+
+
+def type_line_error(name: str, line: str) -> DataError:
+    """The refusal of a table that opens with PowerShell's type line, in a file or piped in."""
+    return DataError(
+        f"line 1 of {name} ({line[:60]!r}) is the type line PowerShell's Export-Csv writes; delete it, or "
+        "export again with Export-Csv -NoTypeInformation (ConvertTo-Csv -NoTypeInformation)"
+    )
+
+
 def ragged_row_error(
     path: Path, *, line: int, fields: int, header: Sequence[str], delimiter: str
 ) -> DataError:
     """The error for a csv row with more fields than the header line (train, eval and predict
     alike); where the header is one field and line 2 the first with more, a title or a note sits
     above the real header line."""
-    if len(header) == 1 and line == 2 and header[0].startswith("#TYPE "):
-        return DataError(
-            f"line 1 of {path} ({header[0][:60]!r}) is the type line PowerShell's Export-Csv writes; delete "
-            "it, or export again with Export-Csv -NoTypeInformation"
-        )
+    if len(header) == 1 and line == 2 and is_type_line(header[0]):
+        return type_line_error(str(path), header[0])
     if len(header) == 1 and line == 2:
         # Or the header of a file of one column, whose texts hold the delimiter unquoted (a European
         # Excel's export, separated by ';', whose texts hold commas).

@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import os
 import select
+import sys
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
@@ -126,13 +127,23 @@ def complete_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
 
 
 def decoded_lines(chunks: Iterable[bytes], *, encoding: str, name: str) -> Iterator[str]:
-    """Decoded lines (newline kept), a byte-order mark dropped from the first, errors naming the line."""
+    """Decoded lines (newline kept), a byte-order mark dropped from the first, the end-of-file mark
+    Ctrl-Z that DOS tools and `copy a+b` put after the last dropped from it (it was a text of its own,
+    or part of the last: a trial), errors naming the line."""
     chunks, encoding = line_chunks(chunks, encoding=encoding, name=name)
     beyond_ascii = False
     for number, line in enumerate(complete_lines(chunks), start=1):
         text = decode(line, encoding=encoding, number=number, name=name, utf8_before=beyond_ascii)
         beyond_ascii = beyond_ascii or not line.isascii()
-        yield text.removeprefix("\ufeff") if number == 1 else text
+        text = text.removeprefix("\ufeff") if number == 1 else text
+        if not text.endswith("\n"):  # the last line, which no line end closes: where Ctrl-Z is
+            text = text.removesuffix(END_OF_FILE)
+        if text:
+            yield text
+
+
+# The end-of-file mark of DOS and CP/M text files (Ctrl-Z), which Windows' `copy a+b` still writes.
+END_OF_FILE = "\x1a"
 
 
 def file_chunks(file: BinaryIO) -> Iterator[bytes]:
@@ -145,13 +156,21 @@ def arrivals(descriptor: int) -> Iterator[bytes]:
     there, up to GATHER_BYTES, so a fast producer still gives bounded blocks."""
     while data := os.read(descriptor, READ_BYTES):
         block, size = [data], len(data)
-        while size < GATHER_BYTES and select.select([descriptor], [], [], 0)[0]:
+        while size < GATHER_BYTES and _waiting(descriptor):
             more = os.read(descriptor, READ_BYTES)
             if not more:
                 break
             block.append(more)
             size += len(more)
         yield b"".join(block)
+
+
+def _waiting(descriptor: int) -> bool:
+    """Whether more of a pipe is there to read now; False where a pipe cannot be asked (Windows, whose
+    `select` takes sockets alone), which hands on each block as read."""
+    if sys.platform == "win32":
+        return False
+    return bool(select.select([descriptor], [], [], 0)[0])
 
 
 def narrow(blocks: Iterator[bytes], *, encoding: str, name: str = "standard input") -> Iterator[bytes]:

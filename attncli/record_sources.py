@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from attncli.arrowfiles import is_saved_dataset, saved_dataset_files
-from attncli.csv_rows import shown, table_header
+from attncli.csv_rows import is_type_line, shown, table_header, type_line_error
 from attncli.data_file_records import arrow_source, csv_source, json_object, json_source, parquet_source
 from attncli.encodings import encoding_marked_by, is_utf8, is_wide, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
@@ -339,10 +339,13 @@ def _file_records(
             0, f"the lines of {path} are JSON objects, so it is read as JSON lines, as a .jsonl file is"
         )
         return source
-    if _opens_whole_json(path, encoding):
+    first = _first_line(path, encoding)
+    if _opens_whole_json(first):
         source = json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
         source.notes.insert(0, f"{path} holds JSON over several lines, so it is read as a .json file is")
         return source
+    if is_type_line(first):  # a table PowerShell exported under a plain-text name: as a .csv's
+        raise type_line_error(str(path), first)
     if text_column is not None:
         raise DataError(
             f"--text-column needs a data file (csv/tsv/json/jsonl/parquet/arrow); {path} is plain text"
@@ -466,16 +469,22 @@ def _holds_json_lines(path: Path, encoding: str) -> bool:
     return looked_at > 0
 
 
-def _opens_whole_json(path: Path, encoding: str) -> bool:
-    """Whether the first line of `path` that is not blank opens JSON written over several lines: `[`
-    or `{` alone, or an array of records begun (`jq . > export.txt`, a JSON array saved as .txt)."""
+def _opens_whole_json(first: str) -> bool:
+    """Whether a file's first line that is not blank opens JSON written over several lines: `[` or
+    `{` alone, or an array of records begun (`jq . > export.txt`, a JSON array saved as .txt)."""
+    first = first.strip().lstrip("\ufeff")
+    return first in ("[", "{") or first.startswith("[{")
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    """The first line of `path` that is not blank ("" where none, or where it does not decode: the
+    plain reader's to name)."""
     try:
         with path.open("rb") as file:
             lines = decoded_lines(file_chunks(file), encoding=encoding, name=str(path))
-            first = next((line for line in lines if line.strip()), "").strip().lstrip("\ufeff")
+            return next((line for line in lines if line.strip()), "").rstrip("\r\n")
     except (DataError, UnicodeError):
-        return False
-    return first in ("[", "{") or first.startswith("[{")
+        return ""
 
 
 def _pipe_chunks(path: Path, *, encoding: str) -> Iterator[list[Record]]:

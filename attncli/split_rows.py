@@ -252,11 +252,15 @@ def _rows_with_other_cells(dataset: Any, others: list[str], rows: list[int]) -> 
 
 
 def _is_empty_cell(value: Any) -> bool:
-    """Whether a cell is empty: missing (None, a NaN), spaces only, or a record or list of such
-    cells (a JSON record's missing object, as `datasets` fills it in). 0 and False are values."""
+    """Whether a cell is empty: missing (None, a NaN), spaces only (the end-of-file mark Ctrl-Z that
+    DOS tools and `copy a+b` add counted as one: it made a last row "with other cells filled"), or a
+    record or list of such cells (a JSON record's missing object, as `datasets` fills it in). 0 and
+    False are values."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return True
-    if isinstance(value, (str, bytes)):
+    if isinstance(value, str):
+        return not value.strip(" \t\r\n\x0b\x0c\x1a")
+    if isinstance(value, bytes):
         return not value.strip()
     if isinstance(value, dict):
         return all(_is_empty_cell(cell) for cell in value.values())

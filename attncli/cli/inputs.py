@@ -264,8 +264,9 @@ def _streamed(
     one text per line, with a note where the first line looks like a csv header, and refused at a
     lone carriage return; `records_only`: a pipe named as JSON lines (rows.jsonl), which must be."""
     from attncli.columns import other_than_trained_note
-    from attncli.csv_rows import shown
+    from attncli.csv_rows import is_type_line, shown, type_line_error
     from attncli.data_file_records import csv_rows_if_table, json_lines_if_records, whole_json_if_begun
+    from attncli.record_sources import header_text_column
 
     read, as_records = json_lines_if_records(source, text_column=text_column, trained_column=trained_column)
     if as_records and delimiter is not None:
@@ -289,13 +290,17 @@ def _streamed(
             f"the first line of {source.name} is no JSON object, and its name says JSON lines; give one JSON "
             "object per line, or a name without .jsonl to read it as plain text"
         )
+    read, line = _first_line(read)
+    if line is not None and is_type_line(line):  # as a .csv file's is refused
+        raise type_line_error(source.name, line)
     read, as_rows = csv_rows_if_table(
         read, text_column=text_column, trained_column=trained_column, delimiter=delimiter
     )
     if not as_rows and text_column is None:
         # A header that names no column the model was trained on, but one of the usual text names
         # (`url,text,topic` where the model read `body`): read by that column, as JSON lines are.
-        read, guessed = _header_text_column(read)
+        read, line = _first_line(read)
+        guessed = header_text_column(line) if line is not None else None
         if guessed is not None:
             read, as_rows = csv_rows_if_table(
                 read, text_column=guessed, trained_column=trained_column, delimiter=delimiter
@@ -338,19 +343,15 @@ def _streamed(
     )
 
 
-def _header_text_column(source: RecordSource) -> tuple[RecordSource, str | None]:
-    """`source` as it was, and the text column its first line (past blank ones) names where that
-    line reads as a csv header by its names (record_sources.header_text_column); its first chunk is
-    waited for."""
-    from attncli.record_sources import header_text_column
-
+def _first_line(source: RecordSource) -> tuple[RecordSource, str | None]:
+    """`source` as it was, and its first line past blank ones (None: none in its first chunk, which
+    is waited for)."""
     chunks = iter(source.chunks)
     first = next(chunks, None)
     restored = dataclasses.replace(
         source, chunks=itertools.chain([first] if first is not None else [], chunks)
     )
-    line = next((record.text or "" for record in first or [] if (record.text or "").strip()), None)
-    return restored, header_text_column(line) if line is not None else None
+    return restored, next((record.text or "" for record in first or [] if (record.text or "").strip()), None)
 
 
 def _fasttext_note(name: str | Path) -> str:

@@ -89,6 +89,25 @@ def test_a_header_line_repeated_inside_a_file_is_refused_naming_its_line(tmp_pat
     assert every_text(load(path)).count("text") == 1
 
 
+def test_the_ctrl_z_that_dos_tools_end_a_file_with_is_no_text_and_no_row(tmp_path, checkpoint):
+    """`copy a+b` ends its file with Ctrl-Z (0x1A): predict gave it a result of its own ("empty text")
+    or kept it in the last text, and train and eval left out a row "with other cells filled"."""
+    from attncli.lines import decoded_lines
+
+    for written, last in ((b"soup\r\ngoal\r\n\x1a", "goal\r\n"), (b"soup\r\ngoal\x1a", "goal")):
+        assert list(decoded_lines([written], encoding="utf-8", name="t")) == ["soup\r\n", last]
+        path = tmp_path / "texts.txt"
+        path.write_bytes(written)
+        result = invoke("predict", checkpoint, "--file", path, "--json")
+        assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["soup", "goal"]
+    assert list(decoded_lines([b"a\x1ab\n"], encoding="utf-8", name="t")) == ["a\x1ab\n"]  # not at the end
+    table = tmp_path / "rows.csv"
+    table.write_bytes(b"id,text,label\r\n1,hot soup,food\r\n2,a late goal,sport\r\n\x1a")
+    result = invoke("eval", checkpoint, table)
+    assert result.exit_code == 0 and "left out 1 empty row of" in result.output, result.output
+    assert "other cells filled" not in result.output
+
+
 def test_csv_with_a_byte_order_mark_keeps_its_first_column_name(tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes(("\ufeff" + lines("text,label", *ab_rows())).encode("utf-8"))
@@ -262,11 +281,26 @@ def test_a_title_line_above_the_header_is_named_by_train_and_predict(tmp_path):
         lines("#TYPE System.Management.Automation.PSCustomObject", '"text","label"', *ab_rows())
     )
     powershell = (
-        f"line 1 of {exported} ('#TYPE System.Management.Automation.PSCustomObject') is the type line "
-        "PowerShell's Export-Csv writes; delete it, or export again with Export-Csv -NoTypeInformation"
+        "('#TYPE System.Management.Automation.PSCustomObject') is the type line PowerShell's Export-Csv "
+        "writes; delete it, or export again with Export-Csv -NoTypeInformation (ConvertTo-Csv "
+        "-NoTypeInformation)"
     )
-    assert refusal(exported) == powershell
-    assert invoke("predict", checkpoint, "--file", exported).stderr == f"error: {powershell}\n"
+    assert refusal(exported) == f"line 1 of {exported} {powershell}"
+    assert (
+        invoke("predict", checkpoint, "--file", exported).stderr
+        == f"error: line 1 of {exported} {powershell}\n"
+    )
+    # The same table piped in (each line was labelled, type line and header included) or saved as .txt.
+    piped = CliRunner().invoke(app, ["predict", str(checkpoint)], input=exported.read_text())
+    assert piped.exit_code == 2 and piped.stderr == f"error: line 1 of standard input {powershell}\n"
+    as_text = exported.rename(tmp_path / "exported.txt")
+    assert (
+        invoke("predict", checkpoint, "--file", as_text).stderr
+        == f"error: line 1 of {as_text} {powershell}\n"
+    )
+    # A text that only begins so is a text.
+    text = CliRunner().invoke(app, ["predict", str(checkpoint), "--json"], input="#TYPE of thing\n")
+    assert json.loads(text.stdout)["text"] == "#TYPE of thing"
 
 
 @pytest.mark.parametrize("name", ["arrays.json", "arrays.jsonl"])
