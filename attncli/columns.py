@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import re
 import shlex
 from collections.abc import Sequence
@@ -316,12 +317,25 @@ def _kind_problem(layout: Layout, role: str, name: str) -> str | None:
         )
     if kind == LISTS and role == "label":
         return (
-            f"multi-label data is not supported yet: label column {name!r} holds lists; "
-            "give each text one label"
+            f"multi-label data is not supported yet: label column {name!r} holds lists; give each text one "
+            f"label (where each list holds one, as a scraper's getall() gives it: jq -c '{_jq_path(name)} |= "
+            ".[0]' for JSON lines)"
         )
     if kind == LISTS:
-        return f"text column {name!r} holds lists, not texts; name a column of single texts"
+        return (
+            f"text column {name!r} holds lists, not texts; join each list into one text (a scraper's "
+            f"paragraphs: jq -c '{_jq_path(name)} |= join(\"\\n\")' for JSON lines), or name a column of "
+            "single texts"
+        )
     return None
+
+
+def _jq_path(name: str) -> str:
+    """The path jq reaches a column by (`.body`, `.meta.tags`, `.["page body"]`)."""
+    parts = name.split(".")
+    if all(part.isidentifier() for part in parts):
+        return "." + ".".join(parts)
+    return f".[{json.dumps(name)}]"
 
 
 def _closest(layout: Layout, name: str, *, role: Role, taken: str | None) -> str:

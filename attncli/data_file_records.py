@@ -35,6 +35,7 @@ from attncli.jsonfiles import (
     broken_json,
     json_depth,
     json_problem,
+    opens_json,
     require_records,
     too_deep,
     whole_json_values,
@@ -557,28 +558,20 @@ def whole_json_if_begun(
     source: RecordSource, *, text_column: str | None, trained_column: str | None
 ) -> tuple[RecordSource, bool]:
     """Plain text input that arrives as it is written (standard input, a pipe), read to its end as JSON
-    where its first line (past blank ones) begins JSON that is not one object a line: `[` or `{`
-    alone, an array of records begun (`[{`), or a line opening an array or object that may go on
-    below it (`["`, `{"`). A JSON array piped in (Scrapy's feed, PowerShell's ConvertTo-Json) or
-    records written over several lines each (`jq .`) had each line labelled as a text, `[` and `{`
-    included, exit 0 (two trials). Where the first line only may be JSON (`{"quoted"} words`) and the
-    whole is none, the lines are texts as before, read whole first. Returns the source and whether it
+    where its first line (past blank ones) begins JSON that is not one object a line (`opens_json`):
+    a JSON array piped in (Scrapy's feed, PowerShell's ConvertTo-Json) or records written over several
+    lines each (`jq .`) had each line labelled as a text, `[` and `{` included, exit 0 (two trials).
+    JSON so begun and broken is refused saying how (`broken_json`). Returns the source and whether it
     is read as JSON."""
     chunks = iter(source.chunks)
     first_chunk = next(chunks, None)
     restored = itertools.chain([first_chunk] if first_chunk is not None else [], chunks)
     lines = [record.text or "" for record in first_chunk or [] if (record.text or "").strip()]
-    first = lines[0].strip() if lines else ""
-    alone = first in ("[", "{") or first.startswith("[{")
-    if not (alone or first.startswith(('["', '{"'))):
+    if not (lines and opens_json(lines[0])):
         return dataclasses.replace(source, chunks=restored), False
     arrived = [record for chunk in restored for record in chunk]
     try:
         values = whole_json_values("\n".join(record.text or "" for record in arrived), source.name)
-    except DataError:
-        if alone:
-            raise
-        return dataclasses.replace(source, chunks=in_chunks(iter(arrived))), False
     except RecursionError:
         raise too_deep(Path(source.name), None) from None
     read = _json_values_source(

@@ -359,13 +359,14 @@ def missing_marker_texts_warning(split: Split) -> list[str]:
 
 
 # A letter an ASCII-only export could not hold, written as `?` (Windows PowerShell 5.1's Export-Csv,
-# Set-Content and `>`, and its pipes, by default): `r?sum?`, `Jos? M?ller`. A `?` between two
-# letters, in a word that is no web address (`page?id=3`).
-LOST_LETTER = re.compile(r"[^\W\d_]\?[^\W\d_]")
+# Set-Content and `>`, and its pipes, by default): `r?sum?`, `Jos? M?ller`. A `?` between two ASCII
+# letters, in a text of ASCII alone (such an export holds nothing else; Chinese `你好吗?我很好` is
+# written so), in a word that is no web address (`page?id=3`).
+LOST_LETTER = re.compile(r"[A-Za-z]\?[A-Za-z]")
 ADDRESS_MARKS = ("/", "=", "&", "www.")
 # How many texts, and what share of them, must hold such words for the warning: a typo is no export.
 LOST_LETTER_TEXTS = 3
-LOST_LETTER_SHARE = 0.005
+LOST_LETTER_SHARE = 0.01
 
 
 def lost_letters_warning(split: Split) -> list[str]:
@@ -377,7 +378,7 @@ def lost_letters_warning(split: Split) -> list[str]:
     holding = 0
     for text in itertools.islice(split.texts, CONFLICT_CHECK_ROWS):
         checked += 1
-        if "?" not in text:
+        if "?" not in text or not text.isascii():
             continue
         lost = [
             word

@@ -227,6 +227,24 @@ def require_records(value: object, path: Path) -> None:
             )
 
 
+def opens_json(line: str) -> bool:
+    """Whether a first line (past blank ones) begins JSON to be read whole, not one object a line:
+    a whole array (`[{"text": ...}]`, ConvertTo-Json -Compress), or an array or object that the lines
+    after it go on with (`[`, `{`, `[{"url": ..., "body": ...},`: Scrapy's feed, `jq .`). Told from
+    the first line alone, so that plain text starting so (`[{citation needed}] a film`, `["Great"]
+    said the critic`) is read as it arrives, as before."""
+    stripped = line.strip().lstrip("\ufeff")
+    if not stripped.startswith(("[", "{")):
+        return False
+    try:
+        value = json.loads(stripped)
+    except json.JSONDecodeError as error:
+        return error.pos >= len(stripped)  # JSON so far, and unfinished: the next lines go on with it
+    except RecursionError:
+        return True
+    return isinstance(value, list)  # a whole object is a JSON line, read as JSON lines are
+
+
 def whole_json_values(content: str, name: str) -> list[Any]:
     """The values of JSON text read whole: one array's items, or values written one after another over
     any number of lines each (`jq .` writes records so, PowerShell's ConvertTo-Json one object alone).
@@ -263,7 +281,9 @@ def broken_json(content: str, error: json.JSONDecodeError, name: str) -> str:
         )
     stripped = content.strip().removeprefix("\ufeff")
     closing = {"[": "]", "{": "}"}.get(stripped[:1])
-    if closing is not None and not stripped.endswith(closing):
+    # Cut short: the reader ran out of text, at its end or in a string that no quote closes.
+    cut_short = error.pos >= len(content.rstrip()) or error.msg.startswith("Unterminated string")
+    if closing is not None and cut_short:
         whole = f", after {_whole_items(content):,} whole records" if closing == "]" else ""
         return (
             f"{name} ends inside its JSON{whole}, as a file does whose writing stopped before its end (a "
@@ -340,8 +360,19 @@ def first_bad_json_line(path: Path, *, encoding: str) -> tuple[int, str] | None:
 
 
 def is_json_array(path: Path) -> bool:
+    """Whether a JSON file is read whole (an array, or records over several lines: `jq .`), so that
+    its records start on no line of their own (a record is named by its number, not a line)."""
     with path.open("rb") as file:
-        return file.read(HEADER_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+        start = file.read(HEADER_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if start.startswith(b"["):
+        return True
+    first, newline, _ = start.partition(b"\n")
+    if not (start.startswith(b"{") and newline):
+        return False
+    try:
+        return not isinstance(json.loads(first), dict)
+    except (ValueError, RecursionError):
+        return True
 
 
 def json_lines(path: Path, *, encoding: str) -> Iterator[int]:

@@ -128,7 +128,8 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
         if isinstance(value, (list, dict)):
             raise DataError(
                 f"multi-label data is not supported yet: label column {label_column!r} holds lists or "
-                "records; give each text one label"
+                "records; give each text one label (where each list holds one, as a scraper's getall() "
+                "gives it, take it out of its list)"
             )
         if not missing_label(feature, value):
             (truth_values if isinstance(value, bool) else keys).add(label_key(feature, value))

@@ -48,10 +48,15 @@ class Origin:
 
     def has_lines(self) -> bool:
         """Whether each row starts on a line of a file: a csv, tsv or JSON-lines file's do, and not
-        a parquet's, a JSON array's, a Hub dataset's or a save_to_disk folder's."""
+        a parquet's, a JSON file's read whole (an array, or `jq .`'s records over several lines), a
+        Hub dataset's or a save_to_disk folder's."""
+        from attncli.raw_data import FILE_BUILDERS  # which reads this module
+
         suffix = self.path.suffix.lower() if self.path is not None else ""
         return not (
-            self.path is None or suffix in BINARY_SUFFIXES or (suffix == ".json" and is_json_array(self.path))
+            self.path is None
+            or suffix in BINARY_SUFFIXES
+            or (FILE_BUILDERS.get(suffix) == "json" and is_json_array(self.path))
         )
 
     def lines_of(self, rows: Collection[int]) -> dict[int, int]:

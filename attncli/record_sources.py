@@ -19,6 +19,7 @@ from attncli.data_file_records import arrow_source, csv_source, json_object, jso
 from attncli.encodings import encoding_marked_by, is_utf8, is_wide, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
 from attncli.joined_columns import parts_of
+from attncli.jsonfiles import opens_json
 from attncli.lines import (
     READ_BYTES,
     arrivals,
@@ -340,7 +341,7 @@ def _file_records(
         )
         return source
     first = _first_line(path, encoding)
-    if _opens_whole_json(first):
+    if opens_json(first):  # `jq . > export.txt`, a JSON array saved as .txt
         source = json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
         source.notes.insert(0, f"{path} holds JSON over several lines, so it is read as a .json file is")
         return source
@@ -467,13 +468,6 @@ def _holds_json_lines(path: Path, encoding: str) -> bool:
     except (DataError, UnicodeError):
         return False
     return looked_at > 0
-
-
-def _opens_whole_json(first: str) -> bool:
-    """Whether a file's first line that is not blank opens JSON written over several lines: `[` or
-    `{` alone, or an array of records begun (`jq . > export.txt`, a JSON array saved as .txt)."""
-    first = first.strip().lstrip("\ufeff")
-    return first in ("[", "{") or first.startswith("[{")
 
 
 def _first_line(path: Path, encoding: str) -> str:

@@ -11,6 +11,7 @@ import os
 import shlex
 import shutil
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,10 +156,15 @@ class RunFolder:
         if self.lock_descriptor is None:
             return
         # Best effort: a folder made read-only during the run keeps its lock file, which the next
-        # run takes over as stale; failing here would hide the error that ended this run.
+        # run takes over as stale; failing here would hide the error that ended this run. Windows
+        # removes no open file: closed first there (elsewhere removed first, so that no run takes
+        # the lock of a file about to go).
+        if sys.platform == "win32":
+            os.close(self.lock_descriptor)
         with contextlib.suppress(OSError):
             self.lock.unlink(missing_ok=True)
-        os.close(self.lock_descriptor)  # releases the lock
+        if sys.platform != "win32":
+            os.close(self.lock_descriptor)  # releases the lock
         self.lock_descriptor = None
         with contextlib.suppress(OSError):
             if self.created and not any(self.path.iterdir()):

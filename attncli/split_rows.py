@@ -291,6 +291,10 @@ def with_columns(dataset: Any, columns: Columns, *, where: str) -> Any:
     return dataset
 
 
+# What surrounds a header's name in a row that repeats it (see refuse_header_copies).
+HEADER_TRIMMED = ' \t\r\n"\ufeff'
+
+
 def refuse_header_copies(dataset: Any, columns: Columns, origin: Origin) -> None:
     """Refuse rows that repeat the header line: their text the text column's name and their label the
     label column's, what files joined with their header lines leave (`cat a.csv b.csv`, Windows'
@@ -301,15 +305,23 @@ def refuse_header_copies(dataset: Any, columns: Columns, origin: Origin) -> None
 
     if columns.label is None or is_joined(columns.text, ()):
         return
-    table = dataset.with_format("arrow")
-    matches = None
-    for column in (columns.text, columns.label):
-        values = table[column]
-        if not arrow.types.is_string(values.type) and not arrow.types.is_large_string(values.type):
-            return  # a column of numbers holds no header's name
-        equal = compute.equal(compute.utf8_trim_whitespace(values), column)
-        matches = equal if matches is None else compute.and_(matches, equal)
-    copies = compute.indices_nonzero(compute.fill_null(matches, False)).to_pylist()
+    table = dataset.select_columns([columns.text, columns.label]).with_format("arrow")
+    if not all(
+        arrow.types.is_string(kind) or arrow.types.is_large_string(kind)
+        for kind in table.features.arrow_schema.types
+    ):
+        return  # a column of numbers holds no header's name
+    copies: list[int] = []
+    for start in range(0, len(table), CHUNK_ROWS):  # a chunk at a time: a text column may be GBs
+        chunk = table[start : start + CHUNK_ROWS]
+        matches = None
+        for column in (columns.text, columns.label):
+            # Trimmed as a header's cell may be: spaces, a quote, and the byte-order mark that opens
+            # a second file joined to the first (`copy a.csv+b.csv` of two Excel "CSV UTF-8" files).
+            read = compute.utf8_trim(chunk[column], characters=HEADER_TRIMMED)
+            equal = compute.fill_null(compute.equal(read, column), False)
+            matches = equal if matches is None else compute.and_(matches, equal)
+        copies += [start + row for row in compute.indices_nonzero(matches).to_pylist()]
     if not copies:
         return
     more = f" (and {len(copies) - 1:,} more rows like it)" if len(copies) > 1 else ""

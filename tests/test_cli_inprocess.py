@@ -1894,11 +1894,19 @@ def test_json_written_over_lines_is_read_whole_from_a_pipe_or_a_file(easy_run, t
         assert [json.loads(line)["fields"] for line in one.stdout.splitlines()] == [
             {"url": "https://n.example/0"}
         ]
-    # A line that only may open JSON, in a text that is none, is a text as before; a log line too.
-    texts = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input='{"quoted"} words\n[12:00] soup\n')
-    assert [json.loads(line)["text"] for line in texts.stdout.splitlines()] == [
-        '{"quoted"} words',
-        "[12:00] soup",
+    # A first line that is no JSON begun, only text starting as JSON may, is a text as before (told
+    # from that line alone, so that lines still go out as they arrive); a log line too.
+    plain = ['{"quoted"} words', "[12:00] soup", '["Great"] said the critic', "[{citation needed}] a film"]
+    for first in plain:
+        piped = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input=f"{first}\nsoup\n")
+        assert [json.loads(line)["text"] for line in piped.stdout.splitlines()] == [first, "soup"], (
+            piped.output
+        )
+    (tmp_path / "cite.txt").write_text("[{citation needed}] a film\nsoup\n")
+    cited = RUNNER.invoke(app, ["predict", str(easy_run), "--json", "-f", str(tmp_path / "cite.txt")])
+    assert [json.loads(line)["text"] for line in cited.stdout.splitlines()] == [
+        "[{citation needed}] a film",
+        "soup",
     ]
 
 

@@ -181,3 +181,6 @@ def test_letters_an_ascii_export_lost_are_warned_of_and_questions_and_addresses_
     # Questions, web addresses, and a typo in a few texts of many are no lost letters.
     fine = ["Is it over? yes", "see example.com/page?id=3", "what?now", "why?so", "how?come"] + ["x"] * 995
     assert lost_letters_warning(Split(texts=fine, labels=array("q", [0] * 1000))) == []
+    # Text that holds letters beyond ASCII was not written by an ASCII export (Chinese writes ? so).
+    chinese = ["你好吗?我很好", "caf\u00e9 r?sum?"] * 100
+    assert lost_letters_warning(Split(texts=chinese, labels=array("q", [0] * 200))) == []

@@ -93,7 +93,7 @@ def id_column(columns: Iterable[str]) -> str | None:
 # Names of a column of keys, each naming one row (a shop's export keys its products by `sku`).
 ROW_KEY_NAMES = ("id", "uuid", "guid", "sku", "asin", "isbn")
 # Names of a column of web addresses, which key scraped pages.
-ADDRESS_NAMES = ("url", "link", "permalink", "uri")
+ADDRESS_NAMES = ("url", "link", "permalink")
 
 
 # A name that ends in a word for "number" (a German export's Ticket-Nr; nothing ends in `_id` there).

@@ -84,6 +84,16 @@ def test_a_header_line_repeated_inside_a_file_is_refused_naming_its_line(tmp_pat
     assert refusal(path).startswith(expected)
     result = CliRunner().invoke(app, ["eval", str(checkpoint), str(path)])
     assert result.exit_code == 2 and expected in result.output, result.output
+    # Two Excel "CSV UTF-8" files joined: the second header opens with its byte-order mark.
+    path.write_text(lines(*first, "\ufeff" + second[0], *second[1:], end="\r\n"))
+    assert refusal(path).startswith(expected)
+    # Records written over several lines each (`jq .`) are named by their number, not a line.
+    pretty = tmp_path / "pretty.json"
+    records = [{"text": f"soup {n}", "label": "food"} for n in range(3)] + [
+        {"text": "text", "label": "label"}
+    ]
+    pretty.write_text("".join(json.dumps(record, indent=2) + "\n" for record in records))
+    assert refusal(pretty).startswith(f"row 4 of {pretty} (counting from 1) repeats the header line")
     # A text that only is the word, beside a label that is no column's name, is a row like any other.
     path.write_text(lines("text,label", *(f"soup {n},food" for n in range(5)), "text,sport", "goal,sport"))
     assert every_text(load(path)).count("text") == 1
@@ -502,7 +512,15 @@ def test_list_valued_labels_are_refused_as_multi_label(tmp_path):
     rows = [{"text": f"t{i}", "labels": ["food", "sport"][: 1 + i % 2]} for i in range(6)]
     path = write_jsonl(tmp_path / "multi.jsonl", rows)
     assert refusal(path) == (
-        "multi-label data is not supported yet: label column 'labels' holds lists; give each text one label"
+        "multi-label data is not supported yet: label column 'labels' holds lists; give each text one "
+        "label (where each list holds one, as a scraper's getall() gives it: jq -c '.labels |= .[0]' for "
+        "JSON lines)"
+    )
+    # A scraper's paragraphs: a list of texts each, named; told how to join them.
+    paragraphs = [{"body": [f"p{i}", "more"], "label": "x"} for i in range(6)]
+    assert refusal(write_jsonl(tmp_path / "paragraphs.jsonl", paragraphs), text_column="body").startswith(
+        "text column 'body' holds lists, not texts; join each list into one text (a scraper's paragraphs: "
+        "jq -c '.body |= join(\"\\n\")' for JSON lines), or name a column of single texts"
     )
 
 
