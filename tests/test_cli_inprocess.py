@@ -2964,6 +2964,22 @@ def test_a_fasttext_users_first_commands_are_told_attns_names(monkeypatch, capsy
     assert error.startswith(f"error: {said}") and error.count("\n") == 1, error
 
 
+def test_a_list_of_columns_powershell_split_at_its_comma_is_named(monkeypatch, capsys, easy_run, tmp_path):
+    """PowerShell passes an unquoted `--text-column title,body` as `--text-column title body`: train
+    said "Got unexpected extra argument(s) (body)", predict "not both", naming no cause (a trial)."""
+    import sys
+
+    from attncli.cli.usage import run_app
+
+    hint = "if --text-column title,body was meant, quote it ('title,body'): PowerShell passes an unquoted"
+    monkeypatch.setattr(sys, "argv", ["attn", "train", "data.csv", "--text-column", "title", "body"])
+    assert run_app(app) == 2
+    assert capsys.readouterr().err.startswith(f"error: Got unexpected extra argument(s) (body); {hint}")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("title,body\nsoup,hot soup\n")
+    _refused(invoke("predict", easy_run, "-f", rows, "--text-column", "title", "body"), f"not both; {hint}")
+
+
 def test_columns_a_config_file_names_that_other_data_lacks_are_said_to_come_from_it(tmp_path):
     """`attn train new.tsv --config RUN/best/config.json`: the earlier data's columns (`Subject`,
     `Category `) were refused as not found, with no word that the config file named them."""

@@ -40,7 +40,13 @@ def check_inputs(
         )
 
     if texts and file is not None:
-        raise ConfigError("pass texts as TEXT arguments or with --file, not both")
+        said = "pass texts as TEXT arguments or with --file, not both"
+        if text_column is not None and "," not in text_column and len(texts) == 1 and len(texts[0]) <= 40:
+            # `--text-column title,body` unquoted from PowerShell: `body` came as a TEXT argument.
+            from attncli.cli.usage import comma_split_hint
+
+            said += f"; {comma_split_hint('--text-column', text_column, texts[0])}"
+        raise ConfigError(said)
     _require_no_data_file_as_text(texts)
     if STDIN in texts and len(texts) > 1:
         raise ConfigError("'-' reads standard input; pass it alone, without other TEXT arguments")

@@ -58,6 +58,31 @@ def _command_path(context: Any, group: Any) -> str:
     return f"attn {name}" if name in getattr(group, "commands", {}) else "attn"
 
 
+# Options whose value is a list written with commas (title,body), which PowerShell splits into two
+# arguments where it is not quoted.
+COMMA_LISTS = ("--text-column", "--label-column")
+
+
+def comma_split_hint(option: str, value: str, extra: str) -> str:
+    """What to do where `option value extra` came as `option value,extra` unquoted from PowerShell."""
+    return (
+        f"if {option} {value},{extra} was meant, quote it ('{value},{extra}'): PowerShell passes an "
+        "unquoted a,b to a program as two arguments"
+    )
+
+
+def _comma_split(error: Any, arguments: list[str]) -> str | None:
+    """For `--text-column title,body` from PowerShell, which arrives as `--text-column title body`:
+    click's "Got unexpected extra argument (body)" named no cause (a trial)."""
+    if not str(error.format_message()).startswith("Got unexpected extra argument"):
+        return None
+    for position, argument in enumerate(arguments[:-2]):
+        value, extra = arguments[position + 1 : position + 3]
+        if argument in COMMA_LISTS and not value.startswith("-") and not extra.startswith("-"):
+            return comma_split_hint(argument, value, extra)
+    return None
+
+
 def _dash_text_hint(error: Any, path: str) -> str | None:
     """For `attn predict RUN "-5% shares"`: click took the text for an unknown option. Said where the
     command takes texts and the word given is no near miss of an option."""
@@ -243,6 +268,7 @@ def run_app(app: typer.Typer) -> int:
             message += _value_given(error, sys.argv[1:])
             single_dash = None if hint or fasttext_name else _single_dash_hint(error, path, command)
             hint = hint or fasttext_name or single_dash or _dash_text_hint(error, path)
+            hint = hint or _comma_split(error, sys.argv[1:])
             # `-epoch 5`: click's "No such option: -e" named a letter the user never typed alone.
             said = f"{hint}" if single_dash else f"{message}; {hint or f'see {path} --help'}"
             sys.stderr.write(f"error: {said}\n")
