@@ -218,7 +218,10 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
                     raise
                 values = None  # a JSON-lines file whose first line is broken: said of that line below
             except UnicodeDecodeError as error:
-                raise DataError(
+                from attncli.read_errors import decoding_error
+
+                # The line and the encodings its bytes read as, as a JSON-lines or csv file's are.
+                raise decoding_error(path, encoding) or DataError(
                     f"{path} is not valid JSON ({error}); pass --encoding if it is not {encoding}"
                 ) from None
             if values is not None:

@@ -99,6 +99,19 @@ def test_a_header_line_repeated_inside_a_file_is_refused_naming_its_line(tmp_pat
     assert every_text(load(path)).count("text") == 1
 
 
+def test_a_json_array_in_cp1252_names_its_line_and_the_encodings_as_json_lines_do(tmp_path, checkpoint):
+    """A JSON array saved by Windows tools in cp1252: "not valid JSON ('utf-8' codec can't decode byte
+    0xe9 in position 62...)", where the same rows as JSON lines or csv named the line and cp1252."""
+    path = tmp_path / "rows.json"
+    path.write_bytes('[{"text": "soup"},\n{"text": "caf\u00e9 au lait"}]'.encode("cp1252"))
+    for arguments in (["predict", checkpoint, "-f", path], ["eval", checkpoint, path]):
+        result = invoke(*arguments)
+        assert result.exit_code == 2 and f"line 2 of {path} is not valid utf-8" in result.stderr, (
+            result.output
+        )
+        assert "cp1252 (Western European)" in result.stderr
+
+
 def test_the_ctrl_z_that_dos_tools_end_a_file_with_is_no_text_and_no_row(tmp_path, checkpoint):
     """`copy a+b` ends its file with Ctrl-Z (0x1A): predict gave it a result of its own ("empty text")
     or kept it in the last text, and train and eval left out a row "with other cells filled"."""
