@@ -229,11 +229,11 @@ def require_records(value: object, path: Path) -> None:
 
 def opens_json(line: str) -> bool:
     """Whether a first line (past blank ones) begins JSON to be read whole, not one object a line:
-    a whole array (`[{"text": ...}]`, ConvertTo-Json -Compress), or an array or object that the lines
-    after it go on with (`[`, `{`, `[{"url": ..., "body": ...},`: Scrapy's feed, `jq .`). Told from
-    the first line alone, so that plain text starting so (`[{citation needed}] a film`, `["Great"]
-    said the critic`) is read as it arrives, as before."""
-    stripped = line.strip().lstrip("\ufeff")
+    a whole array of records (`[{"text": ...}]`, ConvertTo-Json -Compress), or an array or object
+    that the lines after it go on with (`[`, `{`, `[{"url": ..., "body": ...},`: Scrapy's feed, `jq
+    .`). Told from the first line alone, so that plain text starting so (`[{citation needed}] a film`,
+    `["Great"] said the critic`, `[1]`) is read as it arrives, as before."""
+    stripped = line.strip(" \t\r\n\ufeff")
     if not stripped.startswith(("[", "{")):
         return False
     try:
@@ -242,7 +242,9 @@ def opens_json(line: str) -> bool:
         return error.pos >= len(stripped)  # JSON so far, and unfinished: the next lines go on with it
     except RecursionError:
         return True
-    return isinstance(value, list)  # a whole object is a JSON line, read as JSON lines are
+    # A whole object is a JSON line, read as JSON lines are; a whole array is records only where it
+    # holds records (`[1]` or `["Great"]` alone on a line may be a text).
+    return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value)
 
 
 def whole_json_values(content: str, name: str) -> list[Any]:
@@ -281,8 +283,18 @@ def broken_json(content: str, error: json.JSONDecodeError, name: str) -> str:
         )
     stripped = content.strip().removeprefix("\ufeff")
     closing = {"[": "]", "{": "}"}.get(stripped[:1])
-    # Cut short: the reader ran out of text, at its end or in a string that no quote closes.
-    cut_short = error.pos >= len(content.rstrip()) or error.msg.startswith("Unterminated string")
+    # Cut short: the reader ran out of text, at its end, in a string that no quote closes, or on the
+    # last line of text that its closing bracket does not end (`"ok": tru`, `"n": 1.`: a write stops
+    # at any byte).
+    cut_short = (
+        error.pos >= len(content.rstrip())
+        or error.msg.startswith("Unterminated string")
+        or (
+            closing is not None
+            and not stripped.endswith(closing)
+            and "\n" not in content[error.pos :].rstrip()
+        )
+    )
     if closing is not None and cut_short:
         whole = f", after {_whole_items(content):,} whole records" if closing == "]" else ""
         return (
@@ -371,6 +383,8 @@ def is_json_array(path: Path) -> bool:
         return False
     try:
         return not isinstance(json.loads(first), dict)
+    except UnicodeDecodeError:  # a line in another encoding: the readers name it, by its line
+        return False
     except (ValueError, RecursionError):
         return True
 

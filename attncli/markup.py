@@ -121,7 +121,8 @@ def read_references(text: str) -> str:
 def _read(reference: re.Match[str]) -> str:
     written = reference.group()
     character = html.unescape(written)
-    if character == written or character == "&" or written in _LISTED or len(character) > len(written):
+    # An `&` read (`&#38;`, or `&amplt;` by HTML's legacy prefix) is left to the normaliser's last step.
+    if character == written or "&" in character or written in _LISTED or len(character) > len(written):
         return written
     return character + FILLER * (len(written) - len(character))
 

@@ -21,6 +21,7 @@ from attncli.errors import DataError
 from attncli.joined_columns import parts_of
 from attncli.jsonfiles import opens_json
 from attncli.lines import (
+    END_OF_FILE,
     READ_BYTES,
     arrivals,
     decode,
@@ -77,6 +78,10 @@ def _arriving_records(
                 raise
             beyond_ascii = beyond_ascii or not line.isascii()
             text = text.removeprefix("\ufeff") if index == 0 else text
+            if block is None:  # the last line, which no line end closes: where Ctrl-Z ends DOS text
+                text = text.removesuffix(END_OF_FILE)
+                if not text:
+                    continue
             records.append(Record(index=index, text=text.removesuffix("\r")))
             index += 1
         if records:

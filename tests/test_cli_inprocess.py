@@ -1897,6 +1897,7 @@ def test_json_written_over_lines_is_read_whole_from_a_pipe_or_a_file(easy_run, t
     # A first line that is no JSON begun, only text starting as JSON may, is a text as before (told
     # from that line alone, so that lines still go out as they arrive); a log line too.
     plain = ['{"quoted"} words', "[12:00] soup", '["Great"] said the critic', "[{citation needed}] a film"]
+    plain += ["[1]", '["Great"]']  # a whole array on the first line is records only where it holds them
     for first in plain:
         piped = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input=f"{first}\nsoup\n")
         assert [json.loads(line)["text"] for line in piped.stdout.splitlines()] == [first, "soup"], (
@@ -1922,6 +1923,7 @@ def test_json_written_over_lines_is_read_whole_from_a_pipe_or_a_file(easy_run, t
             "ends inside its JSON, after 2 whole records, as",
         ),
         ('{\n  "text": "soup",\n', "ends inside its JSON, as a file does whose writing stopped"),
+        ('[{"text": "soup"},\n{"text": "a", "ok": tru', "ends inside its JSON, after 1 whole records, as"),
         (
             '[{"text": "soup"}]\n[{"text": "goal"}]\n',
             "holds more than one JSON value, the second from line 2",

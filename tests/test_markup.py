@@ -118,6 +118,7 @@ def test_every_reference_a_browser_reads_is_read_as_its_character_and_its_token_
         read_references("&#38;eacute; &amp;lt; &#60;b&#62; &#99999999;")
     )
     assert read == "&eacute; &lt; <b> \ufffd"
+    assert read_references("&amplt;b&ampgt;") == "&amplt;b&ampgt;"  # HTML's legacy `&amp` prefix: an `&` read
     # Read the same length as written, so every offset still points into the text as written.
     assert len(read_references("caf&#233; &iuml;")) == len("caf&#233; &iuml;")
     # A tokenizer trained before attn read them (its normaliser lacks the filler's step) is given

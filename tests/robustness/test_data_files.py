@@ -124,6 +124,18 @@ def test_the_ctrl_z_that_dos_tools_end_a_file_with_is_no_text_and_no_row(tmp_pat
         result = invoke("predict", checkpoint, "--file", path, "--json")
         assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["soup", "goal"]
     assert list(decoded_lines([b"a\x1ab\n"], encoding="utf-8", name="t")) == ["a\x1ab\n"]  # not at the end
+    # Through a real pipe too (standard input, `--file <(...)`), which is read as it arrives.
+    import os
+
+    from attncli.record_sources import _arriving_records
+
+    for written, last in ((b"soup\r\ngoal\r\n\x1a", "goal"), (b"soup\r\ngoal\x1a", "goal")):
+        reading, writing = os.pipe()
+        os.write(writing, written)
+        os.close(writing)
+        arrived = [record.text for chunk in _arriving_records(reading, encoding="utf-8") for record in chunk]
+        os.close(reading)
+        assert arrived == ["soup", last]
     table = tmp_path / "rows.csv"
     table.write_bytes(b"id,text,label\r\n1,hot soup,food\r\n2,a late goal,sport\r\n\x1a")
     result = invoke("eval", checkpoint, table)
