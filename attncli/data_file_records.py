@@ -198,9 +198,9 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
             first = ""
         file.seek(0)
         start = first.lstrip("\ufeff \t\r\n")
-        # An object over several lines: its first line is no whole object (a first line longer than
-        # the block read is taken for one, and read a line at a time as JSON lines are).
-        spread = start.startswith("{") and "\n" in start and json_object(start.split("\n", 1)[0]) is None
+        # An object over several lines: its first line begins one that the next lines go on with (a
+        # first line longer than the block read is read a line at a time, as JSON lines are).
+        spread = start.startswith("{") and "\n" in start and opens_json(start.split("\n", 1)[0])
         if start.startswith("[") or spread:
             try:
                 content = file.read().decode(encoding).removeprefix("\ufeff")
@@ -585,8 +585,8 @@ def whole_json_if_begun(
     )
     read.notes.insert(
         0,
-        f"{source.name} holds JSON read whole (an array, or records over several lines), so no result "
-        "comes before its end",
+        f"{source.name} holds JSON records read whole (an array, or records over several lines), so no "
+        "result comes before its end",
     )
     return dataclasses.replace(read, streaming=source.streaming), True
 

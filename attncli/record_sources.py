@@ -345,10 +345,10 @@ def _file_records(
             0, f"the lines of {path} are JSON objects, so it is read as JSON lines, as a .jsonl file is"
         )
         return source
-    first = _first_line(path, encoding)
+    first = _first_line_of(path, encoding)
     if opens_json(first):  # `jq . > export.txt`, a JSON array saved as .txt
         source = json_source(path, encoding=encoding, text_column=text_column, trained_column=trained_column)
-        source.notes.insert(0, f"{path} holds JSON over several lines, so it is read as a .json file is")
+        source.notes.insert(0, f"{path} holds JSON records read whole, so it is read as a .json file is")
         return source
     if is_type_line(first):  # a table PowerShell exported under a plain-text name: as a .csv's
         raise type_line_error(str(path), first)
@@ -475,7 +475,7 @@ def _holds_json_lines(path: Path, encoding: str) -> bool:
     return looked_at > 0
 
 
-def _first_line(path: Path, encoding: str) -> str:
+def _first_line_of(path: Path, encoding: str) -> str:
     """The first line of `path` that is not blank ("" where none, or where it does not decode: the
     plain reader's to name)."""
     try:

@@ -1871,7 +1871,7 @@ def test_json_written_over_lines_is_read_whole_from_a_pipe_or_a_file(easy_run, t
             app, ["predict", str(easy_run), "--json", "--text-column", "body"], input=piped
         )
         assert result.exit_code == 0, (name, result.output)
-        assert "standard input holds JSON read whole" in result.stderr
+        assert "standard input holds JSON records read whole" in result.stderr
         got = [json.loads(line) for line in result.stdout.splitlines()]
         assert [(row["index"], row["text"], row["fields"]["url"]) for row in got] == [
             (0, "hot soup", "https://n.example/0"),

@@ -305,7 +305,6 @@ def _streamed(
     if not as_rows and text_column is None:
         # A header that names no column the model was trained on, but one of the usual text names
         # (`url,text,topic` where the model read `body`): read by that column, as JSON lines are.
-        read, line = _first_line(read)
         guessed = header_text_column(line) if line is not None else None
         if guessed is not None:
             read, as_rows = csv_rows_if_table(
