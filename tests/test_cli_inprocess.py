@@ -2982,6 +2982,33 @@ def test_a_list_of_columns_powershell_split_at_its_comma_is_named(monkeypatch, c
     _refused(invoke("predict", easy_run, "-f", rows, "--text-column", "title", "body"), f"not both; {hint}")
 
 
+def test_a_decimal_comma_powershell_split_is_noted_beside_the_text_it_made(monkeypatch, easy_run):
+    """`--min-score 0,6` from PowerShell arrives as `--min-score 0 6`: a minimum of 0 and a text "6",
+    labelled with exit 0 and no word (a trial; `--threshold tech=0,2` made every text tech)."""
+    import sys
+
+    for given in (["--min-score", "0", "6"], ["--threshold", "food=0", "6"], ["--min-score=0", "6"]):
+        arguments = ["predict", str(easy_run), "soup", *given]
+        monkeypatch.setattr(sys, "argv", ["attn", *arguments])
+        result = RUNNER.invoke(app, arguments)
+        value = given[0].partition("=")[2] or given[1]
+        assert (
+            result.exit_code == 0
+            and (
+                f"note: TEXT '6' follows {given[0].partition('=')[0]} {value}: if {value},6 was meant, write "
+                f"{value}.6; PowerShell passes an unquoted {value},6 to a program as two arguments"
+            )
+            in result.stderr
+        ), result.output
+    # A text of digits elsewhere, or after a value that is no whole number, is a text like any other.
+    for arguments in (
+        ["predict", str(easy_run), "6", "--min-score", "0"],
+        ["predict", str(easy_run), "--min-score", "0.5", "6"],
+    ):
+        monkeypatch.setattr(sys, "argv", ["attn", *arguments])
+        assert "PowerShell" not in RUNNER.invoke(app, arguments).stderr
+
+
 def test_columns_a_config_file_names_that_other_data_lacks_are_said_to_come_from_it(tmp_path):
     """`attn train new.tsv --config RUN/best/config.json`: the earlier data's columns (`Subject`,
     `Category `) were refused as not found, with no word that the config file named them."""

@@ -195,6 +195,11 @@ def _record_source(
 
     if texts and texts != [record_sources.STDIN]:
         _note_texts_naming_paths(texts)
+        from attncli.cli.usage import decimal_comma_note
+
+        split = decimal_comma_note(sys.argv[1:], texts)
+        if split is not None:
+            say(split)
         return record_sources.from_arguments(texts)
     if _is_folder_of_texts(file):
         folder = documents.from_folder(file, encoding=encoding)  # type: ignore[arg-type]

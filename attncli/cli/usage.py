@@ -83,6 +83,32 @@ def _comma_split(error: Any, arguments: list[str]) -> str | None:
     return None
 
 
+# Options whose value is a number, which PowerShell splits at a decimal comma (`0,6` as `0` and `6`).
+DECIMAL_OPTIONS = ("--min-score", "--threshold")
+
+
+def decimal_comma_note(arguments: list[str], texts: list[str]) -> str | None:
+    """The note for a TEXT argument of digits right after a number option's value: `--min-score 0,6`
+    from PowerShell arrives as `--min-score 0 6`, a minimum of 0 and a text "6", labelled with exit 0
+    (a trial; `--threshold tech=0,2` made every text tech)."""
+    for position, argument in enumerate(arguments):
+        option, equals, value = argument.partition("=")  # --min-score=0 or --min-score 0
+        if option not in DECIMAL_OPTIONS:
+            continue
+        if not equals:
+            value = arguments[position + 1] if position + 1 < len(arguments) else ""
+        after = position + (1 if equals else 2)
+        following = arguments[after] if after < len(arguments) else ""
+        # A whole number given (0, or tech=0), then digits: the two halves of one decimal.
+        if re.fullmatch(r"[0-9]+", following) and following in texts and re.search(r"(?:^|=)[0-9]+$", value):
+            return (
+                f"note: TEXT {following!r} follows {option} {value}: if {value},{following} was meant, write "
+                f"{value}.{following}; PowerShell passes an unquoted {value},{following} to a program as two "
+                "arguments"
+            )
+    return None
+
+
 def _dash_text_hint(error: Any, path: str) -> str | None:
     """For `attn predict RUN "-5% shares"`: click took the text for an unknown option. Said where the
     command takes texts and the word given is no near miss of an option."""
