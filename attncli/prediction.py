@@ -181,9 +181,11 @@ class PredictionStats:
         rows, remedy = ("records", "to give them no label")
         if evaluated:
             rows, remedy = ("rows evaluated", "and pass --drop-invalid to leave them out")
+        are, were = ("are", "were") if count > 1 else ("is", "was")
         return (
-            f"warning: {count:,} of {self.records:,} {rows} {'are' if count > 1 else 'is'} only "
-            f"{shown_markers(self.missing_markers)}, as R writes a missing text, and were read as that word; "
+            f"warning: {count:,} of {self.records:,} {rows} {are} only "
+            f"{shown_markers(self.missing_markers)}, as R writes a missing text, and {were} read as that "
+            "word; "
             f'if they mark missing texts, leave them empty (R: write.csv(..., na = "")) {remedy}'
         )
 

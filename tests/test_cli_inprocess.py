@@ -3009,6 +3009,19 @@ def test_a_decimal_comma_powershell_split_is_noted_beside_the_text_it_made(monke
         assert "PowerShell" not in RUNNER.invoke(app, arguments).stderr
 
 
+def test_a_data_file_and_a_checkpoint_given_in_each_others_place_are_named(easy_run, tmp_path):
+    """`attn predict next_term.csv --file RUN`: it was told --file RUN "holds folders of files (best,
+    last)", where eval says the checkpoint comes first (a trial)."""
+    rows = tmp_path / "next_term.csv"
+    rows.write_text("text\nsoup\n")
+    for command in ("predict", "inspect"):
+        _refused(
+            invoke(command, rows, "--file", easy_run),
+            f"{rows} is not a checkpoint, but --file {easy_run} is; the checkpoint comes first: "
+            f"attn {command} {easy_run} --file {rows}",
+        )
+
+
 def test_columns_a_config_file_names_that_other_data_lacks_are_said_to_come_from_it(tmp_path):
     """`attn train new.tsv --config RUN/best/config.json`: the earlier data's columns (`Subject`,
     `Category `) were refused as not found, with no word that the config file named them."""

@@ -219,6 +219,11 @@ def test_texts_written_for_a_missing_value_are_labelled_and_warned_of(loaded):
     )
     assert "rows evaluated are only 'NA', 'NULL'" in stats.missing_marker_note(evaluated=True)
     assert PredictionStats().missing_marker_note() is None
+    one = PredictionStats()
+    predict_records(loaded, [Record(0, "N/A"), Record(1, "bread")], stats=one)
+    assert "1 of 2 records is only 'N/A', as R writes a missing text, and was read as that word" in (
+        one.missing_marker_note() or ""
+    )
 
 
 def test_text_the_model_cannot_read_gets_no_confident_label(loaded):

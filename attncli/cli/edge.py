@@ -237,6 +237,19 @@ def _names_a_checkpoint(path: Path) -> bool:
         return False
 
 
+def refuse_swapped_file(path: Path, file: Path | None, *, command: str) -> None:
+    """Refuse `attn predict data.csv --file RUN`, the checkpoint and the file given in each other's
+    place: it was told that --file RUN "holds folders of files (best, last)", as eval is told the
+    checkpoint comes first (a trial)."""
+    if file is None or _names_a_checkpoint(path) or not _names_a_checkpoint(file):
+        return
+    arguments = shlex.join([str(file), "--file", str(path)])
+    raise CheckpointError(
+        f"{path} is not a checkpoint, but --file {file} is; the checkpoint comes first: "
+        f"attn {command} {arguments}"
+    )
+
+
 def load_for_command(
     path: Path, device: str, *, command: str, others: Sequence[str] = ()
 ) -> LoadedCheckpoint:

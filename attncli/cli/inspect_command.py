@@ -19,6 +19,7 @@ from attncli.cli.edge import (
     is_standard_output,
     load_for_command,
     print_json,
+    refuse_swapped_file,
     run_command,
     say,
     stdout_console,
@@ -152,6 +153,7 @@ def inspect(
         )
         from attncli.view_choice import check_view, default_layer, default_view
 
+        refuse_swapped_file(checkpoint, file, command="inspect")
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
         _check_pages(html, svg, as_json=as_json, texts=texts or [], file=file)
         decided_by = parse_threshold_options(thresholds or [])  # before the model loads

@@ -11,6 +11,7 @@ from attncli.cli.edge import (
     file_encoding,
     is_standard_output,
     load_for_command,
+    refuse_swapped_file,
     run_command,
     say,
     stdout_console,
@@ -129,6 +130,7 @@ def predict(
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output)
         require_min_score(min_score)  # before the model loads
+        refuse_swapped_file(checkpoint, file, command="predict")
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
         refuse_writing_over_input(output, "--output", texts or [], file)
         decided_by = parse_threshold_options(thresholds or [])  # before the model loads
