@@ -2,6 +2,7 @@
 what the functions return reaches the user."""
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -3020,6 +3021,39 @@ def test_a_data_file_and_a_checkpoint_given_in_each_others_place_are_named(easy_
             f"{rows} is not a checkpoint, but --file {easy_run} is; the checkpoint comes first: "
             f"attn {command} {easy_run} --file {rows}",
         )
+
+
+def test_inspect_pages_are_drawn_to_the_end_when_the_terminals_reader_goes_away(easy_run):
+    """`attn inspect R -f F --html page.html | head -3`: the page was lost, status 141, no word (a
+    trial). The terminal's view stops; every record still reaches the page."""
+    from attncli.checkpoint import load_checkpoint
+    from attncli.cli.inspect_command import _inspect_records, _Shown
+    from attncli.prediction import PredictionStats
+    from attncli.records import Record
+    from attncli.render.consoles import recording_console
+
+    class ClosedPipe:
+        printed = 0
+
+        def print(self, *args, **kwargs):
+            ClosedPipe.printed += 1
+            if ClosedPipe.printed > 2:  # as `head` goes after its lines
+                raise BrokenPipeError
+
+    page = recording_console("html")
+    shown = _Shown(
+        console=ClosedPipe(), html_recorder=page, svg_recorder=None, as_json=False, color_system=None,
+        recorded_color_system="truecolor", numbered=True, text_column=None, label_column=None, label_names=[],
+    )  # fmt: skip
+    records = [[Record(index, f"hot soup number {index}") for index in range(6)]]
+    view = {"layer": None, "head": None, "rollout": None, "pooling": None, "words": False,
+            "thresholds": None, "min_score": None, "fallback": None}  # fmt: skip
+    assert _inspect_records(load_checkpoint(easy_run), iter(records), view, shown, PredictionStats())
+    drawn = page.export_text()
+    assert all(f"#{index}" in drawn for index in range(6)), drawn
+    without_page = dataclasses.replace(shown, console=ClosedPipe(), html_recorder=None)
+    with pytest.raises(BrokenPipeError):  # nothing to draw to the end: the pipe's end as before
+        _inspect_records(load_checkpoint(easy_run), iter(records), view, without_page, PredictionStats())
 
 
 def test_columns_a_config_file_names_that_other_data_lacks_are_said_to_come_from_it(tmp_path):

@@ -3,6 +3,7 @@ and the same heatmaps saved as HTML or SVG."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import sys
@@ -200,7 +201,7 @@ def inspect(
             "fallback": fallback,
         }
         stats = PredictionStats()
-        _inspect_records(loaded, source.chunks, view, shown, stats)
+        reader_gone = _inspect_records(loaded, source.chunks, view, shown, stats)
         note_when_nothing_read(source, records=stats.records, verb="inspect")
         # As predict says them, --json included. Texts cut at max_length are said where no heatmap
         # on the terminal says it under each: with --json, or with the page alone (--html -).
@@ -216,6 +217,8 @@ def inspect(
                 shown, html=html, svg=svg, title=f"attn inspect {checkpoint}{from_file}",
                 numbers_for_no_color=refused_by_environment,
             )  # fmt: skip
+        if reader_gone:  # the pages are saved: now end as a closed pipe ends a command (status 141)
+            raise BrokenPipeError
 
     run_command(action, debug=debug, threads=threads, quiet=quiet)
 
@@ -269,12 +272,15 @@ class _Shown:
 
 def _inspect_records(
     loaded: Any, chunks: Iterable[list[Any]], view: dict[str, Any], shown: _Shown, stats: PredictionStats
-) -> None:
+) -> bool:
     """Inspect and show every record, in order, counting in `stats` (a PredictionStats) the records
     read, those without a text, and the texts cut at max_length. Records go in pieces of a few
     batches: each piece's texts go through the model together, as predict's do, and are shown before
     the next piece (a chunk of a file is 2,048 records, which held every text's weights and showed
-    nothing for seconds)."""
+    nothing for seconds). Where the terminal's reader goes away (`| head`) while pages are drawn for
+    --html or --svg, the pages are drawn to the end (they were lost, with status 141 and no word: a
+    trial), and True is returned."""
+    reader_gone = False
     from attncli.inspection import inspect_texts
 
     pieces = (chunk[start : start + INSPECT_SHOWN_RECORDS] for chunk in chunks
@@ -290,7 +296,15 @@ def _inspect_records(
         stats.truncated += sum(inspection.truncated_tokens > 0 for inspection in found)
         inspections = {record.index: inspection for record, inspection in zip(usable, found, strict=True)}
         for record in piece:
-            _show_record(record, inspections.get(record.index), shown)
+            try:
+                _show_record(record, inspections.get(record.index), shown)
+            except BrokenPipeError:
+                if not shown.recorders:
+                    raise
+                # The terminal's view goes first: the pages have not drawn this record yet.
+                reader_gone, shown = True, dataclasses.replace(shown, console=None)
+                _show_record(record, inspections.get(record.index), shown)
+    return reader_gone
 
 
 def _show_record(record: Any, inspection: Any, shown: _Shown) -> None:
