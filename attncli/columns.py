@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from attncli.column_detection import (
+    CODE_WORDS,
     LABEL_COLUMNS,
     LAST_RESORT_TEXT_COLUMNS,
     NOT_TEXT_FIRST_WORDS,
@@ -24,6 +25,7 @@ from attncli.column_detection import (
     is_text_word,
     label_role,
     name_key,
+    name_words,
     written_by_predict,
 )
 from attncli.joined_columns import SEPARATOR, is_joined, is_taken, parts_of
@@ -159,18 +161,29 @@ def choose_columns(
 
 def _other_texts(layout: Layout, chosen: str, label: str | None) -> list[str]:
     """The columns besides `chosen` (and the label) named as text columns are named (text, title,
-    question, subject, ...), holding single values."""
+    question, subject, ...), or, where `chosen` was found by a word in its name, holding such a word
+    and none that names something about a text (`Student Answer` beside a chosen `Teacher Comment`,
+    which a teacher's trial trained on with no word of the answers: `comment` comes first among the
+    names; not `answer_id`), holding single values."""
     names = {name_key(name) for name in (*TEXT_COLUMNS, *LAST_RESORT_TEXT_COLUMNS)}
     # Beside a nested text (message.body), the fields of the same record (message.subject)
     parent = chosen.rpartition(".")[0] if chosen not in layout.columns else ""
     siblings = [path for path in layout.paths if parent and path.rpartition(".")[0] == parent]
+    by_word = name_key(chosen.rpartition(".")[2]) not in names
     return [
         name
         for name in (*layout.columns, *siblings)
         if name not in (chosen, label)
-        and name_key(name.rpartition(".")[2]) in names
+        and (name_key(name.rpartition(".")[2]) in names or (by_word and _names_a_text(name)))
         and layout.kinds.get(name) is None
     ]
+
+
+def _names_a_text(name: str) -> bool:
+    """Whether a column's name holds a text column's word and none of a name about a text or a code
+    (`Student Answer`; not `review_id`, `comment_date`)."""
+    words = set(name_words(name))
+    return is_text_word(name) and not words & (NOT_TEXT_WORDS | CODE_WORDS)
 
 
 def _is_subject(names: list[str]) -> bool:

@@ -135,10 +135,13 @@ def load_splits(config: DataConfig) -> Splits:
             f"the train split has only one class ({', '.join(label_names) or 'none'}); "
             "a classifier needs at least two"
         )
-    kept = to_split(
-        used["train"], name="train", columns=columns, label_names=label_names, origin=raw.origins["train"],
-        drop_invalid=config.drop_invalid,
-    )  # fmt: skip
+    try:
+        kept = to_split(
+            used["train"], name="train", columns=columns, label_names=label_names,
+            origin=raw.origins["train"], drop_invalid=config.drop_invalid,
+        )  # fmt: skip
+    except DataError as error:
+        raise _with_column_choice(error, columns) from None
     label_names, kept, left_out_labels = without_labels_of_rows_left_out(
         kept, label_names, used["train"].features[columns.label or ""]
     )
@@ -225,6 +228,15 @@ def load_splits(config: DataConfig) -> Splits:
         label_conflicts=conflicts.to_json(),
         unvalidated=unvalidated,
     )
+
+
+def _with_column_choice(error: DataError, columns: Columns) -> DataError:
+    """`error` about the text column's rows, with how that column was chosen where it was chosen by
+    name and others could be the text: a teacher's `Teacher Comment` was taken over `Student Answer`,
+    and its empty cells refused with no word of the choice (a trial)."""
+    if columns.note is None or f"column {columns.text!r}" not in str(error) or "not read" not in columns.note:
+        return error
+    return DataError(f"{error}; {columns.note.partition(': ')[2]}")
 
 
 def _dropped_note(splits: dict[str, Split], datasets: dict[str, Any]) -> list[str]:

@@ -260,3 +260,18 @@ def test_the_note_for_joined_columns_read_in_another_case_says_so():
     assert "has not every one of the columns" in str(
         other_than_trained_note("D", "title", trained="title,description", named=None)
     )
+
+
+def test_a_text_column_chosen_by_a_word_names_the_others_a_word_could_choose():
+    """A teacher's sheet: `Teacher Comment` was taken as the text (`comment` comes before `answer`
+    among the names), and nothing named `Student Answer`, the answers (a trial)."""
+    layout = Layout(columns=("Student Name", "Question", "Student Answer", "Score", "Teacher Comment"))
+    chosen = choose_columns(layout, where="sheet.csv", text=None, label=None)
+    assert chosen.text == "Teacher Comment" and chosen.note is not None
+    assert "'Question' and 'Student Answer' are not read" in chosen.note
+    # A column about the text, or of codes, is none of them.
+    assert choose_columns(Layout(columns=("review_id", "review_body", "stars")), where="d", text=None,
+                          label=None).note == (
+        "d: using text column 'review_body' and label column 'stars', chosen by name (--text-column and "
+        "--label-column choose others)"
+    )  # fmt: skip

@@ -112,6 +112,18 @@ def test_a_json_array_in_cp1252_names_its_line_and_the_encodings_as_json_lines_d
         assert "cp1252 (Western European)" in result.stderr
 
 
+def test_empty_cells_of_a_text_column_chosen_by_a_word_say_how_it_was_chosen(tmp_path):
+    """A teacher's `Teacher Comment`, mostly empty, was taken as the text and refused for its empty
+    cells with no word that it was chosen by name, or that `Student Answer` was there (a trial)."""
+    rows = [f"Kid {n},Q,answer {n},{n % 2},{'good' if n % 3 else ''}" for n in range(12)]
+    path = tmp_path / "sheet.csv"
+    path.write_text(lines("Student Name,Question,Student Answer,Score,Teacher Comment", *rows))
+    said = refusal(path)
+    assert said.startswith(f"line 2 of {path} has no text in column 'Teacher Comment'")
+    assert "; using text column 'Teacher Comment' and label column 'Score', chosen by name" in said
+    assert "'Question' and 'Student Answer' are not read" in said
+
+
 def test_the_ctrl_z_that_dos_tools_end_a_file_with_is_no_text_and_no_row(tmp_path, checkpoint):
     """`copy a+b` ends its file with Ctrl-Z (0x1A): predict gave it a result of its own ("empty text")
     or kept it in the last text, and train and eval left out a row "with other cells filled"."""
