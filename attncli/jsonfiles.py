@@ -233,7 +233,7 @@ def opens_json(line: str) -> bool:
     that the lines after it go on with (`[`, `{`, `[{"url": ..., "body": ...},`: Scrapy's feed, `jq
     .`). Told from the first line alone, so that plain text starting so (`[{citation needed}] a film`,
     `["Great"] said the critic`, `[1]`) is read as it arrives, as before."""
-    stripped = line.strip(" \t\r\n\ufeff")
+    stripped = line.strip(JSON_SPACE)
     if not stripped.startswith(("[", "{")):
         return False
     try:
@@ -328,7 +328,9 @@ def _past_space(content: str, position: int) -> int:
     return _SPACE.match(content, position).end()  # type: ignore[union-attr]
 
 
-_SPACE = re.compile("[ \t\r\n\ufeff]*")  # JSON's whitespace, and a byte-order mark at the start
+# JSON's whitespace, and a byte-order mark at the start.
+JSON_SPACE = " \t\r\n\ufeff"
+_SPACE = re.compile(f"[{JSON_SPACE}]*")
 
 
 def _whole_items(content: str) -> int:

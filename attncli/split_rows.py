@@ -15,6 +15,7 @@ from attncli.csv_rows import CARRIAGE_RETURN_REMEDY, unquoted_carriage_return
 from attncli.errors import DataError
 from attncli.joined_columns import is_joined, missing_column, parts_of, with_joined_text
 from attncli.labels import bare_names, known_label_key, missing_label
+from attncli.lines import END_OF_FILE
 from attncli.origins import Origin
 from attncli.records import is_blank, text_of
 from attncli.splits import CHUNK_ROWS, Split, TextColumn
@@ -259,7 +260,7 @@ def _is_empty_cell(value: Any) -> bool:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return True
     if isinstance(value, str):
-        return not value.strip(" \t\r\n\x0b\x0c\x1a")
+        return not value.strip().strip(END_OF_FILE)
     if isinstance(value, bytes):
         return not value.strip()
     if isinstance(value, dict):

@@ -153,6 +153,10 @@ def test_the_ctrl_z_that_dos_tools_end_a_file_with_is_no_text_and_no_row(tmp_pat
     result = invoke("eval", checkpoint, table)
     assert result.exit_code == 0 and "left out 1 empty row of" in result.output, result.output
     assert "other cells filled" not in result.output
+    from attncli.split_rows import _is_empty_cell
+
+    # Any whitespace, a no-break space's too, is still no value beside it.
+    assert _is_empty_cell("\u00a0\x1a") and _is_empty_cell("\u3000") and not _is_empty_cell("\x1ax")
 
 
 def test_csv_with_a_byte_order_mark_keeps_its_first_column_name(tmp_path):
