@@ -52,8 +52,12 @@ LABEL_COLUMNS = (
 # annotator's score beside a label, predict's own `score`), so `label` beside `score` is `label`, and
 # one taken is said in a note. Other languages' words are left out: `note`, `nota` (a grade in French,
 # Spanish, German) is a text column's name too.
-# A news classifier's `topic` is one too, found last: a forum's `topic` may hold a thread's title.
-LAST_RESORT_LABEL_COLUMNS = ("grade", "rating", "stars", "overall", "mark", "score", "topic")
+# A news classifier's `topic` is one too, found late: a forum's `topic` may hold a thread's title; so
+# are a survey coder's `Theme` and a help desk's `Group` (Zendesk's and Freshdesk's exports), an age
+# group or a colour theme elsewhere (trials of both).
+LAST_RESORT_LABEL_COLUMNS = (
+    *("grade", "rating", "stars", "overall", "mark", "score", "topic", "theme", "group"),
+)
 # Other languages' names that an English plural less its s spells (classes, categories): known only
 # as written. The rest are found in the plural too (Comentarios, Categorías, etiquetas).
 SINGULAR_ONLY = frozenset({"classe", "categorie"})

@@ -180,10 +180,11 @@ def _other_texts(layout: Layout, chosen: str, label: str | None) -> list[str]:
 
 
 def _names_a_text(name: str) -> bool:
-    """Whether a column's name holds a text column's word and none of a name about a text or a code
-    (`Student Answer`; not `review_id`, `comment_date`)."""
-    words = set(name_words(name))
-    return is_text_word(name) and not words & (NOT_TEXT_WORDS | CODE_WORDS)
+    """Whether a column's name ends in a text column's word and holds none of a name about a text or
+    a code (`Student Answer`; not `review_id`, `comment_date`, nor `message_author` or `text_raw`
+    beside a chosen `message_body` or `text_clean`, which a review found named as unread texts)."""
+    words = name_words(name)
+    return bool(words) and is_text_word(words[-1]) and not set(words) & (NOT_TEXT_WORDS | CODE_WORDS)
 
 
 def _is_subject(names: list[str]) -> bool:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import codecs
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 from attncli.csv_quoting import quoting_of
 from attncli.csv_rows import Quoting, shown
-from attncli.encoding_guess import likely_encodings_text
+from attncli.encoding_guess import likely_encodings, likely_encodings_text
 from attncli.encodings import is_wide
 from attncli.errors import DataError
 from attncli.textfiles import BOM, HEADER_BYTES
@@ -34,6 +35,10 @@ def header_line(path: Path, *, encoding: str) -> str:
         text = codecs.getincrementaldecoder(encoding)().decode(head)  # a character cut at the end waits
     except UnicodeDecodeError as error:
         text = head[: error.start].decode(encoding)
+        if _ends_lines_with_lone_carriage_return(head.decode(encoding, errors="replace")):
+            # Both to mend, the line ends first: "line 1" was the whole file, and the encoding its
+            # error advised read it, to be refused for its line ends next (a Mac user's trial).
+            raise DataError(_lone_carriage_returns_refusal(path, encoding, head)) from None
         if "\n" not in text:  # the bad byte is in the header line itself
             raise DataError(
                 f"line 1 of {path} is not valid {encoding}; pass --encoding "
@@ -47,15 +52,42 @@ def header_line(path: Path, *, encoding: str) -> str:
             "file's encoding, for example utf-8"
         ) from None
     if _ends_lines_with_lone_carriage_return(text.removeprefix(BOM)):
-        raise DataError(
-            f'{path} ends its lines with a carriage return alone (as Excel for Mac\'s "CSV (Macintosh)" '
-            "writes them); convert them to line feeds first, for example with "
-            + line_feeds_command(path, encoding)
-        )
+        raise DataError(_lone_carriage_returns_refusal(path, encoding, None))
     lines = text.removeprefix(BOM).split("\n")
     # pandas skips blank lines (spaces alone included) above the header, and so do attn's own
     # readers (`header_row`).
     return next((line.removesuffix("\r") for line in lines if line.strip()), "")
+
+
+MAC_CSV = '"CSV (Macintosh)"'
+# Encodings iconv knows by other names than Python.
+ICONV_NAMES = {"mac_roman": "macintosh"}
+
+
+def _lone_carriage_returns_refusal(path: Path, encoding: str, undecoded: bytes | None) -> str:
+    """The refusal of a csv file whose lines end with a carriage return alone; `undecoded`: its first
+    bytes where they are not in `encoding` either, for both to be converted at once."""
+    said = f"{path} ends its lines with a carriage return alone (as Excel for Mac's {MAC_CSV} writes them)"
+    if undecoded is None:
+        return (
+            f"{said}; convert them to line feeds first, for example with {line_feeds_command(path, encoding)}"
+        )
+    found = likely_encodings(undecoded, besides=encoding)
+    if not found:
+        return (
+            f"{said}, and is not {encoding}; convert its line ends and its encoding to utf-8 first (iconv -f "
+            f"ENCODING -t utf-8 {shlex.quote(str(path))} | tr '\\r' '\\n' > {_converted(path)})"
+        )
+    codec, language = found[0]
+    return (
+        f"{said}, and is not {encoding} (its bytes read as text in {codec}, {language}); convert both first, "
+        f"for example with iconv -f {ICONV_NAMES.get(codec, codec)} -t utf-8 {shlex.quote(str(path))} | "
+        f"tr '\\r' '\\n' > {_converted(path)}, and read that without --encoding (it is utf-8)"
+    )
+
+
+def _converted(path: Path) -> str:
+    return shlex.quote(f"{path.stem}-lf{path.suffix}")
 
 
 # From the start of a file to its first line end that is not inside quotes, and that line end.
@@ -77,14 +109,14 @@ def _ends_lines_with_lone_carriage_return(head: str) -> bool:
 def line_feeds_command(path: Path, encoding: str) -> str:
     """A command that turns a file's lone carriage returns into line feeds: `tr` works on bytes, so
     a UTF-16/32 file (where it would change characters such as U+010D) goes through utf-8 first."""
-    converted = f"{path.stem}-lf{path.suffix}"
+    converted, quoted = _converted(path), shlex.quote(str(path))  # a Mac's `Sheet 1-Table 1.csv`
     if is_wide(encoding):
         name = codecs.lookup(encoding).name.replace("-le", "le").replace("-be", "be")  # as iconv knows it
         return (
-            f"iconv -f {name} -t utf-8 {path} | tr '\\r' '\\n' > {converted}, and read that without "
+            f"iconv -f {name} -t utf-8 {quoted} | tr '\\r' '\\n' > {converted}, and read that without "
             "--encoding (it is utf-8)"
         )
-    return f"tr '\\r' '\\n' < {path} > {converted}"
+    return f"tr '\\r' '\\n' < {quoted} > {converted}"
 
 
 # The line Excel writes (and reads) above a csv's header to name its delimiter: `sep=;`.

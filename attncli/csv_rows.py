@@ -67,7 +67,7 @@ def header_naming(line: str, column: str, delimiter: str | None) -> dict[str, st
     with the column as that header names it: empty where none does. A sentence that starts with the
     column's name (`text, images and video are great`) is no header: its other cell is no name
     (a stricter rule, names of word characters alone, left `is_spam?` and `2023 score` unread)."""
-    from attncli.joined_columns import parts_of
+    from attncli.joined_columns import SEPARATOR, parts_of
 
     if "\r" in line:  # lines ended by a carriage return alone, which their own check refuses
         return {}
@@ -77,16 +77,20 @@ def header_naming(line: str, column: str, delimiter: str | None) -> dict[str, st
         names = next(csv.reader([line], delimiter=candidate), [])
         if len(names) < 2 or not all(_names_a_column(name) for name in names):
             continue
-        parts = parts_of(column)
-        if len(parts) > 1:  # joined: each part as named, as the text is read through them
-            found = column if all(part in names for part in parts) else None
-        elif column in names:
-            found = column
-        else:
-            found = next((name for name in names if name.strip().casefold() == column.casefold()), None)
-        if found is not None:
-            named[candidate] = found
+        # Joined, each part as the header names it, as the text is read through them: a header of
+        # `subject,description` piped in for a model of `Subject,Description` was read by its subject
+        # alone, where a file is read by both (a trial).
+        found = [_as_named(part, names) for part in parts_of(column)]
+        if all(found):
+            named[candidate] = SEPARATOR.join(name for name in found if name is not None)
     return named
+
+
+def _as_named(column: str, names: list[str]) -> str | None:
+    """`column` as `names` name it: itself, else one equal to it but for case and surrounding spaces."""
+    if column in names:
+        return column
+    return next((name for name in names if name.strip().casefold() == column.strip().casefold()), None)
 
 
 def table_header(

@@ -4,6 +4,7 @@ the data has none. Knows nothing of tokens or tensors."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from attncli.added_columns import predicted_label_columns
@@ -23,7 +24,7 @@ from attncli.data_warnings import (
     unvalidated_labels_error,
 )
 from attncli.errors import DataError
-from attncli.joined_columns import missing_parts_note
+from attncli.joined_columns import columns_named, missing_parts_note
 from attncli.label_warnings import (
     joined_labels_warning,
     look_alike_labels_warning,
@@ -35,6 +36,7 @@ from attncli.raw_data import RawData
 from attncli.sources import NO_DATASET, load_raw
 from attncli.split_rows import refuse_header_copies, to_split, with_columns, without_labels_of_rows_left_out
 from attncli.splits import Split, Splits
+from attncli.unknown_labels import labels_read_as_known
 
 # Up to this many labels a training set may have however few rows it has (a small hand-made task).
 MOST_LABELS_UNCHECKED = 20
@@ -116,8 +118,9 @@ def load_splits(config: DataConfig) -> Splits:
             split_where = where if name == "train" else where_is(raw, name, config.source)
             refuse_rejected_answers(raw.splits[name], label=columns.label, where=split_where)
     # test is for `attn eval`; Hub test splits are often unlabelled
+    split_wheres = {name: where_is(raw, name, config.source) for name in raw.splits}
     used = {
-        name: with_columns(dataset, columns, where=where_is(raw, name, config.source))
+        name: with_columns(dataset, columns, where=split_wheres[name])
         for name, dataset in raw.splits.items()
         if name in ("train", "validation")
     }
@@ -126,22 +129,31 @@ def load_splits(config: DataConfig) -> Splits:
     if len(used["train"]) == 0:
         raise DataError(f"the train split of {config.source} is empty; give it labelled rows")
     label_names, label_notes = labels_of(used["train"], columns.label or "")
+
+    def split_of(name: str, labels: list[str], left_out: Sequence[str] = ()) -> Split:
+        read_as: dict[str, str] = {}
+        if name != "train":  # its labels in another case are training's, as eval reads them
+            read_as, read_note = labels_read_as_known(
+                used[name], columns, labels, where=split_wheres[name], drop_invalid=config.drop_invalid
+            )
+            case_notes.extend([read_note] if read_note else [])
+        try:
+            return to_split(
+                used[name], name=name, columns=columns, label_names=labels, origin=raw.origins[name],
+                drop_invalid=config.drop_invalid, left_out_labels=left_out, read_as=read_as,
+            )  # fmt: skip
+        except DataError as error:  # each split's empty text cells, the validation file's too
+            raise _with_column_choice(error, columns) from None
+
+    case_notes: list[str] = []
+
     if len(label_names) < 2:  # a row with no label may be why: to_split names the first
-        to_split(
-            used["train"], name="train", columns=columns, label_names=label_names,
-            origin=raw.origins["train"], drop_invalid=config.drop_invalid,
-        )  # fmt: skip
+        split_of("train", label_names)
         raise DataError(
             f"the train split has only one class ({', '.join(label_names) or 'none'}); "
             "a classifier needs at least two"
         )
-    try:
-        kept = to_split(
-            used["train"], name="train", columns=columns, label_names=label_names,
-            origin=raw.origins["train"], drop_invalid=config.drop_invalid,
-        )  # fmt: skip
-    except DataError as error:
-        raise _with_column_choice(error, columns) from None
+    kept = split_of("train", label_names)
     label_names, kept, left_out_labels = without_labels_of_rows_left_out(
         kept, label_names, used["train"].features[columns.label or ""]
     )
@@ -151,16 +163,13 @@ def load_splits(config: DataConfig) -> Splits:
             f"({', '.join(map(repr, left_out_labels))} only on those); a classifier needs at least two"
         )
     splits = {"train": kept}
-    for name, dataset in used.items():
+    for name in used:
         if name != "train":
-            splits[name] = to_split(
-                dataset, name=name, columns=columns, label_names=label_names, origin=raw.origins[name],
-                drop_invalid=config.drop_invalid, left_out_labels=left_out_labels,
-            )  # fmt: skip
+            splits[name] = split_of(name, label_names, left_out_labels)
     feature = used["train"].features[columns.label or ""]
     layout = layout_of_schema(train.data.schema)
     _require_labels_not_texts(splits["train"], label_names, columns, feature, where, layout)
-    notes = [*raw.notes, *([columns.note] if columns.note else []), *label_notes]
+    notes = [*raw.notes, *([columns.note] if columns.note else []), *label_notes, *case_notes]
     partial = missing_parts_note(used["train"], columns.text, where=where)
     notes += [partial] if partial else []
     notes += _dropped_note(splits, used)
@@ -234,7 +243,8 @@ def _with_column_choice(error: DataError, columns: Columns) -> DataError:
     """`error` about the text column's rows, with how that column was chosen where it was chosen by
     name and others could be the text: a teacher's `Teacher Comment` was taken over `Student Answer`,
     and its empty cells refused with no word of the choice (a trial)."""
-    if columns.note is None or f"column {columns.text!r}" not in str(error) or "not read" not in columns.note:
+    named = columns_named(columns.text or "")
+    if columns.note is None or named not in str(error) or "not read" not in columns.note:
         return error
     return DataError(f"{error}; {columns.note.partition(': ')[2]}")
 

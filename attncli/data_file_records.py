@@ -30,14 +30,16 @@ from attncli.csv_rows import (
     unnamed_apart,
 )
 from attncli.errors import DataError
-from attncli.joined_columns import is_joined, parts_of, text_cell
+from attncli.joined_columns import columns_named, is_joined, parts_of, text_cell
 from attncli.jsonfiles import (
+    JSON_SPACE,
     broken_json,
     json_depth,
     json_problem,
     opens_json,
     require_records,
     too_deep,
+    values_in_a_row,
     whole_json_values,
 )
 from attncli.layouts import (
@@ -197,10 +199,12 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
         except UnicodeError:  # UTF-16 without a byte-order mark: the line reader below says so
             first = ""
         file.seek(0)
-        start = first.lstrip("\ufeff \t\r\n")
-        # An object over several lines: its first line begins one that the next lines go on with (a
-        # first line longer than the block read is read a line at a time, as JSON lines are).
-        spread = start.startswith("{") and "\n" in start and opens_json(start.split("\n", 1)[0])
+        start = first.lstrip(JSON_SPACE)
+        # An object over several lines: its first line begins one that the next lines go on with, or
+        # holds records one after another (a first line longer than the block read is read a line at
+        # a time, as JSON lines are).
+        line = start.split("\n", 1)[0]
+        spread = start.startswith("{") and "\n" in start and (opens_json(line) or values_in_a_row(line))
         if start.startswith("[") or spread:
             try:
                 content = file.read().decode(encoding).removeprefix("\ufeff")
@@ -681,8 +685,8 @@ def csv_rows_if_table(
             yield arrived
 
     note = (
-        f"{source.name} opens with a csv header naming the text column {column!r}, so it is read as csv "
-        "rows, each with its columns"
+        f"{source.name} opens with a csv header naming the text {columns_named(column)}, so it is read as "
+        "csv rows, each with its columns"
     )
     return dataclasses.replace(
         source, chunks=records(), columns=header, text_column=column, notes=[note],

@@ -16,6 +16,9 @@ from pathlib import Path
 # that only it holds (a trial's GB18030 export got cp1255, Hebrew, as its advice).
 LIKELY_ENCODINGS = (
     ("cp1252", "Western European", "LATIN"), ("cp1250", "Central European", "LATIN"),
+    # What Excel for Mac's "CSV (Macintosh)" and classic Mac OS wrote: a researcher's trial, advised
+    # cp1252, trained on `cafŽ` and `canÕt` without a word. After cp1252, which wins a tie.
+    ("mac_roman", "Western European, from a Mac", "LATIN"),
     ("cp949", "Korean", "HANGUL"), ("cp932", "Japanese", "KANA"), ("euc-jp", "Japanese", "KANA"),
     ("gb18030", "Chinese", "HAN"), ("big5", "traditional Chinese", "HAN"), ("cp1251", "Cyrillic", "CYRILLIC"),
     ("koi8-r", "Russian", "CYRILLIC"), ("cp1253", "Greek", "GREEK"), ("cp1255", "Hebrew", "HEBREW"),
@@ -23,10 +26,15 @@ LIKELY_ENCODINGS = (
 )  # fmt: skip
 SCRIPTS = {"LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "THAI", "HANGUL", "CJK", "HIRAGANA", "KATAKANA"}
 LETTERS = re.compile(r"[^\W\d_]+")
-# A lower-case letter followed by a capital inside a word ("єЬєГВъТв", GBK read as cp1251).
+# A lower-case letter followed by a capital inside a word ("єЬєГВъТв", GBK read as cp1251; "spŠt",
+# Mac Roman's "spät" read as cp1252, whose capitals Š Œ Ž Ÿ are among its bytes 0x80-0x9F).
 CASE_CHAOS = re.compile(
-    r"[a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f][A-Z\u00c0-\u00de\u0386-\u03ab\u0400-\u042f]"
+    r"[a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f]"
+    r"[A-Z\u00c0-\u00de\u0152\u0160\u0178\u017d\u0386-\u03ab\u0400-\u042f]"
 )
+# Punctuation beyond ASCII that no word holds between two Latin letters ("Grš§e", Mac Roman's "Größe"
+# read as cp1252; "d‡", its "dá"), where an apostrophe (’, a quote mark) and a middle dot (l·l) may be.
+INSIDE_A_WORD = "\u00b7"
 # Garbled text is mostly odd; 15% leaves room for a pangram's Polish ("Zażółć gęślą jaźń").
 MOST_ODD = 0.15
 # As many as may read one text: Hebrew's bytes read as Cyrillic, Greek and Thai letters too.
@@ -113,6 +121,14 @@ def _odd_share(text: str) -> float | None:
             astral = ord(character) > 0xFFFF
             if category[0] == "C" or (category[0] == "S" and not astral and _against_a_letter(text, index)):
                 odd += 1
+            elif category == "Po" and character not in INSIDE_A_WORD and _between_latin_letters(text, index):
+                odd += 1
+            elif _stray_mark(character) and any(
+                _stray_mark(text[neighbour])
+                for neighbour in (index - 1, index + 1)
+                if 0 <= neighbour < len(text)
+            ):  # `§≥§Œæ¶…`: Japanese read as Mac Roman, symbols against symbols
+                odd += 1
     return odd / units if units else None
 
 
@@ -120,6 +136,25 @@ def _against_a_letter(text: str, index: int) -> bool:
     return any(
         0 <= neighbour < len(text) and unicodedata.category(text[neighbour])[0] == "L"
         for neighbour in (index - 1, index + 1)
+    )
+
+
+def _stray_mark(character: str) -> bool:
+    """A symbol, dash, bracket or other punctuation beyond ASCII, which text seldom writes beside
+    another (`≥§`, `«∆⁄`), where quote marks (`”’`), an ellipsis (`……` in Chinese) and the marks of
+    East Asian scripts (`！？`) may be."""
+    category = unicodedata.category(character)
+    return (
+        not character.isascii()
+        and ord(character) < 0x3000
+        and character != "\u2026"
+        and (category[0] == "S" or category in ("Po", "Ps", "Pe", "Pd"))
+    )
+
+
+def _between_latin_letters(text: str, index: int) -> bool:
+    return 0 < index < len(text) - 1 and all(
+        neighbour.isalpha() and ord(neighbour) < 0x250 for neighbour in (text[index - 1], text[index + 1])
     )
 
 

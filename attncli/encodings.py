@@ -42,6 +42,13 @@ BINARY_MAGIC = {
         "pass it as a file named with the suffix .parquet",
     ),
     re.compile(rb"%PDF-\d\.\d"): ("a PDF", "export its texts to a text or csv file"),
+    # TextEdit's and WordPad's own format, text among its markup ({\rtf1\ansi ... \f0\fs24 answer\):
+    # a trial's answers.rtf was labelled line by line, and trained a vocabulary of rtf1 and helvetica.
+    re.compile(rb"\{\\rtf1\\"): (
+        "an RTF document (rich text, as TextEdit and WordPad save it)",
+        "save it as plain text (TextEdit: Format > Make Plain Text; WordPad: Save as Plain text document) "
+        "and pass that",
+    ),
     re.compile(rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"): ("an old Office document (.xls, .doc)", SAVE_AS_CSV),
 }
 # Zero bytes that text in an 8-bit encoding or UTF-8 never holds, and binary data does; other control
@@ -60,7 +67,7 @@ def not_text(head: bytes) -> str | None:
             return f"{kind}-compressed; decompress it first (run {decompress} on it, or pipe it through that)"
     for magic, (kind, remedy) in BINARY_MAGIC.items():
         if magic.match(head):
-            return f"{kind}, not text; {remedy}"
+            return f"{kind}, not plain text; {remedy}"
     zeros = head.count(0)
     if zeros >= BINARY_ZEROS:
         return (

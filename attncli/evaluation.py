@@ -8,6 +8,7 @@ import heapq
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -268,14 +269,13 @@ def _other_columns(data: LabelledData, rows: list[int]) -> list[dict[str, Any]]:
     ]
 
 
-def label_values(names: list[str]) -> list[float] | None:
-    """The labels as the numbers they name, where every one names a number and there are at least
-    ORDINAL_LABELS (grades, star ratings: a 5 predicted as 1 is further off than one predicted as
-    4); None otherwise."""
-    values = [number_of(name) for name in names]
-    if len(values) < ORDINAL_LABELS or None in values:
+def label_values(names: list[str]) -> list[Decimal] | None:
+    """The labels as the numbers they name, exactly (ids past 2**53 are equal as floats), where every
+    one names a number and there are at least ORDINAL_LABELS (grades, star ratings: a 5 predicted as
+    1 is further off than one predicted as 4); None otherwise."""
+    if len(names) < ORDINAL_LABELS or any(number_of(name) is None for name in names):
         return None
-    return [value for value in values if value is not None]
+    return [Decimal(name.strip()) for name in names]
 
 
 # The most characters of label names and counts the few-rows note lists.

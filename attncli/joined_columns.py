@@ -29,6 +29,11 @@ def parts_of(spec: str) -> list[str]:
     return spec.split(SEPARATOR) if SEPARATOR in spec else [spec]
 
 
+def columns_named(spec: str) -> str:
+    """`column 'text'`, or where `spec` joins several, `columns 'title,body'`: a message naming them."""
+    return f"columns {spec!r}" if SEPARATOR in spec else f"column {spec!r}"
+
+
 def is_joined(spec: str | None, names: Collection[str]) -> bool:
     """Whether `spec` names several columns: it holds a comma, and no column of `names` is so named."""
     return spec is not None and SEPARATOR in spec and spec not in names

@@ -247,6 +247,18 @@ def opens_json(line: str) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value)
 
 
+def values_in_a_row(line: str) -> bool:
+    """Whether a line holds a whole JSON value and more after it (`{...} {...}`: records written one
+    after another, which a JSON file's first line may begin, and `whole_json_values` reads)."""
+    try:
+        json.loads(line)
+    except json.JSONDecodeError as error:
+        return error.msg == "Extra data"
+    except RecursionError:
+        return False
+    return False
+
+
 def whole_json_values(content: str, name: str) -> list[Any]:
     """The values of JSON text read whole: one array's items, or values written one after another over
     any number of lines each (`jq .` writes records so, PowerShell's ConvertTo-Json one object alone).
@@ -377,14 +389,15 @@ def is_json_array(path: Path) -> bool:
     """Whether a JSON file is read whole (an array, or records over several lines: `jq .`), so that
     its records start on no line of their own (a record is named by its number, not a line)."""
     with path.open("rb") as file:
-        start = file.read(HEADER_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n")
+        start = file.read(HEADER_BYTES).lstrip(JSON_SPACE.encode())  # the mark's bytes among them
     if start.startswith(b"["):
         return True
     first, newline, _ = start.partition(b"\n")
     if not (start.startswith(b"{") and newline):
         return False
     try:
-        return opens_json(first.decode("utf-8"))  # as json_rows tells one read whole
+        line = first.decode("utf-8")
+        return opens_json(line) or values_in_a_row(line)  # as json_rows tells one read whole
     except UnicodeDecodeError:  # a line in another encoding: the readers name it, by its line
         return False
 

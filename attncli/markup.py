@@ -211,7 +211,8 @@ def markup_alone_warning(texts: Sequence[str]) -> str | None:
     return (
         f"warning: {len(alone):,} of the {len(texts):,} training texts hold nothing but HTML markup (such "
         f"as {alone[0].strip()[:40]!r}), which tokenizer.strip_html reads as no text: each trains as the "
-        "unknown token with its label, where predict gives such a text no label; remove them from the data"
+        "unknown token with its label, where predict gives such a text no label; remove them from the data "
+        "(--drop-invalid leaves them in: it reads the texts as written, before the tokenizer)"
     )
 
 

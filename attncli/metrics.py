@@ -7,6 +7,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 # Equal-width confidence bins of the expected calibration error, as in Guo et al. (2017).
 CALIBRATION_BINS = 15
@@ -101,35 +102,45 @@ def weighted_f1(matrix: list[list[int]]) -> float:
     return weighted / total if total else 0.0
 
 
-# Label values this close are one apart: 2.2 - 1.2 is 1.0000000000000002 in floats.
-WITHIN_TOLERANCE = 1e-9
+def _exact(values: Sequence[float | Decimal]) -> list[Decimal]:
+    """Label values as exact decimals: a float as its shortest repr (2.2 - 1.2 is 1, not
+    1.0000000000000002), a Decimal as it is (labels past 2**53, group ids of 18 digits, were equal
+    as floats, and every prediction of them off by one was 'within one': a trial)."""
+    return [value if isinstance(value, Decimal) else Decimal(repr(float(value))) for value in values]
 
 
-def mean_absolute_error(matrix: list[list[int]], values: Sequence[float]) -> float | None:
+def mean_absolute_error(matrix: list[list[int]], values: Sequence[float | Decimal]) -> float | None:
     """Mean distance |predicted - true| over the rows of a confusion matrix whose labels are the
     numbers `values` (grades, star ratings), in the labels' own units; None for no rows."""
     total = sum(map(sum, matrix))
     if not total:
         return None
+    exact = _exact(values)
     distance = sum(
-        count * abs(values[predicted] - values[true])
-        for true, row in enumerate(matrix)
-        for predicted, count in enumerate(row)
+        (
+            count * abs(exact[predicted] - exact[true])
+            for true, row in enumerate(matrix)
+            for predicted, count in enumerate(row)
+        ),
+        Decimal(0),
     )
-    return distance / total
+    return float(distance / total)
 
 
-def share_within(matrix: list[list[int]], values: Sequence[float], distance: float = 1.0) -> float | None:
+def share_within(
+    matrix: list[list[int]], values: Sequence[float | Decimal], distance: float = 1.0
+) -> float | None:
     """Share of the rows of a confusion matrix whose predicted value is at most `distance` from the
     true one, the labels being the numbers `values`; None for no rows."""
     total = sum(map(sum, matrix))
     if not total:
         return None
+    exact, within = _exact(values), _exact([distance])[0]
     near = sum(
         count
         for true, row in enumerate(matrix)
         for predicted, count in enumerate(row)
-        if abs(values[predicted] - values[true]) <= distance + WITHIN_TOLERANCE
+        if abs(exact[predicted] - exact[true]) <= within
     )
     return near / total
 

@@ -19,9 +19,12 @@ SUFFIX_FORMATS[".parquet"] = "parquet"  # a data lake's: the input's types kept 
 UNWRITTEN_SUFFIXES = (".arrow", ".feather", ".xlsx", ".xls")
 
 
-def choose_format(requested: str | None, *, as_json: bool, output: Path | None) -> str:
-    """--format (in any case: CSV is csv), else --json, else the output file's suffix, else a table."""
-    chosen = _chosen_format(requested, as_json=as_json, output=output)
+def choose_format(
+    requested: str | None, *, as_json: bool, output: Path | None, reading: Path | None = None
+) -> str:
+    """--format (in any case: CSV is csv), else --json, else the output file's suffix, else a table.
+    `reading`: the --file read, which a name suggested for the output must not be."""
+    chosen = _chosen_format(requested, as_json=as_json, output=output, reading=reading)
     if chosen == "parquet" and output is None:
         raise DataError(
             "--format parquet writes a binary file; pass --output FILE.parquet (standard output takes "
@@ -30,14 +33,18 @@ def choose_format(requested: str | None, *, as_json: bool, output: Path | None) 
     return chosen
 
 
-def _chosen_format(requested: str | None, *, as_json: bool, output: Path | None) -> str:
+def _chosen_format(requested: str | None, *, as_json: bool, output: Path | None, reading: Path | None) -> str:
     requested = requested.lower() if requested is not None else None
     if requested is not None and requested not in FORMATS:
         raise DataError(f"--format must be one of {', '.join(FORMATS)}, not {requested!r}")
     if output is not None and output.suffix.lower() in UNWRITTEN_SUFFIXES:  # whatever the format asked
+        suggested = output.with_suffix(".csv")
+        if reading is not None and suggested.absolute() == reading.absolute():
+            # Not the file being read (`-f today.csv -o today.xlsx` was told `-o today.csv`: a trial).
+            suggested = output.with_name(f"{output.stem}-predictions.csv")
         raise DataError(
             f"attn predict does not write {output.suffix} files; write a csv or jsonl file "
-            f"(-o {shlex.quote(str(output.with_suffix('.csv')))}), and convert that"
+            f"(-o {shlex.quote(str(suggested))}), and convert that"
         )
     if as_json:
         if requested not in (None, "jsonl"):

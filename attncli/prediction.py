@@ -178,15 +178,17 @@ class PredictionStats:
         if not self.missing_markers:
             return None
         count = sum(self.missing_markers.values())
-        rows, remedy = ("records", "to give them no label")
+        are, were, they, mark, them = ("are", "were", "they", "mark", "them") if count > 1 else (
+            "is", "was", "it", "marks", "it"
+        )  # fmt: skip
+        rows, remedy = ("records", f"to give {them} no label")
         if evaluated:
-            rows, remedy = ("rows evaluated", "and pass --drop-invalid to leave them out")
-        are, were = ("are", "were") if count > 1 else ("is", "was")
+            rows, remedy = ("rows evaluated", f"and pass --drop-invalid to leave {them} out")
         return (
             f"warning: {count:,} of {self.records:,} {rows} {are} only "
             f"{shown_markers(self.missing_markers)}, as R writes a missing text, and {were} read as that "
             "word; "
-            f'if they mark missing texts, leave them empty (R: write.csv(..., na = "")) {remedy}'
+            f'if {they} {mark} missing texts, leave {them} empty (R: write.csv(..., na = "")) {remedy}'
         )
 
     def read_nothing_note(self, *, strips_markup: bool) -> str | None:

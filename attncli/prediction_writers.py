@@ -274,6 +274,7 @@ class CsvWriter:
         on_terminal: bool = False,
         written_columns: Sequence[str] | None = None,
         top_k: int = 0,
+        label_column: str | None = None,
     ) -> None:
         self.input_columns = list(input_columns) or ["index", "text"]
         self.labels, self.ranks = len(label_names), range(2, min(top_k, len(label_names)) + 1)
@@ -285,7 +286,10 @@ class CsvWriter:
         added = ["label", "score", *(f"prob_{label}" for label in label_names), "reason", "truncated_tokens"]
         added += [name for rank in self.ranks for name in (f"top{rank}_label", f"top{rank}_score")]
         taken = {column.strip().lower() for column in self.input_columns}
-        if detected_label_column(self.input_columns) is not None:
+        # So is `label` beside the column the model was trained on for labels (`Theme`), which eval
+        # reads its labels from too (a Mac user's trial: `Theme,label`, where `Catégorie,attn_label`).
+        trained = label_column is not None and label_column.strip().lower() in taken
+        if trained or detected_label_column(self.input_columns) is not None:
             taken.add("label")
         if _laid_out_as_added(self.input_columns):
             # A file predicted before: every column of this prediction is named apart, so that none
@@ -388,9 +392,21 @@ class ParquetWriter(CsvWriter):
     of row groups would need each column's type before the rows that give it)."""
 
     def __init__(
-        self, stream: IO[str], *, input_columns: Sequence[str], label_names: Sequence[str], top_k: int = 0
+        self,
+        stream: IO[str],
+        *,
+        input_columns: Sequence[str],
+        label_names: Sequence[str],
+        top_k: int = 0,
+        label_column: str | None = None,
     ) -> None:
-        super().__init__(stream, input_columns=input_columns, label_names=label_names, top_k=top_k)
+        super().__init__(
+            stream,
+            input_columns=input_columns,
+            label_names=label_names,
+            top_k=top_k,
+            label_column=label_column,
+        )
         self.values: dict[str, list[Any]] = {column: [] for column in [*self.input_columns, *self.added]}
         # The added columns' types, given: a column of no values (no record with a reason) was of
         # Arrow's null type, so one output's schema was not the next one's.

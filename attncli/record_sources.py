@@ -18,7 +18,7 @@ from attncli.csv_rows import is_type_line, shown, table_header, type_line_error
 from attncli.data_file_records import arrow_source, csv_source, json_object, json_source, parquet_source
 from attncli.encodings import encoding_marked_by, is_utf8, is_wide, marked_encoding, marked_encoding_note
 from attncli.errors import DataError
-from attncli.joined_columns import parts_of
+from attncli.joined_columns import columns_named, parts_of
 from attncli.jsonfiles import opens_json
 from attncli.lines import (
     END_OF_FILE,
@@ -147,7 +147,7 @@ def record_shaped(line: str, *, text_column: str | None) -> str | None:
     stripped = line.strip()
     headers = [[name.strip().strip('"') for name in stripped.split(delimiter)] for delimiter in ",;\t"]
     if text_column and any(all(part.strip() in names for part in parts_of(text_column)) for names in headers):
-        return f"a csv/tsv header naming the text column {text_column!r}"
+        return f"a csv/tsv header naming the text {columns_named(text_column)}"
     texts = header_text_column(line)
     return f"{GUESSED_HEADER} ({texts!r})" if texts is not None else None
 
@@ -316,8 +316,8 @@ def _file_records(
         )
         source.notes.insert(
             0,
-            f"{path} opens with a csv header naming the text column {source.text_column!r}, so it is read "
-            "as csv rows, each with its columns",
+            f"{path} opens with a csv header naming the text {columns_named(source.text_column or '')}, so "
+            "it is read as csv rows, each with its columns",
         )
         return source
     if suffix in (".csv", ".tsv"):

@@ -13,7 +13,7 @@ from attncli.column_detection import name_key
 from attncli.columns import Columns
 from attncli.csv_rows import CARRIAGE_RETURN_REMEDY, unquoted_carriage_return
 from attncli.errors import DataError
-from attncli.joined_columns import is_joined, missing_column, parts_of, with_joined_text
+from attncli.joined_columns import columns_named, is_joined, missing_column, parts_of, with_joined_text
 from attncli.labels import bare_names, known_label_key, missing_label
 from attncli.lines import END_OF_FILE
 from attncli.origins import Origin
@@ -25,12 +25,12 @@ def row_problem(text: Any, label: Any, feature: Any, columns: Columns) -> str | 
     """Why a row cannot be trained or scored on, if it cannot."""
     # A blank text is no text: predict gives it no label, so training does not learn one for it.
     if text is None:
-        return f"no text in column {columns.text!r}"
+        return f"no text in {columns_named(columns.text or '')}"
     if not isinstance(text, str):
-        return f"{repr(text)[:40]} instead of a text in column {columns.text!r}"
+        return f"{repr(text)[:40]} instead of a text in {columns_named(columns.text or '')}"
     if is_blank(text):
         blank = "an empty text" if not text.strip() else "a text of invisible characters alone"
-        return f"{blank} in column {columns.text!r}"
+        return f"{blank} in {columns_named(columns.text or '')}"
     if missing_label(feature, label):
         return f"no label in column {columns.label!r}"
     return None
@@ -69,7 +69,7 @@ def to_split(
     for row, text, label, neither in _scan(dataset, columns.text, columns.label, feature):
         problem = row_problem(text, label, feature, columns)
         if row in undecodable:
-            problem = f"bytes that are not UTF-8 text in column {columns.text!r}"
+            problem = f"bytes that are not UTF-8 text in {columns_named(columns.text or '')}"
         elif neither is not None:
             # Neither text nor label: nothing to read or learn, so always left out, and counted (they
             # stopped training unless data.drop_invalid, which also drops the rows that lack only a
@@ -260,7 +260,7 @@ def _is_empty_cell(value: Any) -> bool:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return True
     if isinstance(value, str):
-        return not value.strip().strip(END_OF_FILE)
+        return not value.replace(END_OF_FILE, "").strip()
     if isinstance(value, bytes):
         return not value.strip()
     if isinstance(value, dict):

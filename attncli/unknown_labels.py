@@ -212,9 +212,7 @@ def drop_unknown_labels(
     that is one of the model's in another case is read as that one, and said. `column_said` names
     the label column in the error (" in column 'grade'")."""
     unknown = _unknown_label_rows(dataset, columns, label_names, drop_invalid=drop_invalid)
-    read_as = labels_in_another_case(list(unknown), label_names)
-    read_rows = {label: len(unknown.pop(label)) for label in read_as}  # known now, as the model's
-    note = _read_as_note(where, read_as, read_rows)
+    read_as, note = _read_as_known(unknown, label_names, where)
     if not unknown:
         return KnownRows(dataset, range(len(dataset)), read_as=read_as, note=note)
     ranked = sorted(unknown.items(), key=lambda item: (-len(item[1]), item[0]))  # commonest first
@@ -233,6 +231,27 @@ def drop_unknown_labels(
     skipped = {row for rows in unknown.values() for row in rows}
     kept = array("q", (row for row in range(len(dataset)) if row not in skipped))
     return KnownRows(dataset.select(kept), kept, ignored=counts, read_as=read_as, note=note)
+
+
+def labels_read_as_known(
+    dataset: Any, columns: Columns, label_names: list[str], *, where: str, drop_invalid: bool
+) -> tuple[dict[str, str], str | None]:
+    """The labels of `dataset` that are the model's (or training's) in another case, each with that
+    label (`labels_in_another_case`), and the note saying so: a --validation file's `shipping` was
+    "not among the training labels (..., Shipping, ...)", where eval reads it as `Shipping` (a
+    support lead's trial). Other unknown labels are left to `to_split`, which refuses them."""
+    unknown = _unknown_label_rows(dataset, columns, label_names, drop_invalid=drop_invalid)
+    return _read_as_known(unknown, label_names, where)
+
+
+def _read_as_known(
+    unknown: dict[str, list[int]], label_names: list[str], where: str
+) -> tuple[dict[str, str], str | None]:
+    """`labels_in_another_case` of the `unknown` labels' rows, which leaves them out of `unknown`,
+    and the note naming them."""
+    read_as = labels_in_another_case(list(unknown), label_names)
+    read_rows = {label: len(unknown.pop(label)) for label in read_as}  # known now, as the model's
+    return read_as, _read_as_note(where, read_as, read_rows)
 
 
 def labels_in_another_case(unknown: Sequence[str], label_names: list[str]) -> dict[str, str]:

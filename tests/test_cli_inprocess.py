@@ -525,7 +525,7 @@ def test_several_text_columns_are_read_as_one_text_by_every_command(tmp_path):
     table = RUNNER.invoke(
         app, ["predict", str(tmp_path / "run"), "--json"], input="title,body,source\nCup final,They won,web\n"
     )
-    assert table.exit_code == 0 and "csv header naming the text column 'title,body'" in table.stderr
+    assert table.exit_code == 0 and "csv header naming the text columns 'title,body'" in table.stderr
     assert [json.loads(line)["text"] for line in table.stdout.splitlines()] == ["Cup final\nThey won"]
     # Plain lines, and TEXT arguments, are read in place of both columns, and said so (a trial's log
     # lines went to a model of four joined columns without a word).
@@ -1895,6 +1895,13 @@ def test_json_written_over_lines_is_read_whole_from_a_pipe_or_a_file(easy_run, t
         assert [json.loads(line)["fields"] for line in one.stdout.splitlines()] == [
             {"url": "https://n.example/0"}
         ]
+    # Records one after another on a .json file's first line, then a line each: read whole (a review).
+    in_a_row = '{"body": "hot soup"} {"body": "a late goal"}\n{"body": "fresh bread"}\n'
+    (tmp_path / "row.json").write_text(in_a_row)
+    read = RUNNER.invoke(app, ["predict", str(easy_run), "--json", "-f", str(tmp_path / "row.json")])
+    assert [json.loads(line)["text"] for line in read.stdout.splitlines()] == [
+        "hot soup", "a late goal", "fresh bread"
+    ], read.output  # fmt: skip
     # A first line that is no JSON begun, only text starting as JSON may, is a text as before (told
     # from that line alone, so that lines still go out as they arrive); a log line too.
     plain = ['{"quoted"} words', "[12:00] soup", '["Great"] said the critic', "[{citation needed}] a film"]
@@ -2983,7 +2990,7 @@ def test_a_list_of_columns_powershell_split_at_its_comma_is_named(monkeypatch, c
     _refused(invoke("predict", easy_run, "-f", rows, "--text-column", "title", "body"), f"not both; {hint}")
 
 
-def test_a_decimal_comma_powershell_split_is_noted_beside_the_text_it_made(monkeypatch, easy_run):
+def test_a_decimal_comma_powershell_split_is_noted_beside_the_text_it_made(monkeypatch, easy_run, tmp_path):
     """`--min-score 0,6` from PowerShell arrives as `--min-score 0 6`: a minimum of 0 and a text "6",
     labelled with exit 0 and no word (a trial; `--threshold tech=0,2` made every text tech)."""
     import sys
@@ -3005,9 +3012,21 @@ def test_a_decimal_comma_powershell_split_is_noted_beside_the_text_it_made(monke
     for arguments in (
         ["predict", str(easy_run), "6", "--min-score", "0"],
         ["predict", str(easy_run), "--min-score", "0.5", "6"],
+        # Nor where the two would make no probability: a year given as a text (a review).
+        ["predict", str(easy_run), "--min-score", "1", "2024"],
+        ["predict", str(easy_run), "--threshold", "food=1", "42"],
     ):
         monkeypatch.setattr(sys, "argv", ["attn", *arguments])
         assert "PowerShell" not in RUNNER.invoke(app, arguments).stderr
+    # With --file, the split's text is refused beside it, and the refusal says why it is there.
+    texts = tmp_path / "many.txt"
+    texts.write_text("soup\n")
+    arguments = ["predict", str(easy_run), "-f", str(texts), "--min-score", "0", "6"]
+    monkeypatch.setattr(sys, "argv", ["attn", *arguments])
+    refused = RUNNER.invoke(app, arguments)
+    assert refused.exit_code == 2 and "not both; TEXT '6' follows --min-score 0: if 0,6 was meant" in (
+        refused.stderr
+    ), refused.output
 
 
 def test_a_data_file_and_a_checkpoint_given_in_each_others_place_are_named(easy_run, tmp_path):

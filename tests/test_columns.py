@@ -139,6 +139,10 @@ def test_a_survey_exports_answers_are_its_text_column(columns, text):
         # A news classifier's topic, found last (a forum's `topic` may be a title beside a label).
         (("url", "text", "topic"), "text", "topic"),
         (("body", "topic", "label"), "body", "label"),
+        # A survey coder's themes, and a help desk's groups (Zendesk, Freshdesk): trials of both.
+        (("Response", "Theme"), "Response", "Theme"),
+        (("Ticket ID", "Subject", "Description", "Type", "Group"), "Description", "Group"),
+        (("text", "group", "label"), "text", "label"),
     ],
 )
 def test_grades_ratings_and_scores_are_label_columns_where_no_usual_name_is(columns, text, label):
@@ -275,3 +279,8 @@ def test_a_text_column_chosen_by_a_word_names_the_others_a_word_could_choose():
         "d: using text column 'review_body' and label column 'stars', chosen by name (--text-column and "
         "--label-column choose others)"
     )  # fmt: skip
+    # Nor one whose name only begins with a text's word: who wrote a message, or a text's other form.
+    for others in (("message_author", "message_status", "message_score"), ("text_raw",)):
+        columns = ("message_body" if others[0].startswith("message") else "text_clean", *others, "category")
+        note = choose_columns(Layout(columns=columns), where="d", text=None, label=None).note
+        assert note is None or "not read" not in note, note

@@ -281,7 +281,7 @@ def test_arrow_files_are_data_files_as_parquet_files_are(tmp_path):
 
 def test_feather_files_are_arrow_files_and_statistics_programs_files_are_named(tmp_path):
     """R's arrow::write_feather and pandas' to_feather write Arrow IPC files named .feather, which were
-    'an Arrow file, not text; pass it as a file named with the suffix .arrow'; Feather's first
+    'an Arrow file, not plain text; pass it as a file named with the suffix .arrow'; Feather's first
     version is no Arrow file, and R's .rds was told to be gunzipped, then called UTF-16."""
     import pyarrow as pa
     import pyarrow.feather as feather
@@ -1830,6 +1830,32 @@ def test_a_validation_split_headed_in_another_case_is_read_by_the_train_splits_c
     splits = load_splits(dataclasses.replace(config, text_column="title,description"))
     assert list(splits.splits["validation"].texts) == [row[" Title"] for row in held]  # descriptions empty
     assert len(load_splits(dataclasses.replace(config, text_column="title")).splits["validation"]) == 12
+
+
+def test_validation_labels_in_another_case_are_read_as_trainings_as_eval_reads_them(tmp_path):
+    """A --validation file's `shipping` was "not among the training labels (Billing, Shipping)",
+    where eval reads it as `Shipping` (a support lead's trial); a label no case makes known is still
+    refused."""
+    train = tmp_path / "train.csv"
+    train.write_text(
+        "text,label\n" + "".join(f"parcel {n},Shipping\ninvoice {n},Billing\n" for n in range(10))
+    )
+    dev = tmp_path / "dev.csv"
+    dev.write_text("text,label\nparcel late,shipping\ninvoice wrong,Billing \nparcel lost,SHIPPING\n")
+    splits = load_splits(DataConfig(source=str(train), validation_file=str(dev)))
+    names = splits.label_names
+    assert [names[label] for label in splits.splits["validation"].labels] == [
+        "Shipping",
+        "Billing",
+        "Shipping",
+    ]
+    assert (
+        f"{dev}: read 'SHIPPING' as the model's 'Shipping' (1 row), 'shipping' as 'Shipping' (1 row), labels "
+        "compared ignoring case" in splits.notes
+    ), splits.notes
+    dev.write_text("text,label\nparcel late,Sales\n")
+    with pytest.raises(DataError, match="label 'Sales' .* is not among the training labels"):
+        load_splits(DataConfig(source=str(train), validation_file=str(dev)))
 
 
 def test_a_dotted_path_is_never_read_from_a_top_level_look_alike():

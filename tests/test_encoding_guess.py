@@ -21,6 +21,8 @@ TEXTS = {
     "cp1255": "המוצר הזה מצוין, המשלוח היה מהיר מאוד.",
     "cp874": "สินค้านี้ดีมาก จัดส่งเร็ว พอใจมาก",
     "koi8-r": "Отличный телефон, очень доволен покупкой.",
+    # Excel for Mac's "CSV (Macintosh)": advised cp1252, it trained on `spŠt` and `canÕt` (a trial).
+    "mac_roman": "Die Lieferung war schön, aber zu spät. Größe passt. It wasn’t “great” — really…",
 }
 
 
@@ -116,6 +118,12 @@ def test_a_file_that_decodes_to_garbage_in_the_encoding_given_is_warned_of(tmp_p
         own = tmp_path / f"{codec}.txt"
         own.write_bytes(((text + "\n") * 3).encode(codec))
         assert garbled_reading_warning(own, codec) is None, codec
+    # Mac Roman read as the cp1252 an error advised before: garbled, and Mac Roman named.
+    mac = tmp_path / "mac.csv"
+    mac.write_bytes(("text,label\r" + TEXTS["mac_roman"] + ",a\r").encode("mac_roman"))
+    assert "its bytes read as text in mac_roman (Western European, from a Mac)" in (
+        garbled_reading_warning(mac, "cp1252") or ""
+    )
 
 
 def test_korean_read_in_a_chinese_encoding_is_warned_of(tmp_path):

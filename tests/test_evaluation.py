@@ -1166,6 +1166,7 @@ def test_number_labels_are_scored_by_how_far_off_the_predictions_are(tmp_path):
     assert label_values(["1", "2.5", "-3"]) == [1.0, 2.5, -3.0]
     assert label_values(["1", "2", "many"]) is None and label_values(["0", "1"]) is None
     assert label_values(["1", "2", "nan"]) is None
+    assert label_values(["100000000000000000", "100000000000000001", " 2 "]) == [10**17, 10**17 + 1, 2]
 
 
 def test_thresholds_decide_the_labels_scored_and_each_label_s_ranking_is_reported(loaded, tmp_path):

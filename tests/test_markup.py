@@ -167,6 +167,7 @@ def test_training_texts_of_markup_alone_are_warned_of_with_the_setting():
     assert markup_alone_warning(texts) == (
         "warning: 3 of the 7 training texts hold nothing but HTML markup (such as '<br /><br />'), which "
         "tokenizer.strip_html reads as no text: each trains as the unknown token with its label, where "
-        "predict gives such a text no label; remove them from the data"
+        "predict gives such a text no label; remove them from the data (--drop-invalid leaves them in: it "
+        "reads the texts as written, before the tokenizer)"
     )
     assert markup_alone_warning(["good film", "a &amp; b"]) is None

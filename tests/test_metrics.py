@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from attncli.metrics import (
@@ -118,3 +120,8 @@ def test_distances_of_number_labels_computed_by_hand():
     assert share_within(confusion_matrix([1], [2], 3), [0.2, 1.2, 2.2]) == 1.0
     assert mean_absolute_error(confusion_matrix([], [], 3), [1.0, 2.0, 3.0]) is None
     assert share_within(confusion_matrix([], [], 3), [1.0, 2.0, 3.0]) is None
+    # Labels past 2**53 (group ids of 18 digits), exactly: equal as floats, each prediction of a
+    # neighbour was 'within one' at an error of 0 (a trial).
+    ids = [Decimal(10**17), Decimal(10**17 + 1), Decimal(10**17 + 3)]
+    off = confusion_matrix([0, 1, 2], [1, 2, 0], 3)  # off by 1, 2 and 3
+    assert mean_absolute_error(off, ids) == 2.0 and share_within(off, ids) == pytest.approx(1 / 3)

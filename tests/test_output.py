@@ -35,6 +35,11 @@ def test_format_comes_from_the_option_then_json_then_the_suffix():
     for requested, as_json in (("csv", False), (None, True)):
         with pytest.raises(DataError, match=r"^attn predict does not write .arrow files"):
             choose_format(requested, as_json=as_json, output=Path("preds.arrow"))
+    # The name suggested is never the file being read (`-f today.csv -o today.xlsx`: a trial).
+    for reading, suggested in ((None, "today.csv"), (Path("today.csv"), "today-predictions.csv")):
+        with pytest.raises(DataError) as refused:
+            choose_format(None, as_json=False, output=Path("today.xlsx"), reading=reading)
+        assert f"(-o {suggested}), and convert that" in str(refused.value)
     # Parquet, a data lake's format, is written to a file, never to standard output (binary).
     assert choose_format(None, as_json=False, output=Path("preds.parquet")) == "parquet"
     assert choose_format("parquet", as_json=False, output=Path("preds.parquet")) == "parquet"

@@ -221,8 +221,10 @@ def test_texts_written_for_a_missing_value_are_labelled_and_warned_of(loaded):
     assert PredictionStats().missing_marker_note() is None
     one = PredictionStats()
     predict_records(loaded, [Record(0, "N/A"), Record(1, "bread")], stats=one)
-    assert "1 of 2 records is only 'N/A', as R writes a missing text, and was read as that word" in (
-        one.missing_marker_note() or ""
+    assert (
+        "1 of 2 records is only 'N/A', as R writes a missing text, and was read as that word; if it marks "
+        'missing texts, leave it empty (R: write.csv(..., na = "")) to give it no label'
+        in (one.missing_marker_note() or "")
     )
 
 

@@ -78,6 +78,20 @@ def test_the_predicted_label_never_takes_a_name_eval_would_read_as_the_true_labe
     assert writer.added[:2] == added
 
 
+def test_the_predicted_label_is_named_apart_beside_the_column_the_model_was_trained_on_for_labels():
+    """A model trained with --label-column Code, run on a sheet holding Code: `Code,label`, where
+    eval reads Code, and names `Catégorie,attn_label` apart (a Mac user's trial, of `Theme`)."""
+    for trained in ("Code", "code "):
+        writer = CsvWriter(
+            io.StringIO(), input_columns=["Response", "Code"], label_names=["a"], label_column=trained
+        )
+        assert writer.added[:2] == ["attn_label", "score"]
+    other = CsvWriter(
+        io.StringIO(), input_columns=["Response", "Notes"], label_names=["a"], label_column="Code"
+    )
+    assert other.added[:2] == ["label", "score"]
+
+
 def test_csv_output_adds_label_score_and_probabilities_to_the_input_columns():
     stream = io.StringIO()
     writer = CsvWriter(stream, input_columns=["id", "text", "label"], label_names=["neg", "pos"])

@@ -454,22 +454,29 @@ def test_a_saved_dataset_and_its_arrow_files_are_read_as_records_with_their_fiel
         ),
         (
             b"\xff\xff\xff\xff\x50\x01\x00\x00\x10\x00\x00\x00" + bytes(200),
-            "an Arrow file, not text; pass it as a file named with the suffix .arrow",
+            "an Arrow file, not plain text; pass it as a file named with the suffix .arrow",
             None,
         ),
         (  # standard input cannot be given a suffix: it was "give it the suffix .parquet" (a trial)
             b"PAR1\x15\x04\x15\xe0\x12\x15" + bytes(200),
-            "a parquet file, not text; pass it as a file named with the suffix .parquet",
+            "a parquet file, not plain text; pass it as a file named with the suffix .parquet",
             None,
         ),
-        (b"%PDF-1.7\n" + bytes(range(256)) * 4, "a PDF, not text", None),
+        (b"%PDF-1.7\n" + bytes(range(256)) * 4, "a PDF, not plain text", None),
+        (  # TextEdit's default: its markup was labelled line by line, and trained on (a Mac user's trial)
+            b"{\\rtf1\\ansi\\ansicpg1252\\cocoartf2761\n{\\fonttbl\\f0\\fswiss Helvetica;}\n"
+            b"\\f0\\fs24 late\\\n}",
+            "an RTF document (rich text, as TextEdit and WordPad save it), not plain text; save it as plain "
+            "text",
+            None,
+        ),
         (
             bytes(range(256)) * 16,
             "not text in an 8-bit encoding or UTF-8 (its first 4,096 bytes hold 16 zero bytes)",
             None,
         ),
     ],
-    ids=["zip", "arrow", "parquet", "pdf", "zeros"],
+    ids=["zip", "arrow", "parquet", "pdf", "rtf", "zeros"],
 )
 def test_binary_data_read_as_text_is_refused_not_advised_an_8bit_encoding(tmp_path, head, said, file_said):
     """Such bytes were 'not valid utf-8; pass --encoding (latin-1)', which then gave garbage texts."""
@@ -487,6 +494,9 @@ def test_binary_data_read_as_text_is_refused_not_advised_an_8bit_encoding(tmp_pa
     hive = tmp_path / "hive.csv"
     hive.write_bytes(b"text\x01label\n" + b"soup and bread\x01food\n" * 40)
     assert [r.text for r in _records(from_file(hive, delimiter="\x01"))][:1] == ["soup and bread"]
+    # A text that names RTF's opening is a text: `{\rtf1}` alone, or in words.
+    text.write_bytes(b"{\\rtf is how RTF opens\n{\\rtf1}\n")
+    assert len(_records(from_file(text))) == 2
 
 
 def test_arguments_are_records_in_order():
@@ -579,6 +589,17 @@ def test_csv_rows_arriving_on_a_pipe_are_records_handed_on_as_their_rows_complet
     assert as_rows and [(r.text, r.fields) for chunk in read.chunks for r in chunk] == [
         ("soup", {"id": "1", "text": "soup"})
     ]
+    # Columns joined, named in other case or with spaces around: each read as the header names it,
+    # as a file is (the description was left out, read by the subject alone: a trial).
+    for header in ("id,subject,description", "id,Subject ,Description "):
+        joined = RecordSource(
+            name="standard input", chunks=iter([[Record(0, header), Record(1, "9,Refund,twice")]])
+        )
+        read, as_rows = csv_rows_if_table(
+            joined, text_column=None, trained_column="Subject,Description", delimiter=None
+        )
+        assert as_rows and read.text_column == ",".join(header.split(",")[1:])
+        assert [r.text for chunk in read.chunks for r in chunk] == ["Refund\ntwice"]
     # Plain lines stay plain: a header over a line of other cells, a header naming another column,
     # or none to name (a model of no text column, no --text-column).
     for lines, trained in (

@@ -46,7 +46,10 @@ def check_inputs(
             from attncli.cli.usage import comma_split_hint
 
             said += f"; {comma_split_hint('--text-column', text_column, texts[0])}"
-        raise ConfigError(said)
+        from attncli.cli.usage import decimal_comma_hint
+
+        split = decimal_comma_hint(sys.argv[1:], texts)  # `--min-score 0,6` from PowerShell, likewise
+        raise ConfigError(said if split is None else f"{said}; {split}")
     _require_no_data_file_as_text(texts)
     if STDIN in texts and len(texts) > 1:
         raise ConfigError("'-' reads standard input; pass it alone, without other TEXT arguments")
@@ -195,11 +198,11 @@ def _record_source(
 
     if texts and texts != [record_sources.STDIN]:
         _note_texts_naming_paths(texts)
-        from attncli.cli.usage import decimal_comma_note
+        from attncli.cli.usage import decimal_comma_hint
 
-        split = decimal_comma_note(sys.argv[1:], texts)
+        split = decimal_comma_hint(sys.argv[1:], texts)
         if split is not None:
-            say(split)
+            say(f"note: {split}")
         return record_sources.from_arguments(texts)
     if _is_folder_of_texts(file):
         folder = documents.from_folder(file, encoding=encoding)  # type: ignore[arg-type]
@@ -549,9 +552,12 @@ def _held_until_some_text(
     come, once one has. Plain text (`column` None) is handed on as it comes: a blank line is a
     record of its own. A stream (`streaming`) says once that it holds them, where a person watching
     would see nothing; a record that does not read hands the held ones on before its error."""
+    from attncli.joined_columns import columns_named
+
     held: list[list[Record]] | None = []
     count = 0
     remedy = "if another column holds the texts, pass --text-column with its name"
+    named = columns_named(column or "")
     while True:
         try:
             chunk = next(chunks, None)
@@ -569,17 +575,15 @@ def _held_until_some_text(
             continue
         if streaming and not held:
             say(
-                f"note: the first records of {name} have no text in column {column!r}; their results "
+                f"note: the first records of {name} have no text in {named}; their results "
                 "wait for a record that has one"
             )
         held.append(chunk)
         count += len(chunk)
         if count >= HELD_WITHOUT_TEXT:
-            raise DataError(
-                f"the first {count:,} records of {name} have no text in column {column!r}; {remedy}"
-            )
+            raise DataError(f"the first {count:,} records of {name} have no text in {named}; {remedy}")
     if held:
-        raise DataError(f"no record of {name} has a text in column {column!r} ({count:,} read); {remedy}")
+        raise DataError(f"no record of {name} has a text in {named} ({count:,} read); {remedy}")
 
 
 def note_when_nothing_read(source: RecordSource, *, records: int, verb: str) -> None:

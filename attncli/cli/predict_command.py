@@ -128,7 +128,7 @@ def predict(
         )
 
         check_output_file(output)
-        chosen = choose_format(output_format, as_json=as_json, output=output)
+        chosen = choose_format(output_format, as_json=as_json, output=output, reading=file)
         require_min_score(min_score)  # before the model loads
         refuse_swapped_file(checkpoint, file, command="predict")
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
@@ -177,7 +177,7 @@ def predict(
             elif chosen == "parquet":
                 parquet_writer = ParquetWriter(
                     stream, input_columns=source.columns, label_names=loaded.label_names,
-                    top_k=top_k if top_k_given else 0,
+                    top_k=top_k if top_k_given else 0, label_column=loaded.config.data.label_column,
                 )  # fmt: skip
                 for predictions in chunks:
                     parquet_writer.write(predictions)
@@ -195,6 +195,7 @@ def predict(
                         on_terminal=writes_to_terminal(stream),  # standard output, or -o /dev/tty
                         written_columns=source.written_columns,
                         top_k=top_k if top_k_given else 0,  # else the columns stay as they were
+                        label_column=loaded.config.data.label_column,
                     )  # fmt: skip
                     for predictions in chunks:
                         csv_writer.write(predictions)

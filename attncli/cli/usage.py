@@ -87,10 +87,11 @@ def _comma_split(error: Any, arguments: list[str]) -> str | None:
 DECIMAL_OPTIONS = ("--min-score", "--threshold")
 
 
-def decimal_comma_note(arguments: list[str], texts: list[str]) -> str | None:
-    """The note for a TEXT argument of digits right after a number option's value: `--min-score 0,6`
-    from PowerShell arrives as `--min-score 0 6`, a minimum of 0 and a text "6", labelled with exit 0
-    (a trial; `--threshold tech=0,2` made every text tech)."""
+def decimal_comma_hint(arguments: list[str], texts: list[str]) -> str | None:
+    """What to say of a TEXT argument of digits right after a number option's value where the two
+    make a probability: `--min-score 0,6` from PowerShell arrives as `--min-score 0 6`, a minimum of
+    0 and a text "6", labelled with exit 0 (a trial; `--threshold tech=0,2` made every text tech).
+    Not after `--min-score 1 2024`, whose 1.2024 no option takes (a review)."""
     for position, argument in enumerate(arguments):
         option, equals, value = argument.partition("=")  # --min-score=0 or --min-score 0
         if option not in DECIMAL_OPTIONS:
@@ -100,9 +101,12 @@ def decimal_comma_note(arguments: list[str], texts: list[str]) -> str | None:
         after = position + (1 if equals else 2)
         following = arguments[after] if after < len(arguments) else ""
         # A whole number given (0, or tech=0), then digits: the two halves of one decimal.
-        if re.fullmatch(r"[0-9]+", following) and following in texts and re.search(r"(?:^|=)[0-9]+$", value):
+        whole = re.search(r"(?:^|=)([0-9]+)$", value)
+        if re.fullmatch(r"[0-9]+", following) and following in texts and whole is not None:
+            if float(f"{whole.group(1)}.{following}") > 1:
+                continue
             return (
-                f"note: TEXT {following!r} follows {option} {value}: if {value},{following} was meant, write "
+                f"TEXT {following!r} follows {option} {value}: if {value},{following} was meant, write "
                 f"{value}.{following}; PowerShell passes an unquoted {value},{following} to a program as two "
                 "arguments"
             )

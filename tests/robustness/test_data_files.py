@@ -122,6 +122,15 @@ def test_empty_cells_of_a_text_column_chosen_by_a_word_say_how_it_was_chosen(tmp
     assert said.startswith(f"line 2 of {path} has no text in column 'Teacher Comment'")
     assert "; using text column 'Teacher Comment' and label column 'Score', chosen by name" in said
     assert "'Question' and 'Student Answer' are not read" in said
+    # The same cells in a validation file of its own are told alike (a review).
+    full = [f"Kid {n},Q,answer {n},{n % 2},good" for n in range(12)]
+    path.write_text(lines("Student Name,Question,Student Answer,Score,Teacher Comment", *full))
+    (dev := tmp_path / "dev.csv").write_text(
+        lines("Student Name,Question,Student Answer,Score,Teacher Comment", *rows)
+    )
+    said = refusal(path, validation_file=str(dev))
+    assert said.startswith(f"line 2 of {dev} has no text in column 'Teacher Comment'")
+    assert "'Question' and 'Student Answer' are not read" in said
 
 
 def test_the_ctrl_z_that_dos_tools_end_a_file_with_is_no_text_and_no_row(tmp_path, checkpoint):
@@ -157,6 +166,7 @@ def test_the_ctrl_z_that_dos_tools_end_a_file_with_is_no_text_and_no_row(tmp_pat
 
     # Any whitespace, a no-break space's too, is still no value beside it.
     assert _is_empty_cell("\u00a0\x1a") and _is_empty_cell("\u3000") and not _is_empty_cell("\x1ax")
+    assert _is_empty_cell("\x1a \x1a") and _is_empty_cell("\x1a\t\x1a")  # marks among spaces (a review)
 
 
 def test_csv_with_a_byte_order_mark_keeps_its_first_column_name(tmp_path):
@@ -1374,10 +1384,7 @@ def test_excel_delimiter_hint_line_is_named_in_train_eval_and_predict(tmp_path):
         f"the first line of {hinted} is Excel's delimiter hint ('sep=;'), not the header line that names the "
         "columns; delete that line (attn reads the delimiter off the header line below it)"
     )
-    assert refusal(hinted) == expected
-    with pytest.raises(DataError) as refused:
-        from_file(hinted)
-    assert str(refused.value) == expected
+    _refused_by_train_and_predict(hinted, expected)
     named = tmp_path / "named.csv"  # a one-column file whose column is named `sep=`: no hint
     named.write_text(lines("sep=", "soup", "bread"), encoding="utf-8")
     assert [r.text for chunk in from_file(named, text_column="sep=").chunks for r in chunk] == [
@@ -1475,19 +1482,23 @@ def test_a_csv_without_a_header_line_gets_a_hint_in_train_and_predict(tmp_path):
     assert every_text(load(form, text_column=question)) == sorted(row.split(",")[0] for row in ab_rows())
 
 
-def _refused_as_carriage_return_ended(path):
-    """Train and predict both refuse `path` as a csv whose lines end with a carriage return alone,
-    with the tr command that mends it."""
+def _refused_by_train_and_predict(path: Path, expected: str) -> None:
     from attncli.record_sources import from_file
 
-    expected = (
-        f'{path} ends its lines with a carriage return alone (as Excel for Mac\'s "CSV (Macintosh)" writes '
-        f"them); convert them to line feeds first, for example with tr '\\r' '\\n' < {path} > mac-lf.csv"
-    )
     assert refusal(path) == expected
     with pytest.raises(DataError) as refused:
         from_file(path)
     assert str(refused.value) == expected
+
+
+def _refused_as_carriage_return_ended(path):
+    """Train and predict both refuse `path` as a csv whose lines end with a carriage return alone,
+    with the tr command that mends it."""
+    _refused_by_train_and_predict(
+        path,
+        f'{path} ends its lines with a carriage return alone (as Excel for Mac\'s "CSV (Macintosh)" writes '
+        f"them); convert them to line feeds first, for example with tr '\\r' '\\n' < {path} > mac-lf.csv",
+    )
 
 
 def test_a_csv_with_carriage_returns_alone_for_line_ends_is_refused_in_train_and_predict(tmp_path):
@@ -1509,6 +1520,17 @@ def test_a_csv_with_carriage_returns_alone_for_line_ends_is_refused_in_train_and
             f"for example with iconv -f {iconv} -t utf-8 {path} | tr '\\r' '\\n' > mac-lf.csv, and read that "
             "without --encoding (it is utf-8)"
         )
+    # In Mac Roman, as that export writes it: both told at once, where "line 1 is not valid utf-8"
+    # (line 1 the whole file) advised cp1252, which read `café` as `cafŽ` (a Mac user's trial).
+    spaced = tmp_path / "Sheet 1.csv"
+    spaced.write_bytes("text,label\rcafé très bon,a\rlivraison déçue,b\r".encode("mac_roman"))
+    expected = (
+        f'{spaced} ends its lines with a carriage return alone (as Excel for Mac\'s "CSV (Macintosh)" writes '
+        "them), and is not utf-8 (its bytes read as text in mac_roman, Western European, from a Mac); "
+        f"convert both first, for example with iconv -f macintosh -t utf-8 '{spaced}' | tr '\\r' '\\n' > "
+        "'Sheet 1-lf.csv', and read that without --encoding (it is utf-8)"
+    )
+    _refused_by_train_and_predict(spaced, expected)
 
 
 def test_a_mac_csv_whose_cell_keeps_a_line_feed_is_refused_as_one_with_carriage_returns_alone(tmp_path):
