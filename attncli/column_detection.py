@@ -54,10 +54,13 @@ LABEL_COLUMNS = (
 # Spanish, German) is a text column's name too.
 # A news classifier's `topic` is one too, found late: a forum's `topic` may hold a thread's title; so
 # are a survey coder's `Theme` and a help desk's `Group` (Zendesk's and Freshdesk's exports), an age
-# group or a colour theme elsewhere (trials of both).
+# group or a colour theme elsewhere (trials of both), found by their whole names alone (WHOLE_NAMES_ONLY).
 LAST_RESORT_LABEL_COLUMNS = (
-    *("grade", "rating", "stars", "overall", "mark", "score", "topic", "theme", "group"),
+    *("grade", "rating", "stars", "overall", "mark", "score", "topic", "theme", "themes", "group"),
 )
+# Last-resort names not found as a word of another (group_id, age_group, Assignment Group beside a
+# ticket's own label, whose output's `label` became `attn_label`: a review).
+WHOLE_NAMES_ONLY = frozenset({"theme", "themes", "group"})
 # Other languages' names that an English plural less its s spells (classes, categories): known only
 # as written. The rest are found in the plural too (Comentarios, Categorías, etiquetas).
 SINGULAR_ONLY = frozenset({"classe", "categorie"})
@@ -138,7 +141,8 @@ def detect(layout: Layout, role: Role, taken: str | None) -> tuple[str | None, b
     if last_resort is not None or not role.last_resort:
         return last_resort, False
     lenient = role.excluded_words.difference(role.last_resort)
-    return column_by_words(candidates, [*words_known, *role.last_resort], lenient, role.demoted_words), False
+    by_word = [name for name in role.last_resort if name not in WHOLE_NAMES_ONLY]
+    return column_by_words(candidates, [*words_known, *by_word], lenient, role.demoted_words), False
 
 
 def written_by_predict(column: str) -> bool:

@@ -184,7 +184,8 @@ def _names_a_text(name: str) -> bool:
     a code (`Student Answer`; not `review_id`, `comment_date`, nor `message_author` or `text_raw`
     beside a chosen `message_body` or `text_clean`, which a review found named as unread texts)."""
     words = name_words(name)
-    return bool(words) and is_text_word(words[-1]) and not set(words) & (NOT_TEXT_WORDS | CODE_WORDS)
+    last = next((word for word in reversed(words) if not word.isdigit()), "")  # `answer_2`'s answer
+    return is_text_word(last) and not set(words) & (NOT_TEXT_WORDS | CODE_WORDS)
 
 
 def _is_subject(names: list[str]) -> bool:

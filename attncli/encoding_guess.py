@@ -34,7 +34,7 @@ CASE_CHAOS = re.compile(
 )
 # Punctuation beyond ASCII that no word holds between two Latin letters ("Grš§e", Mac Roman's "Größe"
 # read as cp1252; "d‡", its "dá"), where an apostrophe (’, a quote mark) and a middle dot (l·l) may be.
-INSIDE_A_WORD = "\u00b7"
+INSIDE_A_WORD = "\u00b7\u2026"  # and an ellipsis: `wait…what`
 # Garbled text is mostly odd; 15% leaves room for a pangram's Polish ("Zażółć gęślą jaźń").
 MOST_ODD = 0.15
 # As many as may read one text: Hebrew's bytes read as Cyrillic, Greek and Thai letters too.
@@ -124,7 +124,7 @@ def _odd_share(text: str) -> float | None:
             elif category == "Po" and character not in INSIDE_A_WORD and _between_latin_letters(text, index):
                 odd += 1
             elif _stray_mark(character) and any(
-                _stray_mark(text[neighbour])
+                _stray_mark(text[neighbour]) and text[neighbour] != character
                 for neighbour in (index - 1, index + 1)
                 if 0 <= neighbour < len(text)
             ):  # `§≥§Œæ¶…`: Japanese read as Mac Roman, symbols against symbols
@@ -140,15 +140,17 @@ def _against_a_letter(text: str, index: int) -> bool:
 
 
 def _stray_mark(character: str) -> bool:
-    """A symbol, dash, bracket or other punctuation beyond ASCII, which text seldom writes beside
-    another (`≥§`, `«∆⁄`), where quote marks (`”’`), an ellipsis (`……` in Chinese) and the marks of
-    East Asian scripts (`！？`) may be."""
+    """A symbol, bracket or other punctuation beyond ASCII, which text seldom writes beside another
+    of its kind but itself (`≥§`, `«∆⁄`), where a text may write quote marks (`”’`), dashes (`—¿`,
+    `——`), an ellipsis, the same mark again (`§§`, `№№`), stars and hearts (`★★★★☆`) and the marks of
+    East Asian scripts (`！？`) so (a review found each in text read right, taken for garbled)."""
     category = unicodedata.category(character)
     return (
         not character.isascii()
         and ord(character) < 0x3000
-        and character != "\u2026"
-        and (category[0] == "S" or category in ("Po", "Ps", "Pe", "Pd"))
+        and character not in "\u2026\u00bf\u00a1"
+        and not 0x2600 <= ord(character) <= 0x27BF
+        and (category[0] == "S" or category in ("Po", "Ps", "Pe"))
     )
 
 

@@ -288,8 +288,9 @@ class CsvWriter:
         taken = {column.strip().lower() for column in self.input_columns}
         # So is `label` beside the column the model was trained on for labels (`Theme`), which eval
         # reads its labels from too (a Mac user's trial: `Theme,label`, where `Catégorie,attn_label`).
-        trained = label_column is not None and label_column.strip().lower() in taken
-        if trained or detected_label_column(self.input_columns) is not None:
+        trained = [column for column in self.input_columns if _same_name(column, label_column)]
+        self.truth_column = trained[0] if trained else detected_label_column(self.input_columns)
+        if self.truth_column is not None:
             taken.add("label")
         if _laid_out_as_added(self.input_columns):
             # A file predicted before: every column of this prediction is named apart, so that none
@@ -454,11 +455,16 @@ class ParquetWriter(CsvWriter):
         numbers and the input's true labels are integers (a star rating, a GLUE label), so that the
         two columns compare (`df.label == df.attn_label` was False on every row: text against
         integers, a trial). Elsewhere they are text, as the model names them."""
-        truth = detected_label_column(self.input_columns)
+        truth = self.truth_column
         if truth is None or not self.whole_number_labels:
             return False
         given = [value for value in self.values[truth] if value is not None]
         return bool(given) and all(type(value) is int for value in given)
+
+
+def _same_name(column: str, other: str | None) -> bool:
+    """Whether two column names are one, ignoring case and surrounding spaces, as spreadsheets do."""
+    return other is not None and column.strip().lower() == other.strip().lower()
 
 
 def _arrow_table(columns: dict[str, list[Any]], types: dict[str, str]) -> Any:

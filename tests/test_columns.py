@@ -284,3 +284,7 @@ def test_a_text_column_chosen_by_a_word_names_the_others_a_word_could_choose():
         columns = ("message_body" if others[0].startswith("message") else "text_clean", *others, "category")
         note = choose_columns(Layout(columns=columns), where="d", text=None, label=None).note
         assert note is None or "not read" not in note, note
+    numbered = Layout(columns=("Teacher Comment", "Answer 1", "answer_2", "grade"))
+    assert "'Answer 1' and 'answer_2' are not read" in str(
+        choose_columns(numbered, where="d", text=None, label=None).note
+    )

@@ -62,6 +62,31 @@ def test_the_encoding_text_was_written_in_is_among_those_named_and_garbling_ones
         assert "cp1252" not in named and "cp1250" not in named
 
 
+@pytest.mark.parametrize(
+    ("codec", "text"),
+    [
+        ("cp1252", "—¿Vienes mañana?—preguntó Juan. —¡Claro…"),  # dashes against ¿ and ¡
+        ("cp1252", "Laut §§ 823 ff. BGB haftet der Schädiger…"),  # a mark twice
+        ("cp1252", "Hmm…ok, that’s fine. Wait…what? Très bien"),  # an ellipsis between letters
+        ("cp1252", "Preis: 5 € – 10 € (±2 °C) × 3 « très » „gut“ ‹ok›"),
+        ("cp1251", "Цена: 100 руб. № 5, №№ 6–8; «Война и мир»"),
+        ("gb18030", "他说——我不去了，明天再说吧。"),  # a double dash
+        ("cp932", "とても良い商品でした。★★★★☆"),  # stars
+    ],
+)
+def test_punctuation_text_writes_is_not_taken_for_garbling(tmp_path, codec, text):
+    """Marks that Mac Roman read as cp1252 (`Grš§e`) or Japanese read as Mac Roman (`§≥§`) are told
+    by are also in text read right: each was taken for garbled, so that the encoding a file was in
+    was not advised, or a file read right was warned of (a review)."""
+    from attncli.encoding_guess import garbled_reading_warning
+
+    data = (text * 3).encode(codec)
+    assert codec in [name for name, _ in likely_encodings(data, besides="utf-8")]
+    path = tmp_path / "rows.csv"
+    path.write_bytes(("text,label\n" + "".join(f"{text} {n},a\n" for n in range(20))).encode(codec))
+    assert garbled_reading_warning(path, codec) is None
+
+
 def test_a_file_in_the_encoding_given_is_not_advised_again_and_ascii_gives_no_guess():
     japanese = TEXTS["cp932"].encode("cp932")
     assert "cp932" not in [name for name, _ in likely_encodings(japanese, besides="cp932")]

@@ -69,6 +69,10 @@ def test_csv_output_columns_keep_names_of_their_own_whatever_the_input_holds():
         (["student_id", "essay", "grade"], ["attn_label", "score"]),
         (["text", "note"], ["label", "score"]),
         (["review_body", "sentiment_label"], ["attn_label", "score"]),  # found by a word in its name
+        # A help desk's `Group` by its whole name only: not a word of another (a review).
+        (["Subject", "Group"], ["attn_label", "score"]),
+        (["Subject", "group_id"], ["label", "score"]),
+        (["text", "age_group", "Assignment Group"], ["label", "score"]),
         # Predict's own label column holds no true labels, so it leaves "label" free.
         (["text", "attn_label"], ["label", "score"]),
     ],
@@ -370,6 +374,14 @@ def test_parquet_output_keeps_the_inputs_types_beside_the_csvs_columns(tmp_path)
             5 if truth == 3 else "5",
         ]
         assert stars[1]["attn_label"] is None
+    # So beside the column the model was trained on for labels, whatever its name (a review).
+    with (tmp_path / "y.parquet").open("w", encoding="utf-8") as stream:
+        writer = ParquetWriter(stream, input_columns=["text", "y"], label_names=["3", "5"], label_column="y")
+        writer.write(
+            [Prediction(0, "fine", "3", 0.75, [("3", 0.75)], [0.75, 0.25], fields={"text": "x", "y": 5})]
+        )
+        writer.finish()
+    assert pq.read_table(tmp_path / "y.parquet").to_pylist()[0]["attn_label"] == 3
     added = pq.read_table(tmp_path / "plain.parquet").schema
     assert [str(added.field(name).type) for name in added.names] == [
         "int64", "string", "string", "double", "double", "double", "string", "int64", "string", "double",

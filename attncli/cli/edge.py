@@ -243,10 +243,14 @@ def refuse_swapped_file(path: Path, file: Path | None, *, command: str) -> None:
     checkpoint comes first (a trial)."""
     if file is None or _names_a_checkpoint(path) or not _names_a_checkpoint(file):
         return
-    arguments = shlex.join([str(file), "--file", str(path)])
-    raise CheckpointError(
-        f"{path} is not a checkpoint, but --file {file} is; the checkpoint comes first: "
-        f"attn {command} {arguments}"
+    raise _checkpoint_comes_first(path, f"--file {file}", command, [str(file), "--file", str(path)])
+
+
+def _checkpoint_comes_first(path: Path, given: str, command: str, arguments: list[str]) -> CheckpointError:
+    """The refusal of a checkpoint `given` in another argument's place (`--file RUN`, or a TEXT)."""
+    return CheckpointError(
+        f"{path} is not a checkpoint, but {given} is; the checkpoint comes first: "
+        f"attn {command} {shlex.join(arguments)}"
     )
 
 
@@ -265,11 +269,8 @@ def load_for_command(
     if resolved is None or not (resolved / CONFIG_FILE).is_file():
         swapped = next((other for other in others if _names_a_checkpoint(Path(other))), None)
         if swapped is not None:
-            arguments = shlex.join([swapped, str(path), *(other for other in others if other != swapped)])
-            raise CheckpointError(
-                f"{path} is not a checkpoint, but {swapped} is; the checkpoint comes first: "
-                f"attn {command} {arguments}"
-            )
+            arguments = [swapped, str(path), *(other for other in others if other != swapped)]
+            raise _checkpoint_comes_first(path, swapped, command, arguments)
         if resolved is None and isinstance(unusable, PermissionError):  # a run this user may not read
             raise CheckpointError(
                 f"{unusable.filename or path} cannot be read (permission denied); give yourself access to it "
