@@ -21,6 +21,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Generic, ParamSpec, TypeVar
 
+from attncli.forking import ForkSafeLock
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -125,14 +127,20 @@ DATASETS_STATE: SharedSetting[tuple[int, bool] | None] = SharedSetting(
 
 
 def keeps_callers_state(function: Callable[P, R]) -> Callable[P, R]:
-    """`function` run inside `callers_state_kept`: for what seeds the random generators."""
+    """`function` run inside `callers_state_kept`: for what seeds the random generators, one call at a
+    time in the process. Two trainings in threads at once drew from the process's one generator in
+    turn, so that the seed no longer decided either model (a notebook user's hyperparameter loop on
+    a thread pool); the second now waits for the first."""
 
     @functools.wraps(function)
     def kept(*args: P.args, **kwargs: P.kwargs) -> R:
-        with callers_state_kept():
+        with _ONE_SEEDED_CALL_AT_A_TIME, callers_state_kept():
             return function(*args, **kwargs)
 
     return kept
+
+
+_ONE_SEEDED_CALL_AT_A_TIME = ForkSafeLock()
 
 
 def keeps_datasets_state(function: Callable[P, R]) -> Callable[P, R]:

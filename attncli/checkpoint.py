@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from attncli.checkpoint_folder import (
 from attncli.checksums import RESTORE_OR_RETRAIN, read_checked, read_checked_json, recorded_files
 from attncli.config import Config
 from attncli.errors import ArgumentError, CheckpointError, ConfigError
+from attncli.forking import ForkSafeLock
 from attncli.history import TrainingMetrics
 from attncli.local_paths import local_path
 from attncli.migrations import migrate_header, migrate_weights
@@ -339,17 +339,7 @@ def _unsound(weights: dict[str, torch.Tensor]) -> str | None:
     return None
 
 
-_ONE_BUILD_AT_A_TIME = threading.Lock()
-
-
-def _fresh_build_lock() -> None:
-    """In a child forked while another thread was building: that build does not go on there."""
-    global _ONE_BUILD_AT_A_TIME
-    _ONE_BUILD_AT_A_TIME = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_build_lock)
+_ONE_BUILD_AT_A_TIME = ForkSafeLock()
 
 # Numbers a model's config.json may ask for beyond what its weights file holds, past their multiple.
 SAVED_SLACK = 10_000_000

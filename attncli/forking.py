@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from types import TracebackType
 
 _lock = threading.Lock()
 _registered = False
@@ -42,3 +43,24 @@ def _one_thread() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+class ForkSafeLock:
+    """A lock that a child forked while another thread held it gets fresh, free: the holder's work
+    does not go on there, so it would never be released."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._renew)
+
+    def _renew(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._lock.release()

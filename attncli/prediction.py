@@ -428,6 +428,18 @@ def texts_in_order(texts: Iterable[Any], function: str) -> list[Any]:
     if isinstance(texts, Mapping) or hasattr(texts, "columns"):  # a DataFrame iterates its column names
         column = "a column of it, df['text']" if hasattr(texts, "columns") else "list(texts.values())"
         raise ArgumentError(f"{function} takes a list of texts, not a {kind}; pass {column}")
+    # A datasets.Dataset iterates its rows, a 2-D array its rows too: each row was a result of label
+    # None, 'instead of a text', with no error (a notebook user's trial).
+    if hasattr(texts, "column_names"):
+        raise ArgumentError(
+            f"{function} takes a list of texts, not a {kind}; pass a column of it, ds['text']"
+        )
+    dimensions = getattr(texts, "ndim", 1)
+    if dimensions != 1:
+        raise ArgumentError(
+            f"{function} takes a list of texts, not a {kind} of {dimensions} dimensions; pass one column of "
+            "it, such as array[:, 0]"
+        )
     if isinstance(texts, AbstractSet):
         raise ArgumentError(
             f"{function} takes a list of texts in the order of its results, not a {kind}, which has no "
@@ -435,7 +447,14 @@ def texts_in_order(texts: Iterable[Any], function: str) -> list[Any]:
         )
     if not isinstance(texts, Iterable):  # None, a number: "'NoneType' object is not iterable" said little
         raise ArgumentError(f"{function} takes a list of texts, not {texts!r}; pass a list, [] for none")
-    return list(texts)
+    listed = list(texts)
+    rows = [item for item in listed if isinstance(item, tuple | list | Mapping)]
+    if listed and len(rows) == len(listed):  # df.itertuples(), a list of records: rows, not texts
+        raise ArgumentError(
+            f"{function} takes a list of texts, and each item given is a {type(rows[0]).__name__} (a table's "
+            "rows?); pass the text of each, such as [row['text'] for row in rows]"
+        )
+    return listed
 
 
 def predict(

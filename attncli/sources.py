@@ -4,8 +4,10 @@ dataset, a save_to_disk folder or a folder of split files (data_folders.py), or 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
+import math
 import os
 import re
 import shlex
@@ -248,19 +250,53 @@ def raw_of_datasets(given: Any) -> RawData:
     if isinstance(given, datasets.Dataset):
         return raw_data_of({"train": given})
     if _is_a_dataframe(given):
+        notes: tuple[str, ...] = ()
         try:
             # Its index is the frame's, not a column of the data (it would be carried as __index_level_0__).
             frame = datasets.Dataset.from_pandas(given, preserve_index=False)
         except (TypeError, ValueError) as error:  # pyarrow's ArrowInvalid/ArrowTypeError among them
-            raise DataError(
-                f"the DataFrame given cannot be read as a table of texts ({error_reason(error)}); "
-                "give its text and label columns as strings"
-            ) from error
-        return raw_data_of({"train": frame})
+            mixed = _mixed_columns(given)
+            if not mixed:
+                raise DataError(
+                    f"the DataFrame given cannot be read as a table of texts ({error_reason(error)}); "
+                    "give its text and label columns as strings"
+                ) from error
+            # Values of several types in one column (labels 0 and 'tech'): read as text, as a csv of
+            # the frame is, where Arrow's "Could not convert 'tech' with type str: tried to convert
+            # to int64" was the message (a notebook user's trial).
+            given = given.assign(**{name: given[name].map(_as_text) for name in mixed})
+            frame = datasets.Dataset.from_pandas(given, preserve_index=False)
+            notes = (f"the DataFrame's {_columns_said(mixed)} values of several types: read as text",)
+        raw = raw_data_of({"train": frame})
+        return dataclasses.replace(raw, notes=(*raw.notes, *notes))
     raise ArgumentError(
         "the data must be a path, a Hub dataset name, a Dataset, a DatasetDict or a pandas DataFrame, "
         f"not {type(given).__name__}"
     )
+
+
+def _mixed_columns(frame: Any) -> list[str]:
+    """The columns of a DataFrame holding values of more than one type beside missing ones."""
+    return [
+        name
+        for name in frame.columns
+        if frame[name].dtype == object
+        and len({type(value) for value in frame[name] if not _missing(value)}) > 1
+    ]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _as_text(value: Any) -> Any:
+    """A cell as a csv of it reads back: text, or missing."""
+    return None if _missing(value) else value if isinstance(value, str) else str(value)
+
+
+def _columns_said(names: list[str]) -> str:
+    listed = ", ".join(repr(str(name)) for name in names)
+    return f"column {listed} holds" if len(names) == 1 else f"columns {listed} hold"
 
 
 def _is_a_dataframe(given: Any) -> bool:

@@ -99,3 +99,33 @@ def test_a_child_forked_during_a_call_starts_with_none_under_way():
             )
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_seeded_calls_in_threads_run_one_after_another():
+    """Two trainings in threads at once drew from the process's one random generator in turn, so the
+    seed no longer decided either model (a notebook user's thread pool): the second waits."""
+    import threading
+    import time
+
+    from attncli.callers_state import keeps_callers_state
+
+    happened: list[str] = []
+    start = threading.Barrier(2)
+
+    @keeps_callers_state
+    def seeded(name: str) -> None:
+        happened.append(f"{name} in")
+        torch.manual_seed(0)
+        time.sleep(0.05)  # the other thread, started with it, would come in meanwhile
+        happened.append(f"{name} out")
+
+    def run(name: str) -> None:
+        start.wait()
+        seeded(name)
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert happened in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"]), happened

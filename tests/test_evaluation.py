@@ -378,9 +378,15 @@ def test_the_python_api_evaluates_a_dataframe_as_the_dataset_it_makes(loaded):
     report = evaluate(loaded, kept, errors=30)
     assert report.n == 15
     assert "__index_level_0__" not in json.dumps(report.to_json())
-    mixed = pd.DataFrame({"text": ["soup", 5], "label": ["food", "food"]})
-    with pytest.raises(DataError, match="^the DataFrame given cannot be read as a table of texts"):
+    # A column of several types is read as text, as a csv of the frame is: Arrow's "Could not convert
+    # 'tech' with type str: tried to convert to int64" was the message (a notebook user's trial).
+    mixed = pd.DataFrame({"text": ["soup", 5, None], "label": ["food", 0, "food"]})
+    with pytest.raises(DataError, match="labels the model never saw.*'0'"):
         evaluate(loaded, mixed)
+    read = evaluate(loaded, mixed.assign(label="food"), drop_invalid=True)
+    assert read.n == 2 and (
+        "the DataFrame's column 'text' holds values of several types: read as text" in read.notes
+    ), read.notes
 
 
 def test_texts_cut_at_max_length_are_counted_in_a_note(loaded, tmp_path):

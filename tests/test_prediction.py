@@ -279,6 +279,27 @@ def test_the_python_api_refuses_one_text_given_as_a_string(loaded):
     ):
         predict(loaded, Frame())
     assert [p.text for p in predict(loaded, iter(["Shares rose", "Team won"]))] == ["Shares rose", "Team won"]
+    # A Dataset, a 2-D array and a table's rows iterate rows: each was label None, with no error
+    # (a notebook user's trial).
+    import numpy
+    from datasets import Dataset
+
+    rows = Dataset.from_dict({"text": ["Shares rose"], "label": ["business"]})
+    with pytest.raises(
+        TypeError, match=r"^predict takes a list of texts, not a Dataset; pass a column of it"
+    ):
+        predict(loaded, rows)
+    with pytest.raises(
+        TypeError, match=r"^predict takes a list of texts, not a ndarray of 2 dimensions; pass"
+    ):
+        predict(loaded, numpy.array([["Shares rose", "business"]]))
+    for table_rows in ([("Shares rose", "business")], [{"text": "Shares rose"}]):
+        with pytest.raises(
+            TypeError, match=r"each item given is a (tuple|dict) \(a table's rows\?\); pass the"
+        ):
+            predict(loaded, table_rows)
+    assert predict(loaded, numpy.array(["Shares rose"]))[0].label is not None  # 1-D: texts
+    assert predict(loaded, rows["text"])[0].label is not None
 
 
 def test_the_python_api_says_how_to_load_a_checkpoint_given_as_a_path_and_refuses_batch_size_0(trained):
