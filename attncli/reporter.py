@@ -81,6 +81,26 @@ class Reporter(Protocol):
     def epoch_end(self, record: EpochRecord) -> None: ...
 
 
+REPORTER_METHODS = ("stage", "start", "epoch_start", "step", "epoch_end")
+
+
+def require_reporter(reporter: object) -> None:
+    """Refuse, before a run starts, a reporter without Reporter's methods: one with `epoch_end`
+    alone failed minutes in, with "'OnlyEpochs' object has no attribute 'stage'" (a notebook user's
+    trial)."""
+    from attncli.errors import ArgumentError
+
+    if reporter is None:
+        return
+    missing = [name for name in REPORTER_METHODS if not callable(getattr(reporter, name, None))]
+    if missing:
+        raise ArgumentError(
+            f"reporter {type(reporter).__name__} has no {', '.join(missing)}: a reporter has Reporter's "
+            f"methods {', '.join(REPORTER_METHODS)}; subclass attncli.reporter.SilentReporter, which has "
+            "them all doing nothing, and write those you want"
+        )
+
+
 class SilentReporter:
     """A reporter that says nothing (tests, library use)."""
 

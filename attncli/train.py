@@ -57,7 +57,7 @@ from attncli.out_of_memory import (
 )
 from attncli.prepare import Prepared, prepare
 from attncli.refit import refit
-from attncli.reporter import LoggingReporter, Reporter, RunInfo, SilentReporter
+from attncli.reporter import LoggingReporter, Reporter, RunInfo, SilentReporter, require_reporter
 from attncli.resuming import (
     refit_record,
     refit_state,
@@ -169,6 +169,7 @@ def train(
     (`--config RUN/best/config.json`), with the texts each was sized to, recorded with this run's.
     Raises ConfigError, DataError or CheckpointError for bad input, and TrainingInterrupted once
     Ctrl-C or SIGTERM has stopped it with last/ saved (`resume` goes on)."""
+    require_reporter(reporter)
     import_whole("torch", "datasets")  # a Ctrl-C in a first call's imports leaves none half-made
     output = Path(output)
     one_thread_in_forked_children()
@@ -236,6 +237,7 @@ def resume(
     as a new ceiling, if given), model, optimizer, schedule, random states and place in the epoch.
     `data` is where the run's data is now, if it moved: the same data, which the run checks; and
     `validation` where its validation file (data.validation_file) is now."""
+    require_reporter(reporter)
     import_whole("torch", "datasets")  # a Ctrl-C in a first call's imports leaves none half-made
     import torch
 

@@ -1610,3 +1610,21 @@ print("second:", result.best_epoch)
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.splitlines() == ["first: KeyboardInterrupt", "second: 1"], run.stdout
+
+
+def test_a_reporter_without_reporters_methods_is_refused_before_the_run(tmp_path):
+    """One with `epoch_end` alone failed minutes in, with "'OnlyEpochs' object has no attribute
+    'stage'" (a notebook user's trial)."""
+    from attncli.errors import ArgumentError
+
+    class OnlyEpochs:
+        def epoch_end(self, record) -> None: ...
+
+    config = load_config(None, [f"data.source={tmp_path / 'none.csv'}"])
+    for call in (lambda: train(config, output=tmp_path / "run", reporter=OnlyEpochs()),  # type: ignore[arg-type]
+                 lambda: resume(tmp_path / "run", reporter=OnlyEpochs())):  # type: ignore[arg-type]  # fmt: skip
+        with pytest.raises(
+            ArgumentError, match="^reporter OnlyEpochs has no stage, start, epoch_start, step: a "
+        ):
+            call()
+    assert not (tmp_path / "run").exists()
