@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from attncli.errors import DataError
+from attncli.lfs_pointers import require_no_lfs_pointer_file
 
 # What save_to_disk writes beside the data files: the list of them, and a DatasetDict's splits.
 STATE_FILE = "state.json"
@@ -61,6 +62,7 @@ def require_data_files(files: list[Path], where: Path | str) -> None:
     for file in files:
         if not file.is_file():
             raise DataError(f"{where} lacks its data file {file.name}; copy or save the dataset again")
+        require_no_lfs_pointer_file(file)
 
 
 def _reader(path: Path) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,19 +106,8 @@ def repository_configs(path: Path) -> RepositoryConfigs | None:
     `data_files` as one pattern, a list of them (the train split), a list of {split, path} or a
     mapping of split to patterns, or a `data_dir` of split files; None where it declares none that
     name any file (the folder is then read as a folder of split files)."""
-    import yaml
-
-    readme = path / "README.md"
-    try:
-        text = readme.read_text(encoding="utf-8-sig") if readme.is_file() else ""  # a mark, as datasets reads
-    except (OSError, UnicodeDecodeError):
-        return None
-    matched = re.match(r"---\s*\n(.*?)\n---\s*(\n|$)", text, re.DOTALL)
-    try:
-        header = yaml.safe_load(matched.group(1)) if matched else None
-    except yaml.YAMLError:
-        return None
-    entries = header.get("configs") if isinstance(header, dict) else None
+    header = _front_matter(path)
+    entries = header.get("configs") if header is not None else None
     if not isinstance(entries, list):
         return None
     configs: dict[str, dict[str, list[str]]] = {}
@@ -135,6 +125,70 @@ def repository_configs(path: Path) -> RepositoryConfigs | None:
     if default is None and "default" in configs:  # as datasets names its default
         default = "default"
     return RepositoryConfigs(configs, default) if configs else None
+
+
+def _front_matter(path: Path) -> dict[str, Any] | None:
+    """The YAML front matter of a dataset repository's README.md, where it has one."""
+    import yaml
+
+    readme = path / "README.md"
+    try:
+        text = readme.read_text(encoding="utf-8-sig") if readme.is_file() else ""  # a mark, as datasets reads
+    except (OSError, UnicodeDecodeError):
+        return None
+    matched = re.match(r"---\s*\n(.*?)\n---\s*(\n|$)", text, re.DOTALL)
+    try:
+        header = yaml.safe_load(matched.group(1)) if matched else None
+    except yaml.YAMLError:
+        return None
+    return header if isinstance(header, dict) else None
+
+
+def declared_class_labels(path: Path, config_name: str | None) -> dict[str, list[str]]:
+    """The names of each class-label column a repository's README.md declares (`dataset_info`'s
+    features, `class_label: names: {'0': sport, ...}`) for a configuration (None: the only, or the
+    default, one), column -> names in order of their numbers; empty where it declares none."""
+    header = _front_matter(path)
+    infos = header.get("dataset_info") if header is not None else None
+    entries = [infos] if isinstance(infos, dict) else infos if isinstance(infos, list) else []
+    entries = [entry for entry in entries if isinstance(entry, dict)]
+    wanted = [entry for entry in entries if entry.get("config_name", "default") == (config_name or "default")]
+    # One entry naming no configuration is the repository's one, whatever its configuration is called.
+    alone = entries[0] if len(entries) == 1 and "config_name" not in entries[0] else None
+    info = wanted[0] if wanted else alone
+    features = info.get("features") if info is not None else None
+    declared: dict[str, list[str]] = {}
+    for feature in features if isinstance(features, list) else []:
+        dtype = feature.get("dtype") if isinstance(feature, dict) else None
+        label = dtype.get("class_label") if isinstance(dtype, dict) else None
+        names = label.get("names") if isinstance(label, dict) else None
+        if isinstance(names, dict):  # {'0': sport, '1': business}, as the Hub writes them
+            try:
+                names = [names[key] for key in sorted(names, key=int)]
+            except (TypeError, ValueError):
+                continue
+        if isinstance(names, list) and names and isinstance(feature.get("name"), str):
+            declared[feature["name"]] = [str(name) for name in names]
+    return declared
+
+
+def _with_class_labels(raw: RawData, declared: dict[str, list[str]]) -> RawData:
+    """`raw` with each integer column the README.md declares a class label read as one, as
+    `datasets.load_dataset` reads it: parquet written without datasets' schema (plain pyarrow) gave
+    a model of labels 0, 1, 2 where the repository names them (a researcher's trial)."""
+    import datasets
+
+    splits = dict(raw.splits)
+    for split, dataset in raw.splits.items():
+        for column, names in declared.items():
+            feature = dataset.features.get(column)
+            if not (isinstance(feature, datasets.Value) and feature.dtype.startswith(("int", "uint"))):
+                continue
+            try:
+                splits[split] = splits[split].cast_column(column, datasets.ClassLabel(names=names))
+            except (ValueError, TypeError):  # a number past the names: read as the numbers it holds
+                continue
+    return dataclasses.replace(raw, splits=splits)
 
 
 def _declared_splits(path: Path, entry: dict[str, Any]) -> dict[str, list[str]]:
@@ -166,9 +220,13 @@ def _declared_splits(path: Path, entry: dict[str, Any]) -> dict[str, list[str]]:
     return {}
 
 
-def _config_files(path: Path, configs: RepositoryConfigs, config_name: str | None) -> dict[str, list[Path]]:
-    """The split files of one configuration of a repository: `config_name`, or the only (or the
-    default) one."""
+def _lexical(path: Path) -> Path:
+    """`path` absolute, its `..` taken away by the names alone (no link followed)."""
+    return Path(os.path.normpath(path.absolute()))
+
+
+def _config_name(path: Path, configs: RepositoryConfigs, config_name: str | None) -> str:
+    """The configuration of a repository to read: `config_name`, or the only (or the default) one."""
     names = ", ".join(configs.splits)
     if config_name is None and len(configs.splits) > 1 and configs.default is None:
         raise DataError(
@@ -178,11 +236,18 @@ def _config_files(path: Path, configs: RepositoryConfigs, config_name: str | Non
     name = config_name or configs.default or next(iter(configs.splits))
     if name not in configs.splits:
         raise DataError(f"{path} has no configuration {name!r}; its README.md names {names}")
+    return name
+
+
+def _config_files(path: Path, configs: RepositoryConfigs, name: str) -> dict[str, list[Path]]:
+    """The split files of the configuration `name` of a repository."""
     files: dict[str, list[Path]] = {}
-    inside = path.resolve()
+    # Where the names are, not where links among them lead: a Hub snapshot's files, and a data/ linked
+    # in from scratch storage, are links to elsewhere, and were refused as outside the folder (a trial).
+    inside = _lexical(path)
     for split, patterns in configs.splits[name].items():
         found = sorted({file for pattern in patterns for file in _matching(path, pattern) if file.is_file()})
-        outside = [file for file in found if not file.resolve().is_relative_to(inside)]
+        outside = [file for file in found if not _lexical(file).is_relative_to(inside)]
         if outside:
             raise DataError(
                 f"configuration {name!r} of {path} names {outside[0]}, outside the folder; copy its files "
@@ -220,7 +285,10 @@ def load_folder(
         return raw_data_of(dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded})
     configs = repository_configs(path)
     if configs is not None:
-        return load_files(_config_files(path, configs, config_name), encoding=encoding, delimiter=delimiter)
+        name = _config_name(path, configs, config_name)
+        raw = load_files(_config_files(path, configs, name), encoding=encoding, delimiter=delimiter)
+        return _with_class_labels(raw, declared_class_labels(path, name))
+    repository = path  # its README.md may name the labels, where data/ holds the files
     files, others = _split_files(path)
     if not files and (path / HUB_DATA_FOLDER).is_dir():  # a Hub repository's layout: data/train-*.parquet
         inner = _split_files(path / HUB_DATA_FOLDER)
@@ -243,7 +311,9 @@ def load_folder(
             f"{', '.join(FILE_BUILDERS)} (for example train.csv), or, in fastText's format, train.txt or "
             f"news.train{f'; or {folders}' if folders else ''}"
         )
-    raw = load_files(files, encoding=encoding, delimiter=delimiter)
+    raw = _with_class_labels(
+        load_files(files, encoding=encoding, delimiter=delimiter), declared_class_labels(repository, None)
+    )
     if not others:
         return raw
     left_out = (

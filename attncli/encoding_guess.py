@@ -140,17 +140,18 @@ def _against_a_letter(text: str, index: int) -> bool:
 
 
 def _stray_mark(character: str) -> bool:
-    """A symbol, bracket or other punctuation beyond ASCII, which text seldom writes beside another
-    of its kind but itself (`≥§`, `«∆⁄`), where a text may write quote marks (`”’`), dashes (`—¿`,
-    `——`), an ellipsis, the same mark again (`§§`, `№№`), stars and hearts (`★★★★☆`) and the marks of
-    East Asian scripts (`！？`) so (a review found each in text read right, taken for garbled)."""
+    """A symbol, dash, bracket or other punctuation beyond ASCII, which text seldom writes beside
+    another but itself (`≥§`, `«∆⁄`, `–°—`: UTF-8 Cyrillic read as Mac Roman), where a text may write
+    quote marks (`”’`), `¿` and `¡` after a dash (`—¿`), an ellipsis, the same mark again (`——`, `§§`,
+    `№№`), stars and hearts (`★★★★☆`) and the marks of East Asian scripts (`！？`) so (a review found
+    each in text read right, taken for garbled)."""
     category = unicodedata.category(character)
     return (
         not character.isascii()
         and ord(character) < 0x3000
         and character not in "\u2026\u00bf\u00a1"
         and not 0x2600 <= ord(character) <= 0x27BF
-        and (category[0] == "S" or category in ("Po", "Ps", "Pe"))
+        and (category[0] == "S" or category in ("Po", "Ps", "Pe", "Pd"))
     )
 
 

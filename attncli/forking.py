@@ -47,20 +47,25 @@ def _one_thread() -> None:
 
 class ForkSafeLock:
     """A lock that a child forked while another thread held it gets fresh, free: the holder's work
-    does not go on there, so it would never be released."""
+    does not go on there, so it would never be released. Reentrant: a thread that holds it (a
+    reporter's callback that trains) takes it again rather than waiting on itself forever. Each
+    thread releases the lock it took, so that one forked inside its block still leaves it."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._taken = threading.local()
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._renew)
 
     def _renew(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def __enter__(self) -> None:
-        self._lock.acquire()
+        lock = self._lock
+        lock.acquire()
+        self._taken.__dict__.setdefault("locks", []).append(lock)
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        self._lock.release()
+        self._taken.locks.pop().release()

@@ -78,6 +78,10 @@ def known_label_key(
     key = label_key(feature, value)
     if key in known:
         return key
+    if hasattr(feature, "int2str") and isinstance(value, int) and str(value) in known:
+        # A run trained on a column's numbers before its names were read (a repository's README.md
+        # names them, which attn reads since 2026-12-07): its labels are the numbers.
+        return str(value)
     # A checkpoint of an attn that kept labels as written may hold a decomposed name, or one with
     # the spaces or invisible marks around it.
     candidates = [

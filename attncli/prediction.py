@@ -435,6 +435,10 @@ def texts_in_order(texts: Iterable[Any], function: str) -> list[Any]:
             f"{function} takes a list of texts, not a {kind}; pass a column of it, ds['text']"
         )
     dimensions = getattr(texts, "ndim", 1)
+    if dimensions == 0:  # a numpy scalar, or a 0-d array of one text
+        raise ArgumentError(
+            f"{function} takes a list of texts, not one value ({texts!r}); pass a list: [text]"
+        )
     if dimensions != 1:
         raise ArgumentError(
             f"{function} takes a list of texts, not a {kind} of {dimensions} dimensions; pass one column of "

@@ -257,21 +257,28 @@ def raw_of_datasets(given: Any) -> RawData:
         except (TypeError, ValueError) as error:  # pyarrow's ArrowInvalid/ArrowTypeError among them
             mixed = _mixed_columns(given)
             if not mixed:
-                raise DataError(
-                    f"the DataFrame given cannot be read as a table of texts ({error_reason(error)}); "
-                    "give its text and label columns as strings"
-                ) from error
+                raise _unreadable_frame(error) from error
             # Values of several types in one column (labels 0 and 'tech'): read as text, as a csv of
             # the frame is, where Arrow's "Could not convert 'tech' with type str: tried to convert
             # to int64" was the message (a notebook user's trial).
             given = given.assign(**{name: given[name].map(_as_text) for name in mixed})
-            frame = datasets.Dataset.from_pandas(given, preserve_index=False)
+            try:
+                frame = datasets.Dataset.from_pandas(given, preserve_index=False)
+            except (TypeError, ValueError) as again:  # another column Arrow cannot read
+                raise _unreadable_frame(again) from again
             notes = (f"the DataFrame's {_columns_said(mixed)} values of several types: read as text",)
         raw = raw_data_of({"train": frame})
         return dataclasses.replace(raw, notes=(*raw.notes, *notes))
     raise ArgumentError(
         "the data must be a path, a Hub dataset name, a Dataset, a DatasetDict or a pandas DataFrame, "
         f"not {type(given).__name__}"
+    )
+
+
+def _unreadable_frame(error: BaseException) -> DataError:
+    return DataError(
+        f"the DataFrame given cannot be read as a table of texts ({error_reason(error)}); give its text "
+        "and label columns as strings"
     )
 
 
@@ -286,7 +293,10 @@ def _mixed_columns(frame: Any) -> list[str]:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """A missing cell: None, a NaN, or pandas' NA and NaT (which a csv of the frame writes empty)."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _as_text(value: Any) -> Any:

@@ -17,6 +17,7 @@ from attncli.encodings import (
     require_narrow_head,
 )
 from attncli.errors import DataError
+from attncli.lfs_pointers import require_no_lfs_pointer
 
 # The header line is read in one gulp of at most this much: a file that is one huge line costs no more.
 HEADER_BYTES = 1 << 16
@@ -49,10 +50,13 @@ def require_uncompressed(path: Path) -> None:
     not say so (a gzip file named data.csv read as text was 'not valid utf-8; pass --encoding'),
     before its bytes are taken for text."""
     _require_uncompressed_name(path)
-    if path.suffix.lower() in BINARY_SUFFIXES or not path.is_file():
-        return  # parquet's own pages may be compressed; a pipe is read once
+    if not path.is_file():
+        return  # a pipe is read once
     with path.open("rb") as file:
         head = file.read(MAGIC_BYTES)
+    if path.suffix.lower() in BINARY_SUFFIXES:
+        require_no_lfs_pointer(path, head)  # parquet's own pages may be compressed
+        return
     _require_uncompressed_head(path, head)
 
 
@@ -83,6 +87,7 @@ def _require_uncompressed_name(path: Path) -> None:
 
 
 def _require_uncompressed_head(path: Path, head: bytes) -> None:
+    require_no_lfs_pointer(path, head)
     if OFFICE_ZIP.match(head):  # a zip too, whose unzip gives XML, not rows
         raise DataError(f"{path} is {OFFICE_UNDER_ANOTHER_NAME}, not a data file attn reads; {SAVE_AS_CSV}")
     for magic, (kind, decompress) in COMPRESSED_MAGIC.items():

@@ -129,3 +129,33 @@ def test_seeded_calls_in_threads_run_one_after_another():
     for thread in threads:
         thread.join()
     assert happened in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"]), happened
+
+
+def test_a_seeded_call_inside_another_in_its_thread_goes_on_and_a_fork_inside_one_leaves_it():
+    """A reporter's callback that trains took the lock its own thread held, and hung forever (a
+    review); a child forked inside the block releases the lock it took, not the fresh one."""
+    from attncli.callers_state import keeps_callers_state
+
+    @keeps_callers_state
+    def inner() -> str:
+        return "inner"
+
+    @keeps_callers_state
+    def outer() -> str:
+        return inner()
+
+    assert outer() == "inner"
+    if not hasattr(os, "fork"):
+        return
+
+    @keeps_callers_state
+    def forking() -> int:
+        child = os.fork()
+        if child == 0:  # the child leaves the block, releasing what it took, then calls again
+            try:
+                inner()
+            finally:
+                os._exit(0)
+        return os.waitpid(child, 0)[1]
+
+    assert forking() == 0

@@ -1044,6 +1044,13 @@ def test_the_default_configuration_is_read_without_naming_it_and_eval_reads_the_
         DataError, match="names .*test-00000-of-00001.csv, outside the folder; copy its files"
     ):
         load_raw(str(copy), config_name="a")
+    # A link in the folder to files elsewhere (a Hub snapshot's, a data/ on scratch storage) is in
+    # the folder, as datasets reads it: it was refused as outside (a trial).
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "README.md").write_text(readme + "---\n")
+    (linked / "a").symlink_to(repository / "a", target_is_directory=True)
+    assert len(load_raw(str(linked), config_name="a").splits["train"].data) == 30
 
 
 def test_shards_of_a_split_as_the_hub_names_them_are_read_together(tmp_path):

@@ -87,6 +87,16 @@ def test_punctuation_text_writes_is_not_taken_for_garbling(tmp_path, codec, text
     assert garbled_reading_warning(path, codec) is None
 
 
+def test_utf8_cyrillic_read_as_mac_roman_is_warned_of(tmp_path):
+    """Its lead bytes are Mac Roman's dashes (`–°—ä–µ—à—å`): with dashes allowed against each other it
+    went unwarned (a review)."""
+    from attncli.encoding_guess import garbled_reading_warning
+
+    path = tmp_path / "ru.csv"
+    path.write_text("text,label\n" + "".join(f"Съешь же ещё этих мягких булок {n},a\n" for n in range(20)))
+    assert "looks garbled" in (garbled_reading_warning(path, "mac_roman") or "")
+
+
 def test_a_file_in_the_encoding_given_is_not_advised_again_and_ascii_gives_no_guess():
     japanese = TEXTS["cp932"].encode("cp932")
     assert "cp932" not in [name for name, _ in likely_encodings(japanese, besides="cp932")]

@@ -299,6 +299,9 @@ def test_the_python_api_refuses_one_text_given_as_a_string(loaded):
         ):
             predict(loaded, table_rows)
     assert predict(loaded, numpy.array(["Shares rose"]))[0].label is not None  # 1-D: texts
+    for one in (numpy.float64(1.5), numpy.array("Shares rose")):  # 0-d: one value, no column to slice
+        with pytest.raises(TypeError, match=r"not one value \(.*\); pass a list: \[text\]$"):
+            predict(loaded, one)
     assert predict(loaded, rows["text"])[0].label is not None
 
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import TINY_MODEL, StageRecorder, make_rows, write_csv
+from conftest import KEYWORDS, TINY_MODEL, StageRecorder, make_rows, write_csv
 
 from attncli.checkpoint import load_checkpoint
 from attncli.config_loading import load_config
@@ -1628,3 +1628,35 @@ def test_a_reporter_without_reporters_methods_is_refused_before_the_run(tmp_path
         ):
             call()
     assert not (tmp_path / "run").exists()
+
+
+def test_class_label_names_a_repositorys_readme_declares_are_read_and_older_runs_go_on(tmp_path, monkeypatch):
+    """Parquet written without datasets' schema (plain pyarrow) in a repository whose README.md names
+    the labels trained labels 0, 1, 2, where datasets names them (a researcher's trial). Runs trained
+    so before keep their numbers: evaluated and resumed on the same data."""
+    import pyarrow as arrow
+    import pyarrow.parquet as parquet
+
+    import attncli.data_folders
+
+    names = list(KEYWORDS)
+    repository = tmp_path / "repo"
+    (repository / "data").mkdir(parents=True)
+    for split, count in (("train", 60), ("test", 12)):
+        rows = make_rows(count, seed=len(split))
+        table = {"text": [row["text"] for row in rows], "label": [names.index(row["label"]) for row in rows]}
+        parquet.write_table(arrow.table(table), repository / "data" / f"{split}-00000-of-00001.parquet")
+    declared = "".join(f"          '{number}': {name}\n" for number, name in enumerate(names))
+    (repository / "README.md").write_text(
+        "---\ndataset_info:\n  features:\n  - name: text\n    dtype: string\n  - name: label\n    dtype:\n"
+        f"      class_label:\n        names:\n{declared}---\n# A dataset\n"
+    )
+    settings = [*TINY_MODEL, f"data.source={repository}", "train.epochs=1", "train.patience=0"]
+    assert train(load_config(None, settings), output=tmp_path / "now").info.label_names == names
+    with monkeypatch.context() as before:  # as an earlier attn read it: the numbers
+        before.setattr(attncli.data_folders, "_with_class_labels", lambda raw, declared: raw)
+        older = train(load_config(None, settings), output=tmp_path / "older")
+    assert older.info.label_names == ["0", "1", "2"]
+    assert evaluate(load_checkpoint(tmp_path / "older" / "best")).n == 12
+    resumed = resume(tmp_path / "older", epochs=2)
+    assert len(resumed.history) == 2 and resumed.info.label_names == ["0", "1", "2"]
