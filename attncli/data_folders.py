@@ -25,6 +25,7 @@ from attncli.data_files import listed, load_files
 from attncli.errors import DataError
 from attncli.fasttext_files import FASTTEXT_SUFFIXES, is_fasttext_file
 from attncli.label_folders import LabelFolders, label_folders, load_label_folders, near_miss
+from attncli.labels import README_CLASS_LABEL
 from attncli.raw_data import FILE_BUILDERS, SPLIT_ALIASES, RawData, raw_data_of, split_word_of
 from attncli.spark_folders import (
     is_job_output,
@@ -164,9 +165,12 @@ def declared_class_labels(path: Path, config_name: str | None) -> dict[str, list
         names = label.get("names") if isinstance(label, dict) else None
         if isinstance(names, dict):  # {'0': sport, '1': business}, as the Hub writes them
             try:
-                names = [names[key] for key in sorted(names, key=int)]
+                numbers = sorted(int(key) for key in names)
             except (TypeError, ValueError):
                 continue
+            if numbers != list(range(len(numbers))):  # a gap shifts every name past it: datasets refuses it
+                continue
+            names = [names[key] for key in sorted(names, key=int)]
         if isinstance(names, list) and names and isinstance(feature.get("name"), str):
             declared[feature["name"]] = [str(name) for name in names]
     return declared
@@ -177,17 +181,29 @@ def _with_class_labels(raw: RawData, declared: dict[str, list[str]]) -> RawData:
     `datasets.load_dataset` reads it: parquet written without datasets' schema (plain pyarrow) gave
     a model of labels 0, 1, 2 where the repository names them (a researcher's trial)."""
     import datasets
+    import pyarrow.compute as compute  # type: ignore[import-untyped]
 
     splits = dict(raw.splits)
-    for split, dataset in raw.splits.items():
-        for column, names in declared.items():
-            feature = dataset.features.get(column)
-            if not (isinstance(feature, datasets.Value) and feature.dtype.startswith(("int", "uint"))):
-                continue
-            try:
-                splits[split] = splits[split].cast_column(column, datasets.ClassLabel(names=names))
-            except (ValueError, TypeError):  # a number past the names: read as the numbers it holds
-                continue
+    for column, names in declared.items():
+        features = [dataset.features.get(column) for dataset in raw.splits.values()]
+        if not all(
+            isinstance(feature, datasets.Value) and feature.dtype.startswith(("int", "uint"))
+            for feature in features
+        ):
+            continue
+        # Every split's numbers among the names' (or -1, no label), or the column is left as numbers:
+        # a number past the names was cast to no label, and its rows refused (a review).
+        ranges = [
+            compute.min_max(dataset.data.table.column(column)).as_py() for dataset in raw.splits.values()
+        ]
+        if any(
+            found["min"] is not None and not -1 <= found["min"] <= found["max"] < len(names)
+            for found in ranges
+        ):
+            continue
+        label = datasets.ClassLabel(names=names, id=README_CLASS_LABEL)
+        for split in splits:
+            splits[split] = splits[split].cast_column(column, label)
     return dataclasses.replace(raw, splits=splits)
 
 

@@ -123,8 +123,10 @@ def _odd_share(text: str) -> float | None:
                 odd += 1
             elif category == "Po" and character not in INSIDE_A_WORD and _between_latin_letters(text, index):
                 odd += 1
+            elif category == "Pd" and _dash_inside_other_script(text, index):
+                odd += 1
             elif _stray_mark(character) and any(
-                _stray_mark(text[neighbour]) and text[neighbour] != character
+                _stray_pair(character, text[neighbour])
                 for neighbour in (index - 1, index + 1)
                 if 0 <= neighbour < len(text)
             ):  # `§≥§Œæ¶…`: Japanese read as Mac Roman, symbols against symbols
@@ -153,6 +155,28 @@ def _stray_mark(character: str) -> bool:
         and not 0x2600 <= ord(character) <= 0x27BF
         and (category[0] == "S" or category in ("Po", "Ps", "Pe", "Pd"))
     )
+
+
+def _dash_inside_other_script(text: str, index: int) -> bool:
+    """Whether a dash beyond ASCII stands between two characters beyond ASCII (but for dashes and
+    East Asian scripts): `–°—ä–µ—à`, UTF-8 Cyrillic read as Mac Roman, whose lead bytes are its
+    dashes; where text writes one, a space, a digit or an ASCII letter is beside it (`20°–25°`)."""
+    if index == 0 or index == len(text) - 1 or text[index].isascii():
+        return False
+    return all(
+        not neighbour.isascii() and ord(neighbour) < 0x3000 and not neighbour.isspace()
+        and unicodedata.category(neighbour) != "Pd"
+        for neighbour in (text[index - 1], text[index + 1])
+    )  # fmt: skip
+
+
+def _stray_pair(character: str, neighbour: str) -> bool:
+    """Whether two marks side by side are garbling's: different, and a dash only against another
+    dash (`–—`, UTF-8 Cyrillic read as Mac Roman), not against a symbol (`20°–25°`, a review)."""
+    if neighbour == character or not _stray_mark(neighbour):
+        return False
+    dashes = (unicodedata.category(character) == "Pd") + (unicodedata.category(neighbour) == "Pd")
+    return dashes != 1
 
 
 def _between_latin_letters(text: str, index: int) -> bool:

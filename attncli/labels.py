@@ -67,6 +67,10 @@ def bare_names(known: Collection[str]) -> dict[str, str]:
     return index
 
 
+# The id of a class-label column attn cast from the names a repository's README.md declares.
+README_CLASS_LABEL = "attn:readme-class-label"
+
+
 def known_label_key(
     feature: Any, value: Any, known: Collection[str], bare: Mapping[str, str] | None = None
 ) -> str:
@@ -78,9 +82,10 @@ def known_label_key(
     key = label_key(feature, value)
     if key in known:
         return key
-    if hasattr(feature, "int2str") and isinstance(value, int) and str(value) in known:
-        # A run trained on a column's numbers before its names were read (a repository's README.md
-        # names them, which attn reads since 2026-12-07): its labels are the numbers.
+    if getattr(feature, "id", None) == README_CLASS_LABEL and isinstance(value, int) and str(value) in known:
+        # A run trained on a column's numbers before the names its repository's README.md declares
+        # were read (since 2026-12-07): its labels are the numbers. Only for such a column: another
+        # dataset's class labels by their numbers would be scored under another mapping (a review).
         return str(value)
     # A checkpoint of an attn that kept labels as written may hold a decomposed name, or one with
     # the spaces or invisible marks around it.

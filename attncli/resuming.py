@@ -83,12 +83,7 @@ def require_same_data(
             "--output"
         )
     positions = label_positions(prepared.label_names, label_names)
-    # A run trained on a class-label column's numbers before a repository's README.md named them
-    # (read since 2026-12-07): each name's number is its position, and the run goes on under its numbers.
-    numbered = len(prepared.label_names) == len(label_names) == len(
-        set(prepared.label_names)
-    ) and label_names == [str(number) for number in range(len(label_names))]
-    if positions == list(range(len(label_names))) or numbered:
+    if positions == list(range(len(label_names))):
         # A run saved before labels such as 1.0 were read as 1 (or decomposed accents composed):
         # the same labels, in the same order, go on under the names it saved.
         prepared.label_names = list(label_names)

@@ -17,7 +17,7 @@ from attncli.encodings import (
     require_narrow_head,
 )
 from attncli.errors import DataError
-from attncli.lfs_pointers import require_no_lfs_pointer
+from attncli.lfs_pointers import require_no_lfs_pointer, require_no_lfs_pointer_file
 
 # The header line is read in one gulp of at most this much: a file that is one huge line costs no more.
 HEADER_BYTES = 1 << 16
@@ -52,11 +52,11 @@ def require_uncompressed(path: Path) -> None:
     _require_uncompressed_name(path)
     if not path.is_file():
         return  # a pipe is read once
+    if path.suffix.lower() in BINARY_SUFFIXES:
+        require_no_lfs_pointer_file(path)  # parquet's own pages may be compressed
+        return
     with path.open("rb") as file:
         head = file.read(MAGIC_BYTES)
-    if path.suffix.lower() in BINARY_SUFFIXES:
-        require_no_lfs_pointer(path, head)  # parquet's own pages may be compressed
-        return
     _require_uncompressed_head(path, head)
 
 

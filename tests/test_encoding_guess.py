@@ -69,6 +69,7 @@ def test_the_encoding_text_was_written_in_is_among_those_named_and_garbling_ones
         ("cp1252", "Laut §§ 823 ff. BGB haftet der Schädiger…"),  # a mark twice
         ("cp1252", "Hmm…ok, that’s fine. Wait…what? Très bien"),  # an ellipsis between letters
         ("cp1252", "Preis: 5 € – 10 € (±2 °C) × 3 « très » „gut“ ‹ok›"),
+        ("cp1252", "Il fait 20°–25°, très beau. "),  # a dash against a symbol
         ("cp1251", "Цена: 100 руб. № 5, №№ 6–8; «Война и мир»"),
         ("gb18030", "他说——我不去了，明天再说吧。"),  # a double dash
         ("cp932", "とても良い商品でした。★★★★☆"),  # stars

@@ -1658,5 +1658,26 @@ def test_class_label_names_a_repositorys_readme_declares_are_read_and_older_runs
         older = train(load_config(None, settings), output=tmp_path / "older")
     assert older.info.label_names == ["0", "1", "2"]
     assert evaluate(load_checkpoint(tmp_path / "older" / "best")).n == 12
-    resumed = resume(tmp_path / "older", epochs=2)
-    assert len(resumed.history) == 2 and resumed.info.label_names == ["0", "1", "2"]
+    # Its resume is refused, saying so: the data's labels are names now.
+    with pytest.raises(ConfigError, match=r"are not the run's \(food, sport, tech now, 0, 1, 2 then\)"):
+        resume(tmp_path / "older", epochs=2)
+    # Another dataset's class labels are not read by their numbers (a review): refused as unknown.
+    from datasets import ClassLabel, Dataset
+
+    other = Dataset.from_dict({"text": ["soup"], "label": [0]}).cast_column(
+        "label", ClassLabel(names=["tech"])
+    )
+    with pytest.raises(DataError, match="labels the model never saw"):
+        evaluate(load_checkpoint(tmp_path / "older" / "best"), other)
+    # Names with a gap in their numbers, or a number past them: the column stays numbers.
+    for declared_names, past in ((declared.replace("'1'", "'5'"), 0), (declared, 3)):
+        (repository / "README.md").write_text(
+            "---\ndataset_info:\n  features:\n  - name: label\n    dtype:\n      class_label:\n"
+            f"        names:\n{declared_names}---\n"
+        )
+        if past:
+            table = {"text": ["extra row"], "label": [past]}
+            parquet.write_table(arrow.table(table), repository / "data" / "validation-00000-of-00001.parquet")
+        from attncli.sources import load_raw
+
+        assert load_raw(str(repository)).splits["train"].features["label"].dtype == "int64"
