@@ -57,10 +57,11 @@ LABEL_COLUMNS = (
 # group or a colour theme elsewhere (trials of both), found by their whole names alone (WHOLE_NAMES_ONLY).
 LAST_RESORT_LABEL_COLUMNS = (
     *("grade", "rating", "stars", "overall", "mark", "score", "topic", "theme", "themes", "group"),
+    "verdict",  # a phishing-report tool's
 )
 # Last-resort names not found as a word of another (group_id, age_group, Assignment Group beside a
 # ticket's own label, whose output's `label` became `attn_label`: a review).
-WHOLE_NAMES_ONLY = frozenset({"theme", "themes", "group"})
+WHOLE_NAMES_ONLY = frozenset({"theme", "themes", "group", "verdict"})
 # Other languages' names that an English plural less its s spells (classes, categories): known only
 # as written. The rest are found in the plural too (Comentarios, Categorías, etiquetas).
 SINGULAR_ONLY = frozenset({"classe", "categorie"})

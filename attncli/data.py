@@ -14,6 +14,7 @@ from attncli.columns import Columns, choose_columns
 from attncli.config import DataConfig
 from attncli.data_warnings import (
     conflicting_labels_warning,
+    encoded_blocks_warning,
     few_examples_warning,
     label_conflicts,
     lost_letters_warning,
@@ -189,6 +190,7 @@ def load_splits(config: DataConfig) -> Splits:
     notes += missing_marker_labels_warning(label_names)
     notes += missing_marker_texts_warning(splits["train"])
     notes += lost_letters_warning(splits["train"])
+    notes += encoded_blocks_warning(splits["train"])
     conflicts = label_conflicts(splits["train"], label_names)
     notes += conflicting_labels_warning(conflicts)
     carved = "validation" not in splits

@@ -22,6 +22,10 @@ from attncli.textfiles import require_readable_text
 # The field that names each whole file's record: carried to --json's fields and csv's columns.
 FILE_FIELD = "file"
 
+# Files that hold one text each whatever their lines: an email message (.eml, as mail programs save
+# one), read whole by `--file` as a folder's files are.
+WHOLE_SUFFIXES = (".eml",)
+
 
 # Files an operating system leaves in folders, which are no texts (hidden ones, .DS_Store, too).
 SYSTEM_FILES = ("thumbs.db", "desktop.ini")

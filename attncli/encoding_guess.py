@@ -85,7 +85,9 @@ def _decoded(sample: bytes, codec: str) -> str | None:
     try:
         return sample.decode(codec)
     except UnicodeDecodeError as error:
-        if error.end < len(sample):  # not a character cut at the end of the sample
+        # Only a character of several bytes can be cut at the end: a single-byte codec's byte it
+        # does not define is one there too (cp1252 was advised for a file ending in 0x81, a trial).
+        if error.end < len(sample) or not error.reason.startswith("incomplete"):
             return None
         return sample[: error.start].decode(codec)
 

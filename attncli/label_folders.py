@@ -83,6 +83,10 @@ def _holds_label_folders(folder: Path) -> bool:
     return any(readable_children(inner).files for inner in readable_children(folder).folders)
 
 
+# The folders of a Maildir that hold its messages (beside tmp/).
+MAILDIR_FOLDERS = frozenset({"cur", "new"})
+
+
 def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
     """The label folders of `folder` (those holding files), each with its files; what else it holds
     goes to `left_out`."""
@@ -104,6 +108,13 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
             others += strange
     if not labels:
         return labels
+    if MAILDIR_FOLDERS <= {name.lower() for name in labels}:
+        # A mail store's own folders: trained as the labels `cur` and `new` (a spam analyst's trial).
+        raise DataError(
+            f"{folder} is a Maildir (cur/ and new/ hold its messages), not a folder of label folders: "
+            "cur and new are no labels; put each label's messages in a folder named for it (spam/, ham/), "
+            "a Maildir's cur/ and new/ messages moved into one"
+        )
     where = f"in {folder}"
     if unlabelled:
         left_out.append(f"left out {listed(unlabelled)} {where}: texts without labels")

@@ -4,6 +4,8 @@ mark and the header gulp every reader of a csv or JSON file shares."""
 
 from __future__ import annotations
 
+import json
+import re
 import shlex
 from pathlib import Path
 
@@ -86,8 +88,24 @@ def _require_uncompressed_name(path: Path) -> None:
     )
 
 
+# An mbox mailbox's first line: `From sender Thu Nov 30 12:00:00 2023`.
+MBOX_FIRST_LINE = re.compile(rb"From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ")
+
+
 def _require_uncompressed_head(path: Path, head: bytes) -> None:
     require_no_lfs_pointer(path, head)
+    if MBOX_FIRST_LINE.match(head):
+        # Read one line a text, an inbox gave 725 results for 30 messages (a spam analyst's trial).
+        split = (
+            'import mailbox, os; os.makedirs("messages", exist_ok=True); '
+            '[open(f"messages/{number}.eml", "wb").write(message.as_bytes()) '
+            f"for number, message in enumerate(mailbox.mbox({json.dumps(str(path))}))]"
+        )
+        raise DataError(
+            f"{path} is an mbox mailbox (messages one after another, each after a 'From ' line), not texts "
+            f"attn reads as they stand; split it into a file a message, python3 -c {shlex.quote(split)}, "
+            "and pass their folder (each file one text)"
+        )
     if OFFICE_ZIP.match(head):  # a zip too, whose unzip gives XML, not rows
         raise DataError(f"{path} is {OFFICE_UNDER_ANOTHER_NAME}, not a data file attn reads; {SAVE_AS_CSV}")
     for magic, (kind, decompress) in COMPRESSED_MAGIC.items():

@@ -3359,3 +3359,16 @@ def test_scraped_html_is_read_as_what_it_shows_with_strip_html(tmp_path):
     # Without the setting the same review is read tag by tag.
     shown = json.loads(_ok("inspect", tmp_path / "plain", "hot <b>soup</b>", "--json").stdout)
     assert {"<", ">", "/"} <= {token["token"] for token in shown["tokens"]}
+
+
+def test_an_eml_file_is_read_whole_as_one_message(easy_run, tmp_path):
+    """Read a text a line, its header lines got labels of their own, where its folder is read a file
+    a text (a spam analyst's trial)."""
+    message = tmp_path / "offer.eml"
+    message.write_text("From: a@example.com\nSubject: soup\n\nhot soup and bread\n")
+    result = RUNNER.invoke(app, ["predict", str(easy_run), "-f", str(message), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == [
+        message.read_text().rstrip("\n")
+    ]
+    assert f"note: {message} is read whole, as one text: a .eml file holds one message" in result.stderr

@@ -143,6 +143,7 @@ def test_a_survey_exports_answers_are_its_text_column(columns, text):
         (("Response", "Theme"), "Response", "Theme"),
         (("Ticket ID", "Subject", "Description", "Type", "Group"), "Description", "Group"),
         (("text", "group", "label"), "text", "label"),
+        (("sender", "subject", "body", "verdict"), "body", "verdict"),  # a spam analyst's trial
     ],
 )
 def test_grades_ratings_and_scores_are_label_columns_where_no_usual_name_is(columns, text, label):

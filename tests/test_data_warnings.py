@@ -184,3 +184,33 @@ def test_letters_an_ascii_export_lost_are_warned_of_and_questions_and_addresses_
     # Text that holds letters beyond ASCII was not written by an ASCII export (Chinese writes ? so).
     chinese = ["你好吗?我很好", "caf\u00e9 r?sum?"] * 100
     assert lost_letters_warning(Split(texts=chinese, labels=array("q", [0] * 200))) == []
+
+
+def test_base64_blocks_of_raw_email_are_warned_of_and_long_words_are_not():
+    """A spam analyst's raw messages trained a vocabulary two thirds of whose pieces came only from
+    their attachments' base64 (a trial)."""
+    import base64
+    import os
+    from array import array
+    from email.message import EmailMessage
+
+    from attncli.data_warnings import encoded_blocks_warning
+    from attncli.splits import Split
+
+    message = EmailMessage()
+    message["Subject"] = "invoice"
+    message.set_content("please find the invoice attached")
+    message.add_attachment(os.urandom(3000), maintype="application", subtype="pdf", filename="a.pdf")
+    raw = message.as_bytes().decode("ascii")
+    warning = encoded_blocks_warning(Split(texts=[raw, "lunch at noon"], labels=array("q", [0, 1])))
+    assert len(warning) == 1 and warning[0].startswith(
+        "warning: 1 of the training texts hold blocks of base64 (such as '"
+    )
+    assert (
+        "which train as words; decode each message's text parts and leave out its attachments first"
+        in warning[0]
+    )
+    # One long token alone (a hash, a web address) is no block.
+    token = base64.b64encode(os.urandom(60)).decode()
+    fine = [f"see {token} for details", f"https://example.com/{'a' * 80}\nthanks"]
+    assert encoded_blocks_warning(Split(texts=fine, labels=array("q", [0, 1]))) == []

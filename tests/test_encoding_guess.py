@@ -98,6 +98,15 @@ def test_utf8_cyrillic_read_as_mac_roman_is_warned_of(tmp_path):
     assert "looks garbled" in (garbled_reading_warning(path, "mac_roman") or "")
 
 
+def test_a_single_byte_codec_is_not_advised_for_a_last_byte_it_does_not_define():
+    """cp1252 was advised for a file ending in 0x81, which it does not define: taken for a character
+    cut at the end of the sample, as a multi-byte one may be (a trial); a cut one still is."""
+    named = [name for name, _ in likely_encodings(b"meeting caf\xe9 junk \x81", besides="utf-8")]
+    assert "cp1252" not in named and "cp1250" not in named
+    cut = "很好满意，物流很快".encode("gbk")[:-1]
+    assert "gb18030" in [name for name, _ in likely_encodings(cut, besides="utf-8")]
+
+
 def test_a_file_in_the_encoding_given_is_not_advised_again_and_ascii_gives_no_guess():
     japanese = TEXTS["cp932"].encode("cp932")
     assert "cp932" not in [name for name, _ in likely_encodings(japanese, besides="cp932")]

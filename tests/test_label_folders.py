@@ -324,3 +324,20 @@ def test_a_link_to_nothing_beside_split_folders_is_said_to_be_left_out(tmp_path)
     assert (
         f"left out gone in {tmp_path}: neither a file nor a folder (a link to nothing, a pipe)" in raw.notes
     )
+
+
+def test_a_maildir_is_no_folder_of_label_folders():
+    """A Maildir's cur/ and new/ trained as the labels `cur` and `new` (a spam analyst's trial)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as name:
+        maildir = Path(name) / "Maildir"
+        for folder in ("cur", "new", "tmp"):
+            (maildir / folder).mkdir(parents=True)
+        for number in range(3):
+            (maildir / "cur" / f"1700000000.M{number}.host:2,S").write_text("Subject: hi\n\nwin a prize\n")
+            (maildir / "new" / f"1700000001.M{number}.host").write_text("Subject: hello\n\nlunch at noon\n")
+        with pytest.raises(
+            DataError, match=r"Maildir is a Maildir \(cur/ and new/ hold its messages\), not a "
+        ):
+            label_folders(maildir)

@@ -767,3 +767,28 @@ def test_lines_are_the_same_however_the_stream_is_cut_into_chunks():
     long_line = b"word " * 200_000
     pieces = [long_line[start : start + 4096] for start in range(0, len(long_line), 4096)]
     assert list(complete_lines([*pieces, b"\nend"])) == [long_line + b"\n", b"end"]
+
+
+def test_an_mbox_mailbox_is_refused_with_how_to_split_it(tmp_path):
+    """Read one line a text, an inbox of 30 messages gave 725 results (a spam analyst's trial)."""
+    import mailbox
+    from email.message import EmailMessage
+
+    from attncli.sources import load_raw
+
+    box = mailbox.mbox(str(tmp_path / "inbox.mbox"))
+    for number in range(2):
+        message = EmailMessage()
+        message["Subject"] = "win"
+        message.set_content(f"win a prize now {number}")
+        box.add(message)
+    box.flush()
+    path = tmp_path / "inbox.mbox"
+    for read in (lambda: _records(from_file(path)), lambda: load_raw(str(path))):
+        with pytest.raises(
+            DataError, match=rf"^{path} is an mbox mailbox \(messages one after another, .*python3 -c"
+        ):
+            read()
+    text = tmp_path / "texts.txt"
+    text.write_text("From here on it rains\nFrom Monday the shop opens\n")
+    assert len(_records(from_file(text))) == 2

@@ -209,6 +209,16 @@ def _record_source(
         for note in folder.notes:
             say(f"note: {note}")
         return folder
+    if (
+        file is not None
+        and not whole_file
+        and file.suffix.lower() in documents.WHOLE_SUFFIXES
+        and file.is_file()
+    ):
+        # One message a file: read line by line, its header lines got labels of their own, where
+        # the folder it came from is read a file a text (a spam analyst's trial).
+        say(f"note: {file} is read whole, as one text: a {file.suffix.lower()} file holds one message")
+        whole_file = True
     if whole_file and file is not None and str(file) != record_sources.STDIN:
         return documents.from_whole_file(file, encoding=encoding)
     if whole_file:
