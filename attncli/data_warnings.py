@@ -407,6 +407,12 @@ def shown_markers(markers: Counter[str]) -> str:
 ENCODED_BLOCK = re.compile(r"^[A-Za-z0-9+/]{60,}={0,2}\r?\n[A-Za-z0-9+/]{40,}={0,2}\r?$", re.MULTILINE)
 
 
+def _is_base64(block: str) -> bool:
+    """Whether lines of base64's letters are base64: capitals, small letters and digits together,
+    which a DNA or protein sequence (capitals) and hex digests (small letters, digits) never mix."""
+    return any(map(str.isupper, block)) and any(map(str.islower, block)) and any(map(str.isdigit, block))
+
+
 def encoded_blocks_warning(split: Split) -> list[str]:
     """The warning that training texts hold blocks of base64, as raw email holds its attachments and
     encoded parts: a spam analyst's trial trained a vocabulary two thirds of whose pieces came only
@@ -415,10 +421,10 @@ def encoded_blocks_warning(split: Split) -> list[str]:
     example = ""
     for text in itertools.islice(split.texts, CONFLICT_CHECK_ROWS):
         checked += 1
-        found = ENCODED_BLOCK.search(text) if "\n" in text else None
+        found = next(filter(_is_base64, ENCODED_BLOCK.findall(text)), None) if "\n" in text else None
         if found is not None:
             holding += 1
-            example = example or found.group()[:24]
+            example = example or found[:24]
     if not holding:
         return []
     return [

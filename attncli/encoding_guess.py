@@ -160,14 +160,16 @@ def _stray_mark(character: str) -> bool:
 
 
 def _dash_inside_other_script(text: str, index: int) -> bool:
-    """Whether a dash beyond ASCII stands between two characters beyond ASCII (but for dashes and
-    East Asian scripts): `–°—ä–µ—à`, UTF-8 Cyrillic read as Mac Roman, whose lead bytes are its
-    dashes; where text writes one, a space, a digit or an ASCII letter is beside it (`20°–25°`)."""
+    """Whether a dash beyond ASCII stands between two Latin letters or symbols beyond ASCII (`–°—ä–µ—à`,
+    UTF-8 Cyrillic read as Mac Roman, whose lead bytes are its dashes); where Latin text writes one,
+    a space, a digit or an ASCII letter is beside it (`20°–25°`), and other scripts' letters join
+    with dashes as they like (`Пн–Пт`, Hebrew's maqaf: a review)."""
     if index == 0 or index == len(text) - 1 or text[index].isascii():
         return False
     return all(
-        not neighbour.isascii() and ord(neighbour) < 0x3000 and not neighbour.isspace()
-        and unicodedata.category(neighbour) != "Pd"
+        not neighbour.isascii() and not neighbour.isspace() and unicodedata.category(neighbour) != "Pd"
+        and (ord(neighbour) < 0x250 or unicodedata.category(neighbour)[0] in "SP")
+        and ord(neighbour) < 0x3000
         for neighbour in (text[index - 1], text[index + 1])
     )  # fmt: skip
 

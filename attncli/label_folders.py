@@ -108,7 +108,7 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
             others += strange
     if not labels:
         return labels
-    if MAILDIR_FOLDERS <= {name.lower() for name in labels}:
+    if {name.lower() for name in labels} == MAILDIR_FOLDERS:  # labels `new`, `cur` and `old` are labels
         # A mail store's own folders: trained as the labels `cur` and `new` (a spam analyst's trial).
         raise DataError(
             f"{folder} is a Maildir (cur/ and new/ hold its messages), not a folder of label folders: "

@@ -88,13 +88,33 @@ def _require_uncompressed_name(path: Path) -> None:
     )
 
 
-# An mbox mailbox's first line: `From sender Thu Nov 30 12:00:00 2023`.
-MBOX_FIRST_LINE = re.compile(rb"From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ")
+# An mbox mailbox's separator line: `From sender Thu Nov 30 12:00:00 2023`.
+MBOX_FROM_LINE = (
+    rb"From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d"
+)
+MBOX_FIRST_LINE = re.compile(MBOX_FROM_LINE)
+MBOX_LATER_LINE = re.compile(rb"\n" + MBOX_FROM_LINE)
+# How much of a file opening as an mbox is looked through for its second message.
+MBOX_LOOK_BYTES = 1 << 20
+
+
+def _is_mbox(path: Path, head: bytes) -> bool:
+    """Whether a file opening with `head` is an mbox of several messages: one message whose first
+    line is its `From ` line (SpamAssassin's corpus, mutt's saved mail) is a text (a review)."""
+    if not MBOX_FIRST_LINE.match(head):
+        return False
+    if len(head) < MBOX_LOOK_BYTES and path.is_file():
+        try:
+            with path.open("rb") as file:
+                head = file.read(MBOX_LOOK_BYTES)
+        except OSError:
+            return False
+    return MBOX_LATER_LINE.search(head) is not None
 
 
 def _require_uncompressed_head(path: Path, head: bytes) -> None:
     require_no_lfs_pointer(path, head)
-    if MBOX_FIRST_LINE.match(head):
+    if _is_mbox(path, head):
         # Read one line a text, an inbox gave 725 results for 30 messages (a spam analyst's trial).
         split = (
             'import mailbox, os; os.makedirs("messages", exist_ok=True); '

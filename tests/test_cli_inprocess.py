@@ -3372,3 +3372,6 @@ def test_an_eml_file_is_read_whole_as_one_message(easy_run, tmp_path):
         message.read_text().rstrip("\n")
     ]
     assert f"note: {message} is read whole, as one text: a .eml file holds one message" in result.stderr
+    # As --whole-file, it has no column to name (the option was dropped without a word: a review).
+    refused = RUNNER.invoke(app, ["predict", str(easy_run), "-f", str(message), "--text-column", "body"])
+    assert refused.exit_code == 2 and "--text-column names a column of a data file" in refused.stderr

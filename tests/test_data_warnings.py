@@ -213,4 +213,7 @@ def test_base64_blocks_of_raw_email_are_warned_of_and_long_words_are_not():
     # One long token alone (a hash, a web address) is no block.
     token = base64.b64encode(os.urandom(60)).decode()
     fine = [f"see {token} for details", f"https://example.com/{'a' * 80}\nthanks"]
-    assert encoded_blocks_warning(Split(texts=fine, labels=array("q", [0, 1]))) == []
+    # Nor lines of one case, or of hex: a DNA or protein sequence, digests (a review).
+    fine += ["ACGT" * 16 + "\n" + "TTGA" * 15, "MKVLAAGIVGLLLAQ" * 5 + "\n" + "QWERTYKLMNPSTVW" * 4]
+    fine += ["0123456789abcdef" * 4 + "\n" + "fedcba9876543210" * 4]
+    assert encoded_blocks_warning(Split(texts=fine, labels=array("q", [0] * len(fine)))) == []

@@ -71,6 +71,9 @@ def test_the_encoding_text_was_written_in_is_among_those_named_and_garbling_ones
         ("cp1252", "Preis: 5 € – 10 € (±2 °C) × 3 « très » „gut“ ‹ok›"),
         ("cp1252", "Il fait 20°–25°, très beau. "),  # a dash against a symbol
         ("cp1251", "Цена: 100 руб. № 5, №№ 6–8; «Война и мир»"),
+        ("cp1251", "Открыто Пн–Пт, рейс Москва–Казань в мае–июне. "),  # dashes between letters
+        ("cp1253", "Ανοιχτά Δευτέρα–Παρασκευή, όλη την ημέρα. "),
+        ("cp1255", "כל־הארץ שמחה היום, ואנחנו יחד. "),  # Hebrew's maqaf
         ("gb18030", "他说——我不去了，明天再说吧。"),  # a double dash
         ("cp932", "とても良い商品でした。★★★★☆"),  # stars
     ],

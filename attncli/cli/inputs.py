@@ -75,6 +75,7 @@ def check_inputs(
             "--delimiter splits the columns of csv/tsv rows (a --file, or standard input that opens with a "
             "header); pass such rows, or drop --delimiter"
         )
+    whole_file = whole_file or _one_message(file)  # a .eml, read whole as --whole-file reads a file
     if delimiter is not None and (whole_file or _is_folder_of_texts(file)):
         raise ConfigError("--delimiter splits csv rows; a text read whole has none: drop --delimiter")
     if whole_file and texts and texts != [STDIN]:
@@ -92,6 +93,13 @@ def check_inputs(
         from attncli.documents import require_text_file
 
         require_text_file(file)
+
+
+def _one_message(file: Path | None) -> bool:
+    """Whether `file` is a file of one message (.eml), which --file reads whole."""
+    from attncli.documents import WHOLE_SUFFIXES
+
+    return file is not None and file.suffix.lower() in WHOLE_SUFFIXES and file.is_file()
 
 
 # Formats whose records have no delimiter to choose.
@@ -209,12 +217,7 @@ def _record_source(
         for note in folder.notes:
             say(f"note: {note}")
         return folder
-    if (
-        file is not None
-        and not whole_file
-        and file.suffix.lower() in documents.WHOLE_SUFFIXES
-        and file.is_file()
-    ):
+    if file is not None and not whole_file and _one_message(file):
         # One message a file: read line by line, its header lines got labels of their own, where
         # the folder it came from is read a file a text (a spam analyst's trial).
         say(f"note: {file} is read whole, as one text: a {file.suffix.lower()} file holds one message")
