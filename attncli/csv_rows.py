@@ -87,10 +87,13 @@ def header_naming(line: str, column: str, delimiter: str | None) -> dict[str, st
 
 
 def _as_named(column: str, names: list[str]) -> str | None:
-    """`column` as `names` name it: itself, else one equal to it but for case and surrounding spaces."""
+    """`column` as `names` name it: itself, else one equal to it as a person reads names (case,
+    accents and surrounding spaces aside: `name_key`)."""
+    from attncli.column_detection import name_key
+
     if column in names:
         return column
-    return next((name for name in names if name.strip().casefold() == column.strip().casefold()), None)
+    return next((name for name in names if name_key(name) == name_key(column)), None)
 
 
 def table_header(

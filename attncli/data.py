@@ -130,6 +130,7 @@ def load_splits(config: DataConfig) -> Splits:
     if len(used["train"]) == 0:
         raise DataError(f"the train split of {config.source} is empty; give it labelled rows")
     label_names, label_notes = labels_of(used["train"], columns.label or "")
+    case_notes: list[str] = []  # validation labels read as training's in another case
 
     def split_of(name: str, labels: list[str], left_out: Sequence[str] = ()) -> Split:
         read_as: dict[str, str] = {}
@@ -145,8 +146,6 @@ def load_splits(config: DataConfig) -> Splits:
             )  # fmt: skip
         except DataError as error:  # each split's empty text cells, the validation file's too
             raise _with_column_choice(error, columns) from None
-
-    case_notes: list[str] = []
 
     if len(label_names) < 2:  # a row with no label may be why: to_split names the first
         split_of("train", label_names)

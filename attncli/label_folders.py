@@ -83,8 +83,10 @@ def _holds_label_folders(folder: Path) -> bool:
     return any(readable_children(inner).files for inner in readable_children(folder).folders)
 
 
-# The folders of a Maildir that hold its messages (beside tmp/).
+# The folders of a Maildir that hold its messages, and those beside them that may hold files: tmp/
+# during a delivery or after a failed one, Courier's keywords.
 MAILDIR_FOLDERS = frozenset({"cur", "new"})
+MAILDIR_OTHERS = frozenset({"tmp", "courierimapkeywords"})
 
 
 def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
@@ -108,7 +110,8 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
             others += strange
     if not labels:
         return labels
-    if {name.lower() for name in labels} == MAILDIR_FOLDERS:  # labels `new`, `cur` and `old` are labels
+    named = {name.lower() for name in labels}
+    if MAILDIR_FOLDERS <= named <= MAILDIR_FOLDERS | MAILDIR_OTHERS:  # `new`, `cur` and `old` are labels
         # A mail store's own folders: trained as the labels `cur` and `new` (a spam analyst's trial).
         raise DataError(
             f"{folder} is a Maildir (cur/ and new/ hold its messages), not a folder of label folders: "

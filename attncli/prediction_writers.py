@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from typing import IO, Any
 
 from attncli.added_columns import added_as
-from attncli.column_detection import detected_label_column
+from attncli.column_detection import detected_label_column, name_key
 from attncli.decimals import float32_list, float32_list_texts
 from attncli.labels import WHOLE_NUMBER
 from attncli.prediction import Prediction
@@ -288,7 +288,11 @@ class CsvWriter:
         taken = {column.strip().lower() for column in self.input_columns}
         # So is `label` beside the column the model was trained on for labels (`Theme`), which eval
         # reads its labels from too (a Mac user's trial: `Theme,label`, where `Catégorie,attn_label`).
-        trained = [column for column in self.input_columns if _same_name(column, label_column)]
+        trained = [
+            column
+            for column in self.input_columns
+            if label_column and name_key(column) == name_key(label_column)
+        ]
         self.truth_column = trained[0] if trained else detected_label_column(self.input_columns)
         if self.truth_column is not None:
             taken.add("label")
@@ -460,11 +464,6 @@ class ParquetWriter(CsvWriter):
             return False
         given = [value for value in self.values[truth] if value is not None]
         return bool(given) and all(type(value) is int for value in given)
-
-
-def _same_name(column: str, other: str | None) -> bool:
-    """Whether two column names are one, ignoring case and surrounding spaces, as spreadsheets do."""
-    return other is not None and column.strip().lower() == other.strip().lower()
 
 
 def _arrow_table(columns: dict[str, list[Any]], types: dict[str, str]) -> Any:

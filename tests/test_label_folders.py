@@ -341,7 +341,11 @@ def test_a_maildir_is_no_folder_of_label_folders():
             DataError, match=r"Maildir is a Maildir \(cur/ and new/ hold its messages\), not a "
         ):
             label_folders(maildir)
+        # With a file in tmp/ (a delivery under way), still one (a review).
+        (maildir / "tmp" / "1700000002.M9.host").write_text("Subject: half\n")
+        with pytest.raises(DataError, match=r"Maildir is a Maildir"):
+            label_folders(maildir)
         # Labels named new and cur beside others are labels (a review).
         (maildir / "old").mkdir()
         (maildir / "old" / "1.txt").write_text("an old ticket\n")
-        assert sorted(label_folders(maildir).splits["train"]) == ["cur", "new", "old"]
+        assert sorted(label_folders(maildir).splits["train"]) == ["cur", "new", "old", "tmp"]

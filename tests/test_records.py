@@ -789,6 +789,12 @@ def test_an_mbox_mailbox_is_refused_with_how_to_split_it(tmp_path):
             DataError, match=rf"^{path} is an mbox mailbox \(messages one after another, .*python3 -c"
         ):
             read()
+    # A first message of megabytes (an attachment) hides no second one (a review).
+    big = tmp_path / "big.mbox"
+    first, _, second = path.read_bytes().partition(b"\nFrom ")
+    big.write_bytes(first + b"\n" + b"QUJD" * 300_000 + b"\n\nFrom " + second)
+    with pytest.raises(DataError, match="is an mbox mailbox"):
+        _records(from_file(big))
     text = tmp_path / "texts.txt"
     text.write_text("From here on it rains\nFrom Monday the shop opens\nFrom 9am Sat we are open\n")
     assert len(_records(from_file(text))) == 3
