@@ -154,7 +154,7 @@ def _stray_mark(character: str) -> bool:
         not character.isascii()
         and ord(character) < 0x3000
         and character not in "\u2026\u00bf\u00a1"
-        and not 0x2600 <= ord(character) <= 0x27BF
+        and not 0x25A0 <= ord(character) <= 0x27BF  # shapes, stars, hearts: ○×, ★★★★☆
         and (category[0] == "S" or category in ("Po", "Ps", "Pe", "Pd"))
     )
 

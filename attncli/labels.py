@@ -84,9 +84,11 @@ def known_label_key(
         return key
     if getattr(feature, "id", None) == README_CLASS_LABEL and isinstance(value, int) and str(value) in known:
         # A run trained on a column's numbers before the names its repository's README.md declares
-        # were read (since 2026-12-07): its labels are the numbers. Only for such a column: another
-        # dataset's class labels by their numbers would be scored under another mapping (a review).
-        return str(value)
+        # were read (since 2026-12-07): its labels are the numbers. Only for such a column, and only
+        # where the model's labels are its numbers, every one: another dataset's class labels, or a
+        # model of stars 1-5 beside names `1 star`-`5 stars`, would be scored under another mapping.
+        if set(known) == {str(number) for number in range(len(feature.names))}:
+            return str(value)
     # A checkpoint of an attn that kept labels as written may hold a decomposed name, or one with
     # the spaces or invisible marks around it.
     candidates = [

@@ -58,7 +58,7 @@ def require_uncompressed(path: Path) -> None:
         require_no_lfs_pointer_file(path)  # parquet's own pages may be compressed
         return
     with path.open("rb") as file:
-        head = file.read(MAGIC_BYTES)
+        head = file.read(MBOX_SEPARATOR_BYTES)  # an mbox's first line whole: a sender may be long
     _require_uncompressed_head(path, head)
 
 

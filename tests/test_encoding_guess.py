@@ -76,6 +76,7 @@ def test_the_encoding_text_was_written_in_is_among_those_named_and_garbling_ones
         ("cp1255", "כל־הארץ שמחה היום, ואנחנו יחד. "),  # Hebrew's maqaf
         ("gb18030", "他说——我不去了，明天再说吧。"),  # a double dash
         ("cp932", "とても良い商品でした。★★★★☆"),  # stars
+        ("cp932", "記号 ○□△ を使う。 "),  # shapes side by side
     ],
 )
 def test_punctuation_text_writes_is_not_taken_for_garbling(tmp_path, codec, text):

@@ -789,6 +789,12 @@ def test_an_mbox_mailbox_is_refused_with_how_to_split_it(tmp_path):
             DataError, match=rf"^{path} is an mbox mailbox \(messages one after another, .*python3 -c"
         ):
             read()
+    # A sender too long for the first bytes other checks read (a bounce address) hides none either.
+    long = tmp_path / "long.mbox"
+    sender = b"bounces+1234567-abcd-user=example.com@em1234.sendgrid.net"
+    long.write_bytes(path.read_bytes().replace(b"From MAILER-DAEMON", b"From " + sender, 1))
+    with pytest.raises(DataError, match="is an mbox mailbox"):
+        _records(from_file(long))
     # A first message of megabytes (an attachment) hides no second one (a review).
     big = tmp_path / "big.mbox"
     first, _, second = path.read_bytes().partition(b"\nFrom ")

@@ -1669,6 +1669,17 @@ def test_class_label_names_a_repositorys_readme_declares_are_read_and_older_runs
     )
     with pytest.raises(DataError, match="labels the model never saw"):
         evaluate(load_checkpoint(tmp_path / "older" / "best"), other)
+    # Nor a README-named column's numbers for a model whose labels are other numbers (stars 1-5 beside
+    # names `1 star`...: each class was scored as the next, a review).
+    from attncli.labels import README_CLASS_LABEL, known_label_key
+
+    stars = ClassLabel(names=["1 star", "2 star", "3 stars"], id=README_CLASS_LABEL)
+    assert [known_label_key(stars, value, {"1", "2", "3"}) for value in range(3)] == [
+        "1 star",
+        "2 star",
+        "3 stars",
+    ]
+    assert [known_label_key(stars, value, {"0", "1", "2"}) for value in range(3)] == ["0", "1", "2"]
     # Names with a gap in their numbers, or a number past them: the column stays numbers.
     for declared_names, past in ((declared.replace("'1'", "'5'"), 0), (declared, 3)):
         (repository / "README.md").write_text(
