@@ -114,12 +114,12 @@ def load_splits(config: DataConfig) -> Splits:
         raise DataError(f"{error}; {hint}") from None
     if config.label_column is None:
         _refuse_predictions_as_labels(train, columns.label, where)
+    split_wheres = {name: where_is(raw, name, config.source) for name in raw.splits}
     for name in ("train", "validation"):
         if name in raw.splits:
-            split_where = where if name == "train" else where_is(raw, name, config.source)
+            split_where = where if name == "train" else split_wheres[name]
             refuse_rejected_answers(raw.splits[name], label=columns.label, where=split_where)
     # test is for `attn eval`; Hub test splits are often unlabelled
-    split_wheres = {name: where_is(raw, name, config.source) for name in raw.splits}
     used = {
         name: with_columns(dataset, columns, where=split_wheres[name])
         for name, dataset in raw.splits.items()

@@ -39,7 +39,6 @@ from attncli.jsonfiles import (
     opens_json,
     require_records,
     too_deep,
-    values_in_a_row,
     whole_json_values,
 )
 from attncli.layouts import (
@@ -204,7 +203,7 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
         # holds records one after another (a first line longer than the block read is read a line at
         # a time, as JSON lines are).
         line = start.split("\n", 1)[0]
-        spread = start.startswith("{") and "\n" in start and (opens_json(line) or values_in_a_row(line))
+        spread = start.startswith("{") and "\n" in start and opens_json(line, values_in_a_row=True)
         if start.startswith("[") or spread:
             try:
                 content = file.read().decode(encoding).removeprefix("\ufeff")
@@ -218,7 +217,7 @@ def json_rows(path: Path, *, encoding: str) -> Iterator[tuple[int, Any]]:
                     raise DataError(broken_json(content, error, str(path))) from None
                 values = None  # one JSON value a line, the first an array: JSON lines
             except DataError:
-                if start.split("\n", 1)[0].strip() == "{":
+                if line.strip() == "{":
                     raise
                 values = None  # a JSON-lines file whose first line is broken: said of that line below
             except UnicodeDecodeError as error:

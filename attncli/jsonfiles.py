@@ -227,36 +227,27 @@ def require_records(value: object, path: Path) -> None:
             )
 
 
-def opens_json(line: str) -> bool:
+def opens_json(line: str, *, values_in_a_row: bool = False) -> bool:
     """Whether a first line (past blank ones) begins JSON to be read whole, not one object a line:
     a whole array of records (`[{"text": ...}]`, ConvertTo-Json -Compress), or an array or object
     that the lines after it go on with (`[`, `{`, `[{"url": ..., "body": ...},`: Scrapy's feed, `jq
-    .`). Told from the first line alone, so that plain text starting so (`[{citation needed}] a film`,
-    `["Great"] said the critic`, `[1]`) is read as it arrives, as before."""
+    .`); with `values_in_a_row` (a .json file's, which holds JSON whatever it begins), also a whole
+    value and more after it (`{...} {...}`: records written one after another, which
+    `whole_json_values` reads). Told from the first line alone, so that plain text starting so
+    (`[{citation needed}] a film`, `["Great"] said the critic`, `[1]`) is read as it arrives."""
     stripped = line.strip(JSON_SPACE)
     if not stripped.startswith(("[", "{")):
         return False
     try:
         value = json.loads(stripped)
     except json.JSONDecodeError as error:
-        return error.pos >= len(stripped)  # JSON so far, and unfinished: the next lines go on with it
+        # JSON so far, and unfinished: the next lines go on with it.
+        return error.pos >= len(stripped) or (values_in_a_row and error.msg == "Extra data")
     except RecursionError:
         return True
     # A whole object is a JSON line, read as JSON lines are; a whole array is records only where it
     # holds records (`[1]` or `["Great"]` alone on a line may be a text).
     return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value)
-
-
-def values_in_a_row(line: str) -> bool:
-    """Whether a line holds a whole JSON value and more after it (`{...} {...}`: records written one
-    after another, which a JSON file's first line may begin, and `whole_json_values` reads)."""
-    try:
-        json.loads(line)
-    except json.JSONDecodeError as error:
-        return error.msg == "Extra data"
-    except RecursionError:
-        return False
-    return False
 
 
 def whole_json_values(content: str, name: str) -> list[Any]:
@@ -397,7 +388,7 @@ def is_json_array(path: Path) -> bool:
         return False
     try:
         line = first.decode("utf-8")
-        return opens_json(line) or values_in_a_row(line)  # as json_rows tells one read whole
+        return opens_json(line, values_in_a_row=True)  # as json_rows tells one read whole
     except UnicodeDecodeError:  # a line in another encoding: the readers name it, by its line
         return False
 
