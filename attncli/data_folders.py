@@ -207,6 +207,34 @@ def _with_class_labels(raw: RawData, declared: dict[str, list[str]]) -> RawData:
     return dataclasses.replace(raw, splits=splits)
 
 
+def with_repository_labels(file: Path, raw: RawData, config_name: str | None) -> RawData:
+    """`raw`, read from the one `file`, with the class labels of the dataset repository it lies in
+    (its folder, or the one above, whose README.md has front matter: data/train.parquet, or glue's
+    sst2/train.parquet) for the configuration `config_name`, or else the one whose files name it:
+    eval of a repository's test shard was refused as labels 0, 1, 2 the model never saw, where the
+    folder gave their names."""
+    repository = next((folder for folder in file.parents[:2] if _front_matter(folder)), None)
+    if repository is None:
+        return raw
+    configs = repository_configs(repository)
+    if config_name is None and configs is not None:
+        naming = [
+            name
+            for name, splits in configs.splits.items()
+            if any(_same_file(found, file) for patterns in splits.values() for pattern in patterns
+                   for found in _matching(repository, pattern))
+        ]  # fmt: skip
+        config_name = naming[0] if len(naming) == 1 else None
+    return _with_class_labels(raw, declared_class_labels(repository, config_name))
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return one.samefile(other)
+    except OSError:
+        return False
+
+
 def _declared_splits(path: Path, entry: dict[str, Any]) -> dict[str, list[str]]:
     """Split -> file patterns of one configuration's entry."""
     files, data_dir = entry.get("data_files"), entry.get("data_dir")

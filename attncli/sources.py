@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from attncli.data_files import load_files, quiet_datasets
-from attncli.data_folders import label_layout, load_folder
+from attncli.data_folders import label_layout, load_folder, with_repository_labels
 from attncli.errors import ArgumentError, DataError, error_chain
 from attncli.local_paths import local_path
 from attncli.raw_data import FILE_BUILDERS, RawData, raw_data_of
@@ -195,7 +195,8 @@ def _load_raw(
     if path.is_dir():
         return load_folder(path, encoding=encoding, delimiter=delimiter, config_name=config_name)
     if path.is_file():
-        return load_files({"train": [path]}, encoding=encoding, delimiter=delimiter)
+        raw = load_files({"train": [path]}, encoding=encoding, delimiter=delimiter)
+        return with_repository_labels(path, raw, config_name)
     require_data_source(source)
     if names_a_local_path(source):  # there, but neither a file nor a folder (a socket, a device)
         raise DataError(f"{source} is neither a file nor a folder; pass a data file or a folder of them")

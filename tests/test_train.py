@@ -1653,6 +1653,9 @@ def test_class_label_names_a_repositorys_readme_declares_are_read_and_older_runs
     )
     settings = [*TINY_MODEL, f"data.source={repository}", "train.epochs=1", "train.patience=0"]
     assert train(load_config(None, settings), output=tmp_path / "now").info.label_names == names
+    # One of its files, named by its path, is given the names too (they were labels the model never saw).
+    test_shard = repository / "data" / "test-00000-of-00001.parquet"
+    assert evaluate(load_checkpoint(tmp_path / "now" / "best"), str(test_shard)).n == 12
     with monkeypatch.context() as before:  # as an earlier attn read it: the numbers
         before.setattr(attncli.data_folders, "_with_class_labels", lambda raw, declared: raw)
         older = train(load_config(None, settings), output=tmp_path / "older")
