@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from attncli.tokenizer import ACCENTS, INVISIBLE, MARKS, MARKS_KEEPING_SKIN_TONES
+from attncli.tokenizer import ACCENTS, INVISIBLE, JOINER_IN_WORD, MARKS, MARKS_KEEPING_SKIN_TONES
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -62,7 +62,7 @@ ASCII_READERS_KEPT = 8
 # StripAccents removes only combining marks.
 _ASCII_UNCHANGED = frozenset({"NFC", "NFD", "NFKC", "NFKD", "StripAccents"})
 # Regular expressions of attn's own Replace steps that match no ASCII character (older checkpoints' too).
-_NON_ASCII_PATTERNS = frozenset({INVISIBLE, MARKS, MARKS_KEEPING_SKIN_TONES, ACCENTS})
+_NON_ASCII_PATTERNS = frozenset({INVISIBLE, JOINER_IN_WORD, MARKS, MARKS_KEEPING_SKIN_TONES, ACCENTS})
 
 
 def _ascii_steps(normalizer: dict | None) -> list[dict] | None:

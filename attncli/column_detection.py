@@ -58,10 +58,11 @@ LABEL_COLUMNS = (
 LAST_RESORT_LABEL_COLUMNS = (
     *("grade", "rating", "stars", "overall", "mark", "score", "topic", "theme", "themes", "group"),
     "verdict",  # a phishing-report tool's
+    *("thema", "tema"),  # a theme in German and Dutch, and in Spanish, Italian and Portuguese
 )
 # Last-resort names not found as a word of another (group_id, age_group, Assignment Group beside a
 # ticket's own label, whose output's `label` became `attn_label`: a review).
-WHOLE_NAMES_ONLY = frozenset({"theme", "themes", "group", "verdict"})
+WHOLE_NAMES_ONLY = frozenset({"theme", "themes", "group", "verdict", "thema", "tema"})
 # Other languages' names that an English plural less its s spells (classes, categories): known only
 # as written. The rest are found in the plural too (Comentarios, Categorías, etiquetas).
 SINGULAR_ONLY = frozenset({"classe", "categorie"})

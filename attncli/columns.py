@@ -301,14 +301,21 @@ def _choose(
         return None
     # Labels from the wrong one of two label-like columns (sentiment beside class, category_id beside
     # category_name) would train a model of another task, or of codes, without a word: name the
-    # others passed over.
+    # others passed over; and where the column is a last-resort guess (Score), the other guesses (a
+    # survey's Theme beside its Score, passed over without a word: an HR analyst's trial).
+    last_resort = {name_key(name) for name in role.last_resort}
+    guessed = name_key(detected) in last_resort
     passed_over = (
         [
             name
             for name in layout.columns
             if name not in (detected, taken)
             and not written_by_predict(name)
-            and (name in LABEL_COLUMNS or column_by_words([name], list(LABEL_COLUMNS), role.excluded_words))
+            and (
+                name in LABEL_COLUMNS
+                or column_by_words([name], list(LABEL_COLUMNS), role.excluded_words)
+                or (guessed and name_key(name) in last_resort)
+            )
         ]
         if role.name == "label"
         else []
@@ -398,6 +405,14 @@ def _headerless_hint(layout: Layout, where: str, text_missing: bool = True) -> s
             f" (only {named[0][:SENTENCE_CHARACTERS]!r} has a name: if it is a title above the header line, "
             "delete the lines above the header, so that it is the first line)"
         )
+    if 1 < len(named) <= len(layout.columns) // 2:
+        # Headings over groups of columns, each cell over the first of its group (`Employee
+        # details,,,,Survey answers,,`: an HR analyst's export), where the names are on a later line.
+        shown = ", ".join(repr(name[:SENTENCE_CHARACTERS]) for name in named[:LISTED_COLUMNS])
+        return (
+            f" (only {shown} have names: if they head groups of columns above the header line, delete the "
+            "lines above the header, so that it is the first line)"
+        )
     if len(layout.columns) == 1 and COMMA_HEADER.fullmatch(layout.columns[0].strip()):
         # A comma-separated header read at another --delimiter ("id,text,label"); a quoted name with
         # a comma in it ("comments, raw") has spaces, and is no such header.
@@ -429,7 +444,8 @@ def _headerless_hint(layout: Layout, where: str, text_missing: bool = True) -> s
 
 def other_than_trained_note(where: str, chosen: str, *, trained: str | None, named: str | None) -> str | None:
     """The line saying that a column of a usual name (description, review) is read in place of the
-    one the model was trained on, which the data lacks: predict and eval said nothing of it."""
+    one the model was trained on, which the data lacks (a warning): predict and eval said nothing of
+    it."""
     if named is not None or not trained or chosen == trained:
         return None
     if is_joined(trained, ()):
@@ -442,10 +458,12 @@ def other_than_trained_note(where: str, chosen: str, *, trained: str | None, nam
                 "case, accents or spaces"
             )
         return (
-            f"{where}: using text column {chosen!r}, as it has not every one of the columns the model was "
-            f"trained on joined, {trained!r}; --text-column chooses others"
+            f"warning: {where}: using text column {chosen!r}, as it has not every one of the columns the "
+            f"model was trained on joined, {trained!r}; --text-column chooses others"
         )
+    # A warning, which --quiet keeps: a nightly job's file whose text column was renamed was labelled by
+    # another column, said in a note that --quiet left out (a data engineer's trial).
     return (
-        f"{where}: using text column {chosen!r}, as it has none named {trained!r} (the column the model "
-        "was trained on); --text-column chooses another"
+        f"warning: {where}: using text column {chosen!r}, as it has none named {trained!r} (the column the "
+        "model was trained on); --text-column chooses another"
     )

@@ -140,7 +140,9 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
             if rows.line_num > start:
                 raise DataError(open_quote_message(path, start, rows.line_num, to_the_end=False)) from None
             return
-    if last_spans and _ends_inside_quote(path, encoding=encoding, delimiter=delimiter, start=last_start):
+    # The last row read to the end inside its quote, on one line or several (a file its writer is still
+    # writing, `3,"New phone laun`, was labelled with exit 0: a data engineer's trial).
+    if _ends_inside_quote(path, encoding=encoding, delimiter=delimiter, start=last_start):
         raise DataError(open_quote_message(path, last_start, read, to_the_end=True))
 
 
@@ -204,6 +206,12 @@ def _is_last(rows: Iterator[list[str]]) -> bool:
 
 
 def open_quote_message(path: Path | str, start: int, stopped: int, *, to_the_end: bool) -> str:
+    if to_the_end and stopped == start:  # the last line
+        joined = "the file ends inside that row's text (cut short, or still being written)"
+        return (
+            f"line {start} of {path} opens a double quote that its field does not close, and {joined}; "
+            f'close the quote on line {start}, or write a double quote inside a quoted text as two ("")'
+        )
     if to_the_end:
         joined = "every line after it"
     else:

@@ -661,7 +661,9 @@ def csv_rows_if_table(
                     raise ragged_row_error(
                         Path(source.name), line=start, fields=len(row), header=header, delimiter=found
                     )
-                if spans and ends_inside_quote(row_lines, delimiter=found):  # read on to the input's end
+                # Read on to the input's end inside a quote, over lines or on the last one alone (a
+                # file still being written, `3,"New phone laun`: a data engineer's trial).
+                if (spans or '"' in row_lines[-1]) and ends_inside_quote(row_lines, delimiter=found):
                     if arrived:
                         yield arrived
                     raise DataError(open_quote_message(source.name, start, rows.line_num, to_the_end=True))

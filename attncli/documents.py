@@ -33,8 +33,12 @@ SYSTEM_FILES = ("thumbs.db", "desktop.ini")
 
 def is_visible(path: Path) -> bool:
     """Whether a file or folder of a folder of texts is one of its own: not hidden (.DS_Store), nor a
-    file the system leaves (Thumbs.db, desktop.ini: read as a text, or refused as not UTF-8)."""
-    return not path.name.startswith(".") and path.name.lower() not in SYSTEM_FILES
+    file the system leaves (Thumbs.db, desktop.ini: read as a text, or refused as not UTF-8), nor one
+    an editor leaves beside a document: Word's lock file `~$lease.docx` (which stopped a legal
+    analyst's training as a Word document) and a backup `nda_004.txt~` (read as another copy of
+    the contract: a trial)."""
+    name = path.name
+    return not (name.startswith((".", "~$")) or name.endswith("~") or name.lower() in SYSTEM_FILES)
 
 
 class Children(NamedTuple):

@@ -25,6 +25,11 @@ def _is_formula_error(name: str) -> bool:
     return name.upper() in FORMULA_ERRORS or (name.startswith("Err:") and name[4:].isdigit())
 
 
+# A dash alone, as a spreadsheet's user writes "nothing here" in a cell (an HR analyst's trial: `-`
+# trained as a class beside #N/A and N/A, which were warned of). Labels only: a text "-" is a reply.
+DASHES_FOR_NOTHING = frozenset({"-", "--", "\u2013", "\u2014"})
+
+
 def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
     """A warning naming labels that read as markers of a missing value ("NaN", "None", "N/A"), and
     one naming labels that are a spreadsheet's formula errors ("#VALUE!", "#REF!"): both trained as
@@ -42,7 +47,7 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
             f"warning: {said}; mend the formulas and export again, or empty those cells and pass "
             "--drop-invalid to leave the rows out"
         ]
-    markers = [name for name in label_names if name.strip() in MISSING_VALUE_MARKERS]
+    markers = [name for name in label_names if name.strip() in MISSING_VALUE_MARKERS | DASHES_FOR_NOTHING]
     if not markers:
         return formula_warning
     shown = ", ".join(repr(name) for name in markers)
@@ -64,13 +69,23 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
 WORD_SEPARATORS = re.compile(r"(?<=[^\W_])[\s_-]+(?=[^\W_])")  # between letters or digits only: A- is not A
 
 
+# Cyrillic and Greek small letters drawn as Latin ones, as look-alike labels are compared: `ѕрам`
+# (Cyrillic, pasted from a localised interface) beside `spam` trained as two classes without a word,
+# and eval's confusion table showed spam confused with spam (a moderator's trial).
+LATIN_LOOK_ALIKES = str.maketrans(
+    "аеорсухѕіјһԁԛԝкмтн" + "αοιρτυχνκ",  # Cyrillic, then Greek
+    "aeopcyxsijhdqwkmth" + "aoiptuxvk",
+)
+
+
 def look_alike_key(name: str) -> str | tuple[int, str, int]:
     """What look-alike labels share: a number's exact value ("0.50", "0.5", "+.5" and "5e-1" are one;
-    a 31-digit number is not rounded to another), else the label `folded`, with underscores and
-    hyphens between words read as spaces (`card_arrival`, `Card Arrival`, `card-arrival`: a trial's
-    class of six rows scored nothing, its rows all predicted as the other spelling)."""
+    a 31-digit number is not rounded to another), else the label `folded`, with the underscores,
+    hyphens and spaces between words left out (`card_arrival`, `Card Arrival`, `card-arrival`: a
+    trial's class of six rows scored nothing, its rows all predicted as the other spelling; `Work
+    load` beside `Workload`, a survey coder's)."""
     text = folded(name)
-    words = WORD_SEPARATORS.sub(" ", text)
+    words = WORD_SEPARATORS.sub("", text).translate(LATIN_LOOK_ALIKES)
     if not any(character.isdigit() for character in text) or "_" in text:  # Decimal reads 1_2 as 12
         return words
     try:
@@ -162,7 +177,8 @@ def look_alike_labels_warning(label_names: list[str]) -> list[str]:
     more = f" and {len(alike) - 5:,} more groups" if len(alike) > 5 else ""
     return [
         "warning: labels that differ only in case, inner spaces, underscores or hyphens, character forms, "
-        "invisible characters, the script of their digits or the way a number is written are separate "
+        "invisible characters, letters of another script drawn alike, the script of their digits or the "
+        "way a number is written are separate "
         f"classes (spaces around a label are no part of it): {shown}{more}; write each label one way if "
         "they mean the same"
     ]

@@ -98,7 +98,7 @@ def known_label_key(
     whole = spelled_whole(key)  # 2.0 is 2, and 007.0 is 007, as training reads them
     candidates.append(whole)
     if WHOLE_NUMBER.fullmatch(whole):
-        candidates.append(f"{whole}.0")  # an earlier attn kept the label 2.0 as written
+        candidates += [f"{whole}.0", f"{whole},0"]  # an earlier attn kept the label 2.0 (2,0) as written
     if key.lower() in ("true", "false"):
         candidates += [key.lower(), key.capitalize(), key.upper()]
     return next((candidate for candidate in candidates if candidate and candidate in known), key)
@@ -158,11 +158,11 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
         shown = ", ".join(f"{value.lower()} as {spelt[value.lower()]!r}" for value in merged)
         notes.append(f"label column {label_column!r} holds truth values and their text; read {shown}")
     keys |= {spelt.get(value.lower(), value) for value in truth_values}
-    if all(number_of(key) is not None for key in keys):
+    if all(number_of(spelled_whole(key)) is not None for key in keys):
         # Whole numbers written with a zero fraction ("1.0", as pandas writes a column with gaps
-        # into a csv) are the numbers themselves, so a test file that writes 1 finds the label 1,
-        # and a file joined from two exports (1 in one, 1.0 in the other) has one label 1, not two.
-        # Other spellings stay: "007" is a code, not 7.
+        # into a csv, or "1,0", as a European spreadsheet does) are the numbers themselves, so a
+        # test file that writes 1 finds the label 1, and a file joined from two exports (1 in one,
+        # 1.0 in the other) has one label 1, not two. Other spellings stay: "007" is a code, not 7.
         fractional = {key for key in keys if spelled_whole(key) != key}
         spellings: dict[str, list[str]] = {}
         for key in keys:
@@ -170,7 +170,7 @@ def labels_of(train: Any, label_column: str) -> tuple[list[str], list[str]]:
         # Said where one number is written two ways or more: "1" and "1.0", or "1.0" and "1.00".
         merged = sorted(
             (key for key in fractional if len(spellings[spelled_whole(key)]) > 1),
-            key=lambda key: (number_of(key) or 0.0, key),
+            key=lambda key: (number_of(spelled_whole(key)) or 0.0, key),
         )
         keys = (keys - fractional) | {spelled_whole(key) for key in fractional}
         _refuse_a_regression_target(keys, label_column, rows=len(train))
@@ -208,9 +208,16 @@ def _refuse_a_regression_target(keys: set[str], label_column: str, *, rows: int)
     )
 
 
+# A whole number with a zero fraction: 1.0, 1.00, or with a decimal comma, as a European spreadsheet
+# writes it, 1,0 or 1,00 (an HR analyst's trial: 2 and 2,0 were two classes); not 1,000, a thousand.
+ZERO_FRACTION = re.compile(r"(-?\d+)(?:\.0+|,00?)")
+
+
 def spelled_whole(name: str) -> str:
-    """A label name with a zero fraction as its whole number ("1.0" is "1"; "007" and "1.5" stay)."""
-    return name.split(".")[0] if re.fullmatch(r"-?\d+\.0+", name) else name
+    """A label name with a zero fraction as its whole number ("1.0" and "1,0" are "1"; "007", "1.5"
+    and "1,000" stay)."""
+    matched = ZERO_FRACTION.fullmatch(name)
+    return matched.group(1) if matched else name
 
 
 def same_label_names(now: Sequence[str], then: Sequence[str]) -> bool:

@@ -145,8 +145,12 @@ def predict_probabilities(
     return calibrated_probabilities(checkpoint, logits)
 
 
-# The share of unknown tokens eval notes: below it, a few rare names.
+# The share of unknown tokens eval notes: below it, a few rare names; and the share warned of, by
+# predict too: most of what was read is new to the model.
 UNKNOWN_NOTED = 0.01
+UNKNOWN_WARNED = 0.5
+# Texts read before that share is warned of: a sentence or two of new words is no file of the wrong kind.
+UNKNOWN_WARNED_TEXTS = 10
 
 
 @dataclass
@@ -167,6 +171,8 @@ class PredictionStats:
     """Of those, the unknown token's; None for a tokenizer without one (byte-level)."""
     texts_with_unknown: int = 0
     """Texts with at least one unknown token."""
+    texts_all_unknown: int = 0
+    """Texts of which every token read is the unknown token."""
     read_nothing: int = 0
     """Texts the tokenizer read no token in, scored through the stand-in unknown token (eval's)."""
     missing_markers: Counter[str] = field(default_factory=Counter)
@@ -211,25 +217,64 @@ class PredictionStats:
         """Add the tokens of `sequences`, and how many of them, and of the texts, are `unknown`."""
         import torch
 
-        self.tokens += int(sequences.starts[-1] - sequences.starts[0])
-        if unknown is None or self.unknown_tokens is None:
-            self.unknown_tokens = None
+        lengths = sequences.starts[1:] - sequences.starts[:-1]
+        if unknown is None:
+            self._add_unknown(int(lengths.sum()), None)
             return
         hits = torch.cat([torch.zeros(1, dtype=torch.int64), (sequences.ids == unknown).cumsum(0)])
         per_text = hits[sequences.starts[1:]] - hits[sequences.starts[:-1]]
-        self.unknown_tokens += int(per_text.sum())
-        self.texts_with_unknown += int((per_text > 0).sum())
+        self._add_unknown(
+            int(lengths.sum()),
+            (int(per_text.sum()), int((per_text > 0).sum()), int((per_text == lengths).sum())),
+        )
 
-    def unknown_note(self) -> str | None:
+    def count_unknown_ids(self, texts: Sequence[Sequence[int]], unknown: int | None) -> None:
+        """`count_unknown` of texts' token ids as lists."""
+        counts = [0 if unknown is None else ids.count(unknown) for ids in texts]
+        self._add_unknown(
+            sum(map(len, texts)),
+            None
+            if unknown is None
+            else (
+                sum(counts),
+                sum(count > 0 for count in counts),
+                sum(count == len(ids) > 0 for count, ids in zip(counts, texts, strict=True)),
+            ),
+        )
+
+    def _add_unknown(self, tokens: int, unknown: tuple[int, int, int] | None) -> None:
+        """Add `tokens` read, and of them the unknown tokens, the texts with one and the texts of
+        nothing else (None: a tokenizer without an unknown token)."""
+        self.tokens += tokens
+        if unknown is None or self.unknown_tokens is None:
+            self.unknown_tokens = None
+            return
+        self.unknown_tokens += unknown[0]
+        self.texts_with_unknown += unknown[1]
+        self.texts_all_unknown += unknown[2]
+
+    def unknown_note(self, *, warned_only: bool = False) -> str | None:
         """How much of what the model read it did not know: the share of tokens read as the unknown
-        token (words new to it, or too rare in training to get an entry), and in how many texts."""
+        token (words new to it, or too rare in training to get an entry), and in how many texts; a
+        warning where it is most of them (a predict of a file whose text column was another, a
+        department's name, gave 309 of 361 rows labels read from nothing: an HR analyst's trial).
+        `warned_only`: None below the warning's share, or for fewer than UNKNOWN_WARNED_TEXTS texts."""
         if not self.unknown_tokens or self.unknown_tokens < UNKNOWN_NOTED * self.tokens:
             return None
         share = self.unknown_tokens / self.tokens
+        said = (
+            f"{share:.1%} of the {self.tokens:,} tokens read, in {self.texts_with_unknown:,} of the "
+            f"{self.records:,} texts"
+        )
+        if share < UNKNOWN_WARNED or self.records < UNKNOWN_WARNED_TEXTS:
+            return None if warned_only else (
+                f"unknown to the model: {said} (each read as the unknown token: words training never saw, "
+                "or saw too rarely to keep)"
+            )  # fmt: skip
+        wholly = f", {self.texts_all_unknown:,} of them nothing else" if self.texts_all_unknown else ""
         return (
-            f"unknown to the model: {share:.1%} of the {self.tokens:,} tokens read, in "
-            f"{self.texts_with_unknown:,} of the {self.records:,} texts (each read as the unknown token: "
-            "words training never saw, or saw too rarely to keep)"
+            f"warning: unknown to the model: {said}{wholly}; their labels say little: check that these "
+            "texts are of the kind it was trained on (the text column it read, the language)"
         )
 
     def truncation_note(self, max_length: int, truncation: str) -> str | None:
@@ -282,6 +327,7 @@ def predict_records(
     limit = None if min_score is None else float(torch.tensor(min_score, dtype=torch.float32))
     usable = [record for record in records if record.has_text]
     max_length = checkpoint.config.model.length
+    unknown = unknown_id_of(checkpoint.tokenizer)
     encoded = list(
         token_ids(
             checkpoint.tokenizer,
@@ -295,6 +341,8 @@ def predict_records(
     read = [row for row, (_, length) in enumerate(encoded) if length > 0]
     if len(read) < len(encoded):
         usable, encoded = [usable[row] for row in read], [encoded[row] for row in read]
+    if stats is not None:
+        stats.count_unknown_ids([ids for ids, _ in encoded], unknown)
     probabilities = torch.empty(0, len(checkpoint.label_names))
     if usable:
         logits = batched_forward(
@@ -311,7 +359,6 @@ def predict_records(
     # short text's share of the model.
     names, all_scores, all_indices = checkpoint.label_names, scores.tolist(), indices.tolist()
     decided = decide(probabilities, by_index).tolist() if by_index else None
-    unknown = unknown_id_of(checkpoint.tokenizer)
     results = {}
     for row, (record, row_probabilities) in enumerate(zip(usable, probabilities.tolist(), strict=True)):
         ranked = [(names[i], score) for i, score in zip(all_indices[row], all_scores[row], strict=True)]

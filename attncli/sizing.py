@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -326,6 +327,16 @@ def _sized_max_length(profile: DataProfile, *, kind: str | None) -> int:
     """Room for 99% of the texts, a multiple of 16, at most LONGEST_MAX_LENGTH tokens."""
     per_word = 1.0 if kind == "word" else SUBWORDS_PER_WORD
     longest = profile.longest_tokens or profile.longest_words * per_word  # a given tokenizer counts
+    return max_length_for(longest)
+
+
+def max_length_of(token_counts: Iterable[int]) -> int:
+    """max_length as the rule sizes it from the tokens each text has (a trained tokenizer's)."""
+    return max_length_for(_percentile(Counter(token_counts), 0.99))
+
+
+def max_length_for(longest: float) -> int:
+    """Room for a text of `longest` tokens: a multiple of 16, at most LONGEST_MAX_LENGTH."""
     return min(math.ceil(max(longest, 1) / 16) * 16, LONGEST_MAX_LENGTH)
 
 

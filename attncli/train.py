@@ -406,6 +406,32 @@ def resume(
         )
 
 
+def require_unchanged_data(output: str | Path) -> None:
+    """Refuse the finished run in `output` where its local data has changed since it trained: a
+    nightly `--auto-resume` over a file refreshed in place said the run had nothing left to train,
+    exited 0, and served the model of the old rows (a data engineer's trial). The data is read as a
+    resume reads it, with the run's tokenizer, and compared by its digest; a Hub dataset is not read."""
+    import_whole("torch", "datasets")
+    last_path = resolve_checkpoint(Path(output) / LAST)
+    last = load_checkpoint(last_path, device="cpu")
+    source, _ = last.training_data()
+    if not source or not names_a_local_path(source) or not local_path(source).exists():
+        return  # a Hub dataset, or data gone: require_same_source said what it could
+    metrics = TrainingMetrics.from_json(last.metrics)
+    config = dataclasses.replace(last.config, data=dataclasses.replace(last.config.data, source=source))
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, device="cpu"))
+    prepared = prepare(
+        config, reporter=SilentReporter(), tokenizer=last.tokenizer, sized_before=metrics.sized or {}
+    )
+    try:
+        require_same_data(prepared, last.label_names, load_training_state(last_path)[1], last.metrics)
+    except ConfigError as error:
+        raise ConfigError(
+            f"--auto-resume found the run in {output} finished, but {error}; --auto-resume leaves a "
+            "finished run as it is only for the data it trained on"
+        ) from error
+
+
 def _unresumable(folder: RunFolder, error: Exception) -> CheckpointError:
     """A last/ whose training state is sealed and whole, yet holds values no run saved (hand-edited,
     or another program's): what torch or attn found wrong, and what to do."""

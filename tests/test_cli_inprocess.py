@@ -165,6 +165,16 @@ def test_auto_resume_starts_a_run_resumes_it_once_stopped_and_leaves_it_once_fin
     )
     # A finished run the command would train otherwise is refused too: its model would stay without a word.
     _refused(invoke(*command, "--seed", 9), "trained with other settings than this command's: train.seed=9")
+    # ... and so is one whose file has changed since (a nightly job's data refreshed in place, which
+    # exited 0 with the old rows' model: a data engineer's trial).
+    original = data.read_bytes()
+    write_csv(data, make_rows(120, seed=5))
+    _refused(
+        invoke(*command),
+        f"--auto-resume found the run in {run} finished, but {data} has changed since the run was saved (108 "
+        "training and 12 validation texts now, 91 and 9 then); put back the data",
+    )
+    data.write_bytes(original)
     # A higher ceiling, from --set as from --epochs, resumes it to that.
     longer = json.loads(_ok(*command, "--set", "train.epochs=3", "--json").stdout)
     assert [epoch["epoch"] for epoch in longer["history"]] == [1, 2, 3]
@@ -901,6 +911,18 @@ def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run
         "1 of 3 records had no text to read and got no label; plain text is read a text a line: "
         in lined.stderr
     )
+    # A document's lines without blank ones between them, given to a model of documents (one that reads
+    # 256 tokens or more), are said to be read a text a line (a contract got a label a line: a trial).
+    documents = save_untrained_checkpoint(tmp_path / "documents", max_length=256)
+    contract = tmp_path / "contract.txt"
+    contract.write_text("The lessee shall pay\nthe rent monthly\nto the lessor\n", encoding="utf-8")
+    noted = _ok("predict", documents, "-f", contract).stderr
+    assert noted.startswith("note: each of the 3 lines was read as a text (") and noted.endswith(
+        "tokens on average, where the model reads up to 256); plain text is read a text a line: --whole-file "
+        "reads a file as one text\n"
+    )
+    assert "lines was read" not in _ok("predict", easy_run, "-f", contract).stderr  # a model of short texts
+    assert "lines was read" not in _ok("predict", documents, "-f", contract, "--whole-file").stderr
     # One file, or standard input, read whole.
     whole = json.loads(_ok("predict", easy_run, "-f", essays / "b.txt", "--whole-file", "--json").stdout)
     assert (whole["index"], whole["text"], whole["fields"]) == (0, lines[1]["text"], {"file": "b.txt"})
@@ -1818,6 +1840,11 @@ def test_a_csv_piped_in_is_read_as_csv_rows_or_said_to_look_like_records(easy_ru
     assert (
         "line 3 of standard input opens a double quote that its field does not close, so every line"
         in last.stderr
+    )
+    cut_short = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input='text,id\nsoup,1\n"goal,2')
+    assert cut_short.exit_code == 2 and len(cut_short.stdout.splitlines()) == 1
+    assert "line 3 of standard input opens a double quote that its field does not close, and the" in (
+        cut_short.stderr
     )
     # A header in another case past a blank line, a first cell that goes on to the next line, and a
     # text of 200,000 characters (the csv module's limit is 131,072: it crashed the reading).

@@ -144,6 +144,7 @@ def test_a_survey_exports_answers_are_its_text_column(columns, text):
         (("Ticket ID", "Subject", "Description", "Type", "Group"), "Description", "Group"),
         (("text", "group", "label"), "text", "label"),
         (("sender", "subject", "body", "verdict"), "body", "verdict"),  # a spam analyst's trial
+        (("Kommentar", "Thema"), "Kommentar", "Thema"),  # an HR analyst's trial
     ],
 )
 def test_grades_ratings_and_scores_are_label_columns_where_no_usual_name_is(columns, text, label):
@@ -152,8 +153,19 @@ def test_grades_ratings_and_scores_are_label_columns_where_no_usual_name_is(colu
     said in a note, and `label` beside `score` is `label`, as before."""
     chosen = choose_columns(Layout(columns=columns), where="D", text=None)
     assert (chosen.text, chosen.label) == (text, label)
-    guessed = f"label column {label!r}, chosen by name"
+    guessed = f"label column {label!r}"
     assert (guessed in (chosen.note or "")) == (label not in ("label", "category", "intent"))
+
+
+def test_a_guessed_label_column_names_the_other_guesses_it_was_taken_over():
+    """A survey's Score was taken over its Theme without a word of Theme (an HR analyst's trial): which
+    of two such columns holds the classes cannot be told by their names, so the note names both."""
+    chosen = choose_columns(Layout(columns=("Comments (optional)", "Score", "Theme")), where="D", text=None)
+    assert chosen.label == "Score"
+    assert "label column 'Score' over 'Theme', chosen by name" in (chosen.note or "")
+    # Not beside a usual label name, which is no guess: an annotator's score beside a label is no label.
+    usual = choose_columns(Layout(columns=("text", "score", "label")), where="D", text=None)
+    assert usual.label == "label" and " over " not in (usual.note or "")
 
 
 @pytest.mark.parametrize(

@@ -391,7 +391,8 @@ def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
     warnings = [note for note in splits.notes if "differ only in case" in note]
     assert warnings == [
         "warning: labels that differ only in case, inner spaces, underscores or hyphens, character forms, "
-        "invisible characters, the script of their digits or the way a number is written are separate "
+        "invisible characters, letters of another script drawn alike, the script of their digits or the "
+        "way a number is written are separate "
         "classes (spaces around a label are no part of it): 'Sport', 'sport'; 'Tech', 'tech'; "
         "'politics', 'ｐｏｌｉｔｉｃｓ'; 'sci  fi', 'sci fi'; write each label one way if they mean the same"
     ]
@@ -403,6 +404,13 @@ def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
         ["card_arrival", "Card Arrival", "card-arrival", "intent_12", "intent 12"]
     )
     assert "'card_arrival', 'Card Arrival', 'card-arrival'; 'intent_12', 'intent 12'" in said
+    # ... and words written apart or together (a survey coder's `Work load` beside `Workload`).
+    (together,) = look_alike_labels_warning(["Workload", "Work load", "Pay", "work-load"])
+    assert "'Workload', 'Work load', 'work-load'" in together
+    # ... and Cyrillic or Greek letters drawn as Latin ones (a moderator's `ѕрам` beside `spam`), but not
+    # words of those scripts that look like no Latin label.
+    (homoglyphs,) = look_alike_labels_warning(["spam", "\u0455\u0440\u0430\u043c", "ok", "спам", "σπαμ"])
+    assert "'spam', 'ѕрам'; write" in homoglyphs
     assert look_alike_labels_warning(["-5", "5", "top_up", "top_down"]) == []  # a sign is no hyphen
     # Only between letters or digits: grades A- and A, and 1_2 (a number to Python) and 12, differ.
     assert (
@@ -483,6 +491,10 @@ def test_labels_that_read_as_a_missing_value_are_warned_of(tmp_path):
     # with only the few-examples warning.
     assert missing_marker_labels_warning(["\\N", "food"])[0].startswith(
         "warning: label '\\\\N' reads as a missing value but trains as a class"
+    )
+    # A dash alone, a spreadsheet user's "nothing here" (an HR analyst's trial), but not a label with one.
+    assert missing_marker_labels_warning(["-", "Pay", "e-mail", "\u2014"])[0].startswith(
+        "warning: labels '-', '\u2014' read as a missing value but train as classes"
     )
     assert missing_marker_labels_warning(["NaN", "food"]) == [
         "warning: label 'NaN' reads as a missing value but trains as a class, since only an empty cell has "
@@ -1468,6 +1480,15 @@ def test_labels_written_with_a_zero_fraction_train_as_whole_numbers_and_truth_va
     )
     said = load_splits(DataConfig(source=str(two_ways)))
     assert said.label_names == ["1", "2"] and "read '1.0' as '1', '1.00' as '1'" in " ".join(said.notes)
+    # A European spreadsheet's decimal comma (2,0 beside 2: two classes, an HR analyst's trial), but
+    # not a thousand (1,000), which stays a label of its own.
+    comma = tmp_path / "comma.csv"
+    comma.write_text("text;code\n" + "".join(f"row {i};{['2,0', '2', '1,00'][i % 3]}\n" for i in range(30)))
+    decimal_comma = load_splits(DataConfig(source=str(comma), label_column="code"))
+    assert decimal_comma.label_names == ["1", "2"]
+    assert "read '2,0' as '2'" in " ".join(decimal_comma.notes)
+    assert known_label_key(None, "2,0", {"1", "2"}) == "2" and known_label_key(None, 2, {"2,0"}) == "2,0"
+    assert known_label_key(None, "1,000", {"1", "2"}) == "1,000"
     assert known_label_key(None, 1, {"1.0", "2.0"}) == "1.0"  # a model trained before on "1.0"
     assert known_label_key(None, "3", {"1.0", "3.0"}) == "3.0"
     assert [known_label_key(None, value, {"true", "false"}) for value in (True, "False", "TRUE")] == [

@@ -154,6 +154,14 @@ def test_a_label_with_few_validation_rows_among_labels_with_many_is_warned_of():
     )
     assert imbalanced and "'b' 4, 'c' 4, 'd' 4, 'e' 4, against a median of 146" in imbalanced[0]
     equal = split(*[3] * 150)
+    # Every label few, and fewer labels than MANY_LABELS_HELD (8 survey themes of 4 validation rows each:
+    # training failed with "no median for empty data", an HR analyst's trial).
+    assert (
+        rare_in_validation_warning(
+            split(*[36] * 8), split(*[4] * 8), names + ["h"], carved=True, fraction=0.1
+        )
+        == []
+    )
     assert (
         rare_in_validation_warning(equal, equal, [str(i) for i in range(150)], carved=True, fraction=0.1)
         == []
@@ -184,6 +192,9 @@ def test_letters_an_ascii_export_lost_are_warned_of_and_questions_and_addresses_
     # Text that holds letters beyond ASCII was not written by an ASCII export (Chinese writes ? so).
     chinese = ["你好吗?我很好", "caf\u00e9 r?sum?"] * 100
     assert lost_letters_warning(Split(texts=chinese, labels=array("q", [0] * 200))) == []
+    # ... nor were ASCII texts beside such texts (a moderator's chat, `wait?what` among Arabic posts).
+    mixed = ["wait?what", "u ok?lol", "srsly?no"] * 10 + ["مرحبا بك"] + ["x"] * 69
+    assert lost_letters_warning(Split(texts=mixed, labels=array("q", [0] * 100))) == []
 
 
 def test_base64_blocks_of_raw_email_are_warned_of_and_long_words_are_not():

@@ -254,8 +254,8 @@ def test_a_single_file_is_evaluated_whole_with_other_column_names(loaded, tmp_pa
     result = evaluate(loaded, str(path))
     # The column read in place of the model's own is said, as predict says it (both were silent).
     chosen = (
-        "test.csv: using text column 'content', as it has none named 'text' (the column the model was "
-        "trained on); --text-column chooses another"
+        "warning: test.csv: using text column 'content', as it has none named 'text' (the column the "
+        "model was trained on); --text-column chooses another"
     )
     assert (result.source, result.split, result.n, result.notes) == (str(path), None, 21, (chosen,))
     assert result.to_json()["split"] is None
@@ -266,8 +266,8 @@ def test_a_single_file_is_evaluated_whole_with_other_column_names(loaded, tmp_pa
     )
     assert evaluate(loaded, str(loose)).notes == (
         "loose.csv: using label column 'Label ', chosen by name (--label-column chooses another)",
-        "loose.csv: using text column 'review', as it has none named 'text' (the column the model was "
-        "trained on); --text-column chooses another",
+        "warning: loose.csv: using text column 'review', as it has none named 'text' (the column the "
+        "model was trained on); --text-column chooses another",
     )
     # A split name does not apply to one file: it is still evaluated whole, with a note saying so.
     asked = evaluate(loaded, str(path), split="test")

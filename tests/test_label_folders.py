@@ -25,6 +25,9 @@ def test_split_folders_of_label_folders_are_read_as_aclimdb_is_laid_out(tmp_path
     _write(tmp_path / "train", {"unsup": ["no label here"]})
     (tmp_path / "train" / "urls_pos.txt").write_text("http://example.com\n")
     (tmp_path / "train" / ".DS_Store").write_bytes(b"\x00\x01")
+    # Word's lock file (a legal analyst's trial: refused as a Word document) and an editor's backup.
+    (tmp_path / "train" / "pos" / "~$review.docx").write_bytes(b"\x06owner\x00\x00")
+    (tmp_path / "train" / "neg" / "000.txt~").write_text("dull\n")
     (tmp_path / "README").write_text("read me")
     (tmp_path / "notes").mkdir()
     raw = load_folder(tmp_path, encoding="utf-8", delimiter=None)

@@ -228,6 +228,31 @@ def test_texts_written_for_a_missing_value_are_labelled_and_warned_of(loaded):
     )
 
 
+def test_texts_mostly_unknown_to_the_model_are_warned_of(loaded):
+    """A predict of a file whose text column was another (a department's name: `Sales`, `IT`) gave
+    309 of 361 rows labels read from nothing, and said nothing (an HR analyst's trial)."""
+    stats = PredictionStats()
+    texts = ["Zzqx", "Wwvk", "Qqjx", "we had pasta with cheese", ""]
+    predict_records(loaded, [Record(i, text) for i, text in enumerate(texts)], stats=stats)
+    assert (stats.tokens, stats.unknown_tokens, stats.texts_with_unknown, stats.texts_all_unknown) == (
+        10,
+        3,
+        3,
+        3,
+    )
+    assert stats.unknown_note(warned_only=True) is None  # 3 of 10 tokens: a note, no warning
+    assert stats.unknown_note() == (
+        "unknown to the model: 30.0% of the 10 tokens read, in 3 of the 5 texts (each read as the unknown "
+        "token: words training never saw, or saw too rarely to keep)"
+    )
+    predict_records(loaded, [Record(i, text) for i, text in enumerate(texts[:3] * 2)], stats=stats)
+    assert stats.unknown_note(warned_only=True) == (
+        "warning: unknown to the model: 56.2% of the 16 tokens read, in 9 of the 11 texts, 9 of them nothing "
+        "else; their labels say little: check that these texts are of the kind it was trained on (the "
+        "text column it read, the language)"
+    )
+
+
 def test_text_the_model_cannot_read_gets_no_confident_label(loaded):
     # Training adds made-up gibberish with equal-probability targets (train.outlier_rows, on by
     # default), so gibberish lands near 1/3 on this three-label task, below a real text.

@@ -209,6 +209,46 @@ def test_training_texts_cut_at_max_length_are_counted_in_a_note(tmp_path):
     ) in recorder.lines
 
 
+def test_a_max_length_the_words_gave_is_sized_again_where_the_tokenizer_reads_more_pieces(tmp_path):
+    """A moderator's trial: a unigram tokenizer read Thai, Arabic and Hindi posts in pieces of about a
+    letter, and the max_length their words gave (32) cut 34 of 293 posts, where the rule gives room
+    for 99% of them."""
+    import random
+
+    from conftest import TINY_MODEL, StageRecorder, write_jsonl
+
+    from attncli.config_loading import load_config
+    from attncli.prepare import prepare
+
+    phrases = ["ฉันชอบดูฟุตบอลมากที่สุดในโลก", "วันนี้อากาศร้อนมากจริงๆ", "नमस्ते दुनिया बहुत अच्छा"]
+    phrases += ["اربح جائزة مجانية الآن"]
+    pick = random.Random(0)
+    rows = [
+        {"text": " ".join(pick.choice(phrases) for _ in range(pick.randint(2, 6))), "label": "abc"[i % 3]}
+        for i in range(300)
+    ]
+    sized = [setting for setting in TINY_MODEL if not setting.startswith("model.max_length")]
+    source = write_jsonl(tmp_path / "posts.jsonl", rows)
+    config = load_config(
+        None, [*sized, f"data.source={source}", "tokenizer.kind=unigram", "tokenizer.vocab_size=80"]
+    )
+    recorder = StageRecorder()
+    prepared = prepare(config, reporter=recorder)  # type: ignore[arg-type]
+    (said,) = [line for line in recorder.lines if "sized again" in line]
+    assert said.startswith(f"note: model.max_length={prepared.config.model.max_length}, sized again from the")
+    lengths = prepared.train_ids.lengths()
+    assert prepared.train_ids.truncated <= 0.01 * len(lengths) and not any(
+        "longer than" in line for line in recorder.lines
+    )
+    # Given, it is the user's: cut as asked, and said so.
+    given = load_config(
+        None, [*TINY_MODEL, f"data.source={source}", "tokenizer.kind=unigram", "tokenizer.vocab_size=80"]
+    )
+    recorder = StageRecorder()
+    assert prepare(given, reporter=recorder).config.model.max_length == 32  # type: ignore[arg-type]
+    assert not any("sized again" in line for line in recorder.lines)
+
+
 def test_settings_given_that_the_run_does_not_use_are_warned_of(tmp_path):
     from conftest import StageRecorder, make_rows, write_jsonl
 

@@ -703,8 +703,8 @@ def test_a_text_column_read_in_place_of_the_trained_one_is_said(tmp_path):
     source = from_file(path, trained_column="text")
     assert source.text_column == "description"
     assert source.notes == [
-        f"{path}: using text column 'description', as it has none named 'text' (the column the model was "
-        "trained on); --text-column chooses another"
+        f"warning: {path}: using text column 'description', as it has none named 'text' (the column the "
+        "model was trained on); --text-column chooses another"
     ]
     assert from_file(path, trained_column="text", text_column="description").notes == []
     assert from_file(path, trained_column="description").notes == []

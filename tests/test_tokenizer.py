@@ -132,6 +132,22 @@ def test_vowel_marks_stretching_and_emoji_selectors_leave_a_word_the_same_word()
     assert [marked[2][start:end] for start, end in written[2].offsets] == ["כַּדּוּרֶגֶל", "היום"]
 
 
+def test_a_joiner_hidden_inside_a_latin_word_leaves_it_the_same_word():
+    """A moderator's trial: `stu\u200dpid idi\u200cot` (a zero-width joiner and non-joiner hidden in
+    words to pass filters) was two unknown tokens, where a word joiner (U+2060) is dropped. Joiners
+    that write a word (Persian's non-joiner) or join an emoji sequence stay."""
+    texts = ["you are a stupid idiot", "می\u200cخواهم", "👩\u200d👩\u200d👧 family"]
+    tokenizer = train_tokenizer(texts * 3, TokenizerConfig(kind="word", vocab_size=200, min_frequency=1))
+    hidden = "you are a stu\u200dpid idi\u200c\u200dot"
+    (plain, written) = encode(tokenizer, [texts[0], hidden], max_length=10)
+    assert written.ids == plain.ids
+    assert [hidden[start:end] for start, end in written.offsets][3:] == ["stu\u200dpid", "idi\u200c\u200dot"]
+    kept = encode(tokenizer, texts[1:], max_length=10)
+    assert [texts[1][start:end] for start, end in kept[0].offsets] == [texts[1]]
+    assert [texts[2][start:end] for start, end in kept[1].offsets] == ["👩\u200d👩\u200d👧", "family"]
+    assert tokenizer.token_to_id("[UNK]") not in [*kept[0].ids, *kept[1].ids]
+
+
 def test_a_skin_tone_leaves_an_emoji_the_same_word_in_new_tokenizers_only():
     """A user's trial: "👍🏽" was an unknown word where training held "👍", while "❤️" read as "❤".
     A checkpoint keeps its tokenizer.json, whose normaliser holds the pattern it was trained with:

@@ -37,6 +37,11 @@ def say(message: str, *, always: bool = False) -> None:
         typer.echo(one_line(message), err=True)
 
 
+def say_note(note: str) -> None:
+    """A note of how the input was read, or a warning where it says it is one (which --quiet keeps)."""
+    say(note if note.startswith(("note: ", "warning: ")) else f"note: {note}")
+
+
 def run_command(
     action: Callable[[], T],
     *,

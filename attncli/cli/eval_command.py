@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from attncli.cli.edge import load_for_command, print_json, run_command, say, stdout_console
+from attncli.cli.edge import load_for_command, print_json, run_command, say_note, stdout_console
 from attncli.cli.options import (
     BatchOption,
     CheckpointArg,
@@ -143,7 +143,7 @@ def evaluate(
             )
         if as_json:
             for note in result.notes:  # the table shows them; beside JSON they go to stderr, marked
-                say(note if note.startswith(("note: ", "warning: ")) else f"note: {note}")
+                say_note(note)
             print_json([result.to_json()])
         else:
             from attncli.render import render_eval

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attncli.cli.edge import say
+from attncli.cli.edge import say, say_note
 from attncli.encodings import BINARY_SUFFIXES
 from attncli.errors import ConfigError, DataError
 from attncli.fasttext_files import fasttext_records, is_fasttext_file, mostly_labelled
@@ -215,7 +215,7 @@ def _record_source(
     if _is_folder_of_texts(file):
         folder = documents.from_folder(file, encoding=encoding)  # type: ignore[arg-type]
         for note in folder.notes:
-            say(f"note: {note}")
+            say_note(note)
         return folder
     if file is not None and not whole_file and _one_message(file):
         # One message a file: read line by line, its header lines got labels of their own, where
@@ -232,7 +232,7 @@ def _record_source(
             delimiter=delimiter,
         )  # fmt: skip
         for note in source.notes:
-            say(f"note: {note}")
+            say_note(note)
         if not is_pipe(file) and file.is_file():
             warning = misread_warning(file, encoding)
             if warning is not None:
@@ -303,14 +303,14 @@ def _streamed(
         )
     if as_records:
         for note in read.notes:
-            say(f"note: {note}")
+            say_note(note)
         return read
     if as_records is None:  # no input: said as for any empty input ("held no texts")
         return read
     read, as_json = whole_json_if_begun(read, text_column=text_column, trained_column=trained_column)
     if as_json:
         for note in read.notes:
-            say(f"note: {note}")
+            say_note(note)
         return read
     if records_only:
         raise DataError(
@@ -336,7 +336,7 @@ def _streamed(
                 read.notes.append(other)
     if as_rows:
         for note in read.notes:
-            say(f"note: {note}")
+            say_note(note)
         return read
     if text_column is not None:
         raise ConfigError(

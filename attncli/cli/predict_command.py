@@ -46,6 +46,7 @@ from attncli.streams import in_utf8
 
 if TYPE_CHECKING:
     from attncli.model_config import ModelConfig
+    from attncli.prediction import PredictionStats
 
 # The labels a result lists where --top-k is not given.
 DEFAULT_TOP_K = 3
@@ -238,7 +239,7 @@ def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, strea
 
 
 def _report_prediction_stats(
-    stats, *, model: ModelConfig, fallback: str | None = None, hint: str = ""
+    stats: PredictionStats, *, model: ModelConfig, fallback: str | None = None, hint: str = ""
 ) -> None:
     """A closing note on standard error (standard output stays results only); `hint`: what to do
     about records with no text."""
@@ -248,7 +249,17 @@ def _report_prediction_stats(
         got = f"label {fallback!r} (--fallback)" if fallback is not None else "no label"
         empty = f"{stats.without_label:,} of {stats.records:,} records had no text to read"
         say(f"note: {empty} and got {got}{hint}")
+    elif hint and _short_lines(stats, model.length):
+        # A contract copied without blank lines, given to a model of whole documents, got a label a
+        # line (530 of them), with no word of --whole-file (a legal analyst's trial).
+        mean = stats.tokens / stats.records
+        say(
+            f"note: each of the {stats.records:,} lines was read as a text ({mean:.0f} tokens on average, "
+            f"where the model reads up to {model.length}){hint}"
+        )
     if (warning := stats.missing_marker_note()) is not None:
+        say(warning)
+    if (warning := stats.unknown_note(warned_only=True)) is not None:
         say(warning)
     if stats.below_min_score:
         got = (
@@ -258,6 +269,20 @@ def _report_prediction_stats(
         )
         below = f"{stats.below_min_score:,} of {stats.records:,} records"
         say(f"note: {below} scored below --min-score and got {got}")
+
+
+# A model that reads this many tokens or more was trained on documents; lines this many times shorter
+# than that on average may be a document's lines.
+DOCUMENT_LENGTH, SHORTER_LINES = 256, 8
+
+
+def _short_lines(stats: PredictionStats, max_length: int) -> bool:
+    """Whether plain text's lines, three or more, are far shorter than the documents the model reads."""
+    return (
+        stats.records >= 3
+        and max_length >= DOCUMENT_LENGTH
+        and stats.tokens * SHORTER_LINES <= max_length * stats.records
+    )
 
 
 def _holds_results(path: Path, output_format: str) -> bool:

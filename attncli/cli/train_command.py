@@ -555,6 +555,7 @@ def _auto_resumed(
     )
     from attncli.config_loading import load_config
     from attncli.sized_settings import SIZED_KEYS
+    from attncli.train import require_unchanged_data
 
     if resume is not None or overwrite:
         given = "--resume" if resume is not None else "--overwrite"
@@ -582,6 +583,7 @@ def _auto_resumed(
             say(f"note: --auto-resume: resuming the run in {output}, which has epochs (or its refit) left")
         return "resume", ceiling
     require_same_source(output, asked.data.source)
+    require_unchanged_data(output)
     if main:
         say(finished_note(action.finished))
         if as_json:

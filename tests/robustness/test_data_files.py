@@ -336,6 +336,12 @@ def test_a_title_line_above_the_header_is_named_by_train_and_predict(tmp_path):
     )
     result = invoke("predict", checkpoint, "--file", path)  # named alike, where predict said '', ''
     assert result.exit_code == 2 and "'Unnamed: 1', 'Unnamed: 2' (only 'Tickets export" in result.stderr
+    # Headings over groups of columns (an HR analyst's export): training said only "no label column found".
+    path.write_text(lines("Employee details,,Survey answers,", "id,name,text,label", *ab_rows()))
+    assert refusal(path).endswith(
+        "(only 'Employee details', 'Survey answers' have names: if they head groups of columns above the "
+        "header line, delete the lines above the header, so that it is the first line)"
+    )
     # PowerShell 5's Export-Csv writes a type line above the header unless told not to.
     exported = tmp_path / "exported.csv"
     exported.write_text(
@@ -1290,7 +1296,13 @@ def test_a_csv_quote_left_open_across_lines_is_refused_by_line_in_train_eval_and
     # The next row an empty quoted text (R writes "" so): csv's strict rules read the lines as one row.
     empty_next = tmp_path / "empty_next.csv"
     empty_next.write_text('text,label\n"Great movie,a\n"",b\nbad film",b\nok,a\n', encoding="utf-8")
+    # The last line alone left open, with or without its line end (a file still being written was
+    # labelled with exit 0: a data engineer's trial).
+    cut_short = tmp_path / "cut_short.csv"
+    cut_short.write_text('id,text\n1,Shares rose\n2,"New phone laun', encoding="utf-8")
     expected = {
+        cut_short: f"line 3 of {cut_short} opens a double quote that its field does not close, and the file "
+        "ends inside that row's text (cut short, or still being written); close the quote on line 3",
         empty_next: f"line 2 of {empty_next} opens a double quote that its field does not close, so lines 3",
         label_first: f"line 2 of {label_first} opens a double quote that its field does not close, so line 3",
         escaped_next: f"line 2 of {escaped_next} opens a double quote that its field does not close, so line",
