@@ -315,6 +315,22 @@ class CsvWriter:
         headed = list(written_columns) if written_columns is not None else self.input_columns
         self.header: list[str] | None = [_cell(name) for name in [*headed, *self.added]]
 
+    def renamed_label_note(self) -> str | None:
+        """The line saying the predicted labels' column is not `label`, and why: a nightly job reading
+        `label` got the input's own empty column, where the predictions were in `attn_label`, said
+        nowhere but in the README (a data engineer's trial)."""
+        column = self.added[0]
+        if column == "label":
+            return None
+        why = (
+            f"the input's {self.truth_column!r} may hold true labels"
+            if self.truth_column is not None and self.truth_column.strip().lower() != "label"
+            else "the input has a column of that name"
+            if "label" in {name.strip().lower() for name in self.input_columns}
+            else "the columns are named apart from an earlier prediction's"
+        )
+        return f"note: the predicted labels are in column {column!r}, not 'label': {why}"
+
     def _start(self) -> None:
         """The header, with the first rows or at `finish`: input refused before any result (a wrong
         --text-column) left a csv of the header alone on standard output."""

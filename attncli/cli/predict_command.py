@@ -180,6 +180,8 @@ def predict(
                     stream, input_columns=source.columns, label_names=loaded.label_names,
                     top_k=top_k if top_k_given else 0, label_column=loaded.config.data.label_column,
                 )  # fmt: skip
+                if (renamed := parquet_writer.renamed_label_note()) is not None:
+                    say(renamed)
                 for predictions in chunks:
                     parquet_writer.write(predictions)
                 parquet_writer.finish()
@@ -198,6 +200,8 @@ def predict(
                         top_k=top_k if top_k_given else 0,  # else the columns stay as they were
                         label_column=loaded.config.data.label_column,
                     )  # fmt: skip
+                    if (renamed := csv_writer.renamed_label_note()) is not None:
+                        say(renamed)
                     for predictions in chunks:
                         csv_writer.write(predictions)
                     csv_writer.finish()
