@@ -4,7 +4,6 @@ comma-separated file's quote left open across lines refused, naming its line."""
 from __future__ import annotations
 
 import csv
-import itertools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -106,6 +105,7 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
     swallowed = ""  # a later line of the row being read that reads as a row of its own
     last_spans, last_start = False, 1  # whether the last row read spans lines, and its first line
     row_lines: list[str] = []  # the lines of the row being read
+    last_lines: list[str] = []  # and of the row read before it
     with path.open(encoding=encoding, newline="") as file:
 
         def lines() -> Iterator[str]:
@@ -135,6 +135,7 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
                     stopped = rows.line_num
                     raise DataError(open_quote_message(path, start, stopped, to_the_end=_is_last(rows)))
                 last_start, start, swallowed = start, rows.line_num + 1, ""
+                last_lines = row_lines.copy()
                 row_lines.clear()
         except csv.Error:  # a field over the size limit, a NUL byte (Python 3.10)
             if rows.line_num > start:
@@ -142,7 +143,7 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
             return
     # The last row read to the end inside its quote, on one line or several (a file its writer is still
     # writing, `3,"New phone laun`, was labelled with exit 0: a data engineer's trial).
-    if _ends_inside_quote(path, encoding=encoding, delimiter=delimiter, start=last_start):
+    if last_lines and ends_inside_quote(last_lines, delimiter=delimiter):
         raise DataError(open_quote_message(path, last_start, read, to_the_end=True))
 
 
@@ -178,12 +179,6 @@ def _reads_as_a_row(line: str, delimiter: str, fields: int) -> bool:
     except csv.Error:
         return False
     return len(parsed) == 1 and len(parsed[0]) == fields
-
-
-def _ends_inside_quote(path: Path, *, encoding: str, delimiter: str, start: int) -> bool:
-    """Whether the rows from line `start` on run to the end of the file inside a quote."""
-    with path.open(encoding=encoding, newline="") as file:
-        return ends_inside_quote(itertools.islice(file, start - 1, None), delimiter=delimiter)
 
 
 def ends_inside_quote(lines: Iterable[str], *, delimiter: str) -> bool:

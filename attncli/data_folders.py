@@ -210,9 +210,9 @@ def _with_class_labels(raw: RawData, declared: dict[str, list[str]]) -> RawData:
 def with_repository_labels(file: Path, raw: RawData, config_name: str | None) -> RawData:
     """`raw`, read from the one `file`, with the class labels of the dataset repository it lies in
     (its folder, or the one above, whose README.md has front matter: data/train.parquet, or glue's
-    sst2/train.parquet) for the configuration `config_name`, or else the one whose files name it:
-    eval of a repository's test shard was refused as labels 0, 1, 2 the model never saw, where the
-    folder gave their names."""
+    sst2/train.parquet) for the configuration `config_name`, or else the one whose files name it (or
+    the only one; none where the file is of no configuration or several): eval of a repository's
+    test shard was refused as labels 0, 1, 2 the model never saw, where the folder gave their names."""
     repository = next((folder for folder in file.parents[:2] if _front_matter(folder)), None)
     if repository is None:
         return raw
@@ -224,7 +224,9 @@ def with_repository_labels(file: Path, raw: RawData, config_name: str | None) ->
             if any(_same_file(found, file) for patterns in splits.values() for pattern in patterns
                    for found in _matching(repository, pattern))
         ]  # fmt: skip
-        config_name = naming[0] if len(naming) == 1 else None
+        if len(naming) != 1 and len(configs.splits) > 1:
+            return raw  # a file of no configuration, or of several: whose names it has is a guess
+        config_name = naming[0] if naming else next(iter(configs.splits))
     return _with_class_labels(raw, declared_class_labels(repository, config_name))
 
 

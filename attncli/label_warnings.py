@@ -69,13 +69,11 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
 WORD_SEPARATORS = re.compile(r"(?<=[^\W_])[\s_-]+(?=[^\W_])")  # between letters or digits only: A- is not A
 
 
-# Cyrillic and Greek small letters drawn as Latin ones, as look-alike labels are compared: `ѕрам`
-# (Cyrillic, pasted from a localised interface) beside `spam` trained as two classes without a word,
-# and eval's confusion table showed spam confused with spam (a moderator's trial).
-LATIN_LOOK_ALIKES = str.maketrans(
-    "аеорсухѕіјһԁԛԝкмтн" + "αοιρτυχνκ",  # Cyrillic, then Greek
-    "aeopcyxsijhdqwkmth" + "aoiptuxvk",
-)
+# Cyrillic and Greek small letters drawn as Latin ones, as look-alike labels are compared: `сору`
+# (Cyrillic, pasted from a localised interface) beside `copy` trained as two classes without a word,
+# and eval's confusion table showed a label confused with itself (a moderator's trial). Only letters
+# drawn alike in small letters: Cyrillic т, м, н and к are small capitals (кот is no kot: a review).
+LATIN_LOOK_ALIKES = str.maketrans("аеорсухѕіјһԁԛԝο", "aeopcyxsijhdqwo")
 
 
 def look_alike_key(name: str) -> str | tuple[int, str, int]:

@@ -262,11 +262,12 @@ class PredictionStats:
         if not self.unknown_tokens or self.unknown_tokens < UNKNOWN_NOTED * self.tokens:
             return None
         share = self.unknown_tokens / self.tokens
+        texts = self.records - self.without_label  # those with a text to read
         said = (
             f"{share:.1%} of the {self.tokens:,} tokens read, in {self.texts_with_unknown:,} of the "
-            f"{self.records:,} texts"
+            f"{texts:,} texts"
         )
-        if share < UNKNOWN_WARNED or self.records < UNKNOWN_WARNED_TEXTS:
+        if share < UNKNOWN_WARNED or texts < UNKNOWN_WARNED_TEXTS:
             return None if warned_only else (
                 f"unknown to the model: {said} (each read as the unknown token: words training never saw, "
                 "or saw too rarely to keep)"

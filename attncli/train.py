@@ -406,30 +406,65 @@ def resume(
         )
 
 
-def require_unchanged_data(output: str | Path) -> None:
-    """Refuse the finished run in `output` where its local data has changed since it trained: a
-    nightly `--auto-resume` over a file refreshed in place said the run had nothing left to train,
-    exited 0, and served the model of the old rows (a data engineer's trial). The data is read as a
-    resume reads it, with the run's tokenizer, and compared by its digest; a Hub dataset is not read."""
-    import_whole("torch", "datasets")
+def require_unchanged_data(output: str | Path, source: str | None) -> None:
+    """Refuse the finished run in `output` where its local data (`source`, the command's DATA, else
+    where the run recorded it) has been written since the run saved last/ and no longer holds the
+    rows it trained on: a nightly `--auto-resume` over a file refreshed in place said the run had
+    nothing left to train, exited 0, and served the model of the old rows (a data engineer's trial).
+    Data untouched since is not read (an attn that reads a file otherwise since, a `~` backup passed
+    over now, would tell it from the run's); data written since is read as a resume reads it, with
+    the run's tokenizer, and compared by its digest. A Hub dataset is not read."""
     last_path = resolve_checkpoint(Path(output) / LAST)
     last = load_checkpoint(last_path, device="cpu")
-    source, _ = last.training_data()
-    if not source or not names_a_local_path(source) or not local_path(source).exists():
+    recorded, _ = last.training_data()
+    named = source if source is not None and names_a_local_path(source) else recorded
+    if not named or not names_a_local_path(named) or not local_path(named).exists():
         return  # a Hub dataset, or data gone: require_same_source said what it could
+    validation = last.config.data.validation_file
+    files = [local_path(named), *([local_path(validation)] if validation else [])]
+    if not _written_since(files, (last_path / CONFIG_FILE).stat().st_mtime):
+        return
+    import_whole("torch", "datasets")
     metrics = TrainingMetrics.from_json(last.metrics)
-    config = dataclasses.replace(last.config, data=dataclasses.replace(last.config.data, source=source))
+    config = dataclasses.replace(last.config, data=dataclasses.replace(last.config.data, source=named))
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, device="cpu"))
-    prepared = prepare(
-        config, reporter=SilentReporter(), tokenizer=last.tokenizer, sized_before=metrics.sized or {}
-    )
+    finished = f"--auto-resume found the run in {output} finished, but"
     try:
+        prepared = prepare(
+            config, reporter=SilentReporter(), tokenizer=last.tokenizer, sized_before=metrics.sized or {}
+        )
         require_same_data(prepared, last.label_names, load_training_state(last_path)[1], last.metrics)
     except ConfigError as error:
         raise ConfigError(
-            f"--auto-resume found the run in {output} finished, but {error}; --auto-resume leaves a "
-            "finished run as it is only for the data it trained on"
+            f"{finished} {error}; --auto-resume leaves a finished run as it is only for the data it "
+            "trained on"
         ) from error
+    except DataError as error:
+        raise DataError(f"{finished} {named}, written since it trained, does not read: {error}") from error
+
+
+# Files of a folder of data compared by their times, at most: a label folder's tree need not be walked whole.
+FILES_TIMED = 100_000
+
+
+def _written_since(paths: list[Path], moment: float) -> bool:
+    """Whether any of `paths` (a file, or any file under a folder) was written after `moment`, or
+    may have been (more files than FILES_TIMED, or one that cannot be looked at)."""
+    seen = 0
+    for path in paths:
+        try:
+            if path.is_file():
+                if path.stat().st_mtime > moment:
+                    return True
+                continue
+            for root, _, names in os.walk(path):
+                for name in names:
+                    seen += 1
+                    if seen > FILES_TIMED or os.stat(os.path.join(root, name)).st_mtime > moment:
+                        return True
+        except OSError:
+            return True
+    return False
 
 
 def _unresumable(folder: RunFolder, error: Exception) -> CheckpointError:

@@ -133,10 +133,12 @@ def trained(easy_folder, tmp_path_factory):
     return result
 
 
-def save_untrained_checkpoint(path: Path, data: dict | None = None, **model_settings) -> Path:
+def save_untrained_checkpoint(
+    path: Path, data: dict | None = None, metrics: dict | None = None, **model_settings
+) -> Path:
     """A checkpoint of a freshly initialised model (seed 0) with a word tokenizer fitted on easy
     rows: quick to make, for tests of loading, inspecting and shapes rather than accuracy; `data`:
-    the data settings it records as trained on."""
+    the data settings it records as trained on; `metrics`: its metrics.json."""
     import torch
 
     from attncli.checkpoint_saving import save_checkpoint
@@ -158,7 +160,7 @@ def save_untrained_checkpoint(path: Path, data: dict | None = None, **model_sett
     )
     save_checkpoint(
         path, model=model.eval(), tokenizer=tokenizer, config=config,
-        label_names=list(KEYWORDS), metrics={},
+        label_names=list(KEYWORDS), metrics=metrics or {},
     )  # fmt: skip
     return path
 

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import re
 import shlex
 import shutil
@@ -175,6 +176,13 @@ def test_auto_resume_starts_a_run_resumes_it_once_stopped_and_leaves_it_once_fin
         "training and 12 validation texts now, 91 and 9 then); put back the data",
     )
     data.write_bytes(original)
+    # Written again as it was: read, and found the run's. Untouched since the run: not read at all (an
+    # attn that reads the file otherwise since, a `~` backup now passed over, refused it: a review).
+    assert "--auto-resume trains nothing" in _ok(*command).stderr
+    os.utime(data, (1_000_000_000, 1_000_000_000))
+    with monkeypatch.context() as unread:
+        unread.setattr("attncli.train.prepare", lambda *args, **kwargs: pytest.fail("data read"))
+        assert "--auto-resume trains nothing" in _ok(*command).stderr
     # A higher ceiling, from --set as from --epochs, resumes it to that.
     longer = json.loads(_ok(*command, "--set", "train.epochs=3", "--json").stdout)
     assert [epoch["epoch"] for epoch in longer["history"]] == [1, 2, 3]
@@ -911,9 +919,12 @@ def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run
         "1 of 3 records had no text to read and got no label; plain text is read a text a line: "
         in lined.stderr
     )
-    # A document's lines without blank ones between them, given to a model of documents (one that reads
-    # 256 tokens or more), are said to be read a text a line (a contract got a label a line: a trial).
-    documents = save_untrained_checkpoint(tmp_path / "documents", max_length=256)
+    # A document's lines without blank ones between them, given to a model of documents (its max_length
+    # sized to 256 tokens or more), are said to be read a text a line (a contract got a label a line: a
+    # trial); not where the user gave the max_length, which says nothing of the texts.
+    sized = {"sized": {"model.max_length": 100}}
+    documents = save_untrained_checkpoint(tmp_path / "documents", metrics=sized, max_length=256)
+    given = save_untrained_checkpoint(tmp_path / "given", max_length=256)
     contract = tmp_path / "contract.txt"
     contract.write_text("The lessee shall pay\nthe rent monthly\nto the lessor\n", encoding="utf-8")
     noted = _ok("predict", documents, "-f", contract).stderr
@@ -923,6 +934,7 @@ def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run
     )
     assert "lines was read" not in _ok("predict", easy_run, "-f", contract).stderr  # a model of short texts
     assert "lines was read" not in _ok("predict", documents, "-f", contract, "--whole-file").stderr
+    assert "lines was read" not in _ok("predict", given, "-f", contract).stderr
     # One file, or standard input, read whole.
     whole = json.loads(_ok("predict", easy_run, "-f", essays / "b.txt", "--whole-file", "--json").stdout)
     assert (whole["index"], whole["text"], whole["fields"]) == (0, lines[1]["text"], {"file": "b.txt"})

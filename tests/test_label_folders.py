@@ -57,6 +57,28 @@ def test_split_folders_of_label_folders_are_read_as_aclimdb_is_laid_out(tmp_path
     assert whole_kind(tmp_path) is None  # its splits are chosen from, not evaluated whole
 
 
+def test_folders_inside_a_labels_folder_are_left_out_with_a_warning_counting_their_files(tmp_path):
+    """Contracts filed by year (NDA/2023/) were 8 of 15 of a label's files, left out in a note that -q
+    hid and that gave no count (a legal analyst's trial)."""
+    _write(tmp_path, {"NDA": ["one nda", "two nda"], "Lease": ["a lease", "another lease"]})
+    _write(tmp_path / "NDA", {"2023": ["old nda", "older nda", "oldest nda"]})
+    (tmp_path / "NDA" / "2023" / "scans").mkdir()
+    (tmp_path / "NDA" / "2023" / "scans" / "p1.txt").write_text("scanned", encoding="utf-8")
+    (tmp_path / "NDA" / "2023" / ".DS_Store").write_bytes(b"\x00")
+    (tmp_path / "Lease" / "drafts").mkdir()
+    raw = load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    assert sorted(raw.splits["train"]["text"]) == ["a lease", "another lease", "one nda", "two nda"]
+    assert (
+        f"warning: left out Lease/drafts, NDA/2023 in {tmp_path}, holding 4 files: only the files directly "
+        "in a label's folder are read; move them up into it to train on them"
+    ) in raw.notes
+    (tmp_path / "NDA" / "2023" / "scans" / "p1.txt").unlink()
+    for name in ("000.txt", "001.txt", "002.txt"):
+        (tmp_path / "NDA" / "2023" / name).unlink()
+    empty = load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    assert f"left out Lease/drafts, NDA/2023 in {tmp_path}: folders with no files" in empty.notes
+
+
 def test_one_set_of_label_folders_is_a_train_split_evaluated_whole(tmp_path):
     """The BBC's articles as published: business/001.txt, sport/001.txt, ..., beside a README."""
     _write(tmp_path, {"business": ["Shares rose."], "sport": ["A win.", "A draw."]})

@@ -242,12 +242,12 @@ def test_texts_mostly_unknown_to_the_model_are_warned_of(loaded):
     )
     assert stats.unknown_note(warned_only=True) is None  # 3 of 10 tokens: a note, no warning
     assert stats.unknown_note() == (
-        "unknown to the model: 30.0% of the 10 tokens read, in 3 of the 5 texts (each read as the unknown "
+        "unknown to the model: 30.0% of the 10 tokens read, in 3 of the 4 texts (each read as the unknown "
         "token: words training never saw, or saw too rarely to keep)"
     )
     predict_records(loaded, [Record(i, text) for i, text in enumerate(texts[:3] * 2)], stats=stats)
     assert stats.unknown_note(warned_only=True) == (
-        "warning: unknown to the model: 56.2% of the 16 tokens read, in 9 of the 11 texts, 9 of them nothing "
+        "warning: unknown to the model: 56.2% of the 16 tokens read, in 9 of the 10 texts, 9 of them nothing "
         "else; their labels say little: check that these texts are of the kind it was trained on (the "
         "text column it read, the language)"
     )

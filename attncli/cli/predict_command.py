@@ -214,6 +214,7 @@ def predict(
         _report_prediction_stats(
             stats, model=loaded.config.model, fallback=fallback_label,
             hint=blank_lines_hint(source, whole_file=whole_file),
+            sized_to_documents="model.max_length" in ((loaded.metrics or {}).get("sized") or {}),
         )  # fmt: skip
         if output is not None:
             say(f"wrote {stats.records:,} result{'s' * (stats.records != 1)} to {output}")
@@ -243,17 +244,23 @@ def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, strea
 
 
 def _report_prediction_stats(
-    stats: PredictionStats, *, model: ModelConfig, fallback: str | None = None, hint: str = ""
+    stats: PredictionStats,
+    *,
+    model: ModelConfig,
+    fallback: str | None = None,
+    hint: str = "",
+    sized_to_documents: bool = False,
 ) -> None:
     """A closing note on standard error (standard output stays results only); `hint`: what to do
-    about records with no text."""
+    about records with no text; `sized_to_documents`: whether max_length was sized to the training
+    texts, so that a long one says they were documents."""
     if (note := stats.truncation_note(model.length, model.truncation)) is not None:
         say(note)
     if stats.without_label:
         got = f"label {fallback!r} (--fallback)" if fallback is not None else "no label"
         empty = f"{stats.without_label:,} of {stats.records:,} records had no text to read"
         say(f"note: {empty} and got {got}{hint}")
-    elif hint and _short_lines(stats, model.length):
+    elif hint and sized_to_documents and _short_lines(stats, model.length):
         # A contract copied without blank lines, given to a model of whole documents, got a label a
         # line (530 of them), with no word of --whole-file (a legal analyst's trial).
         mean = stats.tokens / stats.records
@@ -275,8 +282,9 @@ def _report_prediction_stats(
         say(f"note: {below} scored below --min-score and got {got}")
 
 
-# A model that reads this many tokens or more was trained on documents; lines this many times shorter
-# than that on average may be a document's lines.
+# A model whose max_length was sized to this many tokens or more was trained on documents (the rule
+# gives room for 99% of the training texts); lines this many times shorter on average may be a
+# document's lines. A max_length the user gave says nothing of the texts.
 DOCUMENT_LENGTH, SHORTER_LINES = 256, 8
 
 

@@ -583,7 +583,7 @@ def _auto_resumed(
             say(f"note: --auto-resume: resuming the run in {output}, which has epochs (or its refit) left")
         return "resume", ceiling
     require_same_source(output, asked.data.source)
-    require_unchanged_data(output)
+    require_unchanged_data(output, asked.data.source)
     if main:
         say(finished_note(action.finished))
         if as_json:
