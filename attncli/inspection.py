@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from attncli.attention_views import view_of_row
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
 from attncli.decimals import float32_list
+from attncli.errors import ArgumentError
 from attncli.inference import MAX_BATCH_TOKENS, forward_batches
 from attncli.prediction import (
     calibrated_probabilities,
@@ -240,6 +241,14 @@ def inspect_text(
     """Predict `text` and weigh each of its tokens by one view of the model's attention (see
     `inspect_texts`)."""
     require_loaded(checkpoint, "inspect_text")
+    if not isinstance(text, (str, bytes, bytearray)):  # UTF-8 bytes are their text, as predict reads them
+        # A list given here was told "inspect_texts takes a list of texts, and each item given is a
+        # list", and None "text 0 (counting from 0) is NoneType": of a function it was not given to,
+        # and of a text 0 it does not number (a service engineer's trial).
+        raise ArgumentError(
+            f"inspect_text takes one text, a str, not {type(text).__name__}; inspect_texts takes a list "
+            "of texts"
+        )
     (inspection,) = inspect_texts(
         checkpoint, [text], layer=layer, head=head, rollout=rollout, pooling=pooling, words=words,
         thresholds=thresholds, min_score=min_score, fallback=fallback,

@@ -99,7 +99,7 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
     empty: list[str] = []
     unlabelled: list[str] = []
     nested: list[str] = []
-    nested_files = 0  # the files those folders hold, at any depth
+    inner_folders: list[Path] = []
     no_texts: list[str] = []
     for label_folder in folders:
         texts, inner, strange = _listed_children(label_folder)
@@ -110,7 +110,7 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
         else:
             labels[label_folder.name] = texts
             nested += [f"{label_folder.name}/{child.name}" for child in inner]
-            nested_files += sum(_files_within(child) for child in inner)
+            inner_folders += inner
             others += strange
     if not labels:
         return labels
@@ -133,12 +133,13 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
         left_out.append(
             f"left out {listed([file.name for file in files])} {where}: a text is a file of a label's folder"
         )
-    if nested_files:
+    nested_files, unread = _files_within(inner_folders)
+    if nested_files or unread:
         # A warning, which -q keeps: contracts filed by year (NDA/2023/) were 8 of 15 of a label's files,
         # left out in a note (a legal analyst's trial).
-        held = (
-            f"{nested_files:,}{'+' * (nested_files >= NESTED_FILES_COUNTED)} file{'s' * (nested_files != 1)}"
-        )
+        more = "+" * (nested_files >= NESTED_FILES_COUNTED)
+        unreadable = " and folders that could not be read" * unread
+        held = f"{nested_files:,}{more} file{'s' * (nested_files != 1)}{unreadable}"
         left_out.append(
             f"warning: left out {listed(nested)} {where}, holding {held}: only the files directly in a "
             "label's folder are read; move them up into it to train on them"
@@ -151,22 +152,26 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
     return labels
 
 
-# Files counted in the folders inside a label's folder, at most: a note need not walk a whole tree.
+# Files counted in the folders inside label folders, at most: a warning need not walk a whole tree.
 NESTED_FILES_COUNTED = 10_000
 
 
-def _files_within(folder: Path) -> int:
-    """The visible files under `folder`, at any depth, up to NESTED_FILES_COUNTED."""
-    counted = 0
-    try:
-        for root, folders, files in os.walk(folder):
-            folders[:] = [name for name in folders if is_visible(Path(root, name))]
+def _files_within(folders: list[Path]) -> tuple[int, bool]:
+    """The visible files under `folders`, at any depth (links to folders followed no further), up to
+    NESTED_FILES_COUNTED in all, and whether a folder among them could not be read."""
+    counted, unread = 0, False
+
+    def unreadable(_: OSError) -> None:
+        nonlocal unread
+        unread = True
+
+    for folder in folders:
+        for root, inner, files in os.walk(folder, onerror=unreadable):
+            inner[:] = [name for name in inner if is_visible(Path(root, name))]
             counted += sum(1 for name in files if is_visible(Path(root, name)))
             if counted >= NESTED_FILES_COUNTED:
-                return NESTED_FILES_COUNTED
-    except OSError:
-        return counted
-    return counted
+                return NESTED_FILES_COUNTED, unread
+    return counted, unread
 
 
 def label_folders(path: Path) -> LabelFolders | None:

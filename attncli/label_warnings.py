@@ -69,11 +69,15 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
 WORD_SEPARATORS = re.compile(r"(?<=[^\W_])[\s_-]+(?=[^\W_])")  # between letters or digits only: A- is not A
 
 
-# Cyrillic and Greek small letters drawn as Latin ones, as look-alike labels are compared: `сору`
+# Cyrillic and Greek letters drawn as Latin ones, as look-alike labels are compared: `сору`
 # (Cyrillic, pasted from a localised interface) beside `copy` trained as two classes without a word,
-# and eval's confusion table showed a label confused with itself (a moderator's trial). Only letters
-# drawn alike in small letters: Cyrillic т, м, н and к are small capitals (кот is no kot: a review).
-LATIN_LOOK_ALIKES = str.maketrans("аеорсухѕіјһԁԛԝο", "aeopcyxsijhdqwo")
+# and eval's confusion table showed a label confused with itself (a moderator's trial). Capitals
+# first (Н is H, though н is no h: кот is no kot, a review), then small letters.
+LATIN_CAPITAL_LOOK_ALIKES = str.maketrans(
+    "АВЕКМНОРСТУХЅІЈ" + "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",  # Cyrillic, then Greek
+    "ABEKMHOPCTYXSIJ" + "ABEZHIKMNOPTYX",
+)
+LATIN_LOOK_ALIKES = str.maketrans("аеорсухѕіјһԁԛԝ" + "οαιρυνχ", "aeopcyxsijhdqw" + "oaipuvx")
 
 
 def look_alike_key(name: str) -> str | tuple[int, str, int]:
@@ -82,7 +86,7 @@ def look_alike_key(name: str) -> str | tuple[int, str, int]:
     hyphens and spaces between words left out (`card_arrival`, `Card Arrival`, `card-arrival`: a
     trial's class of six rows scored nothing, its rows all predicted as the other spelling; `Work
     load` beside `Workload`, a survey coder's)."""
-    text = folded(name)
+    text = folded(name.translate(LATIN_CAPITAL_LOOK_ALIKES))
     words = WORD_SEPARATORS.sub("", text).translate(LATIN_LOOK_ALIKES)
     if not any(character.isdigit() for character in text) or "_" in text:  # Decimal reads 1_2 as 12
         return words

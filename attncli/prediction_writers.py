@@ -296,7 +296,8 @@ class CsvWriter:
         self.truth_column = trained[0] if trained else detected_label_column(self.input_columns)
         if self.truth_column is not None:
             taken.add("label")
-        if _laid_out_as_added(self.input_columns):
+        self.earlier_prediction = _laid_out_as_added(self.input_columns)
+        if self.earlier_prediction:
             # A file predicted before: every column of this prediction is named apart, so that none
             # of its names (a new label's prob_tech beside another model's prob_sports) mixes the two.
             self.added = _all_free(added, taken)
@@ -322,13 +323,14 @@ class CsvWriter:
         column = self.added[0]
         if column == "label":
             return None
-        why = (
-            f"the input's {self.truth_column!r} may hold true labels"
-            if self.truth_column is not None and self.truth_column.strip().lower() != "label"
-            else "the input has a column of that name"
-            if "label" in {name.strip().lower() for name in self.input_columns}
-            else "the columns are named apart from an earlier prediction's"
-        )
+        if self.earlier_prediction:  # its label column holds that prediction's labels, not this one's
+            why = (
+                f"the input holds an earlier prediction's columns, {self.earlier_prediction[0]!r} among them"
+            )
+        elif self.truth_column is not None and self.truth_column.strip().lower() != "label":
+            why = f"the input's {self.truth_column!r} may hold true labels"
+        else:
+            why = "the input has a column of that name"
         return f"note: the predicted labels are in column {column!r}, not 'label': {why}"
 
     def _start(self) -> None:

@@ -407,23 +407,24 @@ def resume(
 
 
 def require_unchanged_data(output: str | Path, source: str | None) -> None:
-    """Refuse the finished run in `output` where its local data (`source`, the command's DATA, else
-    where the run recorded it) has been written since the run saved last/ and no longer holds the
-    rows it trained on: a nightly `--auto-resume` over a file refreshed in place said the run had
-    nothing left to train, exited 0, and served the model of the old rows (a data engineer's trial).
-    Data untouched since is not read (an attn that reads a file otherwise since, a `~` backup passed
-    over now, would tell it from the run's); data written since is read as a resume reads it, with
-    the run's tokenizer, and compared by its digest. A Hub dataset is not read."""
+    """Refuse the finished run in `output` where its local data (`source`, the command's DATA, where
+    it is here, else where the run recorded it) no longer holds the rows it trained on: a nightly
+    `--auto-resume` over a file refreshed in place said the run had nothing left to train, exited
+    0, and served the model of the old rows (a data engineer's trial). The data is read as a resume
+    reads it, with the run's tokenizer, and compared by its digest, so an attn that reads the same
+    files otherwise than the one that trained the run refuses it too, and says so (no file's time
+    tells a refresh apart: `cp -p`, `tar x` and a label's files moved keep theirs, a review found).
+    A Hub dataset is not read."""
     last_path = resolve_checkpoint(Path(output) / LAST)
     last = load_checkpoint(last_path, device="cpu")
     recorded, _ = last.training_data()
-    named = source if source is not None and names_a_local_path(source) else recorded
+    named = (
+        source
+        if source is not None and names_a_local_path(source) and local_path(source).exists()
+        else recorded
+    )
     if not named or not names_a_local_path(named) or not local_path(named).exists():
         return  # a Hub dataset, or data gone: require_same_source said what it could
-    validation = last.config.data.validation_file
-    files = [local_path(named), *([local_path(validation)] if validation else [])]
-    if not _written_since(files, (last_path / CONFIG_FILE).stat().st_mtime):
-        return
     import_whole("torch", "datasets")
     metrics = TrainingMetrics.from_json(last.metrics)
     config = dataclasses.replace(last.config, data=dataclasses.replace(last.config.data, source=named))
@@ -440,31 +441,7 @@ def require_unchanged_data(output: str | Path, source: str | None) -> None:
             "trained on"
         ) from error
     except DataError as error:
-        raise DataError(f"{finished} {named}, written since it trained, does not read: {error}") from error
-
-
-# Files of a folder of data compared by their times, at most: a label folder's tree need not be walked whole.
-FILES_TIMED = 100_000
-
-
-def _written_since(paths: list[Path], moment: float) -> bool:
-    """Whether any of `paths` (a file, or any file under a folder) was written after `moment`, or
-    may have been (more files than FILES_TIMED, or one that cannot be looked at)."""
-    seen = 0
-    for path in paths:
-        try:
-            if path.is_file():
-                if path.stat().st_mtime > moment:
-                    return True
-                continue
-            for root, _, names in os.walk(path):
-                for name in names:
-                    seen += 1
-                    if seen > FILES_TIMED or os.stat(os.path.join(root, name)).st_mtime > moment:
-                        return True
-        except OSError:
-            return True
-    return False
+        raise DataError(f"{finished} {named} does not read as it did: {error}") from error
 
 
 def _unresumable(folder: RunFolder, error: Exception) -> CheckpointError:

@@ -413,6 +413,8 @@ def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
         ["copy", "\u0441\u043e\u0440\u0443", "ok", "кот", "kot", "σπαμ"]
     )
     assert "'copy', 'сору'; write" in homoglyphs and "kot" not in homoglyphs
+    (capitals,) = look_alike_labels_warning(["HAM", "\u041d\u0410\u041c", "TEXT", "\u03a4\u0395\u03a7\u03a4"])
+    assert "'HAM', 'НАМ'; 'TEXT', 'ΤΕΧΤ'" in capitals  # Cyrillic and Greek capitals
     assert look_alike_labels_warning(["-5", "5", "top_up", "top_down"]) == []  # a sign is no hyphen
     # Only between letters or digits: grades A- and A, and 1_2 (a number to Python) and 12, differ.
     assert (
@@ -962,6 +964,37 @@ def test_shards_name_splits_of_their_own_as_the_hub_names_them(tmp_path):
     assert (result.split, result.n) == ("test_matched", 12)
     splits = load_splits(DataConfig(source=str(tmp_path)))  # training carves its own validation rows
     assert _split_sizes(splits) == {"train": 54, "validation": 6}
+
+
+def test_one_file_of_a_repository_is_given_the_labels_of_the_configuration_whose_files_name_it(tmp_path):
+    """A repository file named alone reads the class labels its README.md gives that file's
+    configuration; a file of none of its configurations reads none (whose names it has is a guess)."""
+    import pyarrow as arrow
+    import pyarrow.parquet as parquet
+
+    from attncli.sources import load_raw
+
+    info = "".join(
+        f"- config_name: {name}\n  features:\n  - name: label\n    dtype:\n      class_label:\n"
+        f"        names:\n          '0': {first}\n          '1': {second}\n"
+        for name, first, second in (("small", "neg", "pos"), ("large", "bad", "good"))
+    )
+    (tmp_path / "README.md").write_text(
+        "---\nconfigs:\n- config_name: small\n  data_files: small/*.parquet\n- config_name: large\n"
+        f"  data_files: large/*.parquet\ndataset_info:\n{info}---\n",
+        encoding="utf-8",
+    )
+    for folder in ("small", "large", "extra"):
+        (tmp_path / folder).mkdir()
+        parquet.write_table(
+            arrow.table({"text": ["a", "b"], "label": [0, 1]}), tmp_path / folder / "x.parquet"
+        )
+    names = {
+        folder: load_raw(str(tmp_path / folder / "x.parquet")).splits["train"].features["label"]
+        for folder in ("small", "large", "extra")
+    }
+    assert names["small"].names == ["neg", "pos"] and names["large"].names == ["bad", "good"]
+    assert names["extra"].dtype == "int64"
 
 
 def test_a_cloned_hub_repository_with_configurations_reads_the_one_named(tmp_path):

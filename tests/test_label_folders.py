@@ -57,7 +57,9 @@ def test_split_folders_of_label_folders_are_read_as_aclimdb_is_laid_out(tmp_path
     assert whole_kind(tmp_path) is None  # its splits are chosen from, not evaluated whole
 
 
-def test_folders_inside_a_labels_folder_are_left_out_with_a_warning_counting_their_files(tmp_path):
+def test_folders_inside_a_labels_folder_are_left_out_with_a_warning_counting_their_files(
+    tmp_path, monkeypatch
+):
     """Contracts filed by year (NDA/2023/) were 8 of 15 of a label's files, left out in a note that -q
     hid and that gave no count (a legal analyst's trial)."""
     _write(tmp_path, {"NDA": ["one nda", "two nda"], "Lease": ["a lease", "another lease"]})
@@ -77,6 +79,16 @@ def test_folders_inside_a_labels_folder_are_left_out_with_a_warning_counting_the
         (tmp_path / "NDA" / "2023" / name).unlink()
     empty = load_folder(tmp_path, encoding="utf-8", delimiter=None)
     assert f"left out Lease/drafts, NDA/2023 in {tmp_path}: folders with no files" in empty.notes
+    # One it cannot list (`chmod 000`, which does not stop root, who runs these tests) is no empty one.
+    import attncli.label_folders as label_folders_module
+
+    def unlistable(top, onerror=None):
+        onerror(PermissionError(13, "Permission denied", str(top)))
+        return iter(())
+
+    monkeypatch.setattr(label_folders_module.os, "walk", unlistable)
+    unread = load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    assert any("holding 0 files and folders that could not be read: only" in note for note in unread.notes)
 
 
 def test_one_set_of_label_folders_is_a_train_split_evaluated_whole(tmp_path):

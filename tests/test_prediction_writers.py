@@ -212,6 +212,21 @@ def test_a_file_predicted_before_gets_every_column_of_the_new_prediction_named_a
     assert again.added == [
         "attn_label_2", "attn_score_2", "attn_prob_business_2", "attn_reason_2", "attn_truncated_tokens_2"
     ]  # fmt: skip
+    # Each says where its labels went, and why (a nightly job read `label`, the input's own column).
+    assert writer.renamed_label_note() == (
+        "note: the predicted labels are in column 'attn_label', not 'label': the input holds an earlier "
+        "prediction's columns, 'label' among them"
+    )
+    assert again.renamed_label_note() == (
+        "note: the predicted labels are in column 'attn_label_2', not 'label': the input holds an earlier "
+        "prediction's columns, 'label' among them"
+    )
+    gold = CsvWriter(io.StringIO(), input_columns=["text", "category"], label_names=["a"])
+    assert gold.renamed_label_note() == (
+        "note: the predicted labels are in column 'attn_label', not 'label': the input's 'category' may hold "
+        "true labels"
+    )
+    assert CsvWriter(io.StringIO(), input_columns=["text"], label_names=["a"]).renamed_label_note() is None
     # Labels alike but for case, or edge spaces, still get names of their own in the group.
     cased = CsvWriter(io.StringIO(), input_columns=before, label_names=["Billing", "billing", "tech "])
     assert cased.added[2:5] == ["attn_prob_Billing", "attn_prob_billing_2", "attn_prob_tech "]
