@@ -138,7 +138,7 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
         # A warning, which -q keeps: contracts filed by year (NDA/2023/) were 8 of 15 of a label's files,
         # left out in a note (a legal analyst's trial).
         more = "+" * (nested_files >= NESTED_FILES_COUNTED)
-        unreadable = " and folders that could not be read" * unread
+        unreadable = f" ({listed(unread)} could not be listed)" if unread else ""
         held = f"{nested_files:,}{more} file{'s' * (nested_files != 1)}{unreadable}"
         left_out.append(
             f"warning: left out {listed(nested)} {where}, holding {held}: only the files directly in a "
@@ -156,14 +156,13 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
 NESTED_FILES_COUNTED = 10_000
 
 
-def _files_within(folders: list[Path]) -> tuple[int, bool]:
+def _files_within(folders: list[Path]) -> tuple[int, list[str]]:
     """The visible files under `folders`, at any depth (links to folders followed no further), up to
-    NESTED_FILES_COUNTED in all, and whether a folder among them could not be read."""
-    counted, unread = 0, False
+    NESTED_FILES_COUNTED in all, and the folders among them that could not be listed."""
+    counted, unread = 0, []
 
-    def unreadable(_: OSError) -> None:
-        nonlocal unread
-        unread = True
+    def unreadable(error: OSError) -> None:
+        unread.append(Path(error.filename or "").name)
 
     for folder in folders:
         for root, inner, files in os.walk(folder, onerror=unreadable):

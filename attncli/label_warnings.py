@@ -69,14 +69,11 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
 WORD_SEPARATORS = re.compile(r"(?<=[^\W_])[\s_-]+(?=[^\W_])")  # between letters or digits only: A- is not A
 
 
-# Cyrillic and Greek letters drawn as Latin ones, as look-alike labels are compared: `сору`
-# (Cyrillic, pasted from a localised interface) beside `copy` trained as two classes without a word,
-# and eval's confusion table showed a label confused with itself (a moderator's trial). Capitals
-# first (Н is H, though н is no h: кот is no kot, a review), then small letters.
-LATIN_CAPITAL_LOOK_ALIKES = str.maketrans(
-    "АВЕКМНОРСТУХЅІЈ" + "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",  # Cyrillic, then Greek
-    "ABEKMHOPCTYXSIJ" + "ABEZHIKMNOPTYX",
-)
+# Cyrillic and Greek small letters drawn as Latin ones, as look-alike labels are compared once
+# folded: `сору` (Cyrillic, pasted from a localised interface) beside `copy` trained as two classes
+# without a word, and eval's confusion table showed a label confused with itself (a moderator's
+# trial). Only small letters drawn alike (кот is no kot), on folded names: capitals alike only as
+# capitals (НАМ, HAM) would part a word from itself in another case (НОВОСТИ, новости: a review).
 LATIN_LOOK_ALIKES = str.maketrans("аеорсухѕіјһԁԛԝ" + "οαιρυνχ", "aeopcyxsijhdqw" + "oaipuvx")
 
 
@@ -86,7 +83,7 @@ def look_alike_key(name: str) -> str | tuple[int, str, int]:
     hyphens and spaces between words left out (`card_arrival`, `Card Arrival`, `card-arrival`: a
     trial's class of six rows scored nothing, its rows all predicted as the other spelling; `Work
     load` beside `Workload`, a survey coder's)."""
-    text = folded(name.translate(LATIN_CAPITAL_LOOK_ALIKES))
+    text = folded(name)
     words = WORD_SEPARATORS.sub("", text).translate(LATIN_LOOK_ALIKES)
     if not any(character.isdigit() for character in text) or "_" in text:  # Decimal reads 1_2 as 12
         return words

@@ -225,21 +225,22 @@ class PredictionStats:
         per_text = hits[sequences.starts[1:]] - hits[sequences.starts[:-1]]
         self._add_unknown(
             int(lengths.sum()),
-            (int(per_text.sum()), int((per_text > 0).sum()), int((per_text == lengths).sum())),
+            (
+                int(per_text.sum()),
+                int((per_text > 0).sum()),
+                int(((per_text == lengths) & (lengths > 0)).sum()),
+            ),
         )
 
-    def count_unknown_ids(self, texts: Sequence[Sequence[int]], unknown: int | None) -> None:
-        """`count_unknown` of texts' token ids as lists."""
-        counts = [0 if unknown is None else ids.count(unknown) for ids in texts]
+    def count_unknown_ids(self, lengths: Sequence[int], unknown_counts: Sequence[int] | None) -> None:
+        """`count_unknown` of texts of `lengths` tokens, of which `unknown_counts` are the unknown
+        token (None: a tokenizer without one)."""
+        if unknown_counts is None:
+            self._add_unknown(sum(lengths), None)
+            return
+        wholly = sum(count == length > 0 for count, length in zip(unknown_counts, lengths, strict=True))
         self._add_unknown(
-            sum(map(len, texts)),
-            None
-            if unknown is None
-            else (
-                sum(counts),
-                sum(count > 0 for count in counts),
-                sum(count == len(ids) > 0 for count, ids in zip(counts, texts, strict=True)),
-            ),
+            sum(lengths), (sum(unknown_counts), sum(count > 0 for count in unknown_counts), wholly)
         )
 
     def _add_unknown(self, tokens: int, unknown: tuple[int, int, int] | None) -> None:
@@ -342,8 +343,9 @@ def predict_records(
     read = [row for row, (_, length) in enumerate(encoded) if length > 0]
     if len(read) < len(encoded):
         usable, encoded = [usable[row] for row in read], [encoded[row] for row in read]
+    unknown_counts = None if unknown is None else [ids.count(unknown) for ids, _ in encoded]
     if stats is not None:
-        stats.count_unknown_ids([ids for ids, _ in encoded], unknown)
+        stats.count_unknown_ids([len(ids) for ids, _ in encoded], unknown_counts)
     probabilities = torch.empty(0, len(checkpoint.label_names))
     if usable:
         logits = batched_forward(
@@ -375,7 +377,7 @@ def predict_records(
             index=record.index, text=record.text, label=label, score=score,
             top_k=ranked, probabilities=row_probabilities,
             truncated_tokens=max(0, encoded[row][1] - max_length),
-            unknown_tokens=None if unknown is None else encoded[row][0].count(unknown),
+            unknown_tokens=None if unknown_counts is None else unknown_counts[row],
             reason=f"below --min-score {min_score:g}" if unsure else None, fields=record.fields,
         )  # fmt: skip
         if stats is not None and unsure:

@@ -428,13 +428,20 @@ def require_unchanged_data(output: str | Path, source: str | None) -> None:
     import_whole("torch", "datasets")
     metrics = TrainingMetrics.from_json(last.metrics)
     config = dataclasses.replace(last.config, data=dataclasses.replace(last.config.data, source=named))
-    config = dataclasses.replace(config, train=dataclasses.replace(config.train, device="cpu"))
+    # Read on the CPU, in fp32, whatever the run trained on: the rows' digest does not depend on it (a
+    # finished fp16 run was refused as needing a CUDA device: a review).
+    train_on_cpu = dataclasses.replace(config.train, device="cpu", precision="fp32")
+    config = dataclasses.replace(config, train=train_on_cpu)
     finished = f"--auto-resume found the run in {output} finished, but"
+    # Data other than the run's recorded data is said not to be the run's, not to have changed (the
+    # run's own file, untouched, was blamed: a review).
+    elsewhere = recorded if recorded and not same_source(named, recorded) else None
     try:
         prepared = prepare(
             config, reporter=SilentReporter(), tokenizer=last.tokenizer, sized_before=metrics.sized or {}
         )
-        require_same_data(prepared, last.label_names, load_training_state(last_path)[1], last.metrics)
+        state = load_training_state(last_path)[1]
+        require_same_data(prepared, last.label_names, state, last.metrics, run_source=elsewhere)
     except ConfigError as error:
         raise ConfigError(
             f"{finished} {error}; --auto-resume leaves a finished run as it is only for the data it "

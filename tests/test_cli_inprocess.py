@@ -179,6 +179,18 @@ def test_auto_resume_starts_a_run_resumes_it_once_stopped_and_leaves_it_once_fin
     # Written again as it was: read, and found the run's; changed, whatever the file's time says (a
     # review: `cp -p` and `tar x` keep an older one).
     assert "--auto-resume trains nothing" in _ok(*command).stderr
+    import attncli.train
+
+    loaded = attncli.train.load_checkpoint
+
+    def trained_in_fp16_on_a_gpu(path, **kwargs):  # read on this CPU all the same (it was refused)
+        checkpoint = loaded(path, **kwargs)
+        on_gpu = dataclasses.replace(checkpoint.config.train, device="cuda", precision="fp16")
+        return dataclasses.replace(checkpoint, config=dataclasses.replace(checkpoint.config, train=on_gpu))
+
+    with monkeypatch.context() as gpu:
+        gpu.setattr(attncli.train, "load_checkpoint", trained_in_fp16_on_a_gpu)
+        assert "--auto-resume trains nothing" in _ok(*command).stderr
     write_csv(data, make_rows(120, seed=5))
     os.utime(data, (1_000_000_000, 1_000_000_000))
     _refused(invoke(*command), f"--auto-resume found the run in {run} finished, but {data} has changed")

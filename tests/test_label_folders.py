@@ -88,7 +88,9 @@ def test_folders_inside_a_labels_folder_are_left_out_with_a_warning_counting_the
 
     monkeypatch.setattr(label_folders_module.os, "walk", unlistable)
     unread = load_folder(tmp_path, encoding="utf-8", delimiter=None)
-    assert any("holding 0 files and folders that could not be read: only" in note for note in unread.notes)
+    assert any("holding 0 files (drafts, 2023 could not be listed): only" in note for note in unread.notes), (
+        unread.notes
+    )
 
 
 def test_one_set_of_label_folders_is_a_train_split_evaluated_whole(tmp_path):
