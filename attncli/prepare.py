@@ -371,7 +371,7 @@ def prepare(
             reporter.stage(
                 f"note: model.max_length={resized}, sized again from the tokenizer's pieces: the texts' "
                 f"words gave {config.model.length}, which cut {train_ids.truncated:,} of "
-                f"{len(train_ids):,} training texts (a script it reads in short pieces)"
+                f"{len(train_ids):,} training texts (more pieces a word than the rule allows for)"
             )
             config = dataclasses.replace(config, model=dataclasses.replace(config.model, max_length=resized))
             train_ids = pack_ids(

@@ -440,6 +440,12 @@ def require_unchanged_data(output: str | Path, source: str | None) -> None:
         prepared = prepare(
             config, reporter=SilentReporter(), tokenizer=last.tokenizer, sized_before=metrics.sized or {}
         )
+        numbers = [str(number) for number in range(len(last.label_names))]
+        if last.label_names == numbers and len(prepared.label_names) == len(numbers):
+            # A run trained on a column's numbers before the names its repository's README.md declares
+            # were read (2026-12-07), in the numbers' order: the same classes, its rows compared under
+            # the run's names (such a finished run was refused as trained on other labels: a review).
+            prepared.label_names = list(numbers)
         state = load_training_state(last_path)[1]
         require_same_data(prepared, last.label_names, state, last.metrics, run_source=elsewhere)
     except ConfigError as error:

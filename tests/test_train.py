@@ -1664,6 +1664,11 @@ def test_class_label_names_a_repositorys_readme_declares_are_read_and_older_runs
     # Its resume is refused, saying so: the data's labels are names now.
     with pytest.raises(ConfigError, match=r"are not the run's \(food, sport, tech now, 0, 1, 2 then\)"):
         resume(tmp_path / "older", epochs=2)
+    # ... but --auto-resume leaves it finished, its rows the same under the run's numbers (a review:
+    # a nightly job's finished run was refused as trained on other labels).
+    from attncli.train import require_unchanged_data
+
+    require_unchanged_data(tmp_path / "older", None)
     # Another dataset's class labels are not read by their numbers (a review): refused as unknown.
     from datasets import ClassLabel, Dataset
 

@@ -157,6 +157,7 @@ def predict(
             loaded, counted, top_k=top_k, batch_size=batch_size, stats=stats, min_score=min_score,
             thresholds=decided_by, fallback=fallback,
         )  # fmt: skip
+        renamed = None  # where a csv or parquet output's predicted labels went, if not to `label`
         with atomic_output(output) as stream:
             if chosen == "jsonl":
                 json_writer = JsonLinesWriter(stream, text_column=source.text_column)
@@ -180,11 +181,10 @@ def predict(
                     stream, input_columns=source.columns, label_names=loaded.label_names,
                     top_k=top_k if top_k_given else 0, label_column=loaded.config.data.label_column,
                 )  # fmt: skip
-                if (renamed := parquet_writer.renamed_label_note()) is not None:
-                    say(renamed)
                 for predictions in chunks:
                     parquet_writer.write(predictions)
                 parquet_writer.finish()
+                renamed = parquet_writer.renamed_label_note()
             elif chosen in ("csv", "tsv"):
                 # A csv file keeps the delimiter of the csv it came from (`;` in many Excel locales);
                 # standard output, read by scripts, stays comma-separated.
@@ -200,17 +200,18 @@ def predict(
                         top_k=top_k if top_k_given else 0,  # else the columns stay as they were
                         label_column=loaded.config.data.label_column,
                     )  # fmt: skip
-                    if (renamed := csv_writer.renamed_label_note()) is not None:
-                        say(renamed)
                     for predictions in chunks:
                         csv_writer.write(predictions)
                     csv_writer.finish()
+                    renamed = csv_writer.renamed_label_note()
             else:
                 _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
         if replacing and stats.records == 0:
             say(f"warning: {source.name} held no texts, so {output}, which held results, now holds none")
         else:
             note_when_nothing_read(source, records=stats.records, verb="predict")
+        if renamed is not None and stats.records:  # said once the rows are written, of rows written
+            say(renamed)
         _report_prediction_stats(
             stats, model=loaded.config.model, fallback=fallback_label,
             hint=blank_lines_hint(source, whole_file=whole_file),
