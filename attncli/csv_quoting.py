@@ -135,8 +135,9 @@ def _refuse_open_quote(path: Path, *, delimiter: str, encoding: str) -> None:
                     stopped = rows.line_num
                     raise DataError(open_quote_message(path, start, stopped, to_the_end=_is_last(rows)))
                 last_start, start, swallowed = start, rows.line_num + 1, ""
-                last_lines = row_lines.copy()
-                row_lines.clear()
+                # The finished row's lines kept as the last row's, a new list for the next row
+                # (`lines` appends to whichever list `row_lines` names).
+                last_lines, row_lines = row_lines, []
         except csv.Error:  # a field over the size limit, a NUL byte (Python 3.10)
             if rows.line_num > start:
                 raise DataError(open_quote_message(path, start, rows.line_num, to_the_end=False)) from None

@@ -28,6 +28,7 @@ def _is_formula_error(name: str) -> bool:
 # A dash alone, as a spreadsheet's user writes "nothing here" in a cell (an HR analyst's trial: `-`
 # trained as a class beside #N/A and N/A, which were warned of). Labels only: a text "-" is a reply.
 DASHES_FOR_NOTHING = frozenset({"-", "--", "\u2013", "\u2014"})
+MISSING_LABEL_MARKERS = MISSING_VALUE_MARKERS | DASHES_FOR_NOTHING
 
 
 def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
@@ -47,7 +48,7 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
             f"warning: {said}; mend the formulas and export again, or empty those cells and pass "
             "--drop-invalid to leave the rows out"
         ]
-    markers = [name for name in label_names if name.strip() in MISSING_VALUE_MARKERS | DASHES_FOR_NOTHING]
+    markers = [name for name in label_names if name.strip() in MISSING_LABEL_MARKERS]
     if not markers:
         return formula_warning
     shown = ", ".join(repr(name) for name in markers)
