@@ -115,6 +115,14 @@ def label_role(named: str | None, label_first: Sequence[str] = ()) -> Role:
     return Role("label", named, known, NOT_LABEL_WORDS, LAST_RESORT_LABEL_COLUMNS, CODE_WORDS, label_first)
 
 
+def text_role(named: str | None, text_first: Sequence[str] = ()) -> Role:
+    """How a text column is found: `named`, else `text_first`, the usual names, then the last-resort
+    ones; a name holding a word of something else (review_id, review_date) is none."""
+    known = (*text_first, *TEXT_COLUMNS)
+    last_resort = LAST_RESORT_TEXT_COLUMNS
+    return Role("text", named, known, NOT_TEXT_WORDS, last_resort, NOT_TEXT_FIRST_WORDS, text_first)
+
+
 def detect(layout: Layout, role: Role, taken: str | None) -> tuple[str | None, bool]:
     """The column a `role` most likely is, and whether its name was exactly a known one. Tried in
     turn: exact names, names equal but for case and surrounding spaces, then names holding a known

@@ -16,7 +16,6 @@ from attncli.column_detection import (
     CODE_WORDS,
     LABEL_COLUMNS,
     LAST_RESORT_TEXT_COLUMNS,
-    NOT_TEXT_FIRST_WORDS,
     NOT_TEXT_WORDS,
     TEXT_COLUMNS,
     Role,
@@ -26,6 +25,7 @@ from attncli.column_detection import (
     label_role,
     name_key,
     name_words,
+    text_role,
     written_by_predict,
 )
 from attncli.joined_columns import SEPARATOR, is_joined, is_taken, parts_of
@@ -73,20 +73,12 @@ def choose_columns(
 
     problems: list[tuple[str, bool]] = []  # each problem, and whether listing the columns helps fix it
     found: list[str] = []
-    text_role = Role(
-        "text",
-        text,
-        (*text_first, *TEXT_COLUMNS),
-        NOT_TEXT_WORDS,
-        LAST_RESORT_TEXT_COLUMNS,
-        NOT_TEXT_FIRST_WORDS,
-        text_first,
-    )
-    chosen_text = _choose(layout, text_role, taken=label, problems=problems, found=found)
+    role = text_role(text, text_first)
+    chosen_text = _choose(layout, role, taken=label, problems=problems, found=found)
     if chosen_text is None and text is None and label is not None:
         # The label named is the column that holds the texts (`--label-column text`): say that, not
         # that the table has no text column, which its listing plainly shows it has.
-        if _choose(layout, text_role, taken=None, problems=[], found=[]) == label:
+        if _choose(layout, role, taken=None, problems=[], found=[]) == label:
             problems = [
                 (
                     f"the label column named, {label!r}, is the column that holds the texts; name the "
@@ -341,7 +333,8 @@ def _kind_problem(layout: Layout, role: str, name: str) -> str | None:
         return (
             f"multi-label data is not supported yet: label column {name!r} holds lists; give each text one "
             f"label (where each list holds one, as a scraper's getall() gives it: jq -c '{_jq_path(name)} |= "
-            ".[0]' for JSON lines)"
+            '.[0]\' for JSON lines; where each is a path of categories, ["Science", "Biology"]: jq -c '
+            f"'{_jq_path(name)} |= join(\" > \")')"
         )
     if kind == LISTS:
         return (

@@ -225,6 +225,11 @@ class TrainConfig:
             listed = re.fullmatch(rf"\s*\[?\s*(?:{number}(?:\s*,\s*|\s+))+{number}\s*\]?\s*", weights)
             inside = ", ".join(re.split(r"[\s,]+", weights.strip(" []")))
             hint = f"; write a list in brackets: --set 'train.class_weights=[{inside}]'" if listed else ""
+            if weights.strip().startswith("{"):  # a mapping YAML could not read: `{History: Europe: 4}`
+                hint = (
+                    "; it reads as no mapping: quote each label that holds a colon, a comma or a bracket, "
+                    """as YAML needs: --set 'train.class_weights={"History: Europe": 4}'"""
+                )
             raise ConfigError(
                 "train.class_weights must be auto, a list of weights in label order ([1, 4, 1]), a mapping "
                 f"of labels to weights ({{tech: 4}}, the others 1), or null (all 1), not {weights!r}{hint}"

@@ -33,7 +33,6 @@ from attncli.label_warnings import (
 )
 from attncli.labels import labels_of
 from attncli.layouts import layout_of_schema, listed
-from attncli.raw_data import RawData
 from attncli.sources import NO_DATASET, load_raw
 from attncli.split_rows import refuse_header_copies, to_split, with_columns, without_labels_of_rows_left_out
 from attncli.splits import Split, Splits
@@ -43,12 +42,6 @@ from attncli.unknown_labels import labels_read_as_known
 MOST_LABELS_UNCHECKED = 20
 # Labels this many words long on average read as texts, not as names of classes.
 TEXT_LIKE_WORDS = 4
-
-
-def where_is(raw: RawData, split: str, source: str) -> str:
-    """A split for messages: its file, else the split of the source."""
-    path = raw.origins[split].path
-    return str(path) if path is not None else f"split {split!r} of {source}"
 
 
 def _require_labels_not_texts(
@@ -98,7 +91,7 @@ def load_splits(config: DataConfig) -> Splits:
         raise DataError(
             f"{config.source} has no train split (splits: {', '.join(raw.splits)}); name one file train.*"
         )
-    where = where_is(raw, "train", config.source)
+    where = raw.where("train", config.source)
     train = raw.splits["train"]
     try:
         columns = choose_columns(
@@ -114,7 +107,7 @@ def load_splits(config: DataConfig) -> Splits:
         raise DataError(f"{error}; {hint}") from None
     if config.label_column is None:
         _refuse_predictions_as_labels(train, columns.label, where)
-    split_wheres = {name: where_is(raw, name, config.source) for name in raw.splits}
+    split_wheres = {name: raw.where(name, config.source) for name in raw.splits}
     for name in ("train", "validation"):
         if name in raw.splits:
             split_where = where if name == "train" else split_wheres[name]
@@ -172,7 +165,8 @@ def load_splits(config: DataConfig) -> Splits:
     notes = [*raw.notes, *([columns.note] if columns.note else []), *label_notes, *case_notes]
     partial = missing_parts_note(used["train"], columns.text, where=where)
     notes += [partial] if partial else []
-    notes += _dropped_note(splits, used)
+    left_out = rows_left_out(splits, used)
+    notes += _dropped_note(left_out, splits)
     # A Hub or saved dataset's own split names (a split file's name names no other: data_folders.py).
     unused = [raw.origins[name].split for name in raw.splits if name not in ("train", "validation", "test")]
     if unused:
@@ -190,7 +184,7 @@ def load_splits(config: DataConfig) -> Splits:
     notes += missing_marker_texts_warning(splits["train"])
     notes += lost_letters_warning(splits["train"])
     notes += encoded_blocks_warning(splits["train"])
-    conflicts = label_conflicts(splits["train"], label_names)
+    conflicts = label_conflicts(splits["train"], label_names, raw.origins["train"])
     notes += conflicting_labels_warning(conflicts)
     carved = "validation" not in splits
     unvalidated = None
@@ -236,6 +230,7 @@ def load_splits(config: DataConfig) -> Splits:
         notes=tuple(notes),
         carved=carved,
         label_conflicts=conflicts.to_json(),
+        left_out=left_out or None,
         unvalidated=unvalidated,
     )
 
@@ -250,34 +245,57 @@ def _with_column_choice(error: DataError, columns: Columns) -> DataError:
     return DataError(f"{error}; {columns.note.partition(': ')[2]}")
 
 
-def _dropped_note(splits: dict[str, Split], datasets: dict[str, Any]) -> list[str]:
+def rows_left_out(splits: dict[str, Split], datasets: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The rows left out of each split that lost any, as metrics.json keeps them (a trial could not
+    tell months later that 1,389 of 2,000 rows, not yet labelled, were not trained on): its `rows`,
+    the `empty` ones (every cell), the `half_filled` ones (other cells alone), and those
+    data.drop_invalid left out, `no_label` (a text without a label) and `no_text`."""
+    counts = {}
+    for name, split in splits.items():
+        dropped = len(datasets[name]) - len(split) - split.empty_rows
+        counted = {
+            "rows": len(datasets[name]),
+            "empty": split.empty_rows - split.half_filled_rows,
+            "half_filled": split.half_filled_rows,
+            "no_label": split.unlabelled_rows,
+            "no_text": dropped - split.unlabelled_rows,
+        }
+        if any(count for key, count in counted.items() if key != "rows"):
+            counts[name] = counted
+    return counts
+
+
+def _dropped_note(left_out: dict[str, dict[str, int]], splits: dict[str, Split]) -> list[str]:
     """The lines saying how many empty rows (every cell empty) were left out of each split, and how
     many more data.drop_invalid left out (none: no line)."""
-    empty = {name: split.empty_rows for name, split in splits.items()}
-    dropped = {name: len(datasets[name]) - len(split) - empty[name] for name, split in splits.items()}
-    half_filled = {name: split.half_filled_rows for name, split in splits.items()}
-    blank = {name: empty[name] - half_filled[name] for name in splits}
     notes = []
-    if any(blank.values()):
-        notes.append(f"left out {_per_split(blank, datasets)} whose every cell is empty (empty rows)")
-    if any(half_filled.values()):
+    if any(counts["empty"] for counts in left_out.values()):
+        notes.append(f"left out {_per_split(left_out, 'empty')} whose every cell is empty (empty rows)")
+    if any(counts["half_filled"] for counts in left_out.values()):
         first = next(split.first_half_filled for split in splits.values() if split.half_filled_rows)
         notes.append(
-            f"warning: left out {_per_split(half_filled, datasets)} that have other cells filled but neither "
-            f"a text nor a label (the first: {first}); fill in their text and label to train on them"
+            f"warning: left out {_per_split(left_out, 'half_filled')} that have other cells filled but "
+            f"neither a text nor a label (the first: {first}); fill in their text and label to train on them"
         )
-    if any(dropped.values()):
+    if any(counts["no_label"] + counts["no_text"] for counts in left_out.values()):
         notes.append(
-            f"left out {_per_split(dropped, datasets)} for having no text or no label (data.drop_invalid)"
+            f"left out {_per_split(left_out, 'no_label', 'no_text')} for having no text or no label "
+            "(data.drop_invalid)"
         )
     return notes
 
 
-def _per_split(counts: dict[str, int], datasets: dict[str, Any]) -> str:
-    """`counts` of rows left out, as "3 of 62 rows of 'train'", for the splits with any."""
-    return ", ".join(
-        f"{count:,} of {len(datasets[name]):,} rows of {name!r}" for name, count in counts.items() if count
-    )
+def _per_split(left_out: dict[str, dict[str, int]], *kinds: str) -> str:
+    """The rows of `kinds` left out, as "3 of 62 rows of 'train'", for the splits with any; rows
+    without a label told apart where others lack a text ("12 of 62 rows of 'train' (10 with no label)")."""
+    said = []
+    for name, counts in left_out.items():
+        count = sum(counts[kind] for kind in kinds)
+        if count:
+            unlabelled = counts["no_label"] if "no_label" in kinds else 0
+            apart = f" ({unlabelled:,} with a text but no label)" if 0 < unlabelled < count else ""
+            said.append(f"{count:,} of {counts['rows']:,} rows of {name!r}{apart}")
+    return ", ".join(said)
 
 
 def _carve(train: Split, config: DataConfig) -> tuple[Split, Split]:

@@ -13,11 +13,14 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attncli.splits import Split
 from attncli.streams import one_line
 from attncli.tokenizer import INVISIBLE_CHARACTERS
+
+if TYPE_CHECKING:
+    from attncli.origins import Origin
 
 # A missing value as spreadsheets, R, pandas, Python and databases write one, in their own spellings.
 # Only an empty cell is missing to attn, so a label or a text of these trains as written: said, not
@@ -156,7 +159,9 @@ class LabelConflicts:
     character forms), each with its rows' labels counted: most rows first, at most LISTED_CONFLICTS."""
 
     listed: list[dict[str, Any]]
-    """{"text": the text as first written (cut to CONFLICT_TEXT_CHARACTERS), "labels": {label: rows}}."""
+    """{"text": the text as first written (cut to CONFLICT_TEXT_CHARACTERS), "labels": {label: rows},
+    "where": the places of its first PLACES_LISTED rows ("line 12" of the training file, else
+    "row 3 of split 'train'" or a label folder's file), where an origin was given}."""
     count: int
     """How many such texts there are, listed or not."""
     rows: int
@@ -173,9 +178,14 @@ LISTED_CONFLICTS = 500
 CONFLICT_TEXT_CHARACTERS = 200
 
 
-def label_conflicts(split: Split, label_names: list[str]) -> LabelConflicts:
+# The rows of a conflicting text whose places are listed: a trial had to grep its csv for each text.
+PLACES_LISTED = 5
+
+
+def label_conflicts(split: Split, label_names: list[str], origin: Origin | None = None) -> LabelConflicts:
     """The texts of `split` that occur with more than one label: no model can tell such rows apart,
-    and the split's accuracy has a ceiling below 100% because of them."""
+    and the split's accuracy has a ceiling below 100% because of them. With the split's `origin`,
+    each listed text says where its first rows are."""
     first: dict[int, int] = {}  # each text's first label
     conflicting: dict[int, str] = {}  # each such text, as first written (the second pass finds it)
     for text, label in itertools.islice(zip(split.texts, split.labels, strict=True), CONFLICT_CHECK_ROWS):
@@ -183,16 +193,25 @@ def label_conflicts(split: Split, label_names: list[str]) -> LabelConflicts:
         if first.setdefault(key, label) != label:
             conflicting[key] = ""
     counts: dict[int, Counter[str]] = {key: Counter() for key in conflicting}
+    rows: dict[int, list[int]] = {key: [] for key in conflicting}
     if conflicting:  # a second pass counts each one's labels (a few texts: kept, not every row)
-        for text, label in itertools.islice(zip(split.texts, split.labels, strict=True), CONFLICT_CHECK_ROWS):
+        pairs = itertools.islice(zip(split.texts, split.labels, strict=True), CONFLICT_CHECK_ROWS)
+        for row, (text, label) in enumerate(pairs):
             if (key := text_key(text)) in counts:
                 counts[key][label_names[label]] += 1
                 conflicting[key] = conflicting[key] or text
+                if len(rows[key]) < PLACES_LISTED:
+                    rows[key].append(split.rows[row] if split.rows is not None else row)
     ranked = sorted(conflicting, key=lambda key: -sum(counts[key].values()))  # stable: first seen first
     listed = [
         {"text": conflicting[key][:CONFLICT_TEXT_CHARACTERS], "labels": dict(counts[key].most_common())}
         for key in ranked[:LISTED_CONFLICTS]
     ]
+    if origin is not None and listed:
+        wanted = [rows[key] for key in ranked[:LISTED_CONFLICTS]]
+        lines = origin.lines_of([row for places in wanted for row in places])  # the file read once
+        for entry, places in zip(listed, wanted, strict=True):
+            entry["where"] = [f"line {lines[row]}" if row in lines else origin.locate(row) for row in places]
     return LabelConflicts(listed=listed, count=len(conflicting), rows=len(split))
 
 
@@ -204,6 +223,10 @@ def conflicting_labels_warning(conflicts: LabelConflicts) -> list[str]:
     text = worst["text"]
     shown = text if len(text) <= 60 else text[:59] + "…"
     names = ", ".join(one_line(name) for name in sorted(worst["labels"]))
+    places = worst.get("where") or []
+    if places:  # where to relabel them (a trial grepped its csv for each text)
+        more = ", ..." if sum(worst["labels"].values()) > len(places) else ""
+        names += f"; {', '.join(places)}{more}"
     many = conflicts.count != 1
     listed = "them" if many else "it"
     if conflicts.count > len(conflicts.listed):

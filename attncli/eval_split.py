@@ -102,7 +102,7 @@ def load_labelled_split(
         checkpoint, described, list(raw.splits), split, default_source=default_source
     )
     dataset = raw.splits[name]
-    where = described.whole_name if shown is None else f"split {name!r} of {described.shown}"
+    where = described.whole_name if shown is None else raw.where(name, described.shown)
     if len(dataset) == 0:
         raise DataError(f"{where} is empty; evaluate on data with rows")
     columns, said, column_notes = columns_to_score(

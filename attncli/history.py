@@ -75,6 +75,9 @@ class TrainingMetrics:
     """Texts of the training data given more than one label: `count`, and `listed`, the 500 with the
     most rows, each with its labels' rows (data_warnings.label_conflicts; the warning names one).
     None where there are none."""
+    left_out: dict[str, dict[str, int]] | None = None
+    """The rows left out of each split that lost any: `rows`, and those `empty`, `half_filled`, with
+    `no_label` and with `no_text` (data.rows_left_out). None where none was, or the run predates it."""
     validation_digest: str = ""
     """`data.rows_digest` of the validation rows where training held them out of its train split
     (empty where the data had a validation split of its own)."""
@@ -174,6 +177,8 @@ class TrainingMetrics:
             values["label_counts"] = self.label_counts
         if self.label_conflicts:
             values["label_conflicts"] = self.label_conflicts
+        if self.left_out:
+            values["left_out"] = self.left_out
         if self.sized is not None:
             values["sized"] = self.sized
         values["processes"] = self.processes
@@ -196,8 +201,8 @@ class TrainingMetrics:
             name: values[name]
             for name in ("best_epoch", "train_seconds", "train_size", "validation_size", "num_parameters",
                          "device", "precision", "peak_memory_mb", "threads", "stop_reason", "embeddings_init",
-                         "class_weights", "label_counts", "label_conflicts", "sized", "validation_digest",
-                         "refit", "refit_diverged", "refit_skipped", "ceilings")
+                         "class_weights", "label_counts", "label_conflicts", "left_out", "sized",
+                         "validation_digest", "refit", "refit_diverged", "refit_skipped", "ceilings")
             if name in values
         }  # fmt: skip
         history = [EpochRecord.from_json(record) for record in values.get("history", [])]

@@ -61,6 +61,9 @@ class TrainingInfo:
     label_conflicts: dict[str, Any] | None = None
     """Training texts given more than one label: how many, and the most repeated with their labels'
     rows (None: none, or not recorded)."""
+    left_out: dict[str, dict[str, int]] | None = None
+    """The rows left out of each split that lost any: `rows`, and those `empty`, `half_filled`, with
+    `no_label` and with `no_text` (None: none, or not recorded)."""
     sized: dict[str, int] | None = None
     """Each setting sized to the data, with the number of training texts it was sized to (None:
     none, or not recorded)."""
@@ -229,6 +232,7 @@ class CheckpointInfo:
                 "missed_labels": training.missed_labels,
                 "label_counts": training.label_counts,
                 "label_conflicts": training.label_conflicts,
+                "left_out": training.left_out,
                 "sized": training.sized,
                 "processes": training.processes,
                 "epoch_processes": training.epoch_processes,
@@ -343,6 +347,7 @@ def _training(
         missed_labels=best.missed_labels if best is not None else None,
         label_counts=metrics.label_counts,
         label_conflicts=metrics.label_conflicts,
+        left_out=metrics.left_out,
         sized=metrics.sized,
         processes=metrics.processes,
         epoch_processes=metrics.epoch_processes,

@@ -101,10 +101,14 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
     nested: list[str] = []
     inner_folders: list[Path] = []
     no_texts: list[str] = []
+    parents: dict[str, list[Path]] = {}  # folders holding folders alone (Science/Geology/: a label's /)
     for label_folder in folders:
         texts, inner, strange = _listed_children(label_folder)
         if label_folder.name.lower() in UNLABELLED:
             unlabelled.append(label_folder.name)
+        elif not texts and inner and not is_checkpoint_or_run(label_folder):
+            parents[label_folder.name] = inner
+            others += strange
         elif is_checkpoint_or_run(label_folder) or _holds_split_files(texts) or all(map(is_data_file, texts)):
             (no_texts if texts else empty).append(label_folder.name)  # a run, a dataset, Hub parquet
         else:
@@ -127,6 +131,22 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
         left_out.append(f"left out {listed(unlabelled)} {where}: texts without labels")
     if no_texts:
         left_out.append(f"left out {listed(no_texts)} {where}: data files or a checkpoint, not texts")
+    held = {name: _files_within(inner) for name, inner in parents.items()}
+    empty += [name for name, (count, unread) in held.items() if not count and not unread]
+    parents = {name: inner for name, inner in parents.items() if name not in empty}
+    if parents:
+        # A warning, which -q keeps: a cataloguer's labels with a slash (Science/Geology) made folders
+        # within folders, and five labels of 61 were left out in a note of "folders with no files".
+        inner_names = [f"{name}/{inner.name}" for name, folders in parents.items() for inner in folders]
+        parents_files = sum(held[name][0] for name in parents)
+        parents_unread = [unread for name in parents for unread in held[name][1]]
+        files_held = _files_held(parents_files, parents_unread)
+        left_out.append(
+            f"warning: left out {listed(list(parents))} {where}, holding folders alone "
+            f"({listed(inner_names)}, with {files_held}): a label is one folder of files, and a "
+            "label's name holds no /; to train on them, make each a label's folder at this level "
+            "(Science-Geology)"
+        )
     if empty:
         left_out.append(f"left out {listed(empty)} {where}: folders with no files")
     if files:
@@ -137,12 +157,9 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
     if nested_files or unread:
         # A warning, which -q keeps: contracts filed by year (NDA/2023/) were 8 of 15 of a label's files,
         # left out in a note (a legal analyst's trial).
-        more = "+" * (nested_files >= NESTED_FILES_COUNTED)
-        unreadable = f" ({listed(unread)} could not be listed)" if unread else ""
-        held = f"{nested_files:,}{more} file{'s' * (nested_files != 1)}{unreadable}"
         left_out.append(
-            f"warning: left out {listed(nested)} {where}, holding {held}: only the files directly in a "
-            "label's folder are read; move them up into it to train on them"
+            f"warning: left out {listed(nested)} {where}, holding {_files_held(nested_files, unread)}: only "
+            "the files directly in a label's folder are read; move them up into it to train on them"
         )
     elif nested:
         left_out.append(f"left out {listed(nested)} {where}: folders with no files")
@@ -150,6 +167,13 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
         shown = [str(other.relative_to(folder).as_posix()) for other in others]
         left_out.append(f"left out {listed(shown)} {where}: {NO_FILE}")
     return labels
+
+
+def _files_held(files: int, unread: list[str]) -> str:
+    """How many files `_files_within` counted, as a warning says it (`10,000+ files`)."""
+    more = "+" * (files >= NESTED_FILES_COUNTED)
+    unreadable = f" ({listed(unread)} could not be listed)" if unread else ""
+    return f"{files:,}{more} file{'s' * (files != 1)}{unreadable}"
 
 
 # Files counted in the folders inside label folders, at most: a warning need not walk a whole tree.

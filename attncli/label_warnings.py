@@ -66,8 +66,10 @@ def missing_marker_labels_warning(label_names: list[str]) -> list[str]:
     ]
 
 
-# Underscores, hyphens and spaces between the words of a label, as look-alikes are compared.
-WORD_SEPARATORS = re.compile(r"(?<=[^\W_])[\s_-]+(?=[^\W_])")  # between letters or digits only: A- is not A
+# Underscores, hyphens and spaces between the words of a label, and spaces anywhere (`Science >
+# Physics` beside `Science>Physics`, `Law (EU)` beside `Law(EU)`: a cataloguer's headings), as
+# look-alikes are compared.
+WORD_SEPARATORS = re.compile(r"(?<=[^\W_])[\s_-]+(?=[^\W_])|\s+")  # _ and - between letters only: A- is not A
 
 
 # Cyrillic and Greek small letters drawn as Latin ones, as look-alike labels are compared once
@@ -81,7 +83,7 @@ LATIN_LOOK_ALIKES = str.maketrans("аеорсухѕіјһԁԛԝ" + "οαιρυν
 def look_alike_key(name: str) -> str | tuple[int, str, int]:
     """What look-alike labels share: a number's exact value ("0.50", "0.5", "+.5" and "5e-1" are one;
     a 31-digit number is not rounded to another), else the label `folded`, with the underscores,
-    hyphens and spaces between words left out (`card_arrival`, `Card Arrival`, `card-arrival`: a
+    hyphens between words and every space left out (`card_arrival`, `Card Arrival`, `card-arrival`: a
     trial's class of six rows scored nothing, its rows all predicted as the other spelling; `Work
     load` beside `Workload`, a survey coder's)."""
     text = folded(name)

@@ -165,6 +165,8 @@ class Prepared:
     """Each setting sized to the data, with the number of training texts it was sized to."""
     label_conflicts: dict[str, Any] | None = None
     """Training texts given more than one label: how many, and the most repeated (for metrics.json)."""
+    left_out: dict[str, dict[str, int]] | None = None
+    """The rows left out of each split that lost any (data.rows_left_out, for metrics.json)."""
 
     @property
     def pad_id(self) -> int:
@@ -448,6 +450,7 @@ def prepare(
         validation_digest=rows_digest(validation_split, splits.label_names) if splits.carved else "",
         sized=sized,
         label_conflicts=splits.label_conflicts,
+        left_out=splits.left_out,
     )
 
 

@@ -49,6 +49,12 @@ class RawData:
     notes: tuple[str, ...] = ()
     """What the reader decided on its own, for the user (a delimiter read off a header line)."""
 
+    def where(self, split: str, source: str) -> str:
+        """A split for messages: its file, else the split of the source (eval's notes named a
+        validation file given to train by the training file: `split 'validation' of train.csv`)."""
+        path = self.origins[split].path
+        return str(path) if path is not None else f"split {split!r} of {source}"
+
 
 def raw_data_of(splits: dict[str, Any]) -> RawData:
     """Splits of a Hub or save_to_disk dataset under the names attn uses (`dev` is validation, as

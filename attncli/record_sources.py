@@ -181,17 +181,21 @@ def _named_text_column(names: list[str]) -> str | None:
     from attncli.column_detection import (
         CODE_WORDS,
         NOT_TEXT_WORDS,
+        detect,
         detected_label_column,
-        is_text_word,
         name_words,
+        text_role,
     )
+    from attncli.layouts import Layout
 
     if len(names) < 2 or not all(HEADER_NAME.fullmatch(name) and len(name.split()) <= 3 for name in names):
         return None
-    texts = [name for name in names if is_text_word(name)]
-    others = [name for name in names if name not in texts]
+    # Found as a data file's header finds it: review_body beside review_id, which was taken for the
+    # texts (a trial's piped export labelled each row by its id, exit 0), or took the two for texts.
+    text = detect(Layout(columns=tuple(names)), text_role(None), taken=None)[0]
+    others = [name for name in names if name != text]
     described = any(set(name_words(name)) & (NOT_TEXT_WORDS | CODE_WORDS) for name in others)
-    return texts[0] if texts and others and (described or detected_label_column(others)) else None
+    return text if text is not None and others and (described or detected_label_column(others)) else None
 
 
 def require_input_file(path: Path) -> None:

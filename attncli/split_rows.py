@@ -32,8 +32,11 @@ def row_problem(text: Any, label: Any, feature: Any, columns: Columns) -> str | 
         blank = "an empty text" if not text.strip() else "a text of invisible characters alone"
         return f"{blank} in {columns_named(columns.text or '')}"
     if missing_label(feature, label):
-        return f"no label in column {columns.label!r}"
+        return f"{NO_LABEL} in column {columns.label!r}"
     return None
+
+
+NO_LABEL = "no label"  # how row_problem begins for a row with a text and no label
 
 
 DROP_HINT = "pass --drop-invalid (data.drop_invalid) to leave such rows out"
@@ -62,7 +65,7 @@ def to_split(
     bare = bare_names(index)
     origin = origin or Origin(split=name)
     labels, skipped = array("q"), array("q")
-    empty = half_filled = 0
+    empty = half_filled = unlabelled = 0
     first: str | None = None
     first_half_filled = ""
     remedy = "fill them in, or use another split"  # for a split of which no row can be used
@@ -84,6 +87,7 @@ def to_split(
                 first_half_filled = first_half_filled or origin.locate(row)
             continue
         if problem is not None:
+            unlabelled += problem.startswith(NO_LABEL)
             if first is None:
                 first, remedy = (
                     f"{origin.locate(row)} has {problem}",
@@ -106,10 +110,15 @@ def to_split(
                 "relabel this row"
             )
         if key not in index:
+            from attncli.unknown_labels import look_alike_hint  # it reads rows as this module does
+
             more = f" and {len(label_names) - 20:,} more" if len(label_names) > 20 else ""
+            # Quoted, as labels with commas (`Economics, Finance`) ran together; with what it may be
+            # (`Science>Physics` for `Science > Physics`), as eval says it (a cataloguer's trial).
+            known = ", ".join(map(repr, label_names[:20]))
             raise DataError(
-                f"label {key!r} ({origin.locate(row)}) is not among the training labels "
-                f"({', '.join(label_names[:20])}{more}); relabel it, or train on data that has it"
+                f"label {key!r} ({origin.locate(row)}) is not among the training labels ({known}{more})"
+                f"{look_alike_hint([key], label_names)}; relabel it, or train on data that has it"
             )
         labels.append(index[key])
     if not skipped:
@@ -127,7 +136,7 @@ def to_split(
     kept = array("q", (row for row in range(len(dataset)) if row not in left_out))
     return Split(
         texts=TextColumn(dataset, columns.text, kept), labels=labels, rows=kept, empty_rows=empty,
-        half_filled_rows=half_filled, first_half_filled=first_half_filled,
+        half_filled_rows=half_filled, first_half_filled=first_half_filled, unlabelled_rows=unlabelled,
     )  # fmt: skip
 
 

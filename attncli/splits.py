@@ -59,6 +59,9 @@ class Split:
     """Of `empty_rows`, those with other cells filled (an id, a date): a record half filled in."""
     first_half_filled: str = ""
     """Where the first of those is (`line 7 of F`), for the note that says so."""
+    unlabelled_rows: int = 0
+    """Of the other rows left out (data.drop_invalid's), those with a text but no label: rows not yet
+    labelled, where the rest lack a text."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -98,6 +101,8 @@ class Splits:
     label_conflicts: dict[str, Any] | None = None
     """Texts of train given more than one label: how many, and the most repeated with their labels'
     rows (data_warnings.LabelConflicts.to_json); None where there are none."""
+    left_out: dict[str, dict[str, int]] | None = None
+    """The rows left out of each split that lost any (`rows_left_out`); None where none was."""
     unvalidated: str | None = None
     """Why a new run is refused where a validation split of the data's own has no rows of labels
     training has enough of to hold some out (data_warnings.unvalidated_labels_error); None: it has."""

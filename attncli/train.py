@@ -194,7 +194,7 @@ def train(
         metrics = TrainingMetrics(
             embeddings_init=coverage, class_weights=applied, sized=sized,
             label_counts=dict(zip(prepared.label_names, counts, strict=True)),
-            label_conflicts=prepared.label_conflicts,
+            label_conflicts=prepared.label_conflicts, left_out=prepared.left_out,
         )  # fmt: skip
         return _fit_and_finish(state, prepared, folder, metrics, reporter=reporter, resumed=False)
 
@@ -395,6 +395,7 @@ def resume(
                     state.loss_sum = torch.zeros_like(state.loss_sum)
         # A run saved before they were recorded gets them now, as the warning just said.
         metrics.label_conflicts = metrics.label_conflicts or prepared.label_conflicts
+        metrics.left_out = metrics.left_out or prepared.left_out
         # last/ never holds the refit: best/ says whether its weights are refitted, until a better epoch
         # replaces them.
         metrics.refit = refit_record(folder.best)

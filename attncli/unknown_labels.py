@@ -65,11 +65,14 @@ def look_alike_hint(unknown: Sequence[str], label_names: list[str]) -> str:
             f"{'case' if all(label.casefold() == name.casefold() for name in names) else 'form'}"
             for label, names in in_case
         ]
+        # ... and the slips among the others ('Shoe Rack' beside 'Home>Storage>Storage Boxes').
+        told += _closest_slips([label for label, key in keys if key not in known], label_names)
         return " (" + ", ".join(told) + ")"
+    slips = _closest_slips(unknown[:10], label_names)
     return (
         _indices_hint(unknown, label_names)
         or _truth_values_hint(unknown, label_names)
-        or _closest_hint(unknown[:10], label_names)
+        or (f" ({', '.join(slips)})" if slips else "")
     )
 
 
@@ -105,7 +108,7 @@ def _indices_hint(unknown: Sequence[str], label_names: list[str]) -> str:
     return ""
 
 
-def _closest_hint(unknown: Sequence[str], label_names: list[str]) -> str:
+def _closest_slips(unknown: Sequence[str], label_names: list[str]) -> list[str]:
     """The label each unknown one is a slip of, by spelling with case, accents and spacing set aside:
     'cafe' for 'café', 'buisness' for 'business', 'Home>Tools' for 'Home > Tools'; a slip is one
     letter added, dropped, changed or swapped with the next ('unhappy' is no 'happy'). Labels that
@@ -113,7 +116,7 @@ def _closest_hint(unknown: Sequence[str], label_names: list[str]) -> str:
     sibling ('... > Storage Boxes' may be '... > Shoe Racks', a trial of 396 labels); so does a letter
     in a name of three ('neu' for 'neg'). Not between numbers: '2024' is no slip for '2023'."""
     if any(number_of(name) is not None for name in label_names):
-        return ""
+        return []
     plain = {_spelling(name): name for name in reversed(label_names)}  # the first one wins
     told = []
     for label in unknown:
@@ -122,7 +125,7 @@ def _closest_hint(unknown: Sequence[str], label_names: list[str]) -> str:
         slips = [name for name in plain if name == key or (len(key) >= SLIP_LENGTH and _one_slip(key, name))]
         if slips:
             told.append(f"{label!r} may be {plain[min(slips, key=lambda name: name != key)]!r}")
-    return f" ({', '.join(told)})" if told else ""
+    return told
 
 
 # The fewest letters a label's spelling holds for a letter's difference to be taken for a slip.

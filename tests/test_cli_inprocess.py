@@ -588,6 +588,12 @@ def test_train_validates_on_a_file_given_and_eval_finds_it_again(tmp_path):
     report = json.loads(_ok("eval", tmp_path / "run", "--json").stdout)
     assert (report["source"], report["split"], report["n"]) == (str(held), "validation", 24)  # named so
     assert json.loads(_ok("eval", tmp_path / "run", "--split", "train", "--json").stdout)["n"] == 90  # whole
+    # Its rows are named by its file, not as the training file's split (a trial searched trn.csv).
+    rows = held.read_bytes()
+    held.write_bytes(rows + b",sport\n")
+    dropped = _ok("eval", tmp_path / "run", "--drop-invalid")
+    assert f"left out 1 row of {held} with no text or no label" in " ".join(dropped.stdout.split())
+    held.write_bytes(rows)
     # The train file named with --split validation: the validation rows are not in it (it scored them all).
     _refused(
         invoke("eval", tmp_path / "run", source, "--split", "validation"),
@@ -1835,6 +1841,14 @@ def test_a_csv_piped_in_is_read_as_csv_rows_or_said_to_look_like_records(easy_ru
         input="id|body\n1|hot soup\n",
     )  # fmt: skip
     assert json.loads(named.stdout)["fields"] == {"id": "1"}
+    # A header without the trained column is read by the column a file's header gives: review_body,
+    # not review_id (an app-review export piped in was labelled by its ids, exit 0), and two such
+    # columns are a header too (they were read as lines, the header a text).
+    for piped in ("review_id,rating,review_body\nR1,1,hot soup\n", "review_id,review_body\nR1,hot soup\n"):
+        guessed = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input=piped)
+        line = json.loads(guessed.stdout)
+        assert (line["text"], line["fields"]["review_id"]) == ("hot soup", "R1"), guessed.output
+        assert "using text column 'review_body', as it has none named 'text'" in guessed.stderr
     alone = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input="label,text\n")
     assert (alone.exit_code, alone.stdout) == (0, "") and "standard input held no texts" in alone.stderr
     # A row with more cells than the header names its line, after the rows before it got theirs.
@@ -2974,6 +2988,24 @@ def test_top_k_given_for_csv_output_adds_the_next_best_labels(tmp_path):
     )  # fmt: skip
     table = invoke("predict", checkpoint, "one text", "--top-k", 1)
     assert table.exit_code == 0 and "--top-k" not in table.stderr and "next labels" not in table.stdout
+
+
+def test_a_top_k_given_where_the_terminal_has_no_room_for_the_next_labels_is_said(monkeypatch, capsys):
+    """A cataloguer's --top-k 5 on an 80-column terminal showed no next label, and nothing said why."""
+    from rich.console import Console
+
+    import attncli.cli.predict_command as predict_command
+    from attncli.prediction import Prediction
+
+    labels = [f"Science > Subject number {n}" for n in range(8)]
+    screen = io.StringIO()
+    terminal = Console(file=screen, width=60, force_terminal=True)
+    monkeypatch.setattr(predict_command, "stdout_console", lambda **options: terminal)
+    rows = [[Prediction(0, "atoms", labels[0], 0.9, [(labels[0], 0.9), (labels[1], 0.1)])]]
+    for given, said in ((True, True), (False, False)):
+        predict_command._print_prediction_table(iter(rows), labels, top_k=5, stream=screen, top_k_given=given)
+        noted = "columns leave no room for the next labels (--top-k 5); widen it, or pass --json"
+        assert (noted in capsys.readouterr().err) is said and "next labels" not in screen.getvalue()
 
 
 @pytest.mark.parametrize(

@@ -407,6 +407,11 @@ def test_labels_that_differ_only_in_case_or_spaces_are_warned_of(tmp_path):
     # ... and words written apart or together (a survey coder's `Work load` beside `Workload`).
     (together,) = look_alike_labels_warning(["Workload", "Work load", "Pay", "work-load"])
     assert "'Workload', 'Work load', 'work-load'" in together
+    # ... and spaces beside marks (a cataloguer's headings: `Science>Physics`, 4 rows, was a class).
+    (headings,) = look_alike_labels_warning(
+        ["Science > Physics", "Science>Physics", "Law (EU)", "Law(EU)", "History: Europe", "History:Europe"]
+    )
+    assert "'Science > Physics', 'Science>Physics'; 'Law (EU)', 'Law(EU)'; 'History: Europe'," in headings
     # ... and Cyrillic or Greek letters drawn as Latin ones (a moderator's `сору` beside `copy`), but not
     # words of those scripts that look like no Latin label, nor a transliteration (кот is no kot).
     (homoglyphs,) = look_alike_labels_warning(
@@ -1604,18 +1609,20 @@ def test_texts_given_more_than_one_label_are_warned_of(tmp_path):
     splits = load_splits(DataConfig(source=str(write_csv(tmp_path / "d.csv", rows))))
     assert (
         "warning: 3 texts of the training data occur with more than one label (ignoring case, spacing and "
-        "character forms), such as 'Same  text here' (a, b); no model can tell such rows apart: relabel "
+        "character forms), such as 'Same  text here' (a, b; line 42, line 43); no model can tell such rows "
+        "apart: relabel "
         "them, or leave them if the labels are truly ambiguous (attn info RUN --json lists them: "
         "label_conflicts)"
     ) in splits.notes  # training went on as if the data were clean
     # Every one is listed, as first written, with its labels' rows (a trial's 63 were named by one
-    # example alone; a review: the row that gave the second label was shown, `LATE` for `late` x 4).
+    # example alone; a review: the row that gave the second label was shown, `LATE` for `late` x 4),
+    # and the lines of its rows (a trial grepped its csv for each text to relabel it).
     assert splits.label_conflicts == {
         "count": 3,
         "listed": [
-            {"text": "Same  text here", "labels": {"a": 1, "b": 1}},
-            {"text": "Ｓｔｏｃｋｓ rally", "labels": {"a": 1, "b": 1}},
-            {"text": "Cafe\u0301 prices", "labels": {"a": 1, "b": 1}},
+            {"text": "Same  text here", "labels": {"a": 1, "b": 1}, "where": ["line 42", "line 43"]},
+            {"text": "Ｓｔｏｃｋｓ rally", "labels": {"a": 1, "b": 1}, "where": ["line 46", "line 47"]},
+            {"text": "Cafe\u0301 prices", "labels": {"a": 1, "b": 1}, "where": ["line 48", "line 49"]},
         ],
     }
     clean = load_splits(DataConfig(source=str(write_csv(tmp_path / "e.csv", rows[:40] + rows[42:44]))))
@@ -1920,6 +1927,14 @@ def test_validation_labels_in_another_case_are_read_as_trainings_as_eval_reads_t
     dev.write_text("text,label\nparcel late,Sales\n")
     with pytest.raises(DataError, match="label 'Sales' .* is not among the training labels"):
         load_splits(DataConfig(source=str(train), validation_file=str(dev)))
+    # ... told, where it is one in another form or a slip, which it may be (a cataloguer's trial).
+    dev.write_text("text,label\nparcel late,Ship-ping\ninvoice wrong,Bliling\n")
+    with pytest.raises(DataError) as refused:
+        load_splits(DataConfig(source=str(train), validation_file=str(dev)))
+    assert str(refused.value) == (
+        f"label 'Ship-ping' (line 2 of {dev}) is not among the training labels ('Billing', 'Shipping') "
+        "('Ship-ping' is 'Shipping' in another form); relabel it, or train on data that has it"
+    )
 
 
 def test_a_dotted_path_is_never_read_from_a_top_level_look_alike():

@@ -327,7 +327,7 @@ def test_a_test_split_whose_labels_are_withheld_gives_way_to_validation(loaded, 
     report = evaluate(loaded, str(tmp_path / "kaggle"))
     assert (report.split, report.n) == ("validation", 30)
     assert report.notes[0] == (
-        f"split 'test' of {tmp_path / 'kaggle'} has no label column; evaluated the validation split instead"
+        f"{tmp_path / 'kaggle' / 'test.csv'} has no label column; evaluated the validation split instead"
     )
     with pytest.raises(DataError, match="^no label column found \\(pass --label-column to name one\\)"):
         evaluate(loaded, str(tmp_path / "kaggle"), split="test")
@@ -493,7 +493,7 @@ def test_labels_the_model_never_saw_are_named_or_dropped(loaded, tmp_path):
     # told '... > Storage Boxes' may be '... > Shoe Racks', and a new leaf 'Herbal Tea' 'Black Tea').
     shelves = ["Home > Storage > Shoe Racks", "Home > Storage > Storage Boxes", "Drinks > Tea > Black Tea"]
     assert look_alike_hint(["Home>Storage>Storage Boxes", "Home > Storage > Shoe Rack"], shelves) == (
-        " ('Home>Storage>Storage Boxes' may be 'Home > Storage > Storage Boxes', "
+        " ('Home>Storage>Storage Boxes' is 'Home > Storage > Storage Boxes' in another form, "
         "'Home > Storage > Shoe Rack' may be 'Home > Storage > Shoe Racks')"
     )
     assert look_alike_hint(["Home > Storage > Storage Bins", "Drinks > Tea > Herbal Tea"], shelves) == ""

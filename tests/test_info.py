@@ -125,7 +125,7 @@ def test_json_keys_and_a_changed_or_missing_file(tmp_path):
         "data_source", "data_path", "epochs_trained", "best_epoch", "validation", "stop_reason",
         "train_seconds", "train_size", "validation_size", "device", "precision", "threads", "holds",
         "temperature", "calibration", "embeddings_init", "class_weights",
-        "missed_labels", "label_counts", "label_conflicts", "sized", "processes",
+        "missed_labels", "label_counts", "label_conflicts", "left_out", "sized", "processes",
         "epoch_processes", "validation_digest", "refit", "no_refit", "resume_command",
         "history_set_aside", "ceilings",
     }  # fmt: skip
@@ -441,7 +441,13 @@ def test_the_texts_given_more_than_one_label_are_listed_in_the_json(tmp_path):
     described = CliRunner().invoke(app, ["info", str(tmp_path / "run"), "--json"])
     assert json.loads(described.stdout)["training"]["label_conflicts"] == {
         "count": 1,
-        "listed": [{"text": "Refund please", "labels": {"food": 2, "tech": 1}}],
+        "listed": [
+            {
+                "text": "Refund please",
+                "labels": {"food": 2, "tech": 1},
+                "where": ["line 62", "line 63", "line 64"],
+            }
+        ],
     }
 
 

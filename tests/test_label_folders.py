@@ -93,6 +93,22 @@ def test_folders_inside_a_labels_folder_are_left_out_with_a_warning_counting_the
     )
 
 
+def test_label_folders_of_folders_alone_are_left_out_with_a_warning(tmp_path):
+    """A cataloguer's labels with a slash (Science/Geology) made folders within folders: five labels of
+    61 were left out in a note, "folders with no files", that -q hid."""
+    _write(tmp_path, {"History": ["a war", "a treaty"], "Law": ["a court", "a statute"]})
+    _write(tmp_path / "Science", {"Geology": ["rocks", "faults"], "Physics": ["atoms"]})
+    (tmp_path / "Empty" / "inner").mkdir(parents=True)
+    raw = load_folder(tmp_path, encoding="utf-8", delimiter=None)
+    assert sorted(set(raw.splits["train"]["label"])) == ["History", "Law"]
+    assert (
+        f"warning: left out Science in {tmp_path}, holding folders alone (Science/Geology, Science/Physics, "
+        "with 3 files): a label is one folder of files, and a label's name holds no /; to train on them, "
+        "make each a label's folder at this level (Science-Geology)"
+    ) in raw.notes
+    assert f"left out Empty in {tmp_path}: folders with no files" in raw.notes
+
+
 def test_one_set_of_label_folders_is_a_train_split_evaluated_whole(tmp_path):
     """The BBC's articles as published: business/001.txt, sport/001.txt, ..., beside a README."""
     _write(tmp_path, {"business": ["Shares rose."], "sport": ["A win.", "A draw."]})

@@ -40,7 +40,7 @@ def test_class_weights_by_label_name_leave_the_others_at_one_and_name_what_is_no
         class_weights_of({"Tech": 10.0, "tehc": 2.0}, array("q", [0, 1, 2]), names)
     assert str(refused.value) == (
         "train.class_weights names 'Tech', 'tehc', which are no labels of the data (business, sports, tech) "
-        "('Tech' is 'tech' in another case); give weights by the labels' names"
+        "('Tech' is 'tech' in another case, 'tehc' may be 'tech'); give weights by the labels' names"
     )
 
 

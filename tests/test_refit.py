@@ -246,7 +246,7 @@ def test_eval_of_a_folder_whose_test_split_has_no_labels_refuses_the_refitted_ro
         "train.refit_epochs=1",
     ]
     train(load_config(None, settings), output=tmp_path / "run")
-    with pytest.raises(DataError, match=r"split 'test' of .* has no label column, and the refit trained on"):
+    with pytest.raises(DataError, match=r"competition/test.csv has no label column, and the refit trained"):
         evaluate(load_checkpoint(tmp_path / "run"))
     # The test file named: it has no labels, which is for predict (not the refit's rows: none read).
     with pytest.raises(

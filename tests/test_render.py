@@ -614,11 +614,34 @@ def test_long_labels_stay_whole_where_they_fit_and_distinct_where_they_are_cut()
     piped = prediction_layout([*support, "Sales > Lead"], top_k=3, width=1 << 20)
     listed = render_prediction_row(Prediction(0, "my refund", support[2], 0.5, ranked), piped).plain
     assert f"Sales > Lead 30.0%, {support[0]} 10.0%" in listed
-    # Alike at both ends: shown from where they differ; a label unlike the others keeps its end cut.
+    # Paths alike at both ends: shown by their levels, those all share left out, the separators'
+    # spaces next, then the longest levels cut; a label unlike the others keeps its end cut.
     teams = [f"Customer support team members / {kind} / general inquiries" for kind in ("billing", "refund")]
     cuts = distinct_labels([*teams, "News and current affairs coverage"], 26)
-    assert cuts[teams[0]] == "…ers / billing / general …" and cuts[teams[1]] == "…ers / refund / general i…"
+    assert cuts[teams[0]] == "…billing/general inquiries" and cuts[teams[1]] == "…refund/general inquiries"
     assert cuts["News and current affairs coverage"] == "News and current affairs …"
+    # A cataloguer's twelve headings showed as four, the country cut from each.
+    headings = [
+        f"History > Europe > {country} > {topic} > {century} century"
+        for country in ("France", "Germany", "Italy")
+        for topic in ("Politics and government", "Economic conditions")
+        for century in ("18th", "19th")
+    ]
+    cuts = distinct_labels(headings, 26)
+    assert len(set(cuts.values())) == 12 and all(cell_len(cut) <= 26 for cut in cuts.values())
+    assert (
+        cuts[headings[0]] == "…Fran…>Polit…>18th century"
+        and cuts[headings[-1]] == "…Italy>Econo…>19th century"
+    )
+    # Alike at their ends and but for their starts and a middle: each level down to a letter first,
+    # then, not a path, the start and where they differ.
+    long = [
+        f"{top} > Heading number {n} (with its theory and history)" for top in ("Arts", "Law") for n in "12"
+    ]
+    cuts = distinct_labels(long, 26)
+    assert len(set(cuts.values())) == 4 and cuts[long[0]] == "A…>Heading number 1 (with…"
+    words = [f"The committee's {kind} report on general matters" for kind in ("annual", "weekly")]
+    assert distinct_labels(words, 14) == {words[0]: "Th…'s annual …", words[1]: "Th…'s weekly …"}
     # A path of categories keeps its leaf, the part that tells it from its siblings (a shop's
     # taxonomy showed `Sports & Outdoors > Fitness > Kettlebel…`), even where its end cut is unique.
     shop = ["Sports & Outdoors > Fitness > Kettlebells", "news/sport/football-results", "a > b"]

@@ -205,7 +205,9 @@ def predict(
                     csv_writer.finish()
                     renamed = csv_writer.renamed_label_note()
             else:
-                _print_prediction_table(chunks, loaded.label_names, top_k=top_k, stream=stream)
+                _print_prediction_table(
+                    chunks, loaded.label_names, top_k=top_k, stream=stream, top_k_given=top_k_given
+                )
         if replacing and stats.records == 0:
             say(f"warning: {source.name} held no texts, so {output}, which held results, now holds none")
         else:
@@ -223,13 +225,21 @@ def predict(
     run_command(action, debug=debug, threads=threads, quiet=quiet)
 
 
-def _print_prediction_table(chunks, label_names: list[str], *, top_k: int, stream) -> None:
+def _print_prediction_table(
+    chunks, label_names: list[str], *, top_k: int, stream, top_k_given: bool = False
+) -> None:
     from attncli.render import prediction_layout, render_prediction_header, render_prediction_row
 
     console = stdout_console(file=stream, soft_wrap=True)
     # Texts are cut to the terminal's width; piped into a file or a pager, they are kept whole.
     width = console.width if console.is_terminal else 1 << 20
     layout = prediction_layout(label_names, top_k=top_k, width=width)
+    if top_k_given and top_k > 1 and len(label_names) > 1 and not layout.others_width:
+        # A cataloguer's --top-k 5 on an 80-column terminal showed no next label, and nothing said so.
+        say(
+            f"note: the terminal's {width} columns leave no room for the next labels (--top-k {top_k}); "
+            "widen it, or pass --json or -o FILE.csv for every one"
+        )
     # The header comes with the first results, so an input refused as it is first read (binary, in
     # another encoding) leaves standard output empty, not a header over an error.
     headed = False

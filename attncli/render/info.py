@@ -96,12 +96,14 @@ def _training_rows(info: CheckpointInfo) -> list[tuple[str, str | Text]]:
         ))  # fmt: skip
     if (texts := _texts_text(training)) is not None:
         rows.append(("texts", texts))
+    if training.left_out:
+        rows.append(("left out", _left_out_text(training.left_out)))
     if training.missed_labels:  # a model that ignores a label, which its accuracy hides
         missed = f"none of the validation rows of {label_list(training.missed_labels, limit=10)}"
         rows.append(("recognised", Text(missed, "attn.bad")))
     if training.class_weights:
         pairs = training.class_weights.items()
-        rows.append(("class weights", ", ".join(f"{one_line(name)} {weight:.3g}" for name, weight in pairs)))
+        rows.append(("class weights", ", ".join(f"{_label(name)} {weight:.3g}" for name, weight in pairs)))
     if training.stop_reason is not None or info.resume_command is not None:
         stop = (
             STOP_REASONS.get(training.stop_reason, training.stop_reason)
@@ -157,13 +159,40 @@ def _texts_text(training: TrainingInfo) -> str | None:
         return None
     counts = list((training.label_counts or {}).items())
     # "5: 10,807", where "5 10,807" ran a numeric label into its count (star ratings: "1 2,143, 2 913").
-    shown = ", ".join(f"{one_line(name)}: {count:,}" for name, count in counts[:LISTED_COUNTS])
+    shown = ", ".join(f"{_label(name)}: {count:,}" for name, count in counts[:LISTED_COUNTS])
     more = f" and {len(counts) - LISTED_COUNTS:,} labels more" if len(counts) > LISTED_COUNTS else ""
     by_label = f" ({shown}{more})" if counts else ""
     held_out = (
         f"; {training.validation_size:,} for validation" if training.validation_size is not None else ""
     )
     return f"{training.train_size:,} to train on{by_label}{held_out}"
+
+
+def _label(name: str) -> str:
+    """A label in a list of labels with numbers: quoted where it holds a comma or a colon, which ran
+    into the list's own (`Economics, Finance: 21, Economics, Labour: 21`, a cataloguer's)."""
+    return repr(name) if "," in name or ":" in name else one_line(name)
+
+
+# What metrics.json's left_out counts (data.rows_left_out), as the row says each kind.
+LEFT_OUT_KINDS = {
+    "no_label": "with a text but no label",
+    "no_text": "with no text",
+    "empty": "empty",
+    "half_filled": "with neither a text nor a label",
+}
+
+
+def _left_out_text(left_out: dict[str, dict[str, int]]) -> str:
+    """The rows of each split that were not trained or validated on: "1,389 of 2,000 rows of
+    'train' (1,389 with a text but no label)"."""
+    lines = []
+    for split, counts in left_out.items():
+        kinds = [(said, counts[kind]) for kind, said in LEFT_OUT_KINDS.items() if counts.get(kind)]
+        total = sum(count for _, count in kinds)
+        each = ", ".join(f"{count:,} {kind}" for kind, count in kinds)
+        lines.append(f"{total:,} of {counts.get('rows', 0):,} rows of {split!r} ({each})")
+    return "; ".join(lines)
 
 
 def _hardware_text(training: TrainingInfo) -> str:

@@ -47,6 +47,7 @@ MIN_TEXT_WIDTH = 16
 
 # What separates the levels of a label that is a path of categories.
 PATH_SEPARATOR = re.compile(r"\s[>/|»›]\s|::|(?<=\w)[>/](?=\w)")
+PATH_PIECES = re.compile(f"({PATH_SEPARATOR.pattern})")  # splits a path into levels and separators
 
 
 def _cut_in_middle(text: str, width: int, others: Sequence[str]) -> str:
@@ -64,12 +65,58 @@ def _cut_in_middle(text: str, width: int, others: Sequence[str]) -> str:
     return f"{head}…{tail}"
 
 
+def _cut_levels(text: str, width: int, others: Sequence[str]) -> str:
+    """`text`, a path of categories, in `width` cells by its levels: the leading levels every other
+    path shares left out, then the separators' spaces, then the longest of the other levels cut in
+    turn, the last kept (`…Fr…>Econ…>18th century`, where a cataloguer's twelve headings, alike at
+    both ends, showed as four: the country was cut from each)."""
+    pieces = PATH_PIECES.split(text)
+    levels, separators = pieces[0::2], pieces[1::2]
+    if len(levels) < 2:
+        return _cut_in_middle(text, width, others)
+    paths = [PATH_PIECES.split(other)[0::2] for other in others]
+    paths = [path for path in paths if len(path) > 1]
+    shared = min((_leading_alike(levels[:-1], path) for path in paths), default=0)
+    start = "…" if shared else ""
+    levels, separators = levels[shared:], separators[shared:]
+
+    def joined() -> str:
+        ends = [*separators, ""]
+        return start + "".join(level + separator for level, separator in zip(levels, ends, strict=True))
+
+    if cell_len(joined()) > width:
+        separators = [separator.strip() for separator in separators]
+    while cell_len(joined()) > width:
+        longer = [index for index in range(len(levels) - 1) if cell_len(levels[index]) > 2]
+        if not longer:  # each down to a letter (or the last alone left): the last is cut at its end
+            room = width - cell_len(joined()) + cell_len(levels[-1])
+            if room < 2:
+                return _cut_in_middle(text, width, others)
+            levels[-1] = _cut(levels[-1], room)
+            break
+        longest = max(longer, key=lambda index: cell_len(levels[index]))
+        levels[longest] = levels[longest][:-2] + "…"  # a letter less, then each time another
+    return joined()
+
+
+def _leading_alike(levels: Sequence[str], other: Sequence[str]) -> int:
+    """How many leading levels two paths share."""
+    alike = (index for index, (one, two) in enumerate(zip(levels, other, strict=False)) if one != two)
+    return next(alike, min(len(levels), len(other)))
+
+
 def _cut_from_difference(text: str, width: int, others: Sequence[str]) -> str:
     """`text` in `width` cells from a little before where it first differs from the labels like it
     (`…/ refund / gener…`), for labels alike at both ends."""
     differs = max((len(os.path.commonprefix([text, other])) for other in others), default=0)
     start = max(0, differs - max(1, width // 4))
-    return _cut(("…" if start else "") + text[start:], width)
+    if not start:
+        return _cut(text, width)
+    # Its first letters too: labels alike but for their start and a middle (`History > ... number
+    # 01 (...)` beside `Arts > ... number 01 (...)`) were shown alike from where each differs from
+    # its closest.
+    head = _cut(text, max(2, width // 5) + 1)[:-1] if cell_len(text[:start]) > width // 5 else ""
+    return _cut(head + "…" + text[start:], width)
 
 
 def distinct_labels(label_names: Sequence[str], width: int) -> dict[str, str]:
@@ -88,7 +135,7 @@ def distinct_labels(label_names: Sequence[str], width: int) -> dict[str, str]:
         else _cut(text, width)
         for name, text in shown.items()
     }
-    for cutter in (_cut_in_middle, _cut_from_difference):
+    for cutter in (_cut_in_middle, _cut_levels, _cut_from_difference):
         counts = Counter(cuts.values())
         alike = [name for name, cut in cuts.items() if counts[cut] > 1 and cell_len(shown[name]) > width]
         for name in alike:

@@ -571,7 +571,8 @@ def test_list_valued_labels_are_refused_as_multi_label(tmp_path):
     assert refusal(path) == (
         "multi-label data is not supported yet: label column 'labels' holds lists; give each text one "
         "label (where each list holds one, as a scraper's getall() gives it: jq -c '.labels |= .[0]' for "
-        "JSON lines)"
+        'JSON lines; where each is a path of categories, ["Science", "Biology"]: jq -c \'.labels |= '
+        'join(" > ")\')'
     )
     # A scraper's paragraphs: a list of texts each, named; told how to join them.
     paragraphs = [{"body": [f"p{i}", "more"], "label": "x"} for i in range(6)]
@@ -649,7 +650,8 @@ def test_a_column_of_scores_is_refused_as_a_regression_target_in_one_line(tmp_pa
     write_jsonl(folder / "train.jsonl", many)
     write_jsonl(folder / "validation.jsonl", [{"text": "x", "label": "other"}])
     said = refusal(folder)
-    assert "(c00, c01, c02, c03" in said and "c19 and 20 more); relabel it" in said and "c39" not in said
+    assert "('c00', 'c01', 'c02', 'c03'" in said and "'c19' and 20 more); relabel it" in said
+    assert "c39" not in said
 
 
 def test_parquet_labels_are_compared_as_text_across_files(tmp_path, checkpoint):
@@ -718,9 +720,17 @@ def test_a_missing_text_names_the_files_line_or_is_left_out(tmp_path):
     )
     many = tmp_path / "many.csv"  # counts written as every other count is: 1,203, not 1203
     many.write_text(lines("text,label", *ab_rows(1200), ",food", "   ,sport", "t,"))
-    assert load(many, drop_invalid=True).notes[0] == (
-        "left out 3 of 1,203 rows of 'train' for having no text or no label (data.drop_invalid)"
-    )
+    loaded = load(many, drop_invalid=True)
+    assert loaded.notes[0] == (
+        "left out 3 of 1,203 rows of 'train' (1 with a text but no label) for having no text or no label "
+        "(data.drop_invalid)"
+    )  # rows not yet labelled told apart from rows without a text (an analyst's 1,389 of 2,000)
+    assert loaded.left_out == {
+        "train": {"rows": 1203, "empty": 0, "half_filled": 0, "no_label": 1, "no_text": 2}
+    }  # kept in metrics.json, which `attn info` reads
+    assert splits.left_out == {
+        "train": {"rows": 12, "empty": 0, "half_filled": 0, "no_label": 0, "no_text": 2}
+    }
 
 
 def test_an_empty_csv_cell_is_missing_whatever_pandas_makes_of_it():
@@ -932,7 +942,14 @@ def test_train_on_an_excel_export_then_eval_rebuilds_the_same_validation_rows(tm
     assert report.exit_code == 0, report.output
     scored = json.loads(report.stdout)
     assert (scored["n"], scored["left_out_invalid"], scored["left_out_empty"]) == (6, 1, 2)
-    assert "left out 2 empty rows of split 'train'" in report.stderr
+    assert f"left out 2 empty rows of {path}" in " ".join(report.stderr.split())
+    # The run keeps what training left out, which info says (an analyst could not tell, months on).
+    info = invoke("info", tmp_path / "again", "--json")
+    assert json.loads(info.stdout)["training"]["left_out"] == {
+        "train": {"rows": 62, "empty": 2, "half_filled": 0, "no_label": 0, "no_text": 1}
+    }
+    told = invoke("info", tmp_path / "again")
+    assert "3 of 62 rows of 'train' (1 with no text, 2 empty)" in " ".join(told.stdout.split())
 
 
 def test_eval_names_the_line_and_offers_drop_invalid(tmp_path, checkpoint):
