@@ -1476,7 +1476,8 @@ def test_a_run_resumed_from_before_label_conflicts_were_recorded_records_them(tm
     assert "label_conflicts" not in json.loads((tmp_path / "run" / "last" / "metrics.json").read_text())
     resume(tmp_path / "run")
     conflicts = json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())["label_conflicts"]
-    assert conflicts == {"count": 1, "listed": [{"text": "refund please", "labels": {"food": 1, "tech": 1}}]}
+    listed = [{"text": "refund please", "labels": {"food": 1, "tech": 1}, "where": ["line 152", "line 153"]}]
+    assert conflicts == {"count": 1, "listed": listed}
 
 
 def test_a_validation_split_with_no_rows_of_a_label_is_refused_for_a_new_run_and_resumed_as_before(
