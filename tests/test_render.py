@@ -1235,6 +1235,29 @@ def test_a_refit_longer_than_the_training_it_follows_is_warned_of():
     )
 
 
+def test_a_temperature_left_unfitted_for_want_of_validation_mistakes_is_said_after_training():
+    """An SRE's model gave a pangram 99.9%, its validation split too easy to fit a temperature on,
+    and only `attn info` said so."""
+    from types import SimpleNamespace
+
+    from attncli.render.training import unfitted_temperature_note
+
+    def result(temperature, accuracy, calibrate=True):
+        best = SimpleNamespace(temperature=temperature, validation_accuracy=accuracy)
+        return SimpleNamespace(
+            metrics=SimpleNamespace(best=best),
+            config=SimpleNamespace(train=SimpleNamespace(calibrate=calibrate)),
+        )
+
+    said = unfitted_temperature_note(result(1.0, 1.0))
+    assert said is not None and said.startswith(
+        "note: the temperature was not fitted, as the best epoch made no mistake on the validation split"
+    )
+    assert unfitted_temperature_note(result(0.8, 0.95)) is None  # fitted
+    assert unfitted_temperature_note(result(1.0, 1.0, calibrate=False)) is None  # not asked for
+    assert unfitted_temperature_note(SimpleNamespace(metrics=SimpleNamespace(best=None))) is None
+
+
 def test_more_epochs_are_suggested_after_training_only_where_the_best_epoch_came_late():
     """The note for many labels of few rows each is said with the summary, from the run's sized
     epochs, label counts and best epoch (before training, it told a taxonomy trial that stopped at

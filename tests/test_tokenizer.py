@@ -331,3 +331,23 @@ def test_the_greek_and_arabic_letter_folds_are_kept_only_for_data_in_those_scrip
     assert not {"ά", "\u0643"} & replaced(["café crème", "naïve"] * 3)
     assert {"ά", "\u0643"} <= replaced(["κωδικός", "café"] * 3)
     assert "\u0643" in replaced(["کنسل سفارش"] * 3)  # Persian, whose users may type the Arabic kaf
+
+
+def test_a_terminals_colour_codes_leave_the_words_they_colour_the_same_words():
+    """An SRE's trial: `grep --color=always ... | attn predict` read `\\x1b[31mOOMKilled` as `[` and
+    the unknown `31mOOMKilled` (ESC alone was parted as a control character), and an OOM alert was
+    routed as noise. A CSI sequence, an OSC one (a link) and a two-character escape are left out."""
+    texts = ["pod OOMKilled on node", "disk full on node", "ERROR disk quota"]
+    tokenizer = train_tokenizer(texts * 3, TokenizerConfig(kind="word", vocab_size=200, min_frequency=1))
+    coloured = [
+        "pod \x1b[31mOOMKilled\x1b[0m on node",
+        "\x1b[01;31m\x1b[KERROR\x1b[m\x1b[K disk quota",
+        "\x1b]8;;http://wiki\x1b\\disk\x1b]8;;\x1b\\ full\x1bM on node",
+    ]
+    plain = ["pod OOMKilled on node", "ERROR disk quota", "disk full on node"]
+    read = encode(tokenizer, coloured, max_length=10)
+    assert [written.ids for written in read] == [
+        expected.ids for expected in encode(tokenizer, plain, max_length=10)
+    ]
+    (first,) = encode(tokenizer, coloured[:1], max_length=10)
+    assert [coloured[0][start:end] for start, end in first.offsets] == ["pod", "OOMKilled", "on", "node"]

@@ -110,8 +110,31 @@ def summary_warnings(result: TrainResult) -> list[str]:
         missed_labels_warning(result),
         long_refit_warning(result),
         more_epochs_note(result),
+        unfitted_temperature_note(result),
     )
     return [warning for warning in warnings if warning]
+
+
+def unfitted_temperature_note(result: TrainResult) -> str | None:
+    """The note where calibration was asked for and the best epoch made no validation mistake to fit
+    a temperature on: its scores are the model's own, often near 100% on any text (an SRE's model
+    gave a pangram 99.9%, and `attn info` alone said the temperature was not fitted)."""
+    best = result.metrics.best
+    if best is None:
+        return None
+    state = calibration_state(
+        calibrate=result.config.train.calibrate,
+        temperature=best.temperature,
+        validation_accuracy=best.validation_accuracy,
+    )
+    if state != "no_mistakes":
+        return None
+    return (
+        "note: the temperature was not fitted, as the best epoch made no mistake on the validation split: "
+        "scores are the model's own and may be near 100% for texts unlike the training data, so a "
+        "--min-score threshold catches few; a validation split with harder or more varied rows "
+        "calibrates them"
+    )
 
 
 def more_epochs_note(result: TrainResult) -> str | None:
