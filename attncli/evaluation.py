@@ -336,6 +336,28 @@ def shifted_labels_warning(matrix: list[list[int]], names: list[str]) -> str | N
     )
 
 
+# Rows of one label alone, this many or more, are a column of one value rather than a sample of the
+# task: below it a small hand-made check may well hold one class.
+ONE_LABEL_ROWS = 20
+
+
+def one_label_warning(matrix: list[list[int]], names: list[str]) -> str | None:
+    """A warning where every row evaluated has the same label, of a model of several: accuracy is
+    then the share of rows predicted as it, and no label is compared with another. A student merged
+    a competition's sample_submission.csv (every target 0) into its test.csv, and scored 59.4%."""
+    supports = [sum(row) for row in matrix]
+    total = sum(supports)
+    if total < ONE_LABEL_ROWS or len(names) < 2 or max(supports) != total:
+        return None
+    label = names[supports.index(total)]
+    return (
+        f"warning: every one of the {total:,} rows evaluated has the label {label!r}, so accuracy is the "
+        "share predicted as it and no label is told from another; where those labels are placeholders (a "
+        "competition's sample_submission.csv merged in), there are no true labels to score: evaluate "
+        "labelled rows, or predict these"
+    )
+
+
 @keeps_datasets_state
 def evaluate(
     checkpoint: LoadedCheckpoint,
@@ -472,6 +494,7 @@ def _evaluate(
     per_class = dict(zip(names, per_class_scores(matrix), strict=True))
     few = few_rows_note(per_class)
     shifted = shifted_labels_warning(matrix, names)
+    single = one_label_warning(matrix, names)
     values = label_values(names)
     shown = source if isinstance(source, str) else f"the {type(source).__name__} given"
     validation_file = checkpoint.config.data.validation_file
@@ -523,6 +546,7 @@ def _evaluate(
             *([missing] if missing else []),
             *([few] if few else []),
             *([shifted] if shifted else []),
+            *([single] if single else []),
         ),
         checkpoint=str(checkpoint.path),
         truncated=stats.truncated,

@@ -38,6 +38,7 @@ from attncli.settings import changed_settings, settings_text
 from attncli.sizing import (
     LONGEST_MAX_LENGTH,
     counted_words,
+    few_epochs_note,
     layer_note,
     max_length_of,
     profile_texts,
@@ -486,4 +487,6 @@ def _sized(
     )
     if (layered := layer_note(given, profile, chosen, held_out=held_out)) is not None:
         reporter.stage(layered)
+    if (short := few_epochs_note(given, profile, held_out=held_out)) is not None:
+        reporter.stage(short)
     return config, dict.fromkeys(sorted(chosen), profile.texts)

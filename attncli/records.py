@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import stat
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -50,8 +51,16 @@ _SKIN_TONES = range(0x1F3FB, 0x1F400)
 BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
+# A terminal's escape sequences, as tokenizer.TERMINAL_ESCAPES finds them (in Python's syntax):
+# a text of colour codes alone (`\x1b[2J`) has nothing to read, as the tokenizer reads it.
+TERMINAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])?")
+
+
 def is_blank(text: str) -> bool:
-    """Whether `text` holds nothing to read: only whitespace and the invisible characters above."""
+    """Whether `text` holds nothing to read: only whitespace, the invisible characters above and
+    a terminal's escape sequences."""
+    if "\x1b" in text:
+        text = TERMINAL_ESCAPE.sub("", text)
     # Most texts begin with a letter once stripped: the loop stops at their first character.
     for character in text.strip():
         if character.isascii():

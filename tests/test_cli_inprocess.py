@@ -934,8 +934,8 @@ def test_a_folder_of_text_files_and_a_file_read_whole_are_one_text_each(easy_run
     # Read a text a line, an essay's blank lines are records with no text, and --whole-file is named.
     lined = _ok("predict", easy_run, "-f", essays / "b.txt")
     assert (
-        "1 of 3 records had no text to read and got no label; plain text is read a text a line: "
-        in lined.stderr
+        "1 of 3 records had no text to read and got no label (--fallback LABEL gives them one); plain text "
+        "is read a text a line: " in lined.stderr
     )
     # A document's lines without blank ones between them, given to a model of documents (its max_length
     # sized to 256 tokens or more), are said to be read a text a line (a contract got a label a line: a

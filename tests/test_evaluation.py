@@ -1292,6 +1292,22 @@ def test_eval_refuses_a_prodigy_export_with_rejected_answers(loaded, tmp_path):
         evaluate(loaded, str(write_jsonl(tmp_path / "binary.jsonl", rows)))
 
 
+def test_rows_that_all_have_one_label_are_warned_of(loaded, tmp_path):
+    """A student merged a competition's sample_submission.csv (every target 0) into test.csv and
+    scored the placeholders: 59.4%, exit 0, without a word."""
+    from attncli.evaluation import one_label_warning
+
+    merged = write_csv(tmp_path / "merged.csv", make_rows(24, labels=("food",)))
+    (said,) = [note for note in evaluate(loaded, str(merged)).notes if note.startswith("warning: every")]
+    assert said.startswith(
+        "warning: every one of the 24 rows evaluated has the label 'food', so accuracy is the share "
+        "predicted as it and no label is told from another; where those labels are placeholders"
+    )
+    assert one_label_warning([[5, 0], [0, 0]], ["a", "b"]) is None  # a small hand-made check
+    assert one_label_warning([[20, 3], [1, 0]], ["a", "b"]) is None  # two labels
+    assert one_label_warning([[30]], ["a"]) is None  # a model of one label
+
+
 def test_number_labels_read_one_off_are_warned_of_and_truth_values_of_0_and_1_hinted():
     """A model of labels 1-3 (a ClassLabel's names) scored on its indices 1 and 2 (0 absent, so no row
     was refused as unknown): 0.0% without a word (an annotation workflow's trial)."""

@@ -100,6 +100,7 @@ def test_empty_and_blank_texts_get_no_label_and_keep_their_place(loaded):
         "\U0001f3fd",
         "\u3000\x00",
         "\u3164 \u2800",  # Hangul filler, blank braille: letters that show as blanks
+        "\x1b[2J\x1b[0m ",  # a terminal's escape sequences alone (a log line's colour codes)
     ]
     read = predict(loaded, [*invisible, "soup\u200b", "\U0001f44d\U0001f3fd"])
     assert [p.reason for p in read] == ["empty text"] * len(invisible) + [None, None]

@@ -165,6 +165,21 @@ def test_small_data_gets_enough_steps_and_patience_counted_in_steps():
     assert "train.epochs" not in given and "train.patience" not in given
 
 
+def test_epochs_given_far_below_the_rules_are_said_with_the_steps_each_makes():
+    """A student's --epochs 3 on the headlines (153 steps, where the rule's 20 make 1,000) trained a
+    model near chance, and nothing said the rule would have given 20."""
+    from attncli.sizing import few_epochs_note
+
+    headlines = _profile(9_425, texts=1_603)  # 51 steps a pass
+    assert few_epochs_note(load_config(None, ["train.epochs=3"]), headlines) == (
+        "note: train.epochs=3 makes 153 optimisation steps, where the rule sizes 20 epochs (1,020 steps) "
+        "for this data: a run this short may learn little, so compare settings at the sized epochs (leave "
+        "--epochs out)"
+    )
+    assert few_epochs_note(load_config(None, ["train.epochs=7"]), headlines) is None  # a third of it, or more
+    assert few_epochs_note(Config(), headlines) is None  # sized
+
+
 def test_positions_that_need_a_layer_say_which_sized_settings_came_with_it():
     """A model-selection trial compared positional encodings: rope, alibi and relative came with a
     layer, a dropout and no adversarial training of their own, listed among a dozen settings."""

@@ -269,8 +269,11 @@ def _report_prediction_stats(
         say(note)
     if stats.without_label:
         got = f"label {fallback!r} (--fallback)" if fallback is not None else "no label"
+        # A submission needs a label on every row: its 0/1 column read back as floats with gaps (a
+        # student's trial found --fallback by searching the README).
+        given = "" if fallback is not None else " (--fallback LABEL gives them one)"
         empty = f"{stats.without_label:,} of {stats.records:,} records had no text to read"
-        say(f"note: {empty} and got {got}{hint}")
+        say(f"note: {empty} and got {got}{given}{hint}")
     elif hint and sized_to_documents and _short_lines(stats, model.length):
         # A contract copied without blank lines, given to a model of whole documents, got a label a
         # line (530 of them), with no word of --whole-file (a legal analyst's trial).
