@@ -287,7 +287,8 @@ def _dropped_note(left_out: dict[str, dict[str, int]], splits: dict[str, Split])
 
 def _per_split(left_out: dict[str, dict[str, int]], *kinds: str) -> str:
     """The rows of `kinds` left out, as "3 of 62 rows of 'train'", for the splits with any; rows
-    without a label told apart where others lack a text ("12 of 62 rows of 'train' (10 with no label)")."""
+    without a label told apart where others lack a text ("12 of 62 rows of 'train' (10 with a text
+    but no label)")."""
     said = []
     for name, counts in left_out.items():
         count = sum(counts[kind] for kind in kinds)

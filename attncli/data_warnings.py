@@ -209,9 +209,19 @@ def label_conflicts(split: Split, label_names: list[str], origin: Origin | None 
     ]
     if origin is not None and listed:
         wanted = [rows[key] for key in ranked[:LISTED_CONFLICTS]]
-        lines = origin.lines_of([row for places in wanted for row in places])  # the file read once
+        # The file read once for every line; a file without lines (parquet, a label folder's files)
+        # names its rows or files as messages do.
+        with_lines = origin.has_lines()
+        lines = origin.lines_of([row for places in wanted for row in places]) if with_lines else {}
         for entry, places in zip(listed, wanted, strict=True):
-            entry["where"] = [f"line {lines[row]}" if row in lines else origin.locate(row) for row in places]
+            entry["where"] = [
+                f"line {lines[row]}"
+                if row in lines
+                else f"row {row + 1}"
+                if with_lines
+                else origin.locate(row)
+                for row in places
+            ]
     return LabelConflicts(listed=listed, count=len(conflicting), rows=len(split))
 
 

@@ -145,7 +145,7 @@ def _labels_in(folder: Path, left_out: list[str]) -> dict[str, list[Path]]:
             f"warning: left out {listed(list(parents))} {where}, holding folders alone "
             f"({listed(inner_names)}, with {files_held}): a label is one folder of files, and a "
             "label's name holds no /; to train on them, make each a label's folder at this level "
-            "(Science-Geology)"
+            f"({inner_names[0].replace('/', '-')})"
         )
     if empty:
         left_out.append(f"left out {listed(empty)} {where}: folders with no files")

@@ -51,9 +51,15 @@ _SKIN_TONES = range(0x1F3FB, 0x1F400)
 BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
-# A terminal's escape sequences, as tokenizer.TERMINAL_ESCAPES finds them (in Python's syntax):
-# a text of colour codes alone (`\x1b[2J`) has nothing to read, as the tokenizer reads it.
-TERMINAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])?")
+# A terminal's escape sequences, which tools that colour their output leave in text piped on (`grep
+# --color=always`, a logger's levels, `tput sgr0`): ESC alone was a control character made a space,
+# and the rest joined the next word (`\x1b[31mOOMKilled` was `[`, `31mOOMKilled`, unknown: an SRE's
+# trial). A CSI sequence (colours, erasing a line), an OSC one (a window title, a link) ended by BEL
+# or ESC \, or ESC, intermediate bytes and a final one (`\x1b(B`, `\x1b7`). ESC first, then what
+# follows it: as fast as the control characters alone. One pattern for Python and for the tokenizer's
+# normaliser (which saves it in tokenizer.json): a text of them alone has nothing to read.
+TERMINAL_ESCAPES = r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[ -/]*[0-~])?"
+TERMINAL_ESCAPE = re.compile(TERMINAL_ESCAPES)
 
 
 def is_blank(text: str) -> bool:

@@ -250,6 +250,9 @@ def _wrong_item(key: str, value: Any, options: tuple[Any, ...]) -> str:
     with a colon and no value: `{tech:4}`, no space after the colon, is YAML's {"tech:4": null}."""
     if isinstance(value, dict) and any(":" in str(name) and item is None for name, item in value.items()):
         return "; put a space after each colon ({tech: 4})"
+    if isinstance(value, dict) and any(item is None for item in value.values()):
+        # `{Economics, Finance: 4}`: a label with a comma, unquoted, is two names to YAML (a cataloguer's).
+        return """; give each name a weight, and quote a name that holds a comma: {"Economics, Finance": 4}"""
     if isinstance(value, dict) and any(isinstance(name, bool) for name in value):
         return "; quote a name that YAML reads as true or false (yes, no, on, off): {'yes': 4}"
     items = [typing.get_args(option)[0] for option in options if typing.get_origin(option) is list]

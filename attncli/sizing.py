@@ -282,7 +282,7 @@ def sized_settings(
         chosen["model.pooling_heads"] = _pooling_heads(width)
     if model.max_length is None:
         chosen["model.max_length"] = _sized_max_length(profile, kind=kind)
-    steps_per_epoch = max(1, math.ceil(profile.texts / config.train.batch_size))
+    steps_per_epoch = _steps_per_epoch(config, profile)
     if config.train.epochs is None:
         low, high = EPOCHS_RANGE
         by_words = min(high, max(low, math.ceil(WORDS_TO_SEE / max(words, 1))))
@@ -312,6 +312,10 @@ def sized_settings(
         # points of mean with it (seeds 0-2), within the noise but no gain.
         chosen["train.rare_word_dropout"] = RARE_WORD_ALPHA if layers == 0 else 0.0
     return chosen
+
+
+def _steps_per_epoch(config: Config, profile: DataProfile) -> int:
+    return max(1, math.ceil(profile.texts / config.train.batch_size))
 
 
 def counted_words(config: Config, profile: DataProfile) -> int:
@@ -435,11 +439,13 @@ def few_epochs_note(config: Config, profile: DataProfile, *, held_out: bool = Tr
     given = config.train.epochs
     if given is None:
         return None
+    steps = _steps_per_epoch(config, profile)
+    if given * counted_words(config, profile) >= WORDS_TO_SEE and given * steps >= FEWEST_STEPS:
+        return None  # large data: its passes see the words the rule wants, in the steps it wants
     unset = replace(config, train=replace(config.train, epochs=None))
     sized = int(sized_settings(unset, profile, held_out=held_out)["train.epochs"])
-    if given * FEW_EPOCHS_FACTOR > sized:
+    if given * FEW_EPOCHS_FACTOR >= sized:
         return None
-    steps = max(1, math.ceil(profile.texts / config.train.batch_size))
     return (
         f"note: train.epochs={given} makes {given * steps:,} optimisation steps, where the rule sizes "
         f"{sized} epochs ({sized * steps:,} steps) for this data: a run this short may learn little, so "

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from attncli.config import TokenizerConfig
 from attncli.errors import CheckpointError, ConfigError
 from attncli.markup import read_references, reads_references, with_markup_steps
+from attncli.records import TERMINAL_ESCAPES
 from attncli.repeatable_vocabulary import (
     continuing_pieces,
     ordered_unigram,
@@ -69,13 +70,6 @@ MARKS_KEEPING_SKIN_TONES = (
     r"\x{05C4}\x{05C5}\x{05C7}]"
 )
 CONTROL = r"\p{Cc}"
-# A terminal's escape sequences, which tools that colour their output leave in text piped on (`grep
-# --color=always`, a logger's levels): ESC alone was a control character made a space, and the rest
-# joined the next word (`\x1b[31mOOMKilled` was `[`, `31mOOMKilled`, unknown: an SRE's trial). A CSI
-# sequence (colours, erasing a line), an OSC one (a window title, a link) ended by BEL or ESC \, and
-# ESC with one character. Parted as a control character is, in tokenizers trained since 2026-12-08.
-# ESC first, then what follows it: as fast as the control characters alone (a pass over BBC News).
-TERMINAL_ESCAPES = r"\x{1B}(?:\[[0-?]*[ -/]*[@-~]|\][^\x{07}\x{1B}]*(?:\x{07}|\x{1B}\\)|[@-Z\\-_])?"
 # The accents of Latin and Greek letters once decomposed (tokenizer.strip_accents): the combining
 # marks after such a letter. Those of other scripts stay: a Devanagari vowel sign or the breve of
 # Cyrillic й is part of the letter, not an accent one may leave out.
@@ -231,7 +225,8 @@ def build_untrained_tokenizer(
         *(normalizers.Replace(arabic, persian) for arabic, persian in ARABIC_KAF_AND_YEH if letter_folds),
         # Control characters (NUL, DEL, the separators 0x1C-0x1F) in damaged or exported text are not
         # whitespace to the pre-tokenizer: `football\x00match` was one unknown word. They part words.
-        # A terminal's escape sequences go with them, in the same pass (one step fewer for every text).
+        # A terminal's escape sequences go with them, in the same pass (one step fewer for every text),
+        # in tokenizers trained since 2026-12-08 (records.TERMINAL_ESCAPES).
         normalizers.Replace(Regex(f"{TERMINAL_ESCAPES}|{CONTROL}"), " "),
         # Chinese and Japanese are written without spaces: as BERT does, each CJK ideograph is a
         # word of its own, so the vocabulary is not flooded with whole unsplit sentences.

@@ -133,6 +133,7 @@ def test_class_weights_take_a_list_a_mapping_or_auto_and_say_what_a_wrong_one_la
         "train.class_weights=tech 4": r"not 'tech 4'$",  # no list of numbers to suggest
         # a label with a colon, unquoted: no mapping YAML reads (a cataloguer's `History: Europe`)
         "train.class_weights={History: Europe: 4}": r"quote each label that holds a colon, a comma or a",
+        "train.class_weights={Economics, Finance: 4}": r"quote a name that holds a comma: \{\"Economics, Fin",
     }
     for override, message in refusals.items():
         with pytest.raises(ConfigError, match=message):

@@ -633,6 +633,9 @@ def test_long_labels_stay_whole_where_they_fit_and_distinct_where_they_are_cut()
         cuts[headings[0]] == "…Fran…>Polit…>18th century"
         and cuts[headings[-1]] == "…Italy>Econo…>19th century"
     )
+    # Levels of CJK characters, two cells each, keep a character (they were cut to a bare ellipsis).
+    japan, china = (f"アジア > {country} > 経済学 > 十八世紀の歴史" for country in ("日本", "中国"))
+    assert distinct_labels([japan, china], 16) == {japan: "…日…>経…>十八世…", china: "…中…>経…>十八世…"}
     # Alike at their ends and but for their starts and a middle: each level down to a letter first,
     # then, not a path, the start and where they differ.
     long = [

@@ -177,6 +177,8 @@ def test_epochs_given_far_below_the_rules_are_said_with_the_steps_each_makes():
         "--epochs out)"
     )
     assert few_epochs_note(load_config(None, ["train.epochs=7"]), headlines) is None  # a third of it, or more
+    # Large data whose passes see the words and make the steps the rule wants: one is enough.
+    assert few_epochs_note(load_config(None, ["train.epochs=1"]), _profile(30_000_000, texts=40_000)) is None
     assert few_epochs_note(Config(), headlines) is None  # sized
 
 

@@ -342,7 +342,7 @@ def test_a_terminals_colour_codes_leave_the_words_they_colour_the_same_words():
     coloured = [
         "pod \x1b[31mOOMKilled\x1b[0m on node",
         "\x1b[01;31m\x1b[KERROR\x1b[m\x1b[K disk quota",
-        "\x1b]8;;http://wiki\x1b\\disk\x1b]8;;\x1b\\ full\x1bM on node",
+        "\x1b]8;;http://wiki\x1b\\disk\x1b]8;;\x1b\\ full\x1bM on \x1b7node\x1b(B\x1b[m",  # tput's sgr0 too
     ]
     plain = ["pod OOMKilled on node", "ERROR disk quota", "disk full on node"]
     read = encode(tokenizer, coloured, max_length=10)
@@ -351,3 +351,8 @@ def test_a_terminals_colour_codes_leave_the_words_they_colour_the_same_words():
     ]
     (first,) = encode(tokenizer, coloured[:1], max_length=10)
     assert [coloured[0][start:end] for start, end in first.offsets] == ["pod", "OOMKilled", "on", "node"]
+    # A text of escape sequences alone reads as nothing, and is blank to training and predict alike.
+    from attncli.records import is_blank
+
+    alone = "\x1b[2J\x1b(B\x1b[m \x1b]0;title\x07"
+    assert tokenizer.encode(alone, add_special_tokens=False).ids == [] and is_blank(alone)

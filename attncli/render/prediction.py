@@ -50,13 +50,19 @@ PATH_SEPARATOR = re.compile(r"\s[>/|»›]\s|::|(?<=\w)[>/](?=\w)")
 PATH_PIECES = re.compile(f"({PATH_SEPARATOR.pattern})")  # splits a path into levels and separators
 
 
-def _cut_in_middle(text: str, width: int, others: Sequence[str]) -> str:
-    """`text` in `width` cells: its first third and its end, with an ellipsis between."""
+def _head(text: str, cells: int) -> str:
+    """The first characters of `text` that fit in `cells` terminal cells (a CJK character takes two)."""
     head = ""
     for char in text:
-        if cell_len(head + char) > max(1, width // 3):
+        if cell_len(head + char) > cells:
             break
         head += char
+    return head
+
+
+def _cut_in_middle(text: str, width: int, others: Sequence[str]) -> str:
+    """`text` in `width` cells: its first third and its end, with an ellipsis between."""
+    head = _head(text, max(1, width // 3))
     tail = ""
     for char in reversed(text):
         if cell_len(head) + 1 + cell_len(char + tail) > width:
@@ -87,7 +93,8 @@ def _cut_levels(text: str, width: int, others: Sequence[str]) -> str:
     if cell_len(joined()) > width:
         separators = [separator.strip() for separator in separators]
     while cell_len(joined()) > width:
-        longer = [index for index in range(len(levels) - 1) if cell_len(levels[index]) > 2]
+        # Down to a character and an ellipsis each, counted in characters: `経…` takes three cells.
+        longer = [index for index in range(len(levels) - 1) if len(levels[index].removesuffix("…")) > 1]
         if not longer:  # each down to a letter (or the last alone left): the last is cut at its end
             room = width - cell_len(joined()) + cell_len(levels[-1])
             if room < 2:
@@ -95,7 +102,7 @@ def _cut_levels(text: str, width: int, others: Sequence[str]) -> str:
             levels[-1] = _cut(levels[-1], room)
             break
         longest = max(longer, key=lambda index: cell_len(levels[index]))
-        levels[longest] = levels[longest][:-2] + "…"  # a letter less, then each time another
+        levels[longest] = levels[longest].removesuffix("…")[:-1] + "…"  # a character less each time
     return joined()
 
 
@@ -115,7 +122,7 @@ def _cut_from_difference(text: str, width: int, others: Sequence[str]) -> str:
     # Its first letters too: labels alike but for their start and a middle (`History > ... number
     # 01 (...)` beside `Arts > ... number 01 (...)`) were shown alike from where each differs from
     # its closest.
-    head = _cut(text, max(2, width // 5) + 1)[:-1] if cell_len(text[:start]) > width // 5 else ""
+    head = _head(text, max(2, width // 5)) if cell_len(text[:start]) > width // 5 else ""
     return _cut(head + "…" + text[start:], width)
 
 
