@@ -1767,6 +1767,17 @@ def test_an_empty_output_or_resume_is_refused_not_taken_for_the_current_folder(t
         assert result.exit_code == 2, result.output
         assert "is empty (an unset shell variable?); pass the run's folder" in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["d.csv"]
+    # A column named by an unset variable was looked for as a column named '' (an SRE's trial).
+    for command, option in (
+        ("train", "--text-column"),
+        ("train", "--label-column"),
+        ("predict", "--text-column"),
+    ):
+        arguments = [data, "-o", tmp_path / "run"] if command == "train" else [tmp_path / "none", "soup"]
+        result = invoke(command, *arguments, option, " ")
+        assert result.exit_code == 2 and f"Invalid value for '{option}': is empty" in result.stderr, (
+            result.output
+        )
 
 
 def test_a_checkpoint_given_as_the_data_is_named_as_one(easy_run, tmp_path):

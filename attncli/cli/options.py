@@ -130,7 +130,10 @@ BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Texts per
 
 
 def _detected(value: str | None) -> str | None:
-    """A column option given `auto`: found in the data, as `--set data.text_column=auto` is."""
+    """A column option given `auto`: found in the data, as `--set data.text_column=auto` is; an empty
+    one is refused (`--text-column "$COL"` with COL unset was looked for as a column named '')."""
+    if value is not None:
+        not_empty(value, "name a column, or leave the option out to find it by its name")
     return None if value == "auto" else value
 
 
