@@ -590,3 +590,19 @@ def test_a_finished_run_resumed_for_more_epochs_and_killed_counts_its_last_and_i
     info = describe_checkpoint(run)
     assert (info.training.epochs_trained, info.training.best_epoch, info.training.stop_reason) == (3, 2, None)
     assert info.resume_command == f"attn train --resume {run}"
+
+
+def test_labels_with_a_comma_or_a_colon_are_quoted_in_the_lists_of_counts():
+    """A cataloguer's `Economics, Finance: 21, Economics, Labour: 21` could not be read apart."""
+    from types import SimpleNamespace
+
+    from attncli.render.info import _texts_text
+
+    training = SimpleNamespace(
+        train_size=63,
+        validation_size=7,
+        label_counts={"Economics, Finance": 21, "History: Europe": 21, "Law": 21},
+    )
+    assert _texts_text(training) == (  # type: ignore[arg-type]
+        "63 to train on ('Economics, Finance': 21, 'History: Europe': 21, Law: 21); 7 for validation"
+    )
