@@ -9,6 +9,7 @@ import csv
 import dataclasses
 import itertools
 import json
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -493,6 +494,16 @@ def class_label_names(schema: Any) -> dict[str, list[str]]:
     }
 
 
+def _jq_wrapping(trained_column: str | None) -> str:
+    """The jq filter that makes each line of input a record holding it whole, under the column the
+    model was trained on (else `text`, found by its name)."""
+    name = trained_column if trained_column and not is_joined(trained_column, ()) else "text"
+    if "." in name:  # a nested path is no key of its own
+        name = "text"
+    key = name if re.fullmatch(r"[A-Za-z_]\w*", name) else json.dumps(name, ensure_ascii=False)
+    return f"jq -cR '{{{key}: .}}'"
+
+
 def json_lines_if_records(
     source: RecordSource, *, text_column: str | None, trained_column: str | None
 ) -> tuple[RecordSource, bool | None]:
@@ -522,9 +533,16 @@ def json_lines_if_records(
     layout = layout_of_record(first)
     try:
         column, found = _text_column(layout, text_column, trained_column, source.name)
-    except DataError:
-        if text_column is None:
+    except DataError as error:
+        if text_column is None and not layout.columns:  # `{}`: no record to read either way
             raise
+        if text_column is None:
+            # Lines a logger wrote as JSON, given to a model trained on whole lines, have no text
+            # column: an SRE's stream stopped here, with no way to read each line whole.
+            whole = _jq_wrapping(trained_column)
+            raise DataError(
+                f"{error}; or, to read each line whole, as a text, pipe the lines through {whole} first"
+            ) from None
         column, found = text_column, []
     if text_column is None and trained_column and is_joined(trained_column, layout.columns):
         # Records that leave out their empty keys ({"title": ...} first, then one with a body) are

@@ -2094,6 +2094,11 @@ def test_json_lines_piped_in_are_read_as_records_with_their_fields(easy_run):
     assert [json.loads(line)["text"] for line in late.stdout.splitlines()] == [None, "soup"]
     unnamed = RUNNER.invoke(app, ["predict", str(easy_run), "--json"], input=late_text)
     assert unnamed.exit_code == 2 and "no text column found (pass --text-column" in unnamed.stderr
+    # ... or each line read whole, JSON a logger wrote given to a model of whole lines (an SRE's trial).
+    assert (
+        "or, to read each line whole, as a text, pipe the lines through jq -cR '{text: .}' first"
+        in " ".join(unnamed.stderr.split())
+    )
     nothing = RUNNER.invoke(app, ["predict", str(easy_run), "--text-column", "body"], input="")
     assert nothing.exit_code == 0 and "standard input held no texts" in nothing.stderr
     # it listed "has columns " and nothing
