@@ -236,12 +236,13 @@ def label_positions(now: Sequence[str], then: Sequence[str]) -> list[int] | None
     return [read.index(spelled_whole(name)) for name in now]
 
 
-def label_list(names: Sequence[str], *, limit: int | None = None) -> str:
+def label_list(names: Sequence[str], *, limit: int | None = None, quoted: bool = False) -> str:
     """Label names as a list a reader can take apart: as they are, with a tab or line break in one
     written `\\t` or `\\n` (as a space, "sci\\tfi" read as "sci fi" beside it), unless one has a comma,
-    an empty or padded name (`sport ` beside `sport`), when each is quoted; cut after `limit`."""
+    an empty or padded name (`sport ` beside `sport`), or `quoted`, when each is quoted; cut after
+    `limit`."""
     shown = [one_line(name) for name in names[:limit]]
-    if any("," in name or name != name.strip() or not name for name in shown):
+    if quoted or any("," in name or name != name.strip() or not name for name in shown):
         shown = [repr(name) for name in names[:limit]]  # which writes a tab out itself, once
     more = f" and {len(names) - limit:,} more" if limit is not None and len(names) > limit else ""
     return ", ".join(shown) + more

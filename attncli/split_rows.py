@@ -14,7 +14,7 @@ from attncli.columns import Columns
 from attncli.csv_rows import CARRIAGE_RETURN_REMEDY, unquoted_carriage_return
 from attncli.errors import DataError
 from attncli.joined_columns import columns_named, is_joined, missing_column, parts_of, with_joined_text
-from attncli.labels import bare_names, known_label_key, missing_label
+from attncli.labels import bare_names, known_label_key, label_list, missing_label
 from attncli.lines import END_OF_FILE
 from attncli.origins import Origin
 from attncli.records import is_blank, text_of
@@ -112,12 +112,11 @@ def to_split(
         if key not in index:
             from attncli.unknown_labels import look_alike_hint  # it reads rows as this module does
 
-            more = f" and {len(label_names) - 20:,} more" if len(label_names) > 20 else ""
             # Quoted, as labels with commas (`Economics, Finance`) ran together; with what it may be
             # (`Science>Physics` for `Science > Physics`), as eval says it (a cataloguer's trial).
-            known = ", ".join(map(repr, label_names[:20]))
+            known = label_list(label_names, limit=20, quoted=True)
             raise DataError(
-                f"label {key!r} ({origin.locate(row)}) is not among the training labels ({known}{more})"
+                f"label {key!r} ({origin.locate(row)}) is not among the training labels ({known})"
                 f"{look_alike_hint([key], label_names)}; relabel it, or train on data that has it"
             )
         labels.append(index[key])
