@@ -753,3 +753,31 @@ def test_info_gives_the_refit_epochs_that_ran_for_a_run_saved_with_the_rule_s_nu
     assert describe_checkpoint(tmp_path / "run").to_json()["train"]["refit_epochs"] == ran
     # last/ never holds the refit: it keeps the rule's ceiling
     assert describe_checkpoint(tmp_path / "run" / "last").to_json()["train"]["refit_epochs"] == 4
+
+
+def test_a_refit_that_fits_its_own_rows_worse_is_set_aside(tmp_path, monkeypatch):
+    """A teacher's rubric marks, best at an epoch validation caught while training still swung: the
+    refit took the model from 86.8% to 65.6% on the very rows it trained on, and from 84.0% to 62.7%
+    on new answers. A refit that leaves its rows less accurately fitted is set aside, said, and
+    recorded; one kept records both accuracies."""
+    import attncli.refit
+    from attncli.info import describe_checkpoint
+
+    plain = train(_config(tmp_path), output=tmp_path / "plain")
+    kept = train(_config(tmp_path, "train.refit_epochs=2"), output=tmp_path / "kept")
+    record = kept.metrics.refit
+    assert record is not None and record["accuracy_after"] >= record["accuracy_before"] > 0.5
+    assert _metrics(tmp_path / "kept" / "best")["refit"]["accuracy_after"] == record["accuracy_after"]
+    # A rate a hundred times training's throws the model far from where validation chose it.
+    monkeypatch.setattr(attncli.refit, "REFIT_LR_SHARE", 100.0)
+    reporter = StageRecorder()
+    result = train(_config(tmp_path, "train.refit_epochs=2"), output=tmp_path / "run", reporter=reporter)  # type: ignore[arg-type]
+    note = next(line for line in reporter.lines if line.startswith("note: no refit:"))
+    fell = re.search(r"less accurate on the texts it trained on \((\d+\.\d)% against (\d+\.\d)%\)", note)
+    assert fell is not None and float(fell[1]) < float(fell[2]), note
+    assert f"holds epoch {plain.best_epoch} as training chose it, without the refit" in note
+    assert result.metrics.refit is None
+    assert _weights(tmp_path / "run" / "best") == _weights(tmp_path / "plain" / "best")
+    saved = _metrics(tmp_path / "run" / "best")
+    assert "refit" not in saved and note.startswith(f"note: no refit: {saved['refit_skipped']}; ")
+    assert describe_checkpoint(tmp_path / "run").no_refit == "none: " + saved["refit_skipped"]
