@@ -148,7 +148,25 @@ def choose_columns(
             f"{'both' if len(both) == 2 else 'them all'}, a line each"
         )
         note = f"{note or f'{where}: using text column {chosen_text!r}'}; {unread}"
+    in_lists = _listed_texts(layout) if text is None and not text_first else []
+    if in_lists:
+        # A helpdesk export's tickets were read by their subjects, their messages' bodies (a list of
+        # records) unread without a word, and trained to 31.9% (a support lead's trial).
+        unread = (
+            f"{in_lists[0]!r} holds lists of records, not read: {_joined_list_advice(layout, in_lists[0])}"
+        )
+        note = f"{note or f'{where}: using text column {chosen_text!r}'}; {unread}"
     return Columns(text=chosen_text, label=chosen_label, note=note)
+
+
+def _listed_texts(layout: Layout) -> list[str]:
+    """The columns holding lists of records with a field named as texts are (a ticket's messages,
+    each with a body; not attachments of file names)."""
+    return [
+        name
+        for name in layout.columns
+        if any(is_text_word(field) for field in layout.list_texts.get(name, ()))
+    ]
 
 
 def _other_texts(layout: Layout, chosen: str, label: str | None) -> list[str]:
@@ -266,6 +284,10 @@ def _choose(
             named = spaced[0]
     if named is not None:
         if named not in layout.columns and named not in layout.paths:
+            listing = _listing_lists(layout, named)
+            if listing is not None:  # `messages.body`, `messages[0].body` into a ticket's messages
+                problems.append((f"{role.name} column {named!r} not found: {listing}", False))
+                return None
             closest = _closest(layout, named, role=role, taken=taken)
             problems.append((f"{role.name} column {named!r} not found{closest}", True))
             return None
@@ -336,6 +358,8 @@ def _kind_problem(layout: Layout, role: str, name: str) -> str | None:
             '.[0]\' for JSON lines; where each is a path of categories, ["Science", "Biology"]: jq -c '
             f"'{_jq_path(name)} |= join(\" > \")')"
         )
+    if kind == LISTS and name in layout.list_texts:
+        return f"text column {name!r} holds lists of records, not texts; {_joined_list_advice(layout, name)}"
     if kind == LISTS:
         return (
             f"text column {name!r} holds lists, not texts; join each list into one text (a scraper's "
@@ -343,6 +367,31 @@ def _kind_problem(layout: Layout, role: str, name: str) -> str | None:
             "single texts"
         )
     return None
+
+
+def _joined_list_advice(layout: Layout, name: str) -> str:
+    """How to read the texts of the records that column `name` holds lists of (a helpdesk ticket's
+    messages, each a record with a sender and a body) as one text a row: a jq program that joins one
+    field of them, for JSON lines and for a JSON array, the field named as a text is (body), else the
+    first that holds texts. A trial was told to join the lists as texts, which jq refused."""
+    fields = layout.list_texts[name]
+    field = next((field for field in fields if is_text_word(field)), fields[0])
+    joined = f'{_jq_path(name)} |= ([.[] | {_jq_path(field)}] | join("\\n"))'
+    shown = ", ".join(repr(field) for field in fields[:LISTED_COLUMNS])
+    return (
+        f"join a field of them into one text ({shown}; jq -c '{joined}' for JSON lines, "
+        f"jq -c '.[] | {joined}' for a JSON array, writes JSON lines), or name a column of single texts"
+    )
+
+
+def _listing_lists(layout: Layout, named: str) -> str | None:
+    """What a column name that reaches into lists of records (`messages.body`, `messages[0].body`,
+    `messages.0.body`) is told: a path reaches into records alone, and how to join the lists' texts."""
+    head = layout.list_reached_into(named)
+    if head is None:
+        return None
+    advice = _joined_list_advice(layout, head)
+    return f"{head!r} holds lists of records, which a dotted path does not reach into; {advice}"
 
 
 def _jq_path(name: str) -> str:

@@ -496,12 +496,14 @@ def class_label_names(schema: Any) -> dict[str, list[str]]:
 
 def _jq_wrapping(trained_column: str | None) -> str:
     """The jq filter that makes each line of input a record holding it whole, under the column the
-    model was trained on (else `text`, found by its name)."""
+    model was trained on (else `text`, found by its name), each line written as it comes: into a pipe,
+    jq holds its output back, and `tail -f ... | jq -cR ... | attn predict` showed nothing (a support
+    lead's trial)."""
     name = trained_column if trained_column and not is_joined(trained_column, ()) else "text"
     if "." in name:  # a nested path is no key of its own
         name = "text"
     key = name if re.fullmatch(r"[A-Za-z_]\w*", name) else json.dumps(name, ensure_ascii=False)
-    return f"jq -cR '{{{key}: .}}'"
+    return f"jq --unbuffered -cR '{{{key}: .}}'"
 
 
 def json_lines_if_records(
@@ -543,13 +545,16 @@ def json_lines_if_records(
             raise DataError(
                 f"{error}; or, to read each line whole, as a text, pipe the lines through {whole} first"
             ) from None
+        if any(layout.kinds.get(part) or layout.list_reached_into(part) for part in parts_of(text_column)):
+            raise  # a column the first record has, of records or lists: refused as a file's is
         column, found = text_column, []
     if text_column is None and trained_column and is_joined(trained_column, layout.columns):
         # Records that leave out their empty keys ({"title": ...} first, then one with a body) are
         # read by the columns the model joined where the first has any of them, as a file is.
         names = (*layout.columns, *layout.paths)
         if column != trained_column and any(part in names for part in parts_of(trained_column)):
-            column, found = trained_column, []
+            absent = [part for part in parts_of(trained_column) if part not in names]
+            column, found = trained_column, [_first_record_lacks(source.name, absent, trained_column)]
 
     def records() -> Iterator[list[Record]]:
         index = 0
@@ -576,6 +581,17 @@ def json_lines_if_records(
     return dataclasses.replace(
         source, chunks=records(), columns=columns, text_column=column, notes=found
     ), True
+
+
+def _first_record_lacks(name: str, absent: list[str], trained: str) -> str:
+    """The warning for a stream read by the columns the model joined where its first record lacks
+    some: raw helpdesk tickets piped in (a subject, and their bodies in a list of messages) were
+    labelled by their subjects alone, where a file of them was warned of (a support lead's trial)."""
+    lacked = " or ".join(repr(part) for part in absent)
+    return (
+        f"warning: the first record of {name} has no {lacked}, of the columns the model was trained on "
+        f"joined ({trained!r}); each record is read by those of them it has; --text-column chooses others"
+    )
 
 
 def whole_json_if_begun(

@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attncli.callers_state import keeps_datasets_state
 from attncli.checkpoint import LoadedCheckpoint, require_loaded
@@ -47,10 +47,13 @@ from attncli.streams import one_line
 from attncli.thresholds import (
     decide,
     decided_with_fallback,
-    require_paired_fallback,
+    require_scored_fallback,
     resolve_fallback,
     resolve_thresholds,
 )
+
+if TYPE_CHECKING:
+    import torch
 
 # Number labels get a distance from the truth where there are at least this many: with two (0 and 1,
 # as many sentiment sets write them), it is the error rate again, and every row is within one.
@@ -144,11 +147,17 @@ class EvalResult:
     """Where asked for (--top-k K): the share of rows whose label is among the K most probable,
     fastText's R@K for one label a row (its P@K is that over K)."""
     min_score: float | None = None
-    """With `fallback`: the probability under which a row's best label gave way to it."""
+    """--min-score: the probability under which a row's best label gave way to `fallback`, or where
+    there is none, under which predict gives no label."""
     fallback: str | None = None
     """The label scored wherever the best label's probability was under `min_score` (--fallback)."""
     fallback_rows: int = 0
     """Rows given the fallback label so."""
+    below_min_score: int | None = None
+    """With `min_score`: the rows whose best label's probability is below it (None without)."""
+    accuracy_at_min_score: float | None = None
+    """With `min_score`: how often the most probable label is right on the rows that reach it, the
+    labels predict gives (None without, or where no row reaches it)."""
 
     def __repr__(self) -> str:
         # The headline figures: every class, bin and mistake made 3,300 to 12,300 characters.
@@ -194,6 +203,8 @@ class EvalResult:
             "min_score": self.min_score,
             "fallback": self.fallback,
             "fallback_rows": self.fallback_rows,
+            "below_min_score": self.below_min_score,
+            "accuracy_at_min_score": self.accuracy_at_min_score,
             "confusion_matrix": self.confusion_matrix,
             "temperature": self.temperature,
             "calibration": self.calibration,
@@ -231,6 +242,12 @@ def _where_the_training_data_is(checkpoint: LoadedCheckpoint, source: str) -> tu
             f"from this folder ({Path(source).resolve()}); pass DATA if that is not the data it trained on",
         )
     return ()
+
+
+def _accuracy_where(rows: torch.Tensor, truth: Sequence[int], predicted: Sequence[int]) -> float | None:
+    """How often `predicted` is right on the `rows` (a mask); None where it holds none."""
+    chosen = rows.nonzero().flatten().tolist()
+    return sum(truth[row] == predicted[row] for row in chosen) / len(chosen) if chosen else None
 
 
 def _most_confident_mistakes(
@@ -385,7 +402,9 @@ def evaluate(
     (thresholds.decide); calibration is of the most probable label whatever they are. `top_k`: also
     the share of rows whose label is among the `top_k` most probable. `min_score` and `fallback`: the
     `fallback` label is scored wherever the best label's probability is below `min_score`, as
-    `attn predict --min-score P --fallback LABEL` gives it."""
+    `attn predict --min-score P --fallback LABEL` gives it; `min_score` alone: how many rows fall
+    below it (`below_min_score`) and how often the label of the others is right
+    (`accuracy_at_min_score`), as `attn predict --min-score P` labels them."""
     require_loaded(checkpoint, "evaluate")
     import_whole("datasets")  # a Ctrl-C in a first call's imports leaves none half-made
     require_count("batch_size", batch_size)
@@ -397,7 +416,7 @@ def evaluate(
             )
     by_index = resolve_thresholds(thresholds, checkpoint.label_names)
     min_score = require_min_score(min_score)
-    require_paired_fallback(min_score, fallback, by_index, command="eval", verb="scored")
+    require_scored_fallback(min_score, fallback, by_index)
     otherwise = resolve_fallback(fallback, checkpoint.label_names)
     with call_cache():  # a service evaluating file after file keeps no Arrow copy of each
         result = _evaluate(
@@ -479,7 +498,8 @@ def _evaluate(
     top = probabilities.max(-1)
     confidences, most_probable = top.values.tolist(), top.indices.tolist()
     decided = decided_with_fallback(decide(probabilities, thresholds), probabilities, min_score, fallback)
-    fallback_rows = 0 if min_score is None else int((top.values < min_score).sum())
+    below = None if min_score is None else top.values < min_score  # float32, as predict compares them
+    fallback_rows = 0 if below is None or fallback is None else int(below.sum())
     predicted = decided.tolist()
     chosen_probabilities = probabilities.gather(-1, decided.unsqueeze(-1)).squeeze(-1).tolist()
     names = list(checkpoint.label_names)
@@ -533,9 +553,11 @@ def _evaluate(
         ),
         average_precision=ranking,
         thresholds={names[index]: value for index, value in thresholds.items()},
-        min_score=min_score if fallback is not None else None,
+        min_score=min_score,
         fallback=names[fallback] if fallback is not None else None,
         fallback_rows=fallback_rows,
+        below_min_score=None if below is None else int(below.sum()),
+        accuracy_at_min_score=None if below is None else _accuracy_where(~below, truth, most_probable),
         top_k_accuracy={} if top_k is None else {top_k: top_k_accuracy(probabilities, truth, top_k)},
         notes=(
             *moved,

@@ -53,13 +53,14 @@ def _missing(value: Any) -> bool:
 
 def joined_value(values: Sequence[Any]) -> Any:
     """The text of a row's columns `values`: their texts a line each, a missing or blank one left
-    out (a row whose description is empty is its title); a blank text where every one is blank, and
-    None where every one is missing, so that the row is refused or labelled as one column's would
-    be; and the first value that is no text (a number), as it is, so that it is said as one column's
-    is."""
+    out (a row whose description is empty is its title); a blank text where every one is blank or
+    empty (JSON's `""`, as one column's is an empty text), and None where every one is missing, so
+    that the row is refused or labelled as one column's would be; and the first value that is no
+    text (a number), as it is, so that it is said as one column's is. A csv's empty cells, which are
+    missing, are made None by its readers."""
     texts: list[str] = []
     for value in values:
-        if _missing(value):
+        if is_missing(value):
             continue
         text = text_of(value)
         if text is None:
@@ -68,7 +69,7 @@ def joined_value(values: Sequence[Any]) -> Any:
     kept = [text for text in texts if not is_blank(text)]
     if kept:
         return JOINER.join(kept)
-    return texts[0] if texts else None
+    return next((text for text in texts if text), texts[0]) if texts else None
 
 
 def text_cell(record: Mapping[str, Any], spec: str) -> Any:

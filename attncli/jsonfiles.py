@@ -193,9 +193,16 @@ def require_records(value: object, path: Path) -> None:
         beside = f" (beside {', '.join(repr(key) for key in others[:3])})" if others else ""
         key = listed[0]
         jq_path = f".{key}" if key.isidentifier() else f".[{json.dumps(key)}]"
+        # Piped in, the input has no name to give jq (a support lead's trial was told `jq -c
+        # '.tickets[]' standard input > rows.jsonl`).
+        unwrap = (
+            f"pipe it through jq -c '{jq_path}[]'"
+            if str(path) == STANDARD_INPUT
+            else f"jq -c '{jq_path}[]' {path.name} > rows.jsonl"
+        )
         raise DataError(
             f"{path} holds its records under the key {key!r}{beside}; write the list itself, as a JSON "
-            f"array or one record per line (jq -c '{jq_path}[]' {path.name} > rows.jsonl)"
+            f"array or one record per line ({unwrap})"
         )
     if (
         len(value) > 1

@@ -80,13 +80,21 @@ WORD_SEPARATORS = re.compile(r"(?<=[^\W_])[\s_-]+(?=[^\W_])|\s+")  # _ and - bet
 LATIN_LOOK_ALIKES = str.maketrans("аеорсухѕіјһԁԛԝ" + "οαιρυνχ", "aeopcyxsijhdqw" + "oaipuvx")
 
 
+# A number with a decimal comma, as a European spreadsheet writes it: one or two digits after it
+# (2,5 or 2,50; not 1,000, a thousand).
+DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d{1,2}")
+
+
 def look_alike_key(name: str) -> str | tuple[int, str, int]:
-    """What look-alike labels share: a number's exact value ("0.50", "0.5", "+.5" and "5e-1" are one;
-    a 31-digit number is not rounded to another), else the label `folded`, with the underscores,
-    hyphens between words and every space left out (`card_arrival`, `Card Arrival`, `card-arrival`: a
-    trial's class of six rows scored nothing, its rows all predicted as the other spelling; `Work
-    load` beside `Workload`, a survey coder's)."""
+    """What look-alike labels share: a number's exact value ("0.50", "0.5", "+.5", "5e-1" and, with a
+    decimal comma, "0,5" are one: a teacher's `2,5` from a semicolon export beside training's `2.5`
+    was refused by eval with no word of it; a 31-digit number is not rounded to another), else the
+    label `folded`, with the underscores, hyphens between words and every space left out
+    (`card_arrival`, `Card Arrival`, `card-arrival`: a trial's class of six rows scored nothing, its
+    rows all predicted as the other spelling; `Work load` beside `Workload`, a survey coder's)."""
     text = folded(name)
+    if DECIMAL_COMMA.fullmatch(text):
+        text = text.replace(",", ".")
     words = WORD_SEPARATORS.sub("", text).translate(LATIN_LOOK_ALIKES)
     if not any(character.isdigit() for character in text) or "_" in text:  # Decimal reads 1_2 as 12
         return words

@@ -4,6 +4,7 @@ the value at such a path, and the columns listed for a message."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -24,9 +25,18 @@ class Layout:
     """Dotted paths (data.text) to the values inside columns of records, in order."""
     kinds: dict[str, str] = field(default_factory=dict)
     """RECORDS or LISTS for each column or path holding those; the others hold single values."""
+    list_texts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """For each column or path holding lists of records (a ticket's messages), the fields of those
+    records that hold texts."""
 
     def fields_of(self, name: str) -> list[str]:
         return [path for path in self.paths if path.startswith(f"{name}.")]
+
+    def list_reached_into(self, name: str) -> str | None:
+        """The column of lists of records that the name `name` reaches into (`messages` of
+        `messages.body`, `messages[0].body` or `messages.0.body`), where no path reaches; else None."""
+        head = re.split(r"[.\[]", name, maxsplit=1)[0]
+        return head if head != name and head in self.list_texts else None
 
 
 def layout_of_schema(schema: Any) -> Layout:
@@ -35,6 +45,7 @@ def layout_of_schema(schema: Any) -> Layout:
 
     paths: list[str] = []
     kinds: dict[str, str] = {}
+    list_texts: dict[str, tuple[str, ...]] = {}
 
     def visit(name: str, kind: Any, nested: bool) -> None:
         if pa.types.is_struct(kind):
@@ -44,18 +55,29 @@ def layout_of_schema(schema: Any) -> Layout:
             return
         if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
             kinds[name] = LISTS
+            item = kind.value_type
+            if pa.types.is_struct(item):
+                fields = [item.field(index) for index in range(item.num_fields)]
+                texts = tuple(
+                    inner.name
+                    for inner in fields
+                    if pa.types.is_string(inner.type) or pa.types.is_large_string(inner.type)
+                )
+                if texts:
+                    list_texts[name] = texts
         if nested:
             paths.append(name)
 
     for item in schema:
         visit(item.name, item.type, False)
-    return Layout(columns=tuple(schema.names), paths=tuple(paths), kinds=kinds)
+    return Layout(columns=tuple(schema.names), paths=tuple(paths), kinds=kinds, list_texts=list_texts)
 
 
 def layout_of_record(record: dict[str, Any]) -> Layout:
     """The layout of one JSON record, its nested objects included."""
     paths: list[str] = []
     kinds: dict[str, str] = {}
+    list_texts: dict[str, tuple[str, ...]] = {}
 
     def visit(name: str, value: Any, nested: bool) -> None:
         if isinstance(value, dict):
@@ -65,12 +87,23 @@ def layout_of_record(record: dict[str, Any]) -> Layout:
             return
         if isinstance(value, list):
             kinds[name] = LISTS
+            texts = {
+                str(key): None
+                for item in value
+                if isinstance(item, dict)
+                for key, inner in item.items()
+                if isinstance(inner, str)
+            }
+            if texts:
+                list_texts[name] = tuple(texts)
         if nested:
             paths.append(name)
 
     for key, value in record.items():
         visit(str(key), value, False)
-    return Layout(columns=tuple(str(key) for key in record), paths=tuple(paths), kinds=kinds)
+    return Layout(
+        columns=tuple(str(key) for key in record), paths=tuple(paths), kinds=kinds, list_texts=list_texts
+    )
 
 
 def flat_columns(record: dict[str, Any], *, whole: Collection[str] = ()) -> list[str]:

@@ -111,6 +111,19 @@ def require_paired_fallback(
     refuse_two_decisions(thresholds, min_score)
 
 
+def require_scored_fallback(min_score: float | None, fallback: Any, thresholds: Any) -> None:
+    """eval scores --min-score alone as predict applies it (the rows below it get no label there: how
+    many, and how often the label of the rest is right: a teacher's trial had no other way to measure
+    auto-accepting confident grades), and with --fallback LABEL that label below it; --fallback alone
+    labels only records with no text, which eval leaves out, so it has nothing to score."""
+    if fallback is not None and min_score is None:
+        raise ConfigError(
+            "--fallback LABEL goes with --min-score in eval: the fallback label is scored where the best "
+            "label's probability is below --min-score"
+        )
+    refuse_two_decisions(thresholds, min_score)
+
+
 def decided_with_fallback(
     decided: torch.Tensor, probabilities: torch.Tensor, min_score: float | None, fallback: int | None
 ) -> torch.Tensor:

@@ -4,6 +4,7 @@ job whose log should hold what needs a person (its results still go to standard 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 
 _quiet = False
@@ -29,3 +30,17 @@ def quietened(quiet: bool) -> Iterator[None]:
         yield
     finally:
         _quiet = before
+
+
+@contextlib.contextmanager
+def logged_notes_unshown() -> Iterator[None]:
+    """The block's notes logged for the Python API (`reporter.log_note`) kept from Python's last-resort
+    handler, which prints a warning where no handler is set up: a command says each note itself, and
+    eval said each of its warnings twice, the first bare (a support lead's trial)."""
+    logger = logging.getLogger("attncli")
+    held = logging.NullHandler()
+    logger.addHandler(held)
+    try:
+        yield
+    finally:
+        logger.removeHandler(held)

@@ -550,6 +550,13 @@ def test_several_text_columns_are_read_as_one_text_by_every_command(tmp_path):
         test[0]["title"],
         predicted[1]["text"],
     ]
+    # ... and said so, once: raw tickets piped in, their bodies elsewhere, were read by their subjects
+    # alone without a word, where a file of them was warned of (a support lead's trial).
+    assert piped.stderr == (
+        "warning: the first record of standard input has no 'body', of the columns the model was trained "
+        "on joined ('title,body'); each record is read by those of them it has; --text-column chooses "
+        "others\n"
+    )
     # A table piped in is read as csv rows, its columns joined as a file's are (its header was
     # labelled as a text, then refused).
     table = RUNNER.invoke(
@@ -575,6 +582,17 @@ def test_several_text_columns_are_read_as_one_text_by_every_command(tmp_path):
         "using text column 'title', as it has not every one of the columns the model was trained on joined"
         in " ".join(partial.stderr.split())
     )
+    # eval says it once, as a warning (the Python API's logging of it printed it a second time, bare).
+    titled = write_jsonl(
+        tmp_path / "titled.jsonl", [{"title": row["title"], "label": row["label"]} for row in test]
+    )
+    import logging
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(logging.root, "handlers", [])  # as in a process of its own: pytest's are gone
+        evaluated = _ok("eval", tmp_path / "run", titled, "--json")
+    assert evaluated.stderr.count("using text column 'title'") == 1
+    assert f"warning: {titled.name}: using text column 'title'" in evaluated.stderr
 
 
 def test_train_validates_on_a_file_given_and_eval_finds_it_again(tmp_path):
@@ -789,8 +807,17 @@ def test_a_fallback_label_below_min_score_is_given_by_predict_and_scored_by_eval
     assert report["accuracy"] == pytest.approx(1 / 3)  # 30 of the 90 rows are sport
     table = _ok("eval", easy_run, test, "--min-score", "0", "--fallback", "sport").stdout
     assert "label sport scored where the best label's probability is below --min-score 0 (0 rows)" in table
-    _refused(
-        invoke("eval", easy_run, test, "--min-score", "0.5"), "--min-score and --fallback LABEL go together"
+    _refused(invoke("eval", easy_run, test, "--fallback", "sport"), "--fallback LABEL goes with --min-score")
+    # --min-score alone: how many rows reach it, and how often their label is right.
+    report = json.loads(_ok("eval", easy_run, test, "--json", "--min-score", "1").stdout)
+    assert (report["below_min_score"], report["accuracy_at_min_score"], report["fallback_rows"]) == (
+        90,
+        None,
+        0,
+    )
+    reached = _ok("eval", easy_run, test, "--min-score", "0").stdout
+    assert "at --min-score 0, 90 of 90 rows (100.0%) get a label, 100.0% of them right; predict gives " in (
+        " ".join(reached.split())
     )
     # inspect shows the label predict gives (as it does with --threshold).
     below = ("--json", "--min-score", sure - 1e-3, "--fallback", other)
@@ -811,7 +838,21 @@ def test_a_fallback_label_below_min_score_is_given_by_predict_and_scored_by_eval
         ("sport", None, "empty text"),
     ]
     assert rows[0]["label"] == plain[0]["label"] and "reason" not in rows[0]  # a text keeps its own
-    assert "2 of 3 records had no text to read and got label 'sport' (--fallback)" in filled.stderr
+    assert "2 of 3 records had no text in column 'text' to read and got label 'sport' (--fallback)" in (
+        filled.stderr
+    )
+    # A record holding the column empty shows the column is right: alone on standard input it gets its
+    # result, exit 0, where it was refused as if the column were wrong (a helpdesk's empty ticket,
+    # one process a ticket); its columns joined, it is empty as one column's is.
+    for ticket in ('{"id": 9, "text": ""}', '{"id": 9, "text": "", "body": ""}'):
+        column = ["--text-column", "text,body"] if "body" in ticket else []
+        command = ["predict", str(easy_run), "--json", "--fallback", "sport", *column]
+        alone = RUNNER.invoke(app, command, input=ticket + "\n")
+        assert alone.exit_code == 0, alone.output
+        results = [json.loads(line) for line in alone.stdout.splitlines()]
+        assert [(row["label"], row["reason"], row["fields"]["id"]) for row in results] == [
+            ("sport", "empty text", 9)
+        ]
     table = _ok("predict", easy_run, "-f", blanks, "--fallback", "sport").stdout
     assert "sport (no text in this row)" in table and "sport (empty text)" in table  # the label shown
     _refused(
@@ -2096,7 +2137,7 @@ def test_json_lines_piped_in_are_read_as_records_with_their_fields(easy_run):
     assert unnamed.exit_code == 2 and "no text column found (pass --text-column" in unnamed.stderr
     # ... or each line read whole, JSON a logger wrote given to a model of whole lines (an SRE's trial).
     assert (
-        "or, to read each line whole, as a text, pipe the lines through jq -cR '{text: .}' first"
+        "or, to read each line whole, as a text, pipe the lines through jq --unbuffered -cR '{text: .}' first"
         in " ".join(unnamed.stderr.split())
     )
     nothing = RUNNER.invoke(app, ["predict", str(easy_run), "--text-column", "body"], input="")

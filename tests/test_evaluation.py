@@ -21,7 +21,7 @@ JSON_KEYS = {
     "per_class",
     "confusion_matrix",
     "temperature", "calibration", "refitted", "training_ended", "ece", "log_loss", "reliability",
-    "thresholds", "min_score", "fallback", "fallback_rows",
+    "thresholds", "min_score", "fallback", "fallback_rows", "below_min_score", "accuracy_at_min_score",
 }  # fmt: skip
 
 
@@ -1328,6 +1328,10 @@ def test_number_labels_read_one_off_are_warned_of_and_truth_values_of_0_and_1_hi
         " (if these are truth values of the model's 0 and 1, write them so: false is 0, true is 1)"
     )
     assert look_alike_hint(["False", "maybe"], ["0", "1"]) == ""
+    # A decimal comma (a semicolon export of a teacher's rubric marks) is the number with a point;
+    # a thousands separator is not.
+    assert look_alike_hint(["2,5"], ["0", "1", "2", "2.5", "3"]) == " ('2,5' is '2.5' in another form)"
+    assert "another form" not in look_alike_hint(["1,000"], ["1000", "2000"])
 
 
 def test_unknown_labels_of_a_column_found_by_its_name_say_which_column(loaded, tmp_path):
@@ -1355,8 +1359,23 @@ def test_the_python_api_scores_and_gives_a_fallback_label_below_min_score(loaded
     assert every.fallback_rows == every.n and every.per_class["tech"].recall == 1.0
     (prediction,) = predict(loaded, ["we had pasta"], min_score=1.0, fallback="tech")
     assert prediction.label == "tech" and prediction.reason == "below --min-score 1"
-    with pytest.raises(ConfigError, match="--min-score and --fallback LABEL go together in eval"):
-        evaluate(loaded, test, min_score=0.5)
+    with pytest.raises(ConfigError, match="--fallback LABEL goes with --min-score in eval"):
+        evaluate(loaded, test, fallback="tech")
+    # --min-score alone scores predict's policy: the rows that reach it get their most probable label,
+    # the rest none; how many fall below, and how often the labels given are right (a teacher's trial
+    # counted them in pandas, to auto-accept confident grades).
+    import csv
+
+    rows = list(csv.DictReader(open(test, encoding="utf-8")))
+    given = predict(loaded, [row["text"] for row in rows])
+    for at in (0.0, 0.75, 1.0):
+        alone = evaluate(loaded, test, min_score=at)
+        reached = [row["label"] == one.label for row, one in zip(rows, given, strict=True) if one.score >= at]
+        assert (alone.min_score, alone.fallback, alone.fallback_rows) == (at, None, 0)
+        assert alone.below_min_score == len(rows) - len(reached)
+        assert alone.accuracy_at_min_score == (sum(reached) / len(reached) if reached else None)
+        assert alone.accuracy == plain.accuracy  # the labels scored are the most probable ones still
+    assert evaluate(loaded, test, min_score=0.0).accuracy_at_min_score == plain.accuracy
     # Without --min-score it labels only the records with no text, with no score.
     assert predict(loaded, ["we had pasta"], fallback="tech")[0].label == "food"
     from attncli.prediction import predict_records

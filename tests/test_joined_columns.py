@@ -31,6 +31,9 @@ def test_a_rows_texts_are_joined_a_line_each_leaving_out_empty_ones():
     assert joined_value(["  ", "body"]) == "body"
     assert joined_value([None, None]) is None
     assert joined_value(["", " "]) == " "  # blank, as one blank column's value is
+    # JSON's empty strings are an empty text, as one column's is (a csv's empty cells are made None
+    # by its readers): a helpdesk's empty ticket was "no text in this row", as if it lacked the keys.
+    assert joined_value(["", ""]) == ""
     assert joined_value([b"caf\xc3\xa9", "au lait"]) == "café\nau lait"  # UTF-8 bytes are text
     # A value that is no text stays itself, so that it is refused or said as one column's would be.
     assert joined_value(["title", 3]) == 3

@@ -18,7 +18,7 @@ import typer
 from attncli.errors import DISK_FULL, AttnError, CheckpointError, TrainingInterrupted, why_unwritten
 from attncli.signals import TERMINATION_SIGNALS
 from attncli.streams import flush_quietly, one_line, writes_unicode
-from attncli.verbosity import quietened, said_under_quiet
+from attncli.verbosity import logged_notes_unshown, quietened, said_under_quiet
 
 if TYPE_CHECKING:
     from attncli.checkpoint import LoadedCheckpoint
@@ -57,7 +57,7 @@ def run_command(
     unless `terminable` is False: `attn train` stops on them as on Ctrl-C, with handlers of its own.
     `threads`: --threads, the CPU threads the body may take (None: as the environment says);
     `quiet`: --quiet, under which only warnings and errors are said on standard error."""
-    with quietened(quiet):
+    with quietened(quiet), logged_notes_unshown():
         return _run_command(
             action, debug=debug, interrupted=interrupted, terminable=terminable, threads=threads
         )

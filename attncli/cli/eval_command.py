@@ -77,8 +77,8 @@ def evaluate(
         typer.Option(
             "--min-score",
             show_default=False,
-            help="With --fallback: score the fallback label where the best label's probability is below "
-            "this (0 to 1), as predict gives it.",
+            help="Score predict's --min-score (0 to 1): how many rows reach it and how often their label "
+            "is right (predict gives the rest no label); with --fallback, that label is scored below it.",
         ),
     ] = None,
     fallback: FallbackOption = None,
@@ -108,7 +108,7 @@ def evaluate(
         from attncli.prediction import require_min_score
         from attncli.progress import rows_progress
         from attncli.sources import require_data_source
-        from attncli.thresholds import parse_threshold_options, require_paired_fallback
+        from attncli.thresholds import parse_threshold_options, require_scored_fallback
 
         if data == "-":
             raise DataError(
@@ -120,7 +120,7 @@ def evaluate(
             DataConfig(encoding=encoding)  # refused as training refuses it, before the model loads
         decided_by = parse_threshold_options(thresholds or [])  # before the model loads
         require_min_score(min_score)
-        require_paired_fallback(min_score, fallback, decided_by, command="eval", verb="scored")
+        require_scored_fallback(min_score, fallback, decided_by)
         loaded = load_for_command(checkpoint, device, command="eval", others=[data] if data else [])
         with rows_progress() as on_batch:
             result = run_evaluation(

@@ -216,7 +216,7 @@ def predict(
             say(renamed)
         _report_prediction_stats(
             stats, model=loaded.config.model, fallback=fallback_label,
-            hint=blank_lines_hint(source, whole_file=whole_file),
+            hint=blank_lines_hint(source, whole_file=whole_file), column=source.text_column,
             sized_to_documents="model.max_length" in ((loaded.metrics or {}).get("sized") or {}),
         )  # fmt: skip
         if output is not None:
@@ -260,11 +260,14 @@ def _report_prediction_stats(
     model: ModelConfig,
     fallback: str | None = None,
     hint: str = "",
+    column: str | None = None,
     sized_to_documents: bool = False,
 ) -> None:
     """A closing note on standard error (standard output stays results only); `hint`: what to do
-    about records with no text; `sized_to_documents`: whether max_length was sized to the training
-    texts, so that a long one says they were documents."""
+    about records with no text; `column`: the text column records were read by, named where some had
+    no text in it (a teacher's 179 ungraded answers had none in the comment column training chose);
+    `sized_to_documents`: whether max_length was sized to the training texts, so that a long one says
+    they were documents."""
     if (note := stats.truncation_note(model.length, model.truncation)) is not None:
         say(note)
     if stats.without_label:
@@ -272,7 +275,10 @@ def _report_prediction_stats(
         # A submission needs a label on every row: its 0/1 column read back as floats with gaps (a
         # student's trial found --fallback by searching the README).
         given = "" if fallback is not None else " (--fallback LABEL gives them one)"
-        empty = f"{stats.without_label:,} of {stats.records:,} records had no text to read"
+        from attncli.joined_columns import columns_named
+
+        read = f" in {columns_named(column)}" if column is not None else ""
+        empty = f"{stats.without_label:,} of {stats.records:,} records had no text{read} to read"
         say(f"note: {empty} and got {got}{given}{hint}")
     elif hint and sized_to_documents and _short_lines(stats, model.length):
         # A contract copied without blank lines, given to a model of whole documents, got a label a

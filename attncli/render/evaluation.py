@@ -404,6 +404,8 @@ def render_eval(
             f"--min-score {result.min_score:g} ({rows}), else the most probable label"
         )
         parts.append(Text(said, "attn.muted"))
+    if result.min_score is not None and result.fallback is None and result.below_min_score is not None:
+        parts.append(Text(min_score_line(result), "attn.muted"))
     if result.mean_absolute_error is not None and result.within_one is not None:
         parts.append(_distance(result.mean_absolute_error, result.within_one))
     parts += [Text(one_line(note), "attn.muted") for note in result.notes]
@@ -437,3 +439,20 @@ def render_eval(
     if result.errors is not None:
         parts.append(_mistakes(result, piped=piped, width=width))
     return Group(*parts)
+
+
+def min_score_line(result: EvalResult) -> str:
+    """What predict's --min-score alone does to the rows evaluated: how many reach it and get a label,
+    how often that label is right, and how many get none (for a person to label)."""
+    assert result.min_score is not None and result.below_min_score is not None
+    reached = result.n - result.below_min_score
+    share = f" ({as_percent(reached / result.n)})" if result.n else ""
+    right = (
+        f", {as_percent(result.accuracy_at_min_score)} of them right"
+        if result.accuracy_at_min_score is not None
+        else ""
+    )
+    return (
+        f"at --min-score {result.min_score:g}, {reached:,} of {result.n:,} rows{share} get a label{right}; "
+        f"predict gives the other {result.below_min_score:,} none"
+    )
