@@ -101,8 +101,9 @@ def require_fallback_label(fallback: Any) -> None:
 def require_paired_fallback(
     min_score: float | None, fallback: Any, thresholds: Any, *, command: str, verb: str
 ) -> None:
-    """eval and inspect give every text a label: --min-score and --fallback come together there, or
-    neither (predict gives no label below --min-score alone); and neither with --threshold."""
+    """inspect shows every text with a label: --min-score and --fallback come together there, or
+    neither (predict gives no label below --min-score alone, which eval scores: `require_scored_fallback`);
+    and neither with --threshold."""
     if (min_score is None) != (fallback is None):
         raise ConfigError(
             f"--min-score and --fallback LABEL go together in {command}: the fallback label is {verb} where "
