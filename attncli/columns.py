@@ -55,6 +55,8 @@ class Columns:
     text: str
     label: str | None
     note: str | None = None
+    unread: tuple[str, ...] = ()
+    """Columns named as texts are that were passed over for `text`, found by name (said in `note`)."""
 
 
 def choose_columns(
@@ -122,6 +124,7 @@ def choose_columns(
         raise DataError("; ".join(problem for problem, _ in problems) + listing)
     assert chosen_text is not None
     note = None
+    unread_texts: list[str] = []
     if found:
         options = " and ".join(f"--{part.split()[0]}-column" for part in found)
         choose = "choose others" if len(found) > 1 else "chooses another"
@@ -156,7 +159,7 @@ def choose_columns(
             f"{in_lists[0]!r} holds lists of records, not read: {_joined_list_advice(layout, in_lists[0])}"
         )
         note = f"{note or f'{where}: using text column {chosen_text!r}'}; {unread}"
-    return Columns(text=chosen_text, label=chosen_label, note=note)
+    return Columns(text=chosen_text, label=chosen_label, note=note, unread=tuple(unread_texts))
 
 
 def _listed_texts(layout: Layout) -> list[str]:

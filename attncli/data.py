@@ -166,7 +166,7 @@ def load_splits(config: DataConfig) -> Splits:
     partial = missing_parts_note(used["train"], columns.text, where=where)
     notes += [partial] if partial else []
     left_out = rows_left_out(splits, used)
-    notes += _dropped_note(left_out, splits)
+    notes += _dropped_note(left_out, splits, columns)
     # A Hub or saved dataset's own split names (a split file's name names no other: data_folders.py).
     unused = [raw.origins[name].split for name in raw.splits if name not in ("train", "validation", "test")]
     if unused:
@@ -265,17 +265,31 @@ def rows_left_out(splits: dict[str, Split], datasets: dict[str, Any]) -> dict[st
     return counts
 
 
-def _dropped_note(left_out: dict[str, dict[str, int]], splits: dict[str, Split]) -> list[str]:
+def _dropped_note(
+    left_out: dict[str, dict[str, int]], splits: dict[str, Split], columns: Columns
+) -> list[str]:
     """The lines saying how many empty rows (every cell empty) were left out of each split, and how
-    many more data.drop_invalid left out (none: no line)."""
+    many more data.drop_invalid left out (none: no line). Rows with neither a text nor a label, where
+    the text column was chosen by name over others, say which others are not read: a teacher's
+    comments, written with each grade, were taken for the texts over the answers, validated at 100%,
+    and left every ungraded answer unread (a trial)."""
     notes = []
     if any(counts["empty"] for counts in left_out.values()):
         notes.append(f"left out {_per_split(left_out, 'empty')} whose every cell is empty (empty rows)")
     if any(counts["half_filled"] for counts in left_out.values()):
         first = next(split.first_half_filled for split in splits.values() if split.half_filled_rows)
+        unread = ""
+        if columns.unread and not any(counts["no_label"] for counts in left_out.values()):
+            others = " or ".join(repr(name) for name in columns.unread)
+            unread = (
+                f"; the text column {columns.text!r}, chosen by name, has a text only in rows with a label, "
+                "as a grader's comments would, which give the label away: if the texts are in "
+                f"{others}, name them with --text-column"
+            )
         notes.append(
             f"warning: left out {_per_split(left_out, 'half_filled')} that have other cells filled but "
-            f"neither a text nor a label (the first: {first}); fill in their text and label to train on them"
+            f"neither a text nor a label (the first: {first}); fill in their text and label to train on "
+            f"them{unread}"
         )
     if any(counts["no_label"] + counts["no_text"] for counts in left_out.values()):
         notes.append(

@@ -132,6 +132,21 @@ def test_empty_cells_of_a_text_column_chosen_by_a_word_say_how_it_was_chosen(tmp
     said = refusal(path, validation_file=str(dev))
     assert said.startswith(f"line 2 of {dev} has no text in column 'Teacher Comment'")
     assert "'Question' and 'Student Answer' are not read" in said
+    # Comments written with each grade, none on ungraded rows: those rows are left out with a warning
+    # that says the comments may give the grades away (a trial validated at 100% on them, and its
+    # ungraded answers were all unread).
+    graded = [f"Kid {n},Q,answer {n},{n % 2 if n % 3 else ''},{'good' if n % 3 else ''}" for n in range(30)]
+    path.write_text(lines("Student Name,Question,Student Answer,Score,Teacher Comment", *graded))
+    warning = next(note for note in load(path).notes if note.startswith("warning: left out 10 of "))
+    assert warning.endswith(
+        "; the text column 'Teacher Comment', chosen by name, has a text only in rows with a label, as a "
+        "grader's comments would, which give the label away: if the texts are in 'Question' or 'Student "
+        "Answer', name them with --text-column"
+    )
+    # Where some rows have a comment but no grade, the comments are not written with the grades.
+    graded[1] = "Kid 1,Q,answer 1,,fine"
+    path.write_text(lines("Student Name,Question,Student Answer,Score,Teacher Comment", *graded))
+    assert not any("give the label away" in note for note in load(path, drop_invalid=True).notes)
 
 
 def test_the_ctrl_z_that_dos_tools_end_a_file_with_is_no_text_and_no_row(tmp_path, checkpoint):
