@@ -554,7 +554,10 @@ def json_lines_if_records(
         names = (*layout.columns, *layout.paths)
         if column != trained_column and any(part in names for part in parts_of(trained_column)):
             absent = [part for part in parts_of(trained_column) if part not in names]
-            column, found = trained_column, [_first_record_lacks(source.name, absent, trained_column)]
+            column, found = (
+                trained_column,
+                [_first_record_lacks(source.name, absent, trained_column)] if absent else [],
+            )
 
     def records() -> Iterator[list[Record]]:
         index = 0

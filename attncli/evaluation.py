@@ -244,10 +244,13 @@ def _where_the_training_data_is(checkpoint: LoadedCheckpoint, source: str) -> tu
     return ()
 
 
-def _accuracy_where(rows: torch.Tensor, truth: Sequence[int], predicted: Sequence[int]) -> float | None:
+def _accuracy_where(rows: torch.Tensor, truth: Sequence[int], predicted: torch.Tensor) -> float | None:
     """How often `predicted` is right on the `rows` (a mask); None where it holds none."""
-    chosen = rows.nonzero().flatten().tolist()
-    return sum(truth[row] == predicted[row] for row in chosen) / len(chosen) if chosen else None
+    import torch
+
+    if not rows.any():
+        return None
+    return (torch.as_tensor(truth)[rows] == predicted[rows]).double().mean().item()
 
 
 def _most_confident_mistakes(
@@ -557,7 +560,7 @@ def _evaluate(
         fallback=names[fallback] if fallback is not None else None,
         fallback_rows=fallback_rows,
         below_min_score=None if below is None else int(below.sum()),
-        accuracy_at_min_score=None if below is None else _accuracy_where(~below, truth, most_probable),
+        accuracy_at_min_score=None if below is None else _accuracy_where(~below, truth, top.indices),
         top_k_accuracy={} if top_k is None else {top_k: top_k_accuracy(probabilities, truth, top_k)},
         notes=(
             *moved,

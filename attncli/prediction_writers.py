@@ -275,6 +275,7 @@ class CsvWriter:
         written_columns: Sequence[str] | None = None,
         top_k: int = 0,
         label_column: str | None = None,
+        text_columns: Sequence[str] = (),
     ) -> None:
         self.input_columns = list(input_columns) or ["index", "text"]
         self.labels, self.ranks = len(label_names), range(2, min(top_k, len(label_names)) + 1)
@@ -293,7 +294,11 @@ class CsvWriter:
             for column in self.input_columns
             if label_column and name_key(column) == name_key(label_column)
         ]
-        self.truth_column = trained[0] if trained else detected_label_column(self.input_columns)
+        # The model's text columns are none: a translation memory's `target`, the translation read
+        # with its source, was said to "may hold true labels" (a localisation trial).
+        texts = {name_key(column) for column in text_columns}
+        others = [column for column in self.input_columns if name_key(column) not in texts]
+        self.truth_column = trained[0] if trained else detected_label_column(others)
         if self.truth_column is not None:
             taken.add("label")
         self.earlier_prediction = _laid_out_as_added(self.input_columns)
@@ -422,6 +427,7 @@ class ParquetWriter(CsvWriter):
         label_names: Sequence[str],
         top_k: int = 0,
         label_column: str | None = None,
+        text_columns: Sequence[str] = (),
     ) -> None:
         super().__init__(
             stream,
@@ -429,6 +435,7 @@ class ParquetWriter(CsvWriter):
             label_names=label_names,
             top_k=top_k,
             label_column=label_column,
+            text_columns=text_columns,
         )
         self.values: dict[str, list[Any]] = {column: [] for column in [*self.input_columns, *self.added]}
         # The added columns' types, given: a column of no values (no record with a reason) was of

@@ -259,6 +259,26 @@ def from_file(
     return source
 
 
+# XML documents of texts: a translation memory's exports (XLIFF, TMX), .NET's and Android's string
+# resources; and any file that opens with an XML declaration.
+XML_SUFFIXES = (".xml", ".xliff", ".xlf", ".sdlxliff", ".tmx", ".resx")
+XML_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml[\s?]")
+
+
+def _require_no_xml(path: Path, suffix: str) -> None:
+    """Refuse an XML document given as plain text: each line of an XLIFF export, declaration and tags
+    included, got a label, exit 0, where train and eval refuse the file (a localisation trial)."""
+    with path.open("rb") as file:
+        head = file.read(256)
+    opens_tag = head.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"<")  # not a text file so named
+    if (suffix in XML_SUFFIXES and opens_tag) or XML_DECLARATION.match(head):
+        raise DataError(
+            f"--file {path} is an XML document, which would be read a line at a time, tags and all; export "
+            "its texts to a csv, tsv or jsonl file (an XLIFF's or TMX's units a row each, their source and "
+            "target each a column) and pass that"
+        )
+
+
 def _file_records(
     path: Path,
     encoding: str,
@@ -291,6 +311,8 @@ def _file_records(
             )
     else:  # a pipe is read once: what these checks read first would be lost to it
         require_readable(path, encoding)
+        if suffix not in FILE_BUILDERS:
+            _require_no_xml(path, suffix)
     if is_pipe(path):
         # Read as it arrives, as standard input is: `--file <(tail -f log)` printed nothing until
         # 2,048 lines had come, or the input ended. JSON lines are told by their first line.

@@ -49,3 +49,23 @@ def test_a_best_epoch_is_left_unrefitted_only_where_its_accuracy_and_its_loss_sh
     assert not nothing_to_refit([50, 50], 15, best(0.56, 0.60))  # its probabilities learnt something
     assert not nothing_to_refit([50, 50], 15, best(0.7, 0.9))  # two rows above chance
     assert not nothing_to_refit([], 15, best(0.5, 0.7)) and not nothing_to_refit([50, 50], 0, best(0.5, 0.7))
+
+
+def test_a_best_epoch_no_better_than_the_label_shares_in_loss_and_within_noise_learnt_nothing():
+    """A researcher's negated sentences, best at 53.3% of 150 validation rows against 51.6% for the
+    commonest label (1.5 rows above the old margin of one row), at a loss of 0.698 against 0.693 for
+    answering the shares, got no warning, and went into a results table as attn's score. Within two
+    standard errors of chance, a loss no better than the shares' is learning nothing; a better loss,
+    or a score beyond the noise, is not."""
+    from attncli.history import learnt_nothing, nothing_to_refit
+
+    def best(accuracy, loss):
+        return EpochRecord(1, 0.5, loss, accuracy, accuracy, 1.0, 100.0)
+
+    shares = [516, 484]  # ln 2 less a little: 0.6929
+    assert learnt_nothing(shares, 150, best(0.533, 0.6977))
+    assert not learnt_nothing(shares, 150, best(0.533, 0.66))  # its probabilities learnt something
+    assert not learnt_nothing(shares, 150, best(0.62, 0.70))  # 10 points above: beyond two errors (8.2)
+    assert learnt_nothing(shares, 150, best(0.5, 0.60))  # within a row, whatever its loss
+    # The refit is left out only at chance within a row, as before.
+    assert not nothing_to_refit(shares, 150, best(0.533, 0.6977))

@@ -94,6 +94,16 @@ def test_the_predicted_label_is_named_apart_beside_the_column_the_model_was_trai
         io.StringIO(), input_columns=["Response", "Notes"], label_names=["a"], label_column="Code"
     )
     assert other.added[:2] == ["label", "score"]
+    # One of the model's text columns is no column of true labels: a translation memory's `target`
+    # (the translation, read with its source) was said to "may hold true labels" (a trial).
+    columns = ["key", "source_en", "target", "locale"]
+    memory = CsvWriter(io.StringIO(), input_columns=columns, label_names=["ok"], label_column="issue")
+    assert memory.added[:2] == ["attn_label", "score"]
+    read = CsvWriter(
+        io.StringIO(), input_columns=columns, label_names=["ok"], label_column="issue",
+        text_columns=["source_en", "Target"],
+    )  # fmt: skip
+    assert read.added[:2] == ["label", "score"] and read.renamed_label_note() is None
 
 
 def test_csv_output_adds_label_score_and_probabilities_to_the_input_columns():

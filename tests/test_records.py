@@ -809,3 +809,24 @@ def test_an_mbox_mailbox_is_refused_with_how_to_split_it(tmp_path):
     one = tmp_path / "0001.eml"
     one.write_bytes(path.read_bytes().split(b"\nFrom ")[0] + b"\n")
     assert len(_records(from_file(one))) > 1  # read as lines here; predict reads a .eml whole
+
+
+def test_an_xml_document_is_refused_rather_than_read_a_line_at_a_time(tmp_path):
+    """An XLIFF export given to predict --file had each line labelled, its declaration and tags
+    included, exit 0, where train and eval refuse it (a localisation trial): by its suffix, or by
+    the declaration it opens with under any other name; a text file that merely holds a tag is read."""
+    xliff = '<?xml version="1.0" encoding="UTF-8"?>\n<xliff version="1.2"><file>\n<trans-unit id="a"/>\n'
+    for name in ("export.xliff", "export.XLF", "memory.tmx", "export.txt", "strings"):
+        (tmp_path / name).write_text(xliff if name != "export.txt" else "\ufeff" + xliff)
+        with pytest.raises(DataError, match="is an XML document, which would be read a line at a time"):
+            from_file(tmp_path / name)
+    (tmp_path / "units.xlf").write_text('\ufeff\n  <xliff version="1.2">\n')  # no declaration: its tag
+    with pytest.raises(DataError, match="is an XML document"):
+        from_file(tmp_path / "units.xlf")
+    (tmp_path / "lines.xml").write_text("a text named .xml\n")  # what it holds, not its name, decides
+    assert [record.text for record in _records(from_file(tmp_path / "lines.xml"))] == ["a text named .xml"]
+    (tmp_path / "notes.txt").write_text("<b>bold</b> text\n<?xml is no declaration here\n")
+    assert [record.text for record in _records(from_file(tmp_path / "notes.txt"))] == [
+        "<b>bold</b> text",
+        "<?xml is no declaration here",
+    ]

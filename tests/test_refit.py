@@ -767,13 +767,16 @@ def test_a_refit_that_fits_its_own_rows_worse_is_set_aside(tmp_path, monkeypatch
     kept = train(_config(tmp_path, "train.refit_epochs=2"), output=tmp_path / "kept")
     record = kept.metrics.refit
     assert record is not None and record["accuracy_after"] >= record["accuracy_before"] > 0.5
+    assert 0 < record["macro_f1_before"] <= 1 and 0 < record["macro_f1_after"] <= 1
     assert _metrics(tmp_path / "kept" / "best")["refit"]["accuracy_after"] == record["accuracy_after"]
     # A rate a hundred times training's throws the model far from where validation chose it.
     monkeypatch.setattr(attncli.refit, "REFIT_LR_SHARE", 100.0)
     reporter = StageRecorder()
     result = train(_config(tmp_path, "train.refit_epochs=2"), output=tmp_path / "run", reporter=reporter)  # type: ignore[arg-type]
     note = next(line for line in reporter.lines if line.startswith("note: no refit:"))
-    fell = re.search(r"less accurate on the texts it trained on \((\d+\.\d)% against (\d+\.\d)%\)", note)
+    fell = re.search(
+        r"less fitted to the texts it trained on \(accuracy (\d+\.\d)% against (\d+\.\d)%\)", note
+    )
     assert fell is not None and float(fell[1]) < float(fell[2]), note
     assert f"holds epoch {plain.best_epoch} as training chose it, without the refit" in note
     assert result.metrics.refit is None

@@ -1168,7 +1168,10 @@ def test_a_best_epoch_at_chance_is_warned_of_with_word_order_as_a_cause_where_it
         return SimpleNamespace(
             info=SimpleNamespace(label_counts=list(counts), validation_size=200),
             best=SimpleNamespace(
-                validation_accuracy=accuracy, validation_macro_f1=macro_f1, missed_labels=missed
+                validation_accuracy=accuracy,
+                validation_macro_f1=macro_f1,
+                missed_labels=missed,
+                validation_loss=0.0,
             ),
             config=SimpleNamespace(
                 model=SimpleNamespace(num_layers=layers),

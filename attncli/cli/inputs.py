@@ -562,10 +562,11 @@ def _held_until_some_text(
     which a pipeline took for success, and later, refused at the end, still sent 200 null results
     down `... | attn predict RUN --json | jq` (a nightly job's trial). Refused once the input ends, or
     HELD_WITHOUT_TEXT records have come, with none; handed on together, and from then on as they
-    come, once one has. A record that holds the column as a text, blank or empty (JSON's `""`; a
-    csv's empty cell is missing), shows the column is right, and is handed on too: a helpdesk's
-    ticket with an empty subject and body, alone on standard input, was refused, and first in a
-    stream was held until the next ticket came (a support lead's trial). Plain text (`column` None)
+    come, once one has. An input whose every record holds the column as a text, blank or empty
+    (JSON's `""`; a csv's empty cell is missing), is handed on at its end rather than refused: a
+    helpdesk's ticket with an empty subject and body, alone on standard input, was refused, one
+    process a ticket (a support lead's trial); one record with no such text among them still
+    refuses them all, as a wrong column would give them. Plain text (`column` None)
     is handed on as it comes: a blank line is a record of its own. A stream (`streaming`) says once
     that it holds them, where a person watching would see nothing; a record that does not read hands
     the held ones on before its error."""
@@ -586,7 +587,7 @@ def _held_until_some_text(
         if held is None or column is None:
             yield chunk
             continue
-        if any(record.text is not None for record in chunk):
+        if any(record.has_text for record in chunk):
             yield from [*held, chunk]
             held = None
             continue
@@ -599,7 +600,9 @@ def _held_until_some_text(
         count += len(chunk)
         if count >= HELD_WITHOUT_TEXT:
             raise DataError(f"the first {count:,} records of {name} have no text in {named}; {remedy}")
-    if held:
+    if held and all(record.text is not None for chunk in held for record in chunk):
+        yield from held  # each holds the column, empty: that is what they say, not a wrong column
+    elif held:
         raise DataError(f"no record of {name} has a text in {named} ({count:,} read); {remedy}")
 
 

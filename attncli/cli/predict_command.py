@@ -116,6 +116,7 @@ def predict(
 
     def action() -> None:
         from attncli.atomic_files import atomic_output, check_output_file
+        from attncli.joined_columns import parts_of
         from attncli.output import choose_format
         from attncli.prediction import PredictionStats, predict_stream, require_min_score
         from attncli.prediction_writers import CsvWriter, JsonArrayWriter, JsonLinesWriter, ParquetWriter
@@ -180,6 +181,7 @@ def predict(
                 parquet_writer = ParquetWriter(
                     stream, input_columns=source.columns, label_names=loaded.label_names,
                     top_k=top_k if top_k_given else 0, label_column=loaded.config.data.label_column,
+                    text_columns=parts_of(source.text_column) if source.text_column else (),
                 )  # fmt: skip
                 for predictions in chunks:
                     parquet_writer.write(predictions)
@@ -199,6 +201,7 @@ def predict(
                         written_columns=source.written_columns,
                         top_k=top_k if top_k_given else 0,  # else the columns stay as they were
                         label_column=loaded.config.data.label_column,
+                        text_columns=parts_of(source.text_column) if source.text_column else (),
                     )  # fmt: skip
                     for predictions in chunks:
                         csv_writer.write(predictions)

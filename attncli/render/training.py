@@ -174,8 +174,9 @@ def long_refit_warning(result: TrainResult) -> str | None:
 
 def no_learning_warning(result: TrainResult) -> str | None:
     """The warning where the best epoch scored no more than a validation row above always answering
-    the commonest training label, in accuracy and in macro-F1: the model learnt nothing it could
-    show. Where the model has no self-attention layer and trained adversarially, word order may be
+    the commonest training label, in accuracy and in macro-F1, or no more than chance's noise above
+    it at a loss no better than the label shares' (`learnt_nothing`): the model learnt nothing it
+    could show. Where the model has no self-attention layer and trained adversarially, word order may be
     what it could not learn: on a task where it decides the label, that held such a model at chance
     (48.8% against 99% without)."""
     counts, best = result.info.label_counts, result.best
@@ -199,9 +200,15 @@ def no_learning_warning(result: TrainResult) -> str | None:
             "turn adversarial training off (--set train.adversarial=0), which keeps a model without one "
             f"from learning order; else {remedy}"
         )
+    rows = result.info.validation_size
+    within = (
+        "within a row of"
+        if best.validation_accuracy <= commonest + 1 / max(rows, 1)
+        else "at a validation loss no better than answering the label shares, and within chance's noise of"
+    )
     return (
-        f"warning: the best epoch scored {best.validation_accuracy:.1%} on validation, within a row of "
-        f"the commonest training label's share ({commonest:.1%} of the training rows, about what always "
+        f"warning: the best epoch scored {best.validation_accuracy:.1%} on validation, {within} the "
+        f"commonest training label's share ({commonest:.1%} of the training rows, about what always "
         f"answering it scores): the model learnt nothing it could show; {remedy}"
     )
 
