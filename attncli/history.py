@@ -229,9 +229,14 @@ def learnt_nothing(label_counts: list[int], validation_rows: int, best: EpochRec
         return False
     if _at_chance(label_counts, best, margin=1 / validation_rows):
         return True
-    commonest = max(label_counts) / sum(label_counts)
-    noise = 2 * math.sqrt(commonest * (1 - commonest) / validation_rows)
+    noise = two_standard_errors(max(label_counts) / sum(label_counts), validation_rows)
     return best.validation_loss >= _shares_loss(label_counts) and _at_chance(label_counts, best, margin=noise)
+
+
+def two_standard_errors(share: float, rows: int) -> float:
+    """How far a share of `rows` rows (an accuracy) may move by chance alone: two standard errors."""
+    share = min(max(share, 0.0), 1.0)
+    return 2 * math.sqrt(share * (1 - share) / max(rows, 1))
 
 
 def _at_chance(label_counts: list[int], best: EpochRecord, *, margin: float) -> bool:

@@ -9,8 +9,8 @@ train.lr to 0, adversarial training and the outlier texts as in training) took t
 from 83.2% to 83.9% of mean test accuracy over 12 seeds, ahead on 11 and behind on one, for about a
 second (docs/short_texts.md). The held-out rows are trained on afterwards, so best/ keeps the best epoch's
 validation scores and temperature, measured before the refit: they describe the model early
-stopping chose, which the refit starts from. A refit that leaves the model less accurate on the rows
-it trained on is set aside, and best/ keeps the epoch early stopping chose."""
+stopping chose, which the refit starts from. A refit that leaves the model less fitted to the rows it
+trained on (beyond chance's noise) is set aside, and best/ keeps the epoch early stopping chose."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from attncli.device import counting_device
 from attncli.errors import CheckpointError, TrainingError, TrainingInterrupted
 from attncli.fit import LOG_EVERY, shard_loss_scale, summed_over_processes, train_step
 from attncli.fresh_state import fresh_optimizer
-from attncli.history import TrainingMetrics, nothing_to_refit, refit_due
+from attncli.history import TrainingMetrics, nothing_to_refit, refit_due, two_standard_errors
 from attncli.prepare import Prepared
 from attncli.reporter import Reporter
 from attncli.resuming import without_refit, work_left
@@ -282,8 +282,7 @@ def _fit_to_its_rows(state: TrainState, every_row: Prepared) -> tuple[float, flo
 def _noise(score: float, rows: int) -> float:
     """How far a score of `rows` rows may fall by chance alone: two standard errors, at least a row (a
     refit of the headlines gained 0.06 to 0.4 points on its 1,781 rows; a teacher's lost 3 to 21)."""
-    share = min(max(score, 0.0), 1.0)
-    return max(1 / max(rows, 1), 2 * math.sqrt(share * (1 - share) / max(rows, 1)))
+    return max(1 / max(rows, 1), two_standard_errors(score, rows))
 
 
 def _say_refit_epochs(prepared: Prepared, epochs: int) -> None:
