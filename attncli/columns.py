@@ -308,6 +308,7 @@ def _choose(
             if role.name == "label" and name.startswith("attn_label") and written_by_predict(name)
         ]
         passed = f"; {predicted[0]!r} holds attn predict's predictions, not true labels" if predicted else ""
+        passed += _trained_columns_lacked(layout, role) if role.name == "text" else ""
         problems.append(
             (f"no {role.name} column found (pass --{role.name}-column to name one){passed}", True)
         )
@@ -344,6 +345,24 @@ def _choose(
     if not exact or over:
         found.append(f"{role.name} column {detected!r}{trained}{over}")
     return detected
+
+
+def _trained_columns_lacked(layout: Layout, role: Role) -> str:
+    """Which of the text columns the model was trained on the data lacks, said beside "no text column
+    found": a translation memory's export without its `locale` was told only its columns, not that
+    the model joins `source_en,target,locale` (a localisation trial)."""
+    if not role.trained:
+        return ""
+    spec = role.trained[0]
+    here = {name_key(name) for name in (*layout.columns, *layout.paths)}
+    lacked = [part for part in parts_of(spec) if name_key(part) not in here]
+    if not lacked:
+        return ""
+    missing = " and ".join(repr(part) for part in lacked)
+    if SEPARATOR in spec:
+        verb = "is" if len(lacked) == 1 else "are"
+        return f"; the model was trained on the columns {spec!r} joined, and {missing} {verb} not here"
+    return f"; the model was trained on column {spec!r}, which is not here"
 
 
 def _kind_problem(layout: Layout, role: str, name: str) -> str | None:

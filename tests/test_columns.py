@@ -301,3 +301,22 @@ def test_a_text_column_chosen_by_a_word_names_the_others_a_word_could_choose():
     assert "'Answer 1' and 'answer_2' are not read" in str(
         choose_columns(numbered, where="d", text=None, label=None).note
     )
+
+
+def test_no_text_column_found_names_the_trained_columns_the_data_lacks():
+    """A translation memory's export without its `locale` was told only its own columns, not that the
+    model joins `source_en,target,locale` (a localisation trial)."""
+    layout = Layout(columns=("key", "source_en", "target"))
+    with pytest.raises(DataError) as joined:
+        choose_columns(
+            layout, where="x", text=None, with_label=False, text_first=("source_en,target,locale",)
+        )
+    assert str(joined.value) == (
+        "no text column found (pass --text-column to name one); the model was trained on the columns "
+        "'source_en,target,locale' joined, and 'locale' is not here; x has columns 'key', 'source_en', "
+        "'target'"
+    )
+    with pytest.raises(DataError, match="the model was trained on column 'Body', which is not here; x has"):
+        choose_columns(
+            Layout(columns=("key", "n")), where="x", text=None, with_label=False, text_first=("Body",)
+        )
