@@ -75,6 +75,8 @@ def test_the_values_of_a_trained_run(trained):
     assert (training.train_size, training.validation_size) == (270, 30)
     assert (training.device, training.precision) == ("cpu", trained.metrics.precision)
     assert training.threads == trained.metrics.threads and training.threads
+    carved = ", carved out of the training data" if training.validation_digest else ""
+    assert carved  # the easy folder has no validation split: 30 rows were carved
     assert "270 to train on (food: 90, sport: 90, tech: 90); 30 for validation" in text
     threads = f"{training.threads} torch thread{'s' * (training.threads != 1)}"
     assert f"on cpu in {trained.metrics.precision}, {threads}" in text
@@ -82,7 +84,12 @@ def test_the_values_of_a_trained_run(trained):
     from attncli.render.info import _texts_text
 
     many = dataclasses.replace(training, label_counts={f"l{index}": 1 for index in range(25)})
-    assert (_texts_text(many) or "").endswith("l19: 1 and 5 labels more); 30 for validation")
+    assert (
+        _texts_text(training) == f"270 to train on (food: 90, sport: 90, tech: 90); 30 for validation{carved}"
+    )
+    assert (_texts_text(many) or "").endswith(f"l19: 1 and 5 labels more); 30 for validation{carved}")
+    given = dataclasses.replace(training, validation_digest=None)  # the data's own split, or a file
+    assert (_texts_text(given) or "").endswith("; 30 for validation")
     shown = info.to_json()["training"]
     assert (shown["train_size"], shown["device"], shown["precision"]) == (
         270,

@@ -162,8 +162,12 @@ def _texts_text(training: TrainingInfo) -> str | None:
     shown = ", ".join(f"{_label(name)}: {count:,}" for name, count in counts[:LISTED_COUNTS])
     more = f" and {len(counts) - LISTED_COUNTS:,} labels more" if len(counts) > LISTED_COUNTS else ""
     by_label = f" ({shown}{more})" if counts else ""
+    # Carved or the data's own (a researcher could not tell which, to give baselines the same rows).
+    carved = ", carved out of the training data" if getattr(training, "validation_digest", None) else ""
     held_out = (
-        f"; {training.validation_size:,} for validation" if training.validation_size is not None else ""
+        f"; {training.validation_size:,} for validation{carved}"
+        if training.validation_size is not None
+        else ""
     )
     return f"{training.train_size:,} to train on{by_label}{held_out}"
 
