@@ -67,13 +67,18 @@ def _require_labels_not_texts(
     )
 
 
-def _labels_like_texts_warning(train: Split, columns: Columns, where: str, layout: Any) -> list[str]:
+def _labels_like_texts_warning(
+    train: Split, label_names: list[str], columns: Columns, where: str, layout: Any
+) -> list[str]:
     """A warning where the labels average fewer than four rows each (past MOST_LABELS_UNCHECKED): a
     translation memory's `target`, taken for the labels by its name beside `--text-column source_en`,
     trained 471 classes of 1,166 rows without a word of the column (a localisation trial); past half
     the rows, labels that read as texts are refused (`_require_labels_not_texts`)."""
+    most = max(MOST_LABELS_UNCHECKED, len(train) / 4)
+    if len(label_names) <= most:
+        return []  # the labels read are at least those present: no pass over the rows
     labels = len(set(train.labels))
-    if labels <= max(MOST_LABELS_UNCHECKED, len(train) / 4):
+    if labels <= most:
         return []
     return [
         f"warning: label column {columns.label!r} has {labels:,} distinct values in {len(train):,} rows "
@@ -178,7 +183,7 @@ def load_splits(config: DataConfig) -> Splits:
     layout = layout_of_schema(train.data.schema)
     _require_labels_not_texts(splits["train"], label_names, columns, feature, where, layout)
     notes = [*raw.notes, *([columns.note] if columns.note else []), *label_notes, *case_notes]
-    notes += _labels_like_texts_warning(splits["train"], columns, where, layout)
+    notes += _labels_like_texts_warning(splits["train"], label_names, columns, where, layout)
     partial = missing_parts_note(used["train"], columns.text, where=where)
     notes += [partial] if partial else []
     left_out = rows_left_out(splits, used)

@@ -227,10 +227,10 @@ def learnt_nothing(label_counts: list[int], validation_rows: int, best: EpochRec
     0.693 for the shares, were not warned of, and went into a results table as attn's score."""
     if not label_counts or not sum(label_counts) or not validation_rows:
         return False
-    if _at_chance(label_counts, best, margin=1 / validation_rows):
+    if at_chance(label_counts, best, margin=1 / validation_rows):
         return True
     noise = two_standard_errors(max(label_counts) / sum(label_counts), validation_rows)
-    return best.validation_loss >= _shares_loss(label_counts) and _at_chance(label_counts, best, margin=noise)
+    return best.validation_loss >= _shares_loss(label_counts) and at_chance(label_counts, best, margin=noise)
 
 
 def two_standard_errors(share: float, rows: int) -> float:
@@ -239,9 +239,9 @@ def two_standard_errors(share: float, rows: int) -> float:
     return 2 * math.sqrt(share * (1 - share) / max(rows, 1))
 
 
-def _at_chance(label_counts: list[int], best: EpochRecord, *, margin: float) -> bool:
+def at_chance(label_counts: list[int], best: EpochRecord, *, margin: float) -> bool:
     """Whether the best epoch scored no more than `margin` above always answering the commonest
-    training label, in accuracy and in macro-F1."""
+    training label, in accuracy and in macro-F1 (a validation row: `learnt_nothing`'s first rule)."""
     commonest = max(label_counts) / sum(label_counts)
     # What answering the commonest label, or guessing, scores: its macro-F1 is that label's F1 (2p /
     # (1 + p)) over the labels, a guess's about one over them.
@@ -269,7 +269,7 @@ def nothing_to_refit(label_counts: list[int], validation_rows: int, best: EpochR
     if (
         not sum(label_counts)
         or not validation_rows
-        or not _at_chance(label_counts, best, margin=1 / validation_rows)
+        or not at_chance(label_counts, best, margin=1 / validation_rows)
     ):
         return False
     return best.validation_loss >= PRIOR_LOSS_SHARE * _shares_loss(label_counts)

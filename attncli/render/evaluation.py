@@ -404,7 +404,7 @@ def render_eval(
             f"--min-score {result.min_score:g} ({rows}), else the most probable label"
         )
         parts.append(Text(said, "attn.muted"))
-    if result.min_score is not None and result.fallback is None and result.below_min_score is not None:
+    if result.fallback is None and result.below_min_score is not None:  # --min-score alone
         parts.append(Text(min_score_line(result), "attn.muted"))
     if result.mean_absolute_error is not None and result.within_one is not None:
         parts.append(_distance(result.mean_absolute_error, result.within_one))

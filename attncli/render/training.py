@@ -12,7 +12,7 @@ from rich.text import Text
 
 from attncli.calibration import calibration_state
 from attncli.data_warnings import SMALL_VALIDATION
-from attncli.history import learnt_nothing
+from attncli.history import at_chance, learnt_nothing
 from attncli.labels import label_list
 from attncli.render.text import WrappingTable, as_percent, refit_description
 from attncli.streams import one_line
@@ -200,10 +200,9 @@ def no_learning_warning(result: TrainResult) -> str | None:
             "turn adversarial training off (--set train.adversarial=0), which keeps a model without one "
             f"from learning order; else {remedy}"
         )
-    rows = result.info.validation_size
     within = (
         "within a row of"
-        if best.validation_accuracy <= commonest + 1 / max(rows, 1)
+        if at_chance(counts, best, margin=1 / result.info.validation_size)
         else "at a validation loss no better than answering the label shares, and within chance's noise of"
     )
     return (
