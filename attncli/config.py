@@ -123,6 +123,10 @@ class TokenizerConfig:
     """Read HTML left in scraped text as what it shows: each tag (`<br />`, `<i>`) as a space, each
     common character reference (`&amp;`, `&#39;`, `&nbsp;`) as its character; the heatmap still
     shows the text as written. Off by default, since markup can tell texts apart (a spam filter's)."""
+    split_ideographs: bool | None = None
+    """Read each CJK ideograph as a word of its own, as BERT does, so that a tokenizer learns no piece
+    of two or more (empty: true for word and wordpiece, whose words would otherwise be whole Chinese
+    sentences; false for bpe and unigram, which learn pieces such as 不错 and 喜欢 above the characters)."""
     path: str | None = None
     """An existing tokenizer.json to use instead of training one."""
 

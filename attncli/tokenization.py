@@ -3,6 +3,8 @@ character span for `attn inspect` (`encode`), and ids packed end to end for trai
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 import unicodedata
 from array import array
@@ -91,26 +93,26 @@ def _truncated(
     A text over LONG_TEXT characters is encoded in pieces cut at word breaks: its head (and, where
     its end is read, its tail) is encoded, and the rest only counted. A whole 21 MB line took 1.6 GB
     (tokenizers keeps tens of bytes of alignment a character) to give the model its first few hundred
-    tokens. The count is exact for a tokenizer that splits words at whitespace and CJK ideographs
-    (attn's own) where the cuts find them; a tokenizer that marks a text's start (a prepended "▁"),
-    or joins ideographs into words, or a cut in a run of 65,536 characters without a break, may count
-    a token more or less a piece.
+    tokens. The count is exact for a tokenizer that splits words at whitespace and punctuation (and
+    at CJK ideographs, where it splits them: attn's own) where the cuts find them; a tokenizer that
+    marks a text's start (a prepended "▁"), or a cut in a run of ideographs read whole or of 65,536
+    characters without a break, may count a token more or less a piece.
     """
     fallback, pad_id = fallback_id_of(tokenizer), pad_id_of(tokenizer)
     reader = ascii_reader(tokenizer)
     head_kept, tail_kept = kept_ends(max_length, truncation)
-    references = reads_references(tokenizer)
+    references, splits = reads_references(tokenizer), _splits_ideographs(tokenizer)
     for batch in batched(texts, 4096):
         batch = [readable_text(text) for text in batch]
         if references:  # each character reference as its character, and filler: the same offsets
             batch = [read_references(text) for text in batch]
-        heads = [_head(text, max_length) for text in batch]
+        heads = [_head(text, max_length, splits=splits) for text in batch]
         for text, head, encoding in zip(
             batch, heads, _encodings(tokenizer, reader, heads, offsets=offsets), strict=True
         ):
             pieces, length = _pieces(
                 tokenizer, reader, text, head, encoding, max_length=max_length, tail_kept=tail_kept,
-                offsets=offsets,
+                offsets=offsets, splits=splits,
             )  # fmt: skip
             ends = (head_kept, tail_kept) if length > max_length else (length, 0)
             ids, spans, words = _kept(pieces, *ends, offsets=offsets)
@@ -129,6 +131,7 @@ def _pieces(
     max_length: int,
     tail_kept: int,
     offsets: bool,
+    splits: bool,
 ) -> tuple[list[tuple[int, Encoding]], int]:
     """The encoded pieces of `text` the kept tokens come from, each with the character it starts at,
     and the text's length in tokens: the whole text's encoding, or for a long text its head's (and
@@ -137,12 +140,13 @@ def _pieces(
         return [(0, encoding)], len(encoding.ids)
     if len(encoding.ids) >= max_length:  # else characters the normaliser drops filled the head
         if not tail_kept:
-            return [(0, encoding)], len(encoding.ids) + _token_count(tokenizer, reader, text, start=len(head))
-        tail_start = _tail_start(text, max_length)
+            rest = _token_count(tokenizer, reader, text, start=len(head), splits=splits)
+            return [(0, encoding)], len(encoding.ids) + rest
+        tail_start = _tail_start(text, max_length, splits=splits)
         if tail_start > len(head):
             tail = _encodings(tokenizer, reader, [text[tail_start:]], offsets=offsets)[0]
             if len(tail.ids) >= tail_kept:
-                middle = _token_count(tokenizer, reader, text, start=len(head), end=tail_start)
+                middle = _token_count(tokenizer, reader, text, start=len(head), end=tail_start, splits=splits)
                 return [(0, encoding), (tail_start, tail)], len(encoding.ids) + middle + len(tail.ids)
     encoding = _encodings(tokenizer, reader, [text], offsets=offsets)[0]
     return [(0, encoding)], len(encoding.ids)
@@ -177,54 +181,93 @@ def _kept(
 LONG_TEXT = 1 << 16
 # Pieces encoded together (in parallel), which bounds the memory they take (about 70 MB).
 PIECES_AT_ONCE = 16
-# A word break: whitespace, or the start of a CJK ideograph, each of which attn's normaliser makes
-# a word of its own (BertNormalizer's ranges): Chinese or Japanese without spaces was read whole,
-# 20 MB of it in 52 s and 7.5 GB to give the model its first 32 tokens (a service's trial).
-_WORD_BREAK = re.compile(
-    "\\s|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df\U0002a700-\U0002ceaf"
-    "\U0002f800-\U0002fa1f]"
+# The CJK ideographs that attn's normaliser makes words of their own (BertNormalizer's ranges), for
+# word and WordPiece tokenizers: Chinese or Japanese without spaces was read whole, 20 MB of it in
+# 52 s and 7.5 GB to give the model its first 32 tokens (a service's trial).
+_IDEOGRAPH = re.compile(
+    "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df\U0002a700-\U0002ceaf\U0002f800-\U0002fa1f]"
 )
 
 
-def _piece_end(text: str, start: int, size: int) -> tuple[int, bool]:
+@functools.cache
+def _word_breaks(splits_ideographs: bool) -> re.Pattern[str]:
+    """What a piece may end before without parting a word: whitespace, a punctuation mark (the
+    pre-tokenizer makes each a word of its own: Unicode's P categories and ASCII's symbols, as
+    BertPreTokenizer), and an ideograph where the tokenizer splits them."""
+    marks = "".join(
+        re.escape(chr(code))
+        for code in range(0x10000)
+        if unicodedata.category(chr(code)).startswith("P") or (code < 128 and not chr(code).isalnum())
+    )
+    ideographs = _IDEOGRAPH.pattern[1:-1] if splits_ideographs else ""
+    return re.compile(f"\\s|[{marks}{ideographs}]")
+
+
+def _splits_ideographs(tokenizer: Tokenizer) -> bool:
+    """Whether `tokenizer`'s normaliser makes each CJK ideograph a word of its own (attn's word and
+    WordPiece tokenizers; its BPE and unigram ones read runs of them whole, since 2026-12-08)."""
+    if tokenizer.normalizer is None:
+        return False
+    state = json.loads(tokenizer.normalizer.__getstate__())
+    steps = state.get("normalizers") or [] if state.get("type") == "Sequence" else [state]
+    return any(step.get("type") == "BertNormalizer" and step.get("handle_chinese_chars") for step in steps)
+
+
+def _piece_end(text: str, start: int, size: int, *, splits: bool) -> tuple[int, bool]:
     """Where a piece of `text` that begins at `start` ends, and whether there is a word break: at the
-    first whitespace or CJK ideograph from `size` characters on (within 1,024 more), else at the last
-    whitespace before it, else (a run of `size` characters without either) at `size`, within a word."""
+    first whitespace, punctuation mark or (where the tokenizer `splits` them) CJK ideograph from `size`
+    characters on (within 1,024 more), else at the last whitespace before it, else, in a run of
+    ideographs a tokenizer reads whole, before one of them all the same (which may part a piece of
+    the count, far past the tokens the model reads, rather than encode megabytes whole), else (a run
+    of `size` characters without any of them) at `size`, within a word."""
     if len(text) - start <= size:
         return len(text), True
-    found = _WORD_BREAK.search(text, start + size, start + size + 1024)
+    window = (start + size, start + size + 1024)
+    found = _word_breaks(splits).search(text, *window)
     if found is not None:
         return found.start(), True
     before = max(text.rfind(space, start, start + size) for space in " \n\t\r")
-    return (before, True) if before > start else (start + size, False)
+    if before > start:
+        return before, True
+    found = None if splits else _IDEOGRAPH.search(text, *window)
+    return (found.start(), True) if found is not None else (start + size, False)
 
 
-def _head(text: str, max_length: int) -> str:
+def _head(text: str, max_length: int, *, splits: bool) -> str:
     """The text itself, or the first piece of a long one: far more characters than `max_length`
-    tokens take, ended at a word break (whitespace, or before a CJK ideograph). A text with neither
-    there (a blob of hex, say) is read whole: a cut inside a word would change its tokens."""
-    end, at_break = _piece_end(text, 0, max(LONG_TEXT, 128 * max_length))
+    tokens take, ended at a word break (`_piece_end`). A text with none there (a blob of hex, say) is
+    read whole: a cut inside a word would change its tokens."""
+    end, at_break = _piece_end(text, 0, max(LONG_TEXT, 128 * max_length), splits=splits)
     return text[:end] if at_break else text
 
 
-def _tail_start(text: str, max_length: int) -> int:
+def _tail_start(text: str, max_length: int, *, splits: bool) -> int:
     """Where the last piece of a long text begins: as many characters from its end as `_head` takes
-    from its start, at a word break (the first one after that point), or 0 where there is none."""
+    from its start, at a word break (the first one after that point; in a run of ideographs read
+    whole, before one of them), or 0 where there is none."""
     size = max(LONG_TEXT, 128 * max_length)
     if len(text) <= size:
         return 0
-    found = _WORD_BREAK.search(text, len(text) - size)
+    found = _word_breaks(splits).search(text, len(text) - size)
+    if found is None and not splits:
+        found = _IDEOGRAPH.search(text, len(text) - size)
     return found.start() if found is not None else 0
 
 
 def _token_count(
-    tokenizer: Tokenizer, reader: Tokenizer | None, text: str, *, start: int, end: int | None = None
+    tokenizer: Tokenizer,
+    reader: Tokenizer | None,
+    text: str,
+    *,
+    start: int,
+    end: int | None = None,
+    splits: bool,
 ) -> int:
     """The tokens of `text[start:end]`, counted piece by piece."""
     text = text[:end] if end is not None else text
     pieces, count = [], 0
     while start < len(text):
-        cut, _ = _piece_end(text, start, LONG_TEXT)  # within a word where it must: a count, not ids
+        cut, _ = _piece_end(text, start, LONG_TEXT, splits=splits)  # within a word where it must: a count
         pieces.append(text[start:cut])
         start = cut
         if len(pieces) == PIECES_AT_ONCE or start == len(text):

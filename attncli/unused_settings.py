@@ -36,7 +36,15 @@ def unused_tokenizer_settings(tokenizer: dict[str, object]) -> dict[str, str]:
     unused: dict[str, str] = {}
     if tokenizer.get("path") is not None:
         decides = "the tokenizer in tokenizer.path is used as it is"
-        shaping = ("kind", "vocab_size", "min_frequency", "lowercase", "strip_accents", "strip_html")
+        shaping = (
+            "kind",
+            "vocab_size",
+            "min_frequency",
+            "lowercase",
+            "strip_accents",
+            "strip_html",
+            "split_ideographs",
+        )
         unused = dict.fromkeys(shaping, decides)
     elif tokenizer.get("kind") == "unigram":
         unused = {"min_frequency": "the unigram trainer takes no minimum frequency"}

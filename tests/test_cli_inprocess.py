@@ -678,6 +678,37 @@ def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
     assert refused.exit_code == 2 and "--layer 3: the model has 2 layers, numbered from 1" in refused.output
 
 
+def test_chinese_read_by_bpe_trains_on_pieces_above_the_characters_and_inspect_shows_them(tmp_path):
+    """BPE reads a run of ideographs whole and learns the words in it (tokenizer.split_ideographs
+    empty: false for BPE), which the heatmap then weighs: 喜欢 (like) and 失望 (disappointed), not
+    喜, 欢, 失, 望. WordPiece, as BERT's, reads each ideograph as a word of its own."""
+    import random
+
+    rng = random.Random(0)
+    fillers = ["这本书", "快递", "包装", "价格", "内容", "孩子"]
+    words = {"pos": ["喜欢", "不错", "满意"], "neg": ["失望", "很差", "后悔"]}
+    rows = [
+        {"text": f"{rng.choice(fillers)}{rng.choice(said)}{rng.choice(fillers)}，还行", "label": label}
+        for label, said in words.items()
+        for _ in range(120)
+    ]
+    source = write_jsonl(tmp_path / "reviews.jsonl", rows)
+    bpe = [arg for setting in TINY_MODEL if "tokenizer.kind" not in setting for arg in ("--set", setting)]
+    _ok("train", source, "-o", tmp_path / "bpe", "--epochs", 6, *bpe, "--set", "tokenizer.kind=bpe")
+    text = "快递喜欢内容，还行"
+
+    def spans(run):
+        tokens = json.loads(_ok("inspect", tmp_path / run, text, "--json").stdout)["tokens"]
+        start, end = max((token["weight"], token["start"], token["end"]) for token in tokens)[1:]
+        return [text[token["start"] : token["end"]] for token in tokens], text[start:end]
+
+    pieces, heaviest = spans("bpe")
+    assert "".join(pieces) == text and "喜欢" in heaviest and "还行" in pieces  # a word, not 还 and 行
+    assert json.loads(_ok("eval", tmp_path / "bpe", source, "--json").stdout)["accuracy"] >= 0.9
+    _ok("train", source, "-o", tmp_path / "wordpiece", "--epochs", 1, *TINY)
+    assert spans("wordpiece")[0] == list(text)
+
+
 def test_train_starts_from_pretrained_vectors_and_keeps_them_frozen(tmp_path):
     rows = make_rows(120, seed=3)
     data = write_csv(tmp_path / "train.csv", rows)

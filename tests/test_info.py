@@ -306,14 +306,14 @@ def test_info_marks_the_tokenizer_settings_that_did_not_shape_the_tokenizer(trai
         "kind=unigram vocab_size=8000 lowercase=true path=null; unused (the unigram trainer takes no "
         "minimum frequency): min_frequency=3"
     ) in " ".join(text.replace("│", " ").split())  # the panel's lines, rejoined
-    given = {**tokenizer, "kind": "word", "path": "tok.json"}
+    given = {**tokenizer, "kind": "word", "path": "tok.json", "split_ideographs": False}
     described = dataclasses.replace(info, tokenizer=given)
     assert (
         "path=tok.json; unused (the tokenizer in tokenizer.path is used as it is): kind=word "
-        "vocab_size=8000 min_frequency=3 lowercase=true"
+        "vocab_size=8000 min_frequency=3 lowercase=true split_ideographs=false"
     ) in " ".join(_rendered(render_info(described)).replace("│", " ").split())
     assert described.to_json()["unused_tokenizer_settings"] == dict.fromkeys(
-        ("kind", "vocab_size", "min_frequency", "lowercase"),
+        ("kind", "vocab_size", "min_frequency", "lowercase", "split_ideographs"),
         "the tokenizer in tokenizer.path is used as it is",
     )
     assert info.to_json()["unused_tokenizer_settings"] == {}

@@ -189,3 +189,22 @@ def test_runs_saved_before_truncation_was_a_setting_read_the_head_of_a_long_text
         assert f"only their first {model.length} tokens were read" in stats.truncation_note(
             model.length, model.truncation
         )
+
+
+def test_runs_saved_before_split_ideographs_read_text_with_the_tokenizer_they_saved():
+    """tokenizer.split_ideographs came on 2026-12-08, with BPE and unigram reading runs of CJK
+    ideographs whole from then on. A checkpoint saved before has no such setting: it reads as empty,
+    and the checkpoint reads text with the tokenizer.json it saved, not one rebuilt from settings."""
+    from tokenizers import Tokenizer
+
+    from attncli.tokenization import encode
+
+    for name in ("v1_additive_learned", "v1_scaled_dot_sinusoidal"):
+        saved = json.loads((FIXTURES / name / "config.json").read_text())["config"]["tokenizer"]
+        assert "split_ideographs" not in saved
+        loaded = load_checkpoint(FIXTURES / name)
+        assert loaded.config.tokenizer.split_ideographs is None
+        as_saved = Tokenizer.from_file(str(FIXTURES / name / "tokenizer.json"))
+        text = "我喜欢 football 中文"
+        (encoded,) = encode(loaded.tokenizer, [text], max_length=loaded.config.model.length)
+        assert encoded.ids == as_saved.encode(text, add_special_tokens=False).ids

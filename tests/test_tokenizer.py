@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from attncli.config import TokenizerConfig
@@ -80,6 +82,29 @@ def test_chinese_is_split_into_characters_as_bert_splits_it(kind):
     assert "我" in vocabulary and not any(
         len(token) > 1 and "\u4e00" <= token[0] <= "\u9fff" for token in vocabulary
     )
+
+
+@pytest.mark.parametrize("kind", ["bpe", "wordpiece", "unigram"])
+def test_subword_tokenizers_given_whole_runs_of_ideographs_learn_pieces_above_the_characters(kind):
+    """With tokenizer.split_ideographs false (what the sizing rule gives Chinese and Japanese data), a
+    subword tokenizer learns the words the characters make, 喜欢 (like) and 电影 (film) among them, with
+    their true offsets; the characters stay in the vocabulary, for runs it never saw."""
+    config = TokenizerConfig(kind=kind, vocab_size=120, min_frequency=2, split_ideographs=False)
+    tokenizer = train_tokenizer(CHINESE, config)
+    text = "我喜欢 Movie 电影！"
+    (encoded,) = encode(tokenizer, [text], max_length=50)
+    pieces = [text[start:end] for start, end in encoded.offsets]
+    assert "".join(pieces) == text.replace(" ", "")
+    assert {"我喜欢", "喜欢"} & set(pieces)  # 喜欢 a piece, or with 我 before it (BPE, WordPiece)
+    vocabulary = set(tokenizer.get_vocab())
+    assert {"喜欢", "电影"} <= {token.removeprefix("##")[-2:] for token in vocabulary} and "我" in vocabulary
+    # Left empty, BPE and unigram read the runs whole and WordPiece splits them, as BERT's does (its
+    # words end at 100 characters); given, the split holds for every kind.
+    empty = train_tokenizer(CHINESE, TokenizerConfig(kind=kind, vocab_size=120, min_frequency=2))
+    split = train_tokenizer(CHINESE, dataclasses.replace(config, split_ideographs=True))
+    for tokenizer, splits in ((empty, kind == "wordpiece"), (split, True)):
+        read = [text[a:b] for a, b in encode(tokenizer, [text], max_length=50)[0].offsets]
+        assert (read[:3] == ["我", "喜", "欢"]) is splits
 
 
 @pytest.mark.parametrize(
