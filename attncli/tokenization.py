@@ -95,13 +95,15 @@ def _truncated(
     (tokenizers keeps tens of bytes of alignment a character) to give the model its first few hundred
     tokens. The count is exact for a tokenizer that splits words at whitespace and punctuation (and
     at CJK ideographs, where it splits them: attn's own) where the cuts find them; a tokenizer that
-    marks a text's start (a prepended "▁"), or a cut in a run of ideographs read whole or of 65,536
-    characters without a break, may count a token more or less a piece.
+    marks a text's start (a prepended "▁"), a cut inside markup read by tokenizer.strip_html or a
+    terminal's escape sequence, or a cut in a run of ideographs read whole or of 65,536 characters
+    without a break, may count a token more or less a piece, and such a cut in a run read whole may
+    change the last pieces of a tail read (model.truncation tail, head+tail).
     """
     fallback, pad_id = fallback_id_of(tokenizer), pad_id_of(tokenizer)
     reader = ascii_reader(tokenizer)
     head_kept, tail_kept = kept_ends(max_length, truncation)
-    references, splits = reads_references(tokenizer), _splits_ideographs(tokenizer)
+    references, splits = reads_references(tokenizer), _normaliser_splits_ideographs(tokenizer)
     for batch in batched(texts, 4096):
         batch = [readable_text(text) for text in batch]
         if references:  # each character reference as its character, and filler: the same offsets
@@ -189,21 +191,33 @@ _IDEOGRAPH = re.compile(
 )
 
 
+def ideographs_only(text: str) -> bool:
+    """Whether `text` is one or more CJK ideographs and nothing else: a piece a tokenizer that reads
+    runs of them whole learnt above the characters, which is a word to a reader (喜欢 in 我喜欢你)."""
+    return bool(text) and all(_IDEOGRAPH.fullmatch(character) for character in text)
+
+
 @functools.cache
 def _word_breaks(splits_ideographs: bool) -> re.Pattern[str]:
-    """What a piece may end before without parting a word: whitespace, a punctuation mark (the
-    pre-tokenizer makes each a word of its own: Unicode's P categories and ASCII's symbols, as
-    BertPreTokenizer), and an ideograph where the tokenizer splits them."""
+    """What a piece may end before without parting a word: whitespace, a mark the pre-tokenizer makes
+    a word of its own (asked of BertPreTokenizer itself, whose Unicode tables are older than Python's:
+    32 characters Python calls punctuation it leaves in words), and an ideograph where the tokenizer
+    splits them. Built once, at the first long text (0.1 s)."""
+    from tokenizers.pre_tokenizers import BertPreTokenizer
+
+    splitter = BertPreTokenizer()
     marks = "".join(
-        re.escape(chr(code))
-        for code in range(0x10000)
-        if unicodedata.category(chr(code)).startswith("P") or (code < 128 and not chr(code).isalnum())
+        re.escape(character)
+        for character in map(chr, range(0x10000))
+        if not 0xD800 <= ord(character) < 0xE000
+        and character.strip()
+        and len(splitter.pre_tokenize_str(f"a{character}a")) == 3
     )
     ideographs = _IDEOGRAPH.pattern[1:-1] if splits_ideographs else ""
     return re.compile(f"\\s|[{marks}{ideographs}]")
 
 
-def _splits_ideographs(tokenizer: Tokenizer) -> bool:
+def _normaliser_splits_ideographs(tokenizer: Tokenizer) -> bool:
     """Whether `tokenizer`'s normaliser makes each CJK ideograph a word of its own (attn's word and
     WordPiece tokenizers; its BPE and unigram ones read runs of them whole, since 2026-12-08)."""
     if tokenizer.normalizer is None:
@@ -248,9 +262,13 @@ def _tail_start(text: str, max_length: int, *, splits: bool) -> int:
     size = max(LONG_TEXT, 128 * max_length)
     if len(text) <= size:
         return 0
-    found = _word_breaks(splits).search(text, len(text) - size)
+    # Within 1,024 characters, as _piece_end looks, and never in the last half of the piece: a run of
+    # ideographs read whole ending in "。" had its tail start there, too short a tail, and the whole
+    # text was encoded.
+    window = (len(text) - size, len(text) - size + min(1024, size // 2))
+    found = _word_breaks(splits).search(text, *window)
     if found is None and not splits:
-        found = _IDEOGRAPH.search(text, len(text) - size)
+        found = _IDEOGRAPH.search(text, *window)
     return found.start() if found is not None else 0
 
 

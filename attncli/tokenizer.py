@@ -135,6 +135,11 @@ GREEK_TONOS = (
 #   and "*" are punctuation, pieces of their own already, which leaves their mark one piece too.
 UNSPACED_SCRIPTS = r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Hiragana}]\p{M}*"
 KATAKANA_RUN = r"[\x{30A0}-\x{30FF}\x{31F0}-\x{31FF}\x{FF66}-\x{FF9F}]+"
+# A run of CJK ideographs (BertNormalizer's ranges), a word of its own where they are read whole.
+IDEOGRAPH_RUN = (
+    r"[\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}\x{F900}-\x{FAFF}\x{20000}-\x{2A6DF}\x{2A700}-\x{2CEAF}"
+    r"\x{2F800}-\x{2FA1F}]+"
+)
 EMOJI = (
     r"\p{Regional_Indicator}{2}|[0-9]?\x{20E3}"
     r"|\p{Extended_Pictographic}[\p{Emoji_Modifier}\x{FE0F}\x{20E3}\x{E0020}-\x{E007F}]*"
@@ -173,12 +178,24 @@ def optional_steps(texts: Sequence[str]) -> tuple[bool, bool]:
     return UNSPACED_CHARACTERS.search(sample) is not None, FOLDED_LETTERS.search(sample) is not None
 
 
+# CJK ideographs (BertNormalizer's ranges) as Python's `re` finds them.
+IDEOGRAPH_CHARACTERS = re.compile(
+    "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df\U0002a700-\U0002ceaf\U0002f800-\U0002fa1f]"
+)
+
+
+def holds_ideographs(texts: Sequence[str]) -> bool:
+    """Whether `texts` (up to UNSPACED_SCAN_TEXTS of them, evenly spaced) hold a CJK ideograph."""
+    step = max(1, len(texts) // UNSPACED_SCAN_TEXTS)
+    return any(IDEOGRAPH_CHARACTERS.search(texts[index]) for index in range(0, len(texts), step))
+
+
 def splits_ideographs(config: TokenizerConfig, kind: str) -> bool:
     """Whether a tokenizer of `kind` trained with `config` reads each CJK ideograph as a word of its own:
     as tokenizer.split_ideographs says, or where it is empty for whole words and WordPiece (BERT's
     reading; its words end at 100 characters, past which a run would be one unknown token). BPE and
     unigram given whole runs of them learn pieces above the characters (不错, 喜欢, 不是很): on 13,890
-    real Chinese reviews, 83.9% of test over six seeds against 81.9% for characters one by one
+    real Chinese reviews, 84.1% of test over six seeds against 81.9% for characters one by one
     (docs/short_texts.md)."""
     if config.split_ideographs is not None:
         return config.split_ideographs
@@ -190,10 +207,12 @@ def build_untrained_tokenizer(
     *,
     unspaced: bool = True,
     letter_folds: bool = True,
+    ideograph_runs: bool = True,
     fixed_pieces: Sequence[str] = (),
 ) -> tuple[Tokenizer, Trainer]:
     """The explicit pipeline (normaliser, pre-tokeniser, model) and the trainer that fits it; with
-    `unspaced`, words of scripts written without spaces and emoji are split apart too. A WordPiece
+    `unspaced`, words of scripts written without spaces and emoji are split apart too, and with
+    `ideograph_runs` runs of CJK ideographs read whole from the letters beside them. A WordPiece
     trainer numbers `fixed_pieces` right after the special tokens (attncli/repeatable_vocabulary.py)."""
     from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 
@@ -203,8 +222,12 @@ def build_untrained_tokenizer(
     size, special = config.vocab_size, SPECIAL_TOKENS
     frequency = config.min_frequency or min_frequency_for(kind)
     trainer: Trainer
+    split_ideographs = splits_ideographs(config, kind)
     if kind == "wordpiece":
-        tokenizer = Tokenizer(models.WordPiece(unk_token=UNK_TOKEN))
+        # WordPiece reads a word of over 100 characters as the unknown token: a run of ideographs read
+        # whole may be a clause of more (BPE and unigram have no such limit).
+        longest = 100 if split_ideographs else 1000
+        tokenizer = Tokenizer(models.WordPiece(unk_token=UNK_TOKEN, max_input_chars_per_word=longest))
         trainer = trainers.WordPieceTrainer(
             vocab_size=size,
             special_tokens=[*special, *fixed_pieces],
@@ -241,7 +264,7 @@ def build_untrained_tokenizer(
         # in tokenizers trained since 2026-12-08 (records.TERMINAL_ESCAPES).
         normalizers.Replace(Regex(f"{TERMINAL_ESCAPES}|{CONTROL}"), " "),
     ]
-    if splits_ideographs(config, kind):
+    if split_ideographs:
         # Chinese and Japanese are written without spaces: as BERT does, each CJK ideograph is a
         # word of its own, so a word vocabulary is not flooded with whole unsplit sentences.
         steps.append(
@@ -259,8 +282,12 @@ def build_untrained_tokenizer(
     tokenizer.normalizer = normalizers.Sequence(steps)
     # Splitting on whitespace and punctuation keeps every token's offsets inside one word.
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    if unspaced:
-        pieces = Regex("|".join((UNSPACED_SCRIPTS, KATAKANA_RUN, EMOJI)))
+    # A run of ideographs read whole is a word apart from the Latin letters and digits written against
+    # it (我用iPhone13拍照: 我用, iphone13, 拍照), so that no piece joins the two scripts; where the
+    # data holds ideographs (the split took a fifth more time on BBC News in BPE, for nothing there).
+    runs = (IDEOGRAPH_RUN,) if ideograph_runs and not split_ideographs else ()
+    if unspaced or runs:
+        pieces = Regex("|".join((*runs, *((UNSPACED_SCRIPTS, KATAKANA_RUN, EMOJI) if unspaced else ()))))
         tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
             [pre_tokenizers.BertPreTokenizer(), pre_tokenizers.Split(pieces, behavior="isolated")]
         )
@@ -339,6 +366,7 @@ def train_tokenizer(
     if config.path:
         return load_tokenizer(Path(config.path), source="tokenizer.path")
     unspaced, letter_folds = optional_steps(texts)
+    ideograph_runs = holds_ideographs(texts)
     kind = config.kind or UNSIZED_VALUES["tokenizer.kind"]
 
     read = read_references if config.strip_html else str
@@ -351,10 +379,16 @@ def train_tokenizer(
 
     fixed_pieces: list[str] = []
     if kind == "wordpiece":
-        untrained, _ = build_untrained_tokenizer(config, unspaced=unspaced, letter_folds=letter_folds)
+        untrained, _ = build_untrained_tokenizer(
+            config, unspaced=unspaced, letter_folds=letter_folds, ideograph_runs=ideograph_runs
+        )
         fixed_pieces = continuing_pieces(untrained, batches())
     tokenizer, trainer = build_untrained_tokenizer(
-        config, unspaced=unspaced, letter_folds=letter_folds, fixed_pieces=fixed_pieces
+        config,
+        unspaced=unspaced,
+        letter_folds=letter_folds,
+        ideograph_runs=ideograph_runs,
+        fixed_pieces=fixed_pieces,
     )
     try:
         tokenizer.train_from_iterator(batches(), trainer=trainer, length=len(texts))

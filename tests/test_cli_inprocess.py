@@ -680,8 +680,8 @@ def test_inspect_layer_head_rollout_and_words_as_json(tmp_path):
 
 def test_chinese_read_by_bpe_trains_on_pieces_above_the_characters_and_inspect_shows_them(tmp_path):
     """BPE reads a run of ideographs whole and learns the words in it (tokenizer.split_ideographs
-    empty: false for BPE), which the heatmap then weighs: 喜欢 (like) and 失望 (disappointed), not
-    喜, 欢, 失, 望. WordPiece, as BERT's, reads each ideograph as a word of its own."""
+    empty: false for BPE), which the heatmap then weighs, by pieces also with --words: 喜欢 (like),
+    not 喜 and 欢. WordPiece, as BERT's, reads each ideograph as a word of its own."""
     import random
 
     rng = random.Random(0)
@@ -697,13 +697,15 @@ def test_chinese_read_by_bpe_trains_on_pieces_above_the_characters_and_inspect_s
     _ok("train", source, "-o", tmp_path / "bpe", "--epochs", 6, *bpe, "--set", "tokenizer.kind=bpe")
     text = "快递喜欢内容，还行"
 
-    def spans(run):
-        tokens = json.loads(_ok("inspect", tmp_path / run, text, "--json").stdout)["tokens"]
+    def spans(run, *flags):
+        tokens = json.loads(_ok("inspect", tmp_path / run, text, "--json", *flags).stdout)["tokens"]
         start, end = max((token["weight"], token["start"], token["end"]) for token in tokens)[1:]
         return [text[token["start"] : token["end"]] for token in tokens], text[start:end]
 
     pieces, heaviest = spans("bpe")
     assert "".join(pieces) == text and "喜欢" in heaviest and "还行" in pieces  # a word, not 还 and 行
+    # --words keeps the pieces: the run they come from is a whole clause, not a word.
+    assert spans("bpe", "--words") == (pieces, heaviest)
     assert json.loads(_ok("eval", tmp_path / "bpe", source, "--json").stdout)["accuracy"] >= 0.9
     _ok("train", source, "-o", tmp_path / "wordpiece", "--epochs", 1, *TINY)
     assert spans("wordpiece")[0] == list(text)

@@ -194,10 +194,14 @@ def test_runs_saved_before_truncation_was_a_setting_read_the_head_of_a_long_text
 def test_runs_saved_before_split_ideographs_read_text_with_the_tokenizer_they_saved():
     """tokenizer.split_ideographs came on 2026-12-08, with BPE and unigram reading runs of CJK
     ideographs whole from then on. A checkpoint saved before has no such setting: it reads as empty,
-    and the checkpoint reads text with the tokenizer.json it saved, not one rebuilt from settings."""
+    and the checkpoint reads text with the tokenizer.json it saved, not one rebuilt from settings. A
+    BPE tokenizer trained by attn the day before (a fixture) still reads each ideograph as a word, and
+    a long text of them is cut in pieces exactly where it splits them."""
     from tokenizers import Tokenizer
 
-    from attncli.tokenization import encode
+    import attncli.tokenization
+    from attncli.tokenization import _normaliser_splits_ideographs, encode
+    from attncli.tokenizer import load_tokenizer
 
     for name in ("v1_additive_learned", "v1_scaled_dot_sinusoidal"):
         saved = json.loads((FIXTURES / name / "config.json").read_text())["config"]["tokenizer"]
@@ -208,3 +212,13 @@ def test_runs_saved_before_split_ideographs_read_text_with_the_tokenizer_they_sa
         text = "我喜欢 football 中文"
         (encoded,) = encode(loaded.tokenizer, [text], max_length=loaded.config.model.length)
         assert encoded.ids == as_saved.encode(text, add_special_tokens=False).ids
+    bpe = load_tokenizer(FIXTURES / "bpe_tokenizer_2026-12-07.json")
+    assert _normaliser_splits_ideographs(bpe)
+    run = "我喜欢电影演员很好" * 10_000  # no space or mark: cut before an ideograph, exactly
+    whole = bpe.encode(run, add_special_tokens=False)
+    assert whole.tokens[:3] == ["我", "喜", "欢"]
+    for truncation in ("head", "tail"):
+        (encoded,) = encode(bpe, [run], max_length=8, truncation=truncation)
+        kept = whole.ids[:8] if truncation == "head" else whole.ids[-8:]
+        assert (encoded.ids, encoded.untruncated_length) == (kept, len(whole.ids))
+    assert attncli.tokenization.LONG_TEXT < len(run)

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import math
 import random
@@ -506,6 +507,17 @@ def test_text_mostly_of_cjk_ideographs_gets_bpe_pieces_above_them_or_a_self_atte
         ["tokenizer.kind=wordpiece", "tokenizer.split_ideographs=false"],
     ):
         assert sized_settings(load_config(None, settings), reviews)["model.num_layers"] == 0, settings
+    # Japanese (its kana read one by one; not measured) keeps the rule for ideographs read one by one.
+    japanese_reviews = dataclasses.replace(reviews, ideograph_share=0.4, kana_share=0.5)
+    chosen = sized_settings(Config(), japanese_reviews)
+    assert (chosen["tokenizer.kind"], chosen["model.num_layers"]) == ("wordpiece", 1)
+    # Ideographs read whole, given, want pieces whatever the size (a word tokenizer would keep clauses
+    # whole, and is refused with it).
+    read_whole = load_config(None, ["tokenizer.split_ideographs=false"])
+    small = sized_settings(read_whole, profile_texts(chinese, lowercase=True, distinct_cap=15997))
+    assert (small["tokenizer.kind"], small["model.num_layers"]) == ("bpe", 0)
+    with pytest.raises(ConfigError, match="use tokenizer.kind=bpe or unigram with it"):
+        load_config(None, ["tokenizer.kind=word", "tokenizer.split_ideographs=false"])
     # A number of layers given is kept.
     zero = sized_settings(
         load_config(None, ["model.num_layers=0"]), profile_texts(chinese, lowercase=True, distinct_cap=15997)
