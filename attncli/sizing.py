@@ -16,7 +16,7 @@ from typing import Any
 from attncli.config import Config, TokenizerConfig
 from attncli.settings import with_settings
 from attncli.sized_settings import SIZED_KEYS, UNSIZED_VALUES, min_frequency_for
-from attncli.tokenizer import batched, optional_steps, splits_ideographs, word_splitter
+from attncli.tokenizer import IDEOGRAPH_CHARACTERS, batched, optional_steps, splits_ideographs, word_splitter
 
 # Below SMALL_DATA training words, a narrow, strongly regularised model with whole-word tokens won;
 # from DEEP_DATA up a self-attention block is assumed worth its cost; from WIDE_DATA a wider model.
@@ -188,12 +188,6 @@ LETTERS = re.compile(r"[^\W\d_]")
 SHARE_SAMPLE_CHARACTERS = 400
 
 
-# CJK ideographs, as the normaliser makes each a word of its own (BertNormalizer's ranges).
-IDEOGRAPHS = re.compile(
-    "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df\U0002a700-\U0002ceaf\U0002f800-\U0002fa1f]"
-)
-
-
 # Hiragana and Katakana (with their half-width forms), which tell Japanese from Chinese.
 KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 # Text whose kana are at least this share of its letters is Japanese: its kana are read one by one
@@ -204,14 +198,17 @@ KANA_SHARE = 0.1
 
 def _script_shares(texts: Sequence[str]) -> tuple[float, float, float]:
     """The shares of the letters of `texts` (their first SHARE_SAMPLE_CHARACTERS) that are of
-    AFFIXED_LETTERS' scripts, that are IDEOGRAPHS, and that are KANA: one sample, its letters counted
+    AFFIXED_LETTERS' scripts, that are CJK ideographs, and that are KANA: one sample, its letters counted
     once."""
     sample = "\n".join(text[:SHARE_SAMPLE_CHARACTERS] for text in texts)
     letters = len(LETTERS.findall(sample))
     if not letters:
         return 0.0, 0.0, 0.0
-    found = (len(pattern.findall(sample)) / letters for pattern in (AFFIXED_LETTERS, IDEOGRAPHS, KANA))
-    return next(found), next(found), next(found)
+
+    def share(pattern: re.Pattern[str]) -> float:
+        return len(pattern.findall(sample)) / letters
+
+    return share(AFFIXED_LETTERS), share(IDEOGRAPH_CHARACTERS), share(KANA)
 
 
 def evenly_spaced(total: int, count: int) -> range | list[int]:

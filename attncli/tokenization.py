@@ -21,7 +21,7 @@ from attncli.markup import (
     whole_references,
 )
 from attncli.packing import PackedSequences, SpilledArray
-from attncli.tokenizer import batched, fallback_id_of, pad_id_of, readable_text
+from attncli.tokenizer import IDEOGRAPH_CHARACTERS, batched, fallback_id_of, pad_id_of, readable_text
 
 if TYPE_CHECKING:
     from tokenizers import Encoding, Tokenizer
@@ -183,26 +183,21 @@ def _kept(
 LONG_TEXT = 1 << 16
 # Pieces encoded together (in parallel), which bounds the memory they take (about 70 MB).
 PIECES_AT_ONCE = 16
-# The CJK ideographs that attn's normaliser makes words of their own (BertNormalizer's ranges), for
-# word and WordPiece tokenizers: Chinese or Japanese without spaces was read whole, 20 MB of it in
-# 52 s and 7.5 GB to give the model its first 32 tokens (a service's trial).
-_IDEOGRAPH = re.compile(
-    "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df\U0002a700-\U0002ceaf\U0002f800-\U0002fa1f]"
-)
 
 
 def ideographs_only(text: str) -> bool:
     """Whether `text` is one or more CJK ideographs and nothing else: a piece a tokenizer that reads
     runs of them whole learnt above the characters, which is a word to a reader (喜欢 in 我喜欢你)."""
-    return bool(text) and all(_IDEOGRAPH.fullmatch(character) for character in text)
+    return bool(text) and all(IDEOGRAPH_CHARACTERS.fullmatch(character) for character in text)
 
 
 @functools.cache
 def _word_breaks(splits_ideographs: bool) -> re.Pattern[str]:
     """What a piece may end before without parting a word: whitespace, a mark the pre-tokenizer makes
     a word of its own (asked of BertPreTokenizer itself, whose Unicode tables are older than Python's:
-    32 characters Python calls punctuation it leaves in words), and an ideograph where the tokenizer
-    splits them. Built once, at the first long text (0.1 s)."""
+    32 characters Python calls punctuation it leaves in words), and a CJK ideograph where the
+    tokenizer splits them (Chinese without spaces was read whole, 20 MB of it in 52 s and 7.5 GB to
+    give the model its first 32 tokens: a service's trial). Built once, at the first long text."""
     from tokenizers.pre_tokenizers import BertPreTokenizer
 
     splitter = BertPreTokenizer()
@@ -213,7 +208,7 @@ def _word_breaks(splits_ideographs: bool) -> re.Pattern[str]:
         and character.strip()
         and len(splitter.pre_tokenize_str(f"a{character}a")) == 3
     )
-    ideographs = _IDEOGRAPH.pattern[1:-1] if splits_ideographs else ""
+    ideographs = IDEOGRAPH_CHARACTERS.pattern[1:-1] if splits_ideographs else ""
     return re.compile(f"\\s|[{marks}{ideographs}]")
 
 
@@ -243,7 +238,7 @@ def _piece_end(text: str, start: int, size: int, *, splits: bool) -> tuple[int, 
     before = max(text.rfind(space, start, start + size) for space in " \n\t\r")
     if before > start:
         return before, True
-    found = None if splits else _IDEOGRAPH.search(text, *window)
+    found = None if splits else IDEOGRAPH_CHARACTERS.search(text, *window)
     return (found.start(), True) if found is not None else (start + size, False)
 
 
@@ -268,7 +263,7 @@ def _tail_start(text: str, max_length: int, *, splits: bool) -> int:
     window = (len(text) - size, len(text) - size + min(1024, size // 2))
     found = _word_breaks(splits).search(text, *window)
     if found is None and not splits:
-        found = _IDEOGRAPH.search(text, *window)
+        found = IDEOGRAPH_CHARACTERS.search(text, *window)
     return found.start() if found is not None else 0
 
 

@@ -178,7 +178,8 @@ def optional_steps(texts: Sequence[str]) -> tuple[bool, bool]:
     return UNSPACED_CHARACTERS.search(sample) is not None, FOLDED_LETTERS.search(sample) is not None
 
 
-# CJK ideographs (BertNormalizer's ranges) as Python's `re` finds them.
+# CJK ideographs (BertNormalizer's ranges, which IDEOGRAPH_RUN writes for tokenizers' regexes) as
+# Python's `re` finds them.
 IDEOGRAPH_CHARACTERS = re.compile(
     "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df\U0002a700-\U0002ceaf\U0002f800-\U0002fa1f]"
 )
