@@ -1290,6 +1290,13 @@ def test_predict_and_inspect_read_a_utf16_file_as_its_utf8_twin(easy_run, tmp_pa
         assert out.read_bytes().startswith(b"\xef\xbb\xbf") == marked, given
     _ok("predict", easy_run, "-f", ansi, "--encoding", "cp1252", "-o", out)
     assert "café – crème" in out.read_text(encoding="utf-8-sig")  # read in its encoding, written as utf-8
+    # --bom asks for the mark where the input had none (Chinese in a script's UTF-8, for a Chinese
+    # Excel, which reads a file without one as GBK: a trial), on a file or standard output alike.
+    _ok("predict", easy_run, "-f", utf8, "-o", out, "--bom")
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfid,text,")
+    assert _ok("predict", easy_run, "soup", "--format", "tsv", "--bom").stdout.startswith("\ufeffindex\t")
+    refused = invoke("predict", easy_run, "soup", "--json", "--bom")
+    _refused(refused, "--bom opens csv or tsv output for Excel, and this output is jsonl")
 
 
 def test_an_input_refused_as_it_is_first_read_leaves_the_table_unprinted(easy_run, tmp_path):

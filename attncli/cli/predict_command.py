@@ -41,7 +41,7 @@ from attncli.cli.options import (
     checked_delimiter,
     given_path,
 )
-from attncli.errors import AttnError
+from attncli.errors import AttnError, ConfigError
 from attncli.streams import in_utf8
 
 if TYPE_CHECKING:
@@ -103,6 +103,15 @@ def predict(
     fallback: PredictFallbackOption = None,
     encoding: EncodingOption = None,
     delimiter: InputDelimiterOption = None,
+    byte_order_mark: Annotated[
+        bool,
+        typer.Option(
+            "--bom",
+            help="Open csv or tsv output with a UTF-8 byte-order mark, so that Excel reads its Chinese, "
+            "Arabic or accents (it reads UTF-8 without one in the system's code page); given by default "
+            "where the input came from Windows tools.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     batch_size: BatchOption = 64,
     device: DeviceOption = "auto",
@@ -131,6 +140,11 @@ def predict(
 
         check_output_file(output)
         chosen = choose_format(output_format, as_json=as_json, output=output, reading=file)
+        if byte_order_mark and chosen not in ("csv", "tsv"):
+            raise ConfigError(
+                f"--bom opens csv or tsv output for Excel, and this output is {chosen}; drop --bom, or "
+                "pass --format csv"
+            )
         require_min_score(min_score)  # before the model loads
         refuse_swapped_file(checkpoint, file, command="predict")
         check_inputs(texts or [], file, text_column, delimiter, encoding or "utf-8", whole_file)
@@ -196,7 +210,8 @@ def predict(
                     csv_writer = CsvWriter(
                         utf8, input_columns=source.columns, label_names=loaded.label_names,
                         delimiter=separator,
-                        byte_order_mark=source.byte_order_mark and output is not None,  # a file, as came in
+                        # Asked for, or to a file where the input came with one.
+                        byte_order_mark=byte_order_mark or (source.byte_order_mark and output is not None),
                         on_terminal=writes_to_terminal(stream),  # standard output, or -o /dev/tty
                         written_columns=source.written_columns,
                         top_k=top_k if top_k_given else 0,  # else the columns stay as they were
