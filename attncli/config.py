@@ -125,8 +125,9 @@ class TokenizerConfig:
     shows the text as written. Off by default, since markup can tell texts apart (a spam filter's)."""
     split_ideographs: bool | None = None
     """Read each CJK ideograph as a word of its own, as BERT does, so that a tokenizer learns no piece
-    of two or more (empty: true for word and wordpiece, whose words would otherwise be whole Chinese
-    sentences; false for bpe and unigram, which learn pieces such as 不错 and 喜欢 above the characters)."""
+    of two or more (empty: true for word and wordpiece, which refuse false: their words would be whole
+    Chinese clauses; false for bpe and unigram, which learn pieces such as 不错 and 喜欢 above the
+    characters)."""
     path: str | None = None
     """An existing tokenizer.json to use instead of training one."""
 
@@ -143,10 +144,13 @@ class TokenizerConfig:
             f"tokenizer.min_frequency must be at least 1, not {self.min_frequency}",
         )
         require_path_or_none("tokenizer.path", self.path, "a tokenizer.json")
+        # A word tokenizer would keep whole clauses as words; WordPiece reads a word it cannot spell
+        # from its pieces (a character it never saw inside a word) as one unknown token: a clause.
         require(
-            not (self.kind == "word" and self.split_ideographs is False),
-            "tokenizer.split_ideographs=false reads a run of CJK ideographs as one word, which a word "
-            "tokenizer would keep whole (a vocabulary of clauses); use tokenizer.kind=bpe or unigram with it",
+            not (self.kind in ("word", "wordpiece") and self.split_ideographs is False),
+            f"tokenizer.split_ideographs=false reads a run of CJK ideographs as one word, which "
+            f"tokenizer.kind={self.kind} would read whole or as one unknown token; use tokenizer.kind=bpe "
+            "or unigram with it",
         )
         require(
             not (self.strip_html and self.path),

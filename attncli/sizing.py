@@ -142,7 +142,7 @@ def profile_texts(
     total_texts = len(texts)
     # Words as the tokenizer will read them: accented and bare forms are one word with strip_accents.
     config = TokenizerConfig(lowercase=lowercase, strip_accents=strip_accents, strip_html=strip_html)
-    unspaced, letter_folds = optional_steps(texts)
+    unspaced, letter_folds, _ = optional_steps(texts)
     split = word_splitter(config, unspaced=unspaced, letter_folds=letter_folds)
     probe = [texts[index] for index in evenly_spaced(total_texts, 1000)]
     mean_characters = sum(map(len, probe)) / max(len(probe), 1)

@@ -169,15 +169,6 @@ def batched(texts: Sequence[str], size: int = 1000) -> Iterator[list[str]]:
 FOLDED_LETTERS = re.compile("[\u0370-\u03ff\u1f00-\u1fff\u0600-\u06ff]")
 
 
-def optional_steps(texts: Sequence[str]) -> tuple[bool, bool]:
-    """Whether `texts` (up to UNSPACED_SCAN_TEXTS of them, evenly spaced) need the normaliser's
-    steps kept for data that holds their characters: the split of scripts written without spaces
-    (beside CJK ideographs) and of emoji, and the Greek and Arabic-script letter folds."""
-    step = max(1, len(texts) // UNSPACED_SCAN_TEXTS)
-    sample = "\n".join(texts[index] for index in range(0, len(texts), step))
-    return UNSPACED_CHARACTERS.search(sample) is not None, FOLDED_LETTERS.search(sample) is not None
-
-
 # CJK ideographs (BertNormalizer's ranges, which IDEOGRAPH_RUN writes for tokenizers' regexes) as
 # Python's `re` finds them.
 IDEOGRAPH_CHARACTERS = re.compile(
@@ -185,16 +176,24 @@ IDEOGRAPH_CHARACTERS = re.compile(
 )
 
 
-def holds_ideographs(texts: Sequence[str]) -> bool:
-    """Whether `texts` (up to UNSPACED_SCAN_TEXTS of them, evenly spaced) hold a CJK ideograph."""
+def optional_steps(texts: Sequence[str]) -> tuple[bool, bool, bool]:
+    """Whether `texts` (up to UNSPACED_SCAN_TEXTS of them, evenly spaced) need the steps kept for
+    data that holds their characters: the split of scripts written without spaces (beside CJK
+    ideographs) and of emoji, the Greek and Arabic-script letter folds, and the split of runs of CJK
+    ideographs read whole from the letters beside them."""
     step = max(1, len(texts) // UNSPACED_SCAN_TEXTS)
-    return any(IDEOGRAPH_CHARACTERS.search(texts[index]) for index in range(0, len(texts), step))
+    sample = "\n".join(texts[index] for index in range(0, len(texts), step))
+
+    def holds(characters: re.Pattern[str]) -> bool:
+        return characters.search(sample) is not None
+
+    return holds(UNSPACED_CHARACTERS), holds(FOLDED_LETTERS), holds(IDEOGRAPH_CHARACTERS)
 
 
 def splits_ideographs(config: TokenizerConfig, kind: str) -> bool:
     """Whether a tokenizer of `kind` trained with `config` reads each CJK ideograph as a word of its own:
     as tokenizer.split_ideographs says, or where it is empty for whole words and WordPiece (BERT's
-    reading; its words end at 100 characters, past which a run would be one unknown token). BPE and
+    reading: WordPiece reads a word it cannot spell from its pieces as one unknown token). BPE and
     unigram given whole runs of them learn pieces above the characters (不错, 喜欢, 不是很): on 13,890
     real Chinese reviews, 84.1% of test over six seeds against 81.9% for characters one by one
     (docs/short_texts.md)."""
@@ -225,10 +224,7 @@ def build_untrained_tokenizer(
     trainer: Trainer
     split_ideographs = splits_ideographs(config, kind)
     if kind == "wordpiece":
-        # WordPiece reads a word of over 100 characters as the unknown token: a run of ideographs read
-        # whole may be a clause of more (BPE and unigram have no such limit).
-        longest = 100 if split_ideographs else 1000
-        tokenizer = Tokenizer(models.WordPiece(unk_token=UNK_TOKEN, max_input_chars_per_word=longest))
+        tokenizer = Tokenizer(models.WordPiece(unk_token=UNK_TOKEN))
         trainer = trainers.WordPieceTrainer(
             vocab_size=size,
             special_tokens=[*special, *fixed_pieces],
@@ -366,8 +362,7 @@ def train_tokenizer(
     or before them for `truncation` tail and head+tail) are left out."""
     if config.path:
         return load_tokenizer(Path(config.path), source="tokenizer.path")
-    unspaced, letter_folds = optional_steps(texts)
-    ideograph_runs = holds_ideographs(texts)
+    unspaced, letter_folds, ideograph_runs = optional_steps(texts)
     kind = config.kind or UNSIZED_VALUES["tokenizer.kind"]
 
     read = read_references if config.strip_html else str

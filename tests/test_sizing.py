@@ -504,7 +504,7 @@ def test_text_mostly_of_cjk_ideographs_gets_bpe_pieces_above_them_or_a_self_atte
         assert sized_settings(load_config(None, settings), reviews)["model.num_layers"] == 1, settings
     for settings in (
         ["tokenizer.kind=unigram"],
-        ["tokenizer.kind=wordpiece", "tokenizer.split_ideographs=false"],
+        ["tokenizer.kind=bpe", "tokenizer.split_ideographs=false"],
     ):
         assert sized_settings(load_config(None, settings), reviews)["model.num_layers"] == 0, settings
     # Japanese (its kana read one by one; not measured) keeps the rule for ideographs read one by one.
@@ -516,8 +516,9 @@ def test_text_mostly_of_cjk_ideographs_gets_bpe_pieces_above_them_or_a_self_atte
     read_whole = load_config(None, ["tokenizer.split_ideographs=false"])
     small = sized_settings(read_whole, profile_texts(chinese, lowercase=True, distinct_cap=15997))
     assert (small["tokenizer.kind"], small["model.num_layers"]) == ("bpe", 0)
-    with pytest.raises(ConfigError, match="use tokenizer.kind=bpe or unigram with it"):
-        load_config(None, ["tokenizer.kind=word", "tokenizer.split_ideographs=false"])
+    for kind in ("word", "wordpiece"):
+        with pytest.raises(ConfigError, match=f"which tokenizer.kind={kind} would read whole or as one"):
+            load_config(None, [f"tokenizer.kind={kind}", "tokenizer.split_ideographs=false"])
     # A number of layers given is kept.
     zero = sized_settings(
         load_config(None, ["model.num_layers=0"]), profile_texts(chinese, lowercase=True, distinct_cap=15997)

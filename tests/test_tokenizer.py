@@ -1,11 +1,13 @@
 import dataclasses
+import json
 
 import pytest
 
 from attncli.config import TokenizerConfig
 from attncli.errors import ConfigError
-from attncli.tokenization import encode
+from attncli.tokenization import encode, ideographs_only
 from attncli.tokenizer import (
+    IDEOGRAPH_CHARACTERS,
     PAD_TOKEN,
     load_tokenizer,
     pad_id_of,
@@ -84,7 +86,7 @@ def test_chinese_is_split_into_characters_as_bert_splits_it(kind):
     )
 
 
-@pytest.mark.parametrize("kind", ["bpe", "wordpiece", "unigram"])
+@pytest.mark.parametrize("kind", ["bpe", "unigram"])
 def test_subword_tokenizers_given_whole_runs_of_ideographs_learn_pieces_above_the_characters(kind):
     """With tokenizer.split_ideographs false (what the sizing rule gives Chinese and Japanese data), a
     subword tokenizer learns the words the characters make, 喜欢 (like) and 电影 (film) among them, with
@@ -95,16 +97,27 @@ def test_subword_tokenizers_given_whole_runs_of_ideographs_learn_pieces_above_th
     (encoded,) = encode(tokenizer, [text], max_length=50)
     pieces = [text[start:end] for start, end in encoded.offsets]
     assert "".join(pieces) == text.replace(" ", "")
-    assert {"我喜欢", "喜欢"} & set(pieces)  # 喜欢 a piece, or with 我 before it (BPE, WordPiece)
+    assert {"我喜欢", "喜欢"} & set(pieces)  # 喜欢 a piece, or with 我 before it (BPE)
     vocabulary = set(tokenizer.get_vocab())
-    assert {"喜欢", "电影"} <= {token.removeprefix("##")[-2:] for token in vocabulary} and "我" in vocabulary
-    # Left empty, BPE and unigram read the runs whole and WordPiece splits them, as BERT's does (its
-    # words end at 100 characters); given, the split holds for every kind.
+    assert {"喜欢", "电影"} <= {token[-2:] for token in vocabulary} and "我" in vocabulary
+    # Left empty, BPE and unigram read the runs whole and WordPiece splits them, as BERT's does;
+    # given true, BPE and unigram split them too.
     empty = train_tokenizer(CHINESE, TokenizerConfig(kind=kind, vocab_size=120, min_frequency=2))
     split = train_tokenizer(CHINESE, dataclasses.replace(config, split_ideographs=True))
-    for tokenizer, splits in ((empty, kind == "wordpiece"), (split, True)):
+    wordpiece = train_tokenizer(CHINESE, TokenizerConfig(kind="wordpiece", vocab_size=120, min_frequency=2))
+    for tokenizer, splits in ((empty, False), (split, True), (wordpiece, True)):
         read = [text[a:b] for a, b in encode(tokenizer, [text], max_length=50)[0].offsets]
         assert (read[:3] == ["我", "喜", "欢"]) is splits
+    # A run is a word apart from the Latin letters and digits written against it: no piece holds both.
+    mixed = "我喜欢Movie2电影"
+    read = [mixed[a:b] for a, b in encode(tokenizer, [mixed], max_length=50)[0].offsets]
+    assert "".join(read) == mixed and read[0] in ("我喜欢", "我")
+    assert all(ideographs_only(piece) or not IDEOGRAPH_CHARACTERS.search(piece) for piece in read)
+    (long,) = encode(tokenizer, ["我喜欢这部电影" * 20], max_length=200)  # a clause of 140: pieces
+    assert len(long.ids) > 20 and tokenizer.token_to_id("[UNK]") not in long.ids
+    # That split only where the training texts hold ideographs (it took a fifth more time on English).
+    english = train_tokenizer(["The film was fine, 10/10"] * 5, dataclasses.replace(config, vocab_size=60))
+    assert json.loads(english.to_str())["pre_tokenizer"]["type"] == "BertPreTokenizer"
 
 
 @pytest.mark.parametrize(
